@@ -1,0 +1,19 @@
+// Package ir is Nabla's core intermediate representation: a small, typed,
+// functional language shared by every pass after the front end.
+//
+// An ir.Program is a list of defs whose bodies are Expr trees built from a
+// handful of node kinds: Var, Const, Let, Lambda, Global, Call, PrimCall,
+// MakeTuple, Proj, If and Loop. Everything else (arithmetic, math, array
+// operations, AD operators) is a primitive: a *Prim declared once in this
+// package with its type rule, its checker hints and its evaluator; the AD,
+// rewrite and codegen packages add their rules to the same declaration.
+//
+// Surface sugar is gone by the time code reaches ir: elementwise lifting is
+// the primitives' rank polymorphism (add works on scalars and on arrays of
+// the same shape), comprehensions are build, tuple patterns are lets of
+// projections and @ is matmul.
+//
+// Variables are compared by pointer: the *Var in a binder is the same *Var
+// at each use. Print renders a program in a stable, readable text form;
+// Validate checks well-formedness and is run after every pass in tests.
+package ir

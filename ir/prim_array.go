@@ -1,0 +1,587 @@
+package ir
+
+import (
+	"fmt"
+)
+
+// Array primitives (SPEC §5). Function-valued arguments (map's f, reduce's
+// op, ...) arrive as function values: lambdas, defs or builtins eta-expanded
+// by the checker. The evaluators are in eval_array.go.
+
+func arrayPrim(p *Prim) *Prim { return Register(p) }
+
+func elemOf(t Type) (Type, bool) {
+	a, ok := t.(*Array)
+	if !ok {
+		return nil, false
+	}
+	return a.Elem, true
+}
+
+func needArray(name string, i int, t Type) (*Array, error) {
+	a, ok := t.(*Array)
+	if !ok {
+		return nil, fmt.Errorf("%s: argument %d has type %s; want an array", name, i+1, t)
+	}
+	return a, nil
+}
+
+func needKind(name string, i int, t Type, k ScalarKind) error {
+	if s, ok := t.(Scalar); !ok || s.Kind != k {
+		return fmt.Errorf("%s: argument %d has type %s; want %s", name, i+1, t, Scalar{k})
+	}
+	return nil
+}
+
+func needFunc(name string, i int, t Type, nparams int) (*Func, error) {
+	f, ok := t.(*Func)
+	if !ok {
+		return nil, fmt.Errorf("%s: argument %d has type %s; want a function", name, i+1, t)
+	}
+	if nparams >= 0 && len(f.Params) != nparams {
+		return nil, fmt.Errorf("%s: argument %d takes %d parameter%s; want %d", name, i+1, len(f.Params), plural(len(f.Params)), nparams)
+	}
+	return f, nil
+}
+
+// numericArray accepts an array (of any rank) of f64 or i64.
+func numericArray(name string, t Type) (ScalarKind, error) {
+	if _, ok := t.(*Array); ok {
+		if k, ok := Leaf(t); ok && (k == F64 || k == I64) {
+			return k, nil
+		}
+	}
+	return 0, fmt.Errorf("%s: argument has type %s; want an array of f64 or i64", name, t)
+}
+
+func f64Vector(name string, i int, t Type) (*Array, error) {
+	a, ok := t.(*Array)
+	if !ok || !Identical(a.Elem, TF64) {
+		return nil, fmt.Errorf("%s: argument %d has type %s; want [n]f64", name, i+1, t)
+	}
+	return a, nil
+}
+
+func f64Matrix(name string, i int, t Type) (*Array, *Array, error) {
+	a, ok := t.(*Array)
+	if ok {
+		if b, ok := a.Elem.(*Array); ok && Identical(b.Elem, TF64) {
+			return a, b, nil
+		}
+	}
+	return nil, nil, fmt.Errorf("%s: argument %d has type %s; want [m][n]f64", name, i+1, t)
+}
+
+func sameDim(name string, a, b Dim) error {
+	if a.DiffersStatically(b) {
+		return fmt.Errorf("%s: sizes %s and %s differ", name, a, b)
+	}
+	return nil
+}
+
+// hintElemOf expects, for argument i, the element type of argument j.
+func hintElemOf(j int) func(args []Type, i int) Type {
+	return func(args []Type, i int) Type {
+		if j < len(args) && args[j] != nil {
+			if e, ok := elemOf(args[j]); ok {
+				return e
+			}
+		}
+		return nil
+	}
+}
+
+var (
+	PrimLen = arrayPrim(&Prim{Name: "len", Arity: 1, Doc: "len(a): the outer size of a",
+		Type: func(args []Type, _ any) (Type, error) {
+			if _, err := needArray("len", 0, args[0]); err != nil {
+				return nil, err
+			}
+			return TI64, nil
+		}})
+	// PrimDim is dimension Aux (an int) of an array: the core form of a size
+	// variable's value.
+	PrimDim = arrayPrim(&Prim{Name: "dim", Arity: 1, Doc: "dim(a) with Aux = axis: the size of that dimension",
+		Type: func(args []Type, aux any) (Type, error) {
+			axis, _ := aux.(int)
+			if Rank(args[0]) <= axis {
+				return nil, fmt.Errorf("dim: %s has no axis %d", args[0], axis)
+			}
+			return TI64, nil
+		}})
+	PrimIota = arrayPrim(&Prim{Name: "iota", Arity: 1, Doc: "iota(n) = [0, 1, ..., n-1]",
+		Type: func(args []Type, aux any) (Type, error) {
+			if err := needKind("iota", 0, args[0], I64); err != nil {
+				return nil, err
+			}
+			return ArrayOf(dimAux(aux), TI64), nil
+		}})
+	PrimZeros = arrayPrim(&Prim{Name: "zeros", Arity: 1, Doc: "zeros(n): n f64 zeros",
+		Type: func(args []Type, aux any) (Type, error) {
+			if err := needKind("zeros", 0, args[0], I64); err != nil {
+				return nil, err
+			}
+			return ArrayOf(dimAux(aux), TF64), nil
+		}})
+	PrimOnes = arrayPrim(&Prim{Name: "ones", Arity: 1, Doc: "ones(n): n f64 ones",
+		Type: func(args []Type, aux any) (Type, error) {
+			if err := needKind("ones", 0, args[0], I64); err != nil {
+				return nil, err
+			}
+			return ArrayOf(dimAux(aux), TF64), nil
+		}})
+	PrimFill = arrayPrim(&Prim{Name: "fill", Arity: 2, Doc: "fill(n, v): n copies of v",
+		Type: func(args []Type, aux any) (Type, error) {
+			if err := needKind("fill", 0, args[0], I64); err != nil {
+				return nil, err
+			}
+			if _, isFn := args[1].(*Func); isFn {
+				return nil, fmt.Errorf("fill: cannot make an array of functions")
+			}
+			return ArrayOf(dimAux(aux), args[1]), nil
+		}})
+	// PrimBuild is the core form of a comprehension: build(n, fn(i) => e).
+	PrimBuild = arrayPrim(&Prim{Name: "build", Arity: 2, Doc: "build(n, f) = [f(0), ..., f(n-1)]",
+		Type: func(args []Type, aux any) (Type, error) {
+			if err := needKind("build", 0, args[0], I64); err != nil {
+				return nil, err
+			}
+			f, err := needFunc("build", 1, args[1], 1)
+			if err != nil {
+				return nil, err
+			}
+			if err := needKind("build", 1, f.Params[0], I64); err != nil {
+				return nil, err
+			}
+			return ArrayOf(dimAux(aux), f.Result), nil
+		},
+		Hint: func(args []Type, i int) Type {
+			if i == 1 {
+				return &Func{Params: []Type{TI64}}
+			}
+			return nil
+		}})
+	// PrimArray is an array literal [a, b, c].
+	PrimArray = arrayPrim(&Prim{Name: "array", Arity: -1, MinArgs: 1, Doc: "array(a, b, ...) = [a, b, ...]",
+		Type: func(args []Type, _ any) (Type, error) {
+			for i, a := range args {
+				if _, isFn := a.(*Func); isFn {
+					return nil, fmt.Errorf("array literal: element %d is a function", i+1)
+				}
+				if !Equal(a, args[0]) {
+					return nil, fmt.Errorf("array literal: element %d has type %s, element 1 has type %s", i+1, a, args[0])
+				}
+			}
+			return ArrayOf(ConstDim(int64(len(args))), args[0]), nil
+		},
+		Hint: func(args []Type, i int) Type {
+			for j, a := range args {
+				if j != i && a != nil {
+					return a
+				}
+			}
+			return nil
+		}})
+	PrimIndex = arrayPrim(&Prim{Name: "index", Arity: 2, Doc: "index(a, i) = a[i]",
+		Type: func(args []Type, _ any) (Type, error) {
+			a, err := needArray("indexing", 0, args[0])
+			if err != nil {
+				return nil, fmt.Errorf("cannot index a value of type %s", args[0])
+			}
+			if err := needKind("index", 1, args[1], I64); err != nil {
+				return nil, fmt.Errorf("index has type %s; want i64", args[1])
+			}
+			return a.Elem, nil
+		}})
+	PrimSlice = arrayPrim(&Prim{Name: "slice", Arity: 3, Doc: "slice(a, lo, hi) = a[lo:hi]",
+		Type: func(args []Type, aux any) (Type, error) {
+			a, err := needArray("slicing", 0, args[0])
+			if err != nil {
+				return nil, fmt.Errorf("cannot slice a value of type %s", args[0])
+			}
+			for i := 1; i < 3; i++ {
+				if err := needKind("slice", i, args[i], I64); err != nil {
+					return nil, fmt.Errorf("slice bound has type %s; want i64", args[i])
+				}
+			}
+			return ArrayOf(dimAux(aux), a.Elem), nil
+		}})
+	PrimUpdate = arrayPrim(&Prim{Name: "update", Arity: 3, Doc: "update(a, i, v): a copy of a with a[i] = v",
+		Type: func(args []Type, _ any) (Type, error) {
+			a, err := needArray("update", 0, args[0])
+			if err != nil {
+				return nil, err
+			}
+			if err := needKind("update", 1, args[1], I64); err != nil {
+				return nil, err
+			}
+			if !Equal(a.Elem, args[2]) {
+				return nil, fmt.Errorf("update: value has type %s; want %s", args[2], a.Elem)
+			}
+			return a, nil
+		},
+		Hint: hintElemOf(0)})
+	PrimGather = arrayPrim(&Prim{Name: "gather", Arity: 2, Doc: "gather(a, idx) = [a[idx[0]], a[idx[1]], ...]",
+		Type: func(args []Type, _ any) (Type, error) {
+			a, err := needArray("gather", 0, args[0])
+			if err != nil {
+				return nil, err
+			}
+			idx, err := needArray("gather", 1, args[1])
+			if err != nil || !Identical(idx.Elem, TI64) {
+				return nil, fmt.Errorf("gather: indices have type %s; want [k]i64", args[1])
+			}
+			return ArrayOf(idx.Dim, a.Elem), nil
+		}})
+	PrimMap = arrayPrim(&Prim{Name: "map", Arity: -1, MinArgs: 2, Doc: "map(f, a1, ..., ak) = [f(a1[i], ..., ak[i]) for i]",
+		Type: func(args []Type, _ any) (Type, error) {
+			f, err := needFunc("map", 0, args[0], len(args)-1)
+			if err != nil {
+				return nil, err
+			}
+			var d Dim
+			for i := 1; i < len(args); i++ {
+				a, err := needArray("map", i, args[i])
+				if err != nil {
+					return nil, err
+				}
+				if !Equal(f.Params[i-1], a.Elem) {
+					return nil, fmt.Errorf("map: function parameter %d has type %s; array elements have type %s", i, f.Params[i-1], a.Elem)
+				}
+				if i == 1 {
+					d = a.Dim
+				} else if err := sameDim("map", d, a.Dim); err != nil {
+					return nil, err
+				}
+			}
+			return ArrayOf(d, f.Result), nil
+		},
+		Hint: func(args []Type, i int) Type {
+			if i != 0 {
+				return nil
+			}
+			ps := make([]Type, len(args)-1)
+			for j := 1; j < len(args); j++ {
+				if args[j] == nil {
+					return nil
+				}
+				e, ok := elemOf(args[j])
+				if !ok {
+					return nil
+				}
+				ps[j-1] = e
+			}
+			return &Func{Params: ps}
+		}})
+	PrimReduce = arrayPrim(&Prim{Name: "reduce", Arity: 3, Doc: "reduce(op, ne, a): combine a's elements with associative op and neutral element ne",
+		Type: reduceType("reduce", false),
+		Hint: reduceHint})
+	PrimScan = arrayPrim(&Prim{Name: "scan", Arity: 3, Doc: "scan(op, ne, a): inclusive prefix combination with associative op",
+		Type: reduceType("scan", true),
+		Hint: reduceHint})
+	PrimFold = arrayPrim(&Prim{Name: "fold", Arity: 3, Doc: "fold(f, init, a): sequential left fold, f(acc, x)",
+		Type: func(args []Type, _ any) (Type, error) {
+			f, err := needFunc("fold", 0, args[0], 2)
+			if err != nil {
+				return nil, err
+			}
+			a, err := needArray("fold", 2, args[2])
+			if err != nil {
+				return nil, err
+			}
+			if !Equal(f.Params[0], args[1]) || !Equal(f.Result, args[1]) || !Equal(f.Params[1], a.Elem) {
+				return nil, fmt.Errorf("fold: function has type %s; want (%s, %s) -> %s", f, args[1], a.Elem, args[1])
+			}
+			return args[1], nil
+		},
+		Hint: func(args []Type, i int) Type {
+			switch i {
+			case 0:
+				if args[1] != nil && args[2] != nil {
+					if e, ok := elemOf(args[2]); ok {
+						return &Func{Params: []Type{args[1], e}, Result: args[1]}
+					}
+				}
+			}
+			return nil
+		}})
+	PrimZip = arrayPrim(&Prim{Name: "zip", Arity: -1, MinArgs: 2, Doc: "zip(a, b, ...) = [(a[i], b[i], ...) for i]",
+		Type: func(args []Type, _ any) (Type, error) {
+			elems := make([]Type, len(args))
+			var d Dim
+			for i, t := range args {
+				a, err := needArray("zip", i, t)
+				if err != nil {
+					return nil, err
+				}
+				if i == 0 {
+					d = a.Dim
+				} else if err := sameDim("zip", d, a.Dim); err != nil {
+					return nil, err
+				}
+				elems[i] = a.Elem
+			}
+			return ArrayOf(d, TupleOf(elems...)), nil
+		}})
+	PrimUnzip = arrayPrim(&Prim{Name: "unzip", Arity: 1, Doc: "unzip(a) = ([a[i].0 for i], [a[i].1 for i], ...)",
+		Type: func(args []Type, _ any) (Type, error) {
+			a, err := needArray("unzip", 0, args[0])
+			if err != nil {
+				return nil, err
+			}
+			tt, ok := a.Elem.(*Tuple)
+			if !ok {
+				return nil, fmt.Errorf("unzip: argument has type %s; want an array of tuples", args[0])
+			}
+			out := make([]Type, len(tt.Elems))
+			for i, e := range tt.Elems {
+				out[i] = ArrayOf(a.Dim, e)
+			}
+			return TupleOf(out...), nil
+		}})
+	PrimSum     = reductionPrim("sum", "sum of all elements")
+	PrimProd    = reductionPrim("prod", "product of all elements")
+	PrimMaximum = reductionPrim("maximum", "largest element (-inf for an empty f64 array)")
+	PrimMinimum = reductionPrim("minimum", "smallest element (+inf for an empty f64 array)")
+	PrimArgmax  = argPrim("argmax", "index of the first largest element of a vector")
+	PrimArgmin  = argPrim("argmin", "index of the first smallest element of a vector")
+	PrimMean    = arrayPrim(&Prim{Name: "mean", Arity: 1, Doc: "mean of all elements",
+		Type: func(args []Type, _ any) (Type, error) {
+			if k, err := numericArray("mean", args[0]); err != nil || k != F64 {
+				return nil, fmt.Errorf("mean: argument has type %s; want an array of f64", args[0])
+			}
+			return TF64, nil
+		}})
+	PrimNorm = arrayPrim(&Prim{Name: "norm", Arity: 1, Doc: "Euclidean (Frobenius) norm of all elements",
+		Type: func(args []Type, _ any) (Type, error) {
+			if k, err := numericArray("norm", args[0]); err != nil || k != F64 {
+				return nil, fmt.Errorf("norm: argument has type %s; want an array of f64", args[0])
+			}
+			return TF64, nil
+		}})
+	PrimLogsumexp = arrayPrim(&Prim{Name: "logsumexp", Arity: 1, Doc: "log(sum(exp(a))), computed stably",
+		Type: func(args []Type, _ any) (Type, error) {
+			if k, err := numericArray("logsumexp", args[0]); err != nil || k != F64 {
+				return nil, fmt.Errorf("logsumexp: argument has type %s; want an array of f64", args[0])
+			}
+			return TF64, nil
+		}})
+	PrimSoftmax = arrayPrim(&Prim{Name: "softmax", Arity: 1, Doc: "exp(a - logsumexp(a)) of a vector",
+		Type: func(args []Type, _ any) (Type, error) {
+			a, err := f64Vector("softmax", 0, args[0])
+			if err != nil {
+				return nil, err
+			}
+			return a, nil
+		}})
+	PrimDot = arrayPrim(&Prim{Name: "dot", Arity: 2, Doc: "dot(x, y) = sum(x * y) of two vectors",
+		Type: func(args []Type, _ any) (Type, error) {
+			a, err := f64Vector("dot", 0, args[0])
+			if err != nil {
+				return nil, err
+			}
+			b, err := f64Vector("dot", 1, args[1])
+			if err != nil {
+				return nil, err
+			}
+			if err := sameDim("dot", a.Dim, b.Dim); err != nil {
+				return nil, err
+			}
+			return TF64, nil
+		}})
+	PrimOuter = arrayPrim(&Prim{Name: "outer", Arity: 2, Doc: "outer(x, y)[i][j] = x[i] * y[j]",
+		Type: func(args []Type, _ any) (Type, error) {
+			a, err := f64Vector("outer", 0, args[0])
+			if err != nil {
+				return nil, err
+			}
+			b, err := f64Vector("outer", 1, args[1])
+			if err != nil {
+				return nil, err
+			}
+			return ArrayOf(a.Dim, ArrayOf(b.Dim, TF64)), nil
+		}})
+	// PrimMatmul is @ in all its forms: matrix-matrix, matrix-vector,
+	// vector-matrix and vector-vector (a dot product).
+	PrimMatmul = arrayPrim(&Prim{Name: "matmul", Op: "@", Arity: 2, Doc: "a @ b, the matrix product",
+		Type: func(args []Type, _ any) (Type, error) {
+			ra, rb := Rank(args[0]), Rank(args[1])
+			ka, oka := Leaf(args[0])
+			kb, okb := Leaf(args[1])
+			if !oka || !okb || ka != F64 || kb != F64 || ra < 1 || ra > 2 || rb < 1 || rb > 2 {
+				return nil, fmt.Errorf("'@' needs f64 vectors or matrices, got %s and %s", args[0], args[1])
+			}
+			da, db := Dims(args[0]), Dims(args[1])
+			if err := sameDim("'@'", da[ra-1], db[0]); err != nil {
+				return nil, fmt.Errorf("'@': inner sizes differ: %s @ %s", args[0], args[1])
+			}
+			switch {
+			case ra == 2 && rb == 2:
+				return ArrayOf(da[0], ArrayOf(db[1], TF64)), nil
+			case ra == 2:
+				return ArrayOf(da[0], TF64), nil
+			case rb == 2:
+				return ArrayOf(db[1], TF64), nil
+			}
+			return TF64, nil
+		}})
+	PrimTranspose = arrayPrim(&Prim{Name: "transpose", Arity: 1, Doc: "transpose of a matrix",
+		Type: func(args []Type, _ any) (Type, error) {
+			a, ok := args[0].(*Array)
+			if ok {
+				if b, ok := a.Elem.(*Array); ok {
+					return ArrayOf(b.Dim, ArrayOf(a.Dim, b.Elem)), nil
+				}
+			}
+			return nil, fmt.Errorf("transpose: argument has type %s; want [m][n]T", args[0])
+		}})
+	PrimFlatten = arrayPrim(&Prim{Name: "flatten", Arity: 1, Doc: "flatten([m][n]T) = [m*n]T, row by row",
+		Type: func(args []Type, _ any) (Type, error) {
+			a, ok := args[0].(*Array)
+			if ok {
+				if b, ok := a.Elem.(*Array); ok {
+					d := Unknown
+					if a.Dim.Known() && b.Dim.Known() {
+						d = ConstDim(a.Dim.N * b.Dim.N)
+					}
+					return ArrayOf(d, b.Elem), nil
+				}
+			}
+			return nil, fmt.Errorf("flatten: argument has type %s; want [m][n]T", args[0])
+		}})
+	PrimReshape = arrayPrim(&Prim{Name: "reshape", Arity: 3, Doc: "reshape(a, m, n): the elements of a as [m][n]",
+		Type: func(args []Type, aux any) (Type, error) {
+			a, err := needArray("reshape", 0, args[0])
+			if err != nil {
+				return nil, err
+			}
+			for i := 1; i < 3; i++ {
+				if err := needKind("reshape", i, args[i], I64); err != nil {
+					return nil, err
+				}
+			}
+			leaf := a.Elem
+			for {
+				inner, ok := leaf.(*Array)
+				if !ok {
+					break
+				}
+				leaf = inner.Elem
+			}
+			ds, _ := aux.([2]Dim)
+			if ds == ([2]Dim{}) {
+				ds = [2]Dim{Unknown, Unknown}
+			}
+			return ArrayOf(ds[0], ArrayOf(ds[1], leaf)), nil
+		}})
+	PrimConcat = arrayPrim(&Prim{Name: "concat", Arity: 2, Doc: "concat(a, b): a's elements then b's",
+		Type: func(args []Type, _ any) (Type, error) {
+			a, err := needArray("concat", 0, args[0])
+			if err != nil {
+				return nil, err
+			}
+			b, err := needArray("concat", 1, args[1])
+			if err != nil {
+				return nil, err
+			}
+			if !Equal(a.Elem, b.Elem) {
+				return nil, fmt.Errorf("concat: element types %s and %s differ", a.Elem, b.Elem)
+			}
+			d := Unknown
+			if a.Dim.Known() && b.Dim.Known() {
+				d = ConstDim(a.Dim.N + b.Dim.N)
+			}
+			return ArrayOf(d, a.Elem), nil
+		}})
+	PrimReverse = arrayPrim(&Prim{Name: "reverse", Arity: 1, Doc: "reverse(a): a's elements in reverse order",
+		Type: func(args []Type, _ any) (Type, error) {
+			a, err := needArray("reverse", 0, args[0])
+			if err != nil {
+				return nil, err
+			}
+			return a, nil
+		}})
+	PrimTake = arrayPrim(&Prim{Name: "take", Arity: 2, Doc: "take(a, k) = a[:k]",
+		Type: takeDropType("take")})
+	PrimDrop = arrayPrim(&Prim{Name: "drop", Arity: 2, Doc: "drop(a, k) = a[k:]",
+		Type: takeDropType("drop")})
+)
+
+func takeDropType(name string) func(args []Type, aux any) (Type, error) {
+	return func(args []Type, aux any) (Type, error) {
+		a, err := needArray(name, 0, args[0])
+		if err != nil {
+			return nil, err
+		}
+		if err := needKind(name, 1, args[1], I64); err != nil {
+			return nil, err
+		}
+		return ArrayOf(dimAux(aux), a.Elem), nil
+	}
+}
+
+// dimAux reads an optional static result dimension that the checker may
+// attach (zeros(n) with n a size variable has type [n]f64).
+func dimAux(aux any) Dim {
+	if d, ok := aux.(Dim); ok {
+		return d
+	}
+	return Unknown
+}
+
+func reduceType(name string, isScan bool) func(args []Type, _ any) (Type, error) {
+	return func(args []Type, _ any) (Type, error) {
+		f, err := needFunc(name, 0, args[0], 2)
+		if err != nil {
+			return nil, err
+		}
+		a, err := needArray(name, 2, args[2])
+		if err != nil {
+			return nil, err
+		}
+		t := a.Elem
+		if !Equal(args[1], t) || !Equal(f.Params[0], t) || !Equal(f.Params[1], t) || !Equal(f.Result, t) {
+			return nil, fmt.Errorf("%s: operator has type %s and neutral element %s; want (%s, %s) -> %s and %s", name, f, args[1], t, t, t, t)
+		}
+		if isScan {
+			return a, nil
+		}
+		return t, nil
+	}
+}
+
+func reduceHint(args []Type, i int) Type {
+	if args[2] == nil {
+		return nil
+	}
+	e, ok := elemOf(args[2])
+	if !ok {
+		return nil
+	}
+	if i == 0 {
+		return &Func{Params: []Type{e, e}, Result: e}
+	}
+	return e
+}
+
+func reductionPrim(name, doc string) *Prim {
+	return arrayPrim(&Prim{Name: name, Arity: 1, Doc: doc,
+		Type: func(args []Type, _ any) (Type, error) {
+			k, err := numericArray(name, args[0])
+			if err != nil {
+				return nil, err
+			}
+			return Scalar{k}, nil
+		}})
+}
+
+func argPrim(name, doc string) *Prim {
+	return arrayPrim(&Prim{Name: name, Arity: 1, Doc: doc,
+		Type: func(args []Type, _ any) (Type, error) {
+			a, ok := args[0].(*Array)
+			if !ok || !(Identical(a.Elem, TF64) || Identical(a.Elem, TI64)) {
+				return nil, fmt.Errorf("%s: argument has type %s; want [n]f64 or [n]i64", name, args[0])
+			}
+			return TI64, nil
+		}})
+}

@@ -1,0 +1,94 @@
+package ir
+
+// Def is a top-level definition. A function def has Params; a value def
+// (def g = grad(f), def A = [[...]]) has none and HasParams is false.
+type Def struct {
+	Name      string
+	Params    []*Var
+	HasParams bool
+	Result    Type
+	Body      Expr
+	SizeVars  []SizeVar // size variables bound by parameter types
+	Export    bool
+	Attrs     []Attr
+	P         Pos
+}
+
+// SizeVar is a size variable bound by a parameter's type: Var is the i64
+// visible in the body, equal to dimension Axis of parameter Param (an
+// index into Def.Params). Checks lists the further dimensions that must
+// equal it, checked on entry.
+type SizeVar struct {
+	Var    *Var
+	Param  int
+	Axis   int
+	Checks []DimRef
+}
+
+// DimRef names dimension Axis of parameter Param, or, when Param < 0, an
+// i64 parameter Var whose value is the size.
+type DimRef struct {
+	Param int
+	Axis  int
+	P     Pos
+}
+
+// Attr is an attribute of a def, after checking: @jvp(g), @vjp(g),
+// @implicit(F) name a def in Fn; @strategy carries its strategy source.
+type Attr struct {
+	Name     string
+	Fn       string
+	Strategy any // a strategy expression, owned by the rewrite package
+	P        Pos
+}
+
+// Type is the def's type: a function type, or for a value def the type of
+// its value.
+func (d *Def) Type() Type {
+	if !d.HasParams {
+		return d.Body.Type()
+	}
+	ps := make([]Type, len(d.Params))
+	for i, p := range d.Params {
+		ps[i] = p.T
+	}
+	return &Func{Params: ps, Result: d.Result}
+}
+
+// Attr returns the def's attribute of that name, or nil.
+func (d *Def) Attr(name string) *Attr {
+	for i := range d.Attrs {
+		if d.Attrs[i].Name == name {
+			return &d.Attrs[i]
+		}
+	}
+	return nil
+}
+
+// Program is a checked program: its defs, in dependency order (callees
+// before callers), and an index by name. Defs imported from modules appear
+// under their qualified names ("optim.lbfgs").
+type Program struct {
+	Defs   []*Def
+	byName map[string]*Def
+	Rules  []any // checked rewrite rules, owned by the rewrite package
+	Strats []any // named strategies, owned by the rewrite package
+}
+
+// NewProgram indexes defs.
+func NewProgram(defs []*Def) *Program {
+	p := &Program{Defs: defs, byName: map[string]*Def{}}
+	for _, d := range defs {
+		p.byName[d.Name] = d
+	}
+	return p
+}
+
+// Def returns the def of that name, or nil.
+func (p *Program) Def(name string) *Def { return p.byName[name] }
+
+// Add appends a def (for passes that create defs, such as AD).
+func (p *Program) Add(d *Def) {
+	p.Defs = append(p.Defs, d)
+	p.byName[d.Name] = d
+}
