@@ -42,7 +42,7 @@ func hintFuncFromArg(j int) func(args []Type, i int) Type {
 		if i == 0 && j < len(args) && args[j] != nil {
 			return &Func{Params: []Type{args[j]}}
 		}
-		if i > 0 && args[0] != nil {
+		if (i == 1 || i == 2) && args[0] != nil {
 			if f, ok := args[0].(*Func); ok {
 				return FuncInput(f)
 			}

@@ -220,7 +220,12 @@ var (
 			}
 			return a, nil
 		},
-		Hint: hintElemOf(0)})
+		Hint: func(args []Type, i int) Type {
+			if i == 2 {
+				return hintElemOf(0)(args, i)
+			}
+			return nil
+		}})
 	PrimGather = arrayPrim(&Prim{Name: "gather", Arity: 2, Doc: "gather(a, idx) = [a[idx[0]], a[idx[1]], ...]",
 		Type: func(args []Type, _ any) (Type, error) {
 			a, err := needArray("gather", 0, args[0])

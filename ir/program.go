@@ -14,10 +14,11 @@ type Def struct {
 	P         Pos
 }
 
-// SizeVar is a size variable bound by a parameter's type: Var is the i64
-// visible in the body, equal to dimension Axis of parameter Param (an
-// index into Def.Params). Checks lists the further dimensions that must
-// equal it, checked on entry.
+// SizeVar is a size variable bound by a parameter's type. When Param >= 0,
+// Var is a fresh i64 visible in the body, equal to dimension Axis of
+// parameter Param (an index into Def.Params). When Param < 0, Var is itself
+// an i64 parameter used as a dimension (def f(n: i64, x: [n]f64)). Checks
+// lists the further dimensions that must equal it, checked on entry.
 type SizeVar struct {
 	Var    *Var
 	Param  int
@@ -25,8 +26,7 @@ type SizeVar struct {
 	Checks []DimRef
 }
 
-// DimRef names dimension Axis of parameter Param, or, when Param < 0, an
-// i64 parameter Var whose value is the size.
+// DimRef names dimension Axis of parameter Param (Param >= 0).
 type DimRef struct {
 	Param int
 	Axis  int
