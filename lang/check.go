@@ -703,4 +703,3 @@ func (s *scope) lookup(name string) *scope {
 	}
 	return nil
 }
-

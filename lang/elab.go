@@ -21,7 +21,7 @@ var builtinNames = map[string]bool{
 	"outer": true, "transpose": true, "flatten": true, "reshape": true, "concat": true, "reverse": true,
 	"take": true, "drop": true, "gather": true, "update": true, "softmax": true, "logsumexp": true,
 	"build": true,
-	"jvp": true, "vjp": true, "grad": true, "value_and_grad": true, "jacfwd": true, "jacrev": true,
+	"jvp":   true, "vjp": true, "grad": true, "value_and_grad": true, "jacfwd": true, "jacrev": true,
 	"hessian": true, "hvp": true, "taylor": true, "jet": true, "stop_gradient": true,
 }
 
