@@ -49,9 +49,35 @@ type Prim struct {
 	// Eval specializes the primitive for one call site.
 	Eval func(s *Site) (Impl, error)
 
-	// Pure reports whether the primitive has no effect beyond its result
-	// (all do today; run-time errors are not effects for rewriting).
+	// AD says whether this is an AD operator (expanded by package ad).
 	AD ADKind
+
+	// Derivative rules, used by package ad. Rules build IR with a Builder;
+	// the arguments and result y they receive are atoms (variables or
+	// constants), so a rule may use each any number of times. Function-valued
+	// primitives (map, reduce, scan, fold, build) are differentiated by
+	// package ad itself.
+	//
+	// Partials, for elementwise primitives, gives ∂y/∂args[i] for each
+	// argument, elementwise (nil: zero, as for floor, comparisons or i64
+	// operands). Package ad derives the JVP (Σ ∂i·dargs[i]), the VJP
+	// (ybar·∂i, summed over broadcast axes) and checks them.
+	Partials func(b *Builder, args []Expr, y Expr) []Expr
+	// JVP gives the tangent of y from the arguments' tangents tans (nil
+	// meaning zero); it returns nil when the tangent is zero.
+	JVP func(b *Builder, args, tans []Expr, y Expr) Expr
+	// VJP gives each argument's cotangent contribution from y's cotangent
+	// ybar (nil: none, for arguments without derivative). A contribution has
+	// the argument's type.
+	VJP func(b *Builder, args []Expr, y, ybar Expr) []Expr
+	// NoDerivative marks primitives whose result does not depend smoothly on
+	// any argument (len, iota, argmax, comparisons): its tangent is zero and
+	// it sends no cotangent back.
+	NoDerivative bool
+	// InPlace marks primitives that update their first argument in place and
+	// return it (the accumulators of reverse mode). Passes must neither
+	// share nor duplicate such calls or the value they consume.
+	InPlace bool
 }
 
 // ADKind says how AD treats an operator primitive.

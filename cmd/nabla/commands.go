@@ -1,0 +1,391 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/nabla-lang/nabla"
+	"github.com/nabla-lang/nabla/internal/jsonv"
+	"github.com/nabla-lang/nabla/ir"
+	"github.com/nabla-lang/nabla/lang"
+	rt "github.com/nabla-lang/nabla/runtime"
+)
+
+var runCmd = &command{
+	name:  "run",
+	args:  "[-f NAME] [--backend interp|go] FILE [ARG ...]",
+	short: "call a def with JSON arguments and print its result as JSON",
+	long: `
+Run calls the def NAME (default main) of the program in FILE with the JSON
+arguments that follow FILE, one per parameter, and prints the result as
+JSON and a newline on stdout.
+
+JSON values are read according to the parameter's type: f64 and i64 as
+numbers (an i64 must be integral), bool as true or false, arrays and
+tuples as JSON arrays (nested arrays must be rectangular). Floats print in
+the shortest form that reads back exactly; NaN and the infinities print as
+the strings "NaN", "+Inf" and "-Inf", which are also accepted as input.
+
+Quote each argument for the shell:
+
+	nabla run examples/rosenbrock.nab
+	nabla run -f rosen examples/rosenbrock.nab '[1, 2, 3]'
+	nabla run -f scale model.nab '[0.5, -1.25]' -2
+
+The interpreter is the only backend in this build; --backend go (generated
+and compiled Go code) is not available yet.`,
+	setFlags: func(fs *flag.FlagSet) {
+		fs.String("f", "main", "the def to call")
+		fs.String("backend", "interp", "how to run: interp (the interpreter) or go (generated Go code; not available yet)")
+	},
+	run: func(c *cli, cmd *command, args []string) int {
+		fs, rest, status, done := c.parseFlags(cmd, args)
+		if done {
+			return status
+		}
+		name := fs.Lookup("f").Value.String()
+		switch backend := fs.Lookup("backend").Value.String(); backend {
+		case "interp":
+		case "go":
+			return c.fail(cmd, "--backend go is not available yet in this build: Go code generation is in progress; use --backend interp (the default)")
+		default:
+			return c.usage(cmd, "unknown backend %q: want interp or go", backend)
+		}
+		if len(rest) == 0 {
+			return c.usage(cmd, "missing FILE")
+		}
+		file, jsonArgs := rest[0], rest[1:]
+		src, status, ok := c.readSource(cmd, file)
+		if !ok {
+			return status
+		}
+		prog, err := nabla.Compile(file, src, nabla.WithReadFile(os.ReadFile))
+		if err != nil {
+			return c.programError(err)
+		}
+		f, err := prog.Func(name)
+		if err != nil {
+			return c.usage(cmd, "%s: %v%s", file, err, defList(prog, name))
+		}
+		params := f.Params()
+		if len(jsonArgs) != len(params) {
+			return c.usage(cmd, "%s takes %d argument%s, one JSON value per parameter (its type is %s); got %d",
+				name, len(params), plural(len(params)), f.Signature(), len(jsonArgs))
+		}
+		if jsonv.FuncIn(f.Result()) != nil {
+			return c.usage(cmd, "%s returns %s, which has no JSON form", name, f.Result())
+		}
+		vals := make([]rt.Value, len(params))
+		for i, p := range params {
+			v, err := jsonv.Decode(p, []byte(jsonArgs[i]))
+			if err != nil {
+				hint := ""
+				if strings.HasPrefix(jsonArgs[i], "-") && !looksNumeric(jsonArgs[i]) {
+					hint = " (flags go before FILE)"
+				}
+				return c.usage(cmd, "argument %d of %s: %v%s", i+1, name, err, hint)
+			}
+			vals[i] = v
+		}
+		v, err := f.CallValues(context.Background(), vals)
+		if err != nil {
+			return c.programError(err)
+		}
+		out, err := jsonv.Encode(f.Result(), v)
+		if err != nil {
+			return c.fail(cmd, "%v", err)
+		}
+		fmt.Fprintf(c.stdout, "%s\n", out)
+		return exitOK
+	},
+}
+
+// defList suggests what to pass to -f: the defs of the main file (not
+// those of imported modules, which are qualified), or says there are none.
+func defList(prog *nabla.Program, name string) string {
+	var own []string
+	for _, n := range prog.Funcs() {
+		if !strings.Contains(n, ".") {
+			own = append(own, n)
+		}
+	}
+	if len(own) == 0 {
+		return "; the file has no defs"
+	}
+	hint := ""
+	if name == "main" {
+		hint = "; choose one with -f NAME"
+	}
+	return hint + "; its defs are " + strings.Join(own, ", ")
+}
+
+func looksNumeric(s string) bool {
+	_, err := strconv.ParseFloat(s, 64)
+	return err == nil
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+var checkCmd = &command{
+	name:  "check",
+	args:  "[--rules] FILE ...",
+	short: "parse and type-check programs",
+	long: `
+Check parses and type-checks each FILE with its imports and prints every
+error as FILE:LINE:COL: message. It prints nothing and exits 0 when all
+files are correct, and exits 1 otherwise.
+
+	nabla check examples/*.nab
+
+--rules will also test every user rewrite rule on random inputs; rewrite
+rules are not available yet in this build, so --rules exits 1 after
+checking.`,
+	setFlags: func(fs *flag.FlagSet) {
+		fs.Bool("rules", false, "also test each rewrite rule on random inputs (not available yet)")
+	},
+	run: func(c *cli, cmd *command, args []string) int {
+		fs, files, status, done := c.parseFlags(cmd, args)
+		if done {
+			return status
+		}
+		if len(files) == 0 {
+			return c.usage(cmd, "missing FILE")
+		}
+		// Read every file first: an unreadable one is bad usage, and
+		// checking the others would only bury that message.
+		srcs := make([][]byte, len(files))
+		for i, file := range files {
+			src, status, ok := c.readSource(cmd, file)
+			if !ok {
+				return status
+			}
+			srcs[i] = src
+		}
+		status = exitOK
+		for i, file := range files {
+			if _, err := nabla.Compile(file, srcs[i], nabla.WithReadFile(os.ReadFile)); err != nil {
+				status = c.programError(err)
+			}
+		}
+		if status == exitOK && fs.Lookup("rules").Value.String() == "true" {
+			return c.fail(cmd, "--rules: testing rewrite rules is not available yet in this build (the programs type-check)")
+		}
+		return status
+	},
+}
+
+var irCmd = &command{
+	name:  "ir",
+	args:  "[-f NAME] [--stage core|ad|opt] FILE",
+	short: "print the core IR of a def",
+	long: `
+IR prints the core IR of the def NAME in FILE, or of every def when -f is
+omitted, in the stable text form of package ir: the surface language with
+its sugar removed (comprehensions become build, @ becomes matmul, tuple
+patterns become projections) and every binder annotated with its type.
+
+	nabla ir -f rosen examples/rosenbrock.nab
+
+--stage selects the stage: core (after type checking, the default), ad
+(after AD operators are expanded) or opt (after the def's rewrite
+strategy). Only core is available in this build.`,
+	setFlags: func(fs *flag.FlagSet) {
+		fs.String("f", "", "the def to print (default: all defs)")
+		fs.String("stage", "core", "the stage: core, ad or opt (only core is available yet)")
+	},
+	run: func(c *cli, cmd *command, args []string) int {
+		fs, rest, status, done := c.parseFlags(cmd, args)
+		if done {
+			return status
+		}
+		stage := fs.Lookup("stage").Value.String()
+		if stage != "core" && stage != "ad" && stage != "opt" {
+			return c.usage(cmd, "unknown stage %q: want core, ad or opt", stage)
+		}
+		if len(rest) != 1 {
+			return c.usage(cmd, "want one FILE, got %d arguments", len(rest))
+		}
+		p, status, ok := c.load(cmd, rest[0])
+		if !ok {
+			return status
+		}
+		if stage != "core" {
+			return c.fail(cmd, "--stage %s is not available yet in this build: AD expansion and rewrite strategies are in progress; --stage core works", stage)
+		}
+		name := fs.Lookup("f").Value.String()
+		if name == "" {
+			fmt.Fprint(c.stdout, ir.Print(p))
+			return exitOK
+		}
+		d := p.Def(name)
+		if d == nil {
+			return c.usage(cmd, "%s has no def named %q", rest[0], name)
+		}
+		fmt.Fprint(c.stdout, ir.PrintDef(d))
+		return exitOK
+	},
+}
+
+// load reads and checks FILE into IR, for the commands that show IR.
+func (c *cli) load(cmd *command, file string) (*ir.Program, int, bool) {
+	src, status, ok := c.readSource(cmd, file)
+	if !ok {
+		return nil, status, false
+	}
+	p, err := lang.Load(file, src, lang.Options{ReadFile: os.ReadFile})
+	if err != nil {
+		return nil, c.programError(err), false
+	}
+	return p, 0, true
+}
+
+var optCmd = &command{
+	name:  "opt",
+	args:  "-f NAME [--strategy S] [--trace] FILE",
+	short: "apply a rewrite strategy to a def and print the result (not available yet)",
+	long: `
+Opt applies a rewrite strategy to the def NAME in FILE (by default the
+def's own @strategy, or the standard pipeline) and prints the resulting IR.
+--trace also lists each successful rule or pass application, one per line,
+each line beginning with the rule's or pass's name.
+
+	nabla opt --trace -f f model.nab
+	nabla opt -f f --strategy 'topdown(try(map_fuse))' model.nab
+
+Rewrite strategies are not available yet in this build: opt checks FILE and
+exits 1.`,
+	setFlags: func(fs *flag.FlagSet) {
+		fs.String("f", "", "the def to optimize (required)")
+		fs.String("strategy", "", "the strategy to apply (default: the def's own)")
+		fs.Bool("trace", false, "list each successful rule or pass application")
+	},
+	run: func(c *cli, cmd *command, args []string) int {
+		fs, rest, status, done := c.parseFlags(cmd, args)
+		if done {
+			return status
+		}
+		name := fs.Lookup("f").Value.String()
+		if name == "" {
+			return c.usage(cmd, "missing -f NAME")
+		}
+		if len(rest) != 1 {
+			return c.usage(cmd, "want one FILE, got %d arguments", len(rest))
+		}
+		p, status, ok := c.load(cmd, rest[0])
+		if !ok {
+			return status
+		}
+		if p.Def(name) == nil {
+			return c.usage(cmd, "%s has no def named %q", rest[0], name)
+		}
+		return c.fail(cmd, "rewrite strategies are not available yet in this build")
+	},
+}
+
+var genCmd = &command{
+	name:  "gen",
+	args:  "[-o OUT] [-pkg PKG] [--asm] FILE ...",
+	short: "emit Go code for the exported defs (not available yet)",
+	long: `
+Gen will emit one gofmt-formatted Go file with a function per exported def
+of the FILEs, for use with go generate:
+
+	//go:generate go run github.com/nabla-lang/nabla/cmd/nabla gen -pkg model -o model_nabla.go model.nab
+
+Go code generation is not available yet in this build: gen checks the
+FILEs and exits 1.`,
+	setFlags: func(fs *flag.FlagSet) {
+		fs.String("o", "", "the output file (default: stdout)")
+		fs.String("pkg", "main", "the Go package name")
+		fs.Bool("asm", false, "also emit amd64 assembly for vectorizable loops")
+	},
+	run: func(c *cli, cmd *command, args []string) int {
+		_, files, status, done := c.parseFlags(cmd, args)
+		if done {
+			return status
+		}
+		if len(files) == 0 {
+			return c.usage(cmd, "missing FILE")
+		}
+		for _, file := range files {
+			if _, status, ok := c.load(cmd, file); !ok {
+				return status
+			}
+		}
+		return c.fail(cmd, "Go code generation is not available yet in this build")
+	},
+}
+
+var versionCmd = &command{
+	name:  "version",
+	args:  "",
+	short: "print the version",
+	long: `
+Version prints nabla's version and the Go version it was built with:
+
+	nabla 0.1.0-dev (go1.26.0)`,
+	run: func(c *cli, cmd *command, args []string) int {
+		_, rest, status, done := c.parseFlags(cmd, args)
+		if done {
+			return status
+		}
+		if len(rest) != 0 {
+			return c.usage(cmd, "unexpected arguments %s", strings.Join(rest, " "))
+		}
+		fmt.Fprintf(c.stdout, "nabla %s (%s)\n", version(), runtime.Version())
+		return exitOK
+	},
+}
+
+// version is the module version stamped by `go install module@version`,
+// or nabla.Version for a build from a checkout.
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if v := bi.Main.Version; v != "" && v != "(devel)" {
+			return v
+		}
+	}
+	return nabla.Version
+}
+
+var helpCmd = &command{
+	name:  "help",
+	args:  "[COMMAND]",
+	short: "show help for a command",
+	long: `
+Help lists the commands, or shows the flags and examples of one:
+
+	nabla help run`,
+	run: func(c *cli, cmd *command, args []string) int {
+		switch {
+		case len(args) == 0:
+			c.printUsage(c.stdout)
+			return exitOK
+		case len(args) > 1:
+			return c.usage(cmd, "want at most one COMMAND, got %d", len(args))
+		}
+		target := lookup(args[0])
+		if target == nil {
+			names := make([]string, len(commands))
+			for i, cmd := range commands {
+				names[i] = cmd.name
+			}
+			slices.Sort(names)
+			return c.usage(cmd, "unknown command %q; the commands are %s", args[0], strings.Join(names, ", "))
+		}
+		c.printHelp(c.stdout, target)
+		return exitOK
+	},
+}

@@ -1,0 +1,368 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// The programs the command-line tests run, written to a temporary
+// directory. Line numbers matter: errors are checked by position.
+var testFiles = map[string]string{
+	"ok.nab": `def main() = 42
+def add(a: f64, b: f64): f64 = a + b
+def vec(x: [n]f64) = x * 2.0
+def ints(a: i64) = a * 2
+def pair(x: f64) = (x, [true, false])
+def recip(x: f64) = 1.0 / x
+def twice(f: f64 -> f64, x: f64) = f(f(x))
+def adder(x: f64) = fn(y: f64) => x + y
+def quot(a: i64, b: i64): i64 =
+  a / b
+def table = [[1.0, 2.0], [3.0, 4.0]]
+def big(n: i64) = n
+`,
+	"nomain.nab": "def only(x: f64) = x\n",
+	"empty.nab":  "// nothing here\n",
+	"bad.nab": `def f(x: f64): f64 =
+  x + true
+`,
+	"twoerrs.nab": `def f(x: f64): f64 = y
+def g(x: f64): f64 = z
+`,
+	"imports.nab": `import "lib/util.nab"
+def main() = util.double(2.0)
+`,
+	"lib/util.nab": "def double(x: f64) = 2.0 * x\n",
+}
+
+func writeTestFiles(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, src := range testFiles {
+		path := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// TestCLI drives run in-process. In args, $D stands for the directory of
+// the test files. stdout must match exactly when stdoutIs is set and
+// contain stdoutHas; stderr must contain stderrHas and, for success, be
+// empty.
+func TestCLI(t *testing.T) {
+	dir := writeTestFiles(t)
+	for _, tc := range []struct {
+		args      string
+		code      int
+		stdoutIs  string
+		stdoutHas string
+		stderrHas string
+	}{
+		// run: results
+		{args: "run $D/ok.nab", stdoutIs: "42\n"},
+		{args: "run -f add $D/ok.nab 1 2.5", stdoutIs: "3.5\n"},
+		{args: "run --f=add $D/ok.nab -1 -2", stdoutIs: "-3\n"},
+		{args: "run -f vec $D/ok.nab [1,-2.5]", stdoutIs: "[2, -5]\n"},
+		{args: "run -f vec $D/ok.nab []", stdoutIs: "[]\n"},
+		{args: "run -f pair $D/ok.nab 0.5", stdoutIs: "[0.5, [true, false]]\n"},
+		{args: "run -f recip $D/ok.nab 0", stdoutIs: "\"+Inf\"\n"},
+		{args: `run -f recip $D/ok.nab "-Inf"`, stdoutIs: "-0\n"},
+		{args: `run -f recip $D/ok.nab "NaN"`, stdoutIs: "\"NaN\"\n"},
+		{args: "run -f add $D/ok.nab 1e300 0", stdoutIs: "1e+300\n"},
+		{args: "run -f recip $D/ok.nab 1e-7", stdoutIs: "10000000\n"},
+		{args: "run -f table $D/ok.nab", stdoutIs: "[[1, 2], [3, 4]]\n"},
+		{args: "run -f big $D/ok.nab 9007199254740993", stdoutIs: "9007199254740993\n"},
+		{args: "run --backend interp -f ints $D/ok.nab 21", stdoutIs: "42\n"},
+		{args: "run $D/imports.nab", stdoutIs: "4\n"},
+
+		// run: errors in the program or its run
+		{args: "run -f quot $D/ok.nab 1 0", code: 1, stderrHas: "ok.nab:10:"},
+		{args: "run $D/bad.nab", code: 1, stderrHas: "bad.nab:2:"},
+		{args: "run --backend go $D/ok.nab", code: 1, stderrHas: "nabla run: --backend go is not available yet in this build"},
+
+		// run: bad usage
+		{args: "run", code: 2, stderrHas: "nabla run: missing FILE\nusage: nabla run [-f NAME]"},
+		{args: "run $D/nosuch.nab", code: 2, stderrHas: "nabla run: cannot read $D/nosuch.nab: no such file or directory"},
+		{args: "run -x $D/ok.nab", code: 2, stderrHas: "nabla run: flag provided but not defined: -x"},
+		{args: "run -f", code: 2, stderrHas: "flag needs an argument: -f"},
+		{args: "run --backend wasm $D/ok.nab", code: 2, stderrHas: `unknown backend "wasm": want interp or go`},
+		{args: "run -f nosuch $D/ok.nab", code: 2, stderrHas: `no def named "nosuch"`},
+		{args: "run -f ad $D/ok.nab 1 2", code: 2, stderrHas: `no def named "ad"; did you mean "add"?`},
+		{args: "run $D/nomain.nab", code: 2, stderrHas: `no def named "main"; choose one with -f NAME; its defs are only`},
+		{args: "run $D/empty.nab", code: 2, stderrHas: "the file has no defs"},
+		{args: "run -f add $D/ok.nab 1", code: 2, stderrHas: "add takes 2 arguments, one JSON value per parameter (its type is (f64, f64) -> f64); got 1"},
+		{args: "run -f add $D/ok.nab 1 2 3", code: 2, stderrHas: "got 3"},
+		{args: "run $D/ok.nab 1", code: 2, stderrHas: "main takes 0 arguments"},
+		{args: "run -f ints $D/ok.nab 2.5", code: 2, stderrHas: "argument 1 of ints: want i64, got 2.5, which is not an integer"},
+		{args: "run -f vec $D/ok.nab [1,[2]]", code: 2, stderrHas: "argument 1 of vec: at [1]: want f64, got an array of 1 element"},
+		{args: "run -f add $D/ok.nab [1 2", code: 2, stderrHas: "argument 1 of add: not valid JSON"},
+		{args: "run -f add $D/ok.nab 1 true", code: 2, stderrHas: "argument 2 of add: want f64, got a bool (true)"},
+		{args: "run -f add $D/ok.nab 1 -f", code: 2, stderrHas: "(flags go before FILE)"},
+		{args: "run -f twice $D/ok.nab 1 2", code: 2, stderrHas: "argument 1 of twice: want f64 -> f64, but a function value (f64 -> f64) cannot be given as JSON"},
+		{args: "run -f adder $D/ok.nab 1", code: 2, stderrHas: "adder returns f64 -> f64, which has no JSON form"},
+		{args: "run -h", stdoutHas: "usage: nabla run [-f NAME] [--backend interp|go] FILE [ARG ...]"},
+
+		// check
+		{args: "check $D/ok.nab $D/imports.nab"},
+		{args: "check $D/ok.nab $D/bad.nab", code: 1, stderrHas: "bad.nab:2:"},
+		{args: "check $D/twoerrs.nab", code: 1, stderrHas: "twoerrs.nab:1:"},
+		{args: "check $D/twoerrs.nab", code: 1, stderrHas: "twoerrs.nab:2:"},
+		{args: "check --rules $D/ok.nab", code: 1, stderrHas: "nabla check: --rules: testing rewrite rules is not available yet in this build"},
+		{args: "check --rules $D/bad.nab", code: 1, stderrHas: "bad.nab:2:"},
+		{args: "check", code: 2, stderrHas: "nabla check: missing FILE"},
+		{args: "check $D/ok.nab $D/nosuch.nab", code: 2, stderrHas: "cannot read"},
+		{args: "check --verbose $D/ok.nab", code: 2, stderrHas: "flag provided but not defined: -verbose"},
+
+		// ir
+		{args: "ir -f add $D/ok.nab", stdoutHas: "def add(a: f64, b: f64): f64 ="},
+		{args: "ir $D/ok.nab", stdoutHas: "def vec("},
+		{args: "ir --stage core -f quot $D/ok.nab", stdoutHas: "def quot("},
+		{args: "ir --stage ad -f add $D/ok.nab", code: 1, stderrHas: "nabla ir: --stage ad is not available yet in this build"},
+		{args: "ir --stage opt -f add $D/ok.nab", code: 1, stderrHas: "nabla ir: --stage opt is not available yet"},
+		{args: "ir --stage fast -f add $D/ok.nab", code: 2, stderrHas: `unknown stage "fast"`},
+		{args: "ir -f nosuch $D/ok.nab", code: 2, stderrHas: `has no def named "nosuch"`},
+		{args: "ir -f f $D/bad.nab", code: 1, stderrHas: "bad.nab:2:"},
+		{args: "ir -f add", code: 2, stderrHas: "want one FILE, got 0 arguments"},
+
+		// opt
+		{args: "opt -f add $D/ok.nab", code: 1, stderrHas: "nabla opt: rewrite strategies are not available yet in this build"},
+		{args: "opt --trace -f add --strategy id $D/ok.nab", code: 1, stderrHas: "not available yet"},
+		{args: "opt $D/ok.nab", code: 2, stderrHas: "nabla opt: missing -f NAME"},
+		{args: "opt -f nosuch $D/ok.nab", code: 2, stderrHas: `has no def named "nosuch"`},
+		{args: "opt -f f $D/bad.nab", code: 1, stderrHas: "bad.nab:2:"},
+
+		// gen
+		{args: "gen -pkg model -o out.go $D/ok.nab", code: 1, stderrHas: "nabla gen: Go code generation is not available yet in this build"},
+		{args: "gen $D/bad.nab", code: 1, stderrHas: "bad.nab:2:"},
+		{args: "gen", code: 2, stderrHas: "nabla gen: missing FILE"},
+
+		// version and help
+		{args: "version", stdoutIs: "nabla 0.1.0-dev (" + runtime.Version() + ")\n"},
+		{args: "version now", code: 2, stderrHas: "unexpected arguments now"},
+		{args: "help", stdoutHas: "Commands:"},
+		{args: "help run", stdoutHas: "Flags:\n  -backend string"},
+		{args: "help opt", stdoutHas: "usage: nabla opt -f NAME [--strategy S] [--trace] FILE"},
+		{args: "help version", stdoutHas: "usage: nabla version"},
+		{args: "help nosuch", code: 2, stderrHas: `unknown command "nosuch"; the commands are check, gen, help, ir, opt, run, version`},
+		{args: "help run check", code: 2, stderrHas: "want at most one COMMAND"},
+		{args: "-h", stdoutHas: "nabla <command> [flags] [arguments]"},
+		{args: "--help", stdoutHas: "nabla run -f rosen examples/rosenbrock.nab '[1, 2, 3]'"},
+		{args: "", code: 2, stderrHas: "Usage:"},
+		{args: "frobnicate", code: 2, stderrHas: `nabla: unknown command "frobnicate"`},
+	} {
+		args := strings.Fields(strings.ReplaceAll(tc.args, "$D", dir))
+		var stdout, stderr bytes.Buffer
+		code := run(args, &stdout, &stderr)
+		name := "nabla " + tc.args
+		if code != tc.code {
+			t.Errorf("%s: exit %d, want %d\nstdout: %s\nstderr: %s", name, code, tc.code, stdout.String(), stderr.String())
+			continue
+		}
+		if tc.stdoutIs != "" && stdout.String() != tc.stdoutIs {
+			t.Errorf("%s: stdout %q, want %q (stderr %q)", name, stdout.String(), tc.stdoutIs, stderr.String())
+		}
+		if !strings.Contains(stdout.String(), tc.stdoutHas) {
+			t.Errorf("%s: stdout %q does not contain %q", name, stdout.String(), tc.stdoutHas)
+		}
+		if want := strings.ReplaceAll(tc.stderrHas, "$D", dir); !strings.Contains(stderr.String(), want) {
+			t.Errorf("%s: stderr %q does not contain %q", name, stderr.String(), want)
+		}
+		if tc.code == 0 && stderr.Len() > 0 {
+			t.Errorf("%s: succeeded with stderr %q", name, stderr.String())
+		}
+		if tc.code == 2 && !strings.Contains(stderr.String(), "help") {
+			t.Errorf("%s: usage error without a hint to help: %q", name, stderr.String())
+		}
+		if tc.code != 0 && stdout.Len() > 0 {
+			t.Errorf("%s: failed with stdout %q", name, stdout.String())
+		}
+	}
+}
+
+// TestRunErrorPosition checks the form of a run-time error: the position
+// of the failing expression first, then the backtrace.
+func TestRunErrorPosition(t *testing.T) {
+	dir := writeTestFiles(t)
+	var stdout, stderr bytes.Buffer
+	file := filepath.Join(dir, "ok.nab")
+	if code := run([]string{"run", "-f", "quot", file, "7", "0"}, &stdout, &stderr); code != 1 {
+		t.Fatalf("exit %d, want 1; stderr %q", code, stderr.String())
+	}
+	first, _, _ := strings.Cut(stderr.String(), "\n")
+	if !strings.HasPrefix(first, file+":10:") {
+		t.Errorf("first line %q, want it to begin with %s:10:", first, file)
+	}
+}
+
+// exampleArgs are the JSON arguments of the examples whose main takes
+// some.
+var exampleArgs = map[string][]string{
+	"stats.nab": {"[2.5, 3.1, 4.7, 1.2, 3.3]"},
+}
+
+// TestExamples checks each example program and runs its main.
+func TestExamples(t *testing.T) {
+	files, err := filepath.Glob("../../examples/*.nab")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no examples found: %v", err)
+	}
+	for _, f := range files {
+		var stdout, stderr bytes.Buffer
+		if code := run([]string{"check", f}, &stdout, &stderr); code != 0 {
+			t.Errorf("nabla check %s: exit %d: %s", f, code, stderr.String())
+		}
+		stdout.Reset()
+		args := append([]string{"run", f}, exampleArgs[filepath.Base(f)]...)
+		if code := run(args, &stdout, &stderr); code != 0 || !json.Valid(stdout.Bytes()) {
+			t.Errorf("nabla %s: exit %d, stdout %q, stderr %q", strings.Join(args, " "), code, stdout.String(), stderr.String())
+		}
+	}
+}
+
+// conformanceDirs are the suites of ../shared/conformance that this build
+// must pass; ad and rewrite join as those features land.
+var conformanceDirs = []string{"lang", "errors"}
+
+// TestConformance runs the shared conformance cases in-process, following
+// ../shared/conformance/run.py: the same directives, commands and
+// comparisons. NABLA_CONFORMANCE overrides where the suite is.
+func TestConformance(t *testing.T) {
+	root := os.Getenv("NABLA_CONFORMANCE")
+	if root == "" {
+		root = filepath.Join("..", "..", "..", "shared", "conformance")
+	}
+	if _, err := os.Stat(root); err != nil {
+		t.Skipf("no conformance suite at %s", root)
+	}
+	for _, d := range conformanceDirs {
+		files, _ := filepath.Glob(filepath.Join(root, d, "*.nab"))
+		for _, f := range files {
+			src, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, cs := range conformanceCases(t, string(src)) {
+				t.Run(fmt.Sprintf("%s/%s:%d", d, filepath.Base(f), cs.line), func(t *testing.T) {
+					cs.check(t, f)
+				})
+			}
+		}
+	}
+}
+
+// confCase is one WANT or ERROR directive with the RUN before it.
+type confCase struct {
+	line    int
+	run     []string // def name and JSON arguments; nil for a compile check
+	want    any      // the decoded WANT, or nil for ERROR
+	errorAt string   // LINE or LINE:COL for ERROR
+	tol     float64
+}
+
+func conformanceCases(t *testing.T, src string) []confCase {
+	var out []confCase
+	tol := 1e-9
+	var pending []string
+	for n, line := range strings.Split(src, "\n") {
+		s, ok := strings.CutPrefix(strings.TrimSpace(line), "//")
+		if !ok {
+			continue
+		}
+		key, rest, _ := strings.Cut(strings.TrimSpace(s), ":")
+		rest = strings.TrimSpace(rest)
+		switch key {
+		case "TOL":
+			v, err := strconv.ParseFloat(rest, 64)
+			if err != nil {
+				t.Fatalf("line %d: bad TOL: %v", n+1, err)
+			}
+			tol = v
+		case "RUN":
+			name, args, _ := strings.Cut(rest, " ")
+			pending = append([]string{name}, splitJSON(t, args)...)
+		case "WANT":
+			var want any
+			if err := json.Unmarshal([]byte(rest), &want); err != nil {
+				t.Fatalf("line %d: bad WANT: %v", n+1, err)
+			}
+			out = append(out, confCase{line: n + 1, run: pending, want: want, tol: tol})
+			pending = nil
+		case "ERROR":
+			out = append(out, confCase{line: n + 1, run: pending, errorAt: rest, tol: tol})
+			pending = nil
+		}
+	}
+	return out
+}
+
+// splitJSON splits whitespace-separated JSON values.
+func splitJSON(t *testing.T, s string) []string {
+	var out []string
+	dec := json.NewDecoder(strings.NewReader(s))
+	for dec.More() {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			t.Fatalf("bad RUN arguments %q: %v", s, err)
+		}
+		out = append(out, string(raw))
+	}
+	return out
+}
+
+func (cs confCase) check(t *testing.T, file string) {
+	var args []string
+	if cs.run != nil {
+		args = append([]string{"run", "-f", cs.run[0], file}, cs.run[1:]...)
+	} else {
+		args = []string{"check", file}
+	}
+	var stdout, stderr bytes.Buffer
+	code := run(args, &stdout, &stderr)
+	if cs.errorAt != "" {
+		if code != 1 || !strings.Contains(stderr.String(), ":"+cs.errorAt+":") {
+			t.Errorf("nabla %s: exit %d, want 1 with an error at %s; stderr %q", strings.Join(args, " "), code, cs.errorAt, stderr.String())
+		}
+		return
+	}
+	var got any
+	if code != 0 || json.Unmarshal(stdout.Bytes(), &got) != nil || !closeTo(got, cs.want, cs.tol) {
+		t.Errorf("nabla %s: exit %d, got %q, want %v; stderr %q", strings.Join(args, " "), code, stdout.String(), cs.want, stderr.String())
+	}
+}
+
+// closeTo compares like run.py's close: numbers within a relative
+// tolerance, strings and bools exactly, lists element by element.
+func closeTo(got, want any, tol float64) bool {
+	switch w := want.(type) {
+	case bool, string, nil:
+		return got == want
+	case float64:
+		g, ok := got.(float64)
+		return ok && math.Abs(g-w) <= tol*math.Max(1, math.Abs(w))
+	case []any:
+		g, ok := got.([]any)
+		if !ok || len(g) != len(w) {
+			return false
+		}
+		for i := range w {
+			if !closeTo(g[i], w[i], tol) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}

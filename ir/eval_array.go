@@ -1,0 +1,1000 @@
+package ir
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/nabla-lang/nabla/runtime"
+)
+
+// Evaluators of the array primitives (prim_array.go) and of
+// stop_gradient. The AD operators have none: the ad package expands them
+// before a program runs.
+//
+// Conventions shared by all of them:
+//
+//   - Arrays are immutable, so operations that only select (index, slice,
+//     take, drop, flatten, reshape) return views sharing storage and cost
+//     no steps; everything that writes n elements charges n steps before
+//     it allocates, so a step limit stops a huge operation before its
+//     memory is taken.
+//   - Function arguments are called once per element, each call charged
+//     one step on top of what the function itself costs. map and build
+//     first offer the whole array to a runtime.BatchFunc.
+//   - Sizes known only at run time are checked here; the messages name
+//     both sizes. Errors carry no position: the interpreter adds it.
+//   - Reductions over a multi-dimensional array (sum, prod, maximum,
+//     minimum, mean, norm, logsumexp) take all its elements, as numpy and
+//     JAX do without an axis. i64 sums and products wrap around on
+//     overflow, like Go's integers.
+//   - maximum and minimum propagate NaN (as max and min do, so that
+//     maximum(x) equals reduce(max, -inf, x)); argmax and argmin count NaN
+//     as the extreme and return the first NaN's index, as numpy does, so
+//     that x[argmax(x)] and maximum(x) agree also when x holds a NaN.
+
+func init() {
+	for p, eval := range map[*Prim]func(*Site) (Impl, error){
+		// Sizes and constructors.
+		PrimLen:   evalLen,
+		PrimDim:   evalDim,
+		PrimIota:  evalIota,
+		PrimZeros: evalConstF64(0),
+		PrimOnes:  evalConstF64(1),
+		PrimFill:  evalFill,
+		PrimBuild: evalBuild,
+		PrimArray: evalArrayLit,
+
+		// Selection and functional update.
+		PrimIndex:  evalIndex,
+		PrimSlice:  evalSlice,
+		PrimUpdate: evalUpdate,
+		PrimGather: evalGather,
+		PrimTake:   evalTake,
+		PrimDrop:   evalDrop,
+
+		// Higher-order.
+		PrimMap:    evalMap,
+		PrimReduce: evalReduce,
+		PrimScan:   evalScan,
+		PrimFold:   evalFold,
+
+		// Tuples of arrays.
+		PrimZip:   evalZip,
+		PrimUnzip: evalUnzip,
+
+		// Reductions.
+		PrimSum:       evalReduction("sum", runtime.Sum, sumI64),
+		PrimProd:      evalReduction("prod", runtime.Prod, prodI64),
+		PrimMaximum:   evalReduction("maximum", runtime.Max, extremeI64("maximum", func(a, b int64) bool { return a > b })),
+		PrimMinimum:   evalReduction("minimum", runtime.Min, extremeI64("minimum", func(a, b int64) bool { return a < b })),
+		PrimArgmax:    evalArg("argmax", runtime.ArgMax, func(a, b int64) bool { return a > b }),
+		PrimArgmin:    evalArg("argmin", runtime.ArgMin, func(a, b int64) bool { return a < b }),
+		PrimMean:      evalReduction("mean", mean, nil),
+		PrimNorm:      evalReduction("norm", runtime.Norm2, nil),
+		PrimLogsumexp: evalReduction("logsumexp", runtime.LogSumExp, nil),
+		PrimSoftmax:   evalSoftmax,
+
+		// Linear algebra.
+		PrimDot:    evalDot,
+		PrimOuter:  evalOuter,
+		PrimMatmul: evalMatmul,
+
+		// Rearrangement.
+		PrimTranspose: evalTranspose,
+		PrimFlatten:   evalFlatten,
+		PrimReshape:   evalReshape,
+		PrimConcat:    evalConcat,
+		PrimReverse:   evalReverse,
+
+		PrimStopGradient: evalStopGradient,
+	} {
+		p.Eval = eval
+	}
+}
+
+// errValue is the value returned beside an error.
+var errValue = runtime.Value{}
+
+// maxElems bounds the size of one array. It keeps byte counts (elements
+// times 32 for boxed arrays) far from int64 overflow, so that the memory
+// limit is always charged correctly; nothing that large fits in memory.
+const maxElems = 1 << 50
+
+// checkSize validates an array size computed by the program.
+func checkSize(n int64) (int, error) {
+	if n < 0 {
+		return 0, fmt.Errorf("negative size %d", n)
+	}
+	if n > maxElems {
+		return 0, fmt.Errorf("size %d is too large", n)
+	}
+	return int(n), nil
+}
+
+// mulSize is the size of n rows of rs elements each, checked like a size
+// the program computed.
+func mulSize(n, rs int) (int, error) {
+	if rs > 0 && n > maxElems/rs {
+		return 0, fmt.Errorf("size %d×%d is too large", n, rs)
+	}
+	return checkSize(int64(n) * int64(rs))
+}
+
+func checkIndex(i int64, n int) error {
+	if i < 0 || i >= int64(n) {
+		return fmt.Errorf("index %d out of range [0, %d)", i, n)
+	}
+	return nil
+}
+
+// storage is the Elem kind of the storage of an array whose elements have
+// type t: the scalar at the bottom of nested arrays, or boxed values.
+func storage(t Type) runtime.Elem {
+	for {
+		switch u := t.(type) {
+		case *Array:
+			t = u.Elem
+		case Scalar:
+			switch u.Kind {
+			case F64:
+				return runtime.ElemF64
+			case I64:
+				return runtime.ElemI64
+			}
+			return runtime.ElemBool
+		default:
+			return runtime.ElemBox
+		}
+	}
+}
+
+// funcArg is the static type of function-valued argument i.
+func funcArg(name string, s *Site, i int) (*Func, error) {
+	f, ok := s.Args[i].(*Func)
+	if !ok {
+		return nil, fmt.Errorf("%s: argument %d has type %s; want a function", name, i+1, s.Args[i])
+	}
+	return f, nil
+}
+
+// function reads a function-valued argument.
+func function(name string, v runtime.Value) (runtime.Func, error) {
+	f := v.Fn()
+	if f == nil {
+		return nil, fmt.Errorf("%s: argument is not a function", name)
+	}
+	return f, nil
+}
+
+// call calls f with a fresh argument slice: a Func may keep its arguments
+// (a closure's frame), so one slice is never reused across calls.
+func call(m *runtime.Machine, f runtime.Func, args ...runtime.Value) (runtime.Value, error) {
+	if err := m.Step(1); err != nil {
+		return errValue, err
+	}
+	return f.Call(m, args)
+}
+
+// stacker assembles n values of one static element type into an array:
+// the results of build, map and scan, the elements of an array literal or
+// of fill, a column of unzip. Scalars fill flat storage, tuples and
+// functions boxed storage, and arrays become rows, which must all have
+// the shape of the first.
+type stacker struct {
+	name string
+	kind runtime.Elem
+	rows bool
+	// empty is the row shape of an empty result, which has no first row
+	// to take it from: the static sizes, 0 where unknown.
+	empty []int
+}
+
+func newStacker(name string, elem Type) stacker {
+	st := stacker{name: name, kind: storage(elem)}
+	if _, ok := elem.(*Array); ok {
+		st.rows = true
+		for _, d := range Dims(elem) {
+			if d.Known() {
+				st.empty = append(st.empty, int(d.N))
+			} else {
+				st.empty = append(st.empty, 0)
+			}
+		}
+	}
+	return st
+}
+
+// stack calls get(0), ..., get(n-1) in order and stores the results.
+func (st stacker) stack(m *runtime.Machine, n int, get func(i int) (runtime.Value, error)) (*runtime.Array, error) {
+	if n == 0 {
+		return runtime.New(m, st.kind, append([]int{0}, st.empty...)...)
+	}
+	var out *runtime.Array
+	var row []int
+	for i := 0; i < n; i++ {
+		v, err := get(i)
+		if err != nil {
+			return nil, err
+		}
+		if st.rows {
+			r := v.Array()
+			if out != nil && !runtime.SameShape(r.Shape, row) {
+				return nil, fmt.Errorf("%s: element %d has shape %s, element 0 has shape %s", st.name, i, runtime.ShapeString(r.Shape), runtime.ShapeString(row))
+			}
+			row = r.Shape
+		}
+		if out == nil {
+			if _, err := mulSize(n, runtime.Size(row)); err != nil {
+				return nil, err
+			}
+			if out, err = runtime.New(m, st.kind, append([]int{n}, row...)...); err != nil {
+				return nil, err
+			}
+		}
+		out.SetRow(i, v)
+	}
+	return out, nil
+}
+
+// view returns a new header for a's storage with another shape.
+func view(a *runtime.Array, shape []int) *runtime.Array {
+	return &runtime.Array{Shape: shape, Kind: a.Kind, F: a.F, I: a.I, B: a.B, Box: a.Box}
+}
+
+// moveBlocks sets block i of dst (blocks of bs flat elements) to block
+// from(i) of src, for every block of dst, whatever the element kind.
+func moveBlocks(dst, src *runtime.Array, bs int, from func(int) int) {
+	switch src.Kind {
+	case runtime.ElemF64:
+		copyBlocks(dst.F, src.F, bs, from)
+	case runtime.ElemI64:
+		copyBlocks(dst.I, src.I, bs, from)
+	case runtime.ElemBool:
+		copyBlocks(dst.B, src.B, bs, from)
+	default:
+		copyBlocks(dst.Box, src.Box, bs, from)
+	}
+}
+
+func copyBlocks[T any](dst, src []T, bs int, from func(int) int) {
+	if bs == 0 {
+		return
+	}
+	for i := 0; i < len(dst)/bs; i++ {
+		j := from(i)
+		copy(dst[i*bs:(i+1)*bs], src[j*bs:(j+1)*bs])
+	}
+}
+
+// copyFlat copies src's elements into dst starting at flat offset off.
+func copyFlat(dst *runtime.Array, off int, src *runtime.Array) {
+	switch src.Kind {
+	case runtime.ElemF64:
+		copy(dst.F[off:], src.F)
+	case runtime.ElemI64:
+		copy(dst.I[off:], src.I)
+	case runtime.ElemBool:
+		copy(dst.B[off:], src.B)
+	default:
+		copy(dst.Box[off:], src.Box)
+	}
+}
+
+func evalLen(*Site) (Impl, error) {
+	return func(_ *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
+		return runtime.I64(int64(args[0].Array().Len())), nil
+	}, nil
+}
+
+func evalDim(s *Site) (Impl, error) {
+	axis, ok := s.Aux.(int)
+	if !ok || axis < 0 || axis >= Rank(s.Args[0]) {
+		return nil, fmt.Errorf("dim: %s has no axis %v", s.Args[0], s.Aux)
+	}
+	return func(_ *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
+		return runtime.I64(int64(args[0].Array().Shape[axis])), nil
+	}, nil
+}
+
+func evalIota(*Site) (Impl, error) {
+	return func(m *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
+		a, err := makeIota(m, args[0].I)
+		if err != nil {
+			return errValue, err
+		}
+		return runtime.Arr(a), nil
+	}, nil
+}
+
+func makeIota(m *runtime.Machine, size int64) (*runtime.Array, error) {
+	n, err := checkSize(size)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.Step(int64(n)); err != nil {
+		return nil, err
+	}
+	a, err := runtime.NewI64(m, n)
+	if err != nil {
+		return nil, err
+	}
+	for i := range a.I {
+		a.I[i] = int64(i)
+	}
+	return a, nil
+}
+
+// evalConstF64 is zeros (c = 0) and ones (c = 1).
+func evalConstF64(c float64) func(*Site) (Impl, error) {
+	return func(*Site) (Impl, error) {
+		return func(m *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
+			n, err := checkSize(args[0].I)
+			if err != nil {
+				return errValue, err
+			}
+			if err := m.Step(int64(n)); err != nil {
+				return errValue, err
+			}
+			a, err := runtime.NewF64(m, n)
+			if err != nil {
+				return errValue, err
+			}
+			if c != 0 {
+				for i := range a.F {
+					a.F[i] = c
+				}
+			}
+			return runtime.Arr(a), nil
+		}, nil
+	}
+}
+
+func evalFill(s *Site) (Impl, error) {
+	st := newStacker("fill", s.Args[1])
+	return func(m *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
+		n, err := checkSize(args[0].I)
+		if err != nil {
+			return errValue, err
+		}
+		v := args[1]
+		per := 1
+		if a := v.Array(); a != nil {
+			per = max(a.N(), 1)
+		}
+		total, err := mulSize(n, per)
+		if err != nil {
+			return errValue, err
+		}
+		if err := m.Step(int64(total)); err != nil {
+			return errValue, err
+		}
+		if r := v.Array(); r != nil && n == 0 {
+			// No row to stack, but the row shape is v's.
+			a, err := runtime.New(m, r.Kind, append([]int{0}, r.Shape...)...)
+			if err != nil {
+				return errValue, err
+			}
+			return runtime.Arr(a), nil
+		}
+		a, err := st.stack(m, n, func(int) (runtime.Value, error) { return v, nil })
+		if err != nil {
+			return errValue, err
+		}
+		return runtime.Arr(a), nil
+	}, nil
+}
+
+func evalBuild(s *Site) (Impl, error) {
+	ft, err := funcArg("build", s, 1)
+	if err != nil {
+		return nil, err
+	}
+	st := newStacker("build", ft.Result)
+	return func(m *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
+		n, err := checkSize(args[0].I)
+		if err != nil {
+			return errValue, err
+		}
+		f, err := function("build", args[1])
+		if err != nil {
+			return errValue, err
+		}
+		if bf, ok := f.(runtime.BatchFunc); ok {
+			idx, err := makeIota(m, int64(n))
+			if err != nil {
+				return errValue, err
+			}
+			if v, ok, err := bf.CallBatch(m, n, []runtime.Value{runtime.Arr(idx)}); err != nil || ok {
+				return v, err
+			}
+		}
+		a, err := st.stack(m, n, func(i int) (runtime.Value, error) {
+			return call(m, f, runtime.I64(int64(i)))
+		})
+		if err != nil {
+			return errValue, err
+		}
+		return runtime.Arr(a), nil
+	}, nil
+}
+
+func evalArrayLit(s *Site) (Impl, error) {
+	if len(s.Args) == 0 {
+		return nil, fmt.Errorf("array literal: no elements")
+	}
+	st := newStacker("array literal", s.Args[0])
+	return func(m *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
+		if err := m.Step(int64(len(args))); err != nil {
+			return errValue, err
+		}
+		a, err := st.stack(m, len(args), func(i int) (runtime.Value, error) { return args[i], nil })
+		if err != nil {
+			return errValue, err
+		}
+		return runtime.Arr(a), nil
+	}, nil
+}
+
+func evalIndex(*Site) (Impl, error) {
+	return func(_ *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
+		a, i := args[0].Array(), args[1].I
+		if err := checkIndex(i, a.Len()); err != nil {
+			return errValue, err
+		}
+		return a.At(int(i)), nil
+	}, nil
+}
+
+func evalSlice(*Site) (Impl, error) {
+	return func(_ *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
+		a, lo, hi := args[0].Array(), args[1].I, args[2].I
+		if lo < 0 || hi < lo || hi > int64(a.Len()) {
+			return errValue, fmt.Errorf("slice [%d:%d] out of range for length %d", lo, hi, a.Len())
+		}
+		return runtime.Arr(a.Slice(int(lo), int(hi))), nil
+	}, nil
+}
+
+// evalTake and evalDrop are a[:k] and a[k:], with k in [0, len(a)].
+func evalTake(*Site) (Impl, error) { return takeDrop("take", true), nil }
+func evalDrop(*Site) (Impl, error) { return takeDrop("drop", false), nil }
+
+func takeDrop(name string, take bool) Impl {
+	return func(_ *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
+		a, k := args[0].Array(), args[1].I
+		if k < 0 || k > int64(a.Len()) {
+			return errValue, fmt.Errorf("%s: count %d out of range [0, %d]", name, k, a.Len())
+		}
+		if take {
+			return runtime.Arr(a.Slice(0, int(k))), nil
+		}
+		return runtime.Arr(a.Slice(int(k), a.Len())), nil
+	}
+}
+
+func evalUpdate(*Site) (Impl, error) {
+	return func(m *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
+		a, i, v := args[0].Array(), args[1].I, args[2]
+		if err := checkIndex(i, a.Len()); err != nil {
+			return errValue, err
+		}
+		if a.Rank() > 1 {
+			if r := v.Array(); !runtime.SameShape(r.Shape, a.Shape[1:]) {
+				return errValue, fmt.Errorf("update: value has shape %s; elements have shape %s", runtime.ShapeString(r.Shape), runtime.ShapeString(a.Shape[1:]))
+			}
+		}
+		if err := m.Step(int64(a.N())); err != nil {
+			return errValue, err
+		}
+		b, err := a.Copy(m)
+		if err != nil {
+			return errValue, err
+		}
+		b.SetRow(int(i), v)
+		return runtime.Arr(b), nil
+	}, nil
+}
+
+func evalGather(*Site) (Impl, error) {
+	return func(m *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
+		a, idx := args[0].Array(), args[1].Array().I
+		n := a.Len()
+		for _, i := range idx {
+			if err := checkIndex(i, n); err != nil {
+				return errValue, err
+			}
+		}
+		rs := a.RowSize()
+		if err := m.Step(int64(len(idx) * max(rs, 1))); err != nil {
+			return errValue, err
+		}
+		out, err := runtime.New(m, a.Kind, append([]int{len(idx)}, a.Shape[1:]...)...)
+		if err != nil {
+			return errValue, err
+		}
+		moveBlocks(out, a, rs, func(j int) int { return int(idx[j]) })
+		return runtime.Arr(out), nil
+	}, nil
+}
+
+// batch offers all n elements to a BatchFunc at once.
+func batch(m *runtime.Machine, f runtime.Func, n int, arrays []runtime.Value) (runtime.Value, bool, error) {
+	bf, ok := f.(runtime.BatchFunc)
+	if !ok {
+		return errValue, false, nil
+	}
+	return bf.CallBatch(m, n, arrays)
+}
+
+func evalMap(s *Site) (Impl, error) {
+	ft, err := funcArg("map", s, 0)
+	if err != nil {
+		return nil, err
+	}
+	st := newStacker("map", ft.Result)
+	return func(m *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
+		f, err := function("map", args[0])
+		if err != nil {
+			return errValue, err
+		}
+		arrays := make([]*runtime.Array, len(args)-1)
+		for j, v := range args[1:] {
+			arrays[j] = v.Array()
+			if j > 0 && arrays[j].Len() != arrays[0].Len() {
+				return errValue, fmt.Errorf("map: sizes %d and %d differ", arrays[0].Len(), arrays[j].Len())
+			}
+		}
+		n := arrays[0].Len()
+		if v, ok, err := batch(m, f, n, slices.Clone(args[1:])); err != nil || ok {
+			return v, err
+		}
+		a, err := st.stack(m, n, func(i int) (runtime.Value, error) {
+			xs := make([]runtime.Value, len(arrays))
+			for j, arr := range arrays {
+				xs[j] = arr.At(i)
+			}
+			return call(m, f, xs...)
+		})
+		if err != nil {
+			return errValue, err
+		}
+		return runtime.Arr(a), nil
+	}, nil
+}
+
+// evalReduce combines left to right from ne: ((ne op a[0]) op a[1]) ...
+// The order is fixed so that results do not depend on how the array is
+// split, even for an op that is only nearly associative (f64 +).
+func evalReduce(*Site) (Impl, error) {
+	return func(m *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
+		return foldLeft(m, "reduce", args)
+	}, nil
+}
+
+func evalFold(*Site) (Impl, error) {
+	return func(m *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
+		return foldLeft(m, "fold", args)
+	}, nil
+}
+
+func foldLeft(m *runtime.Machine, name string, args []runtime.Value) (runtime.Value, error) {
+	f, err := function(name, args[0])
+	if err != nil {
+		return errValue, err
+	}
+	acc, a := args[1], args[2].Array()
+	for i := 0; i < a.Len(); i++ {
+		if acc, err = call(m, f, acc, a.At(i)); err != nil {
+			return errValue, err
+		}
+	}
+	return acc, nil
+}
+
+// evalScan is the inclusive scan: out[i] = ne op a[0] op ... op a[i].
+func evalScan(s *Site) (Impl, error) {
+	at, ok := s.Args[2].(*Array)
+	if !ok {
+		return nil, fmt.Errorf("scan: argument 3 has type %s; want an array", s.Args[2])
+	}
+	st := newStacker("scan", at.Elem)
+	return func(m *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
+		f, err := function("scan", args[0])
+		if err != nil {
+			return errValue, err
+		}
+		acc, a := args[1], args[2].Array()
+		out, err := st.stack(m, a.Len(), func(i int) (runtime.Value, error) {
+			acc, err = call(m, f, acc, a.At(i))
+			return acc, err
+		})
+		if err != nil {
+			return errValue, err
+		}
+		return runtime.Arr(out), nil
+	}, nil
+}
+
+func evalZip(*Site) (Impl, error) {
+	return func(m *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
+		arrays := make([]*runtime.Array, len(args))
+		for j, v := range args {
+			arrays[j] = v.Array()
+			if j > 0 && arrays[j].Len() != arrays[0].Len() {
+				return errValue, fmt.Errorf("zip: sizes %d and %d differ", arrays[0].Len(), arrays[j].Len())
+			}
+		}
+		n := arrays[0].Len()
+		if err := m.Step(int64(n)); err != nil {
+			return errValue, err
+		}
+		out, err := runtime.NewBox(m, n)
+		if err != nil {
+			return errValue, err
+		}
+		for i := range out.Box {
+			t := make(runtime.Tuple, len(arrays))
+			for j, a := range arrays {
+				t[j] = a.At(i)
+			}
+			out.Box[i] = runtime.Value{R: t}
+		}
+		return runtime.Arr(out), nil
+	}, nil
+}
+
+func evalUnzip(s *Site) (Impl, error) {
+	var elems []Type
+	if at, ok := s.Args[0].(*Array); ok {
+		if t, ok := at.Elem.(*Tuple); ok {
+			elems = t.Elems
+		}
+	}
+	if elems == nil {
+		return nil, fmt.Errorf("unzip: argument has type %s; want an array of tuples", s.Args[0])
+	}
+	sts := make([]stacker, len(elems))
+	for j, e := range elems {
+		sts[j] = newStacker("unzip", e)
+	}
+	return func(m *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
+		a := args[0].Array()
+		if err := m.Step(int64(a.Len() * len(sts))); err != nil {
+			return errValue, err
+		}
+		out := make(runtime.Tuple, len(sts))
+		for j, st := range sts {
+			col, err := st.stack(m, a.Len(), func(i int) (runtime.Value, error) {
+				return a.Box[i].Tuple()[j], nil
+			})
+			if err != nil {
+				return errValue, err
+			}
+			out[j] = runtime.Arr(col)
+		}
+		return runtime.Value{R: out}, nil
+	}, nil
+}
+
+func sumI64(x []int64) (int64, error) {
+	var s int64
+	for _, v := range x {
+		s += v
+	}
+	return s, nil
+}
+
+func prodI64(x []int64) (int64, error) {
+	p := int64(1)
+	for _, v := range x {
+		p *= v
+	}
+	return p, nil
+}
+
+// extremeI64 is maximum or minimum of i64 elements. With no elements there
+// is no value to return (i64 has no infinity), so that is an error.
+func extremeI64(name string, better func(a, b int64) bool) func([]int64) (int64, error) {
+	return func(x []int64) (int64, error) {
+		if len(x) == 0 {
+			return 0, fmt.Errorf("%s of an empty i64 array", name)
+		}
+		m := x[0]
+		for _, v := range x[1:] {
+			if better(v, m) {
+				m = v
+			}
+		}
+		return m, nil
+	}
+}
+
+// evalReduction is a reduction over all elements of an f64 array, or of an
+// i64 array when i is not nil.
+func evalReduction(name string, f func([]float64) float64, i func([]int64) (int64, error)) func(*Site) (Impl, error) {
+	return func(s *Site) (Impl, error) {
+		k, ok := Leaf(s.Args[0])
+		switch {
+		case ok && k == F64:
+			return func(m *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
+				a := args[0].Array()
+				if err := m.Step(int64(len(a.F))); err != nil {
+					return errValue, err
+				}
+				return runtime.F64(f(a.F)), nil
+			}, nil
+		case ok && k == I64 && i != nil:
+			return func(m *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
+				a := args[0].Array()
+				if err := m.Step(int64(len(a.I))); err != nil {
+					return errValue, err
+				}
+				r, err := i(a.I)
+				return runtime.I64(r), err
+			}, nil
+		}
+		return nil, fmt.Errorf("%s: argument has type %s; want an array of f64 or i64", name, s.Args[0])
+	}
+}
+
+// mean of no elements is NaN (0/0), as numpy's.
+func mean(x []float64) float64 { return runtime.Sum(x) / float64(len(x)) }
+
+func evalArg(name string, f func([]float64) int, better func(a, b int64) bool) func(*Site) (Impl, error) {
+	return func(s *Site) (Impl, error) {
+		k, _ := Leaf(s.Args[0])
+		isF64 := k == F64
+		return func(m *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
+			a := args[0].Array()
+			if a.Len() == 0 {
+				return errValue, fmt.Errorf("%s of an empty array", name)
+			}
+			if err := m.Step(int64(a.Len())); err != nil {
+				return errValue, err
+			}
+			if isF64 {
+				return runtime.I64(int64(f(a.F))), nil
+			}
+			best := 0
+			for i, v := range a.I {
+				if better(v, a.I[best]) {
+					best = i
+				}
+			}
+			return runtime.I64(int64(best)), nil
+		}, nil
+	}
+}
+
+func evalSoftmax(*Site) (Impl, error) {
+	return func(m *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
+		x := args[0].Array()
+		if err := m.Step(int64(len(x.F))); err != nil {
+			return errValue, err
+		}
+		out, err := runtime.NewF64(m, slices.Clone(x.Shape)...)
+		if err != nil {
+			return errValue, err
+		}
+		runtime.Softmax(out.F, x.F)
+		return runtime.Arr(out), nil
+	}, nil
+}
+
+func evalDot(*Site) (Impl, error) {
+	return func(m *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
+		x, y := args[0].Array(), args[1].Array()
+		if len(x.F) != len(y.F) {
+			return errValue, fmt.Errorf("dot: sizes %d and %d differ", len(x.F), len(y.F))
+		}
+		if err := m.Step(int64(len(x.F))); err != nil {
+			return errValue, err
+		}
+		return runtime.F64(runtime.Dot(x.F, y.F)), nil
+	}, nil
+}
+
+func evalOuter(*Site) (Impl, error) {
+	return func(m *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
+		x, y := args[0].Array().F, args[1].Array().F
+		total, err := mulSize(len(x), len(y))
+		if err != nil {
+			return errValue, err
+		}
+		if err := m.Step(int64(total)); err != nil {
+			return errValue, err
+		}
+		out, err := runtime.NewF64(m, len(x), len(y))
+		if err != nil {
+			return errValue, err
+		}
+		n := len(y)
+		for i, xi := range x {
+			runtime.ScaleTo(out.F[i*n:(i+1)*n], xi, y)
+		}
+		return runtime.Arr(out), nil
+	}, nil
+}
+
+// evalMatmul is @ in its four forms, chosen by the operands' static ranks:
+// matrix @ matrix (gemm), matrix @ vector (gemv), vector @ matrix (gemv on
+// the transpose, without forming it) and vector @ vector (dot).
+func evalMatmul(s *Site) (Impl, error) {
+	ra, rb := Rank(s.Args[0]), Rank(s.Args[1])
+	mismatch := func(a, b *runtime.Array) error {
+		return fmt.Errorf("'@': inner sizes differ: %s @ %s", runtime.ShapeString(a.Shape), runtime.ShapeString(b.Shape))
+	}
+	// alloc charges the product's work (m·n·k multiply-adds, at least
+	// one step per result element) and allocates its result.
+	alloc := func(m *runtime.Machine, work int, shape ...int) (*runtime.Array, error) {
+		if err := m.Step(int64(max(work, runtime.Size(shape)))); err != nil {
+			return nil, err
+		}
+		return runtime.NewF64(m, shape...)
+	}
+	switch {
+	case ra == 2 && rb == 2:
+		return func(m *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
+			a, b := args[0].Array(), args[1].Array()
+			rows, k, cols := a.Shape[0], a.Shape[1], b.Shape[1]
+			if b.Shape[0] != k {
+				return errValue, mismatch(a, b)
+			}
+			c, err := alloc(m, rows*k*cols, rows, cols)
+			if err != nil {
+				return errValue, err
+			}
+			runtime.Gemm(false, false, rows, cols, k, 1, a.F, b.F, 0, c.F)
+			return runtime.Arr(c), nil
+		}, nil
+	case ra == 2 && rb == 1:
+		return func(m *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
+			a, x := args[0].Array(), args[1].Array()
+			rows, k := a.Shape[0], a.Shape[1]
+			if x.Shape[0] != k {
+				return errValue, mismatch(a, x)
+			}
+			y, err := alloc(m, rows*k, rows)
+			if err != nil {
+				return errValue, err
+			}
+			runtime.Gemv(false, rows, k, 1, a.F, x.F, 0, y.F)
+			return runtime.Arr(y), nil
+		}, nil
+	case ra == 1 && rb == 2:
+		return func(m *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
+			x, b := args[0].Array(), args[1].Array()
+			k, cols := b.Shape[0], b.Shape[1]
+			if x.Shape[0] != k {
+				return errValue, mismatch(x, b)
+			}
+			y, err := alloc(m, k*cols, cols)
+			if err != nil {
+				return errValue, err
+			}
+			runtime.Gemv(true, k, cols, 1, b.F, x.F, 0, y.F)
+			return runtime.Arr(y), nil
+		}, nil
+	case ra == 1 && rb == 1:
+		return func(m *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
+			x, y := args[0].Array(), args[1].Array()
+			if len(x.F) != len(y.F) {
+				return errValue, mismatch(x, y)
+			}
+			if err := m.Step(int64(len(x.F))); err != nil {
+				return errValue, err
+			}
+			return runtime.F64(runtime.Dot(x.F, y.F)), nil
+		}, nil
+	}
+	return nil, fmt.Errorf("'@' needs f64 vectors or matrices, got %s and %s", s.Args[0], s.Args[1])
+}
+
+// evalTranspose swaps the two outer axes of [m][n]T; T may itself be an
+// array (its elements move as blocks) or boxed.
+func evalTranspose(*Site) (Impl, error) {
+	return func(m *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
+		a := args[0].Array()
+		rows, cols := a.Shape[0], a.Shape[1]
+		inner := a.Shape[2:]
+		bs := runtime.Size(inner)
+		if err := m.Step(int64(a.N())); err != nil {
+			return errValue, err
+		}
+		out, err := runtime.New(m, a.Kind, append([]int{cols, rows}, inner...)...)
+		if err != nil {
+			return errValue, err
+		}
+		if bs == 1 {
+			switch a.Kind {
+			case runtime.ElemF64:
+				transpose2(out.F, a.F, rows, cols)
+			case runtime.ElemI64:
+				transpose2(out.I, a.I, rows, cols)
+			case runtime.ElemBool:
+				transpose2(out.B, a.B, rows, cols)
+			default:
+				transpose2(out.Box, a.Box, rows, cols)
+			}
+		} else {
+			// Block t = j·rows + i of the result is block i·cols + j of a.
+			moveBlocks(out, a, bs, func(t int) int { return (t%rows)*cols + t/rows })
+		}
+		return runtime.Arr(out), nil
+	}, nil
+}
+
+// transposeTile is the side of the square tiles transpose2 works in, so
+// that both the rows read and the rows written stay in cache.
+const transposeTile = 32
+
+func transpose2[T any](dst, src []T, rows, cols int) {
+	for i0 := 0; i0 < rows; i0 += transposeTile {
+		i1 := min(i0+transposeTile, rows)
+		for j0 := 0; j0 < cols; j0 += transposeTile {
+			j1 := min(j0+transposeTile, cols)
+			for i := i0; i < i1; i++ {
+				for j := j0; j < j1; j++ {
+					dst[j*rows+i] = src[i*cols+j]
+				}
+			}
+		}
+	}
+}
+
+func evalFlatten(*Site) (Impl, error) {
+	return func(_ *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
+		a := args[0].Array()
+		return runtime.Arr(view(a, append([]int{a.Shape[0] * a.Shape[1]}, a.Shape[2:]...))), nil
+	}, nil
+}
+
+func evalReshape(*Site) (Impl, error) {
+	return func(_ *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
+		a, rows, cols := args[0].Array(), args[1].I, args[2].I
+		n := int64(a.N())
+		if rows < 0 || cols < 0 || (cols == 0 && n != 0) || (cols != 0 && (n%cols != 0 || n/cols != rows)) {
+			return errValue, fmt.Errorf("cannot reshape %d elements to [%d][%d]", n, rows, cols)
+		}
+		return runtime.Arr(view(a, []int{int(rows), int(cols)})), nil
+	}, nil
+}
+
+func evalConcat(*Site) (Impl, error) {
+	return func(m *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
+		a, b := args[0].Array(), args[1].Array()
+		if !runtime.SameShape(a.Shape[1:], b.Shape[1:]) {
+			return errValue, fmt.Errorf("concat: elements have shapes %s and %s", runtime.ShapeString(a.Shape[1:]), runtime.ShapeString(b.Shape[1:]))
+		}
+		if err := m.Step(int64(a.N() + b.N())); err != nil {
+			return errValue, err
+		}
+		out, err := runtime.New(m, a.Kind, append([]int{a.Len() + b.Len()}, a.Shape[1:]...)...)
+		if err != nil {
+			return errValue, err
+		}
+		copyFlat(out, 0, a)
+		copyFlat(out, a.N(), b)
+		return runtime.Arr(out), nil
+	}, nil
+}
+
+func evalReverse(*Site) (Impl, error) {
+	return func(m *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
+		a := args[0].Array()
+		if err := m.Step(int64(a.N())); err != nil {
+			return errValue, err
+		}
+		out, err := runtime.New(m, a.Kind, slices.Clone(a.Shape)...)
+		if err != nil {
+			return errValue, err
+		}
+		n := a.Len()
+		moveBlocks(out, a, a.RowSize(), func(i int) int { return n - 1 - i })
+		return runtime.Arr(out), nil
+	}, nil
+}
+
+func evalStopGradient(*Site) (Impl, error) {
+	return func(_ *runtime.Machine, args []runtime.Value) (runtime.Value, error) { return args[0], nil }, nil
+}

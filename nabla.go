@@ -1,0 +1,277 @@
+package nabla
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+
+	"github.com/nabla-lang/nabla/ir"
+	"github.com/nabla-lang/nabla/ir/interp"
+	"github.com/nabla-lang/nabla/lang"
+	"github.com/nabla-lang/nabla/runtime"
+)
+
+// Version is the version of this module's Nabla implementation, reported
+// by `nabla version` when the build carries no module version.
+const Version = "0.1.0-dev"
+
+// An Option configures Compile and CompileFile.
+type Option func(*config)
+
+type config struct {
+	limits   runtime.Limits
+	readFile func(path string) ([]byte, error)
+}
+
+// WithLimits bounds every call of the program's functions: steps is the
+// most evaluation steps (loop iterations, calls and array elements
+// processed) and memoryBytes the most bytes of arrays one call may
+// allocate. Zero means no limit, which is the default. A call that
+// exceeds a limit returns an error naming the limit.
+func WithLimits(steps, memoryBytes int64) Option {
+	return func(c *config) { c.limits = runtime.Limits{Steps: steps, Memory: memoryBytes} }
+}
+
+// WithReadFile lets a program import files other than the standard
+// library: read is called with the import's path joined to the importing
+// file's directory. Without it, Compile gives the program no file access
+// (only std/... imports work) and CompileFile reads from disk.
+func WithReadFile(read func(path string) ([]byte, error)) Option {
+	return func(c *config) { c.readFile = read }
+}
+
+// A Program is a compiled Nabla program. It is immutable and safe for
+// concurrent use: any number of goroutines may call its functions at once.
+type Program struct {
+	ir     *ir.Program
+	interp *interp.Interp
+	limits runtime.Limits
+	names  []string
+}
+
+// Compile parses and type-checks a program, named filename in error
+// positions. If it fails, the error is an ir.ErrorList with every problem
+// found, each printing as "file:line:col: message".
+func Compile(filename string, src []byte, opts ...Option) (*Program, error) {
+	var c config
+	for _, o := range opts {
+		o(&c)
+	}
+	p, err := lang.Load(filename, src, lang.Options{ReadFile: c.readFile})
+	if err != nil {
+		return nil, err
+	}
+	return newProgram(p, c.limits)
+}
+
+// CompileFile is Compile for the file at path, read (with its relative
+// imports) by the WithReadFile function if given and from disk otherwise.
+// Failing to read path itself returns the reader's error unchanged.
+func CompileFile(path string, opts ...Option) (*Program, error) {
+	c := config{readFile: os.ReadFile}
+	for _, o := range opts {
+		o(&c)
+	}
+	src, err := c.readFile(path)
+	if err != nil {
+		return nil, err
+	}
+	p, err := lang.Load(path, src, lang.Options{ReadFile: c.readFile})
+	if err != nil {
+		return nil, err
+	}
+	return newProgram(p, c.limits)
+}
+
+func newProgram(p *ir.Program, lim runtime.Limits) (*Program, error) {
+	in, err := interp.New(p)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(p.Defs))
+	for i, d := range p.Defs {
+		names[i] = d.Name
+	}
+	slices.Sort(names)
+	return &Program{ir: p, interp: in, limits: lim, names: names}, nil
+}
+
+// Funcs lists the names of the program's defs, sorted. Defs of imported
+// modules appear under their qualified names ("optim.lbfgs"). Every def
+// can be called, exported or not: `export` decides what the code
+// generator emits, while the interpreter, like `nabla run`, reaches all.
+func (p *Program) Funcs() []string { return slices.Clone(p.names) }
+
+// Func returns the def called name, ready to be called.
+func (p *Program) Func(name string) (*Func, error) {
+	d := p.ir.Def(name)
+	if d == nil {
+		msg := fmt.Sprintf("no def named %q", name)
+		if s := suggest(name, p.names); s != "" {
+			msg += fmt.Sprintf("; did you mean %q?", s)
+		}
+		return nil, errors.New(msg)
+	}
+	params, result, err := p.interp.Signature(name)
+	if err != nil {
+		return nil, err
+	}
+	return &Func{prog: p, def: d, params: params, result: result}, nil
+}
+
+// A Func is one def of a Program. Like the Program, it is safe for
+// concurrent use.
+type Func struct {
+	prog   *Program
+	def    *ir.Def
+	params []ir.Type
+	result ir.Type
+}
+
+// Name returns the def's name.
+func (f *Func) Name() string { return f.def.Name }
+
+// Exported reports whether the def is declared with `export`.
+func (f *Func) Exported() bool { return f.def.Export }
+
+// Params returns the parameter types. Array sizes are size variables
+// ([n]f64) or constants ([3]f64); size variables shared between parameters
+// are checked when the function is called.
+func (f *Func) Params() []ir.Type { return slices.Clone(f.params) }
+
+// Result returns the result type.
+func (f *Func) Result() ir.Type { return f.result }
+
+// Signature renders the def's type as "([n]f64, f64) -> f64".
+func (f *Func) Signature() string { return signature(f.params, f.result) }
+
+// Call calls the function with Go arguments, one per parameter, and
+// returns its result as a Go value. ctx cancels the call; the Program's
+// limits bound it.
+//
+// Arguments are converted by the parameter's type:
+//
+//	f64         float64, float32, or any Go integer exactly representable
+//	i64         int, int64 or any other Go integer in range
+//	bool        bool
+//	[n]f64      []float64, mat.Vector (such as *mat.VecDense)
+//	[m][n]f64   [][]float64, mat.Matrix (such as *mat.Dense)
+//	[n]T        a slice or array of values convertible to T; nested slices
+//	            must be rectangular
+//	(T1, T2)    []any{t1, t2}
+//	any type    a runtime.Value (or *runtime.Array) of that type, passed
+//	            through unchanged; the only way to pass a function
+//
+// Results come back as float64, int64, bool, []float64, [][]float64,
+// []int64, []bool, deeper nested slices ([][][]float64), []any for tuples
+// (recursively converted) and runtime.Value for functions.
+//
+// Every error Call returns holds an *ir.Error, found with errors.As: a
+// run-time error of the program carries the position of the failing
+// expression and a backtrace of the defs that were running (in Frames,
+// and as indented lines of its text); an argument that does not fit its
+// parameter reports the parameter's declaration:
+//
+//	model.nab:3:10: argument 1 of rosen: want [n]f64, got string
+//
+// An exhausted limit or a cancelled context also matches errors.Is with
+// runtime.ErrStepLimit, runtime.ErrMemoryLimit or the context's error.
+func (f *Func) Call(ctx context.Context, args ...any) (any, error) {
+	if err := f.checkArity(len(args)); err != nil {
+		return nil, err
+	}
+	vals := make([]runtime.Value, len(args))
+	for i, a := range args {
+		v, err := toValue(f.params[i], a)
+		if err != nil {
+			return nil, f.argError(i, err)
+		}
+		vals[i] = v
+	}
+	v, err := f.call(ctx, vals)
+	if err != nil {
+		return nil, err
+	}
+	return fromValue(f.result, v), nil
+}
+
+// CallValues is Call without conversion: the arguments and the result are
+// the interpreter's own values, whose layout runtime.Value documents. It
+// saves copying large arrays. The interpreter checks the arguments'
+// kinds and shapes against the parameter types; arrays passed in must not
+// be modified while the call runs, and the result may share storage with
+// the program's value defs, so it must not be modified at all.
+func (f *Func) CallValues(ctx context.Context, args []runtime.Value) (runtime.Value, error) {
+	if err := f.checkArity(len(args)); err != nil {
+		return runtime.Value{}, err
+	}
+	return f.call(ctx, args)
+}
+
+func (f *Func) call(ctx context.Context, args []runtime.Value) (runtime.Value, error) {
+	v, err := f.prog.interp.Call(ctx, f.def.Name, args, f.prog.limits)
+	if err == nil {
+		return v, nil
+	}
+	var e *ir.Error
+	if errors.As(err, &e) {
+		return runtime.Value{}, err // an *ir.Error, or an *interp.CauseError wrapping one
+	}
+	// The interpreter positions its errors; anything else (a limit or
+	// cancellation noticed outside the body) is pinned to the def.
+	return runtime.Value{}, &ir.Error{Pos: f.def.P, Msg: err.Error()}
+}
+
+func (f *Func) checkArity(n int) error {
+	if n == len(f.params) {
+		return nil
+	}
+	s := "s"
+	if len(f.params) == 1 {
+		s = ""
+	}
+	return ir.Errorf(f.def.P, "%s takes %d argument%s, got %d (its type is %s)", f.def.Name, len(f.params), s, n, f.Signature())
+}
+
+// argError positions a conversion error at the parameter's declaration.
+func (f *Func) argError(i int, err error) error {
+	pos := f.def.P
+	if i < len(f.def.Params) {
+		pos = f.def.Params[i].P
+	}
+	return ir.Errorf(pos, "argument %d of %s: %v", i+1, f.def.Name, err)
+}
+
+// suggest returns the name closest to name by edit distance, if it is
+// close enough to be a likely typo.
+func suggest(name string, names []string) string {
+	best, bestDist := "", len(name)/3+1
+	for _, n := range names {
+		if d := editDistance(name, n); d <= bestDist && (best == "" || d < bestDist) {
+			best, bestDist = n, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
