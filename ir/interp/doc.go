@@ -1,0 +1,91 @@
+// Package interp is Nabla's embedded interpreter: it runs a checked core
+// IR program (package ir) on run-time values (package runtime).
+//
+// # Closure compilation
+//
+// New walks every def once and turns each expression into a Go closure,
+// func(*frame) (runtime.Value, error), that computes it. Everything that
+// can be decided without values is decided then, not per evaluation:
+// each variable is resolved to a slot of its function's frame or an entry
+// of its closure's captured values; each primitive call is specialized by
+// Prim.Eval for its static argument and result types, so its Impl
+// dispatches on nothing at run time; elementwise operations on scalars
+// apply the primitive's declared scalar function directly (f64 + - * /
+// written inline), so a scalar loop costs a few indirect calls per node
+// and no allocation; a call of a def by name evaluates its arguments
+// straight into the callee's frame; a lambda without free variables is a
+// single closure made at compile time; a reference to a function def is
+// a function value made at compile time. The IR is never looked at again.
+//
+// runtime.Value is passed by value: f64 in F, i64 and bool in I, arrays,
+// tuples and functions in R. Scalars never touch the heap.
+//
+// # Frames
+//
+// Each activation of a def or lambda has a frame: a slice of Value slots
+// whose size is known at compile time. Parameters take the first slots
+// (so a caller can fill them directly), then a def's size variables, then
+// let-bound and loop variables and the scratch slots that hold a
+// primitive's or a function value's arguments while it runs, assigned
+// with a stack discipline (a scope's slots are reused after it ends).
+//
+// Calls nest strictly and nothing refers to a frame once its activation
+// has ended, so frames are recycled: the frames of calls made by the
+// interpreter's own code come from a per-call-chain stack of frames, and
+// a primitive applying a closure per element takes a pooled stack. A call
+// in a loop allocates nothing. (Frames that cannot be recycled, such as
+// the entry call's, are one allocation with their slots.)
+//
+// A lambda's free variables are copied into its closure when the closure
+// is made. Values are immutable, so a copy is as good as a reference,
+// frames never outlive their activation, and nothing needs a display or a
+// chain of environments: the body reads captured values from one slice.
+//
+// Value defs (def A = ..., def df = grad(f)) are evaluated lazily, at
+// most once per Interp, by the first user and under its limits; the value
+// (or the program error) is cached and shared by all users, concurrently.
+// Errors that belong to the call, not the program (limits, cancellation)
+// are not cached.
+//
+// # Batching
+//
+// Arrays are processed array-at-a-time: elementwise primitives take
+// whole arrays, and closures and function defs implement
+// runtime.BatchFunc, so that map and build can apply a function to all
+// elements in one evaluation of its body with each parameter bound to the
+// whole stacked array. That is valid when the body uses only elementwise
+// primitives, constants, its parameters, let-bound temporaries, scalar
+// free variables and value defs (which broadcast), and calls of defs that
+// qualify themselves. New decides this once per function and compiles a
+// second, batched body with every primitive specialized for the stacked
+// types; CallBatch reports ok = false for other functions, and map falls
+// back to calling them per element. See batch.go.
+//
+// # Errors
+//
+// Run-time errors are *ir.Error values positioned at the innermost
+// expression that failed: a primitive's error (which carries no position)
+// gets the primitive call's, a size check the dimension's, a step limit
+// the loop's or call's. An error is positioned once and then passes
+// through the expressions around it unchanged; as it leaves each def it
+// gains an ir.Frame (the def, where it is declared, where it was called
+// from), so Frames list the active defs innermost first, the entry call
+// last with no call position. Exhausted limits and cancellation come as
+// *CauseError, which unwraps both to the *ir.Error and to
+// runtime.ErrStepLimit, runtime.ErrMemoryLimit or the context's error.
+//
+// Loops charge one step per iteration and calls one step per call
+// (runtime.Machine.Step, which also polls the context), so `loop while
+// true` ends at the step limit or on cancellation, never hangs. A Go
+// panic anywhere in an evaluation (a bug, in the interpreter or a
+// primitive) is recovered and reported as an "internal error" at the
+// nearest known position; a user never sees a Go stack trace.
+//
+// AD operators (grad, jvp, ...) are expanded into ordinary IR by the AD
+// pass before a program runs. If one reaches the interpreter anyway, New
+// still succeeds and evaluating it is a positioned error saying that
+// automatic differentiation is not available.
+//
+// The interpreter has no access to files, the network or the
+// environment: programs see only the values they are given.
+package interp

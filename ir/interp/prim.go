@@ -1,0 +1,116 @@
+package interp
+
+import (
+	"fmt"
+
+	"github.com/nabla-lang/nabla/ir"
+	"github.com/nabla-lang/nabla/runtime"
+)
+
+// compilePrim compiles a primitive call. Elementwise operations on scalars
+// are compiled to closures that apply the primitive's declared scalar
+// semantics (F1, F2, I2, CmpF, ...) to the operands directly, without an
+// argument slice or an Impl call: these are the per-element costs of
+// scalar loops. Every other call is specialized once by Prim.Eval for its
+// static types, and at run time evaluates its arguments into scratch slots
+// of the frame (no allocation) and calls the Impl.
+func (c *fnComp) compilePrim(e *ir.PrimCall) (evalFn, error) {
+	op, pos := e.Op, e.P
+	if op == nil {
+		return nil, ir.Errorf(pos, "primitive call without a primitive")
+	}
+	if err := op.CheckArity(len(e.Args)); err != nil {
+		return nil, ir.Errorf(pos, "%v", err)
+	}
+	if fn, ok, err := c.scalarOp(e); ok || err != nil {
+		return fn, err
+	}
+	if op.Eval == nil {
+		return unavailable(op, pos), nil
+	}
+	ts := make([]ir.Type, len(e.Args))
+	for i, a := range e.Args {
+		if a == nil {
+			return nil, ir.Errorf(pos, "%s: argument %d is nil", op.Name, i+1)
+		}
+		ts[i] = a.Type()
+	}
+	impl, err := specialize(op, ts, e.T, e.Aux)
+	if err != nil {
+		if op.AD == ir.ADOperator {
+			return unavailable(op, pos), nil
+		}
+		return nil, ir.Errorf(pos, "%v", err)
+	}
+	k := len(e.Args)
+	base := c.alloc(k)
+	args, err := c.compileList(e.Args)
+	c.depth = base
+	if err != nil {
+		return nil, err
+	}
+	return implCall(impl, args, base, pos), nil
+}
+
+// specialize asks the primitive for its implementation at a site with
+// these argument and result types.
+func specialize(op *ir.Prim, args []ir.Type, result ir.Type, aux any) (impl ir.Impl, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			impl, err = nil, panicError(r)
+		}
+	}()
+	impl, err = op.Eval(&ir.Site{Prim: op, Args: args, Result: result, Aux: aux})
+	if err == nil && impl == nil {
+		err = fmt.Errorf("%s: no implementation for %s", op.Name, result)
+	}
+	return impl, err
+}
+
+// implCall evaluates the arguments into slots base.. of the frame and
+// calls impl on them. An error from the Impl is positioned at the call
+// unless it already carries a position (a closure the primitive applied
+// failed inside its body).
+func implCall(impl ir.Impl, args []evalFn, base int, pos ir.Pos) evalFn {
+	k := len(args)
+	return func(fr *frame) (runtime.Value, error) {
+		vs := fr.slots[base : base+k : base+k]
+		for j, a := range args {
+			v, err := a(fr)
+			if err != nil {
+				return v, err
+			}
+			vs[j] = v
+		}
+		r, err := callImpl(impl, fr.m, vs)
+		if err != nil {
+			return r, errAt(pos, err)
+		}
+		return r, nil
+	}
+}
+
+// callImpl calls a primitive's implementation, turning a Go panic in it
+// into an error the caller positions.
+func callImpl(impl ir.Impl, m *runtime.Machine, args []runtime.Value) (v runtime.Value, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			v, err = runtime.Value{}, panicError(r)
+		}
+	}()
+	return impl(m, args)
+}
+
+// unavailable is the code of a primitive that cannot run here: an AD
+// operator that no AD pass has expanded, or a primitive without an
+// evaluator. Reaching it is a run-time error at the call, not a failure
+// of New, so the rest of the program still runs.
+func unavailable(op *ir.Prim, pos ir.Pos) evalFn {
+	msg := op.Name + ": this primitive cannot be evaluated in this build"
+	if op.AD == ir.ADOperator {
+		msg = op.Name + ": automatic differentiation is not available yet in this build"
+	}
+	return func(*frame) (runtime.Value, error) {
+		return runtime.Value{}, &ir.Error{Pos: pos, Msg: msg}
+	}
+}
