@@ -227,7 +227,7 @@ var (
 			}
 			return nil
 		}})
-	PrimStopGradient = Register(&Prim{Name: "stop_gradient", Arity: 1, Doc: "stop_gradient(x): x, with derivative zero",
+	PrimStopGradient = Register(&Prim{Name: "stop_gradient", Arity: 1, NoDerivative: true, Doc: "stop_gradient(x): x, with derivative zero",
 		Type: func(args []Type, _ any) (Type, error) {
 			if _, isFn := args[0].(*Func); isFn {
 				return nil, fmt.Errorf("stop_gradient: argument is a function")

@@ -98,7 +98,8 @@ var (
 				return nil, err
 			}
 			return TI64, nil
-		}})
+		},
+		NoDerivative: true})
 	// PrimDim is dimension Aux (an int) of an array: the core form of a size
 	// variable's value.
 	PrimDim = arrayPrim(&Prim{Name: "dim", Arity: 1, Doc: "dim(a) with Aux = axis: the size of that dimension",
@@ -108,28 +109,32 @@ var (
 				return nil, fmt.Errorf("dim: %s has no axis %d", args[0], axis)
 			}
 			return TI64, nil
-		}})
+		},
+		NoDerivative: true})
 	PrimIota = arrayPrim(&Prim{Name: "iota", Arity: 1, Doc: "iota(n) = [0, 1, ..., n-1]",
 		Type: func(args []Type, aux any) (Type, error) {
 			if err := needKind("iota", 0, args[0], I64); err != nil {
 				return nil, err
 			}
 			return ArrayOf(dimAux(aux), TI64), nil
-		}})
+		},
+		NoDerivative: true})
 	PrimZeros = arrayPrim(&Prim{Name: "zeros", Arity: 1, Doc: "zeros(n): n f64 zeros",
 		Type: func(args []Type, aux any) (Type, error) {
 			if err := needKind("zeros", 0, args[0], I64); err != nil {
 				return nil, err
 			}
 			return ArrayOf(dimAux(aux), TF64), nil
-		}})
+		},
+		NoDerivative: true})
 	PrimOnes = arrayPrim(&Prim{Name: "ones", Arity: 1, Doc: "ones(n): n f64 ones",
 		Type: func(args []Type, aux any) (Type, error) {
 			if err := needKind("ones", 0, args[0], I64); err != nil {
 				return nil, err
 			}
 			return ArrayOf(dimAux(aux), TF64), nil
-		}})
+		},
+		NoDerivative: true})
 	PrimFill = arrayPrim(&Prim{Name: "fill", Arity: 2, Doc: "fill(n, v): n copies of v",
 		Type: func(args []Type, aux any) (Type, error) {
 			if err := needKind("fill", 0, args[0], I64); err != nil {
@@ -139,7 +144,11 @@ var (
 				return nil, fmt.Errorf("fill: cannot make an array of functions")
 			}
 			return ArrayOf(dimAux(aux), args[1]), nil
-		}})
+		},
+		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr {
+			return r.opAux("fill", outerDim(y.Type()), args[0], tans[1])
+		}),
+		VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr { return r.sumRows(ybar, args[1]) })})
 	// PrimBuild is the core form of a comprehension: build(n, fn(i) => e).
 	PrimBuild = arrayPrim(&Prim{Name: "build", Arity: 2, Doc: "build(n, f) = [f(0), ..., f(n-1)]",
 		Type: func(args []Type, aux any) (Type, error) {
@@ -181,7 +190,15 @@ var (
 				}
 			}
 			return nil
-		}})
+		},
+		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr {
+			elems := make([]Expr, len(args))
+			for i, a := range args {
+				elems[i] = r.orZero(tans[i], a)
+			}
+			return r.op("array", elems...)
+		}),
+		VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr { return r.op("index", ybar, r.I64(int64(i))) })})
 	PrimIndex = arrayPrim(&Prim{Name: "index", Arity: 2, Doc: "index(a, i) = a[i]",
 		Type: func(args []Type, _ any) (Type, error) {
 			a, err := needArray("indexing", 0, args[0])
@@ -192,7 +209,10 @@ var (
 				return nil, fmt.Errorf("index has type %s; want i64", args[1])
 			}
 			return a.Elem, nil
-		}})
+		},
+		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr { return r.op("index", tans[0], args[1]) }),
+		// The cotangent is one-hot: acc_add_at into a fresh zero.
+		VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr { return r.oneHot(args[0], args[1], ybar) })})
 	PrimSlice = arrayPrim(&Prim{Name: "slice", Arity: 3, Doc: "slice(a, lo, hi) = a[lo:hi]",
 		Type: func(args []Type, aux any) (Type, error) {
 			a, err := needArray("slicing", 0, args[0])
@@ -205,7 +225,11 @@ var (
 				}
 			}
 			return ArrayOf(dimAux(aux), a.Elem), nil
-		}})
+		},
+		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr {
+			return r.opAux("slice", outerDim(y.Type()), tans[0], args[1], args[2])
+		}),
+		VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr { return r.op("pad_like", ybar, args[1], args[0]) })})
 	PrimUpdate = arrayPrim(&Prim{Name: "update", Arity: 3, Doc: "update(a, i, v): a copy of a with a[i] = v",
 		Type: func(args []Type, _ any) (Type, error) {
 			a, err := needArray("update", 0, args[0])
@@ -225,7 +249,17 @@ var (
 				return hintElemOf(0)(args, i)
 			}
 			return nil
-		}})
+		},
+		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr {
+			return r.op("update", r.orZero(tans[0], args[0]), args[1], r.orZero(tans[2], args[2]))
+		}),
+		// a gets ybar with row i zeroed (overwritten), v gets row i.
+		VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr {
+			if i == 0 {
+				return r.op("update", ybar, args[1], r.zerosLike(args[2]))
+			}
+			return r.op("index", ybar, args[1])
+		})})
 	PrimGather = arrayPrim(&Prim{Name: "gather", Arity: 2, Doc: "gather(a, idx) = [a[idx[0]], a[idx[1]], ...]",
 		Type: func(args []Type, _ any) (Type, error) {
 			a, err := needArray("gather", 0, args[0])
@@ -237,7 +271,11 @@ var (
 				return nil, fmt.Errorf("gather: indices have type %s; want [k]i64", args[1])
 			}
 			return ArrayOf(idx.Dim, a.Elem), nil
-		}})
+		},
+		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr { return r.op("gather", tans[0], args[1]) }),
+		// Scatter-add: a loop of acc_add_at over the indices, repeated ones
+		// accumulating.
+		VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr { return r.scatterAdd(args[0], args[1], ybar) })})
 	PrimMap = arrayPrim(&Prim{Name: "map", Arity: -1, MinArgs: 2, Doc: "map(f, a1, ..., ak) = [f(a1[i], ..., ak[i]) for i]",
 		Type: func(args []Type, _ any) (Type, error) {
 			f, err := needFunc("map", 0, args[0], len(args)-1)
@@ -327,7 +365,15 @@ var (
 				elems[i] = a.Elem
 			}
 			return ArrayOf(d, TupleOf(elems...)), nil
-		}})
+		},
+		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr {
+			cols := make([]Expr, len(args))
+			for i, a := range args {
+				cols[i] = r.orZero(tans[i], a)
+			}
+			return r.op("zip", cols...)
+		}),
+		VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr { return r.Proj(r.op("unzip", ybar), i) })})
 	PrimUnzip = arrayPrim(&Prim{Name: "unzip", Arity: 1, Doc: "unzip(a) = ([a[i].0 for i], [a[i].1 for i], ...)",
 		Type: func(args []Type, _ any) (Type, error) {
 			a, err := needArray("unzip", 0, args[0])
@@ -343,34 +389,83 @@ var (
 				out[i] = ArrayOf(a.Dim, e)
 			}
 			return TupleOf(out...), nil
-		}})
-	PrimSum     = reductionPrim("sum", "sum of all elements")
-	PrimProd    = reductionPrim("prod", "product of all elements")
-	PrimMaximum = reductionPrim("maximum", "largest element (-inf for an empty f64 array)")
-	PrimMinimum = reductionPrim("minimum", "smallest element (+inf for an empty f64 array)")
-	PrimArgmax  = argPrim("argmax", "index of the first largest element of a vector")
-	PrimArgmin  = argPrim("argmin", "index of the first smallest element of a vector")
-	PrimMean    = arrayPrim(&Prim{Name: "mean", Arity: 1, Doc: "mean of all elements",
+		},
+		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr { return r.op("unzip", tans[0]) }),
+		VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr {
+			cols := make([]Expr, len(y.Type().(*Tuple).Elems))
+			for j := range cols {
+				cols[j] = r.Proj(ybar, j)
+			}
+			return r.op("zip", cols...)
+		})})
+	PrimSum = reductionPrim("sum", "sum of all elements", Prim{
+		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr { return r.op("sum", tans[0]) }),
+		VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr { return r.fillLike(ybar, args[0]) })})
+	// The derivative of prod multiplies by the product of the other
+	// elements, formed from exclusive prefix and suffix products rather
+	// than as y/x_i: exact where elements are zero (one zero: only its own
+	// partial is non-zero; two or more: all partials are zero).
+	PrimProd = reductionPrim("prod", "product of all elements", Prim{
+		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr {
+			return r.op("dot", r.flat(tans[0]), r.excludingProducts(r.flat(args[0])))
+		}),
+		VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr {
+			return r.asType(r.mul(ybar, r.excludingProducts(r.flat(args[0]))), args[0])
+		})})
+	// maximum and minimum pass the derivative to the first extreme element
+	// (the one argmax and argmin pick, a NaN if there is one): a one-hot
+	// cotangent. An empty array's result does not depend on anything.
+	PrimMaximum = reductionPrim("maximum", "largest element (-inf for an empty f64 array)", Prim{
+		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr { return r.extremeJVP("argmax", args[0], tans[0]) }),
+		VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr { return r.extremeVJP("argmax", args[0], ybar) })})
+	PrimMinimum = reductionPrim("minimum", "smallest element (+inf for an empty f64 array)", Prim{
+		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr { return r.extremeJVP("argmin", args[0], tans[0]) }),
+		VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr { return r.extremeVJP("argmin", args[0], ybar) })})
+	PrimArgmax = argPrim("argmax", "index of the first largest element of a vector")
+	PrimArgmin = argPrim("argmin", "index of the first smallest element of a vector")
+	PrimMean   = arrayPrim(&Prim{Name: "mean", Arity: 1, Doc: "mean of all elements",
 		Type: func(args []Type, _ any) (Type, error) {
 			if k, err := numericArray("mean", args[0]); err != nil || k != F64 {
 				return nil, fmt.Errorf("mean: argument has type %s; want an array of f64", args[0])
 			}
 			return TF64, nil
-		}})
+		},
+		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr { return r.op("mean", tans[0]) }),
+		VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr {
+			return r.fillLike(r.div(ybar, r.count(args[0])), args[0])
+		})})
 	PrimNorm = arrayPrim(&Prim{Name: "norm", Arity: 1, Doc: "Euclidean (Frobenius) norm of all elements",
 		Type: func(args []Type, _ any) (Type, error) {
 			if k, err := numericArray("norm", args[0]); err != nil || k != F64 {
 				return nil, fmt.Errorf("norm: argument has type %s; want an array of f64", args[0])
 			}
 			return TF64, nil
-		}})
+		},
+		// The derivative x/norm(x) is defined as 0 where norm(x) = 0 (the
+		// zero subgradient of the kink), never NaN.
+		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr {
+			zero := r.op("eq", y, r.F64(0))
+			return r.If(zero, r.F64(0), r.div(r.op("dot", r.flat(args[0]), r.flat(tans[0])), y))
+		}),
+		VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr {
+			zero := r.op("eq", y, r.F64(0))
+			return r.If(zero, r.zerosLike(args[0]), r.mul(args[0], r.div(ybar, y)))
+		})})
 	PrimLogsumexp = arrayPrim(&Prim{Name: "logsumexp", Arity: 1, Doc: "log(sum(exp(a))), computed stably",
 		Type: func(args []Type, _ any) (Type, error) {
 			if k, err := numericArray("logsumexp", args[0]); err != nil || k != F64 {
 				return nil, fmt.Errorf("logsumexp: argument has type %s; want an array of f64", args[0])
 			}
 			return TF64, nil
-		}})
+		},
+		// The derivative is softmax(x) = exp(x - y), over all elements.
+		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr {
+			w := r.op("exp", r.sub(args[0], y))
+			return r.op("dot", r.flat(w), r.flat(tans[0]))
+		}),
+		VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr {
+			return r.mul(r.op("exp", r.sub(args[0], y)), ybar)
+		})})
 	PrimSoftmax = arrayPrim(&Prim{Name: "softmax", Arity: 1, Doc: "exp(a - logsumexp(a)) of a vector",
 		Type: func(args []Type, _ any) (Type, error) {
 			a, err := f64Vector("softmax", 0, args[0])
@@ -378,7 +473,14 @@ var (
 				return nil, err
 			}
 			return a, nil
-		}})
+		},
+		// J = diag(y) - y yᵀ, symmetric: J v = y·(v - ⟨y, v⟩).
+		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr {
+			return r.mul(y, r.sub(tans[0], r.op("dot", y, tans[0])))
+		}),
+		VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr {
+			return r.mul(y, r.sub(ybar, r.op("dot", y, ybar)))
+		})})
 	PrimDot = arrayPrim(&Prim{Name: "dot", Arity: 2, Doc: "dot(x, y) = sum(x * y) of two vectors",
 		Type: func(args []Type, _ any) (Type, error) {
 			a, err := f64Vector("dot", 0, args[0])
@@ -393,7 +495,11 @@ var (
 				return nil, err
 			}
 			return TF64, nil
-		}})
+		},
+		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr {
+			return r.addOpt(bilinear(r, "dot", tans[0], args[1]), bilinear(r, "dot", args[0], tans[1]))
+		}),
+		VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr { return r.mul(ybar, args[1-i]) })})
 	PrimOuter = arrayPrim(&Prim{Name: "outer", Arity: 2, Doc: "outer(x, y)[i][j] = x[i] * y[j]",
 		Type: func(args []Type, _ any) (Type, error) {
 			a, err := f64Vector("outer", 0, args[0])
@@ -405,7 +511,17 @@ var (
 				return nil, err
 			}
 			return ArrayOf(a.Dim, ArrayOf(b.Dim, TF64)), nil
-		}})
+		},
+		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr {
+			return r.addOpt(bilinear(r, "outer", tans[0], args[1]), bilinear(r, "outer", args[0], tans[1]))
+		}),
+		// x̄ = ȳ @ v, v̄ = x @ ȳ (matrix-vector and vector-matrix products).
+		VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr {
+			if i == 0 {
+				return r.op("matmul", ybar, args[1])
+			}
+			return r.op("matmul", args[0], ybar)
+		})})
 	// PrimMatmul is @ in all its forms: matrix-matrix, matrix-vector,
 	// vector-matrix and vector-vector (a dot product).
 	PrimMatmul = arrayPrim(&Prim{Name: "matmul", Op: "@", Arity: 2, Doc: "a @ b, the matrix product",
@@ -429,7 +545,11 @@ var (
 				return ArrayOf(db[1], TF64), nil
 			}
 			return TF64, nil
-		}})
+		},
+		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr {
+			return r.addOpt(bilinear(r, "matmul", tans[0], args[1]), bilinear(r, "matmul", args[0], tans[1]))
+		}),
+		VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr { return matmulVJP(r, i, args[0], args[1], ybar) })})
 	PrimTranspose = arrayPrim(&Prim{Name: "transpose", Arity: 1, Doc: "transpose of a matrix",
 		Type: func(args []Type, _ any) (Type, error) {
 			a, ok := args[0].(*Array)
@@ -439,7 +559,9 @@ var (
 				}
 			}
 			return nil, fmt.Errorf("transpose: argument has type %s; want [m][n]T", args[0])
-		}})
+		},
+		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr { return r.op("transpose", tans[0]) }),
+		VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr { return r.op("transpose", ybar) })})
 	PrimFlatten = arrayPrim(&Prim{Name: "flatten", Arity: 1, Doc: "flatten([m][n]T) = [m*n]T, row by row",
 		Type: func(args []Type, _ any) (Type, error) {
 			a, ok := args[0].(*Array)
@@ -453,7 +575,9 @@ var (
 				}
 			}
 			return nil, fmt.Errorf("flatten: argument has type %s; want [m][n]T", args[0])
-		}})
+		},
+		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr { return r.op("flatten", tans[0]) }),
+		VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr { return r.op("reshape_like", ybar, args[0]) })})
 	PrimReshape = arrayPrim(&Prim{Name: "reshape", Arity: 3, Doc: "reshape(a, m, n): the elements of a as [m][n]",
 		Type: func(args []Type, aux any) (Type, error) {
 			a, err := needArray("reshape", 0, args[0])
@@ -478,7 +602,12 @@ var (
 				ds = [2]Dim{Unknown, Unknown}
 			}
 			return ArrayOf(ds[0], ArrayOf(ds[1], leaf)), nil
-		}})
+		},
+		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr {
+			ds := Dims(y.Type())
+			return r.opAux("reshape", [2]Dim{ds[0], ds[1]}, tans[0], args[1], args[2])
+		}),
+		VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr { return r.op("reshape_like", ybar, args[0]) })})
 	PrimConcat = arrayPrim(&Prim{Name: "concat", Arity: 2, Doc: "concat(a, b): a's elements then b's",
 		Type: func(args []Type, _ any) (Type, error) {
 			a, err := needArray("concat", 0, args[0])
@@ -497,7 +626,17 @@ var (
 				d = ConstDim(a.Dim.N + b.Dim.N)
 			}
 			return ArrayOf(d, a.Elem), nil
-		}})
+		},
+		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr {
+			return r.op("concat", r.orZero(tans[0], args[0]), r.orZero(tans[1], args[1]))
+		}),
+		VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr {
+			n := r.op("len", args[0])
+			if i == 0 {
+				return r.opAux("take", outerDim(args[0].Type()), ybar, n)
+			}
+			return r.opAux("drop", outerDim(args[1].Type()), ybar, n)
+		})})
 	PrimReverse = arrayPrim(&Prim{Name: "reverse", Arity: 1, Doc: "reverse(a): a's elements in reverse order",
 		Type: func(args []Type, _ any) (Type, error) {
 			a, err := needArray("reverse", 0, args[0])
@@ -505,11 +644,21 @@ var (
 				return nil, err
 			}
 			return a, nil
-		}})
+		},
+		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr { return r.op("reverse", tans[0]) }),
+		VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr { return r.op("reverse", ybar) })})
 	PrimTake = arrayPrim(&Prim{Name: "take", Arity: 2, Doc: "take(a, k) = a[:k]",
-		Type: takeDropType("take")})
+		Type: takeDropType("take"),
+		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr {
+			return r.opAux("take", outerDim(y.Type()), tans[0], args[1])
+		}),
+		VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr { return r.op("pad_like", ybar, r.I64(0), args[0]) })})
 	PrimDrop = arrayPrim(&Prim{Name: "drop", Arity: 2, Doc: "drop(a, k) = a[k:]",
-		Type: takeDropType("drop")})
+		Type: takeDropType("drop"),
+		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr {
+			return r.opAux("drop", outerDim(y.Type()), tans[0], args[1])
+		}),
+		VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr { return r.op("pad_like", ybar, args[1], args[0]) })})
 )
 
 func takeDropType(name string) func(args []Type, aux any) (Type, error) {
@@ -569,8 +718,10 @@ func reduceHint(args []Type, i int) Type {
 	return e
 }
 
-func reductionPrim(name, doc string) *Prim {
-	return arrayPrim(&Prim{Name: name, Arity: 1, Doc: doc,
+// reductionPrim declares a reduction over all elements; rules holds its
+// derivative rules.
+func reductionPrim(name, doc string, rules Prim) *Prim {
+	return arrayPrim(&Prim{Name: name, Arity: 1, Doc: doc, JVP: rules.JVP, VJP: rules.VJP,
 		Type: func(args []Type, _ any) (Type, error) {
 			k, err := numericArray(name, args[0])
 			if err != nil {
@@ -581,7 +732,7 @@ func reductionPrim(name, doc string) *Prim {
 }
 
 func argPrim(name, doc string) *Prim {
-	return arrayPrim(&Prim{Name: name, Arity: 1, Doc: doc,
+	return arrayPrim(&Prim{Name: name, Arity: 1, Doc: doc, NoDerivative: true,
 		Type: func(args []Type, _ any) (Type, error) {
 			a, ok := args[0].(*Array)
 			if !ok || !(Identical(a.Elem, TF64) || Identical(a.Elem, TI64)) {
@@ -589,4 +740,40 @@ func argPrim(name, doc string) *Prim {
 			}
 			return TI64, nil
 		}})
+}
+
+// bilinear is one term of the tangent of a bilinear primitive (dot, outer,
+// matmul): op(a, b), or nil when a or b is a nil tangent.
+func bilinear(r rb, op string, a, b Expr) Expr {
+	if a == nil || b == nil {
+		return nil
+	}
+	return r.op(op, a, b)
+}
+
+// matmulVJP is the cotangent of argument i of a @ b in its four forms.
+func matmulVJP(r rb, i int, a, b, ybar Expr) Expr {
+	ra, rb2 := Rank(a.Type()), Rank(b.Type())
+	switch {
+	case ra == 2 && rb2 == 2: // ā = ȳ bᵀ, b̄ = aᵀ ȳ
+		if i == 0 {
+			return r.op("matmul", ybar, r.op("transpose", b))
+		}
+		return r.op("matmul", r.op("transpose", a), ybar)
+	case ra == 2: // y = a x: ā = ȳ xᵀ, x̄ = ȳ @ a
+		if i == 0 {
+			return r.op("outer", ybar, b)
+		}
+		return r.op("matmul", ybar, a)
+	case rb2 == 2: // y = x b: x̄ = b @ ȳ, b̄ = x ȳᵀ
+		if i == 0 {
+			return r.op("matmul", b, ybar)
+		}
+		return r.op("outer", a, ybar)
+	}
+	// A dot product: x̄ = ȳ·v, v̄ = ȳ·x.
+	if i == 0 {
+		return r.mul(ybar, b)
+	}
+	return r.mul(ybar, a)
 }

@@ -1,7 +1,8 @@
 // Package lang is Nabla's front end: it turns .nab source into a checked
 // ir.Program.
 //
-// ParseFile builds the syntax tree (ast.go) with participle, keeping a
+// ParseFile builds the syntax tree (ast.go) with a recursive-descent parser over
+// participle's lexer, keeping a
 // position on every node; Load resolves imports (std/... from the embedded
 // standard library, other paths relative to the importing file), type
 // checks every file and elaborates the surface language into core IR:

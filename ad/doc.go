@@ -1,0 +1,28 @@
+// Package ad implements automatic differentiation as transformations of
+// the core IR (SPEC §6). The derivative of a program is again an ordinary
+// IR program, which the rewriter can optimize, the interpreter can run and
+// the code generator can compile.
+//
+// Expand is the entry point. It first normalizes function values: calls of
+// defs that take or return functions are inlined, lambdas applied on the
+// spot are beta-reduced, and let-bound functions are substituted, so that
+// every AD operator sees a known function (a def or a lambda). It then
+// expands AD operators innermost first, so nesting (grad of grad, jacfwd of
+// grad) differentiates ordinary code and perturbation confusion cannot
+// arise: each transformation introduces its own fresh variables.
+//
+// Forward mode (jvp.go) pairs every active value with a tangent; inactive
+// values (those that do not depend on the differentiated input) get none,
+// so no arithmetic on known-zero tangents is emitted.
+//
+// Reverse mode (vjp.go) runs the forward computation in A-normal form,
+// then walks it backwards accumulating cotangents. Array cotangents are
+// accumulators updated in place (acc_add, acc_add_at), so reading x[i] in
+// a loop costs O(1) in the reverse pass, which keeps the cheap-gradient
+// property. Loops save their states (loop_save, while_save) and are
+// reversed iteration by iteration; map and build bodies, if branches and
+// calls are recomputed in the reverse pass from their saved inputs.
+//
+// Derivative rules of individual primitives live with their declarations
+// in package ir (Partials, JVP, VJP); this package only combines them.
+package ad

@@ -1,0 +1,920 @@
+package ad
+
+import (
+	"github.com/nabla-lang/nabla/ir"
+)
+
+// rev is the reverse-mode transformation of one function body. The forward
+// sweep (fwd) emits the primal computation in A-normal form and records a
+// step for every active binding; the backward sweep walks the steps in
+// reverse, adding each step's cotangent into its arguments'. Cotangents
+// are keyed by the atoms of the generated code.
+type rev struct {
+	a     *expander
+	ren   map[*ir.Var]ir.Expr // original variable -> atom in generated code
+	act   map[*ir.Var]bool    // active atoms
+	adj   map[*ir.Var]*adjoint
+	steps []step
+}
+
+// adjoint is a cotangent being accumulated: a scalar value, an array
+// accumulator (updated in place), or per-field cotangents of a tuple.
+type adjoint struct {
+	val   ir.Expr
+	elems []*adjoint
+}
+
+// step is one active binding of the forward sweep: y = e, where e's
+// operands have been replaced by the atoms in args.
+type step struct {
+	y    *ir.Var
+	orig ir.Expr   // the original expression (for structure and bodies)
+	args []ir.Expr // argument atoms in generated code
+	aux  ir.Expr   // extra saved value (loop states, scan prefixes)
+	n    ir.Expr   // iteration count of a loop
+}
+
+func newRev(a *expander) *rev {
+	return &rev{a: a, ren: map[*ir.Var]ir.Expr{}, act: map[*ir.Var]bool{}, adj: map[*ir.Var]*adjoint{}}
+}
+
+// child starts the transformation of a nested body (a lambda, a branch, a
+// loop body) that sees the enclosing renaming and activity.
+func (r *rev) child() *rev {
+	c := newRev(r.a)
+	for k, v := range r.ren {
+		c.ren[k] = v
+	}
+	for k, v := range r.act {
+		c.act[k] = v
+	}
+	return c
+}
+
+// vjpFunc returns the reverse-mode derivative of f as a function value of
+// type (P1..Pk, B) -> (B, A).
+func (a *expander) vjpFunc(f fnOf, pos ir.Pos) (ir.Expr, error) {
+	if f.def != nil {
+		d, err := a.vjpDef(f.def)
+		if err != nil {
+			return nil, err
+		}
+		return &ir.Global{Name: d.Name, T: d.Type(), P: pos}, nil
+	}
+	return a.vjpLambda(f.lam.Params, f.lam.Body, pos)
+}
+
+func (a *expander) vjpDef(d *ir.Def) (*ir.Def, error) {
+	if g := a.vjps[d.Name]; g != nil {
+		return g, nil
+	}
+	var lam *ir.Lambda
+	var err error
+	switch {
+	case d.Attr("vjp") != nil:
+		lam, err = a.customVJP(d, d.Attr("vjp"))
+	case d.Attr("jvp") != nil:
+		lam, err = a.transposedJVP(d)
+	case d.Attr("implicit") != nil:
+		lam, err = a.implicitVJP(d, d.Attr("implicit"))
+	default:
+		lam, err = a.vjpLambda(d.Params, withSizes(d), d.P)
+	}
+	if err != nil {
+		return nil, err
+	}
+	g := &ir.Def{Name: d.Name + "$vjp", Params: lam.Params, HasParams: true, Result: lam.Body.Type(), Body: lam.Body, P: d.P}
+	a.vjps[d.Name] = g
+	a.out.Add(g)
+	return g, nil
+}
+
+// customVJP: (x.., ybar) -> (f(x..), rule(x, ybar)).
+func (a *expander) customVJP(d *ir.Def, at *ir.Attr) (*ir.Lambda, error) {
+	rule := a.def(at.Fn)
+	if rule == nil {
+		return nil, ir.Errorf(at.P, "@vjp(%s): no such def", at.Fn)
+	}
+	ps := freshParams(fnOf{def: d}, d.P)
+	ybar := ir.NewVar("ybar", d.Result, d.P)
+	blk := &block{pos: d.P}
+	y := blk.bind("y", &ir.Call{Fn: &ir.Global{Name: d.Name, T: d.Type(), P: d.P}, Args: asExprs(ps), T: d.Result, P: d.P})
+	xbar := &ir.Call{Fn: &ir.Global{Name: rule.Name, T: rule.Type(), P: at.P}, Args: []ir.Expr{pack(blk, ps), ybar}, T: rule.Result, P: at.P}
+	return &ir.Lambda{Params: append(ps, ybar), Body: blk.close(&ir.MakeTuple{Elems: []ir.Expr{y, xbar}, P: d.P}), P: d.P}, nil
+}
+
+// transposedJVP gives reverse mode to a def that has only a custom JVP: at
+// a fixed x, dx -> jvp(x, dx).1 is linear, so its VJP (taken at dx = 0)
+// is its transpose, as in JAX.
+func (a *expander) transposedJVP(d *ir.Def) (*ir.Lambda, error) {
+	j, err := a.jvpDef(d)
+	if err != nil {
+		return nil, err
+	}
+	pos := d.P
+	ps := freshParams(fnOf{def: d}, pos)
+	dxs := freshParams(fnOf{def: d}, pos)
+	// lin(dx..) = jvp(x.., dx..).1 with x free.
+	lb := &block{pos: pos}
+	r := lb.bind("r", &ir.Call{Fn: &ir.Global{Name: j.Name, T: j.Type(), P: pos}, Args: append(asExprs(ps), asExprs(dxs)...), T: j.Result, P: pos})
+	lin, err := a.vjpLambda(dxs, lb.close(&ir.Proj{X: r, Index: 1, P: pos}), pos)
+	if err != nil {
+		return nil, err
+	}
+	ybar := ir.NewVar("ybar", d.Result, pos)
+	blk := &block{pos: pos}
+	y := blk.bind("y", &ir.Call{Fn: &ir.Global{Name: d.Name, T: d.Type(), P: pos}, Args: asExprs(ps), T: d.Result, P: pos})
+	var zeros []ir.Expr
+	for _, p := range ps {
+		zeros = append(zeros, zero(blk, p))
+	}
+	t := blk.bind("t", apply(lin, append(zeros, ybar), pos))
+	return &ir.Lambda{Params: append(ps, ybar), Body: blk.close(&ir.MakeTuple{Elems: []ir.Expr{y, &ir.Proj{X: t, Index: 1, P: pos}}, P: pos}), P: pos}, nil
+}
+
+// vjpLambda transforms fn(params) => body into fn(params, ybar) => (y, xbar).
+func (a *expander) vjpLambda(params []*ir.Var, body ir.Expr, pos ir.Pos) (*ir.Lambda, error) {
+	r := newRev(a)
+	ps := make([]*ir.Var, len(params))
+	for i, p := range params {
+		ps[i] = ir.NewVar(p.Name, p.T, pos)
+		r.ren[p] = ps[i]
+		if ir.IsDifferentiable(p.T) {
+			r.act[ps[i]] = true
+		}
+	}
+	ybar := ir.NewVar("ybar", body.Type(), pos)
+	blk := &block{pos: pos}
+	y, err := r.fwd(blk, body)
+	if err != nil {
+		return nil, err
+	}
+	r.addTo(blk, y, ybar)
+	if err := r.backward(blk); err != nil {
+		return nil, err
+	}
+	var bars []ir.Expr
+	for _, p := range ps {
+		bars = append(bars, r.get(blk, p))
+	}
+	xbar := bars[0]
+	if len(bars) > 1 {
+		xbar = blk.bind("xbar", &ir.MakeTuple{Elems: bars, P: pos})
+	}
+	return &ir.Lambda{Params: append(ps, ybar), Body: blk.close(&ir.MakeTuple{Elems: []ir.Expr{y, xbar}, P: pos}), P: pos}, nil
+}
+
+// ---- cotangent bookkeeping ----
+
+func (r *rev) isActive(x ir.Expr) bool {
+	v, ok := x.(*ir.Var)
+	return ok && r.act[v]
+}
+
+// activeExpr reports whether e uses an active variable.
+func (r *rev) activeExpr(e ir.Expr) bool {
+	for _, v := range ir.FreeVars(e) {
+		if r.isActive(r.ren[v]) {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *rev) primal(e ir.Expr) ir.Expr { return ir.Subst(e, r.ren) }
+
+// addTo adds the cotangent c (of x's type) to x's.
+func (r *rev) addTo(blk *block, x ir.Expr, c ir.Expr) {
+	v, ok := x.(*ir.Var)
+	if !ok || !r.act[v] || c == nil {
+		return
+	}
+	r.adj[v] = r.add(blk, v, r.adj[v], c)
+}
+
+func (r *rev) add(blk *block, x ir.Expr, cur *adjoint, c ir.Expr) *adjoint {
+	b := blk.builder()
+	switch t := x.Type().(type) {
+	case ir.Scalar:
+		if t.Kind != ir.F64 {
+			return cur
+		}
+		if cur == nil {
+			return &adjoint{val: blk.bind("g", c)}
+		}
+		return &adjoint{val: blk.bind("g", b.Prim(ir.PrimAdd, cur.val, c))}
+	case *ir.Array:
+		if k, ok := ir.Leaf(t); !ok || k != ir.F64 {
+			return cur
+		}
+		acc := r.accOf(blk, x, cur)
+		return &adjoint{val: blk.bind("acc", b.Prim(ir.PrimAccAdd, acc, blk.bind("c", c)))}
+	case *ir.Tuple:
+		if cur == nil {
+			cur = &adjoint{elems: make([]*adjoint, len(t.Elems))}
+		} else if cur.elems == nil {
+			cur = r.split(blk, x, cur.val)
+		}
+		out := &adjoint{elems: append([]*adjoint(nil), cur.elems...)}
+		cv := blk.bind("c", c)
+		xv := blk.bind("x", x)
+		for i := range t.Elems {
+			xi := blk.bind("x", &ir.Proj{X: xv, Index: i, P: blk.pos})
+			ci := blk.bind("c", &ir.Proj{X: cv, Index: i, P: blk.pos})
+			out.elems[i] = r.add(blk, xi, out.elems[i], ci)
+		}
+		return out
+	}
+	return cur
+}
+
+// split views a materialized tuple cotangent as per-field cotangents.
+func (r *rev) split(blk *block, x ir.Expr, val ir.Expr) *adjoint {
+	t := x.Type().(*ir.Tuple)
+	out := &adjoint{elems: make([]*adjoint, len(t.Elems))}
+	for i, et := range t.Elems {
+		f := blk.bind("g", &ir.Proj{X: val, Index: i, P: blk.pos})
+		if _, isTuple := et.(*ir.Tuple); isTuple {
+			xi := blk.bind("x", &ir.Proj{X: x, Index: i, P: blk.pos})
+			out.elems[i] = r.split(blk, xi, f)
+		} else {
+			out.elems[i] = &adjoint{val: f}
+		}
+	}
+	return out
+}
+
+// accOf returns x's accumulator, creating a fresh zero one if need be.
+func (r *rev) accOf(blk *block, x ir.Expr, cur *adjoint) ir.Expr {
+	if cur != nil {
+		return cur.val
+	}
+	return blk.bind("acc", &ir.PrimCall{Op: ir.PrimZerosLike, Args: []ir.Expr{x}, T: x.Type(), P: blk.pos})
+}
+
+// addAt adds c to element i of array x's cotangent (cost O(|c|)).
+func (r *rev) addAt(blk *block, x, i, c ir.Expr) {
+	v, ok := x.(*ir.Var)
+	if !ok || !r.act[v] || c == nil {
+		return
+	}
+	if k, ok := ir.Leaf(v.T); !ok || k != ir.F64 {
+		return
+	}
+	b := blk.builder()
+	acc := r.accOf(blk, v, r.adj[v])
+	r.adj[v] = &adjoint{val: blk.bind("acc", b.Prim(ir.PrimAccAddAt, acc, i, blk.bind("c", c)))}
+}
+
+// addComp adds c to field i of tuple x's cotangent.
+func (r *rev) addComp(blk *block, x ir.Expr, i int, c ir.Expr) {
+	v, ok := x.(*ir.Var)
+	if !ok || !r.act[v] || c == nil {
+		return
+	}
+	cur := r.adj[v]
+	t := v.T.(*ir.Tuple)
+	if cur == nil {
+		cur = &adjoint{elems: make([]*adjoint, len(t.Elems))}
+	} else if cur.elems == nil {
+		cur = r.split(blk, v, cur.val)
+	}
+	out := &adjoint{elems: append([]*adjoint(nil), cur.elems...)}
+	xi := blk.bind("x", &ir.Proj{X: v, Index: i, P: blk.pos})
+	out.elems[i] = r.add(blk, xi, out.elems[i], c)
+	r.adj[v] = out
+}
+
+// get materializes x's cotangent (zero if none).
+func (r *rev) get(blk *block, x ir.Expr) ir.Expr {
+	v, _ := x.(*ir.Var)
+	var cur *adjoint
+	if v != nil {
+		cur = r.adj[v]
+	}
+	return r.materialize(blk, x, cur)
+}
+
+func (r *rev) materialize(blk *block, x ir.Expr, cur *adjoint) ir.Expr {
+	if cur != nil && cur.elems == nil {
+		return cur.val
+	}
+	if t, ok := x.Type().(*ir.Tuple); ok {
+		xv := blk.bind("x", x)
+		elems := make([]ir.Expr, len(t.Elems))
+		for i := range t.Elems {
+			var ci *adjoint
+			if cur != nil {
+				ci = cur.elems[i]
+			}
+			elems[i] = r.materialize(blk, blk.bind("x", &ir.Proj{X: xv, Index: i, P: blk.pos}), ci)
+		}
+		return blk.bind("g", &ir.MakeTuple{Elems: elems, P: blk.pos})
+	}
+	return zero(blk, x)
+}
+
+// state returns x's cotangent as one value that can be threaded through a
+// loop or a branch (arrays as fresh accumulators), creating zeros if need be.
+func (r *rev) state(blk *block, x *ir.Var) ir.Expr {
+	cur := r.adj[x]
+	if _, isArr := x.T.(*ir.Array); isArr && cur == nil {
+		cur = &adjoint{val: r.accOf(blk, x, nil)}
+		r.adj[x] = cur
+	}
+	return r.materialize(blk, x, cur)
+}
+
+// setState makes val x's cotangent.
+func (r *rev) setState(blk *block, x *ir.Var, val ir.Expr) {
+	r.adj[x] = &adjoint{val: blk.bind("g", val)}
+}
+
+// ---- forward sweep ----
+
+func (r *rev) record(blk *block, name string, e ir.Expr, orig ir.Expr, args []ir.Expr) *ir.Var {
+	y := blk.bindVar(name, e)
+	r.act[y] = true
+	r.steps = append(r.steps, step{y: y, orig: orig, args: args})
+	return y
+}
+
+func (r *rev) atoms(blk *block, es []ir.Expr) ([]ir.Expr, error) {
+	out := make([]ir.Expr, len(es))
+	for i, x := range es {
+		var err error
+		if out[i], err = r.fwd(blk, x); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// fwd emits e's primal computation and returns its atom.
+func (r *rev) fwd(blk *block, e ir.Expr) (ir.Expr, error) {
+	if !r.activeExpr(e) {
+		return blk.bind("v", r.primal(e)), nil
+	}
+	switch e := e.(type) {
+	case *ir.Var:
+		return r.ren[e], nil
+	case *ir.Let:
+		p, err := r.fwd(blk, e.Value)
+		if err != nil {
+			return nil, err
+		}
+		r.ren[e.Var] = p
+		return r.fwd(blk, e.Body)
+	case *ir.MakeTuple:
+		args, err := r.atoms(blk, e.Elems)
+		if err != nil {
+			return nil, err
+		}
+		return r.record(blk, "tup", &ir.MakeTuple{Elems: args, P: e.P}, e, args), nil
+	case *ir.Proj:
+		x, err := r.fwd(blk, e.X)
+		if err != nil {
+			return nil, err
+		}
+		return r.record(blk, "f", &ir.Proj{X: x, Index: e.Index, P: e.P}, e, []ir.Expr{x}), nil
+	case *ir.If:
+		c := blk.bind("c", r.primal(e.Cond))
+		y := r.record(blk, "y", &ir.If{Cond: c, Then: r.primal(e.Then), Else: r.primal(e.Else), P: e.P}, e, []ir.Expr{c})
+		return y, nil
+	case *ir.Loop:
+		return r.fwdLoop(blk, e)
+	case *ir.Call:
+		args, err := r.atoms(blk, e.Args)
+		if err != nil {
+			return nil, err
+		}
+		if _, ok := e.Fn.(*ir.Global); !ok {
+			return nil, ir.Errorf(e.P, "reverse mode: cannot differentiate a call of a function chosen at run time")
+		}
+		return r.record(blk, "y", &ir.Call{Fn: e.Fn, Args: args, T: e.T, P: e.P}, e, args), nil
+	case *ir.PrimCall:
+		return r.fwdPrim(blk, e)
+	}
+	return nil, ir.Errorf(e.Pos(), "reverse mode: cannot differentiate %T here", e)
+}
+
+func (r *rev) fwdPrim(blk *block, e *ir.PrimCall) (ir.Expr, error) {
+	switch e.Op {
+	case ir.PrimStopGradient:
+		return blk.bind("v", r.primal(e.Args[0])), nil
+	case ir.PrimLoopSave, ir.PrimWhileSave:
+		return nil, ir.Errorf(e.P, "reverse mode over reverse mode through a loop is not supported: use forward over reverse (hessian, hvp, jacfwd of grad)")
+	}
+	switch e.Op {
+	case ir.PrimMap, ir.PrimBuild, ir.PrimReduce, ir.PrimScan, ir.PrimFold:
+		// Function arguments stay as they are (in primal form); the arrays
+		// and initial values become atoms.
+		args := make([]ir.Expr, len(e.Args))
+		for i, x := range e.Args {
+			if isFuncType(x.Type()) {
+				args[i] = r.primal(x)
+				continue
+			}
+			var err error
+			if args[i], err = r.fwd(blk, x); err != nil {
+				return nil, err
+			}
+		}
+		y := r.record(blk, "y", &ir.PrimCall{Op: e.Op, Args: args, Aux: e.Aux, T: e.T, P: e.P}, e, args)
+		return y, nil
+	}
+	args, err := r.atoms(blk, e.Args)
+	if err != nil {
+		return nil, err
+	}
+	pc := &ir.PrimCall{Op: e.Op, Args: args, Aux: e.Aux, T: e.T, P: e.P}
+	if e.Op.NoDerivative {
+		return blk.bind("v", pc), nil
+	}
+	if e.Op.Partials == nil && e.Op.VJP == nil {
+		return nil, ir.Errorf(e.P, "reverse mode: %s has no derivative rule", e.Op.Name)
+	}
+	return r.record(blk, "y", pc, e, args), nil
+}
+
+// fwdLoop runs an active loop saving its states, for the backward sweep.
+func (r *rev) fwdLoop(blk *block, e *ir.Loop) (ir.Expr, error) {
+	init, err := r.fwd(blk, e.Init)
+	if err != nil {
+		return nil, err
+	}
+	b := blk.builder()
+	st := e.State.T
+	s := ir.NewVar(e.State.Name, st, e.P)
+	var states, n ir.Expr
+	if e.Count != nil {
+		count := blk.bind("n", r.primal(e.Count))
+		i := ir.NewVar(e.Index.Name, ir.TI64, e.P)
+		body := ir.Subst(e.Body, merge(r.ren, map[*ir.Var]ir.Expr{e.State: s, e.Index: i}))
+		states = blk.bind("states", b.Prim(ir.PrimLoopSave, count, init, &ir.Lambda{Params: []*ir.Var{i, s}, Body: body, P: e.P}))
+		n = blk.bind("n", b.Prim(ir.PrimMax, count, b.I64(0)))
+	} else {
+		cs := ir.NewVar(e.State.Name, st, e.P)
+		cond := ir.Subst(e.Cond, merge(r.ren, map[*ir.Var]ir.Expr{e.State: cs}))
+		body := ir.Subst(e.Body, merge(r.ren, map[*ir.Var]ir.Expr{e.State: s}))
+		states = blk.bind("states", b.Prim(ir.PrimWhileSave, init,
+			&ir.Lambda{Params: []*ir.Var{cs}, Body: cond, P: e.P},
+			&ir.Lambda{Params: []*ir.Var{s}, Body: body, P: e.P}))
+		n = blk.bind("n", b.Prim(ir.PrimSub, blk.bind("len", b.Prim(ir.PrimLen, states)), b.I64(1)))
+	}
+	y := r.record(blk, "y", b.Prim(ir.PrimIndex, states, n), e, []ir.Expr{init})
+	r.steps[len(r.steps)-1].aux = states
+	r.steps[len(r.steps)-1].n = n
+	return y, nil
+}
+
+func merge(a, b map[*ir.Var]ir.Expr) map[*ir.Var]ir.Expr {
+	out := make(map[*ir.Var]ir.Expr, len(a)+len(b))
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
+}
+
+// ---- backward sweep ----
+
+func (r *rev) backward(blk *block) error {
+	for i := len(r.steps) - 1; i >= 0; i-- {
+		st := r.steps[i]
+		if r.adj[st.y] == nil {
+			continue
+		}
+		ybar := r.get(blk, st.y)
+		if err := r.back(blk, st, ybar); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *rev) back(blk *block, st step, ybar ir.Expr) error {
+	b := blk.builder()
+	switch e := st.orig.(type) {
+	case *ir.MakeTuple:
+		for i, x := range st.args {
+			if r.isActive(x) {
+				r.addTo(blk, x, blk.bind("g", &ir.Proj{X: ybar, Index: i, P: blk.pos}))
+			}
+		}
+	case *ir.Proj:
+		r.addComp(blk, st.args[0], e.Index, ybar)
+	case *ir.Call:
+		return r.backCall(blk, st, e, ybar)
+	case *ir.If:
+		return r.backIf(blk, st, e, ybar)
+	case *ir.Loop:
+		return r.backLoop(blk, st, e, ybar)
+	case *ir.PrimCall:
+		switch e.Op {
+		case ir.PrimMap, ir.PrimBuild:
+			return r.backMap(blk, st, e, ybar)
+		case ir.PrimReduce, ir.PrimFold:
+			return r.backFold(blk, st, e, ybar)
+		case ir.PrimScan:
+			return r.backScan(blk, st, e, ybar)
+		case ir.PrimIndex:
+			r.addAt(blk, st.args[0], st.args[1], ybar)
+			return nil
+		}
+		if e.Op.Partials != nil {
+			partials := e.Op.Partials(b, st.args, st.y)
+			for i, x := range st.args {
+				if !r.isActive(x) || partials[i] == nil {
+					continue
+				}
+				c := blk.bind("c", b.Prim(ir.PrimMul, blk.bind("dp", partials[i]), ybar))
+				if ir.Rank(x.Type()) == 0 && ir.Rank(c.Type()) > 0 {
+					c = blk.bind("c", b.Prim(ir.PrimSum, c))
+				}
+				r.addTo(blk, x, c)
+			}
+			return nil
+		}
+		cs := e.Op.VJP(b, st.args, st.y, ybar)
+		for i, x := range st.args {
+			if i < len(cs) && cs[i] != nil && r.isActive(x) {
+				r.addTo(blk, x, blk.bind("c", cs[i]))
+			}
+		}
+	}
+	return nil
+}
+
+func (r *rev) backCall(blk *block, st step, e *ir.Call, ybar ir.Expr) error {
+	d := r.a.def(e.Fn.(*ir.Global).Name)
+	if d == nil {
+		return ir.Errorf(e.P, "reverse mode: unknown def")
+	}
+	v, err := r.a.vjpDef(d)
+	if err != nil {
+		return err
+	}
+	res := blk.bind("r", &ir.Call{Fn: &ir.Global{Name: v.Name, T: v.Type(), P: e.P}, Args: append(append([]ir.Expr(nil), st.args...), ybar), T: v.Result, P: e.P})
+	xbar := blk.bind("xbar", &ir.Proj{X: res, Index: 1, P: e.P})
+	if len(st.args) == 1 {
+		r.addTo(blk, st.args[0], xbar)
+		return nil
+	}
+	for i, x := range st.args {
+		if r.isActive(x) {
+			r.addTo(blk, x, blk.bind("g", &ir.Proj{X: xbar, Index: i, P: e.P}))
+		}
+	}
+	return nil
+}
+
+// freeActive lists the active atoms (variables of the generated code) that
+// the original expressions use freely.
+func (r *rev) freeActive(es ...ir.Expr) []*ir.Var {
+	var out []*ir.Var
+	seen := map[*ir.Var]bool{}
+	for _, e := range es {
+		for _, v := range ir.FreeVars(e) {
+			if a, ok := r.ren[v].(*ir.Var); ok && r.act[a] && !seen[a] {
+				seen[a] = true
+				out = append(out, a)
+			}
+		}
+	}
+	return out
+}
+
+// nested runs the reverse pass of body in a child transformation: the
+// child recomputes body's forward code, seeds its result with seed, and
+// accumulates into the threaded cotangents of free (given as values in
+// states). It returns the child (to read cotangents of its binders) and
+// the updated states.
+func (r *rev) nested(blk *block, body ir.Expr, bind func(c *rev), seed ir.Expr, free []*ir.Var, states []ir.Expr) (*rev, []ir.Expr, error) {
+	c := r.child()
+	bind(c)
+	for i, f := range free {
+		c.setState(blk, f, states[i])
+	}
+	y, err := c.fwd(blk, body)
+	if err != nil {
+		return nil, nil, err
+	}
+	c.addTo(blk, y, seed)
+	if err := c.backward(blk); err != nil {
+		return nil, nil, err
+	}
+	out := make([]ir.Expr, len(free))
+	for i, f := range free {
+		out[i] = c.get(blk, f)
+	}
+	return c, out, nil
+}
+
+func tupleOf(pos ir.Pos, es []ir.Expr) ir.Expr { return &ir.MakeTuple{Elems: es, P: pos} }
+
+func projs(blk *block, t ir.Expr, from, n int) []ir.Expr {
+	out := make([]ir.Expr, n)
+	for i := range out {
+		out[i] = blk.bind("g", &ir.Proj{X: t, Index: from + i, P: blk.pos})
+	}
+	return out
+}
+
+// backIf reverses each branch (recomputing it), threading the cotangents
+// of the branches' free active variables through both.
+func (r *rev) backIf(blk *block, st step, e *ir.If, ybar ir.Expr) error {
+	free := r.freeActive(e.Then, e.Else)
+	if len(free) == 0 {
+		return nil
+	}
+	states := make([]ir.Expr, len(free))
+	for i, f := range free {
+		states[i] = r.state(blk, f)
+	}
+	branch := func(body ir.Expr) (ir.Expr, error) {
+		bb := &block{pos: e.P}
+		_, out, err := r.nested(bb, body, func(*rev) {}, ybar, free, states)
+		if err != nil {
+			return nil, err
+		}
+		return bb.close(tupleOf(e.P, out)), nil
+	}
+	th, err := branch(e.Then)
+	if err != nil {
+		return err
+	}
+	el, err := branch(e.Else)
+	if err != nil {
+		return err
+	}
+	res := blk.bind("gif", &ir.If{Cond: st.args[0], Then: th, Else: el, P: e.P})
+	for i, g := range projs(blk, res, 0, len(free)) {
+		r.setState(blk, free[i], g)
+	}
+	return nil
+}
+
+// backLoop reverses a loop iteration by iteration from its saved states;
+// the reverse loop carries the state's cotangent and the cotangents of the
+// body's free active variables.
+func (r *rev) backLoop(blk *block, st step, e *ir.Loop, ybar ir.Expr) error {
+	free := r.freeActive(e.Body)
+	b := blk.builder()
+	init := []ir.Expr{ybar}
+	for _, f := range free {
+		init = append(init, r.state(blk, f))
+	}
+	R := ir.NewVar("rev", (&ir.MakeTuple{Elems: init}).Type(), e.P)
+	t := ir.NewVar("t", ir.TI64, e.P)
+	bb := &block{pos: e.P}
+	i := bb.bind("i", b.Prim(ir.PrimSub, b.Prim(ir.PrimSub, st.n, t), b.I64(1)))
+	s := bb.bindVar(e.State.Name, b.Prim(ir.PrimIndex, st.aux, i))
+	comps := projs(bb, R, 0, len(init))
+	c, out, err := r.nested(bb, e.Body, func(c *rev) {
+		c.ren[e.State] = s
+		c.act[s] = true
+		if e.Index != nil {
+			c.ren[e.Index] = i
+		}
+	}, comps[0], free, comps[1:])
+	if err != nil {
+		return err
+	}
+	sbar := c.get(bb, s)
+	loop := &ir.Loop{State: R, Init: tupleOf(e.P, init), Index: t, Count: st.n, Body: bb.close(tupleOf(e.P, append([]ir.Expr{sbar}, out...))), P: e.P}
+	res := blk.bind("grev", loop)
+	gs := projs(blk, res, 0, len(init))
+	r.addTo(blk, st.args[0], gs[0])
+	for k, f := range free {
+		r.setState(blk, f, gs[1+k])
+	}
+	return nil
+}
+
+// backMap reverses map and build element by element: for each element the
+// body is recomputed and reversed; element cotangents go into the arrays'
+// accumulators at that index, and free variables' cotangents are threaded.
+func (r *rev) backMap(blk *block, st step, e *ir.PrimCall, ybar ir.Expr) error {
+	b := blk.builder()
+	var lam *ir.Lambda
+	var arrays []ir.Expr
+	if e.Op == ir.PrimBuild {
+		lam = st.args[1].(*ir.Lambda)
+	} else {
+		l, err := (&fwd{}).asLambda(st.args[0])
+		if err != nil {
+			return err
+		}
+		lam = l
+		arrays = st.args[1:]
+	}
+	// The lambda in st.args is already in the generated code's names; its
+	// free variables are atoms of the generated code.
+	free := r.freeAtoms(lam)
+	var activeArr []int
+	for k, x := range arrays {
+		if r.isActive(x) {
+			activeArr = append(activeArr, k)
+		}
+	}
+	if len(free) == 0 && len(activeArr) == 0 {
+		return nil
+	}
+	var init []ir.Expr
+	for _, k := range activeArr {
+		init = append(init, r.state(blk, arrays[k].(*ir.Var)))
+	}
+	for _, f := range free {
+		init = append(init, r.state(blk, f))
+	}
+	var n ir.Expr
+	if e.Op == ir.PrimBuild {
+		n = st.args[0]
+	} else {
+		n = blk.bind("n", b.Prim(ir.PrimLen, arrays[0]))
+	}
+	R := ir.NewVar("rev", (&ir.MakeTuple{Elems: init}).Type(), e.P)
+	i := ir.NewVar("i", ir.TI64, e.P)
+	bb := &block{pos: e.P}
+	comps := projs(bb, R, 0, len(init))
+	yb := bb.bind("yb", b.Prim(ir.PrimIndex, ybar, i))
+	elems := make([]*ir.Var, len(lam.Params))
+	c, out, err := r.nested(bb, lam.Body, func(c *rev) {
+		for k, p := range lam.Params {
+			if e.Op == ir.PrimBuild {
+				c.ren[p] = i
+				continue
+			}
+			elems[k] = bb.bindVar(p.Name, b.Prim(ir.PrimIndex, arrays[k], i))
+			c.ren[p] = elems[k]
+			c.act[elems[k]] = r.isActive(arrays[k])
+		}
+	}, yb, free, comps[len(activeArr):])
+	if err != nil {
+		return err
+	}
+	next := make([]ir.Expr, 0, len(init))
+	for j, k := range activeArr {
+		g := c.get(bb, elems[k])
+		next = append(next, bb.bind("acc", b.Prim(ir.PrimAccAddAt, comps[j], i, g)))
+	}
+	next = append(next, out...)
+	loop := &ir.Loop{State: R, Init: tupleOf(e.P, init), Index: i, Count: n, Body: bb.close(tupleOf(e.P, next)), P: e.P}
+	res := blk.bind("grev", loop)
+	gs := projs(blk, res, 0, len(init))
+	for j, k := range activeArr {
+		r.setState(blk, arrays[k].(*ir.Var), gs[j])
+	}
+	for j, f := range free {
+		r.setState(blk, f, gs[len(activeArr)+j])
+	}
+	return nil
+}
+
+// freeAtoms lists the active atoms a generated-code lambda uses freely.
+func (r *rev) freeAtoms(lam *ir.Lambda) []*ir.Var {
+	var out []*ir.Var
+	for _, v := range ir.FreeVars(lam) {
+		if r.act[v] {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// isAddOp and isMaxOp recognize reduce(fn(a, b) => a + b, ...) and
+// reduce(max, ...) for their direct adjoints.
+func opIs(lam *ir.Lambda, p *ir.Prim) bool {
+	pc, ok := lam.Body.(*ir.PrimCall)
+	return ok && len(lam.Params) == 2 && pc.Op == p && len(pc.Args) == 2 && pc.Args[0] == lam.Params[0] && pc.Args[1] == lam.Params[1]
+}
+
+// backFold reverses reduce and fold. A sum spreads the cotangent over the
+// elements and max/min send it to the extreme; any other operator is
+// reversed as the left fold it is evaluated as, from saved prefixes.
+func (r *rev) backFold(blk *block, st step, e *ir.PrimCall, ybar ir.Expr) error {
+	b := blk.builder()
+	lam, err := (&fwd{}).asLambda(st.args[0])
+	if err != nil {
+		return err
+	}
+	ne, xs := st.args[1], st.args[2]
+	scalarElems := ir.Rank(xs.Type()) == 1 && ir.Identical(xs.Type().(*ir.Array).Elem, ir.TF64)
+	free := r.freeAtoms(lam)
+	if e.Op == ir.PrimReduce && scalarElems && len(free) == 0 {
+		switch {
+		case opIs(lam, ir.PrimAdd):
+			r.addTo(blk, ne, ybar)
+			if r.isActive(xs) {
+				acc := r.accOf(blk, xs, r.adj[xs.(*ir.Var)])
+				r.adj[xs.(*ir.Var)] = &adjoint{val: blk.bind("acc", b.Prim(ir.PrimAccAdd, acc, ybar))}
+			}
+			return nil
+		case opIs(lam, ir.PrimMax), opIs(lam, ir.PrimMin):
+			arg := ir.PrimArgmax
+			if opIs(lam, ir.PrimMin) {
+				arg = ir.PrimArgmin
+			}
+			n := blk.bind("n", b.Prim(ir.PrimLen, xs))
+			k := blk.bind("k", b.If(b.Prim(ir.PrimGt, n, b.I64(0)), b.Prim(arg, xs), b.I64(0)))
+			hit := blk.bind("hit", b.If(b.Prim(ir.PrimGt, n, b.I64(0)), b.Prim(ir.PrimEq, b.Prim(ir.PrimIndex, xs, k), st.y), b.Bool(false)))
+			if r.isActive(xs) {
+				acc := r.accOf(blk, xs, r.adj[xs.(*ir.Var)])
+				r.adj[xs.(*ir.Var)] = &adjoint{val: blk.bind("acc", b.If(hit, b.Prim(ir.PrimAccAddAt, acc, k, ybar), acc))}
+			}
+			r.addTo(blk, ne, blk.bind("g", b.If(hit, b.F64(0), ybar)))
+			return nil
+		}
+	}
+	// General: states[i] is the accumulator before element i.
+	accT := ne.Type()
+	n := blk.bind("n", b.Prim(ir.PrimLen, xs))
+	a := ir.NewVar("a", accT, e.P)
+	j := ir.NewVar("j", ir.TI64, e.P)
+	stepBody := &ir.Call{Fn: ir.Copy(lam), Args: []ir.Expr{a, b.Prim(ir.PrimIndex, xs, j)}, T: accT, P: e.P}
+	states := blk.bind("states", b.Prim(ir.PrimLoopSave, n, ne, &ir.Lambda{Params: []*ir.Var{j, a}, Body: beta(stepBody.Fn.(*ir.Lambda).Params, stepBody.Fn.(*ir.Lambda).Body, stepBody.Args, e.P), P: e.P}))
+	return r.backSequential(blk, lam, ne, xs, n, ybar, func(bb *block, i ir.Expr) ir.Expr {
+		return bb.bind("prev", b.Prim(ir.PrimIndex, states, i))
+	}, nil, free)
+}
+
+// backSequential is the reverse loop shared by fold-like and scan: from i
+// = n-1 down to 0 it reverses acc' = op(prev(i), xs[i]) with the carried
+// cotangent (plus extra(i), scan's per-output cotangent), adding element
+// cotangents into xs's accumulator and finally the carry into ne's.
+func (r *rev) backSequential(blk *block, lam *ir.Lambda, ne, xs, n, seed ir.Expr, prev func(bb *block, i ir.Expr) ir.Expr, extra func(bb *block, i ir.Expr) ir.Expr, free []*ir.Var) error {
+	b := blk.builder()
+	pos := blk.pos
+	xsActive := r.isActive(xs)
+	init := []ir.Expr{seed}
+	if xsActive {
+		init = append(init, r.state(blk, xs.(*ir.Var)))
+	}
+	for _, f := range free {
+		init = append(init, r.state(blk, f))
+	}
+	R := ir.NewVar("rev", (&ir.MakeTuple{Elems: init}).Type(), pos)
+	t := ir.NewVar("t", ir.TI64, pos)
+	bb := &block{pos: pos}
+	i := bb.bind("i", b.Prim(ir.PrimSub, b.Prim(ir.PrimSub, n, t), b.I64(1)))
+	comps := projs(bb, R, 0, len(init))
+	carry := comps[0]
+	if extra != nil {
+		carry = bb.bind("g", b.Prim(ir.PrimAdd, carry, extra(bb, i)))
+	}
+	av := bb.bindVar("a", prev(bb, i))
+	xv := bb.bindVar("x", b.Prim(ir.PrimIndex, xs, i))
+	freeStates := comps[1:]
+	if xsActive {
+		freeStates = comps[2:]
+	}
+	c, out, err := r.nested(bb, lam.Body, func(c *rev) {
+		c.ren[lam.Params[0]] = av
+		c.ren[lam.Params[1]] = xv
+		c.act[av] = true
+		c.act[xv] = xsActive
+	}, carry, free, freeStates)
+	if err != nil {
+		return err
+	}
+	next := []ir.Expr{c.get(bb, av)}
+	if xsActive {
+		next = append(next, bb.bind("acc", b.Prim(ir.PrimAccAddAt, comps[1], i, c.get(bb, xv))))
+	}
+	next = append(next, out...)
+	loop := &ir.Loop{State: R, Init: tupleOf(pos, init), Index: t, Count: n, Body: bb.close(tupleOf(pos, next)), P: pos}
+	res := blk.bind("grev", loop)
+	gs := projs(blk, res, 0, len(init))
+	r.addTo(blk, ne, gs[0])
+	k := 1
+	if xsActive {
+		r.setState(blk, xs.(*ir.Var), gs[1])
+		k = 2
+	}
+	for j, f := range free {
+		r.setState(blk, f, gs[k+j])
+	}
+	return nil
+}
+
+// backScan reverses an inclusive scan: output i depends on output i-1 and
+// element i, so the carried cotangent at i is ybar[i] plus what flows back
+// from i+1.
+func (r *rev) backScan(blk *block, st step, e *ir.PrimCall, ybar ir.Expr) error {
+	b := blk.builder()
+	lam, err := (&fwd{}).asLambda(st.args[0])
+	if err != nil {
+		return err
+	}
+	ne, xs := st.args[1], st.args[2]
+	n := blk.bind("n", b.Prim(ir.PrimLen, xs))
+	zeroSeed := zero(blk, ne)
+	return r.backSequential(blk, lam, ne, xs, n, zeroSeed, func(bb *block, i ir.Expr) ir.Expr {
+		return bb.bind("prev", b.If(b.Prim(ir.PrimEq, i, b.I64(0)), ne, b.Prim(ir.PrimIndex, st.y, b.Prim(ir.PrimSub, i, b.I64(1)))))
+	}, func(bb *block, i ir.Expr) ir.Expr {
+		return bb.bind("yb", b.Prim(ir.PrimIndex, ybar, i))
+	}, r.freeAtoms(lam))
+}
