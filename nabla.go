@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 
+	"github.com/nabla-lang/nabla/ad"
 	"github.com/nabla-lang/nabla/ir"
 	"github.com/nabla-lang/nabla/ir/interp"
 	"github.com/nabla-lang/nabla/lang"
@@ -86,6 +87,10 @@ func CompileFile(path string, opts ...Option) (*Program, error) {
 }
 
 func newProgram(p *ir.Program, lim runtime.Limits) (*Program, error) {
+	p, err := ad.Expand(p)
+	if err != nil {
+		return nil, err
+	}
 	in, err := interp.New(p)
 	if err != nil {
 		return nil, err

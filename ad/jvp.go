@@ -277,7 +277,7 @@ func (t *fwd) call(blk *block, e *ir.Call) (ir.Expr, ir.Expr, error) {
 	if !ok {
 		return nil, nil, ir.Errorf(e.P, "forward mode: cannot differentiate a call of a function chosen at run time")
 	}
-	d := t.a.def(g.Name)
+	d := t.a.lookup(g.Name)
 	if d == nil {
 		return nil, nil, ir.Errorf(e.P, "forward mode: unknown def %s", g.Name)
 	}

@@ -166,6 +166,16 @@ func (a *expander) vjpLambda(params []*ir.Var, body ir.Expr, pos ir.Pos) (*ir.La
 
 // ---- cotangent bookkeeping ----
 
+// atomOf is the generated-code atom of a variable: its renaming, or
+// itself for variables of code that is already generated (the lambdas of
+// map and build, rewritten into generated names by the forward sweep).
+func (r *rev) atomOf(v *ir.Var) ir.Expr {
+	if a, ok := r.ren[v]; ok {
+		return a
+	}
+	return v
+}
+
 func (r *rev) isActive(x ir.Expr) bool {
 	v, ok := x.(*ir.Var)
 	return ok && r.act[v]
@@ -174,7 +184,7 @@ func (r *rev) isActive(x ir.Expr) bool {
 // activeExpr reports whether e uses an active variable.
 func (r *rev) activeExpr(e ir.Expr) bool {
 	for _, v := range ir.FreeVars(e) {
-		if r.isActive(r.ren[v]) {
+		if r.isActive(r.atomOf(v)) {
 			return true
 		}
 	}
@@ -357,7 +367,7 @@ func (r *rev) fwd(blk *block, e ir.Expr) (ir.Expr, error) {
 	}
 	switch e := e.(type) {
 	case *ir.Var:
-		return r.ren[e], nil
+		return r.atomOf(e), nil
 	case *ir.Let:
 		p, err := r.fwd(blk, e.Value)
 		if err != nil {
@@ -549,7 +559,7 @@ func (r *rev) back(blk *block, st step, ybar ir.Expr) error {
 }
 
 func (r *rev) backCall(blk *block, st step, e *ir.Call, ybar ir.Expr) error {
-	d := r.a.def(e.Fn.(*ir.Global).Name)
+	d := r.a.lookup(e.Fn.(*ir.Global).Name)
 	if d == nil {
 		return ir.Errorf(e.P, "reverse mode: unknown def")
 	}
@@ -578,7 +588,7 @@ func (r *rev) freeActive(es ...ir.Expr) []*ir.Var {
 	seen := map[*ir.Var]bool{}
 	for _, e := range es {
 		for _, v := range ir.FreeVars(e) {
-			if a, ok := r.ren[v].(*ir.Var); ok && r.act[a] && !seen[a] {
+			if a, ok := r.atomOf(v).(*ir.Var); ok && r.act[a] && !seen[a] {
 				seen[a] = true
 				out = append(out, a)
 			}

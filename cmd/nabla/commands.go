@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/nabla-lang/nabla"
+	"github.com/nabla-lang/nabla/ad"
 	"github.com/nabla-lang/nabla/internal/jsonv"
 	"github.com/nabla-lang/nabla/ir"
 	"github.com/nabla-lang/nabla/lang"
@@ -200,10 +201,10 @@ patterns become projections) and every binder annotated with its type.
 
 --stage selects the stage: core (after type checking, the default), ad
 (after AD operators are expanded) or opt (after the def's rewrite
-strategy). Only core is available in this build.`,
+strategy). Stages core and ad are available in this build.`,
 	setFlags: func(fs *flag.FlagSet) {
 		fs.String("f", "", "the def to print (default: all defs)")
-		fs.String("stage", "core", "the stage: core, ad or opt (only core is available yet)")
+		fs.String("stage", "core", "the stage: core, ad or opt (opt is not available yet)")
 	},
 	run: func(c *cli, cmd *command, args []string) int {
 		fs, rest, status, done := c.parseFlags(cmd, args)
@@ -221,8 +222,15 @@ strategy). Only core is available in this build.`,
 		if !ok {
 			return status
 		}
-		if stage != "core" {
-			return c.fail(cmd, "--stage %s is not available yet in this build: AD expansion and rewrite strategies are in progress; --stage core works", stage)
+		switch stage {
+		case "ad":
+			ep, err := ad.Expand(p)
+			if err != nil {
+				return c.programError(err)
+			}
+			p = ep
+		case "opt":
+			return c.fail(cmd, "--stage opt is not available yet in this build: rewrite strategies are in progress; --stage core and ad work")
 		}
 		name := fs.Lookup("f").Value.String()
 		if name == "" {

@@ -130,7 +130,7 @@ func TestCLI(t *testing.T) {
 		{args: "ir -f add $D/ok.nab", stdoutHas: "def add(a: f64, b: f64): f64 ="},
 		{args: "ir $D/ok.nab", stdoutHas: "def vec("},
 		{args: "ir --stage core -f quot $D/ok.nab", stdoutHas: "def quot("},
-		{args: "ir --stage ad -f add $D/ok.nab", code: 1, stderrHas: "nabla ir: --stage ad is not available yet in this build"},
+		{args: "ir --stage opt -f add $D/ok.nab", code: 1, stderrHas: "nabla ir: --stage opt is not available yet in this build"},
 		{args: "ir --stage opt -f add $D/ok.nab", code: 1, stderrHas: "nabla ir: --stage opt is not available yet"},
 		{args: "ir --stage fast -f add $D/ok.nab", code: 2, stderrHas: `unknown stage "fast"`},
 		{args: "ir -f nosuch $D/ok.nab", code: 2, stderrHas: `has no def named "nosuch"`},
