@@ -308,6 +308,22 @@ func (t *fwd) prim(blk *block, e *ir.PrimCall) (ir.Expr, ir.Expr, error) {
 		return t.saveLoop(blk, e)
 	case ir.PrimAccAdd, ir.PrimAccAddAt:
 		return t.accum(blk, e)
+	case ir.PrimLinsolve:
+		// x = A⁻¹b is linear in b; a matrix depending on the input is not
+		// supported (it would need the derivative of A's action).
+		if t.active(e.Args[0]) {
+			return nil, nil, ir.Errorf(e.P, "forward mode: cannot differentiate a linear solve whose matrix depends on the input (nested implicit differentiation)")
+		}
+		mv := t.primal(e.Args[0])
+		bp, db, err := t.expr(blk, e.Args[1])
+		if err != nil {
+			return nil, nil, err
+		}
+		y := blk.bind("y", &ir.PrimCall{Op: e.Op, Args: []ir.Expr{mv, bp}, T: e.T, P: e.P})
+		if db == nil {
+			return y, nil, nil
+		}
+		return y, blk.bind("dy", &ir.PrimCall{Op: e.Op, Args: []ir.Expr{ir.Copy(mv), db}, T: e.T, P: e.P}), nil
 	}
 	ps, dps, err := t.atoms(blk, e.Args)
 	if err != nil {

@@ -416,7 +416,7 @@ func (r *rev) fwdPrim(blk *block, e *ir.PrimCall) (ir.Expr, error) {
 		return nil, ir.Errorf(e.P, "reverse mode over reverse mode through a loop is not supported: use forward over reverse (hessian, hvp, jacfwd of grad)")
 	}
 	switch e.Op {
-	case ir.PrimMap, ir.PrimBuild, ir.PrimReduce, ir.PrimScan, ir.PrimFold:
+	case ir.PrimMap, ir.PrimBuild, ir.PrimReduce, ir.PrimScan, ir.PrimFold, ir.PrimLinsolve:
 		// Function arguments stay as they are (in primal form); the arrays
 		// and initial values become atoms.
 		args := make([]ir.Expr, len(e.Args))
@@ -530,6 +530,8 @@ func (r *rev) back(blk *block, st step, ybar ir.Expr) error {
 			return r.backFold(blk, st, e, ybar)
 		case ir.PrimScan:
 			return r.backScan(blk, st, e, ybar)
+		case ir.PrimLinsolve:
+			return r.backLinsolve(blk, st, e, ybar)
 		case ir.PrimIndex:
 			r.addAt(blk, st.args[0], st.args[1], ybar)
 			return nil
@@ -927,4 +929,26 @@ func (r *rev) backScan(blk *block, st step, e *ir.PrimCall, ybar ir.Expr) error 
 	}, func(bb *block, i ir.Expr) ir.Expr {
 		return bb.bind("yb", b.Prim(ir.PrimIndex, ybar, i))
 	}, r.freeAtoms(lam))
+}
+
+// backLinsolve: for x = A⁻¹b, bbar = A⁻ᵀ xbar, where Aᵀ's action is the
+// VJP of the (linear) matvec, taken at 0.
+func (r *rev) backLinsolve(blk *block, st step, e *ir.PrimCall, ybar ir.Expr) error {
+	lam := st.args[0].(*ir.Lambda)
+	if len(r.freeAtoms(lam)) > 0 {
+		return ir.Errorf(e.P, "reverse mode: cannot differentiate a linear solve whose matrix depends on the input (nested implicit differentiation)")
+	}
+	if !r.isActive(st.args[1]) {
+		return nil
+	}
+	v, err := r.a.vjpLambda(lam.Params, lam.Body, e.P)
+	if err != nil {
+		return err
+	}
+	w := ir.NewVar("w", e.T, e.P)
+	tb := &block{pos: e.P}
+	res := tb.bind("r", apply(v, []ir.Expr{zero(tb, w), w}, e.P))
+	transposed := &ir.Lambda{Params: []*ir.Var{w}, Body: tb.close(&ir.Proj{X: res, Index: 1, P: e.P}), P: e.P}
+	r.addTo(blk, st.args[1], blk.bind("c", &ir.PrimCall{Op: ir.PrimLinsolve, Args: []ir.Expr{transposed, ybar}, T: e.T, P: e.P}))
+	return nil
 }

@@ -241,7 +241,7 @@ func ruleCovered(p *ir.Prim) bool {
 		return true
 	}
 	switch p.Name {
-	case "map", "reduce", "scan", "fold", "build", "loop_save", "while_save", "acc_add", "acc_add_at", "zeros_like", "stop_gradient":
+	case "map", "reduce", "scan", "fold", "build", "loop_save", "while_save", "acc_add", "acc_add_at", "zeros_like", "stop_gradient", "linsolve":
 		return true
 	}
 	if p.Elementwise {
