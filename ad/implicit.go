@@ -45,10 +45,10 @@ func isVectorOrScalar(t ir.Type) bool {
 	return ok && ir.Identical(arr.Elem, ir.TF64)
 }
 
-func global(d *ir.Def, pos ir.Pos) ir.Expr { return &ir.Global{Name: d.Name, T: d.Type(), P: pos} }
+func globalOf(d *ir.Def, pos ir.Pos) ir.Expr { return &ir.Global{Name: d.Name, T: d.Type(), P: pos} }
 
-func call(fn *ir.Def, pos ir.Pos, args ...ir.Expr) ir.Expr {
-	return &ir.Call{Fn: global(fn, pos), Args: args, T: fn.Result, P: pos}
+func callDef(fn *ir.Def, pos ir.Pos, args ...ir.Expr) ir.Expr {
+	return &ir.Call{Fn: globalOf(fn, pos), Args: args, T: fn.Result, P: pos}
 }
 
 // implicitJVP is fn(θ, dθ) => (x*, dx).
@@ -62,14 +62,14 @@ func (a *expander) implicitJVP(d *ir.Def, at *ir.Attr) (*ir.Lambda, error) {
 	dtheta := ir.NewVar("dtheta", d.Params[0].T, pos)
 	blk := &block{pos: pos}
 	b := blk.builder()
-	x := blk.bind("x", call(d, pos, theta))
+	x := blk.bind("x", callDef(d, pos, theta))
 	// rhs = -(∂F/∂θ) dθ
-	r := blk.bind("r", call(fj, pos, x, theta, zero(blk, x), dtheta))
+	r := blk.bind("r", callDef(fj, pos, x, theta, zero(blk, x), dtheta))
 	rhs := blk.bind("rhs", b.Prim(ir.PrimNeg, b.Proj(r, 1)))
 	// matvec(v) = (∂F/∂x) v
 	vv := ir.NewVar("v", d.Result, pos)
 	mb := &block{pos: pos}
-	mr := mb.bind("r", call(fj, pos, x, theta, vv, zero(mb, theta)))
+	mr := mb.bind("r", callDef(fj, pos, x, theta, vv, zero(mb, theta)))
 	matvec := &ir.Lambda{Params: []*ir.Var{vv}, Body: mb.close(&ir.Proj{X: mr, Index: 1, P: pos}), P: pos}
 	dx := blk.bind("dx", b.Prim(ir.PrimLinsolve, matvec, rhs))
 	return &ir.Lambda{Params: []*ir.Var{theta, dtheta}, Body: blk.close(b.Tuple(x, dx)), P: pos}, nil
@@ -86,15 +86,15 @@ func (a *expander) implicitVJP(d *ir.Def, at *ir.Attr) (*ir.Lambda, error) {
 	xbar := ir.NewVar("xbar", d.Result, pos)
 	blk := &block{pos: pos}
 	b := blk.builder()
-	x := blk.bind("x", call(d, pos, theta))
+	x := blk.bind("x", callDef(d, pos, theta))
 	// matvec(v) = (∂F/∂x)ᵀ v, the x part of F's VJP.
 	vv := ir.NewVar("v", d.Result, pos)
 	mb := &block{pos: pos}
-	mr := mb.bind("r", call(fv, pos, x, theta, vv))
+	mr := mb.bind("r", callDef(fv, pos, x, theta, vv))
 	grads := mb.bind("g", &ir.Proj{X: mr, Index: 1, P: pos})
 	matvec := &ir.Lambda{Params: []*ir.Var{vv}, Body: mb.close(&ir.Proj{X: grads, Index: 0, P: pos}), P: pos}
 	lambda := blk.bind("lambda", b.Prim(ir.PrimLinsolve, matvec, xbar))
-	r := blk.bind("r", call(fv, pos, x, theta, lambda))
+	r := blk.bind("r", callDef(fv, pos, x, theta, lambda))
 	tbar := blk.bind("tbar", b.Proj(blk.bind("g", b.Proj(r, 1)), 1))
 	return &ir.Lambda{Params: []*ir.Var{theta, xbar}, Body: blk.close(b.Tuple(x, b.Prim(ir.PrimNeg, tbar))), P: pos}, nil
 }
