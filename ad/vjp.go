@@ -1,6 +1,8 @@
 package ad
 
 import (
+	"slices"
+
 	"github.com/nabla-lang/nabla/ir"
 )
 
@@ -15,10 +17,12 @@ type rev struct {
 	act   map[*ir.Var]bool    // active atoms
 	adj   map[*ir.Var]*adjoint
 	steps []step
+	fresh map[*ir.Var]bool // cotangent arrays just allocated and used once (see bindFresh)
 }
 
 // adjoint is a cotangent being accumulated: a scalar value, an array
-// accumulator (updated in place), or per-field cotangents of a tuple.
+// accumulator (updated in place), per-field cotangents of a tuple, or
+// per-column cotangents of an array of tuples (see tupleArray).
 type adjoint struct {
 	val   ir.Expr
 	elems []*adjoint
@@ -35,7 +39,7 @@ type step struct {
 }
 
 func newRev(a *expander) *rev {
-	return &rev{a: a, ren: map[*ir.Var]ir.Expr{}, act: map[*ir.Var]bool{}, adj: map[*ir.Var]*adjoint{}}
+	return &rev{a: a, ren: map[*ir.Var]ir.Expr{}, act: map[*ir.Var]bool{}, adj: map[*ir.Var]*adjoint{}, fresh: map[*ir.Var]bool{}}
 }
 
 // child starts the transformation of a nested body (a lambda, a branch, a
@@ -64,8 +68,38 @@ func (a *expander) vjpFunc(f fnOf, pos ir.Pos) (ir.Expr, error) {
 	return a.vjpLambda(f.lam.Params, f.lam.Body, pos)
 }
 
-func (a *expander) vjpDef(d *ir.Def) (*ir.Def, error) {
-	if g := a.vjps[d.Name]; g != nil {
+func (a *expander) vjpDef(d *ir.Def) (*ir.Def, error) { return a.vjpDefFor(d, nil) }
+
+// vjpDefFor is vjpDef differentiating only with respect to the parameters
+// marked in active (nil: all of them): a call that passes data which
+// does not depend on the differentiated input, as in grad(fn(w) =>
+// loss(w, data)), gets a version f$vjp_110 that computes no cotangent
+// for that data (it returns zeros in its place). Defs with custom rules
+// have one version.
+func (a *expander) vjpDefFor(d *ir.Def, active []bool) (*ir.Def, error) {
+	suffix := ""
+	if active != nil && d.Attr("vjp") == nil && d.Attr("jvp") == nil && d.Attr("implicit") == nil {
+		var sb []byte
+		for i, p := range d.Params {
+			switch {
+			case !ir.IsDifferentiable(p.T) || !carriesF64(p.T):
+				sb = append(sb, '0') // nothing to differentiate anyway
+			case active[i]:
+				sb = append(sb, '1')
+			default:
+				sb = append(sb, '0')
+				suffix = "_" // some differentiable parameter is not active
+			}
+		}
+		if suffix != "" {
+			suffix += string(sb)
+		}
+	}
+	if suffix == "" {
+		active = nil
+	}
+	key := d.Name + suffix
+	if g := a.vjps[key]; g != nil {
 		return g, nil
 	}
 	var lam *ir.Lambda
@@ -78,15 +112,41 @@ func (a *expander) vjpDef(d *ir.Def) (*ir.Def, error) {
 	case d.Attr("implicit") != nil:
 		lam, err = a.implicitVJP(d, d.Attr("implicit"))
 	default:
-		lam, err = a.vjpLambda(d.Params, withSizes(d), d.P)
+		lam, err = a.vjpLambdaFor(d.Params, withSizes(d), d.P, active)
 	}
 	if err != nil {
 		return nil, err
 	}
-	g := &ir.Def{Name: d.Name + "$vjp", Params: lam.Params, HasParams: true, Result: lam.Body.Type(), Body: lam.Body, P: d.P}
-	a.vjps[d.Name] = g
+	g := &ir.Def{Name: d.Name + "$vjp" + suffix, Params: lam.Params, HasParams: true, Result: lam.Body.Type(), Body: lam.Body, P: d.P}
+	a.vjps[key] = g
 	a.out.Add(g)
 	return g, nil
+}
+
+// carriesF64 reports whether a value of type t has f64 parts.
+func carriesF64(t ir.Type) bool {
+	switch t := t.(type) {
+	case ir.Scalar:
+		return t.Kind == ir.F64
+	case *ir.Array:
+		return carriesF64(t.Elem)
+	case *ir.Tuple:
+		for _, e := range t.Elems {
+			if carriesF64(e) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// activeArgs marks which of a call's argument atoms are active.
+func (r *rev) activeArgs(args []ir.Expr) []bool {
+	out := make([]bool, len(args))
+	for i, x := range args {
+		out[i] = r.isActive(x)
+	}
+	return out
 }
 
 // customVJP: (x.., ybar) -> (f(x..), rule(x, ybar)).
@@ -134,18 +194,24 @@ func (a *expander) transposedJVP(d *ir.Def) (*ir.Lambda, error) {
 
 // vjpLambda transforms fn(params) => body into fn(params, ybar) => (y, xbar).
 func (a *expander) vjpLambda(params []*ir.Var, body ir.Expr, pos ir.Pos) (*ir.Lambda, error) {
+	return a.vjpLambdaFor(params, body, pos, nil)
+}
+
+// vjpLambdaFor is vjpLambda with respect to the parameters marked in
+// active (nil: all); the others get zero cotangents.
+func (a *expander) vjpLambdaFor(params []*ir.Var, body ir.Expr, pos ir.Pos, active []bool) (*ir.Lambda, error) {
 	r := newRev(a)
 	ps := make([]*ir.Var, len(params))
 	for i, p := range params {
 		ps[i] = ir.NewVar(p.Name, p.T, pos)
 		r.ren[p] = ps[i]
-		if ir.IsDifferentiable(p.T) {
+		if ir.IsDifferentiable(p.T) && (active == nil || active[i]) {
 			r.act[ps[i]] = true
 		}
 	}
 	ybar := ir.NewVar("ybar", body.Type(), pos)
 	blk := &block{pos: pos}
-	y, err := r.fwd(blk, body)
+	y, err := r.fwdTail(blk, body, ybar)
 	if err != nil {
 		return nil, err
 	}
@@ -214,7 +280,23 @@ func (r *rev) add(blk *block, x ir.Expr, cur *adjoint, c ir.Expr) *adjoint {
 		}
 		return &adjoint{val: blk.bind("g", b.Prim(ir.PrimAdd, cur.val, c))}
 	case *ir.Array:
+		if cv, ok := c.(*ir.Var); ok && cur == nil && r.fresh[cv] && ir.Equal(cv.T, t) {
+			// A fresh array of x's shape becomes x's accumulator as it is,
+			// rather than being copied into a new zero one.
+			delete(r.fresh, cv)
+			return &adjoint{val: cv}
+		}
+		if _, ok := tupleArray(t); ok {
+			cur = r.splitCols(blk, x, cur)
+			out := &adjoint{elems: append([]*adjoint(nil), cur.elems...)}
+			xs, cs := columns(blk, x), columns(blk, blk.bind("c", c))
+			for j := range xs {
+				out.elems[j] = r.add(blk, xs[j], out.elems[j], cs[j])
+			}
+			return out
+		}
 		if k, ok := ir.Leaf(t); !ok || k != ir.F64 {
+			r.unsupported(blk, t)
 			return cur
 		}
 		acc := r.accOf(blk, x, cur)
@@ -240,6 +322,20 @@ func (r *rev) add(blk *block, x ir.Expr, cur *adjoint, c ir.Expr) *adjoint {
 
 // split views a materialized tuple cotangent as per-field cotangents.
 func (r *rev) split(blk *block, x ir.Expr, val ir.Expr) *adjoint {
+	if _, ok := tupleArray(x.Type()); ok {
+		// Columns of a materialized array of tuples (fresh arrays: unzip
+		// copies, so they can serve as accumulators).
+		vs := columns(blk, val)
+		out := &adjoint{elems: make([]*adjoint, len(vs))}
+		for j, v := range vs {
+			if _, nested := tupleArray(v.Type()); nested {
+				out.elems[j] = r.split(blk, v, v)
+			} else {
+				out.elems[j] = &adjoint{val: v}
+			}
+		}
+		return out
+	}
 	t := x.Type().(*ir.Tuple)
 	out := &adjoint{elems: make([]*adjoint, len(t.Elems))}
 	for i, et := range t.Elems {
@@ -252,6 +348,39 @@ func (r *rev) split(blk *block, x ir.Expr, val ir.Expr) *adjoint {
 		}
 	}
 	return out
+}
+
+// bindFresh binds a cotangent c. If c certainly evaluates to a newly
+// allocated f64 array (elementwise arithmetic on arrays, a matrix or outer
+// product, pad_like, or acc_add into a zeros_like: the fill of sum's rule)
+// it is marked fresh: add may then adopt it as an accumulator, saving a
+// zero array and a copy per cotangent. Values of other primitives (index,
+// reshape, ...) may share storage and are never adopted.
+func (r *rev) bindFresh(blk *block, c ir.Expr) ir.Expr {
+	v := blk.bind("c", c)
+	pc, ok := c.(*ir.PrimCall)
+	if cv, isVar := v.(*ir.Var); ok && isVar && ir.Rank(pc.T) > 0 {
+		if k, f64 := ir.Leaf(pc.T); f64 && k == ir.F64 {
+			switch pc.Op {
+			case ir.PrimAdd, ir.PrimSub, ir.PrimMul, ir.PrimDiv, ir.PrimNeg, ir.PrimMatmul, ir.PrimOuter, ir.PrimPadLike:
+				r.fresh[cv] = true
+			case ir.PrimAccAdd:
+				if z, ok := pc.Args[0].(*ir.PrimCall); ok && z.Op == ir.PrimZerosLike {
+					r.fresh[cv] = true
+				}
+			}
+		}
+	}
+	return v
+}
+
+func isF64Const(e ir.Expr, v float64) bool {
+	c, ok := e.(*ir.Const)
+	if !ok {
+		return false
+	}
+	f, ok := c.Val.(float64)
+	return ok && f == v
 }
 
 // accOf returns x's accumulator, creating a fresh zero one if need be.
@@ -268,12 +397,113 @@ func (r *rev) addAt(blk *block, x, i, c ir.Expr) {
 	if !ok || !r.act[v] || c == nil {
 		return
 	}
-	if k, ok := ir.Leaf(v.T); !ok || k != ir.F64 {
-		return
-	}
+	r.adj[v] = r.addAtAdj(blk, v.T, func() ir.Expr { return v }, r.adj[v], i, blk.bind("c", c))
+}
+
+// addAtAdj adds c to row i of cur, the cotangent of an array of type t.
+// x gives the array itself, when a fresh accumulator needs its shape (it
+// is a function so that the columns of an array of tuples are unzipped
+// only then).
+func (r *rev) addAtAdj(blk *block, t ir.Type, x func() ir.Expr, cur *adjoint, i, c ir.Expr) *adjoint {
 	b := blk.builder()
-	acc := r.accOf(blk, v, r.adj[v])
-	r.adj[v] = &adjoint{val: blk.bind("acc", b.Prim(ir.PrimAccAddAt, acc, i, blk.bind("c", c)))}
+	if tt, ok := tupleArray(t); ok {
+		if cur == nil || cur.elems == nil {
+			cur = r.splitCols(blk, x(), cur)
+		}
+		out := &adjoint{elems: append([]*adjoint(nil), cur.elems...)}
+		var xs []ir.Expr
+		for j, et := range tt.Elems {
+			col := func() ir.Expr {
+				if xs == nil {
+					xs = columns(blk, x())
+				}
+				return xs[j]
+			}
+			cj := blk.bind("c", &ir.Proj{X: c, Index: j, P: blk.pos})
+			out.elems[j] = r.addAtAdj(blk, ir.ArrayOf(t.(*ir.Array).Dim, et), col, out.elems[j], i, cj)
+		}
+		return out
+	}
+	if k, ok := ir.Leaf(t); !ok || k != ir.F64 {
+		r.unsupported(blk, t)
+		return cur
+	}
+	var acc ir.Expr
+	if cur != nil {
+		acc = cur.val
+	} else {
+		xv := x()
+		acc = blk.bind("acc", &ir.PrimCall{Op: ir.PrimZerosLike, Args: []ir.Expr{xv}, T: xv.Type(), P: blk.pos})
+	}
+	return &adjoint{val: blk.bind("acc", b.Prim(ir.PrimAccAddAt, acc, i, c))}
+}
+
+// tupleArray reports whether t is an array of tuples, [n](T1, ..., Tk),
+// and returns the tuple type. The cotangent of such an array is kept as
+// the cotangents of its k columns, the fields of unzip(x) of types
+// [n]T1, ..., [n]Tk, so that adding into one element stays O(1) with
+// accumulators, which hold arrays of f64 only.
+func tupleArray(t ir.Type) (*ir.Tuple, bool) {
+	a, ok := t.(*ir.Array)
+	if !ok {
+		return nil, false
+	}
+	tt, ok := a.Elem.(*ir.Tuple)
+	return tt, ok
+}
+
+// columns binds unzip(x) for an array of tuples and returns its fields.
+func columns(blk *block, x ir.Expr) []ir.Expr {
+	tt, _ := tupleArray(x.Type())
+	u := blk.bind("cols", &ir.PrimCall{Op: ir.PrimUnzip, Args: []ir.Expr{x}, T: unzipType(x.Type()), P: blk.pos})
+	out := make([]ir.Expr, len(tt.Elems))
+	for j := range out {
+		out[j] = blk.bind("col", &ir.Proj{X: u, Index: j, P: blk.pos})
+	}
+	return out
+}
+
+// zipCols is the array of tuples t with the given columns: zip, or for
+// one column (zip needs two) a map making 1-tuples.
+func zipCols(blk *block, t ir.Type, cols []ir.Expr) ir.Expr {
+	if len(cols) == 1 {
+		a := ir.NewVar("a", cols[0].Type().(*ir.Array).Elem, blk.pos)
+		one := &ir.Lambda{Params: []*ir.Var{a}, Body: &ir.MakeTuple{Elems: []ir.Expr{a}, P: blk.pos}, P: blk.pos}
+		return blk.bind("g", &ir.PrimCall{Op: ir.PrimMap, Args: []ir.Expr{one, cols[0]}, T: t, P: blk.pos})
+	}
+	return blk.bind("g", &ir.PrimCall{Op: ir.PrimZip, Args: cols, T: t, P: blk.pos})
+}
+
+func unzipType(t ir.Type) ir.Type {
+	a := t.(*ir.Array)
+	tt := a.Elem.(*ir.Tuple)
+	cols := make([]ir.Type, len(tt.Elems))
+	for j, e := range tt.Elems {
+		cols[j] = ir.ArrayOf(a.Dim, e)
+	}
+	return ir.TupleOf(cols...)
+}
+
+// splitCols returns cur, the cotangent of an array of tuples x, in
+// per-column form.
+func (r *rev) splitCols(blk *block, x ir.Expr, cur *adjoint) *adjoint {
+	switch {
+	case cur == nil:
+		tt, _ := tupleArray(x.Type())
+		return &adjoint{elems: make([]*adjoint, len(tt.Elems))}
+	case cur.elems == nil:
+		return r.split(blk, x, cur.val)
+	}
+	return cur
+}
+
+// unsupported reports an array type whose cotangent reverse mode cannot
+// represent (arrays of arrays of tuples) rather than dropping it.
+func (r *rev) unsupported(blk *block, t ir.Type) {
+	if k, ok := ir.Leaf(t); ok && k != ir.F64 {
+		return // i64 and bool arrays have no cotangent
+	}
+	r.a.errorf(blk.pos, "reverse mode: cannot differentiate through a value of type %s (an array of arrays of tuples): zip or unzip it into arrays", t)
 }
 
 // addComp adds c to field i of tuple x's cotangent.
@@ -321,23 +551,82 @@ func (r *rev) materialize(blk *block, x ir.Expr, cur *adjoint) ir.Expr {
 		}
 		return blk.bind("g", &ir.MakeTuple{Elems: elems, P: blk.pos})
 	}
+	if _, ok := tupleArray(x.Type()); ok && cur != nil {
+		xs := columns(blk, x)
+		cols := make([]ir.Expr, len(xs))
+		for j := range xs {
+			cols[j] = r.materialize(blk, xs[j], cur.elems[j])
+		}
+		return zipCols(blk, x.Type(), cols)
+	}
 	return zero(blk, x)
 }
 
 // state returns x's cotangent as one value that can be threaded through a
-// loop or a branch (arrays as fresh accumulators), creating zeros if need be.
+// loop or a branch, creating zeros if need be: an array's accumulator, for
+// an array of tuples the tuple of its columns' states, else the value.
 func (r *rev) state(blk *block, x *ir.Var) ir.Expr {
-	cur := r.adj[x]
-	if _, isArr := x.T.(*ir.Array); isArr && cur == nil {
-		cur = &adjoint{val: r.accOf(blk, x, nil)}
-		r.adj[x] = cur
-	}
-	return r.materialize(blk, x, cur)
+	s, cur := r.stateForm(blk, x.T, func() ir.Expr { return x }, r.adj[x])
+	r.adj[x] = cur
+	return s
 }
 
-// setState makes val x's cotangent.
+func (r *rev) stateForm(blk *block, t ir.Type, x func() ir.Expr, cur *adjoint) (ir.Expr, *adjoint) {
+	if tt, ok := tupleArray(t); ok {
+		if cur == nil || cur.elems == nil {
+			cur = r.splitCols(blk, x(), cur)
+		}
+		out := &adjoint{elems: append([]*adjoint(nil), cur.elems...)}
+		var xs []ir.Expr
+		elems := make([]ir.Expr, len(tt.Elems))
+		for j, et := range tt.Elems {
+			col := func() ir.Expr {
+				if xs == nil {
+					xs = columns(blk, x())
+				}
+				return xs[j]
+			}
+			elems[j], out.elems[j] = r.stateForm(blk, ir.ArrayOf(t.(*ir.Array).Dim, et), col, out.elems[j])
+		}
+		return blk.bind("g", &ir.MakeTuple{Elems: elems, P: blk.pos}), out
+	}
+	if _, isArr := t.(*ir.Array); isArr && cur == nil {
+		cur = &adjoint{val: r.accOf(blk, x(), nil)}
+	}
+	return r.materialize(blk, x(), cur), cur
+}
+
+// setState makes val, a value in the form state returns, x's cotangent.
 func (r *rev) setState(blk *block, x *ir.Var, val ir.Expr) {
-	r.adj[x] = &adjoint{val: blk.bind("g", val)}
+	r.adj[x] = fromState(blk, x.T, blk.bind("g", val))
+}
+
+func fromState(blk *block, t ir.Type, val ir.Expr) *adjoint {
+	if tt, ok := tupleArray(t); ok {
+		out := &adjoint{elems: make([]*adjoint, len(tt.Elems))}
+		for j, et := range tt.Elems {
+			out.elems[j] = fromState(blk, ir.ArrayOf(t.(*ir.Array).Dim, et), blk.bind("g", &ir.Proj{X: val, Index: j, P: blk.pos}))
+		}
+		return out
+	}
+	return &adjoint{val: val}
+}
+
+// addAtState adds c to row i of a cotangent in state form.
+func addAtState(blk *block, t ir.Type, state, i, c ir.Expr) ir.Expr {
+	if tt, ok := tupleArray(t); ok {
+		elems := make([]ir.Expr, len(tt.Elems))
+		for j, et := range tt.Elems {
+			sj := blk.bind("g", &ir.Proj{X: state, Index: j, P: blk.pos})
+			cj := blk.bind("c", &ir.Proj{X: c, Index: j, P: blk.pos})
+			elems[j] = addAtState(blk, ir.ArrayOf(t.(*ir.Array).Dim, et), sj, i, cj)
+		}
+		return blk.bind("acc", &ir.MakeTuple{Elems: elems, P: blk.pos})
+	}
+	if k, ok := ir.Leaf(t); !ok || k != ir.F64 {
+		return state
+	}
+	return blk.bind("acc", blk.builder().Prim(ir.PrimAccAddAt, state, i, c))
 }
 
 // ---- forward sweep ----
@@ -408,15 +697,58 @@ func (r *rev) fwd(blk *block, e ir.Expr) (ir.Expr, error) {
 	return nil, ir.Errorf(e.Pos(), "reverse mode: cannot differentiate %T here", e)
 }
 
+// fwdTail is fwd for the body of the function being differentiated, whose
+// result has the cotangent seed and nothing else. A call in tail position
+// (after lets) runs the callee's VJP at once with that seed: it computes
+// the call's value as well, so the callee's forward pass runs once rather
+// than twice (the call now, its VJP recomputing it in the backward sweep).
+// This is the shape of grad(fn(w) => loss(w, data)).
+func (r *rev) fwdTail(blk *block, e ir.Expr, seed ir.Expr) (ir.Expr, error) {
+	if !r.activeExpr(e) {
+		return r.fwd(blk, e)
+	}
+	switch e := e.(type) {
+	case *ir.Let:
+		p, err := r.fwd(blk, e.Value)
+		if err != nil {
+			return nil, err
+		}
+		r.ren[e.Var] = p
+		return r.fwdTail(blk, e.Body, seed)
+	case *ir.Call:
+		g, ok := e.Fn.(*ir.Global)
+		if !ok {
+			break
+		}
+		d := r.a.lookup(g.Name)
+		if d == nil {
+			break
+		}
+		args, err := r.atoms(blk, e.Args)
+		if err != nil {
+			return nil, err
+		}
+		v, err := r.a.vjpDefFor(d, r.activeArgs(args))
+		if err != nil {
+			return nil, err
+		}
+		res := blk.bind("r", &ir.Call{Fn: &ir.Global{Name: v.Name, T: v.Type(), P: e.P}, Args: append(append([]ir.Expr(nil), args...), seed), T: v.Result, P: e.P})
+		y := r.record(blk, "y", &ir.Proj{X: res, Index: 0, P: e.P}, e, args)
+		r.steps[len(r.steps)-1].aux = res // backCall takes the cotangents from res
+		return y, nil
+	}
+	return r.fwd(blk, e)
+}
+
 func (r *rev) fwdPrim(blk *block, e *ir.PrimCall) (ir.Expr, error) {
 	switch e.Op {
 	case ir.PrimStopGradient:
-		return blk.bind("v", r.primal(e.Args[0])), nil
-	case ir.PrimLoopSave, ir.PrimWhileSave:
-		return nil, ir.Errorf(e.P, "reverse mode over reverse mode through a loop is not supported: use forward over reverse (hessian, hvp, jacfwd of grad)")
+		// A fresh variable, even for an atom: stop_gradient(x) must not
+		// return the active x itself.
+		return blk.bindVar("v", r.primal(e.Args[0])), nil
 	}
 	switch e.Op {
-	case ir.PrimMap, ir.PrimBuild, ir.PrimReduce, ir.PrimScan, ir.PrimFold, ir.PrimLinsolve:
+	case ir.PrimMap, ir.PrimBuild, ir.PrimReduce, ir.PrimScan, ir.PrimFold, ir.PrimLinsolve, ir.PrimLoopSave, ir.PrimWhileSave:
 		// Function arguments stay as they are (in primal form); the arrays
 		// and initial values become atoms.
 		args := make([]ir.Expr, len(e.Args))
@@ -440,6 +772,10 @@ func (r *rev) fwdPrim(blk *block, e *ir.PrimCall) (ir.Expr, error) {
 	pc := &ir.PrimCall{Op: e.Op, Args: args, Aux: e.Aux, T: e.T, P: e.P}
 	if e.Op.NoDerivative {
 		return blk.bind("v", pc), nil
+	}
+	if e.Op == ir.PrimAccAdd || e.Op == ir.PrimAccAddAt {
+		// Reverse mode over reverse mode: accumulators are linear (see back).
+		return r.record(blk, "acc", pc, e, args), nil
 	}
 	if e.Op.Partials == nil && e.Op.VJP == nil {
 		return nil, ir.Errorf(e.P, "reverse mode: %s has no derivative rule", e.Op.Name)
@@ -530,10 +866,28 @@ func (r *rev) back(blk *block, st step, ybar ir.Expr) error {
 			return r.backFold(blk, st, e, ybar)
 		case ir.PrimScan:
 			return r.backScan(blk, st, e, ybar)
+		case ir.PrimLoopSave, ir.PrimWhileSave:
+			return r.backSave(blk, st, e, ybar)
 		case ir.PrimLinsolve:
 			return r.backLinsolve(blk, st, e, ybar)
 		case ir.PrimIndex:
 			r.addAt(blk, st.args[0], st.args[1], ybar)
+			return nil
+		case ir.PrimAccAdd:
+			// acc_add(acc, v) = acc + v, v an array or a scalar added to
+			// every element. Its partials need no primal values, so that
+			// the in-place update of acc does not matter here.
+			r.addTo(blk, st.args[0], ybar)
+			if ir.Rank(st.args[1].Type()) == 0 {
+				r.addTo(blk, st.args[1], blk.bind("c", b.Prim(ir.PrimSum, ybar)))
+			} else {
+				r.addTo(blk, st.args[1], ybar)
+			}
+			return nil
+		case ir.PrimAccAddAt:
+			// acc_add_at(acc, i, v) = acc with v added to row i.
+			r.addTo(blk, st.args[0], ybar)
+			r.addTo(blk, st.args[2], blk.bind("c", b.Prim(ir.PrimIndex, ybar, st.args[1])))
 			return nil
 		}
 		if e.Op.Partials != nil {
@@ -542,7 +896,15 @@ func (r *rev) back(blk *block, st step, ybar ir.Expr) error {
 				if !r.isActive(x) || partials[i] == nil {
 					continue
 				}
-				c := blk.bind("c", b.Prim(ir.PrimMul, blk.bind("dp", partials[i]), ybar))
+				var c ir.Expr
+				switch {
+				case isF64Const(partials[i], 1): // x + y, x - y, ...
+					c = ybar
+				case isF64Const(partials[i], -1):
+					c = r.bindFresh(blk, b.Prim(ir.PrimNeg, ybar))
+				default:
+					c = r.bindFresh(blk, b.Prim(ir.PrimMul, blk.bind("dp", partials[i]), ybar))
+				}
 				if ir.Rank(x.Type()) == 0 && ir.Rank(c.Type()) > 0 {
 					c = blk.bind("c", b.Prim(ir.PrimSum, c))
 				}
@@ -553,7 +915,7 @@ func (r *rev) back(blk *block, st step, ybar ir.Expr) error {
 		cs := e.Op.VJP(b, st.args, st.y, ybar)
 		for i, x := range st.args {
 			if i < len(cs) && cs[i] != nil && r.isActive(x) {
-				r.addTo(blk, x, blk.bind("c", cs[i]))
+				r.addTo(blk, x, r.bindFresh(blk, cs[i]))
 			}
 		}
 	}
@@ -561,15 +923,18 @@ func (r *rev) back(blk *block, st step, ybar ir.Expr) error {
 }
 
 func (r *rev) backCall(blk *block, st step, e *ir.Call, ybar ir.Expr) error {
-	d := r.a.lookup(e.Fn.(*ir.Global).Name)
-	if d == nil {
-		return ir.Errorf(e.P, "reverse mode: unknown def")
+	res := st.aux // a tail call's VJP, already run (fwdTail)
+	if res == nil {
+		d := r.a.lookup(e.Fn.(*ir.Global).Name)
+		if d == nil {
+			return ir.Errorf(e.P, "reverse mode: unknown def")
+		}
+		v, err := r.a.vjpDefFor(d, r.activeArgs(st.args))
+		if err != nil {
+			return err
+		}
+		res = blk.bind("r", &ir.Call{Fn: &ir.Global{Name: v.Name, T: v.Type(), P: e.P}, Args: append(append([]ir.Expr(nil), st.args...), ybar), T: v.Result, P: e.P})
 	}
-	v, err := r.a.vjpDef(d)
-	if err != nil {
-		return err
-	}
-	res := blk.bind("r", &ir.Call{Fn: &ir.Global{Name: v.Name, T: v.Type(), P: e.P}, Args: append(append([]ir.Expr(nil), st.args...), ybar), T: v.Result, P: e.P})
 	xbar := blk.bind("xbar", &ir.Proj{X: res, Index: 1, P: e.P})
 	if len(st.args) == 1 {
 		r.addTo(blk, st.args[0], xbar)
@@ -610,7 +975,7 @@ func (r *rev) nested(blk *block, body ir.Expr, bind func(c *rev), seed ir.Expr, 
 	for i, f := range free {
 		c.setState(blk, f, states[i])
 	}
-	y, err := c.fwd(blk, body)
+	y, err := c.fwdTail(blk, body, seed)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -620,7 +985,7 @@ func (r *rev) nested(blk *block, body ir.Expr, bind func(c *rev), seed ir.Expr, 
 	}
 	out := make([]ir.Expr, len(free))
 	for i, f := range free {
-		out[i] = c.get(blk, f)
+		out[i] = c.state(blk, f)
 	}
 	return c, out, nil
 }
@@ -699,10 +1064,12 @@ func (r *rev) backLoop(blk *block, st step, e *ir.Loop, ybar ir.Expr) error {
 	loop := &ir.Loop{State: R, Init: tupleOf(e.P, init), Index: t, Count: st.n, Body: bb.close(tupleOf(e.P, append([]ir.Expr{sbar}, out...))), P: e.P}
 	res := blk.bind("grev", loop)
 	gs := projs(blk, res, 0, len(init))
-	r.addTo(blk, st.args[0], gs[0])
 	for k, f := range free {
 		r.setState(blk, f, gs[1+k])
 	}
+	// After the threaded states: the initial state may be one of them
+	// (loop y = s for i < n do y * s).
+	r.addTo(blk, st.args[0], gs[0])
 	return nil
 }
 
@@ -724,21 +1091,22 @@ func (r *rev) backMap(blk *block, st step, e *ir.PrimCall, ybar ir.Expr) error {
 		arrays = st.args[1:]
 	}
 	// The lambda in st.args is already in the generated code's names; its
-	// free variables are atoms of the generated code.
+	// free variables are atoms of the generated code. The reverse loop
+	// threads one cotangent state per variable: the lambda's free active
+	// variables and the active arrays mapped over, each once (an array
+	// may be mapped twice, or mapped and read by the lambda).
 	free := r.freeAtoms(lam)
 	var activeArr []int
 	for k, x := range arrays {
 		if r.isActive(x) {
 			activeArr = append(activeArr, k)
+			free = addVar(free, x.(*ir.Var))
 		}
 	}
-	if len(free) == 0 && len(activeArr) == 0 {
+	if len(free) == 0 {
 		return nil
 	}
 	var init []ir.Expr
-	for _, k := range activeArr {
-		init = append(init, r.state(blk, arrays[k].(*ir.Var)))
-	}
 	for _, f := range free {
 		init = append(init, r.state(blk, f))
 	}
@@ -764,26 +1132,29 @@ func (r *rev) backMap(blk *block, st step, e *ir.PrimCall, ybar ir.Expr) error {
 			c.ren[p] = elems[k]
 			c.act[elems[k]] = r.isActive(arrays[k])
 		}
-	}, yb, free, comps[len(activeArr):])
+	}, yb, free, comps)
 	if err != nil {
 		return err
 	}
-	next := make([]ir.Expr, 0, len(init))
-	for j, k := range activeArr {
-		g := c.get(bb, elems[k])
-		next = append(next, bb.bind("acc", b.Prim(ir.PrimAccAddAt, comps[j], i, g)))
+	for _, k := range activeArr {
+		j := slices.Index(free, arrays[k].(*ir.Var))
+		out[j] = addAtState(bb, arrays[k].Type(), out[j], i, c.get(bb, elems[k]))
 	}
-	next = append(next, out...)
-	loop := &ir.Loop{State: R, Init: tupleOf(e.P, init), Index: i, Count: n, Body: bb.close(tupleOf(e.P, next)), P: e.P}
+	loop := &ir.Loop{State: R, Init: tupleOf(e.P, init), Index: i, Count: n, Body: bb.close(tupleOf(e.P, out)), P: e.P}
 	res := blk.bind("grev", loop)
 	gs := projs(blk, res, 0, len(init))
-	for j, k := range activeArr {
-		r.setState(blk, arrays[k].(*ir.Var), gs[j])
-	}
 	for j, f := range free {
-		r.setState(blk, f, gs[len(activeArr)+j])
+		r.setState(blk, f, gs[j])
 	}
 	return nil
+}
+
+// addVar appends v to vs unless it is there already.
+func addVar(vs []*ir.Var, v *ir.Var) []*ir.Var {
+	if slices.Contains(vs, v) {
+		return vs
+	}
+	return append(vs, v)
 }
 
 // freeAtoms lists the active atoms a generated-code lambda uses freely.
@@ -861,10 +1232,11 @@ func (r *rev) backSequential(blk *block, lam *ir.Lambda, ne, xs, n, seed ir.Expr
 	b := blk.builder()
 	pos := blk.pos
 	xsActive := r.isActive(xs)
-	init := []ir.Expr{seed}
 	if xsActive {
-		init = append(init, r.state(blk, xs.(*ir.Var)))
+		// One state per variable: xs may also be read by the operator.
+		free = addVar(slices.Clone(free), xs.(*ir.Var))
 	}
+	init := []ir.Expr{seed}
 	for _, f := range free {
 		init = append(init, r.state(blk, f))
 	}
@@ -875,41 +1247,60 @@ func (r *rev) backSequential(blk *block, lam *ir.Lambda, ne, xs, n, seed ir.Expr
 	comps := projs(bb, R, 0, len(init))
 	carry := comps[0]
 	if extra != nil {
-		carry = bb.bind("g", b.Prim(ir.PrimAdd, carry, extra(bb, i)))
+		carry = addCot(bb, carry, extra(bb, i))
 	}
 	av := bb.bindVar("a", prev(bb, i))
 	xv := bb.bindVar("x", b.Prim(ir.PrimIndex, xs, i))
-	freeStates := comps[1:]
-	if xsActive {
-		freeStates = comps[2:]
-	}
 	c, out, err := r.nested(bb, lam.Body, func(c *rev) {
 		c.ren[lam.Params[0]] = av
 		c.ren[lam.Params[1]] = xv
 		c.act[av] = true
 		c.act[xv] = xsActive
-	}, carry, free, freeStates)
+	}, carry, free, comps[1:])
 	if err != nil {
 		return err
 	}
-	next := []ir.Expr{c.get(bb, av)}
 	if xsActive {
-		next = append(next, bb.bind("acc", b.Prim(ir.PrimAccAddAt, comps[1], i, c.get(bb, xv))))
+		j := slices.Index(free, xs.(*ir.Var))
+		out[j] = addAtState(bb, xs.Type(), out[j], i, c.get(bb, xv))
 	}
-	next = append(next, out...)
+	next := append([]ir.Expr{c.get(bb, av)}, out...)
 	loop := &ir.Loop{State: R, Init: tupleOf(pos, init), Index: t, Count: n, Body: bb.close(tupleOf(pos, next)), P: pos}
 	res := blk.bind("grev", loop)
 	gs := projs(blk, res, 0, len(init))
-	r.addTo(blk, ne, gs[0])
-	k := 1
-	if xsActive {
-		r.setState(blk, xs.(*ir.Var), gs[1])
-		k = 2
-	}
 	for j, f := range free {
-		r.setState(blk, f, gs[k+j])
+		r.setState(blk, f, gs[1+j])
 	}
+	// After the threaded states: ne may be one of them.
+	r.addTo(blk, ne, gs[0])
 	return nil
+}
+
+// addCot is the sum of two cotangent values of one type, field by field
+// for tuples and column by column for arrays of tuples (+ takes numbers
+// and arrays of numbers only); i64 and bool parts stay zero.
+func addCot(blk *block, a, c ir.Expr) ir.Expr {
+	b := blk.builder()
+	switch t := a.Type().(type) {
+	case *ir.Tuple:
+		elems := make([]ir.Expr, len(t.Elems))
+		for i := range t.Elems {
+			elems[i] = addCot(blk, blk.bind("g", &ir.Proj{X: a, Index: i, P: blk.pos}), blk.bind("g", &ir.Proj{X: c, Index: i, P: blk.pos}))
+		}
+		return blk.bind("g", &ir.MakeTuple{Elems: elems, P: blk.pos})
+	case *ir.Array:
+		if _, ok := tupleArray(t); ok {
+			as, cs := columns(blk, a), columns(blk, c)
+			for j := range as {
+				as[j] = addCot(blk, as[j], cs[j])
+			}
+			return zipCols(blk, t, as)
+		}
+	}
+	if k, ok := ir.Leaf(a.Type()); !ok || k != ir.F64 {
+		return a
+	}
+	return blk.bind("g", b.Prim(ir.PrimAdd, a, c))
 }
 
 // backScan reverses an inclusive scan: output i depends on output i-1 and
@@ -950,5 +1341,59 @@ func (r *rev) backLinsolve(blk *block, st step, e *ir.PrimCall, ybar ir.Expr) er
 	res := tb.bind("r", apply(v, []ir.Expr{zero(tb, w), w}, e.P))
 	transposed := &ir.Lambda{Params: []*ir.Var{w}, Body: tb.close(&ir.Proj{X: res, Index: 1, P: e.P}), P: e.P}
 	r.addTo(blk, st.args[1], blk.bind("c", &ir.PrimCall{Op: ir.PrimLinsolve, Args: []ir.Expr{transposed, ybar}, T: e.T, P: e.P}))
+	return nil
+}
+
+// backSave reverses loop_save and while_save, which reverse mode emits and
+// meets again when it differentiates its own output (reverse over
+// reverse). states[0] is the initial state and states[k+1] = body(k,
+// states[k]); going back from the last state, the cotangent of states[k]
+// is ybar[k] plus what flows back through the body from states[k+1]. The
+// body is recomputed from the saved states, as in backLoop.
+func (r *rev) backSave(blk *block, st step, e *ir.PrimCall, ybar ir.Expr) error {
+	b := blk.builder()
+	init := st.args[0]
+	if e.Op == ir.PrimLoopSave {
+		init = st.args[1]
+	}
+	lam, err := (&fwd{}).asLambda(st.args[2])
+	if err != nil {
+		return err
+	}
+	free := r.freeAtoms(lam)
+	if len(free) == 0 && !r.isActive(init) {
+		return nil
+	}
+	n := blk.bind("n", b.Prim(ir.PrimSub, blk.bind("len", b.Prim(ir.PrimLen, st.y)), b.I64(1)))
+	init0 := []ir.Expr{blk.bind("g", b.Prim(ir.PrimIndex, ybar, n))}
+	for _, f := range free {
+		init0 = append(init0, r.state(blk, f))
+	}
+	R := ir.NewVar("rev", (&ir.MakeTuple{Elems: init0}).Type(), e.P)
+	t := ir.NewVar("t", ir.TI64, e.P)
+	bb := &block{pos: e.P}
+	k := bb.bind("i", b.Prim(ir.PrimSub, b.Prim(ir.PrimSub, n, t), b.I64(1)))
+	comps := projs(bb, R, 0, len(init0))
+	sv := lam.Params[len(lam.Params)-1]
+	s := bb.bindVar(sv.Name, b.Prim(ir.PrimIndex, st.y, k))
+	c, out, err := r.nested(bb, lam.Body, func(c *rev) {
+		c.ren[sv] = s
+		c.act[s] = true
+		if e.Op == ir.PrimLoopSave {
+			c.ren[lam.Params[0]] = k
+		}
+	}, comps[0], free, comps[1:])
+	if err != nil {
+		return err
+	}
+	c.addTo(bb, s, bb.bind("yb", b.Prim(ir.PrimIndex, ybar, k)))
+	sbar := c.get(bb, s)
+	loop := &ir.Loop{State: R, Init: tupleOf(e.P, init0), Index: t, Count: n, Body: bb.close(tupleOf(e.P, append([]ir.Expr{sbar}, out...))), P: e.P}
+	res := blk.bind("grev", loop)
+	gs := projs(blk, res, 0, len(init0))
+	for j, f := range free {
+		r.setState(blk, f, gs[1+j])
+	}
+	r.addTo(blk, init, gs[0]) // after the threaded states, as in backLoop
 	return nil
 }

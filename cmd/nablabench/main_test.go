@@ -1,0 +1,66 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestQuick runs the command on tiny sizes and checks the table's shape.
+func TestQuick(t *testing.T) {
+	var out, errs bytes.Buffer
+	if code := run([]string{"-quick", "-gmm", t.TempDir()}, &out, &errs); code != 0 {
+		t.Fatalf("exit %d\nstderr:\n%s", code, errs.String())
+	}
+	s := out.String()
+	for _, want := range []string{"| program | size | f | grad f | grad f / f |", "| rosenbrock | n = 10 |", "| rosenbrock | n = 100 |", "| gmm | n = 10, d = 2, K = 3 (random) |", "| gmm | n = 20, d = 3, K = 2 (random) |", "rosenbrock: ratios"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("output lacks %q:\n%s", want, s)
+		}
+	}
+}
+
+func TestUsage(t *testing.T) {
+	for _, args := range [][]string{{"-runs", "0"}, {"-rosen", "x"}, {"extra"}, {"-nosuchflag"}} {
+		var out, errs bytes.Buffer
+		if code := run(args, &out, &errs); code != 2 {
+			t.Errorf("%v: exit %d, want 2", args, code)
+		}
+	}
+}
+
+// TestGMMSourceInSync keeps the embedded GMM program equal to the tested
+// one in tests/testdata.
+func TestGMMSourceInSync(t *testing.T) {
+	want, err := os.ReadFile(filepath.Join("..", "..", "tests", "testdata", "gmm.nab"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(gmmSrc, want) {
+		t.Errorf("cmd/nablabench/gmm.nab differs from tests/testdata/gmm.nab: copy it over")
+	}
+}
+
+// TestReadGMM reads a small instance in the ADBench format.
+func TestReadGMM(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "g.txt")
+	data := "2 2 3\n0.1\n0.2\n1 2\n3 4\n0.5 0.6 0.7\n0.8 0.9 1.0\n1 1\n2 2\n3 3\n1.5 2\n"
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	g, err := readGMM(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.d != 2 || g.k != 2 || g.n != 3 || g.icf[1][2] != 1.0 || g.x[2][1] != 3 || g.gamma != 1.5 || g.m != 2 {
+		t.Errorf("read %+v", g)
+	}
+	if err := os.WriteFile(path, []byte("2 2 3\n0.1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readGMM(path); err == nil {
+		t.Error("truncated file: no error")
+	}
+}
