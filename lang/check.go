@@ -518,8 +518,11 @@ func (c *checker) checkStrategyNames(s *modScope, st Strat, visiting map[string]
 
 // checkRule resolves the names in a rule: every name is a rule variable, a
 // name bound inside the pattern, a def or a builtin; where-conditions use
-// only the rule predicates.
+// only the rule predicates. A rule whose names resolve then has its
+// left-hand side elaborated into a pattern (rules.go), which reports what
+// cannot be matched.
 func (c *checker) checkRule(s *modScope, r *RuleDecl) {
+	before := len(c.errs)
 	env := &scope{mod: s}
 	seen := map[string]bool{}
 	for _, v := range r.Vars {
@@ -533,6 +536,9 @@ func (c *checker) checkRule(s *modScope, r *RuleDecl) {
 	c.resolveNames(r.RHS, env)
 	if r.Where != nil {
 		c.checkWhere(r.Where, seen)
+	}
+	if len(c.errs) == before {
+		c.checkRuleSides(s, r)
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/nabla-lang/nabla/internal/jsonv"
 	"github.com/nabla-lang/nabla/ir"
 	"github.com/nabla-lang/nabla/lang"
+	"github.com/nabla-lang/nabla/rewrite"
 	rt "github.com/nabla-lang/nabla/runtime"
 )
 
@@ -150,11 +151,18 @@ files are correct, and exits 1 otherwise.
 
 	nabla check examples/*.nab
 
---rules will also test every user rewrite rule on random inputs; rewrite
-rules are not available yet in this build, so --rules exits 1 after
-checking.`,
+--rules also tests every rewrite rule the files declare by evaluating
+both of its sides on random inputs: the rule's variables are tried as
+f64 scalars, then as f64 vectors (functions, indices and conditions by
+how they are used). A rule whose sides disagree is reported on stderr
+with a counterexample, as FILE:LINE:COL: rule NAME is unsound: ..., and
+check exits 1. Otherwise check prints, for each rule, that its sides
+agreed, or why it could not be tested (its sides do not type-check with
+f64 scalars or vectors, or they fail on every input).
+
+	nabla check --rules model.nab`,
 	setFlags: func(fs *flag.FlagSet) {
-		fs.Bool("rules", false, "also test each rewrite rule on random inputs (not available yet)")
+		fs.Bool("rules", false, "also test each rewrite rule on random inputs")
 	},
 	run: func(c *cli, cmd *command, args []string) int {
 		fs, files, status, done := c.parseFlags(cmd, args)
@@ -175,16 +183,57 @@ checking.`,
 			srcs[i] = src
 		}
 		status = exitOK
+		rules := fs.Lookup("rules").Value.String() == "true"
+		var notes []string // the rule reports, printed on stdout if all is well
 		for i, file := range files {
 			if _, err := nabla.Compile(file, srcs[i], nabla.WithReadFile(os.ReadFile)); err != nil {
 				status = c.programError(err)
+				continue
+			}
+			if rules && !c.checkRules(file, srcs[i], &notes) {
+				status = exitError
 			}
 		}
-		if status == exitOK && fs.Lookup("rules").Value.String() == "true" {
-			return c.fail(cmd, "--rules: testing rewrite rules is not available yet in this build (the programs type-check)")
+		if status == exitOK {
+			for _, n := range notes {
+				fmt.Fprintln(c.stdout, n)
+			}
 		}
 		return status
 	},
+}
+
+// checkRules tests the rewrite rules of a program that compiles; it
+// reports false when a rule's sides disagree (or testing failed). Rules
+// whose sides disagree are reported on stderr at once; the others are
+// appended to notes (and those not tested also go to stderr, so that they
+// are seen when check fails).
+func (c *cli) checkRules(file string, src []byte, notes *[]string) bool {
+	p, err := lang.Load(file, src, lang.Options{ReadFile: os.ReadFile})
+	if err == nil {
+		p, err = ad.Expand(p)
+	}
+	var reports []rewrite.RuleReport
+	if err == nil {
+		reports, err = rewrite.CheckRules(p, rewrite.CheckOptions{})
+	}
+	if err != nil {
+		c.programError(err)
+		return false
+	}
+	ok := true
+	for _, r := range reports {
+		switch r.Status {
+		case rewrite.Agrees:
+			*notes = append(*notes, fmt.Sprintf("%s: rule %s: ok, both sides agree on %d random inputs (%s)", r.Rule.Pos, r.Rule.Name, r.Inputs, strings.Join(r.Typings, "; ")))
+		case rewrite.Untested:
+			*notes = append(*notes, fmt.Sprintf("%s: rule %s: not tested: %s", r.Rule.Pos, r.Rule.Name, r.Detail))
+		default:
+			fmt.Fprintf(c.stderr, "%s: rule %s is unsound: %s\n", r.Rule.Pos, r.Rule.Name, r.Detail)
+			ok = false
+		}
+	}
+	return ok
 }
 
 var irCmd = &command{
@@ -200,11 +249,11 @@ patterns become projections) and every binder annotated with its type.
 	nabla ir -f rosen examples/rosenbrock.nab
 
 --stage selects the stage: core (after type checking, the default), ad
-(after AD operators are expanded) or opt (after the def's rewrite
-strategy). Stages core and ad are available in this build.`,
+(after AD operators are expanded) or opt (after AD and each def's rewrite
+strategy: its @strategy, or the standard pipeline default).`,
 	setFlags: func(fs *flag.FlagSet) {
 		fs.String("f", "", "the def to print (default: all defs)")
-		fs.String("stage", "core", "the stage: core, ad or opt (opt is not available yet)")
+		fs.String("stage", "core", "the stage: core, ad or opt")
 	},
 	run: func(c *cli, cmd *command, args []string) int {
 		fs, rest, status, done := c.parseFlags(cmd, args)
@@ -230,7 +279,15 @@ strategy). Stages core and ad are available in this build.`,
 			}
 			p = ep
 		case "opt":
-			return c.fail(cmd, "--stage opt is not available yet in this build: rewrite strategies are in progress; --stage core and ad work")
+			ep, err := ad.Expand(p)
+			if err != nil {
+				return c.programError(err)
+			}
+			op, _, err := rewrite.Apply(ep, rewrite.Options{})
+			if err != nil {
+				return c.programError(err)
+			}
+			p = op
 		}
 		name := fs.Lookup("f").Value.String()
 		if name == "" {
@@ -262,18 +319,24 @@ func (c *cli) load(cmd *command, file string) (*ir.Program, int, bool) {
 var optCmd = &command{
 	name:  "opt",
 	args:  "-f NAME [--strategy S] [--trace] FILE",
-	short: "apply a rewrite strategy to a def and print the result (not available yet)",
+	short: "apply a rewrite strategy to a def and print the result",
 	long: `
-Opt applies a rewrite strategy to the def NAME in FILE (by default the
-def's own @strategy, or the standard pipeline) and prints the resulting IR.
---trace also lists each successful rule or pass application, one per line,
-each line beginning with the rule's or pass's name.
+Opt applies a rewrite strategy to the def NAME in FILE, after AD operators
+are expanded, and prints the resulting IR. The strategy is S when given
+(its names resolve among FILE's rules and strategies and the built-in
+ones), else the def's own @strategy, else the standard pipeline default.
+
+--trace first lists each successful rule or pass application, one per
+line: the rule's or pass's name (built-in rules as pass.rule), where it
+applied, and the term before and after, then a blank line and the IR.
 
 	nabla opt --trace -f f model.nab
-	nabla opt -f f --strategy 'topdown(try(map_fuse))' model.nab
+	nabla opt -f f --strategy 'topdown(try(map_fuse)); default' model.nab
 
-Rewrite strategies are not available yet in this build: opt checks FILE and
-exits 1.`,
+Built-in strategies: the combinators id, fail, s1; s2, s1 <+ s2, try,
+repeat, all, one, some, topdown, bottomup, innermost, outermost and
+normalize, and the passes beta, inline, constfold, simplify, cse, dce,
+fuse, lower and default.`,
 	setFlags: func(fs *flag.FlagSet) {
 		fs.String("f", "", "the def to optimize (required)")
 		fs.String("strategy", "", "the strategy to apply (default: the def's own)")
@@ -295,10 +358,36 @@ exits 1.`,
 		if !ok {
 			return status
 		}
-		if p.Def(name) == nil {
+		if p.Def(name) == nil && !strings.Contains(name, "$") {
 			return c.usage(cmd, "%s has no def named %q", rest[0], name)
 		}
-		return c.fail(cmd, "rewrite strategies are not available yet in this build")
+		ep, err := ad.Expand(p)
+		if err != nil {
+			return c.programError(err)
+		}
+		d := ep.Def(name)
+		if d == nil {
+			return c.usage(cmd, "%s has no def named %q (after AD: generated defs such as f$vjp exist only where a derivative of f is used)", rest[0], name)
+		}
+		strategy := fs.Lookup("strategy").Value.String()
+		if strategy != "" {
+			st, err := lang.ParseStrategy("--strategy", strategy)
+			if err != nil {
+				return c.usage(cmd, "bad --strategy: %v", err)
+			}
+			if _, err := rewrite.Compile(ep, st, d.P.File); err != nil {
+				return c.usage(cmd, "bad --strategy: %v", err)
+			}
+		}
+		od, trace, err := rewrite.ApplyDef(ep, name, strategy, rewrite.Options{Trace: fs.Lookup("trace").Value.String() == "true"})
+		if err != nil {
+			return c.programError(err)
+		}
+		if trace != nil && len(trace.Steps) > 0 {
+			fmt.Fprintf(c.stdout, "%s\n", trace)
+		}
+		fmt.Fprint(c.stdout, ir.PrintDef(od))
+		return exitOK
 	},
 }
 

@@ -41,6 +41,21 @@ def g(x: f64): f64 = z
 def main() = util.double(2.0)
 `,
 	"lib/util.nab": "def double(x: f64) = 2.0 * x\n",
+	"rules.nab": `rule mul_one(x): x * 1.0 => x
+rule swap(x, y): x - y => y - x
+rule fuse(f, g, xs): map(f, map(g, xs)) => map(fn(v) => f(g(v)), xs)
+def h(x: f64): f64 = x * 1.0 + 2.0
+def k(x: f64): f64 = x + 2.0
+`,
+	"failing.nab": `rule mul_one(x): x * 1.0 => x
+def h(x: f64): f64 = x * 1.0 + 2.0
+@strategy(mul_one)
+def k(x: f64): f64 = x + 2.0
+`,
+	"goodrules.nab": `rule mul_one(x): x * 1.0 => x
+rule odd(x): x[0] => x[0]
+def h(x: [n]f64): [n]f64 = map(fn(a) => a * 2.0, map(fn(a) => a + 1.0, x))
+`,
 }
 
 func writeTestFiles(t *testing.T) string {
@@ -120,8 +135,12 @@ func TestCLI(t *testing.T) {
 		{args: "check $D/ok.nab $D/bad.nab", code: 1, stderrHas: "bad.nab:2:"},
 		{args: "check $D/twoerrs.nab", code: 1, stderrHas: "twoerrs.nab:1:"},
 		{args: "check $D/twoerrs.nab", code: 1, stderrHas: "twoerrs.nab:2:"},
-		{args: "check --rules $D/ok.nab", code: 1, stderrHas: "nabla check: --rules: testing rewrite rules is not available yet in this build"},
+		{args: "check --rules $D/ok.nab", stdoutIs: ""},
 		{args: "check --rules $D/bad.nab", code: 1, stderrHas: "bad.nab:2:"},
+		{args: "check --rules $D/rules.nab", code: 1, stderrHas: "rules.nab:2:1: rule swap is unsound: with x = "},
+		{args: "check --rules $D/goodrules.nab", stdoutHas: "goodrules.nab:1:1: rule mul_one: ok, both sides agree on 180 random inputs (x: f64; x: [n]f64; x: [m][n]f64)"},
+		{args: "check --rules $D/goodrules.nab", stdoutHas: "goodrules.nab:2:1: rule odd: ok"},
+		{args: "check $D/failing.nab", code: 1, stderrHas: "failing.nab:3:1: strategy mul_one failed on k"},
 		{args: "check", code: 2, stderrHas: "nabla check: missing FILE"},
 		{args: "check $D/ok.nab $D/nosuch.nab", code: 2, stderrHas: "cannot read"},
 		{args: "check --verbose $D/ok.nab", code: 2, stderrHas: "flag provided but not defined: -verbose"},
@@ -130,16 +149,24 @@ func TestCLI(t *testing.T) {
 		{args: "ir -f add $D/ok.nab", stdoutHas: "def add(a: f64, b: f64): f64 ="},
 		{args: "ir $D/ok.nab", stdoutHas: "def vec("},
 		{args: "ir --stage core -f quot $D/ok.nab", stdoutHas: "def quot("},
-		{args: "ir --stage opt -f add $D/ok.nab", code: 1, stderrHas: "nabla ir: --stage opt is not available yet in this build"},
-		{args: "ir --stage opt -f add $D/ok.nab", code: 1, stderrHas: "nabla ir: --stage opt is not available yet"},
+		{args: "ir --stage opt -f add $D/ok.nab", stdoutIs: "def add(a: f64, b: f64): f64 =\n  a + b\n"},
+		{args: "ir --stage opt -f h $D/goodrules.nab", stdoutIs: "def h(x: [n]f64): [n]f64 =\n  map(fn(v: f64) => (v + 1.0) * 2.0, x)\n"},
+		{args: "ir --stage opt $D/failing.nab", code: 1, stderrHas: "failing.nab:3:1: strategy mul_one failed on k"},
 		{args: "ir --stage fast -f add $D/ok.nab", code: 2, stderrHas: `unknown stage "fast"`},
 		{args: "ir -f nosuch $D/ok.nab", code: 2, stderrHas: `has no def named "nosuch"`},
 		{args: "ir -f f $D/bad.nab", code: 1, stderrHas: "bad.nab:2:"},
 		{args: "ir -f add", code: 2, stderrHas: "want one FILE, got 0 arguments"},
 
 		// opt
-		{args: "opt -f add $D/ok.nab", code: 1, stderrHas: "nabla opt: rewrite strategies are not available yet in this build"},
-		{args: "opt --trace -f add --strategy id $D/ok.nab", code: 1, stderrHas: "not available yet"},
+		{args: "opt -f add $D/ok.nab", stdoutIs: "def add(a: f64, b: f64): f64 =\n  a + b\n"},
+		{args: "opt --trace -f add --strategy id $D/ok.nab", stdoutIs: "def add(a: f64, b: f64): f64 =\n  a + b\n"},
+		{args: "opt --trace -f h --strategy mul_one $D/rules.nab", code: 1, stderrHas: "rules.nab:4:5: strategy mul_one failed on h"},
+		{args: "opt --trace -f h --strategy topdown(try(mul_one)) $D/rules.nab", stdoutHas: "rules.nab:4:24: x * 1.0 => x\n\ndef h(x: f64): f64 =\n  x + 2.0\n"},
+		{args: "opt --trace -f h $D/goodrules.nab", stdoutHas: "goodrules.nab:3:28: map(fn(a: f64) => a * 2.0, map(fn(a_1: f64) => a_1 + 1.0,... => map("},
+		{args: "opt -f k --strategy default $D/rules.nab", stdoutHas: "def k(x: f64): f64 =\n  x + 2.0\n"},
+		{args: "opt -f h --strategy nosuch $D/rules.nab", code: 2, stderrHas: "bad --strategy: --strategy:1:1: unknown strategy or rule nosuch"},
+		{args: "opt -f h --strategy try( $D/rules.nab", code: 2, stderrHas: "bad --strategy: --strategy:1:5:"},
+		{args: "opt -f h$vjp $D/rules.nab", code: 2, stderrHas: "generated defs such as f$vjp"},
 		{args: "opt $D/ok.nab", code: 2, stderrHas: "nabla opt: missing -f NAME"},
 		{args: "opt -f nosuch $D/ok.nab", code: 2, stderrHas: `has no def named "nosuch"`},
 		{args: "opt -f f $D/bad.nab", code: 1, stderrHas: "bad.nab:2:"},
