@@ -23,6 +23,16 @@
 // reversed iteration by iteration; map and build bodies, if branches and
 // calls are recomputed in the reverse pass from their saved inputs.
 //
+// Taylor mode (taylor.go) carries, for every active value of type T, its
+// truncated power series as a [k+1]T array of coefficients, and replaces
+// each smooth elementwise primitive by a series primitive (ir/prim_series.go)
+// that applies the standard O(k²) recurrences natively, in one pass;
+// control flow branches on coefficient 0.
+//
+// Implicit differentiation (implicit.go) solves the linear systems of the
+// implicit function theorem with linsolve (matrix-free GMRES) on JVPs and
+// VJPs of the equation F.
+//
 // Derivative rules of individual primitives live with their declarations
 // in package ir (Partials, JVP, VJP); this package only combines them.
 package ad
