@@ -11,6 +11,7 @@ import (
 	"github.com/nabla-lang/nabla/ir"
 	"github.com/nabla-lang/nabla/ir/interp"
 	"github.com/nabla-lang/nabla/lang"
+	"github.com/nabla-lang/nabla/rewrite"
 	"github.com/nabla-lang/nabla/runtime"
 )
 
@@ -89,6 +90,9 @@ func CompileFile(path string, opts ...Option) (*Program, error) {
 func newProgram(p *ir.Program, lim runtime.Limits) (*Program, error) {
 	p, err := ad.Expand(p)
 	if err != nil {
+		return nil, err
+	}
+	if p, _, err = rewrite.Apply(p, rewrite.Options{}); err != nil {
 		return nil, err
 	}
 	in, err := interp.New(p)

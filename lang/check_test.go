@@ -127,8 +127,8 @@ func TestLiteralTyping(t *testing.T) {
 }
 
 // TestConformanceFilesCheck: every conformance program that is meant to
-// compile does, and those meant to fail to compile fail. (rewrite/ joins
-// this list when strategies are applied at compile time.)
+// compile does, and those meant to fail to compile fail. (rewrite/ is
+// checked by the command's tests: strategies apply after AD, in nabla.Compile.)
 func TestConformanceFilesCheck(t *testing.T) {
 	dir := filepath.Join("..", "..", "shared", "conformance")
 	var files []string

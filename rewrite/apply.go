@@ -1,0 +1,299 @@
+package rewrite
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/nabla-lang/nabla/ir"
+	"github.com/nabla-lang/nabla/lang"
+)
+
+// Options configure Apply and ApplyDef.
+type Options struct {
+	// Trace records every successful rule or pass application.
+	Trace bool
+	// Fuel is the most rewrites one repeat, normalize, innermost or
+	// outermost may make; 0 means DefaultFuel or ten per node of the
+	// term, whichever is more.
+	Fuel int
+	// Strategy, when not nil, is applied to every def instead of its own.
+	Strategy Strategy
+}
+
+// Apply rewrites every def of p (after AD expansion) with its strategy:
+// the one its @strategy attribute names, or Default. It returns a new
+// program; p is not modified. Defs are rewritten in p's order (callees
+// first), so inline sees the rewritten callees. A strategy that fails on
+// a def's body, or runs out of fuel, is an error positioned at the def's
+// @strategy attribute and naming it; all such errors are returned
+// together as an ir.ErrorList.
+func Apply(p *ir.Program, opts Options) (*ir.Program, *Trace, error) {
+	e, err := newEnv(p)
+	if err != nil {
+		return nil, nil, err
+	}
+	var trace *Trace
+	if opts.Trace {
+		trace = &Trace{}
+	}
+	out := ir.NewProgram(nil)
+	out.Rules, out.Strats = p.Rules, p.Strats
+	var errs ir.ErrorList
+	for _, d := range p.Defs {
+		var src string
+		if opts.Strategy != nil {
+			src = opts.Strategy.String()
+		}
+		nd, err := e.applyDef(d, opts.Strategy, src, trace, opts)
+		if err != nil {
+			errs = append(errs, asErrors(err)...)
+			nd = d
+		}
+		e.done[d.Name] = nd
+		out.Add(nd)
+	}
+	if len(errs) > 0 {
+		return nil, trace, errs
+	}
+	return out, trace, nil
+}
+
+// ApplyDef rewrites the def called name in p with strategy, a strategy
+// expression in the surface syntax whose names resolve in the def's file
+// ("" means the def's own strategy, or Default). Other defs are left
+// as they are.
+func ApplyDef(p *ir.Program, name, strategy string, opts Options) (*ir.Def, *Trace, error) {
+	e, err := newEnv(p)
+	if err != nil {
+		return nil, nil, err
+	}
+	d := p.Def(name)
+	if d == nil {
+		return nil, nil, fmt.Errorf("no def named %q", name)
+	}
+	var s Strategy
+	if strategy != "" {
+		st, err := lang.ParseStrategy("--strategy", strategy)
+		if err != nil {
+			return nil, nil, err
+		}
+		if s, err = e.compile(st, d.P.File, map[string]bool{}); err != nil {
+			return nil, nil, err
+		}
+	}
+	var trace *Trace
+	if opts.Trace {
+		trace = &Trace{}
+	}
+	nd, err := e.applyDef(d, s, strategy, trace, opts)
+	return nd, trace, err
+}
+
+// Compile resolves a strategy expression against p's rules and
+// strategies, as written in file.
+func Compile(p *ir.Program, st lang.Strat, file string) (Strategy, error) {
+	e, err := newEnv(p)
+	if err != nil {
+		return nil, err
+	}
+	return e.compile(st, file, map[string]bool{})
+}
+
+// env is what rewriting one program needs: its defs (for inline), its
+// rules and strategies by file, and the strategies compiled so far.
+type env struct {
+	prog     *ir.Program
+	done     map[string]*ir.Def // defs already rewritten, by name
+	renv     *lang.RuleEnv
+	files    map[string]*fileDecls
+	compiled map[any]Strategy // by *lang.RuleDecl or *lang.StrategyDecl
+}
+
+// fileDecls are the rules and strategies declared in one file: the scope
+// of the strategy expressions written there.
+type fileDecls struct {
+	rules  map[string]*lang.RuleDecl
+	strats map[string]*lang.StrategyDecl
+}
+
+func newEnv(p *ir.Program) (*env, error) {
+	if err := loadBuiltins(); err != nil {
+		return nil, err
+	}
+	e := &env{prog: p, done: map[string]*ir.Def{}, renv: lang.NewRuleEnv(p), files: map[string]*fileDecls{}, compiled: map[any]Strategy{}}
+	for _, r := range p.Rules {
+		if d, ok := r.(*lang.RuleDecl); ok {
+			e.file(d.Pos.File).rules[d.Name] = d
+		}
+	}
+	for _, s := range p.Strats {
+		if d, ok := s.(*lang.StrategyDecl); ok {
+			e.file(d.Pos.File).strats[d.Name] = d
+		}
+	}
+	return e, nil
+}
+
+func (e *env) file(name string) *fileDecls {
+	f := e.files[name]
+	if f == nil {
+		f = &fileDecls{rules: map[string]*lang.RuleDecl{}, strats: map[string]*lang.StrategyDecl{}}
+		e.files[name] = f
+	}
+	return f
+}
+
+// current returns the def called name as rewritten so far.
+func (e *env) current(name string) *ir.Def {
+	if d := e.done[name]; d != nil {
+		return d
+	}
+	return e.prog.Def(name)
+}
+
+// compile turns a strategy expression written in file into a Strategy.
+// visiting holds the named strategies being compiled, to stop cycles.
+func (e *env) compile(st lang.Strat, file string, visiting map[string]bool) (Strategy, error) {
+	switch st := st.(type) {
+	case *lang.StratSeq:
+		ss, err := e.compileList(st.Steps, file, visiting)
+		if err != nil {
+			return nil, err
+		}
+		return Seq(ss...), nil
+	case *lang.StratChoice:
+		ss, err := e.compileList(st.Alts, file, visiting)
+		if err != nil {
+			return nil, err
+		}
+		return Choice(ss...), nil
+	case *lang.StratName:
+		f := e.file(file)
+		rd, sd := f.rules[st.Name], f.strats[st.Name]
+		if n, ok := lang.StrategyArity(st.Name); ok && rd == nil && sd == nil {
+			if len(st.Args) != n {
+				return nil, ir.Errorf(st.Pos, "strategy %s takes %d argument%s, got %d", st.Name, n, plural(n), len(st.Args))
+			}
+			args, err := e.compileList(st.Args, file, visiting)
+			if err != nil {
+				return nil, err
+			}
+			if s, ok := builtinStrategy(st.Name, args); ok {
+				return s, nil
+			}
+		}
+		if len(st.Args) > 0 {
+			return nil, ir.Errorf(st.Pos, "%s takes no arguments", st.Name)
+		}
+		if rd != nil {
+			if s := e.compiled[rd]; s != nil {
+				return s, nil
+			}
+			r, err := e.renv.Rule(rd)
+			if err != nil {
+				return nil, err
+			}
+			s := newRuleS(rd.Name, r, false)
+			e.compiled[rd] = s
+			return s, nil
+		}
+		if sd != nil {
+			if s := e.compiled[sd]; s != nil {
+				return s, nil
+			}
+			if visiting[st.Name] {
+				return nil, ir.Errorf(st.Pos, "strategy %s refers to itself", st.Name)
+			}
+			visiting[st.Name] = true
+			body, err := e.compile(sd.Body, sd.Pos.File, visiting)
+			delete(visiting, st.Name)
+			if err != nil {
+				return nil, err
+			}
+			s := &named{name: sd.Name, s: body}
+			e.compiled[sd] = s
+			return s, nil
+		}
+		return nil, ir.Errorf(st.Pos, "unknown strategy or rule %s", st.Name)
+	}
+	return nil, fmt.Errorf("rewrite: unknown strategy expression %T", st)
+}
+
+func (e *env) compileList(sts []lang.Strat, file string, visiting map[string]bool) ([]Strategy, error) {
+	out := make([]Strategy, len(sts))
+	for i, st := range sts {
+		s, err := e.compile(st, file, visiting)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = s
+	}
+	return out, nil
+}
+
+// applyDef rewrites one def with s, or with its own strategy when s is
+// nil. src is how s was written, for messages ("" for the def's own).
+func (e *env) applyDef(d *ir.Def, s Strategy, src string, trace *Trace, opts Options) (*ir.Def, error) {
+	if d.Body == nil {
+		return d, nil
+	}
+	pos, what := d.P, "the strategy"
+	switch {
+	case s != nil:
+		what = "strategy " + src
+	case d.Attr("strategy") != nil:
+		at := d.Attr("strategy")
+		pos = at.P
+		st, ok := at.Strategy.(lang.Strat)
+		if !ok {
+			return nil, ir.Errorf(pos, "@strategy of %s holds no strategy", d.Name)
+		}
+		what = "strategy " + lang.FormatStrat(st)
+		var err error
+		if s, err = e.compile(st, at.P.File, map[string]bool{}); err != nil {
+			return nil, err
+		}
+	default:
+		s = builtins.passes["default"]
+		what = "strategy default"
+	}
+	c := newCtx(e, d.Name, d.Body, trace, opts.Fuel)
+	c.pos = d.P
+	body, ok, err := s.apply(c, d.Body)
+	if err != nil {
+		var se *stratError
+		if errors.As(err, &se) {
+			return nil, ir.Errorf(pos, "%s on %s: %s", what, d.Name, se.msg)
+		}
+		return nil, err
+	}
+	if !ok {
+		return nil, ir.Errorf(pos, "%s failed on %s: it does not apply to the def's body (after AD); a rule applies only at the root of the term it is given, so to apply one wherever it matches write topdown(try(r)) or normalize(r)", what, d.Name)
+	}
+	nd := *d
+	nd.Body = body
+	if err := ir.ValidateDef(&nd); err != nil {
+		return nil, ir.Errorf(pos, "internal error: %s made invalid IR of %s: %v", what, d.Name, err)
+	}
+	return &nd, nil
+}
+
+// asErrors flattens an error into positioned errors.
+func asErrors(err error) ir.ErrorList {
+	var list ir.ErrorList
+	if errors.As(err, &list) {
+		return list
+	}
+	var e *ir.Error
+	if errors.As(err, &e) {
+		return ir.ErrorList{e}
+	}
+	return ir.ErrorList{&ir.Error{Msg: err.Error()}}
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}

@@ -1,0 +1,162 @@
+// Package rewrite is Nabla's optimizer: rewrite rules applied under
+// Elevate-style strategies (SPEC §7), after AD operators are expanded and
+// before a program runs.
+//
+// # Where it runs
+//
+// Apply rewrites every def of a program (the output of ad.Expand) with
+// its strategy: the one its @strategy attribute names, or Default. A
+// strategy that fails on a def's body, or runs out of fuel, is a compile
+// error positioned at the attribute and naming the strategy. Every
+// rewritten def is checked with ir.ValidateDef; invalid IR would be a bug
+// here and is reported as an internal error rather than run. ApplyDef
+// does one def, with any strategy (`nabla opt`).
+//
+// # Rules
+//
+// A rule's left-hand side is elaborated by package lang (lang/rules.go)
+// into a pattern mirroring the core IR the checker produces for the same
+// text: operators become primitives, a[i, j] two index calls, a
+// comprehension a build, a builtin used as a value the lambda the checker
+// makes of it. A rule variable matches any subterm that does not mention
+// a variable bound inside the match (so that the right-hand side can put
+// it anywhere); a variable used twice matches equal subterms, equality
+// being structural up to the renaming of bound variables (alphaEqual). An
+// integer literal matches i64 and f64 constants of its value, a float
+// literal only f64. The right-hand side is elaborated afresh for each
+// match by the ordinary checker, each variable typed as its subterm, so
+// literals are typed by context and a right-hand side that does not
+// type-check for a match (sum(a * b) => dot(a, b) on matrices) does not
+// apply there; the result must have the matched term's type. Binders are
+// never shared: a subterm used once is moved, a function value is copied
+// per use and the calls that creates are beta-reduced at once, another
+// subterm used twice is bound by a let. Where clauses test the matched
+// subterms with is_const, is_var, is_zero and is_one.
+//
+// The built-in rules live in builtin.rules, in the same language, parsed
+// once; its strategies simplify, fuse and lower list the rules of the
+// passes of those names.
+//
+// # Strategies
+//
+// A Strategy applied to a term succeeds with a new term or fails. The
+// combinators follow Stratego and Elevate: s1; s2 and s1 <+ s2, try,
+// repeat (until failure; always succeeds), all, one and some (on the
+// immediate children; all succeeds on a leaf), topdown(s) = s;
+// all(topdown(s)) and bottomup(s) = all(bottomup(s)); s (both fail where
+// s fails, so topdown(try(r)) is the usual form), outermost (repeatedly
+// the outermost, leftmost redex) and innermost and normalize, which
+// rewrite until s applies nowhere. normalize is innermost computed
+// bottom-up with memoization: subterms already in normal form are
+// recognized by identity and not visited again. That is sound because a
+// rule or root-level pass depends only on the term it is given (and on
+// whether its value flows into an in-place accumulator, which can only
+// forbid a rewrite).
+// Traversals reach every child: lambda bodies, loop bodies, conditions
+// and counts, both branches of an if.
+//
+// Fuel: a repeat, normalize, innermost or outermost that makes more than
+// Options.Fuel rewrites (DefaultFuel, or ten per node of the term when
+// that is more) stops with an error naming the strategy and the rule that
+// fired most among the last rewrites. A def's rewriting also stops after
+// a million rewrites in all, or when a traversal nests deeper than twice
+// the body's height plus a thousand (a rule that grows the term under
+// topdown).
+//
+// A trace (Options.Trace) lists every successful rule or pass
+// application: its name (a user rule's name, pass.rule for a built-in
+// rule, the pass's name for beta, inline, constfold, cse and dce), where
+// it applied, and the term before and after, in short form.
+//
+// # Passes
+//
+// beta, inline, constfold, simplify, fuse and lower rewrite at the root
+// of the term they are given and fail elsewhere, like rules; cse and dce
+// work on a whole term and fail when they change nothing. Default is
+//
+//	try(cse);
+//	normalize(beta <+ inline <+ simplify <+ constfold); try(cse);
+//	normalize(fuse <+ beta <+ simplify <+ constfold);
+//	normalize(lower <+ simplify <+ constfold);
+//	try(cse); try(dce)
+//
+// cse runs first, while reverse mode's output is still a chain of lets
+// (simplify then moves single-use values into their use, making trees
+// that rules can match, such as sum(x * y) for lower).
+//
+//   - beta applies a lambda applied directly: arguments become lets (an
+//     atom or a lambda is substituted).
+//   - inline replaces a call of a def with at most 40 nodes (any size
+//     with @inline, never with @noinline) by its body. A def that checks
+//     its parameters' sizes on entry is not inlined: the check would be
+//     lost.
+//   - constfold evaluates elementwise primitives on constants with the
+//     primitives' own evaluators, and sizes known from types. An error
+//     (i64 division by zero) is left for run time, where it is reported
+//     with its position.
+//   - simplify: let normalization (copy propagation, unused lets, a value
+//     used once moved to its use, lets of lets flattened, projections of
+//     tuples and of let-bound tuples of atoms), if on a constant or with
+//     equal branches, and algebra: multiplication by 1, addition of 0 and
+//     of zeros_like or zeros arrays, double negation, zero tangents
+//     (zeros_like of a scalar, acc_add of a zero, a copy into a fresh
+//     zero, zeros_like(x * y) = zeros_like(x)), the constant array the
+//     derivative of sum makes (acc_add(zeros_like(e), s) used as an
+//     operand becomes the scalar s) and the identities of builtin.rules.
+//   - fuse: map of map, map of zip, map of build, reduce of map (into a
+//     fold, which combines in the same left-to-right order), build of an
+//     index (build(len(x), fn(i) => x[i]) is x), a constant index into a
+//     build, the loop reverse mode makes for the cotangent of a map
+//     (into a build), and a build that only indexes arrays of its length
+//     (into a map, which the interpreter applies to whole arrays).
+//   - lower: calls of the primitives with runtime kernels: sum(a * b) is
+//     dot(a, b), sqrt(dot(a, a)) is norm(a), log(sum(exp(a))) is
+//     logsumexp(a), x^2 is x * x, log(1 + x) is log1p(x), and so on.
+//   - cse replaces a let's value, or a call, projection or tuple, equal to
+//     the value of an enclosing let by that let's variable.
+//   - dce drops lets whose variable is unused and whose value cannot
+//     fail.
+//
+// # What the optimizer preserves
+//
+// Results, up to rounding where lower calls a kernel (dot sums in
+// another order than sum; logsumexp and log1p are more accurate than the
+// expressions they replace), and IEEE special values, with one choice
+// made deliberately:
+//
+//   - x * 0.0 is not simplified to 0.0: it is NaN when x is NaN or
+//     infinite. (JAX and XLA make the same choice; only i64 products by 0
+//     are folded.) Zero tangents are handled where they are certain to be
+//     zero: zeros_like values, not products.
+//   - x + 0.0 and x - 0.0 are simplified to x (as XLA does), which differs
+//     only when x is -0.0: the result is -0.0 instead of +0.0, and the two
+//     compare equal. 0.0 - x => -x and -(x - y) => y - x differ likewise
+//     only in the sign of a zero.
+//
+// Failures: a program that fails still fails and one that succeeds still
+// succeeds. Passes drop or duplicate only expressions that cannot
+// fail (total: no calls, loops, indexing, i64 division, or shapes that
+// might differ at run time); built-in rules that drop a variable apply
+// only where its subterm cannot fail; constfold never folds an error.
+// Where several parts of a program would fail, a reordered or fused one
+// may report another of them first, and inlining removes a def's frame
+// from run-time backtraces.
+//
+// In-place accumulators: reverse mode updates arrays in place
+// (acc_add, acc_add_at on a fresh zeros_like), which is safe only while
+// each such array has one owner. The optimizer never shares or
+// duplicates those calls (cse skips them and what they update; a rule
+// whose instance would change their number does not apply), and it does
+// not rewrite a term whose value flows into an accumulator (through lets,
+// branches, tuples, projections, loop states, calls, or primitives that
+// may return a view or an argument), except by rewrites that keep exactly
+// the same arrays (moving a let, projecting a tuple); so x * 1.0 never
+// becomes x where the result would then be updated in place.
+//
+// # Testing rules
+//
+// CheckRules and CheckRule test rules by evaluating both sides on random
+// inputs (`nabla check --rules`), trying types for the variables: see
+// check.go. The built-in rules are tested the same way, with rapid
+// varying the inputs.
+package rewrite

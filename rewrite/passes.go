@@ -1,0 +1,1024 @@
+package rewrite
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/nabla-lang/nabla/ir"
+	"github.com/nabla-lang/nabla/runtime"
+)
+
+// The built-in passes (SPEC §7). beta, inline, constfold, simplify, fuse
+// and lower rewrite at the root of the term they are given and fail when
+// they do not apply there, like rules: use them under a traversal
+// (normalize(simplify), topdown(try(beta))). cse and dce work on the
+// whole term and fail when they change nothing.
+//
+// simplify, fuse and lower combine rewrites written in Go (those that
+// need types, totality or the in-place analysis) with the rules of the
+// same name in builtin.rules.
+
+// goRule is a rewrite written in Go. It returns the rewritten term and
+// true, or false when it does not apply.
+type goRule struct {
+	name string
+	// flowSafe rewrites may apply to a term whose value flows into an
+	// in-place accumulator: their result holds the same arrays as the
+	// original, never one that the original would have computed afresh.
+	flowSafe bool
+	fn       func(c *ctx, e ir.Expr) (ir.Expr, bool)
+}
+
+// passS is a root-level pass: Go rewrites, then rules, the first that
+// applies.
+type passS struct {
+	name    string
+	gos     []goRule
+	rules   map[head][]*ruleS
+	anyHead []*ruleS
+}
+
+func (p *passS) String() string { return p.name }
+
+func (p *passS) apply(c *ctx, e ir.Expr) (ir.Expr, bool, error) {
+	for _, g := range p.gos {
+		if c.protected && !g.flowSafe {
+			continue
+		}
+		if out, ok := g.fn(c, e); ok {
+			name := p.name
+			if g.name != "" {
+				name += "." + g.name
+			}
+			return out, true, c.fire(name, e, out)
+		}
+	}
+	if c.protected {
+		return e, false, nil
+	}
+	for _, list := range [][]*ruleS{p.rules[termHead(e)], p.anyHead} {
+		for _, r := range list {
+			if out, ok := r.rewrite(c, e); ok {
+				return out, true, c.fire(r.name, e, out)
+			}
+		}
+	}
+	return e, false, nil
+}
+
+func (p *passS) addRule(r *ruleS) {
+	if r.head.kind == "" {
+		p.anyHead = append(p.anyHead, r)
+		return
+	}
+	if p.rules == nil {
+		p.rules = map[head][]*ruleS{}
+	}
+	p.rules[r.head] = append(p.rules[r.head], r)
+}
+
+// wholeS is a pass over a whole term.
+type wholeS struct {
+	name string
+	run  func(c *ctx, e ir.Expr) (ir.Expr, bool, error)
+}
+
+func (w *wholeS) String() string                                 { return w.name }
+func (w *wholeS) apply(c *ctx, e ir.Expr) (ir.Expr, bool, error) { return w.run(c, e) }
+
+// ---- beta ----
+
+var betaRules = []goRule{{flowSafe: true, fn: func(c *ctx, e ir.Expr) (ir.Expr, bool) {
+	call, ok := e.(*ir.Call)
+	if !ok {
+		return nil, false
+	}
+	lam, ok := call.Fn.(*ir.Lambda)
+	if !ok || len(lam.Params) != len(call.Args) {
+		return nil, false
+	}
+	return betaReduce(lam, call.Args, call.P), true
+}}}
+
+// betaReduce applies lam to args: an atom or a lambda is substituted for
+// its parameter (a lambda is copied for each use after the first, so no
+// binder appears twice), any other argument is bound by a let, in order,
+// so each is still evaluated once and before the body. The lambda's
+// parameters become the lets' variables.
+func betaReduce(lam *ir.Lambda, args []ir.Expr, pos ir.Pos) ir.Expr {
+	body := lam.Body
+	type binding struct {
+		v   *ir.Var
+		val ir.Expr
+	}
+	var lets []binding
+	for i, p := range lam.Params {
+		a := args[i]
+		switch {
+		case isAtom(a):
+			body = replaceVar(body, p, func() ir.Expr { return a })
+		case isLambda(a):
+			first := true
+			body = replaceVar(body, p, func() ir.Expr {
+				if first {
+					first = false
+					return a
+				}
+				return ir.Copy(a)
+			})
+		default:
+			lets = append(lets, binding{p, a})
+		}
+	}
+	for i := len(lets) - 1; i >= 0; i-- {
+		body = &ir.Let{Var: lets[i].v, Value: lets[i].val, Body: body, P: pos}
+	}
+	return body
+}
+
+func isLambda(e ir.Expr) bool { _, ok := e.(*ir.Lambda); return ok }
+
+// betaAll reduces every call of a lambda in e, including those that
+// reductions create.
+func betaAll(e ir.Expr) ir.Expr {
+	out, _ := mapChildren(e, func(_ int, k ir.Expr) (ir.Expr, error) { return betaAll(k), nil })
+	if call, ok := out.(*ir.Call); ok {
+		if lam, ok := call.Fn.(*ir.Lambda); ok && len(lam.Params) == len(call.Args) {
+			return betaAll(betaReduce(lam, call.Args, call.P))
+		}
+	}
+	return out
+}
+
+// ---- inline ----
+
+// inlineSize is the largest body (in nodes) inlined without @inline.
+const inlineSize = 40
+
+var inlineRules = []goRule{{flowSafe: false, fn: func(c *ctx, e ir.Expr) (ir.Expr, bool) {
+	call, ok := e.(*ir.Call)
+	if !ok {
+		return nil, false
+	}
+	g, ok := call.Fn.(*ir.Global)
+	if !ok || c.env == nil {
+		return nil, false
+	}
+	d := c.env.current(g.Name)
+	if d == nil || d.Name == c.def || d.Attr("noinline") != nil || d.Body == nil {
+		return nil, false
+	}
+	forced := d.Attr("inline") != nil
+	var lam *ir.Lambda
+	switch {
+	case d.HasParams:
+		// A def that checks its parameters' sizes on entry keeps its call:
+		// inlining would lose the check.
+		for _, sv := range d.SizeVars {
+			if len(sv.Checks) > 0 {
+				return nil, false
+			}
+		}
+		if !forced && size(d.Body) > inlineSize {
+			return nil, false
+		}
+		lam = ir.Copy(&ir.Lambda{Params: d.Params, Body: withSizes(d), P: d.P}).(*ir.Lambda)
+	default:
+		l, ok := d.Body.(*ir.Lambda)
+		if !ok || !forced && size(l) > inlineSize {
+			return nil, false
+		}
+		lam = ir.Copy(l).(*ir.Lambda)
+	}
+	if len(lam.Params) != len(call.Args) || hasADOperator(lam.Body) {
+		// A template's AD operators on its function parameters are
+		// expanded where the AD pass inlines it, never after.
+		return nil, false
+	}
+	eraseSizes(lam)
+	if !c.inplace && hasInPlace(lam.Body) {
+		// The def gets in-place accumulators: track them from here on.
+		// They are all inside the inlined body (a def never updates its
+		// parameters in place), where fire finds them.
+		c.inplace, c.mutable = true, map[*ir.Var]bool{}
+	}
+	out := betaReduce(lam, call.Args, call.P)
+	if !ir.Equal(out.Type(), call.T) {
+		return nil, false
+	}
+	return out, true
+}}}
+
+// hasADOperator reports whether e applies an AD operator (left unexpanded
+// only in templates, defs with function parameters).
+func hasADOperator(e ir.Expr) bool {
+	found := false
+	ir.Walk(e, func(x ir.Expr, enter bool) {
+		if pc, ok := x.(*ir.PrimCall); ok && enter && pc.Op.AD != ir.NotAD {
+			found = true
+		}
+	}, nil)
+	return found
+}
+
+// withSizes binds a def's size variables ahead of its body, as the
+// interpreter does on entry: n = dim[axis](x).
+func withSizes(d *ir.Def) ir.Expr {
+	body := d.Body
+	for i := len(d.SizeVars) - 1; i >= 0; i-- {
+		sv := d.SizeVars[i]
+		if sv.Param < 0 {
+			continue
+		}
+		dim := &ir.PrimCall{Op: ir.PrimDim, Args: []ir.Expr{d.Params[sv.Param]}, Aux: sv.Axis, T: ir.TI64, P: d.P}
+		body = &ir.Let{Var: sv.Var, Value: dim, Body: body, P: d.P}
+	}
+	return body
+}
+
+// eraseSizes replaces the size variables in the types of a fresh copy of
+// a callee by unknown sizes: in the caller the same names may mean other
+// sizes.
+func eraseSizes(e ir.Expr) {
+	ir.Walk(e, func(x ir.Expr, enter bool) {
+		if !enter {
+			return
+		}
+		switch x := x.(type) {
+		case *ir.PrimCall:
+			x.T = eraseType(x.T)
+			switch a := x.Aux.(type) {
+			case ir.Dim:
+				x.Aux = eraseDim(a)
+			case [2]ir.Dim:
+				x.Aux = [2]ir.Dim{eraseDim(a[0]), eraseDim(a[1])}
+			}
+		case *ir.Call:
+			x.T = eraseType(x.T)
+		}
+	}, func(v *ir.Var, bind bool) {
+		if bind {
+			v.T = eraseType(v.T)
+		}
+	})
+}
+
+func eraseDim(d ir.Dim) ir.Dim {
+	if d.Sym != "" {
+		return ir.Unknown
+	}
+	return d
+}
+
+func eraseType(t ir.Type) ir.Type {
+	switch t := t.(type) {
+	case *ir.Array:
+		return ir.ArrayOf(eraseDim(t.Dim), eraseType(t.Elem))
+	case *ir.Tuple:
+		elems := make([]ir.Type, len(t.Elems))
+		for i, e := range t.Elems {
+			elems[i] = eraseType(e)
+		}
+		return ir.TupleOf(elems...)
+	case *ir.Func:
+		ps := make([]ir.Type, len(t.Params))
+		for i, p := range t.Params {
+			ps[i] = eraseType(p)
+		}
+		return &ir.Func{Params: ps, Result: eraseType(t.Result)}
+	}
+	return t
+}
+
+// ---- constfold ----
+
+var constfoldRules = []goRule{{flowSafe: true, fn: func(c *ctx, e ir.Expr) (ir.Expr, bool) {
+	pc, ok := e.(*ir.PrimCall)
+	if !ok {
+		return nil, false
+	}
+	switch pc.Op {
+	case ir.PrimDim, ir.PrimLen:
+		axis, _ := pc.Aux.(int)
+		ds := ir.Dims(pc.Args[0].Type())
+		if axis < len(ds) && ds[axis].Known() && total(pc.Args[0]) {
+			return ir.I64Const(ds[axis].N, pc.P), true
+		}
+		return nil, false
+	}
+	if !pc.Op.Elementwise || pc.Op.Eval == nil {
+		return nil, false
+	}
+	vals := make([]runtime.Value, len(pc.Args))
+	types := make([]ir.Type, len(pc.Args))
+	for i, a := range pc.Args {
+		k, ok := a.(*ir.Const)
+		if !ok {
+			return nil, false
+		}
+		types[i] = k.Type()
+		switch v := k.Val.(type) {
+		case float64:
+			vals[i] = runtime.F64(v)
+		case int64:
+			vals[i] = runtime.I64(v)
+		case bool:
+			vals[i] = runtime.Bool(v)
+		}
+	}
+	v, err := evalPrim(pc, types, vals)
+	if err != nil {
+		// An error (i64 division by zero) is left for run time, where it
+		// is reported with its position.
+		return nil, false
+	}
+	switch ir.MustScalar(pc.T) {
+	case ir.F64:
+		return ir.F64Const(v.F, pc.P), true
+	case ir.I64:
+		return ir.I64Const(v.I, pc.P), true
+	}
+	return ir.BoolConst(v.AsBool(), pc.P), true
+}}}
+
+// evalPrim evaluates a primitive on scalar constants with its own
+// evaluator, so folding computes exactly what the program would.
+func evalPrim(pc *ir.PrimCall, types []ir.Type, vals []runtime.Value) (v runtime.Value, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("constfold: %v", r)
+		}
+	}()
+	impl, err := pc.Op.Eval(&ir.Site{Prim: pc.Op, Args: types, Result: pc.T, Aux: pc.Aux})
+	if err != nil {
+		return v, err
+	}
+	return impl(runtime.NewMachine(context.Background(), runtime.Limits{}), vals)
+}
+
+// ---- simplify ----
+
+// simplifyRules are the algebraic and structural simplifications that
+// need more than a pattern. See doc.go for what is deliberately left out
+// (x * 0.0).
+var simplifyRules = append(letRules[:len(letRules):len(letRules)], []goRule{
+	{name: "proj_tuple", flowSafe: true, fn: func(c *ctx, e ir.Expr) (ir.Expr, bool) {
+		p, ok := e.(*ir.Proj)
+		if !ok {
+			return nil, false
+		}
+		t, ok := p.X.(*ir.MakeTuple)
+		if !ok || p.Index >= len(t.Elems) {
+			return nil, false
+		}
+		for i, x := range t.Elems {
+			if i != p.Index && !total(x) {
+				return nil, false
+			}
+		}
+		return t.Elems[p.Index], true
+	}},
+	{name: "proj_let", flowSafe: true, fn: func(c *ctx, e ir.Expr) (ir.Expr, bool) {
+		p, ok := e.(*ir.Proj)
+		if !ok {
+			return nil, false
+		}
+		l, ok := p.X.(*ir.Let)
+		if !ok {
+			return nil, false
+		}
+		return &ir.Let{Var: l.Var, Value: l.Value, Body: &ir.Proj{X: l.Body, Index: p.Index, P: p.P}, P: l.P}, true
+	}},
+	{name: "if_const", flowSafe: true, fn: func(c *ctx, e ir.Expr) (ir.Expr, bool) {
+		i, ok := e.(*ir.If)
+		if !ok {
+			return nil, false
+		}
+		k, ok := i.Cond.(*ir.Const)
+		if !ok {
+			return nil, false
+		}
+		if k.Val.(bool) {
+			return i.Then, true
+		}
+		return i.Else, true
+	}},
+	{name: "if_same", flowSafe: true, fn: func(c *ctx, e ir.Expr) (ir.Expr, bool) {
+		i, ok := e.(*ir.If)
+		if !ok || !total(i.Cond) || !alphaEqual(i.Then, i.Else) {
+			return nil, false
+		}
+		return i.Then, true
+	}},
+	{name: "zeros_like_scalar", flowSafe: true, fn: func(c *ctx, e ir.Expr) (ir.Expr, bool) {
+		pc, ok := e.(*ir.PrimCall)
+		if !ok || pc.Op != ir.PrimZerosLike || !total(pc.Args[0]) {
+			return nil, false
+		}
+		s, ok := pc.T.(ir.Scalar)
+		if !ok {
+			return nil, false
+		}
+		switch s.Kind {
+		case ir.F64:
+			return ir.F64Const(0, pc.P), true
+		case ir.I64:
+			return ir.I64Const(0, pc.P), true
+		}
+		return ir.BoolConst(false, pc.P), true
+	}},
+	{name: "add_zeros", fn: func(c *ctx, e ir.Expr) (ir.Expr, bool) {
+		pc, ok := e.(*ir.PrimCall)
+		if !ok || pc.Op != ir.PrimAdd && pc.Op != ir.PrimSub {
+			return nil, false
+		}
+		for i := range 2 {
+			if pc.Op == ir.PrimSub && i == 0 {
+				continue // 0 - x is not x
+			}
+			z, x := pc.Args[i], pc.Args[1-i]
+			if isArrayZero(z) && total(z) && staticallySameShape(x.Type(), pc.T) && staticallySameShape(z.Type(), pc.T) {
+				return x, true
+			}
+		}
+		return nil, false
+	}},
+	// zeros_like(x * y) => zeros_like(x): only the shape matters.
+	{name: "zeros_like_shape", flowSafe: true, fn: func(c *ctx, e ir.Expr) (ir.Expr, bool) {
+		pc, ok := e.(*ir.PrimCall)
+		if !ok || pc.Op != ir.PrimZerosLike || !total(pc.Args[0]) {
+			return nil, false
+		}
+		inner, ok := pc.Args[0].(*ir.PrimCall)
+		if !ok || !inner.Op.Elementwise || !ir.IsF64Tensor(inner.T) {
+			return nil, false
+		}
+		for _, a := range inner.Args {
+			if isAtom(a) && ir.Identical(a.Type(), inner.T) && staticallySameShape(a.Type(), inner.T) {
+				return &ir.PrimCall{Op: ir.PrimZerosLike, Args: []ir.Expr{a}, T: a.Type(), P: pc.P}, true
+			}
+		}
+		return nil, false
+	}},
+	// let c = acc_add(zeros_like(e), s) in body, with s a scalar: c is s
+	// everywhere, so where c is an operand of arithmetic on arrays of its
+	// shape, s broadcast does the same without the array.
+	{name: "fill_scalar", fn: fillScalar},
+	// acc_add(zeros_like(a), b) => b: adding to a fresh zero copies b. (Not
+	// where the result will be overwritten: then the copy is needed.)
+	{name: "acc_fresh", fn: func(c *ctx, e ir.Expr) (ir.Expr, bool) {
+		pc, ok := e.(*ir.PrimCall)
+		if !ok || pc.Op != ir.PrimAccAdd || !isFreshZero(pc.Args[0]) || !staticallySameShape(pc.Args[0].Type(), pc.Args[1].Type()) {
+			return nil, false
+		}
+		return pc.Args[1], true
+	}},
+	{name: "acc_zero", flowSafe: true, fn: func(c *ctx, e ir.Expr) (ir.Expr, bool) {
+		pc, ok := e.(*ir.PrimCall)
+		if !ok || pc.Op != ir.PrimAccAdd || !isNumber(pc.Args[1], 0) || !total(pc.Args[1]) {
+			return nil, false
+		}
+		return pc.Args[0], true
+	}},
+	{name: "mul_zero_int", fn: func(c *ctx, e ir.Expr) (ir.Expr, bool) {
+		pc, ok := e.(*ir.PrimCall)
+		if !ok || pc.Op != ir.PrimMul || !ir.Identical(pc.T, ir.TI64) {
+			return nil, false
+		}
+		for i := range 2 {
+			if k, ok := pc.Args[i].(*ir.Const); ok && k.Val == int64(0) && total(pc.Args[1-i]) {
+				return ir.I64Const(0, pc.P), true
+			}
+		}
+		return nil, false
+	}},
+}...)
+
+// fillScalar rewrites the uses of a let-bound constant array.
+func fillScalar(c *ctx, e ir.Expr) (ir.Expr, bool) {
+	l, ok := e.(*ir.Let)
+	if !ok || c.mutable[l.Var] {
+		return nil, false
+	}
+	acc, ok := l.Value.(*ir.PrimCall)
+	if !ok || acc.Op != ir.PrimAccAdd || !ir.Identical(acc.Args[1].Type(), ir.TF64) || !isAtom(acc.Args[1]) {
+		return nil, false
+	}
+	z, ok := acc.Args[0].(*ir.PrimCall)
+	if !ok || z.Op != ir.PrimZerosLike || !staticallySameShape(z.T, l.Var.T) {
+		return nil, false
+	}
+	s := acc.Args[1]
+	shape := l.Var.T
+	changed := false
+	var rec func(e ir.Expr) ir.Expr
+	rec = func(e ir.Expr) ir.Expr {
+		if pc, ok := e.(*ir.PrimCall); ok {
+			replaceable := pc.Op == ir.PrimAdd || pc.Op == ir.PrimSub || pc.Op == ir.PrimMul || pc.Op == ir.PrimDiv ||
+				pc.Op == ir.PrimAccAdd
+			if replaceable && staticallySameShape(pc.T, shape) {
+				var args []ir.Expr
+				for i, a := range pc.Args {
+					if v, ok := a.(*ir.Var); ok && v == l.Var && !(pc.Op == ir.PrimAccAdd && i == 0) {
+						if args == nil {
+							args = append([]ir.Expr(nil), pc.Args...)
+						}
+						args[i] = s
+					}
+				}
+				if args != nil {
+					for i, a := range args {
+						args[i] = rec(a)
+					}
+					// Another operand must keep the shape.
+					if out, err := pc.Op.Call(pc.P, pc.Aux, args...); err == nil && ir.Identical(out.T, pc.T) {
+						changed = true
+						return out
+					}
+				}
+			}
+		}
+		out, _ := mapChildren(e, func(_ int, k ir.Expr) (ir.Expr, error) { return rec(k), nil })
+		return out
+	}
+	body := rec(l.Body)
+	if !changed {
+		return nil, false
+	}
+	return &ir.Let{Var: l.Var, Value: l.Value, Body: body, P: l.P}, true
+}
+
+// isFreshZero reports whether e makes a fresh zero array from a value
+// that cannot fail.
+func isFreshZero(e ir.Expr) bool {
+	pc, ok := e.(*ir.PrimCall)
+	return ok && pc.Op == ir.PrimZerosLike && total(pc.Args[0])
+}
+
+// isArrayZero reports whether e is a zero array made by zeros_like or
+// zeros.
+func isArrayZero(e ir.Expr) bool {
+	pc, ok := e.(*ir.PrimCall)
+	return ok && (pc.Op == ir.PrimZerosLike || pc.Op == ir.PrimZeros) && ir.Rank(pc.T) > 0
+}
+
+// The let simplifications.
+var letRules = []goRule{
+	// let v = (let w = a in b) in body  =>  let w = a in let v = b in body
+	{name: "let_let", flowSafe: true, fn: func(c *ctx, e ir.Expr) (ir.Expr, bool) {
+		l, ok := e.(*ir.Let)
+		if !ok {
+			return nil, false
+		}
+		inner, ok := l.Value.(*ir.Let)
+		if !ok {
+			return nil, false
+		}
+		return &ir.Let{Var: inner.Var, Value: inner.Value, Body: &ir.Let{Var: l.Var, Value: inner.Body, Body: l.Body, P: l.P}, P: inner.P}, true
+	}},
+	// let v = e in v  =>  e
+	{name: "let_var", flowSafe: true, fn: func(c *ctx, e ir.Expr) (ir.Expr, bool) {
+		l, ok := e.(*ir.Let)
+		if !ok {
+			return nil, false
+		}
+		if v, ok := l.Body.(*ir.Var); ok && v == l.Var {
+			return l.Value, true
+		}
+		return nil, false
+	}},
+	// An unused let whose value cannot fail goes.
+	{name: "let_unused", flowSafe: true, fn: func(c *ctx, e ir.Expr) (ir.Expr, bool) {
+		l, ok := e.(*ir.Let)
+		if !ok || !droppable(l.Value) {
+			return nil, false
+		}
+		if n, _ := varUses(l.Body, l.Var); n > 0 {
+			return nil, false
+		}
+		return l.Body, true
+	}},
+	// Copy propagation: let v = atom in body  =>  body[v := atom]
+	{name: "copy_prop", flowSafe: true, fn: func(c *ctx, e ir.Expr) (ir.Expr, bool) {
+		l, ok := e.(*ir.Let)
+		if !ok || !isAtom(l.Value) {
+			return nil, false
+		}
+		return replaceVar(l.Body, l.Var, func() ir.Expr { return l.Value }), true
+	}},
+	// let p = (a, b) in ... p.1 ...  =>  let p = (a, b) in ... b ...
+	{name: "let_tuple", flowSafe: true, fn: func(c *ctx, e ir.Expr) (ir.Expr, bool) {
+		l, ok := e.(*ir.Let)
+		if !ok {
+			return nil, false
+		}
+		t, ok := l.Value.(*ir.MakeTuple)
+		if !ok || !allAtoms(t.Elems) {
+			return nil, false
+		}
+		changed := false
+		body := replaceProj(l.Body, l.Var, func(i int) ir.Expr {
+			changed = true
+			return t.Elems[i]
+		})
+		if !changed {
+			return nil, false
+		}
+		return &ir.Let{Var: l.Var, Value: l.Value, Body: body, P: l.P}, true
+	}},
+	// A value used once, not under a lambda, a loop or a branch, moves to
+	// its use: it is evaluated once either way. (A lambda may move
+	// anywhere: making a closure costs nothing and cannot fail.) Values
+	// that update or read in-place accumulators stay where they are, but
+	// for a fresh zero that starts one.
+	{name: "let_inline", flowSafe: true, fn: func(c *ctx, e ir.Expr) (ir.Expr, bool) {
+		l, ok := e.(*ir.Let)
+		if !ok || hasInPlace(l.Value) || mentions(l.Value, c.mutable) {
+			return nil, false
+		}
+		if c.mutable[l.Var] && !isFreshZero(l.Value) {
+			// A fresh zero may move to the accumulator it starts; any
+			// other value that will be overwritten stays put.
+			return nil, false
+		}
+		n, lazy := varUses(l.Body, l.Var)
+		if n != 1 || lazy && !isLambda(l.Value) {
+			return nil, false
+		}
+		return replaceVar(l.Body, l.Var, func() ir.Expr { return l.Value }), true
+	}},
+}
+
+func allAtoms(es []ir.Expr) bool {
+	for _, e := range es {
+		if !isAtom(e) {
+			return false
+		}
+	}
+	return true
+}
+
+// replaceProj rebuilds e with each projection v.i replaced by f(i).
+func replaceProj(e ir.Expr, v *ir.Var, f func(i int) ir.Expr) ir.Expr {
+	if p, ok := e.(*ir.Proj); ok {
+		if x, ok := p.X.(*ir.Var); ok && x == v {
+			return f(p.Index)
+		}
+	}
+	out, _ := mapChildren(e, func(_ int, k ir.Expr) (ir.Expr, error) { return replaceProj(k, v, f), nil })
+	return out
+}
+
+// ---- fuse ----
+
+var fuseRules = []goRule{
+	{name: "loop_to_build", fn: loopToBuild},
+	{name: "build_to_map", fn: buildToMap},
+	// build(n, fn(i) => xs[i]) => xs, where n is xs's length.
+	{name: "build_index", fn: func(c *ctx, e ir.Expr) (ir.Expr, bool) {
+		pc, ok := e.(*ir.PrimCall)
+		if !ok || pc.Op != ir.PrimBuild {
+			return nil, false
+		}
+		lam, ok := pc.Args[1].(*ir.Lambda)
+		if !ok || len(lam.Params) != 1 {
+			return nil, false
+		}
+		ix, ok := lam.Body.(*ir.PrimCall)
+		if !ok || ix.Op != ir.PrimIndex || ix.Args[1] != lam.Params[0] {
+			return nil, false
+		}
+		xs := ix.Args[0]
+		if mentions(xs, map[*ir.Var]bool{lam.Params[0]: true}) || !total(pc.Args[0]) {
+			return nil, false
+		}
+		if !isLengthOf(pc.Args[0], xs) && !staticallySameShape(pc.T, xs.Type()) {
+			return nil, false
+		}
+		if !ir.Equal(pc.T, xs.Type()) {
+			return nil, false
+		}
+		return xs, true
+	}},
+	// build(n, f)[j] => f(j) for constant 0 <= j < n, when f cannot fail.
+	{name: "index_build", fn: func(c *ctx, e ir.Expr) (ir.Expr, bool) {
+		pc, ok := e.(*ir.PrimCall)
+		if !ok || pc.Op != ir.PrimIndex {
+			return nil, false
+		}
+		b, ok := pc.Args[0].(*ir.PrimCall)
+		if !ok || b.Op != ir.PrimBuild {
+			return nil, false
+		}
+		n, ok1 := b.Args[0].(*ir.Const)
+		j, ok2 := pc.Args[1].(*ir.Const)
+		lam, ok3 := b.Args[1].(*ir.Lambda)
+		if !ok1 || !ok2 || !ok3 || !total(lam.Body) {
+			return nil, false
+		}
+		if jv, nv := j.Val.(int64), n.Val.(int64); jv < 0 || jv >= nv {
+			return nil, false
+		}
+		return betaReduce(lam, []ir.Expr{j}, pc.P), true
+	}},
+}
+
+// loopToBuild turns the loop reverse mode makes for the cotangent of a
+// map, which adds one element per iteration to a fresh zero,
+//
+//	loop rev = (zeros_like(y),) for i < len(y) do
+//	  let g = rev.0 in ... in (acc_add_at(g, i, e),)
+//
+// into (build(len(y), fn(i) => ... in e),) when nothing else in the body
+// reads the state: each element is written once, so it is e (0 + e), and
+// build evaluates the elements in the same order.
+func loopToBuild(c *ctx, e ir.Expr) (ir.Expr, bool) {
+	l, ok := e.(*ir.Loop)
+	if !ok || l.Index == nil || !total(l.Count) {
+		return nil, false
+	}
+	init, tupled := l.Init, false
+	if t, ok := init.(*ir.MakeTuple); ok && len(t.Elems) == 1 {
+		init, tupled = t.Elems[0], true
+	}
+	z, ok := init.(*ir.PrimCall)
+	if !ok || z.Op != ir.PrimZerosLike || !isFreshZero(z) || ir.Rank(z.T) == 0 || !isLengthOf(l.Count, z.Args[0]) {
+		return nil, false
+	}
+	// Walk the body's let chain down to the final update.
+	state := map[*ir.Var]bool{l.State: true}
+	var lets []*ir.Let
+	var last *ir.Let // let a = acc_add_at(...) in (a,)
+	body := l.Body
+	for {
+		let, ok := body.(*ir.Let)
+		if !ok {
+			break
+		}
+		if p, ok := let.Value.(*ir.Proj); ok && tupled && p.Index == 0 && p.X == l.State {
+			state[let.Var] = true
+		} else if u, ok := let.Value.(*ir.PrimCall); ok && u.Op == ir.PrimAccAddAt {
+			last = let
+			body = let.Body
+			break
+		} else if mentions(let.Value, state) {
+			return nil, false
+		} else {
+			lets = append(lets, let)
+		}
+		body = let.Body
+	}
+	if tupled {
+		t, ok := body.(*ir.MakeTuple)
+		if !ok || len(t.Elems) != 1 {
+			return nil, false
+		}
+		body = t.Elems[0]
+	}
+	if last != nil {
+		if v, ok := body.(*ir.Var); !ok || v != last.Var {
+			return nil, false
+		}
+		body = last.Value
+	}
+	upd, ok := body.(*ir.PrimCall)
+	if !ok || upd.Op != ir.PrimAccAddAt || upd.Args[1] != l.Index {
+		return nil, false
+	}
+	if g, ok := upd.Args[0].(*ir.Var); !ok || !state[g] || mentions(upd.Args[2], state) {
+		return nil, false
+	}
+	elem := upd.Args[2]
+	for i := len(lets) - 1; i >= 0; i-- {
+		elem = &ir.Let{Var: lets[i].Var, Value: lets[i].Value, Body: elem, P: lets[i].P}
+	}
+	d := ir.Dims(z.T)[0]
+	lam := &ir.Lambda{Params: []*ir.Var{l.Index}, Body: elem, P: l.P}
+	b, err := ir.PrimBuild.Call(l.P, d, l.Count, lam)
+	if err != nil || !ir.Equal(b.T, z.T) {
+		return nil, false
+	}
+	if tupled {
+		return &ir.MakeTuple{Elems: []ir.Expr{b}, P: l.P}, true
+	}
+	return b, true
+}
+
+// buildToMap turns build(len(x), fn(i) => f(x[i], y[i])) into
+// map(fn(a, b) => f(a, b), x, y) when i is used only to index arrays of
+// the same static length that do not depend on it: map is applied to
+// whole arrays at once by the interpreter.
+func buildToMap(c *ctx, e ir.Expr) (ir.Expr, bool) {
+	pc, ok := e.(*ir.PrimCall)
+	if !ok || pc.Op != ir.PrimBuild {
+		return nil, false
+	}
+	lam, ok := pc.Args[1].(*ir.Lambda)
+	if !ok || len(lam.Params) != 1 {
+		return nil, false
+	}
+	i := lam.Params[0]
+	inner := map[*ir.Var]bool{i: true}
+	ir.Walk(lam.Body, nil, func(v *ir.Var, bind bool) {
+		if bind {
+			inner[v] = true
+		}
+	})
+	var arrays []ir.Expr
+	var params []*ir.Var
+	ok = true
+	var rec func(e ir.Expr) ir.Expr
+	rec = func(e ir.Expr) ir.Expr {
+		if !ok {
+			return e
+		}
+		if ix, isIx := e.(*ir.PrimCall); isIx && ix.Op == ir.PrimIndex && ix.Args[1] == i {
+			x := ix.Args[0]
+			if mentions(x, inner) || !total(x) {
+				ok = false
+				return e
+			}
+			for k, a := range arrays {
+				if alphaEqual(a, x) {
+					return params[k]
+				}
+			}
+			arrays = append(arrays, x)
+			params = append(params, ir.NewVar("x", ix.T, ix.P))
+			return params[len(params)-1]
+		}
+		if v, isVar := e.(*ir.Var); isVar && v == i {
+			ok = false
+			return e
+		}
+		out, _ := mapChildren(e, func(_ int, k ir.Expr) (ir.Expr, error) { return rec(k), nil })
+		return out
+	}
+	body := rec(lam.Body)
+	if !ok || len(arrays) == 0 {
+		return nil, false
+	}
+	// Every array must have the build's length, statically.
+	var n ir.Dim
+	found := false
+	for _, a := range arrays {
+		if isLengthOf(pc.Args[0], a) {
+			n, found = ir.Dims(a.Type())[0], true
+		}
+	}
+	if !found || !n.Known() && n.Sym == "" {
+		return nil, false
+	}
+	for _, a := range arrays {
+		if !ir.Dims(a.Type())[0].SameStatically(n) {
+			return nil, false
+		}
+	}
+	m, err := ir.PrimMap.Call(pc.P, nil, append([]ir.Expr{&ir.Lambda{Params: params, Body: body, P: lam.P}}, arrays...)...)
+	if err != nil || !ir.Equal(m.T, pc.T) {
+		return nil, false
+	}
+	return m, true
+}
+
+// isLengthOf reports whether n is len(xs) or dim[0](xs).
+func isLengthOf(n, xs ir.Expr) bool {
+	pc, ok := n.(*ir.PrimCall)
+	if !ok || !(pc.Op == ir.PrimLen || pc.Op == ir.PrimDim && pc.Aux == 0) {
+		return false
+	}
+	return alphaEqual(pc.Args[0], xs)
+}
+
+// ---- cse ----
+
+// cse replaces a let's value, or any call, projection or tuple, that
+// equals (up to renaming) the value of an enclosing let by that let's
+// variable. Values involving in-place accumulators are never shared.
+func cse(c *ctx, e ir.Expr) (ir.Expr, bool, error) {
+	type entry struct {
+		val ir.Expr
+		v   *ir.Var
+	}
+	table := map[uint64][]entry{}
+	count := 0
+	lookup := func(h uint64, x ir.Expr) *ir.Var {
+		for _, en := range table[h] {
+			if alphaEqual(en.val, x) {
+				return en.v
+			}
+		}
+		return nil
+	}
+	var firstErr error
+	var rec func(e ir.Expr) ir.Expr
+	rec = func(e ir.Expr) ir.Expr {
+		if l, ok := e.(*ir.Let); ok {
+			saved := c.protected
+			c.protected = c.childProtected(l, 0, saved)
+			val := rec(l.Value)
+			c.protected = saved
+			if isAtom(val) && !isAtom(l.Value) && !c.mutable[l.Var] {
+				// The value was found whole: drop the let.
+				return rec(replaceVar(l.Body, l.Var, func() ir.Expr { return val }))
+			}
+			if sharable(c, val) && !c.mutable[l.Var] {
+				h := termHash(val)
+				if v := lookup(h, val); v != nil {
+					if err := c.fireText("cse", c.posOf(l), func() (string, string) { return short(val), v.Name }); err != nil && firstErr == nil {
+						firstErr = err
+					}
+					count++
+					return rec(replaceVar(l.Body, l.Var, func() ir.Expr { return v }))
+				}
+				table[h] = append(table[h], entry{val, l.Var})
+				c.protected = c.childProtected(l, 1, saved)
+				body := rec(l.Body)
+				c.protected = saved
+				table[h] = table[h][:len(table[h])-1]
+				return withChildren(l, []ir.Expr{val, body})
+			}
+			c.protected = c.childProtected(l, 1, saved)
+			body := rec(l.Body)
+			c.protected = saved
+			return withChildren(l, []ir.Expr{val, body})
+		}
+		out, _ := c.eachChild(e, func(_ int, k ir.Expr) (ir.Expr, error) { return rec(k), nil })
+		if out == nil {
+			out = e
+		}
+		if len(table) > 0 && !c.protected && subtermCandidate(out) && sharable(c, out) {
+			if v := lookup(termHash(out), out); v != nil {
+				if err := c.fire("cse", out, v); err != nil && firstErr == nil {
+					firstErr = err
+				}
+				count++
+				return v
+			}
+		}
+		return out
+	}
+	out := rec(e)
+	if firstErr != nil {
+		return e, false, firstErr
+	}
+	return out, count > 0, nil
+}
+
+func subtermCandidate(e ir.Expr) bool {
+	switch e.(type) {
+	case *ir.PrimCall, *ir.Call, *ir.Proj, *ir.MakeTuple:
+		return true
+	}
+	return false
+}
+
+// sharable reports whether cse may give e's value a second user.
+func sharable(c *ctx, e ir.Expr) bool {
+	if isAtom(e) || isLambda(e) || hasInPlace(e) || mentions(e, c.mutable) {
+		return false
+	}
+	if pc, ok := e.(*ir.PrimCall); ok && (pc.Op == ir.PrimZerosLike || pc.Op == ir.PrimPadLike) {
+		return false
+	}
+	return true
+}
+
+// ---- dce ----
+
+// dce drops lets whose variable is unused and whose value cannot fail
+// (in-place updates are dropped only when they fill a fresh array that
+// nothing reads).
+func dce(c *ctx, e ir.Expr) (ir.Expr, bool, error) {
+	changed := false
+	for {
+		uses := map[*ir.Var]int{}
+		ir.Walk(e, func(x ir.Expr, enter bool) {
+			if v, ok := x.(*ir.Var); ok && enter {
+				uses[v]++
+			}
+		}, nil)
+		dropped := false
+		var firstErr error
+		var rec func(e ir.Expr) ir.Expr
+		rec = func(e ir.Expr) ir.Expr {
+			if l, ok := e.(*ir.Let); ok && uses[l.Var] == 0 && droppable(l.Value) {
+				dropped = true
+				if err := c.fireText("dce", c.posOf(l), func() (string, string) { return "let " + l.Var.Name + " = " + short(l.Value), "(dropped)" }); err != nil && firstErr == nil {
+					firstErr = err
+				}
+				return rec(l.Body)
+			}
+			out, _ := mapChildren(e, func(_ int, k ir.Expr) (ir.Expr, error) { return rec(k), nil })
+			return out
+		}
+		e = rec(e)
+		if firstErr != nil {
+			return e, false, firstErr
+		}
+		if !dropped {
+			return e, changed, nil
+		}
+		changed = true
+	}
+}
