@@ -370,20 +370,7 @@ func allNil(es []ir.Expr) bool {
 }
 
 // asLambda views a function argument (a lambda or a def) as a lambda.
-func (t *fwd) asLambda(f ir.Expr) (*ir.Lambda, error) {
-	switch f := f.(type) {
-	case *ir.Lambda:
-		return f, nil
-	case *ir.Global:
-		ft := f.T.(*ir.Func)
-		ps := make([]*ir.Var, len(ft.Params))
-		for i, p := range ft.Params {
-			ps[i] = ir.NewVar("a", p, f.P)
-		}
-		return &ir.Lambda{Params: ps, Body: &ir.Call{Fn: f, Args: asExprs(ps), T: ft.Result, P: f.P}, P: f.P}, nil
-	}
-	return nil, ir.Errorf(f.Pos(), "cannot differentiate through a function chosen at run time")
-}
+func (t *fwd) asLambda(f ir.Expr) (*ir.Lambda, error) { return lambdaOf(f) }
 
 // lambdaTangent builds fn(params, dparams of active params) => tangent of
 // the body, in the enclosing renaming (so free variables keep their

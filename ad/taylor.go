@@ -861,7 +861,7 @@ func lambdaOf(f ir.Expr) (*ir.Lambda, error) {
 		}
 		return &ir.Lambda{Params: ps, Body: &ir.Call{Fn: f, Args: asExprs(ps), T: ft.Result, P: f.P}, P: f.P}, nil
 	}
-	return nil, ir.Errorf(f.Pos(), "Taylor mode: cannot differentiate through a function chosen at run time")
+	return nil, ir.Errorf(f.Pos(), "cannot differentiate through a function chosen at run time")
 }
 
 // seriesLambda transforms fn(params) => body into a lambda over the

@@ -1083,7 +1083,7 @@ func (r *rev) backMap(blk *block, st step, e *ir.PrimCall, ybar ir.Expr) error {
 	if e.Op == ir.PrimBuild {
 		lam = st.args[1].(*ir.Lambda)
 	} else {
-		l, err := (&fwd{}).asLambda(st.args[0])
+		l, err := lambdaOf(st.args[0])
 		if err != nil {
 			return err
 		}
@@ -1180,7 +1180,7 @@ func opIs(lam *ir.Lambda, p *ir.Prim) bool {
 // reversed as the left fold it is evaluated as, from saved prefixes.
 func (r *rev) backFold(blk *block, st step, e *ir.PrimCall, ybar ir.Expr) error {
 	b := blk.builder()
-	lam, err := (&fwd{}).asLambda(st.args[0])
+	lam, err := lambdaOf(st.args[0])
 	if err != nil {
 		return err
 	}
@@ -1308,7 +1308,7 @@ func addCot(blk *block, a, c ir.Expr) ir.Expr {
 // from i+1.
 func (r *rev) backScan(blk *block, st step, e *ir.PrimCall, ybar ir.Expr) error {
 	b := blk.builder()
-	lam, err := (&fwd{}).asLambda(st.args[0])
+	lam, err := lambdaOf(st.args[0])
 	if err != nil {
 		return err
 	}
@@ -1356,7 +1356,7 @@ func (r *rev) backSave(blk *block, st step, e *ir.PrimCall, ybar ir.Expr) error 
 	if e.Op == ir.PrimLoopSave {
 		init = st.args[1]
 	}
-	lam, err := (&fwd{}).asLambda(st.args[2])
+	lam, err := lambdaOf(st.args[2])
 	if err != nil {
 		return err
 	}
