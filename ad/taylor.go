@@ -90,7 +90,7 @@ func (a *expander) taylorOp(pc *ir.PrimCall, f fnOf) (out ir.Expr, err error) {
 	}
 	series := make([]bool, len(ps))
 	for i, p := range ps {
-		series[i] = hasF64(p)
+		series[i] = carriesF64(p)
 	}
 	var y ir.Expr
 	if f.def != nil {
@@ -140,26 +140,9 @@ func newTay(a *expander, kd ir.Dim, k ir.Expr) *tay {
 	return &tay{a: a, k: k, kd: kd, ren: map[*ir.Var]ir.Expr{}, ser: map[*ir.Var]ir.Expr{}, prims: map[primKey]ir.Expr{}}
 }
 
-// hasF64 reports whether t has f64 parts, which can carry a series.
-func hasF64(t ir.Type) bool {
-	switch t := t.(type) {
-	case ir.Scalar:
-		return t.Kind == ir.F64
-	case *ir.Array:
-		return hasF64(t.Elem)
-	case *ir.Tuple:
-		for _, e := range t.Elems {
-			if hasF64(e) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // seriesType is R(T), the type of the series of a T.
 func (t *tay) seriesType(T ir.Type) ir.Type {
-	if !hasF64(T) {
+	if !carriesF64(T) {
 		return T
 	}
 	if tt, ok := T.(*ir.Tuple); ok {
@@ -193,7 +176,7 @@ func coef(blk *block, p *ir.Prim, aux any, args []ir.Expr, series []bool) ir.Exp
 // lift is the (constant) series of an inactive value x.
 func (t *tay) lift(blk *block, x ir.Expr) ir.Expr {
 	T := x.Type()
-	if !hasF64(T) {
+	if !carriesF64(T) {
 		return x
 	}
 	if tt, ok := T.(*ir.Tuple); ok {
@@ -209,7 +192,7 @@ func (t *tay) lift(blk *block, x ir.Expr) ir.Expr {
 
 // primalOf is coefficient 0 of a series of a T: the primal value.
 func (t *tay) primalOf(blk *block, s ir.Expr, T ir.Type) ir.Expr {
-	if !hasF64(T) {
+	if !carriesF64(T) {
 		return s
 	}
 	key := primKey{blk, s}
@@ -237,7 +220,7 @@ func (t *tay) primalOf(blk *block, s ir.Expr, T ir.Type) ir.Expr {
 func (t *tay) toUniform(blk *block, s ir.Expr, T ir.Type) ir.Expr {
 	tt, ok := T.(*ir.Tuple)
 	if !ok {
-		if !hasF64(T) {
+		if !carriesF64(T) {
 			return call(blk, ir.PrimSeries, t.kd, t.k, s)
 		}
 		return s
@@ -255,7 +238,7 @@ func (t *tay) toUniform(blk *block, s ir.Expr, T ir.Type) ir.Expr {
 func (t *tay) fromUniform(blk *block, u ir.Expr, T ir.Type) ir.Expr {
 	tt, ok := T.(*ir.Tuple)
 	if !ok {
-		if !hasF64(T) {
+		if !carriesF64(T) {
 			return call(blk, ir.PrimIndex, nil, u, ir.I64Const(0, blk.pos))
 		}
 		return u
@@ -295,7 +278,7 @@ func (t *tay) toElems(blk *block, s ir.Expr, T ir.Type) ir.Expr {
 	elems := make([]ir.Expr, len(tt.Elems))
 	for i, e := range tt.Elems {
 		c := blk.bind("c", &ir.Proj{X: parts, Index: i, P: blk.pos})
-		if hasF64(e) {
+		if carriesF64(e) {
 			c = t.toElems(blk, c, colT[i])
 		}
 		elems[i] = c
@@ -315,7 +298,7 @@ func (t *tay) fromElems(blk *block, u ir.Expr, T ir.Type) ir.Expr {
 	for i, e := range tt.Elems {
 		c := blk.bind("c", &ir.Proj{X: parts, Index: i, P: blk.pos})
 		colT := ir.ArrayOf(at.Dim, e)
-		if hasF64(e) {
+		if carriesF64(e) {
 			cols[i] = t.fromElems(blk, c, colT)
 		} else {
 			cols[i] = call(blk, ir.PrimSeries, t.kd, t.k, c)
@@ -336,7 +319,7 @@ func firstSeries(blk *block, s ir.Expr, T ir.Type) ir.Expr {
 		return s
 	}
 	for i, e := range tt.Elems {
-		if hasF64(e) {
+		if carriesF64(e) {
 			return firstSeries(blk, blk.bind("c", &ir.Proj{X: s, Index: i, P: blk.pos}), e)
 		}
 	}
@@ -386,7 +369,7 @@ func (t *tay) expr(blk *block, e ir.Expr) (ir.Expr, bool, error) {
 	if _, isFn := e.Type().(*ir.Func); isFn && t.active(e) {
 		return nil, false, ir.Errorf(e.Pos(), "Taylor mode: cannot differentiate a function value (%T) here", e)
 	}
-	if !hasF64(e.Type()) || !t.active(e) {
+	if !carriesF64(e.Type()) || !t.active(e) {
 		return t.primalExpr(blk, e), false, nil
 	}
 	switch e := e.(type) {
@@ -421,7 +404,7 @@ func (t *tay) expr(blk *block, e ir.Expr) (ir.Expr, bool, error) {
 			return nil, false, err
 		}
 		y := blk.bind("f", &ir.Proj{X: x, Index: e.Index, P: e.P})
-		return y, s && hasF64(e.Type()), nil
+		return y, s && carriesF64(e.Type()), nil
 	case *ir.If:
 		return t.ifExpr(blk, e)
 	case *ir.Loop:
