@@ -142,7 +142,7 @@ func (a *expander) normalize(e ir.Expr) ir.Expr {
 				if len(d.SizeVars) > 0 {
 					// Size variables are bound from the arguments by a let of
 					// dim(...) each, as the interpreter would on entry.
-					lam := ir.Copy(&ir.Lambda{Params: d.Params, Body: withSizes(d)}).(*ir.Lambda)
+					lam := ir.Copy(&ir.Lambda{Params: d.Params, Body: d.BodyWithSizes()}).(*ir.Lambda)
 					return a.normalize(beta(lam.Params, lam.Body, args, e.P))
 				}
 				lam := ir.Copy(&ir.Lambda{Params: d.Params, Body: d.Body}).(*ir.Lambda)
@@ -181,90 +181,15 @@ func (a *expander) normalize(e ir.Expr) ir.Expr {
 	return e
 }
 
-// withSizes binds a def's size variables at the top of its body, for
-// inlining: n = dim(x, axis). (The entry checks of the sizes are not
-// repeated: the call's arguments were checked against the types.)
-func withSizes(d *ir.Def) ir.Expr {
-	body := d.Body
-	for i := len(d.SizeVars) - 1; i >= 0; i-- {
-		sv := d.SizeVars[i]
-		if sv.Param < 0 {
-			continue
-		}
-		dim := &ir.PrimCall{Op: ir.PrimDim, Args: []ir.Expr{d.Params[sv.Param]}, Aux: sv.Axis, T: ir.TI64, P: d.P}
-		body = &ir.Let{Var: sv.Var, Value: dim, Body: body, P: d.P}
-	}
-	return body
-}
-
 // beta applies fn(params) => body to args: function-valued arguments are
 // substituted (a fresh copy per use), the others bound by lets.
 func beta(params []*ir.Var, body ir.Expr, args []ir.Expr, pos ir.Pos) ir.Expr {
-	var lets []binding
-	for i, p := range params {
-		if isFuncType(p.T) {
-			body = substFresh(body, p, args[i])
-			continue
-		}
-		lets = append(lets, binding{p, args[i]})
-	}
-	for i := len(lets) - 1; i >= 0; i-- {
-		body = &ir.Let{Var: lets[i].v, Value: lets[i].val, Body: body, P: pos}
-	}
-	return body
+	return ir.Beta(params, body, args, pos, func(p *ir.Var, _ ir.Expr) bool { return isFuncType(p.T) })
 }
 
 // substFresh replaces each use of v in e by a fresh copy of val.
 func substFresh(e ir.Expr, v *ir.Var, val ir.Expr) ir.Expr {
-	return replaceVar(e, v, func() ir.Expr { return ir.Copy(val) })
-}
-
-// replaceVar rebuilds e with every use of v replaced by mk().
-func replaceVar(e ir.Expr, v *ir.Var, mk func() ir.Expr) ir.Expr {
-	var rec func(e ir.Expr) ir.Expr
-	recs := func(es []ir.Expr) []ir.Expr {
-		out := make([]ir.Expr, len(es))
-		for i, x := range es {
-			out[i] = rec(x)
-		}
-		return out
-	}
-	rec = func(e ir.Expr) ir.Expr {
-		switch e := e.(type) {
-		case *ir.Var:
-			if e == v {
-				return mk()
-			}
-			return e
-		case *ir.Let:
-			return &ir.Let{Var: e.Var, Value: rec(e.Value), Body: rec(e.Body), P: e.P}
-		case *ir.Lambda:
-			return &ir.Lambda{Params: e.Params, Body: rec(e.Body), P: e.P}
-		case *ir.Call:
-			return &ir.Call{Fn: rec(e.Fn), Args: recs(e.Args), T: e.T, P: e.P}
-		case *ir.PrimCall:
-			return &ir.PrimCall{Op: e.Op, Args: recs(e.Args), Aux: e.Aux, T: e.T, P: e.P}
-		case *ir.MakeTuple:
-			return &ir.MakeTuple{Elems: recs(e.Elems), P: e.P}
-		case *ir.Proj:
-			return &ir.Proj{X: rec(e.X), Index: e.Index, P: e.P}
-		case *ir.If:
-			return &ir.If{Cond: rec(e.Cond), Then: rec(e.Then), Else: rec(e.Else), P: e.P}
-		case *ir.Loop:
-			l := *e
-			l.Init = rec(e.Init)
-			if e.Count != nil {
-				l.Count = rec(e.Count)
-			}
-			if e.Cond != nil {
-				l.Cond = rec(e.Cond)
-			}
-			l.Body = rec(e.Body)
-			return &l
-		}
-		return e
-	}
-	return rec(e)
+	return ir.ReplaceVar(e, v, func() ir.Expr { return ir.Copy(val) })
 }
 
 // ---- expansion of AD operators ----

@@ -51,7 +51,7 @@ func (a *expander) jvpDef(d *ir.Def) (*ir.Def, error) {
 	case d.Attr("implicit") != nil:
 		lam, err = a.implicitJVP(d, d.Attr("implicit"))
 	default:
-		lam, err = a.jvpLambda(d.Params, withSizes(d), d.P)
+		lam, err = a.jvpLambda(d.Params, d.BodyWithSizes(), d.P)
 	}
 	if err != nil {
 		return nil, err

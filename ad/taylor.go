@@ -593,7 +593,7 @@ func (a *expander) taylorDef(d *ir.Def, series []bool, kd ir.Dim, pos ir.Pos) (*
 	if t.k == nil {
 		return nil, ir.Errorf(pos, "Taylor mode: internal error: %s called without series arguments", d.Name)
 	}
-	y, s, err := t.expr(blk, withSizes(d))
+	y, s, err := t.expr(blk, d.BodyWithSizes())
 	if err != nil {
 		return nil, err
 	}

@@ -112,7 +112,7 @@ func (a *expander) vjpDefFor(d *ir.Def, active []bool) (*ir.Def, error) {
 	case d.Attr("implicit") != nil:
 		lam, err = a.implicitVJP(d, d.Attr("implicit"))
 	default:
-		lam, err = a.vjpLambdaFor(d.Params, withSizes(d), d.P, active)
+		lam, err = a.vjpLambdaFor(d.Params, d.BodyWithSizes(), d.P, active)
 	}
 	if err != nil {
 		return nil, err

@@ -180,3 +180,81 @@ func IsAtom(e Expr) bool {
 	}
 	return false
 }
+
+// ReplaceVars rebuilds e with each use of a variable v for which
+// f(v) returns (r, true) replaced by r. Binders are kept and unchanged
+// subtrees shared; nothing is copied, so a replacement used more than
+// once must be an atom or be made fresh by f.
+func ReplaceVars(e Expr, f func(v *Var) (Expr, bool)) Expr {
+	var rec func(e Expr) Expr
+	rec = func(e Expr) Expr {
+		if v, ok := e.(*Var); ok {
+			if r, ok := f(v); ok {
+				return r
+			}
+			return e
+		}
+		return Rebuild(e, rec)
+	}
+	return rec(e)
+}
+
+// ReplaceVar rebuilds e with each use of v replaced by mk().
+func ReplaceVar(e Expr, v *Var, mk func() Expr) Expr {
+	return ReplaceVars(e, func(x *Var) (Expr, bool) {
+		if x == v {
+			return mk(), true
+		}
+		return nil, false
+	})
+}
+
+// Beta applies fn(params) => body to args. An argument for which
+// inline(param, arg) holds is substituted for its parameter: the argument
+// itself at its first use and a fresh copy (Copy) at every other, so no
+// binder appears twice. Every other argument is bound by a let, in order,
+// whose variable is the parameter, so it is still evaluated once and
+// before the body. body must not be shared with the lambda it comes from
+// if that lambda is kept.
+func Beta(params []*Var, body Expr, args []Expr, pos Pos, inline func(p *Var, arg Expr) bool) Expr {
+	type binding struct {
+		v   *Var
+		val Expr
+	}
+	var lets []binding
+	for i, p := range params {
+		a := args[i]
+		if !inline(p, a) {
+			lets = append(lets, binding{p, a})
+			continue
+		}
+		first := true
+		body = ReplaceVar(body, p, func() Expr {
+			if first || IsAtom(a) {
+				first = false
+				return a
+			}
+			return Copy(a)
+		})
+	}
+	for i := len(lets) - 1; i >= 0; i-- {
+		body = &Let{Var: lets[i].v, Value: lets[i].val, Body: body, P: pos}
+	}
+	return body
+}
+
+// BodyWithSizes is d's body with its size variables bound ahead of it, as
+// the interpreter binds them on entry (n = dim(x, axis)), for inlining d.
+// The entry checks that sizes agree are not repeated.
+func (d *Def) BodyWithSizes() Expr {
+	body := d.Body
+	for i := len(d.SizeVars) - 1; i >= 0; i-- {
+		sv := d.SizeVars[i]
+		if sv.Param < 0 {
+			continue
+		}
+		dim := &PrimCall{Op: PrimDim, Args: []Expr{d.Params[sv.Param]}, Aux: sv.Axis, T: TI64, P: d.P}
+		body = &Let{Var: sv.Var, Value: dim, Body: body, P: d.P}
+	}
+	return body
+}

@@ -623,7 +623,7 @@ func (r *Rule) Instantiate(bind map[string]ir.Expr, want ir.Type, pos Pos) (ir.E
 	}, nil)
 	var lets []*ir.Var
 	taken := map[*ir.Var]bool{}
-	e = replaceVars(e, func(v *ir.Var) (ir.Expr, bool) {
+	e = ir.ReplaceVars(e, func(v *ir.Var) (ir.Expr, bool) {
 		name, ok := vars[v]
 		if !ok {
 			return nil, false
@@ -704,83 +704,6 @@ func reposition(e ir.Expr, pos Pos) {
 			}
 		}
 	}, nil)
-}
-
-// replaceVars rebuilds e with the variables for which f returns true
-// replaced; binders are kept, and unchanged subtrees are shared.
-func replaceVars(e ir.Expr, f func(v *ir.Var) (ir.Expr, bool)) ir.Expr {
-	var rec func(e ir.Expr) ir.Expr
-	list := func(es []ir.Expr) ([]ir.Expr, bool) {
-		var out []ir.Expr
-		for i, x := range es {
-			y := rec(x)
-			if y != x && out == nil {
-				out = append([]ir.Expr(nil), es...)
-			}
-			if out != nil {
-				out[i] = y
-			}
-		}
-		if out == nil {
-			return es, false
-		}
-		return out, true
-	}
-	rec = func(e ir.Expr) ir.Expr {
-		switch e := e.(type) {
-		case *ir.Var:
-			if r, ok := f(e); ok {
-				return r
-			}
-		case *ir.Let:
-			v, b := rec(e.Value), rec(e.Body)
-			if v != e.Value || b != e.Body {
-				return &ir.Let{Var: e.Var, Value: v, Body: b, P: e.P}
-			}
-		case *ir.Lambda:
-			if b := rec(e.Body); b != e.Body {
-				return &ir.Lambda{Params: e.Params, Body: b, P: e.P}
-			}
-		case *ir.Call:
-			fn := rec(e.Fn)
-			args, changed := list(e.Args)
-			if changed || fn != e.Fn {
-				return &ir.Call{Fn: fn, Args: args, T: e.T, P: e.P}
-			}
-		case *ir.PrimCall:
-			if args, changed := list(e.Args); changed {
-				return &ir.PrimCall{Op: e.Op, Args: args, Aux: e.Aux, T: e.T, P: e.P}
-			}
-		case *ir.MakeTuple:
-			if elems, changed := list(e.Elems); changed {
-				return &ir.MakeTuple{Elems: elems, P: e.P}
-			}
-		case *ir.Proj:
-			if x := rec(e.X); x != e.X {
-				return &ir.Proj{X: x, Index: e.Index, P: e.P}
-			}
-		case *ir.If:
-			c, t, el := rec(e.Cond), rec(e.Then), rec(e.Else)
-			if c != e.Cond || t != e.Then || el != e.Else {
-				return &ir.If{Cond: c, Then: t, Else: el, P: e.P}
-			}
-		case *ir.Loop:
-			l := *e
-			l.Init = rec(e.Init)
-			if e.Count != nil {
-				l.Count = rec(e.Count)
-			}
-			if e.Cond != nil {
-				l.Cond = rec(e.Cond)
-			}
-			l.Body = rec(e.Body)
-			if l.Init != e.Init || l.Count != e.Count || l.Cond != e.Cond || l.Body != e.Body {
-				return &l
-			}
-		}
-		return e
-	}
-	return rec(e)
 }
 
 // Sides elaborates both sides of the rule as ordinary expressions in

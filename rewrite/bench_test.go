@@ -91,7 +91,7 @@ func reachSize(p *ir.Program, name string) int {
 			return
 		}
 		seen[name] = true
-		n += size(d.Body)
+		n += ir.Size(d.Body)
 		ir.Walk(d.Body, func(x ir.Expr, enter bool) {
 			if g, ok := x.(*ir.Global); ok && enter {
 				visit(g.Name)

@@ -536,7 +536,7 @@ func cloneArgs(args []runtime.Value) []runtime.Value {
 // substCopies replaces function variables by fresh copies of lambdas.
 func substCopies(e ir.Expr, fns map[*ir.Var]ir.Expr) ir.Expr {
 	for v, lam := range fns {
-		e = replaceVar(e, v, func() ir.Expr { return ir.Copy(lam) })
+		e = ir.ReplaceVar(e, v, func() ir.Expr { return ir.Copy(lam) })
 	}
 	return e
 }

@@ -55,11 +55,11 @@ func (m *matcher) match(p lang.Pat, e ir.Expr) bool {
 		// A rule variable stands for a term that makes sense where the
 		// right-hand side puts it: it may not mention a variable bound
 		// inside the matched term.
-		if mentions(e, m.inner) {
+		if ir.Mentions(e, m.inner) {
 			return false
 		}
 		if prev, ok := m.lookup(p.Name); ok {
-			return alphaEqual(prev, e)
+			return ir.AlphaEqual(prev, e)
 		}
 		m.names = append(m.names, p.Name)
 		m.vals = append(m.vals, e)
@@ -373,7 +373,7 @@ func (r *ruleS) rewrite(c *ctx, e ir.Expr) (ir.Expr, bool) {
 	if r.builtin {
 		// A built-in rule never drops a computation that might fail.
 		for _, v := range r.rule.Vars {
-			if r.rule.RHSUses[v] == 0 && !total(binds[v]) {
+			if r.rule.RHSUses[v] == 0 && !ir.Total(binds[v]) {
 				return nil, false
 			}
 		}
@@ -383,7 +383,7 @@ func (r *ruleS) rewrite(c *ctx, e ir.Expr) (ir.Expr, bool) {
 		return nil, false
 	}
 	out = betaAll(out)
-	if n := countInPlace(e); n > 0 && countInPlace(out) != n {
+	if n := ir.CountInPlace(e); n > 0 && ir.CountInPlace(out) != n {
 		// In-place updates may be neither duplicated nor dropped.
 		return nil, false
 	}

@@ -106,34 +106,7 @@ var betaRules = []goRule{{flowSafe: true, fn: func(c *ctx, e ir.Expr) (ir.Expr, 
 // so each is still evaluated once and before the body. The lambda's
 // parameters become the lets' variables.
 func betaReduce(lam *ir.Lambda, args []ir.Expr, pos ir.Pos) ir.Expr {
-	body := lam.Body
-	type binding struct {
-		v   *ir.Var
-		val ir.Expr
-	}
-	var lets []binding
-	for i, p := range lam.Params {
-		a := args[i]
-		switch {
-		case isAtom(a):
-			body = replaceVar(body, p, func() ir.Expr { return a })
-		case isLambda(a):
-			first := true
-			body = replaceVar(body, p, func() ir.Expr {
-				if first {
-					first = false
-					return a
-				}
-				return ir.Copy(a)
-			})
-		default:
-			lets = append(lets, binding{p, a})
-		}
-	}
-	for i := len(lets) - 1; i >= 0; i-- {
-		body = &ir.Let{Var: lets[i].v, Value: lets[i].val, Body: body, P: pos}
-	}
-	return body
+	return ir.Beta(lam.Params, lam.Body, args, pos, func(_ *ir.Var, a ir.Expr) bool { return isAtom(a) || isLambda(a) })
 }
 
 func isLambda(e ir.Expr) bool { _, ok := e.(*ir.Lambda); return ok }
@@ -141,7 +114,7 @@ func isLambda(e ir.Expr) bool { _, ok := e.(*ir.Lambda); return ok }
 // betaAll reduces every call of a lambda in e, including those that
 // reductions create.
 func betaAll(e ir.Expr) ir.Expr {
-	out, _ := mapChildren(e, func(_ int, k ir.Expr) (ir.Expr, error) { return betaAll(k), nil })
+	out, _ := ir.MapChildren(e, func(_ int, k ir.Expr) (ir.Expr, error) { return betaAll(k), nil })
 	if call, ok := out.(*ir.Call); ok {
 		if lam, ok := call.Fn.(*ir.Lambda); ok && len(lam.Params) == len(call.Args) {
 			return betaAll(betaReduce(lam, call.Args, call.P))
@@ -179,13 +152,13 @@ var inlineRules = []goRule{{flowSafe: false, fn: func(c *ctx, e ir.Expr) (ir.Exp
 				return nil, false
 			}
 		}
-		if !forced && size(d.Body) > inlineSize {
+		if !forced && ir.Size(d.Body) > inlineSize {
 			return nil, false
 		}
-		lam = ir.Copy(&ir.Lambda{Params: d.Params, Body: withSizes(d), P: d.P}).(*ir.Lambda)
+		lam = ir.Copy(&ir.Lambda{Params: d.Params, Body: d.BodyWithSizes(), P: d.P}).(*ir.Lambda)
 	default:
 		l, ok := d.Body.(*ir.Lambda)
-		if !ok || !forced && size(l) > inlineSize {
+		if !ok || !forced && ir.Size(l) > inlineSize {
 			return nil, false
 		}
 		lam = ir.Copy(l).(*ir.Lambda)
@@ -196,7 +169,7 @@ var inlineRules = []goRule{{flowSafe: false, fn: func(c *ctx, e ir.Expr) (ir.Exp
 		return nil, false
 	}
 	eraseSizes(lam)
-	if !c.inplace && hasInPlace(lam.Body) {
+	if !c.inplace && ir.HasInPlace(lam.Body) {
 		// The def gets in-place accumulators: track them from here on.
 		// They are all inside the inlined body (a def never updates its
 		// parameters in place), where fire finds them.
@@ -219,21 +192,6 @@ func hasADOperator(e ir.Expr) bool {
 		}
 	}, nil)
 	return found
-}
-
-// withSizes binds a def's size variables ahead of its body, as the
-// interpreter does on entry: n = dim[axis](x).
-func withSizes(d *ir.Def) ir.Expr {
-	body := d.Body
-	for i := len(d.SizeVars) - 1; i >= 0; i-- {
-		sv := d.SizeVars[i]
-		if sv.Param < 0 {
-			continue
-		}
-		dim := &ir.PrimCall{Op: ir.PrimDim, Args: []ir.Expr{d.Params[sv.Param]}, Aux: sv.Axis, T: ir.TI64, P: d.P}
-		body = &ir.Let{Var: sv.Var, Value: dim, Body: body, P: d.P}
-	}
-	return body
 }
 
 // eraseSizes replaces the size variables in the types of a fresh copy of
@@ -301,7 +259,7 @@ var constfoldRules = []goRule{{flowSafe: true, fn: func(c *ctx, e ir.Expr) (ir.E
 	case ir.PrimDim, ir.PrimLen:
 		axis, _ := pc.Aux.(int)
 		ds := ir.Dims(pc.Args[0].Type())
-		if axis < len(ds) && ds[axis].Known() && total(pc.Args[0]) {
+		if axis < len(ds) && ds[axis].Known() && ir.Total(pc.Args[0]) {
 			return ir.I64Const(ds[axis].N, pc.P), true
 		}
 		return nil, false
@@ -372,7 +330,7 @@ var simplifyRules = append(letRules[:len(letRules):len(letRules)], []goRule{
 			return nil, false
 		}
 		for i, x := range t.Elems {
-			if i != p.Index && !total(x) {
+			if i != p.Index && !ir.Total(x) {
 				return nil, false
 			}
 		}
@@ -405,14 +363,14 @@ var simplifyRules = append(letRules[:len(letRules):len(letRules)], []goRule{
 	}},
 	{name: "if_same", flowSafe: true, fn: func(c *ctx, e ir.Expr) (ir.Expr, bool) {
 		i, ok := e.(*ir.If)
-		if !ok || !total(i.Cond) || !alphaEqual(i.Then, i.Else) {
+		if !ok || !ir.Total(i.Cond) || !ir.AlphaEqual(i.Then, i.Else) {
 			return nil, false
 		}
 		return i.Then, true
 	}},
 	{name: "zeros_like_scalar", flowSafe: true, fn: func(c *ctx, e ir.Expr) (ir.Expr, bool) {
 		pc, ok := e.(*ir.PrimCall)
-		if !ok || pc.Op != ir.PrimZerosLike || !total(pc.Args[0]) {
+		if !ok || pc.Op != ir.PrimZerosLike || !ir.Total(pc.Args[0]) {
 			return nil, false
 		}
 		s, ok := pc.T.(ir.Scalar)
@@ -437,7 +395,7 @@ var simplifyRules = append(letRules[:len(letRules):len(letRules)], []goRule{
 				continue // 0 - x is not x
 			}
 			z, x := pc.Args[i], pc.Args[1-i]
-			if isArrayZero(z) && total(z) && staticallySameShape(x.Type(), pc.T) && staticallySameShape(z.Type(), pc.T) {
+			if isArrayZero(z) && ir.Total(z) && ir.StaticallySameShape(x.Type(), pc.T) && ir.StaticallySameShape(z.Type(), pc.T) {
 				return x, true
 			}
 		}
@@ -446,7 +404,7 @@ var simplifyRules = append(letRules[:len(letRules):len(letRules)], []goRule{
 	// zeros_like(x * y) => zeros_like(x): only the shape matters.
 	{name: "zeros_like_shape", flowSafe: true, fn: func(c *ctx, e ir.Expr) (ir.Expr, bool) {
 		pc, ok := e.(*ir.PrimCall)
-		if !ok || pc.Op != ir.PrimZerosLike || !total(pc.Args[0]) {
+		if !ok || pc.Op != ir.PrimZerosLike || !ir.Total(pc.Args[0]) {
 			return nil, false
 		}
 		inner, ok := pc.Args[0].(*ir.PrimCall)
@@ -454,7 +412,7 @@ var simplifyRules = append(letRules[:len(letRules):len(letRules)], []goRule{
 			return nil, false
 		}
 		for _, a := range inner.Args {
-			if isAtom(a) && ir.Identical(a.Type(), inner.T) && staticallySameShape(a.Type(), inner.T) {
+			if isAtom(a) && ir.Identical(a.Type(), inner.T) && ir.StaticallySameShape(a.Type(), inner.T) {
 				return &ir.PrimCall{Op: ir.PrimZerosLike, Args: []ir.Expr{a}, T: a.Type(), P: pc.P}, true
 			}
 		}
@@ -468,14 +426,14 @@ var simplifyRules = append(letRules[:len(letRules):len(letRules)], []goRule{
 	// where the result will be overwritten: then the copy is needed.)
 	{name: "acc_fresh", fn: func(c *ctx, e ir.Expr) (ir.Expr, bool) {
 		pc, ok := e.(*ir.PrimCall)
-		if !ok || pc.Op != ir.PrimAccAdd || !isFreshZero(pc.Args[0]) || !staticallySameShape(pc.Args[0].Type(), pc.Args[1].Type()) {
+		if !ok || pc.Op != ir.PrimAccAdd || !isFreshZero(pc.Args[0]) || !ir.StaticallySameShape(pc.Args[0].Type(), pc.Args[1].Type()) {
 			return nil, false
 		}
 		return pc.Args[1], true
 	}},
 	{name: "acc_zero", flowSafe: true, fn: func(c *ctx, e ir.Expr) (ir.Expr, bool) {
 		pc, ok := e.(*ir.PrimCall)
-		if !ok || pc.Op != ir.PrimAccAdd || !isNumber(pc.Args[1], 0) || !total(pc.Args[1]) {
+		if !ok || pc.Op != ir.PrimAccAdd || !isNumber(pc.Args[1], 0) || !ir.Total(pc.Args[1]) {
 			return nil, false
 		}
 		return pc.Args[0], true
@@ -486,7 +444,7 @@ var simplifyRules = append(letRules[:len(letRules):len(letRules)], []goRule{
 			return nil, false
 		}
 		for i := range 2 {
-			if k, ok := pc.Args[i].(*ir.Const); ok && k.Val == int64(0) && total(pc.Args[1-i]) {
+			if k, ok := pc.Args[i].(*ir.Const); ok && k.Val == int64(0) && ir.Total(pc.Args[1-i]) {
 				return ir.I64Const(0, pc.P), true
 			}
 		}
@@ -505,7 +463,7 @@ func fillScalar(c *ctx, e ir.Expr) (ir.Expr, bool) {
 		return nil, false
 	}
 	z, ok := acc.Args[0].(*ir.PrimCall)
-	if !ok || z.Op != ir.PrimZerosLike || !staticallySameShape(z.T, l.Var.T) {
+	if !ok || z.Op != ir.PrimZerosLike || !ir.StaticallySameShape(z.T, l.Var.T) {
 		return nil, false
 	}
 	s := acc.Args[1]
@@ -516,7 +474,7 @@ func fillScalar(c *ctx, e ir.Expr) (ir.Expr, bool) {
 		if pc, ok := e.(*ir.PrimCall); ok {
 			replaceable := pc.Op == ir.PrimAdd || pc.Op == ir.PrimSub || pc.Op == ir.PrimMul || pc.Op == ir.PrimDiv ||
 				pc.Op == ir.PrimAccAdd
-			if replaceable && staticallySameShape(pc.T, shape) {
+			if replaceable && ir.StaticallySameShape(pc.T, shape) {
 				var args []ir.Expr
 				for i, a := range pc.Args {
 					if v, ok := a.(*ir.Var); ok && v == l.Var && !(pc.Op == ir.PrimAccAdd && i == 0) {
@@ -538,7 +496,7 @@ func fillScalar(c *ctx, e ir.Expr) (ir.Expr, bool) {
 				}
 			}
 		}
-		out, _ := mapChildren(e, func(_ int, k ir.Expr) (ir.Expr, error) { return rec(k), nil })
+		out, _ := ir.MapChildren(e, func(_ int, k ir.Expr) (ir.Expr, error) { return rec(k), nil })
 		return out
 	}
 	body := rec(l.Body)
@@ -552,7 +510,7 @@ func fillScalar(c *ctx, e ir.Expr) (ir.Expr, bool) {
 // that cannot fail.
 func isFreshZero(e ir.Expr) bool {
 	pc, ok := e.(*ir.PrimCall)
-	return ok && pc.Op == ir.PrimZerosLike && total(pc.Args[0])
+	return ok && pc.Op == ir.PrimZerosLike && ir.Total(pc.Args[0])
 }
 
 // isArrayZero reports whether e is a zero array made by zeros_like or
@@ -590,10 +548,10 @@ var letRules = []goRule{
 	// An unused let whose value cannot fail goes.
 	{name: "let_unused", flowSafe: true, fn: func(c *ctx, e ir.Expr) (ir.Expr, bool) {
 		l, ok := e.(*ir.Let)
-		if !ok || !droppable(l.Value) {
+		if !ok || !ir.Droppable(l.Value) {
 			return nil, false
 		}
-		if n, _ := varUses(l.Body, l.Var); n > 0 {
+		if n, _ := ir.VarUses(l.Body, l.Var); n > 0 {
 			return nil, false
 		}
 		return l.Body, true
@@ -604,7 +562,7 @@ var letRules = []goRule{
 		if !ok || !isAtom(l.Value) {
 			return nil, false
 		}
-		return replaceVar(l.Body, l.Var, func() ir.Expr { return l.Value }), true
+		return ir.ReplaceVar(l.Body, l.Var, func() ir.Expr { return l.Value }), true
 	}},
 	// let p = (a, b) in ... p.1 ...  =>  let p = (a, b) in ... b ...
 	{name: "let_tuple", flowSafe: true, fn: func(c *ctx, e ir.Expr) (ir.Expr, bool) {
@@ -633,7 +591,7 @@ var letRules = []goRule{
 	// for a fresh zero that starts one.
 	{name: "let_inline", flowSafe: true, fn: func(c *ctx, e ir.Expr) (ir.Expr, bool) {
 		l, ok := e.(*ir.Let)
-		if !ok || hasInPlace(l.Value) || mentions(l.Value, c.mutable) {
+		if !ok || ir.HasInPlace(l.Value) || ir.Mentions(l.Value, c.mutable) {
 			return nil, false
 		}
 		if c.mutable[l.Var] && !isFreshZero(l.Value) {
@@ -641,11 +599,11 @@ var letRules = []goRule{
 			// other value that will be overwritten stays put.
 			return nil, false
 		}
-		n, lazy := varUses(l.Body, l.Var)
+		n, lazy := ir.VarUses(l.Body, l.Var)
 		if n != 1 || lazy && !isLambda(l.Value) {
 			return nil, false
 		}
-		return replaceVar(l.Body, l.Var, func() ir.Expr { return l.Value }), true
+		return ir.ReplaceVar(l.Body, l.Var, func() ir.Expr { return l.Value }), true
 	}},
 }
 
@@ -665,7 +623,7 @@ func replaceProj(e ir.Expr, v *ir.Var, f func(i int) ir.Expr) ir.Expr {
 			return f(p.Index)
 		}
 	}
-	out, _ := mapChildren(e, func(_ int, k ir.Expr) (ir.Expr, error) { return replaceProj(k, v, f), nil })
+	out, _ := ir.MapChildren(e, func(_ int, k ir.Expr) (ir.Expr, error) { return replaceProj(k, v, f), nil })
 	return out
 }
 
@@ -689,10 +647,10 @@ var fuseRules = []goRule{
 			return nil, false
 		}
 		xs := ix.Args[0]
-		if mentions(xs, map[*ir.Var]bool{lam.Params[0]: true}) || !total(pc.Args[0]) {
+		if ir.Mentions(xs, map[*ir.Var]bool{lam.Params[0]: true}) || !ir.Total(pc.Args[0]) {
 			return nil, false
 		}
-		if !isLengthOf(pc.Args[0], xs) && !staticallySameShape(pc.T, xs.Type()) {
+		if !isLengthOf(pc.Args[0], xs) && !ir.StaticallySameShape(pc.T, xs.Type()) {
 			return nil, false
 		}
 		if !ir.Equal(pc.T, xs.Type()) {
@@ -713,7 +671,7 @@ var fuseRules = []goRule{
 		n, ok1 := b.Args[0].(*ir.Const)
 		j, ok2 := pc.Args[1].(*ir.Const)
 		lam, ok3 := b.Args[1].(*ir.Lambda)
-		if !ok1 || !ok2 || !ok3 || !total(lam.Body) {
+		if !ok1 || !ok2 || !ok3 || !ir.Total(lam.Body) {
 			return nil, false
 		}
 		if jv, nv := j.Val.(int64), n.Val.(int64); jv < 0 || jv >= nv {
@@ -734,7 +692,7 @@ var fuseRules = []goRule{
 // build evaluates the elements in the same order.
 func loopToBuild(c *ctx, e ir.Expr) (ir.Expr, bool) {
 	l, ok := e.(*ir.Loop)
-	if !ok || l.Index == nil || !total(l.Count) {
+	if !ok || l.Index == nil || !ir.Total(l.Count) {
 		return nil, false
 	}
 	init, tupled := l.Init, false
@@ -761,7 +719,7 @@ func loopToBuild(c *ctx, e ir.Expr) (ir.Expr, bool) {
 			last = let
 			body = let.Body
 			break
-		} else if mentions(let.Value, state) {
+		} else if ir.Mentions(let.Value, state) {
 			return nil, false
 		} else {
 			lets = append(lets, let)
@@ -785,7 +743,7 @@ func loopToBuild(c *ctx, e ir.Expr) (ir.Expr, bool) {
 	if !ok || upd.Op != ir.PrimAccAddAt || upd.Args[1] != l.Index {
 		return nil, false
 	}
-	if g, ok := upd.Args[0].(*ir.Var); !ok || !state[g] || mentions(upd.Args[2], state) {
+	if g, ok := upd.Args[0].(*ir.Var); !ok || !state[g] || ir.Mentions(upd.Args[2], state) {
 		return nil, false
 	}
 	elem := upd.Args[2]
@@ -834,12 +792,12 @@ func buildToMap(c *ctx, e ir.Expr) (ir.Expr, bool) {
 		}
 		if ix, isIx := e.(*ir.PrimCall); isIx && ix.Op == ir.PrimIndex && ix.Args[1] == i {
 			x := ix.Args[0]
-			if mentions(x, inner) || !total(x) {
+			if ir.Mentions(x, inner) || !ir.Total(x) {
 				ok = false
 				return e
 			}
 			for k, a := range arrays {
-				if alphaEqual(a, x) {
+				if ir.AlphaEqual(a, x) {
 					return params[k]
 				}
 			}
@@ -851,7 +809,7 @@ func buildToMap(c *ctx, e ir.Expr) (ir.Expr, bool) {
 			ok = false
 			return e
 		}
-		out, _ := mapChildren(e, func(_ int, k ir.Expr) (ir.Expr, error) { return rec(k), nil })
+		out, _ := ir.MapChildren(e, func(_ int, k ir.Expr) (ir.Expr, error) { return rec(k), nil })
 		return out
 	}
 	body := rec(lam.Body)
@@ -887,7 +845,7 @@ func isLengthOf(n, xs ir.Expr) bool {
 	if !ok || !(pc.Op == ir.PrimLen || pc.Op == ir.PrimDim && pc.Aux == 0) {
 		return false
 	}
-	return alphaEqual(pc.Args[0], xs)
+	return ir.AlphaEqual(pc.Args[0], xs)
 }
 
 // ---- cse ----
@@ -904,7 +862,7 @@ func cse(c *ctx, e ir.Expr) (ir.Expr, bool, error) {
 	count := 0
 	lookup := func(h uint64, x ir.Expr) *ir.Var {
 		for _, en := range table[h] {
-			if alphaEqual(en.val, x) {
+			if ir.AlphaEqual(en.val, x) {
 				return en.v
 			}
 		}
@@ -920,35 +878,35 @@ func cse(c *ctx, e ir.Expr) (ir.Expr, bool, error) {
 			c.protected = saved
 			if isAtom(val) && !isAtom(l.Value) && !c.mutable[l.Var] {
 				// The value was found whole: drop the let.
-				return rec(replaceVar(l.Body, l.Var, func() ir.Expr { return val }))
+				return rec(ir.ReplaceVar(l.Body, l.Var, func() ir.Expr { return val }))
 			}
 			if sharable(c, val) && !c.mutable[l.Var] {
-				h := termHash(val)
+				h := ir.Hash(val)
 				if v := lookup(h, val); v != nil {
 					if err := c.fireText("cse", c.posOf(l), func() (string, string) { return short(val), v.Name }); err != nil && firstErr == nil {
 						firstErr = err
 					}
 					count++
-					return rec(replaceVar(l.Body, l.Var, func() ir.Expr { return v }))
+					return rec(ir.ReplaceVar(l.Body, l.Var, func() ir.Expr { return v }))
 				}
 				table[h] = append(table[h], entry{val, l.Var})
 				c.protected = c.childProtected(l, 1, saved)
 				body := rec(l.Body)
 				c.protected = saved
 				table[h] = table[h][:len(table[h])-1]
-				return withChildren(l, []ir.Expr{val, body})
+				return ir.WithChildren(l, []ir.Expr{val, body})
 			}
 			c.protected = c.childProtected(l, 1, saved)
 			body := rec(l.Body)
 			c.protected = saved
-			return withChildren(l, []ir.Expr{val, body})
+			return ir.WithChildren(l, []ir.Expr{val, body})
 		}
 		out, _ := c.eachChild(e, func(_ int, k ir.Expr) (ir.Expr, error) { return rec(k), nil })
 		if out == nil {
 			out = e
 		}
 		if len(table) > 0 && !c.protected && subtermCandidate(out) && sharable(c, out) {
-			if v := lookup(termHash(out), out); v != nil {
+			if v := lookup(ir.Hash(out), out); v != nil {
 				if err := c.fire("cse", out, v); err != nil && firstErr == nil {
 					firstErr = err
 				}
@@ -975,7 +933,7 @@ func subtermCandidate(e ir.Expr) bool {
 
 // sharable reports whether cse may give e's value a second user.
 func sharable(c *ctx, e ir.Expr) bool {
-	if isAtom(e) || isLambda(e) || hasInPlace(e) || mentions(e, c.mutable) {
+	if isAtom(e) || isLambda(e) || ir.HasInPlace(e) || ir.Mentions(e, c.mutable) {
 		return false
 	}
 	if pc, ok := e.(*ir.PrimCall); ok && (pc.Op == ir.PrimZerosLike || pc.Op == ir.PrimPadLike) {
@@ -1002,14 +960,14 @@ func dce(c *ctx, e ir.Expr) (ir.Expr, bool, error) {
 		var firstErr error
 		var rec func(e ir.Expr) ir.Expr
 		rec = func(e ir.Expr) ir.Expr {
-			if l, ok := e.(*ir.Let); ok && uses[l.Var] == 0 && droppable(l.Value) {
+			if l, ok := e.(*ir.Let); ok && uses[l.Var] == 0 && ir.Droppable(l.Value) {
 				dropped = true
 				if err := c.fireText("dce", c.posOf(l), func() (string, string) { return "let " + l.Var.Name + " = " + short(l.Value), "(dropped)" }); err != nil && firstErr == nil {
 					firstErr = err
 				}
 				return rec(l.Body)
 			}
-			out, _ := mapChildren(e, func(_ int, k ir.Expr) (ir.Expr, error) { return rec(k), nil })
+			out, _ := ir.MapChildren(e, func(_ int, k ir.Expr) (ir.Expr, error) { return rec(k), nil })
 			return out
 		}
 		e = rec(e)

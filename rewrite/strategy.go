@@ -50,10 +50,10 @@ type ctx struct {
 }
 
 func newCtx(e *env, def string, body ir.Expr, trace *Trace, fuel int) *ctx {
-	c := &ctx{env: e, def: def, trace: trace, fuel: fuel, maxDepth: 2*depth(body) + slackDepth}
-	c.inplace = hasInPlace(body)
+	c := &ctx{env: e, def: def, trace: trace, fuel: fuel, maxDepth: 2*ir.Depth(body) + slackDepth}
+	c.inplace = ir.HasInPlace(body)
 	if c.inplace {
-		c.mutable = mutableVars(body)
+		c.mutable = ir.MutableVars(body)
 	}
 	return c
 }
@@ -68,7 +68,7 @@ func (e *stratError) Error() string { return e.msg }
 // pass name.
 func (c *ctx) fire(name string, before, after ir.Expr) error {
 	if c.inplace {
-		for v := range mutableVars(after) {
+		for v := range ir.MutableVars(after) {
 			c.mutable[v] = true
 		}
 	}
@@ -130,7 +130,7 @@ func (c *ctx) fuelFor(e ir.Expr) int {
 	if c.fuel > 0 {
 		return c.fuel
 	}
-	return max(DefaultFuel, 10*size(e))
+	return max(DefaultFuel, 10*ir.Size(e))
 }
 
 func (c *ctx) outOfFuel(s Strategy, n int) error {
@@ -143,7 +143,7 @@ func (c *ctx) childProtected(e ir.Expr, i int, parent bool) bool {
 	if !c.inplace {
 		return false
 	}
-	if parent && isFlowKid(e, i) {
+	if parent && ir.IsFlowKid(e, i) {
 		return true
 	}
 	switch e := e.(type) {
@@ -152,7 +152,7 @@ func (c *ctx) childProtected(e ir.Expr, i int, parent bool) bool {
 	case *ir.Let:
 		return i == 0 && c.mutable[e.Var]
 	case *ir.Loop:
-		return (i == 0 || i == len(children(e))-1) && c.mutable[e.State]
+		return (i == 0 || i == len(ir.Children(e))-1) && c.mutable[e.State]
 	}
 	return false
 }
@@ -170,7 +170,7 @@ func (c *ctx) eachChild(e ir.Expr, f func(i int, k ir.Expr) (ir.Expr, error)) (i
 		return nil, &stratError{fmt.Sprintf("traversal deeper than %d levels in def %s (the term keeps growing); %s", c.maxDepth, c.def, c.culprit())}
 	}
 	pos := c.pos
-	return mapChildren(e, func(i int, k ir.Expr) (ir.Expr, error) {
+	return ir.MapChildren(e, func(i int, k ir.Expr) (ir.Expr, error) {
 		c.pos = pos
 		c.protected = c.childProtected(e, i, savedProt)
 		return f(i, k)
