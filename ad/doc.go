@@ -3,11 +3,11 @@
 // IR program, which the rewriter can optimize, the interpreter can run and
 // the code generator can compile.
 //
-// Expand is the entry point. It first normalizes function values: calls of
-// defs that take or return functions are inlined, lambdas applied on the
-// spot are beta-reduced, and let-bound functions are substituted, so that
-// every AD operator sees a known function (a def or a lambda). It then
-// expands AD operators innermost first, so nesting (grad of grad, jacfwd of
+// Expand is the entry point. It first makes function values static with
+// package specialize (a copy of each def with function parameters per
+// distinct function argument, defs returning functions inlined, let-bound
+// functions substituted), so that every AD operator sees a known function
+// (a def or a lambda). It then expands AD operators innermost first, so nesting (grad of grad, jacfwd of
 // grad) differentiates ordinary code and perturbation confusion cannot
 // arise: each transformation introduces its own fresh variables.
 //

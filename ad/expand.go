@@ -2,12 +2,19 @@ package ad
 
 import (
 	"github.com/nabla-lang/nabla/ir"
+	"github.com/nabla-lang/nabla/specialize"
 )
 
 // Expand returns a program in which every AD operator has been replaced by
 // ordinary IR: generated defs such as f$jvp and f$vjp, and code that calls
 // them. The input program is not modified. Errors carry positions.
 func Expand(p *ir.Program) (*ir.Program, error) {
+	// Function values must be static: specialization makes them so (and
+	// does nothing to a program that has been through it already).
+	p, err := specialize.Program(p)
+	if err != nil {
+		return nil, err
+	}
 	a := &expander{
 		src:   p,
 		out:   ir.NewProgram(nil),
@@ -75,8 +82,7 @@ func (a *expander) def(name string) *ir.Def {
 	a.state[name] = 1
 	d := *src
 	d.Params = append([]*ir.Var(nil), src.Params...)
-	body := a.normalize(src.Body)
-	d.Body = a.expandOps(body, takesFunctions(src))
+	d.Body = a.expandOps(src.Body, specialize.IsTemplate(src))
 	a.exp[name] = &d
 	a.out.Add(&d)
 	a.state[name] = 2
@@ -92,104 +98,12 @@ func (a *expander) lookup(name string) *ir.Def {
 	return a.out.Def(name)
 }
 
-// takesFunctions reports whether a def has function-typed parameters: such
-// a def is a template, specialized at each call by inlining.
-func takesFunctions(d *ir.Def) bool {
-	for _, p := range d.Params {
-		if _, ok := p.T.(*ir.Func); ok {
-			return true
-		}
-	}
-	return false
-}
-
 func isFuncType(t ir.Type) bool { _, ok := t.(*ir.Func); return ok }
-
-// ---- normalization of function values ----
-
-// normalize inlines what makes functions dynamic: calls of defs with
-// function parameters, value defs of function type, lambdas applied
-// directly, and let-bound functions. Nabla has no recursion, so this
-// terminates.
-func (a *expander) normalize(e ir.Expr) ir.Expr {
-	switch e := e.(type) {
-	case *ir.Var, *ir.Const:
-		return e
-	case *ir.Global:
-		if d := a.src.Def(e.Name); d != nil && !d.HasParams && isFuncType(d.Type()) {
-			return a.normalize(ir.Copy(d.Body))
-		}
-		return e
-	case *ir.Let:
-		val := a.normalize(e.Value)
-		if isFuncType(val.Type()) {
-			return a.normalize(substFresh(e.Body, e.Var, val))
-		}
-		return &ir.Let{Var: e.Var, Value: val, Body: a.normalize(e.Body), P: e.P}
-	case *ir.Lambda:
-		return &ir.Lambda{Params: e.Params, Body: a.normalize(e.Body), P: e.P}
-	case *ir.Call:
-		fn := a.normalize(e.Fn)
-		args := make([]ir.Expr, len(e.Args))
-		for i, x := range e.Args {
-			args[i] = a.normalize(x)
-		}
-		switch f := fn.(type) {
-		case *ir.Lambda:
-			return a.normalize(beta(f.Params, f.Body, args, e.P))
-		case *ir.Global:
-			if d := a.src.Def(f.Name); d != nil && d.HasParams && (takesFunctions(d) || isFuncType(d.Result)) {
-				if len(d.SizeVars) > 0 {
-					// Size variables are bound from the arguments by a let of
-					// dim(...) each, as the interpreter would on entry.
-					lam := ir.Copy(&ir.Lambda{Params: d.Params, Body: d.BodyWithSizes()}).(*ir.Lambda)
-					return a.normalize(beta(lam.Params, lam.Body, args, e.P))
-				}
-				lam := ir.Copy(&ir.Lambda{Params: d.Params, Body: d.Body}).(*ir.Lambda)
-				return a.normalize(beta(lam.Params, lam.Body, args, e.P))
-			}
-		}
-		return &ir.Call{Fn: fn, Args: args, T: e.T, P: e.P}
-	case *ir.PrimCall:
-		args := make([]ir.Expr, len(e.Args))
-		for i, x := range e.Args {
-			args[i] = a.normalize(x)
-		}
-		return &ir.PrimCall{Op: e.Op, Args: args, Aux: e.Aux, T: e.T, P: e.P}
-	case *ir.MakeTuple:
-		elems := make([]ir.Expr, len(e.Elems))
-		for i, x := range e.Elems {
-			elems[i] = a.normalize(x)
-		}
-		return &ir.MakeTuple{Elems: elems, P: e.P}
-	case *ir.Proj:
-		return &ir.Proj{X: a.normalize(e.X), Index: e.Index, P: e.P}
-	case *ir.If:
-		return &ir.If{Cond: a.normalize(e.Cond), Then: a.normalize(e.Then), Else: a.normalize(e.Else), P: e.P}
-	case *ir.Loop:
-		l := *e
-		l.Init = a.normalize(e.Init)
-		if e.Count != nil {
-			l.Count = a.normalize(e.Count)
-		}
-		if e.Cond != nil {
-			l.Cond = a.normalize(e.Cond)
-		}
-		l.Body = a.normalize(e.Body)
-		return &l
-	}
-	return e
-}
 
 // beta applies fn(params) => body to args: function-valued arguments are
 // substituted (a fresh copy per use), the others bound by lets.
 func beta(params []*ir.Var, body ir.Expr, args []ir.Expr, pos ir.Pos) ir.Expr {
 	return ir.Beta(params, body, args, pos, func(p *ir.Var, _ ir.Expr) bool { return isFuncType(p.T) })
-}
-
-// substFresh replaces each use of v in e by a fresh copy of val.
-func substFresh(e ir.Expr, v *ir.Var, val ir.Expr) ir.Expr {
-	return ir.ReplaceVar(e, v, func() ir.Expr { return ir.Copy(val) })
 }
 
 // ---- expansion of AD operators ----

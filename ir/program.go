@@ -12,6 +12,9 @@ type Def struct {
 	Export    bool
 	Attrs     []Attr
 	P         Pos
+	// Origin, for a def the compiler made from another (a template's
+	// specialized copy), is the source def's name; backtraces show it.
+	Origin string
 }
 
 // SizeVar is a size variable bound by a parameter's type. When Param >= 0,
