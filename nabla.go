@@ -7,11 +7,8 @@ import (
 	"os"
 	"slices"
 
-	"github.com/nabla-lang/nabla/ad"
+	"github.com/nabla-lang/nabla/internal/pipeline"
 	"github.com/nabla-lang/nabla/ir"
-	"github.com/nabla-lang/nabla/ir/interp"
-	"github.com/nabla-lang/nabla/lang"
-	"github.com/nabla-lang/nabla/rewrite"
 	"github.com/nabla-lang/nabla/runtime"
 )
 
@@ -48,30 +45,37 @@ func WithReadFile(read func(path string) ([]byte, error)) Option {
 // concurrent use: any number of goroutines may call its functions at once.
 type Program struct {
 	ir     *ir.Program
-	interp *interp.Interp
+	run    pipeline.Runner
 	limits runtime.Limits
 	names  []string
 }
 
-// Compile parses and type-checks a program, named filename in error
-// positions. If it fails, the error is an ir.ErrorList with every problem
-// found, each printing as "file:line:col: message".
+// Compile parses, type-checks and optimizes a program, named filename in
+// error positions. If it fails, the error is an ir.ErrorList with every
+// problem found, each printing as "file:line:col: message".
 func Compile(filename string, src []byte, opts ...Option) (*Program, error) {
+	return CompileContext(context.Background(), filename, src, opts...)
+}
+
+// CompileContext is Compile under ctx: cancelling ctx stops the
+// compilation, which then returns ctx's error.
+func CompileContext(ctx context.Context, filename string, src []byte, opts ...Option) (*Program, error) {
 	var c config
 	for _, o := range opts {
 		o(&c)
 	}
-	p, err := lang.Load(filename, src, lang.Options{ReadFile: c.readFile})
-	if err != nil {
-		return nil, err
-	}
-	return newProgram(p, c.limits)
+	return compile(ctx, filename, src, c)
 }
 
 // CompileFile is Compile for the file at path, read (with its relative
 // imports) by the WithReadFile function if given and from disk otherwise.
 // Failing to read path itself returns the reader's error unchanged.
 func CompileFile(path string, opts ...Option) (*Program, error) {
+	return CompileFileContext(context.Background(), path, opts...)
+}
+
+// CompileFileContext is CompileFile under ctx.
+func CompileFileContext(ctx context.Context, path string, opts ...Option) (*Program, error) {
 	c := config{readFile: os.ReadFile}
 	for _, o := range opts {
 		o(&c)
@@ -80,22 +84,16 @@ func CompileFile(path string, opts ...Option) (*Program, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := lang.Load(path, src, lang.Options{ReadFile: c.readFile})
-	if err != nil {
-		return nil, err
-	}
-	return newProgram(p, c.limits)
+	return compile(ctx, path, src, c)
 }
 
-func newProgram(p *ir.Program, lim runtime.Limits) (*Program, error) {
-	p, err := ad.Expand(p)
+func compile(ctx context.Context, filename string, src []byte, c config) (*Program, error) {
+	res, err := pipeline.Compile(ctx, filename, src, pipeline.Options{ReadFile: c.readFile})
 	if err != nil {
 		return nil, err
 	}
-	if p, _, err = rewrite.Apply(p, rewrite.Options{}); err != nil {
-		return nil, err
-	}
-	in, err := interp.New(p)
+	p := res.Opt
+	run, err := pipeline.Interp.Load(ctx, p)
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +102,7 @@ func newProgram(p *ir.Program, lim runtime.Limits) (*Program, error) {
 		names[i] = d.Name
 	}
 	slices.Sort(names)
-	return &Program{ir: p, interp: in, limits: lim, names: names}, nil
+	return &Program{ir: p, run: run, limits: c.limits, names: names}, nil
 }
 
 // Funcs lists the names of the program's defs, sorted. Defs of imported
@@ -123,7 +121,7 @@ func (p *Program) Func(name string) (*Func, error) {
 		}
 		return nil, errors.New(msg)
 	}
-	params, result, err := p.interp.Signature(name)
+	params, result, err := p.run.Signature(name)
 	if err != nil {
 		return nil, err
 	}
@@ -220,13 +218,13 @@ func (f *Func) CallValues(ctx context.Context, args []runtime.Value) (runtime.Va
 }
 
 func (f *Func) call(ctx context.Context, args []runtime.Value) (runtime.Value, error) {
-	v, err := f.prog.interp.Call(ctx, f.def.Name, args, f.prog.limits)
+	v, err := f.prog.run.Call(ctx, f.def.Name, args, f.prog.limits)
 	if err == nil {
 		return v, nil
 	}
 	var e *ir.Error
 	if errors.As(err, &e) {
-		return runtime.Value{}, err // an *ir.Error, or an *interp.CauseError wrapping one
+		return runtime.Value{}, err // an *ir.Error, or an error of the backend wrapping one
 	}
 	// The interpreter positions its errors; anything else (a limit or
 	// cancellation noticed outside the body) is pinned to the def.

@@ -12,8 +12,8 @@ import (
 	"strings"
 
 	"github.com/nabla-lang/nabla"
-	"github.com/nabla-lang/nabla/ad"
 	"github.com/nabla-lang/nabla/internal/jsonv"
+	"github.com/nabla-lang/nabla/internal/pipeline"
 	"github.com/nabla-lang/nabla/ir"
 	"github.com/nabla-lang/nabla/lang"
 	"github.com/nabla-lang/nabla/rewrite"
@@ -209,13 +209,10 @@ f64 scalars or vectors, or they fail on every input).
 // appended to notes (and those not tested also go to stderr, so that they
 // are seen when check fails).
 func (c *cli) checkRules(file string, src []byte, notes *[]string) bool {
-	p, err := lang.Load(file, src, lang.Options{ReadFile: os.ReadFile})
-	if err == nil {
-		p, err = ad.Expand(p)
-	}
 	var reports []rewrite.RuleReport
+	res, err := pipeline.Compile(context.Background(), file, src, pipeline.Options{ReadFile: os.ReadFile, Last: pipeline.AD})
 	if err == nil {
-		reports, err = rewrite.CheckRules(p, rewrite.CheckOptions{})
+		reports, err = rewrite.CheckRules(res.AD, rewrite.CheckOptions{})
 	}
 	if err != nil {
 		c.programError(err)
@@ -238,7 +235,7 @@ func (c *cli) checkRules(file string, src []byte, notes *[]string) bool {
 
 var irCmd = &command{
 	name:  "ir",
-	args:  "[-f NAME] [--stage core|ad|opt] FILE",
+	args:  "[-f NAME] [--stage core|specialize|ad|opt] FILE",
 	short: "print the core IR of a def",
 	long: `
 IR prints the core IR of the def NAME in FILE, or of every def when -f is
@@ -248,47 +245,32 @@ patterns become projections) and every binder annotated with its type.
 
 	nabla ir -f rosen examples/rosenbrock.nab
 
---stage selects the stage: core (after type checking, the default), ad
-(after AD operators are expanded) or opt (after AD and each def's rewrite
-strategy: its @strategy, or the standard pipeline default).`,
+--stage selects the stage: core (after type checking, the default),
+specialize (after each def with function parameters is copied once per
+distinct function argument), ad (after AD operators are expanded) or opt
+(after AD and each def's rewrite strategy: its @strategy, or the standard
+pipeline default).`,
 	setFlags: func(fs *flag.FlagSet) {
 		fs.String("f", "", "the def to print (default: all defs)")
-		fs.String("stage", "core", "the stage: core, ad or opt")
+		fs.String("stage", "core", "the stage: "+strings.Join(pipeline.Stages(), ", "))
 	},
 	run: func(c *cli, cmd *command, args []string) int {
 		fs, rest, status, done := c.parseFlags(cmd, args)
 		if done {
 			return status
 		}
-		stage := fs.Lookup("stage").Value.String()
-		if stage != "core" && stage != "ad" && stage != "opt" {
-			return c.usage(cmd, "unknown stage %q: want core, ad or opt", stage)
+		stage, err := pipeline.ParseStage(fs.Lookup("stage").Value.String())
+		if err != nil {
+			return c.usage(cmd, "%v", err)
 		}
 		if len(rest) != 1 {
 			return c.usage(cmd, "want one FILE, got %d arguments", len(rest))
 		}
-		p, status, ok := c.load(cmd, rest[0])
+		res, status, ok := c.compile(cmd, rest[0], pipeline.Options{Last: stage})
 		if !ok {
 			return status
 		}
-		switch stage {
-		case "ad":
-			ep, err := ad.Expand(p)
-			if err != nil {
-				return c.programError(err)
-			}
-			p = ep
-		case "opt":
-			ep, err := ad.Expand(p)
-			if err != nil {
-				return c.programError(err)
-			}
-			op, _, err := rewrite.Apply(ep, rewrite.Options{})
-			if err != nil {
-				return c.programError(err)
-			}
-			p = op
-		}
+		p := res.Final()
 		name := fs.Lookup("f").Value.String()
 		if name == "" {
 			fmt.Fprint(c.stdout, ir.Print(p))
@@ -303,17 +285,19 @@ strategy: its @strategy, or the standard pipeline default).`,
 	},
 }
 
-// load reads and checks FILE into IR, for the commands that show IR.
-func (c *cli) load(cmd *command, file string) (*ir.Program, int, bool) {
+// compile reads FILE and runs the pipeline on it, for the commands that
+// show IR.
+func (c *cli) compile(cmd *command, file string, opts pipeline.Options) (*pipeline.Result, int, bool) {
 	src, status, ok := c.readSource(cmd, file)
 	if !ok {
 		return nil, status, false
 	}
-	p, err := lang.Load(file, src, lang.Options{ReadFile: os.ReadFile})
+	opts.ReadFile = os.ReadFile
+	res, err := pipeline.Compile(context.Background(), file, src, opts)
 	if err != nil {
 		return nil, c.programError(err), false
 	}
-	return p, 0, true
+	return res, 0, true
 }
 
 var optCmd = &command{
@@ -354,17 +338,14 @@ fuse, lower and default.`,
 		if len(rest) != 1 {
 			return c.usage(cmd, "want one FILE, got %d arguments", len(rest))
 		}
-		p, status, ok := c.load(cmd, rest[0])
+		res, status, ok := c.compile(cmd, rest[0], pipeline.Options{Last: pipeline.AD})
 		if !ok {
 			return status
 		}
-		if p.Def(name) == nil && !strings.Contains(name, "$") {
+		if res.Core.Def(name) == nil && !strings.Contains(name, "$") {
 			return c.usage(cmd, "%s has no def named %q", rest[0], name)
 		}
-		ep, err := ad.Expand(p)
-		if err != nil {
-			return c.programError(err)
-		}
+		ep := res.AD
 		d := ep.Def(name)
 		if d == nil {
 			return c.usage(cmd, "%s has no def named %q (after AD: generated defs such as f$vjp exist only where a derivative of f is used)", rest[0], name)
@@ -417,7 +398,7 @@ FILEs and exits 1.`,
 			return c.usage(cmd, "missing FILE")
 		}
 		for _, file := range files {
-			if _, status, ok := c.load(cmd, file); !ok {
+			if _, status, ok := c.compile(cmd, file, pipeline.Options{Last: pipeline.Core}); !ok {
 				return status
 			}
 		}
