@@ -5,9 +5,11 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/nabla-lang/nabla/internal/jsonv"
 	"github.com/nabla-lang/nabla/ir"
 	"github.com/nabla-lang/nabla/ir/interp"
 	"github.com/nabla-lang/nabla/lang"
+	"github.com/nabla-lang/nabla/rewrite/rulecheck"
 	"github.com/nabla-lang/nabla/runtime"
 )
 
@@ -94,8 +96,9 @@ func TestDefaultPreservesAD(t *testing.T) {
 					t.Errorf("%s\nat %v: error before %v, after %v", src, xs, errb, erra)
 					break
 				}
-				if errb == nil && !sameValue(result, vb, va) {
-					t.Errorf("%s\nat %v: before %s, after %s\n%s", src, xs, encode(result, vb), encode(result, va), ir.Print(after))
+				if errb == nil && !rulecheck.SameValue(result, vb, va) {
+					show := func(v runtime.Value) string { js, _ := jsonv.Encode(result, v); return string(js) }
+					t.Errorf("%s\nat %v: before %s, after %s\n%s", src, xs, show(vb), show(va), ir.Print(after))
 					break
 				}
 			}

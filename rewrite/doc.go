@@ -155,8 +155,8 @@
 //
 // # Testing rules
 //
-// CheckRules and CheckRule test rules by evaluating both sides on random
-// inputs (`nabla check --rules`), trying types for the variables: see
-// check.go. The built-in rules are tested the same way, with rapid
-// varying the inputs.
+// Package rewrite/rulecheck tests rules by evaluating both sides on
+// random inputs (`nabla check --rules`), trying types for the variables.
+// The built-in rules are tested the same way, with rapid varying the
+// inputs.
 package rewrite

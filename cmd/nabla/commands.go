@@ -17,6 +17,7 @@ import (
 	"github.com/nabla-lang/nabla/ir"
 	"github.com/nabla-lang/nabla/lang"
 	"github.com/nabla-lang/nabla/rewrite"
+	"github.com/nabla-lang/nabla/rewrite/rulecheck"
 	rt "github.com/nabla-lang/nabla/runtime"
 )
 
@@ -213,9 +214,9 @@ func (c *cli) checkRules(file string, src []byte, notes *[]string) bool {
 	if err == nil {
 		p, err = ad.Expand(p)
 	}
-	var reports []rewrite.RuleReport
+	var reports []rulecheck.Report
 	if err == nil {
-		reports, err = rewrite.CheckRules(p, rewrite.CheckOptions{})
+		reports, err = rulecheck.CheckAll(p, rulecheck.Options{})
 	}
 	if err != nil {
 		c.programError(err)
@@ -224,9 +225,9 @@ func (c *cli) checkRules(file string, src []byte, notes *[]string) bool {
 	ok := true
 	for _, r := range reports {
 		switch r.Status {
-		case rewrite.Agrees:
+		case rulecheck.Agrees:
 			*notes = append(*notes, fmt.Sprintf("%s: rule %s: ok, both sides agree on %d random inputs (%s)", r.Rule.Pos, r.Rule.Name, r.Inputs, strings.Join(r.Typings, "; ")))
-		case rewrite.Untested:
+		case rulecheck.Untested:
 			*notes = append(*notes, fmt.Sprintf("%s: rule %s: not tested: %s", r.Rule.Pos, r.Rule.Name, r.Detail))
 		default:
 			fmt.Fprintf(c.stderr, "%s: rule %s is unsound: %s\n", r.Rule.Pos, r.Rule.Name, r.Detail)

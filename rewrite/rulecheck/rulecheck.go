@@ -1,22 +1,9 @@
-package rewrite
-
-import (
-	"context"
-	"fmt"
-	"hash/fnv"
-	"math"
-	"math/rand/v2"
-	"sort"
-	"strings"
-
-	"github.com/nabla-lang/nabla/internal/jsonv"
-	"github.com/nabla-lang/nabla/ir"
-	"github.com/nabla-lang/nabla/ir/interp"
-	"github.com/nabla-lang/nabla/lang"
-	"github.com/nabla-lang/nabla/runtime"
-)
-
-// Testing rules by evaluation (SPEC §7, `nabla check --rules`).
+// Package rulecheck tests rewrite rules by evaluation (SPEC §7, `nabla
+// check --rules`): both sides of a rule, elaborated by the front end for
+// chosen types of its variables, are run by the interpreter on random
+// inputs and their results compared. It is apart from package rewrite,
+// which applies rules and needs neither the front end nor the
+// interpreter.
 //
 // A rule is tested by elaborating both of its sides as ordinary
 // expressions over its variables and evaluating them on random inputs.
@@ -40,20 +27,37 @@ import (
 // one of + * max min, which are associative). Results are compared with a
 // relative tolerance of 1e-9 (NaN equals NaN); both sides failing counts
 // as agreement, one side failing as a disagreement.
+package rulecheck
 
-// RuleStatus is the outcome of testing a rule.
-type RuleStatus int
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"strings"
+
+	"github.com/nabla-lang/nabla/internal/jsonv"
+	"github.com/nabla-lang/nabla/ir"
+	"github.com/nabla-lang/nabla/ir/interp"
+	"github.com/nabla-lang/nabla/lang"
+	"github.com/nabla-lang/nabla/runtime"
+)
+
+// Status is the outcome of testing a rule.
+type Status int
 
 const (
 	// Agrees: the two sides agreed on every input tried.
-	Agrees RuleStatus = iota
+	Agrees Status = iota
 	// Disagrees: a counterexample was found.
 	Disagrees
 	// Untested: the rule could not be typed or evaluated.
 	Untested
 )
 
-func (s RuleStatus) String() string {
+func (s Status) String() string {
 	switch s {
 	case Agrees:
 		return "agrees"
@@ -63,10 +67,10 @@ func (s RuleStatus) String() string {
 	return "untested"
 }
 
-// RuleReport is what testing one rule found.
-type RuleReport struct {
+// Report is what testing one rule found.
+type Report struct {
 	Rule   *lang.Rule
-	Status RuleStatus
+	Status Status
 	// Typings lists the variable types the rule was tested at
 	// ("x: f64, y: f64").
 	Typings []string
@@ -76,8 +80,8 @@ type RuleReport struct {
 	Detail string
 }
 
-// CheckOptions configure CheckRule.
-type CheckOptions struct {
+// Options configure Check.
+type Options struct {
 	// Trials is the number of random inputs per typing (default 60).
 	Trials int
 	// Seed makes the inputs reproducible; rules are also seeded by name.
@@ -86,11 +90,11 @@ type CheckOptions struct {
 
 const maxTypings = 6
 
-// CheckRules tests every rule declared in p (a program after AD
+// CheckAll tests every rule declared in p (a program after AD
 // expansion, whose defs the rules may call), in declaration order.
-func CheckRules(p *ir.Program, opts CheckOptions) ([]RuleReport, error) {
+func CheckAll(p *ir.Program, opts Options) ([]Report, error) {
 	renv := lang.NewRuleEnv(p)
-	var out []RuleReport
+	var out []Report
 	for _, x := range p.Rules {
 		d, ok := x.(*lang.RuleDecl)
 		if !ok {
@@ -100,7 +104,7 @@ func CheckRules(p *ir.Program, opts CheckOptions) ([]RuleReport, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, CheckRule(p, r, opts))
+		out = append(out, Check(p, r, opts))
 	}
 	return out, nil
 }
@@ -371,9 +375,9 @@ func popcount(m uint) int {
 	return n
 }
 
-// CheckRule tests one rule of program p by evaluation.
-func CheckRule(p *ir.Program, r *lang.Rule, opts CheckOptions) RuleReport {
-	rep := RuleReport{Rule: r}
+// Check tests one rule of program p by evaluation.
+func Check(p *ir.Program, r *lang.Rule, opts Options) Report {
+	rep := Report{Rule: r}
 	if opts.Trials <= 0 {
 		opts.Trials = 60
 	}
@@ -493,7 +497,7 @@ func runTrials(p *ir.Program, r *lang.Rule, ty typing, lhs, rhs ir.Expr, rs map[
 				return compared, fmt.Sprintf("with %s the left-hand side gives %s but the right-hand side fails (%s)", where, encode(lhs.Type(), a), firstLine(errB)), "", nil
 			}
 			compared++
-			if !sameValue(lhs.Type(), a, b) {
+			if !SameValue(lhs.Type(), a, b) {
 				return compared, fmt.Sprintf("with %s the left-hand side gives %s, the right-hand side %s", where, encode(lhs.Type(), a), encode(lhs.Type(), b)), "", nil
 			}
 		}
@@ -654,7 +658,7 @@ func randomFunc(rng *rand.Rand, t *ir.Func, assoc bool) (ir.Expr, string) {
 
 // sameValue compares two values of type t: f64 to a relative tolerance
 // (NaN equal to NaN), everything else exactly.
-func sameValue(t ir.Type, a, b runtime.Value) bool {
+func SameValue(t ir.Type, a, b runtime.Value) bool {
 	switch t := t.(type) {
 	case ir.Scalar:
 		switch t.Kind {
@@ -692,7 +696,7 @@ func sameValue(t ir.Type, a, b runtime.Value) bool {
 		}
 		elem := t.Elem
 		for i := 0; i < x.Len(); i++ {
-			if !sameValue(elem, x.At(i), y.At(i)) {
+			if !SameValue(elem, x.At(i), y.At(i)) {
 				return false
 			}
 		}
@@ -703,7 +707,7 @@ func sameValue(t ir.Type, a, b runtime.Value) bool {
 			return false
 		}
 		for i := range x {
-			if !sameValue(t.Elems[i], x[i], y[i]) {
+			if !SameValue(t.Elems[i], x[i], y[i]) {
 				return false
 			}
 		}
