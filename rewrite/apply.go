@@ -91,7 +91,7 @@ func ApplyDef(p *ir.Program, name, strategy string, opts Options) (*ir.Def, *Tra
 
 // Compile resolves a strategy expression against p's rules and
 // strategies, as written in file.
-func Compile(p *ir.Program, st lang.Strat, file string) (Strategy, error) {
+func Compile(p *ir.Program, st ir.Strat, file string) (Strategy, error) {
 	e, err := newEnv(p)
 	if err != nil {
 		return nil, err
@@ -104,32 +104,27 @@ func Compile(p *ir.Program, st lang.Strat, file string) (Strategy, error) {
 type env struct {
 	prog     *ir.Program
 	done     map[string]*ir.Def // defs already rewritten, by name
-	renv     *lang.RuleEnv
 	files    map[string]*fileDecls
-	compiled map[any]Strategy // by *lang.RuleDecl or *lang.StrategyDecl
+	compiled map[any]Strategy // by *ir.RewriteRule or *ir.RewriteStrategy
 }
 
 // fileDecls are the rules and strategies declared in one file: the scope
 // of the strategy expressions written there.
 type fileDecls struct {
-	rules  map[string]*lang.RuleDecl
-	strats map[string]*lang.StrategyDecl
+	rules  map[string]*ir.RewriteRule
+	strats map[string]*ir.RewriteStrategy
 }
 
 func newEnv(p *ir.Program) (*env, error) {
 	if err := loadBuiltins(); err != nil {
 		return nil, err
 	}
-	e := &env{prog: p, done: map[string]*ir.Def{}, renv: lang.NewRuleEnv(p), files: map[string]*fileDecls{}, compiled: map[any]Strategy{}}
+	e := &env{prog: p, done: map[string]*ir.Def{}, files: map[string]*fileDecls{}, compiled: map[any]Strategy{}}
 	for _, r := range p.Rules {
-		if d, ok := r.(*lang.RuleDecl); ok {
-			e.file(d.Pos.File).rules[d.Name] = d
-		}
+		e.file(r.P.File).rules[r.Name] = r
 	}
 	for _, s := range p.Strats {
-		if d, ok := s.(*lang.StrategyDecl); ok {
-			e.file(d.Pos.File).strats[d.Name] = d
-		}
+		e.file(s.P.File).strats[s.Name] = s
 	}
 	return e, nil
 }
@@ -137,7 +132,7 @@ func newEnv(p *ir.Program) (*env, error) {
 func (e *env) file(name string) *fileDecls {
 	f := e.files[name]
 	if f == nil {
-		f = &fileDecls{rules: map[string]*lang.RuleDecl{}, strats: map[string]*lang.StrategyDecl{}}
+		f = &fileDecls{rules: map[string]*ir.RewriteRule{}, strats: map[string]*ir.RewriteStrategy{}}
 		e.files[name] = f
 	}
 	return f
@@ -153,26 +148,26 @@ func (e *env) current(name string) *ir.Def {
 
 // compile turns a strategy expression written in file into a Strategy.
 // visiting holds the named strategies being compiled, to stop cycles.
-func (e *env) compile(st lang.Strat, file string, visiting map[string]bool) (Strategy, error) {
+func (e *env) compile(st ir.Strat, file string, visiting map[string]bool) (Strategy, error) {
 	switch st := st.(type) {
-	case *lang.StratSeq:
+	case *ir.StratSeq:
 		ss, err := e.compileList(st.Steps, file, visiting)
 		if err != nil {
 			return nil, err
 		}
 		return Seq(ss...), nil
-	case *lang.StratChoice:
+	case *ir.StratChoice:
 		ss, err := e.compileList(st.Alts, file, visiting)
 		if err != nil {
 			return nil, err
 		}
 		return Choice(ss...), nil
-	case *lang.StratName:
+	case *ir.StratName:
 		f := e.file(file)
 		rd, sd := f.rules[st.Name], f.strats[st.Name]
-		if n, ok := lang.StrategyArity(st.Name); ok && rd == nil && sd == nil {
+		if n, ok := ir.StrategyArity(st.Name); ok && rd == nil && sd == nil {
 			if len(st.Args) != n {
-				return nil, ir.Errorf(st.Pos, "strategy %s takes %d argument%s, got %d", st.Name, n, plural(n), len(st.Args))
+				return nil, ir.Errorf(st.P, "strategy %s takes %d argument%s, got %d", st.Name, n, plural(n), len(st.Args))
 			}
 			args, err := e.compileList(st.Args, file, visiting)
 			if err != nil {
@@ -183,17 +178,16 @@ func (e *env) compile(st lang.Strat, file string, visiting map[string]bool) (Str
 			}
 		}
 		if len(st.Args) > 0 {
-			return nil, ir.Errorf(st.Pos, "%s takes no arguments", st.Name)
+			return nil, ir.Errorf(st.P, "%s takes no arguments", st.Name)
 		}
 		if rd != nil {
 			if s := e.compiled[rd]; s != nil {
 				return s, nil
 			}
-			r, err := e.renv.Rule(rd)
-			if err != nil {
-				return nil, err
+			if rd.RHS == nil {
+				return nil, ir.Errorf(rd.P, "rule %s has no right-hand side", rd.Name)
 			}
-			s := newRuleS(rd.Name, r, false)
+			s := newRuleS(rd.Name, rd, false)
 			e.compiled[rd] = s
 			return s, nil
 		}
@@ -202,10 +196,10 @@ func (e *env) compile(st lang.Strat, file string, visiting map[string]bool) (Str
 				return s, nil
 			}
 			if visiting[st.Name] {
-				return nil, ir.Errorf(st.Pos, "strategy %s refers to itself", st.Name)
+				return nil, ir.Errorf(st.P, "strategy %s refers to itself", st.Name)
 			}
 			visiting[st.Name] = true
-			body, err := e.compile(sd.Body, sd.Pos.File, visiting)
+			body, err := e.compile(sd.Body, sd.P.File, visiting)
 			delete(visiting, st.Name)
 			if err != nil {
 				return nil, err
@@ -214,12 +208,12 @@ func (e *env) compile(st lang.Strat, file string, visiting map[string]bool) (Str
 			e.compiled[sd] = s
 			return s, nil
 		}
-		return nil, ir.Errorf(st.Pos, "unknown strategy or rule %s", st.Name)
+		return nil, ir.Errorf(st.P, "unknown strategy or rule %s", st.Name)
 	}
 	return nil, fmt.Errorf("rewrite: unknown strategy expression %T", st)
 }
 
-func (e *env) compileList(sts []lang.Strat, file string, visiting map[string]bool) ([]Strategy, error) {
+func (e *env) compileList(sts []ir.Strat, file string, visiting map[string]bool) ([]Strategy, error) {
 	out := make([]Strategy, len(sts))
 	for i, st := range sts {
 		s, err := e.compile(st, file, visiting)
@@ -244,11 +238,11 @@ func (e *env) applyDef(d *ir.Def, s Strategy, src string, trace *Trace, opts Opt
 	case d.Attr("strategy") != nil:
 		at := d.Attr("strategy")
 		pos = at.P
-		st, ok := at.Strategy.(lang.Strat)
-		if !ok {
+		st := at.Strategy
+		if st == nil {
 			return nil, ir.Errorf(pos, "@strategy of %s holds no strategy", d.Name)
 		}
-		what = "strategy " + lang.FormatStrat(st)
+		what = "strategy " + st.String()
 		var err error
 		if s, err = e.compile(st, at.P.File, map[string]bool{}); err != nil {
 			return nil, err

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/nabla-lang/nabla/ir"
 	"github.com/nabla-lang/nabla/lang"
 )
 
@@ -19,7 +20,7 @@ var builtins struct {
 	once   sync.Once
 	err    error
 	passes map[string]Strategy
-	rules  []*lang.Rule // every rule of builtin.rules, for tests
+	rules  []*ir.RewriteRule // every rule of builtin.rules, for tests
 	pass   map[string]string
 }
 
@@ -45,39 +46,32 @@ func buildBuiltins() error {
 	if err != nil {
 		return fmt.Errorf("rewrite: builtin.rules: %v", err)
 	}
-	renv := lang.NewRuleEnv(p)
-	decls := map[string]*lang.RuleDecl{}
+	rules := map[string]*ir.RewriteRule{}
 	for _, r := range p.Rules {
-		d := r.(*lang.RuleDecl)
-		decls[d.Name] = d
+		rules[r.Name] = r
 	}
 	simplifyS := &passS{name: "simplify", gos: simplifyRules}
 	fuseS := &passS{name: "fuse", gos: fuseRules}
 	lowerS := &passS{name: "lower"}
 	byName := map[string]*passS{"simplify": simplifyS, "fuse": fuseS, "lower": lowerS}
 	builtins.pass = map[string]string{}
-	for _, s := range p.Strats {
-		sd := s.(*lang.StrategyDecl)
+	for _, sd := range p.Strats {
 		pass := byName[sd.Name]
 		if pass == nil {
 			return fmt.Errorf("rewrite: builtin.rules: strategy %s is not a pass", sd.Name)
 		}
 		for _, name := range choiceNames(sd.Body) {
-			d := decls[name]
-			if d == nil {
+			r := rules[name]
+			if r == nil {
 				return fmt.Errorf("rewrite: builtin.rules: strategy %s lists %s, which is not a rule", sd.Name, name)
-			}
-			r, err := renv.Rule(d)
-			if err != nil {
-				return fmt.Errorf("rewrite: builtin.rules: %v", err)
 			}
 			pass.addRule(newRuleS(sd.Name+"."+name, r, true))
 			builtins.rules = append(builtins.rules, r)
 			builtins.pass[name] = sd.Name
 		}
 	}
-	if len(builtins.rules) != len(decls) {
-		return fmt.Errorf("rewrite: builtin.rules: %d rules, %d listed in a pass", len(decls), len(builtins.rules))
+	if len(builtins.rules) != len(rules) {
+		return fmt.Errorf("rewrite: builtin.rules: %d rules, %d listed in a pass", len(rules), len(builtins.rules))
 	}
 	defaultS := &named{name: "default", s: Seq(
 		Try(cseS),
@@ -96,11 +90,11 @@ func buildBuiltins() error {
 }
 
 // choiceNames lists the names in a strategy of the form a <+ b <+ ...
-func choiceNames(s lang.Strat) []string {
+func choiceNames(s ir.Strat) []string {
 	switch s := s.(type) {
-	case *lang.StratName:
+	case *ir.StratName:
 		return []string{s.Name}
-	case *lang.StratChoice:
+	case *ir.StratChoice:
 		var out []string
 		for _, a := range s.Alts {
 			out = append(out, choiceNames(a)...)
@@ -127,7 +121,7 @@ func Default() Strategy {
 
 // BuiltinRules returns the rules of builtin.rules, with the pass each
 // belongs to.
-func BuiltinRules() ([]*lang.Rule, map[string]string, error) {
+func BuiltinRules() ([]*ir.RewriteRule, map[string]string, error) {
 	if err := loadBuiltins(); err != nil {
 		return nil, nil, err
 	}

@@ -214,23 +214,19 @@ func (c *cli) checkRules(file string, src []byte, notes *[]string) bool {
 	if err == nil {
 		p, err = ad.Expand(p)
 	}
-	var reports []rulecheck.Report
-	if err == nil {
-		reports, err = rulecheck.CheckAll(p, rulecheck.Options{})
-	}
 	if err != nil {
 		c.programError(err)
 		return false
 	}
 	ok := true
-	for _, r := range reports {
+	for _, r := range rulecheck.CheckAll(p, rulecheck.Options{}) {
 		switch r.Status {
 		case rulecheck.Agrees:
-			*notes = append(*notes, fmt.Sprintf("%s: rule %s: ok, both sides agree on %d random inputs (%s)", r.Rule.Pos, r.Rule.Name, r.Inputs, strings.Join(r.Typings, "; ")))
+			*notes = append(*notes, fmt.Sprintf("%s: rule %s: ok, both sides agree on %d random inputs (%s)", r.Rule.P, r.Rule.Name, r.Inputs, strings.Join(r.Typings, "; ")))
 		case rulecheck.Untested:
-			*notes = append(*notes, fmt.Sprintf("%s: rule %s: not tested: %s", r.Rule.Pos, r.Rule.Name, r.Detail))
+			*notes = append(*notes, fmt.Sprintf("%s: rule %s: not tested: %s", r.Rule.P, r.Rule.Name, r.Detail))
 		default:
-			fmt.Fprintf(c.stderr, "%s: rule %s is unsound: %s\n", r.Rule.Pos, r.Rule.Name, r.Detail)
+			fmt.Fprintf(c.stderr, "%s: rule %s is unsound: %s\n", r.Rule.P, r.Rule.Name, r.Detail)
 			ok = false
 		}
 	}

@@ -69,7 +69,7 @@ func (s Status) String() string {
 
 // Report is what testing one rule found.
 type Report struct {
-	Rule   *lang.Rule
+	Rule   *ir.RewriteRule
 	Status Status
 	// Typings lists the variable types the rule was tested at
 	// ("x: f64, y: f64").
@@ -92,21 +92,12 @@ const maxTypings = 6
 
 // CheckAll tests every rule declared in p (a program after AD
 // expansion, whose defs the rules may call), in declaration order.
-func CheckAll(p *ir.Program, opts Options) ([]Report, error) {
-	renv := lang.NewRuleEnv(p)
+func CheckAll(p *ir.Program, opts Options) []Report {
 	var out []Report
-	for _, x := range p.Rules {
-		d, ok := x.(*lang.RuleDecl)
-		if !ok {
-			continue
-		}
-		r, err := renv.Rule(d)
-		if err != nil {
-			return nil, err
-		}
+	for _, r := range p.Rules {
 		out = append(out, Check(p, r, opts))
 	}
-	return out, nil
+	return out
 }
 
 // varRole is what a rule variable's uses say about its type.
@@ -280,7 +271,7 @@ func (ty typing) String(order []string) string {
 }
 
 // typings lists the assignments to try, in order.
-func typings(r *lang.Rule, rs map[string]*varRole) []typing {
+func typings(r *ir.RewriteRule, rs map[string]*varRole) []typing {
 	var free []string // variables to try as scalar or vector
 	var pairFns []string
 	for _, n := range r.Vars {
@@ -352,7 +343,7 @@ func typings(r *lang.Rule, rs map[string]*varRole) []typing {
 					}
 					bit++
 				}
-				ty.vars[n] = ir.NewVar(n, t, r.Pos)
+				ty.vars[n] = ir.NewVar(n, t, r.P)
 			}
 			out = append(out, ty)
 		}
@@ -375,8 +366,10 @@ func popcount(m uint) int {
 	return n
 }
 
-// Check tests one rule of program p by evaluation.
-func Check(p *ir.Program, r *lang.Rule, opts Options) Report {
+// Check tests one rule of program p by evaluation. The rule must have
+// been checked by the front end (lang.Load), whose declaration says how
+// its variables are used.
+func Check(p *ir.Program, r *ir.RewriteRule, opts Options) Report {
 	rep := Report{Rule: r}
 	if opts.Trials <= 0 {
 		opts.Trials = 60
@@ -384,14 +377,19 @@ func Check(p *ir.Program, r *lang.Rule, opts Options) Report {
 	h := fnv.New64a()
 	h.Write([]byte(r.Name))
 	rng := rand.New(rand.NewPCG(opts.Seed, h.Sum64()))
-	rs := roles(r.Decl())
+	d := lang.RuleDeclOf(r)
+	if d == nil {
+		rep.Status, rep.Detail = Untested, "it has no declaration in source"
+		return rep
+	}
+	rs := roles(d)
 	var firstErr error
 	allFailed := ""
 	for _, ty := range typings(r, rs) {
 		if len(rep.Typings) == maxTypings {
 			break
 		}
-		lhs, rhs, err := r.Sides(ty.vars)
+		lhs, rhs, err := r.RHS.Sides(ty.vars)
 		if err != nil {
 			if firstErr == nil {
 				firstErr = err
@@ -437,7 +435,7 @@ func Check(p *ir.Program, r *lang.Rule, opts Options) Report {
 // runTrials evaluates both sides on random inputs. It returns the number
 // of inputs compared, a counterexample if one was found, and an error of
 // both sides when none could be compared.
-func runTrials(p *ir.Program, r *lang.Rule, ty typing, lhs, rhs ir.Expr, rs map[string]*varRole, rng *rand.Rand, trials int) (int, string, string, error) {
+func runTrials(p *ir.Program, r *ir.RewriteRule, ty typing, lhs, rhs ir.Expr, rs map[string]*varRole, rng *rand.Rand, trials int) (int, string, string, error) {
 	var params []*ir.Var
 	var fnVars []string
 	for _, n := range r.Vars {
@@ -466,7 +464,7 @@ func runTrials(p *ir.Program, r *lang.Rule, ty typing, lhs, rhs ir.Expr, rs map[
 				sub[v] = ps[i]
 			}
 			body = ir.Subst(body, sub)
-			return &ir.Def{Name: name, Params: ps, HasParams: true, Result: body.Type(), Body: body, P: r.Pos}
+			return &ir.Def{Name: name, Params: ps, HasParams: true, Result: body.Type(), Body: body, P: r.P}
 		}
 		defs := append([]*ir.Def(nil), p.Defs...)
 		defs = append(defs, mk("$lhs", lhs), mk("$rhs", rhs))

@@ -63,9 +63,9 @@ func TestCheckRuleFindsUnsound(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tc.src, err)
 		}
-		reps, err := CheckAll(p, Options{})
-		if err != nil || len(reps) != 1 {
-			t.Fatalf("%s: %v", tc.src, err)
+		reps := CheckAll(p, Options{})
+		if len(reps) != 1 {
+			t.Fatalf("%s: %d reports", tc.src, len(reps))
 		}
 		rep := reps[0]
 		if rep.Status != tc.status || !strings.Contains(rep.Detail, tc.detail) {
