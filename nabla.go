@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/nabla-lang/nabla/ad"
+	"github.com/nabla-lang/nabla/internal/pipeline"
 	"github.com/nabla-lang/nabla/ir"
 	"github.com/nabla-lang/nabla/ir/interp"
 	"github.com/nabla-lang/nabla/lang"
@@ -92,7 +93,11 @@ func newProgram(p *ir.Program, lim runtime.Limits) (*Program, error) {
 	if err != nil {
 		return nil, err
 	}
-	if p, _, err = rewrite.Apply(p, rewrite.Options{}); err != nil {
+	rw, err := pipeline.Rewriter()
+	if err != nil {
+		return nil, err
+	}
+	if p, _, err = rw.Apply(p, rewrite.Options{}); err != nil {
 		return nil, err
 	}
 	in, err := interp.New(p)

@@ -20,6 +20,6 @@
 // Strategy expressions are parsed into ir.Strat (ParseStrategy for one on
 // its own) and checked against the file's rules and strategies and the
 // built-in names of ir.StrategyArity; the optimizer resolves them. The
-// built-in rules (rewrite/builtin.rules) are checked by Load like any
+// built-in rules (rewrite.BuiltinRulesSource) are checked by Load like any
 // file. lang does not import rewrite.
 package lang

@@ -68,7 +68,7 @@ func TestDefaultPreservesAD(t *testing.T) {
 			if err != nil {
 				continue
 			}
-			after, _, err := Apply(before, Options{})
+			after, _, err := testRewriter(t).Apply(before, Options{})
 			if err != nil {
 				t.Errorf("%s\nApply: %v", src, err)
 				continue
@@ -114,10 +114,11 @@ func TestDefaultPreservesAD(t *testing.T) {
 // (nabla.Compile may be called concurrently); run with -race.
 func TestApplyConcurrent(t *testing.T) {
 	p := loadSrc(t, strategyRules+"def f(x: [n]f64): f64 = sum(x * x) * 1.0\ndef g = grad(f)\n@strategy(cleanup)\ndef h(x: f64): f64 = (x * 1.0)^2\n")
+	rw := testRewriter(t)
 	done := make(chan error)
 	for range 4 {
 		go func() {
-			out, _, err := Apply(p, Options{Trace: true})
+			out, _, err := rw.Apply(p, Options{Trace: true})
 			if err == nil {
 				err = ir.Validate(out)
 			}

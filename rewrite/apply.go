@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/nabla-lang/nabla/ir"
-	"github.com/nabla-lang/nabla/lang"
 )
 
 // Options configure Apply and ApplyDef.
@@ -21,17 +20,14 @@ type Options struct {
 }
 
 // Apply rewrites every def of p (after AD expansion) with its strategy:
-// the one its @strategy attribute names, or Default. It returns a new
+// the one its @strategy attribute names, or default. It returns a new
 // program; p is not modified. Defs are rewritten in p's order (callees
 // first), so inline sees the rewritten callees. A strategy that fails on
 // a def's body, or runs out of fuel, is an error positioned at the def's
 // @strategy attribute and naming it; all such errors are returned
 // together as an ir.ErrorList.
-func Apply(p *ir.Program, opts Options) (*ir.Program, *Trace, error) {
-	e, err := newEnv(p)
-	if err != nil {
-		return nil, nil, err
-	}
+func (rw *Rewriter) Apply(p *ir.Program, opts Options) (*ir.Program, *Trace, error) {
+	e := rw.newEnv(p)
 	var trace *Trace
 	if opts.Trace {
 		trace = &Trace{}
@@ -59,49 +55,41 @@ func Apply(p *ir.Program, opts Options) (*ir.Program, *Trace, error) {
 }
 
 // ApplyDef rewrites the def called name in p with strategy, a strategy
-// expression in the surface syntax whose names resolve in the def's file
-// ("" means the def's own strategy, or Default). Other defs are left
-// as they are.
-func ApplyDef(p *ir.Program, name, strategy string, opts Options) (*ir.Def, *Trace, error) {
-	e, err := newEnv(p)
-	if err != nil {
-		return nil, nil, err
-	}
+// expression whose names resolve in the def's file (nil means the def's
+// own strategy, or default). Other defs are left as they are.
+func (rw *Rewriter) ApplyDef(p *ir.Program, name string, strategy ir.Strat, opts Options) (*ir.Def, *Trace, error) {
+	e := rw.newEnv(p)
 	d := p.Def(name)
 	if d == nil {
 		return nil, nil, fmt.Errorf("no def named %q", name)
 	}
 	var s Strategy
-	if strategy != "" {
-		st, err := lang.ParseStrategy("--strategy", strategy)
-		if err != nil {
+	var src string
+	if strategy != nil {
+		var err error
+		if s, err = e.compile(strategy, d.P.File, map[string]bool{}); err != nil {
 			return nil, nil, err
 		}
-		if s, err = e.compile(st, d.P.File, map[string]bool{}); err != nil {
-			return nil, nil, err
-		}
+		src = strategy.String()
 	}
 	var trace *Trace
 	if opts.Trace {
 		trace = &Trace{}
 	}
-	nd, err := e.applyDef(d, s, strategy, trace, opts)
+	nd, err := e.applyDef(d, s, src, trace, opts)
 	return nd, trace, err
 }
 
 // Compile resolves a strategy expression against p's rules and
 // strategies, as written in file.
-func Compile(p *ir.Program, st ir.Strat, file string) (Strategy, error) {
-	e, err := newEnv(p)
-	if err != nil {
-		return nil, err
-	}
-	return e.compile(st, file, map[string]bool{})
+func (rw *Rewriter) Compile(p *ir.Program, st ir.Strat, file string) (Strategy, error) {
+	return rw.newEnv(p).compile(st, file, map[string]bool{})
 }
 
 // env is what rewriting one program needs: its defs (for inline), its
 // rules and strategies by file, and the strategies compiled so far.
 type env struct {
+	rw       *Rewriter
 	prog     *ir.Program
 	done     map[string]*ir.Def // defs already rewritten, by name
 	files    map[string]*fileDecls
@@ -115,18 +103,15 @@ type fileDecls struct {
 	strats map[string]*ir.RewriteStrategy
 }
 
-func newEnv(p *ir.Program) (*env, error) {
-	if err := loadBuiltins(); err != nil {
-		return nil, err
-	}
-	e := &env{prog: p, done: map[string]*ir.Def{}, files: map[string]*fileDecls{}, compiled: map[any]Strategy{}}
+func (rw *Rewriter) newEnv(p *ir.Program) *env {
+	e := &env{rw: rw, prog: p, done: map[string]*ir.Def{}, files: map[string]*fileDecls{}, compiled: map[any]Strategy{}}
 	for _, r := range p.Rules {
 		e.file(r.P.File).rules[r.Name] = r
 	}
 	for _, s := range p.Strats {
 		e.file(s.P.File).strats[s.Name] = s
 	}
-	return e, nil
+	return e
 }
 
 func (e *env) file(name string) *fileDecls {
@@ -173,7 +158,7 @@ func (e *env) compile(st ir.Strat, file string, visiting map[string]bool) (Strat
 			if err != nil {
 				return nil, err
 			}
-			if s, ok := builtinStrategy(st.Name, args); ok {
+			if s, ok := e.rw.builtinStrategy(st.Name, args); ok {
 				return s, nil
 			}
 		}
@@ -248,7 +233,7 @@ func (e *env) applyDef(d *ir.Def, s Strategy, src string, trace *Trace, opts Opt
 			return nil, err
 		}
 	default:
-		s = builtins.passes["default"]
+		s = e.rw.Default()
 		what = "strategy default"
 	}
 	c := newCtx(e, d.Name, d.Body, trace, opts.Fuel)

@@ -14,6 +14,7 @@ import (
 	"github.com/nabla-lang/nabla"
 	"github.com/nabla-lang/nabla/ad"
 	"github.com/nabla-lang/nabla/internal/jsonv"
+	"github.com/nabla-lang/nabla/internal/pipeline"
 	"github.com/nabla-lang/nabla/ir"
 	"github.com/nabla-lang/nabla/lang"
 	"github.com/nabla-lang/nabla/rewrite"
@@ -280,7 +281,11 @@ strategy: its @strategy, or the standard pipeline default).`,
 			if err != nil {
 				return c.programError(err)
 			}
-			op, _, err := rewrite.Apply(ep, rewrite.Options{})
+			rw, err := pipeline.Rewriter()
+			if err != nil {
+				return c.programError(err)
+			}
+			op, _, err := rw.Apply(ep, rewrite.Options{})
 			if err != nil {
 				return c.programError(err)
 			}
@@ -366,17 +371,20 @@ fuse, lower and default.`,
 		if d == nil {
 			return c.usage(cmd, "%s has no def named %q (after AD: generated defs such as f$vjp exist only where a derivative of f is used)", rest[0], name)
 		}
-		strategy := fs.Lookup("strategy").Value.String()
-		if strategy != "" {
-			st, err := lang.ParseStrategy("--strategy", strategy)
-			if err != nil {
+		rw, err := pipeline.Rewriter()
+		if err != nil {
+			return c.programError(err)
+		}
+		var st ir.Strat
+		if strategy := fs.Lookup("strategy").Value.String(); strategy != "" {
+			if st, err = lang.ParseStrategy("--strategy", strategy); err != nil {
 				return c.usage(cmd, "bad --strategy: %v", err)
 			}
-			if _, err := rewrite.Compile(ep, st, d.P.File); err != nil {
+			if _, err := rw.Compile(ep, st, d.P.File); err != nil {
 				return c.usage(cmd, "bad --strategy: %v", err)
 			}
 		}
-		od, trace, err := rewrite.ApplyDef(ep, name, strategy, rewrite.Options{Trace: fs.Lookup("trace").Value.String() == "true"})
+		od, trace, err := rw.ApplyDef(ep, name, st, rewrite.Options{Trace: fs.Lookup("trace").Value.String() == "true"})
 		if err != nil {
 			return c.programError(err)
 		}

@@ -5,9 +5,9 @@ import (
 	"testing"
 
 	"github.com/nabla-lang/nabla/ad"
+	"github.com/nabla-lang/nabla/internal/pipeline"
 	"github.com/nabla-lang/nabla/ir"
 	"github.com/nabla-lang/nabla/lang"
-	"github.com/nabla-lang/nabla/rewrite"
 	"pgregory.net/rapid"
 )
 
@@ -16,10 +16,11 @@ import (
 // typing the checker finds, agree on random inputs, the inputs and the
 // random functions varying with rapid's seed.
 func TestBuiltinRulesSound(t *testing.T) {
-	rules, pass, err := rewrite.BuiltinRules()
+	rw, err := pipeline.Rewriter()
 	if err != nil {
 		t.Fatal(err)
 	}
+	rules, pass := rw.BuiltinRules()
 	empty := ir.NewProgram(nil)
 	for _, r := range rules {
 		t.Run(pass[r.Name]+"."+r.Name, func(t *testing.T) {
