@@ -8,8 +8,8 @@ import (
 	"slices"
 
 	"github.com/nabla-lang/nabla/ad"
+	"github.com/nabla-lang/nabla/interp"
 	"github.com/nabla-lang/nabla/ir"
-	"github.com/nabla-lang/nabla/ir/interp"
 	"github.com/nabla-lang/nabla/lang"
 	"github.com/nabla-lang/nabla/rewrite"
 	"github.com/nabla-lang/nabla/runtime"
