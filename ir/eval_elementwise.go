@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strconv"
 
 	"github.com/nabla-lang/nabla/runtime"
 )
@@ -222,7 +221,7 @@ func evalUnary(s *Site, ak, rk ScalarKind) Impl {
 	case ak == I64 && rk == F64:
 		return lift1(s, total1(func(a int64) float64 { return float64(a) }), accI64, accF64)
 	case ak == F64 && rk == I64:
-		return lift1(s, partial1(truncToI64), accF64, accI64)
+		return lift1(s, partial1(runtime.TruncToI64), accF64, accI64)
 	case ak == F64 && rk == F64 && p.F1 != nil:
 		return lift1(s, unaryF64(p), accF64, accF64)
 	case ak == I64 && rk == I64 && p.I1 != nil:
@@ -231,16 +230,6 @@ func evalUnary(s *Site, ak, rk ScalarKind) Impl {
 		return lift1(s, total1(p.B1), accBool, accBool)
 	}
 	return nil
-}
-
-// truncToI64 is i64(x): truncation toward zero, and an error where Go's
-// conversion would give an implementation-defined value.
-func truncToI64(x float64) (int64, error) {
-	t := math.Trunc(x)
-	if t >= -0x1p63 && t < 0x1p63 {
-		return int64(t), nil
-	}
-	return 0, fmt.Errorf("cannot convert %s to i64", strconv.FormatFloat(x, 'g', -1, 64))
 }
 
 func unaryF64(p *Prim) unary[float64, float64] {

@@ -136,10 +136,5 @@ var (
 	// PrimIndGt is the step function of the rules of max, min and relu;
 	// comparisons give bool, which does not multiply a tangent.
 	PrimIndGt = elementwise(&Prim{Name: "ind_gt", Kinds: kF, NoDerivative: true, Doc: "ind_gt(x, y): 1 where x > y, else 0 (also where either is NaN)",
-		F2: func(a, b float64) float64 {
-			if a > b {
-				return 1
-			}
-			return 0
-		}})
+		F2: runtime.IndGt})
 )

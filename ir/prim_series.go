@@ -393,12 +393,12 @@ func squares(y, x []float64, w *sws, y0, a, b float64, lin bool) {
 
 func kTan(y, x []float64, w *sws)     { squares(y, x, w, math.Tan(x[0]), 1, 1, false) }
 func kTanh(y, x []float64, w *sws)    { squares(y, x, w, math.Tanh(x[0]), 1, -1, false) }
-func kSigmoid(y, x []float64, w *sws) { squares(y, x, w, Sigmoid(x[0]), 0, -1, true) }
+func kSigmoid(y, x []float64, w *sws) { squares(y, x, w, runtime.Sigmoid(x[0]), 0, -1, true) }
 
 func kSoftplus(y, x []float64, w *sws) { // softplus' = σ
 	s := w.take(len(y))
 	kSigmoid(s, x, w)
-	integrate(y, x, s, w, Softplus(x[0]))
+	integrate(y, x, s, w, runtime.Softplus(x[0]))
 }
 
 func kAtan(y, x []float64, w *sws) { // atan' = 1/(1 + x²)
@@ -459,7 +459,7 @@ func kErf(y, x []float64, w *sws) { // erf' = 2/√π · exp(-x²)
 
 // kAbs is sign(x_0)·x: abs'(0) = 0, as in the derivative rule.
 func kAbs(y, x []float64, _ *sws) {
-	sgn := PrimSign.F1(x[0])
+	sgn := runtime.Sign(x[0])
 	for j := range y {
 		y[j] = sgn * x[j]
 	}
