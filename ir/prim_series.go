@@ -946,18 +946,18 @@ var (
 		Eval: func(s *Site) (Impl, error) {
 			st := newStacker("series", s.Args[1])
 			return func(m *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
-				k, err := checkSize(args[0].I)
+				k, err := runtime.CheckSize(args[0].I)
 				if err != nil {
 					return errValue, err
 				}
 				cs := args[1:]
 				var zero runtime.Value
 				if k > len(cs) {
-					if zero, err = zeroLike(m, cs[0]); err != nil {
+					if zero, err = runtime.ZeroLike(m, cs[0]); err != nil {
 						return errValue, err
 					}
 				}
-				a, err := st.stack(m, k, func(j int) (runtime.Value, error) {
+				a, err := st.Stack(m, k, func(j int) (runtime.Value, error) {
 					if j < len(cs) {
 						return cs[j], nil
 					}
@@ -1146,7 +1146,7 @@ var (
 			return func(m *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
 				acc, i := args[0].Array(), args[1].I
 				k, n := acc.Shape[0], acc.Shape[1]
-				if err := checkIndex(i, n); err != nil {
+				if err := runtime.CheckIndex(i, n); err != nil {
 					return errValue, err
 				}
 				cs := acc.RowSize()
@@ -1287,7 +1287,7 @@ func evalSeriesCoef(s *Site) (Impl, error) {
 		if err != nil {
 			return errValue, err
 		}
-		a, err := st.stack(m, k, func(j int) (runtime.Value, error) {
+		a, err := st.Stack(m, k, func(j int) (runtime.Value, error) {
 			aj := make([]runtime.Value, len(args))
 			for i, v := range args {
 				aj[i] = v
@@ -1309,7 +1309,7 @@ func evalSeriesCoef(s *Site) (Impl, error) {
 func evalSeriesIndex(m *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
 	a, i := args[0].Array(), args[1].I
 	k, n := a.Shape[0], a.Shape[1]
-	if err := checkIndex(i, n); err != nil {
+	if err := runtime.CheckIndex(i, n); err != nil {
 		return errValue, err
 	}
 	es := runtime.Size(a.Shape[2:])
@@ -1320,13 +1320,7 @@ func evalSeriesIndex(m *runtime.Machine, args []runtime.Value) (runtime.Value, e
 	if err != nil {
 		return errValue, err
 	}
-	if a.Kind == runtime.ElemF64 && es == 1 {
-		for j := range out.F {
-			out.F[j] = a.F[j*n+int(i)]
-		}
-		return runtime.Arr(out), nil
-	}
-	moveBlocks(out, a, es, func(j int) int { return j*n + int(i) })
+	runtime.ColumnArray(out, a, int(i))
 	return runtime.Arr(out), nil
 }
 
