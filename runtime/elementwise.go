@@ -146,60 +146,92 @@ func TruncTo(dst []int64, x []float64) error {
 // AddI64To stores x + y in dst.
 func AddI64To(dst, x, y []int64) {
 	checkLen("AddI64To", len(dst), len(x), len(y))
+	addVV(dst, x, y)
+}
+
+// SubI64To stores x - y in dst.
+func SubI64To(dst, x, y []int64) {
+	checkLen("SubI64To", len(dst), len(x), len(y))
+	subVV(dst, x, y)
+}
+
+// MulI64To stores x * y in dst.
+func MulI64To(dst, x, y []int64) {
+	checkLen("MulI64To", len(dst), len(x), len(y))
+	mulVV(dst, x, y)
+}
+
+// AddConstI64To stores x + c in dst.
+func AddConstI64To(dst, x []int64, c int64) {
+	checkLen("AddConstI64To", len(dst), len(x))
+	addVS(dst, x, c)
+}
+
+// SubConstI64To stores x - c in dst.
+func SubConstI64To(dst, x []int64, c int64) {
+	checkLen("SubConstI64To", len(dst), len(x))
+	subVS(dst, x, c)
+}
+
+// ConstSubI64To stores c - x in dst.
+func ConstSubI64To(dst []int64, c int64, x []int64) {
+	checkLen("ConstSubI64To", len(dst), len(x))
+	subSV(dst, c, x)
+}
+
+// MulConstI64To stores x * c in dst.
+func MulConstI64To(dst, x []int64, c int64) {
+	checkLen("MulConstI64To", len(dst), len(x))
+	mulVS(dst, x, c)
+}
+
+// The loops behind the arithmetic kernels, of f64 (kernels.go) and i64
+// alike. Callers have checked the lengths; each instance compiles to the
+// plain loop of its element type and is inlined into its caller.
+
+func addVV[T Number](dst, x, y []T) {
 	x, y = x[:len(dst)], y[:len(dst)]
 	for i := range dst {
 		dst[i] = x[i] + y[i]
 	}
 }
 
-// SubI64To stores x - y in dst.
-func SubI64To(dst, x, y []int64) {
-	checkLen("SubI64To", len(dst), len(x), len(y))
+func subVV[T Number](dst, x, y []T) {
 	x, y = x[:len(dst)], y[:len(dst)]
 	for i := range dst {
 		dst[i] = x[i] - y[i]
 	}
 }
 
-// MulI64To stores x * y in dst.
-func MulI64To(dst, x, y []int64) {
-	checkLen("MulI64To", len(dst), len(x), len(y))
+func mulVV[T Number](dst, x, y []T) {
 	x, y = x[:len(dst)], y[:len(dst)]
 	for i := range dst {
 		dst[i] = x[i] * y[i]
 	}
 }
 
-// AddConstI64To stores x + c in dst.
-func AddConstI64To(dst, x []int64, c int64) {
-	checkLen("AddConstI64To", len(dst), len(x))
+func addVS[T Number](dst, x []T, c T) {
 	x = x[:len(dst)]
 	for i, v := range x {
 		dst[i] = v + c
 	}
 }
 
-// SubConstI64To stores x - c in dst.
-func SubConstI64To(dst, x []int64, c int64) {
-	checkLen("SubConstI64To", len(dst), len(x))
+func subVS[T Number](dst, x []T, c T) {
 	x = x[:len(dst)]
 	for i, v := range x {
 		dst[i] = v - c
 	}
 }
 
-// ConstSubI64To stores c - x in dst.
-func ConstSubI64To(dst []int64, c int64, x []int64) {
-	checkLen("ConstSubI64To", len(dst), len(x))
+func subSV[T Number](dst []T, c T, x []T) {
 	x = x[:len(dst)]
 	for i, v := range x {
 		dst[i] = c - v
 	}
 }
 
-// MulConstI64To stores x * c in dst.
-func MulConstI64To(dst, x []int64, c int64) {
-	checkLen("MulConstI64To", len(dst), len(x))
+func mulVS[T Number](dst, x []T, c T) {
 	x = x[:len(dst)]
 	for i, v := range x {
 		dst[i] = v * c

@@ -2,8 +2,6 @@ package runtime_test
 
 import (
 	"errors"
-	"fmt"
-	"math"
 	"slices"
 	"testing"
 
@@ -20,46 +18,6 @@ func mustPanic(t *testing.T, name string, f func()) {
 		}
 	}()
 	f()
-}
-
-func TestMapLoops(t *testing.T) {
-	sub := func(a, b float64) float64 { return a - b }
-	rng := newRand()
-	for _, n := range testLens {
-		x, y := randVec(rng, n), randVec(rng, n)
-		if n > 2 {
-			x[1], y[2] = nan, negZ
-		}
-		c := 0.75
-		naive := func(f func(i int) float64) []float64 {
-			out := make([]float64, n)
-			for i := range out {
-				out[i] = f(i)
-			}
-			return out
-		}
-		dst := make([]float64, n)
-		for _, k := range []struct {
-			name string
-			run  func()
-			want []float64
-		}{
-			{"Map", func() { runtime.Map(dst, x, math.Sin) }, naive(func(i int) float64 { return math.Sin(x[i]) })},
-			{"MapVV", func() { runtime.MapVV(dst, x, y, sub) }, naive(func(i int) float64 { return x[i] - y[i] })},
-			{"MapVS", func() { runtime.MapVS(dst, x, c, sub) }, naive(func(i int) float64 { return x[i] - c })},
-			{"MapSV", func() { runtime.MapSV(dst, c, y, sub) }, naive(func(i int) float64 { return c - y[i] })},
-			{"AbsTo", func() { runtime.AbsTo(dst, x) }, naive(func(i int) float64 { return math.Abs(x[i]) })},
-			{"SqrtTo", func() { runtime.SqrtTo(dst, x) }, naive(func(i int) float64 { return math.Sqrt(x[i]) })},
-			{"MapVV aliased", func() { copy(dst, x); runtime.MapVV(dst, dst, y, sub) }, naive(func(i int) float64 { return x[i] - y[i] })},
-		} {
-			clear(dst)
-			k.run()
-			sameSlices(t, fmt.Sprintf("n=%d %s", n, k.name), dst, k.want)
-		}
-	}
-	mustPanic(t, "Map", func() { runtime.Map(make([]float64, 2), make([]float64, 3), math.Sin) })
-	mustPanic(t, "MapVV", func() { runtime.MapVV(make([]float64, 2), make([]float64, 2), make([]float64, 1), math.Max) })
-	mustPanic(t, "MapSV", func() { runtime.MapSV(make([]float64, 2), 1, make([]float64, 1), math.Max) })
 }
 
 func TestMapErrLoops(t *testing.T) {

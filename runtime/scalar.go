@@ -39,7 +39,12 @@ func Relu(x float64) float64 {
 }
 
 // Sign is -1, 0 or 1; 0, -0 and NaN are returned unchanged.
-func Sign(x float64) float64 {
+func Sign(x float64) float64 { return sign(x) }
+
+// SignI64 is -1, 0 or 1.
+func SignI64(x int64) int64 { return sign(x) }
+
+func sign[T Number](x T) T {
 	switch {
 	case x > 0:
 		return 1
@@ -47,17 +52,6 @@ func Sign(x float64) float64 {
 		return -1
 	}
 	return x
-}
-
-// SignI64 is -1, 0 or 1.
-func SignI64(x int64) int64 {
-	switch {
-	case x > 0:
-		return 1
-	case x < 0:
-		return -1
-	}
-	return 0
 }
 
 // AbsI64 is |x|; like Go's negation it wraps, so AbsI64(MinInt64) is

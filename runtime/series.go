@@ -267,30 +267,27 @@ func SeriesSqrt(y, x []float64, w *SeriesWork) {
 }
 
 // SeriesSin sets y to the series of sin(x).
-func SeriesSin(y, x []float64, w *SeriesWork) {
-	mark := w.off
-	sincos(y, w.take(len(y)), x, false, w)
-	w.release(mark)
-}
+func SeriesSin(y, x []float64, w *SeriesWork) { sincosOne(y, x, false, true, w) }
 
 // SeriesCos sets y to the series of cos(x).
-func SeriesCos(y, x []float64, w *SeriesWork) {
-	mark := w.off
-	sincos(w.take(len(y)), y, x, false, w)
-	w.release(mark)
-}
+func SeriesCos(y, x []float64, w *SeriesWork) { sincosOne(y, x, false, false, w) }
 
 // SeriesSinh sets y to the series of sinh(x).
-func SeriesSinh(y, x []float64, w *SeriesWork) {
-	mark := w.off
-	sincos(y, w.take(len(y)), x, true, w)
-	w.release(mark)
-}
+func SeriesSinh(y, x []float64, w *SeriesWork) { sincosOne(y, x, true, true, w) }
 
 // SeriesCosh sets y to the series of cosh(x).
-func SeriesCosh(y, x []float64, w *SeriesWork) {
+func SeriesCosh(y, x []float64, w *SeriesWork) { sincosOne(y, x, true, false, w) }
+
+// sincosOne sets y to sin(x) (sin) or cos(x), or with hyp to sinh(x) or
+// cosh(x), computing the other into scratch.
+func sincosOne(y, x []float64, hyp, sin bool, w *SeriesWork) {
 	mark := w.off
-	sincos(w.take(len(y)), y, x, true, w)
+	other := w.take(len(y))
+	if sin {
+		sincos(y, other, x, hyp, w)
+	} else {
+		sincos(other, y, x, hyp, w)
+	}
 	w.release(mark)
 }
 
