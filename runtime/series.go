@@ -387,7 +387,7 @@ func SeriesErf(y, x []float64, w *SeriesWork) {
 
 // SeriesAbs sets y to sign(x_0)·x, with y_0 = |x_0|: abs'(0) = 0, as in
 // the derivative rule.
-func SeriesAbs(y, x []float64, _ *SeriesWork) {
+func SeriesAbs(y, x []float64, w *SeriesWork) {
 	sgn := Sign(x[0])
 	for j := range y {
 		y[j] = sgn * x[j]
@@ -396,7 +396,7 @@ func SeriesAbs(y, x []float64, _ *SeriesWork) {
 }
 
 // SeriesRelu sets y to x where x_0 > 0, else to zero.
-func SeriesRelu(y, x []float64, _ *SeriesWork) {
+func SeriesRelu(y, x []float64, w *SeriesWork) {
 	if x[0] > 0 {
 		copy(y, x)
 		return
@@ -411,14 +411,14 @@ func SeriesRelu(y, x []float64, _ *SeriesWork) {
 type SeriesFunc2 func(z, x, y []float64, xs, ys bool, w *SeriesWork)
 
 // SeriesAdd sets z to x + y.
-func SeriesAdd(z, x, y []float64, _, _ bool, _ *SeriesWork) {
+func SeriesAdd(z, x, y []float64, xs, ys bool, w *SeriesWork) {
 	for j := range z {
 		z[j] = x[j] + y[j]
 	}
 }
 
 // SeriesSub sets z to x - y.
-func SeriesSub(z, x, y []float64, _, _ bool, _ *SeriesWork) {
+func SeriesSub(z, x, y []float64, xs, ys bool, w *SeriesWork) {
 	for j := range z {
 		z[j] = x[j] - y[j]
 	}
@@ -444,7 +444,7 @@ func SeriesMul(z, x, y []float64, xs, ys bool, w *SeriesWork) {
 }
 
 // SeriesDiv sets z to x/y.
-func SeriesDiv(z, x, y []float64, _, ys bool, w *SeriesWork) {
+func SeriesDiv(z, x, y []float64, xs, ys bool, w *SeriesWork) {
 	if !ys {
 		for j := range z {
 			z[j] = x[j] / y[0]
@@ -590,7 +590,7 @@ func powConst(z, x []float64, r float64, w *SeriesWork) {
 // (y, x), from z' = (y·x' - x·y')/(x² + y²): with u = x² + y² and
 // num_k = Σ_{i≤k} (k+1-i)·(y_i·x_{k+1-i} - x_i·y_{k+1-i}), the coefficient
 // k of y·x' - x·y', z_j = (num/u)_{j-1} / j.
-func SeriesAtan2(z, x, y []float64, _, _ bool, w *SeriesWork) {
+func SeriesAtan2(z, x, y []float64, xs, ys bool, w *SeriesWork) {
 	n := len(z)
 	z[0] = math.Atan2(x[0], y[0])
 	if n == 1 {
@@ -615,7 +615,7 @@ func SeriesAtan2(z, x, y []float64, _, _ bool, w *SeriesWork) {
 // SeriesMod sets z to x - q·y with q = trunc(x_0/y_0) =
 // (x_0 - mod(x_0, y_0))/y_0, a constant (the derivative rule's
 // -(a - y)/b), and z_0 = mod(x_0, y_0).
-func SeriesMod(z, x, y []float64, _, _ bool, _ *SeriesWork) {
+func SeriesMod(z, x, y []float64, xs, ys bool, w *SeriesWork) {
 	z0 := math.Mod(x[0], y[0])
 	q := (x[0] - z0) / y[0]
 	for j := range z {
@@ -626,7 +626,7 @@ func SeriesMod(z, x, y []float64, _, _ bool, _ *SeriesWork) {
 
 // SeriesMax sets z to the operand whose coefficient 0 Max2 picks (x on
 // ties, a NaN if there is one).
-func SeriesMax(z, x, y []float64, _, _ bool, _ *SeriesWork) {
+func SeriesMax(z, x, y []float64, xs, ys bool, w *SeriesWork) {
 	if y[0] > x[0] || math.IsNaN(y[0]) {
 		copy(z, y)
 		return
@@ -635,7 +635,7 @@ func SeriesMax(z, x, y []float64, _, _ bool, _ *SeriesWork) {
 }
 
 // SeriesMin sets z to the operand whose coefficient 0 Min2 picks.
-func SeriesMin(z, x, y []float64, _, _ bool, _ *SeriesWork) {
+func SeriesMin(z, x, y []float64, xs, ys bool, w *SeriesWork) {
 	if y[0] < x[0] || math.IsNaN(y[0]) {
 		copy(z, y)
 		return
@@ -722,7 +722,23 @@ func SeriesMap2(z []float64, k int, x, y SeriesArg, f SeriesFunc2, w *SeriesWork
 	if k == 0 {
 		return
 	}
-	mapSeries(z, k, len(z)/k, &x, &y, nil, f, w)
+	n := len(z) / k
+	x.check(k, n)
+	y.check(k, n)
+	mapSeries(z, k, n, &x, &y, nil, f, w)
+}
+
+// check panics unless a is an operand of n elements or a broadcast one.
+func (a *SeriesArg) check(k, n int) {
+	if a.N != 1 {
+		checkLen("SeriesMap2", n, a.N)
+	}
+	switch {
+	case a.Series:
+		checkLen("SeriesMap2", k*a.N, len(a.F))
+	case a.F != nil:
+		checkLen("SeriesMap2", a.N, len(a.F))
+	}
 }
 
 // mapSeries runs f1(x) or f2(x, y) for each of the n elements of a result

@@ -372,6 +372,10 @@ func TestSeriesMaps(t *testing.T) {
 	runtime.SeriesMap1(nil, nil, 0, runtime.SeriesExp, &w)
 	runtime.SeriesMap2(nil, 0, series(nil, 0), series(nil, 0), runtime.SeriesAdd, &w)
 	mustPanic(t, "SeriesMap1", func() { runtime.SeriesMap1(out1, x, k, runtime.SeriesExp, &w) })
+	mustPanic(t, "SeriesMap2", func() { runtime.SeriesMap2(out, k, series(x[1:], n), series(y, n), runtime.SeriesAdd, &w) })
+	mustPanic(t, "SeriesMap2", func() {
+		runtime.SeriesMap2(out, k, series(x, n), runtime.SeriesArg{F: c[1:], N: 3}, runtime.SeriesAdd, &w)
+	})
 }
 
 // TestSeriesWorkReuse: kernels give their scratch back, so a reused
