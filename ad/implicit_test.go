@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/nabla-lang/nabla/ad"
+	"github.com/nabla-lang/nabla/interp"
 	"github.com/nabla-lang/nabla/ir"
-	"github.com/nabla-lang/nabla/ir/interp"
 	"github.com/nabla-lang/nabla/lang"
 	"github.com/nabla-lang/nabla/runtime"
 )

@@ -5,8 +5,10 @@
 // handful of node kinds: Var, Const, Let, Lambda, Global, Call, PrimCall,
 // MakeTuple, Proj, If and Loop. Everything else (arithmetic, math, array
 // operations, AD operators) is a primitive: a *Prim declared once in this
-// package with its type rule, its checker hints and its evaluator; the AD,
-// rewrite and codegen packages add their rules to the same declaration.
+// package with its type rule, its checker hints and its evaluator, which
+// specializes it for static types and binds it to kernels of package
+// runtime; the AD, rewrite and codegen packages add their rules to the
+// same declaration.
 //
 // Surface sugar is gone by the time code reaches ir: elementwise lifting is
 // the primitives' rank polymorphism (add works on scalars and on arrays of

@@ -9,7 +9,9 @@ import (
 
 // Evaluators of the array primitives (prim_array.go) and of
 // stop_gradient. The AD operators have none: the ad package expands them
-// before a program runs.
+// before a program runs. Each specializes its primitive for the static
+// types and binds it to runtime's checks and kernels, charging steps and
+// allocating around them; the numeric work is runtime's.
 //
 // Conventions shared by all of them:
 //
@@ -63,13 +65,13 @@ func init() {
 		PrimUnzip: evalUnzip,
 
 		// Reductions.
-		PrimSum:       evalReduction("sum", runtime.Sum, sumI64),
-		PrimProd:      evalReduction("prod", runtime.Prod, prodI64),
-		PrimMaximum:   evalReduction("maximum", runtime.Max, extremeI64("maximum", func(a, b int64) bool { return a > b })),
-		PrimMinimum:   evalReduction("minimum", runtime.Min, extremeI64("minimum", func(a, b int64) bool { return a < b })),
-		PrimArgmax:    evalArg("argmax", runtime.ArgMax, func(a, b int64) bool { return a > b }),
-		PrimArgmin:    evalArg("argmin", runtime.ArgMin, func(a, b int64) bool { return a < b }),
-		PrimMean:      evalReduction("mean", mean, nil),
+		PrimSum:       evalReduction("sum", runtime.Sum, total(runtime.SumI64)),
+		PrimProd:      evalReduction("prod", runtime.Prod, total(runtime.ProdI64)),
+		PrimMaximum:   evalReduction("maximum", runtime.Max, runtime.MaxI64),
+		PrimMinimum:   evalReduction("minimum", runtime.Min, runtime.MinI64),
+		PrimArgmax:    evalArg("argmax", runtime.ArgMax, runtime.ArgMaxI64),
+		PrimArgmin:    evalArg("argmin", runtime.ArgMin, runtime.ArgMinI64),
+		PrimMean:      evalReduction("mean", runtime.Mean, nil),
 		PrimNorm:      evalReduction("norm", runtime.Norm2, nil),
 		PrimLogsumexp: evalReduction("logsumexp", runtime.LogSumExp, nil),
 		PrimSoftmax:   evalSoftmax,
@@ -94,38 +96,6 @@ func init() {
 
 // errValue is the value returned beside an error.
 var errValue = runtime.Value{}
-
-// maxElems bounds the size of one array. It keeps byte counts (elements
-// times 32 for boxed arrays) far from int64 overflow, so that the memory
-// limit is always charged correctly; nothing that large fits in memory.
-const maxElems = 1 << 50
-
-// checkSize validates an array size computed by the program.
-func checkSize(n int64) (int, error) {
-	if n < 0 {
-		return 0, fmt.Errorf("negative size %d", n)
-	}
-	if n > maxElems {
-		return 0, fmt.Errorf("size %d is too large", n)
-	}
-	return int(n), nil
-}
-
-// mulSize is the size of n rows of rs elements each, checked like a size
-// the program computed.
-func mulSize(n, rs int) (int, error) {
-	if rs > 0 && n > maxElems/rs {
-		return 0, fmt.Errorf("size %d×%d is too large", n, rs)
-	}
-	return checkSize(int64(n) * int64(rs))
-}
-
-func checkIndex(i int64, n int) error {
-	if i < 0 || i >= int64(n) {
-		return fmt.Errorf("index %d out of range [0, %d)", i, n)
-	}
-	return nil
-}
 
 // storage is the Elem kind of the storage of an array whose elements have
 // type t: the scalar at the bottom of nested arrays, or boxed values.
@@ -175,109 +145,21 @@ func call(m *runtime.Machine, f runtime.Func, args ...runtime.Value) (runtime.Va
 	return f.Call(m, args)
 }
 
-// stacker assembles n values of one static element type into an array:
-// the results of build, map and scan, the elements of an array literal or
-// of fill, a column of unzip. Scalars fill flat storage, tuples and
-// functions boxed storage, and arrays become rows, which must all have
-// the shape of the first.
-type stacker struct {
-	name string
-	kind runtime.Elem
-	rows bool
-	// empty is the row shape of an empty result, which has no first row
-	// to take it from: the static sizes, 0 where unknown.
-	empty []int
-}
-
-func newStacker(name string, elem Type) stacker {
-	st := stacker{name: name, kind: storage(elem)}
+// newStacker is the runtime.Stacker of arrays of elem: the storage, and
+// the static row shape for an empty result.
+func newStacker(name string, elem Type) runtime.Stacker {
+	st := runtime.Stacker{Name: name, Kind: storage(elem)}
 	if _, ok := elem.(*Array); ok {
-		st.rows = true
+		st.Rows = true
 		for _, d := range Dims(elem) {
 			if d.Known() {
-				st.empty = append(st.empty, int(d.N))
+				st.Empty = append(st.Empty, int(d.N))
 			} else {
-				st.empty = append(st.empty, 0)
+				st.Empty = append(st.Empty, 0)
 			}
 		}
 	}
 	return st
-}
-
-// stack calls get(0), ..., get(n-1) in order and stores the results.
-func (st stacker) stack(m *runtime.Machine, n int, get func(i int) (runtime.Value, error)) (*runtime.Array, error) {
-	if n == 0 {
-		return runtime.New(m, st.kind, append([]int{0}, st.empty...)...)
-	}
-	var out *runtime.Array
-	var row []int
-	for i := 0; i < n; i++ {
-		v, err := get(i)
-		if err != nil {
-			return nil, err
-		}
-		if st.rows {
-			r := v.Array()
-			if out != nil && !runtime.SameShape(r.Shape, row) {
-				return nil, fmt.Errorf("%s: element %d has shape %s, element 0 has shape %s", st.name, i, runtime.ShapeString(r.Shape), runtime.ShapeString(row))
-			}
-			row = r.Shape
-		}
-		if out == nil {
-			if _, err := mulSize(n, runtime.Size(row)); err != nil {
-				return nil, err
-			}
-			if out, err = runtime.New(m, st.kind, append([]int{n}, row...)...); err != nil {
-				return nil, err
-			}
-		}
-		out.SetRow(i, v)
-	}
-	return out, nil
-}
-
-// view returns a new header for a's storage with another shape.
-func view(a *runtime.Array, shape []int) *runtime.Array {
-	return &runtime.Array{Shape: shape, Kind: a.Kind, F: a.F, I: a.I, B: a.B, Box: a.Box}
-}
-
-// moveBlocks sets block i of dst (blocks of bs flat elements) to block
-// from(i) of src, for every block of dst, whatever the element kind.
-func moveBlocks(dst, src *runtime.Array, bs int, from func(int) int) {
-	switch src.Kind {
-	case runtime.ElemF64:
-		copyBlocks(dst.F, src.F, bs, from)
-	case runtime.ElemI64:
-		copyBlocks(dst.I, src.I, bs, from)
-	case runtime.ElemBool:
-		copyBlocks(dst.B, src.B, bs, from)
-	default:
-		copyBlocks(dst.Box, src.Box, bs, from)
-	}
-}
-
-func copyBlocks[T any](dst, src []T, bs int, from func(int) int) {
-	if bs == 0 {
-		return
-	}
-	for i := 0; i < len(dst)/bs; i++ {
-		j := from(i)
-		copy(dst[i*bs:(i+1)*bs], src[j*bs:(j+1)*bs])
-	}
-}
-
-// copyFlat copies src's elements into dst starting at flat offset off.
-func copyFlat(dst *runtime.Array, off int, src *runtime.Array) {
-	switch src.Kind {
-	case runtime.ElemF64:
-		copy(dst.F[off:], src.F)
-	case runtime.ElemI64:
-		copy(dst.I[off:], src.I)
-	case runtime.ElemBool:
-		copy(dst.B[off:], src.B)
-	default:
-		copy(dst.Box[off:], src.Box)
-	}
 }
 
 func evalLen(*Site) (Impl, error) {
@@ -307,7 +189,7 @@ func evalIota(*Site) (Impl, error) {
 }
 
 func makeIota(m *runtime.Machine, size int64) (*runtime.Array, error) {
-	n, err := checkSize(size)
+	n, err := runtime.CheckSize(size)
 	if err != nil {
 		return nil, err
 	}
@@ -318,9 +200,7 @@ func makeIota(m *runtime.Machine, size int64) (*runtime.Array, error) {
 	if err != nil {
 		return nil, err
 	}
-	for i := range a.I {
-		a.I[i] = int64(i)
-	}
+	runtime.Iota(a.I)
 	return a, nil
 }
 
@@ -328,7 +208,7 @@ func makeIota(m *runtime.Machine, size int64) (*runtime.Array, error) {
 func evalConstF64(c float64) func(*Site) (Impl, error) {
 	return func(*Site) (Impl, error) {
 		return func(m *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
-			n, err := checkSize(args[0].I)
+			n, err := runtime.CheckSize(args[0].I)
 			if err != nil {
 				return errValue, err
 			}
@@ -340,9 +220,7 @@ func evalConstF64(c float64) func(*Site) (Impl, error) {
 				return errValue, err
 			}
 			if c != 0 {
-				for i := range a.F {
-					a.F[i] = c
-				}
+				runtime.Fill(a.F, c)
 			}
 			return runtime.Arr(a), nil
 		}, nil
@@ -352,7 +230,7 @@ func evalConstF64(c float64) func(*Site) (Impl, error) {
 func evalFill(s *Site) (Impl, error) {
 	st := newStacker("fill", s.Args[1])
 	return func(m *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
-		n, err := checkSize(args[0].I)
+		n, err := runtime.CheckSize(args[0].I)
 		if err != nil {
 			return errValue, err
 		}
@@ -361,7 +239,7 @@ func evalFill(s *Site) (Impl, error) {
 		if a := v.Array(); a != nil {
 			per = max(a.N(), 1)
 		}
-		total, err := mulSize(n, per)
+		total, err := runtime.MulSize(n, per)
 		if err != nil {
 			return errValue, err
 		}
@@ -376,7 +254,7 @@ func evalFill(s *Site) (Impl, error) {
 			}
 			return runtime.Arr(a), nil
 		}
-		a, err := st.stack(m, n, func(int) (runtime.Value, error) { return v, nil })
+		a, err := st.Stack(m, n, func(int) (runtime.Value, error) { return v, nil })
 		if err != nil {
 			return errValue, err
 		}
@@ -391,7 +269,7 @@ func evalBuild(s *Site) (Impl, error) {
 	}
 	st := newStacker("build", ft.Result)
 	return func(m *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
-		n, err := checkSize(args[0].I)
+		n, err := runtime.CheckSize(args[0].I)
 		if err != nil {
 			return errValue, err
 		}
@@ -408,7 +286,7 @@ func evalBuild(s *Site) (Impl, error) {
 				return v, err
 			}
 		}
-		a, err := st.stack(m, n, func(i int) (runtime.Value, error) {
+		a, err := st.Stack(m, n, func(i int) (runtime.Value, error) {
 			return call(m, f, runtime.I64(int64(i)))
 		})
 		if err != nil {
@@ -427,7 +305,7 @@ func evalArrayLit(s *Site) (Impl, error) {
 		if err := m.Step(int64(len(args))); err != nil {
 			return errValue, err
 		}
-		a, err := st.stack(m, len(args), func(i int) (runtime.Value, error) { return args[i], nil })
+		a, err := st.Stack(m, len(args), func(i int) (runtime.Value, error) { return args[i], nil })
 		if err != nil {
 			return errValue, err
 		}
@@ -438,7 +316,7 @@ func evalArrayLit(s *Site) (Impl, error) {
 func evalIndex(*Site) (Impl, error) {
 	return func(_ *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
 		a, i := args[0].Array(), args[1].I
-		if err := checkIndex(i, a.Len()); err != nil {
+		if err := runtime.CheckIndex(i, a.Len()); err != nil {
 			return errValue, err
 		}
 		return a.At(int(i)), nil
@@ -448,8 +326,8 @@ func evalIndex(*Site) (Impl, error) {
 func evalSlice(*Site) (Impl, error) {
 	return func(_ *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
 		a, lo, hi := args[0].Array(), args[1].I, args[2].I
-		if lo < 0 || hi < lo || hi > int64(a.Len()) {
-			return errValue, fmt.Errorf("slice [%d:%d] out of range for length %d", lo, hi, a.Len())
+		if err := runtime.CheckSlice(lo, hi, a.Len()); err != nil {
+			return errValue, err
 		}
 		return runtime.Arr(a.Slice(int(lo), int(hi))), nil
 	}, nil
@@ -462,8 +340,8 @@ func evalDrop(*Site) (Impl, error) { return takeDrop("drop", false), nil }
 func takeDrop(name string, take bool) Impl {
 	return func(_ *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
 		a, k := args[0].Array(), args[1].I
-		if k < 0 || k > int64(a.Len()) {
-			return errValue, fmt.Errorf("%s: count %d out of range [0, %d]", name, k, a.Len())
+		if err := runtime.CheckCount(name, k, a.Len()); err != nil {
+			return errValue, err
 		}
 		if take {
 			return runtime.Arr(a.Slice(0, int(k))), nil
@@ -475,7 +353,7 @@ func takeDrop(name string, take bool) Impl {
 func evalUpdate(*Site) (Impl, error) {
 	return func(m *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
 		a, i, v := args[0].Array(), args[1].I, args[2]
-		if err := checkIndex(i, a.Len()); err != nil {
+		if err := runtime.CheckIndex(i, a.Len()); err != nil {
 			return errValue, err
 		}
 		if a.Rank() > 1 {
@@ -498,11 +376,8 @@ func evalUpdate(*Site) (Impl, error) {
 func evalGather(*Site) (Impl, error) {
 	return func(m *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
 		a, idx := args[0].Array(), args[1].Array().I
-		n := a.Len()
-		for _, i := range idx {
-			if err := checkIndex(i, n); err != nil {
-				return errValue, err
-			}
+		if err := runtime.CheckIndices(idx, a.Len()); err != nil {
+			return errValue, err
 		}
 		rs := a.RowSize()
 		if err := m.Step(int64(len(idx) * max(rs, 1))); err != nil {
@@ -512,7 +387,7 @@ func evalGather(*Site) (Impl, error) {
 		if err != nil {
 			return errValue, err
 		}
-		moveBlocks(out, a, rs, func(j int) int { return int(idx[j]) })
+		runtime.GatherArray(out, a, idx)
 		return runtime.Arr(out), nil
 	}, nil
 }
@@ -548,7 +423,7 @@ func evalMap(s *Site) (Impl, error) {
 		if v, ok, err := batch(m, f, n, slices.Clone(args[1:])); err != nil || ok {
 			return v, err
 		}
-		a, err := st.stack(m, n, func(i int) (runtime.Value, error) {
+		a, err := st.Stack(m, n, func(i int) (runtime.Value, error) {
 			xs := make([]runtime.Value, len(arrays))
 			for j, arr := range arrays {
 				xs[j] = arr.At(i)
@@ -604,7 +479,7 @@ func evalScan(s *Site) (Impl, error) {
 			return errValue, err
 		}
 		acc, a := args[1], args[2].Array()
-		out, err := st.stack(m, a.Len(), func(i int) (runtime.Value, error) {
+		out, err := st.Stack(m, a.Len(), func(i int) (runtime.Value, error) {
 			acc, err = call(m, f, acc, a.At(i))
 			return acc, err
 		})
@@ -632,13 +507,7 @@ func evalZip(*Site) (Impl, error) {
 		if err != nil {
 			return errValue, err
 		}
-		for i := range out.Box {
-			t := make(runtime.Tuple, len(arrays))
-			for j, a := range arrays {
-				t[j] = a.At(i)
-			}
-			out.Box[i] = runtime.Value{R: t}
-		}
+		runtime.Zip(out.Box, arrays)
 		return runtime.Arr(out), nil
 	}, nil
 }
@@ -653,7 +522,7 @@ func evalUnzip(s *Site) (Impl, error) {
 	if elems == nil {
 		return nil, fmt.Errorf("unzip: argument has type %s; want an array of tuples", s.Args[0])
 	}
-	sts := make([]stacker, len(elems))
+	sts := make([]runtime.Stacker, len(elems))
 	for j, e := range elems {
 		sts[j] = newStacker("unzip", e)
 	}
@@ -662,51 +531,17 @@ func evalUnzip(s *Site) (Impl, error) {
 		if err := m.Step(int64(a.Len() * len(sts))); err != nil {
 			return errValue, err
 		}
-		out := make(runtime.Tuple, len(sts))
-		for j, st := range sts {
-			col, err := st.stack(m, a.Len(), func(i int) (runtime.Value, error) {
-				return a.Box[i].Tuple()[j], nil
-			})
-			if err != nil {
-				return errValue, err
-			}
-			out[j] = runtime.Arr(col)
+		out, err := runtime.Unzip(m, a.Box, sts)
+		if err != nil {
+			return errValue, err
 		}
 		return runtime.Value{R: out}, nil
 	}, nil
 }
 
-func sumI64(x []int64) (int64, error) {
-	var s int64
-	for _, v := range x {
-		s += v
-	}
-	return s, nil
-}
-
-func prodI64(x []int64) (int64, error) {
-	p := int64(1)
-	for _, v := range x {
-		p *= v
-	}
-	return p, nil
-}
-
-// extremeI64 is maximum or minimum of i64 elements. With no elements there
-// is no value to return (i64 has no infinity), so that is an error.
-func extremeI64(name string, better func(a, b int64) bool) func([]int64) (int64, error) {
-	return func(x []int64) (int64, error) {
-		if len(x) == 0 {
-			return 0, fmt.Errorf("%s of an empty i64 array", name)
-		}
-		m := x[0]
-		for _, v := range x[1:] {
-			if better(v, m) {
-				m = v
-			}
-		}
-		return m, nil
-	}
+// total adapts an i64 reduction that cannot fail.
+func total(f func([]int64) int64) func([]int64) (int64, error) {
+	return func(x []int64) (int64, error) { return f(x), nil }
 }
 
 // evalReduction is a reduction over all elements of an f64 array, or of an
@@ -737,10 +572,7 @@ func evalReduction(name string, f func([]float64) float64, i func([]int64) (int6
 	}
 }
 
-// mean of no elements is NaN (0/0), as numpy's.
-func mean(x []float64) float64 { return runtime.Sum(x) / float64(len(x)) }
-
-func evalArg(name string, f func([]float64) int, better func(a, b int64) bool) func(*Site) (Impl, error) {
+func evalArg(name string, f func([]float64) int, fi func([]int64) int) func(*Site) (Impl, error) {
 	return func(s *Site) (Impl, error) {
 		k, _ := Leaf(s.Args[0])
 		isF64 := k == F64
@@ -755,13 +587,7 @@ func evalArg(name string, f func([]float64) int, better func(a, b int64) bool) f
 			if isF64 {
 				return runtime.I64(int64(f(a.F))), nil
 			}
-			best := 0
-			for i, v := range a.I {
-				if better(v, a.I[best]) {
-					best = i
-				}
-			}
-			return runtime.I64(int64(best)), nil
+			return runtime.I64(int64(fi(a.I))), nil
 		}, nil
 	}
 }
@@ -797,7 +623,7 @@ func evalDot(*Site) (Impl, error) {
 func evalOuter(*Site) (Impl, error) {
 	return func(m *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
 		x, y := args[0].Array().F, args[1].Array().F
-		total, err := mulSize(len(x), len(y))
+		total, err := runtime.MulSize(len(x), len(y))
 		if err != nil {
 			return errValue, err
 		}
@@ -808,10 +634,7 @@ func evalOuter(*Site) (Impl, error) {
 		if err != nil {
 			return errValue, err
 		}
-		n := len(y)
-		for i, xi := range x {
-			runtime.ScaleTo(out.F[i*n:(i+1)*n], xi, y)
-		}
+		runtime.Outer(out.F, x, y)
 		return runtime.Arr(out), nil
 	}, nil
 }
@@ -844,7 +667,7 @@ func evalMatmul(s *Site) (Impl, error) {
 			if err != nil {
 				return errValue, err
 			}
-			runtime.Gemm(false, false, rows, cols, k, 1, a.F, b.F, 0, c.F)
+			runtime.MatMul(c.F, a.F, b.F, rows, k, cols)
 			return runtime.Arr(c), nil
 		}, nil
 	case ra == 2 && rb == 1:
@@ -858,7 +681,7 @@ func evalMatmul(s *Site) (Impl, error) {
 			if err != nil {
 				return errValue, err
 			}
-			runtime.Gemv(false, rows, k, 1, a.F, x.F, 0, y.F)
+			runtime.MatVec(y.F, a.F, x.F, rows, k)
 			return runtime.Arr(y), nil
 		}, nil
 	case ra == 1 && rb == 2:
@@ -872,7 +695,7 @@ func evalMatmul(s *Site) (Impl, error) {
 			if err != nil {
 				return errValue, err
 			}
-			runtime.Gemv(true, k, cols, 1, b.F, x.F, 0, y.F)
+			runtime.VecMat(y.F, x.F, b.F, k, cols)
 			return runtime.Arr(y), nil
 		}, nil
 	case ra == 1 && rb == 1:
@@ -895,68 +718,32 @@ func evalMatmul(s *Site) (Impl, error) {
 func evalTranspose(*Site) (Impl, error) {
 	return func(m *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
 		a := args[0].Array()
-		rows, cols := a.Shape[0], a.Shape[1]
-		inner := a.Shape[2:]
-		bs := runtime.Size(inner)
 		if err := m.Step(int64(a.N())); err != nil {
 			return errValue, err
 		}
-		out, err := runtime.New(m, a.Kind, append([]int{cols, rows}, inner...)...)
+		out, err := runtime.New(m, a.Kind, append([]int{a.Shape[1], a.Shape[0]}, a.Shape[2:]...)...)
 		if err != nil {
 			return errValue, err
 		}
-		if bs == 1 {
-			switch a.Kind {
-			case runtime.ElemF64:
-				transpose2(out.F, a.F, rows, cols)
-			case runtime.ElemI64:
-				transpose2(out.I, a.I, rows, cols)
-			case runtime.ElemBool:
-				transpose2(out.B, a.B, rows, cols)
-			default:
-				transpose2(out.Box, a.Box, rows, cols)
-			}
-		} else {
-			// Block t = j·rows + i of the result is block i·cols + j of a.
-			moveBlocks(out, a, bs, func(t int) int { return (t%rows)*cols + t/rows })
-		}
+		runtime.TransposeArray(out, a)
 		return runtime.Arr(out), nil
 	}, nil
-}
-
-// transposeTile is the side of the square tiles transpose2 works in, so
-// that both the rows read and the rows written stay in cache.
-const transposeTile = 32
-
-func transpose2[T any](dst, src []T, rows, cols int) {
-	for i0 := 0; i0 < rows; i0 += transposeTile {
-		i1 := min(i0+transposeTile, rows)
-		for j0 := 0; j0 < cols; j0 += transposeTile {
-			j1 := min(j0+transposeTile, cols)
-			for i := i0; i < i1; i++ {
-				for j := j0; j < j1; j++ {
-					dst[j*rows+i] = src[i*cols+j]
-				}
-			}
-		}
-	}
 }
 
 func evalFlatten(*Site) (Impl, error) {
 	return func(_ *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
 		a := args[0].Array()
-		return runtime.Arr(view(a, append([]int{a.Shape[0] * a.Shape[1]}, a.Shape[2:]...))), nil
+		return runtime.Arr(a.View(append([]int{a.Shape[0] * a.Shape[1]}, a.Shape[2:]...))), nil
 	}, nil
 }
 
 func evalReshape(*Site) (Impl, error) {
 	return func(_ *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
 		a, rows, cols := args[0].Array(), args[1].I, args[2].I
-		n := int64(a.N())
-		if rows < 0 || cols < 0 || (cols == 0 && n != 0) || (cols != 0 && (n%cols != 0 || n/cols != rows)) {
-			return errValue, fmt.Errorf("cannot reshape %d elements to [%d][%d]", n, rows, cols)
+		if err := runtime.CheckReshape(int64(a.N()), rows, cols); err != nil {
+			return errValue, err
 		}
-		return runtime.Arr(view(a, []int{int(rows), int(cols)})), nil
+		return runtime.Arr(a.View([]int{int(rows), int(cols)})), nil
 	}, nil
 }
 
@@ -973,8 +760,8 @@ func evalConcat(*Site) (Impl, error) {
 		if err != nil {
 			return errValue, err
 		}
-		copyFlat(out, 0, a)
-		copyFlat(out, a.N(), b)
+		runtime.CopyFlat(out, 0, a)
+		runtime.CopyFlat(out, a.N(), b)
 		return runtime.Arr(out), nil
 	}, nil
 }
@@ -989,8 +776,7 @@ func evalReverse(*Site) (Impl, error) {
 		if err != nil {
 			return errValue, err
 		}
-		n := a.Len()
-		moveBlocks(out, a, a.RowSize(), func(i int) int { return n - 1 - i })
+		runtime.ReverseArray(out, a)
 		return runtime.Arr(out), nil
 	}, nil
 }

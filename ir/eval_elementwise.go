@@ -2,9 +2,7 @@ package ir
 
 import (
 	"fmt"
-	"math"
 	"slices"
-	"strconv"
 
 	"github.com/nabla-lang/nabla/runtime"
 )
@@ -16,12 +14,11 @@ import (
 // it, and does all the dispatching there: on the operands' scalar kind,
 // on which operands are arrays (scalar⊕scalar, array⊕array, array⊕scalar,
 // scalar⊕array) and on the operation itself. The Impl it returns only
-// checks shapes, charges steps, allocates and runs one loop over the flat
-// storage. The operations programs spend their time in (f64 + - * /, neg,
-// exp, abs, sqrt, comparisons, i64 + - *) run loops with the operator
-// written inline or a runtime kernel; every other operation loops calling
-// the prim's scalar function (F1, F2, ...), whose own cost (a sin, a log)
-// dwarfs the indirect call.
+// checks shapes, charges steps, allocates and runs one runtime loop over
+// the flat storage: a dedicated kernel for the operations programs spend
+// their time in (f64 + - * /, neg, exp, abs, sqrt, comparisons, i64 + - *),
+// and runtime.Map or its binary forms, calling the prim's scalar function
+// (F1, F2, ...), for every other operation.
 
 // access says how values of one scalar kind are held: unboxed in a
 // runtime.Value and in an Array's flat slice.
@@ -62,31 +59,15 @@ type binary[A, R any] struct {
 
 func total1[A, R any](f func(A) R) unary[A, R] {
 	return unary[A, R]{
-		one: func(a A) (R, error) { return f(a), nil },
-		many: func(dst []R, x []A) error {
-			x = x[:len(dst)]
-			for i, v := range x {
-				dst[i] = f(v)
-			}
-			return nil
-		},
+		one:  func(a A) (R, error) { return f(a), nil },
+		many: func(dst []R, x []A) error { runtime.Map(dst, x, f); return nil },
 	}
 }
 
 func partial1[A, R any](f func(A) (R, error)) unary[A, R] {
 	return unary[A, R]{
-		one: f,
-		many: func(dst []R, x []A) error {
-			x = x[:len(dst)]
-			for i, v := range x {
-				r, err := f(v)
-				if err != nil {
-					return err
-				}
-				dst[i] = r
-			}
-			return nil
-		},
+		one:  f,
+		many: func(dst []R, x []A) error { return runtime.MapErr(dst, x, f) },
 	}
 }
 
@@ -98,66 +79,18 @@ func loop1[A, R any](f func(dst []R, x []A)) func(dst []R, x []A) error {
 func total2[A, R any](f func(a, b A) R) binary[A, R] {
 	return binary[A, R]{
 		one: func(a, b A) (R, error) { return f(a, b), nil },
-		vv: func(dst []R, x, y []A) error {
-			x, y = x[:len(dst)], y[:len(dst)]
-			for i := range dst {
-				dst[i] = f(x[i], y[i])
-			}
-			return nil
-		},
-		vs: func(dst []R, x []A, c A) error {
-			x = x[:len(dst)]
-			for i, v := range x {
-				dst[i] = f(v, c)
-			}
-			return nil
-		},
-		sv: func(dst []R, c A, y []A) error {
-			y = y[:len(dst)]
-			for i, v := range y {
-				dst[i] = f(c, v)
-			}
-			return nil
-		},
+		vv:  func(dst []R, x, y []A) error { runtime.MapVV(dst, x, y, f); return nil },
+		vs:  func(dst []R, x []A, c A) error { runtime.MapVS(dst, x, c, f); return nil },
+		sv:  func(dst []R, c A, y []A) error { runtime.MapSV(dst, c, y, f); return nil },
 	}
 }
 
 func partial2[A, R any](f func(a, b A) (R, error)) binary[A, R] {
 	return binary[A, R]{
 		one: f,
-		vv: func(dst []R, x, y []A) error {
-			x, y = x[:len(dst)], y[:len(dst)]
-			for i := range dst {
-				r, err := f(x[i], y[i])
-				if err != nil {
-					return err
-				}
-				dst[i] = r
-			}
-			return nil
-		},
-		vs: func(dst []R, x []A, c A) error {
-			x = x[:len(dst)]
-			for i, v := range x {
-				r, err := f(v, c)
-				if err != nil {
-					return err
-				}
-				dst[i] = r
-			}
-			return nil
-		},
-		sv: func(dst []R, c A, y []A) error {
-			y = y[:len(dst)]
-			for i, v := range y {
-				r, err := f(c, v)
-				if err != nil {
-					return err
-				}
-				dst[i] = r
-			}
-			return nil
-		},
+		vv:  func(dst []R, x, y []A) error { return runtime.MapVVErr(dst, x, y, f) },
+		vs:  func(dst []R, x []A, c A) error { return runtime.MapVSErr(dst, x, c, f) },
+		sv:  func(dst []R, c A, y []A) error { return runtime.MapSVErr(dst, c, y, f) },
 	}
 }
 
@@ -220,9 +153,12 @@ func evalUnary(s *Site, ak, rk ScalarKind) Impl {
 		// so the operand itself is the result.
 		return func(_ *runtime.Machine, args []runtime.Value) (runtime.Value, error) { return args[0], nil }
 	case ak == I64 && rk == F64:
-		return lift1(s, total1(func(a int64) float64 { return float64(a) }), accI64, accF64)
+		return lift1(s, unary[int64, float64]{
+			one:  func(a int64) (float64, error) { return float64(a), nil },
+			many: loop1(runtime.FloatTo),
+		}, accI64, accF64)
 	case ak == F64 && rk == I64:
-		return lift1(s, partial1(truncToI64), accF64, accI64)
+		return lift1(s, unary[float64, int64]{one: runtime.TruncToI64, many: runtime.TruncTo}, accF64, accI64)
 	case ak == F64 && rk == F64 && p.F1 != nil:
 		return lift1(s, unaryF64(p), accF64, accF64)
 	case ak == I64 && rk == I64 && p.I1 != nil:
@@ -233,16 +169,6 @@ func evalUnary(s *Site, ak, rk ScalarKind) Impl {
 	return nil
 }
 
-// truncToI64 is i64(x): truncation toward zero, and an error where Go's
-// conversion would give an implementation-defined value.
-func truncToI64(x float64) (int64, error) {
-	t := math.Trunc(x)
-	if t >= -0x1p63 && t < 0x1p63 {
-		return int64(t), nil
-	}
-	return 0, fmt.Errorf("cannot convert %s to i64", strconv.FormatFloat(x, 'g', -1, 64))
-}
-
 func unaryF64(p *Prim) unary[float64, float64] {
 	k := total1(p.F1)
 	switch p.Name {
@@ -251,19 +177,9 @@ func unaryF64(p *Prim) unary[float64, float64] {
 	case "exp":
 		k.many = loop1(runtime.ExpTo)
 	case "abs":
-		k.many = loop1(func(dst, x []float64) {
-			x = x[:len(dst)]
-			for i, v := range x {
-				dst[i] = math.Abs(v)
-			}
-		})
+		k.many = loop1(runtime.AbsTo)
 	case "sqrt":
-		k.many = loop1(func(dst, x []float64) {
-			x = x[:len(dst)]
-			for i, v := range x {
-				dst[i] = math.Sqrt(v)
-			}
-		})
+		k.many = loop1(runtime.SqrtTo)
 	}
 	return k
 }
@@ -320,174 +236,34 @@ func binaryI64(p *Prim) binary[int64, int64] {
 	k := partial2(p.I2)
 	switch p.Name {
 	case "add":
-		return k.fast(
-			func(dst, x, y []int64) {
-				x, y = x[:len(dst)], y[:len(dst)]
-				for i := range dst {
-					dst[i] = x[i] + y[i]
-				}
-			},
-			func(dst, x []int64, c int64) {
-				x = x[:len(dst)]
-				for i, v := range x {
-					dst[i] = v + c
-				}
-			},
-			func(dst []int64, c int64, y []int64) {
-				y = y[:len(dst)]
-				for i, v := range y {
-					dst[i] = c + v
-				}
-			})
+		return k.fast(runtime.AddI64To, runtime.AddConstI64To,
+			func(dst []int64, c int64, y []int64) { runtime.AddConstI64To(dst, y, c) })
 	case "sub":
-		return k.fast(
-			func(dst, x, y []int64) {
-				x, y = x[:len(dst)], y[:len(dst)]
-				for i := range dst {
-					dst[i] = x[i] - y[i]
-				}
-			},
-			func(dst, x []int64, c int64) {
-				x = x[:len(dst)]
-				for i, v := range x {
-					dst[i] = v - c
-				}
-			},
-			func(dst []int64, c int64, y []int64) {
-				y = y[:len(dst)]
-				for i, v := range y {
-					dst[i] = c - v
-				}
-			})
+		return k.fast(runtime.SubI64To, runtime.SubConstI64To, runtime.ConstSubI64To)
 	case "mul":
-		return k.fast(
-			func(dst, x, y []int64) {
-				x, y = x[:len(dst)], y[:len(dst)]
-				for i := range dst {
-					dst[i] = x[i] * y[i]
-				}
-			},
-			func(dst, x []int64, c int64) {
-				x = x[:len(dst)]
-				for i, v := range x {
-					dst[i] = v * c
-				}
-			},
-			func(dst []int64, c int64, y []int64) {
-				y = y[:len(dst)]
-				for i, v := range y {
-					dst[i] = c * v
-				}
-			})
+		return k.fast(runtime.MulI64To, runtime.MulConstI64To,
+			func(dst []int64, c int64, y []int64) { runtime.MulConstI64To(dst, y, c) })
 	}
 	return k
 }
 
-// cmpOp names the six comparisons so that the array loops can test the
-// operator once per array instead of calling CmpF per element.
-type cmpOp uint8
-
-const (
-	opEq cmpOp = iota
-	opNe
-	opLt
-	opLe
-	opGt
-	opGe
-)
-
-var cmpOps = map[string]cmpOp{"eq": opEq, "ne": opNe, "lt": opLt, "le": opLe, "gt": opGt, "ge": opGe}
-
-// flip turns c op x into x flip(op) c; exact also for NaN, where every
-// ordered comparison is false either way round.
-func (op cmpOp) flip() cmpOp {
-	switch op {
-	case opLt:
-		return opGt
-	case opLe:
-		return opGe
-	case opGt:
-		return opLt
-	case opGe:
-		return opLe
-	}
-	return op
+// cmpOps maps the comparison primitives to the operators of the runtime's
+// comparison loops.
+var cmpOps = map[string]runtime.CmpOp{
+	"eq": runtime.CmpEq, "ne": runtime.CmpNe, "lt": runtime.CmpLt,
+	"le": runtime.CmpLe, "gt": runtime.CmpGt, "ge": runtime.CmpGe,
 }
 
-type ordered interface{ ~int64 | ~float64 }
-
-func compare[T ordered](name string, f func(a, b T) bool) binary[T, bool] {
+func compare[T runtime.Number](name string, f func(a, b T) bool) binary[T, bool] {
 	k := total2(f)
 	op, ok := cmpOps[name]
 	if !ok {
 		return k
 	}
 	return k.fast(
-		func(dst []bool, x, y []T) { cmpVV(op, dst, x, y) },
-		func(dst []bool, x []T, c T) { cmpVS(op, dst, x, c) },
-		func(dst []bool, c T, y []T) { cmpVS(op.flip(), dst, y, c) })
-}
-
-// cmpVV and cmpVS are instantiated separately for int64 and float64 (their
-// GC shapes differ), so each loop compiles to a plain compare.
-func cmpVV[T ordered](op cmpOp, dst []bool, x, y []T) {
-	x, y = x[:len(dst)], y[:len(dst)]
-	switch op {
-	case opEq:
-		for i := range dst {
-			dst[i] = x[i] == y[i]
-		}
-	case opNe:
-		for i := range dst {
-			dst[i] = x[i] != y[i]
-		}
-	case opLt:
-		for i := range dst {
-			dst[i] = x[i] < y[i]
-		}
-	case opLe:
-		for i := range dst {
-			dst[i] = x[i] <= y[i]
-		}
-	case opGt:
-		for i := range dst {
-			dst[i] = x[i] > y[i]
-		}
-	case opGe:
-		for i := range dst {
-			dst[i] = x[i] >= y[i]
-		}
-	}
-}
-
-func cmpVS[T ordered](op cmpOp, dst []bool, x []T, c T) {
-	x = x[:len(dst)]
-	switch op {
-	case opEq:
-		for i, v := range x {
-			dst[i] = v == c
-		}
-	case opNe:
-		for i, v := range x {
-			dst[i] = v != c
-		}
-	case opLt:
-		for i, v := range x {
-			dst[i] = v < c
-		}
-	case opLe:
-		for i, v := range x {
-			dst[i] = v <= c
-		}
-	case opGt:
-		for i, v := range x {
-			dst[i] = v > c
-		}
-	case opGe:
-		for i, v := range x {
-			dst[i] = v >= c
-		}
-	}
+		func(dst []bool, x, y []T) { runtime.CompareVV(op, dst, x, y) },
+		func(dst []bool, x []T, c T) { runtime.CompareVS(op, dst, x, c) },
+		func(dst []bool, c T, y []T) { runtime.CompareSV(op, dst, c, y) })
 }
 
 // newResult allocates the result array of an elementwise operation over

@@ -27,7 +27,7 @@ var (
 		},
 		Eval: func(*Site) (Impl, error) {
 			return func(m *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
-				return zeroLike(m, args[0])
+				return runtime.ZeroLike(m, args[0])
 			}, nil
 		}})
 	PrimAccAdd = Register(&Prim{Name: "acc_add", Arity: 2, InPlace: true, Doc: "acc_add(acc, v): acc += v in place (v an array of acc's shape or a scalar); returns acc",
@@ -45,9 +45,7 @@ var (
 			return func(m *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
 				acc := args[0].Array()
 				if scalar {
-					for i := range acc.F {
-						acc.F[i] += args[1].F
-					}
+					runtime.AddConstTo(acc.F, acc.F, args[1].F)
 					return args[0], m.Step(int64(len(acc.F)))
 				}
 				v := args[1].Array()
@@ -76,7 +74,7 @@ var (
 			return func(m *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
 				acc := args[0].Array()
 				i := args[1].I
-				if err := checkIndex(i, acc.Len()); err != nil {
+				if err := runtime.CheckIndex(i, acc.Len()); err != nil {
 					return errValue, err
 				}
 				rs := acc.RowSize()
@@ -118,7 +116,7 @@ var (
 					return errValue, err
 				}
 				state := args[1]
-				a, err := st.stack(m, int(n)+1, func(i int) (runtime.Value, error) {
+				a, err := st.Stack(m, int(n)+1, func(i int) (runtime.Value, error) {
 					if i > 0 {
 						state, err = call(m, f, runtime.I64(int64(i-1)), state)
 					}
@@ -173,7 +171,7 @@ var (
 					}
 					states = append(states, next)
 				}
-				a, err := st.stack(m, len(states), func(i int) (runtime.Value, error) { return states[i], nil })
+				a, err := st.Stack(m, len(states), func(i int) (runtime.Value, error) { return states[i], nil })
 				if err != nil {
 					return errValue, err
 				}
@@ -181,35 +179,3 @@ var (
 			}, nil
 		}})
 )
-
-// zeroLike makes a fresh zero with v's shape.
-func zeroLike(m *runtime.Machine, v runtime.Value) (runtime.Value, error) {
-	switch r := v.R.(type) {
-	case *runtime.Array:
-		if r.Kind == runtime.ElemBox {
-			out, err := runtime.NewBox(m, append([]int(nil), r.Shape...)...)
-			if err != nil {
-				return errValue, err
-			}
-			for i, e := range r.Box {
-				if out.Box[i], err = zeroLike(m, e); err != nil {
-					return errValue, err
-				}
-			}
-			return runtime.Arr(out), nil
-		}
-		out, err := runtime.New(m, r.Kind, append([]int(nil), r.Shape...)...)
-		return runtime.Arr(out), err
-	case runtime.Tuple:
-		out := make(runtime.Tuple, len(r))
-		for i, e := range r {
-			z, err := zeroLike(m, e)
-			if err != nil {
-				return errValue, err
-			}
-			out[i] = z
-		}
-		return runtime.Value{R: out}, nil
-	}
-	return runtime.Value{}, nil
-}

@@ -63,7 +63,7 @@ var (
 				if x.N() != like.N() {
 					return errValue, fmt.Errorf("reshape_like: cannot give %s the shape %s", runtime.ShapeString(x.Shape), runtime.ShapeString(like.Shape))
 				}
-				return runtime.Arr(view(x, slices.Clone(like.Shape))), nil
+				return runtime.Arr(x.View(slices.Clone(like.Shape))), nil
 			}, nil
 		},
 		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr {
@@ -111,11 +111,11 @@ var (
 				if err := m.Step(int64(like.N())); err != nil {
 					return errValue, err
 				}
-				out, err := zeroLike(m, args[2])
+				out, err := runtime.ZeroLike(m, args[2])
 				if err != nil {
 					return errValue, err
 				}
-				copyFlat(out.Array(), int(lo)*like.RowSize(), v)
+				runtime.CopyFlat(out.Array(), int(lo)*like.RowSize(), v)
 				return out, nil
 			}, nil
 		},
@@ -136,10 +136,5 @@ var (
 	// PrimIndGt is the step function of the rules of max, min and relu;
 	// comparisons give bool, which does not multiply a tangent.
 	PrimIndGt = elementwise(&Prim{Name: "ind_gt", Kinds: kF, NoDerivative: true, Doc: "ind_gt(x, y): 1 where x > y, else 0 (also where either is NaN)",
-		F2: func(a, b float64) float64 {
-			if a > b {
-				return 1
-			}
-			return 0
-		}})
+		F2: runtime.IndGt})
 )

@@ -3,6 +3,8 @@ package ir
 import (
 	"fmt"
 	"math"
+
+	"github.com/nabla-lang/nabla/runtime"
 )
 
 // Elementwise primitives: scalar operations lifted over arrays (SPEC §4,
@@ -70,39 +72,17 @@ var (
 		Partials: partials2(func(r rb, a, b, y Expr) (Expr, Expr) { return b, a })})
 	PrimDiv = elementwise(&Prim{Name: "div", Op: "/", Kinds: kFI, Doc: "x / y; i64 division truncates toward zero",
 		F2: func(a, b float64) float64 { return a / b },
-		I2: func(a, b int64) (int64, error) {
-			if b == 0 {
-				return 0, errIntDivZero
-			}
-			return a / b, nil
-		},
+		I2: runtime.DivI64,
 		// ∂a = 1/b, ∂b = -a/b² = -y/b.
 		Partials: partials2(func(r rb, a, b, y Expr) (Expr, Expr) { return r.div(r.F64(1), b), r.neg(r.div(y, b)) })})
 	PrimMod = elementwise(&Prim{Name: "mod", Op: "%", Kinds: kFI, Doc: "x % y; the sign follows x, as in Go",
 		F2: math.Mod,
-		I2: func(a, b int64) (int64, error) {
-			if b == 0 {
-				return 0, errIntDivZero
-			}
-			return a % b, nil
-		},
+		I2: runtime.ModI64,
 		// y = a - b·trunc(a/b): ∂a = 1, ∂b = -trunc(a/b) = -(a - y)/b.
 		Partials: partials2(func(r rb, a, b, y Expr) (Expr, Expr) { return r.F64(1), r.neg(r.div(r.sub(a, y), b)) })})
 	PrimPow = elementwise(&Prim{Name: "pow", Op: "^", Kinds: kFI, Doc: "x ^ y; on i64 the exponent must not be negative",
-		F2: math.Pow,
-		I2: func(a, b int64) (int64, error) {
-			if b < 0 {
-				return 0, fmt.Errorf("negative exponent %d in integer power", b)
-			}
-			r := int64(1)
-			for ; b > 0; b >>= 1 {
-				if b&1 == 1 {
-					r *= a
-				}
-				a *= a
-			}
-			return r, nil
-		},
+		F2:       math.Pow,
+		I2:       runtime.PowI64,
 		Partials: partials2(func(r rb, x, e, y Expr) (Expr, Expr) { return powDx(r, x, e), powDe(r, x, y) })})
 	PrimNeg = elementwise(&Prim{Name: "neg", Op: "-", Kinds: kFI, Arity: 1, Doc: "-x",
 		F1:       func(a float64) float64 { return -a },
@@ -153,32 +133,27 @@ var (
 
 // Scalar math (SPEC §5).
 var (
-	PrimExp   = unaryF("exp", math.Exp, "e^x", func(r rb, x, y Expr) Expr { return y })
-	PrimLog   = unaryF("log", math.Log, "natural logarithm", func(r rb, x, y Expr) Expr { return r.div(r.F64(1), x) })
-	PrimSqrt  = unaryF("sqrt", math.Sqrt, "square root", func(r rb, x, y Expr) Expr { return r.div(r.F64(0.5), y) })
-	PrimSin   = unaryF("sin", math.Sin, "sine", func(r rb, x, y Expr) Expr { return r.op("cos", x) })
-	PrimCos   = unaryF("cos", math.Cos, "cosine", func(r rb, x, y Expr) Expr { return r.neg(r.op("sin", x)) })
-	PrimTan   = unaryF("tan", math.Tan, "tangent", func(r rb, x, y Expr) Expr { return r.add(r.F64(1), r.sq(y)) })
-	PrimTanh  = unaryF("tanh", math.Tanh, "hyperbolic tangent", func(r rb, x, y Expr) Expr { return r.sub(r.F64(1), r.sq(y)) })
-	PrimSinh  = unaryF("sinh", math.Sinh, "hyperbolic sine", func(r rb, x, y Expr) Expr { return r.op("cosh", x) })
-	PrimCosh  = unaryF("cosh", math.Cosh, "hyperbolic cosine", func(r rb, x, y Expr) Expr { return r.op("sinh", x) })
-	PrimAsin  = unaryF("asin", math.Asin, "arcsine", func(r rb, x, y Expr) Expr { return r.div(r.F64(1), r.op("sqrt", r.sub(r.F64(1), r.sq(x)))) })
-	PrimAcos  = unaryF("acos", math.Acos, "arccosine", func(r rb, x, y Expr) Expr { return r.div(r.F64(-1), r.op("sqrt", r.sub(r.F64(1), r.sq(x)))) })
-	PrimAtan  = unaryF("atan", math.Atan, "arctangent", func(r rb, x, y Expr) Expr { return r.div(r.F64(1), r.add(r.F64(1), r.sq(x))) })
-	PrimFloor = unaryF("floor", math.Floor, "largest integer value ≤ x; derivative 0", nil)
-	PrimCeil  = unaryF("ceil", math.Ceil, "smallest integer value ≥ x; derivative 0", nil)
-	PrimRound = unaryF("round", math.Round, "nearest integer value, halves away from zero; derivative 0", nil)
-	PrimLog1p = unaryF("log1p", math.Log1p, "log(1 + x), accurate near 0", func(r rb, x, y Expr) Expr { return r.div(r.F64(1), r.add(r.F64(1), x)) })
-	PrimExpm1 = unaryF("expm1", math.Expm1, "exp(x) - 1, accurate near 0", func(r rb, x, y Expr) Expr { return r.add(y, r.F64(1)) })
-	PrimErf   = unaryF("erf", math.Erf, "error function", func(r rb, x, y Expr) Expr { return r.mul(r.F64(2/math.SqrtPi), r.op("exp", r.neg(r.sq(x)))) })
-	PrimRelu  = unaryF("relu", func(x float64) float64 {
-		if x > 0 {
-			return x
-		}
-		return 0
-	}, "max(x, 0); relu'(0) = 0", func(r rb, x, y Expr) Expr { return r.op("ind_gt", x, r.F64(0)) })
-	PrimSigmoid  = unaryF("sigmoid", Sigmoid, "1 / (1 + e^-x), computed stably", func(r rb, x, y Expr) Expr { return r.mul(y, r.sub(r.F64(1), y)) })
-	PrimSoftplus = unaryF("softplus", Softplus, "log(1 + e^x), computed stably", func(r rb, x, y Expr) Expr { return r.op("sigmoid", x) })
+	PrimExp      = unaryF("exp", math.Exp, "e^x", func(r rb, x, y Expr) Expr { return y })
+	PrimLog      = unaryF("log", math.Log, "natural logarithm", func(r rb, x, y Expr) Expr { return r.div(r.F64(1), x) })
+	PrimSqrt     = unaryF("sqrt", math.Sqrt, "square root", func(r rb, x, y Expr) Expr { return r.div(r.F64(0.5), y) })
+	PrimSin      = unaryF("sin", math.Sin, "sine", func(r rb, x, y Expr) Expr { return r.op("cos", x) })
+	PrimCos      = unaryF("cos", math.Cos, "cosine", func(r rb, x, y Expr) Expr { return r.neg(r.op("sin", x)) })
+	PrimTan      = unaryF("tan", math.Tan, "tangent", func(r rb, x, y Expr) Expr { return r.add(r.F64(1), r.sq(y)) })
+	PrimTanh     = unaryF("tanh", math.Tanh, "hyperbolic tangent", func(r rb, x, y Expr) Expr { return r.sub(r.F64(1), r.sq(y)) })
+	PrimSinh     = unaryF("sinh", math.Sinh, "hyperbolic sine", func(r rb, x, y Expr) Expr { return r.op("cosh", x) })
+	PrimCosh     = unaryF("cosh", math.Cosh, "hyperbolic cosine", func(r rb, x, y Expr) Expr { return r.op("sinh", x) })
+	PrimAsin     = unaryF("asin", math.Asin, "arcsine", func(r rb, x, y Expr) Expr { return r.div(r.F64(1), r.op("sqrt", r.sub(r.F64(1), r.sq(x)))) })
+	PrimAcos     = unaryF("acos", math.Acos, "arccosine", func(r rb, x, y Expr) Expr { return r.div(r.F64(-1), r.op("sqrt", r.sub(r.F64(1), r.sq(x)))) })
+	PrimAtan     = unaryF("atan", math.Atan, "arctangent", func(r rb, x, y Expr) Expr { return r.div(r.F64(1), r.add(r.F64(1), r.sq(x))) })
+	PrimFloor    = unaryF("floor", math.Floor, "largest integer value ≤ x; derivative 0", nil)
+	PrimCeil     = unaryF("ceil", math.Ceil, "smallest integer value ≥ x; derivative 0", nil)
+	PrimRound    = unaryF("round", math.Round, "nearest integer value, halves away from zero; derivative 0", nil)
+	PrimLog1p    = unaryF("log1p", math.Log1p, "log(1 + x), accurate near 0", func(r rb, x, y Expr) Expr { return r.div(r.F64(1), r.add(r.F64(1), x)) })
+	PrimExpm1    = unaryF("expm1", math.Expm1, "exp(x) - 1, accurate near 0", func(r rb, x, y Expr) Expr { return r.add(y, r.F64(1)) })
+	PrimErf      = unaryF("erf", math.Erf, "error function", func(r rb, x, y Expr) Expr { return r.mul(r.F64(2/math.SqrtPi), r.op("exp", r.neg(r.sq(x)))) })
+	PrimRelu     = unaryF("relu", runtime.Relu, "max(x, 0); relu'(0) = 0", func(r rb, x, y Expr) Expr { return r.op("ind_gt", x, r.F64(0)) })
+	PrimSigmoid  = unaryF("sigmoid", runtime.Sigmoid, "1 / (1 + e^-x), computed stably", func(r rb, x, y Expr) Expr { return r.mul(y, r.sub(r.F64(1), y)) })
+	PrimSoftplus = unaryF("softplus", runtime.Softplus, "log(1 + e^x), computed stably", func(r rb, x, y Expr) Expr { return r.op("sigmoid", x) })
 	// atan2(y, x): ∂y = x/(x²+y²), ∂x = -y/(x²+y²).
 	PrimAtan2 = binaryF("atan2", math.Atan2, "atan2(y, x), the angle of the point (x, y)", func(r rb, a, b, y Expr) (Expr, Expr) {
 		return r.div(b, r.add(r.sq(a), r.sq(b))), r.neg(r.div(a, r.add(r.sq(a), r.sq(b))))
@@ -187,55 +162,24 @@ var (
 	PrimAbs = elementwise(&Prim{Name: "abs", Kinds: kFI, Arity: 1, Doc: "|x|; abs'(0) = 0",
 		F1:       math.Abs,
 		Partials: partials1(func(r rb, x, y Expr) Expr { return r.op("sign", x) }), // sign(0) = 0
-		I1: func(a int64) (int64, error) {
-			if a < 0 {
-				return -a, nil
-			}
-			return a, nil
-		}})
+		I1:       func(a int64) (int64, error) { return runtime.AbsI64(a), nil }})
 	PrimSign = elementwise(&Prim{Name: "sign", Kinds: kFI, Arity: 1, Doc: "-1, 0 or 1 (NaN for NaN); derivative 0",
-		F1: func(a float64) float64 {
-			switch {
-			case a > 0:
-				return 1
-			case a < 0:
-				return -1
-			}
-			return a // 0, -0 or NaN
-		},
-		I1: func(a int64) (int64, error) {
-			switch {
-			case a > 0:
-				return 1, nil
-			case a < 0:
-				return -1, nil
-			}
-			return 0, nil
-		},
+		F1:           runtime.Sign,
+		I1:           func(a int64) (int64, error) { return runtime.SignI64(a), nil },
 		NoDerivative: true})
 	PrimMin = elementwise(&Prim{Name: "min", Kinds: kFI, Doc: "the smaller of x and y (x on ties; NaN if either is NaN)",
 		// The derivative goes to y only where y < x: to x on ties.
 		Partials: partials2(func(r rb, a, b, y Expr) (Expr, Expr) {
 			return r.sub(r.F64(1), r.op("ind_gt", a, b)), r.op("ind_gt", a, b)
 		}),
-		F2: func(a, b float64) float64 {
-			if b < a || math.IsNaN(b) {
-				return b
-			}
-			return a
-		},
+		F2: runtime.Min2,
 		I2: func(a, b int64) (int64, error) { return min(a, b), nil }})
 	PrimMax = elementwise(&Prim{Name: "max", Kinds: kFI, Doc: "the larger of x and y (x on ties; NaN if either is NaN)",
 		// The derivative goes to y only where y > x: to x on ties.
 		Partials: partials2(func(r rb, a, b, y Expr) (Expr, Expr) {
 			return r.sub(r.F64(1), r.op("ind_gt", b, a)), r.op("ind_gt", b, a)
 		}),
-		F2: func(a, b float64) float64 {
-			if b > a || math.IsNaN(b) {
-				return b
-			}
-			return a
-		},
+		F2: runtime.Max2,
 		I2: func(a, b int64) (int64, error) { return max(a, b), nil }})
 )
 
@@ -273,26 +217,6 @@ func powDe(r rb, x, y Expr) Expr {
 	safe := r.add(x, r.sub(r.F64(1), r.op("abs", r.op("sign", x))))
 	return r.mul(r.op("log", safe), y)
 }
-
-// Sigmoid is 1/(1+e^-x) without overflow for large |x|.
-func Sigmoid(x float64) float64 {
-	if x >= 0 {
-		return 1 / (1 + math.Exp(-x))
-	}
-	e := math.Exp(x)
-	return e / (1 + e)
-}
-
-// Softplus is log(1+e^x) without overflow for large x.
-func Softplus(x float64) float64 {
-	if x > 0 {
-		return x + math.Log1p(math.Exp(-x))
-	}
-	return math.Log1p(math.Exp(x))
-}
-
-// errIntDivZero is the run-time error of i64 division or remainder by zero.
-var errIntDivZero = fmt.Errorf("integer division by zero")
 
 func kindAllowed(k ScalarKind, ks []ScalarKind) bool {
 	for _, a := range ks {

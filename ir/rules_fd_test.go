@@ -12,8 +12,8 @@ import (
 	"gonum.org/v1/gonum/diff/fd"
 	gmat "gonum.org/v1/gonum/mat"
 
+	"github.com/nabla-lang/nabla/interp"
 	"github.com/nabla-lang/nabla/ir"
-	"github.com/nabla-lang/nabla/ir/interp"
 	"github.com/nabla-lang/nabla/runtime"
 )
 

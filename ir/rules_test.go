@@ -6,8 +6,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/nabla-lang/nabla/interp"
 	"github.com/nabla-lang/nabla/ir"
-	"github.com/nabla-lang/nabla/ir/interp"
 	"github.com/nabla-lang/nabla/runtime"
 )
 

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nabla-lang/nabla/interp"
 	"github.com/nabla-lang/nabla/ir"
-	"github.com/nabla-lang/nabla/ir/interp"
 	"github.com/nabla-lang/nabla/runtime"
 )
 

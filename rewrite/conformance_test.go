@@ -12,8 +12,8 @@ import (
 
 	"github.com/nabla-lang/nabla/ad"
 	"github.com/nabla-lang/nabla/internal/jsonv"
+	"github.com/nabla-lang/nabla/interp"
 	"github.com/nabla-lang/nabla/ir"
-	"github.com/nabla-lang/nabla/ir/interp"
 	"github.com/nabla-lang/nabla/lang"
 	"github.com/nabla-lang/nabla/runtime"
 )

@@ -124,6 +124,12 @@ func (a *Array) Slice(lo, hi int) *Array {
 	return b
 }
 
+// View returns a new header for a's storage with another shape of as
+// many elements: flatten and reshape share storage.
+func (a *Array) View(shape []int) *Array {
+	return &Array{Shape: shape, Kind: a.Kind, F: a.F, I: a.I, B: a.B, Box: a.Box}
+}
+
 // At returns element i of the outer dimension: a scalar for a 1-D array,
 // a row (sharing storage) otherwise.
 func (a *Array) At(i int) Value {

@@ -263,10 +263,7 @@ func SubTo(dst, x, y []float64) {
 // MulTo stores the elementwise product x * y in dst; lengths as in AddTo.
 func MulTo(dst, x, y []float64) {
 	checkLen("MulTo", len(dst), len(x), len(y))
-	x, y = x[:len(dst)], y[:len(dst)]
-	for i := range dst {
-		dst[i] = x[i] * y[i]
-	}
+	mulVV(dst, x, y)
 }
 
 // DivTo stores the elementwise quotient x / y in dst (IEEE: x/0 is ±Inf or
@@ -280,19 +277,13 @@ func DivTo(dst, x, y []float64) {
 // with -c: IEEE x - c and x + (-c) are the same operation.
 func AddConstTo(dst, x []float64, c float64) {
 	checkLen("AddConstTo", len(dst), len(x))
-	x = x[:len(dst)]
-	for i, v := range x {
-		dst[i] = v + c
-	}
+	addVS(dst, x, c)
 }
 
 // ConstSubTo stores c - x in dst.
 func ConstSubTo(dst []float64, c float64, x []float64) {
 	checkLen("ConstSubTo", len(dst), len(x))
-	x = x[:len(dst)]
-	for i, v := range x {
-		dst[i] = c - v
-	}
+	subSV(dst, c, x)
 }
 
 // DivConstTo stores x / c in dst. It divides rather than multiplying by

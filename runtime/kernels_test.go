@@ -150,6 +150,12 @@ func TestElementwiseMatchNaive(t *testing.T) {
 			{"ScaleTo", func() { runtime.ScaleTo(dst, c, x) }, naive(func(i int) float64 { return c * x[i] })},
 			{"NegTo", func() { runtime.NegTo(dst, x) }, naive(func(i int) float64 { return -x[i] })},
 			{"ExpTo", func() { runtime.ExpTo(dst, x) }, naive(func(i int) float64 { return math.Exp(x[i]) })},
+			{"AbsTo", func() { runtime.AbsTo(dst, x) }, naive(func(i int) float64 { return math.Abs(x[i]) })},
+			{"SqrtTo", func() { runtime.SqrtTo(dst, x) }, naive(func(i int) float64 { return math.Sqrt(x[i]) })},
+			{"Map", func() { runtime.Map(dst, x, math.Sin) }, naive(func(i int) float64 { return math.Sin(x[i]) })},
+			{"MapVV", func() { runtime.MapVV(dst, x, y, math.Atan2) }, naive(func(i int) float64 { return math.Atan2(x[i], y[i]) })},
+			{"MapVS", func() { runtime.MapVS(dst, x, c, math.Atan2) }, naive(func(i int) float64 { return math.Atan2(x[i], c) })},
+			{"MapSV", func() { runtime.MapSV(dst, c, y, math.Atan2) }, naive(func(i int) float64 { return math.Atan2(c, y[i]) })},
 		} {
 			clear(dst)
 			k.run()
@@ -337,7 +343,10 @@ func TestLengthMismatchPanics(t *testing.T) {
 		"Gemm": func() {
 			runtime.Gemm(false, false, 2, 2, 2, 1, make([]float64, 4), make([]float64, 3), 0, make([]float64, 4))
 		},
-		"Gemv": func() { runtime.Gemv(false, 2, 3, 1, make([]float64, 6), make([]float64, 2), 0, make([]float64, 2)) },
+		"Gemv":  func() { runtime.Gemv(false, 2, 3, 1, make([]float64, 6), make([]float64, 2), 0, make([]float64, 2)) },
+		"Map":   func() { runtime.Map(make([]float64, 2), make([]float64, 3), math.Sin) },
+		"MapVV": func() { runtime.MapVV(make([]float64, 2), make([]float64, 2), make([]float64, 1), math.Max) },
+		"MapSV": func() { runtime.MapSV(make([]float64, 2), 1, make([]float64, 1), math.Max) },
 	} {
 		func() {
 			defer func() {

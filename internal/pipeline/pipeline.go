@@ -6,8 +6,8 @@ import (
 	"strings"
 
 	"github.com/nabla-lang/nabla/ad"
+	"github.com/nabla-lang/nabla/interp"
 	"github.com/nabla-lang/nabla/ir"
-	"github.com/nabla-lang/nabla/ir/interp"
 	"github.com/nabla-lang/nabla/lang"
 	"github.com/nabla-lang/nabla/rewrite"
 	"github.com/nabla-lang/nabla/runtime"

@@ -39,8 +39,8 @@ import (
 	"strings"
 
 	"github.com/nabla-lang/nabla/internal/jsonv"
+	"github.com/nabla-lang/nabla/interp"
 	"github.com/nabla-lang/nabla/ir"
-	"github.com/nabla-lang/nabla/ir/interp"
 	"github.com/nabla-lang/nabla/lang"
 	"github.com/nabla-lang/nabla/runtime"
 )

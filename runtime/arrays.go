@@ -1,0 +1,477 @@
+package runtime
+
+import "fmt"
+
+// Kernels of the array primitives. The flat kernels are generic over the
+// element type of the storage (float64, int64, bool, or Value for boxed
+// elements) and see an array as rows of row (or block) flat elements,
+// which is how generated code holds arrays of arrays. The *Array forms
+// below them pick the storage by Kind, for the interpreter, whose values
+// carry their kind at run time.
+//
+// Checks come first, as functions of their own that return the errors a
+// program sees (CheckSize, CheckIndex, ...); the kernels then assume valid
+// sizes and indices, so a violation panics as a bug in the caller.
+
+// MaxElems bounds the size of one array. It keeps byte counts (elements
+// times 32 for boxed arrays) far from int64 overflow, so that the memory
+// limit is always charged correctly; nothing that large fits in memory.
+const MaxElems = 1 << 50
+
+// CheckSize validates an array size computed by the program.
+func CheckSize(n int64) (int, error) {
+	if n < 0 {
+		return 0, fmt.Errorf("negative size %d", n)
+	}
+	if n > MaxElems {
+		return 0, fmt.Errorf("size %d is too large", n)
+	}
+	return int(n), nil
+}
+
+// MulSize is the size of n rows of rs elements each, checked as
+// CheckSize does.
+func MulSize(n, rs int) (int, error) {
+	if rs > 0 && n > MaxElems/rs {
+		return 0, fmt.Errorf("size %d×%d is too large", n, rs)
+	}
+	return CheckSize(int64(n) * int64(rs))
+}
+
+// CheckIndex checks an index into n rows.
+func CheckIndex(i int64, n int) error {
+	if i < 0 || i >= int64(n) {
+		return fmt.Errorf("index %d out of range [0, %d)", i, n)
+	}
+	return nil
+}
+
+// CheckIndices checks every index of a gather into n rows, reporting the
+// first bad one.
+func CheckIndices(idx []int64, n int) error {
+	for _, i := range idx {
+		if err := CheckIndex(i, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CheckSlice checks the bounds of a[lo:hi] for n rows.
+func CheckSlice(lo, hi int64, n int) error {
+	if lo < 0 || hi < lo || hi > int64(n) {
+		return fmt.Errorf("slice [%d:%d] out of range for length %d", lo, hi, n)
+	}
+	return nil
+}
+
+// CheckCount checks the k of take or drop (name) for n rows: 0 ≤ k ≤ n.
+func CheckCount(name string, k int64, n int) error {
+	if k < 0 || k > int64(n) {
+		return fmt.Errorf("%s: count %d out of range [0, %d]", name, k, n)
+	}
+	return nil
+}
+
+// CheckReshape checks that n elements fill a rows×cols matrix.
+func CheckReshape(n, rows, cols int64) error {
+	if rows < 0 || cols < 0 || (cols == 0 && n != 0) || (cols != 0 && (n%cols != 0 || n/cols != rows)) {
+		return fmt.Errorf("cannot reshape %d elements to [%d][%d]", n, rows, cols)
+	}
+	return nil
+}
+
+// Iota stores 0, 1, ..., len(dst)-1 in dst.
+func Iota(dst []int64) {
+	for i := range dst {
+		dst[i] = int64(i)
+	}
+}
+
+// Fill stores v in every element of dst.
+func Fill[T any](dst []T, v T) {
+	for i := range dst {
+		dst[i] = v
+	}
+}
+
+// Gather stores row idx[j] of src in row j of dst, for rows of row flat
+// elements: len(dst) = len(idx)·row. The indices must have passed
+// CheckIndices.
+func Gather[T any](dst, src []T, idx []int64, row int) {
+	checkLen("Gather", len(dst), len(idx)*row)
+	if row == 1 {
+		for j, i := range idx {
+			dst[j] = src[i]
+		}
+		return
+	}
+	for j, i := range idx {
+		copy(dst[j*row:(j+1)*row], src[int(i)*row:(int(i)+1)*row])
+	}
+}
+
+// Reverse stores src's rows (of row flat elements) in reverse order in
+// dst, which must not overlap src.
+func Reverse[T any](dst, src []T, row int) {
+	checkLen("Reverse", len(dst), len(src))
+	if row == 0 {
+		return
+	}
+	n := len(src) / row
+	if row == 1 {
+		for i, v := range src {
+			dst[n-1-i] = v
+		}
+		return
+	}
+	for i := 0; i < n; i++ {
+		j := n - 1 - i
+		copy(dst[i*row:(i+1)*row], src[j*row:(j+1)*row])
+	}
+}
+
+// transposeTile is the side of the square tiles Transpose works in, so
+// that both the rows read and the rows written stay in cache.
+const transposeTile = 32
+
+// Transpose stores the transpose of src, a rows×cols matrix of blocks of
+// block flat elements each, in dst (cols×rows blocks): block (j, i) of dst
+// is block (i, j) of src. dst must not overlap src.
+func Transpose[T any](dst, src []T, rows, cols, block int) {
+	checkLen("Transpose", rows*cols*block, len(src), len(dst))
+	if block != 1 {
+		for t := 0; t < rows*cols; t++ {
+			// Block t = j·rows + i of dst is block i·cols + j of src.
+			s := (t%rows)*cols + t/rows
+			copy(dst[t*block:(t+1)*block], src[s*block:(s+1)*block])
+		}
+		return
+	}
+	transposeTiled(dst, src, rows, cols)
+}
+
+// transposeTiled transposes a rows×cols matrix of single elements tile by
+// tile.
+func transposeTiled[T any](dst, src []T, rows, cols int) {
+	for i0 := 0; i0 < rows; i0 += transposeTile {
+		i1 := min(i0+transposeTile, rows)
+		for j0 := 0; j0 < cols; j0 += transposeTile {
+			j1 := min(j0+transposeTile, cols)
+			for i := i0; i < i1; i++ {
+				for j := j0; j < j1; j++ {
+					dst[j*rows+i] = src[i*cols+j]
+				}
+			}
+		}
+	}
+}
+
+// Column stores column i of src, seen as rows of n blocks of block flat
+// elements, in dst: block j of dst is block j·n + i of src. It reads one
+// element of every coefficient of a series of an array.
+func Column[T any](dst, src []T, n, i, block int) {
+	k := len(dst)
+	if block != 0 {
+		k = len(dst) / block
+	}
+	checkLen("Column", k*n*block, len(src))
+	if block == 1 {
+		for j := range dst {
+			dst[j] = src[j*n+i]
+		}
+		return
+	}
+	for j := 0; j < k; j++ {
+		s := j*n + i
+		copy(dst[j*block:(j+1)*block], src[s*block:(s+1)*block])
+	}
+}
+
+// The *Array forms of the kernels. dst and src have the same Kind; the
+// row size is src's.
+
+// GatherArray gathers the rows idx of src into dst.
+func GatherArray(dst, src *Array, idx []int64) {
+	rs := src.RowSize()
+	switch src.Kind {
+	case ElemF64:
+		Gather(dst.F, src.F, idx, rs)
+	case ElemI64:
+		Gather(dst.I, src.I, idx, rs)
+	case ElemBool:
+		Gather(dst.B, src.B, idx, rs)
+	default:
+		Gather(dst.Box, src.Box, idx, rs)
+	}
+}
+
+// ReverseArray stores src's rows in reverse order in dst.
+func ReverseArray(dst, src *Array) {
+	rs := src.RowSize()
+	switch src.Kind {
+	case ElemF64:
+		Reverse(dst.F, src.F, rs)
+	case ElemI64:
+		Reverse(dst.I, src.I, rs)
+	case ElemBool:
+		Reverse(dst.B, src.B, rs)
+	default:
+		Reverse(dst.Box, src.Box, rs)
+	}
+}
+
+// TransposeArray swaps the two outer axes of src, an [m][n]T, into dst;
+// T may itself be an array, whose elements move as blocks.
+func TransposeArray(dst, src *Array) {
+	rows, cols, bs := src.Shape[0], src.Shape[1], Size(src.Shape[2:])
+	switch src.Kind {
+	case ElemF64:
+		Transpose(dst.F, src.F, rows, cols, bs)
+	case ElemI64:
+		Transpose(dst.I, src.I, rows, cols, bs)
+	case ElemBool:
+		Transpose(dst.B, src.B, rows, cols, bs)
+	default:
+		Transpose(dst.Box, src.Box, rows, cols, bs)
+	}
+}
+
+// ColumnArray stores element i of every row of src, a [k][n]T, in dst, a
+// [k]T.
+func ColumnArray(dst, src *Array, i int) {
+	n, bs := src.Shape[1], Size(src.Shape[2:])
+	switch src.Kind {
+	case ElemF64:
+		Column(dst.F, src.F, n, i, bs)
+	case ElemI64:
+		Column(dst.I, src.I, n, i, bs)
+	case ElemBool:
+		Column(dst.B, src.B, n, i, bs)
+	default:
+		Column(dst.Box, src.Box, n, i, bs)
+	}
+}
+
+// CopyFlat copies src's elements into dst starting at flat offset off:
+// the two halves of a concatenation, or rows placed into a zero.
+func CopyFlat(dst *Array, off int, src *Array) {
+	switch src.Kind {
+	case ElemF64:
+		copy(dst.F[off:], src.F)
+	case ElemI64:
+		copy(dst.I[off:], src.I)
+	case ElemBool:
+		copy(dst.B[off:], src.B)
+	default:
+		copy(dst.Box[off:], src.Box)
+	}
+}
+
+// Stacker assembles n values of one element type into an array: the
+// results of build, map and scan, the elements of an array literal or of
+// fill, a column of unzip. Scalars fill flat storage, tuples and functions
+// boxed storage, and arrays become rows, which must all have the shape of
+// the first.
+type Stacker struct {
+	Name string // the primitive, for errors
+	Kind Elem   // the storage of the result
+	Rows bool   // the elements are arrays
+	// Empty is the row shape of an empty result, which has no first row
+	// to take it from: the static sizes, 0 where unknown.
+	Empty []int
+}
+
+// Stack calls get(0), ..., get(n-1) in order and stores the results in an
+// array allocated under m once the first row's shape is known.
+func (st Stacker) Stack(m *Machine, n int, get func(i int) (Value, error)) (*Array, error) {
+	if n == 0 {
+		return New(m, st.Kind, append([]int{0}, st.Empty...)...)
+	}
+	var out *Array
+	var row []int
+	for i := 0; i < n; i++ {
+		v, err := get(i)
+		if err != nil {
+			return nil, err
+		}
+		if st.Rows {
+			r := v.Array()
+			if out != nil && !SameShape(r.Shape, row) {
+				return nil, fmt.Errorf("%s: element %d has shape %s, element 0 has shape %s", st.Name, i, ShapeString(r.Shape), ShapeString(row))
+			}
+			row = r.Shape
+		}
+		if out == nil {
+			if _, err := MulSize(n, Size(row)); err != nil {
+				return nil, err
+			}
+			if out, err = New(m, st.Kind, append([]int{n}, row...)...); err != nil {
+				return nil, err
+			}
+		}
+		out.SetRow(i, v)
+	}
+	return out, nil
+}
+
+// Zip stores in dst[i] the tuple of element i of each array; the arrays
+// have len(dst) rows.
+func Zip(dst []Value, arrays []*Array) {
+	for i := range dst {
+		t := make(Tuple, len(arrays))
+		for j, a := range arrays {
+			t[j] = a.At(i)
+		}
+		dst[i] = Value{R: t}
+	}
+}
+
+// Unzip splits the tuples src into one array per component, each stacked
+// by its Stacker, allocating under m.
+func Unzip(m *Machine, src []Value, cols []Stacker) (Tuple, error) {
+	out := make(Tuple, len(cols))
+	for j, st := range cols {
+		col, err := st.Stack(m, len(src), func(i int) (Value, error) {
+			return src[i].Tuple()[j], nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		out[j] = Arr(col)
+	}
+	return out, nil
+}
+
+// ZeroLike makes a fresh zero with v's type and shape under m: zero
+// scalars, zero arrays, and tuples and boxed arrays of zeros.
+func ZeroLike(m *Machine, v Value) (Value, error) {
+	switch r := v.R.(type) {
+	case *Array:
+		if r.Kind == ElemBox {
+			out, err := NewBox(m, append([]int(nil), r.Shape...)...)
+			if err != nil {
+				return Value{}, err
+			}
+			for i, e := range r.Box {
+				if out.Box[i], err = ZeroLike(m, e); err != nil {
+					return Value{}, err
+				}
+			}
+			return Arr(out), nil
+		}
+		out, err := New(m, r.Kind, append([]int(nil), r.Shape...)...)
+		return Arr(out), err
+	case Tuple:
+		out := make(Tuple, len(r))
+		for i, e := range r {
+			z, err := ZeroLike(m, e)
+			if err != nil {
+				return Value{}, err
+			}
+			out[i] = z
+		}
+		return Value{R: out}, nil
+	}
+	return Value{}, nil
+}
+
+// SumI64 is Σ x[i], wrapping on overflow; 0 for no elements.
+func SumI64(x []int64) int64 {
+	var s int64
+	for _, v := range x {
+		s += v
+	}
+	return s
+}
+
+// ProdI64 is Π x[i], wrapping on overflow; 1 for no elements.
+func ProdI64(x []int64) int64 {
+	p := int64(1)
+	for _, v := range x {
+		p *= v
+	}
+	return p
+}
+
+// MaxI64 is the largest element. With no elements there is no value to
+// return (i64 has no infinity), so that is an error.
+func MaxI64(x []int64) (int64, error) {
+	if len(x) == 0 {
+		return 0, fmt.Errorf("maximum of an empty i64 array")
+	}
+	m := x[0]
+	for _, v := range x[1:] {
+		if v > m {
+			m = v
+		}
+	}
+	return m, nil
+}
+
+// MinI64 is the smallest element; no elements is an error.
+func MinI64(x []int64) (int64, error) {
+	if len(x) == 0 {
+		return 0, fmt.Errorf("minimum of an empty i64 array")
+	}
+	m := x[0]
+	for _, v := range x[1:] {
+		if v < m {
+			m = v
+		}
+	}
+	return m, nil
+}
+
+// ArgMaxI64 is the index of the first largest element, or -1 for no
+// elements.
+func ArgMaxI64(x []int64) int {
+	if len(x) == 0 {
+		return -1
+	}
+	best := 0
+	for i, v := range x {
+		if v > x[best] {
+			best = i
+		}
+	}
+	return best
+}
+
+// ArgMinI64 is the index of the first smallest element, or -1 for no
+// elements.
+func ArgMinI64(x []int64) int {
+	if len(x) == 0 {
+		return -1
+	}
+	best := 0
+	for i, v := range x {
+		if v < x[best] {
+			best = i
+		}
+	}
+	return best
+}
+
+// Mean is Sum(x)/len(x); the mean of no elements is NaN (0/0), as numpy's.
+func Mean(x []float64) float64 { return Sum(x) / float64(len(x)) }
+
+// Outer stores the outer product x yᵀ in dst, row-major:
+// len(dst) = len(x)·len(y).
+func Outer(dst, x, y []float64) {
+	n := len(y)
+	checkLen("Outer", len(dst), len(x)*n)
+	for i, xi := range x {
+		ScaleTo(dst[i*n:(i+1)*n], xi, y)
+	}
+}
+
+// MatMul stores the product of a (m×k) and b (k×n) in c (m×n).
+func MatMul(c, a, b []float64, m, k, n int) { Gemm(false, false, m, n, k, 1, a, b, 0, c) }
+
+// MatVec stores the product of a (m×k) and x (k) in y (m).
+func MatVec(y, a, x []float64, m, k int) { Gemv(false, m, k, 1, a, x, 0, y) }
+
+// VecMat stores the product of x (k) and b (k×n) in y (n), as bᵀx,
+// without forming the transpose.
+func VecMat(y, x, b []float64, k, n int) { Gemv(true, k, n, 1, b, x, 0, y) }
