@@ -17,7 +17,8 @@ type rev struct {
 	act   map[*ir.Var]bool    // active atoms
 	adj   map[*ir.Var]*adjoint
 	steps []step
-	fresh map[*ir.Var]bool // cotangent arrays just allocated and used once (see bindFresh)
+	fresh map[*ir.Var]bool      // cotangent arrays just allocated and used once (see bindFresh)
+	tails map[ir.Expr]*letChain // the tails of the let chains being swept (see activeExpr)
 }
 
 // adjoint is a cotangent being accumulated: a scalar value, an array
@@ -39,7 +40,7 @@ type step struct {
 }
 
 func newRev(a *expander) *rev {
-	return &rev{a: a, ren: map[*ir.Var]ir.Expr{}, act: map[*ir.Var]bool{}, adj: map[*ir.Var]*adjoint{}, fresh: map[*ir.Var]bool{}}
+	return &rev{a: a, ren: map[*ir.Var]ir.Expr{}, act: map[*ir.Var]bool{}, adj: map[*ir.Var]*adjoint{}, fresh: map[*ir.Var]bool{}, tails: map[ir.Expr]*letChain{}}
 }
 
 // child starts the transformation of a nested body (a lambda, a branch, a
@@ -248,13 +249,81 @@ func (r *rev) isActive(x ir.Expr) bool {
 }
 
 // activeExpr reports whether e uses an active variable.
+//
+// The forward sweep asks it of every tail of a let chain as it goes down
+// the chain; listing the free variables of each tail made the sweep
+// O(n^2) in the chain's length. The tails of a chain are answered from
+// one pass over it instead (letChain).
 func (r *rev) activeExpr(e ir.Expr) bool {
+	if ch := r.tails[e]; ch != nil {
+		return ch.reach >= ch.index[e]
+	}
+	if l, ok := e.(*ir.Let); ok {
+		return r.newChain(l).reach >= 0
+	}
 	for _, v := range ir.FreeVars(e) {
 		if r.isActive(r.atomOf(v)) {
 			return true
 		}
 	}
 	return false
+}
+
+// A letChain answers activeExpr for the tails of a chain
+// let v0 = e0 in let v1 = e1 in ... in body as the sweep goes down it.
+// The tail from v_i on uses an active variable exactly when some active
+// variable bound before v_i (outside the chain, or v_k with k < i) is
+// used at v_i or later. last holds the index of each variable's last use
+// (the body's index is the number of lets); reach is the largest last
+// use of the active variables bound so far, so the tail at index i uses
+// an active variable when reach >= i.
+type letChain struct {
+	index map[ir.Expr]int
+	last  map[*ir.Var]int
+	reach int
+}
+
+// newChain records the chain that starts at l, at the start of its
+// sweep: the variables from outside are already renamed.
+func (r *rev) newChain(l *ir.Let) *letChain {
+	ch := &letChain{index: map[ir.Expr]int{}, last: map[*ir.Var]int{}, reach: -1}
+	bound := map[*ir.Var]bool{}
+	var e ir.Expr = l
+	for i := 0; ; i++ {
+		use := e
+		if l, ok := e.(*ir.Let); ok {
+			use = l.Value
+			bound[l.Var] = true
+		}
+		if !ir.IsAtom(e) {
+			ch.index[e] = i
+			r.tails[e] = ch
+		}
+		for _, v := range ir.FreeVars(use) {
+			ch.last[v] = i
+		}
+		l, ok := e.(*ir.Let)
+		if !ok {
+			break
+		}
+		e = l.Body
+	}
+	for v, i := range ch.last {
+		if !bound[v] && r.isActive(r.atomOf(v)) {
+			ch.reach = max(ch.reach, i)
+		}
+	}
+	return ch
+}
+
+// bound tells l's chain, if l is in one, that the sweep has renamed l's
+// variable.
+func (r *rev) bound(l *ir.Let) {
+	if ch := r.tails[l]; ch != nil && r.isActive(r.atomOf(l.Var)) {
+		if i, ok := ch.last[l.Var]; ok {
+			ch.reach = max(ch.reach, i)
+		}
+	}
 }
 
 func (r *rev) primal(e ir.Expr) ir.Expr { return ir.Subst(e, r.ren) }
@@ -663,6 +732,7 @@ func (r *rev) fwd(blk *block, e ir.Expr) (ir.Expr, error) {
 			return nil, err
 		}
 		r.ren[e.Var] = p
+		r.bound(e)
 		return r.fwd(blk, e.Body)
 	case *ir.MakeTuple:
 		args, err := r.atoms(blk, e.Elems)
@@ -714,6 +784,7 @@ func (r *rev) fwdTail(blk *block, e ir.Expr, seed ir.Expr) (ir.Expr, error) {
 			return nil, err
 		}
 		r.ren[e.Var] = p
+		r.bound(e)
 		return r.fwdTail(blk, e.Body, seed)
 	case *ir.Call:
 		g, ok := e.Fn.(*ir.Global)
