@@ -44,14 +44,23 @@ func newRev(a *expander) *rev {
 }
 
 // child starts the transformation of a nested body (a lambda, a branch, a
-// loop body) that sees the enclosing renaming and activity.
-func (r *rev) child() *rev {
+// loop body) that sees the enclosing renaming and activity of the
+// variables it uses. (Copying all of them for each nested body made
+// reverse mode O(n^2) in a def with many loops.)
+func (r *rev) child(body ir.Expr) *rev {
 	c := newRev(r.a)
-	for k, v := range r.ren {
-		c.ren[k] = v
-	}
-	for k, v := range r.act {
-		c.act[k] = v
+	for _, v := range ir.FreeVars(body) {
+		if r.act[v] {
+			c.act[v] = true
+		}
+		a, ok := r.ren[v]
+		if !ok {
+			continue
+		}
+		c.ren[v] = a
+		if av, ok := a.(*ir.Var); ok && r.act[av] {
+			c.act[av] = true
+		}
 	}
 	return c
 }
@@ -867,13 +876,13 @@ func (r *rev) fwdLoop(blk *block, e *ir.Loop) (ir.Expr, error) {
 	if e.Count != nil {
 		count := blk.bind("n", r.primal(e.Count))
 		i := ir.NewVar(e.Index.Name, ir.TI64, e.P)
-		body := ir.Subst(e.Body, merge(r.ren, map[*ir.Var]ir.Expr{e.State: s, e.Index: i}))
+		body := ir.Subst(e.Body, r.renaming(e.Body, map[*ir.Var]ir.Expr{e.State: s, e.Index: i}))
 		states = blk.bind("states", b.Prim(ir.PrimLoopSave, count, init, &ir.Lambda{Params: []*ir.Var{i, s}, Body: body, P: e.P}))
 		n = blk.bind("n", b.Prim(ir.PrimMax, count, b.I64(0)))
 	} else {
 		cs := ir.NewVar(e.State.Name, st, e.P)
-		cond := ir.Subst(e.Cond, merge(r.ren, map[*ir.Var]ir.Expr{e.State: cs}))
-		body := ir.Subst(e.Body, merge(r.ren, map[*ir.Var]ir.Expr{e.State: s}))
+		cond := ir.Subst(e.Cond, r.renaming(e.Cond, map[*ir.Var]ir.Expr{e.State: cs}))
+		body := ir.Subst(e.Body, r.renaming(e.Body, map[*ir.Var]ir.Expr{e.State: s}))
 		states = blk.bind("states", b.Prim(ir.PrimWhileSave, init,
 			&ir.Lambda{Params: []*ir.Var{cs}, Body: cond, P: e.P},
 			&ir.Lambda{Params: []*ir.Var{s}, Body: body, P: e.P}))
@@ -885,12 +894,17 @@ func (r *rev) fwdLoop(blk *block, e *ir.Loop) (ir.Expr, error) {
 	return y, nil
 }
 
-func merge(a, b map[*ir.Var]ir.Expr) map[*ir.Var]ir.Expr {
-	out := make(map[*ir.Var]ir.Expr, len(a)+len(b))
-	for k, v := range a {
-		out[k] = v
+// renaming is the renaming of e's free variables, with extra: all that
+// Subst(e, ...) reads of r.ren, which is too large to copy for every
+// loop of a long def.
+func (r *rev) renaming(e ir.Expr, extra map[*ir.Var]ir.Expr) map[*ir.Var]ir.Expr {
+	out := map[*ir.Var]ir.Expr{}
+	for _, v := range ir.FreeVars(e) {
+		if a, ok := r.ren[v]; ok {
+			out[v] = a
+		}
 	}
-	for k, v := range b {
+	for k, v := range extra {
 		out[k] = v
 	}
 	return out
@@ -1041,7 +1055,7 @@ func (r *rev) freeActive(es ...ir.Expr) []*ir.Var {
 // states). It returns the child (to read cotangents of its binders) and
 // the updated states.
 func (r *rev) nested(blk *block, body ir.Expr, bind func(c *rev), seed ir.Expr, free []*ir.Var, states []ir.Expr) (*rev, []ir.Expr, error) {
-	c := r.child()
+	c := r.child(body)
 	bind(c)
 	for i, f := range free {
 		c.setState(blk, f, states[i])

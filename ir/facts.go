@@ -63,6 +63,9 @@ func (f *Facts) Droppable(e Expr) bool {
 	return ok && z.Op == PrimZerosLike && f.Total(z)
 }
 
+// Forget drops what f remembers about e (a node gone from the term).
+func (f *Facts) Forget(e Expr) { delete(f.m, e) }
+
 // HasRedex reports whether e contains a call whose function is a lambda.
 func (f *Facts) HasRedex(e Expr) bool { return f.get(e).redex }
 

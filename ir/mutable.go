@@ -22,7 +22,46 @@ type MutableSet struct {
 }
 
 type mutInfo struct {
-	mark, flow, flowIn []*Var
+	mark, flow []*Var
+	flowIn     *varTree
+}
+
+// A varTree is a union of sets of variables kept as a tree: flowIn sets
+// grow along a chain of accumulator updates, and copying them at every
+// node would be O(n^2). Marking a tree marks each of its nodes once.
+type varTree struct {
+	vars   []*Var
+	kids   []*varTree
+	marked bool
+}
+
+func treeOf(vs ...*Var) *varTree {
+	if len(vs) == 0 {
+		return nil
+	}
+	return &varTree{vars: vs}
+}
+
+func join(a, b *varTree) *varTree {
+	switch {
+	case a == nil:
+		return b
+	case b == nil || a == b:
+		return a
+	}
+	return &varTree{kids: []*varTree{a, b}}
+}
+
+// markTree adds every variable of t to the set.
+func (m *MutableSet) markTree(t *varTree) {
+	if t == nil || t.marked {
+		return
+	}
+	t.marked = true
+	m.markIn(t.vars...)
+	for _, k := range t.kids {
+		m.markTree(k)
+	}
 }
 
 var noMutInfo = &mutInfo{}
@@ -39,6 +78,10 @@ func (m *MutableSet) Add(e Expr) {
 	}
 }
 
+// Forget drops what m remembers about e (a node gone from the term); the
+// variables it added stay in the set.
+func (m *MutableSet) Forget(e Expr) { delete(m.memo, e) }
+
 func (m *MutableSet) info(e Expr) *mutInfo {
 	switch e.(type) {
 	case *Const, *Global:
@@ -53,7 +96,7 @@ func (m *MutableSet) info(e Expr) *mutInfo {
 	} else {
 		in = m.compute(e)
 	}
-	if len(in.mark) == 0 && len(in.flow) == 0 && len(in.flowIn) == 0 {
+	if len(in.mark) == 0 && len(in.flow) == 0 && in.flowIn == nil {
 		in = noMutInfo
 	}
 	m.memo[e] = in
@@ -76,13 +119,13 @@ func (m *MutableSet) compute(e Expr) *mutInfo {
 		if has(b.mark, e.Var) {
 			// e.Var is overwritten: its value flows into the accumulator.
 			m.markIn(e.Var)
-			m.markIn(a.flowIn...)
+			m.markTree(a.flowIn)
 			out.mark = union(out.mark, a.flow)
 		}
 		out.flow, out.flowIn = without(b.flow, e.Var), b.flowIn
 		if has(b.flow, e.Var) {
 			out.flow = union(out.flow, a.flow)
-			out.flowIn = union(union(out.flowIn, a.flowIn), []*Var{e.Var})
+			out.flowIn = join(join(out.flowIn, a.flowIn), treeOf(e.Var))
 		}
 		return out
 	case *Lambda:
@@ -112,8 +155,8 @@ func (m *MutableSet) compute(e Expr) *mutInfo {
 		// result flow into the accumulator (MutableVars pushes both).
 		if has(mark, e.State) {
 			mark = union(union(mark, init.flow), body.flow)
-			m.markIn(init.flowIn...)
-			m.markIn(body.flowIn...)
+			m.markTree(init.flowIn)
+			m.markTree(body.flowIn)
 		}
 		for _, v := range inner {
 			if has(mark, v) {
@@ -123,10 +166,10 @@ func (m *MutableSet) compute(e Expr) *mutInfo {
 		out := &mutInfo{mark: withoutAll(mark, inner)}
 		// The loop's own value: its initial value and its body's result.
 		flow := union(init.flow, body.flow)
-		flowIn := union(init.flowIn, body.flowIn)
+		flowIn := join(init.flowIn, body.flowIn)
 		for _, v := range inner {
 			if has(flow, v) {
-				flowIn = union(flowIn, []*Var{v})
+				flowIn = join(flowIn, treeOf(v))
 			}
 		}
 		out.flow, out.flowIn = withoutAll(flow, inner), flowIn
@@ -139,12 +182,12 @@ func (m *MutableSet) compute(e Expr) *mutInfo {
 	for _, k := range FlowKids(e) {
 		ki := m.info(k)
 		out.flow = union(out.flow, ki.flow)
-		out.flowIn = union(out.flowIn, ki.flowIn)
+		out.flowIn = join(out.flowIn, ki.flowIn)
 	}
 	if pc, ok := e.(*PrimCall); ok && pc.Op.InPlace {
 		// A sink: its accumulator's value is overwritten.
 		a := m.info(pc.Args[0])
-		m.markIn(a.flowIn...)
+		m.markTree(a.flowIn)
 		out.mark = union(out.mark, a.flow)
 	}
 	return out

@@ -28,6 +28,10 @@ type UseCounts struct {
 	journal           []useChange
 	journaling        bool
 	walked            int // nodes visited by Replace, for work accounting
+
+	// OnDrop, if set, is called with each node that Replace finds gone
+	// from the term, so that caches keyed by node can let go of it.
+	OnDrop func(e Expr)
 }
 
 // useChange is one entry of the journal: a change of counts, or of a
@@ -228,6 +232,12 @@ func (u *UseCounts) Replace(old, new Expr, d int) {
 		if reused[k] > 0 {
 			reused[k]--
 			return
+		}
+		if !IsAtom(e) {
+			delete(u.known, e)
+			if u.OnDrop != nil {
+				u.OnDrop(e)
+			}
 		}
 		_, isProj := e.(*Proj)
 		for i, c := range Children(e) {

@@ -60,6 +60,8 @@ type ctx struct {
 	uses  *ir.UseCounts
 	lazy  int                 // the lazy depth of the current position (ir.LazyChild)
 	far   map[*ir.Var]ir.Expr // let variables whose single use is beyond let_inline's reach in this body
+
+	normal map[ir.Expr]bool // the terms the innermost normalize knows to be normal
 }
 
 func newCtx(e *env, def string, body ir.Expr, trace *Trace, fuel int) *ctx {
@@ -73,6 +75,16 @@ func newCtx(e *env, def string, body ir.Expr, trace *Trace, fuel int) *ctx {
 		}
 	}
 	c.uses = ir.NewUseCounts(body)
+	// What is remembered about a node that a rewrite dropped from the
+	// term is let go: the memos would otherwise keep every node ever
+	// built alive (gigabytes for a long let chain).
+	c.uses.OnDrop = func(e ir.Expr) {
+		c.facts.Forget(e)
+		delete(c.normal, e)
+		if c.mset != nil {
+			c.mset.Forget(e)
+		}
+	}
 	c.far = map[*ir.Var]ir.Expr{}
 	return c
 }
@@ -524,6 +536,9 @@ func runNormal(u *unary, c *ctx, e ir.Expr) (ir.Expr, bool, error) {
 	fuel := c.fuelFor(e)
 	n := 0
 	normal := map[ir.Expr]bool{}
+	saved := c.normal
+	c.normal = normal
+	defer func() { c.normal = saved }()
 	var norm func(e ir.Expr) (ir.Expr, error)
 	norm = func(e ir.Expr) (ir.Expr, error) {
 		if normal[e] {
