@@ -81,14 +81,14 @@ func (f *Facts) get(e Expr) nodeFacts {
 		return nf
 	}
 	nf := nodeFacts{size: 1, total: true}
-	for _, k := range Children(e) {
+	EachChild(e, func(_ int, k Expr) {
 		kf := f.get(k)
 		nf.size += kf.size
 		nf.inplace += kf.inplace
 		nf.total = nf.total && f.Total(k)
 		nf.redex = nf.redex || kf.redex
 		nf.adOp = nf.adOp || kf.adOp
-	}
+	})
 	switch e := e.(type) {
 	case *PrimCall:
 		if e.Op.InPlace {

@@ -163,9 +163,7 @@ func (u *UseCounts) addAll(e Expr, d int, inProj bool, register bool) {
 	}
 	binders(e, d, u.setScope)
 	_, isProj := e.(*Proj)
-	for i, k := range Children(e) {
-		u.addAll(k, d+lazyInc(e, i), isProj, register)
-	}
+	EachChild(e, func(i int, k Expr) { u.addAll(k, d+lazyInc(e, i), isProj, register) })
 }
 
 func lazyInc(e Expr, i int) int {
@@ -182,6 +180,65 @@ type reuseKey struct {
 	d int
 }
 
+// reuseSet is a multiset of reuseKeys: a short list, which most
+// rewrites need, turning into a map when it grows.
+type reuseSet struct {
+	list []reuseKey
+	n    []int
+	m    map[reuseKey]int
+}
+
+func (r *reuseSet) add(k reuseKey) {
+	if r.m != nil {
+		r.m[k]++
+		return
+	}
+	for i, x := range r.list {
+		if x == k {
+			r.n[i]++
+			return
+		}
+	}
+	r.list, r.n = append(r.list, k), append(r.n, 1)
+	if len(r.list) > 16 {
+		r.m = map[reuseKey]int{}
+		for i, x := range r.list {
+			r.m[x] = r.n[i]
+		}
+	}
+}
+
+// take removes one k, reporting whether there was one.
+func (r *reuseSet) take(k reuseKey) bool {
+	if r.m != nil {
+		if r.m[k] > 0 {
+			r.m[k]--
+			return true
+		}
+		return false
+	}
+	for i, x := range r.list {
+		if x == k && r.n[i] > 0 {
+			r.n[i]--
+			return true
+		}
+	}
+	return false
+}
+
+// each calls f with each key left and its count.
+func (r *reuseSet) each(f func(k reuseKey, n int)) {
+	if r.m != nil {
+		for k, n := range r.m {
+			f(k, n)
+		}
+		return
+	}
+	for i, k := range r.list {
+		f(k, r.n[i])
+	}
+}
+
 type pendingUse struct {
 	v      *Var
 	d      int
@@ -196,7 +253,7 @@ func (u *UseCounts) Replace(old, new Expr, d int) {
 	}
 	// The new term, down to known nodes: its uses and binders wait until
 	// the old term's uses are taken away with the old binder scopes.
-	reused := map[reuseKey]int{}
+	var reused reuseSet
 	var adds []pendingUse
 	var scopes []pendingUse
 	var walkNew func(e Expr, rd int, inProj bool)
@@ -207,7 +264,7 @@ func (u *UseCounts) Replace(old, new Expr, d int) {
 			return
 		}
 		if u.known[e] {
-			reused[reuseKey{e, rd}]++
+			reused.add(reuseKey{e, rd})
 			return
 		}
 		if !IsAtom(e) {
@@ -215,9 +272,7 @@ func (u *UseCounts) Replace(old, new Expr, d int) {
 		}
 		binders(e, rd, func(v *Var, depth int) { scopes = append(scopes, pendingUse{v: v, d: depth}) })
 		_, isProj := e.(*Proj)
-		for i, k := range Children(e) {
-			walkNew(k, rd+lazyInc(e, i), isProj)
-		}
+		EachChild(e, func(i int, k Expr) { walkNew(k, rd+lazyInc(e, i), isProj) })
 	}
 	walkNew(new, 0, false)
 	// The old term, down to the nodes the new one kept where they were.
@@ -228,9 +283,7 @@ func (u *UseCounts) Replace(old, new Expr, d int) {
 			u.occur(v, d+rd, inProj, -1)
 			return
 		}
-		k := reuseKey{e, rd}
-		if reused[k] > 0 {
-			reused[k]--
+		if reused.take(reuseKey{e, rd}) {
 			return
 		}
 		if !IsAtom(e) {
@@ -240,9 +293,7 @@ func (u *UseCounts) Replace(old, new Expr, d int) {
 			}
 		}
 		_, isProj := e.(*Proj)
-		for i, c := range Children(e) {
-			walkOld(c, rd+lazyInc(e, i), isProj)
-		}
+		EachChild(e, func(i int, c Expr) { walkOld(c, rd+lazyInc(e, i), isProj) })
 	}
 	walkOld(old, 0, false)
 	for _, s := range scopes {
@@ -253,9 +304,9 @@ func (u *UseCounts) Replace(old, new Expr, d int) {
 	}
 	// Nodes the new term has that the old one did not have there (moved
 	// across a lazy boundary, duplicated, or taken from elsewhere).
-	for k, n := range reused {
+	reused.each(func(k reuseKey, n int) {
 		for range n {
 			u.addAll(k.e, d+k.d, false, false)
 		}
-	}
+	})
 }

@@ -35,6 +35,7 @@ type passS struct {
 	name    string
 	gos     []goRule
 	rules   map[head][]*ruleS
+	byPrim  map[*ir.Prim][]*ruleS // the rules of rules with a primitive head, by primitive
 	anyHead []*ruleS
 }
 
@@ -56,7 +57,15 @@ func (p *passS) apply(c *ctx, e ir.Expr) (ir.Expr, bool, error) {
 	if c.protected {
 		return e, false, nil
 	}
-	for _, list := range [][]*ruleS{p.rules[termHead(e)], p.anyHead} {
+	// Most terms are primitive calls: find their rules by the primitive
+	// (a pointer) rather than by hashing a head with a string in it.
+	var rules []*ruleS
+	if pc, ok := e.(*ir.PrimCall); ok {
+		rules = p.byPrim[pc.Op]
+	} else if len(p.rules) > 0 {
+		rules = p.rules[termHead(e)]
+	}
+	for _, list := range [][]*ruleS{rules, p.anyHead} {
 		for _, r := range list {
 			if out, ok := r.rewrite(c, e); ok {
 				return out, true, c.fire(r.name, e, out)
@@ -73,8 +82,12 @@ func (p *passS) addRule(r *ruleS) {
 	}
 	if p.rules == nil {
 		p.rules = map[head][]*ruleS{}
+		p.byPrim = map[*ir.Prim][]*ruleS{}
 	}
 	p.rules[r.head] = append(p.rules[r.head], r)
+	if r.head.op != nil {
+		p.byPrim[r.head.op] = p.rules[r.head]
+	}
 }
 
 // wholeS is a pass over a whole term.
@@ -634,15 +647,16 @@ var letRules = []goRule{
 			// other value that will be overwritten stays put.
 			return nil, false
 		}
-		if c.far[l.Var] == l.Body {
+		if c.far[l.Var] {
 			return nil, false
 		}
 		out, ok := ir.ReplaceUseNear(l.Body, l.Var, l.Value, inlineReach, inlineDepth)
 		if !ok {
-			// The let is asked again whenever normalize revisits it (after
-			// a rewrite in its value, say); the answer stays the same
-			// while its body does.
-			c.far[l.Var] = l.Body
+			// The let is asked again whenever normalize revisits it, after
+			// any rewrite in its value or body; a use found out of reach
+			// once is not looked for again, so each let pays for one
+			// fruitless search at most.
+			c.far[l.Var] = true
 			return nil, false
 		}
 		return out, true

@@ -58,8 +58,8 @@ type ctx struct {
 	// that a failing strategy discards.
 	facts *ir.Facts
 	uses  *ir.UseCounts
-	lazy  int                 // the lazy depth of the current position (ir.LazyChild)
-	far   map[*ir.Var]ir.Expr // let variables whose single use is beyond let_inline's reach in this body
+	lazy  int              // the lazy depth of the current position (ir.LazyChild)
+	far   map[*ir.Var]bool // let variables whose single use was beyond let_inline's reach
 
 	normal map[ir.Expr]bool // the terms the innermost normalize knows to be normal
 }
@@ -85,7 +85,7 @@ func newCtx(e *env, def string, body ir.Expr, trace *Trace, fuel int) *ctx {
 			c.mset.Forget(e)
 		}
 	}
-	c.far = map[*ir.Var]ir.Expr{}
+	c.far = map[*ir.Var]bool{}
 	return c
 }
 
