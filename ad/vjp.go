@@ -729,6 +729,9 @@ func (r *rev) atoms(blk *block, es []ir.Expr) ([]ir.Expr, error) {
 
 // fwd emits e's primal computation and returns its atom.
 func (r *rev) fwd(blk *block, e ir.Expr) (ir.Expr, error) {
+	if err := r.a.tick(); err != nil {
+		return nil, err
+	}
 	if !r.activeExpr(e) {
 		return blk.bind("v", r.primal(e)), nil
 	}
@@ -927,6 +930,9 @@ func (r *rev) backward(blk *block) error {
 }
 
 func (r *rev) back(blk *block, st step, ybar ir.Expr) error {
+	if err := r.a.tick(); err != nil {
+		return err
+	}
 	b := blk.builder()
 	switch e := st.orig.(type) {
 	case *ir.MakeTuple:

@@ -1,6 +1,7 @@
 package rewrite
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -18,6 +19,17 @@ type Options struct {
 	Fuel int
 	// Strategy, when not nil, is applied to every def instead of its own.
 	Strategy Strategy
+	// Context, when not nil, cancels rewriting: Apply and ApplyDef then
+	// return, within a few milliseconds, an error that wraps
+	// Context.Err() (errors.Is(err, context.Canceled) holds).
+	Context context.Context
+	// MaxSteps bounds the work of rewriting the whole program, so that no
+	// program can keep the optimizer busy for minutes: one step is one
+	// application of a strategy (a rule, a pass or a combinator) to a
+	// term, or one node that cse or dce visits or that a rewrite builds
+	// or drops. 0 means DefaultMaxSteps; a negative value means no bound.
+	// A def that exceeds it is an error positioned at the def.
+	MaxSteps int64
 }
 
 // Apply rewrites every def of p (after AD expansion) with its strategy:
@@ -39,6 +51,7 @@ func Apply(p *ir.Program, opts Options) (*ir.Program, *Trace, error) {
 	out := ir.NewProgram(nil)
 	out.Rules, out.Strats = p.Rules, p.Strats
 	var errs ir.ErrorList
+	e.setLimits(opts)
 	for _, d := range p.Defs {
 		var src string
 		if opts.Strategy != nil {
@@ -46,6 +59,13 @@ func Apply(p *ir.Program, opts Options) (*ir.Program, *Trace, error) {
 		}
 		nd, err := e.applyDef(d, opts.Strategy, src, trace, opts)
 		if err != nil {
+			if isCancel(err) {
+				return nil, trace, err
+			}
+			if e.stop(err) {
+				// Out of steps: the other defs would fail too.
+				return nil, trace, append(errs, asErrors(err)...)
+			}
 			errs = append(errs, asErrors(err)...)
 			nd = d
 		}
@@ -85,6 +105,7 @@ func ApplyDef(p *ir.Program, name, strategy string, opts Options) (*ir.Def, *Tra
 	if opts.Trace {
 		trace = &Trace{}
 	}
+	e.setLimits(opts)
 	nd, err := e.applyDef(d, s, strategy, trace, opts)
 	return nd, trace, err
 }
@@ -107,6 +128,30 @@ type env struct {
 	renv     *lang.RuleEnv
 	files    map[string]*fileDecls
 	compiled map[any]Strategy // by *lang.RuleDecl or *lang.StrategyDecl
+
+	// The limits of the whole rewriting (Options.Context, MaxSteps), and
+	// the steps taken so far in all defs.
+	cancel    context.Context
+	maxSteps  int64
+	steps     int64
+	nextCheck int64
+}
+
+// setLimits takes the context and the step budget from opts.
+func (e *env) setLimits(opts Options) {
+	e.cancel, e.maxSteps = opts.Context, opts.MaxSteps
+	if e.maxSteps == 0 {
+		e.maxSteps = DefaultMaxSteps
+	}
+}
+
+// stop reports whether err ends the rewriting of the whole program.
+func (e *env) stop(err error) bool {
+	return isCancel(err) || e.maxSteps > 0 && e.steps > e.maxSteps
+}
+
+func isCancel(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // fileDecls are the rules and strategies declared in one file: the scope
@@ -261,6 +306,9 @@ func (e *env) applyDef(d *ir.Def, s Strategy, src string, trace *Trace, opts Opt
 	c.pos = d.P
 	body, ok, err := s.apply(c, d.Body)
 	if err != nil {
+		if isCancel(err) {
+			return nil, err
+		}
 		var se *stratError
 		if errors.As(err, &se) {
 			return nil, ir.Errorf(pos, "%s on %s: %s", what, d.Name, se.msg)

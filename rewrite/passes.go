@@ -996,6 +996,13 @@ func cse(c *ctx, e ir.Expr) (ir.Expr, bool, error) {
 			}
 			return e
 		}
+		if firstErr != nil {
+			return e
+		}
+		if err := c.tick(1); err != nil {
+			firstErr = err
+			return e
+		}
 		if l, ok := e.(*ir.Let); ok {
 			saved := c.protected
 			c.protected = c.childProtected(l, 0, saved)
@@ -1079,6 +1086,13 @@ func dce(c *ctx, e ir.Expr) (ir.Expr, bool, error) {
 		var firstErr error
 		var rec func(e ir.Expr) ir.Expr
 		rec = func(e ir.Expr) ir.Expr {
+			if firstErr != nil {
+				return e
+			}
+			if err := c.tick(1); err != nil {
+				firstErr = err
+				return e
+			}
 			if l, ok := e.(*ir.Let); ok && uses[l.Var] == 0 && c.facts.Droppable(l.Value) {
 				dropped = true
 				if err := c.fireText("dce", c.posOf(l), func() (string, string) { return "let " + l.Var.Name + " = " + short(l.Value), "(dropped)" }); err != nil && firstErr == nil {

@@ -32,6 +32,15 @@ const (
 	slackDepth  = 1000
 )
 
+// DefaultMaxSteps is the step budget of rewriting a whole program when
+// Options.MaxSteps is 0 (see there): about a minute of work on one core,
+// and several times what the largest programs of the compile-time
+// benchmark need (docs/benchmarks.md).
+const DefaultMaxSteps = 200_000_000
+
+// checkEvery is how many steps pass between looks at the context.
+const checkEvery = 4096
+
 // ctx is the state of rewriting one def.
 type ctx struct {
 	env   *env
@@ -62,6 +71,7 @@ type ctx struct {
 	far   map[*ir.Var]bool // let variables whose single use was beyond let_inline's reach
 
 	normal map[ir.Expr]bool // the terms the innermost normalize knows to be normal
+	walked int              // c.uses.Walked() at the last tick
 }
 
 func newCtx(e *env, def string, body ir.Expr, trace *Trace, fuel int) *ctx {
@@ -104,12 +114,40 @@ func (c *ctx) trackInPlace() {
 // fails leaves the term as it was, so the use counts go back to what
 // they were too.
 func (c *ctx) try(s Strategy, e ir.Expr) (ir.Expr, bool, error) {
+	if err := c.tick(1); err != nil {
+		return e, false, err
+	}
 	mark := c.uses.Mark()
 	out, ok, err := s.apply(c, e)
 	if !ok && err == nil {
 		c.uses.Rollback(mark)
 	}
 	return out, ok, err
+}
+
+// tick counts n steps (and the nodes the use counts walked since the
+// last tick), and now and then checks the context and the budget.
+func (c *ctx) tick(n int) error {
+	e := c.env
+	if e == nil {
+		return nil
+	}
+	w := c.uses.Walked()
+	e.steps += int64(n + w - c.walked)
+	c.walked = w
+	if e.steps < e.nextCheck {
+		return nil
+	}
+	e.nextCheck = e.steps + checkEvery
+	if e.cancel != nil {
+		if err := e.cancel.Err(); err != nil {
+			return fmt.Errorf("rewriting def %s: %w", c.def, err)
+		}
+	}
+	if e.maxSteps > 0 && e.steps > e.maxSteps {
+		return &stratError{fmt.Sprintf("rewriting the program takes more than %d steps (rewrite.Options.MaxSteps), reached in def %s; %s", e.maxSteps, c.def, c.culprit())}
+	}
+	return nil
 }
 
 // varUses is ir.VarUses(l.Body, l.Var) for the let l at the current
