@@ -40,9 +40,15 @@ type Options struct {
 // @strategy attribute and naming it; all such errors are returned
 // together as an ir.ErrorList.
 func Apply(p *ir.Program, opts Options) (*ir.Program, *Trace, error) {
+	out, trace, _, err := apply(p, opts)
+	return out, trace, err
+}
+
+// apply is Apply, returning also the env (whose steps tests read).
+func apply(p *ir.Program, opts Options) (*ir.Program, *Trace, *env, error) {
 	e, err := newEnv(p)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	var trace *Trace
 	if opts.Trace {
@@ -60,11 +66,11 @@ func Apply(p *ir.Program, opts Options) (*ir.Program, *Trace, error) {
 		nd, err := e.applyDef(d, opts.Strategy, src, trace, opts)
 		if err != nil {
 			if isCancel(err) {
-				return nil, trace, err
+				return nil, trace, e, err
 			}
 			if e.stop(err) {
 				// Out of steps: the other defs would fail too.
-				return nil, trace, append(errs, asErrors(err)...)
+				return nil, trace, e, append(errs, asErrors(err)...)
 			}
 			errs = append(errs, asErrors(err)...)
 			nd = d
@@ -73,9 +79,9 @@ func Apply(p *ir.Program, opts Options) (*ir.Program, *Trace, error) {
 		out.Add(nd)
 	}
 	if len(errs) > 0 {
-		return nil, trace, errs
+		return nil, trace, e, errs
 	}
-	return out, trace, nil
+	return out, trace, e, nil
 }
 
 // ApplyDef rewrites the def called name in p with strategy, a strategy
