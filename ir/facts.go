@@ -40,28 +40,14 @@ func (f *Facts) HasInPlace(e Expr) bool { return f.get(e).inplace > 0 }
 
 // Total is Total(e), remembered.
 func (f *Facts) Total(e Expr) bool {
-	switch e := e.(type) {
-	case *Var, *Const, *Lambda:
-		return true
-	case *Global:
-		_, isFn := e.T.(*Func)
-		return isFn
+	if t, leaf := totalLeaf(e); leaf {
+		return t
 	}
 	return f.get(e).total
 }
 
 // Droppable is Droppable(e) with Total remembered.
-func (f *Facts) Droppable(e Expr) bool {
-	if f.Total(e) {
-		return true
-	}
-	pc, ok := e.(*PrimCall)
-	if !ok || pc.Op != PrimAccAdd || !Identical(pc.Args[1].Type(), TF64) || !f.Total(pc.Args[1]) {
-		return false
-	}
-	z, ok := pc.Args[0].(*PrimCall)
-	return ok && z.Op == PrimZerosLike && f.Total(z)
-}
+func (f *Facts) Droppable(e Expr) bool { return droppable(e, f.Total) }
 
 // Forget drops what f remembers about e (a node gone from the term).
 func (f *Facts) Forget(e Expr) { delete(f.m, e) }

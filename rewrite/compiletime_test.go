@@ -12,19 +12,6 @@ import (
 	"github.com/nabla-lang/nabla/lang"
 )
 
-// expanded loads a generated program and expands its AD operators.
-func expanded(t testing.TB, src string) *ir.Program {
-	t.Helper()
-	p, err := lang.Load("gen.nab", []byte(src), lang.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p, err = ad.Expand(p); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 // steps rewrites p with the default strategies and returns the steps the
 // work took (see Options.MaxSteps).
 func steps(t testing.TB, p *ir.Program) int64 {
@@ -55,7 +42,7 @@ func TestCompileTimeLinear(t *testing.T) {
 			continue // grad nested n deep grows exponentially with n
 		}
 		t.Run(k.Name, func(t *testing.T) {
-			s, l := steps(t, expanded(t, k.Gen(small))), steps(t, expanded(t, k.Gen(large)))
+			s, l := steps(t, loadSrc(t, k.Gen(small))), steps(t, loadSrc(t, k.Gen(large)))
 			ratio := float64(l) / float64(s)
 			t.Logf("%s: %d steps for %d lines, %d for %d: %.1f times", k.Name, s, small, l, large, ratio)
 			if ratio > 12 {
@@ -71,14 +58,14 @@ func TestRewriteCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	src := progen.StraightGrad(300)
-	p, err := lang.Load("gen.nab", []byte(src), lang.Options{})
+	p, err := lang.Load("t.nab", []byte(src), lang.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := ad.ExpandContext(ctx, p); !errors.Is(err, context.Canceled) {
 		t.Errorf("ad.ExpandContext: got %v, want context.Canceled", err)
 	}
-	q := expanded(t, src)
+	q := loadSrc(t, src)
 	if _, _, err := Apply(q, Options{Context: ctx}); !errors.Is(err, context.Canceled) {
 		t.Errorf("Apply: got %v, want context.Canceled", err)
 	}
@@ -91,7 +78,7 @@ func TestRewriteCancel(t *testing.T) {
 // TestRewriteBudget: a program that needs more steps than MaxSteps is a
 // positioned error naming the budget.
 func TestRewriteBudget(t *testing.T) {
-	p := expanded(t, progen.Lets(2000))
+	p := loadSrc(t, progen.Lets(2000))
 	_, _, err := Apply(p, Options{MaxSteps: 10000})
 	var list ir.ErrorList
 	if !errors.As(err, &list) || len(list) != 1 {
