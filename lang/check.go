@@ -44,7 +44,7 @@ func (c *checker) errorf(pos Pos, format string, args ...any) {
 
 // check elaborates the main module and the imported modules (in
 // dependency order) into one program.
-func check(root *module, imported []*module) (*ir.Program, error) {
+func check(root *module, imported []*module, opts Options) (*ir.Program, error) {
 	c := &checker{globals: map[string]*global{}, scopes: map[*module]*modScope{}}
 	mods := append(append([]*module(nil), imported...), root)
 	for _, m := range mods {
@@ -53,6 +53,9 @@ func check(root *module, imported []*module) (*ir.Program, error) {
 	for _, m := range mods {
 		s := c.scopes[m]
 		for _, d := range m.file.Decls {
+			if err := opts.cancelled(); err != nil {
+				return nil, err
+			}
 			switch d := d.(type) {
 			case *FuncDecl:
 				if g := s.defs[d.Name]; g != nil && g.decl == d {

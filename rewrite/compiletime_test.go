@@ -91,3 +91,12 @@ func TestRewriteBudget(t *testing.T) {
 		t.Errorf("no budget: %v", err)
 	}
 }
+
+// TestLoadCancel: a cancelled context stops the front end too.
+func TestLoadCancel(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := lang.Load("t.nab", []byte(progen.Straight(100)), lang.Options{Context: ctx}); !errors.Is(err, context.Canceled) {
+		t.Errorf("lang.Load: got %v, want context.Canceled", err)
+	}
+}
