@@ -1,6 +1,9 @@
 package ad
 
 import (
+	"context"
+	"fmt"
+
 	"github.com/nabla-lang/nabla/ir"
 	"github.com/nabla-lang/nabla/specialize"
 )
@@ -9,6 +12,12 @@ import (
 // ordinary IR: generated defs such as f$jvp and f$vjp, and code that calls
 // them. The input program is not modified. Errors carry positions.
 func Expand(p *ir.Program) (*ir.Program, error) {
+	return ExpandContext(context.Background(), p)
+}
+
+// ExpandContext is Expand, stopped when ctx is done: it then returns, soon
+// after, an error wrapping ctx.Err().
+func ExpandContext(ctx context.Context, p *ir.Program) (*ir.Program, error) {
 	// Function values must be static: specialization makes them so (and
 	// does nothing to a program that has been through it already).
 	p, err := specialize.Program(p)
@@ -22,16 +31,41 @@ func Expand(p *ir.Program) (*ir.Program, error) {
 		vjps:  map[string]*ir.Def{},
 		exp:   map[string]*ir.Def{},
 		state: map[string]int{},
+		ctx:   ctx,
 	}
 	a.out.Rules, a.out.Strats = p.Rules, p.Strats
 	for _, d := range p.Defs {
 		a.def(d.Name)
+	}
+	if a.cancelled != nil {
+		return nil, a.cancelled
 	}
 	if len(a.errs) > 0 {
 		return nil, a.errs
 	}
 	return a.out, nil
 }
+
+// tick counts one step of the transformation (a node of a sweep), and
+// every checkEvery steps looks at the context. Once it is done, every
+// tick returns the same error, which the sweeps return as they do their
+// own errors.
+func (a *expander) tick() error {
+	if a.cancelled != nil {
+		return a.cancelled
+	}
+	if a.steps++; a.steps%checkEvery != 0 || a.ctx == nil {
+		return nil
+	}
+	if err := a.ctx.Err(); err != nil {
+		a.cancelled = fmt.Errorf("automatic differentiation: %w", err)
+		return a.cancelled
+	}
+	return nil
+}
+
+// checkEvery is how many steps pass between looks at the context.
+const checkEvery = 1024
 
 // HasADOperators reports whether any def of p uses an AD operator.
 func HasADOperators(p *ir.Program) bool {
@@ -54,6 +88,10 @@ type expander struct {
 	vjps  map[string]*ir.Def // generated reverse-mode defs, by source def
 	exp   map[string]*ir.Def // expanded defs, by name
 	state map[string]int     // 1 while a def is being expanded
+
+	ctx       context.Context
+	steps     int
+	cancelled error // wraps ctx.Err() once the context is done
 }
 
 func (a *expander) errorf(pos ir.Pos, format string, args ...any) {
@@ -76,7 +114,7 @@ func (a *expander) def(name string) *ir.Def {
 		return d
 	}
 	src := a.src.Def(name)
-	if src == nil || a.state[name] == 1 {
+	if src == nil || a.state[name] == 1 || a.tick() != nil {
 		return nil
 	}
 	a.state[name] = 1

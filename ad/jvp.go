@@ -148,6 +148,9 @@ func (t *fwd) active(e ir.Expr) bool {
 // expr transforms e, emitting code into blk, and returns atoms for its
 // primal value and tangent (nil: zero).
 func (t *fwd) expr(blk *block, e ir.Expr) (ir.Expr, ir.Expr, error) {
+	if err := t.a.tick(); err != nil {
+		return nil, nil, err
+	}
 	if !t.active(e) {
 		return blk.bind("v", t.primal(e)), nil, nil
 	}

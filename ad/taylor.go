@@ -357,6 +357,9 @@ func (t *tay) primalExpr(blk *block, e ir.Expr) ir.Expr {
 // expr transforms e, emitting code into blk. It returns an atom: the
 // series of e (series = true) or its primal value (e is inactive).
 func (t *tay) expr(blk *block, e ir.Expr) (ir.Expr, bool, error) {
+	if err := t.a.tick(); err != nil {
+		return nil, false, err
+	}
 	if v, ok := e.(*ir.Var); ok {
 		if s := t.ser[v]; s != nil {
 			return s, true, nil

@@ -17,7 +17,8 @@ type rev struct {
 	act   map[*ir.Var]bool    // active atoms
 	adj   map[*ir.Var]*adjoint
 	steps []step
-	fresh map[*ir.Var]bool // cotangent arrays just allocated and used once (see bindFresh)
+	fresh map[*ir.Var]bool      // cotangent arrays just allocated and used once (see bindFresh)
+	tails map[ir.Expr]*letChain // the tails of the let chains being swept (see activeExpr)
 }
 
 // adjoint is a cotangent being accumulated: a scalar value, an array
@@ -39,18 +40,27 @@ type step struct {
 }
 
 func newRev(a *expander) *rev {
-	return &rev{a: a, ren: map[*ir.Var]ir.Expr{}, act: map[*ir.Var]bool{}, adj: map[*ir.Var]*adjoint{}, fresh: map[*ir.Var]bool{}}
+	return &rev{a: a, ren: map[*ir.Var]ir.Expr{}, act: map[*ir.Var]bool{}, adj: map[*ir.Var]*adjoint{}, fresh: map[*ir.Var]bool{}, tails: map[ir.Expr]*letChain{}}
 }
 
 // child starts the transformation of a nested body (a lambda, a branch, a
-// loop body) that sees the enclosing renaming and activity.
-func (r *rev) child() *rev {
+// loop body) that sees the enclosing renaming and activity of the
+// variables it uses. (Copying all of them for each nested body made
+// reverse mode O(n^2) in a def with many loops.)
+func (r *rev) child(body ir.Expr) *rev {
 	c := newRev(r.a)
-	for k, v := range r.ren {
-		c.ren[k] = v
-	}
-	for k, v := range r.act {
-		c.act[k] = v
+	for _, v := range ir.FreeVars(body) {
+		if r.act[v] {
+			c.act[v] = true
+		}
+		a, ok := r.ren[v]
+		if !ok {
+			continue
+		}
+		c.ren[v] = a
+		if av, ok := a.(*ir.Var); ok && r.act[av] {
+			c.act[av] = true
+		}
 	}
 	return c
 }
@@ -248,13 +258,81 @@ func (r *rev) isActive(x ir.Expr) bool {
 }
 
 // activeExpr reports whether e uses an active variable.
+//
+// The forward sweep asks it of every tail of a let chain as it goes down
+// the chain; listing the free variables of each tail made the sweep
+// O(n^2) in the chain's length. The tails of a chain are answered from
+// one pass over it instead (letChain).
 func (r *rev) activeExpr(e ir.Expr) bool {
+	if ch := r.tails[e]; ch != nil {
+		return ch.reach >= ch.index[e]
+	}
+	if l, ok := e.(*ir.Let); ok {
+		return r.newChain(l).reach >= 0
+	}
 	for _, v := range ir.FreeVars(e) {
 		if r.isActive(r.atomOf(v)) {
 			return true
 		}
 	}
 	return false
+}
+
+// A letChain answers activeExpr for the tails of a chain
+// let v0 = e0 in let v1 = e1 in ... in body as the sweep goes down it.
+// The tail from v_i on uses an active variable exactly when some active
+// variable bound before v_i (outside the chain, or v_k with k < i) is
+// used at v_i or later. last holds the index of each variable's last use
+// (the body's index is the number of lets); reach is the largest last
+// use of the active variables bound so far, so the tail at index i uses
+// an active variable when reach >= i.
+type letChain struct {
+	index map[ir.Expr]int
+	last  map[*ir.Var]int
+	reach int
+}
+
+// newChain records the chain that starts at l, at the start of its
+// sweep: the variables from outside are already renamed.
+func (r *rev) newChain(l *ir.Let) *letChain {
+	ch := &letChain{index: map[ir.Expr]int{}, last: map[*ir.Var]int{}, reach: -1}
+	bound := map[*ir.Var]bool{}
+	var e ir.Expr = l
+	for i := 0; ; i++ {
+		use := e
+		if l, ok := e.(*ir.Let); ok {
+			use = l.Value
+			bound[l.Var] = true
+		}
+		if !ir.IsAtom(e) {
+			ch.index[e] = i
+			r.tails[e] = ch
+		}
+		for _, v := range ir.FreeVars(use) {
+			ch.last[v] = i
+		}
+		l, ok := e.(*ir.Let)
+		if !ok {
+			break
+		}
+		e = l.Body
+	}
+	for v, i := range ch.last {
+		if !bound[v] && r.isActive(r.atomOf(v)) {
+			ch.reach = max(ch.reach, i)
+		}
+	}
+	return ch
+}
+
+// bound tells l's chain, if l is in one, that the sweep has renamed l's
+// variable.
+func (r *rev) bound(l *ir.Let) {
+	if ch := r.tails[l]; ch != nil && r.isActive(r.atomOf(l.Var)) {
+		if i, ok := ch.last[l.Var]; ok {
+			ch.reach = max(ch.reach, i)
+		}
+	}
 }
 
 func (r *rev) primal(e ir.Expr) ir.Expr { return ir.Subst(e, r.ren) }
@@ -651,6 +729,9 @@ func (r *rev) atoms(blk *block, es []ir.Expr) ([]ir.Expr, error) {
 
 // fwd emits e's primal computation and returns its atom.
 func (r *rev) fwd(blk *block, e ir.Expr) (ir.Expr, error) {
+	if err := r.a.tick(); err != nil {
+		return nil, err
+	}
 	if !r.activeExpr(e) {
 		return blk.bind("v", r.primal(e)), nil
 	}
@@ -663,6 +744,7 @@ func (r *rev) fwd(blk *block, e ir.Expr) (ir.Expr, error) {
 			return nil, err
 		}
 		r.ren[e.Var] = p
+		r.bound(e)
 		return r.fwd(blk, e.Body)
 	case *ir.MakeTuple:
 		args, err := r.atoms(blk, e.Elems)
@@ -714,6 +796,7 @@ func (r *rev) fwdTail(blk *block, e ir.Expr, seed ir.Expr) (ir.Expr, error) {
 			return nil, err
 		}
 		r.ren[e.Var] = p
+		r.bound(e)
 		return r.fwdTail(blk, e.Body, seed)
 	case *ir.Call:
 		g, ok := e.Fn.(*ir.Global)
@@ -796,13 +879,13 @@ func (r *rev) fwdLoop(blk *block, e *ir.Loop) (ir.Expr, error) {
 	if e.Count != nil {
 		count := blk.bind("n", r.primal(e.Count))
 		i := ir.NewVar(e.Index.Name, ir.TI64, e.P)
-		body := ir.Subst(e.Body, merge(r.ren, map[*ir.Var]ir.Expr{e.State: s, e.Index: i}))
+		body := ir.Subst(e.Body, r.renaming(e.Body, map[*ir.Var]ir.Expr{e.State: s, e.Index: i}))
 		states = blk.bind("states", b.Prim(ir.PrimLoopSave, count, init, &ir.Lambda{Params: []*ir.Var{i, s}, Body: body, P: e.P}))
 		n = blk.bind("n", b.Prim(ir.PrimMax, count, b.I64(0)))
 	} else {
 		cs := ir.NewVar(e.State.Name, st, e.P)
-		cond := ir.Subst(e.Cond, merge(r.ren, map[*ir.Var]ir.Expr{e.State: cs}))
-		body := ir.Subst(e.Body, merge(r.ren, map[*ir.Var]ir.Expr{e.State: s}))
+		cond := ir.Subst(e.Cond, r.renaming(e.Cond, map[*ir.Var]ir.Expr{e.State: cs}))
+		body := ir.Subst(e.Body, r.renaming(e.Body, map[*ir.Var]ir.Expr{e.State: s}))
 		states = blk.bind("states", b.Prim(ir.PrimWhileSave, init,
 			&ir.Lambda{Params: []*ir.Var{cs}, Body: cond, P: e.P},
 			&ir.Lambda{Params: []*ir.Var{s}, Body: body, P: e.P}))
@@ -814,12 +897,17 @@ func (r *rev) fwdLoop(blk *block, e *ir.Loop) (ir.Expr, error) {
 	return y, nil
 }
 
-func merge(a, b map[*ir.Var]ir.Expr) map[*ir.Var]ir.Expr {
-	out := make(map[*ir.Var]ir.Expr, len(a)+len(b))
-	for k, v := range a {
-		out[k] = v
+// renaming is the renaming of e's free variables, with extra: all that
+// Subst(e, ...) reads of r.ren, which is too large to copy for every
+// loop of a long def.
+func (r *rev) renaming(e ir.Expr, extra map[*ir.Var]ir.Expr) map[*ir.Var]ir.Expr {
+	out := map[*ir.Var]ir.Expr{}
+	for _, v := range ir.FreeVars(e) {
+		if a, ok := r.ren[v]; ok {
+			out[v] = a
+		}
 	}
-	for k, v := range b {
+	for k, v := range extra {
 		out[k] = v
 	}
 	return out
@@ -842,6 +930,9 @@ func (r *rev) backward(blk *block) error {
 }
 
 func (r *rev) back(blk *block, st step, ybar ir.Expr) error {
+	if err := r.a.tick(); err != nil {
+		return err
+	}
 	b := blk.builder()
 	switch e := st.orig.(type) {
 	case *ir.MakeTuple:
@@ -970,7 +1061,7 @@ func (r *rev) freeActive(es ...ir.Expr) []*ir.Var {
 // states). It returns the child (to read cotangents of its binders) and
 // the updated states.
 func (r *rev) nested(blk *block, body ir.Expr, bind func(c *rev), seed ir.Expr, free []*ir.Var, states []ir.Expr) (*rev, []ir.Expr, error) {
-	c := r.child()
+	c := r.child(body)
 	bind(c)
 	for i, f := range free {
 		c.setState(blk, f, states[i])

@@ -159,12 +159,10 @@ func FreshResult(e *PrimCall) bool {
 // that might differ at run time). Passes drop or duplicate only such
 // expressions, so optimization never changes whether a program fails.
 func Total(e Expr) bool {
+	if t, leaf := totalLeaf(e); leaf {
+		return t
+	}
 	switch e := e.(type) {
-	case *Var, *Const, *Lambda:
-		return true
-	case *Global:
-		_, isFn := e.T.(*Func)
-		return isFn
 	case *Let:
 		return Total(e.Value) && Total(e.Body)
 	case *MakeTuple:
@@ -196,16 +194,32 @@ func Total(e Expr) bool {
 // fail, or it only fills a fresh array that nothing reads
 // (acc_add(zeros_like(e), s) with s a scalar, as the derivative of sum
 // makes).
-func Droppable(e Expr) bool {
-	if Total(e) {
+func Droppable(e Expr) bool { return droppable(e, Total) }
+
+// droppable is Droppable with total for Total.
+func droppable(e Expr, total func(Expr) bool) bool {
+	if total(e) {
 		return true
 	}
 	pc, ok := e.(*PrimCall)
-	if !ok || pc.Op != PrimAccAdd || !Identical(pc.Args[1].Type(), TF64) || !Total(pc.Args[1]) {
+	if !ok || pc.Op != PrimAccAdd || !Identical(pc.Args[1].Type(), TF64) || !total(pc.Args[1]) {
 		return false
 	}
 	z, ok := pc.Args[0].(*PrimCall)
-	return ok && z.Op == PrimZerosLike && Total(z)
+	return ok && z.Op == PrimZerosLike && total(z)
+}
+
+// totalLeaf is Total for the terms that need no look at their children
+// (leaf is false for the others).
+func totalLeaf(e Expr) (total, leaf bool) {
+	switch e := e.(type) {
+	case *Var, *Const, *Lambda:
+		return true, true
+	case *Global:
+		_, isFn := e.T.(*Func)
+		return isFn, true
+	}
+	return false, false
 }
 
 // totalPrims cannot fail whatever their (well-typed) arguments.

@@ -230,3 +230,154 @@ func Hash(e Expr) uint64 {
 	rec(e)
 	return h.Sum64()
 }
+
+// A Hasher hashes the subterms of one term consistently with AlphaEqual,
+// each in O(1) from its children's hashes, which it remembers. Hash
+// numbers the variables bound inside the term it is given, so the hash
+// of a subterm depends on where hashing started, and a pass that hashes
+// every subterm (cse) pays O(size) at each node: O(n^2) on deep
+// expressions. A Hasher gives each variable one hash for the whole term
+// instead: a variable bound by a let hashes as the let's value does, a
+// lambda's parameter by its place in the parameter list, a loop's state
+// and index by their role, and any other variable (bound outside the
+// term) by its identity. Alpha-equal terms still hash alike (by
+// induction on the term), and a subterm's hash no longer depends on the
+// context, so it is computed once.
+//
+// Binders must be declared before any term that uses them is hashed:
+// BindLet for a let's variable, after its value; Enter for the
+// parameters of a lambda and the state and index of a loop, before
+// their bodies. Hash declares the binders inside the terms it hashes.
+type Hasher struct {
+	memo map[Expr]uint64
+	vars map[*Var]uint64
+	free uint64
+}
+
+// NewHasher returns a Hasher that has hashed nothing.
+func NewHasher() *Hasher { return &Hasher{memo: map[Expr]uint64{}, vars: map[*Var]uint64{}} }
+
+// hashKey is the per-process key of Hasher's mixing, so that hashes
+// (and collisions) cannot be predicted from outside.
+var hashKey = maphash.Comparable(hashSeed, 0x6e61626c61)
+
+// mix combines a running hash with one more word.
+func mix(h, x uint64) uint64 {
+	h ^= x + 0x9e3779b97f4a7c15 + (h << 6) + (h >> 2)
+	h *= 0xbf58476d1ce4e5b9 ^ hashKey
+	return h ^ h>>31
+}
+
+// Tags of node kinds and variable roles in a Hasher's hashes.
+const (
+	hkFree = iota + 1
+	hkLetVar
+	hkParam
+	hkState
+	hkIndex
+	hkF64
+	hkI64
+	hkBool
+	hkGlobal
+	hkPrim
+	hkLet
+	hkLambda
+	hkLoop
+	hkProj
+	hkCall
+	hkTuple
+	hkIf
+)
+
+// BindLet declares v, bound by a let to value.
+func (h *Hasher) BindLet(v *Var, value Expr) { h.vars[v] = mix(hkLetVar, h.Hash(value)) }
+
+// Enter declares the variables that e binds for its body, if e is a
+// lambda or a loop.
+func (h *Hasher) Enter(e Expr) {
+	switch e := e.(type) {
+	case *Lambda:
+		for i, p := range e.Params {
+			h.vars[p] = mix(hkParam, uint64(i))
+		}
+	case *Loop:
+		h.vars[e.State] = mix(hkState, 0)
+		if e.Index != nil {
+			h.vars[e.Index] = mix(hkIndex, 0)
+		}
+	}
+}
+
+// Hash returns e's hash.
+func (h *Hasher) Hash(e Expr) uint64 {
+	switch e := e.(type) {
+	case *Var:
+		x, ok := h.vars[e]
+		if !ok {
+			h.free++
+			x = mix(hkFree, h.free)
+			h.vars[e] = x
+		}
+		return x
+	case *Const:
+		switch v := e.Val.(type) {
+		case float64:
+			return mix(hkF64, math.Float64bits(v))
+		case int64:
+			return mix(hkI64, uint64(v))
+		case bool:
+			if v {
+				return mix(hkBool, 1)
+			}
+			return mix(hkBool, 0)
+		}
+		return hkF64
+	case *Global:
+		return mix(hkGlobal, maphash.String(hashSeed, e.Name))
+	}
+	if x, ok := h.memo[e]; ok {
+		return x
+	}
+	var x uint64
+	switch e := e.(type) {
+	case *Let:
+		x = mix(hkLet, h.Hash(e.Value))
+		h.BindLet(e.Var, e.Value)
+		x = mix(x, h.Hash(e.Body))
+	case *Lambda:
+		h.Enter(e)
+		x = mix(mix(hkLambda, uint64(len(e.Params))), h.Hash(e.Body))
+	case *Loop:
+		h.Enter(e)
+		x = hkLoop
+		for _, k := range Children(e) {
+			x = mix(x, h.Hash(k))
+		}
+		if e.Count != nil {
+			x = mix(x, 1)
+		}
+		if e.Index != nil {
+			x = mix(x, 2)
+		}
+	default:
+		switch e := e.(type) {
+		case *PrimCall:
+			x = mix(hkPrim, maphash.String(hashSeed, e.Op.Name))
+		case *Proj:
+			x = mix(hkProj, uint64(e.Index))
+		case *Call:
+			x = hkCall
+		case *MakeTuple:
+			x = hkTuple
+		case *If:
+			x = hkIf
+		}
+		kids := Children(e)
+		x = mix(x, uint64(len(kids)))
+		for _, k := range kids {
+			x = mix(x, h.Hash(k))
+		}
+	}
+	h.memo[e] = x
+	return x
+}

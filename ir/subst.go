@@ -6,17 +6,19 @@ package ir
 // Expressions substituted in are shared, not copied: they must not bind
 // variables that the copy binds again, which fresh binders guarantee.
 func Subst(e Expr, sub map[*Var]Expr) Expr {
-	s := &substituter{sub: map[*Var]Expr{}}
-	for k, v := range sub {
-		s.sub[k] = v
-	}
+	s := &substituter{base: sub, sub: map[*Var]Expr{}}
 	return s.expr(e)
 }
 
 // Copy returns e with fresh binders throughout.
 func Copy(e Expr) Expr { return Subst(e, nil) }
 
-type substituter struct{ sub map[*Var]Expr }
+// substituter holds the caller's substitution (base, read only) and the
+// renaming of the binders it copies (sub). Keeping them apart, rather
+// than copying base, makes a small Subst cheap however large the
+// caller's map: reverse mode calls it for every expression of a def with
+// a renaming of every variable bound so far, which was O(n^2).
+type substituter struct{ base, sub map[*Var]Expr }
 
 func (s *substituter) fresh(v *Var) *Var {
 	nv := &Var{Name: v.Name, T: v.T, P: v.P}
@@ -36,6 +38,9 @@ func (s *substituter) expr(e Expr) Expr {
 	switch e := e.(type) {
 	case *Var:
 		if r, ok := s.sub[e]; ok {
+			return r
+		}
+		if r, ok := s.base[e]; ok {
 			return r
 		}
 		return e
@@ -197,6 +202,69 @@ func ReplaceVars(e Expr, f func(v *Var) (Expr, bool)) Expr {
 		return Rebuild(e, rec)
 	}
 	return rec(e)
+}
+
+// ReplaceVarN is ReplaceVar for a v that occurs n times in e: it stops
+// at the n-th use, so the cost is the part of e up to the last use (and
+// the path to it), not all of e. A pass that inlines a let into its
+// single use near the let's start must not pay for the whole rest of a
+// long let chain each time.
+func ReplaceVarN(e Expr, v *Var, n int, mk func() Expr) Expr {
+	var rec func(e Expr) Expr
+	rec = func(e Expr) Expr {
+		if n <= 0 {
+			return e
+		}
+		if x, ok := e.(*Var); ok {
+			if x == v {
+				n--
+				return mk()
+			}
+			return e
+		}
+		return Rebuild(e, rec)
+	}
+	return rec(e)
+}
+
+// ReplaceUseNear replaces the use of v in e, where v is used once, by x,
+// if that use is near the start of e: among the first maxVisits nodes of
+// e in evaluation order, none of which lies under more than maxDepth
+// nodes other than lets (a let chain does not count as nesting). It
+// reports whether it found the use there; where it did not, it returns
+// e. It visits at most maxVisits nodes.
+func ReplaceUseNear(e Expr, v *Var, x Expr, maxVisits, maxDepth int) (Expr, bool) {
+	visits, found, stop := 0, false, false
+	var rec func(e Expr, depth int) Expr
+	rec = func(e Expr, depth int) Expr {
+		if found || stop {
+			return e
+		}
+		if visits++; visits > maxVisits || depth > maxDepth {
+			stop = true
+			return e
+		}
+		if u, ok := e.(*Var); ok {
+			if u == v {
+				found = true
+				return x
+			}
+			return e
+		}
+		_, isLet := e.(*Let)
+		out, _ := MapChildren(e, func(i int, k Expr) (Expr, error) {
+			if isLet && i == 1 {
+				return rec(k, depth), nil
+			}
+			return rec(k, depth+1), nil
+		})
+		return out
+	}
+	out := rec(e, 0)
+	if !found {
+		return e, false
+	}
+	return out, true
 }
 
 // ReplaceVar rebuilds e with each use of v replaced by mk().

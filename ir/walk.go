@@ -36,6 +36,51 @@ func Children(e Expr) []Expr {
 	return nil
 }
 
+// EachChild calls f with each of e's children, numbered as Children
+// numbers them, without allocating the list: for analyses that visit
+// every node of large terms.
+func EachChild(e Expr, f func(i int, k Expr)) {
+	switch e := e.(type) {
+	case *Let:
+		f(0, e.Value)
+		f(1, e.Body)
+	case *Lambda:
+		f(0, e.Body)
+	case *Call:
+		f(0, e.Fn)
+		for i, a := range e.Args {
+			f(i+1, a)
+		}
+	case *PrimCall:
+		for i, a := range e.Args {
+			f(i, a)
+		}
+	case *MakeTuple:
+		for i, a := range e.Elems {
+			f(i, a)
+		}
+	case *Proj:
+		f(0, e.X)
+	case *If:
+		f(0, e.Cond)
+		f(1, e.Then)
+		f(2, e.Else)
+	case *Loop:
+		i := 0
+		f(i, e.Init)
+		i++
+		if e.Count != nil {
+			f(i, e.Count)
+			i++
+		}
+		if e.Cond != nil {
+			f(i, e.Cond)
+			i++
+		}
+		f(i, e.Body)
+	}
+}
+
 // WithChildren rebuilds e with new children (in the order Children lists
 // them). It returns e itself when every child is unchanged, so untouched
 // subtrees keep their identity. Binders are kept.

@@ -15,6 +15,7 @@ type checker struct {
 	globals map[string]*global // by IR name: "f" in the main file, "linalg.cg" in a module
 	scopes  map[*module]*modScope
 	done    []*ir.Def
+	flex    map[flexKey]bool // see flexible
 }
 
 // global is one def being checked.
@@ -41,7 +42,7 @@ func (c *checker) errorf(pos Pos, format string, args ...any) {
 
 // check elaborates the main module and the imported modules (in
 // dependency order) into one program.
-func check(root *module, imported []*module) (*ir.Program, error) {
+func check(root *module, imported []*module, opts Options) (*ir.Program, error) {
 	c := &checker{globals: map[string]*global{}, scopes: map[*module]*modScope{}}
 	mods := append(append([]*module(nil), imported...), root)
 	for _, m := range mods {
@@ -52,6 +53,9 @@ func check(root *module, imported []*module) (*ir.Program, error) {
 	for _, m := range mods {
 		s := c.scopes[m]
 		for _, d := range m.file.Decls {
+			if err := opts.cancelled(); err != nil {
+				return nil, err
+			}
 			switch d := d.(type) {
 			case *FuncDecl:
 				if g := s.defs[d.Name]; g != nil && g.decl == d {
@@ -670,6 +674,14 @@ func plural(n int) string {
 
 // scope is a linked list of local bindings; size marks i64 names usable as
 // array dimensions (size variables and i64 parameters).
+//
+// Walking the list to look a name up made checking a def of n lets
+// O(n^2): every use of a parameter, and every call of a builtin (which
+// must not be shadowed), walked all n bindings. Each chain of scopes
+// therefore keeps an index of its bindings by name (index), and each
+// scope a jump pointer to an ancestor (Myers' skew-binary scheme), so
+// lookup finds the nearest binding of a name among the chain's bindings
+// of that name by checking ancestry in O(log n).
 type scope struct {
 	parent *scope
 	mod    *modScope
@@ -678,20 +690,64 @@ type scope struct {
 	size   bool
 	lam    *Lambda // a let-bound lambda typed at each use, with
 	lamEnv *scope  // the scope it was defined in
+
+	depth int         // the number of ancestors
+	jump  *scope      // an ancestor, see ancestorAt
+	index *scopeIndex // shared by a chain of scopes
 }
 
+// scopeIndex lists, for each name, the scopes of a chain that bind it,
+// in the order they were made.
+type scopeIndex struct{ byName map[string][]*scope }
+
 func (s *scope) bindLambda(name string, lam *Lambda, defEnv *scope) *scope {
-	return &scope{parent: s, mod: s.mod, name: name, lam: lam, lamEnv: defEnv}
+	return s.extend(&scope{name: name, lam: lam, lamEnv: defEnv})
 }
 
 func (s *scope) bind(name string, v *ir.Var, size bool) *scope {
-	return &scope{parent: s, mod: s.mod, name: name, v: v, size: size}
+	return s.extend(&scope{name: name, v: v, size: size})
+}
+
+// extend makes n, a new binding, a child of s.
+func (s *scope) extend(n *scope) *scope {
+	n.parent, n.mod, n.depth = s, s.mod, s.depth+1
+	if j := s.jump; j != nil && j.jump != nil && s.depth-j.depth == j.depth-j.jump.depth {
+		n.jump = j.jump
+	} else {
+		n.jump = s
+	}
+	n.index = s.index
+	if n.index == nil {
+		n.index = &scopeIndex{byName: map[string][]*scope{}}
+	}
+	if n.v != nil || n.lam != nil {
+		n.index.byName[n.name] = append(n.index.byName[n.name], n)
+	}
+	return n
+}
+
+// ancestorAt returns s's ancestor (or s) at the given depth.
+func (s *scope) ancestorAt(depth int) *scope {
+	for s.depth > depth {
+		if s.jump.depth >= depth {
+			s = s.jump
+		} else {
+			s = s.parent
+		}
+	}
+	return s
 }
 
 func (s *scope) lookup(name string) *scope {
-	for ; s != nil; s = s.parent {
-		if (s.v != nil || s.lam != nil) && s.name == name {
-			return s
+	if s == nil || s.index == nil {
+		return nil
+	}
+	// The chain's bindings of name, latest first: of those that are
+	// ancestors of s, the latest made is the nearest.
+	list := s.index.byName[name]
+	for i := len(list) - 1; i >= 0; i-- {
+		if b := list[i]; b.depth <= s.depth && s.ancestorAt(b.depth) == b {
+			return b
 		}
 	}
 	return nil

@@ -57,6 +57,30 @@ func (c *checker) builtin(name string, env *scope) *ir.Prim {
 // function values. The checker elaborates such arguments last, with hints
 // from the others.
 func (c *checker) flexible(e Expr, env *scope) bool {
+	switch e.(type) {
+	case *Binary, *If:
+		// Long operator and else-if chains would be walked again at every
+		// level (O(n^2)): remember the answer for each node.
+		k := flexKey{e, env}
+		if f, ok := c.flex[k]; ok {
+			return f
+		}
+		if c.flex == nil {
+			c.flex = map[flexKey]bool{}
+		}
+		f := c.flexibleNode(e, env)
+		c.flex[k] = f
+		return f
+	}
+	return c.flexibleNode(e, env)
+}
+
+type flexKey struct {
+	e   Expr
+	env *scope
+}
+
+func (c *checker) flexibleNode(e Expr, env *scope) bool {
 	switch e := e.(type) {
 	case *IntLit:
 		return true

@@ -1,6 +1,8 @@
 package lang
 
 import (
+	"context"
+	"fmt"
 	"io/fs"
 	"os"
 	"path"
@@ -17,6 +19,22 @@ type Options struct {
 	// the importing file's directory and the import path. Nil means only the
 	// standard library can be imported.
 	ReadFile func(path string) ([]byte, error)
+	// Context, when not nil, stops loading when it is done: Load then
+	// returns an error wrapping Context.Err(). It is looked at after
+	// parsing each file and before checking each declaration.
+	Context context.Context
+}
+
+// cancelled returns an error wrapping the context's error once it is
+// done.
+func (o Options) cancelled() error {
+	if o.Context == nil {
+		return nil
+	}
+	if err := o.Context.Err(); err != nil {
+		return fmt.Errorf("loading the program: %w", err)
+	}
+	return nil
 }
 
 // LoadFile reads, parses and checks the program in the file at path,
@@ -42,13 +60,19 @@ func Load(filename string, src []byte, opts Options) (*ir.Program, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := opts.cancelled(); err != nil {
+		return nil, err
+	}
 	root := &module{key: filename, file: main}
 	l.modules[filename] = root
 	l.resolveImports(root, filename, nil)
+	if err := opts.cancelled(); err != nil {
+		return nil, err
+	}
 	if len(l.errs) > 0 {
 		return nil, l.errs
 	}
-	return check(root, l.order)
+	return check(root, l.order, opts)
 }
 
 // module is one parsed file with its qualifier ("" for the main file;

@@ -44,6 +44,16 @@ import (
 // which Go's growable stacks absorb in the parser and in later passes.
 const parserMaxDepth = 200
 
+// parserMaxChain bounds the depth that sequential chains give the tree:
+// each operand of an operator chain (a + b + c), each let of a let chain,
+// each else-if and each postfix operation is one level, and chains
+// inside chains add up. The checker, AD and the optimizer recurse over
+// the tree, about a kilobyte of Go stack per level, and a goroutine's
+// stack is limited to 1 GB (overflowing it kills the process), so a 10
+// MB line of '1.0 + 1.0 + ...' must be refused. The bound leaves room
+// for a 200,000-term chain.
+const parserMaxChain = 250000
+
 // parserMaxErrors bounds how many errors one file reports.
 const parserMaxErrors = 10
 
@@ -119,6 +129,7 @@ type parser struct {
 	pending  []token // tokens to deliver before toks[i] (from splitting "1.0")
 	ntok     int     // tokens consumed so far, to detect lack of progress
 	depth    int     // current nesting, see enter
+	chain    int     // current depth from sequential chains, see link
 	inFile   bool    // parsing a file: a line-leading "@name" starts an attribute
 	eof      string  // how to describe the end of the input
 	// lexReported is set once the lexical error token ending the stream
@@ -289,6 +300,15 @@ func (p *parser) expectEOF() {
 	}
 }
 
+// link counts one more level of a sequential chain (see
+// parserMaxChain); the chain's parser restores p.chain when it is done.
+func (p *parser) link(pos Pos) {
+	p.chain++
+	if p.chain > parserMaxChain {
+		p.fail(pos, "expression nested too deeply: more than %d levels (each operand of an operator chain, let of a let chain, else-if and postfix operation counts as one)", parserMaxChain)
+	}
+}
+
 // enter counts one level of nesting; the caller decrements p.depth when it
 // returns normally (a bailout resets the count per declaration instead).
 func (p *parser) enter() {
@@ -365,7 +385,7 @@ func (p *parser) syncDecl() {
 
 // parseTopLevel parses one import or declaration into f.
 func (p *parser) parseTopLevel(f *File) {
-	p.depth = 0
+	p.depth, p.chain = 0, 0
 	if p.is("import") {
 		t := p.tok
 		if len(f.Decls) > 0 {
@@ -758,6 +778,8 @@ func parserIsAttrName(t token) bool {
 // except comparisons, which do not associate: "a < b < c" is an error at
 // the second '<'. '^' is handled by parsePower.
 func (p *parser) parseBinary(min int) Expr {
+	saved := p.chain
+	defer func() { p.chain = saved }()
 	x := p.parseUnary()
 	cmp := false
 	for p.tok.kind == tokPunct {
@@ -776,6 +798,7 @@ func (p *parser) parseBinary(min int) Expr {
 			cmp = true
 		}
 		p.next()
+		p.link(op.pos)
 		y := p.parseBinary(prec + 1)
 		x = &Binary{Pos: op.pos, Op: op.text, X: x, Y: y}
 	}
@@ -813,8 +836,13 @@ func (p *parser) parsePower() Expr {
 // parsePostfix parses calls, indexing, slicing, field projections and
 // qualified names.
 func (p *parser) parsePostfix() Expr {
+	saved := p.chain
+	defer func() { p.chain = saved }()
 	x := p.parsePrimary()
 	for {
+		if p.is("(") || p.is("[") || p.is(".") {
+			p.link(p.tok.pos)
+		}
 		switch {
 		case p.is("("):
 			lp := p.tok
@@ -1025,10 +1053,13 @@ func (p *parser) parseBracket() Expr {
 // or directly the next 'let' (SPEC §4: the 'in' may be dropped when the
 // body is itself a let).
 func (p *parser) parseLet() Expr {
+	saved := p.chain
+	defer func() { p.chain = saved }()
 	var lets []*Let
 	var body Expr
 	for {
 		lt := p.tok
+		p.link(lt.pos)
 		p.next()
 		l := &Let{Pos: lt.pos, Pat: p.parsePattern()}
 		p.expect("=", "after the pattern of 'let' at "+parserAt(lt.pos))
@@ -1055,10 +1086,13 @@ func (p *parser) parseLet() Expr {
 
 // parseIf parses if c then a else b; an else-if chain is read by a loop.
 func (p *parser) parseIf() Expr {
+	saved := p.chain
+	defer func() { p.chain = saved }()
 	var ifs []*If
 	var last Expr
 	for {
 		it := p.tok
+		p.link(it.pos)
 		p.next()
 		n := &If{Pos: it.pos, Cond: p.parseExpr()}
 		p.expect("then", "after the condition of 'if' at "+parserAt(it.pos))

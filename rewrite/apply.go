@@ -1,6 +1,7 @@
 package rewrite
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -17,6 +18,17 @@ type Options struct {
 	Fuel int
 	// Strategy, when not nil, is applied to every def instead of its own.
 	Strategy Strategy
+	// Context, when not nil, cancels rewriting: Apply and ApplyDef then
+	// return, within a few milliseconds, an error that wraps
+	// Context.Err() (errors.Is(err, context.Canceled) holds).
+	Context context.Context
+	// MaxSteps bounds the work of rewriting the whole program, so that no
+	// program can keep the optimizer busy for minutes: one step is one
+	// application of a strategy (a rule, a pass or a combinator) to a
+	// term, or one node that cse or dce visits or that a rewrite builds
+	// or drops. 0 means DefaultMaxSteps; a negative value means no bound.
+	// A def that exceeds it is an error positioned at the def.
+	MaxSteps int64
 }
 
 // Apply rewrites every def of p (after AD expansion) with its strategy:
@@ -27,6 +39,12 @@ type Options struct {
 // @strategy attribute and naming it; all such errors are returned
 // together as an ir.ErrorList.
 func (rw *Rewriter) Apply(p *ir.Program, opts Options) (*ir.Program, *Trace, error) {
+	out, trace, _, err := rw.apply(p, opts)
+	return out, trace, err
+}
+
+// apply is Apply, returning also the env (whose steps tests read).
+func (rw *Rewriter) apply(p *ir.Program, opts Options) (*ir.Program, *Trace, *env, error) {
 	e := rw.newEnv(p)
 	var trace *Trace
 	if opts.Trace {
@@ -35,6 +53,7 @@ func (rw *Rewriter) Apply(p *ir.Program, opts Options) (*ir.Program, *Trace, err
 	out := ir.NewProgram(nil)
 	out.Rules, out.Strats = p.Rules, p.Strats
 	var errs ir.ErrorList
+	e.setLimits(opts)
 	for _, d := range p.Defs {
 		var src string
 		if opts.Strategy != nil {
@@ -42,6 +61,13 @@ func (rw *Rewriter) Apply(p *ir.Program, opts Options) (*ir.Program, *Trace, err
 		}
 		nd, err := e.applyDef(d, opts.Strategy, src, trace, opts)
 		if err != nil {
+			if isCancel(err) {
+				return nil, trace, e, err
+			}
+			if e.stop(err) {
+				// Out of steps: the other defs would fail too.
+				return nil, trace, e, append(errs, asErrors(err)...)
+			}
 			errs = append(errs, asErrors(err)...)
 			nd = d
 		}
@@ -49,9 +75,9 @@ func (rw *Rewriter) Apply(p *ir.Program, opts Options) (*ir.Program, *Trace, err
 		out.Add(nd)
 	}
 	if len(errs) > 0 {
-		return nil, trace, errs
+		return nil, trace, e, errs
 	}
-	return out, trace, nil
+	return out, trace, e, nil
 }
 
 // ApplyDef rewrites the def called name in p with strategy, a strategy
@@ -76,6 +102,7 @@ func (rw *Rewriter) ApplyDef(p *ir.Program, name string, strategy ir.Strat, opts
 	if opts.Trace {
 		trace = &Trace{}
 	}
+	e.setLimits(opts)
 	nd, err := e.applyDef(d, s, src, trace, opts)
 	return nd, trace, err
 }
@@ -94,6 +121,30 @@ type env struct {
 	done     map[string]*ir.Def // defs already rewritten, by name
 	files    map[string]*fileDecls
 	compiled map[any]Strategy // by *ir.RewriteRule or *ir.RewriteStrategy
+
+	// The limits of the whole rewriting (Options.Context, MaxSteps), and
+	// the steps taken so far in all defs.
+	cancel    context.Context
+	maxSteps  int64
+	steps     int64
+	nextCheck int64
+}
+
+// setLimits takes the context and the step budget from opts.
+func (e *env) setLimits(opts Options) {
+	e.cancel, e.maxSteps = opts.Context, opts.MaxSteps
+	if e.maxSteps == 0 {
+		e.maxSteps = DefaultMaxSteps
+	}
+}
+
+// stop reports whether err ends the rewriting of the whole program.
+func (e *env) stop(err error) bool {
+	return isCancel(err) || e.maxSteps > 0 && e.steps > e.maxSteps
+}
+
+func isCancel(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // fileDecls are the rules and strategies declared in one file: the scope
@@ -240,6 +291,9 @@ func (e *env) applyDef(d *ir.Def, s Strategy, src string, trace *Trace, opts Opt
 	c.pos = d.P
 	body, ok, err := s.apply(c, d.Body)
 	if err != nil {
+		if isCancel(err) {
+			return nil, err
+		}
 		var se *stratError
 		if errors.As(err, &se) {
 			return nil, ir.Errorf(pos, "%s on %s: %s", what, d.Name, se.msg)

@@ -35,6 +35,7 @@ type passS struct {
 	name    string
 	gos     []goRule
 	rules   map[head][]*ruleS
+	byPrim  map[*ir.Prim][]*ruleS // the rules of rules with a primitive head, by primitive
 	anyHead []*ruleS
 }
 
@@ -56,7 +57,15 @@ func (p *passS) apply(c *ctx, e ir.Expr) (ir.Expr, bool, error) {
 	if c.protected {
 		return e, false, nil
 	}
-	for _, list := range [][]*ruleS{p.rules[termHead(e)], p.anyHead} {
+	// Most terms are primitive calls: find their rules by the primitive
+	// (a pointer) rather than by hashing a head with a string in it.
+	var rules []*ruleS
+	if pc, ok := e.(*ir.PrimCall); ok {
+		rules = p.byPrim[pc.Op]
+	} else if len(p.rules) > 0 {
+		rules = p.rules[termHead(e)]
+	}
+	for _, list := range [][]*ruleS{rules, p.anyHead} {
 		for _, r := range list {
 			if out, ok := r.rewrite(c, e); ok {
 				return out, true, c.fire(r.name, e, out)
@@ -73,8 +82,12 @@ func (p *passS) addRule(r *ruleS) {
 	}
 	if p.rules == nil {
 		p.rules = map[head][]*ruleS{}
+		p.byPrim = map[*ir.Prim][]*ruleS{}
 	}
 	p.rules[r.head] = append(p.rules[r.head], r)
+	if r.head.op != nil {
+		p.byPrim[r.head.op] = p.rules[r.head]
+	}
 }
 
 // wholeS is a pass over a whole term.
@@ -83,8 +96,14 @@ type wholeS struct {
 	run  func(c *ctx, e ir.Expr) (ir.Expr, bool, error)
 }
 
-func (w *wholeS) String() string                                 { return w.name }
-func (w *wholeS) apply(c *ctx, e ir.Expr) (ir.Expr, bool, error) { return w.run(c, e) }
+func (w *wholeS) String() string { return w.name }
+func (w *wholeS) apply(c *ctx, e ir.Expr) (ir.Expr, bool, error) {
+	out, ok, err := w.run(c, e)
+	if ok && err == nil {
+		c.uses.Replace(e, out, c.lazy)
+	}
+	return out, ok, err
+}
 
 // ---- beta ----
 
@@ -143,6 +162,7 @@ var inlineRules = []goRule{{flowSafe: false, fn: func(c *ctx, e ir.Expr) (ir.Exp
 	}
 	forced := d.Attr("inline") != nil
 	var lam *ir.Lambda
+	var src ir.Expr // the body to be copied, for the facts about it
 	switch {
 	case d.HasParams:
 		// A def that checks its parameters' sizes on entry keeps its call:
@@ -152,28 +172,32 @@ var inlineRules = []goRule{{flowSafe: false, fn: func(c *ctx, e ir.Expr) (ir.Exp
 				return nil, false
 			}
 		}
-		if !forced && ir.Size(d.Body) > inlineSize {
+		if !forced && c.facts.Size(d.Body) > inlineSize {
 			return nil, false
 		}
+		src = d.Body
 		lam = ir.Copy(&ir.Lambda{Params: d.Params, Body: d.BodyWithSizes(), P: d.P}).(*ir.Lambda)
 	default:
 		l, ok := d.Body.(*ir.Lambda)
-		if !ok || !forced && ir.Size(l) > inlineSize {
+		if !ok || !forced && c.facts.Size(l) > inlineSize {
 			return nil, false
 		}
+		src = l.Body
 		lam = ir.Copy(l).(*ir.Lambda)
 	}
-	if len(lam.Params) != len(call.Args) || hasADOperator(lam.Body) {
+	// The facts are asked of the callee's own body, never of the copy,
+	// whose types eraseSizes is about to change.
+	if len(lam.Params) != len(call.Args) || c.facts.HasADOperator(src) {
 		// A template's AD operators on its function parameters are
 		// expanded where the AD pass inlines it, never after.
 		return nil, false
 	}
 	eraseSizes(lam)
-	if !c.inplace && ir.HasInPlace(lam.Body) {
+	if !c.inplace && c.facts.HasInPlace(src) {
 		// The def gets in-place accumulators: track them from here on.
 		// They are all inside the inlined body (a def never updates its
 		// parameters in place), where fire finds them.
-		c.inplace, c.mutable = true, map[*ir.Var]bool{}
+		c.trackInPlace()
 	}
 	out := betaReduce(lam, call.Args, call.P)
 	if !ir.Equal(out.Type(), call.T) {
@@ -181,18 +205,6 @@ var inlineRules = []goRule{{flowSafe: false, fn: func(c *ctx, e ir.Expr) (ir.Exp
 	}
 	return out, true
 }}}
-
-// hasADOperator reports whether e applies an AD operator (left unexpanded
-// only in templates, defs with function parameters).
-func hasADOperator(e ir.Expr) bool {
-	found := false
-	ir.Walk(e, func(x ir.Expr, enter bool) {
-		if pc, ok := x.(*ir.PrimCall); ok && enter && pc.Op.AD != ir.NotAD {
-			found = true
-		}
-	}, nil)
-	return found
-}
 
 // eraseSizes replaces the size variables in the types of a fresh copy of
 // a callee by unknown sizes: in the caller the same names may mean other
@@ -259,7 +271,7 @@ var constfoldRules = []goRule{{flowSafe: true, fn: func(c *ctx, e ir.Expr) (ir.E
 	case ir.PrimDim, ir.PrimLen:
 		axis, _ := pc.Aux.(int)
 		ds := ir.Dims(pc.Args[0].Type())
-		if axis < len(ds) && ds[axis].Known() && ir.Total(pc.Args[0]) {
+		if axis < len(ds) && ds[axis].Known() && c.facts.Total(pc.Args[0]) {
 			return ir.I64Const(ds[axis].N, pc.P), true
 		}
 		return nil, false
@@ -330,7 +342,7 @@ var simplifyRules = append(letRules[:len(letRules):len(letRules)], []goRule{
 			return nil, false
 		}
 		for i, x := range t.Elems {
-			if i != p.Index && !ir.Total(x) {
+			if i != p.Index && !c.facts.Total(x) {
 				return nil, false
 			}
 		}
@@ -363,14 +375,14 @@ var simplifyRules = append(letRules[:len(letRules):len(letRules)], []goRule{
 	}},
 	{name: "if_same", flowSafe: true, fn: func(c *ctx, e ir.Expr) (ir.Expr, bool) {
 		i, ok := e.(*ir.If)
-		if !ok || !ir.Total(i.Cond) || !ir.AlphaEqual(i.Then, i.Else) {
+		if !ok || !c.facts.Total(i.Cond) || !ir.AlphaEqual(i.Then, i.Else) {
 			return nil, false
 		}
 		return i.Then, true
 	}},
 	{name: "zeros_like_scalar", flowSafe: true, fn: func(c *ctx, e ir.Expr) (ir.Expr, bool) {
 		pc, ok := e.(*ir.PrimCall)
-		if !ok || pc.Op != ir.PrimZerosLike || !ir.Total(pc.Args[0]) {
+		if !ok || pc.Op != ir.PrimZerosLike || !c.facts.Total(pc.Args[0]) {
 			return nil, false
 		}
 		s, ok := pc.T.(ir.Scalar)
@@ -395,7 +407,7 @@ var simplifyRules = append(letRules[:len(letRules):len(letRules)], []goRule{
 				continue // 0 - x is not x
 			}
 			z, x := pc.Args[i], pc.Args[1-i]
-			if isArrayZero(z) && ir.Total(z) && ir.StaticallySameShape(x.Type(), pc.T) && ir.StaticallySameShape(z.Type(), pc.T) {
+			if isArrayZero(z) && c.facts.Total(z) && ir.StaticallySameShape(x.Type(), pc.T) && ir.StaticallySameShape(z.Type(), pc.T) {
 				return x, true
 			}
 		}
@@ -404,7 +416,7 @@ var simplifyRules = append(letRules[:len(letRules):len(letRules)], []goRule{
 	// zeros_like(x * y) => zeros_like(x): only the shape matters.
 	{name: "zeros_like_shape", flowSafe: true, fn: func(c *ctx, e ir.Expr) (ir.Expr, bool) {
 		pc, ok := e.(*ir.PrimCall)
-		if !ok || pc.Op != ir.PrimZerosLike || !ir.Total(pc.Args[0]) {
+		if !ok || pc.Op != ir.PrimZerosLike || !c.facts.Total(pc.Args[0]) {
 			return nil, false
 		}
 		inner, ok := pc.Args[0].(*ir.PrimCall)
@@ -426,14 +438,14 @@ var simplifyRules = append(letRules[:len(letRules):len(letRules)], []goRule{
 	// where the result will be overwritten: then the copy is needed.)
 	{name: "acc_fresh", fn: func(c *ctx, e ir.Expr) (ir.Expr, bool) {
 		pc, ok := e.(*ir.PrimCall)
-		if !ok || pc.Op != ir.PrimAccAdd || !isFreshZero(pc.Args[0]) || !ir.StaticallySameShape(pc.Args[0].Type(), pc.Args[1].Type()) {
+		if !ok || pc.Op != ir.PrimAccAdd || !isFreshZero(c, pc.Args[0]) || !ir.StaticallySameShape(pc.Args[0].Type(), pc.Args[1].Type()) {
 			return nil, false
 		}
 		return pc.Args[1], true
 	}},
 	{name: "acc_zero", flowSafe: true, fn: func(c *ctx, e ir.Expr) (ir.Expr, bool) {
 		pc, ok := e.(*ir.PrimCall)
-		if !ok || pc.Op != ir.PrimAccAdd || !isNumber(pc.Args[1], 0) || !ir.Total(pc.Args[1]) {
+		if !ok || pc.Op != ir.PrimAccAdd || !isNumber(pc.Args[1], 0) || !c.facts.Total(pc.Args[1]) {
 			return nil, false
 		}
 		return pc.Args[0], true
@@ -444,7 +456,7 @@ var simplifyRules = append(letRules[:len(letRules):len(letRules)], []goRule{
 			return nil, false
 		}
 		for i := range 2 {
-			if k, ok := pc.Args[i].(*ir.Const); ok && k.Val == int64(0) && ir.Total(pc.Args[1-i]) {
+			if k, ok := pc.Args[i].(*ir.Const); ok && k.Val == int64(0) && c.facts.Total(pc.Args[1-i]) {
 				return ir.I64Const(0, pc.P), true
 			}
 		}
@@ -469,30 +481,47 @@ func fillScalar(c *ctx, e ir.Expr) (ir.Expr, bool) {
 	s := acc.Args[1]
 	shape := l.Var.T
 	changed := false
+	// n counts the uses of l.Var still ahead: the walk stops after the
+	// last one instead of going through the rest of the let chain.
+	n, _ := c.varUses(l)
 	var rec func(e ir.Expr) ir.Expr
 	rec = func(e ir.Expr) ir.Expr {
+		if n <= 0 {
+			return e
+		}
+		if v, ok := e.(*ir.Var); ok {
+			if v == l.Var {
+				n--
+			}
+			return e
+		}
 		if pc, ok := e.(*ir.PrimCall); ok {
 			replaceable := pc.Op == ir.PrimAdd || pc.Op == ir.PrimSub || pc.Op == ir.PrimMul || pc.Op == ir.PrimDiv ||
 				pc.Op == ir.PrimAccAdd
 			if replaceable && ir.StaticallySameShape(pc.T, shape) {
 				var args []ir.Expr
+				replaced := 0
 				for i, a := range pc.Args {
 					if v, ok := a.(*ir.Var); ok && v == l.Var && !(pc.Op == ir.PrimAccAdd && i == 0) {
 						if args == nil {
 							args = append([]ir.Expr(nil), pc.Args...)
 						}
 						args[i] = s
+						replaced++
 					}
 				}
 				if args != nil {
+					before := n
 					for i, a := range args {
 						args[i] = rec(a)
 					}
 					// Another operand must keep the shape.
 					if out, err := pc.Op.Call(pc.P, pc.Aux, args...); err == nil && ir.Identical(out.T, pc.T) {
 						changed = true
+						n -= replaced
 						return out
 					}
+					n = before
 				}
 			}
 		}
@@ -508,9 +537,9 @@ func fillScalar(c *ctx, e ir.Expr) (ir.Expr, bool) {
 
 // isFreshZero reports whether e makes a fresh zero array from a value
 // that cannot fail.
-func isFreshZero(e ir.Expr) bool {
+func isFreshZero(c *ctx, e ir.Expr) bool {
 	pc, ok := e.(*ir.PrimCall)
-	return ok && pc.Op == ir.PrimZerosLike && ir.Total(pc.Args[0])
+	return ok && pc.Op == ir.PrimZerosLike && c.facts.Total(pc.Args[0])
 }
 
 // isArrayZero reports whether e is a zero array made by zeros_like or
@@ -548,10 +577,10 @@ var letRules = []goRule{
 	// An unused let whose value cannot fail goes.
 	{name: "let_unused", flowSafe: true, fn: func(c *ctx, e ir.Expr) (ir.Expr, bool) {
 		l, ok := e.(*ir.Let)
-		if !ok || !ir.Droppable(l.Value) {
+		if !ok || !c.facts.Droppable(l.Value) {
 			return nil, false
 		}
-		if n, _ := ir.VarUses(l.Body, l.Var); n > 0 {
+		if n, _ := c.varUses(l); n > 0 {
 			return nil, false
 		}
 		return l.Body, true
@@ -562,7 +591,8 @@ var letRules = []goRule{
 		if !ok || !isAtom(l.Value) {
 			return nil, false
 		}
-		return ir.ReplaceVar(l.Body, l.Var, func() ir.Expr { return l.Value }), true
+		n, _ := c.varUses(l)
+		return ir.ReplaceVarN(l.Body, l.Var, n, func() ir.Expr { return l.Value }), true
 	}},
 	// let p = (a, b) in ... p.1 ...  =>  let p = (a, b) in ... b ...
 	{name: "let_tuple", flowSafe: true, fn: func(c *ctx, e ir.Expr) (ir.Expr, bool) {
@@ -571,11 +601,12 @@ var letRules = []goRule{
 			return nil, false
 		}
 		t, ok := l.Value.(*ir.MakeTuple)
-		if !ok || !allAtoms(t.Elems) {
+		if !ok || !allAtoms(t.Elems) || c.uses.ProjUses(l.Var) == 0 {
 			return nil, false
 		}
+		n, _ := c.varUses(l)
 		changed := false
-		body := replaceProj(l.Body, l.Var, func(i int) ir.Expr {
+		body := replaceProj(l.Body, l.Var, n, func(i int) ir.Expr {
 			changed = true
 			return t.Elems[i]
 		})
@@ -589,23 +620,59 @@ var letRules = []goRule{
 	// anywhere: making a closure costs nothing and cannot fail.) Values
 	// that update or read in-place accumulators stay where they are, but
 	// for a fresh zero that starts one.
+	//
+	// Only to a use near the let (see inlineReach): moving a value to a
+	// use far down a let chain, or deep in an expression, rebuilds the
+	// whole way there, and normalize then revisits every rebuilt node.
+	// Inlining each of n lets into a use that far away costs O(n^2) in
+	// all: a chain of n dependent lets, or the running sums in which
+	// reverse mode accumulates a gradient, which bottom-up inlining
+	// grows into one expression from the inside out. A value left
+	// further away stays bound: it is evaluated once either way.
 	{name: "let_inline", flowSafe: true, fn: func(c *ctx, e ir.Expr) (ir.Expr, bool) {
 		l, ok := e.(*ir.Let)
-		if !ok || ir.HasInPlace(l.Value) || ir.Mentions(l.Value, c.mutable) {
+		if !ok {
 			return nil, false
 		}
-		if c.mutable[l.Var] && !isFreshZero(l.Value) {
+		// The use count first: it is O(1), the other tests walk the value.
+		n, lazy := c.varUses(l)
+		if n != 1 || lazy && !isLambda(l.Value) {
+			return nil, false
+		}
+		if c.facts.HasInPlace(l.Value) || ir.Mentions(l.Value, c.mutable) {
+			return nil, false
+		}
+		if c.mutable[l.Var] && !isFreshZero(c, l.Value) {
 			// A fresh zero may move to the accumulator it starts; any
 			// other value that will be overwritten stays put.
 			return nil, false
 		}
-		n, lazy := ir.VarUses(l.Body, l.Var)
-		if n != 1 || lazy && !isLambda(l.Value) {
+		if c.far[l.Var] {
 			return nil, false
 		}
-		return ir.ReplaceVar(l.Body, l.Var, func() ir.Expr { return l.Value }), true
+		out, ok := ir.ReplaceUseNear(l.Body, l.Var, l.Value, inlineReach, inlineDepth)
+		if !ok {
+			// The let is asked again whenever normalize revisits it, after
+			// any rewrite in its value or body; a use found out of reach
+			// once is not looked for again, so each let pays for one
+			// fruitless search at most.
+			c.far[l.Var] = true
+			return nil, false
+		}
+		return out, true
 	}},
 }
+
+// How near its use a let's value must be for let_inline to move it there
+// (ir.ReplaceUseNear): among the first inlineReach nodes of the let's body
+// in evaluation order, none nested deeper than inlineDepth (not counting
+// lets). In every program of the tests, the conformance suite and the
+// benchmarks, inlined uses lie within 1400 nodes, and no node before
+// them is deeper than 35 levels.
+const (
+	inlineReach = 8192
+	inlineDepth = 64
+)
 
 func allAtoms(es []ir.Expr) bool {
 	for _, e := range es {
@@ -616,15 +683,29 @@ func allAtoms(es []ir.Expr) bool {
 	return true
 }
 
-// replaceProj rebuilds e with each projection v.i replaced by f(i).
-func replaceProj(e ir.Expr, v *ir.Var, f func(i int) ir.Expr) ir.Expr {
-	if p, ok := e.(*ir.Proj); ok {
-		if x, ok := p.X.(*ir.Var); ok && x == v {
-			return f(p.Index)
+// replaceProj rebuilds e, in which v has n uses, with each projection
+// v.i replaced by f(i). It stops after the last use.
+func replaceProj(e ir.Expr, v *ir.Var, n int, f func(i int) ir.Expr) ir.Expr {
+	var rec func(e ir.Expr) ir.Expr
+	rec = func(e ir.Expr) ir.Expr {
+		if n <= 0 {
+			return e
 		}
+		switch x := e.(type) {
+		case *ir.Var:
+			if x == v {
+				n--
+			}
+			return e
+		case *ir.Proj:
+			if x, ok := x.X.(*ir.Var); ok && x == v {
+				n--
+				return f(e.(*ir.Proj).Index)
+			}
+		}
+		return ir.Rebuild(e, rec)
 	}
-	out, _ := ir.MapChildren(e, func(_ int, k ir.Expr) (ir.Expr, error) { return replaceProj(k, v, f), nil })
-	return out
+	return rec(e)
 }
 
 // ---- fuse ----
@@ -647,7 +728,7 @@ var fuseRules = []goRule{
 			return nil, false
 		}
 		xs := ix.Args[0]
-		if ir.Mentions(xs, map[*ir.Var]bool{lam.Params[0]: true}) || !ir.Total(pc.Args[0]) {
+		if ir.Mentions(xs, map[*ir.Var]bool{lam.Params[0]: true}) || !c.facts.Total(pc.Args[0]) {
 			return nil, false
 		}
 		if !isLengthOf(pc.Args[0], xs) && !ir.StaticallySameShape(pc.T, xs.Type()) {
@@ -671,7 +752,7 @@ var fuseRules = []goRule{
 		n, ok1 := b.Args[0].(*ir.Const)
 		j, ok2 := pc.Args[1].(*ir.Const)
 		lam, ok3 := b.Args[1].(*ir.Lambda)
-		if !ok1 || !ok2 || !ok3 || !ir.Total(lam.Body) {
+		if !ok1 || !ok2 || !ok3 || !c.facts.Total(lam.Body) {
 			return nil, false
 		}
 		if jv, nv := j.Val.(int64), n.Val.(int64); jv < 0 || jv >= nv {
@@ -692,7 +773,7 @@ var fuseRules = []goRule{
 // build evaluates the elements in the same order.
 func loopToBuild(c *ctx, e ir.Expr) (ir.Expr, bool) {
 	l, ok := e.(*ir.Loop)
-	if !ok || l.Index == nil || !ir.Total(l.Count) {
+	if !ok || l.Index == nil || !c.facts.Total(l.Count) {
 		return nil, false
 	}
 	init, tupled := l.Init, false
@@ -700,7 +781,7 @@ func loopToBuild(c *ctx, e ir.Expr) (ir.Expr, bool) {
 		init, tupled = t.Elems[0], true
 	}
 	z, ok := init.(*ir.PrimCall)
-	if !ok || z.Op != ir.PrimZerosLike || !isFreshZero(z) || ir.Rank(z.T) == 0 || !isLengthOf(l.Count, z.Args[0]) {
+	if !ok || z.Op != ir.PrimZerosLike || !isFreshZero(c, z) || ir.Rank(z.T) == 0 || !isLengthOf(l.Count, z.Args[0]) {
 		return nil, false
 	}
 	// Walk the body's let chain down to the final update.
@@ -792,7 +873,7 @@ func buildToMap(c *ctx, e ir.Expr) (ir.Expr, bool) {
 		}
 		if ix, isIx := e.(*ir.PrimCall); isIx && ix.Op == ir.PrimIndex && ix.Args[1] == i {
 			x := ix.Args[0]
-			if ir.Mentions(x, inner) || !ir.Total(x) {
+			if ir.Mentions(x, inner) || !c.facts.Total(x) {
 				ok = false
 				return e
 			}
@@ -853,12 +934,49 @@ func isLengthOf(n, xs ir.Expr) bool {
 // cse replaces a let's value, or any call, projection or tuple, that
 // equals (up to renaming) the value of an enclosing let by that let's
 // variable. Values involving in-place accumulators are never shared.
+//
+// It is one pass over the term, in time linear in its size: hashes come
+// from an ir.Hasher (each subterm hashed once, from its children's
+// hashes), whether a subterm mentions an accumulator is remembered the
+// same way, and a let dropped for an equal one is substituted as the
+// walk goes (sub) instead of by rewriting the rest of its body at once,
+// which made long let chains quadratic.
 func cse(c *ctx, e ir.Expr) (ir.Expr, bool, error) {
 	type entry struct {
 		val ir.Expr
 		v   *ir.Var
 	}
 	table := map[uint64][]entry{}
+	hs := ir.NewHasher()
+	mentions := map[ir.Expr]bool{} // whether a subterm mentions a variable of c.mutable
+	var mentionsMutable func(e ir.Expr) bool
+	mentionsMutable = func(e ir.Expr) bool {
+		if len(c.mutable) == 0 {
+			return false
+		}
+		if v, ok := e.(*ir.Var); ok {
+			return c.mutable[v]
+		}
+		m, ok := mentions[e]
+		if !ok {
+			for _, k := range ir.Children(e) {
+				if m = mentionsMutable(k); m {
+					break
+				}
+			}
+			mentions[e] = m
+		}
+		return m
+	}
+	sharable := func(e ir.Expr) bool {
+		if isAtom(e) || isLambda(e) || c.facts.HasInPlace(e) || mentionsMutable(e) {
+			return false
+		}
+		if pc, ok := e.(*ir.PrimCall); ok && (pc.Op == ir.PrimZerosLike || pc.Op == ir.PrimPadLike) {
+			return false
+		}
+		return true
+	}
 	count := 0
 	lookup := func(h uint64, x ir.Expr) *ir.Var {
 		for _, en := range table[h] {
@@ -868,9 +986,23 @@ func cse(c *ctx, e ir.Expr) (ir.Expr, bool, error) {
 		}
 		return nil
 	}
+	sub := map[*ir.Var]ir.Expr{} // let variables replaced by an equal earlier let's
 	var firstErr error
 	var rec func(e ir.Expr) ir.Expr
 	rec = func(e ir.Expr) ir.Expr {
+		if v, ok := e.(*ir.Var); ok {
+			if r, ok := sub[v]; ok {
+				return r
+			}
+			return e
+		}
+		if firstErr != nil {
+			return e
+		}
+		if err := c.tick(1); err != nil {
+			firstErr = err
+			return e
+		}
 		if l, ok := e.(*ir.Let); ok {
 			saved := c.protected
 			c.protected = c.childProtected(l, 0, saved)
@@ -878,17 +1010,20 @@ func cse(c *ctx, e ir.Expr) (ir.Expr, bool, error) {
 			c.protected = saved
 			if isAtom(val) && !isAtom(l.Value) && !c.mutable[l.Var] {
 				// The value was found whole: drop the let.
-				return rec(ir.ReplaceVar(l.Body, l.Var, func() ir.Expr { return val }))
+				sub[l.Var] = val
+				return rec(l.Body)
 			}
-			if sharable(c, val) && !c.mutable[l.Var] {
-				h := ir.Hash(val)
+			if sharable(val) && !c.mutable[l.Var] {
+				h := hs.Hash(val)
 				if v := lookup(h, val); v != nil {
 					if err := c.fireText("cse", c.posOf(l), func() (string, string) { return short(val), v.Name }); err != nil && firstErr == nil {
 						firstErr = err
 					}
 					count++
-					return rec(ir.ReplaceVar(l.Body, l.Var, func() ir.Expr { return v }))
+					sub[l.Var] = v
+					return rec(l.Body)
 				}
+				hs.BindLet(l.Var, val)
 				table[h] = append(table[h], entry{val, l.Var})
 				c.protected = c.childProtected(l, 1, saved)
 				body := rec(l.Body)
@@ -896,18 +1031,20 @@ func cse(c *ctx, e ir.Expr) (ir.Expr, bool, error) {
 				table[h] = table[h][:len(table[h])-1]
 				return ir.WithChildren(l, []ir.Expr{val, body})
 			}
+			hs.BindLet(l.Var, val)
 			c.protected = c.childProtected(l, 1, saved)
 			body := rec(l.Body)
 			c.protected = saved
 			return ir.WithChildren(l, []ir.Expr{val, body})
 		}
-		out, _ := c.eachChild(e, func(_ int, k ir.Expr) (ir.Expr, error) { return rec(k), nil })
+		hs.Enter(e)
+		out, _ := c.descend(e, func(_ int, k ir.Expr) (ir.Expr, error) { return rec(k), nil })
 		if out == nil {
 			out = e
 		}
-		if len(table) > 0 && !c.protected && subtermCandidate(out) && sharable(c, out) {
-			if v := lookup(ir.Hash(out), out); v != nil {
-				if err := c.fire("cse", out, v); err != nil && firstErr == nil {
+		if len(table) > 0 && !c.protected && subtermCandidate(out) && sharable(out) {
+			if v := lookup(hs.Hash(out), out); v != nil {
+				if err := c.note("cse", out, v); err != nil && firstErr == nil {
 					firstErr = err
 				}
 				count++
@@ -931,17 +1068,6 @@ func subtermCandidate(e ir.Expr) bool {
 	return false
 }
 
-// sharable reports whether cse may give e's value a second user.
-func sharable(c *ctx, e ir.Expr) bool {
-	if isAtom(e) || isLambda(e) || ir.HasInPlace(e) || ir.Mentions(e, c.mutable) {
-		return false
-	}
-	if pc, ok := e.(*ir.PrimCall); ok && (pc.Op == ir.PrimZerosLike || pc.Op == ir.PrimPadLike) {
-		return false
-	}
-	return true
-}
-
 // ---- dce ----
 
 // dce drops lets whose variable is unused and whose value cannot fail
@@ -960,7 +1086,14 @@ func dce(c *ctx, e ir.Expr) (ir.Expr, bool, error) {
 		var firstErr error
 		var rec func(e ir.Expr) ir.Expr
 		rec = func(e ir.Expr) ir.Expr {
-			if l, ok := e.(*ir.Let); ok && uses[l.Var] == 0 && ir.Droppable(l.Value) {
+			if firstErr != nil {
+				return e
+			}
+			if err := c.tick(1); err != nil {
+				firstErr = err
+				return e
+			}
+			if l, ok := e.(*ir.Let); ok && uses[l.Var] == 0 && c.facts.Droppable(l.Value) {
 				dropped = true
 				if err := c.fireText("dce", c.posOf(l), func() (string, string) { return "let " + l.Var.Name + " = " + short(l.Value), "(dropped)" }); err != nil && firstErr == nil {
 					firstErr = err

@@ -2,6 +2,7 @@ package rewrite
 
 import (
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 
@@ -31,6 +32,15 @@ const (
 	slackDepth  = 1000
 )
 
+// DefaultMaxSteps is the step budget of rewriting a whole program when
+// Options.MaxSteps is 0 (see there): about a minute of work on one core,
+// and several times what the largest programs of the compile-time
+// benchmark need (docs/benchmarks.md).
+const DefaultMaxSteps = 200_000_000
+
+// checkEvery is how many steps pass between looks at the context.
+const checkEvery = 4096
+
 // ctx is the state of rewriting one def.
 type ctx struct {
 	env   *env
@@ -46,17 +56,115 @@ type ctx struct {
 	recent    [64]string // the names of the last rewrites, a ring
 	nrecent   int
 	inplace   bool             // the def uses in-place primitives
-	mutable   map[*ir.Var]bool // see mutableVars
+	mutable   map[*ir.Var]bool // see ir.MutableVars; mset.Vars
+	mset      *ir.MutableSet
+	mutOld    map[*ir.Var]bool // with checkUses: mutable as computed by ir.MutableVars
+
+	// facts and uses answer, in O(1), questions that would otherwise walk
+	// a subterm at every node (see ir.Facts and ir.UseCounts). uses
+	// describes the def's body as rewritten so far: every rewrite that
+	// takes effect updates it (fire, wholeS), and try rolls back those
+	// that a failing strategy discards.
+	facts *ir.Facts
+	uses  *ir.UseCounts
+	lazy  int              // the lazy depth of the current position (ir.LazyChild)
+	far   map[*ir.Var]bool // let variables whose single use was beyond let_inline's reach
+
+	normal map[ir.Expr]bool // the terms the innermost normalize knows to be normal
+	walked int              // c.uses.Walked() at the last tick
 }
 
 func newCtx(e *env, def string, body ir.Expr, trace *Trace, fuel int) *ctx {
 	c := &ctx{env: e, def: def, trace: trace, fuel: fuel, maxDepth: 2*ir.Depth(body) + slackDepth}
-	c.inplace = ir.HasInPlace(body)
-	if c.inplace {
-		c.mutable = ir.MutableVars(body)
+	c.facts = ir.NewFacts()
+	if c.facts.HasInPlace(body) {
+		c.trackInPlace()
+		c.mset.Add(body)
+		if checkUses {
+			c.mutOld = ir.MutableVars(body)
+		}
 	}
+	c.uses = ir.NewUseCounts(body)
+	// What is remembered about a node that a rewrite dropped from the
+	// term is let go: the memos would otherwise keep every node ever
+	// built alive (gigabytes for a long let chain).
+	c.uses.OnDrop = func(e ir.Expr) {
+		c.facts.Forget(e)
+		delete(c.normal, e)
+		if c.mset != nil {
+			c.mset.Forget(e)
+		}
+	}
+	c.far = map[*ir.Var]bool{}
 	return c
 }
+
+// trackInPlace starts tracking the variables that in-place primitives
+// overwrite, from an empty set.
+func (c *ctx) trackInPlace() {
+	c.inplace = true
+	c.mset = ir.NewMutableSet()
+	c.mutable = c.mset.Vars
+	if checkUses {
+		c.mutOld = map[*ir.Var]bool{}
+	}
+}
+
+// try applies s to e, the term at the current position. A strategy that
+// fails leaves the term as it was, so the use counts go back to what
+// they were too.
+func (c *ctx) try(s Strategy, e ir.Expr) (ir.Expr, bool, error) {
+	if err := c.tick(1); err != nil {
+		return e, false, err
+	}
+	mark := c.uses.Mark()
+	out, ok, err := s.apply(c, e)
+	if !ok && err == nil {
+		c.uses.Rollback(mark)
+	}
+	return out, ok, err
+}
+
+// tick counts n steps (and the nodes the use counts walked since the
+// last tick), and now and then checks the context and the budget.
+func (c *ctx) tick(n int) error {
+	e := c.env
+	if e == nil {
+		return nil
+	}
+	w := c.uses.Walked()
+	e.steps += int64(n + w - c.walked)
+	c.walked = w
+	if e.steps < e.nextCheck {
+		return nil
+	}
+	e.nextCheck = e.steps + checkEvery
+	if e.cancel != nil {
+		if err := e.cancel.Err(); err != nil {
+			return fmt.Errorf("rewriting def %s: %w", c.def, err)
+		}
+	}
+	if e.maxSteps > 0 && e.steps > e.maxSteps {
+		return &stratError{fmt.Sprintf("rewriting the program takes more than %d steps (rewrite.Options.MaxSteps), reached in def %s; %s", e.maxSteps, c.def, c.culprit())}
+	}
+	return nil
+}
+
+// varUses is ir.VarUses(l.Body, l.Var) for the let l at the current
+// position, from the use counts.
+func (c *ctx) varUses(l *ir.Let) (n int, lazy bool) {
+	n, lazy = c.uses.Uses(l.Var)
+	if checkUses {
+		if wn, wl := ir.VarUses(l.Body, l.Var); wn != n || wl != lazy {
+			panic(fmt.Sprintf("rewrite: use counts of %s in def %s: have (%d, %v), want (%d, %v)", l.Var.Name, c.def, n, lazy, wn, wl))
+		}
+	}
+	return n, lazy
+}
+
+// checkUses makes varUses compare the use counts with a walk of the
+// let's body (tests turn it on).
+var checkUses = false
 
 // stratError is an error of the rewriting itself (fuel exhausted); the
 // caller positions it.
@@ -67,9 +175,25 @@ func (e *stratError) Error() string { return e.msg }
 // fire records a successful rewrite of before into after by the rule or
 // pass name.
 func (c *ctx) fire(name string, before, after ir.Expr) error {
+	c.uses.Replace(before, after, c.lazy)
+	return c.note(name, before, after)
+}
+
+// note records a rewrite like fire, for a pass that rewrites a copy of
+// the term (cse) and reports the result as a whole.
+func (c *ctx) note(name string, before, after ir.Expr) error {
 	if c.inplace {
-		for v := range ir.MutableVars(after) {
-			c.mutable[v] = true
+		// The variables that after overwrites, from facts remembered per
+		// node: ir.MutableVars(after) would walk all of after, which is
+		// most of the def for a rewrite of a let near its start.
+		c.mset.Add(after)
+		if checkUses {
+			for v := range ir.MutableVars(after) {
+				c.mutOld[v] = true
+			}
+			if !maps.Equal(c.mutOld, c.mutable) {
+				panic(fmt.Sprintf("rewrite: mutable variables of def %s: have %d, want %d", c.def, len(c.mutable), len(c.mutOld)))
+			}
 		}
 	}
 	return c.fireText(name, c.posOf(before), func() (string, string) { return short(before), short(after) })
@@ -160,12 +284,22 @@ func (c *ctx) childProtected(e ir.Expr, i int, parent bool) bool {
 // eachChild rebuilds e with f applied to its children, keeping the
 // context (position, protection, depth) right for each.
 func (c *ctx) eachChild(e ir.Expr, f func(i int, k ir.Expr) (ir.Expr, error)) (ir.Expr, error) {
-	savedPos, savedProt := c.pos, c.protected
+	out, err := c.descend(e, f)
+	if err == nil && out != e {
+		c.uses.Known(out)
+	}
+	return out, err
+}
+
+// descend is eachChild for a pass that rebuilds the term on its own
+// (cse): the parent it rebuilds is not yet part of the term.
+func (c *ctx) descend(e ir.Expr, f func(i int, k ir.Expr) (ir.Expr, error)) (ir.Expr, error) {
+	savedPos, savedProt, savedLazy := c.pos, c.protected, c.lazy
 	if p := e.Pos(); p.IsValid() {
 		c.pos = p
 	}
 	c.depth++
-	defer func() { c.pos, c.protected = savedPos, savedProt; c.depth-- }()
+	defer func() { c.pos, c.protected, c.lazy = savedPos, savedProt, savedLazy; c.depth-- }()
 	if c.depth > c.maxDepth {
 		return nil, &stratError{fmt.Sprintf("traversal deeper than %d levels in def %s (the term keeps growing); %s", c.maxDepth, c.def, c.culprit())}
 	}
@@ -173,6 +307,10 @@ func (c *ctx) eachChild(e ir.Expr, f func(i int, k ir.Expr) (ir.Expr, error)) (i
 	return ir.MapChildren(e, func(i int, k ir.Expr) (ir.Expr, error) {
 		c.pos = pos
 		c.protected = c.childProtected(e, i, savedProt)
+		c.lazy = savedLazy
+		if ir.LazyChild(e, i) {
+			c.lazy++
+		}
 		return f(i, k)
 	})
 }
@@ -204,7 +342,7 @@ func (s seqS) apply(c *ctx, e ir.Expr) (ir.Expr, bool, error) {
 	for _, x := range s {
 		var ok bool
 		var err error
-		if e, ok, err = x.apply(c, e); err != nil || !ok {
+		if e, ok, err = c.try(x, e); err != nil || !ok {
 			return e, false, err
 		}
 	}
@@ -219,7 +357,7 @@ func Choice(ss ...Strategy) Strategy { return choiceS(ss) }
 func (s choiceS) String() string { return join(s, " <+ ") }
 func (s choiceS) apply(c *ctx, e ir.Expr) (ir.Expr, bool, error) {
 	for _, x := range s {
-		out, ok, err := x.apply(c, e)
+		out, ok, err := c.try(x, e)
 		if err != nil || ok {
 			return out, ok, err
 		}
@@ -252,7 +390,7 @@ func (u *unary) apply(c *ctx, e ir.Expr) (ir.Expr, bool, error) { return u.run(u
 // Try applies s, or succeeds unchanged where s fails.
 func Try(s Strategy) Strategy {
 	return &unary{name: "try", s: s, run: func(u *unary, c *ctx, e ir.Expr) (ir.Expr, bool, error) {
-		out, ok, err := u.s.apply(c, e)
+		out, ok, err := c.try(u.s, e)
 		if err != nil || !ok {
 			return e, err == nil, err
 		}
@@ -265,7 +403,7 @@ func Repeat(s Strategy) Strategy {
 	return &unary{name: "repeat", s: s, run: func(u *unary, c *ctx, e ir.Expr) (ir.Expr, bool, error) {
 		fuel := c.fuelFor(e)
 		for n := 0; ; n++ {
-			out, ok, err := u.s.apply(c, e)
+			out, ok, err := c.try(u.s, e)
 			if err != nil {
 				return e, false, err
 			}
@@ -289,7 +427,7 @@ func All(s Strategy) Strategy {
 			if failed {
 				return k, nil
 			}
-			y, ok, err := u.s.apply(c, k)
+			y, ok, err := c.try(u.s, k)
 			if !ok {
 				failed = true
 			}
@@ -311,7 +449,7 @@ func One(s Strategy) Strategy {
 			if done {
 				return k, nil
 			}
-			y, ok, err := u.s.apply(c, k)
+			y, ok, err := c.try(u.s, k)
 			if ok {
 				done = true
 				return y, err
@@ -331,7 +469,7 @@ func Some(s Strategy) Strategy {
 	return &unary{name: "some", s: s, run: func(u *unary, c *ctx, e ir.Expr) (ir.Expr, bool, error) {
 		any := false
 		out, err := c.eachChild(e, func(_ int, k ir.Expr) (ir.Expr, error) {
-			y, ok, err := u.s.apply(c, k)
+			y, ok, err := c.try(u.s, k)
 			if ok {
 				any = true
 				return y, err
@@ -351,11 +489,11 @@ func Some(s Strategy) Strategy {
 func TopDown(s Strategy) Strategy {
 	var self *unary
 	self = &unary{name: "topdown", s: s, run: func(u *unary, c *ctx, e ir.Expr) (ir.Expr, bool, error) {
-		out, ok, err := u.s.apply(c, e)
+		out, ok, err := c.try(u.s, e)
 		if err != nil || !ok {
 			return e, false, err
 		}
-		return All(self).apply(c, out)
+		return c.try(All(self), out)
 	}}
 	return self
 }
@@ -365,18 +503,18 @@ func TopDown(s Strategy) Strategy {
 func BottomUp(s Strategy) Strategy {
 	var self *unary
 	self = &unary{name: "bottomup", s: s, run: func(u *unary, c *ctx, e ir.Expr) (ir.Expr, bool, error) {
-		out, ok, err := All(self).apply(c, e)
+		out, ok, err := c.try(All(self), e)
 		if err != nil || !ok {
 			return e, false, err
 		}
-		return u.s.apply(c, out)
+		return c.try(u.s, out)
 	}}
 	return self
 }
 
 // oncetd applies s at the first position, top down, where it succeeds.
 func oncetd(c *ctx, s Strategy, e ir.Expr) (ir.Expr, bool, error) {
-	out, ok, err := s.apply(c, e)
+	out, ok, err := c.try(s, e)
 	if err != nil || ok {
 		return out, ok, err
 	}
@@ -436,6 +574,9 @@ func runNormal(u *unary, c *ctx, e ir.Expr) (ir.Expr, bool, error) {
 	fuel := c.fuelFor(e)
 	n := 0
 	normal := map[ir.Expr]bool{}
+	saved := c.normal
+	c.normal = normal
+	defer func() { c.normal = saved }()
 	var norm func(e ir.Expr) (ir.Expr, error)
 	norm = func(e ir.Expr) (ir.Expr, error) {
 		if normal[e] {
@@ -446,7 +587,7 @@ func runNormal(u *unary, c *ctx, e ir.Expr) (ir.Expr, bool, error) {
 			return nil, err
 		}
 		for {
-			out, ok, err := u.s.apply(c, e)
+			out, ok, err := c.try(u.s, e)
 			if err != nil {
 				return nil, err
 			}
@@ -478,7 +619,7 @@ type named struct {
 }
 
 func (n *named) String() string                                 { return n.name }
-func (n *named) apply(c *ctx, e ir.Expr) (ir.Expr, bool, error) { return n.s.apply(c, e) }
+func (n *named) apply(c *ctx, e ir.Expr) (ir.Expr, bool, error) { return c.try(n.s, e) }
 
 // ---- traces ----
 

@@ -86,7 +86,7 @@ func Compile(ctx context.Context, filename string, src []byte, opts Options) (*R
 		last = Opt
 	}
 	res := &Result{}
-	p, err := lang.Load(filename, src, lang.Options{ReadFile: opts.ReadFile})
+	p, err := lang.Load(filename, src, lang.Options{ReadFile: opts.ReadFile, Context: ctx})
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +99,7 @@ func Compile(ctx context.Context, filename string, src []byte, opts Options) (*R
 	if res.Specialized, err = checked(ctx, Specialize, p); err != nil || last == Specialize {
 		return res, err
 	}
-	if p, err = ad.Expand(p); err != nil {
+	if p, err = ad.ExpandContext(ctx, p); err != nil {
 		return nil, err
 	}
 	if res.AD, err = checked(ctx, AD, p); err != nil || last == AD {
@@ -109,7 +109,7 @@ func Compile(ctx context.Context, filename string, src []byte, opts Options) (*R
 	if err != nil {
 		return nil, err
 	}
-	p, res.Trace, err = rw.Apply(p, rewrite.Options{Trace: opts.Trace})
+	p, res.Trace, err = rw.Apply(p, rewrite.Options{Trace: opts.Trace, Context: ctx})
 	if err != nil {
 		return nil, err
 	}
