@@ -21,6 +21,12 @@ func dotAVX2(x []float64, y []float64) float64
 //go:noescape
 func gemvNAVX2(n int, alpha float64, a []float64, x []float64, beta float64, y []float64)
 
+// gemvTAVX2 takes, for i = 0, 1, ..., len(x)-1 in turn and every
+// j < len(y), y[j] = fma(alpha*x[i], a[i*n+j], y[j]).
+//
+//go:noescape
+func gemvTAVX2(alpha float64, x []float64, a []float64, n int, y []float64)
+
 // addAVX2 stores x[i] + y[i] in dst[i] for i < len(dst).
 //
 //go:noescape

@@ -31,6 +31,7 @@ var goKernels = kernelSet{
 	axpy:     axpyGo,
 	axpyTo:   axpyToGo,
 	gemvN:    gemvNGo,
+	gemvT:    gemvTGo,
 	fmaRow:   fmaRowGo,
 	fmaRows4: fmaRows4Go,
 	gemmTile: gemmTileRows,
@@ -209,6 +210,20 @@ func axpyToGo(dst []float64, a float64, x, y []float64) {
 func gemvNGo(n int, alpha float64, a, x []float64, beta float64, y []float64) {
 	for i := range y {
 		y[i] = scaleAdd(alpha, dotGo(a[i*n:(i+1)*n], x), beta, y[i])
+	}
+}
+
+// gemvTGo is the update of y by alpha·Aᵀ·x, four rows per pass.
+func gemvTGo(alpha float64, x, a []float64, n int, y []float64) {
+	c := len(y)
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		o := i * n
+		fmaRows4Go(y, alpha*x[i], alpha*x[i+1], alpha*x[i+2], alpha*x[i+3],
+			a[o:o+c], a[o+n:o+n+c], a[o+2*n:o+2*n+c], a[o+3*n:o+3*n+c])
+	}
+	for ; i < len(x); i++ {
+		fmaRowGo(y, alpha*x[i], a[i*n:i*n+c])
 	}
 }
 

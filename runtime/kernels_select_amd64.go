@@ -21,6 +21,7 @@ var avx2Kernels = kernelSet{
 	axpy:     axpyAVX2,
 	axpyTo:   axpyToAVX2,
 	gemvN:    gemvNAVX2,
+	gemvT:    gemvTAVX2,
 	fmaRow:   fmaRowAVX2,
 	fmaRows4: fmaRows4AVX2,
 	gemmTile: gemmTileAVX2,

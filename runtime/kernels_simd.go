@@ -49,6 +49,9 @@ type kernelSet struct {
 	// gemvN is y = alpha·A·x + beta·y for the len(y)×n matrix A, each
 	// row reduced as dot reduces it, then scaled as scaleAdd does.
 	gemvN func(n int, alpha float64, a, x []float64, beta float64, y []float64)
+	// gemvT takes y[j] = fma(alpha·x[i], a[i·n+j], y[j]) for every row
+	// i < len(x) in turn, for the len(y) columns of a block of y.
+	gemvT func(alpha float64, x, a []float64, n int, y []float64)
 
 	fmaRow   func(y []float64, a float64, r []float64)                           // y = fma(a, r, y)
 	fmaRows4 func(y []float64, a0, a1, a2, a3 float64, r0, r1, r2, r3 []float64) // four fmaRow in turn

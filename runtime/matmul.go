@@ -96,16 +96,8 @@ func gemvRows(ks *kernelSet, n int, alpha float64, a, x []float64, beta float64,
 
 // gemvCols adds alpha·Aᵀ·x to elements [lo, hi) of y, row by row.
 func gemvCols(ks *kernelSet, m, n int, alpha float64, a, x, y []float64, lo, hi int) {
-	yc := y[lo:hi]
-	i := 0
-	for ; i+4 <= m; i += 4 {
-		o := i * n
-		ks.fmaRows4(yc, alpha*x[i], alpha*x[i+1], alpha*x[i+2], alpha*x[i+3],
-			a[o+lo:o+hi], a[o+n+lo:o+n+hi], a[o+2*n+lo:o+2*n+hi], a[o+3*n+lo:o+3*n+hi])
-	}
-	for ; i < m; i++ {
-		ks.fmaRow(yc, alpha*x[i], a[i*n+lo:i*n+hi])
-	}
+	// The kernel reads a[lo+i·n : lo+i·n+hi-lo] for i < m.
+	ks.gemvT(alpha, x[:m], a[lo:(m-1)*n+hi], n, y[lo:hi])
 }
 
 // gemmArgs are the operands of a matrix product: op(A) is m×k, op(B) is

@@ -15,6 +15,7 @@ type gen struct {
 // all emits every kernel, in the order they appear in the .s file.
 func (g *gen) all() {
 	g.reductions()
+	g.gemv()
 	g.maps()
 	g.gemm()
 }

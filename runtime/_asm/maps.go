@@ -23,8 +23,8 @@ type mapSpec struct {
 // mapKernel emits the loop of a mapSpec: sixteen elements per iteration
 // in four independent YMM registers, then four at a time, then one at a
 // time. Loads and stores are unaligned, so any slice offset works, and
-// each group of lanes is loaded before it is stored, so dst may be one of
-// the inputs (the same slice; partial overlap is not supported).
+// each element is loaded before it is stored, so dst may be one of the
+// inputs (the same slice; partial overlap is not supported).
 func (g *gen) mapKernel(m mapSpec) {
 	g.fn(m.name, m.sig, m.doc...)
 	n := g.length(m.dst)
@@ -47,7 +47,7 @@ func (g *gen) mapKernel(m mapSpec) {
 	i := g.GP64()
 	g.XORQ(i, i)
 
-	step := func(w width, off int) {
+	compute := func(w width, off int) reg.Register {
 		v := make([]operand.Mem, len(ps))
 		for k, p := range ps {
 			v[k] = at(p, i, off)
@@ -56,14 +56,21 @@ func (g *gen) mapKernel(m mapSpec) {
 		if w == scalar {
 			s = sx
 		}
-		g.store(w, m.f(g, w, s, v), at(dp, i, off))
+		return m.f(g, w, s, v)
 	}
+	step := func(w width, off int) { g.store(w, compute(w, off), at(dp, i, off)) }
 
+	// The four vectors of a block are all loaded and computed before the
+	// first store, so no load waits behind a store that may alias it.
 	g.Label("loop16")
 	g.CMPQ(n, operand.U32(16))
 	g.JL(operand.LabelRef("loop4"))
-	for k := 0; k < 4; k++ {
-		step(packed, 4*k)
+	var res [4]reg.Register
+	for k := range res {
+		res[k] = compute(packed, 4*k)
+	}
+	for k, r := range res {
+		g.store(packed, r, at(dp, i, 4*k))
 	}
 	g.ADDQ(operand.U32(16), i)
 	g.SUBQ(operand.U32(16), n)

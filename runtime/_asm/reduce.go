@@ -23,7 +23,6 @@ func (g *gen) reductions() {
 		[]string{"sumAVX2 returns the sum of x in the fixed order of sumGo."}, false)
 	g.reduction("dotAVX2", "func(x, y []float64) float64",
 		[]string{"dotAVX2 returns the dot product of x and y[:len(x)] in the fixed order of dotGo."}, true)
-	g.gemvN()
 }
 
 func (g *gen) reduction(name, sig string, doc []string, dot bool) {
@@ -104,57 +103,4 @@ func (g *gen) reduce(px, py reg.GPVirtual, n reg.Register, prefix string) reg.Re
 
 	g.Label(prefix + "end")
 	return r
-}
-
-// gemvN emits the rows of y = alpha·A·x + beta·y: each row is reduced as
-// dotAVX2 reduces it, then scaled as runtime's scaleAdd does. Looping
-// over the rows here rather than calling dotAVX2 per row saves a call per
-// row, and lets a row's final additions overlap the next row's loads.
-func (g *gen) gemvN() {
-	g.fn("gemvNAVX2", "func(n int, alpha float64, a, x []float64, beta float64, y []float64)",
-		"gemvNAVX2 stores alpha*dot(a[i*n:(i+1)*n], x) + beta*y[i] in y[i] for",
-		"i < len(y), the dot product in the order of dotGo and the products",
-		"rounded before the sum; with beta = 0 it stores alpha*dot and ignores y.",
-	)
-	rows := g.length("y")
-	n := g.GP64()
-	g.Load(g.Param("n"), n)
-	rowBytes := g.GP64()
-	g.MOVQ(n, rowBytes)
-	g.SHLQ(operand.U8(3), rowBytes)
-	pa := g.base("a")
-	px := g.base("x")
-	py := g.base("y")
-	alpha, beta := g.XMM(), g.XMM()
-	g.VMOVSD(g.arg("alpha"), alpha)
-	g.VMOVSD(g.arg("beta"), beta)
-	zero := g.XMM()
-	g.VXORPD(zero, zero, zero)
-	row := g.GP64()
-	g.XORQ(row, row)
-
-	g.Label("row")
-	g.CMPQ(row, rows)
-	g.JGE(operand.LabelRef("done"))
-	cnt := g.GP64()
-	g.MOVQ(n, cnt)
-	r := g.reduce(pa, px, cnt, "r")
-	g.VMULSD(alpha, r, r)
-	// beta == 0 (either sign) leaves alpha·s; UCOMISD sets ZF for equal
-	// and for unordered, so a NaN beta is told apart by the parity flag.
-	g.VUCOMISD(zero, beta)
-	g.JNE(operand.LabelRef("scaled"))
-	g.JP(operand.LabelRef("scaled"))
-	g.JMP(operand.LabelRef("store"))
-	g.Label("scaled")
-	t := g.XMM()
-	g.VMULSD(at(py, row, 0), beta, t)
-	g.VADDSD(t, r, r)
-	g.Label("store")
-	g.VMOVSD(r, at(py, row, 0))
-	g.ADDQ(rowBytes, pa)
-	g.INCQ(row)
-	g.JMP(operand.LabelRef("row"))
-
-	g.done()
 }
