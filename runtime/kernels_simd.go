@@ -69,21 +69,25 @@ var active = &goKernels
 // pure-Go one first; tests compare them.
 var kernelSets = []*kernelSet{&goKernels}
 
-// Sizes at which the kernels go parallel. The chunk sizes (the grains)
-// fix the order of the floating-point operations of a reduction, so
-// changing one changes results in the last bits; the thresholds only
-// decide whether a size is worth the goroutines. Measured on a 2-core
-// AMD EPYC (Zen 5) with AVX2: see docs/performance.md.
+// Chunk sizes and parallel thresholds. The first two fix the order of
+// the floating-point operations of a reduction, so changing one changes
+// results in the last bits. The thresholds only decide whether a size is
+// worth more goroutines (a few microseconds to hand chunks over): the
+// results are the same on either side. See docs/performance.md for the
+// measurements behind them.
 const (
 	// Sum and Dot of at most reduceSerialMax elements are one kernel
-	// call; longer ones are reduced in chunks of reduceGrain, in parallel.
+	// call; longer ones are reduced in chunks of reduceGrain whose sums
+	// are added in chunk order.
 	reduceSerialMax = 1 << 16
 	reduceGrain     = 1 << 14
+	// From reduceParallelMin elements on, the chunks are reduced on
+	// several goroutines.
+	reduceParallelMin = 1 << 18
 
 	// Elementwise kernels over at least mapParallelMin elements run in
-	// chunks of mapGrain on several goroutines; the results are the same
-	// either way.
-	mapParallelMin = 1 << 17
+	// chunks of mapGrain on several goroutines.
+	mapParallelMin = 1 << 18
 	mapGrain       = 1 << 15
 )
 
@@ -92,7 +96,7 @@ func sumWith(ks *kernelSet, x []float64) float64 {
 	if len(x) <= reduceSerialMax {
 		return ks.sum(x)
 	}
-	return ParallelSum(len(x), reduceGrain, func(lo, hi int) float64 {
+	return chunkedSum(len(x), reduceGrain, len(x) >= reduceParallelMin, func(lo, hi int) float64 {
 		return ks.sum(x[lo:hi])
 	})
 }
@@ -102,7 +106,7 @@ func dotWith(ks *kernelSet, x, y []float64) float64 {
 	if len(x) <= reduceSerialMax {
 		return ks.dot(x, y)
 	}
-	return ParallelSum(len(x), reduceGrain, func(lo, hi int) float64 {
+	return chunkedSum(len(x), reduceGrain, len(x) >= reduceParallelMin, func(lo, hi int) float64 {
 		return ks.dot(x[lo:hi], y[lo:hi])
 	})
 }

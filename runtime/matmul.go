@@ -26,8 +26,8 @@ import (
 // Thresholds of the products, in multiply-adds.
 const (
 	// Products with fewer run on one goroutine.
-	gemvParallelMin = 1 << 17
-	gemmParallelMin = 1 << 18
+	gemvParallelMin = 1 << 18
+	gemmParallelMin = 1 << 21
 	// A parallel matrix-vector product gives each goroutine chunks of
 	// about gemvGrain elements of A.
 	gemvGrain = 1 << 15
@@ -133,9 +133,10 @@ func gemmWith(ks *kernelSet, transA, transB bool, m, n, k int, alpha float64, a,
 		return
 	}
 	// Every element is computed whole by one task, so how the tasks
-	// split C changes no bit: two tasks per goroutine along the longer
-	// side of C, in whole micro-tiles.
-	parts := 2 * workers
+	// split C changes no bit: one task per goroutine along the longer
+	// side of C, in whole micro-tiles. (Each task packs its own panels,
+	// so thinner tasks would repeat more packing.)
+	parts := workers
 	if n >= m {
 		width := roundUp((n+parts-1)/parts, gemmNR)
 		ParallelFor(n, width, func(lo, hi int) { gemmTask(ks, p, alpha, beta, c, 0, m, lo, hi) })

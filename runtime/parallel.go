@@ -45,12 +45,25 @@ func ParallelFor(n, grain int, body func(lo, hi int)) {
 // goroutines, but the result is bit-for-bit the same whatever GOMAXPROCS
 // is. It is 0 for n ≤ 0, and part(0, n) when n ≤ grain.
 func ParallelSum(n, grain int, part func(lo, hi int) float64) float64 {
+	return chunkedSum(n, grain, true, part)
+}
+
+// chunkedSum is ParallelSum, on the calling goroutine alone unless
+// parallel is set; the result is the same either way.
+func chunkedSum(n, grain int, parallel bool, part func(lo, hi int) float64) float64 {
 	if n <= 0 {
 		return 0
 	}
 	grain = max(grain, 1)
 	if n <= grain {
 		return part(0, n)
+	}
+	if !parallel {
+		s := part(0, grain)
+		for lo := grain; lo < n; lo += grain {
+			s += part(lo, min(lo+grain, n))
+		}
+		return s
 	}
 	chunks := (n-1)/grain + 1
 	partial := make([]float64, chunks)
@@ -65,8 +78,12 @@ func ParallelSum(n, grain int, part func(lo, hi int) float64) float64 {
 	return s
 }
 
-// runChunks calls run(c) for c in [0, chunks), on min(GOMAXPROCS, chunks)
-// goroutines that take the next chunk number from a shared counter.
+// runChunks calls run(c) for c in [0, chunks), on the calling goroutine
+// and min(GOMAXPROCS, chunks) - 1 helpers, which all take the next chunk
+// number from a shared counter. The caller waits for the chunks, not for
+// the helpers: on a busy machine a helper may start only after the
+// caller has run every chunk itself, and then it finds nothing to do and
+// nobody waiting for it.
 func runChunks(chunks int, run func(c int)) {
 	workers := min(goruntime.GOMAXPROCS(0), chunks)
 	if workers <= 1 {
@@ -76,13 +93,14 @@ func runChunks(chunks int, run func(c int)) {
 		return
 	}
 	var (
-		next    atomic.Int64
-		failed  atomic.Bool
-		wg      sync.WaitGroup
-		mu      sync.Mutex
-		panicOf any
+		next, left atomic.Int64
+		failed     atomic.Bool
+		mu         sync.Mutex
+		panicOf    any
+		done       = make(chan struct{})
 	)
-	work := func() {
+	left.Store(int64(chunks))
+	one := func(c int) {
 		defer func() {
 			if p := recover(); p != nil {
 				mu.Lock()
@@ -92,24 +110,28 @@ func runChunks(chunks int, run func(c int)) {
 				failed.Store(true)
 				mu.Unlock()
 			}
+			if left.Add(-1) == 0 {
+				close(done)
+			}
 		}()
-		for !failed.Load() {
+		if !failed.Load() {
+			run(c)
+		}
+	}
+	work := func() {
+		for {
 			c := int(next.Add(1)) - 1
 			if c >= chunks {
 				return
 			}
-			run(c)
+			one(c)
 		}
 	}
-	wg.Add(workers - 1)
 	for range workers - 1 {
-		go func() {
-			defer wg.Done()
-			work()
-		}()
+		go work()
 	}
 	work()
-	wg.Wait()
+	<-done
 	if failed.Load() {
 		panic(panicOf)
 	}

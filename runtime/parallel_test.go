@@ -91,6 +91,9 @@ func TestParallelSumOrder(t *testing.T) {
 				if got := ParallelSum(len(x), grain, part); !sameBits(got, want) {
 					t.Errorf("GOMAXPROCS=%d grain=%d: %v, want %v", p, grain, got, want)
 				}
+				if got := chunkedSum(len(x), grain, false, part); !sameBits(got, want) {
+					t.Errorf("grain=%d: sequential chunks %v, want %v", grain, got, want)
+				}
 			})
 		}
 	}
