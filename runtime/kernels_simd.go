@@ -93,22 +93,37 @@ const (
 
 // sumWith is Sum with the kernels of ks.
 func sumWith(ks *kernelSet, x []float64) float64 {
-	if len(x) <= reduceSerialMax {
+	n := len(x)
+	switch {
+	case n <= reduceSerialMax:
 		return ks.sum(x)
+	case n < reduceParallelMin:
+		// The chunks of ParallelSum, in order on this goroutine (and
+		// without a closure, which would be allocated).
+		s := ks.sum(x[:reduceGrain])
+		for lo := reduceGrain; lo < n; lo += reduceGrain {
+			s += ks.sum(x[lo:min(lo+reduceGrain, n)])
+		}
+		return s
 	}
-	return chunkedSum(len(x), reduceGrain, len(x) >= reduceParallelMin, func(lo, hi int) float64 {
-		return ks.sum(x[lo:hi])
-	})
+	return ParallelSum(n, reduceGrain, func(lo, hi int) float64 { return ks.sum(x[lo:hi]) })
 }
 
 // dotWith is Dot with the kernels of ks; y must be as long as x.
 func dotWith(ks *kernelSet, x, y []float64) float64 {
-	if len(x) <= reduceSerialMax {
+	n := len(x)
+	switch {
+	case n <= reduceSerialMax:
 		return ks.dot(x, y)
+	case n < reduceParallelMin:
+		s := ks.dot(x[:reduceGrain], y[:reduceGrain])
+		for lo := reduceGrain; lo < n; lo += reduceGrain {
+			hi := min(lo+reduceGrain, n)
+			s += ks.dot(x[lo:hi], y[lo:hi])
+		}
+		return s
 	}
-	return chunkedSum(len(x), reduceGrain, len(x) >= reduceParallelMin, func(lo, hi int) float64 {
-		return ks.dot(x[lo:hi], y[lo:hi])
-	})
+	return ParallelSum(n, reduceGrain, func(lo, hi int) float64 { return ks.dot(x[lo:hi], y[lo:hi]) })
 }
 
 // mapVV runs an elementwise kernel over dst, x and y, on several

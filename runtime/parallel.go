@@ -45,25 +45,12 @@ func ParallelFor(n, grain int, body func(lo, hi int)) {
 // goroutines, but the result is bit-for-bit the same whatever GOMAXPROCS
 // is. It is 0 for n ≤ 0, and part(0, n) when n ≤ grain.
 func ParallelSum(n, grain int, part func(lo, hi int) float64) float64 {
-	return chunkedSum(n, grain, true, part)
-}
-
-// chunkedSum is ParallelSum, on the calling goroutine alone unless
-// parallel is set; the result is the same either way.
-func chunkedSum(n, grain int, parallel bool, part func(lo, hi int) float64) float64 {
 	if n <= 0 {
 		return 0
 	}
 	grain = max(grain, 1)
 	if n <= grain {
 		return part(0, n)
-	}
-	if !parallel {
-		s := part(0, grain)
-		for lo := grain; lo < n; lo += grain {
-			s += part(lo, min(lo+grain, n))
-		}
-		return s
 	}
 	chunks := (n-1)/grain + 1
 	partial := make([]float64, chunks)
