@@ -1,12 +1,6 @@
 package runtime
 
-import (
-	"math"
-
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas64"
-	"gonum.org/v1/gonum/floats"
-)
+import "math"
 
 // Numeric kernels shared by the interpreter's primitives and by generated
 // Go code. They work on flat []float64 slices (the storage of Array) so
@@ -19,17 +13,15 @@ import (
 // being run. After the check the loops run over re-sliced operands, which
 // lets the compiler drop per-element bounds checks.
 //
-// Where gonum has an assembly kernel behind a public API (Dot, Sum, Axpy,
-// Scale, AddTo, SubTo, DivTo, the matrix products) the kernel calls it:
-// measured at n = 1000 on amd64 these run 2-4x faster than the best pure-Go
-// loop, and gonum keeps a pure-Go fallback for other architectures and its
-// noasm tag. The rest are plain Go loops. Callers see only these
-// signatures, so a Nabla-specific assembly version (AVX2/FMA) can replace
-// any body behind build tags without changing a caller.
+// Dot, Sum, Axpy, Scale, the elementwise arithmetic and the matrix
+// products run AVX2+FMA assembly on amd64 processors that have it and
+// pure-Go loops elsewhere, with the same results to the last bit, and
+// split large inputs between goroutines without changing a bit (see
+// kernels_simd.go and matmul.go). The rest are plain Go loops.
 //
-// Sum and Dot accumulate in several partial sums (gonum's unrolled
-// kernels), so results may differ from a naive left-to-right loop in the
-// last bits; they are never less accurate.
+// Sum and Dot accumulate in several partial sums in a fixed order, so
+// results may differ from a naive left-to-right loop in the last bits;
+// they are never less accurate.
 
 func checkLen(name string, n int, lens ...int) {
 	for _, l := range lens {
@@ -45,30 +37,28 @@ func Dot(x, y []float64) float64 {
 	return dot(x, y)
 }
 
-func dot(x, y []float64) float64 {
-	return blas64.Dot(blas64.Vector{N: len(x), Inc: 1, Data: x}, blas64.Vector{N: len(y), Inc: 1, Data: y})
-}
+func dot(x, y []float64) float64 { return dotWith(active, x, y) }
 
 // Axpy computes y += a·x in place, the BLAS daxpy update that gradient
 // accumulation and optimizer steps are made of. x and y must have the
 // same length.
 func Axpy(a float64, x, y []float64) {
 	checkLen("Axpy", len(x), len(y))
-	floats.AddScaled(y, a, x)
+	axpyWith(active, a, x, y)
 }
 
 // Scale multiplies x by a in place.
-func Scale(a float64, x []float64) { floats.Scale(a, x) }
+func Scale(a float64, x []float64) { mapVC(active.mulConst, x, x, a) }
 
 // ScaleTo stores a·x in dst. dst and x must have the same length; they
 // may be the same slice.
 func ScaleTo(dst []float64, a float64, x []float64) {
 	checkLen("ScaleTo", len(dst), len(x))
-	floats.ScaleTo(dst, a, x)
+	mapVC(active.mulConst, dst, x, a)
 }
 
 // Sum returns Σ x[i]; the sum of no elements is 0.
-func Sum(x []float64) float64 { return floats.Sum(x) }
+func Sum(x []float64) float64 { return sumWith(active, x) }
 
 // Prod returns Π x[i]; the product of no elements is 1.
 func Prod(x []float64) float64 {
@@ -251,58 +241,52 @@ func Softmax(dst, x []float64) {
 // be x or y.
 func AddTo(dst, x, y []float64) {
 	checkLen("AddTo", len(dst), len(x), len(y))
-	floats.AddTo(dst, x, y)
+	mapVV(active.add, dst, x, y)
 }
 
 // SubTo stores x - y in dst; lengths as in AddTo.
 func SubTo(dst, x, y []float64) {
 	checkLen("SubTo", len(dst), len(x), len(y))
-	floats.SubTo(dst, x, y)
+	mapVV(active.sub, dst, x, y)
 }
 
 // MulTo stores the elementwise product x * y in dst; lengths as in AddTo.
 func MulTo(dst, x, y []float64) {
 	checkLen("MulTo", len(dst), len(x), len(y))
-	mulVV(dst, x, y)
+	mapVV(active.mul, dst, x, y)
 }
 
 // DivTo stores the elementwise quotient x / y in dst (IEEE: x/0 is ±Inf or
 // NaN); lengths as in AddTo.
 func DivTo(dst, x, y []float64) {
 	checkLen("DivTo", len(dst), len(x), len(y))
-	floats.DivTo(dst, x, y)
+	mapVV(active.div, dst, x, y)
 }
 
 // AddConstTo stores x + c in dst. Subtracting a constant is AddConstTo
 // with -c: IEEE x - c and x + (-c) are the same operation.
 func AddConstTo(dst, x []float64, c float64) {
 	checkLen("AddConstTo", len(dst), len(x))
-	addVS(dst, x, c)
+	mapVC(active.addConst, dst, x, c)
 }
 
 // ConstSubTo stores c - x in dst.
 func ConstSubTo(dst []float64, c float64, x []float64) {
 	checkLen("ConstSubTo", len(dst), len(x))
-	subSV(dst, c, x)
+	mapCV(active.constSub, dst, c, x)
 }
 
 // DivConstTo stores x / c in dst. It divides rather than multiplying by
 // 1/c, which would round differently from the scalar operation.
 func DivConstTo(dst, x []float64, c float64) {
 	checkLen("DivConstTo", len(dst), len(x))
-	x = x[:len(dst)]
-	for i, v := range x {
-		dst[i] = v / c
-	}
+	mapVC(active.divConst, dst, x, c)
 }
 
 // ConstDivTo stores c / x in dst.
 func ConstDivTo(dst []float64, c float64, x []float64) {
 	checkLen("ConstDivTo", len(dst), len(x))
-	x = x[:len(dst)]
-	for i, v := range x {
-		dst[i] = c / v
-	}
+	mapCV(active.constDiv, dst, c, x)
 }
 
 // NegTo stores -x in dst.
@@ -321,13 +305,6 @@ func ExpTo(dst, x []float64) {
 	for i, v := range x {
 		dst[i] = math.Exp(v)
 	}
-}
-
-func transpose(t bool) blas.Transpose {
-	if t {
-		return blas.Trans
-	}
-	return blas.NoTrans
 }
 
 // Gemv computes y = alpha·op(A)·x + beta·y for a dense row-major m×n
@@ -350,7 +327,7 @@ func Gemv(trans bool, m, n int, alpha float64, a, x []float64, beta float64, y [
 		scaleOrZero(beta, y)
 		return
 	}
-	blas64.Implementation().Dgemv(transpose(trans), m, n, alpha, a, max(1, n), x, 1, beta, y, 1)
+	gemvWith(active, trans, m, n, alpha, a, x, beta, y)
 }
 
 // Gemm computes C = alpha·op(A)·op(B) + beta·C for dense row-major
@@ -358,7 +335,8 @@ func Gemv(trans bool, m, n int, alpha float64, a, x []float64, beta float64, y [
 // op(B) is k×n (B stored k×n, or n×k when transB is set) and C is m×n.
 // The transposed forms are what the adjoints of a matrix product need.
 // With beta = 0, C is overwritten as in BLAS. Large products run on
-// several goroutines (gonum's blocked Dgemm).
+// several goroutines (a cache-blocked AVX2 kernel on amd64; see
+// matmul.go for the order of operations, which is the same everywhere).
 func Gemm(transA, transB bool, m, n, k int, alpha float64, a, b []float64, beta float64, c []float64) {
 	checkLen("Gemm", m*k, len(a))
 	checkLen("Gemm", k*n, len(b))
@@ -370,14 +348,7 @@ func Gemm(transA, transB bool, m, n, k int, alpha float64, a, b []float64, beta 
 		scaleOrZero(beta, c)
 		return
 	}
-	lda, ldb := k, n
-	if transA {
-		lda = m
-	}
-	if transB {
-		ldb = k
-	}
-	blas64.Implementation().Dgemm(transpose(transA), transpose(transB), m, n, k, alpha, a, lda, b, ldb, beta, c, n)
+	gemmWith(active, transA, transB, m, n, k, alpha, a, b, beta, c)
 }
 
 // scaleOrZero is beta·y with the BLAS convention that beta = 0 clears y.
