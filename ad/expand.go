@@ -142,10 +142,11 @@ func (a *expander) expandOps(e ir.Expr, template bool) ir.Expr {
 		if e.Op.AD != ir.ADOperator {
 			return pc
 		}
-		if template {
-			if _, isVar := args[0].(*ir.Var); isVar {
-				return pc
-			}
+		if template && mentionsFuncVar(args[0]) {
+			// An operator on a function parameter of a template, or on a
+			// lambda that calls one: expanded in the template's
+			// specialized copies, where the function is known.
+			return pc
 		}
 		out, err := a.operator(pc)
 		if err != nil {
@@ -176,6 +177,17 @@ func (a *expander) expandOps(e ir.Expr, template bool) ir.Expr {
 		return &l
 	}
 	return e
+}
+
+// mentionsFuncVar reports whether e is, or uses freely, a variable of
+// function type (a function parameter of a template).
+func mentionsFuncVar(e ir.Expr) bool {
+	for _, v := range ir.FreeVars(e) {
+		if isFuncType(v.T) {
+			return true
+		}
+	}
+	return false
 }
 
 // ensure makes sure a referenced def is expanded (and so in the output).
@@ -342,94 +354,10 @@ func (a *expander) gradLambda(f fnOf, pos ir.Pos) (*ir.Lambda, error) {
 	return &ir.Lambda{Params: ps, Body: r.close(&ir.Proj{X: res, Index: 1, P: pos}), P: pos}, nil
 }
 
-// jacobian expands jacfwd, jacrev and hessian for functions from f64 or
-// [n]f64 to f64 or [m]f64: one JVP per input (forward) or one VJP per
-// output (reverse) with one-hot seeds.
-func (a *expander) jacobian(pc *ir.PrimCall, f fnOf) (ir.Expr, error) {
-	pos := pc.P
-	if pc.Op == ir.PrimHessian {
-		g, err := a.gradLambda(f, pos)
-		if err != nil {
-			return nil, err
-		}
-		f = fnOf{lam: g}
-	}
-	ps := f.params()
-	if len(ps) != 1 {
-		return nil, ir.Errorf(pos, "%s needs a function of one parameter", pc.Op.Name)
-	}
-	in := ps[0]
-	if ir.Rank(in) > 1 {
-		return nil, ir.Errorf(pos, "%s: inputs of rank %d are not supported (flatten them to a vector)", pc.Op.Name, ir.Rank(in))
-	}
-	x := ir.NewVar("x", in, pos)
-	blk := &block{pos: pos}
-	b := blk.builder()
-	var body ir.Expr
-	if pc.Op == ir.PrimJacrev {
-		v, err := a.vjpFunc(f, pos)
-		if err != nil {
-			return nil, err
-		}
-		out := v.Type().(*ir.Func).Result.(*ir.Tuple).Elems[0]
-		if ir.Rank(out) > 1 {
-			return nil, ir.Errorf(pos, "jacrev: outputs of rank %d are not supported", ir.Rank(out))
-		}
-		if ir.Rank(out) == 0 {
-			r := blk.bind("vj", apply(v, []ir.Expr{x, b.F64(1)}, pos))
-			body = &ir.Proj{X: r, Index: 1, P: pos}
-		} else {
-			seedT := out
-			y := blk.bind("y", apply(f.expr(), []ir.Expr{x}, pos))
-			m := blk.bind("m", b.Prim(ir.PrimLen, y))
-			body = b.PrimAux(ir.PrimBuild, pc.T.(*ir.Func).Result.(*ir.Array).Dim, m, b.Lambda([]string{"i"}, []ir.Type{ir.TI64}, func(i []*ir.Var) ir.Expr {
-				ib := &block{pos: pos}
-				seed := ib.bind("seed", oneHot(ib, m, i[0], seedT))
-				r := ib.bind("vj", apply(ir.Copy(v), []ir.Expr{x, seed}, pos))
-				return ib.close(&ir.Proj{X: r, Index: 1, P: pos})
-			}))
-		}
-	} else {
-		j, err := a.jvpFunc(f, pos)
-		if err != nil {
-			return nil, err
-		}
-		out := j.Type().(*ir.Func).Result.(*ir.Tuple).Elems[0]
-		if ir.Rank(in) == 0 {
-			r := blk.bind("jv", apply(j, []ir.Expr{x, b.F64(1)}, pos))
-			body = &ir.Proj{X: r, Index: 1, P: pos}
-		} else {
-			if ir.Rank(out) > 1 {
-				return nil, ir.Errorf(pos, "%s: outputs of rank %d are not supported", pc.Op.Name, ir.Rank(out))
-			}
-			n := blk.bind("n", b.Prim(ir.PrimLen, x))
-			cols := b.PrimAux(ir.PrimBuild, in.(*ir.Array).Dim, n, b.Lambda([]string{"j"}, []ir.Type{ir.TI64}, func(jv []*ir.Var) ir.Expr {
-				ib := &block{pos: pos}
-				seed := ib.bind("seed", oneHot(ib, n, jv[0], in))
-				r := ib.bind("jv", apply(ir.Copy(j), []ir.Expr{x, seed}, pos))
-				return ib.close(&ir.Proj{X: r, Index: 1, P: pos})
-			}))
-			body = cols
-			if ir.Rank(out) == 1 {
-				body = b.Prim(ir.PrimTranspose, blk.bind("cols", cols))
-			}
-		}
-	}
-	return &ir.Lambda{Params: []*ir.Var{x}, Body: blk.close(body), P: pos}, nil
-}
-
 // expr is the function as a value.
 func (f fnOf) expr() ir.Expr {
 	if f.def != nil {
 		return &ir.Global{Name: f.def.Name, T: f.def.Type(), P: f.def.P}
 	}
 	return ir.Copy(f.lam)
-}
-
-// oneHot is the vector of length n with a 1 at i (t is its type).
-func oneHot(blk *block, n ir.Expr, i *ir.Var, t ir.Type) ir.Expr {
-	b := blk.builder()
-	return b.PrimAux(ir.PrimBuild, t.(*ir.Array).Dim, n, b.Lambda([]string{"k"}, []ir.Type{ir.TI64}, func(k []*ir.Var) ir.Expr {
-		return b.If(b.Prim(ir.PrimEq, k[0], i), b.F64(1), b.F64(0))
-	}))
 }
