@@ -1,6 +1,8 @@
 package ad
 
 import (
+	"fmt"
+
 	"github.com/nabla-lang/nabla/ir"
 	"github.com/nabla-lang/nabla/specialize"
 )
@@ -54,6 +56,7 @@ type expander struct {
 	vjps  map[string]*ir.Def // generated reverse-mode defs, by source def
 	exp   map[string]*ir.Def // expanded defs, by name
 	state map[string]int     // 1 while a def is being expanded
+	ops   []*ir.PrimCall     // the AD operators being expanded, innermost last
 }
 
 func (a *expander) errorf(pos ir.Pos, format string, args ...any) {
@@ -264,6 +267,8 @@ func spread(blk *block, x ir.Expr, k int) []ir.Expr {
 // operator expands one AD operator call whose function argument has
 // already been expanded.
 func (a *expander) operator(pc *ir.PrimCall) (ir.Expr, error) {
+	a.ops = append(a.ops, pc)
+	defer func() { a.ops = a.ops[:len(a.ops)-1] }()
 	f, err := a.static(pc.Args[0])
 	if err != nil {
 		return nil, err
@@ -360,4 +365,27 @@ func (f fnOf) expr() ir.Expr {
 		return &ir.Global{Name: f.def.Name, T: f.def.Type(), P: f.def.P}
 	}
 	return ir.Copy(f.lam)
+}
+
+// forwardAllowed reports the error of SPEC §6 for a def whose only rule is
+// @vjp: it has no forward or Taylor mode, and its body must not be
+// differentiated in its place. The error is positioned at the operator
+// that needs the derivative, and names the call that reaches the def.
+func (a *expander) forwardAllowed(d *ir.Def, mode string, pos ir.Pos) error {
+	at := d.Attr("vjp")
+	if at == nil || d.Attr("jvp") != nil || d.Attr("implicit") != nil {
+		return nil
+	}
+	where := pos
+	op := ""
+	if len(a.ops) > 0 {
+		pc := a.ops[len(a.ops)-1]
+		where, op = pc.P, pc.Op.Name+": "
+	}
+	via := ""
+	if pos.IsValid() && pos != where {
+		via = fmt.Sprintf(" (needed at %s)", pos)
+	}
+	return ir.Errorf(where, "%s%s mode of %s%s: %s has a @vjp(%s) rule and no @jvp rule, and a def with only a @vjp rule has no forward or Taylor mode (give it a @jvp rule as well)",
+		op, mode, d.Name, via, d.Name, at.Fn)
 }

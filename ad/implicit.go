@@ -26,7 +26,7 @@ func (a *expander) implicitParts(d *ir.Def, at *ir.Attr) (*ir.Def, *ir.Def, erro
 	if F == nil {
 		return nil, nil, ir.Errorf(at.P, "@implicit(%s): no such def", at.Fn)
 	}
-	j, err := a.jvpDef(F)
+	j, err := a.jvpDef(F, at.P)
 	if err != nil {
 		return nil, nil, err
 	}

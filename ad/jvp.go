@@ -24,7 +24,7 @@ func newFwd(a *expander) *fwd {
 // lambda for a lambda.
 func (a *expander) jvpFunc(f fnOf, pos ir.Pos) (ir.Expr, error) {
 	if f.def != nil {
-		d, err := a.jvpDef(f.def)
+		d, err := a.jvpDef(f.def, pos)
 		if err != nil {
 			return nil, err
 		}
@@ -38,10 +38,14 @@ func (a *expander) jvpFunc(f fnOf, pos ir.Pos) (ir.Expr, error) {
 }
 
 // jvpDef generates (once) the forward-mode derivative of a def, honouring
-// its @jvp rule or @implicit equation.
-func (a *expander) jvpDef(d *ir.Def) (*ir.Def, error) {
+// its @jvp rule or @implicit equation. pos is where it is needed (a call
+// or an operator), for errors.
+func (a *expander) jvpDef(d *ir.Def, pos ir.Pos) (*ir.Def, error) {
 	if g := a.jvps[d.Name]; g != nil {
 		return g, nil
+	}
+	if err := a.forwardAllowed(d, "forward", pos); err != nil {
+		return nil, err
 	}
 	var lam *ir.Lambda
 	var err error
@@ -281,7 +285,7 @@ func (t *fwd) call(blk *block, e *ir.Call) (ir.Expr, ir.Expr, error) {
 	if d == nil {
 		return nil, nil, ir.Errorf(e.P, "forward mode: unknown def %s", g.Name)
 	}
-	j, err := t.a.jvpDef(d)
+	j, err := t.a.jvpDef(d, e.P)
 	if err != nil {
 		return nil, nil, err
 	}

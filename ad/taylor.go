@@ -546,6 +546,9 @@ func (t *tay) callDef(blk *block, d *ir.Def, args []ir.Expr, series []bool, pos 
 // coefficients, with series for the parameters flagged in series and
 // plain values for the others. It returns the series of the result.
 func (a *expander) taylorDef(d *ir.Def, series []bool, kd ir.Dim, pos ir.Pos) (*ir.Def, error) {
+	if err := a.forwardAllowed(d, "Taylor", pos); err != nil {
+		return nil, err
+	}
 	if d.Attr("jvp") != nil {
 		return nil, ir.Errorf(pos, "Taylor mode: %s has a custom @jvp rule, which gives first derivatives only; Taylor mode cannot use it (take a def without the rule)", d.Name)
 	}

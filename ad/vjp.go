@@ -1,6 +1,7 @@
 package ad
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/nabla-lang/nabla/ir"
@@ -167,17 +168,39 @@ func (a *expander) customVJP(d *ir.Def, at *ir.Attr) (*ir.Lambda, error) {
 // a fixed x, dx -> jvp(x, dx).1 is linear, so its VJP (taken at dx = 0)
 // is its transpose, as in JAX.
 func (a *expander) transposedJVP(d *ir.Def) (*ir.Lambda, error) {
-	j, err := a.jvpDef(d)
+	at := d.Attr("jvp")
+	rule := a.def(at.Fn)
+	if rule == nil {
+		return nil, ir.Errorf(at.P, "@jvp(%s): no such def", at.Fn)
+	}
+	bad, check := verdict(a.linearityOf(rule))
+	if bad != nil {
+		pos := bad.pos
+		if !pos.IsValid() {
+			pos = rule.P
+		}
+		need := ""
+		if len(a.ops) > 0 {
+			pc := a.ops[len(a.ops)-1]
+			need = fmt.Sprintf(" (for %s at %s)", pc.Op.Name, pc.P)
+		}
+		return nil, ir.Errorf(pos, "the @jvp rule %s of %s is not linear in its tangent: %s; reverse mode%s transposes the rule, so it must be linear (give %s a @vjp rule as well, or fix the rule)",
+			at.Fn, d.Name, bad.why, need, d.Name)
+	}
+	j, err := a.jvpDef(d, d.P)
 	if err != nil {
 		return nil, err
 	}
 	pos := d.P
 	ps := freshParams(fnOf{def: d}, pos)
 	dxs := freshParams(fnOf{def: d}, pos)
+	jcall := func(blk *block, dx []ir.Expr) ir.Expr {
+		r := blk.bind("r", &ir.Call{Fn: &ir.Global{Name: j.Name, T: j.Type(), P: pos}, Args: append(asExprs(ps), dx...), T: j.Result, P: pos})
+		return &ir.Proj{X: r, Index: 1, P: pos}
+	}
 	// lin(dx..) = jvp(x.., dx..).1 with x free.
 	lb := &block{pos: pos}
-	r := lb.bind("r", &ir.Call{Fn: &ir.Global{Name: j.Name, T: j.Type(), P: pos}, Args: append(asExprs(ps), asExprs(dxs)...), T: j.Result, P: pos})
-	lin, err := a.vjpLambda(dxs, lb.close(&ir.Proj{X: r, Index: 1, P: pos}), pos)
+	lin, err := a.vjpLambda(dxs, lb.close(jcall(lb, asExprs(dxs))), pos)
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +212,15 @@ func (a *expander) transposedJVP(d *ir.Def) (*ir.Lambda, error) {
 		zeros = append(zeros, zero(blk, p))
 	}
 	t := blk.bind("t", apply(lin, append(zeros, ybar), pos))
-	return &ir.Lambda{Params: append(ps, ybar), Body: blk.close(&ir.MakeTuple{Elems: []ir.Expr{y, &ir.Proj{X: t, Index: 1, P: pos}}, P: pos}), P: pos}, nil
+	xbar := blk.bind("xbar", &ir.Proj{X: t, Index: 1, P: pos})
+	if check {
+		cb := &block{pos: at.P}
+		msg := fmt.Sprintf("the @jvp rule %s of %s is not linear in its tangent here (%s(x, 0) must be 0, and %s(x, u + v) = %s(x, u) + %s(x, v) on a probe); reverse mode transposes the rule, so it must be linear (give %s a @vjp rule as well, or fix the rule)",
+			at.Fn, d.Name, at.Fn, at.Fn, at.Fn, at.Fn, d.Name)
+		xbar = linearCheck(cb, jcall, ps, xbar, msg)
+		blk.binds = append(blk.binds, cb.binds...)
+	}
+	return &ir.Lambda{Params: append(ps, ybar), Body: blk.close(&ir.MakeTuple{Elems: []ir.Expr{y, xbar}, P: pos}), P: pos}, nil
 }
 
 // vjpLambda transforms fn(params) => body into fn(params, ybar) => (y, xbar).
