@@ -24,6 +24,7 @@ func Expand(p *ir.Program) (*ir.Program, error) {
 		vjps:  map[string]*ir.Def{},
 		exp:   map[string]*ir.Def{},
 		state: map[string]int{},
+		busy:  map[string]bool{},
 	}
 	a.out.Rules, a.out.Strats = p.Rules, p.Strats
 	for _, d := range p.Defs {
@@ -57,6 +58,7 @@ type expander struct {
 	exp   map[string]*ir.Def // expanded defs, by name
 	state map[string]int     // 1 while a def is being expanded
 	ops   []*ir.PrimCall     // the AD operators being expanded, innermost last
+	busy  map[string]bool    // derivative defs being generated
 }
 
 func (a *expander) errorf(pos ir.Pos, format string, args ...any) {
@@ -388,4 +390,21 @@ func (a *expander) forwardAllowed(d *ir.Def, mode string, pos ir.Pos) error {
 	}
 	return ir.Errorf(where, "%s%s mode of %s%s: %s has a @vjp(%s) rule and no @jvp rule, and a def with only a @vjp rule has no forward or Taylor mode (give it a @jvp rule as well)",
 		op, mode, d.Name, via, d.Name, at.Fn)
+}
+
+// enter marks the generation of a derivative def (key) as under way, and
+// reports the derivative that needs itself: a rule or an implicit
+// equation that differentiates, in the same mode, the def it belongs to.
+// Without it the expansion would never end; the program's derivative
+// would call itself forever.
+func (a *expander) enter(key string, d *ir.Def, pos ir.Pos) (func(), error) {
+	if a.busy[key] {
+		where := pos
+		if len(a.ops) > 0 {
+			where = a.ops[len(a.ops)-1].P
+		}
+		return nil, ir.Errorf(where, "cannot differentiate %s: its derivative needs itself (a rule or an implicit equation of %s differentiates %s again in the same mode)", d.Name, d.Name, d.Name)
+	}
+	a.busy[key] = true
+	return func() { delete(a.busy, key) }, nil
 }

@@ -47,8 +47,12 @@ func (a *expander) jvpDef(d *ir.Def, pos ir.Pos) (*ir.Def, error) {
 	if err := a.forwardAllowed(d, "forward", pos); err != nil {
 		return nil, err
 	}
+	done, err := a.enter(d.Name+"$jvp", d, pos)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	var lam *ir.Lambda
-	var err error
 	switch {
 	case d.Attr("jvp") != nil:
 		lam, err = a.customJVP(d, d.Attr("jvp"))

@@ -574,6 +574,11 @@ func (a *expander) taylorDef(d *ir.Def, series []bool, kd ir.Dim, pos ir.Pos) (*
 	if g := a.out.Def(name); g != nil {
 		return g, nil
 	}
+	done, err := a.enter(name, d, pos)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	blk := &block{pos: d.P}
 	t := newTay(a, kd, nil)
 	params := make([]*ir.Var, len(d.Params))

@@ -103,8 +103,12 @@ func (a *expander) vjpDefFor(d *ir.Def, active []bool) (*ir.Def, error) {
 	if g := a.vjps[key]; g != nil {
 		return g, nil
 	}
+	done, err := a.enter(key+"$vjp", d, d.P)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	var lam *ir.Lambda
-	var err error
 	switch {
 	case d.Attr("vjp") != nil:
 		lam, err = a.customVJP(d, d.Attr("vjp"))
