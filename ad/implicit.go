@@ -11,7 +11,11 @@ import "github.com/nabla-lang/nabla/ir"
 //
 // The linear systems are solved matrix-free by linsolve (GMRES), whose
 // matrix-vector products are JVPs or VJPs of F: the solver's own
-// iterations are never differentiated.
+// iterations are never differentiated. Implicit functions nest: when the
+// derivative code itself is differentiated (a Hessian, or an F that calls
+// another implicit function), the matrix of a linsolve depends on the
+// input, and linsolve is differentiated by the same theorem applied to
+// A y = b (jvp.go and vjp.go, linsolve).
 
 // implicitParts checks the shapes and returns F's forward and reverse
 // derivatives.

@@ -317,21 +317,7 @@ func (t *fwd) prim(blk *block, e *ir.PrimCall) (ir.Expr, ir.Expr, error) {
 	case ir.PrimAccAdd, ir.PrimAccAddAt:
 		return t.accum(blk, e)
 	case ir.PrimLinsolve:
-		// x = A⁻¹b is linear in b; a matrix depending on the input is not
-		// supported (it would need the derivative of A's action).
-		if t.active(e.Args[0]) {
-			return nil, nil, ir.Errorf(e.P, "forward mode: cannot differentiate a linear solve whose matrix depends on the input (nested implicit differentiation)")
-		}
-		mv := t.primal(e.Args[0])
-		bp, db, err := t.expr(blk, e.Args[1])
-		if err != nil {
-			return nil, nil, err
-		}
-		y := blk.bind("y", &ir.PrimCall{Op: e.Op, Args: []ir.Expr{mv, bp}, T: e.T, P: e.P})
-		if db == nil {
-			return y, nil, nil
-		}
-		return y, blk.bind("dy", &ir.PrimCall{Op: e.Op, Args: []ir.Expr{ir.Copy(mv), db}, T: e.T, P: e.P}), nil
+		return t.linsolve(blk, e)
 	}
 	ps, dps, err := t.atoms(blk, e.Args)
 	if err != nil {
@@ -585,4 +571,44 @@ func (t *fwd) accum(blk *block, e *ir.PrimCall) (ir.Expr, ir.Expr, error) {
 	}
 	y := blk.bind("acc", &ir.PrimCall{Op: e.Op, Args: ps, Aux: e.Aux, T: e.T, P: e.P})
 	return y, dy, nil
+}
+
+// linsolve differentiates y = A⁻¹b, A given by its action v -> A v (a
+// lambda). With A constant, dy = A⁻¹ db. When the action depends on the
+// input (it closes over active values: nested implicit differentiation,
+// SPEC §6), A y = b gives dA y + A dy = db, so dy = A⁻¹(db - dA y), where
+// dA y is the tangent of the action's body at v = y, v held fixed.
+func (t *fwd) linsolve(blk *block, e *ir.PrimCall) (ir.Expr, ir.Expr, error) {
+	b := &ir.Builder{Pos: e.P}
+	lam, err := lambdaOf(e.Args[0])
+	if err != nil {
+		return nil, nil, err
+	}
+	mv := t.primal(lam)
+	bp, db, err := t.expr(blk, e.Args[1])
+	if err != nil {
+		return nil, nil, err
+	}
+	y := blk.bind("y", &ir.PrimCall{Op: e.Op, Args: []ir.Expr{mv, bp}, T: e.T, P: e.P})
+	rhs := db
+	if t.active(lam) {
+		v := lam.Params[0]
+		t.ren[v] = y
+		delete(t.tan, v)
+		_, dAy, err := t.expr(blk, lam.Body)
+		if err != nil {
+			return nil, nil, err
+		}
+		if dAy != nil {
+			if rhs == nil {
+				rhs = blk.bind("rhs", b.Prim(ir.PrimNeg, dAy))
+			} else {
+				rhs = blk.bind("rhs", b.Prim(ir.PrimSub, rhs, dAy))
+			}
+		}
+	}
+	if rhs == nil {
+		return y, nil, nil
+	}
+	return y, blk.bind("dy", &ir.PrimCall{Op: e.Op, Args: []ir.Expr{ir.Copy(mv), rhs}, T: e.T, P: e.P}), nil
 }

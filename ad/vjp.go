@@ -1357,14 +1357,18 @@ func (r *rev) backScan(blk *block, st step, e *ir.PrimCall, ybar ir.Expr) error 
 	}, r.freeAtoms(lam))
 }
 
-// backLinsolve: for x = A⁻¹b, bbar = A⁻ᵀ xbar, where Aᵀ's action is the
-// VJP of the (linear) matvec, taken at 0.
+// backLinsolve: for y = A⁻¹b, bbar = λ = A⁻ᵀ ybar, where Aᵀ's action is
+// the VJP of the (linear) action v -> A v taken at 0. When the action
+// depends on active values θ (nested implicit differentiation, SPEC §6),
+// differentiating A y = b gives θbar += -(∂(A(θ) y)/∂θ)ᵀ λ: the reverse
+// pass of the action's body at v = y, v held fixed, seeded with -λ.
 func (r *rev) backLinsolve(blk *block, st step, e *ir.PrimCall, ybar ir.Expr) error {
-	lam := st.args[0].(*ir.Lambda)
-	if len(r.freeAtoms(lam)) > 0 {
-		return ir.Errorf(e.P, "reverse mode: cannot differentiate a linear solve whose matrix depends on the input (nested implicit differentiation)")
+	lam, err := lambdaOf(st.args[0])
+	if err != nil {
+		return err
 	}
-	if !r.isActive(st.args[1]) {
+	free := r.freeAtoms(lam)
+	if !r.isActive(st.args[1]) && len(free) == 0 {
 		return nil
 	}
 	v, err := r.a.vjpLambda(lam.Params, lam.Body, e.P)
@@ -1375,7 +1379,26 @@ func (r *rev) backLinsolve(blk *block, st step, e *ir.PrimCall, ybar ir.Expr) er
 	tb := &block{pos: e.P}
 	res := tb.bind("r", apply(v, []ir.Expr{zero(tb, w), w}, e.P))
 	transposed := &ir.Lambda{Params: []*ir.Var{w}, Body: tb.close(&ir.Proj{X: res, Index: 1, P: e.P}), P: e.P}
-	r.addTo(blk, st.args[1], blk.bind("c", &ir.PrimCall{Op: ir.PrimLinsolve, Args: []ir.Expr{transposed, ybar}, T: e.T, P: e.P}))
+	lambda := blk.bind("lambda", &ir.PrimCall{Op: ir.PrimLinsolve, Args: []ir.Expr{transposed, ybar}, T: e.T, P: e.P})
+	r.addTo(blk, st.args[1], lambda)
+	if len(free) == 0 {
+		return nil
+	}
+	states := make([]ir.Expr, len(free))
+	for i, f := range free {
+		states[i] = r.state(blk, f)
+	}
+	seed := blk.bind("seed", blk.builder().Prim(ir.PrimNeg, lambda))
+	_, out, err := r.nested(blk, lam.Body, func(c *rev) {
+		// v is y, held fixed: a fresh inactive atom.
+		c.ren[lam.Params[0]] = blk.bindVar("v", st.y)
+	}, seed, free, states)
+	if err != nil {
+		return err
+	}
+	for i, f := range free {
+		r.setState(blk, f, out[i])
+	}
 	return nil
 }
 
