@@ -38,9 +38,10 @@ import (
 //
 // taylor(f, x, v, k) seeds the input series [x, v, 0, ..., 0] and jet(f, x,
 // vs) the series [x, vs[0], ..., vs[k-1]]; both return the output series
-// as a [K]B. Something that has no series rule (a custom @jvp rule, which
-// gives first derivatives only, implicit differentiation, linsolve, a
-// series primitive from an inner taylor) is a positioned error.
+// as a [K]B. Defs with a @jvp rule or an @implicit equation, and
+// linsolve, have series built one coefficient at a time from their rules
+// (taylor_rules.go). Something that has no series rule is a positioned
+// error.
 
 // taylorOp expands taylor and jet.
 func (a *expander) taylorOp(pc *ir.PrimCall, f fnOf) (out ir.Expr, err error) {
@@ -129,6 +130,7 @@ type tay struct {
 	ren   map[*ir.Var]ir.Expr
 	ser   map[*ir.Var]ir.Expr
 	prims map[primKey]ir.Expr // coefficient 0 of series, per block
+	self  *selfCall           // in the series of a @jvp rule: its def's calls
 }
 
 type primKey struct {
@@ -374,6 +376,11 @@ func (t *tay) expr(blk *block, e ir.Expr) (ir.Expr, bool, error) {
 	}
 	switch e := e.(type) {
 	case *ir.Let:
+		if t.self != nil {
+			if p, ok := t.self.aliasOf(e.Value); ok {
+				t.self.alias[e.Var] = p
+			}
+		}
 		x, s, err := t.expr(blk, e.Value)
 		if err != nil {
 			return nil, false, err
@@ -524,6 +531,9 @@ func (t *tay) call(blk *block, e *ir.Call) (ir.Expr, bool, error) {
 	if d == nil {
 		return nil, false, ir.Errorf(e.P, "Taylor mode: unknown def %s", g.Name)
 	}
+	if t.self != nil && g.Name == t.self.def.Name {
+		return t.self.series(e)
+	}
 	xs, ss, err := t.atoms(blk, e.Args)
 	if err != nil {
 		return nil, false, err
@@ -548,12 +558,6 @@ func (t *tay) callDef(blk *block, d *ir.Def, args []ir.Expr, series []bool, pos 
 func (a *expander) taylorDef(d *ir.Def, series []bool, kd ir.Dim, pos ir.Pos) (*ir.Def, error) {
 	if err := a.forwardAllowed(d, "Taylor", pos); err != nil {
 		return nil, err
-	}
-	if d.Attr("jvp") != nil {
-		return nil, ir.Errorf(pos, "Taylor mode: %s has a custom @jvp rule, which gives first derivatives only; Taylor mode cannot use it (take a def without the rule)", d.Name)
-	}
-	if d.Attr("implicit") != nil {
-		return nil, ir.Errorf(pos, "Taylor mode: %s is differentiated implicitly (@implicit); Taylor mode of implicit functions is not supported", d.Name)
 	}
 	name := d.Name + "$taylor"
 	if kd.Known() {
@@ -601,7 +605,16 @@ func (a *expander) taylorDef(d *ir.Def, series []bool, kd ir.Dim, pos ir.Pos) (*
 	if t.k == nil {
 		return nil, ir.Errorf(pos, "Taylor mode: internal error: %s called without series arguments", d.Name)
 	}
-	y, s, err := t.expr(blk, d.BodyWithSizes())
+	var y ir.Expr
+	var s bool
+	switch {
+	case d.Attr("jvp") != nil:
+		y, s, err = t.ruleSeries(blk, d, params, series)
+	case d.Attr("implicit") != nil:
+		y, s, err = t.implicitSeries(blk, d, params, series)
+	default:
+		y, s, err = t.expr(blk, d.BodyWithSizes())
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -666,6 +679,19 @@ func (t *tay) prim(blk *block, e *ir.PrimCall) (ir.Expr, bool, error) {
 		return t.saveLoop(blk, e)
 	case ir.PrimAccAdd, ir.PrimAccAddAt:
 		return t.accum(blk, e)
+	case ir.PrimLinsolve:
+		return t.linsolve(blk, e)
+	}
+	if e.Op == primLinearCheck {
+		ok, err := t.value(blk, e.Args[0])
+		if err != nil {
+			return nil, false, err
+		}
+		x, s, err := t.expr(blk, e.Args[1])
+		if err != nil {
+			return nil, false, err
+		}
+		return blk.bind("y", &ir.PrimCall{Op: e.Op, Args: []ir.Expr{ok, x}, Aux: e.Aux, T: x.Type(), P: e.P}), s, nil
 	}
 	for _, x := range e.Args {
 		if _, isFn := x.Type().(*ir.Func); isFn {
