@@ -304,6 +304,12 @@ func (t *fwd) call(blk *block, e *ir.Call) (ir.Expr, ir.Expr, error) {
 // prim applies a primitive's rule, or the structural rules of the
 // function-valued primitives.
 func (t *fwd) prim(blk *block, e *ir.PrimCall) (ir.Expr, ir.Expr, error) {
+	if low, ok, err := lowerSeries(e); ok {
+		if err != nil {
+			return nil, nil, err
+		}
+		return t.expr(blk, low)
+	}
 	switch e.Op {
 	case ir.PrimStopGradient:
 		p, _, err := t.expr(blk, e.Args[0])

@@ -668,6 +668,12 @@ var linearArgs = map[*ir.Prim][]int{
 var bilinearPrims = map[*ir.Prim]bool{ir.PrimDot: true, ir.PrimOuter: true, ir.PrimMatmul: true}
 
 func (t *tay) prim(blk *block, e *ir.PrimCall) (ir.Expr, bool, error) {
+	if low, ok, err := lowerSeries(e); ok {
+		if err != nil {
+			return nil, false, err
+		}
+		return t.expr(blk, low)
+	}
 	switch e.Op {
 	case ir.PrimStopGradient:
 		return t.primalExpr(blk, e.Args[0]), false, nil
@@ -717,8 +723,6 @@ func (t *tay) prim(blk *block, e *ir.PrimCall) (ir.Expr, bool, error) {
 	}
 	var y ir.Expr
 	switch {
-	case ir.IsSeriesPrim(e.Op):
-		return nil, false, ir.Errorf(e.P, "Taylor mode: cannot differentiate the result of an inner taylor or jet again with Taylor mode (%s)", e.Op.Name)
 	case e.Op.Elementwise:
 		y, err = t.elementwise(blk, e, xs, ss)
 	case bilinearPrims[e.Op]:

@@ -776,6 +776,12 @@ func (r *rev) fwdTail(blk *block, e ir.Expr, seed ir.Expr) (ir.Expr, error) {
 }
 
 func (r *rev) fwdPrim(blk *block, e *ir.PrimCall) (ir.Expr, error) {
+	if low, ok, err := lowerSeries(e); ok {
+		if err != nil {
+			return nil, err
+		}
+		return r.fwd(blk, low)
+	}
 	switch e.Op {
 	case ir.PrimStopGradient:
 		// A fresh variable, even for an atom: stop_gradient(x) must not
