@@ -213,6 +213,19 @@ var adCases = []adCase{
 	{file: "nested.nab", fn: "jr", sizes: map[string]int{"n": 4}},
 	{file: "nested.nab", fn: "jac_trace", second: true},
 
+	// v02.nab: SPEC §6 v0.2 features inside differentiated code
+	{file: "v02.nab", fn: "jac_frob", sizes: map[string]int{"p": 2, "q": 3}},
+	{file: "v02.nab", fn: "hess_contract", sizes: map[string]int{"p": 2, "q": 2}},
+	{file: "v02.nab", fn: "tup_jac"},
+	{file: "v02.nab", fn: "via_param", second: true},
+	{file: "v02.nab", fn: "via_lambda", second: true},
+	{file: "v02.nab", fn: "via_cg", lo: 0.5, hi: 2, second: true},
+	{file: "v02.nab", fn: "closed_over", second: true},
+	{file: "v02.nab", fn: "use_rules", second: true},
+	{file: "v02_taylor.nab", fn: "taylor_rules", second: true},
+	{file: "v02_taylor.nab", fn: "taylor_inside", second: true},
+	{file: "v02_taylor.nab", fn: "use_nested", lo: 0.5, hi: 2, second: true},
+
 	// optfuncs.nab (gonum's oracle gradients are in optfuncs_test.go)
 	{file: "optfuncs.nab", fn: "watson", sizes: map[string]int{"n": 6}, second: true},
 	{file: "optfuncs.nab", fn: "penalty2", sizes: map[string]int{"n": 4}, second: true},
