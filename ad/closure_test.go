@@ -87,6 +87,6 @@ func TestClosedOverValues(t *testing.T) {
 		{"cg_tay", []any{a}, []float64{s / a, -s / (a * a), s / (a * a * a), -s / (a * a * a * a), s / (a * a * a * a * a)}},
 	}
 	for _, c := range cases {
-		closeTo(t, c.name, flatAny(callAny(t, p, c.name, c.args...)), c.want, 1e-12)
+		tyCheck(t, c.name, flatAny(callAny(t, p, c.name, c.args...)), c.want, 1e-12)
 	}
 }

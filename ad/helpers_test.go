@@ -2,7 +2,6 @@ package ad_test
 
 import (
 	"context"
-	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -125,21 +124,6 @@ func fdJacobian(m int, g func(x []float64) []float64, x []float64) []float64 {
 	J := mat.NewDense(m, n, out)
 	fd.Jacobian(J, func(y, x []float64) { copy(y, g(x)) }, x, &fd.JacobianSettings{Formula: fd.Central})
 	return out
-}
-
-// closeTo compares slices with a relative tolerance (absolute near 0).
-func closeTo(t *testing.T, what string, got, want []float64, tol float64) {
-	t.Helper()
-	if len(got) != len(want) {
-		t.Errorf("%s: %d values %v; want %d %v", what, len(got), got, len(want), want)
-		return
-	}
-	for i := range want {
-		if !(math.Abs(got[i]-want[i]) <= tol*math.Max(1, math.Abs(want[i]))) {
-			t.Errorf("%s: element %d = %.15g; want %.15g\n\tgot  %v\n\twant %v", what, i, got[i], want[i], got, want)
-			return
-		}
-	}
 }
 
 // wantError checks that an error text names every fragment, and has a

@@ -1,6 +1,10 @@
 package ad
 
-import "github.com/nabla-lang/nabla/ir"
+import (
+	"slices"
+
+	"github.com/nabla-lang/nabla/ir"
+)
 
 // Jacobians of any rank (SPEC §6). For f: A -> B the Jacobian has, for
 // every leaf (an f64 or an array of f64) q of B and p of A, a block of
@@ -49,22 +53,10 @@ func typeAt(t ir.Type, p leafPath) ir.Type {
 	return t
 }
 
-func samePath(a, b leafPath) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // replaceLeaf is the tuple tree of x's type whose leaf p is leaf and whose
 // other leaves are taken from zeros (values bound outside, by path).
 func replaceLeaf(blk *block, t ir.Type, p leafPath, leaf ir.Expr, zeros func(leafPath) ir.Expr, prefix leafPath) ir.Expr {
-	if samePath(prefix, p) {
+	if slices.Equal(prefix, p) {
 		return leaf
 	}
 	tt, ok := t.(*ir.Tuple)
@@ -223,7 +215,11 @@ func (a *expander) jacobian(pc *ir.PrimCall, f fnOf) (ir.Expr, error) {
 	ps := freshParams(f, pos)
 	blk := &block{pos: pos}
 	x := pack(blk, ps)
-	y := blk.bind("y", apply(f.expr(), asExprs(ps), pos))
+	// y gives the output's shapes; the gradient's are the input's.
+	y := x
+	if pc.Op != ir.PrimHessian {
+		y = blk.bind("y", apply(f.expr(), asExprs(ps), pos))
+	}
 	var body ir.Expr
 	var err error
 	if pc.Op == ir.PrimJacrev {
@@ -237,6 +233,39 @@ func (a *expander) jacobian(pc *ir.PrimCall, f fnOf) (ir.Expr, error) {
 	return &ir.Lambda{Params: ps, Body: blk.close(body), P: pos}, nil
 }
 
+// sweep runs one linear map per element of src's leaves: for each leaf p
+// of src and each flat index k of it, apply gives the image (a value of
+// type dst) of the one-hot seed at k (zeros elsewhere). It returns, by
+// src leaf and then dst leaf, the images of the leaf's elements stacked,
+// [N]shape(q), or for a scalar src leaf the image itself.
+func sweep(blk *block, src ir.Expr, dst ir.Type, apply func(ib *block, seed ir.Expr) ir.Expr) map[string]map[string]ir.Expr {
+	pos := blk.pos
+	srcT := src.Type()
+	zeros := zerosOf(blk, src)
+	out := map[string]map[string]ir.Expr{}
+	for _, p := range leaves(srcT) {
+		sp := at(blk, src, p)
+		out[pathKey(p)] = map[string]ir.Expr{}
+		image := func(ib *block, k ir.Expr) ir.Expr {
+			return apply(ib, replaceLeaf(ib, srcT, p, ib.bind("seed", oneHotLike(ib, sp, k)), zeros, nil))
+		}
+		if ir.Rank(sp.Type()) == 0 {
+			v := blk.bind("img", image(blk, ir.I64Const(0, pos)))
+			for _, q := range leaves(dst) {
+				out[pathKey(p)][pathKey(q)] = at(blk, v, q)
+			}
+			continue
+		}
+		_, n := shapeOf(blk, sp)
+		kv := ir.NewVar("k", ir.TI64, pos)
+		ib := &block{pos: pos}
+		lam := &ir.Lambda{Params: []*ir.Var{kv}, Body: ib.close(image(ib, kv)), P: pos}
+		arr := blk.bind("imgs", blk.builder().PrimAux(ir.PrimBuild, flatDim(sp.Type()), n, lam))
+		unzipTree(blk, arr, dst, out[pathKey(p)], nil)
+	}
+	return out
+}
+
 // jacfwd: one JVP per input element.
 func (a *expander) jacfwd(blk *block, f fnOf, ps []*ir.Var, x, y ir.Expr) (ir.Expr, error) {
 	pos := blk.pos
@@ -244,36 +273,12 @@ func (a *expander) jacfwd(blk *block, f fnOf, ps []*ir.Var, x, y ir.Expr) (ir.Ex
 	if err != nil {
 		return nil, err
 	}
-	inT, outT := x.Type(), y.Type()
-	k := len(ps)
-	zeros := zerosOf(blk, x)
-	// cols[p][q]: for input leaf p, the tangents of output leaf q, [N]shape(q)
-	// (or, for a scalar input leaf, the tangent of q itself).
-	cols := map[string]map[string]ir.Expr{}
-	for _, p := range leaves(inT) {
-		xp := at(blk, x, p)
-		cols[pathKey(p)] = map[string]ir.Expr{}
-		column := func(ib *block, kf ir.Expr) ir.Expr {
-			seed := replaceLeaf(ib, inT, p, ib.bind("seed", oneHotLike(ib, xp, kf)), zeros, nil)
-			args := append(asExprs(ps), spread(ib, seed, k)...)
-			r := ib.bind("jv", apply(ir.Copy(j), args, pos))
-			return &ir.Proj{X: r, Index: 1, P: pos}
-		}
-		if ir.Rank(xp.Type()) == 0 {
-			col := blk.bind("col", column(blk, ir.I64Const(0, pos)))
-			for _, q := range leaves(outT) {
-				cols[pathKey(p)][pathKey(q)] = at(blk, col, q)
-			}
-			continue
-		}
-		_, n := shapeOf(blk, xp)
-		kv := ir.NewVar("k", ir.TI64, pos)
-		ib := &block{pos: pos}
-		lam := &ir.Lambda{Params: []*ir.Var{kv}, Body: ib.close(column(ib, kv)), P: pos}
-		arr := blk.bind("cols", blk.builder().PrimAux(ir.PrimBuild, flatDim(xp.Type()), n, lam))
-		unzipTree(blk, arr, outT, cols[pathKey(p)], nil)
-	}
-	return assemble(blk, outT, inT, nil, nil, func(q, p leafPath) ir.Expr {
+	// cols[p][q]: for input leaf p, the tangents of output leaf q.
+	cols := sweep(blk, x, y.Type(), func(ib *block, seed ir.Expr) ir.Expr {
+		r := ib.bind("jv", apply(ir.Copy(j), append(asExprs(ps), spread(ib, seed, len(ps))...), pos))
+		return &ir.Proj{X: r, Index: 1, P: pos}
+	})
+	return assemble(blk, y.Type(), x.Type(), nil, nil, func(q, p leafPath) ir.Expr {
 		col := cols[pathKey(p)][pathKey(q)]
 		xp := at(blk, x, p)
 		if ir.Rank(xp.Type()) == 0 {
@@ -288,13 +293,9 @@ func (a *expander) jacfwd(blk *block, f fnOf, ps []*ir.Var, x, y ir.Expr) (ir.Ex
 		// J[o][i] = col[flat(i)][o]: the flat index of i restarts below o.
 		return nestedBuild(blk, dims, sizes, func(ib *block, idx []ir.Expr, _ ir.Expr) ir.Expr {
 			b := ib.builder()
-			var fi ir.Expr
-			for l := ro; l < len(idx); l++ {
-				if fi == nil {
-					fi = idx[l]
-				} else {
-					fi = ib.bind("k", b.Prim(ir.PrimAdd, ib.bind("k", b.Prim(ir.PrimMul, fi, sizes[l])), idx[l]))
-				}
+			fi := idx[ro]
+			for l := ro + 1; l < len(idx); l++ {
+				fi = ib.bind("k", b.Prim(ir.PrimAdd, ib.bind("k", b.Prim(ir.PrimMul, fi, sizes[l])), idx[l]))
 			}
 			e := ib.bind("c", b.Prim(ir.PrimIndex, col, fi))
 			for l := 0; l < ro; l++ {
@@ -312,41 +313,16 @@ func (a *expander) jacrev(blk *block, f fnOf, ps []*ir.Var, x, y ir.Expr) (ir.Ex
 	if err != nil {
 		return nil, err
 	}
-	inT, outT := x.Type(), y.Type()
-	zeros := zerosOf(blk, y)
-	// rows[q][p]: for output leaf q, the cotangents of input leaf p,
-	// [N]shape(p) (or, for a scalar output leaf, the cotangent itself).
-	rows := map[string]map[string]ir.Expr{}
-	for _, q := range leaves(outT) {
-		yq := at(blk, y, q)
-		rows[pathKey(q)] = map[string]ir.Expr{}
-		row := func(ib *block, kf ir.Expr) ir.Expr {
-			seed := replaceLeaf(ib, outT, q, ib.bind("seed", oneHotLike(ib, yq, kf)), zeros, nil)
-			r := ib.bind("vj", apply(ir.Copy(v), append(asExprs(ps), seed), pos))
-			return &ir.Proj{X: r, Index: 1, P: pos}
-		}
-		if ir.Rank(yq.Type()) == 0 {
-			xbar := blk.bind("row", row(blk, ir.I64Const(0, pos)))
-			for _, p := range leaves(inT) {
-				rows[pathKey(q)][pathKey(p)] = at(blk, xbar, p)
-			}
-			continue
-		}
-		_, n := shapeOf(blk, yq)
-		kv := ir.NewVar("k", ir.TI64, pos)
-		ib := &block{pos: pos}
-		lam := &ir.Lambda{Params: []*ir.Var{kv}, Body: ib.close(row(ib, kv)), P: pos}
-		arr := blk.bind("rows", blk.builder().PrimAux(ir.PrimBuild, flatDim(yq.Type()), n, lam))
-		unzipTree(blk, arr, inT, rows[pathKey(q)], nil)
-	}
-	return assemble(blk, outT, inT, nil, nil, func(q, p leafPath) ir.Expr {
+	// rows[q][p]: for output leaf q, the cotangents of input leaf p.
+	rows := sweep(blk, y, x.Type(), func(ib *block, seed ir.Expr) ir.Expr {
+		r := ib.bind("vj", apply(ir.Copy(v), append(asExprs(ps), seed), pos))
+		return &ir.Proj{X: r, Index: 1, P: pos}
+	})
+	return assemble(blk, y.Type(), x.Type(), nil, nil, func(q, p leafPath) ir.Expr {
 		row := rows[pathKey(q)][pathKey(p)]
 		yq := at(blk, y, q)
-		if ir.Rank(yq.Type()) == 0 {
-			return row
-		}
-		if ir.Rank(yq.Type()) == 1 {
-			return row // [N]shape(p) is already the block
+		if ir.Rank(yq.Type()) <= 1 {
+			return row // the cotangent itself, or [N]shape(p): the block
 		}
 		osizes, _ := shapeOf(blk, yq)
 		return nestedBuild(blk, ir.Dims(yq.Type()), osizes, func(ib *block, _ []ir.Expr, flat ir.Expr) ir.Expr {

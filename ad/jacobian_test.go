@@ -48,11 +48,11 @@ func TestJacobianAnyRank(t *testing.T) {
 			y := flatAny(callAny(t, p, "f", x))
 			want := fdJacobian(len(y), func(v []float64) []float64 { return flatAny(callAny(t, p, "f", likeAny(c.x, v))) }, xs)
 			for _, op := range []string{"jf", "jr"} {
-				closeTo(t, op, flatAny(callAny(t, p, op, x)), want, 1e-7)
+				tyCheck(t, op, flatAny(callAny(t, p, op, x)), want, 1e-7)
 			}
 			if scalar {
 				h := fdJacobian(len(xs), func(v []float64) []float64 { return flatAny(callAny(t, p, "g", likeAny(c.x, v))) }, xs)
-				closeTo(t, "hessian", flatAny(callAny(t, p, "h", x)), h, 1e-6)
+				tyCheck(t, "hessian", flatAny(callAny(t, p, "h", x)), h, 1e-6)
 			}
 		})
 	}
@@ -92,7 +92,7 @@ def h(x: [p][q]f64) = hessian(f)(x)
 	if s := fmt.Sprintf("%T", got); s != "[][][][]float64" {
 		t.Errorf("hessian of a [2][3]f64 function returned %s; want [][][][]float64", s)
 	}
-	closeTo(t, "hessian", flatAny(got), want, 1e-12)
+	tyCheck(t, "hessian", flatAny(got), want, 1e-12)
 }
 
 // TestJacobianTuples checks JAX's layout for tuples against closed forms:
@@ -118,7 +118,7 @@ def jnr(x: f64) = jacrev(n)(x)
 	want := []float64{3, 2, 0, 3, 5, 2, 0, 0, 2}
 	for _, op := range []string{"jt", "jtr"} {
 		got := callAny(t, p, op, x, y)
-		closeTo(t, op, flatAny(got), want, 1e-14)
+		tyCheck(t, op, flatAny(got), want, 1e-14)
 		if s := fmt.Sprintf("%v", got); s != "[[3 [2 0]] [[3 5] [[2 0] [0 2]]]]" {
 			t.Errorf("%s = %s; want the layout ((df0/dx, df0/dy), (df1/dx, df1/dy))", op, s)
 		}
@@ -147,21 +147,21 @@ def jnr(x: f64) = jacrev(n)(x)
 	}
 	for _, op := range []string{"js", "jsr"} {
 		got := callAny(t, p, op, []any{v, c}).([]any)
-		closeTo(t, op+" wrt the vector", flatAny(got[0]), jv, 1e-14)
-		closeTo(t, op+" wrt the scalar", flatAny(got[1]), jc, 1e-14)
+		tyCheck(t, op+" wrt the vector", flatAny(got[0]), jv, 1e-14)
+		tyCheck(t, op+" wrt the scalar", flatAny(got[1]), jc, 1e-14)
 	}
 	// k = a² b0 b1.
 	a, b := 2.0, []float64{3, 5}
 	h := callAny(t, p, "hk", a, b)
 	wantH := []float64{2 * b[0] * b[1], 2 * a * b[1], 2 * a * b[0], 2 * a * b[1], 2 * a * b[0], 0, a * a, a * a, 0}
-	closeTo(t, "hessian of k", flatAny(h), wantH, 1e-14)
+	tyCheck(t, "hessian of k", flatAny(h), wantH, 1e-14)
 	if s := fmt.Sprintf("%v", h); s != "[[30 [20 12]] [[20 12] [[0 4] [4 0]]]]" {
 		t.Errorf("hessian of k = %s; want ((Haa, Hab), (Hba, Hbb))", s)
 	}
 	// nested outputs
 	wantN := []float64{2 * x, 1, 3, math.Cos(x)}
 	for _, op := range []string{"jn", "jnr"} {
-		closeTo(t, op, flatAny(callAny(t, p, op, x)), wantN, 1e-14)
+		tyCheck(t, op, flatAny(callAny(t, p, op, x)), wantN, 1e-14)
 	}
 }
 

@@ -74,7 +74,7 @@ func TestNestedImplicit(t *testing.T) {
 			n := len(xs)
 			fx := func(v []float64) []float64 { return flatAny(callAny(t, p, c.f, likeAny(c.x, v))) }
 			g := flatAny(callAny(t, p, c.f+"_g", c.x))
-			closeTo(t, "grad", g, fdJacobian(1, fx, xs), 1e-6)
+			tyCheck(t, "grad", g, fdJacobian(1, fx, xs), 1e-6)
 			v := make([]float64, n)
 			for i := range v {
 				v[i] = 0.3 + 0.2*float64(i)
@@ -84,17 +84,17 @@ func TestNestedImplicit(t *testing.T) {
 			for i := range v {
 				want += g[i] * v[i]
 			}
-			closeTo(t, "jvp", jv, []float64{want}, 1e-9)
+			tyCheck(t, "jvp", jv, []float64{want}, 1e-9)
 			hfd := fdJacobian(n, func(w []float64) []float64 { return flatAny(callAny(t, p, c.f+"_g", likeAny(c.x, w))) }, xs)
-			closeTo(t, "hessian (forward over reverse)", flatAny(callAny(t, p, c.f+"_h", c.x)), hfd, 1e-6)
-			closeTo(t, "jacrev of grad (reverse over reverse)", flatAny(callAny(t, p, c.f+"_hr", c.x)), hfd, 1e-6)
+			tyCheck(t, "hessian (forward over reverse)", flatAny(callAny(t, p, c.f+"_h", c.x)), hfd, 1e-6)
+			tyCheck(t, "jacrev of grad (reverse over reverse)", flatAny(callAny(t, p, c.f+"_hr", c.x)), hfd, 1e-6)
 			hv := make([]float64, n)
 			for i := range n {
 				for j := range n {
 					hv[i] += hfd[i*n+j] * v[j]
 				}
 			}
-			closeTo(t, "grad of grad·v", flatAny(callAny(t, p, c.f+"_gg", c.x, likeAny(c.x, v))), hv, 1e-6)
+			tyCheck(t, "grad of grad·v", flatAny(callAny(t, p, c.f+"_gg", c.x, likeAny(c.x, v))), hv, 1e-6)
 		})
 	}
 }

@@ -345,6 +345,12 @@ func (t *tay) active(e ir.Expr) bool {
 // transformation of a value without f64 parts (a piecewise constant
 // function of the input) and of an inactive one.
 func (t *tay) primalExpr(blk *block, e ir.Expr) ir.Expr {
+	return blk.bind("v", t.onPrimals(blk, e))
+}
+
+// onPrimals is e with its free variables renamed, the active ones to
+// their coefficients 0 (bound in blk).
+func (t *tay) onPrimals(blk *block, e ir.Expr) ir.Expr {
 	sub := map[*ir.Var]ir.Expr{}
 	for _, v := range ir.FreeVars(e) {
 		if s := t.ser[v]; s != nil {
@@ -353,7 +359,7 @@ func (t *tay) primalExpr(blk *block, e ir.Expr) ir.Expr {
 			sub[v] = p
 		}
 	}
-	return blk.bind("v", ir.Subst(e, sub))
+	return ir.Subst(e, sub)
 }
 
 // expr transforms e, emitting code into blk. It returns an atom: the

@@ -2,6 +2,7 @@ package ad
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/nabla-lang/nabla/ir"
 )
@@ -60,7 +61,7 @@ func (c *selfCall) aliasOf(e ir.Expr) (leafPath, bool) {
 func (c *selfCall) series(e *ir.Call) (ir.Expr, bool, error) {
 	at := func(i int, want leafPath) bool {
 		p, ok := c.aliasOf(e.Args[i])
-		return ok && samePath(p, want)
+		return ok && slices.Equal(p, want)
 	}
 	ok := true
 	if len(e.Args) == 1 {
@@ -90,14 +91,11 @@ func (t *tay) seriesOrLift(blk *block, x ir.Expr, series bool) ir.Expr {
 // (j+1)·x_{j+1}, and the last is 0 (never used: coefficient j of a
 // tangent only fixes y_{j+1}). Parts without f64 have tangent zero.
 func (t *tay) deriv(blk *block, x ir.Expr, T ir.Type) ir.Expr {
+	return leafwise(blk, T, []ir.Expr{x}, func(xs []ir.Expr, T ir.Type) ir.Expr { return t.derivLeaf(blk, xs[0], T) })
+}
+
+func (t *tay) derivLeaf(blk *block, x ir.Expr, T ir.Type) ir.Expr {
 	b := blk.builder()
-	if tt, ok := T.(*ir.Tuple); ok {
-		elems := make([]ir.Expr, len(tt.Elems))
-		for i, e := range tt.Elems {
-			elems[i] = t.deriv(blk, blk.bind("f", b.Proj(x, i)), e)
-		}
-		return blk.bind("d", b.Tuple(elems...))
-	}
 	if !carriesF64(T) {
 		return zero(blk, x)
 	}
@@ -115,60 +113,62 @@ func (t *tay) deriv(blk *block, x ir.Expr, T ir.Type) ir.Expr {
 	return blk.bind("d", b.PrimAux(ir.PrimBuild, t.kd, t.k, lam))
 }
 
+// leafwise applies leaf to the parts of the values xs (all of type T, or
+// series of it) that are not tuples, and rebuilds the tuples around them.
+func leafwise(blk *block, T ir.Type, xs []ir.Expr, leaf func(xs []ir.Expr, T ir.Type) ir.Expr) ir.Expr {
+	tt, ok := T.(*ir.Tuple)
+	if !ok {
+		return leaf(xs, T)
+	}
+	b := blk.builder()
+	elems := make([]ir.Expr, len(tt.Elems))
+	for i, e := range tt.Elems {
+		fs := make([]ir.Expr, len(xs))
+		for k, x := range xs {
+			fs[k] = blk.bind("f", b.Proj(x, i))
+		}
+		elems[i] = leafwise(blk, e, fs, leaf)
+	}
+	return blk.bind("t", b.Tuple(elems...))
+}
+
 // coefAt is coefficient j of a series R(T): a T (parts without f64 are
 // their plain values).
 func coefAt(blk *block, s, j ir.Expr, T ir.Type) ir.Expr {
-	b := blk.builder()
-	if tt, ok := T.(*ir.Tuple); ok {
-		elems := make([]ir.Expr, len(tt.Elems))
-		for i, e := range tt.Elems {
-			elems[i] = coefAt(blk, blk.bind("f", b.Proj(s, i)), j, e)
+	return leafwise(blk, T, []ir.Expr{s}, func(xs []ir.Expr, T ir.Type) ir.Expr {
+		if !carriesF64(T) {
+			return xs[0]
 		}
-		return blk.bind("c", b.Tuple(elems...))
-	}
-	if !carriesF64(T) {
-		return s
-	}
-	return blk.bind("c", b.Prim(ir.PrimIndex, s, j))
+		return blk.bind("c", blk.builder().Prim(ir.PrimIndex, xs[0], j))
+	})
 }
 
 // setCoef is the series s with coefficient j replaced by v (a T).
 func setCoef(blk *block, s, j, v ir.Expr, T ir.Type) ir.Expr {
-	b := blk.builder()
-	if tt, ok := T.(*ir.Tuple); ok {
-		elems := make([]ir.Expr, len(tt.Elems))
-		for i, e := range tt.Elems {
-			elems[i] = setCoef(blk, blk.bind("f", b.Proj(s, i)), j, blk.bind("v", b.Proj(v, i)), e)
+	return leafwise(blk, T, []ir.Expr{s, v}, func(xs []ir.Expr, T ir.Type) ir.Expr {
+		if !carriesF64(T) {
+			return xs[0]
 		}
-		return blk.bind("s", b.Tuple(elems...))
-	}
-	if !carriesF64(T) {
-		return s
-	}
-	return blk.bind("s", b.Prim(ir.PrimUpdate, s, j, v))
+		return blk.bind("s", blk.builder().Prim(ir.PrimUpdate, xs[0], j, xs[1]))
+	})
 }
 
 // scaleCoef multiplies the f64 parts of v (a T) by c.
 func scaleCoef(blk *block, v, c ir.Expr, T ir.Type) ir.Expr {
-	b := blk.builder()
-	if tt, ok := T.(*ir.Tuple); ok {
-		elems := make([]ir.Expr, len(tt.Elems))
-		for i, e := range tt.Elems {
-			elems[i] = scaleCoef(blk, blk.bind("f", b.Proj(v, i)), c, e)
+	return leafwise(blk, T, []ir.Expr{v}, func(xs []ir.Expr, T ir.Type) ir.Expr {
+		b := blk.builder()
+		if !carriesF64(T) {
+			return xs[0]
 		}
-		return blk.bind("v", b.Tuple(elems...))
-	}
-	if !carriesF64(T) {
-		return v
-	}
-	if at, ok := T.(*ir.Array); ok && !ir.IsF64Tensor(T) {
-		// An array of tuples: element by element.
-		e := ir.NewVar("e", at.Elem, blk.pos)
-		eb := &block{pos: blk.pos}
-		lam := &ir.Lambda{Params: []*ir.Var{e}, Body: eb.close(scaleCoef(eb, e, c, at.Elem)), P: blk.pos}
-		return blk.bind("v", b.Prim(ir.PrimMap, lam, v))
-	}
-	return blk.bind("v", b.Prim(ir.PrimMul, v, c))
+		if at, ok := T.(*ir.Array); ok && !ir.IsF64Tensor(T) {
+			// An array of tuples: element by element.
+			e := ir.NewVar("e", at.Elem, blk.pos)
+			eb := &block{pos: blk.pos}
+			lam := &ir.Lambda{Params: []*ir.Var{e}, Body: eb.close(scaleCoef(eb, e, c, at.Elem)), P: blk.pos}
+			return blk.bind("v", b.Prim(ir.PrimMap, lam, xs[0]))
+		}
+		return blk.bind("v", b.Prim(ir.PrimMul, xs[0], c))
+	})
 }
 
 // coefLoop runs j = 1..K-1 over a series state s0, each step computing
@@ -339,20 +339,6 @@ func (t *tay) implicitSeries(blk *block, d *ir.Def, params []*ir.Var, series []b
 	return X, true, err
 }
 
-// primalLambda is the lambda lam with its free series variables replaced
-// by their coefficients 0 (bound in blk).
-func (t *tay) primalLambda(blk *block, lam *ir.Lambda) *ir.Lambda {
-	sub := map[*ir.Var]ir.Expr{}
-	for _, v := range ir.FreeVars(lam) {
-		if s := t.ser[v]; s != nil {
-			sub[v] = t.primalOf(blk, s, v.T)
-		} else if p := t.ren[v]; p != nil {
-			sub[v] = p
-		}
-	}
-	return ir.Subst(lam, sub).(*ir.Lambda)
-}
-
 // linsolve is the series of y = A⁻¹b (see above).
 func (t *tay) linsolve(blk *block, e *ir.PrimCall) (ir.Expr, bool, error) {
 	b := blk.builder()
@@ -365,7 +351,7 @@ func (t *tay) linsolve(blk *block, e *ir.PrimCall) (ir.Expr, bool, error) {
 		return nil, false, err
 	}
 	active := t.active(lam)
-	mv0 := t.primalLambda(blk, lam)
+	mv0 := t.onPrimals(blk, lam).(*ir.Lambda)
 	if !active && !bs {
 		return blk.bind("y", &ir.PrimCall{Op: e.Op, Args: []ir.Expr{mv0, bx}, T: e.T, P: e.P}), false, nil
 	}

@@ -66,29 +66,13 @@ func needInput(name string, f *Func, t Type, what string) error {
 // that for both the output's structure is outermost.
 func JacobianType(out, in Type) (Type, error) {
 	if t, ok := out.(*Tuple); ok {
-		elems := make([]Type, len(t.Elems))
-		for i, o := range t.Elems {
-			j, err := JacobianType(o, in)
-			if err != nil {
-				return nil, err
-			}
-			elems[i] = j
-		}
-		return TupleOf(elems...), nil
+		return jacobianTuple(t, func(o Type) (Type, error) { return JacobianType(o, in) })
 	}
 	if !IsF64Tensor(out) {
 		return nil, fmt.Errorf("the result has a part of type %s; want f64, arrays of f64 and tuples of them", out)
 	}
 	if t, ok := in.(*Tuple); ok {
-		elems := make([]Type, len(t.Elems))
-		for i, x := range t.Elems {
-			j, err := JacobianType(out, x)
-			if err != nil {
-				return nil, err
-			}
-			elems[i] = j
-		}
-		return TupleOf(elems...), nil
+		return jacobianTuple(t, func(x Type) (Type, error) { return JacobianType(out, x) })
 	}
 	if !IsF64Tensor(in) {
 		return nil, fmt.Errorf("the input has a part of type %s; want f64, arrays of f64 and tuples of them", in)
@@ -101,6 +85,19 @@ func JacobianType(out, in Type) (Type, error) {
 		return in
 	}
 	return wrap(out), nil
+}
+
+// jacobianTuple is the tuple of the Jacobians for each field of t.
+func jacobianTuple(t *Tuple, field func(Type) (Type, error)) (Type, error) {
+	elems := make([]Type, len(t.Elems))
+	for i, e := range t.Elems {
+		j, err := field(e)
+		if err != nil {
+			return nil, err
+		}
+		elems[i] = j
+	}
+	return TupleOf(elems...), nil
 }
 
 func adPrim(p *Prim) *Prim {
