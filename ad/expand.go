@@ -10,10 +10,10 @@ import (
 // Expand returns a program in which every AD operator has been replaced by
 // ordinary IR: generated defs such as f$jvp and f$vjp, and code that calls
 // them. The input program is not modified. Errors carry positions.
-func Expand(p *ir.Program) (*ir.Program, error) {
+func Expand(p *ir.Program) (out *ir.Program, err error) {
 	// Function values must be static: specialization makes them so (and
 	// does nothing to a program that has been through it already).
-	p, err := specialize.Program(p)
+	p, err = specialize.Program(p)
 	if err != nil {
 		return nil, err
 	}
@@ -27,6 +27,17 @@ func Expand(p *ir.Program) (*ir.Program, error) {
 		busy:  map[string]bool{},
 	}
 	a.out.Rules, a.out.Strats = p.Rules, p.Strats
+	defer func() {
+		// A bug must not bring down the embedding program: report it
+		// where the operator being expanded is.
+		if r := recover(); r != nil {
+			var pos ir.Pos
+			if len(a.ops) > 0 {
+				pos = a.ops[len(a.ops)-1].P
+			}
+			out, err = nil, ir.ErrorList{ir.Errorf(pos, "internal error in automatic differentiation: %v", r)}
+		}
+	}()
 	for _, d := range p.Defs {
 		a.def(d.Name)
 	}

@@ -98,7 +98,9 @@ func (a *expander) implicitVJP(d *ir.Def, at *ir.Attr) (*ir.Lambda, error) {
 	grads := mb.bind("g", &ir.Proj{X: mr, Index: 1, P: pos})
 	matvec := &ir.Lambda{Params: []*ir.Var{vv}, Body: mb.close(&ir.Proj{X: grads, Index: 0, P: pos}), P: pos}
 	lambda := blk.bind("lambda", b.Prim(ir.PrimLinsolve, matvec, xbar))
-	r := blk.bind("r", callDef(fv, pos, x, theta, lambda))
+	// θbar = -(∂F/∂θ)ᵀ λ, the θ part of F's VJP with cotangent -λ (θ may
+	// be a tuple, which has no negation).
+	r := blk.bind("r", callDef(fv, pos, x, theta, blk.bind("nl", b.Prim(ir.PrimNeg, lambda))))
 	tbar := blk.bind("tbar", b.Proj(blk.bind("g", b.Proj(r, 1)), 1))
-	return &ir.Lambda{Params: []*ir.Var{theta, xbar}, Body: blk.close(b.Tuple(x, b.Prim(ir.PrimNeg, tbar))), P: pos}, nil
+	return &ir.Lambda{Params: []*ir.Var{theta, xbar}, Body: blk.close(b.Tuple(x, tbar)), P: pos}, nil
 }

@@ -2,6 +2,7 @@ package ad_test
 
 import (
 	"fmt"
+	"math"
 	"testing"
 )
 
@@ -97,4 +98,32 @@ func TestNestedImplicit(t *testing.T) {
 			tyCheck(t, "grad of grad·v", flatAny(callAny(t, p, c.f+"_gg", c.x, likeAny(c.x, v))), hv, 1e-6)
 		})
 	}
+}
+
+// TestImplicitTupleParameter: an implicit def of a tuple parameter, in
+// every mode (its reverse mode negated the tuple cotangent, which panicked).
+func TestImplicitTupleParameter(t *testing.T) {
+	p := mustCompile(t, `
+def F(x: f64, p: (f64, f64)): f64 = x * x - p.0 * p.1
+@implicit(F)
+def s(p: (f64, f64)): f64 = stop_gradient(sqrt(p.0 * p.1))
+def g(a: f64, b: f64) = grad(fn(a, b) => s((a, b)))(a, b)
+def j(a: f64, b: f64) = jvp(fn(a, b) => s((a, b)), (a, b), (1.0, 0.0)).1
+def h(a: f64, b: f64) = hessian(fn(a, b) => s((a, b)))(a, b)
+def tt(a: f64) = taylor(fn(a) => s((a, 2.0)), a, 1.0, 3)
+`)
+	a, b := 2.0, 8.0 // s = sqrt(ab) = 4
+	sq := math.Sqrt(a * b)
+	tyCheck(t, "grad", flatAny(callAny(t, p, "g", a, b)), []float64{b / (2 * sq), a / (2 * sq)}, 1e-12)
+	tyCheck(t, "jvp", flatAny(callAny(t, p, "j", a, b)), []float64{b / (2 * sq)}, 1e-12)
+	// H = [[-b²/4, ab/4], [ab/4, -a²/4]] / (ab)^(3/2)
+	q := math.Pow(a*b, 1.5)
+	want := []float64{-b * b / 4 / q, a * b / 4 / q, a * b / 4 / q, -a * a / 4 / q}
+	tyCheck(t, "hessian", flatAny(callAny(t, p, "h", a, b)), want, 1e-10)
+	// sqrt(2(a + t)) = √2·(a + t)^(1/2)
+	ts := binomSeries(a, 0.5, 3)
+	for j := range ts {
+		ts[j] *= math.Sqrt2
+	}
+	tyCheck(t, "taylor", flatAny(callAny(t, p, "tt", a)), ts, 1e-12)
 }
