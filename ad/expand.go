@@ -251,7 +251,7 @@ func (a *expander) static(e ir.Expr) (fnOf, error) {
 	case *ir.Lambda:
 		return fnOf{lam: f}, nil
 	}
-	return fnOf{}, ir.Errorf(e.Pos(), "cannot differentiate a function chosen at run time (%T): pass a def or a lambda", e)
+	return fnOf{}, ir.Errorf(e.Pos(), "cannot differentiate a function chosen at run time: pass a def or a lambda")
 }
 
 // apply calls a derivative function (a Global or a Lambda) on arguments.

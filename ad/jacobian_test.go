@@ -170,4 +170,8 @@ def jnr(x: f64) = jacrev(n)(x)
 func TestJacobianErrors(t *testing.T) {
 	msg := compileError("def f(x: f64, k: i64): f64 = x * f64(k)\ndef j(x: f64) = jacfwd(f)(x, 2)\n")
 	wantError(t, "jacfwd with an i64 parameter", msg, "jacfwd", "i64")
+	msg = compileError("def f(x: [n](f64, f64)): f64 = sum(map(fn(p) => p.0 * p.1, x))\ndef h(x: [n](f64, f64)) = hessian(f)(x)\n")
+	wantError(t, "hessian of an array of tuples", msg, "t.nab:2:27", "hessian: the input has a part of type [n](f64, f64)")
+	msg = compileError("def f(c: bool, x: f64) = jacfwd(if c then sin else cos)(x)\n")
+	wantError(t, "jacfwd of a function chosen at run time", msg, "t.nab:1:33", "function chosen at run time")
 }

@@ -182,6 +182,9 @@ var (
 				return nil, fmt.Errorf("hessian: needs a function returning f64, got %s", f)
 			}
 			in := FuncInput(f)
+			if _, err := JacobianType(TF64, in); err != nil {
+				return nil, fmt.Errorf("hessian: %v", err)
+			}
 			h, err := JacobianType(in, in)
 			if err != nil {
 				return nil, fmt.Errorf("hessian: %v", err)
