@@ -31,7 +31,33 @@
 //
 // Implicit differentiation (implicit.go) solves the linear systems of the
 // implicit function theorem with linsolve (matrix-free GMRES) on JVPs and
-// VJPs of the equation F.
+// VJPs of the equation F. linsolve itself is differentiated in every mode,
+// also when its matrix depends on the input, so implicit functions nest:
+// Hessians of implicit functions, equations calling implicit functions.
+//
+// Jacobians (jacobian.go) of any rank and of tuples are one JVP per input
+// element or one VJP per output element, laid out as ir.JacobianType
+// says (JAX's layout).
+//
+// Custom rules (SPEC §6): a @jvp rule is the forward mode of its def, a
+// @vjp rule its reverse mode, each in its own mode when a def has both. A
+// def with @jvp alone gets reverse mode by transposing the rule, which
+// must be linear in the tangent (linear.go: a static analysis of the
+// rule's code, and a run-time probe where it cannot decide). A def with
+// @vjp alone has no forward or Taylor mode: reaching it in those modes is
+// a compile error. A rule may call its own def, meaning the def's plain
+// value; differentiating a rule's result differentiates the rule's code.
+//
+// Taylor mode through rules (taylor_rules.go) builds the series of a
+// @jvp def by integrating its rule along the curve, and that of an
+// @implicit def or a linsolve by one linear solve per coefficient, one
+// coefficient at a time. Taylor mode's own output is differentiated again
+// (Taylor of Taylor, grad of taylor) through the series primitives'
+// recurrences written in ordinary IR (lower_series.go).
+//
+// Function values are static after specialization; an operator in a def
+// with function parameters whose function uses one of them is expanded in
+// the def's specialized copies.
 //
 // Derivative rules of individual primitives live with their declarations
 // in package ir (Partials, JVP, VJP); this package only combines them.

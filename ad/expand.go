@@ -17,10 +17,10 @@ func Expand(p *ir.Program) (*ir.Program, error) {
 
 // ExpandContext is Expand, stopped when ctx is done: it then returns, soon
 // after, an error wrapping ctx.Err().
-func ExpandContext(ctx context.Context, p *ir.Program) (*ir.Program, error) {
+func ExpandContext(ctx context.Context, p *ir.Program) (out *ir.Program, err error) {
 	// Function values must be static: specialization makes them so (and
 	// does nothing to a program that has been through it already).
-	p, err := specialize.Program(p)
+	p, err = specialize.Program(p)
 	if err != nil {
 		return nil, err
 	}
@@ -32,8 +32,20 @@ func ExpandContext(ctx context.Context, p *ir.Program) (*ir.Program, error) {
 		exp:   map[string]*ir.Def{},
 		state: map[string]int{},
 		ctx:   ctx,
+		busy:  map[string]bool{},
 	}
 	a.out.Rules, a.out.Strats = p.Rules, p.Strats
+	defer func() {
+		// A bug must not bring down the embedding program: report it
+		// where the operator being expanded is.
+		if r := recover(); r != nil {
+			var pos ir.Pos
+			if len(a.ops) > 0 {
+				pos = a.ops[len(a.ops)-1].P
+			}
+			out, err = nil, ir.ErrorList{ir.Errorf(pos, "internal error in automatic differentiation: %v", r)}
+		}
+	}()
 	for _, d := range p.Defs {
 		a.def(d.Name)
 	}
@@ -88,6 +100,8 @@ type expander struct {
 	vjps  map[string]*ir.Def // generated reverse-mode defs, by source def
 	exp   map[string]*ir.Def // expanded defs, by name
 	state map[string]int     // 1 while a def is being expanded
+	ops   []*ir.PrimCall     // the AD operators being expanded, innermost last
+	busy  map[string]bool    // derivative defs being generated
 
 	ctx       context.Context
 	steps     int
@@ -180,10 +194,11 @@ func (a *expander) expandOps(e ir.Expr, template bool) ir.Expr {
 		if e.Op.AD != ir.ADOperator {
 			return pc
 		}
-		if template {
-			if _, isVar := args[0].(*ir.Var); isVar {
-				return pc
-			}
+		if template && mentionsFuncVar(args[0]) {
+			// An operator on a function parameter of a template, or on a
+			// lambda that calls one: expanded in the template's
+			// specialized copies, where the function is known.
+			return pc
 		}
 		out, err := a.operator(pc)
 		if err != nil {
@@ -214,6 +229,17 @@ func (a *expander) expandOps(e ir.Expr, template bool) ir.Expr {
 		return &l
 	}
 	return e
+}
+
+// mentionsFuncVar reports whether e is, or uses freely, a variable of
+// function type (a function parameter of a template).
+func mentionsFuncVar(e ir.Expr) bool {
+	for _, v := range ir.FreeVars(e) {
+		if isFuncType(v.T) {
+			return true
+		}
+	}
+	return false
 }
 
 // ensure makes sure a referenced def is expanded (and so in the output).
@@ -261,7 +287,7 @@ func (a *expander) static(e ir.Expr) (fnOf, error) {
 	case *ir.Lambda:
 		return fnOf{lam: f}, nil
 	}
-	return fnOf{}, ir.Errorf(e.Pos(), "cannot differentiate a function chosen at run time (%T): pass a def or a lambda", e)
+	return fnOf{}, ir.Errorf(e.Pos(), "cannot differentiate a function chosen at run time: pass a def or a lambda")
 }
 
 // apply calls a derivative function (a Global or a Lambda) on arguments.
@@ -290,6 +316,8 @@ func spread(blk *block, x ir.Expr, k int) []ir.Expr {
 // operator expands one AD operator call whose function argument has
 // already been expanded.
 func (a *expander) operator(pc *ir.PrimCall) (ir.Expr, error) {
+	a.ops = append(a.ops, pc)
+	defer func() { a.ops = a.ops[:len(a.ops)-1] }()
 	f, err := a.static(pc.Args[0])
 	if err != nil {
 		return nil, err
@@ -380,82 +408,6 @@ func (a *expander) gradLambda(f fnOf, pos ir.Pos) (*ir.Lambda, error) {
 	return &ir.Lambda{Params: ps, Body: r.close(&ir.Proj{X: res, Index: 1, P: pos}), P: pos}, nil
 }
 
-// jacobian expands jacfwd, jacrev and hessian for functions from f64 or
-// [n]f64 to f64 or [m]f64: one JVP per input (forward) or one VJP per
-// output (reverse) with one-hot seeds.
-func (a *expander) jacobian(pc *ir.PrimCall, f fnOf) (ir.Expr, error) {
-	pos := pc.P
-	if pc.Op == ir.PrimHessian {
-		g, err := a.gradLambda(f, pos)
-		if err != nil {
-			return nil, err
-		}
-		f = fnOf{lam: g}
-	}
-	ps := f.params()
-	if len(ps) != 1 {
-		return nil, ir.Errorf(pos, "%s needs a function of one parameter", pc.Op.Name)
-	}
-	in := ps[0]
-	if ir.Rank(in) > 1 {
-		return nil, ir.Errorf(pos, "%s: inputs of rank %d are not supported (flatten them to a vector)", pc.Op.Name, ir.Rank(in))
-	}
-	x := ir.NewVar("x", in, pos)
-	blk := &block{pos: pos}
-	b := blk.builder()
-	var body ir.Expr
-	if pc.Op == ir.PrimJacrev {
-		v, err := a.vjpFunc(f, pos)
-		if err != nil {
-			return nil, err
-		}
-		out := v.Type().(*ir.Func).Result.(*ir.Tuple).Elems[0]
-		if ir.Rank(out) > 1 {
-			return nil, ir.Errorf(pos, "jacrev: outputs of rank %d are not supported", ir.Rank(out))
-		}
-		if ir.Rank(out) == 0 {
-			r := blk.bind("vj", apply(v, []ir.Expr{x, b.F64(1)}, pos))
-			body = &ir.Proj{X: r, Index: 1, P: pos}
-		} else {
-			seedT := out
-			y := blk.bind("y", apply(f.expr(), []ir.Expr{x}, pos))
-			m := blk.bind("m", b.Prim(ir.PrimLen, y))
-			body = b.PrimAux(ir.PrimBuild, pc.T.(*ir.Func).Result.(*ir.Array).Dim, m, b.Lambda([]string{"i"}, []ir.Type{ir.TI64}, func(i []*ir.Var) ir.Expr {
-				ib := &block{pos: pos}
-				seed := ib.bind("seed", oneHot(ib, m, i[0], seedT))
-				r := ib.bind("vj", apply(ir.Copy(v), []ir.Expr{x, seed}, pos))
-				return ib.close(&ir.Proj{X: r, Index: 1, P: pos})
-			}))
-		}
-	} else {
-		j, err := a.jvpFunc(f, pos)
-		if err != nil {
-			return nil, err
-		}
-		out := j.Type().(*ir.Func).Result.(*ir.Tuple).Elems[0]
-		if ir.Rank(in) == 0 {
-			r := blk.bind("jv", apply(j, []ir.Expr{x, b.F64(1)}, pos))
-			body = &ir.Proj{X: r, Index: 1, P: pos}
-		} else {
-			if ir.Rank(out) > 1 {
-				return nil, ir.Errorf(pos, "%s: outputs of rank %d are not supported", pc.Op.Name, ir.Rank(out))
-			}
-			n := blk.bind("n", b.Prim(ir.PrimLen, x))
-			cols := b.PrimAux(ir.PrimBuild, in.(*ir.Array).Dim, n, b.Lambda([]string{"j"}, []ir.Type{ir.TI64}, func(jv []*ir.Var) ir.Expr {
-				ib := &block{pos: pos}
-				seed := ib.bind("seed", oneHot(ib, n, jv[0], in))
-				r := ib.bind("jv", apply(ir.Copy(j), []ir.Expr{x, seed}, pos))
-				return ib.close(&ir.Proj{X: r, Index: 1, P: pos})
-			}))
-			body = cols
-			if ir.Rank(out) == 1 {
-				body = b.Prim(ir.PrimTranspose, blk.bind("cols", cols))
-			}
-		}
-	}
-	return &ir.Lambda{Params: []*ir.Var{x}, Body: blk.close(body), P: pos}, nil
-}
-
 // expr is the function as a value.
 func (f fnOf) expr() ir.Expr {
 	if f.def != nil {
@@ -464,10 +416,42 @@ func (f fnOf) expr() ir.Expr {
 	return ir.Copy(f.lam)
 }
 
-// oneHot is the vector of length n with a 1 at i (t is its type).
-func oneHot(blk *block, n ir.Expr, i *ir.Var, t ir.Type) ir.Expr {
-	b := blk.builder()
-	return b.PrimAux(ir.PrimBuild, t.(*ir.Array).Dim, n, b.Lambda([]string{"k"}, []ir.Type{ir.TI64}, func(k []*ir.Var) ir.Expr {
-		return b.If(b.Prim(ir.PrimEq, k[0], i), b.F64(1), b.F64(0))
-	}))
+// forwardAllowed reports the error of SPEC §6 for a def whose only rule is
+// @vjp: it has no forward or Taylor mode, and its body must not be
+// differentiated in its place. The error is positioned at the operator
+// that needs the derivative, and names the call that reaches the def.
+func (a *expander) forwardAllowed(d *ir.Def, mode string, pos ir.Pos) error {
+	at := d.Attr("vjp")
+	if at == nil || d.Attr("jvp") != nil || d.Attr("implicit") != nil {
+		return nil
+	}
+	where := pos
+	op := ""
+	if len(a.ops) > 0 {
+		pc := a.ops[len(a.ops)-1]
+		where, op = pc.P, pc.Op.Name+": "
+	}
+	via := ""
+	if pos.IsValid() && pos != where {
+		via = fmt.Sprintf(" (needed at %s)", pos)
+	}
+	return ir.Errorf(where, "%s%s mode of %s%s: %s has a @vjp(%s) rule and no @jvp rule, and a def with only a @vjp rule has no forward or Taylor mode (give it a @jvp rule as well)",
+		op, mode, d.Name, via, d.Name, at.Fn)
+}
+
+// enter marks the generation of a derivative def (key) as under way, and
+// reports the derivative that needs itself: a rule or an implicit
+// equation that differentiates, in the same mode, the def it belongs to.
+// Without it the expansion would never end; the program's derivative
+// would call itself forever.
+func (a *expander) enter(key string, d *ir.Def, pos ir.Pos) (func(), error) {
+	if a.busy[key] {
+		where := pos
+		if len(a.ops) > 0 {
+			where = a.ops[len(a.ops)-1].P
+		}
+		return nil, ir.Errorf(where, "cannot differentiate %s: its derivative needs itself (a rule or an implicit equation of %s differentiates %s again in the same mode)", d.Name, d.Name, d.Name)
+	}
+	a.busy[key] = true
+	return func() { delete(a.busy, key) }, nil
 }

@@ -11,7 +11,11 @@ import "github.com/nabla-lang/nabla/ir"
 //
 // The linear systems are solved matrix-free by linsolve (GMRES), whose
 // matrix-vector products are JVPs or VJPs of F: the solver's own
-// iterations are never differentiated.
+// iterations are never differentiated. Implicit functions nest: when the
+// derivative code itself is differentiated (a Hessian, or an F that calls
+// another implicit function), the matrix of a linsolve depends on the
+// input, and linsolve is differentiated by the same theorem applied to
+// A y = b (jvp.go and vjp.go, linsolve).
 
 // implicitParts checks the shapes and returns F's forward and reverse
 // derivatives.
@@ -26,7 +30,7 @@ func (a *expander) implicitParts(d *ir.Def, at *ir.Attr) (*ir.Def, *ir.Def, erro
 	if F == nil {
 		return nil, nil, ir.Errorf(at.P, "@implicit(%s): no such def", at.Fn)
 	}
-	j, err := a.jvpDef(F)
+	j, err := a.jvpDef(F, at.P)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -94,7 +98,9 @@ func (a *expander) implicitVJP(d *ir.Def, at *ir.Attr) (*ir.Lambda, error) {
 	grads := mb.bind("g", &ir.Proj{X: mr, Index: 1, P: pos})
 	matvec := &ir.Lambda{Params: []*ir.Var{vv}, Body: mb.close(&ir.Proj{X: grads, Index: 0, P: pos}), P: pos}
 	lambda := blk.bind("lambda", b.Prim(ir.PrimLinsolve, matvec, xbar))
-	r := blk.bind("r", callDef(fv, pos, x, theta, lambda))
+	// θbar = -(∂F/∂θ)ᵀ λ, the θ part of F's VJP with cotangent -λ (θ may
+	// be a tuple, which has no negation).
+	r := blk.bind("r", callDef(fv, pos, x, theta, blk.bind("nl", b.Prim(ir.PrimNeg, lambda))))
 	tbar := blk.bind("tbar", b.Proj(blk.bind("g", b.Proj(r, 1)), 1))
-	return &ir.Lambda{Params: []*ir.Var{theta, xbar}, Body: blk.close(b.Tuple(x, b.Prim(ir.PrimNeg, tbar))), P: pos}, nil
+	return &ir.Lambda{Params: []*ir.Var{theta, xbar}, Body: blk.close(b.Tuple(x, tbar)), P: pos}, nil
 }

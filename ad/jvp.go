@@ -24,7 +24,7 @@ func newFwd(a *expander) *fwd {
 // lambda for a lambda.
 func (a *expander) jvpFunc(f fnOf, pos ir.Pos) (ir.Expr, error) {
 	if f.def != nil {
-		d, err := a.jvpDef(f.def)
+		d, err := a.jvpDef(f.def, pos)
 		if err != nil {
 			return nil, err
 		}
@@ -38,13 +38,21 @@ func (a *expander) jvpFunc(f fnOf, pos ir.Pos) (ir.Expr, error) {
 }
 
 // jvpDef generates (once) the forward-mode derivative of a def, honouring
-// its @jvp rule or @implicit equation.
-func (a *expander) jvpDef(d *ir.Def) (*ir.Def, error) {
+// its @jvp rule or @implicit equation. pos is where it is needed (a call
+// or an operator), for errors.
+func (a *expander) jvpDef(d *ir.Def, pos ir.Pos) (*ir.Def, error) {
 	if g := a.jvps[d.Name]; g != nil {
 		return g, nil
 	}
+	if err := a.forwardAllowed(d, "forward", pos); err != nil {
+		return nil, err
+	}
+	done, err := a.enter(d.Name+"$jvp", d, pos)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	var lam *ir.Lambda
-	var err error
 	switch {
 	case d.Attr("jvp") != nil:
 		lam, err = a.customJVP(d, d.Attr("jvp"))
@@ -284,7 +292,7 @@ func (t *fwd) call(blk *block, e *ir.Call) (ir.Expr, ir.Expr, error) {
 	if d == nil {
 		return nil, nil, ir.Errorf(e.P, "forward mode: unknown def %s", g.Name)
 	}
-	j, err := t.a.jvpDef(d)
+	j, err := t.a.jvpDef(d, e.P)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -299,6 +307,12 @@ func (t *fwd) call(blk *block, e *ir.Call) (ir.Expr, ir.Expr, error) {
 // prim applies a primitive's rule, or the structural rules of the
 // function-valued primitives.
 func (t *fwd) prim(blk *block, e *ir.PrimCall) (ir.Expr, ir.Expr, error) {
+	if low, ok, err := lowerSeries(e); ok {
+		if err != nil {
+			return nil, nil, err
+		}
+		return t.expr(blk, low)
+	}
 	switch e.Op {
 	case ir.PrimStopGradient:
 		p, _, err := t.expr(blk, e.Args[0])
@@ -312,21 +326,7 @@ func (t *fwd) prim(blk *block, e *ir.PrimCall) (ir.Expr, ir.Expr, error) {
 	case ir.PrimAccAdd, ir.PrimAccAddAt:
 		return t.accum(blk, e)
 	case ir.PrimLinsolve:
-		// x = A⁻¹b is linear in b; a matrix depending on the input is not
-		// supported (it would need the derivative of A's action).
-		if t.active(e.Args[0]) {
-			return nil, nil, ir.Errorf(e.P, "forward mode: cannot differentiate a linear solve whose matrix depends on the input (nested implicit differentiation)")
-		}
-		mv := t.primal(e.Args[0])
-		bp, db, err := t.expr(blk, e.Args[1])
-		if err != nil {
-			return nil, nil, err
-		}
-		y := blk.bind("y", &ir.PrimCall{Op: e.Op, Args: []ir.Expr{mv, bp}, T: e.T, P: e.P})
-		if db == nil {
-			return y, nil, nil
-		}
-		return y, blk.bind("dy", &ir.PrimCall{Op: e.Op, Args: []ir.Expr{ir.Copy(mv), db}, T: e.T, P: e.P}), nil
+		return t.linsolve(blk, e)
 	}
 	ps, dps, err := t.atoms(blk, e.Args)
 	if err != nil {
@@ -580,4 +580,44 @@ func (t *fwd) accum(blk *block, e *ir.PrimCall) (ir.Expr, ir.Expr, error) {
 	}
 	y := blk.bind("acc", &ir.PrimCall{Op: e.Op, Args: ps, Aux: e.Aux, T: e.T, P: e.P})
 	return y, dy, nil
+}
+
+// linsolve differentiates y = A⁻¹b, A given by its action v -> A v (a
+// lambda). With A constant, dy = A⁻¹ db. When the action depends on the
+// input (it closes over active values: nested implicit differentiation,
+// SPEC §6), A y = b gives dA y + A dy = db, so dy = A⁻¹(db - dA y), where
+// dA y is the tangent of the action's body at v = y, v held fixed.
+func (t *fwd) linsolve(blk *block, e *ir.PrimCall) (ir.Expr, ir.Expr, error) {
+	b := &ir.Builder{Pos: e.P}
+	lam, err := lambdaOf(e.Args[0])
+	if err != nil {
+		return nil, nil, err
+	}
+	mv := t.primal(lam)
+	bp, db, err := t.expr(blk, e.Args[1])
+	if err != nil {
+		return nil, nil, err
+	}
+	y := blk.bind("y", &ir.PrimCall{Op: e.Op, Args: []ir.Expr{mv, bp}, T: e.T, P: e.P})
+	rhs := db
+	if t.active(lam) {
+		v := lam.Params[0]
+		t.ren[v] = y
+		delete(t.tan, v)
+		_, dAy, err := t.expr(blk, lam.Body)
+		if err != nil {
+			return nil, nil, err
+		}
+		if dAy != nil {
+			if rhs == nil {
+				rhs = blk.bind("rhs", b.Prim(ir.PrimNeg, dAy))
+			} else {
+				rhs = blk.bind("rhs", b.Prim(ir.PrimSub, rhs, dAy))
+			}
+		}
+	}
+	if rhs == nil {
+		return y, nil, nil
+	}
+	return y, blk.bind("dy", &ir.PrimCall{Op: e.Op, Args: []ir.Expr{ir.Copy(mv), rhs}, T: e.T, P: e.P}), nil
 }

@@ -38,9 +38,10 @@ import (
 //
 // taylor(f, x, v, k) seeds the input series [x, v, 0, ..., 0] and jet(f, x,
 // vs) the series [x, vs[0], ..., vs[k-1]]; both return the output series
-// as a [K]B. Something that has no series rule (a custom @jvp rule, which
-// gives first derivatives only, implicit differentiation, linsolve, a
-// series primitive from an inner taylor) is a positioned error.
+// as a [K]B. Defs with a @jvp rule or an @implicit equation, and
+// linsolve, have series built one coefficient at a time from their rules
+// (taylor_rules.go). Something that has no series rule is a positioned
+// error.
 
 // taylorOp expands taylor and jet.
 func (a *expander) taylorOp(pc *ir.PrimCall, f fnOf) (out ir.Expr, err error) {
@@ -129,6 +130,7 @@ type tay struct {
 	ren   map[*ir.Var]ir.Expr
 	ser   map[*ir.Var]ir.Expr
 	prims map[primKey]ir.Expr // coefficient 0 of series, per block
+	self  *selfCall           // in the series of a @jvp rule: its def's calls
 }
 
 type primKey struct {
@@ -343,6 +345,12 @@ func (t *tay) active(e ir.Expr) bool {
 // transformation of a value without f64 parts (a piecewise constant
 // function of the input) and of an inactive one.
 func (t *tay) primalExpr(blk *block, e ir.Expr) ir.Expr {
+	return blk.bind("v", t.onPrimals(blk, e))
+}
+
+// onPrimals is e with its free variables renamed, the active ones to
+// their coefficients 0 (bound in blk).
+func (t *tay) onPrimals(blk *block, e ir.Expr) ir.Expr {
 	sub := map[*ir.Var]ir.Expr{}
 	for _, v := range ir.FreeVars(e) {
 		if s := t.ser[v]; s != nil {
@@ -351,7 +359,7 @@ func (t *tay) primalExpr(blk *block, e ir.Expr) ir.Expr {
 			sub[v] = p
 		}
 	}
-	return blk.bind("v", ir.Subst(e, sub))
+	return ir.Subst(e, sub)
 }
 
 // expr transforms e, emitting code into blk. It returns an atom: the
@@ -377,6 +385,11 @@ func (t *tay) expr(blk *block, e ir.Expr) (ir.Expr, bool, error) {
 	}
 	switch e := e.(type) {
 	case *ir.Let:
+		if t.self != nil {
+			if p, ok := t.self.aliasOf(e.Value); ok {
+				t.self.alias[e.Var] = p
+			}
+		}
 		x, s, err := t.expr(blk, e.Value)
 		if err != nil {
 			return nil, false, err
@@ -527,6 +540,9 @@ func (t *tay) call(blk *block, e *ir.Call) (ir.Expr, bool, error) {
 	if d == nil {
 		return nil, false, ir.Errorf(e.P, "Taylor mode: unknown def %s", g.Name)
 	}
+	if t.self != nil && g.Name == t.self.def.Name {
+		return t.self.series(e)
+	}
 	xs, ss, err := t.atoms(blk, e.Args)
 	if err != nil {
 		return nil, false, err
@@ -549,11 +565,8 @@ func (t *tay) callDef(blk *block, d *ir.Def, args []ir.Expr, series []bool, pos 
 // coefficients, with series for the parameters flagged in series and
 // plain values for the others. It returns the series of the result.
 func (a *expander) taylorDef(d *ir.Def, series []bool, kd ir.Dim, pos ir.Pos) (*ir.Def, error) {
-	if d.Attr("jvp") != nil {
-		return nil, ir.Errorf(pos, "Taylor mode: %s has a custom @jvp rule, which gives first derivatives only; Taylor mode cannot use it (take a def without the rule)", d.Name)
-	}
-	if d.Attr("implicit") != nil {
-		return nil, ir.Errorf(pos, "Taylor mode: %s is differentiated implicitly (@implicit); Taylor mode of implicit functions is not supported", d.Name)
+	if err := a.forwardAllowed(d, "Taylor", pos); err != nil {
+		return nil, err
 	}
 	name := d.Name + "$taylor"
 	if kd.Known() {
@@ -574,6 +587,11 @@ func (a *expander) taylorDef(d *ir.Def, series []bool, kd ir.Dim, pos ir.Pos) (*
 	if g := a.out.Def(name); g != nil {
 		return g, nil
 	}
+	done, err := a.enter(name, d, pos)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	blk := &block{pos: d.P}
 	t := newTay(a, kd, nil)
 	params := make([]*ir.Var, len(d.Params))
@@ -596,7 +614,16 @@ func (a *expander) taylorDef(d *ir.Def, series []bool, kd ir.Dim, pos ir.Pos) (*
 	if t.k == nil {
 		return nil, ir.Errorf(pos, "Taylor mode: internal error: %s called without series arguments", d.Name)
 	}
-	y, s, err := t.expr(blk, d.BodyWithSizes())
+	var y ir.Expr
+	var s bool
+	switch {
+	case d.Attr("jvp") != nil:
+		y, s, err = t.ruleSeries(blk, d, params, series)
+	case d.Attr("implicit") != nil:
+		y, s, err = t.implicitSeries(blk, d, params, series)
+	default:
+		y, s, err = t.expr(blk, d.BodyWithSizes())
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -650,6 +677,12 @@ var linearArgs = map[*ir.Prim][]int{
 var bilinearPrims = map[*ir.Prim]bool{ir.PrimDot: true, ir.PrimOuter: true, ir.PrimMatmul: true}
 
 func (t *tay) prim(blk *block, e *ir.PrimCall) (ir.Expr, bool, error) {
+	if low, ok, err := lowerSeries(e); ok {
+		if err != nil {
+			return nil, false, err
+		}
+		return t.expr(blk, low)
+	}
 	switch e.Op {
 	case ir.PrimStopGradient:
 		return t.primalExpr(blk, e.Args[0]), false, nil
@@ -661,6 +694,19 @@ func (t *tay) prim(blk *block, e *ir.PrimCall) (ir.Expr, bool, error) {
 		return t.saveLoop(blk, e)
 	case ir.PrimAccAdd, ir.PrimAccAddAt:
 		return t.accum(blk, e)
+	case ir.PrimLinsolve:
+		return t.linsolve(blk, e)
+	}
+	if e.Op == primLinearCheck {
+		ok, err := t.value(blk, e.Args[0])
+		if err != nil {
+			return nil, false, err
+		}
+		x, s, err := t.expr(blk, e.Args[1])
+		if err != nil {
+			return nil, false, err
+		}
+		return blk.bind("y", &ir.PrimCall{Op: e.Op, Args: []ir.Expr{ok, x}, Aux: e.Aux, T: x.Type(), P: e.P}), s, nil
 	}
 	for _, x := range e.Args {
 		if _, isFn := x.Type().(*ir.Func); isFn {
@@ -686,8 +732,6 @@ func (t *tay) prim(blk *block, e *ir.PrimCall) (ir.Expr, bool, error) {
 	}
 	var y ir.Expr
 	switch {
-	case ir.IsSeriesPrim(e.Op):
-		return nil, false, ir.Errorf(e.P, "Taylor mode: cannot differentiate the result of an inner taylor or jet again with Taylor mode (%s)", e.Op.Name)
 	case e.Op.Elementwise:
 		y, err = t.elementwise(blk, e, xs, ss)
 	case bilinearPrims[e.Op]:

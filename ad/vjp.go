@@ -1,6 +1,7 @@
 package ad
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/nabla-lang/nabla/ir"
@@ -112,8 +113,12 @@ func (a *expander) vjpDefFor(d *ir.Def, active []bool) (*ir.Def, error) {
 	if g := a.vjps[key]; g != nil {
 		return g, nil
 	}
+	done, err := a.enter(key+"$vjp", d, d.P)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	var lam *ir.Lambda
-	var err error
 	switch {
 	case d.Attr("vjp") != nil:
 		lam, err = a.customVJP(d, d.Attr("vjp"))
@@ -177,17 +182,39 @@ func (a *expander) customVJP(d *ir.Def, at *ir.Attr) (*ir.Lambda, error) {
 // a fixed x, dx -> jvp(x, dx).1 is linear, so its VJP (taken at dx = 0)
 // is its transpose, as in JAX.
 func (a *expander) transposedJVP(d *ir.Def) (*ir.Lambda, error) {
-	j, err := a.jvpDef(d)
+	at := d.Attr("jvp")
+	rule := a.def(at.Fn)
+	if rule == nil {
+		return nil, ir.Errorf(at.P, "@jvp(%s): no such def", at.Fn)
+	}
+	bad, check := verdict(a.linearityOf(rule))
+	if bad != nil {
+		pos := bad.pos
+		if !pos.IsValid() {
+			pos = rule.P
+		}
+		need := ""
+		if len(a.ops) > 0 {
+			pc := a.ops[len(a.ops)-1]
+			need = fmt.Sprintf(" (for %s at %s)", pc.Op.Name, pc.P)
+		}
+		return nil, ir.Errorf(pos, "the @jvp rule %s of %s is not linear in its tangent: %s; reverse mode%s transposes the rule, so it must be linear (give %s a @vjp rule as well, or fix the rule)",
+			at.Fn, d.Name, bad.why, need, d.Name)
+	}
+	j, err := a.jvpDef(d, d.P)
 	if err != nil {
 		return nil, err
 	}
 	pos := d.P
 	ps := freshParams(fnOf{def: d}, pos)
 	dxs := freshParams(fnOf{def: d}, pos)
+	jcall := func(blk *block, dx []ir.Expr) ir.Expr {
+		r := blk.bind("r", &ir.Call{Fn: &ir.Global{Name: j.Name, T: j.Type(), P: pos}, Args: append(asExprs(ps), dx...), T: j.Result, P: pos})
+		return &ir.Proj{X: r, Index: 1, P: pos}
+	}
 	// lin(dx..) = jvp(x.., dx..).1 with x free.
 	lb := &block{pos: pos}
-	r := lb.bind("r", &ir.Call{Fn: &ir.Global{Name: j.Name, T: j.Type(), P: pos}, Args: append(asExprs(ps), asExprs(dxs)...), T: j.Result, P: pos})
-	lin, err := a.vjpLambda(dxs, lb.close(&ir.Proj{X: r, Index: 1, P: pos}), pos)
+	lin, err := a.vjpLambda(dxs, lb.close(jcall(lb, asExprs(dxs))), pos)
 	if err != nil {
 		return nil, err
 	}
@@ -199,7 +226,15 @@ func (a *expander) transposedJVP(d *ir.Def) (*ir.Lambda, error) {
 		zeros = append(zeros, zero(blk, p))
 	}
 	t := blk.bind("t", apply(lin, append(zeros, ybar), pos))
-	return &ir.Lambda{Params: append(ps, ybar), Body: blk.close(&ir.MakeTuple{Elems: []ir.Expr{y, &ir.Proj{X: t, Index: 1, P: pos}}, P: pos}), P: pos}, nil
+	xbar := blk.bind("xbar", &ir.Proj{X: t, Index: 1, P: pos})
+	if check {
+		cb := &block{pos: at.P}
+		msg := fmt.Sprintf("the @jvp rule %s of %s is not linear in its tangent here (%s(x, 0) must be 0, and %s(x, u + v) = %s(x, u) + %s(x, v) on a probe); reverse mode transposes the rule, so it must be linear (give %s a @vjp rule as well, or fix the rule)",
+			at.Fn, d.Name, at.Fn, at.Fn, at.Fn, at.Fn, d.Name)
+		xbar = linearCheck(cb, jcall, ps, xbar, msg)
+		blk.binds = append(blk.binds, cb.binds...)
+	}
+	return &ir.Lambda{Params: append(ps, ybar), Body: blk.close(&ir.MakeTuple{Elems: []ir.Expr{y, xbar}, P: pos}), P: pos}, nil
 }
 
 // vjpLambda transforms fn(params) => body into fn(params, ybar) => (y, xbar).
@@ -824,6 +859,12 @@ func (r *rev) fwdTail(blk *block, e ir.Expr, seed ir.Expr) (ir.Expr, error) {
 }
 
 func (r *rev) fwdPrim(blk *block, e *ir.PrimCall) (ir.Expr, error) {
+	if low, ok, err := lowerSeries(e); ok {
+		if err != nil {
+			return nil, err
+		}
+		return r.fwd(blk, low)
+	}
 	switch e.Op {
 	case ir.PrimStopGradient:
 		// A fresh variable, even for an atom: stop_gradient(x) must not
@@ -1413,14 +1454,18 @@ func (r *rev) backScan(blk *block, st step, e *ir.PrimCall, ybar ir.Expr) error 
 	}, r.freeAtoms(lam))
 }
 
-// backLinsolve: for x = A⁻¹b, bbar = A⁻ᵀ xbar, where Aᵀ's action is the
-// VJP of the (linear) matvec, taken at 0.
+// backLinsolve: for y = A⁻¹b, bbar = λ = A⁻ᵀ ybar, where Aᵀ's action is
+// the VJP of the (linear) action v -> A v taken at 0. When the action
+// depends on active values θ (nested implicit differentiation, SPEC §6),
+// differentiating A y = b gives θbar += -(∂(A(θ) y)/∂θ)ᵀ λ: the reverse
+// pass of the action's body at v = y, v held fixed, seeded with -λ.
 func (r *rev) backLinsolve(blk *block, st step, e *ir.PrimCall, ybar ir.Expr) error {
-	lam := st.args[0].(*ir.Lambda)
-	if len(r.freeAtoms(lam)) > 0 {
-		return ir.Errorf(e.P, "reverse mode: cannot differentiate a linear solve whose matrix depends on the input (nested implicit differentiation)")
+	lam, err := lambdaOf(st.args[0])
+	if err != nil {
+		return err
 	}
-	if !r.isActive(st.args[1]) {
+	free := r.freeAtoms(lam)
+	if !r.isActive(st.args[1]) && len(free) == 0 {
 		return nil
 	}
 	v, err := r.a.vjpLambda(lam.Params, lam.Body, e.P)
@@ -1431,7 +1476,26 @@ func (r *rev) backLinsolve(blk *block, st step, e *ir.PrimCall, ybar ir.Expr) er
 	tb := &block{pos: e.P}
 	res := tb.bind("r", apply(v, []ir.Expr{zero(tb, w), w}, e.P))
 	transposed := &ir.Lambda{Params: []*ir.Var{w}, Body: tb.close(&ir.Proj{X: res, Index: 1, P: e.P}), P: e.P}
-	r.addTo(blk, st.args[1], blk.bind("c", &ir.PrimCall{Op: ir.PrimLinsolve, Args: []ir.Expr{transposed, ybar}, T: e.T, P: e.P}))
+	lambda := blk.bind("lambda", &ir.PrimCall{Op: ir.PrimLinsolve, Args: []ir.Expr{transposed, ybar}, T: e.T, P: e.P})
+	r.addTo(blk, st.args[1], lambda)
+	if len(free) == 0 {
+		return nil
+	}
+	states := make([]ir.Expr, len(free))
+	for i, f := range free {
+		states[i] = r.state(blk, f)
+	}
+	seed := blk.bind("seed", blk.builder().Prim(ir.PrimNeg, lambda))
+	_, out, err := r.nested(blk, lam.Body, func(c *rev) {
+		// v is y, held fixed: a fresh inactive atom.
+		c.ren[lam.Params[0]] = blk.bindVar("v", st.y)
+	}, seed, free, states)
+	if err != nil {
+		return err
+	}
+	for i, f := range free {
+		r.setState(blk, f, out[i])
+	}
 	return nil
 }
 

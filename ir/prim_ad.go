@@ -58,11 +58,24 @@ func needInput(name string, f *Func, t Type, what string) error {
 	return nil
 }
 
-// jacobianType is the shape of a Jacobian: the output's shape followed by
-// the input's (as in JAX), for f64 tensors in and out.
-func jacobianType(name string, in, out Type) (Type, error) {
-	if !IsF64Tensor(in) || !IsF64Tensor(out) {
-		return nil, fmt.Errorf("%s: needs a function from f64 or an array of f64 to the same, got %s -> %s", name, in, out)
+// JacobianType is the type of the Jacobian of a function from in to out
+// (SPEC §6, as in JAX): for f64 tensors, the output's shape followed by
+// the input's ([m]f64 from [p][q]f64 gives [m][p][q]f64); a tuple output
+// gives the tuple of the Jacobians of its fields, and for a tensor output
+// a tuple input the tuple of the Jacobians with respect to each field, so
+// that for both the output's structure is outermost.
+func JacobianType(out, in Type) (Type, error) {
+	if t, ok := out.(*Tuple); ok {
+		return jacobianTuple(t, func(o Type) (Type, error) { return JacobianType(o, in) })
+	}
+	if !IsF64Tensor(out) {
+		return nil, fmt.Errorf("the result has a part of type %s; want f64, arrays of f64 and tuples of them", out)
+	}
+	if t, ok := in.(*Tuple); ok {
+		return jacobianTuple(t, func(x Type) (Type, error) { return JacobianType(out, x) })
+	}
+	if !IsF64Tensor(in) {
+		return nil, fmt.Errorf("the input has a part of type %s; want f64, arrays of f64 and tuples of them", in)
 	}
 	var wrap func(t Type) Type
 	wrap = func(t Type) Type {
@@ -72,6 +85,19 @@ func jacobianType(name string, in, out Type) (Type, error) {
 		return in
 	}
 	return wrap(out), nil
+}
+
+// jacobianTuple is the tuple of the Jacobians for each field of t.
+func jacobianTuple(t *Tuple, field func(Type) (Type, error)) (Type, error) {
+	elems := make([]Type, len(t.Elems))
+	for i, e := range t.Elems {
+		j, err := field(e)
+		if err != nil {
+			return nil, err
+		}
+		elems[i] = j
+	}
+	return TupleOf(elems...), nil
 }
 
 func adPrim(p *Prim) *Prim {
@@ -152,12 +178,16 @@ var (
 			if err != nil {
 				return nil, err
 			}
-			if len(f.Params) != 1 || !Identical(f.Result, TF64) {
-				return nil, fmt.Errorf("hessian: needs a function of one parameter returning f64, got %s", f)
+			if !Identical(f.Result, TF64) {
+				return nil, fmt.Errorf("hessian: needs a function returning f64, got %s", f)
 			}
-			h, err := jacobianType("hessian", f.Params[0], f.Params[0])
+			in := FuncInput(f)
+			if _, err := JacobianType(TF64, in); err != nil {
+				return nil, fmt.Errorf("hessian: %v", err)
+			}
+			h, err := JacobianType(in, in)
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("hessian: %v", err)
 			}
 			return sameParams(f, h), nil
 		}})
@@ -243,12 +273,9 @@ func jacType(name string) func(args []Type, _ any) (Type, error) {
 		if err != nil {
 			return nil, err
 		}
-		if len(f.Params) != 1 {
-			return nil, fmt.Errorf("%s: needs a function of one parameter, got %s", name, f)
-		}
-		j, err := jacobianType(name, f.Params[0], f.Result)
+		j, err := JacobianType(f.Result, FuncInput(f))
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s: %v", name, err)
 		}
 		return sameParams(f, j), nil
 	}

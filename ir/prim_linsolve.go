@@ -9,8 +9,8 @@ import (
 // PrimLinsolve solves A x = b given only the product v -> A v, by
 // restarted GMRES: the matrix-free solve behind implicit differentiation
 // (SPEC §6), where A is ∂F/∂x or its transpose, applied through JVPs or
-// VJPs of F. It has no derivative rules: differentiating through an
-// implicit derivative reports an error rather than a wrong answer.
+// VJPs of F. Package ad differentiates it itself, with respect to b and to
+// the values the matvec closes over (nested implicit differentiation).
 var PrimLinsolve = Register(&Prim{Name: "linsolve", Arity: 2, Doc: "linsolve(matvec, b): x with matvec(x) = b, by restarted GMRES",
 	Type: func(args []Type, _ any) (Type, error) {
 		f, err := needFunc("linsolve", 0, args[0], 1)

@@ -32,9 +32,9 @@ import (
 // with two series operands by series_cauchy.
 //
 // The series primitives are deliberately not in the table of Register:
-// they are internal to Taylor mode, have no derivative rules (reverse or
-// forward mode over Taylor mode reports that), and are listed by
-// SeriesPrims instead.
+// they are internal to Taylor mode, have no derivative rules (package ad
+// differentiates their recurrences written in ordinary IR instead:
+// ad/lower_series.go), and are listed by SeriesPrims.
 
 // SeriesMode says which operands of a binary series primitive are series
 // (s) and which are constants (c).

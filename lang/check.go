@@ -16,6 +16,18 @@ type checker struct {
 	scopes  map[*module]*modScope
 	done    []*ir.Def
 	flex    map[flexKey]bool // see flexible
+	// ruleAttrs are the @jvp, @vjp and @implicit attributes, checked once
+	// every def is elaborated: a rule may call the def it is attached to
+	// (SPEC §6), which is not recursion, since an attribute is no call.
+	ruleAttrs []pendingAttr
+}
+
+// pendingAttr is a rule attribute of a def, checked after elaboration.
+type pendingAttr struct {
+	g    *global
+	decl *FuncDecl
+	def  *ir.Def
+	attr *Attr
 }
 
 // global is one def being checked.
@@ -67,6 +79,11 @@ func check(root *module, imported []*module, opts Options) (*ir.Program, error) 
 				c.checkStrategy(s, d.Body, map[string]bool{d.Name: true})
 				strats = append(strats, &ir.RewriteStrategy{Name: d.Name, Body: d.Body, P: d.Pos})
 			}
+		}
+	}
+	for _, pa := range c.ruleAttrs {
+		if at := c.ruleAttr(pa.g, pa.decl, pa.def, pa.attr); at != nil {
+			pa.def.Attrs = append(pa.def.Attrs, *at)
 		}
 	}
 	if len(c.errs) > 0 {
@@ -385,9 +402,7 @@ func (c *checker) attrs(g *global, d *FuncDecl, def *ir.Def) []ir.Attr {
 			}
 			out = append(out, ir.Attr{Name: a.Name, P: a.Pos})
 		case "jvp", "vjp", "implicit":
-			if at := c.ruleAttr(g, d, def, a); at != nil {
-				out = append(out, *at)
-			}
+			c.ruleAttrs = append(c.ruleAttrs, pendingAttr{g, d, def, a})
 		case "strategy":
 			if a.Strategy == nil {
 				c.errorf(a.Pos, "@strategy needs a strategy: @strategy(default)")

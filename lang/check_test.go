@@ -40,6 +40,7 @@ func TestCheckErrors(t *testing.T) {
 		{"grad of vector function", "def f(x: [n]f64) = x * 2.0\ndef g = grad(f)", "2:9", "want f64"},
 		{"taylor order", "def f(x: f64, k: i64) = taylor(sin, x, 1.0, k)", "1:45", "integer constant"},
 		{"unknown attribute", "@fast\ndef f(x: f64) = x", "1:1", "unknown attribute"},
+		{"rule recursion through the def", "def r(x: f64, dx: f64) = (f(x), dx)\n@jvp(r)\ndef f(x: f64): f64 = r(x, 1.0).0", "3:22", "recursive reference"},
 		{"jvp rule type", "def r(x: f64): f64 = x\n@jvp(r)\ndef f(x: f64): f64 = x", "2:6", "want (f64, f64) -> (f64, f64)"},
 		{"strategy name", "@strategy(nope)\ndef f(x: f64): f64 = x", "1:11", "unknown strategy"},
 		{"strategy arity", "@strategy(try)\ndef f(x: f64): f64 = x", "1:11", "takes 1 argument"},
@@ -185,5 +186,25 @@ func TestImports(t *testing.T) {
 	_, err = Load("main.nab", []byte(files["main.nab"]), Options{})
 	if err == nil || !strings.Contains(err.Error(), "without file access") {
 		t.Errorf("no file access: got %v", err)
+	}
+}
+
+// TestRuleCallsItsDef: a custom rule may call the def it is attached to
+// (SPEC §6 v0.2); that is not recursion, in either order of the defs.
+func TestRuleCallsItsDef(t *testing.T) {
+	for _, src := range []string{
+		"def sp_jvp(x: f64, dx: f64) = (sp(x), sigmoid(x) * dx)\n@jvp(sp_jvp)\ndef sp(x: f64): f64 = log(1.0 + exp(x))",
+		"@jvp(sp_jvp)\ndef sp(x: f64): f64 = log(1.0 + exp(x))\ndef sp_jvp(x: f64, dx: f64) = (sp(x), sigmoid(x) * dx)",
+		"def e_vjp(x: f64, ybar: f64): f64 = ybar * e(x)\n@vjp(e_vjp)\ndef e(x: f64): f64 = exp(x)",
+		"@implicit(F)\ndef s(t: f64): f64 = sqrt(t)\ndef F(x: f64, t: f64): f64 = x * x - t + 0.0 * s(t)",
+	} {
+		p, err := Load("t.nab", []byte(src), Options{})
+		if err != nil {
+			t.Errorf("%s\n: %v", src, err)
+			continue
+		}
+		if err := ir.Validate(p); err != nil {
+			t.Errorf("%s\n: invalid IR: %v", src, err)
+		}
 	}
 }

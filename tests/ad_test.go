@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nabla-lang/nabla"
 	"github.com/nabla-lang/nabla/ir"
 )
 
@@ -28,6 +29,11 @@ type adCase struct {
 	skip string
 	// skip2 skips some second-order operators (by name) with a message.
 	skip2 map[string]string
+	// noForward marks a function that reaches a def with only a @vjp rule:
+	// it has no forward or Taylor mode (SPEC §6), so forward-mode
+	// operators must be compile errors naming the rule, and only reverse
+	// mode is checked.
+	noForward bool
 }
 
 var adCases = []adCase{
@@ -186,10 +192,10 @@ var adCases = []adCase{
 	{file: "custom.nab", fn: "use_soft", second: true, lo: -3, hi: 3},
 	{file: "custom.nab", fn: "unit"},
 	{file: "custom.nab", fn: "use_unit"},
-	{file: "custom.nab", fn: "sumsq", second: true},
-	{file: "custom.nab", fn: "use_sumsq", second: true},
-	{file: "custom.nab", fn: "wdot"},
-	{file: "custom.nab", fn: "use_wdot"},
+	{file: "custom.nab", fn: "sumsq", noForward: true, second: true},
+	{file: "custom.nab", fn: "use_sumsq", noForward: true, second: true},
+	{file: "custom.nab", fn: "wdot", noForward: true},
+	{file: "custom.nab", fn: "use_wdot", noForward: true},
 	{file: "custom.nab", fn: "cube", second: true},
 	{file: "custom.nab", fn: "use_cube", second: true},
 
@@ -206,6 +212,19 @@ var adCases = []adCase{
 	{file: "nested.nab", fn: "jf", sizes: map[string]int{"n": 4}},
 	{file: "nested.nab", fn: "jr", sizes: map[string]int{"n": 4}},
 	{file: "nested.nab", fn: "jac_trace", second: true},
+
+	// v02.nab: SPEC §6 v0.2 features inside differentiated code
+	{file: "v02.nab", fn: "jac_frob", sizes: map[string]int{"p": 2, "q": 3}},
+	{file: "v02.nab", fn: "hess_contract", sizes: map[string]int{"p": 2, "q": 2}},
+	{file: "v02.nab", fn: "tup_jac"},
+	{file: "v02.nab", fn: "via_param", second: true},
+	{file: "v02.nab", fn: "via_lambda", second: true},
+	{file: "v02.nab", fn: "via_cg", lo: 0.5, hi: 2, second: true},
+	{file: "v02.nab", fn: "closed_over", second: true},
+	{file: "v02.nab", fn: "use_rules", second: true},
+	{file: "v02_taylor.nab", fn: "taylor_rules", second: true},
+	{file: "v02_taylor.nab", fn: "taylor_inside", second: true},
+	{file: "v02_taylor.nab", fn: "use_nested", lo: 0.5, hi: 2, second: true},
 
 	// optfuncs.nab (gonum's oracle gradients are in optfuncs_test.go)
 	{file: "optfuncs.nab", fn: "watson", sizes: map[string]int{"n": 6}, second: true},
@@ -272,6 +291,10 @@ func paramList(d *ir.Def, prefix string) (decl, tuple string) {
 	return strings.Join(ds, ", "), tuple
 }
 
+// noForwardError is what a forward-mode operator on a function that reaches
+// a def with only a @vjp rule reports.
+const noForwardError = "no forward or Taylor mode"
+
 // wrappers defines the derivatives of def f that a case checks.
 func wrappers(d *ir.Def) string {
 	ps, x := paramList(d, "")
@@ -299,10 +322,21 @@ func runADCase(t *testing.T, c adCase) {
 	}
 	wsrc := append(append([]byte(nil), src...), wrappers(d)...)
 	name := c.file + "+" + c.fn
+	if c.noForward {
+		// Forward mode must be a compile error naming the rule; only
+		// reverse mode is checked below, without the jvp wrapper.
+		if _, err := nabla.Compile(name, wsrc); err == nil || !strings.Contains(err.Error(), noForwardError) {
+			t.Errorf("%s: jvp of a function reaching a @vjp-only def: got %v; want an error saying %q", name, err, noForwardError)
+		}
+		wsrc = removeDef(wsrc, "tst_jvp")
+	}
 	expandValid(t, name, wsrc)
 	prog := compile(t, name, wsrc)
 	f := fn(t, prog, c.fn)
-	jv := fn(t, prog, "tst_jvp")
+	var jv *nabla.Func
+	if !c.noForward {
+		jv = fn(t, prog, "tst_jvp")
+	}
 	vj := fn(t, prog, "tst_vjp")
 	scalar := ir.Identical(d.Result, ir.TF64)
 
@@ -331,27 +365,30 @@ func runADCase(t *testing.T, c adCase) {
 		// Forward mode.
 		v := randomLike(rng, args).([]any)
 		vf := flat(v)
-		r := call(t, jv, append(append([]any(nil), args...), v...)...).([]any)
-		checkClose(t, at+": jvp primal", flat(r[0]), yf, 1e-12)
-		ydot := flat(r[1])
+		var ydot []float64
 		var want []float64
-		if c.oracle != nil {
-			want = []float64{dot(c.oracle(args), vf)}
-		} else {
-			want = fdJacobian(len(yf), func(out, s []float64) {
-				x := append([]float64(nil), x0...)
-				for i := range x {
-					x[i] += s[0] * vf[i]
-				}
-				copy(out, flat(eval(x)))
-			}, []float64{0}, central4.Step)
+		if jv != nil {
+			r := call(t, jv, append(append([]any(nil), args...), v...)...).([]any)
+			checkClose(t, at+": jvp primal", flat(r[0]), yf, 1e-12)
+			ydot = flat(r[1])
+			if c.oracle != nil {
+				want = []float64{dot(c.oracle(args), vf)}
+			} else {
+				want = fdJacobian(len(yf), func(out, s []float64) {
+					x := append([]float64(nil), x0...)
+					for i := range x {
+						x[i] += s[0] * vf[i]
+					}
+					copy(out, flat(eval(x)))
+				}, []float64{0}, central4.Step)
+			}
+			checkClose(t, at+": jvp tangent vs finite differences", ydot, want, fdTol)
 		}
-		checkClose(t, at+": jvp tangent vs finite differences", ydot, want, fdTol)
 
 		// Reverse mode.
 		w := randomLike(rng, y)
 		wf := flat(w)
-		r = call(t, vj, append(append([]any(nil), args...), w)...).([]any)
+		r := call(t, vj, append(append([]any(nil), args...), w)...).([]any)
 		checkClose(t, at+": vjp primal", flat(r[0]), yf, 1e-12)
 		xbar := flat(r[1])
 		if c.oracle != nil {
@@ -365,16 +402,18 @@ func runADCase(t *testing.T, c adCase) {
 		checkClose(t, at+": vjp cotangent vs finite differences", xbar, want, fdTol)
 
 		// The dot-product test: both modes compute the same linear map.
-		a, b := dot(ydot, wf), dot(vf, xbar)
-		scale := 0.0
-		for i := range ydot {
-			scale += math.Abs(ydot[i] * wf[i])
-		}
-		for i := range vf {
-			scale += math.Abs(vf[i] * xbar[i])
-		}
-		if !(math.Abs(a-b) <= dotTol*scale) {
-			t.Errorf("%s: dot-product test: <J v, w> = %.17g, <v, J^T w> = %.17g (scale %.3g)", at, a, b, scale)
+		if jv != nil {
+			a, b := dot(ydot, wf), dot(vf, xbar)
+			scale := 0.0
+			for i := range ydot {
+				scale += math.Abs(ydot[i] * wf[i])
+			}
+			for i := range vf {
+				scale += math.Abs(vf[i] * xbar[i])
+			}
+			if !(math.Abs(a-b) <= dotTol*scale) {
+				t.Errorf("%s: dot-product test: <J v, w> = %.17g, <v, J^T w> = %.17g (scale %.3g)", at, a, b, scale)
+			}
 		}
 
 		if scalar {
@@ -402,14 +441,15 @@ func runADCase(t *testing.T, c adCase) {
 var secondOps = []struct {
 	name, vec, scalar string // wrappers for x: [n]f64 and x: f64 ("" = not applicable)
 	withV             bool   // takes a direction v and returns H v
+	forward           bool   // uses forward mode (a compile error for noForward cases)
 }{
-	{"hessian", "def tst_op(x: T) = hessian(F)(x)", "def tst_op(x: T) = hessian(F)(x)", false},
-	{"jacfwd_grad", "def tst_op(x: T) = jacfwd(grad(F))(x)", "def tst_op(x: T) = jacfwd(grad(F))(x)", false},
-	{"jacrev_grad", "def tst_op(x: T) = jacrev(grad(F))(x)", "def tst_op(x: T) = jacrev(grad(F))(x)", false},
-	{"hvp", "def tst_op(x: T, v: T) = hvp(F, x, v)", "def tst_op(x: T, v: T) = hvp(F, x, v)", true},
-	{"jvp_grad", "def tst_op(x: T, v: T) = jvp(grad(F), x, v).1", "def tst_op(x: T, v: T) = jvp(grad(F), x, v).1", true},
-	{"grad_grad_dot", "def tst_op(x: T, v: T) = grad(fn(y: T) => grad(F)(y) @ v)(x)", "def tst_op(x: T, v: T) = grad(fn(y: T) => grad(F)(y) * v)(x)", true},
-	{"grad_grad", "", "def tst_op(x: T) = grad(grad(F))(x)", false},
+	{"hessian", "def tst_op(x: T) = hessian(F)(x)", "def tst_op(x: T) = hessian(F)(x)", false, true},
+	{"jacfwd_grad", "def tst_op(x: T) = jacfwd(grad(F))(x)", "def tst_op(x: T) = jacfwd(grad(F))(x)", false, true},
+	{"jacrev_grad", "def tst_op(x: T) = jacrev(grad(F))(x)", "def tst_op(x: T) = jacrev(grad(F))(x)", false, false},
+	{"hvp", "def tst_op(x: T, v: T) = hvp(F, x, v)", "def tst_op(x: T, v: T) = hvp(F, x, v)", true, true},
+	{"jvp_grad", "def tst_op(x: T, v: T) = jvp(grad(F), x, v).1", "def tst_op(x: T, v: T) = jvp(grad(F), x, v).1", true, true},
+	{"grad_grad_dot", "def tst_op(x: T, v: T) = grad(fn(y: T) => grad(F)(y) @ v)(x)", "def tst_op(x: T, v: T) = grad(fn(y: T) => grad(F)(y) * v)(x)", true, false},
+	{"grad_grad", "", "def tst_op(x: T) = grad(grad(F))(x)", false, false},
 }
 
 func secondOrder(t *testing.T, c adCase, src []byte, d *ir.Def, prog interface{}, args []any, rng *rand.Rand, at string) {
@@ -427,6 +467,9 @@ func secondOrder(t *testing.T, c adCase, src []byte, d *ir.Def, prog interface{}
 	x0 := flat(x)
 	n := len(x0)
 	base := append(append([]byte(nil), src...), wrappers(d)...)
+	if c.noForward {
+		base = removeDef(base, "tst_jvp")
+	}
 	gprog := compile(t, c.file+"+grad", base)
 	gr := fn(t, gprog, "tst_grad")
 	hfd := fdJacobian(n, func(out, xs []float64) { copy(out, flat(call(t, gr, shaped(x, xs, false)))) }, x0, central4.Step)
@@ -453,6 +496,12 @@ func secondOrder(t *testing.T, c adCase, src []byte, d *ir.Def, prog interface{}
 			w := strings.NewReplacer("T", ts, "F", d.Name).Replace(w)
 			s := append(append([]byte(nil), base...), "\n"+w+"\n"...)
 			name := c.file + "+" + op.name
+			if c.noForward && op.forward {
+				if _, err := nabla.Compile(name, s); err == nil || !strings.Contains(err.Error(), noForwardError) {
+					t.Errorf("%s: got %v; want an error saying %q", name, err, noForwardError)
+				}
+				return
+			}
 			expandValid(t, name, s)
 			if t.Failed() {
 				return
@@ -467,4 +516,15 @@ func secondOrder(t *testing.T, c adCase, src []byte, d *ir.Def, prog interface{}
 			checkClose(t, at+": "+op.name+" vs finite differences of grad", got, hfd, fdTol)
 		})
 	}
+}
+
+// removeDef deletes the one-line def name from generated source.
+func removeDef(src []byte, name string) []byte {
+	var out []string
+	for _, l := range strings.Split(string(src), "\n") {
+		if !strings.HasPrefix(l, "def "+name+"(") {
+			out = append(out, l)
+		}
+	}
+	return []byte(strings.Join(out, "\n"))
 }
