@@ -15,6 +15,10 @@ type checker struct {
 	globals map[string]*global // by IR name: "f" in the main file, "linalg.cg" in a module
 	scopes  map[*module]*modScope
 	done    []*ir.Def
+
+	// sizeVars are the size variables and i64 size parameters of the def
+	// being elaborated, by name: the values of the sizes its types name.
+	sizeVars map[string]*ir.Var
 }
 
 // global is one def being checked.
@@ -164,6 +168,9 @@ func (c *checker) elaborate(g *global, _ Pos) {
 	d := g.decl
 	def := &ir.Def{Name: g.name, HasParams: d.HasParams, Export: d.Export, P: d.NamePos}
 	env := &scope{mod: g.scope}
+	saved := c.sizeVars
+	c.sizeVars = map[string]*ir.Var{}
+	defer func() { c.sizeVars = saved }()
 	if d.HasParams {
 		var ok bool
 		env, ok = c.params(def, d, env)
@@ -194,6 +201,8 @@ func (c *checker) elaborate(g *global, _ Pos) {
 	}
 	if want == nil {
 		want = body.Type()
+	} else {
+		body = c.checked(body, want, nil, "the result of "+d.Name, StartPos(d.Body))
 	}
 	def.Result = want
 	def.Body = body
@@ -266,12 +275,14 @@ func (c *checker) params(def *ir.Def, d *FuncDecl, env *scope) (*scope, bool) {
 		}
 	}
 	for _, sv := range def.SizeVars {
+		c.sizeVars[sv.Var.Name] = sv.Var
 		if sv.Param >= 0 {
 			env = env.bind(sv.Var.Name, sv.Var, true)
 		}
 	}
 	for i, p := range d.Params {
 		if _, isI64 := i64Params[p.Name]; isI64 {
+			c.sizeVars[p.Name] = def.Params[i]
 			env = env.bind(p.Name, def.Params[i], true)
 		}
 	}

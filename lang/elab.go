@@ -877,6 +877,7 @@ func (c *checker) loop(e *Loop, env *scope) ir.Expr {
 		c.errorf(StartPos(e.Body), "the loop body has type %s, but the loop state has type %s", body.Type(), st)
 		return nil
 	}
-	l.Body = wrap(body)
+	// The state keeps its initial value's sizes on every iteration.
+	l.Body = wrap(c.checked(body, st, state, "the loop state", StartPos(e.Body)))
 	return l
 }
