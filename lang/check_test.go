@@ -49,6 +49,14 @@ func TestCheckErrors(t *testing.T) {
 		{"duplicate parameter", "def f(x: f64, x: f64) = x", "1:15", "duplicate parameter"},
 		{"value def cycle", "def a = b + 1.0\ndef b = a * 2.0", "", "recursive"},
 		{"import missing", "import \"std/nope\"\ndef f(x: f64) = x", "1:1", "no such standard library module"},
+		{"constant index", "def f(x: [3]f64) = x[3]", "1:22", "index 3 out of range for [3]f64: indices must be in [0, 3)"},
+		{"negative index", "def f(x: [n]f64) = x[-1]", "1:22", "index -1 out of range"},
+		{"constant inner index", "def f(x: [3][2]f64) = x[1, 2]", "1:28", "index 2 out of range for [2]f64"},
+		{"constant index expression", "def f(x: [3]f64) = x[1 + 2]", "1:22", "index 3 out of range"},
+		{"index of empty", "def f(x: [0]f64) = x[0]", "1:22", "it has no elements"},
+		{"constant slice bound", "def f(x: [3]f64) = x[1:4]", "1:24", "slice bound 4 out of range for [3]f64: bounds must be in [0, 3]"},
+		{"negative slice bound", "def f(x: [n]f64) = x[-2:]", "1:22", "slice bound -2 out of range for [n]f64: a bound must not be negative"},
+		{"slice bounds order", "def f(x: [n]f64) = x[2:1]", "1:24", "slice bounds out of order: 2 > 1"},
 		{"array of mixed", "def f(x: f64) = [x, true]", "1:17", "element 2"},
 	}
 	for _, tc := range tests {

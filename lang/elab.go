@@ -1,6 +1,7 @@
 package lang
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/nabla-lang/nabla/ir"
@@ -132,6 +133,9 @@ func (c *checker) expr(e Expr, env *scope, want ir.Type) ir.Expr {
 		for _, ix := range e.Indices {
 			i := c.expectType(ix, env, ir.TI64, "an index")
 			if i == nil {
+				return nil
+			}
+			if !c.constIndex(ix, x.Type()) {
 				return nil
 			}
 			x = c.mk(ir.PrimIndex, e.Pos, nil, x, i)
@@ -628,6 +632,9 @@ func (c *checker) slice(e *Slice, env *scope) ir.Expr {
 		}
 		hi = c.mk(ir.PrimLen, e.Pos, nil, x)
 	}
+	if !c.constBounds(e, x.Type()) {
+		return nil
+	}
 	d := ir.Unknown
 	if l, ok1 := lo.(*ir.Const); ok1 {
 		if h, ok2 := hi.(*ir.Const); ok2 {
@@ -641,6 +648,68 @@ func (c *checker) slice(e *Slice, env *scope) ir.Expr {
 		return nil
 	}
 	return wrap(s)
+}
+
+// constIndex reports a constant index outside the array's size when the
+// compiler knows both (SPEC §2): a compile error, not a run-time one.
+func (c *checker) constIndex(ix Expr, t ir.Type) bool {
+	a, isArr := t.(*ir.Array)
+	i, isConst := constInt(ix)
+	if !isArr || !isConst {
+		return true
+	}
+	if i < 0 || a.Dim.Known() && i >= a.Dim.N {
+		c.errorf(StartPos(ix), "index %d out of range for %s: %s", i, t, rangeText(a.Dim, false))
+		return false
+	}
+	return true
+}
+
+// constBounds reports constant slice bounds outside the array's size, or
+// in the wrong order.
+func (c *checker) constBounds(e *Slice, t ir.Type) bool {
+	a, isArr := t.(*ir.Array)
+	if !isArr {
+		return true
+	}
+	lo, loConst := int64(0), true
+	if e.Lo != nil {
+		lo, loConst = constInt(e.Lo)
+	}
+	for _, b := range []Expr{e.Lo, e.Hi} {
+		if b == nil {
+			continue
+		}
+		v, ok := constInt(b)
+		if ok && (v < 0 || a.Dim.Known() && v > a.Dim.N) {
+			c.errorf(StartPos(b), "slice bound %d out of range for %s: %s", v, t, rangeText(a.Dim, true))
+			return false
+		}
+	}
+	if e.Hi != nil && loConst {
+		if hi, ok := constInt(e.Hi); ok && hi < lo {
+			c.errorf(StartPos(e.Hi), "slice bounds out of order: %d > %d", lo, hi)
+			return false
+		}
+	}
+	return true
+}
+
+// rangeText says which indices (or slice bounds) a dimension allows.
+func rangeText(d ir.Dim, bound bool) string {
+	if !d.Known() {
+		if bound {
+			return "a bound must not be negative"
+		}
+		return "an index must not be negative"
+	}
+	if bound {
+		return fmt.Sprintf("bounds must be in [0, %d]", d.N)
+	}
+	if d.N == 0 {
+		return "it has no elements"
+	}
+	return fmt.Sprintf("indices must be in [0, %d)", d.N)
 }
 
 // comprehension turns [e for i < m, j < n] into build(m, fn(i) =>
