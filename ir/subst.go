@@ -253,7 +253,7 @@ func (d *Def) BodyWithSizes() Expr {
 		if sv.Param < 0 {
 			continue
 		}
-		dim := &PrimCall{Op: PrimDim, Args: []Expr{d.Params[sv.Param]}, Aux: sv.Axis, T: TI64, P: d.P}
+		dim := &PrimCall{Op: PrimDim, Args: []Expr{PathExpr(d.Params[sv.Param], sv.Path, d.P)}, Aux: sv.Axis, T: TI64, P: d.P}
 		body = &Let{Var: sv.Var, Value: dim, Body: body, P: d.P}
 	}
 	return body

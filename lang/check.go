@@ -19,6 +19,14 @@ type checker struct {
 	// sizeVars are the size variables and i64 size parameters of the def
 	// being elaborated, by name: the values of the sizes its types name.
 	sizeVars map[string]*ir.Var
+	// loose are the names in its parameter types that have no value on
+	// entry (see looseSize).
+	loose map[string]*looseSize
+	// lazyVars are the variables that bind loose sizes, by name, and
+	// fnParams the def's function-typed parameters, whose calls are
+	// checked against the sizes of their types.
+	lazyVars map[*ir.Var]string
+	fnParams map[*ir.Var]bool
 }
 
 // global is one def being checked.
@@ -46,7 +54,7 @@ func (c *checker) errorf(pos Pos, format string, args ...any) {
 // check elaborates the main module and the imported modules (in
 // dependency order) into one program.
 func check(root *module, imported []*module) (*ir.Program, error) {
-	c := &checker{globals: map[string]*global{}, scopes: map[*module]*modScope{}}
+	c := &checker{globals: map[string]*global{}, scopes: map[*module]*modScope{}, lazyVars: map[*ir.Var]string{}}
 	mods := append(append([]*module(nil), imported...), root)
 	for _, m := range mods {
 		c.declare(m)
@@ -168,9 +176,9 @@ func (c *checker) elaborate(g *global, _ Pos) {
 	d := g.decl
 	def := &ir.Def{Name: g.name, HasParams: d.HasParams, Export: d.Export, P: d.NamePos}
 	env := &scope{mod: g.scope}
-	saved := c.sizeVars
-	c.sizeVars = map[string]*ir.Var{}
-	defer func() { c.sizeVars = saved }()
+	savedSizes, savedLoose, savedFns := c.sizeVars, c.loose, c.fnParams
+	c.sizeVars, c.loose, c.fnParams = map[string]*ir.Var{}, map[string]*looseSize{}, map[*ir.Var]bool{}
+	defer func() { c.sizeVars, c.loose, c.fnParams = savedSizes, savedLoose, savedFns }()
 	if d.HasParams {
 		var ok bool
 		env, ok = c.params(def, d, env)
@@ -202,7 +210,7 @@ func (c *checker) elaborate(g *global, _ Pos) {
 	if want == nil {
 		want = body.Type()
 	} else {
-		body = c.checked(body, want, nil, "the result of "+d.Name, StartPos(d.Body))
+		body = c.checkTail(body, want, sizeCheck{what: "the result of " + d.Name, pos: StartPos(d.Body), env: env, strict: true})
 	}
 	def.Result = want
 	def.Body = body
@@ -240,39 +248,62 @@ func (c *checker) params(def *ir.Def, d *FuncDecl, env *scope) (*scope, bool) {
 			def.Params[i] = ir.NewVar(p.Name, ir.TI64, p.Pos)
 		}
 	}
-	// Size variables: each name in a dimension of an array parameter (at
-	// the top of its type) binds or re-checks one.
+	// Size variables (SPEC §2): each name in a dimension of an array
+	// parameter, at any depth of tuples, binds or re-checks one on entry.
 	sizes := map[string]int{} // name -> index into def.SizeVars
 	for i, p := range d.Params {
-		axis := 0
-		for t := p.Type; ; axis++ {
-			at, isArr := t.(*ArrayType)
-			if !isArr {
-				break
-			}
-			t = at.Elem
-			if at.Dim.Name == "" {
-				continue
-			}
-			name := at.Dim.Name
-			ref := ir.DimRef{Param: i, Axis: axis, P: at.Dim.Pos}
+		if _, isI64 := i64Params[p.Name]; isI64 {
+			continue
+		}
+		walkDims(p.Type, nil, func(dim DimExpr, path []int, axis int) {
+			name := dim.Name
+			ref := ir.DimRef{Param: i, Path: path, Axis: axis, P: dim.Pos}
 			if k, seen := sizes[name]; seen {
 				def.SizeVars[k].Checks = append(def.SizeVars[k].Checks, ref)
-				continue
+				return
 			}
 			if pi, isParam := i64Params[name]; isParam {
 				sizes[name] = len(def.SizeVars)
 				def.SizeVars = append(def.SizeVars, ir.SizeVar{Var: def.Params[pi], Param: -1, Checks: []ir.DimRef{ref}})
-				continue
+				return
 			}
 			if _, clash := seen[name]; clash {
-				c.errorf(at.Dim.Pos, "size %s is a parameter that is not an i64", name)
+				c.errorf(dim.Pos, "size %s is a parameter that is not an i64", name)
 				ok = false
-				continue
+				return
 			}
 			sizes[name] = len(def.SizeVars)
-			def.SizeVars = append(def.SizeVars, ir.SizeVar{Var: ir.NewVar(name, ir.TI64, at.Dim.Pos), Param: i, Axis: axis})
-		}
+			def.SizeVars = append(def.SizeVars, ir.SizeVar{Var: ir.NewVar(name, ir.TI64, dim.Pos), Param: i, Path: path, Axis: axis})
+		})
+	}
+	// The other names in parameter types have no value on entry: a name
+	// in the result of a function parameter is bound by the first result
+	// of that function (see lazySize); a name only in a function's
+	// parameter types, or inside an array of tuples, is a size of the
+	// types alone.
+	for i, p := range d.Params {
+		walkLooseDims(p.Type, func(dim DimExpr, inResult bool, path []int, axis int) {
+			name := dim.Name
+			if _, bound := sizes[name]; bound {
+				return
+			}
+			if _, isParam := i64Params[name]; isParam {
+				return
+			}
+			if _, clash := seen[name]; clash {
+				c.errorf(dim.Pos, "size %s is a parameter that is not an i64", name)
+				ok = false
+				return
+			}
+			ls := c.loose[name]
+			if ls == nil {
+				ls = &looseSize{name: name}
+				c.loose[name] = ls
+			}
+			if inResult {
+				ls.sources = append(ls.sources, lazySource{param: i, path: path, axis: axis})
+			}
+		})
 	}
 	for _, sv := range def.SizeVars {
 		c.sizeVars[sv.Var.Name] = sv.Var
@@ -303,6 +334,14 @@ func (c *checker) params(def *ir.Def, d *FuncDecl, env *scope) (*scope, bool) {
 	for _, v := range def.Params {
 		if v.T != ir.TI64 {
 			env = env.bind(v.Name, v, false)
+		}
+		if _, isFn := v.T.(*ir.Func); isFn {
+			c.fnParams[v] = true
+		}
+	}
+	for _, ls := range c.loose {
+		for k := range ls.sources {
+			ls.sources[k].fn = def.Params[ls.sources[k].param]
 		}
 	}
 	def.HasParams = true
@@ -341,7 +380,7 @@ func (c *checker) typeExpr(t TypeExpr, env *scope, _ bool) ir.Type {
 			return ir.ArrayOf(ir.ConstDim(t.Dim.Lit), elem)
 		}
 		b := env.lookup(t.Dim.Name)
-		if b == nil || !b.size {
+		if (b == nil || !b.size) && c.loose[t.Dim.Name] == nil {
 			c.errorf(t.Dim.Pos, "unknown size %s: a size must be a literal, a size variable of an array parameter, or an i64 parameter", t.Dim.Name)
 			return nil
 		}

@@ -199,7 +199,8 @@ func (c *checker) expr(e Expr, env *scope, want ir.Type) ir.Expr {
 		if v == nil {
 			return nil
 		}
-		inner, wrap, ok := c.bindPattern(e.Pat, v, env)
+		v, lazyEnv, lazyWrap := c.lazyBindings(v, env, StartPos(e.Value))
+		inner, wrap, ok := c.bindPattern(e.Pat, v, lazyEnv)
 		if !ok {
 			return nil
 		}
@@ -207,7 +208,7 @@ func (c *checker) expr(e Expr, env *scope, want ir.Type) ir.Expr {
 		if body == nil {
 			return nil
 		}
-		return wrap(body)
+		return lazyWrap(wrap(body))
 	case *If:
 		return c.ifExpr(e, env, want)
 	case *Lambda:
@@ -275,6 +276,10 @@ func (c *checker) ident(e *Ident, env *scope, want ir.Type) ir.Expr {
 			return nil
 		}
 		return &ir.Global{Name: g.name, T: t, P: e.Pos}
+	}
+	if ls := c.loose[e.Name]; ls != nil {
+		c.errorf(e.Pos, "%s", ls.unbound())
+		return nil
 	}
 	if v, ok := builtinConsts[e.Name]; ok {
 		return ir.F64Const(v, e.Pos)
@@ -511,6 +516,16 @@ func (c *checker) call(e *Call, env *scope, want ir.Type) ir.Expr {
 			return nil
 		}
 	}
+	if fv, isVar := fn.(*ir.Var); isVar && c.fnParams[fv] {
+		// A function parameter's type vouches for nothing at run time:
+		// its arguments and results are checked against the sizes its type
+		// names, where they have values here.
+		for i := range args {
+			args[i] = c.checked(args[i], ft.Params[i], sizeCheck{what: fmt.Sprintf("argument %d of %s", i+1, fv.Name), pos: StartPos(e.Args[i]), env: env})
+		}
+		call := &ir.Call{Fn: fn, Args: args, T: ft.Result, P: e.Pos}
+		return c.checked(call, ft.Result, sizeCheck{what: "the result of " + fv.Name, pos: e.Pos, env: env, force: true})
+	}
 	return &ir.Call{Fn: fn, Args: args, T: ft.Result, P: e.Pos}
 }
 
@@ -533,37 +548,71 @@ func (c *checker) defCall(g *global, id *Ident, e *Call, env *scope) ir.Expr {
 	}
 	args := make([]ir.Expr, len(e.Args))
 	dims := map[string]ir.Dim{}
+	where := map[string]int{} // the argument that first gave each size
 	for i, a := range e.Args {
-		if args[i] = c.expr(a, env, ft.Params[i]); args[i] == nil {
+		// The callee's sizes mean the caller's dimensions matched so far
+		// (and nothing yet for the others).
+		if args[i] = c.expr(a, env, substDims(ft.Params[i], dims)); args[i] == nil {
 			return nil
 		}
 		if !ir.Equal(args[i].Type(), ft.Params[i]) {
 			c.errorf(StartPos(a), "argument %d of %s has type %s; want %s", i+1, id.Name, args[i].Type(), ft.Params[i])
 			return nil
 		}
-		matchDims(ft.Params[i], args[i].Type(), dims)
+		bad := false
+		matchDims(ft.Params[i], args[i].Type(), dims, func(sym string, had, got ir.Dim) {
+			if !bad {
+				bad = true
+				c.errorf(StartPos(a), "size mismatch: %s is %s (argument %d of %s) but argument %d has size %s there (its type is %s; %s's parameter is %s)",
+					sym, had, where[sym]+1, id.Name, i+1, got, args[i].Type(), id.Name, ft.Params[i])
+			}
+		})
+		if bad {
+			return nil
+		}
+		for sym := range dims {
+			if _, ok := where[sym]; !ok {
+				where[sym] = i
+			}
+		}
 	}
 	return &ir.Call{Fn: &ir.Global{Name: g.name, T: t, P: id.Pos}, Args: args, T: substDims(ft.Result, dims), P: e.Pos}
 }
 
 // matchDims records, for each size variable in a parameter type, the
-// caller's dimension in the same place.
-func matchDims(param, arg ir.Type, out map[string]ir.Dim) {
+// caller's dimension in the same place, down tuples and function types
+// (a function argument's result type binds the sizes of the parameter's
+// result, SPEC §2). Two places of one size whose dimensions are both
+// known and differ are reported to conflict.
+func matchDims(param, arg ir.Type, out map[string]ir.Dim, conflict func(sym string, had, got ir.Dim)) {
 	switch p := param.(type) {
 	case *ir.Array:
 		if a, ok := arg.(*ir.Array); ok {
 			if p.Dim.Sym != "" {
-				if _, seen := out[p.Dim.Sym]; !seen {
+				had, seen := out[p.Dim.Sym]
+				switch {
+				case !seen:
 					out[p.Dim.Sym] = a.Dim
+				case had.DiffersStatically(a.Dim):
+					conflict(p.Dim.Sym, had, a.Dim)
+				case !had.Known() && had.Sym == "":
+					out[p.Dim.Sym] = a.Dim // a later place knows more
 				}
 			}
-			matchDims(p.Elem, a.Elem, out)
+			matchDims(p.Elem, a.Elem, out, conflict)
 		}
 	case *ir.Tuple:
 		if a, ok := arg.(*ir.Tuple); ok && len(a.Elems) == len(p.Elems) {
 			for i := range p.Elems {
-				matchDims(p.Elems[i], a.Elems[i], out)
+				matchDims(p.Elems[i], a.Elems[i], out, conflict)
 			}
+		}
+	case *ir.Func:
+		if a, ok := arg.(*ir.Func); ok && len(a.Params) == len(p.Params) {
+			for i := range p.Params {
+				matchDims(p.Params[i], a.Params[i], out, conflict)
+			}
+			matchDims(p.Result, a.Result, out, conflict)
 		}
 	}
 }
@@ -947,6 +996,6 @@ func (c *checker) loop(e *Loop, env *scope) ir.Expr {
 		return nil
 	}
 	// The state keeps its initial value's sizes on every iteration.
-	l.Body = wrap(c.checked(body, st, state, "the loop state", StartPos(e.Body)))
+	l.Body = wrap(c.checked(body, st, sizeCheck{what: "the loop state", pos: StartPos(e.Body), env: bodyEnv, like: state}))
 	return l
 }

@@ -302,11 +302,11 @@ func (s *specializer) instantiate(d *ir.Def, key []ir.Expr) *spec {
 			}
 			v := ir.NewVar(sv.Var.Name, sv.Var.T, sv.Var.P)
 			sub[sv.Var] = v
-			nsv = ir.SizeVar{Var: v, Param: j, Axis: sv.Axis}
+			nsv = ir.SizeVar{Var: v, Param: j, Path: sv.Path, Axis: sv.Axis}
 		}
 		for _, c := range sv.Checks {
 			if j, ok := index[c.Param]; ok {
-				nsv.Checks = append(nsv.Checks, ir.DimRef{Param: j, Axis: c.Axis, P: c.P})
+				nsv.Checks = append(nsv.Checks, ir.DimRef{Param: j, Path: c.Path, Axis: c.Axis, P: c.P})
 			}
 		}
 		nd.SizeVars = append(nd.SizeVars, nsv)

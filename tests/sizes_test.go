@@ -124,3 +124,56 @@ func TestResultAndLoopSizes(t *testing.T) {
 		{name: "compile-time loop", src: "def c(x: [3]f64) = loop y = x for i < 2 do concat(y, [1.0])", fn: "c", pos: "1:44", msg: "loop body has type [4]f64"},
 	})
 }
+
+// TestSizesInTupleAndFunctionParams: a size variable may stand inside a
+// tuple parameter (bound on entry) or in the result of a function
+// parameter (bound by its first let-bound result, or by the argument's
+// type at the call site), and every occurrence must agree (SPEC §2).
+func TestSizesInTupleAndFunctionParams(t *testing.T) {
+	gd := `def gd(r: [n]f64 -> [m]f64, x0: [n]f64, iters: i64): [n]f64 =
+  loop x = x0 for k < iters do
+    let res = r(x) in
+    let J = jacfwd(r)(x) in
+    x - (transpose(J) @ res) * f64(m) / 2.0
+def resid(x: [2]f64): [2]f64 = [x[0] - 1.0, x[1] - 2.0]
+`
+	app := "def app(r: [n]f64 -> [m]f64, x0: [n]f64): [m]f64 = let y = r(x0) in y * 2.0\n"
+	flaky := "def flaky(r: [n]f64 -> [m]f64, x0: [n]f64): f64 = let y = r(x0) in sum(r(x0 * 2.0)) + sum(y) + f64(m)\n"
+	runSizeCases(t, []sizeCase{
+		{name: "tuple", src: "def tup(p: (f64, [n]f64)): f64 = p.0 * f64(n) + sum(p.1)", fn: "tup", args: []any{[]any{2.0, []float64{1, 2}}}, want: "7"},
+		{name: "nested tuple", src: "def tup(p: (f64, (i64, [n][k]f64))): i64 = n * 10 + k", fn: "tup", args: []any{[]any{2.0, []any{int64(1), [][]float64{{1, 2, 3}, {4, 5, 6}}}}}, want: "23"},
+		{name: "tuple agree", src: "def two(p: ([n]f64, [n]f64)) = p.0 + p.1", fn: "two", args: []any{[]any{[]float64{1, 2}, []float64{3, 4}}}, want: "[4 6]"},
+		{name: "tuple disagree", src: "def two(p: ([n]f64, [n]f64)) = p.0 + p.1", fn: "two", args: []any{[]any{[]float64{1, 2}, []float64{3}}},
+			pos: "1:22", msg: "n is 2 (field 0 of p) but field 1 of p has size 1"},
+		{name: "tuple and array", src: "def ta(p: (f64, [n]f64), x: [n]f64) = p.1 + x", fn: "ta", args: []any{[]any{1.0, []float64{1, 2}}, []float64{3, 4, 5}},
+			pos: "1:30", msg: "n is 2 (field 1 of p) but x has size 3"},
+		{name: "tuple result type", src: "def tr(p: (f64, [n]f64)): [n]f64 = drop(p.1, 1)", fn: "tr", args: []any{[]any{1.0, []float64{1, 2}}},
+			pos: "1:36", msg: "result of tr has size 1|n = 2"},
+		{name: "function result binds m", src: gd + "def main(x0: [2]f64) = gd(resid, x0, 30)", fn: "main", args: []any{[]float64{0, 0}}, want: "[1 2]"},
+		{name: "lambda result binds m", src: gd + "def main(x0: [2]f64) = gd(fn(x) => [x[0] - 1.0, x[1] - 2.0, x[0] - 1.0], x0, 1)", fn: "main", args: []any{[]float64{0, 0}}, want: "[3 3]"},
+		{name: "m by type at the call site", src: app + "def res3(x: [q]f64): [3]f64 = [x[0], x[1], 1.0]\ndef main(x: [4]f64) = app(res3, x)", fn: "main", args: []any{[]float64{1, 2, 3, 4}}, want: "[2 4 2]"},
+		{name: "m from the first result", src: app + "def main(x: [k]f64) = app(fn(v) => concat(v, v), x)", fn: "main", args: []any{[]float64{1, 2}}, want: "[2 4 2 4]"},
+		{name: "later result checked", src: flaky + "def main(x: [k]f64) = flaky(fn(v) => take(concat(v, v), i64(v[0])), x)", fn: "main", args: []any{[]float64{1, 2}},
+			pos: "1:72", msg: "the result of r has size 2|[m]f64 says m = 1"},
+		{name: "function chosen at run time", src: flaky + "def main(x: [k]f64, c: bool) = flaky(if c then fn(v: [k]f64) => concat(v, v) else fn(v: [k]f64) => take(concat(v, v), i64(v[0])), x)", fn: "main", args: []any{[]float64{1, 2}, false},
+			pos: "1:72", msg: "the result of r has size 2|[m]f64 says m = 1"},
+		{name: "function chosen at run time agrees", src: flaky + "def main(x: [k]f64, c: bool) = flaky(if c then fn(v: [k]f64) => concat(v, v) else fn(v: [k]f64) => v, x)", fn: "main", args: []any{[]float64{1, 2}, true}, want: "22"},
+		{name: "later result agrees", src: flaky + "def main(x: [k]f64) = flaky(fn(v) => concat(v, v), x)", fn: "main", args: []any{[]float64{1, 2}}, want: "22"},
+		{name: "argument of a function parameter", src: "def h(r: [n]f64 -> f64, x: [n]f64): f64 = r(take(x, 1))\ndef main(x: [k]f64) = h(fn(v) => sum(v), x)", fn: "main", args: []any{[]float64{1, 2}},
+			pos: "1:45", msg: "argument 1 of r has size 1|n = 2"},
+		{name: "constant result size of a function parameter", src: "def h(r: f64 -> [2]f64, x: f64): f64 = sum(r(x))\ndef main(x: f64) = h(fn(v) => drop([v, v, v, v], i64(v)), x)", fn: "main", args: []any{1.0},
+			pos: "1:44", msg: "the result of r has size 3|says 2"},
+		{name: "constant result size at compile time", src: "def h(r: f64 -> [2]f64, x: f64): f64 = sum(r(x))\ndef main(x: f64) = h(fn(v) => [v, v, v], x)", fn: "main",
+			pos: "2:22", msg: "argument 1 of h has type f64 -> [3]f64; want f64 -> [2]f64"},
+		{name: "use before the first call", src: "def e(r: [n]f64 -> [m]f64, x0: [n]f64): f64 = f64(m)", fn: "e",
+			pos: "1:51", msg: "size m is used before r is called"},
+		{name: "result needs m before a call", src: "def e(r: [n]f64 -> [m]f64, x0: [n]f64): [m]f64 = take(x0, 2)", fn: "e",
+			pos: "1:50", msg: "size m is used before r is called|check the result of e"},
+		{name: "size only in a function's parameters", src: "def e(r: [n]f64 -> f64): f64 = f64(n)", fn: "e",
+			pos: "1:36", msg: "size n has no value here"},
+		{name: "static disagreement", src: "def f(a: [n][n]f64, v: [n]f64) = a @ v\ndef A = [[1.0, 2.0], [3.0, 4.0]]\ndef main() = f(A, [1.0, 2.0, 3.0])", fn: "main",
+			pos: "3:19", msg: "size mismatch: n is 2 (argument 1 of f) but argument 2 has size 3"},
+		{name: "static disagreement in one argument", src: "def f(a: [n][n]f64): f64 = sum(a)\ndef main() = f([[1.0, 2.0]])", fn: "main",
+			pos: "2:16", msg: "size mismatch: n is 1"},
+	})
+}
