@@ -27,6 +27,13 @@ type checker struct {
 	// checked against the sizes of their types.
 	lazyVars map[*ir.Var]string
 	fnParams map[*ir.Var]bool
+	// genericUses are the uses of generic value defs being elaborated.
+	genericUses []genericUse
+}
+
+type genericUse struct {
+	name string
+	pos  Pos
 }
 
 // global is one def being checked.
@@ -35,8 +42,12 @@ type global struct {
 	decl  *FuncDecl
 	scope *modScope
 	state int // 0 new, 1 elaborating, 2 done
-	def   *ir.Def
-	typ   ir.Type // the def's type, known after elaboration (or from its signature during a cycle)
+	// generic is decided on first need: 0 not yet, 1 deciding, 2 a
+	// value def whose function type is open (def gn = grad(norm)), which
+	// is elaborated at each use instead of once, 3 an ordinary def.
+	generic int
+	def     *ir.Def
+	typ     ir.Type // the def's type, known after elaboration (or from its signature during a cycle)
 }
 
 // modScope is the top-level namespace of one file.
@@ -169,6 +180,10 @@ func (c *checker) globalRef(g *global, refPos Pos) (ir.Type, bool) {
 // elaborate checks one def and appends its IR to c.done.
 func (c *checker) elaborate(g *global, _ Pos) {
 	if g.state != 0 {
+		return
+	}
+	if c.isGeneric(g) {
+		g.state = 2
 		return
 	}
 	g.state = 1
@@ -726,12 +741,12 @@ type scope struct {
 	name   string
 	v      *ir.Var
 	size   bool
-	lam    *Lambda // a let-bound lambda typed at each use, with
-	lamEnv *scope  // the scope it was defined in
+	gen    Expr   // a let-bound function whose types are open (a lambda without parameter types, a builtin, grad(norm)), elaborated at each use, with
+	genEnv *scope // the scope it was defined in
 }
 
-func (s *scope) bindLambda(name string, lam *Lambda, defEnv *scope) *scope {
-	return &scope{parent: s, mod: s.mod, name: name, lam: lam, lamEnv: defEnv}
+func (s *scope) bindGeneric(name string, gen Expr, defEnv *scope) *scope {
+	return &scope{parent: s, mod: s.mod, name: name, gen: gen, genEnv: defEnv}
 }
 
 func (s *scope) bind(name string, v *ir.Var, size bool) *scope {
@@ -740,7 +755,7 @@ func (s *scope) bind(name string, v *ir.Var, size bool) *scope {
 
 func (s *scope) lookup(name string) *scope {
 	for ; s != nil; s = s.parent {
-		if (s.v != nil || s.lam != nil) && s.name == name {
+		if (s.v != nil || s.gen != nil) && s.name == name {
 			return s
 		}
 	}

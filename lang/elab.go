@@ -3,6 +3,7 @@ package lang
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/nabla-lang/nabla/ir"
 )
@@ -78,7 +79,10 @@ func (c *checker) flexible(e Expr, env *scope) bool {
 		}
 	case *Ident:
 		if b := env.lookup(e.Name); b != nil {
-			return b.lam != nil
+			return b.gen != nil
+		}
+		if g := c.lookupGlobal(env.mod, e.Name); g != nil {
+			return c.isGeneric(g)
 		}
 		return c.builtin(e.Name, env) != nil
 	case *Call:
@@ -92,6 +96,54 @@ func (c *checker) flexible(e Expr, env *scope) bool {
 		return c.flexible(e.Then, env) && c.flexible(e.Else, env)
 	}
 	return false
+}
+
+// genericFn reports whether e is a function whose types are open, to be
+// elaborated where it is used: a lambda with unannotated parameters, a
+// builtin used as a value, an AD operator applied to such a function
+// (grad(norm)), or a name bound to one.
+func (c *checker) genericFn(e Expr, env *scope) bool {
+	switch e := unparen(e).(type) {
+	case *Lambda:
+		// Open when some parameter has no type and no use decides one.
+		for _, p := range e.Params {
+			if p.Type == nil && c.typeFromUse(p.Name, e.Body, env) == nil {
+				return true
+			}
+		}
+		return false
+	case *Ident:
+		if _, isConst := builtinConsts[e.Name]; isConst {
+			return false
+		}
+		return c.flexible(e, env)
+	case *Call:
+		if id, ok := e.Fn.(*Ident); ok && len(e.Args) == 1 {
+			if p := c.builtin(id.Name, env); p != nil && p.AD == ir.ADOperator && p.Arity == 1 {
+				return c.genericFn(e.Args[0], env)
+			}
+		}
+	}
+	return false
+}
+
+// isGeneric reports whether g is a value def whose value is a function
+// with open types (def gn = grad(norm), def sq = fn(x) => x * x): like a
+// let-bound one, it is elaborated at each use, with the types there.
+func (c *checker) isGeneric(g *global) bool {
+	switch g.generic {
+	case 0:
+		g.generic = 1
+		d := g.decl
+		yes := !d.HasParams && d.Result == nil && len(d.Attrs) == 0 && c.genericFn(d.Body, &scope{mod: g.scope})
+		g.generic = 3
+		if yes {
+			g.generic = 2
+		}
+	case 1:
+		return false // a cycle, reported as recursion when elaborated
+	}
+	return g.generic == 2
 }
 
 // expr elaborates e. want is what the context expects, or nil; it guides
@@ -191,8 +243,8 @@ func (c *checker) expr(e Expr, env *scope, want ir.Type) ir.Expr {
 		return c.comprehension(e, e.Gens, env)
 	case *Let:
 		if pn, ok := e.Pat.(*PatName); ok {
-			if lam, ok := unparen(e.Value).(*Lambda); ok && c.flexible(lam, env) {
-				return c.expr(e.Body, env.bindLambda(pn.Name, lam, env), want)
+			if c.genericFn(e.Value, env) {
+				return c.expr(e.Body, env.bindGeneric(pn.Name, e.Value, env), want)
 			}
 		}
 		v := c.expr(e.Value, env, nil)
@@ -262,15 +314,19 @@ func (c *checker) mk(p *ir.Prim, pos Pos, aux any, args ...ir.Expr) ir.Expr {
 
 func (c *checker) ident(e *Ident, env *scope, want ir.Type) ir.Expr {
 	if b := env.lookup(e.Name); b != nil {
-		if b.lam != nil {
-			// A let-bound lambda with unannotated parameters is typed where
-			// it is used: each use elaborates it afresh in its own scope.
-			wf, _ := orNil(want).(*ir.Func)
-			return c.lambda(b.lam, b.lamEnv, wf)
+		if b.gen != nil {
+			// A let-bound function whose types are open is typed where it
+			// is used: each use elaborates it afresh in its own scope.
+			return c.expr(b.gen, b.genEnv, want)
 		}
 		return b.v
 	}
 	if g := c.lookupGlobal(env.mod, e.Name); g != nil {
+		if c.isGeneric(g) {
+			c.genericUses = append(c.genericUses, genericUse{g.name, e.Pos})
+			defer func() { c.genericUses = c.genericUses[:len(c.genericUses)-1] }()
+			return c.expr(g.decl.Body, &scope{mod: g.scope}, want)
+		}
 		t, ok := c.globalRef(g, e.Pos)
 		if !ok {
 			return nil
@@ -295,15 +351,23 @@ func (c *checker) ident(e *Ident, env *scope, want ir.Type) ir.Expr {
 // -inf, x), grad(norm)) into a lambda, typed by what the context expects.
 func (c *checker) etaExpand(p *ir.Prim, pos Pos, want ir.Type) ir.Expr {
 	wf, ok := orNil(want).(*ir.Func)
-	if !ok || p.AD == ir.ADOperator {
-		c.errorf(pos, "cannot use builtin %s as a value here (its parameter types are unknown): write a lambda such as fn(v: f64) => %s(v)", p.Name, p.Name)
+	if p.AD == ir.ADOperator {
+		c.errorf(pos, "cannot use %s as a value: it is an AD operator; apply it, as in %s(f)", p.Name, p.Name)
+		return nil
+	}
+	unknown := func() {
+		c.errorf(pos, "cannot use builtin %s as a value here: nothing here fixes its parameter types%s; use it where they are known (map(%s, xs), grad(%s)(x)) or write a lambda with typed parameters, as in %s",
+			p.Name, c.genericUseText(), p.Name, p.Name, lambdaSuggestion(p))
+	}
+	if !ok {
+		unknown()
 		return nil
 	}
 	params := make([]*ir.Var, len(wf.Params))
 	args := make([]ir.Expr, len(wf.Params))
 	for i, t := range wf.Params {
 		if t == nil {
-			c.errorf(pos, "cannot use builtin %s as a value here (its parameter types are unknown)", p.Name)
+			unknown()
 			return nil
 		}
 		params[i] = ir.NewVar([]string{"a", "b", "c", "d"}[min(i, 3)], t, pos)
@@ -314,6 +378,38 @@ func (c *checker) etaExpand(p *ir.Prim, pos Pos, want ir.Type) ir.Expr {
 		return nil
 	}
 	return &ir.Lambda{Params: params, Body: body, P: pos}
+}
+
+// lambdaSuggestion writes a lambda that uses builtin p with typed
+// parameters: scalars for elementwise builtins, a vector first otherwise.
+func lambdaSuggestion(p *ir.Prim) string {
+	n := p.Arity
+	if n < 0 {
+		n = max(p.MinArgs, 1)
+	}
+	names := []string{"a", "b", "c", "d"}
+	var ps, as []string
+	for i := range min(n, len(names)) {
+		t := "f64"
+		if !p.Elementwise && i == 0 {
+			t = "[n]f64"
+		} else if !p.Elementwise {
+			t = "..."
+		}
+		ps = append(ps, names[i]+": "+t)
+		as = append(as, names[i])
+	}
+	return fmt.Sprintf("fn(%s) => %s(%s)", strings.Join(ps, ", "), p.Name, strings.Join(as, ", "))
+}
+
+// genericUseText says which use of a generic value def is being
+// elaborated, for errors inside its body.
+func (c *checker) genericUseText() string {
+	if len(c.genericUses) == 0 {
+		return ""
+	}
+	u := c.genericUses[len(c.genericUses)-1]
+	return fmt.Sprintf(" (in %s, used at %s)", u.name, u.pos)
 }
 
 func (c *checker) binary(e *Binary, env *scope, want ir.Type) ir.Expr {
@@ -459,7 +555,7 @@ func constInt(e Expr) (int64, bool) {
 
 func (c *checker) call(e *Call, env *scope, want ir.Type) ir.Expr {
 	if id, ok := e.Fn.(*Ident); ok && env.lookup(id.Name) == nil {
-		if g := c.lookupGlobal(env.mod, id.Name); g != nil {
+		if g := c.lookupGlobal(env.mod, id.Name); g != nil && !c.isGeneric(g) {
 			return c.defCall(g, id, e, env)
 		}
 		if p := c.builtin(id.Name, env); p != nil {
@@ -474,7 +570,7 @@ func (c *checker) call(e *Call, env *scope, want ir.Type) ir.Expr {
 			}
 			return c.primCall(p, e.Pos, e.Args, env, want, aux)
 		}
-		if _, isConst := builtinConsts[id.Name]; !isConst {
+		if _, isConst := builtinConsts[id.Name]; !isConst && c.lookupGlobal(env.mod, id.Name) == nil {
 			c.errorf(id.Pos, "unknown name %s", id.Name)
 			return nil
 		}
@@ -919,6 +1015,8 @@ func (c *checker) lambda(e *Lambda, env *scope, want *ir.Func) ir.Expr {
 			}
 		} else if wps != nil && wps[i] != nil {
 			t = wps[i]
+		} else if t = c.typeFromUse(p.Name, e.Body, inner); t != nil {
+			// typed by how the body uses it
 		} else {
 			c.errorf(p.Pos, "cannot infer the type of parameter %s: annotate it, as in fn(%s: f64) => ...", p.Name, p.Name)
 			return nil

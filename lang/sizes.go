@@ -291,3 +291,136 @@ func allDims(t TypeExpr, f func(dim DimExpr)) {
 		allDims(t.Result, f)
 	}
 }
+
+// ---- lambda parameters typed by their use ----
+
+// typeFromUse finds the type of an unannotated lambda parameter from how
+// the lambda's body uses it: as an argument of a function whose parameter
+// types are known (a def, or a local of function type, such as the f of
+// def twice(f: f64 -> f64) = fn(x) => f(f(x))). It returns nil when no use
+// decides it.
+func (c *checker) typeFromUse(name string, body Expr, env *scope) ir.Type {
+	var found ir.Type
+	var walk func(e Expr)
+	walk = func(e Expr) {
+		if found != nil || e == nil {
+			return
+		}
+		switch e := e.(type) {
+		case *Paren:
+			walk(e.X)
+		case *Unary:
+			walk(e.X)
+		case *Binary:
+			walk(e.X)
+			walk(e.Y)
+		case *Call:
+			if ft := c.calleeType(e.Fn, name, env); ft != nil && len(ft.Params) == len(e.Args) {
+				for i, a := range e.Args {
+					if id, ok := unparen(a).(*Ident); ok && id.Name == name {
+						found = ft.Params[i]
+						return
+					}
+				}
+			}
+			walk(e.Fn)
+			for _, a := range e.Args {
+				walk(a)
+			}
+		case *Index:
+			walk(e.X)
+			for _, a := range e.Indices {
+				walk(a)
+			}
+		case *Slice:
+			walk(e.X)
+			walk(e.Lo)
+			walk(e.Hi)
+		case *Field:
+			walk(e.X)
+		case *TupleLit:
+			for _, a := range e.Elems {
+				walk(a)
+			}
+		case *ArrayLit:
+			for _, a := range e.Elems {
+				walk(a)
+			}
+		case *If:
+			walk(e.Cond)
+			walk(e.Then)
+			walk(e.Else)
+		case *Let:
+			walk(e.Value)
+			if !patBinds(e.Pat, name) {
+				walk(e.Body)
+			}
+		case *Comprehension:
+			for _, g := range e.Gens {
+				walk(g.Bound)
+				if g.Name == name {
+					return
+				}
+			}
+			walk(e.Body)
+		case *Lambda:
+			for _, p := range e.Params {
+				if p.Name == name {
+					return
+				}
+			}
+			walk(e.Body)
+		case *Loop:
+			walk(e.Init)
+			walk(e.Count)
+			if patBinds(e.Pat, name) || e.Index == name {
+				return
+			}
+			walk(e.Cond)
+			walk(e.Body)
+		}
+	}
+	walk(body)
+	return found
+}
+
+// calleeType is the type of a called function named fn, when it is a def
+// or a local function other than name; sizes of a def's own are forgotten.
+func (c *checker) calleeType(fn Expr, name string, env *scope) *ir.Func {
+	id, ok := unparen(fn).(*Ident)
+	if !ok || id.Name == name {
+		return nil
+	}
+	if b := env.lookup(id.Name); b != nil {
+		if b.v != nil {
+			ft, _ := b.v.T.(*ir.Func)
+			return ft
+		}
+		return nil
+	}
+	g := c.lookupGlobal(env.mod, id.Name)
+	if g == nil || g.state == 1 || c.isGeneric(g) {
+		return nil
+	}
+	t, ok := c.globalRef(g, id.Pos)
+	if !ok {
+		return nil
+	}
+	ft, _ := ir.EraseSizes(t).(*ir.Func)
+	return ft
+}
+
+// patBinds reports whether pattern p binds name.
+func patBinds(p Pattern, name string) bool {
+	switch p := p.(type) {
+	case *PatName:
+		return p.Name == name
+	case *PatTuple:
+		for _, q := range p.Elems {
+			if patBinds(q, name) {
+				return true
+			}
+		}
+	}
+	return false
+}
