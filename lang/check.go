@@ -75,6 +75,9 @@ func check(root *module, imported []*module) (*ir.Program, error) {
 	for _, m := range mods {
 		s := c.scopes[m]
 		for _, d := range m.file.Decls {
+			if len(c.errs) > MaxErrors {
+				break // enough to report; the rest would only take time
+			}
 			switch d := d.(type) {
 			case *FuncDecl:
 				if g := s.defs[d.Name]; g != nil && g.decl == d {
@@ -89,12 +92,28 @@ func check(root *module, imported []*module) (*ir.Program, error) {
 		}
 	}
 	if len(c.errs) > 0 {
-		sortErrors(c.errs)
-		return nil, c.errs
+		return nil, limitErrors(c.errs)
 	}
 	p := ir.NewProgram(c.done)
 	p.Rules, p.Strats = rules, strats
 	return p, nil
+}
+
+// MaxErrors is how many errors a program's check reports: after that,
+// as Go's compiler does, one more line says "too many errors" and
+// checking stops, so that a file of a hundred thousand mistakes costs
+// little time and output.
+const MaxErrors = 10
+
+// limitErrors sorts errors by position and keeps the first MaxErrors,
+// then a "too many errors" at the next one's position.
+func limitErrors(errs ir.ErrorList) ir.ErrorList {
+	sortErrors(errs)
+	if len(errs) <= MaxErrors {
+		return errs
+	}
+	out := append(ir.ErrorList(nil), errs[:MaxErrors]...)
+	return append(out, &ir.Error{Pos: errs[MaxErrors].Pos, Msg: "too many errors"})
 }
 
 // sortErrors orders errors by position so output is stable and reads top
