@@ -674,41 +674,6 @@ func (c *checker) resolveNames(e Expr, env *scope) {
 			if env.lookup(e.Name) == nil && c.lookupGlobal(env.mod, e.Name) == nil && !isBuiltinName(e.Name) {
 				c.errorf(e.Pos, "unknown name %s", e.Name)
 			}
-		case *Unary:
-			walk(e.X, env)
-		case *Binary:
-			walk(e.X, env)
-			walk(e.Y, env)
-		case *Call:
-			walk(e.Fn, env)
-			for _, a := range e.Args {
-				walk(a, env)
-			}
-		case *Index:
-			walk(e.X, env)
-			for _, a := range e.Indices {
-				walk(a, env)
-			}
-		case *Slice:
-			walk(e.X, env)
-			if e.Lo != nil {
-				walk(e.Lo, env)
-			}
-			if e.Hi != nil {
-				walk(e.Hi, env)
-			}
-		case *Field:
-			walk(e.X, env)
-		case *Paren:
-			walk(e.X, env)
-		case *TupleLit:
-			for _, a := range e.Elems {
-				walk(a, env)
-			}
-		case *ArrayLit:
-			for _, a := range e.Elems {
-				walk(a, env)
-			}
 		case *Comprehension:
 			inner := env
 			for _, g := range e.Gens {
@@ -719,10 +684,6 @@ func (c *checker) resolveNames(e Expr, env *scope) {
 		case *Let:
 			walk(e.Value, env)
 			walk(e.Body, bindPat(e.Pat, env))
-		case *If:
-			walk(e.Cond, env)
-			walk(e.Then, env)
-			walk(e.Else, env)
 		case *Lambda:
 			inner := env
 			for _, p := range e.Params {
@@ -740,6 +701,10 @@ func (c *checker) resolveNames(e Expr, env *scope) {
 				walk(e.Cond, inner)
 			}
 			walk(e.Body, inner)
+		default:
+			for _, k := range subExprs(e) {
+				walk(k, env)
+			}
 		}
 	}
 	walk(e, env)

@@ -307,13 +307,6 @@ func (c *checker) typeFromUse(name string, body Expr, env *scope) ir.Type {
 			return
 		}
 		switch e := e.(type) {
-		case *Paren:
-			walk(e.X)
-		case *Unary:
-			walk(e.X)
-		case *Binary:
-			walk(e.X)
-			walk(e.Y)
 		case *Call:
 			if ft := c.calleeType(e.Fn, name, env); ft != nil && len(ft.Params) == len(e.Args) {
 				for i, a := range e.Args {
@@ -323,38 +316,12 @@ func (c *checker) typeFromUse(name string, body Expr, env *scope) ir.Type {
 					}
 				}
 			}
-			walk(e.Fn)
-			for _, a := range e.Args {
-				walk(a)
-			}
-		case *Index:
-			walk(e.X)
-			for _, a := range e.Indices {
-				walk(a)
-			}
-		case *Slice:
-			walk(e.X)
-			walk(e.Lo)
-			walk(e.Hi)
-		case *Field:
-			walk(e.X)
-		case *TupleLit:
-			for _, a := range e.Elems {
-				walk(a)
-			}
-		case *ArrayLit:
-			for _, a := range e.Elems {
-				walk(a)
-			}
-		case *If:
-			walk(e.Cond)
-			walk(e.Then)
-			walk(e.Else)
 		case *Let:
 			walk(e.Value)
 			if !patBinds(e.Pat, name) {
 				walk(e.Body)
 			}
+			return
 		case *Comprehension:
 			for _, g := range e.Gens {
 				walk(g.Bound)
@@ -363,6 +330,7 @@ func (c *checker) typeFromUse(name string, body Expr, env *scope) ir.Type {
 				}
 			}
 			walk(e.Body)
+			return
 		case *Lambda:
 			for _, p := range e.Params {
 				if p.Name == name {
@@ -370,14 +338,18 @@ func (c *checker) typeFromUse(name string, body Expr, env *scope) ir.Type {
 				}
 			}
 			walk(e.Body)
+			return
 		case *Loop:
 			walk(e.Init)
 			walk(e.Count)
-			if patBinds(e.Pat, name) || e.Index == name {
-				return
+			if !patBinds(e.Pat, name) && e.Index != name {
+				walk(e.Cond)
+				walk(e.Body)
 			}
-			walk(e.Cond)
-			walk(e.Body)
+			return
+		}
+		for _, k := range subExprs(e) {
+			walk(k)
 		}
 	}
 	walk(body)
