@@ -138,7 +138,7 @@ func (s *specializer) call(e *ir.Call, fn ir.Expr, args []ir.Expr) ir.Expr {
 		}
 		if IsTemplate(d) || isFuncType(d.Result) {
 			// Returns a function, or takes one not known here: inline.
-			lam := ir.Copy(&ir.Lambda{Params: d.Params, Body: d.BodyWithSizes()}).(*ir.Lambda)
+			lam := ir.Copy(&ir.Lambda{Params: d.Params, Body: d.BodyWithSizeChecks()}).(*ir.Lambda)
 			return wrap(lets, s.normalize(beta(lam.Params, lam.Body, args, e.P)))
 		}
 	}
