@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 
 	"github.com/nabla-lang/nabla/internal/pipeline"
 	"github.com/nabla-lang/nabla/ir"
+	"github.com/nabla-lang/nabla/lang"
 	"github.com/nabla-lang/nabla/runtime"
 )
 
@@ -20,8 +20,9 @@ const Version = "0.1.0-dev"
 type Option func(*config)
 
 type config struct {
-	limits   runtime.Limits
-	readFile func(path string) ([]byte, error)
+	limits      runtime.Limits
+	readFile    func(path string) ([]byte, error)
+	outsideRoot bool
 }
 
 // WithLimits bounds every call of the program's functions: steps is the
@@ -35,10 +36,24 @@ func WithLimits(steps, memoryBytes int64) Option {
 
 // WithReadFile lets a program import files other than the standard
 // library: read is called with the import's path joined to the importing
-// file's directory. Without it, Compile gives the program no file access
-// (only std/... imports work) and CompileFile reads from disk.
+// file's directory and cleaned ("lib/../util.nab" imported from
+// "model.nab" is read as "util.nab"). Imports never leave the root, the
+// directory of the file being compiled: an absolute import path, or one
+// whose ".." climb above the root, is a positioned error and read never
+// sees it, unless WithImportsOutsideRoot is given too. Without
+// WithReadFile, Compile gives the program no file access (only std/...
+// imports work) and CompileFile reads from disk with
+// lang.ReadSourceFile (regular files only, at most
+// lang.MaxSourceBytes each).
 func WithReadFile(read func(path string) ([]byte, error)) Option {
 	return func(c *config) { c.readFile = read }
+}
+
+// WithImportsOutsideRoot lets imports name files outside the root
+// directory (absolute paths, or ".." above the root); the reader then
+// decides alone what the program may read.
+func WithImportsOutsideRoot() Option {
+	return func(c *config) { c.outsideRoot = true }
 }
 
 // A Program is a compiled Nabla program. It is immutable and safe for
@@ -76,7 +91,7 @@ func CompileFile(path string, opts ...Option) (*Program, error) {
 
 // CompileFileContext is CompileFile under ctx.
 func CompileFileContext(ctx context.Context, path string, opts ...Option) (*Program, error) {
-	c := config{readFile: os.ReadFile}
+	c := config{readFile: lang.ReadSourceFile}
 	for _, o := range opts {
 		o(&c)
 	}
@@ -88,7 +103,7 @@ func CompileFileContext(ctx context.Context, path string, opts ...Option) (*Prog
 }
 
 func compile(ctx context.Context, filename string, src []byte, c config) (*Program, error) {
-	res, err := pipeline.Compile(ctx, filename, src, pipeline.Options{ReadFile: c.readFile})
+	res, err := pipeline.Compile(ctx, filename, src, pipeline.Options{ReadFile: c.readFile, OutsideRoot: c.outsideRoot})
 	if err != nil {
 		return nil, err
 	}

@@ -249,6 +249,25 @@ func TestImports(t *testing.T) {
 	if _, err := nabla.CompileFile(filepath.Join(dir, "nosuch.nab")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("CompileFile of a missing file: %v, want fs.ErrNotExist", err)
 	}
+
+	// The reader sees cleaned paths; an import above the root is an error
+	// unless the host allows it.
+	var seen []string
+	record := func(path string) ([]byte, error) {
+		seen = append(seen, filepath.ToSlash(path))
+		return util, nil
+	}
+	if _, err := nabla.Compile("app/main.nab", []byte("import \"x/../lib/util.nab\"\ndef main() = util.double(1.0)"), nabla.WithReadFile(record)); err != nil || strings.Join(seen, " ") != "app/lib/util.nab" {
+		t.Errorf("cleaned path: read %q, err %v; want app/lib/util.nab", seen, err)
+	}
+	seen = nil
+	escape := []byte("import \"../util.nab\"\ndef main() = util.double(1.0)")
+	if _, err := nabla.Compile("app/main.nab", escape, nabla.WithReadFile(record)); err == nil || !strings.Contains(err.Error(), "app/main.nab:1:1: cannot import \"../util.nab\": the import leaves the program's root") || len(seen) != 0 {
+		t.Errorf("escaping import: read %q, err %v", seen, err)
+	}
+	if _, err := nabla.Compile("app/main.nab", escape, nabla.WithReadFile(record), nabla.WithImportsOutsideRoot()); err != nil || strings.Join(seen, " ") != "util.nab" {
+		t.Errorf("escaping import allowed: read %q, err %v", seen, err)
+	}
 }
 
 // TestConcurrentCalls calls the same functions from many goroutines; run

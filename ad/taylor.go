@@ -664,6 +664,7 @@ var linearArgs = map[*ir.Prim][]int{
 	ir.PrimReshape:     {0},
 	ir.PrimReshapeLike: {0},
 	ir.PrimPadLike:     {0},
+	ir.PrimCheckDim:    {0},
 	ir.PrimSum:         {0},
 	ir.PrimMean:        {0},
 	ir.PrimFill:        {1},

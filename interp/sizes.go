@@ -14,7 +14,8 @@ type sizeBind struct {
 	name      string
 	slot      int  // the size variable's slot (for an i64 parameter, the parameter's)
 	fromParam bool // the size variable is an i64 parameter (def f(n: i64, x: [n]f64))
-	param     int  // otherwise: the size is dimension axis of parameter param
+	param     int  // otherwise: the size is dimension axis of the array at path in parameter param
+	path      []int
 	axis      int
 	checks    []dimCheck
 }
@@ -22,6 +23,7 @@ type sizeBind struct {
 // dimCheck is a dimension that must equal a size variable.
 type dimCheck struct {
 	param, axis int
+	path        []int
 	pos         ir.Pos
 }
 
@@ -42,8 +44,8 @@ func (dc *defCode) compileSizes(c *fnComp) error {
 	for i, p := range d.Params {
 		paramIndex[p] = i
 	}
-	checkAxis := func(param, axis int, pos ir.Pos) error {
-		if param < 0 || param >= len(d.Params) || axis < 0 || axis >= ir.Rank(d.Params[param].T) {
+	checkAxis := func(param int, path []int, axis int, pos ir.Pos) error {
+		if param < 0 || param >= len(d.Params) || axis < 0 || axis >= ir.Rank(ir.PathType(d.Params[param].T, path)) {
 			return ir.Errorf(orPos(pos, d.P), "def %s: size variable refers to axis %d of parameter %d, which does not exist", d.Name, axis, param+1)
 		}
 		return nil
@@ -52,7 +54,7 @@ func (dc *defCode) compileSizes(c *fnComp) error {
 		if sv.Var == nil {
 			return ir.Errorf(d.P, "def %s: size variable without a variable", d.Name)
 		}
-		sb := sizeBind{name: sv.Var.Name, param: sv.Param, axis: sv.Axis}
+		sb := sizeBind{name: sv.Var.Name, param: sv.Param, path: sv.Path, axis: sv.Axis}
 		if sv.Param < 0 {
 			i, isParam := paramIndex[sv.Var]
 			if !isParam {
@@ -60,17 +62,17 @@ func (dc *defCode) compileSizes(c *fnComp) error {
 			}
 			sb.fromParam, sb.slot = true, i
 		} else {
-			if err := checkAxis(sv.Param, sv.Axis, sv.Var.P); err != nil {
+			if err := checkAxis(sv.Param, sv.Path, sv.Axis, sv.Var.P); err != nil {
 				return err
 			}
 			sb.slot = c.alloc(1)
 			c.bind(sv.Var, sb.slot)
 		}
 		for _, r := range sv.Checks {
-			if err := checkAxis(r.Param, r.Axis, r.P); err != nil {
+			if err := checkAxis(r.Param, r.Path, r.Axis, r.P); err != nil {
 				return err
 			}
-			sb.checks = append(sb.checks, dimCheck{param: r.Param, axis: r.Axis, pos: orPos(r.P, d.P)})
+			sb.checks = append(sb.checks, dimCheck{param: r.Param, path: r.Path, axis: r.Axis, pos: orPos(r.P, d.P)})
 		}
 		dc.sizes = append(dc.sizes, sb)
 	}
@@ -93,7 +95,7 @@ func (dc *defCode) bindSizes(fr *frame) error {
 		if sb.fromParam {
 			val = fr.slots[sb.slot].I
 		} else {
-			d, err := dc.dimOf(fr, sb.param, sb.axis)
+			d, err := dc.dimOf(fr, sb.param, sb.path, sb.axis)
 			if err != nil {
 				return err
 			}
@@ -101,7 +103,7 @@ func (dc *defCode) bindSizes(fr *frame) error {
 			fr.slots[sb.slot] = runtime.I64(val)
 		}
 		for _, c := range sb.checks {
-			d, err := dc.dimOf(fr, c.param, c.axis)
+			d, err := dc.dimOf(fr, c.param, c.path, c.axis)
 			if err != nil {
 				return err
 			}
@@ -111,13 +113,13 @@ func (dc *defCode) bindSizes(fr *frame) error {
 		}
 	}
 	for _, cd := range dc.dims {
-		d, err := dc.dimOf(fr, cd.param, cd.axis)
+		d, err := dc.dimOf(fr, cd.param, nil, cd.axis)
 		if err != nil {
 			return err
 		}
 		if d != cd.n {
 			return ir.Errorf(cd.pos, "size mismatch: %s has size %d but its type %s says %d",
-				dc.dimName(cd.param, cd.axis), d, dc.params[cd.param], cd.n)
+				dc.dimName(cd.param, nil, cd.axis), d, dc.params[cd.param], cd.n)
 		}
 	}
 	return nil
@@ -127,23 +129,35 @@ func (dc *defCode) bindSizes(fr *frame) error {
 // comes from: "size mismatch: n is 2 (x) but y has size 3".
 func (dc *defCode) mismatch(sb *sizeBind, val int64, c dimCheck, got int64) string {
 	if sb.fromParam {
-		return fmt.Sprintf("size mismatch: %s is %d but %s has size %d", sb.name, val, dc.dimName(c.param, c.axis), got)
+		return fmt.Sprintf("size mismatch: %s is %d but %s has size %d", sb.name, val, dc.dimName(c.param, c.path, c.axis), got)
 	}
 	return fmt.Sprintf("size mismatch: %s is %d (%s) but %s has size %d",
-		sb.name, val, dc.dimName(sb.param, sb.axis), dc.dimName(c.param, c.axis), got)
+		sb.name, val, dc.dimName(sb.param, sb.path, sb.axis), dc.dimName(c.param, c.path, c.axis), got)
 }
 
-// dimName names dimension axis of a parameter: "x", or "dimension 2 of x".
-func (dc *defCode) dimName(param, axis int) string {
+// dimName names dimension axis of the array at path in a parameter: "x",
+// "dimension 2 of x", "field 1 of p".
+func (dc *defCode) dimName(param int, path []int, axis int) string {
 	name := dc.def.Params[param].Name
+	for _, i := range path {
+		name = fmt.Sprintf("field %d of %s", i, name)
+	}
 	if axis == 0 {
 		return name
 	}
 	return fmt.Sprintf("dimension %d of %s", axis+1, name)
 }
 
-func (dc *defCode) dimOf(fr *frame, param, axis int) (int64, error) {
-	a, ok := fr.slots[param].R.(*runtime.Array)
+func (dc *defCode) dimOf(fr *frame, param int, path []int, axis int) (int64, error) {
+	v := fr.slots[param]
+	for _, i := range path {
+		t, ok := v.R.(runtime.Tuple)
+		if !ok || i >= len(t) {
+			return 0, internalErrorf(dc.pos, "parameter %s of %s has no field %v", dc.def.Params[param].Name, dc.name, path)
+		}
+		v = t[i]
+	}
+	a, ok := v.R.(*runtime.Array)
 	if !ok || a == nil || axis >= len(a.Shape) {
 		return 0, internalErrorf(dc.pos, "parameter %s of %s is not an array of rank %d", dc.def.Params[param].Name, dc.name, axis+1)
 	}

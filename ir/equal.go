@@ -121,7 +121,7 @@ func SameConst(a, b any) bool {
 // them are never merged.
 func SameAux(a, b any) bool {
 	switch a.(type) {
-	case nil, int, int64, Dim, [2]Dim:
+	case nil, int, int64, Dim, [2]Dim, DimCheck:
 		return a == b
 	}
 	return false

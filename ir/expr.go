@@ -1,6 +1,9 @@
 package ir
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Pos is a source position. The zero Pos means "no position".
 type Pos struct {
@@ -57,14 +60,14 @@ func Errorf(pos Pos, format string, args ...any) *Error {
 type ErrorList []*Error
 
 func (l ErrorList) Error() string {
-	s := ""
+	var b strings.Builder
 	for i, e := range l {
 		if i > 0 {
-			s += "\n"
+			b.WriteByte('\n')
 		}
-		s += e.Error()
+		b.WriteString(e.Error())
 	}
-	return s
+	return b.String()
 }
 
 // Err returns nil for an empty list and the list otherwise.

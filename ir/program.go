@@ -18,22 +18,48 @@ type Def struct {
 }
 
 // SizeVar is a size variable bound by a parameter's type. When Param >= 0,
-// Var is a fresh i64 visible in the body, equal to dimension Axis of
-// parameter Param (an index into Def.Params). When Param < 0, Var is itself
-// an i64 parameter used as a dimension (def f(n: i64, x: [n]f64)). Checks
-// lists the further dimensions that must equal it, checked on entry.
+// Var is a fresh i64 visible in the body, equal to dimension Axis of the
+// array found in parameter Param (an index into Def.Params) by following
+// the tuple fields in Path (def tup(p: (f64, [n]f64)) has Path [1]). When
+// Param < 0, Var is itself an i64 parameter used as a dimension (def f(n:
+// i64, x: [n]f64)). Checks lists the further dimensions that must equal
+// it, checked on entry.
 type SizeVar struct {
 	Var    *Var
 	Param  int
+	Path   []int
 	Axis   int
 	Checks []DimRef
 }
 
-// DimRef names dimension Axis of parameter Param (Param >= 0).
+// DimRef names dimension Axis of the array at Path in parameter Param
+// (Param >= 0).
 type DimRef struct {
 	Param int
+	Path  []int
 	Axis  int
 	P     Pos
+}
+
+// PathType follows the tuple fields of path from t; nil when t has no
+// such field.
+func PathType(t Type, path []int) Type {
+	for _, i := range path {
+		tt, ok := t.(*Tuple)
+		if !ok || i < 0 || i >= len(tt.Elems) {
+			return nil
+		}
+		t = tt.Elems[i]
+	}
+	return t
+}
+
+// PathExpr projects the tuple fields of path out of e.
+func PathExpr(e Expr, path []int, pos Pos) Expr {
+	for _, i := range path {
+		e = &Proj{X: e, Index: i, P: pos}
+	}
+	return e
 }
 
 // Attr is an attribute of a def, after checking: @jvp(g), @vjp(g),

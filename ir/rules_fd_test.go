@@ -973,6 +973,9 @@ func arrayRuleCases() []rcase {
 		rc(ir.PrimPadLike, rV(1.5, -2), rI(1), rV(0, 0, 0, 0, 0)),
 		rc(ir.PrimPadLike, rM([]float64{1, 2}), rI(2), rM([]float64{0, 0}, []float64{0, 0}, []float64{0, 0})),
 		rc(ir.PrimPadLike, rBox([]int{1}, pair(1, 2)), rI(0), rBox([]int{2}, pair(0, 0), pair(0, 0))),
+
+		rc(ir.PrimCheckDim, rV(1.5, -2, 3), rI(3)).withAux(ir.DimCheck{What: "x", Type: "[n]f64", Size: "n"}),
+		rc(ir.PrimCheckDim, rM([]float64{1, 2}, []float64{3, 4}, []float64{5, 6}), rI(2)).withAux(ir.DimCheck{Axis: 1, What: "x", Type: "[3][2]f64", Size: "2"}),
 	}
 }
 

@@ -1,5 +1,7 @@
 package ir
 
+import "fmt"
+
 // Subst returns a copy of e in which free variables in sub are replaced by
 // their expressions, and every binder inside e is a fresh *Var (so the
 // copy can be placed anywhere without capturing or sharing binders).
@@ -321,8 +323,56 @@ func (d *Def) BodyWithSizes() Expr {
 		if sv.Param < 0 {
 			continue
 		}
-		dim := &PrimCall{Op: PrimDim, Args: []Expr{d.Params[sv.Param]}, Aux: sv.Axis, T: TI64, P: d.P}
+		dim := &PrimCall{Op: PrimDim, Args: []Expr{PathExpr(d.Params[sv.Param], sv.Path, d.P)}, Aux: sv.Axis, T: TI64, P: d.P}
 		body = &Let{Var: sv.Var, Value: dim, Body: body, P: d.P}
 	}
 	return body
+}
+
+// BodyWithSizeChecks is BodyWithSizes with the entry checks too: each
+// further place of a size variable, and each constant dimension of a
+// parameter, is checked by check_dim ahead of the body, so that code
+// inlined in place of a call keeps the errors the call would give.
+func (d *Def) BodyWithSizeChecks() Expr {
+	type check struct {
+		param int
+		path  []int
+		axis  int
+		size  Expr
+		name  string
+		pos   Pos
+	}
+	var checks []check
+	for _, sv := range d.SizeVars {
+		for _, r := range sv.Checks {
+			checks = append(checks, check{r.Param, r.Path, r.Axis, sv.Var, sv.Var.Name, r.P})
+		}
+	}
+	for i, p := range d.Params {
+		for axis, dim := range Dims(p.T) {
+			if dim.Known() {
+				checks = append(checks, check{i, nil, axis, I64Const(dim.N, p.P), dim.String(), p.P})
+			}
+		}
+	}
+	body := d.Body
+	for i := len(checks) - 1; i >= 0; i-- {
+		ck := checks[i]
+		p := d.Params[ck.param]
+		what := p.Name
+		for _, f := range ck.path {
+			what = fmt.Sprintf("field %d of %s", f, what)
+		}
+		pos := ck.pos
+		if !pos.IsValid() {
+			pos = d.P
+		}
+		x := PathExpr(p, ck.path, pos)
+		aux := DimCheck{Axis: ck.axis, What: what, Type: PathType(p.T, ck.path).String(), Size: ck.name}
+		chk := &PrimCall{Op: PrimCheckDim, Args: []Expr{x, ck.size}, Aux: aux, T: x.Type(), P: pos}
+		body = &Let{Var: NewVar("_", chk.T, pos), Value: chk, Body: body, P: pos}
+	}
+	withChecks := *d
+	withChecks.Body = body
+	return withChecks.BodyWithSizes()
 }

@@ -6,6 +6,13 @@ import (
 	"strings"
 )
 
+// MaxTypeText is about the longest a type prints: longer types are cut
+// with "..." and say how many scalars they hold, so that an error about a
+// value with a million-field tuple type stays one short line (types share
+// their parts, so such a type costs little memory but would print as
+// gigabytes).
+const MaxTypeText = 200
+
 // Type is a Nabla type: a scalar, an array, a tuple or a function.
 // Types are immutable values; compare them with Equal, not ==.
 type Type interface {
@@ -95,23 +102,14 @@ type Array struct {
 	Elem Type
 }
 
-func (a *Array) String() string { return "[" + a.Dim.String() + "]" + a.Elem.String() }
+func (a *Array) String() string { return typeText(a) }
 func (*Array) isType()          {}
 
 // Tuple is (T1, T2, ...); the empty tuple is unit.
 type Tuple struct{ Elems []Type }
 
-func (t *Tuple) String() string {
-	parts := make([]string, len(t.Elems))
-	for i, e := range t.Elems {
-		parts[i] = e.String()
-	}
-	if len(parts) == 1 {
-		return "(" + parts[0] + ",)"
-	}
-	return "(" + strings.Join(parts, ", ") + ")"
-}
-func (*Tuple) isType() {}
+func (t *Tuple) String() string { return typeText(t) }
+func (*Tuple) isType()          {}
 
 // Func is (P1, P2, ...) -> R.
 type Func struct {
@@ -119,21 +117,8 @@ type Func struct {
 	Result Type
 }
 
-func (f *Func) String() string {
-	parts := make([]string, len(f.Params))
-	for i, p := range f.Params {
-		parts[i] = p.String()
-	}
-	if len(parts) == 1 {
-		if _, isFunc := f.Params[0].(*Func); !isFunc {
-			if _, isTuple := f.Params[0].(*Tuple); !isTuple {
-				return parts[0] + " -> " + f.Result.String()
-			}
-		}
-	}
-	return "(" + strings.Join(parts, ", ") + ") -> " + f.Result.String()
-}
-func (*Func) isType() {}
+func (f *Func) String() string { return typeText(f) }
+func (*Func) isType()          {}
 
 // ArrayOf builds [d]elem.
 func ArrayOf(d Dim, elem Type) *Array { return &Array{Dim: d, Elem: elem} }
@@ -266,4 +251,132 @@ func MustScalar(t Type) ScalarKind {
 		panic(fmt.Sprintf("ir: %s is not a scalar", t))
 	}
 	return s.Kind
+}
+
+// typeText writes t, cut after about MaxTypeText bytes.
+func typeText(t Type) string {
+	w := typeWriter{}
+	w.typ(t)
+	if !w.cut {
+		return w.b.String()
+	}
+	return fmt.Sprintf("%s (%d scalars in all)", w.b.String(), countLeaves(t, map[Type]uint64{}))
+}
+
+type typeWriter struct {
+	b   strings.Builder
+	cut bool
+}
+
+// over reports (and records) that the text is long enough: the rest of
+// the type becomes "...".
+func (w *typeWriter) over() bool {
+	if w.cut {
+		return true
+	}
+	if w.b.Len() > MaxTypeText {
+		w.b.WriteString("...")
+		w.cut = true
+	}
+	return w.cut
+}
+
+func (w *typeWriter) typ(t Type) {
+	if w.over() {
+		return
+	}
+	switch t := t.(type) {
+	case nil:
+		w.b.WriteString("<nil>")
+	case Scalar:
+		w.b.WriteString(t.String())
+	case *Array:
+		w.b.WriteString("[" + t.Dim.String() + "]")
+		w.typ(t.Elem)
+	case *Tuple:
+		w.b.WriteByte('(')
+		w.list(t.Elems)
+		if len(t.Elems) == 1 && !w.cut {
+			w.b.WriteByte(',')
+		}
+		if !w.cut {
+			w.b.WriteByte(')')
+		}
+	case *Func:
+		bare := false
+		if len(t.Params) == 1 {
+			switch t.Params[0].(type) {
+			case *Func, *Tuple:
+			default:
+				bare = true
+			}
+		}
+		if bare {
+			w.typ(t.Params[0])
+		} else {
+			w.b.WriteByte('(')
+			w.list(t.Params)
+			if !w.cut {
+				w.b.WriteByte(')')
+			}
+		}
+		if !w.cut {
+			w.b.WriteString(" -> ")
+			w.typ(t.Result)
+		}
+	default:
+		w.b.WriteString(fmt.Sprint(t))
+	}
+}
+
+func (w *typeWriter) list(ts []Type) {
+	for i, e := range ts {
+		if i > 0 {
+			if w.over() {
+				return
+			}
+			w.b.WriteString(", ")
+		}
+		w.typ(e)
+		if w.cut {
+			return
+		}
+	}
+}
+
+// countLeaves counts the scalars of t (saturating), each shared part
+// counted once per use but computed once.
+func countLeaves(t Type, memo map[Type]uint64) uint64 {
+	switch t := t.(type) {
+	case *Array:
+		return countLeaves(t.Elem, memo)
+	case *Tuple:
+		if n, ok := memo[t]; ok {
+			return n
+		}
+		n := uint64(0)
+		for _, e := range t.Elems {
+			n = satAdd(n, countLeaves(e, memo))
+		}
+		memo[t] = n
+		return n
+	case *Func:
+		if n, ok := memo[t]; ok {
+			return n
+		}
+		n := countLeaves(t.Result, memo)
+		for _, p := range t.Params {
+			n = satAdd(n, countLeaves(p, memo))
+		}
+		memo[t] = n
+		return n
+	}
+	return 1
+}
+
+func satAdd(a, b uint64) uint64 {
+	if a+b < a {
+		return ^uint64(0)
+	}
+	return a + b
 }

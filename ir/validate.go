@@ -114,7 +114,7 @@ func (v *validator) def(d *Def) {
 			}
 		} else {
 			v.bind(sv.Var, "size variable")
-			v.dimRef(d, sv.Var.Name, DimRef{Param: sv.Param, Axis: sv.Axis, P: sv.Var.P})
+			v.dimRef(d, sv.Var.Name, DimRef{Param: sv.Param, Path: sv.Path, Axis: sv.Axis, P: sv.Var.P})
 		}
 		if sv.Var.T != nil && !Equal(sv.Var.T, TI64) {
 			v.errorf("size variable %s has type %s; want i64", sv.Var.Name, typeString(sv.Var.T))
@@ -154,7 +154,12 @@ func (v *validator) dimRef(d *Def, name string, r DimRef) {
 		return
 	}
 	p := d.Params[r.Param]
-	if r.Axis < 0 || r.Axis >= Rank(p.T) {
+	t := PathType(p.T, r.Path)
+	if t == nil {
+		v.errorf("size variable %s refers to field %v of parameter %s of type %s", name, r.Path, p.Name, typeString(p.T))
+		return
+	}
+	if r.Axis < 0 || r.Axis >= Rank(t) {
 		v.errorf("size variable %s refers to axis %d of parameter %s of type %s", name, r.Axis, p.Name, typeString(p.T))
 	}
 }

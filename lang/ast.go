@@ -346,3 +346,38 @@ func StartPos(e Expr) Pos {
 	}
 	return Pos{}
 }
+
+// subExprs lists the sub-expressions of an expression that binds no
+// names (nil for the others and for leaves), in source order.
+func subExprs(e Expr) []Expr {
+	switch e := e.(type) {
+	case *Paren:
+		return []Expr{e.X}
+	case *Unary:
+		return []Expr{e.X}
+	case *Binary:
+		return []Expr{e.X, e.Y}
+	case *Call:
+		return append([]Expr{e.Fn}, e.Args...)
+	case *Index:
+		return append([]Expr{e.X}, e.Indices...)
+	case *Slice:
+		out := []Expr{e.X}
+		if e.Lo != nil {
+			out = append(out, e.Lo)
+		}
+		if e.Hi != nil {
+			out = append(out, e.Hi)
+		}
+		return out
+	case *Field:
+		return []Expr{e.X}
+	case *TupleLit:
+		return e.Elems
+	case *ArrayLit:
+		return e.Elems
+	case *If:
+		return []Expr{e.Cond, e.Then, e.Else}
+	}
+	return nil
+}

@@ -20,6 +20,25 @@ type checker struct {
 	// every def is elaborated: a rule may call the def it is attached to
 	// (SPEC §6), which is not recursion, since an attribute is no call.
 	ruleAttrs []pendingAttr
+
+	// sizeVars are the size variables and i64 size parameters of the def
+	// being elaborated, by name: the values of the sizes its types name.
+	sizeVars map[string]*ir.Var
+	// loose are the names in its parameter types that have no value on
+	// entry (see looseSize).
+	loose map[string]*looseSize
+	// lazyVars are the variables that bind loose sizes, by name, and
+	// fnParams the def's function-typed parameters, whose calls are
+	// checked against the sizes of their types.
+	lazyVars map[*ir.Var]string
+	fnParams map[*ir.Var]bool
+	// genericUses are the uses of generic value defs being elaborated.
+	genericUses []genericUse
+}
+
+type genericUse struct {
+	name string
+	pos  Pos
 }
 
 // pendingAttr is a rule attribute of a def, checked after elaboration.
@@ -36,8 +55,12 @@ type global struct {
 	decl  *FuncDecl
 	scope *modScope
 	state int // 0 new, 1 elaborating, 2 done
-	def   *ir.Def
-	typ   ir.Type // the def's type, known after elaboration (or from its signature during a cycle)
+	// generic is decided on first need: 0 not yet, 1 deciding, 2 a
+	// value def whose function type is open (def gn = grad(norm)), which
+	// is elaborated at each use instead of once, 3 an ordinary def.
+	generic int
+	def     *ir.Def
+	typ     ir.Type // the def's type, known after elaboration (or from its signature during a cycle)
 }
 
 // modScope is the top-level namespace of one file.
@@ -55,7 +78,7 @@ func (c *checker) errorf(pos Pos, format string, args ...any) {
 // check elaborates the main module and the imported modules (in
 // dependency order) into one program.
 func check(root *module, imported []*module, opts Options) (*ir.Program, error) {
-	c := &checker{globals: map[string]*global{}, scopes: map[*module]*modScope{}}
+	c := &checker{globals: map[string]*global{}, scopes: map[*module]*modScope{}, lazyVars: map[*ir.Var]string{}}
 	mods := append(append([]*module(nil), imported...), root)
 	for _, m := range mods {
 		c.declare(m)
@@ -67,6 +90,9 @@ func check(root *module, imported []*module, opts Options) (*ir.Program, error) 
 		for _, d := range m.file.Decls {
 			if err := opts.cancelled(); err != nil {
 				return nil, err
+			}
+			if len(c.errs) > MaxErrors {
+				break // enough to report; the rest would only take time
 			}
 			switch d := d.(type) {
 			case *FuncDecl:
@@ -87,12 +113,28 @@ func check(root *module, imported []*module, opts Options) (*ir.Program, error) 
 		}
 	}
 	if len(c.errs) > 0 {
-		sortErrors(c.errs)
-		return nil, c.errs
+		return nil, limitErrors(c.errs)
 	}
 	p := ir.NewProgram(c.done)
 	p.Rules, p.Strats = rules, strats
 	return p, nil
+}
+
+// MaxErrors is how many errors a program's check reports: after that,
+// as Go's compiler does, one more line says "too many errors" and
+// checking stops, so that a file of a hundred thousand mistakes costs
+// little time and output.
+const MaxErrors = 10
+
+// limitErrors sorts errors by position and keeps the first MaxErrors,
+// then a "too many errors" at the next one's position.
+func limitErrors(errs ir.ErrorList) ir.ErrorList {
+	sortErrors(errs)
+	if len(errs) <= MaxErrors {
+		return errs
+	}
+	out := append(ir.ErrorList(nil), errs[:MaxErrors]...)
+	return append(out, &ir.Error{Pos: errs[MaxErrors].Pos, Msg: "too many errors"})
 }
 
 // sortErrors orders errors by position so output is stable and reads top
@@ -180,11 +222,18 @@ func (c *checker) elaborate(g *global, _ Pos) {
 	if g.state != 0 {
 		return
 	}
+	if c.isGeneric(g) {
+		g.state = 2
+		return
+	}
 	g.state = 1
 	defer func() { g.state = 2 }()
 	d := g.decl
 	def := &ir.Def{Name: g.name, HasParams: d.HasParams, Export: d.Export, P: d.NamePos}
 	env := &scope{mod: g.scope}
+	savedSizes, savedLoose, savedFns := c.sizeVars, c.loose, c.fnParams
+	c.sizeVars, c.loose, c.fnParams = map[string]*ir.Var{}, map[string]*looseSize{}, map[*ir.Var]bool{}
+	defer func() { c.sizeVars, c.loose, c.fnParams = savedSizes, savedLoose, savedFns }()
 	if d.HasParams {
 		var ok bool
 		env, ok = c.params(def, d, env)
@@ -215,6 +264,8 @@ func (c *checker) elaborate(g *global, _ Pos) {
 	}
 	if want == nil {
 		want = body.Type()
+	} else {
+		body = c.checkTail(body, want, sizeCheck{what: "the result of " + d.Name, pos: StartPos(d.Body), env: env, strict: true})
 	}
 	def.Result = want
 	def.Body = body
@@ -252,47 +303,72 @@ func (c *checker) params(def *ir.Def, d *FuncDecl, env *scope) (*scope, bool) {
 			def.Params[i] = ir.NewVar(p.Name, ir.TI64, p.Pos)
 		}
 	}
-	// Size variables: each name in a dimension of an array parameter (at
-	// the top of its type) binds or re-checks one.
+	// Size variables (SPEC §2): each name in a dimension of an array
+	// parameter, at any depth of tuples, binds or re-checks one on entry.
 	sizes := map[string]int{} // name -> index into def.SizeVars
 	for i, p := range d.Params {
-		axis := 0
-		for t := p.Type; ; axis++ {
-			at, isArr := t.(*ArrayType)
-			if !isArr {
-				break
-			}
-			t = at.Elem
-			if at.Dim.Name == "" {
-				continue
-			}
-			name := at.Dim.Name
-			ref := ir.DimRef{Param: i, Axis: axis, P: at.Dim.Pos}
+		if _, isI64 := i64Params[p.Name]; isI64 {
+			continue
+		}
+		walkDims(p.Type, nil, func(dim DimExpr, path []int, axis int) {
+			name := dim.Name
+			ref := ir.DimRef{Param: i, Path: path, Axis: axis, P: dim.Pos}
 			if k, seen := sizes[name]; seen {
 				def.SizeVars[k].Checks = append(def.SizeVars[k].Checks, ref)
-				continue
+				return
 			}
 			if pi, isParam := i64Params[name]; isParam {
 				sizes[name] = len(def.SizeVars)
 				def.SizeVars = append(def.SizeVars, ir.SizeVar{Var: def.Params[pi], Param: -1, Checks: []ir.DimRef{ref}})
-				continue
+				return
 			}
 			if _, clash := seen[name]; clash {
-				c.errorf(at.Dim.Pos, "size %s is a parameter that is not an i64", name)
+				c.errorf(dim.Pos, "size %s is a parameter that is not an i64", name)
 				ok = false
-				continue
+				return
 			}
 			sizes[name] = len(def.SizeVars)
-			def.SizeVars = append(def.SizeVars, ir.SizeVar{Var: ir.NewVar(name, ir.TI64, at.Dim.Pos), Param: i, Axis: axis})
-		}
+			def.SizeVars = append(def.SizeVars, ir.SizeVar{Var: ir.NewVar(name, ir.TI64, dim.Pos), Param: i, Path: path, Axis: axis})
+		})
+	}
+	// The other names in parameter types have no value on entry: a name
+	// in the result of a function parameter is bound by the first result
+	// of that function (see lazySize); a name only in a function's
+	// parameter types, or inside an array of tuples, is a size of the
+	// types alone.
+	for i, p := range d.Params {
+		walkLooseDims(p.Type, func(dim DimExpr, inResult bool, path []int, axis int) {
+			name := dim.Name
+			if _, bound := sizes[name]; bound {
+				return
+			}
+			if _, isParam := i64Params[name]; isParam {
+				return
+			}
+			if _, clash := seen[name]; clash {
+				c.errorf(dim.Pos, "size %s is a parameter that is not an i64", name)
+				ok = false
+				return
+			}
+			ls := c.loose[name]
+			if ls == nil {
+				ls = &looseSize{name: name}
+				c.loose[name] = ls
+			}
+			if inResult {
+				ls.sources = append(ls.sources, lazySource{param: i, path: path, axis: axis})
+			}
+		})
 	}
 	for _, sv := range def.SizeVars {
+		c.sizeVars[sv.Var.Name] = sv.Var
 		if sv.Param >= 0 {
 			env = env.bind(sv.Var.Name, sv.Var, true)
 		}
 	}
 	for i, p := range d.Params {
 		if _, isI64 := i64Params[p.Name]; isI64 {
+			c.sizeVars[p.Name] = def.Params[i]
 			env = env.bind(p.Name, def.Params[i], true)
 		}
 	}
@@ -313,6 +389,14 @@ func (c *checker) params(def *ir.Def, d *FuncDecl, env *scope) (*scope, bool) {
 	for _, v := range def.Params {
 		if v.T != ir.TI64 {
 			env = env.bind(v.Name, v, false)
+		}
+		if _, isFn := v.T.(*ir.Func); isFn {
+			c.fnParams[v] = true
+		}
+	}
+	for _, ls := range c.loose {
+		for k := range ls.sources {
+			ls.sources[k].fn = def.Params[ls.sources[k].param]
 		}
 	}
 	def.HasParams = true
@@ -351,7 +435,7 @@ func (c *checker) typeExpr(t TypeExpr, env *scope, _ bool) ir.Type {
 			return ir.ArrayOf(ir.ConstDim(t.Dim.Lit), elem)
 		}
 		b := env.lookup(t.Dim.Name)
-		if b == nil || !b.size {
+		if (b == nil || !b.size) && c.loose[t.Dim.Name] == nil {
 			c.errorf(t.Dim.Pos, "unknown size %s: a size must be a literal, a size variable of an array parameter, or an i64 parameter", t.Dim.Name)
 			return nil
 		}
@@ -609,41 +693,6 @@ func (c *checker) resolveNames(e Expr, env *scope) {
 			if env.lookup(e.Name) == nil && c.lookupGlobal(env.mod, e.Name) == nil && !isBuiltinName(e.Name) {
 				c.errorf(e.Pos, "unknown name %s", e.Name)
 			}
-		case *Unary:
-			walk(e.X, env)
-		case *Binary:
-			walk(e.X, env)
-			walk(e.Y, env)
-		case *Call:
-			walk(e.Fn, env)
-			for _, a := range e.Args {
-				walk(a, env)
-			}
-		case *Index:
-			walk(e.X, env)
-			for _, a := range e.Indices {
-				walk(a, env)
-			}
-		case *Slice:
-			walk(e.X, env)
-			if e.Lo != nil {
-				walk(e.Lo, env)
-			}
-			if e.Hi != nil {
-				walk(e.Hi, env)
-			}
-		case *Field:
-			walk(e.X, env)
-		case *Paren:
-			walk(e.X, env)
-		case *TupleLit:
-			for _, a := range e.Elems {
-				walk(a, env)
-			}
-		case *ArrayLit:
-			for _, a := range e.Elems {
-				walk(a, env)
-			}
 		case *Comprehension:
 			inner := env
 			for _, g := range e.Gens {
@@ -654,10 +703,6 @@ func (c *checker) resolveNames(e Expr, env *scope) {
 		case *Let:
 			walk(e.Value, env)
 			walk(e.Body, bindPat(e.Pat, env))
-		case *If:
-			walk(e.Cond, env)
-			walk(e.Then, env)
-			walk(e.Else, env)
 		case *Lambda:
 			inner := env
 			for _, p := range e.Params {
@@ -675,6 +720,10 @@ func (c *checker) resolveNames(e Expr, env *scope) {
 				walk(e.Cond, inner)
 			}
 			walk(e.Body, inner)
+		default:
+			for _, k := range subExprs(e) {
+				walk(k, env)
+			}
 		}
 	}
 	walk(e, env)
@@ -703,8 +752,8 @@ type scope struct {
 	name   string
 	v      *ir.Var
 	size   bool
-	lam    *Lambda // a let-bound lambda typed at each use, with
-	lamEnv *scope  // the scope it was defined in
+	gen    Expr   // a let-bound function whose types are open (a lambda without parameter types, a builtin, grad(norm)), elaborated at each use, with
+	genEnv *scope // the scope it was defined in
 
 	depth int         // the number of ancestors
 	jump  *scope      // an ancestor, see ancestorAt
@@ -715,8 +764,8 @@ type scope struct {
 // in the order they were made.
 type scopeIndex struct{ byName map[string][]*scope }
 
-func (s *scope) bindLambda(name string, lam *Lambda, defEnv *scope) *scope {
-	return s.extend(&scope{name: name, lam: lam, lamEnv: defEnv})
+func (s *scope) bindGeneric(name string, gen Expr, defEnv *scope) *scope {
+	return s.extend(&scope{name: name, gen: gen, genEnv: defEnv})
 }
 
 func (s *scope) bind(name string, v *ir.Var, size bool) *scope {
@@ -735,7 +784,7 @@ func (s *scope) extend(n *scope) *scope {
 	if n.index == nil {
 		n.index = &scopeIndex{byName: map[string][]*scope{}}
 	}
-	if n.v != nil || n.lam != nil {
+	if n.v != nil || n.gen != nil {
 		n.index.byName[n.name] = append(n.index.byName[n.name], n)
 	}
 	return n

@@ -33,7 +33,11 @@ func TestCheckErrors(t *testing.T) {
 		{"unknown type", "def f(x: float): f64 = 1.0", "1:10", "unknown type float"},
 		{"unknown size", "def f(x: f64): [n]f64 = zeros(3)", "1:17", "unknown size n"},
 		{"lambda needs types", "def f(x: f64) = fn(y) => y", "1:20", "cannot infer the type of parameter y"},
-		{"builtin as value", "def f(x: f64) = let g = exp in g(x)", "1:25", "cannot use builtin exp"},
+		{"builtin as value", "def f(x: f64) = let g = exp in (g, x)", "1:25", "cannot use builtin exp as a value here: nothing here fixes its parameter types; use it where they are known"},
+		{"array builtin as value", "def f(x: f64) = let g = norm in (g, x)", "1:25", "as in fn(a: [n]f64) => norm(a)"},
+		{"generic value def used untyped", "def gn = grad(norm)\ndef f() = gn", "1:15", "cannot use builtin norm as a value here: nothing here fixes its parameter types (in gn, used at t.nab:2:11)"},
+		{"AD operator as value", "def f(x: [n]f64) = map(grad, x)", "1:24", "cannot use grad as a value: it is an AD operator"},
+		{"lambda use does not decide", "def adder(a: [n]f64) = fn(x) => a + x", "1:27", "cannot infer the type of parameter x"},
 		{"loop body type", "def f(x: f64) = loop s = 0.0 for i < 3 do (s, x)", "1:43", "loop body has type"},
 		{"pattern arity", "def f(x: f64) = let (a, b) = (x, x, x) in a", "1:21", "2-tuple pattern to a value of type (f64, f64, f64)"},
 		{"call non-function", "def f(x: f64) = x(1.0)", "1:18", "cannot call"},
@@ -50,6 +54,14 @@ func TestCheckErrors(t *testing.T) {
 		{"duplicate parameter", "def f(x: f64, x: f64) = x", "1:15", "duplicate parameter"},
 		{"value def cycle", "def a = b + 1.0\ndef b = a * 2.0", "", "recursive"},
 		{"import missing", "import \"std/nope\"\ndef f(x: f64) = x", "1:1", "no such standard library module"},
+		{"constant index", "def f(x: [3]f64) = x[3]", "1:22", "index 3 out of range for [3]f64: indices must be in [0, 3)"},
+		{"negative index", "def f(x: [n]f64) = x[-1]", "1:22", "index -1 out of range"},
+		{"constant inner index", "def f(x: [3][2]f64) = x[1, 2]", "1:28", "index 2 out of range for [2]f64"},
+		{"constant index expression", "def f(x: [3]f64) = x[1 + 2]", "1:22", "index 3 out of range"},
+		{"index of empty", "def f(x: [0]f64) = x[0]", "1:22", "it has no elements"},
+		{"constant slice bound", "def f(x: [3]f64) = x[1:4]", "1:24", "slice bound 4 out of range for [3]f64: bounds must be in [0, 3]"},
+		{"negative slice bound", "def f(x: [n]f64) = x[-2:]", "1:22", "slice bound -2 out of range for [n]f64: a bound must not be negative"},
+		{"slice bounds order", "def f(x: [n]f64) = x[2:1]", "1:24", "slice bounds out of order: 2 > 1"},
 		{"array of mixed", "def f(x: f64) = [x, true]", "1:17", "element 2"},
 	}
 	for _, tc := range tests {
@@ -112,6 +124,23 @@ func TestLiteralTyping(t *testing.T) {
 		{"def f(x: f64, v: [n]f64) = let g = fn(a) => a * a in (g(x), g(v))", "f", "(f64, [n]f64)"},
 		{"def f(x: f64) = grad(grad(fn(a) => sin(a) * a^3))(x)", "f", "f64"},
 		{"def f(x: [n]f64) = update(x, 1, 100)", "f", "[n]f64"},
+
+		// Builtins as values and lambdas typed by use (issue 8 defect 6).
+		{"def gn = grad(norm)\ndef f(x: [n]f64) = gn(x)", "f", "[n]f64"},
+		{"def gn = grad(norm)\ndef f(x: [n][m]f64) = gn(x)", "f", "[n][m]f64"},
+		{"def e = exp\ndef f(x: f64) = e(x)", "f", "f64"},
+		{"def e = exp\ndef f(x: [n]f64) = (e(x), e(1.0))", "f", "([n]f64, f64)"},
+		{"def sq = fn(x) => x * x\ndef f(x: [n]f64) = map(sq, x)", "f", "[n]f64"},
+		{"def f(x: f64) = let g = exp in g(x)", "f", "f64"},
+		{"def f(x: [n]f64) = let g = grad(logsumexp) in g(x)", "f", "[n]f64"},
+		{"def f(x: [n]f64) = jacfwd(softmax)(x)", "f", "[n][n]f64"},
+		{"def f(x: [n]f64) = hessian(norm)(x)", "f", "[n][n]f64"},
+		{"def f(x: [n]f64) = reduce(max, -inf, x)", "f", "f64"},
+		{"def f(x: f64) = grad(sin)(x)", "f", "f64"},
+		{"def f(x: [n]f64) = value_and_grad(sum)(x)", "f", "(f64, [n]f64)"},
+		{"def twice(f: f64 -> f64): f64 -> f64 = fn(x) => f(f(x))\ndef g(y: f64) = twice(sin)(y)", "g", "f64"},
+		{"def twice(f: f64 -> f64) = fn(x) => f(f(x))", "twice", "f64 -> f64"},
+		{"def sq(v: [n]f64): f64 = sum(v * v)\ndef f = fn(z) => sq(z) + 1.0", "f", "[?]f64 -> f64"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.src, func(t *testing.T) {
@@ -120,6 +149,9 @@ func TestLiteralTyping(t *testing.T) {
 				t.Fatal(err)
 			}
 			d := p.Def(tc.def)
+			if d == nil {
+				t.Fatalf("no def %s", tc.def)
+			}
 			if got := d.Result.String(); got != tc.want {
 				t.Errorf("result type %s, want %s", got, tc.want)
 			}
@@ -137,9 +169,11 @@ func TestConformanceFilesCheck(t *testing.T) {
 		fs, _ := filepath.Glob(filepath.Join(dir, sub, "*.nab"))
 		files = append(files, fs...)
 	}
-	if len(files) == 0 {
-		t.Skip("no conformance suite beside the repository")
+	own, _ := filepath.Glob(filepath.Join("..", "tests", "conformance", "lang", "*.nab"))
+	if len(own) == 0 {
+		t.Error("no conformance cases in tests/conformance/lang")
 	}
+	files = append(files, own...)
 	for _, f := range files {
 		src, err := os.ReadFile(f)
 		if err != nil {

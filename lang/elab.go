@@ -1,7 +1,9 @@
 package lang
 
 import (
+	"fmt"
 	"math"
+	"strings"
 
 	"github.com/nabla-lang/nabla/ir"
 )
@@ -101,7 +103,10 @@ func (c *checker) flexibleNode(e Expr, env *scope) bool {
 		}
 	case *Ident:
 		if b := env.lookup(e.Name); b != nil {
-			return b.lam != nil
+			return b.gen != nil
+		}
+		if g := c.lookupGlobal(env.mod, e.Name); g != nil {
+			return c.isGeneric(g)
 		}
 		return c.builtin(e.Name, env) != nil
 	case *Call:
@@ -115,6 +120,54 @@ func (c *checker) flexibleNode(e Expr, env *scope) bool {
 		return c.flexible(e.Then, env) && c.flexible(e.Else, env)
 	}
 	return false
+}
+
+// genericFn reports whether e is a function whose types are open, to be
+// elaborated where it is used: a lambda with unannotated parameters, a
+// builtin used as a value, an AD operator applied to such a function
+// (grad(norm)), or a name bound to one.
+func (c *checker) genericFn(e Expr, env *scope) bool {
+	switch e := unparen(e).(type) {
+	case *Lambda:
+		// Open when some parameter has no type and no use decides one.
+		for _, p := range e.Params {
+			if p.Type == nil && c.typeFromUse(p.Name, e.Body, env) == nil {
+				return true
+			}
+		}
+		return false
+	case *Ident:
+		if _, isConst := builtinConsts[e.Name]; isConst {
+			return false
+		}
+		return c.flexible(e, env)
+	case *Call:
+		if id, ok := e.Fn.(*Ident); ok && len(e.Args) == 1 {
+			if p := c.builtin(id.Name, env); p != nil && p.AD == ir.ADOperator && p.Arity == 1 {
+				return c.genericFn(e.Args[0], env)
+			}
+		}
+	}
+	return false
+}
+
+// isGeneric reports whether g is a value def whose value is a function
+// with open types (def gn = grad(norm), def sq = fn(x) => x * x): like a
+// let-bound one, it is elaborated at each use, with the types there.
+func (c *checker) isGeneric(g *global) bool {
+	switch g.generic {
+	case 0:
+		g.generic = 1
+		d := g.decl
+		yes := !d.HasParams && d.Result == nil && len(d.Attrs) == 0 && c.genericFn(d.Body, &scope{mod: g.scope})
+		g.generic = 3
+		if yes {
+			g.generic = 2
+		}
+	case 1:
+		return false // a cycle, reported as recursion when elaborated
+	}
+	return g.generic == 2
 }
 
 // expr elaborates e. want is what the context expects, or nil; it guides
@@ -156,6 +209,9 @@ func (c *checker) expr(e Expr, env *scope, want ir.Type) ir.Expr {
 		for _, ix := range e.Indices {
 			i := c.expectType(ix, env, ir.TI64, "an index")
 			if i == nil {
+				return nil
+			}
+			if !c.constIndex(ix, x.Type()) {
 				return nil
 			}
 			x = c.mk(ir.PrimIndex, e.Pos, nil, x, i)
@@ -211,15 +267,16 @@ func (c *checker) expr(e Expr, env *scope, want ir.Type) ir.Expr {
 		return c.comprehension(e, e.Gens, env)
 	case *Let:
 		if pn, ok := e.Pat.(*PatName); ok {
-			if lam, ok := unparen(e.Value).(*Lambda); ok && c.flexible(lam, env) {
-				return c.expr(e.Body, env.bindLambda(pn.Name, lam, env), want)
+			if c.genericFn(e.Value, env) {
+				return c.expr(e.Body, env.bindGeneric(pn.Name, e.Value, env), want)
 			}
 		}
 		v := c.expr(e.Value, env, nil)
 		if v == nil {
 			return nil
 		}
-		inner, wrap, ok := c.bindPattern(e.Pat, v, env)
+		v, lazyEnv, lazyWrap := c.lazyBindings(v, env, StartPos(e.Value))
+		inner, wrap, ok := c.bindPattern(e.Pat, v, lazyEnv)
 		if !ok {
 			return nil
 		}
@@ -227,7 +284,7 @@ func (c *checker) expr(e Expr, env *scope, want ir.Type) ir.Expr {
 		if body == nil {
 			return nil
 		}
-		return wrap(body)
+		return lazyWrap(wrap(body))
 	case *If:
 		return c.ifExpr(e, env, want)
 	case *Lambda:
@@ -281,20 +338,28 @@ func (c *checker) mk(p *ir.Prim, pos Pos, aux any, args ...ir.Expr) ir.Expr {
 
 func (c *checker) ident(e *Ident, env *scope, want ir.Type) ir.Expr {
 	if b := env.lookup(e.Name); b != nil {
-		if b.lam != nil {
-			// A let-bound lambda with unannotated parameters is typed where
-			// it is used: each use elaborates it afresh in its own scope.
-			wf, _ := orNil(want).(*ir.Func)
-			return c.lambda(b.lam, b.lamEnv, wf)
+		if b.gen != nil {
+			// A let-bound function whose types are open is typed where it
+			// is used: each use elaborates it afresh in its own scope.
+			return c.expr(b.gen, b.genEnv, want)
 		}
 		return b.v
 	}
 	if g := c.lookupGlobal(env.mod, e.Name); g != nil {
+		if c.isGeneric(g) {
+			c.genericUses = append(c.genericUses, genericUse{g.name, e.Pos})
+			defer func() { c.genericUses = c.genericUses[:len(c.genericUses)-1] }()
+			return c.expr(g.decl.Body, &scope{mod: g.scope}, want)
+		}
 		t, ok := c.globalRef(g, e.Pos)
 		if !ok {
 			return nil
 		}
 		return &ir.Global{Name: g.name, T: t, P: e.Pos}
+	}
+	if ls := c.loose[e.Name]; ls != nil {
+		c.errorf(e.Pos, "%s", ls.unbound())
+		return nil
 	}
 	if v, ok := builtinConsts[e.Name]; ok {
 		return ir.F64Const(v, e.Pos)
@@ -310,15 +375,23 @@ func (c *checker) ident(e *Ident, env *scope, want ir.Type) ir.Expr {
 // -inf, x), grad(norm)) into a lambda, typed by what the context expects.
 func (c *checker) etaExpand(p *ir.Prim, pos Pos, want ir.Type) ir.Expr {
 	wf, ok := orNil(want).(*ir.Func)
-	if !ok || p.AD == ir.ADOperator {
-		c.errorf(pos, "cannot use builtin %s as a value here (its parameter types are unknown): write a lambda such as fn(v: f64) => %s(v)", p.Name, p.Name)
+	if p.AD == ir.ADOperator {
+		c.errorf(pos, "cannot use %s as a value: it is an AD operator; apply it, as in %s(f)", p.Name, p.Name)
+		return nil
+	}
+	unknown := func() {
+		c.errorf(pos, "cannot use builtin %s as a value here: nothing here fixes its parameter types%s; use it where they are known (map(%s, xs), grad(%s)(x)) or write a lambda with typed parameters, as in %s",
+			p.Name, c.genericUseText(), p.Name, p.Name, lambdaSuggestion(p))
+	}
+	if !ok {
+		unknown()
 		return nil
 	}
 	params := make([]*ir.Var, len(wf.Params))
 	args := make([]ir.Expr, len(wf.Params))
 	for i, t := range wf.Params {
 		if t == nil {
-			c.errorf(pos, "cannot use builtin %s as a value here (its parameter types are unknown)", p.Name)
+			unknown()
 			return nil
 		}
 		params[i] = ir.NewVar([]string{"a", "b", "c", "d"}[min(i, 3)], t, pos)
@@ -329,6 +402,38 @@ func (c *checker) etaExpand(p *ir.Prim, pos Pos, want ir.Type) ir.Expr {
 		return nil
 	}
 	return &ir.Lambda{Params: params, Body: body, P: pos}
+}
+
+// lambdaSuggestion writes a lambda that uses builtin p with typed
+// parameters: scalars for elementwise builtins, a vector first otherwise.
+func lambdaSuggestion(p *ir.Prim) string {
+	n := p.Arity
+	if n < 0 {
+		n = max(p.MinArgs, 1)
+	}
+	names := []string{"a", "b", "c", "d"}
+	var ps, as []string
+	for i := range min(n, len(names)) {
+		t := "f64"
+		if !p.Elementwise && i == 0 {
+			t = "[n]f64"
+		} else if !p.Elementwise {
+			t = "..."
+		}
+		ps = append(ps, names[i]+": "+t)
+		as = append(as, names[i])
+	}
+	return fmt.Sprintf("fn(%s) => %s(%s)", strings.Join(ps, ", "), p.Name, strings.Join(as, ", "))
+}
+
+// genericUseText says which use of a generic value def is being
+// elaborated, for errors inside its body.
+func (c *checker) genericUseText() string {
+	if len(c.genericUses) == 0 {
+		return ""
+	}
+	u := c.genericUses[len(c.genericUses)-1]
+	return fmt.Sprintf(" (in %s, used at %s)", u.name, u.pos)
 }
 
 func (c *checker) binary(e *Binary, env *scope, want ir.Type) ir.Expr {
@@ -474,7 +579,7 @@ func constInt(e Expr) (int64, bool) {
 
 func (c *checker) call(e *Call, env *scope, want ir.Type) ir.Expr {
 	if id, ok := e.Fn.(*Ident); ok && env.lookup(id.Name) == nil {
-		if g := c.lookupGlobal(env.mod, id.Name); g != nil {
+		if g := c.lookupGlobal(env.mod, id.Name); g != nil && !c.isGeneric(g) {
 			return c.defCall(g, id, e, env)
 		}
 		if p := c.builtin(id.Name, env); p != nil {
@@ -489,7 +594,7 @@ func (c *checker) call(e *Call, env *scope, want ir.Type) ir.Expr {
 			}
 			return c.primCall(p, e.Pos, e.Args, env, want, aux)
 		}
-		if _, isConst := builtinConsts[id.Name]; !isConst {
+		if _, isConst := builtinConsts[id.Name]; !isConst && c.lookupGlobal(env.mod, id.Name) == nil {
 			c.errorf(id.Pos, "unknown name %s", id.Name)
 			return nil
 		}
@@ -531,6 +636,16 @@ func (c *checker) call(e *Call, env *scope, want ir.Type) ir.Expr {
 			return nil
 		}
 	}
+	if fv, isVar := fn.(*ir.Var); isVar && c.fnParams[fv] {
+		// A function parameter's type vouches for nothing at run time:
+		// its arguments and results are checked against the sizes its type
+		// names, where they have values here.
+		for i := range args {
+			args[i] = c.checked(args[i], ft.Params[i], sizeCheck{what: fmt.Sprintf("argument %d of %s", i+1, fv.Name), pos: StartPos(e.Args[i]), env: env})
+		}
+		call := &ir.Call{Fn: fn, Args: args, T: ft.Result, P: e.Pos}
+		return c.checked(call, ft.Result, sizeCheck{what: "the result of " + fv.Name, pos: e.Pos, env: env, force: true})
+	}
 	return &ir.Call{Fn: fn, Args: args, T: ft.Result, P: e.Pos}
 }
 
@@ -553,37 +668,71 @@ func (c *checker) defCall(g *global, id *Ident, e *Call, env *scope) ir.Expr {
 	}
 	args := make([]ir.Expr, len(e.Args))
 	dims := map[string]ir.Dim{}
+	where := map[string]int{} // the argument that first gave each size
 	for i, a := range e.Args {
-		if args[i] = c.expr(a, env, ft.Params[i]); args[i] == nil {
+		// The callee's sizes mean the caller's dimensions matched so far
+		// (and nothing yet for the others).
+		if args[i] = c.expr(a, env, substDims(ft.Params[i], dims)); args[i] == nil {
 			return nil
 		}
 		if !ir.Equal(args[i].Type(), ft.Params[i]) {
 			c.errorf(StartPos(a), "argument %d of %s has type %s; want %s", i+1, id.Name, args[i].Type(), ft.Params[i])
 			return nil
 		}
-		matchDims(ft.Params[i], args[i].Type(), dims)
+		bad := false
+		matchDims(ft.Params[i], args[i].Type(), dims, func(sym string, had, got ir.Dim) {
+			if !bad {
+				bad = true
+				c.errorf(StartPos(a), "size mismatch: %s is %s (argument %d of %s) but argument %d has size %s there (its type is %s; %s's parameter is %s)",
+					sym, had, where[sym]+1, id.Name, i+1, got, args[i].Type(), id.Name, ft.Params[i])
+			}
+		})
+		if bad {
+			return nil
+		}
+		for sym := range dims {
+			if _, ok := where[sym]; !ok {
+				where[sym] = i
+			}
+		}
 	}
 	return &ir.Call{Fn: &ir.Global{Name: g.name, T: t, P: id.Pos}, Args: args, T: substDims(ft.Result, dims), P: e.Pos}
 }
 
 // matchDims records, for each size variable in a parameter type, the
-// caller's dimension in the same place.
-func matchDims(param, arg ir.Type, out map[string]ir.Dim) {
+// caller's dimension in the same place, down tuples and function types
+// (a function argument's result type binds the sizes of the parameter's
+// result, SPEC §2). Two places of one size whose dimensions are both
+// known and differ are reported to conflict.
+func matchDims(param, arg ir.Type, out map[string]ir.Dim, conflict func(sym string, had, got ir.Dim)) {
 	switch p := param.(type) {
 	case *ir.Array:
 		if a, ok := arg.(*ir.Array); ok {
 			if p.Dim.Sym != "" {
-				if _, seen := out[p.Dim.Sym]; !seen {
+				had, seen := out[p.Dim.Sym]
+				switch {
+				case !seen:
 					out[p.Dim.Sym] = a.Dim
+				case had.DiffersStatically(a.Dim):
+					conflict(p.Dim.Sym, had, a.Dim)
+				case !had.Known() && had.Sym == "":
+					out[p.Dim.Sym] = a.Dim // a later place knows more
 				}
 			}
-			matchDims(p.Elem, a.Elem, out)
+			matchDims(p.Elem, a.Elem, out, conflict)
 		}
 	case *ir.Tuple:
 		if a, ok := arg.(*ir.Tuple); ok && len(a.Elems) == len(p.Elems) {
 			for i := range p.Elems {
-				matchDims(p.Elems[i], a.Elems[i], out)
+				matchDims(p.Elems[i], a.Elems[i], out, conflict)
 			}
+		}
+	case *ir.Func:
+		if a, ok := arg.(*ir.Func); ok && len(a.Params) == len(p.Params) {
+			for i := range p.Params {
+				matchDims(p.Params[i], a.Params[i], out, conflict)
+			}
+			matchDims(p.Result, a.Result, out, conflict)
 		}
 	}
 }
@@ -652,6 +801,9 @@ func (c *checker) slice(e *Slice, env *scope) ir.Expr {
 		}
 		hi = c.mk(ir.PrimLen, e.Pos, nil, x)
 	}
+	if !c.constBounds(e, x.Type()) {
+		return nil
+	}
 	d := ir.Unknown
 	if l, ok1 := lo.(*ir.Const); ok1 {
 		if h, ok2 := hi.(*ir.Const); ok2 {
@@ -665,6 +817,68 @@ func (c *checker) slice(e *Slice, env *scope) ir.Expr {
 		return nil
 	}
 	return wrap(s)
+}
+
+// constIndex reports a constant index outside the array's size when the
+// compiler knows both (SPEC §2): a compile error, not a run-time one.
+func (c *checker) constIndex(ix Expr, t ir.Type) bool {
+	a, isArr := t.(*ir.Array)
+	i, isConst := constInt(ix)
+	if !isArr || !isConst {
+		return true
+	}
+	if i < 0 || a.Dim.Known() && i >= a.Dim.N {
+		c.errorf(StartPos(ix), "index %d out of range for %s: %s", i, t, rangeText(a.Dim, false))
+		return false
+	}
+	return true
+}
+
+// constBounds reports constant slice bounds outside the array's size, or
+// in the wrong order.
+func (c *checker) constBounds(e *Slice, t ir.Type) bool {
+	a, isArr := t.(*ir.Array)
+	if !isArr {
+		return true
+	}
+	lo, loConst := int64(0), true
+	if e.Lo != nil {
+		lo, loConst = constInt(e.Lo)
+	}
+	for _, b := range []Expr{e.Lo, e.Hi} {
+		if b == nil {
+			continue
+		}
+		v, ok := constInt(b)
+		if ok && (v < 0 || a.Dim.Known() && v > a.Dim.N) {
+			c.errorf(StartPos(b), "slice bound %d out of range for %s: %s", v, t, rangeText(a.Dim, true))
+			return false
+		}
+	}
+	if e.Hi != nil && loConst {
+		if hi, ok := constInt(e.Hi); ok && hi < lo {
+			c.errorf(StartPos(e.Hi), "slice bounds out of order: %d > %d", lo, hi)
+			return false
+		}
+	}
+	return true
+}
+
+// rangeText says which indices (or slice bounds) a dimension allows.
+func rangeText(d ir.Dim, bound bool) string {
+	if !d.Known() {
+		if bound {
+			return "a bound must not be negative"
+		}
+		return "an index must not be negative"
+	}
+	if bound {
+		return fmt.Sprintf("bounds must be in [0, %d]", d.N)
+	}
+	if d.N == 0 {
+		return "it has no elements"
+	}
+	return fmt.Sprintf("indices must be in [0, %d)", d.N)
 }
 
 // comprehension turns [e for i < m, j < n] into build(m, fn(i) =>
@@ -825,6 +1039,8 @@ func (c *checker) lambda(e *Lambda, env *scope, want *ir.Func) ir.Expr {
 			}
 		} else if wps != nil && wps[i] != nil {
 			t = wps[i]
+		} else if t = c.typeFromUse(p.Name, e.Body, inner); t != nil {
+			// typed by how the body uses it
 		} else {
 			c.errorf(p.Pos, "cannot infer the type of parameter %s: annotate it, as in fn(%s: f64) => ...", p.Name, p.Name)
 			return nil
@@ -901,6 +1117,7 @@ func (c *checker) loop(e *Loop, env *scope) ir.Expr {
 		c.errorf(StartPos(e.Body), "the loop body has type %s, but the loop state has type %s", body.Type(), st)
 		return nil
 	}
-	l.Body = wrap(body)
+	// The state keeps its initial value's sizes on every iteration.
+	l.Body = wrap(c.checked(body, st, sizeCheck{what: "the loop state", pos: StartPos(e.Body), env: bodyEnv, like: state}))
 	return l
 }

@@ -3,6 +3,7 @@ package lang
 import (
 	"context"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -15,14 +16,21 @@ import (
 
 // Options configure Load.
 type Options struct {
-	// ReadFile reads an imported file (not std/...) by the path formed from
-	// the importing file's directory and the import path. Nil means only the
-	// standard library can be imported.
+	// ReadFile reads an imported file (not std/...) by its path: the import
+	// path joined to the importing file's directory and cleaned
+	// (filepath.Join), so "lib/../util.nab" imported from "model.nab" is
+	// read as "util.nab". Nil means only the standard library can be
+	// imported.
 	ReadFile func(path string) ([]byte, error)
 	// Context, when not nil, stops loading when it is done: Load then
 	// returns an error wrapping Context.Err(). It is looked at after
 	// parsing each file and before checking each declaration.
 	Context context.Context
+	// OutsideRoot lets imports leave the root, the main file's directory:
+	// an absolute import path, or one whose ".." climb above the root.
+	// Without it such an import is an error and ReadFile never sees it
+	// (SPEC §9).
+	OutsideRoot bool
 }
 
 // cancelled returns an error wrapping the context's error once it is
@@ -37,16 +45,68 @@ func (o Options) cancelled() error {
 	return nil
 }
 
-// LoadFile reads, parses and checks the program in the file at path,
-// reading its relative imports from disk unless opts.ReadFile says
-// otherwise.
-func LoadFile(filename string, opts Options) (*ir.Program, error) {
-	src, err := os.ReadFile(filename)
+// MaxSourceBytes is the largest source file ReadSourceFile reads.
+const MaxSourceBytes = 32 << 20
+
+// ReadSourceFile reads a program file from disk as imports are read by
+// default: only a regular file (after symbolic links), so that a FIFO
+// cannot block and a device such as /dev/zero cannot be read without
+// end, and at most MaxSourceBytes of it.
+func ReadSourceFile(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, err
 	}
+	if !fi.Mode().IsRegular() {
+		return nil, errString("not a regular file (" + fileKind(fi.Mode()) + ")")
+	}
+	if fi.Size() > MaxSourceBytes {
+		return nil, errString(fmt.Sprintf("the file has %d bytes, more than the %d a source file may have", fi.Size(), MaxSourceBytes))
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if fi, err = f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return nil, errString("not a regular file")
+	}
+	src, err := io.ReadAll(io.LimitReader(f, MaxSourceBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(src) > MaxSourceBytes {
+		return nil, errString(fmt.Sprintf("the file has more than the %d bytes a source file may have", MaxSourceBytes))
+	}
+	return src, nil
+}
+
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	}
+	return "mode " + m.String()
+}
+
+// LoadFile reads, parses and checks the program in the file at path,
+// reading it and its relative imports with ReadSourceFile unless
+// opts.ReadFile says otherwise.
+func LoadFile(filename string, opts Options) (*ir.Program, error) {
 	if opts.ReadFile == nil {
-		opts.ReadFile = os.ReadFile
+		opts.ReadFile = ReadSourceFile
+	}
+	src, err := opts.ReadFile(filename)
+	if err != nil {
+		return nil, err
 	}
 	return Load(filename, src, opts)
 }
@@ -55,7 +115,7 @@ func LoadFile(filename string, opts Options) (*ir.Program, error) {
 // filename in positions), with its imports, and elaborates it into core
 // IR. It reports all errors it finds as an ir.ErrorList.
 func Load(filename string, src []byte, opts Options) (*ir.Program, error) {
-	l := &loader{opts: opts, modules: map[string]*module{}}
+	l := &loader{opts: opts, modules: map[string]*module{}, root: filepath.Dir(filepath.Clean(filename))}
 	main, err := ParseFile(filename, src)
 	if err != nil {
 		return nil, err
@@ -70,7 +130,7 @@ func Load(filename string, src []byte, opts Options) (*ir.Program, error) {
 		return nil, err
 	}
 	if len(l.errs) > 0 {
-		return nil, l.errs
+		return nil, limitErrors(l.errs)
 	}
 	return check(root, l.order, opts)
 }
@@ -87,6 +147,7 @@ type module struct {
 
 type loader struct {
 	opts    Options
+	root    string // the main file's directory
 	modules map[string]*module
 	order   []*module // imported modules, dependencies first
 	errs    ir.ErrorList
@@ -162,9 +223,17 @@ func (l *loader) find(importer, p string) (key, qualifier string, src []byte, er
 	if !strings.HasSuffix(p, ".nab") {
 		p += ".nab"
 	}
-	key = p
-	if !filepath.IsAbs(p) {
-		key = filepath.Join(filepath.Dir(importer), filepath.FromSlash(p))
+	key = filepath.Clean(filepath.FromSlash(p))
+	if !filepath.IsAbs(key) {
+		key = filepath.Join(filepath.Dir(importer), key)
+	}
+	if !l.opts.OutsideRoot {
+		if filepath.IsAbs(p) || strings.HasPrefix(p, "/") {
+			return "", "", nil, errString("an absolute import path leaves the program's root (" + l.root + "); import files by paths relative to the importing file")
+		}
+		if rel, err := filepath.Rel(l.root, key); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return "", "", nil, errString("the import leaves the program's root (" + l.root + ", the main file's directory)")
+		}
 	}
 	src, err = l.opts.ReadFile(key)
 	if err != nil {

@@ -138,7 +138,7 @@ func (s *specializer) call(e *ir.Call, fn ir.Expr, args []ir.Expr) ir.Expr {
 		}
 		if IsTemplate(d) || isFuncType(d.Result) {
 			// Returns a function, or takes one not known here: inline.
-			lam := ir.Copy(&ir.Lambda{Params: d.Params, Body: d.BodyWithSizes()}).(*ir.Lambda)
+			lam := ir.Copy(&ir.Lambda{Params: d.Params, Body: d.BodyWithSizeChecks()}).(*ir.Lambda)
 			return wrap(lets, s.normalize(beta(lam.Params, lam.Body, args, e.P)))
 		}
 	}
@@ -302,11 +302,11 @@ func (s *specializer) instantiate(d *ir.Def, key []ir.Expr) *spec {
 			}
 			v := ir.NewVar(sv.Var.Name, sv.Var.T, sv.Var.P)
 			sub[sv.Var] = v
-			nsv = ir.SizeVar{Var: v, Param: j, Axis: sv.Axis}
+			nsv = ir.SizeVar{Var: v, Param: j, Path: sv.Path, Axis: sv.Axis}
 		}
 		for _, c := range sv.Checks {
 			if j, ok := index[c.Param]; ok {
-				nsv.Checks = append(nsv.Checks, ir.DimRef{Param: j, Axis: c.Axis, P: c.P})
+				nsv.Checks = append(nsv.Checks, ir.DimRef{Param: j, Path: c.Path, Axis: c.Axis, P: c.P})
 			}
 		}
 		nd.SizeVars = append(nd.SizeVars, nsv)

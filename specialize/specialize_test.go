@@ -184,3 +184,20 @@ def main(): f64 = grad(make(3.0))(2.0)`, 12},
 		})
 	}
 }
+
+// A template inlined because its function argument is chosen at run time
+// keeps its entry checks: the sizes its parameters share, and its
+// constant sizes.
+func TestInlinedTemplateKeepsEntryChecks(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{"def h(r: [n]f64 -> f64, x: [n]f64, y: [n]f64): f64 = r(x) + y[1]\ndef main(x: [k]f64, y: [j]f64, c: bool) = h(if c then fn(v: [k]f64) => sum(v) else fn(v: [k]f64) => 0.0, x, y)",
+			`check_dim[0, "y", "[n]f64", "n"]`},
+		{"def h(r: f64 -> f64, x: [2]f64): f64 = r(x[0])\ndef main(x: [k]f64, c: bool) = h(if c then sin else cos, x)",
+			`check_dim[0, "x", "[2]f64", "2"]`},
+	} {
+		p := specialized(t, tc.src)
+		if got := ir.PrintDef(p.Def("main")); !strings.Contains(got, tc.want) {
+			t.Errorf("main does not check %s:\n%s", tc.want, got)
+		}
+	}
+}

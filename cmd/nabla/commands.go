@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -69,7 +70,7 @@ and compiled Go code) is not available yet.`,
 		if !ok {
 			return status
 		}
-		prog, err := nabla.Compile(file, src, nabla.WithReadFile(os.ReadFile))
+		prog, err := nabla.Compile(file, src, nabla.WithReadFile(lang.ReadSourceFile))
 		if err != nil {
 			return c.programError(err)
 		}
@@ -147,8 +148,10 @@ var checkCmd = &command{
 	short: "parse and type-check programs",
 	long: `
 Check parses and type-checks each FILE with its imports and prints every
-error as FILE:LINE:COL: message. It prints nothing and exits 0 when all
-files are correct, and exits 1 otherwise.
+error as FILE:LINE:COL: message (a file that cannot be read as FILE:
+cannot read: ...). It prints nothing and exits 0 when all files are
+correct, and exits 1 otherwise. After 10 errors in one file it says "too
+many errors" and goes on with the next file.
 
 	nabla check examples/*.nab
 
@@ -173,25 +176,28 @@ f64 scalars or vectors, or they fail on every input).
 		if len(files) == 0 {
 			return c.usage(cmd, "missing FILE")
 		}
-		// Read every file first: an unreadable one is bad usage, and
-		// checking the others would only bury that message.
-		srcs := make([][]byte, len(files))
-		for i, file := range files {
-			src, status, ok := c.readSource(cmd, file)
-			if !ok {
-				return status
-			}
-			srcs[i] = src
-		}
+		// Every file is checked and every error reported (SPEC §8): a
+		// file that cannot be read is one more error, not a reason to
+		// stop.
 		status = exitOK
 		rules := fs.Lookup("rules").Value.String() == "true"
 		var notes []string // the rule reports, printed on stdout if all is well
-		for i, file := range files {
-			if _, err := nabla.Compile(file, srcs[i], nabla.WithReadFile(os.ReadFile)); err != nil {
+		for _, file := range files {
+			src, err := lang.ReadSourceFile(file)
+			if err != nil {
+				var pe *os.PathError
+				if errors.As(err, &pe) {
+					err = pe.Err
+				}
+				fmt.Fprintf(c.stderr, "%s: cannot read: %v\n", file, err)
+				status = exitError
+				continue
+			}
+			if _, err := nabla.Compile(file, src, nabla.WithReadFile(lang.ReadSourceFile)); err != nil {
 				status = c.programError(err)
 				continue
 			}
-			if rules && !c.checkRules(file, srcs[i], &notes) {
+			if rules && !c.checkRules(file, src, &notes) {
 				status = exitError
 			}
 		}
@@ -210,7 +216,7 @@ f64 scalars or vectors, or they fail on every input).
 // appended to notes (and those not tested also go to stderr, so that they
 // are seen when check fails).
 func (c *cli) checkRules(file string, src []byte, notes *[]string) bool {
-	res, err := pipeline.Compile(context.Background(), file, src, pipeline.Options{ReadFile: os.ReadFile, Last: pipeline.AD})
+	res, err := pipeline.Compile(context.Background(), file, src, pipeline.Options{ReadFile: lang.ReadSourceFile, Last: pipeline.AD})
 	if err != nil {
 		c.programError(err)
 		return false
@@ -289,7 +295,7 @@ func (c *cli) compile(cmd *command, file string, opts pipeline.Options) (*pipeli
 	if !ok {
 		return nil, status, false
 	}
-	opts.ReadFile = os.ReadFile
+	opts.ReadFile = lang.ReadSourceFile
 	res, err := pipeline.Compile(context.Background(), file, src, opts)
 	if err != nil {
 		return nil, c.programError(err), false

@@ -41,6 +41,14 @@ def g(x: f64): f64 = z
 def main() = util.double(2.0)
 `,
 	"lib/util.nab": "def double(x: f64) = 2.0 * x\n",
+	"many.nab":     manyErrors(50),
+	"escape/main.nab": `import "../ok.nab"
+def main() = ok.main()
+`,
+	"sizes.nab": `def f(a: [n][n]f64, v: [n]f64) = a @ v
+def A = [[1.0, 2.0], [3.0, 4.0]]
+def main() = f(A, [1.0, 2.0, 3.0])
+`,
 	"rules.nab": `rule mul_one(x): x * 1.0 => x
 rule swap(x, y): x - y => y - x
 rule fuse(f, g, xs): map(f, map(g, xs)) => map(fn(v) => f(g(v)), xs)
@@ -56,6 +64,15 @@ def k(x: f64): f64 = x + 2.0
 rule odd(x): x[0] => x[0]
 def h(x: [n]f64): [n]f64 = map(fn(a) => a * 2.0, map(fn(a) => a + 1.0, x))
 `,
+}
+
+// manyErrors is a program with n defs, each with one error.
+func manyErrors(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "def f%02d(x: f64): f64 = y\n", i)
+	}
+	return b.String()
 }
 
 func writeTestFiles(t *testing.T) string {
@@ -142,7 +159,14 @@ func TestCLI(t *testing.T) {
 		{args: "check --rules $D/goodrules.nab", stdoutHas: "goodrules.nab:2:1: rule odd: ok"},
 		{args: "check $D/failing.nab", code: 1, stderrHas: "failing.nab:3:1: strategy mul_one failed on k"},
 		{args: "check", code: 2, stderrHas: "nabla check: missing FILE"},
-		{args: "check $D/ok.nab $D/nosuch.nab", code: 2, stderrHas: "cannot read"},
+		{args: "check $D/ok.nab $D/nosuch.nab", code: 1, stderrHas: "nosuch.nab: cannot read: no such file or directory"},
+		{args: "check $D/bad.nab $D/nosuch.nab $D/twoerrs.nab", code: 1, stderrHas: "bad.nab:2:"},
+		{args: "check $D/bad.nab $D/nosuch.nab $D/twoerrs.nab", code: 1, stderrHas: "nosuch.nab: cannot read"},
+		{args: "check $D/bad.nab $D/nosuch.nab $D/twoerrs.nab", code: 1, stderrHas: "twoerrs.nab:2:"},
+		{args: "check $D/lib", code: 1, stderrHas: "lib: cannot read: not a regular file (a directory)"},
+		{args: "check $D/many.nab", code: 1, stderrHas: "many.nab:10:24: unknown name y\n$D/many.nab:11:24: too many errors\n"},
+		{args: "check $D/escape/main.nab", code: 1, stderrHas: `main.nab:1:1: cannot import "../ok.nab": the import leaves the program's root`},
+		{args: "check $D/sizes.nab", code: 1, stderrHas: "sizes.nab:3:19: size mismatch: n is 2 (argument 1 of f) but argument 2 has size 3"},
 		{args: "check --verbose $D/ok.nab", code: 2, stderrHas: "flag provided but not defined: -verbose"},
 
 		// ir

@@ -51,6 +51,9 @@ type Options struct {
 	// ReadFile reads imported files other than the standard library (nil:
 	// only std/... imports work).
 	ReadFile func(path string) ([]byte, error)
+	// OutsideRoot lets imports leave the main file's directory
+	// (lang.Options.OutsideRoot).
+	OutsideRoot bool
 	// Last is the last stage to run; zero runs them all.
 	Last Stage
 	// Trace records every successful rule or pass application of the opt
@@ -86,7 +89,7 @@ func Compile(ctx context.Context, filename string, src []byte, opts Options) (*R
 		last = Opt
 	}
 	res := &Result{}
-	p, err := lang.Load(filename, src, lang.Options{ReadFile: opts.ReadFile, Context: ctx})
+	p, err := lang.Load(filename, src, lang.Options{ReadFile: opts.ReadFile, OutsideRoot: opts.OutsideRoot, Context: ctx})
 	if err != nil {
 		return nil, err
 	}
