@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/nabla-lang/nabla"
+	"github.com/nabla-lang/nabla/codegen"
 	"github.com/nabla-lang/nabla/internal/jsonv"
 	"github.com/nabla-lang/nabla/internal/pipeline"
 	"github.com/nabla-lang/nabla/ir"
@@ -41,11 +42,15 @@ Quote each argument for the shell:
 	nabla run -f rosen examples/rosenbrock.nab '[1, 2, 3]'
 	nabla run -f scale model.nab '[0.5, -1.25]' -2
 
-The interpreter is the only backend in this build; --backend go (generated
-and compiled Go code) is not available yet.`,
+--backend go generates Go code for the whole program, builds it with the
+Go toolchain (go must be on PATH) and runs the binary: the same results
+and errors as the interpreter. Builds are cached by content in
+$NABLA_GOCACHE (default: the user cache directory's nabla/go), so a
+program is built once and later runs of any of its defs reuse the
+binary.`,
 	setFlags: func(fs *flag.FlagSet) {
 		fs.String("f", "main", "the def to call")
-		fs.String("backend", "interp", "how to run: interp (the interpreter) or go (generated Go code; not available yet)")
+		fs.String("backend", "interp", "how to run: interp (the interpreter) or go (generated Go code, built and cached)")
 	},
 	run: func(c *cli, cmd *command, args []string) int {
 		fs, rest, status, done := c.parseFlags(cmd, args)
@@ -53,10 +58,9 @@ and compiled Go code) is not available yet.`,
 			return status
 		}
 		name := fs.Lookup("f").Value.String()
-		switch backend := fs.Lookup("backend").Value.String(); backend {
-		case "interp":
-		case "go":
-			return c.fail(cmd, "--backend go is not available yet in this build: Go code generation is in progress; use --backend interp (the default)")
+		backend := fs.Lookup("backend").Value.String()
+		switch backend {
+		case "interp", "go":
 		default:
 			return c.usage(cmd, "unknown backend %q: want interp or go", backend)
 		}
@@ -96,7 +100,12 @@ and compiled Go code) is not available yet.`,
 			}
 			vals[i] = v
 		}
-		v, err := f.CallValues(context.Background(), vals)
+		var v rt.Value
+		if backend == "go" {
+			v, err = runGo(file, src, name, vals)
+		} else {
+			v, err = f.CallValues(context.Background(), vals)
+		}
 		if err != nil {
 			return c.programError(err)
 		}
@@ -107,6 +116,21 @@ and compiled Go code) is not available yet.`,
 		fmt.Fprintf(c.stdout, "%s\n", out)
 		return exitOK
 	},
+}
+
+// runGo runs def name with the Go backend: the program is generated,
+// built (or found in the build cache) and run.
+func runGo(file string, src []byte, name string, args []rt.Value) (rt.Value, error) {
+	ctx := context.Background()
+	res, err := pipeline.Compile(ctx, file, src, pipeline.Options{ReadFile: os.ReadFile})
+	if err != nil {
+		return rt.Value{}, err
+	}
+	r, err := codegen.Backend.Load(ctx, res.Opt)
+	if err != nil {
+		return rt.Value{}, err
+	}
+	return r.Call(ctx, name, args, rt.Limits{})
 }
 
 // defList suggests what to pass to -f: the defs of the main file (not

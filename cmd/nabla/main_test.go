@@ -106,7 +106,8 @@ func TestCLI(t *testing.T) {
 		// run: errors in the program or its run
 		{args: "run -f quot $D/ok.nab 1 0", code: 1, stderrHas: "ok.nab:10:"},
 		{args: "run $D/bad.nab", code: 1, stderrHas: "bad.nab:2:"},
-		{args: "run --backend go $D/ok.nab", code: 1, stderrHas: "nabla run: --backend go is not available yet in this build"},
+		{args: "run --backend go $D/ok.nab", stdoutIs: "42\n"},
+		{args: "run --backend go -f quot $D/ok.nab 1 0", code: 1, stderrHas: "ok.nab:10:"},
 
 		// run: bad usage
 		{args: "run", code: 2, stderrHas: "nabla run: missing FILE\nusage: nabla run [-f NAME]"},

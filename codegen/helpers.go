@@ -1,0 +1,252 @@
+package codegen
+
+import (
+	"bytes"
+	"sort"
+)
+
+// Helpers are small Go functions a generated file carries when it uses
+// them: the error type and its constructors, size checks, and scalar
+// functions with Nabla's semantics that are not (yet) runtime kernels.
+// Each is emitted at most once, in name order, so output is
+// deterministic.
+
+// helper records that the generated file needs helper name (and those it
+// depends on).
+func (g *gen) helper(name string) {
+	if g.helpers[name] {
+		return
+	}
+	if _, ok := helperSrc[name]; !ok {
+		panic("codegen: unknown helper " + name)
+	}
+	g.helpers[name] = true
+	for _, dep := range helperDeps[name] {
+		g.helper(dep)
+	}
+}
+
+func (g *gen) writeHelpers(w *bytes.Buffer) {
+	names := make([]string, 0, len(g.helpers))
+	for n := range g.helpers {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		w.WriteString(helperSrc[n])
+		w.WriteString("\n")
+	}
+}
+
+var helperDeps = map[string][]string{
+	"nbSize":    {"nbError"},
+	"nbMulSize": {"nbError"},
+	"nbToI64":   {"nbError"},
+	"nbPowI":    {"nbError"},
+	"nbIndex":   {"nbError"},
+}
+
+var helperImports = map[string][]string{
+	"nbError":    {"fmt"},
+	"nbShape":    {"strconv"},
+	"nbSize":     {"fmt"},
+	"nbMulSize":  {"fmt"},
+	"nbToI64":    {"fmt", "math", "strconv"},
+	"nbPowI":     {"fmt"},
+	"nbIndex":    {"fmt"},
+	"nbMaxF":     {"math"},
+	"nbMinF":     {"math"},
+	"nbSigmoid":  {"math"},
+	"nbSoftplus": {"math"},
+	"nbSignF":    {},
+	"nbSignI":    {},
+	"nbAbsI":     {},
+	"nbRelu":     {},
+	"nbIndGt":    {},
+}
+
+var helperSrc = map[string]string{
+	"nbError": `// nbError is a run-time error of the generated code: a position, a
+// message and the defs that were active, innermost first. Its text is the
+// interpreter's: "file:line:col: message" and one "in def (pos), called
+// at pos" line per def.
+type nbError struct {
+	pos, msg string
+	frames   []string
+}
+
+func (e *nbError) Error() string {
+	s := e.msg
+	if e.pos != "" {
+		s = e.pos + ": " + e.msg
+	}
+	for _, f := range e.frames {
+		s += "\n\tin " + f
+	}
+	return s
+}
+
+// nbErrorf makes a positioned error.
+func nbErrorf(pos, msg string) error { return &nbError{pos: pos, msg: msg} }
+
+// nbAt positions err at pos unless it has a position already.
+func nbAt(pos string, err error) error {
+	if e, ok := err.(*nbError); ok {
+		return e
+	}
+	return &nbError{pos: pos, msg: err.Error()}
+}
+
+// nbFrame records that err left def (declared at defPos), called at call.
+func nbFrame(err error, def, defPos, call string) error {
+	e, ok := err.(*nbError)
+	if !ok {
+		e = &nbError{pos: defPos, msg: err.Error()}
+	}
+	f := def + " (" + defPos + ")"
+	if call != "" {
+		f += ", called at " + call
+	}
+	e.frames = append(e.frames, f)
+	return e
+}
+
+var _ = fmt.Sprintf
+`,
+	"nbShape": `// nbShape prints dimensions as [2][3].
+func nbShape(dims ...int) string {
+	s := ""
+	for _, d := range dims {
+		s += "[" + strconv.Itoa(d) + "]"
+	}
+	return s
+}
+`,
+	"nbSize": `// nbSize checks an array size the program computed.
+func nbSize(n int64) (int, error) {
+	if n < 0 {
+		return 0, fmt.Errorf("negative size %d", n)
+	}
+	if n > 1<<50 {
+		return 0, fmt.Errorf("size %d is too large", n)
+	}
+	return int(n), nil
+}
+`,
+	"nbMulSize": `// nbMulSize checks the size of n rows of rs elements.
+func nbMulSize(n, rs int) (int, error) {
+	if rs > 0 && n > (1<<50)/rs {
+		return 0, fmt.Errorf("size %d×%d is too large", n, rs)
+	}
+	if n < 0 || n*rs > 1<<50 {
+		return 0, fmt.Errorf("size %d is too large", n*rs)
+	}
+	return n * rs, nil
+}
+`,
+	"nbIndex": `// nbIndex is the error of an index outside [0, n).
+func nbIndex(i int64, n int) error {
+	return fmt.Errorf("index %d out of range [0, %d)", i, n)
+}
+`,
+	"nbToI64": `// nbToI64 is i64(x): truncation toward zero, an error where Go's
+// conversion would be implementation-defined.
+func nbToI64(x float64) (int64, error) {
+	t := math.Trunc(x)
+	if t >= -0x1p63 && t < 0x1p63 {
+		return int64(t), nil
+	}
+	return 0, fmt.Errorf("cannot convert %s to i64", strconv.FormatFloat(x, 'g', -1, 64))
+}
+`,
+	"nbPowI": `// nbPowI is a ^ b on i64.
+func nbPowI(a, b int64) (int64, error) {
+	if b < 0 {
+		return 0, fmt.Errorf("negative exponent %d in integer power", b)
+	}
+	r := int64(1)
+	for ; b > 0; b >>= 1 {
+		if b&1 == 1 {
+			r *= a
+		}
+		a *= a
+	}
+	return r, nil
+}
+`,
+	"nbMaxF": `// nbMaxF is max: x on ties, NaN if either is NaN.
+func nbMaxF(a, b float64) float64 {
+	if b > a || math.IsNaN(b) {
+		return b
+	}
+	return a
+}
+`,
+	"nbMinF": `// nbMinF is min: x on ties, NaN if either is NaN.
+func nbMinF(a, b float64) float64 {
+	if b < a || math.IsNaN(b) {
+		return b
+	}
+	return a
+}
+`,
+	"nbSigmoid": `// nbSigmoid is 1/(1+e^-x) without overflow.
+func nbSigmoid(x float64) float64 {
+	if x >= 0 {
+		return 1 / (1 + math.Exp(-x))
+	}
+	e := math.Exp(x)
+	return e / (1 + e)
+}
+`,
+	"nbSoftplus": `// nbSoftplus is log(1+e^x) without overflow.
+func nbSoftplus(x float64) float64 {
+	if x > 0 {
+		return x + math.Log1p(math.Exp(-x))
+	}
+	return math.Log1p(math.Exp(x))
+}
+`,
+	"nbSignF": `// nbSignF is -1, 0 or 1 (NaN for NaN, -0 for -0).
+func nbSignF(a float64) float64 {
+	switch {
+	case a > 0:
+		return 1
+	case a < 0:
+		return -1
+	}
+	return a
+}
+`,
+	"nbSignI": `func nbSignI(a int64) int64 {
+	switch {
+	case a > 0:
+		return 1
+	case a < 0:
+		return -1
+	}
+	return 0
+}
+`,
+	"nbAbsI": `func nbAbsI(a int64) int64 {
+	if a < 0 {
+		return -a
+	}
+	return a
+}
+`,
+	"nbRelu": `func nbRelu(x float64) float64 {
+	if x > 0 {
+		return x
+	}
+	return 0
+}
+`,
+	"nbIndGt": `func nbIndGt(a, b float64) float64 {
+	if a > b {
+		return 1
+	}
+	return 0
+}
+`,
+}
