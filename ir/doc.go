@@ -16,4 +16,13 @@
 // Variables are compared by pointer: the *Var in a binder is the same *Var
 // at each use. Print renders a program in a stable, readable text form;
 // Validate checks well-formedness and is run after every pass in tests.
+//
+// Rewriting's vocabulary is here as well (rewriting.go), so that the
+// optimizer needs no front end: checked rules (RewriteRule, with their
+// patterns Pat and where clauses RuleCond), strategy expressions (Strat)
+// and declared strategies (RewriteStrategy), as Program.Rules, Strats and
+// the @strategy Attr carry them, and the table of built-in strategy names
+// (StrategyArity). Package lang makes these values and supplies each
+// rule's right-hand side as behaviour (RuleRHS); package rewrite applies
+// them.
 package ir

@@ -853,11 +853,7 @@ func (p *printer) attr(a Attr) {
 	case a.Fn != "":
 		p.b.WriteString("(" + a.Fn + ")")
 	case a.Strategy != nil:
-		if s, ok := a.Strategy.(fmt.Stringer); ok {
-			p.b.WriteString("(" + s.String() + ")")
-		} else {
-			p.b.WriteString("(...)")
-		}
+		p.b.WriteString("(" + a.Strategy.String() + ")")
 	}
 }
 

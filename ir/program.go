@@ -37,11 +37,12 @@ type DimRef struct {
 }
 
 // Attr is an attribute of a def, after checking: @jvp(g), @vjp(g),
-// @implicit(F) name a def in Fn; @strategy carries its strategy source.
+// @implicit(F) name a def in Fn; @strategy carries its strategy
+// expression, whose names resolve in the file of P.
 type Attr struct {
 	Name     string
 	Fn       string
-	Strategy any // a strategy expression, owned by the rewrite package
+	Strategy Strat
 	P        Pos
 }
 
@@ -74,8 +75,8 @@ func (d *Def) Attr(name string) *Attr {
 type Program struct {
 	Defs   []*Def
 	byName map[string]*Def
-	Rules  []any // checked rewrite rules, owned by the rewrite package
-	Strats []any // named strategies, owned by the rewrite package
+	Rules  []*RewriteRule     // checked rewrite rules, in declaration order
+	Strats []*RewriteStrategy // declared strategies, in declaration order
 }
 
 // NewProgram indexes defs.

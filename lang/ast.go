@@ -42,7 +42,7 @@ type Attr struct {
 	Pos      Pos
 	Name     string
 	Args     []Expr
-	Strategy Strat
+	Strategy ir.Strat
 }
 
 // Param is a parameter `name: T`; Type is nil when omitted (lambdas only).
@@ -62,11 +62,12 @@ type RuleDecl struct {
 	Where Expr // nil when absent
 }
 
-// StrategyDecl is `strategy name = s`.
+// StrategyDecl is `strategy name = s`. Strategy expressions are parsed
+// into ir's types (ir.Strat): the front end only checks their names.
 type StrategyDecl struct {
 	Pos  Pos
 	Name string
-	Body Strat
+	Body ir.Strat
 }
 
 func (*FuncDecl) declNode()     {}
@@ -299,36 +300,6 @@ type PatTuple struct {
 
 func (*PatName) patNode()  {}
 func (*PatTuple) patNode() {}
-
-// ---- strategies ----
-
-// Strat is a strategy expression: a name (a rule, a strategy, a built-in
-// pass or combinator) applied to zero or more strategies, or a sequence
-// (s1; s2) or a left choice (s1 <+ s2).
-type Strat interface{ stratNode() }
-
-// StratName is a name, optionally applied: try(s), topdown(s), mul_one.
-type StratName struct {
-	Pos  Pos
-	Name string
-	Args []Strat
-}
-
-// StratSeq is s1; s2; ...
-type StratSeq struct {
-	Pos   Pos
-	Steps []Strat
-}
-
-// StratChoice is s1 <+ s2 <+ ...
-type StratChoice struct {
-	Pos  Pos
-	Alts []Strat
-}
-
-func (*StratName) stratNode()   {}
-func (*StratSeq) stratNode()    {}
-func (*StratChoice) stratNode() {}
 
 // StartPos returns where an expression begins in the source (for a binary
 // expression, its left operand's start).

@@ -15,8 +15,6 @@ type checker struct {
 	globals map[string]*global // by IR name: "f" in the main file, "linalg.cg" in a module
 	scopes  map[*module]*modScope
 	done    []*ir.Def
-	rules   []*RuleDecl
-	strats  []*StrategyDecl
 }
 
 // global is one def being checked.
@@ -49,6 +47,8 @@ func check(root *module, imported []*module) (*ir.Program, error) {
 	for _, m := range mods {
 		c.declare(m)
 	}
+	var rules []*ir.RewriteRule
+	var strats []*ir.RewriteStrategy
 	for _, m := range mods {
 		s := c.scopes[m]
 		for _, d := range m.file.Decls {
@@ -58,9 +58,10 @@ func check(root *module, imported []*module) (*ir.Program, error) {
 					c.elaborate(g, d.NamePos)
 				}
 			case *RuleDecl:
-				c.checkRule(s, d)
+				rules = append(rules, c.checkRule(s, d))
 			case *StrategyDecl:
 				c.checkStrategy(s, d.Body, map[string]bool{d.Name: true})
+				strats = append(strats, &ir.RewriteStrategy{Name: d.Name, Body: d.Body, P: d.Pos})
 			}
 		}
 	}
@@ -69,12 +70,7 @@ func check(root *module, imported []*module) (*ir.Program, error) {
 		return nil, c.errs
 	}
 	p := ir.NewProgram(c.done)
-	for _, r := range c.rules {
-		p.Rules = append(p.Rules, r)
-	}
-	for _, s := range c.strats {
-		p.Strats = append(p.Strats, s)
-	}
+	p.Rules, p.Strats = rules, strats
 	return p, nil
 }
 
@@ -120,7 +116,6 @@ func (c *checker) declare(m *module) {
 			}
 			where["rule "+d.Name] = d.Pos
 			s.rules[d.Name] = d
-			c.rules = append(c.rules, d)
 		case *StrategyDecl:
 			if prev, dup := where["rule "+d.Name]; dup {
 				c.errorf(d.Pos, "rule or strategy %s is already defined at %s", d.Name, prev)
@@ -128,7 +123,6 @@ func (c *checker) declare(m *module) {
 			}
 			where["rule "+d.Name] = d.Pos
 			s.strats[d.Name] = d
-			c.strats = append(c.strats, d)
 		}
 	}
 }
@@ -448,31 +442,23 @@ func (c *checker) ruleAttr(g *global, d *FuncDecl, def *ir.Def, a *Attr) *ir.Att
 	return &ir.Attr{Name: a.Name, Fn: rg.name, P: a.Pos}
 }
 
-// strategyArity lists the built-in strategies: combinators with the
-// number of strategies they take, and passes (which take none).
-var strategyArity = map[string]int{
-	"id": 0, "fail": 0, "try": 1, "repeat": 1, "all": 1, "one": 1, "some": 1,
-	"topdown": 1, "bottomup": 1, "innermost": 1, "outermost": 1, "normalize": 1,
-	"beta": 0, "inline": 0, "constfold": 0, "simplify": 0, "cse": 0, "dce": 0,
-	"fuse": 0, "lower": 0, "default": 0,
-}
-
-// checkStrategy resolves the names in a strategy expression. visiting
+// checkStrategy resolves the names in a strategy expression: a rule or
+// strategy of the file, else a built-in (ir.StrategyArity). visiting
 // holds the named strategies being expanded, to reject cycles.
-func (c *checker) checkStrategy(s *modScope, st Strat, visiting map[string]bool) {
+func (c *checker) checkStrategy(s *modScope, st ir.Strat, visiting map[string]bool) {
 	switch st := st.(type) {
-	case *StratSeq:
+	case *ir.StratSeq:
 		for _, x := range st.Steps {
 			c.checkStrategy(s, x, visiting)
 		}
-	case *StratChoice:
+	case *ir.StratChoice:
 		for _, x := range st.Alts {
 			c.checkStrategy(s, x, visiting)
 		}
-	case *StratName:
-		if n, builtin := strategyArity[st.Name]; builtin && s.rules[st.Name] == nil && s.strats[st.Name] == nil {
+	case *ir.StratName:
+		if n, builtin := ir.StrategyArity(st.Name); builtin && s.rules[st.Name] == nil && s.strats[st.Name] == nil {
 			if len(st.Args) != n {
-				c.errorf(st.Pos, "strategy %s takes %d argument%s, got %d", st.Name, n, plural(n), len(st.Args))
+				c.errorf(st.P, "strategy %s takes %d argument%s, got %d", st.Name, n, plural(n), len(st.Args))
 			}
 			for _, x := range st.Args {
 				c.checkStrategy(s, x, visiting)
@@ -480,7 +466,7 @@ func (c *checker) checkStrategy(s *modScope, st Strat, visiting map[string]bool)
 			return
 		}
 		if len(st.Args) > 0 {
-			c.errorf(st.Pos, "%s takes no arguments", st.Name)
+			c.errorf(st.P, "%s takes no arguments", st.Name)
 			return
 		}
 		if s.rules[st.Name] != nil {
@@ -488,7 +474,7 @@ func (c *checker) checkStrategy(s *modScope, st Strat, visiting map[string]bool)
 		}
 		if sd := s.strats[st.Name]; sd != nil {
 			if visiting[st.Name] {
-				c.errorf(st.Pos, "strategy %s refers to itself", st.Name)
+				c.errorf(st.P, "strategy %s refers to itself", st.Name)
 				return
 			}
 			if visiting != nil {
@@ -498,13 +484,13 @@ func (c *checker) checkStrategy(s *modScope, st Strat, visiting map[string]bool)
 			}
 			return
 		}
-		c.errorf(st.Pos, "unknown strategy or rule %s", st.Name)
+		c.errorf(st.P, "unknown strategy or rule %s", st.Name)
 	}
 }
 
 // checkStrategyNames follows named strategies only to find cycles; their
 // own errors are reported once, at their declarations.
-func (c *checker) checkStrategyNames(s *modScope, st Strat, visiting map[string]bool) {
+func (c *checker) checkStrategyNames(s *modScope, st ir.Strat, visiting map[string]bool) {
 	saved := len(c.errs)
 	c.checkStrategy(s, st, visiting)
 	kept := c.errs[:saved]
@@ -520,8 +506,8 @@ func (c *checker) checkStrategyNames(s *modScope, st Strat, visiting map[string]
 // name bound inside the pattern, a def or a builtin; where-conditions use
 // only the rule predicates. A rule whose names resolve then has its
 // left-hand side elaborated into a pattern (rules.go), which reports what
-// cannot be matched.
-func (c *checker) checkRule(s *modScope, r *RuleDecl) {
+// cannot be matched. The checked rule is nil when there were errors.
+func (c *checker) checkRule(s *modScope, r *RuleDecl) *ir.RewriteRule {
 	before := len(c.errs)
 	env := &scope{mod: s}
 	seen := map[string]bool{}
@@ -537,9 +523,10 @@ func (c *checker) checkRule(s *modScope, r *RuleDecl) {
 	if r.Where != nil {
 		c.checkWhere(r.Where, seen)
 	}
-	if len(c.errs) == before {
-		c.checkRuleSides(s, r)
+	if len(c.errs) != before {
+		return nil
 	}
+	return c.compileRule(s, r)
 }
 
 func (c *checker) checkWhere(e Expr, vars map[string]bool) {

@@ -97,9 +97,9 @@ func ParseExpr(filename string, src string) (Expr, error) {
 
 // ParseStrategy parses a strategy expression that makes up all of src,
 // such as "default; topdown(try(map_fuse)); cleanup".
-func ParseStrategy(filename string, src string) (Strat, error) {
+func ParseStrategy(filename string, src string) (ir.Strat, error) {
 	p := newParser(filename, src, false)
-	var s Strat
+	var s ir.Strat
 	p.guard(func() {
 		s = p.parseStrat()
 		p.expectEOF()
@@ -557,14 +557,14 @@ func (p *parser) parseStrategyDecl() *StrategyDecl {
 // ---- strategies ----
 
 // parseStrat parses s1; s2; ... where each step is a left choice.
-func (p *parser) parseStrat() Strat {
+func (p *parser) parseStrat() ir.Strat {
 	p.enter()
 	first := p.parseStratChoice()
 	if !p.is(";") {
 		p.depth--
 		return first
 	}
-	seq := &StratSeq{Pos: parserStratPos(first), Steps: []Strat{first}}
+	seq := &ir.StratSeq{P: first.Pos(), Steps: []ir.Strat{first}}
 	for p.got(";") {
 		seq.Steps = append(seq.Steps, p.parseStratChoice())
 	}
@@ -573,12 +573,12 @@ func (p *parser) parseStrat() Strat {
 }
 
 // parseStratChoice parses s1 <+ s2 <+ ...
-func (p *parser) parseStratChoice() Strat {
+func (p *parser) parseStratChoice() ir.Strat {
 	first := p.parseStratTerm()
 	if !p.is("<+") {
 		return first
 	}
-	ch := &StratChoice{Pos: parserStratPos(first), Alts: []Strat{first}}
+	ch := &ir.StratChoice{P: first.Pos(), Alts: []ir.Strat{first}}
 	for p.got("<+") {
 		ch.Alts = append(ch.Alts, p.parseStratTerm())
 	}
@@ -586,7 +586,7 @@ func (p *parser) parseStratChoice() Strat {
 }
 
 // parseStratTerm parses a name, an application name(s, ...), or (s).
-func (p *parser) parseStratTerm() Strat {
+func (p *parser) parseStratTerm() ir.Strat {
 	if p.is("(") {
 		lp := p.tok
 		p.next()
@@ -597,7 +597,7 @@ func (p *parser) parseStratTerm() Strat {
 	if p.tok.kind != tokIdent {
 		p.unexpected("a strategy")
 	}
-	n := &StratName{Pos: p.tok.pos, Name: p.tok.text}
+	n := &ir.StratName{P: p.tok.pos, Name: p.tok.text}
 	p.next()
 	if p.is("(") {
 		lp := p.tok
@@ -611,19 +611,6 @@ func (p *parser) parseStratTerm() Strat {
 		p.expectClose(")", lp)
 	}
 	return n
-}
-
-// parserStratPos is where a strategy expression begins.
-func parserStratPos(s Strat) Pos {
-	switch s := s.(type) {
-	case *StratName:
-		return s.Pos
-	case *StratSeq:
-		return s.Pos
-	case *StratChoice:
-		return s.Pos
-	}
-	return Pos{}
 }
 
 // ---- types ----

@@ -339,15 +339,15 @@ func TestParserStrategy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	seq, ok := s.(*StratSeq)
+	seq, ok := s.(*ir.StratSeq)
 	if !ok || len(seq.Steps) != 3 {
 		t.Fatalf("got %T, want a 3-step sequence", s)
 	}
-	if ch, ok := seq.Steps[1].(*StratChoice); !ok || len(ch.Alts) != 2 {
+	if ch, ok := seq.Steps[1].(*ir.StratChoice); !ok || len(ch.Alts) != 2 {
 		t.Errorf("step 2 is %T, want a 2-way choice", seq.Steps[1])
 	}
-	if seq.Pos != (Pos{File: "s", Line: 1, Col: 1}) {
-		t.Errorf("sequence at %v", seq.Pos)
+	if seq.P != (Pos{File: "s", Line: 1, Col: 1}) {
+		t.Errorf("sequence at %v", seq.P)
 	}
 	for _, bad := range []string{"", "a;", "a <+", "try()", "try(a", "a b", "(a", "if"} {
 		if _, err := ParseStrategy("s", bad); err == nil {

@@ -15,6 +15,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/nabla-lang/nabla/ir"
 )
 
 // FormatExpr returns canonical source for e.
@@ -116,7 +118,7 @@ func (pr *printer) decl(d Decl) {
 		pr.s("strategy ")
 		pr.s(d.Name)
 		pr.s(" = ")
-		pr.strat(d.Body, 0)
+		pr.s(ir.FormatStrat(d.Body))
 		pr.s("\n")
 	}
 }
@@ -127,7 +129,7 @@ func (pr *printer) attr(a *Attr) {
 	switch {
 	case a.Strategy != nil:
 		pr.s("(")
-		pr.strat(a.Strategy, 0)
+		pr.s(ir.FormatStrat(a.Strategy))
 		pr.s(")")
 	case len(a.Args) > 0:
 		pr.s("(")
@@ -145,62 +147,6 @@ func (pr *printer) params(ps []*Param) {
 		if p.Type != nil {
 			pr.s(": ")
 			pr.typ(p.Type)
-		}
-	}
-}
-
-// ---- strategies ----
-
-// strat prints s in a context: 0 anywhere, 1 a step of a sequence (a
-// nested sequence needs parentheses), 2 an alternative of a choice (a
-// sequence or a nested choice needs them).
-func (pr *printer) strat(s Strat, ctx int) {
-	switch s := s.(type) {
-	case *StratName:
-		pr.s(s.Name)
-		if len(s.Args) > 0 {
-			pr.s("(")
-			for i, a := range s.Args {
-				if i > 0 {
-					pr.s(", ")
-				}
-				pr.strat(a, 0)
-			}
-			pr.s(")")
-		}
-	case *StratSeq:
-		if len(s.Steps) == 0 {
-			pr.s("id")
-			return
-		}
-		if ctx >= 1 {
-			pr.s("(")
-		}
-		for i, st := range s.Steps {
-			if i > 0 {
-				pr.s("; ")
-			}
-			pr.strat(st, 1)
-		}
-		if ctx >= 1 {
-			pr.s(")")
-		}
-	case *StratChoice:
-		if len(s.Alts) == 0 {
-			pr.s("fail")
-			return
-		}
-		if ctx >= 2 {
-			pr.s("(")
-		}
-		for i, a := range s.Alts {
-			if i > 0 {
-				pr.s(" <+ ")
-			}
-			pr.strat(a, 2)
-		}
-		if ctx >= 2 {
-			pr.s(")")
 		}
 	}
 }

@@ -31,12 +31,7 @@ func TestRulePatterns(t *testing.T) {
 			t.Errorf("%s: %v", tc.rule, err)
 			continue
 		}
-		r, err := NewRuleEnv(p).Rule(p.Rules[0].(*RuleDecl))
-		if err != nil {
-			t.Errorf("%s: %v", tc.rule, err)
-			continue
-		}
-		if got := FormatPat(r.LHS); got != tc.pat {
+		if got := ir.FormatPat(p.Rules[0].LHS); got != tc.pat {
 			t.Errorf("%s: pattern %s, want %s", tc.rule, got, tc.pat)
 		}
 	}
@@ -65,13 +60,10 @@ func TestRuleInstantiate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := NewRuleEnv(p).Rule(p.Rules[0].(*RuleDecl))
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := p.Rules[0]
 	var b ir.Builder
 	a := b.Var("a", ir.TF64)
-	e, err := r.Instantiate(map[string]ir.Expr{"x": b.Prim(ir.PrimSin, a)}, ir.TF64, ir.Pos{})
+	e, err := r.RHS.Instantiate(map[string]ir.Expr{"x": b.Prim(ir.PrimSin, a)}, ir.TF64, ir.Pos{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +71,7 @@ func TestRuleInstantiate(t *testing.T) {
 		t.Errorf("got %s, want %s", got, want)
 	}
 	i := b.Var("i", ir.TI64)
-	e, err = r.Instantiate(map[string]ir.Expr{"x": i}, ir.TI64, ir.Pos{})
+	e, err = r.RHS.Instantiate(map[string]ir.Expr{"x": i}, ir.TI64, ir.Pos{})
 	if err != nil || ir.PrintExpr(e) != "i + i" {
 		t.Errorf("i64: %v %v", e, err)
 	}

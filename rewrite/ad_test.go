@@ -5,9 +5,11 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/nabla-lang/nabla/internal/jsonv"
 	"github.com/nabla-lang/nabla/ir"
 	"github.com/nabla-lang/nabla/ir/interp"
 	"github.com/nabla-lang/nabla/lang"
+	"github.com/nabla-lang/nabla/rewrite/rulecheck"
 	"github.com/nabla-lang/nabla/runtime"
 )
 
@@ -66,7 +68,7 @@ func TestDefaultPreservesAD(t *testing.T) {
 			if err != nil {
 				continue
 			}
-			after, _, err := Apply(before, Options{})
+			after, _, err := testRewriter(t).Apply(before, Options{})
 			if err != nil {
 				t.Errorf("%s\nApply: %v", src, err)
 				continue
@@ -94,8 +96,9 @@ func TestDefaultPreservesAD(t *testing.T) {
 					t.Errorf("%s\nat %v: error before %v, after %v", src, xs, errb, erra)
 					break
 				}
-				if errb == nil && !sameValue(result, vb, va) {
-					t.Errorf("%s\nat %v: before %s, after %s\n%s", src, xs, encode(result, vb), encode(result, va), ir.Print(after))
+				if errb == nil && !rulecheck.SameValue(result, vb, va) {
+					show := func(v runtime.Value) string { js, _ := jsonv.Encode(result, v); return string(js) }
+					t.Errorf("%s\nat %v: before %s, after %s\n%s", src, xs, show(vb), show(va), ir.Print(after))
 					break
 				}
 			}
@@ -111,10 +114,11 @@ func TestDefaultPreservesAD(t *testing.T) {
 // (nabla.Compile may be called concurrently); run with -race.
 func TestApplyConcurrent(t *testing.T) {
 	p := loadSrc(t, strategyRules+"def f(x: [n]f64): f64 = sum(x * x) * 1.0\ndef g = grad(f)\n@strategy(cleanup)\ndef h(x: f64): f64 = (x * 1.0)^2\n")
+	rw := testRewriter(t)
 	done := make(chan error)
 	for range 4 {
 		go func() {
-			out, _, err := Apply(p, Options{Trace: true})
+			out, _, err := rw.Apply(p, Options{Trace: true})
 			if err == nil {
 				err = ir.Validate(out)
 			}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/nabla-lang/nabla/ir"
-	"github.com/nabla-lang/nabla/lang"
 )
 
 // Options configure Apply and ApplyDef.
@@ -21,17 +20,14 @@ type Options struct {
 }
 
 // Apply rewrites every def of p (after AD expansion) with its strategy:
-// the one its @strategy attribute names, or Default. It returns a new
+// the one its @strategy attribute names, or default. It returns a new
 // program; p is not modified. Defs are rewritten in p's order (callees
 // first), so inline sees the rewritten callees. A strategy that fails on
 // a def's body, or runs out of fuel, is an error positioned at the def's
 // @strategy attribute and naming it; all such errors are returned
 // together as an ir.ErrorList.
-func Apply(p *ir.Program, opts Options) (*ir.Program, *Trace, error) {
-	e, err := newEnv(p)
-	if err != nil {
-		return nil, nil, err
-	}
+func (rw *Rewriter) Apply(p *ir.Program, opts Options) (*ir.Program, *Trace, error) {
+	e := rw.newEnv(p)
 	var trace *Trace
 	if opts.Trace {
 		trace = &Trace{}
@@ -59,85 +55,69 @@ func Apply(p *ir.Program, opts Options) (*ir.Program, *Trace, error) {
 }
 
 // ApplyDef rewrites the def called name in p with strategy, a strategy
-// expression in the surface syntax whose names resolve in the def's file
-// ("" means the def's own strategy, or Default). Other defs are left
-// as they are.
-func ApplyDef(p *ir.Program, name, strategy string, opts Options) (*ir.Def, *Trace, error) {
-	e, err := newEnv(p)
-	if err != nil {
-		return nil, nil, err
-	}
+// expression whose names resolve in the def's file (nil means the def's
+// own strategy, or default). Other defs are left as they are.
+func (rw *Rewriter) ApplyDef(p *ir.Program, name string, strategy ir.Strat, opts Options) (*ir.Def, *Trace, error) {
+	e := rw.newEnv(p)
 	d := p.Def(name)
 	if d == nil {
 		return nil, nil, fmt.Errorf("no def named %q", name)
 	}
 	var s Strategy
-	if strategy != "" {
-		st, err := lang.ParseStrategy("--strategy", strategy)
-		if err != nil {
+	var src string
+	if strategy != nil {
+		var err error
+		if s, err = e.compile(strategy, d.P.File, map[string]bool{}); err != nil {
 			return nil, nil, err
 		}
-		if s, err = e.compile(st, d.P.File, map[string]bool{}); err != nil {
-			return nil, nil, err
-		}
+		src = strategy.String()
 	}
 	var trace *Trace
 	if opts.Trace {
 		trace = &Trace{}
 	}
-	nd, err := e.applyDef(d, s, strategy, trace, opts)
+	nd, err := e.applyDef(d, s, src, trace, opts)
 	return nd, trace, err
 }
 
 // Compile resolves a strategy expression against p's rules and
 // strategies, as written in file.
-func Compile(p *ir.Program, st lang.Strat, file string) (Strategy, error) {
-	e, err := newEnv(p)
-	if err != nil {
-		return nil, err
-	}
-	return e.compile(st, file, map[string]bool{})
+func (rw *Rewriter) Compile(p *ir.Program, st ir.Strat, file string) (Strategy, error) {
+	return rw.newEnv(p).compile(st, file, map[string]bool{})
 }
 
 // env is what rewriting one program needs: its defs (for inline), its
 // rules and strategies by file, and the strategies compiled so far.
 type env struct {
+	rw       *Rewriter
 	prog     *ir.Program
 	done     map[string]*ir.Def // defs already rewritten, by name
-	renv     *lang.RuleEnv
 	files    map[string]*fileDecls
-	compiled map[any]Strategy // by *lang.RuleDecl or *lang.StrategyDecl
+	compiled map[any]Strategy // by *ir.RewriteRule or *ir.RewriteStrategy
 }
 
 // fileDecls are the rules and strategies declared in one file: the scope
 // of the strategy expressions written there.
 type fileDecls struct {
-	rules  map[string]*lang.RuleDecl
-	strats map[string]*lang.StrategyDecl
+	rules  map[string]*ir.RewriteRule
+	strats map[string]*ir.RewriteStrategy
 }
 
-func newEnv(p *ir.Program) (*env, error) {
-	if err := loadBuiltins(); err != nil {
-		return nil, err
-	}
-	e := &env{prog: p, done: map[string]*ir.Def{}, renv: lang.NewRuleEnv(p), files: map[string]*fileDecls{}, compiled: map[any]Strategy{}}
+func (rw *Rewriter) newEnv(p *ir.Program) *env {
+	e := &env{rw: rw, prog: p, done: map[string]*ir.Def{}, files: map[string]*fileDecls{}, compiled: map[any]Strategy{}}
 	for _, r := range p.Rules {
-		if d, ok := r.(*lang.RuleDecl); ok {
-			e.file(d.Pos.File).rules[d.Name] = d
-		}
+		e.file(r.P.File).rules[r.Name] = r
 	}
 	for _, s := range p.Strats {
-		if d, ok := s.(*lang.StrategyDecl); ok {
-			e.file(d.Pos.File).strats[d.Name] = d
-		}
+		e.file(s.P.File).strats[s.Name] = s
 	}
-	return e, nil
+	return e
 }
 
 func (e *env) file(name string) *fileDecls {
 	f := e.files[name]
 	if f == nil {
-		f = &fileDecls{rules: map[string]*lang.RuleDecl{}, strats: map[string]*lang.StrategyDecl{}}
+		f = &fileDecls{rules: map[string]*ir.RewriteRule{}, strats: map[string]*ir.RewriteStrategy{}}
 		e.files[name] = f
 	}
 	return f
@@ -153,47 +133,46 @@ func (e *env) current(name string) *ir.Def {
 
 // compile turns a strategy expression written in file into a Strategy.
 // visiting holds the named strategies being compiled, to stop cycles.
-func (e *env) compile(st lang.Strat, file string, visiting map[string]bool) (Strategy, error) {
+func (e *env) compile(st ir.Strat, file string, visiting map[string]bool) (Strategy, error) {
 	switch st := st.(type) {
-	case *lang.StratSeq:
+	case *ir.StratSeq:
 		ss, err := e.compileList(st.Steps, file, visiting)
 		if err != nil {
 			return nil, err
 		}
 		return Seq(ss...), nil
-	case *lang.StratChoice:
+	case *ir.StratChoice:
 		ss, err := e.compileList(st.Alts, file, visiting)
 		if err != nil {
 			return nil, err
 		}
 		return Choice(ss...), nil
-	case *lang.StratName:
+	case *ir.StratName:
 		f := e.file(file)
 		rd, sd := f.rules[st.Name], f.strats[st.Name]
-		if n, ok := lang.StrategyArity(st.Name); ok && rd == nil && sd == nil {
+		if n, ok := ir.StrategyArity(st.Name); ok && rd == nil && sd == nil {
 			if len(st.Args) != n {
-				return nil, ir.Errorf(st.Pos, "strategy %s takes %d argument%s, got %d", st.Name, n, plural(n), len(st.Args))
+				return nil, ir.Errorf(st.P, "strategy %s takes %d argument%s, got %d", st.Name, n, plural(n), len(st.Args))
 			}
 			args, err := e.compileList(st.Args, file, visiting)
 			if err != nil {
 				return nil, err
 			}
-			if s, ok := builtinStrategy(st.Name, args); ok {
+			if s, ok := e.rw.builtinStrategy(st.Name, args); ok {
 				return s, nil
 			}
 		}
 		if len(st.Args) > 0 {
-			return nil, ir.Errorf(st.Pos, "%s takes no arguments", st.Name)
+			return nil, ir.Errorf(st.P, "%s takes no arguments", st.Name)
 		}
 		if rd != nil {
 			if s := e.compiled[rd]; s != nil {
 				return s, nil
 			}
-			r, err := e.renv.Rule(rd)
-			if err != nil {
-				return nil, err
+			if rd.RHS == nil {
+				return nil, ir.Errorf(rd.P, "rule %s has no right-hand side", rd.Name)
 			}
-			s := newRuleS(rd.Name, r, false)
+			s := newRuleS(rd.Name, rd, false)
 			e.compiled[rd] = s
 			return s, nil
 		}
@@ -202,10 +181,10 @@ func (e *env) compile(st lang.Strat, file string, visiting map[string]bool) (Str
 				return s, nil
 			}
 			if visiting[st.Name] {
-				return nil, ir.Errorf(st.Pos, "strategy %s refers to itself", st.Name)
+				return nil, ir.Errorf(st.P, "strategy %s refers to itself", st.Name)
 			}
 			visiting[st.Name] = true
-			body, err := e.compile(sd.Body, sd.Pos.File, visiting)
+			body, err := e.compile(sd.Body, sd.P.File, visiting)
 			delete(visiting, st.Name)
 			if err != nil {
 				return nil, err
@@ -214,12 +193,12 @@ func (e *env) compile(st lang.Strat, file string, visiting map[string]bool) (Str
 			e.compiled[sd] = s
 			return s, nil
 		}
-		return nil, ir.Errorf(st.Pos, "unknown strategy or rule %s", st.Name)
+		return nil, ir.Errorf(st.P, "unknown strategy or rule %s", st.Name)
 	}
 	return nil, fmt.Errorf("rewrite: unknown strategy expression %T", st)
 }
 
-func (e *env) compileList(sts []lang.Strat, file string, visiting map[string]bool) ([]Strategy, error) {
+func (e *env) compileList(sts []ir.Strat, file string, visiting map[string]bool) ([]Strategy, error) {
 	out := make([]Strategy, len(sts))
 	for i, st := range sts {
 		s, err := e.compile(st, file, visiting)
@@ -244,17 +223,17 @@ func (e *env) applyDef(d *ir.Def, s Strategy, src string, trace *Trace, opts Opt
 	case d.Attr("strategy") != nil:
 		at := d.Attr("strategy")
 		pos = at.P
-		st, ok := at.Strategy.(lang.Strat)
-		if !ok {
+		st := at.Strategy
+		if st == nil {
 			return nil, ir.Errorf(pos, "@strategy of %s holds no strategy", d.Name)
 		}
-		what = "strategy " + lang.FormatStrat(st)
+		what = "strategy " + st.String()
 		var err error
 		if s, err = e.compile(st, at.P.File, map[string]bool{}); err != nil {
 			return nil, err
 		}
 	default:
-		s = builtins.passes["default"]
+		s = e.rw.Default()
 		what = "strategy default"
 	}
 	c := newCtx(e, d.Name, d.Body, trace, opts.Fuel)

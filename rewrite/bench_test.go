@@ -137,7 +137,7 @@ func TestRewriteTable(t *testing.T) {
 	b.WriteString("|---|---|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, bp := range benchPrograms {
 		before := loadSrc(t, bp.src)
-		after, _, err := Apply(before, Options{})
+		after, _, err := testRewriter(t).Apply(before, Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -176,10 +176,10 @@ func TestRewriteTable(t *testing.T) {
 // the table's programs (compile time, not run time).
 func BenchmarkDefault(b *testing.B) {
 	for _, bp := range benchPrograms {
-		p := loadSrc(b, bp.src)
+		p, rw := loadSrc(b, bp.src), testRewriter(b)
 		b.Run(strings.Fields(bp.name)[0], func(b *testing.B) {
 			for b.Loop() {
-				if _, _, err := Apply(p, Options{}); err != nil {
+				if _, _, err := rw.Apply(p, Options{}); err != nil {
 					b.Fatal(err)
 				}
 			}

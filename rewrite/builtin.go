@@ -3,27 +3,23 @@ package rewrite
 import (
 	_ "embed"
 	"fmt"
-	"sync"
 
-	"github.com/nabla-lang/nabla/lang"
+	"github.com/nabla-lang/nabla/ir"
 )
 
+// BuiltinRulesSource is builtin.rules: the rules of the passes simplify,
+// fuse and lower and the strategy default, in Nabla's rule language. The
+// front end checks it (its positions name BuiltinRulesFile) and New
+// assembles the passes from the result.
+//
 //go:embed builtin.rules
-var builtinSource []byte
+var BuiltinRulesSource string
 
-// builtinFile is the name positions in builtin.rules carry.
-const builtinFile = "builtin.rules"
+// BuiltinRulesFile is the file name to check BuiltinRulesSource under.
+const BuiltinRulesFile = "builtin.rules"
 
-// builtins holds the built-in passes, made once.
-var builtins struct {
-	once   sync.Once
-	err    error
-	passes map[string]Strategy
-	rules  []*lang.Rule // every rule of builtin.rules, for tests
-	pass   map[string]string
-}
-
-// The built-in passes that rewrite at the root.
+// The built-in passes that rewrite at the root or work on a whole term and
+// have no rules.
 var (
 	betaS      = &passS{name: "beta", gos: betaRules}
 	inlineS    = &passS{name: "inline", gos: inlineRules}
@@ -32,75 +28,96 @@ var (
 	dceS       = &wholeS{name: "dce", run: dce}
 )
 
-// loadBuiltins parses builtin.rules and assembles the passes.
-func loadBuiltins() error {
-	builtins.once.Do(func() {
-		builtins.err = buildBuiltins()
-	})
-	return builtins.err
+// A Rewriter applies strategies to programs: the built-in passes, whose
+// rules and default strategy come from builtin.rules as the front end
+// checked it, and each program's own rules and strategies. It is built
+// once (New) and then only read, so it may be used concurrently.
+type Rewriter struct {
+	passes map[string]Strategy // the built-in passes and default, by name
+	rules  []*ir.RewriteRule   // the rules of the passes, in pass order
+	pass   map[string]string   // each rule's pass, by the rule's name
 }
 
-func buildBuiltins() error {
-	p, err := lang.Load(builtinFile, builtinSource, lang.Options{})
-	if err != nil {
-		return fmt.Errorf("rewrite: builtin.rules: %v", err)
+// New assembles the built-in passes from builtins, the checked form of
+// BuiltinRulesSource: its strategies simplify, fuse and lower list the
+// rules of the passes of those names (after the pass's rewrites written
+// in Go), and its strategy default, in which simplify, fuse and lower
+// name the passes, is the strategy of every def without @strategy.
+func New(builtins *ir.Program) (*Rewriter, error) {
+	rw := &Rewriter{pass: map[string]string{}}
+	if err := rw.build(builtins); err != nil {
+		return nil, fmt.Errorf("rewrite: %s: %v", BuiltinRulesFile, err)
 	}
-	renv := lang.NewRuleEnv(p)
-	decls := map[string]*lang.RuleDecl{}
+	return rw, nil
+}
+
+func (rw *Rewriter) build(p *ir.Program) error {
+	if len(p.Defs) > 0 {
+		return fmt.Errorf("def %s: the built-in rules declare no defs", p.Defs[0].Name)
+	}
+	rules := map[string]*ir.RewriteRule{}
 	for _, r := range p.Rules {
-		d := r.(*lang.RuleDecl)
-		decls[d.Name] = d
+		if r.RHS == nil {
+			return fmt.Errorf("rule %s has no right-hand side", r.Name)
+		}
+		rules[r.Name] = r
 	}
 	simplifyS := &passS{name: "simplify", gos: simplifyRules}
 	fuseS := &passS{name: "fuse", gos: fuseRules}
 	lowerS := &passS{name: "lower"}
 	byName := map[string]*passS{"simplify": simplifyS, "fuse": fuseS, "lower": lowerS}
-	builtins.pass = map[string]string{}
+	var def *ir.RewriteStrategy
 	for _, s := range p.Strats {
-		sd := s.(*lang.StrategyDecl)
-		pass := byName[sd.Name]
+		if s.Name == "default" {
+			def = s
+			continue
+		}
+		pass := byName[s.Name]
 		if pass == nil {
-			return fmt.Errorf("rewrite: builtin.rules: strategy %s is not a pass", sd.Name)
+			return fmt.Errorf("strategy %s is neither a pass with rules nor default", s.Name)
 		}
-		for _, name := range choiceNames(sd.Body) {
-			d := decls[name]
-			if d == nil {
-				return fmt.Errorf("rewrite: builtin.rules: strategy %s lists %s, which is not a rule", sd.Name, name)
+		for _, name := range choiceNames(s.Body) {
+			r := rules[name]
+			if r == nil {
+				return fmt.Errorf("strategy %s lists %s, which is not a rule", s.Name, name)
 			}
-			r, err := renv.Rule(d)
-			if err != nil {
-				return fmt.Errorf("rewrite: builtin.rules: %v", err)
-			}
-			pass.addRule(newRuleS(sd.Name+"."+name, r, true))
-			builtins.rules = append(builtins.rules, r)
-			builtins.pass[name] = sd.Name
+			pass.addRule(newRuleS(s.Name+"."+name, r, true))
+			rw.rules = append(rw.rules, r)
+			rw.pass[name] = s.Name
 		}
 	}
-	if len(builtins.rules) != len(decls) {
-		return fmt.Errorf("rewrite: builtin.rules: %d rules, %d listed in a pass", len(decls), len(builtins.rules))
+	if len(rw.rules) != len(rules) {
+		return fmt.Errorf("%d rules, %d listed in a pass", len(rules), len(rw.rules))
 	}
-	defaultS := &named{name: "default", s: Seq(
-		Try(cseS),
-		Normalize(Choice(betaS, inlineS, simplifyS, constfoldS)),
-		Try(cseS),
-		Normalize(Choice(fuseS, betaS, simplifyS, constfoldS)),
-		Normalize(Choice(lowerS, simplifyS, constfoldS)),
-		Try(cseS),
-		Try(dceS),
-	)}
-	builtins.passes = map[string]Strategy{
+	if def == nil {
+		return fmt.Errorf("no strategy default")
+	}
+	rw.passes = map[string]Strategy{
 		"beta": betaS, "inline": inlineS, "constfold": constfoldS, "simplify": simplifyS,
-		"cse": cseS, "dce": dceS, "fuse": fuseS, "lower": lowerS, "default": defaultS,
+		"cse": cseS, "dce": dceS, "fuse": fuseS, "lower": lowerS,
+	}
+	// default's names are the built-in ones: compiled as if in a file
+	// that declares nothing.
+	body, err := rw.newEnv(ir.NewProgram(nil)).compile(def.Body, "", map[string]bool{})
+	if err != nil {
+		return err
+	}
+	rw.passes["default"] = &named{name: "default", s: body}
+	for _, name := range ir.BuiltinStrategies() {
+		n, _ := ir.StrategyArity(name)
+		if _, ok := rw.builtinStrategy(name, make([]Strategy, n)); !ok {
+			return fmt.Errorf("built-in strategy %s is not implemented", name)
+		}
 	}
 	return nil
 }
 
 // choiceNames lists the names in a strategy of the form a <+ b <+ ...
-func choiceNames(s lang.Strat) []string {
+func choiceNames(s ir.Strat) []string {
 	switch s := s.(type) {
-	case *lang.StratName:
+	case *ir.StratName:
 		return []string{s.Name}
-	case *lang.StratChoice:
+	case *ir.StratChoice:
 		var out []string
 		for _, a := range s.Alts {
 			out = append(out, choiceNames(a)...)
@@ -111,27 +128,19 @@ func choiceNames(s lang.Strat) []string {
 }
 
 // Default returns the standard pipeline, the strategy of every def
-// without @strategy:
+// without @strategy, as builtin.rules declares it:
 //
 //	try(cse);
 //	normalize(beta <+ inline <+ simplify <+ constfold); try(cse);
 //	normalize(fuse <+ beta <+ simplify <+ constfold);
 //	normalize(lower <+ simplify <+ constfold);
 //	try(cse); try(dce)
-func Default() Strategy {
-	if err := loadBuiltins(); err != nil {
-		panic(err)
-	}
-	return builtins.passes["default"]
-}
+func (rw *Rewriter) Default() Strategy { return rw.passes["default"] }
 
-// BuiltinRules returns the rules of builtin.rules, with the pass each
-// belongs to.
-func BuiltinRules() ([]*lang.Rule, map[string]string, error) {
-	if err := loadBuiltins(); err != nil {
-		return nil, nil, err
-	}
-	return builtins.rules, builtins.pass, nil
+// BuiltinRules returns the rules of the built-in passes, with the pass
+// each belongs to (by rule name).
+func (rw *Rewriter) BuiltinRules() ([]*ir.RewriteRule, map[string]string) {
+	return rw.rules, rw.pass
 }
 
 // combinators builds the built-in combinators by name.
@@ -143,7 +152,7 @@ var combinators = map[string]func(s Strategy) Strategy{
 
 // builtinStrategy returns the built-in strategy name applied to args, or
 // false when name is not built in.
-func builtinStrategy(name string, args []Strategy) (Strategy, bool) {
+func (rw *Rewriter) builtinStrategy(name string, args []Strategy) (Strategy, bool) {
 	switch name {
 	case "id":
 		return Id, true
@@ -153,7 +162,7 @@ func builtinStrategy(name string, args []Strategy) (Strategy, bool) {
 	if f := combinators[name]; f != nil && len(args) == 1 {
 		return f(args[0]), true
 	}
-	if s := builtins.passes[name]; s != nil && len(args) == 0 {
+	if s := rw.passes[name]; s != nil && len(args) == 0 {
 		return s, true
 	}
 	return nil, false

@@ -80,7 +80,7 @@ func runLines(t *testing.T, src string) []runLine {
 // program must also pass ir.Validate. Files that do not compile in this
 // build (features still in progress) are skipped.
 func TestConformanceUnchanged(t *testing.T) {
-	root := conformanceRoot(t)
+	root, rw := conformanceRoot(t), testRewriter(t)
 	for _, dir := range []string{"lang", "ad", "rewrite", "errors"} {
 		files, _ := filepath.Glob(filepath.Join(root, dir, "*.nab"))
 		for _, f := range files {
@@ -97,8 +97,8 @@ func TestConformanceUnchanged(t *testing.T) {
 				if err != nil {
 					t.Skipf("AD fails in this build: %v", err)
 				}
-				for _, strat := range []Strategy{nil, Default()} {
-					op, _, err := Apply(ep, Options{Strategy: strat})
+				for _, strat := range []Strategy{nil, rw.Default()} {
+					op, _, err := rw.Apply(ep, Options{Strategy: strat})
 					if err != nil {
 						if strat == nil && strings.Contains(filepath.Base(f), "failing") {
 							continue

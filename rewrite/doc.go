@@ -2,21 +2,43 @@
 // Elevate-style strategies (SPEC §7), after AD operators are expanded and
 // before a program runs.
 //
+// # Who owns what
+//
+// rewrite depends on package ir alone (and runtime, for constfold). The
+// rules and strategies it applies are ir values (ir/rewriting.go) that
+// the front end makes: lang.Load checks a program's rule and strategy
+// declarations into ir.Program.Rules and Strats, each rule with its
+// left-hand side elaborated into an ir.Pat and its where clause into an
+// ir.RuleCond. A rule's right-hand side stays with the front end, as
+// behaviour (ir.RuleRHS): rewrite calls Instantiate at each match, and the
+// front end elaborates the right-hand side for the matched subterms'
+// types. Strategy expressions (ir.Strat) arrive unresolved; rewrite
+// resolves their names when it compiles them, against the rules and
+// strategies of the file they were written in, then the built-in ones.
+//
+// The built-in rules and the strategy default are source too:
+// builtin.rules, embedded as BuiltinRulesSource. rewrite does not parse
+// it: the front end checks it and New assembles the passes from the
+// result. internal/pipeline.Rewriter builds that standard Rewriter once.
+// Testing rules by evaluation, which needs the front end and the
+// interpreter, is package rewrite/rulecheck.
+//
 // # Where it runs
 //
-// Apply rewrites every def of a program (the output of ad.Expand) with
-// its strategy: the one its @strategy attribute names, or Default. A
-// strategy that fails on a def's body, or runs out of fuel, is a compile
-// error positioned at the attribute and naming the strategy. Every
-// rewritten def is checked with ir.ValidateDef; invalid IR would be a bug
-// here and is reported as an internal error rather than run. ApplyDef
-// does one def, with any strategy (`nabla opt`).
+// Rewriter.Apply rewrites every def of a program (the output of
+// ad.Expand) with its strategy: the one its @strategy attribute names, or
+// default. A strategy that fails on a def's body, or runs out of fuel, is
+// a compile error positioned at the attribute and naming the strategy.
+// Every rewritten def is checked with ir.ValidateDef; invalid IR would be
+// a bug here and is reported as an internal error rather than run.
+// ApplyDef does one def, with any strategy (`nabla opt`, which parses its
+// --strategy with lang.ParseStrategy).
 //
 // # Rules
 //
 // A rule's left-hand side is elaborated by package lang (lang/rules.go)
-// into a pattern mirroring the core IR the checker produces for the same
-// text: operators become primitives, a[i, j] two index calls, a
+// into a pattern (ir.Pat) mirroring the core IR the checker produces for
+// the same text: operators become primitives, a[i, j] two index calls, a
 // comprehension a build, a builtin used as a value the lambda the checker
 // makes of it. A rule variable matches any subterm that does not mention
 // a variable bound inside the match (so that the right-hand side can put
@@ -33,9 +55,9 @@
 // subterm used twice is bound by a let. Where clauses test the matched
 // subterms with is_const, is_var, is_zero and is_one.
 //
-// The built-in rules live in builtin.rules, in the same language, parsed
-// once; its strategies simplify, fuse and lower list the rules of the
-// passes of those names.
+// The built-in rules live in builtin.rules, in the same language; its
+// strategies simplify, fuse and lower list the rules of the passes of
+// those names, and its strategy default is the standard pipeline.
 //
 // # Strategies
 //
@@ -72,7 +94,8 @@
 //
 // beta, inline, constfold, simplify, fuse and lower rewrite at the root
 // of the term they are given and fail elsewhere, like rules; cse and dce
-// work on a whole term and fail when they change nothing. Default is
+// work on a whole term and fail when they change nothing. default, as
+// builtin.rules declares it, is
 //
 //	try(cse);
 //	normalize(beta <+ inline <+ simplify <+ constfold); try(cse);
@@ -155,8 +178,8 @@
 //
 // # Testing rules
 //
-// CheckRules and CheckRule test rules by evaluating both sides on random
-// inputs (`nabla check --rules`), trying types for the variables: see
-// check.go. The built-in rules are tested the same way, with rapid
-// varying the inputs.
+// Package rewrite/rulecheck tests rules by evaluating both sides on
+// random inputs (`nabla check --rules`), trying types for the variables.
+// The built-in rules are tested the same way, with rapid varying the
+// inputs.
 package rewrite

@@ -3,6 +3,7 @@ package rewrite
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/nabla-lang/nabla/ad"
@@ -23,6 +24,30 @@ func loadSrc(t testing.TB, src string) *ir.Program {
 	}
 	return ep
 }
+
+// testRewriter is the standard rewriter (pipeline.Rewriter, which these
+// tests cannot import: it imports rewrite).
+func testRewriter(t testing.TB) *Rewriter {
+	t.Helper()
+	stdOnce.Do(func() {
+		p, err := lang.Load(BuiltinRulesFile, []byte(BuiltinRulesSource), lang.Options{})
+		if err != nil {
+			stdErr = err
+			return
+		}
+		stdRW, stdErr = New(p)
+	})
+	if stdErr != nil {
+		t.Fatal(stdErr)
+	}
+	return stdRW
+}
+
+var (
+	stdOnce sync.Once
+	stdRW   *Rewriter
+	stdErr  error
+)
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
 

@@ -1,11 +1,8 @@
 package rewrite
 
-import (
-	"github.com/nabla-lang/nabla/ir"
-	"github.com/nabla-lang/nabla/lang"
-)
+import "github.com/nabla-lang/nabla/ir"
 
-// matcher matches a rule's left-hand side (a lang.Pat) against a term.
+// matcher matches a rule's left-hand side (an ir.Pat) against a term.
 // Rules have few variables, so it keeps them in short lists.
 type matcher struct {
 	names []string  // rule variables bound so far,
@@ -49,9 +46,9 @@ func (m *matcher) binds() map[string]ir.Expr {
 }
 
 // match reports whether p matches e, extending m.binds.
-func (m *matcher) match(p lang.Pat, e ir.Expr) bool {
+func (m *matcher) match(p ir.Pat, e ir.Expr) bool {
 	switch p := p.(type) {
-	case *lang.PVar:
+	case *ir.PVar:
 		// A rule variable stands for a term that makes sense where the
 		// right-hand side puts it: it may not mention a variable bound
 		// inside the matched term.
@@ -64,16 +61,16 @@ func (m *matcher) match(p lang.Pat, e ir.Expr) bool {
 		m.names = append(m.names, p.Name)
 		m.vals = append(m.vals, e)
 		return true
-	case *lang.PBound:
+	case *ir.PBound:
 		v, ok := e.(*ir.Var)
 		return ok && m.boundVar(p.Name) == v
-	case *lang.PConst:
+	case *ir.PConst:
 		c, ok := e.(*ir.Const)
 		return ok && constMatches(p.Val, c.Val)
-	case *lang.PPrim:
+	case *ir.PPrim:
 		pc, ok := e.(*ir.PrimCall)
 		return ok && pc.Op == p.Op && m.list(p.Args, pc.Args)
-	case *lang.PEta:
+	case *ir.PEta:
 		lam, ok := e.(*ir.Lambda)
 		if !ok {
 			return false
@@ -88,13 +85,13 @@ func (m *matcher) match(p lang.Pat, e ir.Expr) bool {
 			}
 		}
 		return true
-	case *lang.PGlobal:
+	case *ir.PGlobal:
 		g, ok := e.(*ir.Global)
 		return ok && g.Name == p.Name
-	case *lang.PCall:
+	case *ir.PCall:
 		call, ok := e.(*ir.Call)
 		return ok && m.match(p.Fn, call.Fn) && m.list(p.Args, call.Args)
-	case *lang.PLambda:
+	case *ir.PLambda:
 		lam, ok := e.(*ir.Lambda)
 		if !ok || len(lam.Params) != len(p.Params) {
 			return false
@@ -107,7 +104,7 @@ func (m *matcher) match(p lang.Pat, e ir.Expr) bool {
 		restore := m.bind(p.Params, lam.Params)
 		defer restore()
 		return m.match(p.Body, lam.Body)
-	case *lang.PLet:
+	case *ir.PLet:
 		l, ok := e.(*ir.Let)
 		if !ok || !m.match(p.Value, l.Value) {
 			return false
@@ -115,16 +112,16 @@ func (m *matcher) match(p lang.Pat, e ir.Expr) bool {
 		restore := m.bind([]string{p.Name}, []*ir.Var{l.Var})
 		defer restore()
 		return m.match(p.Body, l.Body)
-	case *lang.PTuple:
+	case *ir.PTuple:
 		t, ok := e.(*ir.MakeTuple)
 		return ok && m.list(p.Elems, t.Elems)
-	case *lang.PProj:
+	case *ir.PProj:
 		pr, ok := e.(*ir.Proj)
 		return ok && pr.Index == p.Index && m.match(p.X, pr.X)
-	case *lang.PIf:
+	case *ir.PIf:
 		i, ok := e.(*ir.If)
 		return ok && m.match(p.Cond, i.Cond) && m.match(p.Then, i.Then) && m.match(p.Else, i.Else)
-	case *lang.PAlt:
+	case *ir.PAlt:
 		for _, alt := range p.Alts {
 			n := len(m.names)
 			if m.match(alt, e) {
@@ -136,7 +133,7 @@ func (m *matcher) match(p lang.Pat, e ir.Expr) bool {
 	return false
 }
 
-func (m *matcher) list(ps []lang.Pat, es []ir.Expr) bool {
+func (m *matcher) list(ps []ir.Pat, es []ir.Expr) bool {
 	if len(ps) != len(es) {
 		return false
 	}
@@ -188,17 +185,17 @@ func constMatches(p, v any) bool {
 }
 
 // evalCond evaluates a where clause on the matched subterms.
-func evalCond(c lang.Cond, binds map[string]ir.Expr) bool {
+func evalCond(c ir.RuleCond, binds map[string]ir.Expr) bool {
 	switch c := c.(type) {
-	case *lang.CondLit:
+	case *ir.CondLit:
 		return c.Val
-	case *lang.CondNot:
+	case *ir.CondNot:
 		return !evalCond(c.X, binds)
-	case *lang.CondAnd:
+	case *ir.CondAnd:
 		return evalCond(c.X, binds) && evalCond(c.Y, binds)
-	case *lang.CondOr:
+	case *ir.CondOr:
 		return evalCond(c.X, binds) || evalCond(c.Y, binds)
-	case *lang.CondPred:
+	case *ir.CondPred:
 		e := binds[c.Var]
 		switch c.Pred {
 		case "is_const":
@@ -287,25 +284,25 @@ type head struct {
 	op   *ir.Prim
 }
 
-func patHead(p lang.Pat) head {
+func patHead(p ir.Pat) head {
 	switch p := p.(type) {
-	case *lang.PPrim:
+	case *ir.PPrim:
 		return head{kind: "prim", op: p.Op}
-	case *lang.PConst:
+	case *ir.PConst:
 		return head{kind: "const"}
-	case *lang.PCall:
+	case *ir.PCall:
 		return head{kind: "call"}
-	case *lang.PLambda, *lang.PEta:
+	case *ir.PLambda, *ir.PEta:
 		return head{kind: "lambda"}
-	case *lang.PLet:
+	case *ir.PLet:
 		return head{kind: "let"}
-	case *lang.PTuple:
+	case *ir.PTuple:
 		return head{kind: "tuple"}
-	case *lang.PProj:
+	case *ir.PProj:
 		return head{kind: "proj"}
-	case *lang.PIf:
+	case *ir.PIf:
 		return head{kind: "if"}
-	case *lang.PGlobal:
+	case *ir.PGlobal:
 		return head{kind: "global"}
 	}
 	return head{}
@@ -338,12 +335,12 @@ func termHead(e ir.Expr) head {
 // ruleS applies one rule at the root of the term.
 type ruleS struct {
 	name    string // as traced: the rule's name, or pass.rule for built-in rules
-	rule    *lang.Rule
+	rule    *ir.RewriteRule
 	head    head
 	builtin bool
 }
 
-func newRuleS(name string, r *lang.Rule, builtin bool) *ruleS {
+func newRuleS(name string, r *ir.RewriteRule, builtin bool) *ruleS {
 	return &ruleS{name: name, rule: r, head: patHead(r.LHS), builtin: builtin}
 }
 
@@ -378,7 +375,7 @@ func (r *ruleS) rewrite(c *ctx, e ir.Expr) (ir.Expr, bool) {
 			}
 		}
 	}
-	out, err := r.rule.Instantiate(binds, e.Type(), c.posOf(e))
+	out, err := r.rule.RHS.Instantiate(binds, e.Type(), c.posOf(e))
 	if err != nil || !ir.Equal(out.Type(), e.Type()) {
 		return nil, false
 	}

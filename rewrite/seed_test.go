@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/nabla-lang/nabla/ad"
+	"github.com/nabla-lang/nabla/internal/pipeline"
 	"github.com/nabla-lang/nabla/ir"
 	"github.com/nabla-lang/nabla/lang"
 	"github.com/nabla-lang/nabla/rewrite"
@@ -32,7 +33,11 @@ def g3(x: [n]f64, s: f64) = grad(mix)(x, s)
 	if p, err = ad.Expand(p); err != nil {
 		t.Fatal(err)
 	}
-	if p, _, err = rewrite.Apply(p, rewrite.Options{}); err != nil {
+	rw, err := pipeline.Rewriter()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, _, err = rw.Apply(p, rewrite.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	arith := map[*ir.Prim]bool{ir.PrimAdd: true, ir.PrimSub: true, ir.PrimMul: true, ir.PrimAccAdd: true}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/nabla-lang/nabla/ir"
+	"github.com/nabla-lang/nabla/lang"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -76,7 +77,11 @@ func TestStrategies(t *testing.T) {
 			var b strings.Builder
 			b.WriteString("strategy: " + tc.strategy + "\n\n")
 			b.WriteString(ir.PrintDef(p.Def("f")))
-			d, trace, err := ApplyDef(p, "f", tc.strategy, Options{Trace: true, Fuel: 20})
+			st, err := lang.ParseStrategy("--strategy", tc.strategy)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, trace, err := testRewriter(t).ApplyDef(p, "f", st, Options{Trace: true, Fuel: 20})
 			b.WriteString("\n=>\n\n")
 			if err != nil {
 				b.WriteString("error: " + err.Error() + "\n")

@@ -18,6 +18,7 @@ import (
 	"github.com/nabla-lang/nabla/ir"
 	"github.com/nabla-lang/nabla/lang"
 	"github.com/nabla-lang/nabla/rewrite"
+	"github.com/nabla-lang/nabla/rewrite/rulecheck"
 	rt "github.com/nabla-lang/nabla/runtime"
 )
 
@@ -233,24 +234,20 @@ f64 scalars or vectors, or they fail on every input).
 // appended to notes (and those not tested also go to stderr, so that they
 // are seen when check fails).
 func (c *cli) checkRules(file string, src []byte, notes *[]string) bool {
-	var reports []rewrite.RuleReport
 	res, err := pipeline.Compile(context.Background(), file, src, pipeline.Options{ReadFile: os.ReadFile, Last: pipeline.AD})
-	if err == nil {
-		reports, err = rewrite.CheckRules(res.AD, rewrite.CheckOptions{})
-	}
 	if err != nil {
 		c.programError(err)
 		return false
 	}
 	ok := true
-	for _, r := range reports {
+	for _, r := range rulecheck.CheckAll(res.AD, rulecheck.Options{}) {
 		switch r.Status {
-		case rewrite.Agrees:
-			*notes = append(*notes, fmt.Sprintf("%s: rule %s: ok, both sides agree on %d random inputs (%s)", r.Rule.Pos, r.Rule.Name, r.Inputs, strings.Join(r.Typings, "; ")))
-		case rewrite.Untested:
-			*notes = append(*notes, fmt.Sprintf("%s: rule %s: not tested: %s", r.Rule.Pos, r.Rule.Name, r.Detail))
+		case rulecheck.Agrees:
+			*notes = append(*notes, fmt.Sprintf("%s: rule %s: ok, both sides agree on %d random inputs (%s)", r.Rule.P, r.Rule.Name, r.Inputs, strings.Join(r.Typings, "; ")))
+		case rulecheck.Untested:
+			*notes = append(*notes, fmt.Sprintf("%s: rule %s: not tested: %s", r.Rule.P, r.Rule.Name, r.Detail))
 		default:
-			fmt.Fprintf(c.stderr, "%s: rule %s is unsound: %s\n", r.Rule.Pos, r.Rule.Name, r.Detail)
+			fmt.Fprintf(c.stderr, "%s: rule %s is unsound: %s\n", r.Rule.P, r.Rule.Name, r.Detail)
 			ok = false
 		}
 	}
@@ -374,17 +371,20 @@ fuse, lower and default.`,
 		if d == nil {
 			return c.usage(cmd, "%s has no def named %q (after AD: generated defs such as f$vjp exist only where a derivative of f is used)", rest[0], name)
 		}
-		strategy := fs.Lookup("strategy").Value.String()
-		if strategy != "" {
-			st, err := lang.ParseStrategy("--strategy", strategy)
-			if err != nil {
+		rw, err := pipeline.Rewriter()
+		if err != nil {
+			return c.programError(err)
+		}
+		var st ir.Strat
+		if strategy := fs.Lookup("strategy").Value.String(); strategy != "" {
+			if st, err = lang.ParseStrategy("--strategy", strategy); err != nil {
 				return c.usage(cmd, "bad --strategy: %v", err)
 			}
-			if _, err := rewrite.Compile(ep, st, d.P.File); err != nil {
+			if _, err := rw.Compile(ep, st, d.P.File); err != nil {
 				return c.usage(cmd, "bad --strategy: %v", err)
 			}
 		}
-		od, trace, err := rewrite.ApplyDef(ep, name, strategy, rewrite.Options{Trace: fs.Lookup("trace").Value.String() == "true"})
+		od, trace, err := rw.ApplyDef(ep, name, st, rewrite.Options{Trace: fs.Lookup("trace").Value.String() == "true"})
 		if err != nil {
 			return c.programError(err)
 		}

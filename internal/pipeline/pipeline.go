@@ -105,7 +105,11 @@ func Compile(ctx context.Context, filename string, src []byte, opts Options) (*R
 	if res.AD, err = checked(ctx, AD, p); err != nil || last == AD {
 		return res, err
 	}
-	p, res.Trace, err = rewrite.Apply(p, rewrite.Options{Trace: opts.Trace})
+	rw, err := Rewriter()
+	if err != nil {
+		return nil, err
+	}
+	p, res.Trace, err = rw.Apply(p, rewrite.Options{Trace: opts.Trace})
 	if err != nil {
 		return nil, err
 	}

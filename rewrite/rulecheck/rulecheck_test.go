@@ -1,9 +1,13 @@
-package rewrite
+package rulecheck
 
 import (
+	"strings"
 	"testing"
 
+	"github.com/nabla-lang/nabla/ad"
+	"github.com/nabla-lang/nabla/internal/pipeline"
 	"github.com/nabla-lang/nabla/ir"
+	"github.com/nabla-lang/nabla/lang"
 	"pgregory.net/rapid"
 )
 
@@ -12,20 +16,21 @@ import (
 // typing the checker finds, agree on random inputs, the inputs and the
 // random functions varying with rapid's seed.
 func TestBuiltinRulesSound(t *testing.T) {
-	rules, pass, err := BuiltinRules()
+	rw, err := pipeline.Rewriter()
 	if err != nil {
 		t.Fatal(err)
 	}
+	rules, pass := rw.BuiltinRules()
 	empty := ir.NewProgram(nil)
 	for _, r := range rules {
 		t.Run(pass[r.Name]+"."+r.Name, func(t *testing.T) {
-			first := CheckRule(empty, r, CheckOptions{Trials: 60})
+			first := Check(empty, r, Options{Trials: 60})
 			if first.Status != Agrees {
 				t.Fatalf("%s: %v: %s", r, first.Status, first.Detail)
 			}
 			rapid.Check(t, func(rt *rapid.T) {
 				seed := rapid.Uint64().Draw(rt, "seed")
-				rep := CheckRule(empty, r, CheckOptions{Trials: 6, Seed: seed})
+				rep := Check(empty, r, Options{Trials: 6, Seed: seed})
 				if rep.Status != Agrees {
 					rt.Fatalf("%s: %s", r, rep.Detail)
 				}
@@ -39,7 +44,7 @@ func TestBuiltinRulesSound(t *testing.T) {
 func TestCheckRuleFindsUnsound(t *testing.T) {
 	for _, tc := range []struct {
 		src    string
-		status RuleStatus
+		status Status
 		detail string
 	}{
 		{"rule r(x, y): x - y => y - x", Disagrees, "with x = "},
@@ -52,13 +57,19 @@ func TestCheckRuleFindsUnsound(t *testing.T) {
 		{"rule r(x): x[0] => x", Untested, "could not be typed"},
 		{"rule r(c, x, y): (if c then x else y) => (if !c then y else x)", Agrees, ""},
 	} {
-		p := loadSrc(t, tc.src+"\ndef f(x: f64): f64 = x\n")
-		reps, err := CheckRules(p, CheckOptions{})
-		if err != nil || len(reps) != 1 {
+		p, err := lang.Load("t.nab", []byte(tc.src+"\ndef f(x: f64): f64 = x\n"), lang.Options{})
+		if err == nil {
+			p, err = ad.Expand(p)
+		}
+		if err != nil {
 			t.Fatalf("%s: %v", tc.src, err)
 		}
+		reps := CheckAll(p, Options{})
+		if len(reps) != 1 {
+			t.Fatalf("%s: %d reports", tc.src, len(reps))
+		}
 		rep := reps[0]
-		if rep.Status != tc.status || !contains(rep.Detail, tc.detail) {
+		if rep.Status != tc.status || !strings.Contains(rep.Detail, tc.detail) {
 			t.Errorf("%s: status %v (%s), want %v with %q", tc.src, rep.Status, rep.Detail, tc.status, tc.detail)
 		}
 	}

@@ -1,22 +1,9 @@
-package rewrite
-
-import (
-	"context"
-	"fmt"
-	"hash/fnv"
-	"math"
-	"math/rand/v2"
-	"sort"
-	"strings"
-
-	"github.com/nabla-lang/nabla/internal/jsonv"
-	"github.com/nabla-lang/nabla/ir"
-	"github.com/nabla-lang/nabla/ir/interp"
-	"github.com/nabla-lang/nabla/lang"
-	"github.com/nabla-lang/nabla/runtime"
-)
-
-// Testing rules by evaluation (SPEC §7, `nabla check --rules`).
+// Package rulecheck tests rewrite rules by evaluation (SPEC §7, `nabla
+// check --rules`): both sides of a rule, elaborated by the front end for
+// chosen types of its variables, are run by the interpreter on random
+// inputs and their results compared. It is apart from package rewrite,
+// which applies rules and needs neither the front end nor the
+// interpreter.
 //
 // A rule is tested by elaborating both of its sides as ordinary
 // expressions over its variables and evaluating them on random inputs.
@@ -40,20 +27,37 @@ import (
 // one of + * max min, which are associative). Results are compared with a
 // relative tolerance of 1e-9 (NaN equals NaN); both sides failing counts
 // as agreement, one side failing as a disagreement.
+package rulecheck
 
-// RuleStatus is the outcome of testing a rule.
-type RuleStatus int
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"strings"
+
+	"github.com/nabla-lang/nabla/internal/jsonv"
+	"github.com/nabla-lang/nabla/ir"
+	"github.com/nabla-lang/nabla/ir/interp"
+	"github.com/nabla-lang/nabla/lang"
+	"github.com/nabla-lang/nabla/runtime"
+)
+
+// Status is the outcome of testing a rule.
+type Status int
 
 const (
 	// Agrees: the two sides agreed on every input tried.
-	Agrees RuleStatus = iota
+	Agrees Status = iota
 	// Disagrees: a counterexample was found.
 	Disagrees
 	// Untested: the rule could not be typed or evaluated.
 	Untested
 )
 
-func (s RuleStatus) String() string {
+func (s Status) String() string {
 	switch s {
 	case Agrees:
 		return "agrees"
@@ -63,10 +67,10 @@ func (s RuleStatus) String() string {
 	return "untested"
 }
 
-// RuleReport is what testing one rule found.
-type RuleReport struct {
-	Rule   *lang.Rule
-	Status RuleStatus
+// Report is what testing one rule found.
+type Report struct {
+	Rule   *ir.RewriteRule
+	Status Status
 	// Typings lists the variable types the rule was tested at
 	// ("x: f64, y: f64").
 	Typings []string
@@ -76,8 +80,8 @@ type RuleReport struct {
 	Detail string
 }
 
-// CheckOptions configure CheckRule.
-type CheckOptions struct {
+// Options configure Check.
+type Options struct {
 	// Trials is the number of random inputs per typing (default 60).
 	Trials int
 	// Seed makes the inputs reproducible; rules are also seeded by name.
@@ -86,23 +90,14 @@ type CheckOptions struct {
 
 const maxTypings = 6
 
-// CheckRules tests every rule declared in p (a program after AD
+// CheckAll tests every rule declared in p (a program after AD
 // expansion, whose defs the rules may call), in declaration order.
-func CheckRules(p *ir.Program, opts CheckOptions) ([]RuleReport, error) {
-	renv := lang.NewRuleEnv(p)
-	var out []RuleReport
-	for _, x := range p.Rules {
-		d, ok := x.(*lang.RuleDecl)
-		if !ok {
-			continue
-		}
-		r, err := renv.Rule(d)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, CheckRule(p, r, opts))
+func CheckAll(p *ir.Program, opts Options) []Report {
+	var out []Report
+	for _, r := range p.Rules {
+		out = append(out, Check(p, r, opts))
 	}
-	return out, nil
+	return out
 }
 
 // varRole is what a rule variable's uses say about its type.
@@ -276,7 +271,7 @@ func (ty typing) String(order []string) string {
 }
 
 // typings lists the assignments to try, in order.
-func typings(r *lang.Rule, rs map[string]*varRole) []typing {
+func typings(r *ir.RewriteRule, rs map[string]*varRole) []typing {
 	var free []string // variables to try as scalar or vector
 	var pairFns []string
 	for _, n := range r.Vars {
@@ -348,7 +343,7 @@ func typings(r *lang.Rule, rs map[string]*varRole) []typing {
 					}
 					bit++
 				}
-				ty.vars[n] = ir.NewVar(n, t, r.Pos)
+				ty.vars[n] = ir.NewVar(n, t, r.P)
 			}
 			out = append(out, ty)
 		}
@@ -371,23 +366,30 @@ func popcount(m uint) int {
 	return n
 }
 
-// CheckRule tests one rule of program p by evaluation.
-func CheckRule(p *ir.Program, r *lang.Rule, opts CheckOptions) RuleReport {
-	rep := RuleReport{Rule: r}
+// Check tests one rule of program p by evaluation. The rule must have
+// been checked by the front end (lang.Load), whose declaration says how
+// its variables are used.
+func Check(p *ir.Program, r *ir.RewriteRule, opts Options) Report {
+	rep := Report{Rule: r}
 	if opts.Trials <= 0 {
 		opts.Trials = 60
 	}
 	h := fnv.New64a()
 	h.Write([]byte(r.Name))
 	rng := rand.New(rand.NewPCG(opts.Seed, h.Sum64()))
-	rs := roles(r.Decl())
+	d := lang.RuleDeclOf(r)
+	if d == nil {
+		rep.Status, rep.Detail = Untested, "it has no declaration in source"
+		return rep
+	}
+	rs := roles(d)
 	var firstErr error
 	allFailed := ""
 	for _, ty := range typings(r, rs) {
 		if len(rep.Typings) == maxTypings {
 			break
 		}
-		lhs, rhs, err := r.Sides(ty.vars)
+		lhs, rhs, err := r.RHS.Sides(ty.vars)
 		if err != nil {
 			if firstErr == nil {
 				firstErr = err
@@ -433,7 +435,7 @@ func CheckRule(p *ir.Program, r *lang.Rule, opts CheckOptions) RuleReport {
 // runTrials evaluates both sides on random inputs. It returns the number
 // of inputs compared, a counterexample if one was found, and an error of
 // both sides when none could be compared.
-func runTrials(p *ir.Program, r *lang.Rule, ty typing, lhs, rhs ir.Expr, rs map[string]*varRole, rng *rand.Rand, trials int) (int, string, string, error) {
+func runTrials(p *ir.Program, r *ir.RewriteRule, ty typing, lhs, rhs ir.Expr, rs map[string]*varRole, rng *rand.Rand, trials int) (int, string, string, error) {
 	var params []*ir.Var
 	var fnVars []string
 	for _, n := range r.Vars {
@@ -462,7 +464,7 @@ func runTrials(p *ir.Program, r *lang.Rule, ty typing, lhs, rhs ir.Expr, rs map[
 				sub[v] = ps[i]
 			}
 			body = ir.Subst(body, sub)
-			return &ir.Def{Name: name, Params: ps, HasParams: true, Result: body.Type(), Body: body, P: r.Pos}
+			return &ir.Def{Name: name, Params: ps, HasParams: true, Result: body.Type(), Body: body, P: r.P}
 		}
 		defs := append([]*ir.Def(nil), p.Defs...)
 		defs = append(defs, mk("$lhs", lhs), mk("$rhs", rhs))
@@ -493,7 +495,7 @@ func runTrials(p *ir.Program, r *lang.Rule, ty typing, lhs, rhs ir.Expr, rs map[
 				return compared, fmt.Sprintf("with %s the left-hand side gives %s but the right-hand side fails (%s)", where, encode(lhs.Type(), a), firstLine(errB)), "", nil
 			}
 			compared++
-			if !sameValue(lhs.Type(), a, b) {
+			if !SameValue(lhs.Type(), a, b) {
 				return compared, fmt.Sprintf("with %s the left-hand side gives %s, the right-hand side %s", where, encode(lhs.Type(), a), encode(lhs.Type(), b)), "", nil
 			}
 		}
@@ -654,7 +656,7 @@ func randomFunc(rng *rand.Rand, t *ir.Func, assoc bool) (ir.Expr, string) {
 
 // sameValue compares two values of type t: f64 to a relative tolerance
 // (NaN equal to NaN), everything else exactly.
-func sameValue(t ir.Type, a, b runtime.Value) bool {
+func SameValue(t ir.Type, a, b runtime.Value) bool {
 	switch t := t.(type) {
 	case ir.Scalar:
 		switch t.Kind {
@@ -692,7 +694,7 @@ func sameValue(t ir.Type, a, b runtime.Value) bool {
 		}
 		elem := t.Elem
 		for i := 0; i < x.Len(); i++ {
-			if !sameValue(elem, x.At(i), y.At(i)) {
+			if !SameValue(elem, x.At(i), y.At(i)) {
 				return false
 			}
 		}
@@ -703,7 +705,7 @@ func sameValue(t ir.Type, a, b runtime.Value) bool {
 			return false
 		}
 		for i := range x {
-			if !sameValue(t.Elems[i], x[i], y[i]) {
+			if !SameValue(t.Elems[i], x[i], y[i]) {
 				return false
 			}
 		}
