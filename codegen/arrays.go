@@ -122,7 +122,7 @@ func (f *fn) stack(name string, at *ir.Array, n string, pos ir.Pos, elem func(i 
 	rows := make([]rl, len(els))
 	for k, l := range els {
 		if l.rank == 0 {
-			d := f.def("a", fmt.Sprintf("make(%s, %s)", elemSlice(l.kind), n))
+			d := f.def("a", f.mk(l.kind, n))
 			rows[k] = rl{data: d}
 			res.parts = append(res.parts, d, n)
 			continue
@@ -159,7 +159,7 @@ func (f *fn) stack(name string, at *ir.Array, n string, pos ir.Pos, elem func(i 
 		f.line("if %s != nil {", errv)
 		f.retErr(fmt.Sprintf("nbAt(%q, %s)", posString(pos), errv))
 		f.line("}")
-		f.line("%s = make(%s, %s)", r.data, elemSlice(l.kind), tot)
+		f.line("%s = %s", r.data, f.mk(l.kind, tot))
 		var conds []string
 		for a := range r.dims {
 			conds = append(conds, ep[k][1+a]+" != "+r.dims[a])
@@ -210,7 +210,7 @@ func lowerDim(f *fn, e *ir.PrimCall) val {
 
 func lowerIota(f *fn, e *ir.PrimCall) val {
 	n := f.sizeArg(f.compile(e.Args[0]).parts[0], e.P)
-	d := f.def("a", fmt.Sprintf("make([]int64, %s)", n))
+	d := f.def("a", f.mk(ir.I64, n))
 	i := f.fresh("i")
 	f.line("for %s := range %s {", i, d)
 	f.line("%s[%s] = int64(%s)", d, i, i)
@@ -221,7 +221,7 @@ func lowerIota(f *fn, e *ir.PrimCall) val {
 func lowerFillConst(c string) func(f *fn, e *ir.PrimCall) val {
 	return func(f *fn, e *ir.PrimCall) val {
 		n := f.sizeArg(f.compile(e.Args[0]).parts[0], e.P)
-		d := f.def("a", fmt.Sprintf("make([]float64, %s)", n))
+		d := f.def("a", f.mk(ir.F64, n))
 		if c != "0" {
 			i := f.fresh("i")
 			f.line("for %s := range %s {", i, d)
@@ -253,7 +253,12 @@ func lowerArrayLit(f *fn, e *ir.PrimCall) val {
 		args[i] = f.compile(a)
 	}
 	if s, ok := at.Elem.(ir.Scalar); ok {
-		d := f.def("a", fmt.Sprintf("[]%s{%s}", scalarGo(s.Kind), strings.Join(partsOf(args), ", ")))
+		d := f.def("a", f.mk(s.Kind, fmt.Sprint(len(args))))
+		var lhs []string
+		for k := range args {
+			lhs = append(lhs, fmt.Sprintf("%s[%d]", d, k))
+		}
+		f.line("%s = %s", strings.Join(lhs, ", "), strings.Join(partsOf(args), ", "))
 		return valOf(e.T, d, fmt.Sprint(len(args)))
 	}
 	n := fmt.Sprint(len(args))
@@ -319,7 +324,7 @@ func (f *fn) copyVal(v val) val {
 			out.parts = append(out.parts, p...)
 			continue
 		}
-		d := f.def("c", fmt.Sprintf("make(%s, len(%s))", elemSlice(l.kind), p[0]))
+		d := f.def("c", f.mk(l.kind, fmt.Sprintf("len(%s)", p[0])))
 		f.line("copy(%s, %s)", d, p[0])
 		out.parts = append(out.parts, d)
 		out.parts = append(out.parts, p[1:]...)
@@ -553,7 +558,7 @@ func lowerArg(name string) func(f *fn, e *ir.PrimCall) val {
 func lowerSoftmax(f *fn, e *ir.PrimCall) val {
 	a := f.compile(e.Args[0])
 	f.g.useRuntime()
-	d := f.def("sm", fmt.Sprintf("make([]float64, len(%s))", a.parts[0]))
+	d := f.def("sm", f.mk(ir.F64, "len("+a.parts[0]+")"))
 	f.line("runtime.Softmax(%s, %s)", d, a.parts[0])
 	return val{t: e.T, parts: append([]string{d}, a.parts[1:]...)}
 }
@@ -583,7 +588,7 @@ func (f *fn) alloc(k ir.ScalarKind, pos ir.Pos, dims ...string) string {
 		f.line("}")
 		total = t
 	}
-	return f.def("a", fmt.Sprintf("make(%s, %s)", elemSlice(k), total))
+	return f.def("a", f.mk(k, total))
 }
 
 func lowerOuter(f *fn, e *ir.PrimCall) val {
@@ -646,7 +651,7 @@ func lowerTranspose(f *fn, e *ir.PrimCall) val {
 		if l.rank > 2 {
 			bs = f.def("bs", strings.Join(p[3:], " * "))
 		}
-		d := f.def("t", fmt.Sprintf("make(%s, len(%s))", elemSlice(l.kind), p[0]))
+		d := f.def("t", f.mk(l.kind, fmt.Sprintf("len(%s)", p[0])))
 		i, j := f.fresh("i"), f.fresh("j")
 		f.line("for %s := 0; %s < %s; %s++ {", i, i, rows, i)
 		f.line("for %s := 0; %s < %s; %s++ {", j, j, cols, j)
@@ -704,7 +709,7 @@ func lowerConcat(f *fn, e *ir.PrimCall) val {
 			f.g.helper("nbShape")
 			f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"concat: elements have shapes " + nbShape(%s) + " and " + nbShape(%s)`, strings.Join(ap[k][2:], ", "), strings.Join(bp[k][2:], ", ")))
 		}
-		d := f.def("c", fmt.Sprintf("make(%s, len(%s)+len(%s))", elemSlice(l.kind), ap[k][0], bp[k][0]))
+		d := f.def("c", f.mk(l.kind, fmt.Sprintf("len(%s)+len(%s)", ap[k][0], bp[k][0])))
 		f.line("copy(%s, %s)", d, ap[k][0])
 		f.line("copy(%s[len(%s):], %s)", d, ap[k][0], bp[k][0])
 		out.parts = append(out.parts, d, n)
@@ -720,7 +725,7 @@ func lowerReverse(f *fn, e *ir.PrimCall) val {
 	for k, l := range ls {
 		p := lp[k]
 		rs := f.rowSize(l, p)
-		d := f.def("r", fmt.Sprintf("make(%s, len(%s))", elemSlice(l.kind), p[0]))
+		d := f.def("r", f.mk(l.kind, fmt.Sprintf("len(%s)", p[0])))
 		i := f.fresh("i")
 		f.line("for %s := 0; %s < %s; %s++ {", i, i, p[1], i)
 		f.line("copy(%s[%s*%s:(%s+1)*%s], %s[(%s-1-%s)*%s:(%s-%s)*%s])", d, i, rs, i, rs, p[0], p[1], i, rs, p[1], i, rs)
@@ -740,7 +745,7 @@ func lowerZerosLike(f *fn, e *ir.PrimCall) val {
 			out.parts = append(out.parts, constGo(zeroConst(l.kind)))
 			continue
 		}
-		d := f.def("z", fmt.Sprintf("make(%s, len(%s))", elemSlice(l.kind), lp[k][0]))
+		d := f.def("z", f.mk(l.kind, fmt.Sprintf("len(%s)", lp[k][0])))
 		out.parts = append(out.parts, d)
 		out.parts = append(out.parts, lp[k][1:]...)
 	}
@@ -926,7 +931,7 @@ func lowerPadLike(f *fn, e *ir.PrimCall) val {
 			f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"pad_like: rows have shapes " + nbShape(%s) + " and " + nbShape(%s)`, strings.Join(vp[k][2:], ", "), strings.Join(lp[k][2:], ", ")))
 		}
 		rs := f.rowSize(l, lp[k])
-		d := f.def("p", fmt.Sprintf("make(%s, len(%s))", elemSlice(l.kind), lp[k][0]))
+		d := f.def("p", f.mk(l.kind, fmt.Sprintf("len(%s)", lp[k][0])))
 		f.line("copy(%s[int(%s)*%s:], %s)", d, lo, rs, vp[k][0])
 		out.parts = append(out.parts, d)
 		out.parts = append(out.parts, lp[k][1:]...)
@@ -937,4 +942,11 @@ func lowerPadLike(f *fn, e *ir.PrimCall) val {
 func lowerLinsolve(f *fn, e *ir.PrimCall) val {
 	f.g.fail("%s: linsolve is not supported by the Go backend yet", e.P)
 	return val{}
+}
+
+// mk is the expression allocating a zeroed slice of n (an int
+// expression) elements of kind k, from the call's arena (see nbArena).
+func (f *fn) mk(k ir.ScalarKind, n string) string {
+	f.g.helper("nbArena")
+	return fmt.Sprintf("ar.%s(%s)", [...]string{"F64", "I64", "Bool"}[k], n)
 }

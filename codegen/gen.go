@@ -30,10 +30,16 @@ type Options struct {
 // exported def, and with opts.Main the run harness. The output is
 // gofmt-formatted and depends only on p and opts.
 func Generate(p *ir.Program, opts Options) (out []byte, err error) {
+	return GenerateAll([]*ir.Program{p}, opts)
+}
+
+// GenerateAll is Generate for several programs (the files of one nabla
+// gen run) emitted into one file; their exported names must not clash.
+func GenerateAll(progs []*ir.Program, opts Options) (out []byte, err error) {
 	if opts.Package == "" {
 		opts.Package = "main"
 	}
-	g := &gen{prog: p, opts: opts, helpers: map[string]bool{}, imports: map[string]bool{}, defs: map[string]*defInfo{}}
+	g := &gen{progs: progs, opts: opts, helpers: map[string]bool{}, imports: map[string]bool{}}
 	defer func() {
 		if r := recover(); r != nil {
 			if ge, ok := r.(genError); ok {
@@ -47,7 +53,7 @@ func Generate(p *ir.Program, opts Options) (out []byte, err error) {
 }
 
 type gen struct {
-	prog    *ir.Program
+	progs   []*ir.Program
 	opts    Options
 	helpers map[string]bool
 	imports map[string]bool
@@ -74,33 +80,32 @@ func (g *gen) fail(format string, args ...any) {
 }
 
 func (g *gen) run() ([]byte, error) {
-	g.used = map[string]bool{}
-	for _, d := range g.prog.Defs {
-		di := &defInfo{def: d}
-		base := "fn_" + goIdent(d.Name)
-		name := base
-		for k := 2; g.used[name]; k++ {
-			name = base + strconv.Itoa(k)
+	g.used = map[string]bool{"main": true, "init": true}
+	var all []*defInfo
+	for _, p := range g.progs {
+		g.defs = map[string]*defInfo{}
+		g.order = nil
+		if err := g.emitProgram(p); err != nil {
+			return nil, err
 		}
-		g.used[name] = true
-		di.goName = name
-		g.defs[d.Name] = di
-		g.order = append(g.order, di)
+		all = append(all, g.order...)
 	}
-	for _, di := range g.order {
-		if err := g.emitDef(di); err != nil {
-			di.skip = err
-			if di.def.Export && !g.opts.Main {
-				return nil, fmt.Errorf("%s: export def %s: %v", di.def.P, di.def.Name, err)
-			}
-		}
-	}
+	g.order = all
 	var exported bytes.Buffer
 	if !g.opts.Main {
+		seen := map[string]string{}
 		for _, di := range g.order {
-			if di.def.Export && di.skip == nil {
-				g.emitExported(&exported, di)
+			if !di.def.Export || di.skip != nil {
+				continue
 			}
+			if err := exportable(di); err != nil {
+				return nil, fmt.Errorf("%s: export def %s: %v", di.def.P, di.def.Name, err)
+			}
+			if prev, dup := seen[di.def.Name]; dup {
+				return nil, fmt.Errorf("%s: export def %s: also exported at %s", posString(di.def.P), di.def.Name, prev)
+			}
+			seen[di.def.Name] = posString(di.def.P)
+			g.emitExported(&exported, di)
 		}
 	}
 	var harness bytes.Buffer
@@ -157,6 +162,44 @@ func (g *gen) writeImports(w *bytes.Buffer) {
 	w.WriteString(")\n\n")
 }
 
+// emitProgram emits the internal functions of one program's defs.
+func (g *gen) emitProgram(p *ir.Program) error {
+	for _, d := range p.Defs {
+		di := &defInfo{def: d}
+		base := "fn_" + goIdent(d.Name)
+		name := base
+		for k := 2; g.used[name]; k++ {
+			name = base + strconv.Itoa(k)
+		}
+		g.used[name] = true
+		di.goName = name
+		g.defs[d.Name] = di
+		g.order = append(g.order, di)
+	}
+	for _, di := range g.order {
+		if err := g.emitDef(di); err != nil {
+			di.skip = err
+			if di.def.Export && !g.opts.Main {
+				return fmt.Errorf("%s: export def %s: %v", di.def.P, di.def.Name, err)
+			}
+		}
+	}
+	return nil
+}
+
+// exportable reports why an exported def has no exported Go function.
+func exportable(di *defInfo) error {
+	ts := append([]ir.Type{di.result}, di.params...)
+	for _, t := range ts {
+		for _, l := range mustLeaves(t) {
+			if l.rank > 3 {
+				return fmt.Errorf("arrays of rank %d are not supported in exported signatures (at most 3)", l.rank)
+			}
+		}
+	}
+	return nil
+}
+
 // useRuntime notes an import of the kernel library.
 func (g *gen) useRuntime() { g.imports[runtimeImport] = true }
 
@@ -205,7 +248,8 @@ func (g *gen) emitDef(di *defInfo) (err error) {
 		return err
 	}
 	f := newFn(g, di)
-	var sig []string
+	sig := []string{"ar *nbArena"}
+	g.helper("nbArena")
 	for _, p := range params {
 		v := val{t: p.T}
 		for _, pt := range partTypes(p.T) {
@@ -271,7 +315,7 @@ func (g *gen) emitValueDef(di *defInfo, code string, resTypes []string) {
 		i := strings.LastIndex(code, "return ")
 		code = code[:i] + "return " + code[i+len("return "):] + ", nil\n"
 	}
-	fmt.Fprintf(&g.body, "func %s_compute() (%s) {\n%s}\n\n", n, rets, code)
+	fmt.Fprintf(&g.body, "func %s_compute() (%s) {\nvar ar *nbArena // values outlive calls: plain allocation\n%s}\n\n", n, rets, code)
 	di.fails = true
 }
 
@@ -665,6 +709,9 @@ func (f *fn) callDef(di *defInfo, args []val, pos ir.Pos, t ir.Type) val {
 		f.g.fail("%s: recursion", pos)
 	}
 	var in []string
+	if !di.value {
+		in = append(in, "ar")
+	}
 	for _, a := range args {
 		in = append(in, a.parts...)
 	}

@@ -33,6 +33,9 @@ func (g *gen) emitHarness(w *bytes.Buffer) {
 		fmt.Fprintf(w, "case %q:\n", di.def.Name)
 		fmt.Fprintf(w, "if len(in) != %d {\nreturn nil, fmt.Errorf(\"%s takes %d arguments, got %%d\", len(in))\n}\n", len(di.params), di.def.Name, len(di.params))
 		var args []string
+		if !di.value {
+			args = append(args, "nil")
+		}
 		for i, t := range di.params {
 			fmt.Fprintf(w, "a%d := nbDecode(%q, in[%d])\n", i, typeDesc(t), i)
 			k := 0

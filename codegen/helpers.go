@@ -39,6 +39,9 @@ func (g *gen) writeHelpers(w *bytes.Buffer) {
 }
 
 var helperDeps = map[string][]string{
+	"nbOut3":    {"nbOut2"},
+	"nbInto3":   {"nbInto2"},
+	"nbFlatten": {"nbArena"},
 	"nbSize":    {"nbError"},
 	"nbMulSize": {"nbError"},
 	"nbToI64":   {"nbError"},
@@ -47,6 +50,7 @@ var helperDeps = map[string][]string{
 }
 
 var helperImports = map[string][]string{
+	"nbArena":     {"sync"},
 	"nbError":    {"fmt"},
 	"nbShape":    {"strconv"},
 	"nbSize":     {"fmt"},
@@ -66,6 +70,175 @@ var helperImports = map[string][]string{
 }
 
 var helperSrc = map[string]string{
+	"nbOut1": `// nbOut1 copies an array result out of the call's arena.
+func nbOut1[T any](r []T, n int) []T {
+	out := make([]T, n)
+	copy(out, r)
+	return out
+}
+`,
+	"nbOut2": `// nbOut2 copies a matrix result out of the call's arena as rows of one
+// flat slice.
+func nbOut2[T any](r []T, m, n int) [][]T {
+	flat := make([]T, m*n)
+	copy(flat, r)
+	out := make([][]T, m)
+	for i := range out {
+		out[i] = flat[i*n : (i+1)*n : (i+1)*n]
+	}
+	return out
+}
+`,
+	"nbOut3": `// nbOut3 copies a rank-3 result out of the call's arena.
+func nbOut3[T any](r []T, a, b, c int) [][][]T {
+	flat := nbOut2(r, a*b, c)
+	out := make([][][]T, a)
+	for i := range out {
+		out[i] = flat[i*b : (i+1)*b : (i+1)*b]
+	}
+	return out
+}
+`,
+	"nbInto1": `// nbInto1 copies an array result into dst, which must have its length.
+func nbInto1[T any](dst, r []T, n int) bool {
+	if len(dst) != n {
+		return false
+	}
+	copy(dst, r)
+	return true
+}
+`,
+	"nbInto2": `// nbInto2 copies a matrix result into the rows of dst.
+func nbInto2[T any](dst [][]T, r []T, m, n int) bool {
+	if len(dst) != m {
+		return false
+	}
+	for i, row := range dst {
+		if len(row) != n {
+			return false
+		}
+		copy(row, r[i*n:(i+1)*n])
+	}
+	return true
+}
+`,
+	"nbInto3": `// nbInto3 copies a rank-3 result into dst.
+func nbInto3[T any](dst [][][]T, r []T, a, b, c int) bool {
+	if len(dst) != a {
+		return false
+	}
+	for i, m := range dst {
+		if !nbInto2(m, r[i*b*c:(i+1)*b*c], b, c) {
+			return false
+		}
+	}
+	return true
+}
+`,
+	"nbFlatten": `// nbAlloc cuts n zeroed elements of type T from the arena.
+func nbAlloc[T any](ar *nbArena, n int) []T {
+	if p, ok := any(&ar.f).(*[]T); ok {
+		return nbCut(p, n)
+	}
+	if p, ok := any(&ar.i).(*[]T); ok {
+		return nbCut(p, n)
+	}
+	if p, ok := any(&ar.b).(*[]T); ok {
+		return nbCut(p, n)
+	}
+	return make([]T, n)
+}
+
+// nbFlatten2 copies a rectangular [][]T into one row-major slice; ok is
+// false for ragged input.
+func nbFlatten2[T any](ar *nbArena, x [][]T) ([]T, [2]int, bool) {
+	m, n := len(x), 0
+	if m > 0 {
+		n = len(x[0])
+	}
+	flat := nbAlloc[T](ar, m*n)
+	for i, row := range x {
+		if len(row) != n {
+			return nil, [2]int{}, false
+		}
+		copy(flat[i*n:], row)
+	}
+	return flat, [2]int{m, n}, true
+}
+
+// nbFlatten3 is nbFlatten2 for [][][]T.
+func nbFlatten3[T any](ar *nbArena, x [][][]T) ([]T, [3]int, bool) {
+	a, b, c := len(x), 0, 0
+	if a > 0 {
+		b = len(x[0])
+		if b > 0 {
+			c = len(x[0][0])
+		}
+	}
+	flat := nbAlloc[T](ar, a*b*c)
+	for i, m := range x {
+		if len(m) != b {
+			return nil, [3]int{}, false
+		}
+		for j, row := range m {
+			if len(row) != c {
+				return nil, [3]int{}, false
+			}
+			copy(flat[(i*b+j)*c:], row)
+		}
+	}
+	return flat, [3]int{a, b, c}, true
+}
+`,
+	"nbArena": `// nbArena hands out the arrays of one call: zeroed slices cut from
+// chunks that are kept from call to call, so that a call in steady state
+// allocates nothing. A nil *nbArena allocates with make (for values that
+// outlive the call). An arena serves one call at a time; exported
+// functions take one from a sync.Pool.
+type nbArena struct {
+	f []float64
+	i []int64
+	b []bool
+}
+
+func (a *nbArena) reset() {
+	a.f, a.i, a.b = a.f[:0], a.i[:0], a.b[:0]
+}
+
+func nbCut[T any](buf *[]T, n int) []T {
+	b := *buf
+	if len(b)+n > cap(b) {
+		b = make([]T, 0, max(2*cap(b), n, 1024))
+	}
+	s := b[len(b) : len(b)+n : len(b)+n]
+	*buf = b[:len(b)+n]
+	clear(s)
+	return s
+}
+
+func (a *nbArena) F64(n int) []float64 {
+	if a == nil {
+		return make([]float64, n)
+	}
+	return nbCut(&a.f, n)
+}
+
+func (a *nbArena) I64(n int) []int64 {
+	if a == nil {
+		return make([]int64, n)
+	}
+	return nbCut(&a.i, n)
+}
+
+func (a *nbArena) Bool(n int) []bool {
+	if a == nil {
+		return make([]bool, n)
+	}
+	return nbCut(&a.b, n)
+}
+
+var nbArenas = sync.Pool{New: func() any { return new(nbArena) }}
+`,
 	"nbError": `// nbError is a run-time error of the generated code: a position, a
 // message and the defs that were active, innermost first. Its text is the
 // interpreter's: "file:line:col: message" and one "in def (pos), called

@@ -242,7 +242,7 @@ func (f *fn) elementwise(e *ir.PrimCall, r *rule, args []val) val {
 			f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"shape mismatch in %s: " + nbShape(%s) + " and " + nbShape(%s)`, name, strings.Join(x.parts[1:], ", "), strings.Join(y.parts[1:], ", ")))
 		}
 	}
-	res := f.def("r", fmt.Sprintf("make(%s, len(%s))", elemSlice(rk), n))
+	res := f.def("r", f.mk(rk, fmt.Sprintf("len(%s)", n)))
 	for i, b := range args {
 		if ir.Rank(b.t) > 0 && i != arr {
 			f.line("%s = %s[:len(%s)]", b.parts[0], b.parts[0], res)
