@@ -776,10 +776,16 @@ func (f *fn) branch(e ir.Expr, res val) {
 }
 
 func (f *fn) assign(dst, src val) {
-	if len(dst.parts) == 0 {
+	var l, r []string
+	for i := range dst.parts {
+		if dst.parts[i] != src.parts[i] {
+			l, r = append(l, dst.parts[i]), append(r, src.parts[i])
+		}
+	}
+	if len(l) == 0 {
 		return
 	}
-	f.line("%s = %s", strings.Join(dst.parts, ", "), strings.Join(src.parts, ", "))
+	f.line("%s = %s", strings.Join(l, ", "), strings.Join(r, ", "))
 }
 
 // scoped compiles e with bindings made inside it forgotten afterwards.

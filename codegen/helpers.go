@@ -50,7 +50,7 @@ var helperDeps = map[string][]string{
 }
 
 var helperImports = map[string][]string{
-	"nbArena":     {"sync"},
+	"nbArena":    {"sync"},
 	"nbError":    {"fmt"},
 	"nbShape":    {"strconv"},
 	"nbSize":     {"fmt"},
