@@ -315,7 +315,7 @@ func (g *gen) emitValueDef(di *defInfo, code string, resTypes []string) {
 		i := strings.LastIndex(code, "return ")
 		code = code[:i] + "return " + code[i+len("return "):] + ", nil\n"
 	}
-	fmt.Fprintf(&g.body, "func %s_compute() (%s) {\nvar ar *nbArena // values outlive calls: plain allocation\n%s}\n\n", n, rets, code)
+	fmt.Fprintf(&g.body, "func %s_compute() (%s) {\nvar ar *nbArena // values outlive calls: plain allocation\n_ = ar\n%s}\n\n", n, rets, code)
 	di.fails = true
 }
 
