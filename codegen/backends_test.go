@@ -103,6 +103,8 @@ func compareFile(t *testing.T, file string) {
 		gv, gerr := gp.Call(ctx, c.def, args, runtime.Limits{})
 		where := fmt.Sprintf("%s:%d: %s%v", file, c.line, c.def, c.args)
 		switch {
+		case ierr == nil && gerr != nil && strings.Contains(gerr.Error(), "cannot run with --backend go"):
+			t.Logf("%s: not supported yet: %v", where, gerr)
 		case ierr != nil || gerr != nil:
 			if ierr == nil || gerr == nil || ierr.Error() != gerr.Error() {
 				t.Errorf("%s: errors differ:\ninterp: %v\ngo:     %v", where, ierr, gerr)
