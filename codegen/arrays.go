@@ -143,6 +143,12 @@ func (f *fn) stack(name string, at *ir.Array, n string, pos ir.Pos, elem func(i 
 	saveEnv, saveFenv := f.env, f.fenv
 	f.env, f.fenv = cloneEnv(saveEnv), cloneFenv(saveFenv)
 	e := elem(i)
+	if e.lz != nil {
+		f.stackLazyRow(name, rows[0].data, rows[0].dims, rows[0].rs, els[0].kind, n, i, e.lz, pos)
+		f.env, f.fenv = saveEnv, saveFenv
+		f.line("}")
+		return res
+	}
 	_, ep := e.leafParts()
 	for k, l := range els {
 		r := rows[k]
@@ -175,6 +181,34 @@ func (f *fn) stack(name string, at *ir.Array, n string, pos ir.Pos, elem func(i 
 	f.env, f.fenv = saveEnv, saveFenv
 	f.line("}")
 	return res
+}
+
+// stackLazyRow stores the lazy row lz as row i of a stacked result,
+// allocating the result when i is 0 (the row's dims are known before any
+// element is computed): the row is computed straight into its place.
+func (f *fn) stackLazyRow(name, data string, dims []string, rs string, k ir.ScalarKind, n, i string, lz *lazy, pos ir.Pos) {
+	f.line("if %s == 0 {", i)
+	f.line("%s = %s", strings.Join(dims, ", "), strings.Join(lz.dims, ", "))
+	f.line("%s = %s", rs, strings.Join(dims, " * "))
+	tot, errv := f.fresh("tot"), f.fresh("err")
+	f.g.helper("nbMulSize")
+	f.line("%s, %s := nbMulSize(%s, %s)", tot, errv, n, rs)
+	f.line("if %s != nil {", errv)
+	f.retErr(fmt.Sprintf("nbAt(%q, %s)", posString(pos), errv))
+	f.line("}")
+	f.line("%s = %s", data, f.mk(k, tot))
+	var conds []string
+	for a := range dims {
+		conds = append(conds, lz.dims[a]+" != "+dims[a])
+	}
+	f.line("} else if %s {", strings.Join(conds, " || "))
+	f.g.helper("nbShape")
+	f.g.imports["strconv"] = true
+	f.retErr(fmt.Sprintf(`nbErrorf(%q, "%s: element " + strconv.Itoa(%s) + " has shape " + nbShape(%s) + ", element 0 has shape " + nbShape(%s))`,
+		posString(pos), name, i, strings.Join(lz.dims, ", "), strings.Join(dims, ", ")))
+	f.line("}")
+	row := f.def("row", fmt.Sprintf("%s[%s*%s : (%s+1)*%s]", data, i, rs, i, rs))
+	f.writeLazy(row, lz)
 }
 
 // sizeArg converts an i64 size computed by the program to an int, failing
@@ -241,8 +275,11 @@ func lowerFill(f *fn, e *ir.PrimCall) val {
 func lowerBuild(f *fn, e *ir.PrimCall) val {
 	n := f.sizeArg(f.compile(e.Args[0]).parts[0], e.P)
 	sf := f.staticFn(e.Args[1])
+	if _, ok := e.T.(*ir.Array).Elem.(ir.Scalar); ok {
+		return f.lazyBuild(e, n, sf)
+	}
 	return f.stack("build", e.T.(*ir.Array), n, e.P, func(i string) val {
-		return f.callStatic(sf, []val{valOf(ir.TI64, f.def("i", "int64("+i+")"))}, e.P, e.T.(*ir.Array).Elem)
+		return f.callStaticL(sf, []val{valOf(ir.TI64, f.def("i", "int64("+i+")"))}, e.P, e.T.(*ir.Array).Elem)
 	})
 }
 
@@ -411,12 +448,21 @@ func lowerMap(f *fn, e *ir.PrimCall) val {
 		}
 	}
 	at := e.T.(*ir.Array)
+	if s, ok := at.Elem.(ir.Scalar); ok {
+		return val{t: e.T, lz: &lazy{kind: s.Kind, dims: []string{n}, elem: func(i string) string {
+			xs := make([]val, len(arrays))
+			for k, a := range arrays {
+				xs[k] = f.indexVal(a, i)
+			}
+			return f.callStatic(sf, xs, e.P, at.Elem).parts[0]
+		}}}
+	}
 	return f.stack("map", at, n, e.P, func(i string) val {
 		xs := make([]val, len(arrays))
 		for k, a := range arrays {
 			xs[k] = f.indexVal(a, i)
 		}
-		return f.callStatic(sf, xs, e.P, at.Elem)
+		return f.callStaticL(sf, xs, e.P, at.Elem)
 	})
 }
 
@@ -492,10 +538,28 @@ func lowerUnzip(f *fn, e *ir.PrimCall) val {
 // over all elements, by the runtime kernels for f64 (the interpreter's
 // own, so results agree to the bit).
 func lowerReduction(name string) func(f *fn, e *ir.PrimCall) val {
-	kernels := map[string]string{"sum": "runtime.Sum", "prod": "runtime.Prod", "maximum": "runtime.Max",
-		"minimum": "runtime.Min", "norm": "runtime.Norm2", "logsumexp": "runtime.LogSumExp"}
 	return func(f *fn, e *ir.PrimCall) val {
-		a := f.compile(e.Args[0])
+		if name == "sum" || name == "mean" {
+			if a := f.compileL(e.Args[0]); a.lz != nil {
+				s := f.sumLazy(a.lz)
+				if name == "mean" {
+					return valOf(e.T, f.def("m", fmt.Sprintf("%s / float64(%s)", s, f.total(a.lz))))
+				}
+				return valOf(e.T, s)
+			} else {
+				return f.reduction(name, e, a)
+			}
+		}
+		return f.reduction(name, e, f.compile(e.Args[0]))
+	}
+}
+
+var reductionKernels = map[string]string{"sum": "runtime.Sum", "prod": "runtime.Prod", "maximum": "runtime.Max",
+	"minimum": "runtime.Min", "norm": "runtime.Norm2", "logsumexp": "runtime.LogSumExp"}
+
+func (f *fn) reduction(name string, e *ir.PrimCall, a val) val {
+	kernels := reductionKernels
+	{ //nolint
 		k, _ := ir.Leaf(a.t)
 		d := a.parts[0]
 		if k == ir.F64 {
@@ -564,8 +628,21 @@ func lowerSoftmax(f *fn, e *ir.PrimCall) val {
 }
 
 func lowerDot(f *fn, e *ir.PrimCall) val {
-	x := f.compile(e.Args[0])
-	y := f.compile(e.Args[1])
+	x := f.compileL(e.Args[0])
+	y := f.compileL(e.Args[1])
+	if x.lz != nil || y.lz != nil {
+		// One fused loop: Σ x_i·y_i with no array in between.
+		xd, yd := dimsOf(x), dimsOf(y)
+		if xd[0] != yd[0] {
+			f.g.imports["fmt"] = true
+			f.failIf(xd[0]+" != "+yd[0], e.P, fmt.Sprintf(`fmt.Sprintf("dot: sizes %%d and %%d differ", %s, %s)`, xd[0], yd[0]))
+		}
+		xe, xa := elemOf(x)
+		ye, ya := elemOf(y)
+		return valOf(e.T, f.sumLazy(&lazy{kind: ir.F64, dims: xd, arrays: append(xa, ya...), elem: func(i string) string {
+			return xe(i) + " * " + ye(i)
+		}}))
+	}
 	f.g.imports["fmt"] = true
 	if x.parts[0] != y.parts[0] {
 		f.failIf(fmt.Sprintf("len(%s) != len(%s)", x.parts[0], y.parts[0]), e.P,
@@ -764,8 +841,25 @@ func zeroConst(k ir.ScalarKind) any {
 
 func lowerAccAdd(f *fn, e *ir.PrimCall) val {
 	acc := f.compile(e.Args[0])
-	v := f.compile(e.Args[1])
+	v := f.compileL(e.Args[1])
 	i := f.fresh("i")
+	if v.lz != nil {
+		var conds []string
+		for d, x := range v.lz.dims {
+			if acc.parts[d+1] != x {
+				conds = append(conds, acc.parts[d+1]+" != "+x)
+			}
+		}
+		if len(conds) > 0 {
+			f.g.helper("nbShape")
+			f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"acc_add: shapes " + nbShape(%s) + " and " + nbShape(%s) + " differ"`, strings.Join(acc.parts[1:], ", "), strings.Join(v.lz.dims, ", ")))
+		}
+		f.reslice(v.lz.arrays, "len("+acc.parts[0]+")")
+		f.line("for %s := range %s {", i, acc.parts[0])
+		f.line("%s[%s] += %s", acc.parts[0], i, v.lz.elem(i))
+		f.line("}")
+		return acc
+	}
 	if ir.Rank(v.t) == 0 {
 		f.line("for %s := range %s {", i, acc.parts[0])
 		f.line("%s[%s] += %s", acc.parts[0], i, v.parts[0])

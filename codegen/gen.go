@@ -522,7 +522,11 @@ func valOf(t ir.Type, parts ...string) val { return val{t: t, parts: parts} }
 // ---- expressions ----
 
 // compile emits the statements computing e and returns its value.
-func (f *fn) compile(e ir.Expr) val {
+func (f *fn) compile(e ir.Expr) val { return f.force(f.compileL(e)) }
+
+// compileL is compile where the value may be a lazy array (see fuse.go):
+// callers that can consume one elementwise pass it on unmaterialized.
+func (f *fn) compileL(e ir.Expr) val {
 	switch e := e.(type) {
 	case *ir.Var:
 		if v, ok := f.env[e]; ok {
@@ -539,9 +543,14 @@ func (f *fn) compile(e ir.Expr) val {
 			f.fenv[e.Var] = f.staticFn(e.Value)
 			return f.compile(e.Body)
 		}
-		v := f.compile(e.Value)
-		f.env[e.Var] = f.named(e.Var.Name, v)
-		return f.compile(e.Body)
+		var v val
+		if f.canDefer(e) {
+			v = f.compileL(e.Value)
+		} else {
+			v = f.compile(e.Value)
+		}
+		f.env[e.Var] = v
+		return f.compileL(e.Body)
 	case *ir.MakeTuple:
 		v := val{t: e.Type()}
 		for _, x := range e.Elems {
@@ -578,12 +587,6 @@ func (f *fn) compile(e ir.Expr) val {
 	}
 	f.g.fail("%s: unsupported expression %T", e.Pos(), e)
 	return val{}
-}
-
-// named gives the parts of v that are literals a local name, so that
-// later code may use them as variables (and reassign loop states).
-func (f *fn) named(hint string, v val) val {
-	return v
 }
 
 func projVal(x val, index int) val {
@@ -664,6 +667,11 @@ func (f *fn) staticFn(e ir.Expr) staticFn {
 // callStatic applies a function known at compile time: a def by a Go
 // call, a lambda by inlining its body.
 func (f *fn) callStatic(sf staticFn, args []val, pos ir.Pos, t ir.Type) val {
+	return f.force(f.callStaticL(sf, args, pos, t))
+}
+
+// callStaticL is callStatic whose result may be a lazy array.
+func (f *fn) callStaticL(sf staticFn, args []val, pos ir.Pos, t ir.Type) val {
 	if sf.def != nil {
 		return f.callDef(sf.def, args, pos, t)
 	}
@@ -676,7 +684,7 @@ func (f *fn) callStatic(sf staticFn, args []val, pos ir.Pos, t ir.Type) val {
 		}
 		f.env[p] = args[i]
 	}
-	v := f.compile(sf.lam.Body)
+	v := f.compileL(sf.lam.Body)
 	f.env, f.fenv = saveEnv, saveFenv
 	return v
 }

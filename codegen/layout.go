@@ -103,6 +103,7 @@ func zeroOf(goType string) string {
 type val struct {
 	t     ir.Type
 	parts []string
+	lz    *lazy // a lazy array (no parts until forced; see fuse.go)
 }
 
 // leafParts splits v's parts by leaf.

@@ -157,7 +157,7 @@ func (f *fn) compilePrim(e *ir.PrimCall) val {
 	}
 	args := make([]val, len(e.Args))
 	for i, a := range e.Args {
-		args[i] = f.compile(a)
+		args[i] = f.compileL(a)
 	}
 	return f.elementwise(e, r, args)
 }
@@ -216,53 +216,7 @@ func (f *fn) elementwise(e *ir.PrimCall, r *rule, args []val) val {
 		x := f.scalarExpr(e, r, k, partsOf(args))
 		return valOf(e.T, f.def("x", x))
 	}
-	a := args[arr]
-	n := a.parts[0]
-	// Shapes of array operands must agree.
-	for i, b := range args {
-		if i == arr || ir.Rank(b.t) == 0 {
-			continue
-		}
-		var conds []string
-		for d := 1; d < len(a.parts); d++ {
-			if a.parts[d] != b.parts[d] {
-				conds = append(conds, b.parts[d]+" != "+a.parts[d])
-			}
-		}
-		if len(conds) > 0 {
-			f.g.helper("nbShape")
-			name := e.Op.Name
-			if e.Op.Op != "" {
-				name = "'" + e.Op.Op + "'"
-			}
-			x, y := a, b
-			if i < arr {
-				x, y = b, a
-			}
-			f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"shape mismatch in %s: " + nbShape(%s) + " and " + nbShape(%s)`, name, strings.Join(x.parts[1:], ", "), strings.Join(y.parts[1:], ", ")))
-		}
-	}
-	res := f.def("r", f.mk(rk, fmt.Sprintf("len(%s)", n)))
-	for i, b := range args {
-		if ir.Rank(b.t) > 0 && i != arr {
-			f.line("%s = %s[:len(%s)]", b.parts[0], b.parts[0], res)
-		}
-	}
-	_ = n
-	idx := f.fresh("i")
-	f.line("for %s := range %s {", idx, res)
-	ops := make([]string, len(args))
-	for i, b := range args {
-		if ir.Rank(b.t) > 0 {
-			ops[i] = b.parts[0] + "[" + idx + "]"
-		} else {
-			ops[i] = b.parts[0]
-		}
-	}
-	x := f.scalarExpr(e, r, k, ops)
-	f.line("%s[%s] = %s", res, idx, x)
-	f.line("}")
-	return val{t: e.T, parts: append([]string{res}, a.parts[1:]...)}
+	return f.lazyElementwise(e, r, args, k, rk)
 }
 
 func partsOf(vs []val) []string {
