@@ -35,6 +35,9 @@ func (f *fn) rowSize(l leaf, parts []string) string {
 
 // checkIndex fails unless 0 <= i < n (i an int64 atom, n an int atom).
 func (f *fn) checkIndex(i, n string, pos ir.Pos) {
+	if f.inRange(i, n) {
+		return
+	}
 	f.g.helper("nbIndex")
 	f.line("if %s < 0 || %s >= int64(%s) {", i, i, n)
 	f.retErr(fmt.Sprintf("nbAt(%q, nbIndex(%s, %s))", posString(pos), i, n))
@@ -111,6 +114,13 @@ func leafDims(t ir.Type) [][]ir.Dim {
 // allocated when the first element gives the row shape, and every other
 // element checked against it, with the interpreter's messages.
 func (f *fn) stack(name string, at *ir.Array, n string, pos ir.Pos, elem func(i string) val) val {
+	return f.stackR(name, at, n, pos, true, elem)
+}
+
+// stackR is stack; releasable says whether each element's temporaries may
+// be released after it is stored (false when elem carries arrays from one
+// element to the next, as scan's accumulator).
+func (f *fn) stackR(name string, at *ir.Array, n string, pos ir.Pos, releasable bool, elem func(i string) val) val {
 	els := mustLeaves(at.Elem)
 	sdims := leafDims(at.Elem)
 	res := val{t: at}
@@ -142,9 +152,18 @@ func (f *fn) stack(name string, at *ir.Array, n string, pos ir.Pos, elem func(i 
 	f.line("for %s := 0; %s < %s; %s++ {", i, i, n, i)
 	saveEnv, saveFenv := f.env, f.fenv
 	f.env, f.fenv = cloneEnv(saveEnv), cloneFenv(saveFenv)
+	mark := f.iterMark()
+	release := func() {
+		if releasable {
+			f.release(mark, i+" > 0")
+		} else {
+			f.line("_ = %s", mark)
+		}
+	}
 	e := elem(i)
 	if e.lz != nil {
 		f.stackLazyRow(name, rows[0].data, rows[0].dims, rows[0].rs, els[0].kind, n, i, e.lz, pos)
+		release()
 		f.env, f.fenv = saveEnv, saveFenv
 		f.line("}")
 		return res
@@ -178,6 +197,7 @@ func (f *fn) stack(name string, at *ir.Array, n string, pos ir.Pos, elem func(i 
 		f.line("}")
 		f.line("copy(%s[%s*%s:(%s+1)*%s], %s)", r.data, i, r.rs, i, r.rs, ep[k][0])
 	}
+	release()
 	f.env, f.fenv = saveEnv, saveFenv
 	f.line("}")
 	return res
@@ -217,6 +237,9 @@ func (f *fn) sizeArg(n string, pos ir.Pos) string {
 	f.g.helper("nbSize")
 	v, errv := f.fresh("n"), f.fresh("err")
 	f.line("%s, %s := nbSize(%s)", v, errv, n)
+	if l, ok := f.linOf(n); ok {
+		f.setLin(v, l)
+	}
 	f.line("if %s != nil {", errv)
 	f.retErr(fmt.Sprintf("nbAt(%q, %s)", posString(pos), errv))
 	f.line("}")
@@ -229,7 +252,9 @@ func arrayType(e ir.Expr) *ir.Array {
 
 func lowerLen(f *fn, e *ir.PrimCall) val {
 	a := f.compile(e.Args[0])
-	return valOf(ir.TI64, f.def("n", "int64("+f.length(a)+")"))
+	n := f.def("n", "int64("+f.length(a)+")")
+	f.setLin(n, linForm{base: f.length(a)})
+	return valOf(ir.TI64, n)
 }
 
 func lowerDim(f *fn, e *ir.PrimCall) val {
@@ -239,7 +264,9 @@ func lowerDim(f *fn, e *ir.PrimCall) val {
 		axis = int(v)
 	}
 	_, lp := a.leafParts()
-	return valOf(ir.TI64, f.def("n", "int64("+lp[0][1+axis]+")"))
+	n := f.def("n", "int64("+lp[0][1+axis]+")")
+	f.setLin(n, linForm{base: lp[0][1+axis]})
+	return valOf(ir.TI64, n)
 }
 
 func lowerIota(f *fn, e *ir.PrimCall) val {
@@ -279,7 +306,9 @@ func lowerBuild(f *fn, e *ir.PrimCall) val {
 		return f.lazyBuild(e, n, sf)
 	}
 	return f.stack("build", e.T.(*ir.Array), n, e.P, func(i string) val {
-		return f.callStaticL(sf, []val{valOf(ir.TI64, f.def("i", "int64("+i+")"))}, e.P, e.T.(*ir.Array).Elem)
+		iv := f.def("i", "int64("+i+")")
+		f.indexBound(iv, n)
+		return f.callStaticL(sf, []val{valOf(ir.TI64, iv)}, e.P, e.T.(*ir.Array).Elem)
 	})
 }
 
@@ -482,9 +511,11 @@ func lowerFold(f *fn, e *ir.PrimCall) val {
 	f.line("for %s := 0; %s < %s; %s++ {", i, i, n, i)
 	saveEnv, saveFenv := f.env, f.fenv
 	f.env, f.fenv = cloneEnv(saveEnv), cloneFenv(saveFenv)
+	mark := f.iterMark()
 	x := f.indexVal(a, i)
 	next := f.callStatic(sf, []val{acc, x}, e.P, e.T)
 	f.assign(acc, next)
+	f.iterRelease(mark, acc, next, "")
 	f.env, f.fenv = saveEnv, saveFenv
 	f.line("}")
 	return acc
@@ -505,7 +536,7 @@ func lowerScan(f *fn, e *ir.PrimCall) val {
 	at := e.T.(*ir.Array)
 	acc := f.declare("acc", at.Elem)
 	f.assign(acc, init)
-	return f.stack("scan", at, f.length(a), e.P, func(i string) val {
+	return f.stackR("scan", at, f.length(a), e.P, ir.Rank(at.Elem) == 0 && isScalarTuple(at.Elem), func(i string) val {
 		x := f.indexVal(a, i)
 		next := f.callStatic(sf, []val{acc, x}, e.P, at.Elem)
 		f.assign(acc, next)
@@ -701,13 +732,40 @@ func lowerMatmul(f *fn, e *ir.PrimCall) val {
 		rows, k := a.parts[1], a.parts[2]
 		mismatch(b.parts[1], k)
 		y := f.alloc(ir.F64, e.P, rows)
+		// Small products inline (a call of the BLAS kernel costs more than
+		// the work), large ones by the kernel.
+		f.line("if %s <= 32 {", k)
+		x, r, row, s, c, v := b.parts[0], f.fresh("r"), f.fresh("row"), f.fresh("s"), f.fresh("c"), f.fresh("v")
+		f.line("%s = %s[:%s]", x, x, k)
+		f.line("for %s := range %s {", r, y)
+		f.line("%s := %s[%s*%s : (%s+1)*%s]", row, a.parts[0], r, k, r, k)
+		f.line("%s := 0.0", s)
+		f.line("for %s, %s := range %s {", c, v, row)
+		f.line("%s += %s * %s[%s]", s, v, x, c)
+		f.line("}")
+		f.line("%s[%s] = %s", y, r, s)
+		f.line("}")
+		f.line("} else {")
 		f.line("runtime.Gemv(false, %s, %s, 1, %s, %s, 0, %s)", rows, k, a.parts[0], b.parts[0], y)
+		f.line("}")
 		return valOf(e.T, y, rows)
 	case ra == 1 && rb == 2:
 		k, cols := b.parts[1], b.parts[2]
 		mismatch(a.parts[1], k)
 		y := f.alloc(ir.F64, e.P, cols)
+		f.line("if %s <= 32 {", cols)
+		x, r, row, c, v := a.parts[0], f.fresh("r"), f.fresh("row"), f.fresh("c"), f.fresh("v")
+		f.line("%s = %s[:%s]", x, x, k)
+		f.line("for %s := range %s {", r, x)
+		f.line("%s := %s[%s*%s : (%s+1)*%s]", row, b.parts[0], r, cols, r, cols)
+		f.line("%s = %s[:len(%s)]", y, y, row)
+		f.line("for %s, %s := range %s {", c, v, row)
+		f.line("%s[%s] += %s[%s] * %s", y, c, x, r, v)
+		f.line("}")
+		f.line("}")
+		f.line("} else {")
 		f.line("runtime.Gemv(true, %s, %s, 1, %s, %s, 0, %s)", k, cols, b.parts[0], a.parts[0], y)
+		f.line("}")
 		return valOf(e.T, y, cols)
 	case ra == 1 && rb == 1:
 		mismatch(a.parts[1], b.parts[1])
@@ -916,7 +974,7 @@ func lowerLoopSave(f *fn, e *ir.PrimCall) val {
 	cnt := f.def("n", fmt.Sprintf("int(max(%s, 0)) + 1", n))
 	st := f.declare("st", at.Elem)
 	f.assign(st, init)
-	return f.stack("loop_save", at, cnt, e.P, func(i string) val {
+	return f.stackR("loop_save", at, cnt, e.P, isScalarTuple(at.Elem), func(i string) val {
 		f.line("if %s > 0 {", i)
 		saveEnv, saveFenv := f.env, f.fenv
 		f.env, f.fenv = cloneEnv(saveEnv), cloneFenv(saveFenv)
@@ -1038,9 +1096,21 @@ func lowerLinsolve(f *fn, e *ir.PrimCall) val {
 	return val{}
 }
 
+// isScalarTuple reports whether t has no array leaves.
+func isScalarTuple(t ir.Type) bool {
+	for _, l := range mustLeaves(t) {
+		if l.rank > 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // mk is the expression allocating a zeroed slice of n (an int
 // expression) elements of kind k, from the call's arena (see nbArena).
 func (f *fn) mk(k ir.ScalarKind, n string) string {
 	f.g.helper("nbArena")
+	f.arena = true
+	f.allocs++
 	return fmt.Sprintf("ar.%s(%s)", [...]string{"F64", "I64", "Bool"}[k], n)
 }

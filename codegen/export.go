@@ -116,6 +116,15 @@ func (g *gen) emitExported(w *bytes.Buffer, di *defInfo) {
 	w.WriteString("}\n\n")
 }
 
+func hasFlatten(ps []exportParam) bool {
+	for _, p := range ps {
+		if p.l.rank >= 2 {
+			return true
+		}
+	}
+	return false
+}
+
 func retList(rets []string, fails bool) string {
 	if fails {
 		rets = append(append([]string(nil), rets...), "error")
@@ -161,7 +170,13 @@ func (g *gen) emitExportBody(w *bytes.Buffer, di *defInfo, params []exportParam,
 	retErr := func(e string) string {
 		return "return " + strings.Join(append(append([]string(nil), zeros...), e), ", ")
 	}
-	w.WriteString("ar := nbArenas.Get().(*nbArena)\nar.reset()\ndefer nbArenas.Put(ar)\n")
+	if di.value && !hasFlatten(params) {
+		// a cached value: nothing to allocate per call
+	} else if di.arena || hasFlatten(params) {
+		w.WriteString("ar := nbArenas.Get()\nar.reset()\ndefer nbArenas.Put(ar)\n")
+	} else {
+		w.WriteString("var ar *nbArena // nothing to allocate\n")
+	}
 	var args []string
 	if !di.value {
 		args = append(args, "ar")

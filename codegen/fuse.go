@@ -62,8 +62,10 @@ func (f *fn) writeLazy(dst string, lz *lazy) {
 	f.reslice(lz.arrays, "len("+dst+")")
 	i := f.fresh("i")
 	f.line("for %s := range %s {", i, dst)
+	mark := f.iterMark()
 	x := lz.elem(i)
 	f.line("%s[%s] = %s", dst, i, x)
+	f.release(mark, "")
 	f.line("}")
 }
 
@@ -174,6 +176,7 @@ func (f *fn) lazyBuild(e *ir.PrimCall, n string, sf staticFn) val {
 	k, _ := ir.Leaf(elemT)
 	return val{t: e.T, lz: &lazy{kind: k, dims: []string{n}, elem: func(idx string) string {
 		i := f.def("i", "int64("+idx+")")
+		f.indexBound(i, n)
 		return f.callStatic(sf, []val{valOf(ir.TI64, i)}, e.P, elemT).parts[0]
 	}}}
 }
@@ -185,7 +188,9 @@ func (f *fn) sumLazy(lz *lazy) string {
 	f.reslice(lz.arrays, n)
 	i := f.fresh("i")
 	f.line("for %s := 0; %s < %s; %s++ {", i, i, n, i)
+	mark := f.iterMark()
 	f.line("%s += %s", s, lz.elem(i))
+	f.release(mark, "")
 	f.line("}")
 	return s
 }

@@ -71,6 +71,7 @@ type defInfo struct {
 	result ir.Type
 	lambda *ir.Lambda // a value def whose value is a function
 	fails  bool       // the function returns an error last
+	arena  bool       // the function (or a callee) allocates from its arena
 	value  bool       // a value def of a non-function type (a cached getter)
 	skip   error      // why no function was generated
 }
@@ -262,10 +263,21 @@ func (g *gen) emitDef(di *defInfo) (err error) {
 	if d.HasParams {
 		f.bindSizes(params)
 	}
+	// Tell Go's prover each array parameter's length, so that loops
+	// bounded by the dimensions index without per-element checks.
+	for _, p := range params {
+		ls, lp := f.env[p].leafParts()
+		for k, l := range ls {
+			if l.rank > 0 {
+				f.line("%s = %s[:%s]", lp[k][0], lp[k][0], strings.Join(lp[k][1:], "*"))
+			}
+		}
+	}
 	res := f.compile(body)
 	resTypes := partTypes(di.result)
 	code := f.b.String()
 	di.fails = f.fails
+	di.arena = f.arena
 	rets := strings.Join(resTypes, ", ")
 	if di.fails {
 		if rets == "" {
@@ -286,6 +298,15 @@ func (g *gen) emitDef(di *defInfo) (err error) {
 		}
 	}
 	code += "return " + ret + "\n"
+	if len(f.drop) > 0 {
+		var keep []string
+		for _, l := range strings.Split(code, "\n") {
+			if !f.drop[strings.TrimSpace(l)] {
+				keep = append(keep, l)
+			}
+		}
+		code = strings.Join(keep, "\n")
+	}
 	code = markUnused(code)
 	if di.value {
 		g.emitValueDef(di, code, resTypes)
@@ -386,6 +407,13 @@ type fn struct {
 	// closure, when emitting inside a Go func literal with its own
 	// error convention (linsolve's matvec), handles errors instead.
 	errHook func(errExpr string) string
+	// lin and bounds are what ranges.go knows of integer atoms.
+	lin    map[string]linForm
+	bounds map[string]interval
+	arena  bool // an array is allocated
+	allocs int  // allocations emitted so far
+	marks  map[string]int
+	drop   map[string]bool // lines to delete (marks of loops that allocate nothing)
 }
 
 // staticFn is a function value known at compile time: a def or a lambda
@@ -481,6 +509,7 @@ func (f *fn) bindSizes(params []*ir.Var) {
 			name = sv.Var.Name
 		} else {
 			val = f.def("size", "int64("+dimOf(sv.Param, sv.Axis)+")")
+			f.setLin(val, linForm{base: dimOf(sv.Param, sv.Axis)})
 			f.env[sv.Var] = valOf(ir.TI64, val)
 			name = sv.Var.Name
 		}
@@ -720,6 +749,10 @@ func (f *fn) callDef(di *defInfo, args []val, pos ir.Pos, t ir.Type) val {
 	if !di.value {
 		in = append(in, "ar")
 	}
+	f.arena = f.arena || di.arena
+	if di.arena {
+		f.allocs++
+	}
 	for _, a := range args {
 		in = append(in, a.parts...)
 	}
@@ -811,33 +844,96 @@ func (f *fn) compileLoop(e *ir.Loop) val {
 	init := f.compile(e.Init)
 	st := f.declare(e.State.Name, e.State.T)
 	f.assign(st, init)
+	var next val
 	if e.Index != nil {
 		n := f.compile(e.Count)
 		i := f.fresh(e.Index.Name)
 		f.line("for %s := int64(0); %s < %s; %s++ {", i, i, n.parts[0], i)
+		f.indexBound(i, n.parts[0])
+		mark := f.iterMark()
 		saveEnv, saveFenv := f.env, f.fenv
 		f.env, f.fenv = cloneEnv(saveEnv), cloneFenv(saveFenv)
 		f.env[e.State] = st
 		f.env[e.Index] = valOf(ir.TI64, i)
-		next := f.compile(e.Body)
+		next = f.compile(e.Body)
 		f.assign(st, next)
+		f.iterRelease(mark, st, next, "")
 		f.env, f.fenv = saveEnv, saveFenv
 		f.line("}")
-		return st
+	} else {
+		f.line("for {")
+		saveEnv, saveFenv := f.env, f.fenv
+		f.env, f.fenv = cloneEnv(saveEnv), cloneFenv(saveFenv)
+		f.env[e.State] = st
+		c := f.compile(e.Cond)
+		f.line("if !%s {", c.parts[0])
+		f.line("break")
+		f.line("}")
+		mark := f.iterMark()
+		next = f.compile(e.Body)
+		f.assign(st, next)
+		f.iterRelease(mark, st, next, "")
+		f.env, f.fenv = saveEnv, saveFenv
+		f.line("}")
 	}
-	f.line("for {")
-	saveEnv, saveFenv := f.env, f.fenv
-	f.env, f.fenv = cloneEnv(saveEnv), cloneFenv(saveFenv)
-	f.env[e.State] = st
-	c := f.compile(e.Cond)
-	f.line("if !%s {", c.parts[0])
-	f.line("break")
-	f.line("}")
-	next := f.compile(e.Body)
-	f.assign(st, next)
-	f.env, f.fenv = saveEnv, saveFenv
-	f.line("}")
-	return st
+	// A part the body never changes (an accumulator updated in place)
+	// is its initial value after the loop too.
+	out := val{t: st.t}
+	for k := range st.parts {
+		if next.parts[k] == st.parts[k] {
+			out.parts = append(out.parts, init.parts[k])
+		} else {
+			out.parts = append(out.parts, st.parts[k])
+		}
+	}
+	return out
+}
+
+// iterMark marks the arena at the start of a loop iteration.
+func (f *fn) iterMark() string {
+	m := f.fresh("mark")
+	f.line("%s := ar.mark()", m)
+	f.g.helper("nbArena")
+	if f.marks == nil {
+		f.marks = map[string]int{}
+	}
+	f.marks[m] = f.allocs
+	return m
+}
+
+// release emits the release of a mark, or drops the mark when nothing
+// was allocated since.
+func (f *fn) release(mark, cond string) {
+	if f.allocs == f.marks[mark] {
+		if f.drop == nil {
+			f.drop = map[string]bool{}
+		}
+		f.drop[mark+" := ar.mark()"] = true
+		return
+	}
+	if cond != "" {
+		f.line("if %s {", cond)
+	}
+	f.line("ar.release(%s)", mark)
+	if cond != "" {
+		f.line("}")
+	}
+}
+
+// iterRelease ends an iteration: the arrays it allocated are released
+// when nothing carried to the next iteration can be one of them: every
+// array part of the next state is the state's own (updated in place).
+// cond, if not "", guards the release.
+func (f *fn) iterRelease(mark string, st, next val, cond string) {
+	ls, sp := st.leafParts()
+	_, np := next.leafParts()
+	for k, l := range ls {
+		if l.rank > 0 && np[k][0] != sp[k][0] {
+			f.line("_ = %s", mark)
+			return
+		}
+	}
+	f.release(mark, cond)
 }
 
 var errUnsupported = errors.New("unsupported")

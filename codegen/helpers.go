@@ -50,7 +50,7 @@ var helperDeps = map[string][]string{
 }
 
 var helperImports = map[string][]string{
-	"nbArena":    {"sync"},
+	"nbArena":    {},
 	"nbError":    {"fmt"},
 	"nbShape":    {"strconv"},
 	"nbSize":     {"fmt"},
@@ -138,13 +138,13 @@ func nbInto3[T any](dst [][][]T, r []T, a, b, c int) bool {
 	"nbFlatten": `// nbAlloc cuts n zeroed elements of type T from the arena.
 func nbAlloc[T any](ar *nbArena, n int) []T {
 	if p, ok := any(&ar.f).(*[]T); ok {
-		return nbCut(p, n)
+		return nbCut(p, n, &ar.gen)
 	}
 	if p, ok := any(&ar.i).(*[]T); ok {
-		return nbCut(p, n)
+		return nbCut(p, n, &ar.gen)
 	}
 	if p, ok := any(&ar.b).(*[]T); ok {
-		return nbCut(p, n)
+		return nbCut(p, n, &ar.gen)
 	}
 	return make([]T, n)
 }
@@ -196,19 +196,40 @@ func nbFlatten3[T any](ar *nbArena, x [][][]T) ([]T, [3]int, bool) {
 // outlive the call). An arena serves one call at a time; exported
 // functions take one from a sync.Pool.
 type nbArena struct {
-	f []float64
-	i []int64
-	b []bool
+	f   []float64
+	i   []int64
+	b   []bool
+	gen int // counts new chunks
 }
 
 func (a *nbArena) reset() {
 	a.f, a.i, a.b = a.f[:0], a.i[:0], a.b[:0]
 }
 
-func nbCut[T any](buf *[]T, n int) []T {
+// nbMark is a point in an arena to release back to.
+type nbMark struct{ f, i, b, gen int }
+
+func (a *nbArena) mark() nbMark {
+	if a == nil {
+		return nbMark{}
+	}
+	return nbMark{len(a.f), len(a.i), len(a.b), a.gen}
+}
+
+// release frees what was cut since m, for reuse by the next cuts (a loop
+// releases each iteration's temporaries). Nothing allocated since m may
+// be used afterwards.
+func (a *nbArena) release(m nbMark) {
+	if a != nil && a.gen == m.gen {
+		a.f, a.i, a.b = a.f[:m.f], a.i[:m.i], a.b[:m.b]
+	}
+}
+
+func nbCut[T any](buf *[]T, n int, gen *int) []T {
 	b := *buf
 	if len(b)+n > cap(b) {
 		b = make([]T, 0, max(2*cap(b), n, 1024))
+		*gen++
 	}
 	s := b[len(b) : len(b)+n : len(b)+n]
 	*buf = b[:len(b)+n]
@@ -220,24 +241,46 @@ func (a *nbArena) F64(n int) []float64 {
 	if a == nil {
 		return make([]float64, n)
 	}
-	return nbCut(&a.f, n)
+	return nbCut(&a.f, n, &a.gen)
 }
 
 func (a *nbArena) I64(n int) []int64 {
 	if a == nil {
 		return make([]int64, n)
 	}
-	return nbCut(&a.i, n)
+	return nbCut(&a.i, n, &a.gen)
 }
 
 func (a *nbArena) Bool(n int) []bool {
 	if a == nil {
 		return make([]bool, n)
 	}
-	return nbCut(&a.b, n)
+	return nbCut(&a.b, n, &a.gen)
 }
 
-var nbArenas = sync.Pool{New: func() any { return new(nbArena) }}
+// nbArenas keeps idle arenas. Unlike a sync.Pool it is not emptied by
+// the garbage collector, so a call in steady state really allocates
+// nothing; it holds at most cap(nbArenas.c) arenas, each keeping the
+// largest chunks a call needed.
+var nbArenas = nbArenaPool{c: make(chan *nbArena, 16)}
+
+type nbArenaPool struct{ c chan *nbArena }
+
+func (p nbArenaPool) Get() *nbArena {
+	select {
+	case a := <-p.c:
+		return a
+	default:
+		return new(nbArena)
+	}
+}
+
+func (p nbArenaPool) Put(a *nbArena) {
+	select {
+	case p.c <- a:
+	default:
+	}
+}
 `,
 	"nbError": `// nbError is a run-time error of the generated code: a position, a
 // message and the defs that were active, innermost first. Its text is the

@@ -213,8 +213,12 @@ func (f *fn) elementwise(e *ir.PrimCall, r *rule, args []val) val {
 		}
 	}
 	if arr < 0 {
-		x := f.scalarExpr(e, r, k, partsOf(args))
-		return valOf(e.T, f.def("x", x))
+		ops := partsOf(args)
+		x := f.def("x", f.scalarExpr(e, r, k, ops))
+		if k == ir.I64 && len(ops) == 2 {
+			f.noteArith(e.Op, x, ops[0], ops[1])
+		}
+		return valOf(e.T, x)
 	}
 	return f.lazyElementwise(e, r, args, k, rk)
 }
