@@ -1091,9 +1091,35 @@ func lowerPadLike(f *fn, e *ir.PrimCall) val {
 	return out
 }
 
+// lowerLinsolve solves matvec(x) = b. The matvec is a Go func literal
+// whose body is the inlined function; it reports errors by returning
+// them, and the solver (the interpreter's GMRES) passes them on.
 func lowerLinsolve(f *fn, e *ir.PrimCall) val {
-	f.g.fail("%s: linsolve is not supported by the Go backend yet", e.P)
-	return val{}
+	sf := f.staticFn(e.Args[0])
+	b := f.compile(e.Args[1])
+	if ir.Rank(b.t) == 0 {
+		a := f.callStatic(sf, []val{valOf(ir.TF64, "1.0")}, e.P, ir.TF64)
+		return valOf(e.T, f.def("x", b.parts[0]+" / "+a.parts[0]))
+	}
+	mv, v := f.fresh("matvec"), f.fresh("v")
+	f.line("%s := func(%s []float64) ([]float64, error) {", mv, v)
+	saveHook, saveEnv, saveFenv := f.errHook, f.env, f.fenv
+	f.env, f.fenv = cloneEnv(saveEnv), cloneFenv(saveFenv)
+	f.errHook = func(errExpr string) string { return "return nil, " + errExpr }
+	out := f.callStatic(sf, []val{valOf(b.t, v, "len("+v+")")}, e.P, b.t)
+	f.g.imports["fmt"] = true
+	f.failIf(fmt.Sprintf("len(%s) != len(%s)", out.parts[0], v), e.P,
+		fmt.Sprintf(`fmt.Sprintf("linsolve: matvec returned %%d values for %%d", len(%s), len(%s))`, out.parts[0], v))
+	f.line("return %s, nil", out.parts[0])
+	f.errHook, f.env, f.fenv = saveHook, saveEnv, saveFenv
+	f.line("}")
+	f.g.helper("nbGMRES")
+	x, errv := f.fresh("x"), f.fresh("err")
+	f.line("%s, %s := nbGMRES(%s, %s, 1e-13, 30, 20*len(%s)+100)", x, errv, mv, b.parts[0], b.parts[0])
+	f.line("if %s != nil {", errv)
+	f.retErr(fmt.Sprintf("nbAt(%q, %s)", posString(e.P), errv))
+	f.line("}")
+	return valOf(e.T, x, "len("+x+")")
 }
 
 // isScalarTuple reports whether t has no array leaves.

@@ -50,6 +50,7 @@ var helperDeps = map[string][]string{
 }
 
 var helperImports = map[string][]string{
+	"nbGMRES":    {"fmt", "math", runtimeImport},
 	"nbArena":    {},
 	"nbError":    {"fmt"},
 	"nbShape":    {"strconv"},
@@ -70,6 +71,113 @@ var helperImports = map[string][]string{
 }
 
 var helperSrc = map[string]string{
+	// TODO(kernels): runtime.GMRES once the linear-solve kernel moves to
+	// runtime; this is the interpreter's restarted GMRES, step for step.
+	"nbGMRES": `// nbGMRES solves matvec(x) = b by GMRES restarted every m steps, from
+// x = 0, to a residual of tol·‖b‖ (the interpreter's linsolve).
+func nbGMRES(matvec func([]float64) ([]float64, error), b []float64, tol float64, m, maxIter int) ([]float64, error) {
+	n := len(b)
+	x := make([]float64, n)
+	bnorm := runtime.Norm2(b)
+	if bnorm == 0 {
+		return x, nil
+	}
+	m = min(m, n)
+	scaled := func(v []float64, s float64) []float64 {
+		out := make([]float64, len(v))
+		for i, e := range v {
+			out[i] = e * s
+		}
+		return out
+	}
+	for iters := 0; iters < maxIter; {
+		ax, err := matvec(x)
+		if err != nil {
+			return nil, err
+		}
+		r := make([]float64, n)
+		for i := range r {
+			r[i] = b[i] - ax[i]
+		}
+		beta := runtime.Norm2(r)
+		if beta <= tol*bnorm {
+			return x, nil
+		}
+		V := [][]float64{scaled(r, 1/beta)}
+		H := make([][]float64, m+1)
+		for i := range H {
+			H[i] = make([]float64, m)
+		}
+		cs, sn := make([]float64, m), make([]float64, m)
+		g := make([]float64, m+1)
+		g[0] = beta
+		k := 0
+		for ; k < m && iters < maxIter; k++ {
+			iters++
+			w, err := matvec(V[k])
+			if err != nil {
+				return nil, err
+			}
+			w = append([]float64(nil), w...)
+			for i := 0; i <= k; i++ {
+				H[i][k] = runtime.Dot(w, V[i])
+				for j := range w {
+					w[j] -= H[i][k] * V[i][j]
+				}
+			}
+			hnext := runtime.Norm2(w)
+			H[k+1][k] = hnext
+			for i := 0; i < k; i++ {
+				t := cs[i]*H[i][k] + sn[i]*H[i+1][k]
+				H[i+1][k] = -sn[i]*H[i][k] + cs[i]*H[i+1][k]
+				H[i][k] = t
+			}
+			d := math.Hypot(H[k][k], H[k+1][k])
+			if d == 0 {
+				k++
+				break
+			}
+			cs[k], sn[k] = H[k][k]/d, H[k+1][k]/d
+			H[k][k], H[k+1][k] = d, 0
+			g[k+1] = -sn[k] * g[k]
+			g[k] = cs[k] * g[k]
+			if math.Abs(g[k+1]) <= tol*bnorm || hnext == 0 {
+				k++
+				break
+			}
+			V = append(V, scaled(w, 1/hnext))
+		}
+		y := make([]float64, k)
+		for i := k - 1; i >= 0; i-- {
+			s := g[i]
+			for j := i + 1; j < k; j++ {
+				s -= H[i][j] * y[j]
+			}
+			if H[i][i] == 0 {
+				return nil, fmt.Errorf("linsolve: the linear system is singular")
+			}
+			y[i] = s / H[i][i]
+		}
+		for i := 0; i < k; i++ {
+			for j := range x {
+				x[j] += y[i] * V[i][j]
+			}
+		}
+	}
+	ax, err := matvec(x)
+	if err != nil {
+		return nil, err
+	}
+	res := 0.0
+	for i := range ax {
+		res += (b[i] - ax[i]) * (b[i] - ax[i])
+	}
+	if math.Sqrt(res) <= 1e-8*bnorm {
+		return x, nil
+	}
+	return nil, fmt.Errorf("linsolve: GMRES did not converge in %d products (relative residual %.3g)", maxIter, math.Sqrt(res)/bnorm)
+}
+`,
 	"nbOut1": `// nbOut1 copies an array result out of the call's arena.
 func nbOut1[T any](r []T, n int) []T {
 	out := make([]T, n)
