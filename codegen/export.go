@@ -86,6 +86,14 @@ func (g *gen) emitExported(w *bytes.Buffer, di *defInfo) {
 		rets = append(rets, l.goType())
 	}
 	doc := fmt.Sprintf("// %s is the Nabla def %s (%s).", name, signature(d, di), posString(d.P))
+	if lines := leadingComment(g.opts.Sources[d.P.File], d.P.Line); len(lines) > 0 {
+		// The def's own comment, with its name as Go spells it, then
+		// where it comes from.
+		if first, rest, _ := strings.Cut(lines[0], " "); first == d.Name {
+			lines[0] = name + " " + rest
+		}
+		doc = "// " + strings.Join(lines, "\n// ") + fmt.Sprintf("\n//\n// It is the Nabla def %s (%s).", signature(d, di), posString(d.P))
+	}
 	// The plain variant.
 	fmt.Fprintf(w, "%s\n", doc)
 	if hasArray {
@@ -114,6 +122,28 @@ func (g *gen) emitExported(w *bytes.Buffer, di *defInfo) {
 	fmt.Fprintf(w, "func %sInto(%s) %s {\n", name, strings.Join(append(dsig, sig...), ", "), retList(scalarRets, true))
 	g.emitExportBody(w, di, params, results, true, true)
 	w.WriteString("}\n\n")
+}
+
+// leadingComment returns the // comment lines right above line (1-based)
+// of src, skipping attribute lines (@jvp(...)), without the slashes.
+func leadingComment(src []byte, line int) []string {
+	if src == nil || line < 2 {
+		return nil
+	}
+	lines := strings.Split(string(src), "\n")
+	var out []string
+	for i := line - 2; i >= 0 && i < len(lines); i-- {
+		l := strings.TrimSpace(lines[i])
+		switch {
+		case strings.HasPrefix(l, "@"):
+			continue
+		case strings.HasPrefix(l, "//"):
+			out = append([]string{strings.TrimSpace(strings.TrimPrefix(l, "//"))}, out...)
+			continue
+		}
+		break
+	}
+	return out
 }
 
 func hasFlatten(ps []exportParam) bool {

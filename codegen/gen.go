@@ -22,6 +22,10 @@ type Options struct {
 	// -f on JSON arguments read from standard input, one per line, and
 	// prints the result as JSON. Every def gets an internal function.
 	Main bool
+	// Sources maps file names (as in positions) to their text, so that
+	// an exported function's doc comment can carry its def's leading
+	// comment.
+	Sources map[string][]byte
 }
 
 // Generate emits Go source for a program after the opt stage: an internal

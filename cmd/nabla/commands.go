@@ -434,14 +434,18 @@ tag), so the generated file itself never contains assembly.`,
 			return c.usage(cmd, "bad -pkg %q: want a Go package name", pkg)
 		}
 		var progs []*ir.Program
+		sources := map[string][]byte{}
 		for _, file := range files {
 			res, status, ok := c.compile(cmd, file, pipeline.Options{})
 			if !ok {
 				return status
 			}
 			progs = append(progs, res.Opt)
+			if b, err := os.ReadFile(file); err == nil {
+				sources[file] = b
+			}
 		}
-		src, err := codegen.GenerateAll(progs, codegen.Options{Package: pkg})
+		src, err := codegen.GenerateAll(progs, codegen.Options{Package: pkg, Sources: sources})
 		if err != nil {
 			return c.programError(err)
 		}

@@ -24,7 +24,7 @@ func TestGeneratedUpToDate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := codegen.GenerateAll([]*ir.Program{res.Opt}, codegen.Options{Package: "gengo"})
+	got, err := codegen.GenerateAll([]*ir.Program{res.Opt}, codegen.Options{Package: "gengo", Sources: map[string][]byte{"models.nab": src}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -73,7 +73,9 @@ func Gmm(alphas []float64, means [][]float64, icf [][]float64, x [][]float64, ga
 	return r0_0, nil
 }
 
-// GmmGrad is the Nabla def gmm_grad(alphas: [k]f64, means: [k][d]f64, icf: [k][p]f64, x: [n][d]f64, gamma: f64, m: i64): ([k]f64, [k][d]f64, [k][p]f64) (models.nab:62:12).
+// GmmGrad is the gradient with respect to the parameters of the mixture.
+//
+// It is the Nabla def gmm_grad(alphas: [k]f64, means: [k][d]f64, icf: [k][p]f64, x: [n][d]f64, gamma: f64, m: i64): ([k]f64, [k][d]f64, [k][p]f64) (models.nab:62:12).
 // Its array results are fresh slices; GmmGradInto writes them into buffers instead.
 func GmmGrad(alphas []float64, means [][]float64, icf [][]float64, x [][]float64, gamma float64, m int64) ([]float64, [][]float64, [][]float64, error) {
 	ar := nbArenas.Get()
