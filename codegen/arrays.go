@@ -702,14 +702,19 @@ func (f *fn) alloc(k ir.ScalarKind, pos ir.Pos, dims ...string) string {
 func lowerOuter(f *fn, e *ir.PrimCall) val {
 	x := f.compile(e.Args[0])
 	y := f.compile(e.Args[1])
-	d := f.alloc(ir.F64, e.P, x.parts[1], y.parts[1])
-	f.g.useRuntime()
-	i, xi := f.fresh("i"), f.fresh("xi")
-	n := y.parts[1]
-	f.line("for %s, %s := range %s {", i, xi, x.parts[0])
-	f.line("runtime.ScaleTo(%s[%s*%s:(%s+1)*%s], %s, %s)", d, i, n, i, n, xi, y.parts[0])
+	// Lazy: element (i, j) is x[i]·y[j]; an accumulator or a sum takes it
+	// without the matrix, and anything else forces it in one loop.
+	f.g.helper("nbMulSize")
+	tot, errv := f.fresh("tot"), f.fresh("err")
+	f.line("%s, %s := nbMulSize(%s, %s)", tot, errv, x.parts[1], y.parts[1])
+	f.line("if %s != nil {", errv)
+	f.retErr(fmt.Sprintf("nbAt(%q, %s)", posString(e.P), errv))
 	f.line("}")
-	return valOf(e.T, d, x.parts[1], y.parts[1])
+	f.line("_ = %s", tot)
+	xd, yd, n := x.parts[0], y.parts[0], y.parts[1]
+	return val{t: e.T, lz: &lazy{kind: ir.F64, dims: []string{x.parts[1], y.parts[1]}, elem: func(idx string) string {
+		return fmt.Sprintf("%s[%s/%s] * %s[%s%%%s]", xd, idx, n, yd, idx, n)
+	}}}
 }
 
 func lowerMatmul(f *fn, e *ir.PrimCall) val {
@@ -872,7 +877,12 @@ func lowerReverse(f *fn, e *ir.PrimCall) val {
 }
 
 func lowerZerosLike(f *fn, e *ir.PrimCall) val {
-	a := f.compile(e.Args[0])
+	a := f.compileL(e.Args[0])
+	if a.lz != nil {
+		// Only the shape is needed: the recipe is never run.
+		n := f.total(a.lz)
+		return val{t: e.T, parts: append([]string{f.def("z", f.mk(a.lz.kind, n))}, a.lz.dims...)}
+	}
 	ls, lp := a.leafParts()
 	out := val{t: e.T}
 	for k, l := range ls {
@@ -945,15 +955,28 @@ func lowerAccAdd(f *fn, e *ir.PrimCall) val {
 func lowerAccAddAt(f *fn, e *ir.PrimCall) val {
 	acc := f.compile(e.Args[0])
 	i := f.compile(e.Args[1]).parts[0]
-	v := f.compile(e.Args[2])
+	v := f.compileL(e.Args[2])
 	f.checkIndex(i, acc.parts[1], e.P)
 	if ir.Rank(acc.t) == 1 {
 		f.line("%s[%s] += %s", acc.parts[0], i, v.parts[0])
 		return acc
 	}
+	vdims := dimsOf(v)
 	var conds []string
 	for d := 2; d < len(acc.parts); d++ {
-		conds = append(conds, acc.parts[d]+" != "+v.parts[d-1])
+		conds = append(conds, acc.parts[d]+" != "+vdims[d-2])
+	}
+	if v.lz != nil {
+		f.g.helper("nbShape")
+		f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"acc_add_at: row shapes " + nbShape(%s) + " and " + nbShape(%s) + " differ"`, strings.Join(acc.parts[2:], ", "), strings.Join(vdims, ", ")))
+		rs := f.rowSize(leaf{ir.F64, ir.Rank(acc.t)}, acc.parts)
+		row := f.def("row", fmt.Sprintf("%s[%s*int64(%s) : (%s+1)*int64(%s)]", acc.parts[0], i, rs, i, rs))
+		f.reslice(v.lz.arrays, "len("+row+")")
+		j := f.fresh("j")
+		f.line("for %s := range %s {", j, row)
+		f.line("%s[%s] += %s", row, j, v.lz.elem(j))
+		f.line("}")
+		return acc
 	}
 	f.g.helper("nbShape")
 	f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"acc_add_at: row shapes " + nbShape(%s) + " and " + nbShape(%s) + " differ"`, strings.Join(acc.parts[2:], ", "), strings.Join(v.parts[1:], ", ")))

@@ -1263,374 +1263,352 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		x_168 := gamma_12 * gamma_12
 		x_169 := 0.5 * x_168
 		x_170 := x_169 * x_154
-		r_171 := ar.F64(n_162)
-		s_163 = s_163[:len(r_171)]
-		for i_172 := range r_171 {
-			r_171[i_172] = (s_163[i_172] * s_163[i_172])
+		z_171 := ar.F64(n_162)
+		for i_172 := range z_171 {
+			z_171[i_172] += x_170
 		}
-		z_174 := ar.F64(len(r_171))
-		for i_175 := range z_174 {
-			z_174[i_175] += x_170
-		}
-		r_176 := ar.F64(n_162)
-		s_163 = s_163[:len(r_176)]
-		z_174 = z_174[:len(r_176)]
-		for i_177 := range r_176 {
-			r_176[i_177] = ((2.0 * s_163[i_177]) * z_174[i_177])
+		r_173 := ar.F64(n_162)
+		s_163 = s_163[:len(r_173)]
+		z_171 = z_171[:len(r_173)]
+		for i_174 := range r_173 {
+			r_173[i_174] = ((2.0 * s_163[i_174]) * z_171[i_174])
 		}
 		if n_16 < 0 || n_16+int64(n_162) > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(n_162), icf_8))
 		}
-		p_179 := ar.F64(len(row_155))
-		copy(p_179[int(n_16)*1:], r_176)
+		p_176 := ar.F64(len(row_155))
+		copy(p_176[int(n_16)*1:], r_173)
 		if i_152 < 0 || i_152 >= int64(rev_148) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:19", nbIndex(i_152, rev_148))
 		}
 		if rev_149 != icf_8 {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:19", "acc_add_at: row shapes "+nbShape(rev_149)+" and "+nbShape(icf_8)+" differ")
 		}
-		row_180 := rev_147[i_152*int64(rev_149) : (i_152+1)*int64(rev_149)]
-		for j_181 := range row_180 {
-			row_180[j_181] += p_179[j_181]
+		row_177 := rev_147[i_152*int64(rev_149) : (i_152+1)*int64(rev_149)]
+		for j_178 := range row_177 {
+			row_177[j_178] += p_176[j_178]
 		}
-		r_182 := ar.F64(n_156)
-		r_158 = r_158[:len(r_182)]
-		for i_183 := range r_182 {
-			r_182[i_183] = (r_158[i_183] * r_158[i_183])
+		z_179 := ar.F64(n_156)
+		for i_180 := range z_179 {
+			z_179[i_180] += x_170
 		}
-		z_185 := ar.F64(len(r_182))
-		for i_186 := range z_185 {
-			z_185[i_186] += x_170
-		}
-		r_187 := ar.F64(n_156)
-		r_158 = r_158[:len(r_187)]
-		z_185 = z_185[:len(r_187)]
-		for i_188 := range r_187 {
-			r_187[i_188] = (r_158[i_188] * ((2.0 * r_158[i_188]) * z_185[i_188]))
+		r_181 := ar.F64(n_156)
+		r_158 = r_158[:len(r_181)]
+		z_179 = z_179[:len(r_181)]
+		for i_182 := range r_181 {
+			r_181[i_182] = (r_158[i_182] * ((2.0 * r_158[i_182]) * z_179[i_182]))
 		}
 		if int64(0) < 0 || int64(0)+int64(n_156) > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_156), icf_8))
 		}
-		p_190 := ar.F64(len(row_155))
-		copy(p_190[int(int64(0))*1:], r_187)
+		p_184 := ar.F64(len(row_155))
+		copy(p_184[int(int64(0))*1:], r_181)
 		if i_152 < 0 || i_152 >= int64(rev_148) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:19", nbIndex(i_152, rev_148))
 		}
 		if rev_149 != icf_8 {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:19", "acc_add_at: row shapes "+nbShape(rev_149)+" and "+nbShape(icf_8)+" differ")
 		}
-		row_191 := rev_147[i_152*int64(rev_149) : (i_152+1)*int64(rev_149)]
-		for j_192 := range row_191 {
-			row_191[j_192] += p_190[j_192]
+		row_185 := rev_147[i_152*int64(rev_149) : (i_152+1)*int64(rev_149)]
+		for j_186 := range row_185 {
+			row_185[j_186] += p_184[j_186]
 		}
 		ar.release(mark_153)
 	}
-	z_193 := ar.F64(len(r_74))
-	for i_194 := range z_193 {
-		z_193[i_194] += ybar_14
+	z_187 := ar.F64(len(r_74))
+	for i_188 := range z_187 {
+		z_187[i_188] += ybar_14
 	}
-	z_195 := ar.F64(len(a_20))
-	z_196 := ar.F64(len(means_3))
-	var rev_197 []float64
+	z_189 := ar.F64(len(a_20))
+	z_190 := ar.F64(len(means_3))
+	var rev_191 []float64
+	var rev_192 int
+	var rev_193 []float64
+	var rev_194 int
+	var rev_195 []float64
+	var rev_196 int
+	var rev_197 int
 	var rev_198 int
 	var rev_199 []float64
 	var rev_200 int
-	var rev_201 []float64
-	var rev_202 int
-	var rev_203 int
-	var rev_204 int
-	var rev_205 []float64
-	var rev_206 int
-	var rev_207 int
-	rev_197, rev_198, rev_199, rev_200, rev_201, rev_202, rev_203, rev_204, rev_205, rev_206, rev_207 = r_140, alphas_2, z_146, n_62, z_195, n_18, d_21, d_22, z_196, means_4, means_5
-	for i_208 := int64(0); i_208 < n_17; i_208++ {
-		mark_209 := ar.mark()
-		n_210, err_211 := nbSize(n_15)
-		if err_211 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:30", err_211)
+	var rev_201 int
+	rev_191, rev_192, rev_193, rev_194, rev_195, rev_196, rev_197, rev_198, rev_199, rev_200, rev_201 = r_140, alphas_2, z_146, n_62, z_189, n_18, d_21, d_22, z_190, means_4, means_5
+	for i_202 := int64(0); i_202 < n_17; i_202++ {
+		mark_203 := ar.mark()
+		n_204, err_205 := nbSize(n_15)
+		if err_205 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:30", err_205)
 		}
-		r_212 := ar.F64(n_210)
-		for i_213 := range r_212 {
-			mark_214 := ar.mark()
-			i_215 := int64(i_213)
-			x_216 := alphas_1[int(i_215)]
-			x_217 := r_64[int(i_215)]
-			x_218 := x_216 + x_217
-			rs_219 := d_21 * d_22
-			row_220 := a_20[int(i_215)*rs_219 : (int(i_215)+1)*rs_219]
-			row_221 := x_9[int(i_208)*x_11 : (int(i_208)+1)*x_11]
-			if i_215 < 0 || i_215 >= int64(means_4) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:85", nbIndex(i_215, means_4))
+		r_206 := ar.F64(n_204)
+		for i_207 := range r_206 {
+			mark_208 := ar.mark()
+			i_209 := int64(i_207)
+			x_210 := alphas_1[int(i_209)]
+			x_211 := r_64[int(i_209)]
+			x_212 := x_210 + x_211
+			rs_213 := d_21 * d_22
+			row_214 := a_20[int(i_209)*rs_213 : (int(i_209)+1)*rs_213]
+			row_215 := x_9[int(i_202)*x_11 : (int(i_202)+1)*x_11]
+			if i_209 < 0 || i_209 >= int64(means_4) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:85", nbIndex(i_209, means_4))
 			}
-			row_222 := means_3[int(i_215)*means_5 : (int(i_215)+1)*means_5]
+			row_216 := means_3[int(i_209)*means_5 : (int(i_209)+1)*means_5]
 			if means_5 != x_11 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:78", "shape mismatch in '-': "+nbShape(x_11)+" and "+nbShape(means_5))
 			}
-			r_223 := ar.F64(x_11)
-			row_221 = row_221[:len(r_223)]
-			row_222 = row_222[:len(r_223)]
-			for i_224 := range r_223 {
-				r_223[i_224] = (row_221[i_224] - row_222[i_224])
+			r_217 := ar.F64(x_11)
+			row_215 = row_215[:len(r_217)]
+			row_216 = row_216[:len(r_217)]
+			for i_218 := range r_217 {
+				r_217[i_218] = (row_215[i_218] - row_216[i_218])
 			}
 			if x_11 != d_22 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:70", "'@': inner sizes differ: "+nbShape(d_21, d_22)+" @ "+nbShape(x_11))
 			}
-			a_226 := ar.F64(d_21)
+			a_220 := ar.F64(d_21)
 			if d_22 <= 32 {
-				r_223 = r_223[:d_22]
-				for r_227 := range a_226 {
-					row_228 := row_220[r_227*d_22 : (r_227+1)*d_22]
-					s_229 := 0.0
-					for c_230, v_231 := range row_228 {
-						s_229 += v_231 * r_223[c_230]
+				r_217 = r_217[:d_22]
+				for r_221 := range a_220 {
+					row_222 := row_214[r_221*d_22 : (r_221+1)*d_22]
+					s_223 := 0.0
+					for c_224, v_225 := range row_222 {
+						s_223 += v_225 * r_217[c_224]
 					}
-					a_226[r_227] = s_229
+					a_220[r_221] = s_223
 				}
 			} else {
-				runtime.Gemv(false, d_21, d_22, 1, row_220, r_223, 0, a_226)
+				runtime.Gemv(false, d_21, d_22, 1, row_214, r_217, 0, a_220)
 			}
-			var s_232 float64 = 0
-			a_226 = a_226[:d_21]
-			for i_233 := 0; i_233 < d_21; i_233++ {
-				s_232 += (a_226[i_233] * a_226[i_233])
+			var s_226 float64 = 0
+			a_220 = a_220[:d_21]
+			for i_227 := 0; i_227 < d_21; i_227++ {
+				s_226 += (a_220[i_227] * a_220[i_227])
 			}
-			x_235 := 0.5 * s_232
-			x_236 := x_218 - x_235
-			r_212[i_213] = x_236
-			ar.release(mark_214)
+			x_229 := 0.5 * s_226
+			x_230 := x_212 - x_229
+			r_206[i_207] = x_230
+			ar.release(mark_208)
 		}
-		sm_237 := ar.F64(len(r_212))
-		runtime.Softmax(sm_237, r_212)
-		x_238 := z_193[int(i_208)]
-		r_239 := ar.F64(n_210)
-		sm_237 = sm_237[:len(r_239)]
-		for i_240 := range r_239 {
-			r_239[i_240] = (sm_237[i_240] * x_238)
+		sm_231 := ar.F64(len(r_206))
+		runtime.Softmax(sm_231, r_206)
+		x_232 := z_187[int(i_202)]
+		r_233 := ar.F64(n_204)
+		sm_231 = sm_231[:len(r_233)]
+		for i_234 := range r_233 {
+			r_233[i_234] = (sm_231[i_234] * x_232)
 		}
-		var rev_242 []float64
+		var rev_236 []float64
+		var rev_237 int
+		var rev_238 []float64
+		var rev_239 int
+		var rev_240 []float64
+		var rev_241 int
+		var rev_242 int
 		var rev_243 int
 		var rev_244 []float64
 		var rev_245 int
-		var rev_246 []float64
-		var rev_247 int
-		var rev_248 int
-		var rev_249 int
-		var rev_250 []float64
-		var rev_251 int
-		var rev_252 int
-		rev_242, rev_243, rev_244, rev_245, rev_246, rev_247, rev_248, rev_249, rev_250, rev_251, rev_252 = rev_197, rev_198, rev_199, rev_200, rev_201, rev_202, rev_203, rev_204, rev_205, rev_206, rev_207
-		for i_253 := int64(0); i_253 < n_15; i_253++ {
-			mark_254 := ar.mark()
-			x_255 := r_239[int(i_253)]
-			x_256 := alphas_1[int(i_253)]
-			_ = x_256
-			x_257 := r_64[int(i_253)]
-			_ = x_257
-			rs_258 := d_21 * d_22
-			row_259 := a_20[int(i_253)*rs_258 : (int(i_253)+1)*rs_258]
-			row_260 := x_9[int(i_208)*x_11 : (int(i_208)+1)*x_11]
-			if i_253 < 0 || i_253 >= int64(means_4) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:85", nbIndex(i_253, means_4))
+		var rev_246 int
+		rev_236, rev_237, rev_238, rev_239, rev_240, rev_241, rev_242, rev_243, rev_244, rev_245, rev_246 = rev_191, rev_192, rev_193, rev_194, rev_195, rev_196, rev_197, rev_198, rev_199, rev_200, rev_201
+		for i_247 := int64(0); i_247 < n_15; i_247++ {
+			mark_248 := ar.mark()
+			x_249 := r_233[int(i_247)]
+			x_250 := alphas_1[int(i_247)]
+			_ = x_250
+			x_251 := r_64[int(i_247)]
+			_ = x_251
+			rs_252 := d_21 * d_22
+			row_253 := a_20[int(i_247)*rs_252 : (int(i_247)+1)*rs_252]
+			row_254 := x_9[int(i_202)*x_11 : (int(i_202)+1)*x_11]
+			if i_247 < 0 || i_247 >= int64(means_4) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:85", nbIndex(i_247, means_4))
 			}
-			row_261 := means_3[int(i_253)*means_5 : (int(i_253)+1)*means_5]
+			row_255 := means_3[int(i_247)*means_5 : (int(i_247)+1)*means_5]
 			if means_5 != x_11 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:78", "shape mismatch in '-': "+nbShape(x_11)+" and "+nbShape(means_5))
 			}
-			r_262 := ar.F64(x_11)
-			row_260 = row_260[:len(r_262)]
-			row_261 = row_261[:len(r_262)]
-			for i_263 := range r_262 {
-				r_262[i_263] = (row_260[i_263] - row_261[i_263])
+			r_256 := ar.F64(x_11)
+			row_254 = row_254[:len(r_256)]
+			row_255 = row_255[:len(r_256)]
+			for i_257 := range r_256 {
+				r_256[i_257] = (row_254[i_257] - row_255[i_257])
 			}
 			if x_11 != d_22 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:70", "'@': inner sizes differ: "+nbShape(d_21, d_22)+" @ "+nbShape(x_11))
 			}
-			a_265 := ar.F64(d_21)
+			a_259 := ar.F64(d_21)
 			if d_22 <= 32 {
-				r_262 = r_262[:d_22]
-				for r_266 := range a_265 {
-					row_267 := row_259[r_266*d_22 : (r_266+1)*d_22]
-					s_268 := 0.0
-					for c_269, v_270 := range row_267 {
-						s_268 += v_270 * r_262[c_269]
+				r_256 = r_256[:d_22]
+				for r_260 := range a_259 {
+					row_261 := row_253[r_260*d_22 : (r_260+1)*d_22]
+					s_262 := 0.0
+					for c_263, v_264 := range row_261 {
+						s_262 += v_264 * r_256[c_263]
 					}
-					a_265[r_266] = s_268
+					a_259[r_260] = s_262
 				}
 			} else {
-				runtime.Gemv(false, d_21, d_22, 1, row_259, r_262, 0, a_265)
+				runtime.Gemv(false, d_21, d_22, 1, row_253, r_256, 0, a_259)
 			}
-			r_271 := ar.F64(d_21)
-			a_265 = a_265[:len(r_271)]
-			for i_272 := range r_271 {
-				r_271[i_272] = (a_265[i_272] * a_265[i_272])
+			z_265 := ar.F64(d_21)
+			x_266 := -x_249
+			x_267 := 0.5 * x_266
+			for i_268 := range z_265 {
+				z_265[i_268] += x_267
 			}
-			z_274 := ar.F64(len(r_271))
-			x_275 := -x_255
-			x_276 := 0.5 * x_275
-			for i_277 := range z_274 {
-				z_274[i_277] += x_276
-			}
-			r_278 := ar.F64(d_21)
-			a_265 = a_265[:len(r_278)]
-			z_274 = z_274[:len(r_278)]
-			for i_279 := range r_278 {
-				r_278[i_279] = ((2.0 * a_265[i_279]) * z_274[i_279])
+			r_269 := ar.F64(d_21)
+			a_259 = a_259[:len(r_269)]
+			z_265 = z_265[:len(r_269)]
+			for i_270 := range r_269 {
+				r_269[i_270] = ((2.0 * a_259[i_270]) * z_265[i_270])
 			}
 			if d_21 != d_21 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:30", "'@': inner sizes differ: "+nbShape(d_21)+" @ "+nbShape(d_21, d_22))
 			}
-			a_281 := ar.F64(d_22)
+			a_272 := ar.F64(d_22)
 			if d_22 <= 32 {
-				r_278 = r_278[:d_21]
-				for r_282 := range r_278 {
-					row_283 := row_259[r_282*d_22 : (r_282+1)*d_22]
-					a_281 = a_281[:len(row_283)]
-					for c_284, v_285 := range row_283 {
-						a_281[c_284] += r_278[r_282] * v_285
+				r_269 = r_269[:d_21]
+				for r_273 := range r_269 {
+					row_274 := row_253[r_273*d_22 : (r_273+1)*d_22]
+					a_272 = a_272[:len(row_274)]
+					for c_275, v_276 := range row_274 {
+						a_272[c_275] += r_269[r_273] * v_276
 					}
 				}
 			} else {
-				runtime.Gemv(true, d_21, d_22, 1, row_259, r_278, 0, a_281)
+				runtime.Gemv(true, d_21, d_22, 1, row_253, r_269, 0, a_272)
 			}
-			r_286 := ar.F64(d_22)
-			a_281 = a_281[:len(r_286)]
-			for i_287 := range r_286 {
-				r_286[i_287] = -a_281[i_287]
+			if i_247 < 0 || i_247 >= int64(rev_245) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:30", nbIndex(i_247, rev_245))
 			}
-			if i_253 < 0 || i_253 >= int64(rev_251) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:30", nbIndex(i_253, rev_251))
+			if rev_246 != d_22 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:30", "acc_add_at: row shapes "+nbShape(rev_246)+" and "+nbShape(d_22)+" differ")
 			}
-			if rev_252 != d_22 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:30", "acc_add_at: row shapes "+nbShape(rev_252)+" and "+nbShape(d_22)+" differ")
+			row_277 := rev_244[i_247*int64(rev_246) : (i_247+1)*int64(rev_246)]
+			a_272 = a_272[:len(row_277)]
+			for j_278 := range row_277 {
+				row_277[j_278] += -a_272[j_278]
 			}
-			row_289 := rev_250[i_253*int64(rev_252) : (i_253+1)*int64(rev_252)]
-			for j_290 := range row_289 {
-				row_289[j_290] += r_286[j_290]
+			tot_279, err_280 := nbMulSize(d_21, x_11)
+			if err_280 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:30", err_280)
 			}
-			tot_291, err_292 := nbMulSize(d_21, x_11)
-			if err_292 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:30", err_292)
+			_ = tot_279
+			if i_247 < 0 || i_247 >= int64(rev_241) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:30", nbIndex(i_247, rev_241))
 			}
-			a_293 := ar.F64(tot_291)
-			for i_294, xi_295 := range r_278 {
-				runtime.ScaleTo(a_293[i_294*x_11:(i_294+1)*x_11], xi_295, r_262)
+			if rev_242 != d_21 || rev_243 != x_11 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:30", "acc_add_at: row shapes "+nbShape(rev_242, rev_243)+" and "+nbShape(d_21, x_11)+" differ")
 			}
-			if i_253 < 0 || i_253 >= int64(rev_247) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:30", nbIndex(i_253, rev_247))
+			rs_281 := rev_242 * rev_243
+			row_282 := rev_240[i_247*int64(rs_281) : (i_247+1)*int64(rs_281)]
+			for j_283 := range row_282 {
+				row_282[j_283] += r_269[j_283/x_11] * r_256[j_283%x_11]
 			}
-			if rev_248 != d_21 || rev_249 != x_11 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:30", "acc_add_at: row shapes "+nbShape(rev_248, rev_249)+" and "+nbShape(d_21, x_11)+" differ")
+			if i_247 < 0 || i_247 >= int64(rev_239) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:30", nbIndex(i_247, rev_239))
 			}
-			rs_296 := rev_248 * rev_249
-			row_297 := rev_246[i_253*int64(rs_296) : (i_253+1)*int64(rs_296)]
-			for j_298 := range row_297 {
-				row_297[j_298] += a_293[j_298]
+			rev_238[i_247] += x_249
+			if i_247 < 0 || i_247 >= int64(rev_237) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:30", nbIndex(i_247, rev_237))
 			}
-			if i_253 < 0 || i_253 >= int64(rev_245) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:30", nbIndex(i_253, rev_245))
-			}
-			rev_244[i_253] += x_255
-			if i_253 < 0 || i_253 >= int64(rev_243) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:30", nbIndex(i_253, rev_243))
-			}
-			rev_242[i_253] += x_255
-			ar.release(mark_254)
+			rev_236[i_247] += x_249
+			ar.release(mark_248)
 		}
-		ar.release(mark_209)
+		ar.release(mark_203)
 	}
-	var rev_299 []float64
-	var rev_300 int
-	var rev_301 int
-	rev_299, rev_300, rev_301 = z_145, icf_7, icf_8
-	for i_302 := int64(0); i_302 < n_15; i_302++ {
-		mark_303 := ar.mark()
-		if i_302 < 0 || i_302 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:53:22", nbIndex(i_302, icf_7))
+	var rev_284 []float64
+	var rev_285 int
+	var rev_286 int
+	rev_284, rev_285, rev_286 = z_145, icf_7, icf_8
+	for i_287 := int64(0); i_287 < n_15; i_287++ {
+		mark_288 := ar.mark()
+		if i_287 < 0 || i_287 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:53:22", nbIndex(i_287, icf_7))
 		}
-		row_304 := icf_6[int(i_302)*icf_8 : (int(i_302)+1)*icf_8]
+		row_289 := icf_6[int(i_287)*icf_8 : (int(i_287)+1)*icf_8]
 		if int64(0) < 0 || n_16 < int64(0) || n_16 > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:53:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 		}
-		n_305 := int(n_16) - int(int64(0))
-		s_306 := row_304[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
-		z_307 := ar.F64(len(s_306))
-		x_308 := z_146[int(i_302)]
-		for i_309 := range z_307 {
-			z_307[i_309] += x_308
+		n_290 := int(n_16) - int(int64(0))
+		s_291 := row_289[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
+		z_292 := ar.F64(len(s_291))
+		x_293 := z_146[int(i_287)]
+		for i_294 := range z_292 {
+			z_292[i_294] += x_293
 		}
-		if int64(0) < 0 || int64(0)+int64(n_305) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:53:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_305), icf_8))
+		if int64(0) < 0 || int64(0)+int64(n_290) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:53:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_290), icf_8))
 		}
-		p_310 := ar.F64(len(row_304))
-		copy(p_310[int(int64(0))*1:], z_307)
-		if i_302 < 0 || i_302 >= int64(rev_300) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:53:14", nbIndex(i_302, rev_300))
+		p_295 := ar.F64(len(row_289))
+		copy(p_295[int(int64(0))*1:], z_292)
+		if i_287 < 0 || i_287 >= int64(rev_285) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:53:14", nbIndex(i_287, rev_285))
 		}
-		if rev_301 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:53:14", "acc_add_at: row shapes "+nbShape(rev_301)+" and "+nbShape(icf_8)+" differ")
+		if rev_286 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:53:14", "acc_add_at: row shapes "+nbShape(rev_286)+" and "+nbShape(icf_8)+" differ")
 		}
-		row_311 := rev_299[i_302*int64(rev_301) : (i_302+1)*int64(rev_301)]
-		for j_312 := range row_311 {
-			row_311[j_312] += p_310[j_312]
+		row_296 := rev_284[i_287*int64(rev_286) : (i_287+1)*int64(rev_286)]
+		for j_297 := range row_296 {
+			row_296[j_297] += p_295[j_297]
 		}
-		ar.release(mark_303)
+		ar.release(mark_288)
 	}
-	var rev_313 []float64
-	var rev_314 int
-	var rev_315 int
-	rev_313, rev_314, rev_315 = z_145, icf_7, icf_8
-	for i_316 := int64(0); i_316 < n_15; i_316++ {
-		mark_317 := ar.mark()
-		rs_318 := d_21 * d_22
-		row_319 := z_195[int(i_316)*rs_318 : (int(i_316)+1)*rs_318]
-		if i_316 < 0 || i_316 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:52:21", nbIndex(i_316, icf_7))
+	var rev_298 []float64
+	var rev_299 int
+	var rev_300 int
+	rev_298, rev_299, rev_300 = z_145, icf_7, icf_8
+	for i_301 := int64(0); i_301 < n_15; i_301++ {
+		mark_302 := ar.mark()
+		rs_303 := d_21 * d_22
+		row_304 := z_189[int(i_301)*rs_303 : (int(i_301)+1)*rs_303]
+		if i_301 < 0 || i_301 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:52:21", nbIndex(i_301, icf_7))
 		}
-		row_320 := icf_6[int(i_316)*icf_8 : (int(i_316)+1)*icf_8]
-		r_321, r_322, r_323, r_324, r_325, r_326, err_327 := fn_qmatvjp(ar, row_320, icf_8, n_16, row_319, d_21, d_22)
-		_ = r_326
-		if err_327 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbFrame(err_327, "qmat$vjp", "models.nab:45:5", "models.nab:52:13")
+		row_305 := icf_6[int(i_301)*icf_8 : (int(i_301)+1)*icf_8]
+		r_306, r_307, r_308, r_309, r_310, r_311, err_312 := fn_qmatvjp(ar, row_305, icf_8, n_16, row_304, d_21, d_22)
+		_ = r_311
+		if err_312 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbFrame(err_312, "qmat$vjp", "models.nab:45:5", "models.nab:52:13")
 		}
-		z_328 := ar.F64(len(r_321))
-		if r_322 != d_21 || r_323 != d_22 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:52:12", "acc_add: shapes "+nbShape(r_322, r_323)+" and "+nbShape(d_21, d_22)+" differ")
+		z_313 := ar.F64(len(r_306))
+		if r_307 != d_21 || r_308 != d_22 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:52:12", "acc_add: shapes "+nbShape(r_307, r_308)+" and "+nbShape(d_21, d_22)+" differ")
 		}
-		row_319 = row_319[:len(z_328)]
-		for i_329 := range z_328 {
-			z_328[i_329] += row_319[i_329]
+		row_304 = row_304[:len(z_313)]
+		for i_314 := range z_313 {
+			z_313[i_314] += row_304[i_314]
 		}
-		if i_316 < 0 || i_316 >= int64(rev_314) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:52:12", nbIndex(i_316, rev_314))
+		if i_301 < 0 || i_301 >= int64(rev_299) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:52:12", nbIndex(i_301, rev_299))
 		}
-		if rev_315 != r_325 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:52:12", "acc_add_at: row shapes "+nbShape(rev_315)+" and "+nbShape(r_325)+" differ")
+		if rev_300 != r_310 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:52:12", "acc_add_at: row shapes "+nbShape(rev_300)+" and "+nbShape(r_310)+" differ")
 		}
-		row_330 := rev_313[i_316*int64(rev_315) : (i_316+1)*int64(rev_315)]
-		for j_331 := range row_330 {
-			row_330[j_331] += r_324[j_331]
+		row_315 := rev_298[i_301*int64(rev_300) : (i_301+1)*int64(rev_300)]
+		for j_316 := range row_315 {
+			row_315[j_316] += r_309[j_316]
 		}
-		ar.release(mark_317)
+		ar.release(mark_302)
 	}
-	x_332 := n_17 * n_16
-	x_333 := float64(x_332)
-	x_334 := (-0.5) * x_333
-	x_335 := x_334 * 1.8378770664093453
-	s_336 := runtime.Sum(r_74)
-	x_337 := x_335 + s_336
-	x_338 := x_136 * s_137
-	x_339 := x_337 - x_338
-	s_340 := runtime.Sum(r_108)
-	x_341 := x_339 + s_340
-	x_342 := float64(n_15)
-	r_343, err_344 := fn_wishartc(ar, n_16, gamma_12, m_13)
-	if err_344 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbFrame(err_344, "wishart_c", "models.nab:38:5", "models.nab:59:17")
+	x_317 := n_17 * n_16
+	x_318 := float64(x_317)
+	x_319 := (-0.5) * x_318
+	x_320 := x_319 * 1.8378770664093453
+	s_321 := runtime.Sum(r_74)
+	x_322 := x_320 + s_321
+	x_323 := x_136 * s_137
+	x_324 := x_322 - x_323
+	s_325 := runtime.Sum(r_108)
+	x_326 := x_324 + s_325
+	x_327 := float64(n_15)
+	r_328, err_329 := fn_wishartc(ar, n_16, gamma_12, m_13)
+	if err_329 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbFrame(err_329, "wishart_c", "models.nab:38:5", "models.nab:59:17")
 	}
-	x_345 := x_342 * r_343
-	x_346 := x_341 - x_345
-	z_347 := ar.F64(len(x_9))
-	return x_346, r_140, alphas_2, z_196, means_4, means_5, z_145, icf_7, icf_8, z_347, x_10, x_11, 0.0, int64(0), nil
+	x_330 := x_327 * r_328
+	x_331 := x_326 - x_330
+	z_332 := ar.F64(len(x_9))
+	return x_331, r_140, alphas_2, z_190, means_4, means_5, z_145, icf_7, icf_8, z_332, x_10, x_11, 0.0, int64(0), nil
 }
 
 // fn_gmmgrad is def gmm_grad (models.nab:62:12).
@@ -1714,11 +1692,19 @@ func nbCut[T any](buf *[]T, n int, gen *int) []T {
 	return s
 }
 
+// F64, I64 and Bool cut n zeroed elements; the common case (room in the
+// current chunk) is small enough to be inlined.
 func (a *nbArena) F64(n int) []float64 {
-	if a == nil {
-		return make([]float64, n)
+	if a != nil {
+		if l := len(a.f); l+n <= cap(a.f) {
+			s := a.f[l : l+n : l+n]
+			a.f = a.f[:l+n]
+			clear(s)
+			return s
+		}
+		return nbCut(&a.f, n, &a.gen)
 	}
-	return nbCut(&a.f, n, &a.gen)
+	return make([]float64, n)
 }
 
 func (a *nbArena) I64(n int) []int64 {
