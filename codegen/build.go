@@ -271,3 +271,26 @@ func goLine(v string) string {
 	}
 	return "1.26"
 }
+
+// GenerateFiles compiles the Nabla files at paths (imports read from
+// disk) and generates one Go file for them: what nabla gen writes, and
+// what tests of checked-in generated files compare against.
+func GenerateFiles(ctx context.Context, paths []string, opts Options) ([]byte, error) {
+	var progs []*ir.Program
+	if opts.Sources == nil {
+		opts.Sources = map[string][]byte{}
+	}
+	for _, path := range paths {
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		res, err := pipeline.Compile(ctx, path, src, pipeline.Options{ReadFile: os.ReadFile})
+		if err != nil {
+			return nil, err
+		}
+		progs = append(progs, res.Opt)
+		opts.Sources[path] = src
+	}
+	return GenerateAll(progs, opts)
+}

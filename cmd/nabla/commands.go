@@ -433,19 +433,13 @@ tag), so the generated file itself never contains assembly.`,
 		if !token.IsIdentifier(pkg) {
 			return c.usage(cmd, "bad -pkg %q: want a Go package name", pkg)
 		}
-		var progs []*ir.Program
-		sources := map[string][]byte{}
 		for _, file := range files {
-			res, status, ok := c.compile(cmd, file, pipeline.Options{})
-			if !ok {
+			// Unreadable files are bad usage, as for the other commands.
+			if _, status, ok := c.readSource(cmd, file); !ok {
 				return status
 			}
-			progs = append(progs, res.Opt)
-			if b, err := os.ReadFile(file); err == nil {
-				sources[file] = b
-			}
 		}
-		src, err := codegen.GenerateAll(progs, codegen.Options{Package: pkg, Sources: sources})
+		src, err := codegen.GenerateFiles(context.Background(), files, codegen.Options{Package: pkg})
 		if err != nil {
 			return c.programError(err)
 		}
