@@ -712,7 +712,7 @@ func lowerOuter(f *fn, e *ir.PrimCall) val {
 	f.line("}")
 	f.line("_ = %s", tot)
 	xd, yd, n := x.parts[0], y.parts[0], y.parts[1]
-	return val{t: e.T, lz: &lazy{kind: ir.F64, dims: []string{x.parts[1], y.parts[1]}, elem: func(idx string) string {
+	return val{t: e.T, lz: &lazy{kind: ir.F64, dims: []string{x.parts[1], y.parts[1]}, outer: &[2]string{xd, yd}, elem: func(idx string) string {
 		return fmt.Sprintf("%s[%s/%s] * %s[%s%%%s]", xd, idx, n, yd, idx, n)
 	}}}
 }
@@ -922,10 +922,8 @@ func lowerAccAdd(f *fn, e *ir.PrimCall) val {
 			f.g.helper("nbShape")
 			f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"acc_add: shapes " + nbShape(%s) + " and " + nbShape(%s) + " differ"`, strings.Join(acc.parts[1:], ", "), strings.Join(v.lz.dims, ", ")))
 		}
-		f.reslice(v.lz.arrays, "len("+acc.parts[0]+")")
-		f.line("for %s := range %s {", i, acc.parts[0])
-		f.line("%s[%s] += %s", acc.parts[0], i, v.lz.elem(i))
-		f.line("}")
+		_ = i
+		f.addInto(acc.parts[0], v.lz, "+")
 		return acc
 	}
 	if ir.Rank(v.t) == 0 {
@@ -971,11 +969,7 @@ func lowerAccAddAt(f *fn, e *ir.PrimCall) val {
 		f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"acc_add_at: row shapes " + nbShape(%s) + " and " + nbShape(%s) + " differ"`, strings.Join(acc.parts[2:], ", "), strings.Join(vdims, ", ")))
 		rs := f.rowSize(leaf{ir.F64, ir.Rank(acc.t)}, acc.parts)
 		row := f.def("row", fmt.Sprintf("%s[%s*int64(%s) : (%s+1)*int64(%s)]", acc.parts[0], i, rs, i, rs))
-		f.reslice(v.lz.arrays, "len("+row+")")
-		j := f.fresh("j")
-		f.line("for %s := range %s {", j, row)
-		f.line("%s[%s] += %s", row, j, v.lz.elem(j))
-		f.line("}")
+		f.addInto(row, v.lz, "+")
 		return acc
 	}
 	f.g.helper("nbShape")

@@ -34,6 +34,33 @@ type lazy struct {
 	// elem emits what element idx (an int expression) needs and returns
 	// its Go expression.
 	elem func(idx string) string
+	// outer, for outer(x, y), names x and y, so that loops over it can
+	// run i and j instead of dividing the flat index.
+	outer *[2]string
+}
+
+// addInto emits dst[k] op= element k for every element of lz (op "" for
+// a plain store, "+" to accumulate); dst is a slice of lz's total length.
+func (f *fn) addInto(dst string, lz *lazy, op string) {
+	if lz.outer != nil {
+		x, y := lz.outer[0], lz.outer[1]
+		i, xi, j, yj, row := f.fresh("i"), f.fresh("xi"), f.fresh("j"), f.fresh("yj"), f.fresh("row")
+		f.line("for %s, %s := range %s {", i, xi, x)
+		f.line("%s := %s[%s*len(%s) : (%s+1)*len(%s)]", row, dst, i, y, i, y)
+		f.line("for %s, %s := range %s {", j, yj, y)
+		f.line("%s[%s] %s= %s * %s", row, j, op, xi, yj)
+		f.line("}")
+		f.line("}")
+		return
+	}
+	f.reslice(lz.arrays, "len("+dst+")")
+	i := f.fresh("i")
+	f.line("for %s := range %s {", i, dst)
+	mark := f.iterMark()
+	x := lz.elem(i)
+	f.line("%s[%s] %s= %s", dst, i, op, x)
+	f.release(mark, "")
+	f.line("}")
 }
 
 // total is the number of elements of a lazy array.
@@ -58,16 +85,7 @@ func (f *fn) force(v val) val {
 
 // writeLazy emits the loop storing every element of lz into dst, a slice
 // of its total length.
-func (f *fn) writeLazy(dst string, lz *lazy) {
-	f.reslice(lz.arrays, "len("+dst+")")
-	i := f.fresh("i")
-	f.line("for %s := range %s {", i, dst)
-	mark := f.iterMark()
-	x := lz.elem(i)
-	f.line("%s[%s] = %s", dst, i, x)
-	f.release(mark, "")
-	f.line("}")
-}
+func (f *fn) writeLazy(dst string, lz *lazy) { f.addInto(dst, lz, "") }
 
 // reslice tells Go's prover that each array has length n.
 func (f *fn) reslice(arrays []string, n string) {

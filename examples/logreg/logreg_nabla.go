@@ -249,64 +249,64 @@ func fn_lossvjp11000(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []flo
 		r_25[i_26] = (x_24 * w_1[i_26])
 	}
 	w_1 = w_1[:len(r_25)]
-	for i_28 := range r_25 {
-		r_25[i_28] += (x_24 * w_1[i_28])
+	for i_29 := range r_25 {
+		r_25[i_29] += (x_24 * w_1[i_29])
 	}
-	z_29 := ar.F64(len(r_20))
-	n_30 := int64(x_5)
-	x_31 := float64(n_30)
-	x_32 := ybar_10 / x_31
-	for i_33 := range z_29 {
-		z_29[i_33] += x_32
+	z_31 := ar.F64(len(r_20))
+	n_32 := int64(x_5)
+	x_33 := float64(n_32)
+	x_34 := ybar_10 / x_33
+	for i_35 := range z_31 {
+		z_31[i_35] += x_34
 	}
 	if x_5 != y_8 {
 		return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("logreg.nab:6:12", "shape mismatch in '*': "+nbShape(y_8)+" and "+nbShape(x_5))
 	}
-	r_34 := ar.F64(y_8)
-	y_7 = y_7[:len(r_34)]
-	z_29 = z_29[:len(r_34)]
-	for i_35 := range r_34 {
-		r_34[i_35] = (y_7[i_35] * -z_29[i_35])
+	r_36 := ar.F64(y_8)
+	y_7 = y_7[:len(r_36)]
+	z_31 = z_31[:len(r_36)]
+	for i_37 := range r_36 {
+		r_36[i_37] = (y_7[i_37] * -z_31[i_37])
 	}
 	if y_8 != x_5 {
 		return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("logreg.nab:6:12", "acc_add: shapes "+nbShape(y_8)+" and "+nbShape(x_5)+" differ")
 	}
-	r_17 = r_17[:len(r_34)]
-	z_29 = z_29[:len(r_34)]
-	for i_37 := range r_34 {
-		r_34[i_37] += ((nbSigmoid(r_17[i_37])) * z_29[i_37])
+	r_17 = r_17[:len(r_36)]
+	z_31 = z_31[:len(r_36)]
+	for i_40 := range r_36 {
+		r_36[i_40] += ((nbSigmoid(r_17[i_40])) * z_31[i_40])
 	}
 	if y_8 != x_5 {
 		return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("logreg.nab:6:12", "'@': inner sizes differ: "+nbShape(y_8)+" @ "+nbShape(x_5, x_6))
 	}
-	a_38 := ar.F64(x_6)
+	a_42 := ar.F64(x_6)
 	if x_6 <= 32 {
-		r_34 = r_34[:x_5]
-		for r_39 := range r_34 {
-			row_40 := x_4[r_39*x_6 : (r_39+1)*x_6]
-			a_38 = a_38[:len(row_40)]
-			for c_41, v_42 := range row_40 {
-				a_38[c_41] += r_34[r_39] * v_42
+		r_36 = r_36[:x_5]
+		for r_43 := range r_36 {
+			row_44 := x_4[r_43*x_6 : (r_43+1)*x_6]
+			a_42 = a_42[:len(row_44)]
+			for c_45, v_46 := range row_44 {
+				a_42[c_45] += r_36[r_43] * v_46
 			}
 		}
 	} else {
-		runtime.Gemv(true, x_5, x_6, 1, x_4, r_34, 0, a_38)
+		runtime.Gemv(true, x_5, x_6, 1, x_4, r_36, 0, a_42)
 	}
 	if w_2 != x_6 {
 		return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("logreg.nab:6:12", "acc_add: shapes "+nbShape(w_2)+" and "+nbShape(x_6)+" differ")
 	}
-	a_38 = a_38[:len(r_25)]
-	for i_43 := range r_25 {
-		r_25[i_43] += a_38[i_43]
+	a_42 = a_42[:len(r_25)]
+	for i_47 := range r_25 {
+		r_25[i_47] += a_42[i_47]
 	}
-	m_44 := runtime.Sum(r_20) / float64(len(r_20))
-	d_45 := runtime.Dot(w_1, w_1)
-	x_46 := x_23 * d_45
-	x_47 := m_44 + x_46
-	s_48 := runtime.Sum(r_34)
-	z_49 := ar.F64(len(x_4))
-	z_50 := ar.F64(len(y_7))
-	return x_47, r_25, w_2, s_48, z_49, x_5, x_6, z_50, y_8, 0.0, nil
+	m_48 := runtime.Sum(r_20) / float64(len(r_20))
+	d_49 := runtime.Dot(w_1, w_1)
+	x_50 := x_23 * d_49
+	x_51 := m_48 + x_50
+	s_52 := runtime.Sum(r_36)
+	z_53 := ar.F64(len(x_4))
+	z_54 := ar.F64(len(y_7))
+	return x_51, r_25, w_2, s_52, z_53, x_5, x_6, z_54, y_8, 0.0, nil
 }
 
 // fn_lossgrad is def loss_grad (logreg.nab:11:12).

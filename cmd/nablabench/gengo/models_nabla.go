@@ -1485,24 +1485,27 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			}
 			row_277 := rev_244[i_247*int64(rev_246) : (i_247+1)*int64(rev_246)]
 			a_272 = a_272[:len(row_277)]
-			for j_278 := range row_277 {
-				row_277[j_278] += -a_272[j_278]
+			for i_278 := range row_277 {
+				row_277[i_278] += -a_272[i_278]
 			}
-			tot_279, err_280 := nbMulSize(d_21, x_11)
-			if err_280 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:30", err_280)
+			tot_280, err_281 := nbMulSize(d_21, x_11)
+			if err_281 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:30", err_281)
 			}
-			_ = tot_279
+			_ = tot_280
 			if i_247 < 0 || i_247 >= int64(rev_241) {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:30", nbIndex(i_247, rev_241))
 			}
 			if rev_242 != d_21 || rev_243 != x_11 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:30", "acc_add_at: row shapes "+nbShape(rev_242, rev_243)+" and "+nbShape(d_21, x_11)+" differ")
 			}
-			rs_281 := rev_242 * rev_243
-			row_282 := rev_240[i_247*int64(rs_281) : (i_247+1)*int64(rs_281)]
-			for j_283 := range row_282 {
-				row_282[j_283] += r_269[j_283/x_11] * r_256[j_283%x_11]
+			rs_282 := rev_242 * rev_243
+			row_283 := rev_240[i_247*int64(rs_282) : (i_247+1)*int64(rs_282)]
+			for i_284, xi_285 := range r_269 {
+				row_288 := row_283[i_284*len(r_256) : (i_284+1)*len(r_256)]
+				for j_286, yj_287 := range r_256 {
+					row_288[j_286] += xi_285 * yj_287
+				}
 			}
 			if i_247 < 0 || i_247 >= int64(rev_239) {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:30", nbIndex(i_247, rev_239))
@@ -1516,99 +1519,99 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		}
 		ar.release(mark_203)
 	}
-	var rev_284 []float64
-	var rev_285 int
-	var rev_286 int
-	rev_284, rev_285, rev_286 = z_145, icf_7, icf_8
-	for i_287 := int64(0); i_287 < n_15; i_287++ {
-		mark_288 := ar.mark()
-		if i_287 < 0 || i_287 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:53:22", nbIndex(i_287, icf_7))
+	var rev_289 []float64
+	var rev_290 int
+	var rev_291 int
+	rev_289, rev_290, rev_291 = z_145, icf_7, icf_8
+	for i_292 := int64(0); i_292 < n_15; i_292++ {
+		mark_293 := ar.mark()
+		if i_292 < 0 || i_292 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:53:22", nbIndex(i_292, icf_7))
 		}
-		row_289 := icf_6[int(i_287)*icf_8 : (int(i_287)+1)*icf_8]
+		row_294 := icf_6[int(i_292)*icf_8 : (int(i_292)+1)*icf_8]
 		if int64(0) < 0 || n_16 < int64(0) || n_16 > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:53:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 		}
-		n_290 := int(n_16) - int(int64(0))
-		s_291 := row_289[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
-		z_292 := ar.F64(len(s_291))
-		x_293 := z_146[int(i_287)]
-		for i_294 := range z_292 {
-			z_292[i_294] += x_293
+		n_295 := int(n_16) - int(int64(0))
+		s_296 := row_294[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
+		z_297 := ar.F64(len(s_296))
+		x_298 := z_146[int(i_292)]
+		for i_299 := range z_297 {
+			z_297[i_299] += x_298
 		}
-		if int64(0) < 0 || int64(0)+int64(n_290) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:53:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_290), icf_8))
+		if int64(0) < 0 || int64(0)+int64(n_295) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:53:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_295), icf_8))
 		}
-		p_295 := ar.F64(len(row_289))
-		copy(p_295[int(int64(0))*1:], z_292)
-		if i_287 < 0 || i_287 >= int64(rev_285) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:53:14", nbIndex(i_287, rev_285))
+		p_300 := ar.F64(len(row_294))
+		copy(p_300[int(int64(0))*1:], z_297)
+		if i_292 < 0 || i_292 >= int64(rev_290) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:53:14", nbIndex(i_292, rev_290))
 		}
-		if rev_286 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:53:14", "acc_add_at: row shapes "+nbShape(rev_286)+" and "+nbShape(icf_8)+" differ")
+		if rev_291 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:53:14", "acc_add_at: row shapes "+nbShape(rev_291)+" and "+nbShape(icf_8)+" differ")
 		}
-		row_296 := rev_284[i_287*int64(rev_286) : (i_287+1)*int64(rev_286)]
-		for j_297 := range row_296 {
-			row_296[j_297] += p_295[j_297]
+		row_301 := rev_289[i_292*int64(rev_291) : (i_292+1)*int64(rev_291)]
+		for j_302 := range row_301 {
+			row_301[j_302] += p_300[j_302]
 		}
-		ar.release(mark_288)
+		ar.release(mark_293)
 	}
-	var rev_298 []float64
-	var rev_299 int
-	var rev_300 int
-	rev_298, rev_299, rev_300 = z_145, icf_7, icf_8
-	for i_301 := int64(0); i_301 < n_15; i_301++ {
-		mark_302 := ar.mark()
-		rs_303 := d_21 * d_22
-		row_304 := z_189[int(i_301)*rs_303 : (int(i_301)+1)*rs_303]
-		if i_301 < 0 || i_301 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:52:21", nbIndex(i_301, icf_7))
+	var rev_303 []float64
+	var rev_304 int
+	var rev_305 int
+	rev_303, rev_304, rev_305 = z_145, icf_7, icf_8
+	for i_306 := int64(0); i_306 < n_15; i_306++ {
+		mark_307 := ar.mark()
+		rs_308 := d_21 * d_22
+		row_309 := z_189[int(i_306)*rs_308 : (int(i_306)+1)*rs_308]
+		if i_306 < 0 || i_306 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:52:21", nbIndex(i_306, icf_7))
 		}
-		row_305 := icf_6[int(i_301)*icf_8 : (int(i_301)+1)*icf_8]
-		r_306, r_307, r_308, r_309, r_310, r_311, err_312 := fn_qmatvjp(ar, row_305, icf_8, n_16, row_304, d_21, d_22)
-		_ = r_311
-		if err_312 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbFrame(err_312, "qmat$vjp", "models.nab:45:5", "models.nab:52:13")
+		row_310 := icf_6[int(i_306)*icf_8 : (int(i_306)+1)*icf_8]
+		r_311, r_312, r_313, r_314, r_315, r_316, err_317 := fn_qmatvjp(ar, row_310, icf_8, n_16, row_309, d_21, d_22)
+		_ = r_316
+		if err_317 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbFrame(err_317, "qmat$vjp", "models.nab:45:5", "models.nab:52:13")
 		}
-		z_313 := ar.F64(len(r_306))
-		if r_307 != d_21 || r_308 != d_22 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:52:12", "acc_add: shapes "+nbShape(r_307, r_308)+" and "+nbShape(d_21, d_22)+" differ")
+		z_318 := ar.F64(len(r_311))
+		if r_312 != d_21 || r_313 != d_22 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:52:12", "acc_add: shapes "+nbShape(r_312, r_313)+" and "+nbShape(d_21, d_22)+" differ")
 		}
-		row_304 = row_304[:len(z_313)]
-		for i_314 := range z_313 {
-			z_313[i_314] += row_304[i_314]
+		row_309 = row_309[:len(z_318)]
+		for i_319 := range z_318 {
+			z_318[i_319] += row_309[i_319]
 		}
-		if i_301 < 0 || i_301 >= int64(rev_299) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:52:12", nbIndex(i_301, rev_299))
+		if i_306 < 0 || i_306 >= int64(rev_304) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:52:12", nbIndex(i_306, rev_304))
 		}
-		if rev_300 != r_310 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:52:12", "acc_add_at: row shapes "+nbShape(rev_300)+" and "+nbShape(r_310)+" differ")
+		if rev_305 != r_315 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:52:12", "acc_add_at: row shapes "+nbShape(rev_305)+" and "+nbShape(r_315)+" differ")
 		}
-		row_315 := rev_298[i_301*int64(rev_300) : (i_301+1)*int64(rev_300)]
-		for j_316 := range row_315 {
-			row_315[j_316] += r_309[j_316]
+		row_320 := rev_303[i_306*int64(rev_305) : (i_306+1)*int64(rev_305)]
+		for j_321 := range row_320 {
+			row_320[j_321] += r_314[j_321]
 		}
-		ar.release(mark_302)
+		ar.release(mark_307)
 	}
-	x_317 := n_17 * n_16
-	x_318 := float64(x_317)
-	x_319 := (-0.5) * x_318
-	x_320 := x_319 * 1.8378770664093453
-	s_321 := runtime.Sum(r_74)
-	x_322 := x_320 + s_321
-	x_323 := x_136 * s_137
-	x_324 := x_322 - x_323
-	s_325 := runtime.Sum(r_108)
-	x_326 := x_324 + s_325
-	x_327 := float64(n_15)
-	r_328, err_329 := fn_wishartc(ar, n_16, gamma_12, m_13)
-	if err_329 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbFrame(err_329, "wishart_c", "models.nab:38:5", "models.nab:59:17")
+	x_322 := n_17 * n_16
+	x_323 := float64(x_322)
+	x_324 := (-0.5) * x_323
+	x_325 := x_324 * 1.8378770664093453
+	s_326 := runtime.Sum(r_74)
+	x_327 := x_325 + s_326
+	x_328 := x_136 * s_137
+	x_329 := x_327 - x_328
+	s_330 := runtime.Sum(r_108)
+	x_331 := x_329 + s_330
+	x_332 := float64(n_15)
+	r_333, err_334 := fn_wishartc(ar, n_16, gamma_12, m_13)
+	if err_334 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbFrame(err_334, "wishart_c", "models.nab:38:5", "models.nab:59:17")
 	}
-	x_330 := x_327 * r_328
-	x_331 := x_326 - x_330
-	z_332 := ar.F64(len(x_9))
-	return x_331, r_140, alphas_2, z_190, means_4, means_5, z_145, icf_7, icf_8, z_332, x_10, x_11, 0.0, int64(0), nil
+	x_335 := x_332 * r_333
+	x_336 := x_331 - x_335
+	z_337 := ar.F64(len(x_9))
+	return x_336, r_140, alphas_2, z_190, means_4, means_5, z_145, icf_7, icf_8, z_337, x_10, x_11, 0.0, int64(0), nil
 }
 
 // fn_gmmgrad is def gmm_grad (models.nab:62:12).
