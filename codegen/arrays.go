@@ -719,6 +719,13 @@ func lowerOuter(f *fn, e *ir.PrimCall) val {
 
 func lowerMatmul(f *fn, e *ir.PrimCall) val {
 	a := f.compile(e.Args[0])
+	if ir.Rank(a.t) == 2 && ir.Rank(e.Args[1].Type()) == 1 {
+		if b := f.compileL(e.Args[1]); b.lz != nil && b.lz.cheap {
+			return f.matvecLazy(e, a, b.lz)
+		} else {
+			return f.matvec(e, a, f.force(b))
+		}
+	}
 	b := f.compile(e.Args[1])
 	ra, rb := ir.Rank(a.t), ir.Rank(b.t)
 	f.g.useRuntime()
@@ -733,27 +740,6 @@ func lowerMatmul(f *fn, e *ir.PrimCall) val {
 		c := f.alloc(ir.F64, e.P, rows, cols)
 		f.line("runtime.Gemm(false, false, %s, %s, %s, 1, %s, %s, 0, %s)", rows, cols, k, a.parts[0], b.parts[0], c)
 		return valOf(e.T, c, rows, cols)
-	case ra == 2 && rb == 1:
-		rows, k := a.parts[1], a.parts[2]
-		mismatch(b.parts[1], k)
-		y := f.alloc(ir.F64, e.P, rows)
-		// Small products inline (a call of the BLAS kernel costs more than
-		// the work), large ones by the kernel.
-		f.line("if %s <= 32 {", k)
-		x, r, row, s, c, v := b.parts[0], f.fresh("r"), f.fresh("row"), f.fresh("s"), f.fresh("c"), f.fresh("v")
-		f.line("%s = %s[:%s]", x, x, k)
-		f.line("for %s := range %s {", r, y)
-		f.line("%s := %s[%s*%s : (%s+1)*%s]", row, a.parts[0], r, k, r, k)
-		f.line("%s := 0.0", s)
-		f.line("for %s, %s := range %s {", c, v, row)
-		f.line("%s += %s * %s[%s]", s, v, x, c)
-		f.line("}")
-		f.line("%s[%s] = %s", y, r, s)
-		f.line("}")
-		f.line("} else {")
-		f.line("runtime.Gemv(false, %s, %s, 1, %s, %s, 0, %s)", rows, k, a.parts[0], b.parts[0], y)
-		f.line("}")
-		return valOf(e.T, y, rows)
 	case ra == 1 && rb == 2:
 		k, cols := b.parts[1], b.parts[2]
 		mismatch(a.parts[1], k)
@@ -778,6 +764,59 @@ func lowerMatmul(f *fn, e *ir.PrimCall) val {
 	}
 	f.g.fail("%s: '@' of ranks %d and %d", e.P, ra, rb)
 	return val{}
+}
+
+// matvec is matrix @ vector: small products inline (a call of the BLAS
+// kernel costs more than the work), large ones by the kernel.
+func (f *fn) matvec(e *ir.PrimCall, a, b val) val {
+	f.g.useRuntime()
+	f.g.helper("nbShape")
+	rows, k := a.parts[1], a.parts[2]
+	f.failIf(b.parts[1]+" != "+k, e.P, fmt.Sprintf(`"'@': inner sizes differ: " + nbShape(%s) + " @ " + nbShape(%s)`, strings.Join(a.parts[1:], ", "), strings.Join(b.parts[1:], ", ")))
+	y := f.alloc(ir.F64, e.P, rows)
+	f.line("if %s <= 32 {", k)
+	x, r, row, s, c, v := b.parts[0], f.fresh("r"), f.fresh("row"), f.fresh("s"), f.fresh("c"), f.fresh("v")
+	f.line("%s = %s[:%s]", x, x, k)
+	f.line("for %s := range %s {", r, y)
+	f.line("%s := %s[%s*%s : (%s+1)*%s]", row, a.parts[0], r, k, r, k)
+	f.line("%s := 0.0", s)
+	f.line("for %s, %s := range %s {", c, v, row)
+	f.line("%s += %s * %s[%s]", s, v, x, c)
+	f.line("}")
+	f.line("%s[%s] = %s", y, r, s)
+	f.line("}")
+	f.line("} else {")
+	f.line("runtime.Gemv(false, %s, %s, 1, %s, %s, 0, %s)", rows, k, a.parts[0], b.parts[0], y)
+	f.line("}")
+	return valOf(e.T, y, rows)
+}
+
+// matvecLazy is matrix @ a cheap recipe (x - mu, say): the recipe is
+// evaluated in the product's inner loop instead of being stored, when
+// the vector is short; a long one is forced and goes to the kernel.
+func (f *fn) matvecLazy(e *ir.PrimCall, a val, lz *lazy) val {
+	f.g.useRuntime()
+	f.g.helper("nbShape")
+	rows, k := a.parts[1], a.parts[2]
+	f.failIf(lz.dims[0]+" != "+k, e.P, fmt.Sprintf(`"'@': inner sizes differ: " + nbShape(%s) + " @ " + nbShape(%s)`, strings.Join(a.parts[1:], ", "), lz.dims[0]))
+	y := f.alloc(ir.F64, e.P, rows)
+	f.line("if %s <= 32 {", k)
+	f.reslice(lz.arrays, k)
+	r, row, s, c, v := f.fresh("r"), f.fresh("row"), f.fresh("s"), f.fresh("c"), f.fresh("v")
+	f.line("for %s := range %s {", r, y)
+	f.line("%s := %s[%s*%s : (%s+1)*%s]", row, a.parts[0], r, k, r, k)
+	f.line("%s := 0.0", s)
+	f.line("for %s, %s := range %s {", c, v, row)
+	f.line("%s += %s * %s", s, v, lz.elem(c))
+	f.line("}")
+	f.line("%s[%s] = %s", y, r, s)
+	f.line("}")
+	f.line("} else {")
+	xv := f.def("x", f.mk(lz.kind, k))
+	f.writeLazy(xv, lz)
+	f.line("runtime.Gemv(false, %s, %s, 1, %s, %s, 0, %s)", rows, k, a.parts[0], xv, y)
+	f.line("}")
+	return valOf(e.T, y, rows)
 }
 
 func lowerTranspose(f *fn, e *ir.PrimCall) val {

@@ -37,6 +37,10 @@ type lazy struct {
 	// outer, for outer(x, y), names x and y, so that loops over it can
 	// run i and j instead of dividing the flat index.
 	outer *[2]string
+	// cheap recipes (one elementwise operation on materialized arrays
+	// and scalars, no helper call) may be evaluated more than once per
+	// element rather than stored.
+	cheap bool
 }
 
 // addInto emits dst[k] op= element k for every element of lz (op "" for
@@ -175,7 +179,11 @@ func (f *fn) lazyElementwise(e *ir.PrimCall, r *rule, args []val, k, rk ir.Scala
 			elems[i] = func(string) string { return atom }
 		}
 	}
-	return val{t: e.T, lz: &lazy{kind: rk, dims: ad, arrays: arrays, elem: func(idx string) string {
+	cheap := len(r.Helpers) == 0 && !r.IErr && !r.FErr && (k != ir.I64 || r.IGuard == nil)
+	for _, b := range args {
+		cheap = cheap && b.lz == nil
+	}
+	return val{t: e.T, lz: &lazy{kind: rk, dims: ad, arrays: arrays, cheap: cheap, elem: func(idx string) string {
 		ops := make([]string, len(elems))
 		for i, el := range elems {
 			ops[i] = el(idx)

@@ -599,33 +599,34 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 			if means_5 != x_11 {
 				return 0, nbErrorf("models.nab:54:78", "shape mismatch in '-': "+nbShape(x_11)+" and "+nbShape(means_5))
 			}
-			r_95 := ar.F64(x_11)
-			row_93 = row_93[:len(r_95)]
-			row_94 = row_94[:len(r_95)]
-			for i_96 := range r_95 {
-				r_95[i_96] = (row_93[i_96] - row_94[i_96])
-			}
 			if x_11 != d_22 {
 				return 0, nbErrorf("models.nab:54:70", "'@': inner sizes differ: "+nbShape(d_21, d_22)+" @ "+nbShape(x_11))
 			}
-			a_98 := ar.F64(d_21)
+			a_95 := ar.F64(d_21)
 			if d_22 <= 32 {
-				r_95 = r_95[:d_22]
-				for r_99 := range a_98 {
-					row_100 := row_92[r_99*d_22 : (r_99+1)*d_22]
-					s_101 := 0.0
-					for c_102, v_103 := range row_100 {
-						s_101 += v_103 * r_95[c_102]
+				row_93 = row_93[:d_22]
+				row_94 = row_94[:d_22]
+				for r_96 := range a_95 {
+					row_97 := row_92[r_96*d_22 : (r_96+1)*d_22]
+					s_98 := 0.0
+					for c_99, v_100 := range row_97 {
+						s_98 += v_100 * (row_93[c_99] - row_94[c_99])
 					}
-					a_98[r_99] = s_101
+					a_95[r_96] = s_98
 				}
 			} else {
-				runtime.Gemv(false, d_21, d_22, 1, row_92, r_95, 0, a_98)
+				x_101 := ar.F64(d_22)
+				row_93 = row_93[:len(x_101)]
+				row_94 = row_94[:len(x_101)]
+				for i_102 := range x_101 {
+					x_101[i_102] = (row_93[i_102] - row_94[i_102])
+				}
+				runtime.Gemv(false, d_21, d_22, 1, row_92, x_101, 0, a_95)
 			}
 			var s_104 float64 = 0
-			a_98 = a_98[:d_21]
+			a_95 = a_95[:d_21]
 			for i_105 := 0; i_105 < d_21; i_105++ {
-				s_104 += (a_98[i_105] * a_98[i_105])
+				s_104 += (a_95[i_105] * a_95[i_105])
 			}
 			x_107 := 0.5 * s_104
 			x_108 := x_90 - x_107
@@ -1117,33 +1118,34 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			if means_5 != x_11 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:78", "shape mismatch in '-': "+nbShape(x_11)+" and "+nbShape(means_5))
 			}
-			r_91 := ar.F64(x_11)
-			row_89 = row_89[:len(r_91)]
-			row_90 = row_90[:len(r_91)]
-			for i_92 := range r_91 {
-				r_91[i_92] = (row_89[i_92] - row_90[i_92])
-			}
 			if x_11 != d_22 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:70", "'@': inner sizes differ: "+nbShape(d_21, d_22)+" @ "+nbShape(x_11))
 			}
-			a_94 := ar.F64(d_21)
+			a_91 := ar.F64(d_21)
 			if d_22 <= 32 {
-				r_91 = r_91[:d_22]
-				for r_95 := range a_94 {
-					row_96 := row_88[r_95*d_22 : (r_95+1)*d_22]
-					s_97 := 0.0
-					for c_98, v_99 := range row_96 {
-						s_97 += v_99 * r_91[c_98]
+				row_89 = row_89[:d_22]
+				row_90 = row_90[:d_22]
+				for r_92 := range a_91 {
+					row_93 := row_88[r_92*d_22 : (r_92+1)*d_22]
+					s_94 := 0.0
+					for c_95, v_96 := range row_93 {
+						s_94 += v_96 * (row_89[c_95] - row_90[c_95])
 					}
-					a_94[r_95] = s_97
+					a_91[r_92] = s_94
 				}
 			} else {
-				runtime.Gemv(false, d_21, d_22, 1, row_88, r_91, 0, a_94)
+				x_97 := ar.F64(d_22)
+				row_89 = row_89[:len(x_97)]
+				row_90 = row_90[:len(x_97)]
+				for i_98 := range x_97 {
+					x_97[i_98] = (row_89[i_98] - row_90[i_98])
+				}
+				runtime.Gemv(false, d_21, d_22, 1, row_88, x_97, 0, a_91)
 			}
 			var s_100 float64 = 0
-			a_94 = a_94[:d_21]
+			a_91 = a_91[:d_21]
 			for i_101 := 0; i_101 < d_21; i_101++ {
-				s_100 += (a_94[i_101] * a_94[i_101])
+				s_100 += (a_91[i_101] * a_91[i_101])
 			}
 			x_103 := 0.5 * s_100
 			x_104 := x_86 - x_103
@@ -1356,33 +1358,34 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			if means_5 != x_11 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:78", "shape mismatch in '-': "+nbShape(x_11)+" and "+nbShape(means_5))
 			}
-			r_217 := ar.F64(x_11)
-			row_215 = row_215[:len(r_217)]
-			row_216 = row_216[:len(r_217)]
-			for i_218 := range r_217 {
-				r_217[i_218] = (row_215[i_218] - row_216[i_218])
-			}
 			if x_11 != d_22 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:70", "'@': inner sizes differ: "+nbShape(d_21, d_22)+" @ "+nbShape(x_11))
 			}
-			a_220 := ar.F64(d_21)
+			a_217 := ar.F64(d_21)
 			if d_22 <= 32 {
-				r_217 = r_217[:d_22]
-				for r_221 := range a_220 {
-					row_222 := row_214[r_221*d_22 : (r_221+1)*d_22]
-					s_223 := 0.0
-					for c_224, v_225 := range row_222 {
-						s_223 += v_225 * r_217[c_224]
+				row_215 = row_215[:d_22]
+				row_216 = row_216[:d_22]
+				for r_218 := range a_217 {
+					row_219 := row_214[r_218*d_22 : (r_218+1)*d_22]
+					s_220 := 0.0
+					for c_221, v_222 := range row_219 {
+						s_220 += v_222 * (row_215[c_221] - row_216[c_221])
 					}
-					a_220[r_221] = s_223
+					a_217[r_218] = s_220
 				}
 			} else {
-				runtime.Gemv(false, d_21, d_22, 1, row_214, r_217, 0, a_220)
+				x_223 := ar.F64(d_22)
+				row_215 = row_215[:len(x_223)]
+				row_216 = row_216[:len(x_223)]
+				for i_224 := range x_223 {
+					x_223[i_224] = (row_215[i_224] - row_216[i_224])
+				}
+				runtime.Gemv(false, d_21, d_22, 1, row_214, x_223, 0, a_217)
 			}
 			var s_226 float64 = 0
-			a_220 = a_220[:d_21]
+			a_217 = a_217[:d_21]
 			for i_227 := 0; i_227 < d_21; i_227++ {
-				s_226 += (a_220[i_227] * a_220[i_227])
+				s_226 += (a_217[i_227] * a_217[i_227])
 			}
 			x_229 := 0.5 * s_226
 			x_230 := x_212 - x_229
