@@ -445,9 +445,12 @@ func lowerUpdate(f *fn, e *ir.PrimCall) val {
 }
 
 // owned reports whether the array an expression denotes may be updated
-// in place: a let-bound variable holding a fresh array that nothing reads
-// after this use. (Filled in by the in-place analysis.)
-func (f *fn) owned(e ir.Expr) bool { return false }
+// in place: a loop state that owns its storage and that nothing reads
+// after the update (see inPlaceLoop).
+func (f *fn) owned(e ir.Expr) bool {
+	v, ok := e.(*ir.Var)
+	return ok && f.inplace[v]
+}
 
 func lowerGather(f *fn, e *ir.PrimCall) val {
 	a := f.compile(e.Args[0])

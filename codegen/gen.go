@@ -417,7 +417,9 @@ type fn struct {
 	arena  bool // an array is allocated
 	allocs int  // allocations emitted so far
 	marks  map[string]int
-	drop   map[string]bool // lines to delete (marks of loops that allocate nothing)
+	// inplace holds the loop states that update may modify in place.
+	inplace map[*ir.Var]bool
+	drop    map[string]bool // lines to delete (marks of loops that allocate nothing)
 }
 
 // staticFn is a function value known at compile time: a def or a lambda
@@ -846,8 +848,31 @@ func (f *fn) scoped(e ir.Expr) val {
 // while loops) updating the state's parts.
 func (f *fn) compileLoop(e *ir.Loop) val {
 	init := f.compile(e.Init)
+	inPlace := inPlaceLoop(e)
+	if inPlace {
+		// The state owns its storage: a copy of the initial array unless
+		// that is fresh already, then updated in place every iteration.
+		if pc, ok := e.Init.(*ir.PrimCall); !ok || !ir.FreshResult(pc) {
+			init = f.copyVal(init)
+		}
+		if f.inplace == nil {
+			f.inplace = map[*ir.Var]bool{}
+		}
+		f.inplace[e.State] = true
+		defer delete(f.inplace, e.State)
+	}
 	st := f.declare(e.State.Name, e.State.T)
 	f.assign(st, init)
+	if inPlace {
+		// update keeps the state's dimensions: they are the initial ones.
+		for k := 1; k < len(st.parts); k++ {
+			if l, ok := f.linOf(init.parts[k]); ok {
+				f.setLin(st.parts[k], l)
+			} else {
+				f.setLin(st.parts[k], linForm{base: init.parts[k]})
+			}
+		}
+	}
 	var next val
 	if e.Index != nil {
 		n := f.compile(e.Count)
@@ -891,6 +916,44 @@ func (f *fn) compileLoop(e *ir.Loop) val {
 		}
 	}
 	return out
+}
+
+// inPlaceLoop recognizes loop s = init ... do update(s, i, v) where s
+// is an array of scalars and every other use of s is a scalar read s[j]
+// or len(s) inside i or v: all of those are evaluated before the update,
+// and nothing else sees s, so the update may write into s's storage
+// (which the loop then owns) instead of copying it each iteration.
+func inPlaceLoop(e *ir.Loop) bool {
+	up, ok := e.Body.(*ir.PrimCall)
+	if !ok || up.Op != ir.PrimUpdate || up.Args[0] != ir.Expr(e.State) || ir.Rank(e.State.T) != 1 {
+		return false
+	}
+	if _, ok := e.State.T.(*ir.Array).Elem.(ir.Scalar); !ok {
+		return false
+	}
+	if e.Cond != nil && ir.Mentions(e.Cond, map[*ir.Var]bool{e.State: true}) {
+		return false
+	}
+	safe := true
+	var check func(x ir.Expr)
+	check = func(x ir.Expr) {
+		if x == ir.Expr(e.State) {
+			safe = false
+			return
+		}
+		if pc, ok := x.(*ir.PrimCall); ok && (pc.Op == ir.PrimIndex || pc.Op == ir.PrimLen || pc.Op == ir.PrimDim) && pc.Args[0] == ir.Expr(e.State) {
+			for _, a := range pc.Args[1:] {
+				check(a)
+			}
+			return
+		}
+		for _, k := range ir.Children(x) {
+			check(k)
+		}
+	}
+	check(up.Args[1])
+	check(up.Args[2])
+	return safe
 }
 
 // iterMark marks the arena at the start of a loop iteration.
