@@ -20,8 +20,8 @@ import (
 )
 
 // TestBackendsAgree runs every def of every program under tests/testdata
-// (on generated inputs) and every RUN of the conformance suite (on its
-// arguments) through both backends, building each file once, and
+// (on generated inputs) and every RUN of the conformance suite and of
+// codegen/testdata (on its arguments) through both backends, building each file once, and
 // compares: the Go backend must give the interpreter's values (to 1e-12
 // relative, since fused loops may sum in another order) and its errors,
 // text for text.
@@ -32,6 +32,8 @@ func TestBackendsAgree(t *testing.T) {
 	var files []string
 	td, _ := filepath.Glob("../tests/testdata/*.nab")
 	files = append(files, td...)
+	own, _ := filepath.Glob("testdata/*.nab")
+	files = append(files, own...)
 	conf := os.Getenv("NABLA_CONFORMANCE")
 	if conf == "" {
 		conf = "../../shared/conformance"
@@ -77,7 +79,7 @@ func compareFile(t *testing.T, file string) {
 		t.Fatalf("go backend: %v", err)
 	}
 	cases := runDirectives(src)
-	if strings.Contains(file, "testdata") {
+	if strings.Contains(file, "tests/testdata") {
 		cases = generatedCases(t, res.Opt, ip)
 	}
 	for _, c := range cases {

@@ -86,9 +86,11 @@
 //
 // The accumulators of reverse mode (acc_add, acc_add_at) update their
 // first argument in place: package ad creates each one fresh and threads
-// it linearly. update copies its array and sets one row (an in-place
-// update would need a proof that the array is not read afterwards; that
-// analysis is not done yet).
+// it linearly. update writes in place into a loop state that owns its
+// array (loop s = init ... do update(s, i, v), where the only other uses
+// of s are scalar reads inside i and v, evaluated before the write; the
+// loop copies init once unless it is fresh); elsewhere update copies its
+// array and sets one row.
 //
 // # Checks and errors
 //
@@ -153,7 +155,7 @@
 // them, nabla gen rejects an exported def that needs them, and with
 // --backend go the program's other defs run while those report that they
 // cannot. (Checked against the kernels on their branch: with them, all
-// four cases of ad/taylor.nab pass.) In-place update, parallel loops and the
-// run limits (--max-steps, --max-memory, --timeout) of the interpreter are
-// not implemented in generated code.
+// four cases of ad/taylor.nab pass.) Parallel loops and the run limits
+// (--max-steps, --max-memory, --timeout) of the interpreter are not
+// implemented in generated code.
 package codegen
