@@ -1172,9 +1172,15 @@ func lowerLinsolve(f *fn, e *ir.PrimCall) val {
 	f.line("return %s, nil", out.parts[0])
 	f.errHook, f.env, f.fenv = saveHook, saveEnv, saveFenv
 	f.line("}")
-	f.g.helper("nbGMRES")
+	solver := "runtime.GMRES"
+	if runtimeHas("func GMRES(") {
+		f.g.useRuntime()
+	} else {
+		solver = "nbGMRES"
+		f.g.helper("nbGMRES")
+	}
 	x, errv := f.fresh("x"), f.fresh("err")
-	f.line("%s, %s := nbGMRES(%s, %s, 1e-13, 30, 20*len(%s)+100)", x, errv, mv, b.parts[0], b.parts[0])
+	f.line("%s, %s := %s(%s, %s, 1e-13, 30, 20*len(%s)+100)", x, errv, solver, mv, b.parts[0], b.parts[0])
 	f.line("if %s != nil {", errv)
 	f.retErr(fmt.Sprintf("nbAt(%q, %s)", posString(e.P), errv))
 	f.line("}")

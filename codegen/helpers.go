@@ -71,8 +71,9 @@ var helperImports = map[string][]string{
 }
 
 var helperSrc = map[string]string{
-	// TODO(kernels): runtime.GMRES once the linear-solve kernel moves to
-	// runtime; this is the interpreter's restarted GMRES, step for step.
+	// TODO(kernels): delete once runtime.GMRES is on main (lowerLinsolve
+	// already prefers it when the runtime has it); this is the
+	// interpreter's restarted GMRES, step for step.
 	"nbGMRES": `// nbGMRES solves matvec(x) = b by GMRES restarted every m steps, from
 // x = 0, to a residual of tol·‖b‖ (the interpreter's linsolve).
 func nbGMRES(matvec func([]float64) ([]float64, error), b []float64, tol float64, m, maxIter int) ([]float64, error) {

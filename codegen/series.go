@@ -21,27 +21,31 @@ import (
 // so.
 
 var (
-	seriesOnce sync.Once
-	seriesOK   bool
+	runtimeOnce sync.Once
+	runtimeSrc  string
 )
 
-// seriesKernels reports whether the runtime package carries the series
-// kernels, by its embedded sources.
-func seriesKernels() bool {
-	seriesOnce.Do(func() {
+// runtimeHas reports whether the runtime package this binary embeds
+// declares a function (decl is its "func Name(" prefix): kernels that are
+// moving into runtime are used from there as soon as they arrive.
+func runtimeHas(decl string) bool {
+	runtimeOnce.Do(func() {
+		var b strings.Builder
 		fs.WalkDir(runtime.Sources, ".", func(path string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") {
+			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
 				return err
 			}
-			b, err := runtime.Sources.ReadFile(path)
-			if err == nil && strings.Contains(string(b), "func SeriesMap2(") {
-				seriesOK = true
-			}
+			src, err := runtime.Sources.ReadFile(path)
+			b.Write(src)
 			return err
 		})
+		runtimeSrc = b.String()
 	})
-	return seriesOK
+	return strings.Contains(runtimeSrc, "\n"+decl)
 }
+
+// seriesKernels reports whether runtime has the series kernels.
+func seriesKernels() bool { return runtimeHas("func SeriesMap2(") }
 
 // seriesKernelNames maps a series primitive to its runtime kernel.
 var seriesKernelNames = map[string]string{
