@@ -14,7 +14,10 @@
 // function argument of a primitive (map, build, reduce, ...), bound by a
 // let, or called on the spot. The emitter inlines lambdas where they are
 // used and calls defs as Go functions: nothing is a closure at run time,
-// except linsolve's matvec (below).
+// except linsolve's matvec (below) and the function parameters of an
+// exported template (def twice(f: f64 -> f64, x: f64)), which are Go func
+// values: func(float64) float64 in the exported API, adapted to the
+// internal layout.
 //
 // # Layout of values
 //

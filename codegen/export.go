@@ -27,6 +27,71 @@ func (l leaf) goType() string {
 type exportParam struct {
 	name string
 	l    leaf
+	fn   *ir.Func // a function parameter of a template
+}
+
+// userFuncType is the exported Go type of a function parameter: its
+// parameters' and result's leaves as exported types (arrays of rank ≤ 1).
+func userFuncType(ft *ir.Func) (string, error) {
+	var in, out []string
+	for _, p := range ft.Params {
+		for _, l := range mustLeaves(p) {
+			if l.rank > 1 {
+				return "", fmt.Errorf("function parameters taking arrays of rank %d are not supported in exported signatures", l.rank)
+			}
+			in = append(in, l.goType())
+		}
+	}
+	for _, l := range mustLeaves(ft.Result) {
+		if l.rank > 1 {
+			return "", fmt.Errorf("function parameters returning arrays of rank %d are not supported in exported signatures", l.rank)
+		}
+		out = append(out, l.goType())
+	}
+	r := strings.Join(out, ", ")
+	if len(out) > 1 {
+		r = "(" + r + ")"
+	}
+	return "func(" + strings.Join(in, ", ") + ") " + r, nil
+}
+
+// adapter emits a func literal of the internal type calling the user's
+// function f of Nabla type ft, and returns its name.
+func adapter(w *bytes.Buffer, name string, ft *ir.Func) string {
+	ad := name + "In"
+	var in, call []string
+	k := 0
+	for _, p := range ft.Params {
+		for _, l := range mustLeaves(p) {
+			a := fmt.Sprintf("a%d", k)
+			k++
+			if l.rank == 0 {
+				in = append(in, a+" "+scalarGo(l.kind))
+				call = append(call, a)
+				continue
+			}
+			in = append(in, a+" "+l.goType(), a+"n int")
+			call = append(call, a+"[:"+a+"n]")
+		}
+	}
+	var outs, rets []string
+	for i, l := range mustLeaves(ft.Result) {
+		r := fmt.Sprintf("r%d", i)
+		outs = append(outs, r)
+		rets = append(rets, r)
+		if l.rank > 0 {
+			rets = append(rets, "len("+r+")")
+		}
+	}
+	gt, _ := goFuncType(ft)
+	results := strings.TrimSpace(gt[strings.Index(gt, ")")+1:])
+	fmt.Fprintf(w, "%s := func(%s) %s {\n", ad, strings.Join(in, ", "), results)
+	if len(outs) > 0 {
+		fmt.Fprintf(w, "%s := %s(%s)\nreturn %s\n}\n", strings.Join(outs, ", "), name, strings.Join(call, ", "), strings.Join(rets, ", "))
+	} else {
+		fmt.Fprintf(w, "%s(%s)\n}\n", name, strings.Join(call, ", "))
+	}
+	return ad
 }
 
 // emitExported writes the exported function (and ...Into variant) of an
@@ -53,6 +118,15 @@ func (g *gen) emitExported(w *bytes.Buffer, di *defInfo) {
 	}
 	fails := di.fails
 	for i, t := range di.params {
+		if ft, ok := t.(*ir.Func); ok {
+			n := goIdent(paramNames[i])
+			for j := 2; used[n] || token.IsKeyword(n) || g.used[n]; j++ {
+				n = fmt.Sprintf("%s%d", goIdent(paramNames[i]), j)
+			}
+			used[n] = true
+			params = append(params, exportParam{name: n, fn: ft})
+			continue
+		}
 		ls := mustLeaves(t)
 		for k, l := range ls {
 			base := goIdent(paramNames[i])
@@ -64,7 +138,7 @@ func (g *gen) emitExported(w *bytes.Buffer, di *defInfo) {
 				n = fmt.Sprintf("%s%d", base, j)
 			}
 			used[n] = true
-			params = append(params, exportParam{n, l})
+			params = append(params, exportParam{name: n, l: l})
 			if l.rank >= 2 {
 				fails = true // ragged input
 			}
@@ -79,6 +153,11 @@ func (g *gen) emitExported(w *bytes.Buffer, di *defInfo) {
 	}
 	var sig []string
 	for _, p := range params {
+		if p.fn != nil {
+			ut, _ := userFuncType(p.fn)
+			sig = append(sig, p.name+" "+ut)
+			continue
+		}
 		sig = append(sig, p.name+" "+p.l.goType())
 	}
 	var rets []string
@@ -148,7 +227,7 @@ func leadingComment(src []byte, line int) []string {
 
 func hasFlatten(ps []exportParam) bool {
 	for _, p := range ps {
-		if p.l.rank >= 2 {
+		if p.fn == nil && p.l.rank >= 2 {
 			return true
 		}
 	}
@@ -212,6 +291,10 @@ func (g *gen) emitExportBody(w *bytes.Buffer, di *defInfo, params []exportParam,
 		args = append(args, "ar")
 	}
 	for _, p := range params {
+		if p.fn != nil {
+			args = append(args, adapter(w, p.name, p.fn))
+			continue
+		}
 		switch p.l.rank {
 		case 0:
 			args = append(args, p.name)

@@ -194,7 +194,16 @@ func (g *gen) emitProgram(p *ir.Program) error {
 
 // exportable reports why an exported def has no exported Go function.
 func exportable(di *defInfo) error {
-	ts := append([]ir.Type{di.result}, di.params...)
+	var ts []ir.Type
+	for _, t := range append([]ir.Type{di.result}, di.params...) {
+		if ft, ok := t.(*ir.Func); ok {
+			if _, err := userFuncType(ft); err != nil {
+				return err
+			}
+			continue
+		}
+		ts = append(ts, t)
+	}
 	for _, t := range ts {
 		for _, l := range mustLeaves(t) {
 			if l.rank > 3 {
@@ -245,8 +254,22 @@ func (g *gen) emitDef(di *defInfo) (err error) {
 	}
 	for _, p := range params {
 		di.params = append(di.params, p.T)
+		if ft, ok := p.T.(*ir.Func); ok {
+			// A template's function parameter: a Go func value.
+			if _, err := goFuncType(ft); err != nil {
+				return err
+			}
+			continue
+		}
 		if _, err := leavesOf(p.T); err != nil {
 			return err
+		}
+	}
+	for _, sv := range d.SizeVars {
+		if sv.Param >= 0 {
+			if _, isFn := params[sv.Param].T.(*ir.Func); isFn {
+				return fmt.Errorf("size variable %s is bound by a function parameter's type", sv.Var.Name)
+			}
 		}
 	}
 	if _, err := leavesOf(di.result); err != nil {
@@ -256,6 +279,13 @@ func (g *gen) emitDef(di *defInfo) (err error) {
 	sig := []string{"ar *nbArena"}
 	g.helper("nbArena")
 	for _, p := range params {
+		if ft, ok := p.T.(*ir.Func); ok {
+			name := f.fresh(p.Name)
+			gt, _ := goFuncType(ft)
+			sig = append(sig, name+" "+gt)
+			f.fenv[p] = staticFn{dyn: name, dynT: ft}
+			continue
+		}
 		v := val{t: p.T}
 		for _, pt := range partTypes(p.T) {
 			name := f.fresh(p.Name)
@@ -270,6 +300,9 @@ func (g *gen) emitDef(di *defInfo) (err error) {
 	// Tell Go's prover each array parameter's length, so that loops
 	// bounded by the dimensions index without per-element checks.
 	for _, p := range params {
+		if _, ok := p.T.(*ir.Func); ok {
+			continue
+		}
 		ls, lp := f.env[p].leafParts()
 		for k, l := range ls {
 			if l.rank > 0 {
@@ -429,6 +462,31 @@ type staticFn struct {
 	lam  *ir.Lambda
 	env  map[*ir.Var]val
 	fenv map[*ir.Var]staticFn
+	// dyn names a Go func value (a function parameter of an exported
+	// template), of Nabla type dynT.
+	dyn  string
+	dynT *ir.Func
+}
+
+// goFuncType is the Go type of a function parameter in the internal
+// layout: the parts of its parameters in, the parts of its result out.
+func goFuncType(ft *ir.Func) (string, error) {
+	var in []string
+	for _, p := range ft.Params {
+		if _, err := leavesOf(p); err != nil {
+			return "", err
+		}
+		in = append(in, partTypes(p)...)
+	}
+	if _, err := leavesOf(ft.Result); err != nil {
+		return "", err
+	}
+	out := partTypes(ft.Result)
+	r := strings.Join(out, ", ")
+	if len(out) > 1 {
+		r = "(" + r + ")"
+	}
+	return "func(" + strings.Join(in, ", ") + ") " + r, nil
 }
 
 func newFn(g *gen, di *defInfo) *fn {
@@ -707,6 +765,19 @@ func (f *fn) callStatic(sf staticFn, args []val, pos ir.Pos, t ir.Type) val {
 
 // callStaticL is callStatic whose result may be a lazy array.
 func (f *fn) callStaticL(sf staticFn, args []val, pos ir.Pos, t ir.Type) val {
+	if sf.dyn != "" {
+		res := val{t: t}
+		for range partTypes(t) {
+			res.parts = append(res.parts, f.fresh("r"))
+		}
+		call := fmt.Sprintf("%s(%s)", sf.dyn, strings.Join(partsOf(args), ", "))
+		if len(res.parts) == 0 {
+			f.line("%s", call)
+		} else {
+			f.line("%s := %s", strings.Join(res.parts, ", "), call)
+		}
+		return res
+	}
 	if sf.def != nil {
 		return f.callDef(sf.def, args, pos, t)
 	}

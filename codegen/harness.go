@@ -30,6 +30,10 @@ func (g *gen) emitHarness(w *bytes.Buffer) {
 			fmt.Fprintf(w, "case %q:\nreturn nil, fmt.Errorf(%q)\n", di.def.Name, fmt.Sprintf("%s: def %s cannot run with --backend go: %v", posString(di.def.P), di.def.Name, di.skip))
 			continue
 		}
+		if hasFuncParam(di) {
+			fmt.Fprintf(w, "case %q:\nreturn nil, fmt.Errorf(%q)\n", di.def.Name, di.def.Name+" takes a function, which has no JSON form")
+			continue
+		}
 		fmt.Fprintf(w, "case %q:\n", di.def.Name)
 		fmt.Fprintf(w, "if len(in) != %d {\nreturn nil, fmt.Errorf(\"%s takes %d arguments, got %%d\", len(in))\n}\n", len(di.params), di.def.Name, len(di.params))
 		var args []string
@@ -78,6 +82,15 @@ func (g *gen) emitHarness(w *bytes.Buffer) {
 	w.WriteString(harnessSrc)
 }
 
+func hasFuncParam(di *defInfo) bool {
+	for _, t := range di.params {
+		if _, ok := t.(*ir.Func); ok {
+			return true
+		}
+	}
+	return false
+}
+
 // leafArgs are the Go arguments for one decoded leaf.
 func leafArgs(x string, l leaf) []string {
 	field := [...]string{"f", "i", "b"}[l.kind]
@@ -99,8 +112,6 @@ func leafLit(l leaf, parts []string) string {
 	}
 	return fmt.Sprintf("{%s: %s, dims: []int{%s}}", field, parts[0], strings.Join(parts[1:], ", "))
 }
-
-var _ = ir.TF64
 
 // harnessSrc is the fixed part of the harness: decoding JSON by a type
 // description (f, i, b, [T, (T,...)) into flat leaves and encoding results
