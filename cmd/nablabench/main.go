@@ -27,6 +27,12 @@
 //
 // The Nabla programs are embedded: rosenbrock.nab, and gmm.nab, a copy of
 // tests/testdata/gmm.nab (a test keeps the two equal).
+//
+// With -go it times the Go code nabla gen generates for the same programs
+// (package gengo) instead: generated objective against a hand-written Go
+// version, gradient ÷ objective, and bytes allocated per call of the
+// gradient's ...Into variant, for Rosenbrock with n = 10…10⁶ and GMM
+// (docs/performance.md, "Generated Go").
 package main
 
 import (
