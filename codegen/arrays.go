@@ -504,9 +504,6 @@ func lowerFold(f *fn, e *ir.PrimCall) val {
 	sf := f.staticFn(e.Args[0])
 	init := f.compile(e.Args[1])
 	a := f.compile(e.Args[2])
-	if v, ok := f.knownReduce(e, sf, init, a); ok {
-		return v
-	}
 	acc := f.declare("acc", e.T)
 	f.assign(acc, init)
 	n := f.length(a)
@@ -524,13 +521,6 @@ func lowerFold(f *fn, e *ir.PrimCall) val {
 	return acc
 }
 
-// knownReduce recognizes reductions with a known operator on f64 vectors
-// and calls a kernel: reduce(+, ne, x) is ne + sum(x) evaluated left to
-// right. (Only exact rewrites: the kernel must give the same bits as the
-// interpreter's left fold, so only where the order does not matter.)
-func (f *fn) knownReduce(e *ir.PrimCall, sf staticFn, init, a val) (val, bool) {
-	return val{}, false
-}
 
 func lowerScan(f *fn, e *ir.PrimCall) val {
 	sf := f.staticFn(e.Args[0])
