@@ -521,7 +521,6 @@ func lowerFold(f *fn, e *ir.PrimCall) val {
 	return acc
 }
 
-
 func lowerScan(f *fn, e *ir.PrimCall) val {
 	sf := f.staticFn(e.Args[0])
 	init := f.compile(e.Args[1])
