@@ -344,8 +344,13 @@ func lowerArrayLit(f *fn, e *ir.PrimCall) val {
 }
 
 func lowerIndex(f *fn, e *ir.PrimCall) val {
-	a := f.compile(e.Args[0])
+	a := f.compileL(e.Args[0])
 	i := f.compile(e.Args[1]).parts[0]
+	if a.lz != nil && a.lz.constant && len(a.lz.dims) == 1 {
+		f.checkIndex(i, a.lz.dims[0], e.P)
+		return valOf(e.T, a.lz.elem(""))
+	}
+	a = f.force(a)
 	f.checkIndex(i, f.length(a), e.P)
 	return f.indexVal(a, "int("+i+")")
 }
@@ -939,6 +944,13 @@ func zeroConst(k ir.ScalarKind) any {
 }
 
 func lowerAccAdd(f *fn, e *ir.PrimCall) val {
+	if isConstFill(e) {
+		// s everywhere: a constant recipe (forced where storage is needed).
+		z := f.compileL(e.Args[0].(*ir.PrimCall).Args[0])
+		s := f.compile(e.Args[1]).parts[0]
+		k, _ := ir.Leaf(e.T)
+		return val{t: e.T, lz: &lazy{kind: k, dims: dimsOf(z), cheap: true, constant: true, elem: func(string) string { return s }}}
+	}
 	acc := f.compile(e.Args[0])
 	v := f.compileL(e.Args[1])
 	i := f.fresh("i")

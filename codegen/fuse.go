@@ -41,6 +41,20 @@ type lazy struct {
 	// and scalars, no helper call) may be evaluated more than once per
 	// element rather than stored.
 	cheap bool
+	// constant recipes have the same element everywhere and read nothing
+	// (acc_add(zeros_like(y), s), the cotangent of a sum).
+	constant bool
+}
+
+// isConstFill recognizes acc_add(zeros_like(y), s) with s a total f64,
+// the array of s's that reverse mode makes for the cotangent of sum.
+func isConstFill(e ir.Expr) bool {
+	pc, ok := e.(*ir.PrimCall)
+	if !ok || pc.Op != ir.PrimAccAdd || !ir.Identical(pc.Args[1].Type(), ir.TF64) || !ir.Total(pc.Args[1]) {
+		return false
+	}
+	z, ok := pc.Args[0].(*ir.PrimCall)
+	return ok && z.Op == ir.PrimZerosLike && ir.Total(z)
 }
 
 // addInto emits dst[k] op= element k for every element of lz (op "" for
@@ -107,6 +121,12 @@ func (f *fn) reslice(arrays []string, n string) {
 func (f *fn) canDefer(e *ir.Let) bool {
 	if ir.Rank(e.Var.T) == 0 {
 		return false
+	}
+	if isConstFill(e.Value) {
+		// A recipe that reads nothing may be run anywhere, any number of
+		// times; a consumer that needs storage (an accumulator) forces it,
+		// and the accumulator contract says nothing reads it after that.
+		return true
 	}
 	if n, lz := ir.VarUses(e.Body, e.Var); n != 1 || lz {
 		return false

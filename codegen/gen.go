@@ -450,6 +450,8 @@ type fn struct {
 	arena  bool // an array is allocated
 	allocs int  // allocations emitted so far
 	marks  map[string]int
+	// dryRun counts the scratch compilations of loop bodies in progress.
+	dryRun int
 	// inplace holds the loop states that update may modify in place.
 	inplace map[*ir.Var]bool
 	drop    map[string]bool // lines to delete (marks of loops that allocate nothing)
@@ -934,7 +936,7 @@ func (f *fn) compileLoop(e *ir.Loop) val {
 	}
 	st := f.declare(e.State.Name, e.State.T)
 	f.assign(st, init)
-	if inPlace {
+	if inPlace || f.accumulatorLoop(e, st) {
 		// update keeps the state's dimensions: they are the initial ones.
 		for k := 1; k < len(st.parts); k++ {
 			if l, ok := f.linOf(init.parts[k]); ok {
@@ -987,6 +989,36 @@ func (f *fn) compileLoop(e *ir.Loop) val {
 		}
 	}
 	return out
+}
+
+// accumulatorLoop reports whether the loop's body gives back every array
+// of its state unchanged (accumulators updated in place), by compiling the
+// body once into a scratch buffer: then the state's dimensions are those
+// of its initial value for the whole loop, which lets ranges.go prove
+// the accumulators' indices.
+func (f *fn) accumulatorLoop(e *ir.Loop, st val) bool {
+	if isScalarTuple(e.State.T) || f.dryRun > 2 {
+		return false
+	}
+	saveB, saveEnv, saveFenv := f.b, f.env, f.fenv
+	f.b = &strings.Builder{}
+	f.env, f.fenv = cloneEnv(saveEnv), cloneFenv(saveFenv)
+	f.dryRun++
+	f.env[e.State] = st
+	if e.Index != nil {
+		f.env[e.Index] = valOf(ir.TI64, f.fresh(e.Index.Name))
+	}
+	next := f.compile(e.Body)
+	f.dryRun--
+	f.b, f.env, f.fenv = saveB, saveEnv, saveFenv
+	ls, sp := st.leafParts()
+	_, np := next.leafParts()
+	for k, l := range ls {
+		if l.rank > 0 && np[k][0] != sp[k][0] {
+			return false
+		}
+	}
+	return true
 }
 
 // inPlaceLoop recognizes loop s = init ... do update(s, i, v) where s

@@ -252,61 +252,55 @@ func fn_lossvjp11000(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []flo
 	for i_29 := range r_25 {
 		r_25[i_29] += (x_24 * w_1[i_29])
 	}
-	z_31 := ar.F64(len(r_20))
-	n_32 := int64(x_5)
-	x_33 := float64(n_32)
-	x_34 := ybar_10 / x_33
-	for i_35 := range z_31 {
-		z_31[i_35] += x_34
-	}
+	n_31 := int64(x_5)
+	x_32 := float64(n_31)
+	x_33 := ybar_10 / x_32
 	if x_5 != y_8 {
 		return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("logreg.nab:6:12", "shape mismatch in '*': "+nbShape(y_8)+" and "+nbShape(x_5))
 	}
-	r_36 := ar.F64(y_8)
-	y_7 = y_7[:len(r_36)]
-	z_31 = z_31[:len(r_36)]
-	for i_37 := range r_36 {
-		r_36[i_37] = (y_7[i_37] * -z_31[i_37])
+	r_34 := ar.F64(y_8)
+	y_7 = y_7[:len(r_34)]
+	for i_35 := range r_34 {
+		r_34[i_35] = (y_7[i_35] * -x_33)
 	}
 	if y_8 != x_5 {
 		return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("logreg.nab:6:12", "acc_add: shapes "+nbShape(y_8)+" and "+nbShape(x_5)+" differ")
 	}
-	r_17 = r_17[:len(r_36)]
-	z_31 = z_31[:len(r_36)]
-	for i_40 := range r_36 {
-		r_36[i_40] += ((nbSigmoid(r_17[i_40])) * z_31[i_40])
+	r_17 = r_17[:len(r_34)]
+	for i_38 := range r_34 {
+		r_34[i_38] += ((nbSigmoid(r_17[i_38])) * x_33)
 	}
 	if y_8 != x_5 {
 		return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("logreg.nab:6:12", "'@': inner sizes differ: "+nbShape(y_8)+" @ "+nbShape(x_5, x_6))
 	}
-	a_42 := ar.F64(x_6)
+	a_40 := ar.F64(x_6)
 	if x_6 <= 32 {
-		r_36 = r_36[:x_5]
-		for r_43 := range r_36 {
-			row_44 := x_4[r_43*x_6 : (r_43+1)*x_6]
-			a_42 = a_42[:len(row_44)]
-			for c_45, v_46 := range row_44 {
-				a_42[c_45] += r_36[r_43] * v_46
+		r_34 = r_34[:x_5]
+		for r_41 := range r_34 {
+			row_42 := x_4[r_41*x_6 : (r_41+1)*x_6]
+			a_40 = a_40[:len(row_42)]
+			for c_43, v_44 := range row_42 {
+				a_40[c_43] += r_34[r_41] * v_44
 			}
 		}
 	} else {
-		runtime.Gemv(true, x_5, x_6, 1, x_4, r_36, 0, a_42)
+		runtime.Gemv(true, x_5, x_6, 1, x_4, r_34, 0, a_40)
 	}
 	if w_2 != x_6 {
 		return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("logreg.nab:6:12", "acc_add: shapes "+nbShape(w_2)+" and "+nbShape(x_6)+" differ")
 	}
-	a_42 = a_42[:len(r_25)]
-	for i_47 := range r_25 {
-		r_25[i_47] += a_42[i_47]
+	a_40 = a_40[:len(r_25)]
+	for i_45 := range r_25 {
+		r_25[i_45] += a_40[i_45]
 	}
-	m_48 := runtime.Sum(r_20) / float64(len(r_20))
-	d_49 := runtime.Dot(w_1, w_1)
-	x_50 := x_23 * d_49
-	x_51 := m_48 + x_50
-	s_52 := runtime.Sum(r_36)
-	z_53 := ar.F64(len(x_4))
-	z_54 := ar.F64(len(y_7))
-	return x_51, r_25, w_2, s_52, z_53, x_5, x_6, z_54, y_8, 0.0, nil
+	m_46 := runtime.Sum(r_20) / float64(len(r_20))
+	d_47 := runtime.Dot(w_1, w_1)
+	x_48 := x_23 * d_47
+	x_49 := m_46 + x_48
+	s_50 := runtime.Sum(r_34)
+	z_51 := ar.F64(len(x_4))
+	z_52 := ar.F64(len(y_7))
+	return x_49, r_25, w_2, s_50, z_51, x_5, x_6, z_52, y_8, 0.0, nil
 }
 
 // fn_lossgrad is def loss_grad (logreg.nab:11:12).
@@ -354,25 +348,25 @@ func fn_train(ar *nbArena, x_1 []float64, x_2 int, x_3 int, y_4 []float64, y_5 i
 	var state_15 int
 	var state_16 float64
 	state_14, state_15, state_16 = a_13, n_11, 0.0
-	for t_17 := int64(0); t_17 < steps_8; t_17++ {
-		mark_18 := ar.mark()
-		r_19, r_20, r_21, err_22 := fn_lossgrad(ar, state_14, state_15, state_16, x_1, x_2, x_3, y_4, y_5, lam_6)
-		if err_22 != nil {
-			return nil, 0, 0, nbFrame(err_22, "loss_grad", "logreg.nab:11:12", "logreg.nab:18:20")
+	for t_27 := int64(0); t_27 < steps_8; t_27++ {
+		mark_28 := ar.mark()
+		r_29, r_30, r_31, err_32 := fn_lossgrad(ar, state_14, state_15, state_16, x_1, x_2, x_3, y_4, y_5, lam_6)
+		if err_32 != nil {
+			return nil, 0, 0, nbFrame(err_32, "loss_grad", "logreg.nab:11:12", "logreg.nab:18:20")
 		}
-		if r_20 != state_15 {
-			return nil, 0, 0, nbErrorf("logreg.nab:19:11", "shape mismatch in '-': "+nbShape(state_15)+" and "+nbShape(r_20))
+		if r_30 != state_15 {
+			return nil, 0, 0, nbErrorf("logreg.nab:19:11", "shape mismatch in '-': "+nbShape(state_15)+" and "+nbShape(r_30))
 		}
-		r_23 := ar.F64(state_15)
-		state_14 = state_14[:len(r_23)]
-		r_19 = r_19[:len(r_23)]
-		for i_24 := range r_23 {
-			r_23[i_24] = (state_14[i_24] - (lr_7 * r_19[i_24]))
+		r_33 := ar.F64(state_15)
+		state_14 = state_14[:len(r_33)]
+		r_29 = r_29[:len(r_33)]
+		for i_34 := range r_33 {
+			r_33[i_34] = (state_14[i_34] - (lr_7 * r_29[i_34]))
 		}
-		x_26 := lr_7 * r_21
-		x_27 := state_16 - x_26
-		state_14, state_16 = r_23, x_27
-		_ = mark_18
+		x_36 := lr_7 * r_31
+		x_37 := state_16 - x_36
+		state_14, state_16 = r_33, x_37
+		_ = mark_28
 	}
 	return state_14, n_11, state_16, nil
 }

@@ -187,46 +187,33 @@ func fn_rosenvjp(ar *nbArena, x_1 []float64, x_2 int, ybar_3 float64) (float64, 
 		x_22 := x_18 + x_21
 		r_8[i_9] = x_22
 	}
-	z_23 := ar.F64(len(r_8))
-	for i_24 := range z_23 {
-		z_23[i_24] += ybar_3
+	z_23 := ar.F64(len(x_1))
+	var rev_24 []float64
+	var rev_25 int
+	_ = rev_25
+	rev_24, rev_25 = z_23, x_2
+	for i_42 := int64(0); i_42 < x_5; i_42++ {
+		x_44 := i_42 + int64(1)
+		x_45 := x_1[int(i_42)]
+		x_46 := 1.0 - x_45
+		x_47 := 2.0 * x_46
+		x_48 := x_47 * ybar_3
+		x_49 := -x_48
+		rev_24[i_42] += x_49
+		x_50 := x_1[int(x_44)]
+		x_51 := x_45 * x_45
+		x_52 := x_50 - x_51
+		x_53 := 2.0 * x_52
+		x_54 := 100.0 * ybar_3
+		x_55 := x_53 * x_54
+		x_56 := 2.0 * x_45
+		x_57 := -x_55
+		x_58 := x_56 * x_57
+		rev_24[i_42] += x_58
+		rev_24[x_44] += x_55
 	}
-	z_25 := ar.F64(len(x_1))
-	var rev_26 []float64
-	var rev_27 int
-	rev_26, rev_27 = z_25, x_2
-	for i_28 := int64(0); i_28 < x_5; i_28++ {
-		x_30 := z_23[int(i_28)]
-		x_31 := i_28 + int64(1)
-		x_32 := x_1[int(i_28)]
-		x_33 := 1.0 - x_32
-		x_34 := 2.0 * x_33
-		x_35 := x_34 * x_30
-		x_36 := -x_35
-		if i_28 < 0 || i_28 >= int64(rev_27) {
-			return 0, nil, 0, nbAt("models.nab:5:40", nbIndex(i_28, rev_27))
-		}
-		rev_26[i_28] += x_36
-		x_37 := x_1[int(x_31)]
-		x_38 := x_32 * x_32
-		x_39 := x_37 - x_38
-		x_40 := 2.0 * x_39
-		x_41 := 100.0 * x_30
-		x_42 := x_40 * x_41
-		x_43 := 2.0 * x_32
-		x_44 := -x_42
-		x_45 := x_43 * x_44
-		if i_28 < 0 || i_28 >= int64(rev_27) {
-			return 0, nil, 0, nbAt("models.nab:5:40", nbIndex(i_28, rev_27))
-		}
-		rev_26[i_28] += x_45
-		if x_31 < 0 || x_31 >= int64(rev_27) {
-			return 0, nil, 0, nbAt("models.nab:5:40", nbIndex(x_31, rev_27))
-		}
-		rev_26[x_31] += x_42
-	}
-	s_46 := runtime.Sum(r_8)
-	return s_46, z_25, x_2, nil
+	s_59 := runtime.Sum(r_8)
+	return s_59, z_23, x_2, nil
 }
 
 // fn_rosengrad is def rosen_grad (models.nab:6:12).
@@ -715,249 +702,249 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 	var rev_9 []float64
 	var rev_10 int
 	rev_8, rev_9, rev_10 = int64(0), z_7, v_2
-	for i_11 := int64(0); i_11 < d_3; i_11++ {
-		mark_12 := ar.mark()
-		if i_11 < 0 || i_11 >= int64(ybar_5) {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:45:5", nbIndex(i_11, ybar_5))
+	for i_137 := int64(0); i_137 < d_3; i_137++ {
+		mark_138 := ar.mark()
+		if i_137 < 0 || i_137 >= int64(ybar_5) {
+			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:45:5", nbIndex(i_137, ybar_5))
 		}
-		row_13 := ybar_4[int(i_11)*ybar_6 : (int(i_11)+1)*ybar_6]
-		n_14, err_15 := nbSize(d_3)
-		if err_15 != nil {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:3", err_15)
+		row_139 := ybar_4[int(i_137)*ybar_6 : (int(i_137)+1)*ybar_6]
+		n_140, err_141 := nbSize(d_3)
+		if err_141 != nil {
+			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:3", err_141)
 		}
-		r_16 := ar.F64(n_14)
-		for i_17 := range r_16 {
-			i_19 := int64(i_17)
-			x_20 := i_11 == i_19
-			var c_21 float64
-			if x_20 {
-				if i_11 < 0 || i_11 >= int64(v_2) {
-					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:25", nbIndex(i_11, v_2))
+		r_142 := ar.F64(n_140)
+		for i_143 := range r_142 {
+			i_145 := int64(i_143)
+			x_146 := i_137 == i_145
+			var c_147 float64
+			if x_146 {
+				if i_137 < 0 || i_137 >= int64(v_2) {
+					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:25", nbIndex(i_137, v_2))
 				}
-				x_22 := v_1[int(i_11)]
-				x_23 := math.Exp(x_22)
-				c_21 = x_23
+				x_148 := v_1[int(i_137)]
+				x_149 := math.Exp(x_148)
+				c_147 = x_149
 			} else {
-				x_24 := i_11 > i_19
-				var c_25 float64
-				if x_24 {
-					x_26 := int64(2) * d_3
-					x_27 := x_26 - i_19
-					x_28 := x_27 - int64(1)
-					x_29 := i_19 * x_28
+				x_150 := i_137 > i_145
+				var c_151 float64
+				if x_150 {
+					x_152 := int64(2) * d_3
+					x_153 := x_152 - i_145
+					x_154 := x_153 - int64(1)
+					x_155 := i_145 * x_154
 					if int64(2) == 0 {
 						return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:47:50", "integer division by zero")
 					}
-					x_30 := x_29 / int64(2)
-					x_31 := d_3 + x_30
-					x_32 := x_31 + i_11
-					x_33 := x_32 - i_19
-					x_34 := x_33 - int64(1)
-					if x_34 < 0 || x_34 >= int64(v_2) {
-						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:47:25", nbIndex(x_34, v_2))
+					x_156 := x_155 / int64(2)
+					x_157 := d_3 + x_156
+					x_158 := x_157 + i_137
+					x_159 := x_158 - i_145
+					x_160 := x_159 - int64(1)
+					if x_160 < 0 || x_160 >= int64(v_2) {
+						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:47:25", nbIndex(x_160, v_2))
 					}
-					x_35 := v_1[int(x_34)]
-					c_25 = x_35
+					x_161 := v_1[int(x_160)]
+					c_151 = x_161
 				} else {
-					c_25 = 0.0
+					c_151 = 0.0
 				}
-				c_21 = c_25
+				c_147 = c_151
 			}
-			r_16[i_17] = c_21
+			r_142[i_143] = c_147
 		}
-		var rev_36 []float64
-		var rev_37 int
-		var rev_38 int64
-		rev_36, rev_37, rev_38 = rev_9, rev_10, rev_8
-		for i_39 := int64(0); i_39 < d_3; i_39++ {
-			mark_40 := ar.mark()
-			if i_39 < 0 || i_39 >= int64(ybar_6) {
-				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:3", nbIndex(i_39, ybar_6))
+		var rev_162 []float64
+		var rev_163 int
+		var rev_164 int64
+		rev_162, rev_163, rev_164 = rev_9, rev_10, rev_8
+		for i_214 := int64(0); i_214 < d_3; i_214++ {
+			mark_215 := ar.mark()
+			if i_214 < 0 || i_214 >= int64(ybar_6) {
+				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:3", nbIndex(i_214, ybar_6))
 			}
-			x_41 := row_13[int(i_39)]
-			x_42 := i_11 == i_39
-			var c_43 float64
-			_ = c_43
-			if x_42 {
-				if i_11 < 0 || i_11 >= int64(v_2) {
-					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:25", nbIndex(i_11, v_2))
+			x_216 := row_139[int(i_214)]
+			x_217 := i_137 == i_214
+			var c_218 float64
+			_ = c_218
+			if x_217 {
+				if i_137 < 0 || i_137 >= int64(v_2) {
+					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:25", nbIndex(i_137, v_2))
 				}
-				x_44 := v_1[int(i_11)]
-				x_45 := math.Exp(x_44)
-				c_43 = x_45
+				x_219 := v_1[int(i_137)]
+				x_220 := math.Exp(x_219)
+				c_218 = x_220
 			} else {
-				x_46 := i_11 > i_39
-				var c_47 float64
-				if x_46 {
-					x_48 := int64(2) * d_3
-					x_49 := x_48 - i_39
-					x_50 := x_49 - int64(1)
-					x_51 := i_39 * x_50
+				x_221 := i_137 > i_214
+				var c_222 float64
+				if x_221 {
+					x_223 := int64(2) * d_3
+					x_224 := x_223 - i_214
+					x_225 := x_224 - int64(1)
+					x_226 := i_214 * x_225
 					if int64(2) == 0 {
 						return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:47:50", "integer division by zero")
 					}
-					x_52 := x_51 / int64(2)
-					x_53 := d_3 + x_52
-					x_54 := x_53 + i_11
-					x_55 := x_54 - i_39
-					x_56 := x_55 - int64(1)
-					if x_56 < 0 || x_56 >= int64(v_2) {
-						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:47:25", nbIndex(x_56, v_2))
+					x_227 := x_226 / int64(2)
+					x_228 := d_3 + x_227
+					x_229 := x_228 + i_137
+					x_230 := x_229 - i_214
+					x_231 := x_230 - int64(1)
+					if x_231 < 0 || x_231 >= int64(v_2) {
+						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:47:25", nbIndex(x_231, v_2))
 					}
-					x_57 := v_1[int(x_56)]
-					c_47 = x_57
+					x_232 := v_1[int(x_231)]
+					c_222 = x_232
 				} else {
-					c_47 = 0.0
+					c_222 = 0.0
 				}
-				c_43 = c_47
+				c_218 = c_222
 			}
-			var c_58 []float64
-			var c_59 int
-			var c_60 int64
-			if x_42 {
-				if i_11 < 0 || i_11 >= int64(v_2) {
-					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:25", nbIndex(i_11, v_2))
+			var c_233 []float64
+			var c_234 int
+			var c_235 int64
+			if x_217 {
+				if i_137 < 0 || i_137 >= int64(v_2) {
+					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:25", nbIndex(i_137, v_2))
 				}
-				x_61 := v_1[int(i_11)]
-				x_62 := math.Exp(x_61)
-				x_63 := x_62 * x_41
-				if i_11 < 0 || i_11 >= int64(rev_37) {
-					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:5", nbIndex(i_11, rev_37))
+				x_236 := v_1[int(i_137)]
+				x_237 := math.Exp(x_236)
+				x_238 := x_237 * x_216
+				if i_137 < 0 || i_137 >= int64(rev_163) {
+					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:5", nbIndex(i_137, rev_163))
 				}
-				rev_36[i_11] += x_63
-				c_58, c_59, c_60 = rev_36, rev_37, rev_38
+				rev_162[i_137] += x_238
+				c_233, c_234, c_235 = rev_162, rev_163, rev_164
 			} else {
-				x_64 := i_11 > i_39
-				var c_65 float64
-				_ = c_65
-				if x_64 {
-					x_66 := int64(2) * d_3
-					x_67 := x_66 - i_39
-					x_68 := x_67 - int64(1)
-					x_69 := i_39 * x_68
+				x_239 := i_137 > i_214
+				var c_240 float64
+				_ = c_240
+				if x_239 {
+					x_241 := int64(2) * d_3
+					x_242 := x_241 - i_214
+					x_243 := x_242 - int64(1)
+					x_244 := i_214 * x_243
 					if int64(2) == 0 {
 						return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:47:50", "integer division by zero")
 					}
-					x_70 := x_69 / int64(2)
-					x_71 := d_3 + x_70
-					x_72 := x_71 + i_11
-					x_73 := x_72 - i_39
-					x_74 := x_73 - int64(1)
-					if x_74 < 0 || x_74 >= int64(v_2) {
-						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:47:25", nbIndex(x_74, v_2))
+					x_245 := x_244 / int64(2)
+					x_246 := d_3 + x_245
+					x_247 := x_246 + i_137
+					x_248 := x_247 - i_214
+					x_249 := x_248 - int64(1)
+					if x_249 < 0 || x_249 >= int64(v_2) {
+						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:47:25", nbIndex(x_249, v_2))
 					}
-					x_75 := v_1[int(x_74)]
-					c_65 = x_75
+					x_250 := v_1[int(x_249)]
+					c_240 = x_250
 				} else {
-					c_65 = 0.0
+					c_240 = 0.0
 				}
-				var c_76 []float64
-				var c_77 int
-				var c_78 int64
-				if x_64 {
-					x_79 := int64(2) * d_3
-					x_80 := x_79 - i_39
-					x_81 := x_80 - int64(1)
-					x_82 := i_39 * x_81
+				var c_251 []float64
+				var c_252 int
+				var c_253 int64
+				if x_239 {
+					x_254 := int64(2) * d_3
+					x_255 := x_254 - i_214
+					x_256 := x_255 - int64(1)
+					x_257 := i_214 * x_256
 					if int64(2) == 0 {
 						return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:47:50", "integer division by zero")
 					}
-					x_83 := x_82 / int64(2)
-					x_84 := d_3 + x_83
-					x_85 := x_84 + i_11
-					x_86 := x_85 - i_39
-					x_87 := x_86 - int64(1)
-					if x_87 < 0 || x_87 >= int64(v_2) {
-						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:47:25", nbIndex(x_87, v_2))
+					x_258 := x_257 / int64(2)
+					x_259 := d_3 + x_258
+					x_260 := x_259 + i_137
+					x_261 := x_260 - i_214
+					x_262 := x_261 - int64(1)
+					if x_262 < 0 || x_262 >= int64(v_2) {
+						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:47:25", nbIndex(x_262, v_2))
 					}
-					x_88 := v_1[int(x_87)]
-					_ = x_88
-					if x_87 < 0 || x_87 >= int64(rev_37) {
-						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:47:10", nbIndex(x_87, rev_37))
+					x_263 := v_1[int(x_262)]
+					_ = x_263
+					if x_262 < 0 || x_262 >= int64(rev_163) {
+						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:47:10", nbIndex(x_262, rev_163))
 					}
-					rev_36[x_87] += x_41
-					c_76, c_77, c_78 = rev_36, rev_37, rev_38
+					rev_162[x_262] += x_216
+					c_251, c_252, c_253 = rev_162, rev_163, rev_164
 				} else {
-					c_76, c_77, c_78 = rev_36, rev_37, rev_38
+					c_251, c_252, c_253 = rev_162, rev_163, rev_164
 				}
-				c_58, c_59, c_60 = c_76, c_77, c_78
+				c_233, c_234, c_235 = c_251, c_252, c_253
 			}
-			rev_36, rev_37, rev_38 = c_58, c_59, c_60
-			_ = mark_40
+			rev_162, rev_163, rev_164 = c_233, c_234, c_235
+			_ = mark_215
 		}
-		rev_8, rev_9, rev_10 = rev_38, rev_36, rev_37
-		_ = mark_12
+		rev_8, rev_9, rev_10 = rev_164, rev_162, rev_163
+		_ = mark_138
 	}
-	n_89, err_90 := nbSize(d_3)
-	if err_90 != nil {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:3", err_90)
+	n_264, err_265 := nbSize(d_3)
+	if err_265 != nil {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:3", err_265)
 	}
-	var a_91 []float64
-	var d_92 int = 0
-	var rs_93 int = 0
-	for i_94 := 0; i_94 < n_89; i_94++ {
-		mark_95 := ar.mark()
-		i_96 := int64(i_94)
-		n_97, err_98 := nbSize(d_3)
-		if err_98 != nil {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:3", err_98)
+	var a_266 []float64
+	var d_267 int = 0
+	var rs_268 int = 0
+	for i_269 := 0; i_269 < n_264; i_269++ {
+		mark_270 := ar.mark()
+		i_271 := int64(i_269)
+		n_272, err_273 := nbSize(d_3)
+		if err_273 != nil {
+			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:3", err_273)
 		}
-		if i_94 == 0 {
-			d_92 = n_97
-			rs_93 = d_92
-			tot_99, err_100 := nbMulSize(n_89, rs_93)
-			if err_100 != nil {
-				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:3", err_100)
+		if i_269 == 0 {
+			d_267 = n_272
+			rs_268 = d_267
+			tot_274, err_275 := nbMulSize(n_264, rs_268)
+			if err_275 != nil {
+				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:3", err_275)
 			}
-			a_91 = ar.F64(tot_99)
-		} else if n_97 != d_92 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:46:3", "build: element "+strconv.Itoa(i_94)+" has shape "+nbShape(n_97)+", element 0 has shape "+nbShape(d_92))
+			a_266 = ar.F64(tot_274)
+		} else if n_272 != d_267 {
+			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:46:3", "build: element "+strconv.Itoa(i_269)+" has shape "+nbShape(n_272)+", element 0 has shape "+nbShape(d_267))
 		}
-		row_101 := a_91[i_94*rs_93 : (i_94+1)*rs_93]
-		for i_102 := range row_101 {
-			i_104 := int64(i_102)
-			x_105 := i_96 == i_104
-			var c_106 float64
-			if x_105 {
-				if i_96 < 0 || i_96 >= int64(v_2) {
-					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:25", nbIndex(i_96, v_2))
+		row_276 := a_266[i_269*rs_268 : (i_269+1)*rs_268]
+		for i_277 := range row_276 {
+			i_279 := int64(i_277)
+			x_280 := i_271 == i_279
+			var c_281 float64
+			if x_280 {
+				if i_271 < 0 || i_271 >= int64(v_2) {
+					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:25", nbIndex(i_271, v_2))
 				}
-				x_107 := v_1[int(i_96)]
-				x_108 := math.Exp(x_107)
-				c_106 = x_108
+				x_282 := v_1[int(i_271)]
+				x_283 := math.Exp(x_282)
+				c_281 = x_283
 			} else {
-				x_109 := i_96 > i_104
-				var c_110 float64
-				if x_109 {
-					x_111 := int64(2) * d_3
-					x_112 := x_111 - i_104
-					x_113 := x_112 - int64(1)
-					x_114 := i_104 * x_113
+				x_284 := i_271 > i_279
+				var c_285 float64
+				if x_284 {
+					x_286 := int64(2) * d_3
+					x_287 := x_286 - i_279
+					x_288 := x_287 - int64(1)
+					x_289 := i_279 * x_288
 					if int64(2) == 0 {
 						return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:47:50", "integer division by zero")
 					}
-					x_115 := x_114 / int64(2)
-					x_116 := d_3 + x_115
-					x_117 := x_116 + i_96
-					x_118 := x_117 - i_104
-					x_119 := x_118 - int64(1)
-					if x_119 < 0 || x_119 >= int64(v_2) {
-						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:47:25", nbIndex(x_119, v_2))
+					x_290 := x_289 / int64(2)
+					x_291 := d_3 + x_290
+					x_292 := x_291 + i_271
+					x_293 := x_292 - i_279
+					x_294 := x_293 - int64(1)
+					if x_294 < 0 || x_294 >= int64(v_2) {
+						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:47:25", nbIndex(x_294, v_2))
 					}
-					x_120 := v_1[int(x_119)]
-					c_110 = x_120
+					x_295 := v_1[int(x_294)]
+					c_285 = x_295
 				} else {
-					c_110 = 0.0
+					c_285 = 0.0
 				}
-				c_106 = c_110
+				c_281 = c_285
 			}
-			row_101[i_102] = c_106
+			row_276[i_277] = c_281
 		}
-		if i_94 > 0 {
-			ar.release(mark_95)
+		if i_269 > 0 {
+			ar.release(mark_270)
 		}
 	}
-	return a_91, n_89, d_92, rev_9, rev_10, rev_8, nil
+	return a_266, n_264, d_267, rev_9, rev_10, rev_8, nil
 }
 
 // fn_gmmvjp111000 is def gmm$vjp_111000 (models.nab:51:12).
@@ -1218,403 +1205,385 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	for i_141 := range r_140 {
 		r_140[i_141] = ((math.Exp((alphas_1[i_141] - s_137))) * x_139)
 	}
-	z_143 := ar.F64(len(r_108))
-	for i_144 := range z_143 {
-		z_143[i_144] += ybar_14
-	}
-	z_145 := ar.F64(len(icf_6))
-	z_146 := ar.F64(len(r_64))
-	var rev_147 []float64
-	var rev_148 int
+	z_143 := ar.F64(len(icf_6))
+	z_144 := ar.F64(len(r_64))
+	var rev_145 []float64
+	var rev_146 int
+	var rev_147 int
+	var rev_148 []float64
 	var rev_149 int
-	var rev_150 []float64
-	var rev_151 int
-	rev_147, rev_148, rev_149, rev_150, rev_151 = z_145, icf_7, icf_8, z_146, n_62
-	for i_152 := int64(0); i_152 < n_15; i_152++ {
-		mark_153 := ar.mark()
-		x_154 := z_143[int(i_152)]
-		if i_152 < 0 || i_152 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:49", nbIndex(i_152, icf_7))
+	_ = rev_149
+	rev_145, rev_146, rev_147, rev_148, rev_149 = z_143, icf_7, icf_8, z_144, n_62
+	for i_183 := int64(0); i_183 < n_15; i_183++ {
+		mark_184 := ar.mark()
+		if i_183 < 0 || i_183 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:49", nbIndex(i_183, icf_7))
 		}
-		row_155 := icf_6[int(i_152)*icf_8 : (int(i_152)+1)*icf_8]
+		row_185 := icf_6[int(i_183)*icf_8 : (int(i_183)+1)*icf_8]
 		if int64(0) < 0 || n_16 < int64(0) || n_16 > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 		}
-		n_156 := int(n_16) - int(int64(0))
-		s_157 := row_155[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
-		r_158 := ar.F64(n_156)
-		s_157 = s_157[:len(r_158)]
-		for i_159 := range r_158 {
-			r_158[i_159] = (math.Exp(s_157[i_159]))
+		n_186 := int(n_16) - int(int64(0))
+		s_187 := row_185[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
+		r_188 := ar.F64(n_186)
+		s_187 = s_187[:len(r_188)]
+		for i_189 := range r_188 {
+			r_188[i_189] = (math.Exp(s_187[i_189]))
 		}
-		n_161 := int64(icf_8)
-		if n_16 < 0 || n_161 < n_16 || n_161 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_161, icf_8))
+		n_191 := int64(icf_8)
+		if n_16 < 0 || n_191 < n_16 || n_191 > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_191, icf_8))
 		}
-		n_162 := int(n_161) - int(n_16)
-		s_163 := row_155[int(n_16)*1 : int(n_161)*1 : int(n_161)*1]
-		x_164 := r_64[int(i_152)]
-		_ = x_164
-		x_165 := float64(m_13)
-		x_166 := -x_154
-		x_167 := x_165 * x_166
-		if i_152 < 0 || i_152 >= int64(rev_151) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:19", nbIndex(i_152, rev_151))
+		n_192 := int(n_191) - int(n_16)
+		s_193 := row_185[int(n_16)*1 : int(n_191)*1 : int(n_191)*1]
+		x_194 := r_64[int(i_183)]
+		_ = x_194
+		x_195 := float64(m_13)
+		x_196 := -ybar_14
+		x_197 := x_195 * x_196
+		rev_148[i_183] += x_197
+		x_198 := gamma_12 * gamma_12
+		x_199 := 0.5 * x_198
+		x_200 := x_199 * ybar_14
+		z_201 := ar.F64(n_192)
+		for i_202 := range z_201 {
+			z_201[i_202] += x_200
 		}
-		rev_150[i_152] += x_167
-		x_168 := gamma_12 * gamma_12
-		x_169 := 0.5 * x_168
-		x_170 := x_169 * x_154
-		z_171 := ar.F64(n_162)
-		for i_172 := range z_171 {
-			z_171[i_172] += x_170
+		r_203 := ar.F64(n_192)
+		s_193 = s_193[:len(r_203)]
+		z_201 = z_201[:len(r_203)]
+		for i_204 := range r_203 {
+			r_203[i_204] = ((2.0 * s_193[i_204]) * z_201[i_204])
 		}
-		r_173 := ar.F64(n_162)
-		s_163 = s_163[:len(r_173)]
-		z_171 = z_171[:len(r_173)]
-		for i_174 := range r_173 {
-			r_173[i_174] = ((2.0 * s_163[i_174]) * z_171[i_174])
+		if n_16 < 0 || n_16+int64(n_192) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(n_192), icf_8))
 		}
-		if n_16 < 0 || n_16+int64(n_162) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(n_162), icf_8))
+		p_206 := ar.F64(len(row_185))
+		copy(p_206[int(n_16)*1:], r_203)
+		if i_183 < 0 || i_183 >= int64(rev_146) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:19", nbIndex(i_183, rev_146))
 		}
-		p_176 := ar.F64(len(row_155))
-		copy(p_176[int(n_16)*1:], r_173)
-		if i_152 < 0 || i_152 >= int64(rev_148) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:19", nbIndex(i_152, rev_148))
+		if rev_147 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:19", "acc_add_at: row shapes "+nbShape(rev_147)+" and "+nbShape(icf_8)+" differ")
 		}
-		if rev_149 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:19", "acc_add_at: row shapes "+nbShape(rev_149)+" and "+nbShape(icf_8)+" differ")
+		row_207 := rev_145[i_183*int64(rev_147) : (i_183+1)*int64(rev_147)]
+		for j_208 := range row_207 {
+			row_207[j_208] += p_206[j_208]
 		}
-		row_177 := rev_147[i_152*int64(rev_149) : (i_152+1)*int64(rev_149)]
-		for j_178 := range row_177 {
-			row_177[j_178] += p_176[j_178]
+		z_209 := ar.F64(n_186)
+		for i_210 := range z_209 {
+			z_209[i_210] += x_200
 		}
-		z_179 := ar.F64(n_156)
-		for i_180 := range z_179 {
-			z_179[i_180] += x_170
+		r_211 := ar.F64(n_186)
+		r_188 = r_188[:len(r_211)]
+		z_209 = z_209[:len(r_211)]
+		for i_212 := range r_211 {
+			r_211[i_212] = (r_188[i_212] * ((2.0 * r_188[i_212]) * z_209[i_212]))
 		}
-		r_181 := ar.F64(n_156)
-		r_158 = r_158[:len(r_181)]
-		z_179 = z_179[:len(r_181)]
-		for i_182 := range r_181 {
-			r_181[i_182] = (r_158[i_182] * ((2.0 * r_158[i_182]) * z_179[i_182]))
+		if int64(0) < 0 || int64(0)+int64(n_186) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_186), icf_8))
 		}
-		if int64(0) < 0 || int64(0)+int64(n_156) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_156), icf_8))
+		p_214 := ar.F64(len(row_185))
+		copy(p_214[int(int64(0))*1:], r_211)
+		if i_183 < 0 || i_183 >= int64(rev_146) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:19", nbIndex(i_183, rev_146))
 		}
-		p_184 := ar.F64(len(row_155))
-		copy(p_184[int(int64(0))*1:], r_181)
-		if i_152 < 0 || i_152 >= int64(rev_148) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:19", nbIndex(i_152, rev_148))
+		if rev_147 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:19", "acc_add_at: row shapes "+nbShape(rev_147)+" and "+nbShape(icf_8)+" differ")
 		}
-		if rev_149 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:19", "acc_add_at: row shapes "+nbShape(rev_149)+" and "+nbShape(icf_8)+" differ")
+		row_215 := rev_145[i_183*int64(rev_147) : (i_183+1)*int64(rev_147)]
+		for j_216 := range row_215 {
+			row_215[j_216] += p_214[j_216]
 		}
-		row_185 := rev_147[i_152*int64(rev_149) : (i_152+1)*int64(rev_149)]
-		for j_186 := range row_185 {
-			row_185[j_186] += p_184[j_186]
-		}
-		ar.release(mark_153)
+		ar.release(mark_184)
 	}
-	z_187 := ar.F64(len(r_74))
-	for i_188 := range z_187 {
-		z_187[i_188] += ybar_14
-	}
-	z_189 := ar.F64(len(a_20))
-	z_190 := ar.F64(len(means_3))
-	var rev_191 []float64
-	var rev_192 int
-	var rev_193 []float64
-	var rev_194 int
-	var rev_195 []float64
-	var rev_196 int
-	var rev_197 int
-	var rev_198 int
-	var rev_199 []float64
-	var rev_200 int
-	var rev_201 int
-	rev_191, rev_192, rev_193, rev_194, rev_195, rev_196, rev_197, rev_198, rev_199, rev_200, rev_201 = r_140, alphas_2, z_146, n_62, z_189, n_18, d_21, d_22, z_190, means_4, means_5
-	for i_202 := int64(0); i_202 < n_17; i_202++ {
-		mark_203 := ar.mark()
-		n_204, err_205 := nbSize(n_15)
-		if err_205 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:30", err_205)
+	z_217 := ar.F64(len(a_20))
+	z_218 := ar.F64(len(means_3))
+	var rev_219 []float64
+	var rev_220 int
+	var rev_221 []float64
+	var rev_222 int
+	var rev_223 []float64
+	var rev_224 int
+	var rev_225 int
+	var rev_226 int
+	var rev_227 []float64
+	var rev_228 int
+	var rev_229 int
+	rev_219, rev_220, rev_221, rev_222, rev_223, rev_224, rev_225, rev_226, rev_227, rev_228, rev_229 = r_140, alphas_2, z_144, n_62, z_217, n_18, d_21, d_22, z_218, means_4, means_5
+	for i_356 := int64(0); i_356 < n_17; i_356++ {
+		mark_357 := ar.mark()
+		n_358, err_359 := nbSize(n_15)
+		if err_359 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:30", err_359)
 		}
-		r_206 := ar.F64(n_204)
-		for i_207 := range r_206 {
-			mark_208 := ar.mark()
-			i_209 := int64(i_207)
-			x_210 := alphas_1[int(i_209)]
-			x_211 := r_64[int(i_209)]
-			x_212 := x_210 + x_211
-			rs_213 := d_21 * d_22
-			row_214 := a_20[int(i_209)*rs_213 : (int(i_209)+1)*rs_213]
-			row_215 := x_9[int(i_202)*x_11 : (int(i_202)+1)*x_11]
-			if i_209 < 0 || i_209 >= int64(means_4) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:85", nbIndex(i_209, means_4))
+		r_360 := ar.F64(n_358)
+		for i_361 := range r_360 {
+			mark_362 := ar.mark()
+			i_363 := int64(i_361)
+			x_364 := alphas_1[int(i_363)]
+			x_365 := r_64[int(i_363)]
+			x_366 := x_364 + x_365
+			rs_367 := d_21 * d_22
+			row_368 := a_20[int(i_363)*rs_367 : (int(i_363)+1)*rs_367]
+			row_369 := x_9[int(i_356)*x_11 : (int(i_356)+1)*x_11]
+			if i_363 < 0 || i_363 >= int64(means_4) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:85", nbIndex(i_363, means_4))
 			}
-			row_216 := means_3[int(i_209)*means_5 : (int(i_209)+1)*means_5]
+			row_370 := means_3[int(i_363)*means_5 : (int(i_363)+1)*means_5]
 			if means_5 != x_11 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:78", "shape mismatch in '-': "+nbShape(x_11)+" and "+nbShape(means_5))
 			}
 			if x_11 != d_22 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:70", "'@': inner sizes differ: "+nbShape(d_21, d_22)+" @ "+nbShape(x_11))
 			}
-			a_217 := ar.F64(d_21)
+			a_371 := ar.F64(d_21)
 			if d_22 <= 32 {
-				row_215 = row_215[:d_22]
-				row_216 = row_216[:d_22]
-				for r_218 := range a_217 {
-					row_219 := row_214[r_218*d_22 : (r_218+1)*d_22]
-					s_220 := 0.0
-					for c_221, v_222 := range row_219 {
-						s_220 += v_222 * (row_215[c_221] - row_216[c_221])
+				row_369 = row_369[:d_22]
+				row_370 = row_370[:d_22]
+				for r_372 := range a_371 {
+					row_373 := row_368[r_372*d_22 : (r_372+1)*d_22]
+					s_374 := 0.0
+					for c_375, v_376 := range row_373 {
+						s_374 += v_376 * (row_369[c_375] - row_370[c_375])
 					}
-					a_217[r_218] = s_220
+					a_371[r_372] = s_374
 				}
 			} else {
-				x_223 := ar.F64(d_22)
-				row_215 = row_215[:len(x_223)]
-				row_216 = row_216[:len(x_223)]
-				for i_224 := range x_223 {
-					x_223[i_224] = (row_215[i_224] - row_216[i_224])
+				x_377 := ar.F64(d_22)
+				row_369 = row_369[:len(x_377)]
+				row_370 = row_370[:len(x_377)]
+				for i_378 := range x_377 {
+					x_377[i_378] = (row_369[i_378] - row_370[i_378])
 				}
-				runtime.Gemv(false, d_21, d_22, 1, row_214, x_223, 0, a_217)
+				runtime.Gemv(false, d_21, d_22, 1, row_368, x_377, 0, a_371)
 			}
-			var s_226 float64 = 0
-			a_217 = a_217[:d_21]
-			for i_227 := 0; i_227 < d_21; i_227++ {
-				s_226 += (a_217[i_227] * a_217[i_227])
+			var s_380 float64 = 0
+			a_371 = a_371[:d_21]
+			for i_381 := 0; i_381 < d_21; i_381++ {
+				s_380 += (a_371[i_381] * a_371[i_381])
 			}
-			x_229 := 0.5 * s_226
-			x_230 := x_212 - x_229
-			r_206[i_207] = x_230
-			ar.release(mark_208)
+			x_383 := 0.5 * s_380
+			x_384 := x_366 - x_383
+			r_360[i_361] = x_384
+			ar.release(mark_362)
 		}
-		sm_231 := ar.F64(len(r_206))
-		runtime.Softmax(sm_231, r_206)
-		x_232 := z_187[int(i_202)]
-		r_233 := ar.F64(n_204)
-		sm_231 = sm_231[:len(r_233)]
-		for i_234 := range r_233 {
-			r_233[i_234] = (sm_231[i_234] * x_232)
+		sm_385 := ar.F64(len(r_360))
+		runtime.Softmax(sm_385, r_360)
+		r_386 := ar.F64(n_358)
+		sm_385 = sm_385[:len(r_386)]
+		for i_387 := range r_386 {
+			r_386[i_387] = (sm_385[i_387] * ybar_14)
 		}
-		var rev_236 []float64
-		var rev_237 int
-		var rev_238 []float64
-		var rev_239 int
-		var rev_240 []float64
-		var rev_241 int
-		var rev_242 int
-		var rev_243 int
-		var rev_244 []float64
-		var rev_245 int
-		var rev_246 int
-		rev_236, rev_237, rev_238, rev_239, rev_240, rev_241, rev_242, rev_243, rev_244, rev_245, rev_246 = rev_191, rev_192, rev_193, rev_194, rev_195, rev_196, rev_197, rev_198, rev_199, rev_200, rev_201
-		for i_247 := int64(0); i_247 < n_15; i_247++ {
-			mark_248 := ar.mark()
-			x_249 := r_233[int(i_247)]
-			x_250 := alphas_1[int(i_247)]
-			_ = x_250
-			x_251 := r_64[int(i_247)]
-			_ = x_251
-			rs_252 := d_21 * d_22
-			row_253 := a_20[int(i_247)*rs_252 : (int(i_247)+1)*rs_252]
-			row_254 := x_9[int(i_202)*x_11 : (int(i_202)+1)*x_11]
-			if i_247 < 0 || i_247 >= int64(means_4) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:85", nbIndex(i_247, means_4))
+		var rev_389 []float64
+		var rev_390 int
+		_ = rev_390
+		var rev_391 []float64
+		var rev_392 int
+		_ = rev_392
+		var rev_393 []float64
+		var rev_394 int
+		_ = rev_394
+		var rev_395 int
+		var rev_396 int
+		var rev_397 []float64
+		var rev_398 int
+		var rev_399 int
+		rev_389, rev_390, rev_391, rev_392, rev_393, rev_394, rev_395, rev_396, rev_397, rev_398, rev_399 = rev_219, rev_220, rev_221, rev_222, rev_223, rev_224, rev_225, rev_226, rev_227, rev_228, rev_229
+		for i_441 := int64(0); i_441 < n_15; i_441++ {
+			mark_442 := ar.mark()
+			x_443 := r_386[int(i_441)]
+			x_444 := alphas_1[int(i_441)]
+			_ = x_444
+			x_445 := r_64[int(i_441)]
+			_ = x_445
+			rs_446 := d_21 * d_22
+			row_447 := a_20[int(i_441)*rs_446 : (int(i_441)+1)*rs_446]
+			row_448 := x_9[int(i_356)*x_11 : (int(i_356)+1)*x_11]
+			if i_441 < 0 || i_441 >= int64(means_4) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:85", nbIndex(i_441, means_4))
 			}
-			row_255 := means_3[int(i_247)*means_5 : (int(i_247)+1)*means_5]
+			row_449 := means_3[int(i_441)*means_5 : (int(i_441)+1)*means_5]
 			if means_5 != x_11 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:78", "shape mismatch in '-': "+nbShape(x_11)+" and "+nbShape(means_5))
 			}
-			r_256 := ar.F64(x_11)
-			row_254 = row_254[:len(r_256)]
-			row_255 = row_255[:len(r_256)]
-			for i_257 := range r_256 {
-				r_256[i_257] = (row_254[i_257] - row_255[i_257])
+			r_450 := ar.F64(x_11)
+			row_448 = row_448[:len(r_450)]
+			row_449 = row_449[:len(r_450)]
+			for i_451 := range r_450 {
+				r_450[i_451] = (row_448[i_451] - row_449[i_451])
 			}
 			if x_11 != d_22 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:70", "'@': inner sizes differ: "+nbShape(d_21, d_22)+" @ "+nbShape(x_11))
 			}
-			a_259 := ar.F64(d_21)
+			a_453 := ar.F64(d_21)
 			if d_22 <= 32 {
-				r_256 = r_256[:d_22]
-				for r_260 := range a_259 {
-					row_261 := row_253[r_260*d_22 : (r_260+1)*d_22]
-					s_262 := 0.0
-					for c_263, v_264 := range row_261 {
-						s_262 += v_264 * r_256[c_263]
+				r_450 = r_450[:d_22]
+				for r_454 := range a_453 {
+					row_455 := row_447[r_454*d_22 : (r_454+1)*d_22]
+					s_456 := 0.0
+					for c_457, v_458 := range row_455 {
+						s_456 += v_458 * r_450[c_457]
 					}
-					a_259[r_260] = s_262
+					a_453[r_454] = s_456
 				}
 			} else {
-				runtime.Gemv(false, d_21, d_22, 1, row_253, r_256, 0, a_259)
+				runtime.Gemv(false, d_21, d_22, 1, row_447, r_450, 0, a_453)
 			}
-			z_265 := ar.F64(d_21)
-			x_266 := -x_249
-			x_267 := 0.5 * x_266
-			for i_268 := range z_265 {
-				z_265[i_268] += x_267
+			z_459 := ar.F64(d_21)
+			x_460 := -x_443
+			x_461 := 0.5 * x_460
+			for i_462 := range z_459 {
+				z_459[i_462] += x_461
 			}
-			r_269 := ar.F64(d_21)
-			a_259 = a_259[:len(r_269)]
-			z_265 = z_265[:len(r_269)]
-			for i_270 := range r_269 {
-				r_269[i_270] = ((2.0 * a_259[i_270]) * z_265[i_270])
+			r_463 := ar.F64(d_21)
+			a_453 = a_453[:len(r_463)]
+			z_459 = z_459[:len(r_463)]
+			for i_464 := range r_463 {
+				r_463[i_464] = ((2.0 * a_453[i_464]) * z_459[i_464])
 			}
 			if d_21 != d_21 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:30", "'@': inner sizes differ: "+nbShape(d_21)+" @ "+nbShape(d_21, d_22))
 			}
-			a_272 := ar.F64(d_22)
+			a_466 := ar.F64(d_22)
 			if d_22 <= 32 {
-				r_269 = r_269[:d_21]
-				for r_273 := range r_269 {
-					row_274 := row_253[r_273*d_22 : (r_273+1)*d_22]
-					a_272 = a_272[:len(row_274)]
-					for c_275, v_276 := range row_274 {
-						a_272[c_275] += r_269[r_273] * v_276
+				r_463 = r_463[:d_21]
+				for r_467 := range r_463 {
+					row_468 := row_447[r_467*d_22 : (r_467+1)*d_22]
+					a_466 = a_466[:len(row_468)]
+					for c_469, v_470 := range row_468 {
+						a_466[c_469] += r_463[r_467] * v_470
 					}
 				}
 			} else {
-				runtime.Gemv(true, d_21, d_22, 1, row_253, r_269, 0, a_272)
+				runtime.Gemv(true, d_21, d_22, 1, row_447, r_463, 0, a_466)
 			}
-			if i_247 < 0 || i_247 >= int64(rev_245) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:30", nbIndex(i_247, rev_245))
+			if i_441 < 0 || i_441 >= int64(rev_398) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:30", nbIndex(i_441, rev_398))
 			}
-			if rev_246 != d_22 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:30", "acc_add_at: row shapes "+nbShape(rev_246)+" and "+nbShape(d_22)+" differ")
+			if rev_399 != d_22 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:30", "acc_add_at: row shapes "+nbShape(rev_399)+" and "+nbShape(d_22)+" differ")
 			}
-			row_277 := rev_244[i_247*int64(rev_246) : (i_247+1)*int64(rev_246)]
-			a_272 = a_272[:len(row_277)]
-			for i_278 := range row_277 {
-				row_277[i_278] += -a_272[i_278]
+			row_471 := rev_397[i_441*int64(rev_399) : (i_441+1)*int64(rev_399)]
+			a_466 = a_466[:len(row_471)]
+			for i_472 := range row_471 {
+				row_471[i_472] += -a_466[i_472]
 			}
-			tot_280, err_281 := nbMulSize(d_21, x_11)
-			if err_281 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:30", err_281)
+			tot_474, err_475 := nbMulSize(d_21, x_11)
+			if err_475 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:30", err_475)
 			}
-			_ = tot_280
-			if i_247 < 0 || i_247 >= int64(rev_241) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:30", nbIndex(i_247, rev_241))
+			_ = tot_474
+			if rev_395 != d_21 || rev_396 != x_11 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:30", "acc_add_at: row shapes "+nbShape(rev_395, rev_396)+" and "+nbShape(d_21, x_11)+" differ")
 			}
-			if rev_242 != d_21 || rev_243 != x_11 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:30", "acc_add_at: row shapes "+nbShape(rev_242, rev_243)+" and "+nbShape(d_21, x_11)+" differ")
-			}
-			rs_282 := rev_242 * rev_243
-			row_283 := rev_240[i_247*int64(rs_282) : (i_247+1)*int64(rs_282)]
-			for i_284, xi_285 := range r_269 {
-				row_288 := row_283[i_284*len(r_256) : (i_284+1)*len(r_256)]
-				for j_286, yj_287 := range r_256 {
-					row_288[j_286] += xi_285 * yj_287
+			rs_476 := rev_395 * rev_396
+			row_477 := rev_393[i_441*int64(rs_476) : (i_441+1)*int64(rs_476)]
+			for i_478, xi_479 := range r_463 {
+				row_482 := row_477[i_478*len(r_450) : (i_478+1)*len(r_450)]
+				for j_480, yj_481 := range r_450 {
+					row_482[j_480] += xi_479 * yj_481
 				}
 			}
-			if i_247 < 0 || i_247 >= int64(rev_239) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:30", nbIndex(i_247, rev_239))
-			}
-			rev_238[i_247] += x_249
-			if i_247 < 0 || i_247 >= int64(rev_237) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:30", nbIndex(i_247, rev_237))
-			}
-			rev_236[i_247] += x_249
-			ar.release(mark_248)
+			rev_391[i_441] += x_443
+			rev_389[i_441] += x_443
+			ar.release(mark_442)
 		}
-		ar.release(mark_203)
+		ar.release(mark_357)
 	}
-	var rev_289 []float64
-	var rev_290 int
-	var rev_291 int
-	rev_289, rev_290, rev_291 = z_145, icf_7, icf_8
-	for i_292 := int64(0); i_292 < n_15; i_292++ {
-		mark_293 := ar.mark()
-		if i_292 < 0 || i_292 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:53:22", nbIndex(i_292, icf_7))
+	var rev_483 []float64
+	var rev_484 int
+	var rev_485 int
+	rev_483, rev_484, rev_485 = z_143, icf_7, icf_8
+	for i_496 := int64(0); i_496 < n_15; i_496++ {
+		mark_497 := ar.mark()
+		if i_496 < 0 || i_496 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:53:22", nbIndex(i_496, icf_7))
 		}
-		row_294 := icf_6[int(i_292)*icf_8 : (int(i_292)+1)*icf_8]
+		row_498 := icf_6[int(i_496)*icf_8 : (int(i_496)+1)*icf_8]
 		if int64(0) < 0 || n_16 < int64(0) || n_16 > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:53:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 		}
-		n_295 := int(n_16) - int(int64(0))
-		s_296 := row_294[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
-		z_297 := ar.F64(len(s_296))
-		x_298 := z_146[int(i_292)]
-		for i_299 := range z_297 {
-			z_297[i_299] += x_298
+		n_499 := int(n_16) - int(int64(0))
+		s_500 := row_498[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
+		z_501 := ar.F64(len(s_500))
+		x_502 := z_144[int(i_496)]
+		for i_503 := range z_501 {
+			z_501[i_503] += x_502
 		}
-		if int64(0) < 0 || int64(0)+int64(n_295) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:53:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_295), icf_8))
+		if int64(0) < 0 || int64(0)+int64(n_499) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:53:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_499), icf_8))
 		}
-		p_300 := ar.F64(len(row_294))
-		copy(p_300[int(int64(0))*1:], z_297)
-		if i_292 < 0 || i_292 >= int64(rev_290) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:53:14", nbIndex(i_292, rev_290))
+		p_504 := ar.F64(len(row_498))
+		copy(p_504[int(int64(0))*1:], z_501)
+		if i_496 < 0 || i_496 >= int64(rev_484) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:53:14", nbIndex(i_496, rev_484))
 		}
-		if rev_291 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:53:14", "acc_add_at: row shapes "+nbShape(rev_291)+" and "+nbShape(icf_8)+" differ")
+		if rev_485 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:53:14", "acc_add_at: row shapes "+nbShape(rev_485)+" and "+nbShape(icf_8)+" differ")
 		}
-		row_301 := rev_289[i_292*int64(rev_291) : (i_292+1)*int64(rev_291)]
-		for j_302 := range row_301 {
-			row_301[j_302] += p_300[j_302]
+		row_505 := rev_483[i_496*int64(rev_485) : (i_496+1)*int64(rev_485)]
+		for j_506 := range row_505 {
+			row_505[j_506] += p_504[j_506]
 		}
-		ar.release(mark_293)
+		ar.release(mark_497)
 	}
-	var rev_303 []float64
-	var rev_304 int
-	var rev_305 int
-	rev_303, rev_304, rev_305 = z_145, icf_7, icf_8
-	for i_306 := int64(0); i_306 < n_15; i_306++ {
-		mark_307 := ar.mark()
-		rs_308 := d_21 * d_22
-		row_309 := z_189[int(i_306)*rs_308 : (int(i_306)+1)*rs_308]
-		if i_306 < 0 || i_306 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:52:21", nbIndex(i_306, icf_7))
+	var rev_507 []float64
+	var rev_508 int
+	var rev_509 int
+	rev_507, rev_508, rev_509 = z_143, icf_7, icf_8
+	for i_525 := int64(0); i_525 < n_15; i_525++ {
+		mark_526 := ar.mark()
+		rs_527 := d_21 * d_22
+		row_528 := z_217[int(i_525)*rs_527 : (int(i_525)+1)*rs_527]
+		if i_525 < 0 || i_525 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:52:21", nbIndex(i_525, icf_7))
 		}
-		row_310 := icf_6[int(i_306)*icf_8 : (int(i_306)+1)*icf_8]
-		r_311, r_312, r_313, r_314, r_315, r_316, err_317 := fn_qmatvjp(ar, row_310, icf_8, n_16, row_309, d_21, d_22)
-		_ = r_316
-		if err_317 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbFrame(err_317, "qmat$vjp", "models.nab:45:5", "models.nab:52:13")
+		row_529 := icf_6[int(i_525)*icf_8 : (int(i_525)+1)*icf_8]
+		r_530, r_531, r_532, r_533, r_534, r_535, err_536 := fn_qmatvjp(ar, row_529, icf_8, n_16, row_528, d_21, d_22)
+		_ = r_535
+		if err_536 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbFrame(err_536, "qmat$vjp", "models.nab:45:5", "models.nab:52:13")
 		}
-		z_318 := ar.F64(len(r_311))
-		if r_312 != d_21 || r_313 != d_22 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:52:12", "acc_add: shapes "+nbShape(r_312, r_313)+" and "+nbShape(d_21, d_22)+" differ")
+		z_537 := ar.F64(len(r_530))
+		if r_531 != d_21 || r_532 != d_22 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:52:12", "acc_add: shapes "+nbShape(r_531, r_532)+" and "+nbShape(d_21, d_22)+" differ")
 		}
-		row_309 = row_309[:len(z_318)]
-		for i_319 := range z_318 {
-			z_318[i_319] += row_309[i_319]
+		row_528 = row_528[:len(z_537)]
+		for i_538 := range z_537 {
+			z_537[i_538] += row_528[i_538]
 		}
-		if i_306 < 0 || i_306 >= int64(rev_304) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:52:12", nbIndex(i_306, rev_304))
+		if i_525 < 0 || i_525 >= int64(rev_508) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:52:12", nbIndex(i_525, rev_508))
 		}
-		if rev_305 != r_315 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:52:12", "acc_add_at: row shapes "+nbShape(rev_305)+" and "+nbShape(r_315)+" differ")
+		if rev_509 != r_534 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:52:12", "acc_add_at: row shapes "+nbShape(rev_509)+" and "+nbShape(r_534)+" differ")
 		}
-		row_320 := rev_303[i_306*int64(rev_305) : (i_306+1)*int64(rev_305)]
-		for j_321 := range row_320 {
-			row_320[j_321] += r_314[j_321]
+		row_539 := rev_507[i_525*int64(rev_509) : (i_525+1)*int64(rev_509)]
+		for j_540 := range row_539 {
+			row_539[j_540] += r_533[j_540]
 		}
-		ar.release(mark_307)
+		ar.release(mark_526)
 	}
-	x_322 := n_17 * n_16
-	x_323 := float64(x_322)
-	x_324 := (-0.5) * x_323
-	x_325 := x_324 * 1.8378770664093453
-	s_326 := runtime.Sum(r_74)
-	x_327 := x_325 + s_326
-	x_328 := x_136 * s_137
-	x_329 := x_327 - x_328
-	s_330 := runtime.Sum(r_108)
-	x_331 := x_329 + s_330
-	x_332 := float64(n_15)
-	r_333, err_334 := fn_wishartc(ar, n_16, gamma_12, m_13)
-	if err_334 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbFrame(err_334, "wishart_c", "models.nab:38:5", "models.nab:59:17")
+	x_541 := n_17 * n_16
+	x_542 := float64(x_541)
+	x_543 := (-0.5) * x_542
+	x_544 := x_543 * 1.8378770664093453
+	s_545 := runtime.Sum(r_74)
+	x_546 := x_544 + s_545
+	x_547 := x_136 * s_137
+	x_548 := x_546 - x_547
+	s_549 := runtime.Sum(r_108)
+	x_550 := x_548 + s_549
+	x_551 := float64(n_15)
+	r_552, err_553 := fn_wishartc(ar, n_16, gamma_12, m_13)
+	if err_553 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbFrame(err_553, "wishart_c", "models.nab:38:5", "models.nab:59:17")
 	}
-	x_335 := x_332 * r_333
-	x_336 := x_331 - x_335
-	z_337 := ar.F64(len(x_9))
-	return x_336, r_140, alphas_2, z_190, means_4, means_5, z_145, icf_7, icf_8, z_337, x_10, x_11, 0.0, int64(0), nil
+	x_554 := x_551 * r_552
+	x_555 := x_550 - x_554
+	z_556 := ar.F64(len(x_9))
+	return x_555, r_140, alphas_2, z_218, means_4, means_5, z_143, icf_7, icf_8, z_556, x_10, x_11, 0.0, int64(0), nil
 }
 
 // fn_gmmgrad is def gmm_grad (models.nab:62:12).
