@@ -67,7 +67,10 @@
 // all; a build or map whose elements are arrays writes each lazy row
 // straight into its place in the result, whose shape the first row's
 // recipe tells before any element is computed. Anything else forces the
-// recipe into a fresh array in one loop. Recipes never outlive what they
+// recipe into a fresh array in one loop. acc_add(zeros_like(y), s), the
+// cotangent of a sum, is a constant recipe: indexing it gives s, and it
+// becomes an array only where an accumulator needs storage. Recipes never
+// outlive what they
 // read: branches, loop states, tuples and calls force them, and a let
 // keeps its value lazy only when the variable is used once, outside any
 // loop, lambda or branch, the value cannot fail and nothing in the body
@@ -112,7 +115,10 @@
 // emitted (any check emitted, or a failing callee), and defs are emitted
 // callees first. Array parameters are resliced to their dimensions on
 // entry, so Go's prover removes the bounds checks of loops that run over
-// them.
+// them. A loop whose body gives back its state's arrays unchanged
+// (reverse mode's accumulator loops; found by compiling the body once
+// into a scratch buffer) keeps its initial dimensions, so the indices of
+// its acc_add_at calls are proved too.
 //
 // # The exported API
 //
