@@ -70,11 +70,11 @@
 // recipe into a fresh array in one loop. acc_add(zeros_like(y), s), the
 // cotangent of a sum, is a constant recipe: indexing it gives s, and it
 // becomes an array only where an accumulator needs storage. Recipes never
-// outlive what they
-// read: branches, loop states, tuples and calls force them, and a let
-// keeps its value lazy only when the variable is used once, outside any
-// loop, lambda or branch, the value cannot fail and nothing in the body
-// updates an array in place.
+// outlive what they read: branches, loop states, tuples and calls force
+// them, and a let keeps its value lazy only when the variable is used
+// once, outside any loop, lambda or branch, the value cannot fail and
+// nothing in the body updates an array in place (or when the recipe is
+// constant).
 //
 // # Memory: arenas
 //
