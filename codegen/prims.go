@@ -42,6 +42,24 @@ func call2(name string) func(a []string) string {
 
 func mathF1(name string) *rule { return &rule{F: call1("math." + name)} }
 
+// kernel names runtime's function rt when the runtime has it, else the
+// generated helper with the same semantics (scalar helpers are moving
+// from package ir into runtime).
+func kernel(rt, helper string) string {
+	if runtimeHas("func " + rt + "(") {
+		return "runtime." + rt
+	}
+	return helper
+}
+
+func kcall1(rt, helper string) func(a []string) string {
+	return func(a []string) string { return kernel(rt, helper) + "(" + a[0] + ")" }
+}
+
+func kcall2(rt, helper string) func(a []string) string {
+	return func(a []string) string { return kernel(rt, helper) + "(" + a[0] + ", " + a[1] + ")" }
+}
+
 // rules is the table of lowering rules, keyed by primitive.
 var rules map[*ir.Prim]*rule
 
@@ -52,7 +70,7 @@ func init() {
 		ir.PrimMul: {F: op2("*"), I: op2("*")},
 		ir.PrimDiv: {F: op2("/"), I: op2("/"), IGuard: func(a []string) string { return a[1] + " == 0" }, IMsg: "integer division by zero"},
 		ir.PrimMod: {F: call2("math.Mod"), I: op2("%"), IGuard: func(a []string) string { return a[1] + " == 0" }, IMsg: "integer division by zero"},
-		ir.PrimPow: {F: call2("math.Pow"), I: call2("nbPowI"), IErr: true, Helpers: []string{"nbPowI"}},
+		ir.PrimPow: {F: call2("math.Pow"), I: kcall2("PowI64", "nbPowI"), IErr: true, Helpers: []string{"nbPowI"}},
 		ir.PrimNeg: {F: func(a []string) string { return "-" + a[0] }, I: func(a []string) string { return "-" + a[0] }},
 		ir.PrimEq:  {F: op2("=="), I: op2("=="), B: op2("==")},
 		ir.PrimNe:  {F: op2("!="), I: op2("!="), B: op2("!=")},
@@ -65,7 +83,7 @@ func init() {
 		ir.PrimNot: {B: func(a []string) string { return "!" + a[0] }},
 		ir.PrimToF64: {F: func(a []string) string { return a[0] },
 			I: call1("float64")},
-		ir.PrimToI64: {F: call1("nbToI64"), FErr: true, I: func(a []string) string { return a[0] }, Helpers: []string{"nbToI64"}},
+		ir.PrimToI64: {F: kcall1("TruncToI64", "nbToI64"), FErr: true, I: func(a []string) string { return a[0] }, Helpers: []string{"nbToI64"}},
 		ir.PrimExp:   mathF1("Exp"),
 		ir.PrimLog:   mathF1("Log"),
 		ir.PrimSqrt:  mathF1("Sqrt"),
@@ -85,16 +103,16 @@ func init() {
 		ir.PrimExpm1: mathF1("Expm1"),
 		ir.PrimErf:   mathF1("Erf"),
 		ir.PrimAtan2: {F: call2("math.Atan2")},
-		// TODO(kernels): runtime.Relu, runtime.Sigmoid, runtime.Softplus
-		// once the scalar helpers move to runtime.
-		ir.PrimRelu:     {F: call1("nbRelu"), Helpers: []string{"nbRelu"}},
-		ir.PrimSigmoid:  {F: call1("nbSigmoid"), Helpers: []string{"nbSigmoid"}},
-		ir.PrimSoftplus: {F: call1("nbSoftplus"), Helpers: []string{"nbSoftplus"}},
-		ir.PrimAbs:      {F: call1("math.Abs"), I: call1("nbAbsI"), Helpers: []string{"nbAbsI"}},
-		ir.PrimSign:     {F: call1("nbSignF"), I: call1("nbSignI"), Helpers: []string{"nbSignF", "nbSignI"}},
-		ir.PrimMin:      {F: call2("nbMinF"), I: call2("min"), Helpers: []string{"nbMinF"}},
-		ir.PrimMax:      {F: call2("nbMaxF"), I: call2("max"), Helpers: []string{"nbMaxF"}},
-		ir.PrimIndGt:    {F: call2("nbIndGt"), Helpers: []string{"nbIndGt"}},
+		// The scalar helpers: runtime's as soon as it has them.
+		// TODO(kernels): drop the nb helpers once they are on main.
+		ir.PrimRelu:     {F: kcall1("Relu", "nbRelu"), Helpers: []string{"nbRelu"}},
+		ir.PrimSigmoid:  {F: kcall1("Sigmoid", "nbSigmoid"), Helpers: []string{"nbSigmoid"}},
+		ir.PrimSoftplus: {F: kcall1("Softplus", "nbSoftplus"), Helpers: []string{"nbSoftplus"}},
+		ir.PrimAbs:      {F: call1("math.Abs"), I: kcall1("AbsI64", "nbAbsI"), Helpers: []string{"nbAbsI"}},
+		ir.PrimSign:     {F: kcall1("Sign", "nbSignF"), I: kcall1("SignI64", "nbSignI"), Helpers: []string{"nbSignF", "nbSignI"}},
+		ir.PrimMin:      {F: kcall2("Min2", "nbMinF"), I: call2("min"), Helpers: []string{"nbMinF"}},
+		ir.PrimMax:      {F: kcall2("Max2", "nbMaxF"), I: call2("max"), Helpers: []string{"nbMaxF"}},
+		ir.PrimIndGt:    {F: kcall2("IndGt", "nbIndGt"), Helpers: []string{"nbIndGt"}},
 
 		ir.PrimLen:          {Lower: lowerLen},
 		ir.PrimDim:          {Lower: lowerDim},
@@ -165,9 +183,6 @@ func (f *fn) compilePrim(e *ir.PrimCall) val {
 // scalarExpr builds the scalar expression of an elementwise rule for
 // operands of kind k, emitting guards; it returns an atom or expression.
 func (f *fn) scalarExpr(e *ir.PrimCall, r *rule, k ir.ScalarKind, ops []string) string {
-	for _, h := range r.Helpers {
-		f.g.helper(h)
-	}
 	var tmpl func([]string) string
 	fallible := false
 	switch k {
@@ -187,6 +202,14 @@ func (f *fn) scalarExpr(e *ir.PrimCall, r *rule, k ir.ScalarKind, ops []string) 
 	x := tmpl(ops)
 	if strings.Contains(x, "math.") {
 		f.g.imports["math"] = true
+	}
+	if strings.Contains(x, "runtime.") {
+		f.g.useRuntime()
+	}
+	for _, h := range r.Helpers {
+		if strings.Contains(x, h+"(") {
+			f.g.helper(h)
+		}
 	}
 	if fallible {
 		v, errv := f.fresh("x"), f.fresh("err")
