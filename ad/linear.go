@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/nabla-lang/nabla/ir"
-	"github.com/nabla-lang/nabla/runtime"
 )
 
 // Linearity of @jvp rules (SPEC §6). A def with a @jvp rule and no @vjp
@@ -500,7 +499,7 @@ func (an *linearity) prim(e *ir.PrimCall) *lin {
 		}
 		return out
 	}
-	if e.Op == primLinearCheck {
+	if e.Op == ir.PrimLinearCheck {
 		return args[1]
 	}
 	for _, a := range args {
@@ -551,29 +550,6 @@ func verdict(l *lin) (bad *lin, check bool) {
 }
 
 // ---- the run-time check ----
-
-// primLinearCheck is linear_check(ok, v) = v, or a run-time error when ok
-// is false; Aux is the message. It is internal to this package (not in
-// the table of builtins).
-var primLinearCheck = &ir.Prim{Name: "linear_check", Arity: 2, Doc: "linear_check(ok, v): v, or the error Aux when ok is false",
-	Type: func(args []ir.Type, _ any) (ir.Type, error) {
-		if !ir.Identical(args[0], ir.TBool) {
-			return nil, fmt.Errorf("linear_check: condition has type %s", args[0])
-		}
-		return args[1], nil
-	},
-	Eval: func(s *ir.Site) (ir.Impl, error) {
-		msg, _ := s.Aux.(string)
-		return func(_ *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
-			if !args[0].AsBool() {
-				return args[1], fmt.Errorf("%s", msg)
-			}
-			return args[1], nil
-		}, nil
-	},
-	JVP: func(b *ir.Builder, args, tans []ir.Expr, y ir.Expr) ir.Expr { return tans[1] },
-	VJP: func(b *ir.Builder, args []ir.Expr, y, ybar ir.Expr) []ir.Expr { return []ir.Expr{nil, ybar} },
-}
 
 // probe is a fixed pseudo-random value shaped like x (zero in its i64
 // and bool parts), from a hash of each element's position (offset, an
@@ -703,5 +679,5 @@ func linearCheck(blk *block, lin func(blk *block, dx []ir.Expr) ir.Expr, xs []*i
 	bad0 := blk.bind("bad", b.Prim(ir.PrimGt, l1(blk, l0), blk.bind("tol", b.Prim(ir.PrimMul, scale, b.F64(1e-12)))))
 	badAdd := blk.bind("bad", b.Prim(ir.PrimGt, l1(blk, d), blk.bind("tol", b.Prim(ir.PrimMul, scale, b.F64(1e-7)))))
 	ok := blk.bind("ok", b.Prim(ir.PrimNot, blk.bind("bad", b.Prim(ir.PrimOr, bad0, badAdd))))
-	return blk.bind("xbar", b.PrimAux(primLinearCheck, msg, ok, xbar))
+	return blk.bind("xbar", b.PrimAux(ir.PrimLinearCheck, msg, ok, xbar))
 }

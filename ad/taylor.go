@@ -698,7 +698,7 @@ func (t *tay) prim(blk *block, e *ir.PrimCall) (ir.Expr, bool, error) {
 	case ir.PrimLinsolve:
 		return t.linsolve(blk, e)
 	}
-	if e.Op == primLinearCheck {
+	if e.Op == ir.PrimLinearCheck {
 		ok, err := t.value(blk, e.Args[0])
 		if err != nil {
 			return nil, false, err

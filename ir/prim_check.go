@@ -84,3 +84,27 @@ var PrimCheckDim = Register(&Prim{Name: "check_dim", Arity: 2,
 		}
 		return ybar
 	})})
+
+// PrimLinearCheck is linear_check(ok, v) with Aux a message: v, or a
+// run-time error with that message when ok is false. Reverse mode wraps
+// the transpose of a @jvp rule whose linearity could not be decided at
+// compile time in it (package ad, linear.go).
+var PrimLinearCheck = Register(&Prim{Name: "linear_check", Arity: 2, Doc: "linear_check(ok, v): v, or the error Aux when ok is false",
+	Type: func(args []Type, _ any) (Type, error) {
+		if !Identical(args[0], TBool) {
+			return nil, fmt.Errorf("linear_check: condition has type %s", args[0])
+		}
+		return args[1], nil
+	},
+	Eval: func(s *Site) (Impl, error) {
+		msg, _ := s.Aux.(string)
+		return func(_ *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
+			if !args[0].AsBool() {
+				return args[1], fmt.Errorf("%s", msg)
+			}
+			return args[1], nil
+		}, nil
+	},
+	JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr { return r.orZero(tans[1], args[1]) }),
+	VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr { return ybar }),
+})

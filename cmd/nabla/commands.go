@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"go/token"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -13,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/nabla-lang/nabla"
+	"github.com/nabla-lang/nabla/codegen"
 	"github.com/nabla-lang/nabla/internal/jsonv"
 	"github.com/nabla-lang/nabla/internal/pipeline"
 	"github.com/nabla-lang/nabla/ir"
@@ -43,11 +45,15 @@ Quote each argument for the shell:
 	nabla run -f rosen examples/rosenbrock.nab '[1, 2, 3]'
 	nabla run -f scale model.nab '[0.5, -1.25]' -2
 
-The interpreter is the only backend in this build; --backend go (generated
-and compiled Go code) is not available yet.`,
+--backend go generates Go code for the whole program, builds it with the
+Go toolchain (go must be on PATH) and runs the binary: the same results
+and errors as the interpreter. Builds are cached by content in
+$NABLA_GOCACHE (default: the user cache directory's nabla/go), so a
+program is built once and later runs of any of its defs reuse the
+binary.`,
 	setFlags: func(fs *flag.FlagSet) {
 		fs.String("f", "main", "the def to call")
-		fs.String("backend", "interp", "how to run: interp (the interpreter) or go (generated Go code; not available yet)")
+		fs.String("backend", "interp", "how to run: interp (the interpreter) or go (generated Go code, built and cached)")
 	},
 	run: func(c *cli, cmd *command, args []string) int {
 		fs, rest, status, done := c.parseFlags(cmd, args)
@@ -55,10 +61,9 @@ and compiled Go code) is not available yet.`,
 			return status
 		}
 		name := fs.Lookup("f").Value.String()
-		switch backend := fs.Lookup("backend").Value.String(); backend {
-		case "interp":
-		case "go":
-			return c.fail(cmd, "--backend go is not available yet in this build: Go code generation is in progress; use --backend interp (the default)")
+		backend := fs.Lookup("backend").Value.String()
+		switch backend {
+		case "interp", "go":
 		default:
 			return c.usage(cmd, "unknown backend %q: want interp or go", backend)
 		}
@@ -98,7 +103,12 @@ and compiled Go code) is not available yet.`,
 			}
 			vals[i] = v
 		}
-		v, err := f.CallValues(context.Background(), vals)
+		var v rt.Value
+		if backend == "go" {
+			v, err = runGo(file, src, name, vals)
+		} else {
+			v, err = f.CallValues(context.Background(), vals)
+		}
 		if err != nil {
 			return c.programError(err)
 		}
@@ -109,6 +119,21 @@ and compiled Go code) is not available yet.`,
 		fmt.Fprintf(c.stdout, "%s\n", out)
 		return exitOK
 	},
+}
+
+// runGo runs def name with the Go backend: the program is generated,
+// built (or found in the build cache) and run.
+func runGo(file string, src []byte, name string, args []rt.Value) (rt.Value, error) {
+	ctx := context.Background()
+	res, err := pipeline.Compile(ctx, file, src, pipeline.Options{ReadFile: os.ReadFile})
+	if err != nil {
+		return rt.Value{}, err
+	}
+	r, err := codegen.Backend.Load(ctx, res.Opt)
+	if err != nil {
+		return rt.Value{}, err
+	}
+	return r.Call(ctx, name, args, rt.Limits{})
 }
 
 // defList suggests what to pass to -f: the defs of the main file (not
@@ -381,34 +406,58 @@ fuse, lower and default.`,
 var genCmd = &command{
 	name:  "gen",
 	args:  "[-o OUT] [-pkg PKG] [--asm] FILE ...",
-	short: "emit Go code for the exported defs (not available yet)",
+	short: "emit Go code for the exported defs",
 	long: `
-Gen will emit one gofmt-formatted Go file with a function per exported def
-of the FILEs, for use with go generate:
+Gen emits one gofmt-formatted Go file with a documented function per
+exported def of the FILEs (and an ...Into variant writing array results
+into caller buffers), for use with go generate:
 
 	//go:generate go run github.com/nabla-lang/nabla/cmd/nabla gen -pkg model -o model_nabla.go model.nab
 
-Go code generation is not available yet in this build: gen checks the
-FILEs and exits 1.`,
+export def rosen(x: [n]f64): f64 becomes func Rosen(x []float64) float64
+(with an error result where a run can fail). The file imports only the
+standard library and github.com/nabla-lang/nabla/runtime; the same input
+always gives the same bytes.
+
+--asm is accepted for compatibility: the vectorized assembly kernels live
+in the runtime package (with a pure-Go fallback under the purego build
+tag), so the generated file itself never contains assembly.`,
 	setFlags: func(fs *flag.FlagSet) {
 		fs.String("o", "", "the output file (default: stdout)")
 		fs.String("pkg", "main", "the Go package name")
-		fs.Bool("asm", false, "also emit amd64 assembly for vectorizable loops")
+		fs.Bool("asm", false, "accepted; the assembly kernels are in the runtime package")
 	},
 	run: func(c *cli, cmd *command, args []string) int {
-		_, files, status, done := c.parseFlags(cmd, args)
+		fs, files, status, done := c.parseFlags(cmd, args)
 		if done {
 			return status
 		}
 		if len(files) == 0 {
 			return c.usage(cmd, "missing FILE")
 		}
+		pkg := fs.Lookup("pkg").Value.String()
+		if !token.IsIdentifier(pkg) {
+			return c.usage(cmd, "bad -pkg %q: want a Go package name", pkg)
+		}
 		for _, file := range files {
-			if _, status, ok := c.compile(cmd, file, pipeline.Options{Last: pipeline.Core}); !ok {
+			// Unreadable files are bad usage, as for the other commands.
+			if _, status, ok := c.readSource(cmd, file); !ok {
 				return status
 			}
 		}
-		return c.fail(cmd, "Go code generation is not available yet in this build")
+		src, err := codegen.GenerateFiles(context.Background(), files, codegen.Options{Package: pkg})
+		if err != nil {
+			return c.programError(err)
+		}
+		out := fs.Lookup("o").Value.String()
+		if out == "" {
+			c.stdout.Write(src)
+			return exitOK
+		}
+		if err := os.WriteFile(out, src, 0o644); err != nil {
+			return c.fail(cmd, "%v", err)
+		}
+		return exitOK
 	},
 }
 

@@ -33,6 +33,12 @@
 //
 // The Nabla programs are embedded: rosenbrock.nab, and gmm.nab, a copy of
 // tests/testdata/gmm.nab (a test keeps the two equal).
+//
+// With -go it times the Go code nabla gen generates for the same programs
+// (package gengo) instead: generated objective against a hand-written Go
+// version, gradient ÷ objective, and bytes allocated per call of the
+// gradient's ...Into variant, for Rosenbrock with n = 10…10⁶ and GMM
+// (docs/performance.md, "Generated Go").
 package main
 
 import (
@@ -115,6 +121,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	rosen := fs.String("rosen", "100,1000,10000", "Rosenbrock sizes n, comma-separated")
 	quick := fs.Bool("quick", false, "tiny sizes and one sample (a smoke test, not a measurement)")
 	fs.BoolVar(&c.check, "check", false, "exit 1 unless the ratios are at most 5 and flat")
+	goMode := fs.Bool("go", false, "time the generated Go code (package gengo) instead of the interpreter: generated ÷ hand-written Go, ∇f ÷ f, bytes per Into call")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: nablabench [flags]\n\nTimes f and grad(f) for Rosenbrock and the ADBench GMM objective and prints\nthe ratio grad/f as a Markdown table.\n\n")
 		fs.PrintDefaults()
@@ -143,6 +150,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if c.runs < 1 {
 		fmt.Fprintln(stderr, "nablabench: -runs must be at least 1")
 		return 2
+	}
+	if *goMode {
+		sizes := []int{10, 100, 1000, 10000, 100000, 1000000}
+		gmms := []gmmSize{{"gmm_1k_d2_K5", 2, 5, 1000}, {"", 2, 10, 1000}, {"", 10, 25, 10000}}
+		if *quick {
+			sizes, gmms = []int{10, 100}, []gmmSize{{"", 2, 3, 10}}
+		}
+		reportGo(stdout, measureGo(c, sizes, gmms, stderr))
+		return 0
 	}
 	rows, err := measureAll(c, stderr)
 	if err != nil {

@@ -64,3 +64,17 @@ func TestReadGMM(t *testing.T) {
 		t.Error("truncated file: no error")
 	}
 }
+
+// TestQuickGo runs the -go mode on tiny sizes.
+func TestQuickGo(t *testing.T) {
+	var out, errs bytes.Buffer
+	if code := run([]string{"-go", "-quick", "-gmm", t.TempDir()}, &out, &errs); code != 0 {
+		t.Fatalf("exit %d\nstderr:\n%s", code, errs.String())
+	}
+	s := out.String()
+	for _, want := range []string{"| program | size | hand-written Go |", "| Rosenbrock | n = 10 |", "| GMM | n = 10, d = 2, K = 3 |"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("output lacks %q:\n%s", want, s)
+		}
+	}
+}

@@ -1,0 +1,1236 @@
+package codegen
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/nabla-lang/nabla/ir"
+)
+
+// Array lowerings. An array value is, per leaf, a flat row-major slice
+// and its dimensions (Go ints); see doc.go.
+
+// length is the outer size of an array value (an int atom).
+func (f *fn) length(v val) string {
+	ls, lp := v.leafParts()
+	for i, l := range ls {
+		if l.rank > 0 {
+			return lp[i][1]
+		}
+	}
+	return "0"
+}
+
+// rowSize is the number of flat elements in one row of a leaf of rank
+// >= 1 (an atom).
+func (f *fn) rowSize(l leaf, parts []string) string {
+	switch l.rank {
+	case 1:
+		return "1"
+	case 2:
+		return parts[2]
+	}
+	return f.def("rs", strings.Join(parts[2:], " * "))
+}
+
+// checkIndex fails unless 0 <= i < n (i an int64 atom, n an int atom).
+func (f *fn) checkIndex(i, n string, pos ir.Pos) {
+	if f.inRange(i, n) {
+		return
+	}
+	f.g.helper("nbIndex")
+	f.line("if %s < 0 || %s >= int64(%s) {", i, i, n)
+	f.retErr(fmt.Sprintf("nbAt(%q, nbIndex(%s, %s))", posString(pos), i, n))
+	f.line("}")
+}
+
+// indexVal is element i (an int expression, checked) of array value v.
+func (f *fn) indexVal(v val, i string) val {
+	at := v.t.(*ir.Array)
+	ls, lp := v.leafParts()
+	out := val{t: at.Elem}
+	for k, l := range ls {
+		p := lp[k]
+		if l.rank == 1 {
+			out.parts = append(out.parts, f.def("x", p[0]+"["+i+"]"))
+			continue
+		}
+		rs := f.rowSize(l, p)
+		row := f.def("row", fmt.Sprintf("%s[%s*%s : (%s+1)*%s]", p[0], i, rs, i, rs))
+		out.parts = append(out.parts, row)
+		out.parts = append(out.parts, p[2:]...)
+	}
+	return out
+}
+
+// sliceVal is rows lo..hi (int expressions, checked) of v, sharing
+// storage.
+func (f *fn) sliceVal(v val, lo, hi string, t ir.Type) val {
+	ls, lp := v.leafParts()
+	out := val{t: t}
+	n := f.def("n", hi+" - "+lo)
+	for k, l := range ls {
+		p := lp[k]
+		rs := f.rowSize(l, p)
+		d := f.def("s", fmt.Sprintf("%s[%s*%s : %s*%s : %s*%s]", p[0], lo, rs, hi, rs, hi, rs))
+		out.parts = append(out.parts, d, n)
+		out.parts = append(out.parts, p[2:]...)
+	}
+	return out
+}
+
+// staticDim is the Go expression of a dimension known at compile time, or
+// "0".
+func staticDim(d ir.Dim) string {
+	if d.Known() {
+		return fmt.Sprint(d.N)
+	}
+	return "0"
+}
+
+// leafDims lists, per leaf of an element type, its static dimensions.
+func leafDims(t ir.Type) [][]ir.Dim {
+	var out [][]ir.Dim
+	var walk func(t ir.Type, dims []ir.Dim)
+	walk = func(t ir.Type, dims []ir.Dim) {
+		switch t := t.(type) {
+		case ir.Scalar:
+			out = append(out, dims)
+		case *ir.Array:
+			walk(t.Elem, append(append([]ir.Dim(nil), dims...), t.Dim))
+		case *ir.Tuple:
+			for _, e := range t.Elems {
+				walk(e, dims)
+			}
+		}
+	}
+	walk(t, nil)
+	return out
+}
+
+// stack makes the array of type at whose n elements (n an int atom) elem
+// computes, in order, for i = 0..n-1. Scalar elements are written straight
+// into the result; array elements are copied into rows, the result being
+// allocated when the first element gives the row shape, and every other
+// element checked against it, with the interpreter's messages.
+func (f *fn) stack(name string, at *ir.Array, n string, pos ir.Pos, elem func(i string) val) val {
+	return f.stackR(name, at, n, pos, true, elem)
+}
+
+// stackR is stack; releasable says whether each element's temporaries may
+// be released after it is stored (false when elem carries arrays from one
+// element to the next, as scan's accumulator).
+func (f *fn) stackR(name string, at *ir.Array, n string, pos ir.Pos, releasable bool, elem func(i string) val) val {
+	els := mustLeaves(at.Elem)
+	sdims := leafDims(at.Elem)
+	res := val{t: at}
+	type rl struct {
+		data string
+		dims []string // the row's dims
+		rs   string
+	}
+	rows := make([]rl, len(els))
+	for k, l := range els {
+		if l.rank == 0 {
+			d := f.def("a", f.mk(l.kind, n))
+			rows[k] = rl{data: d}
+			res.parts = append(res.parts, d, n)
+			continue
+		}
+		d := f.fresh("a")
+		f.line("var %s %s", d, elemSlice(l.kind))
+		r := rl{data: d}
+		for a := 0; a < l.rank; a++ {
+			r.dims = append(r.dims, f.defT("d", "int", staticDim(sdims[k][a])))
+		}
+		r.rs = f.defT("rs", "int", "0")
+		rows[k] = r
+		res.parts = append(res.parts, d, n)
+		res.parts = append(res.parts, r.dims...)
+	}
+	i := f.fresh("i")
+	f.line("for %s := 0; %s < %s; %s++ {", i, i, n, i)
+	saveEnv, saveFenv := f.env, f.fenv
+	f.env, f.fenv = cloneEnv(saveEnv), cloneFenv(saveFenv)
+	mark := f.iterMark()
+	release := func() {
+		if releasable {
+			f.release(mark, i+" > 0")
+		} else {
+			f.line("_ = %s", mark)
+		}
+	}
+	e := elem(i)
+	if e.lz != nil {
+		f.stackLazyRow(name, rows[0].data, rows[0].dims, rows[0].rs, els[0].kind, n, i, e.lz, pos)
+		release()
+		f.env, f.fenv = saveEnv, saveFenv
+		f.line("}")
+		return res
+	}
+	_, ep := e.leafParts()
+	for k, l := range els {
+		r := rows[k]
+		if l.rank == 0 {
+			f.line("%s[%s] = %s", r.data, i, ep[k][0])
+			continue
+		}
+		f.line("if %s == 0 {", i)
+		f.line("%s = %s", strings.Join(r.dims, ", "), strings.Join(ep[k][1:], ", "))
+		f.line("%s = %s", r.rs, strings.Join(r.dims, " * "))
+		tot, errv := f.fresh("tot"), f.fresh("err")
+		f.g.helper("nbMulSize")
+		f.line("%s, %s := nbMulSize(%s, %s)", tot, errv, n, r.rs)
+		f.line("if %s != nil {", errv)
+		f.retErr(fmt.Sprintf("nbAt(%q, %s)", posString(pos), errv))
+		f.line("}")
+		f.line("%s = %s", r.data, f.mk(l.kind, tot))
+		var conds []string
+		for a := range r.dims {
+			conds = append(conds, ep[k][1+a]+" != "+r.dims[a])
+		}
+		f.line("} else if %s {", strings.Join(conds, " || "))
+		f.g.helper("nbShape")
+		f.g.imports["strconv"] = true
+		f.retErr(fmt.Sprintf(`nbErrorf(%q, "%s: element " + strconv.Itoa(%s) + " has shape " + nbShape(%s) + ", element 0 has shape " + nbShape(%s))`,
+			posString(pos), name, i, strings.Join(ep[k][1:], ", "), strings.Join(r.dims, ", ")))
+		f.line("}")
+		f.line("copy(%s[%s*%s:(%s+1)*%s], %s)", r.data, i, r.rs, i, r.rs, ep[k][0])
+	}
+	release()
+	f.env, f.fenv = saveEnv, saveFenv
+	f.line("}")
+	return res
+}
+
+// stackLazyRow stores the lazy row lz as row i of a stacked result,
+// allocating the result when i is 0 (the row's dims are known before any
+// element is computed): the row is computed straight into its place.
+func (f *fn) stackLazyRow(name, data string, dims []string, rs string, k ir.ScalarKind, n, i string, lz *lazy, pos ir.Pos) {
+	f.line("if %s == 0 {", i)
+	f.line("%s = %s", strings.Join(dims, ", "), strings.Join(lz.dims, ", "))
+	f.line("%s = %s", rs, strings.Join(dims, " * "))
+	tot, errv := f.fresh("tot"), f.fresh("err")
+	f.g.helper("nbMulSize")
+	f.line("%s, %s := nbMulSize(%s, %s)", tot, errv, n, rs)
+	f.line("if %s != nil {", errv)
+	f.retErr(fmt.Sprintf("nbAt(%q, %s)", posString(pos), errv))
+	f.line("}")
+	f.line("%s = %s", data, f.mk(k, tot))
+	var conds []string
+	for a := range dims {
+		conds = append(conds, lz.dims[a]+" != "+dims[a])
+	}
+	f.line("} else if %s {", strings.Join(conds, " || "))
+	f.g.helper("nbShape")
+	f.g.imports["strconv"] = true
+	f.retErr(fmt.Sprintf(`nbErrorf(%q, "%s: element " + strconv.Itoa(%s) + " has shape " + nbShape(%s) + ", element 0 has shape " + nbShape(%s))`,
+		posString(pos), name, i, strings.Join(lz.dims, ", "), strings.Join(dims, ", ")))
+	f.line("}")
+	row := f.def("row", fmt.Sprintf("%s[%s*%s : (%s+1)*%s]", data, i, rs, i, rs))
+	f.writeLazy(row, lz)
+}
+
+// sizeArg converts an i64 size computed by the program to an int, failing
+// at pos on a negative or absurd size.
+func (f *fn) sizeArg(n string, pos ir.Pos) string {
+	f.g.helper("nbSize")
+	v, errv := f.fresh("n"), f.fresh("err")
+	f.line("%s, %s := nbSize(%s)", v, errv, n)
+	if l, ok := f.linOf(n); ok {
+		f.setLin(v, l)
+	}
+	f.line("if %s != nil {", errv)
+	f.retErr(fmt.Sprintf("nbAt(%q, %s)", posString(pos), errv))
+	f.line("}")
+	return v
+}
+
+func arrayType(e ir.Expr) *ir.Array {
+	return e.Type().(*ir.Array)
+}
+
+func lowerLen(f *fn, e *ir.PrimCall) val {
+	a := f.compile(e.Args[0])
+	n := f.def("n", "int64("+f.length(a)+")")
+	f.setLin(n, linForm{base: f.length(a)})
+	return valOf(ir.TI64, n)
+}
+
+func lowerDim(f *fn, e *ir.PrimCall) val {
+	a := f.compile(e.Args[0])
+	axis, _ := e.Aux.(int)
+	if v, ok := e.Aux.(int64); ok {
+		axis = int(v)
+	}
+	_, lp := a.leafParts()
+	n := f.def("n", "int64("+lp[0][1+axis]+")")
+	f.setLin(n, linForm{base: lp[0][1+axis]})
+	return valOf(ir.TI64, n)
+}
+
+func lowerIota(f *fn, e *ir.PrimCall) val {
+	n := f.sizeArg(f.compile(e.Args[0]).parts[0], e.P)
+	d := f.def("a", f.mk(ir.I64, n))
+	i := f.fresh("i")
+	f.line("for %s := range %s {", i, d)
+	f.line("%s[%s] = int64(%s)", d, i, i)
+	f.line("}")
+	return valOf(e.T, d, n)
+}
+
+func lowerFillConst(c string) func(f *fn, e *ir.PrimCall) val {
+	return func(f *fn, e *ir.PrimCall) val {
+		n := f.sizeArg(f.compile(e.Args[0]).parts[0], e.P)
+		d := f.def("a", f.mk(ir.F64, n))
+		if c != "0" {
+			i := f.fresh("i")
+			f.line("for %s := range %s {", i, d)
+			f.line("%s[%s] = %s", d, i, c)
+			f.line("}")
+		}
+		return valOf(e.T, d, n)
+	}
+}
+
+func lowerFill(f *fn, e *ir.PrimCall) val {
+	n := f.sizeArg(f.compile(e.Args[0]).parts[0], e.P)
+	v := f.compile(e.Args[1])
+	return f.stack("fill", e.T.(*ir.Array), n, e.P, func(string) val { return v })
+}
+
+func lowerBuild(f *fn, e *ir.PrimCall) val {
+	n := f.sizeArg(f.compile(e.Args[0]).parts[0], e.P)
+	sf := f.staticFn(e.Args[1])
+	if _, ok := e.T.(*ir.Array).Elem.(ir.Scalar); ok {
+		return f.lazyBuild(e, n, sf)
+	}
+	return f.stack("build", e.T.(*ir.Array), n, e.P, func(i string) val {
+		iv := f.def("i", "int64("+i+")")
+		f.indexBound(iv, n)
+		return f.callStaticL(sf, []val{valOf(ir.TI64, iv)}, e.P, e.T.(*ir.Array).Elem)
+	})
+}
+
+func lowerArrayLit(f *fn, e *ir.PrimCall) val {
+	at := e.T.(*ir.Array)
+	args := make([]val, len(e.Args))
+	for i, a := range e.Args {
+		args[i] = f.compile(a)
+	}
+	if s, ok := at.Elem.(ir.Scalar); ok {
+		d := f.def("a", f.mk(s.Kind, fmt.Sprint(len(args))))
+		var lhs []string
+		for k := range args {
+			lhs = append(lhs, fmt.Sprintf("%s[%d]", d, k))
+		}
+		f.line("%s = %s", strings.Join(lhs, ", "), strings.Join(partsOf(args), ", "))
+		return valOf(e.T, d, fmt.Sprint(len(args)))
+	}
+	n := fmt.Sprint(len(args))
+	cur := 0
+	// Elements are emitted in order inside the loop by a switch on i.
+	return f.stack("array literal", at, n, e.P, func(i string) val {
+		res := f.declare("e", at.Elem)
+		f.line("switch %s {", i)
+		for k, a := range args {
+			f.line("case %d:", k)
+			f.assign(res, a)
+		}
+		f.line("}")
+		cur++
+		return res
+	})
+}
+
+func lowerIndex(f *fn, e *ir.PrimCall) val {
+	a := f.compileL(e.Args[0])
+	i := f.compile(e.Args[1]).parts[0]
+	if a.lz != nil && a.lz.constant && len(a.lz.dims) == 1 {
+		f.checkIndex(i, a.lz.dims[0], e.P)
+		return valOf(e.T, a.lz.elem(""))
+	}
+	a = f.force(a)
+	f.checkIndex(i, f.length(a), e.P)
+	return f.indexVal(a, "int("+i+")")
+}
+
+func lowerSlice(f *fn, e *ir.PrimCall) val {
+	a := f.compile(e.Args[0])
+	lo := f.compile(e.Args[1]).parts[0]
+	hi := f.compile(e.Args[2]).parts[0]
+	n := f.length(a)
+	f.g.imports["fmt"] = true
+	f.failIf(fmt.Sprintf("%s < 0 || %s < %s || %s > int64(%s)", lo, hi, lo, hi, n), e.P,
+		fmt.Sprintf(`fmt.Sprintf("slice [%%d:%%d] out of range for length %%d", %s, %s, %s)`, lo, hi, n))
+	return f.sliceVal(a, "int("+lo+")", "int("+hi+")", e.T)
+}
+
+func lowerTakeDrop(take bool) func(f *fn, e *ir.PrimCall) val {
+	return func(f *fn, e *ir.PrimCall) val {
+		name := "drop"
+		if take {
+			name = "take"
+		}
+		a := f.compile(e.Args[0])
+		k := f.compile(e.Args[1]).parts[0]
+		n := f.length(a)
+		f.g.imports["fmt"] = true
+		f.failIf(fmt.Sprintf("%s < 0 || %s > int64(%s)", k, k, n), e.P,
+			fmt.Sprintf(`fmt.Sprintf("%s: count %%d out of range [0, %%d]", %s, %s)`, name, k, n))
+		if take {
+			return f.sliceVal(a, "0", "int("+k+")", e.T)
+		}
+		return f.sliceVal(a, "int("+k+")", n, e.T)
+	}
+}
+
+// copyVal makes a fresh copy of every array leaf of v.
+func (f *fn) copyVal(v val) val {
+	ls, lp := v.leafParts()
+	out := val{t: v.t}
+	for k, l := range ls {
+		p := lp[k]
+		if l.rank == 0 {
+			out.parts = append(out.parts, p...)
+			continue
+		}
+		d := f.def("c", f.mk(l.kind, fmt.Sprintf("len(%s)", p[0])))
+		f.line("copy(%s, %s)", d, p[0])
+		out.parts = append(out.parts, d)
+		out.parts = append(out.parts, p[1:]...)
+	}
+	return out
+}
+
+// setRow stores elem into row i (an int expression) of array dst.
+func (f *fn) setRow(dst val, i string, elem val) {
+	ls, lp := dst.leafParts()
+	_, ep := elem.leafParts()
+	for k, l := range ls {
+		p := lp[k]
+		if l.rank == 1 {
+			f.line("%s[%s] = %s", p[0], i, ep[k][0])
+			continue
+		}
+		rs := f.rowSize(l, p)
+		f.line("copy(%s[%s*%s:(%s+1)*%s], %s)", p[0], i, rs, i, rs, ep[k][0])
+	}
+}
+
+// checkRowShape fails unless elem has the row shape of array a.
+func (f *fn) checkRowShape(a, elem val, pos ir.Pos, what string) {
+	ls, lp := a.leafParts()
+	_, ep := elem.leafParts()
+	for k, l := range ls {
+		if l.rank < 2 {
+			continue
+		}
+		var conds []string
+		for d := 2; d <= l.rank; d++ {
+			conds = append(conds, ep[k][d-1]+" != "+lp[k][d])
+		}
+		f.g.helper("nbShape")
+		f.failIf(strings.Join(conds, " || "), pos, fmt.Sprintf(`"%s: value has shape " + nbShape(%s) + "; elements have shape " + nbShape(%s)`, what, strings.Join(ep[k][1:], ", "), strings.Join(lp[k][2:], ", ")))
+	}
+}
+
+func lowerUpdate(f *fn, e *ir.PrimCall) val {
+	a := f.compile(e.Args[0])
+	i := f.compile(e.Args[1]).parts[0]
+	v := f.compile(e.Args[2])
+	f.checkIndex(i, f.length(a), e.P)
+	f.checkRowShape(a, v, e.P, "update")
+	out := a
+	if !f.owned(e.Args[0]) {
+		out = f.copyVal(a)
+	}
+	f.setRow(out, "int("+i+")", v)
+	return out
+}
+
+// owned reports whether the array an expression denotes may be updated
+// in place: a loop state that owns its storage and that nothing reads
+// after the update (see inPlaceLoop).
+func (f *fn) owned(e ir.Expr) bool {
+	v, ok := e.(*ir.Var)
+	return ok && f.inplace[v]
+}
+
+func lowerGather(f *fn, e *ir.PrimCall) val {
+	a := f.compile(e.Args[0])
+	idx := f.compile(e.Args[1])
+	n := f.length(a)
+	j := f.fresh("j")
+	f.line("for _, %s := range %s {", j, idx.parts[0])
+	f.checkIndex(j, n, e.P)
+	f.line("}")
+	return f.stack("gather", e.T.(*ir.Array), idx.parts[1], e.P, func(i string) val {
+		return f.indexVal(a, "int("+idx.parts[0]+"["+i+"])")
+	})
+}
+
+func lowerMap(f *fn, e *ir.PrimCall) val {
+	sf := f.staticFn(e.Args[0])
+	arrays := make([]val, len(e.Args)-1)
+	for i, a := range e.Args[1:] {
+		arrays[i] = f.compile(a)
+	}
+	n := f.length(arrays[0])
+	f.g.imports["fmt"] = true
+	for _, b := range arrays[1:] {
+		m := f.length(b)
+		if m != n {
+			f.failIf(m+" != "+n, e.P, fmt.Sprintf(`fmt.Sprintf("map: sizes %%d and %%d differ", %s, %s)`, n, m))
+		}
+	}
+	at := e.T.(*ir.Array)
+	if s, ok := at.Elem.(ir.Scalar); ok {
+		return val{t: e.T, lz: &lazy{kind: s.Kind, dims: []string{n}, elem: func(i string) string {
+			xs := make([]val, len(arrays))
+			for k, a := range arrays {
+				xs[k] = f.indexVal(a, i)
+			}
+			return f.callStatic(sf, xs, e.P, at.Elem).parts[0]
+		}}}
+	}
+	return f.stack("map", at, n, e.P, func(i string) val {
+		xs := make([]val, len(arrays))
+		for k, a := range arrays {
+			xs[k] = f.indexVal(a, i)
+		}
+		return f.callStaticL(sf, xs, e.P, at.Elem)
+	})
+}
+
+// lowerFold is reduce and fold: a left fold from the initial value, the
+// operator inlined.
+func lowerFold(f *fn, e *ir.PrimCall) val {
+	sf := f.staticFn(e.Args[0])
+	init := f.compile(e.Args[1])
+	a := f.compile(e.Args[2])
+	acc := f.declare("acc", e.T)
+	f.assign(acc, init)
+	n := f.length(a)
+	i := f.fresh("i")
+	f.line("for %s := 0; %s < %s; %s++ {", i, i, n, i)
+	saveEnv, saveFenv := f.env, f.fenv
+	f.env, f.fenv = cloneEnv(saveEnv), cloneFenv(saveFenv)
+	mark := f.iterMark()
+	x := f.indexVal(a, i)
+	next := f.callStatic(sf, []val{acc, x}, e.P, e.T)
+	f.assign(acc, next)
+	f.iterRelease(mark, acc, next, "")
+	f.env, f.fenv = saveEnv, saveFenv
+	f.line("}")
+	return acc
+}
+
+func lowerScan(f *fn, e *ir.PrimCall) val {
+	sf := f.staticFn(e.Args[0])
+	init := f.compile(e.Args[1])
+	a := f.compile(e.Args[2])
+	at := e.T.(*ir.Array)
+	acc := f.declare("acc", at.Elem)
+	f.assign(acc, init)
+	return f.stackR("scan", at, f.length(a), e.P, ir.Rank(at.Elem) == 0 && isScalarTuple(at.Elem), func(i string) val {
+		x := f.indexVal(a, i)
+		next := f.callStatic(sf, []val{acc, x}, e.P, at.Elem)
+		f.assign(acc, next)
+		return acc
+	})
+}
+
+func lowerZip(f *fn, e *ir.PrimCall) val {
+	out := val{t: e.T}
+	var n string
+	f.g.imports["fmt"] = true
+	for i, a := range e.Args {
+		v := f.compile(a)
+		if i == 0 {
+			n = f.length(v)
+		} else if m := f.length(v); m != n {
+			f.failIf(m+" != "+n, e.P, fmt.Sprintf(`fmt.Sprintf("zip: sizes %%d and %%d differ", %s, %s)`, n, m))
+		}
+		out.parts = append(out.parts, v.parts...)
+	}
+	return out
+}
+
+func lowerUnzip(f *fn, e *ir.PrimCall) val {
+	v := f.compile(e.Args[0])
+	return val{t: e.T, parts: v.parts}
+}
+
+// lowerReduction is sum, prod, maximum, minimum, mean, norm and logsumexp
+// over all elements, by the runtime kernels for f64 (the interpreter's
+// own, so results agree to the bit).
+func lowerReduction(name string) func(f *fn, e *ir.PrimCall) val {
+	return func(f *fn, e *ir.PrimCall) val {
+		if name == "sum" || name == "mean" {
+			if a := f.compileL(e.Args[0]); a.lz != nil {
+				s := f.sumLazy(a.lz)
+				if name == "mean" {
+					return valOf(e.T, f.def("m", fmt.Sprintf("%s / float64(%s)", s, f.total(a.lz))))
+				}
+				return valOf(e.T, s)
+			} else {
+				return f.reduction(name, e, a)
+			}
+		}
+		return f.reduction(name, e, f.compile(e.Args[0]))
+	}
+}
+
+var reductionKernels = map[string]string{"sum": "runtime.Sum", "prod": "runtime.Prod", "maximum": "runtime.Max",
+	"minimum": "runtime.Min", "norm": "runtime.Norm2", "logsumexp": "runtime.LogSumExp"}
+
+func (f *fn) reduction(name string, e *ir.PrimCall, a val) val {
+	kernels := reductionKernels
+	{ //nolint
+		k, _ := ir.Leaf(a.t)
+		d := a.parts[0]
+		if k == ir.F64 {
+			f.g.useRuntime()
+			if name == "mean" {
+				return valOf(e.T, f.def("m", fmt.Sprintf("runtime.Sum(%s) / float64(len(%s))", d, d)))
+			}
+			return valOf(e.T, f.def("s", kernels[name]+"("+d+")"))
+		}
+		// i64
+		s := f.fresh("s")
+		x := f.fresh("x")
+		switch name {
+		case "sum":
+			f.line("var %s int64", s)
+			f.line("for _, %s := range %s {", x, d)
+			f.line("%s += %s", s, x)
+			f.line("}")
+		case "prod":
+			f.line("%s := int64(1)", s)
+			f.line("for _, %s := range %s {", x, d)
+			f.line("%s *= %s", s, x)
+			f.line("}")
+		case "maximum", "minimum":
+			f.failIf("len("+d+") == 0", e.P, fmt.Sprintf("%q", name+" of an empty i64 array"))
+			f.line("%s := %s[0]", s, d)
+			f.line("for _, %s := range %s[1:] {", x, d)
+			f.line("%s = %s(%s, %s)", s, map[string]string{"maximum": "max", "minimum": "min"}[name], s, x)
+			f.line("}")
+		default:
+			f.g.fail("%s: %s of i64", e.P, name)
+		}
+		return valOf(e.T, s)
+	}
+}
+
+func lowerArg(name string) func(f *fn, e *ir.PrimCall) val {
+	return func(f *fn, e *ir.PrimCall) val {
+		a := f.compile(e.Args[0])
+		k, _ := ir.Leaf(a.t)
+		d := a.parts[0]
+		f.failIf(a.parts[1]+" == 0", e.P, fmt.Sprintf("%q", name+" of an empty array"))
+		if k == ir.F64 {
+			f.g.useRuntime()
+			kern := map[string]string{"argmax": "runtime.ArgMax", "argmin": "runtime.ArgMin"}[name]
+			return valOf(e.T, f.def("k", fmt.Sprintf("int64(%s(%s))", kern, d)))
+		}
+		b, x := f.fresh("best"), f.fresh("i")
+		cmp := map[string]string{"argmax": ">", "argmin": "<"}[name]
+		f.line("%s := 0", b)
+		f.line("for %s := range %s {", x, d)
+		f.line("if %s[%s] %s %s[%s] {", d, x, cmp, d, b)
+		f.line("%s = %s", b, x)
+		f.line("}")
+		f.line("}")
+		return valOf(e.T, f.def("k", "int64("+b+")"))
+	}
+}
+
+func lowerSoftmax(f *fn, e *ir.PrimCall) val {
+	a := f.compile(e.Args[0])
+	f.g.useRuntime()
+	d := f.def("sm", f.mk(ir.F64, "len("+a.parts[0]+")"))
+	f.line("runtime.Softmax(%s, %s)", d, a.parts[0])
+	return val{t: e.T, parts: append([]string{d}, a.parts[1:]...)}
+}
+
+func lowerDot(f *fn, e *ir.PrimCall) val {
+	x := f.compileL(e.Args[0])
+	y := f.compileL(e.Args[1])
+	if x.lz != nil || y.lz != nil {
+		// One fused loop: Σ x_i·y_i with no array in between.
+		xd, yd := dimsOf(x), dimsOf(y)
+		if xd[0] != yd[0] {
+			f.g.imports["fmt"] = true
+			f.failIf(xd[0]+" != "+yd[0], e.P, fmt.Sprintf(`fmt.Sprintf("dot: sizes %%d and %%d differ", %s, %s)`, xd[0], yd[0]))
+		}
+		xe, xa := elemOf(x)
+		ye, ya := elemOf(y)
+		return valOf(e.T, f.sumLazy(&lazy{kind: ir.F64, dims: xd, arrays: append(xa, ya...), elem: func(i string) string {
+			return xe(i) + " * " + ye(i)
+		}}))
+	}
+	f.g.imports["fmt"] = true
+	if x.parts[0] != y.parts[0] {
+		f.failIf(fmt.Sprintf("len(%s) != len(%s)", x.parts[0], y.parts[0]), e.P,
+			fmt.Sprintf(`fmt.Sprintf("dot: sizes %%d and %%d differ", len(%s), len(%s))`, x.parts[0], y.parts[0]))
+	}
+	f.g.useRuntime()
+	return valOf(e.T, f.def("d", fmt.Sprintf("runtime.Dot(%s, %s)", x.parts[0], y.parts[0])))
+}
+
+// alloc allocates a fresh f64 array of the given dims (int atoms), with a
+// checked total size.
+func (f *fn) alloc(k ir.ScalarKind, pos ir.Pos, dims ...string) string {
+	total := dims[0]
+	for _, d := range dims[1:] {
+		f.g.helper("nbMulSize")
+		t, errv := f.fresh("tot"), f.fresh("err")
+		f.line("%s, %s := nbMulSize(%s, %s)", t, errv, total, d)
+		f.line("if %s != nil {", errv)
+		f.retErr(fmt.Sprintf("nbAt(%q, %s)", posString(pos), errv))
+		f.line("}")
+		total = t
+	}
+	return f.def("a", f.mk(k, total))
+}
+
+func lowerOuter(f *fn, e *ir.PrimCall) val {
+	x := f.compile(e.Args[0])
+	y := f.compile(e.Args[1])
+	// Lazy: element (i, j) is x[i]·y[j]; an accumulator or a sum takes it
+	// without the matrix, and anything else forces it in one loop.
+	f.g.helper("nbMulSize")
+	tot, errv := f.fresh("tot"), f.fresh("err")
+	f.line("%s, %s := nbMulSize(%s, %s)", tot, errv, x.parts[1], y.parts[1])
+	f.line("if %s != nil {", errv)
+	f.retErr(fmt.Sprintf("nbAt(%q, %s)", posString(e.P), errv))
+	f.line("}")
+	f.line("_ = %s", tot)
+	xd, yd, n := x.parts[0], y.parts[0], y.parts[1]
+	return val{t: e.T, lz: &lazy{kind: ir.F64, dims: []string{x.parts[1], y.parts[1]}, outer: &[2]string{xd, yd}, elem: func(idx string) string {
+		return fmt.Sprintf("%s[%s/%s] * %s[%s%%%s]", xd, idx, n, yd, idx, n)
+	}}}
+}
+
+func lowerMatmul(f *fn, e *ir.PrimCall) val {
+	a := f.compile(e.Args[0])
+	if ir.Rank(a.t) == 2 && ir.Rank(e.Args[1].Type()) == 1 {
+		if b := f.compileL(e.Args[1]); b.lz != nil && b.lz.cheap {
+			return f.matvecLazy(e, a, b.lz)
+		} else {
+			return f.matvec(e, a, f.force(b))
+		}
+	}
+	b := f.compile(e.Args[1])
+	ra, rb := ir.Rank(a.t), ir.Rank(b.t)
+	f.g.useRuntime()
+	f.g.helper("nbShape")
+	mismatch := func(inner1, inner2 string) {
+		f.failIf(inner1+" != "+inner2, e.P, fmt.Sprintf(`"'@': inner sizes differ: " + nbShape(%s) + " @ " + nbShape(%s)`, strings.Join(a.parts[1:], ", "), strings.Join(b.parts[1:], ", ")))
+	}
+	switch {
+	case ra == 2 && rb == 2:
+		rows, k, cols := a.parts[1], a.parts[2], b.parts[2]
+		mismatch(b.parts[1], k)
+		c := f.alloc(ir.F64, e.P, rows, cols)
+		f.line("runtime.Gemm(false, false, %s, %s, %s, 1, %s, %s, 0, %s)", rows, cols, k, a.parts[0], b.parts[0], c)
+		return valOf(e.T, c, rows, cols)
+	case ra == 1 && rb == 2:
+		k, cols := b.parts[1], b.parts[2]
+		mismatch(a.parts[1], k)
+		y := f.alloc(ir.F64, e.P, cols)
+		f.line("if %s <= 32 {", cols)
+		x, r, row, c, v := a.parts[0], f.fresh("r"), f.fresh("row"), f.fresh("c"), f.fresh("v")
+		f.line("%s = %s[:%s]", x, x, k)
+		f.line("for %s := range %s {", r, x)
+		f.line("%s := %s[%s*%s : (%s+1)*%s]", row, b.parts[0], r, cols, r, cols)
+		f.line("%s = %s[:len(%s)]", y, y, row)
+		f.line("for %s, %s := range %s {", c, v, row)
+		f.line("%s[%s] += %s[%s] * %s", y, c, x, r, v)
+		f.line("}")
+		f.line("}")
+		f.line("} else {")
+		f.line("runtime.Gemv(true, %s, %s, 1, %s, %s, 0, %s)", k, cols, b.parts[0], a.parts[0], y)
+		f.line("}")
+		return valOf(e.T, y, cols)
+	case ra == 1 && rb == 1:
+		mismatch(a.parts[1], b.parts[1])
+		return valOf(e.T, f.def("d", fmt.Sprintf("runtime.Dot(%s, %s)", a.parts[0], b.parts[0])))
+	}
+	f.g.fail("%s: '@' of ranks %d and %d", e.P, ra, rb)
+	return val{}
+}
+
+// matvec is matrix @ vector: small products inline (a call of the BLAS
+// kernel costs more than the work), large ones by the kernel.
+func (f *fn) matvec(e *ir.PrimCall, a, b val) val {
+	f.g.useRuntime()
+	f.g.helper("nbShape")
+	rows, k := a.parts[1], a.parts[2]
+	f.failIf(b.parts[1]+" != "+k, e.P, fmt.Sprintf(`"'@': inner sizes differ: " + nbShape(%s) + " @ " + nbShape(%s)`, strings.Join(a.parts[1:], ", "), strings.Join(b.parts[1:], ", ")))
+	y := f.alloc(ir.F64, e.P, rows)
+	f.line("if %s <= 32 {", k)
+	x, r, row, s, c, v := b.parts[0], f.fresh("r"), f.fresh("row"), f.fresh("s"), f.fresh("c"), f.fresh("v")
+	f.line("%s = %s[:%s]", x, x, k)
+	f.line("for %s := range %s {", r, y)
+	f.line("%s := %s[%s*%s : (%s+1)*%s]", row, a.parts[0], r, k, r, k)
+	f.line("%s := 0.0", s)
+	f.line("for %s, %s := range %s {", c, v, row)
+	f.line("%s += %s * %s[%s]", s, v, x, c)
+	f.line("}")
+	f.line("%s[%s] = %s", y, r, s)
+	f.line("}")
+	f.line("} else {")
+	f.line("runtime.Gemv(false, %s, %s, 1, %s, %s, 0, %s)", rows, k, a.parts[0], b.parts[0], y)
+	f.line("}")
+	return valOf(e.T, y, rows)
+}
+
+// matvecLazy is matrix @ a cheap recipe (x - mu, say): the recipe is
+// evaluated in the product's inner loop instead of being stored, when
+// the vector is short; a long one is forced and goes to the kernel.
+func (f *fn) matvecLazy(e *ir.PrimCall, a val, lz *lazy) val {
+	f.g.useRuntime()
+	f.g.helper("nbShape")
+	rows, k := a.parts[1], a.parts[2]
+	f.failIf(lz.dims[0]+" != "+k, e.P, fmt.Sprintf(`"'@': inner sizes differ: " + nbShape(%s) + " @ " + nbShape(%s)`, strings.Join(a.parts[1:], ", "), lz.dims[0]))
+	y := f.alloc(ir.F64, e.P, rows)
+	f.line("if %s <= 32 {", k)
+	f.reslice(lz.arrays, k)
+	r, row, s, c, v := f.fresh("r"), f.fresh("row"), f.fresh("s"), f.fresh("c"), f.fresh("v")
+	f.line("for %s := range %s {", r, y)
+	f.line("%s := %s[%s*%s : (%s+1)*%s]", row, a.parts[0], r, k, r, k)
+	f.line("%s := 0.0", s)
+	f.line("for %s, %s := range %s {", c, v, row)
+	f.line("%s += %s * %s", s, v, lz.elem(c))
+	f.line("}")
+	f.line("%s[%s] = %s", y, r, s)
+	f.line("}")
+	f.line("} else {")
+	xv := f.def("x", f.mk(lz.kind, k))
+	f.writeLazy(xv, lz)
+	f.line("runtime.Gemv(false, %s, %s, 1, %s, %s, 0, %s)", rows, k, a.parts[0], xv, y)
+	f.line("}")
+	return valOf(e.T, y, rows)
+}
+
+func lowerTranspose(f *fn, e *ir.PrimCall) val {
+	a := f.compile(e.Args[0])
+	ls, lp := a.leafParts()
+	out := val{t: e.T}
+	for k, l := range ls {
+		p := lp[k]
+		rows, cols := p[1], p[2]
+		bs := "1"
+		if l.rank > 2 {
+			bs = f.def("bs", strings.Join(p[3:], " * "))
+		}
+		d := f.def("t", f.mk(l.kind, fmt.Sprintf("len(%s)", p[0])))
+		i, j := f.fresh("i"), f.fresh("j")
+		f.line("for %s := 0; %s < %s; %s++ {", i, i, rows, i)
+		f.line("for %s := 0; %s < %s; %s++ {", j, j, cols, j)
+		if bs == "1" {
+			f.line("%s[%s*%s+%s] = %s[%s*%s+%s]", d, j, rows, i, p[0], i, cols, j)
+		} else {
+			f.line("copy(%s[(%s*%s+%s)*%s:(%s*%s+%s+1)*%s], %s[(%s*%s+%s)*%s:])", d, j, rows, i, bs, j, rows, i, bs, p[0], i, cols, j, bs)
+		}
+		f.line("}")
+		f.line("}")
+		out.parts = append(out.parts, d, cols, rows)
+		out.parts = append(out.parts, p[3:]...)
+	}
+	return out
+}
+
+func lowerFlatten(f *fn, e *ir.PrimCall) val {
+	a := f.compile(e.Args[0])
+	ls, lp := a.leafParts()
+	out := val{t: e.T}
+	for k := range ls {
+		p := lp[k]
+		n := f.def("n", p[1]+" * "+p[2])
+		out.parts = append(out.parts, p[0], n)
+		out.parts = append(out.parts, p[3:]...)
+	}
+	return out
+}
+
+func lowerReshape(f *fn, e *ir.PrimCall) val {
+	a := f.compile(e.Args[0])
+	rows := f.compile(e.Args[1]).parts[0]
+	cols := f.compile(e.Args[2]).parts[0]
+	_, lp := a.leafParts()
+	n := f.def("n", fmt.Sprintf("int64(len(%s))", lp[0][0]))
+	f.g.imports["fmt"] = true
+	f.failIf(fmt.Sprintf("%s < 0 || %s < 0 || (%s == 0 && %s != 0) || (%s != 0 && (%s%%%s != 0 || %s/%s != %s))", rows, cols, cols, n, cols, n, cols, n, cols, rows), e.P,
+		fmt.Sprintf(`fmt.Sprintf("cannot reshape %%d elements to [%%d][%%d]", %s, %s, %s)`, n, rows, cols))
+	return valOf(e.T, lp[0][0], f.def("m", "int("+rows+")"), f.def("n", "int("+cols+")"))
+}
+
+func lowerConcat(f *fn, e *ir.PrimCall) val {
+	a := f.compile(e.Args[0])
+	b := f.compile(e.Args[1])
+	ls, ap := a.leafParts()
+	_, bp := b.leafParts()
+	out := val{t: e.T}
+	n := f.def("n", a.parts[1]+" + "+b.parts[1])
+	for k, l := range ls {
+		if l.rank > 1 {
+			var conds []string
+			for d := 2; d <= l.rank; d++ {
+				conds = append(conds, ap[k][d]+" != "+bp[k][d])
+			}
+			f.g.helper("nbShape")
+			f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"concat: elements have shapes " + nbShape(%s) + " and " + nbShape(%s)`, strings.Join(ap[k][2:], ", "), strings.Join(bp[k][2:], ", ")))
+		}
+		d := f.def("c", f.mk(l.kind, fmt.Sprintf("len(%s)+len(%s)", ap[k][0], bp[k][0])))
+		f.line("copy(%s, %s)", d, ap[k][0])
+		f.line("copy(%s[len(%s):], %s)", d, ap[k][0], bp[k][0])
+		out.parts = append(out.parts, d, n)
+		out.parts = append(out.parts, ap[k][2:]...)
+	}
+	return out
+}
+
+func lowerReverse(f *fn, e *ir.PrimCall) val {
+	a := f.compile(e.Args[0])
+	ls, lp := a.leafParts()
+	out := val{t: e.T}
+	for k, l := range ls {
+		p := lp[k]
+		rs := f.rowSize(l, p)
+		d := f.def("r", f.mk(l.kind, fmt.Sprintf("len(%s)", p[0])))
+		i := f.fresh("i")
+		f.line("for %s := 0; %s < %s; %s++ {", i, i, p[1], i)
+		f.line("copy(%s[%s*%s:(%s+1)*%s], %s[(%s-1-%s)*%s:(%s-%s)*%s])", d, i, rs, i, rs, p[0], p[1], i, rs, p[1], i, rs)
+		f.line("}")
+		out.parts = append(out.parts, d)
+		out.parts = append(out.parts, p[1:]...)
+	}
+	return out
+}
+
+func lowerZerosLike(f *fn, e *ir.PrimCall) val {
+	a := f.compileL(e.Args[0])
+	if a.lz != nil {
+		// Only the shape is needed: the recipe is never run.
+		n := f.total(a.lz)
+		return val{t: e.T, parts: append([]string{f.def("z", f.mk(a.lz.kind, n))}, a.lz.dims...)}
+	}
+	ls, lp := a.leafParts()
+	out := val{t: e.T}
+	for k, l := range ls {
+		if l.rank == 0 {
+			out.parts = append(out.parts, constGo(zeroConst(l.kind)))
+			continue
+		}
+		d := f.def("z", f.mk(l.kind, fmt.Sprintf("len(%s)", lp[k][0])))
+		out.parts = append(out.parts, d)
+		out.parts = append(out.parts, lp[k][1:]...)
+	}
+	return out
+}
+
+func zeroConst(k ir.ScalarKind) any {
+	switch k {
+	case ir.F64:
+		return 0.0
+	case ir.I64:
+		return int64(0)
+	}
+	return false
+}
+
+func lowerAccAdd(f *fn, e *ir.PrimCall) val {
+	if isConstFill(e) {
+		// s everywhere: a constant recipe (forced where storage is needed).
+		z := f.compileL(e.Args[0].(*ir.PrimCall).Args[0])
+		s := f.compile(e.Args[1]).parts[0]
+		k, _ := ir.Leaf(e.T)
+		return val{t: e.T, lz: &lazy{kind: k, dims: dimsOf(z), cheap: true, constant: true, elem: func(string) string { return s }}}
+	}
+	acc := f.compile(e.Args[0])
+	v := f.compileL(e.Args[1])
+	i := f.fresh("i")
+	if v.lz != nil {
+		var conds []string
+		for d, x := range v.lz.dims {
+			if acc.parts[d+1] != x {
+				conds = append(conds, acc.parts[d+1]+" != "+x)
+			}
+		}
+		if len(conds) > 0 {
+			f.g.helper("nbShape")
+			f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"acc_add: shapes " + nbShape(%s) + " and " + nbShape(%s) + " differ"`, strings.Join(acc.parts[1:], ", "), strings.Join(v.lz.dims, ", ")))
+		}
+		_ = i
+		f.addInto(acc.parts[0], v.lz, "+")
+		return acc
+	}
+	if ir.Rank(v.t) == 0 {
+		f.line("for %s := range %s {", i, acc.parts[0])
+		f.line("%s[%s] += %s", acc.parts[0], i, v.parts[0])
+		f.line("}")
+		return acc
+	}
+	var conds []string
+	for d := 1; d < len(acc.parts); d++ {
+		if acc.parts[d] != v.parts[d] {
+			conds = append(conds, acc.parts[d]+" != "+v.parts[d])
+		}
+	}
+	if len(conds) > 0 {
+		f.g.helper("nbShape")
+		f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"acc_add: shapes " + nbShape(%s) + " and " + nbShape(%s) + " differ"`, strings.Join(acc.parts[1:], ", "), strings.Join(v.parts[1:], ", ")))
+	}
+	src := v.parts[0]
+	f.line("%s = %s[:len(%s)]", src, src, acc.parts[0])
+	f.line("for %s := range %s {", i, acc.parts[0])
+	f.line("%s[%s] += %s[%s]", acc.parts[0], i, src, i)
+	f.line("}")
+	return acc
+}
+
+func lowerAccAddAt(f *fn, e *ir.PrimCall) val {
+	acc := f.compile(e.Args[0])
+	i := f.compile(e.Args[1]).parts[0]
+	v := f.compileL(e.Args[2])
+	f.checkIndex(i, acc.parts[1], e.P)
+	if ir.Rank(acc.t) == 1 {
+		f.line("%s[%s] += %s", acc.parts[0], i, v.parts[0])
+		return acc
+	}
+	vdims := dimsOf(v)
+	var conds []string
+	for d := 2; d < len(acc.parts); d++ {
+		conds = append(conds, acc.parts[d]+" != "+vdims[d-2])
+	}
+	if v.lz != nil {
+		f.g.helper("nbShape")
+		f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"acc_add_at: row shapes " + nbShape(%s) + " and " + nbShape(%s) + " differ"`, strings.Join(acc.parts[2:], ", "), strings.Join(vdims, ", ")))
+		rs := f.rowSize(leaf{ir.F64, ir.Rank(acc.t)}, acc.parts)
+		row := f.def("row", fmt.Sprintf("%s[%s*int64(%s) : (%s+1)*int64(%s)]", acc.parts[0], i, rs, i, rs))
+		f.addInto(row, v.lz, "+")
+		return acc
+	}
+	f.g.helper("nbShape")
+	f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"acc_add_at: row shapes " + nbShape(%s) + " and " + nbShape(%s) + " differ"`, strings.Join(acc.parts[2:], ", "), strings.Join(v.parts[1:], ", ")))
+	rs := f.rowSize(leaf{ir.F64, ir.Rank(acc.t)}, acc.parts)
+	row := f.def("row", fmt.Sprintf("%s[%s*int64(%s) : (%s+1)*int64(%s)]", acc.parts[0], i, rs, i, rs))
+	j := f.fresh("j")
+	f.line("for %s := range %s {", j, row)
+	f.line("%s[%s] += %s[%s]", row, j, v.parts[0], j)
+	f.line("}")
+	return acc
+}
+
+func lowerLoopSave(f *fn, e *ir.PrimCall) val {
+	n := f.compile(e.Args[0]).parts[0]
+	init := f.compile(e.Args[1])
+	sf := f.staticFn(e.Args[2])
+	at := e.T.(*ir.Array)
+	cnt := f.def("n", fmt.Sprintf("int(max(%s, 0)) + 1", n))
+	st := f.declare("st", at.Elem)
+	f.assign(st, init)
+	return f.stackR("loop_save", at, cnt, e.P, isScalarTuple(at.Elem), func(i string) val {
+		f.line("if %s > 0 {", i)
+		saveEnv, saveFenv := f.env, f.fenv
+		f.env, f.fenv = cloneEnv(saveEnv), cloneFenv(saveFenv)
+		next := f.callStatic(sf, []val{valOf(ir.TI64, f.def("k", "int64("+i+"-1)")), st}, e.P, at.Elem)
+		f.assign(st, next)
+		f.env, f.fenv = saveEnv, saveFenv
+		f.line("}")
+		return st
+	})
+}
+
+// lowerWhileSave runs the loop first, appending each state's leaves to
+// growing slices, then assembles the array of states.
+func lowerWhileSave(f *fn, e *ir.PrimCall) val {
+	init := f.compile(e.Args[0])
+	cond := f.staticFn(e.Args[1])
+	body := f.staticFn(e.Args[2])
+	at := e.T.(*ir.Array)
+	st := f.declare("st", at.Elem)
+	f.assign(st, init)
+	els := mustLeaves(at.Elem)
+	res := val{t: at}
+	cnt := f.defT("n", "int", "0")
+	type acc struct {
+		data string
+		dims []string
+	}
+	accs := make([]acc, len(els))
+	sdims := leafDims(at.Elem)
+	for k, l := range els {
+		d := f.fresh("w")
+		f.line("var %s %s", d, elemSlice(l.kind))
+		a := acc{data: d}
+		for x := 0; x < l.rank; x++ {
+			a.dims = append(a.dims, f.defT("d", "int", staticDim(sdims[k][x])))
+		}
+		accs[k] = a
+		res.parts = append(res.parts, d, cnt)
+		res.parts = append(res.parts, a.dims...)
+	}
+	f.line("for {")
+	saveEnv, saveFenv := f.env, f.fenv
+	f.env, f.fenv = cloneEnv(saveEnv), cloneFenv(saveFenv)
+	_, sp := st.leafParts()
+	for k, l := range els {
+		a := accs[k]
+		if l.rank == 0 {
+			f.line("%s = append(%s, %s)", a.data, a.data, sp[k][0])
+			continue
+		}
+		f.line("if %s == 0 {", cnt)
+		f.line("%s = %s", strings.Join(a.dims, ", "), strings.Join(sp[k][1:], ", "))
+		f.line("}")
+		f.line("%s = append(%s, %s...)", a.data, a.data, sp[k][0])
+	}
+	f.line("%s++", cnt)
+	c := f.callStatic(cond, []val{st}, e.P, ir.TBool)
+	f.line("if !%s {", c.parts[0])
+	f.line("break")
+	f.line("}")
+	next := f.callStatic(body, []val{st}, e.P, at.Elem)
+	f.assign(st, next)
+	f.env, f.fenv = saveEnv, saveFenv
+	f.line("}")
+	return res
+}
+
+func lowerReshapeLike(f *fn, e *ir.PrimCall) val {
+	x := f.compile(e.Args[0])
+	like := f.compile(e.Args[1])
+	xls, xp := x.leafParts()
+	_, lp := like.leafParts()
+	out := val{t: e.T}
+	for k, l := range xls {
+		if l.rank == 0 {
+			out.parts = append(out.parts, xp[k][0])
+			continue
+		}
+		f.g.helper("nbShape")
+		f.failIf(fmt.Sprintf("len(%s) != len(%s)", xp[k][0], lp[k][0]), e.P,
+			fmt.Sprintf(`"reshape_like: cannot give " + nbShape(%s) + " the shape " + nbShape(%s)`, strings.Join(xp[k][1:], ", "), strings.Join(lp[k][1:], ", ")))
+		out.parts = append(out.parts, xp[k][0])
+		out.parts = append(out.parts, lp[k][1:]...)
+	}
+	return out
+}
+
+func lowerPadLike(f *fn, e *ir.PrimCall) val {
+	v := f.compile(e.Args[0])
+	lo := f.compile(e.Args[1]).parts[0]
+	like := f.compile(e.Args[2])
+	ls, lp := like.leafParts()
+	_, vp := v.leafParts()
+	out := val{t: e.T}
+	f.g.imports["fmt"] = true
+	n := f.length(v)
+	f.failIf(fmt.Sprintf("%s < 0 || %s+int64(%s) > int64(%s)", lo, lo, n, like.parts[1]), e.P,
+		fmt.Sprintf(`fmt.Sprintf("pad_like: rows [%%d:%%d] out of range for length %%d", %s, %s+int64(%s), %s)`, lo, lo, n, like.parts[1]))
+	for k, l := range ls {
+		if l.rank > 1 {
+			var conds []string
+			for d := 2; d <= l.rank; d++ {
+				conds = append(conds, vp[k][d]+" != "+lp[k][d])
+			}
+			f.g.helper("nbShape")
+			f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"pad_like: rows have shapes " + nbShape(%s) + " and " + nbShape(%s)`, strings.Join(vp[k][2:], ", "), strings.Join(lp[k][2:], ", ")))
+		}
+		rs := f.rowSize(l, lp[k])
+		d := f.def("p", f.mk(l.kind, fmt.Sprintf("len(%s)", lp[k][0])))
+		f.line("copy(%s[int(%s)*%s:], %s)", d, lo, rs, vp[k][0])
+		out.parts = append(out.parts, d)
+		out.parts = append(out.parts, lp[k][1:]...)
+	}
+	return out
+}
+
+// lowerLinsolve solves matvec(x) = b. The matvec is a Go func literal
+// whose body is the inlined function; it reports errors by returning
+// them, and the solver (the interpreter's GMRES) passes them on.
+func lowerLinsolve(f *fn, e *ir.PrimCall) val {
+	sf := f.staticFn(e.Args[0])
+	b := f.compile(e.Args[1])
+	if ir.Rank(b.t) == 0 {
+		a := f.callStatic(sf, []val{valOf(ir.TF64, "1.0")}, e.P, ir.TF64)
+		return valOf(e.T, f.def("x", b.parts[0]+" / "+a.parts[0]))
+	}
+	mv, v := f.fresh("matvec"), f.fresh("v")
+	f.line("%s := func(%s []float64) ([]float64, error) {", mv, v)
+	saveHook, saveEnv, saveFenv := f.errHook, f.env, f.fenv
+	f.env, f.fenv = cloneEnv(saveEnv), cloneFenv(saveFenv)
+	f.errHook = func(errExpr string) string { return "return nil, " + errExpr }
+	out := f.callStatic(sf, []val{valOf(b.t, v, "len("+v+")")}, e.P, b.t)
+	f.g.imports["fmt"] = true
+	f.failIf(fmt.Sprintf("len(%s) != len(%s)", out.parts[0], v), e.P,
+		fmt.Sprintf(`fmt.Sprintf("linsolve: matvec returned %%d values for %%d", len(%s), len(%s))`, out.parts[0], v))
+	f.line("return %s, nil", out.parts[0])
+	f.errHook, f.env, f.fenv = saveHook, saveEnv, saveFenv
+	f.line("}")
+	solver := "runtime.GMRES"
+	if runtimeHas("func GMRES(") {
+		f.g.useRuntime()
+	} else {
+		solver = "nbGMRES"
+		f.g.helper("nbGMRES")
+	}
+	x, errv := f.fresh("x"), f.fresh("err")
+	f.line("%s, %s := %s(%s, %s, 1e-13, 30, 20*len(%s)+100)", x, errv, solver, mv, b.parts[0], b.parts[0])
+	f.line("if %s != nil {", errv)
+	f.retErr(fmt.Sprintf("nbAt(%q, %s)", posString(e.P), errv))
+	f.line("}")
+	return valOf(e.T, x, "len("+x+")")
+}
+
+// isScalarTuple reports whether t has no array leaves.
+func isScalarTuple(t ir.Type) bool {
+	for _, l := range mustLeaves(t) {
+		if l.rank > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// mk is the expression allocating a zeroed slice of n (an int
+// expression) elements of kind k, from the call's arena (see nbArena).
+func (f *fn) mk(k ir.ScalarKind, n string) string {
+	f.g.helper("nbArena")
+	f.arena = true
+	f.allocs++
+	return fmt.Sprintf("ar.%s(%s)", [...]string{"F64", "I64", "Bool"}[k], n)
+}
+
+// lowerCheckDim checks that dimension Aux.Axis of the array is the size
+// given, with the interpreter's message, and passes the array on.
+func lowerCheckDim(f *fn, e *ir.PrimCall) val {
+	a := f.compile(e.Args[0])
+	n := f.compile(e.Args[1]).parts[0]
+	dc := e.Aux.(ir.DimCheck)
+	what := dc.What
+	if dc.Axis > 0 {
+		what = fmt.Sprintf("dimension %d of %s", dc.Axis+1, what)
+	}
+	_, lp := a.leafParts()
+	got := lp[0][1+dc.Axis]
+	f.g.helper("nbDimMsg")
+	f.failIf(fmt.Sprintf("int64(%s) != %s", got, n), e.P,
+		fmt.Sprintf("nbDimMsg(%q, %q, %q, int64(%s), %s)", what, dc.Type, dc.Size, got, n))
+	return a
+}
+
+// lowerLinearCheck fails with the message in Aux unless the condition
+// holds, and passes the value on.
+func lowerLinearCheck(f *fn, e *ir.PrimCall) val {
+	ok := f.compile(e.Args[0]).parts[0]
+	msg, _ := e.Aux.(string)
+	f.failIf("!"+ok, e.P, strconv.Quote(msg))
+	return f.compile(e.Args[1])
+}

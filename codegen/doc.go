@@ -1,0 +1,170 @@
+// Package codegen is Nabla's second backend: it turns an optimized IR
+// program (the output of the pipeline's opt stage) into Go source. nabla
+// gen writes that source for go generate; Backend builds it with the Go
+// toolchain and runs it for nabla run --backend go.
+//
+// # Where it sits
+//
+// Specialization has already made every function value static (each def
+// with function parameters is copied per distinct argument, closures are
+// lifted), AD has expanded grad, vjp and the rest into ordinary IR, and
+// the rewrite strategies have optimized it. What reaches codegen is a
+// first-order program of Var, Const, Let, Lambda, Global, Call, PrimCall,
+// MakeTuple, Proj, If and Loop, where a Lambda only ever appears as the
+// function argument of a primitive (map, build, reduce, ...), bound by a
+// let, or called on the spot. The emitter inlines lambdas where they are
+// used and calls defs as Go functions: nothing is a closure at run time,
+// except linsolve's matvec (below) and the function parameters of an
+// exported template (def twice(f: f64 -> f64, x: f64)), which are Go func
+// values: func(float64) float64 in the exported API, adapted to the
+// internal layout.
+//
+// # Layout of values
+//
+// A value of any type is laid out as a list of Go values, its parts, with
+// nothing boxed (layout.go):
+//
+//   - f64, i64 and bool are float64, int64 and bool locals;
+//   - an array of scalars of rank r is a flat row-major slice and its r
+//     dimensions as int locals ([m][n]f64 is data []float64, m, n int);
+//     rows and slices of it are sub-slices (views), never copies;
+//   - a tuple is the concatenation of its elements' parts;
+//   - an array of tuples is a tuple of arrays ([n](f64, [k]i64) is a
+//     []float64 with n and an []int64 with n, k), so zip and unzip cost
+//     nothing and every hot loop reads plain slices.
+//
+// A scalar or array inside this layout is a leaf. Internal functions take
+// and return the parts of their parameters and result (plus an arena, see
+// below, and an error last if they can fail), so a call passes registers,
+// not structures.
+//
+// # Lowering
+//
+// compile (gen.go) walks an expression and emits Go statements into the
+// function being built, returning the parts of its value as atoms (local
+// names or literals). A let binds its variable to the value's atoms, an
+// if assigns the parts in both branches, a loop becomes a Go for loop that
+// assigns the next state's parts (a while loop, for { if !cond break }).
+//
+// Primitives are lowered by a table keyed by *ir.Prim (prims.go), one
+// self-contained rule per primitive, so that the rules can move into the
+// primitives' declarations: an elementwise primitive gives a Go expression
+// per operand kind ("math.Exp(%s)", a + b, nbSigmoid(x)) plus, for i64
+// operations that can fail, a guard; every other primitive gives a Lower
+// function (arrays.go) emitting loops or runtime kernel calls (runtime.Sum,
+// Dot, Gemv, Gemm, LogSumExp, ...; the kernels the interpreter uses, so
+// results agree). TestEveryPrimHasARule fails for a primitive without a
+// rule (the AD operators excepted: they never reach codegen).
+//
+// # Fusion and destination passing
+//
+// Elementwise primitives on arrays, and build and map with scalar
+// elements, do not compute anything when they are compiled: they yield a
+// lazy array, a recipe for element i (fuse.go). Elementwise consumers
+// compose recipes, so a*x + y is one expression per element; sum, mean,
+// dot and the reverse-mode accumulator acc_add consume a recipe in one
+// loop, so sum(a*x + y) and [f(x[i]) for i < n] summed make no array at
+// all; a build or map whose elements are arrays writes each lazy row
+// straight into its place in the result, whose shape the first row's
+// recipe tells before any element is computed. Anything else forces the
+// recipe into a fresh array in one loop. acc_add(zeros_like(y), s), the
+// cotangent of a sum, is a constant recipe: indexing it gives s, and it
+// becomes an array only where an accumulator needs storage. Recipes never
+// outlive what they read: branches, loop states, tuples and calls force
+// them, and a let keeps its value lazy only when the variable is used
+// once, outside any loop, lambda or branch, the value cannot fail and
+// nothing in the body updates an array in place (or when the recipe is
+// constant).
+//
+// # Memory: arenas
+//
+// Every array a call allocates comes from an arena (nbArena in the
+// generated file): zeroed slices cut from chunks that are kept from call
+// to call. Exported functions take an arena from a free list and return
+// it; a loop iteration marks the arena and releases what it allocated
+// when nothing it carries to the next iteration can live there (the
+// scalars of a sum, the rows a build copies out, accumulators updated in
+// place), so memory stays proportional to the live data, not to the
+// number of iterations. In steady state an exported call allocates
+// nothing but its results, and an ...Into call nothing at all. Values
+// that outlive a call (value defs, computed once) use plain make, as does
+// the run harness.
+//
+// The accumulators of reverse mode (acc_add, acc_add_at) update their
+// first argument in place: package ad creates each one fresh and threads
+// it linearly. update writes in place into a loop state that owns its
+// array (loop s = init ... do update(s, i, v), where the only other uses
+// of s are scalar reads inside i and v, evaluated before the write; the
+// loop copies init once unless it is fresh); elsewhere update copies its
+// array and sets one row.
+//
+// # Checks and errors
+//
+// Generated code fails exactly where the interpreter does, with the same
+// text: size variables and constant dimensions are checked on entry to
+// every function, with the interpreter's "size mismatch" messages; an
+// index is checked unless ranges.go proves it in range (x[i + 1] in
+// [... for i < n - 1] with n the length of x needs no check); elementwise
+// shapes, slice bounds, i64 division and conversions, and sizes computed
+// by the program (negative, overflowing or absurd sizes, before any
+// make) are checked with the interpreter's messages. An error is an
+// *nbError carrying "file:line:col: message"; as it leaves each def the
+// caller adds the frame "in def (pos), called at pos", and the exported
+// function (or the harness) adds the entry frame. A function that can
+// fail returns an error last; whether it can is known after its body is
+// emitted (any check emitted, or a failing callee), and defs are emitted
+// callees first. Array parameters are resliced to their dimensions on
+// entry, so Go's prover removes the bounds checks of loops that run over
+// them. A loop whose body gives back its state's arrays unchanged
+// (reverse mode's accumulator loops; found by compiling the body once
+// into a scratch buffer) keeps its initial dimensions, so the indices of
+// its acc_add_at calls are proved too.
+//
+// # The exported API
+//
+// An exported def becomes a documented Go function with idiomatic types
+// (export.go): one Go parameter per leaf of each parameter (float64,
+// int64, bool, []float64, [][]float64, [][][]float64; a tuple parameter
+// becomes several parameters), one result per leaf of the result, and an
+// error last when the def can fail or takes matrices (which might be
+// ragged). Array results are fresh slices (rows of one allocation for
+// matrices). A def with array results also gets an ...Into variant
+// writing them into caller buffers of the right shapes. The doc comment is
+// the def's leading comment (with the Go name) and its Nabla signature.
+// Value defs (def rosen_grad = grad(rosen)) whose value is a function
+// become functions of the lambda's parameters; other value defs become
+// getters computed once.
+//
+// linsolve(matvec, b) is solved by GMRES (the interpreter's algorithm,
+// TODO(kernels): runtime.GMRES once it lands) with the matvec as a Go
+// func literal whose body is the inlined function and which returns
+// errors instead of returning from the enclosing function.
+//
+// # Running: Backend and the build cache
+//
+// For nabla run --backend go, Generate with Options.Main adds a func main
+// that reads the def's arguments as JSON lines on stdin (nabla has already
+// checked and normalized them against the parameter types), calls the
+// def's internal function and prints the result as JSON with the
+// interpreter's number format; errors go to stderr with exit status 1.
+// Build writes the source into a directory of the build cache keyed by
+// a hash of the source, the runtime sources and the Go version
+// ($NABLA_GOCACHE, default os.UserCacheDir()/nabla/go), next to a go.mod
+// that replaces github.com/nabla-lang/nabla with a copy of the runtime
+// package's embedded sources (runtime.Sources) and requires the module
+// versions this binary was built with, and runs go build there. A program
+// is built once; later runs of any of its defs reuse the binary, from any
+// directory and offline once the Go module cache holds gonum.
+//
+// # Not yet
+//
+// Taylor mode's series primitives (series.go) are lowered to the series
+// kernels that are moving from package ir into runtime (runtime.SeriesMap1,
+// SeriesMap2, SeriesExp, ...): until the runtime this binary embeds has
+// them, nabla gen rejects an exported def that needs them, and with
+// --backend go the program's other defs run while those report that they
+// cannot. (Checked against the kernels on their branch: with them, all
+// four cases of ad/taylor.nab pass.) Parallel loops and the run limits
+// (--max-steps, --max-memory, --timeout) of the interpreter are not
+// implemented in generated code.
+package codegen

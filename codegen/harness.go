@@ -1,0 +1,378 @@
+package codegen
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+
+	"github.com/nabla-lang/nabla/ir"
+)
+
+// The run harness: with Options.Main the generated file is a command
+//
+//	prog -f NAME < args
+//
+// reading one JSON value per parameter from standard input (nabla run has
+// already checked and normalized them against the parameter types),
+// calling the def's internal function and printing its result as JSON,
+// exactly as the interpreter's nabla run prints it. A run-time error
+// prints on stderr with exit status 1.
+
+func (g *gen) emitHarness(w *bytes.Buffer) {
+	for _, imp := range []string{"encoding/json", "fmt", "io", "math", "os", "strconv"} {
+		g.imports[imp] = true
+	}
+	g.helper("nbError")
+	w.WriteString("func main() {\n\tos.Exit(nbMain(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))\n}\n\n")
+	w.WriteString("// nbCall runs def name on decoded arguments.\nfunc nbCall(name string, in []any) (out any, err error) {\n\tswitch name {\n")
+	for _, di := range g.order {
+		if di.skip != nil {
+			fmt.Fprintf(w, "case %q:\nreturn nil, fmt.Errorf(%q)\n", di.def.Name, fmt.Sprintf("%s: def %s cannot run with --backend go: %v", posString(di.def.P), di.def.Name, di.skip))
+			continue
+		}
+		if hasFuncParam(di) {
+			fmt.Fprintf(w, "case %q:\nreturn nil, fmt.Errorf(%q)\n", di.def.Name, di.def.Name+" takes a function, which has no JSON form")
+			continue
+		}
+		fmt.Fprintf(w, "case %q:\n", di.def.Name)
+		fmt.Fprintf(w, "if len(in) != %d {\nreturn nil, fmt.Errorf(\"%s takes %d arguments, got %%d\", len(in))\n}\n", len(di.params), di.def.Name, len(di.params))
+		var args []string
+		if !di.value {
+			args = append(args, "nil")
+		}
+		for i, t := range di.params {
+			fmt.Fprintf(w, "a%d := nbDecode(%q, in[%d])\n", i, typeDesc(t), i)
+			k := 0
+			for _, l := range mustLeaves(t) {
+				args = append(args, leafArgs(fmt.Sprintf("a%d[%d]", i, k), l)...)
+				k++
+			}
+		}
+		resTypes := partTypes(di.result)
+		var res []string
+		for i := range resTypes {
+			res = append(res, fmt.Sprintf("r%d", i))
+		}
+		lhs := strings.Join(res, ", ")
+		if di.fails {
+			if lhs == "" {
+				lhs = "err"
+			} else {
+				lhs += ", err"
+			}
+		}
+		call := fmt.Sprintf("%s(%s)", di.goName, strings.Join(args, ", "))
+		if lhs == "" {
+			fmt.Fprintf(w, "%s\n", call)
+		} else {
+			fmt.Fprintf(w, "%s := %s\n", lhs, call)
+		}
+		if di.fails {
+			fmt.Fprintf(w, "if err != nil {\nreturn nil, nbFrame(err, %q, %q, \"\")\n}\n", di.def.Name, posString(di.def.P))
+		}
+		var leaves []string
+		k := 0
+		for _, l := range mustLeaves(di.result) {
+			leaves = append(leaves, leafLit(l, res[k:k+l.nparts()]))
+			k += l.nparts()
+		}
+		fmt.Fprintf(w, "return nbEncode(%q, []nbLeaf{%s}), nil\n", typeDesc(di.result), strings.Join(leaves, ", "))
+	}
+	w.WriteString("}\nreturn nil, fmt.Errorf(\"no def named %s\", name)\n}\n\n")
+	w.WriteString(harnessSrc)
+}
+
+func hasFuncParam(di *defInfo) bool {
+	for _, t := range di.params {
+		if _, ok := t.(*ir.Func); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// leafArgs are the Go arguments for one decoded leaf.
+func leafArgs(x string, l leaf) []string {
+	field := [...]string{"f", "i", "b"}[l.kind]
+	if l.rank == 0 {
+		return []string{x + "." + field + "[0]"}
+	}
+	out := []string{x + "." + field}
+	for d := 0; d < l.rank; d++ {
+		out = append(out, fmt.Sprintf("%s.dims[%d]", x, d))
+	}
+	return out
+}
+
+// leafLit builds an nbLeaf literal from a leaf's result parts.
+func leafLit(l leaf, parts []string) string {
+	field := [...]string{"f", "i", "b"}[l.kind]
+	if l.rank == 0 {
+		return fmt.Sprintf("{%s: []%s{%s}}", field, scalarGo(l.kind), parts[0])
+	}
+	return fmt.Sprintf("{%s: %s, dims: []int{%s}}", field, parts[0], strings.Join(parts[1:], ", "))
+}
+
+// harnessSrc is the fixed part of the harness: decoding JSON by a type
+// description (f, i, b, [T, (T,...)) into flat leaves and encoding results
+// back, with the interpreter's number format.
+const harnessSrc = `// nbLeaf is one leaf of a value's layout: a scalar (one element, no
+// dims) or a flat row-major array with its dims.
+type nbLeaf struct {
+	f    []float64
+	i    []int64
+	b    []bool
+	dims []int
+}
+
+// nbTy is a parsed type description.
+type nbTy struct {
+	kind  byte // 'f', 'i', 'b', '[' or '('
+	elem  *nbTy
+	elems []*nbTy
+}
+
+func nbParse(s string) (*nbTy, string) {
+	switch s[0] {
+	case '[':
+		e, rest := nbParse(s[1:])
+		return &nbTy{kind: '[', elem: e}, rest
+	case '(':
+		t := &nbTy{kind: '('}
+		s = s[1:]
+		for s[0] != ')' {
+			var e *nbTy
+			e, s = nbParse(s)
+			t.elems = append(t.elems, e)
+			if s[0] == ',' {
+				s = s[1:]
+			}
+		}
+		return t, s[1:]
+	}
+	return &nbTy{kind: s[0]}, s[1:]
+}
+
+// nbShapeOf lists the leaves of a type as (kind, rank).
+func nbShapeOf(t *nbTy, rank int, out []nbLeaf) []nbLeaf {
+	switch t.kind {
+	case '[':
+		return nbShapeOf(t.elem, rank+1, out)
+	case '(':
+		for _, e := range t.elems {
+			out = nbShapeOf(e, rank, out)
+		}
+		return out
+	}
+	l := nbLeaf{dims: make([]int, rank)}
+	switch t.kind {
+	case 'f':
+		l.f = []float64{}
+	case 'i':
+		l.i = []int64{}
+	default:
+		l.b = []bool{}
+	}
+	return append(out, l)
+}
+
+func nbDecode(desc string, x any) []nbLeaf {
+	t, _ := nbParse(desc)
+	return nbDec(t, x)
+}
+
+func nbDec(t *nbTy, x any) []nbLeaf {
+	switch t.kind {
+	case 'f':
+		var v float64
+		switch x := x.(type) {
+		case json.Number:
+			v, _ = strconv.ParseFloat(string(x), 64)
+		case string:
+			switch x {
+			case "NaN":
+				v = math.NaN()
+			case "+Inf", "Inf":
+				v = math.Inf(1)
+			case "-Inf":
+				v = math.Inf(-1)
+			}
+		}
+		return []nbLeaf{{f: []float64{v}}}
+	case 'i':
+		n, _ := x.(json.Number)
+		v, _ := strconv.ParseInt(string(n), 10, 64)
+		return []nbLeaf{{i: []int64{v}}}
+	case 'b':
+		v, _ := x.(bool)
+		return []nbLeaf{{b: []bool{v}}}
+	case '(':
+		xs, _ := x.([]any)
+		var out []nbLeaf
+		for k, e := range t.elems {
+			out = append(out, nbDec(e, xs[k])...)
+		}
+		return out
+	}
+	xs, _ := x.([]any)
+	out := nbShapeOf(t, 0, nil)
+	for k := range out {
+		out[k].dims[0] = len(xs)
+	}
+	for j, e := range xs {
+		ls := nbDec(t.elem, e)
+		for k := range out {
+			if j == 0 {
+				copy(out[k].dims[1:], ls[k].dims)
+			}
+			out[k].f = append(out[k].f, ls[k].f...)
+			out[k].i = append(out[k].i, ls[k].i...)
+			out[k].b = append(out[k].b, ls[k].b...)
+		}
+	}
+	return out
+}
+
+// nbEncode turns result leaves back into nested values: float64, int64,
+// bool and []any.
+func nbEncode(desc string, ls []nbLeaf) any {
+	t, _ := nbParse(desc)
+	return nbEnc(t, ls)
+}
+
+func nbCount(t *nbTy) int { return len(nbShapeOf(t, 0, nil)) }
+
+func nbEnc(t *nbTy, ls []nbLeaf) any {
+	switch t.kind {
+	case 'f':
+		return ls[0].f[0]
+	case 'i':
+		return ls[0].i[0]
+	case 'b':
+		return ls[0].b[0]
+	case '(':
+		out := make([]any, len(t.elems))
+		k := 0
+		for j, e := range t.elems {
+			n := nbCount(e)
+			out[j] = nbEnc(e, ls[k:k+n])
+			k += n
+		}
+		return out
+	}
+	n := 0
+	if len(ls) > 0 {
+		n = ls[0].dims[0]
+	}
+	out := make([]any, n)
+	for r := range out {
+		sub := make([]nbLeaf, len(ls))
+		for k, l := range ls {
+			rs := 1
+			for _, d := range l.dims[1:] {
+				rs *= d
+			}
+			s := nbLeaf{dims: l.dims[1:]}
+			switch {
+			case l.f != nil:
+				s.f = l.f[r*rs : (r+1)*rs]
+			case l.i != nil:
+				s.i = l.i[r*rs : (r+1)*rs]
+			default:
+				s.b = l.b[r*rs : (r+1)*rs]
+			}
+			sub[k] = s
+		}
+		out[r] = nbEnc(t.elem, sub)
+	}
+	return out
+}
+
+// nbAppend writes a value as JSON: floats in the shortest form that reads
+// back, NaN and infinities as strings, ", " between elements.
+func nbAppend(b []byte, x any) []byte {
+	switch x := x.(type) {
+	case float64:
+		return nbAppendFloat(b, x)
+	case int64:
+		return strconv.AppendInt(b, x, 10)
+	case bool:
+		return strconv.AppendBool(b, x)
+	case []any:
+		b = append(b, '[')
+		for i, e := range x {
+			if i > 0 {
+				b = append(b, ", "...)
+			}
+			b = nbAppend(b, e)
+		}
+		return append(b, ']')
+	}
+	return b
+}
+
+func nbAppendFloat(b []byte, f float64) []byte {
+	switch {
+	case math.IsNaN(f):
+		return append(b, ` + "`" + `"NaN"` + "`" + `...)
+	case math.IsInf(f, 1):
+		return append(b, ` + "`" + `"+Inf"` + "`" + `...)
+	case math.IsInf(f, -1):
+		return append(b, ` + "`" + `"-Inf"` + "`" + `...)
+	}
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
+}
+
+// nbSafeCall is nbCall with a Go panic (a bug in the generated code)
+// reported as an internal error, never as a stack trace.
+func nbSafeCall(name string, in []any) (out any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, fmt.Errorf("internal error: %v", r)
+		}
+	}()
+	return nbCall(name, in)
+}
+
+// nbMain is the command: -f NAME, JSON arguments on stdin.
+func nbMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	name := "main"
+	for i := 0; i < len(args); i++ {
+		if args[i] == "-f" && i+1 < len(args) {
+			name = args[i+1]
+			i++
+		}
+	}
+	dec := json.NewDecoder(stdin)
+	dec.UseNumber()
+	var in []any
+	for {
+		var x any
+		if err := dec.Decode(&x); err == io.EOF {
+			break
+		} else if err != nil {
+			fmt.Fprintf(stderr, "bad arguments: %v\n", err)
+			return 2
+		}
+		in = append(in, x)
+	}
+	out, err := nbSafeCall(name, in)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	stdout.Write(append(nbAppend(nil, out), '\n'))
+	return 0
+}
+`

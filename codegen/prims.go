@@ -1,0 +1,257 @@
+package codegen
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/nabla-lang/nabla/ir"
+)
+
+// A rule says how one primitive becomes Go. Each rule is a self-contained
+// value: elementwise primitives give a scalar Go expression per operand
+// kind (lifted over arrays by one loop, and fused with their neighbours),
+// the others a lowering that emits statements.
+type rule struct {
+	// F, I and B build the scalar expression for f64, i64 and bool
+	// operands from the operands' Go atoms; nil where the kind is not
+	// accepted.
+	F, I, B func(a []string) string
+	// IGuard, for i64 operations that can fail, gives a condition under
+	// which the run fails with message IMsg.
+	IGuard func(a []string) string
+	IMsg   string
+	// IErr, FErr: the expression returns (value, error) (nbPowI, nbToI64).
+	IErr, FErr bool
+	// Helpers lists the generated helpers the expressions call.
+	Helpers []string
+	// Lower emits a non-elementwise primitive.
+	Lower func(f *fn, e *ir.PrimCall) val
+}
+
+func op2(op string) func(a []string) string {
+	return func(a []string) string { return a[0] + " " + op + " " + a[1] }
+}
+
+func call1(name string) func(a []string) string {
+	return func(a []string) string { return name + "(" + a[0] + ")" }
+}
+
+func call2(name string) func(a []string) string {
+	return func(a []string) string { return name + "(" + a[0] + ", " + a[1] + ")" }
+}
+
+func mathF1(name string) *rule { return &rule{F: call1("math." + name)} }
+
+// kernel names runtime's function rt when the runtime has it, else the
+// generated helper with the same semantics (scalar helpers are moving
+// from package ir into runtime).
+func kernel(rt, helper string) string {
+	if runtimeHas("func " + rt + "(") {
+		return "runtime." + rt
+	}
+	return helper
+}
+
+func kcall1(rt, helper string) func(a []string) string {
+	return func(a []string) string { return kernel(rt, helper) + "(" + a[0] + ")" }
+}
+
+func kcall2(rt, helper string) func(a []string) string {
+	return func(a []string) string { return kernel(rt, helper) + "(" + a[0] + ", " + a[1] + ")" }
+}
+
+// rules is the table of lowering rules, keyed by primitive.
+var rules map[*ir.Prim]*rule
+
+func init() {
+	rules = map[*ir.Prim]*rule{
+		ir.PrimAdd: {F: op2("+"), I: op2("+")},
+		ir.PrimSub: {F: op2("-"), I: op2("-")},
+		ir.PrimMul: {F: op2("*"), I: op2("*")},
+		ir.PrimDiv: {F: op2("/"), I: op2("/"), IGuard: func(a []string) string { return a[1] + " == 0" }, IMsg: "integer division by zero"},
+		ir.PrimMod: {F: call2("math.Mod"), I: op2("%"), IGuard: func(a []string) string { return a[1] + " == 0" }, IMsg: "integer division by zero"},
+		ir.PrimPow: {F: call2("math.Pow"), I: kcall2("PowI64", "nbPowI"), IErr: true, Helpers: []string{"nbPowI"}},
+		ir.PrimNeg: {F: func(a []string) string { return "-" + a[0] }, I: func(a []string) string { return "-" + a[0] }},
+		ir.PrimEq:  {F: op2("=="), I: op2("=="), B: op2("==")},
+		ir.PrimNe:  {F: op2("!="), I: op2("!="), B: op2("!=")},
+		ir.PrimLt:  {F: op2("<"), I: op2("<")},
+		ir.PrimLe:  {F: op2("<="), I: op2("<=")},
+		ir.PrimGt:  {F: op2(">"), I: op2(">")},
+		ir.PrimGe:  {F: op2(">="), I: op2(">=")},
+		ir.PrimAnd: {B: op2("&&")},
+		ir.PrimOr:  {B: op2("||")},
+		ir.PrimNot: {B: func(a []string) string { return "!" + a[0] }},
+		ir.PrimToF64: {F: func(a []string) string { return a[0] },
+			I: call1("float64")},
+		ir.PrimToI64: {F: kcall1("TruncToI64", "nbToI64"), FErr: true, I: func(a []string) string { return a[0] }, Helpers: []string{"nbToI64"}},
+		ir.PrimExp:   mathF1("Exp"),
+		ir.PrimLog:   mathF1("Log"),
+		ir.PrimSqrt:  mathF1("Sqrt"),
+		ir.PrimSin:   mathF1("Sin"),
+		ir.PrimCos:   mathF1("Cos"),
+		ir.PrimTan:   mathF1("Tan"),
+		ir.PrimTanh:  mathF1("Tanh"),
+		ir.PrimSinh:  mathF1("Sinh"),
+		ir.PrimCosh:  mathF1("Cosh"),
+		ir.PrimAsin:  mathF1("Asin"),
+		ir.PrimAcos:  mathF1("Acos"),
+		ir.PrimAtan:  mathF1("Atan"),
+		ir.PrimFloor: mathF1("Floor"),
+		ir.PrimCeil:  mathF1("Ceil"),
+		ir.PrimRound: mathF1("Round"),
+		ir.PrimLog1p: mathF1("Log1p"),
+		ir.PrimExpm1: mathF1("Expm1"),
+		ir.PrimErf:   mathF1("Erf"),
+		ir.PrimAtan2: {F: call2("math.Atan2")},
+		// The scalar helpers: runtime's as soon as it has them.
+		// TODO(kernels): drop the nb helpers once they are on main.
+		ir.PrimRelu:     {F: kcall1("Relu", "nbRelu"), Helpers: []string{"nbRelu"}},
+		ir.PrimSigmoid:  {F: kcall1("Sigmoid", "nbSigmoid"), Helpers: []string{"nbSigmoid"}},
+		ir.PrimSoftplus: {F: kcall1("Softplus", "nbSoftplus"), Helpers: []string{"nbSoftplus"}},
+		ir.PrimAbs:      {F: call1("math.Abs"), I: kcall1("AbsI64", "nbAbsI"), Helpers: []string{"nbAbsI"}},
+		ir.PrimSign:     {F: kcall1("Sign", "nbSignF"), I: kcall1("SignI64", "nbSignI"), Helpers: []string{"nbSignF", "nbSignI"}},
+		ir.PrimMin:      {F: kcall2("Min2", "nbMinF"), I: call2("min"), Helpers: []string{"nbMinF"}},
+		ir.PrimMax:      {F: kcall2("Max2", "nbMaxF"), I: call2("max"), Helpers: []string{"nbMaxF"}},
+		ir.PrimIndGt:    {F: kcall2("IndGt", "nbIndGt"), Helpers: []string{"nbIndGt"}},
+
+		ir.PrimLen:          {Lower: lowerLen},
+		ir.PrimDim:          {Lower: lowerDim},
+		ir.PrimIota:         {Lower: lowerIota},
+		ir.PrimZeros:        {Lower: lowerFillConst("0")},
+		ir.PrimOnes:         {Lower: lowerFillConst("1")},
+		ir.PrimFill:         {Lower: lowerFill},
+		ir.PrimBuild:        {Lower: lowerBuild},
+		ir.PrimArray:        {Lower: lowerArrayLit},
+		ir.PrimIndex:        {Lower: lowerIndex},
+		ir.PrimSlice:        {Lower: lowerSlice},
+		ir.PrimTake:         {Lower: lowerTakeDrop(true)},
+		ir.PrimDrop:         {Lower: lowerTakeDrop(false)},
+		ir.PrimUpdate:       {Lower: lowerUpdate},
+		ir.PrimGather:       {Lower: lowerGather},
+		ir.PrimMap:          {Lower: lowerMap},
+		ir.PrimReduce:       {Lower: lowerFold},
+		ir.PrimFold:         {Lower: lowerFold},
+		ir.PrimScan:         {Lower: lowerScan},
+		ir.PrimZip:          {Lower: lowerZip},
+		ir.PrimUnzip:        {Lower: lowerUnzip},
+		ir.PrimSum:          {Lower: lowerReduction("sum")},
+		ir.PrimProd:         {Lower: lowerReduction("prod")},
+		ir.PrimMaximum:      {Lower: lowerReduction("maximum")},
+		ir.PrimMinimum:      {Lower: lowerReduction("minimum")},
+		ir.PrimMean:         {Lower: lowerReduction("mean")},
+		ir.PrimNorm:         {Lower: lowerReduction("norm")},
+		ir.PrimLogsumexp:    {Lower: lowerReduction("logsumexp")},
+		ir.PrimArgmax:       {Lower: lowerArg("argmax")},
+		ir.PrimArgmin:       {Lower: lowerArg("argmin")},
+		ir.PrimSoftmax:      {Lower: lowerSoftmax},
+		ir.PrimDot:          {Lower: lowerDot},
+		ir.PrimOuter:        {Lower: lowerOuter},
+		ir.PrimMatmul:       {Lower: lowerMatmul},
+		ir.PrimTranspose:    {Lower: lowerTranspose},
+		ir.PrimFlatten:      {Lower: lowerFlatten},
+		ir.PrimReshape:      {Lower: lowerReshape},
+		ir.PrimConcat:       {Lower: lowerConcat},
+		ir.PrimReverse:      {Lower: lowerReverse},
+		ir.PrimZerosLike:    {Lower: lowerZerosLike},
+		ir.PrimAccAdd:       {Lower: lowerAccAdd},
+		ir.PrimAccAddAt:     {Lower: lowerAccAddAt},
+		ir.PrimLoopSave:     {Lower: lowerLoopSave},
+		ir.PrimWhileSave:    {Lower: lowerWhileSave},
+		ir.PrimStopGradient: {Lower: func(f *fn, e *ir.PrimCall) val { return f.compile(e.Args[0]) }},
+		ir.PrimCheckDim:     {Lower: lowerCheckDim},
+		ir.PrimLinearCheck:  {Lower: lowerLinearCheck},
+		ir.PrimReshapeLike:  {Lower: lowerReshapeLike},
+		ir.PrimPadLike:      {Lower: lowerPadLike},
+		ir.PrimLinsolve:     {Lower: lowerLinsolve},
+	}
+}
+
+// compilePrim emits a primitive call.
+func (f *fn) compilePrim(e *ir.PrimCall) val {
+	r := rules[e.Op]
+	if r == nil {
+		f.g.fail("%s: primitive %s has no Go lowering", e.P, e.Op.Name)
+	}
+	if r.Lower != nil {
+		return r.Lower(f, e)
+	}
+	args := make([]val, len(e.Args))
+	for i, a := range e.Args {
+		args[i] = f.compileL(a)
+	}
+	return f.elementwise(e, r, args)
+}
+
+// scalarExpr builds the scalar expression of an elementwise rule for
+// operands of kind k, emitting guards; it returns an atom or expression.
+func (f *fn) scalarExpr(e *ir.PrimCall, r *rule, k ir.ScalarKind, ops []string) string {
+	var tmpl func([]string) string
+	fallible := false
+	switch k {
+	case ir.F64:
+		tmpl, fallible = r.F, r.FErr
+	case ir.I64:
+		tmpl, fallible = r.I, r.IErr
+		if r.IGuard != nil {
+			f.failIf(r.IGuard(ops), e.P, fmt.Sprintf("%q", r.IMsg))
+		}
+	default:
+		tmpl = r.B
+	}
+	if tmpl == nil {
+		f.g.fail("%s: %s is not defined on %s", e.P, e.Op.Name, scalarGo(k))
+	}
+	x := tmpl(ops)
+	if strings.Contains(x, "math.") {
+		f.g.imports["math"] = true
+	}
+	if strings.Contains(x, "runtime.") {
+		f.g.useRuntime()
+	}
+	for _, h := range r.Helpers {
+		if strings.Contains(x, h+"(") {
+			f.g.helper(h)
+		}
+	}
+	if fallible {
+		v, errv := f.fresh("x"), f.fresh("err")
+		f.line("%s, %s := %s", v, errv, x)
+		f.line("if %s != nil {", errv)
+		f.retErr(fmt.Sprintf("nbAt(%q, %s)", posString(e.P), errv))
+		f.line("}")
+		return v
+	}
+	return x
+}
+
+// elementwise lowers a lifted scalar primitive: on scalars one
+// expression, on arrays one loop over the flat storage.
+func (f *fn) elementwise(e *ir.PrimCall, r *rule, args []val) val {
+	k, _ := ir.Leaf(e.Args[0].Type())
+	rk, _ := ir.Leaf(e.T)
+	arr := -1
+	for i, a := range args {
+		if ir.Rank(a.t) > 0 {
+			if arr < 0 {
+				arr = i
+			}
+		}
+	}
+	if arr < 0 {
+		ops := partsOf(args)
+		x := f.def("x", f.scalarExpr(e, r, k, ops))
+		if k == ir.I64 && len(ops) == 2 {
+			f.noteArith(e.Op, x, ops[0], ops[1])
+		}
+		return valOf(e.T, x)
+	}
+	return f.lazyElementwise(e, r, args, k, rk)
+}
+
+func partsOf(vs []val) []string {
+	var out []string
+	for _, v := range vs {
+		out = append(out, v.parts...)
+	}
+	return out
+}

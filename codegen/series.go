@@ -1,0 +1,277 @@
+package codegen
+
+import (
+	"fmt"
+	"io/fs"
+	"strings"
+	"sync"
+
+	"github.com/nabla-lang/nabla/ir"
+	"github.com/nabla-lang/nabla/runtime"
+)
+
+// Taylor mode's series primitives (ir.SeriesPrims). A series of a value of
+// type T is a [K]T, coefficient-major, laid out like any array. The
+// nonlinear ones call the runtime's series kernels (runtime.SeriesMap1 and
+// SeriesMap2 with runtime.SeriesExp, SeriesMul, ...); series_coef and
+// series_cauchy apply their inner primitive per coefficient through the
+// ordinary lowerings. The kernels are moving from package ir into
+// runtime; until this build's runtime has them (seriesKernels reports
+// that), these primitives have no lowering and the defs using them report
+// so.
+
+var (
+	runtimeOnce sync.Once
+	runtimeSrc  string
+)
+
+// runtimeHas reports whether the runtime package this binary embeds
+// declares a function (decl is its "func Name(" prefix): kernels that are
+// moving into runtime are used from there as soon as they arrive.
+func runtimeHas(decl string) bool {
+	runtimeOnce.Do(func() {
+		var b strings.Builder
+		fs.WalkDir(runtime.Sources, ".", func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+				return err
+			}
+			src, err := runtime.Sources.ReadFile(path)
+			b.Write(src)
+			return err
+		})
+		runtimeSrc = b.String()
+	})
+	return strings.Contains(runtimeSrc, "\n"+decl)
+}
+
+// seriesKernels reports whether runtime has the series kernels.
+func seriesKernels() bool { return runtimeHas("func SeriesMap2(") }
+
+// seriesKernelNames maps a series primitive to its runtime kernel.
+var seriesKernelNames = map[string]string{
+	"series_exp": "SeriesExp", "series_log": "SeriesLog", "series_sqrt": "SeriesSqrt",
+	"series_sin": "SeriesSin", "series_cos": "SeriesCos", "series_tan": "SeriesTan",
+	"series_sinh": "SeriesSinh", "series_cosh": "SeriesCosh", "series_tanh": "SeriesTanh",
+	"series_asin": "SeriesAsin", "series_acos": "SeriesAcos", "series_atan": "SeriesAtan",
+	"series_log1p": "SeriesLog1p", "series_expm1": "SeriesExpm1", "series_erf": "SeriesErf",
+	"series_sigmoid": "SeriesSigmoid", "series_softplus": "SeriesSoftplus",
+	"series_abs": "SeriesAbs", "series_relu": "SeriesRelu",
+	"series_add": "SeriesAdd", "series_sub": "SeriesSub", "series_mul": "SeriesMul",
+	"series_div": "SeriesDiv", "series_pow": "SeriesPow", "series_atan2": "SeriesAtan2",
+	"series_mod": "SeriesMod", "series_min": "SeriesMin", "series_max": "SeriesMax",
+}
+
+func init() {
+	for _, p := range ir.SeriesPrims() {
+		switch {
+		case p == ir.PrimSeries:
+			rules[p] = &rule{Lower: lowerSeries}
+		case p == ir.PrimSeriesCoef:
+			rules[p] = &rule{Lower: lowerSeriesCoef}
+		case p == ir.PrimSeriesCauchy:
+			rules[p] = &rule{Lower: lowerSeriesCauchy}
+		case p == ir.PrimSeriesProd:
+			rules[p] = &rule{Lower: lowerSeriesProd}
+		case p.Arity == 1 && seriesKernelNames[p.Name] != "":
+			rules[p] = &rule{Lower: lowerSeriesUnary}
+		case p.Arity == 2 && seriesKernelNames[p.Name] != "":
+			rules[p] = &rule{Lower: lowerSeriesBinary}
+		}
+	}
+}
+
+func (f *fn) needSeries(e *ir.PrimCall) {
+	if !seriesKernels() {
+		f.g.fail("%s: %s has no Go lowering in this build (it waits for the series kernels in runtime)", e.P, e.Op.Name)
+	}
+}
+
+// seriesWork is the function's scratch for the series kernels.
+func (f *fn) seriesWork() string {
+	w := f.fresh("sw")
+	f.line("var %s runtime.SeriesWork", w)
+	f.g.useRuntime()
+	return w
+}
+
+// lowerSeries is series(K, c0, c1, ...): the coefficients, then zeros.
+func lowerSeries(f *fn, e *ir.PrimCall) val {
+	k := f.sizeArg(f.compile(e.Args[0]).parts[0], e.P)
+	cs := make([]val, len(e.Args)-1)
+	for i, a := range e.Args[1:] {
+		cs[i] = f.compile(a)
+	}
+	at := e.T.(*ir.Array)
+	zero := f.zeroLike(cs[0])
+	return f.stack("series", at, k, e.P, func(j string) val {
+		res := f.declare("c", at.Elem)
+		f.line("switch %s {", j)
+		for i, c := range cs {
+			f.line("case %d:", i)
+			f.assign(res, c)
+		}
+		f.line("default:")
+		f.assign(res, zero)
+		f.line("}")
+		return res
+	})
+}
+
+// zeroLike is a fresh zero of v's shape.
+func (f *fn) zeroLike(v val) val {
+	ls, lp := v.leafParts()
+	out := val{t: v.t}
+	for k, l := range ls {
+		if l.rank == 0 {
+			out.parts = append(out.parts, constGo(zeroConst(l.kind)))
+			continue
+		}
+		out.parts = append(out.parts, f.def("z", f.mk(l.kind, "len("+lp[k][0]+")")))
+		out.parts = append(out.parts, lp[k][1:]...)
+	}
+	return out
+}
+
+func lowerSeriesUnary(f *fn, e *ir.PrimCall) val {
+	f.needSeries(e)
+	x := f.compile(e.Args[0])
+	w := f.seriesWork()
+	y := f.def("y", f.mk(ir.F64, "len("+x.parts[0]+")"))
+	f.line("runtime.SeriesMap1(%s, %s, %s, runtime.%s, &%s)", y, x.parts[0], x.parts[1], seriesKernelNames[e.Op.Name], w)
+	return val{t: e.T, parts: append([]string{y}, x.parts[1:]...)}
+}
+
+// seriesArg builds the runtime.SeriesArg of an operand: a series (K rows),
+// a constant array, or a scalar constant.
+func (f *fn) seriesArg(v val, series bool) (arg, k, n string, shape []string) {
+	switch {
+	case series:
+		rs := f.rowSize(leaf{ir.F64, ir.Rank(v.t)}, v.parts)
+		return fmt.Sprintf("runtime.SeriesArg{Series: true, F: %s, N: %s}", v.parts[0], rs), v.parts[1], rs, v.parts[2:]
+	case ir.Rank(v.t) > 0:
+		return fmt.Sprintf("runtime.SeriesArg{F: %s, N: len(%s)}", v.parts[0], v.parts[0]), "", "len(" + v.parts[0] + ")", v.parts[1:]
+	}
+	return fmt.Sprintf("runtime.SeriesArg{C: %s, N: 1}", v.parts[0]), "", "1", nil
+}
+
+func lowerSeriesBinary(f *fn, e *ir.PrimCall) val {
+	f.needSeries(e)
+	mode, _ := e.Aux.(ir.SeriesMode)
+	xs, ys := mode != ir.SeriesCS, mode != ir.SeriesSC
+	x := f.compile(e.Args[0])
+	y := f.compile(e.Args[1])
+	xa, xk, xn, xshape := f.seriesArg(x, xs)
+	ya, yk, yn, yshape := f.seriesArg(y, ys)
+	k := xk
+	if k == "" {
+		k = yk
+	}
+	f.g.imports["fmt"] = true
+	if xk != "" && yk != "" {
+		f.failIf(xk+" != "+yk, e.P, fmt.Sprintf(`fmt.Sprintf("%s: series of %%d and %%d coefficients", %s, %s)`, e.Op.Name, xk, yk))
+	}
+	shape, n := xshape, xn
+	switch {
+	case len(xshape) > 0 && len(yshape) > 0:
+		var conds []string
+		for i := range xshape {
+			conds = append(conds, xshape[i]+" != "+yshape[i])
+		}
+		f.g.helper("nbShape")
+		f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"%s: shapes " + nbShape(%s) + " and " + nbShape(%s) + " differ"`, e.Op.Name, strings.Join(xshape, ", "), strings.Join(yshape, ", ")))
+	case len(yshape) > 0:
+		shape, n = yshape, yn
+	}
+	if len(shape) == 0 {
+		n = "1"
+	}
+	w := f.seriesWork()
+	z := f.def("z", f.mk(ir.F64, k+"*"+n))
+	f.line("runtime.SeriesMap2(%s, %s, %s, %s, runtime.%s, &%s)", z, k, xa, ya, seriesKernelNames[e.Op.Name], w)
+	return val{t: e.T, parts: append([]string{z, k}, shape...)}
+}
+
+func lowerSeriesProd(f *fn, e *ir.PrimCall) val {
+	f.needSeries(e)
+	x := f.compile(e.Args[0])
+	w := f.seriesWork()
+	z := f.def("z", f.mk(ir.F64, x.parts[1]))
+	f.line("runtime.SeriesProd(%s, %s, &%s)", z, x.parts[0], w)
+	return valOf(e.T, z, x.parts[1])
+}
+
+// innerCall compiles the inner primitive of series_coef or series_cauchy
+// on operand values, through its ordinary lowering.
+func (f *fn) innerCall(c *ir.SeriesCoef, args []val, t ir.Type, pos ir.Pos) val {
+	vars := make([]ir.Expr, len(args))
+	save := f.env
+	f.env = cloneEnv(save)
+	for i, a := range args {
+		v := ir.NewVar("a", a.t, pos)
+		f.env[v] = a
+		vars[i] = v
+	}
+	r := f.compile(&ir.PrimCall{Op: c.Prim, Aux: c.Aux, Args: vars, T: t, P: pos})
+	f.env = save
+	return r
+}
+
+// lowerSeriesCoef is series_coef[p](args): p applied to coefficient j of
+// the series arguments (the others as they are), for each j.
+func lowerSeriesCoef(f *fn, e *ir.PrimCall) val {
+	c := e.Aux.(*ir.SeriesCoef)
+	args := make([]val, len(e.Args))
+	k := ""
+	for i, a := range e.Args {
+		args[i] = f.compile(a)
+		if c.Series[i] && k == "" {
+			k = f.length(args[i])
+		}
+	}
+	at := e.T.(*ir.Array)
+	return f.stack(c.Prim.Name, at, k, e.P, func(j string) val {
+		aj := make([]val, len(args))
+		for i, a := range args {
+			aj[i] = a
+			if c.Series[i] {
+				aj[i] = f.indexVal(a, j)
+			}
+		}
+		return f.innerCall(c, aj, at.Elem, e.P)
+	})
+}
+
+// lowerSeriesCauchy is series_cauchy[p](a, b): coefficient j is
+// Σ_{i≤j} p(a_i, b_{j-i}) for a bilinear p.
+func lowerSeriesCauchy(f *fn, e *ir.PrimCall) val {
+	c := e.Aux.(*ir.SeriesCoef)
+	a := f.compile(e.Args[0])
+	b := f.compile(e.Args[1])
+	at := e.T.(*ir.Array)
+	k := f.length(a)
+	if ir.Rank(at.Elem) == 0 {
+		z := f.def("z", f.mk(ir.F64, k))
+		j, i := f.fresh("j"), f.fresh("i")
+		f.line("for %s := 0; %s < %s; %s++ {", j, j, k, j)
+		f.line("for %s := 0; %s <= %s; %s++ {", i, i, j, i)
+		r := f.innerCall(c, []val{f.indexVal(a, i), f.indexVal(b, "("+j+"-"+i+")")}, at.Elem, e.P)
+		f.line("%s[%s] += %s", z, j, r.parts[0])
+		f.line("}")
+		f.line("}")
+		return valOf(e.T, z, k)
+	}
+	return f.stack("series_cauchy", at, k, e.P, func(j string) val {
+		var acc val
+		i := f.fresh("i")
+		first := f.innerCall(c, []val{f.indexVal(a, "0"), f.indexVal(b, j)}, at.Elem, e.P)
+		acc = f.copyVal(first)
+		f.line("for %s := 1; %s <= %s; %s++ {", i, i, j, i)
+		r := f.innerCall(c, []val{f.indexVal(a, i), f.indexVal(b, "("+j+"-"+i+")")}, at.Elem, e.P)
+		x := f.fresh("x")
+		f.line("for %s := range %s {", x, acc.parts[0])
+		f.line("%s[%s] += %s[%s]", acc.parts[0], x, r.parts[0], x)
+		f.line("}")
+		f.line("}")
+		return acc
+	})
+}
