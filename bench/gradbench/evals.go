@@ -42,7 +42,7 @@ func compileModule(module string) (*nabla.Program, error) {
 	if err != nil {
 		return nil, err
 	}
-	return nabla.Compile(module+".nab", src)
+	return nabla.Compile(module+".nab", src, nabla.WithReadFile(modules.ReadFile))
 }
 
 // eval describes how one module's functions are called.
