@@ -51,7 +51,7 @@ func decodeGMM(raw json.RawMessage) (*input, error) {
 		rows [][]float64
 		cols int
 	}{{0, "x", x, d}, {4, "mu", mu, d}, {5, "q", q, d}, {6, "l", l, d * (d - 1) / 2}} {
-		if args[a.i], err = mat(a.name, a.rows, a.cols); err != nil {
+		if args[a.i], err = f64Matrix(a.name, a.rows, a.cols); err != nil {
 			return nil, err
 		}
 	}

@@ -73,23 +73,23 @@ func decodeHT(raw json.RawMessage) (*input, error) {
 			return nil, fmt.Errorf("bone %d has parent %d: a bone's parent must come before it (or be -1)", b, p)
 		}
 	}
-	points, err := mat("points", data.Points, 3)
+	points, err := f64Matrix("points", data.Points, 3)
 	if err != nil {
 		return nil, err
 	}
-	rel, err := mats("base_relatives", md.BaseRelatives, 4, 4)
+	rel, err := f64Matrices("base_relatives", md.BaseRelatives, 4, 4)
 	if err != nil {
 		return nil, err
 	}
-	inv, err := mats("inverse_base_absolutes", md.InverseBaseAbsolutes, 4, 4)
+	inv, err := f64Matrices("inverse_base_absolutes", md.InverseBaseAbsolutes, 4, 4)
 	if err != nil {
 		return nil, err
 	}
-	pos, err := mat("base_positions", md.BasePositions, 4)
+	pos, err := f64Matrix("base_positions", md.BasePositions, 4)
 	if err != nil {
 		return nil, err
 	}
-	weights, err := mat("weights", md.Weights, nb)
+	weights, err := f64Matrix("weights", md.Weights, nb)
 	if err != nil {
 		return nil, err
 	}
@@ -103,11 +103,11 @@ func decodeHT(raw json.RawMessage) (*input, error) {
 		args := append([]runtime.Value{vec(theta), corr, points}, model...)
 		return &input{args: append(args, runtime.Bool(md.IsMirrored)), meta: "simple"}, nil
 	}
-	uv, err := mat("us", us, 2)
+	uv, err := f64Matrix("us", us, 2)
 	if err != nil {
 		return nil, err
 	}
-	tri, err := imat("triangles", md.Triangles, 3)
+	tri, err := i64Matrix("triangles", md.Triangles, 3)
 	if err != nil {
 		return nil, err
 	}

@@ -49,7 +49,7 @@ func decodeLSTM(raw json.RawMessage) (*input, error) {
 		rows [][]float64
 		cols int
 	}{{"main_params", mp, 4 * b}, {"extra_params", ep, b}, {"state", st, b}, {"sequence", seq, b}} {
-		if args[i], err = mat(a.name, a.rows, a.cols); err != nil {
+		if args[i], err = f64Matrix(a.name, a.rows, a.cols); err != nil {
 			return nil, err
 		}
 	}

@@ -64,7 +64,7 @@ func decodeVector(name string) func(json.RawMessage) (*input, error) {
 		if err := json.Unmarshal(raw, &in); err != nil {
 			return nil, err
 		}
-		x, err := floats(in, name)
+		x, err := floatField(in, name)
 		if err != nil {
 			return nil, err
 		}
@@ -80,7 +80,7 @@ func decodeVectorCount(vname, cname string, least int) func(json.RawMessage) (*i
 		if err := json.Unmarshal(raw, &in); err != nil {
 			return nil, err
 		}
-		x, err := floats(in, vname)
+		x, err := floatField(in, vname)
 		if err != nil {
 			return nil, err
 		}
@@ -97,7 +97,7 @@ func decodeDet(raw json.RawMessage) (*input, error) {
 	if err := json.Unmarshal(raw, &in); err != nil {
 		return nil, err
 	}
-	a, err := floats(in, "A")
+	a, err := floatField(in, "A")
 	if err != nil {
 		return nil, err
 	}
@@ -127,11 +127,11 @@ func decodeKmeans(raw json.RawMessage) (*input, error) {
 		return nil, fmt.Errorf("no centroids")
 	}
 	d := width(c, 0)
-	pv, err := mat("points", p, d)
+	pv, err := f64Matrix("points", p, d)
 	if err != nil {
 		return nil, err
 	}
-	cv, err := mat("centroids", c, d)
+	cv, err := f64Matrix("centroids", c, d)
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +155,7 @@ func decodeSaddle(raw json.RawMessage) (*input, error) {
 	if err := json.Unmarshal(raw, &in); err != nil {
 		return nil, err
 	}
-	start, err := floats(in, "start")
+	start, err := floatField(in, "start")
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +177,7 @@ func field(in map[string]json.RawMessage, name string, dst any) error {
 	return nil
 }
 
-func floats(in map[string]json.RawMessage, name string) ([]float64, error) {
+func floatField(in map[string]json.RawMessage, name string) ([]float64, error) {
 	var x []float64
 	if err := field(in, name, &x); err != nil {
 		return nil, err

@@ -30,9 +30,9 @@ func ivec(xs []int64) runtime.Value {
 	return runtime.Arr(runtime.FromI64(xs))
 }
 
-// mat converts rows to an [len(rows)][cols]f64 array; every row must have
+// f64Matrix converts rows to an [len(rows)][cols]f64 array; every row must have
 // cols elements (cols is given so that an empty matrix has a shape).
-func mat(name string, rows [][]float64, cols int) (runtime.Value, error) {
+func f64Matrix(name string, rows [][]float64, cols int) (runtime.Value, error) {
 	flat := make([]float64, 0, len(rows)*cols)
 	for i, r := range rows {
 		if len(r) != cols {
@@ -43,8 +43,8 @@ func mat(name string, rows [][]float64, cols int) (runtime.Value, error) {
 	return runtime.Arr(&runtime.Array{Shape: []int{len(rows), cols}, Kind: runtime.ElemF64, F: flat}), nil
 }
 
-// imat is mat for integer matrices.
-func imat(name string, rows [][]int64, cols int) (runtime.Value, error) {
+// i64Matrix is f64Matrix for integer matrices.
+func i64Matrix(name string, rows [][]int64, cols int) (runtime.Value, error) {
 	flat := make([]int64, 0, len(rows)*cols)
 	for i, r := range rows {
 		if len(r) != cols {
@@ -55,8 +55,8 @@ func imat(name string, rows [][]int64, cols int) (runtime.Value, error) {
 	return runtime.Arr(&runtime.Array{Shape: []int{len(rows), cols}, Kind: runtime.ElemI64, F: nil, I: flat}), nil
 }
 
-// mats converts a list of r×c matrices to a [len(ms)][r][c]f64 array.
-func mats(name string, ms [][][]float64, r, c int) (runtime.Value, error) {
+// f64Matrices converts a list of r×c matrices to a [len(ms)][r][c]f64 array.
+func f64Matrices(name string, ms [][][]float64, r, c int) (runtime.Value, error) {
 	flat := make([]float64, 0, len(ms)*r*c)
 	for k, m := range ms {
 		if len(m) != r {
