@@ -67,6 +67,9 @@ type message struct {
 	Module   string          `json:"module"`
 	Function string          `json:"function"`
 	Input    json.RawMessage `json:"input"`
+	// Description labels an evaluate's input for people; it is only
+	// logged.
+	Description string `json:"description"`
 }
 
 // Serve reads messages from r, one JSON object per line, and writes one
@@ -182,48 +185,9 @@ func (t *Tool) evaluate(out *bufio.Writer, m message) error {
 	case m.Module != t.ev.name:
 		return fail(fmt.Errorf("module %q is not the one defined (%s)", m.Module, t.ev.name))
 	}
-	fn, ok := t.ev.funcs[m.Function]
-	if !ok {
-		return fail(fmt.Errorf("module %s has no function %q (it has %s)", t.ev.name, m.Function, t.ev.functionList()))
-	}
-	start := time.Now()
-	rep, err := repetitions(m.Input)
+	out0, times, prepare, err := t.repeat(m)
 	if err != nil {
 		return fail(err)
-	}
-	in, err := t.ev.decode(m.Input)
-	if err != nil {
-		return fail(fmt.Errorf("input: %v", err))
-	}
-	def := fn.defs[0]
-	if fn.pick != nil {
-		def = fn.pick(in)
-	}
-	f := t.funcs[def]
-	prepare := time.Since(start)
-
-	ctx := context.Background()
-	var times []time.Duration
-	var total time.Duration
-	var out0 []byte
-	for {
-		t0 := time.Now()
-		v, err := f.CallValues(ctx, in.args)
-		dt := time.Since(t0)
-		if err != nil {
-			return fail(err)
-		}
-		times = append(times, dt)
-		total += dt
-		if len(times) >= rep.runs && total.Seconds() >= rep.seconds {
-			// The output is that of the last run; converting it is not
-			// timed.
-			out0, err = fn.encode(nil, v, in)
-			if err != nil {
-				return fail(fmt.Errorf("output: %v", err))
-			}
-			break
-		}
 	}
 	b := appendID(make([]byte, 0, len(out0)+40*len(times)+64), m.ID)
 	b = append(b, `,"success":true,"output":`...)
@@ -237,6 +201,53 @@ func (t *Tool) evaluate(out *bufio.Writer, m message) error {
 	b = append(b, "]}\n"...)
 	_, err = out.Write(b)
 	return err
+}
+
+// repeat converts m's input, calls the def as often as the input asks and
+// returns the output of the last call, each call's time and the time the
+// conversion took.
+func (t *Tool) repeat(m message) (out []byte, times []time.Duration, prepare time.Duration, err error) {
+	fn, ok := t.ev.funcs[m.Function]
+	if !ok {
+		return nil, nil, 0, fmt.Errorf("module %s has no function %q (it has %s)", t.ev.name, m.Function, t.ev.functionList())
+	}
+	start := time.Now()
+	rep, err := repetitions(m.Input)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	in, err := t.ev.decode(m.Input)
+	if err != nil {
+		return nil, nil, 0, fmt.Errorf("input: %v", err)
+	}
+	def := fn.defs[0]
+	if fn.pick != nil {
+		def = fn.pick(in)
+	}
+	f := t.funcs[def]
+	prepare = time.Since(start)
+
+	ctx := context.Background()
+	var total time.Duration
+	for {
+		t0 := time.Now()
+		v, err := f.CallValues(ctx, in.args)
+		dt := time.Since(t0)
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		times = append(times, dt)
+		total += dt
+		if len(times) >= rep.runs && total.Seconds() >= rep.seconds {
+			// The output is that of the last run; converting it is not
+			// timed.
+			out, err = fn.encode(nil, v, in)
+			if err != nil {
+				return nil, nil, 0, fmt.Errorf("output: %v", err)
+			}
+			return out, times, prepare, nil
+		}
+	}
 }
 
 // reps is how often an input asks to be evaluated.

@@ -3,6 +3,7 @@ package gradbench
 import (
 	"bytes"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 )
@@ -204,5 +205,27 @@ func TestModulesDefine(t *testing.T) {
 		if resps[1]["success"] != true {
 			t.Errorf("define %s: %v\n%s", m, resps[1], log)
 		}
+	}
+}
+
+// TestTable times a few recorded cases once each, when the kit is beside
+// the repository.
+func TestTable(t *testing.T) {
+	data := "../../../shared/gradbench/data"
+	if _, err := os.Stat(data); err != nil {
+		t.Skip("no GradBench kit at", data)
+	}
+	var out bytes.Buffer
+	if err := Table(&out, TableOptions{Data: data, Evals: []string{"lse", "particle"}, Quick: true}); err != nil {
+		t.Fatal(err)
+	}
+	s := out.String()
+	for _, want := range []string{"| eval | case | primal | derivative |", "| lse | small: n=2500 |", "| particle | default: w=0 (rr) |"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("table lacks %q:\n%s", want, s)
+		}
+	}
+	if strings.Contains(s, "INVALID") {
+		t.Errorf("invalid answers:\n%s", s)
 	}
 }
