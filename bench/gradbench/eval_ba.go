@@ -131,8 +131,8 @@ func encodeBAJacobian(b []byte, v runtime.Value, in *input) ([]byte, error) {
 	if err != nil {
 		return b, err
 	}
-	if jr.Shape[0] != 15 || jr.Shape[1] != 2 || jr.Shape[2] != p || jw.Shape[0] != p {
-		return b, fmt.Errorf("jacobian parts have shapes %v and %v, want [15 2 %d] and [%d]", jr.Shape, jw.Shape, p, p)
+	if jr.Shape[0] != 2 || jr.Shape[1] != 15 || jr.Shape[2] != p || jw.Shape[0] != p {
+		return b, fmt.Errorf("jacobian parts have shapes %v and %v, want [2 15 %d] and [%d]", jr.Shape, jw.Shape, p, p)
 	}
 	nrows, nnz := 3*p+1, 31*p
 	rowStart := func(r int) int {
@@ -149,7 +149,7 @@ func encodeBAJacobian(b []byte, v runtime.Value, in *input) ([]byte, error) {
 		}
 		i, k := e/30, e%30
 		j, s := k/15, k%15
-		val := jr.F[(s*2+j)*p+i]
+		val := jr.F[(j*15+s)*p+i]
 		switch {
 		case s < 11:
 			return 11*(i%n) + s, val
