@@ -61,10 +61,11 @@ var baselines = map[string]baseline{
 
 // row is one line of the table: one input of one case file.
 type row struct {
-	eval, file, desc string
-	primal, deriv    float64 // minimum evaluate seconds, 0 if not asked
-	fn               string  // the derivative's function, for particle and saddle
-	invalid          []string
+	eval, file, desc    string
+	primal, deriv       float64 // minimum evaluate seconds, 0 if not asked
+	primalCPU, derivCPU float64 // minimum CPU seconds of the process during an evaluation
+	fn                  string  // the derivative's function, for particle and saddle
+	invalid             []string
 }
 
 // Table runs the recorded cases in process, one question after another,
@@ -162,11 +163,11 @@ func timeCase(path string, quick bool, logw io.Writer) ([]*row, error) {
 			if quick {
 				m.Input = quickInput(m.Input)
 			}
-			out, times, _, err := tool.repeat(m)
+			out, times, cpus, _, err := tool.repeat(m, true)
 			if err != nil {
 				return nil, fmt.Errorf("%s %s: %v", m.Function, m.Description, err)
 			}
-			best := slices.Min(times).Seconds()
+			best, bestCPU := slices.Min(times).Seconds(), slices.Min(cpus).Seconds()
 			var bad []string
 			if r.Reference != nil {
 				var got any
@@ -191,11 +192,11 @@ func timeCase(path string, quick bool, logw io.Writer) ([]*row, error) {
 			rw.invalid = append(rw.invalid, bad...)
 			switch {
 			case !paired:
-				rw.fn, rw.deriv = m.Function, best
+				rw.fn, rw.deriv, rw.derivCPU = m.Function, best, bestCPU
 			case m.Function == pair[0]:
-				rw.primal = best
+				rw.primal, rw.primalCPU = best, bestCPU
 			default:
-				rw.deriv = best
+				rw.deriv, rw.derivCPU = best, bestCPU
 			}
 		}
 	}
@@ -281,8 +282,8 @@ func ratio(a, b float64) string {
 }
 
 func writeTable(w io.Writer, rows []*row) {
-	fmt.Fprintln(w, "| eval | case | primal | derivative | derivative ÷ primal | ÷ manual | ÷ pytorch |")
-	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| eval | case | primal | derivative | derivative ÷ primal | ÷ manual | ÷ pytorch | primal, CPU | derivative, CPU |")
+	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|")
 	var short []string
 	for _, r := range rows {
 		b := baselines[r.eval+"/"+r.desc]
@@ -299,8 +300,8 @@ func writeTable(w io.Writer, rows []*row) {
 			short = append(short, fmt.Sprintf("%s %s: derivative %s, pytorch %s (%.3g×)",
 				r.eval, r.desc, seconds(r.deriv), seconds(b.torchD), r.deriv/b.torchD))
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s |\n", r.eval, what, seconds(r.primal), seconds(r.deriv),
-			ratio(r.deriv, r.primal), ratio(r.deriv, b.manualD), torch)
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.eval, what, seconds(r.primal), seconds(r.deriv),
+			ratio(r.deriv, r.primal), ratio(r.deriv, b.manualD), torch, seconds(r.primalCPU), seconds(r.derivCPU))
 	}
 	fmt.Fprintln(w)
 	if len(short) == 0 {

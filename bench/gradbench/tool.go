@@ -185,7 +185,7 @@ func (t *Tool) evaluate(out *bufio.Writer, m message) error {
 	case m.Module != t.ev.name:
 		return fail(fmt.Errorf("module %q is not the one defined (%s)", m.Module, t.ev.name))
 	}
-	out0, times, prepare, err := t.repeat(m)
+	out0, times, _, prepare, err := t.repeat(m, false)
 	if err != nil {
 		return fail(err)
 	}
@@ -206,19 +206,22 @@ func (t *Tool) evaluate(out *bufio.Writer, m message) error {
 // repeat converts m's input, calls the def as often as the input asks and
 // returns the output of the last call, each call's time and the time the
 // conversion took.
-func (t *Tool) repeat(m message) (out []byte, times []time.Duration, prepare time.Duration, err error) {
+//
+// With cpu, cpus gets the process's CPU time during each call too (for
+// the table; the protocol reports wall-clock times only).
+func (t *Tool) repeat(m message, cpu bool) (out []byte, times, cpus []time.Duration, prepare time.Duration, err error) {
 	fn, ok := t.ev.funcs[m.Function]
 	if !ok {
-		return nil, nil, 0, fmt.Errorf("module %s has no function %q (it has %s)", t.ev.name, m.Function, t.ev.functionList())
+		return nil, nil, nil, 0, fmt.Errorf("module %s has no function %q (it has %s)", t.ev.name, m.Function, t.ev.functionList())
 	}
 	start := time.Now()
 	rep, err := repetitions(m.Input)
 	if err != nil {
-		return nil, nil, 0, err
+		return nil, nil, nil, 0, err
 	}
 	in, err := t.ev.decode(m.Input)
 	if err != nil {
-		return nil, nil, 0, fmt.Errorf("input: %v", err)
+		return nil, nil, nil, 0, fmt.Errorf("input: %v", err)
 	}
 	def := fn.defs[0]
 	if fn.pick != nil {
@@ -230,11 +233,18 @@ func (t *Tool) repeat(m message) (out []byte, times []time.Duration, prepare tim
 	ctx := context.Background()
 	var total time.Duration
 	for {
+		var c0 time.Duration
+		if cpu {
+			c0 = cpuTime()
+		}
 		t0 := time.Now()
 		v, err := f.CallValues(ctx, in.args)
 		dt := time.Since(t0)
+		if cpu {
+			cpus = append(cpus, cpuTime()-c0)
+		}
 		if err != nil {
-			return nil, nil, 0, err
+			return nil, nil, nil, 0, err
 		}
 		times = append(times, dt)
 		total += dt
@@ -243,9 +253,9 @@ func (t *Tool) repeat(m message) (out []byte, times []time.Duration, prepare tim
 			// timed.
 			out, err = fn.encode(nil, v, in)
 			if err != nil {
-				return nil, nil, 0, fmt.Errorf("output: %v", err)
+				return nil, nil, nil, 0, fmt.Errorf("output: %v", err)
 			}
-			return out, times, prepare, nil
+			return out, times, cpus, prepare, nil
 		}
 	}
 }
