@@ -105,6 +105,11 @@ func decodeDet(raw json.RawMessage) (*input, error) {
 	if err != nil {
 		return nil, err
 	}
+	if ell > 15 {
+		// det.nab packs a minor's columns as base-16 digits of an i64; and
+		// 16! terms would not fit in memory anyway.
+		return nil, fmt.Errorf("ell = %d: expansion by minors is limited to ell <= 15 here", ell)
+	}
 	if len(a) != ell*ell {
 		return nil, fmt.Errorf("A has %d elements, want ell² = %d", len(a), ell*ell)
 	}
