@@ -200,7 +200,7 @@ func TestLSELarge(t *testing.T) {
 func TestLLSQLarge(t *testing.T) {
 	r := rand.New(rand.NewPCG(2, 31337))
 	c := newCallee(t, "llsq")
-	const n, m = 32768, 128
+	const n, m = 20000, 128
 	x := uniform(r, m)
 	in := func(x []float64) map[string]any { return map[string]any{"x": x, "n": n} }
 	// The objective and its gradient, written out.
@@ -666,7 +666,7 @@ func rodrigues(a []float64) [3][3]float64 {
 func TestHTOther(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 31337))
 	c := newCallee(t, "ht")
-	const nb, nv, nt, npts = 22, 300, 200, 400
+	const nb, nv, nt, npts = 22, 200, 150, 200
 	for _, tc := range []struct{ complicated, mirrored bool }{{false, false}, {true, false}, {true, true}} {
 		model := handModel(r, nb, nv, nt)
 		model["is_mirrored"] = tc.mirrored
@@ -755,16 +755,17 @@ func TestHTOther(t *testing.T) {
 }
 
 // TestParticleSaddleOther starts particle and saddle elsewhere than the
-// eval's one input: the descent must reach the same optimum.
+// eval's one input: the descent must reach the same optimum. One mode
+// each, the quickest (check.py runs all four on the eval's input).
 func TestParticleSaddleOther(t *testing.T) {
 	p := newCallee(t, "particle")
-	for _, f := range []string{"rr", "ff"} {
+	for _, f := range []string{"fr"} {
 		if w := number(t, p.call(f, map[string]any{"w": 0.1})); math.Abs(w-0.2071918746486116) > 1e-3 {
 			t.Errorf("particle %s from w = 0.1: %v, want about 0.20719", f, w)
 		}
 	}
 	s := newCallee(t, "saddle")
-	for _, f := range []string{"rr", "fr"} {
+	for _, f := range []string{"fr"} {
 		for _, v := range flat(t, s.call(f, map[string]any{"start": []float64{0.5, -2}})) {
 			if math.Abs(v) > 1e-3 {
 				t.Errorf("saddle %s from (0.5, -2): component %v, want about 0", f, v)

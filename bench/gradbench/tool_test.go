@@ -216,11 +216,11 @@ func TestTable(t *testing.T) {
 		t.Skip("no GradBench kit at", data)
 	}
 	var out bytes.Buffer
-	if err := Table(&out, TableOptions{Data: data, Evals: []string{"lse", "particle"}, Quick: true}); err != nil {
+	if err := Table(&out, TableOptions{Data: data, Evals: []string{"lse", "ode"}, Quick: true}); err != nil {
 		t.Fatal(err)
 	}
 	s := out.String()
-	for _, want := range []string{"| eval | case | primal | derivative |", "| lse | small: n=2500 |", "| particle | default: w=0 (rr) |"} {
+	for _, want := range []string{"| eval | case | primal | derivative |", "| lse | small: n=2500 |", "| ode | small: n=1000,s=1 |"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("table lacks %q:\n%s", want, s)
 		}
