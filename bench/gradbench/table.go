@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 )
@@ -181,6 +182,9 @@ func timeCase(path string, quick bool, logw io.Writer) ([]*row, error) {
 			if quick {
 				m.Input = quickInput(m.Input)
 			}
+			// Collect the garbage of the questions before, so that its
+			// collection is not charged to this one.
+			runtime.GC()
 			out, times, cpus, _, err := tool.repeat(m, true)
 			if err != nil {
 				return nil, fmt.Errorf("%s %s: %v", m.Function, m.Description, err)
