@@ -48,7 +48,8 @@ func main() {
 	if *quick {
 		reps = "one run per question (-quick)"
 	}
-	fmt.Printf("Nabla interpreter, %s, %s, GOMAXPROCS %d, %s %s/%s, load average %s at the end; %s; the run took %s.\n\n",
+	fmt.Printf("Nabla interpreter, %s, %s, GOMAXPROCS %d, %s %s/%s, load average %s at the end; %s; the run took %s. "+
+		"Times are the minimum over the runs of the process's CPU time, then of the wall-clock time.\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 UTC"), cpuModel(), goruntime.GOMAXPROCS(0),
 		goruntime.Version(), goruntime.GOOS, goruntime.GOARCH, loadAverage(), reps, time.Since(start).Round(time.Second))
 	os.Stdout.Write(table.Bytes())
