@@ -64,9 +64,6 @@ var baselines = map[string]baseline{
 // of the modules on the interpreter (go test -bench BenchmarkSmall
 // -cpuprofile); the table prints them beside each shortfall.
 var reasons = map[string]string{
-	"gmm": "a few dozen array operations per mixture component, each allocating its result; at n = 1000, d = 2 " +
-		"an operation moves a few thousand numbers, so allocation, garbage collection and stacking the components' rows " +
-		"(ir.stacker.stack 14%) dominate, with no single primitive above 5% of the profile",
 	"kmeans": "the gradient and Hessian-vector product of a running minimum over the k centroids: allocation of " +
 		"results (runtime.mallocgc 32%, GC assists 12%) and stacking comprehension rows into [k][n] arrays " +
 		"(ir.stacker.stack 27%); the derivative code also keeps a zero tangent for the points (an extra [k][d]x[d][n] " +
