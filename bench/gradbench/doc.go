@@ -15,5 +15,7 @@
 // arithmetic on derivatives happens in Go.
 //
 // Tool.Serve is the protocol loop; the nabla command's "gradbench"
-// subcommand runs it on standard input and output.
+// subcommand runs it on standard input and output. Table times the kit's
+// recorded cases in process and writes the comparison table of
+// docs/performance.md; the command in ./table prints it.
 package gradbench
