@@ -29,7 +29,7 @@ var commands []*command
 func init() {
 	// Assigned in init because the commands' run functions refer to
 	// lookup, which reads commands.
-	commands = []*command{runCmd, checkCmd, irCmd, optCmd, genCmd, versionCmd, helpCmd}
+	commands = []*command{runCmd, checkCmd, irCmd, optCmd, genCmd, gradbenchCmd, versionCmd, helpCmd}
 }
 
 func lookup(name string) *command {

@@ -11,6 +11,7 @@
 //	ir       print the core IR of a def
 //	opt      apply a rewrite strategy to a def and print the result
 //	gen      emit Go code for the exported defs
+//	gradbench  answer the GradBench protocol on standard input and output
 //	version  print the version
 //	help     show help for a command
 //

@@ -208,7 +208,7 @@ func TestCLI(t *testing.T) {
 		{args: "help run", stdoutHas: "Flags:\n  -backend string"},
 		{args: "help opt", stdoutHas: "usage: nabla opt -f NAME [--strategy S] [--trace] FILE"},
 		{args: "help version", stdoutHas: "usage: nabla version"},
-		{args: "help nosuch", code: 2, stderrHas: `unknown command "nosuch"; the commands are check, gen, help, ir, opt, run, version`},
+		{args: "help nosuch", code: 2, stderrHas: `unknown command "nosuch"; the commands are check, gen, gradbench, help, ir, opt, run, version`},
 		{args: "help run check", code: 2, stderrHas: "want at most one COMMAND"},
 		{args: "-h", stdoutHas: "nabla <command> [flags] [arguments]"},
 		{args: "--help", stdoutHas: "nabla run -f rosen examples/rosenbrock.nab '[1, 2, 3]'"},

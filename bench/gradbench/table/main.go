@@ -1,0 +1,81 @@
+// Command table times Nabla's GradBench tool on the kit's recorded cases
+// and prints the comparison table of docs/performance.md (section
+// "GradBench") as Markdown on standard output:
+//
+//	go run ./bench/gradbench/table [-data DIR] [-eval lse,gmm] [-quick] > table.md
+//
+// Each question runs in process, as the tool runs it, as often as its
+// recorded min_runs and min_seconds ask (once with -quick), on one core:
+// the command sets GOMAXPROCS to 1 unless the environment sets it. The
+// table shows the minimum of the runs. Progress goes to standard error.
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	goruntime "runtime"
+	"strings"
+	"time"
+
+	"github.com/nabla-lang/nabla/bench/gradbench"
+)
+
+func main() {
+	data := flag.String("data", "../shared/gradbench/data", "the kit's folder of recorded cases")
+	evals := flag.String("eval", "", "comma-separated evals (default: all but hello)")
+	quick := flag.Bool("quick", false, "evaluate each question once")
+	flag.Parse()
+	if flag.NArg() > 0 {
+		fmt.Fprintln(os.Stderr, "usage: table [-data DIR] [-eval NAMES] [-quick]")
+		os.Exit(2)
+	}
+	if os.Getenv("GOMAXPROCS") == "" {
+		goruntime.GOMAXPROCS(1)
+	}
+	opts := gradbench.TableOptions{Data: *data, Quick: *quick, Log: os.Stderr}
+	if *evals != "" {
+		opts.Evals = strings.Split(*evals, ",")
+	}
+	var table bytes.Buffer
+	start := time.Now()
+	if err := gradbench.Table(&table, opts); err != nil {
+		fmt.Fprintln(os.Stderr, "table:", err)
+		os.Exit(1)
+	}
+	reps := "the recorded repetition settings"
+	if *quick {
+		reps = "one run per question (-quick)"
+	}
+	fmt.Printf("Nabla interpreter, %s, %s, GOMAXPROCS %d, %s %s/%s, load average %s at the end; %s; the run took %s. "+
+		"Times are the minimum over the runs of the process's CPU time, then of the wall-clock time.\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 UTC"), cpuModel(), goruntime.GOMAXPROCS(0),
+		goruntime.Version(), goruntime.GOOS, goruntime.GOARCH, loadAverage(), reps, time.Since(start).Round(time.Second))
+	os.Stdout.Write(table.Bytes())
+}
+
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown CPU"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if name, ok := strings.CutPrefix(line, "model name"); ok {
+			return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(name), ":"))
+		}
+	}
+	return "unknown CPU"
+}
+
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
