@@ -1079,3 +1079,51 @@ func TestBilevelCost(t *testing.T) {
 		t.Errorf("implicit: extra cost grew by %.0f steps; through the iterations by %.0f; want the implicit one much smaller", de, du)
 	}
 }
+
+// ---- beyond SPEC §11 ----
+
+func TestLaplacianSTDE(t *testing.T) {
+	x := []float64{1, 2, 3}
+	want := 6*(1+2+3) - math.Sin(3)
+	s := math.Sqrt(3)
+	exact := num(t, "lap_stde", x, [][]float64{{s, 0, 0}, {0, s, 0}, {0, 0, s}})
+	if math.Abs(exact-want) > 1e-12 {
+		t.Errorf("with √n·eᵢ probes: %v, want %v", exact, want)
+	}
+	// The mean over all 2³ Rademacher vectors is the trace exactly.
+	var all [][]float64
+	for m := range 8 {
+		v := make([]float64, 3)
+		for i := range v {
+			v[i] = float64(1 - 2*((m>>i)&1))
+		}
+		all = append(all, v)
+	}
+	if got := num(t, "lap_stde", x, all); math.Abs(got-want) > 1e-12 {
+		t.Errorf("over all Rademacher probes: %v, want %v", got, want)
+	}
+	// A few random probes: an unbiased estimate, within its spread.
+	rng := rand.New(rand.NewPCG(3, 4))
+	var probes [][]float64
+	for range 64 {
+		probes = append(probes, []float64{float64(1 - 2*rng.IntN(2)), float64(1 - 2*rng.IntN(2)), float64(1 - 2*rng.IntN(2))})
+	}
+	if got := num(t, "lap_stde", x, probes); math.Abs(got-want) > 1 {
+		t.Errorf("64 Rademacher probes: %v, want about %v", got, want)
+	}
+}
+
+func TestNeumannHypergradient(t *testing.T) {
+	d := ridgeProblem()
+	lam := 0.3
+	want := ridgeHypergrad(d, lam)
+	got := num(t, "nh_hypergrad", lam, d.xt, d.yt, d.xv, d.yv, 0.01, int64(400))
+	if math.Abs(got-want) > 1e-7*math.Max(1, math.Abs(want)) {
+		t.Errorf("Neumann hypergradient %v, exact %v", got, want)
+	}
+	// Few terms: a biased but convergent approximation.
+	few := num(t, "nh_hypergrad", lam, d.xt, d.yt, d.xv, d.yv, 0.01, int64(5))
+	if !(math.Abs(few-want) > math.Abs(got-want)) {
+		t.Errorf("5 terms (%v) should be further from %v than 400 terms (%v)", few, want, got)
+	}
+}

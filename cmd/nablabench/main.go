@@ -7,6 +7,10 @@
 // Usage, from the repository root:
 //
 //	go run ./cmd/nablabench [flags]
+//	go run ./cmd/nablabench optim [flags]
+//
+// The optim mode (optim.go) compares std/optim with gonum's optimize
+// package instead; see its -help.
 //
 // Each time is the median of -runs samples taken after -warmup calls; a
 // sample times a batch of calls lasting at least -min and divides by the
@@ -96,6 +100,9 @@ func (r row) verdictRatio() float64 {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "optim" {
+		return runOptim(args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("nablabench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	c := config{}
