@@ -368,6 +368,8 @@ func TestFirstOrderExactIterates(t *testing.T) {
 		}
 	}
 	x0 := []float64{0.5, -1.25, 3, 0.75}
+	worst := int64(0)
+	defer func() { t.Logf("largest difference from the transcription: %d ulps", worst) }()
 	for _, m := range []string{"gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw", "adabelief", "diffgrad", "adan", "lion"} {
 		for _, steps := range []int64{1, 2, 25} {
 			lr := 0.01
@@ -380,6 +382,7 @@ func TestFirstOrderExactIterates(t *testing.T) {
 				t.Errorf("%s: iterations = %d, want %d", m, it, steps)
 			}
 			for i := range x {
+				worst = max(worst, ulps(x[i], want[i]))
 				if ulps(x[i], want[i]) > 4 {
 					t.Errorf("%s, %d steps: x = %v, transcription %v (%d ulps apart)", m, steps, x, want, ulps(x[i], want[i]))
 					break
@@ -428,6 +431,16 @@ func TestEdgeCases(t *testing.T) {
 		x, _, it := minimum(t, m+"_rosenbrock", r, 1e3)
 		if it != 0 || relErr(x, r) != 0 {
 			t.Errorf("%s with a large tol: (%v, %d), want (x0, 0)", m, x, it)
+		}
+	}
+	// max_iter = 0: x0 with 0 iterations; max_iter = 3: 3 iterations.
+	for _, m := range []string{"lbfgs", "bfgs", "newton", "newton_cg", "lazy_newton", "damped_newton", "nonlinear_cg", "lbfgsb", "gn", "lm"} {
+		x, _, it := minimum(t, "edge_"+m, r, int64(0))
+		if it != 0 || relErr(x, r) != 0 {
+			t.Errorf("%s with max_iter = 0: (%v, %d), want (x0, 0)", m, x, it)
+		}
+		if _, _, it := minimum(t, "edge_"+m, r, int64(3)); it != 3 {
+			t.Errorf("%s with max_iter = 3: %d iterations", m, it)
 		}
 	}
 	// gtol = 0 runs until max_iter or until no decrease is possible, and
