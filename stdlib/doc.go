@@ -11,7 +11,8 @@
 //   - std/linalg: solve (@implicit), lu_solve, cholesky, cho_solve, cg,
 //     pcg, sor, sor_auto, laplacian_stde.
 //   - std/solve: fista, admm_lasso, bcd, auglag, frank_wolfe_simplex,
-//     mirror_descent_simplex, extragradient, sinkhorn (@implicit), complete.
+//     mirror_descent_simplex, extragradient, sinkhorn (@implicit),
+//     sinkhorn_newton, complete.
 //   - std/ode: rk4, dopri5.
 //
 // Each def's comment states its method, source, defaults and stopping

@@ -1140,3 +1140,22 @@ func TestNeumannHypergradient(t *testing.T) {
 		t.Errorf("5 terms (%v) should be further from %v than 400 terms (%v)", few, want, got)
 	}
 }
+
+func TestSinkhornNewton(t *testing.T) {
+	c := [][]float64{{0, 1}, {0.7, 0.2}}
+	a, b := []float64{0.3, 0.7}, []float64{0.6, 0.4}
+	got := matrix(t, "ot_sinkhorn_newton", c, a, b, 0.4, int64(20))
+	want := sinkhorn2x2(c, a, b, 0.4)
+	for i := range 2 {
+		close(t, fmt.Sprintf("Sinkhorn–Newton plan row %d", i), got[i], want[i], 1e-14)
+	}
+	// A 3×4 problem at a small eps, where Sinkhorn needs thousands of
+	// iterations: 30 Newton steps agree with 5000 Sinkhorn iterations.
+	c3 := [][]float64{{0, 1, 2, 0.5}, {0.3, 0.2, 1.5, 1}, {2, 0.1, 0, 0.7}}
+	a3, b3 := []float64{0.2, 0.5, 0.3}, []float64{0.1, 0.4, 0.25, 0.25}
+	pn := matrix(t, "ot_sinkhorn_newton", c3, a3, b3, 0.05, int64(30))
+	ps := matrix(t, "ot_sinkhorn", c3, a3, b3, 0.05, int64(5000))
+	for i := range pn {
+		close(t, fmt.Sprintf("3×4 plan row %d", i), pn[i], ps[i], 1e-10)
+	}
+}
