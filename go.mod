@@ -10,3 +10,5 @@ require (
 )
 
 require golang.org/x/sys v0.49.0
+
+require golang.org/x/tools v0.30.0 // indirect

@@ -561,12 +561,12 @@ def tsc(x: [3]f64) = taylor(fn(y: [3]f64) => let s = sc(y) in s[2].1 + s[1].0, x
 	}
 }
 
-// TestTaylorStdlib runs taylor through std/linalg's Gaussian elimination
+// TestTaylorStdlib runs taylor through std/linalg's Gaussian elimination, lu_solve
 // (comprehensions, update, argmax pivoting, loops).
 func TestTaylorStdlib(t *testing.T) {
 	p := compileTaylor(t, `
 import "std/linalg"
-def sol(s: f64): [2]f64 = linalg.solve([[2.0 + s, 1.0], [1.0, 3.0 * s]], [1.0, s * s])
+def sol(s: f64): [2]f64 = linalg.lu_solve([[2.0 + s, 1.0], [1.0, 3.0 * s]], [1.0, s * s])
 def ts(x: f64) = taylor(sol, x, 1.0, 4)
 `)
 	// The solution of [[2+s, 1], [1, 3s]] y = [1, s²] is

@@ -8,11 +8,15 @@
 //
 //	go run ./cmd/nablabench [flags]
 //	go run ./cmd/nablabench compile [flags]
+//	go run ./cmd/nablabench optim [flags]
 //
 // The compile mode times nabla.Compile on generated programs of 500 to
 // 8000 lines (straight-line code, its gradient, loops, dependent lets)
 // and on grad nested 1 to 9 deep, and prints the CPU time per compile and
 // per line (docs/benchmarks.md).
+//
+// The optim mode (optim.go) compares std/optim with gonum's optimize
+// package instead; see its -help.
 //
 // Each time is the median of -runs samples taken after -warmup calls; a
 // sample times a batch of calls lasting at least -min and divides by the
@@ -110,6 +114,9 @@ func (r row) verdictRatio() float64 {
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "compile" {
 		return runCompile(args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "optim" {
+		return runOptim(args[1:], stdout, stderr)
 	}
 	fs := flag.NewFlagSet("nablabench", flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -78,3 +78,21 @@ func TestQuickGo(t *testing.T) {
 		}
 	}
 }
+
+// TestOptimQuick runs the optim mode on two problems and checks the
+// table's shape and that both libraries solve them.
+func TestOptimQuick(t *testing.T) {
+	var out, errs bytes.Buffer
+	if code := run([]string{"optim", "-quick"}, &out, &errs); code != 0 {
+		t.Fatalf("exit %d\nstderr:\n%s", code, errs.String())
+	}
+	s := out.String()
+	for _, want := range []string{"| problem | n | method |", "| Rosenbrock | 2 | L-BFGS (m = 10) | yes |", "| Beale | 2 | Newton | yes |"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("output lacks %q:\n%s", want, s)
+		}
+	}
+	if code := run([]string{"optim", "extra"}, &out, &errs); code != 2 {
+		t.Errorf("optim extra: exit %d, want 2", code)
+	}
+}
