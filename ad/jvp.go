@@ -353,7 +353,7 @@ func (t *fwd) prim(blk *block, e *ir.PrimCall) (ir.Expr, ir.Expr, error) {
 			}
 		}
 	case e.Op.JVP != nil:
-		dy = e.Op.JVP(b, ps, dps, y)
+		dy = e.Op.JVP(b, ps, dps, e.Aux, y)
 	default:
 		return nil, nil, ir.Errorf(e.P, "forward mode: %s has no derivative rule", e.Op.Name)
 	}

@@ -647,35 +647,43 @@ func anyFalse(bs []bool) bool {
 
 // ---- primitives ----
 
-// linearArgs lists the primitives that are linear in some of their
-// arguments (the data) and only read the others (indices, sizes, shapes):
-// their series are applied coefficient by coefficient.
-var linearArgs = map[*ir.Prim][]int{
-	ir.PrimIndex:       {0},
-	ir.PrimSlice:       {0},
-	ir.PrimUpdate:      {0, 2},
-	ir.PrimGather:      {0},
-	ir.PrimTake:        {0},
-	ir.PrimDrop:        {0},
-	ir.PrimConcat:      {0, 1},
-	ir.PrimReverse:     {0},
-	ir.PrimTranspose:   {0},
-	ir.PrimFlatten:     {0},
-	ir.PrimReshape:     {0},
-	ir.PrimReshapeLike: {0},
-	ir.PrimPadLike:     {0},
-	ir.PrimCheckDim:    {0},
-	ir.PrimSum:         {0},
-	ir.PrimMean:        {0},
-	ir.PrimFill:        {1},
-	ir.PrimUnzip:       {0},
-	ir.PrimArray:       nil, // all
-	ir.PrimZip:         nil, // all
-}
+// taylorRule says how Taylor mode treats a primitive: prim dispatches on
+// it, and a test checks that every primitive has one, so a primitive
+// added without a Taylor rule is found by the tests, not by a user.
+type taylorRule uint8
 
-// bilinear primitives: per coefficient with one series operand, a
-// Cauchy product with two.
-var bilinearPrims = map[*ir.Prim]bool{ir.PrimDot: true, ir.PrimOuter: true, ir.PrimMatmul: true}
+const (
+	taylorNone        taylorRule = iota
+	taylorStructural             // function-valued, control or accumulator primitives, handled by their own method
+	taylorConstant               // NoDerivative: every coefficient beyond 0 is zero
+	taylorElementwise            // the primitive's series primitive (Prim.Series)
+	taylorBilinear               // per coefficient with one series operand, a Cauchy product with two
+	taylorLinear                 // applied per coefficient to its data arguments (Prim.Linear)
+	taylorComposite              // composed from simpler series (prod, maximum, norm, ...)
+)
+
+func taylorRuleOf(p *ir.Prim) taylorRule {
+	switch p {
+	case ir.PrimStopGradient, ir.PrimMap, ir.PrimBuild, ir.PrimReduce, ir.PrimScan, ir.PrimFold,
+		ir.PrimLoopSave, ir.PrimWhileSave, ir.PrimAccAdd, ir.PrimAccAddAt, ir.PrimLinsolve, ir.PrimLinearCheck:
+		return taylorStructural
+	case ir.PrimProd, ir.PrimMaximum, ir.PrimMinimum, ir.PrimNorm, ir.PrimLogsumexp, ir.PrimSoftmax:
+		return taylorComposite
+	}
+	switch {
+	case p.NoDerivative:
+		return taylorConstant
+	case p.Elementwise:
+		if p.Series != nil || p == ir.PrimToF64 || p == ir.PrimNeg {
+			return taylorElementwise
+		}
+	case p.Bilinear:
+		return taylorBilinear
+	case p.IsLinear():
+		return taylorLinear
+	}
+	return taylorNone
+}
 
 func (t *tay) prim(blk *block, e *ir.PrimCall) (ir.Expr, bool, error) {
 	if low, ok, err := lowerSeries(e); ok {
@@ -684,30 +692,9 @@ func (t *tay) prim(blk *block, e *ir.PrimCall) (ir.Expr, bool, error) {
 		}
 		return t.expr(blk, low)
 	}
-	switch e.Op {
-	case ir.PrimStopGradient:
-		return t.primalExpr(blk, e.Args[0]), false, nil
-	case ir.PrimMap, ir.PrimBuild:
-		return t.mapLike(blk, e)
-	case ir.PrimReduce, ir.PrimScan, ir.PrimFold:
-		return t.reduceLike(blk, e)
-	case ir.PrimLoopSave, ir.PrimWhileSave:
-		return t.saveLoop(blk, e)
-	case ir.PrimAccAdd, ir.PrimAccAddAt:
-		return t.accum(blk, e)
-	case ir.PrimLinsolve:
-		return t.linsolve(blk, e)
-	}
-	if e.Op == ir.PrimLinearCheck {
-		ok, err := t.value(blk, e.Args[0])
-		if err != nil {
-			return nil, false, err
-		}
-		x, s, err := t.expr(blk, e.Args[1])
-		if err != nil {
-			return nil, false, err
-		}
-		return blk.bind("y", &ir.PrimCall{Op: e.Op, Args: []ir.Expr{ok, x}, Aux: e.Aux, T: x.Type(), P: e.P}), s, nil
+	rule := taylorRuleOf(e.Op)
+	if rule == taylorStructural {
+		return t.structural(blk, e)
 	}
 	for _, x := range e.Args {
 		if _, isFn := x.Type().(*ir.Func); isFn {
@@ -721,7 +708,9 @@ func (t *tay) prim(blk *block, e *ir.PrimCall) (ir.Expr, bool, error) {
 	if !anyTrue(ss) {
 		return blk.bind("y", &ir.PrimCall{Op: e.Op, Args: xs, Aux: e.Aux, T: e.T, P: e.P}), false, nil
 	}
-	if e.Op.NoDerivative {
+	var y ir.Expr
+	switch rule {
+	case taylorConstant:
 		ps := make([]ir.Expr, len(xs))
 		for i, x := range xs {
 			ps[i] = x
@@ -730,35 +719,20 @@ func (t *tay) prim(blk *block, e *ir.PrimCall) (ir.Expr, bool, error) {
 			}
 		}
 		return blk.bind("y", &ir.PrimCall{Op: e.Op, Args: ps, Aux: e.Aux, T: e.T, P: e.P}), false, nil
-	}
-	var y ir.Expr
-	switch {
-	case e.Op.Elementwise:
+	case taylorElementwise:
 		y, err = t.elementwise(blk, e, xs, ss)
-	case bilinearPrims[e.Op]:
+	case taylorBilinear:
 		if ss[0] && ss[1] {
 			y = call(blk, ir.PrimSeriesCauchy, &ir.SeriesCoef{Prim: e.Op, Aux: e.Aux, Series: ss}, xs...)
 		} else {
 			y = coef(blk, e.Op, e.Aux, xs, ss)
 		}
-	case e.Op == ir.PrimProd:
-		y = call(blk, ir.PrimSeriesProd, nil, xs[0])
-	case e.Op == ir.PrimMaximum || e.Op == ir.PrimMinimum:
-		y = t.extreme(blk, e, xs[0])
-	case e.Op == ir.PrimNorm:
-		y = t.norm(blk, xs[0])
-	case e.Op == ir.PrimLogsumexp:
-		y = t.logsumexp(blk, xs[0])
-	case e.Op == ir.PrimSoftmax:
-		lse := t.logsumexp(blk, xs[0])
-		z := call(blk, ir.PrimSeriesSub, ir.SeriesSS, xs[0], lse)
-		y = call(blk, ir.PrimSeriesExp, nil, z)
+	case taylorComposite:
+		y = t.composite(blk, e, xs)
+	case taylorLinear:
+		y = t.linear(blk, e, xs, ss)
 	default:
-		data, ok := linearArgs[e.Op]
-		if !ok {
-			return nil, false, ir.Errorf(e.P, "Taylor mode: %s is not supported", e.Op.Name)
-		}
-		y = t.linear(blk, e, xs, ss, data)
+		return nil, false, ir.Errorf(e.P, "Taylor mode: %s is not supported", e.Op.Name)
 	}
 	if err != nil {
 		return nil, false, err
@@ -766,18 +740,62 @@ func (t *tay) prim(blk *block, e *ir.PrimCall) (ir.Expr, bool, error) {
 	return y, true, nil
 }
 
+// structural applies the Taylor rules of the primitives that take
+// functions, carry control or update accumulators.
+func (t *tay) structural(blk *block, e *ir.PrimCall) (ir.Expr, bool, error) {
+	switch e.Op {
+	case ir.PrimStopGradient:
+		return t.primalExpr(blk, e.Args[0]), false, nil
+	case ir.PrimMap, ir.PrimBuild:
+		return t.mapLike(blk, e)
+	case ir.PrimReduce, ir.PrimScan, ir.PrimFold:
+		return t.reduceLike(blk, e)
+	case ir.PrimLoopSave, ir.PrimWhileSave:
+		return t.saveLoop(blk, e)
+	case ir.PrimAccAdd, ir.PrimAccAddAt:
+		return t.accum(blk, e)
+	case ir.PrimLinsolve:
+		return t.linsolve(blk, e)
+	case ir.PrimLinearCheck:
+		ok, err := t.value(blk, e.Args[0])
+		if err != nil {
+			return nil, false, err
+		}
+		x, s, err := t.expr(blk, e.Args[1])
+		if err != nil {
+			return nil, false, err
+		}
+		return blk.bind("y", &ir.PrimCall{Op: e.Op, Args: []ir.Expr{ok, x}, Aux: e.Aux, T: x.Type(), P: e.P}), s, nil
+	}
+	return nil, false, ir.Errorf(e.P, "Taylor mode: internal error: no structural rule for %s", e.Op.Name)
+}
+
+// composite is the series of a nonlinear reduction, composed from
+// simpler series.
+func (t *tay) composite(blk *block, e *ir.PrimCall, xs []ir.Expr) ir.Expr {
+	switch e.Op {
+	case ir.PrimProd:
+		return call(blk, ir.PrimSeriesProd, nil, xs[0])
+	case ir.PrimMaximum, ir.PrimMinimum:
+		return t.extreme(blk, e, xs[0])
+	case ir.PrimNorm:
+		return t.norm(blk, xs[0])
+	case ir.PrimLogsumexp:
+		return t.logsumexp(blk, xs[0])
+	}
+	// softmax
+	lse := t.logsumexp(blk, xs[0])
+	z := call(blk, ir.PrimSeriesSub, ir.SeriesSS, xs[0], lse)
+	return call(blk, ir.PrimSeriesExp, nil, z)
+}
+
 // linear applies a primitive linear in its data arguments per
 // coefficient: data arguments become series (of the uniform kind, [K]T),
 // the others are read at coefficient 0.
-func (t *tay) linear(blk *block, e *ir.PrimCall, xs []ir.Expr, ss []bool, data []int) ir.Expr {
+func (t *tay) linear(blk *block, e *ir.PrimCall, xs []ir.Expr, ss []bool) ir.Expr {
 	isData := make([]bool, len(xs))
-	if data == nil {
-		for i := range isData {
-			isData[i] = true
-		}
-	}
-	for _, i := range data {
-		isData[i] = true
+	for i := range isData {
+		isData[i] = e.Op.IsLinearIn(i)
 	}
 	args := make([]ir.Expr, len(xs))
 	for i, x := range xs {

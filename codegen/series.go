@@ -72,6 +72,10 @@ func init() {
 			rules[p] = &rule{Lower: lowerSeriesCauchy}
 		case p == ir.PrimSeriesProd:
 			rules[p] = &rule{Lower: lowerSeriesProd}
+		case p == ir.PrimSeriesAccAdd:
+			rules[p] = &rule{Lower: lowerSeriesAccAdd}
+		case p == ir.PrimSeriesAccAddAt:
+			rules[p] = &rule{Lower: lowerSeriesAccAddAt}
 		case p.Arity == 1 && seriesKernelNames[p.Name] != "":
 			rules[p] = &rule{Lower: lowerSeriesUnary}
 		case p.Arity == 2 && seriesKernelNames[p.Name] != "":
@@ -274,4 +278,122 @@ func lowerSeriesCauchy(f *fn, e *ir.PrimCall) val {
 		f.line("}")
 		return acc
 	})
+}
+
+// seriesMode reads a series primitive's Aux (nil means both operands are
+// series).
+func seriesMode(aux any) ir.SeriesMode {
+	m, _ := aux.(ir.SeriesMode)
+	return m
+}
+
+// shapeDiffers is the Go condition that the dimensions a and b differ.
+func shapeDiffers(a, b []string) string {
+	if len(a) != len(b) {
+		return "true"
+	}
+	var conds []string
+	for i := range a {
+		if a[i] != b[i] {
+			conds = append(conds, a[i]+" != "+b[i])
+		}
+	}
+	if len(conds) == 0 {
+		return ""
+	}
+	return strings.Join(conds, " || ")
+}
+
+// failShapes emits the interpreter's check that two shapes agree.
+func (f *fn) failShapes(a, b []string, pos ir.Pos, format string) {
+	cond := shapeDiffers(a, b)
+	if cond == "" {
+		return
+	}
+	f.g.helper("nbShape")
+	f.g.imports["fmt"] = true
+	f.failIf(cond, pos, fmt.Sprintf("fmt.Sprintf(%q, nbShape(%s), nbShape(%s))", format, strings.Join(a, ", "), strings.Join(b, ", ")))
+}
+
+// lowerSeriesAccAdd is series_acc_add(acc, v), in place: acc += v for a
+// series v of acc's shape, v[j] added to every element of coefficient j
+// for a series of scalars, or with mode SeriesSC a constant added to
+// coefficient 0 (ir.PrimSeriesAccAdd).
+func lowerSeriesAccAdd(f *fn, e *ir.PrimCall) val {
+	mode := seriesMode(e.Aux)
+	acc := f.compile(e.Args[0])
+	v := f.compile(e.Args[1])
+	k := acc.parts[1]
+	rs := f.def("rs", strings.Join(append([]string{"1"}, acc.parts[2:]...), " * "))
+	i, j := f.fresh("i"), f.fresh("j")
+	switch {
+	case mode == ir.SeriesSC && ir.Rank(v.t) == 0:
+		f.line("if %s > 0 {", k)
+		f.line("for %s := 0; %s < %s; %s++ {", i, i, rs, i)
+		f.line("%s[%s] += %s", acc.parts[0], i, v.parts[0])
+		f.line("}")
+		f.line("}")
+	case mode == ir.SeriesSC:
+		f.failShapes(acc.parts[2:], v.parts[1:], e.P, "series_acc_add: shapes %s and %s differ")
+		f.line("if %s > 0 {", k)
+		f.line("for %s := 0; %s < %s; %s++ {", i, i, rs, i)
+		f.line("%s[%s] += %s[%s]", acc.parts[0], i, v.parts[0], i)
+		f.line("}")
+		f.line("}")
+	case ir.Rank(v.t) < ir.Rank(acc.t):
+		f.g.imports["fmt"] = true
+		f.failIf(fmt.Sprintf("%s != %s", v.parts[1], k), e.P, fmt.Sprintf(`fmt.Sprintf("series_acc_add: series of %%d and %%d coefficients", %s, %s)`, k, v.parts[1]))
+		f.line("for %s := 0; %s < %s; %s++ {", j, j, k, j)
+		f.line("for %s := 0; %s < %s; %s++ {", i, i, rs, i)
+		f.line("%s[%s*%s+%s] += %s[%s]", acc.parts[0], j, rs, i, v.parts[0], j)
+		f.line("}")
+		f.line("}")
+	default:
+		f.failShapes(acc.parts[1:], v.parts[1:], e.P, "series_acc_add: shapes %s and %s differ")
+		f.line("for %s := range %s {", i, acc.parts[0])
+		f.line("%s[%s] += %s[%s]", acc.parts[0], i, v.parts[0], i)
+		f.line("}")
+	}
+	return acc
+}
+
+// lowerSeriesAccAddAt is series_acc_add_at(acc, i, v), in place:
+// acc[j][i] += v[j] for every coefficient j, or with mode SeriesSC
+// acc[0][i] += v (ir.PrimSeriesAccAddAt).
+func lowerSeriesAccAddAt(f *fn, e *ir.PrimCall) val {
+	mode := seriesMode(e.Aux)
+	acc := f.compile(e.Args[0])
+	idx := f.compile(e.Args[1]).parts[0]
+	v := f.compile(e.Args[2])
+	k, n := acc.parts[1], acc.parts[2]
+	f.checkIndex(idx, n, e.P)
+	es := f.def("es", strings.Join(append([]string{"1"}, acc.parts[3:]...), " * "))
+	cs := f.def("cs", n+" * "+es)
+	i, j := f.fresh("i"), f.fresh("j")
+	at := func(coef string) string { return fmt.Sprintf("%s*%s+int(%s)*%s", coef, cs, idx, es) }
+	if mode == ir.SeriesSC {
+		f.line("if %s > 0 {", k)
+		if ir.Rank(acc.t) == 2 {
+			f.line("%s[%s] += %s", acc.parts[0], idx, v.parts[0])
+		} else {
+			f.g.imports["fmt"] = true
+			f.failShapes(v.parts[1:], acc.parts[3:], e.P, "series_acc_add_at: value has shape %s; elements have shape %s")
+			f.line("for %s := 0; %s < %s; %s++ {", i, i, es, i)
+			f.line("%s[%s+%s] += %s[%s]", acc.parts[0], at("0"), i, v.parts[0], i)
+			f.line("}")
+		}
+		f.line("}")
+		return acc
+	}
+	f.g.imports["fmt"] = true
+	f.failIf(fmt.Sprintf("%s != %s", v.parts[1], k), e.P, fmt.Sprintf(`fmt.Sprintf("series_acc_add_at: series of %%d and %%d coefficients", %s, %s)`, k, v.parts[1]))
+	if ir.Rank(acc.t) > 2 {
+		f.failShapes(v.parts[2:], acc.parts[3:], e.P, "series_acc_add_at: value has shape %s; elements have shape %s")
+	}
+	f.line("for %s := 0; %s < %s; %s++ {", j, j, k, j)
+	f.line("for %s := 0; %s < %s; %s++ {", i, i, es, i)
+	f.line("%s[%s+%s] += %s[%s*%s+%s]", acc.parts[0], at(j), i, v.parts[0], j, es, i)
+	f.line("}")
+	f.line("}")
+	return acc
 }

@@ -13,7 +13,7 @@ func HasInPlace(e Expr) bool { return CountInPlace(e) > 0 }
 func CountInPlace(e Expr) int {
 	n := 0
 	Walk(e, func(x Expr, enter bool) {
-		if pc, ok := x.(*PrimCall); ok && enter && pc.Op.InPlace {
+		if pc, ok := x.(*PrimCall); ok && enter && pc.Op.InPlace() {
 			n++
 		}
 	}, nil)
@@ -41,7 +41,7 @@ func MutableVars(e Expr) map[*Var]bool {
 		case *Loop:
 			loops[x.State] = x
 		case *PrimCall:
-			if x.Op.InPlace {
+			if x.Op.InPlace() {
 				sinks = append(sinks, x.Args[0])
 			}
 		}
@@ -90,7 +90,7 @@ func FlowKids(e Expr) []Expr {
 	case *Call:
 		return e.Args
 	case *PrimCall:
-		if e.Op.InPlace {
+		if e.Op.InPlace() {
 			return e.Args[:1]
 		}
 		if !FreshResult(e) {
@@ -115,7 +115,7 @@ func IsFlowKid(e Expr, i int) bool {
 	case *Call:
 		return i > 0
 	case *PrimCall:
-		if e.Op.InPlace {
+		if e.Op.InPlace() {
 			return i == 0
 		}
 		return !FreshResult(e)
@@ -123,20 +123,10 @@ func IsFlowKid(e Expr, i int) bool {
 	return false
 }
 
-// freshPrims build their result in new storage (or return a scalar).
-var freshPrims = map[string]bool{
-	"map": true, "build": true, "zeros_like": true, "zeros": true, "ones": true, "fill": true,
-	"array": true, "iota": true, "matmul": true, "outer": true, "update": true, "gather": true,
-	"concat": true, "pad_like": true, "softmax": true, "transpose": true, "reverse": true,
-	"scan": true, "dot": true, "sum": true, "prod": true, "mean": true, "norm": true,
-	"logsumexp": true, "maximum": true, "minimum": true, "argmax": true, "argmin": true,
-	"len": true, "dim": true,
-}
-
 // FreshResult reports whether a primitive call's value is stored apart
 // from its arguments.
 func FreshResult(e *PrimCall) bool {
-	if e.Op.InPlace {
+	if e.Op.InPlace() {
 		return false
 	}
 	if e.Op.Elementwise {
@@ -148,7 +138,7 @@ func FreshResult(e *PrimCall) bool {
 		}
 		return true
 	}
-	return freshPrims[e.Op.Name]
+	return e.Op.Storage == Fresh
 }
 
 // ---- expressions that cannot fail ----
@@ -222,29 +212,24 @@ func totalLeaf(e Expr) (total, leaf bool) {
 	return false, false
 }
 
-// totalPrims cannot fail whatever their (well-typed) arguments.
-var totalPrims = map[string]bool{
-	"dim": true, "len": true, "zeros_like": true, "sum": true, "prod": true, "mean": true,
-	"maximum": true, "minimum": true, "norm": true, "logsumexp": true, "transpose": true,
-	"flatten": true, "reverse": true, "softmax": true, "outer": true, "unzip": true,
-}
-
-// intFailing are the elementwise primitives that can fail on i64.
-var intFailing = map[string]bool{"div": true, "mod": true, "pow": true}
-
+// totalPrim reports whether a primitive call cannot fail, from what the
+// primitive declares (Prim.Fails) and, for those that fail only on
+// differing shapes, the static shapes of this call.
 func totalPrim(e *PrimCall) bool {
-	if e.Op.InPlace || e.Op.AD != NotAD {
+	if e.Op.InPlace() || e.Op.AD != NotAD {
 		return false
 	}
-	if totalPrims[e.Op.Name] {
+	switch e.Op.Fails {
+	case NeverFails:
 		return true
-	}
-	if e.Op == PrimDot {
-		return StaticallySameShape(e.Args[0].Type(), e.Args[1].Type())
-	}
-	if e.Op.Elementwise {
-		if k, ok := Leaf(e.Args[0].Type()); ok && k == I64 && intFailing[e.Op.Name] {
+	case FailsOnShapesOrInt:
+		if k, ok := Leaf(e.Args[0].Type()); ok && k == I64 {
 			return false
+		}
+		fallthrough
+	case FailsOnShapes:
+		if !e.Op.Elementwise {
+			return len(e.Args) == 2 && StaticallySameShape(e.Args[0].Type(), e.Args[1].Type())
 		}
 		return sameStaticShapes(e.Args)
 	}

@@ -34,66 +34,6 @@ import (
 //     as the extreme and return the first NaN's index, as numpy does, so
 //     that x[argmax(x)] and maximum(x) agree also when x holds a NaN.
 
-func init() {
-	for p, eval := range map[*Prim]func(*Site) (Impl, error){
-		// Sizes and constructors.
-		PrimLen:   evalLen,
-		PrimDim:   evalDim,
-		PrimIota:  evalIota,
-		PrimZeros: evalConstF64(0),
-		PrimOnes:  evalConstF64(1),
-		PrimFill:  evalFill,
-		PrimBuild: evalBuild,
-		PrimArray: evalArrayLit,
-
-		// Selection and functional update.
-		PrimIndex:  evalIndex,
-		PrimSlice:  evalSlice,
-		PrimUpdate: evalUpdate,
-		PrimGather: evalGather,
-		PrimTake:   evalTake,
-		PrimDrop:   evalDrop,
-
-		// Higher-order.
-		PrimMap:    evalMap,
-		PrimReduce: evalReduce,
-		PrimScan:   evalScan,
-		PrimFold:   evalFold,
-
-		// Tuples of arrays.
-		PrimZip:   evalZip,
-		PrimUnzip: evalUnzip,
-
-		// Reductions.
-		PrimSum:       evalReduction("sum", runtime.Sum, total(runtime.SumI64)),
-		PrimProd:      evalReduction("prod", runtime.Prod, total(runtime.ProdI64)),
-		PrimMaximum:   evalReduction("maximum", runtime.Max, runtime.MaxI64),
-		PrimMinimum:   evalReduction("minimum", runtime.Min, runtime.MinI64),
-		PrimArgmax:    evalArg("argmax", runtime.ArgMax, runtime.ArgMaxI64),
-		PrimArgmin:    evalArg("argmin", runtime.ArgMin, runtime.ArgMinI64),
-		PrimMean:      evalReduction("mean", runtime.Mean, nil),
-		PrimNorm:      evalReduction("norm", runtime.Norm2, nil),
-		PrimLogsumexp: evalReduction("logsumexp", runtime.LogSumExp, nil),
-		PrimSoftmax:   evalSoftmax,
-
-		// Linear algebra.
-		PrimDot:    evalDot,
-		PrimOuter:  evalOuter,
-		PrimMatmul: evalMatmul,
-
-		// Rearrangement.
-		PrimTranspose: evalTranspose,
-		PrimFlatten:   evalFlatten,
-		PrimReshape:   evalReshape,
-		PrimConcat:    evalConcat,
-		PrimReverse:   evalReverse,
-
-		PrimStopGradient: evalStopGradient,
-	} {
-		p.Eval = eval
-	}
-}
-
 // errValue is the value returned beside an error.
 var errValue = runtime.Value{}
 

@@ -77,7 +77,7 @@ func (f *Facts) get(e Expr) nodeFacts {
 	})
 	switch e := e.(type) {
 	case *PrimCall:
-		if e.Op.InPlace {
+		if e.Op.InPlace() {
 			nf.inplace++
 		}
 		nf.adOp = nf.adOp || e.Op.AD != NotAD

@@ -184,7 +184,7 @@ func (m *MutableSet) compute(e Expr) *mutInfo {
 		out.flow = union(out.flow, ki.flow)
 		out.flowIn = join(out.flowIn, ki.flowIn)
 	}
-	if pc, ok := e.(*PrimCall); ok && pc.Op.InPlace {
+	if pc, ok := e.(*PrimCall); ok && pc.Op.InPlace() {
 		// A sink: its accumulator's value is overwritten.
 		a := m.info(pc.Args[0])
 		m.markTree(a.flowIn)

@@ -18,6 +18,7 @@ import (
 
 var (
 	PrimZerosLike = Register(&Prim{Name: "zeros_like", Arity: 1, Doc: "zeros_like(x): a fresh zero of x's type and shape",
+		Class: Internal, Fails: NeverFails, Storage: Fresh,
 		NoDerivative: true,
 		Type: func(args []Type, _ any) (Type, error) {
 			if _, isFn := args[0].(*Func); isFn {
@@ -30,7 +31,8 @@ var (
 				return runtime.ZeroLike(m, args[0])
 			}, nil
 		}})
-	PrimAccAdd = Register(&Prim{Name: "acc_add", Arity: 2, InPlace: true, Doc: "acc_add(acc, v): acc += v in place (v an array of acc's shape or a scalar); returns acc",
+	PrimAccAdd = Register(&Prim{Name: "acc_add", Arity: 2, Storage: InPlace, Doc: "acc_add(acc, v): acc += v in place (v an array of acc's shape or a scalar); returns acc",
+		Class: Internal, Fails: MayFail,
 		Type: func(args []Type, _ any) (Type, error) {
 			if k, ok := Leaf(args[0]); !ok || k != F64 || Rank(args[0]) == 0 {
 				return nil, fmt.Errorf("acc_add: accumulator has type %s; want an array of f64", args[0])
@@ -56,7 +58,8 @@ var (
 				return args[0], m.Step(int64(len(acc.F)))
 			}, nil
 		}})
-	PrimAccAddAt = Register(&Prim{Name: "acc_add_at", Arity: 3, InPlace: true, Doc: "acc_add_at(acc, i, v): acc[i] += v in place; returns acc",
+	PrimAccAddAt = Register(&Prim{Name: "acc_add_at", Arity: 3, Storage: InPlace, Doc: "acc_add_at(acc, i, v): acc[i] += v in place; returns acc",
+		Class: Internal, Fails: MayFail,
 		Type: func(args []Type, _ any) (Type, error) {
 			a, ok := args[0].(*Array)
 			if k, isF := Leaf(args[0]); !ok || !isF || k != F64 {
@@ -94,6 +97,7 @@ var (
 	// PrimLoopSave runs a for loop and returns all its states: element 0 is
 	// the initial state and element i+1 the state after iteration i.
 	PrimLoopSave = Register(&Prim{Name: "loop_save", Arity: 3, NoDerivative: true, Doc: "loop_save(n, init, f): [init, f(0, init), f(1, f(0, init)), ...], n+1 states",
+		Class: Internal, Fails: MayFail, Storage: Shared,
 		Type: func(args []Type, _ any) (Type, error) {
 			if err := needKind("loop_save", 0, args[0], I64); err != nil {
 				return nil, err
@@ -131,6 +135,7 @@ var (
 	// PrimWhileSave runs a while loop and returns all its states, the
 	// initial one first.
 	PrimWhileSave = Register(&Prim{Name: "while_save", Arity: 3, NoDerivative: true, Doc: "while_save(init, cond, body): the states of loop s = init while cond(s) do body(s)",
+		Class: Internal, Fails: MayFail, Storage: Shared,
 		Type: func(args []Type, _ any) (Type, error) {
 			c, err := needFunc("while_save", 1, args[1], 1)
 			if err != nil {

@@ -102,6 +102,7 @@ func jacobianTuple(t *Tuple, field func(Type) (Type, error)) (Type, error) {
 
 func adPrim(p *Prim) *Prim {
 	p.AD = ADOperator
+	p.Class, p.Fails, p.Storage = Builtin, MayFail, Shared
 	return Register(p)
 }
 
@@ -258,6 +259,7 @@ var (
 			return nil
 		}})
 	PrimStopGradient = Register(&Prim{Name: "stop_gradient", Arity: 1, NoDerivative: true, Doc: "stop_gradient(x): x, with derivative zero",
+		Class: Builtin, Fails: MayFail, Storage: Shared, Eval: evalStopGradient,
 		Type: func(args []Type, _ any) (Type, error) {
 			if _, isFn := args[0].(*Func); isFn {
 				return nil, fmt.Errorf("stop_gradient: argument is a function")

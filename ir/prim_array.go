@@ -2,6 +2,8 @@ package ir
 
 import (
 	"fmt"
+
+	"github.com/nabla-lang/nabla/runtime"
 )
 
 // Array primitives (SPEC §5). Function-valued arguments (map's f, reduce's
@@ -93,6 +95,7 @@ func hintElemOf(j int) func(args []Type, i int) Type {
 
 var (
 	PrimLen = arrayPrim(&Prim{Name: "len", Arity: 1, Doc: "len(a): the outer size of a",
+		Class: Builtin, Fails: NeverFails, Storage: Fresh, Eval: evalLen,
 		Type: func(args []Type, _ any) (Type, error) {
 			if _, err := needArray("len", 0, args[0]); err != nil {
 				return nil, err
@@ -103,6 +106,7 @@ var (
 	// PrimDim is dimension Aux (an int) of an array: the core form of a size
 	// variable's value.
 	PrimDim = arrayPrim(&Prim{Name: "dim", Arity: 1, Doc: "dim(a) with Aux = axis: the size of that dimension",
+		Class: Core, Fails: NeverFails, Storage: Fresh, Eval: evalDim,
 		Type: func(args []Type, aux any) (Type, error) {
 			axis, _ := aux.(int)
 			if Rank(args[0]) <= axis {
@@ -112,6 +116,7 @@ var (
 		},
 		NoDerivative: true})
 	PrimIota = arrayPrim(&Prim{Name: "iota", Arity: 1, Doc: "iota(n) = [0, 1, ..., n-1]",
+		Class: Builtin, Fails: MayFail, Storage: Fresh, Eval: evalIota,
 		Type: func(args []Type, aux any) (Type, error) {
 			if err := needKind("iota", 0, args[0], I64); err != nil {
 				return nil, err
@@ -120,6 +125,7 @@ var (
 		},
 		NoDerivative: true})
 	PrimZeros = arrayPrim(&Prim{Name: "zeros", Arity: 1, Doc: "zeros(n): n f64 zeros",
+		Class: Builtin, Fails: MayFail, Storage: Fresh, Eval: evalConstF64(0),
 		Type: func(args []Type, aux any) (Type, error) {
 			if err := needKind("zeros", 0, args[0], I64); err != nil {
 				return nil, err
@@ -128,6 +134,7 @@ var (
 		},
 		NoDerivative: true})
 	PrimOnes = arrayPrim(&Prim{Name: "ones", Arity: 1, Doc: "ones(n): n f64 ones",
+		Class: Builtin, Fails: MayFail, Storage: Fresh, Eval: evalConstF64(1),
 		Type: func(args []Type, aux any) (Type, error) {
 			if err := needKind("ones", 0, args[0], I64); err != nil {
 				return nil, err
@@ -136,6 +143,7 @@ var (
 		},
 		NoDerivative: true})
 	PrimFill = arrayPrim(&Prim{Name: "fill", Arity: 2, Doc: "fill(n, v): n copies of v",
+		Class: Builtin, Fails: MayFail, Storage: Fresh, Linear: []int{1}, Eval: evalFill,
 		Type: func(args []Type, aux any) (Type, error) {
 			if err := needKind("fill", 0, args[0], I64); err != nil {
 				return nil, err
@@ -145,12 +153,10 @@ var (
 			}
 			return ArrayOf(dimAux(aux), args[1]), nil
 		},
-		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr {
-			return r.opAux("fill", outerDim(y.Type()), args[0], tans[1])
-		}),
 		VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr { return r.sumRows(ybar, args[1]) })})
 	// PrimBuild is the core form of a comprehension: build(n, fn(i) => e).
 	PrimBuild = arrayPrim(&Prim{Name: "build", Arity: 2, Doc: "build(n, f) = [f(0), ..., f(n-1)]",
+		Class: Builtin, Fails: MayFail, Storage: Fresh, Eval: evalBuild,
 		Type: func(args []Type, aux any) (Type, error) {
 			if err := needKind("build", 0, args[0], I64); err != nil {
 				return nil, err
@@ -172,6 +178,7 @@ var (
 		}})
 	// PrimArray is an array literal [a, b, c].
 	PrimArray = arrayPrim(&Prim{Name: "array", Arity: -1, MinArgs: 1, Doc: "array(a, b, ...) = [a, b, ...]",
+		Class: Core, Fails: MayFail, Storage: Fresh, LinearAll: true, Eval: evalArrayLit,
 		Type: func(args []Type, _ any) (Type, error) {
 			for i, a := range args {
 				if _, isFn := a.(*Func); isFn {
@@ -191,15 +198,9 @@ var (
 			}
 			return nil
 		},
-		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr {
-			elems := make([]Expr, len(args))
-			for i, a := range args {
-				elems[i] = r.orZero(tans[i], a)
-			}
-			return r.op("array", elems...)
-		}),
 		VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr { return r.op("index", ybar, r.I64(int64(i))) })})
 	PrimIndex = arrayPrim(&Prim{Name: "index", Arity: 2, Doc: "index(a, i) = a[i]",
+		Class: Core, Fails: MayFail, Storage: Shared, Linear: []int{0}, Eval: evalIndex,
 		Type: func(args []Type, _ any) (Type, error) {
 			a, err := needArray("indexing", 0, args[0])
 			if err != nil {
@@ -210,10 +211,10 @@ var (
 			}
 			return a.Elem, nil
 		},
-		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr { return r.op("index", tans[0], args[1]) }),
 		// The cotangent is one-hot: acc_add_at into a fresh zero.
 		VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr { return r.oneHot(args[0], args[1], ybar) })})
 	PrimSlice = arrayPrim(&Prim{Name: "slice", Arity: 3, Doc: "slice(a, lo, hi) = a[lo:hi]",
+		Class: Core, Fails: MayFail, Storage: Shared, Linear: []int{0}, Eval: evalSlice,
 		Type: func(args []Type, aux any) (Type, error) {
 			a, err := needArray("slicing", 0, args[0])
 			if err != nil {
@@ -226,11 +227,9 @@ var (
 			}
 			return ArrayOf(dimAux(aux), a.Elem), nil
 		},
-		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr {
-			return r.opAux("slice", outerDim(y.Type()), tans[0], args[1], args[2])
-		}),
 		VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr { return r.op("pad_like", ybar, args[1], args[0]) })})
 	PrimUpdate = arrayPrim(&Prim{Name: "update", Arity: 3, Doc: "update(a, i, v): a copy of a with a[i] = v",
+		Class: Builtin, Fails: MayFail, Storage: Fresh, Linear: []int{0, 2}, Eval: evalUpdate,
 		Type: func(args []Type, _ any) (Type, error) {
 			a, err := needArray("update", 0, args[0])
 			if err != nil {
@@ -250,9 +249,6 @@ var (
 			}
 			return nil
 		},
-		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr {
-			return r.op("update", r.orZero(tans[0], args[0]), args[1], r.orZero(tans[2], args[2]))
-		}),
 		// a gets ybar with row i zeroed (overwritten), v gets row i.
 		VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr {
 			if i == 0 {
@@ -261,6 +257,7 @@ var (
 			return r.op("index", ybar, args[1])
 		})})
 	PrimGather = arrayPrim(&Prim{Name: "gather", Arity: 2, Doc: "gather(a, idx) = [a[idx[0]], a[idx[1]], ...]",
+		Class: Builtin, Fails: MayFail, Storage: Fresh, Linear: []int{0}, Eval: evalGather,
 		Type: func(args []Type, _ any) (Type, error) {
 			a, err := needArray("gather", 0, args[0])
 			if err != nil {
@@ -272,11 +269,11 @@ var (
 			}
 			return ArrayOf(idx.Dim, a.Elem), nil
 		},
-		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr { return r.op("gather", tans[0], args[1]) }),
 		// Scatter-add: a loop of acc_add_at over the indices, repeated ones
 		// accumulating.
 		VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr { return r.scatterAdd(args[0], args[1], ybar) })})
 	PrimMap = arrayPrim(&Prim{Name: "map", Arity: -1, MinArgs: 2, Doc: "map(f, a1, ..., ak) = [f(a1[i], ..., ak[i]) for i]",
+		Class: Builtin, Fails: MayFail, Storage: Fresh, Eval: evalMap,
 		Type: func(args []Type, _ any) (Type, error) {
 			f, err := needFunc("map", 0, args[0], len(args)-1)
 			if err != nil {
@@ -317,12 +314,15 @@ var (
 			return &Func{Params: ps}
 		}})
 	PrimReduce = arrayPrim(&Prim{Name: "reduce", Arity: 3, Doc: "reduce(op, ne, a): combine a's elements with associative op and neutral element ne",
+		Class: Builtin, Fails: MayFail, Storage: Shared, Eval: evalReduce,
 		Type: reduceType("reduce", false),
 		Hint: reduceHint})
 	PrimScan = arrayPrim(&Prim{Name: "scan", Arity: 3, Doc: "scan(op, ne, a): inclusive prefix combination with associative op",
+		Class: Builtin, Fails: MayFail, Storage: Fresh, Eval: evalScan,
 		Type: reduceType("scan", true),
 		Hint: reduceHint})
 	PrimFold = arrayPrim(&Prim{Name: "fold", Arity: 3, Doc: "fold(f, init, a): sequential left fold, f(acc, x)",
+		Class: Builtin, Fails: MayFail, Storage: Shared, Eval: evalFold,
 		Type: func(args []Type, _ any) (Type, error) {
 			f, err := needFunc("fold", 0, args[0], 2)
 			if err != nil {
@@ -349,6 +349,7 @@ var (
 			return nil
 		}})
 	PrimZip = arrayPrim(&Prim{Name: "zip", Arity: -1, MinArgs: 2, Doc: "zip(a, b, ...) = [(a[i], b[i], ...) for i]",
+		Class: Builtin, Fails: MayFail, Storage: Shared, LinearAll: true, Eval: evalZip,
 		Type: func(args []Type, _ any) (Type, error) {
 			elems := make([]Type, len(args))
 			var d Dim
@@ -366,15 +367,9 @@ var (
 			}
 			return ArrayOf(d, TupleOf(elems...)), nil
 		},
-		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr {
-			cols := make([]Expr, len(args))
-			for i, a := range args {
-				cols[i] = r.orZero(tans[i], a)
-			}
-			return r.op("zip", cols...)
-		}),
 		VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr { return r.Proj(r.op("unzip", ybar), i) })})
 	PrimUnzip = arrayPrim(&Prim{Name: "unzip", Arity: 1, Doc: "unzip(a) = ([a[i].0 for i], [a[i].1 for i], ...)",
+		Class: Builtin, Fails: NeverFails, Storage: Shared, Linear: []int{0}, Eval: evalUnzip,
 		Type: func(args []Type, _ any) (Type, error) {
 			a, err := needArray("unzip", 0, args[0])
 			if err != nil {
@@ -390,7 +385,6 @@ var (
 			}
 			return TupleOf(out...), nil
 		},
-		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr { return r.op("unzip", tans[0]) }),
 		VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr {
 			cols := make([]Expr, len(y.Type().(*Tuple).Elems))
 			for j := range cols {
@@ -399,13 +393,14 @@ var (
 			return r.op("zip", cols...)
 		})})
 	PrimSum = reductionPrim("sum", "sum of all elements", Prim{
-		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr { return r.op("sum", tans[0]) }),
+		Class: Builtin, Fails: NeverFails, Storage: Fresh, Linear: []int{0}, Eval: evalReduction("sum", runtime.Sum, total(runtime.SumI64)),
 		VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr { return r.fillLike(ybar, args[0]) })})
 	// The derivative of prod multiplies by the product of the other
 	// elements, formed from exclusive prefix and suffix products rather
 	// than as y/x_i: exact where elements are zero (one zero: only its own
 	// partial is non-zero; two or more: all partials are zero).
 	PrimProd = reductionPrim("prod", "product of all elements", Prim{
+		Class: Builtin, Fails: NeverFails, Storage: Fresh, Eval: evalReduction("prod", runtime.Prod, total(runtime.ProdI64)),
 		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr {
 			return r.op("dot", r.flat(tans[0]), r.excludingProducts(r.flat(args[0])))
 		}),
@@ -416,25 +411,28 @@ var (
 	// (the one argmax and argmin pick, a NaN if there is one): a one-hot
 	// cotangent. An empty array's result does not depend on anything.
 	PrimMaximum = reductionPrim("maximum", "largest element (-inf for an empty f64 array)", Prim{
+		Class: Builtin, Fails: NeverFails, Storage: Fresh, Eval: evalReduction("maximum", runtime.Max, runtime.MaxI64),
 		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr { return r.extremeJVP("argmax", args[0], tans[0]) }),
 		VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr { return r.extremeVJP("argmax", args[0], ybar) })})
 	PrimMinimum = reductionPrim("minimum", "smallest element (+inf for an empty f64 array)", Prim{
+		Class: Builtin, Fails: NeverFails, Storage: Fresh, Eval: evalReduction("minimum", runtime.Min, runtime.MinI64),
 		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr { return r.extremeJVP("argmin", args[0], tans[0]) }),
 		VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr { return r.extremeVJP("argmin", args[0], ybar) })})
-	PrimArgmax = argPrim("argmax", "index of the first largest element of a vector")
-	PrimArgmin = argPrim("argmin", "index of the first smallest element of a vector")
+	PrimArgmax = argPrim("argmax", "index of the first largest element of a vector", evalArg("argmax", runtime.ArgMax, runtime.ArgMaxI64))
+	PrimArgmin = argPrim("argmin", "index of the first smallest element of a vector", evalArg("argmin", runtime.ArgMin, runtime.ArgMinI64))
 	PrimMean   = arrayPrim(&Prim{Name: "mean", Arity: 1, Doc: "mean of all elements",
+		Class: Builtin, Fails: NeverFails, Storage: Fresh, Linear: []int{0}, Eval: evalReduction("mean", runtime.Mean, nil),
 		Type: func(args []Type, _ any) (Type, error) {
 			if k, err := numericArray("mean", args[0]); err != nil || k != F64 {
 				return nil, fmt.Errorf("mean: argument has type %s; want an array of f64", args[0])
 			}
 			return TF64, nil
 		},
-		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr { return r.op("mean", tans[0]) }),
 		VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr {
 			return r.fillLike(r.div(ybar, r.count(args[0])), args[0])
 		})})
 	PrimNorm = arrayPrim(&Prim{Name: "norm", Arity: 1, Doc: "Euclidean (Frobenius) norm of all elements",
+		Class: Builtin, Fails: NeverFails, Storage: Fresh, Eval: evalReduction("norm", runtime.Norm2, nil),
 		Type: func(args []Type, _ any) (Type, error) {
 			if k, err := numericArray("norm", args[0]); err != nil || k != F64 {
 				return nil, fmt.Errorf("norm: argument has type %s; want an array of f64", args[0])
@@ -452,6 +450,7 @@ var (
 			return r.If(zero, r.zerosLike(args[0]), r.mul(args[0], r.div(ybar, y)))
 		})})
 	PrimLogsumexp = arrayPrim(&Prim{Name: "logsumexp", Arity: 1, Doc: "log(sum(exp(a))), computed stably",
+		Class: Builtin, Fails: NeverFails, Storage: Fresh, Eval: evalReduction("logsumexp", runtime.LogSumExp, nil),
 		Type: func(args []Type, _ any) (Type, error) {
 			if k, err := numericArray("logsumexp", args[0]); err != nil || k != F64 {
 				return nil, fmt.Errorf("logsumexp: argument has type %s; want an array of f64", args[0])
@@ -467,6 +466,7 @@ var (
 			return r.mul(r.op("exp", r.sub(args[0], y)), ybar)
 		})})
 	PrimSoftmax = arrayPrim(&Prim{Name: "softmax", Arity: 1, Doc: "exp(a - logsumexp(a)) of a vector",
+		Class: Builtin, Fails: NeverFails, Storage: Fresh, Eval: evalSoftmax,
 		Type: func(args []Type, _ any) (Type, error) {
 			a, err := f64Vector("softmax", 0, args[0])
 			if err != nil {
@@ -482,6 +482,7 @@ var (
 			return r.mul(y, r.sub(ybar, r.op("dot", y, ybar)))
 		})})
 	PrimDot = arrayPrim(&Prim{Name: "dot", Arity: 2, Doc: "dot(x, y) = sum(x * y) of two vectors",
+		Class: Builtin, Fails: FailsOnShapes, Storage: Fresh, Bilinear: true, Eval: evalDot,
 		Type: func(args []Type, _ any) (Type, error) {
 			a, err := f64Vector("dot", 0, args[0])
 			if err != nil {
@@ -496,11 +497,9 @@ var (
 			}
 			return TF64, nil
 		},
-		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr {
-			return r.addOpt(bilinear(r, "dot", tans[0], args[1]), bilinear(r, "dot", args[0], tans[1]))
-		}),
 		VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr { return r.mul(ybar, args[1-i]) })})
 	PrimOuter = arrayPrim(&Prim{Name: "outer", Arity: 2, Doc: "outer(x, y)[i][j] = x[i] * y[j]",
+		Class: Builtin, Fails: NeverFails, Storage: Fresh, Bilinear: true, Eval: evalOuter,
 		Type: func(args []Type, _ any) (Type, error) {
 			a, err := f64Vector("outer", 0, args[0])
 			if err != nil {
@@ -512,9 +511,6 @@ var (
 			}
 			return ArrayOf(a.Dim, ArrayOf(b.Dim, TF64)), nil
 		},
-		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr {
-			return r.addOpt(bilinear(r, "outer", tans[0], args[1]), bilinear(r, "outer", args[0], tans[1]))
-		}),
 		// x̄ = ȳ @ v, v̄ = x @ ȳ (matrix-vector and vector-matrix products).
 		VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr {
 			if i == 0 {
@@ -525,6 +521,7 @@ var (
 	// PrimMatmul is @ in all its forms: matrix-matrix, matrix-vector,
 	// vector-matrix and vector-vector (a dot product).
 	PrimMatmul = arrayPrim(&Prim{Name: "matmul", Op: "@", Arity: 2, Doc: "a @ b, the matrix product",
+		Class: Core, Fails: MayFail, Storage: Fresh, Bilinear: true, Eval: evalMatmul,
 		Type: func(args []Type, _ any) (Type, error) {
 			ra, rb := Rank(args[0]), Rank(args[1])
 			ka, oka := Leaf(args[0])
@@ -546,11 +543,9 @@ var (
 			}
 			return TF64, nil
 		},
-		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr {
-			return r.addOpt(bilinear(r, "matmul", tans[0], args[1]), bilinear(r, "matmul", args[0], tans[1]))
-		}),
 		VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr { return matmulVJP(r, i, args[0], args[1], ybar) })})
 	PrimTranspose = arrayPrim(&Prim{Name: "transpose", Arity: 1, Doc: "transpose of a matrix",
+		Class: Builtin, Fails: NeverFails, Storage: Fresh, Linear: []int{0}, Eval: evalTranspose,
 		Type: func(args []Type, _ any) (Type, error) {
 			a, ok := args[0].(*Array)
 			if ok {
@@ -560,9 +555,9 @@ var (
 			}
 			return nil, fmt.Errorf("transpose: argument has type %s; want [m][n]T", args[0])
 		},
-		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr { return r.op("transpose", tans[0]) }),
 		VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr { return r.op("transpose", ybar) })})
 	PrimFlatten = arrayPrim(&Prim{Name: "flatten", Arity: 1, Doc: "flatten([m][n]T) = [m*n]T, row by row",
+		Class: Builtin, Fails: NeverFails, Storage: Shared, Linear: []int{0}, Eval: evalFlatten,
 		Type: func(args []Type, _ any) (Type, error) {
 			a, ok := args[0].(*Array)
 			if ok {
@@ -576,9 +571,9 @@ var (
 			}
 			return nil, fmt.Errorf("flatten: argument has type %s; want [m][n]T", args[0])
 		},
-		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr { return r.op("flatten", tans[0]) }),
 		VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr { return r.op("reshape_like", ybar, args[0]) })})
 	PrimReshape = arrayPrim(&Prim{Name: "reshape", Arity: 3, Doc: "reshape(a, m, n): the elements of a as [m][n]",
+		Class: Builtin, Fails: MayFail, Storage: Shared, Linear: []int{0}, Eval: evalReshape,
 		Type: func(args []Type, aux any) (Type, error) {
 			a, err := needArray("reshape", 0, args[0])
 			if err != nil {
@@ -603,12 +598,9 @@ var (
 			}
 			return ArrayOf(ds[0], ArrayOf(ds[1], leaf)), nil
 		},
-		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr {
-			ds := Dims(y.Type())
-			return r.opAux("reshape", [2]Dim{ds[0], ds[1]}, tans[0], args[1], args[2])
-		}),
 		VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr { return r.op("reshape_like", ybar, args[0]) })})
 	PrimConcat = arrayPrim(&Prim{Name: "concat", Arity: 2, Doc: "concat(a, b): a's elements then b's",
+		Class: Builtin, Fails: MayFail, Storage: Fresh, Linear: []int{0, 1}, Eval: evalConcat,
 		Type: func(args []Type, _ any) (Type, error) {
 			a, err := needArray("concat", 0, args[0])
 			if err != nil {
@@ -627,9 +619,6 @@ var (
 			}
 			return ArrayOf(d, a.Elem), nil
 		},
-		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr {
-			return r.op("concat", r.orZero(tans[0], args[0]), r.orZero(tans[1], args[1]))
-		}),
 		VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr {
 			n := r.op("len", args[0])
 			if i == 0 {
@@ -638,6 +627,7 @@ var (
 			return r.opAux("drop", outerDim(args[1].Type()), ybar, n)
 		})})
 	PrimReverse = arrayPrim(&Prim{Name: "reverse", Arity: 1, Doc: "reverse(a): a's elements in reverse order",
+		Class: Builtin, Fails: NeverFails, Storage: Fresh, Linear: []int{0}, Eval: evalReverse,
 		Type: func(args []Type, _ any) (Type, error) {
 			a, err := needArray("reverse", 0, args[0])
 			if err != nil {
@@ -645,20 +635,15 @@ var (
 			}
 			return a, nil
 		},
-		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr { return r.op("reverse", tans[0]) }),
 		VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr { return r.op("reverse", ybar) })})
 	PrimTake = arrayPrim(&Prim{Name: "take", Arity: 2, Doc: "take(a, k) = a[:k]",
+		Class: Builtin, Fails: MayFail, Storage: Shared, Linear: []int{0}, Eval: evalTake,
 		Type: takeDropType("take"),
-		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr {
-			return r.opAux("take", outerDim(y.Type()), tans[0], args[1])
-		}),
-		VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr { return r.op("pad_like", ybar, r.I64(0), args[0]) })})
+		VJP:  vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr { return r.op("pad_like", ybar, r.I64(0), args[0]) })})
 	PrimDrop = arrayPrim(&Prim{Name: "drop", Arity: 2, Doc: "drop(a, k) = a[k:]",
+		Class: Builtin, Fails: MayFail, Storage: Shared, Linear: []int{0}, Eval: evalDrop,
 		Type: takeDropType("drop"),
-		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr {
-			return r.opAux("drop", outerDim(y.Type()), tans[0], args[1])
-		}),
-		VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr { return r.op("pad_like", ybar, args[1], args[0]) })})
+		VJP:  vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr { return r.op("pad_like", ybar, args[1], args[0]) })})
 )
 
 func takeDropType(name string) func(args []Type, aux any) (Type, error) {
@@ -718,10 +703,12 @@ func reduceHint(args []Type, i int) Type {
 	return e
 }
 
-// reductionPrim declares a reduction over all elements; rules holds its
-// derivative rules.
+// reductionPrim declares a reduction over all elements; rules holds the
+// rest of its declaration (class, effects, linearity, evaluator and
+// derivative rules).
 func reductionPrim(name, doc string, rules Prim) *Prim {
 	return arrayPrim(&Prim{Name: name, Arity: 1, Doc: doc, JVP: rules.JVP, VJP: rules.VJP,
+		Class: rules.Class, Fails: rules.Fails, Storage: rules.Storage, Linear: rules.Linear, Eval: rules.Eval,
 		Type: func(args []Type, _ any) (Type, error) {
 			k, err := numericArray(name, args[0])
 			if err != nil {
@@ -731,8 +718,9 @@ func reductionPrim(name, doc string, rules Prim) *Prim {
 		}})
 }
 
-func argPrim(name, doc string) *Prim {
+func argPrim(name string, doc string, eval func(*Site) (Impl, error)) *Prim {
 	return arrayPrim(&Prim{Name: name, Arity: 1, Doc: doc, NoDerivative: true,
+		Class: Builtin, Fails: MayFail, Storage: Fresh, Eval: eval,
 		Type: func(args []Type, _ any) (Type, error) {
 			a, ok := args[0].(*Array)
 			if !ok || !(Identical(a.Elem, TF64) || Identical(a.Elem, TI64)) {
@@ -740,15 +728,6 @@ func argPrim(name, doc string) *Prim {
 			}
 			return TI64, nil
 		}})
-}
-
-// bilinear is one term of the tangent of a bilinear primitive (dot, outer,
-// matmul): op(a, b), or nil when a or b is a nil tangent.
-func bilinear(r rb, op string, a, b Expr) Expr {
-	if a == nil || b == nil {
-		return nil
-	}
-	return r.op(op, a, b)
 }
 
 // matmulVJP is the cotangent of argument i of a @ b in its four forms.

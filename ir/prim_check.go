@@ -48,6 +48,7 @@ func (d DimCheck) Message(got, want int64) string {
 // dimension Aux.Axis is n, else a run-time error naming both sizes. Its
 // type is a's: the check only guards the value.
 var PrimCheckDim = Register(&Prim{Name: "check_dim", Arity: 2,
+	Class: Internal, Fails: MayFail, Storage: Shared, Linear: []int{0},
 	Doc: "check_dim(a, n) with Aux = DimCheck: a, after checking that its dimension Aux.Axis is n",
 	Type: func(args []Type, aux any) (Type, error) {
 		dc, ok := aux.(DimCheck)
@@ -90,6 +91,7 @@ var PrimCheckDim = Register(&Prim{Name: "check_dim", Arity: 2,
 // the transpose of a @jvp rule whose linearity could not be decided at
 // compile time in it (package ad, linear.go).
 var PrimLinearCheck = Register(&Prim{Name: "linear_check", Arity: 2, Doc: "linear_check(ok, v): v, or the error Aux when ok is false",
+	Class: Internal, Fails: MayFail, Storage: Shared, Linear: []int{1},
 	Type: func(args []Type, _ any) (Type, error) {
 		if !Identical(args[0], TBool) {
 			return nil, fmt.Errorf("linear_check: condition has type %s", args[0])
@@ -105,6 +107,5 @@ var PrimLinearCheck = Register(&Prim{Name: "linear_check", Arity: 2, Doc: "linea
 			return args[1], nil
 		}, nil
 	},
-	JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr { return r.orZero(tans[1], args[1]) }),
 	VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr { return ybar }),
 })

@@ -40,6 +40,7 @@ var (
 	// PrimReshapeLike restores a shape: the cotangent of flatten(x) or
 	// reshape(x, m, n) is reshape_like(ybar, x).
 	PrimReshapeLike = Register(&Prim{Name: "reshape_like", Arity: 2, Doc: "reshape_like(x, like): x's elements, row by row, with like's type and shape",
+		Class: Internal, Fails: MayFail, Storage: Shared, Linear: []int{0},
 		Type: func(args []Type, _ any) (Type, error) {
 			if _, err := needArray("reshape_like", 0, args[0]); err != nil {
 				return nil, err
@@ -66,12 +67,6 @@ var (
 				return runtime.Arr(x.View(slices.Clone(like.Shape))), nil
 			}, nil
 		},
-		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr {
-			if tans[0] == nil {
-				return nil // like only lends its shape
-			}
-			return r.op("reshape_like", tans[0], args[1])
-		}),
 		VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr {
 			if i != 0 {
 				return nil
@@ -82,6 +77,7 @@ var (
 	// PrimPadLike places rows in a zero: the cotangent of slice(a, lo, hi)
 	// is pad_like(ybar, lo, a).
 	PrimPadLike = Register(&Prim{Name: "pad_like", Arity: 3, Doc: "pad_like(v, lo, like): a fresh zero of like's type and shape with v's rows at lo, lo+1, ...",
+		Class: Internal, Fails: MayFail, Storage: Fresh, Linear: []int{0},
 		Type: func(args []Type, _ any) (Type, error) {
 			v, err := needArray("pad_like", 0, args[0])
 			if err != nil {
@@ -119,12 +115,6 @@ var (
 				return out, nil
 			}, nil
 		},
-		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr {
-			if tans[0] == nil {
-				return nil // like only lends its shape
-			}
-			return r.op("pad_like", tans[0], args[1], args[2])
-		}),
 		VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr {
 			if i != 0 {
 				return nil
@@ -136,5 +126,6 @@ var (
 	// PrimIndGt is the step function of the rules of max, min and relu;
 	// comparisons give bool, which does not multiply a tangent.
 	PrimIndGt = elementwise(&Prim{Name: "ind_gt", Kinds: kF, NoDerivative: true, Doc: "ind_gt(x, y): 1 where x > y, else 0 (also where either is NaN)",
-		F2: runtime.IndGt})
+		Class: Internal,
+		F2:    runtime.IndGt})
 )

@@ -12,6 +12,7 @@ import (
 // VJPs of F. Package ad differentiates it itself, with respect to b and to
 // the values the matvec closes over (nested implicit differentiation).
 var PrimLinsolve = Register(&Prim{Name: "linsolve", Arity: 2, Doc: "linsolve(matvec, b): x with matvec(x) = b, by restarted GMRES",
+	Class: Internal, Fails: MayFail, Storage: Fresh,
 	Type: func(args []Type, _ any) (Type, error) {
 		f, err := needFunc("linsolve", 0, args[0], 1)
 		if err != nil {

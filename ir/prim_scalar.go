@@ -35,6 +35,19 @@ func elementwise(p *Prim) *Prim {
 	p.Type = func(args []Type, _ any) (Type, error) { return elementwiseType(p, args) }
 	p.Hint = elementwiseHint
 	p.Eval = evalElementwise
+	if p.Class == classUndeclared {
+		// Operators come from syntax; named functions are builtins.
+		p.Class = Builtin
+		if p.Op != "" {
+			p.Class = Core
+		}
+	}
+	if p.Fails == failUndeclared {
+		p.Fails = FailsOnShapes
+	}
+	// A new array or a scalar (f64 of an f64 is its argument, which
+	// FreshResult knows).
+	p.Storage = Fresh
 	return Register(p)
 }
 
@@ -71,16 +84,19 @@ var (
 		I2:       func(a, b int64) (int64, error) { return a * b, nil },
 		Partials: partials2(func(r rb, a, b, y Expr) (Expr, Expr) { return b, a })})
 	PrimDiv = elementwise(&Prim{Name: "div", Op: "/", Kinds: kFI, Doc: "x / y; i64 division truncates toward zero",
-		F2: func(a, b float64) float64 { return a / b },
-		I2: runtime.DivI64,
+		Fails: FailsOnShapesOrInt,
+		F2:    func(a, b float64) float64 { return a / b },
+		I2:    runtime.DivI64,
 		// ∂a = 1/b, ∂b = -a/b² = -y/b.
 		Partials: partials2(func(r rb, a, b, y Expr) (Expr, Expr) { return r.div(r.F64(1), b), r.neg(r.div(y, b)) })})
 	PrimMod = elementwise(&Prim{Name: "mod", Op: "%", Kinds: kFI, Doc: "x % y; the sign follows x, as in Go",
-		F2: math.Mod,
-		I2: runtime.ModI64,
+		Fails: FailsOnShapesOrInt,
+		F2:    math.Mod,
+		I2:    runtime.ModI64,
 		// y = a - b·trunc(a/b): ∂a = 1, ∂b = -trunc(a/b) = -(a - y)/b.
 		Partials: partials2(func(r rb, a, b, y Expr) (Expr, Expr) { return r.F64(1), r.neg(r.div(r.sub(a, y), b)) })})
-	PrimPow = elementwise(&Prim{Name: "pow", Op: "^", Kinds: kFI, Doc: "x ^ y; on i64 the exponent must not be negative",
+	PrimPow = elementwise(&Prim{Name: "pow", Op: "^", Class: Builtin, Kinds: kFI, Doc: "x ^ y; on i64 the exponent must not be negative",
+		Fails:    FailsOnShapesOrInt,
 		F2:       math.Pow,
 		I2:       runtime.PowI64,
 		Partials: partials2(func(r rb, x, e, y Expr) (Expr, Expr) { return powDx(r, x, e), powDe(r, x, y) })})

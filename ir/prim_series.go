@@ -31,10 +31,11 @@ import (
 // side, ...) are applied per coefficient by series_coef, and bilinear ones
 // with two series operands by series_cauchy.
 //
-// The series primitives are deliberately not in the table of Register:
-// they are internal to Taylor mode, have no derivative rules (package ad
-// differentiates their recurrences written in ordinary IR instead:
-// ad/lower_series.go), and are listed by SeriesPrims.
+// The series primitives are in the table of Register with Class
+// SeriesClass: internal to Taylor mode, they have no derivative rules
+// (package ad differentiates their recurrences written in ordinary IR
+// instead: ad/lower_series.go). A smooth elementwise primitive's Series
+// field names its series primitive, set by the series declaration.
 
 // SeriesMode says which operands of a binary series primitive are series
 // (s) and which are constants (c).
@@ -97,25 +98,32 @@ func (c *SeriesCoef) String() string {
 	return b.String()
 }
 
-var seriesPrims []*Prim
-
-// seriesPrim records a series primitive (see the note above on why it is
-// not registered).
+// seriesPrim registers a series primitive: internal to Taylor mode, it
+// may fail (shapes, limits) and its result may share its operands'
+// storage unless it updates in place.
 func seriesPrim(p *Prim) *Prim {
-	seriesPrims = append(seriesPrims, p)
-	return p
+	p.Class, p.Fails = SeriesClass, MayFail
+	if p.Storage == storageUndeclared {
+		p.Storage = Shared
+	}
+	return Register(p)
 }
 
 // SeriesPrims lists the series primitives of Taylor mode.
-func SeriesPrims() []*Prim { return append([]*Prim(nil), seriesPrims...) }
-
-// seriesOf maps an elementwise primitive to its series version.
-var seriesOf = map[*Prim]*Prim{}
+func SeriesPrims() []*Prim {
+	var out []*Prim
+	for _, p := range Prims() {
+		if p.Class == SeriesClass {
+			out = append(out, p)
+		}
+	}
+	return out
+}
 
 // SeriesOf returns the series version of a smooth (or piecewise smooth)
-// elementwise f64 primitive, or nil. Unary ones take a series; binary ones
-// take two operands and an Aux SeriesMode.
-func SeriesOf(p *Prim) *Prim { return seriesOf[p] }
+// elementwise f64 primitive, or nil: its Series field. Unary ones take a
+// series; binary ones take two operands and an Aux SeriesMode.
+func SeriesOf(p *Prim) *Prim { return p.Series }
 
 // seriesOperandType checks that t is a series [K]T of an f64 tensor T.
 func seriesOperandType(name string, i int, t Type) (*Array, error) {
@@ -267,7 +275,7 @@ func evalSeriesBinary(name string, kern runtime.SeriesFunc2) func(*Site) (Impl, 
 func seriesUnary(name, doc string, of *Prim, kern runtime.SeriesFunc1) *Prim {
 	p := seriesPrim(&Prim{Name: name, Arity: 1, Doc: doc, Type: seriesUnaryType(name), Eval: evalSeriesUnary(kern)})
 	if of != nil {
-		seriesOf[of] = p
+		of.Series = p
 	}
 	return p
 }
@@ -275,7 +283,7 @@ func seriesUnary(name, doc string, of *Prim, kern runtime.SeriesFunc1) *Prim {
 func seriesBinary(name, doc string, of *Prim, kern runtime.SeriesFunc2) *Prim {
 	p := seriesPrim(&Prim{Name: name, Arity: 2, Doc: doc, Type: seriesBinaryType(name), Eval: evalSeriesBinary(name, kern)})
 	if of != nil {
-		seriesOf[of] = p
+		of.Series = p
 	}
 	return p
 }
@@ -427,7 +435,7 @@ var (
 	// PrimSeriesAccAdd is acc_add on series, in place: acc += v, where v is
 	// a series of acc's shape, a series of scalars (added to each row), or
 	// with Aux SeriesSC a constant (added to coefficient 0).
-	PrimSeriesAccAdd = seriesPrim(&Prim{Name: "series_acc_add", Arity: 2, InPlace: true, Doc: "series_acc_add(acc, v): acc += v in place on series; returns acc",
+	PrimSeriesAccAdd = seriesPrim(&Prim{Name: "series_acc_add", Arity: 2, Storage: InPlace, Doc: "series_acc_add(acc, v): acc += v in place on series; returns acc",
 		Type: func(args []Type, aux any) (Type, error) {
 			mode, err := seriesModeOf(aux)
 			if err != nil || mode == SeriesCS {
@@ -495,7 +503,7 @@ var (
 
 	// PrimSeriesAccAddAt is acc_add_at on series, in place: acc[j][i] +=
 	// v[j] for every coefficient j, or with Aux SeriesSC acc[0][i] += v.
-	PrimSeriesAccAddAt = seriesPrim(&Prim{Name: "series_acc_add_at", Arity: 3, InPlace: true, Doc: "series_acc_add_at(acc, i, v): acc[·][i] += v in place on series; returns acc",
+	PrimSeriesAccAddAt = seriesPrim(&Prim{Name: "series_acc_add_at", Arity: 3, Storage: InPlace, Doc: "series_acc_add_at(acc, i, v): acc[·][i] += v in place on series; returns acc",
 		Type: func(args []Type, aux any) (Type, error) {
 			mode, err := seriesModeOf(aux)
 			if err != nil || mode == SeriesCS {
@@ -765,11 +773,4 @@ func evalSeriesCauchy(s *Site) (Impl, error) {
 }
 
 // IsSeriesPrim reports whether p is one of the series primitives.
-func IsSeriesPrim(p *Prim) bool {
-	for _, q := range seriesPrims {
-		if q == p {
-			return true
-		}
-	}
-	return false
-}
+func IsSeriesPrim(p *Prim) bool { return p.Class == SeriesClass }

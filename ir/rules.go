@@ -291,8 +291,13 @@ func partials2(d func(r rb, a, c, y Expr) (Expr, Expr)) func(b *Builder, args []
 // every tangent is nil: the result tangent is then zero (nil). So f sees
 // a non-nil tangent for at least one argument, and for the only
 // differentiable argument of a primitive that has one.
-func jvpRule(f func(r rb, args, tans []Expr, y Expr) Expr) func(b *Builder, args, tans []Expr, y Expr) Expr {
-	return func(b *Builder, args, tans []Expr, y Expr) Expr {
+func jvpRule(f func(r rb, args, tans []Expr, y Expr) Expr) JVPRule {
+	return jvpRuleAux(func(r rb, args, tans []Expr, _ any, y Expr) Expr { return f(r, args, tans, y) })
+}
+
+// jvpRuleAux is jvpRule for rules that need the call's Aux.
+func jvpRuleAux(f func(r rb, args, tans []Expr, aux any, y Expr) Expr) JVPRule {
+	return func(b *Builder, args, tans []Expr, aux any, y Expr) Expr {
 		if !hasF64(y.Type()) {
 			return nil
 		}
@@ -307,8 +312,42 @@ func jvpRule(f func(r rb, args, tans []Expr, y Expr) Expr) func(b *Builder, args
 		if !some {
 			return nil
 		}
-		return f(rb{b}, args, ts, y)
+		return f(rb{b}, args, ts, aux, y)
 	}
+}
+
+// linearJVP is the JVP of a primitive linear in its data arguments: the
+// primitive itself applied to their tangents (a zero where an argument
+// has none) and to its other arguments unchanged.
+func linearJVP(p *Prim) JVPRule {
+	return jvpRuleAux(func(r rb, args, tans []Expr, aux any, y Expr) Expr {
+		in := make([]Expr, len(args))
+		for i, a := range args {
+			in[i] = a
+			if p.IsLinearIn(i) {
+				in[i] = r.orZero(tans[i], a)
+			}
+		}
+		return r.PrimAux(p, aux, in...)
+	})
+}
+
+// bilinearJVP is the JVP of a bilinear primitive: p(ta, b) + p(a, tb),
+// leaving out a term whose tangent is zero.
+func bilinearJVP(p *Prim) JVPRule {
+	return jvpRuleAux(func(r rb, args, tans []Expr, aux any, y Expr) Expr {
+		var terms []Expr
+		if tans[0] != nil {
+			terms = append(terms, r.PrimAux(p, aux, tans[0], args[1]))
+		}
+		if tans[1] != nil {
+			terms = append(terms, r.PrimAux(p, aux, args[0], tans[1]))
+		}
+		if len(terms) == 1 {
+			return terms[0]
+		}
+		return r.add(terms[0], terms[1])
+	})
 }
 
 // vjpRule adapts f to the VJP field: f(r, i, ...) is argument i's

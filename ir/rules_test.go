@@ -123,7 +123,7 @@ func jvpAt(t *testing.T, p *ir.Prim, args []rarg, tans []*rarg) runtime.Value {
 			}
 		}
 		return b.Let("y", b.Prim(p, ps[:len(args)]...), func(y *ir.Var) ir.Expr {
-			dy := p.JVP(b, ps[:len(args)], ts, y)
+			dy := p.JVP(b, ps[:len(args)], ts, nil, y)
 			if dy == nil {
 				t.Fatalf("%s: JVP is nil", p.Name)
 			}
@@ -414,7 +414,7 @@ func TestRulesNonDifferentiable(t *testing.T) {
 		for i, a := range c.args {
 			dt[i] = b.Var("d", a.Type())
 		}
-		if dy := c.p.JVP(&b, c.args, dt, y); dy != nil {
+		if dy := c.p.JVP(&b, c.args, dt, nil, y); dy != nil {
 			t.Errorf("%s of i64: JVP is not nil", c.p.Name)
 		}
 		for i, ct := range c.p.VJP(&b, c.args, y, b.Var("ybar", y.T)) {
@@ -434,7 +434,7 @@ func TestRulesNonDifferentiable(t *testing.T) {
 		if p.JVP == nil {
 			continue
 		}
-		if dy := p.JVP(&b, nil, nil, xf); dy != nil {
+		if dy := p.JVP(&b, nil, nil, nil, xf); dy != nil {
 			t.Errorf("%s: JVP without arguments' tangents is not nil", p.Name)
 		}
 	}

@@ -8,23 +8,13 @@ import (
 	"github.com/nabla-lang/nabla/ir"
 )
 
-// builtinNames are the primitives a program may call by name (SPEC §5,
-// §6). Core-only primitives (add, index, dim, ...) are reached through
-// operators and syntax instead.
-var builtinNames = map[string]bool{
-	"exp": true, "log": true, "sqrt": true, "sin": true, "cos": true, "tan": true, "tanh": true,
-	"sinh": true, "cosh": true, "asin": true, "acos": true, "atan": true, "atan2": true,
-	"abs": true, "sign": true, "floor": true, "ceil": true, "round": true, "min": true, "max": true,
-	"pow": true, "log1p": true, "expm1": true, "sigmoid": true, "softplus": true, "relu": true, "erf": true,
-	"f64": true, "i64": true,
-	"len": true, "iota": true, "zeros": true, "ones": true, "fill": true, "map": true, "reduce": true,
-	"scan": true, "fold": true, "zip": true, "unzip": true, "sum": true, "prod": true, "maximum": true,
-	"minimum": true, "argmax": true, "argmin": true, "mean": true, "dot": true, "norm": true,
-	"outer": true, "transpose": true, "flatten": true, "reshape": true, "concat": true, "reverse": true,
-	"take": true, "drop": true, "gather": true, "update": true, "softmax": true, "logsumexp": true,
-	"build": true,
-	"jvp":   true, "vjp": true, "grad": true, "value_and_grad": true, "jacfwd": true, "jacrev": true,
-	"hessian": true, "hvp": true, "taylor": true, "jet": true, "stop_gradient": true,
+// isBuiltin reports whether name is a primitive a program may call by
+// name (SPEC §5, §6): its declaration's class is ir.Builtin. Core
+// primitives (add, index, dim, ...) are reached through operators and
+// syntax instead, internal ones not at all.
+func isBuiltin(name string) bool {
+	p := ir.LookupPrim(name)
+	return p != nil && p.Class == ir.Builtin
 }
 
 // builtinConsts are the named constants.
@@ -32,7 +22,7 @@ var builtinConsts = map[string]float64{"pi": math.Pi, "inf": math.Inf(1), "nan":
 
 func isBuiltinName(name string) bool {
 	_, isConst := builtinConsts[name]
-	return builtinNames[name] || isConst
+	return isBuiltin(name) || isConst
 }
 
 // binaryPrims maps operators to primitives (&& and || are handled apart:
@@ -47,7 +37,7 @@ var binaryPrims = map[string]*ir.Prim{
 // builtin returns the primitive a name refers to in env, unless a local
 // or a def shadows it.
 func (c *checker) builtin(name string, env *scope) *ir.Prim {
-	if !builtinNames[name] || env.lookup(name) != nil || c.lookupGlobal(env.mod, name) != nil {
+	if !isBuiltin(name) || env.lookup(name) != nil || c.lookupGlobal(env.mod, name) != nil {
 		return nil
 	}
 	return ir.LookupPrim(name)

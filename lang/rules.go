@@ -256,7 +256,7 @@ func (pc *patComp) ident(e *Ident, bound boundNames, cond bool) ir.Pat {
 	if v, ok := builtinConsts[e.Name]; ok {
 		return &ir.PConst{Val: v}
 	}
-	if builtinNames[e.Name] {
+	if isBuiltin(e.Name) {
 		if p := ir.LookupPrim(e.Name); p != nil {
 			return &ir.PEta{Op: p}
 		}
@@ -277,7 +277,7 @@ func (pc *patComp) call(e *Call, bound boundNames, cond bool) ir.Pat {
 		if g := pc.c.lookupGlobal(pc.s, id.Name); g != nil {
 			return &ir.PCall{Fn: &ir.PGlobal{Name: g.name}, Args: args(false)}
 		}
-		if builtinNames[id.Name] {
+		if isBuiltin(id.Name) {
 			p := ir.LookupPrim(id.Name)
 			if err := p.CheckArity(len(e.Args)); err != nil {
 				pc.c.errorf(e.Pos, "%v", err)

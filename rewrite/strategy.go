@@ -272,7 +272,7 @@ func (c *ctx) childProtected(e ir.Expr, i int, parent bool) bool {
 	}
 	switch e := e.(type) {
 	case *ir.PrimCall:
-		return e.Op.InPlace && i == 0
+		return e.Op.InPlace() && i == 0
 	case *ir.Let:
 		return i == 0 && c.mutable[e.Var]
 	case *ir.Loop:
