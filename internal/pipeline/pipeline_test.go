@@ -5,8 +5,10 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nabla-lang/nabla/internal/pipeline"
+	"github.com/nabla-lang/nabla/internal/progen"
 	"github.com/nabla-lang/nabla/ir"
 	"github.com/nabla-lang/nabla/runtime"
 )
@@ -99,5 +101,22 @@ func TestInterpBackend(t *testing.T) {
 	}
 	if v.F != 9+6 {
 		t.Errorf("main(3) = %v, want 15", v.F)
+	}
+}
+
+// TestCancelMidway: cancelling while a large program compiles stops the
+// compilation with the context's error, whichever stage is running.
+func TestCancelMidway(t *testing.T) {
+	src := []byte(progen.StraightGrad(4000))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := pipeline.Compile(ctx, "big.nab", src, pipeline.Options{})
+		done <- err
+	}()
+	time.Sleep(20 * time.Millisecond)
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want context.Canceled", err)
 	}
 }
