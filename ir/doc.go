@@ -5,10 +5,22 @@
 // handful of node kinds: Var, Const, Let, Lambda, Global, Call, PrimCall,
 // MakeTuple, Proj, If and Loop. Everything else (arithmetic, math, array
 // operations, AD operators) is a primitive: a *Prim declared once in this
-// package with its type rule, its checker hints and its evaluator, which
-// specializes it for static types and binds it to kernels of package
-// runtime; the AD, rewrite and codegen packages add their rules to the
-// same declaration.
+// package (prim_*.go). Its declaration says everything the compiler knows
+// about it: who may name it (Class: Builtin, Core, Internal, SeriesClass),
+// its type rule and checker hints, its evaluator (which specializes it for
+// static types and binds it to kernels of package runtime), when it can
+// fail and where its result lives (Fails, Storage: what rewriting and
+// buffer reuse rely on), its linearity (Linear, Bilinear: from which
+// Register derives the JVP and package ad the Taylor rule), its
+// derivative rules (Partials, or JVP and VJP) and its Taylor-mode series
+// primitive (Series). Tests check each field of every declaration, so a
+// new primitive cannot silently miss one.
+//
+// Generic IR infrastructure lives here too, so that passes share it:
+// children, rebuilding and walking (walk.go), alpha-equivalence and
+// hashing (equal.go), substitution, beta reduction and inlining with sizes
+// (subst.go), size erasure for code moved between defs (erase.go), and the
+// effect and alias analyses (effects.go, mutable.go, facts.go, uses.go).
 //
 // Surface sugar is gone by the time code reaches ir: elementwise lifting is
 // the primitives' rank polymorphism (add works on scalars and on arrays of
