@@ -198,6 +198,9 @@ func (f *Func) Signature() string { return signature(f.params, f.result) }
 //
 //	model.nab:3:10: argument 1 of rosen: want [n]f64, got string
 //
+// A nil pointer (a nil *mat.Dense included) is such an argument, never a
+// panic.
+//
 // An exhausted limit or a cancelled context also matches errors.Is with
 // runtime.ErrStepLimit, runtime.ErrMemoryLimit or the context's error.
 func (f *Func) Call(ctx context.Context, args ...any) (any, error) {
