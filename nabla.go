@@ -163,6 +163,16 @@ func (f *Func) Exported() bool { return f.def.Export }
 // are checked when the function is called.
 func (f *Func) Params() []ir.Type { return slices.Clone(f.params) }
 
+// ParamNames returns the parameter names, in order, for messages about
+// arguments.
+func (f *Func) ParamNames() []string {
+	names := make([]string, len(f.def.Params))
+	for i, p := range f.def.Params {
+		names[i] = p.Name
+	}
+	return names
+}
+
 // Result returns the result type.
 func (f *Func) Result() ir.Type { return f.result }
 

@@ -10,7 +10,6 @@ import (
 	"runtime"
 	"runtime/debug"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/nabla-lang/nabla"
@@ -29,9 +28,9 @@ var runCmd = &command{
 	args:  "[-f NAME] [--backend interp|go] FILE [ARG ...]",
 	short: "call a def with JSON arguments and print its result as JSON",
 	long: `
-Run calls the def NAME (default main) of the program in FILE with the JSON
-arguments that follow FILE, one per parameter, and prints the result as
-JSON and a newline on stdout.
+Run calls the def NAME (default main) of the program in FILE with the
+arguments that follow FILE, one JSON value per parameter, and prints the
+result as JSON and a newline on stdout.
 
 JSON values are read according to the parameter's type: f64 and i64 as
 numbers (an i64 must be integral), bool as true or false, arrays and
@@ -44,6 +43,19 @@ Quote each argument for the shell:
 	nabla run examples/rosenbrock.nab
 	nabla run -f rosen examples/rosenbrock.nab '[1, 2, 3]'
 	nabla run -f scale model.nab '[0.5, -1.25]' -2
+
+An argument @PATH is read from the file PATH, for data too large for the
+command line: a numeric vector or matrix when PATH ends in .csv (fields
+separated by commas, one row per line; a first line of names is
+skipped; a vector parameter takes one column or one row), JSON
+otherwise. An argument - is one JSON value read from standard input:
+
+	nabla run -f fit model.nab @data.csv 0.1
+	generate-data | nabla run -f fit model.nab - 0.1
+
+An error in an argument names its position and parameter, and quotes at
+most a short piece of the value (an error inside a file gives the file's
+line and column).
 
 --backend go generates Go code for the whole program, builds it with the
 Go toolchain (go must be on PATH) and runs the binary: the same results
@@ -85,23 +97,15 @@ binary.`,
 		}
 		params := f.Params()
 		if len(jsonArgs) != len(params) {
-			return c.usage(cmd, "%s takes %d argument%s, one JSON value per parameter (its type is %s); got %d",
-				name, len(params), plural(len(params)), f.Signature(), len(jsonArgs))
+			return c.usage(cmd, "%s takes %d argument%s (%s), one per parameter: JSON, @FILE or -; got %d",
+				name, len(params), plural(len(params)), paramList(f), len(jsonArgs))
 		}
 		if jsonv.FuncIn(f.Result()) != nil {
 			return c.usage(cmd, "%s returns %s, which has no JSON form", name, f.Result())
 		}
-		vals := make([]rt.Value, len(params))
-		for i, p := range params {
-			v, err := jsonv.Decode(p, []byte(jsonArgs[i]))
-			if err != nil {
-				hint := ""
-				if strings.HasPrefix(jsonArgs[i], "-") && !looksNumeric(jsonArgs[i]) {
-					hint = " (flags go before FILE)"
-				}
-				return c.usage(cmd, "argument %d of %s: %v%s", i+1, name, err, hint)
-			}
-			vals[i] = v
+		vals, status, ok := c.readArgs(cmd, f, jsonArgs)
+		if !ok {
+			return status
 		}
 		var v rt.Value
 		if backend == "go" {
@@ -153,11 +157,6 @@ func defList(prog *nabla.Program, name string) string {
 		hint = "; choose one with -f NAME"
 	}
 	return hint + "; its defs are " + strings.Join(own, ", ")
-}
-
-func looksNumeric(s string) bool {
-	_, err := strconv.ParseFloat(s, 64)
-	return err == nil
 }
 
 func plural(n int) string {
