@@ -50,6 +50,14 @@ func TestRunArgs(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// More than the 128 KiB the OS allows one command-line argument.
+	var large strings.Builder
+	for range 400 {
+		large.WriteString(strings.Repeat("0.25,", 399) + "0.25\n")
+	}
+	if err := os.WriteFile(filepath.Join(dir, "large.csv"), []byte(large.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	long := "[" + strings.Repeat("1, ", 200) + "x]"
 	for _, tc := range []struct {
 		args   []string // after "run -f", with $D for the directory
@@ -62,6 +70,7 @@ func TestRunArgs(t *testing.T) {
 		{args: []string{"total", "@$D/m.csv"}, stdout: "206\n"},
 		{args: []string{"shape", "@$D/m.csv"}, stdout: "[3, 2]\n"},
 		{args: []string{"shape", "@$D/noheader.csv"}, stdout: "[2, 3]\n"},
+		{args: []string{"total", "@$D/large.csv"}, stdout: "40000\n"},
 		{args: []string{"vsum", "@$D/col.csv"}, stdout: "7\n"},
 		{args: []string{"vsum", "@$D/row.csv"}, stdout: "10\n"},
 		{args: []string{"vsum", "@$D/special.csv"}, stdout: "\"NaN\"\n"},
