@@ -186,7 +186,10 @@ how they are used). A rule whose sides disagree is reported on stderr
 with a counterexample, as FILE:LINE:COL: rule NAME is unsound: ..., and
 check exits 1. Otherwise check prints, for each rule, that its sides
 agreed, or why it could not be tested (its sides do not type-check with
-f64 scalars or vectors, or they fail on every input).
+f64 scalars or vectors, or they fail on every input). A rule with a where
+condition is tested on inputs that a match satisfying the condition could
+have (is_zero(z) makes z zero, is_one(z) one), and reported as not
+tested when too few of the random inputs do.
 
 	nabla check --rules model.nab`,
 	setFlags: func(fs *flag.FlagSet) {
@@ -249,7 +252,11 @@ func (c *cli) checkRules(file string, src []byte, notes *[]string) bool {
 	for _, r := range rulecheck.CheckAll(res.AD, rulecheck.Options{}) {
 		switch r.Status {
 		case rulecheck.Agrees:
-			*notes = append(*notes, fmt.Sprintf("%s: rule %s: ok, both sides agree on %d random inputs (%s)", r.Rule.P, r.Rule.Name, r.Inputs, strings.Join(r.Typings, "; ")))
+			note := fmt.Sprintf("%s: rule %s: ok, both sides agree on %d random inputs (%s)", r.Rule.P, r.Rule.Name, r.Inputs, strings.Join(r.Typings, "; "))
+			if r.Detail != "" {
+				note += "; " + r.Detail
+			}
+			*notes = append(*notes, note)
 		case rulecheck.Untested:
 			*notes = append(*notes, fmt.Sprintf("%s: rule %s: not tested: %s", r.Rule.P, r.Rule.Name, r.Detail))
 		default:

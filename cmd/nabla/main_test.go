@@ -60,6 +60,10 @@ def h(x: f64): f64 = x * 1.0 + 2.0
 @strategy(mul_one)
 def k(x: f64): f64 = x + 2.0
 `,
+	"where.nab": `rule add_zero(x, z): x + z => x where is_zero(z)
+rule never(x, z): x + z => z where is_var(z) && is_one(z)
+def h(x: f64): f64 = x + 0.0
+`,
 	"goodrules.nab": `rule mul_one(x): x * 1.0 => x
 rule odd(x): x[0] => x[0]
 def h(x: [n]f64): [n]f64 = map(fn(a) => a * 2.0, map(fn(a) => a + 1.0, x))
@@ -158,6 +162,9 @@ func TestCLI(t *testing.T) {
 		{args: "check --rules $D/rules.nab", code: 1, stderrHas: "rules.nab:2:1: rule swap is unsound: with x = "},
 		{args: "check --rules $D/goodrules.nab", stdoutHas: "goodrules.nab:1:1: rule mul_one: ok, both sides agree on 180 random inputs (x: f64; x: [n]f64; x: [m][n]f64)"},
 		{args: "check --rules $D/goodrules.nab", stdoutHas: "goodrules.nab:2:1: rule odd: ok"},
+		{args: "check --rules $D/where.nab", stdoutHas: "where.nab:1:1: rule add_zero: ok, both sides agree on "},
+		{args: "check --rules $D/where.nab", stdoutHas: "inputs drawn to satisfy its where condition, "},
+		{args: "check --rules $D/where.nab", stdoutHas: "where.nab:2:1: rule never: not tested: too few random inputs satisfy its where condition: 0 of "},
 		{args: "check $D/failing.nab", code: 1, stderrHas: "failing.nab:3:1: strategy mul_one failed on k"},
 		{args: "check", code: 2, stderrHas: "nabla check: missing FILE"},
 		{args: "check $D/ok.nab $D/nosuch.nab", code: 1, stderrHas: "nosuch.nab: cannot read: no such file or directory"},
