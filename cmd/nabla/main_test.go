@@ -266,31 +266,6 @@ func TestRunErrorPosition(t *testing.T) {
 	}
 }
 
-// exampleArgs are the JSON arguments of the examples whose main takes
-// some.
-var exampleArgs = map[string][]string{
-	"stats.nab": {"[2.5, 3.1, 4.7, 1.2, 3.3]"},
-}
-
-// TestExamples checks each example program and runs its main.
-func TestExamples(t *testing.T) {
-	files, err := filepath.Glob("../../examples/*.nab")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no examples found: %v", err)
-	}
-	for _, f := range files {
-		var stdout, stderr bytes.Buffer
-		if code := run([]string{"check", f}, &stdout, &stderr); code != 0 {
-			t.Errorf("nabla check %s: exit %d: %s", f, code, stderr.String())
-		}
-		stdout.Reset()
-		args := append([]string{"run", f}, exampleArgs[filepath.Base(f)]...)
-		if code := run(args, &stdout, &stderr); code != 0 || !json.Valid(stdout.Bytes()) {
-			t.Errorf("nabla %s: exit %d, stdout %q, stderr %q", strings.Join(args, " "), code, stdout.String(), stderr.String())
-		}
-	}
-}
-
 // conformanceDirs are the suites of ../shared/conformance that this build
 // must pass; ad and rewrite join as those features land.
 var conformanceDirs = []string{"lang", "errors"}

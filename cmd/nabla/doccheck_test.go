@@ -1,0 +1,256 @@
+package main
+
+// Checked documentation: the example programs in examples/ and the code
+// blocks of README.md show commands with their output, and these tests
+// run each command and compare. go test ./cmd/nabla -update rewrites the
+// shown output from the actual one.
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"unicode"
+)
+
+var update = flag.Bool("update", false, "rewrite the output shown in examples/*.nab and README.md")
+
+// repoRoot is where doc commands run, as a reader would run them.
+const repoRoot = "../.."
+
+// shownCommand is one "$ nabla ..." line of a doc with the output shown
+// below it: lines[first:end] of the doc, without their prefix.
+type shownCommand struct {
+	line       int // 1-based, of the command
+	cmd        string
+	want       []string
+	first, end int
+}
+
+// parseShown finds the commands in lines[from:to] that begin with
+// prefix+"$ " and the output lines after each (lines that begin with
+// prefix but not with prefix+"$ ", up to the first that does not).
+func parseShown(lines []string, from, to int, prefix string) []shownCommand {
+	var out []shownCommand
+	for i := from; i < to; i++ {
+		cmd, ok := strings.CutPrefix(lines[i], prefix+"$ ")
+		if !ok {
+			continue
+		}
+		sc := shownCommand{line: i + 1, cmd: cmd, first: i + 1}
+		j := i + 1
+		for ; j < to; j++ {
+			rest, ok := strings.CutPrefix(lines[j], prefix)
+			if blank := strings.TrimSpace(prefix); !ok && blank != "" && lines[j] == blank && j+1 < to &&
+				strings.HasPrefix(lines[j+1], prefix) && !strings.HasPrefix(lines[j+1], prefix+"$ ") {
+				// A blank line of output inside a comment: "//" between
+				// output lines.
+				rest, ok = "", true
+			}
+			if !ok || strings.HasPrefix(rest, "$ ") {
+				break
+			}
+			sc.want = append(sc.want, rest)
+		}
+		sc.end = j
+		out = append(out, sc)
+		i = j - 1
+	}
+	return out
+}
+
+// docRun runs a command line as a reader would type it: "nabla ARGS",
+// "go run ./cmd/nabla ARGS", optionally after "echo TEXT |" for standard
+// input. Words are split as a shell would (quotes, unquoted globs);
+// rename maps file names to the paths they were written to.
+func docRun(t *testing.T, line string, rename map[string]string) (stdout, stderr string, code int) {
+	t.Helper()
+	input := ""
+	if left, right, ok := strings.Cut(line, " | "); ok {
+		words := shellWords(t, left)
+		if len(words) == 0 || words[0] != "echo" {
+			t.Fatalf("%q: only echo may feed a command", line)
+		}
+		input = strings.Join(words[1:], " ") + "\n"
+		line = right
+	}
+	words := shellWords(t, line)
+	switch {
+	case len(words) > 0 && words[0] == "nabla":
+		words = words[1:]
+	case len(words) > 2 && words[0] == "go" && words[1] == "run" && words[2] == "./cmd/nabla":
+		words = words[3:]
+	default:
+		t.Fatalf("%q: a doc command must run nabla", line)
+	}
+	var args []string
+	for _, w := range words {
+		at := strings.HasPrefix(w, "@")
+		name := strings.TrimPrefix(w, "@")
+		if p, ok := rename[name]; ok {
+			w = p
+			if at {
+				w = "@" + p
+			}
+		}
+		if strings.ContainsAny(w, "*?[") && !strings.ContainsAny(w, "'\" ") && !strings.HasPrefix(w, "[") {
+			matches, _ := filepath.Glob(w)
+			if len(matches) == 0 {
+				t.Fatalf("%q: %s matches no file", line, w)
+			}
+			args = append(args, matches...)
+			continue
+		}
+		args = append(args, w)
+	}
+	stdin = strings.NewReader(input)
+	defer func() { stdin = os.Stdin }()
+	var o, e bytes.Buffer
+	code = run(args, &o, &e)
+	stdout, stderr = o.String(), e.String()
+	for name, p := range rename {
+		stdout = strings.ReplaceAll(stdout, p, name)
+		stderr = strings.ReplaceAll(stderr, p, name)
+	}
+	return stdout, stderr, code
+}
+
+// shellWords splits a command line as sh would, for the quoting used in
+// docs: 'single', "double" (no escapes inside) and bare words; a # starts
+// a comment.
+func shellWords(t *testing.T, s string) []string {
+	var words []string
+	var cur strings.Builder
+	inWord := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '\'' || c == '"':
+			j := strings.IndexByte(s[i+1:], c)
+			if j < 0 {
+				t.Fatalf("unbalanced quote in %q", s)
+			}
+			cur.WriteString(s[i+1 : i+1+j])
+			i += j + 1
+			inWord = true
+		case c == '#' && !inWord:
+			i = len(s)
+		case unicode.IsSpace(rune(c)):
+			if inWord {
+				words = append(words, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		default:
+			cur.WriteByte(c)
+			inWord = true
+		}
+	}
+	if inWord {
+		words = append(words, cur.String())
+	}
+	return words
+}
+
+// sameOutput compares output lines with the lines shown; "..." in a
+// shown line stands for any text.
+func sameOutput(want, got []string) bool {
+	if len(want) != len(got) {
+		return false
+	}
+	for i, w := range want {
+		parts := strings.Split(w, "...")
+		g, last := got[i], parts[len(parts)-1]
+		if len(parts) == 1 {
+			if g != w {
+				return false
+			}
+			continue
+		}
+		if !strings.HasPrefix(g, parts[0]) || !strings.HasSuffix(g, last) || len(g) < len(parts[0])+len(last) {
+			return false
+		}
+		g = g[len(parts[0]) : len(g)-len(last)]
+		for _, p := range parts[1 : len(parts)-1] {
+			k := strings.Index(g, p)
+			if k < 0 {
+				return false
+			}
+			g = g[k+len(p):]
+		}
+	}
+	return true
+}
+
+// checkShown runs each command and compares its output (stdout, then
+// stderr: a doc shows what the reader sees) with the output shown. It
+// returns the doc's lines with the actual output in place, for -update.
+// mustSucceed asks for exit status 0 from every command.
+func checkShown(t *testing.T, file string, lines []string, cmds []shownCommand, prefix string, rename map[string]string, mustSucceed bool) []string {
+	t.Helper()
+	out := slices.Clone(lines)
+	for k := len(cmds) - 1; k >= 0; k-- {
+		sc := cmds[k]
+		stdout, stderr, code := docRun(t, sc.cmd, rename)
+		got := strings.Split(strings.TrimRight(stdout+stderr, "\n"), "\n")
+		if stdout+stderr == "" {
+			got = nil
+		}
+		if !sameOutput(sc.want, got) {
+			if !*update {
+				t.Errorf("%s:%d: $ %s\nexit %d, output:\n%s\nshown:\n%s", file, sc.line, sc.cmd, code, strings.Join(got, "\n"), strings.Join(sc.want, "\n"))
+			}
+			shown := make([]string, len(got))
+			for i, g := range got {
+				shown[i] = strings.TrimRight(prefix+g, " \t")
+			}
+			out = slices.Concat(out[:sc.first], shown, out[sc.end:])
+		}
+		if code != 0 && mustSucceed {
+			t.Errorf("%s:%d: $ %s: exit %d", file, sc.line, sc.cmd, code)
+		}
+	}
+	return out
+}
+
+// writeBack writes lines to path when -update changed them.
+func writeBack(t *testing.T, path string, old, lines []string) {
+	t.Helper()
+	if !*update || slices.Equal(old, lines) {
+		return
+	}
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(os.Stderr, "updated %s\n", path)
+}
+
+// TestExamples runs the commands that each example program shows in its
+// leading comment, from the repository's root, and compares their output
+// with the output shown. Every example shows at least one command.
+func TestExamples(t *testing.T) {
+	t.Chdir(repoRoot)
+	files, err := filepath.Glob("examples/*.nab")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no examples found: %v", err)
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(string(data), "\n")
+		if _, stderr, code := docRun(t, "nabla check "+f, nil); code != 0 {
+			t.Errorf("nabla check %s: exit %d: %s", f, code, stderr)
+		}
+		cmds := parseShown(lines, 0, len(lines), "//\t")
+		if len(cmds) == 0 {
+			t.Errorf("%s shows no command (a comment line \"//\t$ nabla run %s\" and its output)", f, f)
+		}
+		writeBack(t, f, lines, checkShown(t, f, lines, cmds, "//\t", nil, true))
+	}
+}
