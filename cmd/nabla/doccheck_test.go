@@ -254,3 +254,166 @@ func TestExamples(t *testing.T) {
 		writeBack(t, f, lines, checkShown(t, f, lines, cmds, "//\t", nil, true))
 	}
 }
+
+// mdBlock is a fenced code block of a Markdown file: lines[first:end]
+// are its body, lang and tag the words after the opening fence.
+type mdBlock struct {
+	line       int // 1-based, of the opening fence
+	lang, tag  string
+	first, end int
+}
+
+func mdBlocks(t *testing.T, lines []string) []mdBlock {
+	var out []mdBlock
+	for i := 0; i < len(lines); i++ {
+		info, ok := strings.CutPrefix(lines[i], "```")
+		if !ok {
+			continue
+		}
+		words := strings.Fields(info)
+		b := mdBlock{line: i + 1, first: i + 1}
+		if len(words) > 0 {
+			b.lang = words[0]
+		}
+		if len(words) > 1 {
+			b.tag = words[1]
+		}
+		j := i + 1
+		for j < len(lines) && strings.TrimSpace(lines[j]) != "```" {
+			j++
+		}
+		if j == len(lines) {
+			t.Fatalf("README.md:%d: unterminated code block", i+1)
+		}
+		b.end = j
+		out = append(out, b)
+		i = j
+	}
+	return out
+}
+
+// TestREADME checks every code block of README.md, from the repository's
+// root:
+//
+//   - ```nab FILE: a program, written as FILE and checked (nabla check);
+//     later commands may name FILE;
+//   - ```sh with "$ " lines: each command is run and its output (stdout
+//     then stderr) compared with the lines shown below it;
+//   - ```sh without: each line is a command a reader would run; nabla
+//     commands are run and must succeed, and the files and directories
+//     others name must exist (paths under /tmp and ../shared aside);
+//   - ```go FILE: the block's lines appear, in order and together, in
+//     FILE, a Go file that go test compiles and runs.
+func TestREADME(t *testing.T) {
+	t.Chdir(repoRoot)
+	data, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(data), "\n")
+	blocks := mdBlocks(t, lines)
+	dir := t.TempDir()
+	rename := map[string]string{}
+	for _, b := range blocks {
+		if b.lang != "nab" {
+			continue
+		}
+		if b.tag == "" || strings.ContainsAny(b.tag, "/\\") {
+			t.Errorf("README.md:%d: tag a nab block with a file name (```nab model.nab)", b.line)
+			continue
+		}
+		path := filepath.Join(dir, b.tag)
+		if err := os.WriteFile(path, []byte(strings.Join(lines[b.first:b.end], "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		rename[b.tag] = path
+	}
+	for name := range rename {
+		if out, errs, code := docRun(t, "nabla check "+name, rename); code != 0 {
+			t.Errorf("README.md: nabla check %s: exit %d: %s%s", name, code, out, errs)
+		}
+	}
+	newLines := lines
+	for k := len(blocks) - 1; k >= 0; k-- {
+		b := blocks[k]
+		switch b.lang {
+		case "nab":
+		case "sh":
+			if cmds := parseShown(newLines, b.first, b.end, ""); len(cmds) > 0 {
+				newLines = checkShown(t, "README.md", newLines, cmds, "", rename, false)
+				continue
+			}
+			for i := b.first; i < b.end; i++ {
+				checkReference(t, i+1, lines[i], rename)
+			}
+		case "go":
+			checkGoExcerpt(t, b, lines[b.first:b.end])
+		default:
+			t.Errorf("README.md:%d: a code block must be nab, sh or go, to be checked", b.line)
+		}
+	}
+	writeBack(t, "README.md", lines, newLines)
+}
+
+// checkReference checks a command line of the README that is not run
+// with its output shown.
+func checkReference(t *testing.T, line int, cmd string, rename map[string]string) {
+	t.Helper()
+	words := shellWords(t, cmd)
+	if len(words) == 0 {
+		return
+	}
+	if words[0] == "nabla" || len(words) > 2 && words[0] == "go" && words[1] == "run" && words[2] == "./cmd/nabla" {
+		if out, errs, code := docRun(t, cmd, rename); code != 0 {
+			t.Errorf("README.md:%d: %s: exit %d: %s%s", line, cmd, code, out, errs)
+		}
+		return
+	}
+	for _, w := range words[1:] {
+		w = strings.TrimPrefix(w, "@")
+		switch {
+		case strings.HasPrefix(w, "/tmp"), strings.HasPrefix(w, "../shared"), strings.Contains(w, "://"),
+			strings.HasPrefix(w, "-"), !strings.Contains(w, "/") && !strings.Contains(w, "."):
+			continue
+		case strings.ContainsAny(w, "*?"):
+			continue // a glob, expanded by the shell
+		case strings.HasPrefix(w, "github.com/nabla-lang/nabla"):
+			w = "." + strings.TrimPrefix(w, "github.com/nabla-lang/nabla")
+		}
+		w = strings.TrimSuffix(w, "/...")
+		if _, err := os.Stat(w); err != nil && rename[w] == "" {
+			t.Errorf("README.md:%d: %s: %s does not exist", line, cmd, w)
+		}
+	}
+}
+
+// checkGoExcerpt checks that a go block is an excerpt of the Go file its
+// tag names, compared line by line without indentation.
+func checkGoExcerpt(t *testing.T, b mdBlock, body []string) {
+	t.Helper()
+	if b.tag == "" {
+		t.Errorf("README.md:%d: tag a go block with the Go file it is taken from (```go example_test.go)", b.line)
+		return
+	}
+	src, err := os.ReadFile(b.tag)
+	if err != nil {
+		t.Errorf("README.md:%d: %v", b.line, err)
+		return
+	}
+	trim := func(ls []string) []string {
+		var out []string
+		for _, l := range ls {
+			if l = strings.TrimSpace(l); l != "" {
+				out = append(out, l)
+			}
+		}
+		return out
+	}
+	want, have := trim(body), trim(strings.Split(string(src), "\n"))
+	for i := 0; i+len(want) <= len(have); i++ {
+		if slices.Equal(have[i:i+len(want)], want) {
+			return
+		}
+	}
+	t.Errorf("README.md:%d: the go block is not an excerpt of %s", b.line, b.tag)
+}
