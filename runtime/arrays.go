@@ -18,13 +18,14 @@ import "fmt"
 // limit is always charged correctly; nothing that large fits in memory.
 const MaxElems = 1 << 50
 
-// CheckSize validates an array size computed by the program.
+// CheckSize validates an array size computed by the program. A size too
+// large for any memory is an error that matches ErrMemoryLimit.
 func CheckSize(n int64) (int, error) {
 	if n < 0 {
 		return 0, fmt.Errorf("negative size %d", n)
 	}
 	if n > MaxElems {
-		return 0, fmt.Errorf("size %d is too large", n)
+		return 0, TooLarge("size %d is too large", n)
 	}
 	return int(n), nil
 }
@@ -33,7 +34,7 @@ func CheckSize(n int64) (int, error) {
 // CheckSize does.
 func MulSize(n, rs int) (int, error) {
 	if rs > 0 && n > MaxElems/rs {
-		return 0, fmt.Errorf("size %d×%d is too large", n, rs)
+		return 0, TooLarge("size %d×%d is too large", n, rs)
 	}
 	return CheckSize(int64(n) * int64(rs))
 }
