@@ -53,7 +53,7 @@ var PrimLinsolve = Register(&Prim{Name: "linsolve", Arity: 2, Doc: "linsolve(mat
 			if err != nil {
 				return errValue, err
 			}
-			return runtime.Arr(runtime.FromF64(x)), m.Alloc(int64(8 * len(x)))
+			return runtime.Arr(runtime.FromF64(x)), runtime.Charge(m, x)
 		}, nil
 	}})
 
