@@ -1,0 +1,251 @@
+// Reverse mode of calls: VJP defs, custom and transposed rules, and the
+// reversal of a call site.
+
+package ad
+
+import (
+	"fmt"
+
+	"github.com/nabla-lang/nabla/ir"
+)
+
+// vjpFunc returns the reverse-mode derivative of f as a function value of
+// type (P1..Pk, B) -> (B, A).
+func (a *expander) vjpFunc(f fnOf, pos ir.Pos) (ir.Expr, error) {
+	if f.def != nil {
+		d, err := a.vjpDef(f.def)
+		if err != nil {
+			return nil, err
+		}
+		return &ir.Global{Name: d.Name, T: d.Type(), P: pos}, nil
+	}
+	return a.vjpLambda(f.lam.Params, f.lam.Body, pos)
+}
+
+func (a *expander) vjpDef(d *ir.Def) (*ir.Def, error) { return a.vjpDefFor(d, nil) }
+
+// vjpDefFor is vjpDef differentiating only with respect to the parameters
+// marked in active (nil: all of them): a call that passes data which
+// does not depend on the differentiated input, as in grad(fn(w) =>
+// loss(w, data)), gets a version f$vjp_110 that computes no cotangent
+// for that data (it returns zeros in its place). Defs with custom rules
+// have one version.
+func (a *expander) vjpDefFor(d *ir.Def, active []bool) (*ir.Def, error) {
+	suffix := ""
+	if active != nil && d.Attr("vjp") == nil && d.Attr("jvp") == nil && d.Attr("implicit") == nil {
+		var sb []byte
+		for i, p := range d.Params {
+			switch {
+			case !ir.IsDifferentiable(p.T) || !carriesF64(p.T):
+				sb = append(sb, '0') // nothing to differentiate anyway
+			case active[i]:
+				sb = append(sb, '1')
+			default:
+				sb = append(sb, '0')
+				suffix = "_" // some differentiable parameter is not active
+			}
+		}
+		if suffix != "" {
+			suffix += string(sb)
+		}
+	}
+	if suffix == "" {
+		active = nil
+	}
+	key := d.Name + suffix
+	if g := a.vjps[key]; g != nil {
+		return g, nil
+	}
+	done, err := a.enter(key+"$vjp", d, d.P)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	var lam *ir.Lambda
+	switch {
+	case d.Attr("vjp") != nil:
+		lam, err = a.customVJP(d, d.Attr("vjp"))
+	case d.Attr("jvp") != nil:
+		lam, err = a.transposedJVP(d)
+	case d.Attr("implicit") != nil:
+		lam, err = a.implicitVJP(d, d.Attr("implicit"))
+	default:
+		lam, err = a.vjpLambdaFor(d.Params, d.BodyWithSizes(), d.P, active)
+	}
+	if err != nil {
+		return nil, err
+	}
+	g := &ir.Def{Name: d.Name + "$vjp" + suffix, Params: lam.Params, HasParams: true, Result: lam.Body.Type(), Body: lam.Body, P: d.P}
+	a.vjps[key] = g
+	a.out.Add(g)
+	return g, nil
+}
+
+// carriesF64 reports whether a value of type t has f64 parts.
+func carriesF64(t ir.Type) bool {
+	switch t := t.(type) {
+	case ir.Scalar:
+		return t.Kind == ir.F64
+	case *ir.Array:
+		return carriesF64(t.Elem)
+	case *ir.Tuple:
+		for _, e := range t.Elems {
+			if carriesF64(e) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// activeArgs marks which of a call's argument atoms are active.
+func (r *rev) activeArgs(args []ir.Expr) []bool {
+	out := make([]bool, len(args))
+	for i, x := range args {
+		out[i] = r.isActive(x)
+	}
+	return out
+}
+
+// customVJP: (x.., ybar) -> (f(x..), rule(x, ybar)).
+func (a *expander) customVJP(d *ir.Def, at *ir.Attr) (*ir.Lambda, error) {
+	rule := a.def(at.Fn)
+	if rule == nil {
+		return nil, ir.Errorf(at.P, "@vjp(%s): no such def", at.Fn)
+	}
+	ps := freshParams(fnOf{def: d}, d.P)
+	ybar := ir.NewVar("ybar", d.Result, d.P)
+	blk := &block{pos: d.P}
+	y := blk.bind("y", &ir.Call{Fn: &ir.Global{Name: d.Name, T: d.Type(), P: d.P}, Args: asExprs(ps), T: d.Result, P: d.P})
+	xbar := &ir.Call{Fn: &ir.Global{Name: rule.Name, T: rule.Type(), P: at.P}, Args: []ir.Expr{pack(blk, ps), ybar}, T: rule.Result, P: at.P}
+	return &ir.Lambda{Params: append(ps, ybar), Body: blk.close(&ir.MakeTuple{Elems: []ir.Expr{y, xbar}, P: d.P}), P: d.P}, nil
+}
+
+// transposedJVP gives reverse mode to a def that has only a custom JVP: at
+// a fixed x, dx -> jvp(x, dx).1 is linear, so its VJP (taken at dx = 0)
+// is its transpose, as in JAX.
+func (a *expander) transposedJVP(d *ir.Def) (*ir.Lambda, error) {
+	at := d.Attr("jvp")
+	rule := a.def(at.Fn)
+	if rule == nil {
+		return nil, ir.Errorf(at.P, "@jvp(%s): no such def", at.Fn)
+	}
+	bad, check := verdict(a.linearityOf(rule))
+	if bad != nil {
+		pos := bad.pos
+		if !pos.IsValid() {
+			pos = rule.P
+		}
+		need := ""
+		if len(a.ops) > 0 {
+			pc := a.ops[len(a.ops)-1]
+			need = fmt.Sprintf(" (for %s at %s)", pc.Op.Name, pc.P)
+		}
+		return nil, ir.Errorf(pos, "the @jvp rule %s of %s is not linear in its tangent: %s; reverse mode%s transposes the rule, so it must be linear (give %s a @vjp rule as well, or fix the rule)",
+			at.Fn, d.Name, bad.why, need, d.Name)
+	}
+	j, err := a.jvpDef(d, d.P)
+	if err != nil {
+		return nil, err
+	}
+	pos := d.P
+	ps := freshParams(fnOf{def: d}, pos)
+	dxs := freshParams(fnOf{def: d}, pos)
+	jcall := func(blk *block, dx []ir.Expr) ir.Expr {
+		r := blk.bind("r", &ir.Call{Fn: &ir.Global{Name: j.Name, T: j.Type(), P: pos}, Args: append(asExprs(ps), dx...), T: j.Result, P: pos})
+		return &ir.Proj{X: r, Index: 1, P: pos}
+	}
+	// lin(dx..) = jvp(x.., dx..).1 with x free.
+	lb := &block{pos: pos}
+	lin, err := a.vjpLambda(dxs, lb.close(jcall(lb, asExprs(dxs))), pos)
+	if err != nil {
+		return nil, err
+	}
+	ybar := ir.NewVar("ybar", d.Result, pos)
+	blk := &block{pos: pos}
+	y := blk.bind("y", &ir.Call{Fn: &ir.Global{Name: d.Name, T: d.Type(), P: pos}, Args: asExprs(ps), T: d.Result, P: pos})
+	var zeros []ir.Expr
+	for _, p := range ps {
+		zeros = append(zeros, zero(blk, p))
+	}
+	t := blk.bind("t", apply(lin, append(zeros, ybar), pos))
+	xbar := blk.bind("xbar", &ir.Proj{X: t, Index: 1, P: pos})
+	if check {
+		cb := &block{pos: at.P}
+		msg := fmt.Sprintf("the @jvp rule %s of %s is not linear in its tangent here (%s(x, 0) must be 0, and %s(x, u + v) = %s(x, u) + %s(x, v) on a probe); reverse mode transposes the rule, so it must be linear (give %s a @vjp rule as well, or fix the rule)",
+			at.Fn, d.Name, at.Fn, at.Fn, at.Fn, at.Fn, d.Name)
+		xbar = linearCheck(cb, jcall, ps, xbar, msg)
+		blk.binds = append(blk.binds, cb.binds...)
+	}
+	return &ir.Lambda{Params: append(ps, ybar), Body: blk.close(&ir.MakeTuple{Elems: []ir.Expr{y, xbar}, P: pos}), P: pos}, nil
+}
+
+// fwdTail is fwd for the body of the function being differentiated, whose
+// result has the cotangent seed and nothing else. A call in tail position
+// (after lets) runs the callee's VJP at once with that seed: it computes
+// the call's value as well, so the callee's forward pass runs once rather
+// than twice (the call now, its VJP recomputing it in the backward sweep).
+// This is the shape of grad(fn(w) => loss(w, data)).
+func (r *rev) fwdTail(blk *block, e ir.Expr, seed ir.Expr) (ir.Expr, error) {
+	if !r.activeExpr(e) {
+		return r.fwd(blk, e)
+	}
+	switch e := e.(type) {
+	case *ir.Let:
+		p, err := r.fwd(blk, e.Value)
+		if err != nil {
+			return nil, err
+		}
+		r.ren[e.Var] = p
+		r.bound(e)
+		return r.fwdTail(blk, e.Body, seed)
+	case *ir.Call:
+		g, ok := e.Fn.(*ir.Global)
+		if !ok {
+			break
+		}
+		d := r.a.lookup(g.Name)
+		if d == nil {
+			break
+		}
+		args, err := r.atoms(blk, e.Args)
+		if err != nil {
+			return nil, err
+		}
+		v, err := r.a.vjpDefFor(d, r.activeArgs(args))
+		if err != nil {
+			return nil, err
+		}
+		res := blk.bind("r", &ir.Call{Fn: &ir.Global{Name: v.Name, T: v.Type(), P: e.P}, Args: append(append([]ir.Expr(nil), args...), seed), T: v.Result, P: e.P})
+		y := r.record(blk, "y", &ir.Proj{X: res, Index: 0, P: e.P}, e, args)
+		r.steps[len(r.steps)-1].aux = res // backCall takes the cotangents from res
+		return y, nil
+	}
+	return r.fwd(blk, e)
+}
+
+func (r *rev) backCall(blk *block, st step, e *ir.Call, ybar ir.Expr) error {
+	res := st.aux // a tail call's VJP, already run (fwdTail)
+	if res == nil {
+		d := r.a.lookup(e.Fn.(*ir.Global).Name)
+		if d == nil {
+			return ir.Errorf(e.P, "reverse mode: unknown def")
+		}
+		v, err := r.a.vjpDefFor(d, r.activeArgs(st.args))
+		if err != nil {
+			return err
+		}
+		res = blk.bind("r", &ir.Call{Fn: &ir.Global{Name: v.Name, T: v.Type(), P: e.P}, Args: append(append([]ir.Expr(nil), st.args...), ybar), T: v.Result, P: e.P})
+	}
+	xbar := blk.bind("xbar", &ir.Proj{X: res, Index: 1, P: e.P})
+	if len(st.args) == 1 {
+		r.addTo(blk, st.args[0], xbar)
+		return nil
+	}
+	for i, x := range st.args {
+		if r.isActive(x) {
+			r.addTo(blk, x, blk.bind("g", &ir.Proj{X: xbar, Index: i, P: e.P}))
+		}
+	}
+	return nil
+}
