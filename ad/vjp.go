@@ -27,6 +27,8 @@ type step struct {
 	args []ir.Expr // argument atoms in generated code
 	aux  ir.Expr   // extra saved value (loop states, scan prefixes)
 	n    ir.Expr   // iteration count of a loop
+	cut  *cut      // a saving comprehension's backward code (see fwdMapSaving)
+	free []*ir.Var // the cotangents cut threads
 }
 
 func newRev(a *expander) *rev {
@@ -286,6 +288,11 @@ func (r *rev) fwdPrim(blk *block, e *ir.PrimCall) (ir.Expr, error) {
 				return nil, err
 			}
 		}
+		if e.Op == ir.PrimMap || e.Op == ir.PrimBuild {
+			if y, err := r.fwdMapSaving(blk, e, args); y != nil || err != nil {
+				return y, err
+			}
+		}
 		y := r.record(blk, "y", &ir.PrimCall{Op: e.Op, Args: args, Aux: e.Aux, T: e.T, P: e.P}, e, args)
 		return y, nil
 	}
@@ -344,6 +351,9 @@ func (r *rev) back(blk *block, st step, ybar ir.Expr) error {
 	case *ir.PrimCall:
 		switch e.Op {
 		case ir.PrimMap, ir.PrimBuild:
+			if st.cut != nil {
+				return r.backMapSaved(blk, st, ybar)
+			}
 			return r.backMap(blk, st, e, ybar)
 		case ir.PrimReduce, ir.PrimFold:
 			return r.backFold(blk, st, e, ybar)
