@@ -29,6 +29,8 @@ type step struct {
 	n    ir.Expr   // iteration count of a loop
 	cut  *cut      // a saving comprehension's backward code (see fwdMapSaving)
 	free []*ir.Var // the cotangents cut threads
+	// vjpName is the VJP def a call's cotangents come from.
+	vjpName string
 }
 
 func newRev(a *expander) *rev {
@@ -85,8 +87,16 @@ func (a *expander) vjpLambdaFor(params []*ir.Var, body ir.Expr, pos ir.Pos, acti
 		return nil, err
 	}
 	var bars []ir.Expr
-	for _, p := range ps {
-		bars = append(bars, r.get(blk, p))
+	for i, p := range ps {
+		if active == nil || active[i] {
+			bars = append(bars, r.get(blk, p))
+		}
+	}
+	if active != nil {
+		// A version for some active arguments (vjpDefFor): the tuple of
+		// their cotangents, whatever their number.
+		xbar := blk.bind("xbar", &ir.MakeTuple{Elems: bars, P: pos})
+		return &ir.Lambda{Params: append(ps, ybar), Body: blk.close(&ir.MakeTuple{Elems: []ir.Expr{y, xbar}, P: pos}), P: pos}, nil
 	}
 	xbar := bars[0]
 	if len(bars) > 1 {

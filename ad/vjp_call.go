@@ -28,8 +28,9 @@ func (a *expander) vjpDef(d *ir.Def) (*ir.Def, error) { return a.vjpDefFor(d, ni
 // marked in active (nil: all of them): a call that passes data which
 // does not depend on the differentiated input, as in grad(fn(w) =>
 // loss(w, data)), gets a version f$vjp_110 that computes no cotangent
-// for that data (it returns zeros in its place). Defs with custom rules
-// have one version.
+// for that data: its second result holds the cotangents of the active
+// parameters only (kept says which), so that no zeros are allocated for
+// data nobody differentiates. Defs with custom rules have one version.
 func (a *expander) vjpDefFor(d *ir.Def, active []bool) (*ir.Def, error) {
 	suffix := ""
 	if active != nil && d.Attr("vjp") == nil && d.Attr("jvp") == nil && d.Attr("implicit") == nil {
@@ -51,6 +52,8 @@ func (a *expander) vjpDefFor(d *ir.Def, active []bool) (*ir.Def, error) {
 	}
 	if suffix == "" {
 		active = nil
+	} else {
+		active = kept(d, active)
 	}
 	key := d.Name + suffix
 	if g := a.vjps[key]; g != nil {
@@ -96,6 +99,17 @@ func carriesF64(t ir.Type) bool {
 		}
 	}
 	return false
+}
+
+// kept marks the parameters of d whose cotangents a version of its VJP
+// for the given active arguments returns: the active, differentiable
+// ones that hold f64 values.
+func kept(d *ir.Def, active []bool) []bool {
+	out := make([]bool, len(d.Params))
+	for i, p := range d.Params {
+		out[i] = active[i] && ir.IsDifferentiable(p.T) && carriesF64(p.T)
+	}
+	return out
 }
 
 // activeArgs marks which of a call's argument atoms are active.
@@ -219,6 +233,7 @@ func (r *rev) fwdTail(blk *block, e ir.Expr, seed ir.Expr) (ir.Expr, error) {
 		res := blk.bind("r", &ir.Call{Fn: &ir.Global{Name: v.Name, T: v.Type(), P: e.P}, Args: append(append([]ir.Expr(nil), args...), seed), T: v.Result, P: e.P})
 		y := r.record(blk, "y", &ir.Proj{X: res, Index: 0, P: e.P}, e, args)
 		r.steps[len(r.steps)-1].aux = res // backCall takes the cotangents from res
+		r.steps[len(r.steps)-1].vjpName = v.Name
 		return y, nil
 	}
 	return r.fwd(blk, e)
@@ -235,9 +250,21 @@ func (r *rev) backCall(blk *block, st step, e *ir.Call, ybar ir.Expr) error {
 		if err != nil {
 			return err
 		}
+		st.vjpName = v.Name
 		res = blk.bind("r", &ir.Call{Fn: &ir.Global{Name: v.Name, T: v.Type(), P: e.P}, Args: append(append([]ir.Expr(nil), st.args...), ybar), T: v.Result, P: e.P})
 	}
 	xbar := blk.bind("xbar", &ir.Proj{X: res, Index: 1, P: e.P})
+	if st.vjpName != e.Fn.(*ir.Global).Name+"$vjp" {
+		// A version with the active parameters' cotangents only.
+		k := 0
+		for i, keep := range kept(r.a.lookup(e.Fn.(*ir.Global).Name), r.activeArgs(st.args)) {
+			if keep {
+				r.addTo(blk, st.args[i], blk.bind("g", &ir.Proj{X: xbar, Index: k, P: e.P}))
+				k++
+			}
+		}
+		return nil
+	}
 	if len(st.args) == 1 {
 		r.addTo(blk, st.args[0], xbar)
 		return nil
