@@ -19,7 +19,21 @@ func (a *expander) vjpFunc(f fnOf, pos ir.Pos) (ir.Expr, error) {
 		}
 		return &ir.Global{Name: d.Name, T: d.Type(), P: pos}, nil
 	}
+	defer a.flatTapes(true)()
 	return a.vjpLambda(f.lam.Params, f.lam.Body, pos)
+}
+
+// flatTapes sets whether the derivative code being generated keeps its
+// tapes flat (see flatTape) and returns the function that restores the
+// previous setting. Code that may be differentiated again keeps them
+// flat: a lambda's VJP, which is inlined into the code that asks for it,
+// and the twin of a VJP def that a derivative of higher order reverses
+// (vjpDefFor). A VJP def itself may nest tapes: its callers differentiate
+// its twin.
+func (a *expander) flatTapes(on bool) func() {
+	was := a.flat
+	a.flat = on
+	return func() { a.flat = was }
 }
 
 func (a *expander) vjpDef(d *ir.Def) (*ir.Def, error) { return a.vjpDefFor(d, nil) }
@@ -32,6 +46,30 @@ func (a *expander) vjpDef(d *ir.Def) (*ir.Def, error) { return a.vjpDefFor(d, ni
 // parameters only (kept says which), so that no zeros are allocated for
 // data nobody differentiates. Defs with custom rules have one version.
 func (a *expander) vjpDefFor(d *ir.Def, active []bool) (*ir.Def, error) {
+	if src, ok := a.vjpSrc[d.Name]; ok && !src.flat {
+		// d is a VJP def with nested tapes, which reverse mode cannot
+		// represent cotangents of: differentiate its twin with flat tapes,
+		// the same function.
+		twin, err := a.vjpDefGen(src.def, src.active, true)
+		if err != nil {
+			return nil, err
+		}
+		d = twin
+	}
+	return a.vjpDefGen(d, active, a.vjpSrc[d.Name].flat)
+}
+
+// A vjpSource is the def and active parameters a VJP def was generated
+// for, and whether its tapes are flat.
+type vjpSource struct {
+	def    *ir.Def
+	active []bool
+	flat   bool
+}
+
+// vjpDefGen is vjpDefFor generating the version with flat tapes or not.
+func (a *expander) vjpDefGen(d *ir.Def, active []bool, flat bool) (*ir.Def, error) {
+	orig := active
 	suffix := ""
 	if active != nil && d.Attr("vjp") == nil && d.Attr("jvp") == nil && d.Attr("implicit") == nil {
 		var sb []byte
@@ -55,10 +93,14 @@ func (a *expander) vjpDefFor(d *ir.Def, active []bool) (*ir.Def, error) {
 	} else {
 		active = kept(d, active)
 	}
+	if flat {
+		suffix += "$flat"
+	}
 	key := d.Name + suffix
 	if g := a.vjps[key]; g != nil {
 		return g, nil
 	}
+	defer a.flatTapes(flat)()
 	done, err := a.enter(key+"$vjp", d, d.P)
 	if err != nil {
 		return nil, err
@@ -80,6 +122,7 @@ func (a *expander) vjpDefFor(d *ir.Def, active []bool) (*ir.Def, error) {
 	}
 	g := &ir.Def{Name: d.Name + "$vjp" + suffix, Params: lam.Params, HasParams: true, Result: lam.Body.Type(), Body: lam.Body, P: d.P}
 	a.vjps[key] = g
+	a.vjpSrc[g.Name] = vjpSource{def: d, active: orig, flat: flat}
 	a.out.Add(g)
 	return g, nil
 }

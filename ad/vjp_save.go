@@ -206,7 +206,7 @@ func (r *rev) fwdMapSaving(blk *block, e *ir.PrimCall, args []ir.Expr) (ir.Expr,
 	}
 	var y *ir.Var
 	var saved ir.Expr
-	if !flatTape(k.tape) {
+	if r.a.flat && !flatTape(k.tape) {
 		return nil, nil // the old way: backMap recomputes the lambda
 	}
 	if len(k.tape) == 0 {
@@ -218,7 +218,12 @@ func (r *rev) fwdMapSaving(blk *block, e *ir.PrimCall, args []ir.Expr) (ir.Expr,
 		}
 		row := &ir.MakeTuple{Elems: elems, P: e.P}
 		dim := e.T.(*ir.Array).Dim
-		saved = blk.bind("saved", &ir.PrimCall{Op: ir.PrimBuild, Args: []ir.Expr{n, &ir.Lambda{Params: []*ir.Var{i}, Body: k.fwd.close(row), P: e.P}}, T: ir.ArrayOf(dim, row.Type()), P: e.P})
+		sv := blk.bindVar("saved", &ir.PrimCall{Op: ir.PrimBuild, Args: []ir.Expr{n, &ir.Lambda{Params: []*ir.Var{i}, Body: k.fwd.close(row), P: e.P}}, T: ir.ArrayOf(dim, row.Type()), P: e.P})
+		// The tapes depend on the differentiated input: marked active, an
+		// enclosing comprehension saves them rather than recomputing them
+		// (recomputeInactive). Nothing adds to their cotangent.
+		r.act[sv] = true
+		saved = sv
 		j := ir.NewVar("i", ir.TI64, e.P)
 		first := &ir.Proj{X: b.Prim(ir.PrimIndex, saved, j), Index: 0, P: e.P}
 		y = r.record(blk, "y", &ir.PrimCall{Op: ir.PrimBuild, Args: []ir.Expr{n, &ir.Lambda{Params: []*ir.Var{j}, Body: first, P: e.P}}, T: e.T, P: e.P}, e, args)
