@@ -357,6 +357,9 @@ func (r *rev) back(blk *block, st step, ybar ir.Expr) error {
 	case *ir.If:
 		return r.backIf(blk, st, e, ybar)
 	case *ir.Loop:
+		if st.cut != nil {
+			return r.backLoopSaved(blk, st, ybar)
+		}
 		return r.backLoop(blk, st, e, ybar)
 	case *ir.PrimCall:
 		switch e.Op {

@@ -12,6 +12,9 @@ func (r *rev) fwdLoop(blk *block, e *ir.Loop) (ir.Expr, error) {
 	if err != nil {
 		return nil, err
 	}
+	if y, err := r.fwdLoopSaving(blk, e, init); y != nil || err != nil {
+		return y, err
+	}
 	b := blk.builder()
 	st := e.State.T
 	s := ir.NewVar(e.State.Name, st, e.P)

@@ -34,10 +34,10 @@ type cut struct {
 // cutBody transforms body (code in generated names) in a child of r. bind
 // sets up the child and may bind the parameters' values in the forward
 // block; own lists the variables of the forward side that bind does not
-// put in the block (the lambda's parameters). finish may add to the
-// states after the child's backward sweep (the element cotangents of
-// mapped arrays).
-func (r *rev) cutBody(pos ir.Pos, body ir.Expr, index *ir.Var, own []*ir.Var, bind func(c *rev, k *cut), free []*ir.Var, finish func(c *rev, bb *block, out []ir.Expr)) (*cut, error) {
+// put in the block (the lambda's parameters). finish may change the
+// list of results after the child's backward sweep (adding the element
+// cotangents of mapped arrays, or the loop state's cotangent).
+func (r *rev) cutBody(pos ir.Pos, body ir.Expr, index *ir.Var, own []*ir.Var, bind func(c *rev, k *cut), free []*ir.Var, finish func(c *rev, bb *block, out []ir.Expr) []ir.Expr) (*cut, error) {
 	c := r.child(body)
 	k := &cut{fwd: &block{pos: pos}, index: index, views: map[*ir.Var]ir.Expr{}}
 	bind(c, k)
@@ -62,7 +62,7 @@ func (r *rev) cutBody(pos ir.Pos, body ir.Expr, index *ir.Var, own []*ir.Var, bi
 		out[i] = c.state(bb, f)
 	}
 	if finish != nil {
-		finish(c, bb, out)
+		out = finish(c, bb, out)
 	}
 	k.bwd, k.tape = recomputeInactive(c, k, own, bb.close(tupleOf(pos, out)))
 	return k, nil
@@ -189,11 +189,12 @@ func (r *rev) fwdMapSaving(blk *block, e *ir.PrimCall, args []ir.Expr) (ir.Expr,
 			c.ren[p] = elems[j]
 			c.act[elems[j]] = r.isActive(arrays[j])
 		}
-	}, free, func(c *rev, bb *block, out []ir.Expr) {
+	}, free, func(c *rev, bb *block, out []ir.Expr) []ir.Expr {
 		for _, j := range activeArr {
 			s := slices.Index(free, arrays[j].(*ir.Var))
 			out[s] = addAtState(bb, arrays[j].Type(), out[s], i, c.get(bb, elems[j]))
 		}
+		return out
 	})
 	if err != nil {
 		return nil, err
@@ -268,5 +269,97 @@ func (r *rev) backMapSaved(blk *block, st step, ybar ir.Expr) error {
 	for j, f := range st.free {
 		r.setState(blk, f, gs[j])
 	}
+	return nil
+}
+
+// fwdLoopSaving emits an active counted loop whose iterations save the
+// values their reverse pass reads: the body's forward code returns the
+// next state and the iteration's tape, and backLoopSaved reads the tapes
+// in reverse order. The states form loop_save(n - 1, step(0, init), fn(j,
+// st) => step(j + 1, st.0)), so that iteration k's row holds the state
+// after it and its tape; n <= 0 gives an empty array (its build never
+// runs step). It returns nil when the loop keeps the old way: a while
+// loop, or code that must keep flat tapes.
+func (r *rev) fwdLoopSaving(blk *block, e *ir.Loop, init ir.Expr) (ir.Expr, error) {
+	if e.Count == nil || r.a.flat {
+		return nil, nil
+	}
+	b := blk.builder()
+	free := r.freeActive(e.Body)
+	s := ir.NewVar(e.State.Name, e.State.T, e.P)
+	i := ir.NewVar(e.Index.Name, ir.TI64, e.P)
+	k, err := r.cutBody(e.P, e.Body, i, []*ir.Var{i, s}, func(c *rev, _ *cut) {
+		c.ren[e.State] = s
+		c.act[s] = true
+		c.ren[e.Index] = i
+	}, free, func(c *rev, bb *block, out []ir.Expr) []ir.Expr {
+		return append([]ir.Expr{c.get(bb, s)}, out...)
+	})
+	if err != nil {
+		return nil, err
+	}
+	count := blk.bind("n", r.primal(e.Count))
+	n := blk.bind("n", b.Prim(ir.PrimMax, count, b.I64(0)))
+	elems := []ir.Expr{k.y}
+	for _, v := range k.tape {
+		elems = append(elems, v)
+	}
+	row := &ir.MakeTuple{Elems: elems, P: e.P}
+	step := &ir.Lambda{Params: []*ir.Var{i, s}, Body: k.fwd.close(row), P: e.P}
+	call := func(j, st ir.Expr) ir.Expr {
+		cp := ir.Copy(step).(*ir.Lambda) // fresh binders for each copy
+		return beta(cp.Params, cp.Body, []ir.Expr{j, st}, e.P)
+	}
+	j := ir.NewVar("j", ir.TI64, e.P)
+	st := ir.NewVar("st", row.Type(), e.P)
+	more := &ir.Lambda{Params: []*ir.Var{j, st}, Body: call(b.Prim(ir.PrimAdd, j, b.I64(1)), &ir.Proj{X: st, Index: 0, P: e.P}), P: e.P}
+	loop := b.Prim(ir.PrimLoopSave, b.Prim(ir.PrimSub, n, b.I64(1)), call(b.I64(0), init), more)
+	z := ir.NewVar("j", ir.TI64, e.P)
+	none := &ir.PrimCall{Op: ir.PrimBuild, Args: []ir.Expr{b.I64(0), &ir.Lambda{Params: []*ir.Var{z}, Body: call(b.I64(0), init), P: e.P}}, T: loop.Type(), P: e.P}
+	some := blk.bind("some", b.Prim(ir.PrimGt, n, b.I64(0)))
+	sv := blk.bindVar("saved", &ir.If{Cond: some, Then: loop, Else: none, P: e.P})
+	r.act[sv] = true // as in fwdMapSaving
+	last := &ir.Proj{X: b.Prim(ir.PrimIndex, sv, b.Prim(ir.PrimSub, n, b.I64(1))), Index: 0, P: e.P}
+	y := r.record(blk, "y", &ir.If{Cond: some, Then: last, Else: init, P: e.P}, e, []ir.Expr{init})
+	rec := &r.steps[len(r.steps)-1]
+	rec.aux, rec.n, rec.cut, rec.free = sv, n, k, free
+	return y, nil
+}
+
+// backLoopSaved is the reverse loop of a loop emitted by fwdLoopSaving:
+// from the last iteration to the first it runs the body's backward code
+// on the iteration's tape, carrying the state's cotangent and threading
+// the free variables' cotangent states.
+func (r *rev) backLoopSaved(blk *block, st step, ybar ir.Expr) error {
+	b := blk.builder()
+	k := st.cut
+	init := []ir.Expr{ybar}
+	for _, f := range st.free {
+		init = append(init, r.state(blk, f))
+	}
+	pos := blk.pos
+	R := ir.NewVar("rev", (&ir.MakeTuple{Elems: init}).Type(), pos)
+	t := ir.NewVar("t", ir.TI64, pos)
+	bb := &block{pos: pos}
+	i := bb.bind("i", b.Prim(ir.PrimSub, b.Prim(ir.PrimSub, st.n, t), b.I64(1)))
+	comps := projs(bb, R, 0, len(init))
+	sub := map[*ir.Var]ir.Expr{k.seed: comps[0], k.index: i}
+	for j, s := range k.states {
+		sub[s] = comps[1+j]
+	}
+	if len(k.tape) > 0 {
+		row := bb.bind("tape", b.Prim(ir.PrimIndex, st.aux, i))
+		for j, v := range k.tape {
+			sub[v] = bb.bindVar(v.Name, &ir.Proj{X: row, Index: j + 1, P: pos})
+		}
+	}
+	res := bb.bind("g", ir.Subst(k.bwd, sub))
+	loop := &ir.Loop{State: R, Init: tupleOf(pos, init), Index: t, Count: st.n, Body: bb.close(res), P: pos}
+	gs := projs(blk, blk.bind("grev", loop), 0, len(init))
+	for j, f := range st.free {
+		r.setState(blk, f, gs[1+j])
+	}
+	// After the threaded states: the initial state may be one of them.
+	r.addTo(blk, st.args[0], gs[0])
 	return nil
 }
