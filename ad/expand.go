@@ -30,6 +30,7 @@ func ExpandContext(ctx context.Context, p *ir.Program) (out *ir.Program, err err
 		jvps:   map[string]*ir.Def{},
 		vjps:   map[string]*ir.Def{},
 		vjpSrc: map[string]vjpSource{},
+		splits: map[string]*splitVJP{},
 		exp:    map[string]*ir.Def{},
 		state:  map[string]int{},
 		ctx:    ctx,
@@ -105,6 +106,7 @@ type expander struct {
 	busy  map[string]bool    // derivative defs being generated
 
 	vjpSrc map[string]vjpSource // what each VJP def was generated from
+	splits map[string]*splitVJP // split VJPs of defs, by def and kept parameters
 	flat   bool                 // the reverse-mode code being generated keeps its tapes flat
 
 	ctx       context.Context

@@ -31,6 +31,7 @@ type step struct {
 	free []*ir.Var // the cotangents cut threads
 	// vjpName is the VJP def a call's cotangents come from.
 	vjpName string
+	split   *splitVJP // a call's split VJP, whose tape is aux (fwdCallSplit)
 }
 
 func newRev(a *expander) *rev {
@@ -262,6 +263,9 @@ func (r *rev) fwd(blk *block, e ir.Expr) (ir.Expr, error) {
 		}
 		if _, ok := e.Fn.(*ir.Global); !ok {
 			return nil, ir.Errorf(e.P, "reverse mode: cannot differentiate a call of a function chosen at run time")
+		}
+		if y, err := r.fwdCallSplit(blk, e, args); y != nil || err != nil {
+			return y, err
 		}
 		return r.record(blk, "y", &ir.Call{Fn: e.Fn, Args: args, T: e.T, P: e.P}, e, args), nil
 	case *ir.PrimCall:

@@ -13,6 +13,10 @@ import (
 type adjoint struct {
 	val   ir.Expr
 	elems []*adjoint
+	// borrowed marks an array cotangent that is another value (a
+	// cotangent passed on unchanged): it must be copied before it is
+	// updated in place (accOf).
+	borrowed bool
 }
 
 // addTo adds the cotangent c (of x's type) to x's.
@@ -54,6 +58,17 @@ func (r *rev) add(blk *block, x ir.Expr, cur *adjoint, c ir.Expr) *adjoint {
 		if k, ok := ir.Leaf(t); !ok || k != ir.F64 {
 			r.unsupported(blk, t)
 			return cur
+		}
+		if ir.Identical(c.Type(), t) {
+			switch {
+			case cur == nil:
+				// Borrowed: the cotangent is c itself until something
+				// would update it in place (accOf copies it then).
+				return &adjoint{val: blk.bind("c", c), borrowed: true}
+			case cur.borrowed:
+				// A new array in one pass, rather than a copy and an add.
+				return &adjoint{val: blk.bind("g", b.Prim(ir.PrimAdd, cur.val, c))}
+			}
 		}
 		acc := r.accOf(blk, x, cur)
 		return &adjoint{val: blk.bind("acc", b.Prim(ir.PrimAccAdd, acc, blk.bind("c", c)))}
@@ -139,12 +154,17 @@ func isF64Const(e ir.Expr, v float64) bool {
 	return ok && f == v
 }
 
-// accOf returns x's accumulator, creating a fresh zero one if need be.
+// accOf returns x's accumulator, which the caller may update in place:
+// a fresh zero one if there is none, a copy of a borrowed cotangent.
 func (r *rev) accOf(blk *block, x ir.Expr, cur *adjoint) ir.Expr {
-	if cur != nil {
+	if cur != nil && !cur.borrowed {
 		return cur.val
 	}
-	return blk.bind("acc", &ir.PrimCall{Op: ir.PrimZerosLike, Args: []ir.Expr{x}, T: x.Type(), P: blk.pos})
+	z := blk.bind("acc", &ir.PrimCall{Op: ir.PrimZerosLike, Args: []ir.Expr{x}, T: x.Type(), P: blk.pos})
+	if cur == nil {
+		return z
+	}
+	return blk.bind("acc", blk.builder().Prim(ir.PrimAccAdd, z, cur.val))
 }
 
 // addAt adds c to element i of array x's cotangent (cost O(|c|)).
@@ -185,11 +205,10 @@ func (r *rev) addAtAdj(blk *block, t ir.Type, x func() ir.Expr, cur *adjoint, i,
 		return cur
 	}
 	var acc ir.Expr
-	if cur != nil {
+	if cur != nil && !cur.borrowed {
 		acc = cur.val
 	} else {
-		xv := x()
-		acc = blk.bind("acc", &ir.PrimCall{Op: ir.PrimZerosLike, Args: []ir.Expr{xv}, T: xv.Type(), P: blk.pos})
+		acc = r.accOf(blk, x(), cur)
 	}
 	return &adjoint{val: blk.bind("acc", b.Prim(ir.PrimAccAddAt, acc, i, c))}
 }
@@ -346,8 +365,9 @@ func (r *rev) stateForm(blk *block, t ir.Type, x func() ir.Expr, cur *adjoint) (
 		}
 		return blk.bind("g", &ir.MakeTuple{Elems: elems, P: blk.pos}), out
 	}
-	if _, isArr := t.(*ir.Array); isArr && cur == nil {
-		cur = &adjoint{val: r.accOf(blk, x(), nil)}
+	if _, isArr := t.(*ir.Array); isArr && (cur == nil || cur.borrowed) {
+		// The state is updated in place where it is threaded.
+		cur = &adjoint{val: r.accOf(blk, x(), cur)}
 	}
 	return r.materialize(blk, x(), cur), cur
 }

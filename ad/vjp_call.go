@@ -283,6 +283,10 @@ func (r *rev) fwdTail(blk *block, e ir.Expr, seed ir.Expr) (ir.Expr, error) {
 }
 
 func (r *rev) backCall(blk *block, st step, e *ir.Call, ybar ir.Expr) error {
+	if st.split != nil {
+		r.backCallSplit(blk, st, e, ybar)
+		return nil
+	}
 	res := st.aux // a tail call's VJP, already run (fwdTail)
 	if res == nil {
 		d := r.a.lookup(e.Fn.(*ir.Global).Name)
@@ -318,4 +322,124 @@ func (r *rev) backCall(blk *block, st step, e *ir.Call, ybar ir.Expr) error {
 		}
 	}
 	return nil
+}
+
+// A splitVJP is a def's reverse mode cut in two defs: fwd computes the
+// def's value and the tape of values its reverse pass reads, (y, tape);
+// bwd maps (tape, ybar) to the tuple of the kept parameters' cotangents.
+type splitVJP struct {
+	fwd, bwd *ir.Def
+	kept     []bool
+}
+
+// splitDef returns d's split VJP for the given active arguments, or nil
+// for a def whose VJP cannot be split (custom rules). A call that is not
+// in tail position uses it, so that the callee's primal runs once, in the
+// forward sweep, instead of again inside its VJP in the backward sweep.
+func (a *expander) splitDef(d *ir.Def, active []bool) (*splitVJP, error) {
+	if d.Attr("vjp") != nil || d.Attr("jvp") != nil || d.Attr("implicit") != nil {
+		return nil, nil
+	}
+	keep := kept(d, active)
+	var sb []byte
+	for _, k := range keep {
+		sb = append(sb, '0')
+		if k {
+			sb[len(sb)-1] = '1'
+		}
+	}
+	key := d.Name + "$split_" + string(sb)
+	if s := a.splits[key]; s != nil {
+		return s, nil
+	}
+	done, err := a.enter(key, d, d.P)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	defer a.flatTapes(false)()
+	pos := d.P
+	r := newRev(a)
+	ps := make([]*ir.Var, len(d.Params))
+	for i, p := range d.Params {
+		ps[i] = ir.NewVar(p.Name, p.T, pos)
+		r.ren[p] = ps[i]
+		if ir.IsDifferentiable(p.T) && keep[i] {
+			r.act[ps[i]] = true
+		}
+	}
+	body := d.BodyWithSizes()
+	k := &cut{fwd: &block{pos: pos}, views: map[*ir.Var]ir.Expr{}}
+	y, err := r.fwd(k.fwd, body)
+	if err != nil {
+		return nil, err
+	}
+	bb := &block{pos: pos}
+	ybar := ir.NewVar("ybar", body.Type(), pos)
+	r.addTo(bb, y, ybar)
+	if err := r.backward(bb); err != nil {
+		return nil, err
+	}
+	var bars []ir.Expr
+	for i, p := range ps {
+		if keep[i] {
+			bars = append(bars, r.get(bb, p))
+		}
+	}
+	bwd, tape := recomputeInactive(r, k, ps, bb.close(&ir.MakeTuple{Elems: bars, P: pos}))
+	elems := make([]ir.Expr, len(tape))
+	for i, v := range tape {
+		elems[i] = v
+	}
+	tt := &ir.MakeTuple{Elems: elems, P: pos}
+	fwdBody := k.fwd.close(&ir.MakeTuple{Elems: []ir.Expr{y, tt}, P: pos})
+	fwd := &ir.Def{Name: key + "$fwd", Params: ps, HasParams: true, Result: fwdBody.Type(), Body: fwdBody, P: pos}
+	tp := ir.NewVar("tape", tt.Type(), pos)
+	tb := &block{pos: pos}
+	sub := map[*ir.Var]ir.Expr{}
+	for i, v := range tape {
+		sub[v] = tb.bindVar(v.Name, &ir.Proj{X: tp, Index: i, P: pos})
+	}
+	bwdBody := tb.close(ir.Subst(bwd, sub))
+	back := &ir.Def{Name: key + "$bwd", Params: []*ir.Var{tp, ybar}, HasParams: true, Result: bwdBody.Type(), Body: bwdBody, P: pos}
+	s := &splitVJP{fwd: fwd, bwd: back, kept: keep}
+	a.splits[key] = s
+	a.out.Add(fwd)
+	a.out.Add(back)
+	return s, nil
+}
+
+// fwdCallSplit emits a call that is not in tail position as a call of
+// the callee's split forward def, saving its tape for backCall.
+func (r *rev) fwdCallSplit(blk *block, e *ir.Call, args []ir.Expr) (ir.Expr, error) {
+	if r.a.flat {
+		return nil, nil // code that may be differentiated again calls plainly
+	}
+	d := r.a.lookup(e.Fn.(*ir.Global).Name)
+	if d == nil {
+		return nil, nil
+	}
+	s, err := r.a.splitDef(d, r.activeArgs(args))
+	if s == nil || err != nil {
+		return nil, err
+	}
+	t := blk.bind("t", &ir.Call{Fn: &ir.Global{Name: s.fwd.Name, T: s.fwd.Type(), P: e.P}, Args: args, T: s.fwd.Result, P: e.P})
+	tape := blk.bind("tape", &ir.Proj{X: t, Index: 1, P: e.P})
+	y := r.record(blk, "y", &ir.Proj{X: t, Index: 0, P: e.P}, e, args)
+	st := &r.steps[len(r.steps)-1]
+	st.aux, st.split = tape, s
+	return y, nil
+}
+
+// backCallSplit runs the split backward def of a call on its tape.
+func (r *rev) backCallSplit(blk *block, st step, e *ir.Call, ybar ir.Expr) {
+	s := st.split
+	xbar := blk.bind("xbar", &ir.Call{Fn: &ir.Global{Name: s.bwd.Name, T: s.bwd.Type(), P: e.P}, Args: []ir.Expr{st.aux, ybar}, T: s.bwd.Result, P: e.P})
+	k := 0
+	for i, keep := range s.kept {
+		if keep {
+			r.addTo(blk, st.args[i], blk.bind("g", &ir.Proj{X: xbar, Index: k, P: e.P}))
+			k++
+		}
+	}
 }

@@ -115,6 +115,35 @@ func recomputeInactive(c *rev, k *cut, own []*ir.Var, bwd ir.Expr) (ir.Expr, []*
 	return pre.close(ir.Subst(bwd, sub)), tape
 }
 
+// cheap reports whether forward code is scalar arithmetic on elements
+// read from arrays: the checkpointing policy recomputes such a lambda in
+// the reverse loop, which costs less than saving its values (a tuple per
+// element and a second array to take the results from). Code with a
+// call, a loop, a comprehension or an array result is saved.
+func cheap(fwd *block) bool {
+	for _, b := range fwd.binds {
+		pc, ok := b.val.(*ir.PrimCall)
+		if !ok {
+			if _, isProj := b.val.(*ir.Proj); isProj && ir.Rank(b.v.T) == 0 {
+				continue
+			}
+			return false
+		}
+		if pc.Op == ir.PrimIndex {
+			continue
+		}
+		if ir.Rank(pc.T) > 0 {
+			return false
+		}
+		for _, a := range pc.Args {
+			if isFuncType(a.Type()) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // flatTape reports whether a tape holds only numbers and arrays of
 // numbers. A saved array of such rows has a cotangent reverse mode can
 // represent when it differentiates its own output (reverse over reverse);
@@ -207,7 +236,7 @@ func (r *rev) fwdMapSaving(blk *block, e *ir.PrimCall, args []ir.Expr) (ir.Expr,
 	}
 	var y *ir.Var
 	var saved ir.Expr
-	if r.a.flat && !flatTape(k.tape) {
+	if r.a.flat && !flatTape(k.tape) || cheap(k.fwd) {
 		return nil, nil // the old way: backMap recomputes the lambda
 	}
 	if len(k.tape) == 0 {
