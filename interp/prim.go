@@ -7,13 +7,12 @@ import (
 	"github.com/nabla-lang/nabla/runtime"
 )
 
-// compilePrim compiles a primitive call. Elementwise operations on scalars
-// are compiled to closures that apply the primitive's declared scalar
-// semantics (F1, F2, I2, CmpF, ...) to the operands directly, without an
-// argument slice or an Impl call: these are the per-element costs of
-// scalar loops. Every other call is specialized once by Prim.Eval for its
-// static types, and at run time evaluates its arguments into scratch slots
-// of the frame (no allocation) and calls the Impl.
+// compilePrim compiles a primitive call. Scalar-valued calls that typed
+// code implements (arithmetic, indexing, sums of comprehensions) become
+// typed code (typed.go); builds and maps with a literal lambda are
+// inlined into this function. Every other call is specialized once by
+// Prim.Eval for its static types, and at run time evaluates its arguments
+// into scratch slots of the frame (no allocation) and calls the Impl.
 func (c *fnComp) compilePrim(e *ir.PrimCall) (evalFn, error) {
 	op, pos := e.Op, e.P
 	if op == nil {
@@ -22,9 +21,24 @@ func (c *fnComp) compilePrim(e *ir.PrimCall) (evalFn, error) {
 	if err := op.CheckArity(len(e.Args)); err != nil {
 		return nil, ir.Errorf(pos, "%v", err)
 	}
-	if fn, ok, err := c.scalarOp(e); ok || err != nil {
+	if k, ok := scalarKind(e.T); ok {
+		if k == ir.F64 {
+			if f, ok, err := c.typedPrimF(e); ok || err != nil {
+				return boxF(f), err
+			}
+		} else if f, ok, err := c.typedPrimI(e); ok || err != nil {
+			return boxI(f), err
+		}
+	}
+	if fn, ok, err := c.inlineComp(e); ok || err != nil {
 		return fn, err
 	}
+	return c.compilePrimGeneral(e)
+}
+
+// compilePrimGeneral compiles a primitive call through its Impl.
+func (c *fnComp) compilePrimGeneral(e *ir.PrimCall) (evalFn, error) {
+	op, pos := e.Op, e.P
 	if op.Eval == nil {
 		return unavailable(op, pos), nil
 	}
