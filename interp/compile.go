@@ -166,6 +166,18 @@ func (c *fnComp) compileLet(e *ir.Let) (evalFn, error) {
 	if err != nil {
 		return nil, err
 	}
+	if letDies(e) {
+		return func(fr *frame) (runtime.Value, error) {
+			v, err := val(fr)
+			if err != nil {
+				return v, err
+			}
+			fr.slots[s] = v
+			r, err := body(fr)
+			recycle(fr.m, v)
+			return r, err
+		}, nil
+	}
 	return func(fr *frame) (runtime.Value, error) {
 		v, err := val(fr)
 		if err != nil {
@@ -282,6 +294,7 @@ func (c *fnComp) compileLoop(e *ir.Loop) (evalFn, error) {
 		if err != nil {
 			return nil, err
 		}
+		dies := stateDies(e)
 		return func(fr *frame) (runtime.Value, error) {
 			st, err := init(fr)
 			if err != nil {
@@ -301,6 +314,9 @@ func (c *fnComp) compileLoop(e *ir.Loop) (evalFn, error) {
 				if st, err = body(fr); err != nil {
 					return st, err
 				}
+				if dies && i > 0 {
+					recycle(m, fr.slots[s])
+				}
 			}
 			return st, nil
 		}, nil
@@ -317,13 +333,19 @@ func (c *fnComp) compileLoop(e *ir.Loop) (evalFn, error) {
 	if err != nil {
 		return nil, err
 	}
+	dies := stateDies(e)
 	return func(fr *frame) (runtime.Value, error) {
 		st, err := init(fr)
 		if err != nil {
 			return st, err
 		}
 		m := fr.m
-		for {
+		// At the top of iteration k, the slot holds state k-2, made by
+		// the body from k = 3 on and dead once state k-1 exists.
+		for k := 1; ; k++ {
+			if dies && k >= 3 {
+				recycle(m, fr.slots[s])
+			}
 			fr.slots[s] = st
 			b, err := cond(fr)
 			if err != nil {

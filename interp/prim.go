@@ -63,7 +63,7 @@ func (c *fnComp) compilePrimGeneral(e *ir.PrimCall) (evalFn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return implCall(impl, args, base, pos), nil
+	return implCall(impl, args, base, pos, deadArgs(e)), nil
 }
 
 // specialize asks the primitive for its implementation at a site with
@@ -84,9 +84,32 @@ func specialize(op *ir.Prim, args []ir.Type, result ir.Type, aux any) (impl ir.I
 // implCall evaluates the arguments into slots base.. of the frame and
 // calls impl on them. An error from the Impl is positioned at the call
 // unless it already carries a position (a closure the primitive applied
-// failed inside its body).
-func implCall(impl ir.Impl, args []evalFn, base int, pos ir.Pos) evalFn {
+// failed inside its body). The arguments marked in dead are fresh arrays
+// that nothing refers to once impl returns: they are recycled (reuse.go).
+func implCall(impl ir.Impl, args []evalFn, base int, pos ir.Pos, dead []bool) evalFn {
 	k := len(args)
+	if dead != nil {
+		return func(fr *frame) (runtime.Value, error) {
+			vs := fr.slots[base : base+k : base+k]
+			for j, a := range args {
+				v, err := a(fr)
+				if err != nil {
+					return v, err
+				}
+				vs[j] = v
+			}
+			r, err := callImpl(impl, fr.m, vs)
+			for j, d := range dead {
+				if d {
+					recycle(fr.m, vs[j])
+				}
+			}
+			if err != nil {
+				return r, errAt(pos, err)
+			}
+			return r, nil
+		}
+	}
 	return func(fr *frame) (runtime.Value, error) {
 		vs := fr.slots[base : base+k : base+k]
 		for j, a := range args {

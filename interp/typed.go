@@ -217,6 +217,7 @@ func (c *fnComp) store(e ir.Expr, s int) (func(fr *frame), error) {
 	}
 	return func(fr *frame) {
 		if fr.err != nil {
+			fr.slots[s] = runtime.Value{} // never a stale array (see typedLet)
 			return
 		}
 		v, err := g(fr)
@@ -242,6 +243,14 @@ func typedLet[T float64 | int64](c *fnComp, e *ir.Let, body func(ir.Expr) (tcode
 	c.depth = s
 	if err != nil {
 		return nil, err
+	}
+	if letDies(e) {
+		return func(fr *frame) T {
+			val(fr)
+			r := b(fr)
+			recycle(fr.m, fr.slots[s])
+			return r
+		}, nil
 	}
 	return func(fr *frame) T {
 		val(fr)
@@ -571,123 +580,167 @@ func cmpF(op binOp, x, y fcode) icode {
 
 // ---- indexing ----
 
-// vcode is typed code for an array-valued expression read through
-// indexing: the array and the flat offset of the sub-array that depth
-// indexes (a static count) have picked, nil after a failure.
-type vcode func(fr *frame) (*runtime.Array, int)
+// ioperand is an i64 operand: a slot read in place, or code.
+type ioperand struct {
+	slot int // >= 0: read this slot
+	code icode
+}
 
-// view compiles the array operand of an index. Indexes of indexes become
-// offsets; anything else is evaluated by ordinary code.
-func (c *fnComp) view(e ir.Expr) (v vcode, depth int, err error) {
-	if pc, ok := e.(*ir.PrimCall); ok && pc.Op == ir.PrimIndex && len(pc.Args) == 2 {
-		base, d, err := c.view(pc.Args[0])
-		if err != nil {
-			return nil, 0, err
-		}
-		idx, err := c.typedI(pc.Args[1])
-		if err != nil {
-			return nil, 0, err
-		}
-		pos := pc.P
-		return func(fr *frame) (*runtime.Array, int) {
-			a, off := base(fr)
-			i := idx(fr)
-			if a == nil || !inRange(fr, a, d, i, pos) {
-				return nil, 0
-			}
-			rs := 1
-			for _, n := range a.Shape[d+1:] {
-				rs *= n
-			}
-			return a, off + int(i)*rs
-		}, d + 1, nil
+func (o *ioperand) get(fr *frame) int64 {
+	if o.slot >= 0 {
+		return fr.slots[o.slot].I
 	}
+	return o.code(fr)
+}
+
+func (c *fnComp) ioperand(e ir.Expr) (ioperand, error) {
 	if x, ok := e.(*ir.Var); ok {
-		if l, ok := c.resolve(x); ok {
-			i := l.idx
-			if l.env {
-				return func(fr *frame) (*runtime.Array, int) { a, _ := fr.env[i].R.(*runtime.Array); return a, 0 }, 0, nil
-			}
-			return func(fr *frame) (*runtime.Array, int) { a, _ := fr.slots[i].R.(*runtime.Array); return a, 0 }, 0, nil
+		if s, ok := c.locals[x]; ok {
+			return ioperand{slot: s}, nil
 		}
 	}
-	g, err := c.compile(e)
-	if err != nil {
-		return nil, 0, err
+	f, err := c.typedI(e)
+	return ioperand{slot: -1, code: f}, err
+}
+
+// chain is a[i0][i1]...[ik] with a scalar result: the indexes of an array
+// that is not itself an index, which become one flat offset, with a
+// bounds check per index and no view of a row.
+type chain struct {
+	bslot int                         // >= 0: the array is this slot
+	base  func(*frame) *runtime.Array // otherwise
+	idx   []ioperand                  // outermost first
+	pos   []ir.Pos                    // of each index
+}
+
+// offset evaluates the array and the indexes, in the order the index
+// primitives would, and returns the array and the element's flat offset,
+// or nil after a failure.
+func (ch *chain) offset(fr *frame) (*runtime.Array, int) {
+	var a *runtime.Array
+	if ch.bslot >= 0 {
+		a, _ = fr.slots[ch.bslot].R.(*runtime.Array)
+	} else {
+		a = ch.base(fr)
 	}
-	return func(fr *frame) (*runtime.Array, int) {
-		if fr.err != nil {
-			return nil, 0
+	off := 0
+	for d := range ch.idx {
+		i := ch.idx[d].get(fr)
+		if a == nil {
+			continue
 		}
-		v, err := g(fr)
+		n := a.Shape[d]
+		if uint64(i) >= uint64(n) {
+			fr.fail(errAt(ch.pos[d], runtime.CheckIndex(i, n)))
+			a = nil
+			continue
+		}
+		off = off*n + int(i)
+	}
+	return a, off
+}
+
+// compileChain compiles the index e (with a scalar result) and the
+// indexes inside it.
+func (c *fnComp) compileChain(e *ir.PrimCall) (*chain, error) {
+	var exprs []*ir.PrimCall
+	var x ir.Expr = e
+	for {
+		pc, ok := x.(*ir.PrimCall)
+		if !ok || pc.Op != ir.PrimIndex || len(pc.Args) != 2 {
+			break
+		}
+		exprs = append(exprs, pc)
+		x = pc.Args[0]
+	}
+	ch := &chain{bslot: -1}
+	if v, ok := x.(*ir.Var); ok {
+		if s, ok := c.locals[v]; ok {
+			ch.bslot = s
+		}
+	}
+	if ch.bslot < 0 {
+		g, err := c.compile(x)
 		if err != nil {
-			fr.fail(err)
-			return nil, 0
+			return nil, err
 		}
-		a, _ := v.R.(*runtime.Array)
-		return a, 0
-	}, 0, nil
-}
-
-// inRange checks index i into axis d of a, as the index primitive does.
-func inRange(fr *frame, a *runtime.Array, d int, i int64, pos ir.Pos) bool {
-	if n := a.Shape[d]; i < 0 || i >= int64(n) {
-		fr.fail(errAt(pos, runtime.CheckIndex(i, n)))
-		return false
+		ch.base = func(fr *frame) *runtime.Array {
+			if fr.err != nil {
+				return nil
+			}
+			v, err := g(fr)
+			if err != nil {
+				fr.fail(err)
+				return nil
+			}
+			a, _ := v.R.(*runtime.Array)
+			return a
+		}
 	}
-	return true
+	for k := len(exprs) - 1; k >= 0; k-- {
+		o, err := c.ioperand(exprs[k].Args[1])
+		if err != nil {
+			return nil, err
+		}
+		ch.idx = append(ch.idx, o)
+		ch.pos = append(ch.pos, exprs[k].P)
+	}
+	return ch, nil
 }
 
-// elemF and elemI compile a[i]...[j] with a scalar result.
+// elemF and elemI compile a[i]...[j] with a scalar result. A vector
+// variable indexed by a variable, the commonest case, reads both slots
+// in place.
 func (c *fnComp) elemF(e *ir.PrimCall) (fcode, error) {
-	base, d, idx, pos, err := c.elem(e)
+	ch, err := c.compileChain(e)
 	if err != nil {
 		return nil, err
 	}
+	if len(ch.idx) == 1 && ch.bslot >= 0 && ch.idx[0].slot >= 0 {
+		bs, is, pos := ch.bslot, ch.idx[0].slot, ch.pos[0]
+		return func(fr *frame) float64 {
+			a, _ := fr.slots[bs].R.(*runtime.Array)
+			i := fr.slots[is].I
+			if a == nil {
+				return 0
+			}
+			if uint64(i) >= uint64(len(a.F)) {
+				fr.fail(errAt(pos, runtime.CheckIndex(i, len(a.F))))
+				return 0
+			}
+			return a.F[i]
+		}, nil
+	}
 	return func(fr *frame) float64 {
-		a, off := base(fr)
-		i := idx(fr)
-		if a == nil || !inRange(fr, a, d, i, pos) {
+		a, off := ch.offset(fr)
+		if a == nil {
 			return 0
 		}
-		return a.F[off+int(i)]
+		return a.F[off]
 	}, nil
 }
 
 func (c *fnComp) elemI(e *ir.PrimCall) (icode, error) {
-	base, d, idx, pos, err := c.elem(e)
+	ch, err := c.compileChain(e)
 	if err != nil {
 		return nil, err
 	}
 	if k, _ := scalarKind(e.T); k == ir.Bool {
 		return func(fr *frame) int64 {
-			a, off := base(fr)
-			i := idx(fr)
-			if a == nil || !inRange(fr, a, d, i, pos) {
+			a, off := ch.offset(fr)
+			if a == nil {
 				return 0
 			}
-			return b2i(a.B[off+int(i)])
+			return b2i(a.B[off])
 		}, nil
 	}
 	return func(fr *frame) int64 {
-		a, off := base(fr)
-		i := idx(fr)
-		if a == nil || !inRange(fr, a, d, i, pos) {
+		a, off := ch.offset(fr)
+		if a == nil {
 			return 0
 		}
-		return a.I[off+int(i)]
+		return a.I[off]
 	}, nil
-}
-
-func (c *fnComp) elem(e *ir.PrimCall) (base vcode, depth int, idx icode, pos ir.Pos, err error) {
-	if len(e.Args) != 2 {
-		return nil, 0, nil, e.P, ir.Errorf(e.P, "index takes 2 arguments, got %d", len(e.Args))
-	}
-	if base, depth, err = c.view(e.Args[0]); err != nil {
-		return nil, 0, nil, e.P, err
-	}
-	idx, err = c.typedI(e.Args[1])
-	return base, depth, idx, e.P, err
 }
 
 // ---- comprehensions ----
@@ -718,12 +771,23 @@ type comp struct {
 	// start evaluates the count or the arrays and returns the number of
 	// elements; on failure it records the error and returns -1.
 	start func(fr *frame) int
-	// set binds the parameters for element i.
+	// set binds the parameters for element i; a build's single index
+	// parameter is slot ix instead (-1 for a map).
 	set func(fr *frame, i int)
+	ix  int
 	// base is the first slot the comprehension took, to release with the
 	// parameters once the body is compiled (end).
 	base   int
 	params []*ir.Var
+}
+
+// bind binds the parameters for element i.
+func (cp *comp) bind(fr *frame, i int) {
+	if cp.ix >= 0 {
+		fr.slots[cp.ix].I = int64(i)
+		return
+	}
+	cp.set(fr, i)
 }
 
 func (c *fnComp) end(cp *comp) {
@@ -751,7 +815,7 @@ func (c *fnComp) comprehension(e *ir.PrimCall) (cp *comp, ok bool, err error) {
 		pos := e.P
 		ix := c.alloc(1)
 		c.bind(lam.Params[0], ix)
-		return &comp{name: "build", pos: pos, body: lam.Body, base: ix, params: lam.Params,
+		return &comp{name: "build", pos: pos, body: lam.Body, base: ix, params: lam.Params, ix: ix,
 			start: func(fr *frame) int {
 				k := count(fr)
 				if fr.err != nil {
@@ -764,7 +828,6 @@ func (c *fnComp) comprehension(e *ir.PrimCall) (cp *comp, ok bool, err error) {
 				}
 				return n
 			},
-			set: func(fr *frame, i int) { fr.slots[ix].I = int64(i) },
 		}, true, nil
 	case e.Op == ir.PrimMap && len(e.Args) >= 2:
 		lam, ok := literalLambda(e.Args[0], len(e.Args)-1)
@@ -794,7 +857,7 @@ func (c *fnComp) comprehension(e *ir.PrimCall) (cp *comp, ok bool, err error) {
 			c.bind(p, ps+j)
 		}
 		pos := e.P
-		return &comp{name: "map", pos: pos, body: lam.Body, base: base, params: lam.Params,
+		return &comp{name: "map", pos: pos, body: lam.Body, base: base, params: lam.Params, ix: -1,
 			start: func(fr *frame) int {
 				if fr.err != nil {
 					return -1
@@ -880,10 +943,13 @@ func (c *fnComp) sumF(e *ir.PrimCall) (fcode, bool, error) {
 			}
 			var buf [smallSum]float64
 			for i := range n {
-				cp.set(fr, i)
+				cp.bind(fr, i)
 				buf[i] = body(fr)
 			}
-			return runtime.Sum(buf[:n])
+			// SumAcc rather than Sum, whose kernel is called through a
+			// function value: buf would escape to the heap.
+			acc := runtime.NewSumAcc(n)
+			return acc.Sum(buf[:n])
 		}
 		piece := getPiece()
 		defer putPiece(piece)
@@ -893,7 +959,7 @@ func (c *fnComp) sumF(e *ir.PrimCall) (fcode, bool, error) {
 			if !compStep(fr, cp, i, n, 2) {
 				return 0
 			}
-			cp.set(fr, i)
+			cp.bind(fr, i)
 			piece[j] = body(fr)
 			if fr.err != nil {
 				return 0
@@ -949,7 +1015,7 @@ func (c *fnComp) inlineComp(e *ir.PrimCall) (evalFn, bool, error) {
 				if !compStep(fr, cp, i, n, 2) {
 					return runtime.Value{}, fr.takeErr()
 				}
-				cp.set(fr, i)
+				cp.bind(fr, i)
 				return body(fr)
 			})
 			if err != nil {
@@ -979,7 +1045,7 @@ func (c *fnComp) inlineComp(e *ir.PrimCall) (evalFn, bool, error) {
 		if n < 0 {
 			return runtime.Value{}, fr.takeErr()
 		}
-		out, err := runtime.New(fr.m, kind, n)
+		out, err := runtime.NewVec(fr.m, kind, n)
 		if err != nil {
 			return runtime.Value{}, errAt(cp.pos, err)
 		}
@@ -987,7 +1053,7 @@ func (c *fnComp) inlineComp(e *ir.PrimCall) (evalFn, bool, error) {
 			if !compStep(fr, cp, i, n, 2) {
 				break
 			}
-			cp.set(fr, i)
+			cp.bind(fr, i)
 			switch kind {
 			case runtime.ElemF64:
 				out.F[i] = bodyF(fr)

@@ -31,6 +31,9 @@ func NewF64(m *Machine, shape ...int) (*Array, error) {
 	if err := m.Alloc(int64(n) * 8); err != nil {
 		return nil, err
 	}
+	if a := m.reuse(ElemF64, n, shape); a != nil {
+		return a, nil
+	}
 	return &Array{Shape: shape, Kind: ElemF64, F: make([]float64, n)}, nil
 }
 
@@ -40,6 +43,9 @@ func NewI64(m *Machine, shape ...int) (*Array, error) {
 	if err := m.Alloc(int64(n) * 8); err != nil {
 		return nil, err
 	}
+	if a := m.reuse(ElemI64, n, shape); a != nil {
+		return a, nil
+	}
 	return &Array{Shape: shape, Kind: ElemI64, I: make([]int64, n)}, nil
 }
 
@@ -48,6 +54,9 @@ func NewBool(m *Machine, shape ...int) (*Array, error) {
 	n := Size(shape)
 	if err := m.Alloc(int64(n)); err != nil {
 		return nil, err
+	}
+	if a := m.reuse(ElemBool, n, shape); a != nil {
+		return a, nil
 	}
 	return &Array{Shape: shape, Kind: ElemBool, B: make([]bool, n)}, nil
 }

@@ -68,6 +68,7 @@ type Machine struct {
 	Limits Limits
 	steps  int64
 	mem    int64
+	free   []*Array // recycled arrays (recycle.go)
 }
 
 // NewMachine starts a call under ctx and limits.
