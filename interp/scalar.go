@@ -127,4 +127,3 @@ func binApply(op binOp, a, b runtime.Value) runtime.Value {
 		return runtime.Value{I: b2i(a.I != 0 || b.I != 0)}
 	}
 }
-
