@@ -27,10 +27,13 @@ type fnComp struct {
 	freeIdx map[*ir.Var]int
 	depth   int
 	max     int
+	// fields maps a loop's tuple state kept in slots to its first slot
+	// (loops.go).
+	fields map[*ir.Var]int
 }
 
 func newFnComp(it *Interp, parent *fnComp) *fnComp {
-	return &fnComp{it: it, parent: parent, locals: map[*ir.Var]int{}, freeIdx: map[*ir.Var]int{}}
+	return &fnComp{it: it, parent: parent, locals: map[*ir.Var]int{}, freeIdx: map[*ir.Var]int{}, fields: map[*ir.Var]int{}}
 }
 
 // alloc takes n consecutive slots and returns the first; release them by
@@ -112,6 +115,9 @@ func (c *fnComp) compile(e ir.Expr) (evalFn, error) {
 					return boxI(f), err
 				}
 			}
+		}
+		if f, ok, err := c.compileTupleLoop(e); ok || err != nil {
+			return f, err
 		}
 		return c.compileLoop(e)
 	case *ir.Lambda:
@@ -245,6 +251,9 @@ func (c *fnComp) compileTuple(e *ir.MakeTuple) (evalFn, error) {
 }
 
 func (c *fnComp) compileProj(e *ir.Proj) (evalFn, error) {
+	if s, ok := c.fieldSlot(e); ok {
+		return func(fr *frame) (runtime.Value, error) { return fr.slots[s], nil }, nil
+	}
 	x, err := c.compile(e.X)
 	if err != nil {
 		return nil, err

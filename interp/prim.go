@@ -33,6 +33,12 @@ func (c *fnComp) compilePrim(e *ir.PrimCall) (evalFn, error) {
 	if fn, ok, err := c.inlineComp(e); ok || err != nil {
 		return fn, err
 	}
+	if worthFusing(e) {
+		return c.compileFusedArray(e)
+	}
+	if fn, ok, err := c.compileAccAddAt(e); ok || err != nil {
+		return fn, err
+	}
 	return c.compilePrimGeneral(e)
 }
 

@@ -123,6 +123,10 @@ func (c *fnComp) typedF(e ir.Expr) (fcode, error) {
 			}
 			return func(fr *frame) float64 { return fr.slots[i].F }, nil
 		}
+	case *ir.Proj:
+		if s, ok := c.fieldSlot(e); ok {
+			return func(fr *frame) float64 { return fr.slots[s].F }, nil
+		}
 	case *ir.Let:
 		return typedLet(c, e, c.typedF)
 	case *ir.If:
@@ -166,6 +170,10 @@ func (c *fnComp) typedI(e ir.Expr) (icode, error) {
 				return func(fr *frame) int64 { return fr.env[i].I }, nil
 			}
 			return func(fr *frame) int64 { return fr.slots[i].I }, nil
+		}
+	case *ir.Proj:
+		if s, ok := c.fieldSlot(e); ok {
+			return func(fr *frame) int64 { return fr.slots[s].I }, nil
 		}
 	case *ir.Let:
 		return typedLet(c, e, c.typedI)
@@ -402,6 +410,10 @@ func (c *fnComp) typedPrimF(e *ir.PrimCall) (f fcode, ok bool, err error) {
 		f, err := c.elemF(e)
 		return f, true, err
 	case op == ir.PrimSum:
+		if pc, ok := fusibleOp(e.Args[0]); ok {
+			f, err := c.fusedSum(pc)
+			return f, true, err
+		}
 		return c.sumF(e)
 	case !op.Elementwise:
 		return nil, false, nil
@@ -658,6 +670,8 @@ func (c *fnComp) compileChain(e *ir.PrimCall) (*chain, error) {
 		if s, ok := c.locals[v]; ok {
 			ch.bslot = s
 		}
+	} else if s, ok := c.fieldSlot(x); ok {
+		ch.bslot = s
 	}
 	if ch.bslot < 0 {
 		g, err := c.compile(x)
