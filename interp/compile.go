@@ -172,7 +172,7 @@ func (c *fnComp) compileLet(e *ir.Let) (evalFn, error) {
 	if err != nil {
 		return nil, err
 	}
-	if letDies(e) {
+	if c.it.letDies(e) {
 		return func(fr *frame) (runtime.Value, error) {
 			v, err := val(fr)
 			if err != nil {
@@ -262,6 +262,7 @@ func (c *fnComp) compileProj(e *ir.Proj) (evalFn, error) {
 	if idx < 0 {
 		return nil, ir.Errorf(pos, "projection of field %d", idx)
 	}
+	dead := c.it.discards(e.X, idx)
 	return func(fr *frame) (runtime.Value, error) {
 		v, err := x(fr)
 		if err != nil {
@@ -270,6 +271,9 @@ func (c *fnComp) compileProj(e *ir.Proj) (evalFn, error) {
 		t, ok := v.R.(runtime.Tuple)
 		if !ok || idx >= len(t) {
 			return runtime.Value{}, internalErrorf(pos, "field %d of %s", idx, describe(v))
+		}
+		if dead != nil {
+			recyclePaths(fr.m, t, dead)
 		}
 		return t[idx], nil
 	}, nil
@@ -303,7 +307,7 @@ func (c *fnComp) compileLoop(e *ir.Loop) (evalFn, error) {
 		if err != nil {
 			return nil, err
 		}
-		dies := stateDies(e)
+		dies := c.it.stateDies(e)
 		return func(fr *frame) (runtime.Value, error) {
 			st, err := init(fr)
 			if err != nil {
@@ -342,7 +346,7 @@ func (c *fnComp) compileLoop(e *ir.Loop) (evalFn, error) {
 	if err != nil {
 		return nil, err
 	}
-	dies := stateDies(e)
+	dies := c.it.stateDies(e)
 	return func(fr *frame) (runtime.Value, error) {
 		st, err := init(fr)
 		if err != nil {

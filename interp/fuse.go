@@ -132,7 +132,7 @@ func (c *fnComp) compileFused(e *ir.PrimCall) (*fused, error) {
 			l.f, err = c.typedF(x)
 		} else {
 			l.g, err = c.compile(x)
-			l.dies = freshArray(x, map[*ir.Var]ir.Expr{})
+			l.dies = c.it.freshArray(x, map[*ir.Var]ir.Expr{})
 		}
 		if err != nil {
 			return nil, err

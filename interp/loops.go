@@ -96,7 +96,7 @@ func (c *fnComp) into(e ir.Expr, k, dst int) (func(fr *frame) error, error) {
 		if err != nil {
 			return nil, err
 		}
-		dies := letDies(e)
+		dies := c.it.letDies(e)
 		return func(fr *frame) error {
 			if val(fr); fr.err != nil {
 				return fr.takeErr()

@@ -69,7 +69,7 @@ func (c *fnComp) compilePrimGeneral(e *ir.PrimCall) (evalFn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return implCall(impl, args, base, pos, deadArgs(e)), nil
+	return implCall(impl, args, base, pos, c.it.deadArgs(e)), nil
 }
 
 // specialize asks the primitive for its implementation at a site with

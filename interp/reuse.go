@@ -27,33 +27,55 @@ import (
 // are such. Nothing else is recycled, so whatever a primitive, a def or
 // the caller may share stays untouched.
 
-// freshArray reports whether evaluating e always makes a new array that
-// nothing else refers to. lets maps the let-bound variables in scope to
-// their values.
-func freshArray(e ir.Expr, lets map[*ir.Var]ir.Expr) bool {
-	if _, isArr := e.Type().(*ir.Array); !isArr {
-		return false
+// freshArray reports whether evaluating e always makes a new array of
+// scalars that nothing else refers to. lets maps the let-bound variables
+// in scope to their values.
+func (it *Interp) freshArray(e ir.Expr, lets map[*ir.Var]ir.Expr) bool { return it.freshAt(e, nil, lets) }
+
+// freshAt is freshArray for the part of e's value at path (fields of
+// nested tuples, outermost first): (2*g, zeros_like(x)) is fresh at [0]
+// and [1]. A call of a def is fresh where the def's body is; a variable
+// where its let's value is, if it is used only once (so that no other
+// field or value shares the array).
+func (it *Interp) freshAt(e ir.Expr, path []int, lets map[*ir.Var]ir.Expr) bool {
+	if len(path) == 0 {
+		if k, ok := ir.Leaf(e.Type()); !ok || ir.Rank(e.Type()) == 0 || k > ir.Bool {
+			return false
+		}
 	}
 	switch e := e.(type) {
 	case *ir.PrimCall:
-		switch {
-		case e.Op == nil:
+		if len(path) != 0 || e.Op == nil {
 			return false
+		}
+		switch {
 		case e.Op.Elementwise:
 			return ir.FreshResult(e)
-		case e.Op == ir.PrimMatmul || e.Op == ir.PrimOuter || e.Op == ir.PrimZeros || e.Op == ir.PrimOnes:
+		case e.Op == ir.PrimMatmul || e.Op == ir.PrimOuter || e.Op == ir.PrimZeros || e.Op == ir.PrimOnes || e.Op == ir.PrimZerosLike:
 			return true
 		}
 		return inlinable(e)
+	case *ir.MakeTuple:
+		return len(path) != 0 && path[0] < len(e.Elems) && it.freshAt(e.Elems[path[0]], path[1:], lets)
+	case *ir.Proj:
+		return it.freshAt(e.X, append([]int{e.Index}, path...), lets)
 	case *ir.Let:
-		lets[e.Var] = e.Value
-		defer delete(lets, e.Var)
-		return freshArray(e.Body, lets)
+		if n, lazy := ir.VarUses(e.Body, e.Var); n == 1 && !lazy {
+			lets[e.Var] = e.Value
+			defer delete(lets, e.Var)
+		}
+		return it.freshAt(e.Body, path, lets)
 	case *ir.If:
-		return freshArray(e.Then, lets) && freshArray(e.Else, lets)
+		return it.freshAt(e.Then, path, lets) && it.freshAt(e.Else, path, lets)
 	case *ir.Var:
 		if v, ok := lets[e]; ok {
-			return freshArray(v, lets)
+			return it.freshAt(v, path, lets)
+		}
+	case *ir.Call:
+		if g, ok := e.Fn.(*ir.Global); ok {
+			if dc, ok := it.defs[g.Name]; ok && dc.def.HasParams && dc.def.Body != nil {
+				return it.freshAt(dc.def.Body, path, map[*ir.Var]ir.Expr{})
+			}
 		}
 	}
 	return false
@@ -163,13 +185,13 @@ func recycle(m *runtime.Machine, v runtime.Value) {
 
 // deadArgs lists which arguments of e are fresh arrays that die when e
 // returns (nil if none).
-func deadArgs(e *ir.PrimCall) []bool {
+func (it *Interp) deadArgs(e *ir.PrimCall) []bool {
 	if !consumes(e) {
 		return nil
 	}
 	var dead []bool
 	for j, a := range e.Args {
-		if a != nil && freshArray(a, map[*ir.Var]ir.Expr{}) {
+		if a != nil && it.freshArray(a, map[*ir.Var]ir.Expr{}) {
 			if dead == nil {
 				dead = make([]bool, len(e.Args))
 			}
@@ -181,12 +203,71 @@ func deadArgs(e *ir.PrimCall) []bool {
 
 // letDies reports whether the value of let e is a fresh array that dies
 // when the let's body has been evaluated.
-func letDies(e *ir.Let) bool {
-	return freshArray(e.Value, map[*ir.Var]ir.Expr{}) && !mayKeep(e.Body, e.Var, map[*ir.Var]ir.Expr{})
+func (it *Interp) letDies(e *ir.Let) bool {
+	return it.freshArray(e.Value, map[*ir.Var]ir.Expr{}) && !mayKeep(e.Body, e.Var, map[*ir.Var]ir.Expr{})
 }
 
 // stateDies reports whether each state of loop e but the initial one is
 // a fresh array that dies once the next state is computed.
-func stateDies(e *ir.Loop) bool {
-	return freshArray(e.Body, map[*ir.Var]ir.Expr{}) && !mayKeep(e.Body, e.State, map[*ir.Var]ir.Expr{})
+func (it *Interp) stateDies(e *ir.Loop) bool {
+	return it.freshArray(e.Body, map[*ir.Var]ir.Expr{}) && !mayKeep(e.Body, e.State, map[*ir.Var]ir.Expr{})
+}
+
+// discards lists the fresh arrays, as paths into x's tuple, that die when
+// field keep of x is taken: x is an expression whose tuple nothing else
+// sees (not a variable, nor a field of one), and its other fields are
+// dropped. grad(f)(x) is f$vjp(x, 1.0).1.0, or f$vjp's body inlined, whose
+// cotangents for closed-over data die at once.
+func (it *Interp) discards(x ir.Expr, keep int) [][]int {
+	for y := x; ; {
+		if p, ok := y.(*ir.Proj); ok {
+			y = p.X
+			continue
+		}
+		switch y.(type) {
+		case *ir.Var, *ir.Global:
+			return nil // a tuple other expressions may see
+		}
+		break
+	}
+	tt, ok := x.Type().(*ir.Tuple)
+	if !ok {
+		return nil
+	}
+	var paths [][]int
+	var walk func(path []int, t ir.Type)
+	walk = func(path []int, t ir.Type) {
+		switch t := t.(type) {
+		case *ir.Tuple:
+			for i, el := range t.Elems {
+				walk(append(path[:len(path):len(path)], i), el)
+			}
+		case *ir.Array:
+			if it.freshAt(x, path, map[*ir.Var]ir.Expr{}) {
+				paths = append(paths, path)
+			}
+		}
+	}
+	for j, el := range tt.Elems {
+		if j != keep {
+			walk([]int{j}, el)
+		}
+	}
+	return paths
+}
+
+// recyclePaths recycles the arrays at paths of tuple t.
+func recyclePaths(m *runtime.Machine, t runtime.Tuple, paths [][]int) {
+	for _, p := range paths {
+		v := runtime.Value{R: t}
+		for _, i := range p {
+			tt, ok := v.R.(runtime.Tuple)
+			if !ok || i >= len(tt) {
+				v = runtime.Value{}
+				break
+			}
+			v = tt[i]
+		}
+		recycle(m, v)
+	}
 }

@@ -252,7 +252,7 @@ func typedLet[T float64 | int64](c *fnComp, e *ir.Let, body func(ir.Expr) (tcode
 	if err != nil {
 		return nil, err
 	}
-	if letDies(e) {
+	if c.it.letDies(e) {
 		return func(fr *frame) T {
 			val(fr)
 			r := b(fr)
