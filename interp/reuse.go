@@ -30,7 +30,9 @@ import (
 // freshArray reports whether evaluating e always makes a new array of
 // scalars that nothing else refers to. lets maps the let-bound variables
 // in scope to their values.
-func (it *Interp) freshArray(e ir.Expr, lets map[*ir.Var]ir.Expr) bool { return it.freshAt(e, nil, lets) }
+func (it *Interp) freshArray(e ir.Expr, lets map[*ir.Var]ir.Expr) bool {
+	return it.freshAt(e, nil, lets)
+}
 
 // freshAt is freshArray for the part of e's value at path (fields of
 // nested tuples, outermost first): (2*g, zeros_like(x)) is fresh at [0]
