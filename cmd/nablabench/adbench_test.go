@@ -68,3 +68,27 @@ func TestADBenchReferences(t *testing.T) {
 		t.Errorf("lstm: %v, hand-written Go %v", v.F, want)
 	}
 }
+
+// TestRosenGradHand checks the hand-written gradient against rosen_grad.
+func TestRosenGradHand(t *testing.T) {
+	p, err := nabla.Compile("rosenbrock.nab", rosenSrc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := p.Func("rosen_grad")
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := []float64{0.3, -1.2, 0.8, 2, -0.5}
+	v, err := f.CallValues(context.Background(), []runtime.Value{vecValue(x)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := make([]float64, len(x))
+	rosenGradHand(g, x)
+	for i, want := range v.Array().F {
+		if math.Abs(g[i]-want) > 1e-12*math.Max(1, math.Abs(want)) {
+			t.Errorf("gradient[%d] = %v, rosen_grad %v", i, g[i], want)
+		}
+	}
+}

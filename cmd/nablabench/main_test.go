@@ -105,7 +105,7 @@ func TestADBenchQuick(t *testing.T) {
 		t.Fatalf("exit %d\nstderr:\n%s", code, errs.String())
 	}
 	s := out.String()
-	for _, want := range []string{"| GMM elem | d=2 K=3 n=10 |", "| GMM vec | d=2 K=3 n=10 |", "| LSTM |", "| BA (jacrev) |", "| Rosenbrock | n=10 |", "| a*x + y | n=10 |", "| sum(a*x + y) | n=10 |"} {
+	for _, want := range []string{"| GMM elem | d=2 K=3 n=10 |", "| GMM vec | d=2 K=3 n=10 |", "| LSTM |", "| BA (jacrev) |", "| Rosenbrock | n=10 |", "| a*x + y | n=10 |", "| sum(a*x + y) | n=10 |", "make + gonum"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("output lacks %q:\n%s", want, s)
 		}
