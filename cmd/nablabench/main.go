@@ -9,11 +9,15 @@
 //	go run ./cmd/nablabench [flags]
 //	go run ./cmd/nablabench compile [flags]
 //	go run ./cmd/nablabench optim [flags]
+//	go run ./cmd/nablabench adbench [flags]
 //
 // The compile mode times nabla.Compile on generated programs of 500 to
 // 8000 lines (straight-line code, its gradient, loops, dependent lets)
 // and on grad nested 1 to 9 deep, and prints the CPU time per compile and
 // per line (docs/benchmarks.md).
+//
+// The adbench mode (adbench.go) times ADBench's problems in both the
+// element-wise and the vectorized style against hand-written Go.
 //
 // The optim mode (optim.go) compares std/optim with gonum's optimize
 // package instead; see its -help.
@@ -117,6 +121,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if len(args) > 0 && args[0] == "optim" {
 		return runOptim(args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "adbench" {
+		return runADBench(args[1:], stdout, stderr)
 	}
 	fs := flag.NewFlagSet("nablabench", flag.ContinueOnError)
 	fs.SetOutput(stderr)

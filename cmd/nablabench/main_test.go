@@ -96,3 +96,18 @@ func TestOptimQuick(t *testing.T) {
 		t.Errorf("optim extra: exit %d, want 2", code)
 	}
 }
+
+// TestADBenchQuick runs the adbench mode on tiny sizes and checks that
+// every program has its row.
+func TestADBenchQuick(t *testing.T) {
+	var out, errs bytes.Buffer
+	if code := run([]string{"adbench", "-quick", "-gmm", t.TempDir()}, &out, &errs); code != 0 {
+		t.Fatalf("exit %d\nstderr:\n%s", code, errs.String())
+	}
+	s := out.String()
+	for _, want := range []string{"| GMM elem | d=2 K=3 n=10 |", "| GMM vec | d=2 K=3 n=10 |", "| LSTM |", "| BA (jacrev) |", "| Rosenbrock | n=10 |", "| a*x + y | n=10 |", "| sum(a*x + y) | n=10 |", "make + gonum"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("output lacks %q:\n%s", want, s)
+		}
+	}
+}
