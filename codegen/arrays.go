@@ -39,9 +39,8 @@ func (f *fn) checkIndex(i, n string, pos ir.Pos) {
 	if f.inRange(i, n) {
 		return
 	}
-	f.g.helper("nbIndex")
 	f.line("if %s < 0 || %s >= int64(%s) {", i, i, n)
-	f.retErr(fmt.Sprintf("nbAt(%q, nbIndex(%s, %s))", posString(pos), i, n))
+	f.retErr(fmt.Sprintf("nbAt(%q, runtime.CheckIndex(%s, %s))", posString(pos), i, n))
 	f.line("}")
 }
 
@@ -180,8 +179,7 @@ func (f *fn) stackR(name string, at *ir.Array, n string, pos ir.Pos, releasable 
 		f.line("%s = %s", strings.Join(r.dims, ", "), strings.Join(ep[k][1:], ", "))
 		f.line("%s = %s", r.rs, strings.Join(r.dims, " * "))
 		tot, errv := f.fresh("tot"), f.fresh("err")
-		f.g.helper("nbMulSize")
-		f.line("%s, %s := nbMulSize(%s, %s)", tot, errv, n, r.rs)
+		f.line("%s, %s := runtime.MulSize(%s, %s)", tot, errv, n, r.rs)
 		f.line("if %s != nil {", errv)
 		f.retErr(fmt.Sprintf("nbAt(%q, %s)", posString(pos), errv))
 		f.line("}")
@@ -191,9 +189,7 @@ func (f *fn) stackR(name string, at *ir.Array, n string, pos ir.Pos, releasable 
 			conds = append(conds, ep[k][1+a]+" != "+r.dims[a])
 		}
 		f.line("} else if %s {", strings.Join(conds, " || "))
-		f.g.helper("nbShape")
-		f.g.imports["strconv"] = true
-		f.retErr(fmt.Sprintf(`nbErrorf(%q, "%s: element " + strconv.Itoa(%s) + " has shape " + nbShape(%s) + ", element 0 has shape " + nbShape(%s))`,
+		f.retErr(fmt.Sprintf(`nbErrorf(%q, "%s: element " + strconv.Itoa(%s) + " has shape " + runtime.ShapeString([]int{%s}) + ", element 0 has shape " + runtime.ShapeString([]int{%s}))`,
 			posString(pos), name, i, strings.Join(ep[k][1:], ", "), strings.Join(r.dims, ", ")))
 		f.line("}")
 		f.line("copy(%s[%s*%s:(%s+1)*%s], %s)", r.data, i, r.rs, i, r.rs, ep[k][0])
@@ -212,8 +208,7 @@ func (f *fn) stackLazyRow(name, data string, dims []string, rs string, k ir.Scal
 	f.line("%s = %s", strings.Join(dims, ", "), strings.Join(lz.dims, ", "))
 	f.line("%s = %s", rs, strings.Join(dims, " * "))
 	tot, errv := f.fresh("tot"), f.fresh("err")
-	f.g.helper("nbMulSize")
-	f.line("%s, %s := nbMulSize(%s, %s)", tot, errv, n, rs)
+	f.line("%s, %s := runtime.MulSize(%s, %s)", tot, errv, n, rs)
 	f.line("if %s != nil {", errv)
 	f.retErr(fmt.Sprintf("nbAt(%q, %s)", posString(pos), errv))
 	f.line("}")
@@ -223,9 +218,7 @@ func (f *fn) stackLazyRow(name, data string, dims []string, rs string, k ir.Scal
 		conds = append(conds, lz.dims[a]+" != "+dims[a])
 	}
 	f.line("} else if %s {", strings.Join(conds, " || "))
-	f.g.helper("nbShape")
-	f.g.imports["strconv"] = true
-	f.retErr(fmt.Sprintf(`nbErrorf(%q, "%s: element " + strconv.Itoa(%s) + " has shape " + nbShape(%s) + ", element 0 has shape " + nbShape(%s))`,
+	f.retErr(fmt.Sprintf(`nbErrorf(%q, "%s: element " + strconv.Itoa(%s) + " has shape " + runtime.ShapeString([]int{%s}) + ", element 0 has shape " + runtime.ShapeString([]int{%s}))`,
 		posString(pos), name, i, strings.Join(lz.dims, ", "), strings.Join(dims, ", ")))
 	f.line("}")
 	row := f.def("row", fmt.Sprintf("%s[%s*%s : (%s+1)*%s]", data, i, rs, i, rs))
@@ -235,9 +228,8 @@ func (f *fn) stackLazyRow(name, data string, dims []string, rs string, k ir.Scal
 // sizeArg converts an i64 size computed by the program to an int, failing
 // at pos on a negative or absurd size.
 func (f *fn) sizeArg(n string, pos ir.Pos) string {
-	f.g.helper("nbSize")
 	v, errv := f.fresh("n"), f.fresh("err")
-	f.line("%s, %s := nbSize(%s)", v, errv, n)
+	f.line("%s, %s := runtime.CheckSize(%s)", v, errv, n)
 	if l, ok := f.linOf(n); ok {
 		f.setLin(v, l)
 	}
@@ -361,7 +353,6 @@ func lowerSlice(f *fn, e *ir.PrimCall) val {
 	lo := f.compile(e.Args[1]).parts[0]
 	hi := f.compile(e.Args[2]).parts[0]
 	n := f.length(a)
-	f.g.imports["fmt"] = true
 	f.failIf(fmt.Sprintf("%s < 0 || %s < %s || %s > int64(%s)", lo, hi, lo, hi, n), e.P,
 		fmt.Sprintf(`fmt.Sprintf("slice [%%d:%%d] out of range for length %%d", %s, %s, %s)`, lo, hi, n))
 	return f.sliceVal(a, "int("+lo+")", "int("+hi+")", e.T)
@@ -376,7 +367,6 @@ func lowerTakeDrop(take bool) func(f *fn, e *ir.PrimCall) val {
 		a := f.compile(e.Args[0])
 		k := f.compile(e.Args[1]).parts[0]
 		n := f.length(a)
-		f.g.imports["fmt"] = true
 		f.failIf(fmt.Sprintf("%s < 0 || %s > int64(%s)", k, k, n), e.P,
 			fmt.Sprintf(`fmt.Sprintf("%s: count %%d out of range [0, %%d]", %s, %s)`, name, k, n))
 		if take {
@@ -431,8 +421,7 @@ func (f *fn) checkRowShape(a, elem val, pos ir.Pos, what string) {
 		for d := 2; d <= l.rank; d++ {
 			conds = append(conds, ep[k][d-1]+" != "+lp[k][d])
 		}
-		f.g.helper("nbShape")
-		f.failIf(strings.Join(conds, " || "), pos, fmt.Sprintf(`"%s: value has shape " + nbShape(%s) + "; elements have shape " + nbShape(%s)`, what, strings.Join(ep[k][1:], ", "), strings.Join(lp[k][2:], ", ")))
+		f.failIf(strings.Join(conds, " || "), pos, fmt.Sprintf(`"%s: value has shape " + runtime.ShapeString([]int{%s}) + "; elements have shape " + runtime.ShapeString([]int{%s})`, what, strings.Join(ep[k][1:], ", "), strings.Join(lp[k][2:], ", ")))
 	}
 }
 
@@ -478,7 +467,6 @@ func lowerMap(f *fn, e *ir.PrimCall) val {
 		arrays[i] = f.compile(a)
 	}
 	n := f.length(arrays[0])
-	f.g.imports["fmt"] = true
 	for _, b := range arrays[1:] {
 		m := f.length(b)
 		if m != n {
@@ -545,7 +533,6 @@ func lowerScan(f *fn, e *ir.PrimCall) val {
 func lowerZip(f *fn, e *ir.PrimCall) val {
 	out := val{t: e.T}
 	var n string
-	f.g.imports["fmt"] = true
 	for i, a := range e.Args {
 		v := f.compile(a)
 		if i == 0 {
@@ -592,7 +579,6 @@ func (f *fn) reduction(name string, e *ir.PrimCall, a val) val {
 		k, _ := ir.Leaf(a.t)
 		d := a.parts[0]
 		if k == ir.F64 {
-			f.g.useRuntime()
 			if name == "mean" {
 				return valOf(e.T, f.def("m", fmt.Sprintf("runtime.Sum(%s) / float64(len(%s))", d, d)))
 			}
@@ -632,7 +618,6 @@ func lowerArg(name string) func(f *fn, e *ir.PrimCall) val {
 		d := a.parts[0]
 		f.failIf(a.parts[1]+" == 0", e.P, fmt.Sprintf("%q", name+" of an empty array"))
 		if k == ir.F64 {
-			f.g.useRuntime()
 			kern := map[string]string{"argmax": "runtime.ArgMax", "argmin": "runtime.ArgMin"}[name]
 			return valOf(e.T, f.def("k", fmt.Sprintf("int64(%s(%s))", kern, d)))
 		}
@@ -650,7 +635,6 @@ func lowerArg(name string) func(f *fn, e *ir.PrimCall) val {
 
 func lowerSoftmax(f *fn, e *ir.PrimCall) val {
 	a := f.compile(e.Args[0])
-	f.g.useRuntime()
 	d := f.def("sm", f.mk(ir.F64, "len("+a.parts[0]+")"))
 	f.line("runtime.Softmax(%s, %s)", d, a.parts[0])
 	return val{t: e.T, parts: append([]string{d}, a.parts[1:]...)}
@@ -663,7 +647,6 @@ func lowerDot(f *fn, e *ir.PrimCall) val {
 		// One fused loop: Σ x_i·y_i with no array in between.
 		xd, yd := dimsOf(x), dimsOf(y)
 		if xd[0] != yd[0] {
-			f.g.imports["fmt"] = true
 			f.failIf(xd[0]+" != "+yd[0], e.P, fmt.Sprintf(`fmt.Sprintf("dot: sizes %%d and %%d differ", %s, %s)`, xd[0], yd[0]))
 		}
 		xe, xa := elemOf(x)
@@ -672,12 +655,10 @@ func lowerDot(f *fn, e *ir.PrimCall) val {
 			return xe(i) + " * " + ye(i)
 		}}))
 	}
-	f.g.imports["fmt"] = true
 	if x.parts[0] != y.parts[0] {
 		f.failIf(fmt.Sprintf("len(%s) != len(%s)", x.parts[0], y.parts[0]), e.P,
 			fmt.Sprintf(`fmt.Sprintf("dot: sizes %%d and %%d differ", len(%s), len(%s))`, x.parts[0], y.parts[0]))
 	}
-	f.g.useRuntime()
 	return valOf(e.T, f.def("d", fmt.Sprintf("runtime.Dot(%s, %s)", x.parts[0], y.parts[0])))
 }
 
@@ -686,9 +667,8 @@ func lowerDot(f *fn, e *ir.PrimCall) val {
 func (f *fn) alloc(k ir.ScalarKind, pos ir.Pos, dims ...string) string {
 	total := dims[0]
 	for _, d := range dims[1:] {
-		f.g.helper("nbMulSize")
 		t, errv := f.fresh("tot"), f.fresh("err")
-		f.line("%s, %s := nbMulSize(%s, %s)", t, errv, total, d)
+		f.line("%s, %s := runtime.MulSize(%s, %s)", t, errv, total, d)
 		f.line("if %s != nil {", errv)
 		f.retErr(fmt.Sprintf("nbAt(%q, %s)", posString(pos), errv))
 		f.line("}")
@@ -702,9 +682,8 @@ func lowerOuter(f *fn, e *ir.PrimCall) val {
 	y := f.compile(e.Args[1])
 	// Lazy: element (i, j) is x[i]·y[j]; an accumulator or a sum takes it
 	// without the matrix, and anything else forces it in one loop.
-	f.g.helper("nbMulSize")
 	tot, errv := f.fresh("tot"), f.fresh("err")
-	f.line("%s, %s := nbMulSize(%s, %s)", tot, errv, x.parts[1], y.parts[1])
+	f.line("%s, %s := runtime.MulSize(%s, %s)", tot, errv, x.parts[1], y.parts[1])
 	f.line("if %s != nil {", errv)
 	f.retErr(fmt.Sprintf("nbAt(%q, %s)", posString(e.P), errv))
 	f.line("}")
@@ -726,10 +705,8 @@ func lowerMatmul(f *fn, e *ir.PrimCall) val {
 	}
 	b := f.compile(e.Args[1])
 	ra, rb := ir.Rank(a.t), ir.Rank(b.t)
-	f.g.useRuntime()
-	f.g.helper("nbShape")
 	mismatch := func(inner1, inner2 string) {
-		f.failIf(inner1+" != "+inner2, e.P, fmt.Sprintf(`"'@': inner sizes differ: " + nbShape(%s) + " @ " + nbShape(%s)`, strings.Join(a.parts[1:], ", "), strings.Join(b.parts[1:], ", ")))
+		f.failIf(inner1+" != "+inner2, e.P, fmt.Sprintf(`"'@': inner sizes differ: " + runtime.ShapeString([]int{%s}) + " @ " + runtime.ShapeString([]int{%s})`, strings.Join(a.parts[1:], ", "), strings.Join(b.parts[1:], ", ")))
 	}
 	switch {
 	case ra == 2 && rb == 2:
@@ -767,10 +744,8 @@ func lowerMatmul(f *fn, e *ir.PrimCall) val {
 // matvec is matrix @ vector: small products inline (a call of the BLAS
 // kernel costs more than the work), large ones by the kernel.
 func (f *fn) matvec(e *ir.PrimCall, a, b val) val {
-	f.g.useRuntime()
-	f.g.helper("nbShape")
 	rows, k := a.parts[1], a.parts[2]
-	f.failIf(b.parts[1]+" != "+k, e.P, fmt.Sprintf(`"'@': inner sizes differ: " + nbShape(%s) + " @ " + nbShape(%s)`, strings.Join(a.parts[1:], ", "), strings.Join(b.parts[1:], ", ")))
+	f.failIf(b.parts[1]+" != "+k, e.P, fmt.Sprintf(`"'@': inner sizes differ: " + runtime.ShapeString([]int{%s}) + " @ " + runtime.ShapeString([]int{%s})`, strings.Join(a.parts[1:], ", "), strings.Join(b.parts[1:], ", ")))
 	y := f.alloc(ir.F64, e.P, rows)
 	f.line("if %s <= 32 {", k)
 	x, r, row, s, c, v := b.parts[0], f.fresh("r"), f.fresh("row"), f.fresh("s"), f.fresh("c"), f.fresh("v")
@@ -793,10 +768,8 @@ func (f *fn) matvec(e *ir.PrimCall, a, b val) val {
 // evaluated in the product's inner loop instead of being stored, when
 // the vector is short; a long one is forced and goes to the kernel.
 func (f *fn) matvecLazy(e *ir.PrimCall, a val, lz *lazy) val {
-	f.g.useRuntime()
-	f.g.helper("nbShape")
 	rows, k := a.parts[1], a.parts[2]
-	f.failIf(lz.dims[0]+" != "+k, e.P, fmt.Sprintf(`"'@': inner sizes differ: " + nbShape(%s) + " @ " + nbShape(%s)`, strings.Join(a.parts[1:], ", "), lz.dims[0]))
+	f.failIf(lz.dims[0]+" != "+k, e.P, fmt.Sprintf(`"'@': inner sizes differ: " + runtime.ShapeString([]int{%s}) + " @ " + runtime.ShapeString([]int{%s})`, strings.Join(a.parts[1:], ", "), lz.dims[0]))
 	y := f.alloc(ir.F64, e.P, rows)
 	f.line("if %s <= 32 {", k)
 	f.reslice(lz.arrays, k)
@@ -864,7 +837,6 @@ func lowerReshape(f *fn, e *ir.PrimCall) val {
 	cols := f.compile(e.Args[2]).parts[0]
 	_, lp := a.leafParts()
 	n := f.def("n", fmt.Sprintf("int64(len(%s))", lp[0][0]))
-	f.g.imports["fmt"] = true
 	f.failIf(fmt.Sprintf("%s < 0 || %s < 0 || (%s == 0 && %s != 0) || (%s != 0 && (%s%%%s != 0 || %s/%s != %s))", rows, cols, cols, n, cols, n, cols, n, cols, rows), e.P,
 		fmt.Sprintf(`fmt.Sprintf("cannot reshape %%d elements to [%%d][%%d]", %s, %s, %s)`, n, rows, cols))
 	return valOf(e.T, lp[0][0], f.def("m", "int("+rows+")"), f.def("n", "int("+cols+")"))
@@ -883,8 +855,7 @@ func lowerConcat(f *fn, e *ir.PrimCall) val {
 			for d := 2; d <= l.rank; d++ {
 				conds = append(conds, ap[k][d]+" != "+bp[k][d])
 			}
-			f.g.helper("nbShape")
-			f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"concat: elements have shapes " + nbShape(%s) + " and " + nbShape(%s)`, strings.Join(ap[k][2:], ", "), strings.Join(bp[k][2:], ", ")))
+			f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"concat: elements have shapes " + runtime.ShapeString([]int{%s}) + " and " + runtime.ShapeString([]int{%s})`, strings.Join(ap[k][2:], ", "), strings.Join(bp[k][2:], ", ")))
 		}
 		d := f.def("c", f.mk(l.kind, fmt.Sprintf("len(%s)+len(%s)", ap[k][0], bp[k][0])))
 		f.line("copy(%s, %s)", d, ap[k][0])
@@ -963,8 +934,7 @@ func lowerAccAdd(f *fn, e *ir.PrimCall) val {
 			}
 		}
 		if len(conds) > 0 {
-			f.g.helper("nbShape")
-			f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"acc_add: shapes " + nbShape(%s) + " and " + nbShape(%s) + " differ"`, strings.Join(acc.parts[1:], ", "), strings.Join(v.lz.dims, ", ")))
+			f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"acc_add: shapes " + runtime.ShapeString([]int{%s}) + " and " + runtime.ShapeString([]int{%s}) + " differ"`, strings.Join(acc.parts[1:], ", "), strings.Join(v.lz.dims, ", ")))
 		}
 		_ = i
 		f.addInto(acc.parts[0], v.lz, "+")
@@ -983,8 +953,7 @@ func lowerAccAdd(f *fn, e *ir.PrimCall) val {
 		}
 	}
 	if len(conds) > 0 {
-		f.g.helper("nbShape")
-		f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"acc_add: shapes " + nbShape(%s) + " and " + nbShape(%s) + " differ"`, strings.Join(acc.parts[1:], ", "), strings.Join(v.parts[1:], ", ")))
+		f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"acc_add: shapes " + runtime.ShapeString([]int{%s}) + " and " + runtime.ShapeString([]int{%s}) + " differ"`, strings.Join(acc.parts[1:], ", "), strings.Join(v.parts[1:], ", ")))
 	}
 	src := v.parts[0]
 	f.line("%s = %s[:len(%s)]", src, src, acc.parts[0])
@@ -1009,15 +978,13 @@ func lowerAccAddAt(f *fn, e *ir.PrimCall) val {
 		conds = append(conds, acc.parts[d]+" != "+vdims[d-2])
 	}
 	if v.lz != nil {
-		f.g.helper("nbShape")
-		f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"acc_add_at: row shapes " + nbShape(%s) + " and " + nbShape(%s) + " differ"`, strings.Join(acc.parts[2:], ", "), strings.Join(vdims, ", ")))
+		f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"acc_add_at: row shapes " + runtime.ShapeString([]int{%s}) + " and " + runtime.ShapeString([]int{%s}) + " differ"`, strings.Join(acc.parts[2:], ", "), strings.Join(vdims, ", ")))
 		rs := f.rowSize(leaf{ir.F64, ir.Rank(acc.t)}, acc.parts)
 		row := f.def("row", fmt.Sprintf("%s[%s*int64(%s) : (%s+1)*int64(%s)]", acc.parts[0], i, rs, i, rs))
 		f.addInto(row, v.lz, "+")
 		return acc
 	}
-	f.g.helper("nbShape")
-	f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"acc_add_at: row shapes " + nbShape(%s) + " and " + nbShape(%s) + " differ"`, strings.Join(acc.parts[2:], ", "), strings.Join(v.parts[1:], ", ")))
+	f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"acc_add_at: row shapes " + runtime.ShapeString([]int{%s}) + " and " + runtime.ShapeString([]int{%s}) + " differ"`, strings.Join(acc.parts[2:], ", "), strings.Join(v.parts[1:], ", ")))
 	rs := f.rowSize(leaf{ir.F64, ir.Rank(acc.t)}, acc.parts)
 	row := f.def("row", fmt.Sprintf("%s[%s*int64(%s) : (%s+1)*int64(%s)]", acc.parts[0], i, rs, i, rs))
 	j := f.fresh("j")
@@ -1114,9 +1081,8 @@ func lowerReshapeLike(f *fn, e *ir.PrimCall) val {
 			out.parts = append(out.parts, xp[k][0])
 			continue
 		}
-		f.g.helper("nbShape")
 		f.failIf(fmt.Sprintf("len(%s) != len(%s)", xp[k][0], lp[k][0]), e.P,
-			fmt.Sprintf(`"reshape_like: cannot give " + nbShape(%s) + " the shape " + nbShape(%s)`, strings.Join(xp[k][1:], ", "), strings.Join(lp[k][1:], ", ")))
+			fmt.Sprintf(`"reshape_like: cannot give " + runtime.ShapeString([]int{%s}) + " the shape " + runtime.ShapeString([]int{%s})`, strings.Join(xp[k][1:], ", "), strings.Join(lp[k][1:], ", ")))
 		out.parts = append(out.parts, xp[k][0])
 		out.parts = append(out.parts, lp[k][1:]...)
 	}
@@ -1130,7 +1096,6 @@ func lowerPadLike(f *fn, e *ir.PrimCall) val {
 	ls, lp := like.leafParts()
 	_, vp := v.leafParts()
 	out := val{t: e.T}
-	f.g.imports["fmt"] = true
 	n := f.length(v)
 	f.failIf(fmt.Sprintf("%s < 0 || %s+int64(%s) > int64(%s)", lo, lo, n, like.parts[1]), e.P,
 		fmt.Sprintf(`fmt.Sprintf("pad_like: rows [%%d:%%d] out of range for length %%d", %s, %s+int64(%s), %s)`, lo, lo, n, like.parts[1]))
@@ -1140,8 +1105,7 @@ func lowerPadLike(f *fn, e *ir.PrimCall) val {
 			for d := 2; d <= l.rank; d++ {
 				conds = append(conds, vp[k][d]+" != "+lp[k][d])
 			}
-			f.g.helper("nbShape")
-			f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"pad_like: rows have shapes " + nbShape(%s) + " and " + nbShape(%s)`, strings.Join(vp[k][2:], ", "), strings.Join(lp[k][2:], ", ")))
+			f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"pad_like: rows have shapes " + runtime.ShapeString([]int{%s}) + " and " + runtime.ShapeString([]int{%s})`, strings.Join(vp[k][2:], ", "), strings.Join(lp[k][2:], ", ")))
 		}
 		rs := f.rowSize(l, lp[k])
 		d := f.def("p", f.mk(l.kind, fmt.Sprintf("len(%s)", lp[k][0])))
@@ -1168,21 +1132,13 @@ func lowerLinsolve(f *fn, e *ir.PrimCall) val {
 	f.env, f.fenv = cloneEnv(saveEnv), cloneFenv(saveFenv)
 	f.errHook = func(errExpr string) string { return "return nil, " + errExpr }
 	out := f.callStatic(sf, []val{valOf(b.t, v, "len("+v+")")}, e.P, b.t)
-	f.g.imports["fmt"] = true
 	f.failIf(fmt.Sprintf("len(%s) != len(%s)", out.parts[0], v), e.P,
 		fmt.Sprintf(`fmt.Sprintf("linsolve: matvec returned %%d values for %%d", len(%s), len(%s))`, out.parts[0], v))
 	f.line("return %s, nil", out.parts[0])
 	f.errHook, f.env, f.fenv = saveHook, saveEnv, saveFenv
 	f.line("}")
-	solver := "runtime.GMRES"
-	if runtimeHas("func GMRES(") {
-		f.g.useRuntime()
-	} else {
-		solver = "nbGMRES"
-		f.g.helper("nbGMRES")
-	}
 	x, errv := f.fresh("x"), f.fresh("err")
-	f.line("%s, %s := %s(%s, %s, 1e-13, 30, 20*len(%s)+100)", x, errv, solver, mv, b.parts[0], b.parts[0])
+	f.line("%s, %s := runtime.GMRES(%s, %s, 1e-13, 30, 20*len(%s)+100)", x, errv, mv, b.parts[0], b.parts[0])
 	f.line("if %s != nil {", errv)
 	f.retErr(fmt.Sprintf("nbAt(%q, %s)", posString(e.P), errv))
 	f.line("}")
@@ -1220,9 +1176,8 @@ func lowerCheckDim(f *fn, e *ir.PrimCall) val {
 	}
 	_, lp := a.leafParts()
 	got := lp[0][1+dc.Axis]
-	f.g.helper("nbDimMsg")
 	f.failIf(fmt.Sprintf("int64(%s) != %s", got, n), e.P,
-		fmt.Sprintf("nbDimMsg(%q, %q, %q, int64(%s), %s)", what, dc.Type, dc.Size, got, n))
+		fmt.Sprintf("runtime.DimMessage(%q, %q, %q, int64(%s), %s)", what, dc.Type, dc.Size, got, n))
 	return a
 }
 

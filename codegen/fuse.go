@@ -175,7 +175,6 @@ func (f *fn) lazyElementwise(e *ir.PrimCall, r *rule, args []val, k, rk ir.Scala
 			}
 		}
 		if len(conds) > 0 {
-			f.g.helper("nbShape")
 			name := e.Op.Name
 			if e.Op.Op != "" {
 				name = "'" + e.Op.Op + "'"
@@ -184,7 +183,7 @@ func (f *fn) lazyElementwise(e *ir.PrimCall, r *rule, args []val, k, rk ir.Scala
 			if i < arr {
 				x, y = bd, ad
 			}
-			f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"shape mismatch in %s: " + nbShape(%s) + " and " + nbShape(%s)`, name, strings.Join(x, ", "), strings.Join(y, ", ")))
+			f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"shape mismatch in %s: " + runtime.ShapeString([]int{%s}) + " and " + runtime.ShapeString([]int{%s})`, name, strings.Join(x, ", "), strings.Join(y, ", ")))
 		}
 	}
 	elems := make([]func(string) string, len(args))
@@ -199,7 +198,7 @@ func (f *fn) lazyElementwise(e *ir.PrimCall, r *rule, args []val, k, rk ir.Scala
 			elems[i] = func(string) string { return atom }
 		}
 	}
-	cheap := len(r.Helpers) == 0 && !r.IErr && !r.FErr && (k != ir.I64 || r.IGuard == nil)
+	cheap := !r.callsRuntime(k) && !r.IErr && !r.FErr && (k != ir.I64 || r.IGuard == nil)
 	for _, b := range args {
 		cheap = cheap && b.lz == nil
 	}

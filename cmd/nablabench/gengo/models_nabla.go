@@ -139,7 +139,7 @@ func fn_rosen(ar *nbArena, x_1 []float64, x_2 int) (float64, error) {
 	size_3 := int64(x_2)
 	x_1 = x_1[:x_2]
 	x_4 := size_3 - int64(1)
-	n_5, err_6 := nbSize(x_4)
+	n_5, err_6 := runtime.CheckSize(x_4)
 	if err_6 != nil {
 		return 0, nbAt("models.nab:5:40", err_6)
 	}
@@ -167,7 +167,7 @@ func fn_rosenvjp(ar *nbArena, x_1 []float64, x_2 int, ybar_3 float64) (float64, 
 	x_1 = x_1[:x_2]
 	n_4 := int64(x_2)
 	x_5 := n_4 - int64(1)
-	n_6, err_7 := nbSize(x_5)
+	n_6, err_7 := runtime.CheckSize(x_5)
 	if err_7 != nil {
 		return 0, nil, 0, nbAt("models.nab:5:40", err_7)
 	}
@@ -241,10 +241,10 @@ func fn_lgamma(ar *nbArena, x_1 float64) (float64, error) {
 	x_8 := 0.9189385332046727 + x_7
 	x_9 := x_8 - x_4
 	if int64(0) < 0 || int64(0) >= int64(9) {
-		return 0, nbAt("models.nab:29:12", nbIndex(int64(0), 9))
+		return 0, nbAt("models.nab:29:12", runtime.CheckIndex(int64(0), 9))
 	}
 	x_10 := a_2[int(int64(0))]
-	n_11, err_12 := nbSize(int64(8))
+	n_11, err_12 := runtime.CheckSize(int64(8))
 	if err_12 != nil {
 		return 0, nbAt("models.nab:29:22", err_12)
 	}
@@ -253,7 +253,7 @@ func fn_lgamma(ar *nbArena, x_1 float64) (float64, error) {
 		i_16 := int64(i_14)
 		x_17 := i_16 + int64(1)
 		if x_17 < 0 || x_17 >= int64(9) {
-			return 0, nbAt("models.nab:29:24", nbIndex(x_17, 9))
+			return 0, nbAt("models.nab:29:24", runtime.CheckIndex(x_17, 9))
 		}
 		x_18 := a_2[int(x_17)]
 		x_19 := i_16 + int64(1)
@@ -275,7 +275,7 @@ func fn_logmvgamma(ar *nbArena, d_1 int64, a_2 float64) (float64, error) {
 	x_5 := float64(x_4)
 	x_6 := 0.25 * x_5
 	x_7 := x_6 * 1.1447298858494002
-	n_8, err_9 := nbSize(d_1)
+	n_8, err_9 := runtime.CheckSize(d_1)
 	if err_9 != nil {
 		return 0, nbAt("models.nab:35:43", err_9)
 	}
@@ -313,7 +313,7 @@ func fn_wishartc(ar *nbArena, d_1 int64, gamma_2 float64, m_3 int64) (float64, e
 	x_15 := float64(x_14)
 	x_16 := 0.25 * x_15
 	x_17 := x_16 * 1.1447298858494002
-	n_18, err_19 := nbSize(d_1)
+	n_18, err_19 := runtime.CheckSize(d_1)
 	if err_19 != nil {
 		return 0, nbAt("models.nab:35:43", err_19)
 	}
@@ -341,7 +341,7 @@ func fn_qmat(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, in
 	size_4 := int64(v_2)
 	_ = size_4
 	v_1 = v_1[:v_2]
-	n_5, err_6 := nbSize(d_3)
+	n_5, err_6 := runtime.CheckSize(d_3)
 	if err_6 != nil {
 		return nil, 0, 0, nbAt("models.nab:46:3", err_6)
 	}
@@ -351,20 +351,20 @@ func fn_qmat(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, in
 	for i_10 := 0; i_10 < n_5; i_10++ {
 		mark_11 := ar.mark()
 		i_12 := int64(i_10)
-		n_13, err_14 := nbSize(d_3)
+		n_13, err_14 := runtime.CheckSize(d_3)
 		if err_14 != nil {
 			return nil, 0, 0, nbAt("models.nab:46:3", err_14)
 		}
 		if i_10 == 0 {
 			d_8 = n_13
 			rs_9 = d_8
-			tot_15, err_16 := nbMulSize(n_5, rs_9)
+			tot_15, err_16 := runtime.MulSize(n_5, rs_9)
 			if err_16 != nil {
 				return nil, 0, 0, nbAt("models.nab:46:3", err_16)
 			}
 			a_7 = ar.F64(tot_15)
 		} else if n_13 != d_8 {
-			return nil, 0, 0, nbErrorf("models.nab:46:3", "build: element "+strconv.Itoa(i_10)+" has shape "+nbShape(n_13)+", element 0 has shape "+nbShape(d_8))
+			return nil, 0, 0, nbErrorf("models.nab:46:3", "build: element "+strconv.Itoa(i_10)+" has shape "+runtime.ShapeString([]int{n_13})+", element 0 has shape "+runtime.ShapeString([]int{d_8}))
 		}
 		row_17 := a_7[i_10*rs_9 : (i_10+1)*rs_9]
 		for i_18 := range row_17 {
@@ -373,7 +373,7 @@ func fn_qmat(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, in
 			var c_22 float64
 			if x_21 {
 				if i_12 < 0 || i_12 >= int64(v_2) {
-					return nil, 0, 0, nbAt("models.nab:46:25", nbIndex(i_12, v_2))
+					return nil, 0, 0, nbAt("models.nab:46:25", runtime.CheckIndex(i_12, v_2))
 				}
 				x_23 := v_1[int(i_12)]
 				x_24 := math.Exp(x_23)
@@ -395,7 +395,7 @@ func fn_qmat(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, in
 					x_34 := x_33 - i_20
 					x_35 := x_34 - int64(1)
 					if x_35 < 0 || x_35 >= int64(v_2) {
-						return nil, 0, 0, nbAt("models.nab:47:25", nbIndex(x_35, v_2))
+						return nil, 0, 0, nbAt("models.nab:47:25", runtime.CheckIndex(x_35, v_2))
 					}
 					x_36 := v_1[int(x_35)]
 					c_26 = x_36
@@ -433,7 +433,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 	means_3 = means_3[:means_4*means_5]
 	icf_6 = icf_6[:icf_7*icf_8]
 	x_9 = x_9[:x_10*x_11]
-	n_18, err_19 := nbSize(size_14)
+	n_18, err_19 := runtime.CheckSize(size_14)
 	if err_19 != nil {
 		return 0, nbAt("models.nab:52:12", err_19)
 	}
@@ -445,10 +445,10 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 		mark_25 := ar.mark()
 		i_26 := int64(i_24)
 		if i_26 < 0 || i_26 >= int64(icf_7) {
-			return 0, nbAt("models.nab:52:21", nbIndex(i_26, icf_7))
+			return 0, nbAt("models.nab:52:21", runtime.CheckIndex(i_26, icf_7))
 		}
 		row_27 := icf_6[int(i_26)*icf_8 : (int(i_26)+1)*icf_8]
-		n_28, err_29 := nbSize(size_15)
+		n_28, err_29 := runtime.CheckSize(size_15)
 		if err_29 != nil {
 			return 0, nbAt("models.nab:46:3", err_29)
 		}
@@ -458,20 +458,20 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 		for i_33 := 0; i_33 < n_28; i_33++ {
 			mark_34 := ar.mark()
 			i_35 := int64(i_33)
-			n_36, err_37 := nbSize(size_15)
+			n_36, err_37 := runtime.CheckSize(size_15)
 			if err_37 != nil {
 				return 0, nbAt("models.nab:46:3", err_37)
 			}
 			if i_33 == 0 {
 				d_31 = n_36
 				rs_32 = d_31
-				tot_38, err_39 := nbMulSize(n_28, rs_32)
+				tot_38, err_39 := runtime.MulSize(n_28, rs_32)
 				if err_39 != nil {
 					return 0, nbAt("models.nab:46:3", err_39)
 				}
 				a_30 = ar.F64(tot_38)
 			} else if n_36 != d_31 {
-				return 0, nbErrorf("models.nab:46:3", "build: element "+strconv.Itoa(i_33)+" has shape "+nbShape(n_36)+", element 0 has shape "+nbShape(d_31))
+				return 0, nbErrorf("models.nab:46:3", "build: element "+strconv.Itoa(i_33)+" has shape "+runtime.ShapeString([]int{n_36})+", element 0 has shape "+runtime.ShapeString([]int{d_31}))
 			}
 			row_40 := a_30[i_33*rs_32 : (i_33+1)*rs_32]
 			for i_41 := range row_40 {
@@ -480,7 +480,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 				var c_45 float64
 				if x_44 {
 					if i_35 < 0 || i_35 >= int64(icf_8) {
-						return 0, nbAt("models.nab:46:25", nbIndex(i_35, icf_8))
+						return 0, nbAt("models.nab:46:25", runtime.CheckIndex(i_35, icf_8))
 					}
 					x_46 := row_27[int(i_35)]
 					x_47 := math.Exp(x_46)
@@ -502,7 +502,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 						x_57 := x_56 - i_43
 						x_58 := x_57 - int64(1)
 						if x_58 < 0 || x_58 >= int64(icf_8) {
-							return 0, nbAt("models.nab:47:25", nbIndex(x_58, icf_8))
+							return 0, nbAt("models.nab:47:25", runtime.CheckIndex(x_58, icf_8))
 						}
 						x_59 := row_27[int(x_58)]
 						c_49 = x_59
@@ -520,20 +520,20 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 		if i_24 == 0 {
 			d_21, d_22 = n_28, d_31
 			rs_23 = d_21 * d_22
-			tot_60, err_61 := nbMulSize(n_18, rs_23)
+			tot_60, err_61 := runtime.MulSize(n_18, rs_23)
 			if err_61 != nil {
 				return 0, nbAt("models.nab:52:12", err_61)
 			}
 			a_20 = ar.F64(tot_60)
 		} else if n_28 != d_21 || d_31 != d_22 {
-			return 0, nbErrorf("models.nab:52:12", "build: element "+strconv.Itoa(i_24)+" has shape "+nbShape(n_28, d_31)+", element 0 has shape "+nbShape(d_21, d_22))
+			return 0, nbErrorf("models.nab:52:12", "build: element "+strconv.Itoa(i_24)+" has shape "+runtime.ShapeString([]int{n_28, d_31})+", element 0 has shape "+runtime.ShapeString([]int{d_21, d_22}))
 		}
 		copy(a_20[i_24*rs_23:(i_24+1)*rs_23], a_30)
 		if i_24 > 0 {
 			ar.release(mark_25)
 		}
 	}
-	n_62, err_63 := nbSize(size_14)
+	n_62, err_63 := runtime.CheckSize(size_14)
 	if err_63 != nil {
 		return 0, nbAt("models.nab:53:14", err_63)
 	}
@@ -541,7 +541,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 	for i_65 := range r_64 {
 		i_67 := int64(i_65)
 		if i_67 < 0 || i_67 >= int64(icf_7) {
-			return 0, nbAt("models.nab:53:22", nbIndex(i_67, icf_7))
+			return 0, nbAt("models.nab:53:22", runtime.CheckIndex(i_67, icf_7))
 		}
 		row_68 := icf_6[int(i_67)*icf_8 : (int(i_67)+1)*icf_8]
 		if int64(0) < 0 || size_15 < int64(0) || size_15 > int64(icf_8) {
@@ -557,7 +557,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 	x_73 := float64(x_72)
 	x_74 := (-0.5) * x_73
 	x_75 := x_74 * 1.8378770664093453
-	n_76, err_77 := nbSize(size_17)
+	n_76, err_77 := runtime.CheckSize(size_17)
 	if err_77 != nil {
 		return 0, nbAt("models.nab:54:18", err_77)
 	}
@@ -565,7 +565,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 	for i_79 := 0; i_79 < n_76; i_79++ {
 		mark_80 := ar.mark()
 		i_81 := int64(i_79)
-		n_82, err_83 := nbSize(size_14)
+		n_82, err_83 := runtime.CheckSize(size_14)
 		if err_83 != nil {
 			return 0, nbAt("models.nab:54:30", err_83)
 		}
@@ -580,14 +580,14 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 			row_92 := a_20[int(i_87)*rs_91 : (int(i_87)+1)*rs_91]
 			row_93 := x_9[int(i_81)*x_11 : (int(i_81)+1)*x_11]
 			if i_87 < 0 || i_87 >= int64(means_4) {
-				return 0, nbAt("models.nab:54:85", nbIndex(i_87, means_4))
+				return 0, nbAt("models.nab:54:85", runtime.CheckIndex(i_87, means_4))
 			}
 			row_94 := means_3[int(i_87)*means_5 : (int(i_87)+1)*means_5]
 			if means_5 != x_11 {
-				return 0, nbErrorf("models.nab:54:78", "shape mismatch in '-': "+nbShape(x_11)+" and "+nbShape(means_5))
+				return 0, nbErrorf("models.nab:54:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
 			}
 			if x_11 != d_22 {
-				return 0, nbErrorf("models.nab:54:70", "'@': inner sizes differ: "+nbShape(d_21, d_22)+" @ "+nbShape(x_11))
+				return 0, nbErrorf("models.nab:54:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 			}
 			a_95 := ar.F64(d_21)
 			if d_22 <= 32 {
@@ -629,7 +629,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 	s_112 := runtime.LogSumExp(alphas_1)
 	x_113 := x_111 * s_112
 	x_114 := x_110 - x_113
-	n_115, err_116 := nbSize(size_14)
+	n_115, err_116 := runtime.CheckSize(size_14)
 	if err_116 != nil {
 		return 0, nbAt("models.nab:56:19", err_116)
 	}
@@ -640,7 +640,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 		x_121 := gamma_12 * gamma_12
 		x_122 := 0.5 * x_121
 		if i_120 < 0 || i_120 >= int64(icf_7) {
-			return 0, nbAt("models.nab:56:49", nbIndex(i_120, icf_7))
+			return 0, nbAt("models.nab:56:49", runtime.CheckIndex(i_120, icf_7))
 		}
 		row_123 := icf_6[int(i_120)*icf_8 : (int(i_120)+1)*icf_8]
 		if int64(0) < 0 || size_15 < int64(0) || size_15 > int64(icf_8) {
@@ -659,7 +659,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 			s_129 += (r_126[i_130] * r_126[i_130])
 		}
 		if i_120 < 0 || i_120 >= int64(icf_7) {
-			return 0, nbAt("models.nab:56:70", nbIndex(i_120, icf_7))
+			return 0, nbAt("models.nab:56:70", runtime.CheckIndex(i_120, icf_7))
 		}
 		row_132 := icf_6[int(i_120)*icf_8 : (int(i_120)+1)*icf_8]
 		n_133 := int64(icf_8)
@@ -705,10 +705,10 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 	for i_137 := int64(0); i_137 < d_3; i_137++ {
 		mark_138 := ar.mark()
 		if i_137 < 0 || i_137 >= int64(ybar_5) {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:45:5", nbIndex(i_137, ybar_5))
+			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:45:5", runtime.CheckIndex(i_137, ybar_5))
 		}
 		row_139 := ybar_4[int(i_137)*ybar_6 : (int(i_137)+1)*ybar_6]
-		n_140, err_141 := nbSize(d_3)
+		n_140, err_141 := runtime.CheckSize(d_3)
 		if err_141 != nil {
 			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:3", err_141)
 		}
@@ -719,7 +719,7 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 			var c_147 float64
 			if x_146 {
 				if i_137 < 0 || i_137 >= int64(v_2) {
-					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:25", nbIndex(i_137, v_2))
+					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:25", runtime.CheckIndex(i_137, v_2))
 				}
 				x_148 := v_1[int(i_137)]
 				x_149 := math.Exp(x_148)
@@ -741,7 +741,7 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 					x_159 := x_158 - i_145
 					x_160 := x_159 - int64(1)
 					if x_160 < 0 || x_160 >= int64(v_2) {
-						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:47:25", nbIndex(x_160, v_2))
+						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:47:25", runtime.CheckIndex(x_160, v_2))
 					}
 					x_161 := v_1[int(x_160)]
 					c_151 = x_161
@@ -759,7 +759,7 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 		for i_214 := int64(0); i_214 < d_3; i_214++ {
 			mark_215 := ar.mark()
 			if i_214 < 0 || i_214 >= int64(ybar_6) {
-				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:3", nbIndex(i_214, ybar_6))
+				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:3", runtime.CheckIndex(i_214, ybar_6))
 			}
 			x_216 := row_139[int(i_214)]
 			x_217 := i_137 == i_214
@@ -767,7 +767,7 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 			_ = c_218
 			if x_217 {
 				if i_137 < 0 || i_137 >= int64(v_2) {
-					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:25", nbIndex(i_137, v_2))
+					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:25", runtime.CheckIndex(i_137, v_2))
 				}
 				x_219 := v_1[int(i_137)]
 				x_220 := math.Exp(x_219)
@@ -789,7 +789,7 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 					x_230 := x_229 - i_214
 					x_231 := x_230 - int64(1)
 					if x_231 < 0 || x_231 >= int64(v_2) {
-						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:47:25", nbIndex(x_231, v_2))
+						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:47:25", runtime.CheckIndex(x_231, v_2))
 					}
 					x_232 := v_1[int(x_231)]
 					c_222 = x_232
@@ -803,13 +803,13 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 			var c_235 int64
 			if x_217 {
 				if i_137 < 0 || i_137 >= int64(v_2) {
-					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:25", nbIndex(i_137, v_2))
+					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:25", runtime.CheckIndex(i_137, v_2))
 				}
 				x_236 := v_1[int(i_137)]
 				x_237 := math.Exp(x_236)
 				x_238 := x_237 * x_216
 				if i_137 < 0 || i_137 >= int64(rev_163) {
-					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:5", nbIndex(i_137, rev_163))
+					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:5", runtime.CheckIndex(i_137, rev_163))
 				}
 				rev_162[i_137] += x_238
 				c_233, c_234, c_235 = rev_162, rev_163, rev_164
@@ -831,7 +831,7 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 					x_248 := x_247 - i_214
 					x_249 := x_248 - int64(1)
 					if x_249 < 0 || x_249 >= int64(v_2) {
-						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:47:25", nbIndex(x_249, v_2))
+						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:47:25", runtime.CheckIndex(x_249, v_2))
 					}
 					x_250 := v_1[int(x_249)]
 					c_240 = x_250
@@ -855,12 +855,12 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 					x_261 := x_260 - i_214
 					x_262 := x_261 - int64(1)
 					if x_262 < 0 || x_262 >= int64(v_2) {
-						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:47:25", nbIndex(x_262, v_2))
+						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:47:25", runtime.CheckIndex(x_262, v_2))
 					}
 					x_263 := v_1[int(x_262)]
 					_ = x_263
 					if x_262 < 0 || x_262 >= int64(rev_163) {
-						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:47:10", nbIndex(x_262, rev_163))
+						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:47:10", runtime.CheckIndex(x_262, rev_163))
 					}
 					rev_162[x_262] += x_216
 					c_251, c_252, c_253 = rev_162, rev_163, rev_164
@@ -875,7 +875,7 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 		rev_8, rev_9, rev_10 = rev_164, rev_162, rev_163
 		_ = mark_138
 	}
-	n_264, err_265 := nbSize(d_3)
+	n_264, err_265 := runtime.CheckSize(d_3)
 	if err_265 != nil {
 		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:3", err_265)
 	}
@@ -885,20 +885,20 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 	for i_269 := 0; i_269 < n_264; i_269++ {
 		mark_270 := ar.mark()
 		i_271 := int64(i_269)
-		n_272, err_273 := nbSize(d_3)
+		n_272, err_273 := runtime.CheckSize(d_3)
 		if err_273 != nil {
 			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:3", err_273)
 		}
 		if i_269 == 0 {
 			d_267 = n_272
 			rs_268 = d_267
-			tot_274, err_275 := nbMulSize(n_264, rs_268)
+			tot_274, err_275 := runtime.MulSize(n_264, rs_268)
 			if err_275 != nil {
 				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:3", err_275)
 			}
 			a_266 = ar.F64(tot_274)
 		} else if n_272 != d_267 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:46:3", "build: element "+strconv.Itoa(i_269)+" has shape "+nbShape(n_272)+", element 0 has shape "+nbShape(d_267))
+			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:46:3", "build: element "+strconv.Itoa(i_269)+" has shape "+runtime.ShapeString([]int{n_272})+", element 0 has shape "+runtime.ShapeString([]int{d_267}))
 		}
 		row_276 := a_266[i_269*rs_268 : (i_269+1)*rs_268]
 		for i_277 := range row_276 {
@@ -907,7 +907,7 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 			var c_281 float64
 			if x_280 {
 				if i_271 < 0 || i_271 >= int64(v_2) {
-					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:25", nbIndex(i_271, v_2))
+					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:25", runtime.CheckIndex(i_271, v_2))
 				}
 				x_282 := v_1[int(i_271)]
 				x_283 := math.Exp(x_282)
@@ -929,7 +929,7 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 					x_293 := x_292 - i_279
 					x_294 := x_293 - int64(1)
 					if x_294 < 0 || x_294 >= int64(v_2) {
-						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:47:25", nbIndex(x_294, v_2))
+						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:47:25", runtime.CheckIndex(x_294, v_2))
 					}
 					x_295 := v_1[int(x_294)]
 					c_285 = x_295
@@ -956,7 +956,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	n_15 := int64(alphas_2)
 	n_16 := int64(means_5)
 	n_17 := int64(x_10)
-	n_18, err_19 := nbSize(n_15)
+	n_18, err_19 := runtime.CheckSize(n_15)
 	if err_19 != nil {
 		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:52:12", err_19)
 	}
@@ -968,10 +968,10 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		mark_25 := ar.mark()
 		i_26 := int64(i_24)
 		if i_26 < 0 || i_26 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:52:21", nbIndex(i_26, icf_7))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:52:21", runtime.CheckIndex(i_26, icf_7))
 		}
 		row_27 := icf_6[int(i_26)*icf_8 : (int(i_26)+1)*icf_8]
-		n_28, err_29 := nbSize(n_16)
+		n_28, err_29 := runtime.CheckSize(n_16)
 		if err_29 != nil {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:46:3", err_29)
 		}
@@ -981,20 +981,20 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		for i_33 := 0; i_33 < n_28; i_33++ {
 			mark_34 := ar.mark()
 			i_35 := int64(i_33)
-			n_36, err_37 := nbSize(n_16)
+			n_36, err_37 := runtime.CheckSize(n_16)
 			if err_37 != nil {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:46:3", err_37)
 			}
 			if i_33 == 0 {
 				d_31 = n_36
 				rs_32 = d_31
-				tot_38, err_39 := nbMulSize(n_28, rs_32)
+				tot_38, err_39 := runtime.MulSize(n_28, rs_32)
 				if err_39 != nil {
 					return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:46:3", err_39)
 				}
 				a_30 = ar.F64(tot_38)
 			} else if n_36 != d_31 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:46:3", "build: element "+strconv.Itoa(i_33)+" has shape "+nbShape(n_36)+", element 0 has shape "+nbShape(d_31))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:46:3", "build: element "+strconv.Itoa(i_33)+" has shape "+runtime.ShapeString([]int{n_36})+", element 0 has shape "+runtime.ShapeString([]int{d_31}))
 			}
 			row_40 := a_30[i_33*rs_32 : (i_33+1)*rs_32]
 			for i_41 := range row_40 {
@@ -1003,7 +1003,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 				var c_45 float64
 				if x_44 {
 					if i_35 < 0 || i_35 >= int64(icf_8) {
-						return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:46:25", nbIndex(i_35, icf_8))
+						return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:46:25", runtime.CheckIndex(i_35, icf_8))
 					}
 					x_46 := row_27[int(i_35)]
 					x_47 := math.Exp(x_46)
@@ -1025,7 +1025,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 						x_57 := x_56 - i_43
 						x_58 := x_57 - int64(1)
 						if x_58 < 0 || x_58 >= int64(icf_8) {
-							return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:47:25", nbIndex(x_58, icf_8))
+							return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:47:25", runtime.CheckIndex(x_58, icf_8))
 						}
 						x_59 := row_27[int(x_58)]
 						c_49 = x_59
@@ -1043,20 +1043,20 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		if i_24 == 0 {
 			d_21, d_22 = n_28, d_31
 			rs_23 = d_21 * d_22
-			tot_60, err_61 := nbMulSize(n_18, rs_23)
+			tot_60, err_61 := runtime.MulSize(n_18, rs_23)
 			if err_61 != nil {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:52:12", err_61)
 			}
 			a_20 = ar.F64(tot_60)
 		} else if n_28 != d_21 || d_31 != d_22 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:52:12", "build: element "+strconv.Itoa(i_24)+" has shape "+nbShape(n_28, d_31)+", element 0 has shape "+nbShape(d_21, d_22))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:52:12", "build: element "+strconv.Itoa(i_24)+" has shape "+runtime.ShapeString([]int{n_28, d_31})+", element 0 has shape "+runtime.ShapeString([]int{d_21, d_22}))
 		}
 		copy(a_20[i_24*rs_23:(i_24+1)*rs_23], a_30)
 		if i_24 > 0 {
 			ar.release(mark_25)
 		}
 	}
-	n_62, err_63 := nbSize(n_15)
+	n_62, err_63 := runtime.CheckSize(n_15)
 	if err_63 != nil {
 		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:53:14", err_63)
 	}
@@ -1064,7 +1064,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	for i_65 := range r_64 {
 		i_67 := int64(i_65)
 		if i_67 < 0 || i_67 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:53:22", nbIndex(i_67, icf_7))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:53:22", runtime.CheckIndex(i_67, icf_7))
 		}
 		row_68 := icf_6[int(i_67)*icf_8 : (int(i_67)+1)*icf_8]
 		if int64(0) < 0 || n_16 < int64(0) || n_16 > int64(icf_8) {
@@ -1076,7 +1076,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		s_71 := runtime.Sum(s_70)
 		r_64[i_65] = s_71
 	}
-	n_72, err_73 := nbSize(n_17)
+	n_72, err_73 := runtime.CheckSize(n_17)
 	if err_73 != nil {
 		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:18", err_73)
 	}
@@ -1084,7 +1084,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	for i_75 := range r_74 {
 		mark_76 := ar.mark()
 		i_77 := int64(i_75)
-		n_78, err_79 := nbSize(n_15)
+		n_78, err_79 := runtime.CheckSize(n_15)
 		if err_79 != nil {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:30", err_79)
 		}
@@ -1099,14 +1099,14 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			row_88 := a_20[int(i_83)*rs_87 : (int(i_83)+1)*rs_87]
 			row_89 := x_9[int(i_77)*x_11 : (int(i_77)+1)*x_11]
 			if i_83 < 0 || i_83 >= int64(means_4) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:85", nbIndex(i_83, means_4))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:85", runtime.CheckIndex(i_83, means_4))
 			}
 			row_90 := means_3[int(i_83)*means_5 : (int(i_83)+1)*means_5]
 			if means_5 != x_11 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:78", "shape mismatch in '-': "+nbShape(x_11)+" and "+nbShape(means_5))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
 			}
 			if x_11 != d_22 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:70", "'@': inner sizes differ: "+nbShape(d_21, d_22)+" @ "+nbShape(x_11))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 			}
 			a_91 := ar.F64(d_21)
 			if d_22 <= 32 {
@@ -1143,7 +1143,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		r_74[i_75] = s_105
 		ar.release(mark_76)
 	}
-	n_106, err_107 := nbSize(n_15)
+	n_106, err_107 := runtime.CheckSize(n_15)
 	if err_107 != nil {
 		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:19", err_107)
 	}
@@ -1154,7 +1154,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		x_112 := gamma_12 * gamma_12
 		x_113 := 0.5 * x_112
 		if i_111 < 0 || i_111 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:49", nbIndex(i_111, icf_7))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:49", runtime.CheckIndex(i_111, icf_7))
 		}
 		row_114 := icf_6[int(i_111)*icf_8 : (int(i_111)+1)*icf_8]
 		if int64(0) < 0 || n_16 < int64(0) || n_16 > int64(icf_8) {
@@ -1173,7 +1173,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			s_120 += (r_117[i_121] * r_117[i_121])
 		}
 		if i_111 < 0 || i_111 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:70", nbIndex(i_111, icf_7))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:70", runtime.CheckIndex(i_111, icf_7))
 		}
 		row_123 := icf_6[int(i_111)*icf_8 : (int(i_111)+1)*icf_8]
 		n_124 := int64(icf_8)
@@ -1217,7 +1217,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	for i_183 := int64(0); i_183 < n_15; i_183++ {
 		mark_184 := ar.mark()
 		if i_183 < 0 || i_183 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:49", nbIndex(i_183, icf_7))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:49", runtime.CheckIndex(i_183, icf_7))
 		}
 		row_185 := icf_6[int(i_183)*icf_8 : (int(i_183)+1)*icf_8]
 		if int64(0) < 0 || n_16 < int64(0) || n_16 > int64(icf_8) {
@@ -1261,10 +1261,10 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		p_206 := ar.F64(len(row_185))
 		copy(p_206[int(n_16)*1:], r_203)
 		if i_183 < 0 || i_183 >= int64(rev_146) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:19", nbIndex(i_183, rev_146))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:19", runtime.CheckIndex(i_183, rev_146))
 		}
 		if rev_147 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:19", "acc_add_at: row shapes "+nbShape(rev_147)+" and "+nbShape(icf_8)+" differ")
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_147})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
 		row_207 := rev_145[i_183*int64(rev_147) : (i_183+1)*int64(rev_147)]
 		for j_208 := range row_207 {
@@ -1286,10 +1286,10 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		p_214 := ar.F64(len(row_185))
 		copy(p_214[int(int64(0))*1:], r_211)
 		if i_183 < 0 || i_183 >= int64(rev_146) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:19", nbIndex(i_183, rev_146))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:19", runtime.CheckIndex(i_183, rev_146))
 		}
 		if rev_147 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:19", "acc_add_at: row shapes "+nbShape(rev_147)+" and "+nbShape(icf_8)+" differ")
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_147})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
 		row_215 := rev_145[i_183*int64(rev_147) : (i_183+1)*int64(rev_147)]
 		for j_216 := range row_215 {
@@ -1313,7 +1313,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	rev_219, rev_220, rev_221, rev_222, rev_223, rev_224, rev_225, rev_226, rev_227, rev_228, rev_229 = r_140, alphas_2, z_144, n_62, z_217, n_18, d_21, d_22, z_218, means_4, means_5
 	for i_356 := int64(0); i_356 < n_17; i_356++ {
 		mark_357 := ar.mark()
-		n_358, err_359 := nbSize(n_15)
+		n_358, err_359 := runtime.CheckSize(n_15)
 		if err_359 != nil {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:30", err_359)
 		}
@@ -1328,14 +1328,14 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			row_368 := a_20[int(i_363)*rs_367 : (int(i_363)+1)*rs_367]
 			row_369 := x_9[int(i_356)*x_11 : (int(i_356)+1)*x_11]
 			if i_363 < 0 || i_363 >= int64(means_4) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:85", nbIndex(i_363, means_4))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:85", runtime.CheckIndex(i_363, means_4))
 			}
 			row_370 := means_3[int(i_363)*means_5 : (int(i_363)+1)*means_5]
 			if means_5 != x_11 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:78", "shape mismatch in '-': "+nbShape(x_11)+" and "+nbShape(means_5))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
 			}
 			if x_11 != d_22 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:70", "'@': inner sizes differ: "+nbShape(d_21, d_22)+" @ "+nbShape(x_11))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 			}
 			a_371 := ar.F64(d_21)
 			if d_22 <= 32 {
@@ -1401,11 +1401,11 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			row_447 := a_20[int(i_441)*rs_446 : (int(i_441)+1)*rs_446]
 			row_448 := x_9[int(i_356)*x_11 : (int(i_356)+1)*x_11]
 			if i_441 < 0 || i_441 >= int64(means_4) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:85", nbIndex(i_441, means_4))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:85", runtime.CheckIndex(i_441, means_4))
 			}
 			row_449 := means_3[int(i_441)*means_5 : (int(i_441)+1)*means_5]
 			if means_5 != x_11 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:78", "shape mismatch in '-': "+nbShape(x_11)+" and "+nbShape(means_5))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
 			}
 			r_450 := ar.F64(x_11)
 			row_448 = row_448[:len(r_450)]
@@ -1414,7 +1414,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 				r_450[i_451] = (row_448[i_451] - row_449[i_451])
 			}
 			if x_11 != d_22 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:70", "'@': inner sizes differ: "+nbShape(d_21, d_22)+" @ "+nbShape(x_11))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 			}
 			a_453 := ar.F64(d_21)
 			if d_22 <= 32 {
@@ -1443,7 +1443,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 				r_463[i_464] = ((2.0 * a_453[i_464]) * z_459[i_464])
 			}
 			if d_21 != d_21 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:30", "'@': inner sizes differ: "+nbShape(d_21)+" @ "+nbShape(d_21, d_22))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:30", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21})+" @ "+runtime.ShapeString([]int{d_21, d_22}))
 			}
 			a_466 := ar.F64(d_22)
 			if d_22 <= 32 {
@@ -1459,23 +1459,23 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 				runtime.Gemv(true, d_21, d_22, 1, row_447, r_463, 0, a_466)
 			}
 			if i_441 < 0 || i_441 >= int64(rev_398) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:30", nbIndex(i_441, rev_398))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:30", runtime.CheckIndex(i_441, rev_398))
 			}
 			if rev_399 != d_22 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:30", "acc_add_at: row shapes "+nbShape(rev_399)+" and "+nbShape(d_22)+" differ")
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_399})+" and "+runtime.ShapeString([]int{d_22})+" differ")
 			}
 			row_471 := rev_397[i_441*int64(rev_399) : (i_441+1)*int64(rev_399)]
 			a_466 = a_466[:len(row_471)]
 			for i_472 := range row_471 {
 				row_471[i_472] += -a_466[i_472]
 			}
-			tot_474, err_475 := nbMulSize(d_21, x_11)
+			tot_474, err_475 := runtime.MulSize(d_21, x_11)
 			if err_475 != nil {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:30", err_475)
 			}
 			_ = tot_474
 			if rev_395 != d_21 || rev_396 != x_11 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:30", "acc_add_at: row shapes "+nbShape(rev_395, rev_396)+" and "+nbShape(d_21, x_11)+" differ")
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_395, rev_396})+" and "+runtime.ShapeString([]int{d_21, x_11})+" differ")
 			}
 			rs_476 := rev_395 * rev_396
 			row_477 := rev_393[i_441*int64(rs_476) : (i_441+1)*int64(rs_476)]
@@ -1498,7 +1498,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	for i_496 := int64(0); i_496 < n_15; i_496++ {
 		mark_497 := ar.mark()
 		if i_496 < 0 || i_496 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:53:22", nbIndex(i_496, icf_7))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:53:22", runtime.CheckIndex(i_496, icf_7))
 		}
 		row_498 := icf_6[int(i_496)*icf_8 : (int(i_496)+1)*icf_8]
 		if int64(0) < 0 || n_16 < int64(0) || n_16 > int64(icf_8) {
@@ -1517,10 +1517,10 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		p_504 := ar.F64(len(row_498))
 		copy(p_504[int(int64(0))*1:], z_501)
 		if i_496 < 0 || i_496 >= int64(rev_484) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:53:14", nbIndex(i_496, rev_484))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:53:14", runtime.CheckIndex(i_496, rev_484))
 		}
 		if rev_485 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:53:14", "acc_add_at: row shapes "+nbShape(rev_485)+" and "+nbShape(icf_8)+" differ")
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:53:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_485})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
 		row_505 := rev_483[i_496*int64(rev_485) : (i_496+1)*int64(rev_485)]
 		for j_506 := range row_505 {
@@ -1537,7 +1537,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		rs_527 := d_21 * d_22
 		row_528 := z_217[int(i_525)*rs_527 : (int(i_525)+1)*rs_527]
 		if i_525 < 0 || i_525 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:52:21", nbIndex(i_525, icf_7))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:52:21", runtime.CheckIndex(i_525, icf_7))
 		}
 		row_529 := icf_6[int(i_525)*icf_8 : (int(i_525)+1)*icf_8]
 		r_530, r_531, r_532, r_533, r_534, r_535, err_536 := fn_qmatvjp(ar, row_529, icf_8, n_16, row_528, d_21, d_22)
@@ -1547,17 +1547,17 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		}
 		z_537 := ar.F64(len(r_530))
 		if r_531 != d_21 || r_532 != d_22 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:52:12", "acc_add: shapes "+nbShape(r_531, r_532)+" and "+nbShape(d_21, d_22)+" differ")
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:52:12", "acc_add: shapes "+runtime.ShapeString([]int{r_531, r_532})+" and "+runtime.ShapeString([]int{d_21, d_22})+" differ")
 		}
 		row_528 = row_528[:len(z_537)]
 		for i_538 := range z_537 {
 			z_537[i_538] += row_528[i_538]
 		}
 		if i_525 < 0 || i_525 >= int64(rev_508) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:52:12", nbIndex(i_525, rev_508))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:52:12", runtime.CheckIndex(i_525, rev_508))
 		}
 		if rev_509 != r_534 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:52:12", "acc_add_at: row shapes "+nbShape(rev_509)+" and "+nbShape(r_534)+" differ")
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:52:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_509})+" and "+runtime.ShapeString([]int{r_534})+" differ")
 		}
 		row_539 := rev_507[i_525*int64(rev_509) : (i_525+1)*int64(rev_509)]
 		for j_540 := range row_539 {
@@ -1765,8 +1765,6 @@ func nbFrame(err error, def, defPos, call string) error {
 	return e
 }
 
-var _ = fmt.Sprintf
-
 // nbAlloc cuts n zeroed elements of type T from the arena.
 func nbAlloc[T any](ar *nbArena, n int) []T {
 	if p, ok := any(&ar.f).(*[]T); ok {
@@ -1822,11 +1820,6 @@ func nbFlatten3[T any](ar *nbArena, x [][][]T) ([]T, [3]int, bool) {
 	return flat, [3]int{a, b, c}, true
 }
 
-// nbIndex is the error of an index outside [0, n).
-func nbIndex(i int64, n int) error {
-	return fmt.Errorf("index %d out of range [0, %d)", i, n)
-}
-
 // nbInto1 copies an array result into dst, which must have its length.
 func nbInto1[T any](dst, r []T, n int) bool {
 	if len(dst) != n {
@@ -1850,17 +1843,6 @@ func nbInto2[T any](dst [][]T, r []T, m, n int) bool {
 	return true
 }
 
-// nbMulSize checks the size of n rows of rs elements.
-func nbMulSize(n, rs int) (int, error) {
-	if rs > 0 && n > (1<<50)/rs {
-		return 0, fmt.Errorf("size %d×%d is too large", n, rs)
-	}
-	if n < 0 || n*rs > 1<<50 {
-		return 0, fmt.Errorf("size %d is too large", n*rs)
-	}
-	return n * rs, nil
-}
-
 // nbOut1 copies an array result out of the call's arena.
 func nbOut1[T any](r []T, n int) []T {
 	out := make([]T, n)
@@ -1878,24 +1860,4 @@ func nbOut2[T any](r []T, m, n int) [][]T {
 		out[i] = flat[i*n : (i+1)*n : (i+1)*n]
 	}
 	return out
-}
-
-// nbShape prints dimensions as [2][3].
-func nbShape(dims ...int) string {
-	s := ""
-	for _, d := range dims {
-		s += "[" + strconv.Itoa(d) + "]"
-	}
-	return s
-}
-
-// nbSize checks an array size the program computed.
-func nbSize(n int64) (int, error) {
-	if n < 0 {
-		return 0, fmt.Errorf("negative size %d", n)
-	}
-	if n > 1<<50 {
-		return 0, fmt.Errorf("size %d is too large", n)
-	}
-	return int(n), nil
 }
