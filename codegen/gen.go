@@ -247,7 +247,6 @@ func exportable(di *defInfo) error {
 	return nil
 }
 
-
 const runtimeImport = "github.com/nabla-lang/nabla/runtime"
 
 // ---- defs ----
