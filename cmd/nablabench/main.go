@@ -41,8 +41,9 @@
 // With -go it times the Go code nabla gen generates for the same programs
 // (package gengo) instead: generated objective against a hand-written Go
 // version, gradient ÷ objective, and bytes allocated per call of the
-// gradient's ...Into variant, for Rosenbrock with n = 10…10⁶ and GMM
-// (docs/performance.md, "Generated Go").
+// gradient's ...Into variant, for Rosenbrock with n = 10…10⁶, GMM, and
+// GradBench's LSTM and bundle adjustment (docs/performance.md, "Generated
+// Go").
 package main
 
 import (
@@ -159,12 +160,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if *goMode {
-		sizes := []int{10, 100, 1000, 10000, 100000, 1000000}
-		gmms := []gmmSize{{"gmm_1k_d2_K5", 2, 5, 1000}, {"", 2, 10, 1000}, {"", 10, 25, 10000}}
-		if *quick {
-			sizes, gmms = []int{10, 100}, []gmmSize{{"", 2, 3, 10}}
+		sz := goSizes{
+			rosen: []int{10, 100, 1000, 10000, 100000, 1000000},
+			gmm:   []gmmSize{{"gmm_1k_d2_K5", 2, 5, 1000}, {"", 2, 10, 1000}, {"", 10, 25, 10000}},
+			// GradBench's smallest LSTM and the largest it records; b = 14.
+			lstm: []lstmSize{{2, 1024, 14}, {6, 1024, 14}},
+			// GradBench's smallest and a mid-sized default instance.
+			ba: []baSize{{"ba1", 49, 7776, 31843}, {"ba5", 257, 65132, 225911}},
 		}
-		reportGo(stdout, measureGo(c, sizes, gmms, stderr))
+		if *quick {
+			sz = goSizes{rosen: []int{10, 100}, gmm: []gmmSize{{"", 2, 3, 10}}, lstm: []lstmSize{{1, 4, 3}}, ba: []baSize{{"tiny", 2, 3, 5}}}
+		}
+		reportGo(stdout, measureGo(c, sz, stderr))
 		return 0
 	}
 	rows, err := measureAll(c, stderr)

@@ -72,7 +72,7 @@ func TestQuickGo(t *testing.T) {
 		t.Fatalf("exit %d\nstderr:\n%s", code, errs.String())
 	}
 	s := out.String()
-	for _, want := range []string{"| program | size | hand-written Go |", "| Rosenbrock | n = 10 |", "| GMM | n = 10, d = 2, K = 3 |"} {
+	for _, want := range []string{"| program | size | hand-written Go |", "| Rosenbrock | n = 10 |", "| GMM | n = 10, d = 2, K = 3 |", "| LSTM | l = 1, c = 4, b = 3 |", "| BA | n = 2, m = 3, p = 5 |"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("output lacks %q:\n%s", want, s)
 		}

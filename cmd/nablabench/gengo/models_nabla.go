@@ -10,17 +10,17 @@ import (
 	"github.com/nabla-lang/nabla/runtime"
 )
 
-// Rosen is the Nabla def rosen(x: [n]f64): f64 (models.nab:5:12).
+// Rosen is the Nabla def rosen(x: [n]f64): f64 (models.nab:7:12).
 func Rosen(x []float64) (float64, error) {
 	var ar *nbArena // nothing to allocate
 	r0_0, err := fn_rosen(ar, x, len(x))
 	if err != nil {
-		return 0, nbFrame(err, "rosen", "models.nab:5:12", "")
+		return 0, nbFrame(err, "rosen", "models.nab:7:12", "")
 	}
 	return r0_0, nil
 }
 
-// RosenGrad is the Nabla def rosen_grad(x: [n]f64): [n]f64 (models.nab:6:12).
+// RosenGrad is the Nabla def rosen_grad(x: [n]f64): [n]f64 (models.nab:8:12).
 // Its array results are fresh slices; RosenGradInto writes them into buffers instead.
 func RosenGrad(x []float64) ([]float64, error) {
 	ar := nbArenas.Get()
@@ -28,7 +28,7 @@ func RosenGrad(x []float64) ([]float64, error) {
 	defer nbArenas.Put(ar)
 	r0_0, r0_1, err := fn_rosengrad(ar, x, len(x))
 	if err != nil {
-		return nil, nbFrame(err, "rosen_grad", "models.nab:6:12", "")
+		return nil, nbFrame(err, "rosen_grad", "models.nab:8:12", "")
 	}
 	return nbOut1(r0_0, r0_1), nil
 }
@@ -41,7 +41,7 @@ func RosenGradInto(dst0 []float64, x []float64) error {
 	defer nbArenas.Put(ar)
 	r0_0, r0_1, err := fn_rosengrad(ar, x, len(x))
 	if err != nil {
-		return nbFrame(err, "rosen_grad", "models.nab:6:12", "")
+		return nbFrame(err, "rosen_grad", "models.nab:8:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return fmt.Errorf("rosen_grad: dst0 does not have the result's shape %v", []int{r0_1})
@@ -49,7 +49,7 @@ func RosenGradInto(dst0 []float64, x []float64) error {
 	return nil
 }
 
-// Gmm is the Nabla def gmm(alphas: [k]f64, means: [k][d]f64, icf: [k][p]f64, x: [n][d]f64, gamma: f64, m: i64): f64 (models.nab:51:12).
+// Gmm is the Nabla def gmm(alphas: [k]f64, means: [k][d]f64, icf: [k][p]f64, x: [n][d]f64, gamma: f64, m: i64): f64 (models.nab:53:12).
 func Gmm(alphas []float64, means [][]float64, icf [][]float64, x [][]float64, gamma float64, m int64) (float64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -68,14 +68,14 @@ func Gmm(alphas []float64, means [][]float64, icf [][]float64, x [][]float64, ga
 	}
 	r0_0, err := fn_gmm(ar, alphas, len(alphas), meansFlat, meansDims[0], meansDims[1], icfFlat, icfDims[0], icfDims[1], xFlat, xDims[0], xDims[1], gamma, m)
 	if err != nil {
-		return 0, nbFrame(err, "gmm", "models.nab:51:12", "")
+		return 0, nbFrame(err, "gmm", "models.nab:53:12", "")
 	}
 	return r0_0, nil
 }
 
 // GmmGrad is the gradient with respect to the parameters of the mixture.
 //
-// It is the Nabla def gmm_grad(alphas: [k]f64, means: [k][d]f64, icf: [k][p]f64, x: [n][d]f64, gamma: f64, m: i64): ([k]f64, [k][d]f64, [k][p]f64) (models.nab:62:12).
+// It is the Nabla def gmm_grad(alphas: [k]f64, means: [k][d]f64, icf: [k][p]f64, x: [n][d]f64, gamma: f64, m: i64): ([k]f64, [k][d]f64, [k][p]f64) (models.nab:64:12).
 // Its array results are fresh slices; GmmGradInto writes them into buffers instead.
 func GmmGrad(alphas []float64, means [][]float64, icf [][]float64, x [][]float64, gamma float64, m int64) ([]float64, [][]float64, [][]float64, error) {
 	ar := nbArenas.Get()
@@ -95,7 +95,7 @@ func GmmGrad(alphas []float64, means [][]float64, icf [][]float64, x [][]float64
 	}
 	r0_0, r0_1, r1_0, r1_1, r1_2, r2_0, r2_1, r2_2, err := fn_gmmgrad(ar, alphas, len(alphas), meansFlat, meansDims[0], meansDims[1], icfFlat, icfDims[0], icfDims[1], xFlat, xDims[0], xDims[1], gamma, m)
 	if err != nil {
-		return nil, nil, nil, nbFrame(err, "gmm_grad", "models.nab:62:12", "")
+		return nil, nil, nil, nbFrame(err, "gmm_grad", "models.nab:64:12", "")
 	}
 	return nbOut1(r0_0, r0_1), nbOut2(r1_0, r1_1, r1_2), nbOut2(r2_0, r2_1, r2_2), nil
 }
@@ -120,7 +120,7 @@ func GmmGradInto(dst0 []float64, dst1 [][]float64, dst2 [][]float64, alphas []fl
 	}
 	r0_0, r0_1, r1_0, r1_1, r1_2, r2_0, r2_1, r2_2, err := fn_gmmgrad(ar, alphas, len(alphas), meansFlat, meansDims[0], meansDims[1], icfFlat, icfDims[0], icfDims[1], xFlat, xDims[0], xDims[1], gamma, m)
 	if err != nil {
-		return nbFrame(err, "gmm_grad", "models.nab:62:12", "")
+		return nbFrame(err, "gmm_grad", "models.nab:64:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return fmt.Errorf("gmm_grad: dst0 does not have the result's shape %v", []int{r0_1})
@@ -134,14 +134,231 @@ func GmmGradInto(dst0 []float64, dst1 [][]float64, dst2 [][]float64, alphas []fl
 	return nil
 }
 
-// fn_rosen is def rosen (models.nab:5:12).
+// LstmObjective is the Nabla def lstm_objective(main_params: [r][w]f64, extra_params: [3][b]f64, state: [r][b]f64, sequence: [c][b]f64): f64 (models.nab:80:12).
+func LstmObjective(mainparams [][]float64, extraparams [][]float64, state [][]float64, sequence [][]float64) (float64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	mainparamsFlat, mainparamsDims, ok := nbFlatten2(ar, mainparams)
+	if !ok {
+		return 0, fmt.Errorf("lstm_objective: argument mainparams is not rectangular")
+	}
+	extraparamsFlat, extraparamsDims, ok := nbFlatten2(ar, extraparams)
+	if !ok {
+		return 0, fmt.Errorf("lstm_objective: argument extraparams is not rectangular")
+	}
+	stateFlat, stateDims, ok := nbFlatten2(ar, state)
+	if !ok {
+		return 0, fmt.Errorf("lstm_objective: argument state is not rectangular")
+	}
+	sequenceFlat, sequenceDims, ok := nbFlatten2(ar, sequence)
+	if !ok {
+		return 0, fmt.Errorf("lstm_objective: argument sequence is not rectangular")
+	}
+	r0_0, err := fn_lstmobjective(ar, mainparamsFlat, mainparamsDims[0], mainparamsDims[1], extraparamsFlat, extraparamsDims[0], extraparamsDims[1], stateFlat, stateDims[0], stateDims[1], sequenceFlat, sequenceDims[0], sequenceDims[1])
+	if err != nil {
+		return 0, nbFrame(err, "lstm_objective", "models.nab:80:12", "")
+	}
+	return r0_0, nil
+}
+
+// LstmJacobian is the gradient with respect to main_params and extra_params.
+//
+// It is the Nabla def lstm_jacobian(main_params: [r][w]f64, extra_params: [3][b]f64, state: [r][b]f64, sequence: [c][b]f64): ([r][w]f64, [3][b]f64) (models.nab:100:12).
+// Its array results are fresh slices; LstmJacobianInto writes them into buffers instead.
+func LstmJacobian(mainparams [][]float64, extraparams [][]float64, state [][]float64, sequence [][]float64) ([][]float64, [][]float64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	mainparamsFlat, mainparamsDims, ok := nbFlatten2(ar, mainparams)
+	if !ok {
+		return nil, nil, fmt.Errorf("lstm_jacobian: argument mainparams is not rectangular")
+	}
+	extraparamsFlat, extraparamsDims, ok := nbFlatten2(ar, extraparams)
+	if !ok {
+		return nil, nil, fmt.Errorf("lstm_jacobian: argument extraparams is not rectangular")
+	}
+	stateFlat, stateDims, ok := nbFlatten2(ar, state)
+	if !ok {
+		return nil, nil, fmt.Errorf("lstm_jacobian: argument state is not rectangular")
+	}
+	sequenceFlat, sequenceDims, ok := nbFlatten2(ar, sequence)
+	if !ok {
+		return nil, nil, fmt.Errorf("lstm_jacobian: argument sequence is not rectangular")
+	}
+	r0_0, r0_1, r0_2, r1_0, r1_1, r1_2, err := fn_lstmjacobian(ar, mainparamsFlat, mainparamsDims[0], mainparamsDims[1], extraparamsFlat, extraparamsDims[0], extraparamsDims[1], stateFlat, stateDims[0], stateDims[1], sequenceFlat, sequenceDims[0], sequenceDims[1])
+	if err != nil {
+		return nil, nil, nbFrame(err, "lstm_jacobian", "models.nab:100:12", "")
+	}
+	return nbOut2(r0_0, r0_1, r0_2), nbOut2(r1_0, r1_1, r1_2), nil
+}
+
+// LstmJacobianInto is LstmJacobian with its array results written into the dst buffers,
+// which must have the results' shapes; in steady state it allocates nothing.
+func LstmJacobianInto(dst0 [][]float64, dst1 [][]float64, mainparams [][]float64, extraparams [][]float64, state [][]float64, sequence [][]float64) error {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	mainparamsFlat, mainparamsDims, ok := nbFlatten2(ar, mainparams)
+	if !ok {
+		return fmt.Errorf("lstm_jacobian: argument mainparams is not rectangular")
+	}
+	extraparamsFlat, extraparamsDims, ok := nbFlatten2(ar, extraparams)
+	if !ok {
+		return fmt.Errorf("lstm_jacobian: argument extraparams is not rectangular")
+	}
+	stateFlat, stateDims, ok := nbFlatten2(ar, state)
+	if !ok {
+		return fmt.Errorf("lstm_jacobian: argument state is not rectangular")
+	}
+	sequenceFlat, sequenceDims, ok := nbFlatten2(ar, sequence)
+	if !ok {
+		return fmt.Errorf("lstm_jacobian: argument sequence is not rectangular")
+	}
+	r0_0, r0_1, r0_2, r1_0, r1_1, r1_2, err := fn_lstmjacobian(ar, mainparamsFlat, mainparamsDims[0], mainparamsDims[1], extraparamsFlat, extraparamsDims[0], extraparamsDims[1], stateFlat, stateDims[0], stateDims[1], sequenceFlat, sequenceDims[0], sequenceDims[1])
+	if err != nil {
+		return nbFrame(err, "lstm_jacobian", "models.nab:100:12", "")
+	}
+	if !nbInto2(dst0, r0_0, r0_1, r0_2) {
+		return fmt.Errorf("lstm_jacobian: dst0 does not have the result's shape %v", []int{r0_1, r0_2})
+	}
+	if !nbInto2(dst1, r1_0, r1_1, r1_2) {
+		return fmt.Errorf("lstm_jacobian: dst1 does not have the result's shape %v", []int{r1_1, r1_2})
+	}
+	return nil
+}
+
+// BaObjective is the Nabla def ba_objective(cams: [n][11]f64, pts: [m][3]f64, w: [p]f64, feats: [p][2]f64, cam_idx: [p]i64, pt_idx: [p]i64): ([2][p]f64, [p]f64) (models.nab:156:12).
+// Its array results are fresh slices; BaObjectiveInto writes them into buffers instead.
+func BaObjective(cams [][]float64, pts [][]float64, w []float64, feats [][]float64, camidx []int64, ptidx []int64) ([][]float64, []float64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	camsFlat, camsDims, ok := nbFlatten2(ar, cams)
+	if !ok {
+		return nil, nil, fmt.Errorf("ba_objective: argument cams is not rectangular")
+	}
+	ptsFlat, ptsDims, ok := nbFlatten2(ar, pts)
+	if !ok {
+		return nil, nil, fmt.Errorf("ba_objective: argument pts is not rectangular")
+	}
+	featsFlat, featsDims, ok := nbFlatten2(ar, feats)
+	if !ok {
+		return nil, nil, fmt.Errorf("ba_objective: argument feats is not rectangular")
+	}
+	r0_0, r0_1, r0_2, r1_0, r1_1, err := fn_baobjective(ar, camsFlat, camsDims[0], camsDims[1], ptsFlat, ptsDims[0], ptsDims[1], w, len(w), featsFlat, featsDims[0], featsDims[1], camidx, len(camidx), ptidx, len(ptidx))
+	if err != nil {
+		return nil, nil, nbFrame(err, "ba_objective", "models.nab:156:12", "")
+	}
+	return nbOut2(r0_0, r0_1, r0_2), nbOut1(r1_0, r1_1), nil
+}
+
+// BaObjectiveInto is BaObjective with its array results written into the dst buffers,
+// which must have the results' shapes; in steady state it allocates nothing.
+func BaObjectiveInto(dst0 [][]float64, dst1 []float64, cams [][]float64, pts [][]float64, w []float64, feats [][]float64, camidx []int64, ptidx []int64) error {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	camsFlat, camsDims, ok := nbFlatten2(ar, cams)
+	if !ok {
+		return fmt.Errorf("ba_objective: argument cams is not rectangular")
+	}
+	ptsFlat, ptsDims, ok := nbFlatten2(ar, pts)
+	if !ok {
+		return fmt.Errorf("ba_objective: argument pts is not rectangular")
+	}
+	featsFlat, featsDims, ok := nbFlatten2(ar, feats)
+	if !ok {
+		return fmt.Errorf("ba_objective: argument feats is not rectangular")
+	}
+	r0_0, r0_1, r0_2, r1_0, r1_1, err := fn_baobjective(ar, camsFlat, camsDims[0], camsDims[1], ptsFlat, ptsDims[0], ptsDims[1], w, len(w), featsFlat, featsDims[0], featsDims[1], camidx, len(camidx), ptidx, len(ptidx))
+	if err != nil {
+		return nbFrame(err, "ba_objective", "models.nab:156:12", "")
+	}
+	if !nbInto2(dst0, r0_0, r0_1, r0_2) {
+		return fmt.Errorf("ba_objective: dst0 does not have the result's shape %v", []int{r0_1, r0_2})
+	}
+	if !nbInto1(dst1, r1_0, r1_1) {
+		return fmt.Errorf("ba_objective: dst1 does not have the result's shape %v", []int{r1_1})
+	}
+	return nil
+}
+
+// BaJacobian returns the non-zeros of the Jacobian. A residual depends on
+// its own observation's 11 camera parameters, 3 point coordinates and
+// weight only, so reverse mode with the cotangent 1 on residual j of every
+// observation at once (and 0 elsewhere) yields, for every observation, the
+// derivatives of its residual j with respect to those 15 numbers: three
+// reverse passes give the whole Jacobian, where forward mode would take
+// one pass per parameter slot, 15. Element [j][s][i] is the derivative of
+// reprojection residual j of observation i with respect to its slot s
+// (camera parameters, then point coordinates, then the weight); the second
+// result is each weight residual's derivative with respect to its weight.
+//
+// It is the Nabla def ba_jacobian(cams: [n][11]f64, pts: [m][3]f64, w: [p]f64, feats: [p][2]f64, cam_idx: [p]i64, pt_idx: [p]i64): ([2][15][p]f64, [p]f64) (models.nab:171:12).
+// Its array results are fresh slices; BaJacobianInto writes them into buffers instead.
+func BaJacobian(cams [][]float64, pts [][]float64, w []float64, feats [][]float64, camidx []int64, ptidx []int64) ([][][]float64, []float64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	camsFlat, camsDims, ok := nbFlatten2(ar, cams)
+	if !ok {
+		return nil, nil, fmt.Errorf("ba_jacobian: argument cams is not rectangular")
+	}
+	ptsFlat, ptsDims, ok := nbFlatten2(ar, pts)
+	if !ok {
+		return nil, nil, fmt.Errorf("ba_jacobian: argument pts is not rectangular")
+	}
+	featsFlat, featsDims, ok := nbFlatten2(ar, feats)
+	if !ok {
+		return nil, nil, fmt.Errorf("ba_jacobian: argument feats is not rectangular")
+	}
+	r0_0, r0_1, r0_2, r0_3, r1_0, r1_1, err := fn_bajacobian(ar, camsFlat, camsDims[0], camsDims[1], ptsFlat, ptsDims[0], ptsDims[1], w, len(w), featsFlat, featsDims[0], featsDims[1], camidx, len(camidx), ptidx, len(ptidx))
+	if err != nil {
+		return nil, nil, nbFrame(err, "ba_jacobian", "models.nab:171:12", "")
+	}
+	return nbOut3(r0_0, r0_1, r0_2, r0_3), nbOut1(r1_0, r1_1), nil
+}
+
+// BaJacobianInto is BaJacobian with its array results written into the dst buffers,
+// which must have the results' shapes; in steady state it allocates nothing.
+func BaJacobianInto(dst0 [][][]float64, dst1 []float64, cams [][]float64, pts [][]float64, w []float64, feats [][]float64, camidx []int64, ptidx []int64) error {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	camsFlat, camsDims, ok := nbFlatten2(ar, cams)
+	if !ok {
+		return fmt.Errorf("ba_jacobian: argument cams is not rectangular")
+	}
+	ptsFlat, ptsDims, ok := nbFlatten2(ar, pts)
+	if !ok {
+		return fmt.Errorf("ba_jacobian: argument pts is not rectangular")
+	}
+	featsFlat, featsDims, ok := nbFlatten2(ar, feats)
+	if !ok {
+		return fmt.Errorf("ba_jacobian: argument feats is not rectangular")
+	}
+	r0_0, r0_1, r0_2, r0_3, r1_0, r1_1, err := fn_bajacobian(ar, camsFlat, camsDims[0], camsDims[1], ptsFlat, ptsDims[0], ptsDims[1], w, len(w), featsFlat, featsDims[0], featsDims[1], camidx, len(camidx), ptidx, len(ptidx))
+	if err != nil {
+		return nbFrame(err, "ba_jacobian", "models.nab:171:12", "")
+	}
+	if !nbInto3(dst0, r0_0, r0_1, r0_2, r0_3) {
+		return fmt.Errorf("ba_jacobian: dst0 does not have the result's shape %v", []int{r0_1, r0_2, r0_3})
+	}
+	if !nbInto1(dst1, r1_0, r1_1) {
+		return fmt.Errorf("ba_jacobian: dst1 does not have the result's shape %v", []int{r1_1})
+	}
+	return nil
+}
+
+// fn_rosen is def rosen (models.nab:7:12).
 func fn_rosen(ar *nbArena, x_1 []float64, x_2 int) (float64, error) {
 	size_3 := int64(x_2)
 	x_1 = x_1[:x_2]
 	x_4 := size_3 - int64(1)
 	n_5, err_6 := runtime.CheckSize(x_4)
 	if err_6 != nil {
-		return 0, nbAt("models.nab:5:40", err_6)
+		return 0, nbAt("models.nab:7:40", err_6)
 	}
 	var s_7 float64 = 0
 	for i_8 := 0; i_8 < n_5; i_8++ {
@@ -162,14 +379,14 @@ func fn_rosen(ar *nbArena, x_1 []float64, x_2 int) (float64, error) {
 	return s_7, nil
 }
 
-// fn_rosenvjp is def rosen$vjp (models.nab:5:12).
+// fn_rosenvjp is def rosen$vjp (models.nab:7:12).
 func fn_rosenvjp(ar *nbArena, x_1 []float64, x_2 int, ybar_3 float64) (float64, []float64, int, error) {
 	x_1 = x_1[:x_2]
 	n_4 := int64(x_2)
 	x_5 := n_4 - int64(1)
 	n_6, err_7 := runtime.CheckSize(x_5)
 	if err_7 != nil {
-		return 0, nil, 0, nbAt("models.nab:5:40", err_7)
+		return 0, nil, 0, nbAt("models.nab:7:40", err_7)
 	}
 	r_8 := ar.F64(n_6)
 	for i_9 := range r_8 {
@@ -216,7 +433,7 @@ func fn_rosenvjp(ar *nbArena, x_1 []float64, x_2 int, ybar_3 float64) (float64, 
 	return s_59, z_23, x_2, nil
 }
 
-// fn_rosengrad is def rosen_grad (models.nab:6:12).
+// fn_rosengrad is def rosen_grad (models.nab:8:12).
 func fn_rosengrad(ar *nbArena, x_1 []float64, x_2 int) ([]float64, int, error) {
 	size_3 := int64(x_2)
 	_ = size_3
@@ -224,12 +441,12 @@ func fn_rosengrad(ar *nbArena, x_1 []float64, x_2 int) ([]float64, int, error) {
 	r_4, r_5, r_6, err_7 := fn_rosenvjp(ar, x_1, x_2, 1.0)
 	_ = r_4
 	if err_7 != nil {
-		return nil, 0, nbFrame(err_7, "rosen$vjp", "models.nab:5:12", "models.nab:6:44")
+		return nil, 0, nbFrame(err_7, "rosen$vjp", "models.nab:7:12", "models.nab:8:44")
 	}
 	return r_5, r_6, nil
 }
 
-// fn_lgamma is def lgamma (models.nab:24:5).
+// fn_lgamma is def lgamma (models.nab:26:5).
 func fn_lgamma(ar *nbArena, x_1 float64) (float64, error) {
 	a_2 := ar.F64(9)
 	a_2[0], a_2[1], a_2[2], a_2[3], a_2[4], a_2[5], a_2[6], a_2[7], a_2[8] = 0.9999999999998099, 676.5203681218851, (-1259.1392167224028), 771.3234287776531, (-176.6150291621406), 12.507343278686905, (-0.13857109526572012), 9.984369578019572e-06, 1.5056327351493116e-07
@@ -241,19 +458,19 @@ func fn_lgamma(ar *nbArena, x_1 float64) (float64, error) {
 	x_8 := 0.9189385332046727 + x_7
 	x_9 := x_8 - x_4
 	if int64(0) < 0 || int64(0) >= int64(9) {
-		return 0, nbAt("models.nab:29:12", runtime.CheckIndex(int64(0), 9))
+		return 0, nbAt("models.nab:31:12", runtime.CheckIndex(int64(0), 9))
 	}
 	x_10 := a_2[int(int64(0))]
 	n_11, err_12 := runtime.CheckSize(int64(8))
 	if err_12 != nil {
-		return 0, nbAt("models.nab:29:22", err_12)
+		return 0, nbAt("models.nab:31:22", err_12)
 	}
 	var s_13 float64 = 0
 	for i_14 := 0; i_14 < n_11; i_14++ {
 		i_16 := int64(i_14)
 		x_17 := i_16 + int64(1)
 		if x_17 < 0 || x_17 >= int64(9) {
-			return 0, nbAt("models.nab:29:24", runtime.CheckIndex(x_17, 9))
+			return 0, nbAt("models.nab:31:24", runtime.CheckIndex(x_17, 9))
 		}
 		x_18 := a_2[int(x_17)]
 		x_19 := i_16 + int64(1)
@@ -268,7 +485,7 @@ func fn_lgamma(ar *nbArena, x_1 float64) (float64, error) {
 	return x_25, nil
 }
 
-// fn_logmvgamma is def log_mvgamma (models.nab:34:5).
+// fn_logmvgamma is def log_mvgamma (models.nab:36:5).
 func fn_logmvgamma(ar *nbArena, d_1 int64, a_2 float64) (float64, error) {
 	x_3 := d_1 - int64(1)
 	x_4 := d_1 * x_3
@@ -277,7 +494,7 @@ func fn_logmvgamma(ar *nbArena, d_1 int64, a_2 float64) (float64, error) {
 	x_7 := x_6 * 1.1447298858494002
 	n_8, err_9 := runtime.CheckSize(d_1)
 	if err_9 != nil {
-		return 0, nbAt("models.nab:35:43", err_9)
+		return 0, nbAt("models.nab:37:43", err_9)
 	}
 	var s_10 float64 = 0
 	for i_11 := 0; i_11 < n_8; i_11++ {
@@ -288,7 +505,7 @@ func fn_logmvgamma(ar *nbArena, d_1 int64, a_2 float64) (float64, error) {
 		x_16 := a_2 - x_15
 		r_17, err_18 := fn_lgamma(ar, x_16)
 		if err_18 != nil {
-			return 0, nbFrame(err_18, "lgamma", "models.nab:24:5", "models.nab:35:44")
+			return 0, nbFrame(err_18, "lgamma", "models.nab:26:5", "models.nab:37:44")
 		}
 		s_10 += r_17
 		ar.release(mark_12)
@@ -297,7 +514,7 @@ func fn_logmvgamma(ar *nbArena, d_1 int64, a_2 float64) (float64, error) {
 	return x_19, nil
 }
 
-// fn_wishartc is def wishart_c (models.nab:38:5).
+// fn_wishartc is def wishart_c (models.nab:40:5).
 func fn_wishartc(ar *nbArena, d_1 int64, gamma_2 float64, m_3 int64) (float64, error) {
 	x_4 := d_1 + m_3
 	x_5 := x_4 + int64(1)
@@ -315,7 +532,7 @@ func fn_wishartc(ar *nbArena, d_1 int64, gamma_2 float64, m_3 int64) (float64, e
 	x_17 := x_16 * 1.1447298858494002
 	n_18, err_19 := runtime.CheckSize(d_1)
 	if err_19 != nil {
-		return 0, nbAt("models.nab:35:43", err_19)
+		return 0, nbAt("models.nab:37:43", err_19)
 	}
 	var s_20 float64 = 0
 	for i_21 := 0; i_21 < n_18; i_21++ {
@@ -326,7 +543,7 @@ func fn_wishartc(ar *nbArena, d_1 int64, gamma_2 float64, m_3 int64) (float64, e
 		x_26 := x_12 - x_25
 		r_27, err_28 := fn_lgamma(ar, x_26)
 		if err_28 != nil {
-			return 0, nbFrame(err_28, "lgamma", "models.nab:24:5", "models.nab:35:44")
+			return 0, nbFrame(err_28, "lgamma", "models.nab:26:5", "models.nab:37:44")
 		}
 		s_20 += r_27
 		ar.release(mark_22)
@@ -336,14 +553,14 @@ func fn_wishartc(ar *nbArena, d_1 int64, gamma_2 float64, m_3 int64) (float64, e
 	return x_30, nil
 }
 
-// fn_qmat is def qmat (models.nab:45:5).
+// fn_qmat is def qmat (models.nab:47:5).
 func fn_qmat(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, int, error) {
 	size_4 := int64(v_2)
 	_ = size_4
 	v_1 = v_1[:v_2]
 	n_5, err_6 := runtime.CheckSize(d_3)
 	if err_6 != nil {
-		return nil, 0, 0, nbAt("models.nab:46:3", err_6)
+		return nil, 0, 0, nbAt("models.nab:48:3", err_6)
 	}
 	var a_7 []float64
 	var d_8 int = 0
@@ -353,18 +570,18 @@ func fn_qmat(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, in
 		i_12 := int64(i_10)
 		n_13, err_14 := runtime.CheckSize(d_3)
 		if err_14 != nil {
-			return nil, 0, 0, nbAt("models.nab:46:3", err_14)
+			return nil, 0, 0, nbAt("models.nab:48:3", err_14)
 		}
 		if i_10 == 0 {
 			d_8 = n_13
 			rs_9 = d_8
 			tot_15, err_16 := runtime.MulSize(n_5, rs_9)
 			if err_16 != nil {
-				return nil, 0, 0, nbAt("models.nab:46:3", err_16)
+				return nil, 0, 0, nbAt("models.nab:48:3", err_16)
 			}
 			a_7 = ar.F64(tot_15)
 		} else if n_13 != d_8 {
-			return nil, 0, 0, nbErrorf("models.nab:46:3", "build: element "+strconv.Itoa(i_10)+" has shape "+runtime.ShapeString([]int{n_13})+", element 0 has shape "+runtime.ShapeString([]int{d_8}))
+			return nil, 0, 0, nbErrorf("models.nab:48:3", "build: element "+strconv.Itoa(i_10)+" has shape "+runtime.ShapeString([]int{n_13})+", element 0 has shape "+runtime.ShapeString([]int{d_8}))
 		}
 		row_17 := a_7[i_10*rs_9 : (i_10+1)*rs_9]
 		for i_18 := range row_17 {
@@ -373,7 +590,7 @@ func fn_qmat(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, in
 			var c_22 float64
 			if x_21 {
 				if i_12 < 0 || i_12 >= int64(v_2) {
-					return nil, 0, 0, nbAt("models.nab:46:25", runtime.CheckIndex(i_12, v_2))
+					return nil, 0, 0, nbAt("models.nab:48:25", runtime.CheckIndex(i_12, v_2))
 				}
 				x_23 := v_1[int(i_12)]
 				x_24 := math.Exp(x_23)
@@ -387,7 +604,7 @@ func fn_qmat(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, in
 					x_29 := x_28 - int64(1)
 					x_30 := i_20 * x_29
 					if int64(2) == 0 {
-						return nil, 0, 0, nbErrorf("models.nab:47:50", "integer division by zero")
+						return nil, 0, 0, nbErrorf("models.nab:49:50", "integer division by zero")
 					}
 					x_31 := x_30 / int64(2)
 					x_32 := d_3 + x_31
@@ -395,7 +612,7 @@ func fn_qmat(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, in
 					x_34 := x_33 - i_20
 					x_35 := x_34 - int64(1)
 					if x_35 < 0 || x_35 >= int64(v_2) {
-						return nil, 0, 0, nbAt("models.nab:47:25", runtime.CheckIndex(x_35, v_2))
+						return nil, 0, 0, nbAt("models.nab:49:25", runtime.CheckIndex(x_35, v_2))
 					}
 					x_36 := v_1[int(x_35)]
 					c_26 = x_36
@@ -413,18 +630,18 @@ func fn_qmat(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, in
 	return a_7, n_5, d_8, nil
 }
 
-// fn_gmm is def gmm (models.nab:51:12).
+// fn_gmm is def gmm (models.nab:53:12).
 func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, means_4 int, means_5 int, icf_6 []float64, icf_7 int, icf_8 int, x_9 []float64, x_10 int, x_11 int, gamma_12 float64, m_13 int64) (float64, error) {
 	size_14 := int64(alphas_2)
 	if int64(means_4) != size_14 {
-		return 0, nbErrorf("models.nab:51:40", fmt.Sprintf("size mismatch: k is %d (alphas) but means has size %d", size_14, means_4))
+		return 0, nbErrorf("models.nab:53:40", fmt.Sprintf("size mismatch: k is %d (alphas) but means has size %d", size_14, means_4))
 	}
 	if int64(icf_7) != size_14 {
-		return 0, nbErrorf("models.nab:51:56", fmt.Sprintf("size mismatch: k is %d (alphas) but icf has size %d", size_14, icf_7))
+		return 0, nbErrorf("models.nab:53:56", fmt.Sprintf("size mismatch: k is %d (alphas) but icf has size %d", size_14, icf_7))
 	}
 	size_15 := int64(means_5)
 	if int64(x_11) != size_15 {
-		return 0, nbErrorf("models.nab:51:73", fmt.Sprintf("size mismatch: d is %d (dimension 2 of means) but dimension 2 of x has size %d", size_15, x_11))
+		return 0, nbErrorf("models.nab:53:73", fmt.Sprintf("size mismatch: d is %d (dimension 2 of means) but dimension 2 of x has size %d", size_15, x_11))
 	}
 	size_16 := int64(icf_8)
 	_ = size_16
@@ -435,7 +652,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 	x_9 = x_9[:x_10*x_11]
 	n_18, err_19 := runtime.CheckSize(size_14)
 	if err_19 != nil {
-		return 0, nbAt("models.nab:52:12", err_19)
+		return 0, nbAt("models.nab:54:12", err_19)
 	}
 	var a_20 []float64
 	var d_21 int = 0
@@ -445,12 +662,12 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 		mark_25 := ar.mark()
 		i_26 := int64(i_24)
 		if i_26 < 0 || i_26 >= int64(icf_7) {
-			return 0, nbAt("models.nab:52:21", runtime.CheckIndex(i_26, icf_7))
+			return 0, nbAt("models.nab:54:21", runtime.CheckIndex(i_26, icf_7))
 		}
 		row_27 := icf_6[int(i_26)*icf_8 : (int(i_26)+1)*icf_8]
 		n_28, err_29 := runtime.CheckSize(size_15)
 		if err_29 != nil {
-			return 0, nbAt("models.nab:46:3", err_29)
+			return 0, nbAt("models.nab:48:3", err_29)
 		}
 		var a_30 []float64
 		var d_31 int = 0
@@ -460,18 +677,18 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 			i_35 := int64(i_33)
 			n_36, err_37 := runtime.CheckSize(size_15)
 			if err_37 != nil {
-				return 0, nbAt("models.nab:46:3", err_37)
+				return 0, nbAt("models.nab:48:3", err_37)
 			}
 			if i_33 == 0 {
 				d_31 = n_36
 				rs_32 = d_31
 				tot_38, err_39 := runtime.MulSize(n_28, rs_32)
 				if err_39 != nil {
-					return 0, nbAt("models.nab:46:3", err_39)
+					return 0, nbAt("models.nab:48:3", err_39)
 				}
 				a_30 = ar.F64(tot_38)
 			} else if n_36 != d_31 {
-				return 0, nbErrorf("models.nab:46:3", "build: element "+strconv.Itoa(i_33)+" has shape "+runtime.ShapeString([]int{n_36})+", element 0 has shape "+runtime.ShapeString([]int{d_31}))
+				return 0, nbErrorf("models.nab:48:3", "build: element "+strconv.Itoa(i_33)+" has shape "+runtime.ShapeString([]int{n_36})+", element 0 has shape "+runtime.ShapeString([]int{d_31}))
 			}
 			row_40 := a_30[i_33*rs_32 : (i_33+1)*rs_32]
 			for i_41 := range row_40 {
@@ -480,7 +697,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 				var c_45 float64
 				if x_44 {
 					if i_35 < 0 || i_35 >= int64(icf_8) {
-						return 0, nbAt("models.nab:46:25", runtime.CheckIndex(i_35, icf_8))
+						return 0, nbAt("models.nab:48:25", runtime.CheckIndex(i_35, icf_8))
 					}
 					x_46 := row_27[int(i_35)]
 					x_47 := math.Exp(x_46)
@@ -494,7 +711,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 						x_52 := x_51 - int64(1)
 						x_53 := i_43 * x_52
 						if int64(2) == 0 {
-							return 0, nbErrorf("models.nab:47:50", "integer division by zero")
+							return 0, nbErrorf("models.nab:49:50", "integer division by zero")
 						}
 						x_54 := x_53 / int64(2)
 						x_55 := size_15 + x_54
@@ -502,7 +719,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 						x_57 := x_56 - i_43
 						x_58 := x_57 - int64(1)
 						if x_58 < 0 || x_58 >= int64(icf_8) {
-							return 0, nbAt("models.nab:47:25", runtime.CheckIndex(x_58, icf_8))
+							return 0, nbAt("models.nab:49:25", runtime.CheckIndex(x_58, icf_8))
 						}
 						x_59 := row_27[int(x_58)]
 						c_49 = x_59
@@ -522,11 +739,11 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 			rs_23 = d_21 * d_22
 			tot_60, err_61 := runtime.MulSize(n_18, rs_23)
 			if err_61 != nil {
-				return 0, nbAt("models.nab:52:12", err_61)
+				return 0, nbAt("models.nab:54:12", err_61)
 			}
 			a_20 = ar.F64(tot_60)
 		} else if n_28 != d_21 || d_31 != d_22 {
-			return 0, nbErrorf("models.nab:52:12", "build: element "+strconv.Itoa(i_24)+" has shape "+runtime.ShapeString([]int{n_28, d_31})+", element 0 has shape "+runtime.ShapeString([]int{d_21, d_22}))
+			return 0, nbErrorf("models.nab:54:12", "build: element "+strconv.Itoa(i_24)+" has shape "+runtime.ShapeString([]int{n_28, d_31})+", element 0 has shape "+runtime.ShapeString([]int{d_21, d_22}))
 		}
 		copy(a_20[i_24*rs_23:(i_24+1)*rs_23], a_30)
 		if i_24 > 0 {
@@ -535,17 +752,17 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 	}
 	n_62, err_63 := runtime.CheckSize(size_14)
 	if err_63 != nil {
-		return 0, nbAt("models.nab:53:14", err_63)
+		return 0, nbAt("models.nab:55:14", err_63)
 	}
 	r_64 := ar.F64(n_62)
 	for i_65 := range r_64 {
 		i_67 := int64(i_65)
 		if i_67 < 0 || i_67 >= int64(icf_7) {
-			return 0, nbAt("models.nab:53:22", runtime.CheckIndex(i_67, icf_7))
+			return 0, nbAt("models.nab:55:22", runtime.CheckIndex(i_67, icf_7))
 		}
 		row_68 := icf_6[int(i_67)*icf_8 : (int(i_67)+1)*icf_8]
 		if int64(0) < 0 || size_15 < int64(0) || size_15 > int64(icf_8) {
-			return 0, nbErrorf("models.nab:53:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
+			return 0, nbErrorf("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
 		}
 		n_69 := int(size_15) - int(int64(0))
 		_ = n_69
@@ -559,7 +776,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 	x_75 := x_74 * 1.8378770664093453
 	n_76, err_77 := runtime.CheckSize(size_17)
 	if err_77 != nil {
-		return 0, nbAt("models.nab:54:18", err_77)
+		return 0, nbAt("models.nab:56:18", err_77)
 	}
 	var s_78 float64 = 0
 	for i_79 := 0; i_79 < n_76; i_79++ {
@@ -567,7 +784,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 		i_81 := int64(i_79)
 		n_82, err_83 := runtime.CheckSize(size_14)
 		if err_83 != nil {
-			return 0, nbAt("models.nab:54:30", err_83)
+			return 0, nbAt("models.nab:56:30", err_83)
 		}
 		r_84 := ar.F64(n_82)
 		for i_85 := range r_84 {
@@ -580,14 +797,14 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 			row_92 := a_20[int(i_87)*rs_91 : (int(i_87)+1)*rs_91]
 			row_93 := x_9[int(i_81)*x_11 : (int(i_81)+1)*x_11]
 			if i_87 < 0 || i_87 >= int64(means_4) {
-				return 0, nbAt("models.nab:54:85", runtime.CheckIndex(i_87, means_4))
+				return 0, nbAt("models.nab:56:85", runtime.CheckIndex(i_87, means_4))
 			}
 			row_94 := means_3[int(i_87)*means_5 : (int(i_87)+1)*means_5]
 			if means_5 != x_11 {
-				return 0, nbErrorf("models.nab:54:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
+				return 0, nbErrorf("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
 			}
 			if x_11 != d_22 {
-				return 0, nbErrorf("models.nab:54:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
+				return 0, nbErrorf("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 			}
 			a_95 := ar.F64(d_21)
 			if d_22 <= 32 {
@@ -631,7 +848,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 	x_114 := x_110 - x_113
 	n_115, err_116 := runtime.CheckSize(size_14)
 	if err_116 != nil {
-		return 0, nbAt("models.nab:56:19", err_116)
+		return 0, nbAt("models.nab:58:19", err_116)
 	}
 	var s_117 float64 = 0
 	for i_118 := 0; i_118 < n_115; i_118++ {
@@ -640,11 +857,11 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 		x_121 := gamma_12 * gamma_12
 		x_122 := 0.5 * x_121
 		if i_120 < 0 || i_120 >= int64(icf_7) {
-			return 0, nbAt("models.nab:56:49", runtime.CheckIndex(i_120, icf_7))
+			return 0, nbAt("models.nab:58:49", runtime.CheckIndex(i_120, icf_7))
 		}
 		row_123 := icf_6[int(i_120)*icf_8 : (int(i_120)+1)*icf_8]
 		if int64(0) < 0 || size_15 < int64(0) || size_15 > int64(icf_8) {
-			return 0, nbErrorf("models.nab:56:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
+			return 0, nbErrorf("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
 		}
 		n_124 := int(size_15) - int(int64(0))
 		s_125 := row_123[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
@@ -659,12 +876,12 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 			s_129 += (r_126[i_130] * r_126[i_130])
 		}
 		if i_120 < 0 || i_120 >= int64(icf_7) {
-			return 0, nbAt("models.nab:56:70", runtime.CheckIndex(i_120, icf_7))
+			return 0, nbAt("models.nab:58:70", runtime.CheckIndex(i_120, icf_7))
 		}
 		row_132 := icf_6[int(i_120)*icf_8 : (int(i_120)+1)*icf_8]
 		n_133 := int64(icf_8)
 		if size_15 < 0 || n_133 < size_15 || n_133 > int64(icf_8) {
-			return 0, nbErrorf("models.nab:56:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_133, icf_8))
+			return 0, nbErrorf("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_133, icf_8))
 		}
 		n_134 := int(n_133) - int(size_15)
 		s_135 := row_132[int(size_15)*1 : int(n_133)*1 : int(n_133)*1]
@@ -686,14 +903,14 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 	x_146 := float64(size_14)
 	r_147, err_148 := fn_wishartc(ar, size_15, gamma_12, m_13)
 	if err_148 != nil {
-		return 0, nbFrame(err_148, "wishart_c", "models.nab:38:5", "models.nab:59:17")
+		return 0, nbFrame(err_148, "wishart_c", "models.nab:40:5", "models.nab:61:17")
 	}
 	x_149 := x_146 * r_147
 	x_150 := x_145 - x_149
 	return x_150, nil
 }
 
-// fn_qmatvjp is def qmat$vjp (models.nab:45:5).
+// fn_qmatvjp is def qmat$vjp (models.nab:47:5).
 func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64, ybar_5 int, ybar_6 int) ([]float64, int, int, []float64, int, int64, error) {
 	v_1 = v_1[:v_2]
 	ybar_4 = ybar_4[:ybar_5*ybar_6]
@@ -705,12 +922,12 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 	for i_137 := int64(0); i_137 < d_3; i_137++ {
 		mark_138 := ar.mark()
 		if i_137 < 0 || i_137 >= int64(ybar_5) {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:45:5", runtime.CheckIndex(i_137, ybar_5))
+			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:47:5", runtime.CheckIndex(i_137, ybar_5))
 		}
 		row_139 := ybar_4[int(i_137)*ybar_6 : (int(i_137)+1)*ybar_6]
 		n_140, err_141 := runtime.CheckSize(d_3)
 		if err_141 != nil {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:3", err_141)
+			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:48:3", err_141)
 		}
 		r_142 := ar.F64(n_140)
 		for i_143 := range r_142 {
@@ -719,7 +936,7 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 			var c_147 float64
 			if x_146 {
 				if i_137 < 0 || i_137 >= int64(v_2) {
-					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:25", runtime.CheckIndex(i_137, v_2))
+					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:48:25", runtime.CheckIndex(i_137, v_2))
 				}
 				x_148 := v_1[int(i_137)]
 				x_149 := math.Exp(x_148)
@@ -733,7 +950,7 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 					x_154 := x_153 - int64(1)
 					x_155 := i_145 * x_154
 					if int64(2) == 0 {
-						return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:47:50", "integer division by zero")
+						return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:49:50", "integer division by zero")
 					}
 					x_156 := x_155 / int64(2)
 					x_157 := d_3 + x_156
@@ -741,7 +958,7 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 					x_159 := x_158 - i_145
 					x_160 := x_159 - int64(1)
 					if x_160 < 0 || x_160 >= int64(v_2) {
-						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:47:25", runtime.CheckIndex(x_160, v_2))
+						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:49:25", runtime.CheckIndex(x_160, v_2))
 					}
 					x_161 := v_1[int(x_160)]
 					c_151 = x_161
@@ -759,7 +976,7 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 		for i_214 := int64(0); i_214 < d_3; i_214++ {
 			mark_215 := ar.mark()
 			if i_214 < 0 || i_214 >= int64(ybar_6) {
-				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:3", runtime.CheckIndex(i_214, ybar_6))
+				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:48:3", runtime.CheckIndex(i_214, ybar_6))
 			}
 			x_216 := row_139[int(i_214)]
 			x_217 := i_137 == i_214
@@ -767,7 +984,7 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 			_ = c_218
 			if x_217 {
 				if i_137 < 0 || i_137 >= int64(v_2) {
-					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:25", runtime.CheckIndex(i_137, v_2))
+					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:48:25", runtime.CheckIndex(i_137, v_2))
 				}
 				x_219 := v_1[int(i_137)]
 				x_220 := math.Exp(x_219)
@@ -781,7 +998,7 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 					x_225 := x_224 - int64(1)
 					x_226 := i_214 * x_225
 					if int64(2) == 0 {
-						return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:47:50", "integer division by zero")
+						return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:49:50", "integer division by zero")
 					}
 					x_227 := x_226 / int64(2)
 					x_228 := d_3 + x_227
@@ -789,7 +1006,7 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 					x_230 := x_229 - i_214
 					x_231 := x_230 - int64(1)
 					if x_231 < 0 || x_231 >= int64(v_2) {
-						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:47:25", runtime.CheckIndex(x_231, v_2))
+						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:49:25", runtime.CheckIndex(x_231, v_2))
 					}
 					x_232 := v_1[int(x_231)]
 					c_222 = x_232
@@ -803,13 +1020,13 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 			var c_235 int64
 			if x_217 {
 				if i_137 < 0 || i_137 >= int64(v_2) {
-					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:25", runtime.CheckIndex(i_137, v_2))
+					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:48:25", runtime.CheckIndex(i_137, v_2))
 				}
 				x_236 := v_1[int(i_137)]
 				x_237 := math.Exp(x_236)
 				x_238 := x_237 * x_216
 				if i_137 < 0 || i_137 >= int64(rev_163) {
-					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:5", runtime.CheckIndex(i_137, rev_163))
+					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:48:5", runtime.CheckIndex(i_137, rev_163))
 				}
 				rev_162[i_137] += x_238
 				c_233, c_234, c_235 = rev_162, rev_163, rev_164
@@ -823,7 +1040,7 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 					x_243 := x_242 - int64(1)
 					x_244 := i_214 * x_243
 					if int64(2) == 0 {
-						return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:47:50", "integer division by zero")
+						return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:49:50", "integer division by zero")
 					}
 					x_245 := x_244 / int64(2)
 					x_246 := d_3 + x_245
@@ -831,7 +1048,7 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 					x_248 := x_247 - i_214
 					x_249 := x_248 - int64(1)
 					if x_249 < 0 || x_249 >= int64(v_2) {
-						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:47:25", runtime.CheckIndex(x_249, v_2))
+						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:49:25", runtime.CheckIndex(x_249, v_2))
 					}
 					x_250 := v_1[int(x_249)]
 					c_240 = x_250
@@ -847,7 +1064,7 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 					x_256 := x_255 - int64(1)
 					x_257 := i_214 * x_256
 					if int64(2) == 0 {
-						return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:47:50", "integer division by zero")
+						return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:49:50", "integer division by zero")
 					}
 					x_258 := x_257 / int64(2)
 					x_259 := d_3 + x_258
@@ -855,12 +1072,12 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 					x_261 := x_260 - i_214
 					x_262 := x_261 - int64(1)
 					if x_262 < 0 || x_262 >= int64(v_2) {
-						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:47:25", runtime.CheckIndex(x_262, v_2))
+						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:49:25", runtime.CheckIndex(x_262, v_2))
 					}
 					x_263 := v_1[int(x_262)]
 					_ = x_263
 					if x_262 < 0 || x_262 >= int64(rev_163) {
-						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:47:10", runtime.CheckIndex(x_262, rev_163))
+						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:49:10", runtime.CheckIndex(x_262, rev_163))
 					}
 					rev_162[x_262] += x_216
 					c_251, c_252, c_253 = rev_162, rev_163, rev_164
@@ -877,7 +1094,7 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 	}
 	n_264, err_265 := runtime.CheckSize(d_3)
 	if err_265 != nil {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:3", err_265)
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:48:3", err_265)
 	}
 	var a_266 []float64
 	var d_267 int = 0
@@ -887,18 +1104,18 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 		i_271 := int64(i_269)
 		n_272, err_273 := runtime.CheckSize(d_3)
 		if err_273 != nil {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:3", err_273)
+			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:48:3", err_273)
 		}
 		if i_269 == 0 {
 			d_267 = n_272
 			rs_268 = d_267
 			tot_274, err_275 := runtime.MulSize(n_264, rs_268)
 			if err_275 != nil {
-				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:3", err_275)
+				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:48:3", err_275)
 			}
 			a_266 = ar.F64(tot_274)
 		} else if n_272 != d_267 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:46:3", "build: element "+strconv.Itoa(i_269)+" has shape "+runtime.ShapeString([]int{n_272})+", element 0 has shape "+runtime.ShapeString([]int{d_267}))
+			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:48:3", "build: element "+strconv.Itoa(i_269)+" has shape "+runtime.ShapeString([]int{n_272})+", element 0 has shape "+runtime.ShapeString([]int{d_267}))
 		}
 		row_276 := a_266[i_269*rs_268 : (i_269+1)*rs_268]
 		for i_277 := range row_276 {
@@ -907,7 +1124,7 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 			var c_281 float64
 			if x_280 {
 				if i_271 < 0 || i_271 >= int64(v_2) {
-					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:25", runtime.CheckIndex(i_271, v_2))
+					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:48:25", runtime.CheckIndex(i_271, v_2))
 				}
 				x_282 := v_1[int(i_271)]
 				x_283 := math.Exp(x_282)
@@ -921,7 +1138,7 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 					x_288 := x_287 - int64(1)
 					x_289 := i_279 * x_288
 					if int64(2) == 0 {
-						return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:47:50", "integer division by zero")
+						return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:49:50", "integer division by zero")
 					}
 					x_290 := x_289 / int64(2)
 					x_291 := d_3 + x_290
@@ -929,7 +1146,7 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 					x_293 := x_292 - i_279
 					x_294 := x_293 - int64(1)
 					if x_294 < 0 || x_294 >= int64(v_2) {
-						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:47:25", runtime.CheckIndex(x_294, v_2))
+						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:49:25", runtime.CheckIndex(x_294, v_2))
 					}
 					x_295 := v_1[int(x_294)]
 					c_285 = x_295
@@ -947,7 +1164,7 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 	return a_266, n_264, d_267, rev_9, rev_10, rev_8, nil
 }
 
-// fn_gmmvjp111000 is def gmm$vjp_111000 (models.nab:51:12).
+// fn_gmmvjp111000 is def gmm$vjp_111000 (models.nab:53:12).
 func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, means_4 int, means_5 int, icf_6 []float64, icf_7 int, icf_8 int, x_9 []float64, x_10 int, x_11 int, gamma_12 float64, m_13 int64, ybar_14 float64) (float64, []float64, int, []float64, int, int, []float64, int, int, []float64, int, int, float64, int64, error) {
 	alphas_1 = alphas_1[:alphas_2]
 	means_3 = means_3[:means_4*means_5]
@@ -958,7 +1175,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	n_17 := int64(x_10)
 	n_18, err_19 := runtime.CheckSize(n_15)
 	if err_19 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:52:12", err_19)
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:12", err_19)
 	}
 	var a_20 []float64
 	var d_21 int = 0
@@ -968,12 +1185,12 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		mark_25 := ar.mark()
 		i_26 := int64(i_24)
 		if i_26 < 0 || i_26 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:52:21", runtime.CheckIndex(i_26, icf_7))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:21", runtime.CheckIndex(i_26, icf_7))
 		}
 		row_27 := icf_6[int(i_26)*icf_8 : (int(i_26)+1)*icf_8]
 		n_28, err_29 := runtime.CheckSize(n_16)
 		if err_29 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:46:3", err_29)
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:48:3", err_29)
 		}
 		var a_30 []float64
 		var d_31 int = 0
@@ -983,18 +1200,18 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			i_35 := int64(i_33)
 			n_36, err_37 := runtime.CheckSize(n_16)
 			if err_37 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:46:3", err_37)
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:48:3", err_37)
 			}
 			if i_33 == 0 {
 				d_31 = n_36
 				rs_32 = d_31
 				tot_38, err_39 := runtime.MulSize(n_28, rs_32)
 				if err_39 != nil {
-					return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:46:3", err_39)
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:48:3", err_39)
 				}
 				a_30 = ar.F64(tot_38)
 			} else if n_36 != d_31 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:46:3", "build: element "+strconv.Itoa(i_33)+" has shape "+runtime.ShapeString([]int{n_36})+", element 0 has shape "+runtime.ShapeString([]int{d_31}))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:48:3", "build: element "+strconv.Itoa(i_33)+" has shape "+runtime.ShapeString([]int{n_36})+", element 0 has shape "+runtime.ShapeString([]int{d_31}))
 			}
 			row_40 := a_30[i_33*rs_32 : (i_33+1)*rs_32]
 			for i_41 := range row_40 {
@@ -1003,7 +1220,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 				var c_45 float64
 				if x_44 {
 					if i_35 < 0 || i_35 >= int64(icf_8) {
-						return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:46:25", runtime.CheckIndex(i_35, icf_8))
+						return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:48:25", runtime.CheckIndex(i_35, icf_8))
 					}
 					x_46 := row_27[int(i_35)]
 					x_47 := math.Exp(x_46)
@@ -1017,7 +1234,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 						x_52 := x_51 - int64(1)
 						x_53 := i_43 * x_52
 						if int64(2) == 0 {
-							return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:47:50", "integer division by zero")
+							return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:49:50", "integer division by zero")
 						}
 						x_54 := x_53 / int64(2)
 						x_55 := n_16 + x_54
@@ -1025,7 +1242,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 						x_57 := x_56 - i_43
 						x_58 := x_57 - int64(1)
 						if x_58 < 0 || x_58 >= int64(icf_8) {
-							return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:47:25", runtime.CheckIndex(x_58, icf_8))
+							return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:49:25", runtime.CheckIndex(x_58, icf_8))
 						}
 						x_59 := row_27[int(x_58)]
 						c_49 = x_59
@@ -1045,11 +1262,11 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			rs_23 = d_21 * d_22
 			tot_60, err_61 := runtime.MulSize(n_18, rs_23)
 			if err_61 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:52:12", err_61)
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:12", err_61)
 			}
 			a_20 = ar.F64(tot_60)
 		} else if n_28 != d_21 || d_31 != d_22 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:52:12", "build: element "+strconv.Itoa(i_24)+" has shape "+runtime.ShapeString([]int{n_28, d_31})+", element 0 has shape "+runtime.ShapeString([]int{d_21, d_22}))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:12", "build: element "+strconv.Itoa(i_24)+" has shape "+runtime.ShapeString([]int{n_28, d_31})+", element 0 has shape "+runtime.ShapeString([]int{d_21, d_22}))
 		}
 		copy(a_20[i_24*rs_23:(i_24+1)*rs_23], a_30)
 		if i_24 > 0 {
@@ -1058,17 +1275,17 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	}
 	n_62, err_63 := runtime.CheckSize(n_15)
 	if err_63 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:53:14", err_63)
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:55:14", err_63)
 	}
 	r_64 := ar.F64(n_62)
 	for i_65 := range r_64 {
 		i_67 := int64(i_65)
 		if i_67 < 0 || i_67 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:53:22", runtime.CheckIndex(i_67, icf_7))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:55:22", runtime.CheckIndex(i_67, icf_7))
 		}
 		row_68 := icf_6[int(i_67)*icf_8 : (int(i_67)+1)*icf_8]
 		if int64(0) < 0 || n_16 < int64(0) || n_16 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:53:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 		}
 		n_69 := int(n_16) - int(int64(0))
 		_ = n_69
@@ -1078,7 +1295,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	}
 	n_72, err_73 := runtime.CheckSize(n_17)
 	if err_73 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:18", err_73)
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:18", err_73)
 	}
 	r_74 := ar.F64(n_72)
 	for i_75 := range r_74 {
@@ -1086,7 +1303,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		i_77 := int64(i_75)
 		n_78, err_79 := runtime.CheckSize(n_15)
 		if err_79 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:30", err_79)
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:30", err_79)
 		}
 		r_80 := ar.F64(n_78)
 		for i_81 := range r_80 {
@@ -1099,14 +1316,14 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			row_88 := a_20[int(i_83)*rs_87 : (int(i_83)+1)*rs_87]
 			row_89 := x_9[int(i_77)*x_11 : (int(i_77)+1)*x_11]
 			if i_83 < 0 || i_83 >= int64(means_4) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:85", runtime.CheckIndex(i_83, means_4))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:85", runtime.CheckIndex(i_83, means_4))
 			}
 			row_90 := means_3[int(i_83)*means_5 : (int(i_83)+1)*means_5]
 			if means_5 != x_11 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
 			}
 			if x_11 != d_22 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 			}
 			a_91 := ar.F64(d_21)
 			if d_22 <= 32 {
@@ -1145,7 +1362,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	}
 	n_106, err_107 := runtime.CheckSize(n_15)
 	if err_107 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:19", err_107)
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:58:19", err_107)
 	}
 	r_108 := ar.F64(n_106)
 	for i_109 := range r_108 {
@@ -1154,11 +1371,11 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		x_112 := gamma_12 * gamma_12
 		x_113 := 0.5 * x_112
 		if i_111 < 0 || i_111 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:49", runtime.CheckIndex(i_111, icf_7))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:58:49", runtime.CheckIndex(i_111, icf_7))
 		}
 		row_114 := icf_6[int(i_111)*icf_8 : (int(i_111)+1)*icf_8]
 		if int64(0) < 0 || n_16 < int64(0) || n_16 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 		}
 		n_115 := int(n_16) - int(int64(0))
 		s_116 := row_114[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
@@ -1173,12 +1390,12 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			s_120 += (r_117[i_121] * r_117[i_121])
 		}
 		if i_111 < 0 || i_111 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:70", runtime.CheckIndex(i_111, icf_7))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:58:70", runtime.CheckIndex(i_111, icf_7))
 		}
 		row_123 := icf_6[int(i_111)*icf_8 : (int(i_111)+1)*icf_8]
 		n_124 := int64(icf_8)
 		if n_16 < 0 || n_124 < n_16 || n_124 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_124, icf_8))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_124, icf_8))
 		}
 		n_125 := int(n_124) - int(n_16)
 		s_126 := row_123[int(n_16)*1 : int(n_124)*1 : int(n_124)*1]
@@ -1217,11 +1434,11 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	for i_183 := int64(0); i_183 < n_15; i_183++ {
 		mark_184 := ar.mark()
 		if i_183 < 0 || i_183 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:49", runtime.CheckIndex(i_183, icf_7))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:58:49", runtime.CheckIndex(i_183, icf_7))
 		}
 		row_185 := icf_6[int(i_183)*icf_8 : (int(i_183)+1)*icf_8]
 		if int64(0) < 0 || n_16 < int64(0) || n_16 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 		}
 		n_186 := int(n_16) - int(int64(0))
 		s_187 := row_185[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
@@ -1232,7 +1449,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		}
 		n_191 := int64(icf_8)
 		if n_16 < 0 || n_191 < n_16 || n_191 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_191, icf_8))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_191, icf_8))
 		}
 		n_192 := int(n_191) - int(n_16)
 		s_193 := row_185[int(n_16)*1 : int(n_191)*1 : int(n_191)*1]
@@ -1256,15 +1473,15 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			r_203[i_204] = ((2.0 * s_193[i_204]) * z_201[i_204])
 		}
 		if n_16 < 0 || n_16+int64(n_192) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(n_192), icf_8))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(n_192), icf_8))
 		}
 		p_206 := ar.F64(len(row_185))
 		copy(p_206[int(n_16)*1:], r_203)
 		if i_183 < 0 || i_183 >= int64(rev_146) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:19", runtime.CheckIndex(i_183, rev_146))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:58:19", runtime.CheckIndex(i_183, rev_146))
 		}
 		if rev_147 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_147})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_147})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
 		row_207 := rev_145[i_183*int64(rev_147) : (i_183+1)*int64(rev_147)]
 		for j_208 := range row_207 {
@@ -1281,15 +1498,15 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			r_211[i_212] = (r_188[i_212] * ((2.0 * r_188[i_212]) * z_209[i_212]))
 		}
 		if int64(0) < 0 || int64(0)+int64(n_186) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_186), icf_8))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_186), icf_8))
 		}
 		p_214 := ar.F64(len(row_185))
 		copy(p_214[int(int64(0))*1:], r_211)
 		if i_183 < 0 || i_183 >= int64(rev_146) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:19", runtime.CheckIndex(i_183, rev_146))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:58:19", runtime.CheckIndex(i_183, rev_146))
 		}
 		if rev_147 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_147})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_147})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
 		row_215 := rev_145[i_183*int64(rev_147) : (i_183+1)*int64(rev_147)]
 		for j_216 := range row_215 {
@@ -1315,7 +1532,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		mark_357 := ar.mark()
 		n_358, err_359 := runtime.CheckSize(n_15)
 		if err_359 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:30", err_359)
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:30", err_359)
 		}
 		r_360 := ar.F64(n_358)
 		for i_361 := range r_360 {
@@ -1328,14 +1545,14 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			row_368 := a_20[int(i_363)*rs_367 : (int(i_363)+1)*rs_367]
 			row_369 := x_9[int(i_356)*x_11 : (int(i_356)+1)*x_11]
 			if i_363 < 0 || i_363 >= int64(means_4) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:85", runtime.CheckIndex(i_363, means_4))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:85", runtime.CheckIndex(i_363, means_4))
 			}
 			row_370 := means_3[int(i_363)*means_5 : (int(i_363)+1)*means_5]
 			if means_5 != x_11 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
 			}
 			if x_11 != d_22 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 			}
 			a_371 := ar.F64(d_21)
 			if d_22 <= 32 {
@@ -1401,11 +1618,11 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			row_447 := a_20[int(i_441)*rs_446 : (int(i_441)+1)*rs_446]
 			row_448 := x_9[int(i_356)*x_11 : (int(i_356)+1)*x_11]
 			if i_441 < 0 || i_441 >= int64(means_4) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:85", runtime.CheckIndex(i_441, means_4))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:85", runtime.CheckIndex(i_441, means_4))
 			}
 			row_449 := means_3[int(i_441)*means_5 : (int(i_441)+1)*means_5]
 			if means_5 != x_11 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
 			}
 			r_450 := ar.F64(x_11)
 			row_448 = row_448[:len(r_450)]
@@ -1414,7 +1631,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 				r_450[i_451] = (row_448[i_451] - row_449[i_451])
 			}
 			if x_11 != d_22 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 			}
 			a_453 := ar.F64(d_21)
 			if d_22 <= 32 {
@@ -1443,7 +1660,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 				r_463[i_464] = ((2.0 * a_453[i_464]) * z_459[i_464])
 			}
 			if d_21 != d_21 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:30", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21})+" @ "+runtime.ShapeString([]int{d_21, d_22}))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:30", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21})+" @ "+runtime.ShapeString([]int{d_21, d_22}))
 			}
 			a_466 := ar.F64(d_22)
 			if d_22 <= 32 {
@@ -1459,10 +1676,10 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 				runtime.Gemv(true, d_21, d_22, 1, row_447, r_463, 0, a_466)
 			}
 			if i_441 < 0 || i_441 >= int64(rev_398) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:30", runtime.CheckIndex(i_441, rev_398))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:30", runtime.CheckIndex(i_441, rev_398))
 			}
 			if rev_399 != d_22 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_399})+" and "+runtime.ShapeString([]int{d_22})+" differ")
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_399})+" and "+runtime.ShapeString([]int{d_22})+" differ")
 			}
 			row_471 := rev_397[i_441*int64(rev_399) : (i_441+1)*int64(rev_399)]
 			a_466 = a_466[:len(row_471)]
@@ -1471,11 +1688,11 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			}
 			tot_474, err_475 := runtime.MulSize(d_21, x_11)
 			if err_475 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:30", err_475)
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:30", err_475)
 			}
 			_ = tot_474
 			if rev_395 != d_21 || rev_396 != x_11 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_395, rev_396})+" and "+runtime.ShapeString([]int{d_21, x_11})+" differ")
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_395, rev_396})+" and "+runtime.ShapeString([]int{d_21, x_11})+" differ")
 			}
 			rs_476 := rev_395 * rev_396
 			row_477 := rev_393[i_441*int64(rs_476) : (i_441+1)*int64(rs_476)]
@@ -1498,11 +1715,11 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	for i_496 := int64(0); i_496 < n_15; i_496++ {
 		mark_497 := ar.mark()
 		if i_496 < 0 || i_496 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:53:22", runtime.CheckIndex(i_496, icf_7))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:55:22", runtime.CheckIndex(i_496, icf_7))
 		}
 		row_498 := icf_6[int(i_496)*icf_8 : (int(i_496)+1)*icf_8]
 		if int64(0) < 0 || n_16 < int64(0) || n_16 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:53:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 		}
 		n_499 := int(n_16) - int(int64(0))
 		s_500 := row_498[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
@@ -1512,15 +1729,15 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			z_501[i_503] += x_502
 		}
 		if int64(0) < 0 || int64(0)+int64(n_499) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:53:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_499), icf_8))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:55:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_499), icf_8))
 		}
 		p_504 := ar.F64(len(row_498))
 		copy(p_504[int(int64(0))*1:], z_501)
 		if i_496 < 0 || i_496 >= int64(rev_484) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:53:14", runtime.CheckIndex(i_496, rev_484))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:55:14", runtime.CheckIndex(i_496, rev_484))
 		}
 		if rev_485 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:53:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_485})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_485})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
 		row_505 := rev_483[i_496*int64(rev_485) : (i_496+1)*int64(rev_485)]
 		for j_506 := range row_505 {
@@ -1537,27 +1754,27 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		rs_527 := d_21 * d_22
 		row_528 := z_217[int(i_525)*rs_527 : (int(i_525)+1)*rs_527]
 		if i_525 < 0 || i_525 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:52:21", runtime.CheckIndex(i_525, icf_7))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:21", runtime.CheckIndex(i_525, icf_7))
 		}
 		row_529 := icf_6[int(i_525)*icf_8 : (int(i_525)+1)*icf_8]
 		r_530, r_531, r_532, r_533, r_534, r_535, err_536 := fn_qmatvjp(ar, row_529, icf_8, n_16, row_528, d_21, d_22)
 		_ = r_535
 		if err_536 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbFrame(err_536, "qmat$vjp", "models.nab:45:5", "models.nab:52:13")
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbFrame(err_536, "qmat$vjp", "models.nab:47:5", "models.nab:54:13")
 		}
 		z_537 := ar.F64(len(r_530))
 		if r_531 != d_21 || r_532 != d_22 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:52:12", "acc_add: shapes "+runtime.ShapeString([]int{r_531, r_532})+" and "+runtime.ShapeString([]int{d_21, d_22})+" differ")
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:12", "acc_add: shapes "+runtime.ShapeString([]int{r_531, r_532})+" and "+runtime.ShapeString([]int{d_21, d_22})+" differ")
 		}
 		row_528 = row_528[:len(z_537)]
 		for i_538 := range z_537 {
 			z_537[i_538] += row_528[i_538]
 		}
 		if i_525 < 0 || i_525 >= int64(rev_508) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:52:12", runtime.CheckIndex(i_525, rev_508))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:12", runtime.CheckIndex(i_525, rev_508))
 		}
 		if rev_509 != r_534 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:52:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_509})+" and "+runtime.ShapeString([]int{r_534})+" differ")
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_509})+" and "+runtime.ShapeString([]int{r_534})+" differ")
 		}
 		row_539 := rev_507[i_525*int64(rev_509) : (i_525+1)*int64(rev_509)]
 		for j_540 := range row_539 {
@@ -1578,7 +1795,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	x_551 := float64(n_15)
 	r_552, err_553 := fn_wishartc(ar, n_16, gamma_12, m_13)
 	if err_553 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbFrame(err_553, "wishart_c", "models.nab:38:5", "models.nab:59:17")
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbFrame(err_553, "wishart_c", "models.nab:40:5", "models.nab:61:17")
 	}
 	x_554 := x_551 * r_552
 	x_555 := x_550 - x_554
@@ -1586,18 +1803,18 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	return x_555, r_140, alphas_2, z_218, means_4, means_5, z_143, icf_7, icf_8, z_556, x_10, x_11, 0.0, int64(0), nil
 }
 
-// fn_gmmgrad is def gmm_grad (models.nab:62:12).
+// fn_gmmgrad is def gmm_grad (models.nab:64:12).
 func fn_gmmgrad(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, means_4 int, means_5 int, icf_6 []float64, icf_7 int, icf_8 int, x_9 []float64, x_10 int, x_11 int, gamma_12 float64, m_13 int64) ([]float64, int, []float64, int, int, []float64, int, int, error) {
 	size_14 := int64(alphas_2)
 	if int64(means_4) != size_14 {
-		return nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:62:45", fmt.Sprintf("size mismatch: k is %d (alphas) but means has size %d", size_14, means_4))
+		return nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:64:45", fmt.Sprintf("size mismatch: k is %d (alphas) but means has size %d", size_14, means_4))
 	}
 	if int64(icf_7) != size_14 {
-		return nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:62:61", fmt.Sprintf("size mismatch: k is %d (alphas) but icf has size %d", size_14, icf_7))
+		return nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:64:61", fmt.Sprintf("size mismatch: k is %d (alphas) but icf has size %d", size_14, icf_7))
 	}
 	size_15 := int64(means_5)
 	if int64(x_11) != size_15 {
-		return nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:62:78", fmt.Sprintf("size mismatch: d is %d (dimension 2 of means) but dimension 2 of x has size %d", size_15, x_11))
+		return nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:64:78", fmt.Sprintf("size mismatch: d is %d (dimension 2 of means) but dimension 2 of x has size %d", size_15, x_11))
 	}
 	size_16 := int64(icf_8)
 	_ = size_16
@@ -1615,9 +1832,4305 @@ func fn_gmmgrad(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64
 	_ = r_30
 	_ = r_31
 	if err_32 != nil {
-		return nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_32, "gmm$vjp_111000", "models.nab:51:12", "models.nab:63:24")
+		return nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_32, "gmm$vjp_111000", "models.nab:53:12", "models.nab:65:24")
 	}
 	return r_19, r_20, r_21, r_22, r_23, r_24, r_25, r_26, nil
+}
+
+// fn_lstmobjective is def lstm_objective (models.nab:80:12).
+func fn_lstmobjective(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mainparams_3 int, extraparams_4 []float64, extraparams_5 int, extraparams_6 int, state_7 []float64, state_8 int, state_9 int, sequence_10 []float64, sequence_11 int, sequence_12 int) (float64, error) {
+	size_13 := int64(mainparams_2)
+	if int64(state_8) != size_13 {
+		return 0, nbErrorf("models.nab:81:23", fmt.Sprintf("size mismatch: r is %d (main_params) but state has size %d", size_13, state_8))
+	}
+	size_14 := int64(mainparams_3)
+	_ = size_14
+	size_15 := int64(extraparams_6)
+	if int64(state_9) != size_15 {
+		return 0, nbErrorf("models.nab:81:26", fmt.Sprintf("size mismatch: b is %d (dimension 2 of extra_params) but dimension 2 of state has size %d", size_15, state_9))
+	}
+	if int64(sequence_12) != size_15 {
+		return 0, nbErrorf("models.nab:81:47", fmt.Sprintf("size mismatch: b is %d (dimension 2 of extra_params) but dimension 2 of sequence has size %d", size_15, sequence_12))
+	}
+	size_16 := int64(sequence_11)
+	if extraparams_5 != 3 {
+		return 0, nbErrorf("models.nab:80:51", fmt.Sprintf("size mismatch: extra_params has size %d but its type [3][b]f64 says 3", extraparams_5))
+	}
+	mainparams_1 = mainparams_1[:mainparams_2*mainparams_3]
+	extraparams_4 = extraparams_4[:extraparams_5*extraparams_6]
+	state_7 = state_7[:state_8*state_9]
+	sequence_10 = sequence_10[:sequence_11*sequence_12]
+	var state_17 []float64
+	var state_18 int
+	var state_19 int
+	var state_20 float64
+	state_17, state_18, state_19, state_20 = state_7, state_8, state_9, 0.0
+	x_150 := size_16 - int64(1)
+	for t_151 := int64(0); t_151 < x_150; t_151++ {
+		mark_152 := ar.mark()
+		row_153 := sequence_10[int(t_151)*sequence_12 : (int(t_151)+1)*sequence_12]
+		if int64(0) < 0 || int64(0) >= int64(extraparams_5) {
+			return 0, nbAt("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
+		}
+		row_154 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
+		if extraparams_6 != sequence_12 {
+			return 0, nbErrorf("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
+		}
+		r_155 := ar.F64(sequence_12)
+		row_153 = row_153[:len(r_155)]
+		row_154 = row_154[:len(r_155)]
+		for i_156 := range r_155 {
+			r_155[i_156] = (row_153[i_156] * row_154[i_156])
+		}
+		var state_158 []float64
+		var state_159 int
+		var state_160 []float64
+		var state_161 int
+		var state_162 int
+		state_158, state_159, state_160, state_161, state_162 = r_155, sequence_12, state_17, state_18, state_19
+		if int64(2) == 0 {
+			return 0, nbErrorf("models.nab:83:79", "integer division by zero")
+		}
+		x_213 := size_13 / int64(2)
+		for i_214 := int64(0); i_214 < x_213; i_214++ {
+			mark_215 := ar.mark()
+			x_216 := int64(2) * i_214
+			if x_216 < 0 || x_216 >= int64(mainparams_2) {
+				return 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_216, mainparams_2))
+			}
+			row_217 := mainparams_1[int(x_216)*mainparams_3 : (int(x_216)+1)*mainparams_3]
+			x_218 := int64(2) * i_214
+			x_219 := x_218 + int64(1)
+			if x_219 < 0 || x_219 >= int64(mainparams_2) {
+				return 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_219, mainparams_2))
+			}
+			row_220 := mainparams_1[int(x_219)*mainparams_3 : (int(x_219)+1)*mainparams_3]
+			x_221 := int64(2) * i_214
+			x_222 := x_221 + int64(1)
+			if x_222 < 0 || x_222 >= int64(state_161) {
+				return 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_222, state_161))
+			}
+			row_223 := state_160[int(x_222)*state_162 : (int(x_222)+1)*state_162]
+			if int64(0) < 0 || size_15 < int64(0) || size_15 > int64(mainparams_3) {
+				return 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, mainparams_3))
+			}
+			n_224 := int(size_15) - int(int64(0))
+			s_225 := row_217[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
+			if n_224 != state_159 {
+				return 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_159})+" and "+runtime.ShapeString([]int{n_224}))
+			}
+			if int64(0) < 0 || size_15 < int64(0) || size_15 > int64(mainparams_3) {
+				return 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, mainparams_3))
+			}
+			n_226 := int(size_15) - int(int64(0))
+			s_227 := row_220[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
+			if n_226 != state_159 {
+				return 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_159})+" and "+runtime.ShapeString([]int{n_226}))
+			}
+			if state_159 != state_162 {
+				return 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_162})+" and "+runtime.ShapeString([]int{state_159}))
+			}
+			x_228 := int64(2) * i_214
+			if x_228 < 0 || x_228 >= int64(state_161) {
+				return 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_228, state_161))
+			}
+			row_229 := state_160[int(x_228)*state_162 : (int(x_228)+1)*state_162]
+			x_230 := int64(2) * size_15
+			if size_15 < 0 || x_230 < size_15 || x_230 > int64(mainparams_3) {
+				return 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, x_230, mainparams_3))
+			}
+			n_231 := int(x_230) - int(size_15)
+			s_232 := row_217[int(size_15)*1 : int(x_230)*1 : int(x_230)*1]
+			if n_231 != state_162 {
+				return 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_162})+" and "+runtime.ShapeString([]int{n_231}))
+			}
+			x_233 := int64(2) * size_15
+			if size_15 < 0 || x_233 < size_15 || x_233 > int64(mainparams_3) {
+				return 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, x_233, mainparams_3))
+			}
+			n_234 := int(x_233) - int(size_15)
+			s_235 := row_220[int(size_15)*1 : int(x_233)*1 : int(x_233)*1]
+			if n_234 != state_162 {
+				return 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_162})+" and "+runtime.ShapeString([]int{n_234}))
+			}
+			x_236 := int64(2) * i_214
+			if x_236 < 0 || x_236 >= int64(state_161) {
+				return 0, nbAt("models.nab:90:35", runtime.CheckIndex(x_236, state_161))
+			}
+			row_237 := state_160[int(x_236)*state_162 : (int(x_236)+1)*state_162]
+			x_238 := int64(3) * size_15
+			x_239 := int64(4) * size_15
+			if x_238 < 0 || x_239 < x_238 || x_239 > int64(mainparams_3) {
+				return 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_238, x_239, mainparams_3))
+			}
+			n_240 := int(x_239) - int(x_238)
+			s_241 := row_217[int(x_238)*1 : int(x_239)*1 : int(x_239)*1]
+			if n_240 != state_162 {
+				return 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_162})+" and "+runtime.ShapeString([]int{n_240}))
+			}
+			x_242 := int64(3) * size_15
+			x_243 := int64(4) * size_15
+			if x_242 < 0 || x_243 < x_242 || x_243 > int64(mainparams_3) {
+				return 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_242, x_243, mainparams_3))
+			}
+			n_244 := int(x_243) - int(x_242)
+			s_245 := row_220[int(x_242)*1 : int(x_243)*1 : int(x_243)*1]
+			if n_244 != state_162 {
+				return 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_162})+" and "+runtime.ShapeString([]int{n_244}))
+			}
+			r_246 := ar.F64(state_162)
+			row_223 = row_223[:len(r_246)]
+			state_158 = state_158[:len(r_246)]
+			s_225 = s_225[:len(r_246)]
+			s_227 = s_227[:len(r_246)]
+			row_229 = row_229[:len(r_246)]
+			s_232 = s_232[:len(r_246)]
+			s_235 = s_235[:len(r_246)]
+			row_237 = row_237[:len(r_246)]
+			s_241 = s_241[:len(r_246)]
+			s_245 = s_245[:len(r_246)]
+			for i_247 := range r_246 {
+				r_246[i_247] = ((row_223[i_247] * (runtime.Sigmoid(((state_158[i_247] * s_225[i_247]) + s_227[i_247])))) + ((runtime.Sigmoid(((row_229[i_247] * s_232[i_247]) + s_235[i_247]))) * (math.Tanh(((row_237[i_247] * s_241[i_247]) + s_245[i_247])))))
+			}
+			x_249 := int64(2) * size_15
+			x_250 := int64(3) * size_15
+			if x_249 < 0 || x_250 < x_249 || x_250 > int64(mainparams_3) {
+				return 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_249, x_250, mainparams_3))
+			}
+			n_251 := int(x_250) - int(x_249)
+			s_252 := row_217[int(x_249)*1 : int(x_250)*1 : int(x_250)*1]
+			if n_251 != state_159 {
+				return 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_159})+" and "+runtime.ShapeString([]int{n_251}))
+			}
+			x_253 := int64(2) * size_15
+			x_254 := int64(3) * size_15
+			if x_253 < 0 || x_254 < x_253 || x_254 > int64(mainparams_3) {
+				return 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_253, x_254, mainparams_3))
+			}
+			n_255 := int(x_254) - int(x_253)
+			s_256 := row_220[int(x_253)*1 : int(x_254)*1 : int(x_254)*1]
+			if n_255 != state_159 {
+				return 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_159})+" and "+runtime.ShapeString([]int{n_255}))
+			}
+			if state_162 != state_159 {
+				return 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{state_159})+" and "+runtime.ShapeString([]int{state_162}))
+			}
+			r_257 := ar.F64(state_159)
+			state_158 = state_158[:len(r_257)]
+			s_252 = s_252[:len(r_257)]
+			s_256 = s_256[:len(r_257)]
+			r_246 = r_246[:len(r_257)]
+			for i_258 := range r_257 {
+				r_257[i_258] = ((runtime.Sigmoid(((state_158[i_258] * s_252[i_258]) + s_256[i_258]))) * (math.Tanh(r_246[i_258])))
+			}
+			x_260 := int64(2) * i_214
+			if x_260 < 0 || x_260 >= int64(state_161) {
+				return 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_260, state_161))
+			}
+			if state_159 != state_162 {
+				return 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{state_159})+"; elements have shape "+runtime.ShapeString([]int{state_162}))
+			}
+			c_261 := ar.F64(len(state_160))
+			copy(c_261, state_160)
+			copy(c_261[int(x_260)*state_162:(int(x_260)+1)*state_162], r_257)
+			x_262 := int64(2) * i_214
+			x_263 := x_262 + int64(1)
+			if x_263 < 0 || x_263 >= int64(state_161) {
+				return 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_263, state_161))
+			}
+			if state_162 != state_162 {
+				return 0, nbErrorf("models.nab:93:19", "update: value has shape "+runtime.ShapeString([]int{state_162})+"; elements have shape "+runtime.ShapeString([]int{state_162}))
+			}
+			c_264 := ar.F64(len(c_261))
+			copy(c_264, c_261)
+			copy(c_264[int(x_263)*state_162:(int(x_263)+1)*state_162], r_246)
+			state_158, state_160 = r_257, c_264
+			_ = mark_215
+		}
+		if int64(1) < 0 || int64(1) >= int64(extraparams_5) {
+			return 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
+		}
+		row_265 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
+		if extraparams_6 != sequence_12 {
+			return 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
+		}
+		if int64(2) < 0 || int64(2) >= int64(extraparams_5) {
+			return 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
+		}
+		row_266 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
+		if extraparams_6 != sequence_12 {
+			return 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
+		}
+		r_267 := ar.F64(sequence_12)
+		state_158 = state_158[:len(r_267)]
+		row_265 = row_265[:len(r_267)]
+		row_266 = row_266[:len(r_267)]
+		for i_268 := range r_267 {
+			r_267[i_268] = ((state_158[i_268] * row_265[i_268]) + row_266[i_268])
+		}
+		x_270 := t_151 + int64(1)
+		row_271 := sequence_10[int(x_270)*sequence_12 : (int(x_270)+1)*sequence_12]
+		var s_272 float64 = 0
+		r_267 = r_267[:sequence_12]
+		for i_273 := 0; i_273 < sequence_12; i_273++ {
+			s_272 += (math.Exp(r_267[i_273]))
+		}
+		x_275 := s_272 + 2.0
+		x_276 := math.Log(x_275)
+		var s_277 float64 = 0
+		row_271 = row_271[:sequence_12]
+		r_267 = r_267[:sequence_12]
+		for i_278 := 0; i_278 < sequence_12; i_278++ {
+			s_277 += row_271[i_278] * (r_267[i_278] - x_276)
+		}
+		x_280 := state_20 + s_277
+		state_17, state_20 = state_160, x_280
+		_ = mark_152
+	}
+	x_281 := -state_20
+	x_282 := size_16 - int64(1)
+	x_283 := x_282 * size_15
+	x_284 := float64(x_283)
+	x_285 := x_281 / x_284
+	return x_285, nil
+}
+
+// fn_lstmobjectivevjp1100 is def lstm_objective$vjp_1100 (models.nab:80:12).
+func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mainparams_3 int, extraparams_4 []float64, extraparams_5 int, extraparams_6 int, state_7 []float64, state_8 int, state_9 int, sequence_10 []float64, sequence_11 int, sequence_12 int, ybar_13 float64) (float64, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, error) {
+	if extraparams_5 != 3 {
+		return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", fmt.Sprintf("size mismatch: extra_params has size %d but its type [3][b]f64 says 3", extraparams_5))
+	}
+	mainparams_1 = mainparams_1[:mainparams_2*mainparams_3]
+	extraparams_4 = extraparams_4[:extraparams_5*extraparams_6]
+	state_7 = state_7[:state_8*state_9]
+	sequence_10 = sequence_10[:sequence_11*sequence_12]
+	n_14 := int64(mainparams_2)
+	n_15 := int64(extraparams_6)
+	n_16 := int64(sequence_11)
+	x_17 := n_16 - int64(1)
+	n_18 := int(max(x_17, 0)) + 1
+	var st_19 []float64
+	var st_20 int
+	var st_21 int
+	var st_22 float64
+	st_19, st_20, st_21, st_22 = state_7, state_8, state_9, 0.0
+	var a_23 []float64
+	var d_24 int = 0
+	var d_25 int = 0
+	var rs_26 int = 0
+	a_27 := ar.F64(n_18)
+	for i_28 := 0; i_28 < n_18; i_28++ {
+		mark_29 := ar.mark()
+		if i_28 > 0 {
+			k_30 := int64(i_28 - 1)
+			if k_30 < 0 || k_30 >= int64(sequence_11) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(k_30, sequence_11))
+			}
+			row_31 := sequence_10[int(k_30)*sequence_12 : (int(k_30)+1)*sequence_12]
+			if int64(0) < 0 || int64(0) >= int64(extraparams_5) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
+			}
+			row_32 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
+			if extraparams_6 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
+			}
+			r_33 := ar.F64(sequence_12)
+			row_31 = row_31[:len(r_33)]
+			row_32 = row_32[:len(r_33)]
+			for i_34 := range r_33 {
+				r_33[i_34] = (row_31[i_34] * row_32[i_34])
+			}
+			var state_36 []float64
+			var state_37 int
+			var state_38 []float64
+			var state_39 int
+			var state_40 int
+			state_36, state_37, state_38, state_39, state_40 = r_33, sequence_12, st_19, st_20, st_21
+			if int64(2) == 0 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:79", "integer division by zero")
+			}
+			x_91 := n_14 / int64(2)
+			for i_92 := int64(0); i_92 < x_91; i_92++ {
+				mark_93 := ar.mark()
+				x_94 := int64(2) * i_92
+				if x_94 < 0 || x_94 >= int64(mainparams_2) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_94, mainparams_2))
+				}
+				row_95 := mainparams_1[int(x_94)*mainparams_3 : (int(x_94)+1)*mainparams_3]
+				x_96 := int64(2) * i_92
+				x_97 := x_96 + int64(1)
+				if x_97 < 0 || x_97 >= int64(mainparams_2) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_97, mainparams_2))
+				}
+				row_98 := mainparams_1[int(x_97)*mainparams_3 : (int(x_97)+1)*mainparams_3]
+				x_99 := int64(2) * i_92
+				x_100 := x_99 + int64(1)
+				if x_100 < 0 || x_100 >= int64(state_39) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_100, state_39))
+				}
+				row_101 := state_38[int(x_100)*state_40 : (int(x_100)+1)*state_40]
+				if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+				}
+				n_102 := int(n_15) - int(int64(0))
+				s_103 := row_95[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_102 != state_37 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_37})+" and "+runtime.ShapeString([]int{n_102}))
+				}
+				if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+				}
+				n_104 := int(n_15) - int(int64(0))
+				s_105 := row_98[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_104 != state_37 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_37})+" and "+runtime.ShapeString([]int{n_104}))
+				}
+				if state_37 != state_40 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_40})+" and "+runtime.ShapeString([]int{state_37}))
+				}
+				x_106 := int64(2) * i_92
+				if x_106 < 0 || x_106 >= int64(state_39) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_106, state_39))
+				}
+				row_107 := state_38[int(x_106)*state_40 : (int(x_106)+1)*state_40]
+				x_108 := int64(2) * n_15
+				if n_15 < 0 || x_108 < n_15 || x_108 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_108, mainparams_3))
+				}
+				n_109 := int(x_108) - int(n_15)
+				s_110 := row_95[int(n_15)*1 : int(x_108)*1 : int(x_108)*1]
+				if n_109 != state_40 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_40})+" and "+runtime.ShapeString([]int{n_109}))
+				}
+				x_111 := int64(2) * n_15
+				if n_15 < 0 || x_111 < n_15 || x_111 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_111, mainparams_3))
+				}
+				n_112 := int(x_111) - int(n_15)
+				s_113 := row_98[int(n_15)*1 : int(x_111)*1 : int(x_111)*1]
+				if n_112 != state_40 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_40})+" and "+runtime.ShapeString([]int{n_112}))
+				}
+				x_114 := int64(2) * i_92
+				if x_114 < 0 || x_114 >= int64(state_39) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:90:35", runtime.CheckIndex(x_114, state_39))
+				}
+				row_115 := state_38[int(x_114)*state_40 : (int(x_114)+1)*state_40]
+				x_116 := int64(3) * n_15
+				x_117 := int64(4) * n_15
+				if x_116 < 0 || x_117 < x_116 || x_117 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_116, x_117, mainparams_3))
+				}
+				n_118 := int(x_117) - int(x_116)
+				s_119 := row_95[int(x_116)*1 : int(x_117)*1 : int(x_117)*1]
+				if n_118 != state_40 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_40})+" and "+runtime.ShapeString([]int{n_118}))
+				}
+				x_120 := int64(3) * n_15
+				x_121 := int64(4) * n_15
+				if x_120 < 0 || x_121 < x_120 || x_121 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_120, x_121, mainparams_3))
+				}
+				n_122 := int(x_121) - int(x_120)
+				s_123 := row_98[int(x_120)*1 : int(x_121)*1 : int(x_121)*1]
+				if n_122 != state_40 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_40})+" and "+runtime.ShapeString([]int{n_122}))
+				}
+				r_124 := ar.F64(state_40)
+				row_101 = row_101[:len(r_124)]
+				state_36 = state_36[:len(r_124)]
+				s_103 = s_103[:len(r_124)]
+				s_105 = s_105[:len(r_124)]
+				row_107 = row_107[:len(r_124)]
+				s_110 = s_110[:len(r_124)]
+				s_113 = s_113[:len(r_124)]
+				row_115 = row_115[:len(r_124)]
+				s_119 = s_119[:len(r_124)]
+				s_123 = s_123[:len(r_124)]
+				for i_125 := range r_124 {
+					r_124[i_125] = ((row_101[i_125] * (runtime.Sigmoid(((state_36[i_125] * s_103[i_125]) + s_105[i_125])))) + ((runtime.Sigmoid(((row_107[i_125] * s_110[i_125]) + s_113[i_125]))) * (math.Tanh(((row_115[i_125] * s_119[i_125]) + s_123[i_125])))))
+				}
+				x_127 := int64(2) * n_15
+				x_128 := int64(3) * n_15
+				if x_127 < 0 || x_128 < x_127 || x_128 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_127, x_128, mainparams_3))
+				}
+				n_129 := int(x_128) - int(x_127)
+				s_130 := row_95[int(x_127)*1 : int(x_128)*1 : int(x_128)*1]
+				if n_129 != state_37 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_37})+" and "+runtime.ShapeString([]int{n_129}))
+				}
+				x_131 := int64(2) * n_15
+				x_132 := int64(3) * n_15
+				if x_131 < 0 || x_132 < x_131 || x_132 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_131, x_132, mainparams_3))
+				}
+				n_133 := int(x_132) - int(x_131)
+				s_134 := row_98[int(x_131)*1 : int(x_132)*1 : int(x_132)*1]
+				if n_133 != state_37 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_37})+" and "+runtime.ShapeString([]int{n_133}))
+				}
+				if state_40 != state_37 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{state_37})+" and "+runtime.ShapeString([]int{state_40}))
+				}
+				r_135 := ar.F64(state_37)
+				state_36 = state_36[:len(r_135)]
+				s_130 = s_130[:len(r_135)]
+				s_134 = s_134[:len(r_135)]
+				r_124 = r_124[:len(r_135)]
+				for i_136 := range r_135 {
+					r_135[i_136] = ((runtime.Sigmoid(((state_36[i_136] * s_130[i_136]) + s_134[i_136]))) * (math.Tanh(r_124[i_136])))
+				}
+				x_138 := int64(2) * i_92
+				if x_138 < 0 || x_138 >= int64(state_39) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_138, state_39))
+				}
+				if state_37 != state_40 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{state_37})+"; elements have shape "+runtime.ShapeString([]int{state_40}))
+				}
+				c_139 := ar.F64(len(state_38))
+				copy(c_139, state_38)
+				copy(c_139[int(x_138)*state_40:(int(x_138)+1)*state_40], r_135)
+				x_140 := int64(2) * i_92
+				x_141 := x_140 + int64(1)
+				if x_141 < 0 || x_141 >= int64(state_39) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_141, state_39))
+				}
+				if state_40 != state_40 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:19", "update: value has shape "+runtime.ShapeString([]int{state_40})+"; elements have shape "+runtime.ShapeString([]int{state_40}))
+				}
+				c_142 := ar.F64(len(c_139))
+				copy(c_142, c_139)
+				copy(c_142[int(x_141)*state_40:(int(x_141)+1)*state_40], r_124)
+				state_36, state_38 = r_135, c_142
+				_ = mark_93
+			}
+			if int64(1) < 0 || int64(1) >= int64(extraparams_5) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
+			}
+			row_143 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
+			if extraparams_6 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
+			}
+			if int64(2) < 0 || int64(2) >= int64(extraparams_5) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
+			}
+			row_144 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
+			if extraparams_6 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
+			}
+			r_145 := ar.F64(sequence_12)
+			state_36 = state_36[:len(r_145)]
+			row_143 = row_143[:len(r_145)]
+			row_144 = row_144[:len(r_145)]
+			for i_146 := range r_145 {
+				r_145[i_146] = ((state_36[i_146] * row_143[i_146]) + row_144[i_146])
+			}
+			x_148 := k_30 + int64(1)
+			if x_148 < 0 || x_148 >= int64(sequence_11) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_148, sequence_11))
+			}
+			row_149 := sequence_10[int(x_148)*sequence_12 : (int(x_148)+1)*sequence_12]
+			var s_150 float64 = 0
+			r_145 = r_145[:sequence_12]
+			for i_151 := 0; i_151 < sequence_12; i_151++ {
+				s_150 += (math.Exp(r_145[i_151]))
+			}
+			x_153 := s_150 + 2.0
+			x_154 := math.Log(x_153)
+			var s_155 float64 = 0
+			row_149 = row_149[:sequence_12]
+			r_145 = r_145[:sequence_12]
+			for i_156 := 0; i_156 < sequence_12; i_156++ {
+				s_155 += row_149[i_156] * (r_145[i_156] - x_154)
+			}
+			x_158 := st_22 + s_155
+			st_19, st_22 = state_38, x_158
+		}
+		if i_28 == 0 {
+			d_24, d_25 = st_20, st_21
+			rs_26 = d_24 * d_25
+			tot_159, err_160 := runtime.MulSize(n_18, rs_26)
+			if err_160 != nil {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_160)
+			}
+			a_23 = ar.F64(tot_159)
+		} else if st_20 != d_24 || st_21 != d_25 {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_28)+" has shape "+runtime.ShapeString([]int{st_20, st_21})+", element 0 has shape "+runtime.ShapeString([]int{d_24, d_25}))
+		}
+		copy(a_23[i_28*rs_26:(i_28+1)*rs_26], st_19)
+		a_27[i_28] = st_22
+		_ = mark_29
+	}
+	x_161 := max(x_17, int64(0))
+	if x_161 < 0 || x_161 >= int64(n_18) {
+		return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_161, n_18))
+	}
+	rs_162 := d_24 * d_25
+	row_163 := a_23[int(x_161)*rs_162 : (int(x_161)+1)*rs_162]
+	x_164 := a_27[int(x_161)]
+	x_165 := x_17 * n_15
+	x_166 := float64(x_165)
+	x_167 := 1.0 / x_166
+	x_168 := x_167 * ybar_13
+	x_169 := -x_168
+	z_170 := ar.F64(len(row_163))
+	z_171 := ar.F64(len(extraparams_4))
+	z_172 := ar.F64(len(mainparams_1))
+	var rev_173 []float64
+	var rev_174 int
+	var rev_175 int
+	var rev_176 float64
+	var rev_177 []float64
+	var rev_178 int
+	var rev_179 int
+	var rev_180 []float64
+	var rev_181 int
+	var rev_182 int
+	rev_173, rev_174, rev_175, rev_176, rev_177, rev_178, rev_179, rev_180, rev_181, rev_182 = z_170, d_24, d_25, x_169, z_171, extraparams_5, extraparams_6, z_172, mainparams_2, mainparams_3
+	for t_597 := int64(0); t_597 < x_161; t_597++ {
+		mark_598 := ar.mark()
+		x_599 := x_161 - t_597
+		x_600 := x_599 - int64(1)
+		if x_600 < 0 || x_600 >= int64(n_18) {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_600, n_18))
+		}
+		rs_601 := d_24 * d_25
+		row_602 := a_23[int(x_600)*rs_601 : (int(x_600)+1)*rs_601]
+		x_603 := a_27[int(x_600)]
+		_ = x_603
+		if x_600 < 0 || x_600 >= int64(sequence_11) {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(x_600, sequence_11))
+		}
+		row_604 := sequence_10[int(x_600)*sequence_12 : (int(x_600)+1)*sequence_12]
+		if int64(2) == 0 {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:79", "integer division by zero")
+		}
+		x_605 := n_14 / int64(2)
+		if int64(0) < 0 || int64(0) >= int64(extraparams_5) {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
+		}
+		row_606 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
+		if extraparams_6 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
+		}
+		r_607 := ar.F64(sequence_12)
+		row_604 = row_604[:len(r_607)]
+		row_606 = row_606[:len(r_607)]
+		for i_608 := range r_607 {
+			r_607[i_608] = (row_604[i_608] * row_606[i_608])
+		}
+		n_610 := int(max(x_605, 0)) + 1
+		var st_611 []float64
+		var st_612 int
+		var st_613 []float64
+		var st_614 int
+		var st_615 int
+		st_611, st_612, st_613, st_614, st_615 = r_607, sequence_12, row_602, d_24, d_25
+		var a_616 []float64
+		var d_617 int = 0
+		var rs_618 int = 0
+		var a_619 []float64
+		var d_620 int = 0
+		var d_621 int = 0
+		var rs_622 int = 0
+		for i_623 := 0; i_623 < n_610; i_623++ {
+			mark_624 := ar.mark()
+			if i_623 > 0 {
+				k_625 := int64(i_623 - 1)
+				x_626 := int64(2) * k_625
+				if x_626 < 0 || x_626 >= int64(mainparams_2) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_626, mainparams_2))
+				}
+				row_627 := mainparams_1[int(x_626)*mainparams_3 : (int(x_626)+1)*mainparams_3]
+				x_628 := int64(2) * k_625
+				x_629 := x_628 + int64(1)
+				if x_629 < 0 || x_629 >= int64(mainparams_2) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_629, mainparams_2))
+				}
+				row_630 := mainparams_1[int(x_629)*mainparams_3 : (int(x_629)+1)*mainparams_3]
+				x_631 := int64(2) * k_625
+				x_632 := x_631 + int64(1)
+				if x_632 < 0 || x_632 >= int64(st_614) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_632, st_614))
+				}
+				row_633 := st_613[int(x_632)*st_615 : (int(x_632)+1)*st_615]
+				if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+				}
+				n_634 := int(n_15) - int(int64(0))
+				s_635 := row_627[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_634 != st_612 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_612})+" and "+runtime.ShapeString([]int{n_634}))
+				}
+				if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+				}
+				n_636 := int(n_15) - int(int64(0))
+				s_637 := row_630[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_636 != st_612 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_612})+" and "+runtime.ShapeString([]int{n_636}))
+				}
+				if st_612 != st_615 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_615})+" and "+runtime.ShapeString([]int{st_612}))
+				}
+				x_638 := int64(2) * k_625
+				if x_638 < 0 || x_638 >= int64(st_614) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_638, st_614))
+				}
+				row_639 := st_613[int(x_638)*st_615 : (int(x_638)+1)*st_615]
+				x_640 := int64(2) * n_15
+				if n_15 < 0 || x_640 < n_15 || x_640 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_640, mainparams_3))
+				}
+				n_641 := int(x_640) - int(n_15)
+				s_642 := row_627[int(n_15)*1 : int(x_640)*1 : int(x_640)*1]
+				if n_641 != st_615 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_615})+" and "+runtime.ShapeString([]int{n_641}))
+				}
+				x_643 := int64(2) * n_15
+				if n_15 < 0 || x_643 < n_15 || x_643 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_643, mainparams_3))
+				}
+				n_644 := int(x_643) - int(n_15)
+				s_645 := row_630[int(n_15)*1 : int(x_643)*1 : int(x_643)*1]
+				if n_644 != st_615 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_615})+" and "+runtime.ShapeString([]int{n_644}))
+				}
+				x_646 := int64(2) * k_625
+				if x_646 < 0 || x_646 >= int64(st_614) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:90:35", runtime.CheckIndex(x_646, st_614))
+				}
+				row_647 := st_613[int(x_646)*st_615 : (int(x_646)+1)*st_615]
+				x_648 := int64(3) * n_15
+				x_649 := int64(4) * n_15
+				if x_648 < 0 || x_649 < x_648 || x_649 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_648, x_649, mainparams_3))
+				}
+				n_650 := int(x_649) - int(x_648)
+				s_651 := row_627[int(x_648)*1 : int(x_649)*1 : int(x_649)*1]
+				if n_650 != st_615 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_615})+" and "+runtime.ShapeString([]int{n_650}))
+				}
+				x_652 := int64(3) * n_15
+				x_653 := int64(4) * n_15
+				if x_652 < 0 || x_653 < x_652 || x_653 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_652, x_653, mainparams_3))
+				}
+				n_654 := int(x_653) - int(x_652)
+				s_655 := row_630[int(x_652)*1 : int(x_653)*1 : int(x_653)*1]
+				if n_654 != st_615 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_615})+" and "+runtime.ShapeString([]int{n_654}))
+				}
+				r_656 := ar.F64(st_615)
+				row_633 = row_633[:len(r_656)]
+				st_611 = st_611[:len(r_656)]
+				s_635 = s_635[:len(r_656)]
+				s_637 = s_637[:len(r_656)]
+				row_639 = row_639[:len(r_656)]
+				s_642 = s_642[:len(r_656)]
+				s_645 = s_645[:len(r_656)]
+				row_647 = row_647[:len(r_656)]
+				s_651 = s_651[:len(r_656)]
+				s_655 = s_655[:len(r_656)]
+				for i_657 := range r_656 {
+					r_656[i_657] = ((row_633[i_657] * (runtime.Sigmoid(((st_611[i_657] * s_635[i_657]) + s_637[i_657])))) + ((runtime.Sigmoid(((row_639[i_657] * s_642[i_657]) + s_645[i_657]))) * (math.Tanh(((row_647[i_657] * s_651[i_657]) + s_655[i_657])))))
+				}
+				x_659 := int64(2) * n_15
+				x_660 := int64(3) * n_15
+				if x_659 < 0 || x_660 < x_659 || x_660 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_659, x_660, mainparams_3))
+				}
+				n_661 := int(x_660) - int(x_659)
+				s_662 := row_627[int(x_659)*1 : int(x_660)*1 : int(x_660)*1]
+				if n_661 != st_612 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_612})+" and "+runtime.ShapeString([]int{n_661}))
+				}
+				x_663 := int64(2) * n_15
+				x_664 := int64(3) * n_15
+				if x_663 < 0 || x_664 < x_663 || x_664 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_663, x_664, mainparams_3))
+				}
+				n_665 := int(x_664) - int(x_663)
+				s_666 := row_630[int(x_663)*1 : int(x_664)*1 : int(x_664)*1]
+				if n_665 != st_612 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_612})+" and "+runtime.ShapeString([]int{n_665}))
+				}
+				if st_615 != st_612 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_612})+" and "+runtime.ShapeString([]int{st_615}))
+				}
+				r_667 := ar.F64(st_612)
+				st_611 = st_611[:len(r_667)]
+				s_662 = s_662[:len(r_667)]
+				s_666 = s_666[:len(r_667)]
+				r_656 = r_656[:len(r_667)]
+				for i_668 := range r_667 {
+					r_667[i_668] = ((runtime.Sigmoid(((st_611[i_668] * s_662[i_668]) + s_666[i_668]))) * (math.Tanh(r_656[i_668])))
+				}
+				x_670 := int64(2) * k_625
+				if x_670 < 0 || x_670 >= int64(st_614) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_670, st_614))
+				}
+				if st_612 != st_615 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_612})+"; elements have shape "+runtime.ShapeString([]int{st_615}))
+				}
+				c_671 := ar.F64(len(st_613))
+				copy(c_671, st_613)
+				copy(c_671[int(x_670)*st_615:(int(x_670)+1)*st_615], r_667)
+				x_672 := int64(2) * k_625
+				x_673 := x_672 + int64(1)
+				if x_673 < 0 || x_673 >= int64(st_614) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_673, st_614))
+				}
+				if st_615 != st_615 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:19", "update: value has shape "+runtime.ShapeString([]int{st_615})+"; elements have shape "+runtime.ShapeString([]int{st_615}))
+				}
+				c_674 := ar.F64(len(c_671))
+				copy(c_674, c_671)
+				copy(c_674[int(x_673)*st_615:(int(x_673)+1)*st_615], r_656)
+				st_611, st_613 = r_667, c_674
+			}
+			if i_623 == 0 {
+				d_617 = st_612
+				rs_618 = d_617
+				tot_675, err_676 := runtime.MulSize(n_610, rs_618)
+				if err_676 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_676)
+				}
+				a_616 = ar.F64(tot_675)
+			} else if st_612 != d_617 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_623)+" has shape "+runtime.ShapeString([]int{st_612})+", element 0 has shape "+runtime.ShapeString([]int{d_617}))
+			}
+			copy(a_616[i_623*rs_618:(i_623+1)*rs_618], st_611)
+			if i_623 == 0 {
+				d_620, d_621 = st_614, st_615
+				rs_622 = d_620 * d_621
+				tot_677, err_678 := runtime.MulSize(n_610, rs_622)
+				if err_678 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_678)
+				}
+				a_619 = ar.F64(tot_677)
+			} else if st_614 != d_620 || st_615 != d_621 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_623)+" has shape "+runtime.ShapeString([]int{st_614, st_615})+", element 0 has shape "+runtime.ShapeString([]int{d_620, d_621}))
+			}
+			copy(a_619[i_623*rs_622:(i_623+1)*rs_622], st_613)
+			_ = mark_624
+		}
+		x_679 := max(x_605, int64(0))
+		if x_679 < 0 || x_679 >= int64(n_610) {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_679, n_610))
+		}
+		row_680 := a_616[int(x_679)*d_617 : (int(x_679)+1)*d_617]
+		rs_681 := d_620 * d_621
+		row_682 := a_619[int(x_679)*rs_681 : (int(x_679)+1)*rs_681]
+		if int64(1) < 0 || int64(1) >= int64(extraparams_5) {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
+		}
+		row_683 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
+		if extraparams_6 != d_617 {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{d_617})+" and "+runtime.ShapeString([]int{extraparams_6}))
+		}
+		if int64(2) < 0 || int64(2) >= int64(extraparams_5) {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
+		}
+		row_684 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
+		if extraparams_6 != d_617 {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{d_617})+" and "+runtime.ShapeString([]int{extraparams_6}))
+		}
+		r_685 := ar.F64(d_617)
+		row_680 = row_680[:len(r_685)]
+		row_683 = row_683[:len(r_685)]
+		row_684 = row_684[:len(r_685)]
+		for i_686 := range r_685 {
+			r_685[i_686] = ((row_680[i_686] * row_683[i_686]) + row_684[i_686])
+		}
+		r_688 := ar.F64(d_617)
+		r_685 = r_685[:len(r_688)]
+		for i_689 := range r_688 {
+			r_688[i_689] = (math.Exp(r_685[i_689]))
+		}
+		x_691 := x_600 + int64(1)
+		if x_691 < 0 || x_691 >= int64(sequence_11) {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_691, sequence_11))
+		}
+		row_692 := sequence_10[int(x_691)*sequence_12 : (int(x_691)+1)*sequence_12]
+		z_693 := ar.F64(len(row_682))
+		if d_620 != rev_174 || d_621 != rev_175 {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{d_620, d_621})+" and "+runtime.ShapeString([]int{rev_174, rev_175})+" differ")
+		}
+		rev_173 = rev_173[:len(z_693)]
+		for i_694 := range z_693 {
+			z_693[i_694] += rev_173[i_694]
+		}
+		r_695 := ar.F64(sequence_12)
+		row_692 = row_692[:len(r_695)]
+		for i_696 := range r_695 {
+			r_695[i_696] = (row_692[i_696] * rev_176)
+		}
+		z_698 := ar.F64(len(r_685))
+		if d_617 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{d_617})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
+		}
+		r_695 = r_695[:len(z_698)]
+		for i_699 := range z_698 {
+			z_698[i_699] += r_695[i_699]
+		}
+		s_700 := runtime.Sum(r_688)
+		x_701 := s_700 + 2.0
+		x_702 := 1.0 / x_701
+		s_703 := runtime.Sum(r_695)
+		x_704 := -s_703
+		x_705 := x_702 * x_704
+		r_688 = r_688[:len(z_698)]
+		for i_707 := range z_698 {
+			z_698[i_707] += (r_688[i_707] * x_705)
+		}
+		if int64(2) < 0 || int64(2) >= int64(rev_178) {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(2), rev_178))
+		}
+		if rev_179 != d_617 {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_179})+" and "+runtime.ShapeString([]int{d_617})+" differ")
+		}
+		row_709 := rev_177[int64(2)*int64(rev_179) : (int64(2)+1)*int64(rev_179)]
+		for j_710 := range row_709 {
+			row_709[j_710] += z_698[j_710]
+		}
+		if int64(1) < 0 || int64(1) >= int64(rev_178) {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(1), rev_178))
+		}
+		if rev_179 != d_617 {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_179})+" and "+runtime.ShapeString([]int{d_617})+" differ")
+		}
+		row_711 := rev_177[int64(1)*int64(rev_179) : (int64(1)+1)*int64(rev_179)]
+		row_680 = row_680[:len(row_711)]
+		z_698 = z_698[:len(row_711)]
+		for i_712 := range row_711 {
+			row_711[i_712] += (row_680[i_712] * z_698[i_712])
+		}
+		z_714 := ar.F64(len(row_682))
+		z_693 = z_693[:len(z_714)]
+		for i_715 := range z_714 {
+			z_714[i_715] += z_693[i_715]
+		}
+		z_716 := ar.F64(len(row_680))
+		if d_617 != extraparams_6 {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{extraparams_6})+" and "+runtime.ShapeString([]int{d_617}))
+		}
+		if d_617 != extraparams_6 {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{d_617})+" and "+runtime.ShapeString([]int{extraparams_6})+" differ")
+		}
+		row_683 = row_683[:len(z_716)]
+		z_698 = z_698[:len(z_716)]
+		for i_718 := range z_716 {
+			z_716[i_718] += (row_683[i_718] * z_698[i_718])
+		}
+		var rev_720 []float64
+		var rev_721 int
+		var rev_722 []float64
+		var rev_723 int
+		var rev_724 int
+		var rev_725 []float64
+		var rev_726 int
+		var rev_727 int
+		rev_720, rev_721, rev_722, rev_723, rev_724, rev_725, rev_726, rev_727 = z_716, d_617, z_714, d_620, d_621, rev_180, rev_181, rev_182
+		for t_867 := int64(0); t_867 < x_679; t_867++ {
+			mark_868 := ar.mark()
+			x_869 := x_679 - t_867
+			x_870 := x_869 - int64(1)
+			if x_870 < 0 || x_870 >= int64(n_610) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_870, n_610))
+			}
+			row_871 := a_616[int(x_870)*d_617 : (int(x_870)+1)*d_617]
+			rs_872 := d_620 * d_621
+			row_873 := a_619[int(x_870)*rs_872 : (int(x_870)+1)*rs_872]
+			x_874 := int64(2) * x_870
+			if x_874 < 0 || x_874 >= int64(mainparams_2) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_874, mainparams_2))
+			}
+			row_875 := mainparams_1[int(x_874)*mainparams_3 : (int(x_874)+1)*mainparams_3]
+			x_876 := x_874 + int64(1)
+			if x_876 < 0 || x_876 >= int64(mainparams_2) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_876, mainparams_2))
+			}
+			row_877 := mainparams_1[int(x_876)*mainparams_3 : (int(x_876)+1)*mainparams_3]
+			if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+			}
+			n_878 := int(n_15) - int(int64(0))
+			s_879 := row_875[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+			if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+			}
+			n_880 := int(n_15) - int(int64(0))
+			s_881 := row_877[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+			if n_878 != d_617 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{d_617})+" and "+runtime.ShapeString([]int{n_878}))
+			}
+			if n_880 != d_617 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{d_617})+" and "+runtime.ShapeString([]int{n_880}))
+			}
+			r_882 := ar.F64(d_617)
+			row_871 = row_871[:len(r_882)]
+			s_879 = s_879[:len(r_882)]
+			s_881 = s_881[:len(r_882)]
+			for i_883 := range r_882 {
+				r_882[i_883] = (runtime.Sigmoid(((row_871[i_883] * s_879[i_883]) + s_881[i_883])))
+			}
+			if x_874 < 0 || x_874 >= int64(d_620) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_874, d_620))
+			}
+			row_885 := row_873[int(x_874)*d_621 : (int(x_874)+1)*d_621]
+			x_886 := int64(2) * n_15
+			if n_15 < 0 || x_886 < n_15 || x_886 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_886, mainparams_3))
+			}
+			n_887 := int(x_886) - int(n_15)
+			s_888 := row_875[int(n_15)*1 : int(x_886)*1 : int(x_886)*1]
+			if n_15 < 0 || x_886 < n_15 || x_886 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_886, mainparams_3))
+			}
+			n_889 := int(x_886) - int(n_15)
+			s_890 := row_877[int(n_15)*1 : int(x_886)*1 : int(x_886)*1]
+			if n_887 != d_621 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{d_621})+" and "+runtime.ShapeString([]int{n_887}))
+			}
+			if n_889 != d_621 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{d_621})+" and "+runtime.ShapeString([]int{n_889}))
+			}
+			r_891 := ar.F64(d_621)
+			row_885 = row_885[:len(r_891)]
+			s_888 = s_888[:len(r_891)]
+			s_890 = s_890[:len(r_891)]
+			for i_892 := range r_891 {
+				r_891[i_892] = (runtime.Sigmoid(((row_885[i_892] * s_888[i_892]) + s_890[i_892])))
+			}
+			x_894 := int64(3) * n_15
+			if x_886 < 0 || x_894 < x_886 || x_894 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_886, x_894, mainparams_3))
+			}
+			n_895 := int(x_894) - int(x_886)
+			s_896 := row_875[int(x_886)*1 : int(x_894)*1 : int(x_894)*1]
+			if x_886 < 0 || x_894 < x_886 || x_894 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_886, x_894, mainparams_3))
+			}
+			n_897 := int(x_894) - int(x_886)
+			s_898 := row_877[int(x_886)*1 : int(x_894)*1 : int(x_894)*1]
+			if n_895 != d_617 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{d_617})+" and "+runtime.ShapeString([]int{n_895}))
+			}
+			if n_897 != d_617 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{d_617})+" and "+runtime.ShapeString([]int{n_897}))
+			}
+			r_899 := ar.F64(d_617)
+			row_871 = row_871[:len(r_899)]
+			s_896 = s_896[:len(r_899)]
+			s_898 = s_898[:len(r_899)]
+			for i_900 := range r_899 {
+				r_899[i_900] = (runtime.Sigmoid(((row_871[i_900] * s_896[i_900]) + s_898[i_900])))
+			}
+			x_902 := int64(4) * n_15
+			if x_894 < 0 || x_902 < x_894 || x_902 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_894, x_902, mainparams_3))
+			}
+			n_903 := int(x_902) - int(x_894)
+			s_904 := row_875[int(x_894)*1 : int(x_902)*1 : int(x_902)*1]
+			if x_894 < 0 || x_902 < x_894 || x_902 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_894, x_902, mainparams_3))
+			}
+			n_905 := int(x_902) - int(x_894)
+			s_906 := row_877[int(x_894)*1 : int(x_902)*1 : int(x_902)*1]
+			if n_903 != d_621 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{d_621})+" and "+runtime.ShapeString([]int{n_903}))
+			}
+			if n_905 != d_621 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{d_621})+" and "+runtime.ShapeString([]int{n_905}))
+			}
+			r_907 := ar.F64(d_621)
+			row_885 = row_885[:len(r_907)]
+			s_904 = s_904[:len(r_907)]
+			s_906 = s_906[:len(r_907)]
+			for i_908 := range r_907 {
+				r_907[i_908] = (math.Tanh(((row_885[i_908] * s_904[i_908]) + s_906[i_908])))
+			}
+			if x_876 < 0 || x_876 >= int64(d_620) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_876, d_620))
+			}
+			row_910 := row_873[int(x_876)*d_621 : (int(x_876)+1)*d_621]
+			if d_617 != d_621 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{d_621})+" and "+runtime.ShapeString([]int{d_617}))
+			}
+			r_911 := ar.F64(d_621)
+			row_910 = row_910[:len(r_911)]
+			r_882 = r_882[:len(r_911)]
+			r_891 = r_891[:len(r_911)]
+			r_907 = r_907[:len(r_911)]
+			for i_912 := range r_911 {
+				r_911[i_912] = ((row_910[i_912] * r_882[i_912]) + (r_891[i_912] * r_907[i_912]))
+			}
+			r_914 := ar.F64(d_621)
+			r_911 = r_911[:len(r_914)]
+			for i_915 := range r_914 {
+				r_914[i_915] = (math.Tanh(r_911[i_915]))
+			}
+			if d_621 != d_617 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{d_617})+" and "+runtime.ShapeString([]int{d_621}))
+			}
+			r_917 := ar.F64(d_617)
+			r_899 = r_899[:len(r_917)]
+			r_914 = r_914[:len(r_917)]
+			for i_918 := range r_917 {
+				r_917[i_918] = (r_899[i_918] * r_914[i_918])
+			}
+			if x_874 < 0 || x_874 >= int64(d_620) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_874, d_620))
+			}
+			if d_617 != d_621 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{d_617})+"; elements have shape "+runtime.ShapeString([]int{d_621}))
+			}
+			c_920 := ar.F64(len(row_873))
+			copy(c_920, row_873)
+			copy(c_920[int(x_874)*d_621:(int(x_874)+1)*d_621], r_917)
+			if x_876 < 0 || x_876 >= int64(d_620) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_876, d_620))
+			}
+			if d_621 != d_621 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:19", "update: value has shape "+runtime.ShapeString([]int{d_621})+"; elements have shape "+runtime.ShapeString([]int{d_621}))
+			}
+			c_921 := ar.F64(len(c_920))
+			copy(c_921, c_920)
+			copy(c_921[int(x_876)*d_621:(int(x_876)+1)*d_621], r_911)
+			z_922 := ar.F64(len(r_917))
+			if d_617 != rev_721 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{d_617})+" and "+runtime.ShapeString([]int{rev_721})+" differ")
+			}
+			rev_720 = rev_720[:len(z_922)]
+			for i_923 := range z_922 {
+				z_922[i_923] += rev_720[i_923]
+			}
+			z_924 := ar.F64(len(r_911))
+			if x_876 < 0 || x_876 >= int64(rev_723) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_876, rev_723))
+			}
+			if d_621 != rev_724 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "update: value has shape "+runtime.ShapeString([]int{d_621})+"; elements have shape "+runtime.ShapeString([]int{rev_724}))
+			}
+			c_925 := ar.F64(len(rev_722))
+			copy(c_925, rev_722)
+			copy(c_925[int(x_876)*rev_724:(int(x_876)+1)*rev_724], z_924)
+			z_926 := ar.F64(len(r_911))
+			if x_876 < 0 || x_876 >= int64(rev_723) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_876, rev_723))
+			}
+			row_927 := rev_722[int(x_876)*rev_724 : (int(x_876)+1)*rev_724]
+			if d_621 != rev_724 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{d_621})+" and "+runtime.ShapeString([]int{rev_724})+" differ")
+			}
+			row_927 = row_927[:len(z_926)]
+			for i_928 := range z_926 {
+				z_926[i_928] += row_927[i_928]
+			}
+			z_929 := ar.F64(len(row_873))
+			z_930 := ar.F64(len(r_917))
+			if x_874 < 0 || x_874 >= int64(rev_723) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_874, rev_723))
+			}
+			if d_617 != rev_724 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "update: value has shape "+runtime.ShapeString([]int{d_617})+"; elements have shape "+runtime.ShapeString([]int{rev_724}))
+			}
+			c_931 := ar.F64(len(c_925))
+			copy(c_931, c_925)
+			copy(c_931[int(x_874)*rev_724:(int(x_874)+1)*rev_724], z_930)
+			if d_620 != rev_723 || d_621 != rev_724 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{d_620, d_621})+" and "+runtime.ShapeString([]int{rev_723, rev_724})+" differ")
+			}
+			c_931 = c_931[:len(z_929)]
+			for i_932 := range z_929 {
+				z_929[i_932] += c_931[i_932]
+			}
+			if x_874 < 0 || x_874 >= int64(rev_723) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_874, rev_723))
+			}
+			row_933 := c_925[int(x_874)*rev_724 : (int(x_874)+1)*rev_724]
+			if d_617 != rev_724 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{d_617})+" and "+runtime.ShapeString([]int{rev_724})+" differ")
+			}
+			row_933 = row_933[:len(z_922)]
+			for i_934 := range z_922 {
+				z_922[i_934] += row_933[i_934]
+			}
+			if d_617 != d_621 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{d_621})+" and "+runtime.ShapeString([]int{d_617}))
+			}
+			r_914 = r_914[:len(z_926)]
+			r_899 = r_899[:len(z_926)]
+			z_922 = z_922[:len(z_926)]
+			for i_936 := range z_926 {
+				z_926[i_936] += ((1.0 - (r_914[i_936] * r_914[i_936])) * (r_899[i_936] * z_922[i_936]))
+			}
+			if d_621 != d_617 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{d_617})+" and "+runtime.ShapeString([]int{d_621}))
+			}
+			if x_876 < 0 || x_876 >= int64(d_620) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_876, d_620))
+			}
+			if d_621 != d_617 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_621})+" and "+runtime.ShapeString([]int{d_617})+" differ")
+			}
+			row_938 := z_929[x_876*int64(d_621) : (x_876+1)*int64(d_621)]
+			r_882 = r_882[:len(row_938)]
+			z_926 = z_926[:len(row_938)]
+			for i_939 := range row_938 {
+				row_938[i_939] += (r_882[i_939] * z_926[i_939])
+			}
+			r_941 := ar.F64(d_621)
+			r_907 = r_907[:len(r_941)]
+			r_891 = r_891[:len(r_941)]
+			z_926 = z_926[:len(r_941)]
+			for i_942 := range r_941 {
+				r_941[i_942] = ((1.0 - (r_907[i_942] * r_907[i_942])) * (r_891[i_942] * z_926[i_942]))
+			}
+			z_944 := ar.F64(len(s_906))
+			if n_905 != d_621 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{n_905})+" and "+runtime.ShapeString([]int{d_621})+" differ")
+			}
+			r_941 = r_941[:len(z_944)]
+			for i_945 := range z_944 {
+				z_944[i_945] += r_941[i_945]
+			}
+			if x_894 < 0 || x_894+int64(n_905) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_894, x_894+int64(n_905), mainparams_3))
+			}
+			p_946 := ar.F64(len(row_877))
+			copy(p_946[int(x_894)*1:], z_944)
+			r_947 := ar.F64(d_621)
+			row_885 = row_885[:len(r_947)]
+			r_941 = r_941[:len(r_947)]
+			for i_948 := range r_947 {
+				r_947[i_948] = (row_885[i_948] * r_941[i_948])
+			}
+			if x_894 < 0 || x_894+int64(d_621) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_894, x_894+int64(d_621), mainparams_3))
+			}
+			p_950 := ar.F64(len(row_875))
+			copy(p_950[int(x_894)*1:], r_947)
+			if d_621 != n_903 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_903})+" and "+runtime.ShapeString([]int{d_621}))
+			}
+			if x_874 < 0 || x_874 >= int64(d_620) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_874, d_620))
+			}
+			if d_621 != n_903 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_621})+" and "+runtime.ShapeString([]int{n_903})+" differ")
+			}
+			row_951 := z_929[x_874*int64(d_621) : (x_874+1)*int64(d_621)]
+			s_904 = s_904[:len(row_951)]
+			r_941 = r_941[:len(row_951)]
+			for i_952 := range row_951 {
+				row_951[i_952] += (s_904[i_952] * r_941[i_952])
+			}
+			if d_617 != d_621 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{d_621})+" and "+runtime.ShapeString([]int{d_617}))
+			}
+			if d_621 != d_617 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{d_617})+" and "+runtime.ShapeString([]int{d_621}))
+			}
+			r_954 := ar.F64(d_617)
+			r_899 = r_899[:len(r_954)]
+			r_914 = r_914[:len(r_954)]
+			z_922 = z_922[:len(r_954)]
+			for i_955 := range r_954 {
+				r_954[i_955] = ((r_899[i_955] * (1.0 - r_899[i_955])) * (r_914[i_955] * z_922[i_955]))
+			}
+			z_957 := ar.F64(len(s_898))
+			if n_897 != d_617 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{n_897})+" and "+runtime.ShapeString([]int{d_617})+" differ")
+			}
+			r_954 = r_954[:len(z_957)]
+			for i_958 := range z_957 {
+				z_957[i_958] += r_954[i_958]
+			}
+			if x_886 < 0 || x_886+int64(n_897) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_886, x_886+int64(n_897), mainparams_3))
+			}
+			p_959 := ar.F64(len(row_877))
+			copy(p_959[int(x_886)*1:], z_957)
+			p_959 = p_959[:len(p_946)]
+			for i_960 := range p_946 {
+				p_946[i_960] += p_959[i_960]
+			}
+			if d_617 != n_895 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_895})+" and "+runtime.ShapeString([]int{d_617}))
+			}
+			r_961 := ar.F64(n_895)
+			s_896 = s_896[:len(r_961)]
+			r_954 = r_954[:len(r_961)]
+			for i_962 := range r_961 {
+				r_961[i_962] = (s_896[i_962] * r_954[i_962])
+			}
+			r_964 := ar.F64(d_617)
+			row_871 = row_871[:len(r_964)]
+			r_954 = r_954[:len(r_964)]
+			for i_965 := range r_964 {
+				r_964[i_965] = (row_871[i_965] * r_954[i_965])
+			}
+			if x_886 < 0 || x_886+int64(d_617) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_886, x_886+int64(d_617), mainparams_3))
+			}
+			p_967 := ar.F64(len(row_875))
+			copy(p_967[int(x_886)*1:], r_964)
+			p_967 = p_967[:len(p_950)]
+			for i_968 := range p_950 {
+				p_950[i_968] += p_967[i_968]
+			}
+			r_969 := ar.F64(d_621)
+			r_891 = r_891[:len(r_969)]
+			r_907 = r_907[:len(r_969)]
+			z_926 = z_926[:len(r_969)]
+			for i_970 := range r_969 {
+				r_969[i_970] = ((r_891[i_970] * (1.0 - r_891[i_970])) * (r_907[i_970] * z_926[i_970]))
+			}
+			z_972 := ar.F64(len(s_890))
+			if n_889 != d_621 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{n_889})+" and "+runtime.ShapeString([]int{d_621})+" differ")
+			}
+			r_969 = r_969[:len(z_972)]
+			for i_973 := range z_972 {
+				z_972[i_973] += r_969[i_973]
+			}
+			if n_15 < 0 || n_15+int64(n_889) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(n_889), mainparams_3))
+			}
+			p_974 := ar.F64(len(row_877))
+			copy(p_974[int(n_15)*1:], z_972)
+			p_974 = p_974[:len(p_946)]
+			for i_975 := range p_946 {
+				p_946[i_975] += p_974[i_975]
+			}
+			r_976 := ar.F64(d_621)
+			row_885 = row_885[:len(r_976)]
+			r_969 = r_969[:len(r_976)]
+			for i_977 := range r_976 {
+				r_976[i_977] = (row_885[i_977] * r_969[i_977])
+			}
+			if n_15 < 0 || n_15+int64(d_621) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(d_621), mainparams_3))
+			}
+			p_979 := ar.F64(len(row_875))
+			copy(p_979[int(n_15)*1:], r_976)
+			p_979 = p_979[:len(p_950)]
+			for i_980 := range p_950 {
+				p_950[i_980] += p_979[i_980]
+			}
+			if d_621 != n_887 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_887})+" and "+runtime.ShapeString([]int{d_621}))
+			}
+			if x_874 < 0 || x_874 >= int64(d_620) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_874, d_620))
+			}
+			if d_621 != n_887 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_621})+" and "+runtime.ShapeString([]int{n_887})+" differ")
+			}
+			row_981 := z_929[x_874*int64(d_621) : (x_874+1)*int64(d_621)]
+			s_888 = s_888[:len(row_981)]
+			r_969 = r_969[:len(row_981)]
+			for i_982 := range row_981 {
+				row_981[i_982] += (s_888[i_982] * r_969[i_982])
+			}
+			if d_621 != d_617 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{d_617})+" and "+runtime.ShapeString([]int{d_621}))
+			}
+			r_984 := ar.F64(d_617)
+			r_882 = r_882[:len(r_984)]
+			row_910 = row_910[:len(r_984)]
+			z_926 = z_926[:len(r_984)]
+			for i_985 := range r_984 {
+				r_984[i_985] = ((r_882[i_985] * (1.0 - r_882[i_985])) * (row_910[i_985] * z_926[i_985]))
+			}
+			z_987 := ar.F64(len(s_881))
+			if n_880 != d_617 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{n_880})+" and "+runtime.ShapeString([]int{d_617})+" differ")
+			}
+			r_984 = r_984[:len(z_987)]
+			for i_988 := range z_987 {
+				z_987[i_988] += r_984[i_988]
+			}
+			if int64(0) < 0 || int64(0)+int64(n_880) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_880), mainparams_3))
+			}
+			p_989 := ar.F64(len(row_877))
+			copy(p_989[int(int64(0))*1:], z_987)
+			p_989 = p_989[:len(p_946)]
+			for i_990 := range p_946 {
+				p_946[i_990] += p_989[i_990]
+			}
+			if d_617 != n_878 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_878})+" and "+runtime.ShapeString([]int{d_617}))
+			}
+			if n_895 != n_878 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{n_895})+" and "+runtime.ShapeString([]int{n_878})+" differ")
+			}
+			s_879 = s_879[:len(r_961)]
+			r_984 = r_984[:len(r_961)]
+			for i_992 := range r_961 {
+				r_961[i_992] += (s_879[i_992] * r_984[i_992])
+			}
+			r_994 := ar.F64(d_617)
+			row_871 = row_871[:len(r_994)]
+			r_984 = r_984[:len(r_994)]
+			for i_995 := range r_994 {
+				r_994[i_995] = (row_871[i_995] * r_984[i_995])
+			}
+			if int64(0) < 0 || int64(0)+int64(d_617) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_617), mainparams_3))
+			}
+			p_997 := ar.F64(len(row_875))
+			copy(p_997[int(int64(0))*1:], r_994)
+			p_997 = p_997[:len(p_950)]
+			for i_998 := range p_950 {
+				p_950[i_998] += p_997[i_998]
+			}
+			if x_876 < 0 || x_876 >= int64(rev_726) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_876, rev_726))
+			}
+			if rev_727 != mainparams_3 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_727})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
+			}
+			row_999 := rev_725[x_876*int64(rev_727) : (x_876+1)*int64(rev_727)]
+			for j_1000 := range row_999 {
+				row_999[j_1000] += p_946[j_1000]
+			}
+			if x_874 < 0 || x_874 >= int64(rev_726) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_874, rev_726))
+			}
+			if rev_727 != mainparams_3 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_727})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
+			}
+			row_1001 := rev_725[x_874*int64(rev_727) : (x_874+1)*int64(rev_727)]
+			for j_1002 := range row_1001 {
+				row_1001[j_1002] += p_950[j_1002]
+			}
+			z_1003 := ar.F64(len(row_873))
+			z_929 = z_929[:len(z_1003)]
+			for i_1004 := range z_1003 {
+				z_1003[i_1004] += z_929[i_1004]
+			}
+			z_1005 := ar.F64(len(row_871))
+			if d_617 != n_895 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{d_617})+" and "+runtime.ShapeString([]int{n_895})+" differ")
+			}
+			r_961 = r_961[:len(z_1005)]
+			for i_1006 := range z_1005 {
+				z_1005[i_1006] += r_961[i_1006]
+			}
+			rev_720, rev_721, rev_722, rev_723, rev_724 = z_1005, d_617, z_1003, d_620, d_621
+			_ = mark_868
+		}
+		if rev_721 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{rev_721}))
+		}
+		if int64(0) < 0 || int64(0) >= int64(rev_178) {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(0), rev_178))
+		}
+		if rev_179 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_179})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
+		}
+		row_1007 := rev_177[int64(0)*int64(rev_179) : (int64(0)+1)*int64(rev_179)]
+		row_604 = row_604[:len(row_1007)]
+		rev_720 = rev_720[:len(row_1007)]
+		for i_1008 := range row_1007 {
+			row_1007[i_1008] += (row_604[i_1008] * rev_720[i_1008])
+		}
+		z_1010 := ar.F64(len(row_602))
+		if d_24 != rev_723 || d_25 != rev_724 {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{d_24, d_25})+" and "+runtime.ShapeString([]int{rev_723, rev_724})+" differ")
+		}
+		rev_722 = rev_722[:len(z_1010)]
+		for i_1011 := range z_1010 {
+			z_1010[i_1011] += rev_722[i_1011]
+		}
+		rev_173, rev_174, rev_175 = z_1010, d_24, d_25
+		_ = mark_598
+	}
+	x_1012 := -x_164
+	x_1013 := x_1012 / x_166
+	z_1014 := ar.F64(len(state_7))
+	z_1015 := ar.F64(len(sequence_10))
+	return x_1013, z_172, mainparams_2, mainparams_3, z_171, extraparams_5, extraparams_6, z_1014, state_8, state_9, z_1015, sequence_11, sequence_12, nil
+}
+
+// fn_lstmjacobian is def lstm_jacobian (models.nab:100:12).
+func fn_lstmjacobian(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mainparams_3 int, extraparams_4 []float64, extraparams_5 int, extraparams_6 int, state_7 []float64, state_8 int, state_9 int, sequence_10 []float64, sequence_11 int, sequence_12 int) ([]float64, int, int, []float64, int, int, error) {
+	size_13 := int64(mainparams_2)
+	if int64(state_8) != size_13 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:101:22", fmt.Sprintf("size mismatch: r is %d (main_params) but state has size %d", size_13, state_8))
+	}
+	size_14 := int64(mainparams_3)
+	_ = size_14
+	size_15 := int64(extraparams_6)
+	if int64(state_9) != size_15 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:101:25", fmt.Sprintf("size mismatch: b is %d (dimension 2 of extra_params) but dimension 2 of state has size %d", size_15, state_9))
+	}
+	if int64(sequence_12) != size_15 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:101:46", fmt.Sprintf("size mismatch: b is %d (dimension 2 of extra_params) but dimension 2 of sequence has size %d", size_15, sequence_12))
+	}
+	size_16 := int64(sequence_11)
+	_ = size_16
+	if extraparams_5 != 3 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:100:50", fmt.Sprintf("size mismatch: extra_params has size %d but its type [3][b]f64 says 3", extraparams_5))
+	}
+	mainparams_1 = mainparams_1[:mainparams_2*mainparams_3]
+	extraparams_4 = extraparams_4[:extraparams_5*extraparams_6]
+	state_7 = state_7[:state_8*state_9]
+	sequence_10 = sequence_10[:sequence_11*sequence_12]
+	r_17, r_18, r_19, r_20, r_21, r_22, r_23, r_24, r_25, r_26, r_27, r_28, r_29, err_30 := fn_lstmobjectivevjp1100(ar, mainparams_1, mainparams_2, mainparams_3, extraparams_4, extraparams_5, extraparams_6, state_7, state_8, state_9, sequence_10, sequence_11, sequence_12, 1.0)
+	_ = r_17
+	_ = r_24
+	_ = r_25
+	_ = r_26
+	_ = r_27
+	_ = r_28
+	_ = r_29
+	if err_30 != nil {
+		return nil, 0, 0, nil, 0, 0, nbFrame(err_30, "lstm_objective$vjp_1100", "models.nab:80:12", "models.nab:102:44")
+	}
+	return r_18, r_19, r_20, r_21, r_22, r_23, nil
+}
+
+// fn_cross is def cross (models.nab:122:5).
+func fn_cross(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, b_6 int) ([]float64, int, int, error) {
+	size_7 := int64(a_3)
+	if int64(b_6) != size_7 {
+		return nil, 0, 0, nbErrorf("models.nab:122:32", fmt.Sprintf("size mismatch: p is %d (dimension 2 of a) but dimension 2 of b has size %d", size_7, b_6))
+	}
+	if a_2 != 3 {
+		return nil, 0, 0, nbErrorf("models.nab:122:11", fmt.Sprintf("size mismatch: a has size %d but its type [3][p]f64 says 3", a_2))
+	}
+	if b_5 != 3 {
+		return nil, 0, 0, nbErrorf("models.nab:122:25", fmt.Sprintf("size mismatch: b has size %d but its type [3][p]f64 says 3", b_5))
+	}
+	a_1 = a_1[:a_2*a_3]
+	b_4 = b_4[:b_5*b_6]
+	if int64(1) < 0 || int64(1) >= int64(a_2) {
+		return nil, 0, 0, nbAt("models.nab:123:5", runtime.CheckIndex(int64(1), a_2))
+	}
+	row_8 := a_1[int(int64(1))*a_3 : (int(int64(1))+1)*a_3]
+	if int64(2) < 0 || int64(2) >= int64(b_5) {
+		return nil, 0, 0, nbAt("models.nab:123:12", runtime.CheckIndex(int64(2), b_5))
+	}
+	row_9 := b_4[int(int64(2))*b_6 : (int(int64(2))+1)*b_6]
+	if b_6 != a_3 {
+		return nil, 0, 0, nbErrorf("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
+	}
+	if int64(2) < 0 || int64(2) >= int64(a_2) {
+		return nil, 0, 0, nbAt("models.nab:123:19", runtime.CheckIndex(int64(2), a_2))
+	}
+	row_10 := a_1[int(int64(2))*a_3 : (int(int64(2))+1)*a_3]
+	if int64(1) < 0 || int64(1) >= int64(b_5) {
+		return nil, 0, 0, nbAt("models.nab:123:26", runtime.CheckIndex(int64(1), b_5))
+	}
+	row_11 := b_4[int(int64(1))*b_6 : (int(int64(1))+1)*b_6]
+	if b_6 != a_3 {
+		return nil, 0, 0, nbErrorf("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
+	}
+	r_12 := ar.F64(a_3)
+	row_8 = row_8[:len(r_12)]
+	row_9 = row_9[:len(r_12)]
+	row_10 = row_10[:len(r_12)]
+	row_11 = row_11[:len(r_12)]
+	for i_13 := range r_12 {
+		r_12[i_13] = ((row_8[i_13] * row_9[i_13]) - (row_10[i_13] * row_11[i_13]))
+	}
+	if int64(2) < 0 || int64(2) >= int64(a_2) {
+		return nil, 0, 0, nbAt("models.nab:123:32", runtime.CheckIndex(int64(2), a_2))
+	}
+	row_15 := a_1[int(int64(2))*a_3 : (int(int64(2))+1)*a_3]
+	if int64(0) < 0 || int64(0) >= int64(b_5) {
+		return nil, 0, 0, nbAt("models.nab:123:39", runtime.CheckIndex(int64(0), b_5))
+	}
+	row_16 := b_4[int(int64(0))*b_6 : (int(int64(0))+1)*b_6]
+	if b_6 != a_3 {
+		return nil, 0, 0, nbErrorf("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
+	}
+	if int64(0) < 0 || int64(0) >= int64(a_2) {
+		return nil, 0, 0, nbAt("models.nab:123:46", runtime.CheckIndex(int64(0), a_2))
+	}
+	row_17 := a_1[int(int64(0))*a_3 : (int(int64(0))+1)*a_3]
+	if int64(2) < 0 || int64(2) >= int64(b_5) {
+		return nil, 0, 0, nbAt("models.nab:123:53", runtime.CheckIndex(int64(2), b_5))
+	}
+	row_18 := b_4[int(int64(2))*b_6 : (int(int64(2))+1)*b_6]
+	if b_6 != a_3 {
+		return nil, 0, 0, nbErrorf("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
+	}
+	r_19 := ar.F64(a_3)
+	row_15 = row_15[:len(r_19)]
+	row_16 = row_16[:len(r_19)]
+	row_17 = row_17[:len(r_19)]
+	row_18 = row_18[:len(r_19)]
+	for i_20 := range r_19 {
+		r_19[i_20] = ((row_15[i_20] * row_16[i_20]) - (row_17[i_20] * row_18[i_20]))
+	}
+	if int64(0) < 0 || int64(0) >= int64(a_2) {
+		return nil, 0, 0, nbAt("models.nab:123:59", runtime.CheckIndex(int64(0), a_2))
+	}
+	row_22 := a_1[int(int64(0))*a_3 : (int(int64(0))+1)*a_3]
+	if int64(1) < 0 || int64(1) >= int64(b_5) {
+		return nil, 0, 0, nbAt("models.nab:123:66", runtime.CheckIndex(int64(1), b_5))
+	}
+	row_23 := b_4[int(int64(1))*b_6 : (int(int64(1))+1)*b_6]
+	if b_6 != a_3 {
+		return nil, 0, 0, nbErrorf("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
+	}
+	if int64(1) < 0 || int64(1) >= int64(a_2) {
+		return nil, 0, 0, nbAt("models.nab:123:73", runtime.CheckIndex(int64(1), a_2))
+	}
+	row_24 := a_1[int(int64(1))*a_3 : (int(int64(1))+1)*a_3]
+	if int64(0) < 0 || int64(0) >= int64(b_5) {
+		return nil, 0, 0, nbAt("models.nab:123:80", runtime.CheckIndex(int64(0), b_5))
+	}
+	row_25 := b_4[int(int64(0))*b_6 : (int(int64(0))+1)*b_6]
+	if b_6 != a_3 {
+		return nil, 0, 0, nbErrorf("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
+	}
+	r_26 := ar.F64(a_3)
+	row_22 = row_22[:len(r_26)]
+	row_23 = row_23[:len(r_26)]
+	row_24 = row_24[:len(r_26)]
+	row_25 = row_25[:len(r_26)]
+	for i_27 := range r_26 {
+		r_26[i_27] = ((row_22[i_27] * row_23[i_27]) - (row_24[i_27] * row_25[i_27]))
+	}
+	var a_29 []float64
+	var d_30 int = 0
+	var rs_31 int = 0
+	for i_32 := 0; i_32 < 3; i_32++ {
+		mark_33 := ar.mark()
+		var e_34 []float64
+		var e_35 int
+		switch i_32 {
+		case 0:
+			e_34, e_35 = r_12, a_3
+		case 1:
+			e_34, e_35 = r_19, a_3
+		case 2:
+			e_34, e_35 = r_26, a_3
+		}
+		if i_32 == 0 {
+			d_30 = e_35
+			rs_31 = d_30
+			tot_36, err_37 := runtime.MulSize(3, rs_31)
+			if err_37 != nil {
+				return nil, 0, 0, nbAt("models.nab:123:3", err_37)
+			}
+			a_29 = ar.F64(tot_36)
+		} else if e_35 != d_30 {
+			return nil, 0, 0, nbErrorf("models.nab:123:3", "array literal: element "+strconv.Itoa(i_32)+" has shape "+runtime.ShapeString([]int{e_35})+", element 0 has shape "+runtime.ShapeString([]int{d_30}))
+		}
+		copy(a_29[i_32*rs_31:(i_32+1)*rs_31], e_34)
+		if i_32 > 0 {
+			ar.release(mark_33)
+		}
+	}
+	return a_29, 3, d_30, nil
+}
+
+// fn_rotate is def rotate (models.nab:126:5).
+func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 int, x_6 int) ([]float64, int, int, error) {
+	size_7 := int64(r_3)
+	if int64(x_6) != size_7 {
+		return nil, 0, 0, nbErrorf("models.nab:126:33", fmt.Sprintf("size mismatch: p is %d (dimension 2 of r) but dimension 2 of x has size %d", size_7, x_6))
+	}
+	if r_2 != 3 {
+		return nil, 0, 0, nbErrorf("models.nab:126:12", fmt.Sprintf("size mismatch: r has size %d but its type [3][p]f64 says 3", r_2))
+	}
+	if x_5 != 3 {
+		return nil, 0, 0, nbErrorf("models.nab:126:26", fmt.Sprintf("size mismatch: x has size %d but its type [3][p]f64 says 3", x_5))
+	}
+	r_1 = r_1[:r_2*r_3]
+	x_4 = x_4[:x_5*x_6]
+	if int64(0) < 0 || int64(0) >= int64(r_2) {
+		return nil, 0, 0, nbAt("models.nab:127:18", runtime.CheckIndex(int64(0), r_2))
+	}
+	row_8 := r_1[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
+	if int64(1) < 0 || int64(1) >= int64(r_2) {
+		return nil, 0, 0, nbAt("models.nab:127:27", runtime.CheckIndex(int64(1), r_2))
+	}
+	row_9 := r_1[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
+	if int64(2) < 0 || int64(2) >= int64(r_2) {
+		return nil, 0, 0, nbAt("models.nab:127:36", runtime.CheckIndex(int64(2), r_2))
+	}
+	row_10 := r_1[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
+	r_11 := ar.F64(r_3)
+	row_8 = row_8[:len(r_11)]
+	row_9 = row_9[:len(r_11)]
+	row_10 = row_10[:len(r_11)]
+	for i_12 := range r_11 {
+		r_11[i_12] = (((row_8[i_12] * row_8[i_12]) + (row_9[i_12] * row_9[i_12])) + (row_10[i_12] * row_10[i_12]))
+	}
+	r_14 := ar.F64(r_3)
+	r_11 = r_11[:len(r_14)]
+	for i_15 := range r_14 {
+		r_14[i_15] = (runtime.Sign(r_11[i_15]))
+	}
+	r_17 := ar.F64(r_3)
+	r_11 = r_11[:len(r_17)]
+	r_14 = r_14[:len(r_17)]
+	for i_18 := range r_17 {
+		r_17[i_18] = (math.Sqrt((r_11[i_18] + (1.0 - r_14[i_18]))))
+	}
+	r_20 := ar.F64(r_3)
+	r_17 = r_17[:len(r_20)]
+	for i_21 := range r_20 {
+		r_20[i_21] = (math.Cos(r_17[i_21]))
+	}
+	r_23 := ar.F64(r_3)
+	r_17 = r_17[:len(r_23)]
+	for i_24 := range r_23 {
+		r_23[i_24] = (math.Sin(r_17[i_24]))
+	}
+	if int64(0) < 0 || int64(0) >= int64(r_2) {
+		return nil, 0, 0, nbAt("models.nab:132:16", runtime.CheckIndex(int64(0), r_2))
+	}
+	row_26 := r_1[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
+	r_27 := ar.F64(r_3)
+	row_26 = row_26[:len(r_27)]
+	r_17 = r_17[:len(r_27)]
+	for i_28 := range r_27 {
+		r_27[i_28] = (row_26[i_28] / r_17[i_28])
+	}
+	if int64(1) < 0 || int64(1) >= int64(r_2) {
+		return nil, 0, 0, nbAt("models.nab:132:30", runtime.CheckIndex(int64(1), r_2))
+	}
+	row_30 := r_1[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
+	r_31 := ar.F64(r_3)
+	row_30 = row_30[:len(r_31)]
+	r_17 = r_17[:len(r_31)]
+	for i_32 := range r_31 {
+		r_31[i_32] = (row_30[i_32] / r_17[i_32])
+	}
+	if int64(2) < 0 || int64(2) >= int64(r_2) {
+		return nil, 0, 0, nbAt("models.nab:132:44", runtime.CheckIndex(int64(2), r_2))
+	}
+	row_34 := r_1[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
+	r_35 := ar.F64(r_3)
+	row_34 = row_34[:len(r_35)]
+	r_17 = r_17[:len(r_35)]
+	for i_36 := range r_35 {
+		r_35[i_36] = (row_34[i_36] / r_17[i_36])
+	}
+	var a_38 []float64
+	var d_39 int = 0
+	var rs_40 int = 0
+	for i_41 := 0; i_41 < 3; i_41++ {
+		mark_42 := ar.mark()
+		var e_43 []float64
+		var e_44 int
+		switch i_41 {
+		case 0:
+			e_43, e_44 = r_27, r_3
+		case 1:
+			e_43, e_44 = r_31, r_3
+		case 2:
+			e_43, e_44 = r_35, r_3
+		}
+		if i_41 == 0 {
+			d_39 = e_44
+			rs_40 = d_39
+			tot_45, err_46 := runtime.MulSize(3, rs_40)
+			if err_46 != nil {
+				return nil, 0, 0, nbAt("models.nab:132:14", err_46)
+			}
+			a_38 = ar.F64(tot_45)
+		} else if e_44 != d_39 {
+			return nil, 0, 0, nbErrorf("models.nab:132:14", "array literal: element "+strconv.Itoa(i_41)+" has shape "+runtime.ShapeString([]int{e_44})+", element 0 has shape "+runtime.ShapeString([]int{d_39}))
+		}
+		copy(a_38[i_41*rs_40:(i_41+1)*rs_40], e_43)
+		if i_41 > 0 {
+			ar.release(mark_42)
+		}
+	}
+	r_47, r_48, r_49, err_50 := fn_cross(ar, a_38, 3, d_39, x_4, x_5, x_6)
+	if err_50 != nil {
+		return nil, 0, 0, nbFrame(err_50, "cross", "models.nab:122:5", "models.nab:133:12")
+	}
+	if int64(0) < 0 || int64(0) >= int64(3) {
+		return nil, 0, 0, nbAt("models.nab:134:18", runtime.CheckIndex(int64(0), 3))
+	}
+	row_51 := a_38[int(int64(0))*d_39 : (int(int64(0))+1)*d_39]
+	if int64(0) < 0 || int64(0) >= int64(x_5) {
+		return nil, 0, 0, nbAt("models.nab:134:25", runtime.CheckIndex(int64(0), x_5))
+	}
+	row_52 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	if x_6 != d_39 {
+		return nil, 0, 0, nbErrorf("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{d_39})+" and "+runtime.ShapeString([]int{x_6}))
+	}
+	if int64(1) < 0 || int64(1) >= int64(3) {
+		return nil, 0, 0, nbAt("models.nab:134:35", runtime.CheckIndex(int64(1), 3))
+	}
+	row_53 := a_38[int(int64(1))*d_39 : (int(int64(1))+1)*d_39]
+	if int64(1) < 0 || int64(1) >= int64(x_5) {
+		return nil, 0, 0, nbAt("models.nab:134:42", runtime.CheckIndex(int64(1), x_5))
+	}
+	row_54 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	if x_6 != d_39 {
+		return nil, 0, 0, nbErrorf("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{d_39})+" and "+runtime.ShapeString([]int{x_6}))
+	}
+	if int64(2) < 0 || int64(2) >= int64(3) {
+		return nil, 0, 0, nbAt("models.nab:134:52", runtime.CheckIndex(int64(2), 3))
+	}
+	row_55 := a_38[int(int64(2))*d_39 : (int(int64(2))+1)*d_39]
+	if int64(2) < 0 || int64(2) >= int64(x_5) {
+		return nil, 0, 0, nbAt("models.nab:134:59", runtime.CheckIndex(int64(2), x_5))
+	}
+	row_56 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	if x_6 != d_39 {
+		return nil, 0, 0, nbErrorf("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{d_39})+" and "+runtime.ShapeString([]int{x_6}))
+	}
+	if r_3 != d_39 {
+		return nil, 0, 0, nbErrorf("models.nab:134:64", "shape mismatch in '*': "+runtime.ShapeString([]int{d_39})+" and "+runtime.ShapeString([]int{r_3}))
+	}
+	r_57 := ar.F64(d_39)
+	row_51 = row_51[:len(r_57)]
+	row_52 = row_52[:len(r_57)]
+	row_53 = row_53[:len(r_57)]
+	row_54 = row_54[:len(r_57)]
+	row_55 = row_55[:len(r_57)]
+	row_56 = row_56[:len(r_57)]
+	r_20 = r_20[:len(r_57)]
+	for i_58 := range r_57 {
+		r_57[i_58] = ((((row_51[i_58] * row_52[i_58]) + (row_53[i_58] * row_54[i_58])) + (row_55[i_58] * row_56[i_58])) * (1.0 - r_20[i_58]))
+	}
+	n_60, err_61 := runtime.CheckSize(int64(3))
+	if err_61 != nil {
+		return nil, 0, 0, nbAt("models.nab:135:14", err_61)
+	}
+	var a_62 []float64
+	var d_63 int = 0
+	var rs_64 int = 0
+	for i_65 := 0; i_65 < n_60; i_65++ {
+		mark_66 := ar.mark()
+		i_67 := int64(i_65)
+		if i_67 < 0 || i_67 >= int64(x_5) {
+			return nil, 0, 0, nbAt("models.nab:135:16", runtime.CheckIndex(i_67, x_5))
+		}
+		row_68 := x_4[int(i_67)*x_6 : (int(i_67)+1)*x_6]
+		if r_3 != x_6 {
+			return nil, 0, 0, nbErrorf("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+		}
+		if i_67 < 0 || i_67 >= int64(r_48) {
+			return nil, 0, 0, nbAt("models.nab:135:31", runtime.CheckIndex(i_67, r_48))
+		}
+		row_69 := r_47[int(i_67)*r_49 : (int(i_67)+1)*r_49]
+		if r_3 != r_49 {
+			return nil, 0, 0, nbErrorf("models.nab:135:35", "shape mismatch in '*': "+runtime.ShapeString([]int{r_49})+" and "+runtime.ShapeString([]int{r_3}))
+		}
+		if r_49 != x_6 {
+			return nil, 0, 0, nbErrorf("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_49}))
+		}
+		if i_67 < 0 || i_67 >= int64(3) {
+			return nil, 0, 0, nbAt("models.nab:135:48", runtime.CheckIndex(i_67, 3))
+		}
+		row_70 := a_38[int(i_67)*d_39 : (int(i_67)+1)*d_39]
+		if d_39 != x_6 {
+			return nil, 0, 0, nbErrorf("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{d_39}))
+		}
+		if i_65 == 0 {
+			d_63 = x_6
+			rs_64 = d_63
+			tot_71, err_72 := runtime.MulSize(n_60, rs_64)
+			if err_72 != nil {
+				return nil, 0, 0, nbAt("models.nab:135:14", err_72)
+			}
+			a_62 = ar.F64(tot_71)
+		} else if x_6 != d_63 {
+			return nil, 0, 0, nbErrorf("models.nab:135:14", "build: element "+strconv.Itoa(i_65)+" has shape "+runtime.ShapeString([]int{x_6})+", element 0 has shape "+runtime.ShapeString([]int{d_63}))
+		}
+		row_73 := a_62[i_65*rs_64 : (i_65+1)*rs_64]
+		row_68 = row_68[:len(row_73)]
+		r_20 = r_20[:len(row_73)]
+		row_69 = row_69[:len(row_73)]
+		r_23 = r_23[:len(row_73)]
+		row_70 = row_70[:len(row_73)]
+		r_57 = r_57[:len(row_73)]
+		for i_74 := range row_73 {
+			row_73[i_74] = (((row_68[i_74] * r_20[i_74]) + (row_69[i_74] * r_23[i_74])) + (row_70[i_74] * r_57[i_74]))
+		}
+		if i_65 > 0 {
+			ar.release(mark_66)
+		}
+	}
+	r_76, r_77, r_78, err_79 := fn_cross(ar, r_1, r_2, r_3, x_4, x_5, x_6)
+	if err_79 != nil {
+		return nil, 0, 0, nbFrame(err_79, "cross", "models.nab:122:5", "models.nab:136:19")
+	}
+	if r_77 != x_5 || r_78 != x_6 {
+		return nil, 0, 0, nbErrorf("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_77, r_78}))
+	}
+	n_80 := x_5 * x_6
+	r_81 := ar.F64(n_80)
+	x_4 = x_4[:len(r_81)]
+	r_76 = r_76[:len(r_81)]
+	for i_82 := range r_81 {
+		r_81[i_82] = (x_4[i_82] + r_76[i_82])
+	}
+	n_84, err_85 := runtime.CheckSize(int64(3))
+	if err_85 != nil {
+		return nil, 0, 0, nbAt("models.nab:137:6", err_85)
+	}
+	var a_86 []float64
+	var d_87 int = 0
+	var rs_88 int = 0
+	for i_89 := 0; i_89 < n_84; i_89++ {
+		mark_90 := ar.mark()
+		i_91 := int64(i_89)
+		if i_91 < 0 || i_91 >= int64(n_60) {
+			return nil, 0, 0, nbAt("models.nab:137:20", runtime.CheckIndex(i_91, n_60))
+		}
+		row_92 := a_62[int(i_91)*d_63 : (int(i_91)+1)*d_63]
+		if d_63 != r_3 {
+			return nil, 0, 0, nbErrorf("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_63}))
+		}
+		if i_91 < 0 || i_91 >= int64(x_5) {
+			return nil, 0, 0, nbAt("models.nab:137:48", runtime.CheckIndex(i_91, x_5))
+		}
+		row_93 := r_81[int(i_91)*x_6 : (int(i_91)+1)*x_6]
+		if x_6 != r_3 {
+			return nil, 0, 0, nbErrorf("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+		}
+		if i_89 == 0 {
+			d_87 = r_3
+			rs_88 = d_87
+			tot_94, err_95 := runtime.MulSize(n_84, rs_88)
+			if err_95 != nil {
+				return nil, 0, 0, nbAt("models.nab:137:6", err_95)
+			}
+			a_86 = ar.F64(tot_94)
+		} else if r_3 != d_87 {
+			return nil, 0, 0, nbErrorf("models.nab:137:6", "build: element "+strconv.Itoa(i_89)+" has shape "+runtime.ShapeString([]int{r_3})+", element 0 has shape "+runtime.ShapeString([]int{d_87}))
+		}
+		row_96 := a_86[i_89*rs_88 : (i_89+1)*rs_88]
+		r_14 = r_14[:len(row_96)]
+		row_92 = row_92[:len(row_96)]
+		row_93 = row_93[:len(row_96)]
+		for i_97 := range row_96 {
+			row_96[i_97] = ((r_14[i_97] * row_92[i_97]) + ((1.0 - r_14[i_97]) * row_93[i_97]))
+		}
+		if i_89 > 0 {
+			ar.release(mark_90)
+		}
+	}
+	return a_86, n_84, d_87, nil
+}
+
+// fn_residuals is def residuals (models.nab:142:5).
+func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int) ([]float64, int, int, []float64, int, error) {
+	size_12 := int64(cam_3)
+	if int64(x_6) != size_12 {
+		return nil, 0, 0, nil, 0, nbErrorf("models.nab:142:39", fmt.Sprintf("size mismatch: p is %d (dimension 2 of cam) but dimension 2 of x has size %d", size_12, x_6))
+	}
+	if int64(w_8) != size_12 {
+		return nil, 0, 0, nil, 0, nbErrorf("models.nab:142:50", fmt.Sprintf("size mismatch: p is %d (dimension 2 of cam) but w has size %d", size_12, w_8))
+	}
+	if int64(feat_11) != size_12 {
+		return nil, 0, 0, nil, 0, nbErrorf("models.nab:142:67", fmt.Sprintf("size mismatch: p is %d (dimension 2 of cam) but dimension 2 of feat has size %d", size_12, feat_11))
+	}
+	if cam_2 != 11 {
+		return nil, 0, 0, nil, 0, nbErrorf("models.nab:142:15", fmt.Sprintf("size mismatch: cam has size %d but its type [11][p]f64 says 11", cam_2))
+	}
+	if x_5 != 3 {
+		return nil, 0, 0, nil, 0, nbErrorf("models.nab:142:32", fmt.Sprintf("size mismatch: x has size %d but its type [3][p]f64 says 3", x_5))
+	}
+	if feat_10 != 2 {
+		return nil, 0, 0, nil, 0, nbErrorf("models.nab:142:57", fmt.Sprintf("size mismatch: feat has size %d but its type [2][p]f64 says 2", feat_10))
+	}
+	cam_1 = cam_1[:cam_2*cam_3]
+	x_4 = x_4[:x_5*x_6]
+	w_7 = w_7[:w_8]
+	feat_9 = feat_9[:feat_10*feat_11]
+	if int64(0) < 0 || int64(3) < int64(0) || int64(3) > int64(cam_2) {
+		return nil, 0, 0, nil, 0, nbErrorf("models.nab:143:21", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), int64(3), cam_2))
+	}
+	n_13 := int(int64(3)) - int(int64(0))
+	s_14 := cam_1[int(int64(0))*cam_3 : int(int64(3))*cam_3 : int(int64(3))*cam_3]
+	if int64(3) < 0 || int64(6) < int64(3) || int64(6) > int64(cam_2) {
+		return nil, 0, 0, nil, 0, nbErrorf("models.nab:143:35", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(3), int64(6), cam_2))
+	}
+	n_15 := int(int64(6)) - int(int64(3))
+	s_16 := cam_1[int(int64(3))*cam_3 : int(int64(6))*cam_3 : int(int64(6))*cam_3]
+	if n_15 != x_5 || cam_3 != x_6 {
+		return nil, 0, 0, nil, 0, nbErrorf("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{n_15, cam_3}))
+	}
+	n_17 := x_5 * x_6
+	r_18 := ar.F64(n_17)
+	x_4 = x_4[:len(r_18)]
+	s_16 = s_16[:len(r_18)]
+	for i_19 := range r_18 {
+		r_18[i_19] = (x_4[i_19] - s_16[i_19])
+	}
+	r_21, r_22, r_23, err_24 := fn_rotate(ar, s_14, n_13, cam_3, r_18, x_5, x_6)
+	if err_24 != nil {
+		return nil, 0, 0, nil, 0, nbFrame(err_24, "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	if int64(0) < 0 || int64(0) >= int64(r_22) {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:144:13", runtime.CheckIndex(int64(0), r_22))
+	}
+	row_25 := r_21[int(int64(0))*r_23 : (int(int64(0))+1)*r_23]
+	if int64(2) < 0 || int64(2) >= int64(r_22) {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:144:20", runtime.CheckIndex(int64(2), r_22))
+	}
+	row_26 := r_21[int(int64(2))*r_23 : (int(int64(2))+1)*r_23]
+	r_27 := ar.F64(r_23)
+	row_25 = row_25[:len(r_27)]
+	row_26 = row_26[:len(r_27)]
+	for i_28 := range r_27 {
+		r_27[i_28] = (row_25[i_28] / row_26[i_28])
+	}
+	if int64(1) < 0 || int64(1) >= int64(r_22) {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:144:26", runtime.CheckIndex(int64(1), r_22))
+	}
+	row_30 := r_21[int(int64(1))*r_23 : (int(int64(1))+1)*r_23]
+	if int64(2) < 0 || int64(2) >= int64(r_22) {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:144:33", runtime.CheckIndex(int64(2), r_22))
+	}
+	row_31 := r_21[int(int64(2))*r_23 : (int(int64(2))+1)*r_23]
+	r_32 := ar.F64(r_23)
+	row_30 = row_30[:len(r_32)]
+	row_31 = row_31[:len(r_32)]
+	for i_33 := range r_32 {
+		r_32[i_33] = (row_30[i_33] / row_31[i_33])
+	}
+	var a_35 []float64
+	var d_36 int = 0
+	var rs_37 int = 0
+	for i_38 := 0; i_38 < 2; i_38++ {
+		mark_39 := ar.mark()
+		var e_40 []float64
+		var e_41 int
+		switch i_38 {
+		case 0:
+			e_40, e_41 = r_27, r_23
+		case 1:
+			e_40, e_41 = r_32, r_23
+		}
+		if i_38 == 0 {
+			d_36 = e_41
+			rs_37 = d_36
+			tot_42, err_43 := runtime.MulSize(2, rs_37)
+			if err_43 != nil {
+				return nil, 0, 0, nil, 0, nbAt("models.nab:144:11", err_43)
+			}
+			a_35 = ar.F64(tot_42)
+		} else if e_41 != d_36 {
+			return nil, 0, 0, nil, 0, nbErrorf("models.nab:144:11", "array literal: element "+strconv.Itoa(i_38)+" has shape "+runtime.ShapeString([]int{e_41})+", element 0 has shape "+runtime.ShapeString([]int{d_36}))
+		}
+		copy(a_35[i_38*rs_37:(i_38+1)*rs_37], e_40)
+		if i_38 > 0 {
+			ar.release(mark_39)
+		}
+	}
+	if int64(0) < 0 || int64(0) >= int64(2) {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:145:14", runtime.CheckIndex(int64(0), 2))
+	}
+	row_44 := a_35[int(int64(0))*d_36 : (int(int64(0))+1)*d_36]
+	if int64(1) < 0 || int64(1) >= int64(2) {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:145:23", runtime.CheckIndex(int64(1), 2))
+	}
+	row_45 := a_35[int(int64(1))*d_36 : (int(int64(1))+1)*d_36]
+	r_46 := ar.F64(d_36)
+	row_44 = row_44[:len(r_46)]
+	row_45 = row_45[:len(r_46)]
+	for i_47 := range r_46 {
+		r_46[i_47] = ((row_44[i_47] * row_44[i_47]) + (row_45[i_47] * row_45[i_47]))
+	}
+	if int64(9) < 0 || int64(9) >= int64(cam_2) {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:146:26", runtime.CheckIndex(int64(9), cam_2))
+	}
+	row_49 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
+	if d_36 != cam_3 {
+		return nil, 0, 0, nil, 0, nbErrorf("models.nab:146:30", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_36}))
+	}
+	if int64(10) < 0 || int64(10) >= int64(cam_2) {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:146:41", runtime.CheckIndex(int64(10), cam_2))
+	}
+	row_50 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
+	if d_36 != cam_3 {
+		return nil, 0, 0, nil, 0, nbErrorf("models.nab:146:46", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_36}))
+	}
+	r_51 := ar.F64(cam_3)
+	row_49 = row_49[:len(r_51)]
+	r_46 = r_46[:len(r_51)]
+	row_50 = row_50[:len(r_51)]
+	for i_52 := range r_51 {
+		r_51[i_52] = ((1.0 + (row_49[i_52] * r_46[i_52])) + (row_50[i_52] * (r_46[i_52] * r_46[i_52])))
+	}
+	n_54, err_55 := runtime.CheckSize(int64(2))
+	if err_55 != nil {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_55)
+	}
+	var a_56 []float64
+	var d_57 int = 0
+	var rs_58 int = 0
+	for i_59 := 0; i_59 < n_54; i_59++ {
+		mark_60 := ar.mark()
+		i_61 := int64(i_59)
+		if int64(6) < 0 || int64(6) >= int64(cam_2) {
+			return nil, 0, 0, nil, 0, nbAt("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
+		}
+		row_62 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
+		if i_61 < 0 || i_61 >= int64(2) {
+			return nil, 0, 0, nil, 0, nbAt("models.nab:147:25", runtime.CheckIndex(i_61, 2))
+		}
+		row_63 := a_35[int(i_61)*d_36 : (int(i_61)+1)*d_36]
+		if d_36 != cam_3 {
+			return nil, 0, 0, nil, 0, nbErrorf("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_36}))
+		}
+		x_64 := int64(7) + i_61
+		if x_64 < 0 || x_64 >= int64(cam_2) {
+			return nil, 0, 0, nil, 0, nbAt("models.nab:147:44", runtime.CheckIndex(x_64, cam_2))
+		}
+		row_65 := cam_1[int(x_64)*cam_3 : (int(x_64)+1)*cam_3]
+		if i_59 == 0 {
+			d_57 = cam_3
+			rs_58 = d_57
+			tot_66, err_67 := runtime.MulSize(n_54, rs_58)
+			if err_67 != nil {
+				return nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_67)
+			}
+			a_56 = ar.F64(tot_66)
+		} else if cam_3 != d_57 {
+			return nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_59)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_57}))
+		}
+		row_68 := a_56[i_59*rs_58 : (i_59+1)*rs_58]
+		row_62 = row_62[:len(row_68)]
+		row_63 = row_63[:len(row_68)]
+		r_51 = r_51[:len(row_68)]
+		row_65 = row_65[:len(row_68)]
+		for i_69 := range row_68 {
+			row_68[i_69] = (((row_62[i_69] * row_63[i_69]) * r_51[i_69]) + row_65[i_69])
+		}
+		if i_59 > 0 {
+			ar.release(mark_60)
+		}
+	}
+	n_71, err_72 := runtime.CheckSize(int64(2))
+	if err_72 != nil {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_72)
+	}
+	var a_73 []float64
+	var d_74 int = 0
+	var rs_75 int = 0
+	for i_76 := 0; i_76 < n_71; i_76++ {
+		mark_77 := ar.mark()
+		i_78 := int64(i_76)
+		if i_78 < 0 || i_78 >= int64(n_54) {
+			return nil, 0, 0, nil, 0, nbAt("models.nab:148:17", runtime.CheckIndex(i_78, n_54))
+		}
+		row_79 := a_56[int(i_78)*d_57 : (int(i_78)+1)*d_57]
+		if i_78 < 0 || i_78 >= int64(feat_10) {
+			return nil, 0, 0, nil, 0, nbAt("models.nab:148:27", runtime.CheckIndex(i_78, feat_10))
+		}
+		row_80 := feat_9[int(i_78)*feat_11 : (int(i_78)+1)*feat_11]
+		if feat_11 != d_57 {
+			return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_57})+" and "+runtime.ShapeString([]int{feat_11}))
+		}
+		if d_57 != w_8 {
+			return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_57}))
+		}
+		if i_76 == 0 {
+			d_74 = w_8
+			rs_75 = d_74
+			tot_81, err_82 := runtime.MulSize(n_71, rs_75)
+			if err_82 != nil {
+				return nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_82)
+			}
+			a_73 = ar.F64(tot_81)
+		} else if w_8 != d_74 {
+			return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "build: element "+strconv.Itoa(i_76)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_74}))
+		}
+		row_83 := a_73[i_76*rs_75 : (i_76+1)*rs_75]
+		w_7 = w_7[:len(row_83)]
+		row_79 = row_79[:len(row_83)]
+		row_80 = row_80[:len(row_83)]
+		for i_84 := range row_83 {
+			row_83[i_84] = (w_7[i_84] * (row_79[i_84] - row_80[i_84]))
+		}
+		if i_76 > 0 {
+			ar.release(mark_77)
+		}
+	}
+	r_86 := ar.F64(w_8)
+	w_7 = w_7[:len(r_86)]
+	for i_87 := range r_86 {
+		r_86[i_87] = (1.0 - (w_7[i_87] * w_7[i_87]))
+	}
+	return a_73, n_71, d_74, r_86, w_8, nil
+}
+
+// fn_gathered is def gathered (models.nab:151:5).
+func fn_gathered(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, camidx_7 []int64, camidx_8 int, ptidx_9 []int64, ptidx_10 int) ([]float64, int, int, []float64, int, int, error) {
+	size_11 := int64(cams_2)
+	_ = size_11
+	size_12 := int64(pts_5)
+	_ = size_12
+	size_13 := int64(camidx_8)
+	if int64(ptidx_10) != size_13 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:151:74", fmt.Sprintf("size mismatch: p is %d (cam_idx) but pt_idx has size %d", size_13, ptidx_10))
+	}
+	if cams_3 != 11 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:151:14", fmt.Sprintf("size mismatch: dimension 2 of cams has size %d but its type [n][11]f64 says 11", cams_3))
+	}
+	if pts_6 != 3 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:151:32", fmt.Sprintf("size mismatch: dimension 2 of pts has size %d but its type [m][3]f64 says 3", pts_6))
+	}
+	cams_1 = cams_1[:cams_2*cams_3]
+	pts_4 = pts_4[:pts_5*pts_6]
+	camidx_7 = camidx_7[:camidx_8]
+	ptidx_9 = ptidx_9[:ptidx_10]
+	t_14 := ar.F64(len(cams_1))
+	for i_15 := 0; i_15 < cams_2; i_15++ {
+		for j_16 := 0; j_16 < cams_3; j_16++ {
+			t_14[j_16*cams_2+i_15] = cams_1[i_15*cams_3+j_16]
+		}
+	}
+	t_17 := ar.F64(len(pts_4))
+	for i_18 := 0; i_18 < pts_5; i_18++ {
+		for j_19 := 0; j_19 < pts_6; j_19++ {
+			t_17[j_19*pts_5+i_18] = pts_4[i_18*pts_6+j_19]
+		}
+	}
+	n_20, err_21 := runtime.CheckSize(int64(11))
+	if err_21 != nil {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:7", err_21)
+	}
+	var a_22 []float64
+	var d_23 int = 0
+	var rs_24 int = 0
+	for i_25 := 0; i_25 < n_20; i_25++ {
+		mark_26 := ar.mark()
+		i_27 := int64(i_25)
+		if i_27 < 0 || i_27 >= int64(cams_3) {
+			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:17", runtime.CheckIndex(i_27, cams_3))
+		}
+		row_28 := t_14[int(i_27)*cams_2 : (int(i_27)+1)*cams_2]
+		for _, j_29 := range camidx_7 {
+			if j_29 < 0 || j_29 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:8", runtime.CheckIndex(j_29, cams_2))
+			}
+		}
+		a_30 := ar.F64(camidx_8)
+		for i_31 := 0; i_31 < camidx_8; i_31++ {
+			x_33 := row_28[int(camidx_7[i_31])]
+			a_30[i_31] = x_33
+		}
+		if i_25 == 0 {
+			d_23 = camidx_8
+			rs_24 = d_23
+			tot_34, err_35 := runtime.MulSize(n_20, rs_24)
+			if err_35 != nil {
+				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:7", err_35)
+			}
+			a_22 = ar.F64(tot_34)
+		} else if camidx_8 != d_23 {
+			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:154:7", "build: element "+strconv.Itoa(i_25)+" has shape "+runtime.ShapeString([]int{camidx_8})+", element 0 has shape "+runtime.ShapeString([]int{d_23}))
+		}
+		copy(a_22[i_25*rs_24:(i_25+1)*rs_24], a_30)
+		if i_25 > 0 {
+			ar.release(mark_26)
+		}
+	}
+	n_36, err_37 := runtime.CheckSize(int64(3))
+	if err_37 != nil {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:44", err_37)
+	}
+	var a_38 []float64
+	var d_39 int = 0
+	var rs_40 int = 0
+	for i_41 := 0; i_41 < n_36; i_41++ {
+		mark_42 := ar.mark()
+		i_43 := int64(i_41)
+		if i_43 < 0 || i_43 >= int64(pts_6) {
+			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:54", runtime.CheckIndex(i_43, pts_6))
+		}
+		row_44 := t_17[int(i_43)*pts_5 : (int(i_43)+1)*pts_5]
+		for _, j_45 := range ptidx_9 {
+			if j_45 < 0 || j_45 >= int64(pts_5) {
+				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:45", runtime.CheckIndex(j_45, pts_5))
+			}
+		}
+		a_46 := ar.F64(ptidx_10)
+		for i_47 := 0; i_47 < ptidx_10; i_47++ {
+			x_49 := row_44[int(ptidx_9[i_47])]
+			a_46[i_47] = x_49
+		}
+		if i_41 == 0 {
+			d_39 = ptidx_10
+			rs_40 = d_39
+			tot_50, err_51 := runtime.MulSize(n_36, rs_40)
+			if err_51 != nil {
+				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:44", err_51)
+			}
+			a_38 = ar.F64(tot_50)
+		} else if ptidx_10 != d_39 {
+			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:154:44", "build: element "+strconv.Itoa(i_41)+" has shape "+runtime.ShapeString([]int{ptidx_10})+", element 0 has shape "+runtime.ShapeString([]int{d_39}))
+		}
+		copy(a_38[i_41*rs_40:(i_41+1)*rs_40], a_46)
+		if i_41 > 0 {
+			ar.release(mark_42)
+		}
+	}
+	return a_22, n_20, d_23, a_38, n_36, d_39, nil
+}
+
+// fn_baobjective is def ba_objective (models.nab:156:12).
+func fn_baobjective(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, w_7 []float64, w_8 int, feats_9 []float64, feats_10 int, feats_11 int, camidx_12 []int64, camidx_13 int, ptidx_14 []int64, ptidx_15 int) ([]float64, int, int, []float64, int, error) {
+	size_16 := int64(cams_2)
+	_ = size_16
+	size_17 := int64(pts_5)
+	_ = size_17
+	size_18 := int64(w_8)
+	if int64(feats_10) != size_18 {
+		return nil, 0, 0, nil, 0, nbErrorf("models.nab:156:78", fmt.Sprintf("size mismatch: p is %d (w) but feats has size %d", size_18, feats_10))
+	}
+	if int64(camidx_13) != size_18 {
+		return nil, 0, 0, nil, 0, nbErrorf("models.nab:157:25", fmt.Sprintf("size mismatch: p is %d (w) but cam_idx has size %d", size_18, camidx_13))
+	}
+	if int64(ptidx_15) != size_18 {
+		return nil, 0, 0, nil, 0, nbErrorf("models.nab:157:41", fmt.Sprintf("size mismatch: p is %d (w) but pt_idx has size %d", size_18, ptidx_15))
+	}
+	if cams_3 != 11 {
+		return nil, 0, 0, nil, 0, nbErrorf("models.nab:156:25", fmt.Sprintf("size mismatch: dimension 2 of cams has size %d but its type [n][11]f64 says 11", cams_3))
+	}
+	if pts_6 != 3 {
+		return nil, 0, 0, nil, 0, nbErrorf("models.nab:156:43", fmt.Sprintf("size mismatch: dimension 2 of pts has size %d but its type [m][3]f64 says 3", pts_6))
+	}
+	if feats_11 != 2 {
+		return nil, 0, 0, nil, 0, nbErrorf("models.nab:156:70", fmt.Sprintf("size mismatch: dimension 2 of feats has size %d but its type [p][2]f64 says 2", feats_11))
+	}
+	cams_1 = cams_1[:cams_2*cams_3]
+	pts_4 = pts_4[:pts_5*pts_6]
+	w_7 = w_7[:w_8]
+	feats_9 = feats_9[:feats_10*feats_11]
+	camidx_12 = camidx_12[:camidx_13]
+	ptidx_14 = ptidx_14[:ptidx_15]
+	r_19, r_20, r_21, r_22, r_23, r_24, err_25 := fn_gathered(ar, cams_1, cams_2, cams_3, pts_4, pts_5, pts_6, camidx_12, camidx_13, ptidx_14, ptidx_15)
+	if err_25 != nil {
+		return nil, 0, 0, nil, 0, nbFrame(err_25, "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	t_26 := ar.F64(len(feats_9))
+	for i_27 := 0; i_27 < feats_10; i_27++ {
+		for j_28 := 0; j_28 < feats_11; j_28++ {
+			t_26[j_28*feats_10+i_27] = feats_9[i_27*feats_11+j_28]
+		}
+	}
+	r_29, r_30, r_31, r_32, r_33, err_34 := fn_residuals(ar, r_19, r_20, r_21, r_22, r_23, r_24, w_7, w_8, t_26, feats_11, feats_10)
+	if err_34 != nil {
+		return nil, 0, 0, nil, 0, nbFrame(err_34, "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	return r_29, r_30, r_31, r_32, r_33, nil
+}
+
+// fn_crossvjp is def cross$vjp (models.nab:122:5).
+func fn_crossvjp(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, b_6 int, ybar_7 []float64, ybar_8 int, ybar_9 int) ([]float64, int, int, []float64, int, int, []float64, int, int, error) {
+	if a_2 != 3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", fmt.Sprintf("size mismatch: a has size %d but its type [3][p]f64 says 3", a_2))
+	}
+	if b_5 != 3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", fmt.Sprintf("size mismatch: b has size %d but its type [3][p]f64 says 3", b_5))
+	}
+	if ybar_8 != 3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_8))
+	}
+	a_1 = a_1[:a_2*a_3]
+	b_4 = b_4[:b_5*b_6]
+	ybar_7 = ybar_7[:ybar_8*ybar_9]
+	if int64(1) < 0 || int64(1) >= int64(a_2) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:123:5", runtime.CheckIndex(int64(1), a_2))
+	}
+	row_10 := a_1[int(int64(1))*a_3 : (int(int64(1))+1)*a_3]
+	if int64(2) < 0 || int64(2) >= int64(b_5) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:123:12", runtime.CheckIndex(int64(2), b_5))
+	}
+	row_11 := b_4[int(int64(2))*b_6 : (int(int64(2))+1)*b_6]
+	if int64(2) < 0 || int64(2) >= int64(a_2) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:123:19", runtime.CheckIndex(int64(2), a_2))
+	}
+	row_12 := a_1[int(int64(2))*a_3 : (int(int64(2))+1)*a_3]
+	if int64(1) < 0 || int64(1) >= int64(b_5) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:123:26", runtime.CheckIndex(int64(1), b_5))
+	}
+	row_13 := b_4[int(int64(1))*b_6 : (int(int64(1))+1)*b_6]
+	if int64(0) < 0 || int64(0) >= int64(b_5) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:123:39", runtime.CheckIndex(int64(0), b_5))
+	}
+	row_14 := b_4[int(int64(0))*b_6 : (int(int64(0))+1)*b_6]
+	if int64(0) < 0 || int64(0) >= int64(a_2) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:123:46", runtime.CheckIndex(int64(0), a_2))
+	}
+	row_15 := a_1[int(int64(0))*a_3 : (int(int64(0))+1)*a_3]
+	if int64(0) < 0 || int64(0) >= int64(ybar_8) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(0), ybar_8))
+	}
+	row_16 := ybar_7[int(int64(0))*ybar_9 : (int(int64(0))+1)*ybar_9]
+	if int64(1) < 0 || int64(1) >= int64(ybar_8) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(1), ybar_8))
+	}
+	row_17 := ybar_7[int(int64(1))*ybar_9 : (int(int64(1))+1)*ybar_9]
+	if int64(2) < 0 || int64(2) >= int64(ybar_8) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(2), ybar_8))
+	}
+	row_18 := ybar_7[int(int64(2))*ybar_9 : (int(int64(2))+1)*ybar_9]
+	r_19 := ar.F64(ybar_9)
+	row_18 = row_18[:len(r_19)]
+	for i_20 := range r_19 {
+		r_19[i_20] = -row_18[i_20]
+	}
+	z_22 := ar.F64(len(b_4))
+	if ybar_9 != a_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{ybar_9}))
+	}
+	if int64(0) < 0 || int64(0) >= int64(b_5) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(0), b_5))
+	}
+	if b_6 != a_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{a_3})+" differ")
+	}
+	row_23 := z_22[int64(0)*int64(b_6) : (int64(0)+1)*int64(b_6)]
+	row_10 = row_10[:len(row_23)]
+	r_19 = r_19[:len(row_23)]
+	for i_24 := range row_23 {
+		row_23[i_24] += (row_10[i_24] * r_19[i_24])
+	}
+	z_26 := ar.F64(len(a_1))
+	if ybar_9 != b_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{ybar_9}))
+	}
+	if int64(1) < 0 || int64(1) >= int64(a_2) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(1), a_2))
+	}
+	if a_3 != b_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6})+" differ")
+	}
+	row_27 := z_26[int64(1)*int64(a_3) : (int64(1)+1)*int64(a_3)]
+	row_14 = row_14[:len(row_27)]
+	r_19 = r_19[:len(row_27)]
+	for i_28 := range row_27 {
+		row_27[i_28] += (row_14[i_28] * r_19[i_28])
+	}
+	if ybar_9 != a_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{ybar_9}))
+	}
+	if int64(1) < 0 || int64(1) >= int64(b_5) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(1), b_5))
+	}
+	if b_6 != a_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{a_3})+" differ")
+	}
+	row_30 := z_22[int64(1)*int64(b_6) : (int64(1)+1)*int64(b_6)]
+	row_15 = row_15[:len(row_30)]
+	row_18 = row_18[:len(row_30)]
+	for i_31 := range row_30 {
+		row_30[i_31] += (row_15[i_31] * row_18[i_31])
+	}
+	if ybar_9 != b_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{ybar_9}))
+	}
+	if int64(0) < 0 || int64(0) >= int64(a_2) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(0), a_2))
+	}
+	if a_3 != b_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6})+" differ")
+	}
+	row_33 := z_26[int64(0)*int64(a_3) : (int64(0)+1)*int64(a_3)]
+	row_13 = row_13[:len(row_33)]
+	row_18 = row_18[:len(row_33)]
+	for i_34 := range row_33 {
+		row_33[i_34] += (row_13[i_34] * row_18[i_34])
+	}
+	r_36 := ar.F64(ybar_9)
+	row_17 = row_17[:len(r_36)]
+	for i_37 := range r_36 {
+		r_36[i_37] = -row_17[i_37]
+	}
+	if ybar_9 != a_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{ybar_9}))
+	}
+	if int64(2) < 0 || int64(2) >= int64(b_5) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(2), b_5))
+	}
+	if b_6 != a_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{a_3})+" differ")
+	}
+	row_39 := z_22[int64(2)*int64(b_6) : (int64(2)+1)*int64(b_6)]
+	row_15 = row_15[:len(row_39)]
+	r_36 = r_36[:len(row_39)]
+	for i_40 := range row_39 {
+		row_39[i_40] += (row_15[i_40] * r_36[i_40])
+	}
+	if ybar_9 != b_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{ybar_9}))
+	}
+	if int64(0) < 0 || int64(0) >= int64(a_2) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(0), a_2))
+	}
+	if a_3 != b_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6})+" differ")
+	}
+	row_42 := z_26[int64(0)*int64(a_3) : (int64(0)+1)*int64(a_3)]
+	row_11 = row_11[:len(row_42)]
+	r_36 = r_36[:len(row_42)]
+	for i_43 := range row_42 {
+		row_42[i_43] += (row_11[i_43] * r_36[i_43])
+	}
+	if ybar_9 != a_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{ybar_9}))
+	}
+	if int64(0) < 0 || int64(0) >= int64(b_5) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(0), b_5))
+	}
+	if b_6 != a_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{a_3})+" differ")
+	}
+	row_45 := z_22[int64(0)*int64(b_6) : (int64(0)+1)*int64(b_6)]
+	row_12 = row_12[:len(row_45)]
+	row_17 = row_17[:len(row_45)]
+	for i_46 := range row_45 {
+		row_45[i_46] += (row_12[i_46] * row_17[i_46])
+	}
+	if ybar_9 != b_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{ybar_9}))
+	}
+	if int64(2) < 0 || int64(2) >= int64(a_2) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(2), a_2))
+	}
+	if a_3 != b_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6})+" differ")
+	}
+	row_48 := z_26[int64(2)*int64(a_3) : (int64(2)+1)*int64(a_3)]
+	row_14 = row_14[:len(row_48)]
+	row_17 = row_17[:len(row_48)]
+	for i_49 := range row_48 {
+		row_48[i_49] += (row_14[i_49] * row_17[i_49])
+	}
+	r_51 := ar.F64(ybar_9)
+	row_16 = row_16[:len(r_51)]
+	for i_52 := range r_51 {
+		r_51[i_52] = -row_16[i_52]
+	}
+	if ybar_9 != a_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{ybar_9}))
+	}
+	if int64(1) < 0 || int64(1) >= int64(b_5) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(1), b_5))
+	}
+	if b_6 != a_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{a_3})+" differ")
+	}
+	row_54 := z_22[int64(1)*int64(b_6) : (int64(1)+1)*int64(b_6)]
+	row_12 = row_12[:len(row_54)]
+	r_51 = r_51[:len(row_54)]
+	for i_55 := range row_54 {
+		row_54[i_55] += (row_12[i_55] * r_51[i_55])
+	}
+	if ybar_9 != b_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{ybar_9}))
+	}
+	if int64(2) < 0 || int64(2) >= int64(a_2) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(2), a_2))
+	}
+	if a_3 != b_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6})+" differ")
+	}
+	row_57 := z_26[int64(2)*int64(a_3) : (int64(2)+1)*int64(a_3)]
+	row_13 = row_13[:len(row_57)]
+	r_51 = r_51[:len(row_57)]
+	for i_58 := range row_57 {
+		row_57[i_58] += (row_13[i_58] * r_51[i_58])
+	}
+	if ybar_9 != a_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{ybar_9}))
+	}
+	if int64(2) < 0 || int64(2) >= int64(b_5) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(2), b_5))
+	}
+	if b_6 != a_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{a_3})+" differ")
+	}
+	row_60 := z_22[int64(2)*int64(b_6) : (int64(2)+1)*int64(b_6)]
+	row_10 = row_10[:len(row_60)]
+	row_16 = row_16[:len(row_60)]
+	for i_61 := range row_60 {
+		row_60[i_61] += (row_10[i_61] * row_16[i_61])
+	}
+	if ybar_9 != b_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{ybar_9}))
+	}
+	if int64(1) < 0 || int64(1) >= int64(a_2) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(1), a_2))
+	}
+	if a_3 != b_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6})+" differ")
+	}
+	row_63 := z_26[int64(1)*int64(a_3) : (int64(1)+1)*int64(a_3)]
+	row_11 = row_11[:len(row_63)]
+	row_16 = row_16[:len(row_63)]
+	for i_64 := range row_63 {
+		row_63[i_64] += (row_11[i_64] * row_16[i_64])
+	}
+	if b_6 != a_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
+	}
+	if b_6 != a_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
+	}
+	r_66 := ar.F64(a_3)
+	row_10 = row_10[:len(r_66)]
+	row_11 = row_11[:len(r_66)]
+	row_12 = row_12[:len(r_66)]
+	row_13 = row_13[:len(r_66)]
+	for i_67 := range r_66 {
+		r_66[i_67] = ((row_10[i_67] * row_11[i_67]) - (row_12[i_67] * row_13[i_67]))
+	}
+	if b_6 != a_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
+	}
+	if b_6 != a_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
+	}
+	r_69 := ar.F64(a_3)
+	row_12 = row_12[:len(r_69)]
+	row_14 = row_14[:len(r_69)]
+	row_15 = row_15[:len(r_69)]
+	row_11 = row_11[:len(r_69)]
+	for i_70 := range r_69 {
+		r_69[i_70] = ((row_12[i_70] * row_14[i_70]) - (row_15[i_70] * row_11[i_70]))
+	}
+	if b_6 != a_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
+	}
+	if b_6 != a_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
+	}
+	r_72 := ar.F64(a_3)
+	row_15 = row_15[:len(r_72)]
+	row_13 = row_13[:len(r_72)]
+	row_10 = row_10[:len(r_72)]
+	row_14 = row_14[:len(r_72)]
+	for i_73 := range r_72 {
+		r_72[i_73] = ((row_15[i_73] * row_13[i_73]) - (row_10[i_73] * row_14[i_73]))
+	}
+	var a_75 []float64
+	var d_76 int = 0
+	var rs_77 int = 0
+	for i_78 := 0; i_78 < 3; i_78++ {
+		mark_79 := ar.mark()
+		var e_80 []float64
+		var e_81 int
+		switch i_78 {
+		case 0:
+			e_80, e_81 = r_66, a_3
+		case 1:
+			e_80, e_81 = r_69, a_3
+		case 2:
+			e_80, e_81 = r_72, a_3
+		}
+		if i_78 == 0 {
+			d_76 = e_81
+			rs_77 = d_76
+			tot_82, err_83 := runtime.MulSize(3, rs_77)
+			if err_83 != nil {
+				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:123:3", err_83)
+			}
+			a_75 = ar.F64(tot_82)
+		} else if e_81 != d_76 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:123:3", "array literal: element "+strconv.Itoa(i_78)+" has shape "+runtime.ShapeString([]int{e_81})+", element 0 has shape "+runtime.ShapeString([]int{d_76}))
+		}
+		copy(a_75[i_78*rs_77:(i_78+1)*rs_77], e_80)
+		if i_78 > 0 {
+			ar.release(mark_79)
+		}
+	}
+	return a_75, 3, d_76, z_26, a_2, a_3, z_22, b_5, b_6, nil
+}
+
+// fn_rotatevjp is def rotate$vjp (models.nab:126:5).
+func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 int, x_6 int, ybar_7 []float64, ybar_8 int, ybar_9 int) ([]float64, int, int, []float64, int, int, []float64, int, int, error) {
+	if r_2 != 3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", fmt.Sprintf("size mismatch: r has size %d but its type [3][p]f64 says 3", r_2))
+	}
+	if x_5 != 3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", fmt.Sprintf("size mismatch: x has size %d but its type [3][p]f64 says 3", x_5))
+	}
+	if ybar_8 != 3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_8))
+	}
+	r_1 = r_1[:r_2*r_3]
+	x_4 = x_4[:x_5*x_6]
+	ybar_7 = ybar_7[:ybar_8*ybar_9]
+	if int64(0) < 0 || int64(0) >= int64(r_2) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:127:18", runtime.CheckIndex(int64(0), r_2))
+	}
+	row_10 := r_1[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
+	if int64(1) < 0 || int64(1) >= int64(r_2) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:127:27", runtime.CheckIndex(int64(1), r_2))
+	}
+	row_11 := r_1[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
+	if int64(2) < 0 || int64(2) >= int64(r_2) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:127:36", runtime.CheckIndex(int64(2), r_2))
+	}
+	row_12 := r_1[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
+	r_13 := ar.F64(r_3)
+	row_10 = row_10[:len(r_13)]
+	row_11 = row_11[:len(r_13)]
+	row_12 = row_12[:len(r_13)]
+	for i_14 := range r_13 {
+		r_13[i_14] = (((row_10[i_14] * row_10[i_14]) + (row_11[i_14] * row_11[i_14])) + (row_12[i_14] * row_12[i_14]))
+	}
+	r_16 := ar.F64(r_3)
+	r_13 = r_13[:len(r_16)]
+	for i_17 := range r_16 {
+		r_16[i_17] = (runtime.Sign(r_13[i_17]))
+	}
+	r_19 := ar.F64(r_3)
+	r_16 = r_16[:len(r_19)]
+	for i_20 := range r_19 {
+		r_19[i_20] = (1.0 - r_16[i_20])
+	}
+	r_22 := ar.F64(r_3)
+	r_13 = r_13[:len(r_22)]
+	r_19 = r_19[:len(r_22)]
+	for i_23 := range r_22 {
+		r_22[i_23] = (math.Sqrt((r_13[i_23] + r_19[i_23])))
+	}
+	r_25 := ar.F64(r_3)
+	r_22 = r_22[:len(r_25)]
+	for i_26 := range r_25 {
+		r_25[i_26] = (math.Cos(r_22[i_26]))
+	}
+	r_28 := ar.F64(r_3)
+	r_22 = r_22[:len(r_28)]
+	for i_29 := range r_28 {
+		r_28[i_29] = (math.Sin(r_22[i_29]))
+	}
+	r_31 := ar.F64(r_3)
+	row_10 = row_10[:len(r_31)]
+	r_22 = r_22[:len(r_31)]
+	for i_32 := range r_31 {
+		r_31[i_32] = (row_10[i_32] / r_22[i_32])
+	}
+	r_34 := ar.F64(r_3)
+	row_11 = row_11[:len(r_34)]
+	r_22 = r_22[:len(r_34)]
+	for i_35 := range r_34 {
+		r_34[i_35] = (row_11[i_35] / r_22[i_35])
+	}
+	r_37 := ar.F64(r_3)
+	row_12 = row_12[:len(r_37)]
+	r_22 = r_22[:len(r_37)]
+	for i_38 := range r_37 {
+		r_37[i_38] = (row_12[i_38] / r_22[i_38])
+	}
+	var a_40 []float64
+	var d_41 int = 0
+	var rs_42 int = 0
+	for i_43 := 0; i_43 < 3; i_43++ {
+		mark_44 := ar.mark()
+		var e_45 []float64
+		var e_46 int
+		switch i_43 {
+		case 0:
+			e_45, e_46 = r_31, r_3
+		case 1:
+			e_45, e_46 = r_34, r_3
+		case 2:
+			e_45, e_46 = r_37, r_3
+		}
+		if i_43 == 0 {
+			d_41 = e_46
+			rs_42 = d_41
+			tot_47, err_48 := runtime.MulSize(3, rs_42)
+			if err_48 != nil {
+				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:132:14", err_48)
+			}
+			a_40 = ar.F64(tot_47)
+		} else if e_46 != d_41 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:132:14", "array literal: element "+strconv.Itoa(i_43)+" has shape "+runtime.ShapeString([]int{e_46})+", element 0 has shape "+runtime.ShapeString([]int{d_41}))
+		}
+		copy(a_40[i_43*rs_42:(i_43+1)*rs_42], e_45)
+		if i_43 > 0 {
+			ar.release(mark_44)
+		}
+	}
+	r_49, r_50, r_51, err_52 := fn_cross(ar, a_40, 3, d_41, x_4, x_5, x_6)
+	if err_52 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_52, "cross", "models.nab:122:5", "models.nab:133:12")
+	}
+	if int64(0) < 0 || int64(0) >= int64(3) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:134:18", runtime.CheckIndex(int64(0), 3))
+	}
+	row_53 := a_40[int(int64(0))*d_41 : (int(int64(0))+1)*d_41]
+	if int64(0) < 0 || int64(0) >= int64(x_5) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:134:25", runtime.CheckIndex(int64(0), x_5))
+	}
+	row_54 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	if int64(1) < 0 || int64(1) >= int64(3) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:134:35", runtime.CheckIndex(int64(1), 3))
+	}
+	row_55 := a_40[int(int64(1))*d_41 : (int(int64(1))+1)*d_41]
+	if int64(1) < 0 || int64(1) >= int64(x_5) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:134:42", runtime.CheckIndex(int64(1), x_5))
+	}
+	row_56 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	if int64(2) < 0 || int64(2) >= int64(3) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:134:52", runtime.CheckIndex(int64(2), 3))
+	}
+	row_57 := a_40[int(int64(2))*d_41 : (int(int64(2))+1)*d_41]
+	if int64(2) < 0 || int64(2) >= int64(x_5) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:134:59", runtime.CheckIndex(int64(2), x_5))
+	}
+	row_58 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	if x_6 != d_41 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{d_41})+" and "+runtime.ShapeString([]int{x_6}))
+	}
+	if x_6 != d_41 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{d_41})+" and "+runtime.ShapeString([]int{x_6}))
+	}
+	if x_6 != d_41 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{d_41})+" and "+runtime.ShapeString([]int{x_6}))
+	}
+	r_59 := ar.F64(d_41)
+	row_53 = row_53[:len(r_59)]
+	row_54 = row_54[:len(r_59)]
+	row_55 = row_55[:len(r_59)]
+	row_56 = row_56[:len(r_59)]
+	row_57 = row_57[:len(r_59)]
+	row_58 = row_58[:len(r_59)]
+	for i_60 := range r_59 {
+		r_59[i_60] = (((row_53[i_60] * row_54[i_60]) + (row_55[i_60] * row_56[i_60])) + (row_57[i_60] * row_58[i_60]))
+	}
+	r_62 := ar.F64(r_3)
+	r_25 = r_25[:len(r_62)]
+	for i_63 := range r_62 {
+		r_62[i_63] = (1.0 - r_25[i_63])
+	}
+	if r_3 != d_41 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:134:64", "shape mismatch in '*': "+runtime.ShapeString([]int{d_41})+" and "+runtime.ShapeString([]int{r_3}))
+	}
+	r_65 := ar.F64(d_41)
+	r_59 = r_59[:len(r_65)]
+	r_62 = r_62[:len(r_65)]
+	for i_66 := range r_65 {
+		r_65[i_66] = (r_59[i_66] * r_62[i_66])
+	}
+	n_68, err_69 := runtime.CheckSize(int64(3))
+	if err_69 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:14", err_69)
+	}
+	var a_70 []float64
+	var d_71 int = 0
+	var rs_72 int = 0
+	for i_73 := 0; i_73 < n_68; i_73++ {
+		mark_74 := ar.mark()
+		i_75 := int64(i_73)
+		if i_75 < 0 || i_75 >= int64(x_5) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:16", runtime.CheckIndex(i_75, x_5))
+		}
+		row_76 := x_4[int(i_75)*x_6 : (int(i_75)+1)*x_6]
+		if r_3 != x_6 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+		}
+		if i_75 < 0 || i_75 >= int64(r_50) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:31", runtime.CheckIndex(i_75, r_50))
+		}
+		row_77 := r_49[int(i_75)*r_51 : (int(i_75)+1)*r_51]
+		if r_3 != r_51 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:35", "shape mismatch in '*': "+runtime.ShapeString([]int{r_51})+" and "+runtime.ShapeString([]int{r_3}))
+		}
+		if r_51 != x_6 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_51}))
+		}
+		if i_75 < 0 || i_75 >= int64(3) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:48", runtime.CheckIndex(i_75, 3))
+		}
+		row_78 := a_40[int(i_75)*d_41 : (int(i_75)+1)*d_41]
+		if d_41 != x_6 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{d_41}))
+		}
+		if i_73 == 0 {
+			d_71 = x_6
+			rs_72 = d_71
+			tot_79, err_80 := runtime.MulSize(n_68, rs_72)
+			if err_80 != nil {
+				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:14", err_80)
+			}
+			a_70 = ar.F64(tot_79)
+		} else if x_6 != d_71 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "build: element "+strconv.Itoa(i_73)+" has shape "+runtime.ShapeString([]int{x_6})+", element 0 has shape "+runtime.ShapeString([]int{d_71}))
+		}
+		row_81 := a_70[i_73*rs_72 : (i_73+1)*rs_72]
+		row_76 = row_76[:len(row_81)]
+		r_25 = r_25[:len(row_81)]
+		row_77 = row_77[:len(row_81)]
+		r_28 = r_28[:len(row_81)]
+		row_78 = row_78[:len(row_81)]
+		r_65 = r_65[:len(row_81)]
+		for i_82 := range row_81 {
+			row_81[i_82] = (((row_76[i_82] * r_25[i_82]) + (row_77[i_82] * r_28[i_82])) + (row_78[i_82] * r_65[i_82]))
+		}
+		if i_73 > 0 {
+			ar.release(mark_74)
+		}
+	}
+	r_84, r_85, r_86, err_87 := fn_cross(ar, r_1, r_2, r_3, x_4, x_5, x_6)
+	if err_87 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_87, "cross", "models.nab:122:5", "models.nab:136:19")
+	}
+	if r_85 != x_5 || r_86 != x_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_85, r_86}))
+	}
+	n_88 := x_5 * x_6
+	r_89 := ar.F64(n_88)
+	x_4 = x_4[:len(r_89)]
+	r_84 = r_84[:len(r_89)]
+	for i_90 := range r_89 {
+		r_89[i_90] = (x_4[i_90] + r_84[i_90])
+	}
+	z_92 := ar.F64(len(a_70))
+	z_93 := ar.F64(len(r_89))
+	var rev_94 []float64
+	var rev_95 int
+	var rev_96 int
+	var rev_97 []float64
+	var rev_98 int
+	var rev_99 int
+	rev_94, rev_95, rev_96, rev_97, rev_98, rev_99 = z_92, n_68, d_71, z_93, x_5, x_6
+	for i_110 := int64(0); i_110 < int64(3); i_110++ {
+		if i_110 < 0 || i_110 >= int64(ybar_8) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(i_110, ybar_8))
+		}
+		row_112 := ybar_7[int(i_110)*ybar_9 : (int(i_110)+1)*ybar_9]
+		if i_110 < 0 || i_110 >= int64(n_68) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:20", runtime.CheckIndex(i_110, n_68))
+		}
+		row_113 := a_70[int(i_110)*d_71 : (int(i_110)+1)*d_71]
+		_ = row_113
+		if i_110 < 0 || i_110 >= int64(x_5) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:48", runtime.CheckIndex(i_110, x_5))
+		}
+		row_114 := r_89[int(i_110)*x_6 : (int(i_110)+1)*x_6]
+		_ = row_114
+		if ybar_9 != r_3 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{ybar_9}))
+		}
+		if i_110 < 0 || i_110 >= int64(rev_98) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:6", runtime.CheckIndex(i_110, rev_98))
+		}
+		if rev_99 != r_3 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:6", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_99})+" and "+runtime.ShapeString([]int{r_3})+" differ")
+		}
+		row_115 := rev_97[i_110*int64(rev_99) : (i_110+1)*int64(rev_99)]
+		r_19 = r_19[:len(row_115)]
+		row_112 = row_112[:len(row_115)]
+		for i_116 := range row_115 {
+			row_115[i_116] += (r_19[i_116] * row_112[i_116])
+		}
+		if ybar_9 != r_3 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{ybar_9}))
+		}
+		if i_110 < 0 || i_110 >= int64(rev_95) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:6", runtime.CheckIndex(i_110, rev_95))
+		}
+		if rev_96 != r_3 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:6", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_96})+" and "+runtime.ShapeString([]int{r_3})+" differ")
+		}
+		row_118 := rev_94[i_110*int64(rev_96) : (i_110+1)*int64(rev_96)]
+		r_16 = r_16[:len(row_118)]
+		row_112 = row_112[:len(row_118)]
+		for i_119 := range row_118 {
+			row_118[i_119] += (r_16[i_119] * row_112[i_119])
+		}
+	}
+	z_121 := ar.F64(len(x_4))
+	z_93 = z_93[:len(z_121)]
+	for i_122 := range z_121 {
+		z_121[i_122] += z_93[i_122]
+	}
+	r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, err_132 := fn_crossvjp(ar, r_1, r_2, r_3, x_4, x_5, x_6, z_93, x_5, x_6)
+	_ = r_123
+	_ = r_124
+	_ = r_125
+	if err_132 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_132, "cross$vjp", "models.nab:122:5", "models.nab:136:19")
+	}
+	z_133 := ar.F64(len(r_1))
+	if r_2 != r_127 || r_3 != r_128 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{r_2, r_3})+" and "+runtime.ShapeString([]int{r_127, r_128})+" differ")
+	}
+	r_126 = r_126[:len(z_133)]
+	for i_134 := range z_133 {
+		z_133[i_134] += r_126[i_134]
+	}
+	if x_5 != r_130 || x_6 != r_131 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_130, r_131})+" differ")
+	}
+	r_129 = r_129[:len(z_121)]
+	for i_135 := range z_121 {
+		z_121[i_135] += r_129[i_135]
+	}
+	z_136 := ar.F64(len(r_25))
+	z_137 := ar.F64(len(r_49))
+	z_138 := ar.F64(len(r_28))
+	z_139 := ar.F64(len(a_40))
+	z_140 := ar.F64(len(r_65))
+	var rev_141 []float64
+	var rev_142 int
+	var rev_143 int
+	var rev_144 []float64
+	var rev_145 int
+	var rev_146 []float64
+	var rev_147 int
+	var rev_148 int
+	var rev_149 []float64
+	var rev_150 int
+	var rev_151 []float64
+	var rev_152 int
+	var rev_153 int
+	var rev_154 []float64
+	var rev_155 int
+	rev_141, rev_142, rev_143, rev_144, rev_145, rev_146, rev_147, rev_148, rev_149, rev_150, rev_151, rev_152, rev_153, rev_154, rev_155 = z_121, x_5, x_6, z_136, r_3, z_137, r_50, r_51, z_138, r_3, z_139, 3, d_41, z_140, d_41
+	for i_179 := int64(0); i_179 < int64(3); i_179++ {
+		if i_179 < 0 || i_179 >= int64(n_68) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(i_179, n_68))
+		}
+		row_181 := z_92[int(i_179)*d_71 : (int(i_179)+1)*d_71]
+		if i_179 < 0 || i_179 >= int64(3) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:48", runtime.CheckIndex(i_179, 3))
+		}
+		row_182 := a_40[int(i_179)*d_41 : (int(i_179)+1)*d_41]
+		if d_71 != d_41 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_41})+" and "+runtime.ShapeString([]int{d_71}))
+		}
+		if rev_155 != d_41 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_155})+" and "+runtime.ShapeString([]int{d_41})+" differ")
+		}
+		row_182 = row_182[:len(rev_154)]
+		row_181 = row_181[:len(rev_154)]
+		for i_184 := range rev_154 {
+			rev_154[i_184] += (row_182[i_184] * row_181[i_184])
+		}
+		if d_71 != d_41 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_41})+" and "+runtime.ShapeString([]int{d_71}))
+		}
+		if i_179 < 0 || i_179 >= int64(rev_152) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:14", runtime.CheckIndex(i_179, rev_152))
+		}
+		if rev_153 != d_41 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_153})+" and "+runtime.ShapeString([]int{d_41})+" differ")
+		}
+		row_186 := rev_151[i_179*int64(rev_153) : (i_179+1)*int64(rev_153)]
+		r_65 = r_65[:len(row_186)]
+		row_181 = row_181[:len(row_186)]
+		for i_187 := range row_186 {
+			row_186[i_187] += (r_65[i_187] * row_181[i_187])
+		}
+		if i_179 < 0 || i_179 >= int64(r_50) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:31", runtime.CheckIndex(i_179, r_50))
+		}
+		row_189 := r_49[int(i_179)*r_51 : (int(i_179)+1)*r_51]
+		if d_71 != r_51 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_51})+" and "+runtime.ShapeString([]int{d_71}))
+		}
+		if rev_150 != r_51 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_150})+" and "+runtime.ShapeString([]int{r_51})+" differ")
+		}
+		row_189 = row_189[:len(rev_149)]
+		row_181 = row_181[:len(rev_149)]
+		for i_191 := range rev_149 {
+			rev_149[i_191] += (row_189[i_191] * row_181[i_191])
+		}
+		if d_71 != r_3 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_71}))
+		}
+		if i_179 < 0 || i_179 >= int64(rev_147) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:14", runtime.CheckIndex(i_179, rev_147))
+		}
+		if rev_148 != r_3 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_148})+" and "+runtime.ShapeString([]int{r_3})+" differ")
+		}
+		row_193 := rev_146[i_179*int64(rev_148) : (i_179+1)*int64(rev_148)]
+		r_28 = r_28[:len(row_193)]
+		row_181 = row_181[:len(row_193)]
+		for i_194 := range row_193 {
+			row_193[i_194] += (r_28[i_194] * row_181[i_194])
+		}
+		if i_179 < 0 || i_179 >= int64(x_5) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:16", runtime.CheckIndex(i_179, x_5))
+		}
+		row_196 := x_4[int(i_179)*x_6 : (int(i_179)+1)*x_6]
+		if d_71 != x_6 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{d_71}))
+		}
+		if rev_145 != x_6 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_145})+" and "+runtime.ShapeString([]int{x_6})+" differ")
+		}
+		row_196 = row_196[:len(rev_144)]
+		row_181 = row_181[:len(rev_144)]
+		for i_198 := range rev_144 {
+			rev_144[i_198] += (row_196[i_198] * row_181[i_198])
+		}
+		if d_71 != r_3 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_71}))
+		}
+		if i_179 < 0 || i_179 >= int64(rev_142) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:14", runtime.CheckIndex(i_179, rev_142))
+		}
+		if rev_143 != r_3 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_143})+" and "+runtime.ShapeString([]int{r_3})+" differ")
+		}
+		row_200 := rev_141[i_179*int64(rev_143) : (i_179+1)*int64(rev_143)]
+		r_25 = r_25[:len(row_200)]
+		row_181 = row_181[:len(row_200)]
+		for i_201 := range row_200 {
+			row_200[i_201] += (r_25[i_201] * row_181[i_201])
+		}
+	}
+	if d_41 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_41}))
+	}
+	r_203 := ar.F64(r_3)
+	r_62 = r_62[:len(r_203)]
+	z_140 = z_140[:len(r_203)]
+	for i_204 := range r_203 {
+		r_203[i_204] = (r_62[i_204] * z_140[i_204])
+	}
+	if r_3 != d_41 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_41})+" differ")
+	}
+	r_59 = r_59[:len(z_136)]
+	z_140 = z_140[:len(z_136)]
+	for i_207 := range z_136 {
+		z_136[i_207] += (-(r_59[i_207] * z_140[i_207]))
+	}
+	if r_3 != d_41 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{d_41})+" and "+runtime.ShapeString([]int{r_3}))
+	}
+	if int64(2) < 0 || int64(2) >= int64(x_5) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(2), x_5))
+	}
+	if x_6 != d_41 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{d_41})+" differ")
+	}
+	row_209 := z_121[int64(2)*int64(x_6) : (int64(2)+1)*int64(x_6)]
+	row_57 = row_57[:len(row_209)]
+	r_203 = r_203[:len(row_209)]
+	for i_210 := range row_209 {
+		row_209[i_210] += (row_57[i_210] * r_203[i_210])
+	}
+	if r_3 != x_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+	}
+	if int64(2) < 0 || int64(2) >= int64(3) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(2), 3))
+	}
+	if d_41 != x_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_41})+" and "+runtime.ShapeString([]int{x_6})+" differ")
+	}
+	row_212 := z_139[int64(2)*int64(d_41) : (int64(2)+1)*int64(d_41)]
+	row_58 = row_58[:len(row_212)]
+	r_203 = r_203[:len(row_212)]
+	for i_213 := range row_212 {
+		row_212[i_213] += (row_58[i_213] * r_203[i_213])
+	}
+	if r_3 != d_41 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{d_41})+" and "+runtime.ShapeString([]int{r_3}))
+	}
+	if int64(1) < 0 || int64(1) >= int64(x_5) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(1), x_5))
+	}
+	if x_6 != d_41 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{d_41})+" differ")
+	}
+	row_215 := z_121[int64(1)*int64(x_6) : (int64(1)+1)*int64(x_6)]
+	row_55 = row_55[:len(row_215)]
+	r_203 = r_203[:len(row_215)]
+	for i_216 := range row_215 {
+		row_215[i_216] += (row_55[i_216] * r_203[i_216])
+	}
+	if r_3 != x_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+	}
+	if int64(1) < 0 || int64(1) >= int64(3) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(1), 3))
+	}
+	if d_41 != x_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_41})+" and "+runtime.ShapeString([]int{x_6})+" differ")
+	}
+	row_218 := z_139[int64(1)*int64(d_41) : (int64(1)+1)*int64(d_41)]
+	row_56 = row_56[:len(row_218)]
+	r_203 = r_203[:len(row_218)]
+	for i_219 := range row_218 {
+		row_218[i_219] += (row_56[i_219] * r_203[i_219])
+	}
+	if r_3 != d_41 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{d_41})+" and "+runtime.ShapeString([]int{r_3}))
+	}
+	if int64(0) < 0 || int64(0) >= int64(x_5) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(0), x_5))
+	}
+	if x_6 != d_41 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{d_41})+" differ")
+	}
+	row_221 := z_121[int64(0)*int64(x_6) : (int64(0)+1)*int64(x_6)]
+	row_53 = row_53[:len(row_221)]
+	r_203 = r_203[:len(row_221)]
+	for i_222 := range row_221 {
+		row_221[i_222] += (row_53[i_222] * r_203[i_222])
+	}
+	if r_3 != x_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+	}
+	if int64(0) < 0 || int64(0) >= int64(3) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(0), 3))
+	}
+	if d_41 != x_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_41})+" and "+runtime.ShapeString([]int{x_6})+" differ")
+	}
+	row_224 := z_139[int64(0)*int64(d_41) : (int64(0)+1)*int64(d_41)]
+	row_54 = row_54[:len(row_224)]
+	r_203 = r_203[:len(row_224)]
+	for i_225 := range row_224 {
+		row_224[i_225] += (row_54[i_225] * r_203[i_225])
+	}
+	r_227, r_228, r_229, r_230, r_231, r_232, r_233, r_234, r_235, err_236 := fn_crossvjp(ar, a_40, 3, d_41, x_4, x_5, x_6, z_137, r_50, r_51)
+	_ = r_227
+	_ = r_228
+	_ = r_229
+	if err_236 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_236, "cross$vjp", "models.nab:122:5", "models.nab:133:12")
+	}
+	if 3 != r_231 || d_41 != r_232 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, d_41})+" and "+runtime.ShapeString([]int{r_231, r_232})+" differ")
+	}
+	r_230 = r_230[:len(z_139)]
+	for i_237 := range z_139 {
+		z_139[i_237] += r_230[i_237]
+	}
+	if x_5 != r_234 || x_6 != r_235 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_234, r_235})+" differ")
+	}
+	r_233 = r_233[:len(z_121)]
+	for i_238 := range z_121 {
+		z_121[i_238] += r_233[i_238]
+	}
+	if int64(0) < 0 || int64(0) >= int64(3) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(0), 3))
+	}
+	row_239 := z_139[int(int64(0))*d_41 : (int(int64(0))+1)*d_41]
+	if int64(1) < 0 || int64(1) >= int64(3) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(1), 3))
+	}
+	row_240 := z_139[int(int64(1))*d_41 : (int(int64(1))+1)*d_41]
+	if int64(2) < 0 || int64(2) >= int64(3) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(2), 3))
+	}
+	row_241 := z_139[int(int64(2))*d_41 : (int(int64(2))+1)*d_41]
+	r_242 := ar.F64(r_3)
+	r_22 = r_22[:len(r_242)]
+	for i_243 := range r_242 {
+		r_242[i_243] = (1.0 / r_22[i_243])
+	}
+	if d_41 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_41}))
+	}
+	r_245 := ar.F64(r_3)
+	r_37 = r_37[:len(r_245)]
+	r_22 = r_22[:len(r_245)]
+	row_241 = row_241[:len(r_245)]
+	for i_246 := range r_245 {
+		r_245[i_246] = ((-(r_37[i_246] / r_22[i_246])) * row_241[i_246])
+	}
+	if d_41 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_41}))
+	}
+	if int64(2) < 0 || int64(2) >= int64(r_2) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(2), r_2))
+	}
+	if r_3 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{r_3})+" differ")
+	}
+	row_248 := z_133[int64(2)*int64(r_3) : (int64(2)+1)*int64(r_3)]
+	r_242 = r_242[:len(row_248)]
+	row_241 = row_241[:len(row_248)]
+	for i_249 := range row_248 {
+		row_248[i_249] += (r_242[i_249] * row_241[i_249])
+	}
+	if d_41 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_41}))
+	}
+	r_34 = r_34[:len(r_245)]
+	r_22 = r_22[:len(r_245)]
+	row_240 = row_240[:len(r_245)]
+	for i_252 := range r_245 {
+		r_245[i_252] += ((-(r_34[i_252] / r_22[i_252])) * row_240[i_252])
+	}
+	if d_41 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_41}))
+	}
+	if int64(1) < 0 || int64(1) >= int64(r_2) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(1), r_2))
+	}
+	if r_3 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{r_3})+" differ")
+	}
+	row_254 := z_133[int64(1)*int64(r_3) : (int64(1)+1)*int64(r_3)]
+	r_242 = r_242[:len(row_254)]
+	row_240 = row_240[:len(row_254)]
+	for i_255 := range row_254 {
+		row_254[i_255] += (r_242[i_255] * row_240[i_255])
+	}
+	if d_41 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_41}))
+	}
+	r_31 = r_31[:len(r_245)]
+	r_22 = r_22[:len(r_245)]
+	row_239 = row_239[:len(r_245)]
+	for i_258 := range r_245 {
+		r_245[i_258] += ((-(r_31[i_258] / r_22[i_258])) * row_239[i_258])
+	}
+	if d_41 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_41}))
+	}
+	if int64(0) < 0 || int64(0) >= int64(r_2) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(0), r_2))
+	}
+	if r_3 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{r_3})+" differ")
+	}
+	row_260 := z_133[int64(0)*int64(r_3) : (int64(0)+1)*int64(r_3)]
+	r_242 = r_242[:len(row_260)]
+	row_239 = row_239[:len(row_260)]
+	for i_261 := range row_260 {
+		row_260[i_261] += (r_242[i_261] * row_239[i_261])
+	}
+	r_25 = r_25[:len(r_245)]
+	z_138 = z_138[:len(r_245)]
+	for i_264 := range r_245 {
+		r_245[i_264] += (r_25[i_264] * z_138[i_264])
+	}
+	r_28 = r_28[:len(r_245)]
+	z_136 = z_136[:len(r_245)]
+	for i_267 := range r_245 {
+		r_245[i_267] += (-r_28[i_267] * z_136[i_267])
+	}
+	r_269 := ar.F64(r_3)
+	r_22 = r_22[:len(r_269)]
+	r_245 = r_245[:len(r_269)]
+	for i_270 := range r_269 {
+		r_269[i_270] = ((0.5 / r_22[i_270]) * r_245[i_270])
+	}
+	if int64(2) < 0 || int64(2) >= int64(r_2) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(2), r_2))
+	}
+	if r_3 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{r_3})+" differ")
+	}
+	row_272 := z_133[int64(2)*int64(r_3) : (int64(2)+1)*int64(r_3)]
+	row_12 = row_12[:len(row_272)]
+	r_269 = r_269[:len(row_272)]
+	for i_273 := range row_272 {
+		row_272[i_273] += ((2.0 * row_12[i_273]) * r_269[i_273])
+	}
+	if int64(1) < 0 || int64(1) >= int64(r_2) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(1), r_2))
+	}
+	if r_3 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{r_3})+" differ")
+	}
+	row_275 := z_133[int64(1)*int64(r_3) : (int64(1)+1)*int64(r_3)]
+	row_11 = row_11[:len(row_275)]
+	r_269 = r_269[:len(row_275)]
+	for i_276 := range row_275 {
+		row_275[i_276] += ((2.0 * row_11[i_276]) * r_269[i_276])
+	}
+	if int64(0) < 0 || int64(0) >= int64(r_2) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(0), r_2))
+	}
+	if r_3 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{r_3})+" differ")
+	}
+	row_278 := z_133[int64(0)*int64(r_3) : (int64(0)+1)*int64(r_3)]
+	row_10 = row_10[:len(row_278)]
+	r_269 = r_269[:len(row_278)]
+	for i_279 := range row_278 {
+		row_278[i_279] += ((2.0 * row_10[i_279]) * r_269[i_279])
+	}
+	n_281, err_282 := runtime.CheckSize(int64(3))
+	if err_282 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:6", err_282)
+	}
+	var a_283 []float64
+	var d_284 int = 0
+	var rs_285 int = 0
+	for i_286 := 0; i_286 < n_281; i_286++ {
+		mark_287 := ar.mark()
+		i_288 := int64(i_286)
+		if i_288 < 0 || i_288 >= int64(n_68) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:20", runtime.CheckIndex(i_288, n_68))
+		}
+		row_289 := a_70[int(i_288)*d_71 : (int(i_288)+1)*d_71]
+		if d_71 != r_3 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_71}))
+		}
+		if i_288 < 0 || i_288 >= int64(x_5) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:48", runtime.CheckIndex(i_288, x_5))
+		}
+		row_290 := r_89[int(i_288)*x_6 : (int(i_288)+1)*x_6]
+		if x_6 != r_3 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+		}
+		if i_286 == 0 {
+			d_284 = r_3
+			rs_285 = d_284
+			tot_291, err_292 := runtime.MulSize(n_281, rs_285)
+			if err_292 != nil {
+				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:6", err_292)
+			}
+			a_283 = ar.F64(tot_291)
+		} else if r_3 != d_284 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:6", "build: element "+strconv.Itoa(i_286)+" has shape "+runtime.ShapeString([]int{r_3})+", element 0 has shape "+runtime.ShapeString([]int{d_284}))
+		}
+		row_293 := a_283[i_286*rs_285 : (i_286+1)*rs_285]
+		r_16 = r_16[:len(row_293)]
+		row_289 = row_289[:len(row_293)]
+		r_19 = r_19[:len(row_293)]
+		row_290 = row_290[:len(row_293)]
+		for i_294 := range row_293 {
+			row_293[i_294] = ((r_16[i_294] * row_289[i_294]) + (r_19[i_294] * row_290[i_294]))
+		}
+		if i_286 > 0 {
+			ar.release(mark_287)
+		}
+	}
+	return a_283, n_281, d_284, z_133, r_2, r_3, z_121, x_5, x_6, nil
+}
+
+// fn_residualsvjp1110 is def residuals$vjp_1110 (models.nab:142:5).
+func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int, ybar_12 []float64, ybar_13 int, ybar_14 int, ybar_15 []float64, ybar_16 int) ([]float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, error) {
+	if cam_2 != 11 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("size mismatch: cam has size %d but its type [11][p]f64 says 11", cam_2))
+	}
+	if x_5 != 3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("size mismatch: x has size %d but its type [3][p]f64 says 3", x_5))
+	}
+	if feat_10 != 2 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("size mismatch: feat has size %d but its type [2][p]f64 says 2", feat_10))
+	}
+	cam_1 = cam_1[:cam_2*cam_3]
+	x_4 = x_4[:x_5*x_6]
+	w_7 = w_7[:w_8]
+	feat_9 = feat_9[:feat_10*feat_11]
+	ybar_12 = ybar_12[:ybar_13*ybar_14]
+	ybar_15 = ybar_15[:ybar_16]
+	if int64(0) < 0 || int64(3) < int64(0) || int64(3) > int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:143:21", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), int64(3), cam_2))
+	}
+	n_17 := int(int64(3)) - int(int64(0))
+	s_18 := cam_1[int(int64(0))*cam_3 : int(int64(3))*cam_3 : int(int64(3))*cam_3]
+	if int64(3) < 0 || int64(6) < int64(3) || int64(6) > int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:143:35", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(3), int64(6), cam_2))
+	}
+	n_19 := int(int64(6)) - int(int64(3))
+	s_20 := cam_1[int(int64(3))*cam_3 : int(int64(6))*cam_3 : int(int64(6))*cam_3]
+	if n_19 != x_5 || cam_3 != x_6 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{n_19, cam_3}))
+	}
+	n_21 := x_5 * x_6
+	r_22 := ar.F64(n_21)
+	x_4 = x_4[:len(r_22)]
+	s_20 = s_20[:len(r_22)]
+	for i_23 := range r_22 {
+		r_22[i_23] = (x_4[i_23] - s_20[i_23])
+	}
+	r_25, r_26, r_27, err_28 := fn_rotate(ar, s_18, n_17, cam_3, r_22, x_5, x_6)
+	if err_28 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbFrame(err_28, "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	if int64(2) < 0 || int64(2) >= int64(r_26) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:144:20", runtime.CheckIndex(int64(2), r_26))
+	}
+	row_29 := r_25[int(int64(2))*r_27 : (int(int64(2))+1)*r_27]
+	if int64(0) < 0 || int64(0) >= int64(r_26) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:144:13", runtime.CheckIndex(int64(0), r_26))
+	}
+	row_30 := r_25[int(int64(0))*r_27 : (int(int64(0))+1)*r_27]
+	r_31 := ar.F64(r_27)
+	row_30 = row_30[:len(r_31)]
+	row_29 = row_29[:len(r_31)]
+	for i_32 := range r_31 {
+		r_31[i_32] = (row_30[i_32] / row_29[i_32])
+	}
+	if int64(1) < 0 || int64(1) >= int64(r_26) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:144:26", runtime.CheckIndex(int64(1), r_26))
+	}
+	row_34 := r_25[int(int64(1))*r_27 : (int(int64(1))+1)*r_27]
+	r_35 := ar.F64(r_27)
+	row_34 = row_34[:len(r_35)]
+	row_29 = row_29[:len(r_35)]
+	for i_36 := range r_35 {
+		r_35[i_36] = (row_34[i_36] / row_29[i_36])
+	}
+	var a_38 []float64
+	var d_39 int = 0
+	var rs_40 int = 0
+	for i_41 := 0; i_41 < 2; i_41++ {
+		mark_42 := ar.mark()
+		var e_43 []float64
+		var e_44 int
+		switch i_41 {
+		case 0:
+			e_43, e_44 = r_31, r_27
+		case 1:
+			e_43, e_44 = r_35, r_27
+		}
+		if i_41 == 0 {
+			d_39 = e_44
+			rs_40 = d_39
+			tot_45, err_46 := runtime.MulSize(2, rs_40)
+			if err_46 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:144:11", err_46)
+			}
+			a_38 = ar.F64(tot_45)
+		} else if e_44 != d_39 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:144:11", "array literal: element "+strconv.Itoa(i_41)+" has shape "+runtime.ShapeString([]int{e_44})+", element 0 has shape "+runtime.ShapeString([]int{d_39}))
+		}
+		copy(a_38[i_41*rs_40:(i_41+1)*rs_40], e_43)
+		if i_41 > 0 {
+			ar.release(mark_42)
+		}
+	}
+	if int64(0) < 0 || int64(0) >= int64(2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:145:14", runtime.CheckIndex(int64(0), 2))
+	}
+	row_47 := a_38[int(int64(0))*d_39 : (int(int64(0))+1)*d_39]
+	if int64(1) < 0 || int64(1) >= int64(2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:145:23", runtime.CheckIndex(int64(1), 2))
+	}
+	row_48 := a_38[int(int64(1))*d_39 : (int(int64(1))+1)*d_39]
+	r_49 := ar.F64(d_39)
+	row_47 = row_47[:len(r_49)]
+	row_48 = row_48[:len(r_49)]
+	for i_50 := range r_49 {
+		r_49[i_50] = ((row_47[i_50] * row_47[i_50]) + (row_48[i_50] * row_48[i_50]))
+	}
+	if int64(9) < 0 || int64(9) >= int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:146:26", runtime.CheckIndex(int64(9), cam_2))
+	}
+	row_52 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
+	if int64(10) < 0 || int64(10) >= int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:146:41", runtime.CheckIndex(int64(10), cam_2))
+	}
+	row_53 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
+	r_54 := ar.F64(d_39)
+	r_49 = r_49[:len(r_54)]
+	for i_55 := range r_54 {
+		r_54[i_55] = (r_49[i_55] * r_49[i_55])
+	}
+	if d_39 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:146:30", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_39}))
+	}
+	if d_39 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:146:46", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_39}))
+	}
+	r_57 := ar.F64(cam_3)
+	row_52 = row_52[:len(r_57)]
+	r_49 = r_49[:len(r_57)]
+	row_53 = row_53[:len(r_57)]
+	r_54 = r_54[:len(r_57)]
+	for i_58 := range r_57 {
+		r_57[i_58] = ((1.0 + (row_52[i_58] * r_49[i_58])) + (row_53[i_58] * r_54[i_58]))
+	}
+	n_60, err_61 := runtime.CheckSize(int64(2))
+	if err_61 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:14", err_61)
+	}
+	var a_62 []float64
+	var d_63 int = 0
+	var rs_64 int = 0
+	for i_65 := 0; i_65 < n_60; i_65++ {
+		mark_66 := ar.mark()
+		i_67 := int64(i_65)
+		if int64(6) < 0 || int64(6) >= int64(cam_2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
+		}
+		row_68 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
+		if i_67 < 0 || i_67 >= int64(2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:25", runtime.CheckIndex(i_67, 2))
+		}
+		row_69 := a_38[int(i_67)*d_39 : (int(i_67)+1)*d_39]
+		if d_39 != cam_3 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_39}))
+		}
+		x_70 := int64(7) + i_67
+		if x_70 < 0 || x_70 >= int64(cam_2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:44", runtime.CheckIndex(x_70, cam_2))
+		}
+		row_71 := cam_1[int(x_70)*cam_3 : (int(x_70)+1)*cam_3]
+		if i_65 == 0 {
+			d_63 = cam_3
+			rs_64 = d_63
+			tot_72, err_73 := runtime.MulSize(n_60, rs_64)
+			if err_73 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:14", err_73)
+			}
+			a_62 = ar.F64(tot_72)
+		} else if cam_3 != d_63 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_65)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_63}))
+		}
+		row_74 := a_62[i_65*rs_64 : (i_65+1)*rs_64]
+		row_68 = row_68[:len(row_74)]
+		row_69 = row_69[:len(row_74)]
+		r_57 = r_57[:len(row_74)]
+		row_71 = row_71[:len(row_74)]
+		for i_75 := range row_74 {
+			row_74[i_75] = (((row_68[i_75] * row_69[i_75]) * r_57[i_75]) + row_71[i_75])
+		}
+		if i_65 > 0 {
+			ar.release(mark_66)
+		}
+	}
+	if ybar_16 != w_8 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_16}))
+	}
+	r_77 := ar.F64(w_8)
+	w_7 = w_7[:len(r_77)]
+	ybar_15 = ybar_15[:len(r_77)]
+	for i_78 := range r_77 {
+		r_77[i_78] = ((2.0 * w_7[i_78]) * -ybar_15[i_78])
+	}
+	z_80 := ar.F64(len(a_62))
+	var rev_81 []float64
+	var rev_82 int
+	var rev_83 []float64
+	var rev_84 int
+	var rev_85 int
+	rev_81, rev_82, rev_83, rev_84, rev_85 = r_77, w_8, z_80, n_60, d_63
+	for i_96 := int64(0); i_96 < int64(2); i_96++ {
+		if i_96 < 0 || i_96 >= int64(ybar_13) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_96, ybar_13))
+		}
+		row_98 := ybar_12[int(i_96)*ybar_14 : (int(i_96)+1)*ybar_14]
+		if i_96 < 0 || i_96 >= int64(n_60) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:148:17", runtime.CheckIndex(i_96, n_60))
+		}
+		row_99 := a_62[int(i_96)*d_63 : (int(i_96)+1)*d_63]
+		if i_96 < 0 || i_96 >= int64(feat_10) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:148:27", runtime.CheckIndex(i_96, feat_10))
+		}
+		row_100 := feat_9[int(i_96)*feat_11 : (int(i_96)+1)*feat_11]
+		if feat_11 != d_63 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_63})+" and "+runtime.ShapeString([]int{feat_11}))
+		}
+		if ybar_14 != d_63 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{d_63})+" and "+runtime.ShapeString([]int{ybar_14}))
+		}
+		if rev_82 != d_63 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_82})+" and "+runtime.ShapeString([]int{d_63})+" differ")
+		}
+		row_99 = row_99[:len(rev_81)]
+		row_100 = row_100[:len(rev_81)]
+		row_98 = row_98[:len(rev_81)]
+		for i_102 := range rev_81 {
+			rev_81[i_102] += ((row_99[i_102] - row_100[i_102]) * row_98[i_102])
+		}
+		if ybar_14 != w_8 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_14}))
+		}
+		if i_96 < 0 || i_96 >= int64(rev_84) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:148:7", runtime.CheckIndex(i_96, rev_84))
+		}
+		if rev_85 != w_8 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:148:7", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_85})+" and "+runtime.ShapeString([]int{w_8})+" differ")
+		}
+		row_104 := rev_83[i_96*int64(rev_85) : (i_96+1)*int64(rev_85)]
+		w_7 = w_7[:len(row_104)]
+		row_98 = row_98[:len(row_104)]
+		for i_105 := range row_104 {
+			row_104[i_105] += (w_7[i_105] * row_98[i_105])
+		}
+	}
+	z_107 := ar.F64(len(cam_1))
+	z_108 := ar.F64(len(a_38))
+	z_109 := ar.F64(len(r_57))
+	var rev_110 []float64
+	var rev_111 int
+	var rev_112 int
+	var rev_113 []float64
+	var rev_114 int
+	var rev_115 int
+	var rev_116 []float64
+	var rev_117 int
+	rev_110, rev_111, rev_112, rev_113, rev_114, rev_115, rev_116, rev_117 = z_107, cam_2, cam_3, z_108, 2, d_39, z_109, cam_3
+	for i_138 := int64(0); i_138 < int64(2); i_138++ {
+		mark_139 := ar.mark()
+		if i_138 < 0 || i_138 >= int64(n_60) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_138, n_60))
+		}
+		row_140 := z_80[int(i_138)*d_63 : (int(i_138)+1)*d_63]
+		if int64(6) < 0 || int64(6) >= int64(cam_2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
+		}
+		row_141 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
+		if i_138 < 0 || i_138 >= int64(2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:25", runtime.CheckIndex(i_138, 2))
+		}
+		row_142 := a_38[int(i_138)*d_39 : (int(i_138)+1)*d_39]
+		x_143 := int64(7) + i_138
+		if x_143 < 0 || x_143 >= int64(cam_2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:44", runtime.CheckIndex(x_143, cam_2))
+		}
+		row_144 := cam_1[int(x_143)*cam_3 : (int(x_143)+1)*cam_3]
+		_ = row_144
+		if x_143 < 0 || x_143 >= int64(rev_111) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:14", runtime.CheckIndex(x_143, rev_111))
+		}
+		if rev_112 != d_63 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_112})+" and "+runtime.ShapeString([]int{d_63})+" differ")
+		}
+		row_145 := rev_110[x_143*int64(rev_112) : (x_143+1)*int64(rev_112)]
+		for j_146 := range row_145 {
+			row_145[j_146] += row_140[j_146]
+		}
+		if d_63 != cam_3 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_63}))
+		}
+		r_147 := ar.F64(cam_3)
+		r_57 = r_57[:len(r_147)]
+		row_140 = row_140[:len(r_147)]
+		for i_148 := range r_147 {
+			r_147[i_148] = (r_57[i_148] * row_140[i_148])
+		}
+		if d_39 != cam_3 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_39}))
+		}
+		if d_63 != cam_3 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_63}))
+		}
+		if rev_117 != cam_3 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_117})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
+		}
+		row_141 = row_141[:len(rev_116)]
+		row_142 = row_142[:len(rev_116)]
+		row_140 = row_140[:len(rev_116)]
+		for i_151 := range rev_116 {
+			rev_116[i_151] += ((row_141[i_151] * row_142[i_151]) * row_140[i_151])
+		}
+		if i_138 < 0 || i_138 >= int64(rev_114) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:14", runtime.CheckIndex(i_138, rev_114))
+		}
+		if rev_115 != cam_3 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_115})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
+		}
+		row_153 := rev_113[i_138*int64(rev_115) : (i_138+1)*int64(rev_115)]
+		row_141 = row_141[:len(row_153)]
+		r_147 = r_147[:len(row_153)]
+		for i_154 := range row_153 {
+			row_153[i_154] += (row_141[i_154] * r_147[i_154])
+		}
+		if cam_3 != d_39 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_39})+" and "+runtime.ShapeString([]int{cam_3}))
+		}
+		if int64(6) < 0 || int64(6) >= int64(rev_111) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:14", runtime.CheckIndex(int64(6), rev_111))
+		}
+		if rev_112 != d_39 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_112})+" and "+runtime.ShapeString([]int{d_39})+" differ")
+		}
+		row_156 := rev_110[int64(6)*int64(rev_112) : (int64(6)+1)*int64(rev_112)]
+		row_142 = row_142[:len(row_156)]
+		r_147 = r_147[:len(row_156)]
+		for i_157 := range row_156 {
+			row_156[i_157] += (row_142[i_157] * r_147[i_157])
+		}
+		ar.release(mark_139)
+	}
+	if cam_3 != d_39 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{d_39})+" and "+runtime.ShapeString([]int{cam_3}))
+	}
+	r_159 := ar.F64(d_39)
+	r_49 = r_49[:len(r_159)]
+	row_53 = row_53[:len(r_159)]
+	z_109 = z_109[:len(r_159)]
+	for i_160 := range r_159 {
+		r_159[i_160] = ((2.0 * r_49[i_160]) * (row_53[i_160] * z_109[i_160]))
+	}
+	if cam_3 != d_39 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{d_39})+" and "+runtime.ShapeString([]int{cam_3}))
+	}
+	if int64(10) < 0 || int64(10) >= int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(10), cam_2))
+	}
+	if cam_3 != d_39 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_39})+" differ")
+	}
+	row_162 := z_107[int64(10)*int64(cam_3) : (int64(10)+1)*int64(cam_3)]
+	r_54 = r_54[:len(row_162)]
+	z_109 = z_109[:len(row_162)]
+	for i_163 := range row_162 {
+		row_162[i_163] += (r_54[i_163] * z_109[i_163])
+	}
+	if d_39 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{d_39})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
+	}
+	row_52 = row_52[:len(r_159)]
+	z_109 = z_109[:len(r_159)]
+	for i_166 := range r_159 {
+		r_159[i_166] += (row_52[i_166] * z_109[i_166])
+	}
+	if cam_3 != d_39 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{d_39})+" and "+runtime.ShapeString([]int{cam_3}))
+	}
+	if int64(9) < 0 || int64(9) >= int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(9), cam_2))
+	}
+	if cam_3 != d_39 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_39})+" differ")
+	}
+	row_168 := z_107[int64(9)*int64(cam_3) : (int64(9)+1)*int64(cam_3)]
+	r_49 = r_49[:len(row_168)]
+	z_109 = z_109[:len(row_168)]
+	for i_169 := range row_168 {
+		row_168[i_169] += (r_49[i_169] * z_109[i_169])
+	}
+	if int64(1) < 0 || int64(1) >= int64(2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(1), 2))
+	}
+	if d_39 != d_39 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_39})+" and "+runtime.ShapeString([]int{d_39})+" differ")
+	}
+	row_171 := z_108[int64(1)*int64(d_39) : (int64(1)+1)*int64(d_39)]
+	row_48 = row_48[:len(row_171)]
+	r_159 = r_159[:len(row_171)]
+	for i_172 := range row_171 {
+		row_171[i_172] += ((2.0 * row_48[i_172]) * r_159[i_172])
+	}
+	if int64(0) < 0 || int64(0) >= int64(2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(0), 2))
+	}
+	if d_39 != d_39 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_39})+" and "+runtime.ShapeString([]int{d_39})+" differ")
+	}
+	row_174 := z_108[int64(0)*int64(d_39) : (int64(0)+1)*int64(d_39)]
+	row_47 = row_47[:len(row_174)]
+	r_159 = r_159[:len(row_174)]
+	for i_175 := range row_174 {
+		row_174[i_175] += ((2.0 * row_47[i_175]) * r_159[i_175])
+	}
+	if int64(0) < 0 || int64(0) >= int64(2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(0), 2))
+	}
+	row_177 := z_108[int(int64(0))*d_39 : (int(int64(0))+1)*d_39]
+	if int64(1) < 0 || int64(1) >= int64(2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(1), 2))
+	}
+	row_178 := z_108[int(int64(1))*d_39 : (int(int64(1))+1)*d_39]
+	r_179 := ar.F64(r_27)
+	row_29 = row_29[:len(r_179)]
+	for i_180 := range r_179 {
+		r_179[i_180] = (1.0 / row_29[i_180])
+	}
+	z_182 := ar.F64(len(r_25))
+	if d_39 != r_27 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_27})+" and "+runtime.ShapeString([]int{d_39}))
+	}
+	if int64(2) < 0 || int64(2) >= int64(r_26) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(2), r_26))
+	}
+	if r_27 != r_27 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_27})+" and "+runtime.ShapeString([]int{r_27})+" differ")
+	}
+	row_183 := z_182[int64(2)*int64(r_27) : (int64(2)+1)*int64(r_27)]
+	r_35 = r_35[:len(row_183)]
+	row_29 = row_29[:len(row_183)]
+	row_178 = row_178[:len(row_183)]
+	for i_184 := range row_183 {
+		row_183[i_184] += ((-(r_35[i_184] / row_29[i_184])) * row_178[i_184])
+	}
+	if d_39 != r_27 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_27})+" and "+runtime.ShapeString([]int{d_39}))
+	}
+	if int64(1) < 0 || int64(1) >= int64(r_26) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(1), r_26))
+	}
+	if r_27 != r_27 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_27})+" and "+runtime.ShapeString([]int{r_27})+" differ")
+	}
+	row_186 := z_182[int64(1)*int64(r_27) : (int64(1)+1)*int64(r_27)]
+	r_179 = r_179[:len(row_186)]
+	row_178 = row_178[:len(row_186)]
+	for i_187 := range row_186 {
+		row_186[i_187] += (r_179[i_187] * row_178[i_187])
+	}
+	if d_39 != r_27 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_27})+" and "+runtime.ShapeString([]int{d_39}))
+	}
+	if int64(2) < 0 || int64(2) >= int64(r_26) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(2), r_26))
+	}
+	if r_27 != r_27 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_27})+" and "+runtime.ShapeString([]int{r_27})+" differ")
+	}
+	row_189 := z_182[int64(2)*int64(r_27) : (int64(2)+1)*int64(r_27)]
+	r_31 = r_31[:len(row_189)]
+	row_29 = row_29[:len(row_189)]
+	row_177 = row_177[:len(row_189)]
+	for i_190 := range row_189 {
+		row_189[i_190] += ((-(r_31[i_190] / row_29[i_190])) * row_177[i_190])
+	}
+	if d_39 != r_27 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_27})+" and "+runtime.ShapeString([]int{d_39}))
+	}
+	if int64(0) < 0 || int64(0) >= int64(r_26) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(0), r_26))
+	}
+	if r_27 != r_27 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_27})+" and "+runtime.ShapeString([]int{r_27})+" differ")
+	}
+	row_192 := z_182[int64(0)*int64(r_27) : (int64(0)+1)*int64(r_27)]
+	r_179 = r_179[:len(row_192)]
+	row_177 = row_177[:len(row_192)]
+	for i_193 := range row_192 {
+		row_192[i_193] += (r_179[i_193] * row_177[i_193])
+	}
+	r_195, r_196, r_197, r_198, r_199, r_200, r_201, r_202, r_203, err_204 := fn_rotatevjp(ar, s_18, n_17, cam_3, r_22, x_5, x_6, z_182, r_26, r_27)
+	_ = r_195
+	_ = r_196
+	_ = r_197
+	if err_204 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbFrame(err_204, "rotate$vjp", "models.nab:126:5", "models.nab:143:11")
+	}
+	n_205 := r_202 * r_203
+	r_206 := ar.F64(n_205)
+	r_201 = r_201[:len(r_206)]
+	for i_207 := range r_206 {
+		r_206[i_207] = -r_201[i_207]
+	}
+	if int64(3) < 0 || int64(3)+int64(r_202) > int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_202), cam_2))
+	}
+	if r_203 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_203})+" and "+runtime.ShapeString([]int{cam_3}))
+	}
+	p_209 := ar.F64(len(cam_1))
+	copy(p_209[int(int64(3))*cam_3:], r_206)
+	p_209 = p_209[:len(z_107)]
+	for i_210 := range z_107 {
+		z_107[i_210] += p_209[i_210]
+	}
+	if int64(0) < 0 || int64(0)+int64(r_199) > int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_199), cam_2))
+	}
+	if r_200 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_200})+" and "+runtime.ShapeString([]int{cam_3}))
+	}
+	p_211 := ar.F64(len(cam_1))
+	copy(p_211[int(int64(0))*cam_3:], r_198)
+	p_211 = p_211[:len(z_107)]
+	for i_212 := range z_107 {
+		z_107[i_212] += p_211[i_212]
+	}
+	n_213, err_214 := runtime.CheckSize(int64(2))
+	if err_214 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:148:7", err_214)
+	}
+	var a_215 []float64
+	var d_216 int = 0
+	var rs_217 int = 0
+	for i_218 := 0; i_218 < n_213; i_218++ {
+		mark_219 := ar.mark()
+		i_220 := int64(i_218)
+		if i_220 < 0 || i_220 >= int64(n_60) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:148:17", runtime.CheckIndex(i_220, n_60))
+		}
+		row_221 := a_62[int(i_220)*d_63 : (int(i_220)+1)*d_63]
+		if i_220 < 0 || i_220 >= int64(feat_10) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:148:27", runtime.CheckIndex(i_220, feat_10))
+		}
+		row_222 := feat_9[int(i_220)*feat_11 : (int(i_220)+1)*feat_11]
+		if feat_11 != d_63 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_63})+" and "+runtime.ShapeString([]int{feat_11}))
+		}
+		if d_63 != w_8 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_63}))
+		}
+		if i_218 == 0 {
+			d_216 = w_8
+			rs_217 = d_216
+			tot_223, err_224 := runtime.MulSize(n_213, rs_217)
+			if err_224 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:148:7", err_224)
+			}
+			a_215 = ar.F64(tot_223)
+		} else if w_8 != d_216 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:148:7", "build: element "+strconv.Itoa(i_218)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_216}))
+		}
+		row_225 := a_215[i_218*rs_217 : (i_218+1)*rs_217]
+		w_7 = w_7[:len(row_225)]
+		row_221 = row_221[:len(row_225)]
+		row_222 = row_222[:len(row_225)]
+		for i_226 := range row_225 {
+			row_225[i_226] = (w_7[i_226] * (row_221[i_226] - row_222[i_226]))
+		}
+		if i_218 > 0 {
+			ar.release(mark_219)
+		}
+	}
+	r_228 := ar.F64(w_8)
+	w_7 = w_7[:len(r_228)]
+	for i_229 := range r_228 {
+		r_228[i_229] = (1.0 - (w_7[i_229] * w_7[i_229]))
+	}
+	z_231 := ar.F64(len(feat_9))
+	return a_215, n_213, d_216, r_228, w_8, z_107, cam_2, cam_3, r_201, r_202, r_203, r_77, w_8, z_231, feat_10, feat_11, nil
+}
+
+// fn_bajacobian is def ba_jacobian (models.nab:171:12).
+func fn_bajacobian(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, w_7 []float64, w_8 int, feats_9 []float64, feats_10 int, feats_11 int, camidx_12 []int64, camidx_13 int, ptidx_14 []int64, ptidx_15 int) ([]float64, int, int, int, []float64, int, error) {
+	size_16 := int64(cams_2)
+	_ = size_16
+	size_17 := int64(pts_5)
+	_ = size_17
+	size_18 := int64(w_8)
+	if int64(feats_10) != size_18 {
+		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:171:77", fmt.Sprintf("size mismatch: p is %d (w) but feats has size %d", size_18, feats_10))
+	}
+	if int64(camidx_13) != size_18 {
+		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:172:24", fmt.Sprintf("size mismatch: p is %d (w) but cam_idx has size %d", size_18, camidx_13))
+	}
+	if int64(ptidx_15) != size_18 {
+		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:172:40", fmt.Sprintf("size mismatch: p is %d (w) but pt_idx has size %d", size_18, ptidx_15))
+	}
+	if cams_3 != 11 {
+		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:171:24", fmt.Sprintf("size mismatch: dimension 2 of cams has size %d but its type [n][11]f64 says 11", cams_3))
+	}
+	if pts_6 != 3 {
+		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:171:42", fmt.Sprintf("size mismatch: dimension 2 of pts has size %d but its type [m][3]f64 says 3", pts_6))
+	}
+	if feats_11 != 2 {
+		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:171:69", fmt.Sprintf("size mismatch: dimension 2 of feats has size %d but its type [p][2]f64 says 2", feats_11))
+	}
+	cams_1 = cams_1[:cams_2*cams_3]
+	pts_4 = pts_4[:pts_5*pts_6]
+	w_7 = w_7[:w_8]
+	feats_9 = feats_9[:feats_10*feats_11]
+	camidx_12 = camidx_12[:camidx_13]
+	ptidx_14 = ptidx_14[:ptidx_15]
+	r_19, r_20, r_21, r_22, r_23, r_24, err_25 := fn_gathered(ar, cams_1, cams_2, cams_3, pts_4, pts_5, pts_6, camidx_12, camidx_13, ptidx_14, ptidx_15)
+	if err_25 != nil {
+		return nil, 0, 0, 0, nil, 0, nbFrame(err_25, "gathered", "models.nab:151:5", "models.nab:173:18")
+	}
+	t_26 := ar.F64(len(feats_9))
+	for i_27 := 0; i_27 < feats_10; i_27++ {
+		for j_28 := 0; j_28 < feats_11; j_28++ {
+			t_26[j_28*feats_10+i_27] = feats_9[i_27*feats_11+j_28]
+		}
+	}
+	n_29, err_30 := runtime.CheckSize(int64(2))
+	if err_30 != nil {
+		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:50", err_30)
+	}
+	var a_31 []float64
+	var d_32 int = 0
+	var rs_33 int = 0
+	for i_34 := 0; i_34 < n_29; i_34++ {
+		mark_35 := ar.mark()
+		i_36 := int64(i_34)
+		x_37 := i_36 == int64(0)
+		var c_38 []float64
+		var c_39 int
+		if x_37 {
+			n_40, err_41 := runtime.CheckSize(size_18)
+			if err_41 != nil {
+				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:66", err_41)
+			}
+			a_42 := ar.F64(n_40)
+			for i_43 := range a_42 {
+				a_42[i_43] = 1
+			}
+			c_38, c_39 = a_42, n_40
+		} else {
+			n_44, err_45 := runtime.CheckSize(size_18)
+			if err_45 != nil {
+				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:79", err_45)
+			}
+			a_46 := ar.F64(n_44)
+			c_38, c_39 = a_46, n_44
+		}
+		if i_34 == 0 {
+			d_32 = c_39
+			rs_33 = d_32
+			tot_47, err_48 := runtime.MulSize(n_29, rs_33)
+			if err_48 != nil {
+				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:50", err_48)
+			}
+			a_31 = ar.F64(tot_47)
+		} else if c_39 != d_32 {
+			return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:177:50", "build: element "+strconv.Itoa(i_34)+" has shape "+runtime.ShapeString([]int{c_39})+", element 0 has shape "+runtime.ShapeString([]int{d_32}))
+		}
+		copy(a_31[i_34*rs_33:(i_34+1)*rs_33], c_38)
+		if i_34 > 0 {
+			ar.release(mark_35)
+		}
+	}
+	n_49, err_50 := runtime.CheckSize(size_18)
+	if err_50 != nil {
+		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:100", err_50)
+	}
+	a_51 := ar.F64(n_49)
+	r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, err_68 := fn_residualsvjp1110(ar, r_19, r_20, r_21, r_22, r_23, r_24, w_7, w_8, t_26, feats_11, feats_10, a_31, n_29, d_32, a_51, n_49)
+	_ = r_52
+	_ = r_53
+	_ = r_54
+	_ = r_55
+	_ = r_56
+	_ = r_65
+	_ = r_66
+	_ = r_67
+	if err_68 != nil {
+		return nil, 0, 0, 0, nil, 0, nbFrame(err_68, "residuals$vjp_1110", "models.nab:142:5", "models.nab:175:57")
+	}
+	n_69 := r_58 + r_61
+	if r_59 != r_62 {
+		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:178:15", "concat: elements have shapes "+runtime.ShapeString([]int{r_59})+" and "+runtime.ShapeString([]int{r_62}))
+	}
+	c_70 := ar.F64(len(r_57) + len(r_60))
+	copy(c_70, r_57)
+	copy(c_70[len(r_57):], r_60)
+	var a_71 []float64
+	var d_72 int = 0
+	var rs_73 int = 0
+	for i_74 := 0; i_74 < 1; i_74++ {
+		mark_75 := ar.mark()
+		var e_76 []float64
+		var e_77 int
+		switch i_74 {
+		case 0:
+			e_76, e_77 = r_63, r_64
+		}
+		if i_74 == 0 {
+			d_72 = e_77
+			rs_73 = d_72
+			tot_78, err_79 := runtime.MulSize(1, rs_73)
+			if err_79 != nil {
+				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:178:31", err_79)
+			}
+			a_71 = ar.F64(tot_78)
+		} else if e_77 != d_72 {
+			return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:178:31", "array literal: element "+strconv.Itoa(i_74)+" has shape "+runtime.ShapeString([]int{e_77})+", element 0 has shape "+runtime.ShapeString([]int{d_72}))
+		}
+		copy(a_71[i_74*rs_73:(i_74+1)*rs_73], e_76)
+		if i_74 > 0 {
+			ar.release(mark_75)
+		}
+	}
+	n_80 := n_69 + 1
+	if r_59 != d_72 {
+		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_59})+" and "+runtime.ShapeString([]int{d_72}))
+	}
+	c_81 := ar.F64(len(c_70) + len(a_71))
+	copy(c_81, c_70)
+	copy(c_81[len(c_70):], a_71)
+	n_82, err_83 := runtime.CheckSize(int64(2))
+	if err_83 != nil {
+		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:50", err_83)
+	}
+	var a_84 []float64
+	var d_85 int = 0
+	var rs_86 int = 0
+	for i_87 := 0; i_87 < n_82; i_87++ {
+		mark_88 := ar.mark()
+		i_89 := int64(i_87)
+		x_90 := i_89 == int64(1)
+		var c_91 []float64
+		var c_92 int
+		if x_90 {
+			n_93, err_94 := runtime.CheckSize(size_18)
+			if err_94 != nil {
+				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:66", err_94)
+			}
+			a_95 := ar.F64(n_93)
+			for i_96 := range a_95 {
+				a_95[i_96] = 1
+			}
+			c_91, c_92 = a_95, n_93
+		} else {
+			n_97, err_98 := runtime.CheckSize(size_18)
+			if err_98 != nil {
+				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:79", err_98)
+			}
+			a_99 := ar.F64(n_97)
+			c_91, c_92 = a_99, n_97
+		}
+		if i_87 == 0 {
+			d_85 = c_92
+			rs_86 = d_85
+			tot_100, err_101 := runtime.MulSize(n_82, rs_86)
+			if err_101 != nil {
+				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:50", err_101)
+			}
+			a_84 = ar.F64(tot_100)
+		} else if c_92 != d_85 {
+			return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:177:50", "build: element "+strconv.Itoa(i_87)+" has shape "+runtime.ShapeString([]int{c_92})+", element 0 has shape "+runtime.ShapeString([]int{d_85}))
+		}
+		copy(a_84[i_87*rs_86:(i_87+1)*rs_86], c_91)
+		if i_87 > 0 {
+			ar.release(mark_88)
+		}
+	}
+	n_102, err_103 := runtime.CheckSize(size_18)
+	if err_103 != nil {
+		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:100", err_103)
+	}
+	a_104 := ar.F64(n_102)
+	r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, r_115, r_116, r_117, r_118, r_119, r_120, err_121 := fn_residualsvjp1110(ar, r_19, r_20, r_21, r_22, r_23, r_24, w_7, w_8, t_26, feats_11, feats_10, a_84, n_82, d_85, a_104, n_102)
+	_ = r_105
+	_ = r_106
+	_ = r_107
+	_ = r_108
+	_ = r_109
+	_ = r_118
+	_ = r_119
+	_ = r_120
+	if err_121 != nil {
+		return nil, 0, 0, 0, nil, 0, nbFrame(err_121, "residuals$vjp_1110", "models.nab:142:5", "models.nab:175:57")
+	}
+	n_122 := r_111 + r_114
+	if r_112 != r_115 {
+		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:178:15", "concat: elements have shapes "+runtime.ShapeString([]int{r_112})+" and "+runtime.ShapeString([]int{r_115}))
+	}
+	c_123 := ar.F64(len(r_110) + len(r_113))
+	copy(c_123, r_110)
+	copy(c_123[len(r_110):], r_113)
+	var a_124 []float64
+	var d_125 int = 0
+	var rs_126 int = 0
+	for i_127 := 0; i_127 < 1; i_127++ {
+		mark_128 := ar.mark()
+		var e_129 []float64
+		var e_130 int
+		switch i_127 {
+		case 0:
+			e_129, e_130 = r_116, r_117
+		}
+		if i_127 == 0 {
+			d_125 = e_130
+			rs_126 = d_125
+			tot_131, err_132 := runtime.MulSize(1, rs_126)
+			if err_132 != nil {
+				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:178:31", err_132)
+			}
+			a_124 = ar.F64(tot_131)
+		} else if e_130 != d_125 {
+			return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:178:31", "array literal: element "+strconv.Itoa(i_127)+" has shape "+runtime.ShapeString([]int{e_130})+", element 0 has shape "+runtime.ShapeString([]int{d_125}))
+		}
+		copy(a_124[i_127*rs_126:(i_127+1)*rs_126], e_129)
+		if i_127 > 0 {
+			ar.release(mark_128)
+		}
+	}
+	n_133 := n_122 + 1
+	if r_112 != d_125 {
+		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_112})+" and "+runtime.ShapeString([]int{d_125}))
+	}
+	c_134 := ar.F64(len(c_123) + len(a_124))
+	copy(c_134, c_123)
+	copy(c_134[len(c_123):], a_124)
+	var a_135 []float64
+	var d_136 int = 15
+	var d_137 int = 0
+	var rs_138 int = 0
+	for i_139 := 0; i_139 < 2; i_139++ {
+		mark_140 := ar.mark()
+		var e_141 []float64
+		var e_142 int
+		var e_143 int
+		switch i_139 {
+		case 0:
+			e_141, e_142, e_143 = c_81, n_80, r_59
+		case 1:
+			e_141, e_142, e_143 = c_134, n_133, r_112
+		}
+		if i_139 == 0 {
+			d_136, d_137 = e_142, e_143
+			rs_138 = d_136 * d_137
+			tot_144, err_145 := runtime.MulSize(2, rs_138)
+			if err_145 != nil {
+				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:180:7", err_145)
+			}
+			a_135 = ar.F64(tot_144)
+		} else if e_142 != d_136 || e_143 != d_137 {
+			return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:180:7", "array literal: element "+strconv.Itoa(i_139)+" has shape "+runtime.ShapeString([]int{e_142, e_143})+", element 0 has shape "+runtime.ShapeString([]int{d_136, d_137}))
+		}
+		copy(a_135[i_139*rs_138:(i_139+1)*rs_138], e_141)
+		if i_139 > 0 {
+			ar.release(mark_140)
+		}
+	}
+	n_146, err_147 := runtime.CheckSize(int64(2))
+	if err_147 != nil {
+		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:179:49", err_147)
+	}
+	n_148, err_149 := runtime.CheckSize(size_18)
+	if err_149 != nil {
+		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:179:57", err_149)
+	}
+	a_150 := ar.F64(n_148)
+	var a_151 []float64
+	var d_152 int = 0
+	var rs_153 int = 0
+	for i_154 := 0; i_154 < n_146; i_154++ {
+		mark_155 := ar.mark()
+		if i_154 == 0 {
+			d_152 = n_148
+			rs_153 = d_152
+			tot_156, err_157 := runtime.MulSize(n_146, rs_153)
+			if err_157 != nil {
+				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:179:49", err_157)
+			}
+			a_151 = ar.F64(tot_156)
+		} else if n_148 != d_152 {
+			return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:179:49", "fill: element "+strconv.Itoa(i_154)+" has shape "+runtime.ShapeString([]int{n_148})+", element 0 has shape "+runtime.ShapeString([]int{d_152}))
+		}
+		copy(a_151[i_154*rs_153:(i_154+1)*rs_153], a_150)
+		if i_154 > 0 {
+			ar.release(mark_155)
+		}
+	}
+	n_158, err_159 := runtime.CheckSize(size_18)
+	if err_159 != nil {
+		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:179:68", err_159)
+	}
+	a_160 := ar.F64(n_158)
+	for i_161 := range a_160 {
+		a_160[i_161] = 1
+	}
+	r_162, r_163, r_164, r_165, r_166, r_167, r_168, r_169, r_170, r_171, r_172, r_173, r_174, r_175, r_176, r_177, err_178 := fn_residualsvjp1110(ar, r_19, r_20, r_21, r_22, r_23, r_24, w_7, w_8, t_26, feats_11, feats_10, a_151, n_146, d_152, a_160, n_158)
+	_ = r_162
+	_ = r_163
+	_ = r_164
+	_ = r_165
+	_ = r_166
+	_ = r_167
+	_ = r_168
+	_ = r_169
+	_ = r_170
+	_ = r_171
+	_ = r_172
+	_ = r_175
+	_ = r_176
+	_ = r_177
+	if err_178 != nil {
+		return nil, 0, 0, 0, nil, 0, nbFrame(err_178, "residuals$vjp_1110", "models.nab:142:5", "models.nab:175:57")
+	}
+	return a_135, 2, d_136, d_137, r_173, r_174, nil
 }
 
 // nbArena hands out the arrays of one call: zeroed slices cut from
@@ -1843,6 +6356,19 @@ func nbInto2[T any](dst [][]T, r []T, m, n int) bool {
 	return true
 }
 
+// nbInto3 copies a rank-3 result into dst.
+func nbInto3[T any](dst [][][]T, r []T, a, b, c int) bool {
+	if len(dst) != a {
+		return false
+	}
+	for i, m := range dst {
+		if !nbInto2(m, r[i*b*c:(i+1)*b*c], b, c) {
+			return false
+		}
+	}
+	return true
+}
+
 // nbOut1 copies an array result out of the call's arena.
 func nbOut1[T any](r []T, n int) []T {
 	out := make([]T, n)
@@ -1858,6 +6384,16 @@ func nbOut2[T any](r []T, m, n int) [][]T {
 	out := make([][]T, m)
 	for i := range out {
 		out[i] = flat[i*n : (i+1)*n : (i+1)*n]
+	}
+	return out
+}
+
+// nbOut3 copies a rank-3 result out of the call's arena.
+func nbOut3[T any](r []T, a, b, c int) [][][]T {
+	flat := nbOut2(r, a*b, c)
+	out := make([][][]T, a)
+	for i := range out {
+		out[i] = flat[i*b : (i+1)*b : (i+1)*b]
 	}
 	return out
 }
