@@ -51,6 +51,11 @@ func (f *fn) indexVal(v val, i string) val {
 	out := val{t: at.Elem}
 	for k, l := range ls {
 		p := lp[k]
+		if p[0] == deadAtom { // a field never read
+			out.parts = append(out.parts, deadAtom)
+			out.parts = append(out.parts, p[2:]...)
+			continue
+		}
 		if l.rank == 1 {
 			out.parts = append(out.parts, f.def("x", p[0]+"["+i+"]"))
 			continue
@@ -121,6 +126,33 @@ func (f *fn) stack(name string, at *ir.Array, n string, pos ir.Pos, elem func(i 
 // be released after it is stored (false when elem carries arrays from one
 // element to the next, as scan's accumulator).
 func (f *fn) stackR(name string, at *ir.Array, n string, pos ir.Pos, releasable bool, elem func(i string) val) val {
+	return f.stackP(name, at, n, pos, releasable, nil, elem)
+}
+
+// A stackPlan says which leaves of a stacked result need no storage of
+// their own (fields.go): read says how each leaf is read (fieldUnread,
+// fieldShape, fieldData; nil: all data), views are an array the
+// elements are rows of (its leaf parts, by leaf index).
+type stackPlan struct {
+	read  []int
+	views map[int][]string
+}
+
+// how is how leaf k is read.
+func (p *stackPlan) how(k int) int {
+	if p == nil || k >= len(p.read) {
+		return fieldData
+	}
+	return p.read[k]
+}
+
+// skip reports whether leaf k is not stored by the element loop.
+func (p *stackPlan) skip(k int) bool {
+	return p != nil && (p.how(k) == fieldUnread || p.views[k] != nil)
+}
+
+// stackP is stackR following a plan (nil: store every leaf).
+func (f *fn) stackP(name string, at *ir.Array, n string, pos ir.Pos, releasable bool, plan *stackPlan, elem func(i string) val) val {
 	els := mustLeaves(at.Elem)
 	sdims := leafDims(at.Elem)
 	res := val{t: at}
@@ -130,15 +162,42 @@ func (f *fn) stackR(name string, at *ir.Array, n string, pos ir.Pos, releasable 
 		rs   string
 	}
 	rows := make([]rl, len(els))
+	var after []string // views, assigned once the elements are checked
 	for k, l := range els {
+		if plan.skip(k) {
+			if src := plan.views[k]; src != nil && plan.how(k) != fieldUnread {
+				// A view of the source's first n rows (it has at least
+				// n: every element indexed it).
+				d := f.fresh("a")
+				f.line("var %s %s", d, elemSlice(l.kind))
+				rs := strings.Join(append([]string{n}, src[2:]...), "*")
+				after = append(after, fmt.Sprintf("%s = %s[:%s]", d, src[0], rs))
+				res.parts = append(res.parts, d, n)
+				res.parts = append(res.parts, src[2:]...)
+				continue
+			}
+			res.parts = append(res.parts, deadAtom, n)
+			for range l.rank {
+				res.parts = append(res.parts, "0")
+			}
+			continue
+		}
+		shape := plan.how(k) == fieldShape
 		if l.rank == 0 {
+			if shape { // its shape is n
+				res.parts = append(res.parts, deadAtom, n)
+				continue
+			}
 			d := f.def("a", f.mk(l.kind, n))
 			rows[k] = rl{data: d}
 			res.parts = append(res.parts, d, n)
 			continue
 		}
-		d := f.fresh("a")
-		f.line("var %s %s", d, elemSlice(l.kind))
+		d := deadAtom
+		if !shape {
+			d = f.fresh("a")
+			f.line("var %s %s", d, elemSlice(l.kind))
+		}
 		r := rl{data: d}
 		for a := 0; a < l.rank; a++ {
 			r.dims = append(r.dims, f.defT("d", "int", staticDim(sdims[k][a])))
@@ -171,8 +230,13 @@ func (f *fn) stackR(name string, at *ir.Array, n string, pos ir.Pos, releasable 
 	_, ep := e.leafParts()
 	for k, l := range els {
 		r := rows[k]
+		if plan.skip(k) {
+			continue
+		}
 		if l.rank == 0 {
-			f.line("%s[%s] = %s", r.data, i, ep[k][0])
+			if r.data != "" {
+				f.line("%s[%s] = %s", r.data, i, ep[k][0])
+			}
 			continue
 		}
 		f.line("if %s == 0 {", i)
@@ -183,7 +247,11 @@ func (f *fn) stackR(name string, at *ir.Array, n string, pos ir.Pos, releasable 
 		f.line("if %s != nil {", errv)
 		f.retErr(fmt.Sprintf("nbAt(%q, %s)", posString(pos), errv))
 		f.line("}")
-		f.line("%s = %s", r.data, f.mk(l.kind, tot))
+		if r.data != deadAtom {
+			f.line("%s = %s", r.data, f.mk(l.kind, tot))
+		} else {
+			f.line("_ = %s", tot)
+		}
 		var conds []string
 		for a := range r.dims {
 			conds = append(conds, ep[k][1+a]+" != "+r.dims[a])
@@ -192,11 +260,16 @@ func (f *fn) stackR(name string, at *ir.Array, n string, pos ir.Pos, releasable 
 		f.retErr(fmt.Sprintf(`nbErrorf(%q, "%s: element " + strconv.Itoa(%s) + " has shape " + runtime.ShapeString([]int{%s}) + ", element 0 has shape " + runtime.ShapeString([]int{%s}))`,
 			posString(pos), name, i, strings.Join(ep[k][1:], ", "), strings.Join(r.dims, ", ")))
 		f.line("}")
-		f.line("copy(%s[%s*%s:(%s+1)*%s], %s)", r.data, i, r.rs, i, r.rs, ep[k][0])
+		if r.data != deadAtom { // a field whose shape alone is read is not stored
+			f.line("copy(%s[%s*%s:(%s+1)*%s], %s)", r.data, i, r.rs, i, r.rs, ep[k][0])
+		}
 	}
 	release()
 	f.env, f.fenv = saveEnv, saveFenv
 	f.line("}")
+	for _, l := range after {
+		f.line("%s", l)
+	}
 	return res
 }
 
@@ -232,6 +305,10 @@ func (f *fn) sizeArg(n string, pos ir.Pos) string {
 	f.line("%s, %s := runtime.CheckSize(%s)", v, errv, n)
 	if l, ok := f.linOf(n); ok {
 		f.setLin(v, l)
+	} else {
+		// v is int(n) when the check passes: sizes checked from the same
+		// atom are equal (see sameSize).
+		f.setLin(v, linForm{base: "int(" + n + ")"})
 	}
 	f.line("if %s != nil {", errv)
 	f.retErr(fmt.Sprintf("nbAt(%q, %s)", posString(pos), errv))
@@ -293,12 +370,36 @@ func lowerFill(f *fn, e *ir.PrimCall) val {
 }
 
 func lowerBuild(f *fn, e *ir.PrimCall) val {
+	lp := f.plan
+	f.plan = nil
 	n := f.sizeArg(f.compile(e.Args[0]).parts[0], e.P)
+	lam, _ := e.Args[1].(*ir.Lambda)
+	if lam != nil {
+		// build(n, fn i => s[i].f) is field f of s when s has n rows.
+		if s, path, ok := elemField(lam); ok {
+			if sv, ok := f.env[s]; ok && sv.lz == nil && f.sameSize(n, f.length(sv)) {
+				if v := fieldOfArray(sv, path); !hasDead(v) {
+					v.t = e.T
+					return v
+				}
+			}
+		}
+	}
 	sf := f.staticFn(e.Args[1])
 	if _, ok := e.T.(*ir.Array).Elem.(ir.Scalar); ok {
 		return f.lazyBuild(e, n, sf)
 	}
-	return f.stack("build", e.T.(*ir.Array), n, e.P, func(i string) val {
+	plan := &stackPlan{}
+	if lp != nil {
+		plan.read = lp.leaves
+		if lam != nil {
+			f.skipFields(lam, lp)
+		}
+	}
+	if lam != nil {
+		plan.views = f.rowViews(lam)
+	}
+	return f.stackP("build", e.T.(*ir.Array), n, e.P, true, plan, func(i string) val {
 		iv := f.def("i", "int64("+i+")")
 		f.indexBound(iv, n)
 		return f.callStaticL(sf, []val{valOf(ir.TI64, iv)}, e.P, e.T.(*ir.Array).Elem)
@@ -898,7 +999,11 @@ func lowerZerosLike(f *fn, e *ir.PrimCall) val {
 			out.parts = append(out.parts, constGo(zeroConst(l.kind)))
 			continue
 		}
-		d := f.def("z", f.mk(l.kind, fmt.Sprintf("len(%s)", lp[k][0])))
+		size := fmt.Sprintf("len(%s)", lp[k][0])
+		if lp[k][0] == deadAtom { // a saved field whose shape alone is kept
+			size = strings.Join(lp[k][1:], "*")
+		}
+		d := f.def("z", f.mk(l.kind, size))
 		out.parts = append(out.parts, d)
 		out.parts = append(out.parts, lp[k][1:]...)
 	}

@@ -128,7 +128,7 @@ func (f *fn) canDefer(e *ir.Let) bool {
 		// and the accumulator contract says nothing reads it after that.
 		return true
 	}
-	if n, lz := ir.VarUses(e.Body, e.Var); n != 1 || lz {
+	if n, lz := f.varUses(e.Body, e.Var); n != 1 || lz {
 		return false
 	}
 	return ir.Total(e.Value) && !ir.HasInPlace(e.Body)

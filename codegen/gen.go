@@ -484,6 +484,12 @@ type fn struct {
 	// inplace holds the loop states that update may modify in place.
 	inplace map[*ir.Var]bool
 	drop    map[string]bool // lines to delete (marks of loops that allocate nothing)
+	// plan says how the let being compiled reads the leaves of its
+	// array of tuples (fields.go), for the build that computes it.
+	plan *leafPlan
+	// skip marks expressions whose value is unread or whose shape alone
+	// is read (skipValue, skipData; fields.go).
+	skip map[ir.Expr]int
 }
 
 // staticFn is a function value known at compile time: a def or a lambda
@@ -658,6 +664,21 @@ func (f *fn) compile(e ir.Expr) val { return f.force(f.compileL(e)) }
 // compileL is compile where the value may be a lazy array (see fuse.go):
 // callers that can consume one elementwise pass it on unmaterialized.
 func (f *fn) compileL(e ir.Expr) val {
+	switch f.skip[e] {
+	case skipValue:
+		delete(f.skip, e)
+		f.compileUnread(e)
+		f.skip[e] = skipValue
+		return deadVal(e.Type())
+	case skipData:
+		delete(f.skip, e)
+		v := f.compileL(e)
+		f.skip[e] = skipData
+		if v.lz != nil {
+			return val{t: v.t, parts: append([]string{deadAtom}, v.lz.dims...)}
+		}
+		return v
+	}
 	switch e := e.(type) {
 	case *ir.Var:
 		if v, ok := f.env[e]; ok {
@@ -674,7 +695,14 @@ func (f *fn) compileL(e ir.Expr) val {
 			f.fenv[e.Var] = f.staticFn(e.Value)
 			return f.compile(e.Body)
 		}
+		if n, _ := f.varUses(e.Body, e.Var); n == 0 {
+			f.compileUnread(e.Value)
+			return f.compileL(e.Body)
+		}
 		var v val
+		if pc, ok := e.Value.(*ir.PrimCall); ok && pc.Op == ir.PrimBuild {
+			f.plan = planLeaves(e.Body, e.Var)
+		}
 		if f.canDefer(e) {
 			v = f.compileL(e.Value)
 		} else {

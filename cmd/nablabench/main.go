@@ -129,6 +129,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	rosen := fs.String("rosen", "100,1000,10000", "Rosenbrock sizes n, comma-separated")
 	quick := fs.Bool("quick", false, "tiny sizes and one sample (a smoke test, not a measurement)")
 	fs.BoolVar(&c.check, "check", false, "exit 1 unless the ratios are at most 5 and flat")
+	only := fs.String("only", "", "with -go: the programs to time, comma-separated (rosenbrock, gmm, lstm, ba; default all)")
 	goMode := fs.Bool("go", false, "time the generated Go code (package gengo) instead of the interpreter: generated ÷ hand-written Go, ∇f ÷ f, bytes per Into call")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: nablabench [flags]\n\nTimes f and grad(f) for Rosenbrock and the ADBench GMM objective and prints\nthe ratio grad/f as a Markdown table.\n\n")
@@ -170,6 +171,30 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		if *quick {
 			sz = goSizes{rosen: []int{10, 100}, gmm: []gmmSize{{"", 2, 3, 10}}, lstm: []lstmSize{{1, 4, 3}}, ba: []baSize{{"tiny", 2, 3, 5}}}
+		}
+		if *only != "" {
+			keep := map[string]bool{}
+			for _, p := range strings.Split(*only, ",") {
+				keep[strings.TrimSpace(p)] = true
+			}
+			for p := range keep {
+				if !slices.Contains([]string{"rosenbrock", "gmm", "lstm", "ba"}, p) {
+					fmt.Fprintf(stderr, "nablabench: -only: unknown program %q\n", p)
+					return 2
+				}
+			}
+			if !keep["rosenbrock"] {
+				sz.rosen = nil
+			}
+			if !keep["gmm"] {
+				sz.gmm = nil
+			}
+			if !keep["lstm"] {
+				sz.lstm = nil
+			}
+			if !keep["ba"] {
+				sz.ba = nil
+			}
 		}
 		reportGo(stdout, measureGo(c, sz, stderr))
 		return 0

@@ -79,6 +79,21 @@ func TestQuickGo(t *testing.T) {
 	}
 }
 
+// TestGoOnly selects programs with -only and rejects unknown ones.
+func TestGoOnly(t *testing.T) {
+	var out, errs bytes.Buffer
+	if code := run([]string{"-go", "-quick", "-only", "lstm"}, &out, &errs); code != 0 {
+		t.Fatalf("exit %d\nstderr:\n%s", code, errs.String())
+	}
+	if s := out.String(); !strings.Contains(s, "| LSTM |") || strings.Contains(s, "| GMM |") || strings.Contains(s, "| Rosenbrock |") {
+		t.Errorf("-only lstm printed other programs:\n%s", s)
+	}
+	errs.Reset()
+	if code := run([]string{"-go", "-only", "bogus"}, &out, &errs); code != 2 || !strings.Contains(errs.String(), `unknown program "bogus"`) {
+		t.Errorf("-only bogus: exit %d, stderr %q", code, errs.String())
+	}
+}
+
 // TestOptimQuick runs the optim mode on two problems and checks the
 // table's shape and that both libraries solve them.
 func TestOptimQuick(t *testing.T) {

@@ -1453,8 +1453,6 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		}
 		n_192 := int(n_191) - int(n_16)
 		s_193 := row_185[int(n_16)*1 : int(n_191)*1 : int(n_191)*1]
-		x_194 := r_64[int(i_183)]
-		_ = x_194
 		x_195 := float64(m_13)
 		x_196 := -ybar_14
 		x_197 := x_195 * x_196
@@ -1610,10 +1608,6 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		for i_441 := int64(0); i_441 < n_15; i_441++ {
 			mark_442 := ar.mark()
 			x_443 := r_386[int(i_441)]
-			x_444 := alphas_1[int(i_441)]
-			_ = x_444
-			x_445 := r_64[int(i_441)]
-			_ = x_445
 			rs_446 := d_21 * d_22
 			row_447 := a_20[int(i_441)*rs_446 : (int(i_441)+1)*rs_446]
 			row_448 := x_9[int(i_356)*x_11 : (int(i_356)+1)*x_11]
