@@ -1029,6 +1029,21 @@ func lowerAccAdd(f *fn, e *ir.PrimCall) val {
 		return val{t: e.T, lz: &lazy{kind: k, dims: dimsOf(z), cheap: true, constant: true, elem: func(string) string { return s }}}
 	}
 	acc := f.compile(e.Args[0])
+	if pad, ok := isPad(e.Args[1]); ok && ir.Rank(acc.t) > 0 {
+		p := f.compilePad(pad)
+		like := p.like
+		var conds []string
+		for d := 1; d < len(acc.parts); d++ {
+			if acc.parts[d] != like.parts[d] {
+				conds = append(conds, acc.parts[d]+" != "+like.parts[d])
+			}
+		}
+		if len(conds) > 0 {
+			f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"acc_add: shapes " + runtime.ShapeString([]int{%s}) + " and " + runtime.ShapeString([]int{%s}) + " differ"`, strings.Join(acc.parts[1:], ", "), strings.Join(like.parts[1:], ", ")))
+		}
+		p.add(acc.parts[0])
+		return acc
+	}
 	v := f.compileL(e.Args[1])
 	i := f.fresh("i")
 	if v.lz != nil {
@@ -1071,6 +1086,20 @@ func lowerAccAdd(f *fn, e *ir.PrimCall) val {
 func lowerAccAddAt(f *fn, e *ir.PrimCall) val {
 	acc := f.compile(e.Args[0])
 	i := f.compile(e.Args[1]).parts[0]
+	if pad, ok := isPad(e.Args[2]); ok && ir.Rank(acc.t) > 1 {
+		p := f.compilePad(pad)
+		f.checkIndex(i, acc.parts[1], e.P)
+		like := p.like
+		var conds []string
+		for d := 2; d < len(acc.parts); d++ {
+			conds = append(conds, acc.parts[d]+" != "+like.parts[d-1])
+		}
+		f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"acc_add_at: row shapes " + runtime.ShapeString([]int{%s}) + " and " + runtime.ShapeString([]int{%s}) + " differ"`, strings.Join(acc.parts[2:], ", "), strings.Join(like.parts[1:], ", ")))
+		rs := f.rowSize(leaf{ir.F64, ir.Rank(acc.t)}, acc.parts)
+		row := f.def("row", fmt.Sprintf("%s[%s*int64(%s) : (%s+1)*int64(%s)]", acc.parts[0], i, rs, i, rs))
+		p.add(row)
+		return acc
+	}
 	v := f.compileL(e.Args[2])
 	f.checkIndex(i, acc.parts[1], e.P)
 	if ir.Rank(acc.t) == 1 {
@@ -1219,6 +1248,60 @@ func lowerPadLike(f *fn, e *ir.PrimCall) val {
 		out.parts = append(out.parts, lp[k][1:]...)
 	}
 	return out
+}
+
+// isPad reports whether e is pad_like of a single f64 array (what
+// reverse mode makes of the cotangent of a slice), which an accumulator
+// adds into the slice's rows without building the padded array.
+func isPad(e ir.Expr) (*ir.PrimCall, bool) {
+	pc, ok := e.(*ir.PrimCall)
+	if !ok || pc.Op != ir.PrimPadLike {
+		return nil, false
+	}
+	k, ok := ir.Leaf(pc.T)
+	return pc, ok && k == ir.F64
+}
+
+// padded is a pad_like compiled for an accumulator: its operands, whose
+// checks are emitted, and add, which adds v's rows into rows lo.. of dst,
+// the storage of an array of like's shape.
+type padded struct {
+	like val
+	add  func(dst string)
+}
+
+// compilePad compiles pad_like(v, lo, like) with pad_like's checks and
+// messages, in the interpreter's order, without building the padded
+// array.
+func (f *fn) compilePad(pad *ir.PrimCall) padded {
+	v := f.compileL(pad.Args[0])
+	lo := f.compile(pad.Args[1]).parts[0]
+	like := f.compile(pad.Args[2])
+	vd := dimsOf(v)
+	n := vd[0]
+	f.failIf(fmt.Sprintf("%s < 0 || %s+int64(%s) > int64(%s)", lo, lo, n, like.parts[1]), pad.P,
+		fmt.Sprintf(`fmt.Sprintf("pad_like: rows [%%d:%%d] out of range for length %%d", %s, %s+int64(%s), %s)`, lo, lo, n, like.parts[1]))
+	rank := len(vd)
+	if rank > 1 {
+		var conds []string
+		for d := 1; d < rank; d++ {
+			conds = append(conds, vd[d]+" != "+like.parts[1+d])
+		}
+		f.failIf(strings.Join(conds, " || "), pad.P, fmt.Sprintf(`"pad_like: rows have shapes " + runtime.ShapeString([]int{%s}) + " and " + runtime.ShapeString([]int{%s})`, strings.Join(vd[1:], ", "), strings.Join(like.parts[2:], ", ")))
+	}
+	return padded{like: like, add: func(dst string) {
+		rs := f.rowSize(leaf{ir.F64, rank}, like.parts)
+		region := f.def("region", fmt.Sprintf("%s[int(%s)*%s : (int(%s)+%s)*%s]", dst, lo, rs, lo, n, rs))
+		if v.lz != nil {
+			f.addInto(region, v.lz, "+")
+			return
+		}
+		i := f.fresh("i")
+		f.line("%s = %s[:len(%s)]", v.parts[0], v.parts[0], region)
+		f.line("for %s := range %s {", i, region)
+		f.line("%s[%s] += %s[%s]", region, i, v.parts[0], i)
+		f.line("}")
+	}}
 }
 
 // lowerLinsolve solves matvec(x) = b. The matvec is a Go func literal

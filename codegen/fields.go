@@ -299,7 +299,7 @@ func (f *fn) rowViews(lam *ir.Lambda) map[int][]string {
 	return views
 }
 
-// How compileL treats an expression whose value is partly unread (see
+// How compileL treats an element of a tuple that is partly unread (see
 // fn.skip).
 const (
 	skipValue = iota + 1 // compiled for its failures only
@@ -349,16 +349,18 @@ func (f *fn) skipFields(lam *ir.Lambda, plan *leafPlan) {
 		return
 	}
 	if f.skip == nil {
-		f.skip = map[ir.Expr]int{}
+		f.skip = map[*ir.MakeTuple][]int{}
 	}
-	for k, el := range tup.Elems {
+	skip := make([]int, len(tup.Elems))
+	for k := range tup.Elems {
 		switch plan.fields[k] {
 		case fieldUnread:
-			f.skip[el] = skipValue
+			skip[k] = skipValue
 		case fieldShape:
-			f.skip[el] = skipData
+			skip[k] = skipData
 		}
 	}
+	f.skip[tup] = skip
 }
 
 // varUses is ir.VarUses not counting the uses inside expressions
@@ -366,10 +368,16 @@ func (f *fn) skipFields(lam *ir.Lambda, plan *leafPlan) {
 func (f *fn) varUses(e ir.Expr, v *ir.Var) (n int, lazy bool) {
 	var rec func(e ir.Expr, lz bool)
 	rec = func(e ir.Expr, lz bool) {
-		if f.skip[e] == skipValue {
-			return
-		}
 		switch e := e.(type) {
+		case *ir.MakeTuple:
+			if skip := f.skip[e]; skip != nil {
+				for k, x := range e.Elems {
+					if skip[k] != skipValue {
+						rec(x, lz)
+					}
+				}
+				return
+			}
 		case *ir.Var:
 			if e == v {
 				n++

@@ -54,7 +54,34 @@ func isConstFill(e ir.Expr) bool {
 		return false
 	}
 	z, ok := pc.Args[0].(*ir.PrimCall)
-	return ok && z.Op == ir.PrimZerosLike && ir.Total(z)
+	return ok && z.Op == ir.PrimZerosLike && deferrable(z.Args[0])
+}
+
+// deferrable reports whether compiling e as a recipe loses none of its
+// failures: e cannot fail, or it is an elementwise primitive on f64 (whose
+// shape check lazyElementwise emits at once) of deferrable operands.
+func deferrable(e ir.Expr) bool {
+	if ir.Total(e) {
+		return true
+	}
+	pc, ok := e.(*ir.PrimCall)
+	if !ok || !pc.Op.Elementwise || pc.Op.InPlace() || pc.Op.AD != ir.NotAD {
+		return false
+	}
+	if k, ok := ir.Leaf(pc.Type()); !ok || k != ir.F64 {
+		return false
+	}
+	switch pc.Op.Fails {
+	case ir.NeverFails, ir.FailsOnShapes, ir.FailsOnShapesOrInt:
+	default:
+		return false
+	}
+	for _, a := range pc.Args {
+		if k, ok := ir.Leaf(a.Type()); !ok || k != ir.F64 || !deferrable(a) {
+			return false
+		}
+	}
+	return true
 }
 
 // addInto emits dst[k] op= element k for every element of lz (op "" for
@@ -131,7 +158,7 @@ func (f *fn) canDefer(e *ir.Let) bool {
 	if n, lz := f.varUses(e.Body, e.Var); n != 1 || lz {
 		return false
 	}
-	return ir.Total(e.Value) && !ir.HasInPlace(e.Body)
+	return deferrable(e.Value) && !ir.HasInPlace(e.Body)
 }
 
 // elemOf is the recipe of an array operand: a lazy's own, or reading a

@@ -487,9 +487,10 @@ type fn struct {
 	// plan says how the let being compiled reads the leaves of its
 	// array of tuples (fields.go), for the build that computes it.
 	plan *leafPlan
-	// skip marks expressions whose value is unread or whose shape alone
-	// is read (skipValue, skipData; fields.go).
-	skip map[ir.Expr]int
+	// skip marks, by element, the tuples some of whose elements are
+	// unread or have their shape alone read (skipValue, skipData;
+	// fields.go).
+	skip map[*ir.MakeTuple][]int
 }
 
 // staticFn is a function value known at compile time: a def or a lambda
@@ -664,21 +665,6 @@ func (f *fn) compile(e ir.Expr) val { return f.force(f.compileL(e)) }
 // compileL is compile where the value may be a lazy array (see fuse.go):
 // callers that can consume one elementwise pass it on unmaterialized.
 func (f *fn) compileL(e ir.Expr) val {
-	switch f.skip[e] {
-	case skipValue:
-		delete(f.skip, e)
-		f.compileUnread(e)
-		f.skip[e] = skipValue
-		return deadVal(e.Type())
-	case skipData:
-		delete(f.skip, e)
-		v := f.compileL(e)
-		f.skip[e] = skipData
-		if v.lz != nil {
-			return val{t: v.t, parts: append([]string{deadAtom}, v.lz.dims...)}
-		}
-		return v
-	}
 	switch e := e.(type) {
 	case *ir.Var:
 		if v, ok := f.env[e]; ok {
@@ -712,8 +698,21 @@ func (f *fn) compileL(e ir.Expr) val {
 		return f.compileL(e.Body)
 	case *ir.MakeTuple:
 		v := val{t: e.Type()}
-		for _, x := range e.Elems {
-			v.parts = append(v.parts, f.compile(x).parts...)
+		skip := f.skip[e]
+		for k, x := range e.Elems {
+			switch {
+			case k < len(skip) && skip[k] == skipValue:
+				f.compileUnread(x)
+				v.parts = append(v.parts, deadVal(x.Type()).parts...)
+			case k < len(skip) && skip[k] == skipData:
+				xv := f.compileL(x)
+				if xv.lz != nil {
+					xv = val{t: xv.t, parts: append([]string{deadAtom}, xv.lz.dims...)}
+				}
+				v.parts = append(v.parts, xv.parts...)
+			default:
+				v.parts = append(v.parts, f.compile(x).parts...)
+			}
 		}
 		return v
 	case *ir.Proj:

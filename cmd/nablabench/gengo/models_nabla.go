@@ -1431,370 +1431,345 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	var rev_149 int
 	_ = rev_149
 	rev_145, rev_146, rev_147, rev_148, rev_149 = z_143, icf_7, icf_8, z_144, n_62
-	for i_183 := int64(0); i_183 < n_15; i_183++ {
-		mark_184 := ar.mark()
-		if i_183 < 0 || i_183 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:58:49", runtime.CheckIndex(i_183, icf_7))
+	for i_175 := int64(0); i_175 < n_15; i_175++ {
+		mark_176 := ar.mark()
+		if i_175 < 0 || i_175 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:58:49", runtime.CheckIndex(i_175, icf_7))
 		}
-		row_185 := icf_6[int(i_183)*icf_8 : (int(i_183)+1)*icf_8]
+		row_177 := icf_6[int(i_175)*icf_8 : (int(i_175)+1)*icf_8]
 		if int64(0) < 0 || n_16 < int64(0) || n_16 > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 		}
-		n_186 := int(n_16) - int(int64(0))
-		s_187 := row_185[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
-		r_188 := ar.F64(n_186)
-		s_187 = s_187[:len(r_188)]
-		for i_189 := range r_188 {
-			r_188[i_189] = (math.Exp(s_187[i_189]))
+		n_178 := int(n_16) - int(int64(0))
+		s_179 := row_177[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
+		r_180 := ar.F64(n_178)
+		s_179 = s_179[:len(r_180)]
+		for i_181 := range r_180 {
+			r_180[i_181] = (math.Exp(s_179[i_181]))
 		}
-		n_191 := int64(icf_8)
-		if n_16 < 0 || n_191 < n_16 || n_191 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_191, icf_8))
+		n_183 := int64(icf_8)
+		if n_16 < 0 || n_183 < n_16 || n_183 > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_183, icf_8))
 		}
-		n_192 := int(n_191) - int(n_16)
-		s_193 := row_185[int(n_16)*1 : int(n_191)*1 : int(n_191)*1]
-		x_195 := float64(m_13)
-		x_196 := -ybar_14
-		x_197 := x_195 * x_196
-		rev_148[i_183] += x_197
-		x_198 := gamma_12 * gamma_12
-		x_199 := 0.5 * x_198
-		x_200 := x_199 * ybar_14
-		z_201 := ar.F64(n_192)
-		for i_202 := range z_201 {
-			z_201[i_202] += x_200
+		n_184 := int(n_183) - int(n_16)
+		s_185 := row_177[int(n_16)*1 : int(n_183)*1 : int(n_183)*1]
+		x_187 := float64(m_13)
+		x_188 := -ybar_14
+		x_189 := x_187 * x_188
+		rev_148[i_175] += x_189
+		x_190 := gamma_12 * gamma_12
+		x_191 := 0.5 * x_190
+		x_192 := x_191 * ybar_14
+		if n_16 < 0 || n_16+int64(n_184) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(n_184), icf_8))
 		}
-		r_203 := ar.F64(n_192)
-		s_193 = s_193[:len(r_203)]
-		z_201 = z_201[:len(r_203)]
-		for i_204 := range r_203 {
-			r_203[i_204] = ((2.0 * s_193[i_204]) * z_201[i_204])
-		}
-		if n_16 < 0 || n_16+int64(n_192) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(n_192), icf_8))
-		}
-		p_206 := ar.F64(len(row_185))
-		copy(p_206[int(n_16)*1:], r_203)
-		if i_183 < 0 || i_183 >= int64(rev_146) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:58:19", runtime.CheckIndex(i_183, rev_146))
+		if i_175 < 0 || i_175 >= int64(rev_146) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:58:19", runtime.CheckIndex(i_175, rev_146))
 		}
 		if rev_147 != icf_8 {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_147})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_207 := rev_145[i_183*int64(rev_147) : (i_183+1)*int64(rev_147)]
-		for j_208 := range row_207 {
-			row_207[j_208] += p_206[j_208]
+		row_193 := rev_145[i_175*int64(rev_147) : (i_175+1)*int64(rev_147)]
+		region_194 := row_193[int(n_16)*1 : (int(n_16)+n_184)*1]
+		s_185 = s_185[:len(region_194)]
+		for i_195 := range region_194 {
+			region_194[i_195] += ((2.0 * s_185[i_195]) * x_192)
 		}
-		z_209 := ar.F64(n_186)
-		for i_210 := range z_209 {
-			z_209[i_210] += x_200
+		if int64(0) < 0 || int64(0)+int64(n_178) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_178), icf_8))
 		}
-		r_211 := ar.F64(n_186)
-		r_188 = r_188[:len(r_211)]
-		z_209 = z_209[:len(r_211)]
-		for i_212 := range r_211 {
-			r_211[i_212] = (r_188[i_212] * ((2.0 * r_188[i_212]) * z_209[i_212]))
-		}
-		if int64(0) < 0 || int64(0)+int64(n_186) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_186), icf_8))
-		}
-		p_214 := ar.F64(len(row_185))
-		copy(p_214[int(int64(0))*1:], r_211)
-		if i_183 < 0 || i_183 >= int64(rev_146) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:58:19", runtime.CheckIndex(i_183, rev_146))
+		if i_175 < 0 || i_175 >= int64(rev_146) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:58:19", runtime.CheckIndex(i_175, rev_146))
 		}
 		if rev_147 != icf_8 {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_147})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_215 := rev_145[i_183*int64(rev_147) : (i_183+1)*int64(rev_147)]
-		for j_216 := range row_215 {
-			row_215[j_216] += p_214[j_216]
+		row_197 := rev_145[i_175*int64(rev_147) : (i_175+1)*int64(rev_147)]
+		region_198 := row_197[int(int64(0))*1 : (int(int64(0))+n_178)*1]
+		r_180 = r_180[:len(region_198)]
+		for i_199 := range region_198 {
+			region_198[i_199] += (r_180[i_199] * ((2.0 * r_180[i_199]) * x_192))
 		}
-		ar.release(mark_184)
+		ar.release(mark_176)
 	}
-	z_217 := ar.F64(len(a_20))
-	z_218 := ar.F64(len(means_3))
-	var rev_219 []float64
-	var rev_220 int
-	var rev_221 []float64
-	var rev_222 int
-	var rev_223 []float64
-	var rev_224 int
-	var rev_225 int
-	var rev_226 int
-	var rev_227 []float64
-	var rev_228 int
-	var rev_229 int
-	rev_219, rev_220, rev_221, rev_222, rev_223, rev_224, rev_225, rev_226, rev_227, rev_228, rev_229 = r_140, alphas_2, z_144, n_62, z_217, n_18, d_21, d_22, z_218, means_4, means_5
-	for i_356 := int64(0); i_356 < n_17; i_356++ {
-		mark_357 := ar.mark()
-		n_358, err_359 := runtime.CheckSize(n_15)
-		if err_359 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:30", err_359)
+	z_201 := ar.F64(len(a_20))
+	z_202 := ar.F64(len(means_3))
+	var rev_203 []float64
+	var rev_204 int
+	var rev_205 []float64
+	var rev_206 int
+	var rev_207 []float64
+	var rev_208 int
+	var rev_209 int
+	var rev_210 int
+	var rev_211 []float64
+	var rev_212 int
+	var rev_213 int
+	rev_203, rev_204, rev_205, rev_206, rev_207, rev_208, rev_209, rev_210, rev_211, rev_212, rev_213 = r_140, alphas_2, z_144, n_62, z_201, n_18, d_21, d_22, z_202, means_4, means_5
+	for i_336 := int64(0); i_336 < n_17; i_336++ {
+		mark_337 := ar.mark()
+		n_338, err_339 := runtime.CheckSize(n_15)
+		if err_339 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:30", err_339)
 		}
-		r_360 := ar.F64(n_358)
-		for i_361 := range r_360 {
-			mark_362 := ar.mark()
-			i_363 := int64(i_361)
-			x_364 := alphas_1[int(i_363)]
-			x_365 := r_64[int(i_363)]
-			x_366 := x_364 + x_365
-			rs_367 := d_21 * d_22
-			row_368 := a_20[int(i_363)*rs_367 : (int(i_363)+1)*rs_367]
-			row_369 := x_9[int(i_356)*x_11 : (int(i_356)+1)*x_11]
-			if i_363 < 0 || i_363 >= int64(means_4) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:85", runtime.CheckIndex(i_363, means_4))
+		r_340 := ar.F64(n_338)
+		for i_341 := range r_340 {
+			mark_342 := ar.mark()
+			i_343 := int64(i_341)
+			x_344 := alphas_1[int(i_343)]
+			x_345 := r_64[int(i_343)]
+			x_346 := x_344 + x_345
+			rs_347 := d_21 * d_22
+			row_348 := a_20[int(i_343)*rs_347 : (int(i_343)+1)*rs_347]
+			row_349 := x_9[int(i_336)*x_11 : (int(i_336)+1)*x_11]
+			if i_343 < 0 || i_343 >= int64(means_4) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:85", runtime.CheckIndex(i_343, means_4))
 			}
-			row_370 := means_3[int(i_363)*means_5 : (int(i_363)+1)*means_5]
+			row_350 := means_3[int(i_343)*means_5 : (int(i_343)+1)*means_5]
 			if means_5 != x_11 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
 			}
 			if x_11 != d_22 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 			}
-			a_371 := ar.F64(d_21)
+			a_351 := ar.F64(d_21)
 			if d_22 <= 32 {
-				row_369 = row_369[:d_22]
-				row_370 = row_370[:d_22]
-				for r_372 := range a_371 {
-					row_373 := row_368[r_372*d_22 : (r_372+1)*d_22]
-					s_374 := 0.0
-					for c_375, v_376 := range row_373 {
-						s_374 += v_376 * (row_369[c_375] - row_370[c_375])
+				row_349 = row_349[:d_22]
+				row_350 = row_350[:d_22]
+				for r_352 := range a_351 {
+					row_353 := row_348[r_352*d_22 : (r_352+1)*d_22]
+					s_354 := 0.0
+					for c_355, v_356 := range row_353 {
+						s_354 += v_356 * (row_349[c_355] - row_350[c_355])
 					}
-					a_371[r_372] = s_374
+					a_351[r_352] = s_354
 				}
 			} else {
-				x_377 := ar.F64(d_22)
-				row_369 = row_369[:len(x_377)]
-				row_370 = row_370[:len(x_377)]
-				for i_378 := range x_377 {
-					x_377[i_378] = (row_369[i_378] - row_370[i_378])
+				x_357 := ar.F64(d_22)
+				row_349 = row_349[:len(x_357)]
+				row_350 = row_350[:len(x_357)]
+				for i_358 := range x_357 {
+					x_357[i_358] = (row_349[i_358] - row_350[i_358])
 				}
-				runtime.Gemv(false, d_21, d_22, 1, row_368, x_377, 0, a_371)
+				runtime.Gemv(false, d_21, d_22, 1, row_348, x_357, 0, a_351)
 			}
-			var s_380 float64 = 0
-			a_371 = a_371[:d_21]
-			for i_381 := 0; i_381 < d_21; i_381++ {
-				s_380 += (a_371[i_381] * a_371[i_381])
+			var s_360 float64 = 0
+			a_351 = a_351[:d_21]
+			for i_361 := 0; i_361 < d_21; i_361++ {
+				s_360 += (a_351[i_361] * a_351[i_361])
 			}
-			x_383 := 0.5 * s_380
-			x_384 := x_366 - x_383
-			r_360[i_361] = x_384
-			ar.release(mark_362)
+			x_363 := 0.5 * s_360
+			x_364 := x_346 - x_363
+			r_340[i_341] = x_364
+			ar.release(mark_342)
 		}
-		sm_385 := ar.F64(len(r_360))
-		runtime.Softmax(sm_385, r_360)
-		r_386 := ar.F64(n_358)
-		sm_385 = sm_385[:len(r_386)]
-		for i_387 := range r_386 {
-			r_386[i_387] = (sm_385[i_387] * ybar_14)
+		sm_365 := ar.F64(len(r_340))
+		runtime.Softmax(sm_365, r_340)
+		r_366 := ar.F64(n_338)
+		sm_365 = sm_365[:len(r_366)]
+		for i_367 := range r_366 {
+			r_366[i_367] = (sm_365[i_367] * ybar_14)
 		}
-		var rev_389 []float64
-		var rev_390 int
-		_ = rev_390
-		var rev_391 []float64
-		var rev_392 int
-		_ = rev_392
-		var rev_393 []float64
-		var rev_394 int
-		_ = rev_394
-		var rev_395 int
-		var rev_396 int
-		var rev_397 []float64
-		var rev_398 int
-		var rev_399 int
-		rev_389, rev_390, rev_391, rev_392, rev_393, rev_394, rev_395, rev_396, rev_397, rev_398, rev_399 = rev_219, rev_220, rev_221, rev_222, rev_223, rev_224, rev_225, rev_226, rev_227, rev_228, rev_229
-		for i_441 := int64(0); i_441 < n_15; i_441++ {
-			mark_442 := ar.mark()
-			x_443 := r_386[int(i_441)]
-			rs_446 := d_21 * d_22
-			row_447 := a_20[int(i_441)*rs_446 : (int(i_441)+1)*rs_446]
-			row_448 := x_9[int(i_356)*x_11 : (int(i_356)+1)*x_11]
-			if i_441 < 0 || i_441 >= int64(means_4) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:85", runtime.CheckIndex(i_441, means_4))
+		var rev_369 []float64
+		var rev_370 int
+		_ = rev_370
+		var rev_371 []float64
+		var rev_372 int
+		_ = rev_372
+		var rev_373 []float64
+		var rev_374 int
+		_ = rev_374
+		var rev_375 int
+		var rev_376 int
+		var rev_377 []float64
+		var rev_378 int
+		var rev_379 int
+		rev_369, rev_370, rev_371, rev_372, rev_373, rev_374, rev_375, rev_376, rev_377, rev_378, rev_379 = rev_203, rev_204, rev_205, rev_206, rev_207, rev_208, rev_209, rev_210, rev_211, rev_212, rev_213
+		for i_419 := int64(0); i_419 < n_15; i_419++ {
+			mark_420 := ar.mark()
+			x_421 := r_366[int(i_419)]
+			rs_424 := d_21 * d_22
+			row_425 := a_20[int(i_419)*rs_424 : (int(i_419)+1)*rs_424]
+			row_426 := x_9[int(i_336)*x_11 : (int(i_336)+1)*x_11]
+			if i_419 < 0 || i_419 >= int64(means_4) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:85", runtime.CheckIndex(i_419, means_4))
 			}
-			row_449 := means_3[int(i_441)*means_5 : (int(i_441)+1)*means_5]
+			row_427 := means_3[int(i_419)*means_5 : (int(i_419)+1)*means_5]
 			if means_5 != x_11 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
 			}
-			r_450 := ar.F64(x_11)
-			row_448 = row_448[:len(r_450)]
-			row_449 = row_449[:len(r_450)]
-			for i_451 := range r_450 {
-				r_450[i_451] = (row_448[i_451] - row_449[i_451])
+			r_428 := ar.F64(x_11)
+			row_426 = row_426[:len(r_428)]
+			row_427 = row_427[:len(r_428)]
+			for i_429 := range r_428 {
+				r_428[i_429] = (row_426[i_429] - row_427[i_429])
 			}
 			if x_11 != d_22 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 			}
-			a_453 := ar.F64(d_21)
+			a_431 := ar.F64(d_21)
 			if d_22 <= 32 {
-				r_450 = r_450[:d_22]
-				for r_454 := range a_453 {
-					row_455 := row_447[r_454*d_22 : (r_454+1)*d_22]
-					s_456 := 0.0
-					for c_457, v_458 := range row_455 {
-						s_456 += v_458 * r_450[c_457]
+				r_428 = r_428[:d_22]
+				for r_432 := range a_431 {
+					row_433 := row_425[r_432*d_22 : (r_432+1)*d_22]
+					s_434 := 0.0
+					for c_435, v_436 := range row_433 {
+						s_434 += v_436 * r_428[c_435]
 					}
-					a_453[r_454] = s_456
+					a_431[r_432] = s_434
 				}
 			} else {
-				runtime.Gemv(false, d_21, d_22, 1, row_447, r_450, 0, a_453)
+				runtime.Gemv(false, d_21, d_22, 1, row_425, r_428, 0, a_431)
 			}
-			z_459 := ar.F64(d_21)
-			x_460 := -x_443
-			x_461 := 0.5 * x_460
-			for i_462 := range z_459 {
-				z_459[i_462] += x_461
-			}
-			r_463 := ar.F64(d_21)
-			a_453 = a_453[:len(r_463)]
-			z_459 = z_459[:len(r_463)]
-			for i_464 := range r_463 {
-				r_463[i_464] = ((2.0 * a_453[i_464]) * z_459[i_464])
+			x_437 := -x_421
+			x_438 := 0.5 * x_437
+			r_439 := ar.F64(d_21)
+			a_431 = a_431[:len(r_439)]
+			for i_440 := range r_439 {
+				r_439[i_440] = ((2.0 * a_431[i_440]) * x_438)
 			}
 			if d_21 != d_21 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:30", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21})+" @ "+runtime.ShapeString([]int{d_21, d_22}))
 			}
-			a_466 := ar.F64(d_22)
+			a_442 := ar.F64(d_22)
 			if d_22 <= 32 {
-				r_463 = r_463[:d_21]
-				for r_467 := range r_463 {
-					row_468 := row_447[r_467*d_22 : (r_467+1)*d_22]
-					a_466 = a_466[:len(row_468)]
-					for c_469, v_470 := range row_468 {
-						a_466[c_469] += r_463[r_467] * v_470
+				r_439 = r_439[:d_21]
+				for r_443 := range r_439 {
+					row_444 := row_425[r_443*d_22 : (r_443+1)*d_22]
+					a_442 = a_442[:len(row_444)]
+					for c_445, v_446 := range row_444 {
+						a_442[c_445] += r_439[r_443] * v_446
 					}
 				}
 			} else {
-				runtime.Gemv(true, d_21, d_22, 1, row_447, r_463, 0, a_466)
+				runtime.Gemv(true, d_21, d_22, 1, row_425, r_439, 0, a_442)
 			}
-			if i_441 < 0 || i_441 >= int64(rev_398) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:30", runtime.CheckIndex(i_441, rev_398))
+			if i_419 < 0 || i_419 >= int64(rev_378) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:30", runtime.CheckIndex(i_419, rev_378))
 			}
-			if rev_399 != d_22 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_399})+" and "+runtime.ShapeString([]int{d_22})+" differ")
+			if rev_379 != d_22 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_379})+" and "+runtime.ShapeString([]int{d_22})+" differ")
 			}
-			row_471 := rev_397[i_441*int64(rev_399) : (i_441+1)*int64(rev_399)]
-			a_466 = a_466[:len(row_471)]
-			for i_472 := range row_471 {
-				row_471[i_472] += -a_466[i_472]
+			row_447 := rev_377[i_419*int64(rev_379) : (i_419+1)*int64(rev_379)]
+			a_442 = a_442[:len(row_447)]
+			for i_448 := range row_447 {
+				row_447[i_448] += -a_442[i_448]
 			}
-			tot_474, err_475 := runtime.MulSize(d_21, x_11)
-			if err_475 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:30", err_475)
+			tot_450, err_451 := runtime.MulSize(d_21, x_11)
+			if err_451 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:30", err_451)
 			}
-			_ = tot_474
-			if rev_395 != d_21 || rev_396 != x_11 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_395, rev_396})+" and "+runtime.ShapeString([]int{d_21, x_11})+" differ")
+			_ = tot_450
+			if rev_375 != d_21 || rev_376 != x_11 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_375, rev_376})+" and "+runtime.ShapeString([]int{d_21, x_11})+" differ")
 			}
-			rs_476 := rev_395 * rev_396
-			row_477 := rev_393[i_441*int64(rs_476) : (i_441+1)*int64(rs_476)]
-			for i_478, xi_479 := range r_463 {
-				row_482 := row_477[i_478*len(r_450) : (i_478+1)*len(r_450)]
-				for j_480, yj_481 := range r_450 {
-					row_482[j_480] += xi_479 * yj_481
+			rs_452 := rev_375 * rev_376
+			row_453 := rev_373[i_419*int64(rs_452) : (i_419+1)*int64(rs_452)]
+			for i_454, xi_455 := range r_439 {
+				row_458 := row_453[i_454*len(r_428) : (i_454+1)*len(r_428)]
+				for j_456, yj_457 := range r_428 {
+					row_458[j_456] += xi_455 * yj_457
 				}
 			}
-			rev_391[i_441] += x_443
-			rev_389[i_441] += x_443
-			ar.release(mark_442)
+			rev_371[i_419] += x_421
+			rev_369[i_419] += x_421
+			ar.release(mark_420)
 		}
-		ar.release(mark_357)
+		ar.release(mark_337)
+	}
+	var rev_459 []float64
+	var rev_460 int
+	var rev_461 int
+	rev_459, rev_460, rev_461 = z_143, icf_7, icf_8
+	for i_472 := int64(0); i_472 < n_15; i_472++ {
+		mark_473 := ar.mark()
+		if i_472 < 0 || i_472 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:55:22", runtime.CheckIndex(i_472, icf_7))
+		}
+		row_474 := icf_6[int(i_472)*icf_8 : (int(i_472)+1)*icf_8]
+		if int64(0) < 0 || n_16 < int64(0) || n_16 > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
+		}
+		n_475 := int(n_16) - int(int64(0))
+		s_476 := row_474[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
+		z_477 := ar.F64(len(s_476))
+		x_478 := z_144[int(i_472)]
+		for i_479 := range z_477 {
+			z_477[i_479] += x_478
+		}
+		if int64(0) < 0 || int64(0)+int64(n_475) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:55:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_475), icf_8))
+		}
+		if i_472 < 0 || i_472 >= int64(rev_460) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:55:14", runtime.CheckIndex(i_472, rev_460))
+		}
+		if rev_461 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_461})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		}
+		row_480 := rev_459[i_472*int64(rev_461) : (i_472+1)*int64(rev_461)]
+		region_481 := row_480[int(int64(0))*1 : (int(int64(0))+n_475)*1]
+		z_477 = z_477[:len(region_481)]
+		for i_482 := range region_481 {
+			region_481[i_482] += z_477[i_482]
+		}
+		ar.release(mark_473)
 	}
 	var rev_483 []float64
 	var rev_484 int
 	var rev_485 int
 	rev_483, rev_484, rev_485 = z_143, icf_7, icf_8
-	for i_496 := int64(0); i_496 < n_15; i_496++ {
-		mark_497 := ar.mark()
-		if i_496 < 0 || i_496 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:55:22", runtime.CheckIndex(i_496, icf_7))
+	for i_501 := int64(0); i_501 < n_15; i_501++ {
+		mark_502 := ar.mark()
+		rs_503 := d_21 * d_22
+		row_504 := z_201[int(i_501)*rs_503 : (int(i_501)+1)*rs_503]
+		if i_501 < 0 || i_501 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:21", runtime.CheckIndex(i_501, icf_7))
 		}
-		row_498 := icf_6[int(i_496)*icf_8 : (int(i_496)+1)*icf_8]
-		if int64(0) < 0 || n_16 < int64(0) || n_16 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
+		row_505 := icf_6[int(i_501)*icf_8 : (int(i_501)+1)*icf_8]
+		r_506, r_507, r_508, r_509, r_510, r_511, err_512 := fn_qmatvjp(ar, row_505, icf_8, n_16, row_504, d_21, d_22)
+		_ = r_511
+		if err_512 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbFrame(err_512, "qmat$vjp", "models.nab:47:5", "models.nab:54:13")
 		}
-		n_499 := int(n_16) - int(int64(0))
-		s_500 := row_498[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
-		z_501 := ar.F64(len(s_500))
-		x_502 := z_144[int(i_496)]
-		for i_503 := range z_501 {
-			z_501[i_503] += x_502
+		z_513 := ar.F64(len(r_506))
+		if r_507 != d_21 || r_508 != d_22 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:12", "acc_add: shapes "+runtime.ShapeString([]int{r_507, r_508})+" and "+runtime.ShapeString([]int{d_21, d_22})+" differ")
 		}
-		if int64(0) < 0 || int64(0)+int64(n_499) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:55:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_499), icf_8))
+		row_504 = row_504[:len(z_513)]
+		for i_514 := range z_513 {
+			z_513[i_514] += row_504[i_514]
 		}
-		p_504 := ar.F64(len(row_498))
-		copy(p_504[int(int64(0))*1:], z_501)
-		if i_496 < 0 || i_496 >= int64(rev_484) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:55:14", runtime.CheckIndex(i_496, rev_484))
+		if i_501 < 0 || i_501 >= int64(rev_484) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:12", runtime.CheckIndex(i_501, rev_484))
 		}
-		if rev_485 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_485})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_485 != r_510 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_485})+" and "+runtime.ShapeString([]int{r_510})+" differ")
 		}
-		row_505 := rev_483[i_496*int64(rev_485) : (i_496+1)*int64(rev_485)]
-		for j_506 := range row_505 {
-			row_505[j_506] += p_504[j_506]
+		row_515 := rev_483[i_501*int64(rev_485) : (i_501+1)*int64(rev_485)]
+		for j_516 := range row_515 {
+			row_515[j_516] += r_509[j_516]
 		}
-		ar.release(mark_497)
+		ar.release(mark_502)
 	}
-	var rev_507 []float64
-	var rev_508 int
-	var rev_509 int
-	rev_507, rev_508, rev_509 = z_143, icf_7, icf_8
-	for i_525 := int64(0); i_525 < n_15; i_525++ {
-		mark_526 := ar.mark()
-		rs_527 := d_21 * d_22
-		row_528 := z_217[int(i_525)*rs_527 : (int(i_525)+1)*rs_527]
-		if i_525 < 0 || i_525 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:21", runtime.CheckIndex(i_525, icf_7))
-		}
-		row_529 := icf_6[int(i_525)*icf_8 : (int(i_525)+1)*icf_8]
-		r_530, r_531, r_532, r_533, r_534, r_535, err_536 := fn_qmatvjp(ar, row_529, icf_8, n_16, row_528, d_21, d_22)
-		_ = r_535
-		if err_536 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbFrame(err_536, "qmat$vjp", "models.nab:47:5", "models.nab:54:13")
-		}
-		z_537 := ar.F64(len(r_530))
-		if r_531 != d_21 || r_532 != d_22 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:12", "acc_add: shapes "+runtime.ShapeString([]int{r_531, r_532})+" and "+runtime.ShapeString([]int{d_21, d_22})+" differ")
-		}
-		row_528 = row_528[:len(z_537)]
-		for i_538 := range z_537 {
-			z_537[i_538] += row_528[i_538]
-		}
-		if i_525 < 0 || i_525 >= int64(rev_508) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:12", runtime.CheckIndex(i_525, rev_508))
-		}
-		if rev_509 != r_534 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_509})+" and "+runtime.ShapeString([]int{r_534})+" differ")
-		}
-		row_539 := rev_507[i_525*int64(rev_509) : (i_525+1)*int64(rev_509)]
-		for j_540 := range row_539 {
-			row_539[j_540] += r_533[j_540]
-		}
-		ar.release(mark_526)
+	x_517 := n_17 * n_16
+	x_518 := float64(x_517)
+	x_519 := (-0.5) * x_518
+	x_520 := x_519 * 1.8378770664093453
+	s_521 := runtime.Sum(r_74)
+	x_522 := x_520 + s_521
+	x_523 := x_136 * s_137
+	x_524 := x_522 - x_523
+	s_525 := runtime.Sum(r_108)
+	x_526 := x_524 + s_525
+	x_527 := float64(n_15)
+	r_528, err_529 := fn_wishartc(ar, n_16, gamma_12, m_13)
+	if err_529 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbFrame(err_529, "wishart_c", "models.nab:40:5", "models.nab:61:17")
 	}
-	x_541 := n_17 * n_16
-	x_542 := float64(x_541)
-	x_543 := (-0.5) * x_542
-	x_544 := x_543 * 1.8378770664093453
-	s_545 := runtime.Sum(r_74)
-	x_546 := x_544 + s_545
-	x_547 := x_136 * s_137
-	x_548 := x_546 - x_547
-	s_549 := runtime.Sum(r_108)
-	x_550 := x_548 + s_549
-	x_551 := float64(n_15)
-	r_552, err_553 := fn_wishartc(ar, n_16, gamma_12, m_13)
-	if err_553 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbFrame(err_553, "wishart_c", "models.nab:40:5", "models.nab:61:17")
-	}
-	x_554 := x_551 * r_552
-	x_555 := x_550 - x_554
-	z_556 := ar.F64(len(x_9))
-	return x_555, r_140, alphas_2, z_218, means_4, means_5, z_143, icf_7, icf_8, z_556, x_10, x_11, 0.0, int64(0), nil
+	x_530 := x_527 * r_528
+	x_531 := x_526 - x_530
+	z_532 := ar.F64(len(x_9))
+	return x_531, r_140, alphas_2, z_202, means_4, means_5, z_143, icf_7, icf_8, z_532, x_10, x_11, 0.0, int64(0), nil
 }
 
 // fn_gmmgrad is def gmm_grad (models.nab:64:12).
@@ -2382,845 +2357,824 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 	var rev_181 int
 	var rev_182 int
 	rev_173, rev_174, rev_175, rev_176, rev_177, rev_178, rev_179, rev_180, rev_181, rev_182 = z_170, d_24, d_25, x_169, z_171, extraparams_5, extraparams_6, z_172, mainparams_2, mainparams_3
-	for t_597 := int64(0); t_597 < x_161; t_597++ {
-		mark_598 := ar.mark()
-		x_599 := x_161 - t_597
-		x_600 := x_599 - int64(1)
-		if x_600 < 0 || x_600 >= int64(n_18) {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_600, n_18))
+	for t_585 := int64(0); t_585 < x_161; t_585++ {
+		mark_586 := ar.mark()
+		x_587 := x_161 - t_585
+		x_588 := x_587 - int64(1)
+		if x_588 < 0 || x_588 >= int64(n_18) {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_588, n_18))
 		}
-		rs_601 := d_24 * d_25
-		row_602 := a_23[int(x_600)*rs_601 : (int(x_600)+1)*rs_601]
-		x_603 := a_27[int(x_600)]
-		_ = x_603
-		if x_600 < 0 || x_600 >= int64(sequence_11) {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(x_600, sequence_11))
+		rs_589 := d_24 * d_25
+		row_590 := a_23[int(x_588)*rs_589 : (int(x_588)+1)*rs_589]
+		x_591 := a_27[int(x_588)]
+		_ = x_591
+		if x_588 < 0 || x_588 >= int64(sequence_11) {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(x_588, sequence_11))
 		}
-		row_604 := sequence_10[int(x_600)*sequence_12 : (int(x_600)+1)*sequence_12]
+		row_592 := sequence_10[int(x_588)*sequence_12 : (int(x_588)+1)*sequence_12]
 		if int64(2) == 0 {
 			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:79", "integer division by zero")
 		}
-		x_605 := n_14 / int64(2)
+		x_593 := n_14 / int64(2)
 		if int64(0) < 0 || int64(0) >= int64(extraparams_5) {
 			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
 		}
-		row_606 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
+		row_594 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
 		if extraparams_6 != sequence_12 {
 			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
-		r_607 := ar.F64(sequence_12)
-		row_604 = row_604[:len(r_607)]
-		row_606 = row_606[:len(r_607)]
-		for i_608 := range r_607 {
-			r_607[i_608] = (row_604[i_608] * row_606[i_608])
+		r_595 := ar.F64(sequence_12)
+		row_592 = row_592[:len(r_595)]
+		row_594 = row_594[:len(r_595)]
+		for i_596 := range r_595 {
+			r_595[i_596] = (row_592[i_596] * row_594[i_596])
 		}
-		n_610 := int(max(x_605, 0)) + 1
-		var st_611 []float64
-		var st_612 int
-		var st_613 []float64
-		var st_614 int
-		var st_615 int
-		st_611, st_612, st_613, st_614, st_615 = r_607, sequence_12, row_602, d_24, d_25
-		var a_616 []float64
-		var d_617 int = 0
-		var rs_618 int = 0
-		var a_619 []float64
-		var d_620 int = 0
-		var d_621 int = 0
-		var rs_622 int = 0
-		for i_623 := 0; i_623 < n_610; i_623++ {
-			mark_624 := ar.mark()
-			if i_623 > 0 {
-				k_625 := int64(i_623 - 1)
-				x_626 := int64(2) * k_625
-				if x_626 < 0 || x_626 >= int64(mainparams_2) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_626, mainparams_2))
+		n_598 := int(max(x_593, 0)) + 1
+		var st_599 []float64
+		var st_600 int
+		var st_601 []float64
+		var st_602 int
+		var st_603 int
+		st_599, st_600, st_601, st_602, st_603 = r_595, sequence_12, row_590, d_24, d_25
+		var a_604 []float64
+		var d_605 int = 0
+		var rs_606 int = 0
+		var a_607 []float64
+		var d_608 int = 0
+		var d_609 int = 0
+		var rs_610 int = 0
+		for i_611 := 0; i_611 < n_598; i_611++ {
+			mark_612 := ar.mark()
+			if i_611 > 0 {
+				k_613 := int64(i_611 - 1)
+				x_614 := int64(2) * k_613
+				if x_614 < 0 || x_614 >= int64(mainparams_2) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_614, mainparams_2))
 				}
-				row_627 := mainparams_1[int(x_626)*mainparams_3 : (int(x_626)+1)*mainparams_3]
-				x_628 := int64(2) * k_625
-				x_629 := x_628 + int64(1)
-				if x_629 < 0 || x_629 >= int64(mainparams_2) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_629, mainparams_2))
+				row_615 := mainparams_1[int(x_614)*mainparams_3 : (int(x_614)+1)*mainparams_3]
+				x_616 := int64(2) * k_613
+				x_617 := x_616 + int64(1)
+				if x_617 < 0 || x_617 >= int64(mainparams_2) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_617, mainparams_2))
 				}
-				row_630 := mainparams_1[int(x_629)*mainparams_3 : (int(x_629)+1)*mainparams_3]
-				x_631 := int64(2) * k_625
-				x_632 := x_631 + int64(1)
-				if x_632 < 0 || x_632 >= int64(st_614) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_632, st_614))
+				row_618 := mainparams_1[int(x_617)*mainparams_3 : (int(x_617)+1)*mainparams_3]
+				x_619 := int64(2) * k_613
+				x_620 := x_619 + int64(1)
+				if x_620 < 0 || x_620 >= int64(st_602) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_620, st_602))
 				}
-				row_633 := st_613[int(x_632)*st_615 : (int(x_632)+1)*st_615]
+				row_621 := st_601[int(x_620)*st_603 : (int(x_620)+1)*st_603]
 				if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
-				n_634 := int(n_15) - int(int64(0))
-				s_635 := row_627[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_634 != st_612 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_612})+" and "+runtime.ShapeString([]int{n_634}))
+				n_622 := int(n_15) - int(int64(0))
+				s_623 := row_615[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_622 != st_600 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_600})+" and "+runtime.ShapeString([]int{n_622}))
 				}
 				if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
-				n_636 := int(n_15) - int(int64(0))
-				s_637 := row_630[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_636 != st_612 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_612})+" and "+runtime.ShapeString([]int{n_636}))
+				n_624 := int(n_15) - int(int64(0))
+				s_625 := row_618[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_624 != st_600 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_600})+" and "+runtime.ShapeString([]int{n_624}))
 				}
-				if st_612 != st_615 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_615})+" and "+runtime.ShapeString([]int{st_612}))
+				if st_600 != st_603 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_603})+" and "+runtime.ShapeString([]int{st_600}))
 				}
-				x_638 := int64(2) * k_625
-				if x_638 < 0 || x_638 >= int64(st_614) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_638, st_614))
+				x_626 := int64(2) * k_613
+				if x_626 < 0 || x_626 >= int64(st_602) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_626, st_602))
 				}
-				row_639 := st_613[int(x_638)*st_615 : (int(x_638)+1)*st_615]
-				x_640 := int64(2) * n_15
-				if n_15 < 0 || x_640 < n_15 || x_640 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_640, mainparams_3))
+				row_627 := st_601[int(x_626)*st_603 : (int(x_626)+1)*st_603]
+				x_628 := int64(2) * n_15
+				if n_15 < 0 || x_628 < n_15 || x_628 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_628, mainparams_3))
 				}
-				n_641 := int(x_640) - int(n_15)
-				s_642 := row_627[int(n_15)*1 : int(x_640)*1 : int(x_640)*1]
-				if n_641 != st_615 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_615})+" and "+runtime.ShapeString([]int{n_641}))
+				n_629 := int(x_628) - int(n_15)
+				s_630 := row_615[int(n_15)*1 : int(x_628)*1 : int(x_628)*1]
+				if n_629 != st_603 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_603})+" and "+runtime.ShapeString([]int{n_629}))
 				}
-				x_643 := int64(2) * n_15
-				if n_15 < 0 || x_643 < n_15 || x_643 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_643, mainparams_3))
+				x_631 := int64(2) * n_15
+				if n_15 < 0 || x_631 < n_15 || x_631 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_631, mainparams_3))
 				}
-				n_644 := int(x_643) - int(n_15)
-				s_645 := row_630[int(n_15)*1 : int(x_643)*1 : int(x_643)*1]
-				if n_644 != st_615 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_615})+" and "+runtime.ShapeString([]int{n_644}))
+				n_632 := int(x_631) - int(n_15)
+				s_633 := row_618[int(n_15)*1 : int(x_631)*1 : int(x_631)*1]
+				if n_632 != st_603 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_603})+" and "+runtime.ShapeString([]int{n_632}))
 				}
-				x_646 := int64(2) * k_625
-				if x_646 < 0 || x_646 >= int64(st_614) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:90:35", runtime.CheckIndex(x_646, st_614))
+				x_634 := int64(2) * k_613
+				if x_634 < 0 || x_634 >= int64(st_602) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:90:35", runtime.CheckIndex(x_634, st_602))
 				}
-				row_647 := st_613[int(x_646)*st_615 : (int(x_646)+1)*st_615]
+				row_635 := st_601[int(x_634)*st_603 : (int(x_634)+1)*st_603]
+				x_636 := int64(3) * n_15
+				x_637 := int64(4) * n_15
+				if x_636 < 0 || x_637 < x_636 || x_637 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_636, x_637, mainparams_3))
+				}
+				n_638 := int(x_637) - int(x_636)
+				s_639 := row_615[int(x_636)*1 : int(x_637)*1 : int(x_637)*1]
+				if n_638 != st_603 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_603})+" and "+runtime.ShapeString([]int{n_638}))
+				}
+				x_640 := int64(3) * n_15
+				x_641 := int64(4) * n_15
+				if x_640 < 0 || x_641 < x_640 || x_641 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_640, x_641, mainparams_3))
+				}
+				n_642 := int(x_641) - int(x_640)
+				s_643 := row_618[int(x_640)*1 : int(x_641)*1 : int(x_641)*1]
+				if n_642 != st_603 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_603})+" and "+runtime.ShapeString([]int{n_642}))
+				}
+				r_644 := ar.F64(st_603)
+				row_621 = row_621[:len(r_644)]
+				st_599 = st_599[:len(r_644)]
+				s_623 = s_623[:len(r_644)]
+				s_625 = s_625[:len(r_644)]
+				row_627 = row_627[:len(r_644)]
+				s_630 = s_630[:len(r_644)]
+				s_633 = s_633[:len(r_644)]
+				row_635 = row_635[:len(r_644)]
+				s_639 = s_639[:len(r_644)]
+				s_643 = s_643[:len(r_644)]
+				for i_645 := range r_644 {
+					r_644[i_645] = ((row_621[i_645] * (runtime.Sigmoid(((st_599[i_645] * s_623[i_645]) + s_625[i_645])))) + ((runtime.Sigmoid(((row_627[i_645] * s_630[i_645]) + s_633[i_645]))) * (math.Tanh(((row_635[i_645] * s_639[i_645]) + s_643[i_645])))))
+				}
+				x_647 := int64(2) * n_15
 				x_648 := int64(3) * n_15
-				x_649 := int64(4) * n_15
-				if x_648 < 0 || x_649 < x_648 || x_649 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_648, x_649, mainparams_3))
+				if x_647 < 0 || x_648 < x_647 || x_648 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_647, x_648, mainparams_3))
 				}
-				n_650 := int(x_649) - int(x_648)
-				s_651 := row_627[int(x_648)*1 : int(x_649)*1 : int(x_649)*1]
-				if n_650 != st_615 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_615})+" and "+runtime.ShapeString([]int{n_650}))
+				n_649 := int(x_648) - int(x_647)
+				s_650 := row_615[int(x_647)*1 : int(x_648)*1 : int(x_648)*1]
+				if n_649 != st_600 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_600})+" and "+runtime.ShapeString([]int{n_649}))
 				}
+				x_651 := int64(2) * n_15
 				x_652 := int64(3) * n_15
-				x_653 := int64(4) * n_15
-				if x_652 < 0 || x_653 < x_652 || x_653 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_652, x_653, mainparams_3))
+				if x_651 < 0 || x_652 < x_651 || x_652 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_651, x_652, mainparams_3))
 				}
-				n_654 := int(x_653) - int(x_652)
-				s_655 := row_630[int(x_652)*1 : int(x_653)*1 : int(x_653)*1]
-				if n_654 != st_615 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_615})+" and "+runtime.ShapeString([]int{n_654}))
+				n_653 := int(x_652) - int(x_651)
+				s_654 := row_618[int(x_651)*1 : int(x_652)*1 : int(x_652)*1]
+				if n_653 != st_600 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_600})+" and "+runtime.ShapeString([]int{n_653}))
 				}
-				r_656 := ar.F64(st_615)
-				row_633 = row_633[:len(r_656)]
-				st_611 = st_611[:len(r_656)]
-				s_635 = s_635[:len(r_656)]
-				s_637 = s_637[:len(r_656)]
-				row_639 = row_639[:len(r_656)]
-				s_642 = s_642[:len(r_656)]
-				s_645 = s_645[:len(r_656)]
-				row_647 = row_647[:len(r_656)]
-				s_651 = s_651[:len(r_656)]
-				s_655 = s_655[:len(r_656)]
-				for i_657 := range r_656 {
-					r_656[i_657] = ((row_633[i_657] * (runtime.Sigmoid(((st_611[i_657] * s_635[i_657]) + s_637[i_657])))) + ((runtime.Sigmoid(((row_639[i_657] * s_642[i_657]) + s_645[i_657]))) * (math.Tanh(((row_647[i_657] * s_651[i_657]) + s_655[i_657])))))
+				if st_603 != st_600 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_600})+" and "+runtime.ShapeString([]int{st_603}))
 				}
-				x_659 := int64(2) * n_15
-				x_660 := int64(3) * n_15
-				if x_659 < 0 || x_660 < x_659 || x_660 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_659, x_660, mainparams_3))
+				r_655 := ar.F64(st_600)
+				st_599 = st_599[:len(r_655)]
+				s_650 = s_650[:len(r_655)]
+				s_654 = s_654[:len(r_655)]
+				r_644 = r_644[:len(r_655)]
+				for i_656 := range r_655 {
+					r_655[i_656] = ((runtime.Sigmoid(((st_599[i_656] * s_650[i_656]) + s_654[i_656]))) * (math.Tanh(r_644[i_656])))
 				}
-				n_661 := int(x_660) - int(x_659)
-				s_662 := row_627[int(x_659)*1 : int(x_660)*1 : int(x_660)*1]
-				if n_661 != st_612 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_612})+" and "+runtime.ShapeString([]int{n_661}))
+				x_658 := int64(2) * k_613
+				if x_658 < 0 || x_658 >= int64(st_602) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_658, st_602))
 				}
-				x_663 := int64(2) * n_15
-				x_664 := int64(3) * n_15
-				if x_663 < 0 || x_664 < x_663 || x_664 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_663, x_664, mainparams_3))
+				if st_600 != st_603 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_600})+"; elements have shape "+runtime.ShapeString([]int{st_603}))
 				}
-				n_665 := int(x_664) - int(x_663)
-				s_666 := row_630[int(x_663)*1 : int(x_664)*1 : int(x_664)*1]
-				if n_665 != st_612 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_612})+" and "+runtime.ShapeString([]int{n_665}))
+				c_659 := ar.F64(len(st_601))
+				copy(c_659, st_601)
+				copy(c_659[int(x_658)*st_603:(int(x_658)+1)*st_603], r_655)
+				x_660 := int64(2) * k_613
+				x_661 := x_660 + int64(1)
+				if x_661 < 0 || x_661 >= int64(st_602) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_661, st_602))
 				}
-				if st_615 != st_612 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_612})+" and "+runtime.ShapeString([]int{st_615}))
+				if st_603 != st_603 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:19", "update: value has shape "+runtime.ShapeString([]int{st_603})+"; elements have shape "+runtime.ShapeString([]int{st_603}))
 				}
-				r_667 := ar.F64(st_612)
-				st_611 = st_611[:len(r_667)]
-				s_662 = s_662[:len(r_667)]
-				s_666 = s_666[:len(r_667)]
-				r_656 = r_656[:len(r_667)]
-				for i_668 := range r_667 {
-					r_667[i_668] = ((runtime.Sigmoid(((st_611[i_668] * s_662[i_668]) + s_666[i_668]))) * (math.Tanh(r_656[i_668])))
-				}
-				x_670 := int64(2) * k_625
-				if x_670 < 0 || x_670 >= int64(st_614) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_670, st_614))
-				}
-				if st_612 != st_615 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_612})+"; elements have shape "+runtime.ShapeString([]int{st_615}))
-				}
-				c_671 := ar.F64(len(st_613))
-				copy(c_671, st_613)
-				copy(c_671[int(x_670)*st_615:(int(x_670)+1)*st_615], r_667)
-				x_672 := int64(2) * k_625
-				x_673 := x_672 + int64(1)
-				if x_673 < 0 || x_673 >= int64(st_614) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_673, st_614))
-				}
-				if st_615 != st_615 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:19", "update: value has shape "+runtime.ShapeString([]int{st_615})+"; elements have shape "+runtime.ShapeString([]int{st_615}))
-				}
-				c_674 := ar.F64(len(c_671))
-				copy(c_674, c_671)
-				copy(c_674[int(x_673)*st_615:(int(x_673)+1)*st_615], r_656)
-				st_611, st_613 = r_667, c_674
+				c_662 := ar.F64(len(c_659))
+				copy(c_662, c_659)
+				copy(c_662[int(x_661)*st_603:(int(x_661)+1)*st_603], r_644)
+				st_599, st_601 = r_655, c_662
 			}
-			if i_623 == 0 {
-				d_617 = st_612
-				rs_618 = d_617
-				tot_675, err_676 := runtime.MulSize(n_610, rs_618)
-				if err_676 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_676)
+			if i_611 == 0 {
+				d_605 = st_600
+				rs_606 = d_605
+				tot_663, err_664 := runtime.MulSize(n_598, rs_606)
+				if err_664 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_664)
 				}
-				a_616 = ar.F64(tot_675)
-			} else if st_612 != d_617 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_623)+" has shape "+runtime.ShapeString([]int{st_612})+", element 0 has shape "+runtime.ShapeString([]int{d_617}))
+				a_604 = ar.F64(tot_663)
+			} else if st_600 != d_605 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_611)+" has shape "+runtime.ShapeString([]int{st_600})+", element 0 has shape "+runtime.ShapeString([]int{d_605}))
 			}
-			copy(a_616[i_623*rs_618:(i_623+1)*rs_618], st_611)
-			if i_623 == 0 {
-				d_620, d_621 = st_614, st_615
-				rs_622 = d_620 * d_621
-				tot_677, err_678 := runtime.MulSize(n_610, rs_622)
-				if err_678 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_678)
+			copy(a_604[i_611*rs_606:(i_611+1)*rs_606], st_599)
+			if i_611 == 0 {
+				d_608, d_609 = st_602, st_603
+				rs_610 = d_608 * d_609
+				tot_665, err_666 := runtime.MulSize(n_598, rs_610)
+				if err_666 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_666)
 				}
-				a_619 = ar.F64(tot_677)
-			} else if st_614 != d_620 || st_615 != d_621 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_623)+" has shape "+runtime.ShapeString([]int{st_614, st_615})+", element 0 has shape "+runtime.ShapeString([]int{d_620, d_621}))
+				a_607 = ar.F64(tot_665)
+			} else if st_602 != d_608 || st_603 != d_609 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_611)+" has shape "+runtime.ShapeString([]int{st_602, st_603})+", element 0 has shape "+runtime.ShapeString([]int{d_608, d_609}))
 			}
-			copy(a_619[i_623*rs_622:(i_623+1)*rs_622], st_613)
-			_ = mark_624
+			copy(a_607[i_611*rs_610:(i_611+1)*rs_610], st_601)
+			_ = mark_612
 		}
-		x_679 := max(x_605, int64(0))
-		if x_679 < 0 || x_679 >= int64(n_610) {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_679, n_610))
+		x_667 := max(x_593, int64(0))
+		if x_667 < 0 || x_667 >= int64(n_598) {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_667, n_598))
 		}
-		row_680 := a_616[int(x_679)*d_617 : (int(x_679)+1)*d_617]
-		rs_681 := d_620 * d_621
-		row_682 := a_619[int(x_679)*rs_681 : (int(x_679)+1)*rs_681]
+		row_668 := a_604[int(x_667)*d_605 : (int(x_667)+1)*d_605]
+		rs_669 := d_608 * d_609
+		row_670 := a_607[int(x_667)*rs_669 : (int(x_667)+1)*rs_669]
 		if int64(1) < 0 || int64(1) >= int64(extraparams_5) {
 			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 		}
-		row_683 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
-		if extraparams_6 != d_617 {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{d_617})+" and "+runtime.ShapeString([]int{extraparams_6}))
+		row_671 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
+		if extraparams_6 != d_605 {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{d_605})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
 		if int64(2) < 0 || int64(2) >= int64(extraparams_5) {
 			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
 		}
-		row_684 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
-		if extraparams_6 != d_617 {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{d_617})+" and "+runtime.ShapeString([]int{extraparams_6}))
+		row_672 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
+		if extraparams_6 != d_605 {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{d_605})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
-		r_685 := ar.F64(d_617)
-		row_680 = row_680[:len(r_685)]
-		row_683 = row_683[:len(r_685)]
-		row_684 = row_684[:len(r_685)]
-		for i_686 := range r_685 {
-			r_685[i_686] = ((row_680[i_686] * row_683[i_686]) + row_684[i_686])
+		r_673 := ar.F64(d_605)
+		row_668 = row_668[:len(r_673)]
+		row_671 = row_671[:len(r_673)]
+		row_672 = row_672[:len(r_673)]
+		for i_674 := range r_673 {
+			r_673[i_674] = ((row_668[i_674] * row_671[i_674]) + row_672[i_674])
 		}
-		r_688 := ar.F64(d_617)
-		r_685 = r_685[:len(r_688)]
-		for i_689 := range r_688 {
-			r_688[i_689] = (math.Exp(r_685[i_689]))
+		r_676 := ar.F64(d_605)
+		r_673 = r_673[:len(r_676)]
+		for i_677 := range r_676 {
+			r_676[i_677] = (math.Exp(r_673[i_677]))
 		}
-		x_691 := x_600 + int64(1)
-		if x_691 < 0 || x_691 >= int64(sequence_11) {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_691, sequence_11))
+		x_679 := x_588 + int64(1)
+		if x_679 < 0 || x_679 >= int64(sequence_11) {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_679, sequence_11))
 		}
-		row_692 := sequence_10[int(x_691)*sequence_12 : (int(x_691)+1)*sequence_12]
-		z_693 := ar.F64(len(row_682))
-		if d_620 != rev_174 || d_621 != rev_175 {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{d_620, d_621})+" and "+runtime.ShapeString([]int{rev_174, rev_175})+" differ")
+		row_680 := sequence_10[int(x_679)*sequence_12 : (int(x_679)+1)*sequence_12]
+		z_681 := ar.F64(len(row_670))
+		if d_608 != rev_174 || d_609 != rev_175 {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{d_608, d_609})+" and "+runtime.ShapeString([]int{rev_174, rev_175})+" differ")
 		}
-		rev_173 = rev_173[:len(z_693)]
-		for i_694 := range z_693 {
-			z_693[i_694] += rev_173[i_694]
+		rev_173 = rev_173[:len(z_681)]
+		for i_682 := range z_681 {
+			z_681[i_682] += rev_173[i_682]
 		}
-		r_695 := ar.F64(sequence_12)
-		row_692 = row_692[:len(r_695)]
-		for i_696 := range r_695 {
-			r_695[i_696] = (row_692[i_696] * rev_176)
+		r_683 := ar.F64(sequence_12)
+		row_680 = row_680[:len(r_683)]
+		for i_684 := range r_683 {
+			r_683[i_684] = (row_680[i_684] * rev_176)
 		}
-		z_698 := ar.F64(len(r_685))
-		if d_617 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{d_617})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
+		z_686 := ar.F64(len(r_673))
+		if d_605 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{d_605})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
 		}
-		r_695 = r_695[:len(z_698)]
-		for i_699 := range z_698 {
-			z_698[i_699] += r_695[i_699]
+		r_683 = r_683[:len(z_686)]
+		for i_687 := range z_686 {
+			z_686[i_687] += r_683[i_687]
 		}
-		s_700 := runtime.Sum(r_688)
-		x_701 := s_700 + 2.0
-		x_702 := 1.0 / x_701
-		s_703 := runtime.Sum(r_695)
-		x_704 := -s_703
-		x_705 := x_702 * x_704
-		r_688 = r_688[:len(z_698)]
-		for i_707 := range z_698 {
-			z_698[i_707] += (r_688[i_707] * x_705)
+		s_688 := runtime.Sum(r_676)
+		x_689 := s_688 + 2.0
+		x_690 := 1.0 / x_689
+		s_691 := runtime.Sum(r_683)
+		x_692 := -s_691
+		x_693 := x_690 * x_692
+		r_676 = r_676[:len(z_686)]
+		for i_695 := range z_686 {
+			z_686[i_695] += (r_676[i_695] * x_693)
 		}
 		if int64(2) < 0 || int64(2) >= int64(rev_178) {
 			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(2), rev_178))
 		}
-		if rev_179 != d_617 {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_179})+" and "+runtime.ShapeString([]int{d_617})+" differ")
+		if rev_179 != d_605 {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_179})+" and "+runtime.ShapeString([]int{d_605})+" differ")
 		}
-		row_709 := rev_177[int64(2)*int64(rev_179) : (int64(2)+1)*int64(rev_179)]
-		for j_710 := range row_709 {
-			row_709[j_710] += z_698[j_710]
+		row_697 := rev_177[int64(2)*int64(rev_179) : (int64(2)+1)*int64(rev_179)]
+		for j_698 := range row_697 {
+			row_697[j_698] += z_686[j_698]
 		}
 		if int64(1) < 0 || int64(1) >= int64(rev_178) {
 			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(1), rev_178))
 		}
-		if rev_179 != d_617 {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_179})+" and "+runtime.ShapeString([]int{d_617})+" differ")
+		if rev_179 != d_605 {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_179})+" and "+runtime.ShapeString([]int{d_605})+" differ")
 		}
-		row_711 := rev_177[int64(1)*int64(rev_179) : (int64(1)+1)*int64(rev_179)]
-		row_680 = row_680[:len(row_711)]
-		z_698 = z_698[:len(row_711)]
-		for i_712 := range row_711 {
-			row_711[i_712] += (row_680[i_712] * z_698[i_712])
+		row_699 := rev_177[int64(1)*int64(rev_179) : (int64(1)+1)*int64(rev_179)]
+		row_668 = row_668[:len(row_699)]
+		z_686 = z_686[:len(row_699)]
+		for i_700 := range row_699 {
+			row_699[i_700] += (row_668[i_700] * z_686[i_700])
 		}
-		z_714 := ar.F64(len(row_682))
-		z_693 = z_693[:len(z_714)]
-		for i_715 := range z_714 {
-			z_714[i_715] += z_693[i_715]
+		z_702 := ar.F64(len(row_670))
+		z_681 = z_681[:len(z_702)]
+		for i_703 := range z_702 {
+			z_702[i_703] += z_681[i_703]
 		}
-		z_716 := ar.F64(len(row_680))
-		if d_617 != extraparams_6 {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{extraparams_6})+" and "+runtime.ShapeString([]int{d_617}))
+		z_704 := ar.F64(len(row_668))
+		if d_605 != extraparams_6 {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{extraparams_6})+" and "+runtime.ShapeString([]int{d_605}))
 		}
-		if d_617 != extraparams_6 {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{d_617})+" and "+runtime.ShapeString([]int{extraparams_6})+" differ")
+		if d_605 != extraparams_6 {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{d_605})+" and "+runtime.ShapeString([]int{extraparams_6})+" differ")
 		}
-		row_683 = row_683[:len(z_716)]
-		z_698 = z_698[:len(z_716)]
-		for i_718 := range z_716 {
-			z_716[i_718] += (row_683[i_718] * z_698[i_718])
+		row_671 = row_671[:len(z_704)]
+		z_686 = z_686[:len(z_704)]
+		for i_706 := range z_704 {
+			z_704[i_706] += (row_671[i_706] * z_686[i_706])
 		}
-		var rev_720 []float64
-		var rev_721 int
-		var rev_722 []float64
-		var rev_723 int
-		var rev_724 int
-		var rev_725 []float64
-		var rev_726 int
-		var rev_727 int
-		rev_720, rev_721, rev_722, rev_723, rev_724, rev_725, rev_726, rev_727 = z_716, d_617, z_714, d_620, d_621, rev_180, rev_181, rev_182
-		for t_867 := int64(0); t_867 < x_679; t_867++ {
-			mark_868 := ar.mark()
-			x_869 := x_679 - t_867
-			x_870 := x_869 - int64(1)
-			if x_870 < 0 || x_870 >= int64(n_610) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_870, n_610))
+		var rev_708 []float64
+		var rev_709 int
+		var rev_710 []float64
+		var rev_711 int
+		var rev_712 int
+		var rev_713 []float64
+		var rev_714 int
+		var rev_715 int
+		rev_708, rev_709, rev_710, rev_711, rev_712, rev_713, rev_714, rev_715 = z_704, d_605, z_702, d_608, d_609, rev_180, rev_181, rev_182
+		for t_849 := int64(0); t_849 < x_667; t_849++ {
+			mark_850 := ar.mark()
+			x_851 := x_667 - t_849
+			x_852 := x_851 - int64(1)
+			if x_852 < 0 || x_852 >= int64(n_598) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_852, n_598))
 			}
-			row_871 := a_616[int(x_870)*d_617 : (int(x_870)+1)*d_617]
-			rs_872 := d_620 * d_621
-			row_873 := a_619[int(x_870)*rs_872 : (int(x_870)+1)*rs_872]
-			x_874 := int64(2) * x_870
-			if x_874 < 0 || x_874 >= int64(mainparams_2) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_874, mainparams_2))
+			row_853 := a_604[int(x_852)*d_605 : (int(x_852)+1)*d_605]
+			rs_854 := d_608 * d_609
+			row_855 := a_607[int(x_852)*rs_854 : (int(x_852)+1)*rs_854]
+			x_856 := int64(2) * x_852
+			if x_856 < 0 || x_856 >= int64(mainparams_2) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_856, mainparams_2))
 			}
-			row_875 := mainparams_1[int(x_874)*mainparams_3 : (int(x_874)+1)*mainparams_3]
-			x_876 := x_874 + int64(1)
-			if x_876 < 0 || x_876 >= int64(mainparams_2) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_876, mainparams_2))
+			row_857 := mainparams_1[int(x_856)*mainparams_3 : (int(x_856)+1)*mainparams_3]
+			x_858 := x_856 + int64(1)
+			if x_858 < 0 || x_858 >= int64(mainparams_2) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_858, mainparams_2))
 			}
-			row_877 := mainparams_1[int(x_876)*mainparams_3 : (int(x_876)+1)*mainparams_3]
+			row_859 := mainparams_1[int(x_858)*mainparams_3 : (int(x_858)+1)*mainparams_3]
 			if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
 				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 			}
-			n_878 := int(n_15) - int(int64(0))
-			s_879 := row_875[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+			n_860 := int(n_15) - int(int64(0))
+			s_861 := row_857[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
 			if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
 				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 			}
-			n_880 := int(n_15) - int(int64(0))
-			s_881 := row_877[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-			if n_878 != d_617 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{d_617})+" and "+runtime.ShapeString([]int{n_878}))
+			n_862 := int(n_15) - int(int64(0))
+			s_863 := row_859[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+			if n_860 != d_605 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{d_605})+" and "+runtime.ShapeString([]int{n_860}))
 			}
-			if n_880 != d_617 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{d_617})+" and "+runtime.ShapeString([]int{n_880}))
+			if n_862 != d_605 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{d_605})+" and "+runtime.ShapeString([]int{n_862}))
 			}
-			r_882 := ar.F64(d_617)
-			row_871 = row_871[:len(r_882)]
-			s_879 = s_879[:len(r_882)]
-			s_881 = s_881[:len(r_882)]
-			for i_883 := range r_882 {
-				r_882[i_883] = (runtime.Sigmoid(((row_871[i_883] * s_879[i_883]) + s_881[i_883])))
+			r_864 := ar.F64(d_605)
+			row_853 = row_853[:len(r_864)]
+			s_861 = s_861[:len(r_864)]
+			s_863 = s_863[:len(r_864)]
+			for i_865 := range r_864 {
+				r_864[i_865] = (runtime.Sigmoid(((row_853[i_865] * s_861[i_865]) + s_863[i_865])))
 			}
-			if x_874 < 0 || x_874 >= int64(d_620) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_874, d_620))
+			if x_856 < 0 || x_856 >= int64(d_608) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_856, d_608))
 			}
-			row_885 := row_873[int(x_874)*d_621 : (int(x_874)+1)*d_621]
-			x_886 := int64(2) * n_15
-			if n_15 < 0 || x_886 < n_15 || x_886 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_886, mainparams_3))
+			row_867 := row_855[int(x_856)*d_609 : (int(x_856)+1)*d_609]
+			x_868 := int64(2) * n_15
+			if n_15 < 0 || x_868 < n_15 || x_868 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_868, mainparams_3))
 			}
-			n_887 := int(x_886) - int(n_15)
-			s_888 := row_875[int(n_15)*1 : int(x_886)*1 : int(x_886)*1]
-			if n_15 < 0 || x_886 < n_15 || x_886 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_886, mainparams_3))
+			n_869 := int(x_868) - int(n_15)
+			s_870 := row_857[int(n_15)*1 : int(x_868)*1 : int(x_868)*1]
+			if n_15 < 0 || x_868 < n_15 || x_868 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_868, mainparams_3))
 			}
-			n_889 := int(x_886) - int(n_15)
-			s_890 := row_877[int(n_15)*1 : int(x_886)*1 : int(x_886)*1]
-			if n_887 != d_621 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{d_621})+" and "+runtime.ShapeString([]int{n_887}))
+			n_871 := int(x_868) - int(n_15)
+			s_872 := row_859[int(n_15)*1 : int(x_868)*1 : int(x_868)*1]
+			if n_869 != d_609 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{d_609})+" and "+runtime.ShapeString([]int{n_869}))
 			}
-			if n_889 != d_621 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{d_621})+" and "+runtime.ShapeString([]int{n_889}))
+			if n_871 != d_609 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{d_609})+" and "+runtime.ShapeString([]int{n_871}))
 			}
-			r_891 := ar.F64(d_621)
-			row_885 = row_885[:len(r_891)]
-			s_888 = s_888[:len(r_891)]
-			s_890 = s_890[:len(r_891)]
-			for i_892 := range r_891 {
-				r_891[i_892] = (runtime.Sigmoid(((row_885[i_892] * s_888[i_892]) + s_890[i_892])))
+			r_873 := ar.F64(d_609)
+			row_867 = row_867[:len(r_873)]
+			s_870 = s_870[:len(r_873)]
+			s_872 = s_872[:len(r_873)]
+			for i_874 := range r_873 {
+				r_873[i_874] = (runtime.Sigmoid(((row_867[i_874] * s_870[i_874]) + s_872[i_874])))
 			}
-			x_894 := int64(3) * n_15
-			if x_886 < 0 || x_894 < x_886 || x_894 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_886, x_894, mainparams_3))
+			x_876 := int64(3) * n_15
+			if x_868 < 0 || x_876 < x_868 || x_876 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_868, x_876, mainparams_3))
 			}
-			n_895 := int(x_894) - int(x_886)
-			s_896 := row_875[int(x_886)*1 : int(x_894)*1 : int(x_894)*1]
-			if x_886 < 0 || x_894 < x_886 || x_894 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_886, x_894, mainparams_3))
+			n_877 := int(x_876) - int(x_868)
+			s_878 := row_857[int(x_868)*1 : int(x_876)*1 : int(x_876)*1]
+			if x_868 < 0 || x_876 < x_868 || x_876 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_868, x_876, mainparams_3))
 			}
-			n_897 := int(x_894) - int(x_886)
-			s_898 := row_877[int(x_886)*1 : int(x_894)*1 : int(x_894)*1]
-			if n_895 != d_617 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{d_617})+" and "+runtime.ShapeString([]int{n_895}))
+			n_879 := int(x_876) - int(x_868)
+			s_880 := row_859[int(x_868)*1 : int(x_876)*1 : int(x_876)*1]
+			if n_877 != d_605 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{d_605})+" and "+runtime.ShapeString([]int{n_877}))
 			}
-			if n_897 != d_617 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{d_617})+" and "+runtime.ShapeString([]int{n_897}))
+			if n_879 != d_605 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{d_605})+" and "+runtime.ShapeString([]int{n_879}))
 			}
-			r_899 := ar.F64(d_617)
-			row_871 = row_871[:len(r_899)]
-			s_896 = s_896[:len(r_899)]
-			s_898 = s_898[:len(r_899)]
+			r_881 := ar.F64(d_605)
+			row_853 = row_853[:len(r_881)]
+			s_878 = s_878[:len(r_881)]
+			s_880 = s_880[:len(r_881)]
+			for i_882 := range r_881 {
+				r_881[i_882] = (runtime.Sigmoid(((row_853[i_882] * s_878[i_882]) + s_880[i_882])))
+			}
+			x_884 := int64(4) * n_15
+			if x_876 < 0 || x_884 < x_876 || x_884 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_876, x_884, mainparams_3))
+			}
+			n_885 := int(x_884) - int(x_876)
+			s_886 := row_857[int(x_876)*1 : int(x_884)*1 : int(x_884)*1]
+			if x_876 < 0 || x_884 < x_876 || x_884 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_876, x_884, mainparams_3))
+			}
+			n_887 := int(x_884) - int(x_876)
+			s_888 := row_859[int(x_876)*1 : int(x_884)*1 : int(x_884)*1]
+			if n_885 != d_609 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{d_609})+" and "+runtime.ShapeString([]int{n_885}))
+			}
+			if n_887 != d_609 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{d_609})+" and "+runtime.ShapeString([]int{n_887}))
+			}
+			r_889 := ar.F64(d_609)
+			row_867 = row_867[:len(r_889)]
+			s_886 = s_886[:len(r_889)]
+			s_888 = s_888[:len(r_889)]
+			for i_890 := range r_889 {
+				r_889[i_890] = (math.Tanh(((row_867[i_890] * s_886[i_890]) + s_888[i_890])))
+			}
+			if x_858 < 0 || x_858 >= int64(d_608) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_858, d_608))
+			}
+			row_892 := row_855[int(x_858)*d_609 : (int(x_858)+1)*d_609]
+			if d_605 != d_609 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{d_609})+" and "+runtime.ShapeString([]int{d_605}))
+			}
+			r_893 := ar.F64(d_609)
+			row_892 = row_892[:len(r_893)]
+			r_864 = r_864[:len(r_893)]
+			r_873 = r_873[:len(r_893)]
+			r_889 = r_889[:len(r_893)]
+			for i_894 := range r_893 {
+				r_893[i_894] = ((row_892[i_894] * r_864[i_894]) + (r_873[i_894] * r_889[i_894]))
+			}
+			r_896 := ar.F64(d_609)
+			r_893 = r_893[:len(r_896)]
+			for i_897 := range r_896 {
+				r_896[i_897] = (math.Tanh(r_893[i_897]))
+			}
+			if d_609 != d_605 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{d_605})+" and "+runtime.ShapeString([]int{d_609}))
+			}
+			r_899 := ar.F64(d_605)
+			r_881 = r_881[:len(r_899)]
+			r_896 = r_896[:len(r_899)]
 			for i_900 := range r_899 {
-				r_899[i_900] = (runtime.Sigmoid(((row_871[i_900] * s_896[i_900]) + s_898[i_900])))
-			}
-			x_902 := int64(4) * n_15
-			if x_894 < 0 || x_902 < x_894 || x_902 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_894, x_902, mainparams_3))
-			}
-			n_903 := int(x_902) - int(x_894)
-			s_904 := row_875[int(x_894)*1 : int(x_902)*1 : int(x_902)*1]
-			if x_894 < 0 || x_902 < x_894 || x_902 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_894, x_902, mainparams_3))
-			}
-			n_905 := int(x_902) - int(x_894)
-			s_906 := row_877[int(x_894)*1 : int(x_902)*1 : int(x_902)*1]
-			if n_903 != d_621 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{d_621})+" and "+runtime.ShapeString([]int{n_903}))
-			}
-			if n_905 != d_621 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{d_621})+" and "+runtime.ShapeString([]int{n_905}))
-			}
-			r_907 := ar.F64(d_621)
-			row_885 = row_885[:len(r_907)]
-			s_904 = s_904[:len(r_907)]
-			s_906 = s_906[:len(r_907)]
-			for i_908 := range r_907 {
-				r_907[i_908] = (math.Tanh(((row_885[i_908] * s_904[i_908]) + s_906[i_908])))
-			}
-			if x_876 < 0 || x_876 >= int64(d_620) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_876, d_620))
-			}
-			row_910 := row_873[int(x_876)*d_621 : (int(x_876)+1)*d_621]
-			if d_617 != d_621 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{d_621})+" and "+runtime.ShapeString([]int{d_617}))
-			}
-			r_911 := ar.F64(d_621)
-			row_910 = row_910[:len(r_911)]
-			r_882 = r_882[:len(r_911)]
-			r_891 = r_891[:len(r_911)]
-			r_907 = r_907[:len(r_911)]
-			for i_912 := range r_911 {
-				r_911[i_912] = ((row_910[i_912] * r_882[i_912]) + (r_891[i_912] * r_907[i_912]))
-			}
-			r_914 := ar.F64(d_621)
-			r_911 = r_911[:len(r_914)]
-			for i_915 := range r_914 {
-				r_914[i_915] = (math.Tanh(r_911[i_915]))
-			}
-			if d_621 != d_617 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{d_617})+" and "+runtime.ShapeString([]int{d_621}))
-			}
-			r_917 := ar.F64(d_617)
-			r_899 = r_899[:len(r_917)]
-			r_914 = r_914[:len(r_917)]
-			for i_918 := range r_917 {
-				r_917[i_918] = (r_899[i_918] * r_914[i_918])
-			}
-			if x_874 < 0 || x_874 >= int64(d_620) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_874, d_620))
-			}
-			if d_617 != d_621 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{d_617})+"; elements have shape "+runtime.ShapeString([]int{d_621}))
-			}
-			c_920 := ar.F64(len(row_873))
-			copy(c_920, row_873)
-			copy(c_920[int(x_874)*d_621:(int(x_874)+1)*d_621], r_917)
-			if x_876 < 0 || x_876 >= int64(d_620) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_876, d_620))
-			}
-			if d_621 != d_621 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:19", "update: value has shape "+runtime.ShapeString([]int{d_621})+"; elements have shape "+runtime.ShapeString([]int{d_621}))
-			}
-			c_921 := ar.F64(len(c_920))
-			copy(c_921, c_920)
-			copy(c_921[int(x_876)*d_621:(int(x_876)+1)*d_621], r_911)
-			z_922 := ar.F64(len(r_917))
-			if d_617 != rev_721 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{d_617})+" and "+runtime.ShapeString([]int{rev_721})+" differ")
-			}
-			rev_720 = rev_720[:len(z_922)]
-			for i_923 := range z_922 {
-				z_922[i_923] += rev_720[i_923]
-			}
-			z_924 := ar.F64(len(r_911))
-			if x_876 < 0 || x_876 >= int64(rev_723) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_876, rev_723))
-			}
-			if d_621 != rev_724 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "update: value has shape "+runtime.ShapeString([]int{d_621})+"; elements have shape "+runtime.ShapeString([]int{rev_724}))
-			}
-			c_925 := ar.F64(len(rev_722))
-			copy(c_925, rev_722)
-			copy(c_925[int(x_876)*rev_724:(int(x_876)+1)*rev_724], z_924)
-			z_926 := ar.F64(len(r_911))
-			if x_876 < 0 || x_876 >= int64(rev_723) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_876, rev_723))
-			}
-			row_927 := rev_722[int(x_876)*rev_724 : (int(x_876)+1)*rev_724]
-			if d_621 != rev_724 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{d_621})+" and "+runtime.ShapeString([]int{rev_724})+" differ")
-			}
-			row_927 = row_927[:len(z_926)]
-			for i_928 := range z_926 {
-				z_926[i_928] += row_927[i_928]
-			}
-			z_929 := ar.F64(len(row_873))
-			z_930 := ar.F64(len(r_917))
-			if x_874 < 0 || x_874 >= int64(rev_723) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_874, rev_723))
-			}
-			if d_617 != rev_724 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "update: value has shape "+runtime.ShapeString([]int{d_617})+"; elements have shape "+runtime.ShapeString([]int{rev_724}))
-			}
-			c_931 := ar.F64(len(c_925))
-			copy(c_931, c_925)
-			copy(c_931[int(x_874)*rev_724:(int(x_874)+1)*rev_724], z_930)
-			if d_620 != rev_723 || d_621 != rev_724 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{d_620, d_621})+" and "+runtime.ShapeString([]int{rev_723, rev_724})+" differ")
-			}
-			c_931 = c_931[:len(z_929)]
-			for i_932 := range z_929 {
-				z_929[i_932] += c_931[i_932]
-			}
-			if x_874 < 0 || x_874 >= int64(rev_723) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_874, rev_723))
-			}
-			row_933 := c_925[int(x_874)*rev_724 : (int(x_874)+1)*rev_724]
-			if d_617 != rev_724 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{d_617})+" and "+runtime.ShapeString([]int{rev_724})+" differ")
-			}
-			row_933 = row_933[:len(z_922)]
-			for i_934 := range z_922 {
-				z_922[i_934] += row_933[i_934]
-			}
-			if d_617 != d_621 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{d_621})+" and "+runtime.ShapeString([]int{d_617}))
-			}
-			r_914 = r_914[:len(z_926)]
-			r_899 = r_899[:len(z_926)]
-			z_922 = z_922[:len(z_926)]
-			for i_936 := range z_926 {
-				z_926[i_936] += ((1.0 - (r_914[i_936] * r_914[i_936])) * (r_899[i_936] * z_922[i_936]))
-			}
-			if d_621 != d_617 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{d_617})+" and "+runtime.ShapeString([]int{d_621}))
-			}
-			if x_876 < 0 || x_876 >= int64(d_620) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_876, d_620))
-			}
-			if d_621 != d_617 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_621})+" and "+runtime.ShapeString([]int{d_617})+" differ")
-			}
-			row_938 := z_929[x_876*int64(d_621) : (x_876+1)*int64(d_621)]
-			r_882 = r_882[:len(row_938)]
-			z_926 = z_926[:len(row_938)]
-			for i_939 := range row_938 {
-				row_938[i_939] += (r_882[i_939] * z_926[i_939])
-			}
-			r_941 := ar.F64(d_621)
-			r_907 = r_907[:len(r_941)]
-			r_891 = r_891[:len(r_941)]
-			z_926 = z_926[:len(r_941)]
-			for i_942 := range r_941 {
-				r_941[i_942] = ((1.0 - (r_907[i_942] * r_907[i_942])) * (r_891[i_942] * z_926[i_942]))
-			}
-			z_944 := ar.F64(len(s_906))
-			if n_905 != d_621 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{n_905})+" and "+runtime.ShapeString([]int{d_621})+" differ")
-			}
-			r_941 = r_941[:len(z_944)]
-			for i_945 := range z_944 {
-				z_944[i_945] += r_941[i_945]
-			}
-			if x_894 < 0 || x_894+int64(n_905) > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_894, x_894+int64(n_905), mainparams_3))
-			}
-			p_946 := ar.F64(len(row_877))
-			copy(p_946[int(x_894)*1:], z_944)
-			r_947 := ar.F64(d_621)
-			row_885 = row_885[:len(r_947)]
-			r_941 = r_941[:len(r_947)]
-			for i_948 := range r_947 {
-				r_947[i_948] = (row_885[i_948] * r_941[i_948])
-			}
-			if x_894 < 0 || x_894+int64(d_621) > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_894, x_894+int64(d_621), mainparams_3))
-			}
-			p_950 := ar.F64(len(row_875))
-			copy(p_950[int(x_894)*1:], r_947)
-			if d_621 != n_903 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_903})+" and "+runtime.ShapeString([]int{d_621}))
-			}
-			if x_874 < 0 || x_874 >= int64(d_620) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_874, d_620))
-			}
-			if d_621 != n_903 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_621})+" and "+runtime.ShapeString([]int{n_903})+" differ")
-			}
-			row_951 := z_929[x_874*int64(d_621) : (x_874+1)*int64(d_621)]
-			s_904 = s_904[:len(row_951)]
-			r_941 = r_941[:len(row_951)]
-			for i_952 := range row_951 {
-				row_951[i_952] += (s_904[i_952] * r_941[i_952])
-			}
-			if d_617 != d_621 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{d_621})+" and "+runtime.ShapeString([]int{d_617}))
-			}
-			if d_621 != d_617 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{d_617})+" and "+runtime.ShapeString([]int{d_621}))
-			}
-			r_954 := ar.F64(d_617)
-			r_899 = r_899[:len(r_954)]
-			r_914 = r_914[:len(r_954)]
-			z_922 = z_922[:len(r_954)]
-			for i_955 := range r_954 {
-				r_954[i_955] = ((r_899[i_955] * (1.0 - r_899[i_955])) * (r_914[i_955] * z_922[i_955]))
-			}
-			z_957 := ar.F64(len(s_898))
-			if n_897 != d_617 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{n_897})+" and "+runtime.ShapeString([]int{d_617})+" differ")
-			}
-			r_954 = r_954[:len(z_957)]
-			for i_958 := range z_957 {
-				z_957[i_958] += r_954[i_958]
-			}
-			if x_886 < 0 || x_886+int64(n_897) > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_886, x_886+int64(n_897), mainparams_3))
-			}
-			p_959 := ar.F64(len(row_877))
-			copy(p_959[int(x_886)*1:], z_957)
-			p_959 = p_959[:len(p_946)]
-			for i_960 := range p_946 {
-				p_946[i_960] += p_959[i_960]
-			}
-			if d_617 != n_895 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_895})+" and "+runtime.ShapeString([]int{d_617}))
-			}
-			r_961 := ar.F64(n_895)
-			s_896 = s_896[:len(r_961)]
-			r_954 = r_954[:len(r_961)]
-			for i_962 := range r_961 {
-				r_961[i_962] = (s_896[i_962] * r_954[i_962])
-			}
-			r_964 := ar.F64(d_617)
-			row_871 = row_871[:len(r_964)]
-			r_954 = r_954[:len(r_964)]
-			for i_965 := range r_964 {
-				r_964[i_965] = (row_871[i_965] * r_954[i_965])
-			}
-			if x_886 < 0 || x_886+int64(d_617) > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_886, x_886+int64(d_617), mainparams_3))
-			}
-			p_967 := ar.F64(len(row_875))
-			copy(p_967[int(x_886)*1:], r_964)
-			p_967 = p_967[:len(p_950)]
-			for i_968 := range p_950 {
-				p_950[i_968] += p_967[i_968]
-			}
-			r_969 := ar.F64(d_621)
-			r_891 = r_891[:len(r_969)]
-			r_907 = r_907[:len(r_969)]
-			z_926 = z_926[:len(r_969)]
-			for i_970 := range r_969 {
-				r_969[i_970] = ((r_891[i_970] * (1.0 - r_891[i_970])) * (r_907[i_970] * z_926[i_970]))
-			}
-			z_972 := ar.F64(len(s_890))
-			if n_889 != d_621 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{n_889})+" and "+runtime.ShapeString([]int{d_621})+" differ")
-			}
-			r_969 = r_969[:len(z_972)]
-			for i_973 := range z_972 {
-				z_972[i_973] += r_969[i_973]
-			}
-			if n_15 < 0 || n_15+int64(n_889) > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(n_889), mainparams_3))
-			}
-			p_974 := ar.F64(len(row_877))
-			copy(p_974[int(n_15)*1:], z_972)
-			p_974 = p_974[:len(p_946)]
-			for i_975 := range p_946 {
-				p_946[i_975] += p_974[i_975]
-			}
-			r_976 := ar.F64(d_621)
-			row_885 = row_885[:len(r_976)]
-			r_969 = r_969[:len(r_976)]
-			for i_977 := range r_976 {
-				r_976[i_977] = (row_885[i_977] * r_969[i_977])
-			}
-			if n_15 < 0 || n_15+int64(d_621) > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(d_621), mainparams_3))
-			}
-			p_979 := ar.F64(len(row_875))
-			copy(p_979[int(n_15)*1:], r_976)
-			p_979 = p_979[:len(p_950)]
-			for i_980 := range p_950 {
-				p_950[i_980] += p_979[i_980]
-			}
-			if d_621 != n_887 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_887})+" and "+runtime.ShapeString([]int{d_621}))
-			}
-			if x_874 < 0 || x_874 >= int64(d_620) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_874, d_620))
-			}
-			if d_621 != n_887 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_621})+" and "+runtime.ShapeString([]int{n_887})+" differ")
-			}
-			row_981 := z_929[x_874*int64(d_621) : (x_874+1)*int64(d_621)]
-			s_888 = s_888[:len(row_981)]
-			r_969 = r_969[:len(row_981)]
-			for i_982 := range row_981 {
-				row_981[i_982] += (s_888[i_982] * r_969[i_982])
-			}
-			if d_621 != d_617 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{d_617})+" and "+runtime.ShapeString([]int{d_621}))
-			}
-			r_984 := ar.F64(d_617)
-			r_882 = r_882[:len(r_984)]
-			row_910 = row_910[:len(r_984)]
-			z_926 = z_926[:len(r_984)]
-			for i_985 := range r_984 {
-				r_984[i_985] = ((r_882[i_985] * (1.0 - r_882[i_985])) * (row_910[i_985] * z_926[i_985]))
-			}
-			z_987 := ar.F64(len(s_881))
-			if n_880 != d_617 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{n_880})+" and "+runtime.ShapeString([]int{d_617})+" differ")
-			}
-			r_984 = r_984[:len(z_987)]
-			for i_988 := range z_987 {
-				z_987[i_988] += r_984[i_988]
-			}
-			if int64(0) < 0 || int64(0)+int64(n_880) > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_880), mainparams_3))
-			}
-			p_989 := ar.F64(len(row_877))
-			copy(p_989[int(int64(0))*1:], z_987)
-			p_989 = p_989[:len(p_946)]
-			for i_990 := range p_946 {
-				p_946[i_990] += p_989[i_990]
-			}
-			if d_617 != n_878 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_878})+" and "+runtime.ShapeString([]int{d_617}))
-			}
-			if n_895 != n_878 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{n_895})+" and "+runtime.ShapeString([]int{n_878})+" differ")
-			}
-			s_879 = s_879[:len(r_961)]
-			r_984 = r_984[:len(r_961)]
-			for i_992 := range r_961 {
-				r_961[i_992] += (s_879[i_992] * r_984[i_992])
-			}
-			r_994 := ar.F64(d_617)
-			row_871 = row_871[:len(r_994)]
-			r_984 = r_984[:len(r_994)]
-			for i_995 := range r_994 {
-				r_994[i_995] = (row_871[i_995] * r_984[i_995])
-			}
-			if int64(0) < 0 || int64(0)+int64(d_617) > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_617), mainparams_3))
-			}
-			p_997 := ar.F64(len(row_875))
-			copy(p_997[int(int64(0))*1:], r_994)
-			p_997 = p_997[:len(p_950)]
-			for i_998 := range p_950 {
-				p_950[i_998] += p_997[i_998]
-			}
-			if x_876 < 0 || x_876 >= int64(rev_726) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_876, rev_726))
-			}
-			if rev_727 != mainparams_3 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_727})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
-			}
-			row_999 := rev_725[x_876*int64(rev_727) : (x_876+1)*int64(rev_727)]
-			for j_1000 := range row_999 {
-				row_999[j_1000] += p_946[j_1000]
-			}
-			if x_874 < 0 || x_874 >= int64(rev_726) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_874, rev_726))
-			}
-			if rev_727 != mainparams_3 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_727})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
-			}
-			row_1001 := rev_725[x_874*int64(rev_727) : (x_874+1)*int64(rev_727)]
-			for j_1002 := range row_1001 {
-				row_1001[j_1002] += p_950[j_1002]
-			}
-			z_1003 := ar.F64(len(row_873))
-			z_929 = z_929[:len(z_1003)]
-			for i_1004 := range z_1003 {
-				z_1003[i_1004] += z_929[i_1004]
-			}
-			z_1005 := ar.F64(len(row_871))
-			if d_617 != n_895 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{d_617})+" and "+runtime.ShapeString([]int{n_895})+" differ")
-			}
-			r_961 = r_961[:len(z_1005)]
-			for i_1006 := range z_1005 {
-				z_1005[i_1006] += r_961[i_1006]
-			}
-			rev_720, rev_721, rev_722, rev_723, rev_724 = z_1005, d_617, z_1003, d_620, d_621
-			_ = mark_868
+				r_899[i_900] = (r_881[i_900] * r_896[i_900])
+			}
+			if x_856 < 0 || x_856 >= int64(d_608) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_856, d_608))
+			}
+			if d_605 != d_609 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{d_605})+"; elements have shape "+runtime.ShapeString([]int{d_609}))
+			}
+			c_902 := ar.F64(len(row_855))
+			copy(c_902, row_855)
+			copy(c_902[int(x_856)*d_609:(int(x_856)+1)*d_609], r_899)
+			if x_858 < 0 || x_858 >= int64(d_608) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_858, d_608))
+			}
+			if d_609 != d_609 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:19", "update: value has shape "+runtime.ShapeString([]int{d_609})+"; elements have shape "+runtime.ShapeString([]int{d_609}))
+			}
+			c_903 := ar.F64(len(c_902))
+			copy(c_903, c_902)
+			copy(c_903[int(x_858)*d_609:(int(x_858)+1)*d_609], r_893)
+			z_904 := ar.F64(len(r_899))
+			if d_605 != rev_709 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{d_605})+" and "+runtime.ShapeString([]int{rev_709})+" differ")
+			}
+			rev_708 = rev_708[:len(z_904)]
+			for i_905 := range z_904 {
+				z_904[i_905] += rev_708[i_905]
+			}
+			z_906 := ar.F64(len(r_893))
+			if x_858 < 0 || x_858 >= int64(rev_711) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_858, rev_711))
+			}
+			if d_609 != rev_712 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "update: value has shape "+runtime.ShapeString([]int{d_609})+"; elements have shape "+runtime.ShapeString([]int{rev_712}))
+			}
+			c_907 := ar.F64(len(rev_710))
+			copy(c_907, rev_710)
+			copy(c_907[int(x_858)*rev_712:(int(x_858)+1)*rev_712], z_906)
+			z_908 := ar.F64(len(r_893))
+			if x_858 < 0 || x_858 >= int64(rev_711) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_858, rev_711))
+			}
+			row_909 := rev_710[int(x_858)*rev_712 : (int(x_858)+1)*rev_712]
+			if d_609 != rev_712 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{d_609})+" and "+runtime.ShapeString([]int{rev_712})+" differ")
+			}
+			row_909 = row_909[:len(z_908)]
+			for i_910 := range z_908 {
+				z_908[i_910] += row_909[i_910]
+			}
+			z_911 := ar.F64(len(row_855))
+			z_912 := ar.F64(len(r_899))
+			if x_856 < 0 || x_856 >= int64(rev_711) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_856, rev_711))
+			}
+			if d_605 != rev_712 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "update: value has shape "+runtime.ShapeString([]int{d_605})+"; elements have shape "+runtime.ShapeString([]int{rev_712}))
+			}
+			c_913 := ar.F64(len(c_907))
+			copy(c_913, c_907)
+			copy(c_913[int(x_856)*rev_712:(int(x_856)+1)*rev_712], z_912)
+			if d_608 != rev_711 || d_609 != rev_712 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{d_608, d_609})+" and "+runtime.ShapeString([]int{rev_711, rev_712})+" differ")
+			}
+			c_913 = c_913[:len(z_911)]
+			for i_914 := range z_911 {
+				z_911[i_914] += c_913[i_914]
+			}
+			if x_856 < 0 || x_856 >= int64(rev_711) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_856, rev_711))
+			}
+			row_915 := c_907[int(x_856)*rev_712 : (int(x_856)+1)*rev_712]
+			if d_605 != rev_712 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{d_605})+" and "+runtime.ShapeString([]int{rev_712})+" differ")
+			}
+			row_915 = row_915[:len(z_904)]
+			for i_916 := range z_904 {
+				z_904[i_916] += row_915[i_916]
+			}
+			if d_605 != d_609 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{d_609})+" and "+runtime.ShapeString([]int{d_605}))
+			}
+			r_896 = r_896[:len(z_908)]
+			r_881 = r_881[:len(z_908)]
+			z_904 = z_904[:len(z_908)]
+			for i_918 := range z_908 {
+				z_908[i_918] += ((1.0 - (r_896[i_918] * r_896[i_918])) * (r_881[i_918] * z_904[i_918]))
+			}
+			if d_609 != d_605 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{d_605})+" and "+runtime.ShapeString([]int{d_609}))
+			}
+			if x_858 < 0 || x_858 >= int64(d_608) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_858, d_608))
+			}
+			if d_609 != d_605 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_609})+" and "+runtime.ShapeString([]int{d_605})+" differ")
+			}
+			row_920 := z_911[x_858*int64(d_609) : (x_858+1)*int64(d_609)]
+			r_864 = r_864[:len(row_920)]
+			z_908 = z_908[:len(row_920)]
+			for i_921 := range row_920 {
+				row_920[i_921] += (r_864[i_921] * z_908[i_921])
+			}
+			r_923 := ar.F64(d_609)
+			r_889 = r_889[:len(r_923)]
+			r_873 = r_873[:len(r_923)]
+			z_908 = z_908[:len(r_923)]
+			for i_924 := range r_923 {
+				r_923[i_924] = ((1.0 - (r_889[i_924] * r_889[i_924])) * (r_873[i_924] * z_908[i_924]))
+			}
+			z_926 := ar.F64(len(s_888))
+			if n_887 != d_609 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{n_887})+" and "+runtime.ShapeString([]int{d_609})+" differ")
+			}
+			r_923 = r_923[:len(z_926)]
+			for i_927 := range z_926 {
+				z_926[i_927] += r_923[i_927]
+			}
+			if x_876 < 0 || x_876+int64(n_887) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_876, x_876+int64(n_887), mainparams_3))
+			}
+			p_928 := ar.F64(len(row_859))
+			copy(p_928[int(x_876)*1:], z_926)
+			r_929 := ar.F64(d_609)
+			row_867 = row_867[:len(r_929)]
+			r_923 = r_923[:len(r_929)]
+			for i_930 := range r_929 {
+				r_929[i_930] = (row_867[i_930] * r_923[i_930])
+			}
+			if x_876 < 0 || x_876+int64(d_609) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_876, x_876+int64(d_609), mainparams_3))
+			}
+			p_932 := ar.F64(len(row_857))
+			copy(p_932[int(x_876)*1:], r_929)
+			if d_609 != n_885 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_885})+" and "+runtime.ShapeString([]int{d_609}))
+			}
+			if x_856 < 0 || x_856 >= int64(d_608) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_856, d_608))
+			}
+			if d_609 != n_885 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_609})+" and "+runtime.ShapeString([]int{n_885})+" differ")
+			}
+			row_933 := z_911[x_856*int64(d_609) : (x_856+1)*int64(d_609)]
+			s_886 = s_886[:len(row_933)]
+			r_923 = r_923[:len(row_933)]
+			for i_934 := range row_933 {
+				row_933[i_934] += (s_886[i_934] * r_923[i_934])
+			}
+			if d_605 != d_609 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{d_609})+" and "+runtime.ShapeString([]int{d_605}))
+			}
+			if d_609 != d_605 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{d_605})+" and "+runtime.ShapeString([]int{d_609}))
+			}
+			r_936 := ar.F64(d_605)
+			r_881 = r_881[:len(r_936)]
+			r_896 = r_896[:len(r_936)]
+			z_904 = z_904[:len(r_936)]
+			for i_937 := range r_936 {
+				r_936[i_937] = ((r_881[i_937] * (1.0 - r_881[i_937])) * (r_896[i_937] * z_904[i_937]))
+			}
+			z_939 := ar.F64(len(s_880))
+			if n_879 != d_605 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{n_879})+" and "+runtime.ShapeString([]int{d_605})+" differ")
+			}
+			r_936 = r_936[:len(z_939)]
+			for i_940 := range z_939 {
+				z_939[i_940] += r_936[i_940]
+			}
+			if x_868 < 0 || x_868+int64(n_879) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_868, x_868+int64(n_879), mainparams_3))
+			}
+			region_941 := p_928[int(x_868)*1 : (int(x_868)+n_879)*1]
+			z_939 = z_939[:len(region_941)]
+			for i_942 := range region_941 {
+				region_941[i_942] += z_939[i_942]
+			}
+			if d_605 != n_877 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_877})+" and "+runtime.ShapeString([]int{d_605}))
+			}
+			r_943 := ar.F64(n_877)
+			s_878 = s_878[:len(r_943)]
+			r_936 = r_936[:len(r_943)]
+			for i_944 := range r_943 {
+				r_943[i_944] = (s_878[i_944] * r_936[i_944])
+			}
+			if x_868 < 0 || x_868+int64(d_605) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_868, x_868+int64(d_605), mainparams_3))
+			}
+			region_946 := p_932[int(x_868)*1 : (int(x_868)+d_605)*1]
+			row_853 = row_853[:len(region_946)]
+			r_936 = r_936[:len(region_946)]
+			for i_947 := range region_946 {
+				region_946[i_947] += (row_853[i_947] * r_936[i_947])
+			}
+			r_949 := ar.F64(d_609)
+			r_873 = r_873[:len(r_949)]
+			r_889 = r_889[:len(r_949)]
+			z_908 = z_908[:len(r_949)]
+			for i_950 := range r_949 {
+				r_949[i_950] = ((r_873[i_950] * (1.0 - r_873[i_950])) * (r_889[i_950] * z_908[i_950]))
+			}
+			z_952 := ar.F64(len(s_872))
+			if n_871 != d_609 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{n_871})+" and "+runtime.ShapeString([]int{d_609})+" differ")
+			}
+			r_949 = r_949[:len(z_952)]
+			for i_953 := range z_952 {
+				z_952[i_953] += r_949[i_953]
+			}
+			if n_15 < 0 || n_15+int64(n_871) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(n_871), mainparams_3))
+			}
+			region_954 := p_928[int(n_15)*1 : (int(n_15)+n_871)*1]
+			z_952 = z_952[:len(region_954)]
+			for i_955 := range region_954 {
+				region_954[i_955] += z_952[i_955]
+			}
+			if n_15 < 0 || n_15+int64(d_609) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(d_609), mainparams_3))
+			}
+			region_956 := p_932[int(n_15)*1 : (int(n_15)+d_609)*1]
+			row_867 = row_867[:len(region_956)]
+			r_949 = r_949[:len(region_956)]
+			for i_957 := range region_956 {
+				region_956[i_957] += (row_867[i_957] * r_949[i_957])
+			}
+			if d_609 != n_869 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_869})+" and "+runtime.ShapeString([]int{d_609}))
+			}
+			if x_856 < 0 || x_856 >= int64(d_608) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_856, d_608))
+			}
+			if d_609 != n_869 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_609})+" and "+runtime.ShapeString([]int{n_869})+" differ")
+			}
+			row_959 := z_911[x_856*int64(d_609) : (x_856+1)*int64(d_609)]
+			s_870 = s_870[:len(row_959)]
+			r_949 = r_949[:len(row_959)]
+			for i_960 := range row_959 {
+				row_959[i_960] += (s_870[i_960] * r_949[i_960])
+			}
+			if d_609 != d_605 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{d_605})+" and "+runtime.ShapeString([]int{d_609}))
+			}
+			r_962 := ar.F64(d_605)
+			r_864 = r_864[:len(r_962)]
+			row_892 = row_892[:len(r_962)]
+			z_908 = z_908[:len(r_962)]
+			for i_963 := range r_962 {
+				r_962[i_963] = ((r_864[i_963] * (1.0 - r_864[i_963])) * (row_892[i_963] * z_908[i_963]))
+			}
+			z_965 := ar.F64(len(s_863))
+			if n_862 != d_605 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{n_862})+" and "+runtime.ShapeString([]int{d_605})+" differ")
+			}
+			r_962 = r_962[:len(z_965)]
+			for i_966 := range z_965 {
+				z_965[i_966] += r_962[i_966]
+			}
+			if int64(0) < 0 || int64(0)+int64(n_862) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_862), mainparams_3))
+			}
+			region_967 := p_928[int(int64(0))*1 : (int(int64(0))+n_862)*1]
+			z_965 = z_965[:len(region_967)]
+			for i_968 := range region_967 {
+				region_967[i_968] += z_965[i_968]
+			}
+			if d_605 != n_860 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_860})+" and "+runtime.ShapeString([]int{d_605}))
+			}
+			if n_877 != n_860 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{n_877})+" and "+runtime.ShapeString([]int{n_860})+" differ")
+			}
+			s_861 = s_861[:len(r_943)]
+			r_962 = r_962[:len(r_943)]
+			for i_970 := range r_943 {
+				r_943[i_970] += (s_861[i_970] * r_962[i_970])
+			}
+			if int64(0) < 0 || int64(0)+int64(d_605) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_605), mainparams_3))
+			}
+			region_972 := p_932[int(int64(0))*1 : (int(int64(0))+d_605)*1]
+			row_853 = row_853[:len(region_972)]
+			r_962 = r_962[:len(region_972)]
+			for i_973 := range region_972 {
+				region_972[i_973] += (row_853[i_973] * r_962[i_973])
+			}
+			if x_858 < 0 || x_858 >= int64(rev_714) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_858, rev_714))
+			}
+			if rev_715 != mainparams_3 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_715})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
+			}
+			row_975 := rev_713[x_858*int64(rev_715) : (x_858+1)*int64(rev_715)]
+			for j_976 := range row_975 {
+				row_975[j_976] += p_928[j_976]
+			}
+			if x_856 < 0 || x_856 >= int64(rev_714) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_856, rev_714))
+			}
+			if rev_715 != mainparams_3 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_715})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
+			}
+			row_977 := rev_713[x_856*int64(rev_715) : (x_856+1)*int64(rev_715)]
+			for j_978 := range row_977 {
+				row_977[j_978] += p_932[j_978]
+			}
+			z_979 := ar.F64(len(row_855))
+			z_911 = z_911[:len(z_979)]
+			for i_980 := range z_979 {
+				z_979[i_980] += z_911[i_980]
+			}
+			z_981 := ar.F64(len(row_853))
+			if d_605 != n_877 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{d_605})+" and "+runtime.ShapeString([]int{n_877})+" differ")
+			}
+			r_943 = r_943[:len(z_981)]
+			for i_982 := range z_981 {
+				z_981[i_982] += r_943[i_982]
+			}
+			rev_708, rev_709, rev_710, rev_711, rev_712 = z_981, d_605, z_979, d_608, d_609
+			_ = mark_850
 		}
-		if rev_721 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{rev_721}))
+		if rev_709 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{rev_709}))
 		}
 		if int64(0) < 0 || int64(0) >= int64(rev_178) {
 			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(0), rev_178))
@@ -3228,28 +3182,28 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		if rev_179 != sequence_12 {
 			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_179})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
 		}
-		row_1007 := rev_177[int64(0)*int64(rev_179) : (int64(0)+1)*int64(rev_179)]
-		row_604 = row_604[:len(row_1007)]
-		rev_720 = rev_720[:len(row_1007)]
-		for i_1008 := range row_1007 {
-			row_1007[i_1008] += (row_604[i_1008] * rev_720[i_1008])
+		row_983 := rev_177[int64(0)*int64(rev_179) : (int64(0)+1)*int64(rev_179)]
+		row_592 = row_592[:len(row_983)]
+		rev_708 = rev_708[:len(row_983)]
+		for i_984 := range row_983 {
+			row_983[i_984] += (row_592[i_984] * rev_708[i_984])
 		}
-		z_1010 := ar.F64(len(row_602))
-		if d_24 != rev_723 || d_25 != rev_724 {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{d_24, d_25})+" and "+runtime.ShapeString([]int{rev_723, rev_724})+" differ")
+		z_986 := ar.F64(len(row_590))
+		if d_24 != rev_711 || d_25 != rev_712 {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{d_24, d_25})+" and "+runtime.ShapeString([]int{rev_711, rev_712})+" differ")
 		}
-		rev_722 = rev_722[:len(z_1010)]
-		for i_1011 := range z_1010 {
-			z_1010[i_1011] += rev_722[i_1011]
+		rev_710 = rev_710[:len(z_986)]
+		for i_987 := range z_986 {
+			z_986[i_987] += rev_710[i_987]
 		}
-		rev_173, rev_174, rev_175 = z_1010, d_24, d_25
-		_ = mark_598
+		rev_173, rev_174, rev_175 = z_986, d_24, d_25
+		_ = mark_586
 	}
-	x_1012 := -x_164
-	x_1013 := x_1012 / x_166
-	z_1014 := ar.F64(len(state_7))
-	z_1015 := ar.F64(len(sequence_10))
-	return x_1013, z_172, mainparams_2, mainparams_3, z_171, extraparams_5, extraparams_6, z_1014, state_8, state_9, z_1015, sequence_11, sequence_12, nil
+	x_988 := -x_164
+	x_989 := x_988 / x_166
+	z_990 := ar.F64(len(state_7))
+	z_991 := ar.F64(len(sequence_10))
+	return x_989, z_172, mainparams_2, mainparams_3, z_171, extraparams_5, extraparams_6, z_990, state_8, state_9, z_991, sequence_11, sequence_12, nil
 }
 
 // fn_lstmjacobian is def lstm_jacobian (models.nab:100:12).
@@ -5701,23 +5655,16 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	if err_204 != nil {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbFrame(err_204, "rotate$vjp", "models.nab:126:5", "models.nab:143:11")
 	}
-	n_205 := r_202 * r_203
-	r_206 := ar.F64(n_205)
-	r_201 = r_201[:len(r_206)]
-	for i_207 := range r_206 {
-		r_206[i_207] = -r_201[i_207]
-	}
 	if int64(3) < 0 || int64(3)+int64(r_202) > int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_202), cam_2))
 	}
 	if r_203 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_203})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
-	p_209 := ar.F64(len(cam_1))
-	copy(p_209[int(int64(3))*cam_3:], r_206)
-	p_209 = p_209[:len(z_107)]
-	for i_210 := range z_107 {
-		z_107[i_210] += p_209[i_210]
+	region_205 := z_107[int(int64(3))*cam_3 : (int(int64(3))+r_202)*cam_3]
+	r_201 = r_201[:len(region_205)]
+	for i_206 := range region_205 {
+		region_205[i_206] += -r_201[i_206]
 	}
 	if int64(0) < 0 || int64(0)+int64(r_199) > int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_199), cam_2))
@@ -5725,65 +5672,64 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	if r_200 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_200})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
-	p_211 := ar.F64(len(cam_1))
-	copy(p_211[int(int64(0))*cam_3:], r_198)
-	p_211 = p_211[:len(z_107)]
-	for i_212 := range z_107 {
-		z_107[i_212] += p_211[i_212]
+	region_208 := z_107[int(int64(0))*cam_3 : (int(int64(0))+r_199)*cam_3]
+	r_198 = r_198[:len(region_208)]
+	for i_209 := range region_208 {
+		region_208[i_209] += r_198[i_209]
 	}
-	n_213, err_214 := runtime.CheckSize(int64(2))
-	if err_214 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:148:7", err_214)
+	n_210, err_211 := runtime.CheckSize(int64(2))
+	if err_211 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:148:7", err_211)
 	}
-	var a_215 []float64
-	var d_216 int = 0
-	var rs_217 int = 0
-	for i_218 := 0; i_218 < n_213; i_218++ {
-		mark_219 := ar.mark()
-		i_220 := int64(i_218)
-		if i_220 < 0 || i_220 >= int64(n_60) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:148:17", runtime.CheckIndex(i_220, n_60))
+	var a_212 []float64
+	var d_213 int = 0
+	var rs_214 int = 0
+	for i_215 := 0; i_215 < n_210; i_215++ {
+		mark_216 := ar.mark()
+		i_217 := int64(i_215)
+		if i_217 < 0 || i_217 >= int64(n_60) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:148:17", runtime.CheckIndex(i_217, n_60))
 		}
-		row_221 := a_62[int(i_220)*d_63 : (int(i_220)+1)*d_63]
-		if i_220 < 0 || i_220 >= int64(feat_10) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:148:27", runtime.CheckIndex(i_220, feat_10))
+		row_218 := a_62[int(i_217)*d_63 : (int(i_217)+1)*d_63]
+		if i_217 < 0 || i_217 >= int64(feat_10) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:148:27", runtime.CheckIndex(i_217, feat_10))
 		}
-		row_222 := feat_9[int(i_220)*feat_11 : (int(i_220)+1)*feat_11]
+		row_219 := feat_9[int(i_217)*feat_11 : (int(i_217)+1)*feat_11]
 		if feat_11 != d_63 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_63})+" and "+runtime.ShapeString([]int{feat_11}))
 		}
 		if d_63 != w_8 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_63}))
 		}
-		if i_218 == 0 {
-			d_216 = w_8
-			rs_217 = d_216
-			tot_223, err_224 := runtime.MulSize(n_213, rs_217)
-			if err_224 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:148:7", err_224)
+		if i_215 == 0 {
+			d_213 = w_8
+			rs_214 = d_213
+			tot_220, err_221 := runtime.MulSize(n_210, rs_214)
+			if err_221 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:148:7", err_221)
 			}
-			a_215 = ar.F64(tot_223)
-		} else if w_8 != d_216 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:148:7", "build: element "+strconv.Itoa(i_218)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_216}))
+			a_212 = ar.F64(tot_220)
+		} else if w_8 != d_213 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:148:7", "build: element "+strconv.Itoa(i_215)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_213}))
 		}
-		row_225 := a_215[i_218*rs_217 : (i_218+1)*rs_217]
-		w_7 = w_7[:len(row_225)]
-		row_221 = row_221[:len(row_225)]
-		row_222 = row_222[:len(row_225)]
-		for i_226 := range row_225 {
-			row_225[i_226] = (w_7[i_226] * (row_221[i_226] - row_222[i_226]))
+		row_222 := a_212[i_215*rs_214 : (i_215+1)*rs_214]
+		w_7 = w_7[:len(row_222)]
+		row_218 = row_218[:len(row_222)]
+		row_219 = row_219[:len(row_222)]
+		for i_223 := range row_222 {
+			row_222[i_223] = (w_7[i_223] * (row_218[i_223] - row_219[i_223]))
 		}
-		if i_218 > 0 {
-			ar.release(mark_219)
+		if i_215 > 0 {
+			ar.release(mark_216)
 		}
 	}
-	r_228 := ar.F64(w_8)
-	w_7 = w_7[:len(r_228)]
-	for i_229 := range r_228 {
-		r_228[i_229] = (1.0 - (w_7[i_229] * w_7[i_229]))
+	r_225 := ar.F64(w_8)
+	w_7 = w_7[:len(r_225)]
+	for i_226 := range r_225 {
+		r_225[i_226] = (1.0 - (w_7[i_226] * w_7[i_226]))
 	}
-	z_231 := ar.F64(len(feat_9))
-	return a_215, n_213, d_216, r_228, w_8, z_107, cam_2, cam_3, r_201, r_202, r_203, r_77, w_8, z_231, feat_10, feat_11, nil
+	z_228 := ar.F64(len(feat_9))
+	return a_212, n_210, d_213, r_225, w_8, z_107, cam_2, cam_3, r_201, r_202, r_203, r_77, w_8, z_228, feat_10, feat_11, nil
 }
 
 // fn_bajacobian is def ba_jacobian (models.nab:171:12).
