@@ -170,6 +170,7 @@ func (f *fn) stackP(name string, at *ir.Array, n string, pos ir.Pos, releasable 
 				// n: every element indexed it).
 				d := f.fresh("a")
 				f.line("var %s %s", d, elemSlice(l.kind))
+				f.markView(d)
 				rs := strings.Join(append([]string{n}, src[2:]...), "*")
 				after = append(after, fmt.Sprintf("%s = %s[:%s]", d, src[0], rs))
 				res.parts = append(res.parts, d, n)
@@ -380,7 +381,7 @@ func lowerBuild(f *fn, e *ir.PrimCall) val {
 			if sv, ok := f.env[s]; ok && sv.lz == nil && f.sameSize(n, f.length(sv)) {
 				if v := fieldOfArray(sv, path); !hasDead(v) {
 					v.t = e.T
-					return v
+					return f.asView(v)
 				}
 			}
 		}
@@ -542,8 +543,13 @@ func lowerUpdate(f *fn, e *ir.PrimCall) val {
 
 // owned reports whether the array an expression denotes may be updated
 // in place: a loop state that owns its storage and that nothing reads
-// after the update (see inPlaceLoop).
+// after the update (see inPlaceLoop), or the result of another update,
+// which nothing else can see (update(update(s, i, v), j, w) copies s
+// once).
 func (f *fn) owned(e ir.Expr) bool {
+	if pc, ok := e.(*ir.PrimCall); ok && pc.Op == ir.PrimUpdate {
+		return true
+	}
 	v, ok := e.(*ir.Var)
 	return ok && f.inplace[v]
 }
@@ -1028,7 +1034,7 @@ func lowerAccAdd(f *fn, e *ir.PrimCall) val {
 		k, _ := ir.Leaf(e.T)
 		return val{t: e.T, lz: &lazy{kind: k, dims: dimsOf(z), cheap: true, constant: true, elem: func(string) string { return s }}}
 	}
-	acc := f.compile(e.Args[0])
+	acc := f.ownedAcc(f.compile(e.Args[0]))
 	if pad, ok := isPad(e.Args[1]); ok && ir.Rank(acc.t) > 0 {
 		p := f.compilePad(pad)
 		like := p.like
@@ -1084,7 +1090,7 @@ func lowerAccAdd(f *fn, e *ir.PrimCall) val {
 }
 
 func lowerAccAddAt(f *fn, e *ir.PrimCall) val {
-	acc := f.compile(e.Args[0])
+	acc := f.ownedAcc(f.compile(e.Args[0]))
 	i := f.compile(e.Args[1]).parts[0]
 	if pad, ok := isPad(e.Args[2]); ok && ir.Rank(acc.t) > 1 {
 		p := f.compilePad(pad)

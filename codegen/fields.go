@@ -408,3 +408,53 @@ func (f *fn) varUses(e ir.Expr, v *ir.Var) (n int, lazy bool) {
 	rec(e, false)
 	return n, lazy
 }
+
+// asView gives each array leaf of v, storage shared with another value, a
+// name of its own marked as a view (see isView).
+func (f *fn) asView(v val) val {
+	ls, lp := v.leafParts()
+	out := val{t: v.t}
+	for k, l := range ls {
+		p := lp[k]
+		if l.rank == 0 || p[0] == deadAtom {
+			out.parts = append(out.parts, p...)
+			continue
+		}
+		d := f.def("view", p[0])
+		f.markView(d)
+		out.parts = append(out.parts, d)
+		out.parts = append(out.parts, p[1:]...)
+	}
+	return out
+}
+
+// markView records that the array atom a shares its storage with another
+// value although the primitive that made it returns fresh storage in the
+// interpreter (a build of rows or fields of an earlier array).
+func (f *fn) markView(a string) {
+	if f.views == nil {
+		f.views = map[string]bool{}
+	}
+	f.views[a] = true
+}
+
+// isView reports whether some array leaf of v is such a view: what may
+// otherwise be updated in place, as fresh storage, must be copied first.
+func (f *fn) isView(v val) bool {
+	_, lp := v.leafParts()
+	for _, p := range lp {
+		if f.views[p[0]] {
+			return true
+		}
+	}
+	return false
+}
+
+// ownedAcc is an accumulator's value, copied if it is a view: package ad
+// makes accumulators fresh, but a build that became a view is not.
+func (f *fn) ownedAcc(acc val) val {
+	if f.isView(acc) {
+		return f.copyVal(acc)
+	}
+	return acc
+}

@@ -491,6 +491,9 @@ type fn struct {
 	// unread or have their shape alone read (skipValue, skipData;
 	// fields.go).
 	skip map[*ir.MakeTuple][]int
+	// views holds the array atoms that share storage although their
+	// primitive's result is fresh (fields.go).
+	views map[string]bool
 }
 
 // staticFn is a function value known at compile time: a def or a lambda
@@ -988,7 +991,7 @@ func (f *fn) compileLoop(e *ir.Loop) val {
 	if inPlace {
 		// The state owns its storage: a copy of the initial array unless
 		// that is fresh already, then updated in place every iteration.
-		if pc, ok := e.Init.(*ir.PrimCall); !ok || !ir.FreshResult(pc) {
+		if pc, ok := e.Init.(*ir.PrimCall); !ok || !ir.FreshResult(pc) || f.isView(init) {
 			init = f.copyVal(init)
 		}
 		if f.inplace == nil {

@@ -1834,234 +1834,232 @@ func fn_lstmobjective(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mai
 	var state_19 int
 	var state_20 float64
 	state_17, state_18, state_19, state_20 = state_7, state_8, state_9, 0.0
-	x_150 := size_16 - int64(1)
-	for t_151 := int64(0); t_151 < x_150; t_151++ {
-		mark_152 := ar.mark()
-		row_153 := sequence_10[int(t_151)*sequence_12 : (int(t_151)+1)*sequence_12]
+	x_148 := size_16 - int64(1)
+	for t_149 := int64(0); t_149 < x_148; t_149++ {
+		mark_150 := ar.mark()
+		row_151 := sequence_10[int(t_149)*sequence_12 : (int(t_149)+1)*sequence_12]
 		if int64(0) < 0 || int64(0) >= int64(extraparams_5) {
 			return 0, nbAt("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
 		}
-		row_154 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
+		row_152 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
 		if extraparams_6 != sequence_12 {
 			return 0, nbErrorf("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
-		r_155 := ar.F64(sequence_12)
-		row_153 = row_153[:len(r_155)]
-		row_154 = row_154[:len(r_155)]
-		for i_156 := range r_155 {
-			r_155[i_156] = (row_153[i_156] * row_154[i_156])
+		r_153 := ar.F64(sequence_12)
+		row_151 = row_151[:len(r_153)]
+		row_152 = row_152[:len(r_153)]
+		for i_154 := range r_153 {
+			r_153[i_154] = (row_151[i_154] * row_152[i_154])
 		}
+		var state_156 []float64
+		var state_157 int
 		var state_158 []float64
 		var state_159 int
-		var state_160 []float64
-		var state_161 int
-		var state_162 int
-		state_158, state_159, state_160, state_161, state_162 = r_155, sequence_12, state_17, state_18, state_19
+		var state_160 int
+		state_156, state_157, state_158, state_159, state_160 = r_153, sequence_12, state_17, state_18, state_19
 		if int64(2) == 0 {
 			return 0, nbErrorf("models.nab:83:79", "integer division by zero")
 		}
-		x_213 := size_13 / int64(2)
-		for i_214 := int64(0); i_214 < x_213; i_214++ {
-			mark_215 := ar.mark()
-			x_216 := int64(2) * i_214
+		x_210 := size_13 / int64(2)
+		for i_211 := int64(0); i_211 < x_210; i_211++ {
+			mark_212 := ar.mark()
+			x_213 := int64(2) * i_211
+			if x_213 < 0 || x_213 >= int64(mainparams_2) {
+				return 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_213, mainparams_2))
+			}
+			row_214 := mainparams_1[int(x_213)*mainparams_3 : (int(x_213)+1)*mainparams_3]
+			x_215 := int64(2) * i_211
+			x_216 := x_215 + int64(1)
 			if x_216 < 0 || x_216 >= int64(mainparams_2) {
-				return 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_216, mainparams_2))
+				return 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_216, mainparams_2))
 			}
 			row_217 := mainparams_1[int(x_216)*mainparams_3 : (int(x_216)+1)*mainparams_3]
-			x_218 := int64(2) * i_214
+			x_218 := int64(2) * i_211
 			x_219 := x_218 + int64(1)
-			if x_219 < 0 || x_219 >= int64(mainparams_2) {
-				return 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_219, mainparams_2))
+			if x_219 < 0 || x_219 >= int64(state_159) {
+				return 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_219, state_159))
 			}
-			row_220 := mainparams_1[int(x_219)*mainparams_3 : (int(x_219)+1)*mainparams_3]
-			x_221 := int64(2) * i_214
-			x_222 := x_221 + int64(1)
-			if x_222 < 0 || x_222 >= int64(state_161) {
-				return 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_222, state_161))
-			}
-			row_223 := state_160[int(x_222)*state_162 : (int(x_222)+1)*state_162]
+			row_220 := state_158[int(x_219)*state_160 : (int(x_219)+1)*state_160]
 			if int64(0) < 0 || size_15 < int64(0) || size_15 > int64(mainparams_3) {
 				return 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, mainparams_3))
 			}
-			n_224 := int(size_15) - int(int64(0))
-			s_225 := row_217[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
-			if n_224 != state_159 {
-				return 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_159})+" and "+runtime.ShapeString([]int{n_224}))
+			n_221 := int(size_15) - int(int64(0))
+			s_222 := row_214[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
+			if n_221 != state_157 {
+				return 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_157})+" and "+runtime.ShapeString([]int{n_221}))
 			}
 			if int64(0) < 0 || size_15 < int64(0) || size_15 > int64(mainparams_3) {
 				return 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, mainparams_3))
 			}
-			n_226 := int(size_15) - int(int64(0))
-			s_227 := row_220[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
-			if n_226 != state_159 {
-				return 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_159})+" and "+runtime.ShapeString([]int{n_226}))
+			n_223 := int(size_15) - int(int64(0))
+			s_224 := row_217[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
+			if n_223 != state_157 {
+				return 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_157})+" and "+runtime.ShapeString([]int{n_223}))
 			}
-			if state_159 != state_162 {
-				return 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_162})+" and "+runtime.ShapeString([]int{state_159}))
+			if state_157 != state_160 {
+				return 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_160})+" and "+runtime.ShapeString([]int{state_157}))
 			}
-			x_228 := int64(2) * i_214
-			if x_228 < 0 || x_228 >= int64(state_161) {
-				return 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_228, state_161))
+			x_225 := int64(2) * i_211
+			if x_225 < 0 || x_225 >= int64(state_159) {
+				return 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_225, state_159))
 			}
-			row_229 := state_160[int(x_228)*state_162 : (int(x_228)+1)*state_162]
+			row_226 := state_158[int(x_225)*state_160 : (int(x_225)+1)*state_160]
+			x_227 := int64(2) * size_15
+			if size_15 < 0 || x_227 < size_15 || x_227 > int64(mainparams_3) {
+				return 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, x_227, mainparams_3))
+			}
+			n_228 := int(x_227) - int(size_15)
+			s_229 := row_214[int(size_15)*1 : int(x_227)*1 : int(x_227)*1]
+			if n_228 != state_160 {
+				return 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_160})+" and "+runtime.ShapeString([]int{n_228}))
+			}
 			x_230 := int64(2) * size_15
 			if size_15 < 0 || x_230 < size_15 || x_230 > int64(mainparams_3) {
-				return 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, x_230, mainparams_3))
+				return 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, x_230, mainparams_3))
 			}
 			n_231 := int(x_230) - int(size_15)
 			s_232 := row_217[int(size_15)*1 : int(x_230)*1 : int(x_230)*1]
-			if n_231 != state_162 {
-				return 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_162})+" and "+runtime.ShapeString([]int{n_231}))
+			if n_231 != state_160 {
+				return 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_160})+" and "+runtime.ShapeString([]int{n_231}))
 			}
-			x_233 := int64(2) * size_15
-			if size_15 < 0 || x_233 < size_15 || x_233 > int64(mainparams_3) {
-				return 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, x_233, mainparams_3))
+			x_233 := int64(2) * i_211
+			if x_233 < 0 || x_233 >= int64(state_159) {
+				return 0, nbAt("models.nab:90:35", runtime.CheckIndex(x_233, state_159))
 			}
-			n_234 := int(x_233) - int(size_15)
-			s_235 := row_220[int(size_15)*1 : int(x_233)*1 : int(x_233)*1]
-			if n_234 != state_162 {
-				return 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_162})+" and "+runtime.ShapeString([]int{n_234}))
+			row_234 := state_158[int(x_233)*state_160 : (int(x_233)+1)*state_160]
+			x_235 := int64(3) * size_15
+			x_236 := int64(4) * size_15
+			if x_235 < 0 || x_236 < x_235 || x_236 > int64(mainparams_3) {
+				return 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_235, x_236, mainparams_3))
 			}
-			x_236 := int64(2) * i_214
-			if x_236 < 0 || x_236 >= int64(state_161) {
-				return 0, nbAt("models.nab:90:35", runtime.CheckIndex(x_236, state_161))
+			n_237 := int(x_236) - int(x_235)
+			s_238 := row_214[int(x_235)*1 : int(x_236)*1 : int(x_236)*1]
+			if n_237 != state_160 {
+				return 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_160})+" and "+runtime.ShapeString([]int{n_237}))
 			}
-			row_237 := state_160[int(x_236)*state_162 : (int(x_236)+1)*state_162]
-			x_238 := int64(3) * size_15
-			x_239 := int64(4) * size_15
-			if x_238 < 0 || x_239 < x_238 || x_239 > int64(mainparams_3) {
-				return 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_238, x_239, mainparams_3))
+			x_239 := int64(3) * size_15
+			x_240 := int64(4) * size_15
+			if x_239 < 0 || x_240 < x_239 || x_240 > int64(mainparams_3) {
+				return 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_239, x_240, mainparams_3))
 			}
-			n_240 := int(x_239) - int(x_238)
-			s_241 := row_217[int(x_238)*1 : int(x_239)*1 : int(x_239)*1]
-			if n_240 != state_162 {
-				return 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_162})+" and "+runtime.ShapeString([]int{n_240}))
+			n_241 := int(x_240) - int(x_239)
+			s_242 := row_217[int(x_239)*1 : int(x_240)*1 : int(x_240)*1]
+			if n_241 != state_160 {
+				return 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_160})+" and "+runtime.ShapeString([]int{n_241}))
 			}
-			x_242 := int64(3) * size_15
-			x_243 := int64(4) * size_15
-			if x_242 < 0 || x_243 < x_242 || x_243 > int64(mainparams_3) {
-				return 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_242, x_243, mainparams_3))
+			r_243 := ar.F64(state_160)
+			row_220 = row_220[:len(r_243)]
+			state_156 = state_156[:len(r_243)]
+			s_222 = s_222[:len(r_243)]
+			s_224 = s_224[:len(r_243)]
+			row_226 = row_226[:len(r_243)]
+			s_229 = s_229[:len(r_243)]
+			s_232 = s_232[:len(r_243)]
+			row_234 = row_234[:len(r_243)]
+			s_238 = s_238[:len(r_243)]
+			s_242 = s_242[:len(r_243)]
+			for i_244 := range r_243 {
+				r_243[i_244] = ((row_220[i_244] * (runtime.Sigmoid(((state_156[i_244] * s_222[i_244]) + s_224[i_244])))) + ((runtime.Sigmoid(((row_226[i_244] * s_229[i_244]) + s_232[i_244]))) * (math.Tanh(((row_234[i_244] * s_238[i_244]) + s_242[i_244])))))
 			}
-			n_244 := int(x_243) - int(x_242)
-			s_245 := row_220[int(x_242)*1 : int(x_243)*1 : int(x_243)*1]
-			if n_244 != state_162 {
-				return 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_162})+" and "+runtime.ShapeString([]int{n_244}))
+			x_246 := int64(2) * size_15
+			x_247 := int64(3) * size_15
+			if x_246 < 0 || x_247 < x_246 || x_247 > int64(mainparams_3) {
+				return 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_246, x_247, mainparams_3))
 			}
-			r_246 := ar.F64(state_162)
-			row_223 = row_223[:len(r_246)]
-			state_158 = state_158[:len(r_246)]
-			s_225 = s_225[:len(r_246)]
-			s_227 = s_227[:len(r_246)]
-			row_229 = row_229[:len(r_246)]
-			s_232 = s_232[:len(r_246)]
-			s_235 = s_235[:len(r_246)]
-			row_237 = row_237[:len(r_246)]
-			s_241 = s_241[:len(r_246)]
-			s_245 = s_245[:len(r_246)]
-			for i_247 := range r_246 {
-				r_246[i_247] = ((row_223[i_247] * (runtime.Sigmoid(((state_158[i_247] * s_225[i_247]) + s_227[i_247])))) + ((runtime.Sigmoid(((row_229[i_247] * s_232[i_247]) + s_235[i_247]))) * (math.Tanh(((row_237[i_247] * s_241[i_247]) + s_245[i_247])))))
+			n_248 := int(x_247) - int(x_246)
+			s_249 := row_214[int(x_246)*1 : int(x_247)*1 : int(x_247)*1]
+			if n_248 != state_157 {
+				return 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_157})+" and "+runtime.ShapeString([]int{n_248}))
 			}
-			x_249 := int64(2) * size_15
-			x_250 := int64(3) * size_15
-			if x_249 < 0 || x_250 < x_249 || x_250 > int64(mainparams_3) {
-				return 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_249, x_250, mainparams_3))
+			x_250 := int64(2) * size_15
+			x_251 := int64(3) * size_15
+			if x_250 < 0 || x_251 < x_250 || x_251 > int64(mainparams_3) {
+				return 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_250, x_251, mainparams_3))
 			}
-			n_251 := int(x_250) - int(x_249)
-			s_252 := row_217[int(x_249)*1 : int(x_250)*1 : int(x_250)*1]
-			if n_251 != state_159 {
-				return 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_159})+" and "+runtime.ShapeString([]int{n_251}))
+			n_252 := int(x_251) - int(x_250)
+			s_253 := row_217[int(x_250)*1 : int(x_251)*1 : int(x_251)*1]
+			if n_252 != state_157 {
+				return 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_157})+" and "+runtime.ShapeString([]int{n_252}))
 			}
-			x_253 := int64(2) * size_15
-			x_254 := int64(3) * size_15
-			if x_253 < 0 || x_254 < x_253 || x_254 > int64(mainparams_3) {
-				return 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_253, x_254, mainparams_3))
+			if state_160 != state_157 {
+				return 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{state_157})+" and "+runtime.ShapeString([]int{state_160}))
 			}
-			n_255 := int(x_254) - int(x_253)
-			s_256 := row_220[int(x_253)*1 : int(x_254)*1 : int(x_254)*1]
-			if n_255 != state_159 {
-				return 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_159})+" and "+runtime.ShapeString([]int{n_255}))
+			r_254 := ar.F64(state_157)
+			state_156 = state_156[:len(r_254)]
+			s_249 = s_249[:len(r_254)]
+			s_253 = s_253[:len(r_254)]
+			r_243 = r_243[:len(r_254)]
+			for i_255 := range r_254 {
+				r_254[i_255] = ((runtime.Sigmoid(((state_156[i_255] * s_249[i_255]) + s_253[i_255]))) * (math.Tanh(r_243[i_255])))
 			}
-			if state_162 != state_159 {
-				return 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{state_159})+" and "+runtime.ShapeString([]int{state_162}))
+			x_257 := int64(2) * i_211
+			if x_257 < 0 || x_257 >= int64(state_159) {
+				return 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_257, state_159))
 			}
-			r_257 := ar.F64(state_159)
-			state_158 = state_158[:len(r_257)]
-			s_252 = s_252[:len(r_257)]
-			s_256 = s_256[:len(r_257)]
-			r_246 = r_246[:len(r_257)]
-			for i_258 := range r_257 {
-				r_257[i_258] = ((runtime.Sigmoid(((state_158[i_258] * s_252[i_258]) + s_256[i_258]))) * (math.Tanh(r_246[i_258])))
+			if state_157 != state_160 {
+				return 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{state_157})+"; elements have shape "+runtime.ShapeString([]int{state_160}))
 			}
-			x_260 := int64(2) * i_214
-			if x_260 < 0 || x_260 >= int64(state_161) {
-				return 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_260, state_161))
+			c_258 := ar.F64(len(state_158))
+			copy(c_258, state_158)
+			copy(c_258[int(x_257)*state_160:(int(x_257)+1)*state_160], r_254)
+			x_259 := int64(2) * i_211
+			x_260 := x_259 + int64(1)
+			if x_260 < 0 || x_260 >= int64(state_159) {
+				return 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_260, state_159))
 			}
-			if state_159 != state_162 {
-				return 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{state_159})+"; elements have shape "+runtime.ShapeString([]int{state_162}))
+			if state_160 != state_160 {
+				return 0, nbErrorf("models.nab:93:19", "update: value has shape "+runtime.ShapeString([]int{state_160})+"; elements have shape "+runtime.ShapeString([]int{state_160}))
 			}
-			c_261 := ar.F64(len(state_160))
-			copy(c_261, state_160)
-			copy(c_261[int(x_260)*state_162:(int(x_260)+1)*state_162], r_257)
-			x_262 := int64(2) * i_214
-			x_263 := x_262 + int64(1)
-			if x_263 < 0 || x_263 >= int64(state_161) {
-				return 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_263, state_161))
-			}
-			if state_162 != state_162 {
-				return 0, nbErrorf("models.nab:93:19", "update: value has shape "+runtime.ShapeString([]int{state_162})+"; elements have shape "+runtime.ShapeString([]int{state_162}))
-			}
-			c_264 := ar.F64(len(c_261))
-			copy(c_264, c_261)
-			copy(c_264[int(x_263)*state_162:(int(x_263)+1)*state_162], r_246)
-			state_158, state_160 = r_257, c_264
-			_ = mark_215
+			copy(c_258[int(x_260)*state_160:(int(x_260)+1)*state_160], r_243)
+			state_156, state_158 = r_254, c_258
+			_ = mark_212
 		}
 		if int64(1) < 0 || int64(1) >= int64(extraparams_5) {
 			return 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 		}
-		row_265 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
+		row_261 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
 		if extraparams_6 != sequence_12 {
 			return 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
 		if int64(2) < 0 || int64(2) >= int64(extraparams_5) {
 			return 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
 		}
-		row_266 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
+		row_262 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
 		if extraparams_6 != sequence_12 {
 			return 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
-		r_267 := ar.F64(sequence_12)
-		state_158 = state_158[:len(r_267)]
-		row_265 = row_265[:len(r_267)]
-		row_266 = row_266[:len(r_267)]
-		for i_268 := range r_267 {
-			r_267[i_268] = ((state_158[i_268] * row_265[i_268]) + row_266[i_268])
+		r_263 := ar.F64(sequence_12)
+		state_156 = state_156[:len(r_263)]
+		row_261 = row_261[:len(r_263)]
+		row_262 = row_262[:len(r_263)]
+		for i_264 := range r_263 {
+			r_263[i_264] = ((state_156[i_264] * row_261[i_264]) + row_262[i_264])
 		}
-		x_270 := t_151 + int64(1)
-		row_271 := sequence_10[int(x_270)*sequence_12 : (int(x_270)+1)*sequence_12]
-		var s_272 float64 = 0
-		r_267 = r_267[:sequence_12]
-		for i_273 := 0; i_273 < sequence_12; i_273++ {
-			s_272 += (math.Exp(r_267[i_273]))
+		x_266 := t_149 + int64(1)
+		row_267 := sequence_10[int(x_266)*sequence_12 : (int(x_266)+1)*sequence_12]
+		var s_268 float64 = 0
+		r_263 = r_263[:sequence_12]
+		for i_269 := 0; i_269 < sequence_12; i_269++ {
+			s_268 += (math.Exp(r_263[i_269]))
 		}
-		x_275 := s_272 + 2.0
-		x_276 := math.Log(x_275)
-		var s_277 float64 = 0
-		row_271 = row_271[:sequence_12]
-		r_267 = r_267[:sequence_12]
-		for i_278 := 0; i_278 < sequence_12; i_278++ {
-			s_277 += row_271[i_278] * (r_267[i_278] - x_276)
+		x_271 := s_268 + 2.0
+		x_272 := math.Log(x_271)
+		var s_273 float64 = 0
+		row_267 = row_267[:sequence_12]
+		r_263 = r_263[:sequence_12]
+		for i_274 := 0; i_274 < sequence_12; i_274++ {
+			s_273 += row_267[i_274] * (r_263[i_274] - x_272)
 		}
-		x_280 := state_20 + s_277
-		state_17, state_20 = state_160, x_280
-		_ = mark_152
+		x_276 := state_20 + s_273
+		state_17, state_20 = state_158, x_276
+		_ = mark_150
 	}
-	x_281 := -state_20
-	x_282 := size_16 - int64(1)
-	x_283 := x_282 * size_15
-	x_284 := float64(x_283)
-	x_285 := x_281 / x_284
-	return x_285, nil
+	x_277 := -state_20
+	x_278 := size_16 - int64(1)
+	x_279 := x_278 * size_15
+	x_280 := float64(x_279)
+	x_281 := x_277 / x_280
+	return x_281, nil
 }
 
 // fn_lstmobjectivevjp1100 is def lstm_objective$vjp_1100 (models.nab:80:12).
@@ -2118,212 +2116,210 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if int64(2) == 0 {
 				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:79", "integer division by zero")
 			}
-			x_91 := n_14 / int64(2)
-			for i_92 := int64(0); i_92 < x_91; i_92++ {
-				mark_93 := ar.mark()
-				x_94 := int64(2) * i_92
-				if x_94 < 0 || x_94 >= int64(mainparams_2) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_94, mainparams_2))
+			x_90 := n_14 / int64(2)
+			for i_91 := int64(0); i_91 < x_90; i_91++ {
+				mark_92 := ar.mark()
+				x_93 := int64(2) * i_91
+				if x_93 < 0 || x_93 >= int64(mainparams_2) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_93, mainparams_2))
 				}
-				row_95 := mainparams_1[int(x_94)*mainparams_3 : (int(x_94)+1)*mainparams_3]
-				x_96 := int64(2) * i_92
-				x_97 := x_96 + int64(1)
-				if x_97 < 0 || x_97 >= int64(mainparams_2) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_97, mainparams_2))
+				row_94 := mainparams_1[int(x_93)*mainparams_3 : (int(x_93)+1)*mainparams_3]
+				x_95 := int64(2) * i_91
+				x_96 := x_95 + int64(1)
+				if x_96 < 0 || x_96 >= int64(mainparams_2) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_96, mainparams_2))
 				}
-				row_98 := mainparams_1[int(x_97)*mainparams_3 : (int(x_97)+1)*mainparams_3]
-				x_99 := int64(2) * i_92
-				x_100 := x_99 + int64(1)
-				if x_100 < 0 || x_100 >= int64(state_39) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_100, state_39))
+				row_97 := mainparams_1[int(x_96)*mainparams_3 : (int(x_96)+1)*mainparams_3]
+				x_98 := int64(2) * i_91
+				x_99 := x_98 + int64(1)
+				if x_99 < 0 || x_99 >= int64(state_39) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_99, state_39))
 				}
-				row_101 := state_38[int(x_100)*state_40 : (int(x_100)+1)*state_40]
+				row_100 := state_38[int(x_99)*state_40 : (int(x_99)+1)*state_40]
 				if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
-				n_102 := int(n_15) - int(int64(0))
-				s_103 := row_95[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_102 != state_37 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_37})+" and "+runtime.ShapeString([]int{n_102}))
+				n_101 := int(n_15) - int(int64(0))
+				s_102 := row_94[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_101 != state_37 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_37})+" and "+runtime.ShapeString([]int{n_101}))
 				}
 				if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
-				n_104 := int(n_15) - int(int64(0))
-				s_105 := row_98[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_104 != state_37 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_37})+" and "+runtime.ShapeString([]int{n_104}))
+				n_103 := int(n_15) - int(int64(0))
+				s_104 := row_97[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_103 != state_37 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_37})+" and "+runtime.ShapeString([]int{n_103}))
 				}
 				if state_37 != state_40 {
 					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_40})+" and "+runtime.ShapeString([]int{state_37}))
 				}
-				x_106 := int64(2) * i_92
-				if x_106 < 0 || x_106 >= int64(state_39) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_106, state_39))
+				x_105 := int64(2) * i_91
+				if x_105 < 0 || x_105 >= int64(state_39) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_105, state_39))
 				}
-				row_107 := state_38[int(x_106)*state_40 : (int(x_106)+1)*state_40]
-				x_108 := int64(2) * n_15
-				if n_15 < 0 || x_108 < n_15 || x_108 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_108, mainparams_3))
+				row_106 := state_38[int(x_105)*state_40 : (int(x_105)+1)*state_40]
+				x_107 := int64(2) * n_15
+				if n_15 < 0 || x_107 < n_15 || x_107 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_107, mainparams_3))
 				}
-				n_109 := int(x_108) - int(n_15)
-				s_110 := row_95[int(n_15)*1 : int(x_108)*1 : int(x_108)*1]
-				if n_109 != state_40 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_40})+" and "+runtime.ShapeString([]int{n_109}))
+				n_108 := int(x_107) - int(n_15)
+				s_109 := row_94[int(n_15)*1 : int(x_107)*1 : int(x_107)*1]
+				if n_108 != state_40 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_40})+" and "+runtime.ShapeString([]int{n_108}))
 				}
-				x_111 := int64(2) * n_15
-				if n_15 < 0 || x_111 < n_15 || x_111 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_111, mainparams_3))
+				x_110 := int64(2) * n_15
+				if n_15 < 0 || x_110 < n_15 || x_110 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_110, mainparams_3))
 				}
-				n_112 := int(x_111) - int(n_15)
-				s_113 := row_98[int(n_15)*1 : int(x_111)*1 : int(x_111)*1]
-				if n_112 != state_40 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_40})+" and "+runtime.ShapeString([]int{n_112}))
+				n_111 := int(x_110) - int(n_15)
+				s_112 := row_97[int(n_15)*1 : int(x_110)*1 : int(x_110)*1]
+				if n_111 != state_40 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_40})+" and "+runtime.ShapeString([]int{n_111}))
 				}
-				x_114 := int64(2) * i_92
-				if x_114 < 0 || x_114 >= int64(state_39) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:90:35", runtime.CheckIndex(x_114, state_39))
+				x_113 := int64(2) * i_91
+				if x_113 < 0 || x_113 >= int64(state_39) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:90:35", runtime.CheckIndex(x_113, state_39))
 				}
-				row_115 := state_38[int(x_114)*state_40 : (int(x_114)+1)*state_40]
-				x_116 := int64(3) * n_15
-				x_117 := int64(4) * n_15
-				if x_116 < 0 || x_117 < x_116 || x_117 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_116, x_117, mainparams_3))
+				row_114 := state_38[int(x_113)*state_40 : (int(x_113)+1)*state_40]
+				x_115 := int64(3) * n_15
+				x_116 := int64(4) * n_15
+				if x_115 < 0 || x_116 < x_115 || x_116 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_115, x_116, mainparams_3))
 				}
-				n_118 := int(x_117) - int(x_116)
-				s_119 := row_95[int(x_116)*1 : int(x_117)*1 : int(x_117)*1]
-				if n_118 != state_40 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_40})+" and "+runtime.ShapeString([]int{n_118}))
+				n_117 := int(x_116) - int(x_115)
+				s_118 := row_94[int(x_115)*1 : int(x_116)*1 : int(x_116)*1]
+				if n_117 != state_40 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_40})+" and "+runtime.ShapeString([]int{n_117}))
 				}
-				x_120 := int64(3) * n_15
-				x_121 := int64(4) * n_15
-				if x_120 < 0 || x_121 < x_120 || x_121 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_120, x_121, mainparams_3))
+				x_119 := int64(3) * n_15
+				x_120 := int64(4) * n_15
+				if x_119 < 0 || x_120 < x_119 || x_120 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_119, x_120, mainparams_3))
 				}
-				n_122 := int(x_121) - int(x_120)
-				s_123 := row_98[int(x_120)*1 : int(x_121)*1 : int(x_121)*1]
-				if n_122 != state_40 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_40})+" and "+runtime.ShapeString([]int{n_122}))
+				n_121 := int(x_120) - int(x_119)
+				s_122 := row_97[int(x_119)*1 : int(x_120)*1 : int(x_120)*1]
+				if n_121 != state_40 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_40})+" and "+runtime.ShapeString([]int{n_121}))
 				}
-				r_124 := ar.F64(state_40)
-				row_101 = row_101[:len(r_124)]
-				state_36 = state_36[:len(r_124)]
-				s_103 = s_103[:len(r_124)]
-				s_105 = s_105[:len(r_124)]
-				row_107 = row_107[:len(r_124)]
-				s_110 = s_110[:len(r_124)]
-				s_113 = s_113[:len(r_124)]
-				row_115 = row_115[:len(r_124)]
-				s_119 = s_119[:len(r_124)]
-				s_123 = s_123[:len(r_124)]
-				for i_125 := range r_124 {
-					r_124[i_125] = ((row_101[i_125] * (runtime.Sigmoid(((state_36[i_125] * s_103[i_125]) + s_105[i_125])))) + ((runtime.Sigmoid(((row_107[i_125] * s_110[i_125]) + s_113[i_125]))) * (math.Tanh(((row_115[i_125] * s_119[i_125]) + s_123[i_125])))))
+				r_123 := ar.F64(state_40)
+				row_100 = row_100[:len(r_123)]
+				state_36 = state_36[:len(r_123)]
+				s_102 = s_102[:len(r_123)]
+				s_104 = s_104[:len(r_123)]
+				row_106 = row_106[:len(r_123)]
+				s_109 = s_109[:len(r_123)]
+				s_112 = s_112[:len(r_123)]
+				row_114 = row_114[:len(r_123)]
+				s_118 = s_118[:len(r_123)]
+				s_122 = s_122[:len(r_123)]
+				for i_124 := range r_123 {
+					r_123[i_124] = ((row_100[i_124] * (runtime.Sigmoid(((state_36[i_124] * s_102[i_124]) + s_104[i_124])))) + ((runtime.Sigmoid(((row_106[i_124] * s_109[i_124]) + s_112[i_124]))) * (math.Tanh(((row_114[i_124] * s_118[i_124]) + s_122[i_124])))))
 				}
-				x_127 := int64(2) * n_15
-				x_128 := int64(3) * n_15
-				if x_127 < 0 || x_128 < x_127 || x_128 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_127, x_128, mainparams_3))
+				x_126 := int64(2) * n_15
+				x_127 := int64(3) * n_15
+				if x_126 < 0 || x_127 < x_126 || x_127 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_126, x_127, mainparams_3))
 				}
-				n_129 := int(x_128) - int(x_127)
-				s_130 := row_95[int(x_127)*1 : int(x_128)*1 : int(x_128)*1]
-				if n_129 != state_37 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_37})+" and "+runtime.ShapeString([]int{n_129}))
+				n_128 := int(x_127) - int(x_126)
+				s_129 := row_94[int(x_126)*1 : int(x_127)*1 : int(x_127)*1]
+				if n_128 != state_37 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_37})+" and "+runtime.ShapeString([]int{n_128}))
 				}
-				x_131 := int64(2) * n_15
-				x_132 := int64(3) * n_15
-				if x_131 < 0 || x_132 < x_131 || x_132 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_131, x_132, mainparams_3))
+				x_130 := int64(2) * n_15
+				x_131 := int64(3) * n_15
+				if x_130 < 0 || x_131 < x_130 || x_131 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_130, x_131, mainparams_3))
 				}
-				n_133 := int(x_132) - int(x_131)
-				s_134 := row_98[int(x_131)*1 : int(x_132)*1 : int(x_132)*1]
-				if n_133 != state_37 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_37})+" and "+runtime.ShapeString([]int{n_133}))
+				n_132 := int(x_131) - int(x_130)
+				s_133 := row_97[int(x_130)*1 : int(x_131)*1 : int(x_131)*1]
+				if n_132 != state_37 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_37})+" and "+runtime.ShapeString([]int{n_132}))
 				}
 				if state_40 != state_37 {
 					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{state_37})+" and "+runtime.ShapeString([]int{state_40}))
 				}
-				r_135 := ar.F64(state_37)
-				state_36 = state_36[:len(r_135)]
-				s_130 = s_130[:len(r_135)]
-				s_134 = s_134[:len(r_135)]
-				r_124 = r_124[:len(r_135)]
-				for i_136 := range r_135 {
-					r_135[i_136] = ((runtime.Sigmoid(((state_36[i_136] * s_130[i_136]) + s_134[i_136]))) * (math.Tanh(r_124[i_136])))
+				r_134 := ar.F64(state_37)
+				state_36 = state_36[:len(r_134)]
+				s_129 = s_129[:len(r_134)]
+				s_133 = s_133[:len(r_134)]
+				r_123 = r_123[:len(r_134)]
+				for i_135 := range r_134 {
+					r_134[i_135] = ((runtime.Sigmoid(((state_36[i_135] * s_129[i_135]) + s_133[i_135]))) * (math.Tanh(r_123[i_135])))
 				}
-				x_138 := int64(2) * i_92
-				if x_138 < 0 || x_138 >= int64(state_39) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_138, state_39))
+				x_137 := int64(2) * i_91
+				if x_137 < 0 || x_137 >= int64(state_39) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_137, state_39))
 				}
 				if state_37 != state_40 {
 					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{state_37})+"; elements have shape "+runtime.ShapeString([]int{state_40}))
 				}
-				c_139 := ar.F64(len(state_38))
-				copy(c_139, state_38)
-				copy(c_139[int(x_138)*state_40:(int(x_138)+1)*state_40], r_135)
-				x_140 := int64(2) * i_92
-				x_141 := x_140 + int64(1)
-				if x_141 < 0 || x_141 >= int64(state_39) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_141, state_39))
+				c_138 := ar.F64(len(state_38))
+				copy(c_138, state_38)
+				copy(c_138[int(x_137)*state_40:(int(x_137)+1)*state_40], r_134)
+				x_139 := int64(2) * i_91
+				x_140 := x_139 + int64(1)
+				if x_140 < 0 || x_140 >= int64(state_39) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_140, state_39))
 				}
 				if state_40 != state_40 {
 					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:19", "update: value has shape "+runtime.ShapeString([]int{state_40})+"; elements have shape "+runtime.ShapeString([]int{state_40}))
 				}
-				c_142 := ar.F64(len(c_139))
-				copy(c_142, c_139)
-				copy(c_142[int(x_141)*state_40:(int(x_141)+1)*state_40], r_124)
-				state_36, state_38 = r_135, c_142
-				_ = mark_93
+				copy(c_138[int(x_140)*state_40:(int(x_140)+1)*state_40], r_123)
+				state_36, state_38 = r_134, c_138
+				_ = mark_92
 			}
 			if int64(1) < 0 || int64(1) >= int64(extraparams_5) {
 				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 			}
-			row_143 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
+			row_141 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
 			if extraparams_6 != sequence_12 {
 				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 			}
 			if int64(2) < 0 || int64(2) >= int64(extraparams_5) {
 				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
 			}
-			row_144 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
+			row_142 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
 			if extraparams_6 != sequence_12 {
 				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 			}
-			r_145 := ar.F64(sequence_12)
-			state_36 = state_36[:len(r_145)]
-			row_143 = row_143[:len(r_145)]
-			row_144 = row_144[:len(r_145)]
-			for i_146 := range r_145 {
-				r_145[i_146] = ((state_36[i_146] * row_143[i_146]) + row_144[i_146])
+			r_143 := ar.F64(sequence_12)
+			state_36 = state_36[:len(r_143)]
+			row_141 = row_141[:len(r_143)]
+			row_142 = row_142[:len(r_143)]
+			for i_144 := range r_143 {
+				r_143[i_144] = ((state_36[i_144] * row_141[i_144]) + row_142[i_144])
 			}
-			x_148 := k_30 + int64(1)
-			if x_148 < 0 || x_148 >= int64(sequence_11) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_148, sequence_11))
+			x_146 := k_30 + int64(1)
+			if x_146 < 0 || x_146 >= int64(sequence_11) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_146, sequence_11))
 			}
-			row_149 := sequence_10[int(x_148)*sequence_12 : (int(x_148)+1)*sequence_12]
-			var s_150 float64 = 0
-			r_145 = r_145[:sequence_12]
-			for i_151 := 0; i_151 < sequence_12; i_151++ {
-				s_150 += (math.Exp(r_145[i_151]))
+			row_147 := sequence_10[int(x_146)*sequence_12 : (int(x_146)+1)*sequence_12]
+			var s_148 float64 = 0
+			r_143 = r_143[:sequence_12]
+			for i_149 := 0; i_149 < sequence_12; i_149++ {
+				s_148 += (math.Exp(r_143[i_149]))
 			}
-			x_153 := s_150 + 2.0
-			x_154 := math.Log(x_153)
-			var s_155 float64 = 0
-			row_149 = row_149[:sequence_12]
-			r_145 = r_145[:sequence_12]
-			for i_156 := 0; i_156 < sequence_12; i_156++ {
-				s_155 += row_149[i_156] * (r_145[i_156] - x_154)
+			x_151 := s_148 + 2.0
+			x_152 := math.Log(x_151)
+			var s_153 float64 = 0
+			row_147 = row_147[:sequence_12]
+			r_143 = r_143[:sequence_12]
+			for i_154 := 0; i_154 < sequence_12; i_154++ {
+				s_153 += row_147[i_154] * (r_143[i_154] - x_152)
 			}
-			x_158 := st_22 + s_155
-			st_19, st_22 = state_38, x_158
+			x_156 := st_22 + s_153
+			st_19, st_22 = state_38, x_156
 		}
 		if i_28 == 0 {
 			d_24, d_25 = st_20, st_21
 			rs_26 = d_24 * d_25
-			tot_159, err_160 := runtime.MulSize(n_18, rs_26)
-			if err_160 != nil {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_160)
+			tot_157, err_158 := runtime.MulSize(n_18, rs_26)
+			if err_158 != nil {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_158)
 			}
-			a_23 = ar.F64(tot_159)
+			a_23 = ar.F64(tot_157)
 		} else if st_20 != d_24 || st_21 != d_25 {
 			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_28)+" has shape "+runtime.ShapeString([]int{st_20, st_21})+", element 0 has shape "+runtime.ShapeString([]int{d_24, d_25}))
 		}
@@ -2331,879 +2327,875 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		a_27[i_28] = st_22
 		_ = mark_29
 	}
-	x_161 := max(x_17, int64(0))
-	if x_161 < 0 || x_161 >= int64(n_18) {
-		return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_161, n_18))
+	x_159 := max(x_17, int64(0))
+	if x_159 < 0 || x_159 >= int64(n_18) {
+		return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_159, n_18))
 	}
-	rs_162 := d_24 * d_25
-	row_163 := a_23[int(x_161)*rs_162 : (int(x_161)+1)*rs_162]
-	x_164 := a_27[int(x_161)]
-	x_165 := x_17 * n_15
-	x_166 := float64(x_165)
-	x_167 := 1.0 / x_166
-	x_168 := x_167 * ybar_13
-	x_169 := -x_168
-	z_170 := ar.F64(len(row_163))
-	z_171 := ar.F64(len(extraparams_4))
-	z_172 := ar.F64(len(mainparams_1))
-	var rev_173 []float64
-	var rev_174 int
-	var rev_175 int
-	var rev_176 float64
-	var rev_177 []float64
-	var rev_178 int
+	rs_160 := d_24 * d_25
+	row_161 := a_23[int(x_159)*rs_160 : (int(x_159)+1)*rs_160]
+	x_162 := a_27[int(x_159)]
+	x_163 := x_17 * n_15
+	x_164 := float64(x_163)
+	x_165 := 1.0 / x_164
+	x_166 := x_165 * ybar_13
+	x_167 := -x_166
+	z_168 := ar.F64(len(row_161))
+	z_169 := ar.F64(len(extraparams_4))
+	z_170 := ar.F64(len(mainparams_1))
+	var rev_171 []float64
+	var rev_172 int
+	var rev_173 int
+	var rev_174 float64
+	var rev_175 []float64
+	var rev_176 int
+	var rev_177 int
+	var rev_178 []float64
 	var rev_179 int
-	var rev_180 []float64
-	var rev_181 int
-	var rev_182 int
-	rev_173, rev_174, rev_175, rev_176, rev_177, rev_178, rev_179, rev_180, rev_181, rev_182 = z_170, d_24, d_25, x_169, z_171, extraparams_5, extraparams_6, z_172, mainparams_2, mainparams_3
-	for t_585 := int64(0); t_585 < x_161; t_585++ {
-		mark_586 := ar.mark()
-		x_587 := x_161 - t_585
-		x_588 := x_587 - int64(1)
-		if x_588 < 0 || x_588 >= int64(n_18) {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_588, n_18))
+	var rev_180 int
+	rev_171, rev_172, rev_173, rev_174, rev_175, rev_176, rev_177, rev_178, rev_179, rev_180 = z_168, d_24, d_25, x_167, z_169, extraparams_5, extraparams_6, z_170, mainparams_2, mainparams_3
+	for t_580 := int64(0); t_580 < x_159; t_580++ {
+		mark_581 := ar.mark()
+		x_582 := x_159 - t_580
+		x_583 := x_582 - int64(1)
+		if x_583 < 0 || x_583 >= int64(n_18) {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_583, n_18))
 		}
-		rs_589 := d_24 * d_25
-		row_590 := a_23[int(x_588)*rs_589 : (int(x_588)+1)*rs_589]
-		x_591 := a_27[int(x_588)]
-		_ = x_591
-		if x_588 < 0 || x_588 >= int64(sequence_11) {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(x_588, sequence_11))
+		rs_584 := d_24 * d_25
+		row_585 := a_23[int(x_583)*rs_584 : (int(x_583)+1)*rs_584]
+		x_586 := a_27[int(x_583)]
+		_ = x_586
+		if x_583 < 0 || x_583 >= int64(sequence_11) {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(x_583, sequence_11))
 		}
-		row_592 := sequence_10[int(x_588)*sequence_12 : (int(x_588)+1)*sequence_12]
+		row_587 := sequence_10[int(x_583)*sequence_12 : (int(x_583)+1)*sequence_12]
 		if int64(2) == 0 {
 			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:79", "integer division by zero")
 		}
-		x_593 := n_14 / int64(2)
+		x_588 := n_14 / int64(2)
 		if int64(0) < 0 || int64(0) >= int64(extraparams_5) {
 			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
 		}
-		row_594 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
+		row_589 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
 		if extraparams_6 != sequence_12 {
 			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
-		r_595 := ar.F64(sequence_12)
-		row_592 = row_592[:len(r_595)]
-		row_594 = row_594[:len(r_595)]
-		for i_596 := range r_595 {
-			r_595[i_596] = (row_592[i_596] * row_594[i_596])
+		r_590 := ar.F64(sequence_12)
+		row_587 = row_587[:len(r_590)]
+		row_589 = row_589[:len(r_590)]
+		for i_591 := range r_590 {
+			r_590[i_591] = (row_587[i_591] * row_589[i_591])
 		}
-		n_598 := int(max(x_593, 0)) + 1
-		var st_599 []float64
-		var st_600 int
-		var st_601 []float64
-		var st_602 int
-		var st_603 int
-		st_599, st_600, st_601, st_602, st_603 = r_595, sequence_12, row_590, d_24, d_25
-		var a_604 []float64
-		var d_605 int = 0
-		var rs_606 int = 0
-		var a_607 []float64
-		var d_608 int = 0
-		var d_609 int = 0
-		var rs_610 int = 0
-		for i_611 := 0; i_611 < n_598; i_611++ {
-			mark_612 := ar.mark()
-			if i_611 > 0 {
-				k_613 := int64(i_611 - 1)
-				x_614 := int64(2) * k_613
-				if x_614 < 0 || x_614 >= int64(mainparams_2) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_614, mainparams_2))
+		n_593 := int(max(x_588, 0)) + 1
+		var st_594 []float64
+		var st_595 int
+		var st_596 []float64
+		var st_597 int
+		var st_598 int
+		st_594, st_595, st_596, st_597, st_598 = r_590, sequence_12, row_585, d_24, d_25
+		var a_599 []float64
+		var d_600 int = 0
+		var rs_601 int = 0
+		var a_602 []float64
+		var d_603 int = 0
+		var d_604 int = 0
+		var rs_605 int = 0
+		for i_606 := 0; i_606 < n_593; i_606++ {
+			mark_607 := ar.mark()
+			if i_606 > 0 {
+				k_608 := int64(i_606 - 1)
+				x_609 := int64(2) * k_608
+				if x_609 < 0 || x_609 >= int64(mainparams_2) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_609, mainparams_2))
 				}
-				row_615 := mainparams_1[int(x_614)*mainparams_3 : (int(x_614)+1)*mainparams_3]
-				x_616 := int64(2) * k_613
-				x_617 := x_616 + int64(1)
-				if x_617 < 0 || x_617 >= int64(mainparams_2) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_617, mainparams_2))
+				row_610 := mainparams_1[int(x_609)*mainparams_3 : (int(x_609)+1)*mainparams_3]
+				x_611 := int64(2) * k_608
+				x_612 := x_611 + int64(1)
+				if x_612 < 0 || x_612 >= int64(mainparams_2) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_612, mainparams_2))
 				}
-				row_618 := mainparams_1[int(x_617)*mainparams_3 : (int(x_617)+1)*mainparams_3]
-				x_619 := int64(2) * k_613
-				x_620 := x_619 + int64(1)
-				if x_620 < 0 || x_620 >= int64(st_602) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_620, st_602))
+				row_613 := mainparams_1[int(x_612)*mainparams_3 : (int(x_612)+1)*mainparams_3]
+				x_614 := int64(2) * k_608
+				x_615 := x_614 + int64(1)
+				if x_615 < 0 || x_615 >= int64(st_597) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_615, st_597))
 				}
-				row_621 := st_601[int(x_620)*st_603 : (int(x_620)+1)*st_603]
+				row_616 := st_596[int(x_615)*st_598 : (int(x_615)+1)*st_598]
 				if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
-				n_622 := int(n_15) - int(int64(0))
-				s_623 := row_615[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_622 != st_600 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_600})+" and "+runtime.ShapeString([]int{n_622}))
+				n_617 := int(n_15) - int(int64(0))
+				s_618 := row_610[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_617 != st_595 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_595})+" and "+runtime.ShapeString([]int{n_617}))
 				}
 				if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
-				n_624 := int(n_15) - int(int64(0))
-				s_625 := row_618[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_624 != st_600 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_600})+" and "+runtime.ShapeString([]int{n_624}))
+				n_619 := int(n_15) - int(int64(0))
+				s_620 := row_613[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_619 != st_595 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_595})+" and "+runtime.ShapeString([]int{n_619}))
 				}
-				if st_600 != st_603 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_603})+" and "+runtime.ShapeString([]int{st_600}))
+				if st_595 != st_598 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_598})+" and "+runtime.ShapeString([]int{st_595}))
 				}
-				x_626 := int64(2) * k_613
-				if x_626 < 0 || x_626 >= int64(st_602) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_626, st_602))
+				x_621 := int64(2) * k_608
+				if x_621 < 0 || x_621 >= int64(st_597) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_621, st_597))
 				}
-				row_627 := st_601[int(x_626)*st_603 : (int(x_626)+1)*st_603]
-				x_628 := int64(2) * n_15
-				if n_15 < 0 || x_628 < n_15 || x_628 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_628, mainparams_3))
+				row_622 := st_596[int(x_621)*st_598 : (int(x_621)+1)*st_598]
+				x_623 := int64(2) * n_15
+				if n_15 < 0 || x_623 < n_15 || x_623 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_623, mainparams_3))
 				}
-				n_629 := int(x_628) - int(n_15)
-				s_630 := row_615[int(n_15)*1 : int(x_628)*1 : int(x_628)*1]
-				if n_629 != st_603 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_603})+" and "+runtime.ShapeString([]int{n_629}))
+				n_624 := int(x_623) - int(n_15)
+				s_625 := row_610[int(n_15)*1 : int(x_623)*1 : int(x_623)*1]
+				if n_624 != st_598 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_598})+" and "+runtime.ShapeString([]int{n_624}))
 				}
-				x_631 := int64(2) * n_15
-				if n_15 < 0 || x_631 < n_15 || x_631 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_631, mainparams_3))
+				x_626 := int64(2) * n_15
+				if n_15 < 0 || x_626 < n_15 || x_626 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_626, mainparams_3))
 				}
-				n_632 := int(x_631) - int(n_15)
-				s_633 := row_618[int(n_15)*1 : int(x_631)*1 : int(x_631)*1]
-				if n_632 != st_603 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_603})+" and "+runtime.ShapeString([]int{n_632}))
+				n_627 := int(x_626) - int(n_15)
+				s_628 := row_613[int(n_15)*1 : int(x_626)*1 : int(x_626)*1]
+				if n_627 != st_598 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_598})+" and "+runtime.ShapeString([]int{n_627}))
 				}
-				x_634 := int64(2) * k_613
-				if x_634 < 0 || x_634 >= int64(st_602) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:90:35", runtime.CheckIndex(x_634, st_602))
+				x_629 := int64(2) * k_608
+				if x_629 < 0 || x_629 >= int64(st_597) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:90:35", runtime.CheckIndex(x_629, st_597))
 				}
-				row_635 := st_601[int(x_634)*st_603 : (int(x_634)+1)*st_603]
-				x_636 := int64(3) * n_15
-				x_637 := int64(4) * n_15
-				if x_636 < 0 || x_637 < x_636 || x_637 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_636, x_637, mainparams_3))
+				row_630 := st_596[int(x_629)*st_598 : (int(x_629)+1)*st_598]
+				x_631 := int64(3) * n_15
+				x_632 := int64(4) * n_15
+				if x_631 < 0 || x_632 < x_631 || x_632 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_631, x_632, mainparams_3))
 				}
-				n_638 := int(x_637) - int(x_636)
-				s_639 := row_615[int(x_636)*1 : int(x_637)*1 : int(x_637)*1]
-				if n_638 != st_603 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_603})+" and "+runtime.ShapeString([]int{n_638}))
+				n_633 := int(x_632) - int(x_631)
+				s_634 := row_610[int(x_631)*1 : int(x_632)*1 : int(x_632)*1]
+				if n_633 != st_598 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_598})+" and "+runtime.ShapeString([]int{n_633}))
 				}
-				x_640 := int64(3) * n_15
-				x_641 := int64(4) * n_15
-				if x_640 < 0 || x_641 < x_640 || x_641 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_640, x_641, mainparams_3))
+				x_635 := int64(3) * n_15
+				x_636 := int64(4) * n_15
+				if x_635 < 0 || x_636 < x_635 || x_636 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_635, x_636, mainparams_3))
 				}
-				n_642 := int(x_641) - int(x_640)
-				s_643 := row_618[int(x_640)*1 : int(x_641)*1 : int(x_641)*1]
-				if n_642 != st_603 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_603})+" and "+runtime.ShapeString([]int{n_642}))
+				n_637 := int(x_636) - int(x_635)
+				s_638 := row_613[int(x_635)*1 : int(x_636)*1 : int(x_636)*1]
+				if n_637 != st_598 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_598})+" and "+runtime.ShapeString([]int{n_637}))
 				}
-				r_644 := ar.F64(st_603)
-				row_621 = row_621[:len(r_644)]
-				st_599 = st_599[:len(r_644)]
-				s_623 = s_623[:len(r_644)]
-				s_625 = s_625[:len(r_644)]
-				row_627 = row_627[:len(r_644)]
-				s_630 = s_630[:len(r_644)]
-				s_633 = s_633[:len(r_644)]
-				row_635 = row_635[:len(r_644)]
-				s_639 = s_639[:len(r_644)]
-				s_643 = s_643[:len(r_644)]
-				for i_645 := range r_644 {
-					r_644[i_645] = ((row_621[i_645] * (runtime.Sigmoid(((st_599[i_645] * s_623[i_645]) + s_625[i_645])))) + ((runtime.Sigmoid(((row_627[i_645] * s_630[i_645]) + s_633[i_645]))) * (math.Tanh(((row_635[i_645] * s_639[i_645]) + s_643[i_645])))))
+				r_639 := ar.F64(st_598)
+				row_616 = row_616[:len(r_639)]
+				st_594 = st_594[:len(r_639)]
+				s_618 = s_618[:len(r_639)]
+				s_620 = s_620[:len(r_639)]
+				row_622 = row_622[:len(r_639)]
+				s_625 = s_625[:len(r_639)]
+				s_628 = s_628[:len(r_639)]
+				row_630 = row_630[:len(r_639)]
+				s_634 = s_634[:len(r_639)]
+				s_638 = s_638[:len(r_639)]
+				for i_640 := range r_639 {
+					r_639[i_640] = ((row_616[i_640] * (runtime.Sigmoid(((st_594[i_640] * s_618[i_640]) + s_620[i_640])))) + ((runtime.Sigmoid(((row_622[i_640] * s_625[i_640]) + s_628[i_640]))) * (math.Tanh(((row_630[i_640] * s_634[i_640]) + s_638[i_640])))))
 				}
-				x_647 := int64(2) * n_15
-				x_648 := int64(3) * n_15
-				if x_647 < 0 || x_648 < x_647 || x_648 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_647, x_648, mainparams_3))
+				x_642 := int64(2) * n_15
+				x_643 := int64(3) * n_15
+				if x_642 < 0 || x_643 < x_642 || x_643 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_642, x_643, mainparams_3))
 				}
-				n_649 := int(x_648) - int(x_647)
-				s_650 := row_615[int(x_647)*1 : int(x_648)*1 : int(x_648)*1]
-				if n_649 != st_600 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_600})+" and "+runtime.ShapeString([]int{n_649}))
+				n_644 := int(x_643) - int(x_642)
+				s_645 := row_610[int(x_642)*1 : int(x_643)*1 : int(x_643)*1]
+				if n_644 != st_595 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_595})+" and "+runtime.ShapeString([]int{n_644}))
 				}
-				x_651 := int64(2) * n_15
-				x_652 := int64(3) * n_15
-				if x_651 < 0 || x_652 < x_651 || x_652 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_651, x_652, mainparams_3))
+				x_646 := int64(2) * n_15
+				x_647 := int64(3) * n_15
+				if x_646 < 0 || x_647 < x_646 || x_647 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_646, x_647, mainparams_3))
 				}
-				n_653 := int(x_652) - int(x_651)
-				s_654 := row_618[int(x_651)*1 : int(x_652)*1 : int(x_652)*1]
-				if n_653 != st_600 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_600})+" and "+runtime.ShapeString([]int{n_653}))
+				n_648 := int(x_647) - int(x_646)
+				s_649 := row_613[int(x_646)*1 : int(x_647)*1 : int(x_647)*1]
+				if n_648 != st_595 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_595})+" and "+runtime.ShapeString([]int{n_648}))
 				}
-				if st_603 != st_600 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_600})+" and "+runtime.ShapeString([]int{st_603}))
+				if st_598 != st_595 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_595})+" and "+runtime.ShapeString([]int{st_598}))
 				}
-				r_655 := ar.F64(st_600)
-				st_599 = st_599[:len(r_655)]
-				s_650 = s_650[:len(r_655)]
-				s_654 = s_654[:len(r_655)]
-				r_644 = r_644[:len(r_655)]
-				for i_656 := range r_655 {
-					r_655[i_656] = ((runtime.Sigmoid(((st_599[i_656] * s_650[i_656]) + s_654[i_656]))) * (math.Tanh(r_644[i_656])))
+				r_650 := ar.F64(st_595)
+				st_594 = st_594[:len(r_650)]
+				s_645 = s_645[:len(r_650)]
+				s_649 = s_649[:len(r_650)]
+				r_639 = r_639[:len(r_650)]
+				for i_651 := range r_650 {
+					r_650[i_651] = ((runtime.Sigmoid(((st_594[i_651] * s_645[i_651]) + s_649[i_651]))) * (math.Tanh(r_639[i_651])))
 				}
-				x_658 := int64(2) * k_613
-				if x_658 < 0 || x_658 >= int64(st_602) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_658, st_602))
+				x_653 := int64(2) * k_608
+				if x_653 < 0 || x_653 >= int64(st_597) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_653, st_597))
 				}
-				if st_600 != st_603 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_600})+"; elements have shape "+runtime.ShapeString([]int{st_603}))
+				if st_595 != st_598 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_595})+"; elements have shape "+runtime.ShapeString([]int{st_598}))
 				}
-				c_659 := ar.F64(len(st_601))
-				copy(c_659, st_601)
-				copy(c_659[int(x_658)*st_603:(int(x_658)+1)*st_603], r_655)
-				x_660 := int64(2) * k_613
-				x_661 := x_660 + int64(1)
-				if x_661 < 0 || x_661 >= int64(st_602) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_661, st_602))
+				c_654 := ar.F64(len(st_596))
+				copy(c_654, st_596)
+				copy(c_654[int(x_653)*st_598:(int(x_653)+1)*st_598], r_650)
+				x_655 := int64(2) * k_608
+				x_656 := x_655 + int64(1)
+				if x_656 < 0 || x_656 >= int64(st_597) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_656, st_597))
 				}
-				if st_603 != st_603 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:19", "update: value has shape "+runtime.ShapeString([]int{st_603})+"; elements have shape "+runtime.ShapeString([]int{st_603}))
+				if st_598 != st_598 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:19", "update: value has shape "+runtime.ShapeString([]int{st_598})+"; elements have shape "+runtime.ShapeString([]int{st_598}))
 				}
-				c_662 := ar.F64(len(c_659))
-				copy(c_662, c_659)
-				copy(c_662[int(x_661)*st_603:(int(x_661)+1)*st_603], r_644)
-				st_599, st_601 = r_655, c_662
+				copy(c_654[int(x_656)*st_598:(int(x_656)+1)*st_598], r_639)
+				st_594, st_596 = r_650, c_654
 			}
-			if i_611 == 0 {
-				d_605 = st_600
-				rs_606 = d_605
-				tot_663, err_664 := runtime.MulSize(n_598, rs_606)
-				if err_664 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_664)
+			if i_606 == 0 {
+				d_600 = st_595
+				rs_601 = d_600
+				tot_657, err_658 := runtime.MulSize(n_593, rs_601)
+				if err_658 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_658)
 				}
-				a_604 = ar.F64(tot_663)
-			} else if st_600 != d_605 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_611)+" has shape "+runtime.ShapeString([]int{st_600})+", element 0 has shape "+runtime.ShapeString([]int{d_605}))
+				a_599 = ar.F64(tot_657)
+			} else if st_595 != d_600 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_606)+" has shape "+runtime.ShapeString([]int{st_595})+", element 0 has shape "+runtime.ShapeString([]int{d_600}))
 			}
-			copy(a_604[i_611*rs_606:(i_611+1)*rs_606], st_599)
-			if i_611 == 0 {
-				d_608, d_609 = st_602, st_603
-				rs_610 = d_608 * d_609
-				tot_665, err_666 := runtime.MulSize(n_598, rs_610)
-				if err_666 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_666)
+			copy(a_599[i_606*rs_601:(i_606+1)*rs_601], st_594)
+			if i_606 == 0 {
+				d_603, d_604 = st_597, st_598
+				rs_605 = d_603 * d_604
+				tot_659, err_660 := runtime.MulSize(n_593, rs_605)
+				if err_660 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_660)
 				}
-				a_607 = ar.F64(tot_665)
-			} else if st_602 != d_608 || st_603 != d_609 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_611)+" has shape "+runtime.ShapeString([]int{st_602, st_603})+", element 0 has shape "+runtime.ShapeString([]int{d_608, d_609}))
+				a_602 = ar.F64(tot_659)
+			} else if st_597 != d_603 || st_598 != d_604 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_606)+" has shape "+runtime.ShapeString([]int{st_597, st_598})+", element 0 has shape "+runtime.ShapeString([]int{d_603, d_604}))
 			}
-			copy(a_607[i_611*rs_610:(i_611+1)*rs_610], st_601)
-			_ = mark_612
+			copy(a_602[i_606*rs_605:(i_606+1)*rs_605], st_596)
+			_ = mark_607
 		}
-		x_667 := max(x_593, int64(0))
-		if x_667 < 0 || x_667 >= int64(n_598) {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_667, n_598))
+		x_661 := max(x_588, int64(0))
+		if x_661 < 0 || x_661 >= int64(n_593) {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_661, n_593))
 		}
-		row_668 := a_604[int(x_667)*d_605 : (int(x_667)+1)*d_605]
-		rs_669 := d_608 * d_609
-		row_670 := a_607[int(x_667)*rs_669 : (int(x_667)+1)*rs_669]
+		row_662 := a_599[int(x_661)*d_600 : (int(x_661)+1)*d_600]
+		rs_663 := d_603 * d_604
+		row_664 := a_602[int(x_661)*rs_663 : (int(x_661)+1)*rs_663]
 		if int64(1) < 0 || int64(1) >= int64(extraparams_5) {
 			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 		}
-		row_671 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
-		if extraparams_6 != d_605 {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{d_605})+" and "+runtime.ShapeString([]int{extraparams_6}))
+		row_665 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
+		if extraparams_6 != d_600 {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{d_600})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
 		if int64(2) < 0 || int64(2) >= int64(extraparams_5) {
 			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
 		}
-		row_672 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
-		if extraparams_6 != d_605 {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{d_605})+" and "+runtime.ShapeString([]int{extraparams_6}))
+		row_666 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
+		if extraparams_6 != d_600 {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{d_600})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
-		r_673 := ar.F64(d_605)
-		row_668 = row_668[:len(r_673)]
-		row_671 = row_671[:len(r_673)]
-		row_672 = row_672[:len(r_673)]
-		for i_674 := range r_673 {
-			r_673[i_674] = ((row_668[i_674] * row_671[i_674]) + row_672[i_674])
+		r_667 := ar.F64(d_600)
+		row_662 = row_662[:len(r_667)]
+		row_665 = row_665[:len(r_667)]
+		row_666 = row_666[:len(r_667)]
+		for i_668 := range r_667 {
+			r_667[i_668] = ((row_662[i_668] * row_665[i_668]) + row_666[i_668])
 		}
-		r_676 := ar.F64(d_605)
-		r_673 = r_673[:len(r_676)]
-		for i_677 := range r_676 {
-			r_676[i_677] = (math.Exp(r_673[i_677]))
+		r_670 := ar.F64(d_600)
+		r_667 = r_667[:len(r_670)]
+		for i_671 := range r_670 {
+			r_670[i_671] = (math.Exp(r_667[i_671]))
 		}
-		x_679 := x_588 + int64(1)
-		if x_679 < 0 || x_679 >= int64(sequence_11) {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_679, sequence_11))
+		x_673 := x_583 + int64(1)
+		if x_673 < 0 || x_673 >= int64(sequence_11) {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_673, sequence_11))
 		}
-		row_680 := sequence_10[int(x_679)*sequence_12 : (int(x_679)+1)*sequence_12]
-		z_681 := ar.F64(len(row_670))
-		if d_608 != rev_174 || d_609 != rev_175 {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{d_608, d_609})+" and "+runtime.ShapeString([]int{rev_174, rev_175})+" differ")
+		row_674 := sequence_10[int(x_673)*sequence_12 : (int(x_673)+1)*sequence_12]
+		z_675 := ar.F64(len(row_664))
+		if d_603 != rev_172 || d_604 != rev_173 {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{d_603, d_604})+" and "+runtime.ShapeString([]int{rev_172, rev_173})+" differ")
 		}
-		rev_173 = rev_173[:len(z_681)]
-		for i_682 := range z_681 {
-			z_681[i_682] += rev_173[i_682]
+		rev_171 = rev_171[:len(z_675)]
+		for i_676 := range z_675 {
+			z_675[i_676] += rev_171[i_676]
 		}
-		r_683 := ar.F64(sequence_12)
-		row_680 = row_680[:len(r_683)]
-		for i_684 := range r_683 {
-			r_683[i_684] = (row_680[i_684] * rev_176)
+		r_677 := ar.F64(sequence_12)
+		row_674 = row_674[:len(r_677)]
+		for i_678 := range r_677 {
+			r_677[i_678] = (row_674[i_678] * rev_174)
 		}
-		z_686 := ar.F64(len(r_673))
-		if d_605 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{d_605})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
+		z_680 := ar.F64(len(r_667))
+		if d_600 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{d_600})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
 		}
-		r_683 = r_683[:len(z_686)]
-		for i_687 := range z_686 {
-			z_686[i_687] += r_683[i_687]
+		r_677 = r_677[:len(z_680)]
+		for i_681 := range z_680 {
+			z_680[i_681] += r_677[i_681]
 		}
-		s_688 := runtime.Sum(r_676)
-		x_689 := s_688 + 2.0
-		x_690 := 1.0 / x_689
-		s_691 := runtime.Sum(r_683)
-		x_692 := -s_691
-		x_693 := x_690 * x_692
-		r_676 = r_676[:len(z_686)]
-		for i_695 := range z_686 {
-			z_686[i_695] += (r_676[i_695] * x_693)
+		s_682 := runtime.Sum(r_670)
+		x_683 := s_682 + 2.0
+		x_684 := 1.0 / x_683
+		s_685 := runtime.Sum(r_677)
+		x_686 := -s_685
+		x_687 := x_684 * x_686
+		r_670 = r_670[:len(z_680)]
+		for i_689 := range z_680 {
+			z_680[i_689] += (r_670[i_689] * x_687)
 		}
-		if int64(2) < 0 || int64(2) >= int64(rev_178) {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(2), rev_178))
+		if int64(2) < 0 || int64(2) >= int64(rev_176) {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(2), rev_176))
 		}
-		if rev_179 != d_605 {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_179})+" and "+runtime.ShapeString([]int{d_605})+" differ")
+		if rev_177 != d_600 {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_177})+" and "+runtime.ShapeString([]int{d_600})+" differ")
 		}
-		row_697 := rev_177[int64(2)*int64(rev_179) : (int64(2)+1)*int64(rev_179)]
-		for j_698 := range row_697 {
-			row_697[j_698] += z_686[j_698]
+		row_691 := rev_175[int64(2)*int64(rev_177) : (int64(2)+1)*int64(rev_177)]
+		for j_692 := range row_691 {
+			row_691[j_692] += z_680[j_692]
 		}
-		if int64(1) < 0 || int64(1) >= int64(rev_178) {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(1), rev_178))
+		if int64(1) < 0 || int64(1) >= int64(rev_176) {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(1), rev_176))
 		}
-		if rev_179 != d_605 {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_179})+" and "+runtime.ShapeString([]int{d_605})+" differ")
+		if rev_177 != d_600 {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_177})+" and "+runtime.ShapeString([]int{d_600})+" differ")
 		}
-		row_699 := rev_177[int64(1)*int64(rev_179) : (int64(1)+1)*int64(rev_179)]
-		row_668 = row_668[:len(row_699)]
-		z_686 = z_686[:len(row_699)]
-		for i_700 := range row_699 {
-			row_699[i_700] += (row_668[i_700] * z_686[i_700])
+		row_693 := rev_175[int64(1)*int64(rev_177) : (int64(1)+1)*int64(rev_177)]
+		row_662 = row_662[:len(row_693)]
+		z_680 = z_680[:len(row_693)]
+		for i_694 := range row_693 {
+			row_693[i_694] += (row_662[i_694] * z_680[i_694])
 		}
-		z_702 := ar.F64(len(row_670))
-		z_681 = z_681[:len(z_702)]
-		for i_703 := range z_702 {
-			z_702[i_703] += z_681[i_703]
+		z_696 := ar.F64(len(row_664))
+		z_675 = z_675[:len(z_696)]
+		for i_697 := range z_696 {
+			z_696[i_697] += z_675[i_697]
 		}
-		z_704 := ar.F64(len(row_668))
-		if d_605 != extraparams_6 {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{extraparams_6})+" and "+runtime.ShapeString([]int{d_605}))
+		z_698 := ar.F64(len(row_662))
+		if d_600 != extraparams_6 {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{extraparams_6})+" and "+runtime.ShapeString([]int{d_600}))
 		}
-		if d_605 != extraparams_6 {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{d_605})+" and "+runtime.ShapeString([]int{extraparams_6})+" differ")
+		if d_600 != extraparams_6 {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{d_600})+" and "+runtime.ShapeString([]int{extraparams_6})+" differ")
 		}
-		row_671 = row_671[:len(z_704)]
-		z_686 = z_686[:len(z_704)]
-		for i_706 := range z_704 {
-			z_704[i_706] += (row_671[i_706] * z_686[i_706])
+		row_665 = row_665[:len(z_698)]
+		z_680 = z_680[:len(z_698)]
+		for i_700 := range z_698 {
+			z_698[i_700] += (row_665[i_700] * z_680[i_700])
 		}
-		var rev_708 []float64
+		var rev_702 []float64
+		var rev_703 int
+		var rev_704 []float64
+		var rev_705 int
+		var rev_706 int
+		var rev_707 []float64
+		var rev_708 int
 		var rev_709 int
-		var rev_710 []float64
-		var rev_711 int
-		var rev_712 int
-		var rev_713 []float64
-		var rev_714 int
-		var rev_715 int
-		rev_708, rev_709, rev_710, rev_711, rev_712, rev_713, rev_714, rev_715 = z_704, d_605, z_702, d_608, d_609, rev_180, rev_181, rev_182
-		for t_849 := int64(0); t_849 < x_667; t_849++ {
-			mark_850 := ar.mark()
-			x_851 := x_667 - t_849
-			x_852 := x_851 - int64(1)
-			if x_852 < 0 || x_852 >= int64(n_598) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_852, n_598))
+		rev_702, rev_703, rev_704, rev_705, rev_706, rev_707, rev_708, rev_709 = z_698, d_600, z_696, d_603, d_604, rev_178, rev_179, rev_180
+		for t_842 := int64(0); t_842 < x_661; t_842++ {
+			mark_843 := ar.mark()
+			x_844 := x_661 - t_842
+			x_845 := x_844 - int64(1)
+			if x_845 < 0 || x_845 >= int64(n_593) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_845, n_593))
 			}
-			row_853 := a_604[int(x_852)*d_605 : (int(x_852)+1)*d_605]
-			rs_854 := d_608 * d_609
-			row_855 := a_607[int(x_852)*rs_854 : (int(x_852)+1)*rs_854]
-			x_856 := int64(2) * x_852
-			if x_856 < 0 || x_856 >= int64(mainparams_2) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_856, mainparams_2))
+			row_846 := a_599[int(x_845)*d_600 : (int(x_845)+1)*d_600]
+			rs_847 := d_603 * d_604
+			row_848 := a_602[int(x_845)*rs_847 : (int(x_845)+1)*rs_847]
+			x_849 := int64(2) * x_845
+			if x_849 < 0 || x_849 >= int64(mainparams_2) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_849, mainparams_2))
 			}
-			row_857 := mainparams_1[int(x_856)*mainparams_3 : (int(x_856)+1)*mainparams_3]
-			x_858 := x_856 + int64(1)
-			if x_858 < 0 || x_858 >= int64(mainparams_2) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_858, mainparams_2))
+			row_850 := mainparams_1[int(x_849)*mainparams_3 : (int(x_849)+1)*mainparams_3]
+			x_851 := x_849 + int64(1)
+			if x_851 < 0 || x_851 >= int64(mainparams_2) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_851, mainparams_2))
 			}
-			row_859 := mainparams_1[int(x_858)*mainparams_3 : (int(x_858)+1)*mainparams_3]
+			row_852 := mainparams_1[int(x_851)*mainparams_3 : (int(x_851)+1)*mainparams_3]
 			if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
 				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 			}
-			n_860 := int(n_15) - int(int64(0))
-			s_861 := row_857[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+			n_853 := int(n_15) - int(int64(0))
+			s_854 := row_850[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
 			if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
 				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 			}
-			n_862 := int(n_15) - int(int64(0))
-			s_863 := row_859[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-			if n_860 != d_605 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{d_605})+" and "+runtime.ShapeString([]int{n_860}))
+			n_855 := int(n_15) - int(int64(0))
+			s_856 := row_852[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+			if n_853 != d_600 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{d_600})+" and "+runtime.ShapeString([]int{n_853}))
 			}
-			if n_862 != d_605 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{d_605})+" and "+runtime.ShapeString([]int{n_862}))
+			if n_855 != d_600 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{d_600})+" and "+runtime.ShapeString([]int{n_855}))
 			}
-			r_864 := ar.F64(d_605)
-			row_853 = row_853[:len(r_864)]
-			s_861 = s_861[:len(r_864)]
-			s_863 = s_863[:len(r_864)]
-			for i_865 := range r_864 {
-				r_864[i_865] = (runtime.Sigmoid(((row_853[i_865] * s_861[i_865]) + s_863[i_865])))
+			r_857 := ar.F64(d_600)
+			row_846 = row_846[:len(r_857)]
+			s_854 = s_854[:len(r_857)]
+			s_856 = s_856[:len(r_857)]
+			for i_858 := range r_857 {
+				r_857[i_858] = (runtime.Sigmoid(((row_846[i_858] * s_854[i_858]) + s_856[i_858])))
 			}
-			if x_856 < 0 || x_856 >= int64(d_608) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_856, d_608))
+			if x_849 < 0 || x_849 >= int64(d_603) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_849, d_603))
 			}
-			row_867 := row_855[int(x_856)*d_609 : (int(x_856)+1)*d_609]
-			x_868 := int64(2) * n_15
-			if n_15 < 0 || x_868 < n_15 || x_868 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_868, mainparams_3))
+			row_860 := row_848[int(x_849)*d_604 : (int(x_849)+1)*d_604]
+			x_861 := int64(2) * n_15
+			if n_15 < 0 || x_861 < n_15 || x_861 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_861, mainparams_3))
 			}
-			n_869 := int(x_868) - int(n_15)
-			s_870 := row_857[int(n_15)*1 : int(x_868)*1 : int(x_868)*1]
-			if n_15 < 0 || x_868 < n_15 || x_868 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_868, mainparams_3))
+			n_862 := int(x_861) - int(n_15)
+			s_863 := row_850[int(n_15)*1 : int(x_861)*1 : int(x_861)*1]
+			if n_15 < 0 || x_861 < n_15 || x_861 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_861, mainparams_3))
 			}
-			n_871 := int(x_868) - int(n_15)
-			s_872 := row_859[int(n_15)*1 : int(x_868)*1 : int(x_868)*1]
-			if n_869 != d_609 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{d_609})+" and "+runtime.ShapeString([]int{n_869}))
+			n_864 := int(x_861) - int(n_15)
+			s_865 := row_852[int(n_15)*1 : int(x_861)*1 : int(x_861)*1]
+			if n_862 != d_604 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{d_604})+" and "+runtime.ShapeString([]int{n_862}))
 			}
-			if n_871 != d_609 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{d_609})+" and "+runtime.ShapeString([]int{n_871}))
+			if n_864 != d_604 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{d_604})+" and "+runtime.ShapeString([]int{n_864}))
 			}
-			r_873 := ar.F64(d_609)
-			row_867 = row_867[:len(r_873)]
-			s_870 = s_870[:len(r_873)]
-			s_872 = s_872[:len(r_873)]
-			for i_874 := range r_873 {
-				r_873[i_874] = (runtime.Sigmoid(((row_867[i_874] * s_870[i_874]) + s_872[i_874])))
+			r_866 := ar.F64(d_604)
+			row_860 = row_860[:len(r_866)]
+			s_863 = s_863[:len(r_866)]
+			s_865 = s_865[:len(r_866)]
+			for i_867 := range r_866 {
+				r_866[i_867] = (runtime.Sigmoid(((row_860[i_867] * s_863[i_867]) + s_865[i_867])))
 			}
-			x_876 := int64(3) * n_15
-			if x_868 < 0 || x_876 < x_868 || x_876 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_868, x_876, mainparams_3))
+			x_869 := int64(3) * n_15
+			if x_861 < 0 || x_869 < x_861 || x_869 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_861, x_869, mainparams_3))
 			}
-			n_877 := int(x_876) - int(x_868)
-			s_878 := row_857[int(x_868)*1 : int(x_876)*1 : int(x_876)*1]
-			if x_868 < 0 || x_876 < x_868 || x_876 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_868, x_876, mainparams_3))
+			n_870 := int(x_869) - int(x_861)
+			s_871 := row_850[int(x_861)*1 : int(x_869)*1 : int(x_869)*1]
+			if x_861 < 0 || x_869 < x_861 || x_869 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_861, x_869, mainparams_3))
 			}
-			n_879 := int(x_876) - int(x_868)
-			s_880 := row_859[int(x_868)*1 : int(x_876)*1 : int(x_876)*1]
-			if n_877 != d_605 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{d_605})+" and "+runtime.ShapeString([]int{n_877}))
+			n_872 := int(x_869) - int(x_861)
+			s_873 := row_852[int(x_861)*1 : int(x_869)*1 : int(x_869)*1]
+			if n_870 != d_600 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{d_600})+" and "+runtime.ShapeString([]int{n_870}))
 			}
-			if n_879 != d_605 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{d_605})+" and "+runtime.ShapeString([]int{n_879}))
+			if n_872 != d_600 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{d_600})+" and "+runtime.ShapeString([]int{n_872}))
 			}
-			r_881 := ar.F64(d_605)
-			row_853 = row_853[:len(r_881)]
-			s_878 = s_878[:len(r_881)]
-			s_880 = s_880[:len(r_881)]
-			for i_882 := range r_881 {
-				r_881[i_882] = (runtime.Sigmoid(((row_853[i_882] * s_878[i_882]) + s_880[i_882])))
+			r_874 := ar.F64(d_600)
+			row_846 = row_846[:len(r_874)]
+			s_871 = s_871[:len(r_874)]
+			s_873 = s_873[:len(r_874)]
+			for i_875 := range r_874 {
+				r_874[i_875] = (runtime.Sigmoid(((row_846[i_875] * s_871[i_875]) + s_873[i_875])))
 			}
-			x_884 := int64(4) * n_15
-			if x_876 < 0 || x_884 < x_876 || x_884 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_876, x_884, mainparams_3))
+			x_877 := int64(4) * n_15
+			if x_869 < 0 || x_877 < x_869 || x_877 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_869, x_877, mainparams_3))
 			}
-			n_885 := int(x_884) - int(x_876)
-			s_886 := row_857[int(x_876)*1 : int(x_884)*1 : int(x_884)*1]
-			if x_876 < 0 || x_884 < x_876 || x_884 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_876, x_884, mainparams_3))
+			n_878 := int(x_877) - int(x_869)
+			s_879 := row_850[int(x_869)*1 : int(x_877)*1 : int(x_877)*1]
+			if x_869 < 0 || x_877 < x_869 || x_877 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_869, x_877, mainparams_3))
 			}
-			n_887 := int(x_884) - int(x_876)
-			s_888 := row_859[int(x_876)*1 : int(x_884)*1 : int(x_884)*1]
-			if n_885 != d_609 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{d_609})+" and "+runtime.ShapeString([]int{n_885}))
+			n_880 := int(x_877) - int(x_869)
+			s_881 := row_852[int(x_869)*1 : int(x_877)*1 : int(x_877)*1]
+			if n_878 != d_604 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{d_604})+" and "+runtime.ShapeString([]int{n_878}))
 			}
-			if n_887 != d_609 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{d_609})+" and "+runtime.ShapeString([]int{n_887}))
+			if n_880 != d_604 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{d_604})+" and "+runtime.ShapeString([]int{n_880}))
 			}
-			r_889 := ar.F64(d_609)
-			row_867 = row_867[:len(r_889)]
-			s_886 = s_886[:len(r_889)]
-			s_888 = s_888[:len(r_889)]
+			r_882 := ar.F64(d_604)
+			row_860 = row_860[:len(r_882)]
+			s_879 = s_879[:len(r_882)]
+			s_881 = s_881[:len(r_882)]
+			for i_883 := range r_882 {
+				r_882[i_883] = (math.Tanh(((row_860[i_883] * s_879[i_883]) + s_881[i_883])))
+			}
+			if x_851 < 0 || x_851 >= int64(d_603) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_851, d_603))
+			}
+			row_885 := row_848[int(x_851)*d_604 : (int(x_851)+1)*d_604]
+			if d_600 != d_604 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{d_604})+" and "+runtime.ShapeString([]int{d_600}))
+			}
+			r_886 := ar.F64(d_604)
+			row_885 = row_885[:len(r_886)]
+			r_857 = r_857[:len(r_886)]
+			r_866 = r_866[:len(r_886)]
+			r_882 = r_882[:len(r_886)]
+			for i_887 := range r_886 {
+				r_886[i_887] = ((row_885[i_887] * r_857[i_887]) + (r_866[i_887] * r_882[i_887]))
+			}
+			r_889 := ar.F64(d_604)
+			r_886 = r_886[:len(r_889)]
 			for i_890 := range r_889 {
-				r_889[i_890] = (math.Tanh(((row_867[i_890] * s_886[i_890]) + s_888[i_890])))
+				r_889[i_890] = (math.Tanh(r_886[i_890]))
 			}
-			if x_858 < 0 || x_858 >= int64(d_608) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_858, d_608))
+			if d_604 != d_600 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{d_600})+" and "+runtime.ShapeString([]int{d_604}))
 			}
-			row_892 := row_855[int(x_858)*d_609 : (int(x_858)+1)*d_609]
-			if d_605 != d_609 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{d_609})+" and "+runtime.ShapeString([]int{d_605}))
+			r_892 := ar.F64(d_600)
+			r_874 = r_874[:len(r_892)]
+			r_889 = r_889[:len(r_892)]
+			for i_893 := range r_892 {
+				r_892[i_893] = (r_874[i_893] * r_889[i_893])
 			}
-			r_893 := ar.F64(d_609)
-			row_892 = row_892[:len(r_893)]
-			r_864 = r_864[:len(r_893)]
-			r_873 = r_873[:len(r_893)]
-			r_889 = r_889[:len(r_893)]
-			for i_894 := range r_893 {
-				r_893[i_894] = ((row_892[i_894] * r_864[i_894]) + (r_873[i_894] * r_889[i_894]))
+			if x_849 < 0 || x_849 >= int64(d_603) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_849, d_603))
 			}
-			r_896 := ar.F64(d_609)
-			r_893 = r_893[:len(r_896)]
-			for i_897 := range r_896 {
-				r_896[i_897] = (math.Tanh(r_893[i_897]))
+			if d_600 != d_604 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{d_600})+"; elements have shape "+runtime.ShapeString([]int{d_604}))
 			}
-			if d_609 != d_605 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{d_605})+" and "+runtime.ShapeString([]int{d_609}))
+			c_895 := ar.F64(len(row_848))
+			copy(c_895, row_848)
+			copy(c_895[int(x_849)*d_604:(int(x_849)+1)*d_604], r_892)
+			if x_851 < 0 || x_851 >= int64(d_603) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_851, d_603))
 			}
-			r_899 := ar.F64(d_605)
-			r_881 = r_881[:len(r_899)]
-			r_896 = r_896[:len(r_899)]
-			for i_900 := range r_899 {
-				r_899[i_900] = (r_881[i_900] * r_896[i_900])
+			if d_604 != d_604 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:19", "update: value has shape "+runtime.ShapeString([]int{d_604})+"; elements have shape "+runtime.ShapeString([]int{d_604}))
 			}
-			if x_856 < 0 || x_856 >= int64(d_608) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_856, d_608))
+			copy(c_895[int(x_851)*d_604:(int(x_851)+1)*d_604], r_886)
+			z_896 := ar.F64(len(r_892))
+			if d_600 != rev_703 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{d_600})+" and "+runtime.ShapeString([]int{rev_703})+" differ")
 			}
-			if d_605 != d_609 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{d_605})+"; elements have shape "+runtime.ShapeString([]int{d_609}))
+			rev_702 = rev_702[:len(z_896)]
+			for i_897 := range z_896 {
+				z_896[i_897] += rev_702[i_897]
 			}
-			c_902 := ar.F64(len(row_855))
-			copy(c_902, row_855)
-			copy(c_902[int(x_856)*d_609:(int(x_856)+1)*d_609], r_899)
-			if x_858 < 0 || x_858 >= int64(d_608) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_858, d_608))
+			z_898 := ar.F64(len(r_886))
+			if x_851 < 0 || x_851 >= int64(rev_705) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_851, rev_705))
 			}
-			if d_609 != d_609 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:19", "update: value has shape "+runtime.ShapeString([]int{d_609})+"; elements have shape "+runtime.ShapeString([]int{d_609}))
+			if d_604 != rev_706 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "update: value has shape "+runtime.ShapeString([]int{d_604})+"; elements have shape "+runtime.ShapeString([]int{rev_706}))
 			}
-			c_903 := ar.F64(len(c_902))
-			copy(c_903, c_902)
-			copy(c_903[int(x_858)*d_609:(int(x_858)+1)*d_609], r_893)
-			z_904 := ar.F64(len(r_899))
-			if d_605 != rev_709 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{d_605})+" and "+runtime.ShapeString([]int{rev_709})+" differ")
+			c_899 := ar.F64(len(rev_704))
+			copy(c_899, rev_704)
+			copy(c_899[int(x_851)*rev_706:(int(x_851)+1)*rev_706], z_898)
+			z_900 := ar.F64(len(r_886))
+			if x_851 < 0 || x_851 >= int64(rev_705) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_851, rev_705))
 			}
-			rev_708 = rev_708[:len(z_904)]
-			for i_905 := range z_904 {
-				z_904[i_905] += rev_708[i_905]
+			row_901 := rev_704[int(x_851)*rev_706 : (int(x_851)+1)*rev_706]
+			if d_604 != rev_706 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{d_604})+" and "+runtime.ShapeString([]int{rev_706})+" differ")
 			}
-			z_906 := ar.F64(len(r_893))
-			if x_858 < 0 || x_858 >= int64(rev_711) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_858, rev_711))
+			row_901 = row_901[:len(z_900)]
+			for i_902 := range z_900 {
+				z_900[i_902] += row_901[i_902]
 			}
-			if d_609 != rev_712 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "update: value has shape "+runtime.ShapeString([]int{d_609})+"; elements have shape "+runtime.ShapeString([]int{rev_712}))
+			z_903 := ar.F64(len(row_848))
+			z_904 := ar.F64(len(r_892))
+			if x_849 < 0 || x_849 >= int64(rev_705) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_849, rev_705))
 			}
-			c_907 := ar.F64(len(rev_710))
-			copy(c_907, rev_710)
-			copy(c_907[int(x_858)*rev_712:(int(x_858)+1)*rev_712], z_906)
-			z_908 := ar.F64(len(r_893))
-			if x_858 < 0 || x_858 >= int64(rev_711) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_858, rev_711))
+			if d_600 != rev_706 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "update: value has shape "+runtime.ShapeString([]int{d_600})+"; elements have shape "+runtime.ShapeString([]int{rev_706}))
 			}
-			row_909 := rev_710[int(x_858)*rev_712 : (int(x_858)+1)*rev_712]
-			if d_609 != rev_712 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{d_609})+" and "+runtime.ShapeString([]int{rev_712})+" differ")
+			c_905 := ar.F64(len(c_899))
+			copy(c_905, c_899)
+			copy(c_905[int(x_849)*rev_706:(int(x_849)+1)*rev_706], z_904)
+			if d_603 != rev_705 || d_604 != rev_706 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{d_603, d_604})+" and "+runtime.ShapeString([]int{rev_705, rev_706})+" differ")
 			}
-			row_909 = row_909[:len(z_908)]
-			for i_910 := range z_908 {
-				z_908[i_910] += row_909[i_910]
+			c_905 = c_905[:len(z_903)]
+			for i_906 := range z_903 {
+				z_903[i_906] += c_905[i_906]
 			}
-			z_911 := ar.F64(len(row_855))
-			z_912 := ar.F64(len(r_899))
-			if x_856 < 0 || x_856 >= int64(rev_711) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_856, rev_711))
+			if x_849 < 0 || x_849 >= int64(rev_705) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_849, rev_705))
 			}
-			if d_605 != rev_712 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "update: value has shape "+runtime.ShapeString([]int{d_605})+"; elements have shape "+runtime.ShapeString([]int{rev_712}))
+			row_907 := c_899[int(x_849)*rev_706 : (int(x_849)+1)*rev_706]
+			if d_600 != rev_706 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{d_600})+" and "+runtime.ShapeString([]int{rev_706})+" differ")
 			}
-			c_913 := ar.F64(len(c_907))
-			copy(c_913, c_907)
-			copy(c_913[int(x_856)*rev_712:(int(x_856)+1)*rev_712], z_912)
-			if d_608 != rev_711 || d_609 != rev_712 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{d_608, d_609})+" and "+runtime.ShapeString([]int{rev_711, rev_712})+" differ")
+			row_907 = row_907[:len(z_896)]
+			for i_908 := range z_896 {
+				z_896[i_908] += row_907[i_908]
 			}
-			c_913 = c_913[:len(z_911)]
-			for i_914 := range z_911 {
-				z_911[i_914] += c_913[i_914]
+			if d_600 != d_604 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{d_604})+" and "+runtime.ShapeString([]int{d_600}))
 			}
-			if x_856 < 0 || x_856 >= int64(rev_711) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_856, rev_711))
+			r_889 = r_889[:len(z_900)]
+			r_874 = r_874[:len(z_900)]
+			z_896 = z_896[:len(z_900)]
+			for i_910 := range z_900 {
+				z_900[i_910] += ((1.0 - (r_889[i_910] * r_889[i_910])) * (r_874[i_910] * z_896[i_910]))
 			}
-			row_915 := c_907[int(x_856)*rev_712 : (int(x_856)+1)*rev_712]
-			if d_605 != rev_712 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{d_605})+" and "+runtime.ShapeString([]int{rev_712})+" differ")
+			if d_604 != d_600 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{d_600})+" and "+runtime.ShapeString([]int{d_604}))
 			}
-			row_915 = row_915[:len(z_904)]
-			for i_916 := range z_904 {
-				z_904[i_916] += row_915[i_916]
+			if x_851 < 0 || x_851 >= int64(d_603) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_851, d_603))
 			}
-			if d_605 != d_609 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{d_609})+" and "+runtime.ShapeString([]int{d_605}))
+			if d_604 != d_600 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_604})+" and "+runtime.ShapeString([]int{d_600})+" differ")
 			}
-			r_896 = r_896[:len(z_908)]
-			r_881 = r_881[:len(z_908)]
-			z_904 = z_904[:len(z_908)]
-			for i_918 := range z_908 {
-				z_908[i_918] += ((1.0 - (r_896[i_918] * r_896[i_918])) * (r_881[i_918] * z_904[i_918]))
+			row_912 := z_903[x_851*int64(d_604) : (x_851+1)*int64(d_604)]
+			r_857 = r_857[:len(row_912)]
+			z_900 = z_900[:len(row_912)]
+			for i_913 := range row_912 {
+				row_912[i_913] += (r_857[i_913] * z_900[i_913])
 			}
-			if d_609 != d_605 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{d_605})+" and "+runtime.ShapeString([]int{d_609}))
+			r_915 := ar.F64(d_604)
+			r_882 = r_882[:len(r_915)]
+			r_866 = r_866[:len(r_915)]
+			z_900 = z_900[:len(r_915)]
+			for i_916 := range r_915 {
+				r_915[i_916] = ((1.0 - (r_882[i_916] * r_882[i_916])) * (r_866[i_916] * z_900[i_916]))
 			}
-			if x_858 < 0 || x_858 >= int64(d_608) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_858, d_608))
+			z_918 := ar.F64(len(s_881))
+			if n_880 != d_604 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{n_880})+" and "+runtime.ShapeString([]int{d_604})+" differ")
 			}
-			if d_609 != d_605 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_609})+" and "+runtime.ShapeString([]int{d_605})+" differ")
+			r_915 = r_915[:len(z_918)]
+			for i_919 := range z_918 {
+				z_918[i_919] += r_915[i_919]
 			}
-			row_920 := z_911[x_858*int64(d_609) : (x_858+1)*int64(d_609)]
-			r_864 = r_864[:len(row_920)]
-			z_908 = z_908[:len(row_920)]
-			for i_921 := range row_920 {
-				row_920[i_921] += (r_864[i_921] * z_908[i_921])
+			if x_869 < 0 || x_869+int64(n_880) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_869, x_869+int64(n_880), mainparams_3))
 			}
-			r_923 := ar.F64(d_609)
-			r_889 = r_889[:len(r_923)]
-			r_873 = r_873[:len(r_923)]
-			z_908 = z_908[:len(r_923)]
-			for i_924 := range r_923 {
-				r_923[i_924] = ((1.0 - (r_889[i_924] * r_889[i_924])) * (r_873[i_924] * z_908[i_924]))
+			p_920 := ar.F64(len(row_852))
+			copy(p_920[int(x_869)*1:], z_918)
+			r_921 := ar.F64(d_604)
+			row_860 = row_860[:len(r_921)]
+			r_915 = r_915[:len(r_921)]
+			for i_922 := range r_921 {
+				r_921[i_922] = (row_860[i_922] * r_915[i_922])
 			}
-			z_926 := ar.F64(len(s_888))
-			if n_887 != d_609 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{n_887})+" and "+runtime.ShapeString([]int{d_609})+" differ")
+			if x_869 < 0 || x_869+int64(d_604) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_869, x_869+int64(d_604), mainparams_3))
 			}
-			r_923 = r_923[:len(z_926)]
-			for i_927 := range z_926 {
-				z_926[i_927] += r_923[i_927]
+			p_924 := ar.F64(len(row_850))
+			copy(p_924[int(x_869)*1:], r_921)
+			if d_604 != n_878 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_878})+" and "+runtime.ShapeString([]int{d_604}))
 			}
-			if x_876 < 0 || x_876+int64(n_887) > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_876, x_876+int64(n_887), mainparams_3))
+			if x_849 < 0 || x_849 >= int64(d_603) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_849, d_603))
 			}
-			p_928 := ar.F64(len(row_859))
-			copy(p_928[int(x_876)*1:], z_926)
-			r_929 := ar.F64(d_609)
-			row_867 = row_867[:len(r_929)]
-			r_923 = r_923[:len(r_929)]
-			for i_930 := range r_929 {
-				r_929[i_930] = (row_867[i_930] * r_923[i_930])
+			if d_604 != n_878 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_604})+" and "+runtime.ShapeString([]int{n_878})+" differ")
 			}
-			if x_876 < 0 || x_876+int64(d_609) > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_876, x_876+int64(d_609), mainparams_3))
+			row_925 := z_903[x_849*int64(d_604) : (x_849+1)*int64(d_604)]
+			s_879 = s_879[:len(row_925)]
+			r_915 = r_915[:len(row_925)]
+			for i_926 := range row_925 {
+				row_925[i_926] += (s_879[i_926] * r_915[i_926])
 			}
-			p_932 := ar.F64(len(row_857))
-			copy(p_932[int(x_876)*1:], r_929)
-			if d_609 != n_885 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_885})+" and "+runtime.ShapeString([]int{d_609}))
+			if d_600 != d_604 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{d_604})+" and "+runtime.ShapeString([]int{d_600}))
 			}
-			if x_856 < 0 || x_856 >= int64(d_608) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_856, d_608))
+			if d_604 != d_600 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{d_600})+" and "+runtime.ShapeString([]int{d_604}))
 			}
-			if d_609 != n_885 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_609})+" and "+runtime.ShapeString([]int{n_885})+" differ")
+			r_928 := ar.F64(d_600)
+			r_874 = r_874[:len(r_928)]
+			r_889 = r_889[:len(r_928)]
+			z_896 = z_896[:len(r_928)]
+			for i_929 := range r_928 {
+				r_928[i_929] = ((r_874[i_929] * (1.0 - r_874[i_929])) * (r_889[i_929] * z_896[i_929]))
 			}
-			row_933 := z_911[x_856*int64(d_609) : (x_856+1)*int64(d_609)]
-			s_886 = s_886[:len(row_933)]
-			r_923 = r_923[:len(row_933)]
-			for i_934 := range row_933 {
-				row_933[i_934] += (s_886[i_934] * r_923[i_934])
+			z_931 := ar.F64(len(s_873))
+			if n_872 != d_600 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{n_872})+" and "+runtime.ShapeString([]int{d_600})+" differ")
 			}
-			if d_605 != d_609 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{d_609})+" and "+runtime.ShapeString([]int{d_605}))
+			r_928 = r_928[:len(z_931)]
+			for i_932 := range z_931 {
+				z_931[i_932] += r_928[i_932]
 			}
-			if d_609 != d_605 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{d_605})+" and "+runtime.ShapeString([]int{d_609}))
+			if x_861 < 0 || x_861+int64(n_872) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_861, x_861+int64(n_872), mainparams_3))
 			}
-			r_936 := ar.F64(d_605)
-			r_881 = r_881[:len(r_936)]
-			r_896 = r_896[:len(r_936)]
-			z_904 = z_904[:len(r_936)]
-			for i_937 := range r_936 {
-				r_936[i_937] = ((r_881[i_937] * (1.0 - r_881[i_937])) * (r_896[i_937] * z_904[i_937]))
+			region_933 := p_920[int(x_861)*1 : (int(x_861)+n_872)*1]
+			z_931 = z_931[:len(region_933)]
+			for i_934 := range region_933 {
+				region_933[i_934] += z_931[i_934]
 			}
-			z_939 := ar.F64(len(s_880))
-			if n_879 != d_605 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{n_879})+" and "+runtime.ShapeString([]int{d_605})+" differ")
+			if d_600 != n_870 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_870})+" and "+runtime.ShapeString([]int{d_600}))
 			}
-			r_936 = r_936[:len(z_939)]
-			for i_940 := range z_939 {
-				z_939[i_940] += r_936[i_940]
+			r_935 := ar.F64(n_870)
+			s_871 = s_871[:len(r_935)]
+			r_928 = r_928[:len(r_935)]
+			for i_936 := range r_935 {
+				r_935[i_936] = (s_871[i_936] * r_928[i_936])
 			}
-			if x_868 < 0 || x_868+int64(n_879) > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_868, x_868+int64(n_879), mainparams_3))
+			if x_861 < 0 || x_861+int64(d_600) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_861, x_861+int64(d_600), mainparams_3))
 			}
-			region_941 := p_928[int(x_868)*1 : (int(x_868)+n_879)*1]
-			z_939 = z_939[:len(region_941)]
-			for i_942 := range region_941 {
-				region_941[i_942] += z_939[i_942]
+			region_938 := p_924[int(x_861)*1 : (int(x_861)+d_600)*1]
+			row_846 = row_846[:len(region_938)]
+			r_928 = r_928[:len(region_938)]
+			for i_939 := range region_938 {
+				region_938[i_939] += (row_846[i_939] * r_928[i_939])
 			}
-			if d_605 != n_877 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_877})+" and "+runtime.ShapeString([]int{d_605}))
+			r_941 := ar.F64(d_604)
+			r_866 = r_866[:len(r_941)]
+			r_882 = r_882[:len(r_941)]
+			z_900 = z_900[:len(r_941)]
+			for i_942 := range r_941 {
+				r_941[i_942] = ((r_866[i_942] * (1.0 - r_866[i_942])) * (r_882[i_942] * z_900[i_942]))
 			}
-			r_943 := ar.F64(n_877)
-			s_878 = s_878[:len(r_943)]
-			r_936 = r_936[:len(r_943)]
-			for i_944 := range r_943 {
-				r_943[i_944] = (s_878[i_944] * r_936[i_944])
+			z_944 := ar.F64(len(s_865))
+			if n_864 != d_604 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{n_864})+" and "+runtime.ShapeString([]int{d_604})+" differ")
 			}
-			if x_868 < 0 || x_868+int64(d_605) > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_868, x_868+int64(d_605), mainparams_3))
+			r_941 = r_941[:len(z_944)]
+			for i_945 := range z_944 {
+				z_944[i_945] += r_941[i_945]
 			}
-			region_946 := p_932[int(x_868)*1 : (int(x_868)+d_605)*1]
-			row_853 = row_853[:len(region_946)]
-			r_936 = r_936[:len(region_946)]
+			if n_15 < 0 || n_15+int64(n_864) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(n_864), mainparams_3))
+			}
+			region_946 := p_920[int(n_15)*1 : (int(n_15)+n_864)*1]
+			z_944 = z_944[:len(region_946)]
 			for i_947 := range region_946 {
-				region_946[i_947] += (row_853[i_947] * r_936[i_947])
+				region_946[i_947] += z_944[i_947]
 			}
-			r_949 := ar.F64(d_609)
-			r_873 = r_873[:len(r_949)]
-			r_889 = r_889[:len(r_949)]
-			z_908 = z_908[:len(r_949)]
-			for i_950 := range r_949 {
-				r_949[i_950] = ((r_873[i_950] * (1.0 - r_873[i_950])) * (r_889[i_950] * z_908[i_950]))
+			if n_15 < 0 || n_15+int64(d_604) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(d_604), mainparams_3))
 			}
-			z_952 := ar.F64(len(s_872))
-			if n_871 != d_609 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{n_871})+" and "+runtime.ShapeString([]int{d_609})+" differ")
+			region_948 := p_924[int(n_15)*1 : (int(n_15)+d_604)*1]
+			row_860 = row_860[:len(region_948)]
+			r_941 = r_941[:len(region_948)]
+			for i_949 := range region_948 {
+				region_948[i_949] += (row_860[i_949] * r_941[i_949])
 			}
-			r_949 = r_949[:len(z_952)]
-			for i_953 := range z_952 {
-				z_952[i_953] += r_949[i_953]
+			if d_604 != n_862 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_862})+" and "+runtime.ShapeString([]int{d_604}))
 			}
-			if n_15 < 0 || n_15+int64(n_871) > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(n_871), mainparams_3))
+			if x_849 < 0 || x_849 >= int64(d_603) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_849, d_603))
 			}
-			region_954 := p_928[int(n_15)*1 : (int(n_15)+n_871)*1]
-			z_952 = z_952[:len(region_954)]
-			for i_955 := range region_954 {
-				region_954[i_955] += z_952[i_955]
+			if d_604 != n_862 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_604})+" and "+runtime.ShapeString([]int{n_862})+" differ")
 			}
-			if n_15 < 0 || n_15+int64(d_609) > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(d_609), mainparams_3))
+			row_951 := z_903[x_849*int64(d_604) : (x_849+1)*int64(d_604)]
+			s_863 = s_863[:len(row_951)]
+			r_941 = r_941[:len(row_951)]
+			for i_952 := range row_951 {
+				row_951[i_952] += (s_863[i_952] * r_941[i_952])
 			}
-			region_956 := p_932[int(n_15)*1 : (int(n_15)+d_609)*1]
-			row_867 = row_867[:len(region_956)]
-			r_949 = r_949[:len(region_956)]
-			for i_957 := range region_956 {
-				region_956[i_957] += (row_867[i_957] * r_949[i_957])
+			if d_604 != d_600 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{d_600})+" and "+runtime.ShapeString([]int{d_604}))
 			}
-			if d_609 != n_869 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_869})+" and "+runtime.ShapeString([]int{d_609}))
+			r_954 := ar.F64(d_600)
+			r_857 = r_857[:len(r_954)]
+			row_885 = row_885[:len(r_954)]
+			z_900 = z_900[:len(r_954)]
+			for i_955 := range r_954 {
+				r_954[i_955] = ((r_857[i_955] * (1.0 - r_857[i_955])) * (row_885[i_955] * z_900[i_955]))
 			}
-			if x_856 < 0 || x_856 >= int64(d_608) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_856, d_608))
+			z_957 := ar.F64(len(s_856))
+			if n_855 != d_600 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{n_855})+" and "+runtime.ShapeString([]int{d_600})+" differ")
 			}
-			if d_609 != n_869 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_609})+" and "+runtime.ShapeString([]int{n_869})+" differ")
+			r_954 = r_954[:len(z_957)]
+			for i_958 := range z_957 {
+				z_957[i_958] += r_954[i_958]
 			}
-			row_959 := z_911[x_856*int64(d_609) : (x_856+1)*int64(d_609)]
-			s_870 = s_870[:len(row_959)]
-			r_949 = r_949[:len(row_959)]
-			for i_960 := range row_959 {
-				row_959[i_960] += (s_870[i_960] * r_949[i_960])
+			if int64(0) < 0 || int64(0)+int64(n_855) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_855), mainparams_3))
 			}
-			if d_609 != d_605 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{d_605})+" and "+runtime.ShapeString([]int{d_609}))
+			region_959 := p_920[int(int64(0))*1 : (int(int64(0))+n_855)*1]
+			z_957 = z_957[:len(region_959)]
+			for i_960 := range region_959 {
+				region_959[i_960] += z_957[i_960]
 			}
-			r_962 := ar.F64(d_605)
-			r_864 = r_864[:len(r_962)]
-			row_892 = row_892[:len(r_962)]
-			z_908 = z_908[:len(r_962)]
-			for i_963 := range r_962 {
-				r_962[i_963] = ((r_864[i_963] * (1.0 - r_864[i_963])) * (row_892[i_963] * z_908[i_963]))
+			if d_600 != n_853 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_853})+" and "+runtime.ShapeString([]int{d_600}))
 			}
-			z_965 := ar.F64(len(s_863))
-			if n_862 != d_605 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{n_862})+" and "+runtime.ShapeString([]int{d_605})+" differ")
+			if n_870 != n_853 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{n_870})+" and "+runtime.ShapeString([]int{n_853})+" differ")
 			}
-			r_962 = r_962[:len(z_965)]
-			for i_966 := range z_965 {
-				z_965[i_966] += r_962[i_966]
+			s_854 = s_854[:len(r_935)]
+			r_954 = r_954[:len(r_935)]
+			for i_962 := range r_935 {
+				r_935[i_962] += (s_854[i_962] * r_954[i_962])
 			}
-			if int64(0) < 0 || int64(0)+int64(n_862) > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_862), mainparams_3))
+			if int64(0) < 0 || int64(0)+int64(d_600) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_600), mainparams_3))
 			}
-			region_967 := p_928[int(int64(0))*1 : (int(int64(0))+n_862)*1]
-			z_965 = z_965[:len(region_967)]
-			for i_968 := range region_967 {
-				region_967[i_968] += z_965[i_968]
+			region_964 := p_924[int(int64(0))*1 : (int(int64(0))+d_600)*1]
+			row_846 = row_846[:len(region_964)]
+			r_954 = r_954[:len(region_964)]
+			for i_965 := range region_964 {
+				region_964[i_965] += (row_846[i_965] * r_954[i_965])
 			}
-			if d_605 != n_860 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_860})+" and "+runtime.ShapeString([]int{d_605}))
+			if x_851 < 0 || x_851 >= int64(rev_708) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_851, rev_708))
 			}
-			if n_877 != n_860 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{n_877})+" and "+runtime.ShapeString([]int{n_860})+" differ")
+			if rev_709 != mainparams_3 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_709})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
 			}
-			s_861 = s_861[:len(r_943)]
-			r_962 = r_962[:len(r_943)]
-			for i_970 := range r_943 {
-				r_943[i_970] += (s_861[i_970] * r_962[i_970])
+			row_967 := rev_707[x_851*int64(rev_709) : (x_851+1)*int64(rev_709)]
+			for j_968 := range row_967 {
+				row_967[j_968] += p_920[j_968]
 			}
-			if int64(0) < 0 || int64(0)+int64(d_605) > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_605), mainparams_3))
+			if x_849 < 0 || x_849 >= int64(rev_708) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_849, rev_708))
 			}
-			region_972 := p_932[int(int64(0))*1 : (int(int64(0))+d_605)*1]
-			row_853 = row_853[:len(region_972)]
-			r_962 = r_962[:len(region_972)]
-			for i_973 := range region_972 {
-				region_972[i_973] += (row_853[i_973] * r_962[i_973])
+			if rev_709 != mainparams_3 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_709})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
 			}
-			if x_858 < 0 || x_858 >= int64(rev_714) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_858, rev_714))
+			row_969 := rev_707[x_849*int64(rev_709) : (x_849+1)*int64(rev_709)]
+			for j_970 := range row_969 {
+				row_969[j_970] += p_924[j_970]
 			}
-			if rev_715 != mainparams_3 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_715})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
+			z_971 := ar.F64(len(row_848))
+			z_903 = z_903[:len(z_971)]
+			for i_972 := range z_971 {
+				z_971[i_972] += z_903[i_972]
 			}
-			row_975 := rev_713[x_858*int64(rev_715) : (x_858+1)*int64(rev_715)]
-			for j_976 := range row_975 {
-				row_975[j_976] += p_928[j_976]
+			z_973 := ar.F64(len(row_846))
+			if d_600 != n_870 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{d_600})+" and "+runtime.ShapeString([]int{n_870})+" differ")
 			}
-			if x_856 < 0 || x_856 >= int64(rev_714) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_856, rev_714))
+			r_935 = r_935[:len(z_973)]
+			for i_974 := range z_973 {
+				z_973[i_974] += r_935[i_974]
 			}
-			if rev_715 != mainparams_3 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_715})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
-			}
-			row_977 := rev_713[x_856*int64(rev_715) : (x_856+1)*int64(rev_715)]
-			for j_978 := range row_977 {
-				row_977[j_978] += p_932[j_978]
-			}
-			z_979 := ar.F64(len(row_855))
-			z_911 = z_911[:len(z_979)]
-			for i_980 := range z_979 {
-				z_979[i_980] += z_911[i_980]
-			}
-			z_981 := ar.F64(len(row_853))
-			if d_605 != n_877 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{d_605})+" and "+runtime.ShapeString([]int{n_877})+" differ")
-			}
-			r_943 = r_943[:len(z_981)]
-			for i_982 := range z_981 {
-				z_981[i_982] += r_943[i_982]
-			}
-			rev_708, rev_709, rev_710, rev_711, rev_712 = z_981, d_605, z_979, d_608, d_609
-			_ = mark_850
+			rev_702, rev_703, rev_704, rev_705, rev_706 = z_973, d_600, z_971, d_603, d_604
+			_ = mark_843
 		}
-		if rev_709 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{rev_709}))
+		if rev_703 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{rev_703}))
 		}
-		if int64(0) < 0 || int64(0) >= int64(rev_178) {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(0), rev_178))
+		if int64(0) < 0 || int64(0) >= int64(rev_176) {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(0), rev_176))
 		}
-		if rev_179 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_179})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
+		if rev_177 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_177})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
 		}
-		row_983 := rev_177[int64(0)*int64(rev_179) : (int64(0)+1)*int64(rev_179)]
-		row_592 = row_592[:len(row_983)]
-		rev_708 = rev_708[:len(row_983)]
-		for i_984 := range row_983 {
-			row_983[i_984] += (row_592[i_984] * rev_708[i_984])
+		row_975 := rev_175[int64(0)*int64(rev_177) : (int64(0)+1)*int64(rev_177)]
+		row_587 = row_587[:len(row_975)]
+		rev_702 = rev_702[:len(row_975)]
+		for i_976 := range row_975 {
+			row_975[i_976] += (row_587[i_976] * rev_702[i_976])
 		}
-		z_986 := ar.F64(len(row_590))
-		if d_24 != rev_711 || d_25 != rev_712 {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{d_24, d_25})+" and "+runtime.ShapeString([]int{rev_711, rev_712})+" differ")
+		z_978 := ar.F64(len(row_585))
+		if d_24 != rev_705 || d_25 != rev_706 {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{d_24, d_25})+" and "+runtime.ShapeString([]int{rev_705, rev_706})+" differ")
 		}
-		rev_710 = rev_710[:len(z_986)]
-		for i_987 := range z_986 {
-			z_986[i_987] += rev_710[i_987]
+		rev_704 = rev_704[:len(z_978)]
+		for i_979 := range z_978 {
+			z_978[i_979] += rev_704[i_979]
 		}
-		rev_173, rev_174, rev_175 = z_986, d_24, d_25
-		_ = mark_586
+		rev_171, rev_172, rev_173 = z_978, d_24, d_25
+		_ = mark_581
 	}
-	x_988 := -x_164
-	x_989 := x_988 / x_166
-	z_990 := ar.F64(len(state_7))
-	z_991 := ar.F64(len(sequence_10))
-	return x_989, z_172, mainparams_2, mainparams_3, z_171, extraparams_5, extraparams_6, z_990, state_8, state_9, z_991, sequence_11, sequence_12, nil
+	x_980 := -x_162
+	x_981 := x_980 / x_164
+	z_982 := ar.F64(len(state_7))
+	z_983 := ar.F64(len(sequence_10))
+	return x_981, z_170, mainparams_2, mainparams_3, z_169, extraparams_5, extraparams_6, z_982, state_8, state_9, z_983, sequence_11, sequence_12, nil
 }
 
 // fn_lstmjacobian is def lstm_jacobian (models.nab:100:12).
