@@ -35,13 +35,7 @@ func (d DimCheck) Message(got, want int64) string {
 	if d.Axis > 0 {
 		what = fmt.Sprintf("dimension %d of %s", d.Axis+1, what)
 	}
-	switch {
-	case d.Size == "":
-		return fmt.Sprintf("size mismatch: %s has size %d, but it must keep the size %d of its initial value", what, got, want)
-	case d.Size == fmt.Sprint(want):
-		return fmt.Sprintf("size mismatch: %s has size %d, but its type %s says %d", what, got, d.Type, want)
-	}
-	return fmt.Sprintf("size mismatch: %s has size %d, but its type %s says %s = %d", what, got, d.Type, d.Size, want)
+	return runtime.DimMessage(what, d.Type, d.Size, got, want)
 }
 
 // PrimCheckDim is check_dim(a, n) with Aux a DimCheck: a itself when its

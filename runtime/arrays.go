@@ -39,6 +39,20 @@ func MulSize(n, rs int) (int, error) {
 	return CheckSize(int64(n) * int64(rs))
 }
 
+// DimMessage words a failed size check of a declared result or a loop
+// state (ir's check_dim): what is checked, the type that fixes its size as
+// written ("[n]f64"), that size as the type writes it ("n", "3", or ""
+// when it is the initial value's), and the sizes found and required.
+func DimMessage(what, typ, size string, got, want int64) string {
+	switch {
+	case size == "":
+		return fmt.Sprintf("size mismatch: %s has size %d, but it must keep the size %d of its initial value", what, got, want)
+	case size == fmt.Sprint(want):
+		return fmt.Sprintf("size mismatch: %s has size %d, but its type %s says %d", what, got, typ, want)
+	}
+	return fmt.Sprintf("size mismatch: %s has size %d, but its type %s says %s = %d", what, got, typ, size, want)
+}
+
 // CheckIndex checks an index into n rows.
 func CheckIndex(i int64, n int) error {
 	if i < 0 || i >= int64(n) {
