@@ -499,7 +499,7 @@ func (an *linearity) prim(e *ir.PrimCall) *lin {
 		}
 		return out
 	}
-	if e.Op == ir.PrimLinearCheck {
+	if ir.IsGuard(e.Op) {
 		return args[1]
 	}
 	for _, a := range args {

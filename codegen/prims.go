@@ -160,6 +160,7 @@ func init() {
 		ir.PrimStopGradient: {Lower: func(f *fn, e *ir.PrimCall) val { return f.compile(e.Args[0]) }},
 		ir.PrimCheckDim:     {Lower: lowerCheckDim},
 		ir.PrimLinearCheck:  {Lower: lowerLinearCheck},
+		ir.PrimAssert:       {Lower: lowerLinearCheck},
 		ir.PrimReshapeLike:  {Lower: lowerReshapeLike},
 		ir.PrimPadLike:      {Lower: lowerPadLike},
 		ir.PrimLinsolve:     {Lower: lowerLinsolve},

@@ -175,7 +175,7 @@ func (c *checker) expr(e Expr, env *scope, want ir.Type) ir.Expr {
 	case *BoolLit:
 		return ir.BoolConst(e.Val, e.Pos)
 	case *StringLit:
-		c.errorf(e.Pos, "strings are only allowed in imports and attributes")
+		c.errorf(e.Pos, "string literals are only allowed in imports, attributes and assert's message")
 		return nil
 	case *Paren:
 		return c.expr(e.X, env, want)
@@ -582,7 +582,25 @@ func (c *checker) call(e *Call, env *scope, want ir.Type) ir.Expr {
 				}
 				aux = k
 			}
-			return c.primCall(p, e.Pos, e.Args, env, want, aux)
+			args := e.Args
+			if p == ir.PrimAssert {
+				// assert(cond, "message", v): the message is a string
+				// literal, carried in Aux.
+				var msg *StringLit
+				if len(args) == 3 {
+					msg, _ = unparen(args[1]).(*StringLit)
+				}
+				if msg == nil {
+					at := e.Pos
+					if len(args) >= 2 {
+						at = StartPos(args[1])
+					}
+					c.errorf(at, `assert takes (cond, "message", value) with the message a string literal`)
+					return nil
+				}
+				aux, args = msg.Val, []Expr{args[0], args[2]}
+			}
+			return c.primCall(p, e.Pos, args, env, want, aux)
 		}
 		if _, isConst := builtinConsts[id.Name]; !isConst && c.lookupGlobal(env.mod, id.Name) == nil {
 			c.errorf(id.Pos, "unknown name %s", id.Name)

@@ -7,12 +7,14 @@ package stdlib_test
 import (
 	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -21,6 +23,7 @@ import (
 
 	"github.com/nabla-lang/nabla"
 	"github.com/nabla-lang/nabla/internal/pipeline"
+	"github.com/nabla-lang/nabla/ir"
 	"github.com/nabla-lang/nabla/runtime"
 )
 
@@ -449,12 +452,60 @@ func TestEdgeCases(t *testing.T) {
 	close(t, "newton, gtol 0", x, []float64{1, 1}, 0)
 }
 
-// TestNegativeArgumentsAreErrors is the SPEC §11 rule that a negative
-// count, tolerance or step is a run-time error naming the def and the
-// argument. Nabla has no way to raise an error from Nabla code yet, so the
-// library marks each place with "check:" and this test waits.
+// TestNegativeArgumentsAreErrors is SPEC §11's rule that a negative
+// count, tolerance or step (and a matrix cholesky cannot factor) is a
+// run-time error positioned at the call in the user's program, naming the
+// def and the argument; good arguments next to a bad one change nothing.
 func TestNegativeArgumentsAreErrors(t *testing.T) {
-	t.Skip("needs an error builtin in the language (see docs/stdlib.md)")
+	program(t)
+	id := [][]float64{{1, 0}, {0, 1}}
+	for _, c := range []struct {
+		def  string
+		args []any
+		want string // "" for no error
+	}{
+		{"bad_gd", []any{0.1, int64(3)}, ""},
+		{"bad_gd", []any{-0.1, int64(3)}, "optim.gd: argument 3 (lr) must be non-negative"},
+		{"bad_gd", []any{0.1, int64(-1)}, "optim.gd: argument 4 (steps) must be non-negative"},
+		{"bad_lbfgs", []any{int64(0), int64(5), 1e-8}, "optim.lbfgs: argument 3 (m) must be at least 1"},
+		{"bad_lbfgs", []any{int64(5), int64(-5), 1e-8}, "optim.lbfgs: argument 4 (max_iter) must be non-negative"},
+		{"bad_lbfgs", []any{int64(5), int64(5), -1e-8}, "optim.lbfgs: argument 5 (gtol) must be non-negative"},
+		{"bad_lbfgs", []any{int64(5), int64(5), math.NaN()}, "optim.lbfgs: argument 5 (gtol) must be non-negative"},
+		{"bad_newton", []any{int64(-1), 1e-8}, "optim.newton: argument 3 (max_iter) must be non-negative"},
+		{"bad_gn", []any{int64(3), -1.0}, "optim.gauss_newton: argument 4 (tol) must be non-negative"},
+		{"bad_lbfgsb", []any{[]float64{0, 3}}, "optim.lbfgsb: arguments 3 and 4 (lo, hi) must have lo ≤ hi"},
+		{"bad_cholesky", []any{id}, ""},
+		{"bad_cholesky", []any{[][]float64{{1, 2}, {2, 1}}}, "linalg.cholesky: argument 1 (A) is not positive definite"},
+		{"bad_cg", []any{-1e-3}, "linalg.cg: argument 4 (tol) must be non-negative"},
+		{"bad_sinkhorn", []any{[]float64{0.5, 0.5}, 0.0}, "solve.sinkhorn: argument 4 (eps) must be positive"},
+		{"bad_sinkhorn", []any{[]float64{1, 0}, 0.1}, "solve.sinkhorn: argument 2 (a) must have positive entries"},
+		{"bad_auglag", []any{int64(-2)}, "solve.auglag: argument 4 (outer) must be non-negative"},
+		{"bad_rk4", []any{int64(-2)}, "ode.rk4: argument 5 (steps) must be non-negative"},
+		{"bad_through_lbfgs", []any{[]float64{1, 2}, -1.0}, "optim.lbfgs: argument 5 (gtol) must be non-negative"},
+	} {
+		f, err := prog.Func(c.def)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.Call(context.Background(), c.args...)
+		if c.want == "" {
+			if err != nil {
+				t.Errorf("%s%v: %v", c.def, c.args, err)
+			}
+			continue
+		}
+		var ie *ir.Error
+		if !errors.As(err, &ie) {
+			t.Errorf("%s%v: error %v, want %q", c.def, c.args, err, c.want)
+			continue
+		}
+		// The position is the library call in problems.nab, on the line
+		// that defines c.def.
+		line := 1 + strings.Count(string(progSrc[:strings.Index(string(progSrc), "def "+c.def+"(")]), "\n")
+		if ie.Msg != c.want || ie.Pos.File != "problems.nab" || ie.Pos.Line != line {
+			t.Errorf("%s%v: %s: %s; want problems.nab:%d: %s", c.def, c.args, ie.Pos, ie.Msg, line, c.want)
+		}
+	}
 }
 
 // ---- bound constraints ----
