@@ -745,7 +745,9 @@ func (t *tay) prim(blk *block, e *ir.PrimCall) (ir.Expr, bool, error) {
 func (t *tay) structural(blk *block, e *ir.PrimCall) (ir.Expr, bool, error) {
 	switch e.Op {
 	case ir.PrimStopGradient:
-		return t.primalExpr(blk, e.Args[0]), false, nil
+		// Kept on the primal, for transforms of this code (as in jvp.go).
+		p := t.primalExpr(blk, e.Args[0])
+		return blk.bind("v", &ir.PrimCall{Op: ir.PrimStopGradient, Args: []ir.Expr{p}, T: e.T, P: e.P}), false, nil
 	case ir.PrimMap, ir.PrimBuild:
 		return t.mapLike(blk, e)
 	case ir.PrimReduce, ir.PrimScan, ir.PrimFold:

@@ -985,6 +985,71 @@ func TestImplicitThroughMinimizers(t *testing.T) {
 	close(t, "forward mode through lbfgs", vec(t, "f_through_lbfgs", a), vec(t, "g_through_lbfgs", a), 1e-10)
 }
 
+// TestImplicitAgainstDifferences checks every solver SPEC §11
+// differentiates by the implicit function theorem, in reverse and forward
+// mode, against central differences of the solution. The differences are
+// taken of a solver that converges to full precision (the dense solve for
+// the linear ones, Newton's method for the minimizers and, on ½‖r‖², for
+// least squares), since differences of a solution accurate to δ are off by
+// δ/h; the implicit derivative is a property of the solution, so every
+// solver must give that one. The _at_min forms start at the solution and
+// take no step.
+func TestImplicitAgainstDifferences(t *testing.T) {
+	p := []float64{0.3, 0.2, 0.7}
+	cases := []struct{ name, ref string }{
+		{"cg", "solve"}, {"cg_at_min", "cg_at_min"}, {"pcg", "solve"}, {"solve", "solve"},
+		{"lbfgs", "newton"}, {"bfgs", "newton"}, {"newton", "newton"}, {"newton_cg", "newton"},
+		{"lazy_newton", "newton"}, {"damped_newton", "newton"},
+		{"gauss_newton", "lsq_newton"}, {"levenberg_marquardt", "lsq_newton"},
+		{"sinkhorn", "sinkhorn"}, {"lbfgs_at_min", "lbfgs_at_min"}, {"newton_at_min", "newton_at_min"},
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ref := "ift_" + c.ref
+			want := make([]float64, len(p))
+			for j := range p {
+				h := 1e-5
+				pp := append([]float64(nil), p...)
+				pm := append([]float64(nil), p...)
+				pp[j] += h
+				pm[j] -= h
+				want[j] = (num(t, ref, pp) - num(t, ref, pm)) / (2 * h)
+			}
+			for _, mode := range []string{"ift_grad", "ift_fwd"} {
+				got := vec(t, mode, int64(i), p)
+				for j := range want {
+					if math.Abs(got[j]-want[j]) > 1e-6*math.Max(1, math.Abs(want[j])) {
+						t.Errorf("%s: d/dp%d = %v, central difference %v", mode, j, got[j], want[j])
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestImplicitSecondOrder checks Hessians through lbfgs and cg against
+// central differences of the exact gradients (through newton and the
+// dense solve): the implicit derivatives are exact at second order too.
+func TestImplicitSecondOrder(t *testing.T) {
+	p := []float64{0.3, 0.2, 0.7}
+	for _, c := range []struct{ hess, grad string }{{"ift_hess_lbfgs", "ift_grad_newton"}, {"ift_hess_cg", "ift_grad_solve"}} {
+		h := matrix(t, c.hess, p)
+		for j := range p {
+			d := 1e-5
+			pp := append([]float64(nil), p...)
+			pm := append([]float64(nil), p...)
+			pp[j] += d
+			pm[j] -= d
+			gp, gm := vec(t, c.grad, pp), vec(t, c.grad, pm)
+			for i := range p {
+				if fd := (gp[i] - gm[i]) / (2 * d); math.Abs(h[i][j]-fd) > 1e-6*math.Max(1, math.Abs(fd)) {
+					t.Errorf("%s[%d][%d] = %v, central difference of %s %v", c.hess, i, j, h[i][j], c.grad, fd)
+				}
+			}
+		}
+	}
+}
+
 // ---- bilevel: a hypergradient through @implicit-style differentiation ----
 
 type ridgeData struct {
