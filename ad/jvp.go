@@ -314,6 +314,9 @@ func (t *fwd) prim(blk *block, e *ir.PrimCall) (ir.Expr, ir.Expr, error) {
 		return t.expr(blk, low)
 	}
 	switch e.Op {
+	case ir.PrimProgress:
+		// Differentiated code does not report: the primal run did.
+		return t.expr(blk, e.Args[4])
 	case ir.PrimStopGradient:
 		// The primal keeps its stop_gradient: an outer transform of this
 		// code must not differentiate through it either.

@@ -866,6 +866,9 @@ func (r *rev) fwdPrim(blk *block, e *ir.PrimCall) (ir.Expr, error) {
 		return r.fwd(blk, low)
 	}
 	switch e.Op {
+	case ir.PrimProgress:
+		// Differentiated code does not report: the primal run did.
+		return r.fwd(blk, e.Args[4])
 	case ir.PrimStopGradient:
 		// A fresh variable, even for an atom: stop_gradient(x) must not
 		// return the active x itself. It keeps its stop_gradient, so that

@@ -161,9 +161,11 @@ func init() {
 		ir.PrimCheckDim:     {Lower: lowerCheckDim},
 		ir.PrimLinearCheck:  {Lower: lowerLinearCheck},
 		ir.PrimAssert:       {Lower: lowerLinearCheck},
-		ir.PrimReshapeLike:  {Lower: lowerReshapeLike},
-		ir.PrimPadLike:      {Lower: lowerPadLike},
-		ir.PrimLinsolve:     {Lower: lowerLinsolve},
+		// Generated code has no host to report to: progress is its value.
+		ir.PrimProgress:    {Lower: func(f *fn, e *ir.PrimCall) val { return f.compile(e.Args[4]) }},
+		ir.PrimReshapeLike: {Lower: lowerReshapeLike},
+		ir.PrimPadLike:     {Lower: lowerPadLike},
+		ir.PrimLinsolve:    {Lower: lowerLinsolve},
 	}
 }
 

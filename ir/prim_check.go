@@ -100,10 +100,6 @@ var PrimLinearCheck = Register(guardPrim("linear_check", Internal, "linear_check
 // no pass drops the check while the value is used.
 var PrimAssert = Register(guardPrim("assert", Builtin, `assert(cond, "message", v): v, or a run-time error with the message when cond is false`))
 
-// IsGuard reports whether p is linear_check or assert: the identity on its
-// second argument, guarded by its first.
-func IsGuard(p *Prim) bool { return p == PrimLinearCheck || p == PrimAssert }
-
 // guardPrim declares a primitive g(ok, v) with Aux a message: v, or a
 // run-time error with that message when ok is false. Derivatives pass
 // through to v (the check stays on the primal).

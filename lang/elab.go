@@ -3,6 +3,7 @@ package lang
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/nabla-lang/nabla/ir"
@@ -32,6 +33,18 @@ var binaryPrims = map[string]*ir.Prim{
 	"^": ir.PrimPow, "@": ir.PrimMatmul,
 	"==": ir.PrimEq, "!=": ir.PrimNe, "<": ir.PrimLt, "<=": ir.PrimLe, ">": ir.PrimGt, ">=": ir.PrimGe,
 	"&&": ir.PrimAnd, "||": ir.PrimOr,
+}
+
+// messageArg gives the position of the string-literal argument of the
+// builtins that take one, and their argument list as an error shows it.
+func messageArg(p *ir.Prim) (at int, form, what string, ok bool) {
+	switch p {
+	case ir.PrimAssert:
+		return 1, `(cond, "message", value)`, "message", true
+	case ir.PrimProgress:
+		return 0, `("method", iteration, value, norm, step, v)`, "method's name", true
+	}
+	return 0, "", "", false
 }
 
 // builtin returns the primitive a name refers to in env, unless a local
@@ -583,22 +596,22 @@ func (c *checker) call(e *Call, env *scope, want ir.Type) ir.Expr {
 				aux = k
 			}
 			args := e.Args
-			if p == ir.PrimAssert {
-				// assert(cond, "message", v): the message is a string
-				// literal, carried in Aux.
+			if at, form, what, ok := messageArg(p); ok {
+				// assert(cond, "message", v), progress("method", ...): the
+				// string literal is carried in Aux.
 				var msg *StringLit
-				if len(args) == 3 {
-					msg, _ = unparen(args[1]).(*StringLit)
+				if len(args) == p.Arity+1 {
+					msg, _ = unparen(args[at]).(*StringLit)
 				}
 				if msg == nil {
-					at := e.Pos
-					if len(args) >= 2 {
-						at = StartPos(args[1])
+					pos := e.Pos
+					if len(args) > at {
+						pos = StartPos(args[at])
 					}
-					c.errorf(at, `assert takes (cond, "message", value) with the message a string literal`)
+					c.errorf(pos, "%s takes %s with the %s a string literal", p.Name, form, what)
 					return nil
 				}
-				aux, args = msg.Val, []Expr{args[0], args[2]}
+				aux, args = msg.Val, append(slices.Clone(args[:at]), args[at+1:]...)
 			}
 			return c.primCall(p, e.Pos, args, env, want, aux)
 		}

@@ -1209,6 +1209,66 @@ func TestBilevelCost(t *testing.T) {
 	}
 }
 
+// ---- progress ----
+
+// TestProgress checks the iteration reports (SPEC §9, §11): one record
+// per iteration, numbered from 1, the last one matching the result, and
+// the same results with and without a listener.
+func TestProgress(t *testing.T) {
+	x0 := []float64{-1.2, 1}
+	record := func(name string, args ...any) (any, []nabla.Progress) {
+		t.Helper()
+		f, err := program(t).Func(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var recs []nabla.Progress
+		v, err := f.Call(nabla.WithProgress(context.Background(), func(p nabla.Progress) { recs = append(recs, p) }), args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if plain := call(t, name, args...); fmt.Sprint(plain) != fmt.Sprint(v) {
+			t.Errorf("%s: %v with a listener, %v without", name, v, plain)
+		}
+		return v, recs
+	}
+	for _, c := range []struct {
+		def, method string
+		gtol        float64
+	}{{"prog_lbfgs", "lbfgs", 1e-10}, {"prog_gd", "gd", math.Inf(1)}} {
+		v, recs := record(c.def, x0)
+		r := v.([]any)
+		fx, it := r[1].(float64), r[2].(int64)
+		if int64(len(recs)) != it || it == 0 {
+			t.Fatalf("%s: %d records for %d iterations", c.def, len(recs), it)
+		}
+		for i, p := range recs {
+			if p.Method != c.method || p.Iteration != int64(i+1) || !(p.Step >= 0) || !(p.GradNorm >= 0) {
+				t.Errorf("%s: record %d is %+v", c.def, i, p)
+			}
+		}
+		last := recs[len(recs)-1]
+		if c.method == "lbfgs" && (last.Value != fx || last.GradNorm > c.gtol) {
+			t.Errorf("%s: last record %+v; result f = %v", c.def, last, fx)
+		}
+		if c.method == "gd" && recs[0].Value != num(t, "f_rosenbrock", x0) {
+			t.Errorf("gd: first record's value %v is not f(x0)", recs[0].Value)
+		}
+	}
+	// Two methods in one call: the records of each, in order.
+	_, recs := record("prog_two", x0)
+	methods := map[string]int{}
+	for _, p := range recs {
+		methods[p.Method]++
+		if p.Iteration != int64(methods[p.Method]) {
+			t.Errorf("prog_two: %+v out of order", p)
+		}
+	}
+	if len(methods) != 2 || methods["bfgs"] == 0 || methods["newton"] == 0 {
+		t.Errorf("prog_two: records per method %v", methods)
+	}
+}
+
 // ---- beyond SPEC §11 ----
 
 func TestLaplacianSTDE(t *testing.T) {
