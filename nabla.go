@@ -17,6 +17,20 @@ import (
 // by `nabla version` when the build carries no module version.
 const Version = "0.1.0-dev"
 
+// Progress is one iteration's report of an iterative standard-library
+// method (SPEC §9, §11): method name, iteration from 1, objective (or
+// residual) value, gradient (or residual) norm and step length.
+type Progress = runtime.Progress
+
+// WithProgress returns a context under which Func.Call (and CallValues)
+// report each iteration of the standard library's drivers to fn, on the
+// calling goroutine and in order. Reporting never changes a result, and
+// differentiated code does not report (the primal run does). Only the
+// interpreter reports; generated Go code ignores progress.
+func WithProgress(ctx context.Context, fn func(Progress)) context.Context {
+	return runtime.WithProgress(ctx, fn)
+}
+
 // An Option configures Compile and CompileFile.
 type Option func(*config)
 

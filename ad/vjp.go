@@ -282,10 +282,15 @@ func (r *rev) fwdPrim(blk *block, e *ir.PrimCall) (ir.Expr, error) {
 		return r.fwd(blk, low)
 	}
 	switch e.Op {
+	case ir.PrimProgress:
+		// Differentiated code does not report: the primal run did.
+		return r.fwd(blk, e.Args[4])
 	case ir.PrimStopGradient:
 		// A fresh variable, even for an atom: stop_gradient(x) must not
-		// return the active x itself.
-		return blk.bindVar("v", r.primal(e.Args[0])), nil
+		// return the active x itself. It keeps its stop_gradient, so that
+		// an outer transform of this code does not differentiate through
+		// it either.
+		return blk.bindVar("v", &ir.PrimCall{Op: ir.PrimStopGradient, Args: []ir.Expr{r.primal(e.Args[0])}, T: e.T, P: e.P}), nil
 	}
 	switch e.Op {
 	case ir.PrimMap, ir.PrimBuild, ir.PrimReduce, ir.PrimScan, ir.PrimFold, ir.PrimLinsolve, ir.PrimLoopSave, ir.PrimWhileSave:

@@ -153,9 +153,12 @@ func init() {
 		ir.PrimStopGradient: {Lower: func(f *fn, e *ir.PrimCall) val { return f.compile(e.Args[0]) }},
 		ir.PrimCheckDim:     {Lower: lowerCheckDim},
 		ir.PrimLinearCheck:  {Lower: lowerLinearCheck},
-		ir.PrimReshapeLike:  {Lower: lowerReshapeLike},
-		ir.PrimPadLike:      {Lower: lowerPadLike},
-		ir.PrimLinsolve:     {Lower: lowerLinsolve},
+		ir.PrimAssert:       {Lower: lowerLinearCheck},
+		// Generated code has no host to report to: progress is its value.
+		ir.PrimProgress:    {Lower: func(f *fn, e *ir.PrimCall) val { return f.compile(e.Args[4]) }},
+		ir.PrimReshapeLike: {Lower: lowerReshapeLike},
+		ir.PrimPadLike:     {Lower: lowerPadLike},
+		ir.PrimLinsolve:    {Lower: lowerLinsolve},
 	}
 }
 
