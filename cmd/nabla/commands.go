@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"go/token"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -75,7 +76,7 @@ binary.`,
 		if !ok {
 			return status
 		}
-		prog, err := nabla.Compile(file, src, nabla.WithReadFile(lang.ReadSourceFile))
+		prog, err := nabla.Compile(file, src, nabla.WithReadFile(importReader(file)))
 		if err != nil {
 			return c.programError(err)
 		}
@@ -85,8 +86,12 @@ binary.`,
 		}
 		params := f.Params()
 		if len(jsonArgs) != len(params) {
-			return c.usage(cmd, "%s takes %d argument%s, one JSON value per parameter (its type is %s); got %d",
-				name, len(params), plural(len(params)), f.Signature(), len(jsonArgs))
+			hint := ""
+			if slices.ContainsFunc(jsonArgs, isFlag) {
+				hint = " (flags go before FILE)"
+			}
+			return c.usage(cmd, "%s takes %d argument%s, one JSON value per parameter (its type is %s); got %d%s",
+				name, len(params), plural(len(params)), f.Signature(), len(jsonArgs), hint)
 		}
 		if jsonv.FuncIn(f.Result()) != nil {
 			return c.usage(cmd, "%s returns %s, which has no JSON form", name, f.Result())
@@ -96,7 +101,7 @@ binary.`,
 			v, err := jsonv.Decode(p, []byte(jsonArgs[i]))
 			if err != nil {
 				hint := ""
-				if strings.HasPrefix(jsonArgs[i], "-") && !looksNumeric(jsonArgs[i]) {
+				if isFlag(jsonArgs[i]) {
 					hint = " (flags go before FILE)"
 				}
 				return c.usage(cmd, "argument %d of %s: %v%s", i+1, name, err, hint)
@@ -125,7 +130,7 @@ binary.`,
 // built (or found in the build cache) and run.
 func runGo(file string, src []byte, name string, args []rt.Value) (rt.Value, error) {
 	ctx := context.Background()
-	res, err := pipeline.Compile(ctx, file, src, pipeline.Options{ReadFile: os.ReadFile})
+	res, err := pipeline.Compile(ctx, file, src, pipeline.Options{ReadFile: importReader(file)})
 	if err != nil {
 		return rt.Value{}, err
 	}
@@ -155,9 +160,16 @@ func defList(prog *nabla.Program, name string) string {
 	return hint + "; its defs are " + strings.Join(own, ", ")
 }
 
-func looksNumeric(s string) bool {
+// isFlag reports whether a JSON argument looks like a misplaced flag.
+func isFlag(s string) bool {
 	_, err := strconv.ParseFloat(s, 64)
-	return err == nil
+	return strings.HasPrefix(s, "-") && err != nil
+}
+
+// importReader reads the imports of the program in file: regular files
+// under its directory only (lang.RootReader).
+func importReader(file string) func(string) ([]byte, error) {
+	return lang.RootReader(filepath.Dir(file))
 }
 
 func plural(n int) string {
@@ -218,7 +230,7 @@ f64 scalars or vectors, or they fail on every input).
 				status = exitError
 				continue
 			}
-			if _, err := nabla.Compile(file, src, nabla.WithReadFile(lang.ReadSourceFile)); err != nil {
+			if _, err := nabla.Compile(file, src, nabla.WithReadFile(importReader(file))); err != nil {
 				status = c.programError(err)
 				continue
 			}
@@ -241,7 +253,7 @@ f64 scalars or vectors, or they fail on every input).
 // appended to notes (and those not tested also go to stderr, so that they
 // are seen when check fails).
 func (c *cli) checkRules(file string, src []byte, notes *[]string) bool {
-	res, err := pipeline.Compile(context.Background(), file, src, pipeline.Options{ReadFile: lang.ReadSourceFile, Last: pipeline.AD})
+	res, err := pipeline.Compile(context.Background(), file, src, pipeline.Options{ReadFile: importReader(file), Last: pipeline.AD})
 	if err != nil {
 		c.programError(err)
 		return false
@@ -320,7 +332,7 @@ func (c *cli) compile(cmd *command, file string, opts pipeline.Options) (*pipeli
 	if !ok {
 		return nil, status, false
 	}
-	opts.ReadFile = lang.ReadSourceFile
+	opts.ReadFile = importReader(file)
 	res, err := pipeline.Compile(context.Background(), file, src, opts)
 	if err != nil {
 		return nil, c.programError(err), false
