@@ -147,7 +147,7 @@ func TestHostile(t *testing.T) {
 // case on pendingLimits logs its failures; one that passes fails the test
 // so that it is taken off the list.
 func pendingOutcome(t *testing.T, name string, check func(report func(string, ...any))) {
-	pending := slices.Contains(pendingLimits, name)
+	pending := isPending(name)
 	failed := false
 	report := func(format string, args ...any) {
 		failed = true
@@ -162,6 +162,8 @@ func pendingOutcome(t *testing.T, name string, check func(report func(string, ..
 		t.Errorf("%s passes now: remove it from pendingLimits", name)
 	}
 }
+
+func isPending(name string) bool { return slices.Contains(pendingLimits, name) }
 
 func (c *hostileCase) run(t *testing.T, bin string, report func(string, ...any)) {
 	dir := t.TempDir()
@@ -180,7 +182,7 @@ func (c *hostileCase) run(t *testing.T, bin string, report func(string, ...any))
 		}
 	}
 	timeout := hostileTimeout
-	if slices.Contains(pendingLimits, c.name) {
+	if isPending(c.name) {
 		timeout = hostilePendingTimeout
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
