@@ -175,6 +175,16 @@ func (f *Func) Exported() bool { return f.def.Export }
 // are checked when the function is called.
 func (f *Func) Params() []ir.Type { return slices.Clone(f.params) }
 
+// ParamNames returns the parameter names, in order, for messages about
+// arguments.
+func (f *Func) ParamNames() []string {
+	names := make([]string, len(f.def.Params))
+	for i, p := range f.def.Params {
+		names[i] = p.Name
+	}
+	return names
+}
+
 // Result returns the result type.
 func (f *Func) Result() ir.Type { return f.result }
 
@@ -209,6 +219,9 @@ func (f *Func) Signature() string { return signature(f.params, f.result) }
 // parameter reports the parameter's declaration:
 //
 //	model.nab:3:10: argument 1 of rosen: want [n]f64, got string
+//
+// A nil pointer (a nil *mat.Dense included) is such an argument, never a
+// panic.
 //
 // An exhausted limit or a cancelled context also matches errors.Is with
 // runtime.ErrStepLimit, runtime.ErrMemoryLimit or the context's error.

@@ -69,7 +69,7 @@ Examples:
 	nabla ir -f rosen examples/rosenbrock.nab
 
 Flags go before FILE; arguments after FILE are JSON values, one per
-parameter. Errors in a program print as FILE:LINE:COL: message.
+parameter, @PATH (a JSON or .csv file) or - (JSON on standard input). Errors in a program print as FILE:LINE:COL: message.
 Exit status: 0 success, 1 an error in the program or its run, 2 bad usage.
 
 Run 'nabla help <command>' for more about a command.

@@ -30,9 +30,9 @@ var runCmd = &command{
 	args:  "[-f NAME] [--backend interp|go] FILE [ARG ...]",
 	short: "call a def with JSON arguments and print its result as JSON",
 	long: `
-Run calls the def NAME (default main) of the program in FILE with the JSON
-arguments that follow FILE, one per parameter, and prints the result as
-JSON and a newline on stdout.
+Run calls the def NAME (default main) of the program in FILE with the
+arguments that follow FILE, one JSON value per parameter, and prints the
+result as JSON and a newline on stdout.
 
 JSON values are read according to the parameter's type: f64 and i64 as
 numbers (an i64 must be integral), bool as true or false, arrays and
@@ -45,6 +45,19 @@ Quote each argument for the shell:
 	nabla run examples/rosenbrock.nab
 	nabla run -f rosen examples/rosenbrock.nab '[1, 2, 3]'
 	nabla run -f scale model.nab '[0.5, -1.25]' -2
+
+An argument @PATH is read from the file PATH, for data too large for the
+command line: a numeric vector or matrix when PATH ends in .csv (fields
+separated by commas, one row per line; a first line of names is
+skipped; a vector parameter takes one column or one row), JSON
+otherwise. An argument - is one JSON value read from standard input:
+
+	nabla run -f fit model.nab @data.csv 0.1
+	generate-data | nabla run -f fit model.nab - 0.1
+
+An error in an argument names its position and parameter, and quotes at
+most a short piece of the value (an error inside a file gives the file's
+line and column).
 
 --backend go generates Go code for the whole program, builds it with the
 Go toolchain (go must be on PATH) and runs the binary: the same results
@@ -90,23 +103,15 @@ binary.`,
 			if slices.ContainsFunc(jsonArgs, isFlag) {
 				hint = " (flags go before FILE)"
 			}
-			return c.usage(cmd, "%s takes %d argument%s, one JSON value per parameter (its type is %s); got %d%s",
-				name, len(params), plural(len(params)), f.Signature(), len(jsonArgs), hint)
+			return c.usage(cmd, "%s takes %d argument%s (%s), one per parameter: JSON, @FILE or -; got %d%s",
+				name, len(params), plural(len(params)), paramList(f), len(jsonArgs), hint)
 		}
 		if jsonv.FuncIn(f.Result()) != nil {
 			return c.usage(cmd, "%s returns %s, which has no JSON form", name, f.Result())
 		}
-		vals := make([]rt.Value, len(params))
-		for i, p := range params {
-			v, err := jsonv.Decode(p, []byte(jsonArgs[i]))
-			if err != nil {
-				hint := ""
-				if isFlag(jsonArgs[i]) {
-					hint = " (flags go before FILE)"
-				}
-				return c.usage(cmd, "argument %d of %s: %v%s", i+1, name, err, hint)
-			}
-			vals[i] = v
+		vals, status, ok := c.readArgs(cmd, f, jsonArgs)
+		if !ok {
+			return status
 		}
 		var v rt.Value
 		if backend == "go" {
@@ -199,7 +204,10 @@ how they are used). A rule whose sides disagree is reported on stderr
 with a counterexample, as FILE:LINE:COL: rule NAME is unsound: ..., and
 check exits 1. Otherwise check prints, for each rule, that its sides
 agreed, or why it could not be tested (its sides do not type-check with
-f64 scalars or vectors, or they fail on every input).
+f64 scalars or vectors, or they fail on every input). A rule with a where
+condition is tested on inputs that a match satisfying the condition could
+have (is_zero(z) makes z zero, is_one(z) one), and reported as not
+tested when too few of the random inputs do.
 
 	nabla check --rules model.nab`,
 	setFlags: func(fs *flag.FlagSet) {
@@ -262,7 +270,11 @@ func (c *cli) checkRules(file string, src []byte, notes *[]string) bool {
 	for _, r := range rulecheck.CheckAll(res.AD, rulecheck.Options{}) {
 		switch r.Status {
 		case rulecheck.Agrees:
-			*notes = append(*notes, fmt.Sprintf("%s: rule %s: ok, both sides agree on %d random inputs (%s)", r.Rule.P, r.Rule.Name, r.Inputs, strings.Join(r.Typings, "; ")))
+			note := fmt.Sprintf("%s: rule %s: ok, both sides agree on %d random inputs (%s)", r.Rule.P, r.Rule.Name, r.Inputs, strings.Join(r.Typings, "; "))
+			if r.Detail != "" {
+				note += "; " + r.Detail
+			}
+			*notes = append(*notes, note)
 		case rulecheck.Untested:
 			*notes = append(*notes, fmt.Sprintf("%s: rule %s: not tested: %s", r.Rule.P, r.Rule.Name, r.Detail))
 		default:
