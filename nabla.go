@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 
 	"github.com/nabla-lang/nabla/internal/pipeline"
@@ -102,9 +103,10 @@ var ErrNilContext = errors.New("nil context.Context: pass context.Background() f
 // whose ".." climb above the root, is a positioned error and read never
 // sees it, unless WithImportsOutsideRoot is given too. Without
 // WithReadFile, Compile gives the program no file access (only std/...
-// imports work) and CompileFile reads from disk with
-// lang.ReadSourceFile (regular files only, at most
-// lang.MaxSourceBytes each).
+// imports work) and CompileFile reads from disk with lang.RootReader of
+// the file's directory (regular files only, at most lang.MaxSourceBytes
+// each, and no symbolic link out of the root), or lang.ReadSourceFile
+// with WithImportsOutsideRoot.
 func WithReadFile(read func(path string) ([]byte, error)) Option {
 	return func(c *config) { c.readFile = read }
 }
@@ -151,11 +153,21 @@ func CompileFile(path string, opts ...Option) (*Program, error) {
 
 // CompileFileContext is CompileFile under ctx.
 func CompileFileContext(ctx context.Context, path string, opts ...Option) (*Program, error) {
-	c := config{readFile: lang.ReadSourceFile, limits: runtime.Limits{Memory: runtime.DefaultMemoryLimit()}}
+	c := config{limits: runtime.Limits{Memory: runtime.DefaultMemoryLimit()}}
 	for _, o := range opts {
 		o(&c)
 	}
-	src, err := c.readFile(path)
+	read := c.readFile
+	if read == nil {
+		// The file itself may be anywhere (a symbolic link too); its
+		// imports stay in its directory.
+		read = lang.ReadSourceFile
+		c.readFile = lang.RootReader(filepath.Dir(path))
+		if c.outsideRoot {
+			c.readFile = lang.ReadSourceFile
+		}
+	}
+	src, err := read(path)
 	if err != nil {
 		return nil, err
 	}

@@ -368,6 +368,13 @@ func (t *fwd) prim(blk *block, e *ir.PrimCall) (ir.Expr, ir.Expr, error) {
 	if dy == nil {
 		return y, nil, nil
 	}
+	if _, scalar := dy.Type().(ir.Scalar); scalar {
+		if _, arr := y.Type().(*ir.Array); arr {
+			// Only a broadcast scalar operand has a tangent (zeros(n) +
+			// x): the tangent takes the result's shape.
+			dy = b.Prim(ir.PrimAdd, zero(blk, y), blk.bind("dy", dy))
+		}
+	}
 	return y, blk.bind("dy", dy), nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -81,7 +82,7 @@ func readArg(t ir.Type, arg string) (rt.Value, error) {
 	if path == "" {
 		return rt.Value{}, errors.New("@ must be followed by a file name, as in @data.json or @data.csv")
 	}
-	data, err := os.ReadFile(path)
+	data, err := readArgFile(path)
 	if err != nil {
 		var pe *os.PathError
 		if errors.As(err, &pe) {
@@ -93,6 +94,35 @@ func readArg(t ir.Type, arg string) (rt.Value, error) {
 		return decodeCSV(path, t, data)
 	}
 	return decodeJSONFile(path, t, data)
+}
+
+// maxArgBytes bounds what one @PATH argument may hold.
+const maxArgBytes = 1 << 30
+
+// readArgFile reads the file of an @PATH argument: a regular file or a
+// pipe (so that @<(command) works in a shell), not a device such as
+// /dev/zero or a directory, and at most maxArgBytes.
+func readArgFile(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	switch m := fi.Mode(); {
+	case m.IsDir():
+		return nil, errors.New("it is a directory")
+	case !m.IsRegular() && m&fs.ModeNamedPipe == 0:
+		return nil, errors.New("not a regular file or a pipe (a device or a socket)")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxArgBytes+1))
+	if err == nil && len(data) > maxArgBytes {
+		err = fmt.Errorf("more than the %d bytes an argument file may have", maxArgBytes)
+	}
+	return data, err
 }
 
 func readStdin(t ir.Type) (rt.Value, error) {

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"go/token"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/nabla-lang/nabla"
@@ -106,7 +108,7 @@ gradient norm per iteration, on log scales, one line per method that ran
 		if !ok {
 			return status
 		}
-		prog, err := nabla.Compile(file, src, nabla.WithReadFile(lang.ReadSourceFile))
+		prog, err := nabla.Compile(file, src, nabla.WithReadFile(importReader(file)))
 		if err != nil {
 			return c.programError(err)
 		}
@@ -116,8 +118,12 @@ gradient norm per iteration, on log scales, one line per method that ran
 		}
 		params := f.Params()
 		if len(jsonArgs) != len(params) {
-			return c.usage(cmd, "%s takes %d argument%s (%s), one per parameter: JSON, @FILE or -; got %d",
-				name, len(params), plural(len(params)), paramList(f), len(jsonArgs))
+			hint := ""
+			if slices.ContainsFunc(jsonArgs, isFlag) {
+				hint = " (flags go before FILE)"
+			}
+			return c.usage(cmd, "%s takes %d argument%s (%s), one per parameter: JSON, @FILE or -; got %d%s",
+				name, len(params), plural(len(params)), paramList(f), len(jsonArgs), hint)
 		}
 		if jsonv.FuncIn(f.Result()) != nil {
 			return c.usage(cmd, "%s returns %s, which has no JSON form", name, f.Result())
@@ -173,7 +179,7 @@ gradient norm per iteration, on log scales, one line per method that ran
 // built (or found in the build cache) and run.
 func runGo(file string, src []byte, name string, args []rt.Value) (rt.Value, error) {
 	ctx := context.Background()
-	res, err := pipeline.Compile(ctx, file, src, pipeline.Options{ReadFile: os.ReadFile})
+	res, err := pipeline.Compile(ctx, file, src, pipeline.Options{ReadFile: importReader(file)})
 	if err != nil {
 		return rt.Value{}, err
 	}
@@ -201,6 +207,18 @@ func defList(prog *nabla.Program, name string) string {
 		hint = "; choose one with -f NAME"
 	}
 	return hint + "; its defs are " + strings.Join(own, ", ")
+}
+
+// isFlag reports whether a JSON argument looks like a misplaced flag.
+func isFlag(s string) bool {
+	_, err := strconv.ParseFloat(s, 64)
+	return strings.HasPrefix(s, "-") && err != nil
+}
+
+// importReader reads the imports of the program in file: regular files
+// under its directory only (lang.RootReader).
+func importReader(file string) func(string) ([]byte, error) {
+	return lang.RootReader(filepath.Dir(file))
 }
 
 func plural(n int) string {
@@ -264,7 +282,7 @@ tested when too few of the random inputs do.
 				status = exitError
 				continue
 			}
-			if _, err := nabla.Compile(file, src, nabla.WithReadFile(lang.ReadSourceFile)); err != nil {
+			if _, err := nabla.Compile(file, src, nabla.WithReadFile(importReader(file))); err != nil {
 				status = c.programError(err)
 				continue
 			}
@@ -287,7 +305,7 @@ tested when too few of the random inputs do.
 // appended to notes (and those not tested also go to stderr, so that they
 // are seen when check fails).
 func (c *cli) checkRules(file string, src []byte, notes *[]string) bool {
-	res, err := pipeline.Compile(context.Background(), file, src, pipeline.Options{ReadFile: lang.ReadSourceFile, Last: pipeline.AD})
+	res, err := pipeline.Compile(context.Background(), file, src, pipeline.Options{ReadFile: importReader(file), Last: pipeline.AD})
 	if err != nil {
 		c.programError(err)
 		return false
@@ -370,7 +388,7 @@ func (c *cli) compile(cmd *command, file string, opts pipeline.Options) (*pipeli
 	if !ok {
 		return nil, status, false
 	}
-	opts.ReadFile = lang.ReadSourceFile
+	opts.ReadFile = importReader(file)
 	res, err := pipeline.Compile(context.Background(), file, src, opts)
 	if err != nil {
 		return nil, c.programError(err), false
