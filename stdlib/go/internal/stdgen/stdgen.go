@@ -12,6 +12,7 @@
 package stdgen
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -79,4 +80,23 @@ func Reachable(p *ir.Program) *ir.Program {
 	out := ir.NewProgram(defs)
 	out.Rules, out.Strats = p.Rules, p.Strats
 	return out
+}
+
+// Stale reports, as an error, whether out (the checked-in generated file)
+// differs from what Generate makes of path for package pkg: the packages'
+// tests call it, so that a change of the compiler or the library that
+// changes the generated code fails until go generate is run.
+func Stale(ctx context.Context, path, pkg, out string) error {
+	want, err := Generate(ctx, path, pkg)
+	if err != nil {
+		return err
+	}
+	got, err := os.ReadFile(out)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(got, want) {
+		return fmt.Errorf("%s is stale: run go generate in the directory of %s", out, path)
+	}
+	return nil
 }
