@@ -35,8 +35,7 @@ type LBFGS struct {
 	// MaxIterations caps the driver's iterations; zero means no cap.
 	MaxIterations int
 
-	status optimize.Status
-	err    error
+	out outcome
 }
 
 var _ optimize.Method = (*LBFGS)(nil)
@@ -49,7 +48,7 @@ var ErrNoDecrease = errors.New("optim: the line search found no decrease")
 
 // Init is part of optimize.Method: LBFGS evaluates one point at a time.
 func (l *LBFGS) Init(dim, tasks int) int {
-	l.status, l.err = optimize.NotTerminated, nil
+	l.out = outcome{}
 	return 1
 }
 
@@ -62,7 +61,7 @@ func (*LBFGS) Uses(has optimize.Available) (optimize.Available, error) {
 }
 
 // Status is part of optimize.Statuser: why the driver stopped by itself.
-func (l *LBFGS) Status() (optimize.Status, error) { return l.status, l.err }
+func (l *LBFGS) Status() (optimize.Status, error) { return l.out.status, l.out.err }
 
 // Run is part of optimize.Method.
 func (l *LBFGS) Run(operation chan<- optimize.Task, result <-chan optimize.Task, tasks []optimize.Task) {
@@ -81,7 +80,7 @@ func (l *LBFGS) Run(operation chan<- optimize.Task, result <-chan optimize.Task,
 	if err != nil {
 		d = nil
 	}
-	l.status, l.err = runMethod(d, err, gtol, maxIter, operation, result, tasks)
+	runMethod(d, err, gtol, maxIter, &l.out, operation, result, tasks)
 }
 
 // stopping checks and defaults the stopping fields shared by the methods:
@@ -113,6 +112,12 @@ type driver func(fg func([]float64) (float64, []float64), x0 []float64) ([]float
 // stopRun unwinds the driver when Minimize has ended the run.
 type stopRun struct{}
 
+// outcome is why a run ended, as Status reports it.
+type outcome struct {
+	status optimize.Status
+	err    error
+}
+
 // session is one Run: the driver's evaluations become tasks on the
 // Minimize channels.
 type session struct {
@@ -125,14 +130,13 @@ type session struct {
 	bestX     []float64
 	bestGNorm float64
 	ended     bool // Minimize sent PostIteration
-	status    optimize.Status
-	err       error
+	outcome
 }
 
 // runMethod carries out the Method protocol for driver d (nil when the
-// settings are invalid: setErr), returning the Status of a run that the
-// method itself ended.
-func runMethod(d driver, setErr error, gtol float64, maxIter int64, operation chan<- optimize.Task, result <-chan optimize.Task, tasks []optimize.Task) (optimize.Status, error) {
+// settings are invalid: setErr) and stores in out why the run ended,
+// before closing operation: Minimize may call Status from then on.
+func runMethod(d driver, setErr error, gtol float64, maxIter int64, out *outcome, operation chan<- optimize.Task, result <-chan optimize.Task, tasks []optimize.Task) {
 	s := &session{operation: operation, result: result, task: tasks[0], best: math.Inf(1)}
 	// Minimize tells in Op which values of the initial location it knows.
 	const fg = optimize.FuncEvaluation | optimize.GradEvaluation
@@ -150,8 +154,8 @@ func runMethod(d driver, setErr error, gtol float64, maxIter int64, operation ch
 	}
 	for range result {
 	}
+	*out = s.outcome
 	close(operation)
-	return s.status, s.err
 }
 
 // drive runs the driver, recovering the unwinding of a run that Minimize
