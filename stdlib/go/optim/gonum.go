@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/optimize"
 )
 
@@ -186,9 +188,9 @@ func (s *session) drive(d driver, gtol float64, maxIter int64) {
 // else +Inf.
 func (s *session) gradNormAt(x []float64) float64 {
 	switch {
-	case s.known && equal(x, s.task.X):
-		return normInf(s.task.Gradient)
-	case s.bestX != nil && equal(x, s.bestX):
+	case s.known && slices.Equal(x, s.task.X):
+		return floats.Norm(s.task.Gradient, math.Inf(1))
+	case s.bestX != nil && slices.Equal(x, s.bestX):
 		return s.bestGNorm
 	}
 	return math.Inf(1)
@@ -199,7 +201,7 @@ func (s *session) gradNormAt(x []float64) float64 {
 // the value is the lowest yet, and returns copies (the driver may keep
 // them while Minimize reuses its buffers).
 func (s *session) eval(x []float64) (float64, []float64) {
-	if !s.known || !equal(x, s.task.X) {
+	if !s.known || !slices.Equal(x, s.task.X) {
 		copy(s.task.X, x)
 		s.task.Op = optimize.FuncEvaluation | optimize.GradEvaluation
 		s.exchange()
@@ -221,7 +223,7 @@ func (s *session) eval(x []float64) (float64, []float64) {
 	if s.majors == 0 || f < s.best {
 		s.best = f
 		s.bestX = append(s.bestX[:0], loc.X...)
-		s.bestGNorm = normInf(g)
+		s.bestGNorm = floats.Norm(g, math.Inf(1))
 		s.majors++
 		s.task.Op = optimize.MajorIteration
 		s.exchange()
@@ -245,24 +247,4 @@ func (s *session) exchange() {
 func (s *session) fail(err error) {
 	s.status, s.err = optimize.Failure, err
 	panic(stopRun{})
-}
-
-func equal(a, b []float64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
-func normInf(v []float64) float64 {
-	m := 0.0
-	for _, x := range v {
-		m = math.Max(m, math.Abs(x))
-	}
-	return m
 }

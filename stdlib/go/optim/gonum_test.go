@@ -3,9 +3,11 @@ package optim
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/optimize"
 	"gonum.org/v1/gonum/optimize/functions"
 )
@@ -78,7 +80,7 @@ func TestMinimizeMGH(t *testing.T) {
 			}
 			g := make([]float64, len(res.X))
 			p.grad(g, res.X)
-			if !equal(g, res.Gradient) {
+			if !slices.Equal(g, res.Gradient) {
 				t.Errorf("Result.Gradient %v is not the gradient at Result.X %v", res.Gradient, g)
 			}
 			ref, err := optimize.Minimize(p.problem(), p.x0, nil, &optimize.LBFGS{Store: 10})
@@ -124,7 +126,7 @@ func TestMinimizeSettings(t *testing.T) {
 			}},
 		{name: "GradientThreshold", settings: &optimize.Settings{GradientThreshold: 1e-3}, method: &LBFGS{}, status: optimize.GradientThreshold,
 			check: func(t *testing.T, r *optimize.Result) {
-				if n := normInf(r.Gradient); !(n < 1e-3) {
+				if n := floats.Norm(r.Gradient, math.Inf(1)); !(n < 1e-3) {
 					t.Errorf("‖∇f‖∞ = %g at the result", n)
 				}
 			}},
@@ -136,7 +138,7 @@ func TestMinimizeSettings(t *testing.T) {
 			}},
 		{name: "GradStopThreshold", method: &LBFGS{GradStopThreshold: 1e-4}, status: optimize.GradientThreshold,
 			check: func(t *testing.T, r *optimize.Result) {
-				if n := normInf(r.Gradient); !(n <= 1e-4) || n < 1e-12 {
+				if n := floats.Norm(r.Gradient, math.Inf(1)); !(n <= 1e-4) || n < 1e-12 {
 					t.Errorf("‖∇f‖∞ = %g at the result, want just below 1e-4", n)
 				}
 			}},
@@ -188,7 +190,7 @@ func TestMinimizeInitValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if given.FuncEvaluations != plain.FuncEvaluations-1 || !equal(given.X, plain.X) {
+	if given.FuncEvaluations != plain.FuncEvaluations-1 || !slices.Equal(given.X, plain.X) {
 		t.Errorf("with InitValues: %d evaluations, x = %v; without: %d, x = %v", given.FuncEvaluations, given.X, plain.FuncEvaluations, plain.X)
 	}
 }

@@ -3,6 +3,7 @@ package optim
 import (
 	"context"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -65,7 +66,7 @@ func TestLbfgsCallbacks(t *testing.T) {
 			if iters <= 0 || evals != int64(calls) {
 				t.Errorf("%d iterations, %d evaluations reported, %d callback calls", iters, evals, calls)
 			}
-			if !equal(x0, c.x0) {
+			if !slices.Equal(x0, c.x0) {
 				t.Errorf("x0 changed to %v", x0)
 			}
 		})
@@ -78,7 +79,7 @@ func TestLbfgsCallbacks(t *testing.T) {
 func TestLbfgsStops(t *testing.T) {
 	calls := 0
 	x, _, iters, _, err := Lbfgs(rosenbrock(&calls), []float64{1, 1}, 10, 100, 1e-10)
-	if err != nil || iters != 0 || calls != 1 || !equal(x, []float64{1, 1}) {
+	if err != nil || iters != 0 || calls != 1 || !slices.Equal(x, []float64{1, 1}) {
 		t.Errorf("at the minimum: x = %v, %d iterations, %d calls, err %v", x, iters, calls, err)
 	}
 	_, _, iters, _, err = Lbfgs(rosenbrock(&calls), []float64{-1.2, 1}, 10, 3, 0)
