@@ -693,262 +693,185 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 	return x_150, nil
 }
 
-// fn_qmatvjp is def qmat$vjp (models.nab:45:5).
-func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64, ybar_5 int, ybar_6 int) ([]float64, int, int, []float64, int, int64, error) {
+// fn_qmatsplit10fwd is def qmat$split_10$fwd (models.nab:45:5).
+func fn_qmatsplit10fwd(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, int, []float64, int, int64, error) {
 	v_1 = v_1[:v_2]
+	n_4, err_5 := nbSize(d_3)
+	if err_5 != nil {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:3", err_5)
+	}
+	var a_6 []float64
+	var d_7 int = 0
+	var rs_8 int = 0
+	for i_9 := 0; i_9 < n_4; i_9++ {
+		mark_10 := ar.mark()
+		i_11 := int64(i_9)
+		n_12, err_13 := nbSize(d_3)
+		if err_13 != nil {
+			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:3", err_13)
+		}
+		if i_9 == 0 {
+			d_7 = n_12
+			rs_8 = d_7
+			tot_14, err_15 := nbMulSize(n_4, rs_8)
+			if err_15 != nil {
+				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:3", err_15)
+			}
+			a_6 = ar.F64(tot_14)
+		} else if n_12 != d_7 {
+			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:46:3", "build: element "+strconv.Itoa(i_9)+" has shape "+nbShape(n_12)+", element 0 has shape "+nbShape(d_7))
+		}
+		row_16 := a_6[i_9*rs_8 : (i_9+1)*rs_8]
+		for i_17 := range row_16 {
+			i_19 := int64(i_17)
+			x_20 := i_11 == i_19
+			var c_21 float64
+			if x_20 {
+				if i_11 < 0 || i_11 >= int64(v_2) {
+					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:25", nbIndex(i_11, v_2))
+				}
+				x_22 := v_1[int(i_11)]
+				x_23 := math.Exp(x_22)
+				c_21 = x_23
+			} else {
+				x_24 := i_11 > i_19
+				var c_25 float64
+				if x_24 {
+					x_26 := int64(2) * d_3
+					x_27 := x_26 - i_19
+					x_28 := x_27 - int64(1)
+					x_29 := i_19 * x_28
+					if int64(2) == 0 {
+						return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:47:50", "integer division by zero")
+					}
+					x_30 := x_29 / int64(2)
+					x_31 := d_3 + x_30
+					x_32 := x_31 + i_11
+					x_33 := x_32 - i_19
+					x_34 := x_33 - int64(1)
+					if x_34 < 0 || x_34 >= int64(v_2) {
+						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:47:25", nbIndex(x_34, v_2))
+					}
+					x_35 := v_1[int(x_34)]
+					c_25 = x_35
+				} else {
+					c_25 = 0.0
+				}
+				c_21 = c_25
+			}
+			row_16[i_17] = c_21
+		}
+		if i_9 > 0 {
+			ar.release(mark_10)
+		}
+	}
+	return a_6, n_4, d_7, v_1, v_2, d_3, nil
+}
+
+// fn_qmatsplit10bwd is def qmat$split_10$bwd (models.nab:45:5).
+func fn_qmatsplit10bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int64, ybar_4 []float64, ybar_5 int, ybar_6 int) ([]float64, int, error) {
+	tape_1 = tape_1[:tape_2]
 	ybar_4 = ybar_4[:ybar_5*ybar_6]
-	z_7 := ar.F64(len(v_1))
-	var rev_8 int64
-	var rev_9 []float64
-	var rev_10 int
-	rev_8, rev_9, rev_10 = int64(0), z_7, v_2
-	for i_137 := int64(0); i_137 < d_3; i_137++ {
-		mark_138 := ar.mark()
-		if i_137 < 0 || i_137 >= int64(ybar_5) {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:45:5", nbIndex(i_137, ybar_5))
+	z_7 := ar.F64(len(tape_1))
+	var rev_8 []float64
+	var rev_9 int
+	rev_8, rev_9 = z_7, tape_2
+	for i_79 := int64(0); i_79 < tape_3; i_79++ {
+		mark_80 := ar.mark()
+		if i_79 < 0 || i_79 >= int64(ybar_5) {
+			return nil, 0, nbAt("models.nab:45:5", nbIndex(i_79, ybar_5))
 		}
-		row_139 := ybar_4[int(i_137)*ybar_6 : (int(i_137)+1)*ybar_6]
-		n_140, err_141 := nbSize(d_3)
-		if err_141 != nil {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:3", err_141)
-		}
-		r_142 := ar.F64(n_140)
-		for i_143 := range r_142 {
-			i_145 := int64(i_143)
-			x_146 := i_137 == i_145
-			var c_147 float64
-			if x_146 {
-				if i_137 < 0 || i_137 >= int64(v_2) {
-					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:25", nbIndex(i_137, v_2))
+		row_81 := ybar_4[int(i_79)*ybar_6 : (int(i_79)+1)*ybar_6]
+		var rev_82 []float64
+		var rev_83 int
+		rev_82, rev_83 = rev_8, rev_9
+		for i_116 := int64(0); i_116 < tape_3; i_116++ {
+			mark_117 := ar.mark()
+			if i_116 < 0 || i_116 >= int64(ybar_6) {
+				return nil, 0, nbAt("models.nab:46:3", nbIndex(i_116, ybar_6))
+			}
+			x_118 := row_81[int(i_116)]
+			x_119 := i_79 == i_116
+			var c_120 []float64
+			var c_121 int
+			if x_119 {
+				if i_79 < 0 || i_79 >= int64(tape_2) {
+					return nil, 0, nbAt("models.nab:46:25", nbIndex(i_79, tape_2))
 				}
-				x_148 := v_1[int(i_137)]
-				x_149 := math.Exp(x_148)
-				c_147 = x_149
+				x_122 := tape_1[int(i_79)]
+				x_123 := math.Exp(x_122)
+				x_124 := x_123 * x_118
+				if i_79 < 0 || i_79 >= int64(rev_83) {
+					return nil, 0, nbAt("models.nab:46:5", nbIndex(i_79, rev_83))
+				}
+				rev_82[i_79] += x_124
+				c_120, c_121 = rev_82, rev_83
 			} else {
-				x_150 := i_137 > i_145
-				var c_151 float64
-				if x_150 {
-					x_152 := int64(2) * d_3
-					x_153 := x_152 - i_145
-					x_154 := x_153 - int64(1)
-					x_155 := i_145 * x_154
+				x_125 := i_79 > i_116
+				var c_126 float64
+				_ = c_126
+				if x_125 {
+					x_127 := int64(2) * tape_3
+					x_128 := x_127 - i_116
+					x_129 := x_128 - int64(1)
+					x_130 := i_116 * x_129
 					if int64(2) == 0 {
-						return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:47:50", "integer division by zero")
+						return nil, 0, nbErrorf("models.nab:47:50", "integer division by zero")
 					}
-					x_156 := x_155 / int64(2)
-					x_157 := d_3 + x_156
-					x_158 := x_157 + i_137
-					x_159 := x_158 - i_145
-					x_160 := x_159 - int64(1)
-					if x_160 < 0 || x_160 >= int64(v_2) {
-						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:47:25", nbIndex(x_160, v_2))
+					x_131 := x_130 / int64(2)
+					x_132 := tape_3 + x_131
+					x_133 := x_132 + i_79
+					x_134 := x_133 - i_116
+					x_135 := x_134 - int64(1)
+					if x_135 < 0 || x_135 >= int64(tape_2) {
+						return nil, 0, nbAt("models.nab:47:25", nbIndex(x_135, tape_2))
 					}
-					x_161 := v_1[int(x_160)]
-					c_151 = x_161
+					x_136 := tape_1[int(x_135)]
+					c_126 = x_136
 				} else {
-					c_151 = 0.0
+					c_126 = 0.0
 				}
-				c_147 = c_151
+				var c_137 []float64
+				var c_138 int
+				if x_125 {
+					x_139 := int64(2) * tape_3
+					x_140 := x_139 - i_116
+					x_141 := x_140 - int64(1)
+					x_142 := i_116 * x_141
+					if int64(2) == 0 {
+						return nil, 0, nbErrorf("models.nab:47:50", "integer division by zero")
+					}
+					x_143 := x_142 / int64(2)
+					x_144 := tape_3 + x_143
+					x_145 := x_144 + i_79
+					x_146 := x_145 - i_116
+					x_147 := x_146 - int64(1)
+					if x_147 < 0 || x_147 >= int64(tape_2) {
+						return nil, 0, nbAt("models.nab:47:25", nbIndex(x_147, tape_2))
+					}
+					x_148 := tape_1[int(x_147)]
+					_ = x_148
+					if x_147 < 0 || x_147 >= int64(rev_83) {
+						return nil, 0, nbAt("models.nab:47:10", nbIndex(x_147, rev_83))
+					}
+					rev_82[x_147] += x_118
+					c_137, c_138 = rev_82, rev_83
+				} else {
+					c_137, c_138 = rev_82, rev_83
+				}
+				c_120, c_121 = c_137, c_138
 			}
-			r_142[i_143] = c_147
+			rev_82, rev_83 = c_120, c_121
+			_ = mark_117
 		}
-		var rev_162 []float64
-		var rev_163 int
-		var rev_164 int64
-		rev_162, rev_163, rev_164 = rev_9, rev_10, rev_8
-		for i_214 := int64(0); i_214 < d_3; i_214++ {
-			mark_215 := ar.mark()
-			if i_214 < 0 || i_214 >= int64(ybar_6) {
-				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:3", nbIndex(i_214, ybar_6))
-			}
-			x_216 := row_139[int(i_214)]
-			x_217 := i_137 == i_214
-			var c_218 float64
-			_ = c_218
-			if x_217 {
-				if i_137 < 0 || i_137 >= int64(v_2) {
-					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:25", nbIndex(i_137, v_2))
-				}
-				x_219 := v_1[int(i_137)]
-				x_220 := math.Exp(x_219)
-				c_218 = x_220
-			} else {
-				x_221 := i_137 > i_214
-				var c_222 float64
-				if x_221 {
-					x_223 := int64(2) * d_3
-					x_224 := x_223 - i_214
-					x_225 := x_224 - int64(1)
-					x_226 := i_214 * x_225
-					if int64(2) == 0 {
-						return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:47:50", "integer division by zero")
-					}
-					x_227 := x_226 / int64(2)
-					x_228 := d_3 + x_227
-					x_229 := x_228 + i_137
-					x_230 := x_229 - i_214
-					x_231 := x_230 - int64(1)
-					if x_231 < 0 || x_231 >= int64(v_2) {
-						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:47:25", nbIndex(x_231, v_2))
-					}
-					x_232 := v_1[int(x_231)]
-					c_222 = x_232
-				} else {
-					c_222 = 0.0
-				}
-				c_218 = c_222
-			}
-			var c_233 []float64
-			var c_234 int
-			var c_235 int64
-			if x_217 {
-				if i_137 < 0 || i_137 >= int64(v_2) {
-					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:25", nbIndex(i_137, v_2))
-				}
-				x_236 := v_1[int(i_137)]
-				x_237 := math.Exp(x_236)
-				x_238 := x_237 * x_216
-				if i_137 < 0 || i_137 >= int64(rev_163) {
-					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:5", nbIndex(i_137, rev_163))
-				}
-				rev_162[i_137] += x_238
-				c_233, c_234, c_235 = rev_162, rev_163, rev_164
-			} else {
-				x_239 := i_137 > i_214
-				var c_240 float64
-				_ = c_240
-				if x_239 {
-					x_241 := int64(2) * d_3
-					x_242 := x_241 - i_214
-					x_243 := x_242 - int64(1)
-					x_244 := i_214 * x_243
-					if int64(2) == 0 {
-						return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:47:50", "integer division by zero")
-					}
-					x_245 := x_244 / int64(2)
-					x_246 := d_3 + x_245
-					x_247 := x_246 + i_137
-					x_248 := x_247 - i_214
-					x_249 := x_248 - int64(1)
-					if x_249 < 0 || x_249 >= int64(v_2) {
-						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:47:25", nbIndex(x_249, v_2))
-					}
-					x_250 := v_1[int(x_249)]
-					c_240 = x_250
-				} else {
-					c_240 = 0.0
-				}
-				var c_251 []float64
-				var c_252 int
-				var c_253 int64
-				if x_239 {
-					x_254 := int64(2) * d_3
-					x_255 := x_254 - i_214
-					x_256 := x_255 - int64(1)
-					x_257 := i_214 * x_256
-					if int64(2) == 0 {
-						return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:47:50", "integer division by zero")
-					}
-					x_258 := x_257 / int64(2)
-					x_259 := d_3 + x_258
-					x_260 := x_259 + i_137
-					x_261 := x_260 - i_214
-					x_262 := x_261 - int64(1)
-					if x_262 < 0 || x_262 >= int64(v_2) {
-						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:47:25", nbIndex(x_262, v_2))
-					}
-					x_263 := v_1[int(x_262)]
-					_ = x_263
-					if x_262 < 0 || x_262 >= int64(rev_163) {
-						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:47:10", nbIndex(x_262, rev_163))
-					}
-					rev_162[x_262] += x_216
-					c_251, c_252, c_253 = rev_162, rev_163, rev_164
-				} else {
-					c_251, c_252, c_253 = rev_162, rev_163, rev_164
-				}
-				c_233, c_234, c_235 = c_251, c_252, c_253
-			}
-			rev_162, rev_163, rev_164 = c_233, c_234, c_235
-			_ = mark_215
-		}
-		rev_8, rev_9, rev_10 = rev_164, rev_162, rev_163
-		_ = mark_138
+		rev_8, rev_9 = rev_82, rev_83
+		_ = mark_80
 	}
-	n_264, err_265 := nbSize(d_3)
-	if err_265 != nil {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:3", err_265)
-	}
-	var a_266 []float64
-	var d_267 int = 0
-	var rs_268 int = 0
-	for i_269 := 0; i_269 < n_264; i_269++ {
-		mark_270 := ar.mark()
-		i_271 := int64(i_269)
-		n_272, err_273 := nbSize(d_3)
-		if err_273 != nil {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:3", err_273)
-		}
-		if i_269 == 0 {
-			d_267 = n_272
-			rs_268 = d_267
-			tot_274, err_275 := nbMulSize(n_264, rs_268)
-			if err_275 != nil {
-				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:3", err_275)
-			}
-			a_266 = ar.F64(tot_274)
-		} else if n_272 != d_267 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:46:3", "build: element "+strconv.Itoa(i_269)+" has shape "+nbShape(n_272)+", element 0 has shape "+nbShape(d_267))
-		}
-		row_276 := a_266[i_269*rs_268 : (i_269+1)*rs_268]
-		for i_277 := range row_276 {
-			i_279 := int64(i_277)
-			x_280 := i_271 == i_279
-			var c_281 float64
-			if x_280 {
-				if i_271 < 0 || i_271 >= int64(v_2) {
-					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:25", nbIndex(i_271, v_2))
-				}
-				x_282 := v_1[int(i_271)]
-				x_283 := math.Exp(x_282)
-				c_281 = x_283
-			} else {
-				x_284 := i_271 > i_279
-				var c_285 float64
-				if x_284 {
-					x_286 := int64(2) * d_3
-					x_287 := x_286 - i_279
-					x_288 := x_287 - int64(1)
-					x_289 := i_279 * x_288
-					if int64(2) == 0 {
-						return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:47:50", "integer division by zero")
-					}
-					x_290 := x_289 / int64(2)
-					x_291 := d_3 + x_290
-					x_292 := x_291 + i_271
-					x_293 := x_292 - i_279
-					x_294 := x_293 - int64(1)
-					if x_294 < 0 || x_294 >= int64(v_2) {
-						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:47:25", nbIndex(x_294, v_2))
-					}
-					x_295 := v_1[int(x_294)]
-					c_285 = x_295
-				} else {
-					c_285 = 0.0
-				}
-				c_281 = c_285
-			}
-			row_276[i_277] = c_281
-		}
-		if i_269 > 0 {
-			ar.release(mark_270)
-		}
-	}
-	return a_266, n_264, d_267, rev_9, rev_10, rev_8, nil
+	return rev_8, rev_9, nil
 }
 
 // fn_gmmvjp111000 is def gmm$vjp_111000 (models.nab:51:12).
-func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, means_4 int, means_5 int, icf_6 []float64, icf_7 int, icf_8 int, x_9 []float64, x_10 int, x_11 int, gamma_12 float64, m_13 int64, ybar_14 float64) (float64, []float64, int, []float64, int, int, []float64, int, int, []float64, int, int, float64, int64, error) {
+func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, means_4 int, means_5 int, icf_6 []float64, icf_7 int, icf_8 int, x_9 []float64, x_10 int, x_11 int, gamma_12 float64, m_13 int64, ybar_14 float64) (float64, []float64, int, []float64, int, int, []float64, int, int, error) {
 	alphas_1 = alphas_1[:alphas_2]
 	means_3 = means_3[:means_4*means_5]
 	icf_6 = icf_6[:icf_7*icf_8]
@@ -958,632 +881,891 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	n_17 := int64(x_10)
 	n_18, err_19 := nbSize(n_15)
 	if err_19 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:52:12", err_19)
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:52:12", err_19)
 	}
 	var a_20 []float64
 	var d_21 int = 0
 	var d_22 int = 0
 	var rs_23 int = 0
-	for i_24 := 0; i_24 < n_18; i_24++ {
-		mark_25 := ar.mark()
-		i_26 := int64(i_24)
-		if i_26 < 0 || i_26 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:52:21", nbIndex(i_26, icf_7))
+	var a_24 []float64
+	var d_25 int = 0
+	var rs_26 int = 0
+	for i_27 := 0; i_27 < n_18; i_27++ {
+		mark_28 := ar.mark()
+		i_29 := int64(i_27)
+		if i_29 < 0 || i_29 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:52:21", nbIndex(i_29, icf_7))
 		}
-		row_27 := icf_6[int(i_26)*icf_8 : (int(i_26)+1)*icf_8]
-		n_28, err_29 := nbSize(n_16)
-		if err_29 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:46:3", err_29)
+		row_30 := icf_6[int(i_29)*icf_8 : (int(i_29)+1)*icf_8]
+		r_31, r_32, r_33, r_34, r_35, r_36, err_37 := fn_qmatsplit10fwd(ar, row_30, icf_8, n_16)
+		_ = r_34
+		_ = r_35
+		_ = r_36
+		if err_37 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_37, "qmat$split_10$fwd", "models.nab:45:5", "models.nab:52:13")
 		}
-		var a_30 []float64
-		var d_31 int = 0
-		var rs_32 int = 0
-		for i_33 := 0; i_33 < n_28; i_33++ {
-			mark_34 := ar.mark()
-			i_35 := int64(i_33)
-			n_36, err_37 := nbSize(n_16)
-			if err_37 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:46:3", err_37)
-			}
-			if i_33 == 0 {
-				d_31 = n_36
-				rs_32 = d_31
-				tot_38, err_39 := nbMulSize(n_28, rs_32)
-				if err_39 != nil {
-					return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:46:3", err_39)
-				}
-				a_30 = ar.F64(tot_38)
-			} else if n_36 != d_31 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:46:3", "build: element "+strconv.Itoa(i_33)+" has shape "+nbShape(n_36)+", element 0 has shape "+nbShape(d_31))
-			}
-			row_40 := a_30[i_33*rs_32 : (i_33+1)*rs_32]
-			for i_41 := range row_40 {
-				i_43 := int64(i_41)
-				x_44 := i_35 == i_43
-				var c_45 float64
-				if x_44 {
-					if i_35 < 0 || i_35 >= int64(icf_8) {
-						return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:46:25", nbIndex(i_35, icf_8))
-					}
-					x_46 := row_27[int(i_35)]
-					x_47 := math.Exp(x_46)
-					c_45 = x_47
-				} else {
-					x_48 := i_35 > i_43
-					var c_49 float64
-					if x_48 {
-						x_50 := int64(2) * n_16
-						x_51 := x_50 - i_43
-						x_52 := x_51 - int64(1)
-						x_53 := i_43 * x_52
-						if int64(2) == 0 {
-							return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:47:50", "integer division by zero")
-						}
-						x_54 := x_53 / int64(2)
-						x_55 := n_16 + x_54
-						x_56 := x_55 + i_35
-						x_57 := x_56 - i_43
-						x_58 := x_57 - int64(1)
-						if x_58 < 0 || x_58 >= int64(icf_8) {
-							return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:47:25", nbIndex(x_58, icf_8))
-						}
-						x_59 := row_27[int(x_58)]
-						c_49 = x_59
-					} else {
-						c_49 = 0.0
-					}
-					c_45 = c_49
-				}
-				row_40[i_41] = c_45
-			}
-			if i_33 > 0 {
-				ar.release(mark_34)
-			}
-		}
-		if i_24 == 0 {
-			d_21, d_22 = n_28, d_31
+		if i_27 == 0 {
+			d_21, d_22 = r_32, r_33
 			rs_23 = d_21 * d_22
-			tot_60, err_61 := nbMulSize(n_18, rs_23)
-			if err_61 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:52:12", err_61)
+			tot_38, err_39 := nbMulSize(n_18, rs_23)
+			if err_39 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:52:12", err_39)
 			}
-			a_20 = ar.F64(tot_60)
-		} else if n_28 != d_21 || d_31 != d_22 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:52:12", "build: element "+strconv.Itoa(i_24)+" has shape "+nbShape(n_28, d_31)+", element 0 has shape "+nbShape(d_21, d_22))
+			a_20 = ar.F64(tot_38)
+		} else if r_32 != d_21 || r_33 != d_22 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:52:12", "build: element "+strconv.Itoa(i_27)+" has shape "+nbShape(r_32, r_33)+", element 0 has shape "+nbShape(d_21, d_22))
 		}
-		copy(a_20[i_24*rs_23:(i_24+1)*rs_23], a_30)
-		if i_24 > 0 {
-			ar.release(mark_25)
+		copy(a_20[i_27*rs_23:(i_27+1)*rs_23], r_31)
+		if i_27 == 0 {
+			d_25 = icf_8
+			rs_26 = d_25
+			tot_40, err_41 := nbMulSize(n_18, rs_26)
+			if err_41 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:52:12", err_41)
+			}
+			a_24 = ar.F64(tot_40)
+		} else if icf_8 != d_25 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:52:12", "build: element "+strconv.Itoa(i_27)+" has shape "+nbShape(icf_8)+", element 0 has shape "+nbShape(d_25))
+		}
+		copy(a_24[i_27*rs_26:(i_27+1)*rs_26], row_30)
+		if i_27 > 0 {
+			ar.release(mark_28)
 		}
 	}
-	n_62, err_63 := nbSize(n_15)
-	if err_63 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:53:14", err_63)
+	n_42, err_43 := nbSize(n_15)
+	if err_43 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:52:12", err_43)
 	}
-	r_64 := ar.F64(n_62)
-	for i_65 := range r_64 {
+	var a_44 []float64
+	var d_45 int = 0
+	var d_46 int = 0
+	var rs_47 int = 0
+	for i_48 := 0; i_48 < n_42; i_48++ {
+		mark_49 := ar.mark()
+		i_50 := int64(i_48)
+		rs_51 := d_21 * d_22
+		row_52 := a_20[int(i_50)*rs_51 : (int(i_50)+1)*rs_51]
+		row_53 := a_24[int(i_50)*d_25 : (int(i_50)+1)*d_25]
+		_ = row_53
+		if i_48 == 0 {
+			d_45, d_46 = d_21, d_22
+			rs_47 = d_45 * d_46
+			tot_54, err_55 := nbMulSize(n_42, rs_47)
+			if err_55 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:52:12", err_55)
+			}
+			a_44 = ar.F64(tot_54)
+		} else if d_21 != d_45 || d_22 != d_46 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:52:12", "build: element "+strconv.Itoa(i_48)+" has shape "+nbShape(d_21, d_22)+", element 0 has shape "+nbShape(d_45, d_46))
+		}
+		copy(a_44[i_48*rs_47:(i_48+1)*rs_47], row_52)
+		if i_48 > 0 {
+			ar.release(mark_49)
+		}
+	}
+	n_56, err_57 := nbSize(n_15)
+	if err_57 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:53:14", err_57)
+	}
+	a_58 := ar.F64(n_56)
+	var a_59 []float64
+	var d_60 int = 0
+	var rs_61 int = 0
+	var a_62 []float64
+	var d_63 int = 0
+	var rs_64 int = 0
+	for i_65 := 0; i_65 < n_56; i_65++ {
+		mark_66 := ar.mark()
 		i_67 := int64(i_65)
 		if i_67 < 0 || i_67 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:53:22", nbIndex(i_67, icf_7))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:53:22", nbIndex(i_67, icf_7))
 		}
 		row_68 := icf_6[int(i_67)*icf_8 : (int(i_67)+1)*icf_8]
 		if int64(0) < 0 || n_16 < int64(0) || n_16 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:53:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:53:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 		}
 		n_69 := int(n_16) - int(int64(0))
-		_ = n_69
 		s_70 := row_68[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
 		s_71 := runtime.Sum(s_70)
-		r_64[i_65] = s_71
-	}
-	n_72, err_73 := nbSize(n_17)
-	if err_73 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:18", err_73)
-	}
-	r_74 := ar.F64(n_72)
-	for i_75 := range r_74 {
-		mark_76 := ar.mark()
-		i_77 := int64(i_75)
-		n_78, err_79 := nbSize(n_15)
-		if err_79 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:30", err_79)
-		}
-		r_80 := ar.F64(n_78)
-		for i_81 := range r_80 {
-			mark_82 := ar.mark()
-			i_83 := int64(i_81)
-			x_84 := alphas_1[int(i_83)]
-			x_85 := r_64[int(i_83)]
-			x_86 := x_84 + x_85
-			rs_87 := d_21 * d_22
-			row_88 := a_20[int(i_83)*rs_87 : (int(i_83)+1)*rs_87]
-			row_89 := x_9[int(i_77)*x_11 : (int(i_77)+1)*x_11]
-			if i_83 < 0 || i_83 >= int64(means_4) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:85", nbIndex(i_83, means_4))
+		a_58[i_65] = s_71
+		if i_65 == 0 {
+			d_60 = n_69
+			rs_61 = d_60
+			tot_72, err_73 := nbMulSize(n_56, rs_61)
+			if err_73 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:53:14", err_73)
 			}
-			row_90 := means_3[int(i_83)*means_5 : (int(i_83)+1)*means_5]
+			a_59 = ar.F64(tot_72)
+		} else if n_69 != d_60 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:53:14", "build: element "+strconv.Itoa(i_65)+" has shape "+nbShape(n_69)+", element 0 has shape "+nbShape(d_60))
+		}
+		copy(a_59[i_65*rs_61:(i_65+1)*rs_61], s_70)
+		if i_65 == 0 {
+			d_63 = icf_8
+			rs_64 = d_63
+			tot_74, err_75 := nbMulSize(n_56, rs_64)
+			if err_75 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:53:14", err_75)
+			}
+			a_62 = ar.F64(tot_74)
+		} else if icf_8 != d_63 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:53:14", "build: element "+strconv.Itoa(i_65)+" has shape "+nbShape(icf_8)+", element 0 has shape "+nbShape(d_63))
+		}
+		copy(a_62[i_65*rs_64:(i_65+1)*rs_64], row_68)
+		if i_65 > 0 {
+			ar.release(mark_66)
+		}
+	}
+	n_76, err_77 := nbSize(n_15)
+	if err_77 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:53:14", err_77)
+	}
+	r_78 := ar.F64(n_76)
+	for i_79 := range r_78 {
+		i_81 := int64(i_79)
+		x_82 := a_58[int(i_81)]
+		row_83 := a_59[int(i_81)*d_60 : (int(i_81)+1)*d_60]
+		_ = row_83
+		row_84 := a_62[int(i_81)*d_63 : (int(i_81)+1)*d_63]
+		_ = row_84
+		r_78[i_79] = x_82
+	}
+	n_85, err_86 := nbSize(n_17)
+	if err_86 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:54:18", err_86)
+	}
+	a_87 := ar.F64(n_85)
+	var a_88 []float64
+	var d_89 int = 0
+	var rs_90 int = 0
+	a_91 := ar.F64(n_85)
+	var a_92 []float64
+	var d_93 int = 0
+	var rs_94 int = 0
+	var a_95 []float64
+	var d_96 int = 0
+	var d_97 int = 0
+	var rs_98 int = 0
+	var a_99 []float64
+	var d_100 int = 0
+	var d_101 int = 0
+	var rs_102 int = 0
+	var a_103 []float64
+	var d_104 int = 0
+	var d_105 int = 0
+	var rs_106 int = 0
+	var a_107 []float64
+	var d_108 int = 0
+	var d_109 int = 0
+	var d_110 int = 0
+	var rs_111 int = 0
+	for i_112 := 0; i_112 < n_85; i_112++ {
+		mark_113 := ar.mark()
+		i_114 := int64(i_112)
+		n_115, err_116 := nbSize(n_15)
+		if err_116 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:54:30", err_116)
+		}
+		a_117 := ar.F64(n_115)
+		var a_118 []float64
+		var d_119 int = 0
+		var rs_120 int = 0
+		var a_121 []float64
+		var d_122 int = 0
+		var rs_123 int = 0
+		var a_124 []float64
+		var d_125 int = 0
+		var rs_126 int = 0
+		var a_127 []float64
+		var d_128 int = 0
+		var d_129 int = 0
+		var rs_130 int = 0
+		for i_131 := 0; i_131 < n_115; i_131++ {
+			mark_132 := ar.mark()
+			i_133 := int64(i_131)
+			rs_134 := d_45 * d_46
+			row_135 := a_44[int(i_133)*rs_134 : (int(i_133)+1)*rs_134]
+			row_136 := x_9[int(i_114)*x_11 : (int(i_114)+1)*x_11]
+			if i_133 < 0 || i_133 >= int64(means_4) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:54:85", nbIndex(i_133, means_4))
+			}
+			row_137 := means_3[int(i_133)*means_5 : (int(i_133)+1)*means_5]
 			if means_5 != x_11 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:78", "shape mismatch in '-': "+nbShape(x_11)+" and "+nbShape(means_5))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:54:78", "shape mismatch in '-': "+nbShape(x_11)+" and "+nbShape(means_5))
 			}
-			if x_11 != d_22 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:70", "'@': inner sizes differ: "+nbShape(d_21, d_22)+" @ "+nbShape(x_11))
+			r_138 := ar.F64(x_11)
+			row_136 = row_136[:len(r_138)]
+			row_137 = row_137[:len(r_138)]
+			for i_139 := range r_138 {
+				r_138[i_139] = (row_136[i_139] - row_137[i_139])
 			}
-			a_91 := ar.F64(d_21)
-			if d_22 <= 32 {
-				row_89 = row_89[:d_22]
-				row_90 = row_90[:d_22]
-				for r_92 := range a_91 {
-					row_93 := row_88[r_92*d_22 : (r_92+1)*d_22]
-					s_94 := 0.0
-					for c_95, v_96 := range row_93 {
-						s_94 += v_96 * (row_89[c_95] - row_90[c_95])
+			if x_11 != d_46 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:54:70", "'@': inner sizes differ: "+nbShape(d_45, d_46)+" @ "+nbShape(x_11))
+			}
+			a_141 := ar.F64(d_45)
+			if d_46 <= 32 {
+				r_138 = r_138[:d_46]
+				for r_142 := range a_141 {
+					row_143 := row_135[r_142*d_46 : (r_142+1)*d_46]
+					s_144 := 0.0
+					for c_145, v_146 := range row_143 {
+						s_144 += v_146 * r_138[c_145]
 					}
-					a_91[r_92] = s_94
+					a_141[r_142] = s_144
 				}
 			} else {
-				x_97 := ar.F64(d_22)
-				row_89 = row_89[:len(x_97)]
-				row_90 = row_90[:len(x_97)]
-				for i_98 := range x_97 {
-					x_97[i_98] = (row_89[i_98] - row_90[i_98])
+				runtime.Gemv(false, d_45, d_46, 1, row_135, r_138, 0, a_141)
+			}
+			r_147 := ar.F64(d_45)
+			a_141 = a_141[:len(r_147)]
+			for i_148 := range r_147 {
+				r_147[i_148] = (a_141[i_148] * a_141[i_148])
+			}
+			x_150 := alphas_1[int(i_133)]
+			x_151 := r_78[int(i_133)]
+			x_152 := x_150 + x_151
+			s_153 := runtime.Sum(r_147)
+			x_154 := 0.5 * s_153
+			x_155 := x_152 - x_154
+			a_117[i_131] = x_155
+			if i_131 == 0 {
+				d_119 = d_45
+				rs_120 = d_119
+				tot_156, err_157 := nbMulSize(n_115, rs_120)
+				if err_157 != nil {
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:54:30", err_157)
 				}
-				runtime.Gemv(false, d_21, d_22, 1, row_88, x_97, 0, a_91)
+				a_118 = ar.F64(tot_156)
+			} else if d_45 != d_119 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:54:30", "build: element "+strconv.Itoa(i_131)+" has shape "+nbShape(d_45)+", element 0 has shape "+nbShape(d_119))
 			}
-			var s_100 float64 = 0
-			a_91 = a_91[:d_21]
-			for i_101 := 0; i_101 < d_21; i_101++ {
-				s_100 += (a_91[i_101] * a_91[i_101])
+			copy(a_118[i_131*rs_120:(i_131+1)*rs_120], r_147)
+			if i_131 == 0 {
+				d_122 = d_45
+				rs_123 = d_122
+				tot_158, err_159 := nbMulSize(n_115, rs_123)
+				if err_159 != nil {
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:54:30", err_159)
+				}
+				a_121 = ar.F64(tot_158)
+			} else if d_45 != d_122 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:54:30", "build: element "+strconv.Itoa(i_131)+" has shape "+nbShape(d_45)+", element 0 has shape "+nbShape(d_122))
 			}
-			x_103 := 0.5 * s_100
-			x_104 := x_86 - x_103
-			r_80[i_81] = x_104
-			ar.release(mark_82)
+			copy(a_121[i_131*rs_123:(i_131+1)*rs_123], a_141)
+			if i_131 == 0 {
+				d_125 = x_11
+				rs_126 = d_125
+				tot_160, err_161 := nbMulSize(n_115, rs_126)
+				if err_161 != nil {
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:54:30", err_161)
+				}
+				a_124 = ar.F64(tot_160)
+			} else if x_11 != d_125 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:54:30", "build: element "+strconv.Itoa(i_131)+" has shape "+nbShape(x_11)+", element 0 has shape "+nbShape(d_125))
+			}
+			copy(a_124[i_131*rs_126:(i_131+1)*rs_126], r_138)
+			if i_131 == 0 {
+				d_128, d_129 = d_45, d_46
+				rs_130 = d_128 * d_129
+				tot_162, err_163 := nbMulSize(n_115, rs_130)
+				if err_163 != nil {
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:54:30", err_163)
+				}
+				a_127 = ar.F64(tot_162)
+			} else if d_45 != d_128 || d_46 != d_129 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:54:30", "build: element "+strconv.Itoa(i_131)+" has shape "+nbShape(d_45, d_46)+", element 0 has shape "+nbShape(d_128, d_129))
+			}
+			copy(a_127[i_131*rs_130:(i_131+1)*rs_130], row_135)
+			if i_131 > 0 {
+				ar.release(mark_132)
+			}
 		}
-		s_105 := runtime.LogSumExp(r_80)
-		r_74[i_75] = s_105
-		ar.release(mark_76)
-	}
-	n_106, err_107 := nbSize(n_15)
-	if err_107 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:19", err_107)
-	}
-	r_108 := ar.F64(n_106)
-	for i_109 := range r_108 {
-		mark_110 := ar.mark()
-		i_111 := int64(i_109)
-		x_112 := gamma_12 * gamma_12
-		x_113 := 0.5 * x_112
-		if i_111 < 0 || i_111 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:49", nbIndex(i_111, icf_7))
+		n_164, err_165 := nbSize(n_15)
+		if err_165 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:54:30", err_165)
 		}
-		row_114 := icf_6[int(i_111)*icf_8 : (int(i_111)+1)*icf_8]
+		r_166 := ar.F64(n_164)
+		for i_167 := range r_166 {
+			i_169 := int64(i_167)
+			x_170 := a_117[int(i_169)]
+			row_171 := a_118[int(i_169)*d_119 : (int(i_169)+1)*d_119]
+			_ = row_171
+			row_172 := a_121[int(i_169)*d_122 : (int(i_169)+1)*d_122]
+			_ = row_172
+			row_173 := a_124[int(i_169)*d_125 : (int(i_169)+1)*d_125]
+			_ = row_173
+			rs_174 := d_128 * d_129
+			row_175 := a_127[int(i_169)*rs_174 : (int(i_169)+1)*rs_174]
+			_ = row_175
+			r_166[i_167] = x_170
+		}
+		s_176 := runtime.LogSumExp(r_166)
+		a_87[i_112] = s_176
+		if i_112 == 0 {
+			d_89 = n_164
+			rs_90 = d_89
+			tot_177, err_178 := nbMulSize(n_85, rs_90)
+			if err_178 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:54:18", err_178)
+			}
+			a_88 = ar.F64(tot_177)
+		} else if n_164 != d_89 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:54:18", "build: element "+strconv.Itoa(i_112)+" has shape "+nbShape(n_164)+", element 0 has shape "+nbShape(d_89))
+		}
+		copy(a_88[i_112*rs_90:(i_112+1)*rs_90], r_166)
+		a_91[i_112] = s_176
+		if i_112 == 0 {
+			d_93 = n_115
+			rs_94 = d_93
+			tot_179, err_180 := nbMulSize(n_85, rs_94)
+			if err_180 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:54:18", err_180)
+			}
+			a_92 = ar.F64(tot_179)
+		} else if n_115 != d_93 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:54:18", "build: element "+strconv.Itoa(i_112)+" has shape "+nbShape(n_115)+", element 0 has shape "+nbShape(d_93))
+		}
+		copy(a_92[i_112*rs_94:(i_112+1)*rs_94], a_117)
+		if i_112 == 0 {
+			d_96, d_97 = n_115, d_119
+			rs_98 = d_96 * d_97
+			tot_181, err_182 := nbMulSize(n_85, rs_98)
+			if err_182 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:54:18", err_182)
+			}
+			a_95 = ar.F64(tot_181)
+		} else if n_115 != d_96 || d_119 != d_97 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:54:18", "build: element "+strconv.Itoa(i_112)+" has shape "+nbShape(n_115, d_119)+", element 0 has shape "+nbShape(d_96, d_97))
+		}
+		copy(a_95[i_112*rs_98:(i_112+1)*rs_98], a_118)
+		if i_112 == 0 {
+			d_100, d_101 = n_115, d_122
+			rs_102 = d_100 * d_101
+			tot_183, err_184 := nbMulSize(n_85, rs_102)
+			if err_184 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:54:18", err_184)
+			}
+			a_99 = ar.F64(tot_183)
+		} else if n_115 != d_100 || d_122 != d_101 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:54:18", "build: element "+strconv.Itoa(i_112)+" has shape "+nbShape(n_115, d_122)+", element 0 has shape "+nbShape(d_100, d_101))
+		}
+		copy(a_99[i_112*rs_102:(i_112+1)*rs_102], a_121)
+		if i_112 == 0 {
+			d_104, d_105 = n_115, d_125
+			rs_106 = d_104 * d_105
+			tot_185, err_186 := nbMulSize(n_85, rs_106)
+			if err_186 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:54:18", err_186)
+			}
+			a_103 = ar.F64(tot_185)
+		} else if n_115 != d_104 || d_125 != d_105 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:54:18", "build: element "+strconv.Itoa(i_112)+" has shape "+nbShape(n_115, d_125)+", element 0 has shape "+nbShape(d_104, d_105))
+		}
+		copy(a_103[i_112*rs_106:(i_112+1)*rs_106], a_124)
+		if i_112 == 0 {
+			d_108, d_109, d_110 = n_115, d_128, d_129
+			rs_111 = d_108 * d_109 * d_110
+			tot_187, err_188 := nbMulSize(n_85, rs_111)
+			if err_188 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:54:18", err_188)
+			}
+			a_107 = ar.F64(tot_187)
+		} else if n_115 != d_108 || d_128 != d_109 || d_129 != d_110 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:54:18", "build: element "+strconv.Itoa(i_112)+" has shape "+nbShape(n_115, d_128, d_129)+", element 0 has shape "+nbShape(d_108, d_109, d_110))
+		}
+		copy(a_107[i_112*rs_111:(i_112+1)*rs_111], a_127)
+		if i_112 > 0 {
+			ar.release(mark_113)
+		}
+	}
+	n_189, err_190 := nbSize(n_17)
+	if err_190 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:54:18", err_190)
+	}
+	r_191 := ar.F64(n_189)
+	for i_192 := range r_191 {
+		i_194 := int64(i_192)
+		x_195 := a_87[int(i_194)]
+		row_196 := a_88[int(i_194)*d_89 : (int(i_194)+1)*d_89]
+		_ = row_196
+		x_197 := a_91[int(i_194)]
+		_ = x_197
+		row_198 := a_92[int(i_194)*d_93 : (int(i_194)+1)*d_93]
+		_ = row_198
+		rs_199 := d_96 * d_97
+		row_200 := a_95[int(i_194)*rs_199 : (int(i_194)+1)*rs_199]
+		_ = row_200
+		rs_201 := d_100 * d_101
+		row_202 := a_99[int(i_194)*rs_201 : (int(i_194)+1)*rs_201]
+		_ = row_202
+		rs_203 := d_104 * d_105
+		row_204 := a_103[int(i_194)*rs_203 : (int(i_194)+1)*rs_203]
+		_ = row_204
+		rs_205 := d_108 * d_109 * d_110
+		row_206 := a_107[int(i_194)*rs_205 : (int(i_194)+1)*rs_205]
+		_ = row_206
+		r_191[i_192] = x_195
+	}
+	n_207, err_208 := nbSize(n_15)
+	if err_208 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:19", err_208)
+	}
+	a_209 := ar.F64(n_207)
+	var a_210 []float64
+	var d_211 int = 0
+	var rs_212 int = 0
+	var a_213 []float64
+	var d_214 int = 0
+	var rs_215 int = 0
+	var a_216 []float64
+	var d_217 int = 0
+	var rs_218 int = 0
+	var a_219 []float64
+	var d_220 int = 0
+	var rs_221 int = 0
+	var a_222 []float64
+	var d_223 int = 0
+	var rs_224 int = 0
+	var a_225 []float64
+	var d_226 int = 0
+	var rs_227 int = 0
+	for i_228 := 0; i_228 < n_207; i_228++ {
+		mark_229 := ar.mark()
+		i_230 := int64(i_228)
+		if i_230 < 0 || i_230 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:49", nbIndex(i_230, icf_7))
+		}
+		row_231 := icf_6[int(i_230)*icf_8 : (int(i_230)+1)*icf_8]
 		if int64(0) < 0 || n_16 < int64(0) || n_16 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 		}
-		n_115 := int(n_16) - int(int64(0))
-		s_116 := row_114[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
-		r_117 := ar.F64(n_115)
-		s_116 = s_116[:len(r_117)]
-		for i_118 := range r_117 {
-			r_117[i_118] = (math.Exp(s_116[i_118]))
+		n_232 := int(n_16) - int(int64(0))
+		s_233 := row_231[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
+		r_234 := ar.F64(n_232)
+		s_233 = s_233[:len(r_234)]
+		for i_235 := range r_234 {
+			r_234[i_235] = (math.Exp(s_233[i_235]))
 		}
-		var s_120 float64 = 0
-		r_117 = r_117[:n_115]
-		for i_121 := 0; i_121 < n_115; i_121++ {
-			s_120 += (r_117[i_121] * r_117[i_121])
+		r_237 := ar.F64(n_232)
+		r_234 = r_234[:len(r_237)]
+		for i_238 := range r_237 {
+			r_237[i_238] = (r_234[i_238] * r_234[i_238])
 		}
-		if i_111 < 0 || i_111 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:70", nbIndex(i_111, icf_7))
+		n_240 := int64(icf_8)
+		if n_16 < 0 || n_240 < n_16 || n_240 > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_240, icf_8))
 		}
-		row_123 := icf_6[int(i_111)*icf_8 : (int(i_111)+1)*icf_8]
-		n_124 := int64(icf_8)
-		if n_16 < 0 || n_124 < n_16 || n_124 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_124, icf_8))
+		n_241 := int(n_240) - int(n_16)
+		s_242 := row_231[int(n_16)*1 : int(n_240)*1 : int(n_240)*1]
+		r_243 := ar.F64(n_241)
+		s_242 = s_242[:len(r_243)]
+		for i_244 := range r_243 {
+			r_243[i_244] = (s_242[i_244] * s_242[i_244])
 		}
-		n_125 := int(n_124) - int(n_16)
-		s_126 := row_123[int(n_16)*1 : int(n_124)*1 : int(n_124)*1]
-		var s_127 float64 = 0
-		s_126 = s_126[:n_125]
-		for i_128 := 0; i_128 < n_125; i_128++ {
-			s_127 += (s_126[i_128] * s_126[i_128])
-		}
-		x_130 := s_120 + s_127
-		x_131 := x_113 * x_130
-		x_132 := float64(m_13)
-		x_133 := r_64[int(i_111)]
-		x_134 := x_132 * x_133
-		x_135 := x_131 - x_134
-		r_108[i_109] = x_135
-		ar.release(mark_110)
-	}
-	x_136 := float64(n_17)
-	s_137 := runtime.LogSumExp(alphas_1)
-	x_138 := -ybar_14
-	x_139 := x_136 * x_138
-	r_140 := ar.F64(alphas_2)
-	alphas_1 = alphas_1[:len(r_140)]
-	for i_141 := range r_140 {
-		r_140[i_141] = ((math.Exp((alphas_1[i_141] - s_137))) * x_139)
-	}
-	z_143 := ar.F64(len(icf_6))
-	z_144 := ar.F64(len(r_64))
-	var rev_145 []float64
-	var rev_146 int
-	var rev_147 int
-	var rev_148 []float64
-	var rev_149 int
-	_ = rev_149
-	rev_145, rev_146, rev_147, rev_148, rev_149 = z_143, icf_7, icf_8, z_144, n_62
-	for i_183 := int64(0); i_183 < n_15; i_183++ {
-		mark_184 := ar.mark()
-		if i_183 < 0 || i_183 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:49", nbIndex(i_183, icf_7))
-		}
-		row_185 := icf_6[int(i_183)*icf_8 : (int(i_183)+1)*icf_8]
-		if int64(0) < 0 || n_16 < int64(0) || n_16 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
-		}
-		n_186 := int(n_16) - int(int64(0))
-		s_187 := row_185[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
-		r_188 := ar.F64(n_186)
-		s_187 = s_187[:len(r_188)]
-		for i_189 := range r_188 {
-			r_188[i_189] = (math.Exp(s_187[i_189]))
-		}
-		n_191 := int64(icf_8)
-		if n_16 < 0 || n_191 < n_16 || n_191 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_191, icf_8))
-		}
-		n_192 := int(n_191) - int(n_16)
-		s_193 := row_185[int(n_16)*1 : int(n_191)*1 : int(n_191)*1]
-		x_194 := r_64[int(i_183)]
-		_ = x_194
-		x_195 := float64(m_13)
-		x_196 := -ybar_14
-		x_197 := x_195 * x_196
-		rev_148[i_183] += x_197
-		x_198 := gamma_12 * gamma_12
-		x_199 := 0.5 * x_198
-		x_200 := x_199 * ybar_14
-		z_201 := ar.F64(n_192)
-		for i_202 := range z_201 {
-			z_201[i_202] += x_200
-		}
-		r_203 := ar.F64(n_192)
-		s_193 = s_193[:len(r_203)]
-		z_201 = z_201[:len(r_203)]
-		for i_204 := range r_203 {
-			r_203[i_204] = ((2.0 * s_193[i_204]) * z_201[i_204])
-		}
-		if n_16 < 0 || n_16+int64(n_192) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(n_192), icf_8))
-		}
-		p_206 := ar.F64(len(row_185))
-		copy(p_206[int(n_16)*1:], r_203)
-		if i_183 < 0 || i_183 >= int64(rev_146) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:19", nbIndex(i_183, rev_146))
-		}
-		if rev_147 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:19", "acc_add_at: row shapes "+nbShape(rev_147)+" and "+nbShape(icf_8)+" differ")
-		}
-		row_207 := rev_145[i_183*int64(rev_147) : (i_183+1)*int64(rev_147)]
-		for j_208 := range row_207 {
-			row_207[j_208] += p_206[j_208]
-		}
-		z_209 := ar.F64(n_186)
-		for i_210 := range z_209 {
-			z_209[i_210] += x_200
-		}
-		r_211 := ar.F64(n_186)
-		r_188 = r_188[:len(r_211)]
-		z_209 = z_209[:len(r_211)]
-		for i_212 := range r_211 {
-			r_211[i_212] = (r_188[i_212] * ((2.0 * r_188[i_212]) * z_209[i_212]))
-		}
-		if int64(0) < 0 || int64(0)+int64(n_186) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_186), icf_8))
-		}
-		p_214 := ar.F64(len(row_185))
-		copy(p_214[int(int64(0))*1:], r_211)
-		if i_183 < 0 || i_183 >= int64(rev_146) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:19", nbIndex(i_183, rev_146))
-		}
-		if rev_147 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:19", "acc_add_at: row shapes "+nbShape(rev_147)+" and "+nbShape(icf_8)+" differ")
-		}
-		row_215 := rev_145[i_183*int64(rev_147) : (i_183+1)*int64(rev_147)]
-		for j_216 := range row_215 {
-			row_215[j_216] += p_214[j_216]
-		}
-		ar.release(mark_184)
-	}
-	z_217 := ar.F64(len(a_20))
-	z_218 := ar.F64(len(means_3))
-	var rev_219 []float64
-	var rev_220 int
-	var rev_221 []float64
-	var rev_222 int
-	var rev_223 []float64
-	var rev_224 int
-	var rev_225 int
-	var rev_226 int
-	var rev_227 []float64
-	var rev_228 int
-	var rev_229 int
-	rev_219, rev_220, rev_221, rev_222, rev_223, rev_224, rev_225, rev_226, rev_227, rev_228, rev_229 = r_140, alphas_2, z_144, n_62, z_217, n_18, d_21, d_22, z_218, means_4, means_5
-	for i_356 := int64(0); i_356 < n_17; i_356++ {
-		mark_357 := ar.mark()
-		n_358, err_359 := nbSize(n_15)
-		if err_359 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:30", err_359)
-		}
-		r_360 := ar.F64(n_358)
-		for i_361 := range r_360 {
-			mark_362 := ar.mark()
-			i_363 := int64(i_361)
-			x_364 := alphas_1[int(i_363)]
-			x_365 := r_64[int(i_363)]
-			x_366 := x_364 + x_365
-			rs_367 := d_21 * d_22
-			row_368 := a_20[int(i_363)*rs_367 : (int(i_363)+1)*rs_367]
-			row_369 := x_9[int(i_356)*x_11 : (int(i_356)+1)*x_11]
-			if i_363 < 0 || i_363 >= int64(means_4) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:85", nbIndex(i_363, means_4))
+		x_246 := gamma_12 * gamma_12
+		x_247 := 0.5 * x_246
+		s_248 := runtime.Sum(r_237)
+		s_249 := runtime.Sum(r_243)
+		x_250 := s_248 + s_249
+		x_251 := x_247 * x_250
+		x_252 := float64(m_13)
+		x_253 := r_78[int(i_230)]
+		x_254 := x_252 * x_253
+		x_255 := x_251 - x_254
+		a_209[i_228] = x_255
+		if i_228 == 0 {
+			d_211 = n_241
+			rs_212 = d_211
+			tot_256, err_257 := nbMulSize(n_207, rs_212)
+			if err_257 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:19", err_257)
 			}
-			row_370 := means_3[int(i_363)*means_5 : (int(i_363)+1)*means_5]
-			if means_5 != x_11 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:78", "shape mismatch in '-': "+nbShape(x_11)+" and "+nbShape(means_5))
+			a_210 = ar.F64(tot_256)
+		} else if n_241 != d_211 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:19", "build: element "+strconv.Itoa(i_228)+" has shape "+nbShape(n_241)+", element 0 has shape "+nbShape(d_211))
+		}
+		copy(a_210[i_228*rs_212:(i_228+1)*rs_212], r_243)
+		if i_228 == 0 {
+			d_214 = n_241
+			rs_215 = d_214
+			tot_258, err_259 := nbMulSize(n_207, rs_215)
+			if err_259 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:19", err_259)
 			}
-			if x_11 != d_22 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:70", "'@': inner sizes differ: "+nbShape(d_21, d_22)+" @ "+nbShape(x_11))
+			a_213 = ar.F64(tot_258)
+		} else if n_241 != d_214 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:19", "build: element "+strconv.Itoa(i_228)+" has shape "+nbShape(n_241)+", element 0 has shape "+nbShape(d_214))
+		}
+		copy(a_213[i_228*rs_215:(i_228+1)*rs_215], s_242)
+		if i_228 == 0 {
+			d_217 = icf_8
+			rs_218 = d_217
+			tot_260, err_261 := nbMulSize(n_207, rs_218)
+			if err_261 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:19", err_261)
 			}
-			a_371 := ar.F64(d_21)
-			if d_22 <= 32 {
-				row_369 = row_369[:d_22]
-				row_370 = row_370[:d_22]
-				for r_372 := range a_371 {
-					row_373 := row_368[r_372*d_22 : (r_372+1)*d_22]
-					s_374 := 0.0
-					for c_375, v_376 := range row_373 {
-						s_374 += v_376 * (row_369[c_375] - row_370[c_375])
+			a_216 = ar.F64(tot_260)
+		} else if icf_8 != d_217 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:19", "build: element "+strconv.Itoa(i_228)+" has shape "+nbShape(icf_8)+", element 0 has shape "+nbShape(d_217))
+		}
+		copy(a_216[i_228*rs_218:(i_228+1)*rs_218], row_231)
+		if i_228 == 0 {
+			d_220 = n_232
+			rs_221 = d_220
+			tot_262, err_263 := nbMulSize(n_207, rs_221)
+			if err_263 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:19", err_263)
+			}
+			a_219 = ar.F64(tot_262)
+		} else if n_232 != d_220 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:19", "build: element "+strconv.Itoa(i_228)+" has shape "+nbShape(n_232)+", element 0 has shape "+nbShape(d_220))
+		}
+		copy(a_219[i_228*rs_221:(i_228+1)*rs_221], r_237)
+		if i_228 == 0 {
+			d_223 = n_232
+			rs_224 = d_223
+			tot_264, err_265 := nbMulSize(n_207, rs_224)
+			if err_265 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:19", err_265)
+			}
+			a_222 = ar.F64(tot_264)
+		} else if n_232 != d_223 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:19", "build: element "+strconv.Itoa(i_228)+" has shape "+nbShape(n_232)+", element 0 has shape "+nbShape(d_223))
+		}
+		copy(a_222[i_228*rs_224:(i_228+1)*rs_224], r_234)
+		if i_228 == 0 {
+			d_226 = icf_8
+			rs_227 = d_226
+			tot_266, err_267 := nbMulSize(n_207, rs_227)
+			if err_267 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:19", err_267)
+			}
+			a_225 = ar.F64(tot_266)
+		} else if icf_8 != d_226 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:19", "build: element "+strconv.Itoa(i_228)+" has shape "+nbShape(icf_8)+", element 0 has shape "+nbShape(d_226))
+		}
+		copy(a_225[i_228*rs_227:(i_228+1)*rs_227], row_231)
+		if i_228 > 0 {
+			ar.release(mark_229)
+		}
+	}
+	n_268, err_269 := nbSize(n_15)
+	if err_269 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:19", err_269)
+	}
+	r_270 := ar.F64(n_268)
+	for i_271 := range r_270 {
+		i_273 := int64(i_271)
+		x_274 := a_209[int(i_273)]
+		row_275 := a_210[int(i_273)*d_211 : (int(i_273)+1)*d_211]
+		_ = row_275
+		row_276 := a_213[int(i_273)*d_214 : (int(i_273)+1)*d_214]
+		_ = row_276
+		row_277 := a_216[int(i_273)*d_217 : (int(i_273)+1)*d_217]
+		_ = row_277
+		row_278 := a_219[int(i_273)*d_220 : (int(i_273)+1)*d_220]
+		_ = row_278
+		row_279 := a_222[int(i_273)*d_223 : (int(i_273)+1)*d_223]
+		_ = row_279
+		row_280 := a_225[int(i_273)*d_226 : (int(i_273)+1)*d_226]
+		_ = row_280
+		r_270[i_271] = x_274
+	}
+	x_281 := float64(n_17)
+	s_282 := runtime.LogSumExp(alphas_1)
+	x_283 := -ybar_14
+	x_284 := x_281 * x_283
+	r_285 := ar.F64(alphas_2)
+	alphas_1 = alphas_1[:len(r_285)]
+	for i_286 := range r_285 {
+		r_285[i_286] = ((math.Exp((alphas_1[i_286] - s_282))) * x_284)
+	}
+	z_288 := ar.F64(len(icf_6))
+	z_289 := ar.F64(len(r_78))
+	var rev_290 []float64
+	var rev_291 int
+	var rev_292 int
+	var rev_293 []float64
+	var rev_294 int
+	_ = rev_294
+	rev_290, rev_291, rev_292, rev_293, rev_294 = z_288, icf_7, icf_8, z_289, n_76
+	for i_321 := int64(0); i_321 < n_15; i_321++ {
+		mark_322 := ar.mark()
+		x_323 := a_209[int(i_321)]
+		_ = x_323
+		row_324 := a_210[int(i_321)*d_211 : (int(i_321)+1)*d_211]
+		_ = row_324
+		row_325 := a_213[int(i_321)*d_214 : (int(i_321)+1)*d_214]
+		row_326 := a_216[int(i_321)*d_217 : (int(i_321)+1)*d_217]
+		row_327 := a_219[int(i_321)*d_220 : (int(i_321)+1)*d_220]
+		_ = row_327
+		row_328 := a_222[int(i_321)*d_223 : (int(i_321)+1)*d_223]
+		row_329 := a_225[int(i_321)*d_226 : (int(i_321)+1)*d_226]
+		x_330 := float64(m_13)
+		x_331 := -ybar_14
+		x_332 := x_330 * x_331
+		rev_293[i_321] += x_332
+		x_333 := gamma_12 * gamma_12
+		x_334 := 0.5 * x_333
+		x_335 := x_334 * ybar_14
+		if d_211 != d_214 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:19", "shape mismatch in '*': "+nbShape(d_214)+" and "+nbShape(d_211))
+		}
+		r_336 := ar.F64(d_214)
+		row_325 = row_325[:len(r_336)]
+		for i_337 := range r_336 {
+			r_336[i_337] = ((2.0 * row_325[i_337]) * x_335)
+		}
+		if n_16 < 0 || n_16+int64(d_214) > int64(d_217) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(d_214), d_217))
+		}
+		p_339 := ar.F64(len(row_326))
+		copy(p_339[int(n_16)*1:], r_336)
+		if i_321 < 0 || i_321 >= int64(rev_291) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:19", nbIndex(i_321, rev_291))
+		}
+		if rev_292 != d_217 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:19", "acc_add_at: row shapes "+nbShape(rev_292)+" and "+nbShape(d_217)+" differ")
+		}
+		row_340 := rev_290[i_321*int64(rev_292) : (i_321+1)*int64(rev_292)]
+		for j_341 := range row_340 {
+			row_340[j_341] += p_339[j_341]
+		}
+		if d_220 != d_223 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:19", "shape mismatch in '*': "+nbShape(d_223)+" and "+nbShape(d_220))
+		}
+		r_342 := ar.F64(d_223)
+		row_328 = row_328[:len(r_342)]
+		for i_343 := range r_342 {
+			r_342[i_343] = (row_328[i_343] * ((2.0 * row_328[i_343]) * x_335))
+		}
+		if int64(0) < 0 || int64(0)+int64(d_223) > int64(d_226) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_223), d_226))
+		}
+		p_345 := ar.F64(len(row_329))
+		copy(p_345[int(int64(0))*1:], r_342)
+		if i_321 < 0 || i_321 >= int64(rev_291) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:19", nbIndex(i_321, rev_291))
+		}
+		if rev_292 != d_226 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:19", "acc_add_at: row shapes "+nbShape(rev_292)+" and "+nbShape(d_226)+" differ")
+		}
+		row_346 := rev_290[i_321*int64(rev_292) : (i_321+1)*int64(rev_292)]
+		for j_347 := range row_346 {
+			row_346[j_347] += p_345[j_347]
+		}
+		ar.release(mark_322)
+	}
+	z_348 := ar.F64(len(a_44))
+	z_349 := ar.F64(len(means_3))
+	var rev_350 []float64
+	var rev_351 int
+	var rev_352 []float64
+	var rev_353 int
+	var rev_354 []float64
+	var rev_355 int
+	var rev_356 int
+	var rev_357 int
+	var rev_358 []float64
+	var rev_359 int
+	var rev_360 int
+	rev_350, rev_351, rev_352, rev_353, rev_354, rev_355, rev_356, rev_357, rev_358, rev_359, rev_360 = r_285, alphas_2, z_289, n_76, z_348, n_42, d_45, d_46, z_349, means_4, means_5
+	for i_449 := int64(0); i_449 < n_17; i_449++ {
+		mark_450 := ar.mark()
+		x_451 := a_87[int(i_449)]
+		_ = x_451
+		row_452 := a_88[int(i_449)*d_89 : (int(i_449)+1)*d_89]
+		x_453 := a_91[int(i_449)]
+		row_454 := a_92[int(i_449)*d_93 : (int(i_449)+1)*d_93]
+		rs_455 := d_96 * d_97
+		row_456 := a_95[int(i_449)*rs_455 : (int(i_449)+1)*rs_455]
+		rs_457 := d_100 * d_101
+		row_458 := a_99[int(i_449)*rs_457 : (int(i_449)+1)*rs_457]
+		rs_459 := d_104 * d_105
+		row_460 := a_103[int(i_449)*rs_459 : (int(i_449)+1)*rs_459]
+		rs_461 := d_108 * d_109 * d_110
+		row_462 := a_107[int(i_449)*rs_461 : (int(i_449)+1)*rs_461]
+		r_463 := ar.F64(d_89)
+		row_452 = row_452[:len(r_463)]
+		for i_464 := range r_463 {
+			r_463[i_464] = ((math.Exp((row_452[i_464] - x_453))) * ybar_14)
+		}
+		var rev_466 []float64
+		var rev_467 int
+		_ = rev_467
+		var rev_468 []float64
+		var rev_469 int
+		_ = rev_469
+		var rev_470 []float64
+		var rev_471 int
+		_ = rev_471
+		var rev_472 int
+		var rev_473 int
+		var rev_474 []float64
+		var rev_475 int
+		var rev_476 int
+		rev_466, rev_467, rev_468, rev_469, rev_470, rev_471, rev_472, rev_473, rev_474, rev_475, rev_476 = rev_350, rev_351, rev_352, rev_353, rev_354, rev_355, rev_356, rev_357, rev_358, rev_359, rev_360
+		for i_507 := int64(0); i_507 < n_15; i_507++ {
+			mark_508 := ar.mark()
+			if i_507 < 0 || i_507 >= int64(d_89) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:54:18", nbIndex(i_507, d_89))
+			}
+			x_509 := r_463[int(i_507)]
+			if i_507 < 0 || i_507 >= int64(d_93) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:54:18", nbIndex(i_507, d_93))
+			}
+			x_510 := row_454[int(i_507)]
+			_ = x_510
+			row_511 := row_456[int(i_507)*d_97 : (int(i_507)+1)*d_97]
+			_ = row_511
+			row_512 := row_458[int(i_507)*d_101 : (int(i_507)+1)*d_101]
+			row_513 := row_460[int(i_507)*d_105 : (int(i_507)+1)*d_105]
+			rs_514 := d_109 * d_110
+			row_515 := row_462[int(i_507)*rs_514 : (int(i_507)+1)*rs_514]
+			x_516 := -x_509
+			x_517 := 0.5 * x_516
+			if d_97 != d_101 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:54:30", "shape mismatch in '*': "+nbShape(d_101)+" and "+nbShape(d_97))
+			}
+			r_518 := ar.F64(d_101)
+			row_512 = row_512[:len(r_518)]
+			for i_519 := range r_518 {
+				r_518[i_519] = ((2.0 * row_512[i_519]) * x_517)
+			}
+			if d_101 != d_109 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:54:30", "'@': inner sizes differ: "+nbShape(d_101)+" @ "+nbShape(d_109, d_110))
+			}
+			a_521 := ar.F64(d_110)
+			if d_110 <= 32 {
+				r_518 = r_518[:d_109]
+				for r_522 := range r_518 {
+					row_523 := row_515[r_522*d_110 : (r_522+1)*d_110]
+					a_521 = a_521[:len(row_523)]
+					for c_524, v_525 := range row_523 {
+						a_521[c_524] += r_518[r_522] * v_525
 					}
-					a_371[r_372] = s_374
 				}
 			} else {
-				x_377 := ar.F64(d_22)
-				row_369 = row_369[:len(x_377)]
-				row_370 = row_370[:len(x_377)]
-				for i_378 := range x_377 {
-					x_377[i_378] = (row_369[i_378] - row_370[i_378])
-				}
-				runtime.Gemv(false, d_21, d_22, 1, row_368, x_377, 0, a_371)
+				runtime.Gemv(true, d_109, d_110, 1, row_515, r_518, 0, a_521)
 			}
-			var s_380 float64 = 0
-			a_371 = a_371[:d_21]
-			for i_381 := 0; i_381 < d_21; i_381++ {
-				s_380 += (a_371[i_381] * a_371[i_381])
+			if i_507 < 0 || i_507 >= int64(rev_475) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:54:30", nbIndex(i_507, rev_475))
 			}
-			x_383 := 0.5 * s_380
-			x_384 := x_366 - x_383
-			r_360[i_361] = x_384
-			ar.release(mark_362)
-		}
-		sm_385 := ar.F64(len(r_360))
-		runtime.Softmax(sm_385, r_360)
-		r_386 := ar.F64(n_358)
-		sm_385 = sm_385[:len(r_386)]
-		for i_387 := range r_386 {
-			r_386[i_387] = (sm_385[i_387] * ybar_14)
-		}
-		var rev_389 []float64
-		var rev_390 int
-		_ = rev_390
-		var rev_391 []float64
-		var rev_392 int
-		_ = rev_392
-		var rev_393 []float64
-		var rev_394 int
-		_ = rev_394
-		var rev_395 int
-		var rev_396 int
-		var rev_397 []float64
-		var rev_398 int
-		var rev_399 int
-		rev_389, rev_390, rev_391, rev_392, rev_393, rev_394, rev_395, rev_396, rev_397, rev_398, rev_399 = rev_219, rev_220, rev_221, rev_222, rev_223, rev_224, rev_225, rev_226, rev_227, rev_228, rev_229
-		for i_441 := int64(0); i_441 < n_15; i_441++ {
-			mark_442 := ar.mark()
-			x_443 := r_386[int(i_441)]
-			x_444 := alphas_1[int(i_441)]
-			_ = x_444
-			x_445 := r_64[int(i_441)]
-			_ = x_445
-			rs_446 := d_21 * d_22
-			row_447 := a_20[int(i_441)*rs_446 : (int(i_441)+1)*rs_446]
-			row_448 := x_9[int(i_356)*x_11 : (int(i_356)+1)*x_11]
-			if i_441 < 0 || i_441 >= int64(means_4) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:85", nbIndex(i_441, means_4))
+			if rev_476 != d_110 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:54:30", "acc_add_at: row shapes "+nbShape(rev_476)+" and "+nbShape(d_110)+" differ")
 			}
-			row_449 := means_3[int(i_441)*means_5 : (int(i_441)+1)*means_5]
-			if means_5 != x_11 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:78", "shape mismatch in '-': "+nbShape(x_11)+" and "+nbShape(means_5))
+			row_526 := rev_474[i_507*int64(rev_476) : (i_507+1)*int64(rev_476)]
+			a_521 = a_521[:len(row_526)]
+			for i_527 := range row_526 {
+				row_526[i_527] += -a_521[i_527]
 			}
-			r_450 := ar.F64(x_11)
-			row_448 = row_448[:len(r_450)]
-			row_449 = row_449[:len(r_450)]
-			for i_451 := range r_450 {
-				r_450[i_451] = (row_448[i_451] - row_449[i_451])
+			tot_529, err_530 := nbMulSize(d_101, d_105)
+			if err_530 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:54:30", err_530)
 			}
-			if x_11 != d_22 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:70", "'@': inner sizes differ: "+nbShape(d_21, d_22)+" @ "+nbShape(x_11))
+			_ = tot_529
+			if rev_472 != d_101 || rev_473 != d_105 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:54:30", "acc_add_at: row shapes "+nbShape(rev_472, rev_473)+" and "+nbShape(d_101, d_105)+" differ")
 			}
-			a_453 := ar.F64(d_21)
-			if d_22 <= 32 {
-				r_450 = r_450[:d_22]
-				for r_454 := range a_453 {
-					row_455 := row_447[r_454*d_22 : (r_454+1)*d_22]
-					s_456 := 0.0
-					for c_457, v_458 := range row_455 {
-						s_456 += v_458 * r_450[c_457]
-					}
-					a_453[r_454] = s_456
-				}
-			} else {
-				runtime.Gemv(false, d_21, d_22, 1, row_447, r_450, 0, a_453)
-			}
-			z_459 := ar.F64(d_21)
-			x_460 := -x_443
-			x_461 := 0.5 * x_460
-			for i_462 := range z_459 {
-				z_459[i_462] += x_461
-			}
-			r_463 := ar.F64(d_21)
-			a_453 = a_453[:len(r_463)]
-			z_459 = z_459[:len(r_463)]
-			for i_464 := range r_463 {
-				r_463[i_464] = ((2.0 * a_453[i_464]) * z_459[i_464])
-			}
-			if d_21 != d_21 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:30", "'@': inner sizes differ: "+nbShape(d_21)+" @ "+nbShape(d_21, d_22))
-			}
-			a_466 := ar.F64(d_22)
-			if d_22 <= 32 {
-				r_463 = r_463[:d_21]
-				for r_467 := range r_463 {
-					row_468 := row_447[r_467*d_22 : (r_467+1)*d_22]
-					a_466 = a_466[:len(row_468)]
-					for c_469, v_470 := range row_468 {
-						a_466[c_469] += r_463[r_467] * v_470
-					}
-				}
-			} else {
-				runtime.Gemv(true, d_21, d_22, 1, row_447, r_463, 0, a_466)
-			}
-			if i_441 < 0 || i_441 >= int64(rev_398) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:30", nbIndex(i_441, rev_398))
-			}
-			if rev_399 != d_22 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:30", "acc_add_at: row shapes "+nbShape(rev_399)+" and "+nbShape(d_22)+" differ")
-			}
-			row_471 := rev_397[i_441*int64(rev_399) : (i_441+1)*int64(rev_399)]
-			a_466 = a_466[:len(row_471)]
-			for i_472 := range row_471 {
-				row_471[i_472] += -a_466[i_472]
-			}
-			tot_474, err_475 := nbMulSize(d_21, x_11)
-			if err_475 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:30", err_475)
-			}
-			_ = tot_474
-			if rev_395 != d_21 || rev_396 != x_11 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:30", "acc_add_at: row shapes "+nbShape(rev_395, rev_396)+" and "+nbShape(d_21, x_11)+" differ")
-			}
-			rs_476 := rev_395 * rev_396
-			row_477 := rev_393[i_441*int64(rs_476) : (i_441+1)*int64(rs_476)]
-			for i_478, xi_479 := range r_463 {
-				row_482 := row_477[i_478*len(r_450) : (i_478+1)*len(r_450)]
-				for j_480, yj_481 := range r_450 {
-					row_482[j_480] += xi_479 * yj_481
+			rs_531 := rev_472 * rev_473
+			row_532 := rev_470[i_507*int64(rs_531) : (i_507+1)*int64(rs_531)]
+			for i_533, xi_534 := range r_518 {
+				row_537 := row_532[i_533*len(row_513) : (i_533+1)*len(row_513)]
+				for j_535, yj_536 := range row_513 {
+					row_537[j_535] += xi_534 * yj_536
 				}
 			}
-			rev_391[i_441] += x_443
-			rev_389[i_441] += x_443
-			ar.release(mark_442)
+			rev_468[i_507] += x_509
+			rev_466[i_507] += x_509
+			ar.release(mark_508)
 		}
-		ar.release(mark_357)
+		ar.release(mark_450)
 	}
-	var rev_483 []float64
-	var rev_484 int
-	var rev_485 int
-	rev_483, rev_484, rev_485 = z_143, icf_7, icf_8
-	for i_496 := int64(0); i_496 < n_15; i_496++ {
-		mark_497 := ar.mark()
-		if i_496 < 0 || i_496 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:53:22", nbIndex(i_496, icf_7))
+	var rev_538 []float64
+	var rev_539 int
+	var rev_540 int
+	rev_538, rev_539, rev_540 = z_288, icf_7, icf_8
+	for i_551 := int64(0); i_551 < n_15; i_551++ {
+		mark_552 := ar.mark()
+		x_553 := a_58[int(i_551)]
+		_ = x_553
+		row_554 := a_59[int(i_551)*d_60 : (int(i_551)+1)*d_60]
+		row_555 := a_62[int(i_551)*d_63 : (int(i_551)+1)*d_63]
+		z_556 := ar.F64(len(row_554))
+		x_557 := z_289[int(i_551)]
+		for i_558 := range z_556 {
+			z_556[i_558] += x_557
 		}
-		row_498 := icf_6[int(i_496)*icf_8 : (int(i_496)+1)*icf_8]
-		if int64(0) < 0 || n_16 < int64(0) || n_16 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:53:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
+		if int64(0) < 0 || int64(0)+int64(d_60) > int64(d_63) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:53:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_60), d_63))
 		}
-		n_499 := int(n_16) - int(int64(0))
-		s_500 := row_498[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
-		z_501 := ar.F64(len(s_500))
-		x_502 := z_144[int(i_496)]
-		for i_503 := range z_501 {
-			z_501[i_503] += x_502
+		p_559 := ar.F64(len(row_555))
+		copy(p_559[int(int64(0))*1:], z_556)
+		if i_551 < 0 || i_551 >= int64(rev_539) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:53:14", nbIndex(i_551, rev_539))
 		}
-		if int64(0) < 0 || int64(0)+int64(n_499) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:53:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_499), icf_8))
+		if rev_540 != d_63 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:53:14", "acc_add_at: row shapes "+nbShape(rev_540)+" and "+nbShape(d_63)+" differ")
 		}
-		p_504 := ar.F64(len(row_498))
-		copy(p_504[int(int64(0))*1:], z_501)
-		if i_496 < 0 || i_496 >= int64(rev_484) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:53:14", nbIndex(i_496, rev_484))
+		row_560 := rev_538[i_551*int64(rev_540) : (i_551+1)*int64(rev_540)]
+		for j_561 := range row_560 {
+			row_560[j_561] += p_559[j_561]
 		}
-		if rev_485 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:53:14", "acc_add_at: row shapes "+nbShape(rev_485)+" and "+nbShape(icf_8)+" differ")
-		}
-		row_505 := rev_483[i_496*int64(rev_485) : (i_496+1)*int64(rev_485)]
-		for j_506 := range row_505 {
-			row_505[j_506] += p_504[j_506]
-		}
-		ar.release(mark_497)
+		ar.release(mark_552)
 	}
-	var rev_507 []float64
-	var rev_508 int
-	var rev_509 int
-	rev_507, rev_508, rev_509 = z_143, icf_7, icf_8
-	for i_525 := int64(0); i_525 < n_15; i_525++ {
-		mark_526 := ar.mark()
-		rs_527 := d_21 * d_22
-		row_528 := z_217[int(i_525)*rs_527 : (int(i_525)+1)*rs_527]
-		if i_525 < 0 || i_525 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:52:21", nbIndex(i_525, icf_7))
+	var rev_562 []float64
+	var rev_563 int
+	var rev_564 int
+	rev_562, rev_563, rev_564 = z_288, icf_7, icf_8
+	for i_583 := int64(0); i_583 < n_15; i_583++ {
+		mark_584 := ar.mark()
+		rs_585 := d_21 * d_22
+		row_586 := a_20[int(i_583)*rs_585 : (int(i_583)+1)*rs_585]
+		_ = row_586
+		row_587 := a_24[int(i_583)*d_25 : (int(i_583)+1)*d_25]
+		r_588, r_589, r_590, r_591, r_592, r_593, err_594 := fn_qmatsplit10fwd(ar, row_587, d_25, n_16)
+		_ = r_588
+		_ = r_589
+		_ = r_590
+		if err_594 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_594, "qmat$split_10$fwd", "models.nab:45:5", "models.nab:52:13")
 		}
-		row_529 := icf_6[int(i_525)*icf_8 : (int(i_525)+1)*icf_8]
-		r_530, r_531, r_532, r_533, r_534, r_535, err_536 := fn_qmatvjp(ar, row_529, icf_8, n_16, row_528, d_21, d_22)
-		_ = r_535
-		if err_536 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbFrame(err_536, "qmat$vjp", "models.nab:45:5", "models.nab:52:13")
+		rs_595 := d_45 * d_46
+		row_596 := z_348[int(i_583)*rs_595 : (int(i_583)+1)*rs_595]
+		r_597, r_598, err_599 := fn_qmatsplit10bwd(ar, r_591, r_592, r_593, row_596, d_45, d_46)
+		if err_599 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_599, "qmat$split_10$bwd", "models.nab:45:5", "models.nab:52:13")
 		}
-		z_537 := ar.F64(len(r_530))
-		if r_531 != d_21 || r_532 != d_22 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:52:12", "acc_add: shapes "+nbShape(r_531, r_532)+" and "+nbShape(d_21, d_22)+" differ")
+		if i_583 < 0 || i_583 >= int64(rev_563) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:52:12", nbIndex(i_583, rev_563))
 		}
-		row_528 = row_528[:len(z_537)]
-		for i_538 := range z_537 {
-			z_537[i_538] += row_528[i_538]
+		if rev_564 != r_598 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:52:12", "acc_add_at: row shapes "+nbShape(rev_564)+" and "+nbShape(r_598)+" differ")
 		}
-		if i_525 < 0 || i_525 >= int64(rev_508) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:52:12", nbIndex(i_525, rev_508))
+		row_600 := rev_562[i_583*int64(rev_564) : (i_583+1)*int64(rev_564)]
+		for j_601 := range row_600 {
+			row_600[j_601] += r_597[j_601]
 		}
-		if rev_509 != r_534 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:52:12", "acc_add_at: row shapes "+nbShape(rev_509)+" and "+nbShape(r_534)+" differ")
-		}
-		row_539 := rev_507[i_525*int64(rev_509) : (i_525+1)*int64(rev_509)]
-		for j_540 := range row_539 {
-			row_539[j_540] += r_533[j_540]
-		}
-		ar.release(mark_526)
+		ar.release(mark_584)
 	}
-	x_541 := n_17 * n_16
-	x_542 := float64(x_541)
-	x_543 := (-0.5) * x_542
-	x_544 := x_543 * 1.8378770664093453
-	s_545 := runtime.Sum(r_74)
-	x_546 := x_544 + s_545
-	x_547 := x_136 * s_137
-	x_548 := x_546 - x_547
-	s_549 := runtime.Sum(r_108)
-	x_550 := x_548 + s_549
-	x_551 := float64(n_15)
-	r_552, err_553 := fn_wishartc(ar, n_16, gamma_12, m_13)
-	if err_553 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbFrame(err_553, "wishart_c", "models.nab:38:5", "models.nab:59:17")
+	x_602 := n_17 * n_16
+	x_603 := float64(x_602)
+	x_604 := (-0.5) * x_603
+	x_605 := x_604 * 1.8378770664093453
+	s_606 := runtime.Sum(r_191)
+	x_607 := x_605 + s_606
+	x_608 := x_281 * s_282
+	x_609 := x_607 - x_608
+	s_610 := runtime.Sum(r_270)
+	x_611 := x_609 + s_610
+	x_612 := float64(n_15)
+	r_613, err_614 := fn_wishartc(ar, n_16, gamma_12, m_13)
+	if err_614 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_614, "wishart_c", "models.nab:38:5", "models.nab:59:17")
 	}
-	x_554 := x_551 * r_552
-	x_555 := x_550 - x_554
-	z_556 := ar.F64(len(x_9))
-	return x_555, r_140, alphas_2, z_218, means_4, means_5, z_143, icf_7, icf_8, z_556, x_10, x_11, 0.0, int64(0), nil
+	x_615 := x_612 * r_613
+	x_616 := x_611 - x_615
+	return x_616, r_285, alphas_2, z_349, means_4, means_5, z_288, icf_7, icf_8, nil
 }
 
 // fn_gmmgrad is def gmm_grad (models.nab:62:12).
@@ -1607,15 +1789,10 @@ func fn_gmmgrad(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64
 	means_3 = means_3[:means_4*means_5]
 	icf_6 = icf_6[:icf_7*icf_8]
 	x_9 = x_9[:x_10*x_11]
-	r_18, r_19, r_20, r_21, r_22, r_23, r_24, r_25, r_26, r_27, r_28, r_29, r_30, r_31, err_32 := fn_gmmvjp111000(ar, alphas_1, alphas_2, means_3, means_4, means_5, icf_6, icf_7, icf_8, x_9, x_10, x_11, gamma_12, m_13, 1.0)
+	r_18, r_19, r_20, r_21, r_22, r_23, r_24, r_25, r_26, err_27 := fn_gmmvjp111000(ar, alphas_1, alphas_2, means_3, means_4, means_5, icf_6, icf_7, icf_8, x_9, x_10, x_11, gamma_12, m_13, 1.0)
 	_ = r_18
-	_ = r_27
-	_ = r_28
-	_ = r_29
-	_ = r_30
-	_ = r_31
-	if err_32 != nil {
-		return nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_32, "gmm$vjp_111000", "models.nab:51:12", "models.nab:63:24")
+	if err_27 != nil {
+		return nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_27, "gmm$vjp_111000", "models.nab:51:12", "models.nab:63:24")
 	}
 	return r_19, r_20, r_21, r_22, r_23, r_24, r_25, r_26, nil
 }
