@@ -59,7 +59,7 @@ func (r *rev) add(blk *block, x ir.Expr, cur *adjoint, c ir.Expr) *adjoint {
 			r.unsupported(blk, t)
 			return cur
 		}
-		if ir.Identical(c.Type(), t) {
+		if ir.Equal(c.Type(), t) { // not broadcast: x's shape
 			switch {
 			case cur == nil:
 				// Borrowed: the cotangent is c itself until something
@@ -132,10 +132,12 @@ func (r *rev) bindFresh(blk *block, c ir.Expr) ir.Expr {
 	pc, ok := c.(*ir.PrimCall)
 	if cv, isVar := v.(*ir.Var); ok && isVar && ir.Rank(pc.T) > 0 {
 		if k, f64 := ir.Leaf(pc.T); f64 && k == ir.F64 {
-			switch pc.Op {
-			case ir.PrimAdd, ir.PrimSub, ir.PrimMul, ir.PrimDiv, ir.PrimNeg, ir.PrimMatmul, ir.PrimOuter, ir.PrimPadLike:
+			switch {
+			case pc.Op.Storage == ir.Fresh:
+				// New storage by declaration: arithmetic, products,
+				// pad_like, update (a copy), ...
 				r.fresh[cv] = true
-			case ir.PrimAccAdd:
+			case pc.Op == ir.PrimAccAdd:
 				if z, ok := pc.Args[0].(*ir.PrimCall); ok && z.Op == ir.PrimZerosLike {
 					r.fresh[cv] = true
 				}

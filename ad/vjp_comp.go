@@ -30,14 +30,7 @@ func (r *rev) backMap(blk *block, st step, e *ir.PrimCall, ybar ir.Expr) error {
 	// threads one cotangent state per variable: the lambda's free active
 	// variables and the active arrays mapped over, each once (an array
 	// may be mapped twice, or mapped and read by the lambda).
-	free := r.freeAtoms(lam)
-	var activeArr []int
-	for k, x := range arrays {
-		if r.isActive(x) {
-			activeArr = append(activeArr, k)
-			free = addVar(free, x.(*ir.Var))
-		}
-	}
+	free, activeArr := r.mapFree(lam, arrays)
 	if len(free) == 0 {
 		return nil
 	}
@@ -82,6 +75,20 @@ func (r *rev) backMap(blk *block, st step, e *ir.PrimCall, ybar ir.Expr) error {
 		r.setState(blk, f, gs[j])
 	}
 	return nil
+}
+
+// mapFree lists the variables whose cotangents the reverse loop of a map
+// threads: lam's free active atoms and the active arrays mapped over
+// (whose indices in arrays it returns as well).
+func (r *rev) mapFree(lam *ir.Lambda, arrays []ir.Expr) (free []*ir.Var, activeArr []int) {
+	free = r.freeAtoms(lam)
+	for k, x := range arrays {
+		if r.isActive(x) {
+			activeArr = append(activeArr, k)
+			free = addVar(free, x.(*ir.Var))
+		}
+	}
+	return free, activeArr
 }
 
 // addVar appends v to vs unless it is there already.

@@ -158,6 +158,19 @@ func flatTape(tape []*ir.Var) bool {
 	return true
 }
 
+// backward binds, in bb, the cut's backward code for iteration i: sub
+// gives the placeholders' values, and the tape's variables are read from
+// row i of saved (fields 1, 2, ...; field 0 is the body's result).
+func (k *cut) backward(bb *block, saved, i ir.Expr, sub map[*ir.Var]ir.Expr) ir.Expr {
+	if len(k.tape) > 0 {
+		row := bb.bind("tape", bb.builder().Prim(ir.PrimIndex, saved, i))
+		for j, v := range k.tape {
+			sub[v] = bb.bindVar(v.Name, &ir.Proj{X: row, Index: j + 1, P: bb.pos})
+		}
+	}
+	return bb.bind("g", ir.Subst(k.bwd, sub))
+}
+
 // stateType is the type of the value state returns for a variable of
 // type t: t, or for an array of tuples the tuple of its columns' states.
 func stateType(t ir.Type) ir.Type {
@@ -194,14 +207,7 @@ func (r *rev) fwdMapSaving(blk *block, e *ir.PrimCall, args []ir.Expr) (ir.Expr,
 		}
 		lam, arrays = l, args[1:]
 	}
-	free := r.freeAtoms(lam)
-	var activeArr []int
-	for k, x := range arrays {
-		if r.isActive(x) {
-			activeArr = append(activeArr, k)
-			free = addVar(free, x.(*ir.Var))
-		}
-	}
+	free, activeArr := r.mapFree(lam, arrays)
 	if len(free) == 0 {
 		return nil, nil
 	}
@@ -285,13 +291,7 @@ func (r *rev) backMapSaved(blk *block, st step, ybar ir.Expr) error {
 	for v, x := range k.views {
 		sub[v] = bb.bindVar(v.Name, ir.Subst(x, map[*ir.Var]ir.Expr{k.index: i}))
 	}
-	if len(k.tape) > 0 {
-		row := bb.bind("tape", b.Prim(ir.PrimIndex, st.aux, i))
-		for j, v := range k.tape {
-			sub[v] = bb.bindVar(v.Name, &ir.Proj{X: row, Index: j + 1, P: pos})
-		}
-	}
-	res := bb.bind("g", ir.Subst(k.bwd, sub))
+	res := k.backward(bb, st.aux, i, sub)
 	out := projs(bb, res, 0, len(init))
 	loop := &ir.Loop{State: R, Init: tupleOf(pos, init), Index: i, Count: st.n, Body: bb.close(tupleOf(pos, out)), P: pos}
 	gs := projs(blk, blk.bind("grev", loop), 0, len(init))
@@ -376,13 +376,7 @@ func (r *rev) backLoopSaved(blk *block, st step, ybar ir.Expr) error {
 	for j, s := range k.states {
 		sub[s] = comps[1+j]
 	}
-	if len(k.tape) > 0 {
-		row := bb.bind("tape", b.Prim(ir.PrimIndex, st.aux, i))
-		for j, v := range k.tape {
-			sub[v] = bb.bindVar(v.Name, &ir.Proj{X: row, Index: j + 1, P: pos})
-		}
-	}
-	res := bb.bind("g", ir.Subst(k.bwd, sub))
+	res := k.backward(bb, st.aux, i, sub)
 	loop := &ir.Loop{State: R, Init: tupleOf(pos, init), Index: t, Count: st.n, Body: bb.close(res), P: pos}
 	gs := projs(blk, blk.bind("grev", loop), 0, len(init))
 	for j, f := range st.free {

@@ -2,6 +2,7 @@ package tests
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -94,7 +95,7 @@ func revCases(t *testing.T) []revCase {
 	return []revCase{
 		{name: "gmm vectorized", src: readTestdata(t, "gmm.nab"), f: "gmm", g: "gmm_grad", args: g.args(), maxRatio: 3.2, target: 3},
 		{name: "gmm element-wise", src: readTestdata(t, "gmm_elem.nab"), f: "gmm", g: "gmm_grad", args: g.args(), maxRatio: 3.3, target: 3},
-		{name: "lstm", src: readBench(t, "lstm.nab"), f: "objective", g: "jacobian", args: lstmArgs(rng, 2, 8, 40), maxRatio: 5.5, target: 3},
+		{name: "lstm", src: readBench(t, "lstm.nab"), f: "objective", g: "jacobian", args: lstmArgs(rng, 2, 8, 40), maxRatio: 5.2, target: 3},
 		{name: "ba jacrev", src: ba, f: "objective", g: "jacobian", args: baArgs(rng, 4, 30, 200), maxRatio: 11.5, target: 5, fwdAllocs: true},
 	}
 }
@@ -162,4 +163,60 @@ func TestReverseModeCost(t *testing.T) {
 			}
 		}
 	}
+}
+
+// revEdgeSrc exercises what the saving reverse mode emits: counted loops
+// that run 0, 1 or many times (the peeled first iteration), calls that
+// are not in tail position (split VJPs), nested comprehensions saving
+// inside each other, and inactive values recomputed rather than saved
+// (x ^ f64(i + 1) under forward mode over reverse mode).
+const revEdgeSrc = `
+def lp(x: [n]f64, k: i64): f64 =
+  let s = loop s = x for i < k do s * x + sin(s) * f64(i + 1)
+  in sum(s * s)
+def lp_grad(x: [n]f64, k: i64) = grad(fn(y) => lp(y, k))(x)
+
+def inner(a: [n]f64): f64 = sum([exp(a[i]) * a[i] for i < n])
+def calls(x: [n]f64): f64 = inner(x) * inner(x * 2.0) + inner([x[i] * x[i] for i < n])
+def calls_grad(x: [n]f64) = grad(calls)(x)
+
+def nest(x: [n]f64): f64 =
+  sum([ inner([x[j] * f64(i) + x[i] for j < n]) + sum([sin(x[i] * x[j]) * x[j] for j < n]) for i < n ])
+def nest_grad(x: [n]f64) = grad(nest)(x)
+
+// v makes the body too costly to recompute (the checkpointing policy).
+def powc(x: [n]f64): f64 =
+  sum([let v = x * x in (1.5 - x[0] * (1.0 - x[1] ^ f64(i + 1))) ^ 2.0 + v[0] for i < 3])
+def powc_hess(x: [n]f64) = hessian(powc)(x)
+def powc_grad2(x: [n]f64) = jacrev(grad(powc))(x)
+`
+
+// TestReverseModeEdges checks gradients of revEdgeSrc against central
+// differences, and two Hessians of powc against each other at a point
+// where x[1] < 0 (where a saved constant exponent would give NaN).
+func TestReverseModeEdges(t *testing.T) {
+	p := compile(t, "edges.nab", []byte(revEdgeSrc))
+	x0 := []float64{0.3, -0.7, 0.5, 1.1}
+	val := func(name string, extra ...any) func([]float64) float64 {
+		f := fn(t, p, name)
+		return func(x []float64) float64 {
+			return call(t, f, append([]any{x}, extra...)...).(float64)
+		}
+	}
+	for _, k := range []int64{-2, 0, 1, 3} {
+		got := flat(call(t, fn(t, p, "lp_grad"), x0, k))
+		checkClose(t, fmt.Sprintf("lp_grad k=%d", k), got, fdGradient(val("lp", k), x0, central4.Step), fdTol)
+	}
+	for _, name := range []string{"calls", "nest"} {
+		got := flat(call(t, fn(t, p, name+"_grad"), x0))
+		checkClose(t, name+"_grad", got, fdGradient(val(name), x0, central4.Step), fdTol)
+	}
+	x1 := []float64{0.5, -1.5}
+	h1, h2 := flat(call(t, fn(t, p, "powc_hess"), x1)), flat(call(t, fn(t, p, "powc_grad2"), x1))
+	for i := range h1 {
+		if math.IsNaN(h1[i]) || math.IsNaN(h2[i]) {
+			t.Fatalf("powc: NaN in the Hessian: %v, %v", h1, h2)
+		}
+	}
+	checkClose(t, "powc: hessian vs jacrev(grad)", h1, h2, 1e-12)
 }

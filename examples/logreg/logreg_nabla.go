@@ -201,12 +201,12 @@ func fn_loss(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []float64, x_
 }
 
 // fn_lossvjp11000 is def loss$vjp_11000 (logreg.nab:6:12).
-func fn_lossvjp11000(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []float64, x_5 int, x_6 int, y_7 []float64, y_8 int, lam_9 float64, ybar_10 float64) (float64, []float64, int, float64, []float64, int, int, []float64, int, float64, error) {
+func fn_lossvjp11000(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []float64, x_5 int, x_6 int, y_7 []float64, y_8 int, lam_9 float64, ybar_10 float64) (float64, []float64, int, float64, error) {
 	w_1 = w_1[:w_2]
 	x_4 = x_4[:x_5*x_6]
 	y_7 = y_7[:y_8]
 	if w_2 != x_6 {
-		return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("logreg.nab:7:13", "'@': inner sizes differ: "+runtime.ShapeString([]int{x_5, x_6})+" @ "+runtime.ShapeString([]int{w_2}))
+		return 0, nil, 0, 0, nbErrorf("logreg.nab:7:13", "'@': inner sizes differ: "+runtime.ShapeString([]int{x_5, x_6})+" @ "+runtime.ShapeString([]int{w_2}))
 	}
 	a_11 := ar.F64(x_5)
 	if x_6 <= 32 {
@@ -228,10 +228,10 @@ func fn_lossvjp11000(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []flo
 		r_17[i_18] = (a_11[i_18] + b_3)
 	}
 	if x_5 != y_8 {
-		return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("logreg.nab:8:27", "shape mismatch in '*': "+runtime.ShapeString([]int{y_8})+" and "+runtime.ShapeString([]int{x_5}))
+		return 0, nil, 0, 0, nbErrorf("logreg.nab:8:27", "shape mismatch in '*': "+runtime.ShapeString([]int{y_8})+" and "+runtime.ShapeString([]int{x_5}))
 	}
 	if y_8 != x_5 {
-		return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("logreg.nab:8:23", "shape mismatch in '-': "+runtime.ShapeString([]int{x_5})+" and "+runtime.ShapeString([]int{y_8}))
+		return 0, nil, 0, 0, nbErrorf("logreg.nab:8:23", "shape mismatch in '-': "+runtime.ShapeString([]int{x_5})+" and "+runtime.ShapeString([]int{y_8}))
 	}
 	r_20 := ar.F64(x_5)
 	r_17 = r_17[:len(r_20)]
@@ -254,7 +254,7 @@ func fn_lossvjp11000(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []flo
 	x_32 := float64(n_31)
 	x_33 := ybar_10 / x_32
 	if x_5 != y_8 {
-		return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("logreg.nab:6:12", "shape mismatch in '*': "+runtime.ShapeString([]int{y_8})+" and "+runtime.ShapeString([]int{x_5}))
+		return 0, nil, 0, 0, nbErrorf("logreg.nab:6:12", "shape mismatch in '*': "+runtime.ShapeString([]int{y_8})+" and "+runtime.ShapeString([]int{x_5}))
 	}
 	r_34 := ar.F64(y_8)
 	y_7 = y_7[:len(r_34)]
@@ -262,14 +262,14 @@ func fn_lossvjp11000(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []flo
 		r_34[i_35] = (y_7[i_35] * -x_33)
 	}
 	if y_8 != x_5 {
-		return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("logreg.nab:6:12", "acc_add: shapes "+runtime.ShapeString([]int{y_8})+" and "+runtime.ShapeString([]int{x_5})+" differ")
+		return 0, nil, 0, 0, nbErrorf("logreg.nab:6:12", "acc_add: shapes "+runtime.ShapeString([]int{y_8})+" and "+runtime.ShapeString([]int{x_5})+" differ")
 	}
 	r_17 = r_17[:len(r_34)]
 	for i_38 := range r_34 {
 		r_34[i_38] += ((runtime.Sigmoid(r_17[i_38])) * x_33)
 	}
 	if y_8 != x_5 {
-		return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("logreg.nab:6:12", "'@': inner sizes differ: "+runtime.ShapeString([]int{y_8})+" @ "+runtime.ShapeString([]int{x_5, x_6}))
+		return 0, nil, 0, 0, nbErrorf("logreg.nab:6:12", "'@': inner sizes differ: "+runtime.ShapeString([]int{y_8})+" @ "+runtime.ShapeString([]int{x_5, x_6}))
 	}
 	a_40 := ar.F64(x_6)
 	if x_6 <= 32 {
@@ -285,7 +285,7 @@ func fn_lossvjp11000(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []flo
 		runtime.Gemv(true, x_5, x_6, 1, x_4, r_34, 0, a_40)
 	}
 	if w_2 != x_6 {
-		return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("logreg.nab:6:12", "acc_add: shapes "+runtime.ShapeString([]int{w_2})+" and "+runtime.ShapeString([]int{x_6})+" differ")
+		return 0, nil, 0, 0, nbErrorf("logreg.nab:6:12", "acc_add: shapes "+runtime.ShapeString([]int{w_2})+" and "+runtime.ShapeString([]int{x_6})+" differ")
 	}
 	a_40 = a_40[:len(r_25)]
 	for i_45 := range r_25 {
@@ -296,9 +296,7 @@ func fn_lossvjp11000(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []flo
 	x_48 := x_23 * d_47
 	x_49 := m_46 + x_48
 	s_50 := runtime.Sum(r_34)
-	z_51 := ar.F64(len(x_4))
-	z_52 := ar.F64(len(y_7))
-	return x_49, r_25, w_2, s_50, z_51, x_5, x_6, z_52, y_8, 0.0, nil
+	return x_49, r_25, w_2, s_50, nil
 }
 
 // fn_lossgrad is def loss_grad (logreg.nab:11:12).
@@ -314,16 +312,10 @@ func fn_lossgrad(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []float64
 	w_1 = w_1[:w_2]
 	x_4 = x_4[:x_5*x_6]
 	y_7 = y_7[:y_8]
-	r_12, r_13, r_14, r_15, r_16, r_17, r_18, r_19, r_20, r_21, err_22 := fn_lossvjp11000(ar, w_1, w_2, b_3, x_4, x_5, x_6, y_7, y_8, lam_9, 1.0)
+	r_12, r_13, r_14, r_15, err_16 := fn_lossvjp11000(ar, w_1, w_2, b_3, x_4, x_5, x_6, y_7, y_8, lam_9, 1.0)
 	_ = r_12
-	_ = r_16
-	_ = r_17
-	_ = r_18
-	_ = r_19
-	_ = r_20
-	_ = r_21
-	if err_22 != nil {
-		return nil, 0, 0, nbFrame(err_22, "loss$vjp_11000", "logreg.nab:6:12", "logreg.nab:12:22")
+	if err_16 != nil {
+		return nil, 0, 0, nbFrame(err_16, "loss$vjp_11000", "logreg.nab:6:12", "logreg.nab:12:22")
 	}
 	return r_13, r_14, r_15, nil
 }

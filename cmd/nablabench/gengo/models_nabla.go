@@ -910,262 +910,185 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 	return x_150, nil
 }
 
-// fn_qmatvjp is def qmat$vjp (models.nab:47:5).
-func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64, ybar_5 int, ybar_6 int) ([]float64, int, int, []float64, int, int64, error) {
+// fn_qmatsplit10fwd is def qmat$split_10$fwd (models.nab:47:5).
+func fn_qmatsplit10fwd(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, int, []float64, int, int64, error) {
 	v_1 = v_1[:v_2]
+	n_4, err_5 := runtime.CheckSize(d_3)
+	if err_5 != nil {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:48:3", err_5)
+	}
+	var a_6 []float64
+	var d_7 int = 0
+	var rs_8 int = 0
+	for i_9 := 0; i_9 < n_4; i_9++ {
+		mark_10 := ar.mark()
+		i_11 := int64(i_9)
+		n_12, err_13 := runtime.CheckSize(d_3)
+		if err_13 != nil {
+			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:48:3", err_13)
+		}
+		if i_9 == 0 {
+			d_7 = n_12
+			rs_8 = d_7
+			tot_14, err_15 := runtime.MulSize(n_4, rs_8)
+			if err_15 != nil {
+				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:48:3", err_15)
+			}
+			a_6 = ar.F64(tot_14)
+		} else if n_12 != d_7 {
+			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:48:3", "build: element "+strconv.Itoa(i_9)+" has shape "+runtime.ShapeString([]int{n_12})+", element 0 has shape "+runtime.ShapeString([]int{d_7}))
+		}
+		row_16 := a_6[i_9*rs_8 : (i_9+1)*rs_8]
+		for i_17 := range row_16 {
+			i_19 := int64(i_17)
+			x_20 := i_11 == i_19
+			var c_21 float64
+			if x_20 {
+				if i_11 < 0 || i_11 >= int64(v_2) {
+					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:48:25", runtime.CheckIndex(i_11, v_2))
+				}
+				x_22 := v_1[int(i_11)]
+				x_23 := math.Exp(x_22)
+				c_21 = x_23
+			} else {
+				x_24 := i_11 > i_19
+				var c_25 float64
+				if x_24 {
+					x_26 := int64(2) * d_3
+					x_27 := x_26 - i_19
+					x_28 := x_27 - int64(1)
+					x_29 := i_19 * x_28
+					if int64(2) == 0 {
+						return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:49:50", "integer division by zero")
+					}
+					x_30 := x_29 / int64(2)
+					x_31 := d_3 + x_30
+					x_32 := x_31 + i_11
+					x_33 := x_32 - i_19
+					x_34 := x_33 - int64(1)
+					if x_34 < 0 || x_34 >= int64(v_2) {
+						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:49:25", runtime.CheckIndex(x_34, v_2))
+					}
+					x_35 := v_1[int(x_34)]
+					c_25 = x_35
+				} else {
+					c_25 = 0.0
+				}
+				c_21 = c_25
+			}
+			row_16[i_17] = c_21
+		}
+		if i_9 > 0 {
+			ar.release(mark_10)
+		}
+	}
+	return a_6, n_4, d_7, v_1, v_2, d_3, nil
+}
+
+// fn_qmatsplit10bwd is def qmat$split_10$bwd (models.nab:47:5).
+func fn_qmatsplit10bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int64, ybar_4 []float64, ybar_5 int, ybar_6 int) ([]float64, int, error) {
+	tape_1 = tape_1[:tape_2]
 	ybar_4 = ybar_4[:ybar_5*ybar_6]
-	z_7 := ar.F64(len(v_1))
-	var rev_8 int64
-	var rev_9 []float64
-	var rev_10 int
-	rev_8, rev_9, rev_10 = int64(0), z_7, v_2
-	for i_137 := int64(0); i_137 < d_3; i_137++ {
-		mark_138 := ar.mark()
-		if i_137 < 0 || i_137 >= int64(ybar_5) {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:47:5", runtime.CheckIndex(i_137, ybar_5))
+	z_7 := ar.F64(len(tape_1))
+	var rev_8 []float64
+	var rev_9 int
+	rev_8, rev_9 = z_7, tape_2
+	for i_79 := int64(0); i_79 < tape_3; i_79++ {
+		mark_80 := ar.mark()
+		if i_79 < 0 || i_79 >= int64(ybar_5) {
+			return nil, 0, nbAt("models.nab:47:5", runtime.CheckIndex(i_79, ybar_5))
 		}
-		row_139 := ybar_4[int(i_137)*ybar_6 : (int(i_137)+1)*ybar_6]
-		n_140, err_141 := runtime.CheckSize(d_3)
-		if err_141 != nil {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:48:3", err_141)
-		}
-		r_142 := ar.F64(n_140)
-		for i_143 := range r_142 {
-			i_145 := int64(i_143)
-			x_146 := i_137 == i_145
-			var c_147 float64
-			if x_146 {
-				if i_137 < 0 || i_137 >= int64(v_2) {
-					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:48:25", runtime.CheckIndex(i_137, v_2))
+		row_81 := ybar_4[int(i_79)*ybar_6 : (int(i_79)+1)*ybar_6]
+		var rev_82 []float64
+		var rev_83 int
+		rev_82, rev_83 = rev_8, rev_9
+		for i_116 := int64(0); i_116 < tape_3; i_116++ {
+			mark_117 := ar.mark()
+			if i_116 < 0 || i_116 >= int64(ybar_6) {
+				return nil, 0, nbAt("models.nab:48:3", runtime.CheckIndex(i_116, ybar_6))
+			}
+			x_118 := row_81[int(i_116)]
+			x_119 := i_79 == i_116
+			var c_120 []float64
+			var c_121 int
+			if x_119 {
+				if i_79 < 0 || i_79 >= int64(tape_2) {
+					return nil, 0, nbAt("models.nab:48:25", runtime.CheckIndex(i_79, tape_2))
 				}
-				x_148 := v_1[int(i_137)]
-				x_149 := math.Exp(x_148)
-				c_147 = x_149
+				x_122 := tape_1[int(i_79)]
+				x_123 := math.Exp(x_122)
+				x_124 := x_123 * x_118
+				if i_79 < 0 || i_79 >= int64(rev_83) {
+					return nil, 0, nbAt("models.nab:48:5", runtime.CheckIndex(i_79, rev_83))
+				}
+				rev_82[i_79] += x_124
+				c_120, c_121 = rev_82, rev_83
 			} else {
-				x_150 := i_137 > i_145
-				var c_151 float64
-				if x_150 {
-					x_152 := int64(2) * d_3
-					x_153 := x_152 - i_145
-					x_154 := x_153 - int64(1)
-					x_155 := i_145 * x_154
+				x_125 := i_79 > i_116
+				var c_126 float64
+				_ = c_126
+				if x_125 {
+					x_127 := int64(2) * tape_3
+					x_128 := x_127 - i_116
+					x_129 := x_128 - int64(1)
+					x_130 := i_116 * x_129
 					if int64(2) == 0 {
-						return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:49:50", "integer division by zero")
+						return nil, 0, nbErrorf("models.nab:49:50", "integer division by zero")
 					}
-					x_156 := x_155 / int64(2)
-					x_157 := d_3 + x_156
-					x_158 := x_157 + i_137
-					x_159 := x_158 - i_145
-					x_160 := x_159 - int64(1)
-					if x_160 < 0 || x_160 >= int64(v_2) {
-						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:49:25", runtime.CheckIndex(x_160, v_2))
+					x_131 := x_130 / int64(2)
+					x_132 := tape_3 + x_131
+					x_133 := x_132 + i_79
+					x_134 := x_133 - i_116
+					x_135 := x_134 - int64(1)
+					if x_135 < 0 || x_135 >= int64(tape_2) {
+						return nil, 0, nbAt("models.nab:49:25", runtime.CheckIndex(x_135, tape_2))
 					}
-					x_161 := v_1[int(x_160)]
-					c_151 = x_161
+					x_136 := tape_1[int(x_135)]
+					c_126 = x_136
 				} else {
-					c_151 = 0.0
+					c_126 = 0.0
 				}
-				c_147 = c_151
+				var c_137 []float64
+				var c_138 int
+				if x_125 {
+					x_139 := int64(2) * tape_3
+					x_140 := x_139 - i_116
+					x_141 := x_140 - int64(1)
+					x_142 := i_116 * x_141
+					if int64(2) == 0 {
+						return nil, 0, nbErrorf("models.nab:49:50", "integer division by zero")
+					}
+					x_143 := x_142 / int64(2)
+					x_144 := tape_3 + x_143
+					x_145 := x_144 + i_79
+					x_146 := x_145 - i_116
+					x_147 := x_146 - int64(1)
+					if x_147 < 0 || x_147 >= int64(tape_2) {
+						return nil, 0, nbAt("models.nab:49:25", runtime.CheckIndex(x_147, tape_2))
+					}
+					x_148 := tape_1[int(x_147)]
+					_ = x_148
+					if x_147 < 0 || x_147 >= int64(rev_83) {
+						return nil, 0, nbAt("models.nab:49:10", runtime.CheckIndex(x_147, rev_83))
+					}
+					rev_82[x_147] += x_118
+					c_137, c_138 = rev_82, rev_83
+				} else {
+					c_137, c_138 = rev_82, rev_83
+				}
+				c_120, c_121 = c_137, c_138
 			}
-			r_142[i_143] = c_147
+			rev_82, rev_83 = c_120, c_121
+			_ = mark_117
 		}
-		var rev_162 []float64
-		var rev_163 int
-		var rev_164 int64
-		rev_162, rev_163, rev_164 = rev_9, rev_10, rev_8
-		for i_214 := int64(0); i_214 < d_3; i_214++ {
-			mark_215 := ar.mark()
-			if i_214 < 0 || i_214 >= int64(ybar_6) {
-				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:48:3", runtime.CheckIndex(i_214, ybar_6))
-			}
-			x_216 := row_139[int(i_214)]
-			x_217 := i_137 == i_214
-			var c_218 float64
-			_ = c_218
-			if x_217 {
-				if i_137 < 0 || i_137 >= int64(v_2) {
-					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:48:25", runtime.CheckIndex(i_137, v_2))
-				}
-				x_219 := v_1[int(i_137)]
-				x_220 := math.Exp(x_219)
-				c_218 = x_220
-			} else {
-				x_221 := i_137 > i_214
-				var c_222 float64
-				if x_221 {
-					x_223 := int64(2) * d_3
-					x_224 := x_223 - i_214
-					x_225 := x_224 - int64(1)
-					x_226 := i_214 * x_225
-					if int64(2) == 0 {
-						return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:49:50", "integer division by zero")
-					}
-					x_227 := x_226 / int64(2)
-					x_228 := d_3 + x_227
-					x_229 := x_228 + i_137
-					x_230 := x_229 - i_214
-					x_231 := x_230 - int64(1)
-					if x_231 < 0 || x_231 >= int64(v_2) {
-						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:49:25", runtime.CheckIndex(x_231, v_2))
-					}
-					x_232 := v_1[int(x_231)]
-					c_222 = x_232
-				} else {
-					c_222 = 0.0
-				}
-				c_218 = c_222
-			}
-			var c_233 []float64
-			var c_234 int
-			var c_235 int64
-			if x_217 {
-				if i_137 < 0 || i_137 >= int64(v_2) {
-					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:48:25", runtime.CheckIndex(i_137, v_2))
-				}
-				x_236 := v_1[int(i_137)]
-				x_237 := math.Exp(x_236)
-				x_238 := x_237 * x_216
-				if i_137 < 0 || i_137 >= int64(rev_163) {
-					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:48:5", runtime.CheckIndex(i_137, rev_163))
-				}
-				rev_162[i_137] += x_238
-				c_233, c_234, c_235 = rev_162, rev_163, rev_164
-			} else {
-				x_239 := i_137 > i_214
-				var c_240 float64
-				_ = c_240
-				if x_239 {
-					x_241 := int64(2) * d_3
-					x_242 := x_241 - i_214
-					x_243 := x_242 - int64(1)
-					x_244 := i_214 * x_243
-					if int64(2) == 0 {
-						return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:49:50", "integer division by zero")
-					}
-					x_245 := x_244 / int64(2)
-					x_246 := d_3 + x_245
-					x_247 := x_246 + i_137
-					x_248 := x_247 - i_214
-					x_249 := x_248 - int64(1)
-					if x_249 < 0 || x_249 >= int64(v_2) {
-						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:49:25", runtime.CheckIndex(x_249, v_2))
-					}
-					x_250 := v_1[int(x_249)]
-					c_240 = x_250
-				} else {
-					c_240 = 0.0
-				}
-				var c_251 []float64
-				var c_252 int
-				var c_253 int64
-				if x_239 {
-					x_254 := int64(2) * d_3
-					x_255 := x_254 - i_214
-					x_256 := x_255 - int64(1)
-					x_257 := i_214 * x_256
-					if int64(2) == 0 {
-						return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:49:50", "integer division by zero")
-					}
-					x_258 := x_257 / int64(2)
-					x_259 := d_3 + x_258
-					x_260 := x_259 + i_137
-					x_261 := x_260 - i_214
-					x_262 := x_261 - int64(1)
-					if x_262 < 0 || x_262 >= int64(v_2) {
-						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:49:25", runtime.CheckIndex(x_262, v_2))
-					}
-					x_263 := v_1[int(x_262)]
-					_ = x_263
-					if x_262 < 0 || x_262 >= int64(rev_163) {
-						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:49:10", runtime.CheckIndex(x_262, rev_163))
-					}
-					rev_162[x_262] += x_216
-					c_251, c_252, c_253 = rev_162, rev_163, rev_164
-				} else {
-					c_251, c_252, c_253 = rev_162, rev_163, rev_164
-				}
-				c_233, c_234, c_235 = c_251, c_252, c_253
-			}
-			rev_162, rev_163, rev_164 = c_233, c_234, c_235
-			_ = mark_215
-		}
-		rev_8, rev_9, rev_10 = rev_164, rev_162, rev_163
-		_ = mark_138
+		rev_8, rev_9 = rev_82, rev_83
+		_ = mark_80
 	}
-	n_264, err_265 := runtime.CheckSize(d_3)
-	if err_265 != nil {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:48:3", err_265)
-	}
-	var a_266 []float64
-	var d_267 int = 0
-	var rs_268 int = 0
-	for i_269 := 0; i_269 < n_264; i_269++ {
-		mark_270 := ar.mark()
-		i_271 := int64(i_269)
-		n_272, err_273 := runtime.CheckSize(d_3)
-		if err_273 != nil {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:48:3", err_273)
-		}
-		if i_269 == 0 {
-			d_267 = n_272
-			rs_268 = d_267
-			tot_274, err_275 := runtime.MulSize(n_264, rs_268)
-			if err_275 != nil {
-				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:48:3", err_275)
-			}
-			a_266 = ar.F64(tot_274)
-		} else if n_272 != d_267 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:48:3", "build: element "+strconv.Itoa(i_269)+" has shape "+runtime.ShapeString([]int{n_272})+", element 0 has shape "+runtime.ShapeString([]int{d_267}))
-		}
-		row_276 := a_266[i_269*rs_268 : (i_269+1)*rs_268]
-		for i_277 := range row_276 {
-			i_279 := int64(i_277)
-			x_280 := i_271 == i_279
-			var c_281 float64
-			if x_280 {
-				if i_271 < 0 || i_271 >= int64(v_2) {
-					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:48:25", runtime.CheckIndex(i_271, v_2))
-				}
-				x_282 := v_1[int(i_271)]
-				x_283 := math.Exp(x_282)
-				c_281 = x_283
-			} else {
-				x_284 := i_271 > i_279
-				var c_285 float64
-				if x_284 {
-					x_286 := int64(2) * d_3
-					x_287 := x_286 - i_279
-					x_288 := x_287 - int64(1)
-					x_289 := i_279 * x_288
-					if int64(2) == 0 {
-						return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:49:50", "integer division by zero")
-					}
-					x_290 := x_289 / int64(2)
-					x_291 := d_3 + x_290
-					x_292 := x_291 + i_271
-					x_293 := x_292 - i_279
-					x_294 := x_293 - int64(1)
-					if x_294 < 0 || x_294 >= int64(v_2) {
-						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:49:25", runtime.CheckIndex(x_294, v_2))
-					}
-					x_295 := v_1[int(x_294)]
-					c_285 = x_295
-				} else {
-					c_285 = 0.0
-				}
-				c_281 = c_285
-			}
-			row_276[i_277] = c_281
-		}
-		if i_269 > 0 {
-			ar.release(mark_270)
-		}
-	}
-	return a_266, n_264, d_267, rev_9, rev_10, rev_8, nil
+	return rev_8, rev_9, nil
 }
 
 // fn_gmmvjp111000 is def gmm$vjp_111000 (models.nab:53:12).
-func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, means_4 int, means_5 int, icf_6 []float64, icf_7 int, icf_8 int, x_9 []float64, x_10 int, x_11 int, gamma_12 float64, m_13 int64, ybar_14 float64) (float64, []float64, int, []float64, int, int, []float64, int, int, []float64, int, int, float64, int64, error) {
+func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, means_4 int, means_5 int, icf_6 []float64, icf_7 int, icf_8 int, x_9 []float64, x_10 int, x_11 int, gamma_12 float64, m_13 int64, ybar_14 float64) (float64, []float64, int, []float64, int, int, []float64, int, int, error) {
 	alphas_1 = alphas_1[:alphas_2]
 	means_3 = means_3[:means_4*means_5]
 	icf_6 = icf_6[:icf_7*icf_8]
@@ -1175,601 +1098,717 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	n_17 := int64(x_10)
 	n_18, err_19 := runtime.CheckSize(n_15)
 	if err_19 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:12", err_19)
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:54:12", err_19)
 	}
 	var a_20 []float64
 	var d_21 int = 0
 	var d_22 int = 0
 	var rs_23 int = 0
-	for i_24 := 0; i_24 < n_18; i_24++ {
-		mark_25 := ar.mark()
-		i_26 := int64(i_24)
-		if i_26 < 0 || i_26 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:21", runtime.CheckIndex(i_26, icf_7))
+	var a_24 []float64
+	for i_25 := 0; i_25 < n_18; i_25++ {
+		mark_26 := ar.mark()
+		i_27 := int64(i_25)
+		if i_27 < 0 || i_27 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:54:21", runtime.CheckIndex(i_27, icf_7))
 		}
-		row_27 := icf_6[int(i_26)*icf_8 : (int(i_26)+1)*icf_8]
-		n_28, err_29 := runtime.CheckSize(n_16)
-		if err_29 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:48:3", err_29)
+		row_28 := icf_6[int(i_27)*icf_8 : (int(i_27)+1)*icf_8]
+		r_29, r_30, r_31, r_32, r_33, r_34, err_35 := fn_qmatsplit10fwd(ar, row_28, icf_8, n_16)
+		_ = r_32
+		_ = r_33
+		_ = r_34
+		if err_35 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_35, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
 		}
-		var a_30 []float64
-		var d_31 int = 0
-		var rs_32 int = 0
-		for i_33 := 0; i_33 < n_28; i_33++ {
-			mark_34 := ar.mark()
-			i_35 := int64(i_33)
-			n_36, err_37 := runtime.CheckSize(n_16)
-			if err_37 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:48:3", err_37)
-			}
-			if i_33 == 0 {
-				d_31 = n_36
-				rs_32 = d_31
-				tot_38, err_39 := runtime.MulSize(n_28, rs_32)
-				if err_39 != nil {
-					return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:48:3", err_39)
-				}
-				a_30 = ar.F64(tot_38)
-			} else if n_36 != d_31 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:48:3", "build: element "+strconv.Itoa(i_33)+" has shape "+runtime.ShapeString([]int{n_36})+", element 0 has shape "+runtime.ShapeString([]int{d_31}))
-			}
-			row_40 := a_30[i_33*rs_32 : (i_33+1)*rs_32]
-			for i_41 := range row_40 {
-				i_43 := int64(i_41)
-				x_44 := i_35 == i_43
-				var c_45 float64
-				if x_44 {
-					if i_35 < 0 || i_35 >= int64(icf_8) {
-						return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:48:25", runtime.CheckIndex(i_35, icf_8))
-					}
-					x_46 := row_27[int(i_35)]
-					x_47 := math.Exp(x_46)
-					c_45 = x_47
-				} else {
-					x_48 := i_35 > i_43
-					var c_49 float64
-					if x_48 {
-						x_50 := int64(2) * n_16
-						x_51 := x_50 - i_43
-						x_52 := x_51 - int64(1)
-						x_53 := i_43 * x_52
-						if int64(2) == 0 {
-							return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:49:50", "integer division by zero")
-						}
-						x_54 := x_53 / int64(2)
-						x_55 := n_16 + x_54
-						x_56 := x_55 + i_35
-						x_57 := x_56 - i_43
-						x_58 := x_57 - int64(1)
-						if x_58 < 0 || x_58 >= int64(icf_8) {
-							return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:49:25", runtime.CheckIndex(x_58, icf_8))
-						}
-						x_59 := row_27[int(x_58)]
-						c_49 = x_59
-					} else {
-						c_49 = 0.0
-					}
-					c_45 = c_49
-				}
-				row_40[i_41] = c_45
-			}
-			if i_33 > 0 {
-				ar.release(mark_34)
-			}
-		}
-		if i_24 == 0 {
-			d_21, d_22 = n_28, d_31
+		if i_25 == 0 {
+			d_21, d_22 = r_30, r_31
 			rs_23 = d_21 * d_22
-			tot_60, err_61 := runtime.MulSize(n_18, rs_23)
-			if err_61 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:12", err_61)
+			tot_36, err_37 := runtime.MulSize(n_18, rs_23)
+			if err_37 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:54:12", err_37)
 			}
-			a_20 = ar.F64(tot_60)
-		} else if n_28 != d_21 || d_31 != d_22 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:12", "build: element "+strconv.Itoa(i_24)+" has shape "+runtime.ShapeString([]int{n_28, d_31})+", element 0 has shape "+runtime.ShapeString([]int{d_21, d_22}))
+			a_20 = ar.F64(tot_36)
+		} else if r_30 != d_21 || r_31 != d_22 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:54:12", "build: element "+strconv.Itoa(i_25)+" has shape "+runtime.ShapeString([]int{r_30, r_31})+", element 0 has shape "+runtime.ShapeString([]int{d_21, d_22}))
 		}
-		copy(a_20[i_24*rs_23:(i_24+1)*rs_23], a_30)
-		if i_24 > 0 {
-			ar.release(mark_25)
+		copy(a_20[i_25*rs_23:(i_25+1)*rs_23], r_29)
+		if i_25 > 0 {
+			ar.release(mark_26)
 		}
 	}
-	n_62, err_63 := runtime.CheckSize(n_15)
-	if err_63 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:55:14", err_63)
+	a_24 = icf_6[:n_18*icf_8]
+	n_38, err_39 := runtime.CheckSize(n_15)
+	_ = n_38
+	if err_39 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:54:12", err_39)
 	}
-	r_64 := ar.F64(n_62)
-	for i_65 := range r_64 {
-		i_67 := int64(i_65)
-		if i_67 < 0 || i_67 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:55:22", runtime.CheckIndex(i_67, icf_7))
+	view_40 := a_20
+	n_41, err_42 := runtime.CheckSize(n_15)
+	if err_42 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:55:14", err_42)
+	}
+	a_43 := ar.F64(n_41)
+	var d_44 int = 0
+	var rs_45 int = 0
+	var a_46 []float64
+	for i_47 := 0; i_47 < n_41; i_47++ {
+		i_49 := int64(i_47)
+		if i_49 < 0 || i_49 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:55:22", runtime.CheckIndex(i_49, icf_7))
 		}
-		row_68 := icf_6[int(i_67)*icf_8 : (int(i_67)+1)*icf_8]
+		row_50 := icf_6[int(i_49)*icf_8 : (int(i_49)+1)*icf_8]
 		if int64(0) < 0 || n_16 < int64(0) || n_16 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 		}
-		n_69 := int(n_16) - int(int64(0))
-		_ = n_69
-		s_70 := row_68[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
-		s_71 := runtime.Sum(s_70)
-		r_64[i_65] = s_71
-	}
-	n_72, err_73 := runtime.CheckSize(n_17)
-	if err_73 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:18", err_73)
-	}
-	r_74 := ar.F64(n_72)
-	for i_75 := range r_74 {
-		mark_76 := ar.mark()
-		i_77 := int64(i_75)
-		n_78, err_79 := runtime.CheckSize(n_15)
-		if err_79 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:30", err_79)
-		}
-		r_80 := ar.F64(n_78)
-		for i_81 := range r_80 {
-			mark_82 := ar.mark()
-			i_83 := int64(i_81)
-			x_84 := alphas_1[int(i_83)]
-			x_85 := r_64[int(i_83)]
-			x_86 := x_84 + x_85
-			rs_87 := d_21 * d_22
-			row_88 := a_20[int(i_83)*rs_87 : (int(i_83)+1)*rs_87]
-			row_89 := x_9[int(i_77)*x_11 : (int(i_77)+1)*x_11]
-			if i_83 < 0 || i_83 >= int64(means_4) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:85", runtime.CheckIndex(i_83, means_4))
+		n_51 := int(n_16) - int(int64(0))
+		s_52 := row_50[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
+		s_53 := runtime.Sum(s_52)
+		a_43[i_47] = s_53
+		if i_47 == 0 {
+			d_44 = n_51
+			rs_45 = d_44
+			tot_54, err_55 := runtime.MulSize(n_41, rs_45)
+			if err_55 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:55:14", err_55)
 			}
-			row_90 := means_3[int(i_83)*means_5 : (int(i_83)+1)*means_5]
+			_ = tot_54
+		} else if n_51 != d_44 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:55:14", "build: element "+strconv.Itoa(i_47)+" has shape "+runtime.ShapeString([]int{n_51})+", element 0 has shape "+runtime.ShapeString([]int{d_44}))
+		}
+	}
+	a_46 = icf_6[:n_41*icf_8]
+	n_56, err_57 := runtime.CheckSize(n_15)
+	_ = n_56
+	if err_57 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:55:14", err_57)
+	}
+	view_58 := a_43
+	n_59, err_60 := runtime.CheckSize(n_17)
+	if err_60 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_60)
+	}
+	a_61 := ar.F64(n_59)
+	var a_62 []float64
+	var d_63 int = 0
+	var rs_64 int = 0
+	a_65 := ar.F64(n_59)
+	var a_66 []float64
+	var d_67 int = 0
+	var rs_68 int = 0
+	var a_69 []float64
+	var d_70 int = 0
+	var d_71 int = 0
+	var rs_72 int = 0
+	var a_73 []float64
+	var d_74 int = 0
+	var d_75 int = 0
+	var rs_76 int = 0
+	var a_77 []float64
+	var d_78 int = 0
+	var d_79 int = 0
+	var rs_80 int = 0
+	var a_81 []float64
+	var d_82 int = 0
+	var d_83 int = 0
+	var d_84 int = 0
+	var rs_85 int = 0
+	for i_86 := 0; i_86 < n_59; i_86++ {
+		mark_87 := ar.mark()
+		i_88 := int64(i_86)
+		n_89, err_90 := runtime.CheckSize(n_15)
+		if err_90 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_90)
+		}
+		a_91 := ar.F64(n_89)
+		var a_92 []float64
+		var d_93 int = 0
+		var rs_94 int = 0
+		var a_95 []float64
+		var d_96 int = 0
+		var rs_97 int = 0
+		var a_98 []float64
+		var d_99 int = 0
+		var rs_100 int = 0
+		var a_101 []float64
+		for i_102 := 0; i_102 < n_89; i_102++ {
+			mark_103 := ar.mark()
+			i_104 := int64(i_102)
+			rs_105 := d_21 * d_22
+			row_106 := view_40[int(i_104)*rs_105 : (int(i_104)+1)*rs_105]
+			row_107 := x_9[int(i_88)*x_11 : (int(i_88)+1)*x_11]
+			if i_104 < 0 || i_104 >= int64(means_4) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:85", runtime.CheckIndex(i_104, means_4))
+			}
+			row_108 := means_3[int(i_104)*means_5 : (int(i_104)+1)*means_5]
 			if means_5 != x_11 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
+			}
+			r_109 := ar.F64(x_11)
+			row_107 = row_107[:len(r_109)]
+			row_108 = row_108[:len(r_109)]
+			for i_110 := range r_109 {
+				r_109[i_110] = (row_107[i_110] - row_108[i_110])
 			}
 			if x_11 != d_22 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 			}
-			a_91 := ar.F64(d_21)
+			a_112 := ar.F64(d_21)
 			if d_22 <= 32 {
-				row_89 = row_89[:d_22]
-				row_90 = row_90[:d_22]
-				for r_92 := range a_91 {
-					row_93 := row_88[r_92*d_22 : (r_92+1)*d_22]
-					s_94 := 0.0
-					for c_95, v_96 := range row_93 {
-						s_94 += v_96 * (row_89[c_95] - row_90[c_95])
+				r_109 = r_109[:d_22]
+				for r_113 := range a_112 {
+					row_114 := row_106[r_113*d_22 : (r_113+1)*d_22]
+					s_115 := 0.0
+					for c_116, v_117 := range row_114 {
+						s_115 += v_117 * r_109[c_116]
 					}
-					a_91[r_92] = s_94
+					a_112[r_113] = s_115
 				}
 			} else {
-				x_97 := ar.F64(d_22)
-				row_89 = row_89[:len(x_97)]
-				row_90 = row_90[:len(x_97)]
-				for i_98 := range x_97 {
-					x_97[i_98] = (row_89[i_98] - row_90[i_98])
+				runtime.Gemv(false, d_21, d_22, 1, row_106, r_109, 0, a_112)
+			}
+			r_118 := ar.F64(d_21)
+			a_112 = a_112[:len(r_118)]
+			for i_119 := range r_118 {
+				r_118[i_119] = (a_112[i_119] * a_112[i_119])
+			}
+			x_121 := alphas_1[int(i_104)]
+			x_122 := view_58[int(i_104)]
+			x_123 := x_121 + x_122
+			s_124 := runtime.Sum(r_118)
+			x_125 := 0.5 * s_124
+			x_126 := x_123 - x_125
+			a_91[i_102] = x_126
+			if i_102 == 0 {
+				d_93 = d_21
+				rs_94 = d_93
+				tot_127, err_128 := runtime.MulSize(n_89, rs_94)
+				if err_128 != nil {
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_128)
 				}
-				runtime.Gemv(false, d_21, d_22, 1, row_88, x_97, 0, a_91)
+				a_92 = ar.F64(tot_127)
+			} else if d_21 != d_93 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "build: element "+strconv.Itoa(i_102)+" has shape "+runtime.ShapeString([]int{d_21})+", element 0 has shape "+runtime.ShapeString([]int{d_93}))
 			}
-			var s_100 float64 = 0
-			a_91 = a_91[:d_21]
-			for i_101 := 0; i_101 < d_21; i_101++ {
-				s_100 += (a_91[i_101] * a_91[i_101])
+			copy(a_92[i_102*rs_94:(i_102+1)*rs_94], r_118)
+			if i_102 == 0 {
+				d_96 = d_21
+				rs_97 = d_96
+				tot_129, err_130 := runtime.MulSize(n_89, rs_97)
+				if err_130 != nil {
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_130)
+				}
+				a_95 = ar.F64(tot_129)
+			} else if d_21 != d_96 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "build: element "+strconv.Itoa(i_102)+" has shape "+runtime.ShapeString([]int{d_21})+", element 0 has shape "+runtime.ShapeString([]int{d_96}))
 			}
-			x_103 := 0.5 * s_100
-			x_104 := x_86 - x_103
-			r_80[i_81] = x_104
-			ar.release(mark_82)
+			copy(a_95[i_102*rs_97:(i_102+1)*rs_97], a_112)
+			if i_102 == 0 {
+				d_99 = x_11
+				rs_100 = d_99
+				tot_131, err_132 := runtime.MulSize(n_89, rs_100)
+				if err_132 != nil {
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_132)
+				}
+				a_98 = ar.F64(tot_131)
+			} else if x_11 != d_99 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "build: element "+strconv.Itoa(i_102)+" has shape "+runtime.ShapeString([]int{x_11})+", element 0 has shape "+runtime.ShapeString([]int{d_99}))
+			}
+			copy(a_98[i_102*rs_100:(i_102+1)*rs_100], r_109)
+			if i_102 > 0 {
+				ar.release(mark_103)
+			}
 		}
-		s_105 := runtime.LogSumExp(r_80)
-		r_74[i_75] = s_105
-		ar.release(mark_76)
-	}
-	n_106, err_107 := runtime.CheckSize(n_15)
-	if err_107 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:58:19", err_107)
-	}
-	r_108 := ar.F64(n_106)
-	for i_109 := range r_108 {
-		mark_110 := ar.mark()
-		i_111 := int64(i_109)
-		x_112 := gamma_12 * gamma_12
-		x_113 := 0.5 * x_112
-		if i_111 < 0 || i_111 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:58:49", runtime.CheckIndex(i_111, icf_7))
+		a_101 = view_40[:n_89*d_21*d_22]
+		n_133, err_134 := runtime.CheckSize(n_15)
+		_ = n_133
+		if err_134 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_134)
 		}
-		row_114 := icf_6[int(i_111)*icf_8 : (int(i_111)+1)*icf_8]
+		view_135 := a_91
+		s_136 := runtime.LogSumExp(view_135)
+		a_61[i_86] = s_136
+		if i_86 == 0 {
+			d_63 = n_89
+			rs_64 = d_63
+			tot_137, err_138 := runtime.MulSize(n_59, rs_64)
+			if err_138 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_138)
+			}
+			a_62 = ar.F64(tot_137)
+		} else if n_89 != d_63 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_86)+" has shape "+runtime.ShapeString([]int{n_89})+", element 0 has shape "+runtime.ShapeString([]int{d_63}))
+		}
+		copy(a_62[i_86*rs_64:(i_86+1)*rs_64], view_135)
+		a_65[i_86] = s_136
+		if i_86 == 0 {
+			d_67 = n_89
+			rs_68 = d_67
+			tot_139, err_140 := runtime.MulSize(n_59, rs_68)
+			if err_140 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_140)
+			}
+			a_66 = ar.F64(tot_139)
+		} else if n_89 != d_67 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_86)+" has shape "+runtime.ShapeString([]int{n_89})+", element 0 has shape "+runtime.ShapeString([]int{d_67}))
+		}
+		copy(a_66[i_86*rs_68:(i_86+1)*rs_68], a_91)
+		if i_86 == 0 {
+			d_70, d_71 = n_89, d_93
+			rs_72 = d_70 * d_71
+			tot_141, err_142 := runtime.MulSize(n_59, rs_72)
+			if err_142 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_142)
+			}
+			a_69 = ar.F64(tot_141)
+		} else if n_89 != d_70 || d_93 != d_71 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_86)+" has shape "+runtime.ShapeString([]int{n_89, d_93})+", element 0 has shape "+runtime.ShapeString([]int{d_70, d_71}))
+		}
+		copy(a_69[i_86*rs_72:(i_86+1)*rs_72], a_92)
+		if i_86 == 0 {
+			d_74, d_75 = n_89, d_96
+			rs_76 = d_74 * d_75
+			tot_143, err_144 := runtime.MulSize(n_59, rs_76)
+			if err_144 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_144)
+			}
+			a_73 = ar.F64(tot_143)
+		} else if n_89 != d_74 || d_96 != d_75 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_86)+" has shape "+runtime.ShapeString([]int{n_89, d_96})+", element 0 has shape "+runtime.ShapeString([]int{d_74, d_75}))
+		}
+		copy(a_73[i_86*rs_76:(i_86+1)*rs_76], a_95)
+		if i_86 == 0 {
+			d_78, d_79 = n_89, d_99
+			rs_80 = d_78 * d_79
+			tot_145, err_146 := runtime.MulSize(n_59, rs_80)
+			if err_146 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_146)
+			}
+			a_77 = ar.F64(tot_145)
+		} else if n_89 != d_78 || d_99 != d_79 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_86)+" has shape "+runtime.ShapeString([]int{n_89, d_99})+", element 0 has shape "+runtime.ShapeString([]int{d_78, d_79}))
+		}
+		copy(a_77[i_86*rs_80:(i_86+1)*rs_80], a_98)
+		if i_86 == 0 {
+			d_82, d_83, d_84 = n_89, d_21, d_22
+			rs_85 = d_82 * d_83 * d_84
+			tot_147, err_148 := runtime.MulSize(n_59, rs_85)
+			if err_148 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_148)
+			}
+			a_81 = ar.F64(tot_147)
+		} else if n_89 != d_82 || d_21 != d_83 || d_22 != d_84 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_86)+" has shape "+runtime.ShapeString([]int{n_89, d_21, d_22})+", element 0 has shape "+runtime.ShapeString([]int{d_82, d_83, d_84}))
+		}
+		copy(a_81[i_86*rs_85:(i_86+1)*rs_85], a_101)
+		if i_86 > 0 {
+			ar.release(mark_87)
+		}
+	}
+	n_149, err_150 := runtime.CheckSize(n_17)
+	_ = n_149
+	if err_150 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_150)
+	}
+	view_151 := a_61
+	n_152, err_153 := runtime.CheckSize(n_15)
+	if err_153 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_153)
+	}
+	a_154 := ar.F64(n_152)
+	var d_155 int = 0
+	var rs_156 int = 0
+	var a_157 []float64
+	var d_158 int = 0
+	var rs_159 int = 0
+	var a_160 []float64
+	var d_161 int = 0
+	var rs_162 int = 0
+	var a_163 []float64
+	var d_164 int = 0
+	var rs_165 int = 0
+	var a_166 []float64
+	for i_167 := 0; i_167 < n_152; i_167++ {
+		mark_168 := ar.mark()
+		i_169 := int64(i_167)
+		if i_169 < 0 || i_169 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:49", runtime.CheckIndex(i_169, icf_7))
+		}
+		row_170 := icf_6[int(i_169)*icf_8 : (int(i_169)+1)*icf_8]
 		if int64(0) < 0 || n_16 < int64(0) || n_16 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 		}
-		n_115 := int(n_16) - int(int64(0))
-		s_116 := row_114[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
-		r_117 := ar.F64(n_115)
-		s_116 = s_116[:len(r_117)]
-		for i_118 := range r_117 {
-			r_117[i_118] = (math.Exp(s_116[i_118]))
+		n_171 := int(n_16) - int(int64(0))
+		s_172 := row_170[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
+		r_173 := ar.F64(n_171)
+		s_172 = s_172[:len(r_173)]
+		for i_174 := range r_173 {
+			r_173[i_174] = (math.Exp(s_172[i_174]))
 		}
-		var s_120 float64 = 0
-		r_117 = r_117[:n_115]
-		for i_121 := 0; i_121 < n_115; i_121++ {
-			s_120 += (r_117[i_121] * r_117[i_121])
+		r_176 := ar.F64(n_171)
+		r_173 = r_173[:len(r_176)]
+		for i_177 := range r_176 {
+			r_176[i_177] = (r_173[i_177] * r_173[i_177])
 		}
-		if i_111 < 0 || i_111 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:58:70", runtime.CheckIndex(i_111, icf_7))
+		n_179 := int64(icf_8)
+		if n_16 < 0 || n_179 < n_16 || n_179 > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_179, icf_8))
 		}
-		row_123 := icf_6[int(i_111)*icf_8 : (int(i_111)+1)*icf_8]
-		n_124 := int64(icf_8)
-		if n_16 < 0 || n_124 < n_16 || n_124 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_124, icf_8))
+		n_180 := int(n_179) - int(n_16)
+		s_181 := row_170[int(n_16)*1 : int(n_179)*1 : int(n_179)*1]
+		r_182 := ar.F64(n_180)
+		s_181 = s_181[:len(r_182)]
+		for i_183 := range r_182 {
+			r_182[i_183] = (s_181[i_183] * s_181[i_183])
 		}
-		n_125 := int(n_124) - int(n_16)
-		s_126 := row_123[int(n_16)*1 : int(n_124)*1 : int(n_124)*1]
-		var s_127 float64 = 0
-		s_126 = s_126[:n_125]
-		for i_128 := 0; i_128 < n_125; i_128++ {
-			s_127 += (s_126[i_128] * s_126[i_128])
+		x_185 := gamma_12 * gamma_12
+		x_186 := 0.5 * x_185
+		s_187 := runtime.Sum(r_176)
+		s_188 := runtime.Sum(r_182)
+		x_189 := s_187 + s_188
+		x_190 := x_186 * x_189
+		x_191 := float64(m_13)
+		x_192 := view_58[int(i_169)]
+		x_193 := x_191 * x_192
+		x_194 := x_190 - x_193
+		a_154[i_167] = x_194
+		if i_167 == 0 {
+			d_155 = n_180
+			rs_156 = d_155
+			tot_195, err_196 := runtime.MulSize(n_152, rs_156)
+			if err_196 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_196)
+			}
+			_ = tot_195
+		} else if n_180 != d_155 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "build: element "+strconv.Itoa(i_167)+" has shape "+runtime.ShapeString([]int{n_180})+", element 0 has shape "+runtime.ShapeString([]int{d_155}))
 		}
-		x_130 := s_120 + s_127
-		x_131 := x_113 * x_130
-		x_132 := float64(m_13)
-		x_133 := r_64[int(i_111)]
-		x_134 := x_132 * x_133
-		x_135 := x_131 - x_134
-		r_108[i_109] = x_135
-		ar.release(mark_110)
+		if i_167 == 0 {
+			d_158 = n_180
+			rs_159 = d_158
+			tot_197, err_198 := runtime.MulSize(n_152, rs_159)
+			if err_198 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_198)
+			}
+			a_157 = ar.F64(tot_197)
+		} else if n_180 != d_158 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "build: element "+strconv.Itoa(i_167)+" has shape "+runtime.ShapeString([]int{n_180})+", element 0 has shape "+runtime.ShapeString([]int{d_158}))
+		}
+		copy(a_157[i_167*rs_159:(i_167+1)*rs_159], s_181)
+		if i_167 == 0 {
+			d_161 = n_171
+			rs_162 = d_161
+			tot_199, err_200 := runtime.MulSize(n_152, rs_162)
+			if err_200 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_200)
+			}
+			_ = tot_199
+		} else if n_171 != d_161 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "build: element "+strconv.Itoa(i_167)+" has shape "+runtime.ShapeString([]int{n_171})+", element 0 has shape "+runtime.ShapeString([]int{d_161}))
+		}
+		if i_167 == 0 {
+			d_164 = n_171
+			rs_165 = d_164
+			tot_201, err_202 := runtime.MulSize(n_152, rs_165)
+			if err_202 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_202)
+			}
+			a_163 = ar.F64(tot_201)
+		} else if n_171 != d_164 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "build: element "+strconv.Itoa(i_167)+" has shape "+runtime.ShapeString([]int{n_171})+", element 0 has shape "+runtime.ShapeString([]int{d_164}))
+		}
+		copy(a_163[i_167*rs_165:(i_167+1)*rs_165], r_173)
+		if i_167 > 0 {
+			ar.release(mark_168)
+		}
 	}
-	x_136 := float64(n_17)
-	s_137 := runtime.LogSumExp(alphas_1)
-	x_138 := -ybar_14
-	x_139 := x_136 * x_138
-	r_140 := ar.F64(alphas_2)
-	alphas_1 = alphas_1[:len(r_140)]
-	for i_141 := range r_140 {
-		r_140[i_141] = ((math.Exp((alphas_1[i_141] - s_137))) * x_139)
+	a_160 = icf_6[:n_152*icf_8]
+	a_166 = icf_6[:n_152*icf_8]
+	n_203, err_204 := runtime.CheckSize(n_15)
+	_ = n_203
+	if err_204 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_204)
 	}
-	z_143 := ar.F64(len(icf_6))
-	z_144 := ar.F64(len(r_64))
-	var rev_145 []float64
-	var rev_146 int
-	var rev_147 int
-	var rev_148 []float64
-	var rev_149 int
-	_ = rev_149
-	rev_145, rev_146, rev_147, rev_148, rev_149 = z_143, icf_7, icf_8, z_144, n_62
-	for i_175 := int64(0); i_175 < n_15; i_175++ {
-		mark_176 := ar.mark()
-		if i_175 < 0 || i_175 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:58:49", runtime.CheckIndex(i_175, icf_7))
-		}
-		row_177 := icf_6[int(i_175)*icf_8 : (int(i_175)+1)*icf_8]
-		if int64(0) < 0 || n_16 < int64(0) || n_16 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
-		}
-		n_178 := int(n_16) - int(int64(0))
-		s_179 := row_177[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
-		r_180 := ar.F64(n_178)
-		s_179 = s_179[:len(r_180)]
-		for i_181 := range r_180 {
-			r_180[i_181] = (math.Exp(s_179[i_181]))
-		}
-		n_183 := int64(icf_8)
-		if n_16 < 0 || n_183 < n_16 || n_183 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_183, icf_8))
-		}
-		n_184 := int(n_183) - int(n_16)
-		s_185 := row_177[int(n_16)*1 : int(n_183)*1 : int(n_183)*1]
-		x_187 := float64(m_13)
-		x_188 := -ybar_14
-		x_189 := x_187 * x_188
-		rev_148[i_175] += x_189
-		x_190 := gamma_12 * gamma_12
-		x_191 := 0.5 * x_190
-		x_192 := x_191 * ybar_14
-		if n_16 < 0 || n_16+int64(n_184) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(n_184), icf_8))
-		}
-		if i_175 < 0 || i_175 >= int64(rev_146) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:58:19", runtime.CheckIndex(i_175, rev_146))
-		}
-		if rev_147 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_147})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
-		}
-		row_193 := rev_145[i_175*int64(rev_147) : (i_175+1)*int64(rev_147)]
-		region_194 := row_193[int(n_16)*1 : (int(n_16)+n_184)*1]
-		s_185 = s_185[:len(region_194)]
-		for i_195 := range region_194 {
-			region_194[i_195] += ((2.0 * s_185[i_195]) * x_192)
-		}
-		if int64(0) < 0 || int64(0)+int64(n_178) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_178), icf_8))
-		}
-		if i_175 < 0 || i_175 >= int64(rev_146) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:58:19", runtime.CheckIndex(i_175, rev_146))
-		}
-		if rev_147 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_147})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
-		}
-		row_197 := rev_145[i_175*int64(rev_147) : (i_175+1)*int64(rev_147)]
-		region_198 := row_197[int(int64(0))*1 : (int(int64(0))+n_178)*1]
-		r_180 = r_180[:len(region_198)]
-		for i_199 := range region_198 {
-			region_198[i_199] += (r_180[i_199] * ((2.0 * r_180[i_199]) * x_192))
-		}
-		ar.release(mark_176)
+	view_205 := a_154
+	x_206 := float64(n_17)
+	s_207 := runtime.LogSumExp(alphas_1)
+	x_208 := -ybar_14
+	x_209 := x_206 * x_208
+	r_210 := ar.F64(alphas_2)
+	alphas_1 = alphas_1[:len(r_210)]
+	for i_211 := range r_210 {
+		r_210[i_211] = ((math.Exp((alphas_1[i_211] - s_207))) * x_209)
 	}
-	z_201 := ar.F64(len(a_20))
-	z_202 := ar.F64(len(means_3))
-	var rev_203 []float64
-	var rev_204 int
-	var rev_205 []float64
-	var rev_206 int
-	var rev_207 []float64
-	var rev_208 int
-	var rev_209 int
-	var rev_210 int
-	var rev_211 []float64
-	var rev_212 int
-	var rev_213 int
-	rev_203, rev_204, rev_205, rev_206, rev_207, rev_208, rev_209, rev_210, rev_211, rev_212, rev_213 = r_140, alphas_2, z_144, n_62, z_201, n_18, d_21, d_22, z_202, means_4, means_5
-	for i_336 := int64(0); i_336 < n_17; i_336++ {
-		mark_337 := ar.mark()
-		n_338, err_339 := runtime.CheckSize(n_15)
-		if err_339 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:30", err_339)
+	z_213 := ar.F64(len(icf_6))
+	z_214 := ar.F64(len(view_58))
+	var rev_215 []float64
+	var rev_216 int
+	var rev_217 int
+	var rev_218 []float64
+	var rev_219 int
+	_ = rev_219
+	rev_215, rev_216, rev_217, rev_218, rev_219 = z_213, icf_7, icf_8, z_214, n_41
+	for i_240 := int64(0); i_240 < n_15; i_240++ {
+		x_242 := a_154[int(i_240)]
+		_ = x_242
+		row_243 := a_157[int(i_240)*d_158 : (int(i_240)+1)*d_158]
+		row_244 := a_160[int(i_240)*icf_8 : (int(i_240)+1)*icf_8]
+		_ = row_244
+		row_245 := a_163[int(i_240)*d_164 : (int(i_240)+1)*d_164]
+		row_246 := a_166[int(i_240)*icf_8 : (int(i_240)+1)*icf_8]
+		_ = row_246
+		x_247 := float64(m_13)
+		x_248 := -ybar_14
+		x_249 := x_247 * x_248
+		rev_218[i_240] += x_249
+		x_250 := gamma_12 * gamma_12
+		x_251 := 0.5 * x_250
+		x_252 := x_251 * ybar_14
+		if d_155 != d_158 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "shape mismatch in '*': "+runtime.ShapeString([]int{d_158})+" and "+runtime.ShapeString([]int{d_155}))
 		}
-		r_340 := ar.F64(n_338)
-		for i_341 := range r_340 {
-			mark_342 := ar.mark()
-			i_343 := int64(i_341)
-			x_344 := alphas_1[int(i_343)]
-			x_345 := r_64[int(i_343)]
-			x_346 := x_344 + x_345
-			rs_347 := d_21 * d_22
-			row_348 := a_20[int(i_343)*rs_347 : (int(i_343)+1)*rs_347]
-			row_349 := x_9[int(i_336)*x_11 : (int(i_336)+1)*x_11]
-			if i_343 < 0 || i_343 >= int64(means_4) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:85", runtime.CheckIndex(i_343, means_4))
-			}
-			row_350 := means_3[int(i_343)*means_5 : (int(i_343)+1)*means_5]
-			if means_5 != x_11 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
-			}
-			if x_11 != d_22 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
-			}
-			a_351 := ar.F64(d_21)
-			if d_22 <= 32 {
-				row_349 = row_349[:d_22]
-				row_350 = row_350[:d_22]
-				for r_352 := range a_351 {
-					row_353 := row_348[r_352*d_22 : (r_352+1)*d_22]
-					s_354 := 0.0
-					for c_355, v_356 := range row_353 {
-						s_354 += v_356 * (row_349[c_355] - row_350[c_355])
-					}
-					a_351[r_352] = s_354
-				}
-			} else {
-				x_357 := ar.F64(d_22)
-				row_349 = row_349[:len(x_357)]
-				row_350 = row_350[:len(x_357)]
-				for i_358 := range x_357 {
-					x_357[i_358] = (row_349[i_358] - row_350[i_358])
-				}
-				runtime.Gemv(false, d_21, d_22, 1, row_348, x_357, 0, a_351)
-			}
-			var s_360 float64 = 0
-			a_351 = a_351[:d_21]
-			for i_361 := 0; i_361 < d_21; i_361++ {
-				s_360 += (a_351[i_361] * a_351[i_361])
-			}
-			x_363 := 0.5 * s_360
-			x_364 := x_346 - x_363
-			r_340[i_341] = x_364
-			ar.release(mark_342)
+		if n_16 < 0 || n_16+int64(d_158) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(d_158), icf_8))
 		}
-		sm_365 := ar.F64(len(r_340))
-		runtime.Softmax(sm_365, r_340)
-		r_366 := ar.F64(n_338)
-		sm_365 = sm_365[:len(r_366)]
-		for i_367 := range r_366 {
-			r_366[i_367] = (sm_365[i_367] * ybar_14)
+		if i_240 < 0 || i_240 >= int64(rev_216) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", runtime.CheckIndex(i_240, rev_216))
 		}
-		var rev_369 []float64
-		var rev_370 int
-		_ = rev_370
-		var rev_371 []float64
-		var rev_372 int
-		_ = rev_372
-		var rev_373 []float64
-		var rev_374 int
-		_ = rev_374
-		var rev_375 int
-		var rev_376 int
-		var rev_377 []float64
-		var rev_378 int
-		var rev_379 int
-		rev_369, rev_370, rev_371, rev_372, rev_373, rev_374, rev_375, rev_376, rev_377, rev_378, rev_379 = rev_203, rev_204, rev_205, rev_206, rev_207, rev_208, rev_209, rev_210, rev_211, rev_212, rev_213
-		for i_419 := int64(0); i_419 < n_15; i_419++ {
-			mark_420 := ar.mark()
-			x_421 := r_366[int(i_419)]
-			rs_424 := d_21 * d_22
-			row_425 := a_20[int(i_419)*rs_424 : (int(i_419)+1)*rs_424]
-			row_426 := x_9[int(i_336)*x_11 : (int(i_336)+1)*x_11]
-			if i_419 < 0 || i_419 >= int64(means_4) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:85", runtime.CheckIndex(i_419, means_4))
+		if rev_217 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_217})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		}
+		row_253 := rev_215[i_240*int64(rev_217) : (i_240+1)*int64(rev_217)]
+		region_254 := row_253[int(n_16)*1 : (int(n_16)+d_158)*1]
+		row_243 = row_243[:len(region_254)]
+		for i_255 := range region_254 {
+			region_254[i_255] += ((2.0 * row_243[i_255]) * x_252)
+		}
+		if d_161 != d_164 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "shape mismatch in '*': "+runtime.ShapeString([]int{d_164})+" and "+runtime.ShapeString([]int{d_161}))
+		}
+		if int64(0) < 0 || int64(0)+int64(d_164) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_164), icf_8))
+		}
+		if i_240 < 0 || i_240 >= int64(rev_216) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", runtime.CheckIndex(i_240, rev_216))
+		}
+		if rev_217 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_217})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		}
+		row_257 := rev_215[i_240*int64(rev_217) : (i_240+1)*int64(rev_217)]
+		region_258 := row_257[int(int64(0))*1 : (int(int64(0))+d_164)*1]
+		row_245 = row_245[:len(region_258)]
+		for i_259 := range region_258 {
+			region_258[i_259] += (row_245[i_259] * ((2.0 * row_245[i_259]) * x_252))
+		}
+	}
+	z_261 := ar.F64(len(view_40))
+	z_262 := ar.F64(len(means_3))
+	var rev_263 []float64
+	var rev_264 int
+	var rev_265 []float64
+	var rev_266 int
+	var rev_267 []float64
+	var rev_268 int
+	var rev_269 int
+	var rev_270 int
+	var rev_271 []float64
+	var rev_272 int
+	var rev_273 int
+	rev_263, rev_264, rev_265, rev_266, rev_267, rev_268, rev_269, rev_270, rev_271, rev_272, rev_273 = r_210, alphas_2, z_214, n_41, z_261, n_18, d_21, d_22, z_262, means_4, means_5
+	for i_362 := int64(0); i_362 < n_17; i_362++ {
+		mark_363 := ar.mark()
+		x_364 := a_61[int(i_362)]
+		_ = x_364
+		row_365 := a_62[int(i_362)*d_63 : (int(i_362)+1)*d_63]
+		x_366 := a_65[int(i_362)]
+		row_367 := a_66[int(i_362)*d_67 : (int(i_362)+1)*d_67]
+		rs_368 := d_70 * d_71
+		row_369 := a_69[int(i_362)*rs_368 : (int(i_362)+1)*rs_368]
+		rs_370 := d_74 * d_75
+		row_371 := a_73[int(i_362)*rs_370 : (int(i_362)+1)*rs_370]
+		rs_372 := d_78 * d_79
+		row_373 := a_77[int(i_362)*rs_372 : (int(i_362)+1)*rs_372]
+		rs_374 := d_82 * d_83 * d_84
+		row_375 := a_81[int(i_362)*rs_374 : (int(i_362)+1)*rs_374]
+		r_376 := ar.F64(d_63)
+		row_365 = row_365[:len(r_376)]
+		for i_377 := range r_376 {
+			r_376[i_377] = ((math.Exp((row_365[i_377] - x_366))) * ybar_14)
+		}
+		var rev_379 []float64
+		var rev_380 int
+		_ = rev_380
+		var rev_381 []float64
+		var rev_382 int
+		_ = rev_382
+		var rev_383 []float64
+		var rev_384 int
+		_ = rev_384
+		var rev_385 int
+		var rev_386 int
+		var rev_387 []float64
+		var rev_388 int
+		var rev_389 int
+		rev_379, rev_380, rev_381, rev_382, rev_383, rev_384, rev_385, rev_386, rev_387, rev_388, rev_389 = rev_263, rev_264, rev_265, rev_266, rev_267, rev_268, rev_269, rev_270, rev_271, rev_272, rev_273
+		for i_420 := int64(0); i_420 < n_15; i_420++ {
+			mark_421 := ar.mark()
+			if i_420 < 0 || i_420 >= int64(d_63) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", runtime.CheckIndex(i_420, d_63))
 			}
-			row_427 := means_3[int(i_419)*means_5 : (int(i_419)+1)*means_5]
-			if means_5 != x_11 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
+			x_422 := r_376[int(i_420)]
+			if i_420 < 0 || i_420 >= int64(d_67) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", runtime.CheckIndex(i_420, d_67))
 			}
-			r_428 := ar.F64(x_11)
-			row_426 = row_426[:len(r_428)]
-			row_427 = row_427[:len(r_428)]
-			for i_429 := range r_428 {
-				r_428[i_429] = (row_426[i_429] - row_427[i_429])
+			x_423 := row_367[int(i_420)]
+			_ = x_423
+			row_424 := row_369[int(i_420)*d_71 : (int(i_420)+1)*d_71]
+			_ = row_424
+			row_425 := row_371[int(i_420)*d_75 : (int(i_420)+1)*d_75]
+			row_426 := row_373[int(i_420)*d_79 : (int(i_420)+1)*d_79]
+			rs_427 := d_83 * d_84
+			row_428 := row_375[int(i_420)*rs_427 : (int(i_420)+1)*rs_427]
+			x_429 := -x_422
+			x_430 := 0.5 * x_429
+			if d_71 != d_75 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "shape mismatch in '*': "+runtime.ShapeString([]int{d_75})+" and "+runtime.ShapeString([]int{d_71}))
 			}
-			if x_11 != d_22 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
+			r_431 := ar.F64(d_75)
+			row_425 = row_425[:len(r_431)]
+			for i_432 := range r_431 {
+				r_431[i_432] = ((2.0 * row_425[i_432]) * x_430)
 			}
-			a_431 := ar.F64(d_21)
-			if d_22 <= 32 {
-				r_428 = r_428[:d_22]
-				for r_432 := range a_431 {
-					row_433 := row_425[r_432*d_22 : (r_432+1)*d_22]
-					s_434 := 0.0
-					for c_435, v_436 := range row_433 {
-						s_434 += v_436 * r_428[c_435]
-					}
-					a_431[r_432] = s_434
-				}
-			} else {
-				runtime.Gemv(false, d_21, d_22, 1, row_425, r_428, 0, a_431)
+			if d_75 != d_83 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_75})+" @ "+runtime.ShapeString([]int{d_83, d_84}))
 			}
-			x_437 := -x_421
-			x_438 := 0.5 * x_437
-			r_439 := ar.F64(d_21)
-			a_431 = a_431[:len(r_439)]
-			for i_440 := range r_439 {
-				r_439[i_440] = ((2.0 * a_431[i_440]) * x_438)
-			}
-			if d_21 != d_21 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:30", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21})+" @ "+runtime.ShapeString([]int{d_21, d_22}))
-			}
-			a_442 := ar.F64(d_22)
-			if d_22 <= 32 {
-				r_439 = r_439[:d_21]
-				for r_443 := range r_439 {
-					row_444 := row_425[r_443*d_22 : (r_443+1)*d_22]
-					a_442 = a_442[:len(row_444)]
-					for c_445, v_446 := range row_444 {
-						a_442[c_445] += r_439[r_443] * v_446
+			a_434 := ar.F64(d_84)
+			if d_84 <= 32 {
+				r_431 = r_431[:d_83]
+				for r_435 := range r_431 {
+					row_436 := row_428[r_435*d_84 : (r_435+1)*d_84]
+					a_434 = a_434[:len(row_436)]
+					for c_437, v_438 := range row_436 {
+						a_434[c_437] += r_431[r_435] * v_438
 					}
 				}
 			} else {
-				runtime.Gemv(true, d_21, d_22, 1, row_425, r_439, 0, a_442)
+				runtime.Gemv(true, d_83, d_84, 1, row_428, r_431, 0, a_434)
 			}
-			if i_419 < 0 || i_419 >= int64(rev_378) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:30", runtime.CheckIndex(i_419, rev_378))
+			if i_420 < 0 || i_420 >= int64(rev_388) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", runtime.CheckIndex(i_420, rev_388))
 			}
-			if rev_379 != d_22 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_379})+" and "+runtime.ShapeString([]int{d_22})+" differ")
+			if rev_389 != d_84 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_389})+" and "+runtime.ShapeString([]int{d_84})+" differ")
 			}
-			row_447 := rev_377[i_419*int64(rev_379) : (i_419+1)*int64(rev_379)]
-			a_442 = a_442[:len(row_447)]
-			for i_448 := range row_447 {
-				row_447[i_448] += -a_442[i_448]
+			row_439 := rev_387[i_420*int64(rev_389) : (i_420+1)*int64(rev_389)]
+			a_434 = a_434[:len(row_439)]
+			for i_440 := range row_439 {
+				row_439[i_440] += -a_434[i_440]
 			}
-			tot_450, err_451 := runtime.MulSize(d_21, x_11)
-			if err_451 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:30", err_451)
+			tot_442, err_443 := runtime.MulSize(d_75, d_79)
+			if err_443 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_443)
 			}
-			_ = tot_450
-			if rev_375 != d_21 || rev_376 != x_11 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_375, rev_376})+" and "+runtime.ShapeString([]int{d_21, x_11})+" differ")
+			_ = tot_442
+			if rev_385 != d_75 || rev_386 != d_79 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_385, rev_386})+" and "+runtime.ShapeString([]int{d_75, d_79})+" differ")
 			}
-			rs_452 := rev_375 * rev_376
-			row_453 := rev_373[i_419*int64(rs_452) : (i_419+1)*int64(rs_452)]
-			for i_454, xi_455 := range r_439 {
-				row_458 := row_453[i_454*len(r_428) : (i_454+1)*len(r_428)]
-				for j_456, yj_457 := range r_428 {
-					row_458[j_456] += xi_455 * yj_457
+			rs_444 := rev_385 * rev_386
+			row_445 := rev_383[i_420*int64(rs_444) : (i_420+1)*int64(rs_444)]
+			for i_446, xi_447 := range r_431 {
+				row_450 := row_445[i_446*len(row_426) : (i_446+1)*len(row_426)]
+				for j_448, yj_449 := range row_426 {
+					row_450[j_448] += xi_447 * yj_449
 				}
 			}
-			rev_371[i_419] += x_421
-			rev_369[i_419] += x_421
-			ar.release(mark_420)
+			rev_381[i_420] += x_422
+			rev_379[i_420] += x_422
+			ar.release(mark_421)
 		}
-		ar.release(mark_337)
+		ar.release(mark_363)
 	}
-	var rev_459 []float64
-	var rev_460 int
-	var rev_461 int
-	rev_459, rev_460, rev_461 = z_143, icf_7, icf_8
-	for i_472 := int64(0); i_472 < n_15; i_472++ {
-		mark_473 := ar.mark()
-		if i_472 < 0 || i_472 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:55:22", runtime.CheckIndex(i_472, icf_7))
+	var rev_451 []float64
+	var rev_452 int
+	var rev_453 int
+	rev_451, rev_452, rev_453 = z_213, icf_7, icf_8
+	for i_463 := int64(0); i_463 < n_15; i_463++ {
+		mark_464 := ar.mark()
+		x_465 := a_43[int(i_463)]
+		_ = x_465
+		row_466 := a_46[int(i_463)*icf_8 : (int(i_463)+1)*icf_8]
+		_ = row_466
+		z_467 := ar.F64(d_44)
+		x_468 := z_214[int(i_463)]
+		for i_469 := range z_467 {
+			z_467[i_469] += x_468
 		}
-		row_474 := icf_6[int(i_472)*icf_8 : (int(i_472)+1)*icf_8]
-		if int64(0) < 0 || n_16 < int64(0) || n_16 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
+		if int64(0) < 0 || int64(0)+int64(d_44) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:55:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_44), icf_8))
 		}
-		n_475 := int(n_16) - int(int64(0))
-		s_476 := row_474[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
-		z_477 := ar.F64(len(s_476))
-		x_478 := z_144[int(i_472)]
-		for i_479 := range z_477 {
-			z_477[i_479] += x_478
+		if i_463 < 0 || i_463 >= int64(rev_452) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:55:14", runtime.CheckIndex(i_463, rev_452))
 		}
-		if int64(0) < 0 || int64(0)+int64(n_475) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:55:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_475), icf_8))
+		if rev_453 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_453})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		if i_472 < 0 || i_472 >= int64(rev_460) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:55:14", runtime.CheckIndex(i_472, rev_460))
+		row_470 := rev_451[i_463*int64(rev_453) : (i_463+1)*int64(rev_453)]
+		region_471 := row_470[int(int64(0))*1 : (int(int64(0))+d_44)*1]
+		z_467 = z_467[:len(region_471)]
+		for i_472 := range region_471 {
+			region_471[i_472] += z_467[i_472]
 		}
-		if rev_461 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_461})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
-		}
-		row_480 := rev_459[i_472*int64(rev_461) : (i_472+1)*int64(rev_461)]
-		region_481 := row_480[int(int64(0))*1 : (int(int64(0))+n_475)*1]
-		z_477 = z_477[:len(region_481)]
-		for i_482 := range region_481 {
-			region_481[i_482] += z_477[i_482]
-		}
-		ar.release(mark_473)
+		ar.release(mark_464)
 	}
-	var rev_483 []float64
-	var rev_484 int
-	var rev_485 int
-	rev_483, rev_484, rev_485 = z_143, icf_7, icf_8
-	for i_501 := int64(0); i_501 < n_15; i_501++ {
-		mark_502 := ar.mark()
-		rs_503 := d_21 * d_22
-		row_504 := z_201[int(i_501)*rs_503 : (int(i_501)+1)*rs_503]
-		if i_501 < 0 || i_501 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:21", runtime.CheckIndex(i_501, icf_7))
+	var rev_473 []float64
+	var rev_474 int
+	var rev_475 int
+	rev_473, rev_474, rev_475 = z_213, icf_7, icf_8
+	for i_494 := int64(0); i_494 < n_15; i_494++ {
+		mark_495 := ar.mark()
+		rs_496 := d_21 * d_22
+		row_497 := a_20[int(i_494)*rs_496 : (int(i_494)+1)*rs_496]
+		_ = row_497
+		row_498 := a_24[int(i_494)*icf_8 : (int(i_494)+1)*icf_8]
+		r_499, r_500, r_501, r_502, r_503, r_504, err_505 := fn_qmatsplit10fwd(ar, row_498, icf_8, n_16)
+		_ = r_499
+		_ = r_500
+		_ = r_501
+		if err_505 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_505, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
 		}
-		row_505 := icf_6[int(i_501)*icf_8 : (int(i_501)+1)*icf_8]
-		r_506, r_507, r_508, r_509, r_510, r_511, err_512 := fn_qmatvjp(ar, row_505, icf_8, n_16, row_504, d_21, d_22)
-		_ = r_511
-		if err_512 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbFrame(err_512, "qmat$vjp", "models.nab:47:5", "models.nab:54:13")
+		rs_506 := d_21 * d_22
+		row_507 := z_261[int(i_494)*rs_506 : (int(i_494)+1)*rs_506]
+		r_508, r_509, err_510 := fn_qmatsplit10bwd(ar, r_502, r_503, r_504, row_507, d_21, d_22)
+		if err_510 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_510, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
 		}
-		z_513 := ar.F64(len(r_506))
-		if r_507 != d_21 || r_508 != d_22 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:12", "acc_add: shapes "+runtime.ShapeString([]int{r_507, r_508})+" and "+runtime.ShapeString([]int{d_21, d_22})+" differ")
+		if i_494 < 0 || i_494 >= int64(rev_474) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:54:12", runtime.CheckIndex(i_494, rev_474))
 		}
-		row_504 = row_504[:len(z_513)]
-		for i_514 := range z_513 {
-			z_513[i_514] += row_504[i_514]
+		if rev_475 != r_509 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_475})+" and "+runtime.ShapeString([]int{r_509})+" differ")
 		}
-		if i_501 < 0 || i_501 >= int64(rev_484) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:12", runtime.CheckIndex(i_501, rev_484))
+		row_511 := rev_473[i_494*int64(rev_475) : (i_494+1)*int64(rev_475)]
+		for j_512 := range row_511 {
+			row_511[j_512] += r_508[j_512]
 		}
-		if rev_485 != r_510 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_485})+" and "+runtime.ShapeString([]int{r_510})+" differ")
-		}
-		row_515 := rev_483[i_501*int64(rev_485) : (i_501+1)*int64(rev_485)]
-		for j_516 := range row_515 {
-			row_515[j_516] += r_509[j_516]
-		}
-		ar.release(mark_502)
+		ar.release(mark_495)
 	}
-	x_517 := n_17 * n_16
-	x_518 := float64(x_517)
-	x_519 := (-0.5) * x_518
-	x_520 := x_519 * 1.8378770664093453
-	s_521 := runtime.Sum(r_74)
+	x_513 := n_17 * n_16
+	x_514 := float64(x_513)
+	x_515 := (-0.5) * x_514
+	x_516 := x_515 * 1.8378770664093453
+	s_517 := runtime.Sum(view_151)
+	x_518 := x_516 + s_517
+	x_519 := x_206 * s_207
+	x_520 := x_518 - x_519
+	s_521 := runtime.Sum(view_205)
 	x_522 := x_520 + s_521
-	x_523 := x_136 * s_137
-	x_524 := x_522 - x_523
-	s_525 := runtime.Sum(r_108)
-	x_526 := x_524 + s_525
-	x_527 := float64(n_15)
-	r_528, err_529 := fn_wishartc(ar, n_16, gamma_12, m_13)
-	if err_529 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbFrame(err_529, "wishart_c", "models.nab:40:5", "models.nab:61:17")
+	x_523 := float64(n_15)
+	r_524, err_525 := fn_wishartc(ar, n_16, gamma_12, m_13)
+	if err_525 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_525, "wishart_c", "models.nab:40:5", "models.nab:61:17")
 	}
-	x_530 := x_527 * r_528
-	x_531 := x_526 - x_530
-	z_532 := ar.F64(len(x_9))
-	return x_531, r_140, alphas_2, z_202, means_4, means_5, z_143, icf_7, icf_8, z_532, x_10, x_11, 0.0, int64(0), nil
+	x_526 := x_523 * r_524
+	x_527 := x_522 - x_526
+	return x_527, r_210, alphas_2, z_262, means_4, means_5, z_213, icf_7, icf_8, nil
 }
 
 // fn_gmmgrad is def gmm_grad (models.nab:64:12).
@@ -1793,15 +1832,10 @@ func fn_gmmgrad(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64
 	means_3 = means_3[:means_4*means_5]
 	icf_6 = icf_6[:icf_7*icf_8]
 	x_9 = x_9[:x_10*x_11]
-	r_18, r_19, r_20, r_21, r_22, r_23, r_24, r_25, r_26, r_27, r_28, r_29, r_30, r_31, err_32 := fn_gmmvjp111000(ar, alphas_1, alphas_2, means_3, means_4, means_5, icf_6, icf_7, icf_8, x_9, x_10, x_11, gamma_12, m_13, 1.0)
+	r_18, r_19, r_20, r_21, r_22, r_23, r_24, r_25, r_26, err_27 := fn_gmmvjp111000(ar, alphas_1, alphas_2, means_3, means_4, means_5, icf_6, icf_7, icf_8, x_9, x_10, x_11, gamma_12, m_13, 1.0)
 	_ = r_18
-	_ = r_27
-	_ = r_28
-	_ = r_29
-	_ = r_30
-	_ = r_31
-	if err_32 != nil {
-		return nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_32, "gmm$vjp_111000", "models.nab:53:12", "models.nab:65:24")
+	if err_27 != nil {
+		return nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_27, "gmm$vjp_111000", "models.nab:53:12", "models.nab:65:24")
 	}
 	return r_19, r_20, r_21, r_22, r_23, r_24, r_25, r_26, nil
 }
@@ -2063,9 +2097,9 @@ func fn_lstmobjective(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mai
 }
 
 // fn_lstmobjectivevjp1100 is def lstm_objective$vjp_1100 (models.nab:80:12).
-func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mainparams_3 int, extraparams_4 []float64, extraparams_5 int, extraparams_6 int, state_7 []float64, state_8 int, state_9 int, sequence_10 []float64, sequence_11 int, sequence_12 int, ybar_13 float64) (float64, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, error) {
+func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mainparams_3 int, extraparams_4 []float64, extraparams_5 int, extraparams_6 int, state_7 []float64, state_8 int, state_9 int, sequence_10 []float64, sequence_11 int, sequence_12 int, ybar_13 float64) (float64, []float64, int, int, []float64, int, int, error) {
 	if extraparams_5 != 3 {
-		return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", fmt.Sprintf("size mismatch: extra_params has size %d but its type [3][b]f64 says 3", extraparams_5))
+		return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", fmt.Sprintf("size mismatch: extra_params has size %d but its type [3][b]f64 says 3", extraparams_5))
 	}
 	mainparams_1 = mainparams_1[:mainparams_2*mainparams_3]
 	extraparams_4 = extraparams_4[:extraparams_5*extraparams_6]
@@ -2075,1127 +2109,6344 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 	n_15 := int64(extraparams_6)
 	n_16 := int64(sequence_11)
 	x_17 := n_16 - int64(1)
-	n_18 := int(max(x_17, 0)) + 1
-	var st_19 []float64
-	var st_20 int
-	var st_21 int
-	var st_22 float64
-	st_19, st_20, st_21, st_22 = state_7, state_8, state_9, 0.0
-	var a_23 []float64
-	var d_24 int = 0
-	var d_25 int = 0
-	var rs_26 int = 0
-	a_27 := ar.F64(n_18)
-	for i_28 := 0; i_28 < n_18; i_28++ {
-		mark_29 := ar.mark()
-		if i_28 > 0 {
-			k_30 := int64(i_28 - 1)
-			if k_30 < 0 || k_30 >= int64(sequence_11) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(k_30, sequence_11))
-			}
-			row_31 := sequence_10[int(k_30)*sequence_12 : (int(k_30)+1)*sequence_12]
-			if int64(0) < 0 || int64(0) >= int64(extraparams_5) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
-			}
-			row_32 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
-			if extraparams_6 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
-			}
-			r_33 := ar.F64(sequence_12)
-			row_31 = row_31[:len(r_33)]
-			row_32 = row_32[:len(r_33)]
-			for i_34 := range r_33 {
-				r_33[i_34] = (row_31[i_34] * row_32[i_34])
-			}
-			var state_36 []float64
-			var state_37 int
-			var state_38 []float64
-			var state_39 int
-			var state_40 int
-			state_36, state_37, state_38, state_39, state_40 = r_33, sequence_12, st_19, st_20, st_21
-			if int64(2) == 0 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:79", "integer division by zero")
-			}
-			x_90 := n_14 / int64(2)
-			for i_91 := int64(0); i_91 < x_90; i_91++ {
-				mark_92 := ar.mark()
-				x_93 := int64(2) * i_91
-				if x_93 < 0 || x_93 >= int64(mainparams_2) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_93, mainparams_2))
-				}
-				row_94 := mainparams_1[int(x_93)*mainparams_3 : (int(x_93)+1)*mainparams_3]
-				x_95 := int64(2) * i_91
-				x_96 := x_95 + int64(1)
-				if x_96 < 0 || x_96 >= int64(mainparams_2) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_96, mainparams_2))
-				}
-				row_97 := mainparams_1[int(x_96)*mainparams_3 : (int(x_96)+1)*mainparams_3]
-				x_98 := int64(2) * i_91
-				x_99 := x_98 + int64(1)
-				if x_99 < 0 || x_99 >= int64(state_39) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_99, state_39))
-				}
-				row_100 := state_38[int(x_99)*state_40 : (int(x_99)+1)*state_40]
-				if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
-				}
-				n_101 := int(n_15) - int(int64(0))
-				s_102 := row_94[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_101 != state_37 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_37})+" and "+runtime.ShapeString([]int{n_101}))
-				}
-				if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
-				}
-				n_103 := int(n_15) - int(int64(0))
-				s_104 := row_97[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_103 != state_37 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_37})+" and "+runtime.ShapeString([]int{n_103}))
-				}
-				if state_37 != state_40 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_40})+" and "+runtime.ShapeString([]int{state_37}))
-				}
-				x_105 := int64(2) * i_91
-				if x_105 < 0 || x_105 >= int64(state_39) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_105, state_39))
-				}
-				row_106 := state_38[int(x_105)*state_40 : (int(x_105)+1)*state_40]
-				x_107 := int64(2) * n_15
-				if n_15 < 0 || x_107 < n_15 || x_107 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_107, mainparams_3))
-				}
-				n_108 := int(x_107) - int(n_15)
-				s_109 := row_94[int(n_15)*1 : int(x_107)*1 : int(x_107)*1]
-				if n_108 != state_40 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_40})+" and "+runtime.ShapeString([]int{n_108}))
-				}
-				x_110 := int64(2) * n_15
-				if n_15 < 0 || x_110 < n_15 || x_110 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_110, mainparams_3))
-				}
-				n_111 := int(x_110) - int(n_15)
-				s_112 := row_97[int(n_15)*1 : int(x_110)*1 : int(x_110)*1]
-				if n_111 != state_40 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_40})+" and "+runtime.ShapeString([]int{n_111}))
-				}
-				x_113 := int64(2) * i_91
-				if x_113 < 0 || x_113 >= int64(state_39) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:90:35", runtime.CheckIndex(x_113, state_39))
-				}
-				row_114 := state_38[int(x_113)*state_40 : (int(x_113)+1)*state_40]
-				x_115 := int64(3) * n_15
-				x_116 := int64(4) * n_15
-				if x_115 < 0 || x_116 < x_115 || x_116 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_115, x_116, mainparams_3))
-				}
-				n_117 := int(x_116) - int(x_115)
-				s_118 := row_94[int(x_115)*1 : int(x_116)*1 : int(x_116)*1]
-				if n_117 != state_40 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_40})+" and "+runtime.ShapeString([]int{n_117}))
-				}
-				x_119 := int64(3) * n_15
-				x_120 := int64(4) * n_15
-				if x_119 < 0 || x_120 < x_119 || x_120 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_119, x_120, mainparams_3))
-				}
-				n_121 := int(x_120) - int(x_119)
-				s_122 := row_97[int(x_119)*1 : int(x_120)*1 : int(x_120)*1]
-				if n_121 != state_40 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_40})+" and "+runtime.ShapeString([]int{n_121}))
-				}
-				r_123 := ar.F64(state_40)
-				row_100 = row_100[:len(r_123)]
-				state_36 = state_36[:len(r_123)]
-				s_102 = s_102[:len(r_123)]
-				s_104 = s_104[:len(r_123)]
-				row_106 = row_106[:len(r_123)]
-				s_109 = s_109[:len(r_123)]
-				s_112 = s_112[:len(r_123)]
-				row_114 = row_114[:len(r_123)]
-				s_118 = s_118[:len(r_123)]
-				s_122 = s_122[:len(r_123)]
-				for i_124 := range r_123 {
-					r_123[i_124] = ((row_100[i_124] * (runtime.Sigmoid(((state_36[i_124] * s_102[i_124]) + s_104[i_124])))) + ((runtime.Sigmoid(((row_106[i_124] * s_109[i_124]) + s_112[i_124]))) * (math.Tanh(((row_114[i_124] * s_118[i_124]) + s_122[i_124])))))
-				}
-				x_126 := int64(2) * n_15
-				x_127 := int64(3) * n_15
-				if x_126 < 0 || x_127 < x_126 || x_127 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_126, x_127, mainparams_3))
-				}
-				n_128 := int(x_127) - int(x_126)
-				s_129 := row_94[int(x_126)*1 : int(x_127)*1 : int(x_127)*1]
-				if n_128 != state_37 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_37})+" and "+runtime.ShapeString([]int{n_128}))
-				}
-				x_130 := int64(2) * n_15
-				x_131 := int64(3) * n_15
-				if x_130 < 0 || x_131 < x_130 || x_131 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_130, x_131, mainparams_3))
-				}
-				n_132 := int(x_131) - int(x_130)
-				s_133 := row_97[int(x_130)*1 : int(x_131)*1 : int(x_131)*1]
-				if n_132 != state_37 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_37})+" and "+runtime.ShapeString([]int{n_132}))
-				}
-				if state_40 != state_37 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{state_37})+" and "+runtime.ShapeString([]int{state_40}))
-				}
-				r_134 := ar.F64(state_37)
-				state_36 = state_36[:len(r_134)]
-				s_129 = s_129[:len(r_134)]
-				s_133 = s_133[:len(r_134)]
-				r_123 = r_123[:len(r_134)]
-				for i_135 := range r_134 {
-					r_134[i_135] = ((runtime.Sigmoid(((state_36[i_135] * s_129[i_135]) + s_133[i_135]))) * (math.Tanh(r_123[i_135])))
-				}
-				x_137 := int64(2) * i_91
-				if x_137 < 0 || x_137 >= int64(state_39) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_137, state_39))
-				}
-				if state_37 != state_40 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{state_37})+"; elements have shape "+runtime.ShapeString([]int{state_40}))
-				}
-				c_138 := ar.F64(len(state_38))
-				copy(c_138, state_38)
-				copy(c_138[int(x_137)*state_40:(int(x_137)+1)*state_40], r_134)
-				x_139 := int64(2) * i_91
-				x_140 := x_139 + int64(1)
-				if x_140 < 0 || x_140 >= int64(state_39) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_140, state_39))
-				}
-				if state_40 != state_40 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:19", "update: value has shape "+runtime.ShapeString([]int{state_40})+"; elements have shape "+runtime.ShapeString([]int{state_40}))
-				}
-				copy(c_138[int(x_140)*state_40:(int(x_140)+1)*state_40], r_123)
-				state_36, state_38 = r_134, c_138
-				_ = mark_92
-			}
-			if int64(1) < 0 || int64(1) >= int64(extraparams_5) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
-			}
-			row_141 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
-			if extraparams_6 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
-			}
-			if int64(2) < 0 || int64(2) >= int64(extraparams_5) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
-			}
-			row_142 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
-			if extraparams_6 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
-			}
-			r_143 := ar.F64(sequence_12)
-			state_36 = state_36[:len(r_143)]
-			row_141 = row_141[:len(r_143)]
-			row_142 = row_142[:len(r_143)]
-			for i_144 := range r_143 {
-				r_143[i_144] = ((state_36[i_144] * row_141[i_144]) + row_142[i_144])
-			}
-			x_146 := k_30 + int64(1)
-			if x_146 < 0 || x_146 >= int64(sequence_11) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_146, sequence_11))
-			}
-			row_147 := sequence_10[int(x_146)*sequence_12 : (int(x_146)+1)*sequence_12]
-			var s_148 float64 = 0
-			r_143 = r_143[:sequence_12]
-			for i_149 := 0; i_149 < sequence_12; i_149++ {
-				s_148 += (math.Exp(r_143[i_149]))
-			}
-			x_151 := s_148 + 2.0
-			x_152 := math.Log(x_151)
-			var s_153 float64 = 0
-			row_147 = row_147[:sequence_12]
-			r_143 = r_143[:sequence_12]
-			for i_154 := 0; i_154 < sequence_12; i_154++ {
-				s_153 += row_147[i_154] * (r_143[i_154] - x_152)
-			}
-			x_156 := st_22 + s_153
-			st_19, st_22 = state_38, x_156
+	x_18 := max(x_17, int64(0))
+	x_19 := x_18 > int64(0)
+	var c_20 []float64
+	var c_21 int
+	var c_22 int
+	var c_23 int
+	var c_24 []float64
+	var c_25 int
+	_ = c_25
+	var c_26 []float64
+	var c_27 int
+	_ = c_27
+	var c_28 int
+	var c_29 int
+	var c_30 []float64
+	var c_31 int
+	_ = c_31
+	var c_32 []float64
+	var c_33 int
+	_ = c_33
+	var c_34 int
+	var c_35 []float64
+	var c_36 int
+	_ = c_36
+	var c_37 []float64
+	var c_38 int
+	_ = c_38
+	var c_39 int
+	var c_40 []float64
+	var c_41 int
+	_ = c_41
+	var c_42 int
+	var c_43 []float64
+	var c_44 int
+	_ = c_44
+	var c_45 int
+	var c_46 []float64
+	var c_47 int
+	_ = c_47
+	var c_48 int
+	var c_49 []float64
+	var c_50 int
+	_ = c_50
+	var c_51 int
+	var c_52 int
+	var c_53 []float64
+	var c_54 int
+	_ = c_54
+	var c_55 int
+	var c_56 int
+	var c_57 []float64
+	var c_58 int
+	_ = c_58
+	var c_59 int
+	var c_60 int
+	var c_61 int
+	var c_62 []float64
+	var c_63 int
+	_ = c_63
+	var c_64 int
+	var c_65 int
+	var c_66 []float64
+	var c_67 int
+	_ = c_67
+	var c_68 int
+	var c_69 int
+	var c_70 int
+	var c_71 []float64
+	var c_72 int
+	_ = c_72
+	var c_73 int
+	var c_74 int
+	var c_75 []float64
+	var c_76 int
+	_ = c_76
+	var c_77 int
+	var c_78 int
+	var c_79 []float64
+	var c_80 int
+	_ = c_80
+	var c_81 int
+	var c_82 int
+	var c_83 []float64
+	var c_84 int
+	_ = c_84
+	var c_85 int
+	var c_86 int
+	var c_87 []float64
+	var c_88 int
+	_ = c_88
+	var c_89 int
+	var c_90 int
+	var c_91 []float64
+	var c_92 int
+	_ = c_92
+	var c_93 int
+	var c_94 int
+	var c_95 []float64
+	var c_96 int
+	_ = c_96
+	var c_97 int
+	var c_98 int
+	var c_99 []float64
+	var c_100 int
+	_ = c_100
+	var c_101 int
+	var c_102 int
+	var c_103 []float64
+	var c_104 int
+	_ = c_104
+	var c_105 int
+	var c_106 int
+	var c_107 []float64
+	var c_108 int
+	_ = c_108
+	var c_109 int
+	var c_110 int
+	var c_111 []float64
+	var c_112 int
+	_ = c_112
+	var c_113 int
+	var c_114 int
+	var c_115 []float64
+	var c_116 int
+	_ = c_116
+	var c_117 int
+	var c_118 int
+	var c_119 []float64
+	var c_120 int
+	_ = c_120
+	var c_121 int
+	var c_122 int
+	var c_123 []float64
+	var c_124 int
+	_ = c_124
+	var c_125 int
+	var c_126 int
+	var c_127 []float64
+	var c_128 int
+	_ = c_128
+	var c_129 int
+	var c_130 int
+	var c_131 []float64
+	var c_132 int
+	_ = c_132
+	var c_133 int
+	var c_134 int
+	var c_135 []float64
+	var c_136 int
+	_ = c_136
+	var c_137 int
+	var c_138 int
+	var c_139 []float64
+	var c_140 int
+	_ = c_140
+	var c_141 int
+	var c_142 int
+	var c_143 []float64
+	var c_144 int
+	_ = c_144
+	var c_145 int
+	var c_146 int
+	var c_147 int
+	var c_148 []float64
+	var c_149 int
+	_ = c_149
+	var c_150 int
+	var c_151 []float64
+	var c_152 int
+	_ = c_152
+	var c_153 int
+	var c_154 int
+	var c_155 []float64
+	var c_156 int
+	_ = c_156
+	var c_157 int
+	var c_158 int
+	var c_159 []float64
+	var c_160 int
+	_ = c_160
+	if x_19 {
+		x_161 := x_18 - int64(1)
+		if int64(0) < 0 || int64(0) >= int64(sequence_11) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(int64(0), sequence_11))
 		}
-		if i_28 == 0 {
-			d_24, d_25 = st_20, st_21
-			rs_26 = d_24 * d_25
-			tot_157, err_158 := runtime.MulSize(n_18, rs_26)
-			if err_158 != nil {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_158)
-			}
-			a_23 = ar.F64(tot_157)
-		} else if st_20 != d_24 || st_21 != d_25 {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_28)+" has shape "+runtime.ShapeString([]int{st_20, st_21})+", element 0 has shape "+runtime.ShapeString([]int{d_24, d_25}))
-		}
-		copy(a_23[i_28*rs_26:(i_28+1)*rs_26], st_19)
-		a_27[i_28] = st_22
-		_ = mark_29
-	}
-	x_159 := max(x_17, int64(0))
-	if x_159 < 0 || x_159 >= int64(n_18) {
-		return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_159, n_18))
-	}
-	rs_160 := d_24 * d_25
-	row_161 := a_23[int(x_159)*rs_160 : (int(x_159)+1)*rs_160]
-	x_162 := a_27[int(x_159)]
-	x_163 := x_17 * n_15
-	x_164 := float64(x_163)
-	x_165 := 1.0 / x_164
-	x_166 := x_165 * ybar_13
-	x_167 := -x_166
-	z_168 := ar.F64(len(row_161))
-	z_169 := ar.F64(len(extraparams_4))
-	z_170 := ar.F64(len(mainparams_1))
-	var rev_171 []float64
-	var rev_172 int
-	var rev_173 int
-	var rev_174 float64
-	var rev_175 []float64
-	var rev_176 int
-	var rev_177 int
-	var rev_178 []float64
-	var rev_179 int
-	var rev_180 int
-	rev_171, rev_172, rev_173, rev_174, rev_175, rev_176, rev_177, rev_178, rev_179, rev_180 = z_168, d_24, d_25, x_167, z_169, extraparams_5, extraparams_6, z_170, mainparams_2, mainparams_3
-	for t_580 := int64(0); t_580 < x_159; t_580++ {
-		mark_581 := ar.mark()
-		x_582 := x_159 - t_580
-		x_583 := x_582 - int64(1)
-		if x_583 < 0 || x_583 >= int64(n_18) {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_583, n_18))
-		}
-		rs_584 := d_24 * d_25
-		row_585 := a_23[int(x_583)*rs_584 : (int(x_583)+1)*rs_584]
-		x_586 := a_27[int(x_583)]
-		_ = x_586
-		if x_583 < 0 || x_583 >= int64(sequence_11) {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(x_583, sequence_11))
-		}
-		row_587 := sequence_10[int(x_583)*sequence_12 : (int(x_583)+1)*sequence_12]
-		if int64(2) == 0 {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:79", "integer division by zero")
-		}
-		x_588 := n_14 / int64(2)
+		row_162 := sequence_10[int(int64(0))*sequence_12 : (int(int64(0))+1)*sequence_12]
 		if int64(0) < 0 || int64(0) >= int64(extraparams_5) {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
 		}
-		row_589 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
+		row_163 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
 		if extraparams_6 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
-		r_590 := ar.F64(sequence_12)
-		row_587 = row_587[:len(r_590)]
-		row_589 = row_589[:len(r_590)]
-		for i_591 := range r_590 {
-			r_590[i_591] = (row_587[i_591] * row_589[i_591])
+		r_164 := ar.F64(sequence_12)
+		row_162 = row_162[:len(r_164)]
+		row_163 = row_163[:len(r_164)]
+		for i_165 := range r_164 {
+			r_164[i_165] = (row_162[i_165] * row_163[i_165])
 		}
-		n_593 := int(max(x_588, 0)) + 1
-		var st_594 []float64
-		var st_595 int
-		var st_596 []float64
-		var st_597 int
-		var st_598 int
-		st_594, st_595, st_596, st_597, st_598 = r_590, sequence_12, row_585, d_24, d_25
-		var a_599 []float64
-		var d_600 int = 0
-		var rs_601 int = 0
-		var a_602 []float64
-		var d_603 int = 0
-		var d_604 int = 0
-		var rs_605 int = 0
-		for i_606 := 0; i_606 < n_593; i_606++ {
-			mark_607 := ar.mark()
-			if i_606 > 0 {
-				k_608 := int64(i_606 - 1)
-				x_609 := int64(2) * k_608
-				if x_609 < 0 || x_609 >= int64(mainparams_2) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_609, mainparams_2))
+		if int64(2) == 0 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:79", "integer division by zero")
+		}
+		x_167 := n_14 / int64(2)
+		x_168 := max(x_167, int64(0))
+		x_169 := x_168 > int64(0)
+		var c_170 []float64
+		var c_171 int
+		var c_172 int
+		var c_173 []float64
+		var c_174 int
+		var c_175 int
+		var c_176 int
+		var c_177 []float64
+		var c_178 int
+		var c_179 int
+		var c_180 []float64
+		var c_181 int
+		var c_182 int
+		var c_183 int
+		var c_184 []float64
+		var c_185 int
+		var c_186 int
+		var c_187 []float64
+		var c_188 int
+		var c_189 int
+		var c_190 []float64
+		var c_191 int
+		var c_192 int
+		var c_193 []float64
+		var c_194 int
+		var c_195 int
+		var c_196 []float64
+		var c_197 int
+		var c_198 int
+		var c_199 []float64
+		var c_200 int
+		var c_201 int
+		var c_202 []float64
+		var c_203 int
+		var c_204 int
+		var c_205 []float64
+		var c_206 int
+		var c_207 int
+		var c_208 []float64
+		var c_209 int
+		var c_210 int
+		var c_211 []float64
+		var c_212 int
+		var c_213 int
+		var c_214 []float64
+		var c_215 int
+		var c_216 int
+		var c_217 []float64
+		var c_218 int
+		var c_219 int
+		var c_220 []float64
+		var c_221 int
+		var c_222 int
+		var c_223 []float64
+		var c_224 int
+		var c_225 int
+		var c_226 []float64
+		var c_227 int
+		var c_228 int
+		var c_229 []float64
+		var c_230 int
+		var c_231 int
+		var c_232 []float64
+		var c_233 int
+		var c_234 int
+		var c_235 []float64
+		var c_236 int
+		var c_237 int
+		var c_238 []float64
+		var c_239 int
+		var c_240 int
+		var c_241 int
+		if x_169 {
+			x_242 := x_168 - int64(1)
+			if int64(0) < 0 || int64(0) >= int64(mainparams_2) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
+			}
+			row_243 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+			if int64(1) < 0 || int64(1) >= int64(mainparams_2) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
+			}
+			row_244 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+			if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+			}
+			n_245 := int(n_15) - int(int64(0))
+			s_246 := row_243[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+			if n_245 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_245}))
+			}
+			if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+			}
+			n_247 := int(n_15) - int(int64(0))
+			s_248 := row_244[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+			if n_247 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_247}))
+			}
+			r_249 := ar.F64(sequence_12)
+			r_164 = r_164[:len(r_249)]
+			s_246 = s_246[:len(r_249)]
+			s_248 = s_248[:len(r_249)]
+			for i_250 := range r_249 {
+				r_249[i_250] = (runtime.Sigmoid(((r_164[i_250] * s_246[i_250]) + s_248[i_250])))
+			}
+			if int64(0) < 0 || int64(0) >= int64(state_8) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
+			}
+			row_252 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
+			x_253 := int64(2) * n_15
+			if n_15 < 0 || x_253 < n_15 || x_253 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_253, mainparams_3))
+			}
+			n_254 := int(x_253) - int(n_15)
+			s_255 := row_243[int(n_15)*1 : int(x_253)*1 : int(x_253)*1]
+			if n_254 != state_9 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_254}))
+			}
+			if n_15 < 0 || x_253 < n_15 || x_253 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_253, mainparams_3))
+			}
+			n_256 := int(x_253) - int(n_15)
+			s_257 := row_244[int(n_15)*1 : int(x_253)*1 : int(x_253)*1]
+			if n_256 != state_9 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_256}))
+			}
+			r_258 := ar.F64(state_9)
+			row_252 = row_252[:len(r_258)]
+			s_255 = s_255[:len(r_258)]
+			s_257 = s_257[:len(r_258)]
+			for i_259 := range r_258 {
+				r_258[i_259] = (runtime.Sigmoid(((row_252[i_259] * s_255[i_259]) + s_257[i_259])))
+			}
+			x_261 := int64(3) * n_15
+			if x_253 < 0 || x_261 < x_253 || x_261 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_253, x_261, mainparams_3))
+			}
+			n_262 := int(x_261) - int(x_253)
+			s_263 := row_243[int(x_253)*1 : int(x_261)*1 : int(x_261)*1]
+			if n_262 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_262}))
+			}
+			if x_253 < 0 || x_261 < x_253 || x_261 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_253, x_261, mainparams_3))
+			}
+			n_264 := int(x_261) - int(x_253)
+			s_265 := row_244[int(x_253)*1 : int(x_261)*1 : int(x_261)*1]
+			if n_264 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_264}))
+			}
+			r_266 := ar.F64(sequence_12)
+			r_164 = r_164[:len(r_266)]
+			s_263 = s_263[:len(r_266)]
+			s_265 = s_265[:len(r_266)]
+			for i_267 := range r_266 {
+				r_266[i_267] = (runtime.Sigmoid(((r_164[i_267] * s_263[i_267]) + s_265[i_267])))
+			}
+			x_269 := int64(4) * n_15
+			if x_261 < 0 || x_269 < x_261 || x_269 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_261, x_269, mainparams_3))
+			}
+			n_270 := int(x_269) - int(x_261)
+			s_271 := row_243[int(x_261)*1 : int(x_269)*1 : int(x_269)*1]
+			if n_270 != state_9 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_270}))
+			}
+			if x_261 < 0 || x_269 < x_261 || x_269 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_261, x_269, mainparams_3))
+			}
+			n_272 := int(x_269) - int(x_261)
+			s_273 := row_244[int(x_261)*1 : int(x_269)*1 : int(x_269)*1]
+			if n_272 != state_9 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_272}))
+			}
+			r_274 := ar.F64(state_9)
+			row_252 = row_252[:len(r_274)]
+			s_271 = s_271[:len(r_274)]
+			s_273 = s_273[:len(r_274)]
+			for i_275 := range r_274 {
+				r_274[i_275] = (math.Tanh(((row_252[i_275] * s_271[i_275]) + s_273[i_275])))
+			}
+			if int64(1) < 0 || int64(1) >= int64(state_8) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
+			}
+			row_277 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
+			if sequence_12 != state_9 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
+			}
+			r_278 := ar.F64(state_9)
+			row_277 = row_277[:len(r_278)]
+			r_249 = r_249[:len(r_278)]
+			r_258 = r_258[:len(r_278)]
+			r_274 = r_274[:len(r_278)]
+			for i_279 := range r_278 {
+				r_278[i_279] = ((row_277[i_279] * r_249[i_279]) + (r_258[i_279] * r_274[i_279]))
+			}
+			r_281 := ar.F64(state_9)
+			r_278 = r_278[:len(r_281)]
+			for i_282 := range r_281 {
+				r_281[i_282] = (math.Tanh(r_278[i_282]))
+			}
+			if state_9 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
+			}
+			r_284 := ar.F64(sequence_12)
+			r_266 = r_266[:len(r_284)]
+			r_281 = r_281[:len(r_284)]
+			for i_285 := range r_284 {
+				r_284[i_285] = (r_266[i_285] * r_281[i_285])
+			}
+			if int64(0) < 0 || int64(0) >= int64(state_8) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
+			}
+			if sequence_12 != state_9 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
+			}
+			c_287 := ar.F64(len(state_7))
+			copy(c_287, state_7)
+			copy(c_287[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_284)
+			if int64(1) < 0 || int64(1) >= int64(state_8) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
+			}
+			if state_9 != state_9 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:19", "update: value has shape "+runtime.ShapeString([]int{state_9})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
+			}
+			copy(c_287[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_278)
+			n_288 := int(max(x_242, 0)) + 1
+			var st_289 []float64
+			var st_290 int
+			var st_291 []float64
+			var st_292 int
+			var st_293 int
+			var st_294 []float64
+			var st_295 int
+			var st_296 []float64
+			var st_297 int
+			var st_298 int
+			var st_299 []float64
+			var st_300 int
+			var st_301 []float64
+			var st_302 int
+			var st_303 []float64
+			var st_304 int
+			var st_305 []float64
+			var st_306 int
+			var st_307 []float64
+			var st_308 int
+			var st_309 []float64
+			var st_310 int
+			var st_311 []float64
+			var st_312 int
+			var st_313 []float64
+			var st_314 int
+			var st_315 []float64
+			var st_316 int
+			var st_317 []float64
+			var st_318 int
+			var st_319 []float64
+			var st_320 int
+			var st_321 []float64
+			var st_322 int
+			var st_323 []float64
+			var st_324 int
+			var st_325 []float64
+			var st_326 int
+			var st_327 []float64
+			var st_328 int
+			var st_329 []float64
+			var st_330 int
+			var st_331 []float64
+			var st_332 int
+			var st_333 []float64
+			var st_334 int
+			var st_335 []float64
+			var st_336 int
+			var st_337 int
+			st_289, st_290, st_291, st_292, st_293, st_294, st_295, st_296, st_297, st_298, st_299, st_300, st_301, st_302, st_303, st_304, st_305, st_306, st_307, st_308, st_309, st_310, st_311, st_312, st_313, st_314, st_315, st_316, st_317, st_318, st_319, st_320, st_321, st_322, st_323, st_324, st_325, st_326, st_327, st_328, st_329, st_330, st_331, st_332, st_333, st_334, st_335, st_336, st_337 = r_284, sequence_12, c_287, state_8, state_9, r_284, sequence_12, c_287, state_8, state_9, r_278, state_9, r_284, sequence_12, r_281, state_9, r_266, sequence_12, r_274, state_9, r_258, state_9, r_249, sequence_12, row_277, state_9, row_244, mainparams_3, s_271, n_270, row_252, state_9, row_243, mainparams_3, s_263, n_262, r_164, sequence_12, s_255, n_254, row_252, state_9, s_246, n_245, r_164, sequence_12, state_7, state_8, state_9
+			var a_338 []float64
+			var d_339 int = 0
+			var rs_340 int = 0
+			var a_341 []float64
+			var d_342 int = 0
+			var d_343 int = 0
+			var rs_344 int = 0
+			var a_345 []float64
+			var d_346 int = 0
+			var rs_347 int = 0
+			var a_348 []float64
+			var d_349 int = 0
+			var d_350 int = 0
+			var rs_351 int = 0
+			var a_352 []float64
+			var d_353 int = 0
+			var rs_354 int = 0
+			var a_355 []float64
+			var d_356 int = 0
+			var rs_357 int = 0
+			var a_358 []float64
+			var d_359 int = 0
+			var rs_360 int = 0
+			var a_361 []float64
+			var d_362 int = 0
+			var rs_363 int = 0
+			var a_364 []float64
+			var d_365 int = 0
+			var rs_366 int = 0
+			var a_367 []float64
+			var d_368 int = 0
+			var rs_369 int = 0
+			var a_370 []float64
+			var d_371 int = 0
+			var rs_372 int = 0
+			var a_373 []float64
+			var d_374 int = 0
+			var rs_375 int = 0
+			var a_376 []float64
+			var d_377 int = 0
+			var rs_378 int = 0
+			var a_379 []float64
+			var d_380 int = 0
+			var rs_381 int = 0
+			var a_382 []float64
+			var d_383 int = 0
+			var rs_384 int = 0
+			var a_385 []float64
+			var d_386 int = 0
+			var rs_387 int = 0
+			var a_388 []float64
+			var d_389 int = 0
+			var rs_390 int = 0
+			var a_391 []float64
+			var d_392 int = 0
+			var rs_393 int = 0
+			var a_394 []float64
+			var d_395 int = 0
+			var rs_396 int = 0
+			var a_397 []float64
+			var d_398 int = 0
+			var rs_399 int = 0
+			var a_400 []float64
+			var d_401 int = 0
+			var rs_402 int = 0
+			var a_403 []float64
+			var d_404 int = 0
+			var rs_405 int = 0
+			var a_406 []float64
+			var d_407 int = 0
+			var d_408 int = 0
+			var rs_409 int = 0
+			for i_410 := 0; i_410 < n_288; i_410++ {
+				mark_411 := ar.mark()
+				if i_410 > 0 {
+					k_412 := int64(i_410 - 1)
+					x_413 := k_412 + int64(1)
+					x_414 := int64(2) * x_413
+					if x_414 < 0 || x_414 >= int64(mainparams_2) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_414, mainparams_2))
+					}
+					row_415 := mainparams_1[int(x_414)*mainparams_3 : (int(x_414)+1)*mainparams_3]
+					x_416 := x_414 + int64(1)
+					if x_416 < 0 || x_416 >= int64(mainparams_2) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_416, mainparams_2))
+					}
+					row_417 := mainparams_1[int(x_416)*mainparams_3 : (int(x_416)+1)*mainparams_3]
+					if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+					}
+					n_418 := int(n_15) - int(int64(0))
+					s_419 := row_415[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_418 != st_290 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_290})+" and "+runtime.ShapeString([]int{n_418}))
+					}
+					if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+					}
+					n_420 := int(n_15) - int(int64(0))
+					s_421 := row_417[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_420 != st_290 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_290})+" and "+runtime.ShapeString([]int{n_420}))
+					}
+					r_422 := ar.F64(st_290)
+					st_289 = st_289[:len(r_422)]
+					s_419 = s_419[:len(r_422)]
+					s_421 = s_421[:len(r_422)]
+					for i_423 := range r_422 {
+						r_422[i_423] = (runtime.Sigmoid(((st_289[i_423] * s_419[i_423]) + s_421[i_423])))
+					}
+					if x_414 < 0 || x_414 >= int64(st_292) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_414, st_292))
+					}
+					row_425 := st_291[int(x_414)*st_293 : (int(x_414)+1)*st_293]
+					x_426 := int64(2) * n_15
+					if n_15 < 0 || x_426 < n_15 || x_426 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_426, mainparams_3))
+					}
+					n_427 := int(x_426) - int(n_15)
+					s_428 := row_415[int(n_15)*1 : int(x_426)*1 : int(x_426)*1]
+					if n_427 != st_293 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_293})+" and "+runtime.ShapeString([]int{n_427}))
+					}
+					if n_15 < 0 || x_426 < n_15 || x_426 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_426, mainparams_3))
+					}
+					n_429 := int(x_426) - int(n_15)
+					s_430 := row_417[int(n_15)*1 : int(x_426)*1 : int(x_426)*1]
+					if n_429 != st_293 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_293})+" and "+runtime.ShapeString([]int{n_429}))
+					}
+					r_431 := ar.F64(st_293)
+					row_425 = row_425[:len(r_431)]
+					s_428 = s_428[:len(r_431)]
+					s_430 = s_430[:len(r_431)]
+					for i_432 := range r_431 {
+						r_431[i_432] = (runtime.Sigmoid(((row_425[i_432] * s_428[i_432]) + s_430[i_432])))
+					}
+					x_434 := int64(3) * n_15
+					if x_426 < 0 || x_434 < x_426 || x_434 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_426, x_434, mainparams_3))
+					}
+					n_435 := int(x_434) - int(x_426)
+					s_436 := row_415[int(x_426)*1 : int(x_434)*1 : int(x_434)*1]
+					if n_435 != st_290 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_290})+" and "+runtime.ShapeString([]int{n_435}))
+					}
+					if x_426 < 0 || x_434 < x_426 || x_434 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_426, x_434, mainparams_3))
+					}
+					n_437 := int(x_434) - int(x_426)
+					s_438 := row_417[int(x_426)*1 : int(x_434)*1 : int(x_434)*1]
+					if n_437 != st_290 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_290})+" and "+runtime.ShapeString([]int{n_437}))
+					}
+					r_439 := ar.F64(st_290)
+					st_289 = st_289[:len(r_439)]
+					s_436 = s_436[:len(r_439)]
+					s_438 = s_438[:len(r_439)]
+					for i_440 := range r_439 {
+						r_439[i_440] = (runtime.Sigmoid(((st_289[i_440] * s_436[i_440]) + s_438[i_440])))
+					}
+					x_442 := int64(4) * n_15
+					if x_434 < 0 || x_442 < x_434 || x_442 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_434, x_442, mainparams_3))
+					}
+					n_443 := int(x_442) - int(x_434)
+					s_444 := row_415[int(x_434)*1 : int(x_442)*1 : int(x_442)*1]
+					if n_443 != st_293 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_293})+" and "+runtime.ShapeString([]int{n_443}))
+					}
+					if x_434 < 0 || x_442 < x_434 || x_442 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_434, x_442, mainparams_3))
+					}
+					n_445 := int(x_442) - int(x_434)
+					s_446 := row_417[int(x_434)*1 : int(x_442)*1 : int(x_442)*1]
+					if n_445 != st_293 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_293})+" and "+runtime.ShapeString([]int{n_445}))
+					}
+					r_447 := ar.F64(st_293)
+					row_425 = row_425[:len(r_447)]
+					s_444 = s_444[:len(r_447)]
+					s_446 = s_446[:len(r_447)]
+					for i_448 := range r_447 {
+						r_447[i_448] = (math.Tanh(((row_425[i_448] * s_444[i_448]) + s_446[i_448])))
+					}
+					if x_416 < 0 || x_416 >= int64(st_292) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_416, st_292))
+					}
+					row_450 := st_291[int(x_416)*st_293 : (int(x_416)+1)*st_293]
+					if st_290 != st_293 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_293})+" and "+runtime.ShapeString([]int{st_290}))
+					}
+					r_451 := ar.F64(st_293)
+					row_450 = row_450[:len(r_451)]
+					r_422 = r_422[:len(r_451)]
+					r_431 = r_431[:len(r_451)]
+					r_447 = r_447[:len(r_451)]
+					for i_452 := range r_451 {
+						r_451[i_452] = ((row_450[i_452] * r_422[i_452]) + (r_431[i_452] * r_447[i_452]))
+					}
+					r_454 := ar.F64(st_293)
+					r_451 = r_451[:len(r_454)]
+					for i_455 := range r_454 {
+						r_454[i_455] = (math.Tanh(r_451[i_455]))
+					}
+					if st_293 != st_290 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_290})+" and "+runtime.ShapeString([]int{st_293}))
+					}
+					r_457 := ar.F64(st_290)
+					r_439 = r_439[:len(r_457)]
+					r_454 = r_454[:len(r_457)]
+					for i_458 := range r_457 {
+						r_457[i_458] = (r_439[i_458] * r_454[i_458])
+					}
+					if x_414 < 0 || x_414 >= int64(st_292) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_414, st_292))
+					}
+					if st_290 != st_293 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_290})+"; elements have shape "+runtime.ShapeString([]int{st_293}))
+					}
+					c_460 := ar.F64(len(st_291))
+					copy(c_460, st_291)
+					copy(c_460[int(x_414)*st_293:(int(x_414)+1)*st_293], r_457)
+					if x_416 < 0 || x_416 >= int64(st_292) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_416, st_292))
+					}
+					if st_293 != st_293 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:19", "update: value has shape "+runtime.ShapeString([]int{st_293})+"; elements have shape "+runtime.ShapeString([]int{st_293}))
+					}
+					copy(c_460[int(x_416)*st_293:(int(x_416)+1)*st_293], r_451)
+					st_289, st_291, st_294, st_295, st_296, st_297, st_298, st_299, st_300, st_301, st_302, st_303, st_304, st_305, st_306, st_307, st_308, st_309, st_310, st_311, st_312, st_313, st_314, st_315, st_316, st_317, st_318, st_319, st_320, st_321, st_322, st_323, st_324, st_325, st_326, st_327, st_328, st_329, st_330, st_331, st_332, st_333, st_334, st_335, st_336, st_337 = r_457, c_460, r_457, st_290, c_460, st_292, st_293, r_451, st_293, r_457, st_290, r_454, st_293, r_439, st_290, r_447, st_293, r_431, st_293, r_422, st_290, row_450, st_293, row_417, mainparams_3, s_444, n_443, row_425, st_293, row_415, mainparams_3, s_436, n_435, st_289, st_290, s_428, n_427, row_425, st_293, s_419, n_418, st_289, st_290, st_291, st_292, st_293
 				}
-				row_610 := mainparams_1[int(x_609)*mainparams_3 : (int(x_609)+1)*mainparams_3]
-				x_611 := int64(2) * k_608
-				x_612 := x_611 + int64(1)
-				if x_612 < 0 || x_612 >= int64(mainparams_2) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_612, mainparams_2))
+				if i_410 == 0 {
+					d_339 = st_290
+					rs_340 = d_339
+					tot_461, err_462 := runtime.MulSize(n_288, rs_340)
+					if err_462 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_462)
+					}
+					a_338 = ar.F64(tot_461)
+				} else if st_290 != d_339 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_410)+" has shape "+runtime.ShapeString([]int{st_290})+", element 0 has shape "+runtime.ShapeString([]int{d_339}))
 				}
-				row_613 := mainparams_1[int(x_612)*mainparams_3 : (int(x_612)+1)*mainparams_3]
-				x_614 := int64(2) * k_608
-				x_615 := x_614 + int64(1)
-				if x_615 < 0 || x_615 >= int64(st_597) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_615, st_597))
+				copy(a_338[i_410*rs_340:(i_410+1)*rs_340], st_289)
+				if i_410 == 0 {
+					d_342, d_343 = st_292, st_293
+					rs_344 = d_342 * d_343
+					tot_463, err_464 := runtime.MulSize(n_288, rs_344)
+					if err_464 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_464)
+					}
+					a_341 = ar.F64(tot_463)
+				} else if st_292 != d_342 || st_293 != d_343 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_410)+" has shape "+runtime.ShapeString([]int{st_292, st_293})+", element 0 has shape "+runtime.ShapeString([]int{d_342, d_343}))
 				}
-				row_616 := st_596[int(x_615)*st_598 : (int(x_615)+1)*st_598]
+				copy(a_341[i_410*rs_344:(i_410+1)*rs_344], st_291)
+				if i_410 == 0 {
+					d_346 = st_295
+					rs_347 = d_346
+					tot_465, err_466 := runtime.MulSize(n_288, rs_347)
+					if err_466 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_466)
+					}
+					a_345 = ar.F64(tot_465)
+				} else if st_295 != d_346 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_410)+" has shape "+runtime.ShapeString([]int{st_295})+", element 0 has shape "+runtime.ShapeString([]int{d_346}))
+				}
+				copy(a_345[i_410*rs_347:(i_410+1)*rs_347], st_294)
+				if i_410 == 0 {
+					d_349, d_350 = st_297, st_298
+					rs_351 = d_349 * d_350
+					tot_467, err_468 := runtime.MulSize(n_288, rs_351)
+					if err_468 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_468)
+					}
+					a_348 = ar.F64(tot_467)
+				} else if st_297 != d_349 || st_298 != d_350 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_410)+" has shape "+runtime.ShapeString([]int{st_297, st_298})+", element 0 has shape "+runtime.ShapeString([]int{d_349, d_350}))
+				}
+				copy(a_348[i_410*rs_351:(i_410+1)*rs_351], st_296)
+				if i_410 == 0 {
+					d_353 = st_300
+					rs_354 = d_353
+					tot_469, err_470 := runtime.MulSize(n_288, rs_354)
+					if err_470 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_470)
+					}
+					a_352 = ar.F64(tot_469)
+				} else if st_300 != d_353 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_410)+" has shape "+runtime.ShapeString([]int{st_300})+", element 0 has shape "+runtime.ShapeString([]int{d_353}))
+				}
+				copy(a_352[i_410*rs_354:(i_410+1)*rs_354], st_299)
+				if i_410 == 0 {
+					d_356 = st_302
+					rs_357 = d_356
+					tot_471, err_472 := runtime.MulSize(n_288, rs_357)
+					if err_472 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_472)
+					}
+					a_355 = ar.F64(tot_471)
+				} else if st_302 != d_356 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_410)+" has shape "+runtime.ShapeString([]int{st_302})+", element 0 has shape "+runtime.ShapeString([]int{d_356}))
+				}
+				copy(a_355[i_410*rs_357:(i_410+1)*rs_357], st_301)
+				if i_410 == 0 {
+					d_359 = st_304
+					rs_360 = d_359
+					tot_473, err_474 := runtime.MulSize(n_288, rs_360)
+					if err_474 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_474)
+					}
+					a_358 = ar.F64(tot_473)
+				} else if st_304 != d_359 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_410)+" has shape "+runtime.ShapeString([]int{st_304})+", element 0 has shape "+runtime.ShapeString([]int{d_359}))
+				}
+				copy(a_358[i_410*rs_360:(i_410+1)*rs_360], st_303)
+				if i_410 == 0 {
+					d_362 = st_306
+					rs_363 = d_362
+					tot_475, err_476 := runtime.MulSize(n_288, rs_363)
+					if err_476 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_476)
+					}
+					a_361 = ar.F64(tot_475)
+				} else if st_306 != d_362 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_410)+" has shape "+runtime.ShapeString([]int{st_306})+", element 0 has shape "+runtime.ShapeString([]int{d_362}))
+				}
+				copy(a_361[i_410*rs_363:(i_410+1)*rs_363], st_305)
+				if i_410 == 0 {
+					d_365 = st_308
+					rs_366 = d_365
+					tot_477, err_478 := runtime.MulSize(n_288, rs_366)
+					if err_478 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_478)
+					}
+					a_364 = ar.F64(tot_477)
+				} else if st_308 != d_365 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_410)+" has shape "+runtime.ShapeString([]int{st_308})+", element 0 has shape "+runtime.ShapeString([]int{d_365}))
+				}
+				copy(a_364[i_410*rs_366:(i_410+1)*rs_366], st_307)
+				if i_410 == 0 {
+					d_368 = st_310
+					rs_369 = d_368
+					tot_479, err_480 := runtime.MulSize(n_288, rs_369)
+					if err_480 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_480)
+					}
+					a_367 = ar.F64(tot_479)
+				} else if st_310 != d_368 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_410)+" has shape "+runtime.ShapeString([]int{st_310})+", element 0 has shape "+runtime.ShapeString([]int{d_368}))
+				}
+				copy(a_367[i_410*rs_369:(i_410+1)*rs_369], st_309)
+				if i_410 == 0 {
+					d_371 = st_312
+					rs_372 = d_371
+					tot_481, err_482 := runtime.MulSize(n_288, rs_372)
+					if err_482 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_482)
+					}
+					a_370 = ar.F64(tot_481)
+				} else if st_312 != d_371 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_410)+" has shape "+runtime.ShapeString([]int{st_312})+", element 0 has shape "+runtime.ShapeString([]int{d_371}))
+				}
+				copy(a_370[i_410*rs_372:(i_410+1)*rs_372], st_311)
+				if i_410 == 0 {
+					d_374 = st_314
+					rs_375 = d_374
+					tot_483, err_484 := runtime.MulSize(n_288, rs_375)
+					if err_484 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_484)
+					}
+					a_373 = ar.F64(tot_483)
+				} else if st_314 != d_374 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_410)+" has shape "+runtime.ShapeString([]int{st_314})+", element 0 has shape "+runtime.ShapeString([]int{d_374}))
+				}
+				copy(a_373[i_410*rs_375:(i_410+1)*rs_375], st_313)
+				if i_410 == 0 {
+					d_377 = st_316
+					rs_378 = d_377
+					tot_485, err_486 := runtime.MulSize(n_288, rs_378)
+					if err_486 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_486)
+					}
+					a_376 = ar.F64(tot_485)
+				} else if st_316 != d_377 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_410)+" has shape "+runtime.ShapeString([]int{st_316})+", element 0 has shape "+runtime.ShapeString([]int{d_377}))
+				}
+				copy(a_376[i_410*rs_378:(i_410+1)*rs_378], st_315)
+				if i_410 == 0 {
+					d_380 = st_318
+					rs_381 = d_380
+					tot_487, err_488 := runtime.MulSize(n_288, rs_381)
+					if err_488 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_488)
+					}
+					a_379 = ar.F64(tot_487)
+				} else if st_318 != d_380 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_410)+" has shape "+runtime.ShapeString([]int{st_318})+", element 0 has shape "+runtime.ShapeString([]int{d_380}))
+				}
+				copy(a_379[i_410*rs_381:(i_410+1)*rs_381], st_317)
+				if i_410 == 0 {
+					d_383 = st_320
+					rs_384 = d_383
+					tot_489, err_490 := runtime.MulSize(n_288, rs_384)
+					if err_490 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_490)
+					}
+					a_382 = ar.F64(tot_489)
+				} else if st_320 != d_383 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_410)+" has shape "+runtime.ShapeString([]int{st_320})+", element 0 has shape "+runtime.ShapeString([]int{d_383}))
+				}
+				copy(a_382[i_410*rs_384:(i_410+1)*rs_384], st_319)
+				if i_410 == 0 {
+					d_386 = st_322
+					rs_387 = d_386
+					tot_491, err_492 := runtime.MulSize(n_288, rs_387)
+					if err_492 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_492)
+					}
+					a_385 = ar.F64(tot_491)
+				} else if st_322 != d_386 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_410)+" has shape "+runtime.ShapeString([]int{st_322})+", element 0 has shape "+runtime.ShapeString([]int{d_386}))
+				}
+				copy(a_385[i_410*rs_387:(i_410+1)*rs_387], st_321)
+				if i_410 == 0 {
+					d_389 = st_324
+					rs_390 = d_389
+					tot_493, err_494 := runtime.MulSize(n_288, rs_390)
+					if err_494 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_494)
+					}
+					a_388 = ar.F64(tot_493)
+				} else if st_324 != d_389 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_410)+" has shape "+runtime.ShapeString([]int{st_324})+", element 0 has shape "+runtime.ShapeString([]int{d_389}))
+				}
+				copy(a_388[i_410*rs_390:(i_410+1)*rs_390], st_323)
+				if i_410 == 0 {
+					d_392 = st_326
+					rs_393 = d_392
+					tot_495, err_496 := runtime.MulSize(n_288, rs_393)
+					if err_496 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_496)
+					}
+					a_391 = ar.F64(tot_495)
+				} else if st_326 != d_392 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_410)+" has shape "+runtime.ShapeString([]int{st_326})+", element 0 has shape "+runtime.ShapeString([]int{d_392}))
+				}
+				copy(a_391[i_410*rs_393:(i_410+1)*rs_393], st_325)
+				if i_410 == 0 {
+					d_395 = st_328
+					rs_396 = d_395
+					tot_497, err_498 := runtime.MulSize(n_288, rs_396)
+					if err_498 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_498)
+					}
+					a_394 = ar.F64(tot_497)
+				} else if st_328 != d_395 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_410)+" has shape "+runtime.ShapeString([]int{st_328})+", element 0 has shape "+runtime.ShapeString([]int{d_395}))
+				}
+				copy(a_394[i_410*rs_396:(i_410+1)*rs_396], st_327)
+				if i_410 == 0 {
+					d_398 = st_330
+					rs_399 = d_398
+					tot_499, err_500 := runtime.MulSize(n_288, rs_399)
+					if err_500 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_500)
+					}
+					a_397 = ar.F64(tot_499)
+				} else if st_330 != d_398 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_410)+" has shape "+runtime.ShapeString([]int{st_330})+", element 0 has shape "+runtime.ShapeString([]int{d_398}))
+				}
+				copy(a_397[i_410*rs_399:(i_410+1)*rs_399], st_329)
+				if i_410 == 0 {
+					d_401 = st_332
+					rs_402 = d_401
+					tot_501, err_502 := runtime.MulSize(n_288, rs_402)
+					if err_502 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_502)
+					}
+					a_400 = ar.F64(tot_501)
+				} else if st_332 != d_401 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_410)+" has shape "+runtime.ShapeString([]int{st_332})+", element 0 has shape "+runtime.ShapeString([]int{d_401}))
+				}
+				copy(a_400[i_410*rs_402:(i_410+1)*rs_402], st_331)
+				if i_410 == 0 {
+					d_404 = st_334
+					rs_405 = d_404
+					tot_503, err_504 := runtime.MulSize(n_288, rs_405)
+					if err_504 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_504)
+					}
+					a_403 = ar.F64(tot_503)
+				} else if st_334 != d_404 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_410)+" has shape "+runtime.ShapeString([]int{st_334})+", element 0 has shape "+runtime.ShapeString([]int{d_404}))
+				}
+				copy(a_403[i_410*rs_405:(i_410+1)*rs_405], st_333)
+				if i_410 == 0 {
+					d_407, d_408 = st_336, st_337
+					rs_409 = d_407 * d_408
+					tot_505, err_506 := runtime.MulSize(n_288, rs_409)
+					if err_506 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_506)
+					}
+					a_406 = ar.F64(tot_505)
+				} else if st_336 != d_407 || st_337 != d_408 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_410)+" has shape "+runtime.ShapeString([]int{st_336, st_337})+", element 0 has shape "+runtime.ShapeString([]int{d_407, d_408}))
+				}
+				copy(a_406[i_410*rs_409:(i_410+1)*rs_409], st_335)
+				_ = mark_411
+			}
+			c_170, c_171, c_172, c_173, c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201, c_202, c_203, c_204, c_205, c_206, c_207, c_208, c_209, c_210, c_211, c_212, c_213, c_214, c_215, c_216, c_217, c_218, c_219, c_220, c_221, c_222, c_223, c_224, c_225, c_226, c_227, c_228, c_229, c_230, c_231, c_232, c_233, c_234, c_235, c_236, c_237, c_238, c_239, c_240, c_241 = a_338, n_288, d_339, a_341, n_288, d_342, d_343, a_345, n_288, d_346, a_348, n_288, d_349, d_350, a_352, n_288, d_353, a_355, n_288, d_356, a_358, n_288, d_359, a_361, n_288, d_362, a_364, n_288, d_365, a_367, n_288, d_368, a_370, n_288, d_371, a_373, n_288, d_374, a_376, n_288, d_377, a_379, n_288, d_380, a_382, n_288, d_383, a_385, n_288, d_386, a_388, n_288, d_389, a_391, n_288, d_392, a_394, n_288, d_395, a_397, n_288, d_398, a_400, n_288, d_401, a_403, n_288, d_404, a_406, n_288, d_407, d_408
+		} else {
+			n_507, err_508 := runtime.CheckSize(int64(0))
+			if err_508 != nil {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_508)
+			}
+			var a_509 []float64
+			var d_510 int = 0
+			var rs_511 int = 0
+			var a_512 []float64
+			var d_513 int = 0
+			var d_514 int = 0
+			var rs_515 int = 0
+			var a_516 []float64
+			var d_517 int = 0
+			var rs_518 int = 0
+			var a_519 []float64
+			var d_520 int = 0
+			var d_521 int = 0
+			var rs_522 int = 0
+			var a_523 []float64
+			var d_524 int = 0
+			var rs_525 int = 0
+			var a_526 []float64
+			var d_527 int = 0
+			var rs_528 int = 0
+			var a_529 []float64
+			var d_530 int = 0
+			var rs_531 int = 0
+			var a_532 []float64
+			var d_533 int = 0
+			var rs_534 int = 0
+			var a_535 []float64
+			var d_536 int = 0
+			var rs_537 int = 0
+			var a_538 []float64
+			var d_539 int = 0
+			var rs_540 int = 0
+			var a_541 []float64
+			var d_542 int = 0
+			var rs_543 int = 0
+			var a_544 []float64
+			var d_545 int = 0
+			var rs_546 int = 0
+			var a_547 []float64
+			var d_548 int = 0
+			var rs_549 int = 0
+			var a_550 []float64
+			var d_551 int = 0
+			var rs_552 int = 0
+			var a_553 []float64
+			var d_554 int = 0
+			var rs_555 int = 0
+			var a_556 []float64
+			var d_557 int = 0
+			var rs_558 int = 0
+			var a_559 []float64
+			var d_560 int = 0
+			var rs_561 int = 0
+			var a_562 []float64
+			var d_563 int = 0
+			var rs_564 int = 0
+			var a_565 []float64
+			var d_566 int = 0
+			var rs_567 int = 0
+			var a_568 []float64
+			var d_569 int = 0
+			var rs_570 int = 0
+			var a_571 []float64
+			var d_572 int = 0
+			var rs_573 int = 0
+			var a_574 []float64
+			var d_575 int = 0
+			var rs_576 int = 0
+			var a_577 []float64
+			var d_578 int = 0
+			var d_579 int = 0
+			var rs_580 int = 0
+			for i_581 := 0; i_581 < n_507; i_581++ {
+				mark_582 := ar.mark()
+				i_583 := int64(i_581)
+				_ = i_583
+				if int64(0) < 0 || int64(0) >= int64(mainparams_2) {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
+				}
+				row_584 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+				if int64(1) < 0 || int64(1) >= int64(mainparams_2) {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
+				}
+				row_585 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 				if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
-				n_617 := int(n_15) - int(int64(0))
-				s_618 := row_610[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_617 != st_595 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_595})+" and "+runtime.ShapeString([]int{n_617}))
+				n_586 := int(n_15) - int(int64(0))
+				s_587 := row_584[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_586 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_586}))
 				}
 				if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
-				n_619 := int(n_15) - int(int64(0))
-				s_620 := row_613[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_619 != st_595 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_595})+" and "+runtime.ShapeString([]int{n_619}))
+				n_588 := int(n_15) - int(int64(0))
+				s_589 := row_585[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_588 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_588}))
 				}
-				if st_595 != st_598 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_598})+" and "+runtime.ShapeString([]int{st_595}))
+				r_590 := ar.F64(sequence_12)
+				r_164 = r_164[:len(r_590)]
+				s_587 = s_587[:len(r_590)]
+				s_589 = s_589[:len(r_590)]
+				for i_591 := range r_590 {
+					r_590[i_591] = (runtime.Sigmoid(((r_164[i_591] * s_587[i_591]) + s_589[i_591])))
 				}
-				x_621 := int64(2) * k_608
-				if x_621 < 0 || x_621 >= int64(st_597) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_621, st_597))
+				if int64(0) < 0 || int64(0) >= int64(state_8) {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
 				}
-				row_622 := st_596[int(x_621)*st_598 : (int(x_621)+1)*st_598]
-				x_623 := int64(2) * n_15
-				if n_15 < 0 || x_623 < n_15 || x_623 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_623, mainparams_3))
+				row_593 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
+				x_594 := int64(2) * n_15
+				if n_15 < 0 || x_594 < n_15 || x_594 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_594, mainparams_3))
 				}
-				n_624 := int(x_623) - int(n_15)
-				s_625 := row_610[int(n_15)*1 : int(x_623)*1 : int(x_623)*1]
-				if n_624 != st_598 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_598})+" and "+runtime.ShapeString([]int{n_624}))
+				n_595 := int(x_594) - int(n_15)
+				s_596 := row_584[int(n_15)*1 : int(x_594)*1 : int(x_594)*1]
+				if n_595 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_595}))
 				}
-				x_626 := int64(2) * n_15
-				if n_15 < 0 || x_626 < n_15 || x_626 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_626, mainparams_3))
+				if n_15 < 0 || x_594 < n_15 || x_594 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_594, mainparams_3))
 				}
-				n_627 := int(x_626) - int(n_15)
-				s_628 := row_613[int(n_15)*1 : int(x_626)*1 : int(x_626)*1]
-				if n_627 != st_598 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_598})+" and "+runtime.ShapeString([]int{n_627}))
+				n_597 := int(x_594) - int(n_15)
+				s_598 := row_585[int(n_15)*1 : int(x_594)*1 : int(x_594)*1]
+				if n_597 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_597}))
 				}
-				x_629 := int64(2) * k_608
-				if x_629 < 0 || x_629 >= int64(st_597) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:90:35", runtime.CheckIndex(x_629, st_597))
+				r_599 := ar.F64(state_9)
+				row_593 = row_593[:len(r_599)]
+				s_596 = s_596[:len(r_599)]
+				s_598 = s_598[:len(r_599)]
+				for i_600 := range r_599 {
+					r_599[i_600] = (runtime.Sigmoid(((row_593[i_600] * s_596[i_600]) + s_598[i_600])))
 				}
-				row_630 := st_596[int(x_629)*st_598 : (int(x_629)+1)*st_598]
-				x_631 := int64(3) * n_15
-				x_632 := int64(4) * n_15
-				if x_631 < 0 || x_632 < x_631 || x_632 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_631, x_632, mainparams_3))
+				x_602 := int64(3) * n_15
+				if x_594 < 0 || x_602 < x_594 || x_602 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_594, x_602, mainparams_3))
 				}
-				n_633 := int(x_632) - int(x_631)
-				s_634 := row_610[int(x_631)*1 : int(x_632)*1 : int(x_632)*1]
-				if n_633 != st_598 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_598})+" and "+runtime.ShapeString([]int{n_633}))
+				n_603 := int(x_602) - int(x_594)
+				s_604 := row_584[int(x_594)*1 : int(x_602)*1 : int(x_602)*1]
+				if n_603 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_603}))
 				}
-				x_635 := int64(3) * n_15
-				x_636 := int64(4) * n_15
-				if x_635 < 0 || x_636 < x_635 || x_636 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_635, x_636, mainparams_3))
+				if x_594 < 0 || x_602 < x_594 || x_602 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_594, x_602, mainparams_3))
 				}
-				n_637 := int(x_636) - int(x_635)
-				s_638 := row_613[int(x_635)*1 : int(x_636)*1 : int(x_636)*1]
-				if n_637 != st_598 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_598})+" and "+runtime.ShapeString([]int{n_637}))
+				n_605 := int(x_602) - int(x_594)
+				s_606 := row_585[int(x_594)*1 : int(x_602)*1 : int(x_602)*1]
+				if n_605 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_605}))
 				}
-				r_639 := ar.F64(st_598)
-				row_616 = row_616[:len(r_639)]
-				st_594 = st_594[:len(r_639)]
-				s_618 = s_618[:len(r_639)]
-				s_620 = s_620[:len(r_639)]
-				row_622 = row_622[:len(r_639)]
-				s_625 = s_625[:len(r_639)]
-				s_628 = s_628[:len(r_639)]
-				row_630 = row_630[:len(r_639)]
-				s_634 = s_634[:len(r_639)]
-				s_638 = s_638[:len(r_639)]
-				for i_640 := range r_639 {
-					r_639[i_640] = ((row_616[i_640] * (runtime.Sigmoid(((st_594[i_640] * s_618[i_640]) + s_620[i_640])))) + ((runtime.Sigmoid(((row_622[i_640] * s_625[i_640]) + s_628[i_640]))) * (math.Tanh(((row_630[i_640] * s_634[i_640]) + s_638[i_640])))))
+				r_607 := ar.F64(sequence_12)
+				r_164 = r_164[:len(r_607)]
+				s_604 = s_604[:len(r_607)]
+				s_606 = s_606[:len(r_607)]
+				for i_608 := range r_607 {
+					r_607[i_608] = (runtime.Sigmoid(((r_164[i_608] * s_604[i_608]) + s_606[i_608])))
 				}
-				x_642 := int64(2) * n_15
-				x_643 := int64(3) * n_15
-				if x_642 < 0 || x_643 < x_642 || x_643 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_642, x_643, mainparams_3))
+				x_610 := int64(4) * n_15
+				if x_602 < 0 || x_610 < x_602 || x_610 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_602, x_610, mainparams_3))
 				}
-				n_644 := int(x_643) - int(x_642)
-				s_645 := row_610[int(x_642)*1 : int(x_643)*1 : int(x_643)*1]
-				if n_644 != st_595 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_595})+" and "+runtime.ShapeString([]int{n_644}))
+				n_611 := int(x_610) - int(x_602)
+				s_612 := row_584[int(x_602)*1 : int(x_610)*1 : int(x_610)*1]
+				if n_611 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_611}))
 				}
-				x_646 := int64(2) * n_15
-				x_647 := int64(3) * n_15
-				if x_646 < 0 || x_647 < x_646 || x_647 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_646, x_647, mainparams_3))
+				if x_602 < 0 || x_610 < x_602 || x_610 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_602, x_610, mainparams_3))
 				}
-				n_648 := int(x_647) - int(x_646)
-				s_649 := row_613[int(x_646)*1 : int(x_647)*1 : int(x_647)*1]
-				if n_648 != st_595 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_595})+" and "+runtime.ShapeString([]int{n_648}))
+				n_613 := int(x_610) - int(x_602)
+				s_614 := row_585[int(x_602)*1 : int(x_610)*1 : int(x_610)*1]
+				if n_613 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_613}))
 				}
-				if st_598 != st_595 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_595})+" and "+runtime.ShapeString([]int{st_598}))
+				r_615 := ar.F64(state_9)
+				row_593 = row_593[:len(r_615)]
+				s_612 = s_612[:len(r_615)]
+				s_614 = s_614[:len(r_615)]
+				for i_616 := range r_615 {
+					r_615[i_616] = (math.Tanh(((row_593[i_616] * s_612[i_616]) + s_614[i_616])))
 				}
-				r_650 := ar.F64(st_595)
-				st_594 = st_594[:len(r_650)]
-				s_645 = s_645[:len(r_650)]
-				s_649 = s_649[:len(r_650)]
-				r_639 = r_639[:len(r_650)]
-				for i_651 := range r_650 {
-					r_650[i_651] = ((runtime.Sigmoid(((st_594[i_651] * s_645[i_651]) + s_649[i_651]))) * (math.Tanh(r_639[i_651])))
+				if int64(1) < 0 || int64(1) >= int64(state_8) {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
 				}
-				x_653 := int64(2) * k_608
-				if x_653 < 0 || x_653 >= int64(st_597) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_653, st_597))
+				row_618 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
+				if sequence_12 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 				}
-				if st_595 != st_598 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_595})+"; elements have shape "+runtime.ShapeString([]int{st_598}))
+				r_619 := ar.F64(state_9)
+				row_618 = row_618[:len(r_619)]
+				r_590 = r_590[:len(r_619)]
+				r_599 = r_599[:len(r_619)]
+				r_615 = r_615[:len(r_619)]
+				for i_620 := range r_619 {
+					r_619[i_620] = ((row_618[i_620] * r_590[i_620]) + (r_599[i_620] * r_615[i_620]))
 				}
-				c_654 := ar.F64(len(st_596))
-				copy(c_654, st_596)
-				copy(c_654[int(x_653)*st_598:(int(x_653)+1)*st_598], r_650)
-				x_655 := int64(2) * k_608
-				x_656 := x_655 + int64(1)
-				if x_656 < 0 || x_656 >= int64(st_597) {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_656, st_597))
+				r_622 := ar.F64(state_9)
+				r_619 = r_619[:len(r_622)]
+				for i_623 := range r_622 {
+					r_622[i_623] = (math.Tanh(r_619[i_623]))
 				}
-				if st_598 != st_598 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:19", "update: value has shape "+runtime.ShapeString([]int{st_598})+"; elements have shape "+runtime.ShapeString([]int{st_598}))
+				if state_9 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 				}
-				copy(c_654[int(x_656)*st_598:(int(x_656)+1)*st_598], r_639)
-				st_594, st_596 = r_650, c_654
+				r_625 := ar.F64(sequence_12)
+				r_607 = r_607[:len(r_625)]
+				r_622 = r_622[:len(r_625)]
+				for i_626 := range r_625 {
+					r_625[i_626] = (r_607[i_626] * r_622[i_626])
+				}
+				if int64(0) < 0 || int64(0) >= int64(state_8) {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
+				}
+				if sequence_12 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
+				}
+				c_628 := ar.F64(len(state_7))
+				copy(c_628, state_7)
+				copy(c_628[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_625)
+				if int64(1) < 0 || int64(1) >= int64(state_8) {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
+				}
+				if state_9 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:19", "update: value has shape "+runtime.ShapeString([]int{state_9})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
+				}
+				copy(c_628[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_619)
+				if i_581 == 0 {
+					d_510 = sequence_12
+					rs_511 = d_510
+					tot_629, err_630 := runtime.MulSize(n_507, rs_511)
+					if err_630 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_630)
+					}
+					a_509 = ar.F64(tot_629)
+				} else if sequence_12 != d_510 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_581)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_510}))
+				}
+				copy(a_509[i_581*rs_511:(i_581+1)*rs_511], r_625)
+				if i_581 == 0 {
+					d_513, d_514 = state_8, state_9
+					rs_515 = d_513 * d_514
+					tot_631, err_632 := runtime.MulSize(n_507, rs_515)
+					if err_632 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_632)
+					}
+					a_512 = ar.F64(tot_631)
+				} else if state_8 != d_513 || state_9 != d_514 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_581)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_513, d_514}))
+				}
+				copy(a_512[i_581*rs_515:(i_581+1)*rs_515], c_628)
+				if i_581 == 0 {
+					d_517 = sequence_12
+					rs_518 = d_517
+					tot_633, err_634 := runtime.MulSize(n_507, rs_518)
+					if err_634 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_634)
+					}
+					a_516 = ar.F64(tot_633)
+				} else if sequence_12 != d_517 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_581)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_517}))
+				}
+				copy(a_516[i_581*rs_518:(i_581+1)*rs_518], r_625)
+				if i_581 == 0 {
+					d_520, d_521 = state_8, state_9
+					rs_522 = d_520 * d_521
+					tot_635, err_636 := runtime.MulSize(n_507, rs_522)
+					if err_636 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_636)
+					}
+					a_519 = ar.F64(tot_635)
+				} else if state_8 != d_520 || state_9 != d_521 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_581)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_520, d_521}))
+				}
+				copy(a_519[i_581*rs_522:(i_581+1)*rs_522], c_628)
+				if i_581 == 0 {
+					d_524 = state_9
+					rs_525 = d_524
+					tot_637, err_638 := runtime.MulSize(n_507, rs_525)
+					if err_638 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_638)
+					}
+					a_523 = ar.F64(tot_637)
+				} else if state_9 != d_524 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_581)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_524}))
+				}
+				copy(a_523[i_581*rs_525:(i_581+1)*rs_525], r_619)
+				if i_581 == 0 {
+					d_527 = sequence_12
+					rs_528 = d_527
+					tot_639, err_640 := runtime.MulSize(n_507, rs_528)
+					if err_640 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_640)
+					}
+					a_526 = ar.F64(tot_639)
+				} else if sequence_12 != d_527 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_581)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_527}))
+				}
+				copy(a_526[i_581*rs_528:(i_581+1)*rs_528], r_625)
+				if i_581 == 0 {
+					d_530 = state_9
+					rs_531 = d_530
+					tot_641, err_642 := runtime.MulSize(n_507, rs_531)
+					if err_642 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_642)
+					}
+					a_529 = ar.F64(tot_641)
+				} else if state_9 != d_530 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_581)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_530}))
+				}
+				copy(a_529[i_581*rs_531:(i_581+1)*rs_531], r_622)
+				if i_581 == 0 {
+					d_533 = sequence_12
+					rs_534 = d_533
+					tot_643, err_644 := runtime.MulSize(n_507, rs_534)
+					if err_644 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_644)
+					}
+					a_532 = ar.F64(tot_643)
+				} else if sequence_12 != d_533 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_581)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_533}))
+				}
+				copy(a_532[i_581*rs_534:(i_581+1)*rs_534], r_607)
+				if i_581 == 0 {
+					d_536 = state_9
+					rs_537 = d_536
+					tot_645, err_646 := runtime.MulSize(n_507, rs_537)
+					if err_646 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_646)
+					}
+					a_535 = ar.F64(tot_645)
+				} else if state_9 != d_536 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_581)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_536}))
+				}
+				copy(a_535[i_581*rs_537:(i_581+1)*rs_537], r_615)
+				if i_581 == 0 {
+					d_539 = state_9
+					rs_540 = d_539
+					tot_647, err_648 := runtime.MulSize(n_507, rs_540)
+					if err_648 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_648)
+					}
+					a_538 = ar.F64(tot_647)
+				} else if state_9 != d_539 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_581)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_539}))
+				}
+				copy(a_538[i_581*rs_540:(i_581+1)*rs_540], r_599)
+				if i_581 == 0 {
+					d_542 = sequence_12
+					rs_543 = d_542
+					tot_649, err_650 := runtime.MulSize(n_507, rs_543)
+					if err_650 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_650)
+					}
+					a_541 = ar.F64(tot_649)
+				} else if sequence_12 != d_542 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_581)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_542}))
+				}
+				copy(a_541[i_581*rs_543:(i_581+1)*rs_543], r_590)
+				if i_581 == 0 {
+					d_545 = state_9
+					rs_546 = d_545
+					tot_651, err_652 := runtime.MulSize(n_507, rs_546)
+					if err_652 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_652)
+					}
+					a_544 = ar.F64(tot_651)
+				} else if state_9 != d_545 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_581)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_545}))
+				}
+				copy(a_544[i_581*rs_546:(i_581+1)*rs_546], row_618)
+				if i_581 == 0 {
+					d_548 = mainparams_3
+					rs_549 = d_548
+					tot_653, err_654 := runtime.MulSize(n_507, rs_549)
+					if err_654 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_654)
+					}
+					a_547 = ar.F64(tot_653)
+				} else if mainparams_3 != d_548 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_581)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_548}))
+				}
+				copy(a_547[i_581*rs_549:(i_581+1)*rs_549], row_585)
+				if i_581 == 0 {
+					d_551 = n_611
+					rs_552 = d_551
+					tot_655, err_656 := runtime.MulSize(n_507, rs_552)
+					if err_656 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_656)
+					}
+					a_550 = ar.F64(tot_655)
+				} else if n_611 != d_551 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_581)+" has shape "+runtime.ShapeString([]int{n_611})+", element 0 has shape "+runtime.ShapeString([]int{d_551}))
+				}
+				copy(a_550[i_581*rs_552:(i_581+1)*rs_552], s_612)
+				if i_581 == 0 {
+					d_554 = state_9
+					rs_555 = d_554
+					tot_657, err_658 := runtime.MulSize(n_507, rs_555)
+					if err_658 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_658)
+					}
+					a_553 = ar.F64(tot_657)
+				} else if state_9 != d_554 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_581)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_554}))
+				}
+				copy(a_553[i_581*rs_555:(i_581+1)*rs_555], row_593)
+				if i_581 == 0 {
+					d_557 = mainparams_3
+					rs_558 = d_557
+					tot_659, err_660 := runtime.MulSize(n_507, rs_558)
+					if err_660 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_660)
+					}
+					a_556 = ar.F64(tot_659)
+				} else if mainparams_3 != d_557 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_581)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_557}))
+				}
+				copy(a_556[i_581*rs_558:(i_581+1)*rs_558], row_584)
+				if i_581 == 0 {
+					d_560 = n_603
+					rs_561 = d_560
+					tot_661, err_662 := runtime.MulSize(n_507, rs_561)
+					if err_662 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_662)
+					}
+					a_559 = ar.F64(tot_661)
+				} else if n_603 != d_560 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_581)+" has shape "+runtime.ShapeString([]int{n_603})+", element 0 has shape "+runtime.ShapeString([]int{d_560}))
+				}
+				copy(a_559[i_581*rs_561:(i_581+1)*rs_561], s_604)
+				if i_581 == 0 {
+					d_563 = sequence_12
+					rs_564 = d_563
+					tot_663, err_664 := runtime.MulSize(n_507, rs_564)
+					if err_664 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_664)
+					}
+					a_562 = ar.F64(tot_663)
+				} else if sequence_12 != d_563 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_581)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_563}))
+				}
+				copy(a_562[i_581*rs_564:(i_581+1)*rs_564], r_164)
+				if i_581 == 0 {
+					d_566 = n_595
+					rs_567 = d_566
+					tot_665, err_666 := runtime.MulSize(n_507, rs_567)
+					if err_666 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_666)
+					}
+					a_565 = ar.F64(tot_665)
+				} else if n_595 != d_566 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_581)+" has shape "+runtime.ShapeString([]int{n_595})+", element 0 has shape "+runtime.ShapeString([]int{d_566}))
+				}
+				copy(a_565[i_581*rs_567:(i_581+1)*rs_567], s_596)
+				if i_581 == 0 {
+					d_569 = state_9
+					rs_570 = d_569
+					tot_667, err_668 := runtime.MulSize(n_507, rs_570)
+					if err_668 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_668)
+					}
+					a_568 = ar.F64(tot_667)
+				} else if state_9 != d_569 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_581)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_569}))
+				}
+				copy(a_568[i_581*rs_570:(i_581+1)*rs_570], row_593)
+				if i_581 == 0 {
+					d_572 = n_586
+					rs_573 = d_572
+					tot_669, err_670 := runtime.MulSize(n_507, rs_573)
+					if err_670 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_670)
+					}
+					a_571 = ar.F64(tot_669)
+				} else if n_586 != d_572 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_581)+" has shape "+runtime.ShapeString([]int{n_586})+", element 0 has shape "+runtime.ShapeString([]int{d_572}))
+				}
+				copy(a_571[i_581*rs_573:(i_581+1)*rs_573], s_587)
+				if i_581 == 0 {
+					d_575 = sequence_12
+					rs_576 = d_575
+					tot_671, err_672 := runtime.MulSize(n_507, rs_576)
+					if err_672 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_672)
+					}
+					a_574 = ar.F64(tot_671)
+				} else if sequence_12 != d_575 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_581)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_575}))
+				}
+				copy(a_574[i_581*rs_576:(i_581+1)*rs_576], r_164)
+				if i_581 == 0 {
+					d_578, d_579 = state_8, state_9
+					rs_580 = d_578 * d_579
+					tot_673, err_674 := runtime.MulSize(n_507, rs_580)
+					if err_674 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_674)
+					}
+					a_577 = ar.F64(tot_673)
+				} else if state_8 != d_578 || state_9 != d_579 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_581)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_578, d_579}))
+				}
+				copy(a_577[i_581*rs_580:(i_581+1)*rs_580], state_7)
+				if i_581 > 0 {
+					ar.release(mark_582)
+				}
 			}
-			if i_606 == 0 {
-				d_600 = st_595
-				rs_601 = d_600
-				tot_657, err_658 := runtime.MulSize(n_593, rs_601)
-				if err_658 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_658)
-				}
-				a_599 = ar.F64(tot_657)
-			} else if st_595 != d_600 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_606)+" has shape "+runtime.ShapeString([]int{st_595})+", element 0 has shape "+runtime.ShapeString([]int{d_600}))
-			}
-			copy(a_599[i_606*rs_601:(i_606+1)*rs_601], st_594)
-			if i_606 == 0 {
-				d_603, d_604 = st_597, st_598
-				rs_605 = d_603 * d_604
-				tot_659, err_660 := runtime.MulSize(n_593, rs_605)
-				if err_660 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_660)
-				}
-				a_602 = ar.F64(tot_659)
-			} else if st_597 != d_603 || st_598 != d_604 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_606)+" has shape "+runtime.ShapeString([]int{st_597, st_598})+", element 0 has shape "+runtime.ShapeString([]int{d_603, d_604}))
-			}
-			copy(a_602[i_606*rs_605:(i_606+1)*rs_605], st_596)
-			_ = mark_607
+			c_170, c_171, c_172, c_173, c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201, c_202, c_203, c_204, c_205, c_206, c_207, c_208, c_209, c_210, c_211, c_212, c_213, c_214, c_215, c_216, c_217, c_218, c_219, c_220, c_221, c_222, c_223, c_224, c_225, c_226, c_227, c_228, c_229, c_230, c_231, c_232, c_233, c_234, c_235, c_236, c_237, c_238, c_239, c_240, c_241 = a_509, n_507, d_510, a_512, n_507, d_513, d_514, a_516, n_507, d_517, a_519, n_507, d_520, d_521, a_523, n_507, d_524, a_526, n_507, d_527, a_529, n_507, d_530, a_532, n_507, d_533, a_535, n_507, d_536, a_538, n_507, d_539, a_541, n_507, d_542, a_544, n_507, d_545, a_547, n_507, d_548, a_550, n_507, d_551, a_553, n_507, d_554, a_556, n_507, d_557, a_559, n_507, d_560, a_562, n_507, d_563, a_565, n_507, d_566, a_568, n_507, d_569, a_571, n_507, d_572, a_574, n_507, d_575, a_577, n_507, d_578, d_579
 		}
-		x_661 := max(x_588, int64(0))
-		if x_661 < 0 || x_661 >= int64(n_593) {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_661, n_593))
+		var c_675 []float64
+		var c_676 int
+		var c_677 []float64
+		var c_678 int
+		var c_679 int
+		if x_169 {
+			x_680 := x_168 - int64(1)
+			if x_680 < 0 || x_680 >= int64(c_171) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_680, c_171))
+			}
+			row_681 := c_170[int(x_680)*c_172 : (int(x_680)+1)*c_172]
+			rs_682 := c_175 * c_176
+			row_683 := c_173[int(x_680)*rs_682 : (int(x_680)+1)*rs_682]
+			row_684 := c_177[int(x_680)*c_179 : (int(x_680)+1)*c_179]
+			_ = row_684
+			rs_685 := c_182 * c_183
+			row_686 := c_180[int(x_680)*rs_685 : (int(x_680)+1)*rs_685]
+			_ = row_686
+			row_687 := c_184[int(x_680)*c_186 : (int(x_680)+1)*c_186]
+			_ = row_687
+			row_688 := c_187[int(x_680)*c_189 : (int(x_680)+1)*c_189]
+			_ = row_688
+			row_689 := c_190[int(x_680)*c_192 : (int(x_680)+1)*c_192]
+			_ = row_689
+			row_690 := c_193[int(x_680)*c_195 : (int(x_680)+1)*c_195]
+			_ = row_690
+			row_691 := c_196[int(x_680)*c_198 : (int(x_680)+1)*c_198]
+			_ = row_691
+			row_692 := c_199[int(x_680)*c_201 : (int(x_680)+1)*c_201]
+			_ = row_692
+			row_693 := c_202[int(x_680)*c_204 : (int(x_680)+1)*c_204]
+			_ = row_693
+			row_694 := c_205[int(x_680)*c_207 : (int(x_680)+1)*c_207]
+			_ = row_694
+			row_695 := c_208[int(x_680)*c_210 : (int(x_680)+1)*c_210]
+			_ = row_695
+			row_696 := c_211[int(x_680)*c_213 : (int(x_680)+1)*c_213]
+			_ = row_696
+			row_697 := c_214[int(x_680)*c_216 : (int(x_680)+1)*c_216]
+			_ = row_697
+			row_698 := c_217[int(x_680)*c_219 : (int(x_680)+1)*c_219]
+			_ = row_698
+			row_699 := c_220[int(x_680)*c_222 : (int(x_680)+1)*c_222]
+			_ = row_699
+			row_700 := c_223[int(x_680)*c_225 : (int(x_680)+1)*c_225]
+			_ = row_700
+			row_701 := c_226[int(x_680)*c_228 : (int(x_680)+1)*c_228]
+			_ = row_701
+			row_702 := c_229[int(x_680)*c_231 : (int(x_680)+1)*c_231]
+			_ = row_702
+			row_703 := c_232[int(x_680)*c_234 : (int(x_680)+1)*c_234]
+			_ = row_703
+			row_704 := c_235[int(x_680)*c_237 : (int(x_680)+1)*c_237]
+			_ = row_704
+			rs_705 := c_240 * c_241
+			row_706 := c_238[int(x_680)*rs_705 : (int(x_680)+1)*rs_705]
+			_ = row_706
+			c_675, c_676, c_677, c_678, c_679 = row_681, c_172, row_683, c_175, c_176
+		} else {
+			c_675, c_676, c_677, c_678, c_679 = r_164, sequence_12, state_7, state_8, state_9
 		}
-		row_662 := a_599[int(x_661)*d_600 : (int(x_661)+1)*d_600]
-		rs_663 := d_603 * d_604
-		row_664 := a_602[int(x_661)*rs_663 : (int(x_661)+1)*rs_663]
 		if int64(1) < 0 || int64(1) >= int64(extraparams_5) {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 		}
-		row_665 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
-		if extraparams_6 != d_600 {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{d_600})+" and "+runtime.ShapeString([]int{extraparams_6}))
+		row_707 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
+		if extraparams_6 != c_676 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_676})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
 		if int64(2) < 0 || int64(2) >= int64(extraparams_5) {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
 		}
-		row_666 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
-		if extraparams_6 != d_600 {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{d_600})+" and "+runtime.ShapeString([]int{extraparams_6}))
+		row_708 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
+		if extraparams_6 != c_676 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_676})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
-		r_667 := ar.F64(d_600)
-		row_662 = row_662[:len(r_667)]
-		row_665 = row_665[:len(r_667)]
-		row_666 = row_666[:len(r_667)]
-		for i_668 := range r_667 {
-			r_667[i_668] = ((row_662[i_668] * row_665[i_668]) + row_666[i_668])
+		r_709 := ar.F64(c_676)
+		c_675 = c_675[:len(r_709)]
+		row_707 = row_707[:len(r_709)]
+		row_708 = row_708[:len(r_709)]
+		for i_710 := range r_709 {
+			r_709[i_710] = ((c_675[i_710] * row_707[i_710]) + row_708[i_710])
 		}
-		r_670 := ar.F64(d_600)
-		r_667 = r_667[:len(r_670)]
-		for i_671 := range r_670 {
-			r_670[i_671] = (math.Exp(r_667[i_671]))
+		r_712 := ar.F64(c_676)
+		r_709 = r_709[:len(r_712)]
+		for i_713 := range r_712 {
+			r_712[i_713] = (math.Exp(r_709[i_713]))
 		}
-		x_673 := x_583 + int64(1)
-		if x_673 < 0 || x_673 >= int64(sequence_11) {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_673, sequence_11))
+		s_715 := runtime.Sum(r_712)
+		x_716 := s_715 + 2.0
+		if int64(1) < 0 || int64(1) >= int64(sequence_11) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(int64(1), sequence_11))
 		}
-		row_674 := sequence_10[int(x_673)*sequence_12 : (int(x_673)+1)*sequence_12]
-		z_675 := ar.F64(len(row_664))
-		if d_603 != rev_172 || d_604 != rev_173 {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{d_603, d_604})+" and "+runtime.ShapeString([]int{rev_172, rev_173})+" differ")
+		row_717 := sequence_10[int(int64(1))*sequence_12 : (int(int64(1))+1)*sequence_12]
+		x_718 := math.Log(x_716)
+		if c_676 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_676}))
 		}
-		rev_171 = rev_171[:len(z_675)]
-		for i_676 := range z_675 {
-			z_675[i_676] += rev_171[i_676]
+		r_719 := ar.F64(sequence_12)
+		row_717 = row_717[:len(r_719)]
+		r_709 = r_709[:len(r_719)]
+		for i_720 := range r_719 {
+			r_719[i_720] = (row_717[i_720] * (r_709[i_720] - x_718))
 		}
-		r_677 := ar.F64(sequence_12)
-		row_674 = row_674[:len(r_677)]
-		for i_678 := range r_677 {
-			r_677[i_678] = (row_674[i_678] * rev_174)
+		s_722 := runtime.Sum(r_719)
+		n_723 := int(max(x_161, 0)) + 1
+		var st_724 []float64
+		var st_725 int
+		var st_726 int
+		var st_727 float64
+		var st_728 []float64
+		var st_729 int
+		var st_730 int
+		var st_731 float64
+		var st_732 []float64
+		var st_733 int
+		var st_734 float64
+		var st_735 []float64
+		var st_736 int
+		var st_737 []float64
+		var st_738 int
+		var st_739 []float64
+		var st_740 int
+		var st_741 []float64
+		var st_742 int
+		var st_743 []float64
+		var st_744 int
+		var st_745 int
+		var st_746 []float64
+		var st_747 int
+		var st_748 int
+		var st_749 []float64
+		var st_750 int
+		var st_751 int
+		var st_752 int
+		var st_753 []float64
+		var st_754 int
+		var st_755 int
+		var st_756 []float64
+		var st_757 int
+		var st_758 int
+		var st_759 int
+		var st_760 []float64
+		var st_761 int
+		var st_762 int
+		var st_763 []float64
+		var st_764 int
+		var st_765 int
+		var st_766 []float64
+		var st_767 int
+		var st_768 int
+		var st_769 []float64
+		var st_770 int
+		var st_771 int
+		var st_772 []float64
+		var st_773 int
+		var st_774 int
+		var st_775 []float64
+		var st_776 int
+		var st_777 int
+		var st_778 []float64
+		var st_779 int
+		var st_780 int
+		var st_781 []float64
+		var st_782 int
+		var st_783 int
+		var st_784 []float64
+		var st_785 int
+		var st_786 int
+		var st_787 []float64
+		var st_788 int
+		var st_789 int
+		var st_790 []float64
+		var st_791 int
+		var st_792 int
+		var st_793 []float64
+		var st_794 int
+		var st_795 int
+		var st_796 []float64
+		var st_797 int
+		var st_798 int
+		var st_799 []float64
+		var st_800 int
+		var st_801 int
+		var st_802 []float64
+		var st_803 int
+		var st_804 int
+		var st_805 []float64
+		var st_806 int
+		var st_807 int
+		var st_808 []float64
+		var st_809 int
+		var st_810 int
+		var st_811 []float64
+		var st_812 int
+		var st_813 int
+		var st_814 []float64
+		var st_815 int
+		var st_816 int
+		var st_817 int
+		var st_818 []float64
+		var st_819 int
+		var st_820 []float64
+		var st_821 int
+		var st_822 int
+		var st_823 []float64
+		var st_824 int
+		var st_825 int
+		var st_826 float64
+		st_724, st_725, st_726, st_727, st_728, st_729, st_730, st_731, st_732, st_733, st_734, st_735, st_736, st_737, st_738, st_739, st_740, st_741, st_742, st_743, st_744, st_745, st_746, st_747, st_748, st_749, st_750, st_751, st_752, st_753, st_754, st_755, st_756, st_757, st_758, st_759, st_760, st_761, st_762, st_763, st_764, st_765, st_766, st_767, st_768, st_769, st_770, st_771, st_772, st_773, st_774, st_775, st_776, st_777, st_778, st_779, st_780, st_781, st_782, st_783, st_784, st_785, st_786, st_787, st_788, st_789, st_790, st_791, st_792, st_793, st_794, st_795, st_796, st_797, st_798, st_799, st_800, st_801, st_802, st_803, st_804, st_805, st_806, st_807, st_808, st_809, st_810, st_811, st_812, st_813, st_814, st_815, st_816, st_817, st_818, st_819, st_820, st_821, st_822, st_823, st_824, st_825, st_826 = c_677, c_678, c_679, s_722, c_677, c_678, c_679, s_722, r_719, sequence_12, x_716, r_712, c_676, row_707, extraparams_6, c_675, c_676, c_675, c_676, c_677, c_678, c_679, c_170, c_171, c_172, c_173, c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201, c_202, c_203, c_204, c_205, c_206, c_207, c_208, c_209, c_210, c_211, c_212, c_213, c_214, c_215, c_216, c_217, c_218, c_219, c_220, c_221, c_222, c_223, c_224, c_225, c_226, c_227, c_228, c_229, c_230, c_231, c_232, c_233, c_234, c_235, c_236, c_237, c_238, c_239, c_240, c_241, r_164, sequence_12, state_7, state_8, state_9, state_7, state_8, state_9, 0.0
+		var a_827 []float64
+		var d_828 int = 0
+		var d_829 int = 0
+		var rs_830 int = 0
+		a_831 := ar.F64(n_723)
+		var a_832 []float64
+		var d_833 int = 0
+		var d_834 int = 0
+		var rs_835 int = 0
+		a_836 := ar.F64(n_723)
+		var a_837 []float64
+		var d_838 int = 0
+		var rs_839 int = 0
+		a_840 := ar.F64(n_723)
+		var a_841 []float64
+		var d_842 int = 0
+		var rs_843 int = 0
+		var a_844 []float64
+		var d_845 int = 0
+		var rs_846 int = 0
+		var a_847 []float64
+		var d_848 int = 0
+		var rs_849 int = 0
+		var a_850 []float64
+		var d_851 int = 0
+		var rs_852 int = 0
+		var a_853 []float64
+		var d_854 int = 0
+		var d_855 int = 0
+		var rs_856 int = 0
+		var a_857 []float64
+		var d_858 int = 0
+		var d_859 int = 0
+		var rs_860 int = 0
+		var a_861 []float64
+		var d_862 int = 0
+		var d_863 int = 0
+		var d_864 int = 0
+		var rs_865 int = 0
+		var a_866 []float64
+		var d_867 int = 0
+		var d_868 int = 0
+		var rs_869 int = 0
+		var a_870 []float64
+		var d_871 int = 0
+		var d_872 int = 0
+		var d_873 int = 0
+		var rs_874 int = 0
+		var a_875 []float64
+		var d_876 int = 0
+		var d_877 int = 0
+		var rs_878 int = 0
+		var a_879 []float64
+		var d_880 int = 0
+		var d_881 int = 0
+		var rs_882 int = 0
+		var a_883 []float64
+		var d_884 int = 0
+		var d_885 int = 0
+		var rs_886 int = 0
+		var a_887 []float64
+		var d_888 int = 0
+		var d_889 int = 0
+		var rs_890 int = 0
+		var a_891 []float64
+		var d_892 int = 0
+		var d_893 int = 0
+		var rs_894 int = 0
+		var a_895 []float64
+		var d_896 int = 0
+		var d_897 int = 0
+		var rs_898 int = 0
+		var a_899 []float64
+		var d_900 int = 0
+		var d_901 int = 0
+		var rs_902 int = 0
+		var a_903 []float64
+		var d_904 int = 0
+		var d_905 int = 0
+		var rs_906 int = 0
+		var a_907 []float64
+		var d_908 int = 0
+		var d_909 int = 0
+		var rs_910 int = 0
+		var a_911 []float64
+		var d_912 int = 0
+		var d_913 int = 0
+		var rs_914 int = 0
+		var a_915 []float64
+		var d_916 int = 0
+		var d_917 int = 0
+		var rs_918 int = 0
+		var a_919 []float64
+		var d_920 int = 0
+		var d_921 int = 0
+		var rs_922 int = 0
+		var a_923 []float64
+		var d_924 int = 0
+		var d_925 int = 0
+		var rs_926 int = 0
+		var a_927 []float64
+		var d_928 int = 0
+		var d_929 int = 0
+		var rs_930 int = 0
+		var a_931 []float64
+		var d_932 int = 0
+		var d_933 int = 0
+		var rs_934 int = 0
+		var a_935 []float64
+		var d_936 int = 0
+		var d_937 int = 0
+		var rs_938 int = 0
+		var a_939 []float64
+		var d_940 int = 0
+		var d_941 int = 0
+		var rs_942 int = 0
+		var a_943 []float64
+		var d_944 int = 0
+		var d_945 int = 0
+		var rs_946 int = 0
+		var a_947 []float64
+		var d_948 int = 0
+		var d_949 int = 0
+		var d_950 int = 0
+		var rs_951 int = 0
+		var a_952 []float64
+		var d_953 int = 0
+		var rs_954 int = 0
+		var a_955 []float64
+		var d_956 int = 0
+		var d_957 int = 0
+		var rs_958 int = 0
+		var a_959 []float64
+		var d_960 int = 0
+		var d_961 int = 0
+		var rs_962 int = 0
+		a_963 := ar.F64(n_723)
+		for i_964 := 0; i_964 < n_723; i_964++ {
+			mark_965 := ar.mark()
+			if i_964 > 0 {
+				k_966 := int64(i_964 - 1)
+				x_967 := k_966 + int64(1)
+				if x_967 < 0 || x_967 >= int64(sequence_11) {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(x_967, sequence_11))
+				}
+				row_968 := sequence_10[int(x_967)*sequence_12 : (int(x_967)+1)*sequence_12]
+				if int64(0) < 0 || int64(0) >= int64(extraparams_5) {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
+				}
+				row_969 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
+				if extraparams_6 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
+				}
+				r_970 := ar.F64(sequence_12)
+				row_968 = row_968[:len(r_970)]
+				row_969 = row_969[:len(r_970)]
+				for i_971 := range r_970 {
+					r_970[i_971] = (row_968[i_971] * row_969[i_971])
+				}
+				if int64(2) == 0 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:79", "integer division by zero")
+				}
+				x_973 := n_14 / int64(2)
+				x_974 := max(x_973, int64(0))
+				x_975 := x_974 > int64(0)
+				var c_976 []float64
+				var c_977 int
+				var c_978 int
+				var c_979 []float64
+				var c_980 int
+				var c_981 int
+				var c_982 int
+				var c_983 []float64
+				var c_984 int
+				var c_985 int
+				var c_986 []float64
+				var c_987 int
+				var c_988 int
+				var c_989 int
+				var c_990 []float64
+				var c_991 int
+				var c_992 int
+				var c_993 []float64
+				var c_994 int
+				var c_995 int
+				var c_996 []float64
+				var c_997 int
+				var c_998 int
+				var c_999 []float64
+				var c_1000 int
+				var c_1001 int
+				var c_1002 []float64
+				var c_1003 int
+				var c_1004 int
+				var c_1005 []float64
+				var c_1006 int
+				var c_1007 int
+				var c_1008 []float64
+				var c_1009 int
+				var c_1010 int
+				var c_1011 []float64
+				var c_1012 int
+				var c_1013 int
+				var c_1014 []float64
+				var c_1015 int
+				var c_1016 int
+				var c_1017 []float64
+				var c_1018 int
+				var c_1019 int
+				var c_1020 []float64
+				var c_1021 int
+				var c_1022 int
+				var c_1023 []float64
+				var c_1024 int
+				var c_1025 int
+				var c_1026 []float64
+				var c_1027 int
+				var c_1028 int
+				var c_1029 []float64
+				var c_1030 int
+				var c_1031 int
+				var c_1032 []float64
+				var c_1033 int
+				var c_1034 int
+				var c_1035 []float64
+				var c_1036 int
+				var c_1037 int
+				var c_1038 []float64
+				var c_1039 int
+				var c_1040 int
+				var c_1041 []float64
+				var c_1042 int
+				var c_1043 int
+				var c_1044 []float64
+				var c_1045 int
+				var c_1046 int
+				var c_1047 int
+				if x_975 {
+					x_1048 := x_974 - int64(1)
+					if int64(0) < 0 || int64(0) >= int64(mainparams_2) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
+					}
+					row_1049 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+					if int64(1) < 0 || int64(1) >= int64(mainparams_2) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
+					}
+					row_1050 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+					if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+					}
+					n_1051 := int(n_15) - int(int64(0))
+					s_1052 := row_1049[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_1051 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1051}))
+					}
+					if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+					}
+					n_1053 := int(n_15) - int(int64(0))
+					s_1054 := row_1050[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_1053 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1053}))
+					}
+					r_1055 := ar.F64(sequence_12)
+					r_970 = r_970[:len(r_1055)]
+					s_1052 = s_1052[:len(r_1055)]
+					s_1054 = s_1054[:len(r_1055)]
+					for i_1056 := range r_1055 {
+						r_1055[i_1056] = (runtime.Sigmoid(((r_970[i_1056] * s_1052[i_1056]) + s_1054[i_1056])))
+					}
+					if int64(0) < 0 || int64(0) >= int64(st_725) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), st_725))
+					}
+					row_1058 := st_724[int(int64(0))*st_726 : (int(int64(0))+1)*st_726]
+					x_1059 := int64(2) * n_15
+					if n_15 < 0 || x_1059 < n_15 || x_1059 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1059, mainparams_3))
+					}
+					n_1060 := int(x_1059) - int(n_15)
+					s_1061 := row_1049[int(n_15)*1 : int(x_1059)*1 : int(x_1059)*1]
+					if n_1060 != st_726 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_726})+" and "+runtime.ShapeString([]int{n_1060}))
+					}
+					if n_15 < 0 || x_1059 < n_15 || x_1059 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1059, mainparams_3))
+					}
+					n_1062 := int(x_1059) - int(n_15)
+					s_1063 := row_1050[int(n_15)*1 : int(x_1059)*1 : int(x_1059)*1]
+					if n_1062 != st_726 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_726})+" and "+runtime.ShapeString([]int{n_1062}))
+					}
+					r_1064 := ar.F64(st_726)
+					row_1058 = row_1058[:len(r_1064)]
+					s_1061 = s_1061[:len(r_1064)]
+					s_1063 = s_1063[:len(r_1064)]
+					for i_1065 := range r_1064 {
+						r_1064[i_1065] = (runtime.Sigmoid(((row_1058[i_1065] * s_1061[i_1065]) + s_1063[i_1065])))
+					}
+					x_1067 := int64(3) * n_15
+					if x_1059 < 0 || x_1067 < x_1059 || x_1067 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1059, x_1067, mainparams_3))
+					}
+					n_1068 := int(x_1067) - int(x_1059)
+					s_1069 := row_1049[int(x_1059)*1 : int(x_1067)*1 : int(x_1067)*1]
+					if n_1068 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1068}))
+					}
+					if x_1059 < 0 || x_1067 < x_1059 || x_1067 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1059, x_1067, mainparams_3))
+					}
+					n_1070 := int(x_1067) - int(x_1059)
+					s_1071 := row_1050[int(x_1059)*1 : int(x_1067)*1 : int(x_1067)*1]
+					if n_1070 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1070}))
+					}
+					r_1072 := ar.F64(sequence_12)
+					r_970 = r_970[:len(r_1072)]
+					s_1069 = s_1069[:len(r_1072)]
+					s_1071 = s_1071[:len(r_1072)]
+					for i_1073 := range r_1072 {
+						r_1072[i_1073] = (runtime.Sigmoid(((r_970[i_1073] * s_1069[i_1073]) + s_1071[i_1073])))
+					}
+					x_1075 := int64(4) * n_15
+					if x_1067 < 0 || x_1075 < x_1067 || x_1075 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1067, x_1075, mainparams_3))
+					}
+					n_1076 := int(x_1075) - int(x_1067)
+					s_1077 := row_1049[int(x_1067)*1 : int(x_1075)*1 : int(x_1075)*1]
+					if n_1076 != st_726 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_726})+" and "+runtime.ShapeString([]int{n_1076}))
+					}
+					if x_1067 < 0 || x_1075 < x_1067 || x_1075 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1067, x_1075, mainparams_3))
+					}
+					n_1078 := int(x_1075) - int(x_1067)
+					s_1079 := row_1050[int(x_1067)*1 : int(x_1075)*1 : int(x_1075)*1]
+					if n_1078 != st_726 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_726})+" and "+runtime.ShapeString([]int{n_1078}))
+					}
+					r_1080 := ar.F64(st_726)
+					row_1058 = row_1058[:len(r_1080)]
+					s_1077 = s_1077[:len(r_1080)]
+					s_1079 = s_1079[:len(r_1080)]
+					for i_1081 := range r_1080 {
+						r_1080[i_1081] = (math.Tanh(((row_1058[i_1081] * s_1077[i_1081]) + s_1079[i_1081])))
+					}
+					if int64(1) < 0 || int64(1) >= int64(st_725) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), st_725))
+					}
+					row_1083 := st_724[int(int64(1))*st_726 : (int(int64(1))+1)*st_726]
+					if sequence_12 != st_726 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_726})+" and "+runtime.ShapeString([]int{sequence_12}))
+					}
+					r_1084 := ar.F64(st_726)
+					row_1083 = row_1083[:len(r_1084)]
+					r_1055 = r_1055[:len(r_1084)]
+					r_1064 = r_1064[:len(r_1084)]
+					r_1080 = r_1080[:len(r_1084)]
+					for i_1085 := range r_1084 {
+						r_1084[i_1085] = ((row_1083[i_1085] * r_1055[i_1085]) + (r_1064[i_1085] * r_1080[i_1085]))
+					}
+					r_1087 := ar.F64(st_726)
+					r_1084 = r_1084[:len(r_1087)]
+					for i_1088 := range r_1087 {
+						r_1087[i_1088] = (math.Tanh(r_1084[i_1088]))
+					}
+					if st_726 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_726}))
+					}
+					r_1090 := ar.F64(sequence_12)
+					r_1072 = r_1072[:len(r_1090)]
+					r_1087 = r_1087[:len(r_1090)]
+					for i_1091 := range r_1090 {
+						r_1090[i_1091] = (r_1072[i_1091] * r_1087[i_1091])
+					}
+					if int64(0) < 0 || int64(0) >= int64(st_725) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), st_725))
+					}
+					if sequence_12 != st_726 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_726}))
+					}
+					c_1093 := ar.F64(len(st_724))
+					copy(c_1093, st_724)
+					copy(c_1093[int(int64(0))*st_726:(int(int64(0))+1)*st_726], r_1090)
+					if int64(1) < 0 || int64(1) >= int64(st_725) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), st_725))
+					}
+					if st_726 != st_726 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:19", "update: value has shape "+runtime.ShapeString([]int{st_726})+"; elements have shape "+runtime.ShapeString([]int{st_726}))
+					}
+					copy(c_1093[int(int64(1))*st_726:(int(int64(1))+1)*st_726], r_1084)
+					n_1094 := int(max(x_1048, 0)) + 1
+					var st_1095 []float64
+					var st_1096 int
+					var st_1097 []float64
+					var st_1098 int
+					var st_1099 int
+					var st_1100 []float64
+					var st_1101 int
+					var st_1102 []float64
+					var st_1103 int
+					var st_1104 int
+					var st_1105 []float64
+					var st_1106 int
+					var st_1107 []float64
+					var st_1108 int
+					var st_1109 []float64
+					var st_1110 int
+					var st_1111 []float64
+					var st_1112 int
+					var st_1113 []float64
+					var st_1114 int
+					var st_1115 []float64
+					var st_1116 int
+					var st_1117 []float64
+					var st_1118 int
+					var st_1119 []float64
+					var st_1120 int
+					var st_1121 []float64
+					var st_1122 int
+					var st_1123 []float64
+					var st_1124 int
+					var st_1125 []float64
+					var st_1126 int
+					var st_1127 []float64
+					var st_1128 int
+					var st_1129 []float64
+					var st_1130 int
+					var st_1131 []float64
+					var st_1132 int
+					var st_1133 []float64
+					var st_1134 int
+					var st_1135 []float64
+					var st_1136 int
+					var st_1137 []float64
+					var st_1138 int
+					var st_1139 []float64
+					var st_1140 int
+					var st_1141 []float64
+					var st_1142 int
+					var st_1143 int
+					st_1095, st_1096, st_1097, st_1098, st_1099, st_1100, st_1101, st_1102, st_1103, st_1104, st_1105, st_1106, st_1107, st_1108, st_1109, st_1110, st_1111, st_1112, st_1113, st_1114, st_1115, st_1116, st_1117, st_1118, st_1119, st_1120, st_1121, st_1122, st_1123, st_1124, st_1125, st_1126, st_1127, st_1128, st_1129, st_1130, st_1131, st_1132, st_1133, st_1134, st_1135, st_1136, st_1137, st_1138, st_1139, st_1140, st_1141, st_1142, st_1143 = r_1090, sequence_12, c_1093, st_725, st_726, r_1090, sequence_12, c_1093, st_725, st_726, r_1084, st_726, r_1090, sequence_12, r_1087, st_726, r_1072, sequence_12, r_1080, st_726, r_1064, st_726, r_1055, sequence_12, row_1083, st_726, row_1050, mainparams_3, s_1077, n_1076, row_1058, st_726, row_1049, mainparams_3, s_1069, n_1068, r_970, sequence_12, s_1061, n_1060, row_1058, st_726, s_1052, n_1051, r_970, sequence_12, st_724, st_725, st_726
+					var a_1144 []float64
+					var d_1145 int = 0
+					var rs_1146 int = 0
+					var a_1147 []float64
+					var d_1148 int = 0
+					var d_1149 int = 0
+					var rs_1150 int = 0
+					var a_1151 []float64
+					var d_1152 int = 0
+					var rs_1153 int = 0
+					var a_1154 []float64
+					var d_1155 int = 0
+					var d_1156 int = 0
+					var rs_1157 int = 0
+					var a_1158 []float64
+					var d_1159 int = 0
+					var rs_1160 int = 0
+					var a_1161 []float64
+					var d_1162 int = 0
+					var rs_1163 int = 0
+					var a_1164 []float64
+					var d_1165 int = 0
+					var rs_1166 int = 0
+					var a_1167 []float64
+					var d_1168 int = 0
+					var rs_1169 int = 0
+					var a_1170 []float64
+					var d_1171 int = 0
+					var rs_1172 int = 0
+					var a_1173 []float64
+					var d_1174 int = 0
+					var rs_1175 int = 0
+					var a_1176 []float64
+					var d_1177 int = 0
+					var rs_1178 int = 0
+					var a_1179 []float64
+					var d_1180 int = 0
+					var rs_1181 int = 0
+					var a_1182 []float64
+					var d_1183 int = 0
+					var rs_1184 int = 0
+					var a_1185 []float64
+					var d_1186 int = 0
+					var rs_1187 int = 0
+					var a_1188 []float64
+					var d_1189 int = 0
+					var rs_1190 int = 0
+					var a_1191 []float64
+					var d_1192 int = 0
+					var rs_1193 int = 0
+					var a_1194 []float64
+					var d_1195 int = 0
+					var rs_1196 int = 0
+					var a_1197 []float64
+					var d_1198 int = 0
+					var rs_1199 int = 0
+					var a_1200 []float64
+					var d_1201 int = 0
+					var rs_1202 int = 0
+					var a_1203 []float64
+					var d_1204 int = 0
+					var rs_1205 int = 0
+					var a_1206 []float64
+					var d_1207 int = 0
+					var rs_1208 int = 0
+					var a_1209 []float64
+					var d_1210 int = 0
+					var rs_1211 int = 0
+					var a_1212 []float64
+					var d_1213 int = 0
+					var d_1214 int = 0
+					var rs_1215 int = 0
+					for i_1216 := 0; i_1216 < n_1094; i_1216++ {
+						mark_1217 := ar.mark()
+						if i_1216 > 0 {
+							k_1218 := int64(i_1216 - 1)
+							x_1219 := k_1218 + int64(1)
+							x_1220 := int64(2) * x_1219
+							if x_1220 < 0 || x_1220 >= int64(mainparams_2) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_1220, mainparams_2))
+							}
+							row_1221 := mainparams_1[int(x_1220)*mainparams_3 : (int(x_1220)+1)*mainparams_3]
+							x_1222 := x_1220 + int64(1)
+							if x_1222 < 0 || x_1222 >= int64(mainparams_2) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_1222, mainparams_2))
+							}
+							row_1223 := mainparams_1[int(x_1222)*mainparams_3 : (int(x_1222)+1)*mainparams_3]
+							if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+							}
+							n_1224 := int(n_15) - int(int64(0))
+							s_1225 := row_1221[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+							if n_1224 != st_1096 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1096})+" and "+runtime.ShapeString([]int{n_1224}))
+							}
+							if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+							}
+							n_1226 := int(n_15) - int(int64(0))
+							s_1227 := row_1223[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+							if n_1226 != st_1096 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1096})+" and "+runtime.ShapeString([]int{n_1226}))
+							}
+							r_1228 := ar.F64(st_1096)
+							st_1095 = st_1095[:len(r_1228)]
+							s_1225 = s_1225[:len(r_1228)]
+							s_1227 = s_1227[:len(r_1228)]
+							for i_1229 := range r_1228 {
+								r_1228[i_1229] = (runtime.Sigmoid(((st_1095[i_1229] * s_1225[i_1229]) + s_1227[i_1229])))
+							}
+							if x_1220 < 0 || x_1220 >= int64(st_1098) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_1220, st_1098))
+							}
+							row_1231 := st_1097[int(x_1220)*st_1099 : (int(x_1220)+1)*st_1099]
+							x_1232 := int64(2) * n_15
+							if n_15 < 0 || x_1232 < n_15 || x_1232 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1232, mainparams_3))
+							}
+							n_1233 := int(x_1232) - int(n_15)
+							s_1234 := row_1221[int(n_15)*1 : int(x_1232)*1 : int(x_1232)*1]
+							if n_1233 != st_1099 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1099})+" and "+runtime.ShapeString([]int{n_1233}))
+							}
+							if n_15 < 0 || x_1232 < n_15 || x_1232 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1232, mainparams_3))
+							}
+							n_1235 := int(x_1232) - int(n_15)
+							s_1236 := row_1223[int(n_15)*1 : int(x_1232)*1 : int(x_1232)*1]
+							if n_1235 != st_1099 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1099})+" and "+runtime.ShapeString([]int{n_1235}))
+							}
+							r_1237 := ar.F64(st_1099)
+							row_1231 = row_1231[:len(r_1237)]
+							s_1234 = s_1234[:len(r_1237)]
+							s_1236 = s_1236[:len(r_1237)]
+							for i_1238 := range r_1237 {
+								r_1237[i_1238] = (runtime.Sigmoid(((row_1231[i_1238] * s_1234[i_1238]) + s_1236[i_1238])))
+							}
+							x_1240 := int64(3) * n_15
+							if x_1232 < 0 || x_1240 < x_1232 || x_1240 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1232, x_1240, mainparams_3))
+							}
+							n_1241 := int(x_1240) - int(x_1232)
+							s_1242 := row_1221[int(x_1232)*1 : int(x_1240)*1 : int(x_1240)*1]
+							if n_1241 != st_1096 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1096})+" and "+runtime.ShapeString([]int{n_1241}))
+							}
+							if x_1232 < 0 || x_1240 < x_1232 || x_1240 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1232, x_1240, mainparams_3))
+							}
+							n_1243 := int(x_1240) - int(x_1232)
+							s_1244 := row_1223[int(x_1232)*1 : int(x_1240)*1 : int(x_1240)*1]
+							if n_1243 != st_1096 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1096})+" and "+runtime.ShapeString([]int{n_1243}))
+							}
+							r_1245 := ar.F64(st_1096)
+							st_1095 = st_1095[:len(r_1245)]
+							s_1242 = s_1242[:len(r_1245)]
+							s_1244 = s_1244[:len(r_1245)]
+							for i_1246 := range r_1245 {
+								r_1245[i_1246] = (runtime.Sigmoid(((st_1095[i_1246] * s_1242[i_1246]) + s_1244[i_1246])))
+							}
+							x_1248 := int64(4) * n_15
+							if x_1240 < 0 || x_1248 < x_1240 || x_1248 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1240, x_1248, mainparams_3))
+							}
+							n_1249 := int(x_1248) - int(x_1240)
+							s_1250 := row_1221[int(x_1240)*1 : int(x_1248)*1 : int(x_1248)*1]
+							if n_1249 != st_1099 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1099})+" and "+runtime.ShapeString([]int{n_1249}))
+							}
+							if x_1240 < 0 || x_1248 < x_1240 || x_1248 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1240, x_1248, mainparams_3))
+							}
+							n_1251 := int(x_1248) - int(x_1240)
+							s_1252 := row_1223[int(x_1240)*1 : int(x_1248)*1 : int(x_1248)*1]
+							if n_1251 != st_1099 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1099})+" and "+runtime.ShapeString([]int{n_1251}))
+							}
+							r_1253 := ar.F64(st_1099)
+							row_1231 = row_1231[:len(r_1253)]
+							s_1250 = s_1250[:len(r_1253)]
+							s_1252 = s_1252[:len(r_1253)]
+							for i_1254 := range r_1253 {
+								r_1253[i_1254] = (math.Tanh(((row_1231[i_1254] * s_1250[i_1254]) + s_1252[i_1254])))
+							}
+							if x_1222 < 0 || x_1222 >= int64(st_1098) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_1222, st_1098))
+							}
+							row_1256 := st_1097[int(x_1222)*st_1099 : (int(x_1222)+1)*st_1099]
+							if st_1096 != st_1099 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1099})+" and "+runtime.ShapeString([]int{st_1096}))
+							}
+							r_1257 := ar.F64(st_1099)
+							row_1256 = row_1256[:len(r_1257)]
+							r_1228 = r_1228[:len(r_1257)]
+							r_1237 = r_1237[:len(r_1257)]
+							r_1253 = r_1253[:len(r_1257)]
+							for i_1258 := range r_1257 {
+								r_1257[i_1258] = ((row_1256[i_1258] * r_1228[i_1258]) + (r_1237[i_1258] * r_1253[i_1258]))
+							}
+							r_1260 := ar.F64(st_1099)
+							r_1257 = r_1257[:len(r_1260)]
+							for i_1261 := range r_1260 {
+								r_1260[i_1261] = (math.Tanh(r_1257[i_1261]))
+							}
+							if st_1099 != st_1096 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1096})+" and "+runtime.ShapeString([]int{st_1099}))
+							}
+							r_1263 := ar.F64(st_1096)
+							r_1245 = r_1245[:len(r_1263)]
+							r_1260 = r_1260[:len(r_1263)]
+							for i_1264 := range r_1263 {
+								r_1263[i_1264] = (r_1245[i_1264] * r_1260[i_1264])
+							}
+							if x_1220 < 0 || x_1220 >= int64(st_1098) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_1220, st_1098))
+							}
+							if st_1096 != st_1099 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_1096})+"; elements have shape "+runtime.ShapeString([]int{st_1099}))
+							}
+							c_1266 := ar.F64(len(st_1097))
+							copy(c_1266, st_1097)
+							copy(c_1266[int(x_1220)*st_1099:(int(x_1220)+1)*st_1099], r_1263)
+							if x_1222 < 0 || x_1222 >= int64(st_1098) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_1222, st_1098))
+							}
+							if st_1099 != st_1099 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:19", "update: value has shape "+runtime.ShapeString([]int{st_1099})+"; elements have shape "+runtime.ShapeString([]int{st_1099}))
+							}
+							copy(c_1266[int(x_1222)*st_1099:(int(x_1222)+1)*st_1099], r_1257)
+							st_1095, st_1097, st_1100, st_1101, st_1102, st_1103, st_1104, st_1105, st_1106, st_1107, st_1108, st_1109, st_1110, st_1111, st_1112, st_1113, st_1114, st_1115, st_1116, st_1117, st_1118, st_1119, st_1120, st_1121, st_1122, st_1123, st_1124, st_1125, st_1126, st_1127, st_1128, st_1129, st_1130, st_1131, st_1132, st_1133, st_1134, st_1135, st_1136, st_1137, st_1138, st_1139, st_1140, st_1141, st_1142, st_1143 = r_1263, c_1266, r_1263, st_1096, c_1266, st_1098, st_1099, r_1257, st_1099, r_1263, st_1096, r_1260, st_1099, r_1245, st_1096, r_1253, st_1099, r_1237, st_1099, r_1228, st_1096, row_1256, st_1099, row_1223, mainparams_3, s_1250, n_1249, row_1231, st_1099, row_1221, mainparams_3, s_1242, n_1241, st_1095, st_1096, s_1234, n_1233, row_1231, st_1099, s_1225, n_1224, st_1095, st_1096, st_1097, st_1098, st_1099
+						}
+						if i_1216 == 0 {
+							d_1145 = st_1096
+							rs_1146 = d_1145
+							tot_1267, err_1268 := runtime.MulSize(n_1094, rs_1146)
+							if err_1268 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1268)
+							}
+							a_1144 = ar.F64(tot_1267)
+						} else if st_1096 != d_1145 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1216)+" has shape "+runtime.ShapeString([]int{st_1096})+", element 0 has shape "+runtime.ShapeString([]int{d_1145}))
+						}
+						copy(a_1144[i_1216*rs_1146:(i_1216+1)*rs_1146], st_1095)
+						if i_1216 == 0 {
+							d_1148, d_1149 = st_1098, st_1099
+							rs_1150 = d_1148 * d_1149
+							tot_1269, err_1270 := runtime.MulSize(n_1094, rs_1150)
+							if err_1270 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1270)
+							}
+							a_1147 = ar.F64(tot_1269)
+						} else if st_1098 != d_1148 || st_1099 != d_1149 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1216)+" has shape "+runtime.ShapeString([]int{st_1098, st_1099})+", element 0 has shape "+runtime.ShapeString([]int{d_1148, d_1149}))
+						}
+						copy(a_1147[i_1216*rs_1150:(i_1216+1)*rs_1150], st_1097)
+						if i_1216 == 0 {
+							d_1152 = st_1101
+							rs_1153 = d_1152
+							tot_1271, err_1272 := runtime.MulSize(n_1094, rs_1153)
+							if err_1272 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1272)
+							}
+							a_1151 = ar.F64(tot_1271)
+						} else if st_1101 != d_1152 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1216)+" has shape "+runtime.ShapeString([]int{st_1101})+", element 0 has shape "+runtime.ShapeString([]int{d_1152}))
+						}
+						copy(a_1151[i_1216*rs_1153:(i_1216+1)*rs_1153], st_1100)
+						if i_1216 == 0 {
+							d_1155, d_1156 = st_1103, st_1104
+							rs_1157 = d_1155 * d_1156
+							tot_1273, err_1274 := runtime.MulSize(n_1094, rs_1157)
+							if err_1274 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1274)
+							}
+							a_1154 = ar.F64(tot_1273)
+						} else if st_1103 != d_1155 || st_1104 != d_1156 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1216)+" has shape "+runtime.ShapeString([]int{st_1103, st_1104})+", element 0 has shape "+runtime.ShapeString([]int{d_1155, d_1156}))
+						}
+						copy(a_1154[i_1216*rs_1157:(i_1216+1)*rs_1157], st_1102)
+						if i_1216 == 0 {
+							d_1159 = st_1106
+							rs_1160 = d_1159
+							tot_1275, err_1276 := runtime.MulSize(n_1094, rs_1160)
+							if err_1276 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1276)
+							}
+							a_1158 = ar.F64(tot_1275)
+						} else if st_1106 != d_1159 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1216)+" has shape "+runtime.ShapeString([]int{st_1106})+", element 0 has shape "+runtime.ShapeString([]int{d_1159}))
+						}
+						copy(a_1158[i_1216*rs_1160:(i_1216+1)*rs_1160], st_1105)
+						if i_1216 == 0 {
+							d_1162 = st_1108
+							rs_1163 = d_1162
+							tot_1277, err_1278 := runtime.MulSize(n_1094, rs_1163)
+							if err_1278 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1278)
+							}
+							a_1161 = ar.F64(tot_1277)
+						} else if st_1108 != d_1162 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1216)+" has shape "+runtime.ShapeString([]int{st_1108})+", element 0 has shape "+runtime.ShapeString([]int{d_1162}))
+						}
+						copy(a_1161[i_1216*rs_1163:(i_1216+1)*rs_1163], st_1107)
+						if i_1216 == 0 {
+							d_1165 = st_1110
+							rs_1166 = d_1165
+							tot_1279, err_1280 := runtime.MulSize(n_1094, rs_1166)
+							if err_1280 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1280)
+							}
+							a_1164 = ar.F64(tot_1279)
+						} else if st_1110 != d_1165 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1216)+" has shape "+runtime.ShapeString([]int{st_1110})+", element 0 has shape "+runtime.ShapeString([]int{d_1165}))
+						}
+						copy(a_1164[i_1216*rs_1166:(i_1216+1)*rs_1166], st_1109)
+						if i_1216 == 0 {
+							d_1168 = st_1112
+							rs_1169 = d_1168
+							tot_1281, err_1282 := runtime.MulSize(n_1094, rs_1169)
+							if err_1282 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1282)
+							}
+							a_1167 = ar.F64(tot_1281)
+						} else if st_1112 != d_1168 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1216)+" has shape "+runtime.ShapeString([]int{st_1112})+", element 0 has shape "+runtime.ShapeString([]int{d_1168}))
+						}
+						copy(a_1167[i_1216*rs_1169:(i_1216+1)*rs_1169], st_1111)
+						if i_1216 == 0 {
+							d_1171 = st_1114
+							rs_1172 = d_1171
+							tot_1283, err_1284 := runtime.MulSize(n_1094, rs_1172)
+							if err_1284 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1284)
+							}
+							a_1170 = ar.F64(tot_1283)
+						} else if st_1114 != d_1171 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1216)+" has shape "+runtime.ShapeString([]int{st_1114})+", element 0 has shape "+runtime.ShapeString([]int{d_1171}))
+						}
+						copy(a_1170[i_1216*rs_1172:(i_1216+1)*rs_1172], st_1113)
+						if i_1216 == 0 {
+							d_1174 = st_1116
+							rs_1175 = d_1174
+							tot_1285, err_1286 := runtime.MulSize(n_1094, rs_1175)
+							if err_1286 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1286)
+							}
+							a_1173 = ar.F64(tot_1285)
+						} else if st_1116 != d_1174 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1216)+" has shape "+runtime.ShapeString([]int{st_1116})+", element 0 has shape "+runtime.ShapeString([]int{d_1174}))
+						}
+						copy(a_1173[i_1216*rs_1175:(i_1216+1)*rs_1175], st_1115)
+						if i_1216 == 0 {
+							d_1177 = st_1118
+							rs_1178 = d_1177
+							tot_1287, err_1288 := runtime.MulSize(n_1094, rs_1178)
+							if err_1288 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1288)
+							}
+							a_1176 = ar.F64(tot_1287)
+						} else if st_1118 != d_1177 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1216)+" has shape "+runtime.ShapeString([]int{st_1118})+", element 0 has shape "+runtime.ShapeString([]int{d_1177}))
+						}
+						copy(a_1176[i_1216*rs_1178:(i_1216+1)*rs_1178], st_1117)
+						if i_1216 == 0 {
+							d_1180 = st_1120
+							rs_1181 = d_1180
+							tot_1289, err_1290 := runtime.MulSize(n_1094, rs_1181)
+							if err_1290 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1290)
+							}
+							a_1179 = ar.F64(tot_1289)
+						} else if st_1120 != d_1180 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1216)+" has shape "+runtime.ShapeString([]int{st_1120})+", element 0 has shape "+runtime.ShapeString([]int{d_1180}))
+						}
+						copy(a_1179[i_1216*rs_1181:(i_1216+1)*rs_1181], st_1119)
+						if i_1216 == 0 {
+							d_1183 = st_1122
+							rs_1184 = d_1183
+							tot_1291, err_1292 := runtime.MulSize(n_1094, rs_1184)
+							if err_1292 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1292)
+							}
+							a_1182 = ar.F64(tot_1291)
+						} else if st_1122 != d_1183 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1216)+" has shape "+runtime.ShapeString([]int{st_1122})+", element 0 has shape "+runtime.ShapeString([]int{d_1183}))
+						}
+						copy(a_1182[i_1216*rs_1184:(i_1216+1)*rs_1184], st_1121)
+						if i_1216 == 0 {
+							d_1186 = st_1124
+							rs_1187 = d_1186
+							tot_1293, err_1294 := runtime.MulSize(n_1094, rs_1187)
+							if err_1294 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1294)
+							}
+							a_1185 = ar.F64(tot_1293)
+						} else if st_1124 != d_1186 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1216)+" has shape "+runtime.ShapeString([]int{st_1124})+", element 0 has shape "+runtime.ShapeString([]int{d_1186}))
+						}
+						copy(a_1185[i_1216*rs_1187:(i_1216+1)*rs_1187], st_1123)
+						if i_1216 == 0 {
+							d_1189 = st_1126
+							rs_1190 = d_1189
+							tot_1295, err_1296 := runtime.MulSize(n_1094, rs_1190)
+							if err_1296 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1296)
+							}
+							a_1188 = ar.F64(tot_1295)
+						} else if st_1126 != d_1189 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1216)+" has shape "+runtime.ShapeString([]int{st_1126})+", element 0 has shape "+runtime.ShapeString([]int{d_1189}))
+						}
+						copy(a_1188[i_1216*rs_1190:(i_1216+1)*rs_1190], st_1125)
+						if i_1216 == 0 {
+							d_1192 = st_1128
+							rs_1193 = d_1192
+							tot_1297, err_1298 := runtime.MulSize(n_1094, rs_1193)
+							if err_1298 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1298)
+							}
+							a_1191 = ar.F64(tot_1297)
+						} else if st_1128 != d_1192 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1216)+" has shape "+runtime.ShapeString([]int{st_1128})+", element 0 has shape "+runtime.ShapeString([]int{d_1192}))
+						}
+						copy(a_1191[i_1216*rs_1193:(i_1216+1)*rs_1193], st_1127)
+						if i_1216 == 0 {
+							d_1195 = st_1130
+							rs_1196 = d_1195
+							tot_1299, err_1300 := runtime.MulSize(n_1094, rs_1196)
+							if err_1300 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1300)
+							}
+							a_1194 = ar.F64(tot_1299)
+						} else if st_1130 != d_1195 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1216)+" has shape "+runtime.ShapeString([]int{st_1130})+", element 0 has shape "+runtime.ShapeString([]int{d_1195}))
+						}
+						copy(a_1194[i_1216*rs_1196:(i_1216+1)*rs_1196], st_1129)
+						if i_1216 == 0 {
+							d_1198 = st_1132
+							rs_1199 = d_1198
+							tot_1301, err_1302 := runtime.MulSize(n_1094, rs_1199)
+							if err_1302 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1302)
+							}
+							a_1197 = ar.F64(tot_1301)
+						} else if st_1132 != d_1198 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1216)+" has shape "+runtime.ShapeString([]int{st_1132})+", element 0 has shape "+runtime.ShapeString([]int{d_1198}))
+						}
+						copy(a_1197[i_1216*rs_1199:(i_1216+1)*rs_1199], st_1131)
+						if i_1216 == 0 {
+							d_1201 = st_1134
+							rs_1202 = d_1201
+							tot_1303, err_1304 := runtime.MulSize(n_1094, rs_1202)
+							if err_1304 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1304)
+							}
+							a_1200 = ar.F64(tot_1303)
+						} else if st_1134 != d_1201 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1216)+" has shape "+runtime.ShapeString([]int{st_1134})+", element 0 has shape "+runtime.ShapeString([]int{d_1201}))
+						}
+						copy(a_1200[i_1216*rs_1202:(i_1216+1)*rs_1202], st_1133)
+						if i_1216 == 0 {
+							d_1204 = st_1136
+							rs_1205 = d_1204
+							tot_1305, err_1306 := runtime.MulSize(n_1094, rs_1205)
+							if err_1306 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1306)
+							}
+							a_1203 = ar.F64(tot_1305)
+						} else if st_1136 != d_1204 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1216)+" has shape "+runtime.ShapeString([]int{st_1136})+", element 0 has shape "+runtime.ShapeString([]int{d_1204}))
+						}
+						copy(a_1203[i_1216*rs_1205:(i_1216+1)*rs_1205], st_1135)
+						if i_1216 == 0 {
+							d_1207 = st_1138
+							rs_1208 = d_1207
+							tot_1307, err_1308 := runtime.MulSize(n_1094, rs_1208)
+							if err_1308 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1308)
+							}
+							a_1206 = ar.F64(tot_1307)
+						} else if st_1138 != d_1207 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1216)+" has shape "+runtime.ShapeString([]int{st_1138})+", element 0 has shape "+runtime.ShapeString([]int{d_1207}))
+						}
+						copy(a_1206[i_1216*rs_1208:(i_1216+1)*rs_1208], st_1137)
+						if i_1216 == 0 {
+							d_1210 = st_1140
+							rs_1211 = d_1210
+							tot_1309, err_1310 := runtime.MulSize(n_1094, rs_1211)
+							if err_1310 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1310)
+							}
+							a_1209 = ar.F64(tot_1309)
+						} else if st_1140 != d_1210 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1216)+" has shape "+runtime.ShapeString([]int{st_1140})+", element 0 has shape "+runtime.ShapeString([]int{d_1210}))
+						}
+						copy(a_1209[i_1216*rs_1211:(i_1216+1)*rs_1211], st_1139)
+						if i_1216 == 0 {
+							d_1213, d_1214 = st_1142, st_1143
+							rs_1215 = d_1213 * d_1214
+							tot_1311, err_1312 := runtime.MulSize(n_1094, rs_1215)
+							if err_1312 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1312)
+							}
+							a_1212 = ar.F64(tot_1311)
+						} else if st_1142 != d_1213 || st_1143 != d_1214 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1216)+" has shape "+runtime.ShapeString([]int{st_1142, st_1143})+", element 0 has shape "+runtime.ShapeString([]int{d_1213, d_1214}))
+						}
+						copy(a_1212[i_1216*rs_1215:(i_1216+1)*rs_1215], st_1141)
+						_ = mark_1217
+					}
+					c_976, c_977, c_978, c_979, c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998, c_999, c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019, c_1020, c_1021, c_1022, c_1023, c_1024, c_1025, c_1026, c_1027, c_1028, c_1029, c_1030, c_1031, c_1032, c_1033, c_1034, c_1035, c_1036, c_1037, c_1038, c_1039, c_1040, c_1041, c_1042, c_1043, c_1044, c_1045, c_1046, c_1047 = a_1144, n_1094, d_1145, a_1147, n_1094, d_1148, d_1149, a_1151, n_1094, d_1152, a_1154, n_1094, d_1155, d_1156, a_1158, n_1094, d_1159, a_1161, n_1094, d_1162, a_1164, n_1094, d_1165, a_1167, n_1094, d_1168, a_1170, n_1094, d_1171, a_1173, n_1094, d_1174, a_1176, n_1094, d_1177, a_1179, n_1094, d_1180, a_1182, n_1094, d_1183, a_1185, n_1094, d_1186, a_1188, n_1094, d_1189, a_1191, n_1094, d_1192, a_1194, n_1094, d_1195, a_1197, n_1094, d_1198, a_1200, n_1094, d_1201, a_1203, n_1094, d_1204, a_1206, n_1094, d_1207, a_1209, n_1094, d_1210, a_1212, n_1094, d_1213, d_1214
+				} else {
+					n_1313, err_1314 := runtime.CheckSize(int64(0))
+					if err_1314 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1314)
+					}
+					var a_1315 []float64
+					var d_1316 int = 0
+					var rs_1317 int = 0
+					var a_1318 []float64
+					var d_1319 int = 0
+					var d_1320 int = 0
+					var rs_1321 int = 0
+					var a_1322 []float64
+					var d_1323 int = 0
+					var rs_1324 int = 0
+					var a_1325 []float64
+					var d_1326 int = 0
+					var d_1327 int = 0
+					var rs_1328 int = 0
+					var a_1329 []float64
+					var d_1330 int = 0
+					var rs_1331 int = 0
+					var a_1332 []float64
+					var d_1333 int = 0
+					var rs_1334 int = 0
+					var a_1335 []float64
+					var d_1336 int = 0
+					var rs_1337 int = 0
+					var a_1338 []float64
+					var d_1339 int = 0
+					var rs_1340 int = 0
+					var a_1341 []float64
+					var d_1342 int = 0
+					var rs_1343 int = 0
+					var a_1344 []float64
+					var d_1345 int = 0
+					var rs_1346 int = 0
+					var a_1347 []float64
+					var d_1348 int = 0
+					var rs_1349 int = 0
+					var a_1350 []float64
+					var d_1351 int = 0
+					var rs_1352 int = 0
+					var a_1353 []float64
+					var d_1354 int = 0
+					var rs_1355 int = 0
+					var a_1356 []float64
+					var d_1357 int = 0
+					var rs_1358 int = 0
+					var a_1359 []float64
+					var d_1360 int = 0
+					var rs_1361 int = 0
+					var a_1362 []float64
+					var d_1363 int = 0
+					var rs_1364 int = 0
+					var a_1365 []float64
+					var d_1366 int = 0
+					var rs_1367 int = 0
+					var a_1368 []float64
+					var d_1369 int = 0
+					var rs_1370 int = 0
+					var a_1371 []float64
+					var d_1372 int = 0
+					var rs_1373 int = 0
+					var a_1374 []float64
+					var d_1375 int = 0
+					var rs_1376 int = 0
+					var a_1377 []float64
+					var d_1378 int = 0
+					var rs_1379 int = 0
+					var a_1380 []float64
+					var d_1381 int = 0
+					var rs_1382 int = 0
+					var a_1383 []float64
+					var d_1384 int = 0
+					var d_1385 int = 0
+					var rs_1386 int = 0
+					for i_1387 := 0; i_1387 < n_1313; i_1387++ {
+						mark_1388 := ar.mark()
+						i_1389 := int64(i_1387)
+						_ = i_1389
+						if int64(0) < 0 || int64(0) >= int64(mainparams_2) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
+						}
+						row_1390 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+						if int64(1) < 0 || int64(1) >= int64(mainparams_2) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
+						}
+						row_1391 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+						if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+						}
+						n_1392 := int(n_15) - int(int64(0))
+						s_1393 := row_1390[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+						if n_1392 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1392}))
+						}
+						if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+						}
+						n_1394 := int(n_15) - int(int64(0))
+						s_1395 := row_1391[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+						if n_1394 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1394}))
+						}
+						r_1396 := ar.F64(sequence_12)
+						r_970 = r_970[:len(r_1396)]
+						s_1393 = s_1393[:len(r_1396)]
+						s_1395 = s_1395[:len(r_1396)]
+						for i_1397 := range r_1396 {
+							r_1396[i_1397] = (runtime.Sigmoid(((r_970[i_1397] * s_1393[i_1397]) + s_1395[i_1397])))
+						}
+						if int64(0) < 0 || int64(0) >= int64(st_725) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), st_725))
+						}
+						row_1399 := st_724[int(int64(0))*st_726 : (int(int64(0))+1)*st_726]
+						x_1400 := int64(2) * n_15
+						if n_15 < 0 || x_1400 < n_15 || x_1400 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1400, mainparams_3))
+						}
+						n_1401 := int(x_1400) - int(n_15)
+						s_1402 := row_1390[int(n_15)*1 : int(x_1400)*1 : int(x_1400)*1]
+						if n_1401 != st_726 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_726})+" and "+runtime.ShapeString([]int{n_1401}))
+						}
+						if n_15 < 0 || x_1400 < n_15 || x_1400 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1400, mainparams_3))
+						}
+						n_1403 := int(x_1400) - int(n_15)
+						s_1404 := row_1391[int(n_15)*1 : int(x_1400)*1 : int(x_1400)*1]
+						if n_1403 != st_726 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_726})+" and "+runtime.ShapeString([]int{n_1403}))
+						}
+						r_1405 := ar.F64(st_726)
+						row_1399 = row_1399[:len(r_1405)]
+						s_1402 = s_1402[:len(r_1405)]
+						s_1404 = s_1404[:len(r_1405)]
+						for i_1406 := range r_1405 {
+							r_1405[i_1406] = (runtime.Sigmoid(((row_1399[i_1406] * s_1402[i_1406]) + s_1404[i_1406])))
+						}
+						x_1408 := int64(3) * n_15
+						if x_1400 < 0 || x_1408 < x_1400 || x_1408 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1400, x_1408, mainparams_3))
+						}
+						n_1409 := int(x_1408) - int(x_1400)
+						s_1410 := row_1390[int(x_1400)*1 : int(x_1408)*1 : int(x_1408)*1]
+						if n_1409 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1409}))
+						}
+						if x_1400 < 0 || x_1408 < x_1400 || x_1408 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1400, x_1408, mainparams_3))
+						}
+						n_1411 := int(x_1408) - int(x_1400)
+						s_1412 := row_1391[int(x_1400)*1 : int(x_1408)*1 : int(x_1408)*1]
+						if n_1411 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1411}))
+						}
+						r_1413 := ar.F64(sequence_12)
+						r_970 = r_970[:len(r_1413)]
+						s_1410 = s_1410[:len(r_1413)]
+						s_1412 = s_1412[:len(r_1413)]
+						for i_1414 := range r_1413 {
+							r_1413[i_1414] = (runtime.Sigmoid(((r_970[i_1414] * s_1410[i_1414]) + s_1412[i_1414])))
+						}
+						x_1416 := int64(4) * n_15
+						if x_1408 < 0 || x_1416 < x_1408 || x_1416 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1408, x_1416, mainparams_3))
+						}
+						n_1417 := int(x_1416) - int(x_1408)
+						s_1418 := row_1390[int(x_1408)*1 : int(x_1416)*1 : int(x_1416)*1]
+						if n_1417 != st_726 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_726})+" and "+runtime.ShapeString([]int{n_1417}))
+						}
+						if x_1408 < 0 || x_1416 < x_1408 || x_1416 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1408, x_1416, mainparams_3))
+						}
+						n_1419 := int(x_1416) - int(x_1408)
+						s_1420 := row_1391[int(x_1408)*1 : int(x_1416)*1 : int(x_1416)*1]
+						if n_1419 != st_726 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_726})+" and "+runtime.ShapeString([]int{n_1419}))
+						}
+						r_1421 := ar.F64(st_726)
+						row_1399 = row_1399[:len(r_1421)]
+						s_1418 = s_1418[:len(r_1421)]
+						s_1420 = s_1420[:len(r_1421)]
+						for i_1422 := range r_1421 {
+							r_1421[i_1422] = (math.Tanh(((row_1399[i_1422] * s_1418[i_1422]) + s_1420[i_1422])))
+						}
+						if int64(1) < 0 || int64(1) >= int64(st_725) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), st_725))
+						}
+						row_1424 := st_724[int(int64(1))*st_726 : (int(int64(1))+1)*st_726]
+						if sequence_12 != st_726 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_726})+" and "+runtime.ShapeString([]int{sequence_12}))
+						}
+						r_1425 := ar.F64(st_726)
+						row_1424 = row_1424[:len(r_1425)]
+						r_1396 = r_1396[:len(r_1425)]
+						r_1405 = r_1405[:len(r_1425)]
+						r_1421 = r_1421[:len(r_1425)]
+						for i_1426 := range r_1425 {
+							r_1425[i_1426] = ((row_1424[i_1426] * r_1396[i_1426]) + (r_1405[i_1426] * r_1421[i_1426]))
+						}
+						r_1428 := ar.F64(st_726)
+						r_1425 = r_1425[:len(r_1428)]
+						for i_1429 := range r_1428 {
+							r_1428[i_1429] = (math.Tanh(r_1425[i_1429]))
+						}
+						if st_726 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_726}))
+						}
+						r_1431 := ar.F64(sequence_12)
+						r_1413 = r_1413[:len(r_1431)]
+						r_1428 = r_1428[:len(r_1431)]
+						for i_1432 := range r_1431 {
+							r_1431[i_1432] = (r_1413[i_1432] * r_1428[i_1432])
+						}
+						if int64(0) < 0 || int64(0) >= int64(st_725) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), st_725))
+						}
+						if sequence_12 != st_726 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_726}))
+						}
+						c_1434 := ar.F64(len(st_724))
+						copy(c_1434, st_724)
+						copy(c_1434[int(int64(0))*st_726:(int(int64(0))+1)*st_726], r_1431)
+						if int64(1) < 0 || int64(1) >= int64(st_725) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), st_725))
+						}
+						if st_726 != st_726 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:19", "update: value has shape "+runtime.ShapeString([]int{st_726})+"; elements have shape "+runtime.ShapeString([]int{st_726}))
+						}
+						copy(c_1434[int(int64(1))*st_726:(int(int64(1))+1)*st_726], r_1425)
+						if i_1387 == 0 {
+							d_1316 = sequence_12
+							rs_1317 = d_1316
+							tot_1435, err_1436 := runtime.MulSize(n_1313, rs_1317)
+							if err_1436 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1436)
+							}
+							a_1315 = ar.F64(tot_1435)
+						} else if sequence_12 != d_1316 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1387)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1316}))
+						}
+						copy(a_1315[i_1387*rs_1317:(i_1387+1)*rs_1317], r_1431)
+						if i_1387 == 0 {
+							d_1319, d_1320 = st_725, st_726
+							rs_1321 = d_1319 * d_1320
+							tot_1437, err_1438 := runtime.MulSize(n_1313, rs_1321)
+							if err_1438 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1438)
+							}
+							a_1318 = ar.F64(tot_1437)
+						} else if st_725 != d_1319 || st_726 != d_1320 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1387)+" has shape "+runtime.ShapeString([]int{st_725, st_726})+", element 0 has shape "+runtime.ShapeString([]int{d_1319, d_1320}))
+						}
+						copy(a_1318[i_1387*rs_1321:(i_1387+1)*rs_1321], c_1434)
+						if i_1387 == 0 {
+							d_1323 = sequence_12
+							rs_1324 = d_1323
+							tot_1439, err_1440 := runtime.MulSize(n_1313, rs_1324)
+							if err_1440 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1440)
+							}
+							a_1322 = ar.F64(tot_1439)
+						} else if sequence_12 != d_1323 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1387)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1323}))
+						}
+						copy(a_1322[i_1387*rs_1324:(i_1387+1)*rs_1324], r_1431)
+						if i_1387 == 0 {
+							d_1326, d_1327 = st_725, st_726
+							rs_1328 = d_1326 * d_1327
+							tot_1441, err_1442 := runtime.MulSize(n_1313, rs_1328)
+							if err_1442 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1442)
+							}
+							a_1325 = ar.F64(tot_1441)
+						} else if st_725 != d_1326 || st_726 != d_1327 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1387)+" has shape "+runtime.ShapeString([]int{st_725, st_726})+", element 0 has shape "+runtime.ShapeString([]int{d_1326, d_1327}))
+						}
+						copy(a_1325[i_1387*rs_1328:(i_1387+1)*rs_1328], c_1434)
+						if i_1387 == 0 {
+							d_1330 = st_726
+							rs_1331 = d_1330
+							tot_1443, err_1444 := runtime.MulSize(n_1313, rs_1331)
+							if err_1444 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1444)
+							}
+							a_1329 = ar.F64(tot_1443)
+						} else if st_726 != d_1330 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1387)+" has shape "+runtime.ShapeString([]int{st_726})+", element 0 has shape "+runtime.ShapeString([]int{d_1330}))
+						}
+						copy(a_1329[i_1387*rs_1331:(i_1387+1)*rs_1331], r_1425)
+						if i_1387 == 0 {
+							d_1333 = sequence_12
+							rs_1334 = d_1333
+							tot_1445, err_1446 := runtime.MulSize(n_1313, rs_1334)
+							if err_1446 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1446)
+							}
+							a_1332 = ar.F64(tot_1445)
+						} else if sequence_12 != d_1333 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1387)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1333}))
+						}
+						copy(a_1332[i_1387*rs_1334:(i_1387+1)*rs_1334], r_1431)
+						if i_1387 == 0 {
+							d_1336 = st_726
+							rs_1337 = d_1336
+							tot_1447, err_1448 := runtime.MulSize(n_1313, rs_1337)
+							if err_1448 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1448)
+							}
+							a_1335 = ar.F64(tot_1447)
+						} else if st_726 != d_1336 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1387)+" has shape "+runtime.ShapeString([]int{st_726})+", element 0 has shape "+runtime.ShapeString([]int{d_1336}))
+						}
+						copy(a_1335[i_1387*rs_1337:(i_1387+1)*rs_1337], r_1428)
+						if i_1387 == 0 {
+							d_1339 = sequence_12
+							rs_1340 = d_1339
+							tot_1449, err_1450 := runtime.MulSize(n_1313, rs_1340)
+							if err_1450 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1450)
+							}
+							a_1338 = ar.F64(tot_1449)
+						} else if sequence_12 != d_1339 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1387)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1339}))
+						}
+						copy(a_1338[i_1387*rs_1340:(i_1387+1)*rs_1340], r_1413)
+						if i_1387 == 0 {
+							d_1342 = st_726
+							rs_1343 = d_1342
+							tot_1451, err_1452 := runtime.MulSize(n_1313, rs_1343)
+							if err_1452 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1452)
+							}
+							a_1341 = ar.F64(tot_1451)
+						} else if st_726 != d_1342 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1387)+" has shape "+runtime.ShapeString([]int{st_726})+", element 0 has shape "+runtime.ShapeString([]int{d_1342}))
+						}
+						copy(a_1341[i_1387*rs_1343:(i_1387+1)*rs_1343], r_1421)
+						if i_1387 == 0 {
+							d_1345 = st_726
+							rs_1346 = d_1345
+							tot_1453, err_1454 := runtime.MulSize(n_1313, rs_1346)
+							if err_1454 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1454)
+							}
+							a_1344 = ar.F64(tot_1453)
+						} else if st_726 != d_1345 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1387)+" has shape "+runtime.ShapeString([]int{st_726})+", element 0 has shape "+runtime.ShapeString([]int{d_1345}))
+						}
+						copy(a_1344[i_1387*rs_1346:(i_1387+1)*rs_1346], r_1405)
+						if i_1387 == 0 {
+							d_1348 = sequence_12
+							rs_1349 = d_1348
+							tot_1455, err_1456 := runtime.MulSize(n_1313, rs_1349)
+							if err_1456 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1456)
+							}
+							a_1347 = ar.F64(tot_1455)
+						} else if sequence_12 != d_1348 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1387)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1348}))
+						}
+						copy(a_1347[i_1387*rs_1349:(i_1387+1)*rs_1349], r_1396)
+						if i_1387 == 0 {
+							d_1351 = st_726
+							rs_1352 = d_1351
+							tot_1457, err_1458 := runtime.MulSize(n_1313, rs_1352)
+							if err_1458 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1458)
+							}
+							a_1350 = ar.F64(tot_1457)
+						} else if st_726 != d_1351 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1387)+" has shape "+runtime.ShapeString([]int{st_726})+", element 0 has shape "+runtime.ShapeString([]int{d_1351}))
+						}
+						copy(a_1350[i_1387*rs_1352:(i_1387+1)*rs_1352], row_1424)
+						if i_1387 == 0 {
+							d_1354 = mainparams_3
+							rs_1355 = d_1354
+							tot_1459, err_1460 := runtime.MulSize(n_1313, rs_1355)
+							if err_1460 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1460)
+							}
+							a_1353 = ar.F64(tot_1459)
+						} else if mainparams_3 != d_1354 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1387)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1354}))
+						}
+						copy(a_1353[i_1387*rs_1355:(i_1387+1)*rs_1355], row_1391)
+						if i_1387 == 0 {
+							d_1357 = n_1417
+							rs_1358 = d_1357
+							tot_1461, err_1462 := runtime.MulSize(n_1313, rs_1358)
+							if err_1462 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1462)
+							}
+							a_1356 = ar.F64(tot_1461)
+						} else if n_1417 != d_1357 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1387)+" has shape "+runtime.ShapeString([]int{n_1417})+", element 0 has shape "+runtime.ShapeString([]int{d_1357}))
+						}
+						copy(a_1356[i_1387*rs_1358:(i_1387+1)*rs_1358], s_1418)
+						if i_1387 == 0 {
+							d_1360 = st_726
+							rs_1361 = d_1360
+							tot_1463, err_1464 := runtime.MulSize(n_1313, rs_1361)
+							if err_1464 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1464)
+							}
+							a_1359 = ar.F64(tot_1463)
+						} else if st_726 != d_1360 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1387)+" has shape "+runtime.ShapeString([]int{st_726})+", element 0 has shape "+runtime.ShapeString([]int{d_1360}))
+						}
+						copy(a_1359[i_1387*rs_1361:(i_1387+1)*rs_1361], row_1399)
+						if i_1387 == 0 {
+							d_1363 = mainparams_3
+							rs_1364 = d_1363
+							tot_1465, err_1466 := runtime.MulSize(n_1313, rs_1364)
+							if err_1466 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1466)
+							}
+							a_1362 = ar.F64(tot_1465)
+						} else if mainparams_3 != d_1363 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1387)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1363}))
+						}
+						copy(a_1362[i_1387*rs_1364:(i_1387+1)*rs_1364], row_1390)
+						if i_1387 == 0 {
+							d_1366 = n_1409
+							rs_1367 = d_1366
+							tot_1467, err_1468 := runtime.MulSize(n_1313, rs_1367)
+							if err_1468 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1468)
+							}
+							a_1365 = ar.F64(tot_1467)
+						} else if n_1409 != d_1366 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1387)+" has shape "+runtime.ShapeString([]int{n_1409})+", element 0 has shape "+runtime.ShapeString([]int{d_1366}))
+						}
+						copy(a_1365[i_1387*rs_1367:(i_1387+1)*rs_1367], s_1410)
+						if i_1387 == 0 {
+							d_1369 = sequence_12
+							rs_1370 = d_1369
+							tot_1469, err_1470 := runtime.MulSize(n_1313, rs_1370)
+							if err_1470 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1470)
+							}
+							a_1368 = ar.F64(tot_1469)
+						} else if sequence_12 != d_1369 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1387)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1369}))
+						}
+						copy(a_1368[i_1387*rs_1370:(i_1387+1)*rs_1370], r_970)
+						if i_1387 == 0 {
+							d_1372 = n_1401
+							rs_1373 = d_1372
+							tot_1471, err_1472 := runtime.MulSize(n_1313, rs_1373)
+							if err_1472 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1472)
+							}
+							a_1371 = ar.F64(tot_1471)
+						} else if n_1401 != d_1372 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1387)+" has shape "+runtime.ShapeString([]int{n_1401})+", element 0 has shape "+runtime.ShapeString([]int{d_1372}))
+						}
+						copy(a_1371[i_1387*rs_1373:(i_1387+1)*rs_1373], s_1402)
+						if i_1387 == 0 {
+							d_1375 = st_726
+							rs_1376 = d_1375
+							tot_1473, err_1474 := runtime.MulSize(n_1313, rs_1376)
+							if err_1474 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1474)
+							}
+							a_1374 = ar.F64(tot_1473)
+						} else if st_726 != d_1375 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1387)+" has shape "+runtime.ShapeString([]int{st_726})+", element 0 has shape "+runtime.ShapeString([]int{d_1375}))
+						}
+						copy(a_1374[i_1387*rs_1376:(i_1387+1)*rs_1376], row_1399)
+						if i_1387 == 0 {
+							d_1378 = n_1392
+							rs_1379 = d_1378
+							tot_1475, err_1476 := runtime.MulSize(n_1313, rs_1379)
+							if err_1476 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1476)
+							}
+							a_1377 = ar.F64(tot_1475)
+						} else if n_1392 != d_1378 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1387)+" has shape "+runtime.ShapeString([]int{n_1392})+", element 0 has shape "+runtime.ShapeString([]int{d_1378}))
+						}
+						copy(a_1377[i_1387*rs_1379:(i_1387+1)*rs_1379], s_1393)
+						if i_1387 == 0 {
+							d_1381 = sequence_12
+							rs_1382 = d_1381
+							tot_1477, err_1478 := runtime.MulSize(n_1313, rs_1382)
+							if err_1478 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1478)
+							}
+							a_1380 = ar.F64(tot_1477)
+						} else if sequence_12 != d_1381 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1387)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1381}))
+						}
+						copy(a_1380[i_1387*rs_1382:(i_1387+1)*rs_1382], r_970)
+						if i_1387 == 0 {
+							d_1384, d_1385 = st_725, st_726
+							rs_1386 = d_1384 * d_1385
+							tot_1479, err_1480 := runtime.MulSize(n_1313, rs_1386)
+							if err_1480 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1480)
+							}
+							a_1383 = ar.F64(tot_1479)
+						} else if st_725 != d_1384 || st_726 != d_1385 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1387)+" has shape "+runtime.ShapeString([]int{st_725, st_726})+", element 0 has shape "+runtime.ShapeString([]int{d_1384, d_1385}))
+						}
+						copy(a_1383[i_1387*rs_1386:(i_1387+1)*rs_1386], st_724)
+						if i_1387 > 0 {
+							ar.release(mark_1388)
+						}
+					}
+					c_976, c_977, c_978, c_979, c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998, c_999, c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019, c_1020, c_1021, c_1022, c_1023, c_1024, c_1025, c_1026, c_1027, c_1028, c_1029, c_1030, c_1031, c_1032, c_1033, c_1034, c_1035, c_1036, c_1037, c_1038, c_1039, c_1040, c_1041, c_1042, c_1043, c_1044, c_1045, c_1046, c_1047 = a_1315, n_1313, d_1316, a_1318, n_1313, d_1319, d_1320, a_1322, n_1313, d_1323, a_1325, n_1313, d_1326, d_1327, a_1329, n_1313, d_1330, a_1332, n_1313, d_1333, a_1335, n_1313, d_1336, a_1338, n_1313, d_1339, a_1341, n_1313, d_1342, a_1344, n_1313, d_1345, a_1347, n_1313, d_1348, a_1350, n_1313, d_1351, a_1353, n_1313, d_1354, a_1356, n_1313, d_1357, a_1359, n_1313, d_1360, a_1362, n_1313, d_1363, a_1365, n_1313, d_1366, a_1368, n_1313, d_1369, a_1371, n_1313, d_1372, a_1374, n_1313, d_1375, a_1377, n_1313, d_1378, a_1380, n_1313, d_1381, a_1383, n_1313, d_1384, d_1385
+				}
+				var c_1481 []float64
+				var c_1482 int
+				var c_1483 []float64
+				var c_1484 int
+				var c_1485 int
+				if x_975 {
+					x_1486 := x_974 - int64(1)
+					if x_1486 < 0 || x_1486 >= int64(c_977) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_1486, c_977))
+					}
+					row_1487 := c_976[int(x_1486)*c_978 : (int(x_1486)+1)*c_978]
+					rs_1488 := c_981 * c_982
+					row_1489 := c_979[int(x_1486)*rs_1488 : (int(x_1486)+1)*rs_1488]
+					row_1490 := c_983[int(x_1486)*c_985 : (int(x_1486)+1)*c_985]
+					_ = row_1490
+					rs_1491 := c_988 * c_989
+					row_1492 := c_986[int(x_1486)*rs_1491 : (int(x_1486)+1)*rs_1491]
+					_ = row_1492
+					row_1493 := c_990[int(x_1486)*c_992 : (int(x_1486)+1)*c_992]
+					_ = row_1493
+					row_1494 := c_993[int(x_1486)*c_995 : (int(x_1486)+1)*c_995]
+					_ = row_1494
+					row_1495 := c_996[int(x_1486)*c_998 : (int(x_1486)+1)*c_998]
+					_ = row_1495
+					row_1496 := c_999[int(x_1486)*c_1001 : (int(x_1486)+1)*c_1001]
+					_ = row_1496
+					row_1497 := c_1002[int(x_1486)*c_1004 : (int(x_1486)+1)*c_1004]
+					_ = row_1497
+					row_1498 := c_1005[int(x_1486)*c_1007 : (int(x_1486)+1)*c_1007]
+					_ = row_1498
+					row_1499 := c_1008[int(x_1486)*c_1010 : (int(x_1486)+1)*c_1010]
+					_ = row_1499
+					row_1500 := c_1011[int(x_1486)*c_1013 : (int(x_1486)+1)*c_1013]
+					_ = row_1500
+					row_1501 := c_1014[int(x_1486)*c_1016 : (int(x_1486)+1)*c_1016]
+					_ = row_1501
+					row_1502 := c_1017[int(x_1486)*c_1019 : (int(x_1486)+1)*c_1019]
+					_ = row_1502
+					row_1503 := c_1020[int(x_1486)*c_1022 : (int(x_1486)+1)*c_1022]
+					_ = row_1503
+					row_1504 := c_1023[int(x_1486)*c_1025 : (int(x_1486)+1)*c_1025]
+					_ = row_1504
+					row_1505 := c_1026[int(x_1486)*c_1028 : (int(x_1486)+1)*c_1028]
+					_ = row_1505
+					row_1506 := c_1029[int(x_1486)*c_1031 : (int(x_1486)+1)*c_1031]
+					_ = row_1506
+					row_1507 := c_1032[int(x_1486)*c_1034 : (int(x_1486)+1)*c_1034]
+					_ = row_1507
+					row_1508 := c_1035[int(x_1486)*c_1037 : (int(x_1486)+1)*c_1037]
+					_ = row_1508
+					row_1509 := c_1038[int(x_1486)*c_1040 : (int(x_1486)+1)*c_1040]
+					_ = row_1509
+					row_1510 := c_1041[int(x_1486)*c_1043 : (int(x_1486)+1)*c_1043]
+					_ = row_1510
+					rs_1511 := c_1046 * c_1047
+					row_1512 := c_1044[int(x_1486)*rs_1511 : (int(x_1486)+1)*rs_1511]
+					_ = row_1512
+					c_1481, c_1482, c_1483, c_1484, c_1485 = row_1487, c_978, row_1489, c_981, c_982
+				} else {
+					c_1481, c_1482, c_1483, c_1484, c_1485 = r_970, sequence_12, st_724, st_725, st_726
+				}
+				if int64(1) < 0 || int64(1) >= int64(extraparams_5) {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
+				}
+				row_1513 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
+				if extraparams_6 != c_1482 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_1482})+" and "+runtime.ShapeString([]int{extraparams_6}))
+				}
+				if int64(2) < 0 || int64(2) >= int64(extraparams_5) {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
+				}
+				row_1514 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
+				if extraparams_6 != c_1482 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1482})+" and "+runtime.ShapeString([]int{extraparams_6}))
+				}
+				r_1515 := ar.F64(c_1482)
+				c_1481 = c_1481[:len(r_1515)]
+				row_1513 = row_1513[:len(r_1515)]
+				row_1514 = row_1514[:len(r_1515)]
+				for i_1516 := range r_1515 {
+					r_1515[i_1516] = ((c_1481[i_1516] * row_1513[i_1516]) + row_1514[i_1516])
+				}
+				r_1518 := ar.F64(c_1482)
+				r_1515 = r_1515[:len(r_1518)]
+				for i_1519 := range r_1518 {
+					r_1518[i_1519] = (math.Exp(r_1515[i_1519]))
+				}
+				s_1521 := runtime.Sum(r_1518)
+				x_1522 := s_1521 + 2.0
+				x_1523 := x_967 + int64(1)
+				if x_1523 < 0 || x_1523 >= int64(sequence_11) {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_1523, sequence_11))
+				}
+				row_1524 := sequence_10[int(x_1523)*sequence_12 : (int(x_1523)+1)*sequence_12]
+				x_1525 := math.Log(x_1522)
+				if c_1482 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_1482}))
+				}
+				r_1526 := ar.F64(sequence_12)
+				row_1524 = row_1524[:len(r_1526)]
+				r_1515 = r_1515[:len(r_1526)]
+				for i_1527 := range r_1526 {
+					r_1526[i_1527] = (row_1524[i_1527] * (r_1515[i_1527] - x_1525))
+				}
+				s_1529 := runtime.Sum(r_1526)
+				x_1530 := st_727 + s_1529
+				st_724, st_725, st_726, st_727, st_728, st_729, st_730, st_731, st_732, st_733, st_734, st_735, st_736, st_737, st_738, st_739, st_740, st_741, st_742, st_743, st_744, st_745, st_746, st_747, st_748, st_749, st_750, st_751, st_752, st_753, st_754, st_755, st_756, st_757, st_758, st_759, st_760, st_761, st_762, st_763, st_764, st_765, st_766, st_767, st_768, st_769, st_770, st_771, st_772, st_773, st_774, st_775, st_776, st_777, st_778, st_779, st_780, st_781, st_782, st_783, st_784, st_785, st_786, st_787, st_788, st_789, st_790, st_791, st_792, st_793, st_794, st_795, st_796, st_797, st_798, st_799, st_800, st_801, st_802, st_803, st_804, st_805, st_806, st_807, st_808, st_809, st_810, st_811, st_812, st_813, st_814, st_815, st_816, st_817, st_818, st_819, st_820, st_821, st_822, st_823, st_824, st_825, st_826 = c_1483, c_1484, c_1485, x_1530, c_1483, c_1484, c_1485, x_1530, r_1526, sequence_12, x_1522, r_1518, c_1482, row_1513, extraparams_6, c_1481, c_1482, c_1481, c_1482, c_1483, c_1484, c_1485, c_976, c_977, c_978, c_979, c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998, c_999, c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019, c_1020, c_1021, c_1022, c_1023, c_1024, c_1025, c_1026, c_1027, c_1028, c_1029, c_1030, c_1031, c_1032, c_1033, c_1034, c_1035, c_1036, c_1037, c_1038, c_1039, c_1040, c_1041, c_1042, c_1043, c_1044, c_1045, c_1046, c_1047, r_970, sequence_12, st_724, st_725, st_726, st_724, st_725, st_726, st_727
+			}
+			if i_964 == 0 {
+				d_828, d_829 = st_725, st_726
+				rs_830 = d_828 * d_829
+				tot_1531, err_1532 := runtime.MulSize(n_723, rs_830)
+				if err_1532 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1532)
+				}
+				a_827 = ar.F64(tot_1531)
+			} else if st_725 != d_828 || st_726 != d_829 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_725, st_726})+", element 0 has shape "+runtime.ShapeString([]int{d_828, d_829}))
+			}
+			copy(a_827[i_964*rs_830:(i_964+1)*rs_830], st_724)
+			a_831[i_964] = st_727
+			if i_964 == 0 {
+				d_833, d_834 = st_729, st_730
+				rs_835 = d_833 * d_834
+				tot_1533, err_1534 := runtime.MulSize(n_723, rs_835)
+				if err_1534 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1534)
+				}
+				a_832 = ar.F64(tot_1533)
+			} else if st_729 != d_833 || st_730 != d_834 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_729, st_730})+", element 0 has shape "+runtime.ShapeString([]int{d_833, d_834}))
+			}
+			copy(a_832[i_964*rs_835:(i_964+1)*rs_835], st_728)
+			a_836[i_964] = st_731
+			if i_964 == 0 {
+				d_838 = st_733
+				rs_839 = d_838
+				tot_1535, err_1536 := runtime.MulSize(n_723, rs_839)
+				if err_1536 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1536)
+				}
+				a_837 = ar.F64(tot_1535)
+			} else if st_733 != d_838 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_733})+", element 0 has shape "+runtime.ShapeString([]int{d_838}))
+			}
+			copy(a_837[i_964*rs_839:(i_964+1)*rs_839], st_732)
+			a_840[i_964] = st_734
+			if i_964 == 0 {
+				d_842 = st_736
+				rs_843 = d_842
+				tot_1537, err_1538 := runtime.MulSize(n_723, rs_843)
+				if err_1538 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1538)
+				}
+				a_841 = ar.F64(tot_1537)
+			} else if st_736 != d_842 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_736})+", element 0 has shape "+runtime.ShapeString([]int{d_842}))
+			}
+			copy(a_841[i_964*rs_843:(i_964+1)*rs_843], st_735)
+			if i_964 == 0 {
+				d_845 = st_738
+				rs_846 = d_845
+				tot_1539, err_1540 := runtime.MulSize(n_723, rs_846)
+				if err_1540 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1540)
+				}
+				a_844 = ar.F64(tot_1539)
+			} else if st_738 != d_845 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_738})+", element 0 has shape "+runtime.ShapeString([]int{d_845}))
+			}
+			copy(a_844[i_964*rs_846:(i_964+1)*rs_846], st_737)
+			if i_964 == 0 {
+				d_848 = st_740
+				rs_849 = d_848
+				tot_1541, err_1542 := runtime.MulSize(n_723, rs_849)
+				if err_1542 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1542)
+				}
+				a_847 = ar.F64(tot_1541)
+			} else if st_740 != d_848 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_740})+", element 0 has shape "+runtime.ShapeString([]int{d_848}))
+			}
+			copy(a_847[i_964*rs_849:(i_964+1)*rs_849], st_739)
+			if i_964 == 0 {
+				d_851 = st_742
+				rs_852 = d_851
+				tot_1543, err_1544 := runtime.MulSize(n_723, rs_852)
+				if err_1544 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1544)
+				}
+				a_850 = ar.F64(tot_1543)
+			} else if st_742 != d_851 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_742})+", element 0 has shape "+runtime.ShapeString([]int{d_851}))
+			}
+			copy(a_850[i_964*rs_852:(i_964+1)*rs_852], st_741)
+			if i_964 == 0 {
+				d_854, d_855 = st_744, st_745
+				rs_856 = d_854 * d_855
+				tot_1545, err_1546 := runtime.MulSize(n_723, rs_856)
+				if err_1546 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1546)
+				}
+				a_853 = ar.F64(tot_1545)
+			} else if st_744 != d_854 || st_745 != d_855 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_744, st_745})+", element 0 has shape "+runtime.ShapeString([]int{d_854, d_855}))
+			}
+			copy(a_853[i_964*rs_856:(i_964+1)*rs_856], st_743)
+			if i_964 == 0 {
+				d_858, d_859 = st_747, st_748
+				rs_860 = d_858 * d_859
+				tot_1547, err_1548 := runtime.MulSize(n_723, rs_860)
+				if err_1548 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1548)
+				}
+				a_857 = ar.F64(tot_1547)
+			} else if st_747 != d_858 || st_748 != d_859 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_747, st_748})+", element 0 has shape "+runtime.ShapeString([]int{d_858, d_859}))
+			}
+			copy(a_857[i_964*rs_860:(i_964+1)*rs_860], st_746)
+			if i_964 == 0 {
+				d_862, d_863, d_864 = st_750, st_751, st_752
+				rs_865 = d_862 * d_863 * d_864
+				tot_1549, err_1550 := runtime.MulSize(n_723, rs_865)
+				if err_1550 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1550)
+				}
+				a_861 = ar.F64(tot_1549)
+			} else if st_750 != d_862 || st_751 != d_863 || st_752 != d_864 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_750, st_751, st_752})+", element 0 has shape "+runtime.ShapeString([]int{d_862, d_863, d_864}))
+			}
+			copy(a_861[i_964*rs_865:(i_964+1)*rs_865], st_749)
+			if i_964 == 0 {
+				d_867, d_868 = st_754, st_755
+				rs_869 = d_867 * d_868
+				tot_1551, err_1552 := runtime.MulSize(n_723, rs_869)
+				if err_1552 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1552)
+				}
+				a_866 = ar.F64(tot_1551)
+			} else if st_754 != d_867 || st_755 != d_868 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_754, st_755})+", element 0 has shape "+runtime.ShapeString([]int{d_867, d_868}))
+			}
+			copy(a_866[i_964*rs_869:(i_964+1)*rs_869], st_753)
+			if i_964 == 0 {
+				d_871, d_872, d_873 = st_757, st_758, st_759
+				rs_874 = d_871 * d_872 * d_873
+				tot_1553, err_1554 := runtime.MulSize(n_723, rs_874)
+				if err_1554 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1554)
+				}
+				a_870 = ar.F64(tot_1553)
+			} else if st_757 != d_871 || st_758 != d_872 || st_759 != d_873 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_757, st_758, st_759})+", element 0 has shape "+runtime.ShapeString([]int{d_871, d_872, d_873}))
+			}
+			copy(a_870[i_964*rs_874:(i_964+1)*rs_874], st_756)
+			if i_964 == 0 {
+				d_876, d_877 = st_761, st_762
+				rs_878 = d_876 * d_877
+				tot_1555, err_1556 := runtime.MulSize(n_723, rs_878)
+				if err_1556 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1556)
+				}
+				a_875 = ar.F64(tot_1555)
+			} else if st_761 != d_876 || st_762 != d_877 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_761, st_762})+", element 0 has shape "+runtime.ShapeString([]int{d_876, d_877}))
+			}
+			copy(a_875[i_964*rs_878:(i_964+1)*rs_878], st_760)
+			if i_964 == 0 {
+				d_880, d_881 = st_764, st_765
+				rs_882 = d_880 * d_881
+				tot_1557, err_1558 := runtime.MulSize(n_723, rs_882)
+				if err_1558 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1558)
+				}
+				a_879 = ar.F64(tot_1557)
+			} else if st_764 != d_880 || st_765 != d_881 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_764, st_765})+", element 0 has shape "+runtime.ShapeString([]int{d_880, d_881}))
+			}
+			copy(a_879[i_964*rs_882:(i_964+1)*rs_882], st_763)
+			if i_964 == 0 {
+				d_884, d_885 = st_767, st_768
+				rs_886 = d_884 * d_885
+				tot_1559, err_1560 := runtime.MulSize(n_723, rs_886)
+				if err_1560 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1560)
+				}
+				a_883 = ar.F64(tot_1559)
+			} else if st_767 != d_884 || st_768 != d_885 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_767, st_768})+", element 0 has shape "+runtime.ShapeString([]int{d_884, d_885}))
+			}
+			copy(a_883[i_964*rs_886:(i_964+1)*rs_886], st_766)
+			if i_964 == 0 {
+				d_888, d_889 = st_770, st_771
+				rs_890 = d_888 * d_889
+				tot_1561, err_1562 := runtime.MulSize(n_723, rs_890)
+				if err_1562 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1562)
+				}
+				a_887 = ar.F64(tot_1561)
+			} else if st_770 != d_888 || st_771 != d_889 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_770, st_771})+", element 0 has shape "+runtime.ShapeString([]int{d_888, d_889}))
+			}
+			copy(a_887[i_964*rs_890:(i_964+1)*rs_890], st_769)
+			if i_964 == 0 {
+				d_892, d_893 = st_773, st_774
+				rs_894 = d_892 * d_893
+				tot_1563, err_1564 := runtime.MulSize(n_723, rs_894)
+				if err_1564 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1564)
+				}
+				a_891 = ar.F64(tot_1563)
+			} else if st_773 != d_892 || st_774 != d_893 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_773, st_774})+", element 0 has shape "+runtime.ShapeString([]int{d_892, d_893}))
+			}
+			copy(a_891[i_964*rs_894:(i_964+1)*rs_894], st_772)
+			if i_964 == 0 {
+				d_896, d_897 = st_776, st_777
+				rs_898 = d_896 * d_897
+				tot_1565, err_1566 := runtime.MulSize(n_723, rs_898)
+				if err_1566 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1566)
+				}
+				a_895 = ar.F64(tot_1565)
+			} else if st_776 != d_896 || st_777 != d_897 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_776, st_777})+", element 0 has shape "+runtime.ShapeString([]int{d_896, d_897}))
+			}
+			copy(a_895[i_964*rs_898:(i_964+1)*rs_898], st_775)
+			if i_964 == 0 {
+				d_900, d_901 = st_779, st_780
+				rs_902 = d_900 * d_901
+				tot_1567, err_1568 := runtime.MulSize(n_723, rs_902)
+				if err_1568 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1568)
+				}
+				a_899 = ar.F64(tot_1567)
+			} else if st_779 != d_900 || st_780 != d_901 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_779, st_780})+", element 0 has shape "+runtime.ShapeString([]int{d_900, d_901}))
+			}
+			copy(a_899[i_964*rs_902:(i_964+1)*rs_902], st_778)
+			if i_964 == 0 {
+				d_904, d_905 = st_782, st_783
+				rs_906 = d_904 * d_905
+				tot_1569, err_1570 := runtime.MulSize(n_723, rs_906)
+				if err_1570 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1570)
+				}
+				a_903 = ar.F64(tot_1569)
+			} else if st_782 != d_904 || st_783 != d_905 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_782, st_783})+", element 0 has shape "+runtime.ShapeString([]int{d_904, d_905}))
+			}
+			copy(a_903[i_964*rs_906:(i_964+1)*rs_906], st_781)
+			if i_964 == 0 {
+				d_908, d_909 = st_785, st_786
+				rs_910 = d_908 * d_909
+				tot_1571, err_1572 := runtime.MulSize(n_723, rs_910)
+				if err_1572 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1572)
+				}
+				a_907 = ar.F64(tot_1571)
+			} else if st_785 != d_908 || st_786 != d_909 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_785, st_786})+", element 0 has shape "+runtime.ShapeString([]int{d_908, d_909}))
+			}
+			copy(a_907[i_964*rs_910:(i_964+1)*rs_910], st_784)
+			if i_964 == 0 {
+				d_912, d_913 = st_788, st_789
+				rs_914 = d_912 * d_913
+				tot_1573, err_1574 := runtime.MulSize(n_723, rs_914)
+				if err_1574 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1574)
+				}
+				a_911 = ar.F64(tot_1573)
+			} else if st_788 != d_912 || st_789 != d_913 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_788, st_789})+", element 0 has shape "+runtime.ShapeString([]int{d_912, d_913}))
+			}
+			copy(a_911[i_964*rs_914:(i_964+1)*rs_914], st_787)
+			if i_964 == 0 {
+				d_916, d_917 = st_791, st_792
+				rs_918 = d_916 * d_917
+				tot_1575, err_1576 := runtime.MulSize(n_723, rs_918)
+				if err_1576 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1576)
+				}
+				a_915 = ar.F64(tot_1575)
+			} else if st_791 != d_916 || st_792 != d_917 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_791, st_792})+", element 0 has shape "+runtime.ShapeString([]int{d_916, d_917}))
+			}
+			copy(a_915[i_964*rs_918:(i_964+1)*rs_918], st_790)
+			if i_964 == 0 {
+				d_920, d_921 = st_794, st_795
+				rs_922 = d_920 * d_921
+				tot_1577, err_1578 := runtime.MulSize(n_723, rs_922)
+				if err_1578 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1578)
+				}
+				a_919 = ar.F64(tot_1577)
+			} else if st_794 != d_920 || st_795 != d_921 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_794, st_795})+", element 0 has shape "+runtime.ShapeString([]int{d_920, d_921}))
+			}
+			copy(a_919[i_964*rs_922:(i_964+1)*rs_922], st_793)
+			if i_964 == 0 {
+				d_924, d_925 = st_797, st_798
+				rs_926 = d_924 * d_925
+				tot_1579, err_1580 := runtime.MulSize(n_723, rs_926)
+				if err_1580 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1580)
+				}
+				a_923 = ar.F64(tot_1579)
+			} else if st_797 != d_924 || st_798 != d_925 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_797, st_798})+", element 0 has shape "+runtime.ShapeString([]int{d_924, d_925}))
+			}
+			copy(a_923[i_964*rs_926:(i_964+1)*rs_926], st_796)
+			if i_964 == 0 {
+				d_928, d_929 = st_800, st_801
+				rs_930 = d_928 * d_929
+				tot_1581, err_1582 := runtime.MulSize(n_723, rs_930)
+				if err_1582 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1582)
+				}
+				a_927 = ar.F64(tot_1581)
+			} else if st_800 != d_928 || st_801 != d_929 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_800, st_801})+", element 0 has shape "+runtime.ShapeString([]int{d_928, d_929}))
+			}
+			copy(a_927[i_964*rs_930:(i_964+1)*rs_930], st_799)
+			if i_964 == 0 {
+				d_932, d_933 = st_803, st_804
+				rs_934 = d_932 * d_933
+				tot_1583, err_1584 := runtime.MulSize(n_723, rs_934)
+				if err_1584 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1584)
+				}
+				a_931 = ar.F64(tot_1583)
+			} else if st_803 != d_932 || st_804 != d_933 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_803, st_804})+", element 0 has shape "+runtime.ShapeString([]int{d_932, d_933}))
+			}
+			copy(a_931[i_964*rs_934:(i_964+1)*rs_934], st_802)
+			if i_964 == 0 {
+				d_936, d_937 = st_806, st_807
+				rs_938 = d_936 * d_937
+				tot_1585, err_1586 := runtime.MulSize(n_723, rs_938)
+				if err_1586 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1586)
+				}
+				a_935 = ar.F64(tot_1585)
+			} else if st_806 != d_936 || st_807 != d_937 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_806, st_807})+", element 0 has shape "+runtime.ShapeString([]int{d_936, d_937}))
+			}
+			copy(a_935[i_964*rs_938:(i_964+1)*rs_938], st_805)
+			if i_964 == 0 {
+				d_940, d_941 = st_809, st_810
+				rs_942 = d_940 * d_941
+				tot_1587, err_1588 := runtime.MulSize(n_723, rs_942)
+				if err_1588 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1588)
+				}
+				a_939 = ar.F64(tot_1587)
+			} else if st_809 != d_940 || st_810 != d_941 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_809, st_810})+", element 0 has shape "+runtime.ShapeString([]int{d_940, d_941}))
+			}
+			copy(a_939[i_964*rs_942:(i_964+1)*rs_942], st_808)
+			if i_964 == 0 {
+				d_944, d_945 = st_812, st_813
+				rs_946 = d_944 * d_945
+				tot_1589, err_1590 := runtime.MulSize(n_723, rs_946)
+				if err_1590 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1590)
+				}
+				a_943 = ar.F64(tot_1589)
+			} else if st_812 != d_944 || st_813 != d_945 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_812, st_813})+", element 0 has shape "+runtime.ShapeString([]int{d_944, d_945}))
+			}
+			copy(a_943[i_964*rs_946:(i_964+1)*rs_946], st_811)
+			if i_964 == 0 {
+				d_948, d_949, d_950 = st_815, st_816, st_817
+				rs_951 = d_948 * d_949 * d_950
+				tot_1591, err_1592 := runtime.MulSize(n_723, rs_951)
+				if err_1592 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1592)
+				}
+				a_947 = ar.F64(tot_1591)
+			} else if st_815 != d_948 || st_816 != d_949 || st_817 != d_950 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_815, st_816, st_817})+", element 0 has shape "+runtime.ShapeString([]int{d_948, d_949, d_950}))
+			}
+			copy(a_947[i_964*rs_951:(i_964+1)*rs_951], st_814)
+			if i_964 == 0 {
+				d_953 = st_819
+				rs_954 = d_953
+				tot_1593, err_1594 := runtime.MulSize(n_723, rs_954)
+				if err_1594 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1594)
+				}
+				a_952 = ar.F64(tot_1593)
+			} else if st_819 != d_953 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_819})+", element 0 has shape "+runtime.ShapeString([]int{d_953}))
+			}
+			copy(a_952[i_964*rs_954:(i_964+1)*rs_954], st_818)
+			if i_964 == 0 {
+				d_956, d_957 = st_821, st_822
+				rs_958 = d_956 * d_957
+				tot_1595, err_1596 := runtime.MulSize(n_723, rs_958)
+				if err_1596 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1596)
+				}
+				a_955 = ar.F64(tot_1595)
+			} else if st_821 != d_956 || st_822 != d_957 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_821, st_822})+", element 0 has shape "+runtime.ShapeString([]int{d_956, d_957}))
+			}
+			copy(a_955[i_964*rs_958:(i_964+1)*rs_958], st_820)
+			if i_964 == 0 {
+				d_960, d_961 = st_824, st_825
+				rs_962 = d_960 * d_961
+				tot_1597, err_1598 := runtime.MulSize(n_723, rs_962)
+				if err_1598 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1598)
+				}
+				a_959 = ar.F64(tot_1597)
+			} else if st_824 != d_960 || st_825 != d_961 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_824, st_825})+", element 0 has shape "+runtime.ShapeString([]int{d_960, d_961}))
+			}
+			copy(a_959[i_964*rs_962:(i_964+1)*rs_962], st_823)
+			a_963[i_964] = st_826
+			_ = mark_965
 		}
-		z_680 := ar.F64(len(r_667))
-		if d_600 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{d_600})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
+		c_20, c_21, c_22, c_23, c_24, c_25, c_26, c_27, c_28, c_29, c_30, c_31, c_32, c_33, c_34, c_35, c_36, c_37, c_38, c_39, c_40, c_41, c_42, c_43, c_44, c_45, c_46, c_47, c_48, c_49, c_50, c_51, c_52, c_53, c_54, c_55, c_56, c_57, c_58, c_59, c_60, c_61, c_62, c_63, c_64, c_65, c_66, c_67, c_68, c_69, c_70, c_71, c_72, c_73, c_74, c_75, c_76, c_77, c_78, c_79, c_80, c_81, c_82, c_83, c_84, c_85, c_86, c_87, c_88, c_89, c_90, c_91, c_92, c_93, c_94, c_95, c_96, c_97, c_98, c_99, c_100, c_101, c_102, c_103, c_104, c_105, c_106, c_107, c_108, c_109, c_110, c_111, c_112, c_113, c_114, c_115, c_116, c_117, c_118, c_119, c_120, c_121, c_122, c_123, c_124, c_125, c_126, c_127, c_128, c_129, c_130, c_131, c_132, c_133, c_134, c_135, c_136, c_137, c_138, c_139, c_140, c_141, c_142, c_143, c_144, c_145, c_146, c_147, c_148, c_149, c_150, c_151, c_152, c_153, c_154, c_155, c_156, c_157, c_158, c_159, c_160 = a_827, n_723, d_828, d_829, a_831, n_723, a_832, n_723, d_833, d_834, a_836, n_723, a_837, n_723, d_838, a_840, n_723, a_841, n_723, d_842, a_844, n_723, d_845, a_847, n_723, d_848, a_850, n_723, d_851, a_853, n_723, d_854, d_855, a_857, n_723, d_858, d_859, a_861, n_723, d_862, d_863, d_864, a_866, n_723, d_867, d_868, a_870, n_723, d_871, d_872, d_873, a_875, n_723, d_876, d_877, a_879, n_723, d_880, d_881, a_883, n_723, d_884, d_885, a_887, n_723, d_888, d_889, a_891, n_723, d_892, d_893, a_895, n_723, d_896, d_897, a_899, n_723, d_900, d_901, a_903, n_723, d_904, d_905, a_907, n_723, d_908, d_909, a_911, n_723, d_912, d_913, a_915, n_723, d_916, d_917, a_919, n_723, d_920, d_921, a_923, n_723, d_924, d_925, a_927, n_723, d_928, d_929, a_931, n_723, d_932, d_933, a_935, n_723, d_936, d_937, a_939, n_723, d_940, d_941, a_943, n_723, d_944, d_945, a_947, n_723, d_948, d_949, d_950, a_952, n_723, d_953, a_955, n_723, d_956, d_957, a_959, n_723, d_960, d_961, a_963, n_723
+	} else {
+		n_1599, err_1600 := runtime.CheckSize(int64(0))
+		if err_1600 != nil {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1600)
 		}
-		r_677 = r_677[:len(z_680)]
-		for i_681 := range z_680 {
-			z_680[i_681] += r_677[i_681]
+		var a_1601 []float64
+		var d_1602 int = 0
+		var d_1603 int = 0
+		var rs_1604 int = 0
+		a_1605 := ar.F64(n_1599)
+		var a_1606 []float64
+		var d_1607 int = 0
+		var d_1608 int = 0
+		var rs_1609 int = 0
+		a_1610 := ar.F64(n_1599)
+		var a_1611 []float64
+		var d_1612 int = 0
+		var rs_1613 int = 0
+		a_1614 := ar.F64(n_1599)
+		var a_1615 []float64
+		var d_1616 int = 0
+		var rs_1617 int = 0
+		var a_1618 []float64
+		var d_1619 int = 0
+		var rs_1620 int = 0
+		var a_1621 []float64
+		var d_1622 int = 0
+		var rs_1623 int = 0
+		var a_1624 []float64
+		var d_1625 int = 0
+		var rs_1626 int = 0
+		var a_1627 []float64
+		var d_1628 int = 0
+		var d_1629 int = 0
+		var rs_1630 int = 0
+		var a_1631 []float64
+		var d_1632 int = 0
+		var d_1633 int = 0
+		var rs_1634 int = 0
+		var a_1635 []float64
+		var d_1636 int = 0
+		var d_1637 int = 0
+		var d_1638 int = 0
+		var rs_1639 int = 0
+		var a_1640 []float64
+		var d_1641 int = 0
+		var d_1642 int = 0
+		var rs_1643 int = 0
+		var a_1644 []float64
+		var d_1645 int = 0
+		var d_1646 int = 0
+		var d_1647 int = 0
+		var rs_1648 int = 0
+		var a_1649 []float64
+		var d_1650 int = 0
+		var d_1651 int = 0
+		var rs_1652 int = 0
+		var a_1653 []float64
+		var d_1654 int = 0
+		var d_1655 int = 0
+		var rs_1656 int = 0
+		var a_1657 []float64
+		var d_1658 int = 0
+		var d_1659 int = 0
+		var rs_1660 int = 0
+		var a_1661 []float64
+		var d_1662 int = 0
+		var d_1663 int = 0
+		var rs_1664 int = 0
+		var a_1665 []float64
+		var d_1666 int = 0
+		var d_1667 int = 0
+		var rs_1668 int = 0
+		var a_1669 []float64
+		var d_1670 int = 0
+		var d_1671 int = 0
+		var rs_1672 int = 0
+		var a_1673 []float64
+		var d_1674 int = 0
+		var d_1675 int = 0
+		var rs_1676 int = 0
+		var a_1677 []float64
+		var d_1678 int = 0
+		var d_1679 int = 0
+		var rs_1680 int = 0
+		var a_1681 []float64
+		var d_1682 int = 0
+		var d_1683 int = 0
+		var rs_1684 int = 0
+		var a_1685 []float64
+		var d_1686 int = 0
+		var d_1687 int = 0
+		var rs_1688 int = 0
+		var a_1689 []float64
+		var d_1690 int = 0
+		var d_1691 int = 0
+		var rs_1692 int = 0
+		var a_1693 []float64
+		var d_1694 int = 0
+		var d_1695 int = 0
+		var rs_1696 int = 0
+		var a_1697 []float64
+		var d_1698 int = 0
+		var d_1699 int = 0
+		var rs_1700 int = 0
+		var a_1701 []float64
+		var d_1702 int = 0
+		var d_1703 int = 0
+		var rs_1704 int = 0
+		var a_1705 []float64
+		var d_1706 int = 0
+		var d_1707 int = 0
+		var rs_1708 int = 0
+		var a_1709 []float64
+		var d_1710 int = 0
+		var d_1711 int = 0
+		var rs_1712 int = 0
+		var a_1713 []float64
+		var d_1714 int = 0
+		var d_1715 int = 0
+		var rs_1716 int = 0
+		var a_1717 []float64
+		var d_1718 int = 0
+		var d_1719 int = 0
+		var rs_1720 int = 0
+		var a_1721 []float64
+		var d_1722 int = 0
+		var d_1723 int = 0
+		var d_1724 int = 0
+		var rs_1725 int = 0
+		var a_1726 []float64
+		var d_1727 int = 0
+		var rs_1728 int = 0
+		var a_1729 []float64
+		var d_1730 int = 0
+		var d_1731 int = 0
+		var rs_1732 int = 0
+		var a_1733 []float64
+		var d_1734 int = 0
+		var d_1735 int = 0
+		var rs_1736 int = 0
+		a_1737 := ar.F64(n_1599)
+		for i_1738 := 0; i_1738 < n_1599; i_1738++ {
+			mark_1739 := ar.mark()
+			i_1740 := int64(i_1738)
+			_ = i_1740
+			if int64(0) < 0 || int64(0) >= int64(sequence_11) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(int64(0), sequence_11))
+			}
+			row_1741 := sequence_10[int(int64(0))*sequence_12 : (int(int64(0))+1)*sequence_12]
+			if int64(0) < 0 || int64(0) >= int64(extraparams_5) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
+			}
+			row_1742 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
+			if extraparams_6 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
+			}
+			r_1743 := ar.F64(sequence_12)
+			row_1741 = row_1741[:len(r_1743)]
+			row_1742 = row_1742[:len(r_1743)]
+			for i_1744 := range r_1743 {
+				r_1743[i_1744] = (row_1741[i_1744] * row_1742[i_1744])
+			}
+			if int64(2) == 0 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:79", "integer division by zero")
+			}
+			x_1746 := n_14 / int64(2)
+			x_1747 := max(x_1746, int64(0))
+			x_1748 := x_1747 > int64(0)
+			var c_1749 []float64
+			var c_1750 int
+			var c_1751 int
+			var c_1752 []float64
+			var c_1753 int
+			var c_1754 int
+			var c_1755 int
+			var c_1756 []float64
+			var c_1757 int
+			var c_1758 int
+			var c_1759 []float64
+			var c_1760 int
+			var c_1761 int
+			var c_1762 int
+			var c_1763 []float64
+			var c_1764 int
+			var c_1765 int
+			var c_1766 []float64
+			var c_1767 int
+			var c_1768 int
+			var c_1769 []float64
+			var c_1770 int
+			var c_1771 int
+			var c_1772 []float64
+			var c_1773 int
+			var c_1774 int
+			var c_1775 []float64
+			var c_1776 int
+			var c_1777 int
+			var c_1778 []float64
+			var c_1779 int
+			var c_1780 int
+			var c_1781 []float64
+			var c_1782 int
+			var c_1783 int
+			var c_1784 []float64
+			var c_1785 int
+			var c_1786 int
+			var c_1787 []float64
+			var c_1788 int
+			var c_1789 int
+			var c_1790 []float64
+			var c_1791 int
+			var c_1792 int
+			var c_1793 []float64
+			var c_1794 int
+			var c_1795 int
+			var c_1796 []float64
+			var c_1797 int
+			var c_1798 int
+			var c_1799 []float64
+			var c_1800 int
+			var c_1801 int
+			var c_1802 []float64
+			var c_1803 int
+			var c_1804 int
+			var c_1805 []float64
+			var c_1806 int
+			var c_1807 int
+			var c_1808 []float64
+			var c_1809 int
+			var c_1810 int
+			var c_1811 []float64
+			var c_1812 int
+			var c_1813 int
+			var c_1814 []float64
+			var c_1815 int
+			var c_1816 int
+			var c_1817 []float64
+			var c_1818 int
+			var c_1819 int
+			var c_1820 int
+			if x_1748 {
+				x_1821 := x_1747 - int64(1)
+				if int64(0) < 0 || int64(0) >= int64(mainparams_2) {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
+				}
+				row_1822 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+				if int64(1) < 0 || int64(1) >= int64(mainparams_2) {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
+				}
+				row_1823 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+				if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+				}
+				n_1824 := int(n_15) - int(int64(0))
+				s_1825 := row_1822[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_1824 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1824}))
+				}
+				if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+				}
+				n_1826 := int(n_15) - int(int64(0))
+				s_1827 := row_1823[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_1826 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1826}))
+				}
+				r_1828 := ar.F64(sequence_12)
+				r_1743 = r_1743[:len(r_1828)]
+				s_1825 = s_1825[:len(r_1828)]
+				s_1827 = s_1827[:len(r_1828)]
+				for i_1829 := range r_1828 {
+					r_1828[i_1829] = (runtime.Sigmoid(((r_1743[i_1829] * s_1825[i_1829]) + s_1827[i_1829])))
+				}
+				if int64(0) < 0 || int64(0) >= int64(state_8) {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
+				}
+				row_1831 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
+				x_1832 := int64(2) * n_15
+				if n_15 < 0 || x_1832 < n_15 || x_1832 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1832, mainparams_3))
+				}
+				n_1833 := int(x_1832) - int(n_15)
+				s_1834 := row_1822[int(n_15)*1 : int(x_1832)*1 : int(x_1832)*1]
+				if n_1833 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1833}))
+				}
+				if n_15 < 0 || x_1832 < n_15 || x_1832 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1832, mainparams_3))
+				}
+				n_1835 := int(x_1832) - int(n_15)
+				s_1836 := row_1823[int(n_15)*1 : int(x_1832)*1 : int(x_1832)*1]
+				if n_1835 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1835}))
+				}
+				r_1837 := ar.F64(state_9)
+				row_1831 = row_1831[:len(r_1837)]
+				s_1834 = s_1834[:len(r_1837)]
+				s_1836 = s_1836[:len(r_1837)]
+				for i_1838 := range r_1837 {
+					r_1837[i_1838] = (runtime.Sigmoid(((row_1831[i_1838] * s_1834[i_1838]) + s_1836[i_1838])))
+				}
+				x_1840 := int64(3) * n_15
+				if x_1832 < 0 || x_1840 < x_1832 || x_1840 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1832, x_1840, mainparams_3))
+				}
+				n_1841 := int(x_1840) - int(x_1832)
+				s_1842 := row_1822[int(x_1832)*1 : int(x_1840)*1 : int(x_1840)*1]
+				if n_1841 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1841}))
+				}
+				if x_1832 < 0 || x_1840 < x_1832 || x_1840 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1832, x_1840, mainparams_3))
+				}
+				n_1843 := int(x_1840) - int(x_1832)
+				s_1844 := row_1823[int(x_1832)*1 : int(x_1840)*1 : int(x_1840)*1]
+				if n_1843 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1843}))
+				}
+				r_1845 := ar.F64(sequence_12)
+				r_1743 = r_1743[:len(r_1845)]
+				s_1842 = s_1842[:len(r_1845)]
+				s_1844 = s_1844[:len(r_1845)]
+				for i_1846 := range r_1845 {
+					r_1845[i_1846] = (runtime.Sigmoid(((r_1743[i_1846] * s_1842[i_1846]) + s_1844[i_1846])))
+				}
+				x_1848 := int64(4) * n_15
+				if x_1840 < 0 || x_1848 < x_1840 || x_1848 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1840, x_1848, mainparams_3))
+				}
+				n_1849 := int(x_1848) - int(x_1840)
+				s_1850 := row_1822[int(x_1840)*1 : int(x_1848)*1 : int(x_1848)*1]
+				if n_1849 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1849}))
+				}
+				if x_1840 < 0 || x_1848 < x_1840 || x_1848 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1840, x_1848, mainparams_3))
+				}
+				n_1851 := int(x_1848) - int(x_1840)
+				s_1852 := row_1823[int(x_1840)*1 : int(x_1848)*1 : int(x_1848)*1]
+				if n_1851 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1851}))
+				}
+				r_1853 := ar.F64(state_9)
+				row_1831 = row_1831[:len(r_1853)]
+				s_1850 = s_1850[:len(r_1853)]
+				s_1852 = s_1852[:len(r_1853)]
+				for i_1854 := range r_1853 {
+					r_1853[i_1854] = (math.Tanh(((row_1831[i_1854] * s_1850[i_1854]) + s_1852[i_1854])))
+				}
+				if int64(1) < 0 || int64(1) >= int64(state_8) {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
+				}
+				row_1856 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
+				if sequence_12 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
+				}
+				r_1857 := ar.F64(state_9)
+				row_1856 = row_1856[:len(r_1857)]
+				r_1828 = r_1828[:len(r_1857)]
+				r_1837 = r_1837[:len(r_1857)]
+				r_1853 = r_1853[:len(r_1857)]
+				for i_1858 := range r_1857 {
+					r_1857[i_1858] = ((row_1856[i_1858] * r_1828[i_1858]) + (r_1837[i_1858] * r_1853[i_1858]))
+				}
+				r_1860 := ar.F64(state_9)
+				r_1857 = r_1857[:len(r_1860)]
+				for i_1861 := range r_1860 {
+					r_1860[i_1861] = (math.Tanh(r_1857[i_1861]))
+				}
+				if state_9 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
+				}
+				r_1863 := ar.F64(sequence_12)
+				r_1845 = r_1845[:len(r_1863)]
+				r_1860 = r_1860[:len(r_1863)]
+				for i_1864 := range r_1863 {
+					r_1863[i_1864] = (r_1845[i_1864] * r_1860[i_1864])
+				}
+				if int64(0) < 0 || int64(0) >= int64(state_8) {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
+				}
+				if sequence_12 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
+				}
+				c_1866 := ar.F64(len(state_7))
+				copy(c_1866, state_7)
+				copy(c_1866[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_1863)
+				if int64(1) < 0 || int64(1) >= int64(state_8) {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
+				}
+				if state_9 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:19", "update: value has shape "+runtime.ShapeString([]int{state_9})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
+				}
+				copy(c_1866[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_1857)
+				n_1867 := int(max(x_1821, 0)) + 1
+				var st_1868 []float64
+				var st_1869 int
+				var st_1870 []float64
+				var st_1871 int
+				var st_1872 int
+				var st_1873 []float64
+				var st_1874 int
+				var st_1875 []float64
+				var st_1876 int
+				var st_1877 int
+				var st_1878 []float64
+				var st_1879 int
+				var st_1880 []float64
+				var st_1881 int
+				var st_1882 []float64
+				var st_1883 int
+				var st_1884 []float64
+				var st_1885 int
+				var st_1886 []float64
+				var st_1887 int
+				var st_1888 []float64
+				var st_1889 int
+				var st_1890 []float64
+				var st_1891 int
+				var st_1892 []float64
+				var st_1893 int
+				var st_1894 []float64
+				var st_1895 int
+				var st_1896 []float64
+				var st_1897 int
+				var st_1898 []float64
+				var st_1899 int
+				var st_1900 []float64
+				var st_1901 int
+				var st_1902 []float64
+				var st_1903 int
+				var st_1904 []float64
+				var st_1905 int
+				var st_1906 []float64
+				var st_1907 int
+				var st_1908 []float64
+				var st_1909 int
+				var st_1910 []float64
+				var st_1911 int
+				var st_1912 []float64
+				var st_1913 int
+				var st_1914 []float64
+				var st_1915 int
+				var st_1916 int
+				st_1868, st_1869, st_1870, st_1871, st_1872, st_1873, st_1874, st_1875, st_1876, st_1877, st_1878, st_1879, st_1880, st_1881, st_1882, st_1883, st_1884, st_1885, st_1886, st_1887, st_1888, st_1889, st_1890, st_1891, st_1892, st_1893, st_1894, st_1895, st_1896, st_1897, st_1898, st_1899, st_1900, st_1901, st_1902, st_1903, st_1904, st_1905, st_1906, st_1907, st_1908, st_1909, st_1910, st_1911, st_1912, st_1913, st_1914, st_1915, st_1916 = r_1863, sequence_12, c_1866, state_8, state_9, r_1863, sequence_12, c_1866, state_8, state_9, r_1857, state_9, r_1863, sequence_12, r_1860, state_9, r_1845, sequence_12, r_1853, state_9, r_1837, state_9, r_1828, sequence_12, row_1856, state_9, row_1823, mainparams_3, s_1850, n_1849, row_1831, state_9, row_1822, mainparams_3, s_1842, n_1841, r_1743, sequence_12, s_1834, n_1833, row_1831, state_9, s_1825, n_1824, r_1743, sequence_12, state_7, state_8, state_9
+				var a_1917 []float64
+				var d_1918 int = 0
+				var rs_1919 int = 0
+				var a_1920 []float64
+				var d_1921 int = 0
+				var d_1922 int = 0
+				var rs_1923 int = 0
+				var a_1924 []float64
+				var d_1925 int = 0
+				var rs_1926 int = 0
+				var a_1927 []float64
+				var d_1928 int = 0
+				var d_1929 int = 0
+				var rs_1930 int = 0
+				var a_1931 []float64
+				var d_1932 int = 0
+				var rs_1933 int = 0
+				var a_1934 []float64
+				var d_1935 int = 0
+				var rs_1936 int = 0
+				var a_1937 []float64
+				var d_1938 int = 0
+				var rs_1939 int = 0
+				var a_1940 []float64
+				var d_1941 int = 0
+				var rs_1942 int = 0
+				var a_1943 []float64
+				var d_1944 int = 0
+				var rs_1945 int = 0
+				var a_1946 []float64
+				var d_1947 int = 0
+				var rs_1948 int = 0
+				var a_1949 []float64
+				var d_1950 int = 0
+				var rs_1951 int = 0
+				var a_1952 []float64
+				var d_1953 int = 0
+				var rs_1954 int = 0
+				var a_1955 []float64
+				var d_1956 int = 0
+				var rs_1957 int = 0
+				var a_1958 []float64
+				var d_1959 int = 0
+				var rs_1960 int = 0
+				var a_1961 []float64
+				var d_1962 int = 0
+				var rs_1963 int = 0
+				var a_1964 []float64
+				var d_1965 int = 0
+				var rs_1966 int = 0
+				var a_1967 []float64
+				var d_1968 int = 0
+				var rs_1969 int = 0
+				var a_1970 []float64
+				var d_1971 int = 0
+				var rs_1972 int = 0
+				var a_1973 []float64
+				var d_1974 int = 0
+				var rs_1975 int = 0
+				var a_1976 []float64
+				var d_1977 int = 0
+				var rs_1978 int = 0
+				var a_1979 []float64
+				var d_1980 int = 0
+				var rs_1981 int = 0
+				var a_1982 []float64
+				var d_1983 int = 0
+				var rs_1984 int = 0
+				var a_1985 []float64
+				var d_1986 int = 0
+				var d_1987 int = 0
+				var rs_1988 int = 0
+				for i_1989 := 0; i_1989 < n_1867; i_1989++ {
+					mark_1990 := ar.mark()
+					if i_1989 > 0 {
+						k_1991 := int64(i_1989 - 1)
+						x_1992 := k_1991 + int64(1)
+						x_1993 := int64(2) * x_1992
+						if x_1993 < 0 || x_1993 >= int64(mainparams_2) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_1993, mainparams_2))
+						}
+						row_1994 := mainparams_1[int(x_1993)*mainparams_3 : (int(x_1993)+1)*mainparams_3]
+						x_1995 := x_1993 + int64(1)
+						if x_1995 < 0 || x_1995 >= int64(mainparams_2) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_1995, mainparams_2))
+						}
+						row_1996 := mainparams_1[int(x_1995)*mainparams_3 : (int(x_1995)+1)*mainparams_3]
+						if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+						}
+						n_1997 := int(n_15) - int(int64(0))
+						s_1998 := row_1994[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+						if n_1997 != st_1869 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1869})+" and "+runtime.ShapeString([]int{n_1997}))
+						}
+						if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+						}
+						n_1999 := int(n_15) - int(int64(0))
+						s_2000 := row_1996[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+						if n_1999 != st_1869 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1869})+" and "+runtime.ShapeString([]int{n_1999}))
+						}
+						r_2001 := ar.F64(st_1869)
+						st_1868 = st_1868[:len(r_2001)]
+						s_1998 = s_1998[:len(r_2001)]
+						s_2000 = s_2000[:len(r_2001)]
+						for i_2002 := range r_2001 {
+							r_2001[i_2002] = (runtime.Sigmoid(((st_1868[i_2002] * s_1998[i_2002]) + s_2000[i_2002])))
+						}
+						if x_1993 < 0 || x_1993 >= int64(st_1871) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_1993, st_1871))
+						}
+						row_2004 := st_1870[int(x_1993)*st_1872 : (int(x_1993)+1)*st_1872]
+						x_2005 := int64(2) * n_15
+						if n_15 < 0 || x_2005 < n_15 || x_2005 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_2005, mainparams_3))
+						}
+						n_2006 := int(x_2005) - int(n_15)
+						s_2007 := row_1994[int(n_15)*1 : int(x_2005)*1 : int(x_2005)*1]
+						if n_2006 != st_1872 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1872})+" and "+runtime.ShapeString([]int{n_2006}))
+						}
+						if n_15 < 0 || x_2005 < n_15 || x_2005 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_2005, mainparams_3))
+						}
+						n_2008 := int(x_2005) - int(n_15)
+						s_2009 := row_1996[int(n_15)*1 : int(x_2005)*1 : int(x_2005)*1]
+						if n_2008 != st_1872 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1872})+" and "+runtime.ShapeString([]int{n_2008}))
+						}
+						r_2010 := ar.F64(st_1872)
+						row_2004 = row_2004[:len(r_2010)]
+						s_2007 = s_2007[:len(r_2010)]
+						s_2009 = s_2009[:len(r_2010)]
+						for i_2011 := range r_2010 {
+							r_2010[i_2011] = (runtime.Sigmoid(((row_2004[i_2011] * s_2007[i_2011]) + s_2009[i_2011])))
+						}
+						x_2013 := int64(3) * n_15
+						if x_2005 < 0 || x_2013 < x_2005 || x_2013 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_2005, x_2013, mainparams_3))
+						}
+						n_2014 := int(x_2013) - int(x_2005)
+						s_2015 := row_1994[int(x_2005)*1 : int(x_2013)*1 : int(x_2013)*1]
+						if n_2014 != st_1869 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1869})+" and "+runtime.ShapeString([]int{n_2014}))
+						}
+						if x_2005 < 0 || x_2013 < x_2005 || x_2013 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_2005, x_2013, mainparams_3))
+						}
+						n_2016 := int(x_2013) - int(x_2005)
+						s_2017 := row_1996[int(x_2005)*1 : int(x_2013)*1 : int(x_2013)*1]
+						if n_2016 != st_1869 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1869})+" and "+runtime.ShapeString([]int{n_2016}))
+						}
+						r_2018 := ar.F64(st_1869)
+						st_1868 = st_1868[:len(r_2018)]
+						s_2015 = s_2015[:len(r_2018)]
+						s_2017 = s_2017[:len(r_2018)]
+						for i_2019 := range r_2018 {
+							r_2018[i_2019] = (runtime.Sigmoid(((st_1868[i_2019] * s_2015[i_2019]) + s_2017[i_2019])))
+						}
+						x_2021 := int64(4) * n_15
+						if x_2013 < 0 || x_2021 < x_2013 || x_2021 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_2013, x_2021, mainparams_3))
+						}
+						n_2022 := int(x_2021) - int(x_2013)
+						s_2023 := row_1994[int(x_2013)*1 : int(x_2021)*1 : int(x_2021)*1]
+						if n_2022 != st_1872 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1872})+" and "+runtime.ShapeString([]int{n_2022}))
+						}
+						if x_2013 < 0 || x_2021 < x_2013 || x_2021 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_2013, x_2021, mainparams_3))
+						}
+						n_2024 := int(x_2021) - int(x_2013)
+						s_2025 := row_1996[int(x_2013)*1 : int(x_2021)*1 : int(x_2021)*1]
+						if n_2024 != st_1872 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1872})+" and "+runtime.ShapeString([]int{n_2024}))
+						}
+						r_2026 := ar.F64(st_1872)
+						row_2004 = row_2004[:len(r_2026)]
+						s_2023 = s_2023[:len(r_2026)]
+						s_2025 = s_2025[:len(r_2026)]
+						for i_2027 := range r_2026 {
+							r_2026[i_2027] = (math.Tanh(((row_2004[i_2027] * s_2023[i_2027]) + s_2025[i_2027])))
+						}
+						if x_1995 < 0 || x_1995 >= int64(st_1871) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_1995, st_1871))
+						}
+						row_2029 := st_1870[int(x_1995)*st_1872 : (int(x_1995)+1)*st_1872]
+						if st_1869 != st_1872 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1872})+" and "+runtime.ShapeString([]int{st_1869}))
+						}
+						r_2030 := ar.F64(st_1872)
+						row_2029 = row_2029[:len(r_2030)]
+						r_2001 = r_2001[:len(r_2030)]
+						r_2010 = r_2010[:len(r_2030)]
+						r_2026 = r_2026[:len(r_2030)]
+						for i_2031 := range r_2030 {
+							r_2030[i_2031] = ((row_2029[i_2031] * r_2001[i_2031]) + (r_2010[i_2031] * r_2026[i_2031]))
+						}
+						r_2033 := ar.F64(st_1872)
+						r_2030 = r_2030[:len(r_2033)]
+						for i_2034 := range r_2033 {
+							r_2033[i_2034] = (math.Tanh(r_2030[i_2034]))
+						}
+						if st_1872 != st_1869 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1869})+" and "+runtime.ShapeString([]int{st_1872}))
+						}
+						r_2036 := ar.F64(st_1869)
+						r_2018 = r_2018[:len(r_2036)]
+						r_2033 = r_2033[:len(r_2036)]
+						for i_2037 := range r_2036 {
+							r_2036[i_2037] = (r_2018[i_2037] * r_2033[i_2037])
+						}
+						if x_1993 < 0 || x_1993 >= int64(st_1871) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_1993, st_1871))
+						}
+						if st_1869 != st_1872 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_1869})+"; elements have shape "+runtime.ShapeString([]int{st_1872}))
+						}
+						c_2039 := ar.F64(len(st_1870))
+						copy(c_2039, st_1870)
+						copy(c_2039[int(x_1993)*st_1872:(int(x_1993)+1)*st_1872], r_2036)
+						if x_1995 < 0 || x_1995 >= int64(st_1871) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_1995, st_1871))
+						}
+						if st_1872 != st_1872 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:19", "update: value has shape "+runtime.ShapeString([]int{st_1872})+"; elements have shape "+runtime.ShapeString([]int{st_1872}))
+						}
+						copy(c_2039[int(x_1995)*st_1872:(int(x_1995)+1)*st_1872], r_2030)
+						st_1868, st_1870, st_1873, st_1874, st_1875, st_1876, st_1877, st_1878, st_1879, st_1880, st_1881, st_1882, st_1883, st_1884, st_1885, st_1886, st_1887, st_1888, st_1889, st_1890, st_1891, st_1892, st_1893, st_1894, st_1895, st_1896, st_1897, st_1898, st_1899, st_1900, st_1901, st_1902, st_1903, st_1904, st_1905, st_1906, st_1907, st_1908, st_1909, st_1910, st_1911, st_1912, st_1913, st_1914, st_1915, st_1916 = r_2036, c_2039, r_2036, st_1869, c_2039, st_1871, st_1872, r_2030, st_1872, r_2036, st_1869, r_2033, st_1872, r_2018, st_1869, r_2026, st_1872, r_2010, st_1872, r_2001, st_1869, row_2029, st_1872, row_1996, mainparams_3, s_2023, n_2022, row_2004, st_1872, row_1994, mainparams_3, s_2015, n_2014, st_1868, st_1869, s_2007, n_2006, row_2004, st_1872, s_1998, n_1997, st_1868, st_1869, st_1870, st_1871, st_1872
+					}
+					if i_1989 == 0 {
+						d_1918 = st_1869
+						rs_1919 = d_1918
+						tot_2040, err_2041 := runtime.MulSize(n_1867, rs_1919)
+						if err_2041 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2041)
+						}
+						a_1917 = ar.F64(tot_2040)
+					} else if st_1869 != d_1918 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1989)+" has shape "+runtime.ShapeString([]int{st_1869})+", element 0 has shape "+runtime.ShapeString([]int{d_1918}))
+					}
+					copy(a_1917[i_1989*rs_1919:(i_1989+1)*rs_1919], st_1868)
+					if i_1989 == 0 {
+						d_1921, d_1922 = st_1871, st_1872
+						rs_1923 = d_1921 * d_1922
+						tot_2042, err_2043 := runtime.MulSize(n_1867, rs_1923)
+						if err_2043 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2043)
+						}
+						a_1920 = ar.F64(tot_2042)
+					} else if st_1871 != d_1921 || st_1872 != d_1922 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1989)+" has shape "+runtime.ShapeString([]int{st_1871, st_1872})+", element 0 has shape "+runtime.ShapeString([]int{d_1921, d_1922}))
+					}
+					copy(a_1920[i_1989*rs_1923:(i_1989+1)*rs_1923], st_1870)
+					if i_1989 == 0 {
+						d_1925 = st_1874
+						rs_1926 = d_1925
+						tot_2044, err_2045 := runtime.MulSize(n_1867, rs_1926)
+						if err_2045 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2045)
+						}
+						a_1924 = ar.F64(tot_2044)
+					} else if st_1874 != d_1925 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1989)+" has shape "+runtime.ShapeString([]int{st_1874})+", element 0 has shape "+runtime.ShapeString([]int{d_1925}))
+					}
+					copy(a_1924[i_1989*rs_1926:(i_1989+1)*rs_1926], st_1873)
+					if i_1989 == 0 {
+						d_1928, d_1929 = st_1876, st_1877
+						rs_1930 = d_1928 * d_1929
+						tot_2046, err_2047 := runtime.MulSize(n_1867, rs_1930)
+						if err_2047 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2047)
+						}
+						a_1927 = ar.F64(tot_2046)
+					} else if st_1876 != d_1928 || st_1877 != d_1929 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1989)+" has shape "+runtime.ShapeString([]int{st_1876, st_1877})+", element 0 has shape "+runtime.ShapeString([]int{d_1928, d_1929}))
+					}
+					copy(a_1927[i_1989*rs_1930:(i_1989+1)*rs_1930], st_1875)
+					if i_1989 == 0 {
+						d_1932 = st_1879
+						rs_1933 = d_1932
+						tot_2048, err_2049 := runtime.MulSize(n_1867, rs_1933)
+						if err_2049 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2049)
+						}
+						a_1931 = ar.F64(tot_2048)
+					} else if st_1879 != d_1932 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1989)+" has shape "+runtime.ShapeString([]int{st_1879})+", element 0 has shape "+runtime.ShapeString([]int{d_1932}))
+					}
+					copy(a_1931[i_1989*rs_1933:(i_1989+1)*rs_1933], st_1878)
+					if i_1989 == 0 {
+						d_1935 = st_1881
+						rs_1936 = d_1935
+						tot_2050, err_2051 := runtime.MulSize(n_1867, rs_1936)
+						if err_2051 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2051)
+						}
+						a_1934 = ar.F64(tot_2050)
+					} else if st_1881 != d_1935 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1989)+" has shape "+runtime.ShapeString([]int{st_1881})+", element 0 has shape "+runtime.ShapeString([]int{d_1935}))
+					}
+					copy(a_1934[i_1989*rs_1936:(i_1989+1)*rs_1936], st_1880)
+					if i_1989 == 0 {
+						d_1938 = st_1883
+						rs_1939 = d_1938
+						tot_2052, err_2053 := runtime.MulSize(n_1867, rs_1939)
+						if err_2053 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2053)
+						}
+						a_1937 = ar.F64(tot_2052)
+					} else if st_1883 != d_1938 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1989)+" has shape "+runtime.ShapeString([]int{st_1883})+", element 0 has shape "+runtime.ShapeString([]int{d_1938}))
+					}
+					copy(a_1937[i_1989*rs_1939:(i_1989+1)*rs_1939], st_1882)
+					if i_1989 == 0 {
+						d_1941 = st_1885
+						rs_1942 = d_1941
+						tot_2054, err_2055 := runtime.MulSize(n_1867, rs_1942)
+						if err_2055 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2055)
+						}
+						a_1940 = ar.F64(tot_2054)
+					} else if st_1885 != d_1941 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1989)+" has shape "+runtime.ShapeString([]int{st_1885})+", element 0 has shape "+runtime.ShapeString([]int{d_1941}))
+					}
+					copy(a_1940[i_1989*rs_1942:(i_1989+1)*rs_1942], st_1884)
+					if i_1989 == 0 {
+						d_1944 = st_1887
+						rs_1945 = d_1944
+						tot_2056, err_2057 := runtime.MulSize(n_1867, rs_1945)
+						if err_2057 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2057)
+						}
+						a_1943 = ar.F64(tot_2056)
+					} else if st_1887 != d_1944 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1989)+" has shape "+runtime.ShapeString([]int{st_1887})+", element 0 has shape "+runtime.ShapeString([]int{d_1944}))
+					}
+					copy(a_1943[i_1989*rs_1945:(i_1989+1)*rs_1945], st_1886)
+					if i_1989 == 0 {
+						d_1947 = st_1889
+						rs_1948 = d_1947
+						tot_2058, err_2059 := runtime.MulSize(n_1867, rs_1948)
+						if err_2059 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2059)
+						}
+						a_1946 = ar.F64(tot_2058)
+					} else if st_1889 != d_1947 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1989)+" has shape "+runtime.ShapeString([]int{st_1889})+", element 0 has shape "+runtime.ShapeString([]int{d_1947}))
+					}
+					copy(a_1946[i_1989*rs_1948:(i_1989+1)*rs_1948], st_1888)
+					if i_1989 == 0 {
+						d_1950 = st_1891
+						rs_1951 = d_1950
+						tot_2060, err_2061 := runtime.MulSize(n_1867, rs_1951)
+						if err_2061 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2061)
+						}
+						a_1949 = ar.F64(tot_2060)
+					} else if st_1891 != d_1950 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1989)+" has shape "+runtime.ShapeString([]int{st_1891})+", element 0 has shape "+runtime.ShapeString([]int{d_1950}))
+					}
+					copy(a_1949[i_1989*rs_1951:(i_1989+1)*rs_1951], st_1890)
+					if i_1989 == 0 {
+						d_1953 = st_1893
+						rs_1954 = d_1953
+						tot_2062, err_2063 := runtime.MulSize(n_1867, rs_1954)
+						if err_2063 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2063)
+						}
+						a_1952 = ar.F64(tot_2062)
+					} else if st_1893 != d_1953 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1989)+" has shape "+runtime.ShapeString([]int{st_1893})+", element 0 has shape "+runtime.ShapeString([]int{d_1953}))
+					}
+					copy(a_1952[i_1989*rs_1954:(i_1989+1)*rs_1954], st_1892)
+					if i_1989 == 0 {
+						d_1956 = st_1895
+						rs_1957 = d_1956
+						tot_2064, err_2065 := runtime.MulSize(n_1867, rs_1957)
+						if err_2065 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2065)
+						}
+						a_1955 = ar.F64(tot_2064)
+					} else if st_1895 != d_1956 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1989)+" has shape "+runtime.ShapeString([]int{st_1895})+", element 0 has shape "+runtime.ShapeString([]int{d_1956}))
+					}
+					copy(a_1955[i_1989*rs_1957:(i_1989+1)*rs_1957], st_1894)
+					if i_1989 == 0 {
+						d_1959 = st_1897
+						rs_1960 = d_1959
+						tot_2066, err_2067 := runtime.MulSize(n_1867, rs_1960)
+						if err_2067 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2067)
+						}
+						a_1958 = ar.F64(tot_2066)
+					} else if st_1897 != d_1959 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1989)+" has shape "+runtime.ShapeString([]int{st_1897})+", element 0 has shape "+runtime.ShapeString([]int{d_1959}))
+					}
+					copy(a_1958[i_1989*rs_1960:(i_1989+1)*rs_1960], st_1896)
+					if i_1989 == 0 {
+						d_1962 = st_1899
+						rs_1963 = d_1962
+						tot_2068, err_2069 := runtime.MulSize(n_1867, rs_1963)
+						if err_2069 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2069)
+						}
+						a_1961 = ar.F64(tot_2068)
+					} else if st_1899 != d_1962 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1989)+" has shape "+runtime.ShapeString([]int{st_1899})+", element 0 has shape "+runtime.ShapeString([]int{d_1962}))
+					}
+					copy(a_1961[i_1989*rs_1963:(i_1989+1)*rs_1963], st_1898)
+					if i_1989 == 0 {
+						d_1965 = st_1901
+						rs_1966 = d_1965
+						tot_2070, err_2071 := runtime.MulSize(n_1867, rs_1966)
+						if err_2071 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2071)
+						}
+						a_1964 = ar.F64(tot_2070)
+					} else if st_1901 != d_1965 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1989)+" has shape "+runtime.ShapeString([]int{st_1901})+", element 0 has shape "+runtime.ShapeString([]int{d_1965}))
+					}
+					copy(a_1964[i_1989*rs_1966:(i_1989+1)*rs_1966], st_1900)
+					if i_1989 == 0 {
+						d_1968 = st_1903
+						rs_1969 = d_1968
+						tot_2072, err_2073 := runtime.MulSize(n_1867, rs_1969)
+						if err_2073 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2073)
+						}
+						a_1967 = ar.F64(tot_2072)
+					} else if st_1903 != d_1968 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1989)+" has shape "+runtime.ShapeString([]int{st_1903})+", element 0 has shape "+runtime.ShapeString([]int{d_1968}))
+					}
+					copy(a_1967[i_1989*rs_1969:(i_1989+1)*rs_1969], st_1902)
+					if i_1989 == 0 {
+						d_1971 = st_1905
+						rs_1972 = d_1971
+						tot_2074, err_2075 := runtime.MulSize(n_1867, rs_1972)
+						if err_2075 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2075)
+						}
+						a_1970 = ar.F64(tot_2074)
+					} else if st_1905 != d_1971 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1989)+" has shape "+runtime.ShapeString([]int{st_1905})+", element 0 has shape "+runtime.ShapeString([]int{d_1971}))
+					}
+					copy(a_1970[i_1989*rs_1972:(i_1989+1)*rs_1972], st_1904)
+					if i_1989 == 0 {
+						d_1974 = st_1907
+						rs_1975 = d_1974
+						tot_2076, err_2077 := runtime.MulSize(n_1867, rs_1975)
+						if err_2077 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2077)
+						}
+						a_1973 = ar.F64(tot_2076)
+					} else if st_1907 != d_1974 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1989)+" has shape "+runtime.ShapeString([]int{st_1907})+", element 0 has shape "+runtime.ShapeString([]int{d_1974}))
+					}
+					copy(a_1973[i_1989*rs_1975:(i_1989+1)*rs_1975], st_1906)
+					if i_1989 == 0 {
+						d_1977 = st_1909
+						rs_1978 = d_1977
+						tot_2078, err_2079 := runtime.MulSize(n_1867, rs_1978)
+						if err_2079 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2079)
+						}
+						a_1976 = ar.F64(tot_2078)
+					} else if st_1909 != d_1977 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1989)+" has shape "+runtime.ShapeString([]int{st_1909})+", element 0 has shape "+runtime.ShapeString([]int{d_1977}))
+					}
+					copy(a_1976[i_1989*rs_1978:(i_1989+1)*rs_1978], st_1908)
+					if i_1989 == 0 {
+						d_1980 = st_1911
+						rs_1981 = d_1980
+						tot_2080, err_2081 := runtime.MulSize(n_1867, rs_1981)
+						if err_2081 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2081)
+						}
+						a_1979 = ar.F64(tot_2080)
+					} else if st_1911 != d_1980 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1989)+" has shape "+runtime.ShapeString([]int{st_1911})+", element 0 has shape "+runtime.ShapeString([]int{d_1980}))
+					}
+					copy(a_1979[i_1989*rs_1981:(i_1989+1)*rs_1981], st_1910)
+					if i_1989 == 0 {
+						d_1983 = st_1913
+						rs_1984 = d_1983
+						tot_2082, err_2083 := runtime.MulSize(n_1867, rs_1984)
+						if err_2083 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2083)
+						}
+						a_1982 = ar.F64(tot_2082)
+					} else if st_1913 != d_1983 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1989)+" has shape "+runtime.ShapeString([]int{st_1913})+", element 0 has shape "+runtime.ShapeString([]int{d_1983}))
+					}
+					copy(a_1982[i_1989*rs_1984:(i_1989+1)*rs_1984], st_1912)
+					if i_1989 == 0 {
+						d_1986, d_1987 = st_1915, st_1916
+						rs_1988 = d_1986 * d_1987
+						tot_2084, err_2085 := runtime.MulSize(n_1867, rs_1988)
+						if err_2085 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2085)
+						}
+						a_1985 = ar.F64(tot_2084)
+					} else if st_1915 != d_1986 || st_1916 != d_1987 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1989)+" has shape "+runtime.ShapeString([]int{st_1915, st_1916})+", element 0 has shape "+runtime.ShapeString([]int{d_1986, d_1987}))
+					}
+					copy(a_1985[i_1989*rs_1988:(i_1989+1)*rs_1988], st_1914)
+					_ = mark_1990
+				}
+				c_1749, c_1750, c_1751, c_1752, c_1753, c_1754, c_1755, c_1756, c_1757, c_1758, c_1759, c_1760, c_1761, c_1762, c_1763, c_1764, c_1765, c_1766, c_1767, c_1768, c_1769, c_1770, c_1771, c_1772, c_1773, c_1774, c_1775, c_1776, c_1777, c_1778, c_1779, c_1780, c_1781, c_1782, c_1783, c_1784, c_1785, c_1786, c_1787, c_1788, c_1789, c_1790, c_1791, c_1792, c_1793, c_1794, c_1795, c_1796, c_1797, c_1798, c_1799, c_1800, c_1801, c_1802, c_1803, c_1804, c_1805, c_1806, c_1807, c_1808, c_1809, c_1810, c_1811, c_1812, c_1813, c_1814, c_1815, c_1816, c_1817, c_1818, c_1819, c_1820 = a_1917, n_1867, d_1918, a_1920, n_1867, d_1921, d_1922, a_1924, n_1867, d_1925, a_1927, n_1867, d_1928, d_1929, a_1931, n_1867, d_1932, a_1934, n_1867, d_1935, a_1937, n_1867, d_1938, a_1940, n_1867, d_1941, a_1943, n_1867, d_1944, a_1946, n_1867, d_1947, a_1949, n_1867, d_1950, a_1952, n_1867, d_1953, a_1955, n_1867, d_1956, a_1958, n_1867, d_1959, a_1961, n_1867, d_1962, a_1964, n_1867, d_1965, a_1967, n_1867, d_1968, a_1970, n_1867, d_1971, a_1973, n_1867, d_1974, a_1976, n_1867, d_1977, a_1979, n_1867, d_1980, a_1982, n_1867, d_1983, a_1985, n_1867, d_1986, d_1987
+			} else {
+				n_2086, err_2087 := runtime.CheckSize(int64(0))
+				if err_2087 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2087)
+				}
+				var a_2088 []float64
+				var d_2089 int = 0
+				var rs_2090 int = 0
+				var a_2091 []float64
+				var d_2092 int = 0
+				var d_2093 int = 0
+				var rs_2094 int = 0
+				var a_2095 []float64
+				var d_2096 int = 0
+				var rs_2097 int = 0
+				var a_2098 []float64
+				var d_2099 int = 0
+				var d_2100 int = 0
+				var rs_2101 int = 0
+				var a_2102 []float64
+				var d_2103 int = 0
+				var rs_2104 int = 0
+				var a_2105 []float64
+				var d_2106 int = 0
+				var rs_2107 int = 0
+				var a_2108 []float64
+				var d_2109 int = 0
+				var rs_2110 int = 0
+				var a_2111 []float64
+				var d_2112 int = 0
+				var rs_2113 int = 0
+				var a_2114 []float64
+				var d_2115 int = 0
+				var rs_2116 int = 0
+				var a_2117 []float64
+				var d_2118 int = 0
+				var rs_2119 int = 0
+				var a_2120 []float64
+				var d_2121 int = 0
+				var rs_2122 int = 0
+				var a_2123 []float64
+				var d_2124 int = 0
+				var rs_2125 int = 0
+				var a_2126 []float64
+				var d_2127 int = 0
+				var rs_2128 int = 0
+				var a_2129 []float64
+				var d_2130 int = 0
+				var rs_2131 int = 0
+				var a_2132 []float64
+				var d_2133 int = 0
+				var rs_2134 int = 0
+				var a_2135 []float64
+				var d_2136 int = 0
+				var rs_2137 int = 0
+				var a_2138 []float64
+				var d_2139 int = 0
+				var rs_2140 int = 0
+				var a_2141 []float64
+				var d_2142 int = 0
+				var rs_2143 int = 0
+				var a_2144 []float64
+				var d_2145 int = 0
+				var rs_2146 int = 0
+				var a_2147 []float64
+				var d_2148 int = 0
+				var rs_2149 int = 0
+				var a_2150 []float64
+				var d_2151 int = 0
+				var rs_2152 int = 0
+				var a_2153 []float64
+				var d_2154 int = 0
+				var rs_2155 int = 0
+				var a_2156 []float64
+				var d_2157 int = 0
+				var d_2158 int = 0
+				var rs_2159 int = 0
+				for i_2160 := 0; i_2160 < n_2086; i_2160++ {
+					mark_2161 := ar.mark()
+					i_2162 := int64(i_2160)
+					_ = i_2162
+					if int64(0) < 0 || int64(0) >= int64(mainparams_2) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
+					}
+					row_2163 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+					if int64(1) < 0 || int64(1) >= int64(mainparams_2) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
+					}
+					row_2164 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+					if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+					}
+					n_2165 := int(n_15) - int(int64(0))
+					s_2166 := row_2163[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_2165 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_2165}))
+					}
+					if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+					}
+					n_2167 := int(n_15) - int(int64(0))
+					s_2168 := row_2164[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_2167 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_2167}))
+					}
+					r_2169 := ar.F64(sequence_12)
+					r_1743 = r_1743[:len(r_2169)]
+					s_2166 = s_2166[:len(r_2169)]
+					s_2168 = s_2168[:len(r_2169)]
+					for i_2170 := range r_2169 {
+						r_2169[i_2170] = (runtime.Sigmoid(((r_1743[i_2170] * s_2166[i_2170]) + s_2168[i_2170])))
+					}
+					if int64(0) < 0 || int64(0) >= int64(state_8) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
+					}
+					row_2172 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
+					x_2173 := int64(2) * n_15
+					if n_15 < 0 || x_2173 < n_15 || x_2173 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_2173, mainparams_3))
+					}
+					n_2174 := int(x_2173) - int(n_15)
+					s_2175 := row_2163[int(n_15)*1 : int(x_2173)*1 : int(x_2173)*1]
+					if n_2174 != state_9 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_2174}))
+					}
+					if n_15 < 0 || x_2173 < n_15 || x_2173 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_2173, mainparams_3))
+					}
+					n_2176 := int(x_2173) - int(n_15)
+					s_2177 := row_2164[int(n_15)*1 : int(x_2173)*1 : int(x_2173)*1]
+					if n_2176 != state_9 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_2176}))
+					}
+					r_2178 := ar.F64(state_9)
+					row_2172 = row_2172[:len(r_2178)]
+					s_2175 = s_2175[:len(r_2178)]
+					s_2177 = s_2177[:len(r_2178)]
+					for i_2179 := range r_2178 {
+						r_2178[i_2179] = (runtime.Sigmoid(((row_2172[i_2179] * s_2175[i_2179]) + s_2177[i_2179])))
+					}
+					x_2181 := int64(3) * n_15
+					if x_2173 < 0 || x_2181 < x_2173 || x_2181 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_2173, x_2181, mainparams_3))
+					}
+					n_2182 := int(x_2181) - int(x_2173)
+					s_2183 := row_2163[int(x_2173)*1 : int(x_2181)*1 : int(x_2181)*1]
+					if n_2182 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_2182}))
+					}
+					if x_2173 < 0 || x_2181 < x_2173 || x_2181 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_2173, x_2181, mainparams_3))
+					}
+					n_2184 := int(x_2181) - int(x_2173)
+					s_2185 := row_2164[int(x_2173)*1 : int(x_2181)*1 : int(x_2181)*1]
+					if n_2184 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_2184}))
+					}
+					r_2186 := ar.F64(sequence_12)
+					r_1743 = r_1743[:len(r_2186)]
+					s_2183 = s_2183[:len(r_2186)]
+					s_2185 = s_2185[:len(r_2186)]
+					for i_2187 := range r_2186 {
+						r_2186[i_2187] = (runtime.Sigmoid(((r_1743[i_2187] * s_2183[i_2187]) + s_2185[i_2187])))
+					}
+					x_2189 := int64(4) * n_15
+					if x_2181 < 0 || x_2189 < x_2181 || x_2189 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_2181, x_2189, mainparams_3))
+					}
+					n_2190 := int(x_2189) - int(x_2181)
+					s_2191 := row_2163[int(x_2181)*1 : int(x_2189)*1 : int(x_2189)*1]
+					if n_2190 != state_9 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_2190}))
+					}
+					if x_2181 < 0 || x_2189 < x_2181 || x_2189 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_2181, x_2189, mainparams_3))
+					}
+					n_2192 := int(x_2189) - int(x_2181)
+					s_2193 := row_2164[int(x_2181)*1 : int(x_2189)*1 : int(x_2189)*1]
+					if n_2192 != state_9 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_2192}))
+					}
+					r_2194 := ar.F64(state_9)
+					row_2172 = row_2172[:len(r_2194)]
+					s_2191 = s_2191[:len(r_2194)]
+					s_2193 = s_2193[:len(r_2194)]
+					for i_2195 := range r_2194 {
+						r_2194[i_2195] = (math.Tanh(((row_2172[i_2195] * s_2191[i_2195]) + s_2193[i_2195])))
+					}
+					if int64(1) < 0 || int64(1) >= int64(state_8) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
+					}
+					row_2197 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
+					if sequence_12 != state_9 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
+					}
+					r_2198 := ar.F64(state_9)
+					row_2197 = row_2197[:len(r_2198)]
+					r_2169 = r_2169[:len(r_2198)]
+					r_2178 = r_2178[:len(r_2198)]
+					r_2194 = r_2194[:len(r_2198)]
+					for i_2199 := range r_2198 {
+						r_2198[i_2199] = ((row_2197[i_2199] * r_2169[i_2199]) + (r_2178[i_2199] * r_2194[i_2199]))
+					}
+					r_2201 := ar.F64(state_9)
+					r_2198 = r_2198[:len(r_2201)]
+					for i_2202 := range r_2201 {
+						r_2201[i_2202] = (math.Tanh(r_2198[i_2202]))
+					}
+					if state_9 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
+					}
+					r_2204 := ar.F64(sequence_12)
+					r_2186 = r_2186[:len(r_2204)]
+					r_2201 = r_2201[:len(r_2204)]
+					for i_2205 := range r_2204 {
+						r_2204[i_2205] = (r_2186[i_2205] * r_2201[i_2205])
+					}
+					if int64(0) < 0 || int64(0) >= int64(state_8) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
+					}
+					if sequence_12 != state_9 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
+					}
+					c_2207 := ar.F64(len(state_7))
+					copy(c_2207, state_7)
+					copy(c_2207[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_2204)
+					if int64(1) < 0 || int64(1) >= int64(state_8) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
+					}
+					if state_9 != state_9 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:19", "update: value has shape "+runtime.ShapeString([]int{state_9})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
+					}
+					copy(c_2207[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_2198)
+					if i_2160 == 0 {
+						d_2089 = sequence_12
+						rs_2090 = d_2089
+						tot_2208, err_2209 := runtime.MulSize(n_2086, rs_2090)
+						if err_2209 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2209)
+						}
+						a_2088 = ar.F64(tot_2208)
+					} else if sequence_12 != d_2089 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2160)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_2089}))
+					}
+					copy(a_2088[i_2160*rs_2090:(i_2160+1)*rs_2090], r_2204)
+					if i_2160 == 0 {
+						d_2092, d_2093 = state_8, state_9
+						rs_2094 = d_2092 * d_2093
+						tot_2210, err_2211 := runtime.MulSize(n_2086, rs_2094)
+						if err_2211 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2211)
+						}
+						a_2091 = ar.F64(tot_2210)
+					} else if state_8 != d_2092 || state_9 != d_2093 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2160)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_2092, d_2093}))
+					}
+					copy(a_2091[i_2160*rs_2094:(i_2160+1)*rs_2094], c_2207)
+					if i_2160 == 0 {
+						d_2096 = sequence_12
+						rs_2097 = d_2096
+						tot_2212, err_2213 := runtime.MulSize(n_2086, rs_2097)
+						if err_2213 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2213)
+						}
+						a_2095 = ar.F64(tot_2212)
+					} else if sequence_12 != d_2096 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2160)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_2096}))
+					}
+					copy(a_2095[i_2160*rs_2097:(i_2160+1)*rs_2097], r_2204)
+					if i_2160 == 0 {
+						d_2099, d_2100 = state_8, state_9
+						rs_2101 = d_2099 * d_2100
+						tot_2214, err_2215 := runtime.MulSize(n_2086, rs_2101)
+						if err_2215 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2215)
+						}
+						a_2098 = ar.F64(tot_2214)
+					} else if state_8 != d_2099 || state_9 != d_2100 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2160)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_2099, d_2100}))
+					}
+					copy(a_2098[i_2160*rs_2101:(i_2160+1)*rs_2101], c_2207)
+					if i_2160 == 0 {
+						d_2103 = state_9
+						rs_2104 = d_2103
+						tot_2216, err_2217 := runtime.MulSize(n_2086, rs_2104)
+						if err_2217 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2217)
+						}
+						a_2102 = ar.F64(tot_2216)
+					} else if state_9 != d_2103 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2160)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_2103}))
+					}
+					copy(a_2102[i_2160*rs_2104:(i_2160+1)*rs_2104], r_2198)
+					if i_2160 == 0 {
+						d_2106 = sequence_12
+						rs_2107 = d_2106
+						tot_2218, err_2219 := runtime.MulSize(n_2086, rs_2107)
+						if err_2219 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2219)
+						}
+						a_2105 = ar.F64(tot_2218)
+					} else if sequence_12 != d_2106 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2160)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_2106}))
+					}
+					copy(a_2105[i_2160*rs_2107:(i_2160+1)*rs_2107], r_2204)
+					if i_2160 == 0 {
+						d_2109 = state_9
+						rs_2110 = d_2109
+						tot_2220, err_2221 := runtime.MulSize(n_2086, rs_2110)
+						if err_2221 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2221)
+						}
+						a_2108 = ar.F64(tot_2220)
+					} else if state_9 != d_2109 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2160)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_2109}))
+					}
+					copy(a_2108[i_2160*rs_2110:(i_2160+1)*rs_2110], r_2201)
+					if i_2160 == 0 {
+						d_2112 = sequence_12
+						rs_2113 = d_2112
+						tot_2222, err_2223 := runtime.MulSize(n_2086, rs_2113)
+						if err_2223 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2223)
+						}
+						a_2111 = ar.F64(tot_2222)
+					} else if sequence_12 != d_2112 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2160)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_2112}))
+					}
+					copy(a_2111[i_2160*rs_2113:(i_2160+1)*rs_2113], r_2186)
+					if i_2160 == 0 {
+						d_2115 = state_9
+						rs_2116 = d_2115
+						tot_2224, err_2225 := runtime.MulSize(n_2086, rs_2116)
+						if err_2225 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2225)
+						}
+						a_2114 = ar.F64(tot_2224)
+					} else if state_9 != d_2115 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2160)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_2115}))
+					}
+					copy(a_2114[i_2160*rs_2116:(i_2160+1)*rs_2116], r_2194)
+					if i_2160 == 0 {
+						d_2118 = state_9
+						rs_2119 = d_2118
+						tot_2226, err_2227 := runtime.MulSize(n_2086, rs_2119)
+						if err_2227 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2227)
+						}
+						a_2117 = ar.F64(tot_2226)
+					} else if state_9 != d_2118 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2160)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_2118}))
+					}
+					copy(a_2117[i_2160*rs_2119:(i_2160+1)*rs_2119], r_2178)
+					if i_2160 == 0 {
+						d_2121 = sequence_12
+						rs_2122 = d_2121
+						tot_2228, err_2229 := runtime.MulSize(n_2086, rs_2122)
+						if err_2229 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2229)
+						}
+						a_2120 = ar.F64(tot_2228)
+					} else if sequence_12 != d_2121 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2160)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_2121}))
+					}
+					copy(a_2120[i_2160*rs_2122:(i_2160+1)*rs_2122], r_2169)
+					if i_2160 == 0 {
+						d_2124 = state_9
+						rs_2125 = d_2124
+						tot_2230, err_2231 := runtime.MulSize(n_2086, rs_2125)
+						if err_2231 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2231)
+						}
+						a_2123 = ar.F64(tot_2230)
+					} else if state_9 != d_2124 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2160)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_2124}))
+					}
+					copy(a_2123[i_2160*rs_2125:(i_2160+1)*rs_2125], row_2197)
+					if i_2160 == 0 {
+						d_2127 = mainparams_3
+						rs_2128 = d_2127
+						tot_2232, err_2233 := runtime.MulSize(n_2086, rs_2128)
+						if err_2233 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2233)
+						}
+						a_2126 = ar.F64(tot_2232)
+					} else if mainparams_3 != d_2127 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2160)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_2127}))
+					}
+					copy(a_2126[i_2160*rs_2128:(i_2160+1)*rs_2128], row_2164)
+					if i_2160 == 0 {
+						d_2130 = n_2190
+						rs_2131 = d_2130
+						tot_2234, err_2235 := runtime.MulSize(n_2086, rs_2131)
+						if err_2235 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2235)
+						}
+						a_2129 = ar.F64(tot_2234)
+					} else if n_2190 != d_2130 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2160)+" has shape "+runtime.ShapeString([]int{n_2190})+", element 0 has shape "+runtime.ShapeString([]int{d_2130}))
+					}
+					copy(a_2129[i_2160*rs_2131:(i_2160+1)*rs_2131], s_2191)
+					if i_2160 == 0 {
+						d_2133 = state_9
+						rs_2134 = d_2133
+						tot_2236, err_2237 := runtime.MulSize(n_2086, rs_2134)
+						if err_2237 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2237)
+						}
+						a_2132 = ar.F64(tot_2236)
+					} else if state_9 != d_2133 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2160)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_2133}))
+					}
+					copy(a_2132[i_2160*rs_2134:(i_2160+1)*rs_2134], row_2172)
+					if i_2160 == 0 {
+						d_2136 = mainparams_3
+						rs_2137 = d_2136
+						tot_2238, err_2239 := runtime.MulSize(n_2086, rs_2137)
+						if err_2239 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2239)
+						}
+						a_2135 = ar.F64(tot_2238)
+					} else if mainparams_3 != d_2136 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2160)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_2136}))
+					}
+					copy(a_2135[i_2160*rs_2137:(i_2160+1)*rs_2137], row_2163)
+					if i_2160 == 0 {
+						d_2139 = n_2182
+						rs_2140 = d_2139
+						tot_2240, err_2241 := runtime.MulSize(n_2086, rs_2140)
+						if err_2241 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2241)
+						}
+						a_2138 = ar.F64(tot_2240)
+					} else if n_2182 != d_2139 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2160)+" has shape "+runtime.ShapeString([]int{n_2182})+", element 0 has shape "+runtime.ShapeString([]int{d_2139}))
+					}
+					copy(a_2138[i_2160*rs_2140:(i_2160+1)*rs_2140], s_2183)
+					if i_2160 == 0 {
+						d_2142 = sequence_12
+						rs_2143 = d_2142
+						tot_2242, err_2243 := runtime.MulSize(n_2086, rs_2143)
+						if err_2243 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2243)
+						}
+						a_2141 = ar.F64(tot_2242)
+					} else if sequence_12 != d_2142 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2160)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_2142}))
+					}
+					copy(a_2141[i_2160*rs_2143:(i_2160+1)*rs_2143], r_1743)
+					if i_2160 == 0 {
+						d_2145 = n_2174
+						rs_2146 = d_2145
+						tot_2244, err_2245 := runtime.MulSize(n_2086, rs_2146)
+						if err_2245 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2245)
+						}
+						a_2144 = ar.F64(tot_2244)
+					} else if n_2174 != d_2145 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2160)+" has shape "+runtime.ShapeString([]int{n_2174})+", element 0 has shape "+runtime.ShapeString([]int{d_2145}))
+					}
+					copy(a_2144[i_2160*rs_2146:(i_2160+1)*rs_2146], s_2175)
+					if i_2160 == 0 {
+						d_2148 = state_9
+						rs_2149 = d_2148
+						tot_2246, err_2247 := runtime.MulSize(n_2086, rs_2149)
+						if err_2247 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2247)
+						}
+						a_2147 = ar.F64(tot_2246)
+					} else if state_9 != d_2148 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2160)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_2148}))
+					}
+					copy(a_2147[i_2160*rs_2149:(i_2160+1)*rs_2149], row_2172)
+					if i_2160 == 0 {
+						d_2151 = n_2165
+						rs_2152 = d_2151
+						tot_2248, err_2249 := runtime.MulSize(n_2086, rs_2152)
+						if err_2249 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2249)
+						}
+						a_2150 = ar.F64(tot_2248)
+					} else if n_2165 != d_2151 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2160)+" has shape "+runtime.ShapeString([]int{n_2165})+", element 0 has shape "+runtime.ShapeString([]int{d_2151}))
+					}
+					copy(a_2150[i_2160*rs_2152:(i_2160+1)*rs_2152], s_2166)
+					if i_2160 == 0 {
+						d_2154 = sequence_12
+						rs_2155 = d_2154
+						tot_2250, err_2251 := runtime.MulSize(n_2086, rs_2155)
+						if err_2251 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2251)
+						}
+						a_2153 = ar.F64(tot_2250)
+					} else if sequence_12 != d_2154 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2160)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_2154}))
+					}
+					copy(a_2153[i_2160*rs_2155:(i_2160+1)*rs_2155], r_1743)
+					if i_2160 == 0 {
+						d_2157, d_2158 = state_8, state_9
+						rs_2159 = d_2157 * d_2158
+						tot_2252, err_2253 := runtime.MulSize(n_2086, rs_2159)
+						if err_2253 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2253)
+						}
+						a_2156 = ar.F64(tot_2252)
+					} else if state_8 != d_2157 || state_9 != d_2158 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2160)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_2157, d_2158}))
+					}
+					copy(a_2156[i_2160*rs_2159:(i_2160+1)*rs_2159], state_7)
+					if i_2160 > 0 {
+						ar.release(mark_2161)
+					}
+				}
+				c_1749, c_1750, c_1751, c_1752, c_1753, c_1754, c_1755, c_1756, c_1757, c_1758, c_1759, c_1760, c_1761, c_1762, c_1763, c_1764, c_1765, c_1766, c_1767, c_1768, c_1769, c_1770, c_1771, c_1772, c_1773, c_1774, c_1775, c_1776, c_1777, c_1778, c_1779, c_1780, c_1781, c_1782, c_1783, c_1784, c_1785, c_1786, c_1787, c_1788, c_1789, c_1790, c_1791, c_1792, c_1793, c_1794, c_1795, c_1796, c_1797, c_1798, c_1799, c_1800, c_1801, c_1802, c_1803, c_1804, c_1805, c_1806, c_1807, c_1808, c_1809, c_1810, c_1811, c_1812, c_1813, c_1814, c_1815, c_1816, c_1817, c_1818, c_1819, c_1820 = a_2088, n_2086, d_2089, a_2091, n_2086, d_2092, d_2093, a_2095, n_2086, d_2096, a_2098, n_2086, d_2099, d_2100, a_2102, n_2086, d_2103, a_2105, n_2086, d_2106, a_2108, n_2086, d_2109, a_2111, n_2086, d_2112, a_2114, n_2086, d_2115, a_2117, n_2086, d_2118, a_2120, n_2086, d_2121, a_2123, n_2086, d_2124, a_2126, n_2086, d_2127, a_2129, n_2086, d_2130, a_2132, n_2086, d_2133, a_2135, n_2086, d_2136, a_2138, n_2086, d_2139, a_2141, n_2086, d_2142, a_2144, n_2086, d_2145, a_2147, n_2086, d_2148, a_2150, n_2086, d_2151, a_2153, n_2086, d_2154, a_2156, n_2086, d_2157, d_2158
+			}
+			var c_2254 []float64
+			var c_2255 int
+			var c_2256 []float64
+			var c_2257 int
+			var c_2258 int
+			if x_1748 {
+				x_2259 := x_1747 - int64(1)
+				if x_2259 < 0 || x_2259 >= int64(c_1750) {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_2259, c_1750))
+				}
+				row_2260 := c_1749[int(x_2259)*c_1751 : (int(x_2259)+1)*c_1751]
+				rs_2261 := c_1754 * c_1755
+				row_2262 := c_1752[int(x_2259)*rs_2261 : (int(x_2259)+1)*rs_2261]
+				row_2263 := c_1756[int(x_2259)*c_1758 : (int(x_2259)+1)*c_1758]
+				_ = row_2263
+				rs_2264 := c_1761 * c_1762
+				row_2265 := c_1759[int(x_2259)*rs_2264 : (int(x_2259)+1)*rs_2264]
+				_ = row_2265
+				row_2266 := c_1763[int(x_2259)*c_1765 : (int(x_2259)+1)*c_1765]
+				_ = row_2266
+				row_2267 := c_1766[int(x_2259)*c_1768 : (int(x_2259)+1)*c_1768]
+				_ = row_2267
+				row_2268 := c_1769[int(x_2259)*c_1771 : (int(x_2259)+1)*c_1771]
+				_ = row_2268
+				row_2269 := c_1772[int(x_2259)*c_1774 : (int(x_2259)+1)*c_1774]
+				_ = row_2269
+				row_2270 := c_1775[int(x_2259)*c_1777 : (int(x_2259)+1)*c_1777]
+				_ = row_2270
+				row_2271 := c_1778[int(x_2259)*c_1780 : (int(x_2259)+1)*c_1780]
+				_ = row_2271
+				row_2272 := c_1781[int(x_2259)*c_1783 : (int(x_2259)+1)*c_1783]
+				_ = row_2272
+				row_2273 := c_1784[int(x_2259)*c_1786 : (int(x_2259)+1)*c_1786]
+				_ = row_2273
+				row_2274 := c_1787[int(x_2259)*c_1789 : (int(x_2259)+1)*c_1789]
+				_ = row_2274
+				row_2275 := c_1790[int(x_2259)*c_1792 : (int(x_2259)+1)*c_1792]
+				_ = row_2275
+				row_2276 := c_1793[int(x_2259)*c_1795 : (int(x_2259)+1)*c_1795]
+				_ = row_2276
+				row_2277 := c_1796[int(x_2259)*c_1798 : (int(x_2259)+1)*c_1798]
+				_ = row_2277
+				row_2278 := c_1799[int(x_2259)*c_1801 : (int(x_2259)+1)*c_1801]
+				_ = row_2278
+				row_2279 := c_1802[int(x_2259)*c_1804 : (int(x_2259)+1)*c_1804]
+				_ = row_2279
+				row_2280 := c_1805[int(x_2259)*c_1807 : (int(x_2259)+1)*c_1807]
+				_ = row_2280
+				row_2281 := c_1808[int(x_2259)*c_1810 : (int(x_2259)+1)*c_1810]
+				_ = row_2281
+				row_2282 := c_1811[int(x_2259)*c_1813 : (int(x_2259)+1)*c_1813]
+				_ = row_2282
+				row_2283 := c_1814[int(x_2259)*c_1816 : (int(x_2259)+1)*c_1816]
+				_ = row_2283
+				rs_2284 := c_1819 * c_1820
+				row_2285 := c_1817[int(x_2259)*rs_2284 : (int(x_2259)+1)*rs_2284]
+				_ = row_2285
+				c_2254, c_2255, c_2256, c_2257, c_2258 = row_2260, c_1751, row_2262, c_1754, c_1755
+			} else {
+				c_2254, c_2255, c_2256, c_2257, c_2258 = r_1743, sequence_12, state_7, state_8, state_9
+			}
+			if int64(1) < 0 || int64(1) >= int64(extraparams_5) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
+			}
+			row_2286 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
+			if extraparams_6 != c_2255 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2255})+" and "+runtime.ShapeString([]int{extraparams_6}))
+			}
+			if int64(2) < 0 || int64(2) >= int64(extraparams_5) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
+			}
+			row_2287 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
+			if extraparams_6 != c_2255 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_2255})+" and "+runtime.ShapeString([]int{extraparams_6}))
+			}
+			r_2288 := ar.F64(c_2255)
+			c_2254 = c_2254[:len(r_2288)]
+			row_2286 = row_2286[:len(r_2288)]
+			row_2287 = row_2287[:len(r_2288)]
+			for i_2289 := range r_2288 {
+				r_2288[i_2289] = ((c_2254[i_2289] * row_2286[i_2289]) + row_2287[i_2289])
+			}
+			r_2291 := ar.F64(c_2255)
+			r_2288 = r_2288[:len(r_2291)]
+			for i_2292 := range r_2291 {
+				r_2291[i_2292] = (math.Exp(r_2288[i_2292]))
+			}
+			s_2294 := runtime.Sum(r_2291)
+			x_2295 := s_2294 + 2.0
+			if int64(1) < 0 || int64(1) >= int64(sequence_11) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(int64(1), sequence_11))
+			}
+			row_2296 := sequence_10[int(int64(1))*sequence_12 : (int(int64(1))+1)*sequence_12]
+			x_2297 := math.Log(x_2295)
+			if c_2255 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_2255}))
+			}
+			r_2298 := ar.F64(sequence_12)
+			row_2296 = row_2296[:len(r_2298)]
+			r_2288 = r_2288[:len(r_2298)]
+			for i_2299 := range r_2298 {
+				r_2298[i_2299] = (row_2296[i_2299] * (r_2288[i_2299] - x_2297))
+			}
+			s_2301 := runtime.Sum(r_2298)
+			if i_1738 == 0 {
+				d_1602, d_1603 = c_2257, c_2258
+				rs_1604 = d_1602 * d_1603
+				tot_2302, err_2303 := runtime.MulSize(n_1599, rs_1604)
+				if err_2303 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2303)
+				}
+				a_1601 = ar.F64(tot_2302)
+			} else if c_2257 != d_1602 || c_2258 != d_1603 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_2257, c_2258})+", element 0 has shape "+runtime.ShapeString([]int{d_1602, d_1603}))
+			}
+			copy(a_1601[i_1738*rs_1604:(i_1738+1)*rs_1604], c_2256)
+			a_1605[i_1738] = s_2301
+			if i_1738 == 0 {
+				d_1607, d_1608 = c_2257, c_2258
+				rs_1609 = d_1607 * d_1608
+				tot_2304, err_2305 := runtime.MulSize(n_1599, rs_1609)
+				if err_2305 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2305)
+				}
+				a_1606 = ar.F64(tot_2304)
+			} else if c_2257 != d_1607 || c_2258 != d_1608 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_2257, c_2258})+", element 0 has shape "+runtime.ShapeString([]int{d_1607, d_1608}))
+			}
+			copy(a_1606[i_1738*rs_1609:(i_1738+1)*rs_1609], c_2256)
+			a_1610[i_1738] = s_2301
+			if i_1738 == 0 {
+				d_1612 = sequence_12
+				rs_1613 = d_1612
+				tot_2306, err_2307 := runtime.MulSize(n_1599, rs_1613)
+				if err_2307 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2307)
+				}
+				a_1611 = ar.F64(tot_2306)
+			} else if sequence_12 != d_1612 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1612}))
+			}
+			copy(a_1611[i_1738*rs_1613:(i_1738+1)*rs_1613], r_2298)
+			a_1614[i_1738] = x_2295
+			if i_1738 == 0 {
+				d_1616 = c_2255
+				rs_1617 = d_1616
+				tot_2308, err_2309 := runtime.MulSize(n_1599, rs_1617)
+				if err_2309 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2309)
+				}
+				a_1615 = ar.F64(tot_2308)
+			} else if c_2255 != d_1616 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_2255})+", element 0 has shape "+runtime.ShapeString([]int{d_1616}))
+			}
+			copy(a_1615[i_1738*rs_1617:(i_1738+1)*rs_1617], r_2291)
+			if i_1738 == 0 {
+				d_1619 = extraparams_6
+				rs_1620 = d_1619
+				tot_2310, err_2311 := runtime.MulSize(n_1599, rs_1620)
+				if err_2311 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2311)
+				}
+				a_1618 = ar.F64(tot_2310)
+			} else if extraparams_6 != d_1619 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{extraparams_6})+", element 0 has shape "+runtime.ShapeString([]int{d_1619}))
+			}
+			copy(a_1618[i_1738*rs_1620:(i_1738+1)*rs_1620], row_2286)
+			if i_1738 == 0 {
+				d_1622 = c_2255
+				rs_1623 = d_1622
+				tot_2312, err_2313 := runtime.MulSize(n_1599, rs_1623)
+				if err_2313 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2313)
+				}
+				a_1621 = ar.F64(tot_2312)
+			} else if c_2255 != d_1622 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_2255})+", element 0 has shape "+runtime.ShapeString([]int{d_1622}))
+			}
+			copy(a_1621[i_1738*rs_1623:(i_1738+1)*rs_1623], c_2254)
+			if i_1738 == 0 {
+				d_1625 = c_2255
+				rs_1626 = d_1625
+				tot_2314, err_2315 := runtime.MulSize(n_1599, rs_1626)
+				if err_2315 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2315)
+				}
+				a_1624 = ar.F64(tot_2314)
+			} else if c_2255 != d_1625 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_2255})+", element 0 has shape "+runtime.ShapeString([]int{d_1625}))
+			}
+			copy(a_1624[i_1738*rs_1626:(i_1738+1)*rs_1626], c_2254)
+			if i_1738 == 0 {
+				d_1628, d_1629 = c_2257, c_2258
+				rs_1630 = d_1628 * d_1629
+				tot_2316, err_2317 := runtime.MulSize(n_1599, rs_1630)
+				if err_2317 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2317)
+				}
+				a_1627 = ar.F64(tot_2316)
+			} else if c_2257 != d_1628 || c_2258 != d_1629 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_2257, c_2258})+", element 0 has shape "+runtime.ShapeString([]int{d_1628, d_1629}))
+			}
+			copy(a_1627[i_1738*rs_1630:(i_1738+1)*rs_1630], c_2256)
+			if i_1738 == 0 {
+				d_1632, d_1633 = c_1750, c_1751
+				rs_1634 = d_1632 * d_1633
+				tot_2318, err_2319 := runtime.MulSize(n_1599, rs_1634)
+				if err_2319 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2319)
+				}
+				a_1631 = ar.F64(tot_2318)
+			} else if c_1750 != d_1632 || c_1751 != d_1633 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_1750, c_1751})+", element 0 has shape "+runtime.ShapeString([]int{d_1632, d_1633}))
+			}
+			copy(a_1631[i_1738*rs_1634:(i_1738+1)*rs_1634], c_1749)
+			if i_1738 == 0 {
+				d_1636, d_1637, d_1638 = c_1753, c_1754, c_1755
+				rs_1639 = d_1636 * d_1637 * d_1638
+				tot_2320, err_2321 := runtime.MulSize(n_1599, rs_1639)
+				if err_2321 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2321)
+				}
+				a_1635 = ar.F64(tot_2320)
+			} else if c_1753 != d_1636 || c_1754 != d_1637 || c_1755 != d_1638 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_1753, c_1754, c_1755})+", element 0 has shape "+runtime.ShapeString([]int{d_1636, d_1637, d_1638}))
+			}
+			copy(a_1635[i_1738*rs_1639:(i_1738+1)*rs_1639], c_1752)
+			if i_1738 == 0 {
+				d_1641, d_1642 = c_1757, c_1758
+				rs_1643 = d_1641 * d_1642
+				tot_2322, err_2323 := runtime.MulSize(n_1599, rs_1643)
+				if err_2323 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2323)
+				}
+				a_1640 = ar.F64(tot_2322)
+			} else if c_1757 != d_1641 || c_1758 != d_1642 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_1757, c_1758})+", element 0 has shape "+runtime.ShapeString([]int{d_1641, d_1642}))
+			}
+			copy(a_1640[i_1738*rs_1643:(i_1738+1)*rs_1643], c_1756)
+			if i_1738 == 0 {
+				d_1645, d_1646, d_1647 = c_1760, c_1761, c_1762
+				rs_1648 = d_1645 * d_1646 * d_1647
+				tot_2324, err_2325 := runtime.MulSize(n_1599, rs_1648)
+				if err_2325 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2325)
+				}
+				a_1644 = ar.F64(tot_2324)
+			} else if c_1760 != d_1645 || c_1761 != d_1646 || c_1762 != d_1647 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_1760, c_1761, c_1762})+", element 0 has shape "+runtime.ShapeString([]int{d_1645, d_1646, d_1647}))
+			}
+			copy(a_1644[i_1738*rs_1648:(i_1738+1)*rs_1648], c_1759)
+			if i_1738 == 0 {
+				d_1650, d_1651 = c_1764, c_1765
+				rs_1652 = d_1650 * d_1651
+				tot_2326, err_2327 := runtime.MulSize(n_1599, rs_1652)
+				if err_2327 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2327)
+				}
+				a_1649 = ar.F64(tot_2326)
+			} else if c_1764 != d_1650 || c_1765 != d_1651 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_1764, c_1765})+", element 0 has shape "+runtime.ShapeString([]int{d_1650, d_1651}))
+			}
+			copy(a_1649[i_1738*rs_1652:(i_1738+1)*rs_1652], c_1763)
+			if i_1738 == 0 {
+				d_1654, d_1655 = c_1767, c_1768
+				rs_1656 = d_1654 * d_1655
+				tot_2328, err_2329 := runtime.MulSize(n_1599, rs_1656)
+				if err_2329 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2329)
+				}
+				a_1653 = ar.F64(tot_2328)
+			} else if c_1767 != d_1654 || c_1768 != d_1655 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_1767, c_1768})+", element 0 has shape "+runtime.ShapeString([]int{d_1654, d_1655}))
+			}
+			copy(a_1653[i_1738*rs_1656:(i_1738+1)*rs_1656], c_1766)
+			if i_1738 == 0 {
+				d_1658, d_1659 = c_1770, c_1771
+				rs_1660 = d_1658 * d_1659
+				tot_2330, err_2331 := runtime.MulSize(n_1599, rs_1660)
+				if err_2331 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2331)
+				}
+				a_1657 = ar.F64(tot_2330)
+			} else if c_1770 != d_1658 || c_1771 != d_1659 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_1770, c_1771})+", element 0 has shape "+runtime.ShapeString([]int{d_1658, d_1659}))
+			}
+			copy(a_1657[i_1738*rs_1660:(i_1738+1)*rs_1660], c_1769)
+			if i_1738 == 0 {
+				d_1662, d_1663 = c_1773, c_1774
+				rs_1664 = d_1662 * d_1663
+				tot_2332, err_2333 := runtime.MulSize(n_1599, rs_1664)
+				if err_2333 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2333)
+				}
+				a_1661 = ar.F64(tot_2332)
+			} else if c_1773 != d_1662 || c_1774 != d_1663 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_1773, c_1774})+", element 0 has shape "+runtime.ShapeString([]int{d_1662, d_1663}))
+			}
+			copy(a_1661[i_1738*rs_1664:(i_1738+1)*rs_1664], c_1772)
+			if i_1738 == 0 {
+				d_1666, d_1667 = c_1776, c_1777
+				rs_1668 = d_1666 * d_1667
+				tot_2334, err_2335 := runtime.MulSize(n_1599, rs_1668)
+				if err_2335 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2335)
+				}
+				a_1665 = ar.F64(tot_2334)
+			} else if c_1776 != d_1666 || c_1777 != d_1667 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_1776, c_1777})+", element 0 has shape "+runtime.ShapeString([]int{d_1666, d_1667}))
+			}
+			copy(a_1665[i_1738*rs_1668:(i_1738+1)*rs_1668], c_1775)
+			if i_1738 == 0 {
+				d_1670, d_1671 = c_1779, c_1780
+				rs_1672 = d_1670 * d_1671
+				tot_2336, err_2337 := runtime.MulSize(n_1599, rs_1672)
+				if err_2337 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2337)
+				}
+				a_1669 = ar.F64(tot_2336)
+			} else if c_1779 != d_1670 || c_1780 != d_1671 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_1779, c_1780})+", element 0 has shape "+runtime.ShapeString([]int{d_1670, d_1671}))
+			}
+			copy(a_1669[i_1738*rs_1672:(i_1738+1)*rs_1672], c_1778)
+			if i_1738 == 0 {
+				d_1674, d_1675 = c_1782, c_1783
+				rs_1676 = d_1674 * d_1675
+				tot_2338, err_2339 := runtime.MulSize(n_1599, rs_1676)
+				if err_2339 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2339)
+				}
+				a_1673 = ar.F64(tot_2338)
+			} else if c_1782 != d_1674 || c_1783 != d_1675 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_1782, c_1783})+", element 0 has shape "+runtime.ShapeString([]int{d_1674, d_1675}))
+			}
+			copy(a_1673[i_1738*rs_1676:(i_1738+1)*rs_1676], c_1781)
+			if i_1738 == 0 {
+				d_1678, d_1679 = c_1785, c_1786
+				rs_1680 = d_1678 * d_1679
+				tot_2340, err_2341 := runtime.MulSize(n_1599, rs_1680)
+				if err_2341 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2341)
+				}
+				a_1677 = ar.F64(tot_2340)
+			} else if c_1785 != d_1678 || c_1786 != d_1679 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_1785, c_1786})+", element 0 has shape "+runtime.ShapeString([]int{d_1678, d_1679}))
+			}
+			copy(a_1677[i_1738*rs_1680:(i_1738+1)*rs_1680], c_1784)
+			if i_1738 == 0 {
+				d_1682, d_1683 = c_1788, c_1789
+				rs_1684 = d_1682 * d_1683
+				tot_2342, err_2343 := runtime.MulSize(n_1599, rs_1684)
+				if err_2343 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2343)
+				}
+				a_1681 = ar.F64(tot_2342)
+			} else if c_1788 != d_1682 || c_1789 != d_1683 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_1788, c_1789})+", element 0 has shape "+runtime.ShapeString([]int{d_1682, d_1683}))
+			}
+			copy(a_1681[i_1738*rs_1684:(i_1738+1)*rs_1684], c_1787)
+			if i_1738 == 0 {
+				d_1686, d_1687 = c_1791, c_1792
+				rs_1688 = d_1686 * d_1687
+				tot_2344, err_2345 := runtime.MulSize(n_1599, rs_1688)
+				if err_2345 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2345)
+				}
+				a_1685 = ar.F64(tot_2344)
+			} else if c_1791 != d_1686 || c_1792 != d_1687 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_1791, c_1792})+", element 0 has shape "+runtime.ShapeString([]int{d_1686, d_1687}))
+			}
+			copy(a_1685[i_1738*rs_1688:(i_1738+1)*rs_1688], c_1790)
+			if i_1738 == 0 {
+				d_1690, d_1691 = c_1794, c_1795
+				rs_1692 = d_1690 * d_1691
+				tot_2346, err_2347 := runtime.MulSize(n_1599, rs_1692)
+				if err_2347 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2347)
+				}
+				a_1689 = ar.F64(tot_2346)
+			} else if c_1794 != d_1690 || c_1795 != d_1691 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_1794, c_1795})+", element 0 has shape "+runtime.ShapeString([]int{d_1690, d_1691}))
+			}
+			copy(a_1689[i_1738*rs_1692:(i_1738+1)*rs_1692], c_1793)
+			if i_1738 == 0 {
+				d_1694, d_1695 = c_1797, c_1798
+				rs_1696 = d_1694 * d_1695
+				tot_2348, err_2349 := runtime.MulSize(n_1599, rs_1696)
+				if err_2349 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2349)
+				}
+				a_1693 = ar.F64(tot_2348)
+			} else if c_1797 != d_1694 || c_1798 != d_1695 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_1797, c_1798})+", element 0 has shape "+runtime.ShapeString([]int{d_1694, d_1695}))
+			}
+			copy(a_1693[i_1738*rs_1696:(i_1738+1)*rs_1696], c_1796)
+			if i_1738 == 0 {
+				d_1698, d_1699 = c_1800, c_1801
+				rs_1700 = d_1698 * d_1699
+				tot_2350, err_2351 := runtime.MulSize(n_1599, rs_1700)
+				if err_2351 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2351)
+				}
+				a_1697 = ar.F64(tot_2350)
+			} else if c_1800 != d_1698 || c_1801 != d_1699 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_1800, c_1801})+", element 0 has shape "+runtime.ShapeString([]int{d_1698, d_1699}))
+			}
+			copy(a_1697[i_1738*rs_1700:(i_1738+1)*rs_1700], c_1799)
+			if i_1738 == 0 {
+				d_1702, d_1703 = c_1803, c_1804
+				rs_1704 = d_1702 * d_1703
+				tot_2352, err_2353 := runtime.MulSize(n_1599, rs_1704)
+				if err_2353 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2353)
+				}
+				a_1701 = ar.F64(tot_2352)
+			} else if c_1803 != d_1702 || c_1804 != d_1703 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_1803, c_1804})+", element 0 has shape "+runtime.ShapeString([]int{d_1702, d_1703}))
+			}
+			copy(a_1701[i_1738*rs_1704:(i_1738+1)*rs_1704], c_1802)
+			if i_1738 == 0 {
+				d_1706, d_1707 = c_1806, c_1807
+				rs_1708 = d_1706 * d_1707
+				tot_2354, err_2355 := runtime.MulSize(n_1599, rs_1708)
+				if err_2355 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2355)
+				}
+				a_1705 = ar.F64(tot_2354)
+			} else if c_1806 != d_1706 || c_1807 != d_1707 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_1806, c_1807})+", element 0 has shape "+runtime.ShapeString([]int{d_1706, d_1707}))
+			}
+			copy(a_1705[i_1738*rs_1708:(i_1738+1)*rs_1708], c_1805)
+			if i_1738 == 0 {
+				d_1710, d_1711 = c_1809, c_1810
+				rs_1712 = d_1710 * d_1711
+				tot_2356, err_2357 := runtime.MulSize(n_1599, rs_1712)
+				if err_2357 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2357)
+				}
+				a_1709 = ar.F64(tot_2356)
+			} else if c_1809 != d_1710 || c_1810 != d_1711 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_1809, c_1810})+", element 0 has shape "+runtime.ShapeString([]int{d_1710, d_1711}))
+			}
+			copy(a_1709[i_1738*rs_1712:(i_1738+1)*rs_1712], c_1808)
+			if i_1738 == 0 {
+				d_1714, d_1715 = c_1812, c_1813
+				rs_1716 = d_1714 * d_1715
+				tot_2358, err_2359 := runtime.MulSize(n_1599, rs_1716)
+				if err_2359 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2359)
+				}
+				a_1713 = ar.F64(tot_2358)
+			} else if c_1812 != d_1714 || c_1813 != d_1715 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_1812, c_1813})+", element 0 has shape "+runtime.ShapeString([]int{d_1714, d_1715}))
+			}
+			copy(a_1713[i_1738*rs_1716:(i_1738+1)*rs_1716], c_1811)
+			if i_1738 == 0 {
+				d_1718, d_1719 = c_1815, c_1816
+				rs_1720 = d_1718 * d_1719
+				tot_2360, err_2361 := runtime.MulSize(n_1599, rs_1720)
+				if err_2361 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2361)
+				}
+				a_1717 = ar.F64(tot_2360)
+			} else if c_1815 != d_1718 || c_1816 != d_1719 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_1815, c_1816})+", element 0 has shape "+runtime.ShapeString([]int{d_1718, d_1719}))
+			}
+			copy(a_1717[i_1738*rs_1720:(i_1738+1)*rs_1720], c_1814)
+			if i_1738 == 0 {
+				d_1722, d_1723, d_1724 = c_1818, c_1819, c_1820
+				rs_1725 = d_1722 * d_1723 * d_1724
+				tot_2362, err_2363 := runtime.MulSize(n_1599, rs_1725)
+				if err_2363 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2363)
+				}
+				a_1721 = ar.F64(tot_2362)
+			} else if c_1818 != d_1722 || c_1819 != d_1723 || c_1820 != d_1724 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_1818, c_1819, c_1820})+", element 0 has shape "+runtime.ShapeString([]int{d_1722, d_1723, d_1724}))
+			}
+			copy(a_1721[i_1738*rs_1725:(i_1738+1)*rs_1725], c_1817)
+			if i_1738 == 0 {
+				d_1727 = sequence_12
+				rs_1728 = d_1727
+				tot_2364, err_2365 := runtime.MulSize(n_1599, rs_1728)
+				if err_2365 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2365)
+				}
+				a_1726 = ar.F64(tot_2364)
+			} else if sequence_12 != d_1727 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1727}))
+			}
+			copy(a_1726[i_1738*rs_1728:(i_1738+1)*rs_1728], r_1743)
+			if i_1738 == 0 {
+				d_1730, d_1731 = state_8, state_9
+				rs_1732 = d_1730 * d_1731
+				tot_2366, err_2367 := runtime.MulSize(n_1599, rs_1732)
+				if err_2367 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2367)
+				}
+				a_1729 = ar.F64(tot_2366)
+			} else if state_8 != d_1730 || state_9 != d_1731 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1730, d_1731}))
+			}
+			copy(a_1729[i_1738*rs_1732:(i_1738+1)*rs_1732], state_7)
+			if i_1738 == 0 {
+				d_1734, d_1735 = state_8, state_9
+				rs_1736 = d_1734 * d_1735
+				tot_2368, err_2369 := runtime.MulSize(n_1599, rs_1736)
+				if err_2369 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2369)
+				}
+				a_1733 = ar.F64(tot_2368)
+			} else if state_8 != d_1734 || state_9 != d_1735 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1734, d_1735}))
+			}
+			copy(a_1733[i_1738*rs_1736:(i_1738+1)*rs_1736], state_7)
+			a_1737[i_1738] = 0.0
+			if i_1738 > 0 {
+				ar.release(mark_1739)
+			}
 		}
-		s_682 := runtime.Sum(r_670)
-		x_683 := s_682 + 2.0
-		x_684 := 1.0 / x_683
-		s_685 := runtime.Sum(r_677)
-		x_686 := -s_685
-		x_687 := x_684 * x_686
-		r_670 = r_670[:len(z_680)]
-		for i_689 := range z_680 {
-			z_680[i_689] += (r_670[i_689] * x_687)
-		}
-		if int64(2) < 0 || int64(2) >= int64(rev_176) {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(2), rev_176))
-		}
-		if rev_177 != d_600 {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_177})+" and "+runtime.ShapeString([]int{d_600})+" differ")
-		}
-		row_691 := rev_175[int64(2)*int64(rev_177) : (int64(2)+1)*int64(rev_177)]
-		for j_692 := range row_691 {
-			row_691[j_692] += z_680[j_692]
-		}
-		if int64(1) < 0 || int64(1) >= int64(rev_176) {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(1), rev_176))
-		}
-		if rev_177 != d_600 {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_177})+" and "+runtime.ShapeString([]int{d_600})+" differ")
-		}
-		row_693 := rev_175[int64(1)*int64(rev_177) : (int64(1)+1)*int64(rev_177)]
-		row_662 = row_662[:len(row_693)]
-		z_680 = z_680[:len(row_693)]
-		for i_694 := range row_693 {
-			row_693[i_694] += (row_662[i_694] * z_680[i_694])
-		}
-		z_696 := ar.F64(len(row_664))
-		z_675 = z_675[:len(z_696)]
-		for i_697 := range z_696 {
-			z_696[i_697] += z_675[i_697]
-		}
-		z_698 := ar.F64(len(row_662))
-		if d_600 != extraparams_6 {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{extraparams_6})+" and "+runtime.ShapeString([]int{d_600}))
-		}
-		if d_600 != extraparams_6 {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{d_600})+" and "+runtime.ShapeString([]int{extraparams_6})+" differ")
-		}
-		row_665 = row_665[:len(z_698)]
-		z_680 = z_680[:len(z_698)]
-		for i_700 := range z_698 {
-			z_698[i_700] += (row_665[i_700] * z_680[i_700])
-		}
-		var rev_702 []float64
-		var rev_703 int
-		var rev_704 []float64
-		var rev_705 int
-		var rev_706 int
-		var rev_707 []float64
-		var rev_708 int
-		var rev_709 int
-		rev_702, rev_703, rev_704, rev_705, rev_706, rev_707, rev_708, rev_709 = z_698, d_600, z_696, d_603, d_604, rev_178, rev_179, rev_180
-		for t_842 := int64(0); t_842 < x_661; t_842++ {
-			mark_843 := ar.mark()
-			x_844 := x_661 - t_842
-			x_845 := x_844 - int64(1)
-			if x_845 < 0 || x_845 >= int64(n_593) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_845, n_593))
-			}
-			row_846 := a_599[int(x_845)*d_600 : (int(x_845)+1)*d_600]
-			rs_847 := d_603 * d_604
-			row_848 := a_602[int(x_845)*rs_847 : (int(x_845)+1)*rs_847]
-			x_849 := int64(2) * x_845
-			if x_849 < 0 || x_849 >= int64(mainparams_2) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_849, mainparams_2))
-			}
-			row_850 := mainparams_1[int(x_849)*mainparams_3 : (int(x_849)+1)*mainparams_3]
-			x_851 := x_849 + int64(1)
-			if x_851 < 0 || x_851 >= int64(mainparams_2) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_851, mainparams_2))
-			}
-			row_852 := mainparams_1[int(x_851)*mainparams_3 : (int(x_851)+1)*mainparams_3]
-			if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
-			}
-			n_853 := int(n_15) - int(int64(0))
-			s_854 := row_850[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-			if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
-			}
-			n_855 := int(n_15) - int(int64(0))
-			s_856 := row_852[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-			if n_853 != d_600 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{d_600})+" and "+runtime.ShapeString([]int{n_853}))
-			}
-			if n_855 != d_600 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{d_600})+" and "+runtime.ShapeString([]int{n_855}))
-			}
-			r_857 := ar.F64(d_600)
-			row_846 = row_846[:len(r_857)]
-			s_854 = s_854[:len(r_857)]
-			s_856 = s_856[:len(r_857)]
-			for i_858 := range r_857 {
-				r_857[i_858] = (runtime.Sigmoid(((row_846[i_858] * s_854[i_858]) + s_856[i_858])))
-			}
-			if x_849 < 0 || x_849 >= int64(d_603) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_849, d_603))
-			}
-			row_860 := row_848[int(x_849)*d_604 : (int(x_849)+1)*d_604]
-			x_861 := int64(2) * n_15
-			if n_15 < 0 || x_861 < n_15 || x_861 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_861, mainparams_3))
-			}
-			n_862 := int(x_861) - int(n_15)
-			s_863 := row_850[int(n_15)*1 : int(x_861)*1 : int(x_861)*1]
-			if n_15 < 0 || x_861 < n_15 || x_861 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_861, mainparams_3))
-			}
-			n_864 := int(x_861) - int(n_15)
-			s_865 := row_852[int(n_15)*1 : int(x_861)*1 : int(x_861)*1]
-			if n_862 != d_604 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{d_604})+" and "+runtime.ShapeString([]int{n_862}))
-			}
-			if n_864 != d_604 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{d_604})+" and "+runtime.ShapeString([]int{n_864}))
-			}
-			r_866 := ar.F64(d_604)
-			row_860 = row_860[:len(r_866)]
-			s_863 = s_863[:len(r_866)]
-			s_865 = s_865[:len(r_866)]
-			for i_867 := range r_866 {
-				r_866[i_867] = (runtime.Sigmoid(((row_860[i_867] * s_863[i_867]) + s_865[i_867])))
-			}
-			x_869 := int64(3) * n_15
-			if x_861 < 0 || x_869 < x_861 || x_869 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_861, x_869, mainparams_3))
-			}
-			n_870 := int(x_869) - int(x_861)
-			s_871 := row_850[int(x_861)*1 : int(x_869)*1 : int(x_869)*1]
-			if x_861 < 0 || x_869 < x_861 || x_869 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_861, x_869, mainparams_3))
-			}
-			n_872 := int(x_869) - int(x_861)
-			s_873 := row_852[int(x_861)*1 : int(x_869)*1 : int(x_869)*1]
-			if n_870 != d_600 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{d_600})+" and "+runtime.ShapeString([]int{n_870}))
-			}
-			if n_872 != d_600 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{d_600})+" and "+runtime.ShapeString([]int{n_872}))
-			}
-			r_874 := ar.F64(d_600)
-			row_846 = row_846[:len(r_874)]
-			s_871 = s_871[:len(r_874)]
-			s_873 = s_873[:len(r_874)]
-			for i_875 := range r_874 {
-				r_874[i_875] = (runtime.Sigmoid(((row_846[i_875] * s_871[i_875]) + s_873[i_875])))
-			}
-			x_877 := int64(4) * n_15
-			if x_869 < 0 || x_877 < x_869 || x_877 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_869, x_877, mainparams_3))
-			}
-			n_878 := int(x_877) - int(x_869)
-			s_879 := row_850[int(x_869)*1 : int(x_877)*1 : int(x_877)*1]
-			if x_869 < 0 || x_877 < x_869 || x_877 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_869, x_877, mainparams_3))
-			}
-			n_880 := int(x_877) - int(x_869)
-			s_881 := row_852[int(x_869)*1 : int(x_877)*1 : int(x_877)*1]
-			if n_878 != d_604 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{d_604})+" and "+runtime.ShapeString([]int{n_878}))
-			}
-			if n_880 != d_604 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{d_604})+" and "+runtime.ShapeString([]int{n_880}))
-			}
-			r_882 := ar.F64(d_604)
-			row_860 = row_860[:len(r_882)]
-			s_879 = s_879[:len(r_882)]
-			s_881 = s_881[:len(r_882)]
-			for i_883 := range r_882 {
-				r_882[i_883] = (math.Tanh(((row_860[i_883] * s_879[i_883]) + s_881[i_883])))
-			}
-			if x_851 < 0 || x_851 >= int64(d_603) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_851, d_603))
-			}
-			row_885 := row_848[int(x_851)*d_604 : (int(x_851)+1)*d_604]
-			if d_600 != d_604 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{d_604})+" and "+runtime.ShapeString([]int{d_600}))
-			}
-			r_886 := ar.F64(d_604)
-			row_885 = row_885[:len(r_886)]
-			r_857 = r_857[:len(r_886)]
-			r_866 = r_866[:len(r_886)]
-			r_882 = r_882[:len(r_886)]
-			for i_887 := range r_886 {
-				r_886[i_887] = ((row_885[i_887] * r_857[i_887]) + (r_866[i_887] * r_882[i_887]))
-			}
-			r_889 := ar.F64(d_604)
-			r_886 = r_886[:len(r_889)]
-			for i_890 := range r_889 {
-				r_889[i_890] = (math.Tanh(r_886[i_890]))
-			}
-			if d_604 != d_600 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{d_600})+" and "+runtime.ShapeString([]int{d_604}))
-			}
-			r_892 := ar.F64(d_600)
-			r_874 = r_874[:len(r_892)]
-			r_889 = r_889[:len(r_892)]
-			for i_893 := range r_892 {
-				r_892[i_893] = (r_874[i_893] * r_889[i_893])
-			}
-			if x_849 < 0 || x_849 >= int64(d_603) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_849, d_603))
-			}
-			if d_600 != d_604 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{d_600})+"; elements have shape "+runtime.ShapeString([]int{d_604}))
-			}
-			c_895 := ar.F64(len(row_848))
-			copy(c_895, row_848)
-			copy(c_895[int(x_849)*d_604:(int(x_849)+1)*d_604], r_892)
-			if x_851 < 0 || x_851 >= int64(d_603) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_851, d_603))
-			}
-			if d_604 != d_604 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:19", "update: value has shape "+runtime.ShapeString([]int{d_604})+"; elements have shape "+runtime.ShapeString([]int{d_604}))
-			}
-			copy(c_895[int(x_851)*d_604:(int(x_851)+1)*d_604], r_886)
-			z_896 := ar.F64(len(r_892))
-			if d_600 != rev_703 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{d_600})+" and "+runtime.ShapeString([]int{rev_703})+" differ")
-			}
-			rev_702 = rev_702[:len(z_896)]
-			for i_897 := range z_896 {
-				z_896[i_897] += rev_702[i_897]
-			}
-			z_898 := ar.F64(len(r_886))
-			if x_851 < 0 || x_851 >= int64(rev_705) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_851, rev_705))
-			}
-			if d_604 != rev_706 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "update: value has shape "+runtime.ShapeString([]int{d_604})+"; elements have shape "+runtime.ShapeString([]int{rev_706}))
-			}
-			c_899 := ar.F64(len(rev_704))
-			copy(c_899, rev_704)
-			copy(c_899[int(x_851)*rev_706:(int(x_851)+1)*rev_706], z_898)
-			z_900 := ar.F64(len(r_886))
-			if x_851 < 0 || x_851 >= int64(rev_705) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_851, rev_705))
-			}
-			row_901 := rev_704[int(x_851)*rev_706 : (int(x_851)+1)*rev_706]
-			if d_604 != rev_706 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{d_604})+" and "+runtime.ShapeString([]int{rev_706})+" differ")
-			}
-			row_901 = row_901[:len(z_900)]
-			for i_902 := range z_900 {
-				z_900[i_902] += row_901[i_902]
-			}
-			z_903 := ar.F64(len(row_848))
-			z_904 := ar.F64(len(r_892))
-			if x_849 < 0 || x_849 >= int64(rev_705) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_849, rev_705))
-			}
-			if d_600 != rev_706 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "update: value has shape "+runtime.ShapeString([]int{d_600})+"; elements have shape "+runtime.ShapeString([]int{rev_706}))
-			}
-			c_905 := ar.F64(len(c_899))
-			copy(c_905, c_899)
-			copy(c_905[int(x_849)*rev_706:(int(x_849)+1)*rev_706], z_904)
-			if d_603 != rev_705 || d_604 != rev_706 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{d_603, d_604})+" and "+runtime.ShapeString([]int{rev_705, rev_706})+" differ")
-			}
-			c_905 = c_905[:len(z_903)]
-			for i_906 := range z_903 {
-				z_903[i_906] += c_905[i_906]
-			}
-			if x_849 < 0 || x_849 >= int64(rev_705) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_849, rev_705))
-			}
-			row_907 := c_899[int(x_849)*rev_706 : (int(x_849)+1)*rev_706]
-			if d_600 != rev_706 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{d_600})+" and "+runtime.ShapeString([]int{rev_706})+" differ")
-			}
-			row_907 = row_907[:len(z_896)]
-			for i_908 := range z_896 {
-				z_896[i_908] += row_907[i_908]
-			}
-			if d_600 != d_604 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{d_604})+" and "+runtime.ShapeString([]int{d_600}))
-			}
-			r_889 = r_889[:len(z_900)]
-			r_874 = r_874[:len(z_900)]
-			z_896 = z_896[:len(z_900)]
-			for i_910 := range z_900 {
-				z_900[i_910] += ((1.0 - (r_889[i_910] * r_889[i_910])) * (r_874[i_910] * z_896[i_910]))
-			}
-			if d_604 != d_600 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{d_600})+" and "+runtime.ShapeString([]int{d_604}))
-			}
-			if x_851 < 0 || x_851 >= int64(d_603) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_851, d_603))
-			}
-			if d_604 != d_600 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_604})+" and "+runtime.ShapeString([]int{d_600})+" differ")
-			}
-			row_912 := z_903[x_851*int64(d_604) : (x_851+1)*int64(d_604)]
-			r_857 = r_857[:len(row_912)]
-			z_900 = z_900[:len(row_912)]
-			for i_913 := range row_912 {
-				row_912[i_913] += (r_857[i_913] * z_900[i_913])
-			}
-			r_915 := ar.F64(d_604)
-			r_882 = r_882[:len(r_915)]
-			r_866 = r_866[:len(r_915)]
-			z_900 = z_900[:len(r_915)]
-			for i_916 := range r_915 {
-				r_915[i_916] = ((1.0 - (r_882[i_916] * r_882[i_916])) * (r_866[i_916] * z_900[i_916]))
-			}
-			z_918 := ar.F64(len(s_881))
-			if n_880 != d_604 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{n_880})+" and "+runtime.ShapeString([]int{d_604})+" differ")
-			}
-			r_915 = r_915[:len(z_918)]
-			for i_919 := range z_918 {
-				z_918[i_919] += r_915[i_919]
-			}
-			if x_869 < 0 || x_869+int64(n_880) > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_869, x_869+int64(n_880), mainparams_3))
-			}
-			p_920 := ar.F64(len(row_852))
-			copy(p_920[int(x_869)*1:], z_918)
-			r_921 := ar.F64(d_604)
-			row_860 = row_860[:len(r_921)]
-			r_915 = r_915[:len(r_921)]
-			for i_922 := range r_921 {
-				r_921[i_922] = (row_860[i_922] * r_915[i_922])
-			}
-			if x_869 < 0 || x_869+int64(d_604) > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_869, x_869+int64(d_604), mainparams_3))
-			}
-			p_924 := ar.F64(len(row_850))
-			copy(p_924[int(x_869)*1:], r_921)
-			if d_604 != n_878 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_878})+" and "+runtime.ShapeString([]int{d_604}))
-			}
-			if x_849 < 0 || x_849 >= int64(d_603) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_849, d_603))
-			}
-			if d_604 != n_878 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_604})+" and "+runtime.ShapeString([]int{n_878})+" differ")
-			}
-			row_925 := z_903[x_849*int64(d_604) : (x_849+1)*int64(d_604)]
-			s_879 = s_879[:len(row_925)]
-			r_915 = r_915[:len(row_925)]
-			for i_926 := range row_925 {
-				row_925[i_926] += (s_879[i_926] * r_915[i_926])
-			}
-			if d_600 != d_604 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{d_604})+" and "+runtime.ShapeString([]int{d_600}))
-			}
-			if d_604 != d_600 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{d_600})+" and "+runtime.ShapeString([]int{d_604}))
-			}
-			r_928 := ar.F64(d_600)
-			r_874 = r_874[:len(r_928)]
-			r_889 = r_889[:len(r_928)]
-			z_896 = z_896[:len(r_928)]
-			for i_929 := range r_928 {
-				r_928[i_929] = ((r_874[i_929] * (1.0 - r_874[i_929])) * (r_889[i_929] * z_896[i_929]))
-			}
-			z_931 := ar.F64(len(s_873))
-			if n_872 != d_600 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{n_872})+" and "+runtime.ShapeString([]int{d_600})+" differ")
-			}
-			r_928 = r_928[:len(z_931)]
-			for i_932 := range z_931 {
-				z_931[i_932] += r_928[i_932]
-			}
-			if x_861 < 0 || x_861+int64(n_872) > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_861, x_861+int64(n_872), mainparams_3))
-			}
-			region_933 := p_920[int(x_861)*1 : (int(x_861)+n_872)*1]
-			z_931 = z_931[:len(region_933)]
-			for i_934 := range region_933 {
-				region_933[i_934] += z_931[i_934]
-			}
-			if d_600 != n_870 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_870})+" and "+runtime.ShapeString([]int{d_600}))
-			}
-			r_935 := ar.F64(n_870)
-			s_871 = s_871[:len(r_935)]
-			r_928 = r_928[:len(r_935)]
-			for i_936 := range r_935 {
-				r_935[i_936] = (s_871[i_936] * r_928[i_936])
-			}
-			if x_861 < 0 || x_861+int64(d_600) > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_861, x_861+int64(d_600), mainparams_3))
-			}
-			region_938 := p_924[int(x_861)*1 : (int(x_861)+d_600)*1]
-			row_846 = row_846[:len(region_938)]
-			r_928 = r_928[:len(region_938)]
-			for i_939 := range region_938 {
-				region_938[i_939] += (row_846[i_939] * r_928[i_939])
-			}
-			r_941 := ar.F64(d_604)
-			r_866 = r_866[:len(r_941)]
-			r_882 = r_882[:len(r_941)]
-			z_900 = z_900[:len(r_941)]
-			for i_942 := range r_941 {
-				r_941[i_942] = ((r_866[i_942] * (1.0 - r_866[i_942])) * (r_882[i_942] * z_900[i_942]))
-			}
-			z_944 := ar.F64(len(s_865))
-			if n_864 != d_604 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{n_864})+" and "+runtime.ShapeString([]int{d_604})+" differ")
-			}
-			r_941 = r_941[:len(z_944)]
-			for i_945 := range z_944 {
-				z_944[i_945] += r_941[i_945]
-			}
-			if n_15 < 0 || n_15+int64(n_864) > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(n_864), mainparams_3))
-			}
-			region_946 := p_920[int(n_15)*1 : (int(n_15)+n_864)*1]
-			z_944 = z_944[:len(region_946)]
-			for i_947 := range region_946 {
-				region_946[i_947] += z_944[i_947]
-			}
-			if n_15 < 0 || n_15+int64(d_604) > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(d_604), mainparams_3))
-			}
-			region_948 := p_924[int(n_15)*1 : (int(n_15)+d_604)*1]
-			row_860 = row_860[:len(region_948)]
-			r_941 = r_941[:len(region_948)]
-			for i_949 := range region_948 {
-				region_948[i_949] += (row_860[i_949] * r_941[i_949])
-			}
-			if d_604 != n_862 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_862})+" and "+runtime.ShapeString([]int{d_604}))
-			}
-			if x_849 < 0 || x_849 >= int64(d_603) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_849, d_603))
-			}
-			if d_604 != n_862 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_604})+" and "+runtime.ShapeString([]int{n_862})+" differ")
-			}
-			row_951 := z_903[x_849*int64(d_604) : (x_849+1)*int64(d_604)]
-			s_863 = s_863[:len(row_951)]
-			r_941 = r_941[:len(row_951)]
-			for i_952 := range row_951 {
-				row_951[i_952] += (s_863[i_952] * r_941[i_952])
-			}
-			if d_604 != d_600 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{d_600})+" and "+runtime.ShapeString([]int{d_604}))
-			}
-			r_954 := ar.F64(d_600)
-			r_857 = r_857[:len(r_954)]
-			row_885 = row_885[:len(r_954)]
-			z_900 = z_900[:len(r_954)]
-			for i_955 := range r_954 {
-				r_954[i_955] = ((r_857[i_955] * (1.0 - r_857[i_955])) * (row_885[i_955] * z_900[i_955]))
-			}
-			z_957 := ar.F64(len(s_856))
-			if n_855 != d_600 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{n_855})+" and "+runtime.ShapeString([]int{d_600})+" differ")
-			}
-			r_954 = r_954[:len(z_957)]
-			for i_958 := range z_957 {
-				z_957[i_958] += r_954[i_958]
-			}
-			if int64(0) < 0 || int64(0)+int64(n_855) > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_855), mainparams_3))
-			}
-			region_959 := p_920[int(int64(0))*1 : (int(int64(0))+n_855)*1]
-			z_957 = z_957[:len(region_959)]
-			for i_960 := range region_959 {
-				region_959[i_960] += z_957[i_960]
-			}
-			if d_600 != n_853 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_853})+" and "+runtime.ShapeString([]int{d_600}))
-			}
-			if n_870 != n_853 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{n_870})+" and "+runtime.ShapeString([]int{n_853})+" differ")
-			}
-			s_854 = s_854[:len(r_935)]
-			r_954 = r_954[:len(r_935)]
-			for i_962 := range r_935 {
-				r_935[i_962] += (s_854[i_962] * r_954[i_962])
-			}
-			if int64(0) < 0 || int64(0)+int64(d_600) > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_600), mainparams_3))
-			}
-			region_964 := p_924[int(int64(0))*1 : (int(int64(0))+d_600)*1]
-			row_846 = row_846[:len(region_964)]
-			r_954 = r_954[:len(region_964)]
-			for i_965 := range region_964 {
-				region_964[i_965] += (row_846[i_965] * r_954[i_965])
-			}
-			if x_851 < 0 || x_851 >= int64(rev_708) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_851, rev_708))
-			}
-			if rev_709 != mainparams_3 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_709})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
-			}
-			row_967 := rev_707[x_851*int64(rev_709) : (x_851+1)*int64(rev_709)]
-			for j_968 := range row_967 {
-				row_967[j_968] += p_920[j_968]
-			}
-			if x_849 < 0 || x_849 >= int64(rev_708) {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_849, rev_708))
-			}
-			if rev_709 != mainparams_3 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_709})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
-			}
-			row_969 := rev_707[x_849*int64(rev_709) : (x_849+1)*int64(rev_709)]
-			for j_970 := range row_969 {
-				row_969[j_970] += p_924[j_970]
-			}
-			z_971 := ar.F64(len(row_848))
-			z_903 = z_903[:len(z_971)]
-			for i_972 := range z_971 {
-				z_971[i_972] += z_903[i_972]
-			}
-			z_973 := ar.F64(len(row_846))
-			if d_600 != n_870 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{d_600})+" and "+runtime.ShapeString([]int{n_870})+" differ")
-			}
-			r_935 = r_935[:len(z_973)]
-			for i_974 := range z_973 {
-				z_973[i_974] += r_935[i_974]
-			}
-			rev_702, rev_703, rev_704, rev_705, rev_706 = z_973, d_600, z_971, d_603, d_604
-			_ = mark_843
-		}
-		if rev_703 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{rev_703}))
-		}
-		if int64(0) < 0 || int64(0) >= int64(rev_176) {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(0), rev_176))
-		}
-		if rev_177 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_177})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
-		}
-		row_975 := rev_175[int64(0)*int64(rev_177) : (int64(0)+1)*int64(rev_177)]
-		row_587 = row_587[:len(row_975)]
-		rev_702 = rev_702[:len(row_975)]
-		for i_976 := range row_975 {
-			row_975[i_976] += (row_587[i_976] * rev_702[i_976])
-		}
-		z_978 := ar.F64(len(row_585))
-		if d_24 != rev_705 || d_25 != rev_706 {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{d_24, d_25})+" and "+runtime.ShapeString([]int{rev_705, rev_706})+" differ")
-		}
-		rev_704 = rev_704[:len(z_978)]
-		for i_979 := range z_978 {
-			z_978[i_979] += rev_704[i_979]
-		}
-		rev_171, rev_172, rev_173 = z_978, d_24, d_25
-		_ = mark_581
+		c_20, c_21, c_22, c_23, c_24, c_25, c_26, c_27, c_28, c_29, c_30, c_31, c_32, c_33, c_34, c_35, c_36, c_37, c_38, c_39, c_40, c_41, c_42, c_43, c_44, c_45, c_46, c_47, c_48, c_49, c_50, c_51, c_52, c_53, c_54, c_55, c_56, c_57, c_58, c_59, c_60, c_61, c_62, c_63, c_64, c_65, c_66, c_67, c_68, c_69, c_70, c_71, c_72, c_73, c_74, c_75, c_76, c_77, c_78, c_79, c_80, c_81, c_82, c_83, c_84, c_85, c_86, c_87, c_88, c_89, c_90, c_91, c_92, c_93, c_94, c_95, c_96, c_97, c_98, c_99, c_100, c_101, c_102, c_103, c_104, c_105, c_106, c_107, c_108, c_109, c_110, c_111, c_112, c_113, c_114, c_115, c_116, c_117, c_118, c_119, c_120, c_121, c_122, c_123, c_124, c_125, c_126, c_127, c_128, c_129, c_130, c_131, c_132, c_133, c_134, c_135, c_136, c_137, c_138, c_139, c_140, c_141, c_142, c_143, c_144, c_145, c_146, c_147, c_148, c_149, c_150, c_151, c_152, c_153, c_154, c_155, c_156, c_157, c_158, c_159, c_160 = a_1601, n_1599, d_1602, d_1603, a_1605, n_1599, a_1606, n_1599, d_1607, d_1608, a_1610, n_1599, a_1611, n_1599, d_1612, a_1614, n_1599, a_1615, n_1599, d_1616, a_1618, n_1599, d_1619, a_1621, n_1599, d_1622, a_1624, n_1599, d_1625, a_1627, n_1599, d_1628, d_1629, a_1631, n_1599, d_1632, d_1633, a_1635, n_1599, d_1636, d_1637, d_1638, a_1640, n_1599, d_1641, d_1642, a_1644, n_1599, d_1645, d_1646, d_1647, a_1649, n_1599, d_1650, d_1651, a_1653, n_1599, d_1654, d_1655, a_1657, n_1599, d_1658, d_1659, a_1661, n_1599, d_1662, d_1663, a_1665, n_1599, d_1666, d_1667, a_1669, n_1599, d_1670, d_1671, a_1673, n_1599, d_1674, d_1675, a_1677, n_1599, d_1678, d_1679, a_1681, n_1599, d_1682, d_1683, a_1685, n_1599, d_1686, d_1687, a_1689, n_1599, d_1690, d_1691, a_1693, n_1599, d_1694, d_1695, a_1697, n_1599, d_1698, d_1699, a_1701, n_1599, d_1702, d_1703, a_1705, n_1599, d_1706, d_1707, a_1709, n_1599, d_1710, d_1711, a_1713, n_1599, d_1714, d_1715, a_1717, n_1599, d_1718, d_1719, a_1721, n_1599, d_1722, d_1723, d_1724, a_1726, n_1599, d_1727, a_1729, n_1599, d_1730, d_1731, a_1733, n_1599, d_1734, d_1735, a_1737, n_1599
 	}
-	x_980 := -x_162
-	x_981 := x_980 / x_164
-	z_982 := ar.F64(len(state_7))
-	z_983 := ar.F64(len(sequence_10))
-	return x_981, z_170, mainparams_2, mainparams_3, z_169, extraparams_5, extraparams_6, z_982, state_8, state_9, z_983, sequence_11, sequence_12, nil
+	var c_2370 []float64
+	var c_2371 int
+	var c_2372 int
+	var c_2373 float64
+	if x_19 {
+		x_2374 := x_18 - int64(1)
+		if x_2374 < 0 || x_2374 >= int64(c_21) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_2374, c_21))
+		}
+		rs_2375 := c_22 * c_23
+		row_2376 := c_20[int(x_2374)*rs_2375 : (int(x_2374)+1)*rs_2375]
+		x_2377 := c_24[int(x_2374)]
+		rs_2378 := c_28 * c_29
+		row_2379 := c_26[int(x_2374)*rs_2378 : (int(x_2374)+1)*rs_2378]
+		_ = row_2379
+		x_2380 := c_30[int(x_2374)]
+		_ = x_2380
+		row_2381 := c_32[int(x_2374)*c_34 : (int(x_2374)+1)*c_34]
+		_ = row_2381
+		x_2382 := c_35[int(x_2374)]
+		_ = x_2382
+		row_2383 := c_37[int(x_2374)*c_39 : (int(x_2374)+1)*c_39]
+		_ = row_2383
+		row_2384 := c_40[int(x_2374)*c_42 : (int(x_2374)+1)*c_42]
+		_ = row_2384
+		row_2385 := c_43[int(x_2374)*c_45 : (int(x_2374)+1)*c_45]
+		_ = row_2385
+		row_2386 := c_46[int(x_2374)*c_48 : (int(x_2374)+1)*c_48]
+		_ = row_2386
+		rs_2387 := c_51 * c_52
+		row_2388 := c_49[int(x_2374)*rs_2387 : (int(x_2374)+1)*rs_2387]
+		_ = row_2388
+		rs_2389 := c_55 * c_56
+		row_2390 := c_53[int(x_2374)*rs_2389 : (int(x_2374)+1)*rs_2389]
+		_ = row_2390
+		rs_2391 := c_59 * c_60 * c_61
+		row_2392 := c_57[int(x_2374)*rs_2391 : (int(x_2374)+1)*rs_2391]
+		_ = row_2392
+		rs_2393 := c_64 * c_65
+		row_2394 := c_62[int(x_2374)*rs_2393 : (int(x_2374)+1)*rs_2393]
+		_ = row_2394
+		rs_2395 := c_68 * c_69 * c_70
+		row_2396 := c_66[int(x_2374)*rs_2395 : (int(x_2374)+1)*rs_2395]
+		_ = row_2396
+		rs_2397 := c_73 * c_74
+		row_2398 := c_71[int(x_2374)*rs_2397 : (int(x_2374)+1)*rs_2397]
+		_ = row_2398
+		rs_2399 := c_77 * c_78
+		row_2400 := c_75[int(x_2374)*rs_2399 : (int(x_2374)+1)*rs_2399]
+		_ = row_2400
+		rs_2401 := c_81 * c_82
+		row_2402 := c_79[int(x_2374)*rs_2401 : (int(x_2374)+1)*rs_2401]
+		_ = row_2402
+		rs_2403 := c_85 * c_86
+		row_2404 := c_83[int(x_2374)*rs_2403 : (int(x_2374)+1)*rs_2403]
+		_ = row_2404
+		rs_2405 := c_89 * c_90
+		row_2406 := c_87[int(x_2374)*rs_2405 : (int(x_2374)+1)*rs_2405]
+		_ = row_2406
+		rs_2407 := c_93 * c_94
+		row_2408 := c_91[int(x_2374)*rs_2407 : (int(x_2374)+1)*rs_2407]
+		_ = row_2408
+		rs_2409 := c_97 * c_98
+		row_2410 := c_95[int(x_2374)*rs_2409 : (int(x_2374)+1)*rs_2409]
+		_ = row_2410
+		rs_2411 := c_101 * c_102
+		row_2412 := c_99[int(x_2374)*rs_2411 : (int(x_2374)+1)*rs_2411]
+		_ = row_2412
+		rs_2413 := c_105 * c_106
+		row_2414 := c_103[int(x_2374)*rs_2413 : (int(x_2374)+1)*rs_2413]
+		_ = row_2414
+		rs_2415 := c_109 * c_110
+		row_2416 := c_107[int(x_2374)*rs_2415 : (int(x_2374)+1)*rs_2415]
+		_ = row_2416
+		rs_2417 := c_113 * c_114
+		row_2418 := c_111[int(x_2374)*rs_2417 : (int(x_2374)+1)*rs_2417]
+		_ = row_2418
+		rs_2419 := c_117 * c_118
+		row_2420 := c_115[int(x_2374)*rs_2419 : (int(x_2374)+1)*rs_2419]
+		_ = row_2420
+		rs_2421 := c_121 * c_122
+		row_2422 := c_119[int(x_2374)*rs_2421 : (int(x_2374)+1)*rs_2421]
+		_ = row_2422
+		rs_2423 := c_125 * c_126
+		row_2424 := c_123[int(x_2374)*rs_2423 : (int(x_2374)+1)*rs_2423]
+		_ = row_2424
+		rs_2425 := c_129 * c_130
+		row_2426 := c_127[int(x_2374)*rs_2425 : (int(x_2374)+1)*rs_2425]
+		_ = row_2426
+		rs_2427 := c_133 * c_134
+		row_2428 := c_131[int(x_2374)*rs_2427 : (int(x_2374)+1)*rs_2427]
+		_ = row_2428
+		rs_2429 := c_137 * c_138
+		row_2430 := c_135[int(x_2374)*rs_2429 : (int(x_2374)+1)*rs_2429]
+		_ = row_2430
+		rs_2431 := c_141 * c_142
+		row_2432 := c_139[int(x_2374)*rs_2431 : (int(x_2374)+1)*rs_2431]
+		_ = row_2432
+		rs_2433 := c_145 * c_146 * c_147
+		row_2434 := c_143[int(x_2374)*rs_2433 : (int(x_2374)+1)*rs_2433]
+		_ = row_2434
+		row_2435 := c_148[int(x_2374)*c_150 : (int(x_2374)+1)*c_150]
+		_ = row_2435
+		rs_2436 := c_153 * c_154
+		row_2437 := c_151[int(x_2374)*rs_2436 : (int(x_2374)+1)*rs_2436]
+		_ = row_2437
+		rs_2438 := c_157 * c_158
+		row_2439 := c_155[int(x_2374)*rs_2438 : (int(x_2374)+1)*rs_2438]
+		_ = row_2439
+		x_2440 := c_159[int(x_2374)]
+		_ = x_2440
+		c_2370, c_2371, c_2372, c_2373 = row_2376, c_22, c_23, x_2377
+	} else {
+		c_2370, c_2371, c_2372, c_2373 = state_7, state_8, state_9, 0.0
+	}
+	x_2441 := x_17 * n_15
+	x_2442 := float64(x_2441)
+	x_2443 := 1.0 / x_2442
+	x_2444 := x_2443 * ybar_13
+	x_2445 := -x_2444
+	z_2446 := ar.F64(len(c_2370))
+	z_2447 := ar.F64(len(extraparams_4))
+	z_2448 := ar.F64(len(mainparams_1))
+	var rev_2449 []float64
+	var rev_2450 int
+	var rev_2451 int
+	var rev_2452 float64
+	var rev_2453 []float64
+	var rev_2454 int
+	var rev_2455 int
+	var rev_2456 []float64
+	var rev_2457 int
+	var rev_2458 int
+	rev_2449, rev_2450, rev_2451, rev_2452, rev_2453, rev_2454, rev_2455, rev_2456, rev_2457, rev_2458 = z_2446, c_2371, c_2372, x_2445, z_2447, extraparams_5, extraparams_6, z_2448, mainparams_2, mainparams_3
+	for t_2755 := int64(0); t_2755 < x_18; t_2755++ {
+		mark_2756 := ar.mark()
+		x_2757 := x_18 - t_2755
+		x_2758 := x_2757 - int64(1)
+		if x_2758 < 0 || x_2758 >= int64(c_21) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_2758, c_21))
+		}
+		rs_2759 := c_22 * c_23
+		row_2760 := c_20[int(x_2758)*rs_2759 : (int(x_2758)+1)*rs_2759]
+		_ = row_2760
+		x_2761 := c_24[int(x_2758)]
+		_ = x_2761
+		rs_2762 := c_28 * c_29
+		row_2763 := c_26[int(x_2758)*rs_2762 : (int(x_2758)+1)*rs_2762]
+		_ = row_2763
+		x_2764 := c_30[int(x_2758)]
+		_ = x_2764
+		row_2765 := c_32[int(x_2758)*c_34 : (int(x_2758)+1)*c_34]
+		_ = row_2765
+		x_2766 := c_35[int(x_2758)]
+		row_2767 := c_37[int(x_2758)*c_39 : (int(x_2758)+1)*c_39]
+		row_2768 := c_40[int(x_2758)*c_42 : (int(x_2758)+1)*c_42]
+		row_2769 := c_43[int(x_2758)*c_45 : (int(x_2758)+1)*c_45]
+		row_2770 := c_46[int(x_2758)*c_48 : (int(x_2758)+1)*c_48]
+		_ = row_2770
+		rs_2771 := c_51 * c_52
+		row_2772 := c_49[int(x_2758)*rs_2771 : (int(x_2758)+1)*rs_2771]
+		_ = row_2772
+		rs_2773 := c_55 * c_56
+		row_2774 := c_53[int(x_2758)*rs_2773 : (int(x_2758)+1)*rs_2773]
+		rs_2775 := c_59 * c_60 * c_61
+		row_2776 := c_57[int(x_2758)*rs_2775 : (int(x_2758)+1)*rs_2775]
+		rs_2777 := c_64 * c_65
+		row_2778 := c_62[int(x_2758)*rs_2777 : (int(x_2758)+1)*rs_2777]
+		rs_2779 := c_68 * c_69 * c_70
+		row_2780 := c_66[int(x_2758)*rs_2779 : (int(x_2758)+1)*rs_2779]
+		rs_2781 := c_73 * c_74
+		row_2782 := c_71[int(x_2758)*rs_2781 : (int(x_2758)+1)*rs_2781]
+		rs_2783 := c_77 * c_78
+		row_2784 := c_75[int(x_2758)*rs_2783 : (int(x_2758)+1)*rs_2783]
+		rs_2785 := c_81 * c_82
+		row_2786 := c_79[int(x_2758)*rs_2785 : (int(x_2758)+1)*rs_2785]
+		rs_2787 := c_85 * c_86
+		row_2788 := c_83[int(x_2758)*rs_2787 : (int(x_2758)+1)*rs_2787]
+		rs_2789 := c_89 * c_90
+		row_2790 := c_87[int(x_2758)*rs_2789 : (int(x_2758)+1)*rs_2789]
+		rs_2791 := c_93 * c_94
+		row_2792 := c_91[int(x_2758)*rs_2791 : (int(x_2758)+1)*rs_2791]
+		rs_2793 := c_97 * c_98
+		row_2794 := c_95[int(x_2758)*rs_2793 : (int(x_2758)+1)*rs_2793]
+		rs_2795 := c_101 * c_102
+		row_2796 := c_99[int(x_2758)*rs_2795 : (int(x_2758)+1)*rs_2795]
+		rs_2797 := c_105 * c_106
+		row_2798 := c_103[int(x_2758)*rs_2797 : (int(x_2758)+1)*rs_2797]
+		rs_2799 := c_109 * c_110
+		row_2800 := c_107[int(x_2758)*rs_2799 : (int(x_2758)+1)*rs_2799]
+		rs_2801 := c_113 * c_114
+		row_2802 := c_111[int(x_2758)*rs_2801 : (int(x_2758)+1)*rs_2801]
+		rs_2803 := c_117 * c_118
+		row_2804 := c_115[int(x_2758)*rs_2803 : (int(x_2758)+1)*rs_2803]
+		rs_2805 := c_121 * c_122
+		row_2806 := c_119[int(x_2758)*rs_2805 : (int(x_2758)+1)*rs_2805]
+		rs_2807 := c_125 * c_126
+		row_2808 := c_123[int(x_2758)*rs_2807 : (int(x_2758)+1)*rs_2807]
+		rs_2809 := c_129 * c_130
+		row_2810 := c_127[int(x_2758)*rs_2809 : (int(x_2758)+1)*rs_2809]
+		rs_2811 := c_133 * c_134
+		row_2812 := c_131[int(x_2758)*rs_2811 : (int(x_2758)+1)*rs_2811]
+		rs_2813 := c_137 * c_138
+		row_2814 := c_135[int(x_2758)*rs_2813 : (int(x_2758)+1)*rs_2813]
+		rs_2815 := c_141 * c_142
+		row_2816 := c_139[int(x_2758)*rs_2815 : (int(x_2758)+1)*rs_2815]
+		rs_2817 := c_145 * c_146 * c_147
+		row_2818 := c_143[int(x_2758)*rs_2817 : (int(x_2758)+1)*rs_2817]
+		row_2819 := c_148[int(x_2758)*c_150 : (int(x_2758)+1)*c_150]
+		_ = row_2819
+		rs_2820 := c_153 * c_154
+		row_2821 := c_151[int(x_2758)*rs_2820 : (int(x_2758)+1)*rs_2820]
+		_ = row_2821
+		rs_2822 := c_157 * c_158
+		row_2823 := c_155[int(x_2758)*rs_2822 : (int(x_2758)+1)*rs_2822]
+		_ = row_2823
+		x_2824 := c_159[int(x_2758)]
+		_ = x_2824
+		if int64(2) == 0 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:79", "integer division by zero")
+		}
+		x_2825 := n_14 / int64(2)
+		x_2826 := max(x_2825, int64(0))
+		x_2827 := x_2758 + int64(1)
+		if x_2827 < 0 || x_2827 >= int64(sequence_11) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_2827, sequence_11))
+		}
+		row_2828 := sequence_10[int(x_2827)*sequence_12 : (int(x_2827)+1)*sequence_12]
+		if c_34 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_34}))
+		}
+		r_2829 := ar.F64(sequence_12)
+		row_2828 = row_2828[:len(r_2829)]
+		for i_2830 := range r_2829 {
+			r_2829[i_2830] = (row_2828[i_2830] * rev_2452)
+		}
+		x_2832 := 1.0 / x_2766
+		s_2833 := runtime.Sum(r_2829)
+		x_2834 := -s_2833
+		x_2835 := x_2832 * x_2834
+		if c_39 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_39}))
+		}
+		r_2836 := ar.F64(sequence_12)
+		r_2829 = r_2829[:len(r_2836)]
+		row_2767 = row_2767[:len(r_2836)]
+		for i_2837 := range r_2836 {
+			r_2836[i_2837] = (r_2829[i_2837] + (row_2767[i_2837] * x_2835))
+		}
+		if int64(2) < 0 || int64(2) >= int64(rev_2454) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(2), rev_2454))
+		}
+		if rev_2455 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2455})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
+		}
+		row_2839 := rev_2453[int64(2)*int64(rev_2455) : (int64(2)+1)*int64(rev_2455)]
+		for j_2840 := range row_2839 {
+			row_2839[j_2840] += r_2836[j_2840]
+		}
+		if sequence_12 != c_42 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{c_42})+" and "+runtime.ShapeString([]int{sequence_12}))
+		}
+		r_2841 := ar.F64(c_42)
+		row_2768 = row_2768[:len(r_2841)]
+		r_2836 = r_2836[:len(r_2841)]
+		for i_2842 := range r_2841 {
+			r_2841[i_2842] = (row_2768[i_2842] * r_2836[i_2842])
+		}
+		if sequence_12 != c_45 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{c_45})+" and "+runtime.ShapeString([]int{sequence_12}))
+		}
+		if int64(1) < 0 || int64(1) >= int64(rev_2454) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(1), rev_2454))
+		}
+		if rev_2455 != c_45 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2455})+" and "+runtime.ShapeString([]int{c_45})+" differ")
+		}
+		row_2844 := rev_2453[int64(1)*int64(rev_2455) : (int64(1)+1)*int64(rev_2455)]
+		row_2769 = row_2769[:len(row_2844)]
+		r_2836 = r_2836[:len(row_2844)]
+		for i_2845 := range row_2844 {
+			row_2844[i_2845] += (row_2769[i_2845] * r_2836[i_2845])
+		}
+		var rev_2847 []float64
+		var rev_2848 int
+		var rev_2849 []float64
+		var rev_2850 int
+		var rev_2851 int
+		var rev_2852 []float64
+		var rev_2853 int
+		var rev_2854 int
+		rev_2847, rev_2848, rev_2849, rev_2850, rev_2851, rev_2852, rev_2853, rev_2854 = r_2841, c_42, rev_2449, rev_2450, rev_2451, rev_2456, rev_2457, rev_2458
+		for t_2951 := int64(0); t_2951 < x_2826; t_2951++ {
+			mark_2952 := ar.mark()
+			x_2953 := x_2826 - t_2951
+			x_2954 := x_2953 - int64(1)
+			if x_2954 < 0 || x_2954 >= int64(c_55) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_2954, c_55))
+			}
+			row_2955 := row_2774[int(x_2954)*c_56 : (int(x_2954)+1)*c_56]
+			_ = row_2955
+			rs_2956 := c_60 * c_61
+			row_2957 := row_2776[int(x_2954)*rs_2956 : (int(x_2954)+1)*rs_2956]
+			_ = row_2957
+			row_2958 := row_2778[int(x_2954)*c_65 : (int(x_2954)+1)*c_65]
+			_ = row_2958
+			rs_2959 := c_69 * c_70
+			row_2960 := row_2780[int(x_2954)*rs_2959 : (int(x_2954)+1)*rs_2959]
+			_ = row_2960
+			row_2961 := row_2782[int(x_2954)*c_74 : (int(x_2954)+1)*c_74]
+			row_2962 := row_2784[int(x_2954)*c_78 : (int(x_2954)+1)*c_78]
+			row_2963 := row_2786[int(x_2954)*c_82 : (int(x_2954)+1)*c_82]
+			row_2964 := row_2788[int(x_2954)*c_86 : (int(x_2954)+1)*c_86]
+			row_2965 := row_2790[int(x_2954)*c_90 : (int(x_2954)+1)*c_90]
+			row_2966 := row_2792[int(x_2954)*c_94 : (int(x_2954)+1)*c_94]
+			row_2967 := row_2794[int(x_2954)*c_98 : (int(x_2954)+1)*c_98]
+			row_2968 := row_2796[int(x_2954)*c_102 : (int(x_2954)+1)*c_102]
+			row_2969 := row_2798[int(x_2954)*c_106 : (int(x_2954)+1)*c_106]
+			row_2970 := row_2800[int(x_2954)*c_110 : (int(x_2954)+1)*c_110]
+			row_2971 := row_2802[int(x_2954)*c_114 : (int(x_2954)+1)*c_114]
+			row_2972 := row_2804[int(x_2954)*c_118 : (int(x_2954)+1)*c_118]
+			row_2973 := row_2806[int(x_2954)*c_122 : (int(x_2954)+1)*c_122]
+			row_2974 := row_2808[int(x_2954)*c_126 : (int(x_2954)+1)*c_126]
+			row_2975 := row_2810[int(x_2954)*c_130 : (int(x_2954)+1)*c_130]
+			row_2976 := row_2812[int(x_2954)*c_134 : (int(x_2954)+1)*c_134]
+			row_2977 := row_2814[int(x_2954)*c_138 : (int(x_2954)+1)*c_138]
+			row_2978 := row_2816[int(x_2954)*c_142 : (int(x_2954)+1)*c_142]
+			_ = row_2978
+			rs_2979 := c_146 * c_147
+			row_2980 := row_2818[int(x_2954)*rs_2979 : (int(x_2954)+1)*rs_2979]
+			_ = row_2980
+			x_2981 := int64(2) * x_2954
+			x_2982 := x_2981 + int64(1)
+			x_2983 := int64(2) * n_15
+			x_2984 := int64(3) * n_15
+			z_2985 := ar.F64(len(row_2961))
+			if x_2982 < 0 || x_2982 >= int64(rev_2850) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2982, rev_2850))
+			}
+			if c_74 != rev_2851 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "update: value has shape "+runtime.ShapeString([]int{c_74})+"; elements have shape "+runtime.ShapeString([]int{rev_2851}))
+			}
+			c_2986 := ar.F64(len(rev_2849))
+			copy(c_2986, rev_2849)
+			copy(c_2986[int(x_2982)*rev_2851:(int(x_2982)+1)*rev_2851], z_2985)
+			z_2987 := ar.F64(len(row_2962))
+			if x_2981 < 0 || x_2981 >= int64(rev_2850) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2981, rev_2850))
+			}
+			if c_78 != rev_2851 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "update: value has shape "+runtime.ShapeString([]int{c_78})+"; elements have shape "+runtime.ShapeString([]int{rev_2851}))
+			}
+			c_2988 := ar.F64(len(c_2986))
+			copy(c_2988, c_2986)
+			copy(c_2988[int(x_2981)*rev_2851:(int(x_2981)+1)*rev_2851], z_2987)
+			if x_2981 < 0 || x_2981 >= int64(rev_2850) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2981, rev_2850))
+			}
+			row_2989 := c_2986[int(x_2981)*rev_2851 : (int(x_2981)+1)*rev_2851]
+			if rev_2851 != rev_2848 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '+': "+runtime.ShapeString([]int{rev_2848})+" and "+runtime.ShapeString([]int{rev_2851}))
+			}
+			r_2990 := ar.F64(rev_2848)
+			rev_2847 = rev_2847[:len(r_2990)]
+			row_2989 = row_2989[:len(r_2990)]
+			for i_2991 := range r_2990 {
+				r_2990[i_2991] = (rev_2847[i_2991] + row_2989[i_2991])
+			}
+			if x_2982 < 0 || x_2982 >= int64(rev_2850) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2982, rev_2850))
+			}
+			row_2993 := rev_2849[int(x_2982)*rev_2851 : (int(x_2982)+1)*rev_2851]
+			if rev_2848 != c_86 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_86})+" and "+runtime.ShapeString([]int{rev_2848}))
+			}
+			if c_86 != c_82 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_82})+" and "+runtime.ShapeString([]int{c_86}))
+			}
+			if c_82 != rev_2851 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '+': "+runtime.ShapeString([]int{rev_2851})+" and "+runtime.ShapeString([]int{c_82}))
+			}
+			r_2994 := ar.F64(rev_2851)
+			row_2993 = row_2993[:len(r_2994)]
+			row_2963 = row_2963[:len(r_2994)]
+			row_2964 = row_2964[:len(r_2994)]
+			r_2990 = r_2990[:len(r_2994)]
+			for i_2995 := range r_2994 {
+				r_2994[i_2995] = (row_2993[i_2995] + ((1.0 - (row_2963[i_2995] * row_2963[i_2995])) * (row_2964[i_2995] * r_2990[i_2995])))
+			}
+			if rev_2851 != c_98 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_98})+" and "+runtime.ShapeString([]int{rev_2851}))
+			}
+			if x_2982 < 0 || x_2982 >= int64(rev_2850) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2982, rev_2850))
+			}
+			if rev_2851 != c_98 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2851})+" and "+runtime.ShapeString([]int{c_98})+" differ")
+			}
+			row_2997 := c_2988[x_2982*int64(rev_2851) : (x_2982+1)*int64(rev_2851)]
+			row_2967 = row_2967[:len(row_2997)]
+			r_2994 = r_2994[:len(row_2997)]
+			for i_2998 := range row_2997 {
+				row_2997[i_2998] += (row_2967[i_2998] * r_2994[i_2998])
+			}
+			if rev_2851 != c_94 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_94})+" and "+runtime.ShapeString([]int{rev_2851}))
+			}
+			if c_94 != c_90 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_90})+" and "+runtime.ShapeString([]int{c_94}))
+			}
+			r_3000 := ar.F64(c_90)
+			row_2965 = row_2965[:len(r_3000)]
+			row_2966 = row_2966[:len(r_3000)]
+			r_2994 = r_2994[:len(r_3000)]
+			for i_3001 := range r_3000 {
+				r_3000[i_3001] = ((1.0 - (row_2965[i_3001] * row_2965[i_3001])) * (row_2966[i_3001] * r_2994[i_3001]))
+			}
+			if x_2984 < 0 || x_2984+int64(c_90) > int64(c_106) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2984, x_2984+int64(c_90), c_106))
+			}
+			p_3003 := ar.F64(len(row_2969))
+			copy(p_3003[int(x_2984)*1:], r_3000)
+			if c_90 != c_114 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_114})+" and "+runtime.ShapeString([]int{c_90}))
+			}
+			r_3004 := ar.F64(c_114)
+			row_2971 = row_2971[:len(r_3004)]
+			r_3000 = r_3000[:len(r_3004)]
+			for i_3005 := range r_3004 {
+				r_3004[i_3005] = (row_2971[i_3005] * r_3000[i_3005])
+			}
+			if x_2984 < 0 || x_2984+int64(c_114) > int64(c_118) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2984, x_2984+int64(c_114), c_118))
+			}
+			p_3007 := ar.F64(len(row_2972))
+			copy(p_3007[int(x_2984)*1:], r_3004)
+			if c_90 != c_110 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_110})+" and "+runtime.ShapeString([]int{c_90}))
+			}
+			if x_2981 < 0 || x_2981 >= int64(rev_2850) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2981, rev_2850))
+			}
+			if rev_2851 != c_110 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2851})+" and "+runtime.ShapeString([]int{c_110})+" differ")
+			}
+			row_3008 := c_2988[x_2981*int64(rev_2851) : (x_2981+1)*int64(rev_2851)]
+			row_2970 = row_2970[:len(row_3008)]
+			r_3000 = r_3000[:len(row_3008)]
+			for i_3009 := range row_3008 {
+				row_3008[i_3009] += (row_2970[i_3009] * r_3000[i_3009])
+			}
+			if rev_2848 != c_82 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_82})+" and "+runtime.ShapeString([]int{rev_2848}))
+			}
+			if c_82 != c_86 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_86})+" and "+runtime.ShapeString([]int{c_82}))
+			}
+			r_3011 := ar.F64(c_86)
+			row_2964 = row_2964[:len(r_3011)]
+			row_2963 = row_2963[:len(r_3011)]
+			r_2990 = r_2990[:len(r_3011)]
+			for i_3012 := range r_3011 {
+				r_3011[i_3012] = ((row_2964[i_3012] * (1.0 - row_2964[i_3012])) * (row_2963[i_3012] * r_2990[i_3012]))
+			}
+			if x_2983 < 0 || x_2983+int64(c_86) > int64(c_106) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2983, x_2983+int64(c_86), c_106))
+			}
+			region_3014 := p_3003[int(x_2983)*1 : (int(x_2983)+c_86)*1]
+			r_3011 = r_3011[:len(region_3014)]
+			for i_3015 := range region_3014 {
+				region_3014[i_3015] += r_3011[i_3015]
+			}
+			if c_86 != c_122 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_122})+" and "+runtime.ShapeString([]int{c_86}))
+			}
+			r_3016 := ar.F64(c_122)
+			row_2973 = row_2973[:len(r_3016)]
+			r_3011 = r_3011[:len(r_3016)]
+			for i_3017 := range r_3016 {
+				r_3016[i_3017] = (row_2973[i_3017] * r_3011[i_3017])
+			}
+			if c_86 != c_126 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_126})+" and "+runtime.ShapeString([]int{c_86}))
+			}
+			if x_2983 < 0 || x_2983+int64(c_126) > int64(c_118) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2983, x_2983+int64(c_126), c_118))
+			}
+			region_3019 := p_3007[int(x_2983)*1 : (int(x_2983)+c_126)*1]
+			row_2974 = row_2974[:len(region_3019)]
+			r_3011 = r_3011[:len(region_3019)]
+			for i_3020 := range region_3019 {
+				region_3019[i_3020] += (row_2974[i_3020] * r_3011[i_3020])
+			}
+			if rev_2851 != c_90 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_90})+" and "+runtime.ShapeString([]int{rev_2851}))
+			}
+			if c_90 != c_94 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_94})+" and "+runtime.ShapeString([]int{c_90}))
+			}
+			r_3022 := ar.F64(c_94)
+			row_2966 = row_2966[:len(r_3022)]
+			row_2965 = row_2965[:len(r_3022)]
+			r_2994 = r_2994[:len(r_3022)]
+			for i_3023 := range r_3022 {
+				r_3022[i_3023] = ((row_2966[i_3023] * (1.0 - row_2966[i_3023])) * (row_2965[i_3023] * r_2994[i_3023]))
+			}
+			if n_15 < 0 || n_15+int64(c_94) > int64(c_106) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_94), c_106))
+			}
+			region_3025 := p_3003[int(n_15)*1 : (int(n_15)+c_94)*1]
+			r_3022 = r_3022[:len(region_3025)]
+			for i_3026 := range region_3025 {
+				region_3025[i_3026] += r_3022[i_3026]
+			}
+			if c_94 != c_134 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_134})+" and "+runtime.ShapeString([]int{c_94}))
+			}
+			if n_15 < 0 || n_15+int64(c_134) > int64(c_118) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_134), c_118))
+			}
+			region_3027 := p_3007[int(n_15)*1 : (int(n_15)+c_134)*1]
+			row_2976 = row_2976[:len(region_3027)]
+			r_3022 = r_3022[:len(region_3027)]
+			for i_3028 := range region_3027 {
+				region_3027[i_3028] += (row_2976[i_3028] * r_3022[i_3028])
+			}
+			if c_94 != c_130 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_130})+" and "+runtime.ShapeString([]int{c_94}))
+			}
+			if x_2981 < 0 || x_2981 >= int64(rev_2850) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2981, rev_2850))
+			}
+			if rev_2851 != c_130 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2851})+" and "+runtime.ShapeString([]int{c_130})+" differ")
+			}
+			row_3030 := c_2988[x_2981*int64(rev_2851) : (x_2981+1)*int64(rev_2851)]
+			row_2975 = row_2975[:len(row_3030)]
+			r_3022 = r_3022[:len(row_3030)]
+			for i_3031 := range row_3030 {
+				row_3030[i_3031] += (row_2975[i_3031] * r_3022[i_3031])
+			}
+			if rev_2851 != c_102 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_102})+" and "+runtime.ShapeString([]int{rev_2851}))
+			}
+			if c_102 != c_98 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_98})+" and "+runtime.ShapeString([]int{c_102}))
+			}
+			r_3033 := ar.F64(c_98)
+			row_2967 = row_2967[:len(r_3033)]
+			row_2968 = row_2968[:len(r_3033)]
+			r_2994 = r_2994[:len(r_3033)]
+			for i_3034 := range r_3033 {
+				r_3033[i_3034] = ((row_2967[i_3034] * (1.0 - row_2967[i_3034])) * (row_2968[i_3034] * r_2994[i_3034]))
+			}
+			if int64(0) < 0 || int64(0)+int64(c_98) > int64(c_106) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_98), c_106))
+			}
+			region_3036 := p_3003[int(int64(0))*1 : (int(int64(0))+c_98)*1]
+			r_3033 = r_3033[:len(region_3036)]
+			for i_3037 := range region_3036 {
+				region_3036[i_3037] += r_3033[i_3037]
+			}
+			if c_98 != c_138 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_138})+" and "+runtime.ShapeString([]int{c_98}))
+			}
+			if c_122 != c_138 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_122})+" and "+runtime.ShapeString([]int{c_138})+" differ")
+			}
+			row_2977 = row_2977[:len(r_3016)]
+			r_3033 = r_3033[:len(r_3016)]
+			for i_3039 := range r_3016 {
+				r_3016[i_3039] += (row_2977[i_3039] * r_3033[i_3039])
+			}
+			if c_98 != c_126 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_126})+" and "+runtime.ShapeString([]int{c_98}))
+			}
+			if int64(0) < 0 || int64(0)+int64(c_126) > int64(c_118) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_126), c_118))
+			}
+			region_3041 := p_3007[int(int64(0))*1 : (int(int64(0))+c_126)*1]
+			row_2974 = row_2974[:len(region_3041)]
+			r_3033 = r_3033[:len(region_3041)]
+			for i_3042 := range region_3041 {
+				region_3041[i_3042] += (row_2974[i_3042] * r_3033[i_3042])
+			}
+			if x_2982 < 0 || x_2982 >= int64(rev_2853) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2982, rev_2853))
+			}
+			if rev_2854 != c_106 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2854})+" and "+runtime.ShapeString([]int{c_106})+" differ")
+			}
+			row_3044 := rev_2852[x_2982*int64(rev_2854) : (x_2982+1)*int64(rev_2854)]
+			for j_3045 := range row_3044 {
+				row_3044[j_3045] += p_3003[j_3045]
+			}
+			if x_2981 < 0 || x_2981 >= int64(rev_2853) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2981, rev_2853))
+			}
+			if rev_2854 != c_118 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2854})+" and "+runtime.ShapeString([]int{c_118})+" differ")
+			}
+			row_3046 := rev_2852[x_2981*int64(rev_2854) : (x_2981+1)*int64(rev_2854)]
+			for j_3047 := range row_3046 {
+				row_3046[j_3047] += p_3007[j_3047]
+			}
+			rev_2847, rev_2848, rev_2849 = r_3016, c_122, c_2988
+			_ = mark_2952
+		}
+		if x_2758 < 0 || x_2758 >= int64(sequence_11) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(x_2758, sequence_11))
+		}
+		row_3048 := sequence_10[int(x_2758)*sequence_12 : (int(x_2758)+1)*sequence_12]
+		if rev_2848 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{rev_2848}))
+		}
+		if int64(0) < 0 || int64(0) >= int64(rev_2454) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(0), rev_2454))
+		}
+		if rev_2455 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2455})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
+		}
+		row_3049 := rev_2453[int64(0)*int64(rev_2455) : (int64(0)+1)*int64(rev_2455)]
+		row_3048 = row_3048[:len(row_3049)]
+		rev_2847 = rev_2847[:len(row_3049)]
+		for i_3050 := range row_3049 {
+			row_3049[i_3050] += (row_3048[i_3050] * rev_2847[i_3050])
+		}
+		rev_2449 = rev_2849
+		_ = mark_2756
+	}
+	x_3052 := -c_2373
+	x_3053 := x_3052 / x_2442
+	return x_3053, z_2448, mainparams_2, mainparams_3, z_2447, extraparams_5, extraparams_6, nil
 }
 
 // fn_lstmjacobian is def lstm_jacobian (models.nab:100:12).
@@ -3222,16 +8473,10 @@ func fn_lstmjacobian(ar *nbArena, mainparams_1 []float64, mainparams_2 int, main
 	extraparams_4 = extraparams_4[:extraparams_5*extraparams_6]
 	state_7 = state_7[:state_8*state_9]
 	sequence_10 = sequence_10[:sequence_11*sequence_12]
-	r_17, r_18, r_19, r_20, r_21, r_22, r_23, r_24, r_25, r_26, r_27, r_28, r_29, err_30 := fn_lstmobjectivevjp1100(ar, mainparams_1, mainparams_2, mainparams_3, extraparams_4, extraparams_5, extraparams_6, state_7, state_8, state_9, sequence_10, sequence_11, sequence_12, 1.0)
+	r_17, r_18, r_19, r_20, r_21, r_22, r_23, err_24 := fn_lstmobjectivevjp1100(ar, mainparams_1, mainparams_2, mainparams_3, extraparams_4, extraparams_5, extraparams_6, state_7, state_8, state_9, sequence_10, sequence_11, sequence_12, 1.0)
 	_ = r_17
-	_ = r_24
-	_ = r_25
-	_ = r_26
-	_ = r_27
-	_ = r_28
-	_ = r_29
-	if err_30 != nil {
-		return nil, 0, 0, nil, 0, 0, nbFrame(err_30, "lstm_objective$vjp_1100", "models.nab:80:12", "models.nab:102:44")
+	if err_24 != nil {
+		return nil, 0, 0, nil, 0, 0, nbFrame(err_24, "lstm_objective$vjp_1100", "models.nab:80:12", "models.nab:102:44")
 	}
 	return r_18, r_19, r_20, r_21, r_22, r_23, nil
 }
@@ -4069,1100 +9314,1265 @@ func fn_baobjective(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4
 	return r_29, r_30, r_31, r_32, r_33, nil
 }
 
-// fn_crossvjp is def cross$vjp (models.nab:122:5).
-func fn_crossvjp(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, b_6 int, ybar_7 []float64, ybar_8 int, ybar_9 int) ([]float64, int, int, []float64, int, int, []float64, int, int, error) {
+// fn_crosssplit11fwd is def cross$split_11$fwd (models.nab:122:5).
+func fn_crosssplit11fwd(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, b_6 int) ([]float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, error) {
 	if a_2 != 3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", fmt.Sprintf("size mismatch: a has size %d but its type [3][p]f64 says 3", a_2))
+		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:122:5", fmt.Sprintf("size mismatch: a has size %d but its type [3][p]f64 says 3", a_2))
 	}
 	if b_5 != 3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", fmt.Sprintf("size mismatch: b has size %d but its type [3][p]f64 says 3", b_5))
-	}
-	if ybar_8 != 3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_8))
+		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:122:5", fmt.Sprintf("size mismatch: b has size %d but its type [3][p]f64 says 3", b_5))
 	}
 	a_1 = a_1[:a_2*a_3]
 	b_4 = b_4[:b_5*b_6]
-	ybar_7 = ybar_7[:ybar_8*ybar_9]
 	if int64(1) < 0 || int64(1) >= int64(a_2) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:123:5", runtime.CheckIndex(int64(1), a_2))
+		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:123:5", runtime.CheckIndex(int64(1), a_2))
 	}
-	row_10 := a_1[int(int64(1))*a_3 : (int(int64(1))+1)*a_3]
+	row_7 := a_1[int(int64(1))*a_3 : (int(int64(1))+1)*a_3]
 	if int64(2) < 0 || int64(2) >= int64(b_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:123:12", runtime.CheckIndex(int64(2), b_5))
+		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:123:12", runtime.CheckIndex(int64(2), b_5))
 	}
-	row_11 := b_4[int(int64(2))*b_6 : (int(int64(2))+1)*b_6]
+	row_8 := b_4[int(int64(2))*b_6 : (int(int64(2))+1)*b_6]
 	if int64(2) < 0 || int64(2) >= int64(a_2) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:123:19", runtime.CheckIndex(int64(2), a_2))
+		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:123:19", runtime.CheckIndex(int64(2), a_2))
 	}
-	row_12 := a_1[int(int64(2))*a_3 : (int(int64(2))+1)*a_3]
+	row_9 := a_1[int(int64(2))*a_3 : (int(int64(2))+1)*a_3]
 	if int64(1) < 0 || int64(1) >= int64(b_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:123:26", runtime.CheckIndex(int64(1), b_5))
+		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:123:26", runtime.CheckIndex(int64(1), b_5))
 	}
-	row_13 := b_4[int(int64(1))*b_6 : (int(int64(1))+1)*b_6]
+	row_10 := b_4[int(int64(1))*b_6 : (int(int64(1))+1)*b_6]
 	if int64(0) < 0 || int64(0) >= int64(b_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:123:39", runtime.CheckIndex(int64(0), b_5))
+		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:123:39", runtime.CheckIndex(int64(0), b_5))
 	}
-	row_14 := b_4[int(int64(0))*b_6 : (int(int64(0))+1)*b_6]
+	row_11 := b_4[int(int64(0))*b_6 : (int(int64(0))+1)*b_6]
 	if int64(0) < 0 || int64(0) >= int64(a_2) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:123:46", runtime.CheckIndex(int64(0), a_2))
+		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:123:46", runtime.CheckIndex(int64(0), a_2))
 	}
-	row_15 := a_1[int(int64(0))*a_3 : (int(int64(0))+1)*a_3]
-	if int64(0) < 0 || int64(0) >= int64(ybar_8) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(0), ybar_8))
+	row_12 := a_1[int(int64(0))*a_3 : (int(int64(0))+1)*a_3]
+	if b_6 != a_3 {
+		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
-	row_16 := ybar_7[int(int64(0))*ybar_9 : (int(int64(0))+1)*ybar_9]
-	if int64(1) < 0 || int64(1) >= int64(ybar_8) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(1), ybar_8))
+	if b_6 != a_3 {
+		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
-	row_17 := ybar_7[int(int64(1))*ybar_9 : (int(int64(1))+1)*ybar_9]
-	if int64(2) < 0 || int64(2) >= int64(ybar_8) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(2), ybar_8))
+	r_13 := ar.F64(a_3)
+	row_7 = row_7[:len(r_13)]
+	row_8 = row_8[:len(r_13)]
+	row_9 = row_9[:len(r_13)]
+	row_10 = row_10[:len(r_13)]
+	for i_14 := range r_13 {
+		r_13[i_14] = ((row_7[i_14] * row_8[i_14]) - (row_9[i_14] * row_10[i_14]))
 	}
-	row_18 := ybar_7[int(int64(2))*ybar_9 : (int(int64(2))+1)*ybar_9]
-	r_19 := ar.F64(ybar_9)
-	row_18 = row_18[:len(r_19)]
+	if b_6 != a_3 {
+		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
+	}
+	if b_6 != a_3 {
+		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
+	}
+	r_16 := ar.F64(a_3)
+	row_9 = row_9[:len(r_16)]
+	row_11 = row_11[:len(r_16)]
+	row_12 = row_12[:len(r_16)]
+	row_8 = row_8[:len(r_16)]
+	for i_17 := range r_16 {
+		r_16[i_17] = ((row_9[i_17] * row_11[i_17]) - (row_12[i_17] * row_8[i_17]))
+	}
+	if b_6 != a_3 {
+		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
+	}
+	if b_6 != a_3 {
+		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
+	}
+	r_19 := ar.F64(a_3)
+	row_12 = row_12[:len(r_19)]
+	row_10 = row_10[:len(r_19)]
+	row_7 = row_7[:len(r_19)]
+	row_11 = row_11[:len(r_19)]
 	for i_20 := range r_19 {
-		r_19[i_20] = -row_18[i_20]
+		r_19[i_20] = ((row_12[i_20] * row_10[i_20]) - (row_7[i_20] * row_11[i_20]))
 	}
-	z_22 := ar.F64(len(b_4))
-	if ybar_9 != a_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{ybar_9}))
-	}
-	if int64(0) < 0 || int64(0) >= int64(b_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(0), b_5))
-	}
-	if b_6 != a_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{a_3})+" differ")
-	}
-	row_23 := z_22[int64(0)*int64(b_6) : (int64(0)+1)*int64(b_6)]
-	row_10 = row_10[:len(row_23)]
-	r_19 = r_19[:len(row_23)]
-	for i_24 := range row_23 {
-		row_23[i_24] += (row_10[i_24] * r_19[i_24])
-	}
-	z_26 := ar.F64(len(a_1))
-	if ybar_9 != b_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{ybar_9}))
-	}
-	if int64(1) < 0 || int64(1) >= int64(a_2) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(1), a_2))
-	}
-	if a_3 != b_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6})+" differ")
-	}
-	row_27 := z_26[int64(1)*int64(a_3) : (int64(1)+1)*int64(a_3)]
-	row_14 = row_14[:len(row_27)]
-	r_19 = r_19[:len(row_27)]
-	for i_28 := range row_27 {
-		row_27[i_28] += (row_14[i_28] * r_19[i_28])
-	}
-	if ybar_9 != a_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{ybar_9}))
-	}
-	if int64(1) < 0 || int64(1) >= int64(b_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(1), b_5))
-	}
-	if b_6 != a_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{a_3})+" differ")
-	}
-	row_30 := z_22[int64(1)*int64(b_6) : (int64(1)+1)*int64(b_6)]
-	row_15 = row_15[:len(row_30)]
-	row_18 = row_18[:len(row_30)]
-	for i_31 := range row_30 {
-		row_30[i_31] += (row_15[i_31] * row_18[i_31])
-	}
-	if ybar_9 != b_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{ybar_9}))
-	}
-	if int64(0) < 0 || int64(0) >= int64(a_2) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(0), a_2))
-	}
-	if a_3 != b_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6})+" differ")
-	}
-	row_33 := z_26[int64(0)*int64(a_3) : (int64(0)+1)*int64(a_3)]
-	row_13 = row_13[:len(row_33)]
-	row_18 = row_18[:len(row_33)]
-	for i_34 := range row_33 {
-		row_33[i_34] += (row_13[i_34] * row_18[i_34])
-	}
-	r_36 := ar.F64(ybar_9)
-	row_17 = row_17[:len(r_36)]
-	for i_37 := range r_36 {
-		r_36[i_37] = -row_17[i_37]
-	}
-	if ybar_9 != a_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{ybar_9}))
-	}
-	if int64(2) < 0 || int64(2) >= int64(b_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(2), b_5))
-	}
-	if b_6 != a_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{a_3})+" differ")
-	}
-	row_39 := z_22[int64(2)*int64(b_6) : (int64(2)+1)*int64(b_6)]
-	row_15 = row_15[:len(row_39)]
-	r_36 = r_36[:len(row_39)]
-	for i_40 := range row_39 {
-		row_39[i_40] += (row_15[i_40] * r_36[i_40])
-	}
-	if ybar_9 != b_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{ybar_9}))
-	}
-	if int64(0) < 0 || int64(0) >= int64(a_2) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(0), a_2))
-	}
-	if a_3 != b_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6})+" differ")
-	}
-	row_42 := z_26[int64(0)*int64(a_3) : (int64(0)+1)*int64(a_3)]
-	row_11 = row_11[:len(row_42)]
-	r_36 = r_36[:len(row_42)]
-	for i_43 := range row_42 {
-		row_42[i_43] += (row_11[i_43] * r_36[i_43])
-	}
-	if ybar_9 != a_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{ybar_9}))
-	}
-	if int64(0) < 0 || int64(0) >= int64(b_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(0), b_5))
-	}
-	if b_6 != a_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{a_3})+" differ")
-	}
-	row_45 := z_22[int64(0)*int64(b_6) : (int64(0)+1)*int64(b_6)]
-	row_12 = row_12[:len(row_45)]
-	row_17 = row_17[:len(row_45)]
-	for i_46 := range row_45 {
-		row_45[i_46] += (row_12[i_46] * row_17[i_46])
-	}
-	if ybar_9 != b_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{ybar_9}))
-	}
-	if int64(2) < 0 || int64(2) >= int64(a_2) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(2), a_2))
-	}
-	if a_3 != b_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6})+" differ")
-	}
-	row_48 := z_26[int64(2)*int64(a_3) : (int64(2)+1)*int64(a_3)]
-	row_14 = row_14[:len(row_48)]
-	row_17 = row_17[:len(row_48)]
-	for i_49 := range row_48 {
-		row_48[i_49] += (row_14[i_49] * row_17[i_49])
-	}
-	r_51 := ar.F64(ybar_9)
-	row_16 = row_16[:len(r_51)]
-	for i_52 := range r_51 {
-		r_51[i_52] = -row_16[i_52]
-	}
-	if ybar_9 != a_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{ybar_9}))
-	}
-	if int64(1) < 0 || int64(1) >= int64(b_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(1), b_5))
-	}
-	if b_6 != a_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{a_3})+" differ")
-	}
-	row_54 := z_22[int64(1)*int64(b_6) : (int64(1)+1)*int64(b_6)]
-	row_12 = row_12[:len(row_54)]
-	r_51 = r_51[:len(row_54)]
-	for i_55 := range row_54 {
-		row_54[i_55] += (row_12[i_55] * r_51[i_55])
-	}
-	if ybar_9 != b_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{ybar_9}))
-	}
-	if int64(2) < 0 || int64(2) >= int64(a_2) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(2), a_2))
-	}
-	if a_3 != b_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6})+" differ")
-	}
-	row_57 := z_26[int64(2)*int64(a_3) : (int64(2)+1)*int64(a_3)]
-	row_13 = row_13[:len(row_57)]
-	r_51 = r_51[:len(row_57)]
-	for i_58 := range row_57 {
-		row_57[i_58] += (row_13[i_58] * r_51[i_58])
-	}
-	if ybar_9 != a_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{ybar_9}))
-	}
-	if int64(2) < 0 || int64(2) >= int64(b_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(2), b_5))
-	}
-	if b_6 != a_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{a_3})+" differ")
-	}
-	row_60 := z_22[int64(2)*int64(b_6) : (int64(2)+1)*int64(b_6)]
-	row_10 = row_10[:len(row_60)]
-	row_16 = row_16[:len(row_60)]
-	for i_61 := range row_60 {
-		row_60[i_61] += (row_10[i_61] * row_16[i_61])
-	}
-	if ybar_9 != b_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{ybar_9}))
-	}
-	if int64(1) < 0 || int64(1) >= int64(a_2) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(1), a_2))
-	}
-	if a_3 != b_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6})+" differ")
-	}
-	row_63 := z_26[int64(1)*int64(a_3) : (int64(1)+1)*int64(a_3)]
-	row_11 = row_11[:len(row_63)]
-	row_16 = row_16[:len(row_63)]
-	for i_64 := range row_63 {
-		row_63[i_64] += (row_11[i_64] * row_16[i_64])
-	}
-	if b_6 != a_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
-	}
-	if b_6 != a_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
-	}
-	r_66 := ar.F64(a_3)
-	row_10 = row_10[:len(r_66)]
-	row_11 = row_11[:len(r_66)]
-	row_12 = row_12[:len(r_66)]
-	row_13 = row_13[:len(r_66)]
-	for i_67 := range r_66 {
-		r_66[i_67] = ((row_10[i_67] * row_11[i_67]) - (row_12[i_67] * row_13[i_67]))
-	}
-	if b_6 != a_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
-	}
-	if b_6 != a_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
-	}
-	r_69 := ar.F64(a_3)
-	row_12 = row_12[:len(r_69)]
-	row_14 = row_14[:len(r_69)]
-	row_15 = row_15[:len(r_69)]
-	row_11 = row_11[:len(r_69)]
-	for i_70 := range r_69 {
-		r_69[i_70] = ((row_12[i_70] * row_14[i_70]) - (row_15[i_70] * row_11[i_70]))
-	}
-	if b_6 != a_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
-	}
-	if b_6 != a_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
-	}
-	r_72 := ar.F64(a_3)
-	row_15 = row_15[:len(r_72)]
-	row_13 = row_13[:len(r_72)]
-	row_10 = row_10[:len(r_72)]
-	row_14 = row_14[:len(r_72)]
-	for i_73 := range r_72 {
-		r_72[i_73] = ((row_15[i_73] * row_13[i_73]) - (row_10[i_73] * row_14[i_73]))
-	}
-	var a_75 []float64
-	var d_76 int = 0
-	var rs_77 int = 0
-	for i_78 := 0; i_78 < 3; i_78++ {
-		mark_79 := ar.mark()
-		var e_80 []float64
-		var e_81 int
-		switch i_78 {
+	var a_22 []float64
+	var d_23 int = 0
+	var rs_24 int = 0
+	for i_25 := 0; i_25 < 3; i_25++ {
+		mark_26 := ar.mark()
+		var e_27 []float64
+		var e_28 int
+		switch i_25 {
 		case 0:
-			e_80, e_81 = r_66, a_3
+			e_27, e_28 = r_13, a_3
 		case 1:
-			e_80, e_81 = r_69, a_3
+			e_27, e_28 = r_16, a_3
 		case 2:
-			e_80, e_81 = r_72, a_3
+			e_27, e_28 = r_19, a_3
 		}
-		if i_78 == 0 {
-			d_76 = e_81
-			rs_77 = d_76
-			tot_82, err_83 := runtime.MulSize(3, rs_77)
-			if err_83 != nil {
-				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:123:3", err_83)
+		if i_25 == 0 {
+			d_23 = e_28
+			rs_24 = d_23
+			tot_29, err_30 := runtime.MulSize(3, rs_24)
+			if err_30 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:123:3", err_30)
 			}
-			a_75 = ar.F64(tot_82)
-		} else if e_81 != d_76 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:123:3", "array literal: element "+strconv.Itoa(i_78)+" has shape "+runtime.ShapeString([]int{e_81})+", element 0 has shape "+runtime.ShapeString([]int{d_76}))
+			a_22 = ar.F64(tot_29)
+		} else if e_28 != d_23 {
+			return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:123:3", "array literal: element "+strconv.Itoa(i_25)+" has shape "+runtime.ShapeString([]int{e_28})+", element 0 has shape "+runtime.ShapeString([]int{d_23}))
 		}
-		copy(a_75[i_78*rs_77:(i_78+1)*rs_77], e_80)
-		if i_78 > 0 {
-			ar.release(mark_79)
+		copy(a_22[i_25*rs_24:(i_25+1)*rs_24], e_27)
+		if i_25 > 0 {
+			ar.release(mark_26)
 		}
 	}
-	return a_75, 3, d_76, z_26, a_2, a_3, z_22, b_5, b_6, nil
+	return a_22, 3, d_23, row_11, b_6, row_7, a_3, b_4, b_5, b_6, a_1, a_2, a_3, row_10, b_6, row_12, a_3, row_8, b_6, row_12, a_3, row_11, b_6, row_9, a_3, row_10, b_6, row_9, a_3, row_8, b_6, row_7, a_3, nil
 }
 
-// fn_rotatevjp is def rotate$vjp (models.nab:126:5).
-func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 int, x_6 int, ybar_7 []float64, ybar_8 int, ybar_9 int) ([]float64, int, int, []float64, int, int, []float64, int, int, error) {
+// fn_crosssplit11bwd is def cross$split_11$bwd (models.nab:122:5).
+func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []float64, tape_4 int, tape_5 []float64, tape_6 int, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 []float64, tape_14 int, tape_15 []float64, tape_16 int, tape_17 []float64, tape_18 int, tape_19 []float64, tape_20 int, tape_21 []float64, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 []float64, tape_28 int, tape_29 []float64, tape_30 int, ybar_31 []float64, ybar_32 int, ybar_33 int) ([]float64, int, int, []float64, int, int, error) {
+	if ybar_32 != 3 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_32))
+	}
+	tape_1 = tape_1[:tape_2]
+	tape_3 = tape_3[:tape_4]
+	tape_5 = tape_5[:tape_6*tape_7]
+	tape_8 = tape_8[:tape_9*tape_10]
+	tape_11 = tape_11[:tape_12]
+	tape_13 = tape_13[:tape_14]
+	tape_15 = tape_15[:tape_16]
+	tape_17 = tape_17[:tape_18]
+	tape_19 = tape_19[:tape_20]
+	tape_21 = tape_21[:tape_22]
+	tape_23 = tape_23[:tape_24]
+	tape_25 = tape_25[:tape_26]
+	tape_27 = tape_27[:tape_28]
+	tape_29 = tape_29[:tape_30]
+	ybar_31 = ybar_31[:ybar_32*ybar_33]
+	if int64(0) < 0 || int64(0) >= int64(ybar_32) {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(0), ybar_32))
+	}
+	row_34 := ybar_31[int(int64(0))*ybar_33 : (int(int64(0))+1)*ybar_33]
+	if int64(1) < 0 || int64(1) >= int64(ybar_32) {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(1), ybar_32))
+	}
+	row_35 := ybar_31[int(int64(1))*ybar_33 : (int(int64(1))+1)*ybar_33]
+	if int64(2) < 0 || int64(2) >= int64(ybar_32) {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(2), ybar_32))
+	}
+	row_36 := ybar_31[int(int64(2))*ybar_33 : (int(int64(2))+1)*ybar_33]
+	r_37 := ar.F64(ybar_33)
+	row_36 = row_36[:len(r_37)]
+	for i_38 := range r_37 {
+		r_37[i_38] = -row_36[i_38]
+	}
+	z_40 := ar.F64(len(tape_5))
+	if ybar_33 != tape_4 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_4})+" and "+runtime.ShapeString([]int{ybar_33}))
+	}
+	if int64(0) < 0 || int64(0) >= int64(tape_6) {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(0), tape_6))
+	}
+	if tape_7 != tape_4 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_4})+" differ")
+	}
+	row_41 := z_40[int64(0)*int64(tape_7) : (int64(0)+1)*int64(tape_7)]
+	tape_3 = tape_3[:len(row_41)]
+	r_37 = r_37[:len(row_41)]
+	for i_42 := range row_41 {
+		row_41[i_42] += (tape_3[i_42] * r_37[i_42])
+	}
+	z_44 := ar.F64(len(tape_8))
+	if ybar_33 != tape_2 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_2})+" and "+runtime.ShapeString([]int{ybar_33}))
+	}
+	if int64(1) < 0 || int64(1) >= int64(tape_9) {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(1), tape_9))
+	}
+	if tape_10 != tape_2 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_2})+" differ")
+	}
+	row_45 := z_44[int64(1)*int64(tape_10) : (int64(1)+1)*int64(tape_10)]
+	tape_1 = tape_1[:len(row_45)]
+	r_37 = r_37[:len(row_45)]
+	for i_46 := range row_45 {
+		row_45[i_46] += (tape_1[i_46] * r_37[i_46])
+	}
+	if ybar_33 != tape_14 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{ybar_33}))
+	}
+	if int64(1) < 0 || int64(1) >= int64(tape_6) {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(1), tape_6))
+	}
+	if tape_7 != tape_14 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_14})+" differ")
+	}
+	row_48 := z_40[int64(1)*int64(tape_7) : (int64(1)+1)*int64(tape_7)]
+	tape_13 = tape_13[:len(row_48)]
+	row_36 = row_36[:len(row_48)]
+	for i_49 := range row_48 {
+		row_48[i_49] += (tape_13[i_49] * row_36[i_49])
+	}
+	if ybar_33 != tape_12 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_12})+" and "+runtime.ShapeString([]int{ybar_33}))
+	}
+	if int64(0) < 0 || int64(0) >= int64(tape_9) {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(0), tape_9))
+	}
+	if tape_10 != tape_12 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_12})+" differ")
+	}
+	row_51 := z_44[int64(0)*int64(tape_10) : (int64(0)+1)*int64(tape_10)]
+	tape_11 = tape_11[:len(row_51)]
+	row_36 = row_36[:len(row_51)]
+	for i_52 := range row_51 {
+		row_51[i_52] += (tape_11[i_52] * row_36[i_52])
+	}
+	r_54 := ar.F64(ybar_33)
+	row_35 = row_35[:len(r_54)]
+	for i_55 := range r_54 {
+		r_54[i_55] = -row_35[i_55]
+	}
+	if ybar_33 != tape_18 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_18})+" and "+runtime.ShapeString([]int{ybar_33}))
+	}
+	if int64(2) < 0 || int64(2) >= int64(tape_6) {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(2), tape_6))
+	}
+	if tape_7 != tape_18 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_18})+" differ")
+	}
+	row_57 := z_40[int64(2)*int64(tape_7) : (int64(2)+1)*int64(tape_7)]
+	tape_17 = tape_17[:len(row_57)]
+	r_54 = r_54[:len(row_57)]
+	for i_58 := range row_57 {
+		row_57[i_58] += (tape_17[i_58] * r_54[i_58])
+	}
+	if ybar_33 != tape_16 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{ybar_33}))
+	}
+	if int64(0) < 0 || int64(0) >= int64(tape_9) {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(0), tape_9))
+	}
+	if tape_10 != tape_16 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
+	}
+	row_60 := z_44[int64(0)*int64(tape_10) : (int64(0)+1)*int64(tape_10)]
+	tape_15 = tape_15[:len(row_60)]
+	r_54 = r_54[:len(row_60)]
+	for i_61 := range row_60 {
+		row_60[i_61] += (tape_15[i_61] * r_54[i_61])
+	}
+	if ybar_33 != tape_22 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{ybar_33}))
+	}
+	if int64(0) < 0 || int64(0) >= int64(tape_6) {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(0), tape_6))
+	}
+	if tape_7 != tape_22 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_22})+" differ")
+	}
+	row_63 := z_40[int64(0)*int64(tape_7) : (int64(0)+1)*int64(tape_7)]
+	tape_21 = tape_21[:len(row_63)]
+	row_35 = row_35[:len(row_63)]
+	for i_64 := range row_63 {
+		row_63[i_64] += (tape_21[i_64] * row_35[i_64])
+	}
+	if ybar_33 != tape_20 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_20})+" and "+runtime.ShapeString([]int{ybar_33}))
+	}
+	if int64(2) < 0 || int64(2) >= int64(tape_9) {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(2), tape_9))
+	}
+	if tape_10 != tape_20 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_20})+" differ")
+	}
+	row_66 := z_44[int64(2)*int64(tape_10) : (int64(2)+1)*int64(tape_10)]
+	tape_19 = tape_19[:len(row_66)]
+	row_35 = row_35[:len(row_66)]
+	for i_67 := range row_66 {
+		row_66[i_67] += (tape_19[i_67] * row_35[i_67])
+	}
+	r_69 := ar.F64(ybar_33)
+	row_34 = row_34[:len(r_69)]
+	for i_70 := range r_69 {
+		r_69[i_70] = -row_34[i_70]
+	}
+	if ybar_33 != tape_26 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{ybar_33}))
+	}
+	if int64(1) < 0 || int64(1) >= int64(tape_6) {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(1), tape_6))
+	}
+	if tape_7 != tape_26 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_26})+" differ")
+	}
+	row_72 := z_40[int64(1)*int64(tape_7) : (int64(1)+1)*int64(tape_7)]
+	tape_25 = tape_25[:len(row_72)]
+	r_69 = r_69[:len(row_72)]
+	for i_73 := range row_72 {
+		row_72[i_73] += (tape_25[i_73] * r_69[i_73])
+	}
+	if ybar_33 != tape_24 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{ybar_33}))
+	}
+	if int64(2) < 0 || int64(2) >= int64(tape_9) {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(2), tape_9))
+	}
+	if tape_10 != tape_24 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
+	}
+	row_75 := z_44[int64(2)*int64(tape_10) : (int64(2)+1)*int64(tape_10)]
+	tape_23 = tape_23[:len(row_75)]
+	r_69 = r_69[:len(row_75)]
+	for i_76 := range row_75 {
+		row_75[i_76] += (tape_23[i_76] * r_69[i_76])
+	}
+	if ybar_33 != tape_30 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{ybar_33}))
+	}
+	if int64(2) < 0 || int64(2) >= int64(tape_6) {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(2), tape_6))
+	}
+	if tape_7 != tape_30 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_30})+" differ")
+	}
+	row_78 := z_40[int64(2)*int64(tape_7) : (int64(2)+1)*int64(tape_7)]
+	tape_29 = tape_29[:len(row_78)]
+	row_34 = row_34[:len(row_78)]
+	for i_79 := range row_78 {
+		row_78[i_79] += (tape_29[i_79] * row_34[i_79])
+	}
+	if ybar_33 != tape_28 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_28})+" and "+runtime.ShapeString([]int{ybar_33}))
+	}
+	if int64(1) < 0 || int64(1) >= int64(tape_9) {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(1), tape_9))
+	}
+	if tape_10 != tape_28 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_28})+" differ")
+	}
+	row_81 := z_44[int64(1)*int64(tape_10) : (int64(1)+1)*int64(tape_10)]
+	tape_27 = tape_27[:len(row_81)]
+	row_34 = row_34[:len(row_81)]
+	for i_82 := range row_81 {
+		row_81[i_82] += (tape_27[i_82] * row_34[i_82])
+	}
+	return z_44, tape_9, tape_10, z_40, tape_6, tape_7, nil
+}
+
+// fn_rotatesplit11fwd is def rotate$split_11$fwd (models.nab:126:5).
+func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 int, x_6 int) ([]float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, error) {
 	if r_2 != 3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", fmt.Sprintf("size mismatch: r has size %d but its type [3][p]f64 says 3", r_2))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:126:5", fmt.Sprintf("size mismatch: r has size %d but its type [3][p]f64 says 3", r_2))
 	}
 	if x_5 != 3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", fmt.Sprintf("size mismatch: x has size %d but its type [3][p]f64 says 3", x_5))
-	}
-	if ybar_8 != 3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_8))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:126:5", fmt.Sprintf("size mismatch: x has size %d but its type [3][p]f64 says 3", x_5))
 	}
 	r_1 = r_1[:r_2*r_3]
 	x_4 = x_4[:x_5*x_6]
-	ybar_7 = ybar_7[:ybar_8*ybar_9]
 	if int64(0) < 0 || int64(0) >= int64(r_2) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:127:18", runtime.CheckIndex(int64(0), r_2))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:127:18", runtime.CheckIndex(int64(0), r_2))
 	}
-	row_10 := r_1[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
+	row_7 := r_1[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if int64(1) < 0 || int64(1) >= int64(r_2) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:127:27", runtime.CheckIndex(int64(1), r_2))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:127:27", runtime.CheckIndex(int64(1), r_2))
 	}
-	row_11 := r_1[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
+	row_8 := r_1[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if int64(2) < 0 || int64(2) >= int64(r_2) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:127:36", runtime.CheckIndex(int64(2), r_2))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:127:36", runtime.CheckIndex(int64(2), r_2))
 	}
-	row_12 := r_1[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
+	row_9 := r_1[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
+	r_10 := ar.F64(r_3)
+	row_7 = row_7[:len(r_10)]
+	row_8 = row_8[:len(r_10)]
+	row_9 = row_9[:len(r_10)]
+	for i_11 := range r_10 {
+		r_10[i_11] = (((row_7[i_11] * row_7[i_11]) + (row_8[i_11] * row_8[i_11])) + (row_9[i_11] * row_9[i_11]))
+	}
 	r_13 := ar.F64(r_3)
-	row_10 = row_10[:len(r_13)]
-	row_11 = row_11[:len(r_13)]
-	row_12 = row_12[:len(r_13)]
+	r_10 = r_10[:len(r_13)]
 	for i_14 := range r_13 {
-		r_13[i_14] = (((row_10[i_14] * row_10[i_14]) + (row_11[i_14] * row_11[i_14])) + (row_12[i_14] * row_12[i_14]))
+		r_13[i_14] = (runtime.Sign(r_10[i_14]))
 	}
 	r_16 := ar.F64(r_3)
 	r_13 = r_13[:len(r_16)]
 	for i_17 := range r_16 {
-		r_16[i_17] = (runtime.Sign(r_13[i_17]))
+		r_16[i_17] = (1.0 - r_13[i_17])
 	}
 	r_19 := ar.F64(r_3)
+	r_10 = r_10[:len(r_19)]
 	r_16 = r_16[:len(r_19)]
 	for i_20 := range r_19 {
-		r_19[i_20] = (1.0 - r_16[i_20])
+		r_19[i_20] = (math.Sqrt((r_10[i_20] + r_16[i_20])))
 	}
 	r_22 := ar.F64(r_3)
-	r_13 = r_13[:len(r_22)]
 	r_19 = r_19[:len(r_22)]
 	for i_23 := range r_22 {
-		r_22[i_23] = (math.Sqrt((r_13[i_23] + r_19[i_23])))
+		r_22[i_23] = (math.Cos(r_19[i_23]))
 	}
 	r_25 := ar.F64(r_3)
-	r_22 = r_22[:len(r_25)]
+	r_19 = r_19[:len(r_25)]
 	for i_26 := range r_25 {
-		r_25[i_26] = (math.Cos(r_22[i_26]))
+		r_25[i_26] = (math.Sin(r_19[i_26]))
 	}
 	r_28 := ar.F64(r_3)
-	r_22 = r_22[:len(r_28)]
+	row_7 = row_7[:len(r_28)]
+	r_19 = r_19[:len(r_28)]
 	for i_29 := range r_28 {
-		r_28[i_29] = (math.Sin(r_22[i_29]))
+		r_28[i_29] = (row_7[i_29] / r_19[i_29])
 	}
 	r_31 := ar.F64(r_3)
-	row_10 = row_10[:len(r_31)]
-	r_22 = r_22[:len(r_31)]
+	row_8 = row_8[:len(r_31)]
+	r_19 = r_19[:len(r_31)]
 	for i_32 := range r_31 {
-		r_31[i_32] = (row_10[i_32] / r_22[i_32])
+		r_31[i_32] = (row_8[i_32] / r_19[i_32])
 	}
 	r_34 := ar.F64(r_3)
-	row_11 = row_11[:len(r_34)]
-	r_22 = r_22[:len(r_34)]
+	row_9 = row_9[:len(r_34)]
+	r_19 = r_19[:len(r_34)]
 	for i_35 := range r_34 {
-		r_34[i_35] = (row_11[i_35] / r_22[i_35])
+		r_34[i_35] = (row_9[i_35] / r_19[i_35])
 	}
-	r_37 := ar.F64(r_3)
-	row_12 = row_12[:len(r_37)]
-	r_22 = r_22[:len(r_37)]
-	for i_38 := range r_37 {
-		r_37[i_38] = (row_12[i_38] / r_22[i_38])
-	}
-	var a_40 []float64
-	var d_41 int = 0
-	var rs_42 int = 0
-	for i_43 := 0; i_43 < 3; i_43++ {
-		mark_44 := ar.mark()
-		var e_45 []float64
-		var e_46 int
-		switch i_43 {
+	var a_37 []float64
+	var d_38 int = 0
+	var rs_39 int = 0
+	for i_40 := 0; i_40 < 3; i_40++ {
+		mark_41 := ar.mark()
+		var e_42 []float64
+		var e_43 int
+		switch i_40 {
 		case 0:
-			e_45, e_46 = r_31, r_3
+			e_42, e_43 = r_28, r_3
 		case 1:
-			e_45, e_46 = r_34, r_3
+			e_42, e_43 = r_31, r_3
 		case 2:
-			e_45, e_46 = r_37, r_3
+			e_42, e_43 = r_34, r_3
 		}
-		if i_43 == 0 {
-			d_41 = e_46
-			rs_42 = d_41
-			tot_47, err_48 := runtime.MulSize(3, rs_42)
-			if err_48 != nil {
-				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:132:14", err_48)
+		if i_40 == 0 {
+			d_38 = e_43
+			rs_39 = d_38
+			tot_44, err_45 := runtime.MulSize(3, rs_39)
+			if err_45 != nil {
+				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:132:14", err_45)
 			}
-			a_40 = ar.F64(tot_47)
-		} else if e_46 != d_41 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:132:14", "array literal: element "+strconv.Itoa(i_43)+" has shape "+runtime.ShapeString([]int{e_46})+", element 0 has shape "+runtime.ShapeString([]int{d_41}))
+			a_37 = ar.F64(tot_44)
+		} else if e_43 != d_38 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:132:14", "array literal: element "+strconv.Itoa(i_40)+" has shape "+runtime.ShapeString([]int{e_43})+", element 0 has shape "+runtime.ShapeString([]int{d_38}))
 		}
-		copy(a_40[i_43*rs_42:(i_43+1)*rs_42], e_45)
-		if i_43 > 0 {
-			ar.release(mark_44)
+		copy(a_37[i_40*rs_39:(i_40+1)*rs_39], e_42)
+		if i_40 > 0 {
+			ar.release(mark_41)
 		}
 	}
-	r_49, r_50, r_51, err_52 := fn_cross(ar, a_40, 3, d_41, x_4, x_5, x_6)
-	if err_52 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_52, "cross", "models.nab:122:5", "models.nab:133:12")
+	r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, err_79 := fn_crosssplit11fwd(ar, a_37, 3, d_38, x_4, x_5, x_6)
+	_ = r_49
+	_ = r_50
+	_ = r_51
+	_ = r_52
+	_ = r_53
+	_ = r_54
+	_ = r_55
+	_ = r_56
+	_ = r_57
+	_ = r_58
+	_ = r_59
+	_ = r_60
+	_ = r_61
+	_ = r_62
+	_ = r_63
+	_ = r_64
+	_ = r_65
+	_ = r_66
+	_ = r_67
+	_ = r_68
+	_ = r_69
+	_ = r_70
+	_ = r_71
+	_ = r_72
+	_ = r_73
+	_ = r_74
+	_ = r_75
+	_ = r_76
+	_ = r_77
+	_ = r_78
+	if err_79 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbFrame(err_79, "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
 	}
 	if int64(0) < 0 || int64(0) >= int64(3) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:134:18", runtime.CheckIndex(int64(0), 3))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:134:18", runtime.CheckIndex(int64(0), 3))
 	}
-	row_53 := a_40[int(int64(0))*d_41 : (int(int64(0))+1)*d_41]
+	row_80 := a_37[int(int64(0))*d_38 : (int(int64(0))+1)*d_38]
 	if int64(0) < 0 || int64(0) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:134:25", runtime.CheckIndex(int64(0), x_5))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:134:25", runtime.CheckIndex(int64(0), x_5))
 	}
-	row_54 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	row_81 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if int64(1) < 0 || int64(1) >= int64(3) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:134:35", runtime.CheckIndex(int64(1), 3))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:134:35", runtime.CheckIndex(int64(1), 3))
 	}
-	row_55 := a_40[int(int64(1))*d_41 : (int(int64(1))+1)*d_41]
+	row_82 := a_37[int(int64(1))*d_38 : (int(int64(1))+1)*d_38]
 	if int64(1) < 0 || int64(1) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:134:42", runtime.CheckIndex(int64(1), x_5))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:134:42", runtime.CheckIndex(int64(1), x_5))
 	}
-	row_56 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	row_83 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if int64(2) < 0 || int64(2) >= int64(3) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:134:52", runtime.CheckIndex(int64(2), 3))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:134:52", runtime.CheckIndex(int64(2), 3))
 	}
-	row_57 := a_40[int(int64(2))*d_41 : (int(int64(2))+1)*d_41]
+	row_84 := a_37[int(int64(2))*d_38 : (int(int64(2))+1)*d_38]
 	if int64(2) < 0 || int64(2) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:134:59", runtime.CheckIndex(int64(2), x_5))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:134:59", runtime.CheckIndex(int64(2), x_5))
 	}
-	row_58 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
-	if x_6 != d_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{d_41})+" and "+runtime.ShapeString([]int{x_6}))
+	row_85 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	if x_6 != d_38 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{d_38})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	if x_6 != d_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{d_41})+" and "+runtime.ShapeString([]int{x_6}))
+	if x_6 != d_38 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{d_38})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	if x_6 != d_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{d_41})+" and "+runtime.ShapeString([]int{x_6}))
+	if x_6 != d_38 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{d_38})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	r_59 := ar.F64(d_41)
-	row_53 = row_53[:len(r_59)]
-	row_54 = row_54[:len(r_59)]
-	row_55 = row_55[:len(r_59)]
-	row_56 = row_56[:len(r_59)]
-	row_57 = row_57[:len(r_59)]
-	row_58 = row_58[:len(r_59)]
-	for i_60 := range r_59 {
-		r_59[i_60] = (((row_53[i_60] * row_54[i_60]) + (row_55[i_60] * row_56[i_60])) + (row_57[i_60] * row_58[i_60]))
+	r_86 := ar.F64(d_38)
+	row_80 = row_80[:len(r_86)]
+	row_81 = row_81[:len(r_86)]
+	row_82 = row_82[:len(r_86)]
+	row_83 = row_83[:len(r_86)]
+	row_84 = row_84[:len(r_86)]
+	row_85 = row_85[:len(r_86)]
+	for i_87 := range r_86 {
+		r_86[i_87] = (((row_80[i_87] * row_81[i_87]) + (row_82[i_87] * row_83[i_87])) + (row_84[i_87] * row_85[i_87]))
 	}
-	r_62 := ar.F64(r_3)
-	r_25 = r_25[:len(r_62)]
-	for i_63 := range r_62 {
-		r_62[i_63] = (1.0 - r_25[i_63])
-	}
-	if r_3 != d_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:134:64", "shape mismatch in '*': "+runtime.ShapeString([]int{d_41})+" and "+runtime.ShapeString([]int{r_3}))
-	}
-	r_65 := ar.F64(d_41)
-	r_59 = r_59[:len(r_65)]
-	r_62 = r_62[:len(r_65)]
-	for i_66 := range r_65 {
-		r_65[i_66] = (r_59[i_66] * r_62[i_66])
-	}
-	n_68, err_69 := runtime.CheckSize(int64(3))
-	if err_69 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:14", err_69)
-	}
-	var a_70 []float64
-	var d_71 int = 0
-	var rs_72 int = 0
-	for i_73 := 0; i_73 < n_68; i_73++ {
-		mark_74 := ar.mark()
-		i_75 := int64(i_73)
-		if i_75 < 0 || i_75 >= int64(x_5) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:16", runtime.CheckIndex(i_75, x_5))
-		}
-		row_76 := x_4[int(i_75)*x_6 : (int(i_75)+1)*x_6]
-		if r_3 != x_6 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
-		}
-		if i_75 < 0 || i_75 >= int64(r_50) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:31", runtime.CheckIndex(i_75, r_50))
-		}
-		row_77 := r_49[int(i_75)*r_51 : (int(i_75)+1)*r_51]
-		if r_3 != r_51 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:35", "shape mismatch in '*': "+runtime.ShapeString([]int{r_51})+" and "+runtime.ShapeString([]int{r_3}))
-		}
-		if r_51 != x_6 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_51}))
-		}
-		if i_75 < 0 || i_75 >= int64(3) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:48", runtime.CheckIndex(i_75, 3))
-		}
-		row_78 := a_40[int(i_75)*d_41 : (int(i_75)+1)*d_41]
-		if d_41 != x_6 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{d_41}))
-		}
-		if i_73 == 0 {
-			d_71 = x_6
-			rs_72 = d_71
-			tot_79, err_80 := runtime.MulSize(n_68, rs_72)
-			if err_80 != nil {
-				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:14", err_80)
-			}
-			a_70 = ar.F64(tot_79)
-		} else if x_6 != d_71 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "build: element "+strconv.Itoa(i_73)+" has shape "+runtime.ShapeString([]int{x_6})+", element 0 has shape "+runtime.ShapeString([]int{d_71}))
-		}
-		row_81 := a_70[i_73*rs_72 : (i_73+1)*rs_72]
-		row_76 = row_76[:len(row_81)]
-		r_25 = r_25[:len(row_81)]
-		row_77 = row_77[:len(row_81)]
-		r_28 = r_28[:len(row_81)]
-		row_78 = row_78[:len(row_81)]
-		r_65 = r_65[:len(row_81)]
-		for i_82 := range row_81 {
-			row_81[i_82] = (((row_76[i_82] * r_25[i_82]) + (row_77[i_82] * r_28[i_82])) + (row_78[i_82] * r_65[i_82]))
-		}
-		if i_73 > 0 {
-			ar.release(mark_74)
-		}
-	}
-	r_84, r_85, r_86, err_87 := fn_cross(ar, r_1, r_2, r_3, x_4, x_5, x_6)
-	if err_87 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_87, "cross", "models.nab:122:5", "models.nab:136:19")
-	}
-	if r_85 != x_5 || r_86 != x_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_85, r_86}))
-	}
-	n_88 := x_5 * x_6
-	r_89 := ar.F64(n_88)
-	x_4 = x_4[:len(r_89)]
-	r_84 = r_84[:len(r_89)]
+	r_89 := ar.F64(r_3)
+	r_22 = r_22[:len(r_89)]
 	for i_90 := range r_89 {
-		r_89[i_90] = (x_4[i_90] + r_84[i_90])
+		r_89[i_90] = (1.0 - r_22[i_90])
 	}
-	z_92 := ar.F64(len(a_70))
-	z_93 := ar.F64(len(r_89))
-	var rev_94 []float64
-	var rev_95 int
-	var rev_96 int
-	var rev_97 []float64
-	var rev_98 int
-	var rev_99 int
-	rev_94, rev_95, rev_96, rev_97, rev_98, rev_99 = z_92, n_68, d_71, z_93, x_5, x_6
-	for i_110 := int64(0); i_110 < int64(3); i_110++ {
-		if i_110 < 0 || i_110 >= int64(ybar_8) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(i_110, ybar_8))
+	if r_3 != d_38 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:134:64", "shape mismatch in '*': "+runtime.ShapeString([]int{d_38})+" and "+runtime.ShapeString([]int{r_3}))
+	}
+	r_92 := ar.F64(d_38)
+	r_86 = r_86[:len(r_92)]
+	r_89 = r_89[:len(r_92)]
+	for i_93 := range r_92 {
+		r_92[i_93] = (r_86[i_93] * r_89[i_93])
+	}
+	n_95, err_96 := runtime.CheckSize(int64(3))
+	if err_96 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:14", err_96)
+	}
+	var a_97 []float64
+	var d_98 int = 0
+	var rs_99 int = 0
+	var a_100 []float64
+	var a_101 []float64
+	var a_102 []float64
+	for i_103 := 0; i_103 < n_95; i_103++ {
+		mark_104 := ar.mark()
+		i_105 := int64(i_103)
+		if i_105 < 0 || i_105 >= int64(x_5) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:16", runtime.CheckIndex(i_105, x_5))
 		}
-		row_112 := ybar_7[int(i_110)*ybar_9 : (int(i_110)+1)*ybar_9]
-		if i_110 < 0 || i_110 >= int64(n_68) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:20", runtime.CheckIndex(i_110, n_68))
+		row_106 := x_4[int(i_105)*x_6 : (int(i_105)+1)*x_6]
+		if i_105 < 0 || i_105 >= int64(r_47) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:31", runtime.CheckIndex(i_105, r_47))
 		}
-		row_113 := a_70[int(i_110)*d_71 : (int(i_110)+1)*d_71]
-		_ = row_113
-		if i_110 < 0 || i_110 >= int64(x_5) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:48", runtime.CheckIndex(i_110, x_5))
+		row_107 := r_46[int(i_105)*r_48 : (int(i_105)+1)*r_48]
+		if i_105 < 0 || i_105 >= int64(3) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:48", runtime.CheckIndex(i_105, 3))
 		}
-		row_114 := r_89[int(i_110)*x_6 : (int(i_110)+1)*x_6]
-		_ = row_114
-		if ybar_9 != r_3 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{ybar_9}))
+		row_108 := a_37[int(i_105)*d_38 : (int(i_105)+1)*d_38]
+		if r_3 != x_6 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 		}
-		if i_110 < 0 || i_110 >= int64(rev_98) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:6", runtime.CheckIndex(i_110, rev_98))
+		if r_3 != r_48 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:35", "shape mismatch in '*': "+runtime.ShapeString([]int{r_48})+" and "+runtime.ShapeString([]int{r_3}))
 		}
-		if rev_99 != r_3 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:6", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_99})+" and "+runtime.ShapeString([]int{r_3})+" differ")
+		if r_48 != x_6 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_48}))
 		}
-		row_115 := rev_97[i_110*int64(rev_99) : (i_110+1)*int64(rev_99)]
-		r_19 = r_19[:len(row_115)]
-		row_112 = row_112[:len(row_115)]
-		for i_116 := range row_115 {
-			row_115[i_116] += (r_19[i_116] * row_112[i_116])
+		if d_38 != x_6 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{d_38}))
 		}
-		if ybar_9 != r_3 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{ybar_9}))
+		r_109 := ar.F64(x_6)
+		row_106 = row_106[:len(r_109)]
+		r_22 = r_22[:len(r_109)]
+		row_107 = row_107[:len(r_109)]
+		r_25 = r_25[:len(r_109)]
+		row_108 = row_108[:len(r_109)]
+		r_92 = r_92[:len(r_109)]
+		for i_110 := range r_109 {
+			r_109[i_110] = (((row_106[i_110] * r_22[i_110]) + (row_107[i_110] * r_25[i_110])) + (row_108[i_110] * r_92[i_110]))
 		}
-		if i_110 < 0 || i_110 >= int64(rev_95) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:6", runtime.CheckIndex(i_110, rev_95))
+		if i_103 == 0 {
+			d_98 = x_6
+			rs_99 = d_98
+			tot_112, err_113 := runtime.MulSize(n_95, rs_99)
+			if err_113 != nil {
+				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:14", err_113)
+			}
+			a_97 = ar.F64(tot_112)
+		} else if x_6 != d_98 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:14", "build: element "+strconv.Itoa(i_103)+" has shape "+runtime.ShapeString([]int{x_6})+", element 0 has shape "+runtime.ShapeString([]int{d_98}))
 		}
-		if rev_96 != r_3 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:6", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_96})+" and "+runtime.ShapeString([]int{r_3})+" differ")
-		}
-		row_118 := rev_94[i_110*int64(rev_96) : (i_110+1)*int64(rev_96)]
-		r_16 = r_16[:len(row_118)]
-		row_112 = row_112[:len(row_118)]
-		for i_119 := range row_118 {
-			row_118[i_119] += (r_16[i_119] * row_112[i_119])
+		copy(a_97[i_103*rs_99:(i_103+1)*rs_99], r_109)
+		if i_103 > 0 {
+			ar.release(mark_104)
 		}
 	}
-	z_121 := ar.F64(len(x_4))
-	z_93 = z_93[:len(z_121)]
-	for i_122 := range z_121 {
-		z_121[i_122] += z_93[i_122]
+	a_100 = a_37[:n_95*d_38]
+	a_101 = r_46[:n_95*r_48]
+	a_102 = x_4[:n_95*x_6]
+	n_114, err_115 := runtime.CheckSize(int64(3))
+	_ = n_114
+	if err_115 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:14", err_115)
 	}
-	r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, err_132 := fn_crossvjp(ar, r_1, r_2, r_3, x_4, x_5, x_6, z_93, x_5, x_6)
+	view_116 := a_97
+	r_117, r_118, r_119, r_120, r_121, r_122, r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, r_137, r_138, r_139, r_140, r_141, r_142, r_143, r_144, r_145, r_146, r_147, r_148, r_149, err_150 := fn_crosssplit11fwd(ar, r_1, r_2, r_3, x_4, x_5, x_6)
+	_ = r_120
+	_ = r_121
+	_ = r_122
 	_ = r_123
 	_ = r_124
 	_ = r_125
-	if err_132 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_132, "cross$vjp", "models.nab:122:5", "models.nab:136:19")
+	_ = r_126
+	_ = r_127
+	_ = r_128
+	_ = r_129
+	_ = r_130
+	_ = r_131
+	_ = r_132
+	_ = r_133
+	_ = r_134
+	_ = r_135
+	_ = r_136
+	_ = r_137
+	_ = r_138
+	_ = r_139
+	_ = r_140
+	_ = r_141
+	_ = r_142
+	_ = r_143
+	_ = r_144
+	_ = r_145
+	_ = r_146
+	_ = r_147
+	_ = r_148
+	_ = r_149
+	if err_150 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbFrame(err_150, "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
 	}
-	z_133 := ar.F64(len(r_1))
-	if r_2 != r_127 || r_3 != r_128 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{r_2, r_3})+" and "+runtime.ShapeString([]int{r_127, r_128})+" differ")
+	if r_118 != x_5 || r_119 != x_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_118, r_119}))
 	}
-	r_126 = r_126[:len(z_133)]
-	for i_134 := range z_133 {
-		z_133[i_134] += r_126[i_134]
+	n_151 := x_5 * x_6
+	r_152 := ar.F64(n_151)
+	x_4 = x_4[:len(r_152)]
+	r_117 = r_117[:len(r_152)]
+	for i_153 := range r_152 {
+		r_152[i_153] = (x_4[i_153] + r_117[i_153])
 	}
-	if x_5 != r_130 || x_6 != r_131 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_130, r_131})+" differ")
+	n_155, err_156 := runtime.CheckSize(int64(3))
+	if err_156 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:6", err_156)
 	}
-	r_129 = r_129[:len(z_121)]
-	for i_135 := range z_121 {
-		z_121[i_135] += r_129[i_135]
-	}
-	z_136 := ar.F64(len(r_25))
-	z_137 := ar.F64(len(r_49))
-	z_138 := ar.F64(len(r_28))
-	z_139 := ar.F64(len(a_40))
-	z_140 := ar.F64(len(r_65))
-	var rev_141 []float64
-	var rev_142 int
-	var rev_143 int
-	var rev_144 []float64
-	var rev_145 int
-	var rev_146 []float64
-	var rev_147 int
-	var rev_148 int
-	var rev_149 []float64
-	var rev_150 int
-	var rev_151 []float64
-	var rev_152 int
-	var rev_153 int
-	var rev_154 []float64
-	var rev_155 int
-	rev_141, rev_142, rev_143, rev_144, rev_145, rev_146, rev_147, rev_148, rev_149, rev_150, rev_151, rev_152, rev_153, rev_154, rev_155 = z_121, x_5, x_6, z_136, r_3, z_137, r_50, r_51, z_138, r_3, z_139, 3, d_41, z_140, d_41
-	for i_179 := int64(0); i_179 < int64(3); i_179++ {
-		if i_179 < 0 || i_179 >= int64(n_68) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(i_179, n_68))
+	var a_157 []float64
+	var d_158 int = 0
+	var rs_159 int = 0
+	for i_160 := 0; i_160 < n_155; i_160++ {
+		mark_161 := ar.mark()
+		i_162 := int64(i_160)
+		if i_162 < 0 || i_162 >= int64(n_95) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:20", runtime.CheckIndex(i_162, n_95))
 		}
-		row_181 := z_92[int(i_179)*d_71 : (int(i_179)+1)*d_71]
-		if i_179 < 0 || i_179 >= int64(3) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:48", runtime.CheckIndex(i_179, 3))
+		row_163 := view_116[int(i_162)*d_98 : (int(i_162)+1)*d_98]
+		if d_98 != r_3 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_98}))
 		}
-		row_182 := a_40[int(i_179)*d_41 : (int(i_179)+1)*d_41]
-		if d_71 != d_41 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_41})+" and "+runtime.ShapeString([]int{d_71}))
+		if i_162 < 0 || i_162 >= int64(x_5) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:48", runtime.CheckIndex(i_162, x_5))
 		}
-		if rev_155 != d_41 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_155})+" and "+runtime.ShapeString([]int{d_41})+" differ")
-		}
-		row_182 = row_182[:len(rev_154)]
-		row_181 = row_181[:len(rev_154)]
-		for i_184 := range rev_154 {
-			rev_154[i_184] += (row_182[i_184] * row_181[i_184])
-		}
-		if d_71 != d_41 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_41})+" and "+runtime.ShapeString([]int{d_71}))
-		}
-		if i_179 < 0 || i_179 >= int64(rev_152) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:14", runtime.CheckIndex(i_179, rev_152))
-		}
-		if rev_153 != d_41 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_153})+" and "+runtime.ShapeString([]int{d_41})+" differ")
-		}
-		row_186 := rev_151[i_179*int64(rev_153) : (i_179+1)*int64(rev_153)]
-		r_65 = r_65[:len(row_186)]
-		row_181 = row_181[:len(row_186)]
-		for i_187 := range row_186 {
-			row_186[i_187] += (r_65[i_187] * row_181[i_187])
-		}
-		if i_179 < 0 || i_179 >= int64(r_50) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:31", runtime.CheckIndex(i_179, r_50))
-		}
-		row_189 := r_49[int(i_179)*r_51 : (int(i_179)+1)*r_51]
-		if d_71 != r_51 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_51})+" and "+runtime.ShapeString([]int{d_71}))
-		}
-		if rev_150 != r_51 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_150})+" and "+runtime.ShapeString([]int{r_51})+" differ")
-		}
-		row_189 = row_189[:len(rev_149)]
-		row_181 = row_181[:len(rev_149)]
-		for i_191 := range rev_149 {
-			rev_149[i_191] += (row_189[i_191] * row_181[i_191])
-		}
-		if d_71 != r_3 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_71}))
-		}
-		if i_179 < 0 || i_179 >= int64(rev_147) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:14", runtime.CheckIndex(i_179, rev_147))
-		}
-		if rev_148 != r_3 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_148})+" and "+runtime.ShapeString([]int{r_3})+" differ")
-		}
-		row_193 := rev_146[i_179*int64(rev_148) : (i_179+1)*int64(rev_148)]
-		r_28 = r_28[:len(row_193)]
-		row_181 = row_181[:len(row_193)]
-		for i_194 := range row_193 {
-			row_193[i_194] += (r_28[i_194] * row_181[i_194])
-		}
-		if i_179 < 0 || i_179 >= int64(x_5) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:16", runtime.CheckIndex(i_179, x_5))
-		}
-		row_196 := x_4[int(i_179)*x_6 : (int(i_179)+1)*x_6]
-		if d_71 != x_6 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{d_71}))
-		}
-		if rev_145 != x_6 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_145})+" and "+runtime.ShapeString([]int{x_6})+" differ")
-		}
-		row_196 = row_196[:len(rev_144)]
-		row_181 = row_181[:len(rev_144)]
-		for i_198 := range rev_144 {
-			rev_144[i_198] += (row_196[i_198] * row_181[i_198])
-		}
-		if d_71 != r_3 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_71}))
-		}
-		if i_179 < 0 || i_179 >= int64(rev_142) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:14", runtime.CheckIndex(i_179, rev_142))
-		}
-		if rev_143 != r_3 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_143})+" and "+runtime.ShapeString([]int{r_3})+" differ")
-		}
-		row_200 := rev_141[i_179*int64(rev_143) : (i_179+1)*int64(rev_143)]
-		r_25 = r_25[:len(row_200)]
-		row_181 = row_181[:len(row_200)]
-		for i_201 := range row_200 {
-			row_200[i_201] += (r_25[i_201] * row_181[i_201])
-		}
-	}
-	if d_41 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_41}))
-	}
-	r_203 := ar.F64(r_3)
-	r_62 = r_62[:len(r_203)]
-	z_140 = z_140[:len(r_203)]
-	for i_204 := range r_203 {
-		r_203[i_204] = (r_62[i_204] * z_140[i_204])
-	}
-	if r_3 != d_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_41})+" differ")
-	}
-	r_59 = r_59[:len(z_136)]
-	z_140 = z_140[:len(z_136)]
-	for i_207 := range z_136 {
-		z_136[i_207] += (-(r_59[i_207] * z_140[i_207]))
-	}
-	if r_3 != d_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{d_41})+" and "+runtime.ShapeString([]int{r_3}))
-	}
-	if int64(2) < 0 || int64(2) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(2), x_5))
-	}
-	if x_6 != d_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{d_41})+" differ")
-	}
-	row_209 := z_121[int64(2)*int64(x_6) : (int64(2)+1)*int64(x_6)]
-	row_57 = row_57[:len(row_209)]
-	r_203 = r_203[:len(row_209)]
-	for i_210 := range row_209 {
-		row_209[i_210] += (row_57[i_210] * r_203[i_210])
-	}
-	if r_3 != x_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
-	}
-	if int64(2) < 0 || int64(2) >= int64(3) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(2), 3))
-	}
-	if d_41 != x_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_41})+" and "+runtime.ShapeString([]int{x_6})+" differ")
-	}
-	row_212 := z_139[int64(2)*int64(d_41) : (int64(2)+1)*int64(d_41)]
-	row_58 = row_58[:len(row_212)]
-	r_203 = r_203[:len(row_212)]
-	for i_213 := range row_212 {
-		row_212[i_213] += (row_58[i_213] * r_203[i_213])
-	}
-	if r_3 != d_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{d_41})+" and "+runtime.ShapeString([]int{r_3}))
-	}
-	if int64(1) < 0 || int64(1) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(1), x_5))
-	}
-	if x_6 != d_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{d_41})+" differ")
-	}
-	row_215 := z_121[int64(1)*int64(x_6) : (int64(1)+1)*int64(x_6)]
-	row_55 = row_55[:len(row_215)]
-	r_203 = r_203[:len(row_215)]
-	for i_216 := range row_215 {
-		row_215[i_216] += (row_55[i_216] * r_203[i_216])
-	}
-	if r_3 != x_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
-	}
-	if int64(1) < 0 || int64(1) >= int64(3) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(1), 3))
-	}
-	if d_41 != x_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_41})+" and "+runtime.ShapeString([]int{x_6})+" differ")
-	}
-	row_218 := z_139[int64(1)*int64(d_41) : (int64(1)+1)*int64(d_41)]
-	row_56 = row_56[:len(row_218)]
-	r_203 = r_203[:len(row_218)]
-	for i_219 := range row_218 {
-		row_218[i_219] += (row_56[i_219] * r_203[i_219])
-	}
-	if r_3 != d_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{d_41})+" and "+runtime.ShapeString([]int{r_3}))
-	}
-	if int64(0) < 0 || int64(0) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(0), x_5))
-	}
-	if x_6 != d_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{d_41})+" differ")
-	}
-	row_221 := z_121[int64(0)*int64(x_6) : (int64(0)+1)*int64(x_6)]
-	row_53 = row_53[:len(row_221)]
-	r_203 = r_203[:len(row_221)]
-	for i_222 := range row_221 {
-		row_221[i_222] += (row_53[i_222] * r_203[i_222])
-	}
-	if r_3 != x_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
-	}
-	if int64(0) < 0 || int64(0) >= int64(3) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(0), 3))
-	}
-	if d_41 != x_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_41})+" and "+runtime.ShapeString([]int{x_6})+" differ")
-	}
-	row_224 := z_139[int64(0)*int64(d_41) : (int64(0)+1)*int64(d_41)]
-	row_54 = row_54[:len(row_224)]
-	r_203 = r_203[:len(row_224)]
-	for i_225 := range row_224 {
-		row_224[i_225] += (row_54[i_225] * r_203[i_225])
-	}
-	r_227, r_228, r_229, r_230, r_231, r_232, r_233, r_234, r_235, err_236 := fn_crossvjp(ar, a_40, 3, d_41, x_4, x_5, x_6, z_137, r_50, r_51)
-	_ = r_227
-	_ = r_228
-	_ = r_229
-	if err_236 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_236, "cross$vjp", "models.nab:122:5", "models.nab:133:12")
-	}
-	if 3 != r_231 || d_41 != r_232 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, d_41})+" and "+runtime.ShapeString([]int{r_231, r_232})+" differ")
-	}
-	r_230 = r_230[:len(z_139)]
-	for i_237 := range z_139 {
-		z_139[i_237] += r_230[i_237]
-	}
-	if x_5 != r_234 || x_6 != r_235 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_234, r_235})+" differ")
-	}
-	r_233 = r_233[:len(z_121)]
-	for i_238 := range z_121 {
-		z_121[i_238] += r_233[i_238]
-	}
-	if int64(0) < 0 || int64(0) >= int64(3) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(0), 3))
-	}
-	row_239 := z_139[int(int64(0))*d_41 : (int(int64(0))+1)*d_41]
-	if int64(1) < 0 || int64(1) >= int64(3) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(1), 3))
-	}
-	row_240 := z_139[int(int64(1))*d_41 : (int(int64(1))+1)*d_41]
-	if int64(2) < 0 || int64(2) >= int64(3) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(2), 3))
-	}
-	row_241 := z_139[int(int64(2))*d_41 : (int(int64(2))+1)*d_41]
-	r_242 := ar.F64(r_3)
-	r_22 = r_22[:len(r_242)]
-	for i_243 := range r_242 {
-		r_242[i_243] = (1.0 / r_22[i_243])
-	}
-	if d_41 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_41}))
-	}
-	r_245 := ar.F64(r_3)
-	r_37 = r_37[:len(r_245)]
-	r_22 = r_22[:len(r_245)]
-	row_241 = row_241[:len(r_245)]
-	for i_246 := range r_245 {
-		r_245[i_246] = ((-(r_37[i_246] / r_22[i_246])) * row_241[i_246])
-	}
-	if d_41 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_41}))
-	}
-	if int64(2) < 0 || int64(2) >= int64(r_2) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(2), r_2))
-	}
-	if r_3 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{r_3})+" differ")
-	}
-	row_248 := z_133[int64(2)*int64(r_3) : (int64(2)+1)*int64(r_3)]
-	r_242 = r_242[:len(row_248)]
-	row_241 = row_241[:len(row_248)]
-	for i_249 := range row_248 {
-		row_248[i_249] += (r_242[i_249] * row_241[i_249])
-	}
-	if d_41 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_41}))
-	}
-	r_34 = r_34[:len(r_245)]
-	r_22 = r_22[:len(r_245)]
-	row_240 = row_240[:len(r_245)]
-	for i_252 := range r_245 {
-		r_245[i_252] += ((-(r_34[i_252] / r_22[i_252])) * row_240[i_252])
-	}
-	if d_41 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_41}))
-	}
-	if int64(1) < 0 || int64(1) >= int64(r_2) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(1), r_2))
-	}
-	if r_3 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{r_3})+" differ")
-	}
-	row_254 := z_133[int64(1)*int64(r_3) : (int64(1)+1)*int64(r_3)]
-	r_242 = r_242[:len(row_254)]
-	row_240 = row_240[:len(row_254)]
-	for i_255 := range row_254 {
-		row_254[i_255] += (r_242[i_255] * row_240[i_255])
-	}
-	if d_41 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_41}))
-	}
-	r_31 = r_31[:len(r_245)]
-	r_22 = r_22[:len(r_245)]
-	row_239 = row_239[:len(r_245)]
-	for i_258 := range r_245 {
-		r_245[i_258] += ((-(r_31[i_258] / r_22[i_258])) * row_239[i_258])
-	}
-	if d_41 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_41}))
-	}
-	if int64(0) < 0 || int64(0) >= int64(r_2) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(0), r_2))
-	}
-	if r_3 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{r_3})+" differ")
-	}
-	row_260 := z_133[int64(0)*int64(r_3) : (int64(0)+1)*int64(r_3)]
-	r_242 = r_242[:len(row_260)]
-	row_239 = row_239[:len(row_260)]
-	for i_261 := range row_260 {
-		row_260[i_261] += (r_242[i_261] * row_239[i_261])
-	}
-	r_25 = r_25[:len(r_245)]
-	z_138 = z_138[:len(r_245)]
-	for i_264 := range r_245 {
-		r_245[i_264] += (r_25[i_264] * z_138[i_264])
-	}
-	r_28 = r_28[:len(r_245)]
-	z_136 = z_136[:len(r_245)]
-	for i_267 := range r_245 {
-		r_245[i_267] += (-r_28[i_267] * z_136[i_267])
-	}
-	r_269 := ar.F64(r_3)
-	r_22 = r_22[:len(r_269)]
-	r_245 = r_245[:len(r_269)]
-	for i_270 := range r_269 {
-		r_269[i_270] = ((0.5 / r_22[i_270]) * r_245[i_270])
-	}
-	if int64(2) < 0 || int64(2) >= int64(r_2) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(2), r_2))
-	}
-	if r_3 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{r_3})+" differ")
-	}
-	row_272 := z_133[int64(2)*int64(r_3) : (int64(2)+1)*int64(r_3)]
-	row_12 = row_12[:len(row_272)]
-	r_269 = r_269[:len(row_272)]
-	for i_273 := range row_272 {
-		row_272[i_273] += ((2.0 * row_12[i_273]) * r_269[i_273])
-	}
-	if int64(1) < 0 || int64(1) >= int64(r_2) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(1), r_2))
-	}
-	if r_3 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{r_3})+" differ")
-	}
-	row_275 := z_133[int64(1)*int64(r_3) : (int64(1)+1)*int64(r_3)]
-	row_11 = row_11[:len(row_275)]
-	r_269 = r_269[:len(row_275)]
-	for i_276 := range row_275 {
-		row_275[i_276] += ((2.0 * row_11[i_276]) * r_269[i_276])
-	}
-	if int64(0) < 0 || int64(0) >= int64(r_2) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(0), r_2))
-	}
-	if r_3 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{r_3})+" differ")
-	}
-	row_278 := z_133[int64(0)*int64(r_3) : (int64(0)+1)*int64(r_3)]
-	row_10 = row_10[:len(row_278)]
-	r_269 = r_269[:len(row_278)]
-	for i_279 := range row_278 {
-		row_278[i_279] += ((2.0 * row_10[i_279]) * r_269[i_279])
-	}
-	n_281, err_282 := runtime.CheckSize(int64(3))
-	if err_282 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:6", err_282)
-	}
-	var a_283 []float64
-	var d_284 int = 0
-	var rs_285 int = 0
-	for i_286 := 0; i_286 < n_281; i_286++ {
-		mark_287 := ar.mark()
-		i_288 := int64(i_286)
-		if i_288 < 0 || i_288 >= int64(n_68) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:20", runtime.CheckIndex(i_288, n_68))
-		}
-		row_289 := a_70[int(i_288)*d_71 : (int(i_288)+1)*d_71]
-		if d_71 != r_3 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_71}))
-		}
-		if i_288 < 0 || i_288 >= int64(x_5) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:48", runtime.CheckIndex(i_288, x_5))
-		}
-		row_290 := r_89[int(i_288)*x_6 : (int(i_288)+1)*x_6]
+		row_164 := r_152[int(i_162)*x_6 : (int(i_162)+1)*x_6]
 		if x_6 != r_3 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 		}
-		if i_286 == 0 {
-			d_284 = r_3
-			rs_285 = d_284
-			tot_291, err_292 := runtime.MulSize(n_281, rs_285)
-			if err_292 != nil {
-				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:6", err_292)
+		if i_160 == 0 {
+			d_158 = r_3
+			rs_159 = d_158
+			tot_165, err_166 := runtime.MulSize(n_155, rs_159)
+			if err_166 != nil {
+				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:6", err_166)
 			}
-			a_283 = ar.F64(tot_291)
-		} else if r_3 != d_284 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:6", "build: element "+strconv.Itoa(i_286)+" has shape "+runtime.ShapeString([]int{r_3})+", element 0 has shape "+runtime.ShapeString([]int{d_284}))
+			a_157 = ar.F64(tot_165)
+		} else if r_3 != d_158 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:137:6", "build: element "+strconv.Itoa(i_160)+" has shape "+runtime.ShapeString([]int{r_3})+", element 0 has shape "+runtime.ShapeString([]int{d_158}))
 		}
-		row_293 := a_283[i_286*rs_285 : (i_286+1)*rs_285]
-		r_16 = r_16[:len(row_293)]
-		row_289 = row_289[:len(row_293)]
-		r_19 = r_19[:len(row_293)]
-		row_290 = row_290[:len(row_293)]
-		for i_294 := range row_293 {
-			row_293[i_294] = ((r_16[i_294] * row_289[i_294]) + (r_19[i_294] * row_290[i_294]))
+		row_167 := a_157[i_160*rs_159 : (i_160+1)*rs_159]
+		r_13 = r_13[:len(row_167)]
+		row_163 = row_163[:len(row_167)]
+		r_16 = r_16[:len(row_167)]
+		row_164 = row_164[:len(row_167)]
+		for i_168 := range row_167 {
+			row_167[i_168] = ((r_13[i_168] * row_163[i_168]) + (r_16[i_168] * row_164[i_168]))
 		}
-		if i_286 > 0 {
-			ar.release(mark_287)
+		if i_160 > 0 {
+			ar.release(mark_161)
 		}
 	}
-	return a_283, n_281, d_284, z_133, r_2, r_3, z_121, x_5, x_6, nil
+	return a_157, n_155, d_158, view_116, n_95, d_98, r_152, x_5, x_6, r_10, r_3, r_1, r_2, r_3, x_4, x_5, x_6, r_22, r_3, r_46, r_47, r_48, r_25, r_3, a_37, 3, d_38, r_92, d_38, a_97, n_95, d_98, a_100, n_95, d_38, a_101, n_95, r_48, a_102, n_95, x_6, r_89, r_3, r_86, d_38, row_85, x_6, row_84, d_38, row_83, x_6, row_82, d_38, row_81, x_6, row_80, d_38, r_19, r_3, r_34, r_3, r_31, r_3, r_28, r_3, row_9, r_3, row_8, r_3, row_7, r_3, nil
+}
+
+// fn_rotatesplit11bwd is def rotate$split_11$bwd (models.nab:126:5).
+func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 int, tape_7 []float64, tape_8 int, tape_9 []float64, tape_10 int, tape_11 int, tape_12 []float64, tape_13 int, tape_14 int, tape_15 []float64, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 []float64, tape_23 int, tape_24 int, tape_25 []float64, tape_26 int, tape_27 []float64, tape_28 int, tape_29 int, tape_30 []float64, tape_31 int, tape_32 int, tape_33 []float64, tape_34 int, tape_35 int, tape_36 []float64, tape_37 int, tape_38 int, tape_39 []float64, tape_40 int, tape_41 []float64, tape_42 int, tape_43 []float64, tape_44 int, tape_45 []float64, tape_46 int, tape_47 []float64, tape_48 int, tape_49 []float64, tape_50 int, tape_51 []float64, tape_52 int, tape_53 []float64, tape_54 int, tape_55 []float64, tape_56 int, tape_57 []float64, tape_58 int, tape_59 []float64, tape_60 int, tape_61 []float64, tape_62 int, tape_63 []float64, tape_64 int, tape_65 []float64, tape_66 int, tape_67 []float64, tape_68 int, ybar_69 []float64, ybar_70 int, ybar_71 int) ([]float64, int, int, []float64, int, int, error) {
+	if ybar_70 != 3 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_70))
+	}
+	tape_1 = tape_1[:tape_2*tape_3]
+	tape_4 = tape_4[:tape_5*tape_6]
+	tape_7 = tape_7[:tape_8]
+	tape_9 = tape_9[:tape_10*tape_11]
+	tape_12 = tape_12[:tape_13*tape_14]
+	tape_15 = tape_15[:tape_16]
+	tape_17 = tape_17[:tape_18*tape_19]
+	tape_20 = tape_20[:tape_21]
+	tape_22 = tape_22[:tape_23*tape_24]
+	tape_25 = tape_25[:tape_26]
+	tape_27 = tape_27[:tape_28*tape_29]
+	tape_30 = tape_30[:tape_31*tape_32]
+	tape_33 = tape_33[:tape_34*tape_35]
+	tape_36 = tape_36[:tape_37*tape_38]
+	tape_39 = tape_39[:tape_40]
+	tape_41 = tape_41[:tape_42]
+	tape_43 = tape_43[:tape_44]
+	tape_45 = tape_45[:tape_46]
+	tape_47 = tape_47[:tape_48]
+	tape_49 = tape_49[:tape_50]
+	tape_51 = tape_51[:tape_52]
+	tape_53 = tape_53[:tape_54]
+	tape_55 = tape_55[:tape_56]
+	tape_57 = tape_57[:tape_58]
+	tape_59 = tape_59[:tape_60]
+	tape_61 = tape_61[:tape_62]
+	tape_63 = tape_63[:tape_64]
+	tape_65 = tape_65[:tape_66]
+	tape_67 = tape_67[:tape_68]
+	ybar_69 = ybar_69[:ybar_70*ybar_71]
+	r_72 := ar.F64(tape_8)
+	tape_7 = tape_7[:len(r_72)]
+	for i_73 := range r_72 {
+		r_72[i_73] = (runtime.Sign(tape_7[i_73]))
+	}
+	z_75 := ar.F64(len(tape_1))
+	z_76 := ar.F64(len(tape_4))
+	var rev_77 []float64
+	var rev_78 int
+	var rev_79 int
+	var rev_80 []float64
+	var rev_81 int
+	var rev_82 int
+	rev_77, rev_78, rev_79, rev_80, rev_81, rev_82 = z_75, tape_2, tape_3, z_76, tape_5, tape_6
+	for i_91 := int64(0); i_91 < int64(3); i_91++ {
+		if i_91 < 0 || i_91 >= int64(ybar_70) {
+			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(i_91, ybar_70))
+		}
+		row_93 := ybar_69[int(i_91)*ybar_71 : (int(i_91)+1)*ybar_71]
+		if ybar_71 != tape_8 {
+			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_71}))
+		}
+		if i_91 < 0 || i_91 >= int64(rev_81) {
+			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:6", runtime.CheckIndex(i_91, rev_81))
+		}
+		if rev_82 != tape_8 {
+			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:6", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_82})+" and "+runtime.ShapeString([]int{tape_8})+" differ")
+		}
+		row_94 := rev_80[i_91*int64(rev_82) : (i_91+1)*int64(rev_82)]
+		r_72 = r_72[:len(row_94)]
+		row_93 = row_93[:len(row_94)]
+		for i_95 := range row_94 {
+			row_94[i_95] += ((1.0 - r_72[i_95]) * row_93[i_95])
+		}
+		if ybar_71 != tape_8 {
+			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_71}))
+		}
+		if i_91 < 0 || i_91 >= int64(rev_78) {
+			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:6", runtime.CheckIndex(i_91, rev_78))
+		}
+		if rev_79 != tape_8 {
+			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:6", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_79})+" and "+runtime.ShapeString([]int{tape_8})+" differ")
+		}
+		row_97 := rev_77[i_91*int64(rev_79) : (i_91+1)*int64(rev_79)]
+		r_72 = r_72[:len(row_97)]
+		row_93 = row_93[:len(row_97)]
+		for i_98 := range row_97 {
+			row_97[i_98] += (r_72[i_98] * row_93[i_98])
+		}
+	}
+	r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, r_115, r_116, r_117, r_118, r_119, r_120, r_121, r_122, r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, r_132, err_133 := fn_crosssplit11fwd(ar, tape_9, tape_10, tape_11, tape_12, tape_13, tape_14)
+	_ = r_100
+	_ = r_101
+	_ = r_102
+	if err_133 != nil {
+		return nil, 0, 0, nil, 0, 0, nbFrame(err_133, "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	r_134, r_135, r_136, r_137, r_138, r_139, err_140 := fn_crosssplit11bwd(ar, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, r_115, r_116, r_117, r_118, r_119, r_120, r_121, r_122, r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, r_132, z_76, tape_5, tape_6)
+	if err_140 != nil {
+		return nil, 0, 0, nil, 0, 0, nbFrame(err_140, "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	if r_138 != tape_5 || r_139 != tape_6 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_5, tape_6})+" and "+runtime.ShapeString([]int{r_138, r_139}))
+	}
+	n_141 := tape_5 * tape_6
+	r_142 := ar.F64(n_141)
+	z_76 = z_76[:len(r_142)]
+	r_137 = r_137[:len(r_142)]
+	for i_143 := range r_142 {
+		r_142[i_143] = (z_76[i_143] + r_137[i_143])
+	}
+	z_145 := ar.F64(len(tape_15))
+	z_146 := ar.F64(len(tape_17))
+	z_147 := ar.F64(len(tape_20))
+	z_148 := ar.F64(len(tape_22))
+	z_149 := ar.F64(len(tape_25))
+	var rev_150 []float64
+	var rev_151 int
+	var rev_152 int
+	var rev_153 []float64
+	var rev_154 int
+	var rev_155 []float64
+	var rev_156 int
+	var rev_157 int
+	var rev_158 []float64
+	var rev_159 int
+	var rev_160 []float64
+	var rev_161 int
+	var rev_162 int
+	var rev_163 []float64
+	var rev_164 int
+	rev_150, rev_151, rev_152, rev_153, rev_154, rev_155, rev_156, rev_157, rev_158, rev_159, rev_160, rev_161, rev_162, rev_163, rev_164 = r_142, tape_5, tape_6, z_145, tape_16, z_146, tape_18, tape_19, z_147, tape_21, z_148, tape_23, tape_24, z_149, tape_26
+	for i_189 := int64(0); i_189 < int64(3); i_189++ {
+		if i_189 < 0 || i_189 >= int64(tape_2) {
+			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(i_189, tape_2))
+		}
+		row_191 := z_75[int(i_189)*tape_3 : (int(i_189)+1)*tape_3]
+		if i_189 < 0 || i_189 >= int64(tape_28) {
+			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(i_189, tape_28))
+		}
+		row_192 := tape_27[int(i_189)*tape_29 : (int(i_189)+1)*tape_29]
+		_ = row_192
+		row_193 := tape_30[int(i_189)*tape_32 : (int(i_189)+1)*tape_32]
+		row_194 := tape_33[int(i_189)*tape_35 : (int(i_189)+1)*tape_35]
+		row_195 := tape_36[int(i_189)*tape_38 : (int(i_189)+1)*tape_38]
+		if tape_3 != tape_32 {
+			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_32})+" and "+runtime.ShapeString([]int{tape_3}))
+		}
+		if rev_164 != tape_32 {
+			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_164})+" and "+runtime.ShapeString([]int{tape_32})+" differ")
+		}
+		row_193 = row_193[:len(rev_163)]
+		row_191 = row_191[:len(rev_163)]
+		for i_197 := range rev_163 {
+			rev_163[i_197] += (row_193[i_197] * row_191[i_197])
+		}
+		if tape_3 != tape_26 {
+			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_3}))
+		}
+		if i_189 < 0 || i_189 >= int64(rev_161) {
+			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:14", runtime.CheckIndex(i_189, rev_161))
+		}
+		if rev_162 != tape_26 {
+			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_162})+" and "+runtime.ShapeString([]int{tape_26})+" differ")
+		}
+		row_199 := rev_160[i_189*int64(rev_162) : (i_189+1)*int64(rev_162)]
+		tape_25 = tape_25[:len(row_199)]
+		row_191 = row_191[:len(row_199)]
+		for i_200 := range row_199 {
+			row_199[i_200] += (tape_25[i_200] * row_191[i_200])
+		}
+		if tape_3 != tape_35 {
+			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_35})+" and "+runtime.ShapeString([]int{tape_3}))
+		}
+		if rev_159 != tape_35 {
+			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_159})+" and "+runtime.ShapeString([]int{tape_35})+" differ")
+		}
+		row_194 = row_194[:len(rev_158)]
+		row_191 = row_191[:len(rev_158)]
+		for i_203 := range rev_158 {
+			rev_158[i_203] += (row_194[i_203] * row_191[i_203])
+		}
+		if tape_3 != tape_21 {
+			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_21})+" and "+runtime.ShapeString([]int{tape_3}))
+		}
+		if i_189 < 0 || i_189 >= int64(rev_156) {
+			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:14", runtime.CheckIndex(i_189, rev_156))
+		}
+		if rev_157 != tape_21 {
+			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_157})+" and "+runtime.ShapeString([]int{tape_21})+" differ")
+		}
+		row_205 := rev_155[i_189*int64(rev_157) : (i_189+1)*int64(rev_157)]
+		tape_20 = tape_20[:len(row_205)]
+		row_191 = row_191[:len(row_205)]
+		for i_206 := range row_205 {
+			row_205[i_206] += (tape_20[i_206] * row_191[i_206])
+		}
+		if tape_3 != tape_38 {
+			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_38})+" and "+runtime.ShapeString([]int{tape_3}))
+		}
+		if rev_154 != tape_38 {
+			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_154})+" and "+runtime.ShapeString([]int{tape_38})+" differ")
+		}
+		row_195 = row_195[:len(rev_153)]
+		row_191 = row_191[:len(rev_153)]
+		for i_209 := range rev_153 {
+			rev_153[i_209] += (row_195[i_209] * row_191[i_209])
+		}
+		if tape_3 != tape_16 {
+			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_3}))
+		}
+		if i_189 < 0 || i_189 >= int64(rev_151) {
+			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:14", runtime.CheckIndex(i_189, rev_151))
+		}
+		if rev_152 != tape_16 {
+			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_152})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
+		}
+		row_211 := rev_150[i_189*int64(rev_152) : (i_189+1)*int64(rev_152)]
+		tape_15 = tape_15[:len(row_211)]
+		row_191 = row_191[:len(row_211)]
+		for i_212 := range row_211 {
+			row_211[i_212] += (tape_15[i_212] * row_191[i_212])
+		}
+	}
+	if tape_26 != tape_40 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_40})+" and "+runtime.ShapeString([]int{tape_26}))
+	}
+	r_214 := ar.F64(tape_40)
+	tape_39 = tape_39[:len(r_214)]
+	z_149 = z_149[:len(r_214)]
+	for i_215 := range r_214 {
+		r_214[i_215] = (tape_39[i_215] * z_149[i_215])
+	}
+	if tape_26 != tape_42 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_42})+" and "+runtime.ShapeString([]int{tape_26}))
+	}
+	if tape_16 != tape_42 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_42})+" differ")
+	}
+	tape_41 = tape_41[:len(z_145)]
+	z_149 = z_149[:len(z_145)]
+	for i_218 := range z_145 {
+		z_145[i_218] += (-(tape_41[i_218] * z_149[i_218]))
+	}
+	if tape_40 != tape_46 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_46})+" and "+runtime.ShapeString([]int{tape_40}))
+	}
+	if int64(2) < 0 || int64(2) >= int64(tape_5) {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(2), tape_5))
+	}
+	if tape_6 != tape_46 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_46})+" differ")
+	}
+	row_220 := r_142[int64(2)*int64(tape_6) : (int64(2)+1)*int64(tape_6)]
+	tape_45 = tape_45[:len(row_220)]
+	r_214 = r_214[:len(row_220)]
+	for i_221 := range row_220 {
+		row_220[i_221] += (tape_45[i_221] * r_214[i_221])
+	}
+	if tape_40 != tape_44 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_44})+" and "+runtime.ShapeString([]int{tape_40}))
+	}
+	if int64(2) < 0 || int64(2) >= int64(tape_23) {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(2), tape_23))
+	}
+	if tape_24 != tape_44 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_44})+" differ")
+	}
+	row_223 := z_148[int64(2)*int64(tape_24) : (int64(2)+1)*int64(tape_24)]
+	tape_43 = tape_43[:len(row_223)]
+	r_214 = r_214[:len(row_223)]
+	for i_224 := range row_223 {
+		row_223[i_224] += (tape_43[i_224] * r_214[i_224])
+	}
+	if tape_40 != tape_50 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_40}))
+	}
+	if int64(1) < 0 || int64(1) >= int64(tape_5) {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(1), tape_5))
+	}
+	if tape_6 != tape_50 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_50})+" differ")
+	}
+	row_226 := r_142[int64(1)*int64(tape_6) : (int64(1)+1)*int64(tape_6)]
+	tape_49 = tape_49[:len(row_226)]
+	r_214 = r_214[:len(row_226)]
+	for i_227 := range row_226 {
+		row_226[i_227] += (tape_49[i_227] * r_214[i_227])
+	}
+	if tape_40 != tape_48 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_48})+" and "+runtime.ShapeString([]int{tape_40}))
+	}
+	if int64(1) < 0 || int64(1) >= int64(tape_23) {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(1), tape_23))
+	}
+	if tape_24 != tape_48 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_48})+" differ")
+	}
+	row_229 := z_148[int64(1)*int64(tape_24) : (int64(1)+1)*int64(tape_24)]
+	tape_47 = tape_47[:len(row_229)]
+	r_214 = r_214[:len(row_229)]
+	for i_230 := range row_229 {
+		row_229[i_230] += (tape_47[i_230] * r_214[i_230])
+	}
+	if tape_40 != tape_54 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_54})+" and "+runtime.ShapeString([]int{tape_40}))
+	}
+	if int64(0) < 0 || int64(0) >= int64(tape_5) {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(0), tape_5))
+	}
+	if tape_6 != tape_54 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_54})+" differ")
+	}
+	row_232 := r_142[int64(0)*int64(tape_6) : (int64(0)+1)*int64(tape_6)]
+	tape_53 = tape_53[:len(row_232)]
+	r_214 = r_214[:len(row_232)]
+	for i_233 := range row_232 {
+		row_232[i_233] += (tape_53[i_233] * r_214[i_233])
+	}
+	if tape_40 != tape_52 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_52})+" and "+runtime.ShapeString([]int{tape_40}))
+	}
+	if int64(0) < 0 || int64(0) >= int64(tape_23) {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(0), tape_23))
+	}
+	if tape_24 != tape_52 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_52})+" differ")
+	}
+	row_235 := z_148[int64(0)*int64(tape_24) : (int64(0)+1)*int64(tape_24)]
+	tape_51 = tape_51[:len(row_235)]
+	r_214 = r_214[:len(row_235)]
+	for i_236 := range row_235 {
+		row_235[i_236] += (tape_51[i_236] * r_214[i_236])
+	}
+	r_238, r_239, r_240, r_241, r_242, r_243, r_244, r_245, r_246, r_247, r_248, r_249, r_250, r_251, r_252, r_253, r_254, r_255, r_256, r_257, r_258, r_259, r_260, r_261, r_262, r_263, r_264, r_265, r_266, r_267, r_268, r_269, r_270, err_271 := fn_crosssplit11fwd(ar, tape_22, tape_23, tape_24, tape_12, tape_13, tape_14)
+	_ = r_238
+	_ = r_239
+	_ = r_240
+	if err_271 != nil {
+		return nil, 0, 0, nil, 0, 0, nbFrame(err_271, "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	r_272, r_273, r_274, r_275, r_276, r_277, err_278 := fn_crosssplit11bwd(ar, r_241, r_242, r_243, r_244, r_245, r_246, r_247, r_248, r_249, r_250, r_251, r_252, r_253, r_254, r_255, r_256, r_257, r_258, r_259, r_260, r_261, r_262, r_263, r_264, r_265, r_266, r_267, r_268, r_269, r_270, z_146, tape_18, tape_19)
+	if err_278 != nil {
+		return nil, 0, 0, nil, 0, 0, nbFrame(err_278, "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	if tape_23 != r_273 || tape_24 != r_274 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_23, tape_24})+" and "+runtime.ShapeString([]int{r_273, r_274})+" differ")
+	}
+	r_272 = r_272[:len(z_148)]
+	for i_279 := range z_148 {
+		z_148[i_279] += r_272[i_279]
+	}
+	if tape_5 != r_276 || tape_6 != r_277 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_5, tape_6})+" and "+runtime.ShapeString([]int{r_276, r_277})+" differ")
+	}
+	r_275 = r_275[:len(r_142)]
+	for i_280 := range r_142 {
+		r_142[i_280] += r_275[i_280]
+	}
+	if int64(0) < 0 || int64(0) >= int64(tape_23) {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(0), tape_23))
+	}
+	row_281 := z_148[int(int64(0))*tape_24 : (int(int64(0))+1)*tape_24]
+	if int64(1) < 0 || int64(1) >= int64(tape_23) {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(1), tape_23))
+	}
+	row_282 := z_148[int(int64(1))*tape_24 : (int(int64(1))+1)*tape_24]
+	if int64(2) < 0 || int64(2) >= int64(tape_23) {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(2), tape_23))
+	}
+	row_283 := z_148[int(int64(2))*tape_24 : (int(int64(2))+1)*tape_24]
+	r_284 := ar.F64(tape_56)
+	tape_55 = tape_55[:len(r_284)]
+	for i_285 := range r_284 {
+		r_284[i_285] = (1.0 / tape_55[i_285])
+	}
+	if tape_56 != tape_58 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_58})+" and "+runtime.ShapeString([]int{tape_56}))
+	}
+	if tape_24 != tape_58 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_58})+" and "+runtime.ShapeString([]int{tape_24}))
+	}
+	r_287 := ar.F64(tape_58)
+	tape_57 = tape_57[:len(r_287)]
+	tape_55 = tape_55[:len(r_287)]
+	row_283 = row_283[:len(r_287)]
+	for i_288 := range r_287 {
+		r_287[i_288] = ((-(tape_57[i_288] / tape_55[i_288])) * row_283[i_288])
+	}
+	z_290 := ar.F64(len(tape_9))
+	if tape_10 != r_135 || tape_11 != r_136 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_10, tape_11})+" and "+runtime.ShapeString([]int{r_135, r_136})+" differ")
+	}
+	r_134 = r_134[:len(z_290)]
+	for i_291 := range z_290 {
+		z_290[i_291] += r_134[i_291]
+	}
+	if tape_24 != tape_56 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_24}))
+	}
+	if int64(2) < 0 || int64(2) >= int64(tape_10) {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(2), tape_10))
+	}
+	if tape_11 != tape_56 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
+	}
+	row_292 := z_290[int64(2)*int64(tape_11) : (int64(2)+1)*int64(tape_11)]
+	r_284 = r_284[:len(row_292)]
+	row_283 = row_283[:len(row_292)]
+	for i_293 := range row_292 {
+		row_292[i_293] += (r_284[i_293] * row_283[i_293])
+	}
+	if tape_56 != tape_60 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_60})+" and "+runtime.ShapeString([]int{tape_56}))
+	}
+	if tape_24 != tape_60 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_60})+" and "+runtime.ShapeString([]int{tape_24}))
+	}
+	if tape_58 != tape_60 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_58})+" and "+runtime.ShapeString([]int{tape_60})+" differ")
+	}
+	tape_59 = tape_59[:len(r_287)]
+	tape_55 = tape_55[:len(r_287)]
+	row_282 = row_282[:len(r_287)]
+	for i_296 := range r_287 {
+		r_287[i_296] += ((-(tape_59[i_296] / tape_55[i_296])) * row_282[i_296])
+	}
+	if tape_24 != tape_56 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_24}))
+	}
+	if int64(1) < 0 || int64(1) >= int64(tape_10) {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(1), tape_10))
+	}
+	if tape_11 != tape_56 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
+	}
+	row_298 := z_290[int64(1)*int64(tape_11) : (int64(1)+1)*int64(tape_11)]
+	r_284 = r_284[:len(row_298)]
+	row_282 = row_282[:len(row_298)]
+	for i_299 := range row_298 {
+		row_298[i_299] += (r_284[i_299] * row_282[i_299])
+	}
+	if tape_56 != tape_62 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_62})+" and "+runtime.ShapeString([]int{tape_56}))
+	}
+	if tape_24 != tape_62 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_62})+" and "+runtime.ShapeString([]int{tape_24}))
+	}
+	if tape_58 != tape_62 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_58})+" and "+runtime.ShapeString([]int{tape_62})+" differ")
+	}
+	tape_61 = tape_61[:len(r_287)]
+	tape_55 = tape_55[:len(r_287)]
+	row_281 = row_281[:len(r_287)]
+	for i_302 := range r_287 {
+		r_287[i_302] += ((-(tape_61[i_302] / tape_55[i_302])) * row_281[i_302])
+	}
+	if tape_24 != tape_56 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_24}))
+	}
+	if int64(0) < 0 || int64(0) >= int64(tape_10) {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(0), tape_10))
+	}
+	if tape_11 != tape_56 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
+	}
+	row_304 := z_290[int64(0)*int64(tape_11) : (int64(0)+1)*int64(tape_11)]
+	r_284 = r_284[:len(row_304)]
+	row_281 = row_281[:len(row_304)]
+	for i_305 := range row_304 {
+		row_304[i_305] += (r_284[i_305] * row_281[i_305])
+	}
+	if tape_21 != tape_56 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_21}))
+	}
+	if tape_58 != tape_56 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_58})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
+	}
+	tape_55 = tape_55[:len(r_287)]
+	z_147 = z_147[:len(r_287)]
+	for i_308 := range r_287 {
+		r_287[i_308] += ((math.Cos(tape_55[i_308])) * z_147[i_308])
+	}
+	if tape_16 != tape_56 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_16}))
+	}
+	if tape_58 != tape_56 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_58})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
+	}
+	tape_55 = tape_55[:len(r_287)]
+	z_145 = z_145[:len(r_287)]
+	for i_311 := range r_287 {
+		r_287[i_311] += ((-(math.Sin(tape_55[i_311]))) * z_145[i_311])
+	}
+	if tape_58 != tape_56 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_58}))
+	}
+	r_313 := ar.F64(tape_56)
+	tape_55 = tape_55[:len(r_313)]
+	r_287 = r_287[:len(r_313)]
+	for i_314 := range r_313 {
+		r_313[i_314] = ((0.5 / tape_55[i_314]) * r_287[i_314])
+	}
+	if tape_56 != tape_64 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_64})+" and "+runtime.ShapeString([]int{tape_56}))
+	}
+	if int64(2) < 0 || int64(2) >= int64(tape_10) {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(2), tape_10))
+	}
+	if tape_11 != tape_64 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_64})+" differ")
+	}
+	row_316 := z_290[int64(2)*int64(tape_11) : (int64(2)+1)*int64(tape_11)]
+	tape_63 = tape_63[:len(row_316)]
+	r_313 = r_313[:len(row_316)]
+	for i_317 := range row_316 {
+		row_316[i_317] += ((2.0 * tape_63[i_317]) * r_313[i_317])
+	}
+	if tape_56 != tape_66 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_66})+" and "+runtime.ShapeString([]int{tape_56}))
+	}
+	if int64(1) < 0 || int64(1) >= int64(tape_10) {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(1), tape_10))
+	}
+	if tape_11 != tape_66 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_66})+" differ")
+	}
+	row_319 := z_290[int64(1)*int64(tape_11) : (int64(1)+1)*int64(tape_11)]
+	tape_65 = tape_65[:len(row_319)]
+	r_313 = r_313[:len(row_319)]
+	for i_320 := range row_319 {
+		row_319[i_320] += ((2.0 * tape_65[i_320]) * r_313[i_320])
+	}
+	if tape_56 != tape_68 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_68})+" and "+runtime.ShapeString([]int{tape_56}))
+	}
+	if int64(0) < 0 || int64(0) >= int64(tape_10) {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(0), tape_10))
+	}
+	if tape_11 != tape_68 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_68})+" differ")
+	}
+	row_322 := z_290[int64(0)*int64(tape_11) : (int64(0)+1)*int64(tape_11)]
+	tape_67 = tape_67[:len(row_322)]
+	r_313 = r_313[:len(row_322)]
+	for i_323 := range row_322 {
+		row_322[i_323] += ((2.0 * tape_67[i_323]) * r_313[i_323])
+	}
+	return z_290, tape_10, tape_11, r_142, tape_5, tape_6, nil
 }
 
 // fn_residualsvjp1110 is def residuals$vjp_1110 (models.nab:142:5).
-func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int, ybar_12 []float64, ybar_13 int, ybar_14 int, ybar_15 []float64, ybar_16 int) ([]float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, error) {
+func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int, ybar_12 []float64, ybar_13 int, ybar_14 int, ybar_15 []float64, ybar_16 int) ([]float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, error) {
 	if cam_2 != 11 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("size mismatch: cam has size %d but its type [11][p]f64 says 11", cam_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("size mismatch: cam has size %d but its type [11][p]f64 says 11", cam_2))
 	}
 	if x_5 != 3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("size mismatch: x has size %d but its type [3][p]f64 says 3", x_5))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("size mismatch: x has size %d but its type [3][p]f64 says 3", x_5))
 	}
 	if feat_10 != 2 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("size mismatch: feat has size %d but its type [2][p]f64 says 2", feat_10))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("size mismatch: feat has size %d but its type [2][p]f64 says 2", feat_10))
 	}
 	cam_1 = cam_1[:cam_2*cam_3]
 	x_4 = x_4[:x_5*x_6]
@@ -5171,17 +10581,17 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	ybar_12 = ybar_12[:ybar_13*ybar_14]
 	ybar_15 = ybar_15[:ybar_16]
 	if int64(0) < 0 || int64(3) < int64(0) || int64(3) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:143:21", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), int64(3), cam_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:143:21", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), int64(3), cam_2))
 	}
 	n_17 := int(int64(3)) - int(int64(0))
 	s_18 := cam_1[int(int64(0))*cam_3 : int(int64(3))*cam_3 : int(int64(3))*cam_3]
 	if int64(3) < 0 || int64(6) < int64(3) || int64(6) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:143:35", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(3), int64(6), cam_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:143:35", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(3), int64(6), cam_2))
 	}
 	n_19 := int(int64(6)) - int(int64(3))
 	s_20 := cam_1[int(int64(3))*cam_3 : int(int64(6))*cam_3 : int(int64(6))*cam_3]
 	if n_19 != x_5 || cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{n_19, cam_3}))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{n_19, cam_3}))
 	}
 	n_21 := x_5 * x_6
 	r_22 := ar.F64(n_21)
@@ -5190,538 +10600,593 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	for i_23 := range r_22 {
 		r_22[i_23] = (x_4[i_23] - s_20[i_23])
 	}
-	r_25, r_26, r_27, err_28 := fn_rotate(ar, s_18, n_17, cam_3, r_22, x_5, x_6)
-	if err_28 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbFrame(err_28, "rotate", "models.nab:126:5", "models.nab:143:11")
+	r_25, r_26, r_27, r_28, r_29, r_30, r_31, r_32, r_33, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, err_96 := fn_rotatesplit11fwd(ar, s_18, n_17, cam_3, r_22, x_5, x_6)
+	if err_96 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbFrame(err_96, "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	if int64(2) < 0 || int64(2) >= int64(r_26) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:144:20", runtime.CheckIndex(int64(2), r_26))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:144:20", runtime.CheckIndex(int64(2), r_26))
 	}
-	row_29 := r_25[int(int64(2))*r_27 : (int(int64(2))+1)*r_27]
+	row_97 := r_25[int(int64(2))*r_27 : (int(int64(2))+1)*r_27]
 	if int64(0) < 0 || int64(0) >= int64(r_26) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:144:13", runtime.CheckIndex(int64(0), r_26))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:144:13", runtime.CheckIndex(int64(0), r_26))
 	}
-	row_30 := r_25[int(int64(0))*r_27 : (int(int64(0))+1)*r_27]
-	r_31 := ar.F64(r_27)
-	row_30 = row_30[:len(r_31)]
-	row_29 = row_29[:len(r_31)]
-	for i_32 := range r_31 {
-		r_31[i_32] = (row_30[i_32] / row_29[i_32])
+	row_98 := r_25[int(int64(0))*r_27 : (int(int64(0))+1)*r_27]
+	r_99 := ar.F64(r_27)
+	row_98 = row_98[:len(r_99)]
+	row_97 = row_97[:len(r_99)]
+	for i_100 := range r_99 {
+		r_99[i_100] = (row_98[i_100] / row_97[i_100])
 	}
 	if int64(1) < 0 || int64(1) >= int64(r_26) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:144:26", runtime.CheckIndex(int64(1), r_26))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:144:26", runtime.CheckIndex(int64(1), r_26))
 	}
-	row_34 := r_25[int(int64(1))*r_27 : (int(int64(1))+1)*r_27]
-	r_35 := ar.F64(r_27)
-	row_34 = row_34[:len(r_35)]
-	row_29 = row_29[:len(r_35)]
-	for i_36 := range r_35 {
-		r_35[i_36] = (row_34[i_36] / row_29[i_36])
+	row_102 := r_25[int(int64(1))*r_27 : (int(int64(1))+1)*r_27]
+	r_103 := ar.F64(r_27)
+	row_102 = row_102[:len(r_103)]
+	row_97 = row_97[:len(r_103)]
+	for i_104 := range r_103 {
+		r_103[i_104] = (row_102[i_104] / row_97[i_104])
 	}
-	var a_38 []float64
-	var d_39 int = 0
-	var rs_40 int = 0
-	for i_41 := 0; i_41 < 2; i_41++ {
-		mark_42 := ar.mark()
-		var e_43 []float64
-		var e_44 int
-		switch i_41 {
+	var a_106 []float64
+	var d_107 int = 0
+	var rs_108 int = 0
+	for i_109 := 0; i_109 < 2; i_109++ {
+		mark_110 := ar.mark()
+		var e_111 []float64
+		var e_112 int
+		switch i_109 {
 		case 0:
-			e_43, e_44 = r_31, r_27
+			e_111, e_112 = r_99, r_27
 		case 1:
-			e_43, e_44 = r_35, r_27
+			e_111, e_112 = r_103, r_27
 		}
-		if i_41 == 0 {
-			d_39 = e_44
-			rs_40 = d_39
-			tot_45, err_46 := runtime.MulSize(2, rs_40)
-			if err_46 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:144:11", err_46)
+		if i_109 == 0 {
+			d_107 = e_112
+			rs_108 = d_107
+			tot_113, err_114 := runtime.MulSize(2, rs_108)
+			if err_114 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:144:11", err_114)
 			}
-			a_38 = ar.F64(tot_45)
-		} else if e_44 != d_39 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:144:11", "array literal: element "+strconv.Itoa(i_41)+" has shape "+runtime.ShapeString([]int{e_44})+", element 0 has shape "+runtime.ShapeString([]int{d_39}))
+			a_106 = ar.F64(tot_113)
+		} else if e_112 != d_107 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:144:11", "array literal: element "+strconv.Itoa(i_109)+" has shape "+runtime.ShapeString([]int{e_112})+", element 0 has shape "+runtime.ShapeString([]int{d_107}))
 		}
-		copy(a_38[i_41*rs_40:(i_41+1)*rs_40], e_43)
-		if i_41 > 0 {
-			ar.release(mark_42)
+		copy(a_106[i_109*rs_108:(i_109+1)*rs_108], e_111)
+		if i_109 > 0 {
+			ar.release(mark_110)
 		}
 	}
 	if int64(0) < 0 || int64(0) >= int64(2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:145:14", runtime.CheckIndex(int64(0), 2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:145:14", runtime.CheckIndex(int64(0), 2))
 	}
-	row_47 := a_38[int(int64(0))*d_39 : (int(int64(0))+1)*d_39]
+	row_115 := a_106[int(int64(0))*d_107 : (int(int64(0))+1)*d_107]
 	if int64(1) < 0 || int64(1) >= int64(2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:145:23", runtime.CheckIndex(int64(1), 2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:145:23", runtime.CheckIndex(int64(1), 2))
 	}
-	row_48 := a_38[int(int64(1))*d_39 : (int(int64(1))+1)*d_39]
-	r_49 := ar.F64(d_39)
-	row_47 = row_47[:len(r_49)]
-	row_48 = row_48[:len(r_49)]
-	for i_50 := range r_49 {
-		r_49[i_50] = ((row_47[i_50] * row_47[i_50]) + (row_48[i_50] * row_48[i_50]))
+	row_116 := a_106[int(int64(1))*d_107 : (int(int64(1))+1)*d_107]
+	r_117 := ar.F64(d_107)
+	row_115 = row_115[:len(r_117)]
+	row_116 = row_116[:len(r_117)]
+	for i_118 := range r_117 {
+		r_117[i_118] = ((row_115[i_118] * row_115[i_118]) + (row_116[i_118] * row_116[i_118]))
 	}
 	if int64(9) < 0 || int64(9) >= int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:146:26", runtime.CheckIndex(int64(9), cam_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:146:26", runtime.CheckIndex(int64(9), cam_2))
 	}
-	row_52 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
+	row_120 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
 	if int64(10) < 0 || int64(10) >= int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:146:41", runtime.CheckIndex(int64(10), cam_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:146:41", runtime.CheckIndex(int64(10), cam_2))
 	}
-	row_53 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
-	r_54 := ar.F64(d_39)
-	r_49 = r_49[:len(r_54)]
-	for i_55 := range r_54 {
-		r_54[i_55] = (r_49[i_55] * r_49[i_55])
+	row_121 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
+	r_122 := ar.F64(d_107)
+	r_117 = r_117[:len(r_122)]
+	for i_123 := range r_122 {
+		r_122[i_123] = (r_117[i_123] * r_117[i_123])
 	}
-	if d_39 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:146:30", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_39}))
+	if d_107 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:146:30", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_107}))
 	}
-	if d_39 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:146:46", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_39}))
+	if d_107 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:146:46", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_107}))
 	}
-	r_57 := ar.F64(cam_3)
-	row_52 = row_52[:len(r_57)]
-	r_49 = r_49[:len(r_57)]
-	row_53 = row_53[:len(r_57)]
-	r_54 = r_54[:len(r_57)]
-	for i_58 := range r_57 {
-		r_57[i_58] = ((1.0 + (row_52[i_58] * r_49[i_58])) + (row_53[i_58] * r_54[i_58]))
+	r_125 := ar.F64(cam_3)
+	row_120 = row_120[:len(r_125)]
+	r_117 = r_117[:len(r_125)]
+	row_121 = row_121[:len(r_125)]
+	r_122 = r_122[:len(r_125)]
+	for i_126 := range r_125 {
+		r_125[i_126] = ((1.0 + (row_120[i_126] * r_117[i_126])) + (row_121[i_126] * r_122[i_126]))
 	}
-	n_60, err_61 := runtime.CheckSize(int64(2))
-	if err_61 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:14", err_61)
+	n_128, err_129 := runtime.CheckSize(int64(2))
+	if err_129 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_129)
 	}
-	var a_62 []float64
-	var d_63 int = 0
-	var rs_64 int = 0
-	for i_65 := 0; i_65 < n_60; i_65++ {
-		mark_66 := ar.mark()
-		i_67 := int64(i_65)
+	var a_130 []float64
+	var d_131 int = 0
+	var rs_132 int = 0
+	var a_133 []float64
+	var d_134 int = 0
+	var rs_135 int = 0
+	var a_136 []float64
+	var a_137 []float64
+	var d_138 int = 0
+	var rs_139 int = 0
+	for i_140 := 0; i_140 < n_128; i_140++ {
+		mark_141 := ar.mark()
+		i_142 := int64(i_140)
 		if int64(6) < 0 || int64(6) >= int64(cam_2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
 		}
-		row_68 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
-		if i_67 < 0 || i_67 >= int64(2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:25", runtime.CheckIndex(i_67, 2))
+		row_143 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
+		if i_142 < 0 || i_142 >= int64(2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:25", runtime.CheckIndex(i_142, 2))
 		}
-		row_69 := a_38[int(i_67)*d_39 : (int(i_67)+1)*d_39]
-		if d_39 != cam_3 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_39}))
+		row_144 := a_106[int(i_142)*d_107 : (int(i_142)+1)*d_107]
+		if d_107 != cam_3 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_107}))
 		}
-		x_70 := int64(7) + i_67
-		if x_70 < 0 || x_70 >= int64(cam_2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:44", runtime.CheckIndex(x_70, cam_2))
+		r_145 := ar.F64(cam_3)
+		row_143 = row_143[:len(r_145)]
+		row_144 = row_144[:len(r_145)]
+		for i_146 := range r_145 {
+			r_145[i_146] = (row_143[i_146] * row_144[i_146])
 		}
-		row_71 := cam_1[int(x_70)*cam_3 : (int(x_70)+1)*cam_3]
-		if i_65 == 0 {
-			d_63 = cam_3
-			rs_64 = d_63
-			tot_72, err_73 := runtime.MulSize(n_60, rs_64)
-			if err_73 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:14", err_73)
+		x_148 := int64(7) + i_142
+		if x_148 < 0 || x_148 >= int64(cam_2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:44", runtime.CheckIndex(x_148, cam_2))
+		}
+		row_149 := cam_1[int(x_148)*cam_3 : (int(x_148)+1)*cam_3]
+		r_150 := ar.F64(cam_3)
+		r_145 = r_145[:len(r_150)]
+		r_125 = r_125[:len(r_150)]
+		row_149 = row_149[:len(r_150)]
+		for i_151 := range r_150 {
+			r_150[i_151] = ((r_145[i_151] * r_125[i_151]) + row_149[i_151])
+		}
+		if i_140 == 0 {
+			d_131 = cam_3
+			rs_132 = d_131
+			tot_153, err_154 := runtime.MulSize(n_128, rs_132)
+			if err_154 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_154)
 			}
-			a_62 = ar.F64(tot_72)
-		} else if cam_3 != d_63 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_65)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_63}))
+			a_130 = ar.F64(tot_153)
+		} else if cam_3 != d_131 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_140)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_131}))
 		}
-		row_74 := a_62[i_65*rs_64 : (i_65+1)*rs_64]
-		row_68 = row_68[:len(row_74)]
-		row_69 = row_69[:len(row_74)]
-		r_57 = r_57[:len(row_74)]
-		row_71 = row_71[:len(row_74)]
-		for i_75 := range row_74 {
-			row_74[i_75] = (((row_68[i_75] * row_69[i_75]) * r_57[i_75]) + row_71[i_75])
+		copy(a_130[i_140*rs_132:(i_140+1)*rs_132], r_150)
+		if i_140 == 0 {
+			d_134 = cam_3
+			rs_135 = d_134
+			tot_155, err_156 := runtime.MulSize(n_128, rs_135)
+			if err_156 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_156)
+			}
+			a_133 = ar.F64(tot_155)
+		} else if cam_3 != d_134 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_140)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_134}))
 		}
-		if i_65 > 0 {
-			ar.release(mark_66)
+		copy(a_133[i_140*rs_135:(i_140+1)*rs_135], r_145)
+		if i_140 == 0 {
+			d_138 = cam_3
+			rs_139 = d_138
+			tot_157, err_158 := runtime.MulSize(n_128, rs_139)
+			if err_158 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_158)
+			}
+			a_137 = ar.F64(tot_157)
+		} else if cam_3 != d_138 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_140)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_138}))
+		}
+		copy(a_137[i_140*rs_139:(i_140+1)*rs_139], row_143)
+		if i_140 > 0 {
+			ar.release(mark_141)
+		}
+	}
+	a_136 = a_106[:n_128*d_107]
+	n_159, err_160 := runtime.CheckSize(int64(2))
+	_ = n_159
+	if err_160 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_160)
+	}
+	view_161 := a_130
+	n_162, err_163 := runtime.CheckSize(int64(2))
+	if err_163 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_163)
+	}
+	var a_164 []float64
+	var d_165 int = 0
+	var rs_166 int = 0
+	var a_167 []float64
+	var d_168 int = 0
+	var rs_169 int = 0
+	for i_170 := 0; i_170 < n_162; i_170++ {
+		mark_171 := ar.mark()
+		i_172 := int64(i_170)
+		if i_172 < 0 || i_172 >= int64(n_128) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:17", runtime.CheckIndex(i_172, n_128))
+		}
+		row_173 := view_161[int(i_172)*d_131 : (int(i_172)+1)*d_131]
+		if i_172 < 0 || i_172 >= int64(feat_10) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:27", runtime.CheckIndex(i_172, feat_10))
+		}
+		row_174 := feat_9[int(i_172)*feat_11 : (int(i_172)+1)*feat_11]
+		if feat_11 != d_131 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_131})+" and "+runtime.ShapeString([]int{feat_11}))
+		}
+		r_175 := ar.F64(d_131)
+		row_173 = row_173[:len(r_175)]
+		row_174 = row_174[:len(r_175)]
+		for i_176 := range r_175 {
+			r_175[i_176] = (row_173[i_176] - row_174[i_176])
+		}
+		if d_131 != w_8 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_131}))
+		}
+		r_178 := ar.F64(w_8)
+		w_7 = w_7[:len(r_178)]
+		r_175 = r_175[:len(r_178)]
+		for i_179 := range r_178 {
+			r_178[i_179] = (w_7[i_179] * r_175[i_179])
+		}
+		if i_170 == 0 {
+			d_165 = w_8
+			rs_166 = d_165
+			tot_181, err_182 := runtime.MulSize(n_162, rs_166)
+			if err_182 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_182)
+			}
+			a_164 = ar.F64(tot_181)
+		} else if w_8 != d_165 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "build: element "+strconv.Itoa(i_170)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_165}))
+		}
+		copy(a_164[i_170*rs_166:(i_170+1)*rs_166], r_178)
+		if i_170 == 0 {
+			d_168 = d_131
+			rs_169 = d_168
+			tot_183, err_184 := runtime.MulSize(n_162, rs_169)
+			if err_184 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_184)
+			}
+			a_167 = ar.F64(tot_183)
+		} else if d_131 != d_168 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "build: element "+strconv.Itoa(i_170)+" has shape "+runtime.ShapeString([]int{d_131})+", element 0 has shape "+runtime.ShapeString([]int{d_168}))
+		}
+		copy(a_167[i_170*rs_169:(i_170+1)*rs_169], r_175)
+		if i_170 > 0 {
+			ar.release(mark_171)
 		}
 	}
 	if ybar_16 != w_8 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_16}))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_16}))
 	}
-	r_77 := ar.F64(w_8)
-	w_7 = w_7[:len(r_77)]
-	ybar_15 = ybar_15[:len(r_77)]
-	for i_78 := range r_77 {
-		r_77[i_78] = ((2.0 * w_7[i_78]) * -ybar_15[i_78])
+	r_185 := ar.F64(w_8)
+	w_7 = w_7[:len(r_185)]
+	ybar_15 = ybar_15[:len(r_185)]
+	for i_186 := range r_185 {
+		r_185[i_186] = ((2.0 * w_7[i_186]) * -ybar_15[i_186])
 	}
-	z_80 := ar.F64(len(a_62))
-	var rev_81 []float64
-	var rev_82 int
-	var rev_83 []float64
-	var rev_84 int
-	var rev_85 int
-	rev_81, rev_82, rev_83, rev_84, rev_85 = r_77, w_8, z_80, n_60, d_63
-	for i_96 := int64(0); i_96 < int64(2); i_96++ {
-		if i_96 < 0 || i_96 >= int64(ybar_13) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_96, ybar_13))
+	z_188 := ar.F64(len(view_161))
+	var rev_189 []float64
+	var rev_190 int
+	var rev_191 []float64
+	var rev_192 int
+	var rev_193 int
+	rev_189, rev_190, rev_191, rev_192, rev_193 = r_185, w_8, z_188, n_128, d_131
+	for i_204 := int64(0); i_204 < int64(2); i_204++ {
+		if i_204 < 0 || i_204 >= int64(ybar_13) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_204, ybar_13))
 		}
-		row_98 := ybar_12[int(i_96)*ybar_14 : (int(i_96)+1)*ybar_14]
-		if i_96 < 0 || i_96 >= int64(n_60) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:148:17", runtime.CheckIndex(i_96, n_60))
+		row_206 := ybar_12[int(i_204)*ybar_14 : (int(i_204)+1)*ybar_14]
+		if i_204 < 0 || i_204 >= int64(n_162) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_204, n_162))
 		}
-		row_99 := a_62[int(i_96)*d_63 : (int(i_96)+1)*d_63]
-		if i_96 < 0 || i_96 >= int64(feat_10) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:148:27", runtime.CheckIndex(i_96, feat_10))
+		row_207 := a_164[int(i_204)*d_165 : (int(i_204)+1)*d_165]
+		_ = row_207
+		row_208 := a_167[int(i_204)*d_168 : (int(i_204)+1)*d_168]
+		if ybar_14 != d_168 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{d_168})+" and "+runtime.ShapeString([]int{ybar_14}))
 		}
-		row_100 := feat_9[int(i_96)*feat_11 : (int(i_96)+1)*feat_11]
-		if feat_11 != d_63 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_63})+" and "+runtime.ShapeString([]int{feat_11}))
+		if rev_190 != d_168 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_190})+" and "+runtime.ShapeString([]int{d_168})+" differ")
 		}
-		if ybar_14 != d_63 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{d_63})+" and "+runtime.ShapeString([]int{ybar_14}))
-		}
-		if rev_82 != d_63 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_82})+" and "+runtime.ShapeString([]int{d_63})+" differ")
-		}
-		row_99 = row_99[:len(rev_81)]
-		row_100 = row_100[:len(rev_81)]
-		row_98 = row_98[:len(rev_81)]
-		for i_102 := range rev_81 {
-			rev_81[i_102] += ((row_99[i_102] - row_100[i_102]) * row_98[i_102])
+		row_208 = row_208[:len(rev_189)]
+		row_206 = row_206[:len(rev_189)]
+		for i_210 := range rev_189 {
+			rev_189[i_210] += (row_208[i_210] * row_206[i_210])
 		}
 		if ybar_14 != w_8 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_14}))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_14}))
 		}
-		if i_96 < 0 || i_96 >= int64(rev_84) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:148:7", runtime.CheckIndex(i_96, rev_84))
+		if i_204 < 0 || i_204 >= int64(rev_192) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", runtime.CheckIndex(i_204, rev_192))
 		}
-		if rev_85 != w_8 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:148:7", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_85})+" and "+runtime.ShapeString([]int{w_8})+" differ")
+		if rev_193 != w_8 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_193})+" and "+runtime.ShapeString([]int{w_8})+" differ")
 		}
-		row_104 := rev_83[i_96*int64(rev_85) : (i_96+1)*int64(rev_85)]
-		w_7 = w_7[:len(row_104)]
-		row_98 = row_98[:len(row_104)]
-		for i_105 := range row_104 {
-			row_104[i_105] += (w_7[i_105] * row_98[i_105])
+		row_212 := rev_191[i_204*int64(rev_193) : (i_204+1)*int64(rev_193)]
+		w_7 = w_7[:len(row_212)]
+		row_206 = row_206[:len(row_212)]
+		for i_213 := range row_212 {
+			row_212[i_213] += (w_7[i_213] * row_206[i_213])
 		}
 	}
-	z_107 := ar.F64(len(cam_1))
-	z_108 := ar.F64(len(a_38))
-	z_109 := ar.F64(len(r_57))
-	var rev_110 []float64
-	var rev_111 int
-	var rev_112 int
-	var rev_113 []float64
-	var rev_114 int
-	var rev_115 int
-	var rev_116 []float64
-	var rev_117 int
-	rev_110, rev_111, rev_112, rev_113, rev_114, rev_115, rev_116, rev_117 = z_107, cam_2, cam_3, z_108, 2, d_39, z_109, cam_3
-	for i_138 := int64(0); i_138 < int64(2); i_138++ {
-		mark_139 := ar.mark()
-		if i_138 < 0 || i_138 >= int64(n_60) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_138, n_60))
+	z_215 := ar.F64(len(cam_1))
+	z_216 := ar.F64(len(a_106))
+	z_217 := ar.F64(len(r_125))
+	var rev_218 []float64
+	var rev_219 int
+	var rev_220 int
+	var rev_221 []float64
+	var rev_222 int
+	var rev_223 int
+	var rev_224 []float64
+	var rev_225 int
+	rev_218, rev_219, rev_220, rev_221, rev_222, rev_223, rev_224, rev_225 = z_215, cam_2, cam_3, z_216, 2, d_107, z_217, cam_3
+	for i_247 := int64(0); i_247 < int64(2); i_247++ {
+		mark_248 := ar.mark()
+		if i_247 < 0 || i_247 >= int64(n_128) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_247, n_128))
 		}
-		row_140 := z_80[int(i_138)*d_63 : (int(i_138)+1)*d_63]
-		if int64(6) < 0 || int64(6) >= int64(cam_2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
+		row_249 := z_188[int(i_247)*d_131 : (int(i_247)+1)*d_131]
+		if i_247 < 0 || i_247 >= int64(n_128) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_247, n_128))
 		}
-		row_141 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
-		if i_138 < 0 || i_138 >= int64(2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:25", runtime.CheckIndex(i_138, 2))
+		row_250 := a_130[int(i_247)*d_131 : (int(i_247)+1)*d_131]
+		_ = row_250
+		row_251 := a_133[int(i_247)*d_134 : (int(i_247)+1)*d_134]
+		row_252 := a_136[int(i_247)*d_107 : (int(i_247)+1)*d_107]
+		row_253 := a_137[int(i_247)*d_138 : (int(i_247)+1)*d_138]
+		x_254 := int64(7) + i_247
+		if x_254 < 0 || x_254 >= int64(rev_219) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", runtime.CheckIndex(x_254, rev_219))
 		}
-		row_142 := a_38[int(i_138)*d_39 : (int(i_138)+1)*d_39]
-		x_143 := int64(7) + i_138
-		if x_143 < 0 || x_143 >= int64(cam_2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:44", runtime.CheckIndex(x_143, cam_2))
+		if rev_220 != d_131 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_220})+" and "+runtime.ShapeString([]int{d_131})+" differ")
 		}
-		row_144 := cam_1[int(x_143)*cam_3 : (int(x_143)+1)*cam_3]
-		_ = row_144
-		if x_143 < 0 || x_143 >= int64(rev_111) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:14", runtime.CheckIndex(x_143, rev_111))
+		row_255 := rev_218[x_254*int64(rev_220) : (x_254+1)*int64(rev_220)]
+		for j_256 := range row_255 {
+			row_255[j_256] += row_249[j_256]
 		}
-		if rev_112 != d_63 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_112})+" and "+runtime.ShapeString([]int{d_63})+" differ")
+		if d_131 != cam_3 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_131}))
 		}
-		row_145 := rev_110[x_143*int64(rev_112) : (x_143+1)*int64(rev_112)]
-		for j_146 := range row_145 {
-			row_145[j_146] += row_140[j_146]
+		r_257 := ar.F64(cam_3)
+		r_125 = r_125[:len(r_257)]
+		row_249 = row_249[:len(r_257)]
+		for i_258 := range r_257 {
+			r_257[i_258] = (r_125[i_258] * row_249[i_258])
 		}
-		if d_63 != cam_3 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_63}))
+		if d_131 != d_134 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_134})+" and "+runtime.ShapeString([]int{d_131}))
 		}
-		r_147 := ar.F64(cam_3)
-		r_57 = r_57[:len(r_147)]
-		row_140 = row_140[:len(r_147)]
-		for i_148 := range r_147 {
-			r_147[i_148] = (r_57[i_148] * row_140[i_148])
+		if rev_225 != d_134 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_225})+" and "+runtime.ShapeString([]int{d_134})+" differ")
 		}
-		if d_39 != cam_3 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_39}))
+		row_251 = row_251[:len(rev_224)]
+		row_249 = row_249[:len(rev_224)]
+		for i_261 := range rev_224 {
+			rev_224[i_261] += (row_251[i_261] * row_249[i_261])
 		}
-		if d_63 != cam_3 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_63}))
+		if cam_3 != d_138 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_138})+" and "+runtime.ShapeString([]int{cam_3}))
 		}
-		if rev_117 != cam_3 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_117})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
+		if i_247 < 0 || i_247 >= int64(rev_222) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", runtime.CheckIndex(i_247, rev_222))
 		}
-		row_141 = row_141[:len(rev_116)]
-		row_142 = row_142[:len(rev_116)]
-		row_140 = row_140[:len(rev_116)]
-		for i_151 := range rev_116 {
-			rev_116[i_151] += ((row_141[i_151] * row_142[i_151]) * row_140[i_151])
+		if rev_223 != d_138 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_223})+" and "+runtime.ShapeString([]int{d_138})+" differ")
 		}
-		if i_138 < 0 || i_138 >= int64(rev_114) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:14", runtime.CheckIndex(i_138, rev_114))
+		row_263 := rev_221[i_247*int64(rev_223) : (i_247+1)*int64(rev_223)]
+		row_253 = row_253[:len(row_263)]
+		r_257 = r_257[:len(row_263)]
+		for i_264 := range row_263 {
+			row_263[i_264] += (row_253[i_264] * r_257[i_264])
 		}
-		if rev_115 != cam_3 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_115})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
+		if cam_3 != d_107 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_107})+" and "+runtime.ShapeString([]int{cam_3}))
 		}
-		row_153 := rev_113[i_138*int64(rev_115) : (i_138+1)*int64(rev_115)]
-		row_141 = row_141[:len(row_153)]
-		r_147 = r_147[:len(row_153)]
-		for i_154 := range row_153 {
-			row_153[i_154] += (row_141[i_154] * r_147[i_154])
+		if int64(6) < 0 || int64(6) >= int64(rev_219) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", runtime.CheckIndex(int64(6), rev_219))
 		}
-		if cam_3 != d_39 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_39})+" and "+runtime.ShapeString([]int{cam_3}))
+		if rev_220 != d_107 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_220})+" and "+runtime.ShapeString([]int{d_107})+" differ")
 		}
-		if int64(6) < 0 || int64(6) >= int64(rev_111) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:14", runtime.CheckIndex(int64(6), rev_111))
+		row_266 := rev_218[int64(6)*int64(rev_220) : (int64(6)+1)*int64(rev_220)]
+		row_252 = row_252[:len(row_266)]
+		r_257 = r_257[:len(row_266)]
+		for i_267 := range row_266 {
+			row_266[i_267] += (row_252[i_267] * r_257[i_267])
 		}
-		if rev_112 != d_39 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_112})+" and "+runtime.ShapeString([]int{d_39})+" differ")
-		}
-		row_156 := rev_110[int64(6)*int64(rev_112) : (int64(6)+1)*int64(rev_112)]
-		row_142 = row_142[:len(row_156)]
-		r_147 = r_147[:len(row_156)]
-		for i_157 := range row_156 {
-			row_156[i_157] += (row_142[i_157] * r_147[i_157])
-		}
-		ar.release(mark_139)
+		ar.release(mark_248)
 	}
-	if cam_3 != d_39 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{d_39})+" and "+runtime.ShapeString([]int{cam_3}))
+	if cam_3 != d_107 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{d_107})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
-	r_159 := ar.F64(d_39)
-	r_49 = r_49[:len(r_159)]
-	row_53 = row_53[:len(r_159)]
-	z_109 = z_109[:len(r_159)]
-	for i_160 := range r_159 {
-		r_159[i_160] = ((2.0 * r_49[i_160]) * (row_53[i_160] * z_109[i_160]))
+	r_269 := ar.F64(d_107)
+	r_117 = r_117[:len(r_269)]
+	row_121 = row_121[:len(r_269)]
+	z_217 = z_217[:len(r_269)]
+	for i_270 := range r_269 {
+		r_269[i_270] = ((2.0 * r_117[i_270]) * (row_121[i_270] * z_217[i_270]))
 	}
-	if cam_3 != d_39 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{d_39})+" and "+runtime.ShapeString([]int{cam_3}))
+	if cam_3 != d_107 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{d_107})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
 	if int64(10) < 0 || int64(10) >= int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(10), cam_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(10), cam_2))
 	}
-	if cam_3 != d_39 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_39})+" differ")
+	if cam_3 != d_107 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_107})+" differ")
 	}
-	row_162 := z_107[int64(10)*int64(cam_3) : (int64(10)+1)*int64(cam_3)]
-	r_54 = r_54[:len(row_162)]
-	z_109 = z_109[:len(row_162)]
-	for i_163 := range row_162 {
-		row_162[i_163] += (r_54[i_163] * z_109[i_163])
+	row_272 := z_215[int64(10)*int64(cam_3) : (int64(10)+1)*int64(cam_3)]
+	r_122 = r_122[:len(row_272)]
+	z_217 = z_217[:len(row_272)]
+	for i_273 := range row_272 {
+		row_272[i_273] += (r_122[i_273] * z_217[i_273])
 	}
-	if d_39 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{d_39})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
+	if d_107 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{d_107})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
 	}
-	row_52 = row_52[:len(r_159)]
-	z_109 = z_109[:len(r_159)]
-	for i_166 := range r_159 {
-		r_159[i_166] += (row_52[i_166] * z_109[i_166])
+	row_120 = row_120[:len(r_269)]
+	z_217 = z_217[:len(r_269)]
+	for i_276 := range r_269 {
+		r_269[i_276] += (row_120[i_276] * z_217[i_276])
 	}
-	if cam_3 != d_39 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{d_39})+" and "+runtime.ShapeString([]int{cam_3}))
+	if cam_3 != d_107 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{d_107})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
 	if int64(9) < 0 || int64(9) >= int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(9), cam_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(9), cam_2))
 	}
-	if cam_3 != d_39 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_39})+" differ")
+	if cam_3 != d_107 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_107})+" differ")
 	}
-	row_168 := z_107[int64(9)*int64(cam_3) : (int64(9)+1)*int64(cam_3)]
-	r_49 = r_49[:len(row_168)]
-	z_109 = z_109[:len(row_168)]
-	for i_169 := range row_168 {
-		row_168[i_169] += (r_49[i_169] * z_109[i_169])
+	row_278 := z_215[int64(9)*int64(cam_3) : (int64(9)+1)*int64(cam_3)]
+	r_117 = r_117[:len(row_278)]
+	z_217 = z_217[:len(row_278)]
+	for i_279 := range row_278 {
+		row_278[i_279] += (r_117[i_279] * z_217[i_279])
 	}
 	if int64(1) < 0 || int64(1) >= int64(2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(1), 2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(1), 2))
 	}
-	if d_39 != d_39 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_39})+" and "+runtime.ShapeString([]int{d_39})+" differ")
+	if d_107 != d_107 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_107})+" and "+runtime.ShapeString([]int{d_107})+" differ")
 	}
-	row_171 := z_108[int64(1)*int64(d_39) : (int64(1)+1)*int64(d_39)]
-	row_48 = row_48[:len(row_171)]
-	r_159 = r_159[:len(row_171)]
-	for i_172 := range row_171 {
-		row_171[i_172] += ((2.0 * row_48[i_172]) * r_159[i_172])
-	}
-	if int64(0) < 0 || int64(0) >= int64(2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(0), 2))
-	}
-	if d_39 != d_39 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_39})+" and "+runtime.ShapeString([]int{d_39})+" differ")
-	}
-	row_174 := z_108[int64(0)*int64(d_39) : (int64(0)+1)*int64(d_39)]
-	row_47 = row_47[:len(row_174)]
-	r_159 = r_159[:len(row_174)]
-	for i_175 := range row_174 {
-		row_174[i_175] += ((2.0 * row_47[i_175]) * r_159[i_175])
+	row_281 := z_216[int64(1)*int64(d_107) : (int64(1)+1)*int64(d_107)]
+	row_116 = row_116[:len(row_281)]
+	r_269 = r_269[:len(row_281)]
+	for i_282 := range row_281 {
+		row_281[i_282] += ((2.0 * row_116[i_282]) * r_269[i_282])
 	}
 	if int64(0) < 0 || int64(0) >= int64(2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(0), 2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(0), 2))
 	}
-	row_177 := z_108[int(int64(0))*d_39 : (int(int64(0))+1)*d_39]
+	if d_107 != d_107 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_107})+" and "+runtime.ShapeString([]int{d_107})+" differ")
+	}
+	row_284 := z_216[int64(0)*int64(d_107) : (int64(0)+1)*int64(d_107)]
+	row_115 = row_115[:len(row_284)]
+	r_269 = r_269[:len(row_284)]
+	for i_285 := range row_284 {
+		row_284[i_285] += ((2.0 * row_115[i_285]) * r_269[i_285])
+	}
+	if int64(0) < 0 || int64(0) >= int64(2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(0), 2))
+	}
+	row_287 := z_216[int(int64(0))*d_107 : (int(int64(0))+1)*d_107]
 	if int64(1) < 0 || int64(1) >= int64(2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(1), 2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(1), 2))
 	}
-	row_178 := z_108[int(int64(1))*d_39 : (int(int64(1))+1)*d_39]
-	r_179 := ar.F64(r_27)
-	row_29 = row_29[:len(r_179)]
-	for i_180 := range r_179 {
-		r_179[i_180] = (1.0 / row_29[i_180])
+	row_288 := z_216[int(int64(1))*d_107 : (int(int64(1))+1)*d_107]
+	r_289 := ar.F64(r_27)
+	row_97 = row_97[:len(r_289)]
+	for i_290 := range r_289 {
+		r_289[i_290] = (1.0 / row_97[i_290])
 	}
-	z_182 := ar.F64(len(r_25))
-	if d_39 != r_27 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_27})+" and "+runtime.ShapeString([]int{d_39}))
+	z_292 := ar.F64(len(r_25))
+	if d_107 != r_27 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_27})+" and "+runtime.ShapeString([]int{d_107}))
 	}
 	if int64(2) < 0 || int64(2) >= int64(r_26) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(2), r_26))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(2), r_26))
 	}
 	if r_27 != r_27 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_27})+" and "+runtime.ShapeString([]int{r_27})+" differ")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_27})+" and "+runtime.ShapeString([]int{r_27})+" differ")
 	}
-	row_183 := z_182[int64(2)*int64(r_27) : (int64(2)+1)*int64(r_27)]
-	r_35 = r_35[:len(row_183)]
-	row_29 = row_29[:len(row_183)]
-	row_178 = row_178[:len(row_183)]
-	for i_184 := range row_183 {
-		row_183[i_184] += ((-(r_35[i_184] / row_29[i_184])) * row_178[i_184])
+	row_293 := z_292[int64(2)*int64(r_27) : (int64(2)+1)*int64(r_27)]
+	r_103 = r_103[:len(row_293)]
+	row_97 = row_97[:len(row_293)]
+	row_288 = row_288[:len(row_293)]
+	for i_294 := range row_293 {
+		row_293[i_294] += ((-(r_103[i_294] / row_97[i_294])) * row_288[i_294])
 	}
-	if d_39 != r_27 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_27})+" and "+runtime.ShapeString([]int{d_39}))
+	if d_107 != r_27 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_27})+" and "+runtime.ShapeString([]int{d_107}))
 	}
 	if int64(1) < 0 || int64(1) >= int64(r_26) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(1), r_26))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(1), r_26))
 	}
 	if r_27 != r_27 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_27})+" and "+runtime.ShapeString([]int{r_27})+" differ")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_27})+" and "+runtime.ShapeString([]int{r_27})+" differ")
 	}
-	row_186 := z_182[int64(1)*int64(r_27) : (int64(1)+1)*int64(r_27)]
-	r_179 = r_179[:len(row_186)]
-	row_178 = row_178[:len(row_186)]
-	for i_187 := range row_186 {
-		row_186[i_187] += (r_179[i_187] * row_178[i_187])
+	row_296 := z_292[int64(1)*int64(r_27) : (int64(1)+1)*int64(r_27)]
+	r_289 = r_289[:len(row_296)]
+	row_288 = row_288[:len(row_296)]
+	for i_297 := range row_296 {
+		row_296[i_297] += (r_289[i_297] * row_288[i_297])
 	}
-	if d_39 != r_27 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_27})+" and "+runtime.ShapeString([]int{d_39}))
+	if d_107 != r_27 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_27})+" and "+runtime.ShapeString([]int{d_107}))
 	}
 	if int64(2) < 0 || int64(2) >= int64(r_26) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(2), r_26))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(2), r_26))
 	}
 	if r_27 != r_27 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_27})+" and "+runtime.ShapeString([]int{r_27})+" differ")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_27})+" and "+runtime.ShapeString([]int{r_27})+" differ")
 	}
-	row_189 := z_182[int64(2)*int64(r_27) : (int64(2)+1)*int64(r_27)]
-	r_31 = r_31[:len(row_189)]
-	row_29 = row_29[:len(row_189)]
-	row_177 = row_177[:len(row_189)]
-	for i_190 := range row_189 {
-		row_189[i_190] += ((-(r_31[i_190] / row_29[i_190])) * row_177[i_190])
+	row_299 := z_292[int64(2)*int64(r_27) : (int64(2)+1)*int64(r_27)]
+	r_99 = r_99[:len(row_299)]
+	row_97 = row_97[:len(row_299)]
+	row_287 = row_287[:len(row_299)]
+	for i_300 := range row_299 {
+		row_299[i_300] += ((-(r_99[i_300] / row_97[i_300])) * row_287[i_300])
 	}
-	if d_39 != r_27 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_27})+" and "+runtime.ShapeString([]int{d_39}))
+	if d_107 != r_27 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_27})+" and "+runtime.ShapeString([]int{d_107}))
 	}
 	if int64(0) < 0 || int64(0) >= int64(r_26) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(0), r_26))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(0), r_26))
 	}
 	if r_27 != r_27 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_27})+" and "+runtime.ShapeString([]int{r_27})+" differ")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_27})+" and "+runtime.ShapeString([]int{r_27})+" differ")
 	}
-	row_192 := z_182[int64(0)*int64(r_27) : (int64(0)+1)*int64(r_27)]
-	r_179 = r_179[:len(row_192)]
-	row_177 = row_177[:len(row_192)]
-	for i_193 := range row_192 {
-		row_192[i_193] += (r_179[i_193] * row_177[i_193])
+	row_302 := z_292[int64(0)*int64(r_27) : (int64(0)+1)*int64(r_27)]
+	r_289 = r_289[:len(row_302)]
+	row_287 = row_287[:len(row_302)]
+	for i_303 := range row_302 {
+		row_302[i_303] += (r_289[i_303] * row_287[i_303])
 	}
-	r_195, r_196, r_197, r_198, r_199, r_200, r_201, r_202, r_203, err_204 := fn_rotatevjp(ar, s_18, n_17, cam_3, r_22, x_5, x_6, z_182, r_26, r_27)
-	_ = r_195
-	_ = r_196
-	_ = r_197
-	if err_204 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbFrame(err_204, "rotate$vjp", "models.nab:126:5", "models.nab:143:11")
+	r_305, r_306, r_307, r_308, r_309, r_310, err_311 := fn_rotatesplit11bwd(ar, r_28, r_29, r_30, r_31, r_32, r_33, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, z_292, r_26, r_27)
+	if err_311 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbFrame(err_311, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	if int64(3) < 0 || int64(3)+int64(r_202) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_202), cam_2))
+	if int64(3) < 0 || int64(3)+int64(r_309) > int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_309), cam_2))
 	}
-	if r_203 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_203})+" and "+runtime.ShapeString([]int{cam_3}))
+	if r_310 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_310})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
-	region_205 := z_107[int(int64(3))*cam_3 : (int(int64(3))+r_202)*cam_3]
-	r_201 = r_201[:len(region_205)]
-	for i_206 := range region_205 {
-		region_205[i_206] += -r_201[i_206]
+	region_312 := z_215[int(int64(3))*cam_3 : (int(int64(3))+r_309)*cam_3]
+	r_308 = r_308[:len(region_312)]
+	for i_313 := range region_312 {
+		region_312[i_313] += -r_308[i_313]
 	}
-	if int64(0) < 0 || int64(0)+int64(r_199) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_199), cam_2))
+	if int64(0) < 0 || int64(0)+int64(r_306) > int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_306), cam_2))
 	}
-	if r_200 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_200})+" and "+runtime.ShapeString([]int{cam_3}))
+	if r_307 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_307})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
-	region_208 := z_107[int(int64(0))*cam_3 : (int(int64(0))+r_199)*cam_3]
-	r_198 = r_198[:len(region_208)]
-	for i_209 := range region_208 {
-		region_208[i_209] += r_198[i_209]
+	region_315 := z_215[int(int64(0))*cam_3 : (int(int64(0))+r_306)*cam_3]
+	r_305 = r_305[:len(region_315)]
+	for i_316 := range region_315 {
+		region_315[i_316] += r_305[i_316]
 	}
-	n_210, err_211 := runtime.CheckSize(int64(2))
-	if err_211 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:148:7", err_211)
+	n_317, err_318 := runtime.CheckSize(int64(2))
+	_ = n_317
+	if err_318 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_318)
 	}
-	var a_212 []float64
-	var d_213 int = 0
-	var rs_214 int = 0
-	for i_215 := 0; i_215 < n_210; i_215++ {
-		mark_216 := ar.mark()
-		i_217 := int64(i_215)
-		if i_217 < 0 || i_217 >= int64(n_60) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:148:17", runtime.CheckIndex(i_217, n_60))
-		}
-		row_218 := a_62[int(i_217)*d_63 : (int(i_217)+1)*d_63]
-		if i_217 < 0 || i_217 >= int64(feat_10) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:148:27", runtime.CheckIndex(i_217, feat_10))
-		}
-		row_219 := feat_9[int(i_217)*feat_11 : (int(i_217)+1)*feat_11]
-		if feat_11 != d_63 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_63})+" and "+runtime.ShapeString([]int{feat_11}))
-		}
-		if d_63 != w_8 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_63}))
-		}
-		if i_215 == 0 {
-			d_213 = w_8
-			rs_214 = d_213
-			tot_220, err_221 := runtime.MulSize(n_210, rs_214)
-			if err_221 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:148:7", err_221)
-			}
-			a_212 = ar.F64(tot_220)
-		} else if w_8 != d_213 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:148:7", "build: element "+strconv.Itoa(i_215)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_213}))
-		}
-		row_222 := a_212[i_215*rs_214 : (i_215+1)*rs_214]
-		w_7 = w_7[:len(row_222)]
-		row_218 = row_218[:len(row_222)]
-		row_219 = row_219[:len(row_222)]
-		for i_223 := range row_222 {
-			row_222[i_223] = (w_7[i_223] * (row_218[i_223] - row_219[i_223]))
-		}
-		if i_215 > 0 {
-			ar.release(mark_216)
-		}
+	view_319 := a_164
+	r_320 := ar.F64(w_8)
+	w_7 = w_7[:len(r_320)]
+	for i_321 := range r_320 {
+		r_320[i_321] = (1.0 - (w_7[i_321] * w_7[i_321]))
 	}
-	r_225 := ar.F64(w_8)
-	w_7 = w_7[:len(r_225)]
-	for i_226 := range r_225 {
-		r_225[i_226] = (1.0 - (w_7[i_226] * w_7[i_226]))
-	}
-	z_228 := ar.F64(len(feat_9))
-	return a_212, n_210, d_213, r_225, w_8, z_107, cam_2, cam_3, r_201, r_202, r_203, r_77, w_8, z_228, feat_10, feat_11, nil
+	return view_319, n_162, d_165, r_320, w_8, z_215, cam_2, cam_3, r_308, r_309, r_310, r_185, w_8, nil
 }
 
 // fn_bajacobian is def ba_jacobian (models.nab:171:12).
@@ -5817,252 +11282,243 @@ func fn_bajacobian(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 
 		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:100", err_50)
 	}
 	a_51 := ar.F64(n_49)
-	r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, err_68 := fn_residualsvjp1110(ar, r_19, r_20, r_21, r_22, r_23, r_24, w_7, w_8, t_26, feats_11, feats_10, a_31, n_29, d_32, a_51, n_49)
+	r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, err_65 := fn_residualsvjp1110(ar, r_19, r_20, r_21, r_22, r_23, r_24, w_7, w_8, t_26, feats_11, feats_10, a_31, n_29, d_32, a_51, n_49)
 	_ = r_52
 	_ = r_53
 	_ = r_54
 	_ = r_55
 	_ = r_56
-	_ = r_65
-	_ = r_66
-	_ = r_67
-	if err_68 != nil {
-		return nil, 0, 0, 0, nil, 0, nbFrame(err_68, "residuals$vjp_1110", "models.nab:142:5", "models.nab:175:57")
+	if err_65 != nil {
+		return nil, 0, 0, 0, nil, 0, nbFrame(err_65, "residuals$vjp_1110", "models.nab:142:5", "models.nab:175:57")
 	}
-	n_69 := r_58 + r_61
+	n_66 := r_58 + r_61
 	if r_59 != r_62 {
 		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:178:15", "concat: elements have shapes "+runtime.ShapeString([]int{r_59})+" and "+runtime.ShapeString([]int{r_62}))
 	}
-	c_70 := ar.F64(len(r_57) + len(r_60))
-	copy(c_70, r_57)
-	copy(c_70[len(r_57):], r_60)
-	var a_71 []float64
-	var d_72 int = 0
-	var rs_73 int = 0
-	for i_74 := 0; i_74 < 1; i_74++ {
-		mark_75 := ar.mark()
-		var e_76 []float64
-		var e_77 int
-		switch i_74 {
+	c_67 := ar.F64(len(r_57) + len(r_60))
+	copy(c_67, r_57)
+	copy(c_67[len(r_57):], r_60)
+	var a_68 []float64
+	var d_69 int = 0
+	var rs_70 int = 0
+	for i_71 := 0; i_71 < 1; i_71++ {
+		mark_72 := ar.mark()
+		var e_73 []float64
+		var e_74 int
+		switch i_71 {
 		case 0:
-			e_76, e_77 = r_63, r_64
+			e_73, e_74 = r_63, r_64
 		}
-		if i_74 == 0 {
-			d_72 = e_77
-			rs_73 = d_72
-			tot_78, err_79 := runtime.MulSize(1, rs_73)
-			if err_79 != nil {
-				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:178:31", err_79)
+		if i_71 == 0 {
+			d_69 = e_74
+			rs_70 = d_69
+			tot_75, err_76 := runtime.MulSize(1, rs_70)
+			if err_76 != nil {
+				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:178:31", err_76)
 			}
-			a_71 = ar.F64(tot_78)
-		} else if e_77 != d_72 {
-			return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:178:31", "array literal: element "+strconv.Itoa(i_74)+" has shape "+runtime.ShapeString([]int{e_77})+", element 0 has shape "+runtime.ShapeString([]int{d_72}))
+			a_68 = ar.F64(tot_75)
+		} else if e_74 != d_69 {
+			return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:178:31", "array literal: element "+strconv.Itoa(i_71)+" has shape "+runtime.ShapeString([]int{e_74})+", element 0 has shape "+runtime.ShapeString([]int{d_69}))
 		}
-		copy(a_71[i_74*rs_73:(i_74+1)*rs_73], e_76)
-		if i_74 > 0 {
-			ar.release(mark_75)
+		copy(a_68[i_71*rs_70:(i_71+1)*rs_70], e_73)
+		if i_71 > 0 {
+			ar.release(mark_72)
 		}
 	}
-	n_80 := n_69 + 1
-	if r_59 != d_72 {
-		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_59})+" and "+runtime.ShapeString([]int{d_72}))
+	n_77 := n_66 + 1
+	if r_59 != d_69 {
+		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_59})+" and "+runtime.ShapeString([]int{d_69}))
 	}
-	c_81 := ar.F64(len(c_70) + len(a_71))
-	copy(c_81, c_70)
-	copy(c_81[len(c_70):], a_71)
-	n_82, err_83 := runtime.CheckSize(int64(2))
-	if err_83 != nil {
-		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:50", err_83)
+	c_78 := ar.F64(len(c_67) + len(a_68))
+	copy(c_78, c_67)
+	copy(c_78[len(c_67):], a_68)
+	n_79, err_80 := runtime.CheckSize(int64(2))
+	if err_80 != nil {
+		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:50", err_80)
 	}
-	var a_84 []float64
-	var d_85 int = 0
-	var rs_86 int = 0
-	for i_87 := 0; i_87 < n_82; i_87++ {
-		mark_88 := ar.mark()
-		i_89 := int64(i_87)
-		x_90 := i_89 == int64(1)
-		var c_91 []float64
-		var c_92 int
-		if x_90 {
-			n_93, err_94 := runtime.CheckSize(size_18)
-			if err_94 != nil {
-				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:66", err_94)
+	var a_81 []float64
+	var d_82 int = 0
+	var rs_83 int = 0
+	for i_84 := 0; i_84 < n_79; i_84++ {
+		mark_85 := ar.mark()
+		i_86 := int64(i_84)
+		x_87 := i_86 == int64(1)
+		var c_88 []float64
+		var c_89 int
+		if x_87 {
+			n_90, err_91 := runtime.CheckSize(size_18)
+			if err_91 != nil {
+				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:66", err_91)
 			}
-			a_95 := ar.F64(n_93)
-			for i_96 := range a_95 {
-				a_95[i_96] = 1
+			a_92 := ar.F64(n_90)
+			for i_93 := range a_92 {
+				a_92[i_93] = 1
 			}
-			c_91, c_92 = a_95, n_93
+			c_88, c_89 = a_92, n_90
 		} else {
-			n_97, err_98 := runtime.CheckSize(size_18)
+			n_94, err_95 := runtime.CheckSize(size_18)
+			if err_95 != nil {
+				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:79", err_95)
+			}
+			a_96 := ar.F64(n_94)
+			c_88, c_89 = a_96, n_94
+		}
+		if i_84 == 0 {
+			d_82 = c_89
+			rs_83 = d_82
+			tot_97, err_98 := runtime.MulSize(n_79, rs_83)
 			if err_98 != nil {
-				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:79", err_98)
+				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:50", err_98)
 			}
-			a_99 := ar.F64(n_97)
-			c_91, c_92 = a_99, n_97
+			a_81 = ar.F64(tot_97)
+		} else if c_89 != d_82 {
+			return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:177:50", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{c_89})+", element 0 has shape "+runtime.ShapeString([]int{d_82}))
 		}
-		if i_87 == 0 {
-			d_85 = c_92
-			rs_86 = d_85
-			tot_100, err_101 := runtime.MulSize(n_82, rs_86)
-			if err_101 != nil {
-				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:50", err_101)
-			}
-			a_84 = ar.F64(tot_100)
-		} else if c_92 != d_85 {
-			return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:177:50", "build: element "+strconv.Itoa(i_87)+" has shape "+runtime.ShapeString([]int{c_92})+", element 0 has shape "+runtime.ShapeString([]int{d_85}))
-		}
-		copy(a_84[i_87*rs_86:(i_87+1)*rs_86], c_91)
-		if i_87 > 0 {
-			ar.release(mark_88)
+		copy(a_81[i_84*rs_83:(i_84+1)*rs_83], c_88)
+		if i_84 > 0 {
+			ar.release(mark_85)
 		}
 	}
-	n_102, err_103 := runtime.CheckSize(size_18)
-	if err_103 != nil {
-		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:100", err_103)
+	n_99, err_100 := runtime.CheckSize(size_18)
+	if err_100 != nil {
+		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:100", err_100)
 	}
-	a_104 := ar.F64(n_102)
-	r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, r_115, r_116, r_117, r_118, r_119, r_120, err_121 := fn_residualsvjp1110(ar, r_19, r_20, r_21, r_22, r_23, r_24, w_7, w_8, t_26, feats_11, feats_10, a_84, n_82, d_85, a_104, n_102)
+	a_101 := ar.F64(n_99)
+	r_102, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, err_115 := fn_residualsvjp1110(ar, r_19, r_20, r_21, r_22, r_23, r_24, w_7, w_8, t_26, feats_11, feats_10, a_81, n_79, d_82, a_101, n_99)
+	_ = r_102
+	_ = r_103
+	_ = r_104
 	_ = r_105
 	_ = r_106
-	_ = r_107
-	_ = r_108
-	_ = r_109
-	_ = r_118
-	_ = r_119
-	_ = r_120
-	if err_121 != nil {
-		return nil, 0, 0, 0, nil, 0, nbFrame(err_121, "residuals$vjp_1110", "models.nab:142:5", "models.nab:175:57")
+	if err_115 != nil {
+		return nil, 0, 0, 0, nil, 0, nbFrame(err_115, "residuals$vjp_1110", "models.nab:142:5", "models.nab:175:57")
 	}
-	n_122 := r_111 + r_114
-	if r_112 != r_115 {
-		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:178:15", "concat: elements have shapes "+runtime.ShapeString([]int{r_112})+" and "+runtime.ShapeString([]int{r_115}))
+	n_116 := r_108 + r_111
+	if r_109 != r_112 {
+		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:178:15", "concat: elements have shapes "+runtime.ShapeString([]int{r_109})+" and "+runtime.ShapeString([]int{r_112}))
 	}
-	c_123 := ar.F64(len(r_110) + len(r_113))
-	copy(c_123, r_110)
-	copy(c_123[len(r_110):], r_113)
-	var a_124 []float64
-	var d_125 int = 0
-	var rs_126 int = 0
-	for i_127 := 0; i_127 < 1; i_127++ {
-		mark_128 := ar.mark()
-		var e_129 []float64
-		var e_130 int
-		switch i_127 {
+	c_117 := ar.F64(len(r_107) + len(r_110))
+	copy(c_117, r_107)
+	copy(c_117[len(r_107):], r_110)
+	var a_118 []float64
+	var d_119 int = 0
+	var rs_120 int = 0
+	for i_121 := 0; i_121 < 1; i_121++ {
+		mark_122 := ar.mark()
+		var e_123 []float64
+		var e_124 int
+		switch i_121 {
 		case 0:
-			e_129, e_130 = r_116, r_117
+			e_123, e_124 = r_113, r_114
 		}
-		if i_127 == 0 {
-			d_125 = e_130
-			rs_126 = d_125
-			tot_131, err_132 := runtime.MulSize(1, rs_126)
-			if err_132 != nil {
-				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:178:31", err_132)
+		if i_121 == 0 {
+			d_119 = e_124
+			rs_120 = d_119
+			tot_125, err_126 := runtime.MulSize(1, rs_120)
+			if err_126 != nil {
+				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:178:31", err_126)
 			}
-			a_124 = ar.F64(tot_131)
-		} else if e_130 != d_125 {
-			return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:178:31", "array literal: element "+strconv.Itoa(i_127)+" has shape "+runtime.ShapeString([]int{e_130})+", element 0 has shape "+runtime.ShapeString([]int{d_125}))
+			a_118 = ar.F64(tot_125)
+		} else if e_124 != d_119 {
+			return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:178:31", "array literal: element "+strconv.Itoa(i_121)+" has shape "+runtime.ShapeString([]int{e_124})+", element 0 has shape "+runtime.ShapeString([]int{d_119}))
 		}
-		copy(a_124[i_127*rs_126:(i_127+1)*rs_126], e_129)
-		if i_127 > 0 {
-			ar.release(mark_128)
+		copy(a_118[i_121*rs_120:(i_121+1)*rs_120], e_123)
+		if i_121 > 0 {
+			ar.release(mark_122)
 		}
 	}
-	n_133 := n_122 + 1
-	if r_112 != d_125 {
-		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_112})+" and "+runtime.ShapeString([]int{d_125}))
+	n_127 := n_116 + 1
+	if r_109 != d_119 {
+		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_109})+" and "+runtime.ShapeString([]int{d_119}))
 	}
-	c_134 := ar.F64(len(c_123) + len(a_124))
-	copy(c_134, c_123)
-	copy(c_134[len(c_123):], a_124)
-	var a_135 []float64
-	var d_136 int = 15
-	var d_137 int = 0
-	var rs_138 int = 0
-	for i_139 := 0; i_139 < 2; i_139++ {
-		mark_140 := ar.mark()
-		var e_141 []float64
-		var e_142 int
-		var e_143 int
-		switch i_139 {
+	c_128 := ar.F64(len(c_117) + len(a_118))
+	copy(c_128, c_117)
+	copy(c_128[len(c_117):], a_118)
+	var a_129 []float64
+	var d_130 int = 15
+	var d_131 int = 0
+	var rs_132 int = 0
+	for i_133 := 0; i_133 < 2; i_133++ {
+		mark_134 := ar.mark()
+		var e_135 []float64
+		var e_136 int
+		var e_137 int
+		switch i_133 {
 		case 0:
-			e_141, e_142, e_143 = c_81, n_80, r_59
+			e_135, e_136, e_137 = c_78, n_77, r_59
 		case 1:
-			e_141, e_142, e_143 = c_134, n_133, r_112
+			e_135, e_136, e_137 = c_128, n_127, r_109
 		}
-		if i_139 == 0 {
-			d_136, d_137 = e_142, e_143
-			rs_138 = d_136 * d_137
-			tot_144, err_145 := runtime.MulSize(2, rs_138)
-			if err_145 != nil {
-				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:180:7", err_145)
+		if i_133 == 0 {
+			d_130, d_131 = e_136, e_137
+			rs_132 = d_130 * d_131
+			tot_138, err_139 := runtime.MulSize(2, rs_132)
+			if err_139 != nil {
+				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:180:7", err_139)
 			}
-			a_135 = ar.F64(tot_144)
-		} else if e_142 != d_136 || e_143 != d_137 {
-			return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:180:7", "array literal: element "+strconv.Itoa(i_139)+" has shape "+runtime.ShapeString([]int{e_142, e_143})+", element 0 has shape "+runtime.ShapeString([]int{d_136, d_137}))
+			a_129 = ar.F64(tot_138)
+		} else if e_136 != d_130 || e_137 != d_131 {
+			return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:180:7", "array literal: element "+strconv.Itoa(i_133)+" has shape "+runtime.ShapeString([]int{e_136, e_137})+", element 0 has shape "+runtime.ShapeString([]int{d_130, d_131}))
 		}
-		copy(a_135[i_139*rs_138:(i_139+1)*rs_138], e_141)
-		if i_139 > 0 {
-			ar.release(mark_140)
+		copy(a_129[i_133*rs_132:(i_133+1)*rs_132], e_135)
+		if i_133 > 0 {
+			ar.release(mark_134)
 		}
 	}
-	n_146, err_147 := runtime.CheckSize(int64(2))
-	if err_147 != nil {
-		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:179:49", err_147)
+	n_140, err_141 := runtime.CheckSize(int64(2))
+	if err_141 != nil {
+		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:179:49", err_141)
 	}
-	n_148, err_149 := runtime.CheckSize(size_18)
-	if err_149 != nil {
-		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:179:57", err_149)
+	n_142, err_143 := runtime.CheckSize(size_18)
+	if err_143 != nil {
+		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:179:57", err_143)
 	}
-	a_150 := ar.F64(n_148)
-	var a_151 []float64
-	var d_152 int = 0
-	var rs_153 int = 0
-	for i_154 := 0; i_154 < n_146; i_154++ {
-		mark_155 := ar.mark()
-		if i_154 == 0 {
-			d_152 = n_148
-			rs_153 = d_152
-			tot_156, err_157 := runtime.MulSize(n_146, rs_153)
-			if err_157 != nil {
-				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:179:49", err_157)
+	a_144 := ar.F64(n_142)
+	var a_145 []float64
+	var d_146 int = 0
+	var rs_147 int = 0
+	for i_148 := 0; i_148 < n_140; i_148++ {
+		mark_149 := ar.mark()
+		if i_148 == 0 {
+			d_146 = n_142
+			rs_147 = d_146
+			tot_150, err_151 := runtime.MulSize(n_140, rs_147)
+			if err_151 != nil {
+				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:179:49", err_151)
 			}
-			a_151 = ar.F64(tot_156)
-		} else if n_148 != d_152 {
-			return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:179:49", "fill: element "+strconv.Itoa(i_154)+" has shape "+runtime.ShapeString([]int{n_148})+", element 0 has shape "+runtime.ShapeString([]int{d_152}))
+			a_145 = ar.F64(tot_150)
+		} else if n_142 != d_146 {
+			return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:179:49", "fill: element "+strconv.Itoa(i_148)+" has shape "+runtime.ShapeString([]int{n_142})+", element 0 has shape "+runtime.ShapeString([]int{d_146}))
 		}
-		copy(a_151[i_154*rs_153:(i_154+1)*rs_153], a_150)
-		if i_154 > 0 {
-			ar.release(mark_155)
+		copy(a_145[i_148*rs_147:(i_148+1)*rs_147], a_144)
+		if i_148 > 0 {
+			ar.release(mark_149)
 		}
 	}
-	n_158, err_159 := runtime.CheckSize(size_18)
-	if err_159 != nil {
-		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:179:68", err_159)
+	n_152, err_153 := runtime.CheckSize(size_18)
+	if err_153 != nil {
+		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:179:68", err_153)
 	}
-	a_160 := ar.F64(n_158)
-	for i_161 := range a_160 {
-		a_160[i_161] = 1
+	a_154 := ar.F64(n_152)
+	for i_155 := range a_154 {
+		a_154[i_155] = 1
 	}
-	r_162, r_163, r_164, r_165, r_166, r_167, r_168, r_169, r_170, r_171, r_172, r_173, r_174, r_175, r_176, r_177, err_178 := fn_residualsvjp1110(ar, r_19, r_20, r_21, r_22, r_23, r_24, w_7, w_8, t_26, feats_11, feats_10, a_151, n_146, d_152, a_160, n_158)
+	r_156, r_157, r_158, r_159, r_160, r_161, r_162, r_163, r_164, r_165, r_166, r_167, r_168, err_169 := fn_residualsvjp1110(ar, r_19, r_20, r_21, r_22, r_23, r_24, w_7, w_8, t_26, feats_11, feats_10, a_145, n_140, d_146, a_154, n_152)
+	_ = r_156
+	_ = r_157
+	_ = r_158
+	_ = r_159
+	_ = r_160
+	_ = r_161
 	_ = r_162
 	_ = r_163
 	_ = r_164
 	_ = r_165
 	_ = r_166
-	_ = r_167
-	_ = r_168
-	_ = r_169
-	_ = r_170
-	_ = r_171
-	_ = r_172
-	_ = r_175
-	_ = r_176
-	_ = r_177
-	if err_178 != nil {
-		return nil, 0, 0, 0, nil, 0, nbFrame(err_178, "residuals$vjp_1110", "models.nab:142:5", "models.nab:175:57")
+	if err_169 != nil {
+		return nil, 0, 0, 0, nil, 0, nbFrame(err_169, "residuals$vjp_1110", "models.nab:142:5", "models.nab:175:57")
 	}
-	return a_135, 2, d_136, d_137, r_173, r_174, nil
+	return a_129, 2, d_130, d_131, r_167, r_168, nil
 }
 
 // nbArena hands out the arrays of one call: zeroed slices cut from
