@@ -1119,6 +1119,39 @@ func TestBilevelHypergradient(t *testing.T) {
 	if math.Abs(g-fd) > 1e-6*math.Max(1, math.Abs(fd)) {
 		t.Errorf("hypergradient %v, central difference of the outer objective %v", g, fd)
 	}
+	// The cost in solves, counted with the progress reports (each L-BFGS
+	// run reports iterations 1, 2, ...): the hypergradient runs the inner
+	// solver a fixed small number of times whatever its tolerance (the
+	// implicit derivative adds linear solves, not L-BFGS iterations; the
+	// interpreter's reverse mode replays the primal run of called defs,
+	// docs/stdlib.md), and each run is the plain solve.
+	hg, err := program(t).Func("ridge_hypergrad")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var solves []int64
+	for _, gtol := range []float64{1e-2, 1e-12} {
+		runs, recs := int64(0), int64(0)
+		ctx := nabla.WithProgress(context.Background(), func(p nabla.Progress) {
+			if p.Method == "lbfgs" {
+				recs++
+				if p.Iteration == 1 {
+					runs++
+				}
+			}
+		})
+		if _, err := hg.Call(ctx, lam, d.xt, d.yt, d.xv, d.yv, gtol); err != nil {
+			t.Fatal(err)
+		}
+		iters := call(t, "ridge_iters", lam, d.xt, d.yt, gtol).(int64)
+		if runs < 1 || runs > 3 || recs != runs*iters {
+			t.Errorf("inner gtol %g: the hypergradient ran L-BFGS %d times, %d iterations in all (%d per solve)", gtol, runs, recs, iters)
+		}
+		solves = append(solves, runs)
+	}
+	if solves[0] != solves[1] {
+		t.Errorf("the number of inner solves depends on the tolerance: %v", solves)
+	}
 }
 
 // steps returns the interpreter steps of one call of name, found by
