@@ -79,9 +79,6 @@ func (l *LBFGS) Run(operation chan<- optimize.Task, result <-chan optimize.Task,
 		x, _, k, _, err := Lbfgs(fg, x0, int64(m), maxIter, gtol)
 		return x, k, err
 	}
-	if err != nil {
-		d = nil
-	}
 	runMethod(d, err, gtol, maxIter, &l.out, operation, result, tasks)
 }
 
@@ -135,8 +132,8 @@ type session struct {
 	outcome
 }
 
-// runMethod carries out the Method protocol for driver d (nil when the
-// settings are invalid: setErr) and stores in out why the run ended,
+// runMethod carries out the Method protocol for driver d, or at once ends
+// a run whose settings are invalid (setErr), and stores in out why the run ended,
 // before closing operation: Minimize may call Status from then on.
 func runMethod(d driver, setErr error, gtol float64, maxIter int64, out *outcome, operation chan<- optimize.Task, result <-chan optimize.Task, tasks []optimize.Task) {
 	s := &session{operation: operation, result: result, task: tasks[0], best: math.Inf(1)}
