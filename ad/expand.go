@@ -203,7 +203,15 @@ func (a *expander) expandOps(e ir.Expr, template bool) ir.Expr {
 		if template && mentionsFuncVar(args[0]) {
 			// An operator on a function parameter of a template, or on a
 			// lambda that calls one: expanded in the template's
-			// specialized copies, where the function is known.
+			// specialized copies, where the function is known. It is
+			// expanded in the template as well when that needs no
+			// derivative of the unknown function (its calls are
+			// inactive, as under stop_gradient), so that code calling the
+			// template with a function chosen at run time (the Go
+			// packages' callbacks) has the operator expanded too.
+			if out, err := a.operator(pc); err == nil {
+				return out
+			}
 			return pc
 		}
 		out, err := a.operator(pc)

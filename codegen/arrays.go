@@ -944,7 +944,11 @@ func lowerReshape(f *fn, e *ir.PrimCall) val {
 	cols := f.compile(e.Args[2]).parts[0]
 	_, lp := a.leafParts()
 	n := f.def("n", fmt.Sprintf("int64(len(%s))", lp[0][0]))
-	f.failIf(fmt.Sprintf("%s < 0 || %s < 0 || (%s == 0 && %s != 0) || (%s != 0 && (%s%%%s != 0 || %s/%s != %s))", rows, cols, cols, n, cols, n, cols, n, cols, rows), e.P,
+	neg := rows + " < 0"
+	if cols != rows {
+		neg += " || " + cols + " < 0" // go vet flags x < 0 || x < 0
+	}
+	f.failIf(fmt.Sprintf("%s || (%s == 0 && %s != 0) || (%s != 0 && (%s%%%s != 0 || %s/%s != %s))", neg, cols, n, cols, n, cols, n, cols, rows), e.P,
 		fmt.Sprintf(`fmt.Sprintf("cannot reshape %%d elements to [%%d][%%d]", %s, %s, %s)`, n, rows, cols))
 	return valOf(e.T, lp[0][0], f.def("m", "int("+rows+")"), f.def("n", "int("+cols+")"))
 }

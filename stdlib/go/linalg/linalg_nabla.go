@@ -306,16 +306,16 @@ func SorAutoInto(dst0 []float64, a [][]float64, b []float64, iters int64) error 
 	return nil
 }
 
-// fn_linalgcholtry is def linalg.chol_try (std/linalg:15:5).
+// fn_linalgcholtry is def linalg.chol_try (std/linalg:16:5).
 func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, int, int, bool, error) {
 	size_4 := int64(a_2)
 	if int64(a_3) != size_4 {
-		return nil, 0, 0, false, nbErrorf("std/linalg:15:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_4, a_3))
+		return nil, 0, 0, false, nbErrorf("std/linalg:16:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_4, a_3))
 	}
 	a_1 = a_1[:a_2*a_3]
-	n_5, err_6 := nbSize(size_4)
+	n_5, err_6 := runtime.CheckSize(size_4)
 	if err_6 != nil {
-		return nil, 0, 0, false, nbAt("std/linalg:16:19", err_6)
+		return nil, 0, 0, false, nbAt("std/linalg:17:19", err_6)
 	}
 	var a_7 []float64
 	var d_8 int = 0
@@ -324,21 +324,21 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 		mark_11 := ar.mark()
 		i_12 := int64(i_10)
 		_ = i_12
-		n_13, err_14 := nbSize(size_4)
+		n_13, err_14 := runtime.CheckSize(size_4)
 		if err_14 != nil {
-			return nil, 0, 0, false, nbAt("std/linalg:16:20", err_14)
+			return nil, 0, 0, false, nbAt("std/linalg:17:20", err_14)
 		}
 		a_15 := ar.F64(n_13)
 		if i_10 == 0 {
 			d_8 = n_13
 			rs_9 = d_8
-			tot_16, err_17 := nbMulSize(n_5, rs_9)
+			tot_16, err_17 := runtime.MulSize(n_5, rs_9)
 			if err_17 != nil {
-				return nil, 0, 0, false, nbAt("std/linalg:16:19", err_17)
+				return nil, 0, 0, false, nbAt("std/linalg:17:19", err_17)
 			}
 			a_7 = ar.F64(tot_16)
 		} else if n_13 != d_8 {
-			return nil, 0, 0, false, nbErrorf("std/linalg:16:19", "build: element "+strconv.Itoa(i_10)+" has shape "+nbShape(n_13)+", element 0 has shape "+nbShape(d_8))
+			return nil, 0, 0, false, nbErrorf("std/linalg:17:19", "build: element "+strconv.Itoa(i_10)+" has shape "+runtime.ShapeString([]int{n_13})+", element 0 has shape "+runtime.ShapeString([]int{d_8}))
 		}
 		copy(a_7[i_10*rs_9:(i_10+1)*rs_9], a_15)
 		if i_10 > 0 {
@@ -360,9 +360,9 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 		if x_111 {
 			c_112, c_113, c_114, c_115 = state_18, state_19, state_20, state_21
 		} else {
-			n_116, err_117 := nbSize(size_4)
+			n_116, err_117 := runtime.CheckSize(size_4)
 			if err_117 != nil {
-				return nil, 0, 0, false, nbAt("std/linalg:19:26", err_117)
+				return nil, 0, 0, false, nbAt("std/linalg:20:26", err_117)
 			}
 			a_118 := ar.F64(n_116)
 			var state_119 []float64
@@ -379,14 +379,14 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 					c_162, c_163 = state_119, state_120
 				} else {
 					if j_159 < 0 || j_159 >= int64(state_19) {
-						return nil, 0, 0, false, nbAt("std/linalg:20:43", nbIndex(j_159, state_19))
+						return nil, 0, 0, false, nbAt("std/linalg:21:43", runtime.CheckIndex(j_159, state_19))
 					}
 					row_164 := state_18[int(j_159)*state_20 : (int(j_159)+1)*state_20]
 					c_162, c_163 = row_164, state_20
 				}
-				n_165, err_166 := nbSize(size_4)
+				n_165, err_166 := runtime.CheckSize(size_4)
 				if err_166 != nil {
-					return nil, 0, 0, false, nbAt("std/linalg:21:21", err_166)
+					return nil, 0, 0, false, nbAt("std/linalg:22:21", err_166)
 				}
 				var s_167 float64 = 0
 				for i_168 := 0; i_168 < n_165; i_168++ {
@@ -395,11 +395,11 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 					var c_172 float64
 					if x_171 {
 						if i_170 < 0 || i_170 >= int64(state_120) {
-							return nil, 0, 0, false, nbAt("std/linalg:21:39", nbIndex(i_170, state_120))
+							return nil, 0, 0, false, nbAt("std/linalg:22:39", runtime.CheckIndex(i_170, state_120))
 						}
 						x_173 := state_119[int(i_170)]
 						if i_170 < 0 || i_170 >= int64(c_163) {
-							return nil, 0, 0, false, nbAt("std/linalg:21:47", nbIndex(i_170, c_163))
+							return nil, 0, 0, false, nbAt("std/linalg:22:47", runtime.CheckIndex(i_170, c_163))
 						}
 						x_174 := c_162[int(i_170)]
 						x_175 := x_173 * x_174
@@ -416,7 +416,7 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 				if x_176 {
 					row_180 := a_1[int(i_109)*a_3 : (int(i_109)+1)*a_3]
 					if i_109 < 0 || i_109 >= int64(a_3) {
-						return nil, 0, 0, false, nbAt("std/linalg:23:25", nbIndex(i_109, a_3))
+						return nil, 0, 0, false, nbAt("std/linalg:24:25", runtime.CheckIndex(i_109, a_3))
 					}
 					x_181 := row_180[int(i_109)]
 					x_182 := x_181 - s_167
@@ -427,7 +427,7 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 					if x_183 {
 						x_187 := math.Sqrt(x_182)
 						if i_109 < 0 || i_109 >= int64(state_120) {
-							return nil, 0, 0, false, nbAt("std/linalg:24:36", nbIndex(i_109, state_120))
+							return nil, 0, 0, false, nbAt("std/linalg:25:36", runtime.CheckIndex(i_109, state_120))
 						}
 						c_188 := ar.F64(len(state_119))
 						copy(c_188, state_119)
@@ -440,21 +440,21 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 				} else {
 					row_189 := a_1[int(i_109)*a_3 : (int(i_109)+1)*a_3]
 					if j_159 < 0 || j_159 >= int64(a_3) {
-						return nil, 0, 0, false, nbAt("std/linalg:25:35", nbIndex(j_159, a_3))
+						return nil, 0, 0, false, nbAt("std/linalg:26:35", runtime.CheckIndex(j_159, a_3))
 					}
 					x_190 := row_189[int(j_159)]
 					x_191 := x_190 - s_167
 					if j_159 < 0 || j_159 >= int64(state_19) {
-						return nil, 0, 0, false, nbAt("std/linalg:25:50", nbIndex(j_159, state_19))
+						return nil, 0, 0, false, nbAt("std/linalg:26:50", runtime.CheckIndex(j_159, state_19))
 					}
 					row_192 := state_18[int(j_159)*state_20 : (int(j_159)+1)*state_20]
 					if j_159 < 0 || j_159 >= int64(state_20) {
-						return nil, 0, 0, false, nbAt("std/linalg:25:50", nbIndex(j_159, state_20))
+						return nil, 0, 0, false, nbAt("std/linalg:26:50", runtime.CheckIndex(j_159, state_20))
 					}
 					x_193 := row_192[int(j_159)]
 					x_194 := x_191 / x_193
 					if j_159 < 0 || j_159 >= int64(state_120) {
-						return nil, 0, 0, false, nbAt("std/linalg:25:18", nbIndex(j_159, state_120))
+						return nil, 0, 0, false, nbAt("std/linalg:26:18", runtime.CheckIndex(j_159, state_120))
 					}
 					c_195 := ar.F64(len(state_119))
 					copy(c_195, state_119)
@@ -465,10 +465,10 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 				_ = mark_160
 			}
 			if i_109 < 0 || i_109 >= int64(state_19) {
-				return nil, 0, 0, false, nbAt("std/linalg:26:9", nbIndex(i_109, state_19))
+				return nil, 0, 0, false, nbAt("std/linalg:27:9", runtime.CheckIndex(i_109, state_19))
 			}
 			if state_120 != state_20 {
-				return nil, 0, 0, false, nbErrorf("std/linalg:26:9", "update: value has shape "+nbShape(state_120)+"; elements have shape "+nbShape(state_20))
+				return nil, 0, 0, false, nbErrorf("std/linalg:27:9", "update: value has shape "+runtime.ShapeString([]int{state_120})+"; elements have shape "+runtime.ShapeString([]int{state_20}))
 			}
 			c_196 := ar.F64(len(state_18))
 			copy(c_196, state_18)
@@ -481,77 +481,37 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 	return state_18, state_19, state_20, state_21, nil
 }
 
-// fn_linalgcholesky is def linalg.cholesky (std/linalg:31:5).
+// fn_linalgcholesky is def linalg.cholesky (std/linalg:32:5).
 func fn_linalgcholesky(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, int, int, error) {
 	size_4 := int64(a_2)
 	if int64(a_3) != size_4 {
-		return nil, 0, 0, nbErrorf("std/linalg:31:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_4, a_3))
+		return nil, 0, 0, nbErrorf("std/linalg:32:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_4, a_3))
 	}
 	a_1 = a_1[:a_2*a_3]
 	r_5, r_6, r_7, r_8, err_9 := fn_linalgcholtry(ar, a_1, a_2, a_3)
 	if err_9 != nil {
-		return nil, 0, 0, nbFrame(err_9, "linalg.chol_try", "std/linalg:15:5", "std/linalg:32:17")
+		return nil, 0, 0, nbFrame(err_9, "linalg.chol_try", "std/linalg:16:5", "std/linalg:33:17")
 	}
-	var c_10 []float64
-	var c_11 int
-	var c_12 int
-	if r_8 {
-		c_10, c_11, c_12 = r_5, r_6, r_7
-	} else {
-		n_13, err_14 := nbSize(size_4)
-		if err_14 != nil {
-			return nil, 0, 0, nbAt("std/linalg:33:24", err_14)
-		}
-		var a_15 []float64
-		var d_16 int = 0
-		var rs_17 int = 0
-		for i_18 := 0; i_18 < n_13; i_18++ {
-			mark_19 := ar.mark()
-			i_20 := int64(i_18)
-			_ = i_20
-			n_21, err_22 := nbSize(size_4)
-			if err_22 != nil {
-				return nil, 0, 0, nbAt("std/linalg:33:25", err_22)
-			}
-			a_23 := ar.F64(n_21)
-			for i_24 := 0; i_24 < n_21; i_24++ {
-				a_23[i_24] = math.NaN()
-			}
-			if i_18 == 0 {
-				d_16 = n_21
-				rs_17 = d_16
-				tot_26, err_27 := nbMulSize(n_13, rs_17)
-				if err_27 != nil {
-					return nil, 0, 0, nbAt("std/linalg:33:24", err_27)
-				}
-				a_15 = ar.F64(tot_26)
-			} else if n_21 != d_16 {
-				return nil, 0, 0, nbErrorf("std/linalg:33:24", "build: element "+strconv.Itoa(i_18)+" has shape "+nbShape(n_21)+", element 0 has shape "+nbShape(d_16))
-			}
-			copy(a_15[i_18*rs_17:(i_18+1)*rs_17], a_23)
-			if i_18 > 0 {
-				ar.release(mark_19)
-			}
-		}
-		c_10, c_11, c_12 = a_15, n_13, d_16
+	if !r_8 {
+		return nil, 0, 0, nbErrorf("std/linalg:34:6", "linalg.cholesky: argument 1 (A) is not positive definite")
 	}
-	return c_10, c_11, c_12, nil
+	return r_5, r_6, r_7, nil
 }
 
-// fn_linalgchosolve is def linalg.cho_solve (std/linalg:37:5).
+// fn_linalgchosolve is def linalg.cho_solve (std/linalg:38:5).
 func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float64, b_5 int) ([]float64, int, error) {
 	size_6 := int64(l_2)
 	if int64(l_3) != size_6 {
-		return nil, 0, nbErrorf("std/linalg:37:22", fmt.Sprintf("size mismatch: n is %d (l) but dimension 2 of l has size %d", size_6, l_3))
+		return nil, 0, nbErrorf("std/linalg:38:22", fmt.Sprintf("size mismatch: n is %d (l) but dimension 2 of l has size %d", size_6, l_3))
 	}
 	if int64(b_5) != size_6 {
-		return nil, 0, nbErrorf("std/linalg:37:33", fmt.Sprintf("size mismatch: n is %d (l) but b has size %d", size_6, b_5))
+		return nil, 0, nbErrorf("std/linalg:38:33", fmt.Sprintf("size mismatch: n is %d (l) but b has size %d", size_6, b_5))
 	}
 	l_1 = l_1[:l_2*l_3]
 	b_4 = b_4[:b_5]
-	n_7, err_8 := nbSize(size_6)
+	n_7, err_8 := runtime.CheckSize(size_6)
 	if err_8 != nil {
-		return nil, 0, nbAt("std/linalg:38:20", err_8)
+		return nil, 0, nbAt("std/linalg:39:20", err_8)
 	}
 	a_9 := ar.F64(n_7)
 	var y_10 []float64
@@ -560,12 +520,12 @@ func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 	y_10, y_11 = a_9, n_7
 	for i_12 := int64(0); i_12 < size_6; i_12++ {
 		if i_12 < 0 || i_12 >= int64(b_5) {
-			return nil, 0, nbAt("std/linalg:39:20", nbIndex(i_12, b_5))
+			return nil, 0, nbAt("std/linalg:40:20", runtime.CheckIndex(i_12, b_5))
 		}
 		x_14 := b_4[int(i_12)]
-		n_15, err_16 := nbSize(size_6)
+		n_15, err_16 := runtime.CheckSize(size_6)
 		if err_16 != nil {
-			return nil, 0, nbAt("std/linalg:39:30", err_16)
+			return nil, 0, nbAt("std/linalg:40:30", err_16)
 		}
 		var s_17 float64 = 0
 		for i_18 := 0; i_18 < n_15; i_18++ {
@@ -575,7 +535,7 @@ func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 			if x_21 {
 				row_23 := l_1[int(i_12)*l_3 : (int(i_12)+1)*l_3]
 				if i_20 < 0 || i_20 >= int64(l_3) {
-					return nil, 0, nbAt("std/linalg:39:46", nbIndex(i_20, l_3))
+					return nil, 0, nbAt("std/linalg:40:46", runtime.CheckIndex(i_20, l_3))
 				}
 				x_24 := row_23[int(i_20)]
 				x_25 := y_10[int(i_20)]
@@ -589,15 +549,15 @@ func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 		x_27 := x_14 - s_17
 		row_28 := l_1[int(i_12)*l_3 : (int(i_12)+1)*l_3]
 		if i_12 < 0 || i_12 >= int64(l_3) {
-			return nil, 0, nbAt("std/linalg:39:85", nbIndex(i_12, l_3))
+			return nil, 0, nbAt("std/linalg:40:85", runtime.CheckIndex(i_12, l_3))
 		}
 		x_29 := row_28[int(i_12)]
 		x_30 := x_27 / x_29
 		y_10[int(i_12)] = x_30
 	}
-	n_31, err_32 := nbSize(size_6)
+	n_31, err_32 := runtime.CheckSize(size_6)
 	if err_32 != nil {
-		return nil, 0, nbAt("std/linalg:40:15", err_32)
+		return nil, 0, nbAt("std/linalg:41:15", err_32)
 	}
 	a_33 := ar.F64(n_31)
 	var x_34 []float64
@@ -608,12 +568,12 @@ func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 		x_59 := size_6 - int64(1)
 		x_60 := x_59 - t_57
 		if x_60 < 0 || x_60 >= int64(n_7) {
-			return nil, 0, nbAt("std/linalg:42:26", nbIndex(x_60, n_7))
+			return nil, 0, nbAt("std/linalg:43:26", runtime.CheckIndex(x_60, n_7))
 		}
 		x_61 := a_9[int(x_60)]
-		n_62, err_63 := nbSize(size_6)
+		n_62, err_63 := runtime.CheckSize(size_6)
 		if err_63 != nil {
-			return nil, 0, nbAt("std/linalg:42:36", err_63)
+			return nil, 0, nbAt("std/linalg:43:36", err_63)
 		}
 		var s_64 float64 = 0
 		for i_65 := 0; i_65 < n_62; i_65++ {
@@ -623,11 +583,11 @@ func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 			if x_68 {
 				row_70 := l_1[int(i_67)*l_3 : (int(i_67)+1)*l_3]
 				if x_60 < 0 || x_60 >= int64(l_3) {
-					return nil, 0, nbAt("std/linalg:42:52", nbIndex(x_60, l_3))
+					return nil, 0, nbAt("std/linalg:43:52", runtime.CheckIndex(x_60, l_3))
 				}
 				x_71 := row_70[int(x_60)]
 				if i_67 < 0 || i_67 >= int64(x_35) {
-					return nil, 0, nbAt("std/linalg:42:62", nbIndex(i_67, x_35))
+					return nil, 0, nbAt("std/linalg:43:62", runtime.CheckIndex(i_67, x_35))
 				}
 				x_72 := x_34[int(i_67)]
 				x_73 := x_71 * x_72
@@ -639,16 +599,16 @@ func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 		}
 		x_74 := x_61 - s_64
 		if x_60 < 0 || x_60 >= int64(l_2) {
-			return nil, 0, nbAt("std/linalg:42:91", nbIndex(x_60, l_2))
+			return nil, 0, nbAt("std/linalg:43:91", runtime.CheckIndex(x_60, l_2))
 		}
 		row_75 := l_1[int(x_60)*l_3 : (int(x_60)+1)*l_3]
 		if x_60 < 0 || x_60 >= int64(l_3) {
-			return nil, 0, nbAt("std/linalg:42:91", nbIndex(x_60, l_3))
+			return nil, 0, nbAt("std/linalg:43:91", runtime.CheckIndex(x_60, l_3))
 		}
 		x_76 := row_75[int(x_60)]
 		x_77 := x_74 / x_76
 		if x_60 < 0 || x_60 >= int64(x_35) {
-			return nil, 0, nbAt("std/linalg:42:11", nbIndex(x_60, x_35))
+			return nil, 0, nbAt("std/linalg:43:11", runtime.CheckIndex(x_60, x_35))
 		}
 		c_78 := ar.F64(len(x_34))
 		copy(c_78, x_34)
@@ -659,14 +619,14 @@ func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 	return x_34, n_31, nil
 }
 
-// fn_linalglusolve is def linalg.lu_solve (std/linalg:68:5).
+// fn_linalglusolve is def linalg.lu_solve (std/linalg:69:5).
 func fn_linalglusolve(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int) ([]float64, int, error) {
 	size_6 := int64(a_2)
 	if int64(a_3) != size_6 {
-		return nil, 0, nbErrorf("std/linalg:68:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_6, a_3))
+		return nil, 0, nbErrorf("std/linalg:69:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_6, a_3))
 	}
 	if int64(b_5) != size_6 {
-		return nil, 0, nbErrorf("std/linalg:68:32", fmt.Sprintf("size mismatch: n is %d (a) but b has size %d", size_6, b_5))
+		return nil, 0, nbErrorf("std/linalg:69:32", fmt.Sprintf("size mismatch: n is %d (a) but b has size %d", size_6, b_5))
 	}
 	a_1 = a_1[:a_2*a_3]
 	b_4 = b_4[:b_5]
@@ -676,272 +636,268 @@ func fn_linalglusolve(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 	var state_10 []float64
 	var state_11 int
 	state_7, state_8, state_9, state_10, state_11 = a_1, a_2, a_3, b_4, b_5
-	for k_73 := int64(0); k_73 < size_6; k_73++ {
-		mark_74 := ar.mark()
-		n_75, err_76 := nbSize(size_6)
-		if err_76 != nil {
-			return nil, 0, nbAt("std/linalg:71:22", err_76)
+	for k_71 := int64(0); k_71 < size_6; k_71++ {
+		mark_72 := ar.mark()
+		n_73, err_74 := runtime.CheckSize(size_6)
+		if err_74 != nil {
+			return nil, 0, nbAt("std/linalg:72:22", err_74)
 		}
-		r_77 := ar.F64(n_75)
-		for i_78 := range r_77 {
-			i_80 := int64(i_78)
-			x_81 := i_80 >= k_73
-			var c_82 float64
-			if x_81 {
-				if i_80 < 0 || i_80 >= int64(state_8) {
-					return nil, 0, nbAt("std/linalg:71:43", nbIndex(i_80, state_8))
+		r_75 := ar.F64(n_73)
+		for i_76 := range r_75 {
+			i_78 := int64(i_76)
+			x_79 := i_78 >= k_71
+			var c_80 float64
+			if x_79 {
+				if i_78 < 0 || i_78 >= int64(state_8) {
+					return nil, 0, nbAt("std/linalg:72:43", runtime.CheckIndex(i_78, state_8))
 				}
-				row_83 := state_7[int(i_80)*state_9 : (int(i_80)+1)*state_9]
-				if k_73 < 0 || k_73 >= int64(state_9) {
-					return nil, 0, nbAt("std/linalg:71:43", nbIndex(k_73, state_9))
+				row_81 := state_7[int(i_78)*state_9 : (int(i_78)+1)*state_9]
+				if k_71 < 0 || k_71 >= int64(state_9) {
+					return nil, 0, nbAt("std/linalg:72:43", runtime.CheckIndex(k_71, state_9))
 				}
-				x_84 := row_83[int(k_73)]
-				x_85 := math.Abs(x_84)
-				c_82 = x_85
+				x_82 := row_81[int(k_71)]
+				x_83 := math.Abs(x_82)
+				c_80 = x_83
 			} else {
-				c_82 = (-1.0)
+				c_80 = (-1.0)
 			}
-			r_77[i_78] = c_82
+			r_75[i_76] = c_80
 		}
-		if n_75 == 0 {
-			return nil, 0, nbErrorf("std/linalg:71:15", "argmax of an empty array")
+		if n_73 == 0 {
+			return nil, 0, nbErrorf("std/linalg:72:15", "argmax of an empty array")
 		}
-		k_86 := int64(runtime.ArgMax(r_77))
-		if k_86 < 0 || k_86 >= int64(state_8) {
-			return nil, 0, nbAt("std/linalg:72:19", nbIndex(k_86, state_8))
+		k_84 := int64(runtime.ArgMax(r_75))
+		if k_84 < 0 || k_84 >= int64(state_8) {
+			return nil, 0, nbAt("std/linalg:73:19", runtime.CheckIndex(k_84, state_8))
 		}
-		row_87 := state_7[int(k_86)*state_9 : (int(k_86)+1)*state_9]
-		if k_73 < 0 || k_73 >= int64(state_8) {
-			return nil, 0, nbAt("std/linalg:76:23", nbIndex(k_73, state_8))
+		row_85 := state_7[int(k_84)*state_9 : (int(k_84)+1)*state_9]
+		if k_71 < 0 || k_71 >= int64(state_8) {
+			return nil, 0, nbAt("std/linalg:77:23", runtime.CheckIndex(k_71, state_8))
 		}
 		if state_9 != state_9 {
-			return nil, 0, nbErrorf("std/linalg:76:23", "update: value has shape "+nbShape(state_9)+"; elements have shape "+nbShape(state_9))
+			return nil, 0, nbErrorf("std/linalg:77:23", "update: value has shape "+runtime.ShapeString([]int{state_9})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 		}
-		c_88 := ar.F64(len(state_7))
-		copy(c_88, state_7)
-		copy(c_88[int(k_73)*state_9:(int(k_73)+1)*state_9], row_87)
-		if k_73 < 0 || k_73 >= int64(state_8) {
-			return nil, 0, nbAt("std/linalg:73:19", nbIndex(k_73, state_8))
+		c_86 := ar.F64(len(state_7))
+		copy(c_86, state_7)
+		copy(c_86[int(k_71)*state_9:(int(k_71)+1)*state_9], row_85)
+		if k_71 < 0 || k_71 >= int64(state_8) {
+			return nil, 0, nbAt("std/linalg:74:19", runtime.CheckIndex(k_71, state_8))
 		}
-		row_89 := state_7[int(k_73)*state_9 : (int(k_73)+1)*state_9]
-		if k_86 < 0 || k_86 >= int64(state_8) {
-			return nil, 0, nbAt("std/linalg:76:16", nbIndex(k_86, state_8))
+		row_87 := state_7[int(k_71)*state_9 : (int(k_71)+1)*state_9]
+		if k_84 < 0 || k_84 >= int64(state_8) {
+			return nil, 0, nbAt("std/linalg:77:16", runtime.CheckIndex(k_84, state_8))
 		}
 		if state_9 != state_9 {
-			return nil, 0, nbErrorf("std/linalg:76:16", "update: value has shape "+nbShape(state_9)+"; elements have shape "+nbShape(state_9))
+			return nil, 0, nbErrorf("std/linalg:77:16", "update: value has shape "+runtime.ShapeString([]int{state_9})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 		}
-		c_90 := ar.F64(len(c_88))
-		copy(c_90, c_88)
-		copy(c_90[int(k_86)*state_9:(int(k_86)+1)*state_9], row_89)
-		if k_86 < 0 || k_86 >= int64(state_11) {
-			return nil, 0, nbAt("std/linalg:74:17", nbIndex(k_86, state_11))
+		copy(c_86[int(k_84)*state_9:(int(k_84)+1)*state_9], row_87)
+		if k_84 < 0 || k_84 >= int64(state_11) {
+			return nil, 0, nbAt("std/linalg:75:17", runtime.CheckIndex(k_84, state_11))
 		}
-		x_91 := state_10[int(k_86)]
-		if k_73 < 0 || k_73 >= int64(state_11) {
-			return nil, 0, nbAt("std/linalg:77:23", nbIndex(k_73, state_11))
+		x_88 := state_10[int(k_84)]
+		if k_71 < 0 || k_71 >= int64(state_11) {
+			return nil, 0, nbAt("std/linalg:78:23", runtime.CheckIndex(k_71, state_11))
 		}
-		c_92 := ar.F64(len(state_10))
-		copy(c_92, state_10)
-		c_92[int(k_73)] = x_91
-		if k_73 < 0 || k_73 >= int64(state_11) {
-			return nil, 0, nbAt("std/linalg:75:17", nbIndex(k_73, state_11))
+		c_89 := ar.F64(len(state_10))
+		copy(c_89, state_10)
+		c_89[int(k_71)] = x_88
+		if k_71 < 0 || k_71 >= int64(state_11) {
+			return nil, 0, nbAt("std/linalg:76:17", runtime.CheckIndex(k_71, state_11))
 		}
-		x_93 := state_10[int(k_73)]
-		if k_86 < 0 || k_86 >= int64(state_11) {
-			return nil, 0, nbAt("std/linalg:77:16", nbIndex(k_86, state_11))
+		x_90 := state_10[int(k_71)]
+		if k_84 < 0 || k_84 >= int64(state_11) {
+			return nil, 0, nbAt("std/linalg:78:16", runtime.CheckIndex(k_84, state_11))
 		}
-		c_94 := ar.F64(len(c_92))
-		copy(c_94, c_92)
-		c_94[int(k_86)] = x_93
-		if k_73 < 0 || k_73 >= int64(state_8) {
-			return nil, 0, nbAt("std/linalg:78:19", nbIndex(k_73, state_8))
+		c_89[int(k_84)] = x_90
+		if k_71 < 0 || k_71 >= int64(state_8) {
+			return nil, 0, nbAt("std/linalg:79:19", runtime.CheckIndex(k_71, state_8))
 		}
-		row_95 := c_90[int(k_73)*state_9 : (int(k_73)+1)*state_9]
-		if k_73 < 0 || k_73 >= int64(state_9) {
-			return nil, 0, nbAt("std/linalg:78:19", nbIndex(k_73, state_9))
+		row_91 := c_86[int(k_71)*state_9 : (int(k_71)+1)*state_9]
+		if k_71 < 0 || k_71 >= int64(state_9) {
+			return nil, 0, nbAt("std/linalg:79:19", runtime.CheckIndex(k_71, state_9))
 		}
-		x_96 := row_95[int(k_73)]
-		n_97, err_98 := nbSize(size_6)
-		if err_98 != nil {
-			return nil, 0, nbAt("std/linalg:79:11", err_98)
+		x_92 := row_91[int(k_71)]
+		n_93, err_94 := runtime.CheckSize(size_6)
+		if err_94 != nil {
+			return nil, 0, nbAt("std/linalg:80:11", err_94)
 		}
-		var a_99 []float64
-		var d_100 int = 0
-		var rs_101 int = 0
-		for i_102 := 0; i_102 < n_97; i_102++ {
-			mark_103 := ar.mark()
-			i_104 := int64(i_102)
-			x_105 := i_104 > k_73
-			var c_106 []float64
-			var c_107 int
-			if x_105 {
-				if i_104 < 0 || i_104 >= int64(state_8) {
-					return nil, 0, nbAt("std/linalg:79:28", nbIndex(i_104, state_8))
+		var a_95 []float64
+		var d_96 int = 0
+		var rs_97 int = 0
+		for i_98 := 0; i_98 < n_93; i_98++ {
+			mark_99 := ar.mark()
+			i_100 := int64(i_98)
+			x_101 := i_100 > k_71
+			var c_102 []float64
+			var c_103 int
+			if x_101 {
+				if i_100 < 0 || i_100 >= int64(state_8) {
+					return nil, 0, nbAt("std/linalg:80:28", runtime.CheckIndex(i_100, state_8))
 				}
-				row_108 := c_90[int(i_104)*state_9 : (int(i_104)+1)*state_9]
-				if i_104 < 0 || i_104 >= int64(state_8) {
-					return nil, 0, nbAt("std/linalg:79:37", nbIndex(i_104, state_8))
+				row_104 := c_86[int(i_100)*state_9 : (int(i_100)+1)*state_9]
+				if i_100 < 0 || i_100 >= int64(state_8) {
+					return nil, 0, nbAt("std/linalg:80:37", runtime.CheckIndex(i_100, state_8))
 				}
-				row_109 := c_90[int(i_104)*state_9 : (int(i_104)+1)*state_9]
-				if k_73 < 0 || k_73 >= int64(state_9) {
-					return nil, 0, nbAt("std/linalg:79:37", nbIndex(k_73, state_9))
+				row_105 := c_86[int(i_100)*state_9 : (int(i_100)+1)*state_9]
+				if k_71 < 0 || k_71 >= int64(state_9) {
+					return nil, 0, nbAt("std/linalg:80:37", runtime.CheckIndex(k_71, state_9))
 				}
-				x_110 := row_109[int(k_73)]
-				x_111 := x_110 / x_96
-				if k_73 < 0 || k_73 >= int64(state_8) {
-					return nil, 0, nbAt("std/linalg:79:55", nbIndex(k_73, state_8))
+				x_106 := row_105[int(k_71)]
+				x_107 := x_106 / x_92
+				if k_71 < 0 || k_71 >= int64(state_8) {
+					return nil, 0, nbAt("std/linalg:80:55", runtime.CheckIndex(k_71, state_8))
 				}
-				row_112 := c_90[int(k_73)*state_9 : (int(k_73)+1)*state_9]
-				r_113 := ar.F64(state_9)
-				row_108 = row_108[:len(r_113)]
-				row_112 = row_112[:len(r_113)]
-				for i_114 := range r_113 {
-					r_113[i_114] = (row_108[i_114] - (x_111 * row_112[i_114]))
+				row_108 := c_86[int(k_71)*state_9 : (int(k_71)+1)*state_9]
+				r_109 := ar.F64(state_9)
+				row_104 = row_104[:len(r_109)]
+				row_108 = row_108[:len(r_109)]
+				for i_110 := range r_109 {
+					r_109[i_110] = (row_104[i_110] - (x_107 * row_108[i_110]))
 				}
-				c_106, c_107 = r_113, state_9
+				c_102, c_103 = r_109, state_9
 			} else {
-				if i_104 < 0 || i_104 >= int64(state_8) {
-					return nil, 0, nbAt("std/linalg:79:66", nbIndex(i_104, state_8))
+				if i_100 < 0 || i_100 >= int64(state_8) {
+					return nil, 0, nbAt("std/linalg:80:66", runtime.CheckIndex(i_100, state_8))
 				}
-				row_116 := c_90[int(i_104)*state_9 : (int(i_104)+1)*state_9]
-				c_106, c_107 = row_116, state_9
+				row_112 := c_86[int(i_100)*state_9 : (int(i_100)+1)*state_9]
+				c_102, c_103 = row_112, state_9
 			}
-			if i_102 == 0 {
-				d_100 = c_107
-				rs_101 = d_100
-				tot_117, err_118 := nbMulSize(n_97, rs_101)
-				if err_118 != nil {
-					return nil, 0, nbAt("std/linalg:79:11", err_118)
+			if i_98 == 0 {
+				d_96 = c_103
+				rs_97 = d_96
+				tot_113, err_114 := runtime.MulSize(n_93, rs_97)
+				if err_114 != nil {
+					return nil, 0, nbAt("std/linalg:80:11", err_114)
 				}
-				a_99 = ar.F64(tot_117)
-			} else if c_107 != d_100 {
-				return nil, 0, nbErrorf("std/linalg:79:11", "build: element "+strconv.Itoa(i_102)+" has shape "+nbShape(c_107)+", element 0 has shape "+nbShape(d_100))
+				a_95 = ar.F64(tot_113)
+			} else if c_103 != d_96 {
+				return nil, 0, nbErrorf("std/linalg:80:11", "build: element "+strconv.Itoa(i_98)+" has shape "+runtime.ShapeString([]int{c_103})+", element 0 has shape "+runtime.ShapeString([]int{d_96}))
 			}
-			copy(a_99[i_102*rs_101:(i_102+1)*rs_101], c_106)
-			if i_102 > 0 {
-				ar.release(mark_103)
+			copy(a_95[i_98*rs_97:(i_98+1)*rs_97], c_102)
+			if i_98 > 0 {
+				ar.release(mark_99)
 			}
 		}
-		n_119, err_120 := nbSize(size_6)
-		if err_120 != nil {
-			return nil, 0, nbAt("std/linalg:80:11", err_120)
+		n_115, err_116 := runtime.CheckSize(size_6)
+		if err_116 != nil {
+			return nil, 0, nbAt("std/linalg:81:11", err_116)
 		}
-		r_121 := ar.F64(n_119)
-		for i_122 := range r_121 {
-			i_124 := int64(i_122)
-			x_125 := i_124 > k_73
-			var c_126 float64
-			if x_125 {
-				if i_124 < 0 || i_124 >= int64(state_11) {
-					return nil, 0, nbAt("std/linalg:80:28", nbIndex(i_124, state_11))
+		r_117 := ar.F64(n_115)
+		for i_118 := range r_117 {
+			i_120 := int64(i_118)
+			x_121 := i_120 > k_71
+			var c_122 float64
+			if x_121 {
+				if i_120 < 0 || i_120 >= int64(state_11) {
+					return nil, 0, nbAt("std/linalg:81:28", runtime.CheckIndex(i_120, state_11))
 				}
-				x_127 := c_94[int(i_124)]
-				if i_124 < 0 || i_124 >= int64(state_8) {
-					return nil, 0, nbAt("std/linalg:80:37", nbIndex(i_124, state_8))
+				x_123 := c_89[int(i_120)]
+				if i_120 < 0 || i_120 >= int64(state_8) {
+					return nil, 0, nbAt("std/linalg:81:37", runtime.CheckIndex(i_120, state_8))
 				}
-				row_128 := c_90[int(i_124)*state_9 : (int(i_124)+1)*state_9]
-				if k_73 < 0 || k_73 >= int64(state_9) {
-					return nil, 0, nbAt("std/linalg:80:37", nbIndex(k_73, state_9))
+				row_124 := c_86[int(i_120)*state_9 : (int(i_120)+1)*state_9]
+				if k_71 < 0 || k_71 >= int64(state_9) {
+					return nil, 0, nbAt("std/linalg:81:37", runtime.CheckIndex(k_71, state_9))
 				}
-				x_129 := row_128[int(k_73)]
-				x_130 := x_129 / x_96
-				if k_73 < 0 || k_73 >= int64(state_11) {
-					return nil, 0, nbAt("std/linalg:80:55", nbIndex(k_73, state_11))
+				x_125 := row_124[int(k_71)]
+				x_126 := x_125 / x_92
+				if k_71 < 0 || k_71 >= int64(state_11) {
+					return nil, 0, nbAt("std/linalg:81:55", runtime.CheckIndex(k_71, state_11))
 				}
-				x_131 := c_94[int(k_73)]
-				x_132 := x_130 * x_131
-				x_133 := x_127 - x_132
-				c_126 = x_133
+				x_127 := c_89[int(k_71)]
+				x_128 := x_126 * x_127
+				x_129 := x_123 - x_128
+				c_122 = x_129
 			} else {
-				if i_124 < 0 || i_124 >= int64(state_11) {
-					return nil, 0, nbAt("std/linalg:80:66", nbIndex(i_124, state_11))
+				if i_120 < 0 || i_120 >= int64(state_11) {
+					return nil, 0, nbAt("std/linalg:81:66", runtime.CheckIndex(i_120, state_11))
 				}
-				x_134 := c_94[int(i_124)]
-				c_126 = x_134
+				x_130 := c_89[int(i_120)]
+				c_122 = x_130
 			}
-			r_121[i_122] = c_126
+			r_117[i_118] = c_122
 		}
-		state_7, state_8, state_9, state_10, state_11 = a_99, n_97, d_100, r_121, n_119
-		_ = mark_74
+		state_7, state_8, state_9, state_10, state_11 = a_95, n_93, d_96, r_117, n_115
+		_ = mark_72
 	}
-	n_135, err_136 := nbSize(size_6)
-	if err_136 != nil {
-		return nil, 0, nbAt("std/linalg:81:15", err_136)
+	n_131, err_132 := runtime.CheckSize(size_6)
+	if err_132 != nil {
+		return nil, 0, nbAt("std/linalg:82:15", err_132)
 	}
-	a_137 := ar.F64(n_135)
-	var x_138 []float64
-	var x_139 int
-	x_138, x_139 = a_137, n_135
-	for t_161 := int64(0); t_161 < size_6; t_161++ {
-		mark_162 := ar.mark()
-		x_163 := size_6 - int64(1)
-		x_164 := x_163 - t_161
-		if x_164 < 0 || x_164 >= int64(state_11) {
-			return nil, 0, nbAt("std/linalg:84:26", nbIndex(x_164, state_11))
+	a_133 := ar.F64(n_131)
+	var x_134 []float64
+	var x_135 int
+	x_134, x_135 = a_133, n_131
+	for t_157 := int64(0); t_157 < size_6; t_157++ {
+		mark_158 := ar.mark()
+		x_159 := size_6 - int64(1)
+		x_160 := x_159 - t_157
+		if x_160 < 0 || x_160 >= int64(state_11) {
+			return nil, 0, nbAt("std/linalg:85:26", runtime.CheckIndex(x_160, state_11))
 		}
-		x_165 := state_10[int(x_164)]
-		n_166, err_167 := nbSize(size_6)
-		if err_167 != nil {
-			return nil, 0, nbAt("std/linalg:83:20", err_167)
+		x_161 := state_10[int(x_160)]
+		n_162, err_163 := runtime.CheckSize(size_6)
+		if err_163 != nil {
+			return nil, 0, nbAt("std/linalg:84:20", err_163)
 		}
-		var s_168 float64 = 0
-		for i_169 := 0; i_169 < n_166; i_169++ {
-			i_171 := int64(i_169)
-			x_172 := i_171 > x_164
-			var c_173 float64
-			if x_172 {
-				if x_164 < 0 || x_164 >= int64(state_8) {
-					return nil, 0, nbAt("std/linalg:83:36", nbIndex(x_164, state_8))
+		var s_164 float64 = 0
+		for i_165 := 0; i_165 < n_162; i_165++ {
+			i_167 := int64(i_165)
+			x_168 := i_167 > x_160
+			var c_169 float64
+			if x_168 {
+				if x_160 < 0 || x_160 >= int64(state_8) {
+					return nil, 0, nbAt("std/linalg:84:36", runtime.CheckIndex(x_160, state_8))
 				}
-				row_174 := state_7[int(x_164)*state_9 : (int(x_164)+1)*state_9]
-				if i_171 < 0 || i_171 >= int64(state_9) {
-					return nil, 0, nbAt("std/linalg:83:36", nbIndex(i_171, state_9))
+				row_170 := state_7[int(x_160)*state_9 : (int(x_160)+1)*state_9]
+				if i_167 < 0 || i_167 >= int64(state_9) {
+					return nil, 0, nbAt("std/linalg:84:36", runtime.CheckIndex(i_167, state_9))
 				}
-				x_175 := row_174[int(i_171)]
-				if i_171 < 0 || i_171 >= int64(x_139) {
-					return nil, 0, nbAt("std/linalg:83:46", nbIndex(i_171, x_139))
+				x_171 := row_170[int(i_167)]
+				if i_167 < 0 || i_167 >= int64(x_135) {
+					return nil, 0, nbAt("std/linalg:84:46", runtime.CheckIndex(i_167, x_135))
 				}
-				x_176 := x_138[int(i_171)]
-				x_177 := x_175 * x_176
-				c_173 = x_177
+				x_172 := x_134[int(i_167)]
+				x_173 := x_171 * x_172
+				c_169 = x_173
 			} else {
-				c_173 = 0.0
+				c_169 = 0.0
 			}
-			s_168 += c_173
+			s_164 += c_169
 		}
-		x_178 := x_165 - s_168
-		if x_164 < 0 || x_164 >= int64(state_8) {
-			return nil, 0, nbAt("std/linalg:84:38", nbIndex(x_164, state_8))
+		x_174 := x_161 - s_164
+		if x_160 < 0 || x_160 >= int64(state_8) {
+			return nil, 0, nbAt("std/linalg:85:38", runtime.CheckIndex(x_160, state_8))
 		}
-		row_179 := state_7[int(x_164)*state_9 : (int(x_164)+1)*state_9]
-		if x_164 < 0 || x_164 >= int64(state_9) {
-			return nil, 0, nbAt("std/linalg:84:38", nbIndex(x_164, state_9))
+		row_175 := state_7[int(x_160)*state_9 : (int(x_160)+1)*state_9]
+		if x_160 < 0 || x_160 >= int64(state_9) {
+			return nil, 0, nbAt("std/linalg:85:38", runtime.CheckIndex(x_160, state_9))
 		}
-		x_180 := row_179[int(x_164)]
-		x_181 := x_178 / x_180
-		if x_164 < 0 || x_164 >= int64(x_139) {
-			return nil, 0, nbAt("std/linalg:84:11", nbIndex(x_164, x_139))
+		x_176 := row_175[int(x_160)]
+		x_177 := x_174 / x_176
+		if x_160 < 0 || x_160 >= int64(x_135) {
+			return nil, 0, nbAt("std/linalg:85:11", runtime.CheckIndex(x_160, x_135))
 		}
-		c_182 := ar.F64(len(x_138))
-		copy(c_182, x_138)
-		c_182[int(x_164)] = x_181
-		x_138 = c_182
-		_ = mark_162
+		c_178 := ar.F64(len(x_134))
+		copy(c_178, x_134)
+		c_178[int(x_160)] = x_177
+		x_134 = c_178
+		_ = mark_158
 	}
-	return x_138, n_135, nil
+	return x_134, n_131, nil
 }
 
-// fn_linalgsorsweep is def linalg.sor_sweep (std/linalg:145:5).
+// fn_linalgsorsweep is def linalg.sor_sweep (std/linalg:170:5).
 func fn_linalgsorsweep(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, omega_6 float64, x_7 []float64, x_8 int) ([]float64, int, error) {
 	size_9 := int64(a_2)
 	if int64(a_3) != size_9 {
-		return nil, 0, nbErrorf("std/linalg:145:22", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_9, a_3))
+		return nil, 0, nbErrorf("std/linalg:170:22", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_9, a_3))
 	}
 	if int64(b_5) != size_9 {
-		return nil, 0, nbErrorf("std/linalg:145:33", fmt.Sprintf("size mismatch: n is %d (a) but b has size %d", size_9, b_5))
+		return nil, 0, nbErrorf("std/linalg:170:33", fmt.Sprintf("size mismatch: n is %d (a) but b has size %d", size_9, b_5))
 	}
 	if int64(x_8) != size_9 {
-		return nil, 0, nbErrorf("std/linalg:145:56", fmt.Sprintf("size mismatch: n is %d (a) but x has size %d", size_9, x_8))
+		return nil, 0, nbErrorf("std/linalg:170:56", fmt.Sprintf("size mismatch: n is %d (a) but x has size %d", size_9, x_8))
 	}
 	a_1 = a_1[:a_2*a_3]
 	b_4 = b_4[:b_5]
@@ -953,26 +909,26 @@ func fn_linalgsorsweep(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float
 		mark_32 := ar.mark()
 		x_33 := 1.0 - omega_6
 		if i_31 < 0 || i_31 >= int64(x_11) {
-			return nil, 0, nbAt("std/linalg:148:38", nbIndex(i_31, x_11))
+			return nil, 0, nbAt("std/linalg:173:38", runtime.CheckIndex(i_31, x_11))
 		}
 		x_34 := x_10[int(i_31)]
 		x_35 := x_33 * x_34
 		if i_31 < 0 || i_31 >= int64(b_5) {
-			return nil, 0, nbAt("std/linalg:148:54", nbIndex(i_31, b_5))
+			return nil, 0, nbAt("std/linalg:173:54", runtime.CheckIndex(i_31, b_5))
 		}
 		x_36 := b_4[int(i_31)]
 		row_37 := a_1[int(i_31)*a_3 : (int(i_31)+1)*a_3]
 		if a_3 != x_11 {
-			return nil, 0, nbErrorf("std/linalg:147:18", "'@': inner sizes differ: "+nbShape(a_3)+" @ "+nbShape(x_11))
+			return nil, 0, nbErrorf("std/linalg:172:18", "'@': inner sizes differ: "+runtime.ShapeString([]int{a_3})+" @ "+runtime.ShapeString([]int{x_11}))
 		}
 		d_38 := runtime.Dot(row_37, x_10)
 		row_39 := a_1[int(i_31)*a_3 : (int(i_31)+1)*a_3]
 		if i_31 < 0 || i_31 >= int64(a_3) {
-			return nil, 0, nbAt("std/linalg:147:25", nbIndex(i_31, a_3))
+			return nil, 0, nbAt("std/linalg:172:25", runtime.CheckIndex(i_31, a_3))
 		}
 		x_40 := row_39[int(i_31)]
 		if i_31 < 0 || i_31 >= int64(x_11) {
-			return nil, 0, nbAt("std/linalg:147:35", nbIndex(i_31, x_11))
+			return nil, 0, nbAt("std/linalg:172:35", runtime.CheckIndex(i_31, x_11))
 		}
 		x_41 := x_10[int(i_31)]
 		x_42 := x_40 * x_41
@@ -981,13 +937,13 @@ func fn_linalgsorsweep(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float
 		x_45 := omega_6 * x_44
 		row_46 := a_1[int(i_31)*a_3 : (int(i_31)+1)*a_3]
 		if i_31 < 0 || i_31 >= int64(a_3) {
-			return nil, 0, nbAt("std/linalg:148:66", nbIndex(i_31, a_3))
+			return nil, 0, nbAt("std/linalg:173:66", runtime.CheckIndex(i_31, a_3))
 		}
 		x_47 := row_46[int(i_31)]
 		x_48 := x_45 / x_47
 		x_49 := x_35 + x_48
 		if i_31 < 0 || i_31 >= int64(x_11) {
-			return nil, 0, nbAt("std/linalg:148:8", nbIndex(i_31, x_11))
+			return nil, 0, nbAt("std/linalg:173:8", runtime.CheckIndex(i_31, x_11))
 		}
 		c_50 := ar.F64(len(x_10))
 		copy(c_50, x_10)
@@ -998,51 +954,87 @@ func fn_linalgsorsweep(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float
 	return x_10, x_8, nil
 }
 
-// fn_linalgsor is def linalg.sor (std/linalg:156:5).
+// fn_linalgsor is def linalg.sor (std/linalg:181:5).
 func fn_linalgsor(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, omega_6 float64, iters_7 int64) ([]float64, int, error) {
 	size_8 := int64(a_2)
 	if int64(a_3) != size_8 {
-		return nil, 0, nbErrorf("std/linalg:156:16", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_8, a_3))
+		return nil, 0, nbErrorf("std/linalg:181:16", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_8, a_3))
 	}
 	if int64(b_5) != size_8 {
-		return nil, 0, nbErrorf("std/linalg:156:27", fmt.Sprintf("size mismatch: n is %d (a) but b has size %d", size_8, b_5))
+		return nil, 0, nbErrorf("std/linalg:181:27", fmt.Sprintf("size mismatch: n is %d (a) but b has size %d", size_8, b_5))
 	}
 	a_1 = a_1[:a_2*a_3]
 	b_4 = b_4[:b_5]
-	n_9, err_10 := nbSize(size_8)
-	if err_10 != nil {
-		return nil, 0, nbAt("std/linalg:157:12", err_10)
+	x_9 := omega_6 > 0.0
+	if !x_9 {
+		return nil, 0, nbErrorf("std/linalg:183:15", "linalg.sor: argument 3 (omega) must be positive")
 	}
-	a_11 := ar.F64(n_9)
-	var x_12 []float64
-	var x_13 int
-	x_12, x_13 = a_11, n_9
-	for t_18 := int64(0); t_18 < iters_7; t_18++ {
-		mark_19 := ar.mark()
-		r_20, r_21, err_22 := fn_linalgsorsweep(ar, a_1, a_2, a_3, b_4, b_5, omega_6, x_12, x_13)
-		if err_22 != nil {
-			return nil, 0, nbFrame(err_22, "linalg.sor_sweep", "std/linalg:145:5", "std/linalg:159:5")
+	n_10, err_11 := runtime.CheckSize(size_8)
+	if err_11 != nil {
+		return nil, 0, nbAt("std/linalg:184:15", err_11)
+	}
+	a_12 := ar.F64(n_10)
+	var x_13 []float64
+	var x_14 int
+	x_13, x_14 = a_12, n_10
+	x_29 := iters_7 >= int64(0)
+	if !x_29 {
+		return nil, 0, nbErrorf("std/linalg:182:15", "linalg.sor: argument 4 (iters) must be non-negative")
+	}
+	for t_30 := int64(0); t_30 < iters_7; t_30++ {
+		mark_31 := ar.mark()
+		r_32, r_33, err_34 := fn_linalgsorsweep(ar, a_1, a_2, a_3, b_4, b_5, omega_6, x_13, x_14)
+		if err_34 != nil {
+			return nil, 0, nbFrame(err_34, "linalg.sor_sweep", "std/linalg:170:5", "std/linalg:187:14")
 		}
-		x_12, x_13 = r_20, r_21
-		_ = mark_19
+		if r_33 != a_3 {
+			return nil, 0, nbErrorf("std/linalg:188:26", "'@': inner sizes differ: "+runtime.ShapeString([]int{a_2, a_3})+" @ "+runtime.ShapeString([]int{r_33}))
+		}
+		a_35 := ar.F64(a_2)
+		if a_3 <= 32 {
+			r_32 = r_32[:a_3]
+			for r_36 := range a_35 {
+				row_37 := a_1[r_36*a_3 : (r_36+1)*a_3]
+				s_38 := 0.0
+				for c_39, v_40 := range row_37 {
+					s_38 += v_40 * r_32[c_39]
+				}
+				a_35[r_36] = s_38
+			}
+		} else {
+			runtime.Gemv(false, a_2, a_3, 1, a_1, r_32, 0, a_35)
+		}
+		if a_2 != b_5 {
+			return nil, 0, nbErrorf("std/linalg:188:22", "shape mismatch in '-': "+runtime.ShapeString([]int{b_5})+" and "+runtime.ShapeString([]int{a_2}))
+		}
+		r_41 := ar.F64(b_5)
+		b_4 = b_4[:len(r_41)]
+		a_35 = a_35[:len(r_41)]
+		for i_42 := range r_41 {
+			r_41[i_42] = (b_4[i_42] - a_35[i_42])
+		}
+		s_44 := runtime.Norm2(r_41)
+		_ = s_44
+		x_13, x_14 = r_32, r_33
+		_ = mark_31
 	}
-	return x_12, x_13, nil
+	return x_13, x_14, nil
 }
 
-// fn_linalgsorauto is def linalg.sor_auto (std/linalg:166:5).
+// fn_linalgsorauto is def linalg.sor_auto (std/linalg:196:5).
 func fn_linalgsorauto(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, iters_6 int64) ([]float64, int, error) {
 	size_7 := int64(a_2)
 	if int64(a_3) != size_7 {
-		return nil, 0, nbErrorf("std/linalg:166:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_7, a_3))
+		return nil, 0, nbErrorf("std/linalg:196:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_7, a_3))
 	}
 	if int64(b_5) != size_7 {
-		return nil, 0, nbErrorf("std/linalg:166:32", fmt.Sprintf("size mismatch: n is %d (a) but b has size %d", size_7, b_5))
+		return nil, 0, nbErrorf("std/linalg:196:32", fmt.Sprintf("size mismatch: n is %d (a) but b has size %d", size_7, b_5))
 	}
 	a_1 = a_1[:a_2*a_3]
 	b_4 = b_4[:b_5]
-	n_8, err_9 := nbSize(size_7)
+	n_8, err_9 := runtime.CheckSize(size_7)
 	if err_9 != nil {
-		return nil, 0, nbAt("std/linalg:168:20", err_9)
+		return nil, 0, nbAt("std/linalg:198:20", err_9)
 	}
 	a_10 := ar.F64(n_8)
 	for i_11 := range a_10 {
@@ -1060,32 +1052,32 @@ func fn_linalgsorauto(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 	v_17, v_18 = r_14, n_8
 	for t_44 := int64(0); t_44 < int64(30); t_44++ {
 		mark_45 := ar.mark()
-		n_46, err_47 := nbSize(size_7)
+		n_46, err_47 := runtime.CheckSize(size_7)
 		if err_47 != nil {
-			return nil, 0, nbAt("std/linalg:167:30", err_47)
+			return nil, 0, nbAt("std/linalg:197:30", err_47)
 		}
 		r_48 := ar.F64(n_46)
 		for i_49 := range r_48 {
 			i_51 := int64(i_49)
 			row_52 := a_1[int(i_51)*a_3 : (int(i_51)+1)*a_3]
 			if a_3 != v_18 {
-				return nil, 0, nbErrorf("std/linalg:167:37", "'@': inner sizes differ: "+nbShape(a_3)+" @ "+nbShape(v_18))
+				return nil, 0, nbErrorf("std/linalg:197:37", "'@': inner sizes differ: "+runtime.ShapeString([]int{a_3})+" @ "+runtime.ShapeString([]int{v_18}))
 			}
 			d_53 := runtime.Dot(row_52, v_17)
 			row_54 := a_1[int(i_51)*a_3 : (int(i_51)+1)*a_3]
 			if i_51 < 0 || i_51 >= int64(a_3) {
-				return nil, 0, nbAt("std/linalg:167:44", nbIndex(i_51, a_3))
+				return nil, 0, nbAt("std/linalg:197:44", runtime.CheckIndex(i_51, a_3))
 			}
 			x_55 := row_54[int(i_51)]
 			if i_51 < 0 || i_51 >= int64(v_18) {
-				return nil, 0, nbAt("std/linalg:167:54", nbIndex(i_51, v_18))
+				return nil, 0, nbAt("std/linalg:197:54", runtime.CheckIndex(i_51, v_18))
 			}
 			x_56 := v_17[int(i_51)]
 			x_57 := x_55 * x_56
 			x_58 := d_53 - x_57
 			row_59 := a_1[int(i_51)*a_3 : (int(i_51)+1)*a_3]
 			if i_51 < 0 || i_51 >= int64(a_3) {
-				return nil, 0, nbAt("std/linalg:167:62", nbIndex(i_51, a_3))
+				return nil, 0, nbAt("std/linalg:197:62", runtime.CheckIndex(i_51, a_3))
 			}
 			x_60 := row_59[int(i_51)]
 			x_61 := x_58 / x_60
@@ -1109,32 +1101,32 @@ func fn_linalgsorauto(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 		v_17, v_18 = c_64, c_65
 		_ = mark_45
 	}
-	n_70, err_71 := nbSize(size_7)
+	n_70, err_71 := runtime.CheckSize(size_7)
 	if err_71 != nil {
-		return nil, 0, nbAt("std/linalg:167:30", err_71)
+		return nil, 0, nbAt("std/linalg:197:30", err_71)
 	}
 	r_72 := ar.F64(n_70)
 	for i_73 := range r_72 {
 		i_75 := int64(i_73)
 		row_76 := a_1[int(i_75)*a_3 : (int(i_75)+1)*a_3]
 		if a_3 != v_18 {
-			return nil, 0, nbErrorf("std/linalg:167:37", "'@': inner sizes differ: "+nbShape(a_3)+" @ "+nbShape(v_18))
+			return nil, 0, nbErrorf("std/linalg:197:37", "'@': inner sizes differ: "+runtime.ShapeString([]int{a_3})+" @ "+runtime.ShapeString([]int{v_18}))
 		}
 		d_77 := runtime.Dot(row_76, v_17)
 		row_78 := a_1[int(i_75)*a_3 : (int(i_75)+1)*a_3]
 		if i_75 < 0 || i_75 >= int64(a_3) {
-			return nil, 0, nbAt("std/linalg:167:44", nbIndex(i_75, a_3))
+			return nil, 0, nbAt("std/linalg:197:44", runtime.CheckIndex(i_75, a_3))
 		}
 		x_79 := row_78[int(i_75)]
 		if i_75 < 0 || i_75 >= int64(v_18) {
-			return nil, 0, nbAt("std/linalg:167:54", nbIndex(i_75, v_18))
+			return nil, 0, nbAt("std/linalg:197:54", runtime.CheckIndex(i_75, v_18))
 		}
 		x_80 := v_17[int(i_75)]
 		x_81 := x_79 * x_80
 		x_82 := d_77 - x_81
 		row_83 := a_1[int(i_75)*a_3 : (int(i_75)+1)*a_3]
 		if i_75 < 0 || i_75 >= int64(a_3) {
-			return nil, 0, nbAt("std/linalg:167:62", nbIndex(i_75, a_3))
+			return nil, 0, nbAt("std/linalg:197:62", runtime.CheckIndex(i_75, a_3))
 		}
 		x_84 := row_83[int(i_75)]
 		x_85 := x_82 / x_84
@@ -1149,7 +1141,7 @@ func fn_linalgsorauto(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 	x_92 := 2.0 / x_91
 	r_93, r_94, err_95 := fn_linalgsor(ar, a_1, a_2, a_3, b_4, b_5, x_92, iters_6)
 	if err_95 != nil {
-		return nil, 0, nbFrame(err_95, "linalg.sor", "std/linalg:156:5", "std/linalg:171:6")
+		return nil, 0, nbFrame(err_95, "linalg.sor", "std/linalg:181:5", "std/linalg:201:6")
 	}
 	return r_93, r_94, nil
 }
@@ -1167,7 +1159,7 @@ func fn_solve(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 i
 	b_4 = b_4[:b_5]
 	r_7, r_8, err_9 := fn_linalglusolve(ar, a_1, a_2, a_3, b_4, b_5)
 	if err_9 != nil {
-		return nil, 0, nbFrame(err_9, "linalg.lu_solve", "std/linalg:68:5", "linalg.nab:11:53")
+		return nil, 0, nbFrame(err_9, "linalg.lu_solve", "std/linalg:69:5", "linalg.nab:11:53")
 	}
 	return r_7, r_8, nil
 }
@@ -1181,7 +1173,7 @@ func fn_cholesky(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, int, 
 	a_1 = a_1[:a_2*a_3]
 	r_5, r_6, r_7, err_8 := fn_linalgcholesky(ar, a_1, a_2, a_3)
 	if err_8 != nil {
-		return nil, 0, 0, nbFrame(err_8, "linalg.cholesky", "std/linalg:31:5", "linalg.nab:16:48")
+		return nil, 0, 0, nbFrame(err_8, "linalg.cholesky", "std/linalg:32:5", "linalg.nab:16:48")
 	}
 	return r_5, r_6, r_7, nil
 }
@@ -1199,7 +1191,7 @@ func fn_chosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float64, b_
 	b_4 = b_4[:b_5]
 	r_7, r_8, err_9 := fn_linalgchosolve(ar, l_1, l_2, l_3, b_4, b_5)
 	if err_9 != nil {
-		return nil, 0, nbFrame(err_9, "linalg.cho_solve", "std/linalg:37:5", "linalg.nab:20:57")
+		return nil, 0, nbFrame(err_9, "linalg.cho_solve", "std/linalg:38:5", "linalg.nab:20:57")
 	}
 	return r_7, r_8, nil
 }
@@ -1214,90 +1206,145 @@ func fn_cg(ar *nbArena, matvec_1 func([]float64, int) ([]float64, int), b_2 []fl
 	x0_4 = x0_4[:x0_5]
 	n_9 := int64(b_3)
 	if int64(x0_5) != n_9 {
-		return nil, 0, nbErrorf("std/linalg:108:50", nbDimMsg("x0", "[n]f64", "n", int64(x0_5), n_9))
+		return nil, 0, nbErrorf("std/linalg:109:50", runtime.DimMessage("x0", "[n]f64", "n", int64(x0_5), n_9))
 	}
-	r_10, r_11 := matvec_1(x0_4, x0_5)
-	if int64(r_11) != n_9 {
-		return nil, 0, nbErrorf("std/linalg:109:16", nbDimMsg("the result of matvec", "[n]f64", "n", int64(r_11), n_9))
+	x_10 := maxiter_7 >= int64(0)
+	if !x_10 {
+		return nil, 0, nbErrorf("std/linalg:111:18", "linalg.cg: argument 5 (max_iter) must be non-negative")
 	}
-	if r_11 != b_3 {
-		return nil, 0, nbErrorf("std/linalg:109:14", "shape mismatch in '-': "+nbShape(b_3)+" and "+nbShape(r_11))
+	n_11 := int64(b_3)
+	if int64(x0_5) != n_11 {
+		return nil, 0, nbErrorf("std/linalg:126:54", runtime.DimMessage("x0", "[n]f64", "n", int64(x0_5), n_11))
 	}
-	r_12 := ar.F64(b_3)
-	b_2 = b_2[:len(r_12)]
-	r_10 = r_10[:len(r_12)]
-	for i_13 := range r_12 {
-		r_12[i_13] = (b_2[i_13] - r_10[i_13])
+	r_12, r_13 := matvec_1(x0_4, x0_5)
+	if int64(r_13) != n_11 {
+		return nil, 0, nbErrorf("std/linalg:127:16", runtime.DimMessage("the result of matvec", "[n]f64", "n", int64(r_13), n_11))
 	}
-	s_15 := runtime.Norm2(b_2)
-	x_16 := tol_6 * s_15
-	d_17 := runtime.Dot(r_12, r_12)
-	var state_18 []float64
-	var state_19 int
-	var state_20 []float64
-	var state_21 int
-	var state_22 []float64
-	var state_23 int
-	var state_24 float64
-	var state_25 int64
-	state_18, state_19, state_20, state_21, state_22, state_23, state_24, state_25 = x0_4, x0_5, r_12, b_3, r_12, b_3, d_17, int64(0)
+	if r_13 != b_3 {
+		return nil, 0, nbErrorf("std/linalg:127:14", "shape mismatch in '-': "+runtime.ShapeString([]int{b_3})+" and "+runtime.ShapeString([]int{r_13}))
+	}
+	r_14 := ar.F64(b_3)
+	b_2 = b_2[:len(r_14)]
+	r_12 = r_12[:len(r_14)]
+	for i_15 := range r_14 {
+		r_14[i_15] = (b_2[i_15] - r_12[i_15])
+	}
+	x_17 := tol_6 >= 0.0
+	if !x_17 {
+		return nil, 0, nbErrorf("std/linalg:110:13", "linalg.cg: argument 4 (tol) must be non-negative")
+	}
+	s_18 := runtime.Norm2(b_2)
+	x_19 := tol_6 * s_18
+	d_20 := runtime.Dot(r_14, r_14)
+	var state_21 []float64
+	var state_22 int
+	var state_23 []float64
+	var state_24 int
+	var state_25 []float64
+	var state_26 int
+	var state_27 float64
+	var state_28 int64
+	state_21, state_22, state_23, state_24, state_25, state_26, state_27, state_28 = x0_4, x0_5, r_14, b_3, r_14, b_3, d_20, int64(0)
 	for {
-		x_42 := state_25 < maxiter_7
-		var c_43 bool
-		if x_42 {
-			x_44 := math.Sqrt(state_24)
-			x_45 := x_44 > x_16
-			c_43 = x_45
+		x_45 := state_28 < maxiter_7
+		var c_46 bool
+		if x_45 {
+			x_47 := math.Sqrt(state_27)
+			x_48 := x_47 > x_19
+			c_46 = x_48
 		} else {
-			c_43 = false
+			c_46 = false
 		}
-		if !c_43 {
+		if !c_46 {
 			break
 		}
-		mark_46 := ar.mark()
-		r_47, r_48 := matvec_1(state_22, state_23)
-		if int64(r_48) != n_9 {
-			return nil, 0, nbErrorf("std/linalg:114:16", nbDimMsg("the result of matvec", "[n]f64", "n", int64(r_48), n_9))
+		mark_49 := ar.mark()
+		r_50, r_51 := matvec_1(state_25, state_26)
+		if int64(r_51) != n_11 {
+			return nil, 0, nbErrorf("std/linalg:132:16", runtime.DimMessage("the result of matvec", "[n]f64", "n", int64(r_51), n_11))
 		}
-		if len(state_22) != len(r_47) {
-			return nil, 0, nbErrorf("std/linalg:115:24", fmt.Sprintf("dot: sizes %d and %d differ", len(state_22), len(r_47)))
+		if len(state_25) != len(r_50) {
+			return nil, 0, nbErrorf("std/linalg:133:24", fmt.Sprintf("dot: sizes %d and %d differ", len(state_25), len(r_50)))
 		}
-		d_49 := runtime.Dot(state_22, r_47)
-		x_50 := state_24 / d_49
-		if r_48 != state_21 {
-			return nil, 0, nbErrorf("std/linalg:117:18", "shape mismatch in '-': "+nbShape(state_21)+" and "+nbShape(r_48))
+		d_52 := runtime.Dot(state_25, r_50)
+		x_53 := state_27 / d_52
+		if r_51 != state_24 {
+			return nil, 0, nbErrorf("std/linalg:135:18", "shape mismatch in '-': "+runtime.ShapeString([]int{state_24})+" and "+runtime.ShapeString([]int{r_51}))
 		}
-		r_51 := ar.F64(state_21)
-		state_20 = state_20[:len(r_51)]
-		r_47 = r_47[:len(r_51)]
-		for i_52 := range r_51 {
-			r_51[i_52] = (state_20[i_52] - (x_50 * r_47[i_52]))
+		r_54 := ar.F64(state_24)
+		state_23 = state_23[:len(r_54)]
+		r_50 = r_50[:len(r_54)]
+		for i_55 := range r_54 {
+			r_54[i_55] = (state_23[i_55] - (x_53 * r_50[i_55]))
 		}
-		d_54 := runtime.Dot(r_51, r_51)
-		if state_23 != state_19 {
-			return nil, 0, nbErrorf("std/linalg:116:18", "shape mismatch in '+': "+nbShape(state_19)+" and "+nbShape(state_23))
+		d_57 := runtime.Dot(r_54, r_54)
+		if state_26 != state_22 {
+			return nil, 0, nbErrorf("std/linalg:134:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{state_26}))
 		}
-		r_55 := ar.F64(state_19)
-		state_18 = state_18[:len(r_55)]
-		state_22 = state_22[:len(r_55)]
-		for i_56 := range r_55 {
-			r_55[i_56] = (state_18[i_56] + (x_50 * state_22[i_56]))
+		r_58 := ar.F64(state_22)
+		state_21 = state_21[:len(r_58)]
+		state_25 = state_25[:len(r_58)]
+		for i_59 := range r_58 {
+			r_58[i_59] = (state_21[i_59] + (x_53 * state_25[i_59]))
 		}
-		x_58 := d_54 / state_24
-		if state_23 != state_21 {
-			return nil, 0, nbErrorf("std/linalg:120:22", "shape mismatch in '+': "+nbShape(state_21)+" and "+nbShape(state_23))
+		x_61 := d_57 / state_27
+		if state_26 != state_24 {
+			return nil, 0, nbErrorf("std/linalg:138:22", "shape mismatch in '+': "+runtime.ShapeString([]int{state_24})+" and "+runtime.ShapeString([]int{state_26}))
 		}
-		r_59 := ar.F64(state_21)
-		r_51 = r_51[:len(r_59)]
-		state_22 = state_22[:len(r_59)]
-		for i_60 := range r_59 {
-			r_59[i_60] = (r_51[i_60] + (x_58 * state_22[i_60]))
+		r_62 := ar.F64(state_24)
+		r_54 = r_54[:len(r_62)]
+		state_25 = state_25[:len(r_62)]
+		for i_63 := range r_62 {
+			r_62[i_63] = (r_54[i_63] + (x_61 * state_25[i_63]))
 		}
-		x_62 := state_25 + int64(1)
-		state_18, state_20, state_22, state_23, state_24, state_25 = r_55, r_51, r_59, state_21, d_54, x_62
-		_ = mark_46
+		x_65 := state_28 + int64(1)
+		state_21, state_23, state_25, state_26, state_27, state_28 = r_58, r_54, r_62, state_24, d_57, x_65
+		_ = mark_49
 	}
-	return state_18, x0_5, nil
+	n_66 := int64(b_3)
+	if int64(x0_5) != n_66 {
+		return nil, 0, nbErrorf("std/linalg:120:58", runtime.DimMessage("xs", "[n]f64", "n", int64(x0_5), n_66))
+	}
+	r_67, r_68 := matvec_1(state_21, x0_5)
+	if int64(r_68) != n_66 {
+		return nil, 0, nbErrorf("std/linalg:122:11", runtime.DimMessage("the result of matvec", "[n]f64", "n", int64(r_68), n_66))
+	}
+	if b_3 != r_68 {
+		return nil, 0, nbErrorf("std/linalg:122:21", "shape mismatch in '-': "+runtime.ShapeString([]int{r_68})+" and "+runtime.ShapeString([]int{b_3}))
+	}
+	r_69 := ar.F64(r_68)
+	r_67 = r_67[:len(r_69)]
+	b_2 = b_2[:len(r_69)]
+	for i_70 := range r_69 {
+		r_69[i_70] = (r_67[i_70] - b_2[i_70])
+	}
+	r_72 := ar.F64(r_68)
+	r_69 = r_69[:len(r_72)]
+	for i_73 := range r_72 {
+		r_72[i_73] = (r_69[i_73] - r_69[i_73])
+	}
+	matvec_75 := func(v_76 []float64) ([]float64, error) {
+		r_77, r_78 := matvec_1(v_76, len(v_76))
+		_ = r_78
+		if len(r_77) != len(v_76) {
+			return nil, nbErrorf("std/linalg:123:10", fmt.Sprintf("linsolve: matvec returned %d values for %d", len(r_77), len(v_76)))
+		}
+		return r_77, nil
+	}
+	x_79, err_80 := runtime.GMRES(matvec_75, r_72, 1e-13, 30, 20*len(r_72)+100)
+	if err_80 != nil {
+		return nil, 0, nbAt("std/linalg:123:10", err_80)
+	}
+	if len(x_79) != x0_5 {
+		return nil, 0, nbErrorf("std/linalg:123:8", "shape mismatch in '-': "+runtime.ShapeString([]int{x0_5})+" and "+runtime.ShapeString([]int{len(x_79)}))
+	}
+	r_81 := ar.F64(x0_5)
+	state_21 = state_21[:len(r_81)]
+	x_79 = x_79[:len(r_81)]
+	for i_82 := range r_81 {
+		r_81[i_82] = (state_21[i_82] - x_79[i_82])
+	}
+	return r_81, x0_5, nil
 }
 
 // fn_pcg is def pcg (linalg.nab:32:12).
@@ -1310,104 +1357,159 @@ func fn_pcg(ar *nbArena, matvec_1 func([]float64, int) ([]float64, int), precond
 	x0_5 = x0_5[:x0_6]
 	n_10 := int64(b_4)
 	if int64(x0_6) != n_10 {
-		return nil, 0, nbErrorf("std/linalg:127:78", nbDimMsg("x0", "[n]f64", "n", int64(x0_6), n_10))
+		return nil, 0, nbErrorf("std/linalg:146:78", runtime.DimMessage("x0", "[n]f64", "n", int64(x0_6), n_10))
 	}
-	r_11, r_12 := matvec_1(x0_5, x0_6)
-	if int64(r_12) != n_10 {
-		return nil, 0, nbErrorf("std/linalg:128:16", nbDimMsg("the result of matvec", "[n]f64", "n", int64(r_12), n_10))
+	x_11 := maxiter_8 >= int64(0)
+	if !x_11 {
+		return nil, 0, nbErrorf("std/linalg:148:18", "linalg.pcg: argument 6 (max_iter) must be non-negative")
 	}
-	if r_12 != b_4 {
-		return nil, 0, nbErrorf("std/linalg:128:14", "shape mismatch in '-': "+nbShape(b_4)+" and "+nbShape(r_12))
+	n_12 := int64(b_4)
+	if int64(x0_6) != n_12 {
+		return nil, 0, nbErrorf("std/linalg:152:82", runtime.DimMessage("x0", "[n]f64", "n", int64(x0_6), n_12))
 	}
-	r_13 := ar.F64(b_4)
-	b_3 = b_3[:len(r_13)]
-	r_11 = r_11[:len(r_13)]
-	for i_14 := range r_13 {
-		r_13[i_14] = (b_3[i_14] - r_11[i_14])
+	r_13, r_14 := matvec_1(x0_5, x0_6)
+	if int64(r_14) != n_12 {
+		return nil, 0, nbErrorf("std/linalg:153:16", runtime.DimMessage("the result of matvec", "[n]f64", "n", int64(r_14), n_12))
 	}
-	r_16, r_17 := precond_2(r_13, b_4)
-	if int64(r_17) != n_10 {
-		return nil, 0, nbErrorf("std/linalg:129:12", nbDimMsg("the result of precond", "[n]f64", "n", int64(r_17), n_10))
+	if r_14 != b_4 {
+		return nil, 0, nbErrorf("std/linalg:153:14", "shape mismatch in '-': "+runtime.ShapeString([]int{b_4})+" and "+runtime.ShapeString([]int{r_14}))
 	}
-	s_18 := runtime.Norm2(b_3)
-	x_19 := tol_7 * s_18
-	if len(r_13) != len(r_16) {
-		return nil, 0, nbErrorf("std/linalg:132:42", fmt.Sprintf("dot: sizes %d and %d differ", len(r_13), len(r_16)))
+	r_15 := ar.F64(b_4)
+	b_3 = b_3[:len(r_15)]
+	r_13 = r_13[:len(r_15)]
+	for i_16 := range r_15 {
+		r_15[i_16] = (b_3[i_16] - r_13[i_16])
 	}
-	d_20 := runtime.Dot(r_13, r_16)
-	var state_21 []float64
-	var state_22 int
-	var state_23 []float64
-	var state_24 int
-	var state_25 []float64
-	var state_26 int
-	var state_27 float64
-	var state_28 int64
-	state_21, state_22, state_23, state_24, state_25, state_26, state_27, state_28 = x0_5, x0_6, r_13, b_4, r_16, r_17, d_20, int64(0)
+	r_18, r_19 := precond_2(r_15, b_4)
+	if int64(r_19) != n_12 {
+		return nil, 0, nbErrorf("std/linalg:154:12", runtime.DimMessage("the result of precond", "[n]f64", "n", int64(r_19), n_12))
+	}
+	x_20 := tol_7 >= 0.0
+	if !x_20 {
+		return nil, 0, nbErrorf("std/linalg:147:13", "linalg.pcg: argument 5 (tol) must be non-negative")
+	}
+	s_21 := runtime.Norm2(b_3)
+	x_22 := tol_7 * s_21
+	if len(r_15) != len(r_18) {
+		return nil, 0, nbErrorf("std/linalg:157:42", fmt.Sprintf("dot: sizes %d and %d differ", len(r_15), len(r_18)))
+	}
+	d_23 := runtime.Dot(r_15, r_18)
+	var state_24 []float64
+	var state_25 int
+	var state_26 []float64
+	var state_27 int
+	var state_28 []float64
+	var state_29 int
+	var state_30 float64
+	var state_31 int64
+	state_24, state_25, state_26, state_27, state_28, state_29, state_30, state_31 = x0_5, x0_6, r_15, b_4, r_18, r_19, d_23, int64(0)
 	for {
-		x_47 := state_28 < maxiter_8
-		var c_48 bool
-		if x_47 {
-			s_49 := runtime.Norm2(state_23)
-			x_50 := s_49 > x_19
-			c_48 = x_50
+		x_50 := state_31 < maxiter_8
+		var c_51 bool
+		if x_50 {
+			s_52 := runtime.Norm2(state_26)
+			x_53 := s_52 > x_22
+			c_51 = x_53
 		} else {
-			c_48 = false
+			c_51 = false
 		}
-		if !c_48 {
+		if !c_51 {
 			break
 		}
-		mark_51 := ar.mark()
-		r_52, r_53 := matvec_1(state_25, state_26)
-		if int64(r_53) != n_10 {
-			return nil, 0, nbErrorf("std/linalg:134:16", nbDimMsg("the result of matvec", "[n]f64", "n", int64(r_53), n_10))
+		mark_54 := ar.mark()
+		r_55, r_56 := matvec_1(state_28, state_29)
+		if int64(r_56) != n_12 {
+			return nil, 0, nbErrorf("std/linalg:159:16", runtime.DimMessage("the result of matvec", "[n]f64", "n", int64(r_56), n_12))
 		}
-		if len(state_25) != len(r_52) {
-			return nil, 0, nbErrorf("std/linalg:135:24", fmt.Sprintf("dot: sizes %d and %d differ", len(state_25), len(r_52)))
+		if len(state_28) != len(r_55) {
+			return nil, 0, nbErrorf("std/linalg:160:24", fmt.Sprintf("dot: sizes %d and %d differ", len(state_28), len(r_55)))
 		}
-		d_54 := runtime.Dot(state_25, r_52)
-		x_55 := state_27 / d_54
-		if r_53 != state_24 {
-			return nil, 0, nbErrorf("std/linalg:137:18", "shape mismatch in '-': "+nbShape(state_24)+" and "+nbShape(r_53))
+		d_57 := runtime.Dot(state_28, r_55)
+		x_58 := state_30 / d_57
+		if r_56 != state_27 {
+			return nil, 0, nbErrorf("std/linalg:162:18", "shape mismatch in '-': "+runtime.ShapeString([]int{state_27})+" and "+runtime.ShapeString([]int{r_56}))
 		}
-		r_56 := ar.F64(state_24)
-		state_23 = state_23[:len(r_56)]
-		r_52 = r_52[:len(r_56)]
-		for i_57 := range r_56 {
-			r_56[i_57] = (state_23[i_57] - (x_55 * r_52[i_57]))
+		r_59 := ar.F64(state_27)
+		state_26 = state_26[:len(r_59)]
+		r_55 = r_55[:len(r_59)]
+		for i_60 := range r_59 {
+			r_59[i_60] = (state_26[i_60] - (x_58 * r_55[i_60]))
 		}
-		r_59, r_60 := precond_2(r_56, state_24)
-		if int64(r_60) != n_10 {
-			return nil, 0, nbErrorf("std/linalg:138:16", nbDimMsg("the result of precond", "[n]f64", "n", int64(r_60), n_10))
+		r_62, r_63 := precond_2(r_59, state_27)
+		if int64(r_63) != n_12 {
+			return nil, 0, nbErrorf("std/linalg:163:16", runtime.DimMessage("the result of precond", "[n]f64", "n", int64(r_63), n_12))
 		}
-		if len(r_56) != len(r_59) {
-			return nil, 0, nbErrorf("std/linalg:139:17", fmt.Sprintf("dot: sizes %d and %d differ", len(r_56), len(r_59)))
+		if len(r_59) != len(r_62) {
+			return nil, 0, nbErrorf("std/linalg:164:17", fmt.Sprintf("dot: sizes %d and %d differ", len(r_59), len(r_62)))
 		}
-		d_61 := runtime.Dot(r_56, r_59)
-		if state_26 != state_22 {
-			return nil, 0, nbErrorf("std/linalg:136:18", "shape mismatch in '+': "+nbShape(state_22)+" and "+nbShape(state_26))
+		d_64 := runtime.Dot(r_59, r_62)
+		if state_29 != state_25 {
+			return nil, 0, nbErrorf("std/linalg:161:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_25})+" and "+runtime.ShapeString([]int{state_29}))
 		}
-		r_62 := ar.F64(state_22)
-		state_21 = state_21[:len(r_62)]
-		state_25 = state_25[:len(r_62)]
-		for i_63 := range r_62 {
-			r_62[i_63] = (state_21[i_63] + (x_55 * state_25[i_63]))
+		r_65 := ar.F64(state_25)
+		state_24 = state_24[:len(r_65)]
+		state_28 = state_28[:len(r_65)]
+		for i_66 := range r_65 {
+			r_65[i_66] = (state_24[i_66] + (x_58 * state_28[i_66]))
 		}
-		x_65 := d_61 / state_27
-		if state_26 != r_60 {
-			return nil, 0, nbErrorf("std/linalg:141:22", "shape mismatch in '+': "+nbShape(r_60)+" and "+nbShape(state_26))
+		x_68 := d_64 / state_30
+		if state_29 != r_63 {
+			return nil, 0, nbErrorf("std/linalg:166:22", "shape mismatch in '+': "+runtime.ShapeString([]int{r_63})+" and "+runtime.ShapeString([]int{state_29}))
 		}
-		r_66 := ar.F64(r_60)
-		r_59 = r_59[:len(r_66)]
-		state_25 = state_25[:len(r_66)]
-		for i_67 := range r_66 {
-			r_66[i_67] = (r_59[i_67] + (x_65 * state_25[i_67]))
+		r_69 := ar.F64(r_63)
+		r_62 = r_62[:len(r_69)]
+		state_28 = state_28[:len(r_69)]
+		for i_70 := range r_69 {
+			r_69[i_70] = (r_62[i_70] + (x_68 * state_28[i_70]))
 		}
-		x_69 := state_28 + int64(1)
-		state_21, state_23, state_25, state_26, state_27, state_28 = r_62, r_56, r_66, r_60, d_61, x_69
-		_ = mark_51
+		x_72 := state_31 + int64(1)
+		state_24, state_26, state_28, state_29, state_30, state_31 = r_65, r_59, r_69, r_63, d_64, x_72
+		_ = mark_54
 	}
-	return state_21, x0_6, nil
+	n_73 := int64(b_4)
+	if int64(x0_6) != n_73 {
+		return nil, 0, nbErrorf("std/linalg:120:58", runtime.DimMessage("xs", "[n]f64", "n", int64(x0_6), n_73))
+	}
+	r_74, r_75 := matvec_1(state_24, x0_6)
+	if int64(r_75) != n_73 {
+		return nil, 0, nbErrorf("std/linalg:122:11", runtime.DimMessage("the result of matvec", "[n]f64", "n", int64(r_75), n_73))
+	}
+	if b_4 != r_75 {
+		return nil, 0, nbErrorf("std/linalg:122:21", "shape mismatch in '-': "+runtime.ShapeString([]int{r_75})+" and "+runtime.ShapeString([]int{b_4}))
+	}
+	r_76 := ar.F64(r_75)
+	r_74 = r_74[:len(r_76)]
+	b_3 = b_3[:len(r_76)]
+	for i_77 := range r_76 {
+		r_76[i_77] = (r_74[i_77] - b_3[i_77])
+	}
+	r_79 := ar.F64(r_75)
+	r_76 = r_76[:len(r_79)]
+	for i_80 := range r_79 {
+		r_79[i_80] = (r_76[i_80] - r_76[i_80])
+	}
+	matvec_82 := func(v_83 []float64) ([]float64, error) {
+		r_84, r_85 := matvec_1(v_83, len(v_83))
+		_ = r_85
+		if len(r_84) != len(v_83) {
+			return nil, nbErrorf("std/linalg:123:10", fmt.Sprintf("linsolve: matvec returned %d values for %d", len(r_84), len(v_83)))
+		}
+		return r_84, nil
+	}
+	x_86, err_87 := runtime.GMRES(matvec_82, r_79, 1e-13, 30, 20*len(r_79)+100)
+	if err_87 != nil {
+		return nil, 0, nbAt("std/linalg:123:10", err_87)
+	}
+	if len(x_86) != x0_6 {
+		return nil, 0, nbErrorf("std/linalg:123:8", "shape mismatch in '-': "+runtime.ShapeString([]int{x0_6})+" and "+runtime.ShapeString([]int{len(x_86)}))
+	}
+	r_88 := ar.F64(x0_6)
+	state_24 = state_24[:len(r_88)]
+	x_86 = x_86[:len(r_88)]
+	for i_89 := range r_88 {
+		r_88[i_89] = (state_24[i_89] - x_86[i_89])
+	}
+	return r_88, x0_6, nil
 }
 
 // fn_sor is def sor (linalg.nab:39:12).
@@ -1423,7 +1525,7 @@ func fn_sor(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int
 	b_4 = b_4[:b_5]
 	r_9, r_10, err_11 := fn_linalgsor(ar, a_1, a_2, a_3, b_4, b_5, omega_6, iters_7)
 	if err_11 != nil {
-		return nil, 0, nbFrame(err_11, "linalg.sor", "std/linalg:156:5", "linalg.nab:39:75")
+		return nil, 0, nbFrame(err_11, "linalg.sor", "std/linalg:181:5", "linalg.nab:39:75")
 	}
 	return r_9, r_10, nil
 }
@@ -1441,7 +1543,7 @@ func fn_sorauto(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5
 	b_4 = b_4[:b_5]
 	r_8, r_9, err_10 := fn_linalgsorauto(ar, a_1, a_2, a_3, b_4, b_5, iters_6)
 	if err_10 != nil {
-		return nil, 0, nbFrame(err_10, "linalg.sor_auto", "std/linalg:166:5", "linalg.nab:43:68")
+		return nil, 0, nbFrame(err_10, "linalg.sor_auto", "std/linalg:196:5", "linalg.nab:43:68")
 	}
 	return r_8, r_9, nil
 }
@@ -1546,18 +1648,6 @@ func (p nbArenaPool) Put(a *nbArena) {
 	}
 }
 
-// nbDimMsg words a failed size check of a declared result or a loop
-// state, as the interpreter does (ir.DimCheck.Message).
-func nbDimMsg(what, typ, size string, got, want int64) string {
-	switch {
-	case size == "":
-		return fmt.Sprintf("size mismatch: %s has size %d, but it must keep the size %d of its initial value", what, got, want)
-	case size == fmt.Sprint(want):
-		return fmt.Sprintf("size mismatch: %s has size %d, but its type %s says %d", what, got, typ, want)
-	}
-	return fmt.Sprintf("size mismatch: %s has size %d, but its type %s says %s = %d", what, got, typ, size, want)
-}
-
 // nbError is a run-time error of the generated code: a position, a
 // message and the defs that were active, innermost first. Its text is the
 // interpreter's: "file:line:col: message" and one "in def (pos), called
@@ -1602,8 +1692,6 @@ func nbFrame(err error, def, defPos, call string) error {
 	e.frames = append(e.frames, f)
 	return e
 }
-
-var _ = fmt.Sprintf
 
 // nbAlloc cuts n zeroed elements of type T from the arena.
 func nbAlloc[T any](ar *nbArena, n int) []T {
@@ -1660,11 +1748,6 @@ func nbFlatten3[T any](ar *nbArena, x [][][]T) ([]T, [3]int, bool) {
 	return flat, [3]int{a, b, c}, true
 }
 
-// nbIndex is the error of an index outside [0, n).
-func nbIndex(i int64, n int) error {
-	return fmt.Errorf("index %d out of range [0, %d)", i, n)
-}
-
 // nbInto1 copies an array result into dst, which must have its length.
 func nbInto1[T any](dst, r []T, n int) bool {
 	if len(dst) != n {
@@ -1688,17 +1771,6 @@ func nbInto2[T any](dst [][]T, r []T, m, n int) bool {
 	return true
 }
 
-// nbMulSize checks the size of n rows of rs elements.
-func nbMulSize(n, rs int) (int, error) {
-	if rs > 0 && n > (1<<50)/rs {
-		return 0, fmt.Errorf("size %d×%d is too large", n, rs)
-	}
-	if n < 0 || n*rs > 1<<50 {
-		return 0, fmt.Errorf("size %d is too large", n*rs)
-	}
-	return n * rs, nil
-}
-
 // nbOut1 copies an array result out of the call's arena.
 func nbOut1[T any](r []T, n int) []T {
 	out := make([]T, n)
@@ -1716,24 +1788,4 @@ func nbOut2[T any](r []T, m, n int) [][]T {
 		out[i] = flat[i*n : (i+1)*n : (i+1)*n]
 	}
 	return out
-}
-
-// nbShape prints dimensions as [2][3].
-func nbShape(dims ...int) string {
-	s := ""
-	for _, d := range dims {
-		s += "[" + strconv.Itoa(d) + "]"
-	}
-	return s
-}
-
-// nbSize checks an array size the program computed.
-func nbSize(n int64) (int, error) {
-	if n < 0 {
-		return 0, fmt.Errorf("negative size %d", n)
-	}
-	if n > 1<<50 {
-		return 0, fmt.Errorf("size %d is too large", n)
-	}
-	return int(n), nil
 }

@@ -142,9 +142,11 @@ func TestCholesky(t *testing.T) {
 			}
 		}
 	}
-	l, err = Cholesky([][]float64{{1, 2}, {2, 1}})
-	if err != nil || !math.IsNaN(l[0][0]) {
-		t.Errorf("Cholesky of an indefinite matrix = %v, %v; want NaN", l, err)
+	// SPEC §11: a matrix that is not positive definite is an error naming
+	// the def and the argument.
+	_, err = Cholesky([][]float64{{1, 2}, {2, 1}})
+	if err == nil || !strings.Contains(err.Error(), "linalg.cholesky: argument 1 (A) is not positive definite") {
+		t.Errorf("Cholesky of an indefinite matrix: err = %v; want a not-positive-definite error", err)
 	}
 }
 

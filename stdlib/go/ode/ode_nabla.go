@@ -5,7 +5,6 @@ package ode
 import (
 	"fmt"
 	"math"
-	"strconv"
 
 	"github.com/nabla-lang/nabla/runtime"
 )
@@ -99,94 +98,98 @@ func fn_rk4(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), y0_
 	_ = size_7
 	y0_2 = y0_2[:y0_3]
 	n_8 := int64(y0_3)
-	x_9 := t1_5 - t0_4
-	x_10 := max(steps_6, int64(1))
-	x_11 := float64(x_10)
-	x_12 := x_9 / x_11
-	var y_13 []float64
-	var y_14 int
-	y_13, y_14 = y0_2, y0_3
-	for k_47 := int64(0); k_47 < steps_6; k_47++ {
-		mark_48 := ar.mark()
-		x_49 := float64(k_47)
-		x_50 := x_49 * x_12
-		x_51 := t0_4 + x_50
-		r_52, r_53 := f_1(x_51, y_13, y_14)
-		if int64(r_53) != n_8 {
-			return nil, 0, nbErrorf("std/ode:27:14", nbDimMsg("the result of f", "[n]f64", "n", int64(r_53), n_8))
-		}
-		x_54 := x_12 / 2.0
-		x_55 := x_51 + x_54
-		x_56 := x_12 / 2.0
-		if r_53 != y_14 {
-			return nil, 0, nbErrorf("std/ode:28:31", "shape mismatch in '+': "+nbShape(y_14)+" and "+nbShape(r_53))
-		}
-		r_57 := ar.F64(y_14)
-		y_13 = y_13[:len(r_57)]
-		r_52 = r_52[:len(r_57)]
-		for i_58 := range r_57 {
-			r_57[i_58] = (y_13[i_58] + (x_56 * r_52[i_58]))
-		}
-		r_60, r_61 := f_1(x_55, r_57, y_14)
-		if int64(r_61) != n_8 {
-			return nil, 0, nbErrorf("std/ode:28:14", nbDimMsg("the result of f", "[n]f64", "n", int64(r_61), n_8))
-		}
-		x_62 := x_12 / 2.0
-		x_63 := x_51 + x_62
-		x_64 := x_12 / 2.0
-		if r_61 != y_14 {
-			return nil, 0, nbErrorf("std/ode:29:31", "shape mismatch in '+': "+nbShape(y_14)+" and "+nbShape(r_61))
-		}
-		r_65 := ar.F64(y_14)
-		y_13 = y_13[:len(r_65)]
-		r_60 = r_60[:len(r_65)]
-		for i_66 := range r_65 {
-			r_65[i_66] = (y_13[i_66] + (x_64 * r_60[i_66]))
-		}
-		r_68, r_69 := f_1(x_63, r_65, y_14)
-		if int64(r_69) != n_8 {
-			return nil, 0, nbErrorf("std/ode:29:14", nbDimMsg("the result of f", "[n]f64", "n", int64(r_69), n_8))
-		}
-		x_70 := x_12 / 6.0
-		if r_61 != r_53 {
-			return nil, 0, nbErrorf("std/ode:32:28", "shape mismatch in '+': "+nbShape(r_53)+" and "+nbShape(r_61))
-		}
-		if r_69 != r_53 {
-			return nil, 0, nbErrorf("std/ode:32:39", "shape mismatch in '+': "+nbShape(r_53)+" and "+nbShape(r_69))
-		}
-		x_71 := x_51 + x_12
-		if r_69 != y_14 {
-			return nil, 0, nbErrorf("std/ode:30:25", "shape mismatch in '+': "+nbShape(y_14)+" and "+nbShape(r_69))
-		}
-		r_72 := ar.F64(y_14)
-		y_13 = y_13[:len(r_72)]
-		r_68 = r_68[:len(r_72)]
-		for i_73 := range r_72 {
-			r_72[i_73] = (y_13[i_73] + (x_12 * r_68[i_73]))
-		}
-		r_75, r_76 := f_1(x_71, r_72, y_14)
-		if int64(r_76) != n_8 {
-			return nil, 0, nbErrorf("std/ode:30:14", nbDimMsg("the result of f", "[n]f64", "n", int64(r_76), n_8))
-		}
-		if r_76 != r_53 {
-			return nil, 0, nbErrorf("std/ode:32:50", "shape mismatch in '+': "+nbShape(r_53)+" and "+nbShape(r_76))
-		}
-		if r_53 != y_14 {
-			return nil, 0, nbErrorf("std/ode:32:10", "shape mismatch in '+': "+nbShape(y_14)+" and "+nbShape(r_53))
-		}
-		r_77 := ar.F64(y_14)
-		y_13 = y_13[:len(r_77)]
-		r_52 = r_52[:len(r_77)]
-		r_60 = r_60[:len(r_77)]
-		r_68 = r_68[:len(r_77)]
-		r_75 = r_75[:len(r_77)]
-		for i_78 := range r_77 {
-			r_77[i_78] = (y_13[i_78] + (x_70 * (((r_52[i_78] + (2.0 * r_60[i_78])) + (2.0 * r_68[i_78])) + r_75[i_78])))
-		}
-		y_13 = r_77
-		_ = mark_48
+	x_9 := steps_6 >= int64(0)
+	if !x_9 {
+		return nil, 0, nbErrorf("std/ode:25:15", "ode.rk4: argument 5 (steps) must be non-negative")
 	}
-	return y_13, y0_3, nil
+	x_10 := t1_5 - t0_4
+	x_11 := max(steps_6, int64(1))
+	x_12 := float64(x_11)
+	x_13 := x_10 / x_12
+	var y_14 []float64
+	var y_15 int
+	y_14, y_15 = y0_2, y0_3
+	for k_48 := int64(0); k_48 < steps_6; k_48++ {
+		mark_49 := ar.mark()
+		x_50 := float64(k_48)
+		x_51 := x_50 * x_13
+		x_52 := t0_4 + x_51
+		r_53, r_54 := f_1(x_52, y_14, y_15)
+		if int64(r_54) != n_8 {
+			return nil, 0, nbErrorf("std/ode:29:14", runtime.DimMessage("the result of f", "[n]f64", "n", int64(r_54), n_8))
+		}
+		x_55 := x_13 / 2.0
+		x_56 := x_52 + x_55
+		x_57 := x_13 / 2.0
+		if r_54 != y_15 {
+			return nil, 0, nbErrorf("std/ode:30:31", "shape mismatch in '+': "+runtime.ShapeString([]int{y_15})+" and "+runtime.ShapeString([]int{r_54}))
+		}
+		r_58 := ar.F64(y_15)
+		y_14 = y_14[:len(r_58)]
+		r_53 = r_53[:len(r_58)]
+		for i_59 := range r_58 {
+			r_58[i_59] = (y_14[i_59] + (x_57 * r_53[i_59]))
+		}
+		r_61, r_62 := f_1(x_56, r_58, y_15)
+		if int64(r_62) != n_8 {
+			return nil, 0, nbErrorf("std/ode:30:14", runtime.DimMessage("the result of f", "[n]f64", "n", int64(r_62), n_8))
+		}
+		x_63 := x_13 / 2.0
+		x_64 := x_52 + x_63
+		x_65 := x_13 / 2.0
+		if r_62 != y_15 {
+			return nil, 0, nbErrorf("std/ode:31:31", "shape mismatch in '+': "+runtime.ShapeString([]int{y_15})+" and "+runtime.ShapeString([]int{r_62}))
+		}
+		r_66 := ar.F64(y_15)
+		y_14 = y_14[:len(r_66)]
+		r_61 = r_61[:len(r_66)]
+		for i_67 := range r_66 {
+			r_66[i_67] = (y_14[i_67] + (x_65 * r_61[i_67]))
+		}
+		r_69, r_70 := f_1(x_64, r_66, y_15)
+		if int64(r_70) != n_8 {
+			return nil, 0, nbErrorf("std/ode:31:14", runtime.DimMessage("the result of f", "[n]f64", "n", int64(r_70), n_8))
+		}
+		x_71 := x_13 / 6.0
+		if r_62 != r_54 {
+			return nil, 0, nbErrorf("std/ode:34:34", "shape mismatch in '+': "+runtime.ShapeString([]int{r_54})+" and "+runtime.ShapeString([]int{r_62}))
+		}
+		if r_70 != r_54 {
+			return nil, 0, nbErrorf("std/ode:34:45", "shape mismatch in '+': "+runtime.ShapeString([]int{r_54})+" and "+runtime.ShapeString([]int{r_70}))
+		}
+		x_72 := x_52 + x_13
+		if r_70 != y_15 {
+			return nil, 0, nbErrorf("std/ode:32:25", "shape mismatch in '+': "+runtime.ShapeString([]int{y_15})+" and "+runtime.ShapeString([]int{r_70}))
+		}
+		r_73 := ar.F64(y_15)
+		y_14 = y_14[:len(r_73)]
+		r_69 = r_69[:len(r_73)]
+		for i_74 := range r_73 {
+			r_73[i_74] = (y_14[i_74] + (x_13 * r_69[i_74]))
+		}
+		r_76, r_77 := f_1(x_72, r_73, y_15)
+		if int64(r_77) != n_8 {
+			return nil, 0, nbErrorf("std/ode:32:14", runtime.DimMessage("the result of f", "[n]f64", "n", int64(r_77), n_8))
+		}
+		if r_77 != r_54 {
+			return nil, 0, nbErrorf("std/ode:34:56", "shape mismatch in '+': "+runtime.ShapeString([]int{r_54})+" and "+runtime.ShapeString([]int{r_77}))
+		}
+		if r_54 != y_15 {
+			return nil, 0, nbErrorf("std/ode:34:16", "shape mismatch in '+': "+runtime.ShapeString([]int{y_15})+" and "+runtime.ShapeString([]int{r_54}))
+		}
+		r_78 := ar.F64(y_15)
+		y_14 = y_14[:len(r_78)]
+		r_53 = r_53[:len(r_78)]
+		r_61 = r_61[:len(r_78)]
+		r_69 = r_69[:len(r_78)]
+		r_76 = r_76[:len(r_78)]
+		for i_79 := range r_78 {
+			r_78[i_79] = (y_14[i_79] + (x_71 * (((r_53[i_79] + (2.0 * r_61[i_79])) + (2.0 * r_69[i_79])) + r_76[i_79])))
+		}
+		y_14 = r_78
+		_ = mark_49
+	}
+	return y_14, y0_3, nil
 }
 
 // fn_dopri5 is def dopri5 (ode.nab:17:12).
@@ -194,389 +197,402 @@ func fn_dopri5(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), 
 	size_8 := int64(y0_3)
 	_ = size_8
 	y0_2 = y0_2[:y0_3]
-	n_9 := int64(y0_3)
-	x_10 := t1_5 >= t0_4
-	var c_11 float64
-	if x_10 {
-		c_11 = 1.0
+	x_9 := rtol_6 >= 0.0
+	if !x_9 {
+		return nil, 0, nbErrorf("std/ode:99:14", "ode.dopri5: argument 5 (rtol) must be non-negative")
+	}
+	x_10 := atol_7 >= 0.0
+	if !x_10 {
+		return nil, 0, nbErrorf("std/ode:100:14", "ode.dopri5: argument 6 (atol) must be non-negative")
+	}
+	x_11 := rtol_6 + atol_7
+	x_12 := x_11 > 0.0
+	if !x_12 {
+		return nil, 0, nbErrorf("std/ode:101:14", "ode.dopri5: arguments 5 and 6 (rtol, atol) must not both be 0")
+	}
+	n_13 := int64(y0_3)
+	x_14 := t1_5 >= t0_4
+	var c_15 float64
+	if x_14 {
+		c_15 = 1.0
 	} else {
-		c_11 = (-1.0)
+		c_15 = (-1.0)
 	}
-	x_12 := t1_5 - t0_4
-	x_13 := math.Abs(x_12)
-	r_14, r_15 := f_1(t0_4, y0_2, y0_3)
-	if int64(r_15) != n_9 {
-		return nil, 0, nbErrorf("std/ode:54:12", nbDimMsg("the result of f", "[n]f64", "n", int64(r_15), n_9))
+	x_16 := t1_5 - t0_4
+	x_17 := math.Abs(x_16)
+	r_18, r_19 := f_1(t0_4, y0_2, y0_3)
+	if int64(r_19) != n_13 {
+		return nil, 0, nbErrorf("std/ode:57:12", runtime.DimMessage("the result of f", "[n]f64", "n", int64(r_19), n_13))
 	}
-	r_16 := ar.F64(y0_3)
-	y0_2 = y0_2[:len(r_16)]
-	for i_17 := range r_16 {
-		r_16[i_17] = (atol_7 + (rtol_6 * (math.Abs(y0_2[i_17]))))
+	r_20 := ar.F64(y0_3)
+	y0_2 = y0_2[:len(r_20)]
+	for i_21 := range r_20 {
+		r_20[i_21] = (atol_7 + (rtol_6 * (math.Abs(y0_2[i_21]))))
 	}
-	r_19 := ar.F64(y0_3)
-	y0_2 = y0_2[:len(r_19)]
-	r_16 = r_16[:len(r_19)]
-	for i_20 := range r_19 {
-		r_19[i_20] = (y0_2[i_20] / r_16[i_20])
+	r_23 := ar.F64(y0_3)
+	y0_2 = y0_2[:len(r_23)]
+	r_20 = r_20[:len(r_23)]
+	for i_24 := range r_23 {
+		r_23[i_24] = (y0_2[i_24] / r_20[i_24])
 	}
-	var s_22 float64 = 0
-	r_19 = r_19[:y0_3]
-	for i_23 := 0; i_23 < y0_3; i_23++ {
-		s_22 += (r_19[i_23] * r_19[i_23])
+	var s_26 float64 = 0
+	r_23 = r_23[:y0_3]
+	for i_27 := 0; i_27 < y0_3; i_27++ {
+		s_26 += (r_23[i_27] * r_23[i_27])
 	}
-	m_25 := s_22 / float64(y0_3)
-	x_26 := math.Sqrt(m_25)
-	if y0_3 != r_15 {
-		return nil, 0, nbErrorf("std/ode:60:26", "shape mismatch in '/': "+nbShape(r_15)+" and "+nbShape(y0_3))
+	m_29 := s_26 / float64(y0_3)
+	x_30 := math.Sqrt(m_29)
+	if y0_3 != r_19 {
+		return nil, 0, nbErrorf("std/ode:63:26", "shape mismatch in '/': "+runtime.ShapeString([]int{r_19})+" and "+runtime.ShapeString([]int{y0_3}))
 	}
-	r_27 := ar.F64(r_15)
-	r_14 = r_14[:len(r_27)]
-	r_16 = r_16[:len(r_27)]
-	for i_28 := range r_27 {
-		r_27[i_28] = (r_14[i_28] / r_16[i_28])
+	r_31 := ar.F64(r_19)
+	r_18 = r_18[:len(r_31)]
+	r_20 = r_20[:len(r_31)]
+	for i_32 := range r_31 {
+		r_31[i_32] = (r_18[i_32] / r_20[i_32])
 	}
-	var s_30 float64 = 0
-	r_27 = r_27[:r_15]
-	for i_31 := 0; i_31 < r_15; i_31++ {
-		s_30 += (r_27[i_31] * r_27[i_31])
+	var s_34 float64 = 0
+	r_31 = r_31[:r_19]
+	for i_35 := 0; i_35 < r_19; i_35++ {
+		s_34 += (r_31[i_35] * r_31[i_35])
 	}
-	m_33 := s_30 / float64(r_15)
-	x_34 := math.Sqrt(m_33)
-	x_35 := x_26 < 1e-05
-	var c_36 bool
-	if x_35 {
-		c_36 = true
+	m_37 := s_34 / float64(r_19)
+	x_38 := math.Sqrt(m_37)
+	x_39 := x_30 < 1e-05
+	var c_40 bool
+	if x_39 {
+		c_40 = true
 	} else {
-		x_37 := x_34 < 1e-05
-		c_36 = x_37
+		x_41 := x_38 < 1e-05
+		c_40 = x_41
 	}
-	var c_38 float64
-	if c_36 {
-		c_38 = 1e-06
+	var c_42 float64
+	if c_40 {
+		c_42 = 1e-06
 	} else {
-		x_39 := 0.01 * x_26
-		x_40 := x_39 / x_34
-		c_38 = x_40
+		x_43 := 0.01 * x_30
+		x_44 := x_43 / x_38
+		c_42 = x_44
 	}
-	x_41 := c_11 * c_38
-	x_42 := t0_4 + x_41
-	x_43 := c_11 * c_38
-	if r_15 != y0_3 {
-		return nil, 0, nbErrorf("std/ode:62:15", "shape mismatch in '+': "+nbShape(y0_3)+" and "+nbShape(r_15))
+	x_45 := c_15 * c_42
+	x_46 := t0_4 + x_45
+	x_47 := c_15 * c_42
+	if r_19 != y0_3 {
+		return nil, 0, nbErrorf("std/ode:65:15", "shape mismatch in '+': "+runtime.ShapeString([]int{y0_3})+" and "+runtime.ShapeString([]int{r_19}))
 	}
-	r_44 := ar.F64(y0_3)
-	y0_2 = y0_2[:len(r_44)]
-	r_14 = r_14[:len(r_44)]
-	for i_45 := range r_44 {
-		r_44[i_45] = (y0_2[i_45] + (x_43 * r_14[i_45]))
+	r_48 := ar.F64(y0_3)
+	y0_2 = y0_2[:len(r_48)]
+	r_18 = r_18[:len(r_48)]
+	for i_49 := range r_48 {
+		r_48[i_49] = (y0_2[i_49] + (x_47 * r_18[i_49]))
 	}
-	r_47, r_48 := f_1(x_42, r_44, y0_3)
-	if int64(r_48) != n_9 {
-		return nil, 0, nbErrorf("std/ode:63:38", nbDimMsg("the result of f", "[n]f64", "n", int64(r_48), n_9))
+	r_51, r_52 := f_1(x_46, r_48, y0_3)
+	if int64(r_52) != n_13 {
+		return nil, 0, nbErrorf("std/ode:66:38", runtime.DimMessage("the result of f", "[n]f64", "n", int64(r_52), n_13))
 	}
-	if r_15 != r_48 {
-		return nil, 0, nbErrorf("std/ode:63:60", "shape mismatch in '-': "+nbShape(r_48)+" and "+nbShape(r_15))
+	if r_19 != r_52 {
+		return nil, 0, nbErrorf("std/ode:66:60", "shape mismatch in '-': "+runtime.ShapeString([]int{r_52})+" and "+runtime.ShapeString([]int{r_19}))
 	}
-	if y0_3 != r_48 {
-		return nil, 0, nbErrorf("std/ode:63:66", "shape mismatch in '/': "+nbShape(r_48)+" and "+nbShape(y0_3))
+	if y0_3 != r_52 {
+		return nil, 0, nbErrorf("std/ode:66:66", "shape mismatch in '/': "+runtime.ShapeString([]int{r_52})+" and "+runtime.ShapeString([]int{y0_3}))
 	}
-	r_49 := ar.F64(r_48)
-	r_47 = r_47[:len(r_49)]
-	r_14 = r_14[:len(r_49)]
-	r_16 = r_16[:len(r_49)]
-	for i_50 := range r_49 {
-		r_49[i_50] = ((r_47[i_50] - r_14[i_50]) / r_16[i_50])
+	r_53 := ar.F64(r_52)
+	r_51 = r_51[:len(r_53)]
+	r_18 = r_18[:len(r_53)]
+	r_20 = r_20[:len(r_53)]
+	for i_54 := range r_53 {
+		r_53[i_54] = ((r_51[i_54] - r_18[i_54]) / r_20[i_54])
 	}
-	var s_52 float64 = 0
-	r_49 = r_49[:r_48]
-	for i_53 := 0; i_53 < r_48; i_53++ {
-		s_52 += (r_49[i_53] * r_49[i_53])
+	var s_56 float64 = 0
+	r_53 = r_53[:r_52]
+	for i_57 := 0; i_57 < r_52; i_57++ {
+		s_56 += (r_53[i_57] * r_53[i_57])
 	}
-	m_55 := s_52 / float64(r_48)
-	x_56 := math.Sqrt(m_55)
-	x_57 := x_56 / c_38
-	x_58 := 100.0 * c_38
-	x_59 := runtime.Max2(x_34, x_57)
-	x_60 := x_59 <= 1e-15
-	var c_61 float64
-	if x_60 {
-		x_62 := c_38 * 0.001
-		x_63 := runtime.Max2(1e-06, x_62)
-		c_61 = x_63
+	m_59 := s_56 / float64(r_52)
+	x_60 := math.Sqrt(m_59)
+	x_61 := x_60 / c_42
+	x_62 := 100.0 * c_42
+	x_63 := runtime.Max2(x_38, x_61)
+	x_64 := x_63 <= 1e-15
+	var c_65 float64
+	if x_64 {
+		x_66 := c_42 * 0.001
+		x_67 := runtime.Max2(1e-06, x_66)
+		c_65 = x_67
 	} else {
-		x_64 := runtime.Max2(x_34, x_57)
-		x_65 := 0.01 / x_64
-		x_66 := math.Pow(x_65, 0.2)
-		c_61 = x_66
+		x_68 := runtime.Max2(x_38, x_61)
+		x_69 := 0.01 / x_68
+		x_70 := math.Pow(x_69, 0.2)
+		c_65 = x_70
 	}
-	x_67 := runtime.Min2(x_58, c_61)
-	x_68 := runtime.Min2(x_67, x_13)
-	var state_69 float64
-	var state_70 []float64
-	var state_71 int
-	var state_72 []float64
-	var state_73 int
-	var state_74 float64
-	var state_75 int64
-	var state_76 int64
-	state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76 = 0.0, y0_2, y0_3, r_14, r_15, x_68, int64(0), int64(0)
+	x_71 := runtime.Min2(x_62, c_65)
+	x_72 := runtime.Min2(x_71, x_17)
+	var state_73 float64
+	var state_74 []float64
+	var state_75 int
+	var state_76 []float64
+	var state_77 int
+	var state_78 float64
+	var state_79 int64
+	var state_80 int64
+	state_73, state_74, state_75, state_76, state_77, state_78, state_79, state_80 = 0.0, y0_2, y0_3, r_18, r_19, x_72, int64(0), int64(0)
 	for {
-		x_163 := state_69 < x_13
-		var c_164 bool
-		if x_163 {
-			x_165 := state_75 + state_76
-			x_166 := x_165 < int64(100000)
-			c_164 = x_166
+		x_167 := state_73 < x_17
+		var c_168 bool
+		if x_167 {
+			x_169 := state_79 + state_80
+			x_170 := x_169 < int64(100000)
+			c_168 = x_170
 		} else {
-			c_164 = false
+			c_168 = false
 		}
-		if !c_164 {
+		if !c_168 {
 			break
 		}
-		mark_167 := ar.mark()
-		x_168 := x_13 - state_69
-		x_169 := runtime.Min2(state_74, x_168)
-		x_170 := c_11 * state_69
-		x_171 := t0_4 + x_170
-		x_172 := c_11 * x_169
-		n_173 := int64(state_71)
-		if int64(state_73) != n_173 {
-			return nil, 0, nbErrorf("std/ode:39:79", nbDimMsg("k1", "[n]f64", "n", int64(state_73), n_173))
+		mark_171 := ar.mark()
+		x_172 := x_17 - state_73
+		x_173 := runtime.Min2(state_78, x_172)
+		x_174 := c_15 * state_73
+		x_175 := t0_4 + x_174
+		x_176 := c_15 * x_173
+		n_177 := int64(state_75)
+		if int64(state_77) != n_177 {
+			return nil, 0, nbErrorf("std/ode:42:79", runtime.DimMessage("k1", "[n]f64", "n", int64(state_77), n_177))
 		}
-		x_174 := x_172 / 5.0
-		x_175 := x_171 + x_174
-		if state_73 != state_71 {
-			return nil, 0, nbErrorf("std/ode:40:29", "shape mismatch in '+': "+nbShape(state_71)+" and "+nbShape(state_73))
+		x_178 := x_176 / 5.0
+		x_179 := x_175 + x_178
+		if state_77 != state_75 {
+			return nil, 0, nbErrorf("std/ode:43:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_75})+" and "+runtime.ShapeString([]int{state_77}))
 		}
-		r_176 := ar.F64(state_71)
-		state_70 = state_70[:len(r_176)]
-		state_72 = state_72[:len(r_176)]
-		for i_177 := range r_176 {
-			r_176[i_177] = (state_70[i_177] + (x_172 * (state_72[i_177] / 5.0)))
+		r_180 := ar.F64(state_75)
+		state_74 = state_74[:len(r_180)]
+		state_76 = state_76[:len(r_180)]
+		for i_181 := range r_180 {
+			r_180[i_181] = (state_74[i_181] + (x_176 * (state_76[i_181] / 5.0)))
 		}
-		r_179, r_180 := f_1(x_175, r_176, state_71)
-		if int64(r_180) != n_173 {
-			return nil, 0, nbErrorf("std/ode:40:12", nbDimMsg("the result of f", "[n]f64", "n", int64(r_180), n_173))
+		r_183, r_184 := f_1(x_179, r_180, state_75)
+		if int64(r_184) != n_177 {
+			return nil, 0, nbErrorf("std/ode:43:12", runtime.DimMessage("the result of f", "[n]f64", "n", int64(r_184), n_177))
 		}
-		x_181 := 3.0 * x_172
-		x_182 := x_181 / 10.0
-		x_183 := x_171 + x_182
-		if r_180 != state_73 {
-			return nil, 0, nbErrorf("std/ode:41:59", "shape mismatch in '+': "+nbShape(state_73)+" and "+nbShape(r_180))
+		x_185 := 3.0 * x_176
+		x_186 := x_185 / 10.0
+		x_187 := x_175 + x_186
+		if r_184 != state_77 {
+			return nil, 0, nbErrorf("std/ode:44:59", "shape mismatch in '+': "+runtime.ShapeString([]int{state_77})+" and "+runtime.ShapeString([]int{r_184}))
 		}
-		if state_73 != state_71 {
-			return nil, 0, nbErrorf("std/ode:41:36", "shape mismatch in '+': "+nbShape(state_71)+" and "+nbShape(state_73))
+		if state_77 != state_75 {
+			return nil, 0, nbErrorf("std/ode:44:36", "shape mismatch in '+': "+runtime.ShapeString([]int{state_75})+" and "+runtime.ShapeString([]int{state_77}))
 		}
-		r_184 := ar.F64(state_71)
-		state_70 = state_70[:len(r_184)]
-		state_72 = state_72[:len(r_184)]
-		r_179 = r_179[:len(r_184)]
-		for i_185 := range r_184 {
-			r_184[i_185] = (state_70[i_185] + (x_172 * ((0.075 * state_72[i_185]) + (0.225 * r_179[i_185]))))
+		r_188 := ar.F64(state_75)
+		state_74 = state_74[:len(r_188)]
+		state_76 = state_76[:len(r_188)]
+		r_183 = r_183[:len(r_188)]
+		for i_189 := range r_188 {
+			r_188[i_189] = (state_74[i_189] + (x_176 * ((0.075 * state_76[i_189]) + (0.225 * r_183[i_189]))))
 		}
-		r_187, r_188 := f_1(x_183, r_184, state_71)
-		if int64(r_188) != n_173 {
-			return nil, 0, nbErrorf("std/ode:41:12", nbDimMsg("the result of f", "[n]f64", "n", int64(r_188), n_173))
+		r_191, r_192 := f_1(x_187, r_188, state_75)
+		if int64(r_192) != n_177 {
+			return nil, 0, nbErrorf("std/ode:44:12", runtime.DimMessage("the result of f", "[n]f64", "n", int64(r_192), n_177))
 		}
-		x_189 := 4.0 * x_172
-		x_190 := x_189 / 5.0
-		x_191 := x_171 + x_190
-		if r_180 != state_73 {
-			return nil, 0, nbErrorf("std/ode:42:59", "shape mismatch in '-': "+nbShape(state_73)+" and "+nbShape(r_180))
+		x_193 := 4.0 * x_176
+		x_194 := x_193 / 5.0
+		x_195 := x_175 + x_194
+		if r_184 != state_77 {
+			return nil, 0, nbErrorf("std/ode:45:59", "shape mismatch in '-': "+runtime.ShapeString([]int{state_77})+" and "+runtime.ShapeString([]int{r_184}))
 		}
-		if r_188 != state_73 {
-			return nil, 0, nbErrorf("std/ode:42:78", "shape mismatch in '+': "+nbShape(state_73)+" and "+nbShape(r_188))
+		if r_192 != state_77 {
+			return nil, 0, nbErrorf("std/ode:45:78", "shape mismatch in '+': "+runtime.ShapeString([]int{state_77})+" and "+runtime.ShapeString([]int{r_192}))
 		}
-		if state_73 != state_71 {
-			return nil, 0, nbErrorf("std/ode:42:35", "shape mismatch in '+': "+nbShape(state_71)+" and "+nbShape(state_73))
+		if state_77 != state_75 {
+			return nil, 0, nbErrorf("std/ode:45:35", "shape mismatch in '+': "+runtime.ShapeString([]int{state_75})+" and "+runtime.ShapeString([]int{state_77}))
 		}
-		r_192 := ar.F64(state_71)
-		state_70 = state_70[:len(r_192)]
-		state_72 = state_72[:len(r_192)]
-		r_179 = r_179[:len(r_192)]
-		r_187 = r_187[:len(r_192)]
-		for i_193 := range r_192 {
-			r_192[i_193] = (state_70[i_193] + (x_172 * (((0.9777777777777777 * state_72[i_193]) - (3.7333333333333334 * r_179[i_193])) + (3.5555555555555554 * r_187[i_193]))))
+		r_196 := ar.F64(state_75)
+		state_74 = state_74[:len(r_196)]
+		state_76 = state_76[:len(r_196)]
+		r_183 = r_183[:len(r_196)]
+		r_191 = r_191[:len(r_196)]
+		for i_197 := range r_196 {
+			r_196[i_197] = (state_74[i_197] + (x_176 * (((0.9777777777777777 * state_76[i_197]) - (3.7333333333333334 * r_183[i_197])) + (3.5555555555555554 * r_191[i_197]))))
 		}
-		r_195, r_196 := f_1(x_191, r_192, state_71)
-		if int64(r_196) != n_173 {
-			return nil, 0, nbErrorf("std/ode:42:12", nbDimMsg("the result of f", "[n]f64", "n", int64(r_196), n_173))
+		r_199, r_200 := f_1(x_195, r_196, state_75)
+		if int64(r_200) != n_177 {
+			return nil, 0, nbErrorf("std/ode:45:12", runtime.DimMessage("the result of f", "[n]f64", "n", int64(r_200), n_177))
 		}
-		x_197 := 8.0 * x_172
-		x_198 := x_197 / 9.0
-		x_199 := x_171 + x_198
-		if r_180 != state_73 {
-			return nil, 0, nbErrorf("std/ode:43:64", "shape mismatch in '-': "+nbShape(state_73)+" and "+nbShape(r_180))
+		x_201 := 8.0 * x_176
+		x_202 := x_201 / 9.0
+		x_203 := x_175 + x_202
+		if r_184 != state_77 {
+			return nil, 0, nbErrorf("std/ode:46:64", "shape mismatch in '-': "+runtime.ShapeString([]int{state_77})+" and "+runtime.ShapeString([]int{r_184}))
 		}
-		if r_188 != state_73 {
-			return nil, 0, nbErrorf("std/ode:43:88", "shape mismatch in '+': "+nbShape(state_73)+" and "+nbShape(r_188))
+		if r_192 != state_77 {
+			return nil, 0, nbErrorf("std/ode:46:88", "shape mismatch in '+': "+runtime.ShapeString([]int{state_77})+" and "+runtime.ShapeString([]int{r_192}))
 		}
-		if r_196 != state_73 {
-			return nil, 0, nbErrorf("std/ode:43:112", "shape mismatch in '-': "+nbShape(state_73)+" and "+nbShape(r_196))
+		if r_200 != state_77 {
+			return nil, 0, nbErrorf("std/ode:46:112", "shape mismatch in '-': "+runtime.ShapeString([]int{state_77})+" and "+runtime.ShapeString([]int{r_200}))
 		}
-		if state_73 != state_71 {
-			return nil, 0, nbErrorf("std/ode:43:35", "shape mismatch in '+': "+nbShape(state_71)+" and "+nbShape(state_73))
+		if state_77 != state_75 {
+			return nil, 0, nbErrorf("std/ode:46:35", "shape mismatch in '+': "+runtime.ShapeString([]int{state_75})+" and "+runtime.ShapeString([]int{state_77}))
 		}
-		r_200 := ar.F64(state_71)
-		state_70 = state_70[:len(r_200)]
-		state_72 = state_72[:len(r_200)]
-		r_179 = r_179[:len(r_200)]
-		r_187 = r_187[:len(r_200)]
-		r_195 = r_195[:len(r_200)]
-		for i_201 := range r_200 {
-			r_200[i_201] = (state_70[i_201] + (x_172 * ((((2.9525986892242035 * state_72[i_201]) - (11.595793324188385 * r_179[i_201])) + (9.822892851699436 * r_187[i_201])) - (0.2908093278463649 * r_195[i_201]))))
+		r_204 := ar.F64(state_75)
+		state_74 = state_74[:len(r_204)]
+		state_76 = state_76[:len(r_204)]
+		r_183 = r_183[:len(r_204)]
+		r_191 = r_191[:len(r_204)]
+		r_199 = r_199[:len(r_204)]
+		for i_205 := range r_204 {
+			r_204[i_205] = (state_74[i_205] + (x_176 * ((((2.9525986892242035 * state_76[i_205]) - (11.595793324188385 * r_183[i_205])) + (9.822892851699436 * r_191[i_205])) - (0.2908093278463649 * r_199[i_205]))))
 		}
-		r_203, r_204 := f_1(x_199, r_200, state_71)
-		if int64(r_204) != n_173 {
-			return nil, 0, nbErrorf("std/ode:43:12", nbDimMsg("the result of f", "[n]f64", "n", int64(r_204), n_173))
+		r_207, r_208 := f_1(x_203, r_204, state_75)
+		if int64(r_208) != n_177 {
+			return nil, 0, nbErrorf("std/ode:46:12", runtime.DimMessage("the result of f", "[n]f64", "n", int64(r_208), n_177))
 		}
-		x_205 := x_171 + x_172
-		if r_180 != state_73 {
-			return nil, 0, nbErrorf("std/ode:44:51", "shape mismatch in '-': "+nbShape(state_73)+" and "+nbShape(r_180))
+		x_209 := x_175 + x_176
+		if r_184 != state_77 {
+			return nil, 0, nbErrorf("std/ode:47:51", "shape mismatch in '-': "+runtime.ShapeString([]int{state_77})+" and "+runtime.ShapeString([]int{r_184}))
 		}
-		if r_188 != state_73 {
-			return nil, 0, nbErrorf("std/ode:44:71", "shape mismatch in '+': "+nbShape(state_73)+" and "+nbShape(r_188))
+		if r_192 != state_77 {
+			return nil, 0, nbErrorf("std/ode:47:71", "shape mismatch in '+': "+runtime.ShapeString([]int{state_77})+" and "+runtime.ShapeString([]int{r_192}))
 		}
-		if r_196 != state_73 {
-			return nil, 0, nbErrorf("std/ode:44:95", "shape mismatch in '+': "+nbShape(state_73)+" and "+nbShape(r_196))
+		if r_200 != state_77 {
+			return nil, 0, nbErrorf("std/ode:47:95", "shape mismatch in '+': "+runtime.ShapeString([]int{state_77})+" and "+runtime.ShapeString([]int{r_200}))
 		}
-		if r_204 != state_73 {
-			return nil, 0, nbErrorf("std/ode:44:115", "shape mismatch in '-': "+nbShape(state_73)+" and "+nbShape(r_204))
+		if r_208 != state_77 {
+			return nil, 0, nbErrorf("std/ode:47:115", "shape mismatch in '-': "+runtime.ShapeString([]int{state_77})+" and "+runtime.ShapeString([]int{r_208}))
 		}
-		if state_73 != state_71 {
-			return nil, 0, nbErrorf("std/ode:44:23", "shape mismatch in '+': "+nbShape(state_71)+" and "+nbShape(state_73))
+		if state_77 != state_75 {
+			return nil, 0, nbErrorf("std/ode:47:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_75})+" and "+runtime.ShapeString([]int{state_77}))
 		}
-		r_206 := ar.F64(state_71)
-		state_70 = state_70[:len(r_206)]
-		state_72 = state_72[:len(r_206)]
-		r_179 = r_179[:len(r_206)]
-		r_187 = r_187[:len(r_206)]
-		r_195 = r_195[:len(r_206)]
-		r_203 = r_203[:len(r_206)]
-		for i_207 := range r_206 {
-			r_206[i_207] = (state_70[i_207] + (x_172 * (((((2.8462752525252526 * state_72[i_207]) - (10.757575757575758 * r_179[i_207])) + (8.906422717743473 * r_187[i_207])) + (0.2784090909090909 * r_195[i_207])) - (0.2735313036020583 * r_203[i_207]))))
+		r_210 := ar.F64(state_75)
+		state_74 = state_74[:len(r_210)]
+		state_76 = state_76[:len(r_210)]
+		r_183 = r_183[:len(r_210)]
+		r_191 = r_191[:len(r_210)]
+		r_199 = r_199[:len(r_210)]
+		r_207 = r_207[:len(r_210)]
+		for i_211 := range r_210 {
+			r_210[i_211] = (state_74[i_211] + (x_176 * (((((2.8462752525252526 * state_76[i_211]) - (10.757575757575758 * r_183[i_211])) + (8.906422717743473 * r_191[i_211])) + (0.2784090909090909 * r_199[i_211])) - (0.2735313036020583 * r_207[i_211]))))
 		}
-		r_209, r_210 := f_1(x_205, r_206, state_71)
-		if int64(r_210) != n_173 {
-			return nil, 0, nbErrorf("std/ode:44:12", nbDimMsg("the result of f", "[n]f64", "n", int64(r_210), n_173))
+		r_213, r_214 := f_1(x_209, r_210, state_75)
+		if int64(r_214) != n_177 {
+			return nil, 0, nbErrorf("std/ode:47:12", runtime.DimMessage("the result of f", "[n]f64", "n", int64(r_214), n_177))
 		}
-		if r_188 != state_73 {
-			return nil, 0, nbErrorf("std/ode:45:39", "shape mismatch in '+': "+nbShape(state_73)+" and "+nbShape(r_188))
+		if r_192 != state_77 {
+			return nil, 0, nbErrorf("std/ode:48:39", "shape mismatch in '+': "+runtime.ShapeString([]int{state_77})+" and "+runtime.ShapeString([]int{r_192}))
 		}
-		if r_196 != state_73 {
-			return nil, 0, nbErrorf("std/ode:45:61", "shape mismatch in '+': "+nbShape(state_73)+" and "+nbShape(r_196))
+		if r_200 != state_77 {
+			return nil, 0, nbErrorf("std/ode:48:61", "shape mismatch in '+': "+runtime.ShapeString([]int{state_77})+" and "+runtime.ShapeString([]int{r_200}))
 		}
-		if r_204 != state_73 {
-			return nil, 0, nbErrorf("std/ode:45:82", "shape mismatch in '-': "+nbShape(state_73)+" and "+nbShape(r_204))
+		if r_208 != state_77 {
+			return nil, 0, nbErrorf("std/ode:48:82", "shape mismatch in '-': "+runtime.ShapeString([]int{state_77})+" and "+runtime.ShapeString([]int{r_208}))
 		}
-		if r_210 != state_73 {
-			return nil, 0, nbErrorf("std/ode:45:105", "shape mismatch in '+': "+nbShape(state_73)+" and "+nbShape(r_210))
+		if r_214 != state_77 {
+			return nil, 0, nbErrorf("std/ode:48:105", "shape mismatch in '+': "+runtime.ShapeString([]int{state_77})+" and "+runtime.ShapeString([]int{r_214}))
 		}
-		if state_73 != state_71 {
-			return nil, 0, nbErrorf("std/ode:45:14", "shape mismatch in '+': "+nbShape(state_71)+" and "+nbShape(state_73))
+		if state_77 != state_75 {
+			return nil, 0, nbErrorf("std/ode:48:14", "shape mismatch in '+': "+runtime.ShapeString([]int{state_75})+" and "+runtime.ShapeString([]int{state_77}))
 		}
-		r_211 := ar.F64(state_71)
-		state_70 = state_70[:len(r_211)]
-		state_72 = state_72[:len(r_211)]
-		r_187 = r_187[:len(r_211)]
-		r_195 = r_195[:len(r_211)]
-		r_203 = r_203[:len(r_211)]
-		r_209 = r_209[:len(r_211)]
-		for i_212 := range r_211 {
-			r_211[i_212] = (state_70[i_212] + (x_172 * (((((0.09114583333333333 * state_72[i_212]) + (0.44923629829290207 * r_187[i_212])) + (0.6510416666666666 * r_195[i_212])) - (0.322376179245283 * r_203[i_212])) + (0.13095238095238096 * r_209[i_212]))))
+		r_215 := ar.F64(state_75)
+		state_74 = state_74[:len(r_215)]
+		state_76 = state_76[:len(r_215)]
+		r_191 = r_191[:len(r_215)]
+		r_199 = r_199[:len(r_215)]
+		r_207 = r_207[:len(r_215)]
+		r_213 = r_213[:len(r_215)]
+		for i_216 := range r_215 {
+			r_215[i_216] = (state_74[i_216] + (x_176 * (((((0.09114583333333333 * state_76[i_216]) + (0.44923629829290207 * r_191[i_216])) + (0.6510416666666666 * r_199[i_216])) - (0.322376179245283 * r_207[i_216])) + (0.13095238095238096 * r_213[i_216]))))
 		}
-		x_214 := x_171 + x_172
-		r_215, r_216 := f_1(x_214, r_211, state_71)
-		if int64(r_216) != n_173 {
-			return nil, 0, nbErrorf("std/ode:46:12", nbDimMsg("the result of f", "[n]f64", "n", int64(r_216), n_173))
+		x_218 := x_175 + x_176
+		r_219, r_220 := f_1(x_218, r_215, state_75)
+		if int64(r_220) != n_177 {
+			return nil, 0, nbErrorf("std/ode:49:12", runtime.DimMessage("the result of f", "[n]f64", "n", int64(r_220), n_177))
 		}
-		if r_188 != state_73 {
-			return nil, 0, nbErrorf("std/ode:47:36", "shape mismatch in '-': "+nbShape(state_73)+" and "+nbShape(r_188))
+		if r_192 != state_77 {
+			return nil, 0, nbErrorf("std/ode:50:36", "shape mismatch in '-': "+runtime.ShapeString([]int{state_77})+" and "+runtime.ShapeString([]int{r_192}))
 		}
-		if r_196 != state_73 {
-			return nil, 0, nbErrorf("std/ode:47:58", "shape mismatch in '+': "+nbShape(state_73)+" and "+nbShape(r_196))
+		if r_200 != state_77 {
+			return nil, 0, nbErrorf("std/ode:50:58", "shape mismatch in '+': "+runtime.ShapeString([]int{state_77})+" and "+runtime.ShapeString([]int{r_200}))
 		}
-		if r_204 != state_73 {
-			return nil, 0, nbErrorf("std/ode:47:79", "shape mismatch in '-': "+nbShape(state_73)+" and "+nbShape(r_204))
+		if r_208 != state_77 {
+			return nil, 0, nbErrorf("std/ode:50:79", "shape mismatch in '-': "+runtime.ShapeString([]int{state_77})+" and "+runtime.ShapeString([]int{r_208}))
 		}
-		if r_210 != state_73 {
-			return nil, 0, nbErrorf("std/ode:47:105", "shape mismatch in '+': "+nbShape(state_73)+" and "+nbShape(r_210))
+		if r_214 != state_77 {
+			return nil, 0, nbErrorf("std/ode:50:105", "shape mismatch in '+': "+runtime.ShapeString([]int{state_77})+" and "+runtime.ShapeString([]int{r_214}))
 		}
-		if r_216 != state_73 {
-			return nil, 0, nbErrorf("std/ode:47:125", "shape mismatch in '-': "+nbShape(state_73)+" and "+nbShape(r_216))
+		if r_220 != state_77 {
+			return nil, 0, nbErrorf("std/ode:50:125", "shape mismatch in '-': "+runtime.ShapeString([]int{state_77})+" and "+runtime.ShapeString([]int{r_220}))
 		}
-		r_217 := ar.F64(state_73)
-		state_72 = state_72[:len(r_217)]
-		r_187 = r_187[:len(r_217)]
-		r_195 = r_195[:len(r_217)]
-		r_203 = r_203[:len(r_217)]
-		r_209 = r_209[:len(r_217)]
-		r_215 = r_215[:len(r_217)]
-		for i_218 := range r_217 {
-			r_217[i_218] = (x_172 * ((((((0.0012326388888888888 * state_72[i_218]) - (0.0042527702905061394 * r_187[i_218])) + (0.03697916666666667 * r_195[i_218])) - (0.05086379716981132 * r_203[i_218])) + (0.0419047619047619 * r_209[i_218])) - (0.025 * r_215[i_218])))
+		r_221 := ar.F64(state_77)
+		state_76 = state_76[:len(r_221)]
+		r_191 = r_191[:len(r_221)]
+		r_199 = r_199[:len(r_221)]
+		r_207 = r_207[:len(r_221)]
+		r_213 = r_213[:len(r_221)]
+		r_219 = r_219[:len(r_221)]
+		for i_222 := range r_221 {
+			r_221[i_222] = (x_176 * ((((((0.0012326388888888888 * state_76[i_222]) - (0.0042527702905061394 * r_191[i_222])) + (0.03697916666666667 * r_199[i_222])) - (0.05086379716981132 * r_207[i_222])) + (0.0419047619047619 * r_213[i_222])) - (0.025 * r_219[i_222])))
 		}
-		if state_71 != state_73 {
-			return nil, 0, nbErrorf("std/ode:72:45", "shape mismatch in '/': "+nbShape(state_73)+" and "+nbShape(state_71))
+		if state_75 != state_77 {
+			return nil, 0, nbErrorf("std/ode:75:45", "shape mismatch in '/': "+runtime.ShapeString([]int{state_77})+" and "+runtime.ShapeString([]int{state_75}))
 		}
-		r_220 := ar.F64(state_73)
-		r_217 = r_217[:len(r_220)]
-		state_70 = state_70[:len(r_220)]
-		r_211 = r_211[:len(r_220)]
-		for i_221 := range r_220 {
-			r_220[i_221] = (r_217[i_221] / (atol_7 + (rtol_6 * (runtime.Max2((math.Abs(state_70[i_221])), (math.Abs(r_211[i_221])))))))
+		r_224 := ar.F64(state_77)
+		r_221 = r_221[:len(r_224)]
+		state_74 = state_74[:len(r_224)]
+		r_215 = r_215[:len(r_224)]
+		for i_225 := range r_224 {
+			r_224[i_225] = (r_221[i_225] / (atol_7 + (rtol_6 * (runtime.Max2((math.Abs(state_74[i_225])), (math.Abs(r_215[i_225])))))))
 		}
-		var s_223 float64 = 0
-		r_220 = r_220[:state_73]
-		for i_224 := 0; i_224 < state_73; i_224++ {
-			s_223 += (r_220[i_224] * r_220[i_224])
+		var s_227 float64 = 0
+		r_224 = r_224[:state_77]
+		for i_228 := 0; i_228 < state_77; i_228++ {
+			s_227 += (r_224[i_228] * r_224[i_228])
 		}
-		m_226 := s_223 / float64(state_73)
-		x_227 := math.Sqrt(m_226)
-		x_228 := x_227 > 0.0
-		var c_229 float64
-		if x_228 {
-			x_230 := math.Pow(x_227, (-0.2))
-			c_229 = x_230
+		m_230 := s_227 / float64(state_77)
+		x_231 := math.Sqrt(m_230)
+		x_232 := x_231 > 0.0
+		var c_233 float64
+		if x_232 {
+			x_234 := math.Pow(x_231, (-0.2))
+			c_233 = x_234
 		} else {
-			c_229 = 10.0
+			c_233 = 10.0
 		}
-		x_231 := 0.9 * c_229
-		x_232 := runtime.Max2(0.2, x_231)
-		x_233 := runtime.Min2(10.0, x_232)
-		x_234 := x_227 <= 1.0
-		var c_235 float64
-		var c_236 []float64
-		var c_237 int
-		var c_238 []float64
-		var c_239 int
-		var c_240 float64
-		var c_241 int64
-		var c_242 int64
-		if x_234 {
-			x_243 := x_13 - state_69
-			x_244 := x_243 - x_169
-			x_245 := 1e-12 * x_13
-			x_246 := x_244 <= x_245
-			var c_247 float64
-			if x_246 {
-				c_247 = x_13
+		x_235 := 0.9 * c_233
+		x_236 := runtime.Max2(0.2, x_235)
+		x_237 := runtime.Min2(10.0, x_236)
+		x_238 := x_231 <= 1.0
+		var c_239 float64
+		var c_240 []float64
+		var c_241 int
+		var c_242 []float64
+		var c_243 int
+		var c_244 float64
+		var c_245 int64
+		var c_246 int64
+		if x_238 {
+			x_247 := x_17 - state_73
+			x_248 := x_247 - x_173
+			x_249 := 1e-12 * x_17
+			x_250 := x_248 <= x_249
+			var c_251 float64
+			if x_250 {
+				c_251 = x_17
 			} else {
-				x_248 := state_69 + x_169
-				c_247 = x_248
+				x_252 := state_73 + x_173
+				c_251 = x_252
 			}
-			x_249 := x_169 * x_233
-			x_250 := state_75 + int64(1)
-			c_235, c_236, c_237, c_238, c_239, c_240, c_241, c_242 = c_247, r_211, state_71, r_215, r_216, x_249, x_250, state_76
+			x_253 := x_173 * x_237
+			x_254 := state_79 + int64(1)
+			c_239, c_240, c_241, c_242, c_243, c_244, c_245, c_246 = c_251, r_215, state_75, r_219, r_220, x_253, x_254, state_80
 		} else {
-			x_251 := runtime.Min2(1.0, x_233)
-			x_252 := x_169 * x_251
-			x_253 := state_76 + int64(1)
-			c_235, c_236, c_237, c_238, c_239, c_240, c_241, c_242 = state_69, state_70, state_71, state_72, state_73, x_252, state_75, x_253
+			x_255 := runtime.Min2(1.0, x_237)
+			x_256 := x_173 * x_255
+			x_257 := state_80 + int64(1)
+			c_239, c_240, c_241, c_242, c_243, c_244, c_245, c_246 = state_73, state_74, state_75, state_76, state_77, x_256, state_79, x_257
 		}
-		state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76 = c_235, c_236, c_237, c_238, c_239, c_240, c_241, c_242
-		_ = mark_167
+		state_73, state_74, state_75, state_76, state_77, state_78, state_79, state_80 = c_239, c_240, c_241, c_242, c_243, c_244, c_245, c_246
+		_ = mark_171
 	}
-	return state_70, state_71, nil
+	return state_74, state_75, nil
 }
 
 // nbArena hands out the arrays of one call: zeroed slices cut from
@@ -679,18 +695,6 @@ func (p nbArenaPool) Put(a *nbArena) {
 	}
 }
 
-// nbDimMsg words a failed size check of a declared result or a loop
-// state, as the interpreter does (ir.DimCheck.Message).
-func nbDimMsg(what, typ, size string, got, want int64) string {
-	switch {
-	case size == "":
-		return fmt.Sprintf("size mismatch: %s has size %d, but it must keep the size %d of its initial value", what, got, want)
-	case size == fmt.Sprint(want):
-		return fmt.Sprintf("size mismatch: %s has size %d, but its type %s says %d", what, got, typ, want)
-	}
-	return fmt.Sprintf("size mismatch: %s has size %d, but its type %s says %s = %d", what, got, typ, size, want)
-}
-
 // nbError is a run-time error of the generated code: a position, a
 // message and the defs that were active, innermost first. Its text is the
 // interpreter's: "file:line:col: message" and one "in def (pos), called
@@ -736,8 +740,6 @@ func nbFrame(err error, def, defPos, call string) error {
 	return e
 }
 
-var _ = fmt.Sprintf
-
 // nbInto1 copies an array result into dst, which must have its length.
 func nbInto1[T any](dst, r []T, n int) bool {
 	if len(dst) != n {
@@ -752,13 +754,4 @@ func nbOut1[T any](r []T, n int) []T {
 	out := make([]T, n)
 	copy(out, r)
 	return out
-}
-
-// nbShape prints dimensions as [2][3].
-func nbShape(dims ...int) string {
-	s := ""
-	for _, d := range dims {
-		s += "[" + strconv.Itoa(d) + "]"
-	}
-	return s
 }

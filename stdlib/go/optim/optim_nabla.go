@@ -56,7 +56,7 @@ func LbfgsInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []flo
 	return r1_0, r2_0, r3_0, nil
 }
 
-// fn_optimmtstep is def optim.mt_step (std/optim:248:5).
+// fn_optimmtstep is def optim.mt_step (std/optim:263:5).
 func fn_optimmtstep(ar *nbArena, stx_1 float64, fx_2 float64, dx_3 float64, sty_4 float64, fy_5 float64, dy_6 float64, stp_7 float64, fp_8 float64, dp_9 float64, brackt_10 bool, stpmin_11 float64, stpmax_12 float64) (float64, float64, float64, float64, float64, float64, bool, float64, bool) {
 	x_13 := runtime.Sign(dx_3)
 	x_14 := dp_9 * x_13
@@ -367,29 +367,29 @@ func fn_optimmtstep(ar *nbArena, stx_1 float64, fx_2 float64, dx_3 float64, sty_
 	return c_200, c_201, c_202, c_203, c_204, c_205, c_206, c_207, c_208
 }
 
-// fn_optimtwoloop is def optim.two_loop (std/optim:368:5).
+// fn_optimtwoloop is def optim.two_loop (std/optim:383:5).
 func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 int, s_5 int, y_6 []float64, y_7 int, y_8 int, rho_9 []float64, rho_10 int, head_11 int64, cnt_12 int64) ([]float64, int, error) {
 	size_13 := int64(q0_2)
 	if int64(s_5) != size_13 {
-		return nil, 0, nbErrorf("std/optim:368:33", fmt.Sprintf("size mismatch: n is %d (q0) but dimension 2 of s has size %d", size_13, s_5))
+		return nil, 0, nbErrorf("std/optim:383:33", fmt.Sprintf("size mismatch: n is %d (q0) but dimension 2 of s has size %d", size_13, s_5))
 	}
 	if int64(y_8) != size_13 {
-		return nil, 0, nbErrorf("std/optim:368:47", fmt.Sprintf("size mismatch: n is %d (q0) but dimension 2 of y has size %d", size_13, y_8))
+		return nil, 0, nbErrorf("std/optim:383:47", fmt.Sprintf("size mismatch: n is %d (q0) but dimension 2 of y has size %d", size_13, y_8))
 	}
 	size_14 := int64(s_4)
 	if int64(y_7) != size_14 {
-		return nil, 0, nbErrorf("std/optim:368:44", fmt.Sprintf("size mismatch: m is %d (s) but y has size %d", size_14, y_7))
+		return nil, 0, nbErrorf("std/optim:383:44", fmt.Sprintf("size mismatch: m is %d (s) but y has size %d", size_14, y_7))
 	}
 	if int64(rho_10) != size_14 {
-		return nil, 0, nbErrorf("std/optim:368:60", fmt.Sprintf("size mismatch: m is %d (s) but rho has size %d", size_14, rho_10))
+		return nil, 0, nbErrorf("std/optim:383:60", fmt.Sprintf("size mismatch: m is %d (s) but rho has size %d", size_14, rho_10))
 	}
 	q0_1 = q0_1[:q0_2]
 	s_3 = s_3[:s_4*s_5]
 	y_6 = y_6[:y_7*y_8]
 	rho_9 = rho_9[:rho_10]
-	n_15, err_16 := nbSize(size_14)
+	n_15, err_16 := runtime.CheckSize(size_14)
 	if err_16 != nil {
-		return nil, 0, nbAt("std/optim:369:43", err_16)
+		return nil, 0, nbAt("std/optim:384:43", err_16)
 	}
 	a_17 := ar.F64(n_15)
 	var state_18 []float64
@@ -404,28 +404,28 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 		x_41 := int64(2) * size_14
 		x_42 := x_40 + x_41
 		if size_14 == 0 {
-			return nil, 0, nbErrorf("std/optim:370:36", "integer division by zero")
+			return nil, 0, nbErrorf("std/optim:385:36", "integer division by zero")
 		}
 		x_43 := x_42 % size_14
 		if x_43 < 0 || x_43 >= int64(rho_10) {
-			return nil, 0, nbAt("std/optim:371:16", nbIndex(x_43, rho_10))
+			return nil, 0, nbAt("std/optim:386:16", runtime.CheckIndex(x_43, rho_10))
 		}
 		x_44 := rho_9[int(x_43)]
 		if x_43 < 0 || x_43 >= int64(s_4) {
-			return nil, 0, nbAt("std/optim:371:27", nbIndex(x_43, s_4))
+			return nil, 0, nbAt("std/optim:386:27", runtime.CheckIndex(x_43, s_4))
 		}
 		row_45 := s_3[int(x_43)*s_5 : (int(x_43)+1)*s_5]
 		if len(row_45) != len(state_18) {
-			return nil, 0, nbErrorf("std/optim:371:22", fmt.Sprintf("dot: sizes %d and %d differ", len(row_45), len(state_18)))
+			return nil, 0, nbErrorf("std/optim:386:22", fmt.Sprintf("dot: sizes %d and %d differ", len(row_45), len(state_18)))
 		}
 		d_46 := runtime.Dot(row_45, state_18)
 		x_47 := x_44 * d_46
 		if x_43 < 0 || x_43 >= int64(y_7) {
-			return nil, 0, nbAt("std/optim:372:18", nbIndex(x_43, y_7))
+			return nil, 0, nbAt("std/optim:387:18", runtime.CheckIndex(x_43, y_7))
 		}
 		row_48 := y_6[int(x_43)*y_8 : (int(x_43)+1)*y_8]
 		if y_8 != state_19 {
-			return nil, 0, nbErrorf("std/optim:372:11", "shape mismatch in '-': "+nbShape(state_19)+" and "+nbShape(y_8))
+			return nil, 0, nbErrorf("std/optim:387:11", "shape mismatch in '-': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{y_8}))
 		}
 		r_49 := ar.F64(state_19)
 		state_18 = state_18[:len(r_49)]
@@ -434,7 +434,7 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 			r_49[i_50] = (state_18[i_50] - (x_47 * row_48[i_50]))
 		}
 		if x_43 < 0 || x_43 >= int64(state_21) {
-			return nil, 0, nbAt("std/optim:372:23", nbIndex(x_43, state_21))
+			return nil, 0, nbAt("std/optim:387:23", runtime.CheckIndex(x_43, state_21))
 		}
 		c_52 := ar.F64(len(state_20))
 		copy(c_52, state_20)
@@ -445,26 +445,26 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 	x_53 := head_11 - int64(1)
 	x_54 := x_53 + size_14
 	if size_14 == 0 {
-		return nil, 0, nbErrorf("std/optim:373:31", "integer division by zero")
+		return nil, 0, nbErrorf("std/optim:388:31", "integer division by zero")
 	}
 	x_55 := x_54 % size_14
 	x_56 := cnt_12 > int64(0)
 	var c_57 float64
 	if x_56 {
 		if x_55 < 0 || x_55 >= int64(rho_10) {
-			return nil, 0, nbAt("std/optim:374:41", nbIndex(x_55, rho_10))
+			return nil, 0, nbAt("std/optim:389:41", runtime.CheckIndex(x_55, rho_10))
 		}
 		x_58 := rho_9[int(x_55)]
 		if x_55 < 0 || x_55 >= int64(y_7) {
-			return nil, 0, nbAt("std/optim:374:57", nbIndex(x_55, y_7))
+			return nil, 0, nbAt("std/optim:389:57", runtime.CheckIndex(x_55, y_7))
 		}
 		row_59 := y_6[int(x_55)*y_8 : (int(x_55)+1)*y_8]
 		if x_55 < 0 || x_55 >= int64(y_7) {
-			return nil, 0, nbAt("std/optim:374:68", nbIndex(x_55, y_7))
+			return nil, 0, nbAt("std/optim:389:68", runtime.CheckIndex(x_55, y_7))
 		}
 		row_60 := y_6[int(x_55)*y_8 : (int(x_55)+1)*y_8]
 		if len(row_59) != len(row_60) {
-			return nil, 0, nbErrorf("std/optim:374:52", fmt.Sprintf("dot: sizes %d and %d differ", len(row_59), len(row_60)))
+			return nil, 0, nbErrorf("std/optim:389:52", fmt.Sprintf("dot: sizes %d and %d differ", len(row_59), len(row_60)))
 		}
 		d_61 := runtime.Dot(row_59, row_60)
 		x_62 := x_58 * d_61
@@ -488,33 +488,33 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 		x_89 := int64(2) * size_14
 		x_90 := x_88 + x_89
 		if size_14 == 0 {
-			return nil, 0, nbErrorf("std/optim:376:41", "integer division by zero")
+			return nil, 0, nbErrorf("std/optim:391:41", "integer division by zero")
 		}
 		x_91 := x_90 % size_14
 		if x_91 < 0 || x_91 >= int64(n_15) {
-			return nil, 0, nbAt("std/optim:378:21", nbIndex(x_91, n_15))
+			return nil, 0, nbAt("std/optim:393:21", runtime.CheckIndex(x_91, n_15))
 		}
 		x_92 := state_20[int(x_91)]
 		if x_91 < 0 || x_91 >= int64(rho_10) {
-			return nil, 0, nbAt("std/optim:377:19", nbIndex(x_91, rho_10))
+			return nil, 0, nbAt("std/optim:392:19", runtime.CheckIndex(x_91, rho_10))
 		}
 		x_93 := rho_9[int(x_91)]
 		if x_91 < 0 || x_91 >= int64(y_7) {
-			return nil, 0, nbAt("std/optim:377:30", nbIndex(x_91, y_7))
+			return nil, 0, nbAt("std/optim:392:30", runtime.CheckIndex(x_91, y_7))
 		}
 		row_94 := y_6[int(x_91)*y_8 : (int(x_91)+1)*y_8]
 		if len(row_94) != len(r_67) {
-			return nil, 0, nbErrorf("std/optim:377:25", fmt.Sprintf("dot: sizes %d and %d differ", len(row_94), len(r_67)))
+			return nil, 0, nbErrorf("std/optim:392:25", fmt.Sprintf("dot: sizes %d and %d differ", len(row_94), len(r_67)))
 		}
 		d_95 := runtime.Dot(row_94, r_67)
 		x_96 := x_93 * d_95
 		x_97 := x_92 - x_96
 		if x_91 < 0 || x_91 >= int64(s_4) {
-			return nil, 0, nbAt("std/optim:378:33", nbIndex(x_91, s_4))
+			return nil, 0, nbAt("std/optim:393:33", runtime.CheckIndex(x_91, s_4))
 		}
 		row_98 := s_3[int(x_91)*s_5 : (int(x_91)+1)*s_5]
 		if s_5 != r_68 {
-			return nil, 0, nbErrorf("std/optim:378:13", "shape mismatch in '+': "+nbShape(r_68)+" and "+nbShape(s_5))
+			return nil, 0, nbErrorf("std/optim:393:13", "shape mismatch in '+': "+runtime.ShapeString([]int{r_68})+" and "+runtime.ShapeString([]int{s_5}))
 		}
 		r_99 := ar.F64(r_68)
 		r_67 = r_67[:len(r_99)]
@@ -537,11 +537,11 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 	x_9 := max(m_4, int64(1))
 	r_10, r_11, r_12 := fg_1(x0_2, x0_3)
 	if int64(r_12) != n_8 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:384:18", nbDimMsg("field 1 of the result of fg", "[n]f64", "n", int64(r_12), n_8))
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:399:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_12), n_8))
 	}
-	n_13, err_14 := nbSize(x_9)
+	n_13, err_14 := runtime.CheckSize(x_9)
 	if err_14 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:387:20", err_14)
+		return nil, 0, 0, 0, 0, nbAt("std/optim:402:20", err_14)
 	}
 	var a_15 []float64
 	var d_16 int = 0
@@ -550,30 +550,30 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 		mark_19 := ar.mark()
 		i_20 := int64(i_18)
 		_ = i_20
-		n_21, err_22 := nbSize(n_8)
+		n_21, err_22 := runtime.CheckSize(n_8)
 		if err_22 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:387:21", err_22)
+			return nil, 0, 0, 0, 0, nbAt("std/optim:402:21", err_22)
 		}
 		a_23 := ar.F64(n_21)
 		if i_18 == 0 {
 			d_16 = n_21
 			rs_17 = d_16
-			tot_24, err_25 := nbMulSize(n_13, rs_17)
+			tot_24, err_25 := runtime.MulSize(n_13, rs_17)
 			if err_25 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:387:20", err_25)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:402:20", err_25)
 			}
 			a_15 = ar.F64(tot_24)
 		} else if n_21 != d_16 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:387:20", "build: element "+strconv.Itoa(i_18)+" has shape "+nbShape(n_21)+", element 0 has shape "+nbShape(d_16))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:402:20", "build: element "+strconv.Itoa(i_18)+" has shape "+runtime.ShapeString([]int{n_21})+", element 0 has shape "+runtime.ShapeString([]int{d_16}))
 		}
 		copy(a_15[i_18*rs_17:(i_18+1)*rs_17], a_23)
 		if i_18 > 0 {
 			ar.release(mark_19)
 		}
 	}
-	n_26, err_27 := nbSize(x_9)
+	n_26, err_27 := runtime.CheckSize(x_9)
 	if err_27 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:387:43", err_27)
+		return nil, 0, 0, 0, 0, nbAt("std/optim:402:43", err_27)
 	}
 	var a_28 []float64
 	var d_29 int = 0
@@ -582,30 +582,30 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 		mark_32 := ar.mark()
 		i_33 := int64(i_31)
 		_ = i_33
-		n_34, err_35 := nbSize(n_8)
+		n_34, err_35 := runtime.CheckSize(n_8)
 		if err_35 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:387:44", err_35)
+			return nil, 0, 0, 0, 0, nbAt("std/optim:402:44", err_35)
 		}
 		a_36 := ar.F64(n_34)
 		if i_31 == 0 {
 			d_29 = n_34
 			rs_30 = d_29
-			tot_37, err_38 := nbMulSize(n_26, rs_30)
+			tot_37, err_38 := runtime.MulSize(n_26, rs_30)
 			if err_38 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:387:43", err_38)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:402:43", err_38)
 			}
 			a_28 = ar.F64(tot_37)
 		} else if n_34 != d_29 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:387:43", "build: element "+strconv.Itoa(i_31)+" has shape "+nbShape(n_34)+", element 0 has shape "+nbShape(d_29))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:402:43", "build: element "+strconv.Itoa(i_31)+" has shape "+runtime.ShapeString([]int{n_34})+", element 0 has shape "+runtime.ShapeString([]int{d_29}))
 		}
 		copy(a_28[i_31*rs_30:(i_31+1)*rs_30], a_36)
 		if i_31 > 0 {
 			ar.release(mark_32)
 		}
 	}
-	n_39, err_40 := nbSize(x_9)
+	n_39, err_40 := runtime.CheckSize(x_9)
 	if err_40 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:387:66", err_40)
+		return nil, 0, 0, 0, 0, nbAt("std/optim:402:66", err_40)
 	}
 	a_41 := ar.F64(n_39)
 	var state_42 []float64
@@ -628,549 +628,550 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 	var state_59 bool
 	state_42, state_43, state_44, state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59 = x0_2, x0_3, r_10, r_11, r_12, a_15, n_13, d_16, a_28, n_26, d_29, a_41, n_39, int64(0), int64(0), int64(0), int64(1), false
 	for {
-		x_619 := !state_59
-		var c_620 bool
-		if x_619 {
-			x_621 := state_57 < maxiter_5
-			c_620 = x_621
+		x_618 := !state_59
+		var c_619 bool
+		if x_618 {
+			x_620 := state_57 < maxiter_5
+			c_619 = x_620
 		} else {
-			c_620 = false
+			c_619 = false
 		}
-		var c_622 bool
-		if c_620 {
-			r_623 := ar.F64(state_46)
-			state_45 = state_45[:len(r_623)]
-			for i_624 := range r_623 {
-				r_623[i_624] = (math.Abs(state_45[i_624]))
+		var c_621 bool
+		if c_619 {
+			r_622 := ar.F64(state_46)
+			state_45 = state_45[:len(r_622)]
+			for i_623 := range r_622 {
+				r_622[i_623] = (math.Abs(state_45[i_623]))
 			}
-			s_626 := runtime.Max(r_623)
-			x_627 := s_626 > gtol_6
-			c_622 = x_627
+			s_625 := runtime.Max(r_622)
+			x_626 := s_625 > gtol_6
+			c_621 = x_626
 		} else {
-			c_622 = false
+			c_621 = false
 		}
-		if !c_622 {
+		if !c_621 {
 			break
 		}
-		mark_628 := ar.mark()
-		r_629, r_630, err_631 := fn_optimtwoloop(ar, state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56)
-		if err_631 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_631, "optim.two_loop", "std/optim:368:5", "std/optim:389:17")
+		mark_627 := ar.mark()
+		r_628, r_629, err_630 := fn_optimtwoloop(ar, state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56)
+		if err_630 != nil {
+			return nil, 0, 0, 0, 0, nbFrame(err_630, "optim.two_loop", "std/optim:383:5", "std/optim:404:17")
 		}
-		r_632 := ar.F64(r_630)
-		r_629 = r_629[:len(r_632)]
-		for i_633 := range r_632 {
-			r_632[i_633] = -r_629[i_633]
+		r_631 := ar.F64(r_629)
+		r_628 = r_628[:len(r_631)]
+		for i_632 := range r_631 {
+			r_631[i_632] = -r_628[i_632]
 		}
-		if len(r_632) != len(state_45) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:390:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_632), len(state_45)))
+		if len(r_631) != len(state_45) {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:405:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_631), len(state_45)))
 		}
-		d_635 := runtime.Dot(r_632, state_45)
-		x_636 := d_635 < 0.0
-		var c_637 []float64
-		var c_638 int
-		if x_636 {
-			c_637, c_638 = r_632, r_630
+		d_634 := runtime.Dot(r_631, state_45)
+		x_635 := d_634 < 0.0
+		var c_636 []float64
+		var c_637 int
+		if x_635 {
+			c_636, c_637 = r_631, r_629
 		} else {
-			r_639 := ar.F64(state_46)
-			state_45 = state_45[:len(r_639)]
-			for i_640 := range r_639 {
-				r_639[i_640] = -state_45[i_640]
+			r_638 := ar.F64(state_46)
+			state_45 = state_45[:len(r_638)]
+			for i_639 := range r_638 {
+				r_638[i_639] = -state_45[i_639]
 			}
-			c_637, c_638 = r_639, state_46
+			c_636, c_637 = r_638, state_46
 		}
-		x_642 := state_56 == int64(0)
-		var c_643 float64
-		if x_642 {
-			s_644 := runtime.Norm2(state_45)
-			x_645 := 1.0 / s_644
-			x_646 := runtime.Min2(1.0, x_645)
-			c_643 = x_646
+		x_641 := state_56 == int64(0)
+		var c_642 float64
+		if x_641 {
+			s_643 := runtime.Norm2(state_45)
+			x_644 := 1.0 / s_643
+			x_645 := runtime.Min2(1.0, x_644)
+			c_642 = x_645
 		} else {
-			c_643 = 1.0
+			c_642 = 1.0
 		}
-		n_647 := int64(state_43)
-		if int64(state_46) != n_647 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:308:80", nbDimMsg("ginit_v", "[n]f64", "n", int64(state_46), n_647))
+		n_646 := int64(state_43)
+		if int64(state_46) != n_646 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:323:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_46), n_646))
 		}
-		if int64(c_638) != n_647 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:308:91", nbDimMsg("d", "[n]f64", "n", int64(c_638), n_647))
+		if int64(c_637) != n_646 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:323:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_637), n_646))
 		}
-		if len(state_45) != len(c_637) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:309:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_45), len(c_637)))
+		if len(state_45) != len(c_636) {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:324:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_45), len(c_636)))
 		}
-		d_648 := runtime.Dot(state_45, c_637)
-		x_649 := 0.0001 * d_648
-		x_650 := 4.0 * c_643
-		x_651 := c_643 + x_650
+		d_647 := runtime.Dot(state_45, c_636)
+		x_648 := 0.0001 * d_647
+		x_649 := 4.0 * c_642
+		x_650 := c_642 + x_649
+		var state_651 float64
 		var state_652 float64
-		var state_653 float64
-		var state_654 []float64
-		var state_655 int
+		var state_653 []float64
+		var state_654 int
+		var state_655 float64
 		var state_656 float64
 		var state_657 float64
-		var state_658 float64
-		var state_659 []float64
-		var state_660 int
+		var state_658 []float64
+		var state_659 int
+		var state_660 float64
 		var state_661 float64
 		var state_662 float64
 		var state_663 float64
 		var state_664 float64
-		var state_665 float64
-		var state_666 bool
-		var state_667 int64
+		var state_665 bool
+		var state_666 int64
+		var state_667 float64
 		var state_668 float64
-		var state_669 float64
+		var state_669 bool
 		var state_670 bool
-		var state_671 bool
-		var state_672 int64
-		state_652, state_653, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670, state_671, state_672 = c_643, state_44, state_45, state_46, 0.0, state_44, d_648, state_45, state_46, 0.0, state_44, d_648, 0.0, x_651, false, int64(1), 1e+20, 2e+20, false, false, int64(0)
+		var state_671 int64
+		state_651, state_652, state_653, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670, state_671 = c_642, state_44, state_45, state_46, 0.0, state_44, d_647, state_45, state_46, 0.0, state_44, d_647, 0.0, x_650, false, int64(1), 1e+20, 2e+20, false, false, int64(0)
 		for {
-			x_891 := !state_670
-			var c_892 bool
-			if x_891 {
-				x_893 := state_672 < int64(20)
-				c_892 = x_893
+			x_890 := !state_669
+			var c_891 bool
+			if x_890 {
+				x_892 := state_671 < int64(20)
+				c_891 = x_892
 			} else {
-				c_892 = false
+				c_891 = false
 			}
-			if !c_892 {
+			if !c_891 {
 				break
 			}
-			mark_894 := ar.mark()
-			if c_638 != state_43 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:317:27", "shape mismatch in '+': "+nbShape(state_43)+" and "+nbShape(c_638))
+			mark_893 := ar.mark()
+			if c_637 != state_43 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:332:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_43})+" and "+runtime.ShapeString([]int{c_637}))
 			}
-			r_895 := ar.F64(state_43)
-			state_42 = state_42[:len(r_895)]
-			c_637 = c_637[:len(r_895)]
-			for i_896 := range r_895 {
-				r_895[i_896] = (state_42[i_896] + (state_652 * c_637[i_896]))
+			r_894 := ar.F64(state_43)
+			state_42 = state_42[:len(r_894)]
+			c_636 = c_636[:len(r_894)]
+			for i_895 := range r_894 {
+				r_894[i_895] = (state_42[i_895] + (state_651 * c_636[i_895]))
 			}
-			r_898, r_899, r_900 := fg_1(r_895, state_43)
-			if int64(r_900) != n_647 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:317:22", nbDimMsg("field 1 of the result of fg", "[n]f64", "n", int64(r_900), n_647))
+			r_897, r_898, r_899 := fg_1(r_894, state_43)
+			if int64(r_899) != n_646 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:332:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_899), n_646))
 			}
-			if len(r_899) != len(c_637) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:318:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_899), len(c_637)))
+			if len(r_898) != len(c_636) {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:333:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_898), len(c_636)))
 			}
-			d_901 := runtime.Dot(r_899, c_637)
-			x_902 := state_652 * x_649
-			x_903 := state_44 + x_902
-			x_904 := state_667 == int64(1)
-			var c_905 bool
-			if x_904 {
-				x_906 := r_898 <= x_903
-				c_905 = x_906
+			d_900 := runtime.Dot(r_898, c_636)
+			x_901 := state_651 * x_648
+			x_902 := state_44 + x_901
+			x_903 := state_666 == int64(1)
+			var c_904 bool
+			if x_903 {
+				x_905 := r_897 <= x_902
+				c_904 = x_905
 			} else {
-				c_905 = false
+				c_904 = false
 			}
-			var c_907 bool
-			if c_905 {
-				x_908 := d_901 >= 0.0
-				c_907 = x_908
+			var c_906 bool
+			if c_904 {
+				x_907 := d_900 >= 0.0
+				c_906 = x_907
 			} else {
-				c_907 = false
+				c_906 = false
 			}
-			var c_909 int64
-			if c_907 {
-				c_909 = int64(2)
+			var c_908 int64
+			if c_906 {
+				c_908 = int64(2)
 			} else {
-				c_909 = state_667
+				c_908 = state_666
 			}
-			var c_910 bool
-			if state_666 {
-				x_911 := state_652 <= state_664
-				var c_912 bool
-				if x_911 {
-					c_912 = true
+			var c_909 bool
+			if state_665 {
+				x_910 := state_651 <= state_663
+				var c_911 bool
+				if x_910 {
+					c_911 = true
 				} else {
-					x_913 := state_652 >= state_665
-					c_912 = x_913
+					x_912 := state_651 >= state_664
+					c_911 = x_912
 				}
-				c_910 = c_912
+				c_909 = c_911
 			} else {
-				c_910 = false
+				c_909 = false
 			}
-			var c_914 bool
-			if c_910 {
-				c_914 = true
+			var c_913 bool
+			if c_909 {
+				c_913 = true
 			} else {
-				var c_915 bool
-				if state_666 {
-					x_916 := state_665 - state_664
-					x_917 := 1e-10 * state_665
-					x_918 := x_916 <= x_917
-					c_915 = x_918
+				var c_914 bool
+				if state_665 {
+					x_915 := state_664 - state_663
+					x_916 := 1e-10 * state_664
+					x_917 := x_915 <= x_916
+					c_914 = x_917
 				} else {
-					c_915 = false
+					c_914 = false
 				}
-				c_914 = c_915
+				c_913 = c_914
 			}
-			var c_919 bool
-			if c_914 {
-				c_919 = true
+			var c_918 bool
+			if c_913 {
+				c_918 = true
 			} else {
-				x_920 := state_652 == 1e+20
-				var c_921 bool
-				if x_920 {
-					x_922 := r_898 <= x_903
-					c_921 = x_922
+				x_919 := state_651 == 1e+20
+				var c_920 bool
+				if x_919 {
+					x_921 := r_897 <= x_902
+					c_920 = x_921
 				} else {
-					c_921 = false
+					c_920 = false
 				}
-				var c_923 bool
-				if c_921 {
-					x_924 := d_901 <= x_649
-					c_923 = x_924
+				var c_922 bool
+				if c_920 {
+					x_923 := d_900 <= x_648
+					c_922 = x_923
 				} else {
-					c_923 = false
+					c_922 = false
 				}
-				c_919 = c_923
+				c_918 = c_922
 			}
-			x_925 := r_898 <= x_903
-			var c_926 bool
-			if x_925 {
-				x_927 := math.Abs(d_901)
-				x_928 := -d_648
-				x_929 := 0.9 * x_928
-				x_930 := x_927 <= x_929
-				c_926 = x_930
+			x_924 := r_897 <= x_902
+			var c_925 bool
+			if x_924 {
+				x_926 := math.Abs(d_900)
+				x_927 := -d_647
+				x_928 := 0.9 * x_927
+				x_929 := x_926 <= x_928
+				c_925 = x_929
 			} else {
-				c_926 = false
+				c_925 = false
 			}
+			var c_930 float64
 			var c_931 float64
-			var c_932 float64
-			var c_933 []float64
-			var c_934 int
+			var c_932 []float64
+			var c_933 int
+			var c_934 float64
 			var c_935 float64
 			var c_936 float64
-			var c_937 float64
-			var c_938 []float64
-			var c_939 int
+			var c_937 []float64
+			var c_938 int
+			var c_939 float64
 			var c_940 float64
 			var c_941 float64
 			var c_942 float64
 			var c_943 float64
-			var c_944 float64
-			var c_945 bool
-			var c_946 int64
+			var c_944 bool
+			var c_945 int64
+			var c_946 float64
 			var c_947 float64
-			var c_948 float64
+			var c_948 bool
 			var c_949 bool
-			var c_950 bool
-			var c_951 int64
-			if c_926 {
-				x_952 := state_672 + int64(1)
-				c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949, c_950, c_951 = state_652, r_898, r_899, r_900, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, c_909, state_668, state_669, true, true, x_952
+			var c_950 int64
+			if c_925 {
+				x_951 := state_671 + int64(1)
+				c_930, c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949, c_950 = state_651, r_897, r_898, r_899, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, state_665, c_908, state_667, state_668, true, true, x_951
 			} else {
-				x_953 := r_898 < math.Inf(1)
-				x_954 := !x_953
+				x_952 := r_897 < math.Inf(1)
+				x_953 := !x_952
+				var c_954 float64
 				var c_955 float64
-				var c_956 float64
-				var c_957 []float64
-				var c_958 int
+				var c_956 []float64
+				var c_957 int
+				var c_958 float64
 				var c_959 float64
 				var c_960 float64
-				var c_961 float64
-				var c_962 []float64
-				var c_963 int
+				var c_961 []float64
+				var c_962 int
+				var c_963 float64
 				var c_964 float64
 				var c_965 float64
 				var c_966 float64
 				var c_967 float64
-				var c_968 float64
-				var c_969 bool
-				var c_970 int64
+				var c_968 bool
+				var c_969 int64
+				var c_970 float64
 				var c_971 float64
-				var c_972 float64
+				var c_972 bool
 				var c_973 bool
-				var c_974 bool
-				var c_975 int64
-				if x_954 {
-					x_976 := state_652 - state_656
-					x_977 := 0.5 * x_976
-					x_978 := state_656 + x_977
-					x_979 := state_672 + int64(1)
-					c_955, c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973, c_974, c_975 = x_978, state_653, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, false, false, x_979
+				var c_974 int64
+				if x_953 {
+					x_975 := state_651 - state_655
+					x_976 := 0.5 * x_975
+					x_977 := state_655 + x_976
+					x_978 := state_671 + int64(1)
+					c_954, c_955, c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973, c_974 = x_977, state_652, state_653, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, state_668, false, false, x_978
 				} else {
+					var c_979 float64
 					var c_980 float64
-					var c_981 float64
-					var c_982 []float64
-					var c_983 int
+					var c_981 []float64
+					var c_982 int
+					var c_983 float64
 					var c_984 float64
 					var c_985 float64
-					var c_986 float64
-					var c_987 []float64
-					var c_988 int
+					var c_986 []float64
+					var c_987 int
+					var c_988 float64
 					var c_989 float64
 					var c_990 float64
 					var c_991 float64
 					var c_992 float64
-					var c_993 float64
-					var c_994 bool
-					var c_995 int64
+					var c_993 bool
+					var c_994 int64
+					var c_995 float64
 					var c_996 float64
-					var c_997 float64
+					var c_997 bool
 					var c_998 bool
-					var c_999 bool
-					var c_1000 int64
-					if c_919 {
-						x_1001 := r_898 <= x_903
+					var c_999 int64
+					if c_918 {
+						x_1000 := r_897 <= x_902
+						var c_1001 float64
 						var c_1002 float64
-						var c_1003 float64
-						var c_1004 []float64
-						var c_1005 int
+						var c_1003 []float64
+						var c_1004 int
+						var c_1005 float64
 						var c_1006 float64
 						var c_1007 float64
-						var c_1008 float64
-						var c_1009 []float64
-						var c_1010 int
+						var c_1008 []float64
+						var c_1009 int
+						var c_1010 float64
 						var c_1011 float64
 						var c_1012 float64
 						var c_1013 float64
 						var c_1014 float64
-						var c_1015 float64
-						var c_1016 bool
-						var c_1017 int64
+						var c_1015 bool
+						var c_1016 int64
+						var c_1017 float64
 						var c_1018 float64
-						var c_1019 float64
+						var c_1019 bool
 						var c_1020 bool
-						var c_1021 bool
-						var c_1022 int64
-						if x_1001 {
-							x_1023 := state_672 + int64(1)
-							c_1002, c_1003, c_1004, c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019, c_1020, c_1021, c_1022 = state_652, r_898, r_899, r_900, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, c_909, state_668, state_669, true, true, x_1023
+						var c_1021 int64
+						if x_1000 {
+							x_1022 := state_671 + int64(1)
+							c_1001, c_1002, c_1003, c_1004, c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019, c_1020, c_1021 = state_651, r_897, r_898, r_899, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, state_665, c_908, state_667, state_668, true, true, x_1022
 						} else {
-							x_1024 := state_656 > 0.0
-							var c_1025 bool
-							if x_1024 {
-								x_1026 := state_657 < state_44
-								c_1025 = x_1026
+							x_1023 := state_655 > 0.0
+							var c_1024 bool
+							if x_1023 {
+								x_1025 := state_656 < state_44
+								c_1024 = x_1025
 							} else {
-								c_1025 = false
+								c_1024 = false
 							}
-							x_1027 := state_672 + int64(1)
-							c_1002, c_1003, c_1004, c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019, c_1020, c_1021, c_1022 = state_656, state_657, state_659, state_660, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, c_909, state_668, state_669, true, c_1025, x_1027
+							x_1026 := state_671 + int64(1)
+							c_1001, c_1002, c_1003, c_1004, c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019, c_1020, c_1021 = state_655, state_656, state_658, state_659, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, state_665, c_908, state_667, state_668, true, c_1024, x_1026
 						}
-						c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998, c_999, c_1000 = c_1002, c_1003, c_1004, c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019, c_1020, c_1021, c_1022
+						c_979, c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998, c_999 = c_1001, c_1002, c_1003, c_1004, c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019, c_1020, c_1021
 					} else {
-						x_1028 := c_909 == int64(1)
-						var c_1029 bool
-						if x_1028 {
-							x_1030 := r_898 <= state_657
-							c_1029 = x_1030
+						x_1027 := c_908 == int64(1)
+						var c_1028 bool
+						if x_1027 {
+							x_1029 := r_897 <= state_656
+							c_1028 = x_1029
 						} else {
-							c_1029 = false
+							c_1028 = false
 						}
-						var c_1031 bool
-						if c_1029 {
-							x_1032 := r_898 > x_903
-							c_1031 = x_1032
+						var c_1030 bool
+						if c_1028 {
+							x_1031 := r_897 > x_902
+							c_1030 = x_1031
 						} else {
-							c_1031 = false
+							c_1030 = false
 						}
+						var c_1032 float64
 						var c_1033 float64
 						var c_1034 float64
 						var c_1035 float64
 						var c_1036 float64
 						var c_1037 float64
-						var c_1038 float64
-						var c_1039 bool
-						var c_1040 float64
-						var c_1041 bool
-						if c_1031 {
-							x_1042 := state_656 * x_649
-							x_1043 := state_657 - x_1042
-							x_1044 := state_658 - x_649
-							x_1045 := state_661 * x_649
-							x_1046 := state_662 - x_1045
-							x_1047 := state_663 - x_649
-							x_1048 := state_652 * x_649
-							x_1049 := r_898 - x_1048
-							x_1050 := d_901 - x_649
-							r_1051, r_1052, r_1053, r_1054, r_1055, r_1056, r_1057, r_1058, r_1059 := fn_optimmtstep(ar, state_656, x_1043, x_1044, state_661, x_1046, x_1047, state_652, x_1049, x_1050, state_666, state_664, state_665)
-							x_1060 := r_1051 * x_649
-							x_1061 := r_1052 + x_1060
-							x_1062 := r_1053 + x_649
-							x_1063 := r_1054 * x_649
-							x_1064 := r_1055 + x_1063
-							x_1065 := r_1056 + x_649
-							c_1033, c_1034, c_1035, c_1036, c_1037, c_1038, c_1039, c_1040, c_1041 = r_1051, x_1061, x_1062, r_1054, x_1064, x_1065, r_1057, r_1058, r_1059
+						var c_1038 bool
+						var c_1039 float64
+						var c_1040 bool
+						if c_1030 {
+							x_1041 := state_655 * x_648
+							x_1042 := state_656 - x_1041
+							x_1043 := state_657 - x_648
+							x_1044 := state_660 * x_648
+							x_1045 := state_661 - x_1044
+							x_1046 := state_662 - x_648
+							x_1047 := state_651 * x_648
+							x_1048 := r_897 - x_1047
+							x_1049 := d_900 - x_648
+							r_1050, r_1051, r_1052, r_1053, r_1054, r_1055, r_1056, r_1057, r_1058 := fn_optimmtstep(ar, state_655, x_1042, x_1043, state_660, x_1045, x_1046, state_651, x_1048, x_1049, state_665, state_663, state_664)
+							x_1059 := r_1050 * x_648
+							x_1060 := r_1051 + x_1059
+							x_1061 := r_1052 + x_648
+							x_1062 := r_1053 * x_648
+							x_1063 := r_1054 + x_1062
+							x_1064 := r_1055 + x_648
+							c_1032, c_1033, c_1034, c_1035, c_1036, c_1037, c_1038, c_1039, c_1040 = r_1050, x_1060, x_1061, r_1053, x_1063, x_1064, r_1056, r_1057, r_1058
 						} else {
-							r_1066, r_1067, r_1068, r_1069, r_1070, r_1071, r_1072, r_1073, r_1074 := fn_optimmtstep(ar, state_656, state_657, state_658, state_661, state_662, state_663, state_652, r_898, d_901, state_666, state_664, state_665)
-							c_1033, c_1034, c_1035, c_1036, c_1037, c_1038, c_1039, c_1040, c_1041 = r_1066, r_1067, r_1068, r_1069, r_1070, r_1071, r_1072, r_1073, r_1074
+							r_1065, r_1066, r_1067, r_1068, r_1069, r_1070, r_1071, r_1072, r_1073 := fn_optimmtstep(ar, state_655, state_656, state_657, state_660, state_661, state_662, state_651, r_897, d_900, state_665, state_663, state_664)
+							c_1032, c_1033, c_1034, c_1035, c_1036, c_1037, c_1038, c_1039, c_1040 = r_1065, r_1066, r_1067, r_1068, r_1069, r_1070, r_1071, r_1072, r_1073
 						}
-						var c_1075 bool
-						if c_1039 {
-							x_1076 := c_1036 - c_1033
-							x_1077 := math.Abs(x_1076)
-							x_1078 := 0.66 * state_669
-							x_1079 := x_1077 >= x_1078
-							c_1075 = x_1079
+						var c_1074 bool
+						if c_1038 {
+							x_1075 := c_1035 - c_1032
+							x_1076 := math.Abs(x_1075)
+							x_1077 := 0.66 * state_668
+							x_1078 := x_1076 >= x_1077
+							c_1074 = x_1078
 						} else {
-							c_1075 = false
+							c_1074 = false
 						}
-						var c_1080 float64
-						if c_1075 {
-							x_1081 := c_1036 - c_1033
-							x_1082 := 0.5 * x_1081
-							x_1083 := c_1033 + x_1082
-							c_1080 = x_1083
+						var c_1079 float64
+						if c_1074 {
+							x_1080 := c_1035 - c_1032
+							x_1081 := 0.5 * x_1080
+							x_1082 := c_1032 + x_1081
+							c_1079 = x_1082
 						} else {
-							c_1080 = c_1040
+							c_1079 = c_1039
 						}
+						var c_1083 float64
 						var c_1084 float64
-						var c_1085 float64
-						if c_1039 {
-							x_1086 := c_1036 - c_1033
-							x_1087 := math.Abs(x_1086)
-							c_1084, c_1085 = x_1087, state_668
+						if c_1038 {
+							x_1085 := c_1035 - c_1032
+							x_1086 := math.Abs(x_1085)
+							c_1083, c_1084 = x_1086, state_667
 						} else {
-							c_1084, c_1085 = state_668, state_669
+							c_1083, c_1084 = state_667, state_668
 						}
+						var c_1087 float64
 						var c_1088 float64
-						var c_1089 float64
-						if c_1039 {
-							x_1090 := runtime.Min2(c_1033, c_1036)
-							x_1091 := runtime.Max2(c_1033, c_1036)
-							c_1088, c_1089 = x_1090, x_1091
+						if c_1038 {
+							x_1089 := runtime.Min2(c_1032, c_1035)
+							x_1090 := runtime.Max2(c_1032, c_1035)
+							c_1087, c_1088 = x_1089, x_1090
 						} else {
-							x_1092 := c_1080 - c_1033
-							x_1093 := 1.1 * x_1092
-							x_1094 := c_1080 + x_1093
-							x_1095 := c_1080 - c_1033
-							x_1096 := 4.0 * x_1095
-							x_1097 := c_1080 + x_1096
-							c_1088, c_1089 = x_1094, x_1097
+							x_1091 := c_1079 - c_1032
+							x_1092 := 1.1 * x_1091
+							x_1093 := c_1079 + x_1092
+							x_1094 := c_1079 - c_1032
+							x_1095 := 4.0 * x_1094
+							x_1096 := c_1079 + x_1095
+							c_1087, c_1088 = x_1093, x_1096
 						}
-						x_1098 := runtime.Min2(c_1080, 1e+20)
-						x_1099 := runtime.Max2(0.0, x_1098)
-						var c_1100 bool
-						if c_1039 {
-							x_1101 := x_1099 <= c_1088
-							var c_1102 bool
-							if x_1101 {
-								c_1102 = true
+						x_1097 := runtime.Min2(c_1079, 1e+20)
+						x_1098 := runtime.Max2(0.0, x_1097)
+						var c_1099 bool
+						if c_1038 {
+							x_1100 := x_1098 <= c_1087
+							var c_1101 bool
+							if x_1100 {
+								c_1101 = true
 							} else {
-								x_1103 := x_1099 >= c_1089
-								c_1102 = x_1103
+								x_1102 := x_1098 >= c_1088
+								c_1101 = x_1102
 							}
-							c_1100 = c_1102
+							c_1099 = c_1101
 						} else {
-							c_1100 = false
+							c_1099 = false
 						}
-						var c_1104 bool
-						if c_1100 {
-							c_1104 = true
+						var c_1103 bool
+						if c_1099 {
+							c_1103 = true
 						} else {
-							var c_1105 bool
-							if c_1039 {
-								x_1106 := c_1089 - c_1088
-								x_1107 := 1e-10 * c_1089
-								x_1108 := x_1106 <= x_1107
-								c_1105 = x_1108
+							var c_1104 bool
+							if c_1038 {
+								x_1105 := c_1088 - c_1087
+								x_1106 := 1e-10 * c_1088
+								x_1107 := x_1105 <= x_1106
+								c_1104 = x_1107
 							} else {
-								c_1105 = false
+								c_1104 = false
 							}
-							c_1104 = c_1105
+							c_1103 = c_1104
 						}
-						var c_1109 float64
-						if c_1104 {
-							c_1109 = c_1033
+						var c_1108 float64
+						if c_1103 {
+							c_1108 = c_1032
 						} else {
-							c_1109 = x_1099
+							c_1108 = x_1098
 						}
-						var c_1110 []float64
-						var c_1111 int
-						if c_1041 {
-							c_1110, c_1111 = r_899, r_900
+						var c_1109 []float64
+						var c_1110 int
+						if c_1040 {
+							c_1109, c_1110 = r_898, r_899
 						} else {
-							c_1110, c_1111 = state_659, state_660
+							c_1109, c_1110 = state_658, state_659
 						}
-						x_1112 := state_672 + int64(1)
-						c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998, c_999, c_1000 = c_1109, r_898, r_899, r_900, c_1033, c_1034, c_1035, c_1110, c_1111, c_1036, c_1037, c_1038, c_1088, c_1089, c_1039, c_909, c_1084, c_1085, false, false, x_1112
+						x_1111 := state_671 + int64(1)
+						c_979, c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998, c_999 = c_1108, r_897, r_898, r_899, c_1032, c_1033, c_1034, c_1109, c_1110, c_1035, c_1036, c_1037, c_1087, c_1088, c_1038, c_908, c_1083, c_1084, false, false, x_1111
 					}
-					c_955, c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973, c_974, c_975 = c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998, c_999, c_1000
+					c_954, c_955, c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973, c_974 = c_979, c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998, c_999
 				}
-				c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949, c_950, c_951 = c_955, c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973, c_974, c_975
+				c_930, c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949, c_950 = c_954, c_955, c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973, c_974
 			}
-			state_652, state_653, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670, state_671, state_672 = c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949, c_950, c_951
-			_ = mark_894
+			state_651, state_652, state_653, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670, state_671 = c_930, c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949, c_950
+			_ = mark_893
 		}
+		var c_1112 float64
 		var c_1113 float64
-		var c_1114 float64
-		var c_1115 []float64
-		var c_1116 int
-		var c_1117 int64
-		var c_1118 bool
-		if state_670 {
-			c_1113, c_1114, c_1115, c_1116, c_1117, c_1118 = state_652, state_653, state_654, state_655, state_672, state_671
+		var c_1114 []float64
+		var c_1115 int
+		var c_1116 int64
+		var c_1117 bool
+		if state_669 {
+			c_1112, c_1113, c_1114, c_1115, c_1116, c_1117 = state_651, state_652, state_653, state_654, state_671, state_670
 		} else {
-			x_1119 := state_656 > 0.0
-			var c_1120 bool
-			if x_1119 {
-				x_1121 := state_657 < state_44
-				c_1120 = x_1121
+			x_1118 := state_655 > 0.0
+			var c_1119 bool
+			if x_1118 {
+				x_1120 := state_656 < state_44
+				c_1119 = x_1120
 			} else {
-				c_1120 = false
+				c_1119 = false
 			}
-			c_1113, c_1114, c_1115, c_1116, c_1117, c_1118 = state_656, state_657, state_659, state_660, state_672, c_1120
+			c_1112, c_1113, c_1114, c_1115, c_1116, c_1117 = state_655, state_656, state_658, state_659, state_671, c_1119
 		}
-		x_1122 := !c_1118
-		var c_1123 []float64
-		var c_1124 int
-		var c_1125 float64
-		var c_1126 []float64
-		var c_1127 int
-		var c_1128 []float64
+		x_1121 := !c_1117
+		var c_1122 []float64
+		var c_1123 int
+		var c_1124 float64
+		var c_1125 []float64
+		var c_1126 int
+		var c_1127 []float64
+		var c_1128 int
 		var c_1129 int
-		var c_1130 int
-		var c_1131 []float64
+		var c_1130 []float64
+		var c_1131 int
 		var c_1132 int
-		var c_1133 int
-		var c_1134 []float64
-		var c_1135 int
+		var c_1133 []float64
+		var c_1134 int
+		var c_1135 int64
 		var c_1136 int64
 		var c_1137 int64
 		var c_1138 int64
-		var c_1139 int64
-		var c_1140 bool
-		if x_1122 {
-			x_1141 := state_58 + c_1117
-			c_1123, c_1124, c_1125, c_1126, c_1127, c_1128, c_1129, c_1130, c_1131, c_1132, c_1133, c_1134, c_1135, c_1136, c_1137, c_1138, c_1139, c_1140 = state_42, state_43, state_44, state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, x_1141, true
+		var c_1139 bool
+		if x_1121 {
+			x_1140 := state_58 + c_1116
+			c_1122, c_1123, c_1124, c_1125, c_1126, c_1127, c_1128, c_1129, c_1130, c_1131, c_1132, c_1133, c_1134, c_1135, c_1136, c_1137, c_1138, c_1139 = state_42, state_43, state_44, state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, x_1140, true
 		} else {
-			if c_638 != state_43 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:394:18", "shape mismatch in '+': "+nbShape(state_43)+" and "+nbShape(c_638))
+			if c_637 != state_43 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:409:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_43})+" and "+runtime.ShapeString([]int{c_637}))
 			}
-			r_1142 := ar.F64(state_43)
-			state_42 = state_42[:len(r_1142)]
-			c_637 = c_637[:len(r_1142)]
-			for i_1143 := range r_1142 {
-				r_1142[i_1143] = (state_42[i_1143] + (c_1113 * c_637[i_1143]))
+			r_1141 := ar.F64(state_43)
+			state_42 = state_42[:len(r_1141)]
+			c_636 = c_636[:len(r_1141)]
+			for i_1142 := range r_1141 {
+				r_1141[i_1142] = (state_42[i_1142] + (c_1112 * c_636[i_1142]))
 			}
-			r_1145 := ar.F64(state_43)
-			r_1142 = r_1142[:len(r_1145)]
-			state_42 = state_42[:len(r_1145)]
-			for i_1146 := range r_1145 {
-				r_1145[i_1146] = (r_1142[i_1146] - state_42[i_1146])
+			r_1144 := ar.F64(state_43)
+			r_1141 = r_1141[:len(r_1144)]
+			state_42 = state_42[:len(r_1144)]
+			for i_1145 := range r_1144 {
+				r_1144[i_1145] = (r_1141[i_1145] - state_42[i_1145])
 			}
-			if state_46 != c_1116 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:396:19", "shape mismatch in '-': "+nbShape(c_1116)+" and "+nbShape(state_46))
+			if state_46 != c_1115 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:411:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1115})+" and "+runtime.ShapeString([]int{state_46}))
 			}
-			r_1148 := ar.F64(c_1116)
-			c_1115 = c_1115[:len(r_1148)]
-			state_45 = state_45[:len(r_1148)]
-			for i_1149 := range r_1148 {
-				r_1148[i_1149] = (c_1115[i_1149] - state_45[i_1149])
+			r_1147 := ar.F64(c_1115)
+			c_1114 = c_1114[:len(r_1147)]
+			state_45 = state_45[:len(r_1147)]
+			for i_1148 := range r_1147 {
+				r_1147[i_1148] = (c_1114[i_1148] - state_45[i_1148])
 			}
-			if len(r_1145) != len(r_1148) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:397:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1145), len(r_1148)))
+			if len(r_1144) != len(r_1147) {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:412:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1144), len(r_1147)))
 			}
-			d_1151 := runtime.Dot(r_1145, r_1148)
-			d_1152 := runtime.Dot(r_1148, r_1148)
+			d_1150 := runtime.Dot(r_1144, r_1147)
+			x_1151 := state_57 + int64(1)
+			d_1152 := runtime.Dot(r_1147, r_1147)
 			x_1153 := 1e-16 * d_1152
-			x_1154 := d_1151 > x_1153
+			x_1154 := d_1150 > x_1153
 			var c_1155 []float64
 			var c_1156 int
 			var c_1157 float64
@@ -1191,61 +1192,59 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 			var c_1172 bool
 			if x_1154 {
 				if state_55 < 0 || state_55 >= int64(state_48) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:400:25", nbIndex(state_55, state_48))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:415:25", runtime.CheckIndex(state_55, state_48))
 				}
 				if state_43 != state_49 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:400:25", "update: value has shape "+nbShape(state_43)+"; elements have shape "+nbShape(state_49))
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:415:25", "update: value has shape "+runtime.ShapeString([]int{state_43})+"; elements have shape "+runtime.ShapeString([]int{state_49}))
 				}
 				c_1173 := ar.F64(len(state_47))
 				copy(c_1173, state_47)
-				copy(c_1173[int(state_55)*state_49:(int(state_55)+1)*state_49], r_1145)
+				copy(c_1173[int(state_55)*state_49:(int(state_55)+1)*state_49], r_1144)
 				if state_55 < 0 || state_55 >= int64(state_51) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:400:46", nbIndex(state_55, state_51))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:415:46", runtime.CheckIndex(state_55, state_51))
 				}
-				if c_1116 != state_52 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:400:46", "update: value has shape "+nbShape(c_1116)+"; elements have shape "+nbShape(state_52))
+				if c_1115 != state_52 {
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:415:46", "update: value has shape "+runtime.ShapeString([]int{c_1115})+"; elements have shape "+runtime.ShapeString([]int{state_52}))
 				}
 				c_1174 := ar.F64(len(state_50))
 				copy(c_1174, state_50)
-				copy(c_1174[int(state_55)*state_52:(int(state_55)+1)*state_52], r_1148)
-				x_1175 := 1.0 / d_1151
+				copy(c_1174[int(state_55)*state_52:(int(state_55)+1)*state_52], r_1147)
+				x_1175 := 1.0 / d_1150
 				if state_55 < 0 || state_55 >= int64(state_54) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:400:67", nbIndex(state_55, state_54))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:415:67", runtime.CheckIndex(state_55, state_54))
 				}
 				c_1176 := ar.F64(len(state_53))
 				copy(c_1176, state_53)
 				c_1176[int(state_55)] = x_1175
 				x_1177 := state_55 + int64(1)
 				if x_9 == 0 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:400:107", "integer division by zero")
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:415:107", "integer division by zero")
 				}
 				x_1178 := x_1177 % x_9
 				x_1179 := state_56 + int64(1)
 				x_1180 := min(x_1179, x_9)
-				x_1181 := state_57 + int64(1)
-				x_1182 := state_58 + c_1117
-				c_1155, c_1156, c_1157, c_1158, c_1159, c_1160, c_1161, c_1162, c_1163, c_1164, c_1165, c_1166, c_1167, c_1168, c_1169, c_1170, c_1171, c_1172 = r_1142, state_43, c_1114, c_1115, c_1116, c_1173, state_48, state_49, c_1174, state_51, state_52, c_1176, state_54, x_1178, x_1180, x_1181, x_1182, false
+				x_1181 := state_58 + c_1116
+				c_1155, c_1156, c_1157, c_1158, c_1159, c_1160, c_1161, c_1162, c_1163, c_1164, c_1165, c_1166, c_1167, c_1168, c_1169, c_1170, c_1171, c_1172 = r_1141, state_43, c_1113, c_1114, c_1115, c_1173, state_48, state_49, c_1174, state_51, state_52, c_1176, state_54, x_1178, x_1180, x_1151, x_1181, false
 			} else {
-				x_1183 := state_57 + int64(1)
-				x_1184 := state_58 + c_1117
-				c_1155, c_1156, c_1157, c_1158, c_1159, c_1160, c_1161, c_1162, c_1163, c_1164, c_1165, c_1166, c_1167, c_1168, c_1169, c_1170, c_1171, c_1172 = r_1142, state_43, c_1114, c_1115, c_1116, state_47, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, x_1183, x_1184, false
+				x_1182 := state_58 + c_1116
+				c_1155, c_1156, c_1157, c_1158, c_1159, c_1160, c_1161, c_1162, c_1163, c_1164, c_1165, c_1166, c_1167, c_1168, c_1169, c_1170, c_1171, c_1172 = r_1141, state_43, c_1113, c_1114, c_1115, state_47, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, x_1151, x_1182, false
 			}
-			c_1123, c_1124, c_1125, c_1126, c_1127, c_1128, c_1129, c_1130, c_1131, c_1132, c_1133, c_1134, c_1135, c_1136, c_1137, c_1138, c_1139, c_1140 = c_1155, c_1156, c_1157, c_1158, c_1159, c_1160, c_1161, c_1162, c_1163, c_1164, c_1165, c_1166, c_1167, c_1168, c_1169, c_1170, c_1171, c_1172
+			c_1122, c_1123, c_1124, c_1125, c_1126, c_1127, c_1128, c_1129, c_1130, c_1131, c_1132, c_1133, c_1134, c_1135, c_1136, c_1137, c_1138, c_1139 = c_1155, c_1156, c_1157, c_1158, c_1159, c_1160, c_1161, c_1162, c_1163, c_1164, c_1165, c_1166, c_1167, c_1168, c_1169, c_1170, c_1171, c_1172
 		}
-		n_1185 := int64(state_48)
-		if int64(c_1129) != n_1185 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:389:7", nbDimMsg("field 3 of the loop state", "[?][n]f64", "", int64(c_1129), n_1185))
+		n_1183 := int64(state_48)
+		if int64(c_1128) != n_1183 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:404:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_1128), n_1183))
 		}
-		n_1186 := int64(state_51)
-		if int64(c_1132) != n_1186 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:389:7", nbDimMsg("field 4 of the loop state", "[?][n]f64", "", int64(c_1132), n_1186))
+		n_1184 := int64(state_51)
+		if int64(c_1131) != n_1184 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:404:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_1131), n_1184))
 		}
-		n_1187 := int64(state_54)
-		if int64(c_1135) != n_1187 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:389:7", nbDimMsg("field 5 of the loop state", "[?]f64", "", int64(c_1135), n_1187))
+		n_1185 := int64(state_54)
+		if int64(c_1134) != n_1185 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:404:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_1134), n_1185))
 		}
-		state_42, state_43, state_44, state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59 = c_1123, c_1124, c_1125, c_1126, c_1127, c_1128, c_1129, c_1130, c_1131, c_1132, c_1133, c_1134, c_1135, c_1136, c_1137, c_1138, c_1139, c_1140
-		_ = mark_628
+		state_42, state_43, state_44, state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59 = c_1122, c_1123, c_1124, c_1125, c_1126, c_1127, c_1128, c_1129, c_1130, c_1131, c_1132, c_1133, c_1134, c_1135, c_1136, c_1137, c_1138, c_1139
+		_ = mark_627
 	}
 	return state_42, state_43, state_44, state_57, state_58, nil
 }
@@ -1350,18 +1349,6 @@ func (p nbArenaPool) Put(a *nbArena) {
 	}
 }
 
-// nbDimMsg words a failed size check of a declared result or a loop
-// state, as the interpreter does (ir.DimCheck.Message).
-func nbDimMsg(what, typ, size string, got, want int64) string {
-	switch {
-	case size == "":
-		return fmt.Sprintf("size mismatch: %s has size %d, but it must keep the size %d of its initial value", what, got, want)
-	case size == fmt.Sprint(want):
-		return fmt.Sprintf("size mismatch: %s has size %d, but its type %s says %d", what, got, typ, want)
-	}
-	return fmt.Sprintf("size mismatch: %s has size %d, but its type %s says %s = %d", what, got, typ, size, want)
-}
-
 // nbError is a run-time error of the generated code: a position, a
 // message and the defs that were active, innermost first. Its text is the
 // interpreter's: "file:line:col: message" and one "in def (pos), called
@@ -1407,13 +1394,6 @@ func nbFrame(err error, def, defPos, call string) error {
 	return e
 }
 
-var _ = fmt.Sprintf
-
-// nbIndex is the error of an index outside [0, n).
-func nbIndex(i int64, n int) error {
-	return fmt.Errorf("index %d out of range [0, %d)", i, n)
-}
-
 // nbInto1 copies an array result into dst, which must have its length.
 func nbInto1[T any](dst, r []T, n int) bool {
 	if len(dst) != n {
@@ -1423,40 +1403,9 @@ func nbInto1[T any](dst, r []T, n int) bool {
 	return true
 }
 
-// nbMulSize checks the size of n rows of rs elements.
-func nbMulSize(n, rs int) (int, error) {
-	if rs > 0 && n > (1<<50)/rs {
-		return 0, fmt.Errorf("size %d×%d is too large", n, rs)
-	}
-	if n < 0 || n*rs > 1<<50 {
-		return 0, fmt.Errorf("size %d is too large", n*rs)
-	}
-	return n * rs, nil
-}
-
 // nbOut1 copies an array result out of the call's arena.
 func nbOut1[T any](r []T, n int) []T {
 	out := make([]T, n)
 	copy(out, r)
 	return out
-}
-
-// nbShape prints dimensions as [2][3].
-func nbShape(dims ...int) string {
-	s := ""
-	for _, d := range dims {
-		s += "[" + strconv.Itoa(d) + "]"
-	}
-	return s
-}
-
-// nbSize checks an array size the program computed.
-func nbSize(n int64) (int, error) {
-	if n < 0 {
-		return 0, fmt.Errorf("negative size %d", n)
-	}
-	if n > 1<<50 {
-		return 0, fmt.Errorf("size %d is too large", n)
-	}
-	return int(n), nil
 }

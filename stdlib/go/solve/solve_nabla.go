@@ -207,16 +207,16 @@ func CompleteInto(dst0 [][]float64, mm [][]float64, mask [][]float64, rank int64
 	return nil
 }
 
-// fn_linalgcholtry is def linalg.chol_try (std/linalg:15:5).
+// fn_linalgcholtry is def linalg.chol_try (std/linalg:16:5).
 func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, int, int, bool, error) {
 	size_4 := int64(a_2)
 	if int64(a_3) != size_4 {
-		return nil, 0, 0, false, nbErrorf("std/linalg:15:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_4, a_3))
+		return nil, 0, 0, false, nbErrorf("std/linalg:16:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_4, a_3))
 	}
 	a_1 = a_1[:a_2*a_3]
-	n_5, err_6 := nbSize(size_4)
+	n_5, err_6 := runtime.CheckSize(size_4)
 	if err_6 != nil {
-		return nil, 0, 0, false, nbAt("std/linalg:16:19", err_6)
+		return nil, 0, 0, false, nbAt("std/linalg:17:19", err_6)
 	}
 	var a_7 []float64
 	var d_8 int = 0
@@ -225,21 +225,21 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 		mark_11 := ar.mark()
 		i_12 := int64(i_10)
 		_ = i_12
-		n_13, err_14 := nbSize(size_4)
+		n_13, err_14 := runtime.CheckSize(size_4)
 		if err_14 != nil {
-			return nil, 0, 0, false, nbAt("std/linalg:16:20", err_14)
+			return nil, 0, 0, false, nbAt("std/linalg:17:20", err_14)
 		}
 		a_15 := ar.F64(n_13)
 		if i_10 == 0 {
 			d_8 = n_13
 			rs_9 = d_8
-			tot_16, err_17 := nbMulSize(n_5, rs_9)
+			tot_16, err_17 := runtime.MulSize(n_5, rs_9)
 			if err_17 != nil {
-				return nil, 0, 0, false, nbAt("std/linalg:16:19", err_17)
+				return nil, 0, 0, false, nbAt("std/linalg:17:19", err_17)
 			}
 			a_7 = ar.F64(tot_16)
 		} else if n_13 != d_8 {
-			return nil, 0, 0, false, nbErrorf("std/linalg:16:19", "build: element "+strconv.Itoa(i_10)+" has shape "+nbShape(n_13)+", element 0 has shape "+nbShape(d_8))
+			return nil, 0, 0, false, nbErrorf("std/linalg:17:19", "build: element "+strconv.Itoa(i_10)+" has shape "+runtime.ShapeString([]int{n_13})+", element 0 has shape "+runtime.ShapeString([]int{d_8}))
 		}
 		copy(a_7[i_10*rs_9:(i_10+1)*rs_9], a_15)
 		if i_10 > 0 {
@@ -261,9 +261,9 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 		if x_111 {
 			c_112, c_113, c_114, c_115 = state_18, state_19, state_20, state_21
 		} else {
-			n_116, err_117 := nbSize(size_4)
+			n_116, err_117 := runtime.CheckSize(size_4)
 			if err_117 != nil {
-				return nil, 0, 0, false, nbAt("std/linalg:19:26", err_117)
+				return nil, 0, 0, false, nbAt("std/linalg:20:26", err_117)
 			}
 			a_118 := ar.F64(n_116)
 			var state_119 []float64
@@ -280,14 +280,14 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 					c_162, c_163 = state_119, state_120
 				} else {
 					if j_159 < 0 || j_159 >= int64(state_19) {
-						return nil, 0, 0, false, nbAt("std/linalg:20:43", nbIndex(j_159, state_19))
+						return nil, 0, 0, false, nbAt("std/linalg:21:43", runtime.CheckIndex(j_159, state_19))
 					}
 					row_164 := state_18[int(j_159)*state_20 : (int(j_159)+1)*state_20]
 					c_162, c_163 = row_164, state_20
 				}
-				n_165, err_166 := nbSize(size_4)
+				n_165, err_166 := runtime.CheckSize(size_4)
 				if err_166 != nil {
-					return nil, 0, 0, false, nbAt("std/linalg:21:21", err_166)
+					return nil, 0, 0, false, nbAt("std/linalg:22:21", err_166)
 				}
 				var s_167 float64 = 0
 				for i_168 := 0; i_168 < n_165; i_168++ {
@@ -296,11 +296,11 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 					var c_172 float64
 					if x_171 {
 						if i_170 < 0 || i_170 >= int64(state_120) {
-							return nil, 0, 0, false, nbAt("std/linalg:21:39", nbIndex(i_170, state_120))
+							return nil, 0, 0, false, nbAt("std/linalg:22:39", runtime.CheckIndex(i_170, state_120))
 						}
 						x_173 := state_119[int(i_170)]
 						if i_170 < 0 || i_170 >= int64(c_163) {
-							return nil, 0, 0, false, nbAt("std/linalg:21:47", nbIndex(i_170, c_163))
+							return nil, 0, 0, false, nbAt("std/linalg:22:47", runtime.CheckIndex(i_170, c_163))
 						}
 						x_174 := c_162[int(i_170)]
 						x_175 := x_173 * x_174
@@ -317,7 +317,7 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 				if x_176 {
 					row_180 := a_1[int(i_109)*a_3 : (int(i_109)+1)*a_3]
 					if i_109 < 0 || i_109 >= int64(a_3) {
-						return nil, 0, 0, false, nbAt("std/linalg:23:25", nbIndex(i_109, a_3))
+						return nil, 0, 0, false, nbAt("std/linalg:24:25", runtime.CheckIndex(i_109, a_3))
 					}
 					x_181 := row_180[int(i_109)]
 					x_182 := x_181 - s_167
@@ -328,7 +328,7 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 					if x_183 {
 						x_187 := math.Sqrt(x_182)
 						if i_109 < 0 || i_109 >= int64(state_120) {
-							return nil, 0, 0, false, nbAt("std/linalg:24:36", nbIndex(i_109, state_120))
+							return nil, 0, 0, false, nbAt("std/linalg:25:36", runtime.CheckIndex(i_109, state_120))
 						}
 						c_188 := ar.F64(len(state_119))
 						copy(c_188, state_119)
@@ -341,21 +341,21 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 				} else {
 					row_189 := a_1[int(i_109)*a_3 : (int(i_109)+1)*a_3]
 					if j_159 < 0 || j_159 >= int64(a_3) {
-						return nil, 0, 0, false, nbAt("std/linalg:25:35", nbIndex(j_159, a_3))
+						return nil, 0, 0, false, nbAt("std/linalg:26:35", runtime.CheckIndex(j_159, a_3))
 					}
 					x_190 := row_189[int(j_159)]
 					x_191 := x_190 - s_167
 					if j_159 < 0 || j_159 >= int64(state_19) {
-						return nil, 0, 0, false, nbAt("std/linalg:25:50", nbIndex(j_159, state_19))
+						return nil, 0, 0, false, nbAt("std/linalg:26:50", runtime.CheckIndex(j_159, state_19))
 					}
 					row_192 := state_18[int(j_159)*state_20 : (int(j_159)+1)*state_20]
 					if j_159 < 0 || j_159 >= int64(state_20) {
-						return nil, 0, 0, false, nbAt("std/linalg:25:50", nbIndex(j_159, state_20))
+						return nil, 0, 0, false, nbAt("std/linalg:26:50", runtime.CheckIndex(j_159, state_20))
 					}
 					x_193 := row_192[int(j_159)]
 					x_194 := x_191 / x_193
 					if j_159 < 0 || j_159 >= int64(state_120) {
-						return nil, 0, 0, false, nbAt("std/linalg:25:18", nbIndex(j_159, state_120))
+						return nil, 0, 0, false, nbAt("std/linalg:26:18", runtime.CheckIndex(j_159, state_120))
 					}
 					c_195 := ar.F64(len(state_119))
 					copy(c_195, state_119)
@@ -366,10 +366,10 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 				_ = mark_160
 			}
 			if i_109 < 0 || i_109 >= int64(state_19) {
-				return nil, 0, 0, false, nbAt("std/linalg:26:9", nbIndex(i_109, state_19))
+				return nil, 0, 0, false, nbAt("std/linalg:27:9", runtime.CheckIndex(i_109, state_19))
 			}
 			if state_120 != state_20 {
-				return nil, 0, 0, false, nbErrorf("std/linalg:26:9", "update: value has shape "+nbShape(state_120)+"; elements have shape "+nbShape(state_20))
+				return nil, 0, 0, false, nbErrorf("std/linalg:27:9", "update: value has shape "+runtime.ShapeString([]int{state_120})+"; elements have shape "+runtime.ShapeString([]int{state_20}))
 			}
 			c_196 := ar.F64(len(state_18))
 			copy(c_196, state_18)
@@ -382,77 +382,37 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 	return state_18, state_19, state_20, state_21, nil
 }
 
-// fn_linalgcholesky is def linalg.cholesky (std/linalg:31:5).
+// fn_linalgcholesky is def linalg.cholesky (std/linalg:32:5).
 func fn_linalgcholesky(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, int, int, error) {
 	size_4 := int64(a_2)
 	if int64(a_3) != size_4 {
-		return nil, 0, 0, nbErrorf("std/linalg:31:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_4, a_3))
+		return nil, 0, 0, nbErrorf("std/linalg:32:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_4, a_3))
 	}
 	a_1 = a_1[:a_2*a_3]
 	r_5, r_6, r_7, r_8, err_9 := fn_linalgcholtry(ar, a_1, a_2, a_3)
 	if err_9 != nil {
-		return nil, 0, 0, nbFrame(err_9, "linalg.chol_try", "std/linalg:15:5", "std/linalg:32:17")
+		return nil, 0, 0, nbFrame(err_9, "linalg.chol_try", "std/linalg:16:5", "std/linalg:33:17")
 	}
-	var c_10 []float64
-	var c_11 int
-	var c_12 int
-	if r_8 {
-		c_10, c_11, c_12 = r_5, r_6, r_7
-	} else {
-		n_13, err_14 := nbSize(size_4)
-		if err_14 != nil {
-			return nil, 0, 0, nbAt("std/linalg:33:24", err_14)
-		}
-		var a_15 []float64
-		var d_16 int = 0
-		var rs_17 int = 0
-		for i_18 := 0; i_18 < n_13; i_18++ {
-			mark_19 := ar.mark()
-			i_20 := int64(i_18)
-			_ = i_20
-			n_21, err_22 := nbSize(size_4)
-			if err_22 != nil {
-				return nil, 0, 0, nbAt("std/linalg:33:25", err_22)
-			}
-			a_23 := ar.F64(n_21)
-			for i_24 := 0; i_24 < n_21; i_24++ {
-				a_23[i_24] = math.NaN()
-			}
-			if i_18 == 0 {
-				d_16 = n_21
-				rs_17 = d_16
-				tot_26, err_27 := nbMulSize(n_13, rs_17)
-				if err_27 != nil {
-					return nil, 0, 0, nbAt("std/linalg:33:24", err_27)
-				}
-				a_15 = ar.F64(tot_26)
-			} else if n_21 != d_16 {
-				return nil, 0, 0, nbErrorf("std/linalg:33:24", "build: element "+strconv.Itoa(i_18)+" has shape "+nbShape(n_21)+", element 0 has shape "+nbShape(d_16))
-			}
-			copy(a_15[i_18*rs_17:(i_18+1)*rs_17], a_23)
-			if i_18 > 0 {
-				ar.release(mark_19)
-			}
-		}
-		c_10, c_11, c_12 = a_15, n_13, d_16
+	if !r_8 {
+		return nil, 0, 0, nbErrorf("std/linalg:34:6", "linalg.cholesky: argument 1 (A) is not positive definite")
 	}
-	return c_10, c_11, c_12, nil
+	return r_5, r_6, r_7, nil
 }
 
-// fn_linalgchosolve is def linalg.cho_solve (std/linalg:37:5).
+// fn_linalgchosolve is def linalg.cho_solve (std/linalg:38:5).
 func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float64, b_5 int) ([]float64, int, error) {
 	size_6 := int64(l_2)
 	if int64(l_3) != size_6 {
-		return nil, 0, nbErrorf("std/linalg:37:22", fmt.Sprintf("size mismatch: n is %d (l) but dimension 2 of l has size %d", size_6, l_3))
+		return nil, 0, nbErrorf("std/linalg:38:22", fmt.Sprintf("size mismatch: n is %d (l) but dimension 2 of l has size %d", size_6, l_3))
 	}
 	if int64(b_5) != size_6 {
-		return nil, 0, nbErrorf("std/linalg:37:33", fmt.Sprintf("size mismatch: n is %d (l) but b has size %d", size_6, b_5))
+		return nil, 0, nbErrorf("std/linalg:38:33", fmt.Sprintf("size mismatch: n is %d (l) but b has size %d", size_6, b_5))
 	}
 	l_1 = l_1[:l_2*l_3]
 	b_4 = b_4[:b_5]
-	n_7, err_8 := nbSize(size_6)
+	n_7, err_8 := runtime.CheckSize(size_6)
 	if err_8 != nil {
-		return nil, 0, nbAt("std/linalg:38:20", err_8)
+		return nil, 0, nbAt("std/linalg:39:20", err_8)
 	}
 	a_9 := ar.F64(n_7)
 	var y_10 []float64
@@ -461,12 +421,12 @@ func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 	y_10, y_11 = a_9, n_7
 	for i_12 := int64(0); i_12 < size_6; i_12++ {
 		if i_12 < 0 || i_12 >= int64(b_5) {
-			return nil, 0, nbAt("std/linalg:39:20", nbIndex(i_12, b_5))
+			return nil, 0, nbAt("std/linalg:40:20", runtime.CheckIndex(i_12, b_5))
 		}
 		x_14 := b_4[int(i_12)]
-		n_15, err_16 := nbSize(size_6)
+		n_15, err_16 := runtime.CheckSize(size_6)
 		if err_16 != nil {
-			return nil, 0, nbAt("std/linalg:39:30", err_16)
+			return nil, 0, nbAt("std/linalg:40:30", err_16)
 		}
 		var s_17 float64 = 0
 		for i_18 := 0; i_18 < n_15; i_18++ {
@@ -476,7 +436,7 @@ func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 			if x_21 {
 				row_23 := l_1[int(i_12)*l_3 : (int(i_12)+1)*l_3]
 				if i_20 < 0 || i_20 >= int64(l_3) {
-					return nil, 0, nbAt("std/linalg:39:46", nbIndex(i_20, l_3))
+					return nil, 0, nbAt("std/linalg:40:46", runtime.CheckIndex(i_20, l_3))
 				}
 				x_24 := row_23[int(i_20)]
 				x_25 := y_10[int(i_20)]
@@ -490,15 +450,15 @@ func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 		x_27 := x_14 - s_17
 		row_28 := l_1[int(i_12)*l_3 : (int(i_12)+1)*l_3]
 		if i_12 < 0 || i_12 >= int64(l_3) {
-			return nil, 0, nbAt("std/linalg:39:85", nbIndex(i_12, l_3))
+			return nil, 0, nbAt("std/linalg:40:85", runtime.CheckIndex(i_12, l_3))
 		}
 		x_29 := row_28[int(i_12)]
 		x_30 := x_27 / x_29
 		y_10[int(i_12)] = x_30
 	}
-	n_31, err_32 := nbSize(size_6)
+	n_31, err_32 := runtime.CheckSize(size_6)
 	if err_32 != nil {
-		return nil, 0, nbAt("std/linalg:40:15", err_32)
+		return nil, 0, nbAt("std/linalg:41:15", err_32)
 	}
 	a_33 := ar.F64(n_31)
 	var x_34 []float64
@@ -509,12 +469,12 @@ func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 		x_59 := size_6 - int64(1)
 		x_60 := x_59 - t_57
 		if x_60 < 0 || x_60 >= int64(n_7) {
-			return nil, 0, nbAt("std/linalg:42:26", nbIndex(x_60, n_7))
+			return nil, 0, nbAt("std/linalg:43:26", runtime.CheckIndex(x_60, n_7))
 		}
 		x_61 := a_9[int(x_60)]
-		n_62, err_63 := nbSize(size_6)
+		n_62, err_63 := runtime.CheckSize(size_6)
 		if err_63 != nil {
-			return nil, 0, nbAt("std/linalg:42:36", err_63)
+			return nil, 0, nbAt("std/linalg:43:36", err_63)
 		}
 		var s_64 float64 = 0
 		for i_65 := 0; i_65 < n_62; i_65++ {
@@ -524,11 +484,11 @@ func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 			if x_68 {
 				row_70 := l_1[int(i_67)*l_3 : (int(i_67)+1)*l_3]
 				if x_60 < 0 || x_60 >= int64(l_3) {
-					return nil, 0, nbAt("std/linalg:42:52", nbIndex(x_60, l_3))
+					return nil, 0, nbAt("std/linalg:43:52", runtime.CheckIndex(x_60, l_3))
 				}
 				x_71 := row_70[int(x_60)]
 				if i_67 < 0 || i_67 >= int64(x_35) {
-					return nil, 0, nbAt("std/linalg:42:62", nbIndex(i_67, x_35))
+					return nil, 0, nbAt("std/linalg:43:62", runtime.CheckIndex(i_67, x_35))
 				}
 				x_72 := x_34[int(i_67)]
 				x_73 := x_71 * x_72
@@ -540,16 +500,16 @@ func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 		}
 		x_74 := x_61 - s_64
 		if x_60 < 0 || x_60 >= int64(l_2) {
-			return nil, 0, nbAt("std/linalg:42:91", nbIndex(x_60, l_2))
+			return nil, 0, nbAt("std/linalg:43:91", runtime.CheckIndex(x_60, l_2))
 		}
 		row_75 := l_1[int(x_60)*l_3 : (int(x_60)+1)*l_3]
 		if x_60 < 0 || x_60 >= int64(l_3) {
-			return nil, 0, nbAt("std/linalg:42:91", nbIndex(x_60, l_3))
+			return nil, 0, nbAt("std/linalg:43:91", runtime.CheckIndex(x_60, l_3))
 		}
 		x_76 := row_75[int(x_60)]
 		x_77 := x_74 / x_76
 		if x_60 < 0 || x_60 >= int64(x_35) {
-			return nil, 0, nbAt("std/linalg:42:11", nbIndex(x_60, x_35))
+			return nil, 0, nbAt("std/linalg:43:11", runtime.CheckIndex(x_60, x_35))
 		}
 		c_78 := ar.F64(len(x_34))
 		copy(c_78, x_34)
@@ -560,16 +520,16 @@ func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 	return x_34, n_31, nil
 }
 
-// fn_linalgcholreg is def linalg.chol_reg (std/linalg:50:5).
+// fn_linalgcholreg is def linalg.chol_reg (std/linalg:51:5).
 func fn_linalgcholreg(ar *nbArena, h_1 []float64, h_2 int, h_3 int) ([]float64, int, int, error) {
 	size_4 := int64(h_2)
 	if int64(h_3) != size_4 {
-		return nil, 0, 0, nbErrorf("std/linalg:50:21", fmt.Sprintf("size mismatch: n is %d (h) but dimension 2 of h has size %d", size_4, h_3))
+		return nil, 0, 0, nbErrorf("std/linalg:51:21", fmt.Sprintf("size mismatch: n is %d (h) but dimension 2 of h has size %d", size_4, h_3))
 	}
 	h_1 = h_1[:h_2*h_3]
 	r_5, r_6, r_7, r_8, err_9 := fn_linalgcholtry(ar, h_1, h_2, h_3)
 	if err_9 != nil {
-		return nil, 0, 0, nbFrame(err_9, "linalg.chol_try", "std/linalg:15:5", "std/linalg:51:19")
+		return nil, 0, 0, nbFrame(err_9, "linalg.chol_try", "std/linalg:16:5", "std/linalg:52:19")
 	}
 	var c_10 []float64
 	var c_11 int
@@ -577,16 +537,16 @@ func fn_linalgcholreg(ar *nbArena, h_1 []float64, h_2 int, h_3 int) ([]float64, 
 	if r_8 {
 		c_10, c_11, c_12 = r_5, r_6, r_7
 	} else {
-		n_13, err_14 := nbSize(size_4)
+		n_13, err_14 := runtime.CheckSize(size_4)
 		if err_14 != nil {
-			return nil, 0, 0, nbAt("std/linalg:53:23", err_14)
+			return nil, 0, 0, nbAt("std/linalg:54:23", err_14)
 		}
 		r_15 := ar.F64(n_13)
 		for i_16 := range r_15 {
 			i_18 := int64(i_16)
 			row_19 := h_1[int(i_18)*h_3 : (int(i_18)+1)*h_3]
 			if i_18 < 0 || i_18 >= int64(h_3) {
-				return nil, 0, 0, nbAt("std/linalg:53:25", nbIndex(i_18, h_3))
+				return nil, 0, 0, nbAt("std/linalg:54:25", runtime.CheckIndex(i_18, h_3))
 			}
 			x_20 := row_19[int(i_18)]
 			r_15[i_16] = (math.Abs(x_20))
@@ -620,9 +580,9 @@ func fn_linalgcholreg(ar *nbArena, h_1 []float64, h_2 int, h_3 int) ([]float64, 
 				break
 			}
 			mark_65 := ar.mark()
-			n_66, err_67 := nbSize(size_4)
+			n_66, err_67 := runtime.CheckSize(size_4)
 			if err_67 != nil {
-				return nil, 0, 0, nbAt("std/linalg:57:32", err_67)
+				return nil, 0, 0, nbAt("std/linalg:58:32", err_67)
 			}
 			var a_68 []float64
 			var d_69 int = 0
@@ -630,20 +590,20 @@ func fn_linalgcholreg(ar *nbArena, h_1 []float64, h_2 int, h_3 int) ([]float64, 
 			for i_71 := 0; i_71 < n_66; i_71++ {
 				mark_72 := ar.mark()
 				i_73 := int64(i_71)
-				n_74, err_75 := nbSize(size_4)
+				n_74, err_75 := runtime.CheckSize(size_4)
 				if err_75 != nil {
-					return nil, 0, 0, nbAt("std/linalg:57:33", err_75)
+					return nil, 0, 0, nbAt("std/linalg:58:33", err_75)
 				}
 				if i_71 == 0 {
 					d_69 = n_74
 					rs_70 = d_69
-					tot_76, err_77 := nbMulSize(n_66, rs_70)
+					tot_76, err_77 := runtime.MulSize(n_66, rs_70)
 					if err_77 != nil {
-						return nil, 0, 0, nbAt("std/linalg:57:32", err_77)
+						return nil, 0, 0, nbAt("std/linalg:58:32", err_77)
 					}
 					a_68 = ar.F64(tot_76)
 				} else if n_74 != d_69 {
-					return nil, 0, 0, nbErrorf("std/linalg:57:32", "build: element "+strconv.Itoa(i_71)+" has shape "+nbShape(n_74)+", element 0 has shape "+nbShape(d_69))
+					return nil, 0, 0, nbErrorf("std/linalg:58:32", "build: element "+strconv.Itoa(i_71)+" has shape "+runtime.ShapeString([]int{n_74})+", element 0 has shape "+runtime.ShapeString([]int{d_69}))
 				}
 				row_78 := a_68[i_71*rs_70 : (i_71+1)*rs_70]
 				for i_79 := range row_78 {
@@ -653,7 +613,7 @@ func fn_linalgcholreg(ar *nbArena, h_1 []float64, h_2 int, h_3 int) ([]float64, 
 					if x_82 {
 						row_84 := h_1[int(i_73)*h_3 : (int(i_73)+1)*h_3]
 						if i_81 < 0 || i_81 >= int64(h_3) {
-							return nil, 0, 0, nbAt("std/linalg:57:50", nbIndex(i_81, h_3))
+							return nil, 0, 0, nbAt("std/linalg:58:50", runtime.CheckIndex(i_81, h_3))
 						}
 						x_85 := row_84[int(i_81)]
 						x_86 := x_85 + state_29
@@ -661,7 +621,7 @@ func fn_linalgcholreg(ar *nbArena, h_1 []float64, h_2 int, h_3 int) ([]float64, 
 					} else {
 						row_87 := h_1[int(i_73)*h_3 : (int(i_73)+1)*h_3]
 						if i_81 < 0 || i_81 >= int64(h_3) {
-							return nil, 0, 0, nbAt("std/linalg:57:69", nbIndex(i_81, h_3))
+							return nil, 0, 0, nbAt("std/linalg:58:69", runtime.CheckIndex(i_81, h_3))
 						}
 						x_88 := row_87[int(i_81)]
 						c_83 = x_88
@@ -674,7 +634,7 @@ func fn_linalgcholreg(ar *nbArena, h_1 []float64, h_2 int, h_3 int) ([]float64, 
 			}
 			r_89, r_90, r_91, r_92, err_93 := fn_linalgcholtry(ar, a_68, n_66, d_69)
 			if err_93 != nil {
-				return nil, 0, 0, nbFrame(err_93, "linalg.chol_try", "std/linalg:15:5", "std/linalg:57:23")
+				return nil, 0, 0, nbFrame(err_93, "linalg.chol_try", "std/linalg:16:5", "std/linalg:58:23")
 			}
 			var c_94 float64
 			if r_92 {
@@ -693,9 +653,9 @@ func fn_linalgcholreg(ar *nbArena, h_1 []float64, h_2 int, h_3 int) ([]float64, 
 		if state_28 {
 			c_97, c_98, c_99 = state_25, state_26, state_27
 		} else {
-			n_100, err_101 := nbSize(size_4)
+			n_100, err_101 := runtime.CheckSize(size_4)
 			if err_101 != nil {
-				return nil, 0, 0, nbAt("std/linalg:59:24", err_101)
+				return nil, 0, 0, nbAt("std/linalg:60:24", err_101)
 			}
 			var a_102 []float64
 			var d_103 int = 0
@@ -704,9 +664,9 @@ func fn_linalgcholreg(ar *nbArena, h_1 []float64, h_2 int, h_3 int) ([]float64, 
 				mark_106 := ar.mark()
 				i_107 := int64(i_105)
 				_ = i_107
-				n_108, err_109 := nbSize(size_4)
+				n_108, err_109 := runtime.CheckSize(size_4)
 				if err_109 != nil {
-					return nil, 0, 0, nbAt("std/linalg:59:25", err_109)
+					return nil, 0, 0, nbAt("std/linalg:60:25", err_109)
 				}
 				a_110 := ar.F64(n_108)
 				for i_111 := 0; i_111 < n_108; i_111++ {
@@ -715,13 +675,13 @@ func fn_linalgcholreg(ar *nbArena, h_1 []float64, h_2 int, h_3 int) ([]float64, 
 				if i_105 == 0 {
 					d_103 = n_108
 					rs_104 = d_103
-					tot_113, err_114 := nbMulSize(n_100, rs_104)
+					tot_113, err_114 := runtime.MulSize(n_100, rs_104)
 					if err_114 != nil {
-						return nil, 0, 0, nbAt("std/linalg:59:24", err_114)
+						return nil, 0, 0, nbAt("std/linalg:60:24", err_114)
 					}
 					a_102 = ar.F64(tot_113)
 				} else if n_108 != d_103 {
-					return nil, 0, 0, nbErrorf("std/linalg:59:24", "build: element "+strconv.Itoa(i_105)+" has shape "+nbShape(n_108)+", element 0 has shape "+nbShape(d_103))
+					return nil, 0, 0, nbErrorf("std/linalg:60:24", "build: element "+strconv.Itoa(i_105)+" has shape "+runtime.ShapeString([]int{n_108})+", element 0 has shape "+runtime.ShapeString([]int{d_103}))
 				}
 				copy(a_102[i_105*rs_104:(i_105+1)*rs_104], a_110)
 				if i_105 > 0 {
@@ -735,213 +695,225 @@ func fn_linalgcholreg(ar *nbArena, h_1 []float64, h_2 int, h_3 int) ([]float64, 
 	return c_10, c_11, c_12, nil
 }
 
-// fn_solveadmmlasso is def solve.admm_lasso (std/solve:40:5).
+// fn_solveadmmlasso is def solve.admm_lasso (std/solve:42:5).
 func fn_solveadmmlasso(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, lam_6 float64, rho_7 float64, iters_8 int64) ([]float64, int, error) {
 	size_9 := int64(a_2)
 	if int64(b_5) != size_9 {
-		return nil, 0, nbErrorf("std/solve:40:34", fmt.Sprintf("size mismatch: m is %d (a) but b has size %d", size_9, b_5))
+		return nil, 0, nbErrorf("std/solve:42:34", fmt.Sprintf("size mismatch: m is %d (a) but b has size %d", size_9, b_5))
 	}
 	size_10 := int64(a_3)
 	a_1 = a_1[:a_2*a_3]
 	b_4 = b_4[:b_5]
-	t_11 := ar.F64(len(a_1))
-	for i_12 := 0; i_12 < a_2; i_12++ {
-		for j_13 := 0; j_13 < a_3; j_13++ {
-			t_11[j_13*a_2+i_12] = a_1[i_12*a_3+j_13]
+	x_11 := lam_6 >= 0.0
+	if !x_11 {
+		return nil, 0, nbErrorf("std/solve:43:13", "solve.admm_lasso: argument 3 (lam) must be non-negative")
+	}
+	x_12 := rho_7 > 0.0
+	if !x_12 {
+		return nil, 0, nbErrorf("std/solve:44:13", "solve.admm_lasso: argument 4 (rho) must be positive")
+	}
+	t_13 := ar.F64(len(a_1))
+	for i_14 := 0; i_14 < a_2; i_14++ {
+		for j_15 := 0; j_15 < a_3; j_15++ {
+			t_13[j_15*a_2+i_14] = a_1[i_14*a_3+j_15]
 		}
 	}
 	if a_2 != a_2 {
-		return nil, 0, nbErrorf("std/solve:42:30", "'@': inner sizes differ: "+nbShape(a_3, a_2)+" @ "+nbShape(a_2, a_3))
+		return nil, 0, nbErrorf("std/solve:47:30", "'@': inner sizes differ: "+runtime.ShapeString([]int{a_3, a_2})+" @ "+runtime.ShapeString([]int{a_2, a_3}))
 	}
-	tot_14, err_15 := nbMulSize(a_3, a_3)
-	if err_15 != nil {
-		return nil, 0, nbAt("std/solve:42:30", err_15)
+	tot_16, err_17 := runtime.MulSize(a_3, a_3)
+	if err_17 != nil {
+		return nil, 0, nbAt("std/solve:47:30", err_17)
 	}
-	a_16 := ar.F64(tot_14)
-	runtime.Gemm(false, false, a_3, a_3, a_2, 1, t_11, a_1, 0, a_16)
-	n_17, err_18 := nbSize(size_10)
-	if err_18 != nil {
-		return nil, 0, nbAt("std/solve:42:42", err_18)
+	a_18 := ar.F64(tot_16)
+	runtime.Gemm(false, false, a_3, a_3, a_2, 1, t_13, a_1, 0, a_18)
+	n_19, err_20 := runtime.CheckSize(size_10)
+	if err_20 != nil {
+		return nil, 0, nbAt("std/solve:47:42", err_20)
 	}
-	var a_19 []float64
-	var d_20 int = 0
-	var rs_21 int = 0
-	for i_22 := 0; i_22 < n_17; i_22++ {
-		mark_23 := ar.mark()
-		i_24 := int64(i_22)
-		n_25, err_26 := nbSize(size_10)
-		if err_26 != nil {
-			return nil, 0, nbAt("std/solve:42:43", err_26)
+	var a_21 []float64
+	var d_22 int = 0
+	var rs_23 int = 0
+	for i_24 := 0; i_24 < n_19; i_24++ {
+		mark_25 := ar.mark()
+		i_26 := int64(i_24)
+		n_27, err_28 := runtime.CheckSize(size_10)
+		if err_28 != nil {
+			return nil, 0, nbAt("std/solve:47:43", err_28)
 		}
-		if i_22 == 0 {
-			d_20 = n_25
-			rs_21 = d_20
-			tot_27, err_28 := nbMulSize(n_17, rs_21)
-			if err_28 != nil {
-				return nil, 0, nbAt("std/solve:42:42", err_28)
+		if i_24 == 0 {
+			d_22 = n_27
+			rs_23 = d_22
+			tot_29, err_30 := runtime.MulSize(n_19, rs_23)
+			if err_30 != nil {
+				return nil, 0, nbAt("std/solve:47:42", err_30)
 			}
-			a_19 = ar.F64(tot_27)
-		} else if n_25 != d_20 {
-			return nil, 0, nbErrorf("std/solve:42:42", "build: element "+strconv.Itoa(i_22)+" has shape "+nbShape(n_25)+", element 0 has shape "+nbShape(d_20))
+			a_21 = ar.F64(tot_29)
+		} else if n_27 != d_22 {
+			return nil, 0, nbErrorf("std/solve:47:42", "build: element "+strconv.Itoa(i_24)+" has shape "+runtime.ShapeString([]int{n_27})+", element 0 has shape "+runtime.ShapeString([]int{d_22}))
 		}
-		row_29 := a_19[i_22*rs_21 : (i_22+1)*rs_21]
-		for i_30 := range row_29 {
-			i_32 := int64(i_30)
-			x_33 := i_24 == i_32
-			var c_34 float64
-			if x_33 {
-				c_34 = 1.0
+		row_31 := a_21[i_24*rs_23 : (i_24+1)*rs_23]
+		for i_32 := range row_31 {
+			i_34 := int64(i_32)
+			x_35 := i_26 == i_34
+			var c_36 float64
+			if x_35 {
+				c_36 = 1.0
 			} else {
-				c_34 = 0.0
+				c_36 = 0.0
 			}
-			row_29[i_30] = c_34
+			row_31[i_32] = c_36
 		}
-		if i_22 > 0 {
-			ar.release(mark_23)
+		if i_24 > 0 {
+			ar.release(mark_25)
 		}
 	}
-	if n_17 != a_3 || d_20 != a_3 {
-		return nil, 0, nbErrorf("std/solve:42:34", "shape mismatch in '+': "+nbShape(a_3, a_3)+" and "+nbShape(n_17, d_20))
+	if n_19 != a_3 || d_22 != a_3 {
+		return nil, 0, nbErrorf("std/solve:47:34", "shape mismatch in '+': "+runtime.ShapeString([]int{a_3, a_3})+" and "+runtime.ShapeString([]int{n_19, d_22}))
 	}
-	n_35 := a_3 * a_3
-	r_36 := ar.F64(n_35)
-	a_16 = a_16[:len(r_36)]
-	a_19 = a_19[:len(r_36)]
-	for i_37 := range r_36 {
-		r_36[i_37] = (a_16[i_37] + (rho_7 * a_19[i_37]))
+	n_37 := a_3 * a_3
+	r_38 := ar.F64(n_37)
+	a_18 = a_18[:len(r_38)]
+	a_21 = a_21[:len(r_38)]
+	for i_39 := range r_38 {
+		r_38[i_39] = (a_18[i_39] + (rho_7 * a_21[i_39]))
 	}
-	r_39, r_40, r_41, err_42 := fn_linalgcholesky(ar, r_36, a_3, a_3)
-	if err_42 != nil {
-		return nil, 0, nbFrame(err_42, "linalg.cholesky", "std/linalg:31:5", "std/solve:42:11")
+	r_41, r_42, r_43, err_44 := fn_linalgcholesky(ar, r_38, a_3, a_3)
+	if err_44 != nil {
+		return nil, 0, nbFrame(err_44, "linalg.cholesky", "std/linalg:32:5", "std/solve:47:11")
 	}
 	if b_5 != a_2 {
-		return nil, 0, nbErrorf("std/solve:43:16", "'@': inner sizes differ: "+nbShape(a_3, a_2)+" @ "+nbShape(b_5))
+		return nil, 0, nbErrorf("std/solve:48:16", "'@': inner sizes differ: "+runtime.ShapeString([]int{a_3, a_2})+" @ "+runtime.ShapeString([]int{b_5}))
 	}
-	a_43 := ar.F64(a_3)
+	a_45 := ar.F64(a_3)
 	if a_2 <= 32 {
 		b_4 = b_4[:a_2]
-		for r_44 := range a_43 {
-			row_45 := t_11[r_44*a_2 : (r_44+1)*a_2]
-			s_46 := 0.0
-			for c_47, v_48 := range row_45 {
-				s_46 += v_48 * b_4[c_47]
+		for r_46 := range a_45 {
+			row_47 := t_13[r_46*a_2 : (r_46+1)*a_2]
+			s_48 := 0.0
+			for c_49, v_50 := range row_47 {
+				s_48 += v_50 * b_4[c_49]
 			}
-			a_43[r_44] = s_46
+			a_45[r_46] = s_48
 		}
 	} else {
-		runtime.Gemv(false, a_3, a_2, 1, t_11, b_4, 0, a_43)
+		runtime.Gemv(false, a_3, a_2, 1, t_13, b_4, 0, a_45)
 	}
-	n_49, err_50 := nbSize(size_10)
-	if err_50 != nil {
-		return nil, 0, nbAt("std/solve:44:37", err_50)
+	n_51, err_52 := runtime.CheckSize(size_10)
+	if err_52 != nil {
+		return nil, 0, nbAt("std/solve:49:37", err_52)
 	}
-	a_51 := ar.F64(n_49)
-	n_52, err_53 := nbSize(size_10)
-	if err_53 != nil {
-		return nil, 0, nbAt("std/solve:44:47", err_53)
+	a_53 := ar.F64(n_51)
+	n_54, err_55 := runtime.CheckSize(size_10)
+	if err_55 != nil {
+		return nil, 0, nbAt("std/solve:49:47", err_55)
 	}
-	a_54 := ar.F64(n_52)
-	n_55, err_56 := nbSize(size_10)
-	if err_56 != nil {
-		return nil, 0, nbAt("std/solve:44:57", err_56)
+	a_56 := ar.F64(n_54)
+	n_57, err_58 := runtime.CheckSize(size_10)
+	if err_58 != nil {
+		return nil, 0, nbAt("std/solve:49:57", err_58)
 	}
-	a_57 := ar.F64(n_55)
-	var state_58 []float64
-	_ = state_58
-	var state_59 int
-	_ = state_59
+	a_59 := ar.F64(n_57)
 	var state_60 []float64
+	_ = state_60
 	var state_61 int
+	_ = state_61
 	var state_62 []float64
 	var state_63 int
-	state_58, state_59, state_60, state_61, state_62, state_63 = a_51, n_49, a_54, n_52, a_57, n_55
-	for k_81 := int64(0); k_81 < iters_8; k_81++ {
-		mark_82 := ar.mark()
-		if state_63 != state_61 {
-			return nil, 0, nbErrorf("std/solve:45:49", "shape mismatch in '-': "+nbShape(state_61)+" and "+nbShape(state_63))
-		}
-		if state_61 != a_3 {
-			return nil, 0, nbErrorf("std/solve:45:38", "shape mismatch in '+': "+nbShape(a_3)+" and "+nbShape(state_61))
-		}
-		r_83 := ar.F64(a_3)
-		a_43 = a_43[:len(r_83)]
-		state_60 = state_60[:len(r_83)]
-		state_62 = state_62[:len(r_83)]
-		for i_84 := range r_83 {
-			r_83[i_84] = (a_43[i_84] + (rho_7 * (state_60[i_84] - state_62[i_84])))
-		}
-		r_86, r_87, err_88 := fn_linalgchosolve(ar, r_39, r_40, r_41, r_83, a_3)
-		if err_88 != nil {
-			return nil, 0, nbFrame(err_88, "linalg.cho_solve", "std/linalg:37:5", "std/solve:45:14")
-		}
-		if state_63 != r_87 {
-			return nil, 0, nbErrorf("std/solve:46:32", "shape mismatch in '+': "+nbShape(r_87)+" and "+nbShape(state_63))
-		}
-		r_89 := ar.F64(r_87)
-		r_86 = r_86[:len(r_89)]
-		state_62 = state_62[:len(r_89)]
-		for i_90 := range r_89 {
-			r_89[i_90] = (r_86[i_90] + state_62[i_90])
-		}
-		x_92 := lam_6 / rho_7
-		r_93 := ar.F64(r_87)
-		r_89 = r_89[:len(r_93)]
-		for i_94 := range r_93 {
-			r_93[i_94] = ((runtime.Sign(r_89[i_94])) * (runtime.Max2(((math.Abs(r_89[i_94])) - x_92), 0.0)))
-		}
-		if r_87 != state_63 {
-			return nil, 0, nbErrorf("std/solve:48:19", "shape mismatch in '+': "+nbShape(state_63)+" and "+nbShape(r_87))
-		}
-		if r_87 != state_63 {
-			return nil, 0, nbErrorf("std/solve:48:24", "shape mismatch in '-': "+nbShape(state_63)+" and "+nbShape(r_87))
-		}
-		r_96 := ar.F64(state_63)
-		state_62 = state_62[:len(r_96)]
-		r_86 = r_86[:len(r_96)]
-		r_93 = r_93[:len(r_96)]
-		for i_97 := range r_96 {
-			r_96[i_97] = ((state_62[i_97] + r_86[i_97]) - r_93[i_97])
-		}
-		state_58, state_59, state_60, state_61, state_62 = r_86, r_87, r_93, r_87, r_96
-		_ = mark_82
+	var state_64 []float64
+	var state_65 int
+	state_60, state_61, state_62, state_63, state_64, state_65 = a_53, n_51, a_56, n_54, a_59, n_57
+	x_83 := iters_8 >= int64(0)
+	if !x_83 {
+		return nil, 0, nbErrorf("std/solve:45:15", "solve.admm_lasso: argument 5 (iters) must be non-negative")
 	}
-	return state_60, state_61, nil
+	for k_84 := int64(0); k_84 < iters_8; k_84++ {
+		mark_85 := ar.mark()
+		if state_65 != state_63 {
+			return nil, 0, nbErrorf("std/solve:50:49", "shape mismatch in '-': "+runtime.ShapeString([]int{state_63})+" and "+runtime.ShapeString([]int{state_65}))
+		}
+		if state_63 != a_3 {
+			return nil, 0, nbErrorf("std/solve:50:38", "shape mismatch in '+': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{state_63}))
+		}
+		r_86 := ar.F64(a_3)
+		a_45 = a_45[:len(r_86)]
+		state_62 = state_62[:len(r_86)]
+		state_64 = state_64[:len(r_86)]
+		for i_87 := range r_86 {
+			r_86[i_87] = (a_45[i_87] + (rho_7 * (state_62[i_87] - state_64[i_87])))
+		}
+		r_89, r_90, err_91 := fn_linalgchosolve(ar, r_41, r_42, r_43, r_86, a_3)
+		if err_91 != nil {
+			return nil, 0, nbFrame(err_91, "linalg.cho_solve", "std/linalg:38:5", "std/solve:50:14")
+		}
+		if state_65 != r_90 {
+			return nil, 0, nbErrorf("std/solve:51:32", "shape mismatch in '+': "+runtime.ShapeString([]int{r_90})+" and "+runtime.ShapeString([]int{state_65}))
+		}
+		r_92 := ar.F64(r_90)
+		r_89 = r_89[:len(r_92)]
+		state_64 = state_64[:len(r_92)]
+		for i_93 := range r_92 {
+			r_92[i_93] = (r_89[i_93] + state_64[i_93])
+		}
+		x_95 := lam_6 / rho_7
+		r_96 := ar.F64(r_90)
+		r_92 = r_92[:len(r_96)]
+		for i_97 := range r_96 {
+			r_96[i_97] = ((runtime.Sign(r_92[i_97])) * (runtime.Max2(((math.Abs(r_92[i_97])) - x_95), 0.0)))
+		}
+		if r_90 != state_65 {
+			return nil, 0, nbErrorf("std/solve:52:126", "shape mismatch in '+': "+runtime.ShapeString([]int{state_65})+" and "+runtime.ShapeString([]int{r_90}))
+		}
+		if r_90 != state_65 {
+			return nil, 0, nbErrorf("std/solve:52:131", "shape mismatch in '-': "+runtime.ShapeString([]int{state_65})+" and "+runtime.ShapeString([]int{r_90}))
+		}
+		r_99 := ar.F64(state_65)
+		state_64 = state_64[:len(r_99)]
+		r_89 = r_89[:len(r_99)]
+		r_96 = r_96[:len(r_99)]
+		for i_100 := range r_99 {
+			r_99[i_100] = ((state_64[i_100] + r_89[i_100]) - r_96[i_100])
+		}
+		state_60, state_61, state_62, state_63, state_64 = r_89, r_90, r_96, r_90, r_99
+		_ = mark_85
+	}
+	return state_62, state_63, nil
 }
 
-// fn_solvesinkhornunpack is def solve.sinkhorn_unpack (std/solve:156:5).
+// fn_solvesinkhornunpack is def solve.sinkhorn_unpack (std/solve:163:5).
 func fn_solvesinkhornunpack(ar *nbArena, p_1 []float64, p_2 int) ([]float64, int, int, []float64, int, []float64, int, float64, error) {
 	size_3 := int64(p_2)
 	_ = size_3
 	p_1 = p_1[:p_2]
 	if int64(0) < 0 || int64(0) >= int64(p_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nbAt("std/solve:157:16", nbIndex(int64(0), p_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nbAt("std/solve:164:16", runtime.CheckIndex(int64(0), p_2))
 	}
 	x_4 := p_1[int(int64(0))]
 	x_5, err_6 := runtime.TruncToI64(x_4)
 	if err_6 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nbAt("std/solve:157:11", err_6)
+		return nil, 0, 0, nil, 0, nil, 0, 0, nbAt("std/solve:164:11", err_6)
 	}
 	x_7 := x_5
 	if int64(1) < 0 || int64(1) >= int64(p_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nbAt("std/solve:158:16", nbIndex(int64(1), p_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nbAt("std/solve:165:16", runtime.CheckIndex(int64(1), p_2))
 	}
 	x_8 := p_1[int(int64(1))]
 	x_9, err_10 := runtime.TruncToI64(x_8)
 	if err_10 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nbAt("std/solve:158:11", err_10)
+		return nil, 0, 0, nil, 0, nil, 0, 0, nbAt("std/solve:165:11", err_10)
 	}
 	x_11 := x_9
 	x_12 := x_7 * x_11
 	x_13 := int64(3) + x_12
 	if int64(3) < 0 || x_13 < int64(3) || x_13 > int64(p_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("std/solve:159:16", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(3), x_13, p_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("std/solve:166:16", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(3), x_13, p_2))
 	}
 	n_14 := int(x_13) - int(int64(3))
 	_ = n_14
 	s_15 := p_1[int(int64(3))*1 : int(x_13)*1 : int(x_13)*1]
 	n_16 := int64(len(s_15))
 	if x_7 < 0 || x_11 < 0 || (x_11 == 0 && n_16 != 0) || (x_11 != 0 && (n_16%x_11 != 0 || n_16/x_11 != x_7)) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("std/solve:159:7", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_16, x_7, x_11))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("std/solve:166:7", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_16, x_7, x_11))
 	}
 	m_17 := int(x_7)
 	n_18 := int(x_11)
@@ -951,7 +923,7 @@ func fn_solvesinkhornunpack(ar *nbArena, p_1 []float64, p_2 int) ([]float64, int
 	x_22 := int64(3) + x_21
 	x_23 := x_22 + x_7
 	if x_20 < 0 || x_23 < x_20 || x_23 > int64(p_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("std/solve:159:39", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_20, x_23, p_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("std/solve:166:39", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_20, x_23, p_2))
 	}
 	n_24 := int(x_23) - int(x_20)
 	s_25 := p_1[int(x_20)*1 : int(x_23)*1 : int(x_23)*1]
@@ -963,47 +935,47 @@ func fn_solvesinkhornunpack(ar *nbArena, p_1 []float64, p_2 int) ([]float64, int
 	x_31 := x_30 + x_7
 	x_32 := x_31 + x_11
 	if x_28 < 0 || x_32 < x_28 || x_32 > int64(p_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("std/solve:159:67", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_28, x_32, p_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("std/solve:166:67", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_28, x_32, p_2))
 	}
 	n_33 := int(x_32) - int(x_28)
 	s_34 := p_1[int(x_28)*1 : int(x_32)*1 : int(x_32)*1]
 	if int64(2) < 0 || int64(2) >= int64(p_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nbAt("std/solve:159:103", nbIndex(int64(2), p_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nbAt("std/solve:166:103", runtime.CheckIndex(int64(2), p_2))
 	}
 	x_35 := p_1[int(int64(2))]
 	return s_15, m_17, n_18, s_25, n_24, s_34, n_33, x_35, nil
 }
 
-// fn_solvesinkhornf is def solve.sinkhorn_f (std/solve:163:5).
+// fn_solvesinkhornf is def solve.sinkhorn_f (std/solve:170:5).
 func fn_solvesinkhornf(ar *nbArena, c_1 []float64, c_2 int, c_3 int, a_4 []float64, a_5 int, g_6 []float64, g_7 int, eps_8 float64) ([]float64, int, error) {
 	size_9 := int64(c_2)
 	if int64(a_5) != size_9 {
-		return nil, 0, nbErrorf("std/solve:163:34", fmt.Sprintf("size mismatch: m is %d (c) but a has size %d", size_9, a_5))
+		return nil, 0, nbErrorf("std/solve:170:34", fmt.Sprintf("size mismatch: m is %d (c) but a has size %d", size_9, a_5))
 	}
 	size_10 := int64(c_3)
 	if int64(g_7) != size_10 {
-		return nil, 0, nbErrorf("std/solve:163:45", fmt.Sprintf("size mismatch: n is %d (dimension 2 of c) but g has size %d", size_10, g_7))
+		return nil, 0, nbErrorf("std/solve:170:45", fmt.Sprintf("size mismatch: n is %d (dimension 2 of c) but g has size %d", size_10, g_7))
 	}
 	c_1 = c_1[:c_2*c_3]
 	a_4 = a_4[:a_5]
 	g_6 = g_6[:g_7]
-	n_11, err_12 := nbSize(size_9)
+	n_11, err_12 := runtime.CheckSize(size_9)
 	if err_12 != nil {
-		return nil, 0, nbAt("std/solve:164:3", err_12)
+		return nil, 0, nbAt("std/solve:171:3", err_12)
 	}
 	r_13 := ar.F64(n_11)
 	for i_14 := range r_13 {
 		mark_15 := ar.mark()
 		i_16 := int64(i_14)
 		if i_16 < 0 || i_16 >= int64(a_5) {
-			return nil, 0, nbAt("std/solve:164:15", nbIndex(i_16, a_5))
+			return nil, 0, nbAt("std/solve:171:15", runtime.CheckIndex(i_16, a_5))
 		}
 		x_17 := a_4[int(i_16)]
 		x_18 := math.Log(x_17)
 		x_19 := eps_8 * x_18
 		row_20 := c_1[int(i_16)*c_3 : (int(i_16)+1)*c_3]
 		if c_3 != g_7 {
-			return nil, 0, nbErrorf("std/solve:164:41", "shape mismatch in '-': "+nbShape(g_7)+" and "+nbShape(c_3))
+			return nil, 0, nbErrorf("std/solve:171:41", "shape mismatch in '-': "+runtime.ShapeString([]int{g_7})+" and "+runtime.ShapeString([]int{c_3}))
 		}
 		r_21 := ar.F64(g_7)
 		g_6 = g_6[:len(r_21)]
@@ -1020,39 +992,39 @@ func fn_solvesinkhornf(ar *nbArena, c_1 []float64, c_2 int, c_3 int, a_4 []float
 	return r_13, n_11, nil
 }
 
-// fn_solvesinkhorng is def solve.sinkhorn_g (std/solve:168:5).
+// fn_solvesinkhorng is def solve.sinkhorn_g (std/solve:175:5).
 func fn_solvesinkhorng(ar *nbArena, c_1 []float64, c_2 int, c_3 int, b_4 []float64, b_5 int, f_6 []float64, f_7 int, eps_8 float64) ([]float64, int, error) {
 	size_9 := int64(c_2)
 	if int64(f_7) != size_9 {
-		return nil, 0, nbErrorf("std/solve:168:45", fmt.Sprintf("size mismatch: m is %d (c) but f has size %d", size_9, f_7))
+		return nil, 0, nbErrorf("std/solve:175:45", fmt.Sprintf("size mismatch: m is %d (c) but f has size %d", size_9, f_7))
 	}
 	size_10 := int64(c_3)
 	if int64(b_5) != size_10 {
-		return nil, 0, nbErrorf("std/solve:168:34", fmt.Sprintf("size mismatch: n is %d (dimension 2 of c) but b has size %d", size_10, b_5))
+		return nil, 0, nbErrorf("std/solve:175:34", fmt.Sprintf("size mismatch: n is %d (dimension 2 of c) but b has size %d", size_10, b_5))
 	}
 	c_1 = c_1[:c_2*c_3]
 	b_4 = b_4[:b_5]
 	f_6 = f_6[:f_7]
-	n_11, err_12 := nbSize(size_10)
+	n_11, err_12 := runtime.CheckSize(size_10)
 	if err_12 != nil {
-		return nil, 0, nbAt("std/solve:169:3", err_12)
+		return nil, 0, nbAt("std/solve:176:3", err_12)
 	}
 	r_13 := ar.F64(n_11)
 	for i_14 := range r_13 {
 		mark_15 := ar.mark()
 		i_16 := int64(i_14)
 		if i_16 < 0 || i_16 >= int64(b_5) {
-			return nil, 0, nbAt("std/solve:169:15", nbIndex(i_16, b_5))
+			return nil, 0, nbAt("std/solve:176:15", runtime.CheckIndex(i_16, b_5))
 		}
 		x_17 := b_4[int(i_16)]
 		x_18 := math.Log(x_17)
 		x_19 := eps_8 * x_18
-		n_20, err_21 := nbSize(size_9)
+		n_20, err_21 := runtime.CheckSize(size_9)
 		if err_21 != nil {
-			return nil, 0, nbAt("std/solve:169:43", err_21)
+			return nil, 0, nbAt("std/solve:176:43", err_21)
 		}
 		if n_20 != f_7 {
-			return nil, 0, nbErrorf("std/solve:169:41", "shape mismatch in '-': "+nbShape(f_7)+" and "+nbShape(n_20))
+			return nil, 0, nbErrorf("std/solve:176:41", "shape mismatch in '-': "+runtime.ShapeString([]int{f_7})+" and "+runtime.ShapeString([]int{n_20}))
 		}
 		r_22 := ar.F64(f_7)
 		f_6 = f_6[:len(r_22)]
@@ -1071,7 +1043,7 @@ func fn_solvesinkhorng(ar *nbArena, c_1 []float64, c_2 int, c_3 int, b_4 []float
 	return r_13, n_11, nil
 }
 
-// fn_solvesinkhornF is def solve.sinkhorn_F (std/solve:174:5).
+// fn_solvesinkhornF is def solve.sinkhorn_F (std/solve:181:5).
 func fn_solvesinkhornF(ar *nbArena, x_1 []float64, x_2 int, p_3 []float64, p_4 int) ([]float64, int, error) {
 	size_5 := int64(x_2)
 	size_6 := int64(p_4)
@@ -1080,30 +1052,30 @@ func fn_solvesinkhornF(ar *nbArena, x_1 []float64, x_2 int, p_3 []float64, p_4 i
 	p_3 = p_3[:p_4]
 	r_7, r_8, r_9, r_10, r_11, r_12, r_13, r_14, err_15 := fn_solvesinkhornunpack(ar, p_3, p_4)
 	if err_15 != nil {
-		return nil, 0, nbFrame(err_15, "solve.sinkhorn_unpack", "std/solve:156:5", "std/solve:175:24")
+		return nil, 0, nbFrame(err_15, "solve.sinkhorn_unpack", "std/solve:163:5", "std/solve:182:24")
 	}
 	n_16 := int64(r_11)
 	n_17 := int64(r_13)
 	if int64(0) < 0 || n_16 < int64(0) || n_16 > int64(x_2) {
-		return nil, 0, nbErrorf("std/solve:178:12", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, x_2))
+		return nil, 0, nbErrorf("std/solve:185:12", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, x_2))
 	}
 	n_18 := int(n_16) - int(int64(0))
 	s_19 := x_1[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
 	if n_16 < 0 || size_5 < n_16 || size_5 > int64(x_2) {
-		return nil, 0, nbErrorf("std/solve:179:12", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, size_5, x_2))
+		return nil, 0, nbErrorf("std/solve:186:12", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, size_5, x_2))
 	}
 	n_20 := int(size_5) - int(n_16)
 	s_21 := x_1[int(n_16)*1 : int(size_5)*1 : int(size_5)*1]
 	r_22, r_23, err_24 := fn_solvesinkhorng(ar, r_7, r_8, r_9, r_12, r_13, s_19, n_18, r_14)
 	if err_24 != nil {
-		return nil, 0, nbFrame(err_24, "solve.sinkhorn_g", "std/solve:168:5", "std/solve:181:12")
+		return nil, 0, nbFrame(err_24, "solve.sinkhorn_g", "std/solve:175:5", "std/solve:188:12")
 	}
 	r_25, r_26, err_27 := fn_solvesinkhornf(ar, r_7, r_8, r_9, r_10, r_11, s_21, n_20, r_14)
 	if err_27 != nil {
-		return nil, 0, nbFrame(err_27, "solve.sinkhorn_f", "std/solve:163:5", "std/solve:180:16")
+		return nil, 0, nbFrame(err_27, "solve.sinkhorn_f", "std/solve:170:5", "std/solve:187:16")
 	}
 	if r_26 != n_18 {
-		return nil, 0, nbErrorf("std/solve:180:14", "shape mismatch in '-': "+nbShape(n_18)+" and "+nbShape(r_26))
+		return nil, 0, nbErrorf("std/solve:187:14", "shape mismatch in '-': "+runtime.ShapeString([]int{n_18})+" and "+runtime.ShapeString([]int{r_26}))
 	}
 	r_28 := ar.F64(n_18)
 	s_19 = s_19[:len(r_28)]
@@ -1111,9 +1083,9 @@ func fn_solvesinkhornF(ar *nbArena, x_1 []float64, x_2 int, p_3 []float64, p_4 i
 	for i_29 := range r_28 {
 		r_28[i_29] = (s_19[i_29] - r_25[i_29])
 	}
-	n_31, err_32 := nbSize(n_17)
+	n_31, err_32 := runtime.CheckSize(n_17)
 	if err_32 != nil {
-		return nil, 0, nbAt("std/solve:182:17", err_32)
+		return nil, 0, nbAt("std/solve:189:17", err_32)
 	}
 	r_33 := ar.F64(n_31)
 	for i_34 := range r_33 {
@@ -1123,18 +1095,18 @@ func fn_solvesinkhornF(ar *nbArena, x_1 []float64, x_2 int, p_3 []float64, p_4 i
 		var c_39 float64
 		if x_38 {
 			if i_36 < 0 || i_36 >= int64(n_20) {
-				return nil, 0, nbAt("std/solve:182:37", nbIndex(i_36, n_20))
+				return nil, 0, nbAt("std/solve:189:37", runtime.CheckIndex(i_36, n_20))
 			}
 			x_40 := s_21[int(i_36)]
 			if i_36 < 0 || i_36 >= int64(r_23) {
-				return nil, 0, nbAt("std/solve:182:45", nbIndex(i_36, r_23))
+				return nil, 0, nbAt("std/solve:189:45", runtime.CheckIndex(i_36, r_23))
 			}
 			x_41 := r_22[int(i_36)]
 			x_42 := x_40 - x_41
 			c_39 = x_42
 		} else {
 			if i_36 < 0 || i_36 >= int64(n_20) {
-				return nil, 0, nbAt("std/solve:182:55", nbIndex(i_36, n_20))
+				return nil, 0, nbAt("std/solve:189:55", runtime.CheckIndex(i_36, n_20))
 			}
 			x_43 := s_21[int(i_36)]
 			c_39 = x_43
@@ -1146,29 +1118,29 @@ func fn_solvesinkhornF(ar *nbArena, x_1 []float64, x_2 int, p_3 []float64, p_4 i
 	copy(c_45, r_28)
 	copy(c_45[len(r_28):], r_33)
 	if int64(n_44) != size_5 {
-		return nil, 0, nbErrorf("std/solve:175:3", nbDimMsg("the result of sinkhorn_F", "[q]f64", "q", int64(n_44), size_5))
+		return nil, 0, nbErrorf("std/solve:182:3", runtime.DimMessage("the result of sinkhorn_F", "[q]f64", "q", int64(n_44), size_5))
 	}
 	return c_45, n_44, nil
 }
 
-// fn_solvesinkhornpotentials is def solve.sinkhorn_potentials (std/solve:188:5).
+// fn_solvesinkhornpotentials is def solve.sinkhorn_potentials (std/solve:195:5).
 func fn_solvesinkhornpotentials(ar *nbArena, p_1 []float64, p_2 int) ([]float64, int, error) {
 	size_3 := int64(p_2)
 	p_1 = p_1[:p_2]
 	r_4, r_5, r_6, r_7, r_8, r_9, r_10, r_11, err_12 := fn_solvesinkhornunpack(ar, p_1, p_2)
 	if err_12 != nil {
-		return nil, 0, nbFrame(err_12, "solve.sinkhorn_unpack", "std/solve:156:5", "std/solve:189:24")
+		return nil, 0, nbFrame(err_12, "solve.sinkhorn_unpack", "std/solve:163:5", "std/solve:196:24")
 	}
 	n_13 := int64(r_10)
 	n_14 := int64(r_8)
-	n_15, err_16 := nbSize(n_14)
+	n_15, err_16 := runtime.CheckSize(n_14)
 	if err_16 != nil {
-		return nil, 0, nbAt("std/solve:193:31", err_16)
+		return nil, 0, nbAt("std/solve:200:31", err_16)
 	}
 	a_17 := ar.F64(n_15)
-	n_18, err_19 := nbSize(n_13)
+	n_18, err_19 := runtime.CheckSize(n_13)
 	if err_19 != nil {
-		return nil, 0, nbAt("std/solve:193:41", err_19)
+		return nil, 0, nbAt("std/solve:200:41", err_19)
 	}
 	a_20 := ar.F64(n_18)
 	var state_21 []float64
@@ -1178,38 +1150,38 @@ func fn_solvesinkhornpotentials(ar *nbArena, p_1 []float64, p_2 int) ([]float64,
 	state_21, state_22, state_23, state_24 = a_17, n_15, a_20, n_18
 	x_34 := size_3 - int64(1)
 	if x_34 < 0 || x_34 >= int64(p_2) {
-		return nil, 0, nbAt("std/solve:192:20", nbIndex(x_34, p_2))
+		return nil, 0, nbAt("std/solve:199:20", runtime.CheckIndex(x_34, p_2))
 	}
 	x_35 := p_1[int(x_34)]
 	x_36, err_37 := runtime.TruncToI64(x_35)
 	if err_37 != nil {
-		return nil, 0, nbAt("std/solve:192:15", err_37)
+		return nil, 0, nbAt("std/solve:199:15", err_37)
 	}
 	x_38 := x_36
 	for t_39 := int64(0); t_39 < x_38; t_39++ {
 		mark_40 := ar.mark()
 		r_41, r_42, err_43 := fn_solvesinkhornf(ar, r_4, r_5, r_6, r_7, r_8, state_23, state_24, r_11)
 		if err_43 != nil {
-			return nil, 0, nbFrame(err_43, "solve.sinkhorn_f", "std/solve:163:5", "std/solve:194:14")
+			return nil, 0, nbFrame(err_43, "solve.sinkhorn_f", "std/solve:170:5", "std/solve:201:14")
 		}
 		r_44, r_45, err_46 := fn_solvesinkhorng(ar, r_4, r_5, r_6, r_9, r_10, r_41, r_42, r_11)
 		if err_46 != nil {
-			return nil, 0, nbFrame(err_46, "solve.sinkhorn_g", "std/solve:168:5", "std/solve:196:13")
+			return nil, 0, nbFrame(err_46, "solve.sinkhorn_g", "std/solve:175:5", "std/solve:202:14")
 		}
 		n_47 := int64(state_22)
 		if int64(r_42) != n_47 {
-			return nil, 0, nbErrorf("std/solve:194:5", nbDimMsg("field 0 of the loop state", "[?]f64", "", int64(r_42), n_47))
+			return nil, 0, nbErrorf("std/solve:201:5", runtime.DimMessage("field 0 of the loop state", "[?]f64", "", int64(r_42), n_47))
 		}
 		n_48 := int64(state_24)
 		if int64(r_45) != n_48 {
-			return nil, 0, nbErrorf("std/solve:194:5", nbDimMsg("field 1 of the loop state", "[?]f64", "", int64(r_45), n_48))
+			return nil, 0, nbErrorf("std/solve:201:5", runtime.DimMessage("field 1 of the loop state", "[?]f64", "", int64(r_45), n_48))
 		}
 		state_21, state_22, state_23, state_24 = r_41, r_42, r_44, r_45
 		_ = mark_40
 	}
 	x_49 := n_13 - int64(1)
 	if x_49 < 0 || x_49 >= int64(state_24) {
-		return nil, 0, nbAt("std/solve:197:12", nbIndex(x_49, state_24))
+		return nil, 0, nbAt("std/solve:206:12", runtime.CheckIndex(x_49, state_24))
 	}
 	x_50 := state_23[int(x_49)]
 	r_51 := ar.F64(state_22)
@@ -1229,417 +1201,545 @@ func fn_solvesinkhornpotentials(ar *nbArena, p_1 []float64, p_2 int) ([]float64,
 	return c_58, n_57, nil
 }
 
-// fn_solvesinkhorn is def solve.sinkhorn (std/solve:212:5).
+// fn_solvesinkhorn is def solve.sinkhorn (std/solve:221:5).
 func fn_solvesinkhorn(ar *nbArena, c_1 []float64, c_2 int, c_3 int, a_4 []float64, a_5 int, b_6 []float64, b_7 int, eps_8 float64, iters_9 int64) ([]float64, int, int, error) {
 	size_10 := int64(c_2)
 	if int64(a_5) != size_10 {
-		return nil, 0, 0, nbErrorf("std/solve:212:32", fmt.Sprintf("size mismatch: m is %d (c) but a has size %d", size_10, a_5))
+		return nil, 0, 0, nbErrorf("std/solve:221:32", fmt.Sprintf("size mismatch: m is %d (c) but a has size %d", size_10, a_5))
 	}
 	size_11 := int64(c_3)
 	if int64(b_7) != size_11 {
-		return nil, 0, 0, nbErrorf("std/solve:212:43", fmt.Sprintf("size mismatch: n is %d (dimension 2 of c) but b has size %d", size_11, b_7))
+		return nil, 0, 0, nbErrorf("std/solve:221:43", fmt.Sprintf("size mismatch: n is %d (dimension 2 of c) but b has size %d", size_11, b_7))
 	}
 	c_1 = c_1[:c_2*c_3]
 	a_4 = a_4[:a_5]
 	b_6 = b_6[:b_7]
-	x_12 := float64(size_10)
-	x_13 := float64(size_11)
-	a_14 := ar.F64(3)
-	a_14[0], a_14[1], a_14[2] = x_12, x_13, eps_8
-	n_15 := c_2 * c_3
-	n_16 := 3 + n_15
-	c_17 := ar.F64(len(a_14) + len(c_1))
-	copy(c_17, a_14)
-	copy(c_17[len(a_14):], c_1)
-	n_18 := a_5 + b_7
-	c_19 := ar.F64(len(a_4) + len(b_6))
-	copy(c_19, a_4)
-	copy(c_19[len(a_4):], b_6)
-	x_20 := float64(iters_9)
-	a_21 := ar.F64(1)
-	a_21[0] = x_20
-	n_22 := n_18 + 1
-	c_23 := ar.F64(len(c_19) + len(a_21))
-	copy(c_23, c_19)
-	copy(c_23[len(c_19):], a_21)
-	n_24 := n_16 + n_22
-	c_25 := ar.F64(len(c_17) + len(c_23))
-	copy(c_25, c_17)
-	copy(c_25[len(c_17):], c_23)
-	r_26, r_27, err_28 := fn_solvesinkhornpotentials(ar, c_25, n_24)
-	if err_28 != nil {
-		return nil, 0, 0, nbFrame(err_28, "solve.sinkhorn_potentials", "std/solve:188:5", "std/solve:213:13")
+	x_12 := eps_8 > 0.0
+	if !x_12 {
+		return nil, 0, 0, nbErrorf("std/solve:222:13", "solve.sinkhorn: argument 4 (eps) must be positive")
 	}
-	n_29, err_30 := nbSize(size_10)
-	if err_30 != nil {
-		return nil, 0, 0, nbAt("std/solve:214:6", err_30)
+	x_13 := float64(size_10)
+	x_14 := float64(size_11)
+	a_15 := ar.F64(3)
+	a_15[0], a_15[1], a_15[2] = x_13, x_14, eps_8
+	n_16 := c_2 * c_3
+	n_17 := 3 + n_16
+	c_18 := ar.F64(len(a_15) + len(c_1))
+	copy(c_18, a_15)
+	copy(c_18[len(a_15):], c_1)
+	s_19 := runtime.Min(a_4)
+	x_20 := s_19 > 0.0
+	if !x_20 {
+		return nil, 0, 0, nbErrorf("std/solve:224:11", "solve.sinkhorn: argument 2 (a) must have positive entries")
 	}
-	var a_31 []float64
-	var d_32 int = 0
-	var rs_33 int = 0
-	for i_34 := 0; i_34 < n_29; i_34++ {
-		mark_35 := ar.mark()
-		i_36 := int64(i_34)
-		n_37, err_38 := nbSize(size_11)
-		if err_38 != nil {
-			return nil, 0, 0, nbAt("std/solve:214:7", err_38)
+	s_21 := runtime.Min(b_6)
+	x_22 := s_21 > 0.0
+	if !x_22 {
+		return nil, 0, 0, nbErrorf("std/solve:225:11", "solve.sinkhorn: argument 3 (b) must have positive entries")
+	}
+	n_23 := a_5 + b_7
+	c_24 := ar.F64(len(a_4) + len(b_6))
+	copy(c_24, a_4)
+	copy(c_24[len(a_4):], b_6)
+	x_25 := iters_9 >= int64(0)
+	if !x_25 {
+		return nil, 0, 0, nbErrorf("std/solve:223:15", "solve.sinkhorn: argument 5 (iters) must be non-negative")
+	}
+	x_26 := float64(iters_9)
+	a_27 := ar.F64(1)
+	a_27[0] = x_26
+	n_28 := n_23 + 1
+	c_29 := ar.F64(len(c_24) + len(a_27))
+	copy(c_29, c_24)
+	copy(c_29[len(c_24):], a_27)
+	n_30 := n_17 + n_28
+	c_31 := ar.F64(len(c_18) + len(c_29))
+	copy(c_31, c_18)
+	copy(c_31[len(c_18):], c_29)
+	r_32, r_33, err_34 := fn_solvesinkhornpotentials(ar, c_31, n_30)
+	if err_34 != nil {
+		return nil, 0, 0, nbFrame(err_34, "solve.sinkhorn_potentials", "std/solve:195:5", "std/solve:226:13")
+	}
+	n_35, err_36 := runtime.CheckSize(size_10)
+	if err_36 != nil {
+		return nil, 0, 0, nbAt("std/solve:227:6", err_36)
+	}
+	var a_37 []float64
+	var d_38 int = 0
+	var rs_39 int = 0
+	for i_40 := 0; i_40 < n_35; i_40++ {
+		mark_41 := ar.mark()
+		i_42 := int64(i_40)
+		n_43, err_44 := runtime.CheckSize(size_11)
+		if err_44 != nil {
+			return nil, 0, 0, nbAt("std/solve:227:7", err_44)
 		}
-		if i_34 == 0 {
-			d_32 = n_37
-			rs_33 = d_32
-			tot_39, err_40 := nbMulSize(n_29, rs_33)
-			if err_40 != nil {
-				return nil, 0, 0, nbAt("std/solve:214:6", err_40)
+		if i_40 == 0 {
+			d_38 = n_43
+			rs_39 = d_38
+			tot_45, err_46 := runtime.MulSize(n_35, rs_39)
+			if err_46 != nil {
+				return nil, 0, 0, nbAt("std/solve:227:6", err_46)
 			}
-			a_31 = ar.F64(tot_39)
-		} else if n_37 != d_32 {
-			return nil, 0, 0, nbErrorf("std/solve:214:6", "build: element "+strconv.Itoa(i_34)+" has shape "+nbShape(n_37)+", element 0 has shape "+nbShape(d_32))
+			a_37 = ar.F64(tot_45)
+		} else if n_43 != d_38 {
+			return nil, 0, 0, nbErrorf("std/solve:227:6", "build: element "+strconv.Itoa(i_40)+" has shape "+runtime.ShapeString([]int{n_43})+", element 0 has shape "+runtime.ShapeString([]int{d_38}))
 		}
-		row_41 := a_31[i_34*rs_33 : (i_34+1)*rs_33]
-		for i_42 := range row_41 {
-			i_44 := int64(i_42)
-			if i_36 < 0 || i_36 >= int64(r_27) {
-				return nil, 0, 0, nbAt("std/solve:214:16", nbIndex(i_36, r_27))
+		row_47 := a_37[i_40*rs_39 : (i_40+1)*rs_39]
+		for i_48 := range row_47 {
+			i_50 := int64(i_48)
+			if i_42 < 0 || i_42 >= int64(r_33) {
+				return nil, 0, 0, nbAt("std/solve:227:16", runtime.CheckIndex(i_42, r_33))
 			}
-			x_45 := r_26[int(i_36)]
-			x_46 := size_10 + i_44
-			if x_46 < 0 || x_46 >= int64(r_27) {
-				return nil, 0, 0, nbAt("std/solve:214:25", nbIndex(x_46, r_27))
+			x_51 := r_32[int(i_42)]
+			x_52 := size_10 + i_50
+			if x_52 < 0 || x_52 >= int64(r_33) {
+				return nil, 0, 0, nbAt("std/solve:227:25", runtime.CheckIndex(x_52, r_33))
 			}
-			x_47 := r_26[int(x_46)]
-			x_48 := x_45 + x_47
-			row_49 := c_1[int(i_36)*c_3 : (int(i_36)+1)*c_3]
-			x_50 := row_49[int(i_44)]
-			x_51 := x_48 - x_50
-			x_52 := x_51 / eps_8
-			x_53 := math.Exp(x_52)
-			row_41[i_42] = x_53
+			x_53 := r_32[int(x_52)]
+			x_54 := x_51 + x_53
+			row_55 := c_1[int(i_42)*c_3 : (int(i_42)+1)*c_3]
+			x_56 := row_55[int(i_50)]
+			x_57 := x_54 - x_56
+			x_58 := x_57 / eps_8
+			x_59 := math.Exp(x_58)
+			row_47[i_48] = x_59
 		}
-		if i_34 > 0 {
-			ar.release(mark_35)
+		if i_40 > 0 {
+			ar.release(mark_41)
 		}
 	}
-	return a_31, n_29, d_32, nil
+	return a_37, n_35, d_38, nil
 }
 
-// fn_solvecomplete is def solve.complete (std/solve:274:5).
+// fn_solvecomplete is def solve.complete (std/solve:291:5).
 func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []float64, mask_5 int, mask_6 int, rank_7 int64, iters_8 int64) ([]float64, int, int, error) {
 	size_9 := int64(mm_2)
 	if int64(mask_5) != size_9 {
-		return nil, 0, 0, nbErrorf("std/solve:274:36", fmt.Sprintf("size mismatch: m is %d (mm) but mask has size %d", size_9, mask_5))
+		return nil, 0, 0, nbErrorf("std/solve:291:36", fmt.Sprintf("size mismatch: m is %d (mm) but mask has size %d", size_9, mask_5))
 	}
 	size_10 := int64(mm_3)
 	if int64(mask_6) != size_10 {
-		return nil, 0, 0, nbErrorf("std/solve:274:39", fmt.Sprintf("size mismatch: n is %d (dimension 2 of mm) but dimension 2 of mask has size %d", size_10, mask_6))
+		return nil, 0, 0, nbErrorf("std/solve:291:39", fmt.Sprintf("size mismatch: n is %d (dimension 2 of mm) but dimension 2 of mask has size %d", size_10, mask_6))
 	}
 	mm_1 = mm_1[:mm_2*mm_3]
 	mask_4 = mask_4[:mask_5*mask_6]
-	n_11, err_12 := nbSize(size_9)
+	n_11, err_12 := runtime.CheckSize(size_9)
 	if err_12 != nil {
-		return nil, 0, 0, nbAt("std/solve:280:31", err_12)
+		return nil, 0, 0, nbAt("std/solve:292:25", err_12)
 	}
-	var a_13 []float64
-	var d_14 int = 0
-	var rs_15 int = 0
-	for i_16 := 0; i_16 < n_11; i_16++ {
-		mark_17 := ar.mark()
-		i_18 := int64(i_16)
-		_ = i_18
-		n_19, err_20 := nbSize(rank_7)
-		if err_20 != nil {
-			return nil, 0, 0, nbAt("std/solve:280:32", err_20)
+	var s_13 int64 = 0
+	for i_14 := 0; i_14 < n_11; i_14++ {
+		i_16 := int64(i_14)
+		n_17, err_18 := runtime.CheckSize(size_10)
+		if err_18 != nil {
+			return nil, 0, 0, nbAt("std/solve:292:30", err_18)
 		}
-		a_21 := ar.F64(n_19)
-		if i_16 == 0 {
-			d_14 = n_19
-			rs_15 = d_14
-			tot_22, err_23 := nbMulSize(n_11, rs_15)
-			if err_23 != nil {
-				return nil, 0, 0, nbAt("std/solve:280:31", err_23)
+		var s_19 int64 = 0
+		for i_20 := 0; i_20 < n_17; i_20++ {
+			i_22 := int64(i_20)
+			if i_16 < 0 || i_16 >= int64(mask_5) {
+				return nil, 0, 0, nbAt("std/solve:292:38", runtime.CheckIndex(i_16, mask_5))
 			}
-			a_13 = ar.F64(tot_22)
-		} else if n_19 != d_14 {
-			return nil, 0, 0, nbErrorf("std/solve:280:31", "build: element "+strconv.Itoa(i_16)+" has shape "+nbShape(n_19)+", element 0 has shape "+nbShape(d_14))
-		}
-		copy(a_13[i_16*rs_15:(i_16+1)*rs_15], a_21)
-		if i_16 > 0 {
-			ar.release(mark_17)
-		}
-	}
-	n_24, err_25 := nbSize(size_10)
-	if err_25 != nil {
-		return nil, 0, 0, nbAt("std/solve:275:12", err_25)
-	}
-	var a_26 []float64
-	var d_27 int = 0
-	var rs_28 int = 0
-	for i_29 := 0; i_29 < n_24; i_29++ {
-		mark_30 := ar.mark()
-		i_31 := int64(i_29)
-		n_32, err_33 := nbSize(rank_7)
-		if err_33 != nil {
-			return nil, 0, 0, nbAt("std/solve:275:13", err_33)
-		}
-		if i_29 == 0 {
-			d_27 = n_32
-			rs_28 = d_27
-			tot_34, err_35 := nbMulSize(n_24, rs_28)
-			if err_35 != nil {
-				return nil, 0, 0, nbAt("std/solve:275:12", err_35)
+			row_23 := mask_4[int(i_16)*mask_6 : (int(i_16)+1)*mask_6]
+			if i_22 < 0 || i_22 >= int64(mask_6) {
+				return nil, 0, 0, nbAt("std/solve:292:38", runtime.CheckIndex(i_22, mask_6))
 			}
-			a_26 = ar.F64(tot_34)
-		} else if n_32 != d_27 {
-			return nil, 0, 0, nbErrorf("std/solve:275:12", "build: element "+strconv.Itoa(i_29)+" has shape "+nbShape(n_32)+", element 0 has shape "+nbShape(d_27))
-		}
-		row_36 := a_26[i_29*rs_28 : (i_29+1)*rs_28]
-		for i_37 := range row_36 {
-			i_39 := int64(i_37)
-			x_40 := i_31 + int64(1)
-			x_41 := i_39 + int64(1)
-			x_42 := x_40 * x_41
-			x_43 := float64(x_42)
-			x_44 := math.Cos(x_43)
-			row_36[i_37] = x_44
-		}
-		if i_29 > 0 {
-			ar.release(mark_30)
-		}
-	}
-	var state_45 []float64
-	var state_46 int
-	var state_47 int
-	var state_48 []float64
-	var state_49 int
-	var state_50 int
-	state_45, state_46, state_47, state_48, state_49, state_50 = a_13, n_11, d_14, a_26, n_24, d_27
-	for t_136 := int64(0); t_136 < iters_8; t_136++ {
-		mark_137 := ar.mark()
-		if mm_2 != mask_5 {
-			return nil, 0, 0, nbErrorf("std/solve:277:5", fmt.Sprintf("map: sizes %d and %d differ", mask_5, mm_2))
-		}
-		var a_138 []float64
-		var d_139 int = 0
-		var rs_140 int = 0
-		for i_141 := 0; i_141 < mask_5; i_141++ {
-			mark_142 := ar.mark()
-			row_143 := mask_4[i_141*mask_6 : (i_141+1)*mask_6]
-			row_144 := mm_1[i_141*mm_3 : (i_141+1)*mm_3]
-			t_145 := ar.F64(len(state_48))
-			for i_146 := 0; i_146 < state_49; i_146++ {
-				for j_147 := 0; j_147 < state_50; j_147++ {
-					t_145[j_147*state_49+i_146] = state_48[i_146*state_50+j_147]
-				}
-			}
-			var a_148 []float64
-			var d_149 int = 0
-			var rs_150 int = 0
-			for i_151 := 0; i_151 < state_50; i_151++ {
-				mark_152 := ar.mark()
-				row_153 := t_145[i_151*state_49 : (i_151+1)*state_49]
-				if mask_6 != state_49 {
-					return nil, 0, 0, nbErrorf("std/solve:278:22", "shape mismatch in '*': "+nbShape(state_49)+" and "+nbShape(mask_6))
-				}
-				if i_151 == 0 {
-					d_149 = state_49
-					rs_150 = d_149
-					tot_154, err_155 := nbMulSize(state_50, rs_150)
-					if err_155 != nil {
-						return nil, 0, 0, nbAt("std/solve:278:15", err_155)
-					}
-					a_148 = ar.F64(tot_154)
-				} else if state_49 != d_149 {
-					return nil, 0, 0, nbErrorf("std/solve:278:15", "map: element "+strconv.Itoa(i_151)+" has shape "+nbShape(state_49)+", element 0 has shape "+nbShape(d_149))
-				}
-				row_156 := a_148[i_151*rs_150 : (i_151+1)*rs_150]
-				row_153 = row_153[:len(row_156)]
-				row_143 = row_143[:len(row_156)]
-				for i_157 := range row_156 {
-					row_156[i_157] = (row_153[i_157] * row_143[i_157])
-				}
-				if i_151 > 0 {
-					ar.release(mark_152)
-				}
-			}
-			if state_49 != d_149 {
-				return nil, 0, 0, nbErrorf("std/solve:279:45", "'@': inner sizes differ: "+nbShape(state_50, d_149)+" @ "+nbShape(state_49, state_50))
-			}
-			tot_159, err_160 := nbMulSize(state_50, state_50)
-			if err_160 != nil {
-				return nil, 0, 0, nbAt("std/solve:279:45", err_160)
-			}
-			a_161 := ar.F64(tot_159)
-			runtime.Gemm(false, false, state_50, state_50, d_149, 1, a_148, state_48, 0, a_161)
-			r_162, r_163, r_164, err_165 := fn_linalgcholreg(ar, a_161, state_50, state_50)
-			if err_165 != nil {
-				return nil, 0, 0, nbFrame(err_165, "linalg.chol_reg", "std/linalg:50:5", "std/solve:279:26")
-			}
-			if mm_3 != d_149 {
-				return nil, 0, 0, nbErrorf("std/solve:279:54", "'@': inner sizes differ: "+nbShape(state_50, d_149)+" @ "+nbShape(mm_3))
-			}
-			a_166 := ar.F64(state_50)
-			if d_149 <= 32 {
-				row_144 = row_144[:d_149]
-				for r_167 := range a_166 {
-					row_168 := a_148[r_167*d_149 : (r_167+1)*d_149]
-					s_169 := 0.0
-					for c_170, v_171 := range row_168 {
-						s_169 += v_171 * row_144[c_170]
-					}
-					a_166[r_167] = s_169
-				}
+			x_24 := row_23[int(i_22)]
+			x_25 := x_24 == 0.0
+			var c_26 bool
+			if x_25 {
+				c_26 = true
 			} else {
-				runtime.Gemv(false, state_50, d_149, 1, a_148, row_144, 0, a_166)
-			}
-			r_172, r_173, err_174 := fn_linalgchosolve(ar, r_162, r_163, r_164, a_166, state_50)
-			if err_174 != nil {
-				return nil, 0, 0, nbFrame(err_174, "linalg.cho_solve", "std/linalg:37:5", "std/solve:279:9")
-			}
-			if i_141 == 0 {
-				d_139 = r_173
-				rs_140 = d_139
-				tot_175, err_176 := nbMulSize(mask_5, rs_140)
-				if err_176 != nil {
-					return nil, 0, 0, nbAt("std/solve:277:5", err_176)
+				if i_16 < 0 || i_16 >= int64(mask_5) {
+					return nil, 0, 0, nbAt("std/solve:292:59", runtime.CheckIndex(i_16, mask_5))
 				}
-				a_138 = ar.F64(tot_175)
-			} else if r_173 != d_139 {
-				return nil, 0, 0, nbErrorf("std/solve:277:5", "map: element "+strconv.Itoa(i_141)+" has shape "+nbShape(r_173)+", element 0 has shape "+nbShape(d_139))
+				row_27 := mask_4[int(i_16)*mask_6 : (int(i_16)+1)*mask_6]
+				if i_22 < 0 || i_22 >= int64(mask_6) {
+					return nil, 0, 0, nbAt("std/solve:292:59", runtime.CheckIndex(i_22, mask_6))
+				}
+				x_28 := row_27[int(i_22)]
+				x_29 := x_28 == 1.0
+				c_26 = x_29
 			}
-			copy(a_138[i_141*rs_140:(i_141+1)*rs_140], r_172)
-			if i_141 > 0 {
-				ar.release(mark_142)
+			var c_30 int64
+			if c_26 {
+				c_30 = int64(0)
+			} else {
+				c_30 = int64(1)
 			}
+			s_19 += c_30
 		}
-		t_177 := ar.F64(len(mask_4))
-		for i_178 := 0; i_178 < mask_5; i_178++ {
-			for j_179 := 0; j_179 < mask_6; j_179++ {
-				t_177[j_179*mask_5+i_178] = mask_4[i_178*mask_6+j_179]
-			}
+		s_13 += s_19
+	}
+	x_31 := s_13 == int64(0)
+	if !x_31 {
+		return nil, 0, 0, nbErrorf("std/solve:292:14", "solve.complete: argument 2 (mask) must have entries 0 or 1")
+	}
+	x_32 := rank_7 >= int64(1)
+	if !x_32 {
+		return nil, 0, 0, nbErrorf("std/solve:294:14", "solve.complete: argument 3 (rank) must be at least 1")
+	}
+	n_33, err_34 := runtime.CheckSize(size_9)
+	if err_34 != nil {
+		return nil, 0, 0, nbAt("std/solve:301:31", err_34)
+	}
+	var a_35 []float64
+	var d_36 int = 0
+	var rs_37 int = 0
+	for i_38 := 0; i_38 < n_33; i_38++ {
+		mark_39 := ar.mark()
+		i_40 := int64(i_38)
+		_ = i_40
+		n_41, err_42 := runtime.CheckSize(rank_7)
+		if err_42 != nil {
+			return nil, 0, 0, nbAt("std/solve:301:32", err_42)
 		}
-		t_180 := ar.F64(len(mm_1))
-		for i_181 := 0; i_181 < mm_2; i_181++ {
-			for j_182 := 0; j_182 < mm_3; j_182++ {
-				t_180[j_182*mm_2+i_181] = mm_1[i_181*mm_3+j_182]
+		a_43 := ar.F64(n_41)
+		if i_38 == 0 {
+			d_36 = n_41
+			rs_37 = d_36
+			tot_44, err_45 := runtime.MulSize(n_33, rs_37)
+			if err_45 != nil {
+				return nil, 0, 0, nbAt("std/solve:301:31", err_45)
 			}
+			a_35 = ar.F64(tot_44)
+		} else if n_41 != d_36 {
+			return nil, 0, 0, nbErrorf("std/solve:301:31", "build: element "+strconv.Itoa(i_38)+" has shape "+runtime.ShapeString([]int{n_41})+", element 0 has shape "+runtime.ShapeString([]int{d_36}))
 		}
-		if mm_3 != mask_6 {
-			return nil, 0, 0, nbErrorf("std/solve:277:5", fmt.Sprintf("map: sizes %d and %d differ", mask_6, mm_3))
+		copy(a_35[i_38*rs_37:(i_38+1)*rs_37], a_43)
+		if i_38 > 0 {
+			ar.release(mark_39)
+		}
+	}
+	n_46, err_47 := runtime.CheckSize(size_10)
+	if err_47 != nil {
+		return nil, 0, 0, nbAt("std/solve:296:12", err_47)
+	}
+	var a_48 []float64
+	var d_49 int = 0
+	var rs_50 int = 0
+	for i_51 := 0; i_51 < n_46; i_51++ {
+		mark_52 := ar.mark()
+		i_53 := int64(i_51)
+		n_54, err_55 := runtime.CheckSize(rank_7)
+		if err_55 != nil {
+			return nil, 0, 0, nbAt("std/solve:296:13", err_55)
+		}
+		if i_51 == 0 {
+			d_49 = n_54
+			rs_50 = d_49
+			tot_56, err_57 := runtime.MulSize(n_46, rs_50)
+			if err_57 != nil {
+				return nil, 0, 0, nbAt("std/solve:296:12", err_57)
+			}
+			a_48 = ar.F64(tot_56)
+		} else if n_54 != d_49 {
+			return nil, 0, 0, nbErrorf("std/solve:296:12", "build: element "+strconv.Itoa(i_51)+" has shape "+runtime.ShapeString([]int{n_54})+", element 0 has shape "+runtime.ShapeString([]int{d_49}))
+		}
+		row_58 := a_48[i_51*rs_50 : (i_51+1)*rs_50]
+		for i_59 := range row_58 {
+			i_61 := int64(i_59)
+			x_62 := i_53 + int64(1)
+			x_63 := i_61 + int64(1)
+			x_64 := x_62 * x_63
+			x_65 := float64(x_64)
+			x_66 := math.Cos(x_65)
+			row_58[i_59] = x_66
+		}
+		if i_51 > 0 {
+			ar.release(mark_52)
+		}
+	}
+	var state_67 []float64
+	var state_68 int
+	var state_69 int
+	var state_70 []float64
+	var state_71 int
+	var state_72 int
+	state_67, state_68, state_69, state_70, state_71, state_72 = a_35, n_33, d_36, a_48, n_46, d_49
+	x_180 := iters_8 >= int64(0)
+	if !x_180 {
+		return nil, 0, 0, nbErrorf("std/solve:295:15", "solve.complete: argument 4 (iters) must be non-negative")
+	}
+	for t_181 := int64(0); t_181 < iters_8; t_181++ {
+		mark_182 := ar.mark()
+		if mm_2 != mask_5 {
+			return nil, 0, 0, nbErrorf("std/solve:298:5", fmt.Sprintf("map: sizes %d and %d differ", mask_5, mm_2))
 		}
 		var a_183 []float64
 		var d_184 int = 0
 		var rs_185 int = 0
-		for i_186 := 0; i_186 < mask_6; i_186++ {
+		for i_186 := 0; i_186 < mask_5; i_186++ {
 			mark_187 := ar.mark()
-			row_188 := t_177[i_186*mask_5 : (i_186+1)*mask_5]
-			row_189 := t_180[i_186*mm_2 : (i_186+1)*mm_2]
-			t_190 := ar.F64(len(a_138))
-			for i_191 := 0; i_191 < mask_5; i_191++ {
-				for j_192 := 0; j_192 < d_139; j_192++ {
-					t_190[j_192*mask_5+i_191] = a_138[i_191*d_139+j_192]
+			row_188 := mask_4[i_186*mask_6 : (i_186+1)*mask_6]
+			row_189 := mm_1[i_186*mm_3 : (i_186+1)*mm_3]
+			t_190 := ar.F64(len(state_70))
+			for i_191 := 0; i_191 < state_71; i_191++ {
+				for j_192 := 0; j_192 < state_72; j_192++ {
+					t_190[j_192*state_71+i_191] = state_70[i_191*state_72+j_192]
 				}
 			}
-			var a_193 []float64
-			var d_194 int = 0
-			var rs_195 int = 0
-			for i_196 := 0; i_196 < d_139; i_196++ {
-				mark_197 := ar.mark()
-				row_198 := t_190[i_196*mask_5 : (i_196+1)*mask_5]
-				if i_196 == 0 {
-					d_194 = mask_5
-					rs_195 = d_194
-					tot_199, err_200 := nbMulSize(d_139, rs_195)
-					if err_200 != nil {
-						return nil, 0, 0, nbAt("std/solve:278:15", err_200)
+			n_193 := int64(state_72)
+			n_194, err_195 := runtime.CheckSize(n_193)
+			if err_195 != nil {
+				return nil, 0, 0, nbAt("std/solve:299:15", err_195)
+			}
+			var a_196 []float64
+			var d_197 int = 0
+			var rs_198 int = 0
+			for i_199 := 0; i_199 < n_194; i_199++ {
+				mark_200 := ar.mark()
+				i_201 := int64(i_199)
+				row_202 := t_190[int(i_201)*state_71 : (int(i_201)+1)*state_71]
+				if mask_6 != state_71 {
+					return nil, 0, 0, nbErrorf("std/solve:299:22", "shape mismatch in '*': "+runtime.ShapeString([]int{state_71})+" and "+runtime.ShapeString([]int{mask_6}))
+				}
+				if i_199 == 0 {
+					d_197 = state_71
+					rs_198 = d_197
+					tot_203, err_204 := runtime.MulSize(n_194, rs_198)
+					if err_204 != nil {
+						return nil, 0, 0, nbAt("std/solve:299:15", err_204)
 					}
-					a_193 = ar.F64(tot_199)
-				} else if mask_5 != d_194 {
-					return nil, 0, 0, nbErrorf("std/solve:278:15", "map: element "+strconv.Itoa(i_196)+" has shape "+nbShape(mask_5)+", element 0 has shape "+nbShape(d_194))
+					a_196 = ar.F64(tot_203)
+				} else if state_71 != d_197 {
+					return nil, 0, 0, nbErrorf("std/solve:299:15", "build: element "+strconv.Itoa(i_199)+" has shape "+runtime.ShapeString([]int{state_71})+", element 0 has shape "+runtime.ShapeString([]int{d_197}))
 				}
-				row_201 := a_193[i_196*rs_195 : (i_196+1)*rs_195]
-				row_198 = row_198[:len(row_201)]
-				row_188 = row_188[:len(row_201)]
-				for i_202 := range row_201 {
-					row_201[i_202] = (row_198[i_202] * row_188[i_202])
+				row_205 := a_196[i_199*rs_198 : (i_199+1)*rs_198]
+				row_202 = row_202[:len(row_205)]
+				row_188 = row_188[:len(row_205)]
+				for i_206 := range row_205 {
+					row_205[i_206] = (row_202[i_206] * row_188[i_206])
 				}
-				if i_196 > 0 {
-					ar.release(mark_197)
+				if i_199 > 0 {
+					ar.release(mark_200)
 				}
 			}
-			if mask_5 != d_194 {
-				return nil, 0, 0, nbErrorf("std/solve:279:45", "'@': inner sizes differ: "+nbShape(d_139, d_194)+" @ "+nbShape(mask_5, d_139))
+			if state_71 != d_197 {
+				return nil, 0, 0, nbErrorf("std/solve:300:45", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_194, d_197})+" @ "+runtime.ShapeString([]int{state_71, state_72}))
 			}
-			tot_204, err_205 := nbMulSize(d_139, d_139)
-			if err_205 != nil {
-				return nil, 0, 0, nbAt("std/solve:279:45", err_205)
+			tot_208, err_209 := runtime.MulSize(n_194, state_72)
+			if err_209 != nil {
+				return nil, 0, 0, nbAt("std/solve:300:45", err_209)
 			}
-			a_206 := ar.F64(tot_204)
-			runtime.Gemm(false, false, d_139, d_139, d_194, 1, a_193, a_138, 0, a_206)
-			r_207, r_208, r_209, err_210 := fn_linalgcholreg(ar, a_206, d_139, d_139)
-			if err_210 != nil {
-				return nil, 0, 0, nbFrame(err_210, "linalg.chol_reg", "std/linalg:50:5", "std/solve:279:26")
+			a_210 := ar.F64(tot_208)
+			runtime.Gemm(false, false, n_194, state_72, d_197, 1, a_196, state_70, 0, a_210)
+			r_211, r_212, r_213, err_214 := fn_linalgcholreg(ar, a_210, n_194, state_72)
+			if err_214 != nil {
+				return nil, 0, 0, nbFrame(err_214, "linalg.chol_reg", "std/linalg:51:5", "std/solve:300:26")
 			}
-			if mm_2 != d_194 {
-				return nil, 0, 0, nbErrorf("std/solve:279:54", "'@': inner sizes differ: "+nbShape(d_139, d_194)+" @ "+nbShape(mm_2))
+			if mm_3 != d_197 {
+				return nil, 0, 0, nbErrorf("std/solve:300:54", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_194, d_197})+" @ "+runtime.ShapeString([]int{mm_3}))
 			}
-			a_211 := ar.F64(d_139)
-			if d_194 <= 32 {
-				row_189 = row_189[:d_194]
-				for r_212 := range a_211 {
-					row_213 := a_193[r_212*d_194 : (r_212+1)*d_194]
-					s_214 := 0.0
-					for c_215, v_216 := range row_213 {
-						s_214 += v_216 * row_189[c_215]
+			a_215 := ar.F64(n_194)
+			if d_197 <= 32 {
+				row_189 = row_189[:d_197]
+				for r_216 := range a_215 {
+					row_217 := a_196[r_216*d_197 : (r_216+1)*d_197]
+					s_218 := 0.0
+					for c_219, v_220 := range row_217 {
+						s_218 += v_220 * row_189[c_219]
 					}
-					a_211[r_212] = s_214
+					a_215[r_216] = s_218
 				}
 			} else {
-				runtime.Gemv(false, d_139, d_194, 1, a_193, row_189, 0, a_211)
+				runtime.Gemv(false, n_194, d_197, 1, a_196, row_189, 0, a_215)
 			}
-			r_217, r_218, err_219 := fn_linalgchosolve(ar, r_207, r_208, r_209, a_211, d_139)
-			if err_219 != nil {
-				return nil, 0, 0, nbFrame(err_219, "linalg.cho_solve", "std/linalg:37:5", "std/solve:279:9")
+			r_221, r_222, err_223 := fn_linalgchosolve(ar, r_211, r_212, r_213, a_215, n_194)
+			if err_223 != nil {
+				return nil, 0, 0, nbFrame(err_223, "linalg.cho_solve", "std/linalg:38:5", "std/solve:300:9")
 			}
 			if i_186 == 0 {
-				d_184 = r_218
+				d_184 = r_222
 				rs_185 = d_184
-				tot_220, err_221 := nbMulSize(mask_6, rs_185)
-				if err_221 != nil {
-					return nil, 0, 0, nbAt("std/solve:277:5", err_221)
+				tot_224, err_225 := runtime.MulSize(mask_5, rs_185)
+				if err_225 != nil {
+					return nil, 0, 0, nbAt("std/solve:298:5", err_225)
 				}
-				a_183 = ar.F64(tot_220)
-			} else if r_218 != d_184 {
-				return nil, 0, 0, nbErrorf("std/solve:277:5", "map: element "+strconv.Itoa(i_186)+" has shape "+nbShape(r_218)+", element 0 has shape "+nbShape(d_184))
+				a_183 = ar.F64(tot_224)
+			} else if r_222 != d_184 {
+				return nil, 0, 0, nbErrorf("std/solve:298:5", "map: element "+strconv.Itoa(i_186)+" has shape "+runtime.ShapeString([]int{r_222})+", element 0 has shape "+runtime.ShapeString([]int{d_184}))
 			}
-			copy(a_183[i_186*rs_185:(i_186+1)*rs_185], r_217)
+			copy(a_183[i_186*rs_185:(i_186+1)*rs_185], r_221)
 			if i_186 > 0 {
 				ar.release(mark_187)
 			}
 		}
+		t_226 := ar.F64(len(mask_4))
+		for i_227 := 0; i_227 < mask_5; i_227++ {
+			for j_228 := 0; j_228 < mask_6; j_228++ {
+				t_226[j_228*mask_5+i_227] = mask_4[i_227*mask_6+j_228]
+			}
+		}
+		t_229 := ar.F64(len(mm_1))
+		for i_230 := 0; i_230 < mm_2; i_230++ {
+			for j_231 := 0; j_231 < mm_3; j_231++ {
+				t_229[j_231*mm_2+i_230] = mm_1[i_230*mm_3+j_231]
+			}
+		}
+		if mm_3 != mask_6 {
+			return nil, 0, 0, nbErrorf("std/solve:298:5", fmt.Sprintf("map: sizes %d and %d differ", mask_6, mm_3))
+		}
+		var a_232 []float64
+		var d_233 int = 0
+		var rs_234 int = 0
+		for i_235 := 0; i_235 < mask_6; i_235++ {
+			mark_236 := ar.mark()
+			row_237 := t_226[i_235*mask_5 : (i_235+1)*mask_5]
+			row_238 := t_229[i_235*mm_2 : (i_235+1)*mm_2]
+			t_239 := ar.F64(len(a_183))
+			for i_240 := 0; i_240 < mask_5; i_240++ {
+				for j_241 := 0; j_241 < d_184; j_241++ {
+					t_239[j_241*mask_5+i_240] = a_183[i_240*d_184+j_241]
+				}
+			}
+			n_242 := int64(d_184)
+			n_243, err_244 := runtime.CheckSize(n_242)
+			if err_244 != nil {
+				return nil, 0, 0, nbAt("std/solve:299:15", err_244)
+			}
+			var a_245 []float64
+			var d_246 int = 0
+			var rs_247 int = 0
+			for i_248 := 0; i_248 < n_243; i_248++ {
+				mark_249 := ar.mark()
+				i_250 := int64(i_248)
+				row_251 := t_239[int(i_250)*mask_5 : (int(i_250)+1)*mask_5]
+				if i_248 == 0 {
+					d_246 = mask_5
+					rs_247 = d_246
+					tot_252, err_253 := runtime.MulSize(n_243, rs_247)
+					if err_253 != nil {
+						return nil, 0, 0, nbAt("std/solve:299:15", err_253)
+					}
+					a_245 = ar.F64(tot_252)
+				} else if mask_5 != d_246 {
+					return nil, 0, 0, nbErrorf("std/solve:299:15", "build: element "+strconv.Itoa(i_248)+" has shape "+runtime.ShapeString([]int{mask_5})+", element 0 has shape "+runtime.ShapeString([]int{d_246}))
+				}
+				row_254 := a_245[i_248*rs_247 : (i_248+1)*rs_247]
+				row_251 = row_251[:len(row_254)]
+				row_237 = row_237[:len(row_254)]
+				for i_255 := range row_254 {
+					row_254[i_255] = (row_251[i_255] * row_237[i_255])
+				}
+				if i_248 > 0 {
+					ar.release(mark_249)
+				}
+			}
+			if mask_5 != d_246 {
+				return nil, 0, 0, nbErrorf("std/solve:300:45", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_243, d_246})+" @ "+runtime.ShapeString([]int{mask_5, d_184}))
+			}
+			tot_257, err_258 := runtime.MulSize(n_243, d_184)
+			if err_258 != nil {
+				return nil, 0, 0, nbAt("std/solve:300:45", err_258)
+			}
+			a_259 := ar.F64(tot_257)
+			runtime.Gemm(false, false, n_243, d_184, d_246, 1, a_245, a_183, 0, a_259)
+			r_260, r_261, r_262, err_263 := fn_linalgcholreg(ar, a_259, n_243, d_184)
+			if err_263 != nil {
+				return nil, 0, 0, nbFrame(err_263, "linalg.chol_reg", "std/linalg:51:5", "std/solve:300:26")
+			}
+			if mm_2 != d_246 {
+				return nil, 0, 0, nbErrorf("std/solve:300:54", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_243, d_246})+" @ "+runtime.ShapeString([]int{mm_2}))
+			}
+			a_264 := ar.F64(n_243)
+			if d_246 <= 32 {
+				row_238 = row_238[:d_246]
+				for r_265 := range a_264 {
+					row_266 := a_245[r_265*d_246 : (r_265+1)*d_246]
+					s_267 := 0.0
+					for c_268, v_269 := range row_266 {
+						s_267 += v_269 * row_238[c_268]
+					}
+					a_264[r_265] = s_267
+				}
+			} else {
+				runtime.Gemv(false, n_243, d_246, 1, a_245, row_238, 0, a_264)
+			}
+			r_270, r_271, err_272 := fn_linalgchosolve(ar, r_260, r_261, r_262, a_264, n_243)
+			if err_272 != nil {
+				return nil, 0, 0, nbFrame(err_272, "linalg.cho_solve", "std/linalg:38:5", "std/solve:300:9")
+			}
+			if i_235 == 0 {
+				d_233 = r_271
+				rs_234 = d_233
+				tot_273, err_274 := runtime.MulSize(mask_6, rs_234)
+				if err_274 != nil {
+					return nil, 0, 0, nbAt("std/solve:298:5", err_274)
+				}
+				a_232 = ar.F64(tot_273)
+			} else if r_271 != d_233 {
+				return nil, 0, 0, nbErrorf("std/solve:298:5", "map: element "+strconv.Itoa(i_235)+" has shape "+runtime.ShapeString([]int{r_271})+", element 0 has shape "+runtime.ShapeString([]int{d_233}))
+			}
+			copy(a_232[i_235*rs_234:(i_235+1)*rs_234], r_270)
+			if i_235 > 0 {
+				ar.release(mark_236)
+			}
+		}
+		t_275 := ar.F64(len(a_232))
+		for i_276 := 0; i_276 < mask_6; i_276++ {
+			for j_277 := 0; j_277 < d_233; j_277++ {
+				t_275[j_277*mask_6+i_276] = a_232[i_276*d_233+j_277]
+			}
+		}
+		if d_233 != d_184 {
+			return nil, 0, 0, nbErrorf("std/solve:306:39", "'@': inner sizes differ: "+runtime.ShapeString([]int{mask_5, d_184})+" @ "+runtime.ShapeString([]int{d_233, mask_6}))
+		}
+		tot_278, err_279 := runtime.MulSize(mask_5, mask_6)
+		if err_279 != nil {
+			return nil, 0, 0, nbAt("std/solve:306:39", err_279)
+		}
+		a_280 := ar.F64(tot_278)
+		runtime.Gemm(false, false, mask_5, mask_6, d_184, 1, a_183, t_275, 0, a_280)
+		if mm_2 != mask_5 || mm_3 != mask_6 {
+			return nil, 0, 0, nbErrorf("std/solve:306:55", "shape mismatch in '-': "+runtime.ShapeString([]int{mask_5, mask_6})+" and "+runtime.ShapeString([]int{mm_2, mm_3}))
+		}
+		n_281 := mask_5 * mask_6
+		r_282 := ar.F64(n_281)
+		mask_4 = mask_4[:len(r_282)]
+		a_280 = a_280[:len(r_282)]
+		mm_1 = mm_1[:len(r_282)]
+		for i_283 := range r_282 {
+			r_282[i_283] = (mask_4[i_283] * (a_280[i_283] - mm_1[i_283]))
+		}
+		n_285 := mask_5 * mask_6
+		_ = n_285
+		s_286 := runtime.Norm2(r_282)
+		_ = s_286
 		if int64(mask_5) != size_9 {
-			return nil, 0, 0, nbErrorf("std/solve:281:5", nbDimMsg("field 0 of the loop state", "[m][rank]f64", "m", int64(mask_5), size_9))
+			return nil, 0, 0, nbErrorf("std/solve:302:5", runtime.DimMessage("field 0 of the loop state", "[m][?]f64", "m", int64(mask_5), size_9))
+		}
+		n_287 := int64(state_69)
+		if int64(d_184) != n_287 {
+			return nil, 0, 0, nbErrorf("std/solve:302:5", runtime.DimMessage("dimension 2 of field 0 of the loop state", "[m][?]f64", "", int64(d_184), n_287))
 		}
 		if int64(mask_6) != size_10 {
-			return nil, 0, 0, nbErrorf("std/solve:281:5", nbDimMsg("field 1 of the loop state", "[n][rank]f64", "n", int64(mask_6), size_10))
+			return nil, 0, 0, nbErrorf("std/solve:302:5", runtime.DimMessage("field 1 of the loop state", "[n][?]f64", "n", int64(mask_6), size_10))
 		}
-		state_45, state_46, state_47, state_48, state_49, state_50 = a_138, mask_5, d_139, a_183, mask_6, d_184
-		_ = mark_137
+		n_288 := int64(state_72)
+		if int64(d_233) != n_288 {
+			return nil, 0, 0, nbErrorf("std/solve:302:5", runtime.DimMessage("dimension 2 of field 1 of the loop state", "[n][?]f64", "", int64(d_233), n_288))
+		}
+		state_67, state_68, state_69, state_70, state_71, state_72 = a_183, mask_5, d_184, a_232, mask_6, d_233
+		_ = mark_182
 	}
-	t_222 := ar.F64(len(state_48))
-	for i_223 := 0; i_223 < state_49; i_223++ {
-		for j_224 := 0; j_224 < state_50; j_224++ {
-			t_222[j_224*state_49+i_223] = state_48[i_223*state_50+j_224]
+	t_289 := ar.F64(len(state_70))
+	for i_290 := 0; i_290 < state_71; i_290++ {
+		for j_291 := 0; j_291 < state_72; j_291++ {
+			t_289[j_291*state_71+i_290] = state_70[i_290*state_72+j_291]
 		}
 	}
-	if state_50 != state_47 {
-		return nil, 0, 0, nbErrorf("std/solve:285:8", "'@': inner sizes differ: "+nbShape(state_46, state_47)+" @ "+nbShape(state_50, state_49))
+	if state_72 != state_69 {
+		return nil, 0, 0, nbErrorf("std/solve:308:8", "'@': inner sizes differ: "+runtime.ShapeString([]int{state_68, state_69})+" @ "+runtime.ShapeString([]int{state_72, state_71}))
 	}
-	tot_225, err_226 := nbMulSize(state_46, state_49)
-	if err_226 != nil {
-		return nil, 0, 0, nbAt("std/solve:285:8", err_226)
+	tot_292, err_293 := runtime.MulSize(state_68, state_71)
+	if err_293 != nil {
+		return nil, 0, 0, nbAt("std/solve:308:8", err_293)
 	}
-	a_227 := ar.F64(tot_225)
-	runtime.Gemm(false, false, state_46, state_49, state_47, 1, state_45, t_222, 0, a_227)
-	return a_227, state_46, state_49, nil
+	a_294 := ar.F64(tot_292)
+	runtime.Gemm(false, false, state_68, state_71, state_69, 1, state_67, t_289, 0, a_294)
+	return a_294, state_68, state_71, nil
 }
 
 // fn_admmlasso is def admm_lasso (solve.nab:10:12).
@@ -1654,7 +1754,7 @@ func fn_admmlasso(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b
 	b_4 = b_4[:b_5]
 	r_11, r_12, err_13 := fn_solveadmmlasso(ar, a_1, a_2, a_3, b_4, b_5, lam_6, rho_7, iters_8)
 	if err_13 != nil {
-		return nil, 0, nbFrame(err_13, "solve.admm_lasso", "std/solve:40:5", "solve.nab:11:3")
+		return nil, 0, nbFrame(err_13, "solve.admm_lasso", "std/solve:42:5", "solve.nab:11:3")
 	}
 	return r_11, r_12, nil
 }
@@ -1678,41 +1778,49 @@ func fn_extragradient(ar *nbArena, op_1 func([]float64, int) ([]float64, int), z
 	_ = size_6
 	z0_2 = z0_2[:z0_3]
 	n_7 := int64(z0_3)
-	var z_8 []float64
-	var z_9 int
-	z_8, z_9 = z0_2, z0_3
-	for t_21 := int64(0); t_21 < steps_5; t_21++ {
-		mark_22 := ar.mark()
-		r_23, r_24 := op_1(z_8, z_9)
-		if int64(r_24) != n_7 {
-			return nil, 0, nbErrorf("std/solve:148:23", nbDimMsg("the result of op", "[n]f64", "n", int64(r_24), n_7))
-		}
-		if r_24 != z_9 {
-			return nil, 0, nbErrorf("std/solve:148:16", "shape mismatch in '-': "+nbShape(z_9)+" and "+nbShape(r_24))
-		}
-		r_25 := ar.F64(z_9)
-		z_8 = z_8[:len(r_25)]
-		r_23 = r_23[:len(r_25)]
-		for i_26 := range r_25 {
-			r_25[i_26] = (z_8[i_26] - (lr_4 * r_23[i_26]))
-		}
-		r_28, r_29 := op_1(r_25, z_9)
-		if int64(r_29) != n_7 {
-			return nil, 0, nbErrorf("std/solve:150:17", nbDimMsg("the result of op", "[n]f64", "n", int64(r_29), n_7))
-		}
-		if r_29 != z_9 {
-			return nil, 0, nbErrorf("std/solve:150:10", "shape mismatch in '-': "+nbShape(z_9)+" and "+nbShape(r_29))
-		}
-		r_30 := ar.F64(z_9)
-		z_8 = z_8[:len(r_30)]
-		r_28 = r_28[:len(r_30)]
-		for i_31 := range r_30 {
-			r_30[i_31] = (z_8[i_31] - (lr_4 * r_28[i_31]))
-		}
-		z_8 = r_30
-		_ = mark_22
+	x_8 := lr_4 >= 0.0
+	if !x_8 {
+		return nil, 0, nbErrorf("std/solve:153:12", "solve.extragradient: argument 3 (lr) must be non-negative")
 	}
-	return z_8, z0_3, nil
+	var z_9 []float64
+	var z_10 int
+	z_9, z_10 = z0_2, z0_3
+	x_22 := steps_5 >= int64(0)
+	if !x_22 {
+		return nil, 0, nbErrorf("std/solve:154:15", "solve.extragradient: argument 4 (steps) must be non-negative")
+	}
+	for t_23 := int64(0); t_23 < steps_5; t_23++ {
+		mark_24 := ar.mark()
+		r_25, r_26 := op_1(z_9, z_10)
+		if int64(r_26) != n_7 {
+			return nil, 0, nbErrorf("std/solve:156:23", runtime.DimMessage("the result of op", "[n]f64", "n", int64(r_26), n_7))
+		}
+		if r_26 != z_10 {
+			return nil, 0, nbErrorf("std/solve:156:16", "shape mismatch in '-': "+runtime.ShapeString([]int{z_10})+" and "+runtime.ShapeString([]int{r_26}))
+		}
+		r_27 := ar.F64(z_10)
+		z_9 = z_9[:len(r_27)]
+		r_25 = r_25[:len(r_27)]
+		for i_28 := range r_27 {
+			r_27[i_28] = (z_9[i_28] - (lr_4 * r_25[i_28]))
+		}
+		r_30, r_31 := op_1(r_27, z_10)
+		if int64(r_31) != n_7 {
+			return nil, 0, nbErrorf("std/solve:157:95", runtime.DimMessage("the result of op", "[n]f64", "n", int64(r_31), n_7))
+		}
+		if r_31 != z_10 {
+			return nil, 0, nbErrorf("std/solve:157:88", "shape mismatch in '-': "+runtime.ShapeString([]int{z_10})+" and "+runtime.ShapeString([]int{r_31}))
+		}
+		r_32 := ar.F64(z_10)
+		z_9 = z_9[:len(r_32)]
+		r_30 = r_30[:len(r_32)]
+		for i_33 := range r_32 {
+			r_32[i_33] = (z_9[i_33] - (lr_4 * r_30[i_33]))
+		}
+		z_9 = r_32
+		_ = mark_24
+	}
+	return z_9, z0_3, nil
 }
 
 // fn_sinkhorn is def sinkhorn (solve.nab:25:12).
@@ -1730,7 +1838,7 @@ func fn_sinkhorn(ar *nbArena, c_1 []float64, c_2 int, c_3 int, a_4 []float64, a_
 	b_6 = b_6[:b_7]
 	r_12, r_13, r_14, err_15 := fn_solvesinkhorn(ar, c_1, c_2, c_3, a_4, a_5, b_6, b_7, eps_8, iters_9)
 	if err_15 != nil {
-		return nil, 0, 0, nbFrame(err_15, "solve.sinkhorn", "std/solve:212:5", "solve.nab:26:3")
+		return nil, 0, 0, nbFrame(err_15, "solve.sinkhorn", "std/solve:221:5", "solve.nab:26:3")
 	}
 	return r_12, r_13, r_14, nil
 }
@@ -1749,7 +1857,7 @@ func fn_complete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []float
 	mask_4 = mask_4[:mask_5*mask_6]
 	r_11, r_12, r_13, err_14 := fn_solvecomplete(ar, mm_1, mm_2, mm_3, mask_4, mask_5, mask_6, rank_7, iters_8)
 	if err_14 != nil {
-		return nil, 0, 0, nbFrame(err_14, "solve.complete", "std/solve:274:5", "solve.nab:32:3")
+		return nil, 0, 0, nbFrame(err_14, "solve.complete", "std/solve:291:5", "solve.nab:32:3")
 	}
 	return r_11, r_12, r_13, nil
 }
@@ -1854,18 +1962,6 @@ func (p nbArenaPool) Put(a *nbArena) {
 	}
 }
 
-// nbDimMsg words a failed size check of a declared result or a loop
-// state, as the interpreter does (ir.DimCheck.Message).
-func nbDimMsg(what, typ, size string, got, want int64) string {
-	switch {
-	case size == "":
-		return fmt.Sprintf("size mismatch: %s has size %d, but it must keep the size %d of its initial value", what, got, want)
-	case size == fmt.Sprint(want):
-		return fmt.Sprintf("size mismatch: %s has size %d, but its type %s says %d", what, got, typ, want)
-	}
-	return fmt.Sprintf("size mismatch: %s has size %d, but its type %s says %s = %d", what, got, typ, size, want)
-}
-
 // nbError is a run-time error of the generated code: a position, a
 // message and the defs that were active, innermost first. Its text is the
 // interpreter's: "file:line:col: message" and one "in def (pos), called
@@ -1910,8 +2006,6 @@ func nbFrame(err error, def, defPos, call string) error {
 	e.frames = append(e.frames, f)
 	return e
 }
-
-var _ = fmt.Sprintf
 
 // nbAlloc cuts n zeroed elements of type T from the arena.
 func nbAlloc[T any](ar *nbArena, n int) []T {
@@ -1968,11 +2062,6 @@ func nbFlatten3[T any](ar *nbArena, x [][][]T) ([]T, [3]int, bool) {
 	return flat, [3]int{a, b, c}, true
 }
 
-// nbIndex is the error of an index outside [0, n).
-func nbIndex(i int64, n int) error {
-	return fmt.Errorf("index %d out of range [0, %d)", i, n)
-}
-
 // nbInto1 copies an array result into dst, which must have its length.
 func nbInto1[T any](dst, r []T, n int) bool {
 	if len(dst) != n {
@@ -1996,17 +2085,6 @@ func nbInto2[T any](dst [][]T, r []T, m, n int) bool {
 	return true
 }
 
-// nbMulSize checks the size of n rows of rs elements.
-func nbMulSize(n, rs int) (int, error) {
-	if rs > 0 && n > (1<<50)/rs {
-		return 0, fmt.Errorf("size %d×%d is too large", n, rs)
-	}
-	if n < 0 || n*rs > 1<<50 {
-		return 0, fmt.Errorf("size %d is too large", n*rs)
-	}
-	return n * rs, nil
-}
-
 // nbOut1 copies an array result out of the call's arena.
 func nbOut1[T any](r []T, n int) []T {
 	out := make([]T, n)
@@ -2024,24 +2102,4 @@ func nbOut2[T any](r []T, m, n int) [][]T {
 		out[i] = flat[i*n : (i+1)*n : (i+1)*n]
 	}
 	return out
-}
-
-// nbShape prints dimensions as [2][3].
-func nbShape(dims ...int) string {
-	s := ""
-	for _, d := range dims {
-		s += "[" + strconv.Itoa(d) + "]"
-	}
-	return s
-}
-
-// nbSize checks an array size the program computed.
-func nbSize(n int64) (int, error) {
-	if n < 0 {
-		return 0, fmt.Errorf("negative size %d", n)
-	}
-	if n > 1<<50 {
-		return 0, fmt.Errorf("size %d is too large", n)
-	}
-	return int(n), nil
 }
