@@ -17,11 +17,21 @@ import (
 // calling the def's internal function and printing its result as JSON,
 // exactly as the interpreter's nabla run prints it. A run-time error
 // prints on stderr with exit status 1.
+//
+// -max-memory BYTES limits the run's memory as far as generated code
+// allows: every size the program computes is checked against the limit
+// before the array is allocated (the harness's nbSize and nbMulSize, at
+// 8 bytes an element), the Go runtime's soft limit is set a quarter above
+// it so that garbage is collected early, and a watcher stops the run
+// when the live heap after a collection passes the limit. Generated code
+// counts no steps; a timeout is the parent's to enforce (nabla run kills
+// the process at the deadline).
 
 func (g *gen) emitHarness(w *bytes.Buffer) {
-	for _, imp := range []string{"encoding/json", "fmt", "io", "math", "os", "strconv"} {
+	for _, imp := range []string{"encoding/json", "fmt", "io", "math", "os", "strconv", "runtime/debug", "runtime/metrics", "time"} {
 		g.imports[imp] = true
 	}
+	g.useRuntime()
 	g.helper("nbError")
 	w.WriteString("func main() {\n\tos.Exit(nbMain(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))\n}\n\n")
 	w.WriteString("// nbCall runs def name on decoded arguments.\nfunc nbCall(name string, in []any) (out any, err error) {\n\tswitch name {\n")
@@ -79,6 +89,11 @@ func (g *gen) emitHarness(w *bytes.Buffer) {
 		fmt.Fprintf(w, "return nbEncode(%q, []nbLeaf{%s}), nil\n", typeDesc(di.result), strings.Join(leaves, ", "))
 	}
 	w.WriteString("}\nreturn nil, fmt.Errorf(\"no def named %s\", name)\n}\n\n")
+	w.WriteString("// nbDefPos is the declaration of def name, for errors that belong to no\n// expression.\nfunc nbDefPos(name string) string {\n\tswitch name {\n")
+	for _, di := range g.order {
+		fmt.Fprintf(w, "case %q:\nreturn %q\n", di.def.Name, posString(di.def.P))
+	}
+	w.WriteString("}\nreturn \"\"\n}\n\n")
 	w.WriteString(harnessSrc)
 }
 
@@ -345,15 +360,59 @@ func nbSafeCall(name string, in []any) (out any, err error) {
 	return nbCall(name, in)
 }
 
-// nbMain is the command: -f NAME, JSON arguments on stdin.
+// nbMaxBytes is the run's memory limit, 0 for none but the machine's.
+var nbMaxBytes int64
+
+// The size checks use the runtime package; a program without arrays
+// has none.
+var _ = runtime.CheckBytes
+
+// nbLive is the live heap after the last collection.
+func nbLive() int64 {
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return int64(s[0].Value.Uint64())
+}
+
+// nbWatch stops the run, as the interpreter would with a positioned
+// error, when the live heap after a collection has grown by more than
+// the memory limit since the call began (base: its arguments and the
+// harness, which the interpreter does not count either).
+func nbWatch(name string, base int64, stderr io.Writer) {
+	debug.SetMemoryLimit(base + nbMaxBytes + nbMaxBytes/4 + 64<<20)
+	for {
+		time.Sleep(10 * time.Millisecond)
+		if live := nbLive() - base; live > nbMaxBytes {
+			pos := nbDefPos(name)
+			fmt.Fprintln(stderr, nbFrame(nbErrorf(pos, fmt.Sprintf("memory limit exceeded: %d bytes alive pass the limit of %d bytes", live, nbMaxBytes)), name, pos, ""))
+			os.Exit(1)
+		}
+	}
+}
+
+// nbMain is the command: -f NAME [-max-memory BYTES], JSON arguments on
+// stdin.
 func nbMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	name := "main"
 	for i := 0; i < len(args); i++ {
-		if args[i] == "-f" && i+1 < len(args) {
+		switch {
+		case args[i] == "-f" && i+1 < len(args):
 			name = args[i+1]
+			i++
+		case args[i] == "-max-memory" && i+1 < len(args):
+			n, err := strconv.ParseInt(args[i+1], 10, 64)
+			if err != nil || n < 0 {
+				fmt.Fprintf(stderr, "bad -max-memory %q\n", args[i+1])
+				return 2
+			}
+			nbMaxBytes = n
 			i++
 		}
 	}
+
 	dec := json.NewDecoder(stdin)
 	dec.UseNumber()
 	var in []any
@@ -367,6 +426,10 @@ func nbMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		in = append(in, x)
 	}
+	if nbMaxBytes > 0 {
+		debug.FreeOSMemory() // a collection, for the base the watcher measures from
+		go nbWatch(name, nbLive(), stderr)
+	}
 	out, err := nbSafeCall(name, in)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
@@ -376,3 +439,30 @@ func nbMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return 0
 }
 `
+
+// harnessHelpers replace the helpers of the same names in a run harness:
+// the size checks also refuse, before anything is allocated, an array
+// whose bytes (8 an element) pass the run's memory limit, with the
+// interpreter's messages.
+var harnessHelpers = map[string]string{
+	"nbSize": `// nbSize checks an array size the program computed, and its bytes
+// against the memory limit.
+func nbSize(n int64) (int, error) {
+	k, err := runtime.CheckSize(n)
+	if err != nil {
+		return 0, err
+	}
+	return k, runtime.CheckBytes(int64(k)*8, nbMaxBytes)
+}
+`,
+	"nbMulSize": `// nbMulSize checks the size of n rows of rs elements, and its bytes
+// against the memory limit.
+func nbMulSize(n, rs int) (int, error) {
+	k, err := runtime.MulSize(n, rs)
+	if err != nil {
+		return 0, err
+	}
+	return k, runtime.CheckBytes(int64(k)*8, nbMaxBytes)
+}
+`,
+}

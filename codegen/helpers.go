@@ -33,7 +33,11 @@ func (g *gen) writeHelpers(w *bytes.Buffer) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		w.WriteString(helperSrc[n])
+		src := helperSrc[n]
+		if h, ok := harnessHelpers[n]; ok && g.opts.Main {
+			src = h
+		}
+		w.WriteString(src)
 		w.WriteString("\n")
 	}
 }

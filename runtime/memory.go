@@ -46,6 +46,7 @@ import (
 // memMeter is a Machine's account of live array storage.
 type memMeter struct {
 	limit    int64 // effective limit: min(Limits.Memory, the machine's memory); 0 before setup
+	capped   bool  // the limit is the machine's memory, not Limits.Memory
 	used     int64 // upper bound on live tracked bytes: measured plus allocated since
 	interval int64 // sampling interval in bytes
 	next     int64 // bytes of small storage until the next sample
@@ -76,11 +77,8 @@ func TooLarge(format string, args ...any) error {
 
 func (mm *memMeter) setup(limit int64) {
 	sys := SystemMemory()
-	switch {
-	case limit <= 0:
-		limit = sys
-	case sys > 0:
-		limit = min(limit, sys)
+	if sys > 0 && (limit <= 0 || limit > sys) {
+		limit, mm.capped = sys, true
 	}
 	if limit <= 0 {
 		limit = math.MaxInt64
@@ -97,7 +95,7 @@ func (mm *memMeter) setup(limit int64) {
 func (m *Machine) reserve(bytes int64) error {
 	if m == nil {
 		if sys := SystemMemory(); sys > 0 && bytes > sys {
-			return tooMuch(bytes, 0, sys)
+			return (&memMeter{limit: sys, capped: true}).tooMuch(bytes, 0)
 		}
 		return nil
 	}
@@ -106,23 +104,29 @@ func (m *Machine) reserve(bytes int64) error {
 		mm.setup(m.Limits.Memory)
 	}
 	if bytes > mm.limit {
-		return tooMuch(bytes, 0, mm.limit)
+		return mm.tooMuch(bytes, 0)
 	}
 	if mm.used+bytes > mm.limit {
 		mm.measure(bytes)
 		if mm.used+bytes > mm.limit {
-			return tooMuch(bytes, mm.used, mm.limit)
+			return mm.tooMuch(bytes, mm.used)
 		}
 	}
 	mm.used += bytes
 	return nil
 }
 
-func tooMuch(bytes, live, limit int64) error {
-	if live == 0 {
-		return &memError{msg: fmt.Sprintf("memory limit exceeded: an array of %s does not fit in the limit of %s", byteSize(bytes), byteSize(limit))}
+// tooMuch is the error of an allocation of bytes that does not fit
+// beside live bytes.
+func (mm *memMeter) tooMuch(bytes, live int64) error {
+	limit := "the limit of " + byteSize(mm.limit)
+	if mm.capped {
+		limit = "the " + byteSize(mm.limit) + " this process may use"
 	}
-	return &memError{msg: fmt.Sprintf("memory limit exceeded: an array of %s does not fit beside the %s alive, in the limit of %s", byteSize(bytes), byteSize(live), byteSize(limit))}
+	if live == 0 {
+		return &memError{msg: fmt.Sprintf("memory limit exceeded: an array of %s does not fit in %s", byteSize(bytes), limit)}
+	}
+	return &memError{msg: fmt.Sprintf("memory limit exceeded: an array of %s does not fit beside the %s alive, in %s", byteSize(bytes), byteSize(live), limit)}
 }
 
 // byteSize prints a byte count exactly, with a rounded binary unit for
@@ -251,6 +255,18 @@ func (m *Machine) Measure() int64 {
 	gcMu.Unlock()
 	m.mem.prune(gcCycles())
 	return m.mem.used
+}
+
+// CheckBytes checks, before allocating, that an array of bytes bytes fits
+// in limit (0 for none but the machine's memory): generated code's size
+// checks, with the interpreter's messages.
+func CheckBytes(bytes, limit int64) error {
+	var mm memMeter
+	mm.setup(limit)
+	if bytes > mm.limit {
+		return mm.tooMuch(bytes, 0)
+	}
+	return nil
 }
 
 // Charge charges m for storage s that a kernel allocated itself (the

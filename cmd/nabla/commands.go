@@ -26,7 +26,7 @@ import (
 
 var runCmd = &command{
 	name:  "run",
-	args:  "[-f NAME] [--backend interp|go] FILE [ARG ...]",
+	args:  "[-f NAME] [--backend interp|go] [--max-memory BYTES] [--max-steps N] [--timeout DURATION] FILE [ARG ...]",
 	short: "call a def with JSON arguments and print its result as JSON",
 	long: `
 Run calls the def NAME (default main) of the program in FILE with the JSON
@@ -50,10 +50,15 @@ Go toolchain (go must be on PATH) and runs the binary: the same results
 and errors as the interpreter. Builds are cached by content in
 $NABLA_GOCACHE (default: the user cache directory's nabla/go), so a
 program is built once and later runs of any of its defs reuse the
-binary.`,
+binary.` + fmt.Sprintf(limitsHelp, fmt.Sprint(rt.DefaultMemoryLimit())) + `
+The Go backend honours --timeout and --max-memory (its binary is stopped
+at the deadline; it checks each array's size before allocating it and
+watches its live heap); it counts no steps, so --max-steps is refused
+with --backend go.`,
 	setFlags: func(fs *flag.FlagSet) {
 		fs.String("f", "main", "the def to call")
 		fs.String("backend", "interp", "how to run: interp (the interpreter) or go (generated Go code, built and cached)")
+		addLimitFlags(fs)
 	},
 	run: func(c *cli, cmd *command, args []string) int {
 		fs, rest, status, done := c.parseFlags(cmd, args)
@@ -67,6 +72,13 @@ binary.`,
 		default:
 			return c.usage(cmd, "unknown backend %q: want interp or go", backend)
 		}
+		lim, status, ok := c.readLimits(cmd, fs)
+		if !ok {
+			return status
+		}
+		if backend == "go" && lim.steps > 0 {
+			return c.usage(cmd, "--max-steps is not supported with --backend go: generated code counts no steps (use --timeout)")
+		}
 		if len(rest) == 0 {
 			return c.usage(cmd, "missing FILE")
 		}
@@ -75,7 +87,7 @@ binary.`,
 		if !ok {
 			return status
 		}
-		prog, err := nabla.Compile(file, src, nabla.WithReadFile(lang.ReadSourceFile))
+		prog, err := nabla.Compile(file, src, append(lim.options(), nabla.WithReadFile(lang.ReadSourceFile))...)
 		if err != nil {
 			return c.programError(err)
 		}
@@ -103,14 +115,16 @@ binary.`,
 			}
 			vals[i] = v
 		}
+		ctx, cancel := lim.context()
+		defer cancel()
 		var v rt.Value
 		if backend == "go" {
-			v, err = runGo(file, src, name, vals)
+			v, err = runGo(ctx, file, src, name, vals, lim.runtime())
 		} else {
-			v, err = f.CallValues(context.Background(), vals)
+			v, err = f.CallValues(ctx, vals)
 		}
 		if err != nil {
-			return c.programError(err)
+			return c.programError(lim.explain(err))
 		}
 		out, err := jsonv.Encode(f.Result(), v)
 		if err != nil {
@@ -122,18 +136,18 @@ binary.`,
 }
 
 // runGo runs def name with the Go backend: the program is generated,
-// built (or found in the build cache) and run.
-func runGo(file string, src []byte, name string, args []rt.Value) (rt.Value, error) {
-	ctx := context.Background()
-	res, err := pipeline.Compile(ctx, file, src, pipeline.Options{ReadFile: os.ReadFile})
+// built (or found in the build cache) and run. ctx and lim bound the run,
+// not the build.
+func runGo(ctx context.Context, file string, src []byte, name string, args []rt.Value, lim rt.Limits) (rt.Value, error) {
+	res, err := pipeline.Compile(context.Background(), file, src, pipeline.Options{ReadFile: os.ReadFile})
 	if err != nil {
 		return rt.Value{}, err
 	}
-	r, err := codegen.Backend.Load(ctx, res.Opt)
+	r, err := codegen.Backend.Load(context.Background(), res.Opt)
 	if err != nil {
 		return rt.Value{}, err
 	}
-	return r.Call(ctx, name, args, rt.Limits{})
+	return r.Call(ctx, name, args, lim)
 }
 
 // defList suggests what to pass to -f: the defs of the main file (not
