@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 
 	"github.com/nabla-lang/nabla/internal/pipeline"
@@ -16,6 +17,20 @@ import (
 // Version is the version of this module's Nabla implementation, reported
 // by `nabla version` when the build carries no module version.
 const Version = "0.1.0-dev"
+
+// Progress is one iteration's report of an iterative standard-library
+// method (SPEC §9, §11): method name, iteration from 1, objective (or
+// residual) value, gradient (or residual) norm and step length.
+type Progress = runtime.Progress
+
+// WithProgress returns a context under which Func.Call (and CallValues)
+// report each iteration of the standard library's drivers to fn, on the
+// calling goroutine and in order. Reporting never changes a result, and
+// differentiated code does not report (the primal run does). Only the
+// interpreter reports; generated Go code ignores progress.
+func WithProgress(ctx context.Context, fn func(Progress)) context.Context {
+	return runtime.WithProgress(ctx, fn)
+}
 
 // An Option configures Compile and CompileFile.
 type Option func(*config)
@@ -88,9 +103,10 @@ var ErrNilContext = errors.New("nil context.Context: pass context.Background() f
 // whose ".." climb above the root, is a positioned error and read never
 // sees it, unless WithImportsOutsideRoot is given too. Without
 // WithReadFile, Compile gives the program no file access (only std/...
-// imports work) and CompileFile reads from disk with
-// lang.ReadSourceFile (regular files only, at most
-// lang.MaxSourceBytes each).
+// imports work) and CompileFile reads from disk with lang.RootReader of
+// the file's directory (regular files only, at most lang.MaxSourceBytes
+// each, and no symbolic link out of the root), or lang.ReadSourceFile
+// with WithImportsOutsideRoot.
 func WithReadFile(read func(path string) ([]byte, error)) Option {
 	return func(c *config) { c.readFile = read }
 }
@@ -137,11 +153,21 @@ func CompileFile(path string, opts ...Option) (*Program, error) {
 
 // CompileFileContext is CompileFile under ctx.
 func CompileFileContext(ctx context.Context, path string, opts ...Option) (*Program, error) {
-	c := config{readFile: lang.ReadSourceFile, limits: runtime.Limits{Memory: runtime.DefaultMemoryLimit()}}
+	c := config{limits: runtime.Limits{Memory: runtime.DefaultMemoryLimit()}}
 	for _, o := range opts {
 		o(&c)
 	}
-	src, err := c.readFile(path)
+	read := c.readFile
+	if read == nil {
+		// The file itself may be anywhere (a symbolic link too); its
+		// imports stay in its directory.
+		read = lang.ReadSourceFile
+		c.readFile = lang.RootReader(filepath.Dir(path))
+		if c.outsideRoot {
+			c.readFile = lang.ReadSourceFile
+		}
+	}
+	src, err := read(path)
 	if err != nil {
 		return nil, err
 	}
@@ -209,6 +235,16 @@ func (f *Func) Exported() bool { return f.def.Export }
 // are checked when the function is called.
 func (f *Func) Params() []ir.Type { return slices.Clone(f.params) }
 
+// ParamNames returns the parameter names, in order, for messages about
+// arguments.
+func (f *Func) ParamNames() []string {
+	names := make([]string, len(f.def.Params))
+	for i, p := range f.def.Params {
+		names[i] = p.Name
+	}
+	return names
+}
+
 // Result returns the result type.
 func (f *Func) Result() ir.Type { return f.result }
 
@@ -243,6 +279,9 @@ func (f *Func) Signature() string { return signature(f.params, f.result) }
 // parameter reports the parameter's declaration:
 //
 //	model.nab:3:10: argument 1 of rosen: want [n]f64, got string
+//
+// A nil pointer (a nil *mat.Dense included) is such an argument, never a
+// panic.
 //
 // An exhausted limit or a cancelled context also matches errors.Is with
 // ErrStepLimit, ErrMemoryLimit or the context's error. Cancellation and

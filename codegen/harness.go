@@ -20,18 +20,15 @@ import (
 //
 // -max-memory BYTES limits the run's memory as far as generated code
 // allows: every size the program computes is checked against the limit
-// before the array is allocated (the harness's nbSize and nbMulSize, at
-// 8 bytes an element), the Go runtime's soft limit is set a quarter above
+// before the array is allocated (runtime.SetArrayLimit makes
+// runtime.CheckSize and MulSize do so, at 8 bytes an element, with the
+// interpreter's messages), the Go runtime's soft limit is set a quarter above
 // it so that garbage is collected early, and a watcher stops the run
 // when the live heap after a collection passes the limit. Generated code
 // counts no steps; a timeout is the parent's to enforce (nabla run kills
 // the process at the deadline).
 
 func (g *gen) emitHarness(w *bytes.Buffer) {
-	for _, imp := range []string{"encoding/json", "fmt", "io", "math", "os", "strconv", "runtime/debug", "runtime/metrics", "time"} {
-		g.imports[imp] = true
-	}
-	g.useRuntime()
 	g.helper("nbError")
 	w.WriteString("func main() {\n\tos.Exit(nbMain(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))\n}\n\n")
 	w.WriteString("// nbCall runs def name on decoded arguments.\nfunc nbCall(name string, in []any) (out any, err error) {\n\tswitch name {\n")
@@ -363,10 +360,6 @@ func nbSafeCall(name string, in []any) (out any, err error) {
 // nbMaxBytes is the run's memory limit, 0 for none but the machine's.
 var nbMaxBytes int64
 
-// The size checks use the runtime package; a program without arrays
-// has none.
-var _ = runtime.CheckBytes
-
 // nbLive is the live heap after the last collection.
 func nbLive() int64 {
 	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
@@ -409,6 +402,7 @@ func nbMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 				return 2
 			}
 			nbMaxBytes = n
+			runtime.SetArrayLimit(n)
 			i++
 		}
 	}
@@ -439,30 +433,3 @@ func nbMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return 0
 }
 `
-
-// harnessHelpers replace the helpers of the same names in a run harness:
-// the size checks also refuse, before anything is allocated, an array
-// whose bytes (8 an element) pass the run's memory limit, with the
-// interpreter's messages.
-var harnessHelpers = map[string]string{
-	"nbSize": `// nbSize checks an array size the program computed, and its bytes
-// against the memory limit.
-func nbSize(n int64) (int, error) {
-	k, err := runtime.CheckSize(n)
-	if err != nil {
-		return 0, err
-	}
-	return k, runtime.CheckBytes(int64(k)*8, nbMaxBytes)
-}
-`,
-	"nbMulSize": `// nbMulSize checks the size of n rows of rs elements, and its bytes
-// against the memory limit.
-func nbMulSize(n, rs int) (int, error) {
-	k, err := runtime.MulSize(n, rs)
-	if err != nil {
-		return 0, err
-	}
-	return k, runtime.CheckBytes(int64(k)*8, nbMaxBytes)
-}
-`,
-}

@@ -5,9 +5,11 @@ import (
 	"sort"
 )
 
-// Helpers are small Go functions a generated file carries when it uses
-// them: the error type and its constructors, size checks, and scalar
-// functions with Nabla's semantics that are not (yet) runtime kernels.
+// Helpers are the small Go declarations a generated file carries when it
+// uses them: the arena, the error type with its frames, and the copies in
+// and out of the exported API's [][]float64. Everything with Nabla's
+// semantics (scalar functions, size and index checks, messages, GMRES) is
+// a runtime function, shared with the interpreter, never a copy here.
 // Each is emitted at most once, in name order, so output is
 // deterministic.
 
@@ -33,11 +35,7 @@ func (g *gen) writeHelpers(w *bytes.Buffer) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		src := helperSrc[n]
-		if h, ok := harnessHelpers[n]; ok && g.opts.Main {
-			src = h
-		}
-		w.WriteString(src)
+		w.WriteString(helperSrc[n])
 		w.WriteString("\n")
 	}
 }
@@ -46,144 +44,9 @@ var helperDeps = map[string][]string{
 	"nbOut3":    {"nbOut2"},
 	"nbInto3":   {"nbInto2"},
 	"nbFlatten": {"nbArena"},
-	"nbSize":    {"nbError"},
-	"nbMulSize": {"nbError"},
-	"nbToI64":   {"nbError"},
-	"nbPowI":    {"nbError"},
-	"nbIndex":   {"nbError"},
-}
-
-var helperImports = map[string][]string{
-	"nbGMRES":    {"fmt", "math", runtimeImport},
-	"nbArena":    {},
-	"nbError":    {"fmt"},
-	"nbShape":    {"strconv"},
-	"nbSize":     {"fmt"},
-	"nbMulSize":  {"fmt"},
-	"nbToI64":    {"fmt", "math", "strconv"},
-	"nbPowI":     {"fmt"},
-	"nbIndex":    {"fmt"},
-	"nbDimMsg":   {"fmt"},
-	"nbMaxF":     {"math"},
-	"nbMinF":     {"math"},
-	"nbSigmoid":  {"math"},
-	"nbSoftplus": {"math"},
-	"nbSignF":    {},
-	"nbSignI":    {},
-	"nbAbsI":     {},
-	"nbRelu":     {},
-	"nbIndGt":    {},
 }
 
 var helperSrc = map[string]string{
-	// TODO(kernels): delete once runtime.GMRES is on main (lowerLinsolve
-	// already prefers it when the runtime has it); this is the
-	// interpreter's restarted GMRES, step for step.
-	"nbGMRES": `// nbGMRES solves matvec(x) = b by GMRES restarted every m steps, from
-// x = 0, to a residual of tol·‖b‖ (the interpreter's linsolve).
-func nbGMRES(matvec func([]float64) ([]float64, error), b []float64, tol float64, m, maxIter int) ([]float64, error) {
-	n := len(b)
-	x := make([]float64, n)
-	bnorm := runtime.Norm2(b)
-	if bnorm == 0 {
-		return x, nil
-	}
-	m = min(m, n)
-	scaled := func(v []float64, s float64) []float64 {
-		out := make([]float64, len(v))
-		for i, e := range v {
-			out[i] = e * s
-		}
-		return out
-	}
-	for iters := 0; iters < maxIter; {
-		ax, err := matvec(x)
-		if err != nil {
-			return nil, err
-		}
-		r := make([]float64, n)
-		for i := range r {
-			r[i] = b[i] - ax[i]
-		}
-		beta := runtime.Norm2(r)
-		if beta <= tol*bnorm {
-			return x, nil
-		}
-		V := [][]float64{scaled(r, 1/beta)}
-		H := make([][]float64, m+1)
-		for i := range H {
-			H[i] = make([]float64, m)
-		}
-		cs, sn := make([]float64, m), make([]float64, m)
-		g := make([]float64, m+1)
-		g[0] = beta
-		k := 0
-		for ; k < m && iters < maxIter; k++ {
-			iters++
-			w, err := matvec(V[k])
-			if err != nil {
-				return nil, err
-			}
-			w = append([]float64(nil), w...)
-			for i := 0; i <= k; i++ {
-				H[i][k] = runtime.Dot(w, V[i])
-				for j := range w {
-					w[j] -= H[i][k] * V[i][j]
-				}
-			}
-			hnext := runtime.Norm2(w)
-			H[k+1][k] = hnext
-			for i := 0; i < k; i++ {
-				t := cs[i]*H[i][k] + sn[i]*H[i+1][k]
-				H[i+1][k] = -sn[i]*H[i][k] + cs[i]*H[i+1][k]
-				H[i][k] = t
-			}
-			d := math.Hypot(H[k][k], H[k+1][k])
-			if d == 0 {
-				k++
-				break
-			}
-			cs[k], sn[k] = H[k][k]/d, H[k+1][k]/d
-			H[k][k], H[k+1][k] = d, 0
-			g[k+1] = -sn[k] * g[k]
-			g[k] = cs[k] * g[k]
-			if math.Abs(g[k+1]) <= tol*bnorm || hnext == 0 {
-				k++
-				break
-			}
-			V = append(V, scaled(w, 1/hnext))
-		}
-		y := make([]float64, k)
-		for i := k - 1; i >= 0; i-- {
-			s := g[i]
-			for j := i + 1; j < k; j++ {
-				s -= H[i][j] * y[j]
-			}
-			if H[i][i] == 0 {
-				return nil, fmt.Errorf("linsolve: the linear system is singular")
-			}
-			y[i] = s / H[i][i]
-		}
-		for i := 0; i < k; i++ {
-			for j := range x {
-				x[j] += y[i] * V[i][j]
-			}
-		}
-	}
-	ax, err := matvec(x)
-	if err != nil {
-		return nil, err
-	}
-	res := 0.0
-	for i := range ax {
-		res += (b[i] - ax[i]) * (b[i] - ax[i])
-	}
-	if math.Sqrt(res) <= 1e-8*bnorm {
-		return x, nil
-	}
-	return nil, fmt.Errorf("linsolve: GMRES did not converge in %d products (relative residual %.3g)", maxIter, math.Sqrt(res)/bnorm)
-}
-`,
 	"nbOut1": `// nbOut1 copies an array result out of the call's arena.
 func nbOut1[T any](r []T, n int) []T {
 	out := make([]T, n)
@@ -447,156 +310,6 @@ func nbFrame(err error, def, defPos, call string) error {
 	}
 	e.frames = append(e.frames, f)
 	return e
-}
-
-var _ = fmt.Sprintf
-`,
-	"nbShape": `// nbShape prints dimensions as [2][3].
-func nbShape(dims ...int) string {
-	s := ""
-	for _, d := range dims {
-		s += "[" + strconv.Itoa(d) + "]"
-	}
-	return s
-}
-`,
-	"nbSize": `// nbSize checks an array size the program computed.
-func nbSize(n int64) (int, error) {
-	if n < 0 {
-		return 0, fmt.Errorf("negative size %d", n)
-	}
-	if n > 1<<50 {
-		return 0, fmt.Errorf("size %d is too large", n)
-	}
-	return int(n), nil
-}
-`,
-	"nbMulSize": `// nbMulSize checks the size of n rows of rs elements.
-func nbMulSize(n, rs int) (int, error) {
-	if rs > 0 && n > (1<<50)/rs {
-		return 0, fmt.Errorf("size %d×%d is too large", n, rs)
-	}
-	if n < 0 || n*rs > 1<<50 {
-		return 0, fmt.Errorf("size %d is too large", n*rs)
-	}
-	return n * rs, nil
-}
-`,
-	"nbDimMsg": `// nbDimMsg words a failed size check of a declared result or a loop
-// state, as the interpreter does (ir.DimCheck.Message).
-func nbDimMsg(what, typ, size string, got, want int64) string {
-	switch {
-	case size == "":
-		return fmt.Sprintf("size mismatch: %s has size %d, but it must keep the size %d of its initial value", what, got, want)
-	case size == fmt.Sprint(want):
-		return fmt.Sprintf("size mismatch: %s has size %d, but its type %s says %d", what, got, typ, want)
-	}
-	return fmt.Sprintf("size mismatch: %s has size %d, but its type %s says %s = %d", what, got, typ, size, want)
-}
-`,
-	"nbIndex": `// nbIndex is the error of an index outside [0, n).
-func nbIndex(i int64, n int) error {
-	return fmt.Errorf("index %d out of range [0, %d)", i, n)
-}
-`,
-	"nbToI64": `// nbToI64 is i64(x): truncation toward zero, an error where Go's
-// conversion would be implementation-defined.
-func nbToI64(x float64) (int64, error) {
-	t := math.Trunc(x)
-	if t >= -0x1p63 && t < 0x1p63 {
-		return int64(t), nil
-	}
-	return 0, fmt.Errorf("cannot convert %s to i64", strconv.FormatFloat(x, 'g', -1, 64))
-}
-`,
-	"nbPowI": `// nbPowI is a ^ b on i64.
-func nbPowI(a, b int64) (int64, error) {
-	if b < 0 {
-		return 0, fmt.Errorf("negative exponent %d in integer power", b)
-	}
-	r := int64(1)
-	for ; b > 0; b >>= 1 {
-		if b&1 == 1 {
-			r *= a
-		}
-		a *= a
-	}
-	return r, nil
-}
-`,
-	"nbMaxF": `// nbMaxF is max: x on ties, NaN if either is NaN.
-func nbMaxF(a, b float64) float64 {
-	if b > a || math.IsNaN(b) {
-		return b
-	}
-	return a
-}
-`,
-	"nbMinF": `// nbMinF is min: x on ties, NaN if either is NaN.
-func nbMinF(a, b float64) float64 {
-	if b < a || math.IsNaN(b) {
-		return b
-	}
-	return a
-}
-`,
-	"nbSigmoid": `// nbSigmoid is 1/(1+e^-x) without overflow.
-func nbSigmoid(x float64) float64 {
-	if x >= 0 {
-		return 1 / (1 + math.Exp(-x))
-	}
-	e := math.Exp(x)
-	return e / (1 + e)
-}
-`,
-	"nbSoftplus": `// nbSoftplus is log(1+e^x) without overflow.
-func nbSoftplus(x float64) float64 {
-	if x > 0 {
-		return x + math.Log1p(math.Exp(-x))
-	}
-	return math.Log1p(math.Exp(x))
-}
-`,
-	"nbSignF": `// nbSignF is -1, 0 or 1 (NaN for NaN, -0 for -0).
-func nbSignF(a float64) float64 {
-	switch {
-	case a > 0:
-		return 1
-	case a < 0:
-		return -1
-	}
-	return a
-}
-`,
-	"nbSignI": `func nbSignI(a int64) int64 {
-	switch {
-	case a > 0:
-		return 1
-	case a < 0:
-		return -1
-	}
-	return 0
-}
-`,
-	"nbAbsI": `func nbAbsI(a int64) int64 {
-	if a < 0 {
-		return -a
-	}
-	return a
-}
-`,
-	"nbRelu": `func nbRelu(x float64) float64 {
-	if x > 0 {
-		return x
-	}
-	return 0
-}
-`,
-	"nbIndGt": `func nbIndGt(a, b float64) float64 {
-	if a > b {
-		return 1
-	}
-	return 0
 }
 `,
 }

@@ -108,6 +108,11 @@ func call(m *runtime.Machine, f runtime.Func, args ...runtime.Value) (runtime.Va
 	return f.Call(m, args)
 }
 
+// StackerOf is the runtime.Stacker that build and map use for elements of
+// type elem, for code that stacks such elements itself (the interpreter's
+// inlined comprehensions).
+func StackerOf(name string, elem Type) runtime.Stacker { return newStacker(name, elem) }
+
 // newStacker is the runtime.Stacker of arrays of elem: the storage, and
 // the static row shape for an empty result.
 func newStacker(name string, elem Type) runtime.Stacker {

@@ -29,6 +29,11 @@ type Array struct {
 // is checked (against overflow, and against m's memory limit) before
 // anything is allocated.
 func NewF64(m *Machine, shape ...int) (*Array, error) {
+	if n, err := CheckShape(shape); err == nil {
+		if a := m.reuse(ElemF64, n, shape); a != nil {
+			return a, nil
+		}
+	}
 	f, err := newSlice[float64](m, shape, 8)
 	if err != nil {
 		return nil, err
@@ -38,6 +43,11 @@ func NewF64(m *Machine, shape ...int) (*Array, error) {
 
 // NewI64 makes a zero i64 array.
 func NewI64(m *Machine, shape ...int) (*Array, error) {
+	if n, err := CheckShape(shape); err == nil {
+		if a := m.reuse(ElemI64, n, shape); a != nil {
+			return a, nil
+		}
+	}
 	i, err := newSlice[int64](m, shape, 8)
 	if err != nil {
 		return nil, err
@@ -47,6 +57,11 @@ func NewI64(m *Machine, shape ...int) (*Array, error) {
 
 // NewBool makes a false bool array.
 func NewBool(m *Machine, shape ...int) (*Array, error) {
+	if n, err := CheckShape(shape); err == nil {
+		if a := m.reuse(ElemBool, n, shape); a != nil {
+			return a, nil
+		}
+	}
 	b, err := newSlice[bool](m, shape, 1)
 	if err != nil {
 		return nil, err

@@ -19,13 +19,17 @@ import "fmt"
 const MaxElems = 1 << 50
 
 // CheckSize validates an array size computed by the program. A size too
-// large for any memory is an error that matches ErrMemoryLimit.
+// large for any memory, or (after SetArrayLimit) for the array limit, is
+// an error that matches ErrMemoryLimit.
 func CheckSize(n int64) (int, error) {
 	if n < 0 {
 		return 0, fmt.Errorf("negative size %d", n)
 	}
 	if n > MaxElems {
 		return 0, TooLarge("size %d is too large", n)
+	}
+	if lim := arrayLimit.Load(); lim > 0 && n > lim/8 {
+		return 0, CheckBytes(n*8, lim)
 	}
 	return int(n), nil
 }
@@ -37,6 +41,20 @@ func MulSize(n, rs int) (int, error) {
 		return 0, TooLarge("size %d×%d is too large", n, rs)
 	}
 	return CheckSize(int64(n) * int64(rs))
+}
+
+// DimMessage words a failed size check of a declared result or a loop
+// state (ir's check_dim): what is checked, the type that fixes its size as
+// written ("[n]f64"), that size as the type writes it ("n", "3", or ""
+// when it is the initial value's), and the sizes found and required.
+func DimMessage(what, typ, size string, got, want int64) string {
+	switch {
+	case size == "":
+		return fmt.Sprintf("size mismatch: %s has size %d, but it must keep the size %d of its initial value", what, got, want)
+	case size == fmt.Sprint(want):
+		return fmt.Sprintf("size mismatch: %s has size %d, but its type %s says %d", what, got, typ, want)
+	}
+	return fmt.Sprintf("size mismatch: %s has size %d, but its type %s says %s = %d", what, got, typ, size, want)
 }
 
 // CheckIndex checks an index into n rows.

@@ -69,6 +69,7 @@ type Machine struct {
 	Limits Limits
 	steps  int64
 	mem    memMeter
+	free   []*Array // recycled arrays (recycle.go)
 }
 
 // NewMachine starts a call under ctx and limits; a nil ctx is

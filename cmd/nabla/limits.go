@@ -28,14 +28,13 @@ type limits struct {
 	memoryFlag string
 }
 
-const limitsHelp = `
-Limits: --max-memory BYTES bounds the array storage the run holds alive at
-once (a number of bytes, or one with a unit: 512MB, 2GiB; 0 for no limit
-but the machine's memory), by default a quarter of the machine's memory
-(%s here). --max-steps N bounds the evaluation steps (loop iterations,
-calls and array elements processed); --timeout DURATION (1s, 2m30s) the
-time. Neither has a default. A run that passes a limit stops with a
-positioned error and exit status 1.`
+const limitsHelp = `Limits: --max-memory BYTES bounds the array storage the run holds alive at
+once: a number of bytes, or one with a unit (512MB, 2GiB), 0 for no
+limit but the machine's memory. The default is a quarter of the
+machine's memory, %s bytes here. --max-steps N bounds the evaluation
+steps (loop iterations, calls and array elements processed) and
+--timeout DURATION (1s, 2m30s) the time; neither has a default. A run
+that passes a limit stops with a positioned error and exit status 1.`
 
 func addLimitFlags(fs *flag.FlagSet) {
 	fs.String("max-memory", "", fmt.Sprintf("most `BYTES` of arrays the run may hold alive (0: only the machine's memory; default %d, a quarter of the machine's)", rt.DefaultMemoryLimit()))
