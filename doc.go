@@ -36,9 +36,13 @@
 //
 // A Program is immutable once compiled and safe for concurrent use. Each
 // call runs under its context, so cancelling the context stops even an
-// endless `loop ... while true`, and under the limits given by
-// WithLimits: a step budget and a budget of bytes allocated for arrays,
-// counted per call. A Nabla program has no access to files, the network
+// endless `loop ... while true` and a single primitive over a huge array
+// (a nil context is an error), and under the limits given by WithLimits:
+// a step budget and a bound on the bytes of arrays a call holds alive at
+// once, counted per call. A memory limit is in force by default
+// (DefaultMemoryLimit, a quarter of the machine's memory), and every
+// array's size is checked before it is allocated, so that no program,
+// however hostile, makes the host run out of memory. A Nabla program has no access to files, the network
 // or the host; the only input it sees is its arguments, and the only
 // files Compile reads are the imports a WithReadFile function supplies
 // (CompileFile reads imports from disk, beside the importing file), never

@@ -18,6 +18,7 @@ import (
 
 	"github.com/nabla-lang/nabla/internal/jsonv"
 	"github.com/nabla-lang/nabla/internal/pipeline"
+	"github.com/nabla-lang/nabla/interp"
 	"github.com/nabla-lang/nabla/ir"
 	"github.com/nabla-lang/nabla/lang"
 	"github.com/nabla-lang/nabla/runtime"
@@ -78,7 +79,17 @@ type RunError struct{ Msg string }
 
 func (e *RunError) Error() string { return e.Msg }
 
-func (r *runner) Call(ctx context.Context, name string, args []runtime.Value, _ runtime.Limits) (runtime.Value, error) {
+// Call runs def name in the built binary. The binary honours lim.Memory
+// (see the harness); it counts no steps, so lim.Steps must be 0. ctx
+// bounds the run: at its deadline or cancellation the process is killed
+// and the error, positioned at the def, matches ctx's error.
+func (r *runner) Call(ctx context.Context, name string, args []runtime.Value, lim runtime.Limits) (runtime.Value, error) {
+	if ctx == nil {
+		return runtime.Value{}, fmt.Errorf("nil context.Context")
+	}
+	if lim.Steps > 0 {
+		return runtime.Value{}, fmt.Errorf("the Go backend cannot limit steps (generated code counts none)")
+	}
 	params, result, err := r.Signature(name)
 	if err != nil {
 		return runtime.Value{}, err
@@ -95,11 +106,20 @@ func (r *runner) Call(ctx context.Context, name string, args []runtime.Value, _ 
 		in.Write(b)
 		in.WriteByte('\n')
 	}
-	cmd := exec.CommandContext(ctx, r.bin, "-f", name)
+	argv := []string{"-f", name}
+	if lim.Memory > 0 {
+		argv = append(argv, "-max-memory", fmt.Sprint(lim.Memory))
+	}
+	cmd := exec.CommandContext(ctx, r.bin, argv...)
 	cmd.Stdin = &in
 	var out, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &stderr
 	err = cmd.Run()
+	if cerr := ctx.Err(); cerr != nil && err != nil {
+		// Killed at the deadline (or cancelled): the interpreter's error.
+		e := &ir.Error{Pos: r.prog.Def(name).P, Msg: cerr.Error(), Frames: []ir.Frame{{Def: name, DefPos: r.prog.Def(name).P}}}
+		return runtime.Value{}, &interp.CauseError{Err: e, Cause: cerr}
+	}
 	var ee *exec.ExitError
 	if errors.As(err, &ee) && ee.ExitCode() == 1 {
 		return runtime.Value{}, &RunError{Msg: strings.TrimRight(stderr.String(), "\n")}

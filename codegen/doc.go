@@ -167,8 +167,13 @@
 // is built once; later runs of any of its defs reuse the binary, from any
 // directory and offline once the Go module cache holds gonum.
 //
-// # Not yet
+// # Run limits
 //
-// The run limits (--max-steps, --max-memory, --timeout) of the
-// interpreter are not implemented in generated code.
+// nabla run --backend go honours --timeout (the process is killed at the
+// deadline, and the error, positioned at the def, matches
+// context.DeadlineExceeded) and --max-memory (the harness's -max-memory:
+// runtime.SetArrayLimit makes every size check refuse an array that would
+// not fit, before it is allocated; the Go runtime's soft limit is set
+// above the limit; a watcher stops the run when the live heap grows past
+// it). Generated code counts no steps: --max-steps is refused with it.
 package codegen

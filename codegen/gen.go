@@ -147,6 +147,7 @@ func (g *gen) run() ([]byte, error) {
 var importable = map[string]string{
 	"fmt": "fmt", "io": "io", "json": "encoding/json", "math": "math",
 	"os": "os", "runtime": runtimeImport, "strconv": "strconv", "sync": "sync",
+	"debug": "runtime/debug", "metrics": "runtime/metrics", "time": "time",
 }
 
 // withImports inserts the import declaration into src, a file with none:

@@ -17,6 +17,16 @@ import (
 // calling the def's internal function and printing its result as JSON,
 // exactly as the interpreter's nabla run prints it. A run-time error
 // prints on stderr with exit status 1.
+//
+// -max-memory BYTES limits the run's memory as far as generated code
+// allows: every size the program computes is checked against the limit
+// before the array is allocated (runtime.SetArrayLimit makes
+// runtime.CheckSize and MulSize do so, at 8 bytes an element, with the
+// interpreter's messages), the Go runtime's soft limit is set a quarter above
+// it so that garbage is collected early, and a watcher stops the run
+// when the live heap after a collection passes the limit. Generated code
+// counts no steps; a timeout is the parent's to enforce (nabla run kills
+// the process at the deadline).
 
 func (g *gen) emitHarness(w *bytes.Buffer) {
 	g.helper("nbError")
@@ -76,6 +86,11 @@ func (g *gen) emitHarness(w *bytes.Buffer) {
 		fmt.Fprintf(w, "return nbEncode(%q, []nbLeaf{%s}), nil\n", typeDesc(di.result), strings.Join(leaves, ", "))
 	}
 	w.WriteString("}\nreturn nil, fmt.Errorf(\"no def named %s\", name)\n}\n\n")
+	w.WriteString("// nbDefPos is the declaration of def name, for errors that belong to no\n// expression.\nfunc nbDefPos(name string) string {\n\tswitch name {\n")
+	for _, di := range g.order {
+		fmt.Fprintf(w, "case %q:\nreturn %q\n", di.def.Name, posString(di.def.P))
+	}
+	w.WriteString("}\nreturn \"\"\n}\n\n")
 	w.WriteString(harnessSrc)
 }
 
@@ -342,15 +357,56 @@ func nbSafeCall(name string, in []any) (out any, err error) {
 	return nbCall(name, in)
 }
 
-// nbMain is the command: -f NAME, JSON arguments on stdin.
+// nbMaxBytes is the run's memory limit, 0 for none but the machine's.
+var nbMaxBytes int64
+
+// nbLive is the live heap after the last collection.
+func nbLive() int64 {
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return int64(s[0].Value.Uint64())
+}
+
+// nbWatch stops the run, as the interpreter would with a positioned
+// error, when the live heap after a collection has grown by more than
+// the memory limit since the call began (base: its arguments and the
+// harness, which the interpreter does not count either).
+func nbWatch(name string, base int64, stderr io.Writer) {
+	debug.SetMemoryLimit(base + nbMaxBytes + nbMaxBytes/4 + 64<<20)
+	for {
+		time.Sleep(10 * time.Millisecond)
+		if live := nbLive() - base; live > nbMaxBytes {
+			pos := nbDefPos(name)
+			fmt.Fprintln(stderr, nbFrame(nbErrorf(pos, fmt.Sprintf("memory limit exceeded: %d bytes alive pass the limit of %d bytes", live, nbMaxBytes)), name, pos, ""))
+			os.Exit(1)
+		}
+	}
+}
+
+// nbMain is the command: -f NAME [-max-memory BYTES], JSON arguments on
+// stdin.
 func nbMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	name := "main"
 	for i := 0; i < len(args); i++ {
-		if args[i] == "-f" && i+1 < len(args) {
+		switch {
+		case args[i] == "-f" && i+1 < len(args):
 			name = args[i+1]
+			i++
+		case args[i] == "-max-memory" && i+1 < len(args):
+			n, err := strconv.ParseInt(args[i+1], 10, 64)
+			if err != nil || n < 0 {
+				fmt.Fprintf(stderr, "bad -max-memory %q\n", args[i+1])
+				return 2
+			}
+			nbMaxBytes = n
+			runtime.SetArrayLimit(n)
 			i++
 		}
 	}
+
 	dec := json.NewDecoder(stdin)
 	dec.UseNumber()
 	var in []any
@@ -363,6 +419,10 @@ func nbMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return 2
 		}
 		in = append(in, x)
+	}
+	if nbMaxBytes > 0 {
+		debug.FreeOSMemory() // a collection, for the base the watcher measures from
+		go nbWatch(name, nbLive(), stderr)
 	}
 	out, err := nbSafeCall(name, in)
 	if err != nil {

@@ -76,7 +76,12 @@
 //
 // Loops charge one step per iteration and calls one step per call
 // (runtime.Machine.Step, which also polls the context), so `loop while
-// true` ends at the step limit or on cancellation, never hangs. A Go
+// true` ends at the step limit or on cancellation, never hangs; a
+// primitive over a large array looks at the context between pieces of
+// its work (runtime.Pieces), so a deadline stops a single huge sum too.
+// Arrays are charged to the call's live-memory meter before they are
+// allocated (runtime's memory.go): the memory limit bounds what a call
+// holds, not what it has allocated. A Go
 // panic anywhere in an evaluation (a bug, in the interpreter or a
 // primitive) is recovered and reported as an "internal error" at the
 // nearest known position; a user never sees a Go stack trace.

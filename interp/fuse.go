@@ -338,6 +338,13 @@ func (fz *fused) run(fr *frame, pos ir.Pos, start func(shape []int, n int) ([]fl
 		return errAt(pos, err)
 	}
 	for lo := 0; lo < n; lo += runtime.SumPiece {
+		// The context, between pieces of about a million elements.
+		if lo%runtime.PollChunk == 0 && lo > 0 {
+			if err := fr.m.Poll(); err != nil {
+				clear(x.vals)
+				return errAt(pos, err)
+			}
+		}
 		hi := min(lo+runtime.SumPiece, n)
 		dst := x.bufs[fz.root.buf][:hi-lo]
 		if out != nil {

@@ -19,13 +19,17 @@ import "fmt"
 const MaxElems = 1 << 50
 
 // CheckSize validates an array size computed by the program. A size too
-// large for any memory is an error that matches ErrMemoryLimit.
+// large for any memory, or (after SetArrayLimit) for the array limit, is
+// an error that matches ErrMemoryLimit.
 func CheckSize(n int64) (int, error) {
 	if n < 0 {
 		return 0, fmt.Errorf("negative size %d", n)
 	}
 	if n > MaxElems {
 		return 0, TooLarge("size %d is too large", n)
+	}
+	if lim := arrayLimit.Load(); lim > 0 && n > lim/8 {
+		return 0, CheckBytes(n*8, lim)
 	}
 	return int(n), nil
 }

@@ -8,6 +8,17 @@
 // calls the same functions the interpreter binds its primitives to, so
 // both backends compute the same bits.
 //
+// # Limits
+//
+// A Machine's memory limit bounds the array storage its call holds alive
+// (memory.go): New, NewF64, ... check each array's size against it before
+// allocating and, when the charges since the last look would pass it,
+// ask the garbage collector what is still alive. SystemMemory caps every
+// limit, so an array larger than the machine is an error, never a crash.
+// The *Polled forms of the reductions and products, and Pieces, split
+// long work into pieces of PollChunk elements and look at the call's
+// context between them (poll.go), with the bits of the plain kernels.
+//
 // # Kernels
 //
 //   - Scalar functions (scalar.go): what elementwise primitives apply that

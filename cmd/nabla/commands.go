@@ -72,11 +72,18 @@ The standard library's iterative methods report each iteration (SPEC
 latest report on a status line on stderr (never when stderr is not a
 terminal). --plot FILE.png or FILE.svg draws the objective and the
 gradient norm per iteration, on log scales, one line per method that ran
-(interpreter only).`,
+(interpreter only).
+` + fmt.Sprintf(limitsHelp, fmt.Sprint(rt.DefaultMemoryLimit())) + `
+
+The Go backend honours --timeout and --max-memory (its binary is stopped
+at the deadline; it checks each array's size before allocating it and
+watches its live heap); it counts no steps, so --max-steps is refused
+with --backend go.`,
 	setFlags: func(fs *flag.FlagSet) {
 		fs.String("f", "main", "the def to call")
 		fs.String("backend", "interp", "how to run: interp (the interpreter) or go (generated Go code, built and cached)")
 		fs.String("plot", "", "write a convergence plot of the standard library's iterative methods to `FILE` (.png or .svg)")
+		addLimitFlags(fs)
 	},
 	run: func(c *cli, cmd *command, args []string) int {
 		fs, rest, status, done := c.parseFlags(cmd, args)
@@ -89,6 +96,13 @@ gradient norm per iteration, on log scales, one line per method that ran
 		case "interp", "go":
 		default:
 			return c.usage(cmd, "unknown backend %q: want interp or go", backend)
+		}
+		lim, status, ok := c.readLimits(cmd, fs)
+		if !ok {
+			return status
+		}
+		if backend == "go" && lim.steps > 0 {
+			return c.usage(cmd, "--max-steps is not supported with --backend go: generated code counts no steps (use --timeout)")
 		}
 		plotFile, plotFormat := fs.Lookup("plot").Value.String(), ""
 		if plotFile != "" {
@@ -108,7 +122,7 @@ gradient norm per iteration, on log scales, one line per method that ran
 		if !ok {
 			return status
 		}
-		prog, err := nabla.Compile(file, src, nabla.WithReadFile(importReader(file)))
+		prog, err := nabla.Compile(file, src, append(lim.options(), nabla.WithReadFile(importReader(file)))...)
 		if err != nil {
 			return c.programError(err)
 		}
@@ -132,12 +146,13 @@ gradient norm per iteration, on log scales, one line per method that ran
 		if !ok {
 			return status
 		}
+		ctx, cancel := lim.context()
+		defer cancel()
 		var v rt.Value
 		if backend == "go" {
-			v, err = runGo(file, src, name, vals)
+			v, err = runGo(ctx, file, src, name, vals, lim.runtime())
 		} else {
 			// Progress: a status line on a terminal, records for the plot.
-			ctx := context.Background()
 			var recs []nabla.Progress
 			var line *statusLine
 			if isTerminal(c.stderr) {
@@ -164,7 +179,7 @@ gradient norm per iteration, on log scales, one line per method that ran
 			}
 		}
 		if err != nil {
-			return c.programError(err)
+			return c.programError(lim.explain(err))
 		}
 		out, err := jsonv.Encode(f.Result(), v)
 		if err != nil {
@@ -176,18 +191,18 @@ gradient norm per iteration, on log scales, one line per method that ran
 }
 
 // runGo runs def name with the Go backend: the program is generated,
-// built (or found in the build cache) and run.
-func runGo(file string, src []byte, name string, args []rt.Value) (rt.Value, error) {
-	ctx := context.Background()
-	res, err := pipeline.Compile(ctx, file, src, pipeline.Options{ReadFile: importReader(file)})
+// built (or found in the build cache) and run. ctx and lim bound the run,
+// not the build.
+func runGo(ctx context.Context, file string, src []byte, name string, args []rt.Value, lim rt.Limits) (rt.Value, error) {
+	res, err := pipeline.Compile(context.Background(), file, src, pipeline.Options{ReadFile: importReader(file)})
 	if err != nil {
 		return rt.Value{}, err
 	}
-	r, err := codegen.Backend.Load(ctx, res.Opt)
+	r, err := codegen.Backend.Load(context.Background(), res.Opt)
 	if err != nil {
 		return rt.Value{}, err
 	}
-	return r.Call(ctx, name, args, rt.Limits{})
+	return r.Call(ctx, name, args, lim)
 }
 
 // defList suggests what to pass to -f: the defs of the main file (not
