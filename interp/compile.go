@@ -160,11 +160,11 @@ func (c *fnComp) compileLet(e *ir.Let) (evalFn, error) {
 	if e.Var == nil {
 		return nil, ir.Errorf(e.P, "let without a variable")
 	}
-	val, err := c.compile(e.Value)
+	s := c.alloc(1)
+	val, dead, err := c.storeLet(e, s)
 	if err != nil {
 		return nil, err
 	}
-	s := c.alloc(1)
 	c.bind(e.Var, s)
 	body, err := c.compile(e.Body)
 	delete(c.locals, e.Var)
@@ -172,24 +172,20 @@ func (c *fnComp) compileLet(e *ir.Let) (evalFn, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.it.letDies(e) {
+	if dead != deadNone {
 		return func(fr *frame) (runtime.Value, error) {
-			v, err := val(fr)
-			if err != nil {
-				return v, err
+			if val(fr); fr.err != nil {
+				return runtime.Value{}, fr.takeErr()
 			}
-			fr.slots[s] = v
 			r, err := body(fr)
-			recycle(fr.m, v)
+			release(fr.m, dead, fr.slots[s])
 			return r, err
 		}, nil
 	}
 	return func(fr *frame) (runtime.Value, error) {
-		v, err := val(fr)
-		if err != nil {
-			return v, err
+		if val(fr); fr.err != nil {
+			return runtime.Value{}, fr.takeErr()
 		}
-		fr.slots[s] = v
 		return body(fr)
 	}, nil
 }

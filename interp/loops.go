@@ -85,7 +85,7 @@ func (c *fnComp) into(e ir.Expr, k, dst int) (func(fr *frame) error, error) {
 			break
 		}
 		s := c.alloc(1)
-		val, err := c.store(e.Value, s)
+		val, dead, err := c.storeLet(e, s)
 		if err != nil {
 			return nil, err
 		}
@@ -96,15 +96,12 @@ func (c *fnComp) into(e ir.Expr, k, dst int) (func(fr *frame) error, error) {
 		if err != nil {
 			return nil, err
 		}
-		dies := c.it.letDies(e)
 		return func(fr *frame) error {
 			if val(fr); fr.err != nil {
 				return fr.takeErr()
 			}
 			err := body(fr)
-			if dies {
-				recycle(fr.m, fr.slots[s])
-			}
+			release(fr.m, dead, fr.slots[s])
 			return err
 		}, nil
 	case *ir.If:

@@ -64,12 +64,20 @@ func (c *fnComp) compilePrimGeneral(e *ir.PrimCall) (evalFn, error) {
 	}
 	k := len(e.Args)
 	base := c.alloc(k)
-	args, err := c.compileList(e.Args)
-	c.depth = base
-	if err != nil {
-		return nil, err
+	dead := c.it.deadArgs(e)
+	args := make([]evalFn, k)
+	for j, a := range e.Args {
+		if dead != nil && dead[j] == deadRow {
+			args[j], err = c.compileRow(a.(*ir.PrimCall))
+		} else {
+			args[j], err = c.compile(a)
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
-	return implCall(impl, args, base, pos, c.it.deadArgs(e)), nil
+	c.depth = base
+	return implCall(impl, args, base, pos, dead), nil
 }
 
 // specialize asks the primitive for its implementation at a site with
@@ -91,8 +99,9 @@ func specialize(op *ir.Prim, args []ir.Type, result ir.Type, aux any) (impl ir.I
 // calls impl on them. An error from the Impl is positioned at the call
 // unless it already carries a position (a closure the primitive applied
 // failed inside its body). The arguments marked in dead are fresh arrays
-// that nothing refers to once impl returns: they are recycled (reuse.go).
-func implCall(impl ir.Impl, args []evalFn, base int, pos ir.Pos, dead []bool) evalFn {
+// or rows that nothing refers to once impl returns: they are recycled
+// (reuse.go).
+func implCall(impl ir.Impl, args []evalFn, base int, pos ir.Pos, dead []uint8) evalFn {
 	k := len(args)
 	if dead != nil {
 		return func(fr *frame) (runtime.Value, error) {
@@ -106,9 +115,7 @@ func implCall(impl ir.Impl, args []evalFn, base int, pos ir.Pos, dead []bool) ev
 			}
 			r, err := callImpl(impl, fr.m, vs)
 			for j, d := range dead {
-				if d {
-					recycle(fr.m, vs[j])
-				}
+				release(fr.m, d, vs[j])
 			}
 			if err != nil {
 				return r, errAt(pos, err)

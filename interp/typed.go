@@ -223,9 +223,14 @@ func (c *fnComp) store(e ir.Expr, s int) (func(fr *frame), error) {
 	if err != nil {
 		return nil, err
 	}
+	return storeValue(g, s), nil
+}
+
+// storeValue is store for ordinary code g.
+func storeValue(g evalFn, s int) func(fr *frame) {
 	return func(fr *frame) {
 		if fr.err != nil {
-			fr.slots[s] = runtime.Value{} // never a stale array (see typedLet)
+			fr.slots[s] = runtime.Value{} // never a stale array to release
 			return
 		}
 		v, err := g(fr)
@@ -233,7 +238,23 @@ func (c *fnComp) store(e ir.Expr, s int) (func(fr *frame), error) {
 			fr.fail(err)
 		}
 		fr.slots[s] = v
-	}, nil
+	}
+}
+
+// storeLet compiles the value of let e into slot s, and reports what
+// dies when the let's body has been evaluated (reuse.go): a row that dies
+// is made with a pooled header.
+func (c *fnComp) storeLet(e *ir.Let, s int) (func(fr *frame), uint8, error) {
+	dead := c.it.letDead(e)
+	if dead == deadRow {
+		g, err := c.compileRow(e.Value.(*ir.PrimCall))
+		if err != nil {
+			return nil, dead, err
+		}
+		return storeValue(g, s), dead, nil
+	}
+	f, err := c.store(e.Value, s)
+	return f, dead, err
 }
 
 func typedLet[T float64 | int64](c *fnComp, e *ir.Let, body func(ir.Expr) (tcode[T], error)) (tcode[T], error) {
@@ -241,7 +262,7 @@ func typedLet[T float64 | int64](c *fnComp, e *ir.Let, body func(ir.Expr) (tcode
 		return nil, ir.Errorf(e.P, "let without a variable")
 	}
 	s := c.alloc(1)
-	val, err := c.store(e.Value, s)
+	val, dead, err := c.storeLet(e, s)
 	if err != nil {
 		return nil, err
 	}
@@ -252,11 +273,11 @@ func typedLet[T float64 | int64](c *fnComp, e *ir.Let, body func(ir.Expr) (tcode
 	if err != nil {
 		return nil, err
 	}
-	if c.it.letDies(e) {
+	if dead != deadNone {
 		return func(fr *frame) T {
 			val(fr)
 			r := b(fr)
-			recycle(fr.m, fr.slots[s])
+			release(fr.m, dead, fr.slots[s])
 			return r
 		}, nil
 	}

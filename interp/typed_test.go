@@ -258,7 +258,22 @@ func TestReuseKeepsLiveArrays(t *testing.T) {
 			return b.If(p(ir.PrimEq, i, b.I64(1)), w, p(ir.PrimAdd, w, b.F64(1)))
 		})
 	})
-	it := mustNew(t, kept, twice, captured, sameState)
+	// def boxed(m) = let t = (let v = m[0] in [(v, f64(i)) for i < 2]) in (t, m[1] * 2):
+	// the row v lives on inside the array of tuples
+	mat := ir.ArrayOf(ir.Unknown, vec(F))
+	boxed := b.Def("boxed", []string{"m"}, []ir.Type{mat}, func(v []*ir.Var) ir.Expr {
+		inner := b.Let("v", p(ir.PrimIndex, v[0], b.I64(0)), func(row *ir.Var) ir.Expr {
+			return build(&b, b.I64(2), func(i *ir.Var) ir.Expr { return b.Tuple(row, p(ir.PrimToF64, i)) })
+		})
+		return b.Let("t", inner, func(tv *ir.Var) ir.Expr {
+			return b.Tuple(tv, scale(p(ir.PrimIndex, v[0], b.I64(1)), 2))
+		})
+	})
+	it := mustNew(t, kept, twice, captured, sameState, boxed)
+	m := runtime.Arr(&runtime.Array{Shape: []int{2, 2}, Kind: runtime.ElemF64, F: []float64{1, 2, 3, 4}})
+	if v := call(t, it, "boxed", m).Tuple(); !same(v[0].Array().At(1).Tuple()[0], f64s(1, 2)) || !same(v[1], f64s(6, 8)) {
+		t.Errorf("boxed = %s", show(runtime.Tup(v...)))
+	}
 	x := f64s(1, 2, 3)
 	if v := call(t, it, "kept", x).Tuple(); !same(v[0], f64s(2, 4, 6)) || !same(v[1], f64s(3, 6, 9)) || v[2].F != 12 {
 		t.Errorf("kept = %s", show(runtime.Tup(v...)))

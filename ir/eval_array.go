@@ -598,7 +598,10 @@ func evalMatmul(s *Site) (Impl, error) {
 		if err := m.Step(int64(max(work, runtime.Size(shape)))); err != nil {
 			return nil, err
 		}
-		return runtime.NewF64(m, shape...)
+		if len(shape) == 1 {
+			return runtime.NewVec(m, runtime.ElemF64, shape[0]) // no shape to allocate when recycled
+		}
+		return runtime.NewF64(m, slices.Clone(shape)...) // shape does not escape: callers keep it on the stack
 	}
 	switch {
 	case ra == 2 && rb == 2:

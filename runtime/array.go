@@ -143,7 +143,11 @@ func (a *Array) View(shape []int) *Array {
 // a row (sharing storage) otherwise.
 func (a *Array) At(i int) Value {
 	if len(a.Shape) > 1 {
-		return Arr(a.Slice(i, i+1).dropOuter())
+		// One allocation: the row's shape is a's own, shared (shapes are
+		// never changed in place).
+		b := &Array{}
+		a.rowInto(b, i)
+		return Arr(b)
 	}
 	switch a.Kind {
 	case ElemF64:
@@ -156,9 +160,22 @@ func (a *Array) At(i int) Value {
 	return a.Box[i]
 }
 
-func (a *Array) dropOuter() *Array {
-	a.Shape = a.Shape[1:]
-	return a
+// rowInto makes b a view of element i of a's outer dimension (a has rank
+// at least 2).
+func (a *Array) rowInto(b *Array, i int) {
+	rs := a.RowSize()
+	lo, hi := i*rs, (i+1)*rs
+	*b = Array{Shape: a.Shape[1:], Kind: a.Kind}
+	switch a.Kind {
+	case ElemF64:
+		b.F = a.F[lo:hi:hi]
+	case ElemI64:
+		b.I = a.I[lo:hi:hi]
+	case ElemBool:
+		b.B = a.B[lo:hi:hi]
+	default:
+		b.Box = a.Box[lo:hi:hi]
+	}
 }
 
 // SetFlat stores a scalar or boxed value at flat index i.

@@ -69,6 +69,7 @@ type Machine struct {
 	steps  int64
 	mem    int64
 	free   []*Array // recycled arrays (recycle.go)
+	rows   []*Array // headers for Row
 }
 
 // NewMachine starts a call under ctx and limits.
