@@ -107,11 +107,11 @@ func (c *fnComp) compile(e ir.Expr) (evalFn, error) {
 		if e.State != nil {
 			switch k, ok := scalarKind(e.State.T); {
 			case ok && k == ir.F64:
-				if f, ok, err := typedLoop(c, e, c.typedF, func(v runtime.Value) float64 { return v.F }, setF); ok || err != nil {
+				if f, ok, err := typedLoop(c, e, c.typedF, setF); ok || err != nil {
 					return boxF(f), err
 				}
 			case ok:
-				if f, ok, err := typedLoop(c, e, c.typedI, func(v runtime.Value) int64 { return v.I }, setI); ok || err != nil {
+				if f, ok, err := typedLoop(c, e, c.typedI, setI); ok || err != nil {
 					return boxI(f), err
 				}
 			}

@@ -132,7 +132,7 @@ func (c *fnComp) typedF(e ir.Expr) (fcode, error) {
 	case *ir.If:
 		return typedIf(c, e, c.typedF)
 	case *ir.Loop:
-		if f, ok, err := typedLoop(c, e, c.typedF, func(v runtime.Value) float64 { return v.F }, setF); ok || err != nil {
+		if f, ok, err := typedLoop(c, e, c.typedF, setF); ok || err != nil {
 			return f, err
 		}
 	case *ir.PrimCall:
@@ -180,7 +180,7 @@ func (c *fnComp) typedI(e ir.Expr) (icode, error) {
 	case *ir.If:
 		return typedIf(c, e, c.typedI)
 	case *ir.Loop:
-		if f, ok, err := typedLoop(c, e, c.typedI, func(v runtime.Value) int64 { return v.I }, setI); ok || err != nil {
+		if f, ok, err := typedLoop(c, e, c.typedI, setI); ok || err != nil {
 			return f, err
 		}
 	case *ir.PrimCall:
@@ -325,7 +325,7 @@ func chargeBlock(fr *frame, i, n int, pos ir.Pos) bool {
 // A counted loop charges its steps a block of iterations at a time; a
 // while loop, whose length is unknown, one per iteration. ok is false for
 // other loops.
-func typedLoop[T float64 | int64](c *fnComp, e *ir.Loop, typed func(ir.Expr) (tcode[T], error), get func(runtime.Value) T, set func(*runtime.Value, T)) (f tcode[T], ok bool, err error) {
+func typedLoop[T float64 | int64](c *fnComp, e *ir.Loop, typed func(ir.Expr) (tcode[T], error), set func(*runtime.Value, T)) (f tcode[T], ok bool, err error) {
 	if e.State == nil {
 		return nil, false, nil
 	}
