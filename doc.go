@@ -29,7 +29,8 @@
 // gonum vectors and matrices; tuples are []any. Results come back as
 // float64, int64, bool, slices and []any. Func.Call documents the full
 // table; Func.CallValues skips conversion for callers that already hold
-// the interpreter's runtime.Value.
+// the interpreter's runtime.Value. An argument that does not fit its
+// parameter, a nil *mat.Dense included, is an error, never a panic.
 //
 // # Safety
 //
@@ -40,13 +41,19 @@
 // counted per call. A Nabla program has no access to files, the network
 // or the host; the only input it sees is its arguments, and the only
 // files Compile reads are the imports a WithReadFile function supplies
-// (CompileFile reads imports from disk, beside the importing file).
+// (CompileFile reads imports from disk, beside the importing file), never
+// outside the importing file's directory unless WithImportsOutsideRoot
+// is given.
 //
-// # Status
+// # What a program can do
 //
-// This package runs programs with the interpreter. Automatic
-// differentiation, rewriting strategies and generated Go code are
-// described in the language specification and are being built; until
-// they land, a program that uses an AD operator compiles but reports an
-// error with its position when the operator runs.
+// Compile runs the whole pipeline before the interpreter sees the
+// program: type checking with sizes, specialization of higher-order defs,
+// automatic differentiation (the operators jvp, vjp, grad,
+// value_and_grad, jacfwd, jacrev, hessian, hvp, taylor and jet, nested
+// freely, with custom @jvp/@vjp rules and @implicit functions) and each
+// def's rewrite strategy (its @strategy of user rules, or the standard
+// passes). Imports of the standard library ("std/optim", "std/linalg",
+// "std/solve", "std/ode") need no file access. The same programs compile
+// to Go source with the nabla command's gen subcommand (package codegen).
 package nabla

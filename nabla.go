@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 
 	"github.com/nabla-lang/nabla/internal/pipeline"
+	"github.com/nabla-lang/nabla/interp"
 	"github.com/nabla-lang/nabla/ir"
 	"github.com/nabla-lang/nabla/lang"
 	"github.com/nabla-lang/nabla/runtime"
@@ -15,6 +17,20 @@ import (
 // Version is the version of this module's Nabla implementation, reported
 // by `nabla version` when the build carries no module version.
 const Version = "0.1.0-dev"
+
+// Progress is one iteration's report of an iterative standard-library
+// method (SPEC §9, §11): method name, iteration from 1, objective (or
+// residual) value, gradient (or residual) norm and step length.
+type Progress = runtime.Progress
+
+// WithProgress returns a context under which Func.Call (and CallValues)
+// report each iteration of the standard library's drivers to fn, on the
+// calling goroutine and in order. Reporting never changes a result, and
+// differentiated code does not report (the primal run does). Only the
+// interpreter reports; generated Go code ignores progress.
+func WithProgress(ctx context.Context, fn func(Progress)) context.Context {
+	return runtime.WithProgress(ctx, fn)
+}
 
 // An Option configures Compile and CompileFile.
 type Option func(*config)
@@ -27,12 +43,57 @@ type config struct {
 
 // WithLimits bounds every call of the program's functions: steps is the
 // most evaluation steps (loop iterations, calls and array elements
-// processed) and memoryBytes the most bytes of arrays one call may
-// allocate. Zero means no limit, which is the default. A call that
-// exceeds a limit returns an error naming the limit.
+// processed), 0 for no limit, the default; memoryBytes is the most bytes
+// of array storage one call may hold alive at once, 0 for the default
+// limit (DefaultMemoryLimit) and a negative value for no limit beyond the
+// machine's memory. A call that exceeds a limit returns an error naming
+// the limit that matches ErrStepLimit or ErrMemoryLimit.
+//
+// The memory limit counts live storage, not storage ever allocated: a
+// loop that allocates and drops a buffer a million times needs room for
+// one buffer. A call charges each array before allocating it; when the
+// charges would pass the limit, it asks the garbage collector what is
+// still alive (weak pointers to its large arrays, and to a sample of its
+// small ones) and fails only if that leaves no room. An array that cannot
+// fit is refused before it is allocated, so even a huge one is an error,
+// never a crash of the host. Limits are per call: concurrent calls are
+// measured separately, and what the host holds does not count. A limit
+// that passes the machine's memory (SystemMemory) is lowered to it.
 func WithLimits(steps, memoryBytes int64) Option {
-	return func(c *config) { c.limits = runtime.Limits{Steps: steps, Memory: memoryBytes} }
+	return func(c *config) {
+		c.limits.Steps = steps
+		switch {
+		case memoryBytes > 0:
+			c.limits.Memory = memoryBytes
+		case memoryBytes < 0:
+			c.limits.Memory = 0 // no limit but the machine's memory
+		}
+	}
 }
+
+// DefaultMemoryLimit is the memory limit of a call when WithLimits sets
+// none: a quarter of the memory this process may use (SystemMemory), as
+// for nabla run, or 4 GiB where the system does not say. A program
+// therefore cannot take down its host by allocating, even with default
+// options.
+func DefaultMemoryLimit() int64 { return runtime.DefaultMemoryLimit() }
+
+// SystemMemory returns the memory this process may use as far as the
+// system tells (physical memory, control-group and address-space limits),
+// or 0 where it does not.
+func SystemMemory() int64 { return runtime.SystemMemory() }
+
+// ErrStepLimit and ErrMemoryLimit are matched, with errors.Is, by the
+// error of a call that exhausted a limit, and ErrMemoryLimit by that of an
+// array too large to allocate at all (zeros(2^62)).
+var (
+	ErrStepLimit   = runtime.ErrStepLimit
+	ErrMemoryLimit = runtime.ErrMemoryLimit
+)
+
+// ErrNilContext is the error of a call given a nil context.Context: the
+// call could never be cancelled, so it is refused.
+var ErrNilContext = errors.New("nil context.Context: pass context.Background() for a call that is never cancelled")
 
 // WithReadFile lets a program import files other than the standard
 // library: read is called with the import's path joined to the importing
@@ -42,9 +103,10 @@ func WithLimits(steps, memoryBytes int64) Option {
 // whose ".." climb above the root, is a positioned error and read never
 // sees it, unless WithImportsOutsideRoot is given too. Without
 // WithReadFile, Compile gives the program no file access (only std/...
-// imports work) and CompileFile reads from disk with
-// lang.ReadSourceFile (regular files only, at most
-// lang.MaxSourceBytes each).
+// imports work) and CompileFile reads from disk with lang.RootReader of
+// the file's directory (regular files only, at most lang.MaxSourceBytes
+// each, and no symbolic link out of the root), or lang.ReadSourceFile
+// with WithImportsOutsideRoot.
 func WithReadFile(read func(path string) ([]byte, error)) Option {
 	return func(c *config) { c.readFile = read }
 }
@@ -75,7 +137,7 @@ func Compile(filename string, src []byte, opts ...Option) (*Program, error) {
 // CompileContext is Compile under ctx: cancelling ctx stops the
 // compilation, which then returns ctx's error.
 func CompileContext(ctx context.Context, filename string, src []byte, opts ...Option) (*Program, error) {
-	var c config
+	c := config{limits: runtime.Limits{Memory: runtime.DefaultMemoryLimit()}}
 	for _, o := range opts {
 		o(&c)
 	}
@@ -91,11 +153,21 @@ func CompileFile(path string, opts ...Option) (*Program, error) {
 
 // CompileFileContext is CompileFile under ctx.
 func CompileFileContext(ctx context.Context, path string, opts ...Option) (*Program, error) {
-	c := config{readFile: lang.ReadSourceFile}
+	c := config{limits: runtime.Limits{Memory: runtime.DefaultMemoryLimit()}}
 	for _, o := range opts {
 		o(&c)
 	}
-	src, err := c.readFile(path)
+	read := c.readFile
+	if read == nil {
+		// The file itself may be anywhere (a symbolic link too); its
+		// imports stay in its directory.
+		read = lang.ReadSourceFile
+		c.readFile = lang.RootReader(filepath.Dir(path))
+		if c.outsideRoot {
+			c.readFile = lang.ReadSourceFile
+		}
+	}
+	src, err := read(path)
 	if err != nil {
 		return nil, err
 	}
@@ -163,6 +235,16 @@ func (f *Func) Exported() bool { return f.def.Export }
 // are checked when the function is called.
 func (f *Func) Params() []ir.Type { return slices.Clone(f.params) }
 
+// ParamNames returns the parameter names, in order, for messages about
+// arguments.
+func (f *Func) ParamNames() []string {
+	names := make([]string, len(f.def.Params))
+	for i, p := range f.def.Params {
+		names[i] = p.Name
+	}
+	return names
+}
+
 // Result returns the result type.
 func (f *Func) Result() ir.Type { return f.result }
 
@@ -198,8 +280,14 @@ func (f *Func) Signature() string { return signature(f.params, f.result) }
 //
 //	model.nab:3:10: argument 1 of rosen: want [n]f64, got string
 //
+// A nil pointer (a nil *mat.Dense included) is such an argument, never a
+// panic.
+//
 // An exhausted limit or a cancelled context also matches errors.Is with
-// runtime.ErrStepLimit, runtime.ErrMemoryLimit or the context's error.
+// ErrStepLimit, ErrMemoryLimit or the context's error. Cancellation and
+// deadlines are noticed within about a millisecond, also inside a single
+// large primitive (a sum over a billion elements). A nil ctx is an error:
+// pass context.Background() for a call that is never cancelled.
 func (f *Func) Call(ctx context.Context, args ...any) (any, error) {
 	if err := f.checkArity(len(args)); err != nil {
 		return nil, err
@@ -233,6 +321,10 @@ func (f *Func) CallValues(ctx context.Context, args []runtime.Value) (runtime.Va
 }
 
 func (f *Func) call(ctx context.Context, args []runtime.Value) (runtime.Value, error) {
+	if ctx == nil {
+		e := &ir.Error{Pos: f.def.P, Msg: fmt.Sprintf("calling %s: %v", f.def.Name, ErrNilContext)}
+		return runtime.Value{}, &interp.CauseError{Err: e, Cause: ErrNilContext}
+	}
 	v, err := f.prog.run.Call(ctx, f.def.Name, args, f.prog.limits)
 	if err == nil {
 		return v, nil

@@ -44,6 +44,9 @@ func mismatch(t ir.Type, x any, why string) error {
 	got := "nil"
 	if x != nil {
 		got = fmt.Sprintf("%T", x)
+		if isNilPointer(x) {
+			got = "nil " + got
+		}
 	}
 	msg := "want " + t.String() + ", got " + got
 	if why != "" {
@@ -52,16 +55,26 @@ func mismatch(t ir.Type, x any, why string) error {
 	return &convError{msg: msg}
 }
 
+// isNilPointer reports a typed nil pointer, map, func or channel in x,
+// such as a (*mat.Dense)(nil): its methods would panic.
+func isNilPointer(x any) bool {
+	switch rv := reflect.ValueOf(x); rv.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Func, reflect.Chan, reflect.Interface, reflect.UnsafePointer:
+		return rv.IsNil()
+	}
+	return false
+}
+
 // toValue converts a Go value to a Nabla value of type t. See Func.Call
 // for the accepted Go types.
 func toValue(t ir.Type, x any) (runtime.Value, error) {
+	if isNilPointer(x) {
+		return runtime.Value{}, mismatch(t, x, "")
+	}
 	switch x := x.(type) {
 	case runtime.Value:
 		return x, checkValue(t, x)
 	case *runtime.Array:
-		if x == nil {
-			return runtime.Value{}, mismatch(t, nil, "")
-		}
 		v := runtime.Arr(x)
 		return v, checkValue(t, v)
 	}
@@ -169,12 +182,12 @@ func toArrayUnchecked(t *ir.Array, x any) (*runtime.Array, error) {
 		}
 	case mat.Vector:
 		if elem == ir.TF64 {
-			return vector(x), nil
+			return fromGonum(t, x, func() *runtime.Array { return vector(x) })
 		}
 	}
 	if m, ok := x.(mat.Matrix); ok {
 		if f64Matrix {
-			return denseMatrix(m), nil
+			return fromGonum(t, x, func() *runtime.Array { return denseMatrix(m) })
 		}
 		return nil, mismatch(t, x, "(gonum vectors and matrices convert to [n]f64 and [m][n]f64)")
 	}
@@ -183,6 +196,19 @@ func toArrayUnchecked(t *ir.Array, x any) (*runtime.Array, error) {
 		return nil, mismatch(t, x, "")
 	}
 	return reflectArray(t, rv)
+}
+
+// fromGonum runs a conversion from a gonum value, turning a panic of
+// its methods into an error: a matrix type wrapping a nil one (a
+// mat.Transpose of a nil *mat.Dense) panics in Dims, and a bad argument
+// must never bring down the host.
+func fromGonum(t *ir.Array, x any, conv func() *runtime.Array) (a *runtime.Array, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			a, err = nil, mismatch(t, x, fmt.Sprintf("(its methods panicked: %v)", r))
+		}
+	}()
+	return conv(), nil
 }
 
 // matrix copies rows of equal length into one flat array.

@@ -19,6 +19,7 @@ import (
 	"github.com/nabla-lang/nabla/internal/jsonv"
 	"github.com/nabla-lang/nabla/internal/pipeline"
 	"github.com/nabla-lang/nabla/ir"
+	"github.com/nabla-lang/nabla/lang"
 	"github.com/nabla-lang/nabla/runtime"
 )
 
@@ -281,11 +282,13 @@ func GenerateFiles(ctx context.Context, paths []string, opts Options) ([]byte, e
 		opts.Sources = map[string][]byte{}
 	}
 	for _, path := range paths {
-		src, err := os.ReadFile(path)
+		// Regular files only, and imports under the file's directory, as
+		// the other commands read them.
+		src, err := lang.ReadSourceFile(path)
 		if err != nil {
 			return nil, err
 		}
-		res, err := pipeline.Compile(ctx, path, src, pipeline.Options{ReadFile: os.ReadFile})
+		res, err := pipeline.Compile(ctx, path, src, pipeline.Options{ReadFile: lang.RootReader(filepath.Dir(path))})
 		if err != nil {
 			return nil, err
 		}

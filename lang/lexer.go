@@ -144,6 +144,10 @@ func lxTokens(filename, src string) []token {
 			if lxKeywords[t.Value] {
 				tk.kind = tokKeyword
 			}
+			if len(t.Value) > lxMaxName {
+				// Names are quoted in messages; a bound on them bounds those.
+				tk.kind, tk.text = tokError, fmt.Sprintf("a name of %d bytes: names have at most %d", len(t.Value), lxMaxName)
+			}
 		case "Int":
 			tk.kind = tokInt
 		case "Float":
@@ -166,6 +170,9 @@ func lxTokens(filename, src string) []token {
 		}
 	}
 }
+
+// lxMaxName is the longest name, in bytes.
+const lxMaxName = 255
 
 // lxBadChar describes a character that starts no token.
 func lxBadChar(s string) string {

@@ -2,6 +2,7 @@ package lang
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -53,7 +54,42 @@ const MaxSourceBytes = 32 << 20
 // cannot block and a device such as /dev/zero cannot be read without
 // end, and at most MaxSourceBytes of it.
 func ReadSourceFile(path string) ([]byte, error) {
-	fi, err := os.Stat(path)
+	return readRegular(func() (fs.FileInfo, error) { return os.Stat(path) },
+		func() (*os.File, error) { return os.Open(path) })
+}
+
+// RootReader returns a reader for Options.ReadFile that reads as
+// ReadSourceFile does, but only files under the directory root: it
+// opens them through os.Root, so that neither "..", an absolute path nor
+// a symbolic link reaches outside root (SPEC §9). The command line and
+// nabla.CompileFile read imports with it, root being the main file's
+// directory.
+func RootReader(root string) func(path string) ([]byte, error) {
+	return func(path string) ([]byte, error) {
+		rel, err := filepath.Rel(root, path)
+		if err != nil || !filepath.IsLocal(rel) {
+			return nil, errString("the file is outside the program's root (" + root + ")")
+		}
+		r, err := os.OpenRoot(root)
+		if err != nil {
+			return nil, err
+		}
+		defer r.Close()
+		src, err := readRegular(func() (fs.FileInfo, error) { return r.Stat(rel) },
+			func() (*os.File, error) { return r.Open(rel) })
+		var pe *fs.PathError
+		if errors.As(err, &pe) && strings.Contains(pe.Err.Error(), "escapes") {
+			// os.Root's words for a symbolic link that leads out.
+			return nil, errString("a symbolic link leads outside the program's root (" + root + ")")
+		}
+		return src, err
+	}
+}
+
+// readRegular reads the file that stat describes and open opens, if it
+// is a regular file of at most MaxSourceBytes.
+func readRegular(stat func() (fs.FileInfo, error), open func() (*os.File, error)) ([]byte, error) {
+	fi, err := stat()
 	if err != nil {
 		return nil, err
 	}
@@ -63,11 +99,12 @@ func ReadSourceFile(path string) ([]byte, error) {
 	if fi.Size() > MaxSourceBytes {
 		return nil, errString(fmt.Sprintf("the file has %d bytes, more than the %d a source file may have", fi.Size(), MaxSourceBytes))
 	}
-	f, err := os.Open(path)
+	f, err := open()
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	// The file may have been replaced between stat and open.
 	if fi, err = f.Stat(); err != nil || !fi.Mode().IsRegular() {
 		return nil, errString("not a regular file")
 	}
@@ -161,7 +198,11 @@ func (l *loader) resolveImports(m *module, filename string, stack []string) {
 	for _, imp := range m.file.Imports {
 		key, q, src, err := l.find(filename, imp.Path)
 		if err != nil {
-			l.errs = append(l.errs, ir.Errorf(imp.Pos, "cannot import %q: %v", imp.Path, err))
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err // the message names the path already
+			}
+			l.errs = append(l.errs, ir.Errorf(imp.Pos, "cannot import %q: %v", parserClip(imp.Path), err))
 			continue
 		}
 		if prev, dup := m.imports[q]; dup {

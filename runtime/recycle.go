@@ -5,8 +5,9 @@ package runtime
 // Machine.Recycle; the next New of the same kind and size in the same call
 // takes it instead of allocating, zeroed as a new array is. A loop whose
 // iterations make arrays of fixed shapes then allocates nothing once warm.
-// Memory is still charged to the call's limit at every New: recycling
-// changes where arrays come from, not what a program is charged.
+// A recycled array is not charged again: it was charged when first
+// allocated and the live-memory meter (memory.go) still sees it alive, so
+// recycling changes where arrays come from, not what is counted.
 
 // maxRecycled bounds the arrays a Machine keeps for reuse.
 const maxRecycled = 64
@@ -72,14 +73,18 @@ func NewVec(m *Machine, kind Elem, n int) (*Array, error) {
 	case ElemBox:
 		per = 32
 	}
-	if err := m.Alloc(int64(n) * per); err != nil {
-		return nil, err
-	}
 	if a := m.reuse(kind, n, nil); a != nil {
 		if len(a.Shape) != 1 || a.Shape[0] != n {
 			a.Shape = []int{n}
 		}
 		return a, nil
+	}
+	if _, err := CheckShape([]int{n}); err != nil {
+		return nil, err
+	}
+	bytes := int64(n) * per
+	if err := m.Alloc(bytes); err != nil {
+		return nil, err
 	}
 	v := &vec{}
 	v.shape[0] = n
@@ -88,12 +93,16 @@ func NewVec(m *Machine, kind Elem, n int) (*Array, error) {
 	switch kind {
 	case ElemF64:
 		a.F = make([]float64, n)
+		track(m, a.F, bytes)
 	case ElemI64:
 		a.I = make([]int64, n)
+		track(m, a.I, bytes)
 	case ElemBool:
 		a.B = make([]bool, n)
+		track(m, a.B, bytes)
 	default:
 		a.Box = make([]Value, n)
+		track(m, a.Box, bytes)
 	}
 	return a, nil
 }

@@ -55,9 +55,10 @@ func New(opts Options) (*Tool, error) {
 	return &Tool{opts: opts}, nil
 }
 
-// errGoBackend is the answer to every define while the code generator
-// does not exist.
-var errGoBackend = errors.New("backend go is not available yet: Nabla's Go code generator is not built; run with --backend interp")
+// errGoBackend is the answer to every define until the tool's modules
+// are wired to the Go backend (package codegen, which `nabla run
+// --backend go` uses).
+var errGoBackend = errors.New("backend go is not available yet in the GradBench tool: its modules run with the interpreter; run with --backend interp")
 
 // message is what the tool reads from a protocol line. Fields that a kind
 // does not use are left zero.

@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/nabla-lang/nabla/lang"
 )
 
 // cli carries the output streams of one invocation.
@@ -67,7 +69,7 @@ Examples:
 	nabla ir -f rosen examples/rosenbrock.nab
 
 Flags go before FILE; arguments after FILE are JSON values, one per
-parameter. Errors in a program print as FILE:LINE:COL: message.
+parameter, @PATH (a JSON or .csv file) or - (JSON on standard input). Errors in a program print as FILE:LINE:COL: message.
 Exit status: 0 success, 1 an error in the program or its run, 2 bad usage.
 
 Run 'nabla help <command>' for more about a command.
@@ -130,11 +132,12 @@ func (c *cli) parseFlags(cmd *command, args []string) (fs *flag.FlagSet, rest []
 	return fs, fs.Args(), 0, false
 }
 
-// readSource reads a program file named on the command line. An
-// unreadable file is bad usage, like a missing one; errors in what the
-// file says are the program's.
+// readSource reads a program file named on the command line: a regular
+// file of at most lang.MaxSourceBytes, so that a FIFO or /dev/zero is
+// refused rather than waited on. An unreadable file is bad usage, like a
+// missing one; errors in what the file says are the program's.
 func (c *cli) readSource(cmd *command, path string) ([]byte, int, bool) {
-	src, err := os.ReadFile(path)
+	src, err := lang.ReadSourceFile(path)
 	if err != nil {
 		var pe *os.PathError
 		if errors.As(err, &pe) {

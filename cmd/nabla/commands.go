@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"go/token"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/nabla-lang/nabla"
 	"github.com/nabla-lang/nabla/codegen"
+	"github.com/nabla-lang/nabla/internal/convplot"
 	"github.com/nabla-lang/nabla/internal/jsonv"
 	"github.com/nabla-lang/nabla/internal/pipeline"
 	"github.com/nabla-lang/nabla/ir"
@@ -29,9 +31,9 @@ var runCmd = &command{
 	args:  "[-f NAME] [--backend interp|go] FILE [ARG ...]",
 	short: "call a def with JSON arguments and print its result as JSON",
 	long: `
-Run calls the def NAME (default main) of the program in FILE with the JSON
-arguments that follow FILE, one per parameter, and prints the result as
-JSON and a newline on stdout.
+Run calls the def NAME (default main) of the program in FILE with the
+arguments that follow FILE, one JSON value per parameter, and prints the
+result as JSON and a newline on stdout.
 
 JSON values are read according to the parameter's type: f64 and i64 as
 numbers (an i64 must be integral), bool as true or false, arrays and
@@ -45,15 +47,36 @@ Quote each argument for the shell:
 	nabla run -f rosen examples/rosenbrock.nab '[1, 2, 3]'
 	nabla run -f scale model.nab '[0.5, -1.25]' -2
 
+An argument @PATH is read from the file PATH, for data too large for the
+command line: a numeric vector or matrix when PATH ends in .csv (fields
+separated by commas, one row per line; a first line of names is
+skipped; a vector parameter takes one column or one row), JSON
+otherwise. An argument - is one JSON value read from standard input:
+
+	nabla run -f fit model.nab @data.csv 0.1
+	generate-data | nabla run -f fit model.nab - 0.1
+
+An error in an argument names its position and parameter, and quotes at
+most a short piece of the value (an error inside a file gives the file's
+line and column).
+
 --backend go generates Go code for the whole program, builds it with the
 Go toolchain (go must be on PATH) and runs the binary: the same results
 and errors as the interpreter. Builds are cached by content in
 $NABLA_GOCACHE (default: the user cache directory's nabla/go), so a
 program is built once and later runs of any of its defs reuse the
-binary.`,
+binary.
+
+The standard library's iterative methods report each iteration (SPEC
+§11). On a terminal, a run that lasts more than a moment shows the
+latest report on a status line on stderr (never when stderr is not a
+terminal). --plot FILE.png or FILE.svg draws the objective and the
+gradient norm per iteration, on log scales, one line per method that ran
+(interpreter only).`,
 	setFlags: func(fs *flag.FlagSet) {
 		fs.String("f", "main", "the def to call")
 		fs.String("backend", "interp", "how to run: interp (the interpreter) or go (generated Go code, built and cached)")
+		fs.String("plot", "", "write a convergence plot of the standard library's iterative methods to `FILE` (.png or .svg)")
 	},
 	run: func(c *cli, cmd *command, args []string) int {
 		fs, rest, status, done := c.parseFlags(cmd, args)
@@ -67,6 +90,16 @@ binary.`,
 		default:
 			return c.usage(cmd, "unknown backend %q: want interp or go", backend)
 		}
+		plotFile, plotFormat := fs.Lookup("plot").Value.String(), ""
+		if plotFile != "" {
+			var err error
+			if plotFormat, err = convplot.Format(plotFile); err != nil {
+				return c.usage(cmd, "--plot: %v", err)
+			}
+			if backend == "go" {
+				return c.usage(cmd, "--plot needs --backend interp: generated Go code does not report progress")
+			}
+		}
 		if len(rest) == 0 {
 			return c.usage(cmd, "missing FILE")
 		}
@@ -75,7 +108,7 @@ binary.`,
 		if !ok {
 			return status
 		}
-		prog, err := nabla.Compile(file, src, nabla.WithReadFile(lang.ReadSourceFile))
+		prog, err := nabla.Compile(file, src, nabla.WithReadFile(importReader(file)))
 		if err != nil {
 			return c.programError(err)
 		}
@@ -85,29 +118,50 @@ binary.`,
 		}
 		params := f.Params()
 		if len(jsonArgs) != len(params) {
-			return c.usage(cmd, "%s takes %d argument%s, one JSON value per parameter (its type is %s); got %d",
-				name, len(params), plural(len(params)), f.Signature(), len(jsonArgs))
+			hint := ""
+			if slices.ContainsFunc(jsonArgs, isFlag) {
+				hint = " (flags go before FILE)"
+			}
+			return c.usage(cmd, "%s takes %d argument%s (%s), one per parameter: JSON, @FILE or -; got %d%s",
+				name, len(params), plural(len(params)), paramList(f), len(jsonArgs), hint)
 		}
 		if jsonv.FuncIn(f.Result()) != nil {
 			return c.usage(cmd, "%s returns %s, which has no JSON form", name, f.Result())
 		}
-		vals := make([]rt.Value, len(params))
-		for i, p := range params {
-			v, err := jsonv.Decode(p, []byte(jsonArgs[i]))
-			if err != nil {
-				hint := ""
-				if strings.HasPrefix(jsonArgs[i], "-") && !looksNumeric(jsonArgs[i]) {
-					hint = " (flags go before FILE)"
-				}
-				return c.usage(cmd, "argument %d of %s: %v%s", i+1, name, err, hint)
-			}
-			vals[i] = v
+		vals, status, ok := c.readArgs(cmd, f, jsonArgs)
+		if !ok {
+			return status
 		}
 		var v rt.Value
 		if backend == "go" {
 			v, err = runGo(file, src, name, vals)
 		} else {
-			v, err = f.CallValues(context.Background(), vals)
+			// Progress: a status line on a terminal, records for the plot.
+			ctx := context.Background()
+			var recs []nabla.Progress
+			var line *statusLine
+			if isTerminal(c.stderr) {
+				line = newStatusLine(c.stderr)
+			}
+			if line != nil || plotFile != "" {
+				ctx = nabla.WithProgress(ctx, func(p nabla.Progress) {
+					if plotFile != "" {
+						recs = append(recs, p)
+					}
+					if line != nil {
+						line.update(p)
+					}
+				})
+			}
+			v, err = f.CallValues(ctx, vals)
+			if line != nil {
+				line.clear()
+			}
+			if err == nil && plotFile != "" {
+				if perr := writePlot(plotFile, plotFormat, recs); perr != nil {
+					return c.fail(cmd, "--plot: %v", perr)
+				}
+			}
 		}
 		if err != nil {
 			return c.programError(err)
@@ -125,7 +179,7 @@ binary.`,
 // built (or found in the build cache) and run.
 func runGo(file string, src []byte, name string, args []rt.Value) (rt.Value, error) {
 	ctx := context.Background()
-	res, err := pipeline.Compile(ctx, file, src, pipeline.Options{ReadFile: os.ReadFile})
+	res, err := pipeline.Compile(ctx, file, src, pipeline.Options{ReadFile: importReader(file)})
 	if err != nil {
 		return rt.Value{}, err
 	}
@@ -155,9 +209,16 @@ func defList(prog *nabla.Program, name string) string {
 	return hint + "; its defs are " + strings.Join(own, ", ")
 }
 
-func looksNumeric(s string) bool {
+// isFlag reports whether a JSON argument looks like a misplaced flag.
+func isFlag(s string) bool {
 	_, err := strconv.ParseFloat(s, 64)
-	return err == nil
+	return strings.HasPrefix(s, "-") && err != nil
+}
+
+// importReader reads the imports of the program in file: regular files
+// under its directory only (lang.RootReader).
+func importReader(file string) func(string) ([]byte, error) {
+	return lang.RootReader(filepath.Dir(file))
 }
 
 func plural(n int) string {
@@ -187,7 +248,10 @@ how they are used). A rule whose sides disagree is reported on stderr
 with a counterexample, as FILE:LINE:COL: rule NAME is unsound: ..., and
 check exits 1. Otherwise check prints, for each rule, that its sides
 agreed, or why it could not be tested (its sides do not type-check with
-f64 scalars or vectors, or they fail on every input).
+f64 scalars or vectors, or they fail on every input). A rule with a where
+condition is tested on inputs that a match satisfying the condition could
+have (is_zero(z) makes z zero, is_one(z) one), and reported as not
+tested when too few of the random inputs do.
 
 	nabla check --rules model.nab`,
 	setFlags: func(fs *flag.FlagSet) {
@@ -218,7 +282,7 @@ f64 scalars or vectors, or they fail on every input).
 				status = exitError
 				continue
 			}
-			if _, err := nabla.Compile(file, src, nabla.WithReadFile(lang.ReadSourceFile)); err != nil {
+			if _, err := nabla.Compile(file, src, nabla.WithReadFile(importReader(file))); err != nil {
 				status = c.programError(err)
 				continue
 			}
@@ -241,7 +305,7 @@ f64 scalars or vectors, or they fail on every input).
 // appended to notes (and those not tested also go to stderr, so that they
 // are seen when check fails).
 func (c *cli) checkRules(file string, src []byte, notes *[]string) bool {
-	res, err := pipeline.Compile(context.Background(), file, src, pipeline.Options{ReadFile: lang.ReadSourceFile, Last: pipeline.AD})
+	res, err := pipeline.Compile(context.Background(), file, src, pipeline.Options{ReadFile: importReader(file), Last: pipeline.AD})
 	if err != nil {
 		c.programError(err)
 		return false
@@ -250,7 +314,11 @@ func (c *cli) checkRules(file string, src []byte, notes *[]string) bool {
 	for _, r := range rulecheck.CheckAll(res.AD, rulecheck.Options{}) {
 		switch r.Status {
 		case rulecheck.Agrees:
-			*notes = append(*notes, fmt.Sprintf("%s: rule %s: ok, both sides agree on %d random inputs (%s)", r.Rule.P, r.Rule.Name, r.Inputs, strings.Join(r.Typings, "; ")))
+			note := fmt.Sprintf("%s: rule %s: ok, both sides agree on %d random inputs (%s)", r.Rule.P, r.Rule.Name, r.Inputs, strings.Join(r.Typings, "; "))
+			if r.Detail != "" {
+				note += "; " + r.Detail
+			}
+			*notes = append(*notes, note)
 		case rulecheck.Untested:
 			*notes = append(*notes, fmt.Sprintf("%s: rule %s: not tested: %s", r.Rule.P, r.Rule.Name, r.Detail))
 		default:
@@ -320,7 +388,7 @@ func (c *cli) compile(cmd *command, file string, opts pipeline.Options) (*pipeli
 	if !ok {
 		return nil, status, false
 	}
-	opts.ReadFile = lang.ReadSourceFile
+	opts.ReadFile = importReader(file)
 	res, err := pipeline.Compile(context.Background(), file, src, opts)
 	if err != nil {
 		return nil, c.programError(err), false

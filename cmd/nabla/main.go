@@ -17,7 +17,8 @@
 //
 // Flags go before the file, as with Go's flag package (-f and --f are the
 // same flag); arguments after the file are JSON values, one per
-// parameter. Errors in a program print as "FILE:LINE:COL: message" lines
+// parameter, or @PATH for a value read from a file (a .csv file holds a
+// numeric vector or matrix) or - for one read from standard input. Errors in a program print as "FILE:LINE:COL: message" lines
 // on stderr. The exit status is 0 on success, 1 for an error in the
 // program or its run, and 2 for bad usage: an unknown command or flag, a
 // missing or unreadable file, an unknown def, or JSON arguments that are

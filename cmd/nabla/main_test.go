@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"image/png"
 	"math"
 	"os"
 	"path/filepath"
@@ -59,6 +60,10 @@ def k(x: f64): f64 = x + 2.0
 def h(x: f64): f64 = x * 1.0 + 2.0
 @strategy(mul_one)
 def k(x: f64): f64 = x + 2.0
+`,
+	"where.nab": `rule add_zero(x, z): x + z => x where is_zero(z)
+rule never(x, z): x + z => z where is_var(z) && is_one(z)
+def h(x: f64): f64 = x + 0.0
 `,
 	"goodrules.nab": `rule mul_one(x): x * 1.0 => x
 rule odd(x): x[0] => x[0]
@@ -136,15 +141,15 @@ func TestCLI(t *testing.T) {
 		{args: "run -f ad $D/ok.nab 1 2", code: 2, stderrHas: `no def named "ad"; did you mean "add"?`},
 		{args: "run $D/nomain.nab", code: 2, stderrHas: `no def named "main"; choose one with -f NAME; its defs are only`},
 		{args: "run $D/empty.nab", code: 2, stderrHas: "the file has no defs"},
-		{args: "run -f add $D/ok.nab 1", code: 2, stderrHas: "add takes 2 arguments, one JSON value per parameter (its type is (f64, f64) -> f64); got 1"},
+		{args: "run -f add $D/ok.nab 1", code: 2, stderrHas: "add takes 2 arguments (a: f64, b: f64), one per parameter: JSON, @FILE or -; got 1"},
 		{args: "run -f add $D/ok.nab 1 2 3", code: 2, stderrHas: "got 3"},
 		{args: "run $D/ok.nab 1", code: 2, stderrHas: "main takes 0 arguments"},
-		{args: "run -f ints $D/ok.nab 2.5", code: 2, stderrHas: "argument 1 of ints: want i64, got 2.5, which is not an integer"},
-		{args: "run -f vec $D/ok.nab [1,[2]]", code: 2, stderrHas: "argument 1 of vec: at [1]: want f64, got an array of 1 element"},
-		{args: "run -f add $D/ok.nab [1 2", code: 2, stderrHas: "argument 1 of add: not valid JSON"},
-		{args: "run -f add $D/ok.nab 1 true", code: 2, stderrHas: "argument 2 of add: want f64, got a bool (true)"},
+		{args: "run -f ints $D/ok.nab 2.5", code: 2, stderrHas: "argument 1 (a) of ints: want i64, got 2.5, which is not an integer"},
+		{args: "run -f vec $D/ok.nab [1,[2]]", code: 2, stderrHas: "argument 1 (x) of vec: at [1]: want f64, got an array of 1 element"},
+		{args: "run -f add $D/ok.nab [1 2", code: 2, stderrHas: "argument 1 (a) of add: not valid JSON: unexpected EOF (at the end: \"[1\")"},
+		{args: "run -f add $D/ok.nab 1 true", code: 2, stderrHas: "argument 2 (b) of add: want f64, got a bool (true)"},
 		{args: "run -f add $D/ok.nab 1 -f", code: 2, stderrHas: "(flags go before FILE)"},
-		{args: "run -f twice $D/ok.nab 1 2", code: 2, stderrHas: "argument 1 of twice: want f64 -> f64, but a function value (f64 -> f64) cannot be given as JSON"},
+		{args: "run -f twice $D/ok.nab 1 2", code: 2, stderrHas: "argument 1 (f) of twice: want f64 -> f64, but a function value (f64 -> f64) cannot be given as JSON"},
 		{args: "run -f adder $D/ok.nab 1", code: 2, stderrHas: "adder returns f64 -> f64, which has no JSON form"},
 		{args: "run -h", stdoutHas: "usage: nabla run [-f NAME] [--backend interp|go] FILE [ARG ...]"},
 
@@ -158,6 +163,9 @@ func TestCLI(t *testing.T) {
 		{args: "check --rules $D/rules.nab", code: 1, stderrHas: "rules.nab:2:1: rule swap is unsound: with x = "},
 		{args: "check --rules $D/goodrules.nab", stdoutHas: "goodrules.nab:1:1: rule mul_one: ok, both sides agree on 180 random inputs (x: f64; x: [n]f64; x: [m][n]f64)"},
 		{args: "check --rules $D/goodrules.nab", stdoutHas: "goodrules.nab:2:1: rule odd: ok"},
+		{args: "check --rules $D/where.nab", stdoutHas: "where.nab:1:1: rule add_zero: ok, both sides agree on "},
+		{args: "check --rules $D/where.nab", stdoutHas: "inputs drawn to satisfy its where condition, "},
+		{args: "check --rules $D/where.nab", stdoutHas: "where.nab:2:1: rule never: not tested: too few random inputs satisfy its where condition: 0 of "},
 		{args: "check $D/failing.nab", code: 1, stderrHas: "failing.nab:3:1: strategy mul_one failed on k"},
 		{args: "check", code: 2, stderrHas: "nabla check: missing FILE"},
 		{args: "check $D/ok.nab $D/nosuch.nab", code: 1, stderrHas: "nosuch.nab: cannot read: no such file or directory"},
@@ -256,31 +264,6 @@ func TestRunErrorPosition(t *testing.T) {
 	first, _, _ := strings.Cut(stderr.String(), "\n")
 	if !strings.HasPrefix(first, file+":10:") {
 		t.Errorf("first line %q, want it to begin with %s:10:", first, file)
-	}
-}
-
-// exampleArgs are the JSON arguments of the examples whose main takes
-// some.
-var exampleArgs = map[string][]string{
-	"stats.nab": {"[2.5, 3.1, 4.7, 1.2, 3.3]"},
-}
-
-// TestExamples checks each example program and runs its main.
-func TestExamples(t *testing.T) {
-	files, err := filepath.Glob("../../examples/*.nab")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no examples found: %v", err)
-	}
-	for _, f := range files {
-		var stdout, stderr bytes.Buffer
-		if code := run([]string{"check", f}, &stdout, &stderr); code != 0 {
-			t.Errorf("nabla check %s: exit %d: %s", f, code, stderr.String())
-		}
-		stdout.Reset()
-		args := append([]string{"run", f}, exampleArgs[filepath.Base(f)]...)
-		if code := run(args, &stdout, &stderr); code != 0 || !json.Valid(stdout.Bytes()) {
-			t.Errorf("nabla %s: exit %d, stdout %q, stderr %q", strings.Join(args, " "), code, stdout.String(), stderr.String())
-		}
 	}
 }
 
@@ -417,4 +400,46 @@ func closeTo(got, want any, tol float64) bool {
 		return true
 	}
 	return false
+}
+
+// TestRunPlot runs two library methods with --plot and decodes the PNG;
+// stderr is not a terminal here, so no status line appears. A file name
+// without .png or .svg and --plot with --backend go are usage errors.
+func TestRunPlot(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "p.nab")
+	src := `import "std/optim"
+def rosen(x: [2]f64): f64 = 100.0 * (x[1] - x[0] * x[0]) ^ 2 + (1.0 - x[0]) ^ 2
+def main(x0: [2]f64) = (optim.lbfgs(rosen, x0, 10, 200, 1e-10).2, optim.newton(rosen, x0, 200, 1e-10).2)
+`
+	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "conv.png")
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"run", "--plot", out, file, "[-1.2, 1]"}, &stdout, &stderr); code != 0 || stderr.Len() != 0 {
+		t.Fatalf("exit %d, stderr %q", code, stderr.String())
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := img.Bounds(); b.Dx() < 400 || b.Dy() < 150 {
+		t.Errorf("plot is %v", b)
+	}
+	for _, args := range [][]string{
+		{"run", "--plot", filepath.Join(dir, "conv.pdf"), file, "[-1.2, 1]"},
+		{"run", "--backend", "go", "--plot", out, file, "[-1.2, 1]"},
+	} {
+		stdout.Reset()
+		stderr.Reset()
+		if code := run(args, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "--plot") {
+			t.Errorf("%v: exit %d, stderr %q; want a usage error about --plot", args, code, stderr.String())
+		}
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/nabla-lang/nabla/ir"
 	"github.com/nabla-lang/nabla/runtime"
@@ -21,13 +22,21 @@ import (
 type Error struct {
 	Path string
 	Msg  string
+	// Offset is, for text that is not valid JSON, the number of bytes
+	// read when the problem was found (at least 1), so that a caller can
+	// show where; 0 otherwise.
+	Offset int64
 }
 
 func (e *Error) Error() string {
-	if e.Path == "" {
-		return e.Msg
+	msg := e.Msg
+	if e.Offset > 0 {
+		msg += fmt.Sprintf(" (at byte %d)", e.Offset)
 	}
-	return "at " + e.Path + ": " + e.Msg
+	if e.Path == "" {
+		return msg
+	}
+	return "at " + e.Path + ": " + msg
 }
 
 // Decode reads one JSON value as a value of type t. Surrounding white
@@ -44,22 +53,29 @@ func Decode(t ir.Type, data []byte) (runtime.Value, error) {
 		if errors.Is(err, io.EOF) {
 			return runtime.Value{}, &Error{Msg: fmt.Sprintf("want %s, got no JSON value", t)}
 		}
-		return runtime.Value{}, &Error{Msg: "not valid JSON: " + jsonMessage(err)}
+		msg, off := jsonMessage(err)
+		if off == 0 && errors.Is(err, io.ErrUnexpectedEOF) {
+			off = int64(len(data)) + 1 // just past the end
+		}
+		return runtime.Value{}, &Error{Msg: "not valid JSON: " + msg, Offset: off}
 	}
+	end := dec.InputOffset()
 	if _, err := dec.Token(); err != io.EOF {
-		return runtime.Value{}, &Error{Msg: "not valid JSON: unexpected text after the value"}
+		rest := bytes.TrimLeft(data[end:], " \t\r\n")
+		return runtime.Value{}, &Error{Msg: "not valid JSON: unexpected text after the value", Offset: int64(len(data)-len(rest)) + 1}
 	}
 	var d decoder
 	return d.value(t, x)
 }
 
-// jsonMessage drops encoding/json's "json: " prefix from syntax errors.
-func jsonMessage(err error) string {
+// jsonMessage drops encoding/json's "json: " prefix from syntax errors
+// and returns the offset of a syntax error apart.
+func jsonMessage(err error) (string, int64) {
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
-		return fmt.Sprintf("%s (at byte %d)", se.Error(), se.Offset)
+		return se.Error(), max(se.Offset, 1)
 	}
-	return strings.TrimPrefix(err.Error(), "json: ")
+	return strings.TrimPrefix(err.Error(), "json: "), 0
 }
 
 // FuncIn returns the first function type inside t, or nil. Values of a
@@ -155,7 +171,7 @@ func (d *decoder) scalar(k ir.ScalarKind, x any) (runtime.Value, error) {
 		case json.Number:
 			f, err := strconv.ParseFloat(string(x), 64)
 			if err != nil {
-				return runtime.Value{}, d.errorf("want f64, got %s, which is out of range", x)
+				return runtime.Value{}, d.errorf("want f64, got %s, which is out of range", Short(string(x)))
 			}
 			return runtime.F64(f), nil
 		case string:
@@ -168,7 +184,7 @@ func (d *decoder) scalar(k ir.ScalarKind, x any) (runtime.Value, error) {
 		if n, ok := x.(json.Number); ok {
 			i, problem := parseInt(string(n))
 			if problem != "" {
-				return runtime.Value{}, d.errorf("want i64, got %s, which is %s", n, problem)
+				return runtime.Value{}, d.errorf("want i64, got %s, which is %s", Short(string(n)), problem)
 			}
 			return runtime.I64(i), nil
 		}
@@ -319,18 +335,29 @@ func describe(x any) string {
 	case bool:
 		return "a bool (" + strconv.FormatBool(x) + ")"
 	case json.Number:
-		return "a number (" + string(x) + ")"
+		return "a number (" + Short(string(x)) + ")"
 	case string:
-		if len(x) > 40 {
-			x = x[:37] + "..."
-		}
-		return "a string (" + strconv.Quote(x) + ")"
+		return "a string (" + strconv.Quote(Short(x)) + ")"
 	case []any:
 		return fmt.Sprintf("an array of %d element%s", len(x), plural(len(x)))
 	case map[string]any:
 		return "an object"
 	}
 	return fmt.Sprintf("%T", x)
+}
+
+// Short cuts s to at most 40 bytes (on a rune boundary, ending in "..."),
+// so that an error quotes only a short piece of a long value.
+func Short(s string) string {
+	const limit = 40
+	if len(s) <= limit {
+		return s
+	}
+	cut := limit - 3
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
 }
 
 func plural(n int) string {

@@ -181,6 +181,12 @@ func TestDecodeErrors(t *testing.T) {
 		{ir.TUnit, "[1]", "want (), got an array of 1 element"},
 		{fn, "1", "want f64 -> f64, but a function value (f64 -> f64) cannot be given as JSON"},
 		{ir.TupleOf(f64, fn), "[1, 2]", "want (f64, f64 -> f64), but a function value (f64 -> f64) cannot be given as JSON"},
+		{f64, "1.5.2", "not valid JSON: unexpected text after the value (at byte 4)"},
+		{f64, "[1,]", "not valid JSON: invalid character ']' looking for beginning of value (at byte 4)"},
+		{f64, " 1  2", "not valid JSON: unexpected text after the value (at byte 5)"},
+		{vecN, "[1, 2", "not valid JSON: unexpected EOF (at byte 6)"},
+		{i64, strings.Repeat("9", 60), "want i64, got " + strings.Repeat("9", 37) + "..., which is out of the i64 range"},
+		{bl, "1" + strings.Repeat("0", 60), "want bool, got a number (1" + strings.Repeat("0", 36) + "...)"},
 		{vecN, `["` + strings.Repeat("x", 50) + `"]`, `at [0]: want f64, got a string ("` + strings.Repeat("x", 37) + `...")`},
 	} {
 		_, err := Decode(tc.t, []byte(tc.in))

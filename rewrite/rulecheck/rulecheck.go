@@ -27,6 +27,13 @@
 // one of + * max min, which are associative). Results are compared with a
 // relative tolerance of 1e-9 (NaN equals NaN); both sides failing counts
 // as agreement, one side failing as a disagreement.
+//
+// A where clause tests the matched subterms, not their values, so an
+// input is kept when some subterms with those values satisfy it (is_zero
+// and is_one hold only of literals of value 0 and 1; is_const and is_var
+// of any value), and skipped otherwise; the variables that is_zero and
+// is_one mention are drawn as 0 or 1 half of the time. A rule for which
+// fewer than 10 inputs remain is reported as untested.
 package rulecheck
 
 import (
@@ -76,7 +83,11 @@ type Report struct {
 	Typings []string
 	// Inputs is the number of inputs on which both sides were compared.
 	Inputs int
-	// Detail is the counterexample (Disagrees) or the reason (Untested).
+	// Rejected is the number of random inputs skipped because no match
+	// of the rule could have them: its where clause rules them out.
+	Rejected int
+	// Detail is the counterexample (Disagrees), the reason (Untested), or
+	// how inputs were drawn for a rule with a where clause (Agrees).
 	Detail string
 }
 
@@ -400,7 +411,7 @@ func Check(p *ir.Program, r *ir.RewriteRule, opts Options) Report {
 			continue // functions cannot be compared
 		}
 		rep.Typings = append(rep.Typings, ty.String(r.Vars))
-		n, cex, failed, err := runTrials(p, r, ty, lhs, rhs, rs, rng, opts.Trials)
+		n, cex, failed, err := runTrials(p, r, ty, lhs, rhs, rs, rng, opts.Trials, &rep.Rejected)
 		if err != nil {
 			rep.Status, rep.Detail = Untested, err.Error()
 			return rep
@@ -425,17 +436,30 @@ func Check(p *ir.Program, r *ir.RewriteRule, opts Options) Report {
 			}
 			rep.Detail += " (" + strings.TrimSpace(msg) + ")"
 		}
+	case r.Where != nil && rep.Inputs < minWhereInputs:
+		rep.Status = Untested
+		rep.Detail = fmt.Sprintf("too few random inputs satisfy its where condition: %d of %d", rep.Inputs, rep.Inputs+rep.Rejected)
+		if allFailed != "" {
+			rep.Detail += " (the others fail on both sides: " + allFailed + ")"
+		}
 	case rep.Inputs == 0:
 		rep.Status = Untested
 		rep.Detail = "both sides fail on every input tried: " + allFailed
+	case r.Where != nil:
+		rep.Detail = fmt.Sprintf("inputs drawn to satisfy its where condition, %d others skipped", rep.Rejected)
 	}
 	return rep
 }
 
 // runTrials evaluates both sides on random inputs. It returns the number
 // of inputs compared, a counterexample if one was found, and an error of
-// both sides when none could be compared.
-func runTrials(p *ir.Program, r *ir.RewriteRule, ty typing, lhs, rhs ir.Expr, rs map[string]*varRole, rng *rand.Rand, trials int) (int, string, string, error) {
+// both sides when none could be compared; it counts in *rejected the
+// inputs skipped because no match could have them (see where.go).
+func runTrials(p *ir.Program, r *ir.RewriteRule, ty typing, lhs, rhs ir.Expr, rs map[string]*varRole, rng *rand.Rand, trials int, rejected *int) (int, string, string, error) {
+	var targets map[string][]float64
+	if r.Where != nil {
+		targets = whereTargets(r.Where)
+	}
 	var params []*ir.Var
 	var fnVars []string
 	for _, n := range r.Vars {
@@ -475,9 +499,25 @@ func runTrials(p *ir.Program, r *ir.RewriteRule, ty typing, lhs, rhs ir.Expr, rs
 		for i := 0; i < (trials+batches-1)/batches; i++ {
 			n := 1 + rng.IntN(5)
 			args := make([]runtime.Value, len(params))
-			var desc []string
 			for j, v := range params {
 				args[j] = randomValue(rng, v.T, rs[v.Name], n)
+			}
+			if r.Where != nil {
+				biasInput(rng, targets, params, args)
+				facts := map[string]valueFacts{}
+				for _, n := range fnVars {
+					facts[n] = valueFacts{fn: true}
+				}
+				for j, v := range params {
+					facts[v.Name] = factsOf(v.T, args[j])
+				}
+				if !whereHolds(r.Where, facts) {
+					*rejected++
+					continue
+				}
+			}
+			var desc []string
+			for j, v := range params {
 				js, _ := jsonv.Encode(v.T, args[j])
 				desc = append(desc, v.Name+" = "+string(js))
 			}

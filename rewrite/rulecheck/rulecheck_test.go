@@ -56,6 +56,16 @@ func TestCheckRuleFindsUnsound(t *testing.T) {
 		{"rule r(a): transpose(transpose(a)) => a", Agrees, ""},
 		{"rule r(x): x[0] => x", Untested, "could not be typed"},
 		{"rule r(c, x, y): (if c then x else y) => (if !c then y else x)", Agrees, ""},
+		// where clauses: inputs are those a satisfying match could have
+		{"rule add_zero(x, z): x + z => x where is_zero(z)", Agrees, "inputs drawn to satisfy its where condition"},
+		{"rule mul_one(x, z): x * z => x where is_one(z)", Agrees, "skipped"},
+		{"rule r(x, z): x * z => x where is_zero(z) || is_one(z)", Disagrees, "z = 0"},
+		{"rule r(x, z): x + z => x where is_one(z)", Disagrees, "z = 1"},
+		{"rule r(x, z): x + z => x where !is_zero(z)", Disagrees, "with x = "},
+		{"rule r(x, z): x + z => x where is_const(z)", Disagrees, "with x = "},
+		{"rule r(x, z): x + z => x where is_zero(z) && is_var(z)", Untested, "too few random inputs satisfy its where condition: 0 of "},
+		{"rule r(x, y): x - y => 0.0 where is_zero(x) && is_zero(y)", Agrees, ""},
+		{"rule r(f, z): f(z) => f(0.0) where is_zero(z)", Agrees, ""},
 	} {
 		p, err := lang.Load("t.nab", []byte(tc.src+"\ndef f(x: f64): f64 = x\n"), lang.Options{})
 		if err == nil {

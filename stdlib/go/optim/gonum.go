@@ -1,0 +1,250 @@
+package optim
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+
+	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/optimize"
+)
+
+// LBFGS is std/optim's L-BFGS (see Lbfgs) as a gonum optimize.Method: a
+// gonum user passes it to optimize.Minimize in place of gonum's own
+// optimize.LBFGS. The problem must have a Grad.
+//
+// The Nabla driver runs in the Method's Run goroutine; each evaluation it
+// asks for becomes one FuncEvaluation|GradEvaluation task sent to
+// Minimize. The driver does not report its iterations, so every
+// evaluation that lowers the objective below all earlier ones is sent as a
+// MajorIteration: the starting point first, then each new best point. At
+// each of them Minimize checks its Settings (GradientThreshold,
+// Converger, MajorIterations, ...) as it does for gonum's methods; when it
+// stops the run, the driver is abandoned at once. Settings.MajorIterations
+// therefore counts new best points, which may exceed the driver's
+// iterations (a line search can find several). When the driver stops by
+// itself, LBFGS sends MethodDone and Status reports why.
+//
+// An LBFGS may be reused for several runs, one at a time.
+type LBFGS struct {
+	// Store is the number of correction pairs kept (m). Zero means 10,
+	// the value of the examples of SPEC §11.
+	Store int
+	// GradStopThreshold stops the driver once ‖∇f‖∞ ≤ GradStopThreshold.
+	// Zero means 1e-12 (gonum's default); NaN disables the test.
+	GradStopThreshold float64
+	// MaxIterations caps the driver's iterations; zero means no cap.
+	MaxIterations int
+
+	out outcome
+}
+
+var _ optimize.Method = (*LBFGS)(nil)
+var _ optimize.Statuser = (*LBFGS)(nil)
+
+// ErrNoDecrease is the error of a run that ended because the line search
+// found no point lower than the current one (usually at the limit of the
+// objective's accuracy); the result is the best point found.
+var ErrNoDecrease = errors.New("optim: the line search found no decrease")
+
+// Init is part of optimize.Method: LBFGS evaluates one point at a time.
+func (l *LBFGS) Init(dim, tasks int) int {
+	l.out = outcome{}
+	return 1
+}
+
+// Uses is part of optimize.Method: LBFGS needs the gradient.
+func (*LBFGS) Uses(has optimize.Available) (optimize.Available, error) {
+	if !has.Grad {
+		return optimize.Available{}, optimize.ErrMissingGrad
+	}
+	return optimize.Available{Grad: true}, nil
+}
+
+// Status is part of optimize.Statuser: why the driver stopped by itself.
+func (l *LBFGS) Status() (optimize.Status, error) { return l.out.status, l.out.err }
+
+// Run is part of optimize.Method.
+func (l *LBFGS) Run(operation chan<- optimize.Task, result <-chan optimize.Task, tasks []optimize.Task) {
+	gtol, maxIter, err := stopping("LBFGS", l.GradStopThreshold, l.MaxIterations)
+	m := l.Store
+	switch {
+	case m < 0:
+		err = fmt.Errorf("optim: LBFGS.Store is negative (%d)", m)
+	case m == 0:
+		m = 10
+	}
+	d := func(fg func([]float64) (float64, []float64), x0 []float64) ([]float64, int64, error) {
+		x, _, k, _, err := Lbfgs(fg, x0, int64(m), maxIter, gtol)
+		return x, k, err
+	}
+	if err != nil {
+		d = nil
+	}
+	runMethod(d, err, gtol, maxIter, &l.out, operation, result, tasks)
+}
+
+// stopping checks and defaults the stopping fields shared by the methods:
+// the driver's gtol and max_iter.
+func stopping(method string, gradStop float64, maxIter int) (float64, int64, error) {
+	gtol := gradStop
+	switch {
+	case math.IsNaN(gtol):
+		gtol = 0
+	case gtol == 0:
+		gtol = 1e-12
+	case gtol < 0 || math.IsInf(gtol, 1):
+		return 0, 0, fmt.Errorf("optim: %s.GradStopThreshold is %v; want ≥ 0, finite, or NaN", method, gradStop)
+	}
+	if maxIter < 0 {
+		return 0, 0, fmt.Errorf("optim: %s.MaxIterations is negative (%d)", method, maxIter)
+	}
+	k := int64(maxIter)
+	if k == 0 {
+		k = math.MaxInt64
+	}
+	return gtol, k, nil
+}
+
+// A driver runs a Nabla minimizer from x0 with the objective and gradient
+// fg and returns its final x and iteration count.
+type driver func(fg func([]float64) (float64, []float64), x0 []float64) ([]float64, int64, error)
+
+// stopRun unwinds the driver when Minimize has ended the run.
+type stopRun struct{}
+
+// outcome is why a run ended, as Status reports it.
+type outcome struct {
+	status optimize.Status
+	err    error
+}
+
+// session is one Run: the driver's evaluations become tasks on the
+// Minimize channels.
+type session struct {
+	operation chan<- optimize.Task
+	result    <-chan optimize.Task
+	task      optimize.Task
+	known     bool    // task.Location holds F and Gradient at task.X
+	best      float64 // F at the last MajorIteration
+	majors    int     // MajorIterations sent
+	bestX     []float64
+	bestGNorm float64
+	ended     bool // Minimize sent PostIteration
+	outcome
+}
+
+// runMethod carries out the Method protocol for driver d (nil when the
+// settings are invalid: setErr) and stores in out why the run ended,
+// before closing operation: Minimize may call Status from then on.
+func runMethod(d driver, setErr error, gtol float64, maxIter int64, out *outcome, operation chan<- optimize.Task, result <-chan optimize.Task, tasks []optimize.Task) {
+	s := &session{operation: operation, result: result, task: tasks[0], best: math.Inf(1)}
+	// Minimize tells in Op which values of the initial location it knows.
+	const fg = optimize.FuncEvaluation | optimize.GradEvaluation
+	s.known = s.task.Op&fg == fg && len(s.task.Gradient) == len(s.task.X)
+	if setErr != nil {
+		s.status, s.err = optimize.Failure, setErr
+	} else {
+		s.drive(d, gtol, maxIter)
+	}
+	if !s.ended {
+		// The method ends the run: Minimize answers MethodDone with
+		// PostIteration and then closes result.
+		s.task.Op = optimize.MethodDone
+		operation <- s.task
+	}
+	for range result {
+	}
+	*out = s.outcome
+	close(operation)
+}
+
+// drive runs the driver, recovering the unwinding of a run that Minimize
+// (or the first evaluation) ended.
+func (s *session) drive(d driver, gtol float64, maxIter int64) {
+	defer func() {
+		if r := recover(); r != nil {
+			if _, ok := r.(stopRun); !ok {
+				panic(r)
+			}
+		}
+	}()
+	x0 := append([]float64(nil), s.task.X...)
+	x, k, err := d(s.eval, x0)
+	switch {
+	case err != nil:
+		s.status, s.err = optimize.Failure, err
+	case s.gradNormAt(x) <= gtol:
+		s.status = optimize.GradientThreshold
+	case k >= maxIter:
+		s.status = optimize.IterationLimit
+	default:
+		s.status, s.err = optimize.Failure, ErrNoDecrease
+	}
+}
+
+// gradNormAt is ‖∇f(x)‖∞ if x is the last point evaluated or the best one,
+// else +Inf.
+func (s *session) gradNormAt(x []float64) float64 {
+	switch {
+	case s.known && slices.Equal(x, s.task.X):
+		return floats.Norm(s.task.Gradient, math.Inf(1))
+	case s.bestX != nil && slices.Equal(x, s.bestX):
+		return s.bestGNorm
+	}
+	return math.Inf(1)
+}
+
+// eval is the driver's callback: it has Minimize evaluate the objective and
+// gradient at x (unless they are known there), sends a MajorIteration when
+// the value is the lowest yet, and returns copies (the driver may keep
+// them while Minimize reuses its buffers).
+func (s *session) eval(x []float64) (float64, []float64) {
+	if !s.known || !slices.Equal(x, s.task.X) {
+		copy(s.task.X, x)
+		s.task.Op = optimize.FuncEvaluation | optimize.GradEvaluation
+		s.exchange()
+		s.known = true
+	}
+	loc := s.task.Location
+	if s.majors == 0 {
+		// The starting point, checked as gonum's local methods do.
+		if math.IsInf(loc.F, 1) || math.IsNaN(loc.F) {
+			s.fail(optimize.ErrFunc(loc.F))
+		}
+		for i, v := range loc.Gradient {
+			if math.IsInf(v, 0) || math.IsNaN(v) {
+				s.fail(optimize.ErrGrad{Grad: v, Index: i})
+			}
+		}
+	}
+	f, g := loc.F, append([]float64(nil), loc.Gradient...)
+	if s.majors == 0 || f < s.best {
+		s.best = f
+		s.bestX = append(s.bestX[:0], loc.X...)
+		s.bestGNorm = floats.Norm(g, math.Inf(1))
+		s.majors++
+		s.task.Op = optimize.MajorIteration
+		s.exchange()
+	}
+	return f, g
+}
+
+// exchange sends the task and takes Minimize's answer; PostIteration ends
+// the driver.
+func (s *session) exchange() {
+	s.operation <- s.task
+	t := <-s.result
+	if t.Op == optimize.PostIteration {
+		s.ended = true
+		panic(stopRun{})
+	}
+	s.task = t
+}
+
+// fail ends the run from inside the driver with a failure of the method.
+func (s *session) fail(err error) {
+	s.status, s.err = optimize.Failure, err
+	panic(stopRun{})
+}
