@@ -22,8 +22,9 @@ func (m *Machine) Recycle(a *Array) {
 }
 
 // reuse returns a recycled array of the kind with n elements, zeroed and
-// given the shape (its own kept if shape is nil), or nil. The most recently recycled match is taken: loops recycle and
-// allocate in the same order each iteration.
+// given the shape (its own kept if shape is nil), or nil. The most
+// recently recycled match is taken: loops recycle and allocate in the same
+// order each iteration.
 func (m *Machine) reuse(kind Elem, n int, shape []int) *Array {
 	if m == nil {
 		return nil
