@@ -278,3 +278,34 @@ func (c *fnComp) compileAccAddAt(e *ir.PrimCall) (evalFn, bool, error) {
 		return av, nil
 	}, true, nil
 }
+
+// compileUpdate compiles update(a, i, v) of a fresh array a, which dies
+// with the call, as an update of a in place (ir.UpdateInPlace): the
+// update(update(s, i, h), j, c) of a loop body copies s once, not twice.
+func (c *fnComp) compileUpdate(e *ir.PrimCall) (evalFn, bool, error) {
+	if e.Op != ir.PrimUpdate || len(e.Args) != 3 || !c.it.freshArray(e.Args[0], map[*ir.Var]ir.Expr{}) {
+		return nil, false, nil
+	}
+	k := len(e.Args)
+	base := c.alloc(k)
+	args, err := c.compileList(e.Args)
+	c.depth = base
+	if err != nil {
+		return nil, true, err
+	}
+	pos := e.P
+	return func(fr *frame) (runtime.Value, error) {
+		vs := fr.slots[base : base+k : base+k]
+		for j, a := range args {
+			v, err := a(fr)
+			if err != nil {
+				return v, err
+			}
+			vs[j] = v
+		}
+		if err := ir.UpdateInPlace(fr.m, vs[0].Array(), vs[1].I, vs[2]); err != nil {
+			return runtime.Value{}, errAt(pos, err)
+		}
+		return vs[0], nil
+	}, true, nil
+}

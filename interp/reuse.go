@@ -53,7 +53,7 @@ func (it *Interp) freshAt(e ir.Expr, path []int, lets map[*ir.Var]ir.Expr) bool 
 		switch {
 		case e.Op.Elementwise:
 			return ir.FreshResult(e)
-		case e.Op == ir.PrimMatmul || e.Op == ir.PrimOuter || e.Op == ir.PrimZeros || e.Op == ir.PrimOnes || e.Op == ir.PrimZerosLike:
+		case e.Op == ir.PrimMatmul || e.Op == ir.PrimOuter || e.Op == ir.PrimZeros || e.Op == ir.PrimOnes || e.Op == ir.PrimZerosLike || e.Op == ir.PrimUpdate:
 			return true
 		}
 		return inlinable(e)

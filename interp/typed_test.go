@@ -153,7 +153,13 @@ func TestFusionMatchesPrimitives(t *testing.T) {
 	sumc := b.Def("sumc", params, types, func(v []*ir.Var) ir.Expr {
 		return p(ir.PrimSum, p(ir.PrimAdd, p(ir.PrimMul, v[1], v[2]), v[0]))
 	})
-	it := mustNew(t, axpy, chain, sumc)
+	// def views(a, x, y) = x[1:len(x)] * a + y[0:len(y) - 1]: slices read in place
+	views := b.Def("views", params, types, func(v []*ir.Var) ir.Expr {
+		n := p(ir.PrimLen, v[1])
+		return p(ir.PrimAdd, p(ir.PrimMul, p(ir.PrimSlice, v[1], b.I64(1), n), v[0]),
+			p(ir.PrimSlice, v[2], b.I64(0), p(ir.PrimSub, p(ir.PrimLen, v[2]), b.I64(1))))
+	})
+	it := mustNew(t, axpy, chain, sumc, views)
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, n := range []int{0, 1, 7, runtime.SumPiece - 1, runtime.SumPiece, runtime.SumPiece + 1, 3*runtime.SumPiece + 5} {
 		x, y := make([]float64, n), make([]float64, n)
@@ -182,6 +188,15 @@ func TestFusionMatchesPrimitives(t *testing.T) {
 		if v := call(t, it, "sumc", args...); math.Float64bits(v.F) != math.Float64bits(runtime.Sum(s)) {
 			t.Errorf("sumc n=%d = %v, Sum of the kernels' array %v", n, v.F, runtime.Sum(s))
 		}
+		if n == 0 {
+			continue
+		}
+		vw := make([]float64, n-1)
+		runtime.ScaleTo(vw, a, x[1:])
+		runtime.AddTo(vw, vw, y[:n-1])
+		if v := call(t, it, "views", args...); !same(v, f64s(vw...)) {
+			t.Errorf("views n=%d differs from the kernels", n)
+		}
 	}
 }
 
@@ -202,7 +217,41 @@ func TestFusionErrors(t *testing.T) {
 		at(&b, 1)
 		return p(ir.PrimSub, m, idx)
 	})
-	it := mustNew(t, f)
+	// def g(x, m) = x[0:3] * 2 + m[1]   (slice at line 5, row at line 6)
+	mat := ir.ArrayOf(ir.Unknown, vec(F))
+	at(&b, 1)
+	g := b.Def("g", []string{"x", "m"}, []ir.Type{vec(F), mat}, func(v []*ir.Var) ir.Expr {
+		at(&b, 5)
+		sl := p(ir.PrimSlice, v[0], b.I64(0), b.I64(3))
+		at(&b, 6)
+		row := p(ir.PrimIndex, v[1], b.I64(1))
+		at(&b, 1)
+		return p(ir.PrimAdd, p(ir.PrimMul, sl, b.F64(2)), row)
+	})
+	it := mustNew(t, f, g)
+	m := func(rows int) runtime.Value {
+		return runtime.Arr(&runtime.Array{Shape: []int{rows, 3}, Kind: runtime.ElemF64, F: make([]float64, 3*rows)})
+	}
+	for _, c := range []struct {
+		args []runtime.Value
+		pos  ir.Pos
+		msg  string
+	}{
+		{[]runtime.Value{f64s(1, 2), m(2)}, pos(5), "slice [0:3] out of range for length 2"},
+		{[]runtime.Value{f64s(1, 2, 3), m(1)}, pos(6), "index 1 out of range [0, 1)"},
+		{[]runtime.Value{f64s(1, 2, 3, 4), m(2)}, pos(1), "[3] and [3]"},
+	} {
+		if c.pos == pos(1) {
+			if v := call(t, it, "g", c.args...); !same(v, f64s(2, 4, 6)) {
+				t.Errorf("g = %s", show(v))
+			}
+			continue
+		}
+		e, _ := callErr(t, it, "g", runtime.Limits{}, c.args...)
+		if e.Pos != c.pos || !strings.Contains(e.Msg, c.msg) {
+			t.Errorf("g: error %q at %s, want %q at %s", e.Msg, e.Pos, c.msg, c.pos)
+		}
+	}
 	cases := []struct {
 		args []runtime.Value
 		pos  ir.Pos
@@ -269,7 +318,16 @@ func TestReuseKeepsLiveArrays(t *testing.T) {
 			return b.Tuple(tv, scale(p(ir.PrimIndex, v[0], b.I64(1)), 2))
 		})
 	})
-	it := mustNew(t, kept, twice, captured, sameState, boxed)
+	// def upd(x) = (x, update(update(x * 1.0, 0, 5.0), 1, 6.0), update(x, 2, 7.0)):
+	// the fresh copy is updated in place, the parameter never
+	upd := b.Def("upd", []string{"x"}, []ir.Type{vec(F)}, func(v []*ir.Var) ir.Expr {
+		twice := p(ir.PrimUpdate, p(ir.PrimUpdate, scale(v[0], 1), b.I64(0), b.F64(5)), b.I64(1), b.F64(6))
+		return b.Tuple(v[0], twice, p(ir.PrimUpdate, v[0], b.I64(2), b.F64(7)))
+	})
+	it := mustNew(t, kept, twice, captured, sameState, boxed, upd)
+	if v := call(t, it, "upd", f64s(1, 2, 3)).Tuple(); !same(v[0], f64s(1, 2, 3)) || !same(v[1], f64s(5, 6, 3)) || !same(v[2], f64s(1, 2, 7)) {
+		t.Errorf("upd = %s", show(runtime.Tup(v...)))
+	}
 	m := runtime.Arr(&runtime.Array{Shape: []int{2, 2}, Kind: runtime.ElemF64, F: []float64{1, 2, 3, 4}})
 	if v := call(t, it, "boxed", m).Tuple(); !same(v[0].Array().At(1).Tuple()[0], f64s(1, 2)) || !same(v[1], f64s(6, 8)) {
 		t.Errorf("boxed = %s", show(runtime.Tup(v...)))

@@ -126,9 +126,23 @@ func (a *Array) Rank() int { return len(a.Shape) }
 
 // Slice returns elements lo..hi of the outer dimension, sharing storage.
 func (a *Array) Slice(lo, hi int) *Array {
+	if len(a.Shape) == 1 {
+		// One allocation: the header with its shape.
+		v := &vec{}
+		a.sliceInto(&v.Array, v.shape[:], lo, hi)
+		return &v.Array
+	}
+	b := &Array{}
+	a.sliceInto(b, append([]int{hi - lo}, a.Shape[1:]...), lo, hi)
+	return b
+}
+
+// sliceInto makes b a view of elements lo..hi of a's outer dimension with
+// the given shape slice, filled in here.
+func (a *Array) sliceInto(b *Array, shape []int, lo, hi int) {
 	rs := a.RowSize()
-	shape := append([]int{hi - lo}, a.Shape[1:]...)
-	b := &Array{Shape: shape, Kind: a.Kind}
+	shape[0] = hi - lo
+	*b = Array{Shape: shape, Kind: a.Kind}
 	switch a.Kind {
 	case ElemF64:
 		b.F = a.F[lo*rs : hi*rs : hi*rs]
@@ -139,7 +153,6 @@ func (a *Array) Slice(lo, hi int) *Array {
 	default:
 		b.Box = a.Box[lo*rs : hi*rs : hi*rs]
 	}
-	return b
 }
 
 // View returns a new header for a's storage with another shape of as
