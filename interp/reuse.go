@@ -53,6 +53,9 @@ func (it *Interp) freshAt(e ir.Expr, path []int, lets map[*ir.Var]ir.Expr) bool 
 		switch {
 		case e.Op.Elementwise:
 			return ir.FreshResult(e)
+		case e.Op.InPlace():
+			// acc_add(acc, v) returns acc, updated.
+			return it.freshAt(e.Args[0], nil, lets)
 		case e.Op == ir.PrimMatmul || e.Op == ir.PrimOuter || e.Op == ir.PrimZeros || e.Op == ir.PrimOnes || e.Op == ir.PrimZerosLike || e.Op == ir.PrimUpdate:
 			return true
 		}
@@ -86,14 +89,8 @@ func (it *Interp) freshAt(e ir.Expr, path []int, lets map[*ir.Var]ir.Expr) bool 
 // inlinable reports whether the compiler inlines the comprehension e
 // (see comprehension), whose result is then a new array.
 func inlinable(e *ir.PrimCall) bool {
-	at, isArr := e.T.(*ir.Array)
-	if !isArr {
+	if _, isArr := e.T.(*ir.Array); !isArr {
 		return false
-	}
-	if _, ok := scalarKind(at.Elem); !ok {
-		if _, rows := at.Elem.(*ir.Array); !rows {
-			return false
-		}
 	}
 	switch {
 	case e.Op == ir.PrimBuild && len(e.Args) == 2:
@@ -202,14 +199,17 @@ const (
 // fresh arrays, and rows a[i] read only for this call, which are then
 // made with a pooled header.
 func (it *Interp) deadArgs(e *ir.PrimCall) []uint8 {
-	if !consumes(e) {
+	inPlace := e.Op != nil && e.Op.InPlace()
+	if !inPlace && !consumes(e) {
 		return nil
 	}
 	var dead []uint8
 	for j, a := range e.Args {
 		d := deadNone
 		switch {
-		case a == nil:
+		case a == nil, inPlace && j == 0:
+			// An in-place primitive returns its accumulator and copies
+			// the rest.
 		case it.freshArray(a, map[*ir.Var]ir.Expr{}):
 			d = deadArray
 		case isRow(a):

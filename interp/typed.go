@@ -1018,8 +1018,8 @@ func putPiece(p *[runtime.SumPiece]float64) { pieces.Put(p) }
 
 // inlineComp compiles a build or map with a literal lambda into the
 // enclosing function: a typed loop that stores scalar elements straight
-// into the result, or, for elements that are arrays, the ordinary body
-// stacked row by row. ok is false for other calls.
+// into the result, or, for other elements (arrays, tuples), the ordinary
+// body stacked element by element. ok is false for other calls.
 func (c *fnComp) inlineComp(e *ir.PrimCall) (evalFn, bool, error) {
 	at, isArr := e.T.(*ir.Array)
 	if !isArr {
@@ -1027,9 +1027,6 @@ func (c *fnComp) inlineComp(e *ir.PrimCall) (evalFn, bool, error) {
 	}
 	elem := at.Elem
 	k, scalar := scalarKind(elem)
-	if _, rows := elem.(*ir.Array); !scalar && !rows {
-		return nil, false, nil
-	}
 	cp, ok, err := c.comprehension(e)
 	if !ok || err != nil {
 		return nil, ok, err

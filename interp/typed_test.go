@@ -346,3 +346,30 @@ func TestReuseKeepsLiveArrays(t *testing.T) {
 		t.Errorf("same_state = %s", show(v))
 	}
 }
+
+// TestInlinedComprehensions checks builds and maps compiled into their
+// function, with elements of every kind: scalars, rows, tuples and
+// functions (each closure keeps its own index).
+func TestInlinedComprehensions(t *testing.T) {
+	var b ir.Builder
+	p := b.Prim
+	at(&b, 1)
+	// def kinds(n: i64) = ([f64(i) for i < n], [[i, 2 * i] for i < n], [(i, i == 1) for i < n],
+	//                      [fn(x: f64) => x + f64(i) for i < n][n - 1](0.5))
+	kinds := b.Def("kinds", []string{"n"}, []ir.Type{I}, func(v []*ir.Var) ir.Expr {
+		fs := build(&b, v[0], func(i *ir.Var) ir.Expr {
+			return b.Lambda([]string{"x"}, []ir.Type{F}, func(x []*ir.Var) ir.Expr { return p(ir.PrimAdd, x[0], p(ir.PrimToF64, i)) })
+		})
+		return b.Tuple(
+			build(&b, v[0], func(i *ir.Var) ir.Expr { return p(ir.PrimToF64, i) }),
+			build(&b, v[0], func(i *ir.Var) ir.Expr { return p(ir.PrimArray, i, p(ir.PrimMul, b.I64(2), i)) }),
+			build(&b, v[0], func(i *ir.Var) ir.Expr { return b.Tuple(i, p(ir.PrimEq, i, b.I64(1))) }),
+			b.Call(p(ir.PrimIndex, fs, p(ir.PrimSub, v[0], b.I64(1))), b.F64(0.5)))
+	})
+	it := mustNew(t, kinds)
+	got := show(call(t, it, "kinds", runtime.I64(3)))
+	want := "([0 1 2], [[0 0] [0|1 0|2] [0|2 0|4]], [(0, 0) (0|1, 0|1) (0|2, 0)], 2.5)"
+	if got != want {
+		t.Errorf("kinds(3) = %s, want %s", got, want)
+	}
+}
