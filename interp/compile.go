@@ -30,6 +30,9 @@ type fnComp struct {
 	// fields maps a loop's tuple state kept in slots to its first slot
 	// (loops.go).
 	fields map[*ir.Var]int
+	// comps are the comprehensions being compiled into this function,
+	// innermost last (typed.go).
+	comps []*comp
 }
 
 func newFnComp(it *Interp, parent *fnComp) *fnComp {

@@ -723,6 +723,68 @@ func (c *fnComp) compileChain(e *ir.PrimCall) (*chain, error) {
 	return ch, nil
 }
 
+// hoistChain compiles an f64 chain a[i]...[j][k] inside a comprehension
+// whose array and indexes but the last are variables bound outside it:
+// a, i, ..., j do not change while it runs, so the offset of a[i]...[j]
+// is computed once before its first element (comp.prepare), and an
+// element costs one bounds check. If computing that offset fails, or it
+// is not known, the element falls back to the whole chain, which fails at
+// the same element and place as without hoisting. nil if the chain does
+// not qualify.
+func (c *fnComp) hoistChain(ch *chain) fcode {
+	if len(c.comps) == 0 || len(ch.idx) < 2 || ch.bslot < 0 {
+		return nil
+	}
+	cp := c.comps[len(c.comps)-1]
+	if cp.nhoist == maxHoist || ch.bslot >= cp.base {
+		return nil
+	}
+	pre := ch.idx[:len(ch.idx)-1]
+	for _, o := range pre {
+		if o.slot < 0 || o.slot >= cp.base {
+			return nil
+		}
+	}
+	hs := cp.hoist + cp.nhoist
+	cp.nhoist++
+	bs, d := ch.bslot, len(pre)
+	cp.hoists = append(cp.hoists, func(fr *frame) {
+		h := &fr.slots[hs]
+		*h = runtime.Value{}
+		a, _ := fr.slots[bs].R.(*runtime.Array)
+		if a == nil || len(a.Shape) != d+1 {
+			return
+		}
+		off := 0
+		for k, o := range pre {
+			i, n := fr.slots[o.slot].I, a.Shape[k]
+			if uint64(i) >= uint64(n) {
+				return // the element's own chain reports it
+			}
+			off = off*n + int(i)
+		}
+		*h = runtime.Value{F: 1, I: int64(off * a.Shape[d]), R: a}
+	})
+	last, pos := ch.idx[d], ch.pos[d]
+	return func(fr *frame) float64 {
+		h := &fr.slots[hs]
+		if h.F == 0 {
+			a, off := ch.offset(fr)
+			if a == nil {
+				return 0
+			}
+			return a.F[off]
+		}
+		a := h.R.(*runtime.Array)
+		i := last.get(fr)
+		if n := a.Shape[d]; uint64(i) >= uint64(n) {
+			fr.fail(errAt(pos, runtime.CheckIndex(i, n)))
+			return 0
+		}
+		return a.F[int(h.I)+int(i)]
+	}
+}
+
 // elemF and elemI compile a[i]...[j] with a scalar result. A vector
 // variable indexed by a variable, the commonest case, reads both slots
 // in place.
@@ -730,6 +792,9 @@ func (c *fnComp) elemF(e *ir.PrimCall) (fcode, error) {
 	ch, err := c.compileChain(e)
 	if err != nil {
 		return nil, err
+	}
+	if f := c.hoistChain(ch); f != nil {
+		return f, nil
 	}
 	if len(ch.idx) == 1 && ch.bslot >= 0 && ch.idx[0].slot >= 0 {
 		bs, is, pos := ch.bslot, ch.idx[0].slot, ch.pos[0]
@@ -810,6 +875,12 @@ type comp struct {
 	// parameter is slot ix instead (-1 for a map).
 	set func(fr *frame, i int)
 	ix  int
+	// Index prefixes that do not change while the comprehension runs
+	// (the qs[j][r] of qs[j][r][c] in a loop over c) are computed once,
+	// before the first element, into slots hoist.. (see hoistChain).
+	hoist  int
+	nhoist int
+	hoists []func(fr *frame)
 	// base is the first slot the comprehension took, to release with the
 	// parameters once the body is compiled (end).
 	base   int
@@ -830,6 +901,26 @@ func (c *fnComp) end(cp *comp) {
 		delete(c.locals, p)
 	}
 	c.depth = cp.base
+	c.comps = c.comps[:len(c.comps)-1]
+}
+
+// maxHoist is how many index prefixes one comprehension hoists.
+const maxHoist = 4
+
+// begin binds the comprehension's slots for hoisted prefixes and makes it
+// the innermost one.
+func (c *fnComp) begin(cp *comp) *comp {
+	cp.hoist = c.alloc(maxHoist)
+	c.comps = append(c.comps, cp)
+	return cp
+}
+
+// prepare computes the hoisted prefixes, once the comprehension has
+// elements.
+func (cp *comp) prepare(fr *frame) {
+	for _, h := range cp.hoists {
+		h(fr)
+	}
 }
 
 // comprehension recognizes build(n, fn(i) => e) and map(fn(x, ...) => e,
@@ -850,7 +941,7 @@ func (c *fnComp) comprehension(e *ir.PrimCall) (cp *comp, ok bool, err error) {
 		pos := e.P
 		ix := c.alloc(1)
 		c.bind(lam.Params[0], ix)
-		return &comp{name: "build", pos: pos, body: lam.Body, base: ix, params: lam.Params, ix: ix,
+		return c.begin(&comp{name: "build", pos: pos, body: lam.Body, base: ix, params: lam.Params, ix: ix,
 			start: func(fr *frame) int {
 				k := count(fr)
 				if fr.err != nil {
@@ -863,7 +954,7 @@ func (c *fnComp) comprehension(e *ir.PrimCall) (cp *comp, ok bool, err error) {
 				}
 				return n
 			},
-		}, true, nil
+		}), true, nil
 	case e.Op == ir.PrimMap && len(e.Args) >= 2:
 		lam, ok := literalLambda(e.Args[0], len(e.Args)-1)
 		if !ok {
@@ -892,7 +983,7 @@ func (c *fnComp) comprehension(e *ir.PrimCall) (cp *comp, ok bool, err error) {
 			c.bind(p, ps+j)
 		}
 		pos := e.P
-		return &comp{name: "map", pos: pos, body: lam.Body, base: base, params: lam.Params, ix: -1,
+		return c.begin(&comp{name: "map", pos: pos, body: lam.Body, base: base, params: lam.Params, ix: -1,
 			start: func(fr *frame) int {
 				if fr.err != nil {
 					return -1
@@ -928,7 +1019,7 @@ func (c *fnComp) comprehension(e *ir.PrimCall) (cp *comp, ok bool, err error) {
 					}
 				}
 			},
-		}, true, nil
+		}), true, nil
 	}
 	return nil, false, nil
 }
@@ -971,6 +1062,7 @@ func (c *fnComp) sumF(e *ir.PrimCall) (fcode, bool, error) {
 		if n < 0 {
 			return 0
 		}
+		cp.prepare(fr)
 		// Each element costs a step for the comprehension, one for the sum.
 		if n <= smallSum {
 			if !compStep(fr, cp, 0, n, 2) {
@@ -1043,6 +1135,7 @@ func (c *fnComp) inlineComp(e *ir.PrimCall) (evalFn, bool, error) {
 			if n < 0 {
 				return runtime.Value{}, fr.takeErr()
 			}
+			cp.prepare(fr)
 			a, err := st.Stack(fr.m, n, func(i int) (runtime.Value, error) {
 				if !compStep(fr, cp, i, n, 2) {
 					return runtime.Value{}, fr.takeErr()
@@ -1077,6 +1170,7 @@ func (c *fnComp) inlineComp(e *ir.PrimCall) (evalFn, bool, error) {
 		if n < 0 {
 			return runtime.Value{}, fr.takeErr()
 		}
+		cp.prepare(fr)
 		out, err := runtime.NewVec(fr.m, kind, n)
 		if err != nil {
 			return runtime.Value{}, errAt(cp.pos, err)

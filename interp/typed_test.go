@@ -373,3 +373,53 @@ func TestInlinedComprehensions(t *testing.T) {
 		t.Errorf("kinds(3) = %s, want %s", got, want)
 	}
 }
+
+// TestHoistedIndexes checks a[k][j] in a comprehension over j, whose
+// prefix a[k] is computed once: values, an out-of-range k reported at its
+// index when an element is computed, and no error without elements.
+func TestHoistedIndexes(t *testing.T) {
+	var b ir.Builder
+	p := b.Prim
+	mat := ir.ArrayOf(ir.Unknown, vec(F))
+	at(&b, 1)
+	// def rowsums(m) = [sum([m[i][j] for j < len(m[i])]) for i < len(m)]
+	rowsums := b.Def("rowsums", []string{"m"}, []ir.Type{mat}, func(v []*ir.Var) ir.Expr {
+		return build(&b, p(ir.PrimLen, v[0]), func(i *ir.Var) ir.Expr {
+			return p(ir.PrimSum, build(&b, p(ir.PrimLen, p(ir.PrimIndex, v[0], i)), func(j *ir.Var) ir.Expr {
+				return p(ir.PrimIndex, p(ir.PrimIndex, v[0], i), j)
+			}))
+		})
+	})
+	// def row(m, k, n) = [m[k][j] * 2.0 for j < n]   (m[k] at line 11, [j] at line 12)
+	row := b.Def("row", []string{"m", "k", "n"}, []ir.Type{mat, I, I}, func(v []*ir.Var) ir.Expr {
+		return build(&b, v[2], func(j *ir.Var) ir.Expr {
+			at(&b, 11)
+			r := p(ir.PrimIndex, v[0], v[1])
+			at(&b, 12)
+			e := p(ir.PrimIndex, r, j)
+			at(&b, 1)
+			return p(ir.PrimMul, e, b.F64(2))
+		})
+	})
+	it := mustNew(t, rowsums, row)
+	m := runtime.Arr(&runtime.Array{Shape: []int{2, 3}, Kind: runtime.ElemF64, F: []float64{1, 2, 3, 4, 5, 6}})
+	if v := call(t, it, "rowsums", m); !same(v, f64s(6, 15)) {
+		t.Errorf("rowsums = %s", show(v))
+	}
+	if v := call(t, it, "row", m, runtime.I64(1), runtime.I64(3)); !same(v, f64s(8, 10, 12)) {
+		t.Errorf("row = %s", show(v))
+	}
+	if v := call(t, it, "row", m, runtime.I64(5), runtime.I64(0)); !same(v, f64s()) {
+		t.Errorf("row without elements = %s", show(v))
+	}
+	for _, c := range []struct {
+		k, n int64
+		pos  ir.Pos
+		msg  string
+	}{{5, 2, pos(11), "index 5 out of range [0, 2)"}, {1, 4, pos(12), "index 3 out of range [0, 3)"}} {
+		e, _ := callErr(t, it, "row", runtime.Limits{}, m, runtime.I64(c.k), runtime.I64(c.n))
+		if e.Pos != c.pos || !strings.Contains(e.Msg, c.msg) {
+			t.Errorf("row(k=%d, n=%d): %q at %s, want %q at %s", c.k, c.n, e.Msg, e.Pos, c.msg, c.pos)
+		}
+	}
+}
