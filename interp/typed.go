@@ -875,6 +875,11 @@ type comp struct {
 	// parameter is slot ix instead (-1 for a map).
 	set func(fr *frame, i int)
 	ix  int
+	// steps is what an element costs: as much as when the primitive
+	// called the lambda (a step for the call, one for the element, and for
+	// build one for its index), so that step limits and counts do not
+	// depend on whether the lambda is inlined.
+	steps int64
 	// Index prefixes that do not change while the comprehension runs
 	// (the qs[j][r] of qs[j][r][c] in a loop over c) are computed once,
 	// before the first element, into slots hoist.. (see hoistChain).
@@ -941,7 +946,7 @@ func (c *fnComp) comprehension(e *ir.PrimCall) (cp *comp, ok bool, err error) {
 		pos := e.P
 		ix := c.alloc(1)
 		c.bind(lam.Params[0], ix)
-		return c.begin(&comp{name: "build", pos: pos, body: lam.Body, base: ix, params: lam.Params, ix: ix,
+		return c.begin(&comp{name: "build", pos: pos, body: lam.Body, base: ix, params: lam.Params, ix: ix, steps: 3,
 			start: func(fr *frame) int {
 				k := count(fr)
 				if fr.err != nil {
@@ -983,7 +988,7 @@ func (c *fnComp) comprehension(e *ir.PrimCall) (cp *comp, ok bool, err error) {
 			c.bind(p, ps+j)
 		}
 		pos := e.P
-		return c.begin(&comp{name: "map", pos: pos, body: lam.Body, base: base, params: lam.Params, ix: -1,
+		return c.begin(&comp{name: "map", pos: pos, body: lam.Body, base: base, params: lam.Params, ix: -1, steps: 2,
 			start: func(fr *frame) int {
 				if fr.err != nil {
 					return -1
@@ -1063,9 +1068,9 @@ func (c *fnComp) sumF(e *ir.PrimCall) (fcode, bool, error) {
 			return 0
 		}
 		cp.prepare(fr)
-		// Each element costs a step for the comprehension, one for the sum.
+		// Each element costs its comprehension's steps and one for the sum.
 		if n <= smallSum {
-			if !compStep(fr, cp, 0, n, 2) {
+			if !compStep(fr, cp, 0, n, cp.steps+1) {
 				return 0
 			}
 			var buf [smallSum]float64
@@ -1083,7 +1088,7 @@ func (c *fnComp) sumF(e *ir.PrimCall) (fcode, bool, error) {
 		acc := runtime.NewSumAcc(n)
 		j := 0
 		for i := range n {
-			if !compStep(fr, cp, i, n, 2) {
+			if !compStep(fr, cp, i, n, cp.steps+1) {
 				return 0
 			}
 			cp.bind(fr, i)
@@ -1137,7 +1142,7 @@ func (c *fnComp) inlineComp(e *ir.PrimCall) (evalFn, bool, error) {
 			}
 			cp.prepare(fr)
 			a, err := st.Stack(fr.m, n, func(i int) (runtime.Value, error) {
-				if !compStep(fr, cp, i, n, 2) {
+				if !compStep(fr, cp, i, n, cp.steps) {
 					return runtime.Value{}, fr.takeErr()
 				}
 				cp.bind(fr, i)
@@ -1176,7 +1181,7 @@ func (c *fnComp) inlineComp(e *ir.PrimCall) (evalFn, bool, error) {
 			return runtime.Value{}, errAt(cp.pos, err)
 		}
 		for i := range n {
-			if !compStep(fr, cp, i, n, 2) {
+			if !compStep(fr, cp, i, n, cp.steps) {
 				break
 			}
 			cp.bind(fr, i)
