@@ -515,13 +515,9 @@ func (c *fnComp) compileCall(e *ir.Call) (evalFn, error) {
 		if err != nil {
 			return f, err
 		}
-		vs := fr.slots[base : base+k : base+k]
-		for j, a := range args {
-			v, err := a(fr)
-			if err != nil {
-				return v, err
-			}
-			vs[j] = v
+		vs, err := evalArgs(fr, args, base)
+		if err != nil {
+			return runtime.Value{}, err
 		}
 		return callValue(fr.m, stackOf(fr), f, vs, pos, pos)
 	}, nil

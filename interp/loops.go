@@ -295,13 +295,9 @@ func (c *fnComp) compileUpdate(e *ir.PrimCall) (evalFn, bool, error) {
 	}
 	pos := e.P
 	return func(fr *frame) (runtime.Value, error) {
-		vs := fr.slots[base : base+k : base+k]
-		for j, a := range args {
-			v, err := a(fr)
-			if err != nil {
-				return v, err
-			}
-			vs[j] = v
+		vs, err := evalArgs(fr, args, base)
+		if err != nil {
+			return runtime.Value{}, err
 		}
 		if err := ir.UpdateInPlace(fr.m, vs[0].Array(), vs[1].I, vs[2]); err != nil {
 			return runtime.Value{}, errAt(pos, err)

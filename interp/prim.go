@@ -98,6 +98,19 @@ func specialize(op *ir.Prim, args []ir.Type, result ir.Type, aux any) (impl ir.I
 	return impl, err
 }
 
+// evalArgs evaluates args, in order, into slots base.. of the frame.
+func evalArgs(fr *frame, args []evalFn, base int) ([]runtime.Value, error) {
+	vs := fr.slots[base : base+len(args) : base+len(args)]
+	for j, a := range args {
+		v, err := a(fr)
+		if err != nil {
+			return nil, err
+		}
+		vs[j] = v
+	}
+	return vs, nil
+}
+
 // implCall evaluates the arguments into slots base.. of the frame and
 // calls impl on them. An error from the Impl is positioned at the call
 // unless it already carries a position (a closure the primitive applied
@@ -105,16 +118,11 @@ func specialize(op *ir.Prim, args []ir.Type, result ir.Type, aux any) (impl ir.I
 // or rows that nothing refers to once impl returns: they are recycled
 // (reuse.go).
 func implCall(impl ir.Impl, args []evalFn, base int, pos ir.Pos, dead []uint8) evalFn {
-	k := len(args)
 	if dead != nil {
 		return func(fr *frame) (runtime.Value, error) {
-			vs := fr.slots[base : base+k : base+k]
-			for j, a := range args {
-				v, err := a(fr)
-				if err != nil {
-					return v, err
-				}
-				vs[j] = v
+			vs, err := evalArgs(fr, args, base)
+			if err != nil {
+				return runtime.Value{}, err
 			}
 			r, err := callImpl(impl, fr.m, vs)
 			for j, d := range dead {
@@ -127,13 +135,9 @@ func implCall(impl ir.Impl, args []evalFn, base int, pos ir.Pos, dead []uint8) e
 		}
 	}
 	return func(fr *frame) (runtime.Value, error) {
-		vs := fr.slots[base : base+k : base+k]
-		for j, a := range args {
-			v, err := a(fr)
-			if err != nil {
-				return v, err
-			}
-			vs[j] = v
+		vs, err := evalArgs(fr, args, base)
+		if err != nil {
+			return runtime.Value{}, err
 		}
 		r, err := callImpl(impl, fr.m, vs)
 		if err != nil {
