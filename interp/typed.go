@@ -1069,6 +1069,33 @@ func (c *fnComp) sumF(e *ir.PrimCall) (fcode, bool, error) {
 		}
 		cp.prepare(fr)
 		// Each element costs its comprehension's steps and one for the sum.
+		if n < 16 {
+			// runtime.Sum's order for fewer than 16 terms (its 16 partial
+			// sums start at +0, which no addition turns into -0): four
+			// partial sums over the groups of four, combined as Sum
+			// combines them, then the rest in order.
+			if !compStep(fr, cp, 0, n, cp.steps+1) {
+				return 0
+			}
+			var a0, a1, a2, a3 float64
+			i := 0
+			for ; n-i >= 4; i += 4 {
+				cp.bind(fr, i)
+				a0 += body(fr)
+				cp.bind(fr, i+1)
+				a1 += body(fr)
+				cp.bind(fr, i+2)
+				a2 += body(fr)
+				cp.bind(fr, i+3)
+				a3 += body(fr)
+			}
+			r := (a0 + a2) + (a1 + a3)
+			for ; i < n; i++ {
+				cp.bind(fr, i)
+				r += body(fr)
+			}
+			return r
+		}
 		if n <= smallSum {
 			if !compStep(fr, cp, 0, n, cp.steps+1) {
 				return 0

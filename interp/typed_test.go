@@ -423,3 +423,29 @@ func TestHoistedIndexes(t *testing.T) {
 		}
 	}
 }
+
+// TestComprehensionSumOrder checks sum([x[i] * y[i] for i < n]), added
+// without an array, against runtime.Sum of the array, to the bit, for
+// the short, stacked and pieced paths.
+func TestComprehensionSumOrder(t *testing.T) {
+	var b ir.Builder
+	p := b.Prim
+	at(&b, 1)
+	dot := b.Def("dot", []string{"x", "y"}, []ir.Type{vec(F), vec(F)}, func(v []*ir.Var) ir.Expr {
+		return p(ir.PrimSum, build(&b, p(ir.PrimLen, v[0]), func(i *ir.Var) ir.Expr {
+			return p(ir.PrimMul, p(ir.PrimIndex, v[0], i), p(ir.PrimIndex, v[1], i))
+		}))
+	})
+	it := mustNew(t, dot)
+	rng := rand.New(rand.NewPCG(3, 9))
+	for _, n := range []int{0, 1, 2, 3, 4, 5, 7, 8, 12, 15, 16, 17, 31, 32, 33, 100, runtime.SumPiece + 3} {
+		x, y, xy := make([]float64, n), make([]float64, n), make([]float64, n)
+		for i := range x {
+			x[i], y[i] = math.Ldexp(rng.NormFloat64(), rng.IntN(30)-15), rng.NormFloat64()
+			xy[i] = x[i] * y[i]
+		}
+		if v := call(t, it, "dot", f64s(x...), f64s(y...)); math.Float64bits(v.F) != math.Float64bits(runtime.Sum(xy)) {
+			t.Errorf("n=%d: %v, runtime.Sum %v", n, v.F, runtime.Sum(xy))
+		}
+	}
+}
