@@ -30,6 +30,9 @@ type fnComp struct {
 	// fields maps a loop's tuple state kept in slots to its first slot
 	// (loops.go).
 	fields map[*ir.Var]int
+	// comps are the comprehensions being compiled into this function,
+	// innermost last (typed.go).
+	comps []*comp
 }
 
 func newFnComp(it *Interp, parent *fnComp) *fnComp {
@@ -107,11 +110,11 @@ func (c *fnComp) compile(e ir.Expr) (evalFn, error) {
 		if e.State != nil {
 			switch k, ok := scalarKind(e.State.T); {
 			case ok && k == ir.F64:
-				if f, ok, err := typedLoop(c, e, c.typedF, func(v runtime.Value) float64 { return v.F }, setF); ok || err != nil {
+				if f, ok, err := typedLoop(c, e, c.typedF, setF); ok || err != nil {
 					return boxF(f), err
 				}
 			case ok:
-				if f, ok, err := typedLoop(c, e, c.typedI, func(v runtime.Value) int64 { return v.I }, setI); ok || err != nil {
+				if f, ok, err := typedLoop(c, e, c.typedI, setI); ok || err != nil {
 					return boxI(f), err
 				}
 			}
@@ -160,11 +163,11 @@ func (c *fnComp) compileLet(e *ir.Let) (evalFn, error) {
 	if e.Var == nil {
 		return nil, ir.Errorf(e.P, "let without a variable")
 	}
-	val, err := c.compile(e.Value)
+	s := c.alloc(1)
+	val, dead, err := c.storeLet(e, s)
 	if err != nil {
 		return nil, err
 	}
-	s := c.alloc(1)
 	c.bind(e.Var, s)
 	body, err := c.compile(e.Body)
 	delete(c.locals, e.Var)
@@ -172,24 +175,20 @@ func (c *fnComp) compileLet(e *ir.Let) (evalFn, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.it.letDies(e) {
+	if dead != deadNone {
 		return func(fr *frame) (runtime.Value, error) {
-			v, err := val(fr)
-			if err != nil {
-				return v, err
+			if val(fr); fr.err != nil {
+				return runtime.Value{}, fr.takeErr()
 			}
-			fr.slots[s] = v
 			r, err := body(fr)
-			recycle(fr.m, v)
+			release(fr.m, dead, fr.slots[s])
 			return r, err
 		}, nil
 	}
 	return func(fr *frame) (runtime.Value, error) {
-		v, err := val(fr)
-		if err != nil {
-			return v, err
+		if val(fr); fr.err != nil {
+			return runtime.Value{}, fr.takeErr()
 		}
-		fr.slots[s] = v
 		return body(fr)
 	}, nil
 }
@@ -516,13 +515,9 @@ func (c *fnComp) compileCall(e *ir.Call) (evalFn, error) {
 		if err != nil {
 			return f, err
 		}
-		vs := fr.slots[base : base+k : base+k]
-		for j, a := range args {
-			v, err := a(fr)
-			if err != nil {
-				return v, err
-			}
-			vs[j] = v
+		vs, err := evalArgs(fr, args, base)
+		if err != nil {
+			return runtime.Value{}, err
 		}
 		return callValue(fr.m, stackOf(fr), f, vs, pos, pos)
 	}, nil

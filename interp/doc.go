@@ -9,13 +9,54 @@
 // each variable is resolved to a slot of its function's frame or an entry
 // of its closure's captured values; each primitive call is specialized by
 // Prim.Eval for its static argument and result types, so its Impl
-// dispatches on nothing at run time; elementwise operations on scalars
-// apply the primitive's declared scalar function directly (f64 + - * /
-// written inline), so a scalar loop costs a few indirect calls per node
-// and no allocation; a call of a def by name evaluates its arguments
-// straight into the callee's frame; a lambda without free variables is a
-// single closure made at compile time; a reference to a function def is
-// a function value made at compile time. The IR is never looked at again.
+// dispatches on nothing at run time; a call of a def by name evaluates its
+// arguments straight into the callee's frame; a lambda without free
+// variables is a single closure made at compile time; a reference to a
+// function def is a function value made at compile time. The IR is never
+// looked at again.
+//
+// # Typed scalar code
+//
+// Expressions of scalar type compile to closures returning an unboxed
+// float64 or int64 (typed.go): arithmetic and scalar math inline, a[i][j]
+// as one flat offset with a bounds check per index and no row view, let,
+// if and loops with scalar states staying typed. A failure records the
+// first error in the frame instead of returning it, and the nearest
+// boundary with ordinary code hands it on, so the error, its position and
+// the order of evaluation are the primitives'.
+//
+// build(n, fn(i) => e) and map(fn(x) => e, xs) with a literal lambda are
+// compiled into the enclosing function: the lambda's parameters are slots
+// of its frame, and a scalar body stores into the result directly, so an
+// element costs no call, frame or closure. sum of such a comprehension
+// adds the elements as they come, in Sum's order (runtime.SumAcc),
+// without the array. Loops whose tuple state is used only through its
+// fields keep the fields in slots (loops.go), and acc_add_at on a vector
+// updates it in place with typed operands.
+//
+// # Fusion
+//
+// A chain of elementwise f64 operations (a*x + y) runs as one pass over
+// pieces of its operands, each operation applying its primitive's kernel
+// to a piece in a small buffer, the last writing into the result; under
+// sum no array is made at all (fuse.go). Values are the primitives' to
+// the bit; operands of different shapes make the primitives themselves
+// report the error.
+//
+// # Buffer reuse
+//
+// Arrays that the evaluation itself made and that die at a point known at
+// compile time are given back to the call's machine there
+// (runtime.Machine.Recycle) and reused by the next array of the same kind
+// and size: a fresh array passed to a primitive that keeps no reference
+// to it, a let-bound one that cannot reach the let's result, a loop state
+// replaced by the next, the dropped fields of a fresh tuple (the
+// cotangents of closed-over data in grad(f)(x)). Rows a[i] read for one
+// such use take pooled headers (runtime.Machine.Row). What is fresh and
+// what may keep a reference is decided from the IR (reuse.go), through
+// defs and tuple fields, conservatively: functions and boxed elements
+// keep whatever they mention. A loop of fixed-shape steps then allocates
+// a few small objects per step and none of its arrays.
 //
 // runtime.Value is passed by value: f64 in F, i64 and bool in I, arrays,
 // tuples and functions in R. Scalars never touch the heap.
@@ -76,12 +117,14 @@
 //
 // Loops charge one step per iteration and calls one step per call
 // (runtime.Machine.Step, which also polls the context), so `loop while
-// true` ends at the step limit or on cancellation, never hangs; a
-// primitive over a large array looks at the context between pieces of
-// its work (runtime.Pieces), so a deadline stops a single huge sum too.
-// Arrays are charged to the call's live-memory meter before they are
-// allocated (runtime's memory.go): the memory limit bounds what a call
-// holds, not what it has allocated. A Go
+// true` ends at the step limit or on cancellation, never hangs. Counted
+// loops and comprehensions compiled as typed code charge a block of
+// iterations at a time (stepBlock), at the block's start. A primitive
+// over a large array looks at the context between pieces of its work
+// (runtime.Pieces), so a deadline stops a single huge sum too. Arrays are
+// charged to the call's live-memory meter before they are allocated
+// (runtime's memory.go): the memory limit bounds what a call holds, not
+// what it has allocated. A Go
 // panic anywhere in an evaluation (a bug, in the interpreter or a
 // primitive) is recovered and reported as an "internal error" at the
 // nearest known position; a user never sees a Go stack trace.

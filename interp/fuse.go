@@ -40,8 +40,13 @@ type fnode struct {
 type fleaf struct {
 	scalar bool
 	f      fcode  // scalar leaves
-	g      evalFn // array leaves
+	g      evalFn // array leaves; for a view, the array viewed
 	dies   bool   // a fresh array to recycle after the pass
+	// A view, read in place without a header: a[lo:hi] of a vector (hi
+	// set), or the row a[lo] of an array of rank 2 or more.
+	view   bool
+	lo, hi icode
+	pos    ir.Pos
 }
 
 type fused struct {
@@ -57,6 +62,11 @@ type fctx struct {
 	vals   []runtime.Value // leaves: arrays in R, scalars in F
 	bufs   [][runtime.SumPiece]float64
 	failed int // the first leaf that failed (len(vals) if none)
+	// Views: the flat offset of the viewed elements, the index (lo or the
+	// row), and a slice's shape.
+	offs []int
+	idx  []int
+	shp  [][1]int
 }
 
 // fusibleOp reports whether e is an elementwise f64 operation on an
@@ -127,10 +137,23 @@ func (c *fnComp) compileFused(e *ir.PrimCall) (*fused, error) {
 		}
 		l := fleaf{}
 		var err error
-		if isScalar(x.Type()) {
+		switch pc, _ := x.(*ir.PrimCall); {
+		case isScalar(x.Type()):
 			l.scalar = true
 			l.f, err = c.typedF(x)
-		} else {
+		case pc != nil && pc.Op == ir.PrimSlice && len(pc.Args) == 3 && ir.Rank(pc.T) == 1:
+			l.view, l.pos = true, pc.P
+			if l.g, err = c.compile(pc.Args[0]); err == nil {
+				if l.lo, err = c.typedI(pc.Args[1]); err == nil {
+					l.hi, err = c.typedI(pc.Args[2])
+				}
+			}
+		case isRow(x):
+			l.view, l.pos = true, pc.P
+			if l.g, err = c.compile(pc.Args[0]); err == nil {
+				l.lo, err = c.typedI(pc.Args[1])
+			}
+		default:
 			l.g, err = c.compile(x)
 			l.dies = c.it.freshArray(x, map[*ir.Var]ir.Expr{})
 		}
@@ -148,7 +171,8 @@ func (c *fnComp) compileFused(e *ir.PrimCall) (*fused, error) {
 	nbuf := fz.nbuf
 	k := len(fz.leaves)
 	fz.pool.New = func() any {
-		return &fctx{vals: make([]runtime.Value, k), bufs: make([][runtime.SumPiece]float64, nbuf)}
+		return &fctx{vals: make([]runtime.Value, k), bufs: make([][runtime.SumPiece]float64, nbuf),
+			offs: make([]int, k), idx: make([]int, k), shp: make([][1]int, k)}
 	}
 	return fz, nil
 }
@@ -177,9 +201,19 @@ func (fz *fused) prepare(fr *frame, x *fctx) ([]int, error) {
 		}
 		x.vals[i] = v
 		a := v.R.(*runtime.Array)
+		ls := a.Shape
+		if l.view {
+			if ls, err = x.view(fr, i, l, a); err != nil {
+				fr.fail(errAt(l.pos, err))
+			}
+			if fr.err != nil {
+				x.failed = i
+				break
+			}
+		}
 		if shape == nil {
-			shape = a.Shape
-		} else if !runtime.SameShape(shape, a.Shape) {
+			shape = ls
+		} else if !runtime.SameShape(shape, ls) {
 			same = false
 		}
 	}
@@ -197,6 +231,38 @@ func (fz *fused) prepare(fr *frame, x *fctx) ([]int, error) {
 	return shape, nil
 }
 
+// view evaluates the bounds or index of view leaf i of a, checks them as
+// the slice and index primitives do, and returns the view's shape.
+func (x *fctx) view(fr *frame, i int, l fleaf, a *runtime.Array) ([]int, error) {
+	lo := l.lo(fr)
+	if l.hi == nil {
+		if err := runtime.CheckIndex(lo, a.Len()); err != nil || fr.err != nil {
+			return nil, err
+		}
+		x.idx[i], x.offs[i] = int(lo), int(lo)*a.RowSize()
+		return a.Shape[1:], nil
+	}
+	hi := l.hi(fr)
+	if err := runtime.CheckSlice(lo, hi, a.Len()); err != nil || fr.err != nil {
+		return nil, err
+	}
+	x.idx[i], x.offs[i], x.shp[i][0] = int(lo), int(lo), int(hi-lo)
+	return x.shp[i][:], nil
+}
+
+// leafValue is leaf i as the primitives see it: a view is made here.
+func (fz *fused) leafValue(x *fctx, i int) runtime.Value {
+	v, l := x.vals[i], fz.leaves[i]
+	if !l.view {
+		return v
+	}
+	a := v.R.(*runtime.Array)
+	if l.hi == nil {
+		return a.At(x.idx[i])
+	}
+	return runtime.Arr(a.Slice(x.idx[i], x.idx[i]+x.shp[i][0]))
+}
+
 // replay evaluates node n with the primitives, from the leaves evaluated
 // so far. A leaf that was not reached (an earlier one failed) returns the
 // recorded error.
@@ -205,7 +271,7 @@ func (fz *fused) replay(fr *frame, n *fnode, x *fctx) (runtime.Value, error) {
 		if n.leaf >= x.failed {
 			return runtime.Value{}, fr.takeErr()
 		}
-		return x.vals[n.leaf], nil
+		return fz.leafValue(x, n.leaf), nil
 	}
 	args := make([]runtime.Value, len(n.kids))
 	for i, k := range n.kids {
@@ -226,7 +292,8 @@ func (fz *fused) replay(fr *frame, n *fnode, x *fctx) (runtime.Value, error) {
 // storage, or the node's buffer. Scalar subtrees are not pieces (scalar).
 func (n *fnode) piece(x *fctx, lo, hi int) []float64 {
 	if n.leaf >= 0 {
-		return x.vals[n.leaf].R.(*runtime.Array).F[lo:hi]
+		off := x.offs[n.leaf]
+		return x.vals[n.leaf].R.(*runtime.Array).F[off+lo : off+hi]
 	}
 	return n.apply(x, lo, hi, x.bufs[n.buf][:hi-lo])
 }

@@ -85,7 +85,7 @@ func (c *fnComp) into(e ir.Expr, k, dst int) (func(fr *frame) error, error) {
 			break
 		}
 		s := c.alloc(1)
-		val, err := c.store(e.Value, s)
+		val, dead, err := c.storeLet(e, s)
 		if err != nil {
 			return nil, err
 		}
@@ -96,15 +96,12 @@ func (c *fnComp) into(e ir.Expr, k, dst int) (func(fr *frame) error, error) {
 		if err != nil {
 			return nil, err
 		}
-		dies := c.it.letDies(e)
 		return func(fr *frame) error {
 			if val(fr); fr.err != nil {
 				return fr.takeErr()
 			}
 			err := body(fr)
-			if dies {
-				recycle(fr.m, fr.slots[s])
-			}
+			release(fr.m, dead, fr.slots[s])
 			return err
 		}, nil
 	case *ir.If:
@@ -279,5 +276,32 @@ func (c *fnComp) compileAccAddAt(e *ir.PrimCall) (evalFn, bool, error) {
 		}
 		a.F[i] += x
 		return av, nil
+	}, true, nil
+}
+
+// compileUpdate compiles update(a, i, v) of a fresh array a, which dies
+// with the call, as an update of a in place (ir.UpdateInPlace): the
+// update(update(s, i, h), j, c) of a loop body copies s once, not twice.
+func (c *fnComp) compileUpdate(e *ir.PrimCall) (evalFn, bool, error) {
+	if e.Op != ir.PrimUpdate || len(e.Args) != 3 || !c.it.freshArray(e.Args[0], map[*ir.Var]ir.Expr{}) {
+		return nil, false, nil
+	}
+	k := len(e.Args)
+	base := c.alloc(k)
+	args, err := c.compileList(e.Args)
+	c.depth = base
+	if err != nil {
+		return nil, true, err
+	}
+	pos := e.P
+	return func(fr *frame) (runtime.Value, error) {
+		vs, err := evalArgs(fr, args, base)
+		if err != nil {
+			return runtime.Value{}, err
+		}
+		if err := ir.UpdateInPlace(fr.m, vs[0].Array(), vs[1].I, vs[2]); err != nil {
+			return runtime.Value{}, errAt(pos, err)
+		}
+		return vs[0], nil
 	}, true, nil
 }

@@ -39,6 +39,9 @@ func (c *fnComp) compilePrim(e *ir.PrimCall) (evalFn, error) {
 	if fn, ok, err := c.compileAccAddAt(e); ok || err != nil {
 		return fn, err
 	}
+	if fn, ok, err := c.compileUpdate(e); ok || err != nil {
+		return fn, err
+	}
 	return c.compilePrimGeneral(e)
 }
 
@@ -64,12 +67,20 @@ func (c *fnComp) compilePrimGeneral(e *ir.PrimCall) (evalFn, error) {
 	}
 	k := len(e.Args)
 	base := c.alloc(k)
-	args, err := c.compileList(e.Args)
-	c.depth = base
-	if err != nil {
-		return nil, err
+	dead := c.it.deadArgs(e)
+	args := make([]evalFn, k)
+	for j, a := range e.Args {
+		if dead != nil && dead[j] == deadRow {
+			args[j], err = c.compileRow(a.(*ir.PrimCall))
+		} else {
+			args[j], err = c.compile(a)
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
-	return implCall(impl, args, base, pos, c.it.deadArgs(e)), nil
+	c.depth = base
+	return implCall(impl, args, base, pos, dead), nil
 }
 
 // specialize asks the primitive for its implementation at a site with
@@ -87,28 +98,35 @@ func specialize(op *ir.Prim, args []ir.Type, result ir.Type, aux any) (impl ir.I
 	return impl, err
 }
 
+// evalArgs evaluates args, in order, into slots base.. of the frame.
+func evalArgs(fr *frame, args []evalFn, base int) ([]runtime.Value, error) {
+	vs := fr.slots[base : base+len(args) : base+len(args)]
+	for j, a := range args {
+		v, err := a(fr)
+		if err != nil {
+			return nil, err
+		}
+		vs[j] = v
+	}
+	return vs, nil
+}
+
 // implCall evaluates the arguments into slots base.. of the frame and
 // calls impl on them. An error from the Impl is positioned at the call
 // unless it already carries a position (a closure the primitive applied
 // failed inside its body). The arguments marked in dead are fresh arrays
-// that nothing refers to once impl returns: they are recycled (reuse.go).
-func implCall(impl ir.Impl, args []evalFn, base int, pos ir.Pos, dead []bool) evalFn {
-	k := len(args)
+// or rows that nothing refers to once impl returns: they are recycled
+// (reuse.go).
+func implCall(impl ir.Impl, args []evalFn, base int, pos ir.Pos, dead []uint8) evalFn {
 	if dead != nil {
 		return func(fr *frame) (runtime.Value, error) {
-			vs := fr.slots[base : base+k : base+k]
-			for j, a := range args {
-				v, err := a(fr)
-				if err != nil {
-					return v, err
-				}
-				vs[j] = v
+			vs, err := evalArgs(fr, args, base)
+			if err != nil {
+				return runtime.Value{}, err
 			}
 			r, err := callImpl(impl, fr.m, vs)
 			for j, d := range dead {
-				if d {
-					recycle(fr.m, vs[j])
-				}
+				release(fr.m, d, vs[j])
 			}
 			if err != nil {
 				return r, errAt(pos, err)
@@ -117,13 +135,9 @@ func implCall(impl ir.Impl, args []evalFn, base int, pos ir.Pos, dead []bool) ev
 		}
 	}
 	return func(fr *frame) (runtime.Value, error) {
-		vs := fr.slots[base : base+k : base+k]
-		for j, a := range args {
-			v, err := a(fr)
-			if err != nil {
-				return v, err
-			}
-			vs[j] = v
+		vs, err := evalArgs(fr, args, base)
+		if err != nil {
+			return runtime.Value{}, err
 		}
 		r, err := callImpl(impl, fr.m, vs)
 		if err != nil {

@@ -53,7 +53,10 @@ func (it *Interp) freshAt(e ir.Expr, path []int, lets map[*ir.Var]ir.Expr) bool 
 		switch {
 		case e.Op.Elementwise:
 			return ir.FreshResult(e)
-		case e.Op == ir.PrimMatmul || e.Op == ir.PrimOuter || e.Op == ir.PrimZeros || e.Op == ir.PrimOnes || e.Op == ir.PrimZerosLike:
+		case e.Op.InPlace():
+			// acc_add(acc, v) returns acc, updated.
+			return it.freshAt(e.Args[0], nil, lets)
+		case e.Op == ir.PrimMatmul || e.Op == ir.PrimOuter || e.Op == ir.PrimZeros || e.Op == ir.PrimOnes || e.Op == ir.PrimZerosLike || e.Op == ir.PrimUpdate:
 			return true
 		}
 		return inlinable(e)
@@ -86,14 +89,8 @@ func (it *Interp) freshAt(e ir.Expr, path []int, lets map[*ir.Var]ir.Expr) bool 
 // inlinable reports whether the compiler inlines the comprehension e
 // (see comprehension), whose result is then a new array.
 func inlinable(e *ir.PrimCall) bool {
-	at, isArr := e.T.(*ir.Array)
-	if !isArr {
+	if _, isArr := e.T.(*ir.Array); !isArr {
 		return false
-	}
-	if _, ok := scalarKind(at.Elem); !ok {
-		if _, rows := at.Elem.(*ir.Array); !rows {
-			return false
-		}
 	}
 	switch {
 	case e.Op == ir.PrimBuild && len(e.Args) == 2:
@@ -120,6 +117,11 @@ func inlinable(e *ir.PrimCall) bool {
 func mayKeep(e ir.Expr, x *ir.Var, lets map[*ir.Var]ir.Expr) bool {
 	if isScalar(e.Type()) {
 		return false
+	}
+	if holdsRefs(e.Type()) {
+		// Functions and boxed elements (tuples in arrays) can hold x even
+		// in a value made afresh: build(n, fn(i) => (x, 1.0)).
+		return mentions(e, x, lets)
 	}
 	switch e := e.(type) {
 	case *ir.Var:
@@ -185,28 +187,76 @@ func recycle(m *runtime.Machine, v runtime.Value) {
 	}
 }
 
-// deadArgs lists which arguments of e are fresh arrays that die when e
-// returns (nil if none).
-func (it *Interp) deadArgs(e *ir.PrimCall) []bool {
-	if !consumes(e) {
+// What dies with a use: nothing, a fresh array (recycled), or the header
+// of a row view made by runtime.Machine.Row (released).
+const (
+	deadNone uint8 = iota
+	deadArray
+	deadRow
+)
+
+// deadArgs lists which arguments of e die when e returns (nil if none):
+// fresh arrays, and rows a[i] read only for this call, which are then
+// made with a pooled header.
+func (it *Interp) deadArgs(e *ir.PrimCall) []uint8 {
+	inPlace := e.Op != nil && e.Op.InPlace()
+	if !inPlace && !consumes(e) {
 		return nil
 	}
-	var dead []bool
+	var dead []uint8
 	for j, a := range e.Args {
-		if a != nil && it.freshArray(a, map[*ir.Var]ir.Expr{}) {
+		d := deadNone
+		switch {
+		case a == nil, inPlace && j == 0:
+			// An in-place primitive returns its accumulator and copies
+			// the rest.
+		case it.freshArray(a, map[*ir.Var]ir.Expr{}):
+			d = deadArray
+		case isRow(a):
+			d = deadRow
+		}
+		if d != deadNone {
 			if dead == nil {
-				dead = make([]bool, len(e.Args))
+				dead = make([]uint8, len(e.Args))
 			}
-			dead[j] = true
+			dead[j] = d
 		}
 	}
 	return dead
 }
 
-// letDies reports whether the value of let e is a fresh array that dies
-// when the let's body has been evaluated.
-func (it *Interp) letDies(e *ir.Let) bool {
-	return it.freshArray(e.Value, map[*ir.Var]ir.Expr{}) && !mayKeep(e.Body, e.Var, map[*ir.Var]ir.Expr{})
+// isRow reports whether e is a[i] with an array result.
+func isRow(e ir.Expr) bool {
+	pc, ok := e.(*ir.PrimCall)
+	return ok && pc.Op == ir.PrimIndex && len(pc.Args) == 2 && ir.Rank(pc.T) >= 1
+}
+
+// release gives back what died with a use.
+func release(m *runtime.Machine, d uint8, v runtime.Value) {
+	switch d {
+	case deadArray:
+		recycle(m, v)
+	case deadRow:
+		if a, ok := v.R.(*runtime.Array); ok {
+			m.ReleaseRow(a)
+		}
+	}
+}
+
+// letDead reports what dies when let e's body has been evaluated: its
+// value if that is a fresh array or a row that the body's result cannot
+// refer to.
+func (it *Interp) letDead(e *ir.Let) uint8 {
+	if mayKeep(e.Body, e.Var, map[*ir.Var]ir.Expr{}) {
+		return deadNone
+	}
+	switch {
+	case it.freshArray(e.Value, map[*ir.Var]ir.Expr{}):
+		return deadArray
+	case isRow(e.Value):
+		return deadRow
+	}
+	return deadNone
 }
 
 // stateDies reports whether each state of loop e but the initial one is
@@ -272,4 +322,56 @@ func recyclePaths(m *runtime.Machine, t runtime.Tuple, paths [][]int) {
 		}
 		recycle(m, v)
 	}
+}
+
+// compileRow compiles a[i] with an array result as a view with a pooled
+// header (runtime.Machine.Row), for a use after which it dies.
+func (c *fnComp) compileRow(e *ir.PrimCall) (evalFn, error) {
+	x, err := c.compile(e.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	idx, err := c.typedI(e.Args[1])
+	if err != nil {
+		return nil, err
+	}
+	pos := e.P
+	return func(fr *frame) (runtime.Value, error) {
+		v, err := x(fr)
+		if err != nil {
+			return v, err
+		}
+		i := idx(fr)
+		if fr.err != nil {
+			return runtime.Value{}, fr.takeErr()
+		}
+		a, _ := v.R.(*runtime.Array)
+		if a == nil {
+			return runtime.Value{}, internalErrorf(pos, "index of %s", describe(v))
+		}
+		if err := runtime.CheckIndex(i, a.Len()); err != nil {
+			return runtime.Value{}, errAt(pos, err)
+		}
+		return runtime.Arr(fr.m.Row(a, int(i))), nil
+	}, nil
+}
+
+// holdsRefs reports whether values of type t can refer to other values
+// from inside a fresh container: t has a function type somewhere, or an
+// array whose elements are boxed (not numbers or arrays of numbers).
+func holdsRefs(t ir.Type) bool {
+	switch t := t.(type) {
+	case *ir.Func:
+		return true
+	case *ir.Tuple:
+		for _, el := range t.Elems {
+			if holdsRefs(el) {
+				return true
+			}
+		}
+	case *ir.Array:
+		_, scalars := ir.Leaf(t)
+		return !scalars
+	}
+	return false
 }

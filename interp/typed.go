@@ -132,7 +132,7 @@ func (c *fnComp) typedF(e ir.Expr) (fcode, error) {
 	case *ir.If:
 		return typedIf(c, e, c.typedF)
 	case *ir.Loop:
-		if f, ok, err := typedLoop(c, e, c.typedF, func(v runtime.Value) float64 { return v.F }, setF); ok || err != nil {
+		if f, ok, err := typedLoop(c, e, c.typedF, setF); ok || err != nil {
 			return f, err
 		}
 	case *ir.PrimCall:
@@ -180,7 +180,7 @@ func (c *fnComp) typedI(e ir.Expr) (icode, error) {
 	case *ir.If:
 		return typedIf(c, e, c.typedI)
 	case *ir.Loop:
-		if f, ok, err := typedLoop(c, e, c.typedI, func(v runtime.Value) int64 { return v.I }, setI); ok || err != nil {
+		if f, ok, err := typedLoop(c, e, c.typedI, setI); ok || err != nil {
 			return f, err
 		}
 	case *ir.PrimCall:
@@ -223,9 +223,14 @@ func (c *fnComp) store(e ir.Expr, s int) (func(fr *frame), error) {
 	if err != nil {
 		return nil, err
 	}
+	return storeValue(g, s), nil
+}
+
+// storeValue is store for ordinary code g.
+func storeValue(g evalFn, s int) func(fr *frame) {
 	return func(fr *frame) {
 		if fr.err != nil {
-			fr.slots[s] = runtime.Value{} // never a stale array (see typedLet)
+			fr.slots[s] = runtime.Value{} // never a stale array to release
 			return
 		}
 		v, err := g(fr)
@@ -233,7 +238,23 @@ func (c *fnComp) store(e ir.Expr, s int) (func(fr *frame), error) {
 			fr.fail(err)
 		}
 		fr.slots[s] = v
-	}, nil
+	}
+}
+
+// storeLet compiles the value of let e into slot s, and reports what
+// dies when the let's body has been evaluated (reuse.go): a row that dies
+// is made with a pooled header.
+func (c *fnComp) storeLet(e *ir.Let, s int) (func(fr *frame), uint8, error) {
+	dead := c.it.letDead(e)
+	if dead == deadRow {
+		g, err := c.compileRow(e.Value.(*ir.PrimCall))
+		if err != nil {
+			return nil, dead, err
+		}
+		return storeValue(g, s), dead, nil
+	}
+	f, err := c.store(e.Value, s)
+	return f, dead, err
 }
 
 func typedLet[T float64 | int64](c *fnComp, e *ir.Let, body func(ir.Expr) (tcode[T], error)) (tcode[T], error) {
@@ -241,7 +262,7 @@ func typedLet[T float64 | int64](c *fnComp, e *ir.Let, body func(ir.Expr) (tcode
 		return nil, ir.Errorf(e.P, "let without a variable")
 	}
 	s := c.alloc(1)
-	val, err := c.store(e.Value, s)
+	val, dead, err := c.storeLet(e, s)
 	if err != nil {
 		return nil, err
 	}
@@ -252,11 +273,11 @@ func typedLet[T float64 | int64](c *fnComp, e *ir.Let, body func(ir.Expr) (tcode
 	if err != nil {
 		return nil, err
 	}
-	if c.it.letDies(e) {
+	if dead != deadNone {
 		return func(fr *frame) T {
 			val(fr)
 			r := b(fr)
-			recycle(fr.m, fr.slots[s])
+			release(fr.m, dead, fr.slots[s])
 			return r
 		}, nil
 	}
@@ -304,7 +325,7 @@ func chargeBlock(fr *frame, i, n int, pos ir.Pos) bool {
 // A counted loop charges its steps a block of iterations at a time; a
 // while loop, whose length is unknown, one per iteration. ok is false for
 // other loops.
-func typedLoop[T float64 | int64](c *fnComp, e *ir.Loop, typed func(ir.Expr) (tcode[T], error), get func(runtime.Value) T, set func(*runtime.Value, T)) (f tcode[T], ok bool, err error) {
+func typedLoop[T float64 | int64](c *fnComp, e *ir.Loop, typed func(ir.Expr) (tcode[T], error), set func(*runtime.Value, T)) (f tcode[T], ok bool, err error) {
 	if e.State == nil {
 		return nil, false, nil
 	}
@@ -702,6 +723,68 @@ func (c *fnComp) compileChain(e *ir.PrimCall) (*chain, error) {
 	return ch, nil
 }
 
+// hoistChain compiles an f64 chain a[i]...[j][k] inside a comprehension
+// whose array and indexes but the last are variables bound outside it:
+// a, i, ..., j do not change while it runs, so the offset of a[i]...[j]
+// is computed once before its first element (comp.prepare), and an
+// element costs one bounds check. If computing that offset fails, or it
+// is not known, the element falls back to the whole chain, which fails at
+// the same element and place as without hoisting. nil if the chain does
+// not qualify.
+func (c *fnComp) hoistChain(ch *chain) fcode {
+	if len(c.comps) == 0 || len(ch.idx) < 2 || ch.bslot < 0 {
+		return nil
+	}
+	cp := c.comps[len(c.comps)-1]
+	if cp.nhoist == maxHoist || ch.bslot >= cp.base {
+		return nil
+	}
+	pre := ch.idx[:len(ch.idx)-1]
+	for _, o := range pre {
+		if o.slot < 0 || o.slot >= cp.base {
+			return nil
+		}
+	}
+	hs := cp.hoist + cp.nhoist
+	cp.nhoist++
+	bs, d := ch.bslot, len(pre)
+	cp.hoists = append(cp.hoists, func(fr *frame) {
+		h := &fr.slots[hs]
+		*h = runtime.Value{}
+		a, _ := fr.slots[bs].R.(*runtime.Array)
+		if a == nil || len(a.Shape) != d+1 {
+			return
+		}
+		off := 0
+		for k, o := range pre {
+			i, n := fr.slots[o.slot].I, a.Shape[k]
+			if uint64(i) >= uint64(n) {
+				return // the element's own chain reports it
+			}
+			off = off*n + int(i)
+		}
+		*h = runtime.Value{F: 1, I: int64(off * a.Shape[d]), R: a}
+	})
+	last, pos := ch.idx[d], ch.pos[d]
+	return func(fr *frame) float64 {
+		h := &fr.slots[hs]
+		if h.F == 0 {
+			a, off := ch.offset(fr)
+			if a == nil {
+				return 0
+			}
+			return a.F[off]
+		}
+		a := h.R.(*runtime.Array)
+		i := last.get(fr)
+		if n := a.Shape[d]; uint64(i) >= uint64(n) {
+			fr.fail(errAt(pos, runtime.CheckIndex(i, n)))
+			return 0
+		}
+		return a.F[int(h.I)+int(i)]
+	}
+}
+
 // elemF and elemI compile a[i]...[j] with a scalar result. A vector
 // variable indexed by a variable, the commonest case, reads both slots
 // in place.
@@ -709,6 +792,9 @@ func (c *fnComp) elemF(e *ir.PrimCall) (fcode, error) {
 	ch, err := c.compileChain(e)
 	if err != nil {
 		return nil, err
+	}
+	if f := c.hoistChain(ch); f != nil {
+		return f, nil
 	}
 	if len(ch.idx) == 1 && ch.bslot >= 0 && ch.idx[0].slot >= 0 {
 		bs, is, pos := ch.bslot, ch.idx[0].slot, ch.pos[0]
@@ -789,6 +875,17 @@ type comp struct {
 	// parameter is slot ix instead (-1 for a map).
 	set func(fr *frame, i int)
 	ix  int
+	// steps is what an element costs: as much as when the primitive
+	// called the lambda (a step for the call, one for the element, and for
+	// build one for its index), so that step limits and counts do not
+	// depend on whether the lambda is inlined.
+	steps int64
+	// Index prefixes that do not change while the comprehension runs
+	// (the qs[j][r] of qs[j][r][c] in a loop over c) are computed once,
+	// before the first element, into slots hoist.. (see hoistChain).
+	hoist  int
+	nhoist int
+	hoists []func(fr *frame)
 	// base is the first slot the comprehension took, to release with the
 	// parameters once the body is compiled (end).
 	base   int
@@ -809,6 +906,26 @@ func (c *fnComp) end(cp *comp) {
 		delete(c.locals, p)
 	}
 	c.depth = cp.base
+	c.comps = c.comps[:len(c.comps)-1]
+}
+
+// maxHoist is how many index prefixes one comprehension hoists.
+const maxHoist = 4
+
+// begin binds the comprehension's slots for hoisted prefixes and makes it
+// the innermost one.
+func (c *fnComp) begin(cp *comp) *comp {
+	cp.hoist = c.alloc(maxHoist)
+	c.comps = append(c.comps, cp)
+	return cp
+}
+
+// prepare computes the hoisted prefixes, once the comprehension has
+// elements.
+func (cp *comp) prepare(fr *frame) {
+	for _, h := range cp.hoists {
+		h(fr)
+	}
 }
 
 // comprehension recognizes build(n, fn(i) => e) and map(fn(x, ...) => e,
@@ -829,7 +946,7 @@ func (c *fnComp) comprehension(e *ir.PrimCall) (cp *comp, ok bool, err error) {
 		pos := e.P
 		ix := c.alloc(1)
 		c.bind(lam.Params[0], ix)
-		return &comp{name: "build", pos: pos, body: lam.Body, base: ix, params: lam.Params, ix: ix,
+		return c.begin(&comp{name: "build", pos: pos, body: lam.Body, base: ix, params: lam.Params, ix: ix, steps: 3,
 			start: func(fr *frame) int {
 				k := count(fr)
 				if fr.err != nil {
@@ -842,7 +959,7 @@ func (c *fnComp) comprehension(e *ir.PrimCall) (cp *comp, ok bool, err error) {
 				}
 				return n
 			},
-		}, true, nil
+		}), true, nil
 	case e.Op == ir.PrimMap && len(e.Args) >= 2:
 		lam, ok := literalLambda(e.Args[0], len(e.Args)-1)
 		if !ok {
@@ -871,7 +988,7 @@ func (c *fnComp) comprehension(e *ir.PrimCall) (cp *comp, ok bool, err error) {
 			c.bind(p, ps+j)
 		}
 		pos := e.P
-		return &comp{name: "map", pos: pos, body: lam.Body, base: base, params: lam.Params, ix: -1,
+		return c.begin(&comp{name: "map", pos: pos, body: lam.Body, base: base, params: lam.Params, ix: -1, steps: 2,
 			start: func(fr *frame) int {
 				if fr.err != nil {
 					return -1
@@ -907,7 +1024,7 @@ func (c *fnComp) comprehension(e *ir.PrimCall) (cp *comp, ok bool, err error) {
 					}
 				}
 			},
-		}, true, nil
+		}), true, nil
 	}
 	return nil, false, nil
 }
@@ -950,9 +1067,37 @@ func (c *fnComp) sumF(e *ir.PrimCall) (fcode, bool, error) {
 		if n < 0 {
 			return 0
 		}
-		// Each element costs a step for the comprehension, one for the sum.
+		cp.prepare(fr)
+		// Each element costs its comprehension's steps and one for the sum.
+		if n < 16 {
+			// runtime.Sum's order for fewer than 16 terms (its 16 partial
+			// sums start at +0, which no addition turns into -0): four
+			// partial sums over the groups of four, combined as Sum
+			// combines them, then the rest in order.
+			if !compStep(fr, cp, 0, n, cp.steps+1) {
+				return 0
+			}
+			var a0, a1, a2, a3 float64
+			i := 0
+			for ; n-i >= 4; i += 4 {
+				cp.bind(fr, i)
+				a0 += body(fr)
+				cp.bind(fr, i+1)
+				a1 += body(fr)
+				cp.bind(fr, i+2)
+				a2 += body(fr)
+				cp.bind(fr, i+3)
+				a3 += body(fr)
+			}
+			r := (a0 + a2) + (a1 + a3)
+			for ; i < n; i++ {
+				cp.bind(fr, i)
+				r += body(fr)
+			}
+			return r
+		}
 		if n <= smallSum {
-			if !compStep(fr, cp, 0, n, 2) {
+			if !compStep(fr, cp, 0, n, cp.steps+1) {
 				return 0
 			}
 			var buf [smallSum]float64
@@ -970,7 +1115,7 @@ func (c *fnComp) sumF(e *ir.PrimCall) (fcode, bool, error) {
 		acc := runtime.NewSumAcc(n)
 		j := 0
 		for i := range n {
-			if !compStep(fr, cp, i, n, 2) {
+			if !compStep(fr, cp, i, n, cp.steps+1) {
 				return 0
 			}
 			cp.bind(fr, i)
@@ -997,8 +1142,8 @@ func putPiece(p *[runtime.SumPiece]float64) { pieces.Put(p) }
 
 // inlineComp compiles a build or map with a literal lambda into the
 // enclosing function: a typed loop that stores scalar elements straight
-// into the result, or, for elements that are arrays, the ordinary body
-// stacked row by row. ok is false for other calls.
+// into the result, or, for other elements (arrays, tuples), the ordinary
+// body stacked element by element. ok is false for other calls.
 func (c *fnComp) inlineComp(e *ir.PrimCall) (evalFn, bool, error) {
 	at, isArr := e.T.(*ir.Array)
 	if !isArr {
@@ -1006,9 +1151,6 @@ func (c *fnComp) inlineComp(e *ir.PrimCall) (evalFn, bool, error) {
 	}
 	elem := at.Elem
 	k, scalar := scalarKind(elem)
-	if _, rows := elem.(*ir.Array); !scalar && !rows {
-		return nil, false, nil
-	}
 	cp, ok, err := c.comprehension(e)
 	if !ok || err != nil {
 		return nil, ok, err
@@ -1025,8 +1167,9 @@ func (c *fnComp) inlineComp(e *ir.PrimCall) (evalFn, bool, error) {
 			if n < 0 {
 				return runtime.Value{}, fr.takeErr()
 			}
+			cp.prepare(fr)
 			a, err := st.Stack(fr.m, n, func(i int) (runtime.Value, error) {
-				if !compStep(fr, cp, i, n, 2) {
+				if !compStep(fr, cp, i, n, cp.steps) {
 					return runtime.Value{}, fr.takeErr()
 				}
 				cp.bind(fr, i)
@@ -1059,12 +1202,13 @@ func (c *fnComp) inlineComp(e *ir.PrimCall) (evalFn, bool, error) {
 		if n < 0 {
 			return runtime.Value{}, fr.takeErr()
 		}
+		cp.prepare(fr)
 		out, err := runtime.NewVec(fr.m, kind, n)
 		if err != nil {
 			return runtime.Value{}, errAt(cp.pos, err)
 		}
 		for i := range n {
-			if !compStep(fr, cp, i, n, 2) {
+			if !compStep(fr, cp, i, n, cp.steps) {
 				break
 			}
 			cp.bind(fr, i)

@@ -153,7 +153,13 @@ func TestFusionMatchesPrimitives(t *testing.T) {
 	sumc := b.Def("sumc", params, types, func(v []*ir.Var) ir.Expr {
 		return p(ir.PrimSum, p(ir.PrimAdd, p(ir.PrimMul, v[1], v[2]), v[0]))
 	})
-	it := mustNew(t, axpy, chain, sumc)
+	// def views(a, x, y) = x[1:len(x)] * a + y[0:len(y) - 1]: slices read in place
+	views := b.Def("views", params, types, func(v []*ir.Var) ir.Expr {
+		n := p(ir.PrimLen, v[1])
+		return p(ir.PrimAdd, p(ir.PrimMul, p(ir.PrimSlice, v[1], b.I64(1), n), v[0]),
+			p(ir.PrimSlice, v[2], b.I64(0), p(ir.PrimSub, p(ir.PrimLen, v[2]), b.I64(1))))
+	})
+	it := mustNew(t, axpy, chain, sumc, views)
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, n := range []int{0, 1, 7, runtime.SumPiece - 1, runtime.SumPiece, runtime.SumPiece + 1, 3*runtime.SumPiece + 5} {
 		x, y := make([]float64, n), make([]float64, n)
@@ -182,6 +188,15 @@ func TestFusionMatchesPrimitives(t *testing.T) {
 		if v := call(t, it, "sumc", args...); math.Float64bits(v.F) != math.Float64bits(runtime.Sum(s)) {
 			t.Errorf("sumc n=%d = %v, Sum of the kernels' array %v", n, v.F, runtime.Sum(s))
 		}
+		if n == 0 {
+			continue
+		}
+		vw := make([]float64, n-1)
+		runtime.ScaleTo(vw, a, x[1:])
+		runtime.AddTo(vw, vw, y[:n-1])
+		if v := call(t, it, "views", args...); !same(v, f64s(vw...)) {
+			t.Errorf("views n=%d differs from the kernels", n)
+		}
 	}
 }
 
@@ -202,7 +217,41 @@ func TestFusionErrors(t *testing.T) {
 		at(&b, 1)
 		return p(ir.PrimSub, m, idx)
 	})
-	it := mustNew(t, f)
+	// def g(x, m) = x[0:3] * 2 + m[1]   (slice at line 5, row at line 6)
+	mat := ir.ArrayOf(ir.Unknown, vec(F))
+	at(&b, 1)
+	g := b.Def("g", []string{"x", "m"}, []ir.Type{vec(F), mat}, func(v []*ir.Var) ir.Expr {
+		at(&b, 5)
+		sl := p(ir.PrimSlice, v[0], b.I64(0), b.I64(3))
+		at(&b, 6)
+		row := p(ir.PrimIndex, v[1], b.I64(1))
+		at(&b, 1)
+		return p(ir.PrimAdd, p(ir.PrimMul, sl, b.F64(2)), row)
+	})
+	it := mustNew(t, f, g)
+	m := func(rows int) runtime.Value {
+		return runtime.Arr(&runtime.Array{Shape: []int{rows, 3}, Kind: runtime.ElemF64, F: make([]float64, 3*rows)})
+	}
+	for _, c := range []struct {
+		args []runtime.Value
+		pos  ir.Pos
+		msg  string
+	}{
+		{[]runtime.Value{f64s(1, 2), m(2)}, pos(5), "slice [0:3] out of range for length 2"},
+		{[]runtime.Value{f64s(1, 2, 3), m(1)}, pos(6), "index 1 out of range [0, 1)"},
+		{[]runtime.Value{f64s(1, 2, 3, 4), m(2)}, pos(1), "[3] and [3]"},
+	} {
+		if c.pos == pos(1) {
+			if v := call(t, it, "g", c.args...); !same(v, f64s(2, 4, 6)) {
+				t.Errorf("g = %s", show(v))
+			}
+			continue
+		}
+		e, _ := callErr(t, it, "g", runtime.Limits{}, c.args...)
+		if e.Pos != c.pos || !strings.Contains(e.Msg, c.msg) {
+			t.Errorf("g: error %q at %s, want %q at %s", e.Msg, e.Pos, c.msg, c.pos)
+		}
+	}
 	cases := []struct {
 		args []runtime.Value
 		pos  ir.Pos
@@ -258,7 +307,31 @@ func TestReuseKeepsLiveArrays(t *testing.T) {
 			return b.If(p(ir.PrimEq, i, b.I64(1)), w, p(ir.PrimAdd, w, b.F64(1)))
 		})
 	})
-	it := mustNew(t, kept, twice, captured, sameState)
+	// def boxed(m) = let t = (let v = m[0] in [(v, f64(i)) for i < 2]) in (t, m[1] * 2):
+	// the row v lives on inside the array of tuples
+	mat := ir.ArrayOf(ir.Unknown, vec(F))
+	boxed := b.Def("boxed", []string{"m"}, []ir.Type{mat}, func(v []*ir.Var) ir.Expr {
+		inner := b.Let("v", p(ir.PrimIndex, v[0], b.I64(0)), func(row *ir.Var) ir.Expr {
+			return build(&b, b.I64(2), func(i *ir.Var) ir.Expr { return b.Tuple(row, p(ir.PrimToF64, i)) })
+		})
+		return b.Let("t", inner, func(tv *ir.Var) ir.Expr {
+			return b.Tuple(tv, scale(p(ir.PrimIndex, v[0], b.I64(1)), 2))
+		})
+	})
+	// def upd(x) = (x, update(update(x * 1.0, 0, 5.0), 1, 6.0), update(x, 2, 7.0)):
+	// the fresh copy is updated in place, the parameter never
+	upd := b.Def("upd", []string{"x"}, []ir.Type{vec(F)}, func(v []*ir.Var) ir.Expr {
+		twice := p(ir.PrimUpdate, p(ir.PrimUpdate, scale(v[0], 1), b.I64(0), b.F64(5)), b.I64(1), b.F64(6))
+		return b.Tuple(v[0], twice, p(ir.PrimUpdate, v[0], b.I64(2), b.F64(7)))
+	})
+	it := mustNew(t, kept, twice, captured, sameState, boxed, upd)
+	if v := call(t, it, "upd", f64s(1, 2, 3)).Tuple(); !same(v[0], f64s(1, 2, 3)) || !same(v[1], f64s(5, 6, 3)) || !same(v[2], f64s(1, 2, 7)) {
+		t.Errorf("upd = %s", show(runtime.Tup(v...)))
+	}
+	m := runtime.Arr(&runtime.Array{Shape: []int{2, 2}, Kind: runtime.ElemF64, F: []float64{1, 2, 3, 4}})
+	if v := call(t, it, "boxed", m).Tuple(); !same(v[0].Array().At(1).Tuple()[0], f64s(1, 2)) || !same(v[1], f64s(6, 8)) {
+		t.Errorf("boxed = %s", show(runtime.Tup(v...)))
+	}
 	x := f64s(1, 2, 3)
 	if v := call(t, it, "kept", x).Tuple(); !same(v[0], f64s(2, 4, 6)) || !same(v[1], f64s(3, 6, 9)) || v[2].F != 12 {
 		t.Errorf("kept = %s", show(runtime.Tup(v...)))
@@ -271,5 +344,108 @@ func TestReuseKeepsLiveArrays(t *testing.T) {
 	}
 	if v := call(t, it, "same_state", x); !same(v, f64s(4, 5, 6)) {
 		t.Errorf("same_state = %s", show(v))
+	}
+}
+
+// TestInlinedComprehensions checks builds and maps compiled into their
+// function, with elements of every kind: scalars, rows, tuples and
+// functions (each closure keeps its own index).
+func TestInlinedComprehensions(t *testing.T) {
+	var b ir.Builder
+	p := b.Prim
+	at(&b, 1)
+	// def kinds(n: i64) = ([f64(i) for i < n], [[i, 2 * i] for i < n], [(i, i == 1) for i < n],
+	//                      [fn(x: f64) => x + f64(i) for i < n][n - 1](0.5))
+	kinds := b.Def("kinds", []string{"n"}, []ir.Type{I}, func(v []*ir.Var) ir.Expr {
+		fs := build(&b, v[0], func(i *ir.Var) ir.Expr {
+			return b.Lambda([]string{"x"}, []ir.Type{F}, func(x []*ir.Var) ir.Expr { return p(ir.PrimAdd, x[0], p(ir.PrimToF64, i)) })
+		})
+		return b.Tuple(
+			build(&b, v[0], func(i *ir.Var) ir.Expr { return p(ir.PrimToF64, i) }),
+			build(&b, v[0], func(i *ir.Var) ir.Expr { return p(ir.PrimArray, i, p(ir.PrimMul, b.I64(2), i)) }),
+			build(&b, v[0], func(i *ir.Var) ir.Expr { return b.Tuple(i, p(ir.PrimEq, i, b.I64(1))) }),
+			b.Call(p(ir.PrimIndex, fs, p(ir.PrimSub, v[0], b.I64(1))), b.F64(0.5)))
+	})
+	it := mustNew(t, kinds)
+	got := show(call(t, it, "kinds", runtime.I64(3)))
+	want := "([0 1 2], [[0 0] [0|1 0|2] [0|2 0|4]], [(0, 0) (0|1, 0|1) (0|2, 0)], 2.5)"
+	if got != want {
+		t.Errorf("kinds(3) = %s, want %s", got, want)
+	}
+}
+
+// TestHoistedIndexes checks a[k][j] in a comprehension over j, whose
+// prefix a[k] is computed once: values, an out-of-range k reported at its
+// index when an element is computed, and no error without elements.
+func TestHoistedIndexes(t *testing.T) {
+	var b ir.Builder
+	p := b.Prim
+	mat := ir.ArrayOf(ir.Unknown, vec(F))
+	at(&b, 1)
+	// def rowsums(m) = [sum([m[i][j] for j < len(m[i])]) for i < len(m)]
+	rowsums := b.Def("rowsums", []string{"m"}, []ir.Type{mat}, func(v []*ir.Var) ir.Expr {
+		return build(&b, p(ir.PrimLen, v[0]), func(i *ir.Var) ir.Expr {
+			return p(ir.PrimSum, build(&b, p(ir.PrimLen, p(ir.PrimIndex, v[0], i)), func(j *ir.Var) ir.Expr {
+				return p(ir.PrimIndex, p(ir.PrimIndex, v[0], i), j)
+			}))
+		})
+	})
+	// def row(m, k, n) = [m[k][j] * 2.0 for j < n]   (m[k] at line 11, [j] at line 12)
+	row := b.Def("row", []string{"m", "k", "n"}, []ir.Type{mat, I, I}, func(v []*ir.Var) ir.Expr {
+		return build(&b, v[2], func(j *ir.Var) ir.Expr {
+			at(&b, 11)
+			r := p(ir.PrimIndex, v[0], v[1])
+			at(&b, 12)
+			e := p(ir.PrimIndex, r, j)
+			at(&b, 1)
+			return p(ir.PrimMul, e, b.F64(2))
+		})
+	})
+	it := mustNew(t, rowsums, row)
+	m := runtime.Arr(&runtime.Array{Shape: []int{2, 3}, Kind: runtime.ElemF64, F: []float64{1, 2, 3, 4, 5, 6}})
+	if v := call(t, it, "rowsums", m); !same(v, f64s(6, 15)) {
+		t.Errorf("rowsums = %s", show(v))
+	}
+	if v := call(t, it, "row", m, runtime.I64(1), runtime.I64(3)); !same(v, f64s(8, 10, 12)) {
+		t.Errorf("row = %s", show(v))
+	}
+	if v := call(t, it, "row", m, runtime.I64(5), runtime.I64(0)); !same(v, f64s()) {
+		t.Errorf("row without elements = %s", show(v))
+	}
+	for _, c := range []struct {
+		k, n int64
+		pos  ir.Pos
+		msg  string
+	}{{5, 2, pos(11), "index 5 out of range [0, 2)"}, {1, 4, pos(12), "index 3 out of range [0, 3)"}} {
+		e, _ := callErr(t, it, "row", runtime.Limits{}, m, runtime.I64(c.k), runtime.I64(c.n))
+		if e.Pos != c.pos || !strings.Contains(e.Msg, c.msg) {
+			t.Errorf("row(k=%d, n=%d): %q at %s, want %q at %s", c.k, c.n, e.Msg, e.Pos, c.msg, c.pos)
+		}
+	}
+}
+
+// TestComprehensionSumOrder checks sum([x[i] * y[i] for i < n]), added
+// without an array, against runtime.Sum of the array, to the bit, for
+// the short, stacked and pieced paths.
+func TestComprehensionSumOrder(t *testing.T) {
+	var b ir.Builder
+	p := b.Prim
+	at(&b, 1)
+	dot := b.Def("dot", []string{"x", "y"}, []ir.Type{vec(F), vec(F)}, func(v []*ir.Var) ir.Expr {
+		return p(ir.PrimSum, build(&b, p(ir.PrimLen, v[0]), func(i *ir.Var) ir.Expr {
+			return p(ir.PrimMul, p(ir.PrimIndex, v[0], i), p(ir.PrimIndex, v[1], i))
+		}))
+	})
+	it := mustNew(t, dot)
+	rng := rand.New(rand.NewPCG(3, 9))
+	for _, n := range []int{0, 1, 2, 3, 4, 5, 7, 8, 12, 15, 16, 17, 31, 32, 33, 100, runtime.SumPiece + 3} {
+		x, y, xy := make([]float64, n), make([]float64, n), make([]float64, n)
+		for i := range x {
+			x[i], y[i] = math.Ldexp(rng.NormFloat64(), rng.IntN(30)-15), rng.NormFloat64()
+			xy[i] = x[i] * y[i]
+		}
+		if v := call(t, it, "dot", f64s(x...), f64s(y...)); math.Float64bits(v.F) != math.Float64bits(runtime.Sum(xy)) {
+			t.Errorf("n=%d: %v, runtime.Sum %v", n, v.F, runtime.Sum(xy))
+		}
 	}
 }

@@ -320,15 +320,7 @@ func takeDrop(name string, take bool) Impl {
 func evalUpdate(*Site) (Impl, error) {
 	return func(m *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
 		a, i, v := args[0].Array(), args[1].I, args[2]
-		if err := runtime.CheckIndex(i, a.Len()); err != nil {
-			return errValue, err
-		}
-		if a.Rank() > 1 {
-			if r := v.Array(); !runtime.SameShape(r.Shape, a.Shape[1:]) {
-				return errValue, fmt.Errorf("update: value has shape %s; elements have shape %s", runtime.ShapeString(r.Shape), runtime.ShapeString(a.Shape[1:]))
-			}
-		}
-		if err := m.Step(int64(a.N())); err != nil {
+		if err := checkUpdate(m, a, i, v); err != nil {
 			return errValue, err
 		}
 		b, err := a.Copy(m)
@@ -338,6 +330,30 @@ func evalUpdate(*Site) (Impl, error) {
 		b.SetRow(int(i), v)
 		return runtime.Arr(b), nil
 	}, nil
+}
+
+// checkUpdate checks update(a, i, v) and charges its steps.
+func checkUpdate(m *runtime.Machine, a *runtime.Array, i int64, v runtime.Value) error {
+	if err := runtime.CheckIndex(i, a.Len()); err != nil {
+		return err
+	}
+	if a.Rank() > 1 {
+		if r := v.Array(); !runtime.SameShape(r.Shape, a.Shape[1:]) {
+			return fmt.Errorf("update: value has shape %s; elements have shape %s", runtime.ShapeString(r.Shape), runtime.ShapeString(a.Shape[1:]))
+		}
+	}
+	return m.Step(int64(a.N()))
+}
+
+// UpdateInPlace is update(a, i, v) writing into a itself, for an
+// evaluator that knows nothing else refers to a (a fresh array that dies
+// with the call): the same checks and steps, no copy.
+func UpdateInPlace(m *runtime.Machine, a *runtime.Array, i int64, v runtime.Value) error {
+	if err := checkUpdate(m, a, i, v); err != nil {
+		return err
+	}
+	a.SetRow(int(i), v)
+	return nil
 }
 
 func evalGather(*Site) (Impl, error) {
@@ -630,7 +646,10 @@ func evalMatmul(s *Site) (Impl, error) {
 		if err := m.Step(max(work, int64(n))); err != nil {
 			return nil, err
 		}
-		return runtime.NewF64(m, shape...)
+		if len(shape) == 1 {
+			return runtime.NewVec(m, runtime.ElemF64, shape[0]) // no shape to allocate when recycled
+		}
+		return runtime.NewF64(m, slices.Clone(shape)...) // shape does not escape: callers keep it on the stack
 	}
 	// work is a product's multiply-adds, saturated: the step limit is
 	// what it is compared with.

@@ -292,7 +292,13 @@ func newResult[R any](m *runtime.Machine, out access[R], shape []int) (*runtime.
 	if err := m.Step(int64(n)); err != nil {
 		return nil, nil, err
 	}
-	res, err := runtime.New(m, out.kind, slices.Clone(shape)...)
+	var res *runtime.Array
+	var err error
+	if len(shape) == 1 {
+		res, err = runtime.NewVec(m, out.kind, shape[0]) // no shape to allocate when recycled
+	} else {
+		res, err = runtime.New(m, out.kind, slices.Clone(shape)...)
+	}
 	if err != nil {
 		return nil, nil, err
 	}

@@ -126,9 +126,23 @@ func (a *Array) Rank() int { return len(a.Shape) }
 
 // Slice returns elements lo..hi of the outer dimension, sharing storage.
 func (a *Array) Slice(lo, hi int) *Array {
+	if len(a.Shape) == 1 {
+		// One allocation: the header with its shape.
+		v := &vec{}
+		a.sliceInto(&v.Array, v.shape[:], lo, hi)
+		return &v.Array
+	}
+	b := &Array{}
+	a.sliceInto(b, append([]int{hi - lo}, a.Shape[1:]...), lo, hi)
+	return b
+}
+
+// sliceInto makes b a view of elements lo..hi of a's outer dimension with
+// the given shape slice, filled in here.
+func (a *Array) sliceInto(b *Array, shape []int, lo, hi int) {
 	rs := a.RowSize()
-	shape := append([]int{hi - lo}, a.Shape[1:]...)
-	b := &Array{Shape: shape, Kind: a.Kind}
+	shape[0] = hi - lo
+	*b = Array{Shape: shape, Kind: a.Kind}
 	switch a.Kind {
 	case ElemF64:
 		b.F = a.F[lo*rs : hi*rs : hi*rs]
@@ -139,7 +153,6 @@ func (a *Array) Slice(lo, hi int) *Array {
 	default:
 		b.Box = a.Box[lo*rs : hi*rs : hi*rs]
 	}
-	return b
 }
 
 // View returns a new header for a's storage with another shape of as
@@ -152,7 +165,11 @@ func (a *Array) View(shape []int) *Array {
 // a row (sharing storage) otherwise.
 func (a *Array) At(i int) Value {
 	if len(a.Shape) > 1 {
-		return Arr(a.Slice(i, i+1).dropOuter())
+		// One allocation: the row's shape is a's own, shared (shapes are
+		// never changed in place).
+		b := &Array{}
+		a.rowInto(b, i)
+		return Arr(b)
 	}
 	switch a.Kind {
 	case ElemF64:
@@ -165,9 +182,22 @@ func (a *Array) At(i int) Value {
 	return a.Box[i]
 }
 
-func (a *Array) dropOuter() *Array {
-	a.Shape = a.Shape[1:]
-	return a
+// rowInto makes b a view of element i of a's outer dimension (a has rank
+// at least 2).
+func (a *Array) rowInto(b *Array, i int) {
+	rs := a.RowSize()
+	lo, hi := i*rs, (i+1)*rs
+	*b = Array{Shape: a.Shape[1:], Kind: a.Kind}
+	switch a.Kind {
+	case ElemF64:
+		b.F = a.F[lo:hi:hi]
+	case ElemI64:
+		b.I = a.I[lo:hi:hi]
+	case ElemBool:
+		b.B = a.B[lo:hi:hi]
+	default:
+		b.Box = a.Box[lo:hi:hi]
+	}
 }
 
 // SetFlat stores a scalar or boxed value at flat index i.

@@ -22,8 +22,9 @@ func (m *Machine) Recycle(a *Array) {
 }
 
 // reuse returns a recycled array of the kind with n elements, zeroed and
-// given the shape (its own kept if shape is nil), or nil. The most recently recycled match is taken: loops recycle and
-// allocate in the same order each iteration.
+// given the shape (its own kept if shape is nil), or nil. The most
+// recently recycled match is taken: loops recycle and allocate in the same
+// order each iteration.
 func (m *Machine) reuse(kind Elem, n int, shape []int) *Array {
 	if m == nil {
 		return nil
@@ -111,4 +112,31 @@ func NewVec(m *Machine, kind Elem, n int) (*Array, error) {
 type vec struct {
 	Array
 	shape [1]int
+}
+
+// Row returns element i of a's outer dimension (a has rank at least 2) as
+// a view whose header comes from m's pool of headers: a row that the
+// evaluator knows dies soon (an operand of a product) costs no
+// allocation. Give the header back with ReleaseRow.
+func (m *Machine) Row(a *Array, i int) *Array {
+	var b *Array
+	if m != nil && len(m.rows) > 0 {
+		b = m.rows[len(m.rows)-1]
+		m.rows = m.rows[:len(m.rows)-1]
+	} else {
+		b = &Array{}
+	}
+	a.rowInto(b, i)
+	return b
+}
+
+// ReleaseRow returns the header of a view made by Row; the caller
+// guarantees that nothing refers to the header any more (the storage it
+// viewed is not affected).
+func (m *Machine) ReleaseRow(b *Array) {
+	if m == nil || b == nil || len(m.rows) >= maxRecycled {
+		return
+	}
+	*b = Array{}
+	m.rows = append(m.rows, b)
 }

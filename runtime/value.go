@@ -70,6 +70,7 @@ type Machine struct {
 	steps  int64
 	mem    memMeter
 	free   []*Array // recycled arrays (recycle.go)
+	rows   []*Array // headers for Row
 }
 
 // NewMachine starts a call under ctx and limits; a nil ctx is

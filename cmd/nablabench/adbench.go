@@ -73,6 +73,8 @@ func runADBench(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&c.gmmDir, "gmm", "../shared/data/adbench-gmm", "directory of the ADBench GMM instances")
 	quick := fs.Bool("quick", false, "tiny sizes and one sample (a smoke test, not a measurement)")
 	only := fs.String("only", "", "comma-separated programs to run (gmm-elem, gmm-vec, lstm, ba, rosenbrock, axpy); empty: all")
+	gmmSizes := fs.String("gmmsizes", "small,large", "GMM sizes: small (d=2 K=10 n=1000), large (d=10 K=25 n=10000)")
+	noGrad := fs.String("nograd", "", "comma-separated programs whose gradient is not timed (a slow gradient at the large GMM size)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -80,22 +82,24 @@ func runADBench(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	sz := adSizes{gmm: []gmmSize{{"", 2, 10, 1000}, {"", 10, 25, 10000}}, lstmChars: 1024, baCams: 16, baPts: 2000, baObs: 8000, rosen: 1000, axpy: 1000}
+	sz := adSizes{lstmChars: 1024, baCams: 16, baPts: 2000, baObs: 8000, rosen: 1000, axpy: 1000}
+	for _, g := range strings.Split(*gmmSizes, ",") {
+		switch strings.TrimSpace(g) {
+		case "small":
+			sz.gmm = append(sz.gmm, gmmSize{"", 2, 10, 1000})
+		case "large":
+			sz.gmm = append(sz.gmm, gmmSize{"", 10, 25, 10000})
+		default:
+			fmt.Fprintf(stderr, "nablabench adbench: unknown GMM size %q\n", g)
+			return 2
+		}
+	}
+	sz.noGrad = *noGrad
 	if *quick {
 		c.runs, c.warmup, c.min = 1, 0, 0
 		sz = adSizes{gmm: []gmmSize{{"", 2, 3, 10}}, lstmChars: 8, baCams: 2, baPts: 5, baObs: 10, rosen: 10, axpy: 10}
 	}
-	want := func(name string) bool {
-		if *only == "" {
-			return true
-		}
-		for _, s := range strings.Split(*only, ",") {
-			if strings.TrimSpace(s) == name {
-				return true
-			}
-		}
-		return false
-	}
+	want := func(name string) bool { return *only == "" || listed(*only, name) }
 	rows, err := measureADBench(c, sz, want, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "nablabench: %v\n", err)
@@ -105,11 +109,22 @@ func runADBench(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// listed reports whether name is in the comma-separated list.
+func listed(list, name string) bool {
+	for _, s := range strings.Split(list, ",") {
+		if strings.TrimSpace(s) == name {
+			return true
+		}
+	}
+	return false
+}
+
 type adSizes struct {
 	gmm                  []gmmSize
 	lstmChars            int
 	baCams, baPts, baObs int
 	rosen, axpy          int
+	noGrad               string // programs whose gradient is skipped at the large GMM size
 }
 
 func measureADBench(c config, sz adSizes, want func(string) bool, log io.Writer) ([]adRow, error) {
@@ -166,7 +181,11 @@ func measureADBench(c config, sz adSizes, want func(string) bool, log io.Writer)
 					continue
 				}
 				fmt.Fprintf(log, "%s %s\n", style.name, g.label())
-				r, err := interp(p, style.obj, style.grad, args, adRow{program: "GMM " + strings.TrimPrefix(style.name, "gmm-"), size: fmt.Sprintf("d=%d K=%d n=%d", g.d, g.k, g.n), note: note, hand: hand})
+				grad := style.grad
+				if listed(sz.noGrad, style.name) && g.n > 1000 {
+					grad = ""
+				}
+				r, err := interp(p, style.obj, grad, args, adRow{program: "GMM " + strings.TrimPrefix(style.name, "gmm-"), size: fmt.Sprintf("d=%d K=%d n=%d", g.d, g.k, g.n), note: note, hand: hand})
 				if err != nil {
 					return nil, err
 				}
