@@ -206,7 +206,7 @@ func (c *fnComp) compileTupleLoop(e *ir.Loop) (evalFn, bool, error) {
 				if i%stepBlock == 0 && !chargeBlock(fr, int(i), int(n), pos) {
 					return runtime.Value{}, fr.takeErr()
 				}
-				fr.slots[ix].I = i
+				fr.slots[ix] = runtime.Value{I: i}
 				if err := body(fr); err != nil {
 					return runtime.Value{}, err
 				}

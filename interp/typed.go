@@ -200,10 +200,13 @@ func (c *fnComp) typedI(e ir.Expr) (icode, error) {
 	return unboxI(g), nil
 }
 
-func setF(v *runtime.Value, x float64) { v.F = x }
-func setI(v *runtime.Value, x int64)   { v.I = x }
+func setF(v *runtime.Value, x float64) { *v = runtime.Value{F: x} }
+func setI(v *runtime.Value, x int64)   { *v = runtime.Value{I: x} }
 
 // store compiles code that evaluates e into slot s: typed for scalars.
+// Scalar writes replace the whole slot: a slot reused after holding a
+// tuple or an array must not keep it in R, where boxed code would read it
+// (FuzzDifferential found a gradient that came back as a stale tuple).
 func (c *fnComp) store(e ir.Expr, s int) (func(fr *frame), error) {
 	if k, ok := scalarKind(e.Type()); ok {
 		if k == ir.F64 {
@@ -211,13 +214,13 @@ func (c *fnComp) store(e ir.Expr, s int) (func(fr *frame), error) {
 			if err != nil {
 				return nil, err
 			}
-			return func(fr *frame) { fr.slots[s].F = f(fr) }, nil
+			return func(fr *frame) { fr.slots[s] = runtime.Value{F: f(fr)} }, nil
 		}
 		f, err := c.typedI(e)
 		if err != nil {
 			return nil, err
 		}
-		return func(fr *frame) { fr.slots[s].I = f(fr) }, nil
+		return func(fr *frame) { fr.slots[s] = runtime.Value{I: f(fr)} }, nil
 	}
 	g, err := c.compile(e)
 	if err != nil {
@@ -364,7 +367,7 @@ func typedLoop[T float64 | int64](c *fnComp, e *ir.Loop, typed func(ir.Expr) (tc
 					return 0
 				}
 				set(&fr.slots[s], st)
-				fr.slots[ix].I = i
+				fr.slots[ix] = runtime.Value{I: i}
 				st = body(fr)
 				if fr.err != nil {
 					return 0
@@ -895,7 +898,7 @@ type comp struct {
 // bind binds the parameters for element i.
 func (cp *comp) bind(fr *frame, i int) {
 	if cp.ix >= 0 {
-		fr.slots[cp.ix].I = int64(i)
+		fr.slots[cp.ix] = runtime.Value{I: int64(i)}
 		return
 	}
 	cp.set(fr, i)
@@ -1016,11 +1019,11 @@ func (c *fnComp) comprehension(e *ir.PrimCall) (cp *comp, ok bool, err error) {
 					a := fr.slots[base+j].R.(*runtime.Array)
 					switch kd {
 					case ir.F64:
-						fr.slots[ps+j].F = a.F[i]
+						fr.slots[ps+j] = runtime.Value{F: a.F[i]}
 					case ir.I64:
-						fr.slots[ps+j].I = a.I[i]
+						fr.slots[ps+j] = runtime.Value{I: a.I[i]}
 					default:
-						fr.slots[ps+j].I = b2i(a.B[i])
+						fr.slots[ps+j] = runtime.Value{I: b2i(a.B[i])}
 					}
 				}
 			},
