@@ -220,7 +220,9 @@ func (f *fn) stackP(name string, at *ir.Array, n string, pos ir.Pos, releasable 
 			f.line("_ = %s", mark)
 		}
 	}
+	f.loops++
 	e := elem(i)
+	f.loops--
 	if e.lz != nil {
 		f.stackLazyRow(name, rows[0].data, rows[0].dims, rows[0].rs, els[0].kind, n, i, e.lz, pos)
 		release()

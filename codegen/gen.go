@@ -29,6 +29,10 @@ type Options struct {
 	// an exported function's doc comment can carry its def's leading
 	// comment.
 	Sources map[string][]byte
+	// ParallelMin, if positive, makes every loop that can run in
+	// parallel do so from ParallelMin elements on, in chunks of half as
+	// many (for tests; the default thresholds are in parallel.go).
+	ParallelMin int
 }
 
 // Generate emits Go source for a program after the opt stage: an internal
@@ -494,6 +498,9 @@ type fn struct {
 	// views holds the array atoms that share storage although their
 	// primitive's result is fresh (fields.go).
 	views map[string]bool
+	// loops counts the loop bodies being emitted: only a loop outside
+	// every other goes parallel (parallel.go).
+	loops int
 }
 
 // staticFn is a function value known at compile time: a def or a lambda
@@ -1023,7 +1030,9 @@ func (f *fn) compileLoop(e *ir.Loop) val {
 		f.env, f.fenv = cloneEnv(saveEnv), cloneFenv(saveFenv)
 		f.env[e.State] = st
 		f.env[e.Index] = valOf(ir.TI64, i)
+		f.loops++
 		next = f.compile(e.Body)
+		f.loops--
 		f.assign(st, next)
 		f.iterRelease(mark, st, next, "")
 		f.env, f.fenv = saveEnv, saveFenv
@@ -1038,7 +1047,9 @@ func (f *fn) compileLoop(e *ir.Loop) val {
 		f.line("break")
 		f.line("}")
 		mark := f.iterMark()
+		f.loops++
 		next = f.compile(e.Body)
+		f.loops--
 		f.assign(st, next)
 		f.iterRelease(mark, st, next, "")
 		f.env, f.fenv = saveEnv, saveFenv

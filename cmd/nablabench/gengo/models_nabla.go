@@ -361,20 +361,42 @@ func fn_rosen(ar *nbArena, x_1 []float64, x_2 int) (float64, error) {
 		return 0, nbAt("models.nab:7:40", err_6)
 	}
 	var s_7 float64 = 0
-	for i_8 := 0; i_8 < n_5; i_8++ {
-		i_10 := int64(i_8)
-		x_11 := i_10 + int64(1)
-		x_12 := x_1[int(x_11)]
-		x_13 := x_1[int(i_10)]
-		x_14 := x_13 * x_13
-		x_15 := x_12 - x_14
-		x_16 := x_15 * x_15
-		x_17 := 100.0 * x_16
-		x_18 := x_1[int(i_10)]
-		x_19 := 1.0 - x_18
-		x_20 := x_19 * x_19
-		x_21 := x_17 + x_20
-		s_7 += x_21
+	if n_5 >= 262144 {
+		s_7 = runtime.ParallelSum(n_5, 16384, func(lo_23, hi int) float64 {
+			s_7 := 0.0
+			for i_24 := lo_23; i_24 < hi; i_24++ {
+				i_26 := int64(i_24)
+				x_27 := i_26 + int64(1)
+				x_28 := x_1[int(x_27)]
+				x_29 := x_1[int(i_26)]
+				x_30 := x_29 * x_29
+				x_31 := x_28 - x_30
+				x_32 := x_31 * x_31
+				x_33 := 100.0 * x_32
+				x_34 := x_1[int(i_26)]
+				x_35 := 1.0 - x_34
+				x_36 := x_35 * x_35
+				x_37 := x_33 + x_36
+				s_7 += x_37
+			}
+			return s_7
+		})
+	} else {
+		for i_8 := 0; i_8 < n_5; i_8++ {
+			i_10 := int64(i_8)
+			x_11 := i_10 + int64(1)
+			x_12 := x_1[int(x_11)]
+			x_13 := x_1[int(i_10)]
+			x_14 := x_13 * x_13
+			x_15 := x_12 - x_14
+			x_16 := x_15 * x_15
+			x_17 := 100.0 * x_16
+			x_18 := x_1[int(i_10)]
+			x_19 := 1.0 - x_18
+			x_20 := x_19 * x_19
+			x_21 := x_17 + x_20
+			s_7 += x_21
+		}
 	}
 	return s_7, nil
 }
@@ -389,48 +411,68 @@ func fn_rosenvjp(ar *nbArena, x_1 []float64, x_2 int, ybar_3 float64) (float64, 
 		return 0, nil, 0, nbAt("models.nab:7:40", err_7)
 	}
 	r_8 := ar.F64(n_6)
-	for i_9 := range r_8 {
-		i_11 := int64(i_9)
-		x_12 := i_11 + int64(1)
-		x_13 := x_1[int(x_12)]
-		x_14 := x_1[int(i_11)]
-		x_15 := x_14 * x_14
-		x_16 := x_13 - x_15
-		x_17 := x_16 * x_16
-		x_18 := 100.0 * x_17
-		x_19 := x_1[int(i_11)]
-		x_20 := 1.0 - x_19
-		x_21 := x_20 * x_20
-		x_22 := x_18 + x_21
-		r_8[i_9] = x_22
+	if len(r_8) >= 262144 {
+		runtime.ParallelFor(len(r_8), 16384, func(lo_24, hi int) {
+			for i_25 := lo_24; i_25 < hi; i_25++ {
+				i_27 := int64(i_25)
+				x_28 := i_27 + int64(1)
+				x_29 := x_1[int(x_28)]
+				x_30 := x_1[int(i_27)]
+				x_31 := x_30 * x_30
+				x_32 := x_29 - x_31
+				x_33 := x_32 * x_32
+				x_34 := 100.0 * x_33
+				x_35 := x_1[int(i_27)]
+				x_36 := 1.0 - x_35
+				x_37 := x_36 * x_36
+				x_38 := x_34 + x_37
+				r_8[i_25] = x_38
+			}
+		})
+	} else {
+		for i_9 := range r_8 {
+			i_11 := int64(i_9)
+			x_12 := i_11 + int64(1)
+			x_13 := x_1[int(x_12)]
+			x_14 := x_1[int(i_11)]
+			x_15 := x_14 * x_14
+			x_16 := x_13 - x_15
+			x_17 := x_16 * x_16
+			x_18 := 100.0 * x_17
+			x_19 := x_1[int(i_11)]
+			x_20 := 1.0 - x_19
+			x_21 := x_20 * x_20
+			x_22 := x_18 + x_21
+			r_8[i_9] = x_22
+		}
 	}
-	z_23 := ar.F64(len(x_1))
-	var rev_24 []float64
-	var rev_25 int
-	_ = rev_25
-	rev_24, rev_25 = z_23, x_2
-	for i_42 := int64(0); i_42 < x_5; i_42++ {
-		x_44 := i_42 + int64(1)
-		x_45 := x_1[int(i_42)]
-		x_46 := 1.0 - x_45
-		x_47 := 2.0 * x_46
-		x_48 := x_47 * ybar_3
-		x_49 := -x_48
-		rev_24[i_42] += x_49
-		x_50 := x_1[int(x_44)]
-		x_51 := x_45 * x_45
-		x_52 := x_50 - x_51
-		x_53 := 2.0 * x_52
-		x_54 := 100.0 * ybar_3
-		x_55 := x_53 * x_54
-		x_56 := 2.0 * x_45
-		x_57 := -x_55
-		x_58 := x_56 * x_57
-		rev_24[i_42] += x_58
-		rev_24[x_44] += x_55
+	z_39 := ar.F64(len(x_1))
+	var rev_40 []float64
+	var rev_41 int
+	_ = rev_41
+	rev_40, rev_41 = z_39, x_2
+	for i_58 := int64(0); i_58 < x_5; i_58++ {
+		x_60 := i_58 + int64(1)
+		x_61 := x_1[int(i_58)]
+		x_62 := 1.0 - x_61
+		x_63 := 2.0 * x_62
+		x_64 := x_63 * ybar_3
+		x_65 := -x_64
+		rev_40[i_58] += x_65
+		x_66 := x_1[int(x_60)]
+		x_67 := x_61 * x_61
+		x_68 := x_66 - x_67
+		x_69 := 2.0 * x_68
+		x_70 := 100.0 * ybar_3
+		x_71 := x_69 * x_70
+		x_72 := 2.0 * x_61
+		x_73 := -x_71
+		x_74 := x_72 * x_73
+		rev_40[i_58] += x_74
+		rev_40[x_60] += x_71
 	}
-	s_59 := runtime.Sum(r_8)
-	return s_59, z_23, x_2, nil
+	s_75 := runtime.Sum(r_8)
+	return s_75, z_39, x_2, nil
 }
 
 // fn_rosengrad is def rosen_grad (models.nab:8:12).
@@ -466,23 +508,50 @@ func fn_lgamma(ar *nbArena, x_1 float64) (float64, error) {
 		return 0, nbAt("models.nab:31:22", err_12)
 	}
 	var s_13 float64 = 0
-	for i_14 := 0; i_14 < n_11; i_14++ {
-		i_16 := int64(i_14)
-		x_17 := i_16 + int64(1)
-		if x_17 < 0 || x_17 >= int64(9) {
-			return 0, nbAt("models.nab:31:24", runtime.CheckIndex(x_17, 9))
+	if n_11 >= 256 {
+		errs_23 := make([]error, (n_11+31)/32)
+		s_13 = runtime.ParallelSum(n_11, 32, func(lo_24, hi int) float64 {
+			s_13 := 0.0
+			for i_25 := lo_24; i_25 < hi; i_25++ {
+				i_27 := int64(i_25)
+				x_28 := i_27 + int64(1)
+				if x_28 < 0 || x_28 >= int64(9) {
+					errs_23[lo_24/32] = nbAt("models.nab:31:24", runtime.CheckIndex(x_28, 9))
+					return 0
+				}
+				x_29 := a_2[int(x_28)]
+				x_30 := i_27 + int64(1)
+				x_31 := float64(x_30)
+				x_32 := x_3 + x_31
+				x_33 := x_29 / x_32
+				s_13 += x_33
+			}
+			return s_13
+		})
+		for _, err_34 := range errs_23 {
+			if err_34 != nil {
+				return 0, err_34
+			}
 		}
-		x_18 := a_2[int(x_17)]
-		x_19 := i_16 + int64(1)
-		x_20 := float64(x_19)
-		x_21 := x_3 + x_20
-		x_22 := x_18 / x_21
-		s_13 += x_22
+	} else {
+		for i_14 := 0; i_14 < n_11; i_14++ {
+			i_16 := int64(i_14)
+			x_17 := i_16 + int64(1)
+			if x_17 < 0 || x_17 >= int64(9) {
+				return 0, nbAt("models.nab:31:24", runtime.CheckIndex(x_17, 9))
+			}
+			x_18 := a_2[int(x_17)]
+			x_19 := i_16 + int64(1)
+			x_20 := float64(x_19)
+			x_21 := x_3 + x_20
+			x_22 := x_18 / x_21
+			s_13 += x_22
+		}
 	}
-	x_23 := x_10 + s_13
-	x_24 := math.Log(x_23)
-	x_25 := x_9 + x_24
-	return x_25, nil
+	x_35 := x_10 + s_13
+	x_36 := math.Log(x_35)
+	x_37 := x_9 + x_36
+	return x_37, nil
 }
 
 // fn_logmvgamma is def log_mvgamma (models.nab:36:5).
@@ -497,21 +566,51 @@ func fn_logmvgamma(ar *nbArena, d_1 int64, a_2 float64) (float64, error) {
 		return 0, nbAt("models.nab:37:43", err_9)
 	}
 	var s_10 float64 = 0
-	for i_11 := 0; i_11 < n_8; i_11++ {
-		mark_12 := ar.mark()
-		i_13 := int64(i_11)
-		x_14 := float64(i_13)
-		x_15 := 0.5 * x_14
-		x_16 := a_2 - x_15
-		r_17, err_18 := fn_lgamma(ar, x_16)
-		if err_18 != nil {
-			return 0, nbFrame(err_18, "lgamma", "models.nab:26:5", "models.nab:37:44")
+	if n_8 >= 256 {
+		errs_19 := make([]error, (n_8+31)/32)
+		s_10 = runtime.ParallelSum(n_8, 32, func(lo_20, hi int) float64 {
+			ar := nbArenas.Get()
+			ar.reset()
+			defer nbArenas.Put(ar)
+			s_10 := 0.0
+			for i_21 := lo_20; i_21 < hi; i_21++ {
+				mark_22 := ar.mark()
+				i_23 := int64(i_21)
+				x_24 := float64(i_23)
+				x_25 := 0.5 * x_24
+				x_26 := a_2 - x_25
+				r_27, err_28 := fn_lgamma(ar, x_26)
+				if err_28 != nil {
+					errs_19[lo_20/32] = nbFrame(err_28, "lgamma", "models.nab:26:5", "models.nab:37:44")
+					return 0
+				}
+				s_10 += r_27
+				ar.release(mark_22)
+			}
+			return s_10
+		})
+		for _, err_29 := range errs_19 {
+			if err_29 != nil {
+				return 0, err_29
+			}
 		}
-		s_10 += r_17
-		ar.release(mark_12)
+	} else {
+		for i_11 := 0; i_11 < n_8; i_11++ {
+			mark_12 := ar.mark()
+			i_13 := int64(i_11)
+			x_14 := float64(i_13)
+			x_15 := 0.5 * x_14
+			x_16 := a_2 - x_15
+			r_17, err_18 := fn_lgamma(ar, x_16)
+			if err_18 != nil {
+				return 0, nbFrame(err_18, "lgamma", "models.nab:26:5", "models.nab:37:44")
+			}
+			s_10 += r_17
+			ar.release(mark_12)
+		}
 	}
-	x_19 := x_7 + s_10
-	return x_19, nil
+	x_30 := x_7 + s_10
+	return x_30, nil
 }
 
 // fn_wishartc is def wishart_c (models.nab:40:5).
@@ -535,22 +634,52 @@ func fn_wishartc(ar *nbArena, d_1 int64, gamma_2 float64, m_3 int64) (float64, e
 		return 0, nbAt("models.nab:37:43", err_19)
 	}
 	var s_20 float64 = 0
-	for i_21 := 0; i_21 < n_18; i_21++ {
-		mark_22 := ar.mark()
-		i_23 := int64(i_21)
-		x_24 := float64(i_23)
-		x_25 := 0.5 * x_24
-		x_26 := x_12 - x_25
-		r_27, err_28 := fn_lgamma(ar, x_26)
-		if err_28 != nil {
-			return 0, nbFrame(err_28, "lgamma", "models.nab:26:5", "models.nab:37:44")
+	if n_18 >= 256 {
+		errs_29 := make([]error, (n_18+31)/32)
+		s_20 = runtime.ParallelSum(n_18, 32, func(lo_30, hi int) float64 {
+			ar := nbArenas.Get()
+			ar.reset()
+			defer nbArenas.Put(ar)
+			s_20 := 0.0
+			for i_31 := lo_30; i_31 < hi; i_31++ {
+				mark_32 := ar.mark()
+				i_33 := int64(i_31)
+				x_34 := float64(i_33)
+				x_35 := 0.5 * x_34
+				x_36 := x_12 - x_35
+				r_37, err_38 := fn_lgamma(ar, x_36)
+				if err_38 != nil {
+					errs_29[lo_30/32] = nbFrame(err_38, "lgamma", "models.nab:26:5", "models.nab:37:44")
+					return 0
+				}
+				s_20 += r_37
+				ar.release(mark_32)
+			}
+			return s_20
+		})
+		for _, err_39 := range errs_29 {
+			if err_39 != nil {
+				return 0, err_39
+			}
 		}
-		s_20 += r_27
-		ar.release(mark_22)
+	} else {
+		for i_21 := 0; i_21 < n_18; i_21++ {
+			mark_22 := ar.mark()
+			i_23 := int64(i_21)
+			x_24 := float64(i_23)
+			x_25 := 0.5 * x_24
+			x_26 := x_12 - x_25
+			r_27, err_28 := fn_lgamma(ar, x_26)
+			if err_28 != nil {
+				return 0, nbFrame(err_28, "lgamma", "models.nab:26:5", "models.nab:37:44")
+			}
+			s_20 += r_27
+			ar.release(mark_22)
+		}
 	}
-	x_29 := x_17 + s_20
-	x_30 := x_10 - x_29
-	return x_30, nil
+	x_40 := x_17 + s_20
+	x_41 := x_10 - x_40
+	return x_41, nil
 }
 
 // fn_qmat is def qmat (models.nab:47:5).
@@ -584,44 +713,97 @@ func fn_qmat(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, in
 			return nil, 0, 0, nbErrorf("models.nab:48:3", "build: element "+strconv.Itoa(i_10)+" has shape "+runtime.ShapeString([]int{n_13})+", element 0 has shape "+runtime.ShapeString([]int{d_8}))
 		}
 		row_17 := a_7[i_10*rs_9 : (i_10+1)*rs_9]
-		for i_18 := range row_17 {
-			i_20 := int64(i_18)
-			x_21 := i_12 == i_20
-			var c_22 float64
-			if x_21 {
-				if i_12 < 0 || i_12 >= int64(v_2) {
-					return nil, 0, 0, nbAt("models.nab:48:25", runtime.CheckIndex(i_12, v_2))
-				}
-				x_23 := v_1[int(i_12)]
-				x_24 := math.Exp(x_23)
-				c_22 = x_24
-			} else {
-				x_25 := i_12 > i_20
-				var c_26 float64
-				if x_25 {
-					x_27 := int64(2) * d_3
-					x_28 := x_27 - i_20
-					x_29 := x_28 - int64(1)
-					x_30 := i_20 * x_29
-					if int64(2) == 0 {
-						return nil, 0, 0, nbErrorf("models.nab:49:50", "integer division by zero")
+		if len(row_17) >= 256 {
+			errs_37 := make([]error, (len(row_17)+31)/32)
+			runtime.ParallelFor(len(row_17), 32, func(lo_38, hi int) {
+				for i_39 := lo_38; i_39 < hi; i_39++ {
+					i_41 := int64(i_39)
+					x_42 := i_12 == i_41
+					var c_43 float64
+					if x_42 {
+						if i_12 < 0 || i_12 >= int64(v_2) {
+							errs_37[lo_38/32] = nbAt("models.nab:48:25", runtime.CheckIndex(i_12, v_2))
+							return
+						}
+						x_44 := v_1[int(i_12)]
+						x_45 := math.Exp(x_44)
+						c_43 = x_45
+					} else {
+						x_46 := i_12 > i_41
+						var c_47 float64
+						if x_46 {
+							x_48 := int64(2) * d_3
+							x_49 := x_48 - i_41
+							x_50 := x_49 - int64(1)
+							x_51 := i_41 * x_50
+							if int64(2) == 0 {
+								errs_37[lo_38/32] = nbErrorf("models.nab:49:50", "integer division by zero")
+								return
+							}
+							x_52 := x_51 / int64(2)
+							x_53 := d_3 + x_52
+							x_54 := x_53 + i_12
+							x_55 := x_54 - i_41
+							x_56 := x_55 - int64(1)
+							if x_56 < 0 || x_56 >= int64(v_2) {
+								errs_37[lo_38/32] = nbAt("models.nab:49:25", runtime.CheckIndex(x_56, v_2))
+								return
+							}
+							x_57 := v_1[int(x_56)]
+							c_47 = x_57
+						} else {
+							c_47 = 0.0
+						}
+						c_43 = c_47
 					}
-					x_31 := x_30 / int64(2)
-					x_32 := d_3 + x_31
-					x_33 := x_32 + i_12
-					x_34 := x_33 - i_20
-					x_35 := x_34 - int64(1)
-					if x_35 < 0 || x_35 >= int64(v_2) {
-						return nil, 0, 0, nbAt("models.nab:49:25", runtime.CheckIndex(x_35, v_2))
-					}
-					x_36 := v_1[int(x_35)]
-					c_26 = x_36
-				} else {
-					c_26 = 0.0
+					row_17[i_39] = c_43
 				}
-				c_22 = c_26
+			})
+			for _, err_58 := range errs_37 {
+				if err_58 != nil {
+					return nil, 0, 0, err_58
+				}
 			}
-			row_17[i_18] = c_22
+		} else {
+			for i_18 := range row_17 {
+				i_20 := int64(i_18)
+				x_21 := i_12 == i_20
+				var c_22 float64
+				if x_21 {
+					if i_12 < 0 || i_12 >= int64(v_2) {
+						return nil, 0, 0, nbAt("models.nab:48:25", runtime.CheckIndex(i_12, v_2))
+					}
+					x_23 := v_1[int(i_12)]
+					x_24 := math.Exp(x_23)
+					c_22 = x_24
+				} else {
+					x_25 := i_12 > i_20
+					var c_26 float64
+					if x_25 {
+						x_27 := int64(2) * d_3
+						x_28 := x_27 - i_20
+						x_29 := x_28 - int64(1)
+						x_30 := i_20 * x_29
+						if int64(2) == 0 {
+							return nil, 0, 0, nbErrorf("models.nab:49:50", "integer division by zero")
+						}
+						x_31 := x_30 / int64(2)
+						x_32 := d_3 + x_31
+						x_33 := x_32 + i_12
+						x_34 := x_33 - i_20
+						x_35 := x_34 - int64(1)
+						if x_35 < 0 || x_35 >= int64(v_2) {
+							return nil, 0, 0, nbAt("models.nab:49:25", runtime.CheckIndex(x_35, v_2))
+						}
+						x_36 := v_1[int(x_35)]
+						c_26 = x_36
+					} else {
+						c_26 = 0.0
+					}
+					c_22 = c_26
+				}
+				row_17[i_18] = c_22
+			}
 		}
 		if i_10 > 0 {
 			ar.release(mark_11)
@@ -755,159 +937,337 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 		return 0, nbAt("models.nab:55:14", err_63)
 	}
 	r_64 := ar.F64(n_62)
-	for i_65 := range r_64 {
-		i_67 := int64(i_65)
-		if i_67 < 0 || i_67 >= int64(icf_7) {
-			return 0, nbAt("models.nab:55:22", runtime.CheckIndex(i_67, icf_7))
+	if len(r_64) >= 256 {
+		errs_72 := make([]error, (len(r_64)+31)/32)
+		runtime.ParallelFor(len(r_64), 32, func(lo_73, hi int) {
+			for i_74 := lo_73; i_74 < hi; i_74++ {
+				i_76 := int64(i_74)
+				if i_76 < 0 || i_76 >= int64(icf_7) {
+					errs_72[lo_73/32] = nbAt("models.nab:55:22", runtime.CheckIndex(i_76, icf_7))
+					return
+				}
+				row_77 := icf_6[int(i_76)*icf_8 : (int(i_76)+1)*icf_8]
+				if int64(0) < 0 || size_15 < int64(0) || size_15 > int64(icf_8) {
+					errs_72[lo_73/32] = nbErrorf("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
+					return
+				}
+				n_78 := int(size_15) - int(int64(0))
+				_ = n_78
+				s_79 := row_77[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
+				s_80 := runtime.Sum(s_79)
+				r_64[i_74] = s_80
+			}
+		})
+		for _, err_81 := range errs_72 {
+			if err_81 != nil {
+				return 0, err_81
+			}
 		}
-		row_68 := icf_6[int(i_67)*icf_8 : (int(i_67)+1)*icf_8]
-		if int64(0) < 0 || size_15 < int64(0) || size_15 > int64(icf_8) {
-			return 0, nbErrorf("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
+	} else {
+		for i_65 := range r_64 {
+			i_67 := int64(i_65)
+			if i_67 < 0 || i_67 >= int64(icf_7) {
+				return 0, nbAt("models.nab:55:22", runtime.CheckIndex(i_67, icf_7))
+			}
+			row_68 := icf_6[int(i_67)*icf_8 : (int(i_67)+1)*icf_8]
+			if int64(0) < 0 || size_15 < int64(0) || size_15 > int64(icf_8) {
+				return 0, nbErrorf("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
+			}
+			n_69 := int(size_15) - int(int64(0))
+			_ = n_69
+			s_70 := row_68[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
+			s_71 := runtime.Sum(s_70)
+			r_64[i_65] = s_71
 		}
-		n_69 := int(size_15) - int(int64(0))
-		_ = n_69
-		s_70 := row_68[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
-		s_71 := runtime.Sum(s_70)
-		r_64[i_65] = s_71
 	}
-	x_72 := size_17 * size_15
-	x_73 := float64(x_72)
-	x_74 := (-0.5) * x_73
-	x_75 := x_74 * 1.8378770664093453
-	n_76, err_77 := runtime.CheckSize(size_17)
-	if err_77 != nil {
-		return 0, nbAt("models.nab:56:18", err_77)
+	x_82 := size_17 * size_15
+	x_83 := float64(x_82)
+	x_84 := (-0.5) * x_83
+	x_85 := x_84 * 1.8378770664093453
+	n_86, err_87 := runtime.CheckSize(size_17)
+	if err_87 != nil {
+		return 0, nbAt("models.nab:56:18", err_87)
 	}
-	var s_78 float64 = 0
-	for i_79 := 0; i_79 < n_76; i_79++ {
-		mark_80 := ar.mark()
-		i_81 := int64(i_79)
-		n_82, err_83 := runtime.CheckSize(size_14)
-		if err_83 != nil {
-			return 0, nbAt("models.nab:56:30", err_83)
-		}
-		r_84 := ar.F64(n_82)
-		for i_85 := range r_84 {
-			mark_86 := ar.mark()
-			i_87 := int64(i_85)
-			x_88 := alphas_1[int(i_87)]
-			x_89 := r_64[int(i_87)]
-			x_90 := x_88 + x_89
-			rs_91 := d_21 * d_22
-			row_92 := a_20[int(i_87)*rs_91 : (int(i_87)+1)*rs_91]
-			row_93 := x_9[int(i_81)*x_11 : (int(i_81)+1)*x_11]
-			if i_87 < 0 || i_87 >= int64(means_4) {
-				return 0, nbAt("models.nab:56:85", runtime.CheckIndex(i_87, means_4))
-			}
-			row_94 := means_3[int(i_87)*means_5 : (int(i_87)+1)*means_5]
-			if means_5 != x_11 {
-				return 0, nbErrorf("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
-			}
-			if x_11 != d_22 {
-				return 0, nbErrorf("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
-			}
-			a_95 := ar.F64(d_21)
-			if d_22 <= 32 {
-				row_93 = row_93[:d_22]
-				row_94 = row_94[:d_22]
-				for r_96 := range a_95 {
-					row_97 := row_92[r_96*d_22 : (r_96+1)*d_22]
-					s_98 := 0.0
-					for c_99, v_100 := range row_97 {
-						s_98 += v_100 * (row_93[c_99] - row_94[c_99])
+	var s_88 float64 = 0
+	if n_86 >= 256 {
+		errs_120 := make([]error, (n_86+31)/32)
+		s_88 = runtime.ParallelSum(n_86, 32, func(lo_121, hi int) float64 {
+			ar := nbArenas.Get()
+			ar.reset()
+			defer nbArenas.Put(ar)
+			s_88 := 0.0
+			for i_122 := lo_121; i_122 < hi; i_122++ {
+				mark_123 := ar.mark()
+				i_124 := int64(i_122)
+				n_125, err_126 := runtime.CheckSize(size_14)
+				if err_126 != nil {
+					errs_120[lo_121/32] = nbAt("models.nab:56:30", err_126)
+					return 0
+				}
+				r_127 := ar.F64(n_125)
+				for i_128 := range r_127 {
+					mark_129 := ar.mark()
+					i_130 := int64(i_128)
+					x_131 := alphas_1[int(i_130)]
+					x_132 := r_64[int(i_130)]
+					x_133 := x_131 + x_132
+					rs_134 := d_21 * d_22
+					row_135 := a_20[int(i_130)*rs_134 : (int(i_130)+1)*rs_134]
+					row_136 := x_9[int(i_124)*x_11 : (int(i_124)+1)*x_11]
+					if i_130 < 0 || i_130 >= int64(means_4) {
+						errs_120[lo_121/32] = nbAt("models.nab:56:85", runtime.CheckIndex(i_130, means_4))
+						return 0
 					}
-					a_95[r_96] = s_98
+					row_137 := means_3[int(i_130)*means_5 : (int(i_130)+1)*means_5]
+					if means_5 != x_11 {
+						errs_120[lo_121/32] = nbErrorf("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
+						return 0
+					}
+					if x_11 != d_22 {
+						errs_120[lo_121/32] = nbErrorf("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
+						return 0
+					}
+					a_138 := ar.F64(d_21)
+					if d_22 <= 32 {
+						row_136 = row_136[:d_22]
+						row_137 = row_137[:d_22]
+						for r_139 := range a_138 {
+							row_140 := row_135[r_139*d_22 : (r_139+1)*d_22]
+							s_141 := 0.0
+							for c_142, v_143 := range row_140 {
+								s_141 += v_143 * (row_136[c_142] - row_137[c_142])
+							}
+							a_138[r_139] = s_141
+						}
+					} else {
+						x_144 := ar.F64(d_22)
+						row_136 = row_136[:len(x_144)]
+						row_137 = row_137[:len(x_144)]
+						for i_145 := range x_144 {
+							x_144[i_145] = (row_136[i_145] - row_137[i_145])
+						}
+						runtime.Gemv(false, d_21, d_22, 1, row_135, x_144, 0, a_138)
+					}
+					var s_147 float64 = 0
+					a_138 = a_138[:d_21]
+					for i_148 := 0; i_148 < d_21; i_148++ {
+						s_147 += (a_138[i_148] * a_138[i_148])
+					}
+					x_150 := 0.5 * s_147
+					x_151 := x_133 - x_150
+					r_127[i_128] = x_151
+					ar.release(mark_129)
 				}
-			} else {
-				x_101 := ar.F64(d_22)
-				row_93 = row_93[:len(x_101)]
-				row_94 = row_94[:len(x_101)]
-				for i_102 := range x_101 {
-					x_101[i_102] = (row_93[i_102] - row_94[i_102])
+				s_152 := runtime.LogSumExp(r_127)
+				s_88 += s_152
+				ar.release(mark_123)
+			}
+			return s_88
+		})
+		for _, err_153 := range errs_120 {
+			if err_153 != nil {
+				return 0, err_153
+			}
+		}
+	} else {
+		for i_89 := 0; i_89 < n_86; i_89++ {
+			mark_90 := ar.mark()
+			i_91 := int64(i_89)
+			n_92, err_93 := runtime.CheckSize(size_14)
+			if err_93 != nil {
+				return 0, nbAt("models.nab:56:30", err_93)
+			}
+			r_94 := ar.F64(n_92)
+			for i_95 := range r_94 {
+				mark_96 := ar.mark()
+				i_97 := int64(i_95)
+				x_98 := alphas_1[int(i_97)]
+				x_99 := r_64[int(i_97)]
+				x_100 := x_98 + x_99
+				rs_101 := d_21 * d_22
+				row_102 := a_20[int(i_97)*rs_101 : (int(i_97)+1)*rs_101]
+				row_103 := x_9[int(i_91)*x_11 : (int(i_91)+1)*x_11]
+				if i_97 < 0 || i_97 >= int64(means_4) {
+					return 0, nbAt("models.nab:56:85", runtime.CheckIndex(i_97, means_4))
 				}
-				runtime.Gemv(false, d_21, d_22, 1, row_92, x_101, 0, a_95)
+				row_104 := means_3[int(i_97)*means_5 : (int(i_97)+1)*means_5]
+				if means_5 != x_11 {
+					return 0, nbErrorf("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
+				}
+				if x_11 != d_22 {
+					return 0, nbErrorf("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
+				}
+				a_105 := ar.F64(d_21)
+				if d_22 <= 32 {
+					row_103 = row_103[:d_22]
+					row_104 = row_104[:d_22]
+					for r_106 := range a_105 {
+						row_107 := row_102[r_106*d_22 : (r_106+1)*d_22]
+						s_108 := 0.0
+						for c_109, v_110 := range row_107 {
+							s_108 += v_110 * (row_103[c_109] - row_104[c_109])
+						}
+						a_105[r_106] = s_108
+					}
+				} else {
+					x_111 := ar.F64(d_22)
+					row_103 = row_103[:len(x_111)]
+					row_104 = row_104[:len(x_111)]
+					for i_112 := range x_111 {
+						x_111[i_112] = (row_103[i_112] - row_104[i_112])
+					}
+					runtime.Gemv(false, d_21, d_22, 1, row_102, x_111, 0, a_105)
+				}
+				var s_114 float64 = 0
+				a_105 = a_105[:d_21]
+				for i_115 := 0; i_115 < d_21; i_115++ {
+					s_114 += (a_105[i_115] * a_105[i_115])
+				}
+				x_117 := 0.5 * s_114
+				x_118 := x_100 - x_117
+				r_94[i_95] = x_118
+				ar.release(mark_96)
 			}
-			var s_104 float64 = 0
-			a_95 = a_95[:d_21]
-			for i_105 := 0; i_105 < d_21; i_105++ {
-				s_104 += (a_95[i_105] * a_95[i_105])
+			s_119 := runtime.LogSumExp(r_94)
+			s_88 += s_119
+			ar.release(mark_90)
+		}
+	}
+	x_154 := x_85 + s_88
+	x_155 := float64(size_17)
+	s_156 := runtime.LogSumExp(alphas_1)
+	x_157 := x_155 * s_156
+	x_158 := x_154 - x_157
+	n_159, err_160 := runtime.CheckSize(size_14)
+	if err_160 != nil {
+		return 0, nbAt("models.nab:58:19", err_160)
+	}
+	var s_161 float64 = 0
+	if n_159 >= 256 {
+		errs_189 := make([]error, (n_159+31)/32)
+		s_161 = runtime.ParallelSum(n_159, 32, func(lo_190, hi int) float64 {
+			ar := nbArenas.Get()
+			ar.reset()
+			defer nbArenas.Put(ar)
+			s_161 := 0.0
+			for i_191 := lo_190; i_191 < hi; i_191++ {
+				mark_192 := ar.mark()
+				i_193 := int64(i_191)
+				x_194 := gamma_12 * gamma_12
+				x_195 := 0.5 * x_194
+				if i_193 < 0 || i_193 >= int64(icf_7) {
+					errs_189[lo_190/32] = nbAt("models.nab:58:49", runtime.CheckIndex(i_193, icf_7))
+					return 0
+				}
+				row_196 := icf_6[int(i_193)*icf_8 : (int(i_193)+1)*icf_8]
+				if int64(0) < 0 || size_15 < int64(0) || size_15 > int64(icf_8) {
+					errs_189[lo_190/32] = nbErrorf("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
+					return 0
+				}
+				n_197 := int(size_15) - int(int64(0))
+				s_198 := row_196[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
+				r_199 := ar.F64(n_197)
+				s_198 = s_198[:len(r_199)]
+				for i_200 := range r_199 {
+					r_199[i_200] = (math.Exp(s_198[i_200]))
+				}
+				var s_202 float64 = 0
+				r_199 = r_199[:n_197]
+				for i_203 := 0; i_203 < n_197; i_203++ {
+					s_202 += (r_199[i_203] * r_199[i_203])
+				}
+				if i_193 < 0 || i_193 >= int64(icf_7) {
+					errs_189[lo_190/32] = nbAt("models.nab:58:70", runtime.CheckIndex(i_193, icf_7))
+					return 0
+				}
+				row_205 := icf_6[int(i_193)*icf_8 : (int(i_193)+1)*icf_8]
+				n_206 := int64(icf_8)
+				if size_15 < 0 || n_206 < size_15 || n_206 > int64(icf_8) {
+					errs_189[lo_190/32] = nbErrorf("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_206, icf_8))
+					return 0
+				}
+				n_207 := int(n_206) - int(size_15)
+				s_208 := row_205[int(size_15)*1 : int(n_206)*1 : int(n_206)*1]
+				var s_209 float64 = 0
+				s_208 = s_208[:n_207]
+				for i_210 := 0; i_210 < n_207; i_210++ {
+					s_209 += (s_208[i_210] * s_208[i_210])
+				}
+				x_212 := s_202 + s_209
+				x_213 := x_195 * x_212
+				x_214 := float64(m_13)
+				x_215 := r_64[int(i_193)]
+				x_216 := x_214 * x_215
+				x_217 := x_213 - x_216
+				s_161 += x_217
+				ar.release(mark_192)
 			}
-			x_107 := 0.5 * s_104
-			x_108 := x_90 - x_107
-			r_84[i_85] = x_108
-			ar.release(mark_86)
+			return s_161
+		})
+		for _, err_218 := range errs_189 {
+			if err_218 != nil {
+				return 0, err_218
+			}
 		}
-		s_109 := runtime.LogSumExp(r_84)
-		s_78 += s_109
-		ar.release(mark_80)
+	} else {
+		for i_162 := 0; i_162 < n_159; i_162++ {
+			mark_163 := ar.mark()
+			i_164 := int64(i_162)
+			x_165 := gamma_12 * gamma_12
+			x_166 := 0.5 * x_165
+			if i_164 < 0 || i_164 >= int64(icf_7) {
+				return 0, nbAt("models.nab:58:49", runtime.CheckIndex(i_164, icf_7))
+			}
+			row_167 := icf_6[int(i_164)*icf_8 : (int(i_164)+1)*icf_8]
+			if int64(0) < 0 || size_15 < int64(0) || size_15 > int64(icf_8) {
+				return 0, nbErrorf("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
+			}
+			n_168 := int(size_15) - int(int64(0))
+			s_169 := row_167[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
+			r_170 := ar.F64(n_168)
+			s_169 = s_169[:len(r_170)]
+			for i_171 := range r_170 {
+				r_170[i_171] = (math.Exp(s_169[i_171]))
+			}
+			var s_173 float64 = 0
+			r_170 = r_170[:n_168]
+			for i_174 := 0; i_174 < n_168; i_174++ {
+				s_173 += (r_170[i_174] * r_170[i_174])
+			}
+			if i_164 < 0 || i_164 >= int64(icf_7) {
+				return 0, nbAt("models.nab:58:70", runtime.CheckIndex(i_164, icf_7))
+			}
+			row_176 := icf_6[int(i_164)*icf_8 : (int(i_164)+1)*icf_8]
+			n_177 := int64(icf_8)
+			if size_15 < 0 || n_177 < size_15 || n_177 > int64(icf_8) {
+				return 0, nbErrorf("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_177, icf_8))
+			}
+			n_178 := int(n_177) - int(size_15)
+			s_179 := row_176[int(size_15)*1 : int(n_177)*1 : int(n_177)*1]
+			var s_180 float64 = 0
+			s_179 = s_179[:n_178]
+			for i_181 := 0; i_181 < n_178; i_181++ {
+				s_180 += (s_179[i_181] * s_179[i_181])
+			}
+			x_183 := s_173 + s_180
+			x_184 := x_166 * x_183
+			x_185 := float64(m_13)
+			x_186 := r_64[int(i_164)]
+			x_187 := x_185 * x_186
+			x_188 := x_184 - x_187
+			s_161 += x_188
+			ar.release(mark_163)
+		}
 	}
-	x_110 := x_75 + s_78
-	x_111 := float64(size_17)
-	s_112 := runtime.LogSumExp(alphas_1)
-	x_113 := x_111 * s_112
-	x_114 := x_110 - x_113
-	n_115, err_116 := runtime.CheckSize(size_14)
-	if err_116 != nil {
-		return 0, nbAt("models.nab:58:19", err_116)
+	x_219 := x_158 + s_161
+	x_220 := float64(size_14)
+	r_221, err_222 := fn_wishartc(ar, size_15, gamma_12, m_13)
+	if err_222 != nil {
+		return 0, nbFrame(err_222, "wishart_c", "models.nab:40:5", "models.nab:61:17")
 	}
-	var s_117 float64 = 0
-	for i_118 := 0; i_118 < n_115; i_118++ {
-		mark_119 := ar.mark()
-		i_120 := int64(i_118)
-		x_121 := gamma_12 * gamma_12
-		x_122 := 0.5 * x_121
-		if i_120 < 0 || i_120 >= int64(icf_7) {
-			return 0, nbAt("models.nab:58:49", runtime.CheckIndex(i_120, icf_7))
-		}
-		row_123 := icf_6[int(i_120)*icf_8 : (int(i_120)+1)*icf_8]
-		if int64(0) < 0 || size_15 < int64(0) || size_15 > int64(icf_8) {
-			return 0, nbErrorf("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
-		}
-		n_124 := int(size_15) - int(int64(0))
-		s_125 := row_123[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
-		r_126 := ar.F64(n_124)
-		s_125 = s_125[:len(r_126)]
-		for i_127 := range r_126 {
-			r_126[i_127] = (math.Exp(s_125[i_127]))
-		}
-		var s_129 float64 = 0
-		r_126 = r_126[:n_124]
-		for i_130 := 0; i_130 < n_124; i_130++ {
-			s_129 += (r_126[i_130] * r_126[i_130])
-		}
-		if i_120 < 0 || i_120 >= int64(icf_7) {
-			return 0, nbAt("models.nab:58:70", runtime.CheckIndex(i_120, icf_7))
-		}
-		row_132 := icf_6[int(i_120)*icf_8 : (int(i_120)+1)*icf_8]
-		n_133 := int64(icf_8)
-		if size_15 < 0 || n_133 < size_15 || n_133 > int64(icf_8) {
-			return 0, nbErrorf("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_133, icf_8))
-		}
-		n_134 := int(n_133) - int(size_15)
-		s_135 := row_132[int(size_15)*1 : int(n_133)*1 : int(n_133)*1]
-		var s_136 float64 = 0
-		s_135 = s_135[:n_134]
-		for i_137 := 0; i_137 < n_134; i_137++ {
-			s_136 += (s_135[i_137] * s_135[i_137])
-		}
-		x_139 := s_129 + s_136
-		x_140 := x_122 * x_139
-		x_141 := float64(m_13)
-		x_142 := r_64[int(i_120)]
-		x_143 := x_141 * x_142
-		x_144 := x_140 - x_143
-		s_117 += x_144
-		ar.release(mark_119)
-	}
-	x_145 := x_114 + s_117
-	x_146 := float64(size_14)
-	r_147, err_148 := fn_wishartc(ar, size_15, gamma_12, m_13)
-	if err_148 != nil {
-		return 0, nbFrame(err_148, "wishart_c", "models.nab:40:5", "models.nab:61:17")
-	}
-	x_149 := x_146 * r_147
-	x_150 := x_145 - x_149
-	return x_150, nil
+	x_223 := x_220 * r_221
+	x_224 := x_219 - x_223
+	return x_224, nil
 }
 
 // fn_qmatvjp is def qmat$vjp (models.nab:47:5).
@@ -1118,44 +1478,97 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:48:3", "build: element "+strconv.Itoa(i_269)+" has shape "+runtime.ShapeString([]int{n_272})+", element 0 has shape "+runtime.ShapeString([]int{d_267}))
 		}
 		row_276 := a_266[i_269*rs_268 : (i_269+1)*rs_268]
-		for i_277 := range row_276 {
-			i_279 := int64(i_277)
-			x_280 := i_271 == i_279
-			var c_281 float64
-			if x_280 {
-				if i_271 < 0 || i_271 >= int64(v_2) {
-					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:48:25", runtime.CheckIndex(i_271, v_2))
-				}
-				x_282 := v_1[int(i_271)]
-				x_283 := math.Exp(x_282)
-				c_281 = x_283
-			} else {
-				x_284 := i_271 > i_279
-				var c_285 float64
-				if x_284 {
-					x_286 := int64(2) * d_3
-					x_287 := x_286 - i_279
-					x_288 := x_287 - int64(1)
-					x_289 := i_279 * x_288
-					if int64(2) == 0 {
-						return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:49:50", "integer division by zero")
+		if len(row_276) >= 256 {
+			errs_296 := make([]error, (len(row_276)+31)/32)
+			runtime.ParallelFor(len(row_276), 32, func(lo_297, hi int) {
+				for i_298 := lo_297; i_298 < hi; i_298++ {
+					i_300 := int64(i_298)
+					x_301 := i_271 == i_300
+					var c_302 float64
+					if x_301 {
+						if i_271 < 0 || i_271 >= int64(v_2) {
+							errs_296[lo_297/32] = nbAt("models.nab:48:25", runtime.CheckIndex(i_271, v_2))
+							return
+						}
+						x_303 := v_1[int(i_271)]
+						x_304 := math.Exp(x_303)
+						c_302 = x_304
+					} else {
+						x_305 := i_271 > i_300
+						var c_306 float64
+						if x_305 {
+							x_307 := int64(2) * d_3
+							x_308 := x_307 - i_300
+							x_309 := x_308 - int64(1)
+							x_310 := i_300 * x_309
+							if int64(2) == 0 {
+								errs_296[lo_297/32] = nbErrorf("models.nab:49:50", "integer division by zero")
+								return
+							}
+							x_311 := x_310 / int64(2)
+							x_312 := d_3 + x_311
+							x_313 := x_312 + i_271
+							x_314 := x_313 - i_300
+							x_315 := x_314 - int64(1)
+							if x_315 < 0 || x_315 >= int64(v_2) {
+								errs_296[lo_297/32] = nbAt("models.nab:49:25", runtime.CheckIndex(x_315, v_2))
+								return
+							}
+							x_316 := v_1[int(x_315)]
+							c_306 = x_316
+						} else {
+							c_306 = 0.0
+						}
+						c_302 = c_306
 					}
-					x_290 := x_289 / int64(2)
-					x_291 := d_3 + x_290
-					x_292 := x_291 + i_271
-					x_293 := x_292 - i_279
-					x_294 := x_293 - int64(1)
-					if x_294 < 0 || x_294 >= int64(v_2) {
-						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:49:25", runtime.CheckIndex(x_294, v_2))
-					}
-					x_295 := v_1[int(x_294)]
-					c_285 = x_295
-				} else {
-					c_285 = 0.0
+					row_276[i_298] = c_302
 				}
-				c_281 = c_285
+			})
+			for _, err_317 := range errs_296 {
+				if err_317 != nil {
+					return nil, 0, 0, nil, 0, 0, err_317
+				}
 			}
-			row_276[i_277] = c_281
+		} else {
+			for i_277 := range row_276 {
+				i_279 := int64(i_277)
+				x_280 := i_271 == i_279
+				var c_281 float64
+				if x_280 {
+					if i_271 < 0 || i_271 >= int64(v_2) {
+						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:48:25", runtime.CheckIndex(i_271, v_2))
+					}
+					x_282 := v_1[int(i_271)]
+					x_283 := math.Exp(x_282)
+					c_281 = x_283
+				} else {
+					x_284 := i_271 > i_279
+					var c_285 float64
+					if x_284 {
+						x_286 := int64(2) * d_3
+						x_287 := x_286 - i_279
+						x_288 := x_287 - int64(1)
+						x_289 := i_279 * x_288
+						if int64(2) == 0 {
+							return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:49:50", "integer division by zero")
+						}
+						x_290 := x_289 / int64(2)
+						x_291 := d_3 + x_290
+						x_292 := x_291 + i_271
+						x_293 := x_292 - i_279
+						x_294 := x_293 - int64(1)
+						if x_294 < 0 || x_294 >= int64(v_2) {
+							return nil, 0, 0, nil, 0, 0, nbAt("models.nab:49:25", runtime.CheckIndex(x_294, v_2))
+						}
+						x_295 := v_1[int(x_294)]
+						c_285 = x_295
+					} else {
+						c_285 = 0.0
+					}
+					c_281 = c_285
+				}
+				row_276[i_277] = c_281
+			}
 		}
 		if i_269 > 0 {
 			ar.release(mark_270)
@@ -1278,498 +1691,680 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:55:14", err_63)
 	}
 	r_64 := ar.F64(n_62)
-	for i_65 := range r_64 {
-		i_67 := int64(i_65)
-		if i_67 < 0 || i_67 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:55:22", runtime.CheckIndex(i_67, icf_7))
+	if len(r_64) >= 256 {
+		errs_72 := make([]error, (len(r_64)+31)/32)
+		runtime.ParallelFor(len(r_64), 32, func(lo_73, hi int) {
+			for i_74 := lo_73; i_74 < hi; i_74++ {
+				i_76 := int64(i_74)
+				if i_76 < 0 || i_76 >= int64(icf_7) {
+					errs_72[lo_73/32] = nbAt("models.nab:55:22", runtime.CheckIndex(i_76, icf_7))
+					return
+				}
+				row_77 := icf_6[int(i_76)*icf_8 : (int(i_76)+1)*icf_8]
+				if int64(0) < 0 || n_16 < int64(0) || n_16 > int64(icf_8) {
+					errs_72[lo_73/32] = nbErrorf("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
+					return
+				}
+				n_78 := int(n_16) - int(int64(0))
+				_ = n_78
+				s_79 := row_77[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
+				s_80 := runtime.Sum(s_79)
+				r_64[i_74] = s_80
+			}
+		})
+		for _, err_81 := range errs_72 {
+			if err_81 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, err_81
+			}
 		}
-		row_68 := icf_6[int(i_67)*icf_8 : (int(i_67)+1)*icf_8]
-		if int64(0) < 0 || n_16 < int64(0) || n_16 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
+	} else {
+		for i_65 := range r_64 {
+			i_67 := int64(i_65)
+			if i_67 < 0 || i_67 >= int64(icf_7) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:55:22", runtime.CheckIndex(i_67, icf_7))
+			}
+			row_68 := icf_6[int(i_67)*icf_8 : (int(i_67)+1)*icf_8]
+			if int64(0) < 0 || n_16 < int64(0) || n_16 > int64(icf_8) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
+			}
+			n_69 := int(n_16) - int(int64(0))
+			_ = n_69
+			s_70 := row_68[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
+			s_71 := runtime.Sum(s_70)
+			r_64[i_65] = s_71
 		}
-		n_69 := int(n_16) - int(int64(0))
-		_ = n_69
-		s_70 := row_68[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
-		s_71 := runtime.Sum(s_70)
-		r_64[i_65] = s_71
 	}
-	n_72, err_73 := runtime.CheckSize(n_17)
-	if err_73 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:18", err_73)
+	n_82, err_83 := runtime.CheckSize(n_17)
+	if err_83 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:18", err_83)
 	}
-	r_74 := ar.F64(n_72)
-	for i_75 := range r_74 {
-		mark_76 := ar.mark()
-		i_77 := int64(i_75)
-		n_78, err_79 := runtime.CheckSize(n_15)
-		if err_79 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:30", err_79)
-		}
-		r_80 := ar.F64(n_78)
-		for i_81 := range r_80 {
-			mark_82 := ar.mark()
-			i_83 := int64(i_81)
-			x_84 := alphas_1[int(i_83)]
-			x_85 := r_64[int(i_83)]
-			x_86 := x_84 + x_85
-			rs_87 := d_21 * d_22
-			row_88 := a_20[int(i_83)*rs_87 : (int(i_83)+1)*rs_87]
-			row_89 := x_9[int(i_77)*x_11 : (int(i_77)+1)*x_11]
-			if i_83 < 0 || i_83 >= int64(means_4) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:85", runtime.CheckIndex(i_83, means_4))
-			}
-			row_90 := means_3[int(i_83)*means_5 : (int(i_83)+1)*means_5]
-			if means_5 != x_11 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
-			}
-			if x_11 != d_22 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
-			}
-			a_91 := ar.F64(d_21)
-			if d_22 <= 32 {
-				row_89 = row_89[:d_22]
-				row_90 = row_90[:d_22]
-				for r_92 := range a_91 {
-					row_93 := row_88[r_92*d_22 : (r_92+1)*d_22]
-					s_94 := 0.0
-					for c_95, v_96 := range row_93 {
-						s_94 += v_96 * (row_89[c_95] - row_90[c_95])
+	r_84 := ar.F64(n_82)
+	if len(r_84) >= 256 {
+		errs_116 := make([]error, (len(r_84)+31)/32)
+		runtime.ParallelFor(len(r_84), 32, func(lo_117, hi int) {
+			ar := nbArenas.Get()
+			ar.reset()
+			defer nbArenas.Put(ar)
+			for i_118 := lo_117; i_118 < hi; i_118++ {
+				mark_119 := ar.mark()
+				i_120 := int64(i_118)
+				n_121, err_122 := runtime.CheckSize(n_15)
+				if err_122 != nil {
+					errs_116[lo_117/32] = nbAt("models.nab:56:30", err_122)
+					return
+				}
+				r_123 := ar.F64(n_121)
+				for i_124 := range r_123 {
+					mark_125 := ar.mark()
+					i_126 := int64(i_124)
+					x_127 := alphas_1[int(i_126)]
+					x_128 := r_64[int(i_126)]
+					x_129 := x_127 + x_128
+					rs_130 := d_21 * d_22
+					row_131 := a_20[int(i_126)*rs_130 : (int(i_126)+1)*rs_130]
+					row_132 := x_9[int(i_120)*x_11 : (int(i_120)+1)*x_11]
+					if i_126 < 0 || i_126 >= int64(means_4) {
+						errs_116[lo_117/32] = nbAt("models.nab:56:85", runtime.CheckIndex(i_126, means_4))
+						return
 					}
-					a_91[r_92] = s_94
+					row_133 := means_3[int(i_126)*means_5 : (int(i_126)+1)*means_5]
+					if means_5 != x_11 {
+						errs_116[lo_117/32] = nbErrorf("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
+						return
+					}
+					if x_11 != d_22 {
+						errs_116[lo_117/32] = nbErrorf("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
+						return
+					}
+					a_134 := ar.F64(d_21)
+					if d_22 <= 32 {
+						row_132 = row_132[:d_22]
+						row_133 = row_133[:d_22]
+						for r_135 := range a_134 {
+							row_136 := row_131[r_135*d_22 : (r_135+1)*d_22]
+							s_137 := 0.0
+							for c_138, v_139 := range row_136 {
+								s_137 += v_139 * (row_132[c_138] - row_133[c_138])
+							}
+							a_134[r_135] = s_137
+						}
+					} else {
+						x_140 := ar.F64(d_22)
+						row_132 = row_132[:len(x_140)]
+						row_133 = row_133[:len(x_140)]
+						for i_141 := range x_140 {
+							x_140[i_141] = (row_132[i_141] - row_133[i_141])
+						}
+						runtime.Gemv(false, d_21, d_22, 1, row_131, x_140, 0, a_134)
+					}
+					var s_143 float64 = 0
+					a_134 = a_134[:d_21]
+					for i_144 := 0; i_144 < d_21; i_144++ {
+						s_143 += (a_134[i_144] * a_134[i_144])
+					}
+					x_146 := 0.5 * s_143
+					x_147 := x_129 - x_146
+					r_123[i_124] = x_147
+					ar.release(mark_125)
 				}
-			} else {
-				x_97 := ar.F64(d_22)
-				row_89 = row_89[:len(x_97)]
-				row_90 = row_90[:len(x_97)]
-				for i_98 := range x_97 {
-					x_97[i_98] = (row_89[i_98] - row_90[i_98])
+				s_148 := runtime.LogSumExp(r_123)
+				r_84[i_118] = s_148
+				ar.release(mark_119)
+			}
+		})
+		for _, err_149 := range errs_116 {
+			if err_149 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, err_149
+			}
+		}
+	} else {
+		for i_85 := range r_84 {
+			mark_86 := ar.mark()
+			i_87 := int64(i_85)
+			n_88, err_89 := runtime.CheckSize(n_15)
+			if err_89 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:30", err_89)
+			}
+			r_90 := ar.F64(n_88)
+			for i_91 := range r_90 {
+				mark_92 := ar.mark()
+				i_93 := int64(i_91)
+				x_94 := alphas_1[int(i_93)]
+				x_95 := r_64[int(i_93)]
+				x_96 := x_94 + x_95
+				rs_97 := d_21 * d_22
+				row_98 := a_20[int(i_93)*rs_97 : (int(i_93)+1)*rs_97]
+				row_99 := x_9[int(i_87)*x_11 : (int(i_87)+1)*x_11]
+				if i_93 < 0 || i_93 >= int64(means_4) {
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:85", runtime.CheckIndex(i_93, means_4))
 				}
-				runtime.Gemv(false, d_21, d_22, 1, row_88, x_97, 0, a_91)
+				row_100 := means_3[int(i_93)*means_5 : (int(i_93)+1)*means_5]
+				if means_5 != x_11 {
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
+				}
+				if x_11 != d_22 {
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
+				}
+				a_101 := ar.F64(d_21)
+				if d_22 <= 32 {
+					row_99 = row_99[:d_22]
+					row_100 = row_100[:d_22]
+					for r_102 := range a_101 {
+						row_103 := row_98[r_102*d_22 : (r_102+1)*d_22]
+						s_104 := 0.0
+						for c_105, v_106 := range row_103 {
+							s_104 += v_106 * (row_99[c_105] - row_100[c_105])
+						}
+						a_101[r_102] = s_104
+					}
+				} else {
+					x_107 := ar.F64(d_22)
+					row_99 = row_99[:len(x_107)]
+					row_100 = row_100[:len(x_107)]
+					for i_108 := range x_107 {
+						x_107[i_108] = (row_99[i_108] - row_100[i_108])
+					}
+					runtime.Gemv(false, d_21, d_22, 1, row_98, x_107, 0, a_101)
+				}
+				var s_110 float64 = 0
+				a_101 = a_101[:d_21]
+				for i_111 := 0; i_111 < d_21; i_111++ {
+					s_110 += (a_101[i_111] * a_101[i_111])
+				}
+				x_113 := 0.5 * s_110
+				x_114 := x_96 - x_113
+				r_90[i_91] = x_114
+				ar.release(mark_92)
 			}
-			var s_100 float64 = 0
-			a_91 = a_91[:d_21]
-			for i_101 := 0; i_101 < d_21; i_101++ {
-				s_100 += (a_91[i_101] * a_91[i_101])
+			s_115 := runtime.LogSumExp(r_90)
+			r_84[i_85] = s_115
+			ar.release(mark_86)
+		}
+	}
+	n_150, err_151 := runtime.CheckSize(n_15)
+	if err_151 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:58:19", err_151)
+	}
+	r_152 := ar.F64(n_150)
+	if len(r_152) >= 256 {
+		errs_180 := make([]error, (len(r_152)+31)/32)
+		runtime.ParallelFor(len(r_152), 32, func(lo_181, hi int) {
+			ar := nbArenas.Get()
+			ar.reset()
+			defer nbArenas.Put(ar)
+			for i_182 := lo_181; i_182 < hi; i_182++ {
+				mark_183 := ar.mark()
+				i_184 := int64(i_182)
+				x_185 := gamma_12 * gamma_12
+				x_186 := 0.5 * x_185
+				if i_184 < 0 || i_184 >= int64(icf_7) {
+					errs_180[lo_181/32] = nbAt("models.nab:58:49", runtime.CheckIndex(i_184, icf_7))
+					return
+				}
+				row_187 := icf_6[int(i_184)*icf_8 : (int(i_184)+1)*icf_8]
+				if int64(0) < 0 || n_16 < int64(0) || n_16 > int64(icf_8) {
+					errs_180[lo_181/32] = nbErrorf("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
+					return
+				}
+				n_188 := int(n_16) - int(int64(0))
+				s_189 := row_187[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
+				r_190 := ar.F64(n_188)
+				s_189 = s_189[:len(r_190)]
+				for i_191 := range r_190 {
+					r_190[i_191] = (math.Exp(s_189[i_191]))
+				}
+				var s_193 float64 = 0
+				r_190 = r_190[:n_188]
+				for i_194 := 0; i_194 < n_188; i_194++ {
+					s_193 += (r_190[i_194] * r_190[i_194])
+				}
+				if i_184 < 0 || i_184 >= int64(icf_7) {
+					errs_180[lo_181/32] = nbAt("models.nab:58:70", runtime.CheckIndex(i_184, icf_7))
+					return
+				}
+				row_196 := icf_6[int(i_184)*icf_8 : (int(i_184)+1)*icf_8]
+				n_197 := int64(icf_8)
+				if n_16 < 0 || n_197 < n_16 || n_197 > int64(icf_8) {
+					errs_180[lo_181/32] = nbErrorf("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_197, icf_8))
+					return
+				}
+				n_198 := int(n_197) - int(n_16)
+				s_199 := row_196[int(n_16)*1 : int(n_197)*1 : int(n_197)*1]
+				var s_200 float64 = 0
+				s_199 = s_199[:n_198]
+				for i_201 := 0; i_201 < n_198; i_201++ {
+					s_200 += (s_199[i_201] * s_199[i_201])
+				}
+				x_203 := s_193 + s_200
+				x_204 := x_186 * x_203
+				x_205 := float64(m_13)
+				x_206 := r_64[int(i_184)]
+				x_207 := x_205 * x_206
+				x_208 := x_204 - x_207
+				r_152[i_182] = x_208
+				ar.release(mark_183)
 			}
-			x_103 := 0.5 * s_100
-			x_104 := x_86 - x_103
-			r_80[i_81] = x_104
-			ar.release(mark_82)
+		})
+		for _, err_209 := range errs_180 {
+			if err_209 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, err_209
+			}
 		}
-		s_105 := runtime.LogSumExp(r_80)
-		r_74[i_75] = s_105
-		ar.release(mark_76)
-	}
-	n_106, err_107 := runtime.CheckSize(n_15)
-	if err_107 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:58:19", err_107)
-	}
-	r_108 := ar.F64(n_106)
-	for i_109 := range r_108 {
-		mark_110 := ar.mark()
-		i_111 := int64(i_109)
-		x_112 := gamma_12 * gamma_12
-		x_113 := 0.5 * x_112
-		if i_111 < 0 || i_111 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:58:49", runtime.CheckIndex(i_111, icf_7))
+	} else {
+		for i_153 := range r_152 {
+			mark_154 := ar.mark()
+			i_155 := int64(i_153)
+			x_156 := gamma_12 * gamma_12
+			x_157 := 0.5 * x_156
+			if i_155 < 0 || i_155 >= int64(icf_7) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:58:49", runtime.CheckIndex(i_155, icf_7))
+			}
+			row_158 := icf_6[int(i_155)*icf_8 : (int(i_155)+1)*icf_8]
+			if int64(0) < 0 || n_16 < int64(0) || n_16 > int64(icf_8) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
+			}
+			n_159 := int(n_16) - int(int64(0))
+			s_160 := row_158[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
+			r_161 := ar.F64(n_159)
+			s_160 = s_160[:len(r_161)]
+			for i_162 := range r_161 {
+				r_161[i_162] = (math.Exp(s_160[i_162]))
+			}
+			var s_164 float64 = 0
+			r_161 = r_161[:n_159]
+			for i_165 := 0; i_165 < n_159; i_165++ {
+				s_164 += (r_161[i_165] * r_161[i_165])
+			}
+			if i_155 < 0 || i_155 >= int64(icf_7) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:58:70", runtime.CheckIndex(i_155, icf_7))
+			}
+			row_167 := icf_6[int(i_155)*icf_8 : (int(i_155)+1)*icf_8]
+			n_168 := int64(icf_8)
+			if n_16 < 0 || n_168 < n_16 || n_168 > int64(icf_8) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_168, icf_8))
+			}
+			n_169 := int(n_168) - int(n_16)
+			s_170 := row_167[int(n_16)*1 : int(n_168)*1 : int(n_168)*1]
+			var s_171 float64 = 0
+			s_170 = s_170[:n_169]
+			for i_172 := 0; i_172 < n_169; i_172++ {
+				s_171 += (s_170[i_172] * s_170[i_172])
+			}
+			x_174 := s_164 + s_171
+			x_175 := x_157 * x_174
+			x_176 := float64(m_13)
+			x_177 := r_64[int(i_155)]
+			x_178 := x_176 * x_177
+			x_179 := x_175 - x_178
+			r_152[i_153] = x_179
+			ar.release(mark_154)
 		}
-		row_114 := icf_6[int(i_111)*icf_8 : (int(i_111)+1)*icf_8]
+	}
+	x_210 := float64(n_17)
+	s_211 := runtime.LogSumExp(alphas_1)
+	x_212 := -ybar_14
+	x_213 := x_210 * x_212
+	r_214 := ar.F64(alphas_2)
+	alphas_1 = alphas_1[:len(r_214)]
+	if len(r_214) >= 262144 {
+		runtime.ParallelFor(len(r_214), 16384, func(lo_218, hi int) {
+			for i_219 := lo_218; i_219 < hi; i_219++ {
+				r_214[i_219] = ((math.Exp((alphas_1[i_219] - s_211))) * x_213)
+			}
+		})
+	} else {
+		for i_215 := range r_214 {
+			r_214[i_215] = ((math.Exp((alphas_1[i_215] - s_211))) * x_213)
+		}
+	}
+	z_221 := ar.F64(len(icf_6))
+	z_222 := ar.F64(len(r_64))
+	var rev_223 []float64
+	var rev_224 int
+	var rev_225 int
+	var rev_226 []float64
+	var rev_227 int
+	_ = rev_227
+	rev_223, rev_224, rev_225, rev_226, rev_227 = z_221, icf_7, icf_8, z_222, n_62
+	for i_253 := int64(0); i_253 < n_15; i_253++ {
+		mark_254 := ar.mark()
+		if i_253 < 0 || i_253 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:58:49", runtime.CheckIndex(i_253, icf_7))
+		}
+		row_255 := icf_6[int(i_253)*icf_8 : (int(i_253)+1)*icf_8]
 		if int64(0) < 0 || n_16 < int64(0) || n_16 > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 		}
-		n_115 := int(n_16) - int(int64(0))
-		s_116 := row_114[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
-		r_117 := ar.F64(n_115)
-		s_116 = s_116[:len(r_117)]
-		for i_118 := range r_117 {
-			r_117[i_118] = (math.Exp(s_116[i_118]))
+		n_256 := int(n_16) - int(int64(0))
+		s_257 := row_255[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
+		r_258 := ar.F64(n_256)
+		s_257 = s_257[:len(r_258)]
+		for i_259 := range r_258 {
+			r_258[i_259] = (math.Exp(s_257[i_259]))
 		}
-		var s_120 float64 = 0
-		r_117 = r_117[:n_115]
-		for i_121 := 0; i_121 < n_115; i_121++ {
-			s_120 += (r_117[i_121] * r_117[i_121])
+		n_261 := int64(icf_8)
+		if n_16 < 0 || n_261 < n_16 || n_261 > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_261, icf_8))
 		}
-		if i_111 < 0 || i_111 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:58:70", runtime.CheckIndex(i_111, icf_7))
+		n_262 := int(n_261) - int(n_16)
+		s_263 := row_255[int(n_16)*1 : int(n_261)*1 : int(n_261)*1]
+		x_265 := float64(m_13)
+		x_266 := -ybar_14
+		x_267 := x_265 * x_266
+		rev_226[i_253] += x_267
+		x_268 := gamma_12 * gamma_12
+		x_269 := 0.5 * x_268
+		x_270 := x_269 * ybar_14
+		if n_16 < 0 || n_16+int64(n_262) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(n_262), icf_8))
 		}
-		row_123 := icf_6[int(i_111)*icf_8 : (int(i_111)+1)*icf_8]
-		n_124 := int64(icf_8)
-		if n_16 < 0 || n_124 < n_16 || n_124 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_124, icf_8))
+		if i_253 < 0 || i_253 >= int64(rev_224) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:58:19", runtime.CheckIndex(i_253, rev_224))
 		}
-		n_125 := int(n_124) - int(n_16)
-		s_126 := row_123[int(n_16)*1 : int(n_124)*1 : int(n_124)*1]
-		var s_127 float64 = 0
-		s_126 = s_126[:n_125]
-		for i_128 := 0; i_128 < n_125; i_128++ {
-			s_127 += (s_126[i_128] * s_126[i_128])
+		if rev_225 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_225})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		x_130 := s_120 + s_127
-		x_131 := x_113 * x_130
-		x_132 := float64(m_13)
-		x_133 := r_64[int(i_111)]
-		x_134 := x_132 * x_133
-		x_135 := x_131 - x_134
-		r_108[i_109] = x_135
-		ar.release(mark_110)
+		row_271 := rev_223[i_253*int64(rev_225) : (i_253+1)*int64(rev_225)]
+		region_272 := row_271[int(n_16)*1 : (int(n_16)+n_262)*1]
+		s_263 = s_263[:len(region_272)]
+		for i_273 := range region_272 {
+			region_272[i_273] += ((2.0 * s_263[i_273]) * x_270)
+		}
+		if int64(0) < 0 || int64(0)+int64(n_256) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_256), icf_8))
+		}
+		if i_253 < 0 || i_253 >= int64(rev_224) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:58:19", runtime.CheckIndex(i_253, rev_224))
+		}
+		if rev_225 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_225})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		}
+		row_275 := rev_223[i_253*int64(rev_225) : (i_253+1)*int64(rev_225)]
+		region_276 := row_275[int(int64(0))*1 : (int(int64(0))+n_256)*1]
+		r_258 = r_258[:len(region_276)]
+		for i_277 := range region_276 {
+			region_276[i_277] += (r_258[i_277] * ((2.0 * r_258[i_277]) * x_270))
+		}
+		ar.release(mark_254)
 	}
-	x_136 := float64(n_17)
-	s_137 := runtime.LogSumExp(alphas_1)
-	x_138 := -ybar_14
-	x_139 := x_136 * x_138
-	r_140 := ar.F64(alphas_2)
-	alphas_1 = alphas_1[:len(r_140)]
-	for i_141 := range r_140 {
-		r_140[i_141] = ((math.Exp((alphas_1[i_141] - s_137))) * x_139)
-	}
-	z_143 := ar.F64(len(icf_6))
-	z_144 := ar.F64(len(r_64))
-	var rev_145 []float64
-	var rev_146 int
-	var rev_147 int
-	var rev_148 []float64
-	var rev_149 int
-	_ = rev_149
-	rev_145, rev_146, rev_147, rev_148, rev_149 = z_143, icf_7, icf_8, z_144, n_62
-	for i_175 := int64(0); i_175 < n_15; i_175++ {
-		mark_176 := ar.mark()
-		if i_175 < 0 || i_175 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:58:49", runtime.CheckIndex(i_175, icf_7))
+	z_279 := ar.F64(len(a_20))
+	z_280 := ar.F64(len(means_3))
+	var rev_281 []float64
+	var rev_282 int
+	var rev_283 []float64
+	var rev_284 int
+	var rev_285 []float64
+	var rev_286 int
+	var rev_287 int
+	var rev_288 int
+	var rev_289 []float64
+	var rev_290 int
+	var rev_291 int
+	rev_281, rev_282, rev_283, rev_284, rev_285, rev_286, rev_287, rev_288, rev_289, rev_290, rev_291 = r_214, alphas_2, z_222, n_62, z_279, n_18, d_21, d_22, z_280, means_4, means_5
+	for i_414 := int64(0); i_414 < n_17; i_414++ {
+		mark_415 := ar.mark()
+		n_416, err_417 := runtime.CheckSize(n_15)
+		if err_417 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:30", err_417)
 		}
-		row_177 := icf_6[int(i_175)*icf_8 : (int(i_175)+1)*icf_8]
-		if int64(0) < 0 || n_16 < int64(0) || n_16 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
-		}
-		n_178 := int(n_16) - int(int64(0))
-		s_179 := row_177[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
-		r_180 := ar.F64(n_178)
-		s_179 = s_179[:len(r_180)]
-		for i_181 := range r_180 {
-			r_180[i_181] = (math.Exp(s_179[i_181]))
-		}
-		n_183 := int64(icf_8)
-		if n_16 < 0 || n_183 < n_16 || n_183 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_183, icf_8))
-		}
-		n_184 := int(n_183) - int(n_16)
-		s_185 := row_177[int(n_16)*1 : int(n_183)*1 : int(n_183)*1]
-		x_187 := float64(m_13)
-		x_188 := -ybar_14
-		x_189 := x_187 * x_188
-		rev_148[i_175] += x_189
-		x_190 := gamma_12 * gamma_12
-		x_191 := 0.5 * x_190
-		x_192 := x_191 * ybar_14
-		if n_16 < 0 || n_16+int64(n_184) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(n_184), icf_8))
-		}
-		if i_175 < 0 || i_175 >= int64(rev_146) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:58:19", runtime.CheckIndex(i_175, rev_146))
-		}
-		if rev_147 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_147})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
-		}
-		row_193 := rev_145[i_175*int64(rev_147) : (i_175+1)*int64(rev_147)]
-		region_194 := row_193[int(n_16)*1 : (int(n_16)+n_184)*1]
-		s_185 = s_185[:len(region_194)]
-		for i_195 := range region_194 {
-			region_194[i_195] += ((2.0 * s_185[i_195]) * x_192)
-		}
-		if int64(0) < 0 || int64(0)+int64(n_178) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_178), icf_8))
-		}
-		if i_175 < 0 || i_175 >= int64(rev_146) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:58:19", runtime.CheckIndex(i_175, rev_146))
-		}
-		if rev_147 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_147})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
-		}
-		row_197 := rev_145[i_175*int64(rev_147) : (i_175+1)*int64(rev_147)]
-		region_198 := row_197[int(int64(0))*1 : (int(int64(0))+n_178)*1]
-		r_180 = r_180[:len(region_198)]
-		for i_199 := range region_198 {
-			region_198[i_199] += (r_180[i_199] * ((2.0 * r_180[i_199]) * x_192))
-		}
-		ar.release(mark_176)
-	}
-	z_201 := ar.F64(len(a_20))
-	z_202 := ar.F64(len(means_3))
-	var rev_203 []float64
-	var rev_204 int
-	var rev_205 []float64
-	var rev_206 int
-	var rev_207 []float64
-	var rev_208 int
-	var rev_209 int
-	var rev_210 int
-	var rev_211 []float64
-	var rev_212 int
-	var rev_213 int
-	rev_203, rev_204, rev_205, rev_206, rev_207, rev_208, rev_209, rev_210, rev_211, rev_212, rev_213 = r_140, alphas_2, z_144, n_62, z_201, n_18, d_21, d_22, z_202, means_4, means_5
-	for i_336 := int64(0); i_336 < n_17; i_336++ {
-		mark_337 := ar.mark()
-		n_338, err_339 := runtime.CheckSize(n_15)
-		if err_339 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:30", err_339)
-		}
-		r_340 := ar.F64(n_338)
-		for i_341 := range r_340 {
-			mark_342 := ar.mark()
-			i_343 := int64(i_341)
-			x_344 := alphas_1[int(i_343)]
-			x_345 := r_64[int(i_343)]
-			x_346 := x_344 + x_345
-			rs_347 := d_21 * d_22
-			row_348 := a_20[int(i_343)*rs_347 : (int(i_343)+1)*rs_347]
-			row_349 := x_9[int(i_336)*x_11 : (int(i_336)+1)*x_11]
-			if i_343 < 0 || i_343 >= int64(means_4) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:85", runtime.CheckIndex(i_343, means_4))
-			}
-			row_350 := means_3[int(i_343)*means_5 : (int(i_343)+1)*means_5]
-			if means_5 != x_11 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
-			}
-			if x_11 != d_22 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
-			}
-			a_351 := ar.F64(d_21)
-			if d_22 <= 32 {
-				row_349 = row_349[:d_22]
-				row_350 = row_350[:d_22]
-				for r_352 := range a_351 {
-					row_353 := row_348[r_352*d_22 : (r_352+1)*d_22]
-					s_354 := 0.0
-					for c_355, v_356 := range row_353 {
-						s_354 += v_356 * (row_349[c_355] - row_350[c_355])
-					}
-					a_351[r_352] = s_354
-				}
-			} else {
-				x_357 := ar.F64(d_22)
-				row_349 = row_349[:len(x_357)]
-				row_350 = row_350[:len(x_357)]
-				for i_358 := range x_357 {
-					x_357[i_358] = (row_349[i_358] - row_350[i_358])
-				}
-				runtime.Gemv(false, d_21, d_22, 1, row_348, x_357, 0, a_351)
-			}
-			var s_360 float64 = 0
-			a_351 = a_351[:d_21]
-			for i_361 := 0; i_361 < d_21; i_361++ {
-				s_360 += (a_351[i_361] * a_351[i_361])
-			}
-			x_363 := 0.5 * s_360
-			x_364 := x_346 - x_363
-			r_340[i_341] = x_364
-			ar.release(mark_342)
-		}
-		sm_365 := ar.F64(len(r_340))
-		runtime.Softmax(sm_365, r_340)
-		r_366 := ar.F64(n_338)
-		sm_365 = sm_365[:len(r_366)]
-		for i_367 := range r_366 {
-			r_366[i_367] = (sm_365[i_367] * ybar_14)
-		}
-		var rev_369 []float64
-		var rev_370 int
-		_ = rev_370
-		var rev_371 []float64
-		var rev_372 int
-		_ = rev_372
-		var rev_373 []float64
-		var rev_374 int
-		_ = rev_374
-		var rev_375 int
-		var rev_376 int
-		var rev_377 []float64
-		var rev_378 int
-		var rev_379 int
-		rev_369, rev_370, rev_371, rev_372, rev_373, rev_374, rev_375, rev_376, rev_377, rev_378, rev_379 = rev_203, rev_204, rev_205, rev_206, rev_207, rev_208, rev_209, rev_210, rev_211, rev_212, rev_213
-		for i_419 := int64(0); i_419 < n_15; i_419++ {
+		r_418 := ar.F64(n_416)
+		for i_419 := range r_418 {
 			mark_420 := ar.mark()
-			x_421 := r_366[int(i_419)]
-			rs_424 := d_21 * d_22
-			row_425 := a_20[int(i_419)*rs_424 : (int(i_419)+1)*rs_424]
-			row_426 := x_9[int(i_336)*x_11 : (int(i_336)+1)*x_11]
-			if i_419 < 0 || i_419 >= int64(means_4) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:85", runtime.CheckIndex(i_419, means_4))
+			i_421 := int64(i_419)
+			x_422 := alphas_1[int(i_421)]
+			x_423 := r_64[int(i_421)]
+			x_424 := x_422 + x_423
+			rs_425 := d_21 * d_22
+			row_426 := a_20[int(i_421)*rs_425 : (int(i_421)+1)*rs_425]
+			row_427 := x_9[int(i_414)*x_11 : (int(i_414)+1)*x_11]
+			if i_421 < 0 || i_421 >= int64(means_4) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:85", runtime.CheckIndex(i_421, means_4))
 			}
-			row_427 := means_3[int(i_419)*means_5 : (int(i_419)+1)*means_5]
+			row_428 := means_3[int(i_421)*means_5 : (int(i_421)+1)*means_5]
 			if means_5 != x_11 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
-			}
-			r_428 := ar.F64(x_11)
-			row_426 = row_426[:len(r_428)]
-			row_427 = row_427[:len(r_428)]
-			for i_429 := range r_428 {
-				r_428[i_429] = (row_426[i_429] - row_427[i_429])
 			}
 			if x_11 != d_22 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 			}
-			a_431 := ar.F64(d_21)
+			a_429 := ar.F64(d_21)
 			if d_22 <= 32 {
-				r_428 = r_428[:d_22]
-				for r_432 := range a_431 {
-					row_433 := row_425[r_432*d_22 : (r_432+1)*d_22]
-					s_434 := 0.0
-					for c_435, v_436 := range row_433 {
-						s_434 += v_436 * r_428[c_435]
+				row_427 = row_427[:d_22]
+				row_428 = row_428[:d_22]
+				for r_430 := range a_429 {
+					row_431 := row_426[r_430*d_22 : (r_430+1)*d_22]
+					s_432 := 0.0
+					for c_433, v_434 := range row_431 {
+						s_432 += v_434 * (row_427[c_433] - row_428[c_433])
 					}
-					a_431[r_432] = s_434
+					a_429[r_430] = s_432
 				}
 			} else {
-				runtime.Gemv(false, d_21, d_22, 1, row_425, r_428, 0, a_431)
+				x_435 := ar.F64(d_22)
+				row_427 = row_427[:len(x_435)]
+				row_428 = row_428[:len(x_435)]
+				for i_436 := range x_435 {
+					x_435[i_436] = (row_427[i_436] - row_428[i_436])
+				}
+				runtime.Gemv(false, d_21, d_22, 1, row_426, x_435, 0, a_429)
 			}
-			x_437 := -x_421
-			x_438 := 0.5 * x_437
-			r_439 := ar.F64(d_21)
-			a_431 = a_431[:len(r_439)]
-			for i_440 := range r_439 {
-				r_439[i_440] = ((2.0 * a_431[i_440]) * x_438)
+			var s_438 float64 = 0
+			a_429 = a_429[:d_21]
+			for i_439 := 0; i_439 < d_21; i_439++ {
+				s_438 += (a_429[i_439] * a_429[i_439])
+			}
+			x_441 := 0.5 * s_438
+			x_442 := x_424 - x_441
+			r_418[i_419] = x_442
+			ar.release(mark_420)
+		}
+		sm_443 := ar.F64(len(r_418))
+		runtime.Softmax(sm_443, r_418)
+		r_444 := ar.F64(n_416)
+		sm_443 = sm_443[:len(r_444)]
+		for i_445 := range r_444 {
+			r_444[i_445] = (sm_443[i_445] * ybar_14)
+		}
+		var rev_447 []float64
+		var rev_448 int
+		_ = rev_448
+		var rev_449 []float64
+		var rev_450 int
+		_ = rev_450
+		var rev_451 []float64
+		var rev_452 int
+		_ = rev_452
+		var rev_453 int
+		var rev_454 int
+		var rev_455 []float64
+		var rev_456 int
+		var rev_457 int
+		rev_447, rev_448, rev_449, rev_450, rev_451, rev_452, rev_453, rev_454, rev_455, rev_456, rev_457 = rev_281, rev_282, rev_283, rev_284, rev_285, rev_286, rev_287, rev_288, rev_289, rev_290, rev_291
+		for i_497 := int64(0); i_497 < n_15; i_497++ {
+			mark_498 := ar.mark()
+			x_499 := r_444[int(i_497)]
+			rs_502 := d_21 * d_22
+			row_503 := a_20[int(i_497)*rs_502 : (int(i_497)+1)*rs_502]
+			row_504 := x_9[int(i_414)*x_11 : (int(i_414)+1)*x_11]
+			if i_497 < 0 || i_497 >= int64(means_4) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:85", runtime.CheckIndex(i_497, means_4))
+			}
+			row_505 := means_3[int(i_497)*means_5 : (int(i_497)+1)*means_5]
+			if means_5 != x_11 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
+			}
+			r_506 := ar.F64(x_11)
+			row_504 = row_504[:len(r_506)]
+			row_505 = row_505[:len(r_506)]
+			for i_507 := range r_506 {
+				r_506[i_507] = (row_504[i_507] - row_505[i_507])
+			}
+			if x_11 != d_22 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
+			}
+			a_509 := ar.F64(d_21)
+			if d_22 <= 32 {
+				r_506 = r_506[:d_22]
+				for r_510 := range a_509 {
+					row_511 := row_503[r_510*d_22 : (r_510+1)*d_22]
+					s_512 := 0.0
+					for c_513, v_514 := range row_511 {
+						s_512 += v_514 * r_506[c_513]
+					}
+					a_509[r_510] = s_512
+				}
+			} else {
+				runtime.Gemv(false, d_21, d_22, 1, row_503, r_506, 0, a_509)
+			}
+			x_515 := -x_499
+			x_516 := 0.5 * x_515
+			r_517 := ar.F64(d_21)
+			a_509 = a_509[:len(r_517)]
+			for i_518 := range r_517 {
+				r_517[i_518] = ((2.0 * a_509[i_518]) * x_516)
 			}
 			if d_21 != d_21 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:30", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21})+" @ "+runtime.ShapeString([]int{d_21, d_22}))
 			}
-			a_442 := ar.F64(d_22)
+			a_520 := ar.F64(d_22)
 			if d_22 <= 32 {
-				r_439 = r_439[:d_21]
-				for r_443 := range r_439 {
-					row_444 := row_425[r_443*d_22 : (r_443+1)*d_22]
-					a_442 = a_442[:len(row_444)]
-					for c_445, v_446 := range row_444 {
-						a_442[c_445] += r_439[r_443] * v_446
+				r_517 = r_517[:d_21]
+				for r_521 := range r_517 {
+					row_522 := row_503[r_521*d_22 : (r_521+1)*d_22]
+					a_520 = a_520[:len(row_522)]
+					for c_523, v_524 := range row_522 {
+						a_520[c_523] += r_517[r_521] * v_524
 					}
 				}
 			} else {
-				runtime.Gemv(true, d_21, d_22, 1, row_425, r_439, 0, a_442)
+				runtime.Gemv(true, d_21, d_22, 1, row_503, r_517, 0, a_520)
 			}
-			if i_419 < 0 || i_419 >= int64(rev_378) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:30", runtime.CheckIndex(i_419, rev_378))
+			if i_497 < 0 || i_497 >= int64(rev_456) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:30", runtime.CheckIndex(i_497, rev_456))
 			}
-			if rev_379 != d_22 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_379})+" and "+runtime.ShapeString([]int{d_22})+" differ")
+			if rev_457 != d_22 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_457})+" and "+runtime.ShapeString([]int{d_22})+" differ")
 			}
-			row_447 := rev_377[i_419*int64(rev_379) : (i_419+1)*int64(rev_379)]
-			a_442 = a_442[:len(row_447)]
-			for i_448 := range row_447 {
-				row_447[i_448] += -a_442[i_448]
+			row_525 := rev_455[i_497*int64(rev_457) : (i_497+1)*int64(rev_457)]
+			a_520 = a_520[:len(row_525)]
+			for i_526 := range row_525 {
+				row_525[i_526] += -a_520[i_526]
 			}
-			tot_450, err_451 := runtime.MulSize(d_21, x_11)
-			if err_451 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:30", err_451)
+			tot_528, err_529 := runtime.MulSize(d_21, x_11)
+			if err_529 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:30", err_529)
 			}
-			_ = tot_450
-			if rev_375 != d_21 || rev_376 != x_11 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_375, rev_376})+" and "+runtime.ShapeString([]int{d_21, x_11})+" differ")
+			_ = tot_528
+			if rev_453 != d_21 || rev_454 != x_11 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_453, rev_454})+" and "+runtime.ShapeString([]int{d_21, x_11})+" differ")
 			}
-			rs_452 := rev_375 * rev_376
-			row_453 := rev_373[i_419*int64(rs_452) : (i_419+1)*int64(rs_452)]
-			for i_454, xi_455 := range r_439 {
-				row_458 := row_453[i_454*len(r_428) : (i_454+1)*len(r_428)]
-				for j_456, yj_457 := range r_428 {
-					row_458[j_456] += xi_455 * yj_457
+			rs_530 := rev_453 * rev_454
+			row_531 := rev_451[i_497*int64(rs_530) : (i_497+1)*int64(rs_530)]
+			for i_532, xi_533 := range r_517 {
+				row_536 := row_531[i_532*len(r_506) : (i_532+1)*len(r_506)]
+				for j_534, yj_535 := range r_506 {
+					row_536[j_534] += xi_533 * yj_535
 				}
 			}
-			rev_371[i_419] += x_421
-			rev_369[i_419] += x_421
-			ar.release(mark_420)
+			rev_449[i_497] += x_499
+			rev_447[i_497] += x_499
+			ar.release(mark_498)
 		}
-		ar.release(mark_337)
+		ar.release(mark_415)
 	}
-	var rev_459 []float64
-	var rev_460 int
-	var rev_461 int
-	rev_459, rev_460, rev_461 = z_143, icf_7, icf_8
-	for i_472 := int64(0); i_472 < n_15; i_472++ {
-		mark_473 := ar.mark()
-		if i_472 < 0 || i_472 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:55:22", runtime.CheckIndex(i_472, icf_7))
+	var rev_537 []float64
+	var rev_538 int
+	var rev_539 int
+	rev_537, rev_538, rev_539 = z_221, icf_7, icf_8
+	for i_550 := int64(0); i_550 < n_15; i_550++ {
+		mark_551 := ar.mark()
+		if i_550 < 0 || i_550 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:55:22", runtime.CheckIndex(i_550, icf_7))
 		}
-		row_474 := icf_6[int(i_472)*icf_8 : (int(i_472)+1)*icf_8]
+		row_552 := icf_6[int(i_550)*icf_8 : (int(i_550)+1)*icf_8]
 		if int64(0) < 0 || n_16 < int64(0) || n_16 > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 		}
-		n_475 := int(n_16) - int(int64(0))
-		s_476 := row_474[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
-		z_477 := ar.F64(len(s_476))
-		x_478 := z_144[int(i_472)]
-		for i_479 := range z_477 {
-			z_477[i_479] += x_478
+		n_553 := int(n_16) - int(int64(0))
+		s_554 := row_552[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
+		z_555 := ar.F64(len(s_554))
+		x_556 := z_222[int(i_550)]
+		for i_557 := range z_555 {
+			z_555[i_557] += x_556
 		}
-		if int64(0) < 0 || int64(0)+int64(n_475) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:55:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_475), icf_8))
+		if int64(0) < 0 || int64(0)+int64(n_553) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:55:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_553), icf_8))
 		}
-		if i_472 < 0 || i_472 >= int64(rev_460) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:55:14", runtime.CheckIndex(i_472, rev_460))
+		if i_550 < 0 || i_550 >= int64(rev_538) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:55:14", runtime.CheckIndex(i_550, rev_538))
 		}
-		if rev_461 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_461})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_539 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_539})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_480 := rev_459[i_472*int64(rev_461) : (i_472+1)*int64(rev_461)]
-		region_481 := row_480[int(int64(0))*1 : (int(int64(0))+n_475)*1]
-		z_477 = z_477[:len(region_481)]
-		for i_482 := range region_481 {
-			region_481[i_482] += z_477[i_482]
+		row_558 := rev_537[i_550*int64(rev_539) : (i_550+1)*int64(rev_539)]
+		region_559 := row_558[int(int64(0))*1 : (int(int64(0))+n_553)*1]
+		z_555 = z_555[:len(region_559)]
+		for i_560 := range region_559 {
+			region_559[i_560] += z_555[i_560]
 		}
-		ar.release(mark_473)
+		ar.release(mark_551)
 	}
-	var rev_483 []float64
-	var rev_484 int
-	var rev_485 int
-	rev_483, rev_484, rev_485 = z_143, icf_7, icf_8
-	for i_501 := int64(0); i_501 < n_15; i_501++ {
-		mark_502 := ar.mark()
-		rs_503 := d_21 * d_22
-		row_504 := z_201[int(i_501)*rs_503 : (int(i_501)+1)*rs_503]
-		if i_501 < 0 || i_501 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:21", runtime.CheckIndex(i_501, icf_7))
+	var rev_561 []float64
+	var rev_562 int
+	var rev_563 int
+	rev_561, rev_562, rev_563 = z_221, icf_7, icf_8
+	for i_579 := int64(0); i_579 < n_15; i_579++ {
+		mark_580 := ar.mark()
+		rs_581 := d_21 * d_22
+		row_582 := z_279[int(i_579)*rs_581 : (int(i_579)+1)*rs_581]
+		if i_579 < 0 || i_579 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:21", runtime.CheckIndex(i_579, icf_7))
 		}
-		row_505 := icf_6[int(i_501)*icf_8 : (int(i_501)+1)*icf_8]
-		r_506, r_507, r_508, r_509, r_510, r_511, err_512 := fn_qmatvjp(ar, row_505, icf_8, n_16, row_504, d_21, d_22)
-		_ = r_511
-		if err_512 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbFrame(err_512, "qmat$vjp", "models.nab:47:5", "models.nab:54:13")
+		row_583 := icf_6[int(i_579)*icf_8 : (int(i_579)+1)*icf_8]
+		r_584, r_585, r_586, r_587, r_588, r_589, err_590 := fn_qmatvjp(ar, row_583, icf_8, n_16, row_582, d_21, d_22)
+		_ = r_589
+		if err_590 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbFrame(err_590, "qmat$vjp", "models.nab:47:5", "models.nab:54:13")
 		}
-		z_513 := ar.F64(len(r_506))
-		if r_507 != d_21 || r_508 != d_22 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:12", "acc_add: shapes "+runtime.ShapeString([]int{r_507, r_508})+" and "+runtime.ShapeString([]int{d_21, d_22})+" differ")
+		z_591 := ar.F64(len(r_584))
+		if r_585 != d_21 || r_586 != d_22 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:12", "acc_add: shapes "+runtime.ShapeString([]int{r_585, r_586})+" and "+runtime.ShapeString([]int{d_21, d_22})+" differ")
 		}
-		row_504 = row_504[:len(z_513)]
-		for i_514 := range z_513 {
-			z_513[i_514] += row_504[i_514]
+		row_582 = row_582[:len(z_591)]
+		for i_592 := range z_591 {
+			z_591[i_592] += row_582[i_592]
 		}
-		if i_501 < 0 || i_501 >= int64(rev_484) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:12", runtime.CheckIndex(i_501, rev_484))
+		if i_579 < 0 || i_579 >= int64(rev_562) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:12", runtime.CheckIndex(i_579, rev_562))
 		}
-		if rev_485 != r_510 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_485})+" and "+runtime.ShapeString([]int{r_510})+" differ")
+		if rev_563 != r_588 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_563})+" and "+runtime.ShapeString([]int{r_588})+" differ")
 		}
-		row_515 := rev_483[i_501*int64(rev_485) : (i_501+1)*int64(rev_485)]
-		for j_516 := range row_515 {
-			row_515[j_516] += r_509[j_516]
+		row_593 := rev_561[i_579*int64(rev_563) : (i_579+1)*int64(rev_563)]
+		for j_594 := range row_593 {
+			row_593[j_594] += r_587[j_594]
 		}
-		ar.release(mark_502)
+		ar.release(mark_580)
 	}
-	x_517 := n_17 * n_16
-	x_518 := float64(x_517)
-	x_519 := (-0.5) * x_518
-	x_520 := x_519 * 1.8378770664093453
-	s_521 := runtime.Sum(r_74)
-	x_522 := x_520 + s_521
-	x_523 := x_136 * s_137
-	x_524 := x_522 - x_523
-	s_525 := runtime.Sum(r_108)
-	x_526 := x_524 + s_525
-	x_527 := float64(n_15)
-	r_528, err_529 := fn_wishartc(ar, n_16, gamma_12, m_13)
-	if err_529 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbFrame(err_529, "wishart_c", "models.nab:40:5", "models.nab:61:17")
+	x_595 := n_17 * n_16
+	x_596 := float64(x_595)
+	x_597 := (-0.5) * x_596
+	x_598 := x_597 * 1.8378770664093453
+	s_599 := runtime.Sum(r_84)
+	x_600 := x_598 + s_599
+	x_601 := x_210 * s_211
+	x_602 := x_600 - x_601
+	s_603 := runtime.Sum(r_152)
+	x_604 := x_602 + s_603
+	x_605 := float64(n_15)
+	r_606, err_607 := fn_wishartc(ar, n_16, gamma_12, m_13)
+	if err_607 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbFrame(err_607, "wishart_c", "models.nab:40:5", "models.nab:61:17")
 	}
-	x_530 := x_527 * r_528
-	x_531 := x_526 - x_530
-	z_532 := ar.F64(len(x_9))
-	return x_531, r_140, alphas_2, z_202, means_4, means_5, z_143, icf_7, icf_8, z_532, x_10, x_11, 0.0, int64(0), nil
+	x_608 := x_605 * r_606
+	x_609 := x_604 - x_608
+	z_610 := ar.F64(len(x_9))
+	return x_609, r_214, alphas_2, z_280, means_4, means_5, z_221, icf_7, icf_8, z_610, x_10, x_11, 0.0, int64(0), nil
 }
 
 // fn_gmmgrad is def gmm_grad (models.nab:64:12).
@@ -3277,101 +3872,125 @@ func fn_cross(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 i
 	row_9 = row_9[:len(r_12)]
 	row_10 = row_10[:len(r_12)]
 	row_11 = row_11[:len(r_12)]
-	for i_13 := range r_12 {
-		r_12[i_13] = ((row_8[i_13] * row_9[i_13]) - (row_10[i_13] * row_11[i_13]))
+	if len(r_12) >= 262144 {
+		runtime.ParallelFor(len(r_12), 16384, func(lo_16, hi int) {
+			for i_17 := lo_16; i_17 < hi; i_17++ {
+				r_12[i_17] = ((row_8[i_17] * row_9[i_17]) - (row_10[i_17] * row_11[i_17]))
+			}
+		})
+	} else {
+		for i_13 := range r_12 {
+			r_12[i_13] = ((row_8[i_13] * row_9[i_13]) - (row_10[i_13] * row_11[i_13]))
+		}
 	}
 	if int64(2) < 0 || int64(2) >= int64(a_2) {
 		return nil, 0, 0, nbAt("models.nab:123:32", runtime.CheckIndex(int64(2), a_2))
 	}
-	row_15 := a_1[int(int64(2))*a_3 : (int(int64(2))+1)*a_3]
+	row_19 := a_1[int(int64(2))*a_3 : (int(int64(2))+1)*a_3]
 	if int64(0) < 0 || int64(0) >= int64(b_5) {
 		return nil, 0, 0, nbAt("models.nab:123:39", runtime.CheckIndex(int64(0), b_5))
 	}
-	row_16 := b_4[int(int64(0))*b_6 : (int(int64(0))+1)*b_6]
+	row_20 := b_4[int(int64(0))*b_6 : (int(int64(0))+1)*b_6]
 	if b_6 != a_3 {
 		return nil, 0, 0, nbErrorf("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
 	if int64(0) < 0 || int64(0) >= int64(a_2) {
 		return nil, 0, 0, nbAt("models.nab:123:46", runtime.CheckIndex(int64(0), a_2))
 	}
-	row_17 := a_1[int(int64(0))*a_3 : (int(int64(0))+1)*a_3]
+	row_21 := a_1[int(int64(0))*a_3 : (int(int64(0))+1)*a_3]
 	if int64(2) < 0 || int64(2) >= int64(b_5) {
 		return nil, 0, 0, nbAt("models.nab:123:53", runtime.CheckIndex(int64(2), b_5))
 	}
-	row_18 := b_4[int(int64(2))*b_6 : (int(int64(2))+1)*b_6]
+	row_22 := b_4[int(int64(2))*b_6 : (int(int64(2))+1)*b_6]
 	if b_6 != a_3 {
 		return nil, 0, 0, nbErrorf("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
-	r_19 := ar.F64(a_3)
-	row_15 = row_15[:len(r_19)]
-	row_16 = row_16[:len(r_19)]
-	row_17 = row_17[:len(r_19)]
-	row_18 = row_18[:len(r_19)]
-	for i_20 := range r_19 {
-		r_19[i_20] = ((row_15[i_20] * row_16[i_20]) - (row_17[i_20] * row_18[i_20]))
+	r_23 := ar.F64(a_3)
+	row_19 = row_19[:len(r_23)]
+	row_20 = row_20[:len(r_23)]
+	row_21 = row_21[:len(r_23)]
+	row_22 = row_22[:len(r_23)]
+	if len(r_23) >= 262144 {
+		runtime.ParallelFor(len(r_23), 16384, func(lo_27, hi int) {
+			for i_28 := lo_27; i_28 < hi; i_28++ {
+				r_23[i_28] = ((row_19[i_28] * row_20[i_28]) - (row_21[i_28] * row_22[i_28]))
+			}
+		})
+	} else {
+		for i_24 := range r_23 {
+			r_23[i_24] = ((row_19[i_24] * row_20[i_24]) - (row_21[i_24] * row_22[i_24]))
+		}
 	}
 	if int64(0) < 0 || int64(0) >= int64(a_2) {
 		return nil, 0, 0, nbAt("models.nab:123:59", runtime.CheckIndex(int64(0), a_2))
 	}
-	row_22 := a_1[int(int64(0))*a_3 : (int(int64(0))+1)*a_3]
+	row_30 := a_1[int(int64(0))*a_3 : (int(int64(0))+1)*a_3]
 	if int64(1) < 0 || int64(1) >= int64(b_5) {
 		return nil, 0, 0, nbAt("models.nab:123:66", runtime.CheckIndex(int64(1), b_5))
 	}
-	row_23 := b_4[int(int64(1))*b_6 : (int(int64(1))+1)*b_6]
+	row_31 := b_4[int(int64(1))*b_6 : (int(int64(1))+1)*b_6]
 	if b_6 != a_3 {
 		return nil, 0, 0, nbErrorf("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
 	if int64(1) < 0 || int64(1) >= int64(a_2) {
 		return nil, 0, 0, nbAt("models.nab:123:73", runtime.CheckIndex(int64(1), a_2))
 	}
-	row_24 := a_1[int(int64(1))*a_3 : (int(int64(1))+1)*a_3]
+	row_32 := a_1[int(int64(1))*a_3 : (int(int64(1))+1)*a_3]
 	if int64(0) < 0 || int64(0) >= int64(b_5) {
 		return nil, 0, 0, nbAt("models.nab:123:80", runtime.CheckIndex(int64(0), b_5))
 	}
-	row_25 := b_4[int(int64(0))*b_6 : (int(int64(0))+1)*b_6]
+	row_33 := b_4[int(int64(0))*b_6 : (int(int64(0))+1)*b_6]
 	if b_6 != a_3 {
 		return nil, 0, 0, nbErrorf("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
-	r_26 := ar.F64(a_3)
-	row_22 = row_22[:len(r_26)]
-	row_23 = row_23[:len(r_26)]
-	row_24 = row_24[:len(r_26)]
-	row_25 = row_25[:len(r_26)]
-	for i_27 := range r_26 {
-		r_26[i_27] = ((row_22[i_27] * row_23[i_27]) - (row_24[i_27] * row_25[i_27]))
-	}
-	var a_29 []float64
-	var d_30 int = 0
-	var rs_31 int = 0
-	for i_32 := 0; i_32 < 3; i_32++ {
-		mark_33 := ar.mark()
-		var e_34 []float64
-		var e_35 int
-		switch i_32 {
-		case 0:
-			e_34, e_35 = r_12, a_3
-		case 1:
-			e_34, e_35 = r_19, a_3
-		case 2:
-			e_34, e_35 = r_26, a_3
-		}
-		if i_32 == 0 {
-			d_30 = e_35
-			rs_31 = d_30
-			tot_36, err_37 := runtime.MulSize(3, rs_31)
-			if err_37 != nil {
-				return nil, 0, 0, nbAt("models.nab:123:3", err_37)
+	r_34 := ar.F64(a_3)
+	row_30 = row_30[:len(r_34)]
+	row_31 = row_31[:len(r_34)]
+	row_32 = row_32[:len(r_34)]
+	row_33 = row_33[:len(r_34)]
+	if len(r_34) >= 262144 {
+		runtime.ParallelFor(len(r_34), 16384, func(lo_38, hi int) {
+			for i_39 := lo_38; i_39 < hi; i_39++ {
+				r_34[i_39] = ((row_30[i_39] * row_31[i_39]) - (row_32[i_39] * row_33[i_39]))
 			}
-			a_29 = ar.F64(tot_36)
-		} else if e_35 != d_30 {
-			return nil, 0, 0, nbErrorf("models.nab:123:3", "array literal: element "+strconv.Itoa(i_32)+" has shape "+runtime.ShapeString([]int{e_35})+", element 0 has shape "+runtime.ShapeString([]int{d_30}))
-		}
-		copy(a_29[i_32*rs_31:(i_32+1)*rs_31], e_34)
-		if i_32 > 0 {
-			ar.release(mark_33)
+		})
+	} else {
+		for i_35 := range r_34 {
+			r_34[i_35] = ((row_30[i_35] * row_31[i_35]) - (row_32[i_35] * row_33[i_35]))
 		}
 	}
-	return a_29, 3, d_30, nil
+	var a_41 []float64
+	var d_42 int = 0
+	var rs_43 int = 0
+	for i_44 := 0; i_44 < 3; i_44++ {
+		mark_45 := ar.mark()
+		var e_46 []float64
+		var e_47 int
+		switch i_44 {
+		case 0:
+			e_46, e_47 = r_12, a_3
+		case 1:
+			e_46, e_47 = r_23, a_3
+		case 2:
+			e_46, e_47 = r_34, a_3
+		}
+		if i_44 == 0 {
+			d_42 = e_47
+			rs_43 = d_42
+			tot_48, err_49 := runtime.MulSize(3, rs_43)
+			if err_49 != nil {
+				return nil, 0, 0, nbAt("models.nab:123:3", err_49)
+			}
+			a_41 = ar.F64(tot_48)
+		} else if e_47 != d_42 {
+			return nil, 0, 0, nbErrorf("models.nab:123:3", "array literal: element "+strconv.Itoa(i_44)+" has shape "+runtime.ShapeString([]int{e_47})+", element 0 has shape "+runtime.ShapeString([]int{d_42}))
+		}
+		copy(a_41[i_44*rs_43:(i_44+1)*rs_43], e_46)
+		if i_44 > 0 {
+			ar.release(mark_45)
+		}
+	}
+	return a_41, 3, d_42, nil
 }
 
 // fn_rotate is def rotate (models.nab:126:5).
@@ -3404,262 +4023,358 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 	row_8 = row_8[:len(r_11)]
 	row_9 = row_9[:len(r_11)]
 	row_10 = row_10[:len(r_11)]
-	for i_12 := range r_11 {
-		r_11[i_12] = (((row_8[i_12] * row_8[i_12]) + (row_9[i_12] * row_9[i_12])) + (row_10[i_12] * row_10[i_12]))
+	if len(r_11) >= 262144 {
+		runtime.ParallelFor(len(r_11), 16384, func(lo_15, hi int) {
+			for i_16 := lo_15; i_16 < hi; i_16++ {
+				r_11[i_16] = (((row_8[i_16] * row_8[i_16]) + (row_9[i_16] * row_9[i_16])) + (row_10[i_16] * row_10[i_16]))
+			}
+		})
+	} else {
+		for i_12 := range r_11 {
+			r_11[i_12] = (((row_8[i_12] * row_8[i_12]) + (row_9[i_12] * row_9[i_12])) + (row_10[i_12] * row_10[i_12]))
+		}
 	}
-	r_14 := ar.F64(r_3)
-	r_11 = r_11[:len(r_14)]
-	for i_15 := range r_14 {
-		r_14[i_15] = (runtime.Sign(r_11[i_15]))
+	r_18 := ar.F64(r_3)
+	r_11 = r_11[:len(r_18)]
+	if len(r_18) >= 256 {
+		runtime.ParallelFor(len(r_18), 32, func(lo_22, hi int) {
+			for i_23 := lo_22; i_23 < hi; i_23++ {
+				r_18[i_23] = (runtime.Sign(r_11[i_23]))
+			}
+		})
+	} else {
+		for i_19 := range r_18 {
+			r_18[i_19] = (runtime.Sign(r_11[i_19]))
+		}
 	}
-	r_17 := ar.F64(r_3)
-	r_11 = r_11[:len(r_17)]
-	r_14 = r_14[:len(r_17)]
-	for i_18 := range r_17 {
-		r_17[i_18] = (math.Sqrt((r_11[i_18] + (1.0 - r_14[i_18]))))
+	r_25 := ar.F64(r_3)
+	r_11 = r_11[:len(r_25)]
+	r_18 = r_18[:len(r_25)]
+	if len(r_25) >= 262144 {
+		runtime.ParallelFor(len(r_25), 16384, func(lo_29, hi int) {
+			for i_30 := lo_29; i_30 < hi; i_30++ {
+				r_25[i_30] = (math.Sqrt((r_11[i_30] + (1.0 - r_18[i_30]))))
+			}
+		})
+	} else {
+		for i_26 := range r_25 {
+			r_25[i_26] = (math.Sqrt((r_11[i_26] + (1.0 - r_18[i_26]))))
+		}
 	}
-	r_20 := ar.F64(r_3)
-	r_17 = r_17[:len(r_20)]
-	for i_21 := range r_20 {
-		r_20[i_21] = (math.Cos(r_17[i_21]))
+	r_32 := ar.F64(r_3)
+	r_25 = r_25[:len(r_32)]
+	if len(r_32) >= 262144 {
+		runtime.ParallelFor(len(r_32), 16384, func(lo_36, hi int) {
+			for i_37 := lo_36; i_37 < hi; i_37++ {
+				r_32[i_37] = (math.Cos(r_25[i_37]))
+			}
+		})
+	} else {
+		for i_33 := range r_32 {
+			r_32[i_33] = (math.Cos(r_25[i_33]))
+		}
 	}
-	r_23 := ar.F64(r_3)
-	r_17 = r_17[:len(r_23)]
-	for i_24 := range r_23 {
-		r_23[i_24] = (math.Sin(r_17[i_24]))
+	r_39 := ar.F64(r_3)
+	r_25 = r_25[:len(r_39)]
+	if len(r_39) >= 262144 {
+		runtime.ParallelFor(len(r_39), 16384, func(lo_43, hi int) {
+			for i_44 := lo_43; i_44 < hi; i_44++ {
+				r_39[i_44] = (math.Sin(r_25[i_44]))
+			}
+		})
+	} else {
+		for i_40 := range r_39 {
+			r_39[i_40] = (math.Sin(r_25[i_40]))
+		}
 	}
 	if int64(0) < 0 || int64(0) >= int64(r_2) {
 		return nil, 0, 0, nbAt("models.nab:132:16", runtime.CheckIndex(int64(0), r_2))
 	}
-	row_26 := r_1[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
-	r_27 := ar.F64(r_3)
-	row_26 = row_26[:len(r_27)]
-	r_17 = r_17[:len(r_27)]
-	for i_28 := range r_27 {
-		r_27[i_28] = (row_26[i_28] / r_17[i_28])
+	row_46 := r_1[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
+	r_47 := ar.F64(r_3)
+	row_46 = row_46[:len(r_47)]
+	r_25 = r_25[:len(r_47)]
+	if len(r_47) >= 262144 {
+		runtime.ParallelFor(len(r_47), 16384, func(lo_51, hi int) {
+			for i_52 := lo_51; i_52 < hi; i_52++ {
+				r_47[i_52] = (row_46[i_52] / r_25[i_52])
+			}
+		})
+	} else {
+		for i_48 := range r_47 {
+			r_47[i_48] = (row_46[i_48] / r_25[i_48])
+		}
 	}
 	if int64(1) < 0 || int64(1) >= int64(r_2) {
 		return nil, 0, 0, nbAt("models.nab:132:30", runtime.CheckIndex(int64(1), r_2))
 	}
-	row_30 := r_1[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
-	r_31 := ar.F64(r_3)
-	row_30 = row_30[:len(r_31)]
-	r_17 = r_17[:len(r_31)]
-	for i_32 := range r_31 {
-		r_31[i_32] = (row_30[i_32] / r_17[i_32])
+	row_54 := r_1[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
+	r_55 := ar.F64(r_3)
+	row_54 = row_54[:len(r_55)]
+	r_25 = r_25[:len(r_55)]
+	if len(r_55) >= 262144 {
+		runtime.ParallelFor(len(r_55), 16384, func(lo_59, hi int) {
+			for i_60 := lo_59; i_60 < hi; i_60++ {
+				r_55[i_60] = (row_54[i_60] / r_25[i_60])
+			}
+		})
+	} else {
+		for i_56 := range r_55 {
+			r_55[i_56] = (row_54[i_56] / r_25[i_56])
+		}
 	}
 	if int64(2) < 0 || int64(2) >= int64(r_2) {
 		return nil, 0, 0, nbAt("models.nab:132:44", runtime.CheckIndex(int64(2), r_2))
 	}
-	row_34 := r_1[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
-	r_35 := ar.F64(r_3)
-	row_34 = row_34[:len(r_35)]
-	r_17 = r_17[:len(r_35)]
-	for i_36 := range r_35 {
-		r_35[i_36] = (row_34[i_36] / r_17[i_36])
-	}
-	var a_38 []float64
-	var d_39 int = 0
-	var rs_40 int = 0
-	for i_41 := 0; i_41 < 3; i_41++ {
-		mark_42 := ar.mark()
-		var e_43 []float64
-		var e_44 int
-		switch i_41 {
-		case 0:
-			e_43, e_44 = r_27, r_3
-		case 1:
-			e_43, e_44 = r_31, r_3
-		case 2:
-			e_43, e_44 = r_35, r_3
-		}
-		if i_41 == 0 {
-			d_39 = e_44
-			rs_40 = d_39
-			tot_45, err_46 := runtime.MulSize(3, rs_40)
-			if err_46 != nil {
-				return nil, 0, 0, nbAt("models.nab:132:14", err_46)
+	row_62 := r_1[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
+	r_63 := ar.F64(r_3)
+	row_62 = row_62[:len(r_63)]
+	r_25 = r_25[:len(r_63)]
+	if len(r_63) >= 262144 {
+		runtime.ParallelFor(len(r_63), 16384, func(lo_67, hi int) {
+			for i_68 := lo_67; i_68 < hi; i_68++ {
+				r_63[i_68] = (row_62[i_68] / r_25[i_68])
 			}
-			a_38 = ar.F64(tot_45)
-		} else if e_44 != d_39 {
-			return nil, 0, 0, nbErrorf("models.nab:132:14", "array literal: element "+strconv.Itoa(i_41)+" has shape "+runtime.ShapeString([]int{e_44})+", element 0 has shape "+runtime.ShapeString([]int{d_39}))
-		}
-		copy(a_38[i_41*rs_40:(i_41+1)*rs_40], e_43)
-		if i_41 > 0 {
-			ar.release(mark_42)
+		})
+	} else {
+		for i_64 := range r_63 {
+			r_63[i_64] = (row_62[i_64] / r_25[i_64])
 		}
 	}
-	r_47, r_48, r_49, err_50 := fn_cross(ar, a_38, 3, d_39, x_4, x_5, x_6)
-	if err_50 != nil {
-		return nil, 0, 0, nbFrame(err_50, "cross", "models.nab:122:5", "models.nab:133:12")
+	var a_70 []float64
+	var d_71 int = 0
+	var rs_72 int = 0
+	for i_73 := 0; i_73 < 3; i_73++ {
+		mark_74 := ar.mark()
+		var e_75 []float64
+		var e_76 int
+		switch i_73 {
+		case 0:
+			e_75, e_76 = r_47, r_3
+		case 1:
+			e_75, e_76 = r_55, r_3
+		case 2:
+			e_75, e_76 = r_63, r_3
+		}
+		if i_73 == 0 {
+			d_71 = e_76
+			rs_72 = d_71
+			tot_77, err_78 := runtime.MulSize(3, rs_72)
+			if err_78 != nil {
+				return nil, 0, 0, nbAt("models.nab:132:14", err_78)
+			}
+			a_70 = ar.F64(tot_77)
+		} else if e_76 != d_71 {
+			return nil, 0, 0, nbErrorf("models.nab:132:14", "array literal: element "+strconv.Itoa(i_73)+" has shape "+runtime.ShapeString([]int{e_76})+", element 0 has shape "+runtime.ShapeString([]int{d_71}))
+		}
+		copy(a_70[i_73*rs_72:(i_73+1)*rs_72], e_75)
+		if i_73 > 0 {
+			ar.release(mark_74)
+		}
+	}
+	r_79, r_80, r_81, err_82 := fn_cross(ar, a_70, 3, d_71, x_4, x_5, x_6)
+	if err_82 != nil {
+		return nil, 0, 0, nbFrame(err_82, "cross", "models.nab:122:5", "models.nab:133:12")
 	}
 	if int64(0) < 0 || int64(0) >= int64(3) {
 		return nil, 0, 0, nbAt("models.nab:134:18", runtime.CheckIndex(int64(0), 3))
 	}
-	row_51 := a_38[int(int64(0))*d_39 : (int(int64(0))+1)*d_39]
+	row_83 := a_70[int(int64(0))*d_71 : (int(int64(0))+1)*d_71]
 	if int64(0) < 0 || int64(0) >= int64(x_5) {
 		return nil, 0, 0, nbAt("models.nab:134:25", runtime.CheckIndex(int64(0), x_5))
 	}
-	row_52 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
-	if x_6 != d_39 {
-		return nil, 0, 0, nbErrorf("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{d_39})+" and "+runtime.ShapeString([]int{x_6}))
+	row_84 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	if x_6 != d_71 {
+		return nil, 0, 0, nbErrorf("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{d_71})+" and "+runtime.ShapeString([]int{x_6}))
 	}
 	if int64(1) < 0 || int64(1) >= int64(3) {
 		return nil, 0, 0, nbAt("models.nab:134:35", runtime.CheckIndex(int64(1), 3))
 	}
-	row_53 := a_38[int(int64(1))*d_39 : (int(int64(1))+1)*d_39]
+	row_85 := a_70[int(int64(1))*d_71 : (int(int64(1))+1)*d_71]
 	if int64(1) < 0 || int64(1) >= int64(x_5) {
 		return nil, 0, 0, nbAt("models.nab:134:42", runtime.CheckIndex(int64(1), x_5))
 	}
-	row_54 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
-	if x_6 != d_39 {
-		return nil, 0, 0, nbErrorf("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{d_39})+" and "+runtime.ShapeString([]int{x_6}))
+	row_86 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	if x_6 != d_71 {
+		return nil, 0, 0, nbErrorf("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{d_71})+" and "+runtime.ShapeString([]int{x_6}))
 	}
 	if int64(2) < 0 || int64(2) >= int64(3) {
 		return nil, 0, 0, nbAt("models.nab:134:52", runtime.CheckIndex(int64(2), 3))
 	}
-	row_55 := a_38[int(int64(2))*d_39 : (int(int64(2))+1)*d_39]
+	row_87 := a_70[int(int64(2))*d_71 : (int(int64(2))+1)*d_71]
 	if int64(2) < 0 || int64(2) >= int64(x_5) {
 		return nil, 0, 0, nbAt("models.nab:134:59", runtime.CheckIndex(int64(2), x_5))
 	}
-	row_56 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
-	if x_6 != d_39 {
-		return nil, 0, 0, nbErrorf("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{d_39})+" and "+runtime.ShapeString([]int{x_6}))
+	row_88 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	if x_6 != d_71 {
+		return nil, 0, 0, nbErrorf("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{d_71})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	if r_3 != d_39 {
-		return nil, 0, 0, nbErrorf("models.nab:134:64", "shape mismatch in '*': "+runtime.ShapeString([]int{d_39})+" and "+runtime.ShapeString([]int{r_3}))
+	if r_3 != d_71 {
+		return nil, 0, 0, nbErrorf("models.nab:134:64", "shape mismatch in '*': "+runtime.ShapeString([]int{d_71})+" and "+runtime.ShapeString([]int{r_3}))
 	}
-	r_57 := ar.F64(d_39)
-	row_51 = row_51[:len(r_57)]
-	row_52 = row_52[:len(r_57)]
-	row_53 = row_53[:len(r_57)]
-	row_54 = row_54[:len(r_57)]
-	row_55 = row_55[:len(r_57)]
-	row_56 = row_56[:len(r_57)]
-	r_20 = r_20[:len(r_57)]
-	for i_58 := range r_57 {
-		r_57[i_58] = ((((row_51[i_58] * row_52[i_58]) + (row_53[i_58] * row_54[i_58])) + (row_55[i_58] * row_56[i_58])) * (1.0 - r_20[i_58]))
-	}
-	n_60, err_61 := runtime.CheckSize(int64(3))
-	if err_61 != nil {
-		return nil, 0, 0, nbAt("models.nab:135:14", err_61)
-	}
-	var a_62 []float64
-	var d_63 int = 0
-	var rs_64 int = 0
-	for i_65 := 0; i_65 < n_60; i_65++ {
-		mark_66 := ar.mark()
-		i_67 := int64(i_65)
-		if i_67 < 0 || i_67 >= int64(x_5) {
-			return nil, 0, 0, nbAt("models.nab:135:16", runtime.CheckIndex(i_67, x_5))
+	r_89 := ar.F64(d_71)
+	row_83 = row_83[:len(r_89)]
+	row_84 = row_84[:len(r_89)]
+	row_85 = row_85[:len(r_89)]
+	row_86 = row_86[:len(r_89)]
+	row_87 = row_87[:len(r_89)]
+	row_88 = row_88[:len(r_89)]
+	r_32 = r_32[:len(r_89)]
+	if len(r_89) >= 262144 {
+		runtime.ParallelFor(len(r_89), 16384, func(lo_93, hi int) {
+			for i_94 := lo_93; i_94 < hi; i_94++ {
+				r_89[i_94] = ((((row_83[i_94] * row_84[i_94]) + (row_85[i_94] * row_86[i_94])) + (row_87[i_94] * row_88[i_94])) * (1.0 - r_32[i_94]))
+			}
+		})
+	} else {
+		for i_90 := range r_89 {
+			r_89[i_90] = ((((row_83[i_90] * row_84[i_90]) + (row_85[i_90] * row_86[i_90])) + (row_87[i_90] * row_88[i_90])) * (1.0 - r_32[i_90]))
 		}
-		row_68 := x_4[int(i_67)*x_6 : (int(i_67)+1)*x_6]
+	}
+	n_96, err_97 := runtime.CheckSize(int64(3))
+	if err_97 != nil {
+		return nil, 0, 0, nbAt("models.nab:135:14", err_97)
+	}
+	var a_98 []float64
+	var d_99 int = 0
+	var rs_100 int = 0
+	for i_101 := 0; i_101 < n_96; i_101++ {
+		mark_102 := ar.mark()
+		i_103 := int64(i_101)
+		if i_103 < 0 || i_103 >= int64(x_5) {
+			return nil, 0, 0, nbAt("models.nab:135:16", runtime.CheckIndex(i_103, x_5))
+		}
+		row_104 := x_4[int(i_103)*x_6 : (int(i_103)+1)*x_6]
 		if r_3 != x_6 {
 			return nil, 0, 0, nbErrorf("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 		}
-		if i_67 < 0 || i_67 >= int64(r_48) {
-			return nil, 0, 0, nbAt("models.nab:135:31", runtime.CheckIndex(i_67, r_48))
+		if i_103 < 0 || i_103 >= int64(r_80) {
+			return nil, 0, 0, nbAt("models.nab:135:31", runtime.CheckIndex(i_103, r_80))
 		}
-		row_69 := r_47[int(i_67)*r_49 : (int(i_67)+1)*r_49]
-		if r_3 != r_49 {
-			return nil, 0, 0, nbErrorf("models.nab:135:35", "shape mismatch in '*': "+runtime.ShapeString([]int{r_49})+" and "+runtime.ShapeString([]int{r_3}))
+		row_105 := r_79[int(i_103)*r_81 : (int(i_103)+1)*r_81]
+		if r_3 != r_81 {
+			return nil, 0, 0, nbErrorf("models.nab:135:35", "shape mismatch in '*': "+runtime.ShapeString([]int{r_81})+" and "+runtime.ShapeString([]int{r_3}))
 		}
-		if r_49 != x_6 {
-			return nil, 0, 0, nbErrorf("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_49}))
+		if r_81 != x_6 {
+			return nil, 0, 0, nbErrorf("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_81}))
 		}
-		if i_67 < 0 || i_67 >= int64(3) {
-			return nil, 0, 0, nbAt("models.nab:135:48", runtime.CheckIndex(i_67, 3))
+		if i_103 < 0 || i_103 >= int64(3) {
+			return nil, 0, 0, nbAt("models.nab:135:48", runtime.CheckIndex(i_103, 3))
 		}
-		row_70 := a_38[int(i_67)*d_39 : (int(i_67)+1)*d_39]
-		if d_39 != x_6 {
-			return nil, 0, 0, nbErrorf("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{d_39}))
+		row_106 := a_70[int(i_103)*d_71 : (int(i_103)+1)*d_71]
+		if d_71 != x_6 {
+			return nil, 0, 0, nbErrorf("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{d_71}))
 		}
-		if i_65 == 0 {
-			d_63 = x_6
-			rs_64 = d_63
-			tot_71, err_72 := runtime.MulSize(n_60, rs_64)
-			if err_72 != nil {
-				return nil, 0, 0, nbAt("models.nab:135:14", err_72)
+		if i_101 == 0 {
+			d_99 = x_6
+			rs_100 = d_99
+			tot_107, err_108 := runtime.MulSize(n_96, rs_100)
+			if err_108 != nil {
+				return nil, 0, 0, nbAt("models.nab:135:14", err_108)
 			}
-			a_62 = ar.F64(tot_71)
-		} else if x_6 != d_63 {
-			return nil, 0, 0, nbErrorf("models.nab:135:14", "build: element "+strconv.Itoa(i_65)+" has shape "+runtime.ShapeString([]int{x_6})+", element 0 has shape "+runtime.ShapeString([]int{d_63}))
+			a_98 = ar.F64(tot_107)
+		} else if x_6 != d_99 {
+			return nil, 0, 0, nbErrorf("models.nab:135:14", "build: element "+strconv.Itoa(i_101)+" has shape "+runtime.ShapeString([]int{x_6})+", element 0 has shape "+runtime.ShapeString([]int{d_99}))
 		}
-		row_73 := a_62[i_65*rs_64 : (i_65+1)*rs_64]
-		row_68 = row_68[:len(row_73)]
-		r_20 = r_20[:len(row_73)]
-		row_69 = row_69[:len(row_73)]
-		r_23 = r_23[:len(row_73)]
-		row_70 = row_70[:len(row_73)]
-		r_57 = r_57[:len(row_73)]
-		for i_74 := range row_73 {
-			row_73[i_74] = (((row_68[i_74] * r_20[i_74]) + (row_69[i_74] * r_23[i_74])) + (row_70[i_74] * r_57[i_74]))
+		row_109 := a_98[i_101*rs_100 : (i_101+1)*rs_100]
+		row_104 = row_104[:len(row_109)]
+		r_32 = r_32[:len(row_109)]
+		row_105 = row_105[:len(row_109)]
+		r_39 = r_39[:len(row_109)]
+		row_106 = row_106[:len(row_109)]
+		r_89 = r_89[:len(row_109)]
+		if len(row_109) >= 262144 {
+			runtime.ParallelFor(len(row_109), 16384, func(lo_113, hi int) {
+				for i_114 := lo_113; i_114 < hi; i_114++ {
+					row_109[i_114] = (((row_104[i_114] * r_32[i_114]) + (row_105[i_114] * r_39[i_114])) + (row_106[i_114] * r_89[i_114]))
+				}
+			})
+		} else {
+			for i_110 := range row_109 {
+				row_109[i_110] = (((row_104[i_110] * r_32[i_110]) + (row_105[i_110] * r_39[i_110])) + (row_106[i_110] * r_89[i_110]))
+			}
 		}
-		if i_65 > 0 {
-			ar.release(mark_66)
+		if i_101 > 0 {
+			ar.release(mark_102)
 		}
 	}
-	r_76, r_77, r_78, err_79 := fn_cross(ar, r_1, r_2, r_3, x_4, x_5, x_6)
-	if err_79 != nil {
-		return nil, 0, 0, nbFrame(err_79, "cross", "models.nab:122:5", "models.nab:136:19")
+	r_116, r_117, r_118, err_119 := fn_cross(ar, r_1, r_2, r_3, x_4, x_5, x_6)
+	if err_119 != nil {
+		return nil, 0, 0, nbFrame(err_119, "cross", "models.nab:122:5", "models.nab:136:19")
 	}
-	if r_77 != x_5 || r_78 != x_6 {
-		return nil, 0, 0, nbErrorf("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_77, r_78}))
+	if r_117 != x_5 || r_118 != x_6 {
+		return nil, 0, 0, nbErrorf("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_117, r_118}))
 	}
-	n_80 := x_5 * x_6
-	r_81 := ar.F64(n_80)
-	x_4 = x_4[:len(r_81)]
-	r_76 = r_76[:len(r_81)]
-	for i_82 := range r_81 {
-		r_81[i_82] = (x_4[i_82] + r_76[i_82])
-	}
-	n_84, err_85 := runtime.CheckSize(int64(3))
-	if err_85 != nil {
-		return nil, 0, 0, nbAt("models.nab:137:6", err_85)
-	}
-	var a_86 []float64
-	var d_87 int = 0
-	var rs_88 int = 0
-	for i_89 := 0; i_89 < n_84; i_89++ {
-		mark_90 := ar.mark()
-		i_91 := int64(i_89)
-		if i_91 < 0 || i_91 >= int64(n_60) {
-			return nil, 0, 0, nbAt("models.nab:137:20", runtime.CheckIndex(i_91, n_60))
+	n_120 := x_5 * x_6
+	r_121 := ar.F64(n_120)
+	x_4 = x_4[:len(r_121)]
+	r_116 = r_116[:len(r_121)]
+	if len(r_121) >= 262144 {
+		runtime.ParallelFor(len(r_121), 16384, func(lo_125, hi int) {
+			for i_126 := lo_125; i_126 < hi; i_126++ {
+				r_121[i_126] = (x_4[i_126] + r_116[i_126])
+			}
+		})
+	} else {
+		for i_122 := range r_121 {
+			r_121[i_122] = (x_4[i_122] + r_116[i_122])
 		}
-		row_92 := a_62[int(i_91)*d_63 : (int(i_91)+1)*d_63]
-		if d_63 != r_3 {
-			return nil, 0, 0, nbErrorf("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_63}))
+	}
+	n_128, err_129 := runtime.CheckSize(int64(3))
+	if err_129 != nil {
+		return nil, 0, 0, nbAt("models.nab:137:6", err_129)
+	}
+	var a_130 []float64
+	var d_131 int = 0
+	var rs_132 int = 0
+	for i_133 := 0; i_133 < n_128; i_133++ {
+		mark_134 := ar.mark()
+		i_135 := int64(i_133)
+		if i_135 < 0 || i_135 >= int64(n_96) {
+			return nil, 0, 0, nbAt("models.nab:137:20", runtime.CheckIndex(i_135, n_96))
 		}
-		if i_91 < 0 || i_91 >= int64(x_5) {
-			return nil, 0, 0, nbAt("models.nab:137:48", runtime.CheckIndex(i_91, x_5))
+		row_136 := a_98[int(i_135)*d_99 : (int(i_135)+1)*d_99]
+		if d_99 != r_3 {
+			return nil, 0, 0, nbErrorf("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_99}))
 		}
-		row_93 := r_81[int(i_91)*x_6 : (int(i_91)+1)*x_6]
+		if i_135 < 0 || i_135 >= int64(x_5) {
+			return nil, 0, 0, nbAt("models.nab:137:48", runtime.CheckIndex(i_135, x_5))
+		}
+		row_137 := r_121[int(i_135)*x_6 : (int(i_135)+1)*x_6]
 		if x_6 != r_3 {
 			return nil, 0, 0, nbErrorf("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 		}
-		if i_89 == 0 {
-			d_87 = r_3
-			rs_88 = d_87
-			tot_94, err_95 := runtime.MulSize(n_84, rs_88)
-			if err_95 != nil {
-				return nil, 0, 0, nbAt("models.nab:137:6", err_95)
+		if i_133 == 0 {
+			d_131 = r_3
+			rs_132 = d_131
+			tot_138, err_139 := runtime.MulSize(n_128, rs_132)
+			if err_139 != nil {
+				return nil, 0, 0, nbAt("models.nab:137:6", err_139)
 			}
-			a_86 = ar.F64(tot_94)
-		} else if r_3 != d_87 {
-			return nil, 0, 0, nbErrorf("models.nab:137:6", "build: element "+strconv.Itoa(i_89)+" has shape "+runtime.ShapeString([]int{r_3})+", element 0 has shape "+runtime.ShapeString([]int{d_87}))
+			a_130 = ar.F64(tot_138)
+		} else if r_3 != d_131 {
+			return nil, 0, 0, nbErrorf("models.nab:137:6", "build: element "+strconv.Itoa(i_133)+" has shape "+runtime.ShapeString([]int{r_3})+", element 0 has shape "+runtime.ShapeString([]int{d_131}))
 		}
-		row_96 := a_86[i_89*rs_88 : (i_89+1)*rs_88]
-		r_14 = r_14[:len(row_96)]
-		row_92 = row_92[:len(row_96)]
-		row_93 = row_93[:len(row_96)]
-		for i_97 := range row_96 {
-			row_96[i_97] = ((r_14[i_97] * row_92[i_97]) + ((1.0 - r_14[i_97]) * row_93[i_97]))
+		row_140 := a_130[i_133*rs_132 : (i_133+1)*rs_132]
+		r_18 = r_18[:len(row_140)]
+		row_136 = row_136[:len(row_140)]
+		row_137 = row_137[:len(row_140)]
+		if len(row_140) >= 262144 {
+			runtime.ParallelFor(len(row_140), 16384, func(lo_144, hi int) {
+				for i_145 := lo_144; i_145 < hi; i_145++ {
+					row_140[i_145] = ((r_18[i_145] * row_136[i_145]) + ((1.0 - r_18[i_145]) * row_137[i_145]))
+				}
+			})
+		} else {
+			for i_141 := range row_140 {
+				row_140[i_141] = ((r_18[i_141] * row_136[i_141]) + ((1.0 - r_18[i_141]) * row_137[i_141]))
+			}
 		}
-		if i_89 > 0 {
-			ar.release(mark_90)
+		if i_133 > 0 {
+			ar.release(mark_134)
 		}
 	}
-	return a_86, n_84, d_87, nil
+	return a_130, n_128, d_131, nil
 }
 
 // fn_residuals is def residuals (models.nab:142:5).
@@ -3704,206 +4419,270 @@ func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []floa
 	r_18 := ar.F64(n_17)
 	x_4 = x_4[:len(r_18)]
 	s_16 = s_16[:len(r_18)]
-	for i_19 := range r_18 {
-		r_18[i_19] = (x_4[i_19] - s_16[i_19])
-	}
-	r_21, r_22, r_23, err_24 := fn_rotate(ar, s_14, n_13, cam_3, r_18, x_5, x_6)
-	if err_24 != nil {
-		return nil, 0, 0, nil, 0, nbFrame(err_24, "rotate", "models.nab:126:5", "models.nab:143:11")
-	}
-	if int64(0) < 0 || int64(0) >= int64(r_22) {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:144:13", runtime.CheckIndex(int64(0), r_22))
-	}
-	row_25 := r_21[int(int64(0))*r_23 : (int(int64(0))+1)*r_23]
-	if int64(2) < 0 || int64(2) >= int64(r_22) {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:144:20", runtime.CheckIndex(int64(2), r_22))
-	}
-	row_26 := r_21[int(int64(2))*r_23 : (int(int64(2))+1)*r_23]
-	r_27 := ar.F64(r_23)
-	row_25 = row_25[:len(r_27)]
-	row_26 = row_26[:len(r_27)]
-	for i_28 := range r_27 {
-		r_27[i_28] = (row_25[i_28] / row_26[i_28])
-	}
-	if int64(1) < 0 || int64(1) >= int64(r_22) {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:144:26", runtime.CheckIndex(int64(1), r_22))
-	}
-	row_30 := r_21[int(int64(1))*r_23 : (int(int64(1))+1)*r_23]
-	if int64(2) < 0 || int64(2) >= int64(r_22) {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:144:33", runtime.CheckIndex(int64(2), r_22))
-	}
-	row_31 := r_21[int(int64(2))*r_23 : (int(int64(2))+1)*r_23]
-	r_32 := ar.F64(r_23)
-	row_30 = row_30[:len(r_32)]
-	row_31 = row_31[:len(r_32)]
-	for i_33 := range r_32 {
-		r_32[i_33] = (row_30[i_33] / row_31[i_33])
-	}
-	var a_35 []float64
-	var d_36 int = 0
-	var rs_37 int = 0
-	for i_38 := 0; i_38 < 2; i_38++ {
-		mark_39 := ar.mark()
-		var e_40 []float64
-		var e_41 int
-		switch i_38 {
-		case 0:
-			e_40, e_41 = r_27, r_23
-		case 1:
-			e_40, e_41 = r_32, r_23
-		}
-		if i_38 == 0 {
-			d_36 = e_41
-			rs_37 = d_36
-			tot_42, err_43 := runtime.MulSize(2, rs_37)
-			if err_43 != nil {
-				return nil, 0, 0, nil, 0, nbAt("models.nab:144:11", err_43)
+	if len(r_18) >= 262144 {
+		runtime.ParallelFor(len(r_18), 16384, func(lo_22, hi int) {
+			for i_23 := lo_22; i_23 < hi; i_23++ {
+				r_18[i_23] = (x_4[i_23] - s_16[i_23])
 			}
-			a_35 = ar.F64(tot_42)
-		} else if e_41 != d_36 {
-			return nil, 0, 0, nil, 0, nbErrorf("models.nab:144:11", "array literal: element "+strconv.Itoa(i_38)+" has shape "+runtime.ShapeString([]int{e_41})+", element 0 has shape "+runtime.ShapeString([]int{d_36}))
+		})
+	} else {
+		for i_19 := range r_18 {
+			r_18[i_19] = (x_4[i_19] - s_16[i_19])
 		}
-		copy(a_35[i_38*rs_37:(i_38+1)*rs_37], e_40)
-		if i_38 > 0 {
-			ar.release(mark_39)
+	}
+	r_25, r_26, r_27, err_28 := fn_rotate(ar, s_14, n_13, cam_3, r_18, x_5, x_6)
+	if err_28 != nil {
+		return nil, 0, 0, nil, 0, nbFrame(err_28, "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	if int64(0) < 0 || int64(0) >= int64(r_26) {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:144:13", runtime.CheckIndex(int64(0), r_26))
+	}
+	row_29 := r_25[int(int64(0))*r_27 : (int(int64(0))+1)*r_27]
+	if int64(2) < 0 || int64(2) >= int64(r_26) {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:144:20", runtime.CheckIndex(int64(2), r_26))
+	}
+	row_30 := r_25[int(int64(2))*r_27 : (int(int64(2))+1)*r_27]
+	r_31 := ar.F64(r_27)
+	row_29 = row_29[:len(r_31)]
+	row_30 = row_30[:len(r_31)]
+	if len(r_31) >= 262144 {
+		runtime.ParallelFor(len(r_31), 16384, func(lo_35, hi int) {
+			for i_36 := lo_35; i_36 < hi; i_36++ {
+				r_31[i_36] = (row_29[i_36] / row_30[i_36])
+			}
+		})
+	} else {
+		for i_32 := range r_31 {
+			r_31[i_32] = (row_29[i_32] / row_30[i_32])
+		}
+	}
+	if int64(1) < 0 || int64(1) >= int64(r_26) {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:144:26", runtime.CheckIndex(int64(1), r_26))
+	}
+	row_38 := r_25[int(int64(1))*r_27 : (int(int64(1))+1)*r_27]
+	if int64(2) < 0 || int64(2) >= int64(r_26) {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:144:33", runtime.CheckIndex(int64(2), r_26))
+	}
+	row_39 := r_25[int(int64(2))*r_27 : (int(int64(2))+1)*r_27]
+	r_40 := ar.F64(r_27)
+	row_38 = row_38[:len(r_40)]
+	row_39 = row_39[:len(r_40)]
+	if len(r_40) >= 262144 {
+		runtime.ParallelFor(len(r_40), 16384, func(lo_44, hi int) {
+			for i_45 := lo_44; i_45 < hi; i_45++ {
+				r_40[i_45] = (row_38[i_45] / row_39[i_45])
+			}
+		})
+	} else {
+		for i_41 := range r_40 {
+			r_40[i_41] = (row_38[i_41] / row_39[i_41])
+		}
+	}
+	var a_47 []float64
+	var d_48 int = 0
+	var rs_49 int = 0
+	for i_50 := 0; i_50 < 2; i_50++ {
+		mark_51 := ar.mark()
+		var e_52 []float64
+		var e_53 int
+		switch i_50 {
+		case 0:
+			e_52, e_53 = r_31, r_27
+		case 1:
+			e_52, e_53 = r_40, r_27
+		}
+		if i_50 == 0 {
+			d_48 = e_53
+			rs_49 = d_48
+			tot_54, err_55 := runtime.MulSize(2, rs_49)
+			if err_55 != nil {
+				return nil, 0, 0, nil, 0, nbAt("models.nab:144:11", err_55)
+			}
+			a_47 = ar.F64(tot_54)
+		} else if e_53 != d_48 {
+			return nil, 0, 0, nil, 0, nbErrorf("models.nab:144:11", "array literal: element "+strconv.Itoa(i_50)+" has shape "+runtime.ShapeString([]int{e_53})+", element 0 has shape "+runtime.ShapeString([]int{d_48}))
+		}
+		copy(a_47[i_50*rs_49:(i_50+1)*rs_49], e_52)
+		if i_50 > 0 {
+			ar.release(mark_51)
 		}
 	}
 	if int64(0) < 0 || int64(0) >= int64(2) {
 		return nil, 0, 0, nil, 0, nbAt("models.nab:145:14", runtime.CheckIndex(int64(0), 2))
 	}
-	row_44 := a_35[int(int64(0))*d_36 : (int(int64(0))+1)*d_36]
+	row_56 := a_47[int(int64(0))*d_48 : (int(int64(0))+1)*d_48]
 	if int64(1) < 0 || int64(1) >= int64(2) {
 		return nil, 0, 0, nil, 0, nbAt("models.nab:145:23", runtime.CheckIndex(int64(1), 2))
 	}
-	row_45 := a_35[int(int64(1))*d_36 : (int(int64(1))+1)*d_36]
-	r_46 := ar.F64(d_36)
-	row_44 = row_44[:len(r_46)]
-	row_45 = row_45[:len(r_46)]
-	for i_47 := range r_46 {
-		r_46[i_47] = ((row_44[i_47] * row_44[i_47]) + (row_45[i_47] * row_45[i_47]))
+	row_57 := a_47[int(int64(1))*d_48 : (int(int64(1))+1)*d_48]
+	r_58 := ar.F64(d_48)
+	row_56 = row_56[:len(r_58)]
+	row_57 = row_57[:len(r_58)]
+	if len(r_58) >= 262144 {
+		runtime.ParallelFor(len(r_58), 16384, func(lo_62, hi int) {
+			for i_63 := lo_62; i_63 < hi; i_63++ {
+				r_58[i_63] = ((row_56[i_63] * row_56[i_63]) + (row_57[i_63] * row_57[i_63]))
+			}
+		})
+	} else {
+		for i_59 := range r_58 {
+			r_58[i_59] = ((row_56[i_59] * row_56[i_59]) + (row_57[i_59] * row_57[i_59]))
+		}
 	}
 	if int64(9) < 0 || int64(9) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nbAt("models.nab:146:26", runtime.CheckIndex(int64(9), cam_2))
 	}
-	row_49 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
-	if d_36 != cam_3 {
-		return nil, 0, 0, nil, 0, nbErrorf("models.nab:146:30", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_36}))
+	row_65 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
+	if d_48 != cam_3 {
+		return nil, 0, 0, nil, 0, nbErrorf("models.nab:146:30", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_48}))
 	}
 	if int64(10) < 0 || int64(10) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nbAt("models.nab:146:41", runtime.CheckIndex(int64(10), cam_2))
 	}
-	row_50 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
-	if d_36 != cam_3 {
-		return nil, 0, 0, nil, 0, nbErrorf("models.nab:146:46", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_36}))
+	row_66 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
+	if d_48 != cam_3 {
+		return nil, 0, 0, nil, 0, nbErrorf("models.nab:146:46", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_48}))
 	}
-	r_51 := ar.F64(cam_3)
-	row_49 = row_49[:len(r_51)]
-	r_46 = r_46[:len(r_51)]
-	row_50 = row_50[:len(r_51)]
-	for i_52 := range r_51 {
-		r_51[i_52] = ((1.0 + (row_49[i_52] * r_46[i_52])) + (row_50[i_52] * (r_46[i_52] * r_46[i_52])))
+	r_67 := ar.F64(cam_3)
+	row_65 = row_65[:len(r_67)]
+	r_58 = r_58[:len(r_67)]
+	row_66 = row_66[:len(r_67)]
+	if len(r_67) >= 262144 {
+		runtime.ParallelFor(len(r_67), 16384, func(lo_71, hi int) {
+			for i_72 := lo_71; i_72 < hi; i_72++ {
+				r_67[i_72] = ((1.0 + (row_65[i_72] * r_58[i_72])) + (row_66[i_72] * (r_58[i_72] * r_58[i_72])))
+			}
+		})
+	} else {
+		for i_68 := range r_67 {
+			r_67[i_68] = ((1.0 + (row_65[i_68] * r_58[i_68])) + (row_66[i_68] * (r_58[i_68] * r_58[i_68])))
+		}
 	}
-	n_54, err_55 := runtime.CheckSize(int64(2))
-	if err_55 != nil {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_55)
+	n_74, err_75 := runtime.CheckSize(int64(2))
+	if err_75 != nil {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_75)
 	}
-	var a_56 []float64
-	var d_57 int = 0
-	var rs_58 int = 0
-	for i_59 := 0; i_59 < n_54; i_59++ {
-		mark_60 := ar.mark()
-		i_61 := int64(i_59)
+	var a_76 []float64
+	var d_77 int = 0
+	var rs_78 int = 0
+	for i_79 := 0; i_79 < n_74; i_79++ {
+		mark_80 := ar.mark()
+		i_81 := int64(i_79)
 		if int64(6) < 0 || int64(6) >= int64(cam_2) {
 			return nil, 0, 0, nil, 0, nbAt("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
 		}
-		row_62 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
-		if i_61 < 0 || i_61 >= int64(2) {
-			return nil, 0, 0, nil, 0, nbAt("models.nab:147:25", runtime.CheckIndex(i_61, 2))
+		row_82 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
+		if i_81 < 0 || i_81 >= int64(2) {
+			return nil, 0, 0, nil, 0, nbAt("models.nab:147:25", runtime.CheckIndex(i_81, 2))
 		}
-		row_63 := a_35[int(i_61)*d_36 : (int(i_61)+1)*d_36]
-		if d_36 != cam_3 {
-			return nil, 0, 0, nil, 0, nbErrorf("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_36}))
+		row_83 := a_47[int(i_81)*d_48 : (int(i_81)+1)*d_48]
+		if d_48 != cam_3 {
+			return nil, 0, 0, nil, 0, nbErrorf("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_48}))
 		}
-		x_64 := int64(7) + i_61
-		if x_64 < 0 || x_64 >= int64(cam_2) {
-			return nil, 0, 0, nil, 0, nbAt("models.nab:147:44", runtime.CheckIndex(x_64, cam_2))
+		x_84 := int64(7) + i_81
+		if x_84 < 0 || x_84 >= int64(cam_2) {
+			return nil, 0, 0, nil, 0, nbAt("models.nab:147:44", runtime.CheckIndex(x_84, cam_2))
 		}
-		row_65 := cam_1[int(x_64)*cam_3 : (int(x_64)+1)*cam_3]
-		if i_59 == 0 {
-			d_57 = cam_3
-			rs_58 = d_57
-			tot_66, err_67 := runtime.MulSize(n_54, rs_58)
-			if err_67 != nil {
-				return nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_67)
+		row_85 := cam_1[int(x_84)*cam_3 : (int(x_84)+1)*cam_3]
+		if i_79 == 0 {
+			d_77 = cam_3
+			rs_78 = d_77
+			tot_86, err_87 := runtime.MulSize(n_74, rs_78)
+			if err_87 != nil {
+				return nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_87)
 			}
-			a_56 = ar.F64(tot_66)
-		} else if cam_3 != d_57 {
-			return nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_59)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_57}))
+			a_76 = ar.F64(tot_86)
+		} else if cam_3 != d_77 {
+			return nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_79)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_77}))
 		}
-		row_68 := a_56[i_59*rs_58 : (i_59+1)*rs_58]
-		row_62 = row_62[:len(row_68)]
-		row_63 = row_63[:len(row_68)]
-		r_51 = r_51[:len(row_68)]
-		row_65 = row_65[:len(row_68)]
-		for i_69 := range row_68 {
-			row_68[i_69] = (((row_62[i_69] * row_63[i_69]) * r_51[i_69]) + row_65[i_69])
-		}
-		if i_59 > 0 {
-			ar.release(mark_60)
-		}
-	}
-	n_71, err_72 := runtime.CheckSize(int64(2))
-	if err_72 != nil {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_72)
-	}
-	var a_73 []float64
-	var d_74 int = 0
-	var rs_75 int = 0
-	for i_76 := 0; i_76 < n_71; i_76++ {
-		mark_77 := ar.mark()
-		i_78 := int64(i_76)
-		if i_78 < 0 || i_78 >= int64(n_54) {
-			return nil, 0, 0, nil, 0, nbAt("models.nab:148:17", runtime.CheckIndex(i_78, n_54))
-		}
-		row_79 := a_56[int(i_78)*d_57 : (int(i_78)+1)*d_57]
-		if i_78 < 0 || i_78 >= int64(feat_10) {
-			return nil, 0, 0, nil, 0, nbAt("models.nab:148:27", runtime.CheckIndex(i_78, feat_10))
-		}
-		row_80 := feat_9[int(i_78)*feat_11 : (int(i_78)+1)*feat_11]
-		if feat_11 != d_57 {
-			return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_57})+" and "+runtime.ShapeString([]int{feat_11}))
-		}
-		if d_57 != w_8 {
-			return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_57}))
-		}
-		if i_76 == 0 {
-			d_74 = w_8
-			rs_75 = d_74
-			tot_81, err_82 := runtime.MulSize(n_71, rs_75)
-			if err_82 != nil {
-				return nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_82)
+		row_88 := a_76[i_79*rs_78 : (i_79+1)*rs_78]
+		row_82 = row_82[:len(row_88)]
+		row_83 = row_83[:len(row_88)]
+		r_67 = r_67[:len(row_88)]
+		row_85 = row_85[:len(row_88)]
+		if len(row_88) >= 262144 {
+			runtime.ParallelFor(len(row_88), 16384, func(lo_92, hi int) {
+				for i_93 := lo_92; i_93 < hi; i_93++ {
+					row_88[i_93] = (((row_82[i_93] * row_83[i_93]) * r_67[i_93]) + row_85[i_93])
+				}
+			})
+		} else {
+			for i_89 := range row_88 {
+				row_88[i_89] = (((row_82[i_89] * row_83[i_89]) * r_67[i_89]) + row_85[i_89])
 			}
-			a_73 = ar.F64(tot_81)
-		} else if w_8 != d_74 {
-			return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "build: element "+strconv.Itoa(i_76)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_74}))
 		}
-		row_83 := a_73[i_76*rs_75 : (i_76+1)*rs_75]
-		w_7 = w_7[:len(row_83)]
-		row_79 = row_79[:len(row_83)]
-		row_80 = row_80[:len(row_83)]
-		for i_84 := range row_83 {
-			row_83[i_84] = (w_7[i_84] * (row_79[i_84] - row_80[i_84]))
-		}
-		if i_76 > 0 {
-			ar.release(mark_77)
+		if i_79 > 0 {
+			ar.release(mark_80)
 		}
 	}
-	r_86 := ar.F64(w_8)
-	w_7 = w_7[:len(r_86)]
-	for i_87 := range r_86 {
-		r_86[i_87] = (1.0 - (w_7[i_87] * w_7[i_87]))
+	n_95, err_96 := runtime.CheckSize(int64(2))
+	if err_96 != nil {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_96)
 	}
-	return a_73, n_71, d_74, r_86, w_8, nil
+	var a_97 []float64
+	var d_98 int = 0
+	var rs_99 int = 0
+	for i_100 := 0; i_100 < n_95; i_100++ {
+		mark_101 := ar.mark()
+		i_102 := int64(i_100)
+		if i_102 < 0 || i_102 >= int64(n_74) {
+			return nil, 0, 0, nil, 0, nbAt("models.nab:148:17", runtime.CheckIndex(i_102, n_74))
+		}
+		row_103 := a_76[int(i_102)*d_77 : (int(i_102)+1)*d_77]
+		if i_102 < 0 || i_102 >= int64(feat_10) {
+			return nil, 0, 0, nil, 0, nbAt("models.nab:148:27", runtime.CheckIndex(i_102, feat_10))
+		}
+		row_104 := feat_9[int(i_102)*feat_11 : (int(i_102)+1)*feat_11]
+		if feat_11 != d_77 {
+			return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_77})+" and "+runtime.ShapeString([]int{feat_11}))
+		}
+		if d_77 != w_8 {
+			return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_77}))
+		}
+		if i_100 == 0 {
+			d_98 = w_8
+			rs_99 = d_98
+			tot_105, err_106 := runtime.MulSize(n_95, rs_99)
+			if err_106 != nil {
+				return nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_106)
+			}
+			a_97 = ar.F64(tot_105)
+		} else if w_8 != d_98 {
+			return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "build: element "+strconv.Itoa(i_100)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_98}))
+		}
+		row_107 := a_97[i_100*rs_99 : (i_100+1)*rs_99]
+		w_7 = w_7[:len(row_107)]
+		row_103 = row_103[:len(row_107)]
+		row_104 = row_104[:len(row_107)]
+		if len(row_107) >= 262144 {
+			runtime.ParallelFor(len(row_107), 16384, func(lo_111, hi int) {
+				for i_112 := lo_111; i_112 < hi; i_112++ {
+					row_107[i_112] = (w_7[i_112] * (row_103[i_112] - row_104[i_112]))
+				}
+			})
+		} else {
+			for i_108 := range row_107 {
+				row_107[i_108] = (w_7[i_108] * (row_103[i_108] - row_104[i_108]))
+			}
+		}
+		if i_100 > 0 {
+			ar.release(mark_101)
+		}
+	}
+	r_114 := ar.F64(w_8)
+	w_7 = w_7[:len(r_114)]
+	if len(r_114) >= 262144 {
+		runtime.ParallelFor(len(r_114), 16384, func(lo_118, hi int) {
+			for i_119 := lo_118; i_119 < hi; i_119++ {
+				r_114[i_119] = (1.0 - (w_7[i_119] * w_7[i_119]))
+			}
+		})
+	} else {
+		for i_115 := range r_114 {
+			r_114[i_115] = (1.0 - (w_7[i_115] * w_7[i_115]))
+		}
+	}
+	return a_97, n_95, d_98, r_114, w_8, nil
 }
 
 // fn_gathered is def gathered (models.nab:151:5).
@@ -4121,10 +4900,18 @@ func fn_crossvjp(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_
 	row_18 := ybar_7[int(int64(2))*ybar_9 : (int(int64(2))+1)*ybar_9]
 	r_19 := ar.F64(ybar_9)
 	row_18 = row_18[:len(r_19)]
-	for i_20 := range r_19 {
-		r_19[i_20] = -row_18[i_20]
+	if len(r_19) >= 262144 {
+		runtime.ParallelFor(len(r_19), 16384, func(lo_23, hi int) {
+			for i_24 := lo_23; i_24 < hi; i_24++ {
+				r_19[i_24] = -row_18[i_24]
+			}
+		})
+	} else {
+		for i_20 := range r_19 {
+			r_19[i_20] = -row_18[i_20]
+		}
 	}
-	z_22 := ar.F64(len(b_4))
+	z_26 := ar.F64(len(b_4))
 	if ybar_9 != a_3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{ybar_9}))
 	}
@@ -4134,27 +4921,43 @@ func fn_crossvjp(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_
 	if b_6 != a_3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{a_3})+" differ")
 	}
-	row_23 := z_22[int64(0)*int64(b_6) : (int64(0)+1)*int64(b_6)]
-	row_10 = row_10[:len(row_23)]
-	r_19 = r_19[:len(row_23)]
-	for i_24 := range row_23 {
-		row_23[i_24] += (row_10[i_24] * r_19[i_24])
-	}
-	z_26 := ar.F64(len(a_1))
-	if ybar_9 != b_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{ybar_9}))
-	}
-	if int64(1) < 0 || int64(1) >= int64(a_2) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(1), a_2))
-	}
-	if a_3 != b_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6})+" differ")
-	}
-	row_27 := z_26[int64(1)*int64(a_3) : (int64(1)+1)*int64(a_3)]
-	row_14 = row_14[:len(row_27)]
+	row_27 := z_26[int64(0)*int64(b_6) : (int64(0)+1)*int64(b_6)]
+	row_10 = row_10[:len(row_27)]
 	r_19 = r_19[:len(row_27)]
-	for i_28 := range row_27 {
-		row_27[i_28] += (row_14[i_28] * r_19[i_28])
+	if len(row_27) >= 262144 {
+		runtime.ParallelFor(len(row_27), 16384, func(lo_31, hi int) {
+			for i_32 := lo_31; i_32 < hi; i_32++ {
+				row_27[i_32] += (row_10[i_32] * r_19[i_32])
+			}
+		})
+	} else {
+		for i_28 := range row_27 {
+			row_27[i_28] += (row_10[i_28] * r_19[i_28])
+		}
+	}
+	z_34 := ar.F64(len(a_1))
+	if ybar_9 != b_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{ybar_9}))
+	}
+	if int64(1) < 0 || int64(1) >= int64(a_2) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(1), a_2))
+	}
+	if a_3 != b_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6})+" differ")
+	}
+	row_35 := z_34[int64(1)*int64(a_3) : (int64(1)+1)*int64(a_3)]
+	row_14 = row_14[:len(row_35)]
+	r_19 = r_19[:len(row_35)]
+	if len(row_35) >= 262144 {
+		runtime.ParallelFor(len(row_35), 16384, func(lo_39, hi int) {
+			for i_40 := lo_39; i_40 < hi; i_40++ {
+				row_35[i_40] += (row_14[i_40] * r_19[i_40])
+			}
+		})
+	} else {
+		for i_36 := range row_35 {
+			row_35[i_36] += (row_14[i_36] * r_19[i_36])
+		}
 	}
 	if ybar_9 != a_3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{ybar_9}))
@@ -4165,11 +4968,19 @@ func fn_crossvjp(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_
 	if b_6 != a_3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{a_3})+" differ")
 	}
-	row_30 := z_22[int64(1)*int64(b_6) : (int64(1)+1)*int64(b_6)]
-	row_15 = row_15[:len(row_30)]
-	row_18 = row_18[:len(row_30)]
-	for i_31 := range row_30 {
-		row_30[i_31] += (row_15[i_31] * row_18[i_31])
+	row_42 := z_26[int64(1)*int64(b_6) : (int64(1)+1)*int64(b_6)]
+	row_15 = row_15[:len(row_42)]
+	row_18 = row_18[:len(row_42)]
+	if len(row_42) >= 262144 {
+		runtime.ParallelFor(len(row_42), 16384, func(lo_46, hi int) {
+			for i_47 := lo_46; i_47 < hi; i_47++ {
+				row_42[i_47] += (row_15[i_47] * row_18[i_47])
+			}
+		})
+	} else {
+		for i_43 := range row_42 {
+			row_42[i_43] += (row_15[i_43] * row_18[i_43])
+		}
 	}
 	if ybar_9 != b_6 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{ybar_9}))
@@ -4180,16 +4991,32 @@ func fn_crossvjp(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_
 	if a_3 != b_6 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6})+" differ")
 	}
-	row_33 := z_26[int64(0)*int64(a_3) : (int64(0)+1)*int64(a_3)]
-	row_13 = row_13[:len(row_33)]
-	row_18 = row_18[:len(row_33)]
-	for i_34 := range row_33 {
-		row_33[i_34] += (row_13[i_34] * row_18[i_34])
+	row_49 := z_34[int64(0)*int64(a_3) : (int64(0)+1)*int64(a_3)]
+	row_13 = row_13[:len(row_49)]
+	row_18 = row_18[:len(row_49)]
+	if len(row_49) >= 262144 {
+		runtime.ParallelFor(len(row_49), 16384, func(lo_53, hi int) {
+			for i_54 := lo_53; i_54 < hi; i_54++ {
+				row_49[i_54] += (row_13[i_54] * row_18[i_54])
+			}
+		})
+	} else {
+		for i_50 := range row_49 {
+			row_49[i_50] += (row_13[i_50] * row_18[i_50])
+		}
 	}
-	r_36 := ar.F64(ybar_9)
-	row_17 = row_17[:len(r_36)]
-	for i_37 := range r_36 {
-		r_36[i_37] = -row_17[i_37]
+	r_56 := ar.F64(ybar_9)
+	row_17 = row_17[:len(r_56)]
+	if len(r_56) >= 262144 {
+		runtime.ParallelFor(len(r_56), 16384, func(lo_60, hi int) {
+			for i_61 := lo_60; i_61 < hi; i_61++ {
+				r_56[i_61] = -row_17[i_61]
+			}
+		})
+	} else {
+		for i_57 := range r_56 {
+			r_56[i_57] = -row_17[i_57]
+		}
 	}
 	if ybar_9 != a_3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{ybar_9}))
@@ -4200,11 +5027,19 @@ func fn_crossvjp(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_
 	if b_6 != a_3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{a_3})+" differ")
 	}
-	row_39 := z_22[int64(2)*int64(b_6) : (int64(2)+1)*int64(b_6)]
-	row_15 = row_15[:len(row_39)]
-	r_36 = r_36[:len(row_39)]
-	for i_40 := range row_39 {
-		row_39[i_40] += (row_15[i_40] * r_36[i_40])
+	row_63 := z_26[int64(2)*int64(b_6) : (int64(2)+1)*int64(b_6)]
+	row_15 = row_15[:len(row_63)]
+	r_56 = r_56[:len(row_63)]
+	if len(row_63) >= 262144 {
+		runtime.ParallelFor(len(row_63), 16384, func(lo_67, hi int) {
+			for i_68 := lo_67; i_68 < hi; i_68++ {
+				row_63[i_68] += (row_15[i_68] * r_56[i_68])
+			}
+		})
+	} else {
+		for i_64 := range row_63 {
+			row_63[i_64] += (row_15[i_64] * r_56[i_64])
+		}
 	}
 	if ybar_9 != b_6 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{ybar_9}))
@@ -4215,11 +5050,19 @@ func fn_crossvjp(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_
 	if a_3 != b_6 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6})+" differ")
 	}
-	row_42 := z_26[int64(0)*int64(a_3) : (int64(0)+1)*int64(a_3)]
-	row_11 = row_11[:len(row_42)]
-	r_36 = r_36[:len(row_42)]
-	for i_43 := range row_42 {
-		row_42[i_43] += (row_11[i_43] * r_36[i_43])
+	row_70 := z_34[int64(0)*int64(a_3) : (int64(0)+1)*int64(a_3)]
+	row_11 = row_11[:len(row_70)]
+	r_56 = r_56[:len(row_70)]
+	if len(row_70) >= 262144 {
+		runtime.ParallelFor(len(row_70), 16384, func(lo_74, hi int) {
+			for i_75 := lo_74; i_75 < hi; i_75++ {
+				row_70[i_75] += (row_11[i_75] * r_56[i_75])
+			}
+		})
+	} else {
+		for i_71 := range row_70 {
+			row_70[i_71] += (row_11[i_71] * r_56[i_71])
+		}
 	}
 	if ybar_9 != a_3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{ybar_9}))
@@ -4230,11 +5073,19 @@ func fn_crossvjp(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_
 	if b_6 != a_3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{a_3})+" differ")
 	}
-	row_45 := z_22[int64(0)*int64(b_6) : (int64(0)+1)*int64(b_6)]
-	row_12 = row_12[:len(row_45)]
-	row_17 = row_17[:len(row_45)]
-	for i_46 := range row_45 {
-		row_45[i_46] += (row_12[i_46] * row_17[i_46])
+	row_77 := z_26[int64(0)*int64(b_6) : (int64(0)+1)*int64(b_6)]
+	row_12 = row_12[:len(row_77)]
+	row_17 = row_17[:len(row_77)]
+	if len(row_77) >= 262144 {
+		runtime.ParallelFor(len(row_77), 16384, func(lo_81, hi int) {
+			for i_82 := lo_81; i_82 < hi; i_82++ {
+				row_77[i_82] += (row_12[i_82] * row_17[i_82])
+			}
+		})
+	} else {
+		for i_78 := range row_77 {
+			row_77[i_78] += (row_12[i_78] * row_17[i_78])
+		}
 	}
 	if ybar_9 != b_6 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{ybar_9}))
@@ -4245,16 +5096,32 @@ func fn_crossvjp(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_
 	if a_3 != b_6 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6})+" differ")
 	}
-	row_48 := z_26[int64(2)*int64(a_3) : (int64(2)+1)*int64(a_3)]
-	row_14 = row_14[:len(row_48)]
-	row_17 = row_17[:len(row_48)]
-	for i_49 := range row_48 {
-		row_48[i_49] += (row_14[i_49] * row_17[i_49])
+	row_84 := z_34[int64(2)*int64(a_3) : (int64(2)+1)*int64(a_3)]
+	row_14 = row_14[:len(row_84)]
+	row_17 = row_17[:len(row_84)]
+	if len(row_84) >= 262144 {
+		runtime.ParallelFor(len(row_84), 16384, func(lo_88, hi int) {
+			for i_89 := lo_88; i_89 < hi; i_89++ {
+				row_84[i_89] += (row_14[i_89] * row_17[i_89])
+			}
+		})
+	} else {
+		for i_85 := range row_84 {
+			row_84[i_85] += (row_14[i_85] * row_17[i_85])
+		}
 	}
-	r_51 := ar.F64(ybar_9)
-	row_16 = row_16[:len(r_51)]
-	for i_52 := range r_51 {
-		r_51[i_52] = -row_16[i_52]
+	r_91 := ar.F64(ybar_9)
+	row_16 = row_16[:len(r_91)]
+	if len(r_91) >= 262144 {
+		runtime.ParallelFor(len(r_91), 16384, func(lo_95, hi int) {
+			for i_96 := lo_95; i_96 < hi; i_96++ {
+				r_91[i_96] = -row_16[i_96]
+			}
+		})
+	} else {
+		for i_92 := range r_91 {
+			r_91[i_92] = -row_16[i_92]
+		}
 	}
 	if ybar_9 != a_3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{ybar_9}))
@@ -4265,11 +5132,19 @@ func fn_crossvjp(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_
 	if b_6 != a_3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{a_3})+" differ")
 	}
-	row_54 := z_22[int64(1)*int64(b_6) : (int64(1)+1)*int64(b_6)]
-	row_12 = row_12[:len(row_54)]
-	r_51 = r_51[:len(row_54)]
-	for i_55 := range row_54 {
-		row_54[i_55] += (row_12[i_55] * r_51[i_55])
+	row_98 := z_26[int64(1)*int64(b_6) : (int64(1)+1)*int64(b_6)]
+	row_12 = row_12[:len(row_98)]
+	r_91 = r_91[:len(row_98)]
+	if len(row_98) >= 262144 {
+		runtime.ParallelFor(len(row_98), 16384, func(lo_102, hi int) {
+			for i_103 := lo_102; i_103 < hi; i_103++ {
+				row_98[i_103] += (row_12[i_103] * r_91[i_103])
+			}
+		})
+	} else {
+		for i_99 := range row_98 {
+			row_98[i_99] += (row_12[i_99] * r_91[i_99])
+		}
 	}
 	if ybar_9 != b_6 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{ybar_9}))
@@ -4280,11 +5155,19 @@ func fn_crossvjp(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_
 	if a_3 != b_6 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6})+" differ")
 	}
-	row_57 := z_26[int64(2)*int64(a_3) : (int64(2)+1)*int64(a_3)]
-	row_13 = row_13[:len(row_57)]
-	r_51 = r_51[:len(row_57)]
-	for i_58 := range row_57 {
-		row_57[i_58] += (row_13[i_58] * r_51[i_58])
+	row_105 := z_34[int64(2)*int64(a_3) : (int64(2)+1)*int64(a_3)]
+	row_13 = row_13[:len(row_105)]
+	r_91 = r_91[:len(row_105)]
+	if len(row_105) >= 262144 {
+		runtime.ParallelFor(len(row_105), 16384, func(lo_109, hi int) {
+			for i_110 := lo_109; i_110 < hi; i_110++ {
+				row_105[i_110] += (row_13[i_110] * r_91[i_110])
+			}
+		})
+	} else {
+		for i_106 := range row_105 {
+			row_105[i_106] += (row_13[i_106] * r_91[i_106])
+		}
 	}
 	if ybar_9 != a_3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{ybar_9}))
@@ -4295,11 +5178,19 @@ func fn_crossvjp(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_
 	if b_6 != a_3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{a_3})+" differ")
 	}
-	row_60 := z_22[int64(2)*int64(b_6) : (int64(2)+1)*int64(b_6)]
-	row_10 = row_10[:len(row_60)]
-	row_16 = row_16[:len(row_60)]
-	for i_61 := range row_60 {
-		row_60[i_61] += (row_10[i_61] * row_16[i_61])
+	row_112 := z_26[int64(2)*int64(b_6) : (int64(2)+1)*int64(b_6)]
+	row_10 = row_10[:len(row_112)]
+	row_16 = row_16[:len(row_112)]
+	if len(row_112) >= 262144 {
+		runtime.ParallelFor(len(row_112), 16384, func(lo_116, hi int) {
+			for i_117 := lo_116; i_117 < hi; i_117++ {
+				row_112[i_117] += (row_10[i_117] * row_16[i_117])
+			}
+		})
+	} else {
+		for i_113 := range row_112 {
+			row_112[i_113] += (row_10[i_113] * row_16[i_113])
+		}
 	}
 	if ybar_9 != b_6 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{ybar_9}))
@@ -4310,11 +5201,19 @@ func fn_crossvjp(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_
 	if a_3 != b_6 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6})+" differ")
 	}
-	row_63 := z_26[int64(1)*int64(a_3) : (int64(1)+1)*int64(a_3)]
-	row_11 = row_11[:len(row_63)]
-	row_16 = row_16[:len(row_63)]
-	for i_64 := range row_63 {
-		row_63[i_64] += (row_11[i_64] * row_16[i_64])
+	row_119 := z_34[int64(1)*int64(a_3) : (int64(1)+1)*int64(a_3)]
+	row_11 = row_11[:len(row_119)]
+	row_16 = row_16[:len(row_119)]
+	if len(row_119) >= 262144 {
+		runtime.ParallelFor(len(row_119), 16384, func(lo_123, hi int) {
+			for i_124 := lo_123; i_124 < hi; i_124++ {
+				row_119[i_124] += (row_11[i_124] * row_16[i_124])
+			}
+		})
+	} else {
+		for i_120 := range row_119 {
+			row_119[i_120] += (row_11[i_120] * row_16[i_120])
+		}
 	}
 	if b_6 != a_3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
@@ -4322,13 +5221,21 @@ func fn_crossvjp(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_
 	if b_6 != a_3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
-	r_66 := ar.F64(a_3)
-	row_10 = row_10[:len(r_66)]
-	row_11 = row_11[:len(r_66)]
-	row_12 = row_12[:len(r_66)]
-	row_13 = row_13[:len(r_66)]
-	for i_67 := range r_66 {
-		r_66[i_67] = ((row_10[i_67] * row_11[i_67]) - (row_12[i_67] * row_13[i_67]))
+	r_126 := ar.F64(a_3)
+	row_10 = row_10[:len(r_126)]
+	row_11 = row_11[:len(r_126)]
+	row_12 = row_12[:len(r_126)]
+	row_13 = row_13[:len(r_126)]
+	if len(r_126) >= 262144 {
+		runtime.ParallelFor(len(r_126), 16384, func(lo_130, hi int) {
+			for i_131 := lo_130; i_131 < hi; i_131++ {
+				r_126[i_131] = ((row_10[i_131] * row_11[i_131]) - (row_12[i_131] * row_13[i_131]))
+			}
+		})
+	} else {
+		for i_127 := range r_126 {
+			r_126[i_127] = ((row_10[i_127] * row_11[i_127]) - (row_12[i_127] * row_13[i_127]))
+		}
 	}
 	if b_6 != a_3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
@@ -4336,13 +5243,21 @@ func fn_crossvjp(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_
 	if b_6 != a_3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
-	r_69 := ar.F64(a_3)
-	row_12 = row_12[:len(r_69)]
-	row_14 = row_14[:len(r_69)]
-	row_15 = row_15[:len(r_69)]
-	row_11 = row_11[:len(r_69)]
-	for i_70 := range r_69 {
-		r_69[i_70] = ((row_12[i_70] * row_14[i_70]) - (row_15[i_70] * row_11[i_70]))
+	r_133 := ar.F64(a_3)
+	row_12 = row_12[:len(r_133)]
+	row_14 = row_14[:len(r_133)]
+	row_15 = row_15[:len(r_133)]
+	row_11 = row_11[:len(r_133)]
+	if len(r_133) >= 262144 {
+		runtime.ParallelFor(len(r_133), 16384, func(lo_137, hi int) {
+			for i_138 := lo_137; i_138 < hi; i_138++ {
+				r_133[i_138] = ((row_12[i_138] * row_14[i_138]) - (row_15[i_138] * row_11[i_138]))
+			}
+		})
+	} else {
+		for i_134 := range r_133 {
+			r_133[i_134] = ((row_12[i_134] * row_14[i_134]) - (row_15[i_134] * row_11[i_134]))
+		}
 	}
 	if b_6 != a_3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
@@ -4350,46 +5265,54 @@ func fn_crossvjp(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_
 	if b_6 != a_3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
-	r_72 := ar.F64(a_3)
-	row_15 = row_15[:len(r_72)]
-	row_13 = row_13[:len(r_72)]
-	row_10 = row_10[:len(r_72)]
-	row_14 = row_14[:len(r_72)]
-	for i_73 := range r_72 {
-		r_72[i_73] = ((row_15[i_73] * row_13[i_73]) - (row_10[i_73] * row_14[i_73]))
-	}
-	var a_75 []float64
-	var d_76 int = 0
-	var rs_77 int = 0
-	for i_78 := 0; i_78 < 3; i_78++ {
-		mark_79 := ar.mark()
-		var e_80 []float64
-		var e_81 int
-		switch i_78 {
-		case 0:
-			e_80, e_81 = r_66, a_3
-		case 1:
-			e_80, e_81 = r_69, a_3
-		case 2:
-			e_80, e_81 = r_72, a_3
-		}
-		if i_78 == 0 {
-			d_76 = e_81
-			rs_77 = d_76
-			tot_82, err_83 := runtime.MulSize(3, rs_77)
-			if err_83 != nil {
-				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:123:3", err_83)
+	r_140 := ar.F64(a_3)
+	row_15 = row_15[:len(r_140)]
+	row_13 = row_13[:len(r_140)]
+	row_10 = row_10[:len(r_140)]
+	row_14 = row_14[:len(r_140)]
+	if len(r_140) >= 262144 {
+		runtime.ParallelFor(len(r_140), 16384, func(lo_144, hi int) {
+			for i_145 := lo_144; i_145 < hi; i_145++ {
+				r_140[i_145] = ((row_15[i_145] * row_13[i_145]) - (row_10[i_145] * row_14[i_145]))
 			}
-			a_75 = ar.F64(tot_82)
-		} else if e_81 != d_76 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:123:3", "array literal: element "+strconv.Itoa(i_78)+" has shape "+runtime.ShapeString([]int{e_81})+", element 0 has shape "+runtime.ShapeString([]int{d_76}))
-		}
-		copy(a_75[i_78*rs_77:(i_78+1)*rs_77], e_80)
-		if i_78 > 0 {
-			ar.release(mark_79)
+		})
+	} else {
+		for i_141 := range r_140 {
+			r_140[i_141] = ((row_15[i_141] * row_13[i_141]) - (row_10[i_141] * row_14[i_141]))
 		}
 	}
-	return a_75, 3, d_76, z_26, a_2, a_3, z_22, b_5, b_6, nil
+	var a_147 []float64
+	var d_148 int = 0
+	var rs_149 int = 0
+	for i_150 := 0; i_150 < 3; i_150++ {
+		mark_151 := ar.mark()
+		var e_152 []float64
+		var e_153 int
+		switch i_150 {
+		case 0:
+			e_152, e_153 = r_126, a_3
+		case 1:
+			e_152, e_153 = r_133, a_3
+		case 2:
+			e_152, e_153 = r_140, a_3
+		}
+		if i_150 == 0 {
+			d_148 = e_153
+			rs_149 = d_148
+			tot_154, err_155 := runtime.MulSize(3, rs_149)
+			if err_155 != nil {
+				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:123:3", err_155)
+			}
+			a_147 = ar.F64(tot_154)
+		} else if e_153 != d_148 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:123:3", "array literal: element "+strconv.Itoa(i_150)+" has shape "+runtime.ShapeString([]int{e_153})+", element 0 has shape "+runtime.ShapeString([]int{d_148}))
+		}
+		copy(a_147[i_150*rs_149:(i_150+1)*rs_149], e_152)
+		if i_150 > 0 {
+			ar.release(mark_151)
+		}
+	}
+	return a_147, 3, d_148, z_34, a_2, a_3, z_26, b_5, b_6, nil
 }
 
 // fn_rotatevjp is def rotate$vjp (models.nab:126:5).
@@ -4422,448 +5345,584 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	row_10 = row_10[:len(r_13)]
 	row_11 = row_11[:len(r_13)]
 	row_12 = row_12[:len(r_13)]
-	for i_14 := range r_13 {
-		r_13[i_14] = (((row_10[i_14] * row_10[i_14]) + (row_11[i_14] * row_11[i_14])) + (row_12[i_14] * row_12[i_14]))
+	if len(r_13) >= 262144 {
+		runtime.ParallelFor(len(r_13), 16384, func(lo_17, hi int) {
+			for i_18 := lo_17; i_18 < hi; i_18++ {
+				r_13[i_18] = (((row_10[i_18] * row_10[i_18]) + (row_11[i_18] * row_11[i_18])) + (row_12[i_18] * row_12[i_18]))
+			}
+		})
+	} else {
+		for i_14 := range r_13 {
+			r_13[i_14] = (((row_10[i_14] * row_10[i_14]) + (row_11[i_14] * row_11[i_14])) + (row_12[i_14] * row_12[i_14]))
+		}
 	}
-	r_16 := ar.F64(r_3)
-	r_13 = r_13[:len(r_16)]
-	for i_17 := range r_16 {
-		r_16[i_17] = (runtime.Sign(r_13[i_17]))
+	r_20 := ar.F64(r_3)
+	r_13 = r_13[:len(r_20)]
+	if len(r_20) >= 256 {
+		runtime.ParallelFor(len(r_20), 32, func(lo_24, hi int) {
+			for i_25 := lo_24; i_25 < hi; i_25++ {
+				r_20[i_25] = (runtime.Sign(r_13[i_25]))
+			}
+		})
+	} else {
+		for i_21 := range r_20 {
+			r_20[i_21] = (runtime.Sign(r_13[i_21]))
+		}
 	}
-	r_19 := ar.F64(r_3)
-	r_16 = r_16[:len(r_19)]
-	for i_20 := range r_19 {
-		r_19[i_20] = (1.0 - r_16[i_20])
-	}
-	r_22 := ar.F64(r_3)
-	r_13 = r_13[:len(r_22)]
-	r_19 = r_19[:len(r_22)]
-	for i_23 := range r_22 {
-		r_22[i_23] = (math.Sqrt((r_13[i_23] + r_19[i_23])))
-	}
-	r_25 := ar.F64(r_3)
-	r_22 = r_22[:len(r_25)]
-	for i_26 := range r_25 {
-		r_25[i_26] = (math.Cos(r_22[i_26]))
-	}
-	r_28 := ar.F64(r_3)
-	r_22 = r_22[:len(r_28)]
-	for i_29 := range r_28 {
-		r_28[i_29] = (math.Sin(r_22[i_29]))
-	}
-	r_31 := ar.F64(r_3)
-	row_10 = row_10[:len(r_31)]
-	r_22 = r_22[:len(r_31)]
-	for i_32 := range r_31 {
-		r_31[i_32] = (row_10[i_32] / r_22[i_32])
+	r_27 := ar.F64(r_3)
+	r_20 = r_20[:len(r_27)]
+	if len(r_27) >= 262144 {
+		runtime.ParallelFor(len(r_27), 16384, func(lo_31, hi int) {
+			for i_32 := lo_31; i_32 < hi; i_32++ {
+				r_27[i_32] = (1.0 - r_20[i_32])
+			}
+		})
+	} else {
+		for i_28 := range r_27 {
+			r_27[i_28] = (1.0 - r_20[i_28])
+		}
 	}
 	r_34 := ar.F64(r_3)
-	row_11 = row_11[:len(r_34)]
-	r_22 = r_22[:len(r_34)]
-	for i_35 := range r_34 {
-		r_34[i_35] = (row_11[i_35] / r_22[i_35])
-	}
-	r_37 := ar.F64(r_3)
-	row_12 = row_12[:len(r_37)]
-	r_22 = r_22[:len(r_37)]
-	for i_38 := range r_37 {
-		r_37[i_38] = (row_12[i_38] / r_22[i_38])
-	}
-	var a_40 []float64
-	var d_41 int = 0
-	var rs_42 int = 0
-	for i_43 := 0; i_43 < 3; i_43++ {
-		mark_44 := ar.mark()
-		var e_45 []float64
-		var e_46 int
-		switch i_43 {
-		case 0:
-			e_45, e_46 = r_31, r_3
-		case 1:
-			e_45, e_46 = r_34, r_3
-		case 2:
-			e_45, e_46 = r_37, r_3
-		}
-		if i_43 == 0 {
-			d_41 = e_46
-			rs_42 = d_41
-			tot_47, err_48 := runtime.MulSize(3, rs_42)
-			if err_48 != nil {
-				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:132:14", err_48)
+	r_13 = r_13[:len(r_34)]
+	r_27 = r_27[:len(r_34)]
+	if len(r_34) >= 262144 {
+		runtime.ParallelFor(len(r_34), 16384, func(lo_38, hi int) {
+			for i_39 := lo_38; i_39 < hi; i_39++ {
+				r_34[i_39] = (math.Sqrt((r_13[i_39] + r_27[i_39])))
 			}
-			a_40 = ar.F64(tot_47)
-		} else if e_46 != d_41 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:132:14", "array literal: element "+strconv.Itoa(i_43)+" has shape "+runtime.ShapeString([]int{e_46})+", element 0 has shape "+runtime.ShapeString([]int{d_41}))
-		}
-		copy(a_40[i_43*rs_42:(i_43+1)*rs_42], e_45)
-		if i_43 > 0 {
-			ar.release(mark_44)
+		})
+	} else {
+		for i_35 := range r_34 {
+			r_34[i_35] = (math.Sqrt((r_13[i_35] + r_27[i_35])))
 		}
 	}
-	r_49, r_50, r_51, err_52 := fn_cross(ar, a_40, 3, d_41, x_4, x_5, x_6)
-	if err_52 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_52, "cross", "models.nab:122:5", "models.nab:133:12")
+	r_41 := ar.F64(r_3)
+	r_34 = r_34[:len(r_41)]
+	if len(r_41) >= 262144 {
+		runtime.ParallelFor(len(r_41), 16384, func(lo_45, hi int) {
+			for i_46 := lo_45; i_46 < hi; i_46++ {
+				r_41[i_46] = (math.Cos(r_34[i_46]))
+			}
+		})
+	} else {
+		for i_42 := range r_41 {
+			r_41[i_42] = (math.Cos(r_34[i_42]))
+		}
+	}
+	r_48 := ar.F64(r_3)
+	r_34 = r_34[:len(r_48)]
+	if len(r_48) >= 262144 {
+		runtime.ParallelFor(len(r_48), 16384, func(lo_52, hi int) {
+			for i_53 := lo_52; i_53 < hi; i_53++ {
+				r_48[i_53] = (math.Sin(r_34[i_53]))
+			}
+		})
+	} else {
+		for i_49 := range r_48 {
+			r_48[i_49] = (math.Sin(r_34[i_49]))
+		}
+	}
+	r_55 := ar.F64(r_3)
+	row_10 = row_10[:len(r_55)]
+	r_34 = r_34[:len(r_55)]
+	if len(r_55) >= 262144 {
+		runtime.ParallelFor(len(r_55), 16384, func(lo_59, hi int) {
+			for i_60 := lo_59; i_60 < hi; i_60++ {
+				r_55[i_60] = (row_10[i_60] / r_34[i_60])
+			}
+		})
+	} else {
+		for i_56 := range r_55 {
+			r_55[i_56] = (row_10[i_56] / r_34[i_56])
+		}
+	}
+	r_62 := ar.F64(r_3)
+	row_11 = row_11[:len(r_62)]
+	r_34 = r_34[:len(r_62)]
+	if len(r_62) >= 262144 {
+		runtime.ParallelFor(len(r_62), 16384, func(lo_66, hi int) {
+			for i_67 := lo_66; i_67 < hi; i_67++ {
+				r_62[i_67] = (row_11[i_67] / r_34[i_67])
+			}
+		})
+	} else {
+		for i_63 := range r_62 {
+			r_62[i_63] = (row_11[i_63] / r_34[i_63])
+		}
+	}
+	r_69 := ar.F64(r_3)
+	row_12 = row_12[:len(r_69)]
+	r_34 = r_34[:len(r_69)]
+	if len(r_69) >= 262144 {
+		runtime.ParallelFor(len(r_69), 16384, func(lo_73, hi int) {
+			for i_74 := lo_73; i_74 < hi; i_74++ {
+				r_69[i_74] = (row_12[i_74] / r_34[i_74])
+			}
+		})
+	} else {
+		for i_70 := range r_69 {
+			r_69[i_70] = (row_12[i_70] / r_34[i_70])
+		}
+	}
+	var a_76 []float64
+	var d_77 int = 0
+	var rs_78 int = 0
+	for i_79 := 0; i_79 < 3; i_79++ {
+		mark_80 := ar.mark()
+		var e_81 []float64
+		var e_82 int
+		switch i_79 {
+		case 0:
+			e_81, e_82 = r_55, r_3
+		case 1:
+			e_81, e_82 = r_62, r_3
+		case 2:
+			e_81, e_82 = r_69, r_3
+		}
+		if i_79 == 0 {
+			d_77 = e_82
+			rs_78 = d_77
+			tot_83, err_84 := runtime.MulSize(3, rs_78)
+			if err_84 != nil {
+				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:132:14", err_84)
+			}
+			a_76 = ar.F64(tot_83)
+		} else if e_82 != d_77 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:132:14", "array literal: element "+strconv.Itoa(i_79)+" has shape "+runtime.ShapeString([]int{e_82})+", element 0 has shape "+runtime.ShapeString([]int{d_77}))
+		}
+		copy(a_76[i_79*rs_78:(i_79+1)*rs_78], e_81)
+		if i_79 > 0 {
+			ar.release(mark_80)
+		}
+	}
+	r_85, r_86, r_87, err_88 := fn_cross(ar, a_76, 3, d_77, x_4, x_5, x_6)
+	if err_88 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_88, "cross", "models.nab:122:5", "models.nab:133:12")
 	}
 	if int64(0) < 0 || int64(0) >= int64(3) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:134:18", runtime.CheckIndex(int64(0), 3))
 	}
-	row_53 := a_40[int(int64(0))*d_41 : (int(int64(0))+1)*d_41]
+	row_89 := a_76[int(int64(0))*d_77 : (int(int64(0))+1)*d_77]
 	if int64(0) < 0 || int64(0) >= int64(x_5) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:134:25", runtime.CheckIndex(int64(0), x_5))
 	}
-	row_54 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	row_90 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if int64(1) < 0 || int64(1) >= int64(3) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:134:35", runtime.CheckIndex(int64(1), 3))
 	}
-	row_55 := a_40[int(int64(1))*d_41 : (int(int64(1))+1)*d_41]
+	row_91 := a_76[int(int64(1))*d_77 : (int(int64(1))+1)*d_77]
 	if int64(1) < 0 || int64(1) >= int64(x_5) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:134:42", runtime.CheckIndex(int64(1), x_5))
 	}
-	row_56 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	row_92 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if int64(2) < 0 || int64(2) >= int64(3) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:134:52", runtime.CheckIndex(int64(2), 3))
 	}
-	row_57 := a_40[int(int64(2))*d_41 : (int(int64(2))+1)*d_41]
+	row_93 := a_76[int(int64(2))*d_77 : (int(int64(2))+1)*d_77]
 	if int64(2) < 0 || int64(2) >= int64(x_5) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:134:59", runtime.CheckIndex(int64(2), x_5))
 	}
-	row_58 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
-	if x_6 != d_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{d_41})+" and "+runtime.ShapeString([]int{x_6}))
+	row_94 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	if x_6 != d_77 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{d_77})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	if x_6 != d_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{d_41})+" and "+runtime.ShapeString([]int{x_6}))
+	if x_6 != d_77 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{d_77})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	if x_6 != d_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{d_41})+" and "+runtime.ShapeString([]int{x_6}))
+	if x_6 != d_77 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{d_77})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	r_59 := ar.F64(d_41)
-	row_53 = row_53[:len(r_59)]
-	row_54 = row_54[:len(r_59)]
-	row_55 = row_55[:len(r_59)]
-	row_56 = row_56[:len(r_59)]
-	row_57 = row_57[:len(r_59)]
-	row_58 = row_58[:len(r_59)]
-	for i_60 := range r_59 {
-		r_59[i_60] = (((row_53[i_60] * row_54[i_60]) + (row_55[i_60] * row_56[i_60])) + (row_57[i_60] * row_58[i_60]))
-	}
-	r_62 := ar.F64(r_3)
-	r_25 = r_25[:len(r_62)]
-	for i_63 := range r_62 {
-		r_62[i_63] = (1.0 - r_25[i_63])
-	}
-	if r_3 != d_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:134:64", "shape mismatch in '*': "+runtime.ShapeString([]int{d_41})+" and "+runtime.ShapeString([]int{r_3}))
-	}
-	r_65 := ar.F64(d_41)
-	r_59 = r_59[:len(r_65)]
-	r_62 = r_62[:len(r_65)]
-	for i_66 := range r_65 {
-		r_65[i_66] = (r_59[i_66] * r_62[i_66])
-	}
-	n_68, err_69 := runtime.CheckSize(int64(3))
-	if err_69 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:14", err_69)
-	}
-	var a_70 []float64
-	var d_71 int = 0
-	var rs_72 int = 0
-	for i_73 := 0; i_73 < n_68; i_73++ {
-		mark_74 := ar.mark()
-		i_75 := int64(i_73)
-		if i_75 < 0 || i_75 >= int64(x_5) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:16", runtime.CheckIndex(i_75, x_5))
+	r_95 := ar.F64(d_77)
+	row_89 = row_89[:len(r_95)]
+	row_90 = row_90[:len(r_95)]
+	row_91 = row_91[:len(r_95)]
+	row_92 = row_92[:len(r_95)]
+	row_93 = row_93[:len(r_95)]
+	row_94 = row_94[:len(r_95)]
+	if len(r_95) >= 262144 {
+		runtime.ParallelFor(len(r_95), 16384, func(lo_99, hi int) {
+			for i_100 := lo_99; i_100 < hi; i_100++ {
+				r_95[i_100] = (((row_89[i_100] * row_90[i_100]) + (row_91[i_100] * row_92[i_100])) + (row_93[i_100] * row_94[i_100]))
+			}
+		})
+	} else {
+		for i_96 := range r_95 {
+			r_95[i_96] = (((row_89[i_96] * row_90[i_96]) + (row_91[i_96] * row_92[i_96])) + (row_93[i_96] * row_94[i_96]))
 		}
-		row_76 := x_4[int(i_75)*x_6 : (int(i_75)+1)*x_6]
+	}
+	r_102 := ar.F64(r_3)
+	r_41 = r_41[:len(r_102)]
+	if len(r_102) >= 262144 {
+		runtime.ParallelFor(len(r_102), 16384, func(lo_106, hi int) {
+			for i_107 := lo_106; i_107 < hi; i_107++ {
+				r_102[i_107] = (1.0 - r_41[i_107])
+			}
+		})
+	} else {
+		for i_103 := range r_102 {
+			r_102[i_103] = (1.0 - r_41[i_103])
+		}
+	}
+	if r_3 != d_77 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:134:64", "shape mismatch in '*': "+runtime.ShapeString([]int{d_77})+" and "+runtime.ShapeString([]int{r_3}))
+	}
+	r_109 := ar.F64(d_77)
+	r_95 = r_95[:len(r_109)]
+	r_102 = r_102[:len(r_109)]
+	if len(r_109) >= 262144 {
+		runtime.ParallelFor(len(r_109), 16384, func(lo_113, hi int) {
+			for i_114 := lo_113; i_114 < hi; i_114++ {
+				r_109[i_114] = (r_95[i_114] * r_102[i_114])
+			}
+		})
+	} else {
+		for i_110 := range r_109 {
+			r_109[i_110] = (r_95[i_110] * r_102[i_110])
+		}
+	}
+	n_116, err_117 := runtime.CheckSize(int64(3))
+	if err_117 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:14", err_117)
+	}
+	var a_118 []float64
+	var d_119 int = 0
+	var rs_120 int = 0
+	for i_121 := 0; i_121 < n_116; i_121++ {
+		mark_122 := ar.mark()
+		i_123 := int64(i_121)
+		if i_123 < 0 || i_123 >= int64(x_5) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:16", runtime.CheckIndex(i_123, x_5))
+		}
+		row_124 := x_4[int(i_123)*x_6 : (int(i_123)+1)*x_6]
 		if r_3 != x_6 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 		}
-		if i_75 < 0 || i_75 >= int64(r_50) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:31", runtime.CheckIndex(i_75, r_50))
+		if i_123 < 0 || i_123 >= int64(r_86) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:31", runtime.CheckIndex(i_123, r_86))
 		}
-		row_77 := r_49[int(i_75)*r_51 : (int(i_75)+1)*r_51]
-		if r_3 != r_51 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:35", "shape mismatch in '*': "+runtime.ShapeString([]int{r_51})+" and "+runtime.ShapeString([]int{r_3}))
+		row_125 := r_85[int(i_123)*r_87 : (int(i_123)+1)*r_87]
+		if r_3 != r_87 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:35", "shape mismatch in '*': "+runtime.ShapeString([]int{r_87})+" and "+runtime.ShapeString([]int{r_3}))
 		}
-		if r_51 != x_6 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_51}))
+		if r_87 != x_6 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_87}))
 		}
-		if i_75 < 0 || i_75 >= int64(3) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:48", runtime.CheckIndex(i_75, 3))
+		if i_123 < 0 || i_123 >= int64(3) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:48", runtime.CheckIndex(i_123, 3))
 		}
-		row_78 := a_40[int(i_75)*d_41 : (int(i_75)+1)*d_41]
-		if d_41 != x_6 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{d_41}))
+		row_126 := a_76[int(i_123)*d_77 : (int(i_123)+1)*d_77]
+		if d_77 != x_6 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{d_77}))
 		}
-		if i_73 == 0 {
-			d_71 = x_6
-			rs_72 = d_71
-			tot_79, err_80 := runtime.MulSize(n_68, rs_72)
-			if err_80 != nil {
-				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:14", err_80)
+		if i_121 == 0 {
+			d_119 = x_6
+			rs_120 = d_119
+			tot_127, err_128 := runtime.MulSize(n_116, rs_120)
+			if err_128 != nil {
+				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:14", err_128)
 			}
-			a_70 = ar.F64(tot_79)
-		} else if x_6 != d_71 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "build: element "+strconv.Itoa(i_73)+" has shape "+runtime.ShapeString([]int{x_6})+", element 0 has shape "+runtime.ShapeString([]int{d_71}))
+			a_118 = ar.F64(tot_127)
+		} else if x_6 != d_119 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "build: element "+strconv.Itoa(i_121)+" has shape "+runtime.ShapeString([]int{x_6})+", element 0 has shape "+runtime.ShapeString([]int{d_119}))
 		}
-		row_81 := a_70[i_73*rs_72 : (i_73+1)*rs_72]
-		row_76 = row_76[:len(row_81)]
-		r_25 = r_25[:len(row_81)]
-		row_77 = row_77[:len(row_81)]
-		r_28 = r_28[:len(row_81)]
-		row_78 = row_78[:len(row_81)]
-		r_65 = r_65[:len(row_81)]
-		for i_82 := range row_81 {
-			row_81[i_82] = (((row_76[i_82] * r_25[i_82]) + (row_77[i_82] * r_28[i_82])) + (row_78[i_82] * r_65[i_82]))
+		row_129 := a_118[i_121*rs_120 : (i_121+1)*rs_120]
+		row_124 = row_124[:len(row_129)]
+		r_41 = r_41[:len(row_129)]
+		row_125 = row_125[:len(row_129)]
+		r_48 = r_48[:len(row_129)]
+		row_126 = row_126[:len(row_129)]
+		r_109 = r_109[:len(row_129)]
+		if len(row_129) >= 262144 {
+			runtime.ParallelFor(len(row_129), 16384, func(lo_133, hi int) {
+				for i_134 := lo_133; i_134 < hi; i_134++ {
+					row_129[i_134] = (((row_124[i_134] * r_41[i_134]) + (row_125[i_134] * r_48[i_134])) + (row_126[i_134] * r_109[i_134]))
+				}
+			})
+		} else {
+			for i_130 := range row_129 {
+				row_129[i_130] = (((row_124[i_130] * r_41[i_130]) + (row_125[i_130] * r_48[i_130])) + (row_126[i_130] * r_109[i_130]))
+			}
 		}
-		if i_73 > 0 {
-			ar.release(mark_74)
-		}
-	}
-	r_84, r_85, r_86, err_87 := fn_cross(ar, r_1, r_2, r_3, x_4, x_5, x_6)
-	if err_87 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_87, "cross", "models.nab:122:5", "models.nab:136:19")
-	}
-	if r_85 != x_5 || r_86 != x_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_85, r_86}))
-	}
-	n_88 := x_5 * x_6
-	r_89 := ar.F64(n_88)
-	x_4 = x_4[:len(r_89)]
-	r_84 = r_84[:len(r_89)]
-	for i_90 := range r_89 {
-		r_89[i_90] = (x_4[i_90] + r_84[i_90])
-	}
-	z_92 := ar.F64(len(a_70))
-	z_93 := ar.F64(len(r_89))
-	var rev_94 []float64
-	var rev_95 int
-	var rev_96 int
-	var rev_97 []float64
-	var rev_98 int
-	var rev_99 int
-	rev_94, rev_95, rev_96, rev_97, rev_98, rev_99 = z_92, n_68, d_71, z_93, x_5, x_6
-	for i_110 := int64(0); i_110 < int64(3); i_110++ {
-		if i_110 < 0 || i_110 >= int64(ybar_8) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(i_110, ybar_8))
-		}
-		row_112 := ybar_7[int(i_110)*ybar_9 : (int(i_110)+1)*ybar_9]
-		if i_110 < 0 || i_110 >= int64(n_68) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:20", runtime.CheckIndex(i_110, n_68))
-		}
-		row_113 := a_70[int(i_110)*d_71 : (int(i_110)+1)*d_71]
-		_ = row_113
-		if i_110 < 0 || i_110 >= int64(x_5) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:48", runtime.CheckIndex(i_110, x_5))
-		}
-		row_114 := r_89[int(i_110)*x_6 : (int(i_110)+1)*x_6]
-		_ = row_114
-		if ybar_9 != r_3 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{ybar_9}))
-		}
-		if i_110 < 0 || i_110 >= int64(rev_98) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:6", runtime.CheckIndex(i_110, rev_98))
-		}
-		if rev_99 != r_3 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:6", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_99})+" and "+runtime.ShapeString([]int{r_3})+" differ")
-		}
-		row_115 := rev_97[i_110*int64(rev_99) : (i_110+1)*int64(rev_99)]
-		r_19 = r_19[:len(row_115)]
-		row_112 = row_112[:len(row_115)]
-		for i_116 := range row_115 {
-			row_115[i_116] += (r_19[i_116] * row_112[i_116])
-		}
-		if ybar_9 != r_3 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{ybar_9}))
-		}
-		if i_110 < 0 || i_110 >= int64(rev_95) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:6", runtime.CheckIndex(i_110, rev_95))
-		}
-		if rev_96 != r_3 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:6", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_96})+" and "+runtime.ShapeString([]int{r_3})+" differ")
-		}
-		row_118 := rev_94[i_110*int64(rev_96) : (i_110+1)*int64(rev_96)]
-		r_16 = r_16[:len(row_118)]
-		row_112 = row_112[:len(row_118)]
-		for i_119 := range row_118 {
-			row_118[i_119] += (r_16[i_119] * row_112[i_119])
+		if i_121 > 0 {
+			ar.release(mark_122)
 		}
 	}
-	z_121 := ar.F64(len(x_4))
-	z_93 = z_93[:len(z_121)]
-	for i_122 := range z_121 {
-		z_121[i_122] += z_93[i_122]
+	r_136, r_137, r_138, err_139 := fn_cross(ar, r_1, r_2, r_3, x_4, x_5, x_6)
+	if err_139 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_139, "cross", "models.nab:122:5", "models.nab:136:19")
 	}
-	r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, err_132 := fn_crossvjp(ar, r_1, r_2, r_3, x_4, x_5, x_6, z_93, x_5, x_6)
-	_ = r_123
-	_ = r_124
-	_ = r_125
-	if err_132 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_132, "cross$vjp", "models.nab:122:5", "models.nab:136:19")
+	if r_137 != x_5 || r_138 != x_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_137, r_138}))
 	}
-	z_133 := ar.F64(len(r_1))
-	if r_2 != r_127 || r_3 != r_128 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{r_2, r_3})+" and "+runtime.ShapeString([]int{r_127, r_128})+" differ")
+	n_140 := x_5 * x_6
+	r_141 := ar.F64(n_140)
+	x_4 = x_4[:len(r_141)]
+	r_136 = r_136[:len(r_141)]
+	if len(r_141) >= 262144 {
+		runtime.ParallelFor(len(r_141), 16384, func(lo_145, hi int) {
+			for i_146 := lo_145; i_146 < hi; i_146++ {
+				r_141[i_146] = (x_4[i_146] + r_136[i_146])
+			}
+		})
+	} else {
+		for i_142 := range r_141 {
+			r_141[i_142] = (x_4[i_142] + r_136[i_142])
+		}
 	}
-	r_126 = r_126[:len(z_133)]
-	for i_134 := range z_133 {
-		z_133[i_134] += r_126[i_134]
-	}
-	if x_5 != r_130 || x_6 != r_131 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_130, r_131})+" differ")
-	}
-	r_129 = r_129[:len(z_121)]
-	for i_135 := range z_121 {
-		z_121[i_135] += r_129[i_135]
-	}
-	z_136 := ar.F64(len(r_25))
-	z_137 := ar.F64(len(r_49))
-	z_138 := ar.F64(len(r_28))
-	z_139 := ar.F64(len(a_40))
-	z_140 := ar.F64(len(r_65))
-	var rev_141 []float64
-	var rev_142 int
-	var rev_143 int
-	var rev_144 []float64
-	var rev_145 int
-	var rev_146 []float64
-	var rev_147 int
-	var rev_148 int
-	var rev_149 []float64
-	var rev_150 int
-	var rev_151 []float64
+	z_148 := ar.F64(len(a_118))
+	z_149 := ar.F64(len(r_141))
+	var rev_150 []float64
+	var rev_151 int
 	var rev_152 int
-	var rev_153 int
-	var rev_154 []float64
+	var rev_153 []float64
+	var rev_154 int
 	var rev_155 int
-	rev_141, rev_142, rev_143, rev_144, rev_145, rev_146, rev_147, rev_148, rev_149, rev_150, rev_151, rev_152, rev_153, rev_154, rev_155 = z_121, x_5, x_6, z_136, r_3, z_137, r_50, r_51, z_138, r_3, z_139, 3, d_41, z_140, d_41
-	for i_179 := int64(0); i_179 < int64(3); i_179++ {
-		if i_179 < 0 || i_179 >= int64(n_68) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(i_179, n_68))
+	rev_150, rev_151, rev_152, rev_153, rev_154, rev_155 = z_148, n_116, d_119, z_149, x_5, x_6
+	for i_166 := int64(0); i_166 < int64(3); i_166++ {
+		if i_166 < 0 || i_166 >= int64(ybar_8) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(i_166, ybar_8))
 		}
-		row_181 := z_92[int(i_179)*d_71 : (int(i_179)+1)*d_71]
-		if i_179 < 0 || i_179 >= int64(3) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:48", runtime.CheckIndex(i_179, 3))
+		row_168 := ybar_7[int(i_166)*ybar_9 : (int(i_166)+1)*ybar_9]
+		if i_166 < 0 || i_166 >= int64(n_116) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:20", runtime.CheckIndex(i_166, n_116))
 		}
-		row_182 := a_40[int(i_179)*d_41 : (int(i_179)+1)*d_41]
-		if d_71 != d_41 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_41})+" and "+runtime.ShapeString([]int{d_71}))
+		row_169 := a_118[int(i_166)*d_119 : (int(i_166)+1)*d_119]
+		_ = row_169
+		if i_166 < 0 || i_166 >= int64(x_5) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:48", runtime.CheckIndex(i_166, x_5))
 		}
-		if rev_155 != d_41 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_155})+" and "+runtime.ShapeString([]int{d_41})+" differ")
+		row_170 := r_141[int(i_166)*x_6 : (int(i_166)+1)*x_6]
+		_ = row_170
+		if ybar_9 != r_3 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{ybar_9}))
 		}
-		row_182 = row_182[:len(rev_154)]
-		row_181 = row_181[:len(rev_154)]
-		for i_184 := range rev_154 {
-			rev_154[i_184] += (row_182[i_184] * row_181[i_184])
+		if i_166 < 0 || i_166 >= int64(rev_154) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:6", runtime.CheckIndex(i_166, rev_154))
 		}
-		if d_71 != d_41 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_41})+" and "+runtime.ShapeString([]int{d_71}))
+		if rev_155 != r_3 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:6", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_155})+" and "+runtime.ShapeString([]int{r_3})+" differ")
 		}
-		if i_179 < 0 || i_179 >= int64(rev_152) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:14", runtime.CheckIndex(i_179, rev_152))
+		row_171 := rev_153[i_166*int64(rev_155) : (i_166+1)*int64(rev_155)]
+		r_27 = r_27[:len(row_171)]
+		row_168 = row_168[:len(row_171)]
+		for i_172 := range row_171 {
+			row_171[i_172] += (r_27[i_172] * row_168[i_172])
 		}
-		if rev_153 != d_41 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_153})+" and "+runtime.ShapeString([]int{d_41})+" differ")
+		if ybar_9 != r_3 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{ybar_9}))
 		}
-		row_186 := rev_151[i_179*int64(rev_153) : (i_179+1)*int64(rev_153)]
-		r_65 = r_65[:len(row_186)]
-		row_181 = row_181[:len(row_186)]
-		for i_187 := range row_186 {
-			row_186[i_187] += (r_65[i_187] * row_181[i_187])
+		if i_166 < 0 || i_166 >= int64(rev_151) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:6", runtime.CheckIndex(i_166, rev_151))
 		}
-		if i_179 < 0 || i_179 >= int64(r_50) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:31", runtime.CheckIndex(i_179, r_50))
+		if rev_152 != r_3 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:6", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_152})+" and "+runtime.ShapeString([]int{r_3})+" differ")
 		}
-		row_189 := r_49[int(i_179)*r_51 : (int(i_179)+1)*r_51]
-		if d_71 != r_51 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_51})+" and "+runtime.ShapeString([]int{d_71}))
-		}
-		if rev_150 != r_51 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_150})+" and "+runtime.ShapeString([]int{r_51})+" differ")
-		}
-		row_189 = row_189[:len(rev_149)]
-		row_181 = row_181[:len(rev_149)]
-		for i_191 := range rev_149 {
-			rev_149[i_191] += (row_189[i_191] * row_181[i_191])
-		}
-		if d_71 != r_3 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_71}))
-		}
-		if i_179 < 0 || i_179 >= int64(rev_147) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:14", runtime.CheckIndex(i_179, rev_147))
-		}
-		if rev_148 != r_3 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_148})+" and "+runtime.ShapeString([]int{r_3})+" differ")
-		}
-		row_193 := rev_146[i_179*int64(rev_148) : (i_179+1)*int64(rev_148)]
-		r_28 = r_28[:len(row_193)]
-		row_181 = row_181[:len(row_193)]
-		for i_194 := range row_193 {
-			row_193[i_194] += (r_28[i_194] * row_181[i_194])
-		}
-		if i_179 < 0 || i_179 >= int64(x_5) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:16", runtime.CheckIndex(i_179, x_5))
-		}
-		row_196 := x_4[int(i_179)*x_6 : (int(i_179)+1)*x_6]
-		if d_71 != x_6 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{d_71}))
-		}
-		if rev_145 != x_6 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_145})+" and "+runtime.ShapeString([]int{x_6})+" differ")
-		}
-		row_196 = row_196[:len(rev_144)]
-		row_181 = row_181[:len(rev_144)]
-		for i_198 := range rev_144 {
-			rev_144[i_198] += (row_196[i_198] * row_181[i_198])
-		}
-		if d_71 != r_3 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_71}))
-		}
-		if i_179 < 0 || i_179 >= int64(rev_142) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:14", runtime.CheckIndex(i_179, rev_142))
-		}
-		if rev_143 != r_3 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_143})+" and "+runtime.ShapeString([]int{r_3})+" differ")
-		}
-		row_200 := rev_141[i_179*int64(rev_143) : (i_179+1)*int64(rev_143)]
-		r_25 = r_25[:len(row_200)]
-		row_181 = row_181[:len(row_200)]
-		for i_201 := range row_200 {
-			row_200[i_201] += (r_25[i_201] * row_181[i_201])
+		row_174 := rev_150[i_166*int64(rev_152) : (i_166+1)*int64(rev_152)]
+		r_20 = r_20[:len(row_174)]
+		row_168 = row_168[:len(row_174)]
+		for i_175 := range row_174 {
+			row_174[i_175] += (r_20[i_175] * row_168[i_175])
 		}
 	}
-	if d_41 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_41}))
+	z_177 := ar.F64(len(x_4))
+	z_149 = z_149[:len(z_177)]
+	for i_178 := range z_177 {
+		z_177[i_178] += z_149[i_178]
 	}
-	r_203 := ar.F64(r_3)
-	r_62 = r_62[:len(r_203)]
-	z_140 = z_140[:len(r_203)]
-	for i_204 := range r_203 {
-		r_203[i_204] = (r_62[i_204] * z_140[i_204])
+	r_179, r_180, r_181, r_182, r_183, r_184, r_185, r_186, r_187, err_188 := fn_crossvjp(ar, r_1, r_2, r_3, x_4, x_5, x_6, z_149, x_5, x_6)
+	_ = r_179
+	_ = r_180
+	_ = r_181
+	if err_188 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_188, "cross$vjp", "models.nab:122:5", "models.nab:136:19")
 	}
-	if r_3 != d_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_41})+" differ")
+	z_189 := ar.F64(len(r_1))
+	if r_2 != r_183 || r_3 != r_184 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{r_2, r_3})+" and "+runtime.ShapeString([]int{r_183, r_184})+" differ")
 	}
-	r_59 = r_59[:len(z_136)]
-	z_140 = z_140[:len(z_136)]
-	for i_207 := range z_136 {
-		z_136[i_207] += (-(r_59[i_207] * z_140[i_207]))
+	r_182 = r_182[:len(z_189)]
+	for i_190 := range z_189 {
+		z_189[i_190] += r_182[i_190]
 	}
-	if r_3 != d_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{d_41})+" and "+runtime.ShapeString([]int{r_3}))
+	if x_5 != r_186 || x_6 != r_187 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_186, r_187})+" differ")
+	}
+	r_185 = r_185[:len(z_177)]
+	for i_191 := range z_177 {
+		z_177[i_191] += r_185[i_191]
+	}
+	z_192 := ar.F64(len(r_41))
+	z_193 := ar.F64(len(r_85))
+	z_194 := ar.F64(len(r_48))
+	z_195 := ar.F64(len(a_76))
+	z_196 := ar.F64(len(r_109))
+	var rev_197 []float64
+	var rev_198 int
+	var rev_199 int
+	var rev_200 []float64
+	var rev_201 int
+	var rev_202 []float64
+	var rev_203 int
+	var rev_204 int
+	var rev_205 []float64
+	var rev_206 int
+	var rev_207 []float64
+	var rev_208 int
+	var rev_209 int
+	var rev_210 []float64
+	var rev_211 int
+	rev_197, rev_198, rev_199, rev_200, rev_201, rev_202, rev_203, rev_204, rev_205, rev_206, rev_207, rev_208, rev_209, rev_210, rev_211 = z_177, x_5, x_6, z_192, r_3, z_193, r_86, r_87, z_194, r_3, z_195, 3, d_77, z_196, d_77
+	for i_235 := int64(0); i_235 < int64(3); i_235++ {
+		if i_235 < 0 || i_235 >= int64(n_116) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(i_235, n_116))
+		}
+		row_237 := z_148[int(i_235)*d_119 : (int(i_235)+1)*d_119]
+		if i_235 < 0 || i_235 >= int64(3) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:48", runtime.CheckIndex(i_235, 3))
+		}
+		row_238 := a_76[int(i_235)*d_77 : (int(i_235)+1)*d_77]
+		if d_119 != d_77 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_77})+" and "+runtime.ShapeString([]int{d_119}))
+		}
+		if rev_211 != d_77 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_211})+" and "+runtime.ShapeString([]int{d_77})+" differ")
+		}
+		row_238 = row_238[:len(rev_210)]
+		row_237 = row_237[:len(rev_210)]
+		for i_240 := range rev_210 {
+			rev_210[i_240] += (row_238[i_240] * row_237[i_240])
+		}
+		if d_119 != d_77 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_77})+" and "+runtime.ShapeString([]int{d_119}))
+		}
+		if i_235 < 0 || i_235 >= int64(rev_208) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:14", runtime.CheckIndex(i_235, rev_208))
+		}
+		if rev_209 != d_77 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_209})+" and "+runtime.ShapeString([]int{d_77})+" differ")
+		}
+		row_242 := rev_207[i_235*int64(rev_209) : (i_235+1)*int64(rev_209)]
+		r_109 = r_109[:len(row_242)]
+		row_237 = row_237[:len(row_242)]
+		for i_243 := range row_242 {
+			row_242[i_243] += (r_109[i_243] * row_237[i_243])
+		}
+		if i_235 < 0 || i_235 >= int64(r_86) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:31", runtime.CheckIndex(i_235, r_86))
+		}
+		row_245 := r_85[int(i_235)*r_87 : (int(i_235)+1)*r_87]
+		if d_119 != r_87 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_87})+" and "+runtime.ShapeString([]int{d_119}))
+		}
+		if rev_206 != r_87 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_206})+" and "+runtime.ShapeString([]int{r_87})+" differ")
+		}
+		row_245 = row_245[:len(rev_205)]
+		row_237 = row_237[:len(rev_205)]
+		for i_247 := range rev_205 {
+			rev_205[i_247] += (row_245[i_247] * row_237[i_247])
+		}
+		if d_119 != r_3 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_119}))
+		}
+		if i_235 < 0 || i_235 >= int64(rev_203) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:14", runtime.CheckIndex(i_235, rev_203))
+		}
+		if rev_204 != r_3 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_204})+" and "+runtime.ShapeString([]int{r_3})+" differ")
+		}
+		row_249 := rev_202[i_235*int64(rev_204) : (i_235+1)*int64(rev_204)]
+		r_48 = r_48[:len(row_249)]
+		row_237 = row_237[:len(row_249)]
+		for i_250 := range row_249 {
+			row_249[i_250] += (r_48[i_250] * row_237[i_250])
+		}
+		if i_235 < 0 || i_235 >= int64(x_5) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:16", runtime.CheckIndex(i_235, x_5))
+		}
+		row_252 := x_4[int(i_235)*x_6 : (int(i_235)+1)*x_6]
+		if d_119 != x_6 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{d_119}))
+		}
+		if rev_201 != x_6 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_201})+" and "+runtime.ShapeString([]int{x_6})+" differ")
+		}
+		row_252 = row_252[:len(rev_200)]
+		row_237 = row_237[:len(rev_200)]
+		for i_254 := range rev_200 {
+			rev_200[i_254] += (row_252[i_254] * row_237[i_254])
+		}
+		if d_119 != r_3 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_119}))
+		}
+		if i_235 < 0 || i_235 >= int64(rev_198) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:14", runtime.CheckIndex(i_235, rev_198))
+		}
+		if rev_199 != r_3 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_199})+" and "+runtime.ShapeString([]int{r_3})+" differ")
+		}
+		row_256 := rev_197[i_235*int64(rev_199) : (i_235+1)*int64(rev_199)]
+		r_41 = r_41[:len(row_256)]
+		row_237 = row_237[:len(row_256)]
+		for i_257 := range row_256 {
+			row_256[i_257] += (r_41[i_257] * row_237[i_257])
+		}
+	}
+	if d_77 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_77}))
+	}
+	r_259 := ar.F64(r_3)
+	r_102 = r_102[:len(r_259)]
+	z_196 = z_196[:len(r_259)]
+	if len(r_259) >= 262144 {
+		runtime.ParallelFor(len(r_259), 16384, func(lo_263, hi int) {
+			for i_264 := lo_263; i_264 < hi; i_264++ {
+				r_259[i_264] = (r_102[i_264] * z_196[i_264])
+			}
+		})
+	} else {
+		for i_260 := range r_259 {
+			r_259[i_260] = (r_102[i_260] * z_196[i_260])
+		}
+	}
+	if r_3 != d_77 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_77})+" differ")
+	}
+	r_95 = r_95[:len(z_192)]
+	z_196 = z_196[:len(z_192)]
+	if len(z_192) >= 262144 {
+		runtime.ParallelFor(len(z_192), 16384, func(lo_270, hi int) {
+			for i_271 := lo_270; i_271 < hi; i_271++ {
+				z_192[i_271] += (-(r_95[i_271] * z_196[i_271]))
+			}
+		})
+	} else {
+		for i_267 := range z_192 {
+			z_192[i_267] += (-(r_95[i_267] * z_196[i_267]))
+		}
+	}
+	if r_3 != d_77 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{d_77})+" and "+runtime.ShapeString([]int{r_3}))
 	}
 	if int64(2) < 0 || int64(2) >= int64(x_5) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(2), x_5))
 	}
-	if x_6 != d_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{d_41})+" differ")
+	if x_6 != d_77 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{d_77})+" differ")
 	}
-	row_209 := z_121[int64(2)*int64(x_6) : (int64(2)+1)*int64(x_6)]
-	row_57 = row_57[:len(row_209)]
-	r_203 = r_203[:len(row_209)]
-	for i_210 := range row_209 {
-		row_209[i_210] += (row_57[i_210] * r_203[i_210])
+	row_273 := z_177[int64(2)*int64(x_6) : (int64(2)+1)*int64(x_6)]
+	row_93 = row_93[:len(row_273)]
+	r_259 = r_259[:len(row_273)]
+	if len(row_273) >= 262144 {
+		runtime.ParallelFor(len(row_273), 16384, func(lo_277, hi int) {
+			for i_278 := lo_277; i_278 < hi; i_278++ {
+				row_273[i_278] += (row_93[i_278] * r_259[i_278])
+			}
+		})
+	} else {
+		for i_274 := range row_273 {
+			row_273[i_274] += (row_93[i_274] * r_259[i_274])
+		}
 	}
 	if r_3 != x_6 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
@@ -4871,29 +5930,45 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	if int64(2) < 0 || int64(2) >= int64(3) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(2), 3))
 	}
-	if d_41 != x_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_41})+" and "+runtime.ShapeString([]int{x_6})+" differ")
+	if d_77 != x_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_77})+" and "+runtime.ShapeString([]int{x_6})+" differ")
 	}
-	row_212 := z_139[int64(2)*int64(d_41) : (int64(2)+1)*int64(d_41)]
-	row_58 = row_58[:len(row_212)]
-	r_203 = r_203[:len(row_212)]
-	for i_213 := range row_212 {
-		row_212[i_213] += (row_58[i_213] * r_203[i_213])
+	row_280 := z_195[int64(2)*int64(d_77) : (int64(2)+1)*int64(d_77)]
+	row_94 = row_94[:len(row_280)]
+	r_259 = r_259[:len(row_280)]
+	if len(row_280) >= 262144 {
+		runtime.ParallelFor(len(row_280), 16384, func(lo_284, hi int) {
+			for i_285 := lo_284; i_285 < hi; i_285++ {
+				row_280[i_285] += (row_94[i_285] * r_259[i_285])
+			}
+		})
+	} else {
+		for i_281 := range row_280 {
+			row_280[i_281] += (row_94[i_281] * r_259[i_281])
+		}
 	}
-	if r_3 != d_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{d_41})+" and "+runtime.ShapeString([]int{r_3}))
+	if r_3 != d_77 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{d_77})+" and "+runtime.ShapeString([]int{r_3}))
 	}
 	if int64(1) < 0 || int64(1) >= int64(x_5) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(1), x_5))
 	}
-	if x_6 != d_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{d_41})+" differ")
+	if x_6 != d_77 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{d_77})+" differ")
 	}
-	row_215 := z_121[int64(1)*int64(x_6) : (int64(1)+1)*int64(x_6)]
-	row_55 = row_55[:len(row_215)]
-	r_203 = r_203[:len(row_215)]
-	for i_216 := range row_215 {
-		row_215[i_216] += (row_55[i_216] * r_203[i_216])
+	row_287 := z_177[int64(1)*int64(x_6) : (int64(1)+1)*int64(x_6)]
+	row_91 = row_91[:len(row_287)]
+	r_259 = r_259[:len(row_287)]
+	if len(row_287) >= 262144 {
+		runtime.ParallelFor(len(row_287), 16384, func(lo_291, hi int) {
+			for i_292 := lo_291; i_292 < hi; i_292++ {
+				row_287[i_292] += (row_91[i_292] * r_259[i_292])
+			}
+		})
+	} else {
+		for i_288 := range row_287 {
+			row_287[i_288] += (row_91[i_288] * r_259[i_288])
+		}
 	}
 	if r_3 != x_6 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
@@ -4901,29 +5976,45 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	if int64(1) < 0 || int64(1) >= int64(3) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(1), 3))
 	}
-	if d_41 != x_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_41})+" and "+runtime.ShapeString([]int{x_6})+" differ")
+	if d_77 != x_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_77})+" and "+runtime.ShapeString([]int{x_6})+" differ")
 	}
-	row_218 := z_139[int64(1)*int64(d_41) : (int64(1)+1)*int64(d_41)]
-	row_56 = row_56[:len(row_218)]
-	r_203 = r_203[:len(row_218)]
-	for i_219 := range row_218 {
-		row_218[i_219] += (row_56[i_219] * r_203[i_219])
+	row_294 := z_195[int64(1)*int64(d_77) : (int64(1)+1)*int64(d_77)]
+	row_92 = row_92[:len(row_294)]
+	r_259 = r_259[:len(row_294)]
+	if len(row_294) >= 262144 {
+		runtime.ParallelFor(len(row_294), 16384, func(lo_298, hi int) {
+			for i_299 := lo_298; i_299 < hi; i_299++ {
+				row_294[i_299] += (row_92[i_299] * r_259[i_299])
+			}
+		})
+	} else {
+		for i_295 := range row_294 {
+			row_294[i_295] += (row_92[i_295] * r_259[i_295])
+		}
 	}
-	if r_3 != d_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{d_41})+" and "+runtime.ShapeString([]int{r_3}))
+	if r_3 != d_77 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{d_77})+" and "+runtime.ShapeString([]int{r_3}))
 	}
 	if int64(0) < 0 || int64(0) >= int64(x_5) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(0), x_5))
 	}
-	if x_6 != d_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{d_41})+" differ")
+	if x_6 != d_77 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{d_77})+" differ")
 	}
-	row_221 := z_121[int64(0)*int64(x_6) : (int64(0)+1)*int64(x_6)]
-	row_53 = row_53[:len(row_221)]
-	r_203 = r_203[:len(row_221)]
-	for i_222 := range row_221 {
-		row_221[i_222] += (row_53[i_222] * r_203[i_222])
+	row_301 := z_177[int64(0)*int64(x_6) : (int64(0)+1)*int64(x_6)]
+	row_89 = row_89[:len(row_301)]
+	r_259 = r_259[:len(row_301)]
+	if len(row_301) >= 262144 {
+		runtime.ParallelFor(len(row_301), 16384, func(lo_305, hi int) {
+			for i_306 := lo_305; i_306 < hi; i_306++ {
+				row_301[i_306] += (row_89[i_306] * r_259[i_306])
+			}
+		})
+	} else {
+		for i_302 := range row_301 {
+			row_301[i_302] += (row_89[i_302] * r_259[i_302])
+		}
 	}
 	if r_3 != x_6 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
@@ -4931,65 +6022,89 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	if int64(0) < 0 || int64(0) >= int64(3) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(0), 3))
 	}
-	if d_41 != x_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_41})+" and "+runtime.ShapeString([]int{x_6})+" differ")
+	if d_77 != x_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_77})+" and "+runtime.ShapeString([]int{x_6})+" differ")
 	}
-	row_224 := z_139[int64(0)*int64(d_41) : (int64(0)+1)*int64(d_41)]
-	row_54 = row_54[:len(row_224)]
-	r_203 = r_203[:len(row_224)]
-	for i_225 := range row_224 {
-		row_224[i_225] += (row_54[i_225] * r_203[i_225])
+	row_308 := z_195[int64(0)*int64(d_77) : (int64(0)+1)*int64(d_77)]
+	row_90 = row_90[:len(row_308)]
+	r_259 = r_259[:len(row_308)]
+	if len(row_308) >= 262144 {
+		runtime.ParallelFor(len(row_308), 16384, func(lo_312, hi int) {
+			for i_313 := lo_312; i_313 < hi; i_313++ {
+				row_308[i_313] += (row_90[i_313] * r_259[i_313])
+			}
+		})
+	} else {
+		for i_309 := range row_308 {
+			row_308[i_309] += (row_90[i_309] * r_259[i_309])
+		}
 	}
-	r_227, r_228, r_229, r_230, r_231, r_232, r_233, r_234, r_235, err_236 := fn_crossvjp(ar, a_40, 3, d_41, x_4, x_5, x_6, z_137, r_50, r_51)
-	_ = r_227
-	_ = r_228
-	_ = r_229
-	if err_236 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_236, "cross$vjp", "models.nab:122:5", "models.nab:133:12")
+	r_315, r_316, r_317, r_318, r_319, r_320, r_321, r_322, r_323, err_324 := fn_crossvjp(ar, a_76, 3, d_77, x_4, x_5, x_6, z_193, r_86, r_87)
+	_ = r_315
+	_ = r_316
+	_ = r_317
+	if err_324 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_324, "cross$vjp", "models.nab:122:5", "models.nab:133:12")
 	}
-	if 3 != r_231 || d_41 != r_232 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, d_41})+" and "+runtime.ShapeString([]int{r_231, r_232})+" differ")
+	if 3 != r_319 || d_77 != r_320 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, d_77})+" and "+runtime.ShapeString([]int{r_319, r_320})+" differ")
 	}
-	r_230 = r_230[:len(z_139)]
-	for i_237 := range z_139 {
-		z_139[i_237] += r_230[i_237]
+	r_318 = r_318[:len(z_195)]
+	for i_325 := range z_195 {
+		z_195[i_325] += r_318[i_325]
 	}
-	if x_5 != r_234 || x_6 != r_235 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_234, r_235})+" differ")
+	if x_5 != r_322 || x_6 != r_323 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_322, r_323})+" differ")
 	}
-	r_233 = r_233[:len(z_121)]
-	for i_238 := range z_121 {
-		z_121[i_238] += r_233[i_238]
+	r_321 = r_321[:len(z_177)]
+	for i_326 := range z_177 {
+		z_177[i_326] += r_321[i_326]
 	}
 	if int64(0) < 0 || int64(0) >= int64(3) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(0), 3))
 	}
-	row_239 := z_139[int(int64(0))*d_41 : (int(int64(0))+1)*d_41]
+	row_327 := z_195[int(int64(0))*d_77 : (int(int64(0))+1)*d_77]
 	if int64(1) < 0 || int64(1) >= int64(3) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(1), 3))
 	}
-	row_240 := z_139[int(int64(1))*d_41 : (int(int64(1))+1)*d_41]
+	row_328 := z_195[int(int64(1))*d_77 : (int(int64(1))+1)*d_77]
 	if int64(2) < 0 || int64(2) >= int64(3) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(2), 3))
 	}
-	row_241 := z_139[int(int64(2))*d_41 : (int(int64(2))+1)*d_41]
-	r_242 := ar.F64(r_3)
-	r_22 = r_22[:len(r_242)]
-	for i_243 := range r_242 {
-		r_242[i_243] = (1.0 / r_22[i_243])
+	row_329 := z_195[int(int64(2))*d_77 : (int(int64(2))+1)*d_77]
+	r_330 := ar.F64(r_3)
+	r_34 = r_34[:len(r_330)]
+	if len(r_330) >= 262144 {
+		runtime.ParallelFor(len(r_330), 16384, func(lo_334, hi int) {
+			for i_335 := lo_334; i_335 < hi; i_335++ {
+				r_330[i_335] = (1.0 / r_34[i_335])
+			}
+		})
+	} else {
+		for i_331 := range r_330 {
+			r_330[i_331] = (1.0 / r_34[i_331])
+		}
 	}
-	if d_41 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_41}))
+	if d_77 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_77}))
 	}
-	r_245 := ar.F64(r_3)
-	r_37 = r_37[:len(r_245)]
-	r_22 = r_22[:len(r_245)]
-	row_241 = row_241[:len(r_245)]
-	for i_246 := range r_245 {
-		r_245[i_246] = ((-(r_37[i_246] / r_22[i_246])) * row_241[i_246])
+	r_337 := ar.F64(r_3)
+	r_69 = r_69[:len(r_337)]
+	r_34 = r_34[:len(r_337)]
+	row_329 = row_329[:len(r_337)]
+	if len(r_337) >= 262144 {
+		runtime.ParallelFor(len(r_337), 16384, func(lo_341, hi int) {
+			for i_342 := lo_341; i_342 < hi; i_342++ {
+				r_337[i_342] = ((-(r_69[i_342] / r_34[i_342])) * row_329[i_342])
+			}
+		})
+	} else {
+		for i_338 := range r_337 {
+			r_337[i_338] = ((-(r_69[i_338] / r_34[i_338])) * row_329[i_338])
+		}
 	}
-	if d_41 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_41}))
+	if d_77 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_77}))
 	}
 	if int64(2) < 0 || int64(2) >= int64(r_2) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(2), r_2))
@@ -4997,23 +6112,39 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	if r_3 != r_3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{r_3})+" differ")
 	}
-	row_248 := z_133[int64(2)*int64(r_3) : (int64(2)+1)*int64(r_3)]
-	r_242 = r_242[:len(row_248)]
-	row_241 = row_241[:len(row_248)]
-	for i_249 := range row_248 {
-		row_248[i_249] += (r_242[i_249] * row_241[i_249])
+	row_344 := z_189[int64(2)*int64(r_3) : (int64(2)+1)*int64(r_3)]
+	r_330 = r_330[:len(row_344)]
+	row_329 = row_329[:len(row_344)]
+	if len(row_344) >= 262144 {
+		runtime.ParallelFor(len(row_344), 16384, func(lo_348, hi int) {
+			for i_349 := lo_348; i_349 < hi; i_349++ {
+				row_344[i_349] += (r_330[i_349] * row_329[i_349])
+			}
+		})
+	} else {
+		for i_345 := range row_344 {
+			row_344[i_345] += (r_330[i_345] * row_329[i_345])
+		}
 	}
-	if d_41 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_41}))
+	if d_77 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_77}))
 	}
-	r_34 = r_34[:len(r_245)]
-	r_22 = r_22[:len(r_245)]
-	row_240 = row_240[:len(r_245)]
-	for i_252 := range r_245 {
-		r_245[i_252] += ((-(r_34[i_252] / r_22[i_252])) * row_240[i_252])
+	r_62 = r_62[:len(r_337)]
+	r_34 = r_34[:len(r_337)]
+	row_328 = row_328[:len(r_337)]
+	if len(r_337) >= 262144 {
+		runtime.ParallelFor(len(r_337), 16384, func(lo_355, hi int) {
+			for i_356 := lo_355; i_356 < hi; i_356++ {
+				r_337[i_356] += ((-(r_62[i_356] / r_34[i_356])) * row_328[i_356])
+			}
+		})
+	} else {
+		for i_352 := range r_337 {
+			r_337[i_352] += ((-(r_62[i_352] / r_34[i_352])) * row_328[i_352])
+		}
 	}
-	if d_41 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_41}))
+	if d_77 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_77}))
 	}
 	if int64(1) < 0 || int64(1) >= int64(r_2) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(1), r_2))
@@ -5021,23 +6152,39 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	if r_3 != r_3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{r_3})+" differ")
 	}
-	row_254 := z_133[int64(1)*int64(r_3) : (int64(1)+1)*int64(r_3)]
-	r_242 = r_242[:len(row_254)]
-	row_240 = row_240[:len(row_254)]
-	for i_255 := range row_254 {
-		row_254[i_255] += (r_242[i_255] * row_240[i_255])
+	row_358 := z_189[int64(1)*int64(r_3) : (int64(1)+1)*int64(r_3)]
+	r_330 = r_330[:len(row_358)]
+	row_328 = row_328[:len(row_358)]
+	if len(row_358) >= 262144 {
+		runtime.ParallelFor(len(row_358), 16384, func(lo_362, hi int) {
+			for i_363 := lo_362; i_363 < hi; i_363++ {
+				row_358[i_363] += (r_330[i_363] * row_328[i_363])
+			}
+		})
+	} else {
+		for i_359 := range row_358 {
+			row_358[i_359] += (r_330[i_359] * row_328[i_359])
+		}
 	}
-	if d_41 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_41}))
+	if d_77 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_77}))
 	}
-	r_31 = r_31[:len(r_245)]
-	r_22 = r_22[:len(r_245)]
-	row_239 = row_239[:len(r_245)]
-	for i_258 := range r_245 {
-		r_245[i_258] += ((-(r_31[i_258] / r_22[i_258])) * row_239[i_258])
+	r_55 = r_55[:len(r_337)]
+	r_34 = r_34[:len(r_337)]
+	row_327 = row_327[:len(r_337)]
+	if len(r_337) >= 262144 {
+		runtime.ParallelFor(len(r_337), 16384, func(lo_369, hi int) {
+			for i_370 := lo_369; i_370 < hi; i_370++ {
+				r_337[i_370] += ((-(r_55[i_370] / r_34[i_370])) * row_327[i_370])
+			}
+		})
+	} else {
+		for i_366 := range r_337 {
+			r_337[i_366] += ((-(r_55[i_366] / r_34[i_366])) * row_327[i_366])
+		}
 	}
-	if d_41 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_41}))
+	if d_77 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_77}))
 	}
 	if int64(0) < 0 || int64(0) >= int64(r_2) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(0), r_2))
@@ -5045,27 +6192,59 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	if r_3 != r_3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{r_3})+" differ")
 	}
-	row_260 := z_133[int64(0)*int64(r_3) : (int64(0)+1)*int64(r_3)]
-	r_242 = r_242[:len(row_260)]
-	row_239 = row_239[:len(row_260)]
-	for i_261 := range row_260 {
-		row_260[i_261] += (r_242[i_261] * row_239[i_261])
+	row_372 := z_189[int64(0)*int64(r_3) : (int64(0)+1)*int64(r_3)]
+	r_330 = r_330[:len(row_372)]
+	row_327 = row_327[:len(row_372)]
+	if len(row_372) >= 262144 {
+		runtime.ParallelFor(len(row_372), 16384, func(lo_376, hi int) {
+			for i_377 := lo_376; i_377 < hi; i_377++ {
+				row_372[i_377] += (r_330[i_377] * row_327[i_377])
+			}
+		})
+	} else {
+		for i_373 := range row_372 {
+			row_372[i_373] += (r_330[i_373] * row_327[i_373])
+		}
 	}
-	r_25 = r_25[:len(r_245)]
-	z_138 = z_138[:len(r_245)]
-	for i_264 := range r_245 {
-		r_245[i_264] += (r_25[i_264] * z_138[i_264])
+	r_41 = r_41[:len(r_337)]
+	z_194 = z_194[:len(r_337)]
+	if len(r_337) >= 262144 {
+		runtime.ParallelFor(len(r_337), 16384, func(lo_383, hi int) {
+			for i_384 := lo_383; i_384 < hi; i_384++ {
+				r_337[i_384] += (r_41[i_384] * z_194[i_384])
+			}
+		})
+	} else {
+		for i_380 := range r_337 {
+			r_337[i_380] += (r_41[i_380] * z_194[i_380])
+		}
 	}
-	r_28 = r_28[:len(r_245)]
-	z_136 = z_136[:len(r_245)]
-	for i_267 := range r_245 {
-		r_245[i_267] += (-r_28[i_267] * z_136[i_267])
+	r_48 = r_48[:len(r_337)]
+	z_192 = z_192[:len(r_337)]
+	if len(r_337) >= 262144 {
+		runtime.ParallelFor(len(r_337), 16384, func(lo_390, hi int) {
+			for i_391 := lo_390; i_391 < hi; i_391++ {
+				r_337[i_391] += (-r_48[i_391] * z_192[i_391])
+			}
+		})
+	} else {
+		for i_387 := range r_337 {
+			r_337[i_387] += (-r_48[i_387] * z_192[i_387])
+		}
 	}
-	r_269 := ar.F64(r_3)
-	r_22 = r_22[:len(r_269)]
-	r_245 = r_245[:len(r_269)]
-	for i_270 := range r_269 {
-		r_269[i_270] = ((0.5 / r_22[i_270]) * r_245[i_270])
+	r_393 := ar.F64(r_3)
+	r_34 = r_34[:len(r_393)]
+	r_337 = r_337[:len(r_393)]
+	if len(r_393) >= 262144 {
+		runtime.ParallelFor(len(r_393), 16384, func(lo_397, hi int) {
+			for i_398 := lo_397; i_398 < hi; i_398++ {
+				r_393[i_398] = ((0.5 / r_34[i_398]) * r_337[i_398])
+			}
+		})
+	} else {
+		for i_394 := range r_393 {
+			r_393[i_394] = ((0.5 / r_34[i_394]) * r_337[i_394])
+		}
 	}
 	if int64(2) < 0 || int64(2) >= int64(r_2) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(2), r_2))
@@ -5073,11 +6252,19 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	if r_3 != r_3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{r_3})+" differ")
 	}
-	row_272 := z_133[int64(2)*int64(r_3) : (int64(2)+1)*int64(r_3)]
-	row_12 = row_12[:len(row_272)]
-	r_269 = r_269[:len(row_272)]
-	for i_273 := range row_272 {
-		row_272[i_273] += ((2.0 * row_12[i_273]) * r_269[i_273])
+	row_400 := z_189[int64(2)*int64(r_3) : (int64(2)+1)*int64(r_3)]
+	row_12 = row_12[:len(row_400)]
+	r_393 = r_393[:len(row_400)]
+	if len(row_400) >= 262144 {
+		runtime.ParallelFor(len(row_400), 16384, func(lo_404, hi int) {
+			for i_405 := lo_404; i_405 < hi; i_405++ {
+				row_400[i_405] += ((2.0 * row_12[i_405]) * r_393[i_405])
+			}
+		})
+	} else {
+		for i_401 := range row_400 {
+			row_400[i_401] += ((2.0 * row_12[i_401]) * r_393[i_401])
+		}
 	}
 	if int64(1) < 0 || int64(1) >= int64(r_2) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(1), r_2))
@@ -5085,11 +6272,19 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	if r_3 != r_3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{r_3})+" differ")
 	}
-	row_275 := z_133[int64(1)*int64(r_3) : (int64(1)+1)*int64(r_3)]
-	row_11 = row_11[:len(row_275)]
-	r_269 = r_269[:len(row_275)]
-	for i_276 := range row_275 {
-		row_275[i_276] += ((2.0 * row_11[i_276]) * r_269[i_276])
+	row_407 := z_189[int64(1)*int64(r_3) : (int64(1)+1)*int64(r_3)]
+	row_11 = row_11[:len(row_407)]
+	r_393 = r_393[:len(row_407)]
+	if len(row_407) >= 262144 {
+		runtime.ParallelFor(len(row_407), 16384, func(lo_411, hi int) {
+			for i_412 := lo_411; i_412 < hi; i_412++ {
+				row_407[i_412] += ((2.0 * row_11[i_412]) * r_393[i_412])
+			}
+		})
+	} else {
+		for i_408 := range row_407 {
+			row_407[i_408] += ((2.0 * row_11[i_408]) * r_393[i_408])
+		}
 	}
 	if int64(0) < 0 || int64(0) >= int64(r_2) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(0), r_2))
@@ -5097,60 +6292,76 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	if r_3 != r_3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{r_3})+" differ")
 	}
-	row_278 := z_133[int64(0)*int64(r_3) : (int64(0)+1)*int64(r_3)]
-	row_10 = row_10[:len(row_278)]
-	r_269 = r_269[:len(row_278)]
-	for i_279 := range row_278 {
-		row_278[i_279] += ((2.0 * row_10[i_279]) * r_269[i_279])
+	row_414 := z_189[int64(0)*int64(r_3) : (int64(0)+1)*int64(r_3)]
+	row_10 = row_10[:len(row_414)]
+	r_393 = r_393[:len(row_414)]
+	if len(row_414) >= 262144 {
+		runtime.ParallelFor(len(row_414), 16384, func(lo_418, hi int) {
+			for i_419 := lo_418; i_419 < hi; i_419++ {
+				row_414[i_419] += ((2.0 * row_10[i_419]) * r_393[i_419])
+			}
+		})
+	} else {
+		for i_415 := range row_414 {
+			row_414[i_415] += ((2.0 * row_10[i_415]) * r_393[i_415])
+		}
 	}
-	n_281, err_282 := runtime.CheckSize(int64(3))
-	if err_282 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:6", err_282)
+	n_421, err_422 := runtime.CheckSize(int64(3))
+	if err_422 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:6", err_422)
 	}
-	var a_283 []float64
-	var d_284 int = 0
-	var rs_285 int = 0
-	for i_286 := 0; i_286 < n_281; i_286++ {
-		mark_287 := ar.mark()
-		i_288 := int64(i_286)
-		if i_288 < 0 || i_288 >= int64(n_68) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:20", runtime.CheckIndex(i_288, n_68))
+	var a_423 []float64
+	var d_424 int = 0
+	var rs_425 int = 0
+	for i_426 := 0; i_426 < n_421; i_426++ {
+		mark_427 := ar.mark()
+		i_428 := int64(i_426)
+		if i_428 < 0 || i_428 >= int64(n_116) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:20", runtime.CheckIndex(i_428, n_116))
 		}
-		row_289 := a_70[int(i_288)*d_71 : (int(i_288)+1)*d_71]
-		if d_71 != r_3 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_71}))
+		row_429 := a_118[int(i_428)*d_119 : (int(i_428)+1)*d_119]
+		if d_119 != r_3 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_119}))
 		}
-		if i_288 < 0 || i_288 >= int64(x_5) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:48", runtime.CheckIndex(i_288, x_5))
+		if i_428 < 0 || i_428 >= int64(x_5) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:48", runtime.CheckIndex(i_428, x_5))
 		}
-		row_290 := r_89[int(i_288)*x_6 : (int(i_288)+1)*x_6]
+		row_430 := r_141[int(i_428)*x_6 : (int(i_428)+1)*x_6]
 		if x_6 != r_3 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 		}
-		if i_286 == 0 {
-			d_284 = r_3
-			rs_285 = d_284
-			tot_291, err_292 := runtime.MulSize(n_281, rs_285)
-			if err_292 != nil {
-				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:6", err_292)
+		if i_426 == 0 {
+			d_424 = r_3
+			rs_425 = d_424
+			tot_431, err_432 := runtime.MulSize(n_421, rs_425)
+			if err_432 != nil {
+				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:6", err_432)
 			}
-			a_283 = ar.F64(tot_291)
-		} else if r_3 != d_284 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:6", "build: element "+strconv.Itoa(i_286)+" has shape "+runtime.ShapeString([]int{r_3})+", element 0 has shape "+runtime.ShapeString([]int{d_284}))
+			a_423 = ar.F64(tot_431)
+		} else if r_3 != d_424 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:6", "build: element "+strconv.Itoa(i_426)+" has shape "+runtime.ShapeString([]int{r_3})+", element 0 has shape "+runtime.ShapeString([]int{d_424}))
 		}
-		row_293 := a_283[i_286*rs_285 : (i_286+1)*rs_285]
-		r_16 = r_16[:len(row_293)]
-		row_289 = row_289[:len(row_293)]
-		r_19 = r_19[:len(row_293)]
-		row_290 = row_290[:len(row_293)]
-		for i_294 := range row_293 {
-			row_293[i_294] = ((r_16[i_294] * row_289[i_294]) + (r_19[i_294] * row_290[i_294]))
+		row_433 := a_423[i_426*rs_425 : (i_426+1)*rs_425]
+		r_20 = r_20[:len(row_433)]
+		row_429 = row_429[:len(row_433)]
+		r_27 = r_27[:len(row_433)]
+		row_430 = row_430[:len(row_433)]
+		if len(row_433) >= 262144 {
+			runtime.ParallelFor(len(row_433), 16384, func(lo_437, hi int) {
+				for i_438 := lo_437; i_438 < hi; i_438++ {
+					row_433[i_438] = ((r_20[i_438] * row_429[i_438]) + (r_27[i_438] * row_430[i_438]))
+				}
+			})
+		} else {
+			for i_434 := range row_433 {
+				row_433[i_434] = ((r_20[i_434] * row_429[i_434]) + (r_27[i_434] * row_430[i_434]))
+			}
 		}
-		if i_286 > 0 {
-			ar.release(mark_287)
+		if i_426 > 0 {
+			ar.release(mark_427)
 		}
 	}
-	return a_283, n_281, d_284, z_133, r_2, r_3, z_121, x_5, x_6, nil
+	return a_423, n_421, d_424, z_189, r_2, r_3, z_177, x_5, x_6, nil
 }
 
 // fn_residualsvjp1110 is def residuals$vjp_1110 (models.nab:142:5).
@@ -5187,541 +6398,717 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	r_22 := ar.F64(n_21)
 	x_4 = x_4[:len(r_22)]
 	s_20 = s_20[:len(r_22)]
-	for i_23 := range r_22 {
-		r_22[i_23] = (x_4[i_23] - s_20[i_23])
-	}
-	r_25, r_26, r_27, err_28 := fn_rotate(ar, s_18, n_17, cam_3, r_22, x_5, x_6)
-	if err_28 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbFrame(err_28, "rotate", "models.nab:126:5", "models.nab:143:11")
-	}
-	if int64(2) < 0 || int64(2) >= int64(r_26) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:144:20", runtime.CheckIndex(int64(2), r_26))
-	}
-	row_29 := r_25[int(int64(2))*r_27 : (int(int64(2))+1)*r_27]
-	if int64(0) < 0 || int64(0) >= int64(r_26) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:144:13", runtime.CheckIndex(int64(0), r_26))
-	}
-	row_30 := r_25[int(int64(0))*r_27 : (int(int64(0))+1)*r_27]
-	r_31 := ar.F64(r_27)
-	row_30 = row_30[:len(r_31)]
-	row_29 = row_29[:len(r_31)]
-	for i_32 := range r_31 {
-		r_31[i_32] = (row_30[i_32] / row_29[i_32])
-	}
-	if int64(1) < 0 || int64(1) >= int64(r_26) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:144:26", runtime.CheckIndex(int64(1), r_26))
-	}
-	row_34 := r_25[int(int64(1))*r_27 : (int(int64(1))+1)*r_27]
-	r_35 := ar.F64(r_27)
-	row_34 = row_34[:len(r_35)]
-	row_29 = row_29[:len(r_35)]
-	for i_36 := range r_35 {
-		r_35[i_36] = (row_34[i_36] / row_29[i_36])
-	}
-	var a_38 []float64
-	var d_39 int = 0
-	var rs_40 int = 0
-	for i_41 := 0; i_41 < 2; i_41++ {
-		mark_42 := ar.mark()
-		var e_43 []float64
-		var e_44 int
-		switch i_41 {
-		case 0:
-			e_43, e_44 = r_31, r_27
-		case 1:
-			e_43, e_44 = r_35, r_27
-		}
-		if i_41 == 0 {
-			d_39 = e_44
-			rs_40 = d_39
-			tot_45, err_46 := runtime.MulSize(2, rs_40)
-			if err_46 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:144:11", err_46)
+	if len(r_22) >= 262144 {
+		runtime.ParallelFor(len(r_22), 16384, func(lo_26, hi int) {
+			for i_27 := lo_26; i_27 < hi; i_27++ {
+				r_22[i_27] = (x_4[i_27] - s_20[i_27])
 			}
-			a_38 = ar.F64(tot_45)
-		} else if e_44 != d_39 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:144:11", "array literal: element "+strconv.Itoa(i_41)+" has shape "+runtime.ShapeString([]int{e_44})+", element 0 has shape "+runtime.ShapeString([]int{d_39}))
+		})
+	} else {
+		for i_23 := range r_22 {
+			r_22[i_23] = (x_4[i_23] - s_20[i_23])
 		}
-		copy(a_38[i_41*rs_40:(i_41+1)*rs_40], e_43)
-		if i_41 > 0 {
-			ar.release(mark_42)
+	}
+	r_29, r_30, r_31, err_32 := fn_rotate(ar, s_18, n_17, cam_3, r_22, x_5, x_6)
+	if err_32 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbFrame(err_32, "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	if int64(2) < 0 || int64(2) >= int64(r_30) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:144:20", runtime.CheckIndex(int64(2), r_30))
+	}
+	row_33 := r_29[int(int64(2))*r_31 : (int(int64(2))+1)*r_31]
+	if int64(0) < 0 || int64(0) >= int64(r_30) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:144:13", runtime.CheckIndex(int64(0), r_30))
+	}
+	row_34 := r_29[int(int64(0))*r_31 : (int(int64(0))+1)*r_31]
+	r_35 := ar.F64(r_31)
+	row_34 = row_34[:len(r_35)]
+	row_33 = row_33[:len(r_35)]
+	if len(r_35) >= 262144 {
+		runtime.ParallelFor(len(r_35), 16384, func(lo_39, hi int) {
+			for i_40 := lo_39; i_40 < hi; i_40++ {
+				r_35[i_40] = (row_34[i_40] / row_33[i_40])
+			}
+		})
+	} else {
+		for i_36 := range r_35 {
+			r_35[i_36] = (row_34[i_36] / row_33[i_36])
+		}
+	}
+	if int64(1) < 0 || int64(1) >= int64(r_30) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:144:26", runtime.CheckIndex(int64(1), r_30))
+	}
+	row_42 := r_29[int(int64(1))*r_31 : (int(int64(1))+1)*r_31]
+	r_43 := ar.F64(r_31)
+	row_42 = row_42[:len(r_43)]
+	row_33 = row_33[:len(r_43)]
+	if len(r_43) >= 262144 {
+		runtime.ParallelFor(len(r_43), 16384, func(lo_47, hi int) {
+			for i_48 := lo_47; i_48 < hi; i_48++ {
+				r_43[i_48] = (row_42[i_48] / row_33[i_48])
+			}
+		})
+	} else {
+		for i_44 := range r_43 {
+			r_43[i_44] = (row_42[i_44] / row_33[i_44])
+		}
+	}
+	var a_50 []float64
+	var d_51 int = 0
+	var rs_52 int = 0
+	for i_53 := 0; i_53 < 2; i_53++ {
+		mark_54 := ar.mark()
+		var e_55 []float64
+		var e_56 int
+		switch i_53 {
+		case 0:
+			e_55, e_56 = r_35, r_31
+		case 1:
+			e_55, e_56 = r_43, r_31
+		}
+		if i_53 == 0 {
+			d_51 = e_56
+			rs_52 = d_51
+			tot_57, err_58 := runtime.MulSize(2, rs_52)
+			if err_58 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:144:11", err_58)
+			}
+			a_50 = ar.F64(tot_57)
+		} else if e_56 != d_51 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:144:11", "array literal: element "+strconv.Itoa(i_53)+" has shape "+runtime.ShapeString([]int{e_56})+", element 0 has shape "+runtime.ShapeString([]int{d_51}))
+		}
+		copy(a_50[i_53*rs_52:(i_53+1)*rs_52], e_55)
+		if i_53 > 0 {
+			ar.release(mark_54)
 		}
 	}
 	if int64(0) < 0 || int64(0) >= int64(2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:145:14", runtime.CheckIndex(int64(0), 2))
 	}
-	row_47 := a_38[int(int64(0))*d_39 : (int(int64(0))+1)*d_39]
+	row_59 := a_50[int(int64(0))*d_51 : (int(int64(0))+1)*d_51]
 	if int64(1) < 0 || int64(1) >= int64(2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:145:23", runtime.CheckIndex(int64(1), 2))
 	}
-	row_48 := a_38[int(int64(1))*d_39 : (int(int64(1))+1)*d_39]
-	r_49 := ar.F64(d_39)
-	row_47 = row_47[:len(r_49)]
-	row_48 = row_48[:len(r_49)]
-	for i_50 := range r_49 {
-		r_49[i_50] = ((row_47[i_50] * row_47[i_50]) + (row_48[i_50] * row_48[i_50]))
+	row_60 := a_50[int(int64(1))*d_51 : (int(int64(1))+1)*d_51]
+	r_61 := ar.F64(d_51)
+	row_59 = row_59[:len(r_61)]
+	row_60 = row_60[:len(r_61)]
+	if len(r_61) >= 262144 {
+		runtime.ParallelFor(len(r_61), 16384, func(lo_65, hi int) {
+			for i_66 := lo_65; i_66 < hi; i_66++ {
+				r_61[i_66] = ((row_59[i_66] * row_59[i_66]) + (row_60[i_66] * row_60[i_66]))
+			}
+		})
+	} else {
+		for i_62 := range r_61 {
+			r_61[i_62] = ((row_59[i_62] * row_59[i_62]) + (row_60[i_62] * row_60[i_62]))
+		}
 	}
 	if int64(9) < 0 || int64(9) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:146:26", runtime.CheckIndex(int64(9), cam_2))
 	}
-	row_52 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
+	row_68 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
 	if int64(10) < 0 || int64(10) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:146:41", runtime.CheckIndex(int64(10), cam_2))
 	}
-	row_53 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
-	r_54 := ar.F64(d_39)
-	r_49 = r_49[:len(r_54)]
-	for i_55 := range r_54 {
-		r_54[i_55] = (r_49[i_55] * r_49[i_55])
+	row_69 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
+	r_70 := ar.F64(d_51)
+	r_61 = r_61[:len(r_70)]
+	if len(r_70) >= 262144 {
+		runtime.ParallelFor(len(r_70), 16384, func(lo_74, hi int) {
+			for i_75 := lo_74; i_75 < hi; i_75++ {
+				r_70[i_75] = (r_61[i_75] * r_61[i_75])
+			}
+		})
+	} else {
+		for i_71 := range r_70 {
+			r_70[i_71] = (r_61[i_71] * r_61[i_71])
+		}
 	}
-	if d_39 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:146:30", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_39}))
+	if d_51 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:146:30", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_51}))
 	}
-	if d_39 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:146:46", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_39}))
+	if d_51 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:146:46", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_51}))
 	}
-	r_57 := ar.F64(cam_3)
-	row_52 = row_52[:len(r_57)]
-	r_49 = r_49[:len(r_57)]
-	row_53 = row_53[:len(r_57)]
-	r_54 = r_54[:len(r_57)]
-	for i_58 := range r_57 {
-		r_57[i_58] = ((1.0 + (row_52[i_58] * r_49[i_58])) + (row_53[i_58] * r_54[i_58]))
+	r_77 := ar.F64(cam_3)
+	row_68 = row_68[:len(r_77)]
+	r_61 = r_61[:len(r_77)]
+	row_69 = row_69[:len(r_77)]
+	r_70 = r_70[:len(r_77)]
+	if len(r_77) >= 262144 {
+		runtime.ParallelFor(len(r_77), 16384, func(lo_81, hi int) {
+			for i_82 := lo_81; i_82 < hi; i_82++ {
+				r_77[i_82] = ((1.0 + (row_68[i_82] * r_61[i_82])) + (row_69[i_82] * r_70[i_82]))
+			}
+		})
+	} else {
+		for i_78 := range r_77 {
+			r_77[i_78] = ((1.0 + (row_68[i_78] * r_61[i_78])) + (row_69[i_78] * r_70[i_78]))
+		}
 	}
-	n_60, err_61 := runtime.CheckSize(int64(2))
-	if err_61 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:14", err_61)
+	n_84, err_85 := runtime.CheckSize(int64(2))
+	if err_85 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:14", err_85)
 	}
-	var a_62 []float64
-	var d_63 int = 0
-	var rs_64 int = 0
-	for i_65 := 0; i_65 < n_60; i_65++ {
-		mark_66 := ar.mark()
-		i_67 := int64(i_65)
+	var a_86 []float64
+	var d_87 int = 0
+	var rs_88 int = 0
+	for i_89 := 0; i_89 < n_84; i_89++ {
+		mark_90 := ar.mark()
+		i_91 := int64(i_89)
 		if int64(6) < 0 || int64(6) >= int64(cam_2) {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
 		}
-		row_68 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
-		if i_67 < 0 || i_67 >= int64(2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:25", runtime.CheckIndex(i_67, 2))
+		row_92 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
+		if i_91 < 0 || i_91 >= int64(2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:25", runtime.CheckIndex(i_91, 2))
 		}
-		row_69 := a_38[int(i_67)*d_39 : (int(i_67)+1)*d_39]
-		if d_39 != cam_3 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_39}))
+		row_93 := a_50[int(i_91)*d_51 : (int(i_91)+1)*d_51]
+		if d_51 != cam_3 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_51}))
 		}
-		x_70 := int64(7) + i_67
-		if x_70 < 0 || x_70 >= int64(cam_2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:44", runtime.CheckIndex(x_70, cam_2))
+		x_94 := int64(7) + i_91
+		if x_94 < 0 || x_94 >= int64(cam_2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:44", runtime.CheckIndex(x_94, cam_2))
 		}
-		row_71 := cam_1[int(x_70)*cam_3 : (int(x_70)+1)*cam_3]
-		if i_65 == 0 {
-			d_63 = cam_3
-			rs_64 = d_63
-			tot_72, err_73 := runtime.MulSize(n_60, rs_64)
-			if err_73 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:14", err_73)
+		row_95 := cam_1[int(x_94)*cam_3 : (int(x_94)+1)*cam_3]
+		if i_89 == 0 {
+			d_87 = cam_3
+			rs_88 = d_87
+			tot_96, err_97 := runtime.MulSize(n_84, rs_88)
+			if err_97 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:14", err_97)
 			}
-			a_62 = ar.F64(tot_72)
-		} else if cam_3 != d_63 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_65)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_63}))
+			a_86 = ar.F64(tot_96)
+		} else if cam_3 != d_87 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_89)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_87}))
 		}
-		row_74 := a_62[i_65*rs_64 : (i_65+1)*rs_64]
-		row_68 = row_68[:len(row_74)]
-		row_69 = row_69[:len(row_74)]
-		r_57 = r_57[:len(row_74)]
-		row_71 = row_71[:len(row_74)]
-		for i_75 := range row_74 {
-			row_74[i_75] = (((row_68[i_75] * row_69[i_75]) * r_57[i_75]) + row_71[i_75])
+		row_98 := a_86[i_89*rs_88 : (i_89+1)*rs_88]
+		row_92 = row_92[:len(row_98)]
+		row_93 = row_93[:len(row_98)]
+		r_77 = r_77[:len(row_98)]
+		row_95 = row_95[:len(row_98)]
+		if len(row_98) >= 262144 {
+			runtime.ParallelFor(len(row_98), 16384, func(lo_102, hi int) {
+				for i_103 := lo_102; i_103 < hi; i_103++ {
+					row_98[i_103] = (((row_92[i_103] * row_93[i_103]) * r_77[i_103]) + row_95[i_103])
+				}
+			})
+		} else {
+			for i_99 := range row_98 {
+				row_98[i_99] = (((row_92[i_99] * row_93[i_99]) * r_77[i_99]) + row_95[i_99])
+			}
 		}
-		if i_65 > 0 {
-			ar.release(mark_66)
+		if i_89 > 0 {
+			ar.release(mark_90)
 		}
 	}
 	if ybar_16 != w_8 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_16}))
 	}
-	r_77 := ar.F64(w_8)
-	w_7 = w_7[:len(r_77)]
-	ybar_15 = ybar_15[:len(r_77)]
-	for i_78 := range r_77 {
-		r_77[i_78] = ((2.0 * w_7[i_78]) * -ybar_15[i_78])
+	r_105 := ar.F64(w_8)
+	w_7 = w_7[:len(r_105)]
+	ybar_15 = ybar_15[:len(r_105)]
+	if len(r_105) >= 262144 {
+		runtime.ParallelFor(len(r_105), 16384, func(lo_109, hi int) {
+			for i_110 := lo_109; i_110 < hi; i_110++ {
+				r_105[i_110] = ((2.0 * w_7[i_110]) * -ybar_15[i_110])
+			}
+		})
+	} else {
+		for i_106 := range r_105 {
+			r_105[i_106] = ((2.0 * w_7[i_106]) * -ybar_15[i_106])
+		}
 	}
-	z_80 := ar.F64(len(a_62))
-	var rev_81 []float64
-	var rev_82 int
-	var rev_83 []float64
-	var rev_84 int
-	var rev_85 int
-	rev_81, rev_82, rev_83, rev_84, rev_85 = r_77, w_8, z_80, n_60, d_63
-	for i_96 := int64(0); i_96 < int64(2); i_96++ {
-		if i_96 < 0 || i_96 >= int64(ybar_13) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_96, ybar_13))
+	z_112 := ar.F64(len(a_86))
+	var rev_113 []float64
+	var rev_114 int
+	var rev_115 []float64
+	var rev_116 int
+	var rev_117 int
+	rev_113, rev_114, rev_115, rev_116, rev_117 = r_105, w_8, z_112, n_84, d_87
+	for i_128 := int64(0); i_128 < int64(2); i_128++ {
+		if i_128 < 0 || i_128 >= int64(ybar_13) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_128, ybar_13))
 		}
-		row_98 := ybar_12[int(i_96)*ybar_14 : (int(i_96)+1)*ybar_14]
-		if i_96 < 0 || i_96 >= int64(n_60) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:148:17", runtime.CheckIndex(i_96, n_60))
+		row_130 := ybar_12[int(i_128)*ybar_14 : (int(i_128)+1)*ybar_14]
+		if i_128 < 0 || i_128 >= int64(n_84) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:148:17", runtime.CheckIndex(i_128, n_84))
 		}
-		row_99 := a_62[int(i_96)*d_63 : (int(i_96)+1)*d_63]
-		if i_96 < 0 || i_96 >= int64(feat_10) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:148:27", runtime.CheckIndex(i_96, feat_10))
+		row_131 := a_86[int(i_128)*d_87 : (int(i_128)+1)*d_87]
+		if i_128 < 0 || i_128 >= int64(feat_10) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:148:27", runtime.CheckIndex(i_128, feat_10))
 		}
-		row_100 := feat_9[int(i_96)*feat_11 : (int(i_96)+1)*feat_11]
-		if feat_11 != d_63 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_63})+" and "+runtime.ShapeString([]int{feat_11}))
+		row_132 := feat_9[int(i_128)*feat_11 : (int(i_128)+1)*feat_11]
+		if feat_11 != d_87 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_87})+" and "+runtime.ShapeString([]int{feat_11}))
 		}
-		if ybar_14 != d_63 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{d_63})+" and "+runtime.ShapeString([]int{ybar_14}))
+		if ybar_14 != d_87 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{d_87})+" and "+runtime.ShapeString([]int{ybar_14}))
 		}
-		if rev_82 != d_63 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_82})+" and "+runtime.ShapeString([]int{d_63})+" differ")
+		if rev_114 != d_87 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_114})+" and "+runtime.ShapeString([]int{d_87})+" differ")
 		}
-		row_99 = row_99[:len(rev_81)]
-		row_100 = row_100[:len(rev_81)]
-		row_98 = row_98[:len(rev_81)]
-		for i_102 := range rev_81 {
-			rev_81[i_102] += ((row_99[i_102] - row_100[i_102]) * row_98[i_102])
+		row_131 = row_131[:len(rev_113)]
+		row_132 = row_132[:len(rev_113)]
+		row_130 = row_130[:len(rev_113)]
+		for i_134 := range rev_113 {
+			rev_113[i_134] += ((row_131[i_134] - row_132[i_134]) * row_130[i_134])
 		}
 		if ybar_14 != w_8 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_14}))
 		}
-		if i_96 < 0 || i_96 >= int64(rev_84) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:148:7", runtime.CheckIndex(i_96, rev_84))
+		if i_128 < 0 || i_128 >= int64(rev_116) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:148:7", runtime.CheckIndex(i_128, rev_116))
 		}
-		if rev_85 != w_8 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:148:7", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_85})+" and "+runtime.ShapeString([]int{w_8})+" differ")
+		if rev_117 != w_8 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:148:7", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_117})+" and "+runtime.ShapeString([]int{w_8})+" differ")
 		}
-		row_104 := rev_83[i_96*int64(rev_85) : (i_96+1)*int64(rev_85)]
-		w_7 = w_7[:len(row_104)]
-		row_98 = row_98[:len(row_104)]
-		for i_105 := range row_104 {
-			row_104[i_105] += (w_7[i_105] * row_98[i_105])
+		row_136 := rev_115[i_128*int64(rev_117) : (i_128+1)*int64(rev_117)]
+		w_7 = w_7[:len(row_136)]
+		row_130 = row_130[:len(row_136)]
+		for i_137 := range row_136 {
+			row_136[i_137] += (w_7[i_137] * row_130[i_137])
 		}
 	}
-	z_107 := ar.F64(len(cam_1))
-	z_108 := ar.F64(len(a_38))
-	z_109 := ar.F64(len(r_57))
-	var rev_110 []float64
-	var rev_111 int
-	var rev_112 int
-	var rev_113 []float64
-	var rev_114 int
-	var rev_115 int
-	var rev_116 []float64
-	var rev_117 int
-	rev_110, rev_111, rev_112, rev_113, rev_114, rev_115, rev_116, rev_117 = z_107, cam_2, cam_3, z_108, 2, d_39, z_109, cam_3
-	for i_138 := int64(0); i_138 < int64(2); i_138++ {
-		mark_139 := ar.mark()
-		if i_138 < 0 || i_138 >= int64(n_60) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_138, n_60))
+	z_139 := ar.F64(len(cam_1))
+	z_140 := ar.F64(len(a_50))
+	z_141 := ar.F64(len(r_77))
+	var rev_142 []float64
+	var rev_143 int
+	var rev_144 int
+	var rev_145 []float64
+	var rev_146 int
+	var rev_147 int
+	var rev_148 []float64
+	var rev_149 int
+	rev_142, rev_143, rev_144, rev_145, rev_146, rev_147, rev_148, rev_149 = z_139, cam_2, cam_3, z_140, 2, d_51, z_141, cam_3
+	for i_170 := int64(0); i_170 < int64(2); i_170++ {
+		mark_171 := ar.mark()
+		if i_170 < 0 || i_170 >= int64(n_84) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_170, n_84))
 		}
-		row_140 := z_80[int(i_138)*d_63 : (int(i_138)+1)*d_63]
+		row_172 := z_112[int(i_170)*d_87 : (int(i_170)+1)*d_87]
 		if int64(6) < 0 || int64(6) >= int64(cam_2) {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
 		}
-		row_141 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
-		if i_138 < 0 || i_138 >= int64(2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:25", runtime.CheckIndex(i_138, 2))
+		row_173 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
+		if i_170 < 0 || i_170 >= int64(2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:25", runtime.CheckIndex(i_170, 2))
 		}
-		row_142 := a_38[int(i_138)*d_39 : (int(i_138)+1)*d_39]
-		x_143 := int64(7) + i_138
-		if x_143 < 0 || x_143 >= int64(cam_2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:44", runtime.CheckIndex(x_143, cam_2))
+		row_174 := a_50[int(i_170)*d_51 : (int(i_170)+1)*d_51]
+		x_175 := int64(7) + i_170
+		if x_175 < 0 || x_175 >= int64(cam_2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:44", runtime.CheckIndex(x_175, cam_2))
 		}
-		row_144 := cam_1[int(x_143)*cam_3 : (int(x_143)+1)*cam_3]
-		_ = row_144
-		if x_143 < 0 || x_143 >= int64(rev_111) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:14", runtime.CheckIndex(x_143, rev_111))
+		row_176 := cam_1[int(x_175)*cam_3 : (int(x_175)+1)*cam_3]
+		_ = row_176
+		if x_175 < 0 || x_175 >= int64(rev_143) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:14", runtime.CheckIndex(x_175, rev_143))
 		}
-		if rev_112 != d_63 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_112})+" and "+runtime.ShapeString([]int{d_63})+" differ")
+		if rev_144 != d_87 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_144})+" and "+runtime.ShapeString([]int{d_87})+" differ")
 		}
-		row_145 := rev_110[x_143*int64(rev_112) : (x_143+1)*int64(rev_112)]
-		for j_146 := range row_145 {
-			row_145[j_146] += row_140[j_146]
+		row_177 := rev_142[x_175*int64(rev_144) : (x_175+1)*int64(rev_144)]
+		for j_178 := range row_177 {
+			row_177[j_178] += row_172[j_178]
 		}
-		if d_63 != cam_3 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_63}))
+		if d_87 != cam_3 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_87}))
 		}
-		r_147 := ar.F64(cam_3)
-		r_57 = r_57[:len(r_147)]
-		row_140 = row_140[:len(r_147)]
-		for i_148 := range r_147 {
-			r_147[i_148] = (r_57[i_148] * row_140[i_148])
+		r_179 := ar.F64(cam_3)
+		r_77 = r_77[:len(r_179)]
+		row_172 = row_172[:len(r_179)]
+		for i_180 := range r_179 {
+			r_179[i_180] = (r_77[i_180] * row_172[i_180])
 		}
-		if d_39 != cam_3 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_39}))
+		if d_51 != cam_3 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_51}))
 		}
-		if d_63 != cam_3 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_63}))
+		if d_87 != cam_3 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_87}))
 		}
-		if rev_117 != cam_3 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_117})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
+		if rev_149 != cam_3 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_149})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
 		}
-		row_141 = row_141[:len(rev_116)]
-		row_142 = row_142[:len(rev_116)]
-		row_140 = row_140[:len(rev_116)]
-		for i_151 := range rev_116 {
-			rev_116[i_151] += ((row_141[i_151] * row_142[i_151]) * row_140[i_151])
+		row_173 = row_173[:len(rev_148)]
+		row_174 = row_174[:len(rev_148)]
+		row_172 = row_172[:len(rev_148)]
+		for i_183 := range rev_148 {
+			rev_148[i_183] += ((row_173[i_183] * row_174[i_183]) * row_172[i_183])
 		}
-		if i_138 < 0 || i_138 >= int64(rev_114) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:14", runtime.CheckIndex(i_138, rev_114))
+		if i_170 < 0 || i_170 >= int64(rev_146) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:14", runtime.CheckIndex(i_170, rev_146))
 		}
-		if rev_115 != cam_3 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_115})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
+		if rev_147 != cam_3 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_147})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
 		}
-		row_153 := rev_113[i_138*int64(rev_115) : (i_138+1)*int64(rev_115)]
-		row_141 = row_141[:len(row_153)]
-		r_147 = r_147[:len(row_153)]
-		for i_154 := range row_153 {
-			row_153[i_154] += (row_141[i_154] * r_147[i_154])
+		row_185 := rev_145[i_170*int64(rev_147) : (i_170+1)*int64(rev_147)]
+		row_173 = row_173[:len(row_185)]
+		r_179 = r_179[:len(row_185)]
+		for i_186 := range row_185 {
+			row_185[i_186] += (row_173[i_186] * r_179[i_186])
 		}
-		if cam_3 != d_39 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_39})+" and "+runtime.ShapeString([]int{cam_3}))
+		if cam_3 != d_51 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_51})+" and "+runtime.ShapeString([]int{cam_3}))
 		}
-		if int64(6) < 0 || int64(6) >= int64(rev_111) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:14", runtime.CheckIndex(int64(6), rev_111))
+		if int64(6) < 0 || int64(6) >= int64(rev_143) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:14", runtime.CheckIndex(int64(6), rev_143))
 		}
-		if rev_112 != d_39 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_112})+" and "+runtime.ShapeString([]int{d_39})+" differ")
+		if rev_144 != d_51 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_144})+" and "+runtime.ShapeString([]int{d_51})+" differ")
 		}
-		row_156 := rev_110[int64(6)*int64(rev_112) : (int64(6)+1)*int64(rev_112)]
-		row_142 = row_142[:len(row_156)]
-		r_147 = r_147[:len(row_156)]
-		for i_157 := range row_156 {
-			row_156[i_157] += (row_142[i_157] * r_147[i_157])
+		row_188 := rev_142[int64(6)*int64(rev_144) : (int64(6)+1)*int64(rev_144)]
+		row_174 = row_174[:len(row_188)]
+		r_179 = r_179[:len(row_188)]
+		for i_189 := range row_188 {
+			row_188[i_189] += (row_174[i_189] * r_179[i_189])
 		}
-		ar.release(mark_139)
+		ar.release(mark_171)
 	}
-	if cam_3 != d_39 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{d_39})+" and "+runtime.ShapeString([]int{cam_3}))
+	if cam_3 != d_51 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{d_51})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
-	r_159 := ar.F64(d_39)
-	r_49 = r_49[:len(r_159)]
-	row_53 = row_53[:len(r_159)]
-	z_109 = z_109[:len(r_159)]
-	for i_160 := range r_159 {
-		r_159[i_160] = ((2.0 * r_49[i_160]) * (row_53[i_160] * z_109[i_160]))
+	r_191 := ar.F64(d_51)
+	r_61 = r_61[:len(r_191)]
+	row_69 = row_69[:len(r_191)]
+	z_141 = z_141[:len(r_191)]
+	if len(r_191) >= 262144 {
+		runtime.ParallelFor(len(r_191), 16384, func(lo_195, hi int) {
+			for i_196 := lo_195; i_196 < hi; i_196++ {
+				r_191[i_196] = ((2.0 * r_61[i_196]) * (row_69[i_196] * z_141[i_196]))
+			}
+		})
+	} else {
+		for i_192 := range r_191 {
+			r_191[i_192] = ((2.0 * r_61[i_192]) * (row_69[i_192] * z_141[i_192]))
+		}
 	}
-	if cam_3 != d_39 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{d_39})+" and "+runtime.ShapeString([]int{cam_3}))
+	if cam_3 != d_51 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{d_51})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
 	if int64(10) < 0 || int64(10) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(10), cam_2))
 	}
-	if cam_3 != d_39 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_39})+" differ")
+	if cam_3 != d_51 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_51})+" differ")
 	}
-	row_162 := z_107[int64(10)*int64(cam_3) : (int64(10)+1)*int64(cam_3)]
-	r_54 = r_54[:len(row_162)]
-	z_109 = z_109[:len(row_162)]
-	for i_163 := range row_162 {
-		row_162[i_163] += (r_54[i_163] * z_109[i_163])
+	row_198 := z_139[int64(10)*int64(cam_3) : (int64(10)+1)*int64(cam_3)]
+	r_70 = r_70[:len(row_198)]
+	z_141 = z_141[:len(row_198)]
+	if len(row_198) >= 262144 {
+		runtime.ParallelFor(len(row_198), 16384, func(lo_202, hi int) {
+			for i_203 := lo_202; i_203 < hi; i_203++ {
+				row_198[i_203] += (r_70[i_203] * z_141[i_203])
+			}
+		})
+	} else {
+		for i_199 := range row_198 {
+			row_198[i_199] += (r_70[i_199] * z_141[i_199])
+		}
 	}
-	if d_39 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{d_39})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
+	if d_51 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{d_51})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
 	}
-	row_52 = row_52[:len(r_159)]
-	z_109 = z_109[:len(r_159)]
-	for i_166 := range r_159 {
-		r_159[i_166] += (row_52[i_166] * z_109[i_166])
+	row_68 = row_68[:len(r_191)]
+	z_141 = z_141[:len(r_191)]
+	if len(r_191) >= 262144 {
+		runtime.ParallelFor(len(r_191), 16384, func(lo_209, hi int) {
+			for i_210 := lo_209; i_210 < hi; i_210++ {
+				r_191[i_210] += (row_68[i_210] * z_141[i_210])
+			}
+		})
+	} else {
+		for i_206 := range r_191 {
+			r_191[i_206] += (row_68[i_206] * z_141[i_206])
+		}
 	}
-	if cam_3 != d_39 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{d_39})+" and "+runtime.ShapeString([]int{cam_3}))
+	if cam_3 != d_51 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{d_51})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
 	if int64(9) < 0 || int64(9) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(9), cam_2))
 	}
-	if cam_3 != d_39 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_39})+" differ")
+	if cam_3 != d_51 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_51})+" differ")
 	}
-	row_168 := z_107[int64(9)*int64(cam_3) : (int64(9)+1)*int64(cam_3)]
-	r_49 = r_49[:len(row_168)]
-	z_109 = z_109[:len(row_168)]
-	for i_169 := range row_168 {
-		row_168[i_169] += (r_49[i_169] * z_109[i_169])
-	}
-	if int64(1) < 0 || int64(1) >= int64(2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(1), 2))
-	}
-	if d_39 != d_39 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_39})+" and "+runtime.ShapeString([]int{d_39})+" differ")
-	}
-	row_171 := z_108[int64(1)*int64(d_39) : (int64(1)+1)*int64(d_39)]
-	row_48 = row_48[:len(row_171)]
-	r_159 = r_159[:len(row_171)]
-	for i_172 := range row_171 {
-		row_171[i_172] += ((2.0 * row_48[i_172]) * r_159[i_172])
-	}
-	if int64(0) < 0 || int64(0) >= int64(2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(0), 2))
-	}
-	if d_39 != d_39 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_39})+" and "+runtime.ShapeString([]int{d_39})+" differ")
-	}
-	row_174 := z_108[int64(0)*int64(d_39) : (int64(0)+1)*int64(d_39)]
-	row_47 = row_47[:len(row_174)]
-	r_159 = r_159[:len(row_174)]
-	for i_175 := range row_174 {
-		row_174[i_175] += ((2.0 * row_47[i_175]) * r_159[i_175])
-	}
-	if int64(0) < 0 || int64(0) >= int64(2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(0), 2))
-	}
-	row_177 := z_108[int(int64(0))*d_39 : (int(int64(0))+1)*d_39]
-	if int64(1) < 0 || int64(1) >= int64(2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(1), 2))
-	}
-	row_178 := z_108[int(int64(1))*d_39 : (int(int64(1))+1)*d_39]
-	r_179 := ar.F64(r_27)
-	row_29 = row_29[:len(r_179)]
-	for i_180 := range r_179 {
-		r_179[i_180] = (1.0 / row_29[i_180])
-	}
-	z_182 := ar.F64(len(r_25))
-	if d_39 != r_27 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_27})+" and "+runtime.ShapeString([]int{d_39}))
-	}
-	if int64(2) < 0 || int64(2) >= int64(r_26) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(2), r_26))
-	}
-	if r_27 != r_27 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_27})+" and "+runtime.ShapeString([]int{r_27})+" differ")
-	}
-	row_183 := z_182[int64(2)*int64(r_27) : (int64(2)+1)*int64(r_27)]
-	r_35 = r_35[:len(row_183)]
-	row_29 = row_29[:len(row_183)]
-	row_178 = row_178[:len(row_183)]
-	for i_184 := range row_183 {
-		row_183[i_184] += ((-(r_35[i_184] / row_29[i_184])) * row_178[i_184])
-	}
-	if d_39 != r_27 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_27})+" and "+runtime.ShapeString([]int{d_39}))
-	}
-	if int64(1) < 0 || int64(1) >= int64(r_26) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(1), r_26))
-	}
-	if r_27 != r_27 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_27})+" and "+runtime.ShapeString([]int{r_27})+" differ")
-	}
-	row_186 := z_182[int64(1)*int64(r_27) : (int64(1)+1)*int64(r_27)]
-	r_179 = r_179[:len(row_186)]
-	row_178 = row_178[:len(row_186)]
-	for i_187 := range row_186 {
-		row_186[i_187] += (r_179[i_187] * row_178[i_187])
-	}
-	if d_39 != r_27 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_27})+" and "+runtime.ShapeString([]int{d_39}))
-	}
-	if int64(2) < 0 || int64(2) >= int64(r_26) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(2), r_26))
-	}
-	if r_27 != r_27 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_27})+" and "+runtime.ShapeString([]int{r_27})+" differ")
-	}
-	row_189 := z_182[int64(2)*int64(r_27) : (int64(2)+1)*int64(r_27)]
-	r_31 = r_31[:len(row_189)]
-	row_29 = row_29[:len(row_189)]
-	row_177 = row_177[:len(row_189)]
-	for i_190 := range row_189 {
-		row_189[i_190] += ((-(r_31[i_190] / row_29[i_190])) * row_177[i_190])
-	}
-	if d_39 != r_27 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_27})+" and "+runtime.ShapeString([]int{d_39}))
-	}
-	if int64(0) < 0 || int64(0) >= int64(r_26) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(0), r_26))
-	}
-	if r_27 != r_27 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_27})+" and "+runtime.ShapeString([]int{r_27})+" differ")
-	}
-	row_192 := z_182[int64(0)*int64(r_27) : (int64(0)+1)*int64(r_27)]
-	r_179 = r_179[:len(row_192)]
-	row_177 = row_177[:len(row_192)]
-	for i_193 := range row_192 {
-		row_192[i_193] += (r_179[i_193] * row_177[i_193])
-	}
-	r_195, r_196, r_197, r_198, r_199, r_200, r_201, r_202, r_203, err_204 := fn_rotatevjp(ar, s_18, n_17, cam_3, r_22, x_5, x_6, z_182, r_26, r_27)
-	_ = r_195
-	_ = r_196
-	_ = r_197
-	if err_204 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbFrame(err_204, "rotate$vjp", "models.nab:126:5", "models.nab:143:11")
-	}
-	if int64(3) < 0 || int64(3)+int64(r_202) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_202), cam_2))
-	}
-	if r_203 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_203})+" and "+runtime.ShapeString([]int{cam_3}))
-	}
-	region_205 := z_107[int(int64(3))*cam_3 : (int(int64(3))+r_202)*cam_3]
-	r_201 = r_201[:len(region_205)]
-	for i_206 := range region_205 {
-		region_205[i_206] += -r_201[i_206]
-	}
-	if int64(0) < 0 || int64(0)+int64(r_199) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_199), cam_2))
-	}
-	if r_200 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_200})+" and "+runtime.ShapeString([]int{cam_3}))
-	}
-	region_208 := z_107[int(int64(0))*cam_3 : (int(int64(0))+r_199)*cam_3]
-	r_198 = r_198[:len(region_208)]
-	for i_209 := range region_208 {
-		region_208[i_209] += r_198[i_209]
-	}
-	n_210, err_211 := runtime.CheckSize(int64(2))
-	if err_211 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:148:7", err_211)
-	}
-	var a_212 []float64
-	var d_213 int = 0
-	var rs_214 int = 0
-	for i_215 := 0; i_215 < n_210; i_215++ {
-		mark_216 := ar.mark()
-		i_217 := int64(i_215)
-		if i_217 < 0 || i_217 >= int64(n_60) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:148:17", runtime.CheckIndex(i_217, n_60))
-		}
-		row_218 := a_62[int(i_217)*d_63 : (int(i_217)+1)*d_63]
-		if i_217 < 0 || i_217 >= int64(feat_10) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:148:27", runtime.CheckIndex(i_217, feat_10))
-		}
-		row_219 := feat_9[int(i_217)*feat_11 : (int(i_217)+1)*feat_11]
-		if feat_11 != d_63 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_63})+" and "+runtime.ShapeString([]int{feat_11}))
-		}
-		if d_63 != w_8 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_63}))
-		}
-		if i_215 == 0 {
-			d_213 = w_8
-			rs_214 = d_213
-			tot_220, err_221 := runtime.MulSize(n_210, rs_214)
-			if err_221 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:148:7", err_221)
+	row_212 := z_139[int64(9)*int64(cam_3) : (int64(9)+1)*int64(cam_3)]
+	r_61 = r_61[:len(row_212)]
+	z_141 = z_141[:len(row_212)]
+	if len(row_212) >= 262144 {
+		runtime.ParallelFor(len(row_212), 16384, func(lo_216, hi int) {
+			for i_217 := lo_216; i_217 < hi; i_217++ {
+				row_212[i_217] += (r_61[i_217] * z_141[i_217])
 			}
-			a_212 = ar.F64(tot_220)
-		} else if w_8 != d_213 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:148:7", "build: element "+strconv.Itoa(i_215)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_213}))
-		}
-		row_222 := a_212[i_215*rs_214 : (i_215+1)*rs_214]
-		w_7 = w_7[:len(row_222)]
-		row_218 = row_218[:len(row_222)]
-		row_219 = row_219[:len(row_222)]
-		for i_223 := range row_222 {
-			row_222[i_223] = (w_7[i_223] * (row_218[i_223] - row_219[i_223]))
-		}
-		if i_215 > 0 {
-			ar.release(mark_216)
+		})
+	} else {
+		for i_213 := range row_212 {
+			row_212[i_213] += (r_61[i_213] * z_141[i_213])
 		}
 	}
-	r_225 := ar.F64(w_8)
-	w_7 = w_7[:len(r_225)]
-	for i_226 := range r_225 {
-		r_225[i_226] = (1.0 - (w_7[i_226] * w_7[i_226]))
+	if int64(1) < 0 || int64(1) >= int64(2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(1), 2))
 	}
-	z_228 := ar.F64(len(feat_9))
-	return a_212, n_210, d_213, r_225, w_8, z_107, cam_2, cam_3, r_201, r_202, r_203, r_77, w_8, z_228, feat_10, feat_11, nil
+	if d_51 != d_51 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_51})+" and "+runtime.ShapeString([]int{d_51})+" differ")
+	}
+	row_219 := z_140[int64(1)*int64(d_51) : (int64(1)+1)*int64(d_51)]
+	row_60 = row_60[:len(row_219)]
+	r_191 = r_191[:len(row_219)]
+	if len(row_219) >= 262144 {
+		runtime.ParallelFor(len(row_219), 16384, func(lo_223, hi int) {
+			for i_224 := lo_223; i_224 < hi; i_224++ {
+				row_219[i_224] += ((2.0 * row_60[i_224]) * r_191[i_224])
+			}
+		})
+	} else {
+		for i_220 := range row_219 {
+			row_219[i_220] += ((2.0 * row_60[i_220]) * r_191[i_220])
+		}
+	}
+	if int64(0) < 0 || int64(0) >= int64(2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(0), 2))
+	}
+	if d_51 != d_51 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_51})+" and "+runtime.ShapeString([]int{d_51})+" differ")
+	}
+	row_226 := z_140[int64(0)*int64(d_51) : (int64(0)+1)*int64(d_51)]
+	row_59 = row_59[:len(row_226)]
+	r_191 = r_191[:len(row_226)]
+	if len(row_226) >= 262144 {
+		runtime.ParallelFor(len(row_226), 16384, func(lo_230, hi int) {
+			for i_231 := lo_230; i_231 < hi; i_231++ {
+				row_226[i_231] += ((2.0 * row_59[i_231]) * r_191[i_231])
+			}
+		})
+	} else {
+		for i_227 := range row_226 {
+			row_226[i_227] += ((2.0 * row_59[i_227]) * r_191[i_227])
+		}
+	}
+	if int64(0) < 0 || int64(0) >= int64(2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(0), 2))
+	}
+	row_233 := z_140[int(int64(0))*d_51 : (int(int64(0))+1)*d_51]
+	if int64(1) < 0 || int64(1) >= int64(2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(1), 2))
+	}
+	row_234 := z_140[int(int64(1))*d_51 : (int(int64(1))+1)*d_51]
+	r_235 := ar.F64(r_31)
+	row_33 = row_33[:len(r_235)]
+	if len(r_235) >= 262144 {
+		runtime.ParallelFor(len(r_235), 16384, func(lo_239, hi int) {
+			for i_240 := lo_239; i_240 < hi; i_240++ {
+				r_235[i_240] = (1.0 / row_33[i_240])
+			}
+		})
+	} else {
+		for i_236 := range r_235 {
+			r_235[i_236] = (1.0 / row_33[i_236])
+		}
+	}
+	z_242 := ar.F64(len(r_29))
+	if d_51 != r_31 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{d_51}))
+	}
+	if int64(2) < 0 || int64(2) >= int64(r_30) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(2), r_30))
+	}
+	if r_31 != r_31 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{r_31})+" differ")
+	}
+	row_243 := z_242[int64(2)*int64(r_31) : (int64(2)+1)*int64(r_31)]
+	r_43 = r_43[:len(row_243)]
+	row_33 = row_33[:len(row_243)]
+	row_234 = row_234[:len(row_243)]
+	if len(row_243) >= 262144 {
+		runtime.ParallelFor(len(row_243), 16384, func(lo_247, hi int) {
+			for i_248 := lo_247; i_248 < hi; i_248++ {
+				row_243[i_248] += ((-(r_43[i_248] / row_33[i_248])) * row_234[i_248])
+			}
+		})
+	} else {
+		for i_244 := range row_243 {
+			row_243[i_244] += ((-(r_43[i_244] / row_33[i_244])) * row_234[i_244])
+		}
+	}
+	if d_51 != r_31 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{d_51}))
+	}
+	if int64(1) < 0 || int64(1) >= int64(r_30) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(1), r_30))
+	}
+	if r_31 != r_31 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{r_31})+" differ")
+	}
+	row_250 := z_242[int64(1)*int64(r_31) : (int64(1)+1)*int64(r_31)]
+	r_235 = r_235[:len(row_250)]
+	row_234 = row_234[:len(row_250)]
+	if len(row_250) >= 262144 {
+		runtime.ParallelFor(len(row_250), 16384, func(lo_254, hi int) {
+			for i_255 := lo_254; i_255 < hi; i_255++ {
+				row_250[i_255] += (r_235[i_255] * row_234[i_255])
+			}
+		})
+	} else {
+		for i_251 := range row_250 {
+			row_250[i_251] += (r_235[i_251] * row_234[i_251])
+		}
+	}
+	if d_51 != r_31 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{d_51}))
+	}
+	if int64(2) < 0 || int64(2) >= int64(r_30) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(2), r_30))
+	}
+	if r_31 != r_31 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{r_31})+" differ")
+	}
+	row_257 := z_242[int64(2)*int64(r_31) : (int64(2)+1)*int64(r_31)]
+	r_35 = r_35[:len(row_257)]
+	row_33 = row_33[:len(row_257)]
+	row_233 = row_233[:len(row_257)]
+	if len(row_257) >= 262144 {
+		runtime.ParallelFor(len(row_257), 16384, func(lo_261, hi int) {
+			for i_262 := lo_261; i_262 < hi; i_262++ {
+				row_257[i_262] += ((-(r_35[i_262] / row_33[i_262])) * row_233[i_262])
+			}
+		})
+	} else {
+		for i_258 := range row_257 {
+			row_257[i_258] += ((-(r_35[i_258] / row_33[i_258])) * row_233[i_258])
+		}
+	}
+	if d_51 != r_31 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{d_51}))
+	}
+	if int64(0) < 0 || int64(0) >= int64(r_30) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(0), r_30))
+	}
+	if r_31 != r_31 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{r_31})+" differ")
+	}
+	row_264 := z_242[int64(0)*int64(r_31) : (int64(0)+1)*int64(r_31)]
+	r_235 = r_235[:len(row_264)]
+	row_233 = row_233[:len(row_264)]
+	if len(row_264) >= 262144 {
+		runtime.ParallelFor(len(row_264), 16384, func(lo_268, hi int) {
+			for i_269 := lo_268; i_269 < hi; i_269++ {
+				row_264[i_269] += (r_235[i_269] * row_233[i_269])
+			}
+		})
+	} else {
+		for i_265 := range row_264 {
+			row_264[i_265] += (r_235[i_265] * row_233[i_265])
+		}
+	}
+	r_271, r_272, r_273, r_274, r_275, r_276, r_277, r_278, r_279, err_280 := fn_rotatevjp(ar, s_18, n_17, cam_3, r_22, x_5, x_6, z_242, r_30, r_31)
+	_ = r_271
+	_ = r_272
+	_ = r_273
+	if err_280 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbFrame(err_280, "rotate$vjp", "models.nab:126:5", "models.nab:143:11")
+	}
+	if int64(3) < 0 || int64(3)+int64(r_278) > int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_278), cam_2))
+	}
+	if r_279 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_279})+" and "+runtime.ShapeString([]int{cam_3}))
+	}
+	region_281 := z_139[int(int64(3))*cam_3 : (int(int64(3))+r_278)*cam_3]
+	r_277 = r_277[:len(region_281)]
+	if len(region_281) >= 262144 {
+		runtime.ParallelFor(len(region_281), 16384, func(lo_285, hi int) {
+			for i_286 := lo_285; i_286 < hi; i_286++ {
+				region_281[i_286] += -r_277[i_286]
+			}
+		})
+	} else {
+		for i_282 := range region_281 {
+			region_281[i_282] += -r_277[i_282]
+		}
+	}
+	if int64(0) < 0 || int64(0)+int64(r_275) > int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_275), cam_2))
+	}
+	if r_276 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_276})+" and "+runtime.ShapeString([]int{cam_3}))
+	}
+	region_288 := z_139[int(int64(0))*cam_3 : (int(int64(0))+r_275)*cam_3]
+	r_274 = r_274[:len(region_288)]
+	for i_289 := range region_288 {
+		region_288[i_289] += r_274[i_289]
+	}
+	n_290, err_291 := runtime.CheckSize(int64(2))
+	if err_291 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:148:7", err_291)
+	}
+	var a_292 []float64
+	var d_293 int = 0
+	var rs_294 int = 0
+	for i_295 := 0; i_295 < n_290; i_295++ {
+		mark_296 := ar.mark()
+		i_297 := int64(i_295)
+		if i_297 < 0 || i_297 >= int64(n_84) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:148:17", runtime.CheckIndex(i_297, n_84))
+		}
+		row_298 := a_86[int(i_297)*d_87 : (int(i_297)+1)*d_87]
+		if i_297 < 0 || i_297 >= int64(feat_10) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:148:27", runtime.CheckIndex(i_297, feat_10))
+		}
+		row_299 := feat_9[int(i_297)*feat_11 : (int(i_297)+1)*feat_11]
+		if feat_11 != d_87 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_87})+" and "+runtime.ShapeString([]int{feat_11}))
+		}
+		if d_87 != w_8 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_87}))
+		}
+		if i_295 == 0 {
+			d_293 = w_8
+			rs_294 = d_293
+			tot_300, err_301 := runtime.MulSize(n_290, rs_294)
+			if err_301 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:148:7", err_301)
+			}
+			a_292 = ar.F64(tot_300)
+		} else if w_8 != d_293 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:148:7", "build: element "+strconv.Itoa(i_295)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_293}))
+		}
+		row_302 := a_292[i_295*rs_294 : (i_295+1)*rs_294]
+		w_7 = w_7[:len(row_302)]
+		row_298 = row_298[:len(row_302)]
+		row_299 = row_299[:len(row_302)]
+		if len(row_302) >= 262144 {
+			runtime.ParallelFor(len(row_302), 16384, func(lo_306, hi int) {
+				for i_307 := lo_306; i_307 < hi; i_307++ {
+					row_302[i_307] = (w_7[i_307] * (row_298[i_307] - row_299[i_307]))
+				}
+			})
+		} else {
+			for i_303 := range row_302 {
+				row_302[i_303] = (w_7[i_303] * (row_298[i_303] - row_299[i_303]))
+			}
+		}
+		if i_295 > 0 {
+			ar.release(mark_296)
+		}
+	}
+	r_309 := ar.F64(w_8)
+	w_7 = w_7[:len(r_309)]
+	if len(r_309) >= 262144 {
+		runtime.ParallelFor(len(r_309), 16384, func(lo_313, hi int) {
+			for i_314 := lo_313; i_314 < hi; i_314++ {
+				r_309[i_314] = (1.0 - (w_7[i_314] * w_7[i_314]))
+			}
+		})
+	} else {
+		for i_310 := range r_309 {
+			r_309[i_310] = (1.0 - (w_7[i_310] * w_7[i_310]))
+		}
+	}
+	z_316 := ar.F64(len(feat_9))
+	return a_292, n_290, d_293, r_309, w_8, z_139, cam_2, cam_3, r_277, r_278, r_279, r_105, w_8, z_316, feat_10, feat_11, nil
 }
 
 // fn_bajacobian is def ba_jacobian (models.nab:171:12).
