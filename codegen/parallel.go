@@ -2,6 +2,7 @@ package codegen
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -33,9 +34,30 @@ const (
 	parMinHeavy   = 256
 )
 
-// heavyBody reports whether an iteration's code has loops or calls.
+// heavyBody reports whether an iteration's code has loops, calls of
+// defs or of runtime kernels (a scalar function such as runtime.Sigmoid
+// is not one).
 func heavyBody(code string) bool {
-	return strings.Contains(code, "for ") || strings.Contains(code, "fn_") || strings.Contains(code, "runtime.")
+	if strings.Contains(code, "for ") || strings.Contains(code, "fn_") {
+		return true
+	}
+	for _, m := range runtimeCallRE.FindAllStringSubmatch(code, -1) {
+		if !scalarRuntime[m[1]] {
+			return true
+		}
+	}
+	return false
+}
+
+var runtimeCallRE = regexp.MustCompile(`runtime\.([A-Za-z0-9]+)\(`)
+
+// scalarRuntime are runtime's scalar functions and checks: a few
+// nanoseconds each.
+var scalarRuntime = map[string]bool{
+	"Sigmoid": true, "Softplus": true, "Relu": true, "Sign": true, "SignI64": true,
+	"AbsI64": true, "Max2": true, "Min2": true, "IndGt": true, "PowI64": true,
+	"TruncToI64": true, "CheckIndex": true, "CheckSize": true, "MulSize": true,
+	"ShapeString": true,
 }
 
 // parSizes is the grain and threshold for a sequential loop: its code,
@@ -77,6 +99,9 @@ func (f *fn) parallel(n, seq, sum string, body func(i string) string) bool {
 		return false
 	}
 	grain, min := f.parSizes(seq)
+	if l, ok := f.linOf(n); ok && l.base == "" && l.off < int64(min) {
+		return false // a constant length below the threshold
+	}
 	errs, lo := f.fresh("errs"), f.fresh("lo")
 	allocs := f.allocs
 	f.loops++
@@ -99,6 +124,14 @@ func (f *fn) parallel(n, seq, sum string, body func(i string) string) bool {
 	f.errHook = saveHook
 	f.loops--
 	f.line("if %s >= %d {", n, min)
+	// The closure goes to other goroutines: a local it captured would move
+	// to the heap in every call, parallel or not, wherever Go cannot tell
+	// it is never assigned again. It captures copies, made in this branch
+	// only. (Its body assigns no local of the enclosing function: it
+	// stores elements, and a sum adds into its own.)
+	for _, v := range captured(code, lo, errs, sum) {
+		f.line("%s := %s", v, v)
+	}
 	if failed {
 		f.line("%s := make([]error, (%s+%d)/%d)", errs, n, grain-1, grain)
 	}
@@ -134,4 +167,40 @@ func (f *fn) parallel(n, seq, sum string, body func(i string) string) bool {
 	f.b.WriteString(seq)
 	f.line("}")
 	return true
+}
+
+// captured lists the locals of the enclosing function that code uses
+// (names ending in _N that code does not declare), but for skip.
+func captured(code string, skip ...string) []string {
+	declared := map[string]bool{}
+	for _, l := range strings.Split(code, "\n") {
+		if m := varDecRE.FindStringSubmatch(l); m != nil {
+			declared[m[1]] = true
+		} else if m := lhsRE.FindStringSubmatch(l); m != nil && m[2] == ":=" {
+			for _, name := range strings.Split(m[1], ",") {
+				declared[strings.TrimSpace(name)] = true
+			}
+		}
+		t := strings.TrimSpace(l)
+		if strings.HasPrefix(t, "for ") {
+			// for i, v := range x / for i := lo; ...
+			if head, _, ok := strings.Cut(strings.TrimPrefix(t, "for "), ":="); ok {
+				for _, name := range strings.Split(head, ",") {
+					declared[strings.TrimSpace(name)] = true
+				}
+			}
+		}
+	}
+	for _, s := range skip {
+		declared[s] = true
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, id := range identRE.FindAllString(code, -1) {
+		if localRE.MatchString(id) && !declared[id] && !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
 }

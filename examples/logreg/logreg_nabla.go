@@ -178,6 +178,9 @@ func fn_loss(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []float64, x_
 	r_18 := ar.F64(x_5)
 	a_12 = a_12[:len(r_18)]
 	if len(r_18) >= 262144 {
+		r_18 := r_18
+		a_12 := a_12
+		b_3 := b_3
 		runtime.ParallelFor(len(r_18), 16384, func(lo_22, hi int) {
 			for i_23 := lo_22; i_23 < hi; i_23++ {
 				r_18[i_23] = (a_12[i_23] + b_3)
@@ -197,8 +200,10 @@ func fn_loss(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []float64, x_
 	var s_25 float64 = 0
 	r_18 = r_18[:x_5]
 	y_7 = y_7[:x_5]
-	if x_5 >= 256 {
-		s_25 = runtime.ParallelSum(x_5, 32, func(lo_29, hi int) float64 {
+	if x_5 >= 262144 {
+		r_18 := r_18
+		y_7 := y_7
+		s_25 = runtime.ParallelSum(x_5, 16384, func(lo_29, hi int) float64 {
 			s_25 := 0.0
 			for i_30 := lo_29; i_30 < hi; i_30++ {
 				s_25 += ((runtime.Softplus(r_18[i_30])) - (y_7[i_30] * r_18[i_30]))
@@ -243,6 +248,9 @@ func fn_lossvjp11000(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []flo
 	r_17 := ar.F64(x_5)
 	a_11 = a_11[:len(r_17)]
 	if len(r_17) >= 262144 {
+		r_17 := r_17
+		a_11 := a_11
+		b_3 := b_3
 		runtime.ParallelFor(len(r_17), 16384, func(lo_21, hi int) {
 			for i_22 := lo_21; i_22 < hi; i_22++ {
 				r_17[i_22] = (a_11[i_22] + b_3)
@@ -262,8 +270,11 @@ func fn_lossvjp11000(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []flo
 	r_24 := ar.F64(x_5)
 	r_17 = r_17[:len(r_24)]
 	y_7 = y_7[:len(r_24)]
-	if len(r_24) >= 256 {
-		runtime.ParallelFor(len(r_24), 32, func(lo_28, hi int) {
+	if len(r_24) >= 262144 {
+		r_24 := r_24
+		r_17 := r_17
+		y_7 := y_7
+		runtime.ParallelFor(len(r_24), 16384, func(lo_28, hi int) {
 			for i_29 := lo_28; i_29 < hi; i_29++ {
 				r_24[i_29] = ((runtime.Softplus(r_17[i_29])) - (y_7[i_29] * r_17[i_29]))
 			}
@@ -278,6 +289,9 @@ func fn_lossvjp11000(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []flo
 	r_33 := ar.F64(w_2)
 	w_1 = w_1[:len(r_33)]
 	if len(r_33) >= 262144 {
+		r_33 := r_33
+		x_32 := x_32
+		w_1 := w_1
 		runtime.ParallelFor(len(r_33), 16384, func(lo_37, hi int) {
 			for i_38 := lo_37; i_38 < hi; i_38++ {
 				r_33[i_38] = (x_32 * w_1[i_38])
@@ -290,6 +304,9 @@ func fn_lossvjp11000(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []flo
 	}
 	w_1 = w_1[:len(r_33)]
 	if len(r_33) >= 262144 {
+		r_33 := r_33
+		x_32 := x_32
+		w_1 := w_1
 		runtime.ParallelFor(len(r_33), 16384, func(lo_44, hi int) {
 			for i_45 := lo_44; i_45 < hi; i_45++ {
 				r_33[i_45] += (x_32 * w_1[i_45])
@@ -309,6 +326,9 @@ func fn_lossvjp11000(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []flo
 	r_50 := ar.F64(y_8)
 	y_7 = y_7[:len(r_50)]
 	if len(r_50) >= 262144 {
+		r_50 := r_50
+		y_7 := y_7
+		x_49 := x_49
 		runtime.ParallelFor(len(r_50), 16384, func(lo_54, hi int) {
 			for i_55 := lo_54; i_55 < hi; i_55++ {
 				r_50[i_55] = (y_7[i_55] * -x_49)
@@ -323,8 +343,11 @@ func fn_lossvjp11000(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []flo
 		return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("logreg.nab:6:12", "acc_add: shapes "+runtime.ShapeString([]int{y_8})+" and "+runtime.ShapeString([]int{x_5})+" differ")
 	}
 	r_17 = r_17[:len(r_50)]
-	if len(r_50) >= 256 {
-		runtime.ParallelFor(len(r_50), 32, func(lo_61, hi int) {
+	if len(r_50) >= 262144 {
+		r_50 := r_50
+		r_17 := r_17
+		x_49 := x_49
+		runtime.ParallelFor(len(r_50), 16384, func(lo_61, hi int) {
 			for i_62 := lo_61; i_62 < hi; i_62++ {
 				r_50[i_62] += ((runtime.Sigmoid(r_17[i_62])) * x_49)
 			}
@@ -464,8 +487,11 @@ func fn_predict(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []float64,
 	}
 	r_15 := ar.F64(x_5)
 	a_9 = a_9[:len(r_15)]
-	if len(r_15) >= 256 {
-		runtime.ParallelFor(len(r_15), 32, func(lo_19, hi int) {
+	if len(r_15) >= 262144 {
+		r_15 := r_15
+		a_9 := a_9
+		b_3 := b_3
+		runtime.ParallelFor(len(r_15), 16384, func(lo_19, hi int) {
 			for i_20 := lo_19; i_20 < hi; i_20++ {
 				r_15[i_20] = (runtime.Sigmoid((a_9[i_20] + b_3)))
 			}

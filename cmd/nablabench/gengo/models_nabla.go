@@ -362,6 +362,7 @@ func fn_rosen(ar *nbArena, x_1 []float64, x_2 int) (float64, error) {
 	}
 	var s_7 float64 = 0
 	if n_5 >= 262144 {
+		x_1 := x_1
 		s_7 = runtime.ParallelSum(n_5, 16384, func(lo_23, hi int) float64 {
 			s_7 := 0.0
 			for i_24 := lo_23; i_24 < hi; i_24++ {
@@ -412,6 +413,8 @@ func fn_rosenvjp(ar *nbArena, x_1 []float64, x_2 int, ybar_3 float64) (float64, 
 	}
 	r_8 := ar.F64(n_6)
 	if len(r_8) >= 262144 {
+		x_1 := x_1
+		r_8 := r_8
 		runtime.ParallelFor(len(r_8), 16384, func(lo_24, hi int) {
 			for i_25 := lo_24; i_25 < hi; i_25++ {
 				i_27 := int64(i_25)
@@ -508,50 +511,23 @@ func fn_lgamma(ar *nbArena, x_1 float64) (float64, error) {
 		return 0, nbAt("models.nab:31:22", err_12)
 	}
 	var s_13 float64 = 0
-	if n_11 >= 256 {
-		errs_23 := make([]error, (n_11+31)/32)
-		s_13 = runtime.ParallelSum(n_11, 32, func(lo_24, hi int) float64 {
-			s_13 := 0.0
-			for i_25 := lo_24; i_25 < hi; i_25++ {
-				i_27 := int64(i_25)
-				x_28 := i_27 + int64(1)
-				if x_28 < 0 || x_28 >= int64(9) {
-					errs_23[lo_24/32] = nbAt("models.nab:31:24", runtime.CheckIndex(x_28, 9))
-					return 0
-				}
-				x_29 := a_2[int(x_28)]
-				x_30 := i_27 + int64(1)
-				x_31 := float64(x_30)
-				x_32 := x_3 + x_31
-				x_33 := x_29 / x_32
-				s_13 += x_33
-			}
-			return s_13
-		})
-		for _, err_34 := range errs_23 {
-			if err_34 != nil {
-				return 0, err_34
-			}
+	for i_14 := 0; i_14 < n_11; i_14++ {
+		i_16 := int64(i_14)
+		x_17 := i_16 + int64(1)
+		if x_17 < 0 || x_17 >= int64(9) {
+			return 0, nbAt("models.nab:31:24", runtime.CheckIndex(x_17, 9))
 		}
-	} else {
-		for i_14 := 0; i_14 < n_11; i_14++ {
-			i_16 := int64(i_14)
-			x_17 := i_16 + int64(1)
-			if x_17 < 0 || x_17 >= int64(9) {
-				return 0, nbAt("models.nab:31:24", runtime.CheckIndex(x_17, 9))
-			}
-			x_18 := a_2[int(x_17)]
-			x_19 := i_16 + int64(1)
-			x_20 := float64(x_19)
-			x_21 := x_3 + x_20
-			x_22 := x_18 / x_21
-			s_13 += x_22
-		}
+		x_18 := a_2[int(x_17)]
+		x_19 := i_16 + int64(1)
+		x_20 := float64(x_19)
+		x_21 := x_3 + x_20
+		x_22 := x_18 / x_21
+		s_13 += x_22
 	}
-	x_35 := x_10 + s_13
-	x_36 := math.Log(x_35)
-	x_37 := x_9 + x_36
-	return x_37, nil
+	x_23 := x_10 + s_13
+	x_24 := math.Log(x_23)
+	x_25 := x_9 + x_24
+	return x_25, nil
 }
 
 // fn_logmvgamma is def log_mvgamma (models.nab:36:5).
@@ -567,6 +543,7 @@ func fn_logmvgamma(ar *nbArena, d_1 int64, a_2 float64) (float64, error) {
 	}
 	var s_10 float64 = 0
 	if n_8 >= 256 {
+		a_2 := a_2
 		errs_19 := make([]error, (n_8+31)/32)
 		s_10 = runtime.ParallelSum(n_8, 32, func(lo_20, hi int) float64 {
 			ar := nbArenas.Get()
@@ -635,6 +612,7 @@ func fn_wishartc(ar *nbArena, d_1 int64, gamma_2 float64, m_3 int64) (float64, e
 	}
 	var s_20 float64 = 0
 	if n_18 >= 256 {
+		x_12 := x_12
 		errs_29 := make([]error, (n_18+31)/32)
 		s_20 = runtime.ParallelSum(n_18, 32, func(lo_30, hi int) float64 {
 			ar := nbArenas.Get()
@@ -713,16 +691,21 @@ func fn_qmat(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, in
 			return nil, 0, 0, nbErrorf("models.nab:48:3", "build: element "+strconv.Itoa(i_10)+" has shape "+runtime.ShapeString([]int{n_13})+", element 0 has shape "+runtime.ShapeString([]int{d_8}))
 		}
 		row_17 := a_7[i_10*rs_9 : (i_10+1)*rs_9]
-		if len(row_17) >= 256 {
-			errs_37 := make([]error, (len(row_17)+31)/32)
-			runtime.ParallelFor(len(row_17), 32, func(lo_38, hi int) {
+		if len(row_17) >= 262144 {
+			i_12 := i_12
+			v_2 := v_2
+			v_1 := v_1
+			d_3 := d_3
+			row_17 := row_17
+			errs_37 := make([]error, (len(row_17)+16383)/16384)
+			runtime.ParallelFor(len(row_17), 16384, func(lo_38, hi int) {
 				for i_39 := lo_38; i_39 < hi; i_39++ {
 					i_41 := int64(i_39)
 					x_42 := i_12 == i_41
 					var c_43 float64
 					if x_42 {
 						if i_12 < 0 || i_12 >= int64(v_2) {
-							errs_37[lo_38/32] = nbAt("models.nab:48:25", runtime.CheckIndex(i_12, v_2))
+							errs_37[lo_38/16384] = nbAt("models.nab:48:25", runtime.CheckIndex(i_12, v_2))
 							return
 						}
 						x_44 := v_1[int(i_12)]
@@ -737,7 +720,7 @@ func fn_qmat(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, in
 							x_50 := x_49 - int64(1)
 							x_51 := i_41 * x_50
 							if int64(2) == 0 {
-								errs_37[lo_38/32] = nbErrorf("models.nab:49:50", "integer division by zero")
+								errs_37[lo_38/16384] = nbErrorf("models.nab:49:50", "integer division by zero")
 								return
 							}
 							x_52 := x_51 / int64(2)
@@ -746,7 +729,7 @@ func fn_qmat(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, in
 							x_55 := x_54 - i_41
 							x_56 := x_55 - int64(1)
 							if x_56 < 0 || x_56 >= int64(v_2) {
-								errs_37[lo_38/32] = nbAt("models.nab:49:25", runtime.CheckIndex(x_56, v_2))
+								errs_37[lo_38/16384] = nbAt("models.nab:49:25", runtime.CheckIndex(x_56, v_2))
 								return
 							}
 							x_57 := v_1[int(x_56)]
@@ -938,6 +921,11 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 	}
 	r_64 := ar.F64(n_62)
 	if len(r_64) >= 256 {
+		icf_7 := icf_7
+		icf_6 := icf_6
+		icf_8 := icf_8
+		size_15 := size_15
+		r_64 := r_64
 		errs_72 := make([]error, (len(r_64)+31)/32)
 		runtime.ParallelFor(len(r_64), 32, func(lo_73, hi int) {
 			for i_74 := lo_73; i_74 < hi; i_74++ {
@@ -990,6 +978,17 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 	}
 	var s_88 float64 = 0
 	if n_86 >= 256 {
+		size_14 := size_14
+		alphas_1 := alphas_1
+		r_64 := r_64
+		d_21 := d_21
+		d_22 := d_22
+		a_20 := a_20
+		x_9 := x_9
+		x_11 := x_11
+		means_4 := means_4
+		means_3 := means_3
+		means_5 := means_5
 		errs_120 := make([]error, (n_86+31)/32)
 		s_88 = runtime.ParallelSum(n_86, 32, func(lo_121, hi int) float64 {
 			ar := nbArenas.Get()
@@ -1144,6 +1143,13 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 	}
 	var s_161 float64 = 0
 	if n_159 >= 256 {
+		gamma_12 := gamma_12
+		icf_7 := icf_7
+		icf_6 := icf_6
+		icf_8 := icf_8
+		size_15 := size_15
+		m_13 := m_13
+		r_64 := r_64
 		errs_189 := make([]error, (n_159+31)/32)
 		s_161 = runtime.ParallelSum(n_159, 32, func(lo_190, hi int) float64 {
 			ar := nbArenas.Get()
@@ -1478,16 +1484,21 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:48:3", "build: element "+strconv.Itoa(i_269)+" has shape "+runtime.ShapeString([]int{n_272})+", element 0 has shape "+runtime.ShapeString([]int{d_267}))
 		}
 		row_276 := a_266[i_269*rs_268 : (i_269+1)*rs_268]
-		if len(row_276) >= 256 {
-			errs_296 := make([]error, (len(row_276)+31)/32)
-			runtime.ParallelFor(len(row_276), 32, func(lo_297, hi int) {
+		if len(row_276) >= 262144 {
+			i_271 := i_271
+			v_2 := v_2
+			v_1 := v_1
+			d_3 := d_3
+			row_276 := row_276
+			errs_296 := make([]error, (len(row_276)+16383)/16384)
+			runtime.ParallelFor(len(row_276), 16384, func(lo_297, hi int) {
 				for i_298 := lo_297; i_298 < hi; i_298++ {
 					i_300 := int64(i_298)
 					x_301 := i_271 == i_300
 					var c_302 float64
 					if x_301 {
 						if i_271 < 0 || i_271 >= int64(v_2) {
-							errs_296[lo_297/32] = nbAt("models.nab:48:25", runtime.CheckIndex(i_271, v_2))
+							errs_296[lo_297/16384] = nbAt("models.nab:48:25", runtime.CheckIndex(i_271, v_2))
 							return
 						}
 						x_303 := v_1[int(i_271)]
@@ -1502,7 +1513,7 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 							x_309 := x_308 - int64(1)
 							x_310 := i_300 * x_309
 							if int64(2) == 0 {
-								errs_296[lo_297/32] = nbErrorf("models.nab:49:50", "integer division by zero")
+								errs_296[lo_297/16384] = nbErrorf("models.nab:49:50", "integer division by zero")
 								return
 							}
 							x_311 := x_310 / int64(2)
@@ -1511,7 +1522,7 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 							x_314 := x_313 - i_300
 							x_315 := x_314 - int64(1)
 							if x_315 < 0 || x_315 >= int64(v_2) {
-								errs_296[lo_297/32] = nbAt("models.nab:49:25", runtime.CheckIndex(x_315, v_2))
+								errs_296[lo_297/16384] = nbAt("models.nab:49:25", runtime.CheckIndex(x_315, v_2))
 								return
 							}
 							x_316 := v_1[int(x_315)]
@@ -1692,6 +1703,11 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	}
 	r_64 := ar.F64(n_62)
 	if len(r_64) >= 256 {
+		icf_7 := icf_7
+		icf_6 := icf_6
+		icf_8 := icf_8
+		n_16 := n_16
+		r_64 := r_64
 		errs_72 := make([]error, (len(r_64)+31)/32)
 		runtime.ParallelFor(len(r_64), 32, func(lo_73, hi int) {
 			for i_74 := lo_73; i_74 < hi; i_74++ {
@@ -1740,6 +1756,18 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	}
 	r_84 := ar.F64(n_82)
 	if len(r_84) >= 256 {
+		n_15 := n_15
+		alphas_1 := alphas_1
+		r_64 := r_64
+		d_21 := d_21
+		d_22 := d_22
+		a_20 := a_20
+		x_9 := x_9
+		x_11 := x_11
+		means_4 := means_4
+		means_3 := means_3
+		means_5 := means_5
+		r_84 := r_84
 		errs_116 := make([]error, (len(r_84)+31)/32)
 		runtime.ParallelFor(len(r_84), 32, func(lo_117, hi int) {
 			ar := nbArenas.Get()
@@ -1887,6 +1915,14 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	}
 	r_152 := ar.F64(n_150)
 	if len(r_152) >= 256 {
+		gamma_12 := gamma_12
+		icf_7 := icf_7
+		icf_6 := icf_6
+		icf_8 := icf_8
+		n_16 := n_16
+		m_13 := m_13
+		r_64 := r_64
+		r_152 := r_152
 		errs_180 := make([]error, (len(r_152)+31)/32)
 		runtime.ParallelFor(len(r_152), 32, func(lo_181, hi int) {
 			ar := nbArenas.Get()
@@ -2007,6 +2043,10 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	r_214 := ar.F64(alphas_2)
 	alphas_1 = alphas_1[:len(r_214)]
 	if len(r_214) >= 262144 {
+		r_214 := r_214
+		alphas_1 := alphas_1
+		s_211 := s_211
+		x_213 := x_213
 		runtime.ParallelFor(len(r_214), 16384, func(lo_218, hi int) {
 			for i_219 := lo_218; i_219 < hi; i_219++ {
 				r_214[i_219] = ((math.Exp((alphas_1[i_219] - s_211))) * x_213)
@@ -3873,6 +3913,11 @@ func fn_cross(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 i
 	row_10 = row_10[:len(r_12)]
 	row_11 = row_11[:len(r_12)]
 	if len(r_12) >= 262144 {
+		r_12 := r_12
+		row_8 := row_8
+		row_9 := row_9
+		row_10 := row_10
+		row_11 := row_11
 		runtime.ParallelFor(len(r_12), 16384, func(lo_16, hi int) {
 			for i_17 := lo_16; i_17 < hi; i_17++ {
 				r_12[i_17] = ((row_8[i_17] * row_9[i_17]) - (row_10[i_17] * row_11[i_17]))
@@ -3911,6 +3956,11 @@ func fn_cross(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 i
 	row_21 = row_21[:len(r_23)]
 	row_22 = row_22[:len(r_23)]
 	if len(r_23) >= 262144 {
+		r_23 := r_23
+		row_19 := row_19
+		row_20 := row_20
+		row_21 := row_21
+		row_22 := row_22
 		runtime.ParallelFor(len(r_23), 16384, func(lo_27, hi int) {
 			for i_28 := lo_27; i_28 < hi; i_28++ {
 				r_23[i_28] = ((row_19[i_28] * row_20[i_28]) - (row_21[i_28] * row_22[i_28]))
@@ -3949,6 +3999,11 @@ func fn_cross(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 i
 	row_32 = row_32[:len(r_34)]
 	row_33 = row_33[:len(r_34)]
 	if len(r_34) >= 262144 {
+		r_34 := r_34
+		row_30 := row_30
+		row_31 := row_31
+		row_32 := row_32
+		row_33 := row_33
 		runtime.ParallelFor(len(r_34), 16384, func(lo_38, hi int) {
 			for i_39 := lo_38; i_39 < hi; i_39++ {
 				r_34[i_39] = ((row_30[i_39] * row_31[i_39]) - (row_32[i_39] * row_33[i_39]))
@@ -4024,6 +4079,10 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 	row_9 = row_9[:len(r_11)]
 	row_10 = row_10[:len(r_11)]
 	if len(r_11) >= 262144 {
+		r_11 := r_11
+		row_8 := row_8
+		row_9 := row_9
+		row_10 := row_10
 		runtime.ParallelFor(len(r_11), 16384, func(lo_15, hi int) {
 			for i_16 := lo_15; i_16 < hi; i_16++ {
 				r_11[i_16] = (((row_8[i_16] * row_8[i_16]) + (row_9[i_16] * row_9[i_16])) + (row_10[i_16] * row_10[i_16]))
@@ -4036,8 +4095,10 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 	}
 	r_18 := ar.F64(r_3)
 	r_11 = r_11[:len(r_18)]
-	if len(r_18) >= 256 {
-		runtime.ParallelFor(len(r_18), 32, func(lo_22, hi int) {
+	if len(r_18) >= 262144 {
+		r_18 := r_18
+		r_11 := r_11
+		runtime.ParallelFor(len(r_18), 16384, func(lo_22, hi int) {
 			for i_23 := lo_22; i_23 < hi; i_23++ {
 				r_18[i_23] = (runtime.Sign(r_11[i_23]))
 			}
@@ -4051,6 +4112,9 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 	r_11 = r_11[:len(r_25)]
 	r_18 = r_18[:len(r_25)]
 	if len(r_25) >= 262144 {
+		r_25 := r_25
+		r_11 := r_11
+		r_18 := r_18
 		runtime.ParallelFor(len(r_25), 16384, func(lo_29, hi int) {
 			for i_30 := lo_29; i_30 < hi; i_30++ {
 				r_25[i_30] = (math.Sqrt((r_11[i_30] + (1.0 - r_18[i_30]))))
@@ -4064,6 +4128,8 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 	r_32 := ar.F64(r_3)
 	r_25 = r_25[:len(r_32)]
 	if len(r_32) >= 262144 {
+		r_32 := r_32
+		r_25 := r_25
 		runtime.ParallelFor(len(r_32), 16384, func(lo_36, hi int) {
 			for i_37 := lo_36; i_37 < hi; i_37++ {
 				r_32[i_37] = (math.Cos(r_25[i_37]))
@@ -4077,6 +4143,8 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 	r_39 := ar.F64(r_3)
 	r_25 = r_25[:len(r_39)]
 	if len(r_39) >= 262144 {
+		r_39 := r_39
+		r_25 := r_25
 		runtime.ParallelFor(len(r_39), 16384, func(lo_43, hi int) {
 			for i_44 := lo_43; i_44 < hi; i_44++ {
 				r_39[i_44] = (math.Sin(r_25[i_44]))
@@ -4095,6 +4163,9 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 	row_46 = row_46[:len(r_47)]
 	r_25 = r_25[:len(r_47)]
 	if len(r_47) >= 262144 {
+		r_47 := r_47
+		row_46 := row_46
+		r_25 := r_25
 		runtime.ParallelFor(len(r_47), 16384, func(lo_51, hi int) {
 			for i_52 := lo_51; i_52 < hi; i_52++ {
 				r_47[i_52] = (row_46[i_52] / r_25[i_52])
@@ -4113,6 +4184,9 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 	row_54 = row_54[:len(r_55)]
 	r_25 = r_25[:len(r_55)]
 	if len(r_55) >= 262144 {
+		r_55 := r_55
+		row_54 := row_54
+		r_25 := r_25
 		runtime.ParallelFor(len(r_55), 16384, func(lo_59, hi int) {
 			for i_60 := lo_59; i_60 < hi; i_60++ {
 				r_55[i_60] = (row_54[i_60] / r_25[i_60])
@@ -4131,6 +4205,9 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 	row_62 = row_62[:len(r_63)]
 	r_25 = r_25[:len(r_63)]
 	if len(r_63) >= 262144 {
+		r_63 := r_63
+		row_62 := row_62
+		r_25 := r_25
 		runtime.ParallelFor(len(r_63), 16384, func(lo_67, hi int) {
 			for i_68 := lo_67; i_68 < hi; i_68++ {
 				r_63[i_68] = (row_62[i_68] / r_25[i_68])
@@ -4221,6 +4298,14 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 	row_88 = row_88[:len(r_89)]
 	r_32 = r_32[:len(r_89)]
 	if len(r_89) >= 262144 {
+		r_89 := r_89
+		row_83 := row_83
+		row_84 := row_84
+		row_85 := row_85
+		row_86 := row_86
+		row_87 := row_87
+		row_88 := row_88
+		r_32 := r_32
 		runtime.ParallelFor(len(r_89), 16384, func(lo_93, hi int) {
 			for i_94 := lo_93; i_94 < hi; i_94++ {
 				r_89[i_94] = ((((row_83[i_94] * row_84[i_94]) + (row_85[i_94] * row_86[i_94])) + (row_87[i_94] * row_88[i_94])) * (1.0 - r_32[i_94]))
@@ -4284,6 +4369,13 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 		row_106 = row_106[:len(row_109)]
 		r_89 = r_89[:len(row_109)]
 		if len(row_109) >= 262144 {
+			row_109 := row_109
+			row_104 := row_104
+			r_32 := r_32
+			row_105 := row_105
+			r_39 := r_39
+			row_106 := row_106
+			r_89 := r_89
 			runtime.ParallelFor(len(row_109), 16384, func(lo_113, hi int) {
 				for i_114 := lo_113; i_114 < hi; i_114++ {
 					row_109[i_114] = (((row_104[i_114] * r_32[i_114]) + (row_105[i_114] * r_39[i_114])) + (row_106[i_114] * r_89[i_114]))
@@ -4310,6 +4402,9 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 	x_4 = x_4[:len(r_121)]
 	r_116 = r_116[:len(r_121)]
 	if len(r_121) >= 262144 {
+		r_121 := r_121
+		x_4 := x_4
+		r_116 := r_116
 		runtime.ParallelFor(len(r_121), 16384, func(lo_125, hi int) {
 			for i_126 := lo_125; i_126 < hi; i_126++ {
 				r_121[i_126] = (x_4[i_126] + r_116[i_126])
@@ -4360,6 +4455,10 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 		row_136 = row_136[:len(row_140)]
 		row_137 = row_137[:len(row_140)]
 		if len(row_140) >= 262144 {
+			row_140 := row_140
+			r_18 := r_18
+			row_136 := row_136
+			row_137 := row_137
 			runtime.ParallelFor(len(row_140), 16384, func(lo_144, hi int) {
 				for i_145 := lo_144; i_145 < hi; i_145++ {
 					row_140[i_145] = ((r_18[i_145] * row_136[i_145]) + ((1.0 - r_18[i_145]) * row_137[i_145]))
@@ -4420,6 +4519,9 @@ func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []floa
 	x_4 = x_4[:len(r_18)]
 	s_16 = s_16[:len(r_18)]
 	if len(r_18) >= 262144 {
+		r_18 := r_18
+		x_4 := x_4
+		s_16 := s_16
 		runtime.ParallelFor(len(r_18), 16384, func(lo_22, hi int) {
 			for i_23 := lo_22; i_23 < hi; i_23++ {
 				r_18[i_23] = (x_4[i_23] - s_16[i_23])
@@ -4446,6 +4548,9 @@ func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []floa
 	row_29 = row_29[:len(r_31)]
 	row_30 = row_30[:len(r_31)]
 	if len(r_31) >= 262144 {
+		r_31 := r_31
+		row_29 := row_29
+		row_30 := row_30
 		runtime.ParallelFor(len(r_31), 16384, func(lo_35, hi int) {
 			for i_36 := lo_35; i_36 < hi; i_36++ {
 				r_31[i_36] = (row_29[i_36] / row_30[i_36])
@@ -4468,6 +4573,9 @@ func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []floa
 	row_38 = row_38[:len(r_40)]
 	row_39 = row_39[:len(r_40)]
 	if len(r_40) >= 262144 {
+		r_40 := r_40
+		row_38 := row_38
+		row_39 := row_39
 		runtime.ParallelFor(len(r_40), 16384, func(lo_44, hi int) {
 			for i_45 := lo_44; i_45 < hi; i_45++ {
 				r_40[i_45] = (row_38[i_45] / row_39[i_45])
@@ -4519,6 +4627,9 @@ func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []floa
 	row_56 = row_56[:len(r_58)]
 	row_57 = row_57[:len(r_58)]
 	if len(r_58) >= 262144 {
+		r_58 := r_58
+		row_56 := row_56
+		row_57 := row_57
 		runtime.ParallelFor(len(r_58), 16384, func(lo_62, hi int) {
 			for i_63 := lo_62; i_63 < hi; i_63++ {
 				r_58[i_63] = ((row_56[i_63] * row_56[i_63]) + (row_57[i_63] * row_57[i_63]))
@@ -4548,6 +4659,10 @@ func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []floa
 	r_58 = r_58[:len(r_67)]
 	row_66 = row_66[:len(r_67)]
 	if len(r_67) >= 262144 {
+		r_67 := r_67
+		row_65 := row_65
+		r_58 := r_58
+		row_66 := row_66
 		runtime.ParallelFor(len(r_67), 16384, func(lo_71, hi int) {
 			for i_72 := lo_71; i_72 < hi; i_72++ {
 				r_67[i_72] = ((1.0 + (row_65[i_72] * r_58[i_72])) + (row_66[i_72] * (r_58[i_72] * r_58[i_72])))
@@ -4601,6 +4716,11 @@ func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []floa
 		r_67 = r_67[:len(row_88)]
 		row_85 = row_85[:len(row_88)]
 		if len(row_88) >= 262144 {
+			row_88 := row_88
+			row_82 := row_82
+			row_83 := row_83
+			r_67 := r_67
+			row_85 := row_85
 			runtime.ParallelFor(len(row_88), 16384, func(lo_92, hi int) {
 				for i_93 := lo_92; i_93 < hi; i_93++ {
 					row_88[i_93] = (((row_82[i_93] * row_83[i_93]) * r_67[i_93]) + row_85[i_93])
@@ -4655,6 +4775,10 @@ func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []floa
 		row_103 = row_103[:len(row_107)]
 		row_104 = row_104[:len(row_107)]
 		if len(row_107) >= 262144 {
+			row_107 := row_107
+			w_7 := w_7
+			row_103 := row_103
+			row_104 := row_104
 			runtime.ParallelFor(len(row_107), 16384, func(lo_111, hi int) {
 				for i_112 := lo_111; i_112 < hi; i_112++ {
 					row_107[i_112] = (w_7[i_112] * (row_103[i_112] - row_104[i_112]))
@@ -4672,6 +4796,8 @@ func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []floa
 	r_114 := ar.F64(w_8)
 	w_7 = w_7[:len(r_114)]
 	if len(r_114) >= 262144 {
+		r_114 := r_114
+		w_7 := w_7
 		runtime.ParallelFor(len(r_114), 16384, func(lo_118, hi int) {
 			for i_119 := lo_118; i_119 < hi; i_119++ {
 				r_114[i_119] = (1.0 - (w_7[i_119] * w_7[i_119]))
@@ -4901,6 +5027,8 @@ func fn_crossvjp(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_
 	r_19 := ar.F64(ybar_9)
 	row_18 = row_18[:len(r_19)]
 	if len(r_19) >= 262144 {
+		r_19 := r_19
+		row_18 := row_18
 		runtime.ParallelFor(len(r_19), 16384, func(lo_23, hi int) {
 			for i_24 := lo_23; i_24 < hi; i_24++ {
 				r_19[i_24] = -row_18[i_24]
@@ -4925,6 +5053,9 @@ func fn_crossvjp(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_
 	row_10 = row_10[:len(row_27)]
 	r_19 = r_19[:len(row_27)]
 	if len(row_27) >= 262144 {
+		row_27 := row_27
+		row_10 := row_10
+		r_19 := r_19
 		runtime.ParallelFor(len(row_27), 16384, func(lo_31, hi int) {
 			for i_32 := lo_31; i_32 < hi; i_32++ {
 				row_27[i_32] += (row_10[i_32] * r_19[i_32])
@@ -4949,6 +5080,9 @@ func fn_crossvjp(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_
 	row_14 = row_14[:len(row_35)]
 	r_19 = r_19[:len(row_35)]
 	if len(row_35) >= 262144 {
+		row_35 := row_35
+		row_14 := row_14
+		r_19 := r_19
 		runtime.ParallelFor(len(row_35), 16384, func(lo_39, hi int) {
 			for i_40 := lo_39; i_40 < hi; i_40++ {
 				row_35[i_40] += (row_14[i_40] * r_19[i_40])
@@ -4972,6 +5106,9 @@ func fn_crossvjp(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_
 	row_15 = row_15[:len(row_42)]
 	row_18 = row_18[:len(row_42)]
 	if len(row_42) >= 262144 {
+		row_42 := row_42
+		row_15 := row_15
+		row_18 := row_18
 		runtime.ParallelFor(len(row_42), 16384, func(lo_46, hi int) {
 			for i_47 := lo_46; i_47 < hi; i_47++ {
 				row_42[i_47] += (row_15[i_47] * row_18[i_47])
@@ -4995,6 +5132,9 @@ func fn_crossvjp(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_
 	row_13 = row_13[:len(row_49)]
 	row_18 = row_18[:len(row_49)]
 	if len(row_49) >= 262144 {
+		row_49 := row_49
+		row_13 := row_13
+		row_18 := row_18
 		runtime.ParallelFor(len(row_49), 16384, func(lo_53, hi int) {
 			for i_54 := lo_53; i_54 < hi; i_54++ {
 				row_49[i_54] += (row_13[i_54] * row_18[i_54])
@@ -5008,6 +5148,8 @@ func fn_crossvjp(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_
 	r_56 := ar.F64(ybar_9)
 	row_17 = row_17[:len(r_56)]
 	if len(r_56) >= 262144 {
+		r_56 := r_56
+		row_17 := row_17
 		runtime.ParallelFor(len(r_56), 16384, func(lo_60, hi int) {
 			for i_61 := lo_60; i_61 < hi; i_61++ {
 				r_56[i_61] = -row_17[i_61]
@@ -5031,6 +5173,9 @@ func fn_crossvjp(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_
 	row_15 = row_15[:len(row_63)]
 	r_56 = r_56[:len(row_63)]
 	if len(row_63) >= 262144 {
+		row_63 := row_63
+		row_15 := row_15
+		r_56 := r_56
 		runtime.ParallelFor(len(row_63), 16384, func(lo_67, hi int) {
 			for i_68 := lo_67; i_68 < hi; i_68++ {
 				row_63[i_68] += (row_15[i_68] * r_56[i_68])
@@ -5054,6 +5199,9 @@ func fn_crossvjp(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_
 	row_11 = row_11[:len(row_70)]
 	r_56 = r_56[:len(row_70)]
 	if len(row_70) >= 262144 {
+		row_70 := row_70
+		row_11 := row_11
+		r_56 := r_56
 		runtime.ParallelFor(len(row_70), 16384, func(lo_74, hi int) {
 			for i_75 := lo_74; i_75 < hi; i_75++ {
 				row_70[i_75] += (row_11[i_75] * r_56[i_75])
@@ -5077,6 +5225,9 @@ func fn_crossvjp(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_
 	row_12 = row_12[:len(row_77)]
 	row_17 = row_17[:len(row_77)]
 	if len(row_77) >= 262144 {
+		row_77 := row_77
+		row_12 := row_12
+		row_17 := row_17
 		runtime.ParallelFor(len(row_77), 16384, func(lo_81, hi int) {
 			for i_82 := lo_81; i_82 < hi; i_82++ {
 				row_77[i_82] += (row_12[i_82] * row_17[i_82])
@@ -5100,6 +5251,9 @@ func fn_crossvjp(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_
 	row_14 = row_14[:len(row_84)]
 	row_17 = row_17[:len(row_84)]
 	if len(row_84) >= 262144 {
+		row_84 := row_84
+		row_14 := row_14
+		row_17 := row_17
 		runtime.ParallelFor(len(row_84), 16384, func(lo_88, hi int) {
 			for i_89 := lo_88; i_89 < hi; i_89++ {
 				row_84[i_89] += (row_14[i_89] * row_17[i_89])
@@ -5113,6 +5267,8 @@ func fn_crossvjp(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_
 	r_91 := ar.F64(ybar_9)
 	row_16 = row_16[:len(r_91)]
 	if len(r_91) >= 262144 {
+		r_91 := r_91
+		row_16 := row_16
 		runtime.ParallelFor(len(r_91), 16384, func(lo_95, hi int) {
 			for i_96 := lo_95; i_96 < hi; i_96++ {
 				r_91[i_96] = -row_16[i_96]
@@ -5136,6 +5292,9 @@ func fn_crossvjp(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_
 	row_12 = row_12[:len(row_98)]
 	r_91 = r_91[:len(row_98)]
 	if len(row_98) >= 262144 {
+		row_98 := row_98
+		row_12 := row_12
+		r_91 := r_91
 		runtime.ParallelFor(len(row_98), 16384, func(lo_102, hi int) {
 			for i_103 := lo_102; i_103 < hi; i_103++ {
 				row_98[i_103] += (row_12[i_103] * r_91[i_103])
@@ -5159,6 +5318,9 @@ func fn_crossvjp(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_
 	row_13 = row_13[:len(row_105)]
 	r_91 = r_91[:len(row_105)]
 	if len(row_105) >= 262144 {
+		row_105 := row_105
+		row_13 := row_13
+		r_91 := r_91
 		runtime.ParallelFor(len(row_105), 16384, func(lo_109, hi int) {
 			for i_110 := lo_109; i_110 < hi; i_110++ {
 				row_105[i_110] += (row_13[i_110] * r_91[i_110])
@@ -5182,6 +5344,9 @@ func fn_crossvjp(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_
 	row_10 = row_10[:len(row_112)]
 	row_16 = row_16[:len(row_112)]
 	if len(row_112) >= 262144 {
+		row_112 := row_112
+		row_10 := row_10
+		row_16 := row_16
 		runtime.ParallelFor(len(row_112), 16384, func(lo_116, hi int) {
 			for i_117 := lo_116; i_117 < hi; i_117++ {
 				row_112[i_117] += (row_10[i_117] * row_16[i_117])
@@ -5205,6 +5370,9 @@ func fn_crossvjp(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_
 	row_11 = row_11[:len(row_119)]
 	row_16 = row_16[:len(row_119)]
 	if len(row_119) >= 262144 {
+		row_119 := row_119
+		row_11 := row_11
+		row_16 := row_16
 		runtime.ParallelFor(len(row_119), 16384, func(lo_123, hi int) {
 			for i_124 := lo_123; i_124 < hi; i_124++ {
 				row_119[i_124] += (row_11[i_124] * row_16[i_124])
@@ -5227,6 +5395,11 @@ func fn_crossvjp(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_
 	row_12 = row_12[:len(r_126)]
 	row_13 = row_13[:len(r_126)]
 	if len(r_126) >= 262144 {
+		r_126 := r_126
+		row_10 := row_10
+		row_11 := row_11
+		row_12 := row_12
+		row_13 := row_13
 		runtime.ParallelFor(len(r_126), 16384, func(lo_130, hi int) {
 			for i_131 := lo_130; i_131 < hi; i_131++ {
 				r_126[i_131] = ((row_10[i_131] * row_11[i_131]) - (row_12[i_131] * row_13[i_131]))
@@ -5249,6 +5422,11 @@ func fn_crossvjp(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_
 	row_15 = row_15[:len(r_133)]
 	row_11 = row_11[:len(r_133)]
 	if len(r_133) >= 262144 {
+		r_133 := r_133
+		row_12 := row_12
+		row_14 := row_14
+		row_15 := row_15
+		row_11 := row_11
 		runtime.ParallelFor(len(r_133), 16384, func(lo_137, hi int) {
 			for i_138 := lo_137; i_138 < hi; i_138++ {
 				r_133[i_138] = ((row_12[i_138] * row_14[i_138]) - (row_15[i_138] * row_11[i_138]))
@@ -5271,6 +5449,11 @@ func fn_crossvjp(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_
 	row_10 = row_10[:len(r_140)]
 	row_14 = row_14[:len(r_140)]
 	if len(r_140) >= 262144 {
+		r_140 := r_140
+		row_15 := row_15
+		row_13 := row_13
+		row_10 := row_10
+		row_14 := row_14
 		runtime.ParallelFor(len(r_140), 16384, func(lo_144, hi int) {
 			for i_145 := lo_144; i_145 < hi; i_145++ {
 				r_140[i_145] = ((row_15[i_145] * row_13[i_145]) - (row_10[i_145] * row_14[i_145]))
@@ -5346,6 +5529,10 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	row_11 = row_11[:len(r_13)]
 	row_12 = row_12[:len(r_13)]
 	if len(r_13) >= 262144 {
+		r_13 := r_13
+		row_10 := row_10
+		row_11 := row_11
+		row_12 := row_12
 		runtime.ParallelFor(len(r_13), 16384, func(lo_17, hi int) {
 			for i_18 := lo_17; i_18 < hi; i_18++ {
 				r_13[i_18] = (((row_10[i_18] * row_10[i_18]) + (row_11[i_18] * row_11[i_18])) + (row_12[i_18] * row_12[i_18]))
@@ -5358,8 +5545,10 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	}
 	r_20 := ar.F64(r_3)
 	r_13 = r_13[:len(r_20)]
-	if len(r_20) >= 256 {
-		runtime.ParallelFor(len(r_20), 32, func(lo_24, hi int) {
+	if len(r_20) >= 262144 {
+		r_20 := r_20
+		r_13 := r_13
+		runtime.ParallelFor(len(r_20), 16384, func(lo_24, hi int) {
 			for i_25 := lo_24; i_25 < hi; i_25++ {
 				r_20[i_25] = (runtime.Sign(r_13[i_25]))
 			}
@@ -5372,6 +5561,8 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	r_27 := ar.F64(r_3)
 	r_20 = r_20[:len(r_27)]
 	if len(r_27) >= 262144 {
+		r_27 := r_27
+		r_20 := r_20
 		runtime.ParallelFor(len(r_27), 16384, func(lo_31, hi int) {
 			for i_32 := lo_31; i_32 < hi; i_32++ {
 				r_27[i_32] = (1.0 - r_20[i_32])
@@ -5386,6 +5577,9 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	r_13 = r_13[:len(r_34)]
 	r_27 = r_27[:len(r_34)]
 	if len(r_34) >= 262144 {
+		r_34 := r_34
+		r_13 := r_13
+		r_27 := r_27
 		runtime.ParallelFor(len(r_34), 16384, func(lo_38, hi int) {
 			for i_39 := lo_38; i_39 < hi; i_39++ {
 				r_34[i_39] = (math.Sqrt((r_13[i_39] + r_27[i_39])))
@@ -5399,6 +5593,8 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	r_41 := ar.F64(r_3)
 	r_34 = r_34[:len(r_41)]
 	if len(r_41) >= 262144 {
+		r_41 := r_41
+		r_34 := r_34
 		runtime.ParallelFor(len(r_41), 16384, func(lo_45, hi int) {
 			for i_46 := lo_45; i_46 < hi; i_46++ {
 				r_41[i_46] = (math.Cos(r_34[i_46]))
@@ -5412,6 +5608,8 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	r_48 := ar.F64(r_3)
 	r_34 = r_34[:len(r_48)]
 	if len(r_48) >= 262144 {
+		r_48 := r_48
+		r_34 := r_34
 		runtime.ParallelFor(len(r_48), 16384, func(lo_52, hi int) {
 			for i_53 := lo_52; i_53 < hi; i_53++ {
 				r_48[i_53] = (math.Sin(r_34[i_53]))
@@ -5426,6 +5624,9 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	row_10 = row_10[:len(r_55)]
 	r_34 = r_34[:len(r_55)]
 	if len(r_55) >= 262144 {
+		r_55 := r_55
+		row_10 := row_10
+		r_34 := r_34
 		runtime.ParallelFor(len(r_55), 16384, func(lo_59, hi int) {
 			for i_60 := lo_59; i_60 < hi; i_60++ {
 				r_55[i_60] = (row_10[i_60] / r_34[i_60])
@@ -5440,6 +5641,9 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	row_11 = row_11[:len(r_62)]
 	r_34 = r_34[:len(r_62)]
 	if len(r_62) >= 262144 {
+		r_62 := r_62
+		row_11 := row_11
+		r_34 := r_34
 		runtime.ParallelFor(len(r_62), 16384, func(lo_66, hi int) {
 			for i_67 := lo_66; i_67 < hi; i_67++ {
 				r_62[i_67] = (row_11[i_67] / r_34[i_67])
@@ -5454,6 +5658,9 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	row_12 = row_12[:len(r_69)]
 	r_34 = r_34[:len(r_69)]
 	if len(r_69) >= 262144 {
+		r_69 := r_69
+		row_12 := row_12
+		r_34 := r_34
 		runtime.ParallelFor(len(r_69), 16384, func(lo_73, hi int) {
 			for i_74 := lo_73; i_74 < hi; i_74++ {
 				r_69[i_74] = (row_12[i_74] / r_34[i_74])
@@ -5540,6 +5747,13 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	row_93 = row_93[:len(r_95)]
 	row_94 = row_94[:len(r_95)]
 	if len(r_95) >= 262144 {
+		r_95 := r_95
+		row_89 := row_89
+		row_90 := row_90
+		row_91 := row_91
+		row_92 := row_92
+		row_93 := row_93
+		row_94 := row_94
 		runtime.ParallelFor(len(r_95), 16384, func(lo_99, hi int) {
 			for i_100 := lo_99; i_100 < hi; i_100++ {
 				r_95[i_100] = (((row_89[i_100] * row_90[i_100]) + (row_91[i_100] * row_92[i_100])) + (row_93[i_100] * row_94[i_100]))
@@ -5553,6 +5767,8 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	r_102 := ar.F64(r_3)
 	r_41 = r_41[:len(r_102)]
 	if len(r_102) >= 262144 {
+		r_102 := r_102
+		r_41 := r_41
 		runtime.ParallelFor(len(r_102), 16384, func(lo_106, hi int) {
 			for i_107 := lo_106; i_107 < hi; i_107++ {
 				r_102[i_107] = (1.0 - r_41[i_107])
@@ -5570,6 +5786,9 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	r_95 = r_95[:len(r_109)]
 	r_102 = r_102[:len(r_109)]
 	if len(r_109) >= 262144 {
+		r_109 := r_109
+		r_95 := r_95
+		r_102 := r_102
 		runtime.ParallelFor(len(r_109), 16384, func(lo_113, hi int) {
 			for i_114 := lo_113; i_114 < hi; i_114++ {
 				r_109[i_114] = (r_95[i_114] * r_102[i_114])
@@ -5633,6 +5852,13 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 		row_126 = row_126[:len(row_129)]
 		r_109 = r_109[:len(row_129)]
 		if len(row_129) >= 262144 {
+			row_129 := row_129
+			row_124 := row_124
+			r_41 := r_41
+			row_125 := row_125
+			r_48 := r_48
+			row_126 := row_126
+			r_109 := r_109
 			runtime.ParallelFor(len(row_129), 16384, func(lo_133, hi int) {
 				for i_134 := lo_133; i_134 < hi; i_134++ {
 					row_129[i_134] = (((row_124[i_134] * r_41[i_134]) + (row_125[i_134] * r_48[i_134])) + (row_126[i_134] * r_109[i_134]))
@@ -5659,6 +5885,9 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	x_4 = x_4[:len(r_141)]
 	r_136 = r_136[:len(r_141)]
 	if len(r_141) >= 262144 {
+		r_141 := r_141
+		x_4 := x_4
+		r_136 := r_136
 		runtime.ParallelFor(len(r_141), 16384, func(lo_145, hi int) {
 			for i_146 := lo_145; i_146 < hi; i_146++ {
 				r_141[i_146] = (x_4[i_146] + r_136[i_146])
@@ -5875,6 +6104,9 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	r_102 = r_102[:len(r_259)]
 	z_196 = z_196[:len(r_259)]
 	if len(r_259) >= 262144 {
+		r_259 := r_259
+		r_102 := r_102
+		z_196 := z_196
 		runtime.ParallelFor(len(r_259), 16384, func(lo_263, hi int) {
 			for i_264 := lo_263; i_264 < hi; i_264++ {
 				r_259[i_264] = (r_102[i_264] * z_196[i_264])
@@ -5891,6 +6123,9 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	r_95 = r_95[:len(z_192)]
 	z_196 = z_196[:len(z_192)]
 	if len(z_192) >= 262144 {
+		z_192 := z_192
+		r_95 := r_95
+		z_196 := z_196
 		runtime.ParallelFor(len(z_192), 16384, func(lo_270, hi int) {
 			for i_271 := lo_270; i_271 < hi; i_271++ {
 				z_192[i_271] += (-(r_95[i_271] * z_196[i_271]))
@@ -5914,6 +6149,9 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	row_93 = row_93[:len(row_273)]
 	r_259 = r_259[:len(row_273)]
 	if len(row_273) >= 262144 {
+		row_273 := row_273
+		row_93 := row_93
+		r_259 := r_259
 		runtime.ParallelFor(len(row_273), 16384, func(lo_277, hi int) {
 			for i_278 := lo_277; i_278 < hi; i_278++ {
 				row_273[i_278] += (row_93[i_278] * r_259[i_278])
@@ -5937,6 +6175,9 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	row_94 = row_94[:len(row_280)]
 	r_259 = r_259[:len(row_280)]
 	if len(row_280) >= 262144 {
+		row_280 := row_280
+		row_94 := row_94
+		r_259 := r_259
 		runtime.ParallelFor(len(row_280), 16384, func(lo_284, hi int) {
 			for i_285 := lo_284; i_285 < hi; i_285++ {
 				row_280[i_285] += (row_94[i_285] * r_259[i_285])
@@ -5960,6 +6201,9 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	row_91 = row_91[:len(row_287)]
 	r_259 = r_259[:len(row_287)]
 	if len(row_287) >= 262144 {
+		row_287 := row_287
+		row_91 := row_91
+		r_259 := r_259
 		runtime.ParallelFor(len(row_287), 16384, func(lo_291, hi int) {
 			for i_292 := lo_291; i_292 < hi; i_292++ {
 				row_287[i_292] += (row_91[i_292] * r_259[i_292])
@@ -5983,6 +6227,9 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	row_92 = row_92[:len(row_294)]
 	r_259 = r_259[:len(row_294)]
 	if len(row_294) >= 262144 {
+		row_294 := row_294
+		row_92 := row_92
+		r_259 := r_259
 		runtime.ParallelFor(len(row_294), 16384, func(lo_298, hi int) {
 			for i_299 := lo_298; i_299 < hi; i_299++ {
 				row_294[i_299] += (row_92[i_299] * r_259[i_299])
@@ -6006,6 +6253,9 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	row_89 = row_89[:len(row_301)]
 	r_259 = r_259[:len(row_301)]
 	if len(row_301) >= 262144 {
+		row_301 := row_301
+		row_89 := row_89
+		r_259 := r_259
 		runtime.ParallelFor(len(row_301), 16384, func(lo_305, hi int) {
 			for i_306 := lo_305; i_306 < hi; i_306++ {
 				row_301[i_306] += (row_89[i_306] * r_259[i_306])
@@ -6029,6 +6279,9 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	row_90 = row_90[:len(row_308)]
 	r_259 = r_259[:len(row_308)]
 	if len(row_308) >= 262144 {
+		row_308 := row_308
+		row_90 := row_90
+		r_259 := r_259
 		runtime.ParallelFor(len(row_308), 16384, func(lo_312, hi int) {
 			for i_313 := lo_312; i_313 < hi; i_313++ {
 				row_308[i_313] += (row_90[i_313] * r_259[i_313])
@@ -6075,6 +6328,8 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	r_330 := ar.F64(r_3)
 	r_34 = r_34[:len(r_330)]
 	if len(r_330) >= 262144 {
+		r_330 := r_330
+		r_34 := r_34
 		runtime.ParallelFor(len(r_330), 16384, func(lo_334, hi int) {
 			for i_335 := lo_334; i_335 < hi; i_335++ {
 				r_330[i_335] = (1.0 / r_34[i_335])
@@ -6093,6 +6348,10 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	r_34 = r_34[:len(r_337)]
 	row_329 = row_329[:len(r_337)]
 	if len(r_337) >= 262144 {
+		r_337 := r_337
+		r_69 := r_69
+		r_34 := r_34
+		row_329 := row_329
 		runtime.ParallelFor(len(r_337), 16384, func(lo_341, hi int) {
 			for i_342 := lo_341; i_342 < hi; i_342++ {
 				r_337[i_342] = ((-(r_69[i_342] / r_34[i_342])) * row_329[i_342])
@@ -6116,6 +6375,9 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	r_330 = r_330[:len(row_344)]
 	row_329 = row_329[:len(row_344)]
 	if len(row_344) >= 262144 {
+		row_344 := row_344
+		r_330 := r_330
+		row_329 := row_329
 		runtime.ParallelFor(len(row_344), 16384, func(lo_348, hi int) {
 			for i_349 := lo_348; i_349 < hi; i_349++ {
 				row_344[i_349] += (r_330[i_349] * row_329[i_349])
@@ -6133,6 +6395,10 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	r_34 = r_34[:len(r_337)]
 	row_328 = row_328[:len(r_337)]
 	if len(r_337) >= 262144 {
+		r_337 := r_337
+		r_62 := r_62
+		r_34 := r_34
+		row_328 := row_328
 		runtime.ParallelFor(len(r_337), 16384, func(lo_355, hi int) {
 			for i_356 := lo_355; i_356 < hi; i_356++ {
 				r_337[i_356] += ((-(r_62[i_356] / r_34[i_356])) * row_328[i_356])
@@ -6156,6 +6422,9 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	r_330 = r_330[:len(row_358)]
 	row_328 = row_328[:len(row_358)]
 	if len(row_358) >= 262144 {
+		row_358 := row_358
+		r_330 := r_330
+		row_328 := row_328
 		runtime.ParallelFor(len(row_358), 16384, func(lo_362, hi int) {
 			for i_363 := lo_362; i_363 < hi; i_363++ {
 				row_358[i_363] += (r_330[i_363] * row_328[i_363])
@@ -6173,6 +6442,10 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	r_34 = r_34[:len(r_337)]
 	row_327 = row_327[:len(r_337)]
 	if len(r_337) >= 262144 {
+		r_337 := r_337
+		r_55 := r_55
+		r_34 := r_34
+		row_327 := row_327
 		runtime.ParallelFor(len(r_337), 16384, func(lo_369, hi int) {
 			for i_370 := lo_369; i_370 < hi; i_370++ {
 				r_337[i_370] += ((-(r_55[i_370] / r_34[i_370])) * row_327[i_370])
@@ -6196,6 +6469,9 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	r_330 = r_330[:len(row_372)]
 	row_327 = row_327[:len(row_372)]
 	if len(row_372) >= 262144 {
+		row_372 := row_372
+		r_330 := r_330
+		row_327 := row_327
 		runtime.ParallelFor(len(row_372), 16384, func(lo_376, hi int) {
 			for i_377 := lo_376; i_377 < hi; i_377++ {
 				row_372[i_377] += (r_330[i_377] * row_327[i_377])
@@ -6209,6 +6485,9 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	r_41 = r_41[:len(r_337)]
 	z_194 = z_194[:len(r_337)]
 	if len(r_337) >= 262144 {
+		r_337 := r_337
+		r_41 := r_41
+		z_194 := z_194
 		runtime.ParallelFor(len(r_337), 16384, func(lo_383, hi int) {
 			for i_384 := lo_383; i_384 < hi; i_384++ {
 				r_337[i_384] += (r_41[i_384] * z_194[i_384])
@@ -6222,6 +6501,9 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	r_48 = r_48[:len(r_337)]
 	z_192 = z_192[:len(r_337)]
 	if len(r_337) >= 262144 {
+		r_337 := r_337
+		r_48 := r_48
+		z_192 := z_192
 		runtime.ParallelFor(len(r_337), 16384, func(lo_390, hi int) {
 			for i_391 := lo_390; i_391 < hi; i_391++ {
 				r_337[i_391] += (-r_48[i_391] * z_192[i_391])
@@ -6236,6 +6518,9 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	r_34 = r_34[:len(r_393)]
 	r_337 = r_337[:len(r_393)]
 	if len(r_393) >= 262144 {
+		r_393 := r_393
+		r_34 := r_34
+		r_337 := r_337
 		runtime.ParallelFor(len(r_393), 16384, func(lo_397, hi int) {
 			for i_398 := lo_397; i_398 < hi; i_398++ {
 				r_393[i_398] = ((0.5 / r_34[i_398]) * r_337[i_398])
@@ -6256,6 +6541,9 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	row_12 = row_12[:len(row_400)]
 	r_393 = r_393[:len(row_400)]
 	if len(row_400) >= 262144 {
+		row_400 := row_400
+		row_12 := row_12
+		r_393 := r_393
 		runtime.ParallelFor(len(row_400), 16384, func(lo_404, hi int) {
 			for i_405 := lo_404; i_405 < hi; i_405++ {
 				row_400[i_405] += ((2.0 * row_12[i_405]) * r_393[i_405])
@@ -6276,6 +6564,9 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	row_11 = row_11[:len(row_407)]
 	r_393 = r_393[:len(row_407)]
 	if len(row_407) >= 262144 {
+		row_407 := row_407
+		row_11 := row_11
+		r_393 := r_393
 		runtime.ParallelFor(len(row_407), 16384, func(lo_411, hi int) {
 			for i_412 := lo_411; i_412 < hi; i_412++ {
 				row_407[i_412] += ((2.0 * row_11[i_412]) * r_393[i_412])
@@ -6296,6 +6587,9 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	row_10 = row_10[:len(row_414)]
 	r_393 = r_393[:len(row_414)]
 	if len(row_414) >= 262144 {
+		row_414 := row_414
+		row_10 := row_10
+		r_393 := r_393
 		runtime.ParallelFor(len(row_414), 16384, func(lo_418, hi int) {
 			for i_419 := lo_418; i_419 < hi; i_419++ {
 				row_414[i_419] += ((2.0 * row_10[i_419]) * r_393[i_419])
@@ -6347,6 +6641,11 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 		r_27 = r_27[:len(row_433)]
 		row_430 = row_430[:len(row_433)]
 		if len(row_433) >= 262144 {
+			row_433 := row_433
+			r_20 := r_20
+			row_429 := row_429
+			r_27 := r_27
+			row_430 := row_430
 			runtime.ParallelFor(len(row_433), 16384, func(lo_437, hi int) {
 				for i_438 := lo_437; i_438 < hi; i_438++ {
 					row_433[i_438] = ((r_20[i_438] * row_429[i_438]) + (r_27[i_438] * row_430[i_438]))
@@ -6399,6 +6698,9 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	x_4 = x_4[:len(r_22)]
 	s_20 = s_20[:len(r_22)]
 	if len(r_22) >= 262144 {
+		r_22 := r_22
+		x_4 := x_4
+		s_20 := s_20
 		runtime.ParallelFor(len(r_22), 16384, func(lo_26, hi int) {
 			for i_27 := lo_26; i_27 < hi; i_27++ {
 				r_22[i_27] = (x_4[i_27] - s_20[i_27])
@@ -6425,6 +6727,9 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	row_34 = row_34[:len(r_35)]
 	row_33 = row_33[:len(r_35)]
 	if len(r_35) >= 262144 {
+		r_35 := r_35
+		row_34 := row_34
+		row_33 := row_33
 		runtime.ParallelFor(len(r_35), 16384, func(lo_39, hi int) {
 			for i_40 := lo_39; i_40 < hi; i_40++ {
 				r_35[i_40] = (row_34[i_40] / row_33[i_40])
@@ -6443,6 +6748,9 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	row_42 = row_42[:len(r_43)]
 	row_33 = row_33[:len(r_43)]
 	if len(r_43) >= 262144 {
+		r_43 := r_43
+		row_42 := row_42
+		row_33 := row_33
 		runtime.ParallelFor(len(r_43), 16384, func(lo_47, hi int) {
 			for i_48 := lo_47; i_48 < hi; i_48++ {
 				r_43[i_48] = (row_42[i_48] / row_33[i_48])
@@ -6494,6 +6802,9 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	row_59 = row_59[:len(r_61)]
 	row_60 = row_60[:len(r_61)]
 	if len(r_61) >= 262144 {
+		r_61 := r_61
+		row_59 := row_59
+		row_60 := row_60
 		runtime.ParallelFor(len(r_61), 16384, func(lo_65, hi int) {
 			for i_66 := lo_65; i_66 < hi; i_66++ {
 				r_61[i_66] = ((row_59[i_66] * row_59[i_66]) + (row_60[i_66] * row_60[i_66]))
@@ -6515,6 +6826,8 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	r_70 := ar.F64(d_51)
 	r_61 = r_61[:len(r_70)]
 	if len(r_70) >= 262144 {
+		r_70 := r_70
+		r_61 := r_61
 		runtime.ParallelFor(len(r_70), 16384, func(lo_74, hi int) {
 			for i_75 := lo_74; i_75 < hi; i_75++ {
 				r_70[i_75] = (r_61[i_75] * r_61[i_75])
@@ -6537,6 +6850,11 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	row_69 = row_69[:len(r_77)]
 	r_70 = r_70[:len(r_77)]
 	if len(r_77) >= 262144 {
+		r_77 := r_77
+		row_68 := row_68
+		r_61 := r_61
+		row_69 := row_69
+		r_70 := r_70
 		runtime.ParallelFor(len(r_77), 16384, func(lo_81, hi int) {
 			for i_82 := lo_81; i_82 < hi; i_82++ {
 				r_77[i_82] = ((1.0 + (row_68[i_82] * r_61[i_82])) + (row_69[i_82] * r_70[i_82]))
@@ -6590,6 +6908,11 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 		r_77 = r_77[:len(row_98)]
 		row_95 = row_95[:len(row_98)]
 		if len(row_98) >= 262144 {
+			row_98 := row_98
+			row_92 := row_92
+			row_93 := row_93
+			r_77 := r_77
+			row_95 := row_95
 			runtime.ParallelFor(len(row_98), 16384, func(lo_102, hi int) {
 				for i_103 := lo_102; i_103 < hi; i_103++ {
 					row_98[i_103] = (((row_92[i_103] * row_93[i_103]) * r_77[i_103]) + row_95[i_103])
@@ -6611,6 +6934,9 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	w_7 = w_7[:len(r_105)]
 	ybar_15 = ybar_15[:len(r_105)]
 	if len(r_105) >= 262144 {
+		r_105 := r_105
+		w_7 := w_7
+		ybar_15 := ybar_15
 		runtime.ParallelFor(len(r_105), 16384, func(lo_109, hi int) {
 			for i_110 := lo_109; i_110 < hi; i_110++ {
 				r_105[i_110] = ((2.0 * w_7[i_110]) * -ybar_15[i_110])
@@ -6775,6 +7101,10 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	row_69 = row_69[:len(r_191)]
 	z_141 = z_141[:len(r_191)]
 	if len(r_191) >= 262144 {
+		r_191 := r_191
+		r_61 := r_61
+		row_69 := row_69
+		z_141 := z_141
 		runtime.ParallelFor(len(r_191), 16384, func(lo_195, hi int) {
 			for i_196 := lo_195; i_196 < hi; i_196++ {
 				r_191[i_196] = ((2.0 * r_61[i_196]) * (row_69[i_196] * z_141[i_196]))
@@ -6798,6 +7128,9 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	r_70 = r_70[:len(row_198)]
 	z_141 = z_141[:len(row_198)]
 	if len(row_198) >= 262144 {
+		row_198 := row_198
+		r_70 := r_70
+		z_141 := z_141
 		runtime.ParallelFor(len(row_198), 16384, func(lo_202, hi int) {
 			for i_203 := lo_202; i_203 < hi; i_203++ {
 				row_198[i_203] += (r_70[i_203] * z_141[i_203])
@@ -6814,6 +7147,9 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	row_68 = row_68[:len(r_191)]
 	z_141 = z_141[:len(r_191)]
 	if len(r_191) >= 262144 {
+		r_191 := r_191
+		row_68 := row_68
+		z_141 := z_141
 		runtime.ParallelFor(len(r_191), 16384, func(lo_209, hi int) {
 			for i_210 := lo_209; i_210 < hi; i_210++ {
 				r_191[i_210] += (row_68[i_210] * z_141[i_210])
@@ -6837,6 +7173,9 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	r_61 = r_61[:len(row_212)]
 	z_141 = z_141[:len(row_212)]
 	if len(row_212) >= 262144 {
+		row_212 := row_212
+		r_61 := r_61
+		z_141 := z_141
 		runtime.ParallelFor(len(row_212), 16384, func(lo_216, hi int) {
 			for i_217 := lo_216; i_217 < hi; i_217++ {
 				row_212[i_217] += (r_61[i_217] * z_141[i_217])
@@ -6857,6 +7196,9 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	row_60 = row_60[:len(row_219)]
 	r_191 = r_191[:len(row_219)]
 	if len(row_219) >= 262144 {
+		row_219 := row_219
+		row_60 := row_60
+		r_191 := r_191
 		runtime.ParallelFor(len(row_219), 16384, func(lo_223, hi int) {
 			for i_224 := lo_223; i_224 < hi; i_224++ {
 				row_219[i_224] += ((2.0 * row_60[i_224]) * r_191[i_224])
@@ -6877,6 +7219,9 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	row_59 = row_59[:len(row_226)]
 	r_191 = r_191[:len(row_226)]
 	if len(row_226) >= 262144 {
+		row_226 := row_226
+		row_59 := row_59
+		r_191 := r_191
 		runtime.ParallelFor(len(row_226), 16384, func(lo_230, hi int) {
 			for i_231 := lo_230; i_231 < hi; i_231++ {
 				row_226[i_231] += ((2.0 * row_59[i_231]) * r_191[i_231])
@@ -6898,6 +7243,8 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	r_235 := ar.F64(r_31)
 	row_33 = row_33[:len(r_235)]
 	if len(r_235) >= 262144 {
+		r_235 := r_235
+		row_33 := row_33
 		runtime.ParallelFor(len(r_235), 16384, func(lo_239, hi int) {
 			for i_240 := lo_239; i_240 < hi; i_240++ {
 				r_235[i_240] = (1.0 / row_33[i_240])
@@ -6923,6 +7270,10 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	row_33 = row_33[:len(row_243)]
 	row_234 = row_234[:len(row_243)]
 	if len(row_243) >= 262144 {
+		row_243 := row_243
+		r_43 := r_43
+		row_33 := row_33
+		row_234 := row_234
 		runtime.ParallelFor(len(row_243), 16384, func(lo_247, hi int) {
 			for i_248 := lo_247; i_248 < hi; i_248++ {
 				row_243[i_248] += ((-(r_43[i_248] / row_33[i_248])) * row_234[i_248])
@@ -6946,6 +7297,9 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	r_235 = r_235[:len(row_250)]
 	row_234 = row_234[:len(row_250)]
 	if len(row_250) >= 262144 {
+		row_250 := row_250
+		r_235 := r_235
+		row_234 := row_234
 		runtime.ParallelFor(len(row_250), 16384, func(lo_254, hi int) {
 			for i_255 := lo_254; i_255 < hi; i_255++ {
 				row_250[i_255] += (r_235[i_255] * row_234[i_255])
@@ -6970,6 +7324,10 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	row_33 = row_33[:len(row_257)]
 	row_233 = row_233[:len(row_257)]
 	if len(row_257) >= 262144 {
+		row_257 := row_257
+		r_35 := r_35
+		row_33 := row_33
+		row_233 := row_233
 		runtime.ParallelFor(len(row_257), 16384, func(lo_261, hi int) {
 			for i_262 := lo_261; i_262 < hi; i_262++ {
 				row_257[i_262] += ((-(r_35[i_262] / row_33[i_262])) * row_233[i_262])
@@ -6993,6 +7351,9 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	r_235 = r_235[:len(row_264)]
 	row_233 = row_233[:len(row_264)]
 	if len(row_264) >= 262144 {
+		row_264 := row_264
+		r_235 := r_235
+		row_233 := row_233
 		runtime.ParallelFor(len(row_264), 16384, func(lo_268, hi int) {
 			for i_269 := lo_268; i_269 < hi; i_269++ {
 				row_264[i_269] += (r_235[i_269] * row_233[i_269])
@@ -7019,6 +7380,8 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	region_281 := z_139[int(int64(3))*cam_3 : (int(int64(3))+r_278)*cam_3]
 	r_277 = r_277[:len(region_281)]
 	if len(region_281) >= 262144 {
+		region_281 := region_281
+		r_277 := r_277
 		runtime.ParallelFor(len(region_281), 16384, func(lo_285, hi int) {
 			for i_286 := lo_285; i_286 < hi; i_286++ {
 				region_281[i_286] += -r_277[i_286]
@@ -7080,6 +7443,10 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 		row_298 = row_298[:len(row_302)]
 		row_299 = row_299[:len(row_302)]
 		if len(row_302) >= 262144 {
+			row_302 := row_302
+			w_7 := w_7
+			row_298 := row_298
+			row_299 := row_299
 			runtime.ParallelFor(len(row_302), 16384, func(lo_306, hi int) {
 				for i_307 := lo_306; i_307 < hi; i_307++ {
 					row_302[i_307] = (w_7[i_307] * (row_298[i_307] - row_299[i_307]))
@@ -7097,6 +7464,8 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	r_309 := ar.F64(w_8)
 	w_7 = w_7[:len(r_309)]
 	if len(r_309) >= 262144 {
+		r_309 := r_309
+		w_7 := w_7
 		runtime.ParallelFor(len(r_309), 16384, func(lo_313, hi int) {
 			for i_314 := lo_313; i_314 < hi; i_314++ {
 				r_309[i_314] = (1.0 - (w_7[i_314] * w_7[i_314]))
