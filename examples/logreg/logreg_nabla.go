@@ -4,6 +4,7 @@ package logreg
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/nabla-lang/nabla/runtime"
 )
@@ -582,25 +583,33 @@ func (a *nbArena) Bool(n int) []bool {
 
 // nbArenas keeps idle arenas. Unlike a sync.Pool it is not emptied by
 // the garbage collector, so a call in steady state really allocates
-// nothing; it holds at most cap(nbArenas.c) arenas, each keeping the
+// nothing; it holds at most 16 arenas, each keeping the
 // largest chunks a call needed.
-var nbArenas = nbArenaPool{c: make(chan *nbArena, 16)}
+var nbArenas nbArenaPool
 
-type nbArenaPool struct{ c chan *nbArena }
-
-func (p nbArenaPool) Get() *nbArena {
-	select {
-	case a := <-p.c:
-		return a
-	default:
-		return new(nbArena)
-	}
+// nbArenaPool is a stack: the arena returned last, whose memory is the
+// most likely to be in cache, is the next one handed out.
+type nbArenaPool struct {
+	mu   sync.Mutex
+	idle []*nbArena
 }
 
-func (p nbArenaPool) Put(a *nbArena) {
-	select {
-	case p.c <- a:
-	default:
+func (p *nbArenaPool) Get() *nbArena {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n := len(p.idle); n > 0 {
+		a := p.idle[n-1]
+		p.idle = p.idle[:n-1]
+		return a
+	}
+	return new(nbArena)
+}
+
+func (p *nbArenaPool) Put(a *nbArena) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.idle) < 16 {
+		p.idle = append(p.idle, a)
 	}
 }
 
