@@ -149,8 +149,8 @@ func (g *gen) run() ([]byte, error) {
 // importable are the packages generated code may use, by the name it
 // refers to them by.
 var importable = map[string]string{
-	"fmt": "fmt", "io": "io", "json": "encoding/json", "math": "math",
-	"os": "os", "runtime": runtimeImport, "strconv": "strconv", "sync": "sync",
+	"bufio": "bufio", "fmt": "fmt", "io": "io", "json": "encoding/json", "math": "math",
+	"os": "os", "runtime": runtimeImport, "strconv": "strconv", "sync": "sync", "time": "time",
 }
 
 // withImports inserts the import declaration into src, a file with none:
