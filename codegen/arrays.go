@@ -39,7 +39,11 @@ func (f *fn) checkIndex(i, n string, pos ir.Pos) {
 	if f.inRange(i, n) {
 		return
 	}
-	f.line("if %s < 0 || %s >= int64(%s) {", i, i, n)
+	cond := simplifyCond(fmt.Sprintf("%s < 0 || %s >= int64(%s)", i, i, n))
+	if cond == "" {
+		return
+	}
+	f.line("if %s {", cond)
 	f.retErr(fmt.Sprintf("nbAt(%q, runtime.CheckIndex(%s, %s))", posString(pos), i, n))
 	f.line("}")
 }

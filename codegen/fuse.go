@@ -114,7 +114,11 @@ func (f *fn) addInto(dst string, lz *lazy, op string) {
 		f.loops--
 		f.line("}")
 	})
-	if !f.parallel("len("+dst+")", seq, "", iter) {
+	size := "len(" + dst + ")"
+	if len(lz.dims) == 1 {
+		size = lz.dims[0]
+	}
+	if !f.parallel("len("+dst+")", size, seq, "", iter) {
 		f.b.WriteString(seq)
 	}
 }
@@ -283,7 +287,7 @@ func (f *fn) sumLazy(lz *lazy) string {
 		f.loops--
 		f.line("}")
 	})
-	if lz.kind != ir.F64 || !f.parallel(n, seq, s, iter) {
+	if lz.kind != ir.F64 || !f.parallel(n, n, seq, s, iter) {
 		f.b.WriteString(seq)
 	}
 	return s

@@ -333,6 +333,7 @@ func (g *gen) emitDef(di *defInfo) (err error) {
 	}
 	// Tell Go's prover each array parameter's length, so that loops
 	// bounded by the dimensions index without per-element checks.
+	var reslices []string
 	for _, p := range params {
 		if _, ok := p.T.(*ir.Func); ok {
 			continue
@@ -340,7 +341,9 @@ func (g *gen) emitDef(di *defInfo) (err error) {
 		ls, lp := f.env[p].leafParts()
 		for k, l := range ls {
 			if l.rank > 0 {
-				f.line("%s = %s[:%s]", lp[k][0], lp[k][0], strings.Join(lp[k][1:], "*"))
+				r := fmt.Sprintf("%s = %s[:%s]", lp[k][0], lp[k][0], strings.Join(lp[k][1:], "*"))
+				reslices = append(reslices, r)
+				f.line("%s", r)
 			}
 		}
 	}
@@ -369,6 +372,18 @@ func (g *gen) emitDef(di *defInfo) (err error) {
 		}
 	}
 	code += "return " + ret + "\n"
+	// A parameter nothing reads needs no reslicing (an unused store).
+	if len(reslices) > 0 {
+		uses := map[string]int{}
+		for _, id := range identRE.FindAllString(code, -1) {
+			uses[id]++
+		}
+		for _, r := range reslices {
+			if name := r[:strings.IndexByte(r, ' ')]; uses[name] == 2 {
+				f.dropLine(r) // its own two mentions are all
+			}
+		}
+	}
 	if len(f.drop) > 0 {
 		var keep []string
 		for _, l := range strings.Split(code, "\n") {
@@ -386,6 +401,15 @@ func (g *gen) emitDef(di *defInfo) (err error) {
 	what := "def " + d.Name
 	fmt.Fprintf(&g.body, "// %s is %s (%s).\nfunc %s(%s) %s {\n%s}\n\n", di.goName, what, d.P, di.goName, strings.Join(sig, ", "), rets, code)
 	return nil
+}
+
+// dropLine deletes every line of the function being emitted that is, but
+// for indentation, line.
+func (f *fn) dropLine(line string) {
+	if f.drop == nil {
+		f.drop = map[string]bool{}
+	}
+	f.drop[line] = true
 }
 
 // emitValueDef makes a value def a getter that computes the value once.
@@ -585,6 +609,9 @@ func (f *fn) retErr(errExpr string) {
 // failIf emits a check: if cond holds, the run fails at pos with msg (a
 // Go expression of type string).
 func (f *fn) failIf(cond string, pos ir.Pos, msgExpr string) {
+	if cond = simplifyCond(cond); cond == "" {
+		return
+	}
 	f.line("if %s {", cond)
 	f.retErr(fmt.Sprintf("nbErrorf(%s, %s)", strconv.Quote(posString(pos)), msgExpr))
 	f.line("}")

@@ -32,15 +32,15 @@ func nbPrepare(name string, in []any) (run func() error, result func() any, err 
 `)
 	for _, di := range g.order {
 		if di.skip != nil {
-			fmt.Fprintf(w, "case %q:\nreturn nil, nil, fmt.Errorf(%q)\n", di.def.Name, fmt.Sprintf("%s: def %s cannot run with --backend go: %v", posString(di.def.P), di.def.Name, di.skip))
+			fmt.Fprintf(w, "case %q:\nreturn nil, nil, fmt.Errorf(\"%%s\", %q)\n", di.def.Name, fmt.Sprintf("%s: def %s cannot run with --backend go: %v", posString(di.def.P), di.def.Name, di.skip))
 			continue
 		}
 		if hasFuncParam(di) {
-			fmt.Fprintf(w, "case %q:\nreturn nil, nil, fmt.Errorf(%q)\n", di.def.Name, di.def.Name+" takes a function, which has no JSON form")
+			fmt.Fprintf(w, "case %q:\nreturn nil, nil, fmt.Errorf(%q)\n", di.def.Name, "def "+di.def.Name+" takes a function, which has no JSON form")
 			continue
 		}
 		fmt.Fprintf(w, "case %q:\n", di.def.Name)
-		fmt.Fprintf(w, "if len(in) != %d {\nreturn nil, nil, fmt.Errorf(\"%s takes %d arguments, got %%d\", len(in))\n}\n", len(di.params), di.def.Name, len(di.params))
+		fmt.Fprintf(w, "if len(in) != %d {\nreturn nil, nil, fmt.Errorf(\"def %s takes %d arguments, got %%d\", len(in))\n}\n", len(di.params), di.def.Name, len(di.params))
 		var args []string
 		if !di.value {
 			args = append(args, "ar")

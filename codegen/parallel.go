@@ -87,19 +87,20 @@ func (f *fn) scratch(emit func()) string {
 	return code
 }
 
-// parallel emits `if n >= min { parallel loop } else { seq }` and reports
-// true, or emits nothing and reports false where the loop stays
+// parallel emits `if n >= min { parallel loop } else { seq }` (size is an
+// atom equal to n, whose linear form may show it is a small constant) and
+// reports true, or emits nothing and reports false where the loop stays
 // sequential (nested in a parallel body, in a scratch compilation, or
 // when the caller passes no loop). seq is the sequential loop's code.
 // body emits one iteration for index i, consuming its element (dst[i] =
 // x, s += x); a reduction names the variable sum that body adds into (a
 // chunk sums into its own).
-func (f *fn) parallel(n, seq, sum string, body func(i string) string) bool {
+func (f *fn) parallel(n, size, seq, sum string, body func(i string) string) bool {
 	if f.loops > 0 || f.dryRun > 0 || f.errHook != nil {
 		return false
 	}
 	grain, min := f.parSizes(seq)
-	if l, ok := f.linOf(n); ok && l.base == "" && l.off < int64(min) {
+	if l, ok := f.linOf(size); ok && l.base == "" && l.off < int64(min) {
 		return false // a constant length below the threshold
 	}
 	errs, lo := f.fresh("errs"), f.fresh("lo")

@@ -503,9 +503,6 @@ func fn_lgamma(ar *nbArena, x_1 float64) (float64, error) {
 	x_7 := x_5 * x_6
 	x_8 := 0.9189385332046727 + x_7
 	x_9 := x_8 - x_4
-	if int64(0) < 0 || int64(0) >= int64(9) {
-		return 0, nbAt("models.nab:31:12", runtime.CheckIndex(int64(0), 9))
-	}
 	x_10 := a_2[int(int64(0))]
 	n_11, err_12 := runtime.CheckSize(int64(8))
 	if err_12 != nil {
@@ -720,10 +717,6 @@ func fn_qmat(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, in
 							x_49 := x_48 - i_41
 							x_50 := x_49 - int64(1)
 							x_51 := i_41 * x_50
-							if int64(2) == 0 {
-								errs_37[lo_38/16384] = nbErrorf("models.nab:49:50", "integer division by zero")
-								return
-							}
 							x_52 := x_51 / int64(2)
 							x_53 := d_3 + x_52
 							x_54 := x_53 + i_12
@@ -768,9 +761,6 @@ func fn_qmat(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, in
 						x_28 := x_27 - i_20
 						x_29 := x_28 - int64(1)
 						x_30 := i_20 * x_29
-						if int64(2) == 0 {
-							return nil, 0, 0, nbErrorf("models.nab:49:50", "integer division by zero")
-						}
 						x_31 := x_30 / int64(2)
 						x_32 := d_3 + x_31
 						x_33 := x_32 + i_12
@@ -876,9 +866,6 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 						x_51 := x_50 - i_43
 						x_52 := x_51 - int64(1)
 						x_53 := i_43 * x_52
-						if int64(2) == 0 {
-							return 0, nbErrorf("models.nab:49:50", "integer division by zero")
-						}
 						x_54 := x_53 / int64(2)
 						x_55 := size_15 + x_54
 						x_56 := x_55 + i_35
@@ -936,7 +923,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 					return
 				}
 				row_77 := icf_6[int(i_76)*icf_8 : (int(i_76)+1)*icf_8]
-				if int64(0) < 0 || size_15 < int64(0) || size_15 > int64(icf_8) {
+				if size_15 < int64(0) || size_15 > int64(icf_8) {
 					errs_72[lo_73/32] = nbErrorf("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
 					return
 				}
@@ -959,7 +946,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 				return 0, nbAt("models.nab:55:22", runtime.CheckIndex(i_67, icf_7))
 			}
 			row_68 := icf_6[int(i_67)*icf_8 : (int(i_67)+1)*icf_8]
-			if int64(0) < 0 || size_15 < int64(0) || size_15 > int64(icf_8) {
+			if size_15 < int64(0) || size_15 > int64(icf_8) {
 				return 0, nbErrorf("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
 			}
 			n_69 := int(size_15) - int(int64(0))
@@ -1167,7 +1154,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 					return 0
 				}
 				row_196 := icf_6[int(i_193)*icf_8 : (int(i_193)+1)*icf_8]
-				if int64(0) < 0 || size_15 < int64(0) || size_15 > int64(icf_8) {
+				if size_15 < int64(0) || size_15 > int64(icf_8) {
 					errs_189[lo_190/32] = nbErrorf("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
 					return 0
 				}
@@ -1226,7 +1213,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 				return 0, nbAt("models.nab:58:49", runtime.CheckIndex(i_164, icf_7))
 			}
 			row_167 := icf_6[int(i_164)*icf_8 : (int(i_164)+1)*icf_8]
-			if int64(0) < 0 || size_15 < int64(0) || size_15 > int64(icf_8) {
+			if size_15 < int64(0) || size_15 > int64(icf_8) {
 				return 0, nbErrorf("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
 			}
 			n_168 := int(size_15) - int(int64(0))
@@ -1298,6 +1285,7 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 		}
 		r_142 := ar.F64(n_140)
 		for i_143 := range r_142 {
+			_ = ar.mark()
 			i_145 := int64(i_143)
 			x_146 := i_137 == i_145
 			var c_147 float64
@@ -1316,9 +1304,6 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 					x_153 := x_152 - i_145
 					x_154 := x_153 - int64(1)
 					x_155 := i_145 * x_154
-					if int64(2) == 0 {
-						return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:49:50", "integer division by zero")
-					}
 					x_156 := x_155 / int64(2)
 					x_157 := d_3 + x_156
 					x_158 := x_157 + i_137
@@ -1347,15 +1332,13 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 			}
 			x_216 := row_139[int(i_214)]
 			x_217 := i_137 == i_214
-			var c_218 float64
-			_ = c_218
 			if x_217 {
 				if i_137 < 0 || i_137 >= int64(v_2) {
 					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:48:25", runtime.CheckIndex(i_137, v_2))
 				}
 				x_219 := v_1[int(i_137)]
 				x_220 := math.Exp(x_219)
-				c_218 = x_220
+				_ = x_220
 			} else {
 				x_221 := i_137 > i_214
 				var c_222 float64
@@ -1364,9 +1347,6 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 					x_224 := x_223 - i_214
 					x_225 := x_224 - int64(1)
 					x_226 := i_214 * x_225
-					if int64(2) == 0 {
-						return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:49:50", "integer division by zero")
-					}
 					x_227 := x_226 / int64(2)
 					x_228 := d_3 + x_227
 					x_229 := x_228 + i_137
@@ -1380,7 +1360,7 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 				} else {
 					c_222 = 0.0
 				}
-				c_218 = c_222
+				_ = c_222
 			}
 			var c_233 []float64
 			var c_234 int
@@ -1399,16 +1379,11 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 				c_233, c_234, c_235 = rev_162, rev_163, rev_164
 			} else {
 				x_239 := i_137 > i_214
-				var c_240 float64
-				_ = c_240
 				if x_239 {
 					x_241 := int64(2) * d_3
 					x_242 := x_241 - i_214
 					x_243 := x_242 - int64(1)
 					x_244 := i_214 * x_243
-					if int64(2) == 0 {
-						return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:49:50", "integer division by zero")
-					}
 					x_245 := x_244 / int64(2)
 					x_246 := d_3 + x_245
 					x_247 := x_246 + i_137
@@ -1418,9 +1393,9 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:49:25", runtime.CheckIndex(x_249, v_2))
 					}
 					x_250 := v_1[int(x_249)]
-					c_240 = x_250
+					_ = x_250
 				} else {
-					c_240 = 0.0
+					_ = 0.0
 				}
 				var c_251 []float64
 				var c_252 int
@@ -1430,9 +1405,6 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 					x_255 := x_254 - i_214
 					x_256 := x_255 - int64(1)
 					x_257 := i_214 * x_256
-					if int64(2) == 0 {
-						return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:49:50", "integer division by zero")
-					}
 					x_258 := x_257 / int64(2)
 					x_259 := d_3 + x_258
 					x_260 := x_259 + i_137
@@ -1441,8 +1413,7 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 					if x_262 < 0 || x_262 >= int64(v_2) {
 						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:49:25", runtime.CheckIndex(x_262, v_2))
 					}
-					x_263 := v_1[int(x_262)]
-					_ = x_263
+					_ = v_1[int(x_262)]
 					if x_262 < 0 || x_262 >= int64(rev_163) {
 						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:49:10", runtime.CheckIndex(x_262, rev_163))
 					}
@@ -1513,10 +1484,6 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 							x_308 := x_307 - i_300
 							x_309 := x_308 - int64(1)
 							x_310 := i_300 * x_309
-							if int64(2) == 0 {
-								errs_296[lo_297/16384] = nbErrorf("models.nab:49:50", "integer division by zero")
-								return
-							}
 							x_311 := x_310 / int64(2)
 							x_312 := d_3 + x_311
 							x_313 := x_312 + i_271
@@ -1561,9 +1528,6 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 						x_287 := x_286 - i_279
 						x_288 := x_287 - int64(1)
 						x_289 := i_279 * x_288
-						if int64(2) == 0 {
-							return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:49:50", "integer division by zero")
-						}
 						x_290 := x_289 / int64(2)
 						x_291 := d_3 + x_290
 						x_292 := x_291 + i_271
@@ -1658,9 +1622,6 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 						x_51 := x_50 - i_43
 						x_52 := x_51 - int64(1)
 						x_53 := i_43 * x_52
-						if int64(2) == 0 {
-							return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:49:50", "integer division by zero")
-						}
 						x_54 := x_53 / int64(2)
 						x_55 := n_16 + x_54
 						x_56 := x_55 + i_35
@@ -1718,7 +1679,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 					return
 				}
 				row_77 := icf_6[int(i_76)*icf_8 : (int(i_76)+1)*icf_8]
-				if int64(0) < 0 || n_16 < int64(0) || n_16 > int64(icf_8) {
+				if n_16 < int64(0) || n_16 > int64(icf_8) {
 					errs_72[lo_73/32] = nbErrorf("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 					return
 				}
@@ -1741,7 +1702,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:55:22", runtime.CheckIndex(i_67, icf_7))
 			}
 			row_68 := icf_6[int(i_67)*icf_8 : (int(i_67)+1)*icf_8]
-			if int64(0) < 0 || n_16 < int64(0) || n_16 > int64(icf_8) {
+			if n_16 < int64(0) || n_16 > int64(icf_8) {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 			}
 			n_69 := int(n_16) - int(int64(0))
@@ -1939,7 +1900,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 					return
 				}
 				row_187 := icf_6[int(i_184)*icf_8 : (int(i_184)+1)*icf_8]
-				if int64(0) < 0 || n_16 < int64(0) || n_16 > int64(icf_8) {
+				if n_16 < int64(0) || n_16 > int64(icf_8) {
 					errs_180[lo_181/32] = nbErrorf("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 					return
 				}
@@ -1997,7 +1958,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:58:49", runtime.CheckIndex(i_155, icf_7))
 			}
 			row_158 := icf_6[int(i_155)*icf_8 : (int(i_155)+1)*icf_8]
-			if int64(0) < 0 || n_16 < int64(0) || n_16 > int64(icf_8) {
+			if n_16 < int64(0) || n_16 > int64(icf_8) {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 			}
 			n_159 := int(n_16) - int(int64(0))
@@ -2073,7 +2034,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:58:49", runtime.CheckIndex(i_253, icf_7))
 		}
 		row_255 := icf_6[int(i_253)*icf_8 : (int(i_253)+1)*icf_8]
-		if int64(0) < 0 || n_16 < int64(0) || n_16 > int64(icf_8) {
+		if n_16 < int64(0) || n_16 > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 		}
 		n_256 := int(n_16) - int(int64(0))
@@ -2111,7 +2072,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		for i_273 := range region_272 {
 			region_272[i_273] += ((2.0 * s_263[i_273]) * x_270)
 		}
-		if int64(0) < 0 || int64(0)+int64(n_256) > int64(icf_8) {
+		if int64(0)+int64(n_256) > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_256), icf_8))
 		}
 		if i_253 < 0 || i_253 >= int64(rev_224) {
@@ -2264,9 +2225,6 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			for i_518 := range r_517 {
 				r_517[i_518] = ((2.0 * a_509[i_518]) * x_516)
 			}
-			if d_21 != d_21 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:30", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21})+" @ "+runtime.ShapeString([]int{d_21, d_22}))
-			}
 			a_520 := ar.F64(d_22)
 			if d_22 <= 32 {
 				r_517 = r_517[:d_21]
@@ -2323,7 +2281,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:55:22", runtime.CheckIndex(i_550, icf_7))
 		}
 		row_552 := icf_6[int(i_550)*icf_8 : (int(i_550)+1)*icf_8]
-		if int64(0) < 0 || n_16 < int64(0) || n_16 > int64(icf_8) {
+		if n_16 < int64(0) || n_16 > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 		}
 		n_553 := int(n_16) - int(int64(0))
@@ -2333,7 +2291,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		for i_557 := range z_555 {
 			z_555[i_557] += x_556
 		}
-		if int64(0) < 0 || int64(0)+int64(n_553) > int64(icf_8) {
+		if int64(0)+int64(n_553) > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:55:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_553), icf_8))
 		}
 		if i_550 < 0 || i_550 >= int64(rev_538) {
@@ -2474,7 +2432,7 @@ func fn_lstmobjective(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mai
 	for t_149 := int64(0); t_149 < x_148; t_149++ {
 		mark_150 := ar.mark()
 		row_151 := sequence_10[int(t_149)*sequence_12 : (int(t_149)+1)*sequence_12]
-		if int64(0) < 0 || int64(0) >= int64(extraparams_5) {
+		if int64(0) >= int64(extraparams_5) {
 			return 0, nbAt("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
 		}
 		row_152 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
@@ -2493,9 +2451,6 @@ func fn_lstmobjective(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mai
 		var state_159 int
 		var state_160 int
 		state_156, state_157, state_158, state_159, state_160 = r_153, sequence_12, state_17, state_18, state_19
-		if int64(2) == 0 {
-			return 0, nbErrorf("models.nab:83:79", "integer division by zero")
-		}
 		x_210 := size_13 / int64(2)
 		for i_211 := int64(0); i_211 < x_210; i_211++ {
 			mark_212 := ar.mark()
@@ -2516,7 +2471,7 @@ func fn_lstmobjective(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mai
 				return 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_219, state_159))
 			}
 			row_220 := state_158[int(x_219)*state_160 : (int(x_219)+1)*state_160]
-			if int64(0) < 0 || size_15 < int64(0) || size_15 > int64(mainparams_3) {
+			if size_15 < int64(0) || size_15 > int64(mainparams_3) {
 				return 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, mainparams_3))
 			}
 			n_221 := int(size_15) - int(int64(0))
@@ -2524,7 +2479,7 @@ func fn_lstmobjective(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mai
 			if n_221 != state_157 {
 				return 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_157})+" and "+runtime.ShapeString([]int{n_221}))
 			}
-			if int64(0) < 0 || size_15 < int64(0) || size_15 > int64(mainparams_3) {
+			if size_15 < int64(0) || size_15 > int64(mainparams_3) {
 				return 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, mainparams_3))
 			}
 			n_223 := int(size_15) - int(int64(0))
@@ -2643,21 +2598,18 @@ func fn_lstmobjective(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mai
 			if x_260 < 0 || x_260 >= int64(state_159) {
 				return 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_260, state_159))
 			}
-			if state_160 != state_160 {
-				return 0, nbErrorf("models.nab:93:19", "update: value has shape "+runtime.ShapeString([]int{state_160})+"; elements have shape "+runtime.ShapeString([]int{state_160}))
-			}
 			copy(c_258[int(x_260)*state_160:(int(x_260)+1)*state_160], r_243)
 			state_156, state_158 = r_254, c_258
 			_ = mark_212
 		}
-		if int64(1) < 0 || int64(1) >= int64(extraparams_5) {
+		if int64(1) >= int64(extraparams_5) {
 			return 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 		}
 		row_261 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
 		if extraparams_6 != sequence_12 {
 			return 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
-		if int64(2) < 0 || int64(2) >= int64(extraparams_5) {
+		if int64(2) >= int64(extraparams_5) {
 			return 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
 		}
 		row_262 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
@@ -2730,7 +2682,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(k_30, sequence_11))
 			}
 			row_31 := sequence_10[int(k_30)*sequence_12 : (int(k_30)+1)*sequence_12]
-			if int64(0) < 0 || int64(0) >= int64(extraparams_5) {
+			if int64(0) >= int64(extraparams_5) {
 				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
 			}
 			row_32 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
@@ -2749,9 +2701,6 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			var state_39 int
 			var state_40 int
 			state_36, state_37, state_38, state_39, state_40 = r_33, sequence_12, st_19, st_20, st_21
-			if int64(2) == 0 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:79", "integer division by zero")
-			}
 			x_90 := n_14 / int64(2)
 			for i_91 := int64(0); i_91 < x_90; i_91++ {
 				mark_92 := ar.mark()
@@ -2772,7 +2721,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_99, state_39))
 				}
 				row_100 := state_38[int(x_99)*state_40 : (int(x_99)+1)*state_40]
-				if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
+				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
 				n_101 := int(n_15) - int(int64(0))
@@ -2780,7 +2729,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if n_101 != state_37 {
 					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_37})+" and "+runtime.ShapeString([]int{n_101}))
 				}
-				if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
+				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
 				n_103 := int(n_15) - int(int64(0))
@@ -2899,21 +2848,18 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if x_140 < 0 || x_140 >= int64(state_39) {
 					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_140, state_39))
 				}
-				if state_40 != state_40 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:19", "update: value has shape "+runtime.ShapeString([]int{state_40})+"; elements have shape "+runtime.ShapeString([]int{state_40}))
-				}
 				copy(c_138[int(x_140)*state_40:(int(x_140)+1)*state_40], r_123)
 				state_36, state_38 = r_134, c_138
 				_ = mark_92
 			}
-			if int64(1) < 0 || int64(1) >= int64(extraparams_5) {
+			if int64(1) >= int64(extraparams_5) {
 				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 			}
 			row_141 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
 			if extraparams_6 != sequence_12 {
 				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 			}
-			if int64(2) < 0 || int64(2) >= int64(extraparams_5) {
+			if int64(2) >= int64(extraparams_5) {
 				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
 			}
 			row_142 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
@@ -3004,11 +2950,8 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(x_583, sequence_11))
 		}
 		row_587 := sequence_10[int(x_583)*sequence_12 : (int(x_583)+1)*sequence_12]
-		if int64(2) == 0 {
-			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:79", "integer division by zero")
-		}
 		x_588 := n_14 / int64(2)
-		if int64(0) < 0 || int64(0) >= int64(extraparams_5) {
+		if int64(0) >= int64(extraparams_5) {
 			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
 		}
 		row_589 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
@@ -3056,7 +2999,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_615, st_597))
 				}
 				row_616 := st_596[int(x_615)*st_598 : (int(x_615)+1)*st_598]
-				if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
+				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
 				n_617 := int(n_15) - int(int64(0))
@@ -3064,7 +3007,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if n_617 != st_595 {
 					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_595})+" and "+runtime.ShapeString([]int{n_617}))
 				}
-				if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
+				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
 				n_619 := int(n_15) - int(int64(0))
@@ -3183,9 +3126,6 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if x_656 < 0 || x_656 >= int64(st_597) {
 					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_656, st_597))
 				}
-				if st_598 != st_598 {
-					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:19", "update: value has shape "+runtime.ShapeString([]int{st_598})+"; elements have shape "+runtime.ShapeString([]int{st_598}))
-				}
 				copy(c_654[int(x_656)*st_598:(int(x_656)+1)*st_598], r_639)
 				st_594, st_596 = r_650, c_654
 			}
@@ -3222,14 +3162,14 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		row_662 := a_599[int(x_661)*d_600 : (int(x_661)+1)*d_600]
 		rs_663 := d_603 * d_604
 		row_664 := a_602[int(x_661)*rs_663 : (int(x_661)+1)*rs_663]
-		if int64(1) < 0 || int64(1) >= int64(extraparams_5) {
+		if int64(1) >= int64(extraparams_5) {
 			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 		}
 		row_665 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
 		if extraparams_6 != d_600 {
 			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{d_600})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
-		if int64(2) < 0 || int64(2) >= int64(extraparams_5) {
+		if int64(2) >= int64(extraparams_5) {
 			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
 		}
 		row_666 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
@@ -3284,7 +3224,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		for i_689 := range z_680 {
 			z_680[i_689] += (r_670[i_689] * x_687)
 		}
-		if int64(2) < 0 || int64(2) >= int64(rev_176) {
+		if int64(2) >= int64(rev_176) {
 			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(2), rev_176))
 		}
 		if rev_177 != d_600 {
@@ -3294,7 +3234,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		for j_692 := range row_691 {
 			row_691[j_692] += z_680[j_692]
 		}
-		if int64(1) < 0 || int64(1) >= int64(rev_176) {
+		if int64(1) >= int64(rev_176) {
 			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(1), rev_176))
 		}
 		if rev_177 != d_600 {
@@ -3352,12 +3292,12 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_851, mainparams_2))
 			}
 			row_852 := mainparams_1[int(x_851)*mainparams_3 : (int(x_851)+1)*mainparams_3]
-			if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
+			if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 			}
 			n_853 := int(n_15) - int(int64(0))
 			s_854 := row_850[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-			if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
+			if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 			}
 			n_855 := int(n_15) - int(int64(0))
@@ -3491,9 +3431,6 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			copy(c_895[int(x_849)*d_604:(int(x_849)+1)*d_604], r_892)
 			if x_851 < 0 || x_851 >= int64(d_603) {
 				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_851, d_603))
-			}
-			if d_604 != d_604 {
-				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:19", "update: value has shape "+runtime.ShapeString([]int{d_604})+"; elements have shape "+runtime.ShapeString([]int{d_604}))
 			}
 			copy(c_895[int(x_851)*d_604:(int(x_851)+1)*d_604], r_886)
 			z_896 := ar.F64(len(r_892))
@@ -3737,7 +3674,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			for i_958 := range z_957 {
 				z_957[i_958] += r_954[i_958]
 			}
-			if int64(0) < 0 || int64(0)+int64(n_855) > int64(mainparams_3) {
+			if int64(0)+int64(n_855) > int64(mainparams_3) {
 				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_855), mainparams_3))
 			}
 			region_959 := p_920[int(int64(0))*1 : (int(int64(0))+n_855)*1]
@@ -3756,7 +3693,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			for i_962 := range r_935 {
 				r_935[i_962] += (s_854[i_962] * r_954[i_962])
 			}
-			if int64(0) < 0 || int64(0)+int64(d_600) > int64(mainparams_3) {
+			if int64(0)+int64(d_600) > int64(mainparams_3) {
 				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_600), mainparams_3))
 			}
 			region_964 := p_924[int(int64(0))*1 : (int(int64(0))+d_600)*1]
@@ -3804,7 +3741,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		if rev_703 != sequence_12 {
 			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{rev_703}))
 		}
-		if int64(0) < 0 || int64(0) >= int64(rev_176) {
+		if int64(0) >= int64(rev_176) {
 			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(0), rev_176))
 		}
 		if rev_177 != sequence_12 {
@@ -3886,22 +3823,22 @@ func fn_cross(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 i
 	}
 	a_1 = a_1[:a_2*a_3]
 	b_4 = b_4[:b_5*b_6]
-	if int64(1) < 0 || int64(1) >= int64(a_2) {
+	if int64(1) >= int64(a_2) {
 		return nil, 0, 0, nbAt("models.nab:123:5", runtime.CheckIndex(int64(1), a_2))
 	}
 	row_8 := a_1[int(int64(1))*a_3 : (int(int64(1))+1)*a_3]
-	if int64(2) < 0 || int64(2) >= int64(b_5) {
+	if int64(2) >= int64(b_5) {
 		return nil, 0, 0, nbAt("models.nab:123:12", runtime.CheckIndex(int64(2), b_5))
 	}
 	row_9 := b_4[int(int64(2))*b_6 : (int(int64(2))+1)*b_6]
 	if b_6 != a_3 {
 		return nil, 0, 0, nbErrorf("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
-	if int64(2) < 0 || int64(2) >= int64(a_2) {
+	if int64(2) >= int64(a_2) {
 		return nil, 0, 0, nbAt("models.nab:123:19", runtime.CheckIndex(int64(2), a_2))
 	}
 	row_10 := a_1[int(int64(2))*a_3 : (int(int64(2))+1)*a_3]
-	if int64(1) < 0 || int64(1) >= int64(b_5) {
+	if int64(1) >= int64(b_5) {
 		return nil, 0, 0, nbAt("models.nab:123:26", runtime.CheckIndex(int64(1), b_5))
 	}
 	row_11 := b_4[int(int64(1))*b_6 : (int(int64(1))+1)*b_6]
@@ -3929,22 +3866,22 @@ func fn_cross(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 i
 			r_12[i_13] = ((row_8[i_13] * row_9[i_13]) - (row_10[i_13] * row_11[i_13]))
 		}
 	}
-	if int64(2) < 0 || int64(2) >= int64(a_2) {
+	if int64(2) >= int64(a_2) {
 		return nil, 0, 0, nbAt("models.nab:123:32", runtime.CheckIndex(int64(2), a_2))
 	}
 	row_19 := a_1[int(int64(2))*a_3 : (int(int64(2))+1)*a_3]
-	if int64(0) < 0 || int64(0) >= int64(b_5) {
+	if int64(0) >= int64(b_5) {
 		return nil, 0, 0, nbAt("models.nab:123:39", runtime.CheckIndex(int64(0), b_5))
 	}
 	row_20 := b_4[int(int64(0))*b_6 : (int(int64(0))+1)*b_6]
 	if b_6 != a_3 {
 		return nil, 0, 0, nbErrorf("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
-	if int64(0) < 0 || int64(0) >= int64(a_2) {
+	if int64(0) >= int64(a_2) {
 		return nil, 0, 0, nbAt("models.nab:123:46", runtime.CheckIndex(int64(0), a_2))
 	}
 	row_21 := a_1[int(int64(0))*a_3 : (int(int64(0))+1)*a_3]
-	if int64(2) < 0 || int64(2) >= int64(b_5) {
+	if int64(2) >= int64(b_5) {
 		return nil, 0, 0, nbAt("models.nab:123:53", runtime.CheckIndex(int64(2), b_5))
 	}
 	row_22 := b_4[int(int64(2))*b_6 : (int(int64(2))+1)*b_6]
@@ -3972,22 +3909,22 @@ func fn_cross(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 i
 			r_23[i_24] = ((row_19[i_24] * row_20[i_24]) - (row_21[i_24] * row_22[i_24]))
 		}
 	}
-	if int64(0) < 0 || int64(0) >= int64(a_2) {
+	if int64(0) >= int64(a_2) {
 		return nil, 0, 0, nbAt("models.nab:123:59", runtime.CheckIndex(int64(0), a_2))
 	}
 	row_30 := a_1[int(int64(0))*a_3 : (int(int64(0))+1)*a_3]
-	if int64(1) < 0 || int64(1) >= int64(b_5) {
+	if int64(1) >= int64(b_5) {
 		return nil, 0, 0, nbAt("models.nab:123:66", runtime.CheckIndex(int64(1), b_5))
 	}
 	row_31 := b_4[int(int64(1))*b_6 : (int(int64(1))+1)*b_6]
 	if b_6 != a_3 {
 		return nil, 0, 0, nbErrorf("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
-	if int64(1) < 0 || int64(1) >= int64(a_2) {
+	if int64(1) >= int64(a_2) {
 		return nil, 0, 0, nbAt("models.nab:123:73", runtime.CheckIndex(int64(1), a_2))
 	}
 	row_32 := a_1[int(int64(1))*a_3 : (int(int64(1))+1)*a_3]
-	if int64(0) < 0 || int64(0) >= int64(b_5) {
+	if int64(0) >= int64(b_5) {
 		return nil, 0, 0, nbAt("models.nab:123:80", runtime.CheckIndex(int64(0), b_5))
 	}
 	row_33 := b_4[int(int64(0))*b_6 : (int(int64(0))+1)*b_6]
@@ -4063,15 +4000,15 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 	}
 	r_1 = r_1[:r_2*r_3]
 	x_4 = x_4[:x_5*x_6]
-	if int64(0) < 0 || int64(0) >= int64(r_2) {
+	if int64(0) >= int64(r_2) {
 		return nil, 0, 0, nbAt("models.nab:127:18", runtime.CheckIndex(int64(0), r_2))
 	}
 	row_8 := r_1[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
-	if int64(1) < 0 || int64(1) >= int64(r_2) {
+	if int64(1) >= int64(r_2) {
 		return nil, 0, 0, nbAt("models.nab:127:27", runtime.CheckIndex(int64(1), r_2))
 	}
 	row_9 := r_1[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
-	if int64(2) < 0 || int64(2) >= int64(r_2) {
+	if int64(2) >= int64(r_2) {
 		return nil, 0, 0, nbAt("models.nab:127:36", runtime.CheckIndex(int64(2), r_2))
 	}
 	row_10 := r_1[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
@@ -4156,7 +4093,7 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 			r_39[i_40] = (math.Sin(r_25[i_40]))
 		}
 	}
-	if int64(0) < 0 || int64(0) >= int64(r_2) {
+	if int64(0) >= int64(r_2) {
 		return nil, 0, 0, nbAt("models.nab:132:16", runtime.CheckIndex(int64(0), r_2))
 	}
 	row_46 := r_1[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
@@ -4177,7 +4114,7 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 			r_47[i_48] = (row_46[i_48] / r_25[i_48])
 		}
 	}
-	if int64(1) < 0 || int64(1) >= int64(r_2) {
+	if int64(1) >= int64(r_2) {
 		return nil, 0, 0, nbAt("models.nab:132:30", runtime.CheckIndex(int64(1), r_2))
 	}
 	row_54 := r_1[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
@@ -4198,7 +4135,7 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 			r_55[i_56] = (row_54[i_56] / r_25[i_56])
 		}
 	}
-	if int64(2) < 0 || int64(2) >= int64(r_2) {
+	if int64(2) >= int64(r_2) {
 		return nil, 0, 0, nbAt("models.nab:132:44", runtime.CheckIndex(int64(2), r_2))
 	}
 	row_62 := r_1[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
@@ -4254,33 +4191,24 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 	if err_82 != nil {
 		return nil, 0, 0, nbFrame(err_82, "cross", "models.nab:122:5", "models.nab:133:12")
 	}
-	if int64(0) < 0 || int64(0) >= int64(3) {
-		return nil, 0, 0, nbAt("models.nab:134:18", runtime.CheckIndex(int64(0), 3))
-	}
 	row_83 := a_70[int(int64(0))*d_71 : (int(int64(0))+1)*d_71]
-	if int64(0) < 0 || int64(0) >= int64(x_5) {
+	if int64(0) >= int64(x_5) {
 		return nil, 0, 0, nbAt("models.nab:134:25", runtime.CheckIndex(int64(0), x_5))
 	}
 	row_84 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if x_6 != d_71 {
 		return nil, 0, 0, nbErrorf("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{d_71})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	if int64(1) < 0 || int64(1) >= int64(3) {
-		return nil, 0, 0, nbAt("models.nab:134:35", runtime.CheckIndex(int64(1), 3))
-	}
 	row_85 := a_70[int(int64(1))*d_71 : (int(int64(1))+1)*d_71]
-	if int64(1) < 0 || int64(1) >= int64(x_5) {
+	if int64(1) >= int64(x_5) {
 		return nil, 0, 0, nbAt("models.nab:134:42", runtime.CheckIndex(int64(1), x_5))
 	}
 	row_86 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if x_6 != d_71 {
 		return nil, 0, 0, nbErrorf("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{d_71})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	if int64(2) < 0 || int64(2) >= int64(3) {
-		return nil, 0, 0, nbAt("models.nab:134:52", runtime.CheckIndex(int64(2), 3))
-	}
 	row_87 := a_70[int(int64(2))*d_71 : (int(int64(2))+1)*d_71]
-	if int64(2) < 0 || int64(2) >= int64(x_5) {
+	if int64(2) >= int64(x_5) {
 		return nil, 0, 0, nbAt("models.nab:134:59", runtime.CheckIndex(int64(2), x_5))
 	}
 	row_88 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
@@ -4502,12 +4430,12 @@ func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []floa
 	x_4 = x_4[:x_5*x_6]
 	w_7 = w_7[:w_8]
 	feat_9 = feat_9[:feat_10*feat_11]
-	if int64(0) < 0 || int64(3) < int64(0) || int64(3) > int64(cam_2) {
+	if int64(3) > int64(cam_2) {
 		return nil, 0, 0, nil, 0, nbErrorf("models.nab:143:21", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), int64(3), cam_2))
 	}
 	n_13 := int(int64(3)) - int(int64(0))
 	s_14 := cam_1[int(int64(0))*cam_3 : int(int64(3))*cam_3 : int(int64(3))*cam_3]
-	if int64(3) < 0 || int64(6) < int64(3) || int64(6) > int64(cam_2) {
+	if int64(6) > int64(cam_2) {
 		return nil, 0, 0, nil, 0, nbErrorf("models.nab:143:35", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(3), int64(6), cam_2))
 	}
 	n_15 := int(int64(6)) - int(int64(3))
@@ -4537,11 +4465,11 @@ func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []floa
 	if err_28 != nil {
 		return nil, 0, 0, nil, 0, nbFrame(err_28, "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	if int64(0) < 0 || int64(0) >= int64(r_26) {
+	if int64(0) >= int64(r_26) {
 		return nil, 0, 0, nil, 0, nbAt("models.nab:144:13", runtime.CheckIndex(int64(0), r_26))
 	}
 	row_29 := r_25[int(int64(0))*r_27 : (int(int64(0))+1)*r_27]
-	if int64(2) < 0 || int64(2) >= int64(r_26) {
+	if int64(2) >= int64(r_26) {
 		return nil, 0, 0, nil, 0, nbAt("models.nab:144:20", runtime.CheckIndex(int64(2), r_26))
 	}
 	row_30 := r_25[int(int64(2))*r_27 : (int(int64(2))+1)*r_27]
@@ -4562,11 +4490,11 @@ func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []floa
 			r_31[i_32] = (row_29[i_32] / row_30[i_32])
 		}
 	}
-	if int64(1) < 0 || int64(1) >= int64(r_26) {
+	if int64(1) >= int64(r_26) {
 		return nil, 0, 0, nil, 0, nbAt("models.nab:144:26", runtime.CheckIndex(int64(1), r_26))
 	}
 	row_38 := r_25[int(int64(1))*r_27 : (int(int64(1))+1)*r_27]
-	if int64(2) < 0 || int64(2) >= int64(r_26) {
+	if int64(2) >= int64(r_26) {
 		return nil, 0, 0, nil, 0, nbAt("models.nab:144:33", runtime.CheckIndex(int64(2), r_26))
 	}
 	row_39 := r_25[int(int64(2))*r_27 : (int(int64(2))+1)*r_27]
@@ -4616,13 +4544,7 @@ func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []floa
 			ar.release(mark_51)
 		}
 	}
-	if int64(0) < 0 || int64(0) >= int64(2) {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:145:14", runtime.CheckIndex(int64(0), 2))
-	}
 	row_56 := a_47[int(int64(0))*d_48 : (int(int64(0))+1)*d_48]
-	if int64(1) < 0 || int64(1) >= int64(2) {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:145:23", runtime.CheckIndex(int64(1), 2))
-	}
 	row_57 := a_47[int(int64(1))*d_48 : (int(int64(1))+1)*d_48]
 	r_58 := ar.F64(d_48)
 	row_56 = row_56[:len(r_58)]
@@ -4641,14 +4563,14 @@ func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []floa
 			r_58[i_59] = ((row_56[i_59] * row_56[i_59]) + (row_57[i_59] * row_57[i_59]))
 		}
 	}
-	if int64(9) < 0 || int64(9) >= int64(cam_2) {
+	if int64(9) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nbAt("models.nab:146:26", runtime.CheckIndex(int64(9), cam_2))
 	}
 	row_65 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
 	if d_48 != cam_3 {
 		return nil, 0, 0, nil, 0, nbErrorf("models.nab:146:30", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_48}))
 	}
-	if int64(10) < 0 || int64(10) >= int64(cam_2) {
+	if int64(10) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nbAt("models.nab:146:41", runtime.CheckIndex(int64(10), cam_2))
 	}
 	row_66 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
@@ -4684,7 +4606,7 @@ func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []floa
 	for i_79 := 0; i_79 < n_74; i_79++ {
 		mark_80 := ar.mark()
 		i_81 := int64(i_79)
-		if int64(6) < 0 || int64(6) >= int64(cam_2) {
+		if int64(6) >= int64(cam_2) {
 			return nil, 0, 0, nil, 0, nbAt("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
 		}
 		row_82 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
@@ -4989,39 +4911,39 @@ func fn_crossvjp(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_
 	a_1 = a_1[:a_2*a_3]
 	b_4 = b_4[:b_5*b_6]
 	ybar_7 = ybar_7[:ybar_8*ybar_9]
-	if int64(1) < 0 || int64(1) >= int64(a_2) {
+	if int64(1) >= int64(a_2) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:123:5", runtime.CheckIndex(int64(1), a_2))
 	}
 	row_10 := a_1[int(int64(1))*a_3 : (int(int64(1))+1)*a_3]
-	if int64(2) < 0 || int64(2) >= int64(b_5) {
+	if int64(2) >= int64(b_5) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:123:12", runtime.CheckIndex(int64(2), b_5))
 	}
 	row_11 := b_4[int(int64(2))*b_6 : (int(int64(2))+1)*b_6]
-	if int64(2) < 0 || int64(2) >= int64(a_2) {
+	if int64(2) >= int64(a_2) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:123:19", runtime.CheckIndex(int64(2), a_2))
 	}
 	row_12 := a_1[int(int64(2))*a_3 : (int(int64(2))+1)*a_3]
-	if int64(1) < 0 || int64(1) >= int64(b_5) {
+	if int64(1) >= int64(b_5) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:123:26", runtime.CheckIndex(int64(1), b_5))
 	}
 	row_13 := b_4[int(int64(1))*b_6 : (int(int64(1))+1)*b_6]
-	if int64(0) < 0 || int64(0) >= int64(b_5) {
+	if int64(0) >= int64(b_5) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:123:39", runtime.CheckIndex(int64(0), b_5))
 	}
 	row_14 := b_4[int(int64(0))*b_6 : (int(int64(0))+1)*b_6]
-	if int64(0) < 0 || int64(0) >= int64(a_2) {
+	if int64(0) >= int64(a_2) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:123:46", runtime.CheckIndex(int64(0), a_2))
 	}
 	row_15 := a_1[int(int64(0))*a_3 : (int(int64(0))+1)*a_3]
-	if int64(0) < 0 || int64(0) >= int64(ybar_8) {
+	if int64(0) >= int64(ybar_8) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(0), ybar_8))
 	}
 	row_16 := ybar_7[int(int64(0))*ybar_9 : (int(int64(0))+1)*ybar_9]
-	if int64(1) < 0 || int64(1) >= int64(ybar_8) {
+	if int64(1) >= int64(ybar_8) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(1), ybar_8))
 	}
 	row_17 := ybar_7[int(int64(1))*ybar_9 : (int(int64(1))+1)*ybar_9]
-	if int64(2) < 0 || int64(2) >= int64(ybar_8) {
+	if int64(2) >= int64(ybar_8) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(2), ybar_8))
 	}
 	row_18 := ybar_7[int(int64(2))*ybar_9 : (int(int64(2))+1)*ybar_9]
@@ -5044,7 +4966,7 @@ func fn_crossvjp(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_
 	if ybar_9 != a_3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{ybar_9}))
 	}
-	if int64(0) < 0 || int64(0) >= int64(b_5) {
+	if int64(0) >= int64(b_5) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(0), b_5))
 	}
 	if b_6 != a_3 {
@@ -5071,7 +4993,7 @@ func fn_crossvjp(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_
 	if ybar_9 != b_6 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{ybar_9}))
 	}
-	if int64(1) < 0 || int64(1) >= int64(a_2) {
+	if int64(1) >= int64(a_2) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(1), a_2))
 	}
 	if a_3 != b_6 {
@@ -5097,7 +5019,7 @@ func fn_crossvjp(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_
 	if ybar_9 != a_3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{ybar_9}))
 	}
-	if int64(1) < 0 || int64(1) >= int64(b_5) {
+	if int64(1) >= int64(b_5) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(1), b_5))
 	}
 	if b_6 != a_3 {
@@ -5123,7 +5045,7 @@ func fn_crossvjp(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_
 	if ybar_9 != b_6 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{ybar_9}))
 	}
-	if int64(0) < 0 || int64(0) >= int64(a_2) {
+	if int64(0) >= int64(a_2) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(0), a_2))
 	}
 	if a_3 != b_6 {
@@ -5164,7 +5086,7 @@ func fn_crossvjp(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_
 	if ybar_9 != a_3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{ybar_9}))
 	}
-	if int64(2) < 0 || int64(2) >= int64(b_5) {
+	if int64(2) >= int64(b_5) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(2), b_5))
 	}
 	if b_6 != a_3 {
@@ -5190,7 +5112,7 @@ func fn_crossvjp(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_
 	if ybar_9 != b_6 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{ybar_9}))
 	}
-	if int64(0) < 0 || int64(0) >= int64(a_2) {
+	if int64(0) >= int64(a_2) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(0), a_2))
 	}
 	if a_3 != b_6 {
@@ -5216,7 +5138,7 @@ func fn_crossvjp(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_
 	if ybar_9 != a_3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{ybar_9}))
 	}
-	if int64(0) < 0 || int64(0) >= int64(b_5) {
+	if int64(0) >= int64(b_5) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(0), b_5))
 	}
 	if b_6 != a_3 {
@@ -5242,7 +5164,7 @@ func fn_crossvjp(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_
 	if ybar_9 != b_6 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{ybar_9}))
 	}
-	if int64(2) < 0 || int64(2) >= int64(a_2) {
+	if int64(2) >= int64(a_2) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(2), a_2))
 	}
 	if a_3 != b_6 {
@@ -5283,7 +5205,7 @@ func fn_crossvjp(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_
 	if ybar_9 != a_3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{ybar_9}))
 	}
-	if int64(1) < 0 || int64(1) >= int64(b_5) {
+	if int64(1) >= int64(b_5) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(1), b_5))
 	}
 	if b_6 != a_3 {
@@ -5309,7 +5231,7 @@ func fn_crossvjp(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_
 	if ybar_9 != b_6 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{ybar_9}))
 	}
-	if int64(2) < 0 || int64(2) >= int64(a_2) {
+	if int64(2) >= int64(a_2) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(2), a_2))
 	}
 	if a_3 != b_6 {
@@ -5335,7 +5257,7 @@ func fn_crossvjp(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_
 	if ybar_9 != a_3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{ybar_9}))
 	}
-	if int64(2) < 0 || int64(2) >= int64(b_5) {
+	if int64(2) >= int64(b_5) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(2), b_5))
 	}
 	if b_6 != a_3 {
@@ -5361,7 +5283,7 @@ func fn_crossvjp(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_
 	if ybar_9 != b_6 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{ybar_9}))
 	}
-	if int64(1) < 0 || int64(1) >= int64(a_2) {
+	if int64(1) >= int64(a_2) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(1), a_2))
 	}
 	if a_3 != b_6 {
@@ -5513,15 +5435,15 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	r_1 = r_1[:r_2*r_3]
 	x_4 = x_4[:x_5*x_6]
 	ybar_7 = ybar_7[:ybar_8*ybar_9]
-	if int64(0) < 0 || int64(0) >= int64(r_2) {
+	if int64(0) >= int64(r_2) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:127:18", runtime.CheckIndex(int64(0), r_2))
 	}
 	row_10 := r_1[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
-	if int64(1) < 0 || int64(1) >= int64(r_2) {
+	if int64(1) >= int64(r_2) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:127:27", runtime.CheckIndex(int64(1), r_2))
 	}
 	row_11 := r_1[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
-	if int64(2) < 0 || int64(2) >= int64(r_2) {
+	if int64(2) >= int64(r_2) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:127:36", runtime.CheckIndex(int64(2), r_2))
 	}
 	row_12 := r_1[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
@@ -5707,27 +5629,18 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	if err_88 != nil {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_88, "cross", "models.nab:122:5", "models.nab:133:12")
 	}
-	if int64(0) < 0 || int64(0) >= int64(3) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:134:18", runtime.CheckIndex(int64(0), 3))
-	}
 	row_89 := a_76[int(int64(0))*d_77 : (int(int64(0))+1)*d_77]
-	if int64(0) < 0 || int64(0) >= int64(x_5) {
+	if int64(0) >= int64(x_5) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:134:25", runtime.CheckIndex(int64(0), x_5))
 	}
 	row_90 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
-	if int64(1) < 0 || int64(1) >= int64(3) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:134:35", runtime.CheckIndex(int64(1), 3))
-	}
 	row_91 := a_76[int(int64(1))*d_77 : (int(int64(1))+1)*d_77]
-	if int64(1) < 0 || int64(1) >= int64(x_5) {
+	if int64(1) >= int64(x_5) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:134:42", runtime.CheckIndex(int64(1), x_5))
 	}
 	row_92 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
-	if int64(2) < 0 || int64(2) >= int64(3) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:134:52", runtime.CheckIndex(int64(2), 3))
-	}
 	row_93 := a_76[int(int64(2))*d_77 : (int(int64(2))+1)*d_77]
-	if int64(2) < 0 || int64(2) >= int64(x_5) {
+	if int64(2) >= int64(x_5) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:134:59", runtime.CheckIndex(int64(2), x_5))
 	}
 	row_94 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
@@ -5916,13 +5829,11 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 		if i_166 < 0 || i_166 >= int64(n_116) {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:20", runtime.CheckIndex(i_166, n_116))
 		}
-		row_169 := a_118[int(i_166)*d_119 : (int(i_166)+1)*d_119]
-		_ = row_169
+		_ = a_118[int(i_166)*d_119 : (int(i_166)+1)*d_119]
 		if i_166 < 0 || i_166 >= int64(x_5) {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:48", runtime.CheckIndex(i_166, x_5))
 		}
-		row_170 := r_141[int(i_166)*x_6 : (int(i_166)+1)*x_6]
-		_ = row_170
+		_ = r_141[int(i_166)*x_6 : (int(i_166)+1)*x_6]
 		if ybar_9 != r_3 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{ybar_9}))
 		}
@@ -6140,7 +6051,7 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	if r_3 != d_77 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{d_77})+" and "+runtime.ShapeString([]int{r_3}))
 	}
-	if int64(2) < 0 || int64(2) >= int64(x_5) {
+	if int64(2) >= int64(x_5) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(2), x_5))
 	}
 	if x_6 != d_77 {
@@ -6166,9 +6077,6 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	if r_3 != x_6 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
-	if int64(2) < 0 || int64(2) >= int64(3) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(2), 3))
-	}
 	if d_77 != x_6 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_77})+" and "+runtime.ShapeString([]int{x_6})+" differ")
 	}
@@ -6192,7 +6100,7 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	if r_3 != d_77 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{d_77})+" and "+runtime.ShapeString([]int{r_3}))
 	}
-	if int64(1) < 0 || int64(1) >= int64(x_5) {
+	if int64(1) >= int64(x_5) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(1), x_5))
 	}
 	if x_6 != d_77 {
@@ -6218,9 +6126,6 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	if r_3 != x_6 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
-	if int64(1) < 0 || int64(1) >= int64(3) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(1), 3))
-	}
 	if d_77 != x_6 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_77})+" and "+runtime.ShapeString([]int{x_6})+" differ")
 	}
@@ -6244,7 +6149,7 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	if r_3 != d_77 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{d_77})+" and "+runtime.ShapeString([]int{r_3}))
 	}
-	if int64(0) < 0 || int64(0) >= int64(x_5) {
+	if int64(0) >= int64(x_5) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(0), x_5))
 	}
 	if x_6 != d_77 {
@@ -6269,9 +6174,6 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	}
 	if r_3 != x_6 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
-	}
-	if int64(0) < 0 || int64(0) >= int64(3) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(0), 3))
 	}
 	if d_77 != x_6 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_77})+" and "+runtime.ShapeString([]int{x_6})+" differ")
@@ -6314,17 +6216,8 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	for i_326 := range z_177 {
 		z_177[i_326] += r_321[i_326]
 	}
-	if int64(0) < 0 || int64(0) >= int64(3) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(0), 3))
-	}
 	row_327 := z_195[int(int64(0))*d_77 : (int(int64(0))+1)*d_77]
-	if int64(1) < 0 || int64(1) >= int64(3) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(1), 3))
-	}
 	row_328 := z_195[int(int64(1))*d_77 : (int(int64(1))+1)*d_77]
-	if int64(2) < 0 || int64(2) >= int64(3) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(2), 3))
-	}
 	row_329 := z_195[int(int64(2))*d_77 : (int(int64(2))+1)*d_77]
 	r_330 := ar.F64(r_3)
 	r_34 = r_34[:len(r_330)]
@@ -6366,11 +6259,8 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	if d_77 != r_3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_77}))
 	}
-	if int64(2) < 0 || int64(2) >= int64(r_2) {
+	if int64(2) >= int64(r_2) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(2), r_2))
-	}
-	if r_3 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{r_3})+" differ")
 	}
 	row_344 := z_189[int64(2)*int64(r_3) : (int64(2)+1)*int64(r_3)]
 	r_330 = r_330[:len(row_344)]
@@ -6413,11 +6303,8 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	if d_77 != r_3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_77}))
 	}
-	if int64(1) < 0 || int64(1) >= int64(r_2) {
+	if int64(1) >= int64(r_2) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(1), r_2))
-	}
-	if r_3 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{r_3})+" differ")
 	}
 	row_358 := z_189[int64(1)*int64(r_3) : (int64(1)+1)*int64(r_3)]
 	r_330 = r_330[:len(row_358)]
@@ -6460,11 +6347,8 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 	if d_77 != r_3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_77}))
 	}
-	if int64(0) < 0 || int64(0) >= int64(r_2) {
+	if int64(0) >= int64(r_2) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(0), r_2))
-	}
-	if r_3 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{r_3})+" differ")
 	}
 	row_372 := z_189[int64(0)*int64(r_3) : (int64(0)+1)*int64(r_3)]
 	r_330 = r_330[:len(row_372)]
@@ -6532,11 +6416,8 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 			r_393[i_394] = ((0.5 / r_34[i_394]) * r_337[i_394])
 		}
 	}
-	if int64(2) < 0 || int64(2) >= int64(r_2) {
+	if int64(2) >= int64(r_2) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(2), r_2))
-	}
-	if r_3 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{r_3})+" differ")
 	}
 	row_400 := z_189[int64(2)*int64(r_3) : (int64(2)+1)*int64(r_3)]
 	row_12 = row_12[:len(row_400)]
@@ -6555,11 +6436,8 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 			row_400[i_401] += ((2.0 * row_12[i_401]) * r_393[i_401])
 		}
 	}
-	if int64(1) < 0 || int64(1) >= int64(r_2) {
+	if int64(1) >= int64(r_2) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(1), r_2))
-	}
-	if r_3 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{r_3})+" differ")
 	}
 	row_407 := z_189[int64(1)*int64(r_3) : (int64(1)+1)*int64(r_3)]
 	row_11 = row_11[:len(row_407)]
@@ -6578,11 +6456,8 @@ func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x
 			row_407[i_408] += ((2.0 * row_11[i_408]) * r_393[i_408])
 		}
 	}
-	if int64(0) < 0 || int64(0) >= int64(r_2) {
+	if int64(0) >= int64(r_2) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(0), r_2))
-	}
-	if r_3 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{r_3})+" differ")
 	}
 	row_414 := z_189[int64(0)*int64(r_3) : (int64(0)+1)*int64(r_3)]
 	row_10 = row_10[:len(row_414)]
@@ -6681,12 +6556,12 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	feat_9 = feat_9[:feat_10*feat_11]
 	ybar_12 = ybar_12[:ybar_13*ybar_14]
 	ybar_15 = ybar_15[:ybar_16]
-	if int64(0) < 0 || int64(3) < int64(0) || int64(3) > int64(cam_2) {
+	if int64(3) > int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:143:21", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), int64(3), cam_2))
 	}
 	n_17 := int(int64(3)) - int(int64(0))
 	s_18 := cam_1[int(int64(0))*cam_3 : int(int64(3))*cam_3 : int(int64(3))*cam_3]
-	if int64(3) < 0 || int64(6) < int64(3) || int64(6) > int64(cam_2) {
+	if int64(6) > int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:143:35", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(3), int64(6), cam_2))
 	}
 	n_19 := int(int64(6)) - int(int64(3))
@@ -6716,11 +6591,11 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	if err_32 != nil {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbFrame(err_32, "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	if int64(2) < 0 || int64(2) >= int64(r_30) {
+	if int64(2) >= int64(r_30) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:144:20", runtime.CheckIndex(int64(2), r_30))
 	}
 	row_33 := r_29[int(int64(2))*r_31 : (int(int64(2))+1)*r_31]
-	if int64(0) < 0 || int64(0) >= int64(r_30) {
+	if int64(0) >= int64(r_30) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:144:13", runtime.CheckIndex(int64(0), r_30))
 	}
 	row_34 := r_29[int(int64(0))*r_31 : (int(int64(0))+1)*r_31]
@@ -6741,7 +6616,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 			r_35[i_36] = (row_34[i_36] / row_33[i_36])
 		}
 	}
-	if int64(1) < 0 || int64(1) >= int64(r_30) {
+	if int64(1) >= int64(r_30) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:144:26", runtime.CheckIndex(int64(1), r_30))
 	}
 	row_42 := r_29[int(int64(1))*r_31 : (int(int64(1))+1)*r_31]
@@ -6791,13 +6666,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 			ar.release(mark_54)
 		}
 	}
-	if int64(0) < 0 || int64(0) >= int64(2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:145:14", runtime.CheckIndex(int64(0), 2))
-	}
 	row_59 := a_50[int(int64(0))*d_51 : (int(int64(0))+1)*d_51]
-	if int64(1) < 0 || int64(1) >= int64(2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:145:23", runtime.CheckIndex(int64(1), 2))
-	}
 	row_60 := a_50[int(int64(1))*d_51 : (int(int64(1))+1)*d_51]
 	r_61 := ar.F64(d_51)
 	row_59 = row_59[:len(r_61)]
@@ -6816,11 +6685,11 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 			r_61[i_62] = ((row_59[i_62] * row_59[i_62]) + (row_60[i_62] * row_60[i_62]))
 		}
 	}
-	if int64(9) < 0 || int64(9) >= int64(cam_2) {
+	if int64(9) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:146:26", runtime.CheckIndex(int64(9), cam_2))
 	}
 	row_68 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
-	if int64(10) < 0 || int64(10) >= int64(cam_2) {
+	if int64(10) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:146:41", runtime.CheckIndex(int64(10), cam_2))
 	}
 	row_69 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
@@ -6876,7 +6745,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	for i_89 := 0; i_89 < n_84; i_89++ {
 		mark_90 := ar.mark()
 		i_91 := int64(i_89)
-		if int64(6) < 0 || int64(6) >= int64(cam_2) {
+		if int64(6) >= int64(cam_2) {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
 		}
 		row_92 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
@@ -7017,7 +6886,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_170, n_84))
 		}
 		row_172 := z_112[int(i_170)*d_87 : (int(i_170)+1)*d_87]
-		if int64(6) < 0 || int64(6) >= int64(cam_2) {
+		if int64(6) >= int64(cam_2) {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
 		}
 		row_173 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
@@ -7029,8 +6898,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 		if x_175 < 0 || x_175 >= int64(cam_2) {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:44", runtime.CheckIndex(x_175, cam_2))
 		}
-		row_176 := cam_1[int(x_175)*cam_3 : (int(x_175)+1)*cam_3]
-		_ = row_176
+		_ = cam_1[int(x_175)*cam_3 : (int(x_175)+1)*cam_3]
 		if x_175 < 0 || x_175 >= int64(rev_143) {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:14", runtime.CheckIndex(x_175, rev_143))
 		}
@@ -7080,7 +6948,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 		if cam_3 != d_51 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_51})+" and "+runtime.ShapeString([]int{cam_3}))
 		}
-		if int64(6) < 0 || int64(6) >= int64(rev_143) {
+		if int64(6) >= int64(rev_143) {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:14", runtime.CheckIndex(int64(6), rev_143))
 		}
 		if rev_144 != d_51 {
@@ -7119,7 +6987,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	if cam_3 != d_51 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{d_51})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
-	if int64(10) < 0 || int64(10) >= int64(cam_2) {
+	if int64(10) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(10), cam_2))
 	}
 	if cam_3 != d_51 {
@@ -7164,7 +7032,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	if cam_3 != d_51 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{d_51})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
-	if int64(9) < 0 || int64(9) >= int64(cam_2) {
+	if int64(9) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(9), cam_2))
 	}
 	if cam_3 != d_51 {
@@ -7187,12 +7055,6 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 			row_212[i_213] += (r_61[i_213] * z_141[i_213])
 		}
 	}
-	if int64(1) < 0 || int64(1) >= int64(2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(1), 2))
-	}
-	if d_51 != d_51 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_51})+" and "+runtime.ShapeString([]int{d_51})+" differ")
-	}
 	row_219 := z_140[int64(1)*int64(d_51) : (int64(1)+1)*int64(d_51)]
 	row_60 = row_60[:len(row_219)]
 	r_191 = r_191[:len(row_219)]
@@ -7209,12 +7071,6 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 		for i_220 := range row_219 {
 			row_219[i_220] += ((2.0 * row_60[i_220]) * r_191[i_220])
 		}
-	}
-	if int64(0) < 0 || int64(0) >= int64(2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(0), 2))
-	}
-	if d_51 != d_51 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_51})+" and "+runtime.ShapeString([]int{d_51})+" differ")
 	}
 	row_226 := z_140[int64(0)*int64(d_51) : (int64(0)+1)*int64(d_51)]
 	row_59 = row_59[:len(row_226)]
@@ -7233,13 +7089,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 			row_226[i_227] += ((2.0 * row_59[i_227]) * r_191[i_227])
 		}
 	}
-	if int64(0) < 0 || int64(0) >= int64(2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(0), 2))
-	}
 	row_233 := z_140[int(int64(0))*d_51 : (int(int64(0))+1)*d_51]
-	if int64(1) < 0 || int64(1) >= int64(2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(1), 2))
-	}
 	row_234 := z_140[int(int64(1))*d_51 : (int(int64(1))+1)*d_51]
 	r_235 := ar.F64(r_31)
 	row_33 = row_33[:len(r_235)]
@@ -7260,11 +7110,8 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	if d_51 != r_31 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{d_51}))
 	}
-	if int64(2) < 0 || int64(2) >= int64(r_30) {
+	if int64(2) >= int64(r_30) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(2), r_30))
-	}
-	if r_31 != r_31 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{r_31})+" differ")
 	}
 	row_243 := z_242[int64(2)*int64(r_31) : (int64(2)+1)*int64(r_31)]
 	r_43 = r_43[:len(row_243)]
@@ -7288,11 +7135,8 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	if d_51 != r_31 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{d_51}))
 	}
-	if int64(1) < 0 || int64(1) >= int64(r_30) {
+	if int64(1) >= int64(r_30) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(1), r_30))
-	}
-	if r_31 != r_31 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{r_31})+" differ")
 	}
 	row_250 := z_242[int64(1)*int64(r_31) : (int64(1)+1)*int64(r_31)]
 	r_235 = r_235[:len(row_250)]
@@ -7314,11 +7158,8 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	if d_51 != r_31 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{d_51}))
 	}
-	if int64(2) < 0 || int64(2) >= int64(r_30) {
+	if int64(2) >= int64(r_30) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(2), r_30))
-	}
-	if r_31 != r_31 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{r_31})+" differ")
 	}
 	row_257 := z_242[int64(2)*int64(r_31) : (int64(2)+1)*int64(r_31)]
 	r_35 = r_35[:len(row_257)]
@@ -7342,11 +7183,8 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	if d_51 != r_31 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{d_51}))
 	}
-	if int64(0) < 0 || int64(0) >= int64(r_30) {
+	if int64(0) >= int64(r_30) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(0), r_30))
-	}
-	if r_31 != r_31 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{r_31})+" differ")
 	}
 	row_264 := z_242[int64(0)*int64(r_31) : (int64(0)+1)*int64(r_31)]
 	r_235 = r_235[:len(row_264)]
@@ -7372,7 +7210,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	if err_280 != nil {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbFrame(err_280, "rotate$vjp", "models.nab:126:5", "models.nab:143:11")
 	}
-	if int64(3) < 0 || int64(3)+int64(r_278) > int64(cam_2) {
+	if int64(3)+int64(r_278) > int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_278), cam_2))
 	}
 	if r_279 != cam_3 {
@@ -7393,7 +7231,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 			region_281[i_282] += -r_277[i_282]
 		}
 	}
-	if int64(0) < 0 || int64(0)+int64(r_275) > int64(cam_2) {
+	if int64(0)+int64(r_275) > int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_275), cam_2))
 	}
 	if r_276 != cam_3 {
