@@ -29,6 +29,11 @@ type Options struct {
 	// an exported function's doc comment can carry its def's leading
 	// comment.
 	Sources map[string][]byte
+	// Dense makes the f64 matrices of exported signatures *mat.Dense
+	// (gonum.org/v1/gonum/mat) instead of [][]float64: an argument whose
+	// rows are contiguous is then read in place, without a copy. The
+	// generated file then imports gonum's mat package.
+	Dense bool
 	// ParallelMin, if positive, makes every loop that can run in
 	// parallel do so from ParallelMin elements on, in chunks of half as
 	// many (for tests; the default thresholds are in parallel.go).
@@ -149,7 +154,7 @@ func (g *gen) run() ([]byte, error) {
 // importable are the packages generated code may use, by the name it
 // refers to them by.
 var importable = map[string]string{
-	"bufio": "bufio", "fmt": "fmt", "io": "io", "json": "encoding/json", "math": "math",
+	"bufio": "bufio", "fmt": "fmt", "io": "io", "json": "encoding/json", "mat": "gonum.org/v1/gonum/mat", "math": "math",
 	"os": "os", "runtime": runtimeImport, "strconv": "strconv", "sync": "sync", "time": "time",
 }
 

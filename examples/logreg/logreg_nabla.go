@@ -31,7 +31,7 @@ func Loss(w []float64, b float64, x [][]float64, y []float64, lam float64) (floa
 // LossGrad is the gradient of loss with respect to (w, b).
 //
 // It is the Nabla def loss_grad(w: [d]f64, b: f64, x: [n][d]f64, y: [n]f64, lam: f64): ([d]f64, f64) (logreg.nab:11:12).
-// Its array results are fresh slices; LossGradInto writes them into buffers instead.
+// Its array results are newly allocated; LossGradInto writes them into buffers instead.
 func LossGrad(w []float64, b float64, x [][]float64, y []float64, lam float64) ([]float64, float64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -71,7 +71,7 @@ func LossGradInto(dst0 []float64, w []float64, b float64, x [][]float64, y []flo
 // b = 0 and returns the final (w, b).
 //
 // It is the Nabla def train(x: [n][d]f64, y: [n]f64, lam: f64, lr: f64, steps: i64): ([d]f64, f64) (logreg.nab:16:12).
-// Its array results are fresh slices; TrainInto writes them into buffers instead.
+// Its array results are newly allocated; TrainInto writes them into buffers instead.
 func Train(x [][]float64, y []float64, lam float64, lr float64, steps int64) ([]float64, float64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -110,7 +110,7 @@ func TrainInto(dst0 []float64, x [][]float64, y []float64, lam float64, lr float
 // Predict gives the probability of label 1 for each row of x.
 //
 // It is the Nabla def predict(w: [d]f64, b: f64, x: [n][d]f64): [n]f64 (logreg.nab:22:12).
-// Its array results are fresh slices; PredictInto writes them into buffers instead.
+// Its array results are newly allocated; PredictInto writes them into buffers instead.
 func Predict(w []float64, b float64, x [][]float64) ([]float64, error) {
 	ar := nbArenas.Get()
 	ar.reset()

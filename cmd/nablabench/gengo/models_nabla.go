@@ -22,7 +22,7 @@ func Rosen(x []float64) (float64, error) {
 }
 
 // RosenGrad is the Nabla def rosen_grad(x: [n]f64): [n]f64 (models.nab:8:12).
-// Its array results are fresh slices; RosenGradInto writes them into buffers instead.
+// Its array results are newly allocated; RosenGradInto writes them into buffers instead.
 func RosenGrad(x []float64) ([]float64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -77,7 +77,7 @@ func Gmm(alphas []float64, means [][]float64, icf [][]float64, x [][]float64, ga
 // GmmGrad is the gradient with respect to the parameters of the mixture.
 //
 // It is the Nabla def gmm_grad(alphas: [k]f64, means: [k][d]f64, icf: [k][p]f64, x: [n][d]f64, gamma: f64, m: i64): ([k]f64, [k][d]f64, [k][p]f64) (models.nab:64:12).
-// Its array results are fresh slices; GmmGradInto writes them into buffers instead.
+// Its array results are newly allocated; GmmGradInto writes them into buffers instead.
 func GmmGrad(alphas []float64, means [][]float64, icf [][]float64, x [][]float64, gamma float64, m int64) ([]float64, [][]float64, [][]float64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -166,7 +166,7 @@ func LstmObjective(mainparams [][]float64, extraparams [][]float64, state [][]fl
 // LstmJacobian is the gradient with respect to main_params and extra_params.
 //
 // It is the Nabla def lstm_jacobian(main_params: [r][w]f64, extra_params: [3][b]f64, state: [r][b]f64, sequence: [c][b]f64): ([r][w]f64, [3][b]f64) (models.nab:100:12).
-// Its array results are fresh slices; LstmJacobianInto writes them into buffers instead.
+// Its array results are newly allocated; LstmJacobianInto writes them into buffers instead.
 func LstmJacobian(mainparams [][]float64, extraparams [][]float64, state [][]float64, sequence [][]float64) ([][]float64, [][]float64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -230,7 +230,7 @@ func LstmJacobianInto(dst0 [][]float64, dst1 [][]float64, mainparams [][]float64
 }
 
 // BaObjective is the Nabla def ba_objective(cams: [n][11]f64, pts: [m][3]f64, w: [p]f64, feats: [p][2]f64, cam_idx: [p]i64, pt_idx: [p]i64): ([2][p]f64, [p]f64) (models.nab:156:12).
-// Its array results are fresh slices; BaObjectiveInto writes them into buffers instead.
+// Its array results are newly allocated; BaObjectiveInto writes them into buffers instead.
 func BaObjective(cams [][]float64, pts [][]float64, w []float64, feats [][]float64, camidx []int64, ptidx []int64) ([][]float64, []float64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -297,7 +297,7 @@ func BaObjectiveInto(dst0 [][]float64, dst1 []float64, cams [][]float64, pts [][
 // result is each weight residual's derivative with respect to its weight.
 //
 // It is the Nabla def ba_jacobian(cams: [n][11]f64, pts: [m][3]f64, w: [p]f64, feats: [p][2]f64, cam_idx: [p]i64, pt_idx: [p]i64): ([2][15][p]f64, [p]f64) (models.nab:171:12).
-// Its array results are fresh slices; BaJacobianInto writes them into buffers instead.
+// Its array results are newly allocated; BaJacobianInto writes them into buffers instead.
 func BaJacobian(cams [][]float64, pts [][]float64, w []float64, feats [][]float64, camidx []int64, ptidx []int64) ([][][]float64, []float64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
