@@ -146,25 +146,8 @@ func testPackage(t *testing.T, src string, opts codegen.Options, test string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	root, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
-	mod, err := os.ReadFile(filepath.Join(root, "go.mod"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The checkout's requirements, so that gonum resolves from the module
-	// cache.
-	var req []string
-	for _, line := range strings.Split(string(mod), "\n") {
-		if f := strings.Fields(line); len(f) == 2 && strings.Contains(f[0], ".") && strings.HasPrefix(f[1], "v") {
-			req = append(req, "require "+f[0]+" "+f[1])
-		}
-	}
-	gomod := "module gen\n\ngo 1.26\n\nrequire github.com/nabla-lang/nabla v0.0.0\n\nreplace github.com/nabla-lang/nabla => " + root + "\n" + strings.Join(req, "\n") + "\n"
-	for name, text := range map[string]string{"go.mod": gomod, "gen.go": string(gosrc), "gen_test.go": test} {
+	for name, text := range map[string]string{"go.mod": goModFor(t, "gen"), "gen.go": string(gosrc), "gen_test.go": test} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -177,4 +160,25 @@ func testPackage(t *testing.T, src string, opts codegen.Options, test string) {
 			t.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
 	}
+}
+
+// goModFor is the go.mod of a module that uses this checkout, with the
+// checkout's requirements so that gonum resolves from the module cache.
+func goModFor(t *testing.T, module string) string {
+	t.Helper()
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var req []string
+	for _, line := range strings.Split(string(mod), "\n") {
+		if f := strings.Fields(line); len(f) == 2 && strings.Contains(f[0], ".") && strings.HasPrefix(f[1], "v") {
+			req = append(req, "require "+f[0]+" "+f[1])
+		}
+	}
+	return "module " + module + "\n\ngo 1.26\n\nrequire github.com/nabla-lang/nabla v0.0.0\n\nreplace github.com/nabla-lang/nabla => " + root + "\n" + strings.Join(req, "\n") + "\n"
 }

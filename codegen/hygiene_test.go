@@ -30,10 +30,6 @@ func TestGeneratedHygiene(t *testing.T) {
 		t.Skip("runs the Go toolchain on many generated files")
 	}
 	dir := t.TempDir()
-	root, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var files []string
 	for _, pat := range []string{"../tests/testdata/*.nab", "testdata/*.nab"} {
 		fs, _ := filepath.Glob(pat)
@@ -88,18 +84,7 @@ func TestGeneratedHygiene(t *testing.T) {
 	if n < 10 {
 		t.Fatalf("only %d programs found", n)
 	}
-	mod, err := os.ReadFile(filepath.Join(root, "go.mod"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var req []string
-	for _, line := range strings.Split(string(mod), "\n") {
-		if f := strings.Fields(line); len(f) == 2 && strings.Contains(f[0], ".") && strings.HasPrefix(f[1], "v") {
-			req = append(req, "require "+f[0]+" "+f[1])
-		}
-	}
-	gomod := "module hygiene\n\ngo 1.26\n\nrequire github.com/nabla-lang/nabla v0.0.0\n\nreplace github.com/nabla-lang/nabla => " + root + "\n" + strings.Join(req, "\n") + "\n"
-	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(goModFor(t, "hygiene")), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	env := append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off", "GOSUMDB=off", "GOTOOLCHAIN=local")
