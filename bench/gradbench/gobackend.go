@@ -71,21 +71,7 @@ func startGo(module string, log io.Writer) (*goModule, error) {
 
 // signature is a def's parameter and result types.
 func (g *goModule) signature(def string) ([]ir.Type, ir.Type, error) {
-	d := g.prog.Def(def)
-	if d == nil {
-		return nil, nil, fmt.Errorf("no def named %s", def)
-	}
-	if d.HasParams {
-		ps := make([]ir.Type, len(d.Params))
-		for i, p := range d.Params {
-			ps[i] = p.T
-		}
-		return ps, d.Result, nil
-	}
-	if f, ok := d.Body.Type().(*ir.Func); ok {
-		return f.Params, f.Result, nil
-	}
-	return nil, d.Body.Type(), nil
+	return codegen.Signature(g.prog, def)
 }
 
 // call runs def on args as often as rep asks and returns the last result
