@@ -39,7 +39,11 @@ func (f *fn) checkIndex(i, n string, pos ir.Pos) {
 	if f.inRange(i, n) {
 		return
 	}
-	f.line("if %s < 0 || %s >= int64(%s) {", i, i, n)
+	cond := simplifyCond(fmt.Sprintf("%s < 0 || %s >= int64(%s)", i, i, n))
+	if cond == "" {
+		return
+	}
+	f.line("if %s {", cond)
 	f.retErr(fmt.Sprintf("nbAt(%q, runtime.CheckIndex(%s, %s))", posString(pos), i, n))
 	f.line("}")
 }
@@ -220,7 +224,9 @@ func (f *fn) stackP(name string, at *ir.Array, n string, pos ir.Pos, releasable 
 			f.line("_ = %s", mark)
 		}
 	}
+	f.loops++
 	e := elem(i)
+	f.loops--
 	if e.lz != nil {
 		f.stackLazyRow(name, rows[0].data, rows[0].dims, rows[0].rs, els[0].kind, n, i, e.lz, pos)
 		release()

@@ -56,7 +56,13 @@ type runner struct {
 }
 
 func (r *runner) Signature(name string) ([]ir.Type, ir.Type, error) {
-	d := r.prog.Def(name)
+	return Signature(r.prog, name)
+}
+
+// Signature is the parameter and result types of def name as the run
+// harness calls it: a function value def takes its lambda's parameters.
+func Signature(p *ir.Program, name string) ([]ir.Type, ir.Type, error) {
+	d := p.Def(name)
 	if d == nil {
 		return nil, nil, &ir.Error{Msg: fmt.Sprintf("no def named %s", name)}
 	}

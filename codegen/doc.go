@@ -76,6 +76,28 @@
 // nothing in the body updates an array in place (or when the recipe is
 // constant).
 //
+// # Tapes
+//
+// Reverse mode saves values for its reverse pass in arrays of tuples, a
+// tuple per element of a comprehension (let saved = build(n, fn i => (...,
+// x[i], y, ...))). In the tuple-of-arrays layout each field is an array of
+// its own, so the emitter stores only the fields some projection of
+// saved[j] reads, keeps only the shape of one that len, dim or zeros_like
+// alone look at, makes a field that is row i of an earlier array a view
+// of that array, and makes build(n, fn i => saved[i].f) field f itself
+// (fields.go). A value nobody reads (such a field, an unused let) is
+// compiled for its failures only, and dropped when it cannot fail.
+//
+// # Parallel loops
+//
+// A map with scalar elements or a sum of a recipe that is outside every
+// other loop runs through runtime.ParallelFor or runtime.ParallelSum when
+// it is long enough (parallel.go): the chunks depend on the length alone,
+// so the bits are the same on any number of cores. Each chunk allocates
+// from an arena of its own, and a failure ends its chunk; the first
+// failing chunk's error is returned, which is the first failing
+// element's.
+//
 // # Memory: arenas
 //
 // Every array a call allocates comes from an arena (nbArena in the
@@ -124,8 +146,9 @@
 //
 // An exported def becomes a documented Go function with idiomatic types
 // (export.go): one Go parameter per leaf of each parameter (float64,
-// int64, bool, []float64, [][]float64, [][][]float64; a tuple parameter
-// becomes several parameters), one result per leaf of the result, and an
+// int64, bool, []float64, [][]float64 or, with Options.Dense, gonum's
+// *mat.Dense, [][][]float64; a tuple parameter becomes several
+// parameters), one result per leaf of the result, and an
 // error last when the def can fail or takes matrices (which might be
 // ragged). Array results are fresh slices (rows of one allocation for
 // matrices). A def with array results also gets an ...Into variant
@@ -151,6 +174,13 @@
 // computed from the finished source, so they are exactly the packages it
 // uses.
 //
+// # Hygiene
+//
+// Generated files pass go vet and staticcheck (TestGeneratedHygiene runs
+// both on every test program): checks that cannot fail are not emitted,
+// unused locals are marked, values computed only for their failures go
+// to _.
+//
 // # Running: Backend and the build cache
 //
 // For nabla run --backend go, Generate with Options.Main adds a func main
@@ -165,7 +195,10 @@
 // package's embedded sources (runtime.Sources) and requires the module
 // versions this binary was built with, and runs go build there. A program
 // is built once; later runs of any of its defs reuse the binary, from any
-// directory and offline once the Go module cache holds gonum.
+// directory and offline once the Go module cache holds gonum. With -serve
+// the program answers requests instead (a def, its arguments, how often
+// to run it) and times each call itself: nabla gradbench --backend go
+// runs its modules so.
 //
 // # Run limits
 //

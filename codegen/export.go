@@ -24,6 +24,20 @@ func (l leaf) goType() string {
 	return strings.Repeat("[]", l.rank) + scalarGo(l.kind)
 }
 
+// dense reports whether a leaf is a matrix of f64, which Options.Dense
+// makes a *mat.Dense in exported signatures.
+func (g *gen) dense(l leaf) bool {
+	return g.opts.Dense && l.rank == 2 && l.kind == ir.F64
+}
+
+// exportType is the type of a leaf in an exported signature.
+func (g *gen) exportType(l leaf) string {
+	if g.dense(l) {
+		return "*mat.Dense"
+	}
+	return l.goType()
+}
+
 type exportParam struct {
 	name string
 	l    leaf
@@ -158,11 +172,11 @@ func (g *gen) emitExported(w *bytes.Buffer, di *defInfo) {
 			sig = append(sig, p.name+" "+ut)
 			continue
 		}
-		sig = append(sig, p.name+" "+p.l.goType())
+		sig = append(sig, p.name+" "+g.exportType(p.l))
 	}
 	var rets []string
 	for _, l := range results {
-		rets = append(rets, l.goType())
+		rets = append(rets, g.exportType(l))
 	}
 	doc := fmt.Sprintf("// %s is the Nabla def %s (%s).", name, signature(d, di), posString(d.P))
 	if lines := leadingComment(g.opts.Sources[d.P.File], d.P.Line); len(lines) > 0 {
@@ -176,7 +190,7 @@ func (g *gen) emitExported(w *bytes.Buffer, di *defInfo) {
 	// The plain variant.
 	fmt.Fprintf(w, "%s\n", doc)
 	if hasArray {
-		fmt.Fprintf(w, "// Its array results are fresh slices; %sInto writes them into buffers instead.\n", name)
+		fmt.Fprintf(w, "// Its array results are newly allocated; %sInto writes them into buffers instead.\n", name)
 	}
 	fmt.Fprintf(w, "func %s(%s) %s {\n", name, strings.Join(sig, ", "), retList(rets, fails))
 	g.emitExportBody(w, di, params, results, fails, false)
@@ -191,7 +205,7 @@ func (g *gen) emitExported(w *bytes.Buffer, di *defInfo) {
 	k := 0
 	for _, l := range results {
 		if l.rank > 0 {
-			dsig = append(dsig, fmt.Sprintf("dst%d %s", k, l.goType()))
+			dsig = append(dsig, fmt.Sprintf("dst%d %s", k, g.exportType(l)))
 		} else {
 			scalarRets = append(scalarRets, l.goType())
 		}
@@ -273,7 +287,7 @@ func (g *gen) emitExportBody(w *bytes.Buffer, di *defInfo, params []exportParam,
 		if into && l.rank > 0 {
 			continue
 		}
-		zeros = append(zeros, zeroOf(l.goType()))
+		zeros = append(zeros, zeroOf(g.exportType(l)))
 	}
 	retErr := func(e string) string {
 		return "return " + strings.Join(append(append([]string(nil), zeros...), e), ", ")
@@ -294,11 +308,17 @@ func (g *gen) emitExportBody(w *bytes.Buffer, di *defInfo, params []exportParam,
 			args = append(args, adapter(w, p.name, p.fn))
 			continue
 		}
-		switch p.l.rank {
-		case 0:
+		switch {
+		case p.l.rank == 0:
 			args = append(args, p.name)
-		case 1:
+		case p.l.rank == 1:
 			args = append(args, p.name, "len("+p.name+")")
+		case g.dense(p.l):
+			// A matrix whose rows are contiguous is read in place.
+			g.helper("nbDense")
+			fmt.Fprintf(w, "%sFlat, %sDims, ok := nbFromDense(ar, %s)\nif !ok {\n%s\n}\n", p.name, p.name, p.name,
+				retErr(fmt.Sprintf("fmt.Errorf(%q)", fmt.Sprintf("%s: argument %s is a nil matrix", di.def.Name, p.name))))
+			args = append(args, p.name+"Flat", p.name+"Dims[0]", p.name+"Dims[1]")
 		default:
 			g.helper("nbFlatten")
 			flat := p.name + "Flat"
@@ -342,6 +362,17 @@ func (g *gen) emitExportBody(w *bytes.Buffer, di *defInfo, params []exportParam,
 		var dims []string
 		for a := 1; a <= l.rank; a++ {
 			dims = append(dims, fmt.Sprintf("r%d_%d", i, a))
+		}
+		if g.dense(l) {
+			g.helper("nbDense")
+			if into {
+				dst := fmt.Sprintf("dst%d", i)
+				fmt.Fprintf(w, "if !nbIntoDense(%s, %s, %s) {\n%s\n}\n", dst, r, strings.Join(dims, ", "),
+					retErr(fmt.Sprintf(`fmt.Errorf("%s: %s is not a %%d×%%d matrix", %s)`, di.def.Name, dst, strings.Join(dims, ", "))))
+				continue
+			}
+			outs = append(outs, fmt.Sprintf("nbToDense(%s, %s)", r, strings.Join(dims, ", ")))
+			continue
 		}
 		if into {
 			g.helper(fmt.Sprintf("nbInto%d", min(l.rank, 3)))

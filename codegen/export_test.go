@@ -70,36 +70,84 @@ func TestExported(t *testing.T) {
 // defs, failing defs), then vets and tests it with the Go toolchain in a
 // module that uses this checkout.
 func TestExportedPackage(t *testing.T) {
+	testPackage(t, exportSrc, codegen.Options{Package: "gen"}, exportTest)
+}
+
+const denseSrc = `// scale multiplies a by s.
+export def scale(a: [m][n]f64, s: f64) = a * s
+export def gram(a: [m][n]f64) = (transpose(a) @ a, sum(flatten(a)))
+`
+
+const denseTest = `package gen
+
+import (
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+func TestDense(t *testing.T) {
+	a := mat.NewDense(2, 3, []float64{1, 2, 3, 4, 5, 6})
+	s, err := Scale(a, 2)
+	if err != nil || s.At(1, 2) != 12 || s.At(0, 0) != 2 {
+		t.Errorf("Scale = %v, %v", mat.Formatted(s), err)
+	}
+	// A view with a stride: its rows are copied, not read in place.
+	v := a.Slice(0, 2, 1, 3).(*mat.Dense)
+	g, total, err := Gram(v)
+	if err != nil || total != 2+3+5+6 || g.At(0, 0) != 2*2+5*5 || g.At(1, 0) != 2*3+5*6 {
+		t.Errorf("Gram(view) = %v, %v, %v", mat.Formatted(g), total, err)
+	}
+	if a.At(0, 0) != 1 {
+		t.Error("the argument was modified")
+	}
+	if _, err := Scale(nil, 1); err == nil {
+		t.Error("Scale(nil): no error")
+	}
+	dst := mat.NewDense(2, 3, nil)
+	if err := ScaleInto(dst, a, 3); err != nil || dst.At(1, 1) != 15 {
+		t.Errorf("ScaleInto: %v, %v", mat.Formatted(dst), err)
+	}
+	// A destination view: only its own elements are written.
+	big := mat.NewDense(3, 4, nil)
+	if err := ScaleInto(big.Slice(1, 3, 1, 4).(*mat.Dense), a, 1); err != nil || big.At(2, 3) != 6 || big.At(0, 0) != 0 || big.At(1, 0) != 0 {
+		t.Errorf("ScaleInto(view): %v, %v", mat.Formatted(big), err)
+	}
+	if err := ScaleInto(mat.NewDense(3, 2, nil), a, 1); err == nil {
+		t.Error("ScaleInto with a 3×2 destination: no error")
+	}
+	if n := testing.AllocsPerRun(50, func() { ScaleInto(dst, a, 3) }); n != 0 {
+		t.Errorf("ScaleInto allocates %v times per call", n)
+	}
+}
+`
+
+// TestExportedDense generates a package with Options.Dense and tests its
+// *mat.Dense signatures: arguments read in place or, for strided views,
+// copied; nil rejected; results as new matrices or written into
+// destination views; no allocation in the Into variant.
+func TestExportedDense(t *testing.T) {
+	testPackage(t, denseSrc, codegen.Options{Package: "gen", Dense: true}, denseTest)
+}
+
+// testPackage compiles src, generates a package with opts, and vets and
+// tests it, with test as its test file, in a module that uses this
+// checkout.
+func testPackage(t *testing.T, src string, opts codegen.Options, test string) {
 	if testing.Short() {
 		t.Skip("runs the Go toolchain")
 	}
-	res, err := pipeline.Compile(context.Background(), "x.nab", []byte(exportSrc), pipeline.Options{})
+	res, err := pipeline.Compile(context.Background(), "x.nab", []byte(src), pipeline.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, err := codegen.GenerateAll([]*ir.Program{res.Opt}, codegen.Options{Package: "gen", Sources: map[string][]byte{"x.nab": []byte(exportSrc)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	root, err := filepath.Abs("..")
+	opts.Sources = map[string][]byte{"x.nab": []byte(src)}
+	gosrc, err := codegen.GenerateAll([]*ir.Program{res.Opt}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	mod, err := os.ReadFile(filepath.Join(root, "go.mod"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The checkout's requirements, so that gonum resolves from the module
-	// cache.
-	var req []string
-	for _, line := range strings.Split(string(mod), "\n") {
-		if f := strings.Fields(line); len(f) == 2 && strings.Contains(f[0], ".") && strings.HasPrefix(f[1], "v") {
-			req = append(req, "require "+f[0]+" "+f[1])
-		}
-	}
-	gomod := "module gen\n\ngo 1.26\n\nrequire github.com/nabla-lang/nabla v0.0.0\n\nreplace github.com/nabla-lang/nabla => " + root + "\n" + strings.Join(req, "\n") + "\n"
-	for name, text := range map[string]string{"go.mod": gomod, "gen.go": string(src), "gen_test.go": exportTest} {
+	for name, text := range map[string]string{"go.mod": goModFor(t, "gen"), "gen.go": string(gosrc), "gen_test.go": test} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -112,4 +160,25 @@ func TestExportedPackage(t *testing.T) {
 			t.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
 	}
+}
+
+// goModFor is the go.mod of a module that uses this checkout, with the
+// checkout's requirements so that gonum resolves from the module cache.
+func goModFor(t *testing.T, module string) string {
+	t.Helper()
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var req []string
+	for _, line := range strings.Split(string(mod), "\n") {
+		if f := strings.Fields(line); len(f) == 2 && strings.Contains(f[0], ".") && strings.HasPrefix(f[1], "v") {
+			req = append(req, "require "+f[0]+" "+f[1])
+		}
+	}
+	return "module " + module + "\n\ngo 1.26\n\nrequire github.com/nabla-lang/nabla v0.0.0\n\nreplace github.com/nabla-lang/nabla => " + root + "\n" + strings.Join(req, "\n") + "\n"
 }

@@ -328,8 +328,68 @@ func (f *fn) compileUnread(e ir.Expr) {
 	code := f.b.String()
 	f.b = save
 	if strings.Contains(code, "return ") {
-		f.b.WriteString(code)
+		f.b.WriteString(blankUnread(code))
 	}
+}
+
+// blankUnread rewrites code kept for its failures alone so that the
+// values it computes for nobody are not stored: a variable it declares
+// and never reads loses its declaration, and its assignments go to _ (a
+// stored value nobody reads is what staticcheck's SA4006 reports).
+func blankUnread(code string) string {
+	lines := strings.Split(code, "\n")
+	declared := map[string]bool{}
+	reads := map[string]int{}
+	for _, l := range lines {
+		rest := l
+		if m := varDecRE.FindStringSubmatch(l); m != nil {
+			declared[m[1]] = true
+			rest = ""
+			if i := strings.Index(l, " = "); i >= 0 {
+				rest = l[i+3:]
+			}
+		} else if m := lhsRE.FindStringSubmatch(l); m != nil && !strings.HasPrefix(strings.TrimSpace(l), "for ") {
+			if m[2] == ":=" {
+				for _, n := range strings.Split(m[1], ",") {
+					declared[strings.TrimSpace(n)] = true
+				}
+			}
+			rest = l[len(m[0]):]
+		}
+		for _, id := range identRE.FindAllString(rest, -1) {
+			reads[id]++
+		}
+	}
+	unread := func(n string) bool { return declared[n] && reads[n] == 0 && localRE.MatchString(n) }
+	var out []string
+	for _, l := range lines {
+		if m := varDecRE.FindStringSubmatch(l); m != nil && unread(m[1]) && !strings.Contains(l, " = ") {
+			continue
+		}
+		if m := lhsRE.FindStringSubmatch(l); m != nil && !strings.HasPrefix(strings.TrimSpace(l), "for ") {
+			names := strings.Split(m[1], ",")
+			blanks := 0
+			for i, n := range names {
+				if n = strings.TrimSpace(n); unread(n) {
+					n = "_"
+				}
+				if n == "_" {
+					blanks++
+				}
+				names[i] = n
+			}
+			if blanks > 0 {
+				op := m[2]
+				if blanks == len(names) {
+					op = "="
+				}
+				indent := l[:len(l)-len(strings.TrimLeft(l, " \t"))]
+				l = indent + strings.Join(names, ", ") + " " + op + " " + l[len(m[0]):]
+			}
+		}
+		out = append(out, l)
+	}
+	return strings.Join(out, "\n")
 }
 
 // skipFields marks the elements of the tuple fn(i) => let ... in (e0,

@@ -99,13 +99,28 @@ func (f *fn) addInto(dst string, lz *lazy, op string) {
 		return
 	}
 	f.reslice(lz.arrays, "len("+dst+")")
-	i := f.fresh("i")
-	f.line("for %s := range %s {", i, dst)
-	mark := f.iterMark()
-	x := lz.elem(i)
-	f.line("%s[%s] %s= %s", dst, i, op, x)
-	f.release(mark, "")
-	f.line("}")
+	iter := func(i string) string {
+		mark := f.iterMark()
+		x := lz.elem(i)
+		f.line("%s[%s] %s= %s", dst, i, op, x)
+		f.release(mark, "")
+		return ""
+	}
+	seq := f.scratch(func() {
+		i := f.fresh("i")
+		f.line("for %s := range %s {", i, dst)
+		f.loops++
+		iter(i)
+		f.loops--
+		f.line("}")
+	})
+	size := "len(" + dst + ")"
+	if len(lz.dims) == 1 {
+		size = lz.dims[0]
+	}
+	if !f.parallel("len("+dst+")", size, seq, "", iter) {
+		f.b.WriteString(seq)
+	}
 }
 
 // total is the number of elements of a lazy array.
@@ -258,11 +273,22 @@ func (f *fn) sumLazy(lz *lazy) string {
 	n := f.total(lz)
 	s := f.defT("s", scalarGo(lz.kind), "0")
 	f.reslice(lz.arrays, n)
-	i := f.fresh("i")
-	f.line("for %s := 0; %s < %s; %s++ {", i, i, n, i)
-	mark := f.iterMark()
-	f.line("%s += %s", s, lz.elem(i))
-	f.release(mark, "")
-	f.line("}")
+	iter := func(i string) string {
+		mark := f.iterMark()
+		f.line("%s += %s", s, lz.elem(i))
+		f.release(mark, "")
+		return ""
+	}
+	seq := f.scratch(func() {
+		i := f.fresh("i")
+		f.line("for %s := 0; %s < %s; %s++ {", i, i, n, i)
+		f.loops++
+		iter(i)
+		f.loops--
+		f.line("}")
+	})
+	if lz.kind != ir.F64 || !f.parallel(n, n, seq, s, iter) {
+		f.b.WriteString(seq)
+	}
 	return s
 }

@@ -29,6 +29,15 @@ type Options struct {
 	// an exported function's doc comment can carry its def's leading
 	// comment.
 	Sources map[string][]byte
+	// Dense makes the f64 matrices of exported signatures *mat.Dense
+	// (gonum.org/v1/gonum/mat) instead of [][]float64: an argument whose
+	// rows are contiguous is then read in place, without a copy. The
+	// generated file then imports gonum's mat package.
+	Dense bool
+	// ParallelMin, if positive, makes every loop that can run in
+	// parallel do so from ParallelMin elements on, in chunks of half as
+	// many (for tests; the default thresholds are in parallel.go).
+	ParallelMin int
 }
 
 // Generate emits Go source for a program after the opt stage: an internal
@@ -145,9 +154,9 @@ func (g *gen) run() ([]byte, error) {
 // importable are the packages generated code may use, by the name it
 // refers to them by.
 var importable = map[string]string{
-	"fmt": "fmt", "io": "io", "json": "encoding/json", "math": "math",
-	"os": "os", "runtime": runtimeImport, "strconv": "strconv", "sync": "sync",
-	"debug": "runtime/debug", "metrics": "runtime/metrics", "time": "time",
+	"bufio": "bufio", "fmt": "fmt", "io": "io", "json": "encoding/json", "mat": "gonum.org/v1/gonum/mat", "math": "math",
+	"os": "os", "runtime": runtimeImport, "strconv": "strconv", "sync": "sync", "time": "time",
+	"debug": "runtime/debug", "metrics": "runtime/metrics",
 }
 
 // withImports inserts the import declaration into src, a file with none:
@@ -330,6 +339,7 @@ func (g *gen) emitDef(di *defInfo) (err error) {
 	}
 	// Tell Go's prover each array parameter's length, so that loops
 	// bounded by the dimensions index without per-element checks.
+	var reslices []string
 	for _, p := range params {
 		if _, ok := p.T.(*ir.Func); ok {
 			continue
@@ -337,7 +347,9 @@ func (g *gen) emitDef(di *defInfo) (err error) {
 		ls, lp := f.env[p].leafParts()
 		for k, l := range ls {
 			if l.rank > 0 {
-				f.line("%s = %s[:%s]", lp[k][0], lp[k][0], strings.Join(lp[k][1:], "*"))
+				r := fmt.Sprintf("%s = %s[:%s]", lp[k][0], lp[k][0], strings.Join(lp[k][1:], "*"))
+				reslices = append(reslices, r)
+				f.line("%s", r)
 			}
 		}
 	}
@@ -366,6 +378,18 @@ func (g *gen) emitDef(di *defInfo) (err error) {
 		}
 	}
 	code += "return " + ret + "\n"
+	// A parameter nothing reads needs no reslicing (an unused store).
+	if len(reslices) > 0 {
+		uses := map[string]int{}
+		for _, id := range identRE.FindAllString(code, -1) {
+			uses[id]++
+		}
+		for _, r := range reslices {
+			if name := r[:strings.IndexByte(r, ' ')]; uses[name] == 2 {
+				f.dropLine(r) // its own two mentions are all
+			}
+		}
+	}
 	if len(f.drop) > 0 {
 		var keep []string
 		for _, l := range strings.Split(code, "\n") {
@@ -383,6 +407,15 @@ func (g *gen) emitDef(di *defInfo) (err error) {
 	what := "def " + d.Name
 	fmt.Fprintf(&g.body, "// %s is %s (%s).\nfunc %s(%s) %s {\n%s}\n\n", di.goName, what, d.P, di.goName, strings.Join(sig, ", "), rets, code)
 	return nil
+}
+
+// dropLine deletes every line of the function being emitted that is, but
+// for indentation, line.
+func (f *fn) dropLine(line string) {
+	if f.drop == nil {
+		f.drop = map[string]bool{}
+	}
+	f.drop[line] = true
 }
 
 // emitValueDef makes a value def a getter that computes the value once.
@@ -495,6 +528,9 @@ type fn struct {
 	// views holds the array atoms that share storage although their
 	// primitive's result is fresh (fields.go).
 	views map[string]bool
+	// loops counts the loop bodies being emitted: only a loop outside
+	// every other goes parallel (parallel.go).
+	loops int
 }
 
 // staticFn is a function value known at compile time: a def or a lambda
@@ -579,6 +615,9 @@ func (f *fn) retErr(errExpr string) {
 // failIf emits a check: if cond holds, the run fails at pos with msg (a
 // Go expression of type string).
 func (f *fn) failIf(cond string, pos ir.Pos, msgExpr string) {
+	if cond = simplifyCond(cond); cond == "" {
+		return
+	}
 	f.line("if %s {", cond)
 	f.retErr(fmt.Sprintf("nbErrorf(%s, %s)", strconv.Quote(posString(pos)), msgExpr))
 	f.line("}")
@@ -1024,7 +1063,9 @@ func (f *fn) compileLoop(e *ir.Loop) val {
 		f.env, f.fenv = cloneEnv(saveEnv), cloneFenv(saveFenv)
 		f.env[e.State] = st
 		f.env[e.Index] = valOf(ir.TI64, i)
+		f.loops++
 		next = f.compile(e.Body)
+		f.loops--
 		f.assign(st, next)
 		f.iterRelease(mark, st, next, "")
 		f.env, f.fenv = saveEnv, saveFenv
@@ -1039,7 +1080,9 @@ func (f *fn) compileLoop(e *ir.Loop) val {
 		f.line("break")
 		f.line("}")
 		mark := f.iterMark()
+		f.loops++
 		next = f.compile(e.Body)
+		f.loops--
 		f.assign(st, next)
 		f.iterRelease(mark, st, next, "")
 		f.env, f.fenv = saveEnv, saveFenv

@@ -30,22 +30,30 @@ import (
 
 func (g *gen) emitHarness(w *bytes.Buffer) {
 	g.helper("nbError")
+	g.helper("nbArena")
 	w.WriteString("func main() {\n\tos.Exit(nbMain(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))\n}\n\n")
-	w.WriteString("// nbCall runs def name on decoded arguments.\nfunc nbCall(name string, in []any) (out any, err error) {\n\tswitch name {\n")
+	w.WriteString(`// nbPrepare decodes the arguments of def name and returns run, which
+// calls the def on them (again at each call, reusing one arena), and
+// result, which encodes the last run's result.
+func nbPrepare(name string, in []any) (run func() error, result func() any, err error) {
+	ar := new(nbArena)
+	_ = ar
+	switch name {
+`)
 	for _, di := range g.order {
 		if di.skip != nil {
-			fmt.Fprintf(w, "case %q:\nreturn nil, fmt.Errorf(%q)\n", di.def.Name, fmt.Sprintf("%s: def %s cannot run with --backend go: %v", posString(di.def.P), di.def.Name, di.skip))
+			fmt.Fprintf(w, "case %q:\nreturn nil, nil, fmt.Errorf(\"%%s\", %q)\n", di.def.Name, fmt.Sprintf("%s: def %s cannot run with --backend go: %v", posString(di.def.P), di.def.Name, di.skip))
 			continue
 		}
 		if hasFuncParam(di) {
-			fmt.Fprintf(w, "case %q:\nreturn nil, fmt.Errorf(%q)\n", di.def.Name, di.def.Name+" takes a function, which has no JSON form")
+			fmt.Fprintf(w, "case %q:\nreturn nil, nil, fmt.Errorf(%q)\n", di.def.Name, "def "+di.def.Name+" takes a function, which has no JSON form")
 			continue
 		}
 		fmt.Fprintf(w, "case %q:\n", di.def.Name)
-		fmt.Fprintf(w, "if len(in) != %d {\nreturn nil, fmt.Errorf(\"%s takes %d arguments, got %%d\", len(in))\n}\n", len(di.params), di.def.Name, len(di.params))
+		fmt.Fprintf(w, "if len(in) != %d {\nreturn nil, nil, fmt.Errorf(\"def %s takes %d arguments, got %%d\", len(in))\n}\n", len(di.params), di.def.Name, len(di.params))
 		var args []string
 		if !di.value {
-			args = append(args, "nil")
+			args = append(args, "ar")
 		}
 		for i, t := range di.params {
 			fmt.Fprintf(w, "a%d := nbDecode(%q, in[%d])\n", i, typeDesc(t), i)
@@ -57,11 +65,17 @@ func (g *gen) emitHarness(w *bytes.Buffer) {
 		}
 		resTypes := partTypes(di.result)
 		var res []string
-		for i := range resTypes {
+		for i, rt := range resTypes {
 			res = append(res, fmt.Sprintf("r%d", i))
+			fmt.Fprintf(w, "var r%d %s\n", i, rt)
+		}
+		w.WriteString("run = func() error {\n")
+		if !di.value {
+			w.WriteString("ar.reset()\n")
 		}
 		lhs := strings.Join(res, ", ")
 		if di.fails {
+			w.WriteString("var err error\n")
 			if lhs == "" {
 				lhs = "err"
 			} else {
@@ -72,20 +86,21 @@ func (g *gen) emitHarness(w *bytes.Buffer) {
 		if lhs == "" {
 			fmt.Fprintf(w, "%s\n", call)
 		} else {
-			fmt.Fprintf(w, "%s := %s\n", lhs, call)
+			fmt.Fprintf(w, "%s = %s\n", lhs, call)
 		}
 		if di.fails {
-			fmt.Fprintf(w, "if err != nil {\nreturn nil, nbFrame(err, %q, %q, \"\")\n}\n", di.def.Name, posString(di.def.P))
+			fmt.Fprintf(w, "if err != nil {\nreturn nbFrame(err, %q, %q, \"\")\n}\n", di.def.Name, posString(di.def.P))
 		}
+		w.WriteString("return nil\n}\n")
 		var leaves []string
 		k := 0
 		for _, l := range mustLeaves(di.result) {
 			leaves = append(leaves, leafLit(l, res[k:k+l.nparts()]))
 			k += l.nparts()
 		}
-		fmt.Fprintf(w, "return nbEncode(%q, []nbLeaf{%s}), nil\n", typeDesc(di.result), strings.Join(leaves, ", "))
+		fmt.Fprintf(w, "return run, func() any { return nbEncode(%q, []nbLeaf{%s}) }, nil\n", typeDesc(di.result), strings.Join(leaves, ", "))
 	}
-	w.WriteString("}\nreturn nil, fmt.Errorf(\"no def named %s\", name)\n}\n\n")
+	w.WriteString("}\nreturn nil, nil, fmt.Errorf(\"no def named %s\", name)\n}\n\n")
 	w.WriteString("// nbDefPos is the declaration of def name, for errors that belong to no\n// expression.\nfunc nbDefPos(name string) string {\n\tswitch name {\n")
 	for _, di := range g.order {
 		fmt.Fprintf(w, "case %q:\nreturn %q\n", di.def.Name, posString(di.def.P))
@@ -346,15 +361,15 @@ func nbAppendFloat(b []byte, f float64) []byte {
 	return b
 }
 
-// nbSafeCall is nbCall with a Go panic (a bug in the generated code)
-// reported as an internal error, never as a stack trace.
-func nbSafeCall(name string, in []any) (out any, err error) {
+// nbSafe calls f, reporting a Go panic (a bug in the generated code) as
+// an internal error, never as a stack trace.
+func nbSafe(f func() error) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			out, err = nil, fmt.Errorf("internal error: %v", r)
+			err = fmt.Errorf("internal error: %v", r)
 		}
 	}()
-	return nbCall(name, in)
+	return f()
 }
 
 // nbMaxBytes is the run's memory limit, 0 for none but the machine's.
@@ -386,8 +401,25 @@ func nbWatch(name string, base int64, stderr io.Writer) {
 	}
 }
 
+// nbCall runs def name once on decoded arguments.
+func nbCall(name string, in []any) (out any, err error) {
+	var run func() error
+	var result func() any
+	err = nbSafe(func() (err error) {
+		run, result, err = nbPrepare(name, in)
+		return err
+	})
+	if err == nil {
+		err = nbSafe(run)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return result(), nil
+}
+
 // nbMain is the command: -f NAME [-max-memory BYTES], JSON arguments on
-// stdin.
+// stdin; or -serve.
 func nbMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	name := "main"
 	for i := 0; i < len(args); i++ {
@@ -404,6 +436,9 @@ func nbMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			nbMaxBytes = n
 			runtime.SetArrayLimit(n)
 			i++
+		}
+		if args[i] == "-serve" {
+			return nbServe(stdin, stdout, stderr)
 		}
 	}
 
@@ -424,12 +459,72 @@ func nbMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		debug.FreeOSMemory() // a collection, for the base the watcher measures from
 		go nbWatch(name, nbLive(), stderr)
 	}
-	out, err := nbSafeCall(name, in)
+	out, err := nbCall(name, in)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
 	stdout.Write(append(nbAppend(nil, out), '\n'))
 	return 0
+}
+
+// nbServe answers requests, one JSON object a line,
+// {"def": NAME, "args": [...], "runs": N, "seconds": S}: it decodes the
+// arguments once, calls the def at least N times and for at least S
+// seconds in all, and writes one line, {"times": [ns, ...], "output": R}
+// with each call's time and the last call's result, or {"error": MSG}.
+// It returns at the end of input. (nabla gradbench --backend go times
+// evaluations this way: computation only, no process start or JSON.)
+func nbServe(stdin io.Reader, stdout, stderr io.Writer) int {
+	dec := json.NewDecoder(stdin)
+	dec.UseNumber()
+	w := bufio.NewWriter(stdout)
+	for {
+		var req struct {
+			Def     string
+			Args    []any
+			Runs    int
+			Seconds float64
+		}
+		if err := dec.Decode(&req); err == io.EOF {
+			return 0
+		} else if err != nil {
+			fmt.Fprintf(stderr, "bad request: %v\n", err)
+			return 2
+		}
+		var run func() error
+		var result func() any
+		err := nbSafe(func() (err error) {
+			run, result, err = nbPrepare(req.Def, req.Args)
+			return err
+		})
+		var times []int64
+		var total time.Duration
+		for err == nil && (len(times) < max(req.Runs, 1) || total.Seconds() < req.Seconds) {
+			start := time.Now()
+			err = nbSafe(run)
+			dt := time.Since(start)
+			times = append(times, dt.Nanoseconds())
+			total += dt
+		}
+		if err != nil {
+			msg, _ := json.Marshal(err.Error())
+			fmt.Fprintf(w, "{\"error\":%s}\n", msg)
+		} else {
+			b := []byte("{\"times\":[")
+			for i, t := range times {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = strconv.AppendInt(b, t, 10)
+			}
+			b = append(b, "],\"output\":"...)
+			b = append(nbAppend(b, result()), "}\n"...)
+			w.Write(b)
+		}
+		if err := w.Flush(); err != nil {
+			return 2
+		}
+	}
 }
 `

@@ -44,6 +44,7 @@ var helperDeps = map[string][]string{
 	"nbOut3":    {"nbOut2"},
 	"nbInto3":   {"nbInto2"},
 	"nbFlatten": {"nbArena"},
+	"nbDense":   {"nbArena"},
 }
 
 var helperSrc = map[string]string{
@@ -167,6 +168,49 @@ func nbFlatten3[T any](ar *nbArena, x [][][]T) ([]T, [3]int, bool) {
 	return flat, [3]int{a, b, c}, true
 }
 `,
+	"nbDense": `// nbFromDense gives the row-major elements of m: its own storage when
+// its rows are contiguous (generated code never writes into an argument),
+// else a copy in the arena. ok is false for a nil matrix.
+func nbFromDense(ar *nbArena, m *mat.Dense) ([]float64, [2]int, bool) {
+	if m == nil {
+		return nil, [2]int{}, false
+	}
+	raw := m.RawMatrix()
+	r, c := raw.Rows, raw.Cols
+	if raw.Stride == c || r <= 1 {
+		return raw.Data[:r*c], [2]int{r, c}, true
+	}
+	flat := ar.F64(r * c)
+	for i := 0; i < r; i++ {
+		copy(flat[i*c:(i+1)*c], raw.Data[i*raw.Stride:])
+	}
+	return flat, [2]int{r, c}, true
+}
+
+// nbToDense copies an m×n result out of the call's arena into a new
+// matrix (an empty one when m or n is 0, which mat.NewDense refuses).
+func nbToDense(r []float64, m, n int) *mat.Dense {
+	if m == 0 || n == 0 {
+		return &mat.Dense{}
+	}
+	return mat.NewDense(m, n, append([]float64(nil), r[:m*n]...))
+}
+
+// nbIntoDense copies an m×n result into dst, which must be m×n.
+func nbIntoDense(dst *mat.Dense, r []float64, m, n int) bool {
+	if dst == nil {
+		return m == 0 || n == 0
+	}
+	if rows, cols := dst.Dims(); rows != m || cols != n {
+		return false
+	}
+	raw := dst.RawMatrix()
+	for i := 0; i < m; i++ {
+		copy(raw.Data[i*raw.Stride:i*raw.Stride+n], r[i*n:(i+1)*n])
+	}
+	return true
+}
+`,
 	"nbArena": `// nbArena hands out the arrays of one call: zeroed slices cut from
 // chunks that are kept from call to call, so that a call in steady state
 // allocates nothing. A nil *nbArena allocates with make (for values that
@@ -245,25 +289,33 @@ func (a *nbArena) Bool(n int) []bool {
 
 // nbArenas keeps idle arenas. Unlike a sync.Pool it is not emptied by
 // the garbage collector, so a call in steady state really allocates
-// nothing; it holds at most cap(nbArenas.c) arenas, each keeping the
+// nothing; it holds at most 16 arenas, each keeping the
 // largest chunks a call needed.
-var nbArenas = nbArenaPool{c: make(chan *nbArena, 16)}
+var nbArenas nbArenaPool
 
-type nbArenaPool struct{ c chan *nbArena }
-
-func (p nbArenaPool) Get() *nbArena {
-	select {
-	case a := <-p.c:
-		return a
-	default:
-		return new(nbArena)
-	}
+// nbArenaPool is a stack: the arena returned last, whose memory is the
+// most likely to be in cache, is the next one handed out.
+type nbArenaPool struct {
+	mu   sync.Mutex
+	idle []*nbArena
 }
 
-func (p nbArenaPool) Put(a *nbArena) {
-	select {
-	case p.c <- a:
-	default:
+func (p *nbArenaPool) Get() *nbArena {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n := len(p.idle); n > 0 {
+		a := p.idle[n-1]
+		p.idle = p.idle[:n-1]
+		return a
+	}
+	return new(nbArena)
+}
+
+func (p *nbArenaPool) Put(a *nbArena) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.idle) < 16 {
+		p.idle = append(p.idle, a)
 	}
 }
 `,

@@ -115,3 +115,77 @@ func (f *fn) noteArith(op *ir.Prim, res string, a, b string) {
 		f.setBound(res, interval{bd.lo + c, bd.base, bd.hi + c})
 	}
 }
+
+// simplifyCond drops from a failure condition a || b || ... the terms
+// that are false whatever the run (comparisons of two integer constants,
+// x != x: a dimension checked against itself) and repeated terms. It
+// returns "" when no term is left: the check cannot fail.
+func simplifyCond(cond string) string {
+	var keep []string
+	seen := map[string]bool{}
+	for _, term := range strings.Split(cond, " || ") {
+		if seen[term] {
+			continue // a repeated term (vet: redundant or)
+		}
+		seen[term] = true
+		if v, known := constTerm(term); known {
+			if v {
+				return cond // fails always: keep it as written
+			}
+			continue
+		}
+		keep = append(keep, term)
+	}
+	return strings.Join(keep, " || ")
+}
+
+// constTerm evaluates a comparison whose value does not depend on the run.
+func constTerm(term string) (value, known bool) {
+	for _, op := range []string{" != ", " == ", " <= ", " >= ", " < ", " > "} {
+		a, b, ok := strings.Cut(term, op)
+		if !ok {
+			continue
+		}
+		a, b = strings.TrimSpace(a), strings.TrimSpace(b)
+		if a == b && !strings.ContainsAny(a, "()") || a == b && intConst(a) {
+			return op == " == " || op == " <= " || op == " >= ", true
+		}
+		x, okx := intConstVal(a)
+		y, oky := intConstVal(b)
+		if !okx || !oky {
+			return false, false
+		}
+		switch op {
+		case " != ":
+			return x != y, true
+		case " == ":
+			return x == y, true
+		case " <= ":
+			return x <= y, true
+		case " >= ":
+			return x >= y, true
+		case " < ":
+			return x < y, true
+		}
+		return x > y, true
+	}
+	return false, false
+}
+
+func intConst(s string) bool { _, ok := intConstVal(s); return ok }
+
+// intConstVal reads an integer literal, possibly converted: 3, int64(3),
+// int(int64(3)).
+func intConstVal(s string) (int64, bool) {
+	for {
+		switch {
+		case strings.HasPrefix(s, "int64(") && strings.HasSuffix(s, ")"):
+			s = s[len("int64(") : len(s)-1]
+		case strings.HasPrefix(s, "int(") && strings.HasSuffix(s, ")"):
+			s = s[len("int(") : len(s)-1]
+		default:
+			v, err := strconv.ParseInt(s, 10, 64)
+			return v, err == nil
+		}
+	}
+}

@@ -17,7 +17,7 @@ import (
 // Backends a tool may be asked to run modules on.
 const (
 	BackendInterp = "interp" // the embedded interpreter
-	BackendGo     = "go"     // generated Go code (not built yet)
+	BackendGo     = "go"     // generated Go code (package codegen)
 )
 
 // Options configure a Tool.
@@ -35,12 +35,12 @@ type Options struct {
 type Tool struct {
 	opts  Options
 	ev    *eval          // the defined module, nil before a successful define
-	prog  *nabla.Program // ev's compiled module
+	prog  *nabla.Program // ev's compiled module (interpreter)
 	funcs map[string]*nabla.Func
+	gomod *goModule // ev's module as a Go program (--backend go)
 }
 
-// New returns a tool for opts. An unknown backend is an error; the Go
-// backend is accepted here and refused, with the reason, at define.
+// New returns a tool for opts. An unknown backend is an error.
 func New(opts Options) (*Tool, error) {
 	switch opts.Backend {
 	case "":
@@ -54,11 +54,6 @@ func New(opts Options) (*Tool, error) {
 	}
 	return &Tool{opts: opts}, nil
 }
-
-// errGoBackend is the answer to every define until the tool's modules
-// are wired to the Go backend (package codegen, which `nabla run
-// --backend go` uses).
-var errGoBackend = errors.New("backend go is not available yet in the GradBench tool: its modules run with the interpreter; run with --backend interp")
 
 // message is what the tool reads from a protocol line. Fields that a kind
 // does not use are left zero.
@@ -79,6 +74,7 @@ type message struct {
 // message it cannot handle gets a response with success false and the
 // reason.
 func (t *Tool) Serve(r io.Reader, w io.Writer) error {
+	defer t.closeGo()
 	in := bufio.NewReaderSize(r, 1<<20)
 	out := bufio.NewWriterSize(w, 1<<16)
 	for {
@@ -136,6 +132,7 @@ func (t *Tool) answer(out *bufio.Writer, line []byte) error {
 // so that a module that is defined can answer every function.
 func (t *Tool) define(out *bufio.Writer, m message) error {
 	t.ev, t.prog, t.funcs = nil, nil, nil
+	t.closeGo()
 	fail := func(err error) error {
 		t.logf("define %s: %v", m.Module, err)
 		return writeFailure(out, m.ID, err)
@@ -145,7 +142,28 @@ func (t *Tool) define(out *bufio.Writer, m message) error {
 		return fail(fmt.Errorf("no module %q in this tool (it has %s)", m.Module, moduleList()))
 	}
 	if t.opts.Backend == BackendGo {
-		return fail(errGoBackend)
+		// Generating and building the program (once per module source:
+		// later sessions reuse the binary) is the preparation.
+		start := time.Now()
+		g, err := startGo(m.Module, t.opts.Log)
+		if err != nil {
+			return fail(err)
+		}
+		for _, fn := range ev.funcs {
+			for _, def := range fn.defs {
+				if _, _, err := g.signature(def); err != nil {
+					g.close()
+					return fail(fmt.Errorf("module %s: %v", m.Module, err))
+				}
+			}
+		}
+		t.ev, t.gomod = ev, g
+		b := appendID(nil, m.ID)
+		b = append(b, `,"success":true,"timings":[`...)
+		b = appendTiming(b, "prepare", time.Since(start))
+		b = append(b, "]}\n"...)
+		_, err = out.Write(b)
+		return err
 	}
 	start := time.Now()
 	prog, err := compileModule(m.Module)
@@ -228,6 +246,18 @@ func (t *Tool) repeat(m message, cpu bool) (out []byte, times, cpus []time.Durat
 	if fn.pick != nil {
 		def = fn.pick(in)
 	}
+	if t.gomod != nil {
+		// The program times its calls itself; it has no CPU times.
+		prepare = time.Since(start)
+		v, times, err := t.gomod.call(def, in.args, rep)
+		if err != nil {
+			return nil, nil, nil, 0, err
+		}
+		if out, err = fn.encode(nil, v, in); err != nil {
+			return nil, nil, nil, 0, fmt.Errorf("output: %v", err)
+		}
+		return out, times, nil, prepare, nil
+	}
 	f := t.funcs[def]
 	prepare = time.Since(start)
 
@@ -295,6 +325,14 @@ func repetitions(raw json.RawMessage) (reps, error) {
 		r.seconds = *f.MinSeconds
 	}
 	return r, nil
+}
+
+// closeGo ends the program of the module defined last, if any.
+func (t *Tool) closeGo() {
+	if t.gomod != nil {
+		t.gomod.close()
+		t.gomod = nil
+	}
 }
 
 func (t *Tool) logf(format string, args ...any) {

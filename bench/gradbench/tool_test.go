@@ -184,14 +184,44 @@ func TestBackends(t *testing.T) {
 	if _, err := New(Options{Backend: "llvm"}); err == nil || !strings.Contains(err.Error(), "unknown backend") {
 		t.Errorf("New(llvm): %v", err)
 	}
-	resps, _ := serve(t, Options{Backend: BackendGo}, lines(
+	if testing.Short() {
+		t.Skip("builds Go programs")
+	}
+	resps, log := serve(t, Options{Backend: BackendGo}, lines(
 		`{"id": 0, "kind": "start"}`,
 		`{"id": 1, "kind": "define", "module": "hello"}`,
+		`{"id": 2, "kind": "evaluate", "module": "hello", "function": "double", "input": 2.5}`,
+		`{"id": 3, "kind": "evaluate", "module": "hello", "function": "square", "input": {"min_runs": 3}}`,
+		`{"id": 4, "kind": "define", "module": "lse"}`,
+		`{"id": 5, "kind": "evaluate", "module": "lse", "function": "gradient", "input": {"x": [1, 2, 3], "min_runs": 4}}`,
+		`{"id": 6, "kind": "evaluate", "module": "lse", "function": "primal", "input": {"x": [1, 2, 3]}}`,
 	))
 	if cfg, _ := resps[0]["config"].(map[string]any); cfg["backend"] != "go" {
 		t.Errorf("start reports config %v", resps[0]["config"])
 	}
-	failed(t, resps[1], 1, "backend go is not available yet")
+	if resps[1]["success"] != true || resps[4]["success"] != true {
+		t.Fatalf("define: %v, %v\n%s", resps[1], resps[4], log)
+	}
+	if resps[2]["output"] != 5.0 {
+		t.Errorf("double(2.5) = %v", resps[2])
+	}
+	failed(t, resps[3], 3, "input")
+	// The same answers as the interpreter's, one evaluate timing per run.
+	want, _ := serve(t, Options{}, lines(
+		`{"id": 4, "kind": "define", "module": "lse"}`,
+		`{"id": 5, "kind": "evaluate", "module": "lse", "function": "gradient", "input": {"x": [1, 2, 3], "min_runs": 4}}`,
+		`{"id": 6, "kind": "evaluate", "module": "lse", "function": "primal", "input": {"x": [1, 2, 3]}}`,
+	))
+	for k, r := range resps[5:] {
+		got, _ := json.Marshal(r["output"])
+		exp, _ := json.Marshal(want[k+1]["output"])
+		if r["success"] != true || string(got) != string(exp) {
+			t.Errorf("go %v, interpreter %v", r, want[k+1])
+		}
+	}
+	if ts, _ := resps[5]["timings"].([]any); len(ts) != 5 {
+		t.Errorf("timings %v: want prepare and 4 evaluate", resps[5]["timings"])
+	}
 }
 
 // TestModulesDefine defines every module: each compiles and has the defs

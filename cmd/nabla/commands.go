@@ -488,7 +488,7 @@ fuse, lower and default.`,
 
 var genCmd = &command{
 	name:  "gen",
-	args:  "[-o OUT] [-pkg PKG] [--asm] FILE ...",
+	args:  "[-o OUT] [-pkg PKG] [-dense] [--asm] FILE ...",
 	short: "emit Go code for the exported defs",
 	long: `
 Gen emits one gofmt-formatted Go file with a documented function per
@@ -502,6 +502,11 @@ export def rosen(x: [n]f64): f64 becomes func Rosen(x []float64) float64
 standard library and github.com/nabla-lang/nabla/runtime; the same input
 always gives the same bytes.
 
+Matrices of f64 are [][]float64 in the exported signatures; with -dense
+they are gonum's *mat.Dense instead (and the file imports
+gonum.org/v1/gonum/mat): an argument whose rows are contiguous, as
+mat.NewDense makes them, is then read without a copy.
+
 --asm is accepted for compatibility: the vectorized assembly kernels live
 in the runtime package (with a pure-Go fallback under the purego build
 tag), so the generated file itself never contains assembly.`,
@@ -509,6 +514,7 @@ tag), so the generated file itself never contains assembly.`,
 		fs.String("o", "", "the output file (default: stdout)")
 		fs.String("pkg", "main", "the Go package name")
 		fs.Bool("asm", false, "accepted; the assembly kernels are in the runtime package")
+		fs.Bool("dense", false, "f64 matrices are *mat.Dense (gonum) in exported signatures, not [][]float64")
 	},
 	run: func(c *cli, cmd *command, args []string) int {
 		fs, files, status, done := c.parseFlags(cmd, args)
@@ -528,7 +534,8 @@ tag), so the generated file itself never contains assembly.`,
 				return status
 			}
 		}
-		src, err := codegen.GenerateFiles(context.Background(), files, codegen.Options{Package: pkg})
+		dense := fs.Lookup("dense").Value.String() == "true"
+		src, err := codegen.GenerateFiles(context.Background(), files, codegen.Options{Package: pkg, Dense: dense})
 		if err != nil {
 			return c.programError(err)
 		}

@@ -32,10 +32,14 @@ as many times as the input's min_runs and min_seconds ask, and reports one
 
 	python3 ../shared/gradbench/check.py --tool 'nabla gradbench'
 
-The interpreter is the only backend in this build; with --backend go every
-define is refused with the reason until the Go code generator exists.`,
+With --backend go (the default is the interpreter, interp) a define
+generates the module's Go code with nabla's code generator, builds it once
+into the build cache of nabla run --backend go (the "prepare" timing of
+the first define of a module includes the go build) and starts it; each
+evaluate hands it the converted input, and the program times every call
+itself, so the timings are computation only on both backends.`,
 	setFlags: func(fs *flag.FlagSet) {
-		fs.String("backend", "interp", "how to run the modules: interp (the interpreter) or go (generated Go code; not available yet)")
+		fs.String("backend", "interp", "how to run the modules: interp (the interpreter) or go (generated Go code)")
 	},
 	run: func(c *cli, cmd *command, args []string) int {
 		fs, rest, status, done := c.parseFlags(cmd, args)

@@ -18,7 +18,9 @@ func TestGradbenchCommand(t *testing.T) {
 		{"gradbench", `{"id":0,"kind":"start"}` + "\n" + `{"id":1,"kind":"define","module":"hello"}` + "\n" +
 			`{"id":2,"kind":"evaluate","module":"hello","function":"double","input":2.5}`,
 			0, `{"id":2,"success":true,"output":5,`, ""},
-		{"gradbench --backend go", `{"id":0,"kind":"define","module":"hello"}`, 0, `"success":false,"error":"backend go is not available yet`, "backend go is not available yet"},
+		{"gradbench --backend go", `{"id":0,"kind":"define","module":"hello"}` + "\n" +
+			`{"id":1,"kind":"evaluate","module":"hello","function":"square","input":3}`,
+			0, `{"id":1,"success":true,"output":9,`, ""},
 		{"gradbench --backend fpga", "", 2, "", `unknown backend "fpga"`},
 		{"gradbench extra", "", 2, "", `unexpected argument "extra"`},
 	} {

@@ -136,6 +136,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	rosen := fs.String("rosen", "100,1000,10000", "Rosenbrock sizes n, comma-separated")
 	quick := fs.Bool("quick", false, "tiny sizes and one sample (a smoke test, not a measurement)")
 	fs.BoolVar(&c.check, "check", false, "exit 1 unless the ratios are at most 5 and flat")
+	procs := fs.Int("procs", 1, "with -go: GOMAXPROCS while timing (1: single-threaded ratios; parallel loops then run on the calling goroutine)")
 	only := fs.String("only", "", "with -go: the programs to time, comma-separated (rosenbrock, gmm, lstm, ba; default all)")
 	goMode := fs.Bool("go", false, "time the generated Go code (package gengo) instead of the interpreter: generated ÷ hand-written Go, ∇f ÷ f, bytes per Into call")
 	fs.Usage = func() {
@@ -203,6 +204,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 				sz.ba = nil
 			}
 		}
+		if *procs < 1 {
+			fmt.Fprintln(stderr, "nablabench: -procs must be at least 1")
+			return 2
+		}
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(*procs))
 		reportGo(stdout, measureGo(c, sz, stderr))
 		return 0
 	}

@@ -4,6 +4,7 @@ package logreg
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/nabla-lang/nabla/runtime"
 )
@@ -30,7 +31,7 @@ func Loss(w []float64, b float64, x [][]float64, y []float64, lam float64) (floa
 // LossGrad is the gradient of loss with respect to (w, b).
 //
 // It is the Nabla def loss_grad(w: [d]f64, b: f64, x: [n][d]f64, y: [n]f64, lam: f64): ([d]f64, f64) (logreg.nab:11:12).
-// Its array results are fresh slices; LossGradInto writes them into buffers instead.
+// Its array results are newly allocated; LossGradInto writes them into buffers instead.
 func LossGrad(w []float64, b float64, x [][]float64, y []float64, lam float64) ([]float64, float64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -70,7 +71,7 @@ func LossGradInto(dst0 []float64, w []float64, b float64, x [][]float64, y []flo
 // b = 0 and returns the final (w, b).
 //
 // It is the Nabla def train(x: [n][d]f64, y: [n]f64, lam: f64, lr: f64, steps: i64): ([d]f64, f64) (logreg.nab:16:12).
-// Its array results are fresh slices; TrainInto writes them into buffers instead.
+// Its array results are newly allocated; TrainInto writes them into buffers instead.
 func Train(x [][]float64, y []float64, lam float64, lr float64, steps int64) ([]float64, float64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -109,7 +110,7 @@ func TrainInto(dst0 []float64, x [][]float64, y []float64, lam float64, lr float
 // Predict gives the probability of label 1 for each row of x.
 //
 // It is the Nabla def predict(w: [d]f64, b: f64, x: [n][d]f64): [n]f64 (logreg.nab:22:12).
-// Its array results are fresh slices; PredictInto writes them into buffers instead.
+// Its array results are newly allocated; PredictInto writes them into buffers instead.
 func Predict(w []float64, b float64, x [][]float64) ([]float64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -177,8 +178,19 @@ func fn_loss(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []float64, x_
 	}
 	r_18 := ar.F64(x_5)
 	a_12 = a_12[:len(r_18)]
-	for i_19 := range r_18 {
-		r_18[i_19] = (a_12[i_19] + b_3)
+	if len(r_18) >= 262144 {
+		r_18 := r_18
+		a_12 := a_12
+		b_3 := b_3
+		runtime.ParallelFor(len(r_18), 16384, func(lo_22, hi int) {
+			for i_23 := lo_22; i_23 < hi; i_23++ {
+				r_18[i_23] = (a_12[i_23] + b_3)
+			}
+		})
+	} else {
+		for i_19 := range r_18 {
+			r_18[i_19] = (a_12[i_19] + b_3)
+		}
 	}
 	if x_5 != y_8 {
 		return 0, nbErrorf("logreg.nab:8:27", "shape mismatch in '*': "+runtime.ShapeString([]int{y_8})+" and "+runtime.ShapeString([]int{x_5}))
@@ -186,18 +198,30 @@ func fn_loss(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []float64, x_
 	if y_8 != x_5 {
 		return 0, nbErrorf("logreg.nab:8:23", "shape mismatch in '-': "+runtime.ShapeString([]int{x_5})+" and "+runtime.ShapeString([]int{y_8}))
 	}
-	var s_21 float64 = 0
+	var s_25 float64 = 0
 	r_18 = r_18[:x_5]
 	y_7 = y_7[:x_5]
-	for i_22 := 0; i_22 < x_5; i_22++ {
-		s_21 += ((runtime.Softplus(r_18[i_22])) - (y_7[i_22] * r_18[i_22]))
+	if x_5 >= 262144 {
+		r_18 := r_18
+		y_7 := y_7
+		s_25 = runtime.ParallelSum(x_5, 16384, func(lo_29, hi int) float64 {
+			s_25 := 0.0
+			for i_30 := lo_29; i_30 < hi; i_30++ {
+				s_25 += ((runtime.Softplus(r_18[i_30])) - (y_7[i_30] * r_18[i_30]))
+			}
+			return s_25
+		})
+	} else {
+		for i_26 := 0; i_26 < x_5; i_26++ {
+			s_25 += ((runtime.Softplus(r_18[i_26])) - (y_7[i_26] * r_18[i_26]))
+		}
 	}
-	m_24 := s_21 / float64(x_5)
-	x_25 := 0.5 * lam_9
-	d_26 := runtime.Dot(w_1, w_1)
-	x_27 := x_25 * d_26
-	x_28 := m_24 + x_27
-	return x_28, nil
+	m_32 := s_25 / float64(x_5)
+	x_33 := 0.5 * lam_9
+	d_34 := runtime.Dot(w_1, w_1)
+	x_35 := x_33 * d_34
+	x_36 := m_32 + x_35
+	return x_36, nil
 }
 
 // fn_lossvjp11000 is def loss$vjp_11000 (logreg.nab:6:12).
@@ -224,8 +248,19 @@ func fn_lossvjp11000(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []flo
 	}
 	r_17 := ar.F64(x_5)
 	a_11 = a_11[:len(r_17)]
-	for i_18 := range r_17 {
-		r_17[i_18] = (a_11[i_18] + b_3)
+	if len(r_17) >= 262144 {
+		r_17 := r_17
+		a_11 := a_11
+		b_3 := b_3
+		runtime.ParallelFor(len(r_17), 16384, func(lo_21, hi int) {
+			for i_22 := lo_21; i_22 < hi; i_22++ {
+				r_17[i_22] = (a_11[i_22] + b_3)
+			}
+		})
+	} else {
+		for i_18 := range r_17 {
+			r_17[i_18] = (a_11[i_18] + b_3)
+		}
 	}
 	if x_5 != y_8 {
 		return 0, nil, 0, 0, nbErrorf("logreg.nab:8:27", "shape mismatch in '*': "+runtime.ShapeString([]int{y_8})+" and "+runtime.ShapeString([]int{x_5}))
@@ -233,70 +268,125 @@ func fn_lossvjp11000(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []flo
 	if y_8 != x_5 {
 		return 0, nil, 0, 0, nbErrorf("logreg.nab:8:23", "shape mismatch in '-': "+runtime.ShapeString([]int{x_5})+" and "+runtime.ShapeString([]int{y_8}))
 	}
-	r_20 := ar.F64(x_5)
-	r_17 = r_17[:len(r_20)]
-	y_7 = y_7[:len(r_20)]
-	for i_21 := range r_20 {
-		r_20[i_21] = ((runtime.Softplus(r_17[i_21])) - (y_7[i_21] * r_17[i_21]))
+	r_24 := ar.F64(x_5)
+	r_17 = r_17[:len(r_24)]
+	y_7 = y_7[:len(r_24)]
+	if len(r_24) >= 262144 {
+		r_24 := r_24
+		r_17 := r_17
+		y_7 := y_7
+		runtime.ParallelFor(len(r_24), 16384, func(lo_28, hi int) {
+			for i_29 := lo_28; i_29 < hi; i_29++ {
+				r_24[i_29] = ((runtime.Softplus(r_17[i_29])) - (y_7[i_29] * r_17[i_29]))
+			}
+		})
+	} else {
+		for i_25 := range r_24 {
+			r_24[i_25] = ((runtime.Softplus(r_17[i_25])) - (y_7[i_25] * r_17[i_25]))
+		}
 	}
-	x_23 := 0.5 * lam_9
-	x_24 := x_23 * ybar_10
-	r_25 := ar.F64(w_2)
-	w_1 = w_1[:len(r_25)]
-	for i_26 := range r_25 {
-		r_25[i_26] = (x_24 * w_1[i_26])
+	x_31 := 0.5 * lam_9
+	x_32 := x_31 * ybar_10
+	r_33 := ar.F64(w_2)
+	w_1 = w_1[:len(r_33)]
+	if len(r_33) >= 262144 {
+		r_33 := r_33
+		x_32 := x_32
+		w_1 := w_1
+		runtime.ParallelFor(len(r_33), 16384, func(lo_37, hi int) {
+			for i_38 := lo_37; i_38 < hi; i_38++ {
+				r_33[i_38] = (x_32 * w_1[i_38])
+			}
+		})
+	} else {
+		for i_34 := range r_33 {
+			r_33[i_34] = (x_32 * w_1[i_34])
+		}
 	}
-	w_1 = w_1[:len(r_25)]
-	for i_29 := range r_25 {
-		r_25[i_29] += (x_24 * w_1[i_29])
+	w_1 = w_1[:len(r_33)]
+	if len(r_33) >= 262144 {
+		r_33 := r_33
+		x_32 := x_32
+		w_1 := w_1
+		runtime.ParallelFor(len(r_33), 16384, func(lo_44, hi int) {
+			for i_45 := lo_44; i_45 < hi; i_45++ {
+				r_33[i_45] += (x_32 * w_1[i_45])
+			}
+		})
+	} else {
+		for i_41 := range r_33 {
+			r_33[i_41] += (x_32 * w_1[i_41])
+		}
 	}
-	n_31 := int64(x_5)
-	x_32 := float64(n_31)
-	x_33 := ybar_10 / x_32
+	n_47 := int64(x_5)
+	x_48 := float64(n_47)
+	x_49 := ybar_10 / x_48
 	if x_5 != y_8 {
 		return 0, nil, 0, 0, nbErrorf("logreg.nab:6:12", "shape mismatch in '*': "+runtime.ShapeString([]int{y_8})+" and "+runtime.ShapeString([]int{x_5}))
 	}
-	r_34 := ar.F64(y_8)
-	y_7 = y_7[:len(r_34)]
-	for i_35 := range r_34 {
-		r_34[i_35] = (y_7[i_35] * -x_33)
+	r_50 := ar.F64(y_8)
+	y_7 = y_7[:len(r_50)]
+	if len(r_50) >= 262144 {
+		r_50 := r_50
+		y_7 := y_7
+		x_49 := x_49
+		runtime.ParallelFor(len(r_50), 16384, func(lo_54, hi int) {
+			for i_55 := lo_54; i_55 < hi; i_55++ {
+				r_50[i_55] = (y_7[i_55] * -x_49)
+			}
+		})
+	} else {
+		for i_51 := range r_50 {
+			r_50[i_51] = (y_7[i_51] * -x_49)
+		}
 	}
 	if y_8 != x_5 {
 		return 0, nil, 0, 0, nbErrorf("logreg.nab:6:12", "acc_add: shapes "+runtime.ShapeString([]int{y_8})+" and "+runtime.ShapeString([]int{x_5})+" differ")
 	}
-	r_17 = r_17[:len(r_34)]
-	for i_38 := range r_34 {
-		r_34[i_38] += ((runtime.Sigmoid(r_17[i_38])) * x_33)
+	r_17 = r_17[:len(r_50)]
+	if len(r_50) >= 262144 {
+		r_50 := r_50
+		r_17 := r_17
+		x_49 := x_49
+		runtime.ParallelFor(len(r_50), 16384, func(lo_61, hi int) {
+			for i_62 := lo_61; i_62 < hi; i_62++ {
+				r_50[i_62] += ((runtime.Sigmoid(r_17[i_62])) * x_49)
+			}
+		})
+	} else {
+		for i_58 := range r_50 {
+			r_50[i_58] += ((runtime.Sigmoid(r_17[i_58])) * x_49)
+		}
 	}
 	if y_8 != x_5 {
 		return 0, nil, 0, 0, nbErrorf("logreg.nab:6:12", "'@': inner sizes differ: "+runtime.ShapeString([]int{y_8})+" @ "+runtime.ShapeString([]int{x_5, x_6}))
 	}
-	a_40 := ar.F64(x_6)
+	a_64 := ar.F64(x_6)
 	if x_6 <= 32 {
-		r_34 = r_34[:x_5]
-		for r_41 := range r_34 {
-			row_42 := x_4[r_41*x_6 : (r_41+1)*x_6]
-			a_40 = a_40[:len(row_42)]
-			for c_43, v_44 := range row_42 {
-				a_40[c_43] += r_34[r_41] * v_44
+		r_50 = r_50[:x_5]
+		for r_65 := range r_50 {
+			row_66 := x_4[r_65*x_6 : (r_65+1)*x_6]
+			a_64 = a_64[:len(row_66)]
+			for c_67, v_68 := range row_66 {
+				a_64[c_67] += r_50[r_65] * v_68
 			}
 		}
 	} else {
-		runtime.Gemv(true, x_5, x_6, 1, x_4, r_34, 0, a_40)
+		runtime.Gemv(true, x_5, x_6, 1, x_4, r_50, 0, a_64)
 	}
 	if w_2 != x_6 {
 		return 0, nil, 0, 0, nbErrorf("logreg.nab:6:12", "acc_add: shapes "+runtime.ShapeString([]int{w_2})+" and "+runtime.ShapeString([]int{x_6})+" differ")
 	}
-	a_40 = a_40[:len(r_25)]
-	for i_45 := range r_25 {
-		r_25[i_45] += a_40[i_45]
+	a_64 = a_64[:len(r_33)]
+	for i_69 := range r_33 {
+		r_33[i_69] += a_64[i_69]
 	}
-	m_46 := runtime.Sum(r_20) / float64(len(r_20))
-	d_47 := runtime.Dot(w_1, w_1)
-	x_48 := x_23 * d_47
-	x_49 := m_46 + x_48
-	s_50 := runtime.Sum(r_34)
-	return x_49, r_25, w_2, s_50, nil
+	m_70 := runtime.Sum(r_24) / float64(len(r_24))
+	d_71 := runtime.Dot(w_1, w_1)
+	x_72 := x_31 * d_71
+	x_73 := m_70 + x_72
+	s_74 := runtime.Sum(r_50)
+	return x_73, r_33, w_2, s_74, nil
 }
 
 // fn_lossgrad is def loss_grad (logreg.nab:11:12).
@@ -390,8 +480,19 @@ func fn_predict(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []float64,
 	}
 	r_15 := ar.F64(x_5)
 	a_9 = a_9[:len(r_15)]
-	for i_16 := range r_15 {
-		r_15[i_16] = (runtime.Sigmoid((a_9[i_16] + b_3)))
+	if len(r_15) >= 262144 {
+		r_15 := r_15
+		a_9 := a_9
+		b_3 := b_3
+		runtime.ParallelFor(len(r_15), 16384, func(lo_19, hi int) {
+			for i_20 := lo_19; i_20 < hi; i_20++ {
+				r_15[i_20] = (runtime.Sigmoid((a_9[i_20] + b_3)))
+			}
+		})
+	} else {
+		for i_16 := range r_15 {
+			r_15[i_16] = (runtime.Sigmoid((a_9[i_16] + b_3)))
+		}
 	}
 	return r_15, x_5, nil
 }
@@ -474,25 +575,33 @@ func (a *nbArena) Bool(n int) []bool {
 
 // nbArenas keeps idle arenas. Unlike a sync.Pool it is not emptied by
 // the garbage collector, so a call in steady state really allocates
-// nothing; it holds at most cap(nbArenas.c) arenas, each keeping the
+// nothing; it holds at most 16 arenas, each keeping the
 // largest chunks a call needed.
-var nbArenas = nbArenaPool{c: make(chan *nbArena, 16)}
+var nbArenas nbArenaPool
 
-type nbArenaPool struct{ c chan *nbArena }
-
-func (p nbArenaPool) Get() *nbArena {
-	select {
-	case a := <-p.c:
-		return a
-	default:
-		return new(nbArena)
-	}
+// nbArenaPool is a stack: the arena returned last, whose memory is the
+// most likely to be in cache, is the next one handed out.
+type nbArenaPool struct {
+	mu   sync.Mutex
+	idle []*nbArena
 }
 
-func (p nbArenaPool) Put(a *nbArena) {
-	select {
-	case p.c <- a:
-	default:
+func (p *nbArenaPool) Get() *nbArena {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n := len(p.idle); n > 0 {
+		a := p.idle[n-1]
+		p.idle = p.idle[:n-1]
+		return a
+	}
+	return new(nbArena)
+}
+
+func (p *nbArenaPool) Put(a *nbArena) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.idle) < 16 {
+		p.idle = append(p.idle, a)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"sync"
 
 	"github.com/nabla-lang/nabla/runtime"
 )
@@ -21,7 +22,7 @@ func Rosen(x []float64) (float64, error) {
 }
 
 // RosenGrad is the Nabla def rosen_grad(x: [n]f64): [n]f64 (models.nab:8:12).
-// Its array results are fresh slices; RosenGradInto writes them into buffers instead.
+// Its array results are newly allocated; RosenGradInto writes them into buffers instead.
 func RosenGrad(x []float64) ([]float64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -76,7 +77,7 @@ func Gmm(alphas []float64, means [][]float64, icf [][]float64, x [][]float64, ga
 // GmmGrad is the gradient with respect to the parameters of the mixture.
 //
 // It is the Nabla def gmm_grad(alphas: [k]f64, means: [k][d]f64, icf: [k][p]f64, x: [n][d]f64, gamma: f64, m: i64): ([k]f64, [k][d]f64, [k][p]f64) (models.nab:64:12).
-// Its array results are fresh slices; GmmGradInto writes them into buffers instead.
+// Its array results are newly allocated; GmmGradInto writes them into buffers instead.
 func GmmGrad(alphas []float64, means [][]float64, icf [][]float64, x [][]float64, gamma float64, m int64) ([]float64, [][]float64, [][]float64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -165,7 +166,7 @@ func LstmObjective(mainparams [][]float64, extraparams [][]float64, state [][]fl
 // LstmJacobian is the gradient with respect to main_params and extra_params.
 //
 // It is the Nabla def lstm_jacobian(main_params: [r][w]f64, extra_params: [3][b]f64, state: [r][b]f64, sequence: [c][b]f64): ([r][w]f64, [3][b]f64) (models.nab:100:12).
-// Its array results are fresh slices; LstmJacobianInto writes them into buffers instead.
+// Its array results are newly allocated; LstmJacobianInto writes them into buffers instead.
 func LstmJacobian(mainparams [][]float64, extraparams [][]float64, state [][]float64, sequence [][]float64) ([][]float64, [][]float64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -229,7 +230,7 @@ func LstmJacobianInto(dst0 [][]float64, dst1 [][]float64, mainparams [][]float64
 }
 
 // BaObjective is the Nabla def ba_objective(cams: [n][11]f64, pts: [m][3]f64, w: [p]f64, feats: [p][2]f64, cam_idx: [p]i64, pt_idx: [p]i64): ([2][p]f64, [p]f64) (models.nab:156:12).
-// Its array results are fresh slices; BaObjectiveInto writes them into buffers instead.
+// Its array results are newly allocated; BaObjectiveInto writes them into buffers instead.
 func BaObjective(cams [][]float64, pts [][]float64, w []float64, feats [][]float64, camidx []int64, ptidx []int64) ([][]float64, []float64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -296,7 +297,7 @@ func BaObjectiveInto(dst0 [][]float64, dst1 []float64, cams [][]float64, pts [][
 // result is each weight residual's derivative with respect to its weight.
 //
 // It is the Nabla def ba_jacobian(cams: [n][11]f64, pts: [m][3]f64, w: [p]f64, feats: [p][2]f64, cam_idx: [p]i64, pt_idx: [p]i64): ([2][15][p]f64, [p]f64) (models.nab:171:12).
-// Its array results are fresh slices; BaJacobianInto writes them into buffers instead.
+// Its array results are newly allocated; BaJacobianInto writes them into buffers instead.
 func BaJacobian(cams [][]float64, pts [][]float64, w []float64, feats [][]float64, camidx []int64, ptidx []int64) ([][][]float64, []float64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -361,20 +362,43 @@ func fn_rosen(ar *nbArena, x_1 []float64, x_2 int) (float64, error) {
 		return 0, nbAt("models.nab:7:40", err_6)
 	}
 	var s_7 float64 = 0
-	for i_8 := 0; i_8 < n_5; i_8++ {
-		i_10 := int64(i_8)
-		x_11 := i_10 + int64(1)
-		x_12 := x_1[int(x_11)]
-		x_13 := x_1[int(i_10)]
-		x_14 := x_13 * x_13
-		x_15 := x_12 - x_14
-		x_16 := x_15 * x_15
-		x_17 := 100.0 * x_16
-		x_18 := x_1[int(i_10)]
-		x_19 := 1.0 - x_18
-		x_20 := x_19 * x_19
-		x_21 := x_17 + x_20
-		s_7 += x_21
+	if n_5 >= 262144 {
+		x_1 := x_1
+		s_7 = runtime.ParallelSum(n_5, 16384, func(lo_23, hi int) float64 {
+			s_7 := 0.0
+			for i_24 := lo_23; i_24 < hi; i_24++ {
+				i_26 := int64(i_24)
+				x_27 := i_26 + int64(1)
+				x_28 := x_1[int(x_27)]
+				x_29 := x_1[int(i_26)]
+				x_30 := x_29 * x_29
+				x_31 := x_28 - x_30
+				x_32 := x_31 * x_31
+				x_33 := 100.0 * x_32
+				x_34 := x_1[int(i_26)]
+				x_35 := 1.0 - x_34
+				x_36 := x_35 * x_35
+				x_37 := x_33 + x_36
+				s_7 += x_37
+			}
+			return s_7
+		})
+	} else {
+		for i_8 := 0; i_8 < n_5; i_8++ {
+			i_10 := int64(i_8)
+			x_11 := i_10 + int64(1)
+			x_12 := x_1[int(x_11)]
+			x_13 := x_1[int(i_10)]
+			x_14 := x_13 * x_13
+			x_15 := x_12 - x_14
+			x_16 := x_15 * x_15
+			x_17 := 100.0 * x_16
+			x_18 := x_1[int(i_10)]
+			x_19 := 1.0 - x_18
+			x_20 := x_19 * x_19
+			x_21 := x_17 + x_20
+			s_7 += x_21
+		}
 	}
 	return s_7, nil
 }
@@ -389,48 +413,70 @@ func fn_rosenvjp(ar *nbArena, x_1 []float64, x_2 int, ybar_3 float64) (float64, 
 		return 0, nil, 0, nbAt("models.nab:7:40", err_7)
 	}
 	r_8 := ar.F64(n_6)
-	for i_9 := range r_8 {
-		i_11 := int64(i_9)
-		x_12 := i_11 + int64(1)
-		x_13 := x_1[int(x_12)]
-		x_14 := x_1[int(i_11)]
-		x_15 := x_14 * x_14
-		x_16 := x_13 - x_15
-		x_17 := x_16 * x_16
-		x_18 := 100.0 * x_17
-		x_19 := x_1[int(i_11)]
-		x_20 := 1.0 - x_19
-		x_21 := x_20 * x_20
-		x_22 := x_18 + x_21
-		r_8[i_9] = x_22
+	if len(r_8) >= 262144 {
+		x_1 := x_1
+		r_8 := r_8
+		runtime.ParallelFor(len(r_8), 16384, func(lo_24, hi int) {
+			for i_25 := lo_24; i_25 < hi; i_25++ {
+				i_27 := int64(i_25)
+				x_28 := i_27 + int64(1)
+				x_29 := x_1[int(x_28)]
+				x_30 := x_1[int(i_27)]
+				x_31 := x_30 * x_30
+				x_32 := x_29 - x_31
+				x_33 := x_32 * x_32
+				x_34 := 100.0 * x_33
+				x_35 := x_1[int(i_27)]
+				x_36 := 1.0 - x_35
+				x_37 := x_36 * x_36
+				x_38 := x_34 + x_37
+				r_8[i_25] = x_38
+			}
+		})
+	} else {
+		for i_9 := range r_8 {
+			i_11 := int64(i_9)
+			x_12 := i_11 + int64(1)
+			x_13 := x_1[int(x_12)]
+			x_14 := x_1[int(i_11)]
+			x_15 := x_14 * x_14
+			x_16 := x_13 - x_15
+			x_17 := x_16 * x_16
+			x_18 := 100.0 * x_17
+			x_19 := x_1[int(i_11)]
+			x_20 := 1.0 - x_19
+			x_21 := x_20 * x_20
+			x_22 := x_18 + x_21
+			r_8[i_9] = x_22
+		}
 	}
-	z_23 := ar.F64(len(x_1))
-	var rev_24 []float64
-	var rev_25 int
-	_ = rev_25
-	rev_24, rev_25 = z_23, x_2
-	for i_42 := int64(0); i_42 < x_5; i_42++ {
-		x_44 := i_42 + int64(1)
-		x_45 := x_1[int(i_42)]
-		x_46 := 1.0 - x_45
-		x_47 := 2.0 * x_46
-		x_48 := x_47 * ybar_3
-		x_49 := -x_48
-		rev_24[i_42] += x_49
-		x_50 := x_1[int(x_44)]
-		x_51 := x_45 * x_45
-		x_52 := x_50 - x_51
-		x_53 := 2.0 * x_52
-		x_54 := 100.0 * ybar_3
-		x_55 := x_53 * x_54
-		x_56 := 2.0 * x_45
-		x_57 := -x_55
-		x_58 := x_56 * x_57
-		rev_24[i_42] += x_58
-		rev_24[x_44] += x_55
+	z_39 := ar.F64(len(x_1))
+	var rev_40 []float64
+	var rev_41 int
+	_ = rev_41
+	rev_40, rev_41 = z_39, x_2
+	for i_58 := int64(0); i_58 < x_5; i_58++ {
+		x_60 := i_58 + int64(1)
+		x_61 := x_1[int(i_58)]
+		x_62 := 1.0 - x_61
+		x_63 := 2.0 * x_62
+		x_64 := x_63 * ybar_3
+		x_65 := -x_64
+		rev_40[i_58] += x_65
+		x_66 := x_1[int(x_60)]
+		x_67 := x_61 * x_61
+		x_68 := x_66 - x_67
+		x_69 := 2.0 * x_68
+		x_70 := 100.0 * ybar_3
+		x_71 := x_69 * x_70
+		x_72 := 2.0 * x_61
+		x_73 := -x_71
+		x_74 := x_72 * x_73
+		rev_40[i_58] += x_74
+		rev_40[x_60] += x_71
 	}
-	s_59 := runtime.Sum(r_8)
-	return s_59, z_23, x_2, nil
+	s_75 := runtime.Sum(r_8)
+	return s_75, z_39, x_2, nil
 }
 
 // fn_rosengrad is def rosen_grad (models.nab:8:12).
@@ -457,9 +503,6 @@ func fn_lgamma(ar *nbArena, x_1 float64) (float64, error) {
 	x_7 := x_5 * x_6
 	x_8 := 0.9189385332046727 + x_7
 	x_9 := x_8 - x_4
-	if int64(0) < 0 || int64(0) >= int64(9) {
-		return 0, nbAt("models.nab:31:12", runtime.CheckIndex(int64(0), 9))
-	}
 	x_10 := a_2[int(int64(0))]
 	n_11, err_12 := runtime.CheckSize(int64(8))
 	if err_12 != nil {
@@ -497,21 +540,52 @@ func fn_logmvgamma(ar *nbArena, d_1 int64, a_2 float64) (float64, error) {
 		return 0, nbAt("models.nab:37:43", err_9)
 	}
 	var s_10 float64 = 0
-	for i_11 := 0; i_11 < n_8; i_11++ {
-		mark_12 := ar.mark()
-		i_13 := int64(i_11)
-		x_14 := float64(i_13)
-		x_15 := 0.5 * x_14
-		x_16 := a_2 - x_15
-		r_17, err_18 := fn_lgamma(ar, x_16)
-		if err_18 != nil {
-			return 0, nbFrame(err_18, "lgamma", "models.nab:26:5", "models.nab:37:44")
+	if n_8 >= 256 {
+		a_2 := a_2
+		errs_19 := make([]error, (n_8+31)/32)
+		s_10 = runtime.ParallelSum(n_8, 32, func(lo_20, hi int) float64 {
+			ar := nbArenas.Get()
+			ar.reset()
+			defer nbArenas.Put(ar)
+			s_10 := 0.0
+			for i_21 := lo_20; i_21 < hi; i_21++ {
+				mark_22 := ar.mark()
+				i_23 := int64(i_21)
+				x_24 := float64(i_23)
+				x_25 := 0.5 * x_24
+				x_26 := a_2 - x_25
+				r_27, err_28 := fn_lgamma(ar, x_26)
+				if err_28 != nil {
+					errs_19[lo_20/32] = nbFrame(err_28, "lgamma", "models.nab:26:5", "models.nab:37:44")
+					return 0
+				}
+				s_10 += r_27
+				ar.release(mark_22)
+			}
+			return s_10
+		})
+		for _, err_29 := range errs_19 {
+			if err_29 != nil {
+				return 0, err_29
+			}
 		}
-		s_10 += r_17
-		ar.release(mark_12)
+	} else {
+		for i_11 := 0; i_11 < n_8; i_11++ {
+			mark_12 := ar.mark()
+			i_13 := int64(i_11)
+			x_14 := float64(i_13)
+			x_15 := 0.5 * x_14
+			x_16 := a_2 - x_15
+			r_17, err_18 := fn_lgamma(ar, x_16)
+			if err_18 != nil {
+				return 0, nbFrame(err_18, "lgamma", "models.nab:26:5", "models.nab:37:44")
+			}
+			s_10 += r_17
+			ar.release(mark_12)
+		}
 	}
-	x_19 := x_7 + s_10
-	return x_19, nil
+	x_30 := x_7 + s_10
+	return x_30, nil
 }
 
 // fn_wishartc is def wishart_c (models.nab:40:5).
@@ -535,22 +609,53 @@ func fn_wishartc(ar *nbArena, d_1 int64, gamma_2 float64, m_3 int64) (float64, e
 		return 0, nbAt("models.nab:37:43", err_19)
 	}
 	var s_20 float64 = 0
-	for i_21 := 0; i_21 < n_18; i_21++ {
-		mark_22 := ar.mark()
-		i_23 := int64(i_21)
-		x_24 := float64(i_23)
-		x_25 := 0.5 * x_24
-		x_26 := x_12 - x_25
-		r_27, err_28 := fn_lgamma(ar, x_26)
-		if err_28 != nil {
-			return 0, nbFrame(err_28, "lgamma", "models.nab:26:5", "models.nab:37:44")
+	if n_18 >= 256 {
+		x_12 := x_12
+		errs_29 := make([]error, (n_18+31)/32)
+		s_20 = runtime.ParallelSum(n_18, 32, func(lo_30, hi int) float64 {
+			ar := nbArenas.Get()
+			ar.reset()
+			defer nbArenas.Put(ar)
+			s_20 := 0.0
+			for i_31 := lo_30; i_31 < hi; i_31++ {
+				mark_32 := ar.mark()
+				i_33 := int64(i_31)
+				x_34 := float64(i_33)
+				x_35 := 0.5 * x_34
+				x_36 := x_12 - x_35
+				r_37, err_38 := fn_lgamma(ar, x_36)
+				if err_38 != nil {
+					errs_29[lo_30/32] = nbFrame(err_38, "lgamma", "models.nab:26:5", "models.nab:37:44")
+					return 0
+				}
+				s_20 += r_37
+				ar.release(mark_32)
+			}
+			return s_20
+		})
+		for _, err_39 := range errs_29 {
+			if err_39 != nil {
+				return 0, err_39
+			}
 		}
-		s_20 += r_27
-		ar.release(mark_22)
+	} else {
+		for i_21 := 0; i_21 < n_18; i_21++ {
+			mark_22 := ar.mark()
+			i_23 := int64(i_21)
+			x_24 := float64(i_23)
+			x_25 := 0.5 * x_24
+			x_26 := x_12 - x_25
+			r_27, err_28 := fn_lgamma(ar, x_26)
+			if err_28 != nil {
+				return 0, nbFrame(err_28, "lgamma", "models.nab:26:5", "models.nab:37:44")
+			}
+			s_20 += r_27
+			ar.release(mark_22)
+		}
 	}
-	x_29 := x_17 + s_20
-	x_30 := x_10 - x_29
-	return x_30, nil
+	x_40 := x_17 + s_20
+	x_41 := x_10 - x_40
+	return x_41, nil
 }
 
 // fn_qmat is def qmat (models.nab:47:5).
@@ -584,44 +689,95 @@ func fn_qmat(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, in
 			return nil, 0, 0, nbErrorf("models.nab:48:3", "build: element "+strconv.Itoa(i_10)+" has shape "+runtime.ShapeString([]int{n_13})+", element 0 has shape "+runtime.ShapeString([]int{d_8}))
 		}
 		row_17 := a_7[i_10*rs_9 : (i_10+1)*rs_9]
-		for i_18 := range row_17 {
-			i_20 := int64(i_18)
-			x_21 := i_12 == i_20
-			var c_22 float64
-			if x_21 {
-				if i_12 < 0 || i_12 >= int64(v_2) {
-					return nil, 0, 0, nbAt("models.nab:48:25", runtime.CheckIndex(i_12, v_2))
-				}
-				x_23 := v_1[int(i_12)]
-				x_24 := math.Exp(x_23)
-				c_22 = x_24
-			} else {
-				x_25 := i_12 > i_20
-				var c_26 float64
-				if x_25 {
-					x_27 := int64(2) * d_3
-					x_28 := x_27 - i_20
-					x_29 := x_28 - int64(1)
-					x_30 := i_20 * x_29
-					if int64(2) == 0 {
-						return nil, 0, 0, nbErrorf("models.nab:49:50", "integer division by zero")
+		if len(row_17) >= 262144 {
+			i_12 := i_12
+			v_2 := v_2
+			v_1 := v_1
+			d_3 := d_3
+			row_17 := row_17
+			errs_37 := make([]error, (len(row_17)+16383)/16384)
+			runtime.ParallelFor(len(row_17), 16384, func(lo_38, hi int) {
+				for i_39 := lo_38; i_39 < hi; i_39++ {
+					i_41 := int64(i_39)
+					x_42 := i_12 == i_41
+					var c_43 float64
+					if x_42 {
+						if i_12 < 0 || i_12 >= int64(v_2) {
+							errs_37[lo_38/16384] = nbAt("models.nab:48:25", runtime.CheckIndex(i_12, v_2))
+							return
+						}
+						x_44 := v_1[int(i_12)]
+						x_45 := math.Exp(x_44)
+						c_43 = x_45
+					} else {
+						x_46 := i_12 > i_41
+						var c_47 float64
+						if x_46 {
+							x_48 := int64(2) * d_3
+							x_49 := x_48 - i_41
+							x_50 := x_49 - int64(1)
+							x_51 := i_41 * x_50
+							x_52 := x_51 / int64(2)
+							x_53 := d_3 + x_52
+							x_54 := x_53 + i_12
+							x_55 := x_54 - i_41
+							x_56 := x_55 - int64(1)
+							if x_56 < 0 || x_56 >= int64(v_2) {
+								errs_37[lo_38/16384] = nbAt("models.nab:49:25", runtime.CheckIndex(x_56, v_2))
+								return
+							}
+							x_57 := v_1[int(x_56)]
+							c_47 = x_57
+						} else {
+							c_47 = 0.0
+						}
+						c_43 = c_47
 					}
-					x_31 := x_30 / int64(2)
-					x_32 := d_3 + x_31
-					x_33 := x_32 + i_12
-					x_34 := x_33 - i_20
-					x_35 := x_34 - int64(1)
-					if x_35 < 0 || x_35 >= int64(v_2) {
-						return nil, 0, 0, nbAt("models.nab:49:25", runtime.CheckIndex(x_35, v_2))
-					}
-					x_36 := v_1[int(x_35)]
-					c_26 = x_36
-				} else {
-					c_26 = 0.0
+					row_17[i_39] = c_43
 				}
-				c_22 = c_26
+			})
+			for _, err_58 := range errs_37 {
+				if err_58 != nil {
+					return nil, 0, 0, err_58
+				}
 			}
-			row_17[i_18] = c_22
+		} else {
+			for i_18 := range row_17 {
+				i_20 := int64(i_18)
+				x_21 := i_12 == i_20
+				var c_22 float64
+				if x_21 {
+					if i_12 < 0 || i_12 >= int64(v_2) {
+						return nil, 0, 0, nbAt("models.nab:48:25", runtime.CheckIndex(i_12, v_2))
+					}
+					x_23 := v_1[int(i_12)]
+					x_24 := math.Exp(x_23)
+					c_22 = x_24
+				} else {
+					x_25 := i_12 > i_20
+					var c_26 float64
+					if x_25 {
+						x_27 := int64(2) * d_3
+						x_28 := x_27 - i_20
+						x_29 := x_28 - int64(1)
+						x_30 := i_20 * x_29
+						x_31 := x_30 / int64(2)
+						x_32 := d_3 + x_31
+						x_33 := x_32 + i_12
+						x_34 := x_33 - i_20
+						x_35 := x_34 - int64(1)
+						if x_35 < 0 || x_35 >= int64(v_2) {
+							return nil, 0, 0, nbAt("models.nab:49:25", runtime.CheckIndex(x_35, v_2))
+						}
+						x_36 := v_1[int(x_35)]
+						c_26 = x_36
+					} else {
+						c_26 = 0.0
+					}
+					c_22 = c_26
+				}
+				row_17[i_18] = c_22
+			}
 		}
 		if i_10 > 0 {
 			ar.release(mark_11)
@@ -710,9 +866,6 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 						x_51 := x_50 - i_43
 						x_52 := x_51 - int64(1)
 						x_53 := i_43 * x_52
-						if int64(2) == 0 {
-							return 0, nbErrorf("models.nab:49:50", "integer division by zero")
-						}
 						x_54 := x_53 / int64(2)
 						x_55 := size_15 + x_54
 						x_56 := x_55 + i_35
@@ -755,159 +908,360 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 		return 0, nbAt("models.nab:55:14", err_63)
 	}
 	r_64 := ar.F64(n_62)
-	for i_65 := range r_64 {
-		i_67 := int64(i_65)
-		if i_67 < 0 || i_67 >= int64(icf_7) {
-			return 0, nbAt("models.nab:55:22", runtime.CheckIndex(i_67, icf_7))
+	if len(r_64) >= 256 {
+		icf_7 := icf_7
+		icf_6 := icf_6
+		icf_8 := icf_8
+		size_15 := size_15
+		r_64 := r_64
+		errs_72 := make([]error, (len(r_64)+31)/32)
+		runtime.ParallelFor(len(r_64), 32, func(lo_73, hi int) {
+			for i_74 := lo_73; i_74 < hi; i_74++ {
+				i_76 := int64(i_74)
+				if i_76 < 0 || i_76 >= int64(icf_7) {
+					errs_72[lo_73/32] = nbAt("models.nab:55:22", runtime.CheckIndex(i_76, icf_7))
+					return
+				}
+				row_77 := icf_6[int(i_76)*icf_8 : (int(i_76)+1)*icf_8]
+				if size_15 < int64(0) || size_15 > int64(icf_8) {
+					errs_72[lo_73/32] = nbErrorf("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
+					return
+				}
+				n_78 := int(size_15) - int(int64(0))
+				_ = n_78
+				s_79 := row_77[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
+				s_80 := runtime.Sum(s_79)
+				r_64[i_74] = s_80
+			}
+		})
+		for _, err_81 := range errs_72 {
+			if err_81 != nil {
+				return 0, err_81
+			}
 		}
-		row_68 := icf_6[int(i_67)*icf_8 : (int(i_67)+1)*icf_8]
-		if int64(0) < 0 || size_15 < int64(0) || size_15 > int64(icf_8) {
-			return 0, nbErrorf("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
+	} else {
+		for i_65 := range r_64 {
+			i_67 := int64(i_65)
+			if i_67 < 0 || i_67 >= int64(icf_7) {
+				return 0, nbAt("models.nab:55:22", runtime.CheckIndex(i_67, icf_7))
+			}
+			row_68 := icf_6[int(i_67)*icf_8 : (int(i_67)+1)*icf_8]
+			if size_15 < int64(0) || size_15 > int64(icf_8) {
+				return 0, nbErrorf("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
+			}
+			n_69 := int(size_15) - int(int64(0))
+			_ = n_69
+			s_70 := row_68[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
+			s_71 := runtime.Sum(s_70)
+			r_64[i_65] = s_71
 		}
-		n_69 := int(size_15) - int(int64(0))
-		_ = n_69
-		s_70 := row_68[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
-		s_71 := runtime.Sum(s_70)
-		r_64[i_65] = s_71
 	}
-	x_72 := size_17 * size_15
-	x_73 := float64(x_72)
-	x_74 := (-0.5) * x_73
-	x_75 := x_74 * 1.8378770664093453
-	n_76, err_77 := runtime.CheckSize(size_17)
-	if err_77 != nil {
-		return 0, nbAt("models.nab:56:18", err_77)
+	x_82 := size_17 * size_15
+	x_83 := float64(x_82)
+	x_84 := (-0.5) * x_83
+	x_85 := x_84 * 1.8378770664093453
+	n_86, err_87 := runtime.CheckSize(size_17)
+	if err_87 != nil {
+		return 0, nbAt("models.nab:56:18", err_87)
 	}
-	var s_78 float64 = 0
-	for i_79 := 0; i_79 < n_76; i_79++ {
-		mark_80 := ar.mark()
-		i_81 := int64(i_79)
-		n_82, err_83 := runtime.CheckSize(size_14)
-		if err_83 != nil {
-			return 0, nbAt("models.nab:56:30", err_83)
-		}
-		r_84 := ar.F64(n_82)
-		for i_85 := range r_84 {
-			mark_86 := ar.mark()
-			i_87 := int64(i_85)
-			x_88 := alphas_1[int(i_87)]
-			x_89 := r_64[int(i_87)]
-			x_90 := x_88 + x_89
-			rs_91 := d_21 * d_22
-			row_92 := a_20[int(i_87)*rs_91 : (int(i_87)+1)*rs_91]
-			row_93 := x_9[int(i_81)*x_11 : (int(i_81)+1)*x_11]
-			if i_87 < 0 || i_87 >= int64(means_4) {
-				return 0, nbAt("models.nab:56:85", runtime.CheckIndex(i_87, means_4))
-			}
-			row_94 := means_3[int(i_87)*means_5 : (int(i_87)+1)*means_5]
-			if means_5 != x_11 {
-				return 0, nbErrorf("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
-			}
-			if x_11 != d_22 {
-				return 0, nbErrorf("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
-			}
-			a_95 := ar.F64(d_21)
-			if d_22 <= 32 {
-				row_93 = row_93[:d_22]
-				row_94 = row_94[:d_22]
-				for r_96 := range a_95 {
-					row_97 := row_92[r_96*d_22 : (r_96+1)*d_22]
-					s_98 := 0.0
-					for c_99, v_100 := range row_97 {
-						s_98 += v_100 * (row_93[c_99] - row_94[c_99])
+	var s_88 float64 = 0
+	if n_86 >= 256 {
+		size_14 := size_14
+		alphas_1 := alphas_1
+		r_64 := r_64
+		d_21 := d_21
+		d_22 := d_22
+		a_20 := a_20
+		x_9 := x_9
+		x_11 := x_11
+		means_4 := means_4
+		means_3 := means_3
+		means_5 := means_5
+		errs_120 := make([]error, (n_86+31)/32)
+		s_88 = runtime.ParallelSum(n_86, 32, func(lo_121, hi int) float64 {
+			ar := nbArenas.Get()
+			ar.reset()
+			defer nbArenas.Put(ar)
+			s_88 := 0.0
+			for i_122 := lo_121; i_122 < hi; i_122++ {
+				mark_123 := ar.mark()
+				i_124 := int64(i_122)
+				n_125, err_126 := runtime.CheckSize(size_14)
+				if err_126 != nil {
+					errs_120[lo_121/32] = nbAt("models.nab:56:30", err_126)
+					return 0
+				}
+				r_127 := ar.F64(n_125)
+				for i_128 := range r_127 {
+					mark_129 := ar.mark()
+					i_130 := int64(i_128)
+					x_131 := alphas_1[int(i_130)]
+					x_132 := r_64[int(i_130)]
+					x_133 := x_131 + x_132
+					rs_134 := d_21 * d_22
+					row_135 := a_20[int(i_130)*rs_134 : (int(i_130)+1)*rs_134]
+					row_136 := x_9[int(i_124)*x_11 : (int(i_124)+1)*x_11]
+					if i_130 < 0 || i_130 >= int64(means_4) {
+						errs_120[lo_121/32] = nbAt("models.nab:56:85", runtime.CheckIndex(i_130, means_4))
+						return 0
 					}
-					a_95[r_96] = s_98
+					row_137 := means_3[int(i_130)*means_5 : (int(i_130)+1)*means_5]
+					if means_5 != x_11 {
+						errs_120[lo_121/32] = nbErrorf("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
+						return 0
+					}
+					if x_11 != d_22 {
+						errs_120[lo_121/32] = nbErrorf("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
+						return 0
+					}
+					a_138 := ar.F64(d_21)
+					if d_22 <= 32 {
+						row_136 = row_136[:d_22]
+						row_137 = row_137[:d_22]
+						for r_139 := range a_138 {
+							row_140 := row_135[r_139*d_22 : (r_139+1)*d_22]
+							s_141 := 0.0
+							for c_142, v_143 := range row_140 {
+								s_141 += v_143 * (row_136[c_142] - row_137[c_142])
+							}
+							a_138[r_139] = s_141
+						}
+					} else {
+						x_144 := ar.F64(d_22)
+						row_136 = row_136[:len(x_144)]
+						row_137 = row_137[:len(x_144)]
+						for i_145 := range x_144 {
+							x_144[i_145] = (row_136[i_145] - row_137[i_145])
+						}
+						runtime.Gemv(false, d_21, d_22, 1, row_135, x_144, 0, a_138)
+					}
+					var s_147 float64 = 0
+					a_138 = a_138[:d_21]
+					for i_148 := 0; i_148 < d_21; i_148++ {
+						s_147 += (a_138[i_148] * a_138[i_148])
+					}
+					x_150 := 0.5 * s_147
+					x_151 := x_133 - x_150
+					r_127[i_128] = x_151
+					ar.release(mark_129)
 				}
-			} else {
-				x_101 := ar.F64(d_22)
-				row_93 = row_93[:len(x_101)]
-				row_94 = row_94[:len(x_101)]
-				for i_102 := range x_101 {
-					x_101[i_102] = (row_93[i_102] - row_94[i_102])
+				s_152 := runtime.LogSumExp(r_127)
+				s_88 += s_152
+				ar.release(mark_123)
+			}
+			return s_88
+		})
+		for _, err_153 := range errs_120 {
+			if err_153 != nil {
+				return 0, err_153
+			}
+		}
+	} else {
+		for i_89 := 0; i_89 < n_86; i_89++ {
+			mark_90 := ar.mark()
+			i_91 := int64(i_89)
+			n_92, err_93 := runtime.CheckSize(size_14)
+			if err_93 != nil {
+				return 0, nbAt("models.nab:56:30", err_93)
+			}
+			r_94 := ar.F64(n_92)
+			for i_95 := range r_94 {
+				mark_96 := ar.mark()
+				i_97 := int64(i_95)
+				x_98 := alphas_1[int(i_97)]
+				x_99 := r_64[int(i_97)]
+				x_100 := x_98 + x_99
+				rs_101 := d_21 * d_22
+				row_102 := a_20[int(i_97)*rs_101 : (int(i_97)+1)*rs_101]
+				row_103 := x_9[int(i_91)*x_11 : (int(i_91)+1)*x_11]
+				if i_97 < 0 || i_97 >= int64(means_4) {
+					return 0, nbAt("models.nab:56:85", runtime.CheckIndex(i_97, means_4))
 				}
-				runtime.Gemv(false, d_21, d_22, 1, row_92, x_101, 0, a_95)
+				row_104 := means_3[int(i_97)*means_5 : (int(i_97)+1)*means_5]
+				if means_5 != x_11 {
+					return 0, nbErrorf("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
+				}
+				if x_11 != d_22 {
+					return 0, nbErrorf("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
+				}
+				a_105 := ar.F64(d_21)
+				if d_22 <= 32 {
+					row_103 = row_103[:d_22]
+					row_104 = row_104[:d_22]
+					for r_106 := range a_105 {
+						row_107 := row_102[r_106*d_22 : (r_106+1)*d_22]
+						s_108 := 0.0
+						for c_109, v_110 := range row_107 {
+							s_108 += v_110 * (row_103[c_109] - row_104[c_109])
+						}
+						a_105[r_106] = s_108
+					}
+				} else {
+					x_111 := ar.F64(d_22)
+					row_103 = row_103[:len(x_111)]
+					row_104 = row_104[:len(x_111)]
+					for i_112 := range x_111 {
+						x_111[i_112] = (row_103[i_112] - row_104[i_112])
+					}
+					runtime.Gemv(false, d_21, d_22, 1, row_102, x_111, 0, a_105)
+				}
+				var s_114 float64 = 0
+				a_105 = a_105[:d_21]
+				for i_115 := 0; i_115 < d_21; i_115++ {
+					s_114 += (a_105[i_115] * a_105[i_115])
+				}
+				x_117 := 0.5 * s_114
+				x_118 := x_100 - x_117
+				r_94[i_95] = x_118
+				ar.release(mark_96)
 			}
-			var s_104 float64 = 0
-			a_95 = a_95[:d_21]
-			for i_105 := 0; i_105 < d_21; i_105++ {
-				s_104 += (a_95[i_105] * a_95[i_105])
+			s_119 := runtime.LogSumExp(r_94)
+			s_88 += s_119
+			ar.release(mark_90)
+		}
+	}
+	x_154 := x_85 + s_88
+	x_155 := float64(size_17)
+	s_156 := runtime.LogSumExp(alphas_1)
+	x_157 := x_155 * s_156
+	x_158 := x_154 - x_157
+	n_159, err_160 := runtime.CheckSize(size_14)
+	if err_160 != nil {
+		return 0, nbAt("models.nab:58:19", err_160)
+	}
+	var s_161 float64 = 0
+	if n_159 >= 256 {
+		gamma_12 := gamma_12
+		icf_7 := icf_7
+		icf_6 := icf_6
+		icf_8 := icf_8
+		size_15 := size_15
+		m_13 := m_13
+		r_64 := r_64
+		errs_189 := make([]error, (n_159+31)/32)
+		s_161 = runtime.ParallelSum(n_159, 32, func(lo_190, hi int) float64 {
+			ar := nbArenas.Get()
+			ar.reset()
+			defer nbArenas.Put(ar)
+			s_161 := 0.0
+			for i_191 := lo_190; i_191 < hi; i_191++ {
+				mark_192 := ar.mark()
+				i_193 := int64(i_191)
+				x_194 := gamma_12 * gamma_12
+				x_195 := 0.5 * x_194
+				if i_193 < 0 || i_193 >= int64(icf_7) {
+					errs_189[lo_190/32] = nbAt("models.nab:58:49", runtime.CheckIndex(i_193, icf_7))
+					return 0
+				}
+				row_196 := icf_6[int(i_193)*icf_8 : (int(i_193)+1)*icf_8]
+				if size_15 < int64(0) || size_15 > int64(icf_8) {
+					errs_189[lo_190/32] = nbErrorf("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
+					return 0
+				}
+				n_197 := int(size_15) - int(int64(0))
+				s_198 := row_196[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
+				r_199 := ar.F64(n_197)
+				s_198 = s_198[:len(r_199)]
+				for i_200 := range r_199 {
+					r_199[i_200] = (math.Exp(s_198[i_200]))
+				}
+				var s_202 float64 = 0
+				r_199 = r_199[:n_197]
+				for i_203 := 0; i_203 < n_197; i_203++ {
+					s_202 += (r_199[i_203] * r_199[i_203])
+				}
+				if i_193 < 0 || i_193 >= int64(icf_7) {
+					errs_189[lo_190/32] = nbAt("models.nab:58:70", runtime.CheckIndex(i_193, icf_7))
+					return 0
+				}
+				row_205 := icf_6[int(i_193)*icf_8 : (int(i_193)+1)*icf_8]
+				n_206 := int64(icf_8)
+				if size_15 < 0 || n_206 < size_15 || n_206 > int64(icf_8) {
+					errs_189[lo_190/32] = nbErrorf("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_206, icf_8))
+					return 0
+				}
+				n_207 := int(n_206) - int(size_15)
+				s_208 := row_205[int(size_15)*1 : int(n_206)*1 : int(n_206)*1]
+				var s_209 float64 = 0
+				s_208 = s_208[:n_207]
+				for i_210 := 0; i_210 < n_207; i_210++ {
+					s_209 += (s_208[i_210] * s_208[i_210])
+				}
+				x_212 := s_202 + s_209
+				x_213 := x_195 * x_212
+				x_214 := float64(m_13)
+				x_215 := r_64[int(i_193)]
+				x_216 := x_214 * x_215
+				x_217 := x_213 - x_216
+				s_161 += x_217
+				ar.release(mark_192)
 			}
-			x_107 := 0.5 * s_104
-			x_108 := x_90 - x_107
-			r_84[i_85] = x_108
-			ar.release(mark_86)
+			return s_161
+		})
+		for _, err_218 := range errs_189 {
+			if err_218 != nil {
+				return 0, err_218
+			}
 		}
-		s_109 := runtime.LogSumExp(r_84)
-		s_78 += s_109
-		ar.release(mark_80)
+	} else {
+		for i_162 := 0; i_162 < n_159; i_162++ {
+			mark_163 := ar.mark()
+			i_164 := int64(i_162)
+			x_165 := gamma_12 * gamma_12
+			x_166 := 0.5 * x_165
+			if i_164 < 0 || i_164 >= int64(icf_7) {
+				return 0, nbAt("models.nab:58:49", runtime.CheckIndex(i_164, icf_7))
+			}
+			row_167 := icf_6[int(i_164)*icf_8 : (int(i_164)+1)*icf_8]
+			if size_15 < int64(0) || size_15 > int64(icf_8) {
+				return 0, nbErrorf("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
+			}
+			n_168 := int(size_15) - int(int64(0))
+			s_169 := row_167[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
+			r_170 := ar.F64(n_168)
+			s_169 = s_169[:len(r_170)]
+			for i_171 := range r_170 {
+				r_170[i_171] = (math.Exp(s_169[i_171]))
+			}
+			var s_173 float64 = 0
+			r_170 = r_170[:n_168]
+			for i_174 := 0; i_174 < n_168; i_174++ {
+				s_173 += (r_170[i_174] * r_170[i_174])
+			}
+			if i_164 < 0 || i_164 >= int64(icf_7) {
+				return 0, nbAt("models.nab:58:70", runtime.CheckIndex(i_164, icf_7))
+			}
+			row_176 := icf_6[int(i_164)*icf_8 : (int(i_164)+1)*icf_8]
+			n_177 := int64(icf_8)
+			if size_15 < 0 || n_177 < size_15 || n_177 > int64(icf_8) {
+				return 0, nbErrorf("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_177, icf_8))
+			}
+			n_178 := int(n_177) - int(size_15)
+			s_179 := row_176[int(size_15)*1 : int(n_177)*1 : int(n_177)*1]
+			var s_180 float64 = 0
+			s_179 = s_179[:n_178]
+			for i_181 := 0; i_181 < n_178; i_181++ {
+				s_180 += (s_179[i_181] * s_179[i_181])
+			}
+			x_183 := s_173 + s_180
+			x_184 := x_166 * x_183
+			x_185 := float64(m_13)
+			x_186 := r_64[int(i_164)]
+			x_187 := x_185 * x_186
+			x_188 := x_184 - x_187
+			s_161 += x_188
+			ar.release(mark_163)
+		}
 	}
-	x_110 := x_75 + s_78
-	x_111 := float64(size_17)
-	s_112 := runtime.LogSumExp(alphas_1)
-	x_113 := x_111 * s_112
-	x_114 := x_110 - x_113
-	n_115, err_116 := runtime.CheckSize(size_14)
-	if err_116 != nil {
-		return 0, nbAt("models.nab:58:19", err_116)
+	x_219 := x_158 + s_161
+	x_220 := float64(size_14)
+	r_221, err_222 := fn_wishartc(ar, size_15, gamma_12, m_13)
+	if err_222 != nil {
+		return 0, nbFrame(err_222, "wishart_c", "models.nab:40:5", "models.nab:61:17")
 	}
-	var s_117 float64 = 0
-	for i_118 := 0; i_118 < n_115; i_118++ {
-		mark_119 := ar.mark()
-		i_120 := int64(i_118)
-		x_121 := gamma_12 * gamma_12
-		x_122 := 0.5 * x_121
-		if i_120 < 0 || i_120 >= int64(icf_7) {
-			return 0, nbAt("models.nab:58:49", runtime.CheckIndex(i_120, icf_7))
-		}
-		row_123 := icf_6[int(i_120)*icf_8 : (int(i_120)+1)*icf_8]
-		if int64(0) < 0 || size_15 < int64(0) || size_15 > int64(icf_8) {
-			return 0, nbErrorf("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
-		}
-		n_124 := int(size_15) - int(int64(0))
-		s_125 := row_123[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
-		r_126 := ar.F64(n_124)
-		s_125 = s_125[:len(r_126)]
-		for i_127 := range r_126 {
-			r_126[i_127] = (math.Exp(s_125[i_127]))
-		}
-		var s_129 float64 = 0
-		r_126 = r_126[:n_124]
-		for i_130 := 0; i_130 < n_124; i_130++ {
-			s_129 += (r_126[i_130] * r_126[i_130])
-		}
-		if i_120 < 0 || i_120 >= int64(icf_7) {
-			return 0, nbAt("models.nab:58:70", runtime.CheckIndex(i_120, icf_7))
-		}
-		row_132 := icf_6[int(i_120)*icf_8 : (int(i_120)+1)*icf_8]
-		n_133 := int64(icf_8)
-		if size_15 < 0 || n_133 < size_15 || n_133 > int64(icf_8) {
-			return 0, nbErrorf("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_133, icf_8))
-		}
-		n_134 := int(n_133) - int(size_15)
-		s_135 := row_132[int(size_15)*1 : int(n_133)*1 : int(n_133)*1]
-		var s_136 float64 = 0
-		s_135 = s_135[:n_134]
-		for i_137 := 0; i_137 < n_134; i_137++ {
-			s_136 += (s_135[i_137] * s_135[i_137])
-		}
-		x_139 := s_129 + s_136
-		x_140 := x_122 * x_139
-		x_141 := float64(m_13)
-		x_142 := r_64[int(i_120)]
-		x_143 := x_141 * x_142
-		x_144 := x_140 - x_143
-		s_117 += x_144
-		ar.release(mark_119)
-	}
-	x_145 := x_114 + s_117
-	x_146 := float64(size_14)
-	r_147, err_148 := fn_wishartc(ar, size_15, gamma_12, m_13)
-	if err_148 != nil {
-		return 0, nbFrame(err_148, "wishart_c", "models.nab:40:5", "models.nab:61:17")
-	}
-	x_149 := x_146 * r_147
-	x_150 := x_145 - x_149
-	return x_150, nil
+	x_223 := x_220 * r_221
+	x_224 := x_219 - x_223
+	return x_224, nil
 }
 
 // fn_qmatsplit10fwd is def qmat$split_10$fwd (models.nab:47:5).
@@ -939,44 +1293,95 @@ func fn_qmatsplit10fwd(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float6
 			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:48:3", "build: element "+strconv.Itoa(i_9)+" has shape "+runtime.ShapeString([]int{n_12})+", element 0 has shape "+runtime.ShapeString([]int{d_7}))
 		}
 		row_16 := a_6[i_9*rs_8 : (i_9+1)*rs_8]
-		for i_17 := range row_16 {
-			i_19 := int64(i_17)
-			x_20 := i_11 == i_19
-			var c_21 float64
-			if x_20 {
-				if i_11 < 0 || i_11 >= int64(v_2) {
-					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:48:25", runtime.CheckIndex(i_11, v_2))
-				}
-				x_22 := v_1[int(i_11)]
-				x_23 := math.Exp(x_22)
-				c_21 = x_23
-			} else {
-				x_24 := i_11 > i_19
-				var c_25 float64
-				if x_24 {
-					x_26 := int64(2) * d_3
-					x_27 := x_26 - i_19
-					x_28 := x_27 - int64(1)
-					x_29 := i_19 * x_28
-					if int64(2) == 0 {
-						return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:49:50", "integer division by zero")
+		if len(row_16) >= 262144 {
+			i_11 := i_11
+			v_2 := v_2
+			v_1 := v_1
+			d_3 := d_3
+			row_16 := row_16
+			errs_36 := make([]error, (len(row_16)+16383)/16384)
+			runtime.ParallelFor(len(row_16), 16384, func(lo_37, hi int) {
+				for i_38 := lo_37; i_38 < hi; i_38++ {
+					i_40 := int64(i_38)
+					x_41 := i_11 == i_40
+					var c_42 float64
+					if x_41 {
+						if i_11 < 0 || i_11 >= int64(v_2) {
+							errs_36[lo_37/16384] = nbAt("models.nab:48:25", runtime.CheckIndex(i_11, v_2))
+							return
+						}
+						x_43 := v_1[int(i_11)]
+						x_44 := math.Exp(x_43)
+						c_42 = x_44
+					} else {
+						x_45 := i_11 > i_40
+						var c_46 float64
+						if x_45 {
+							x_47 := int64(2) * d_3
+							x_48 := x_47 - i_40
+							x_49 := x_48 - int64(1)
+							x_50 := i_40 * x_49
+							x_51 := x_50 / int64(2)
+							x_52 := d_3 + x_51
+							x_53 := x_52 + i_11
+							x_54 := x_53 - i_40
+							x_55 := x_54 - int64(1)
+							if x_55 < 0 || x_55 >= int64(v_2) {
+								errs_36[lo_37/16384] = nbAt("models.nab:49:25", runtime.CheckIndex(x_55, v_2))
+								return
+							}
+							x_56 := v_1[int(x_55)]
+							c_46 = x_56
+						} else {
+							c_46 = 0.0
+						}
+						c_42 = c_46
 					}
-					x_30 := x_29 / int64(2)
-					x_31 := d_3 + x_30
-					x_32 := x_31 + i_11
-					x_33 := x_32 - i_19
-					x_34 := x_33 - int64(1)
-					if x_34 < 0 || x_34 >= int64(v_2) {
-						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:49:25", runtime.CheckIndex(x_34, v_2))
-					}
-					x_35 := v_1[int(x_34)]
-					c_25 = x_35
-				} else {
-					c_25 = 0.0
+					row_16[i_38] = c_42
 				}
-				c_21 = c_25
+			})
+			for _, err_57 := range errs_36 {
+				if err_57 != nil {
+					return nil, 0, 0, nil, 0, 0, err_57
+				}
 			}
-			row_16[i_17] = c_21
+		} else {
+			for i_17 := range row_16 {
+				i_19 := int64(i_17)
+				x_20 := i_11 == i_19
+				var c_21 float64
+				if x_20 {
+					if i_11 < 0 || i_11 >= int64(v_2) {
+						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:48:25", runtime.CheckIndex(i_11, v_2))
+					}
+					x_22 := v_1[int(i_11)]
+					x_23 := math.Exp(x_22)
+					c_21 = x_23
+				} else {
+					x_24 := i_11 > i_19
+					var c_25 float64
+					if x_24 {
+						x_26 := int64(2) * d_3
+						x_27 := x_26 - i_19
+						x_28 := x_27 - int64(1)
+						x_29 := i_19 * x_28
+						x_30 := x_29 / int64(2)
+						x_31 := d_3 + x_30
+						x_32 := x_31 + i_11
+						x_33 := x_32 - i_19
+						x_34 := x_33 - int64(1)
+						if x_34 < 0 || x_34 >= int64(v_2) {
+							return nil, 0, 0, nil, 0, 0, nbAt("models.nab:49:25", runtime.CheckIndex(x_34, v_2))
+						}
+						x_35 := v_1[int(x_34)]
+						c_25 = x_35
+					} else {
+						c_25 = 0.0
+					}
+					c_21 = c_25
+				}
+				row_16[i_17] = c_21
+			}
 		}
 		if i_9 > 0 {
 			ar.release(mark_10)
@@ -1025,16 +1430,11 @@ func fn_qmatsplit10bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int64, 
 				c_120, c_121 = rev_82, rev_83
 			} else {
 				x_125 := i_79 > i_116
-				var c_126 float64
-				_ = c_126
 				if x_125 {
 					x_127 := int64(2) * tape_3
 					x_128 := x_127 - i_116
 					x_129 := x_128 - int64(1)
 					x_130 := i_116 * x_129
-					if int64(2) == 0 {
-						return nil, 0, nbErrorf("models.nab:49:50", "integer division by zero")
-					}
 					x_131 := x_130 / int64(2)
 					x_132 := tape_3 + x_131
 					x_133 := x_132 + i_79
@@ -1044,9 +1444,9 @@ func fn_qmatsplit10bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int64, 
 						return nil, 0, nbAt("models.nab:49:25", runtime.CheckIndex(x_135, tape_2))
 					}
 					x_136 := tape_1[int(x_135)]
-					c_126 = x_136
+					_ = x_136
 				} else {
-					c_126 = 0.0
+					_ = 0.0
 				}
 				var c_137 []float64
 				var c_138 int
@@ -1055,9 +1455,6 @@ func fn_qmatsplit10bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int64, 
 					x_140 := x_139 - i_116
 					x_141 := x_140 - int64(1)
 					x_142 := i_116 * x_141
-					if int64(2) == 0 {
-						return nil, 0, nbErrorf("models.nab:49:50", "integer division by zero")
-					}
 					x_143 := x_142 / int64(2)
 					x_144 := tape_3 + x_143
 					x_145 := x_144 + i_79
@@ -1066,8 +1463,7 @@ func fn_qmatsplit10bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int64, 
 					if x_147 < 0 || x_147 >= int64(tape_2) {
 						return nil, 0, nbAt("models.nab:49:25", runtime.CheckIndex(x_147, tape_2))
 					}
-					x_148 := tape_1[int(x_147)]
-					_ = x_148
+					_ = tape_1[int(x_147)]
 					if x_147 < 0 || x_147 >= int64(rev_83) {
 						return nil, 0, nbAt("models.nab:49:10", runtime.CheckIndex(x_147, rev_83))
 					}
@@ -1156,7 +1552,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:55:22", runtime.CheckIndex(i_49, icf_7))
 		}
 		row_50 := icf_6[int(i_49)*icf_8 : (int(i_49)+1)*icf_8]
-		if int64(0) < 0 || n_16 < int64(0) || n_16 > int64(icf_8) {
+		if n_16 < int64(0) || n_16 > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 		}
 		n_51 := int(n_16) - int(int64(0))
@@ -1433,7 +1829,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:49", runtime.CheckIndex(i_169, icf_7))
 		}
 		row_170 := icf_6[int(i_169)*icf_8 : (int(i_169)+1)*icf_8]
-		if int64(0) < 0 || n_16 < int64(0) || n_16 > int64(icf_8) {
+		if n_16 < int64(0) || n_16 > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 		}
 		n_171 := int(n_16) - int(int64(0))
@@ -1534,281 +1930,293 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	x_209 := x_206 * x_208
 	r_210 := ar.F64(alphas_2)
 	alphas_1 = alphas_1[:len(r_210)]
-	for i_211 := range r_210 {
-		r_210[i_211] = ((math.Exp((alphas_1[i_211] - s_207))) * x_209)
+	if len(r_210) >= 262144 {
+		r_210 := r_210
+		alphas_1 := alphas_1
+		s_207 := s_207
+		x_209 := x_209
+		runtime.ParallelFor(len(r_210), 16384, func(lo_214, hi int) {
+			for i_215 := lo_214; i_215 < hi; i_215++ {
+				r_210[i_215] = ((math.Exp((alphas_1[i_215] - s_207))) * x_209)
+			}
+		})
+	} else {
+		for i_211 := range r_210 {
+			r_210[i_211] = ((math.Exp((alphas_1[i_211] - s_207))) * x_209)
+		}
 	}
-	z_213 := ar.F64(len(icf_6))
-	z_214 := ar.F64(len(view_58))
-	var rev_215 []float64
-	var rev_216 int
-	var rev_217 int
-	var rev_218 []float64
-	var rev_219 int
-	_ = rev_219
-	rev_215, rev_216, rev_217, rev_218, rev_219 = z_213, icf_7, icf_8, z_214, n_41
-	for i_240 := int64(0); i_240 < n_15; i_240++ {
-		x_242 := a_154[int(i_240)]
-		_ = x_242
-		row_243 := a_157[int(i_240)*d_158 : (int(i_240)+1)*d_158]
-		row_244 := a_160[int(i_240)*icf_8 : (int(i_240)+1)*icf_8]
-		_ = row_244
-		row_245 := a_163[int(i_240)*d_164 : (int(i_240)+1)*d_164]
-		row_246 := a_166[int(i_240)*icf_8 : (int(i_240)+1)*icf_8]
-		_ = row_246
-		x_247 := float64(m_13)
-		x_248 := -ybar_14
-		x_249 := x_247 * x_248
-		rev_218[i_240] += x_249
-		x_250 := gamma_12 * gamma_12
-		x_251 := 0.5 * x_250
-		x_252 := x_251 * ybar_14
+	z_217 := ar.F64(len(icf_6))
+	z_218 := ar.F64(len(view_58))
+	var rev_219 []float64
+	var rev_220 int
+	var rev_221 int
+	var rev_222 []float64
+	var rev_223 int
+	_ = rev_223
+	rev_219, rev_220, rev_221, rev_222, rev_223 = z_217, icf_7, icf_8, z_218, n_41
+	for i_244 := int64(0); i_244 < n_15; i_244++ {
+		x_246 := a_154[int(i_244)]
+		_ = x_246
+		row_247 := a_157[int(i_244)*d_158 : (int(i_244)+1)*d_158]
+		row_248 := a_160[int(i_244)*icf_8 : (int(i_244)+1)*icf_8]
+		_ = row_248
+		row_249 := a_163[int(i_244)*d_164 : (int(i_244)+1)*d_164]
+		row_250 := a_166[int(i_244)*icf_8 : (int(i_244)+1)*icf_8]
+		_ = row_250
+		x_251 := float64(m_13)
+		x_252 := -ybar_14
+		x_253 := x_251 * x_252
+		rev_222[i_244] += x_253
+		x_254 := gamma_12 * gamma_12
+		x_255 := 0.5 * x_254
+		x_256 := x_255 * ybar_14
 		if d_155 != d_158 {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "shape mismatch in '*': "+runtime.ShapeString([]int{d_158})+" and "+runtime.ShapeString([]int{d_155}))
 		}
 		if n_16 < 0 || n_16+int64(d_158) > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(d_158), icf_8))
 		}
-		if i_240 < 0 || i_240 >= int64(rev_216) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", runtime.CheckIndex(i_240, rev_216))
+		if i_244 < 0 || i_244 >= int64(rev_220) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", runtime.CheckIndex(i_244, rev_220))
 		}
-		if rev_217 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_217})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_221 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_221})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_253 := rev_215[i_240*int64(rev_217) : (i_240+1)*int64(rev_217)]
-		region_254 := row_253[int(n_16)*1 : (int(n_16)+d_158)*1]
-		row_243 = row_243[:len(region_254)]
-		for i_255 := range region_254 {
-			region_254[i_255] += ((2.0 * row_243[i_255]) * x_252)
+		row_257 := rev_219[i_244*int64(rev_221) : (i_244+1)*int64(rev_221)]
+		region_258 := row_257[int(n_16)*1 : (int(n_16)+d_158)*1]
+		row_247 = row_247[:len(region_258)]
+		for i_259 := range region_258 {
+			region_258[i_259] += ((2.0 * row_247[i_259]) * x_256)
 		}
 		if d_161 != d_164 {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "shape mismatch in '*': "+runtime.ShapeString([]int{d_164})+" and "+runtime.ShapeString([]int{d_161}))
 		}
-		if int64(0) < 0 || int64(0)+int64(d_164) > int64(icf_8) {
+		if int64(0)+int64(d_164) > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_164), icf_8))
 		}
-		if i_240 < 0 || i_240 >= int64(rev_216) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", runtime.CheckIndex(i_240, rev_216))
+		if i_244 < 0 || i_244 >= int64(rev_220) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", runtime.CheckIndex(i_244, rev_220))
 		}
-		if rev_217 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_217})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_221 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_221})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_257 := rev_215[i_240*int64(rev_217) : (i_240+1)*int64(rev_217)]
-		region_258 := row_257[int(int64(0))*1 : (int(int64(0))+d_164)*1]
-		row_245 = row_245[:len(region_258)]
-		for i_259 := range region_258 {
-			region_258[i_259] += (row_245[i_259] * ((2.0 * row_245[i_259]) * x_252))
+		row_261 := rev_219[i_244*int64(rev_221) : (i_244+1)*int64(rev_221)]
+		region_262 := row_261[int(int64(0))*1 : (int(int64(0))+d_164)*1]
+		row_249 = row_249[:len(region_262)]
+		for i_263 := range region_262 {
+			region_262[i_263] += (row_249[i_263] * ((2.0 * row_249[i_263]) * x_256))
 		}
 	}
-	z_261 := ar.F64(len(view_40))
-	z_262 := ar.F64(len(means_3))
-	var rev_263 []float64
-	var rev_264 int
-	var rev_265 []float64
-	var rev_266 int
+	z_265 := ar.F64(len(view_40))
+	z_266 := ar.F64(len(means_3))
 	var rev_267 []float64
 	var rev_268 int
-	var rev_269 int
+	var rev_269 []float64
 	var rev_270 int
 	var rev_271 []float64
 	var rev_272 int
 	var rev_273 int
-	rev_263, rev_264, rev_265, rev_266, rev_267, rev_268, rev_269, rev_270, rev_271, rev_272, rev_273 = r_210, alphas_2, z_214, n_41, z_261, n_18, d_21, d_22, z_262, means_4, means_5
-	for i_362 := int64(0); i_362 < n_17; i_362++ {
-		mark_363 := ar.mark()
-		x_364 := a_61[int(i_362)]
-		_ = x_364
-		row_365 := a_62[int(i_362)*d_63 : (int(i_362)+1)*d_63]
-		x_366 := a_65[int(i_362)]
-		row_367 := a_66[int(i_362)*d_67 : (int(i_362)+1)*d_67]
-		rs_368 := d_70 * d_71
-		row_369 := a_69[int(i_362)*rs_368 : (int(i_362)+1)*rs_368]
-		rs_370 := d_74 * d_75
-		row_371 := a_73[int(i_362)*rs_370 : (int(i_362)+1)*rs_370]
-		rs_372 := d_78 * d_79
-		row_373 := a_77[int(i_362)*rs_372 : (int(i_362)+1)*rs_372]
-		rs_374 := d_82 * d_83 * d_84
-		row_375 := a_81[int(i_362)*rs_374 : (int(i_362)+1)*rs_374]
-		r_376 := ar.F64(d_63)
-		row_365 = row_365[:len(r_376)]
-		for i_377 := range r_376 {
-			r_376[i_377] = ((math.Exp((row_365[i_377] - x_366))) * ybar_14)
+	var rev_274 int
+	var rev_275 []float64
+	var rev_276 int
+	var rev_277 int
+	rev_267, rev_268, rev_269, rev_270, rev_271, rev_272, rev_273, rev_274, rev_275, rev_276, rev_277 = r_210, alphas_2, z_218, n_41, z_265, n_18, d_21, d_22, z_266, means_4, means_5
+	for i_366 := int64(0); i_366 < n_17; i_366++ {
+		mark_367 := ar.mark()
+		x_368 := a_61[int(i_366)]
+		_ = x_368
+		row_369 := a_62[int(i_366)*d_63 : (int(i_366)+1)*d_63]
+		x_370 := a_65[int(i_366)]
+		row_371 := a_66[int(i_366)*d_67 : (int(i_366)+1)*d_67]
+		rs_372 := d_70 * d_71
+		row_373 := a_69[int(i_366)*rs_372 : (int(i_366)+1)*rs_372]
+		rs_374 := d_74 * d_75
+		row_375 := a_73[int(i_366)*rs_374 : (int(i_366)+1)*rs_374]
+		rs_376 := d_78 * d_79
+		row_377 := a_77[int(i_366)*rs_376 : (int(i_366)+1)*rs_376]
+		rs_378 := d_82 * d_83 * d_84
+		row_379 := a_81[int(i_366)*rs_378 : (int(i_366)+1)*rs_378]
+		r_380 := ar.F64(d_63)
+		row_369 = row_369[:len(r_380)]
+		for i_381 := range r_380 {
+			r_380[i_381] = ((math.Exp((row_369[i_381] - x_370))) * ybar_14)
 		}
-		var rev_379 []float64
-		var rev_380 int
-		_ = rev_380
-		var rev_381 []float64
-		var rev_382 int
-		_ = rev_382
 		var rev_383 []float64
 		var rev_384 int
 		_ = rev_384
-		var rev_385 int
+		var rev_385 []float64
 		var rev_386 int
+		_ = rev_386
 		var rev_387 []float64
 		var rev_388 int
+		_ = rev_388
 		var rev_389 int
-		rev_379, rev_380, rev_381, rev_382, rev_383, rev_384, rev_385, rev_386, rev_387, rev_388, rev_389 = rev_263, rev_264, rev_265, rev_266, rev_267, rev_268, rev_269, rev_270, rev_271, rev_272, rev_273
-		for i_420 := int64(0); i_420 < n_15; i_420++ {
-			mark_421 := ar.mark()
-			if i_420 < 0 || i_420 >= int64(d_63) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", runtime.CheckIndex(i_420, d_63))
+		var rev_390 int
+		var rev_391 []float64
+		var rev_392 int
+		var rev_393 int
+		rev_383, rev_384, rev_385, rev_386, rev_387, rev_388, rev_389, rev_390, rev_391, rev_392, rev_393 = rev_267, rev_268, rev_269, rev_270, rev_271, rev_272, rev_273, rev_274, rev_275, rev_276, rev_277
+		for i_424 := int64(0); i_424 < n_15; i_424++ {
+			mark_425 := ar.mark()
+			if i_424 < 0 || i_424 >= int64(d_63) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", runtime.CheckIndex(i_424, d_63))
 			}
-			x_422 := r_376[int(i_420)]
-			if i_420 < 0 || i_420 >= int64(d_67) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", runtime.CheckIndex(i_420, d_67))
+			x_426 := r_380[int(i_424)]
+			if i_424 < 0 || i_424 >= int64(d_67) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", runtime.CheckIndex(i_424, d_67))
 			}
-			x_423 := row_367[int(i_420)]
-			_ = x_423
-			row_424 := row_369[int(i_420)*d_71 : (int(i_420)+1)*d_71]
-			_ = row_424
-			row_425 := row_371[int(i_420)*d_75 : (int(i_420)+1)*d_75]
-			row_426 := row_373[int(i_420)*d_79 : (int(i_420)+1)*d_79]
-			rs_427 := d_83 * d_84
-			row_428 := row_375[int(i_420)*rs_427 : (int(i_420)+1)*rs_427]
-			x_429 := -x_422
-			x_430 := 0.5 * x_429
+			x_427 := row_371[int(i_424)]
+			_ = x_427
+			row_428 := row_373[int(i_424)*d_71 : (int(i_424)+1)*d_71]
+			_ = row_428
+			row_429 := row_375[int(i_424)*d_75 : (int(i_424)+1)*d_75]
+			row_430 := row_377[int(i_424)*d_79 : (int(i_424)+1)*d_79]
+			rs_431 := d_83 * d_84
+			row_432 := row_379[int(i_424)*rs_431 : (int(i_424)+1)*rs_431]
+			x_433 := -x_426
+			x_434 := 0.5 * x_433
 			if d_71 != d_75 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "shape mismatch in '*': "+runtime.ShapeString([]int{d_75})+" and "+runtime.ShapeString([]int{d_71}))
 			}
-			r_431 := ar.F64(d_75)
-			row_425 = row_425[:len(r_431)]
-			for i_432 := range r_431 {
-				r_431[i_432] = ((2.0 * row_425[i_432]) * x_430)
+			r_435 := ar.F64(d_75)
+			row_429 = row_429[:len(r_435)]
+			for i_436 := range r_435 {
+				r_435[i_436] = ((2.0 * row_429[i_436]) * x_434)
 			}
 			if d_75 != d_83 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_75})+" @ "+runtime.ShapeString([]int{d_83, d_84}))
 			}
-			a_434 := ar.F64(d_84)
+			a_438 := ar.F64(d_84)
 			if d_84 <= 32 {
-				r_431 = r_431[:d_83]
-				for r_435 := range r_431 {
-					row_436 := row_428[r_435*d_84 : (r_435+1)*d_84]
-					a_434 = a_434[:len(row_436)]
-					for c_437, v_438 := range row_436 {
-						a_434[c_437] += r_431[r_435] * v_438
+				r_435 = r_435[:d_83]
+				for r_439 := range r_435 {
+					row_440 := row_432[r_439*d_84 : (r_439+1)*d_84]
+					a_438 = a_438[:len(row_440)]
+					for c_441, v_442 := range row_440 {
+						a_438[c_441] += r_435[r_439] * v_442
 					}
 				}
 			} else {
-				runtime.Gemv(true, d_83, d_84, 1, row_428, r_431, 0, a_434)
+				runtime.Gemv(true, d_83, d_84, 1, row_432, r_435, 0, a_438)
 			}
-			if i_420 < 0 || i_420 >= int64(rev_388) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", runtime.CheckIndex(i_420, rev_388))
+			if i_424 < 0 || i_424 >= int64(rev_392) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", runtime.CheckIndex(i_424, rev_392))
 			}
-			if rev_389 != d_84 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_389})+" and "+runtime.ShapeString([]int{d_84})+" differ")
+			if rev_393 != d_84 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_393})+" and "+runtime.ShapeString([]int{d_84})+" differ")
 			}
-			row_439 := rev_387[i_420*int64(rev_389) : (i_420+1)*int64(rev_389)]
-			a_434 = a_434[:len(row_439)]
-			for i_440 := range row_439 {
-				row_439[i_440] += -a_434[i_440]
+			row_443 := rev_391[i_424*int64(rev_393) : (i_424+1)*int64(rev_393)]
+			a_438 = a_438[:len(row_443)]
+			for i_444 := range row_443 {
+				row_443[i_444] += -a_438[i_444]
 			}
-			tot_442, err_443 := runtime.MulSize(d_75, d_79)
-			if err_443 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_443)
+			tot_446, err_447 := runtime.MulSize(d_75, d_79)
+			if err_447 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_447)
 			}
-			_ = tot_442
-			if rev_385 != d_75 || rev_386 != d_79 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_385, rev_386})+" and "+runtime.ShapeString([]int{d_75, d_79})+" differ")
+			_ = tot_446
+			if rev_389 != d_75 || rev_390 != d_79 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_389, rev_390})+" and "+runtime.ShapeString([]int{d_75, d_79})+" differ")
 			}
-			rs_444 := rev_385 * rev_386
-			row_445 := rev_383[i_420*int64(rs_444) : (i_420+1)*int64(rs_444)]
-			for i_446, xi_447 := range r_431 {
-				row_450 := row_445[i_446*len(row_426) : (i_446+1)*len(row_426)]
-				for j_448, yj_449 := range row_426 {
-					row_450[j_448] += xi_447 * yj_449
+			rs_448 := rev_389 * rev_390
+			row_449 := rev_387[i_424*int64(rs_448) : (i_424+1)*int64(rs_448)]
+			for i_450, xi_451 := range r_435 {
+				row_454 := row_449[i_450*len(row_430) : (i_450+1)*len(row_430)]
+				for j_452, yj_453 := range row_430 {
+					row_454[j_452] += xi_451 * yj_453
 				}
 			}
-			rev_381[i_420] += x_422
-			rev_379[i_420] += x_422
-			ar.release(mark_421)
+			rev_385[i_424] += x_426
+			rev_383[i_424] += x_426
+			ar.release(mark_425)
 		}
-		ar.release(mark_363)
+		ar.release(mark_367)
 	}
-	var rev_451 []float64
-	var rev_452 int
-	var rev_453 int
-	rev_451, rev_452, rev_453 = z_213, icf_7, icf_8
-	for i_463 := int64(0); i_463 < n_15; i_463++ {
-		mark_464 := ar.mark()
-		x_465 := a_43[int(i_463)]
-		_ = x_465
-		row_466 := a_46[int(i_463)*icf_8 : (int(i_463)+1)*icf_8]
-		_ = row_466
-		z_467 := ar.F64(d_44)
-		x_468 := z_214[int(i_463)]
-		for i_469 := range z_467 {
-			z_467[i_469] += x_468
+	var rev_455 []float64
+	var rev_456 int
+	var rev_457 int
+	rev_455, rev_456, rev_457 = z_217, icf_7, icf_8
+	for i_467 := int64(0); i_467 < n_15; i_467++ {
+		mark_468 := ar.mark()
+		x_469 := a_43[int(i_467)]
+		_ = x_469
+		row_470 := a_46[int(i_467)*icf_8 : (int(i_467)+1)*icf_8]
+		_ = row_470
+		z_471 := ar.F64(d_44)
+		x_472 := z_218[int(i_467)]
+		for i_473 := range z_471 {
+			z_471[i_473] += x_472
 		}
-		if int64(0) < 0 || int64(0)+int64(d_44) > int64(icf_8) {
+		if int64(0)+int64(d_44) > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:55:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_44), icf_8))
 		}
-		if i_463 < 0 || i_463 >= int64(rev_452) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:55:14", runtime.CheckIndex(i_463, rev_452))
+		if i_467 < 0 || i_467 >= int64(rev_456) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:55:14", runtime.CheckIndex(i_467, rev_456))
 		}
-		if rev_453 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_453})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_457 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_457})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_470 := rev_451[i_463*int64(rev_453) : (i_463+1)*int64(rev_453)]
-		region_471 := row_470[int(int64(0))*1 : (int(int64(0))+d_44)*1]
-		z_467 = z_467[:len(region_471)]
-		for i_472 := range region_471 {
-			region_471[i_472] += z_467[i_472]
+		row_474 := rev_455[i_467*int64(rev_457) : (i_467+1)*int64(rev_457)]
+		region_475 := row_474[int(int64(0))*1 : (int(int64(0))+d_44)*1]
+		z_471 = z_471[:len(region_475)]
+		for i_476 := range region_475 {
+			region_475[i_476] += z_471[i_476]
 		}
-		ar.release(mark_464)
+		ar.release(mark_468)
 	}
-	var rev_473 []float64
-	var rev_474 int
-	var rev_475 int
-	rev_473, rev_474, rev_475 = z_213, icf_7, icf_8
-	for i_494 := int64(0); i_494 < n_15; i_494++ {
-		mark_495 := ar.mark()
-		rs_496 := d_21 * d_22
-		row_497 := a_20[int(i_494)*rs_496 : (int(i_494)+1)*rs_496]
-		_ = row_497
-		row_498 := a_24[int(i_494)*icf_8 : (int(i_494)+1)*icf_8]
-		r_499, r_500, r_501, r_502, r_503, r_504, err_505 := fn_qmatsplit10fwd(ar, row_498, icf_8, n_16)
-		_ = r_499
-		_ = r_500
-		_ = r_501
-		if err_505 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_505, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
+	var rev_477 []float64
+	var rev_478 int
+	var rev_479 int
+	rev_477, rev_478, rev_479 = z_217, icf_7, icf_8
+	for i_498 := int64(0); i_498 < n_15; i_498++ {
+		mark_499 := ar.mark()
+		rs_500 := d_21 * d_22
+		row_501 := a_20[int(i_498)*rs_500 : (int(i_498)+1)*rs_500]
+		_ = row_501
+		row_502 := a_24[int(i_498)*icf_8 : (int(i_498)+1)*icf_8]
+		r_503, r_504, r_505, r_506, r_507, r_508, err_509 := fn_qmatsplit10fwd(ar, row_502, icf_8, n_16)
+		_ = r_503
+		_ = r_504
+		_ = r_505
+		if err_509 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_509, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
 		}
-		rs_506 := d_21 * d_22
-		row_507 := z_261[int(i_494)*rs_506 : (int(i_494)+1)*rs_506]
-		r_508, r_509, err_510 := fn_qmatsplit10bwd(ar, r_502, r_503, r_504, row_507, d_21, d_22)
-		if err_510 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_510, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
+		rs_510 := d_21 * d_22
+		row_511 := z_265[int(i_498)*rs_510 : (int(i_498)+1)*rs_510]
+		r_512, r_513, err_514 := fn_qmatsplit10bwd(ar, r_506, r_507, r_508, row_511, d_21, d_22)
+		if err_514 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_514, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
 		}
-		if i_494 < 0 || i_494 >= int64(rev_474) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:54:12", runtime.CheckIndex(i_494, rev_474))
+		if i_498 < 0 || i_498 >= int64(rev_478) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:54:12", runtime.CheckIndex(i_498, rev_478))
 		}
-		if rev_475 != r_509 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_475})+" and "+runtime.ShapeString([]int{r_509})+" differ")
+		if rev_479 != r_513 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_479})+" and "+runtime.ShapeString([]int{r_513})+" differ")
 		}
-		row_511 := rev_473[i_494*int64(rev_475) : (i_494+1)*int64(rev_475)]
-		for j_512 := range row_511 {
-			row_511[j_512] += r_508[j_512]
+		row_515 := rev_477[i_498*int64(rev_479) : (i_498+1)*int64(rev_479)]
+		for j_516 := range row_515 {
+			row_515[j_516] += r_512[j_516]
 		}
-		ar.release(mark_495)
+		ar.release(mark_499)
 	}
-	x_513 := n_17 * n_16
-	x_514 := float64(x_513)
-	x_515 := (-0.5) * x_514
-	x_516 := x_515 * 1.8378770664093453
-	s_517 := runtime.Sum(view_151)
-	x_518 := x_516 + s_517
-	x_519 := x_206 * s_207
-	x_520 := x_518 - x_519
-	s_521 := runtime.Sum(view_205)
+	x_517 := n_17 * n_16
+	x_518 := float64(x_517)
+	x_519 := (-0.5) * x_518
+	x_520 := x_519 * 1.8378770664093453
+	s_521 := runtime.Sum(view_151)
 	x_522 := x_520 + s_521
-	x_523 := float64(n_15)
-	r_524, err_525 := fn_wishartc(ar, n_16, gamma_12, m_13)
-	if err_525 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_525, "wishart_c", "models.nab:40:5", "models.nab:61:17")
+	x_523 := x_206 * s_207
+	x_524 := x_522 - x_523
+	s_525 := runtime.Sum(view_205)
+	x_526 := x_524 + s_525
+	x_527 := float64(n_15)
+	r_528, err_529 := fn_wishartc(ar, n_16, gamma_12, m_13)
+	if err_529 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_529, "wishart_c", "models.nab:40:5", "models.nab:61:17")
 	}
-	x_526 := x_523 * r_524
-	x_527 := x_522 - x_526
-	return x_527, r_210, alphas_2, z_262, means_4, means_5, z_213, icf_7, icf_8, nil
+	x_530 := x_527 * r_528
+	x_531 := x_526 - x_530
+	return x_531, r_210, alphas_2, z_266, means_4, means_5, z_217, icf_7, icf_8, nil
 }
 
 // fn_gmmgrad is def gmm_grad (models.nab:64:12).
@@ -1872,7 +2280,7 @@ func fn_lstmobjective(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mai
 	for t_149 := int64(0); t_149 < x_148; t_149++ {
 		mark_150 := ar.mark()
 		row_151 := sequence_10[int(t_149)*sequence_12 : (int(t_149)+1)*sequence_12]
-		if int64(0) < 0 || int64(0) >= int64(extraparams_5) {
+		if int64(0) >= int64(extraparams_5) {
 			return 0, nbAt("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
 		}
 		row_152 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
@@ -1891,9 +2299,6 @@ func fn_lstmobjective(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mai
 		var state_159 int
 		var state_160 int
 		state_156, state_157, state_158, state_159, state_160 = r_153, sequence_12, state_17, state_18, state_19
-		if int64(2) == 0 {
-			return 0, nbErrorf("models.nab:83:79", "integer division by zero")
-		}
 		x_210 := size_13 / int64(2)
 		for i_211 := int64(0); i_211 < x_210; i_211++ {
 			mark_212 := ar.mark()
@@ -1914,7 +2319,7 @@ func fn_lstmobjective(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mai
 				return 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_219, state_159))
 			}
 			row_220 := state_158[int(x_219)*state_160 : (int(x_219)+1)*state_160]
-			if int64(0) < 0 || size_15 < int64(0) || size_15 > int64(mainparams_3) {
+			if size_15 < int64(0) || size_15 > int64(mainparams_3) {
 				return 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, mainparams_3))
 			}
 			n_221 := int(size_15) - int(int64(0))
@@ -1922,7 +2327,7 @@ func fn_lstmobjective(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mai
 			if n_221 != state_157 {
 				return 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_157})+" and "+runtime.ShapeString([]int{n_221}))
 			}
-			if int64(0) < 0 || size_15 < int64(0) || size_15 > int64(mainparams_3) {
+			if size_15 < int64(0) || size_15 > int64(mainparams_3) {
 				return 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, mainparams_3))
 			}
 			n_223 := int(size_15) - int(int64(0))
@@ -2041,21 +2446,18 @@ func fn_lstmobjective(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mai
 			if x_260 < 0 || x_260 >= int64(state_159) {
 				return 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_260, state_159))
 			}
-			if state_160 != state_160 {
-				return 0, nbErrorf("models.nab:93:19", "update: value has shape "+runtime.ShapeString([]int{state_160})+"; elements have shape "+runtime.ShapeString([]int{state_160}))
-			}
 			copy(c_258[int(x_260)*state_160:(int(x_260)+1)*state_160], r_243)
 			state_156, state_158 = r_254, c_258
 			_ = mark_212
 		}
-		if int64(1) < 0 || int64(1) >= int64(extraparams_5) {
+		if int64(1) >= int64(extraparams_5) {
 			return 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 		}
 		row_261 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
 		if extraparams_6 != sequence_12 {
 			return 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
-		if int64(2) < 0 || int64(2) >= int64(extraparams_5) {
+		if int64(2) >= int64(extraparams_5) {
 			return 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
 		}
 		row_262 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
@@ -2291,11 +2693,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 	_ = c_160
 	if x_19 {
 		x_161 := x_18 - int64(1)
-		if int64(0) < 0 || int64(0) >= int64(sequence_11) {
+		if int64(0) >= int64(sequence_11) {
 			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(int64(0), sequence_11))
 		}
 		row_162 := sequence_10[int(int64(0))*sequence_12 : (int(int64(0))+1)*sequence_12]
-		if int64(0) < 0 || int64(0) >= int64(extraparams_5) {
+		if int64(0) >= int64(extraparams_5) {
 			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
 		}
 		row_163 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
@@ -2305,283 +2707,338 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		r_164 := ar.F64(sequence_12)
 		row_162 = row_162[:len(r_164)]
 		row_163 = row_163[:len(r_164)]
-		for i_165 := range r_164 {
-			r_164[i_165] = (row_162[i_165] * row_163[i_165])
+		if len(r_164) >= 262144 {
+			r_164 := r_164
+			row_162 := row_162
+			row_163 := row_163
+			runtime.ParallelFor(len(r_164), 16384, func(lo_168, hi int) {
+				for i_169 := lo_168; i_169 < hi; i_169++ {
+					r_164[i_169] = (row_162[i_169] * row_163[i_169])
+				}
+			})
+		} else {
+			for i_165 := range r_164 {
+				r_164[i_165] = (row_162[i_165] * row_163[i_165])
+			}
 		}
-		if int64(2) == 0 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:79", "integer division by zero")
-		}
-		x_167 := n_14 / int64(2)
-		x_168 := max(x_167, int64(0))
-		x_169 := x_168 > int64(0)
-		var c_170 []float64
-		var c_171 int
-		var c_172 int
-		var c_173 []float64
-		var c_174 int
+		x_171 := n_14 / int64(2)
+		x_172 := max(x_171, int64(0))
+		x_173 := x_172 > int64(0)
+		var c_174 []float64
 		var c_175 int
 		var c_176 int
 		var c_177 []float64
 		var c_178 int
 		var c_179 int
-		var c_180 []float64
-		var c_181 int
+		var c_180 int
+		var c_181 []float64
 		var c_182 int
 		var c_183 int
 		var c_184 []float64
 		var c_185 int
 		var c_186 int
-		var c_187 []float64
-		var c_188 int
+		var c_187 int
+		var c_188 []float64
 		var c_189 int
-		var c_190 []float64
-		var c_191 int
+		var c_190 int
+		var c_191 []float64
 		var c_192 int
-		var c_193 []float64
-		var c_194 int
+		var c_193 int
+		var c_194 []float64
 		var c_195 int
-		var c_196 []float64
-		var c_197 int
+		var c_196 int
+		var c_197 []float64
 		var c_198 int
-		var c_199 []float64
-		var c_200 int
+		var c_199 int
+		var c_200 []float64
 		var c_201 int
-		var c_202 []float64
-		var c_203 int
+		var c_202 int
+		var c_203 []float64
 		var c_204 int
-		var c_205 []float64
-		var c_206 int
+		var c_205 int
+		var c_206 []float64
 		var c_207 int
-		var c_208 []float64
-		var c_209 int
+		var c_208 int
+		var c_209 []float64
 		var c_210 int
-		var c_211 []float64
-		var c_212 int
+		var c_211 int
+		var c_212 []float64
 		var c_213 int
-		var c_214 []float64
-		var c_215 int
+		var c_214 int
+		var c_215 []float64
 		var c_216 int
-		var c_217 []float64
-		var c_218 int
+		var c_217 int
+		var c_218 []float64
 		var c_219 int
-		var c_220 []float64
-		var c_221 int
+		var c_220 int
+		var c_221 []float64
 		var c_222 int
-		var c_223 []float64
-		var c_224 int
+		var c_223 int
+		var c_224 []float64
 		var c_225 int
-		var c_226 []float64
-		var c_227 int
+		var c_226 int
+		var c_227 []float64
 		var c_228 int
-		var c_229 []float64
-		var c_230 int
+		var c_229 int
+		var c_230 []float64
 		var c_231 int
-		var c_232 []float64
-		var c_233 int
+		var c_232 int
+		var c_233 []float64
 		var c_234 int
-		var c_235 []float64
-		var c_236 int
+		var c_235 int
+		var c_236 []float64
 		var c_237 int
-		var c_238 []float64
-		var c_239 int
+		var c_238 int
+		var c_239 []float64
 		var c_240 int
 		var c_241 int
-		if x_169 {
-			x_242 := x_168 - int64(1)
-			if int64(0) < 0 || int64(0) >= int64(mainparams_2) {
+		var c_242 []float64
+		var c_243 int
+		var c_244 int
+		var c_245 int
+		if x_173 {
+			x_246 := x_172 - int64(1)
+			if int64(0) >= int64(mainparams_2) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 			}
-			row_243 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
-			if int64(1) < 0 || int64(1) >= int64(mainparams_2) {
+			row_247 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+			if int64(1) >= int64(mainparams_2) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 			}
-			row_244 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
-			if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
+			row_248 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+			if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 			}
-			n_245 := int(n_15) - int(int64(0))
-			s_246 := row_243[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-			if n_245 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_245}))
+			n_249 := int(n_15) - int(int64(0))
+			s_250 := row_247[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+			if n_249 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_249}))
 			}
-			if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
+			if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 			}
-			n_247 := int(n_15) - int(int64(0))
-			s_248 := row_244[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-			if n_247 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_247}))
+			n_251 := int(n_15) - int(int64(0))
+			s_252 := row_248[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+			if n_251 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_251}))
 			}
-			r_249 := ar.F64(sequence_12)
-			r_164 = r_164[:len(r_249)]
-			s_246 = s_246[:len(r_249)]
-			s_248 = s_248[:len(r_249)]
-			for i_250 := range r_249 {
-				r_249[i_250] = (runtime.Sigmoid(((r_164[i_250] * s_246[i_250]) + s_248[i_250])))
+			r_253 := ar.F64(sequence_12)
+			r_164 = r_164[:len(r_253)]
+			s_250 = s_250[:len(r_253)]
+			s_252 = s_252[:len(r_253)]
+			if len(r_253) >= 262144 {
+				r_253 := r_253
+				r_164 := r_164
+				s_250 := s_250
+				s_252 := s_252
+				runtime.ParallelFor(len(r_253), 16384, func(lo_257, hi int) {
+					for i_258 := lo_257; i_258 < hi; i_258++ {
+						r_253[i_258] = (runtime.Sigmoid(((r_164[i_258] * s_250[i_258]) + s_252[i_258])))
+					}
+				})
+			} else {
+				for i_254 := range r_253 {
+					r_253[i_254] = (runtime.Sigmoid(((r_164[i_254] * s_250[i_254]) + s_252[i_254])))
+				}
 			}
-			if int64(0) < 0 || int64(0) >= int64(state_8) {
+			if int64(0) >= int64(state_8) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
 			}
-			row_252 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
-			x_253 := int64(2) * n_15
-			if n_15 < 0 || x_253 < n_15 || x_253 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_253, mainparams_3))
+			row_260 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
+			x_261 := int64(2) * n_15
+			if n_15 < 0 || x_261 < n_15 || x_261 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_261, mainparams_3))
 			}
-			n_254 := int(x_253) - int(n_15)
-			s_255 := row_243[int(n_15)*1 : int(x_253)*1 : int(x_253)*1]
-			if n_254 != state_9 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_254}))
+			n_262 := int(x_261) - int(n_15)
+			s_263 := row_247[int(n_15)*1 : int(x_261)*1 : int(x_261)*1]
+			if n_262 != state_9 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_262}))
 			}
-			if n_15 < 0 || x_253 < n_15 || x_253 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_253, mainparams_3))
+			if n_15 < 0 || x_261 < n_15 || x_261 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_261, mainparams_3))
 			}
-			n_256 := int(x_253) - int(n_15)
-			s_257 := row_244[int(n_15)*1 : int(x_253)*1 : int(x_253)*1]
-			if n_256 != state_9 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_256}))
+			n_264 := int(x_261) - int(n_15)
+			s_265 := row_248[int(n_15)*1 : int(x_261)*1 : int(x_261)*1]
+			if n_264 != state_9 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_264}))
 			}
-			r_258 := ar.F64(state_9)
-			row_252 = row_252[:len(r_258)]
-			s_255 = s_255[:len(r_258)]
-			s_257 = s_257[:len(r_258)]
-			for i_259 := range r_258 {
-				r_258[i_259] = (runtime.Sigmoid(((row_252[i_259] * s_255[i_259]) + s_257[i_259])))
-			}
-			x_261 := int64(3) * n_15
-			if x_253 < 0 || x_261 < x_253 || x_261 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_253, x_261, mainparams_3))
-			}
-			n_262 := int(x_261) - int(x_253)
-			s_263 := row_243[int(x_253)*1 : int(x_261)*1 : int(x_261)*1]
-			if n_262 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_262}))
-			}
-			if x_253 < 0 || x_261 < x_253 || x_261 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_253, x_261, mainparams_3))
-			}
-			n_264 := int(x_261) - int(x_253)
-			s_265 := row_244[int(x_253)*1 : int(x_261)*1 : int(x_261)*1]
-			if n_264 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_264}))
-			}
-			r_266 := ar.F64(sequence_12)
-			r_164 = r_164[:len(r_266)]
+			r_266 := ar.F64(state_9)
+			row_260 = row_260[:len(r_266)]
 			s_263 = s_263[:len(r_266)]
 			s_265 = s_265[:len(r_266)]
-			for i_267 := range r_266 {
-				r_266[i_267] = (runtime.Sigmoid(((r_164[i_267] * s_263[i_267]) + s_265[i_267])))
+			if len(r_266) >= 262144 {
+				r_266 := r_266
+				row_260 := row_260
+				s_263 := s_263
+				s_265 := s_265
+				runtime.ParallelFor(len(r_266), 16384, func(lo_270, hi int) {
+					for i_271 := lo_270; i_271 < hi; i_271++ {
+						r_266[i_271] = (runtime.Sigmoid(((row_260[i_271] * s_263[i_271]) + s_265[i_271])))
+					}
+				})
+			} else {
+				for i_267 := range r_266 {
+					r_266[i_267] = (runtime.Sigmoid(((row_260[i_267] * s_263[i_267]) + s_265[i_267])))
+				}
 			}
-			x_269 := int64(4) * n_15
-			if x_261 < 0 || x_269 < x_261 || x_269 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_261, x_269, mainparams_3))
+			x_273 := int64(3) * n_15
+			if x_261 < 0 || x_273 < x_261 || x_273 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_261, x_273, mainparams_3))
 			}
-			n_270 := int(x_269) - int(x_261)
-			s_271 := row_243[int(x_261)*1 : int(x_269)*1 : int(x_269)*1]
-			if n_270 != state_9 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_270}))
+			n_274 := int(x_273) - int(x_261)
+			s_275 := row_247[int(x_261)*1 : int(x_273)*1 : int(x_273)*1]
+			if n_274 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_274}))
 			}
-			if x_261 < 0 || x_269 < x_261 || x_269 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_261, x_269, mainparams_3))
+			if x_261 < 0 || x_273 < x_261 || x_273 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_261, x_273, mainparams_3))
 			}
-			n_272 := int(x_269) - int(x_261)
-			s_273 := row_244[int(x_261)*1 : int(x_269)*1 : int(x_269)*1]
-			if n_272 != state_9 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_272}))
+			n_276 := int(x_273) - int(x_261)
+			s_277 := row_248[int(x_261)*1 : int(x_273)*1 : int(x_273)*1]
+			if n_276 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_276}))
 			}
-			r_274 := ar.F64(state_9)
-			row_252 = row_252[:len(r_274)]
-			s_271 = s_271[:len(r_274)]
-			s_273 = s_273[:len(r_274)]
-			for i_275 := range r_274 {
-				r_274[i_275] = (math.Tanh(((row_252[i_275] * s_271[i_275]) + s_273[i_275])))
+			r_278 := ar.F64(sequence_12)
+			r_164 = r_164[:len(r_278)]
+			s_275 = s_275[:len(r_278)]
+			s_277 = s_277[:len(r_278)]
+			if len(r_278) >= 262144 {
+				r_278 := r_278
+				r_164 := r_164
+				s_275 := s_275
+				s_277 := s_277
+				runtime.ParallelFor(len(r_278), 16384, func(lo_282, hi int) {
+					for i_283 := lo_282; i_283 < hi; i_283++ {
+						r_278[i_283] = (runtime.Sigmoid(((r_164[i_283] * s_275[i_283]) + s_277[i_283])))
+					}
+				})
+			} else {
+				for i_279 := range r_278 {
+					r_278[i_279] = (runtime.Sigmoid(((r_164[i_279] * s_275[i_279]) + s_277[i_279])))
+				}
 			}
-			if int64(1) < 0 || int64(1) >= int64(state_8) {
+			x_285 := int64(4) * n_15
+			if x_273 < 0 || x_285 < x_273 || x_285 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_273, x_285, mainparams_3))
+			}
+			n_286 := int(x_285) - int(x_273)
+			s_287 := row_247[int(x_273)*1 : int(x_285)*1 : int(x_285)*1]
+			if n_286 != state_9 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_286}))
+			}
+			if x_273 < 0 || x_285 < x_273 || x_285 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_273, x_285, mainparams_3))
+			}
+			n_288 := int(x_285) - int(x_273)
+			s_289 := row_248[int(x_273)*1 : int(x_285)*1 : int(x_285)*1]
+			if n_288 != state_9 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_288}))
+			}
+			r_290 := ar.F64(state_9)
+			row_260 = row_260[:len(r_290)]
+			s_287 = s_287[:len(r_290)]
+			s_289 = s_289[:len(r_290)]
+			if len(r_290) >= 262144 {
+				r_290 := r_290
+				row_260 := row_260
+				s_287 := s_287
+				s_289 := s_289
+				runtime.ParallelFor(len(r_290), 16384, func(lo_294, hi int) {
+					for i_295 := lo_294; i_295 < hi; i_295++ {
+						r_290[i_295] = (math.Tanh(((row_260[i_295] * s_287[i_295]) + s_289[i_295])))
+					}
+				})
+			} else {
+				for i_291 := range r_290 {
+					r_290[i_291] = (math.Tanh(((row_260[i_291] * s_287[i_291]) + s_289[i_291])))
+				}
+			}
+			if int64(1) >= int64(state_8) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
 			}
-			row_277 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
+			row_297 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
 			if sequence_12 != state_9 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 			}
-			r_278 := ar.F64(state_9)
-			row_277 = row_277[:len(r_278)]
-			r_249 = r_249[:len(r_278)]
-			r_258 = r_258[:len(r_278)]
-			r_274 = r_274[:len(r_278)]
-			for i_279 := range r_278 {
-				r_278[i_279] = ((row_277[i_279] * r_249[i_279]) + (r_258[i_279] * r_274[i_279]))
+			r_298 := ar.F64(state_9)
+			row_297 = row_297[:len(r_298)]
+			r_253 = r_253[:len(r_298)]
+			r_266 = r_266[:len(r_298)]
+			r_290 = r_290[:len(r_298)]
+			if len(r_298) >= 262144 {
+				r_298 := r_298
+				row_297 := row_297
+				r_253 := r_253
+				r_266 := r_266
+				r_290 := r_290
+				runtime.ParallelFor(len(r_298), 16384, func(lo_302, hi int) {
+					for i_303 := lo_302; i_303 < hi; i_303++ {
+						r_298[i_303] = ((row_297[i_303] * r_253[i_303]) + (r_266[i_303] * r_290[i_303]))
+					}
+				})
+			} else {
+				for i_299 := range r_298 {
+					r_298[i_299] = ((row_297[i_299] * r_253[i_299]) + (r_266[i_299] * r_290[i_299]))
+				}
 			}
-			r_281 := ar.F64(state_9)
-			r_278 = r_278[:len(r_281)]
-			for i_282 := range r_281 {
-				r_281[i_282] = (math.Tanh(r_278[i_282]))
+			r_305 := ar.F64(state_9)
+			r_298 = r_298[:len(r_305)]
+			if len(r_305) >= 262144 {
+				r_305 := r_305
+				r_298 := r_298
+				runtime.ParallelFor(len(r_305), 16384, func(lo_309, hi int) {
+					for i_310 := lo_309; i_310 < hi; i_310++ {
+						r_305[i_310] = (math.Tanh(r_298[i_310]))
+					}
+				})
+			} else {
+				for i_306 := range r_305 {
+					r_305[i_306] = (math.Tanh(r_298[i_306]))
+				}
 			}
 			if state_9 != sequence_12 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 			}
-			r_284 := ar.F64(sequence_12)
-			r_266 = r_266[:len(r_284)]
-			r_281 = r_281[:len(r_284)]
-			for i_285 := range r_284 {
-				r_284[i_285] = (r_266[i_285] * r_281[i_285])
+			r_312 := ar.F64(sequence_12)
+			r_278 = r_278[:len(r_312)]
+			r_305 = r_305[:len(r_312)]
+			if len(r_312) >= 262144 {
+				r_312 := r_312
+				r_278 := r_278
+				r_305 := r_305
+				runtime.ParallelFor(len(r_312), 16384, func(lo_316, hi int) {
+					for i_317 := lo_316; i_317 < hi; i_317++ {
+						r_312[i_317] = (r_278[i_317] * r_305[i_317])
+					}
+				})
+			} else {
+				for i_313 := range r_312 {
+					r_312[i_313] = (r_278[i_313] * r_305[i_313])
+				}
 			}
-			if int64(0) < 0 || int64(0) >= int64(state_8) {
+			if int64(0) >= int64(state_8) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
 			}
 			if sequence_12 != state_9 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 			}
-			c_287 := ar.F64(len(state_7))
-			copy(c_287, state_7)
-			copy(c_287[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_284)
-			if int64(1) < 0 || int64(1) >= int64(state_8) {
+			c_319 := ar.F64(len(state_7))
+			copy(c_319, state_7)
+			copy(c_319[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_312)
+			if int64(1) >= int64(state_8) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
 			}
-			if state_9 != state_9 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:19", "update: value has shape "+runtime.ShapeString([]int{state_9})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
-			}
-			copy(c_287[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_278)
-			n_288 := int(max(x_242, 0)) + 1
-			var st_289 []float64
-			var st_290 int
-			var st_291 []float64
-			var st_292 int
-			var st_293 int
-			var st_294 []float64
-			var st_295 int
-			var st_296 []float64
-			var st_297 int
-			var st_298 int
-			var st_299 []float64
-			var st_300 int
-			var st_301 []float64
-			var st_302 int
-			var st_303 []float64
-			var st_304 int
-			var st_305 []float64
-			var st_306 int
-			var st_307 []float64
-			var st_308 int
-			var st_309 []float64
-			var st_310 int
-			var st_311 []float64
-			var st_312 int
-			var st_313 []float64
-			var st_314 int
-			var st_315 []float64
-			var st_316 int
-			var st_317 []float64
-			var st_318 int
-			var st_319 []float64
-			var st_320 int
+			copy(c_319[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_298)
+			n_320 := int(max(x_246, 0)) + 1
 			var st_321 []float64
 			var st_322 int
 			var st_323 []float64
 			var st_324 int
-			var st_325 []float64
-			var st_326 int
-			var st_327 []float64
-			var st_328 int
-			var st_329 []float64
+			var st_325 int
+			var st_326 []float64
+			var st_327 int
+			var st_328 []float64
+			var st_329 int
 			var st_330 int
 			var st_331 []float64
 			var st_332 int
@@ -2589,1202 +3046,1218 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			var st_334 int
 			var st_335 []float64
 			var st_336 int
-			var st_337 int
-			st_289, st_290, st_291, st_292, st_293, st_294, st_295, st_296, st_297, st_298, st_299, st_300, st_301, st_302, st_303, st_304, st_305, st_306, st_307, st_308, st_309, st_310, st_311, st_312, st_313, st_314, st_315, st_316, st_317, st_318, st_319, st_320, st_321, st_322, st_323, st_324, st_325, st_326, st_327, st_328, st_329, st_330, st_331, st_332, st_333, st_334, st_335, st_336, st_337 = r_284, sequence_12, c_287, state_8, state_9, r_284, sequence_12, c_287, state_8, state_9, r_278, state_9, r_284, sequence_12, r_281, state_9, r_266, sequence_12, r_274, state_9, r_258, state_9, r_249, sequence_12, row_277, state_9, row_244, mainparams_3, s_271, n_270, row_252, state_9, row_243, mainparams_3, s_263, n_262, r_164, sequence_12, s_255, n_254, row_252, state_9, s_246, n_245, r_164, sequence_12, state_7, state_8, state_9
-			var a_338 []float64
-			var d_339 int = 0
-			var rs_340 int = 0
-			var a_341 []float64
-			var d_342 int = 0
-			var d_343 int = 0
-			var rs_344 int = 0
-			var a_345 []float64
-			var d_346 int = 0
-			var rs_347 int = 0
-			var a_348 []float64
-			var d_349 int = 0
-			var d_350 int = 0
-			var rs_351 int = 0
-			var a_352 []float64
-			var d_353 int = 0
-			var rs_354 int = 0
-			var a_355 []float64
-			var d_356 int = 0
-			var rs_357 int = 0
-			var a_358 []float64
-			var d_359 int = 0
-			var rs_360 int = 0
-			var a_361 []float64
-			var d_362 int = 0
-			var rs_363 int = 0
-			var a_364 []float64
-			var d_365 int = 0
-			var rs_366 int = 0
-			var a_367 []float64
-			var d_368 int = 0
-			var rs_369 int = 0
+			var st_337 []float64
+			var st_338 int
+			var st_339 []float64
+			var st_340 int
+			var st_341 []float64
+			var st_342 int
+			var st_343 []float64
+			var st_344 int
+			var st_345 []float64
+			var st_346 int
+			var st_347 []float64
+			var st_348 int
+			var st_349 []float64
+			var st_350 int
+			var st_351 []float64
+			var st_352 int
+			var st_353 []float64
+			var st_354 int
+			var st_355 []float64
+			var st_356 int
+			var st_357 []float64
+			var st_358 int
+			var st_359 []float64
+			var st_360 int
+			var st_361 []float64
+			var st_362 int
+			var st_363 []float64
+			var st_364 int
+			var st_365 []float64
+			var st_366 int
+			var st_367 []float64
+			var st_368 int
+			var st_369 int
+			st_321, st_322, st_323, st_324, st_325, st_326, st_327, st_328, st_329, st_330, st_331, st_332, st_333, st_334, st_335, st_336, st_337, st_338, st_339, st_340, st_341, st_342, st_343, st_344, st_345, st_346, st_347, st_348, st_349, st_350, st_351, st_352, st_353, st_354, st_355, st_356, st_357, st_358, st_359, st_360, st_361, st_362, st_363, st_364, st_365, st_366, st_367, st_368, st_369 = r_312, sequence_12, c_319, state_8, state_9, r_312, sequence_12, c_319, state_8, state_9, r_298, state_9, r_312, sequence_12, r_305, state_9, r_278, sequence_12, r_290, state_9, r_266, state_9, r_253, sequence_12, row_297, state_9, row_248, mainparams_3, s_287, n_286, row_260, state_9, row_247, mainparams_3, s_275, n_274, r_164, sequence_12, s_263, n_262, row_260, state_9, s_250, n_249, r_164, sequence_12, state_7, state_8, state_9
 			var a_370 []float64
 			var d_371 int = 0
 			var rs_372 int = 0
 			var a_373 []float64
 			var d_374 int = 0
-			var rs_375 int = 0
-			var a_376 []float64
-			var d_377 int = 0
-			var rs_378 int = 0
-			var a_379 []float64
-			var d_380 int = 0
-			var rs_381 int = 0
-			var a_382 []float64
-			var d_383 int = 0
-			var rs_384 int = 0
-			var a_385 []float64
-			var d_386 int = 0
-			var rs_387 int = 0
-			var a_388 []float64
-			var d_389 int = 0
-			var rs_390 int = 0
-			var a_391 []float64
-			var d_392 int = 0
-			var rs_393 int = 0
-			var a_394 []float64
-			var d_395 int = 0
-			var rs_396 int = 0
-			var a_397 []float64
-			var d_398 int = 0
-			var rs_399 int = 0
-			var a_400 []float64
-			var d_401 int = 0
-			var rs_402 int = 0
-			var a_403 []float64
-			var d_404 int = 0
-			var rs_405 int = 0
-			var a_406 []float64
-			var d_407 int = 0
-			var d_408 int = 0
-			var rs_409 int = 0
-			for i_410 := 0; i_410 < n_288; i_410++ {
-				mark_411 := ar.mark()
-				if i_410 > 0 {
-					k_412 := int64(i_410 - 1)
-					x_413 := k_412 + int64(1)
-					x_414 := int64(2) * x_413
-					if x_414 < 0 || x_414 >= int64(mainparams_2) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_414, mainparams_2))
+			var d_375 int = 0
+			var rs_376 int = 0
+			var a_377 []float64
+			var d_378 int = 0
+			var rs_379 int = 0
+			var a_380 []float64
+			var d_381 int = 0
+			var d_382 int = 0
+			var rs_383 int = 0
+			var a_384 []float64
+			var d_385 int = 0
+			var rs_386 int = 0
+			var a_387 []float64
+			var d_388 int = 0
+			var rs_389 int = 0
+			var a_390 []float64
+			var d_391 int = 0
+			var rs_392 int = 0
+			var a_393 []float64
+			var d_394 int = 0
+			var rs_395 int = 0
+			var a_396 []float64
+			var d_397 int = 0
+			var rs_398 int = 0
+			var a_399 []float64
+			var d_400 int = 0
+			var rs_401 int = 0
+			var a_402 []float64
+			var d_403 int = 0
+			var rs_404 int = 0
+			var a_405 []float64
+			var d_406 int = 0
+			var rs_407 int = 0
+			var a_408 []float64
+			var d_409 int = 0
+			var rs_410 int = 0
+			var a_411 []float64
+			var d_412 int = 0
+			var rs_413 int = 0
+			var a_414 []float64
+			var d_415 int = 0
+			var rs_416 int = 0
+			var a_417 []float64
+			var d_418 int = 0
+			var rs_419 int = 0
+			var a_420 []float64
+			var d_421 int = 0
+			var rs_422 int = 0
+			var a_423 []float64
+			var d_424 int = 0
+			var rs_425 int = 0
+			var a_426 []float64
+			var d_427 int = 0
+			var rs_428 int = 0
+			var a_429 []float64
+			var d_430 int = 0
+			var rs_431 int = 0
+			var a_432 []float64
+			var d_433 int = 0
+			var rs_434 int = 0
+			var a_435 []float64
+			var d_436 int = 0
+			var rs_437 int = 0
+			var a_438 []float64
+			var d_439 int = 0
+			var d_440 int = 0
+			var rs_441 int = 0
+			for i_442 := 0; i_442 < n_320; i_442++ {
+				mark_443 := ar.mark()
+				if i_442 > 0 {
+					k_444 := int64(i_442 - 1)
+					x_445 := k_444 + int64(1)
+					x_446 := int64(2) * x_445
+					if x_446 < 0 || x_446 >= int64(mainparams_2) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_446, mainparams_2))
 					}
-					row_415 := mainparams_1[int(x_414)*mainparams_3 : (int(x_414)+1)*mainparams_3]
-					x_416 := x_414 + int64(1)
-					if x_416 < 0 || x_416 >= int64(mainparams_2) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_416, mainparams_2))
+					row_447 := mainparams_1[int(x_446)*mainparams_3 : (int(x_446)+1)*mainparams_3]
+					x_448 := x_446 + int64(1)
+					if x_448 < 0 || x_448 >= int64(mainparams_2) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_448, mainparams_2))
 					}
-					row_417 := mainparams_1[int(x_416)*mainparams_3 : (int(x_416)+1)*mainparams_3]
-					if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
+					row_449 := mainparams_1[int(x_448)*mainparams_3 : (int(x_448)+1)*mainparams_3]
+					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_418 := int(n_15) - int(int64(0))
-					s_419 := row_415[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_418 != st_290 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_290})+" and "+runtime.ShapeString([]int{n_418}))
+					n_450 := int(n_15) - int(int64(0))
+					s_451 := row_447[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_450 != st_322 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_322})+" and "+runtime.ShapeString([]int{n_450}))
 					}
-					if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
+					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_420 := int(n_15) - int(int64(0))
-					s_421 := row_417[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_420 != st_290 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_290})+" and "+runtime.ShapeString([]int{n_420}))
+					n_452 := int(n_15) - int(int64(0))
+					s_453 := row_449[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_452 != st_322 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_322})+" and "+runtime.ShapeString([]int{n_452}))
 					}
-					r_422 := ar.F64(st_290)
-					st_289 = st_289[:len(r_422)]
-					s_419 = s_419[:len(r_422)]
-					s_421 = s_421[:len(r_422)]
-					for i_423 := range r_422 {
-						r_422[i_423] = (runtime.Sigmoid(((st_289[i_423] * s_419[i_423]) + s_421[i_423])))
-					}
-					if x_414 < 0 || x_414 >= int64(st_292) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_414, st_292))
-					}
-					row_425 := st_291[int(x_414)*st_293 : (int(x_414)+1)*st_293]
-					x_426 := int64(2) * n_15
-					if n_15 < 0 || x_426 < n_15 || x_426 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_426, mainparams_3))
-					}
-					n_427 := int(x_426) - int(n_15)
-					s_428 := row_415[int(n_15)*1 : int(x_426)*1 : int(x_426)*1]
-					if n_427 != st_293 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_293})+" and "+runtime.ShapeString([]int{n_427}))
-					}
-					if n_15 < 0 || x_426 < n_15 || x_426 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_426, mainparams_3))
-					}
-					n_429 := int(x_426) - int(n_15)
-					s_430 := row_417[int(n_15)*1 : int(x_426)*1 : int(x_426)*1]
-					if n_429 != st_293 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_293})+" and "+runtime.ShapeString([]int{n_429}))
-					}
-					r_431 := ar.F64(st_293)
-					row_425 = row_425[:len(r_431)]
-					s_428 = s_428[:len(r_431)]
-					s_430 = s_430[:len(r_431)]
-					for i_432 := range r_431 {
-						r_431[i_432] = (runtime.Sigmoid(((row_425[i_432] * s_428[i_432]) + s_430[i_432])))
-					}
-					x_434 := int64(3) * n_15
-					if x_426 < 0 || x_434 < x_426 || x_434 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_426, x_434, mainparams_3))
-					}
-					n_435 := int(x_434) - int(x_426)
-					s_436 := row_415[int(x_426)*1 : int(x_434)*1 : int(x_434)*1]
-					if n_435 != st_290 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_290})+" and "+runtime.ShapeString([]int{n_435}))
-					}
-					if x_426 < 0 || x_434 < x_426 || x_434 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_426, x_434, mainparams_3))
-					}
-					n_437 := int(x_434) - int(x_426)
-					s_438 := row_417[int(x_426)*1 : int(x_434)*1 : int(x_434)*1]
-					if n_437 != st_290 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_290})+" and "+runtime.ShapeString([]int{n_437}))
-					}
-					r_439 := ar.F64(st_290)
-					st_289 = st_289[:len(r_439)]
-					s_436 = s_436[:len(r_439)]
-					s_438 = s_438[:len(r_439)]
-					for i_440 := range r_439 {
-						r_439[i_440] = (runtime.Sigmoid(((st_289[i_440] * s_436[i_440]) + s_438[i_440])))
-					}
-					x_442 := int64(4) * n_15
-					if x_434 < 0 || x_442 < x_434 || x_442 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_434, x_442, mainparams_3))
-					}
-					n_443 := int(x_442) - int(x_434)
-					s_444 := row_415[int(x_434)*1 : int(x_442)*1 : int(x_442)*1]
-					if n_443 != st_293 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_293})+" and "+runtime.ShapeString([]int{n_443}))
-					}
-					if x_434 < 0 || x_442 < x_434 || x_442 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_434, x_442, mainparams_3))
-					}
-					n_445 := int(x_442) - int(x_434)
-					s_446 := row_417[int(x_434)*1 : int(x_442)*1 : int(x_442)*1]
-					if n_445 != st_293 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_293})+" and "+runtime.ShapeString([]int{n_445}))
-					}
-					r_447 := ar.F64(st_293)
-					row_425 = row_425[:len(r_447)]
-					s_444 = s_444[:len(r_447)]
-					s_446 = s_446[:len(r_447)]
-					for i_448 := range r_447 {
-						r_447[i_448] = (math.Tanh(((row_425[i_448] * s_444[i_448]) + s_446[i_448])))
-					}
-					if x_416 < 0 || x_416 >= int64(st_292) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_416, st_292))
-					}
-					row_450 := st_291[int(x_416)*st_293 : (int(x_416)+1)*st_293]
-					if st_290 != st_293 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_293})+" and "+runtime.ShapeString([]int{st_290}))
-					}
-					r_451 := ar.F64(st_293)
-					row_450 = row_450[:len(r_451)]
-					r_422 = r_422[:len(r_451)]
-					r_431 = r_431[:len(r_451)]
-					r_447 = r_447[:len(r_451)]
-					for i_452 := range r_451 {
-						r_451[i_452] = ((row_450[i_452] * r_422[i_452]) + (r_431[i_452] * r_447[i_452]))
-					}
-					r_454 := ar.F64(st_293)
-					r_451 = r_451[:len(r_454)]
+					r_454 := ar.F64(st_322)
+					st_321 = st_321[:len(r_454)]
+					s_451 = s_451[:len(r_454)]
+					s_453 = s_453[:len(r_454)]
 					for i_455 := range r_454 {
-						r_454[i_455] = (math.Tanh(r_451[i_455]))
+						r_454[i_455] = (runtime.Sigmoid(((st_321[i_455] * s_451[i_455]) + s_453[i_455])))
 					}
-					if st_293 != st_290 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_290})+" and "+runtime.ShapeString([]int{st_293}))
+					if x_446 < 0 || x_446 >= int64(st_324) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_446, st_324))
 					}
-					r_457 := ar.F64(st_290)
-					r_439 = r_439[:len(r_457)]
-					r_454 = r_454[:len(r_457)]
-					for i_458 := range r_457 {
-						r_457[i_458] = (r_439[i_458] * r_454[i_458])
+					row_457 := st_323[int(x_446)*st_325 : (int(x_446)+1)*st_325]
+					x_458 := int64(2) * n_15
+					if n_15 < 0 || x_458 < n_15 || x_458 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_458, mainparams_3))
 					}
-					if x_414 < 0 || x_414 >= int64(st_292) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_414, st_292))
+					n_459 := int(x_458) - int(n_15)
+					s_460 := row_447[int(n_15)*1 : int(x_458)*1 : int(x_458)*1]
+					if n_459 != st_325 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_325})+" and "+runtime.ShapeString([]int{n_459}))
 					}
-					if st_290 != st_293 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_290})+"; elements have shape "+runtime.ShapeString([]int{st_293}))
+					if n_15 < 0 || x_458 < n_15 || x_458 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_458, mainparams_3))
 					}
-					c_460 := ar.F64(len(st_291))
-					copy(c_460, st_291)
-					copy(c_460[int(x_414)*st_293:(int(x_414)+1)*st_293], r_457)
-					if x_416 < 0 || x_416 >= int64(st_292) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_416, st_292))
+					n_461 := int(x_458) - int(n_15)
+					s_462 := row_449[int(n_15)*1 : int(x_458)*1 : int(x_458)*1]
+					if n_461 != st_325 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_325})+" and "+runtime.ShapeString([]int{n_461}))
 					}
-					if st_293 != st_293 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:19", "update: value has shape "+runtime.ShapeString([]int{st_293})+"; elements have shape "+runtime.ShapeString([]int{st_293}))
+					r_463 := ar.F64(st_325)
+					row_457 = row_457[:len(r_463)]
+					s_460 = s_460[:len(r_463)]
+					s_462 = s_462[:len(r_463)]
+					for i_464 := range r_463 {
+						r_463[i_464] = (runtime.Sigmoid(((row_457[i_464] * s_460[i_464]) + s_462[i_464])))
 					}
-					copy(c_460[int(x_416)*st_293:(int(x_416)+1)*st_293], r_451)
-					st_289, st_291, st_294, st_295, st_296, st_297, st_298, st_299, st_300, st_301, st_302, st_303, st_304, st_305, st_306, st_307, st_308, st_309, st_310, st_311, st_312, st_313, st_314, st_315, st_316, st_317, st_318, st_319, st_320, st_321, st_322, st_323, st_324, st_325, st_326, st_327, st_328, st_329, st_330, st_331, st_332, st_333, st_334, st_335, st_336, st_337 = r_457, c_460, r_457, st_290, c_460, st_292, st_293, r_451, st_293, r_457, st_290, r_454, st_293, r_439, st_290, r_447, st_293, r_431, st_293, r_422, st_290, row_450, st_293, row_417, mainparams_3, s_444, n_443, row_425, st_293, row_415, mainparams_3, s_436, n_435, st_289, st_290, s_428, n_427, row_425, st_293, s_419, n_418, st_289, st_290, st_291, st_292, st_293
+					x_466 := int64(3) * n_15
+					if x_458 < 0 || x_466 < x_458 || x_466 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_458, x_466, mainparams_3))
+					}
+					n_467 := int(x_466) - int(x_458)
+					s_468 := row_447[int(x_458)*1 : int(x_466)*1 : int(x_466)*1]
+					if n_467 != st_322 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_322})+" and "+runtime.ShapeString([]int{n_467}))
+					}
+					if x_458 < 0 || x_466 < x_458 || x_466 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_458, x_466, mainparams_3))
+					}
+					n_469 := int(x_466) - int(x_458)
+					s_470 := row_449[int(x_458)*1 : int(x_466)*1 : int(x_466)*1]
+					if n_469 != st_322 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_322})+" and "+runtime.ShapeString([]int{n_469}))
+					}
+					r_471 := ar.F64(st_322)
+					st_321 = st_321[:len(r_471)]
+					s_468 = s_468[:len(r_471)]
+					s_470 = s_470[:len(r_471)]
+					for i_472 := range r_471 {
+						r_471[i_472] = (runtime.Sigmoid(((st_321[i_472] * s_468[i_472]) + s_470[i_472])))
+					}
+					x_474 := int64(4) * n_15
+					if x_466 < 0 || x_474 < x_466 || x_474 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_466, x_474, mainparams_3))
+					}
+					n_475 := int(x_474) - int(x_466)
+					s_476 := row_447[int(x_466)*1 : int(x_474)*1 : int(x_474)*1]
+					if n_475 != st_325 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_325})+" and "+runtime.ShapeString([]int{n_475}))
+					}
+					if x_466 < 0 || x_474 < x_466 || x_474 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_466, x_474, mainparams_3))
+					}
+					n_477 := int(x_474) - int(x_466)
+					s_478 := row_449[int(x_466)*1 : int(x_474)*1 : int(x_474)*1]
+					if n_477 != st_325 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_325})+" and "+runtime.ShapeString([]int{n_477}))
+					}
+					r_479 := ar.F64(st_325)
+					row_457 = row_457[:len(r_479)]
+					s_476 = s_476[:len(r_479)]
+					s_478 = s_478[:len(r_479)]
+					for i_480 := range r_479 {
+						r_479[i_480] = (math.Tanh(((row_457[i_480] * s_476[i_480]) + s_478[i_480])))
+					}
+					if x_448 < 0 || x_448 >= int64(st_324) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_448, st_324))
+					}
+					row_482 := st_323[int(x_448)*st_325 : (int(x_448)+1)*st_325]
+					if st_322 != st_325 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_325})+" and "+runtime.ShapeString([]int{st_322}))
+					}
+					r_483 := ar.F64(st_325)
+					row_482 = row_482[:len(r_483)]
+					r_454 = r_454[:len(r_483)]
+					r_463 = r_463[:len(r_483)]
+					r_479 = r_479[:len(r_483)]
+					for i_484 := range r_483 {
+						r_483[i_484] = ((row_482[i_484] * r_454[i_484]) + (r_463[i_484] * r_479[i_484]))
+					}
+					r_486 := ar.F64(st_325)
+					r_483 = r_483[:len(r_486)]
+					for i_487 := range r_486 {
+						r_486[i_487] = (math.Tanh(r_483[i_487]))
+					}
+					if st_325 != st_322 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_322})+" and "+runtime.ShapeString([]int{st_325}))
+					}
+					r_489 := ar.F64(st_322)
+					r_471 = r_471[:len(r_489)]
+					r_486 = r_486[:len(r_489)]
+					for i_490 := range r_489 {
+						r_489[i_490] = (r_471[i_490] * r_486[i_490])
+					}
+					if x_446 < 0 || x_446 >= int64(st_324) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_446, st_324))
+					}
+					if st_322 != st_325 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_322})+"; elements have shape "+runtime.ShapeString([]int{st_325}))
+					}
+					c_492 := ar.F64(len(st_323))
+					copy(c_492, st_323)
+					copy(c_492[int(x_446)*st_325:(int(x_446)+1)*st_325], r_489)
+					if x_448 < 0 || x_448 >= int64(st_324) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_448, st_324))
+					}
+					copy(c_492[int(x_448)*st_325:(int(x_448)+1)*st_325], r_483)
+					st_321, st_323, st_326, st_327, st_328, st_329, st_330, st_331, st_332, st_333, st_334, st_335, st_336, st_337, st_338, st_339, st_340, st_341, st_342, st_343, st_344, st_345, st_346, st_347, st_348, st_349, st_350, st_351, st_352, st_353, st_354, st_355, st_356, st_357, st_358, st_359, st_360, st_361, st_362, st_363, st_364, st_365, st_366, st_367, st_368, st_369 = r_489, c_492, r_489, st_322, c_492, st_324, st_325, r_483, st_325, r_489, st_322, r_486, st_325, r_471, st_322, r_479, st_325, r_463, st_325, r_454, st_322, row_482, st_325, row_449, mainparams_3, s_476, n_475, row_457, st_325, row_447, mainparams_3, s_468, n_467, st_321, st_322, s_460, n_459, row_457, st_325, s_451, n_450, st_321, st_322, st_323, st_324, st_325
 				}
-				if i_410 == 0 {
-					d_339 = st_290
-					rs_340 = d_339
-					tot_461, err_462 := runtime.MulSize(n_288, rs_340)
-					if err_462 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_462)
-					}
-					a_338 = ar.F64(tot_461)
-				} else if st_290 != d_339 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_410)+" has shape "+runtime.ShapeString([]int{st_290})+", element 0 has shape "+runtime.ShapeString([]int{d_339}))
-				}
-				copy(a_338[i_410*rs_340:(i_410+1)*rs_340], st_289)
-				if i_410 == 0 {
-					d_342, d_343 = st_292, st_293
-					rs_344 = d_342 * d_343
-					tot_463, err_464 := runtime.MulSize(n_288, rs_344)
-					if err_464 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_464)
-					}
-					a_341 = ar.F64(tot_463)
-				} else if st_292 != d_342 || st_293 != d_343 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_410)+" has shape "+runtime.ShapeString([]int{st_292, st_293})+", element 0 has shape "+runtime.ShapeString([]int{d_342, d_343}))
-				}
-				copy(a_341[i_410*rs_344:(i_410+1)*rs_344], st_291)
-				if i_410 == 0 {
-					d_346 = st_295
-					rs_347 = d_346
-					tot_465, err_466 := runtime.MulSize(n_288, rs_347)
-					if err_466 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_466)
-					}
-					a_345 = ar.F64(tot_465)
-				} else if st_295 != d_346 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_410)+" has shape "+runtime.ShapeString([]int{st_295})+", element 0 has shape "+runtime.ShapeString([]int{d_346}))
-				}
-				copy(a_345[i_410*rs_347:(i_410+1)*rs_347], st_294)
-				if i_410 == 0 {
-					d_349, d_350 = st_297, st_298
-					rs_351 = d_349 * d_350
-					tot_467, err_468 := runtime.MulSize(n_288, rs_351)
-					if err_468 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_468)
-					}
-					a_348 = ar.F64(tot_467)
-				} else if st_297 != d_349 || st_298 != d_350 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_410)+" has shape "+runtime.ShapeString([]int{st_297, st_298})+", element 0 has shape "+runtime.ShapeString([]int{d_349, d_350}))
-				}
-				copy(a_348[i_410*rs_351:(i_410+1)*rs_351], st_296)
-				if i_410 == 0 {
-					d_353 = st_300
-					rs_354 = d_353
-					tot_469, err_470 := runtime.MulSize(n_288, rs_354)
-					if err_470 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_470)
-					}
-					a_352 = ar.F64(tot_469)
-				} else if st_300 != d_353 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_410)+" has shape "+runtime.ShapeString([]int{st_300})+", element 0 has shape "+runtime.ShapeString([]int{d_353}))
-				}
-				copy(a_352[i_410*rs_354:(i_410+1)*rs_354], st_299)
-				if i_410 == 0 {
-					d_356 = st_302
-					rs_357 = d_356
-					tot_471, err_472 := runtime.MulSize(n_288, rs_357)
-					if err_472 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_472)
-					}
-					a_355 = ar.F64(tot_471)
-				} else if st_302 != d_356 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_410)+" has shape "+runtime.ShapeString([]int{st_302})+", element 0 has shape "+runtime.ShapeString([]int{d_356}))
-				}
-				copy(a_355[i_410*rs_357:(i_410+1)*rs_357], st_301)
-				if i_410 == 0 {
-					d_359 = st_304
-					rs_360 = d_359
-					tot_473, err_474 := runtime.MulSize(n_288, rs_360)
-					if err_474 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_474)
-					}
-					a_358 = ar.F64(tot_473)
-				} else if st_304 != d_359 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_410)+" has shape "+runtime.ShapeString([]int{st_304})+", element 0 has shape "+runtime.ShapeString([]int{d_359}))
-				}
-				copy(a_358[i_410*rs_360:(i_410+1)*rs_360], st_303)
-				if i_410 == 0 {
-					d_362 = st_306
-					rs_363 = d_362
-					tot_475, err_476 := runtime.MulSize(n_288, rs_363)
-					if err_476 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_476)
-					}
-					a_361 = ar.F64(tot_475)
-				} else if st_306 != d_362 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_410)+" has shape "+runtime.ShapeString([]int{st_306})+", element 0 has shape "+runtime.ShapeString([]int{d_362}))
-				}
-				copy(a_361[i_410*rs_363:(i_410+1)*rs_363], st_305)
-				if i_410 == 0 {
-					d_365 = st_308
-					rs_366 = d_365
-					tot_477, err_478 := runtime.MulSize(n_288, rs_366)
-					if err_478 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_478)
-					}
-					a_364 = ar.F64(tot_477)
-				} else if st_308 != d_365 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_410)+" has shape "+runtime.ShapeString([]int{st_308})+", element 0 has shape "+runtime.ShapeString([]int{d_365}))
-				}
-				copy(a_364[i_410*rs_366:(i_410+1)*rs_366], st_307)
-				if i_410 == 0 {
-					d_368 = st_310
-					rs_369 = d_368
-					tot_479, err_480 := runtime.MulSize(n_288, rs_369)
-					if err_480 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_480)
-					}
-					a_367 = ar.F64(tot_479)
-				} else if st_310 != d_368 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_410)+" has shape "+runtime.ShapeString([]int{st_310})+", element 0 has shape "+runtime.ShapeString([]int{d_368}))
-				}
-				copy(a_367[i_410*rs_369:(i_410+1)*rs_369], st_309)
-				if i_410 == 0 {
-					d_371 = st_312
+				if i_442 == 0 {
+					d_371 = st_322
 					rs_372 = d_371
-					tot_481, err_482 := runtime.MulSize(n_288, rs_372)
-					if err_482 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_482)
-					}
-					a_370 = ar.F64(tot_481)
-				} else if st_312 != d_371 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_410)+" has shape "+runtime.ShapeString([]int{st_312})+", element 0 has shape "+runtime.ShapeString([]int{d_371}))
-				}
-				copy(a_370[i_410*rs_372:(i_410+1)*rs_372], st_311)
-				if i_410 == 0 {
-					d_374 = st_314
-					rs_375 = d_374
-					tot_483, err_484 := runtime.MulSize(n_288, rs_375)
-					if err_484 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_484)
-					}
-					a_373 = ar.F64(tot_483)
-				} else if st_314 != d_374 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_410)+" has shape "+runtime.ShapeString([]int{st_314})+", element 0 has shape "+runtime.ShapeString([]int{d_374}))
-				}
-				copy(a_373[i_410*rs_375:(i_410+1)*rs_375], st_313)
-				if i_410 == 0 {
-					d_377 = st_316
-					rs_378 = d_377
-					tot_485, err_486 := runtime.MulSize(n_288, rs_378)
-					if err_486 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_486)
-					}
-					a_376 = ar.F64(tot_485)
-				} else if st_316 != d_377 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_410)+" has shape "+runtime.ShapeString([]int{st_316})+", element 0 has shape "+runtime.ShapeString([]int{d_377}))
-				}
-				copy(a_376[i_410*rs_378:(i_410+1)*rs_378], st_315)
-				if i_410 == 0 {
-					d_380 = st_318
-					rs_381 = d_380
-					tot_487, err_488 := runtime.MulSize(n_288, rs_381)
-					if err_488 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_488)
-					}
-					a_379 = ar.F64(tot_487)
-				} else if st_318 != d_380 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_410)+" has shape "+runtime.ShapeString([]int{st_318})+", element 0 has shape "+runtime.ShapeString([]int{d_380}))
-				}
-				copy(a_379[i_410*rs_381:(i_410+1)*rs_381], st_317)
-				if i_410 == 0 {
-					d_383 = st_320
-					rs_384 = d_383
-					tot_489, err_490 := runtime.MulSize(n_288, rs_384)
-					if err_490 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_490)
-					}
-					a_382 = ar.F64(tot_489)
-				} else if st_320 != d_383 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_410)+" has shape "+runtime.ShapeString([]int{st_320})+", element 0 has shape "+runtime.ShapeString([]int{d_383}))
-				}
-				copy(a_382[i_410*rs_384:(i_410+1)*rs_384], st_319)
-				if i_410 == 0 {
-					d_386 = st_322
-					rs_387 = d_386
-					tot_491, err_492 := runtime.MulSize(n_288, rs_387)
-					if err_492 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_492)
-					}
-					a_385 = ar.F64(tot_491)
-				} else if st_322 != d_386 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_410)+" has shape "+runtime.ShapeString([]int{st_322})+", element 0 has shape "+runtime.ShapeString([]int{d_386}))
-				}
-				copy(a_385[i_410*rs_387:(i_410+1)*rs_387], st_321)
-				if i_410 == 0 {
-					d_389 = st_324
-					rs_390 = d_389
-					tot_493, err_494 := runtime.MulSize(n_288, rs_390)
+					tot_493, err_494 := runtime.MulSize(n_320, rs_372)
 					if err_494 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_494)
 					}
-					a_388 = ar.F64(tot_493)
-				} else if st_324 != d_389 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_410)+" has shape "+runtime.ShapeString([]int{st_324})+", element 0 has shape "+runtime.ShapeString([]int{d_389}))
+					a_370 = ar.F64(tot_493)
+				} else if st_322 != d_371 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_322})+", element 0 has shape "+runtime.ShapeString([]int{d_371}))
 				}
-				copy(a_388[i_410*rs_390:(i_410+1)*rs_390], st_323)
-				if i_410 == 0 {
-					d_392 = st_326
-					rs_393 = d_392
-					tot_495, err_496 := runtime.MulSize(n_288, rs_393)
+				copy(a_370[i_442*rs_372:(i_442+1)*rs_372], st_321)
+				if i_442 == 0 {
+					d_374, d_375 = st_324, st_325
+					rs_376 = d_374 * d_375
+					tot_495, err_496 := runtime.MulSize(n_320, rs_376)
 					if err_496 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_496)
 					}
-					a_391 = ar.F64(tot_495)
-				} else if st_326 != d_392 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_410)+" has shape "+runtime.ShapeString([]int{st_326})+", element 0 has shape "+runtime.ShapeString([]int{d_392}))
+					a_373 = ar.F64(tot_495)
+				} else if st_324 != d_374 || st_325 != d_375 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_324, st_325})+", element 0 has shape "+runtime.ShapeString([]int{d_374, d_375}))
 				}
-				copy(a_391[i_410*rs_393:(i_410+1)*rs_393], st_325)
-				if i_410 == 0 {
-					d_395 = st_328
-					rs_396 = d_395
-					tot_497, err_498 := runtime.MulSize(n_288, rs_396)
+				copy(a_373[i_442*rs_376:(i_442+1)*rs_376], st_323)
+				if i_442 == 0 {
+					d_378 = st_327
+					rs_379 = d_378
+					tot_497, err_498 := runtime.MulSize(n_320, rs_379)
 					if err_498 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_498)
 					}
-					a_394 = ar.F64(tot_497)
-				} else if st_328 != d_395 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_410)+" has shape "+runtime.ShapeString([]int{st_328})+", element 0 has shape "+runtime.ShapeString([]int{d_395}))
+					a_377 = ar.F64(tot_497)
+				} else if st_327 != d_378 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_327})+", element 0 has shape "+runtime.ShapeString([]int{d_378}))
 				}
-				copy(a_394[i_410*rs_396:(i_410+1)*rs_396], st_327)
-				if i_410 == 0 {
-					d_398 = st_330
-					rs_399 = d_398
-					tot_499, err_500 := runtime.MulSize(n_288, rs_399)
+				copy(a_377[i_442*rs_379:(i_442+1)*rs_379], st_326)
+				if i_442 == 0 {
+					d_381, d_382 = st_329, st_330
+					rs_383 = d_381 * d_382
+					tot_499, err_500 := runtime.MulSize(n_320, rs_383)
 					if err_500 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_500)
 					}
-					a_397 = ar.F64(tot_499)
-				} else if st_330 != d_398 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_410)+" has shape "+runtime.ShapeString([]int{st_330})+", element 0 has shape "+runtime.ShapeString([]int{d_398}))
+					a_380 = ar.F64(tot_499)
+				} else if st_329 != d_381 || st_330 != d_382 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_329, st_330})+", element 0 has shape "+runtime.ShapeString([]int{d_381, d_382}))
 				}
-				copy(a_397[i_410*rs_399:(i_410+1)*rs_399], st_329)
-				if i_410 == 0 {
-					d_401 = st_332
-					rs_402 = d_401
-					tot_501, err_502 := runtime.MulSize(n_288, rs_402)
+				copy(a_380[i_442*rs_383:(i_442+1)*rs_383], st_328)
+				if i_442 == 0 {
+					d_385 = st_332
+					rs_386 = d_385
+					tot_501, err_502 := runtime.MulSize(n_320, rs_386)
 					if err_502 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_502)
 					}
-					a_400 = ar.F64(tot_501)
-				} else if st_332 != d_401 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_410)+" has shape "+runtime.ShapeString([]int{st_332})+", element 0 has shape "+runtime.ShapeString([]int{d_401}))
+					a_384 = ar.F64(tot_501)
+				} else if st_332 != d_385 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_332})+", element 0 has shape "+runtime.ShapeString([]int{d_385}))
 				}
-				copy(a_400[i_410*rs_402:(i_410+1)*rs_402], st_331)
-				if i_410 == 0 {
-					d_404 = st_334
-					rs_405 = d_404
-					tot_503, err_504 := runtime.MulSize(n_288, rs_405)
+				copy(a_384[i_442*rs_386:(i_442+1)*rs_386], st_331)
+				if i_442 == 0 {
+					d_388 = st_334
+					rs_389 = d_388
+					tot_503, err_504 := runtime.MulSize(n_320, rs_389)
 					if err_504 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_504)
 					}
-					a_403 = ar.F64(tot_503)
-				} else if st_334 != d_404 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_410)+" has shape "+runtime.ShapeString([]int{st_334})+", element 0 has shape "+runtime.ShapeString([]int{d_404}))
+					a_387 = ar.F64(tot_503)
+				} else if st_334 != d_388 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_334})+", element 0 has shape "+runtime.ShapeString([]int{d_388}))
 				}
-				copy(a_403[i_410*rs_405:(i_410+1)*rs_405], st_333)
-				if i_410 == 0 {
-					d_407, d_408 = st_336, st_337
-					rs_409 = d_407 * d_408
-					tot_505, err_506 := runtime.MulSize(n_288, rs_409)
+				copy(a_387[i_442*rs_389:(i_442+1)*rs_389], st_333)
+				if i_442 == 0 {
+					d_391 = st_336
+					rs_392 = d_391
+					tot_505, err_506 := runtime.MulSize(n_320, rs_392)
 					if err_506 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_506)
 					}
-					a_406 = ar.F64(tot_505)
-				} else if st_336 != d_407 || st_337 != d_408 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_410)+" has shape "+runtime.ShapeString([]int{st_336, st_337})+", element 0 has shape "+runtime.ShapeString([]int{d_407, d_408}))
+					a_390 = ar.F64(tot_505)
+				} else if st_336 != d_391 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_336})+", element 0 has shape "+runtime.ShapeString([]int{d_391}))
 				}
-				copy(a_406[i_410*rs_409:(i_410+1)*rs_409], st_335)
-				_ = mark_411
+				copy(a_390[i_442*rs_392:(i_442+1)*rs_392], st_335)
+				if i_442 == 0 {
+					d_394 = st_338
+					rs_395 = d_394
+					tot_507, err_508 := runtime.MulSize(n_320, rs_395)
+					if err_508 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_508)
+					}
+					a_393 = ar.F64(tot_507)
+				} else if st_338 != d_394 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_338})+", element 0 has shape "+runtime.ShapeString([]int{d_394}))
+				}
+				copy(a_393[i_442*rs_395:(i_442+1)*rs_395], st_337)
+				if i_442 == 0 {
+					d_397 = st_340
+					rs_398 = d_397
+					tot_509, err_510 := runtime.MulSize(n_320, rs_398)
+					if err_510 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_510)
+					}
+					a_396 = ar.F64(tot_509)
+				} else if st_340 != d_397 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_340})+", element 0 has shape "+runtime.ShapeString([]int{d_397}))
+				}
+				copy(a_396[i_442*rs_398:(i_442+1)*rs_398], st_339)
+				if i_442 == 0 {
+					d_400 = st_342
+					rs_401 = d_400
+					tot_511, err_512 := runtime.MulSize(n_320, rs_401)
+					if err_512 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_512)
+					}
+					a_399 = ar.F64(tot_511)
+				} else if st_342 != d_400 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_342})+", element 0 has shape "+runtime.ShapeString([]int{d_400}))
+				}
+				copy(a_399[i_442*rs_401:(i_442+1)*rs_401], st_341)
+				if i_442 == 0 {
+					d_403 = st_344
+					rs_404 = d_403
+					tot_513, err_514 := runtime.MulSize(n_320, rs_404)
+					if err_514 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_514)
+					}
+					a_402 = ar.F64(tot_513)
+				} else if st_344 != d_403 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_344})+", element 0 has shape "+runtime.ShapeString([]int{d_403}))
+				}
+				copy(a_402[i_442*rs_404:(i_442+1)*rs_404], st_343)
+				if i_442 == 0 {
+					d_406 = st_346
+					rs_407 = d_406
+					tot_515, err_516 := runtime.MulSize(n_320, rs_407)
+					if err_516 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_516)
+					}
+					a_405 = ar.F64(tot_515)
+				} else if st_346 != d_406 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_346})+", element 0 has shape "+runtime.ShapeString([]int{d_406}))
+				}
+				copy(a_405[i_442*rs_407:(i_442+1)*rs_407], st_345)
+				if i_442 == 0 {
+					d_409 = st_348
+					rs_410 = d_409
+					tot_517, err_518 := runtime.MulSize(n_320, rs_410)
+					if err_518 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_518)
+					}
+					a_408 = ar.F64(tot_517)
+				} else if st_348 != d_409 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_348})+", element 0 has shape "+runtime.ShapeString([]int{d_409}))
+				}
+				copy(a_408[i_442*rs_410:(i_442+1)*rs_410], st_347)
+				if i_442 == 0 {
+					d_412 = st_350
+					rs_413 = d_412
+					tot_519, err_520 := runtime.MulSize(n_320, rs_413)
+					if err_520 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_520)
+					}
+					a_411 = ar.F64(tot_519)
+				} else if st_350 != d_412 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_350})+", element 0 has shape "+runtime.ShapeString([]int{d_412}))
+				}
+				copy(a_411[i_442*rs_413:(i_442+1)*rs_413], st_349)
+				if i_442 == 0 {
+					d_415 = st_352
+					rs_416 = d_415
+					tot_521, err_522 := runtime.MulSize(n_320, rs_416)
+					if err_522 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_522)
+					}
+					a_414 = ar.F64(tot_521)
+				} else if st_352 != d_415 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_352})+", element 0 has shape "+runtime.ShapeString([]int{d_415}))
+				}
+				copy(a_414[i_442*rs_416:(i_442+1)*rs_416], st_351)
+				if i_442 == 0 {
+					d_418 = st_354
+					rs_419 = d_418
+					tot_523, err_524 := runtime.MulSize(n_320, rs_419)
+					if err_524 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_524)
+					}
+					a_417 = ar.F64(tot_523)
+				} else if st_354 != d_418 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_354})+", element 0 has shape "+runtime.ShapeString([]int{d_418}))
+				}
+				copy(a_417[i_442*rs_419:(i_442+1)*rs_419], st_353)
+				if i_442 == 0 {
+					d_421 = st_356
+					rs_422 = d_421
+					tot_525, err_526 := runtime.MulSize(n_320, rs_422)
+					if err_526 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_526)
+					}
+					a_420 = ar.F64(tot_525)
+				} else if st_356 != d_421 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_356})+", element 0 has shape "+runtime.ShapeString([]int{d_421}))
+				}
+				copy(a_420[i_442*rs_422:(i_442+1)*rs_422], st_355)
+				if i_442 == 0 {
+					d_424 = st_358
+					rs_425 = d_424
+					tot_527, err_528 := runtime.MulSize(n_320, rs_425)
+					if err_528 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_528)
+					}
+					a_423 = ar.F64(tot_527)
+				} else if st_358 != d_424 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_358})+", element 0 has shape "+runtime.ShapeString([]int{d_424}))
+				}
+				copy(a_423[i_442*rs_425:(i_442+1)*rs_425], st_357)
+				if i_442 == 0 {
+					d_427 = st_360
+					rs_428 = d_427
+					tot_529, err_530 := runtime.MulSize(n_320, rs_428)
+					if err_530 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_530)
+					}
+					a_426 = ar.F64(tot_529)
+				} else if st_360 != d_427 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_360})+", element 0 has shape "+runtime.ShapeString([]int{d_427}))
+				}
+				copy(a_426[i_442*rs_428:(i_442+1)*rs_428], st_359)
+				if i_442 == 0 {
+					d_430 = st_362
+					rs_431 = d_430
+					tot_531, err_532 := runtime.MulSize(n_320, rs_431)
+					if err_532 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_532)
+					}
+					a_429 = ar.F64(tot_531)
+				} else if st_362 != d_430 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_362})+", element 0 has shape "+runtime.ShapeString([]int{d_430}))
+				}
+				copy(a_429[i_442*rs_431:(i_442+1)*rs_431], st_361)
+				if i_442 == 0 {
+					d_433 = st_364
+					rs_434 = d_433
+					tot_533, err_534 := runtime.MulSize(n_320, rs_434)
+					if err_534 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_534)
+					}
+					a_432 = ar.F64(tot_533)
+				} else if st_364 != d_433 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_364})+", element 0 has shape "+runtime.ShapeString([]int{d_433}))
+				}
+				copy(a_432[i_442*rs_434:(i_442+1)*rs_434], st_363)
+				if i_442 == 0 {
+					d_436 = st_366
+					rs_437 = d_436
+					tot_535, err_536 := runtime.MulSize(n_320, rs_437)
+					if err_536 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_536)
+					}
+					a_435 = ar.F64(tot_535)
+				} else if st_366 != d_436 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_366})+", element 0 has shape "+runtime.ShapeString([]int{d_436}))
+				}
+				copy(a_435[i_442*rs_437:(i_442+1)*rs_437], st_365)
+				if i_442 == 0 {
+					d_439, d_440 = st_368, st_369
+					rs_441 = d_439 * d_440
+					tot_537, err_538 := runtime.MulSize(n_320, rs_441)
+					if err_538 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_538)
+					}
+					a_438 = ar.F64(tot_537)
+				} else if st_368 != d_439 || st_369 != d_440 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_368, st_369})+", element 0 has shape "+runtime.ShapeString([]int{d_439, d_440}))
+				}
+				copy(a_438[i_442*rs_441:(i_442+1)*rs_441], st_367)
+				_ = mark_443
 			}
-			c_170, c_171, c_172, c_173, c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201, c_202, c_203, c_204, c_205, c_206, c_207, c_208, c_209, c_210, c_211, c_212, c_213, c_214, c_215, c_216, c_217, c_218, c_219, c_220, c_221, c_222, c_223, c_224, c_225, c_226, c_227, c_228, c_229, c_230, c_231, c_232, c_233, c_234, c_235, c_236, c_237, c_238, c_239, c_240, c_241 = a_338, n_288, d_339, a_341, n_288, d_342, d_343, a_345, n_288, d_346, a_348, n_288, d_349, d_350, a_352, n_288, d_353, a_355, n_288, d_356, a_358, n_288, d_359, a_361, n_288, d_362, a_364, n_288, d_365, a_367, n_288, d_368, a_370, n_288, d_371, a_373, n_288, d_374, a_376, n_288, d_377, a_379, n_288, d_380, a_382, n_288, d_383, a_385, n_288, d_386, a_388, n_288, d_389, a_391, n_288, d_392, a_394, n_288, d_395, a_397, n_288, d_398, a_400, n_288, d_401, a_403, n_288, d_404, a_406, n_288, d_407, d_408
+			c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201, c_202, c_203, c_204, c_205, c_206, c_207, c_208, c_209, c_210, c_211, c_212, c_213, c_214, c_215, c_216, c_217, c_218, c_219, c_220, c_221, c_222, c_223, c_224, c_225, c_226, c_227, c_228, c_229, c_230, c_231, c_232, c_233, c_234, c_235, c_236, c_237, c_238, c_239, c_240, c_241, c_242, c_243, c_244, c_245 = a_370, n_320, d_371, a_373, n_320, d_374, d_375, a_377, n_320, d_378, a_380, n_320, d_381, d_382, a_384, n_320, d_385, a_387, n_320, d_388, a_390, n_320, d_391, a_393, n_320, d_394, a_396, n_320, d_397, a_399, n_320, d_400, a_402, n_320, d_403, a_405, n_320, d_406, a_408, n_320, d_409, a_411, n_320, d_412, a_414, n_320, d_415, a_417, n_320, d_418, a_420, n_320, d_421, a_423, n_320, d_424, a_426, n_320, d_427, a_429, n_320, d_430, a_432, n_320, d_433, a_435, n_320, d_436, a_438, n_320, d_439, d_440
 		} else {
-			n_507, err_508 := runtime.CheckSize(int64(0))
-			if err_508 != nil {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_508)
+			n_539, err_540 := runtime.CheckSize(int64(0))
+			if err_540 != nil {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_540)
 			}
-			var a_509 []float64
-			var d_510 int = 0
-			var rs_511 int = 0
-			var a_512 []float64
-			var d_513 int = 0
-			var d_514 int = 0
-			var rs_515 int = 0
-			var a_516 []float64
-			var d_517 int = 0
-			var rs_518 int = 0
-			var a_519 []float64
-			var d_520 int = 0
-			var d_521 int = 0
-			var rs_522 int = 0
-			var a_523 []float64
-			var d_524 int = 0
-			var rs_525 int = 0
-			var a_526 []float64
-			var d_527 int = 0
-			var rs_528 int = 0
-			var a_529 []float64
-			var d_530 int = 0
-			var rs_531 int = 0
-			var a_532 []float64
-			var d_533 int = 0
-			var rs_534 int = 0
-			var a_535 []float64
-			var d_536 int = 0
-			var rs_537 int = 0
-			var a_538 []float64
-			var d_539 int = 0
-			var rs_540 int = 0
 			var a_541 []float64
 			var d_542 int = 0
 			var rs_543 int = 0
 			var a_544 []float64
 			var d_545 int = 0
-			var rs_546 int = 0
-			var a_547 []float64
-			var d_548 int = 0
-			var rs_549 int = 0
-			var a_550 []float64
-			var d_551 int = 0
-			var rs_552 int = 0
-			var a_553 []float64
-			var d_554 int = 0
-			var rs_555 int = 0
-			var a_556 []float64
-			var d_557 int = 0
-			var rs_558 int = 0
-			var a_559 []float64
-			var d_560 int = 0
-			var rs_561 int = 0
-			var a_562 []float64
-			var d_563 int = 0
-			var rs_564 int = 0
-			var a_565 []float64
-			var d_566 int = 0
-			var rs_567 int = 0
-			var a_568 []float64
-			var d_569 int = 0
-			var rs_570 int = 0
-			var a_571 []float64
-			var d_572 int = 0
-			var rs_573 int = 0
-			var a_574 []float64
-			var d_575 int = 0
-			var rs_576 int = 0
-			var a_577 []float64
-			var d_578 int = 0
-			var d_579 int = 0
-			var rs_580 int = 0
-			for i_581 := 0; i_581 < n_507; i_581++ {
-				mark_582 := ar.mark()
-				i_583 := int64(i_581)
-				_ = i_583
-				if int64(0) < 0 || int64(0) >= int64(mainparams_2) {
+			var d_546 int = 0
+			var rs_547 int = 0
+			var a_548 []float64
+			var d_549 int = 0
+			var rs_550 int = 0
+			var a_551 []float64
+			var d_552 int = 0
+			var d_553 int = 0
+			var rs_554 int = 0
+			var a_555 []float64
+			var d_556 int = 0
+			var rs_557 int = 0
+			var a_558 []float64
+			var d_559 int = 0
+			var rs_560 int = 0
+			var a_561 []float64
+			var d_562 int = 0
+			var rs_563 int = 0
+			var a_564 []float64
+			var d_565 int = 0
+			var rs_566 int = 0
+			var a_567 []float64
+			var d_568 int = 0
+			var rs_569 int = 0
+			var a_570 []float64
+			var d_571 int = 0
+			var rs_572 int = 0
+			var a_573 []float64
+			var d_574 int = 0
+			var rs_575 int = 0
+			var a_576 []float64
+			var d_577 int = 0
+			var rs_578 int = 0
+			var a_579 []float64
+			var d_580 int = 0
+			var rs_581 int = 0
+			var a_582 []float64
+			var d_583 int = 0
+			var rs_584 int = 0
+			var a_585 []float64
+			var d_586 int = 0
+			var rs_587 int = 0
+			var a_588 []float64
+			var d_589 int = 0
+			var rs_590 int = 0
+			var a_591 []float64
+			var d_592 int = 0
+			var rs_593 int = 0
+			var a_594 []float64
+			var d_595 int = 0
+			var rs_596 int = 0
+			var a_597 []float64
+			var d_598 int = 0
+			var rs_599 int = 0
+			var a_600 []float64
+			var d_601 int = 0
+			var rs_602 int = 0
+			var a_603 []float64
+			var d_604 int = 0
+			var rs_605 int = 0
+			var a_606 []float64
+			var d_607 int = 0
+			var rs_608 int = 0
+			var a_609 []float64
+			var d_610 int = 0
+			var d_611 int = 0
+			var rs_612 int = 0
+			for i_613 := 0; i_613 < n_539; i_613++ {
+				mark_614 := ar.mark()
+				i_615 := int64(i_613)
+				_ = i_615
+				if int64(0) >= int64(mainparams_2) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 				}
-				row_584 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
-				if int64(1) < 0 || int64(1) >= int64(mainparams_2) {
+				row_616 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+				if int64(1) >= int64(mainparams_2) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 				}
-				row_585 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
-				if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
+				row_617 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
-				n_586 := int(n_15) - int(int64(0))
-				s_587 := row_584[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_586 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_586}))
+				n_618 := int(n_15) - int(int64(0))
+				s_619 := row_616[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_618 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_618}))
 				}
-				if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
+				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
-				n_588 := int(n_15) - int(int64(0))
-				s_589 := row_585[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_588 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_588}))
+				n_620 := int(n_15) - int(int64(0))
+				s_621 := row_617[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_620 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_620}))
 				}
-				r_590 := ar.F64(sequence_12)
-				r_164 = r_164[:len(r_590)]
-				s_587 = s_587[:len(r_590)]
-				s_589 = s_589[:len(r_590)]
-				for i_591 := range r_590 {
-					r_590[i_591] = (runtime.Sigmoid(((r_164[i_591] * s_587[i_591]) + s_589[i_591])))
+				r_622 := ar.F64(sequence_12)
+				r_164 = r_164[:len(r_622)]
+				s_619 = s_619[:len(r_622)]
+				s_621 = s_621[:len(r_622)]
+				for i_623 := range r_622 {
+					r_622[i_623] = (runtime.Sigmoid(((r_164[i_623] * s_619[i_623]) + s_621[i_623])))
 				}
-				if int64(0) < 0 || int64(0) >= int64(state_8) {
+				if int64(0) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
 				}
-				row_593 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
-				x_594 := int64(2) * n_15
-				if n_15 < 0 || x_594 < n_15 || x_594 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_594, mainparams_3))
+				row_625 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
+				x_626 := int64(2) * n_15
+				if n_15 < 0 || x_626 < n_15 || x_626 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_626, mainparams_3))
 				}
-				n_595 := int(x_594) - int(n_15)
-				s_596 := row_584[int(n_15)*1 : int(x_594)*1 : int(x_594)*1]
-				if n_595 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_595}))
+				n_627 := int(x_626) - int(n_15)
+				s_628 := row_616[int(n_15)*1 : int(x_626)*1 : int(x_626)*1]
+				if n_627 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_627}))
 				}
-				if n_15 < 0 || x_594 < n_15 || x_594 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_594, mainparams_3))
+				if n_15 < 0 || x_626 < n_15 || x_626 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_626, mainparams_3))
 				}
-				n_597 := int(x_594) - int(n_15)
-				s_598 := row_585[int(n_15)*1 : int(x_594)*1 : int(x_594)*1]
-				if n_597 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_597}))
+				n_629 := int(x_626) - int(n_15)
+				s_630 := row_617[int(n_15)*1 : int(x_626)*1 : int(x_626)*1]
+				if n_629 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_629}))
 				}
-				r_599 := ar.F64(state_9)
-				row_593 = row_593[:len(r_599)]
-				s_596 = s_596[:len(r_599)]
-				s_598 = s_598[:len(r_599)]
-				for i_600 := range r_599 {
-					r_599[i_600] = (runtime.Sigmoid(((row_593[i_600] * s_596[i_600]) + s_598[i_600])))
+				r_631 := ar.F64(state_9)
+				row_625 = row_625[:len(r_631)]
+				s_628 = s_628[:len(r_631)]
+				s_630 = s_630[:len(r_631)]
+				for i_632 := range r_631 {
+					r_631[i_632] = (runtime.Sigmoid(((row_625[i_632] * s_628[i_632]) + s_630[i_632])))
 				}
-				x_602 := int64(3) * n_15
-				if x_594 < 0 || x_602 < x_594 || x_602 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_594, x_602, mainparams_3))
+				x_634 := int64(3) * n_15
+				if x_626 < 0 || x_634 < x_626 || x_634 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_626, x_634, mainparams_3))
 				}
-				n_603 := int(x_602) - int(x_594)
-				s_604 := row_584[int(x_594)*1 : int(x_602)*1 : int(x_602)*1]
-				if n_603 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_603}))
+				n_635 := int(x_634) - int(x_626)
+				s_636 := row_616[int(x_626)*1 : int(x_634)*1 : int(x_634)*1]
+				if n_635 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_635}))
 				}
-				if x_594 < 0 || x_602 < x_594 || x_602 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_594, x_602, mainparams_3))
+				if x_626 < 0 || x_634 < x_626 || x_634 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_626, x_634, mainparams_3))
 				}
-				n_605 := int(x_602) - int(x_594)
-				s_606 := row_585[int(x_594)*1 : int(x_602)*1 : int(x_602)*1]
-				if n_605 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_605}))
+				n_637 := int(x_634) - int(x_626)
+				s_638 := row_617[int(x_626)*1 : int(x_634)*1 : int(x_634)*1]
+				if n_637 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_637}))
 				}
-				r_607 := ar.F64(sequence_12)
-				r_164 = r_164[:len(r_607)]
-				s_604 = s_604[:len(r_607)]
-				s_606 = s_606[:len(r_607)]
-				for i_608 := range r_607 {
-					r_607[i_608] = (runtime.Sigmoid(((r_164[i_608] * s_604[i_608]) + s_606[i_608])))
+				r_639 := ar.F64(sequence_12)
+				r_164 = r_164[:len(r_639)]
+				s_636 = s_636[:len(r_639)]
+				s_638 = s_638[:len(r_639)]
+				for i_640 := range r_639 {
+					r_639[i_640] = (runtime.Sigmoid(((r_164[i_640] * s_636[i_640]) + s_638[i_640])))
 				}
-				x_610 := int64(4) * n_15
-				if x_602 < 0 || x_610 < x_602 || x_610 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_602, x_610, mainparams_3))
+				x_642 := int64(4) * n_15
+				if x_634 < 0 || x_642 < x_634 || x_642 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_634, x_642, mainparams_3))
 				}
-				n_611 := int(x_610) - int(x_602)
-				s_612 := row_584[int(x_602)*1 : int(x_610)*1 : int(x_610)*1]
-				if n_611 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_611}))
+				n_643 := int(x_642) - int(x_634)
+				s_644 := row_616[int(x_634)*1 : int(x_642)*1 : int(x_642)*1]
+				if n_643 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_643}))
 				}
-				if x_602 < 0 || x_610 < x_602 || x_610 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_602, x_610, mainparams_3))
+				if x_634 < 0 || x_642 < x_634 || x_642 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_634, x_642, mainparams_3))
 				}
-				n_613 := int(x_610) - int(x_602)
-				s_614 := row_585[int(x_602)*1 : int(x_610)*1 : int(x_610)*1]
-				if n_613 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_613}))
+				n_645 := int(x_642) - int(x_634)
+				s_646 := row_617[int(x_634)*1 : int(x_642)*1 : int(x_642)*1]
+				if n_645 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_645}))
 				}
-				r_615 := ar.F64(state_9)
-				row_593 = row_593[:len(r_615)]
-				s_612 = s_612[:len(r_615)]
-				s_614 = s_614[:len(r_615)]
-				for i_616 := range r_615 {
-					r_615[i_616] = (math.Tanh(((row_593[i_616] * s_612[i_616]) + s_614[i_616])))
+				r_647 := ar.F64(state_9)
+				row_625 = row_625[:len(r_647)]
+				s_644 = s_644[:len(r_647)]
+				s_646 = s_646[:len(r_647)]
+				for i_648 := range r_647 {
+					r_647[i_648] = (math.Tanh(((row_625[i_648] * s_644[i_648]) + s_646[i_648])))
 				}
-				if int64(1) < 0 || int64(1) >= int64(state_8) {
+				if int64(1) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
 				}
-				row_618 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
+				row_650 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
 				if sequence_12 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 				}
-				r_619 := ar.F64(state_9)
-				row_618 = row_618[:len(r_619)]
-				r_590 = r_590[:len(r_619)]
-				r_599 = r_599[:len(r_619)]
-				r_615 = r_615[:len(r_619)]
-				for i_620 := range r_619 {
-					r_619[i_620] = ((row_618[i_620] * r_590[i_620]) + (r_599[i_620] * r_615[i_620]))
+				r_651 := ar.F64(state_9)
+				row_650 = row_650[:len(r_651)]
+				r_622 = r_622[:len(r_651)]
+				r_631 = r_631[:len(r_651)]
+				r_647 = r_647[:len(r_651)]
+				for i_652 := range r_651 {
+					r_651[i_652] = ((row_650[i_652] * r_622[i_652]) + (r_631[i_652] * r_647[i_652]))
 				}
-				r_622 := ar.F64(state_9)
-				r_619 = r_619[:len(r_622)]
-				for i_623 := range r_622 {
-					r_622[i_623] = (math.Tanh(r_619[i_623]))
+				r_654 := ar.F64(state_9)
+				r_651 = r_651[:len(r_654)]
+				for i_655 := range r_654 {
+					r_654[i_655] = (math.Tanh(r_651[i_655]))
 				}
 				if state_9 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 				}
-				r_625 := ar.F64(sequence_12)
-				r_607 = r_607[:len(r_625)]
-				r_622 = r_622[:len(r_625)]
-				for i_626 := range r_625 {
-					r_625[i_626] = (r_607[i_626] * r_622[i_626])
+				r_657 := ar.F64(sequence_12)
+				r_639 = r_639[:len(r_657)]
+				r_654 = r_654[:len(r_657)]
+				for i_658 := range r_657 {
+					r_657[i_658] = (r_639[i_658] * r_654[i_658])
 				}
-				if int64(0) < 0 || int64(0) >= int64(state_8) {
+				if int64(0) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
 				}
 				if sequence_12 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 				}
-				c_628 := ar.F64(len(state_7))
-				copy(c_628, state_7)
-				copy(c_628[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_625)
-				if int64(1) < 0 || int64(1) >= int64(state_8) {
+				c_660 := ar.F64(len(state_7))
+				copy(c_660, state_7)
+				copy(c_660[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_657)
+				if int64(1) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
 				}
-				if state_9 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:19", "update: value has shape "+runtime.ShapeString([]int{state_9})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
-				}
-				copy(c_628[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_619)
-				if i_581 == 0 {
-					d_510 = sequence_12
-					rs_511 = d_510
-					tot_629, err_630 := runtime.MulSize(n_507, rs_511)
-					if err_630 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_630)
-					}
-					a_509 = ar.F64(tot_629)
-				} else if sequence_12 != d_510 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_581)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_510}))
-				}
-				copy(a_509[i_581*rs_511:(i_581+1)*rs_511], r_625)
-				if i_581 == 0 {
-					d_513, d_514 = state_8, state_9
-					rs_515 = d_513 * d_514
-					tot_631, err_632 := runtime.MulSize(n_507, rs_515)
-					if err_632 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_632)
-					}
-					a_512 = ar.F64(tot_631)
-				} else if state_8 != d_513 || state_9 != d_514 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_581)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_513, d_514}))
-				}
-				copy(a_512[i_581*rs_515:(i_581+1)*rs_515], c_628)
-				if i_581 == 0 {
-					d_517 = sequence_12
-					rs_518 = d_517
-					tot_633, err_634 := runtime.MulSize(n_507, rs_518)
-					if err_634 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_634)
-					}
-					a_516 = ar.F64(tot_633)
-				} else if sequence_12 != d_517 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_581)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_517}))
-				}
-				copy(a_516[i_581*rs_518:(i_581+1)*rs_518], r_625)
-				if i_581 == 0 {
-					d_520, d_521 = state_8, state_9
-					rs_522 = d_520 * d_521
-					tot_635, err_636 := runtime.MulSize(n_507, rs_522)
-					if err_636 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_636)
-					}
-					a_519 = ar.F64(tot_635)
-				} else if state_8 != d_520 || state_9 != d_521 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_581)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_520, d_521}))
-				}
-				copy(a_519[i_581*rs_522:(i_581+1)*rs_522], c_628)
-				if i_581 == 0 {
-					d_524 = state_9
-					rs_525 = d_524
-					tot_637, err_638 := runtime.MulSize(n_507, rs_525)
-					if err_638 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_638)
-					}
-					a_523 = ar.F64(tot_637)
-				} else if state_9 != d_524 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_581)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_524}))
-				}
-				copy(a_523[i_581*rs_525:(i_581+1)*rs_525], r_619)
-				if i_581 == 0 {
-					d_527 = sequence_12
-					rs_528 = d_527
-					tot_639, err_640 := runtime.MulSize(n_507, rs_528)
-					if err_640 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_640)
-					}
-					a_526 = ar.F64(tot_639)
-				} else if sequence_12 != d_527 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_581)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_527}))
-				}
-				copy(a_526[i_581*rs_528:(i_581+1)*rs_528], r_625)
-				if i_581 == 0 {
-					d_530 = state_9
-					rs_531 = d_530
-					tot_641, err_642 := runtime.MulSize(n_507, rs_531)
-					if err_642 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_642)
-					}
-					a_529 = ar.F64(tot_641)
-				} else if state_9 != d_530 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_581)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_530}))
-				}
-				copy(a_529[i_581*rs_531:(i_581+1)*rs_531], r_622)
-				if i_581 == 0 {
-					d_533 = sequence_12
-					rs_534 = d_533
-					tot_643, err_644 := runtime.MulSize(n_507, rs_534)
-					if err_644 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_644)
-					}
-					a_532 = ar.F64(tot_643)
-				} else if sequence_12 != d_533 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_581)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_533}))
-				}
-				copy(a_532[i_581*rs_534:(i_581+1)*rs_534], r_607)
-				if i_581 == 0 {
-					d_536 = state_9
-					rs_537 = d_536
-					tot_645, err_646 := runtime.MulSize(n_507, rs_537)
-					if err_646 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_646)
-					}
-					a_535 = ar.F64(tot_645)
-				} else if state_9 != d_536 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_581)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_536}))
-				}
-				copy(a_535[i_581*rs_537:(i_581+1)*rs_537], r_615)
-				if i_581 == 0 {
-					d_539 = state_9
-					rs_540 = d_539
-					tot_647, err_648 := runtime.MulSize(n_507, rs_540)
-					if err_648 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_648)
-					}
-					a_538 = ar.F64(tot_647)
-				} else if state_9 != d_539 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_581)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_539}))
-				}
-				copy(a_538[i_581*rs_540:(i_581+1)*rs_540], r_599)
-				if i_581 == 0 {
+				copy(c_660[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_651)
+				if i_613 == 0 {
 					d_542 = sequence_12
 					rs_543 = d_542
-					tot_649, err_650 := runtime.MulSize(n_507, rs_543)
-					if err_650 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_650)
-					}
-					a_541 = ar.F64(tot_649)
-				} else if sequence_12 != d_542 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_581)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_542}))
-				}
-				copy(a_541[i_581*rs_543:(i_581+1)*rs_543], r_590)
-				if i_581 == 0 {
-					d_545 = state_9
-					rs_546 = d_545
-					tot_651, err_652 := runtime.MulSize(n_507, rs_546)
-					if err_652 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_652)
-					}
-					a_544 = ar.F64(tot_651)
-				} else if state_9 != d_545 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_581)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_545}))
-				}
-				copy(a_544[i_581*rs_546:(i_581+1)*rs_546], row_618)
-				if i_581 == 0 {
-					d_548 = mainparams_3
-					rs_549 = d_548
-					tot_653, err_654 := runtime.MulSize(n_507, rs_549)
-					if err_654 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_654)
-					}
-					a_547 = ar.F64(tot_653)
-				} else if mainparams_3 != d_548 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_581)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_548}))
-				}
-				copy(a_547[i_581*rs_549:(i_581+1)*rs_549], row_585)
-				if i_581 == 0 {
-					d_551 = n_611
-					rs_552 = d_551
-					tot_655, err_656 := runtime.MulSize(n_507, rs_552)
-					if err_656 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_656)
-					}
-					a_550 = ar.F64(tot_655)
-				} else if n_611 != d_551 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_581)+" has shape "+runtime.ShapeString([]int{n_611})+", element 0 has shape "+runtime.ShapeString([]int{d_551}))
-				}
-				copy(a_550[i_581*rs_552:(i_581+1)*rs_552], s_612)
-				if i_581 == 0 {
-					d_554 = state_9
-					rs_555 = d_554
-					tot_657, err_658 := runtime.MulSize(n_507, rs_555)
-					if err_658 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_658)
-					}
-					a_553 = ar.F64(tot_657)
-				} else if state_9 != d_554 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_581)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_554}))
-				}
-				copy(a_553[i_581*rs_555:(i_581+1)*rs_555], row_593)
-				if i_581 == 0 {
-					d_557 = mainparams_3
-					rs_558 = d_557
-					tot_659, err_660 := runtime.MulSize(n_507, rs_558)
-					if err_660 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_660)
-					}
-					a_556 = ar.F64(tot_659)
-				} else if mainparams_3 != d_557 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_581)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_557}))
-				}
-				copy(a_556[i_581*rs_558:(i_581+1)*rs_558], row_584)
-				if i_581 == 0 {
-					d_560 = n_603
-					rs_561 = d_560
-					tot_661, err_662 := runtime.MulSize(n_507, rs_561)
+					tot_661, err_662 := runtime.MulSize(n_539, rs_543)
 					if err_662 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_662)
 					}
-					a_559 = ar.F64(tot_661)
-				} else if n_603 != d_560 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_581)+" has shape "+runtime.ShapeString([]int{n_603})+", element 0 has shape "+runtime.ShapeString([]int{d_560}))
+					a_541 = ar.F64(tot_661)
+				} else if sequence_12 != d_542 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_542}))
 				}
-				copy(a_559[i_581*rs_561:(i_581+1)*rs_561], s_604)
-				if i_581 == 0 {
-					d_563 = sequence_12
-					rs_564 = d_563
-					tot_663, err_664 := runtime.MulSize(n_507, rs_564)
+				copy(a_541[i_613*rs_543:(i_613+1)*rs_543], r_657)
+				if i_613 == 0 {
+					d_545, d_546 = state_8, state_9
+					rs_547 = d_545 * d_546
+					tot_663, err_664 := runtime.MulSize(n_539, rs_547)
 					if err_664 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_664)
 					}
-					a_562 = ar.F64(tot_663)
-				} else if sequence_12 != d_563 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_581)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_563}))
+					a_544 = ar.F64(tot_663)
+				} else if state_8 != d_545 || state_9 != d_546 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_545, d_546}))
 				}
-				copy(a_562[i_581*rs_564:(i_581+1)*rs_564], r_164)
-				if i_581 == 0 {
-					d_566 = n_595
-					rs_567 = d_566
-					tot_665, err_666 := runtime.MulSize(n_507, rs_567)
+				copy(a_544[i_613*rs_547:(i_613+1)*rs_547], c_660)
+				if i_613 == 0 {
+					d_549 = sequence_12
+					rs_550 = d_549
+					tot_665, err_666 := runtime.MulSize(n_539, rs_550)
 					if err_666 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_666)
 					}
-					a_565 = ar.F64(tot_665)
-				} else if n_595 != d_566 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_581)+" has shape "+runtime.ShapeString([]int{n_595})+", element 0 has shape "+runtime.ShapeString([]int{d_566}))
+					a_548 = ar.F64(tot_665)
+				} else if sequence_12 != d_549 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_549}))
 				}
-				copy(a_565[i_581*rs_567:(i_581+1)*rs_567], s_596)
-				if i_581 == 0 {
-					d_569 = state_9
-					rs_570 = d_569
-					tot_667, err_668 := runtime.MulSize(n_507, rs_570)
+				copy(a_548[i_613*rs_550:(i_613+1)*rs_550], r_657)
+				if i_613 == 0 {
+					d_552, d_553 = state_8, state_9
+					rs_554 = d_552 * d_553
+					tot_667, err_668 := runtime.MulSize(n_539, rs_554)
 					if err_668 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_668)
 					}
-					a_568 = ar.F64(tot_667)
-				} else if state_9 != d_569 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_581)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_569}))
+					a_551 = ar.F64(tot_667)
+				} else if state_8 != d_552 || state_9 != d_553 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_552, d_553}))
 				}
-				copy(a_568[i_581*rs_570:(i_581+1)*rs_570], row_593)
-				if i_581 == 0 {
-					d_572 = n_586
-					rs_573 = d_572
-					tot_669, err_670 := runtime.MulSize(n_507, rs_573)
+				copy(a_551[i_613*rs_554:(i_613+1)*rs_554], c_660)
+				if i_613 == 0 {
+					d_556 = state_9
+					rs_557 = d_556
+					tot_669, err_670 := runtime.MulSize(n_539, rs_557)
 					if err_670 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_670)
 					}
-					a_571 = ar.F64(tot_669)
-				} else if n_586 != d_572 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_581)+" has shape "+runtime.ShapeString([]int{n_586})+", element 0 has shape "+runtime.ShapeString([]int{d_572}))
+					a_555 = ar.F64(tot_669)
+				} else if state_9 != d_556 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_556}))
 				}
-				copy(a_571[i_581*rs_573:(i_581+1)*rs_573], s_587)
-				if i_581 == 0 {
-					d_575 = sequence_12
-					rs_576 = d_575
-					tot_671, err_672 := runtime.MulSize(n_507, rs_576)
+				copy(a_555[i_613*rs_557:(i_613+1)*rs_557], r_651)
+				if i_613 == 0 {
+					d_559 = sequence_12
+					rs_560 = d_559
+					tot_671, err_672 := runtime.MulSize(n_539, rs_560)
 					if err_672 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_672)
 					}
-					a_574 = ar.F64(tot_671)
-				} else if sequence_12 != d_575 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_581)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_575}))
+					a_558 = ar.F64(tot_671)
+				} else if sequence_12 != d_559 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_559}))
 				}
-				copy(a_574[i_581*rs_576:(i_581+1)*rs_576], r_164)
-				if i_581 == 0 {
-					d_578, d_579 = state_8, state_9
-					rs_580 = d_578 * d_579
-					tot_673, err_674 := runtime.MulSize(n_507, rs_580)
+				copy(a_558[i_613*rs_560:(i_613+1)*rs_560], r_657)
+				if i_613 == 0 {
+					d_562 = state_9
+					rs_563 = d_562
+					tot_673, err_674 := runtime.MulSize(n_539, rs_563)
 					if err_674 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_674)
 					}
-					a_577 = ar.F64(tot_673)
-				} else if state_8 != d_578 || state_9 != d_579 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_581)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_578, d_579}))
+					a_561 = ar.F64(tot_673)
+				} else if state_9 != d_562 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_562}))
 				}
-				copy(a_577[i_581*rs_580:(i_581+1)*rs_580], state_7)
-				if i_581 > 0 {
-					ar.release(mark_582)
+				copy(a_561[i_613*rs_563:(i_613+1)*rs_563], r_654)
+				if i_613 == 0 {
+					d_565 = sequence_12
+					rs_566 = d_565
+					tot_675, err_676 := runtime.MulSize(n_539, rs_566)
+					if err_676 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_676)
+					}
+					a_564 = ar.F64(tot_675)
+				} else if sequence_12 != d_565 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_565}))
+				}
+				copy(a_564[i_613*rs_566:(i_613+1)*rs_566], r_639)
+				if i_613 == 0 {
+					d_568 = state_9
+					rs_569 = d_568
+					tot_677, err_678 := runtime.MulSize(n_539, rs_569)
+					if err_678 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_678)
+					}
+					a_567 = ar.F64(tot_677)
+				} else if state_9 != d_568 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_568}))
+				}
+				copy(a_567[i_613*rs_569:(i_613+1)*rs_569], r_647)
+				if i_613 == 0 {
+					d_571 = state_9
+					rs_572 = d_571
+					tot_679, err_680 := runtime.MulSize(n_539, rs_572)
+					if err_680 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_680)
+					}
+					a_570 = ar.F64(tot_679)
+				} else if state_9 != d_571 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_571}))
+				}
+				copy(a_570[i_613*rs_572:(i_613+1)*rs_572], r_631)
+				if i_613 == 0 {
+					d_574 = sequence_12
+					rs_575 = d_574
+					tot_681, err_682 := runtime.MulSize(n_539, rs_575)
+					if err_682 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_682)
+					}
+					a_573 = ar.F64(tot_681)
+				} else if sequence_12 != d_574 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_574}))
+				}
+				copy(a_573[i_613*rs_575:(i_613+1)*rs_575], r_622)
+				if i_613 == 0 {
+					d_577 = state_9
+					rs_578 = d_577
+					tot_683, err_684 := runtime.MulSize(n_539, rs_578)
+					if err_684 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_684)
+					}
+					a_576 = ar.F64(tot_683)
+				} else if state_9 != d_577 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_577}))
+				}
+				copy(a_576[i_613*rs_578:(i_613+1)*rs_578], row_650)
+				if i_613 == 0 {
+					d_580 = mainparams_3
+					rs_581 = d_580
+					tot_685, err_686 := runtime.MulSize(n_539, rs_581)
+					if err_686 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_686)
+					}
+					a_579 = ar.F64(tot_685)
+				} else if mainparams_3 != d_580 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_580}))
+				}
+				copy(a_579[i_613*rs_581:(i_613+1)*rs_581], row_617)
+				if i_613 == 0 {
+					d_583 = n_643
+					rs_584 = d_583
+					tot_687, err_688 := runtime.MulSize(n_539, rs_584)
+					if err_688 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_688)
+					}
+					a_582 = ar.F64(tot_687)
+				} else if n_643 != d_583 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{n_643})+", element 0 has shape "+runtime.ShapeString([]int{d_583}))
+				}
+				copy(a_582[i_613*rs_584:(i_613+1)*rs_584], s_644)
+				if i_613 == 0 {
+					d_586 = state_9
+					rs_587 = d_586
+					tot_689, err_690 := runtime.MulSize(n_539, rs_587)
+					if err_690 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_690)
+					}
+					a_585 = ar.F64(tot_689)
+				} else if state_9 != d_586 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_586}))
+				}
+				copy(a_585[i_613*rs_587:(i_613+1)*rs_587], row_625)
+				if i_613 == 0 {
+					d_589 = mainparams_3
+					rs_590 = d_589
+					tot_691, err_692 := runtime.MulSize(n_539, rs_590)
+					if err_692 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_692)
+					}
+					a_588 = ar.F64(tot_691)
+				} else if mainparams_3 != d_589 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_589}))
+				}
+				copy(a_588[i_613*rs_590:(i_613+1)*rs_590], row_616)
+				if i_613 == 0 {
+					d_592 = n_635
+					rs_593 = d_592
+					tot_693, err_694 := runtime.MulSize(n_539, rs_593)
+					if err_694 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_694)
+					}
+					a_591 = ar.F64(tot_693)
+				} else if n_635 != d_592 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{n_635})+", element 0 has shape "+runtime.ShapeString([]int{d_592}))
+				}
+				copy(a_591[i_613*rs_593:(i_613+1)*rs_593], s_636)
+				if i_613 == 0 {
+					d_595 = sequence_12
+					rs_596 = d_595
+					tot_695, err_696 := runtime.MulSize(n_539, rs_596)
+					if err_696 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_696)
+					}
+					a_594 = ar.F64(tot_695)
+				} else if sequence_12 != d_595 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_595}))
+				}
+				copy(a_594[i_613*rs_596:(i_613+1)*rs_596], r_164)
+				if i_613 == 0 {
+					d_598 = n_627
+					rs_599 = d_598
+					tot_697, err_698 := runtime.MulSize(n_539, rs_599)
+					if err_698 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_698)
+					}
+					a_597 = ar.F64(tot_697)
+				} else if n_627 != d_598 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{n_627})+", element 0 has shape "+runtime.ShapeString([]int{d_598}))
+				}
+				copy(a_597[i_613*rs_599:(i_613+1)*rs_599], s_628)
+				if i_613 == 0 {
+					d_601 = state_9
+					rs_602 = d_601
+					tot_699, err_700 := runtime.MulSize(n_539, rs_602)
+					if err_700 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_700)
+					}
+					a_600 = ar.F64(tot_699)
+				} else if state_9 != d_601 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_601}))
+				}
+				copy(a_600[i_613*rs_602:(i_613+1)*rs_602], row_625)
+				if i_613 == 0 {
+					d_604 = n_618
+					rs_605 = d_604
+					tot_701, err_702 := runtime.MulSize(n_539, rs_605)
+					if err_702 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_702)
+					}
+					a_603 = ar.F64(tot_701)
+				} else if n_618 != d_604 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{n_618})+", element 0 has shape "+runtime.ShapeString([]int{d_604}))
+				}
+				copy(a_603[i_613*rs_605:(i_613+1)*rs_605], s_619)
+				if i_613 == 0 {
+					d_607 = sequence_12
+					rs_608 = d_607
+					tot_703, err_704 := runtime.MulSize(n_539, rs_608)
+					if err_704 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_704)
+					}
+					a_606 = ar.F64(tot_703)
+				} else if sequence_12 != d_607 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_607}))
+				}
+				copy(a_606[i_613*rs_608:(i_613+1)*rs_608], r_164)
+				if i_613 == 0 {
+					d_610, d_611 = state_8, state_9
+					rs_612 = d_610 * d_611
+					tot_705, err_706 := runtime.MulSize(n_539, rs_612)
+					if err_706 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_706)
+					}
+					a_609 = ar.F64(tot_705)
+				} else if state_8 != d_610 || state_9 != d_611 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_610, d_611}))
+				}
+				copy(a_609[i_613*rs_612:(i_613+1)*rs_612], state_7)
+				if i_613 > 0 {
+					ar.release(mark_614)
 				}
 			}
-			c_170, c_171, c_172, c_173, c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201, c_202, c_203, c_204, c_205, c_206, c_207, c_208, c_209, c_210, c_211, c_212, c_213, c_214, c_215, c_216, c_217, c_218, c_219, c_220, c_221, c_222, c_223, c_224, c_225, c_226, c_227, c_228, c_229, c_230, c_231, c_232, c_233, c_234, c_235, c_236, c_237, c_238, c_239, c_240, c_241 = a_509, n_507, d_510, a_512, n_507, d_513, d_514, a_516, n_507, d_517, a_519, n_507, d_520, d_521, a_523, n_507, d_524, a_526, n_507, d_527, a_529, n_507, d_530, a_532, n_507, d_533, a_535, n_507, d_536, a_538, n_507, d_539, a_541, n_507, d_542, a_544, n_507, d_545, a_547, n_507, d_548, a_550, n_507, d_551, a_553, n_507, d_554, a_556, n_507, d_557, a_559, n_507, d_560, a_562, n_507, d_563, a_565, n_507, d_566, a_568, n_507, d_569, a_571, n_507, d_572, a_574, n_507, d_575, a_577, n_507, d_578, d_579
+			c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201, c_202, c_203, c_204, c_205, c_206, c_207, c_208, c_209, c_210, c_211, c_212, c_213, c_214, c_215, c_216, c_217, c_218, c_219, c_220, c_221, c_222, c_223, c_224, c_225, c_226, c_227, c_228, c_229, c_230, c_231, c_232, c_233, c_234, c_235, c_236, c_237, c_238, c_239, c_240, c_241, c_242, c_243, c_244, c_245 = a_541, n_539, d_542, a_544, n_539, d_545, d_546, a_548, n_539, d_549, a_551, n_539, d_552, d_553, a_555, n_539, d_556, a_558, n_539, d_559, a_561, n_539, d_562, a_564, n_539, d_565, a_567, n_539, d_568, a_570, n_539, d_571, a_573, n_539, d_574, a_576, n_539, d_577, a_579, n_539, d_580, a_582, n_539, d_583, a_585, n_539, d_586, a_588, n_539, d_589, a_591, n_539, d_592, a_594, n_539, d_595, a_597, n_539, d_598, a_600, n_539, d_601, a_603, n_539, d_604, a_606, n_539, d_607, a_609, n_539, d_610, d_611
 		}
-		var c_675 []float64
-		var c_676 int
-		var c_677 []float64
-		var c_678 int
-		var c_679 int
-		if x_169 {
-			x_680 := x_168 - int64(1)
-			if x_680 < 0 || x_680 >= int64(c_171) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_680, c_171))
+		var c_707 []float64
+		var c_708 int
+		var c_709 []float64
+		var c_710 int
+		var c_711 int
+		if x_173 {
+			x_712 := x_172 - int64(1)
+			if x_712 < 0 || x_712 >= int64(c_175) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_712, c_175))
 			}
-			row_681 := c_170[int(x_680)*c_172 : (int(x_680)+1)*c_172]
-			rs_682 := c_175 * c_176
-			row_683 := c_173[int(x_680)*rs_682 : (int(x_680)+1)*rs_682]
-			row_684 := c_177[int(x_680)*c_179 : (int(x_680)+1)*c_179]
-			_ = row_684
-			rs_685 := c_182 * c_183
-			row_686 := c_180[int(x_680)*rs_685 : (int(x_680)+1)*rs_685]
-			_ = row_686
-			row_687 := c_184[int(x_680)*c_186 : (int(x_680)+1)*c_186]
-			_ = row_687
-			row_688 := c_187[int(x_680)*c_189 : (int(x_680)+1)*c_189]
-			_ = row_688
-			row_689 := c_190[int(x_680)*c_192 : (int(x_680)+1)*c_192]
-			_ = row_689
-			row_690 := c_193[int(x_680)*c_195 : (int(x_680)+1)*c_195]
-			_ = row_690
-			row_691 := c_196[int(x_680)*c_198 : (int(x_680)+1)*c_198]
-			_ = row_691
-			row_692 := c_199[int(x_680)*c_201 : (int(x_680)+1)*c_201]
-			_ = row_692
-			row_693 := c_202[int(x_680)*c_204 : (int(x_680)+1)*c_204]
-			_ = row_693
-			row_694 := c_205[int(x_680)*c_207 : (int(x_680)+1)*c_207]
-			_ = row_694
-			row_695 := c_208[int(x_680)*c_210 : (int(x_680)+1)*c_210]
-			_ = row_695
-			row_696 := c_211[int(x_680)*c_213 : (int(x_680)+1)*c_213]
-			_ = row_696
-			row_697 := c_214[int(x_680)*c_216 : (int(x_680)+1)*c_216]
-			_ = row_697
-			row_698 := c_217[int(x_680)*c_219 : (int(x_680)+1)*c_219]
-			_ = row_698
-			row_699 := c_220[int(x_680)*c_222 : (int(x_680)+1)*c_222]
-			_ = row_699
-			row_700 := c_223[int(x_680)*c_225 : (int(x_680)+1)*c_225]
-			_ = row_700
-			row_701 := c_226[int(x_680)*c_228 : (int(x_680)+1)*c_228]
-			_ = row_701
-			row_702 := c_229[int(x_680)*c_231 : (int(x_680)+1)*c_231]
-			_ = row_702
-			row_703 := c_232[int(x_680)*c_234 : (int(x_680)+1)*c_234]
-			_ = row_703
-			row_704 := c_235[int(x_680)*c_237 : (int(x_680)+1)*c_237]
-			_ = row_704
-			rs_705 := c_240 * c_241
-			row_706 := c_238[int(x_680)*rs_705 : (int(x_680)+1)*rs_705]
-			_ = row_706
-			c_675, c_676, c_677, c_678, c_679 = row_681, c_172, row_683, c_175, c_176
+			row_713 := c_174[int(x_712)*c_176 : (int(x_712)+1)*c_176]
+			rs_714 := c_179 * c_180
+			row_715 := c_177[int(x_712)*rs_714 : (int(x_712)+1)*rs_714]
+			row_716 := c_181[int(x_712)*c_183 : (int(x_712)+1)*c_183]
+			_ = row_716
+			rs_717 := c_186 * c_187
+			row_718 := c_184[int(x_712)*rs_717 : (int(x_712)+1)*rs_717]
+			_ = row_718
+			row_719 := c_188[int(x_712)*c_190 : (int(x_712)+1)*c_190]
+			_ = row_719
+			row_720 := c_191[int(x_712)*c_193 : (int(x_712)+1)*c_193]
+			_ = row_720
+			row_721 := c_194[int(x_712)*c_196 : (int(x_712)+1)*c_196]
+			_ = row_721
+			row_722 := c_197[int(x_712)*c_199 : (int(x_712)+1)*c_199]
+			_ = row_722
+			row_723 := c_200[int(x_712)*c_202 : (int(x_712)+1)*c_202]
+			_ = row_723
+			row_724 := c_203[int(x_712)*c_205 : (int(x_712)+1)*c_205]
+			_ = row_724
+			row_725 := c_206[int(x_712)*c_208 : (int(x_712)+1)*c_208]
+			_ = row_725
+			row_726 := c_209[int(x_712)*c_211 : (int(x_712)+1)*c_211]
+			_ = row_726
+			row_727 := c_212[int(x_712)*c_214 : (int(x_712)+1)*c_214]
+			_ = row_727
+			row_728 := c_215[int(x_712)*c_217 : (int(x_712)+1)*c_217]
+			_ = row_728
+			row_729 := c_218[int(x_712)*c_220 : (int(x_712)+1)*c_220]
+			_ = row_729
+			row_730 := c_221[int(x_712)*c_223 : (int(x_712)+1)*c_223]
+			_ = row_730
+			row_731 := c_224[int(x_712)*c_226 : (int(x_712)+1)*c_226]
+			_ = row_731
+			row_732 := c_227[int(x_712)*c_229 : (int(x_712)+1)*c_229]
+			_ = row_732
+			row_733 := c_230[int(x_712)*c_232 : (int(x_712)+1)*c_232]
+			_ = row_733
+			row_734 := c_233[int(x_712)*c_235 : (int(x_712)+1)*c_235]
+			_ = row_734
+			row_735 := c_236[int(x_712)*c_238 : (int(x_712)+1)*c_238]
+			_ = row_735
+			row_736 := c_239[int(x_712)*c_241 : (int(x_712)+1)*c_241]
+			_ = row_736
+			rs_737 := c_244 * c_245
+			row_738 := c_242[int(x_712)*rs_737 : (int(x_712)+1)*rs_737]
+			_ = row_738
+			c_707, c_708, c_709, c_710, c_711 = row_713, c_176, row_715, c_179, c_180
 		} else {
-			c_675, c_676, c_677, c_678, c_679 = r_164, sequence_12, state_7, state_8, state_9
+			c_707, c_708, c_709, c_710, c_711 = r_164, sequence_12, state_7, state_8, state_9
 		}
-		if int64(1) < 0 || int64(1) >= int64(extraparams_5) {
+		if int64(1) >= int64(extraparams_5) {
 			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 		}
-		row_707 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
-		if extraparams_6 != c_676 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_676})+" and "+runtime.ShapeString([]int{extraparams_6}))
+		row_739 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
+		if extraparams_6 != c_708 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_708})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
-		if int64(2) < 0 || int64(2) >= int64(extraparams_5) {
+		if int64(2) >= int64(extraparams_5) {
 			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
 		}
-		row_708 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
-		if extraparams_6 != c_676 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_676})+" and "+runtime.ShapeString([]int{extraparams_6}))
+		row_740 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
+		if extraparams_6 != c_708 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_708})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
-		r_709 := ar.F64(c_676)
-		c_675 = c_675[:len(r_709)]
-		row_707 = row_707[:len(r_709)]
-		row_708 = row_708[:len(r_709)]
-		for i_710 := range r_709 {
-			r_709[i_710] = ((c_675[i_710] * row_707[i_710]) + row_708[i_710])
+		r_741 := ar.F64(c_708)
+		c_707 = c_707[:len(r_741)]
+		row_739 = row_739[:len(r_741)]
+		row_740 = row_740[:len(r_741)]
+		if len(r_741) >= 262144 {
+			r_741 := r_741
+			c_707 := c_707
+			row_739 := row_739
+			row_740 := row_740
+			runtime.ParallelFor(len(r_741), 16384, func(lo_745, hi int) {
+				for i_746 := lo_745; i_746 < hi; i_746++ {
+					r_741[i_746] = ((c_707[i_746] * row_739[i_746]) + row_740[i_746])
+				}
+			})
+		} else {
+			for i_742 := range r_741 {
+				r_741[i_742] = ((c_707[i_742] * row_739[i_742]) + row_740[i_742])
+			}
 		}
-		r_712 := ar.F64(c_676)
-		r_709 = r_709[:len(r_712)]
-		for i_713 := range r_712 {
-			r_712[i_713] = (math.Exp(r_709[i_713]))
+		r_748 := ar.F64(c_708)
+		r_741 = r_741[:len(r_748)]
+		if len(r_748) >= 262144 {
+			r_748 := r_748
+			r_741 := r_741
+			runtime.ParallelFor(len(r_748), 16384, func(lo_752, hi int) {
+				for i_753 := lo_752; i_753 < hi; i_753++ {
+					r_748[i_753] = (math.Exp(r_741[i_753]))
+				}
+			})
+		} else {
+			for i_749 := range r_748 {
+				r_748[i_749] = (math.Exp(r_741[i_749]))
+			}
 		}
-		s_715 := runtime.Sum(r_712)
-		x_716 := s_715 + 2.0
-		if int64(1) < 0 || int64(1) >= int64(sequence_11) {
+		s_755 := runtime.Sum(r_748)
+		x_756 := s_755 + 2.0
+		if int64(1) >= int64(sequence_11) {
 			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(int64(1), sequence_11))
 		}
-		row_717 := sequence_10[int(int64(1))*sequence_12 : (int(int64(1))+1)*sequence_12]
-		x_718 := math.Log(x_716)
-		if c_676 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_676}))
+		row_757 := sequence_10[int(int64(1))*sequence_12 : (int(int64(1))+1)*sequence_12]
+		x_758 := math.Log(x_756)
+		if c_708 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_708}))
 		}
-		r_719 := ar.F64(sequence_12)
-		row_717 = row_717[:len(r_719)]
-		r_709 = r_709[:len(r_719)]
-		for i_720 := range r_719 {
-			r_719[i_720] = (row_717[i_720] * (r_709[i_720] - x_718))
+		r_759 := ar.F64(sequence_12)
+		row_757 = row_757[:len(r_759)]
+		r_741 = r_741[:len(r_759)]
+		if len(r_759) >= 262144 {
+			r_759 := r_759
+			row_757 := row_757
+			r_741 := r_741
+			x_758 := x_758
+			runtime.ParallelFor(len(r_759), 16384, func(lo_763, hi int) {
+				for i_764 := lo_763; i_764 < hi; i_764++ {
+					r_759[i_764] = (row_757[i_764] * (r_741[i_764] - x_758))
+				}
+			})
+		} else {
+			for i_760 := range r_759 {
+				r_759[i_760] = (row_757[i_760] * (r_741[i_760] - x_758))
+			}
 		}
-		s_722 := runtime.Sum(r_719)
-		n_723 := int(max(x_161, 0)) + 1
-		var st_724 []float64
-		var st_725 int
-		var st_726 int
-		var st_727 float64
-		var st_728 []float64
-		var st_729 int
-		var st_730 int
-		var st_731 float64
-		var st_732 []float64
-		var st_733 int
-		var st_734 float64
-		var st_735 []float64
-		var st_736 int
-		var st_737 []float64
-		var st_738 int
-		var st_739 []float64
-		var st_740 int
-		var st_741 []float64
-		var st_742 int
-		var st_743 []float64
-		var st_744 int
-		var st_745 int
-		var st_746 []float64
-		var st_747 int
-		var st_748 int
-		var st_749 []float64
-		var st_750 int
-		var st_751 int
-		var st_752 int
-		var st_753 []float64
-		var st_754 int
-		var st_755 int
-		var st_756 []float64
-		var st_757 int
-		var st_758 int
-		var st_759 int
-		var st_760 []float64
-		var st_761 int
-		var st_762 int
-		var st_763 []float64
-		var st_764 int
-		var st_765 int
-		var st_766 []float64
-		var st_767 int
-		var st_768 int
-		var st_769 []float64
+		s_766 := runtime.Sum(r_759)
+		n_767 := int(max(x_161, 0)) + 1
+		var st_768 []float64
+		var st_769 int
 		var st_770 int
-		var st_771 int
+		var st_771 float64
 		var st_772 []float64
 		var st_773 int
 		var st_774 int
-		var st_775 []float64
-		var st_776 int
+		var st_775 float64
+		var st_776 []float64
 		var st_777 int
-		var st_778 []float64
-		var st_779 int
+		var st_778 float64
+		var st_779 []float64
 		var st_780 int
 		var st_781 []float64
 		var st_782 int
-		var st_783 int
-		var st_784 []float64
-		var st_785 int
+		var st_783 []float64
+		var st_784 int
+		var st_785 []float64
 		var st_786 int
 		var st_787 []float64
 		var st_788 int
@@ -3795,127 +4268,127 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		var st_793 []float64
 		var st_794 int
 		var st_795 int
-		var st_796 []float64
-		var st_797 int
+		var st_796 int
+		var st_797 []float64
 		var st_798 int
-		var st_799 []float64
-		var st_800 int
+		var st_799 int
+		var st_800 []float64
 		var st_801 int
-		var st_802 []float64
+		var st_802 int
 		var st_803 int
-		var st_804 int
-		var st_805 []float64
+		var st_804 []float64
+		var st_805 int
 		var st_806 int
-		var st_807 int
-		var st_808 []float64
+		var st_807 []float64
+		var st_808 int
 		var st_809 int
-		var st_810 int
-		var st_811 []float64
+		var st_810 []float64
+		var st_811 int
 		var st_812 int
-		var st_813 int
-		var st_814 []float64
+		var st_813 []float64
+		var st_814 int
 		var st_815 int
-		var st_816 int
+		var st_816 []float64
 		var st_817 int
-		var st_818 []float64
-		var st_819 int
-		var st_820 []float64
+		var st_818 int
+		var st_819 []float64
+		var st_820 int
 		var st_821 int
-		var st_822 int
-		var st_823 []float64
+		var st_822 []float64
+		var st_823 int
 		var st_824 int
-		var st_825 int
-		var st_826 float64
-		st_724, st_725, st_726, st_727, st_728, st_729, st_730, st_731, st_732, st_733, st_734, st_735, st_736, st_737, st_738, st_739, st_740, st_741, st_742, st_743, st_744, st_745, st_746, st_747, st_748, st_749, st_750, st_751, st_752, st_753, st_754, st_755, st_756, st_757, st_758, st_759, st_760, st_761, st_762, st_763, st_764, st_765, st_766, st_767, st_768, st_769, st_770, st_771, st_772, st_773, st_774, st_775, st_776, st_777, st_778, st_779, st_780, st_781, st_782, st_783, st_784, st_785, st_786, st_787, st_788, st_789, st_790, st_791, st_792, st_793, st_794, st_795, st_796, st_797, st_798, st_799, st_800, st_801, st_802, st_803, st_804, st_805, st_806, st_807, st_808, st_809, st_810, st_811, st_812, st_813, st_814, st_815, st_816, st_817, st_818, st_819, st_820, st_821, st_822, st_823, st_824, st_825, st_826 = c_677, c_678, c_679, s_722, c_677, c_678, c_679, s_722, r_719, sequence_12, x_716, r_712, c_676, row_707, extraparams_6, c_675, c_676, c_675, c_676, c_677, c_678, c_679, c_170, c_171, c_172, c_173, c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201, c_202, c_203, c_204, c_205, c_206, c_207, c_208, c_209, c_210, c_211, c_212, c_213, c_214, c_215, c_216, c_217, c_218, c_219, c_220, c_221, c_222, c_223, c_224, c_225, c_226, c_227, c_228, c_229, c_230, c_231, c_232, c_233, c_234, c_235, c_236, c_237, c_238, c_239, c_240, c_241, r_164, sequence_12, state_7, state_8, state_9, state_7, state_8, state_9, 0.0
-		var a_827 []float64
-		var d_828 int = 0
-		var d_829 int = 0
-		var rs_830 int = 0
-		a_831 := ar.F64(n_723)
-		var a_832 []float64
-		var d_833 int = 0
-		var d_834 int = 0
-		var rs_835 int = 0
-		a_836 := ar.F64(n_723)
-		var a_837 []float64
-		var d_838 int = 0
-		var rs_839 int = 0
-		a_840 := ar.F64(n_723)
-		var a_841 []float64
-		var d_842 int = 0
-		var rs_843 int = 0
-		var a_844 []float64
-		var d_845 int = 0
-		var rs_846 int = 0
-		var a_847 []float64
-		var d_848 int = 0
-		var rs_849 int = 0
-		var a_850 []float64
-		var d_851 int = 0
-		var rs_852 int = 0
-		var a_853 []float64
-		var d_854 int = 0
-		var d_855 int = 0
-		var rs_856 int = 0
-		var a_857 []float64
-		var d_858 int = 0
-		var d_859 int = 0
-		var rs_860 int = 0
-		var a_861 []float64
-		var d_862 int = 0
-		var d_863 int = 0
-		var d_864 int = 0
-		var rs_865 int = 0
-		var a_866 []float64
-		var d_867 int = 0
-		var d_868 int = 0
-		var rs_869 int = 0
-		var a_870 []float64
-		var d_871 int = 0
+		var st_825 []float64
+		var st_826 int
+		var st_827 int
+		var st_828 []float64
+		var st_829 int
+		var st_830 int
+		var st_831 []float64
+		var st_832 int
+		var st_833 int
+		var st_834 []float64
+		var st_835 int
+		var st_836 int
+		var st_837 []float64
+		var st_838 int
+		var st_839 int
+		var st_840 []float64
+		var st_841 int
+		var st_842 int
+		var st_843 []float64
+		var st_844 int
+		var st_845 int
+		var st_846 []float64
+		var st_847 int
+		var st_848 int
+		var st_849 []float64
+		var st_850 int
+		var st_851 int
+		var st_852 []float64
+		var st_853 int
+		var st_854 int
+		var st_855 []float64
+		var st_856 int
+		var st_857 int
+		var st_858 []float64
+		var st_859 int
+		var st_860 int
+		var st_861 int
+		var st_862 []float64
+		var st_863 int
+		var st_864 []float64
+		var st_865 int
+		var st_866 int
+		var st_867 []float64
+		var st_868 int
+		var st_869 int
+		var st_870 float64
+		st_768, st_769, st_770, st_771, st_772, st_773, st_774, st_775, st_776, st_777, st_778, st_779, st_780, st_781, st_782, st_783, st_784, st_785, st_786, st_787, st_788, st_789, st_790, st_791, st_792, st_793, st_794, st_795, st_796, st_797, st_798, st_799, st_800, st_801, st_802, st_803, st_804, st_805, st_806, st_807, st_808, st_809, st_810, st_811, st_812, st_813, st_814, st_815, st_816, st_817, st_818, st_819, st_820, st_821, st_822, st_823, st_824, st_825, st_826, st_827, st_828, st_829, st_830, st_831, st_832, st_833, st_834, st_835, st_836, st_837, st_838, st_839, st_840, st_841, st_842, st_843, st_844, st_845, st_846, st_847, st_848, st_849, st_850, st_851, st_852, st_853, st_854, st_855, st_856, st_857, st_858, st_859, st_860, st_861, st_862, st_863, st_864, st_865, st_866, st_867, st_868, st_869, st_870 = c_709, c_710, c_711, s_766, c_709, c_710, c_711, s_766, r_759, sequence_12, x_756, r_748, c_708, row_739, extraparams_6, c_707, c_708, c_707, c_708, c_709, c_710, c_711, c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201, c_202, c_203, c_204, c_205, c_206, c_207, c_208, c_209, c_210, c_211, c_212, c_213, c_214, c_215, c_216, c_217, c_218, c_219, c_220, c_221, c_222, c_223, c_224, c_225, c_226, c_227, c_228, c_229, c_230, c_231, c_232, c_233, c_234, c_235, c_236, c_237, c_238, c_239, c_240, c_241, c_242, c_243, c_244, c_245, r_164, sequence_12, state_7, state_8, state_9, state_7, state_8, state_9, 0.0
+		var a_871 []float64
 		var d_872 int = 0
 		var d_873 int = 0
 		var rs_874 int = 0
-		var a_875 []float64
-		var d_876 int = 0
+		a_875 := ar.F64(n_767)
+		var a_876 []float64
 		var d_877 int = 0
-		var rs_878 int = 0
-		var a_879 []float64
-		var d_880 int = 0
-		var d_881 int = 0
-		var rs_882 int = 0
-		var a_883 []float64
-		var d_884 int = 0
-		var d_885 int = 0
-		var rs_886 int = 0
-		var a_887 []float64
-		var d_888 int = 0
+		var d_878 int = 0
+		var rs_879 int = 0
+		a_880 := ar.F64(n_767)
+		var a_881 []float64
+		var d_882 int = 0
+		var rs_883 int = 0
+		a_884 := ar.F64(n_767)
+		var a_885 []float64
+		var d_886 int = 0
+		var rs_887 int = 0
+		var a_888 []float64
 		var d_889 int = 0
 		var rs_890 int = 0
 		var a_891 []float64
 		var d_892 int = 0
-		var d_893 int = 0
-		var rs_894 int = 0
-		var a_895 []float64
-		var d_896 int = 0
-		var d_897 int = 0
-		var rs_898 int = 0
-		var a_899 []float64
-		var d_900 int = 0
-		var d_901 int = 0
-		var rs_902 int = 0
-		var a_903 []float64
-		var d_904 int = 0
-		var d_905 int = 0
-		var rs_906 int = 0
-		var a_907 []float64
+		var rs_893 int = 0
+		var a_894 []float64
+		var d_895 int = 0
+		var rs_896 int = 0
+		var a_897 []float64
+		var d_898 int = 0
+		var d_899 int = 0
+		var rs_900 int = 0
+		var a_901 []float64
+		var d_902 int = 0
+		var d_903 int = 0
+		var rs_904 int = 0
+		var a_905 []float64
+		var d_906 int = 0
+		var d_907 int = 0
 		var d_908 int = 0
-		var d_909 int = 0
-		var rs_910 int = 0
-		var a_911 []float64
+		var rs_909 int = 0
+		var a_910 []float64
+		var d_911 int = 0
 		var d_912 int = 0
-		var d_913 int = 0
-		var rs_914 int = 0
-		var a_915 []float64
+		var rs_913 int = 0
+		var a_914 []float64
+		var d_915 int = 0
 		var d_916 int = 0
 		var d_917 int = 0
 		var rs_918 int = 0
@@ -3950,9 +4423,9 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		var a_947 []float64
 		var d_948 int = 0
 		var d_949 int = 0
-		var d_950 int = 0
-		var rs_951 int = 0
-		var a_952 []float64
+		var rs_950 int = 0
+		var a_951 []float64
+		var d_952 int = 0
 		var d_953 int = 0
 		var rs_954 int = 0
 		var a_955 []float64
@@ -3963,1956 +4436,1944 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		var d_960 int = 0
 		var d_961 int = 0
 		var rs_962 int = 0
-		a_963 := ar.F64(n_723)
-		for i_964 := 0; i_964 < n_723; i_964++ {
-			mark_965 := ar.mark()
-			if i_964 > 0 {
-				k_966 := int64(i_964 - 1)
-				x_967 := k_966 + int64(1)
-				if x_967 < 0 || x_967 >= int64(sequence_11) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(x_967, sequence_11))
+		var a_963 []float64
+		var d_964 int = 0
+		var d_965 int = 0
+		var rs_966 int = 0
+		var a_967 []float64
+		var d_968 int = 0
+		var d_969 int = 0
+		var rs_970 int = 0
+		var a_971 []float64
+		var d_972 int = 0
+		var d_973 int = 0
+		var rs_974 int = 0
+		var a_975 []float64
+		var d_976 int = 0
+		var d_977 int = 0
+		var rs_978 int = 0
+		var a_979 []float64
+		var d_980 int = 0
+		var d_981 int = 0
+		var rs_982 int = 0
+		var a_983 []float64
+		var d_984 int = 0
+		var d_985 int = 0
+		var rs_986 int = 0
+		var a_987 []float64
+		var d_988 int = 0
+		var d_989 int = 0
+		var rs_990 int = 0
+		var a_991 []float64
+		var d_992 int = 0
+		var d_993 int = 0
+		var d_994 int = 0
+		var rs_995 int = 0
+		var a_996 []float64
+		var d_997 int = 0
+		var rs_998 int = 0
+		var a_999 []float64
+		var d_1000 int = 0
+		var d_1001 int = 0
+		var rs_1002 int = 0
+		var a_1003 []float64
+		var d_1004 int = 0
+		var d_1005 int = 0
+		var rs_1006 int = 0
+		a_1007 := ar.F64(n_767)
+		for i_1008 := 0; i_1008 < n_767; i_1008++ {
+			mark_1009 := ar.mark()
+			if i_1008 > 0 {
+				k_1010 := int64(i_1008 - 1)
+				x_1011 := k_1010 + int64(1)
+				if x_1011 < 0 || x_1011 >= int64(sequence_11) {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(x_1011, sequence_11))
 				}
-				row_968 := sequence_10[int(x_967)*sequence_12 : (int(x_967)+1)*sequence_12]
-				if int64(0) < 0 || int64(0) >= int64(extraparams_5) {
+				row_1012 := sequence_10[int(x_1011)*sequence_12 : (int(x_1011)+1)*sequence_12]
+				if int64(0) >= int64(extraparams_5) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
 				}
-				row_969 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
+				row_1013 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
 				if extraparams_6 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 				}
-				r_970 := ar.F64(sequence_12)
-				row_968 = row_968[:len(r_970)]
-				row_969 = row_969[:len(r_970)]
-				for i_971 := range r_970 {
-					r_970[i_971] = (row_968[i_971] * row_969[i_971])
+				r_1014 := ar.F64(sequence_12)
+				row_1012 = row_1012[:len(r_1014)]
+				row_1013 = row_1013[:len(r_1014)]
+				for i_1015 := range r_1014 {
+					r_1014[i_1015] = (row_1012[i_1015] * row_1013[i_1015])
 				}
-				if int64(2) == 0 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:79", "integer division by zero")
-				}
-				x_973 := n_14 / int64(2)
-				x_974 := max(x_973, int64(0))
-				x_975 := x_974 > int64(0)
-				var c_976 []float64
-				var c_977 int
-				var c_978 int
-				var c_979 []float64
-				var c_980 int
-				var c_981 int
-				var c_982 int
-				var c_983 []float64
-				var c_984 int
-				var c_985 int
-				var c_986 []float64
-				var c_987 int
-				var c_988 int
-				var c_989 int
-				var c_990 []float64
-				var c_991 int
-				var c_992 int
-				var c_993 []float64
-				var c_994 int
-				var c_995 int
-				var c_996 []float64
-				var c_997 int
-				var c_998 int
-				var c_999 []float64
-				var c_1000 int
-				var c_1001 int
-				var c_1002 []float64
-				var c_1003 int
-				var c_1004 int
-				var c_1005 []float64
-				var c_1006 int
-				var c_1007 int
-				var c_1008 []float64
-				var c_1009 int
-				var c_1010 int
-				var c_1011 []float64
-				var c_1012 int
-				var c_1013 int
-				var c_1014 []float64
-				var c_1015 int
-				var c_1016 int
-				var c_1017 []float64
-				var c_1018 int
-				var c_1019 int
+				x_1017 := n_14 / int64(2)
+				x_1018 := max(x_1017, int64(0))
+				x_1019 := x_1018 > int64(0)
 				var c_1020 []float64
 				var c_1021 int
 				var c_1022 int
 				var c_1023 []float64
 				var c_1024 int
 				var c_1025 int
-				var c_1026 []float64
-				var c_1027 int
+				var c_1026 int
+				var c_1027 []float64
 				var c_1028 int
-				var c_1029 []float64
-				var c_1030 int
+				var c_1029 int
+				var c_1030 []float64
 				var c_1031 int
-				var c_1032 []float64
+				var c_1032 int
 				var c_1033 int
-				var c_1034 int
-				var c_1035 []float64
+				var c_1034 []float64
+				var c_1035 int
 				var c_1036 int
-				var c_1037 int
-				var c_1038 []float64
+				var c_1037 []float64
+				var c_1038 int
 				var c_1039 int
-				var c_1040 int
-				var c_1041 []float64
+				var c_1040 []float64
+				var c_1041 int
 				var c_1042 int
-				var c_1043 int
-				var c_1044 []float64
+				var c_1043 []float64
+				var c_1044 int
 				var c_1045 int
-				var c_1046 int
+				var c_1046 []float64
 				var c_1047 int
-				if x_975 {
-					x_1048 := x_974 - int64(1)
-					if int64(0) < 0 || int64(0) >= int64(mainparams_2) {
+				var c_1048 int
+				var c_1049 []float64
+				var c_1050 int
+				var c_1051 int
+				var c_1052 []float64
+				var c_1053 int
+				var c_1054 int
+				var c_1055 []float64
+				var c_1056 int
+				var c_1057 int
+				var c_1058 []float64
+				var c_1059 int
+				var c_1060 int
+				var c_1061 []float64
+				var c_1062 int
+				var c_1063 int
+				var c_1064 []float64
+				var c_1065 int
+				var c_1066 int
+				var c_1067 []float64
+				var c_1068 int
+				var c_1069 int
+				var c_1070 []float64
+				var c_1071 int
+				var c_1072 int
+				var c_1073 []float64
+				var c_1074 int
+				var c_1075 int
+				var c_1076 []float64
+				var c_1077 int
+				var c_1078 int
+				var c_1079 []float64
+				var c_1080 int
+				var c_1081 int
+				var c_1082 []float64
+				var c_1083 int
+				var c_1084 int
+				var c_1085 []float64
+				var c_1086 int
+				var c_1087 int
+				var c_1088 []float64
+				var c_1089 int
+				var c_1090 int
+				var c_1091 int
+				if x_1019 {
+					x_1092 := x_1018 - int64(1)
+					if int64(0) >= int64(mainparams_2) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 					}
-					row_1049 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
-					if int64(1) < 0 || int64(1) >= int64(mainparams_2) {
+					row_1093 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+					if int64(1) >= int64(mainparams_2) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 					}
-					row_1050 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
-					if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
+					row_1094 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_1051 := int(n_15) - int(int64(0))
-					s_1052 := row_1049[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_1051 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1051}))
+					n_1095 := int(n_15) - int(int64(0))
+					s_1096 := row_1093[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_1095 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1095}))
 					}
-					if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
+					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_1053 := int(n_15) - int(int64(0))
-					s_1054 := row_1050[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_1053 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1053}))
+					n_1097 := int(n_15) - int(int64(0))
+					s_1098 := row_1094[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_1097 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1097}))
 					}
-					r_1055 := ar.F64(sequence_12)
-					r_970 = r_970[:len(r_1055)]
-					s_1052 = s_1052[:len(r_1055)]
-					s_1054 = s_1054[:len(r_1055)]
-					for i_1056 := range r_1055 {
-						r_1055[i_1056] = (runtime.Sigmoid(((r_970[i_1056] * s_1052[i_1056]) + s_1054[i_1056])))
+					r_1099 := ar.F64(sequence_12)
+					r_1014 = r_1014[:len(r_1099)]
+					s_1096 = s_1096[:len(r_1099)]
+					s_1098 = s_1098[:len(r_1099)]
+					for i_1100 := range r_1099 {
+						r_1099[i_1100] = (runtime.Sigmoid(((r_1014[i_1100] * s_1096[i_1100]) + s_1098[i_1100])))
 					}
-					if int64(0) < 0 || int64(0) >= int64(st_725) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), st_725))
+					if int64(0) >= int64(st_769) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), st_769))
 					}
-					row_1058 := st_724[int(int64(0))*st_726 : (int(int64(0))+1)*st_726]
-					x_1059 := int64(2) * n_15
-					if n_15 < 0 || x_1059 < n_15 || x_1059 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1059, mainparams_3))
+					row_1102 := st_768[int(int64(0))*st_770 : (int(int64(0))+1)*st_770]
+					x_1103 := int64(2) * n_15
+					if n_15 < 0 || x_1103 < n_15 || x_1103 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1103, mainparams_3))
 					}
-					n_1060 := int(x_1059) - int(n_15)
-					s_1061 := row_1049[int(n_15)*1 : int(x_1059)*1 : int(x_1059)*1]
-					if n_1060 != st_726 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_726})+" and "+runtime.ShapeString([]int{n_1060}))
+					n_1104 := int(x_1103) - int(n_15)
+					s_1105 := row_1093[int(n_15)*1 : int(x_1103)*1 : int(x_1103)*1]
+					if n_1104 != st_770 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_770})+" and "+runtime.ShapeString([]int{n_1104}))
 					}
-					if n_15 < 0 || x_1059 < n_15 || x_1059 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1059, mainparams_3))
+					if n_15 < 0 || x_1103 < n_15 || x_1103 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1103, mainparams_3))
 					}
-					n_1062 := int(x_1059) - int(n_15)
-					s_1063 := row_1050[int(n_15)*1 : int(x_1059)*1 : int(x_1059)*1]
-					if n_1062 != st_726 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_726})+" and "+runtime.ShapeString([]int{n_1062}))
+					n_1106 := int(x_1103) - int(n_15)
+					s_1107 := row_1094[int(n_15)*1 : int(x_1103)*1 : int(x_1103)*1]
+					if n_1106 != st_770 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_770})+" and "+runtime.ShapeString([]int{n_1106}))
 					}
-					r_1064 := ar.F64(st_726)
-					row_1058 = row_1058[:len(r_1064)]
-					s_1061 = s_1061[:len(r_1064)]
-					s_1063 = s_1063[:len(r_1064)]
-					for i_1065 := range r_1064 {
-						r_1064[i_1065] = (runtime.Sigmoid(((row_1058[i_1065] * s_1061[i_1065]) + s_1063[i_1065])))
+					r_1108 := ar.F64(st_770)
+					row_1102 = row_1102[:len(r_1108)]
+					s_1105 = s_1105[:len(r_1108)]
+					s_1107 = s_1107[:len(r_1108)]
+					for i_1109 := range r_1108 {
+						r_1108[i_1109] = (runtime.Sigmoid(((row_1102[i_1109] * s_1105[i_1109]) + s_1107[i_1109])))
 					}
-					x_1067 := int64(3) * n_15
-					if x_1059 < 0 || x_1067 < x_1059 || x_1067 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1059, x_1067, mainparams_3))
+					x_1111 := int64(3) * n_15
+					if x_1103 < 0 || x_1111 < x_1103 || x_1111 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1103, x_1111, mainparams_3))
 					}
-					n_1068 := int(x_1067) - int(x_1059)
-					s_1069 := row_1049[int(x_1059)*1 : int(x_1067)*1 : int(x_1067)*1]
-					if n_1068 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1068}))
+					n_1112 := int(x_1111) - int(x_1103)
+					s_1113 := row_1093[int(x_1103)*1 : int(x_1111)*1 : int(x_1111)*1]
+					if n_1112 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1112}))
 					}
-					if x_1059 < 0 || x_1067 < x_1059 || x_1067 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1059, x_1067, mainparams_3))
+					if x_1103 < 0 || x_1111 < x_1103 || x_1111 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1103, x_1111, mainparams_3))
 					}
-					n_1070 := int(x_1067) - int(x_1059)
-					s_1071 := row_1050[int(x_1059)*1 : int(x_1067)*1 : int(x_1067)*1]
-					if n_1070 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1070}))
+					n_1114 := int(x_1111) - int(x_1103)
+					s_1115 := row_1094[int(x_1103)*1 : int(x_1111)*1 : int(x_1111)*1]
+					if n_1114 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1114}))
 					}
-					r_1072 := ar.F64(sequence_12)
-					r_970 = r_970[:len(r_1072)]
-					s_1069 = s_1069[:len(r_1072)]
-					s_1071 = s_1071[:len(r_1072)]
-					for i_1073 := range r_1072 {
-						r_1072[i_1073] = (runtime.Sigmoid(((r_970[i_1073] * s_1069[i_1073]) + s_1071[i_1073])))
+					r_1116 := ar.F64(sequence_12)
+					r_1014 = r_1014[:len(r_1116)]
+					s_1113 = s_1113[:len(r_1116)]
+					s_1115 = s_1115[:len(r_1116)]
+					for i_1117 := range r_1116 {
+						r_1116[i_1117] = (runtime.Sigmoid(((r_1014[i_1117] * s_1113[i_1117]) + s_1115[i_1117])))
 					}
-					x_1075 := int64(4) * n_15
-					if x_1067 < 0 || x_1075 < x_1067 || x_1075 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1067, x_1075, mainparams_3))
+					x_1119 := int64(4) * n_15
+					if x_1111 < 0 || x_1119 < x_1111 || x_1119 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1111, x_1119, mainparams_3))
 					}
-					n_1076 := int(x_1075) - int(x_1067)
-					s_1077 := row_1049[int(x_1067)*1 : int(x_1075)*1 : int(x_1075)*1]
-					if n_1076 != st_726 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_726})+" and "+runtime.ShapeString([]int{n_1076}))
+					n_1120 := int(x_1119) - int(x_1111)
+					s_1121 := row_1093[int(x_1111)*1 : int(x_1119)*1 : int(x_1119)*1]
+					if n_1120 != st_770 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_770})+" and "+runtime.ShapeString([]int{n_1120}))
 					}
-					if x_1067 < 0 || x_1075 < x_1067 || x_1075 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1067, x_1075, mainparams_3))
+					if x_1111 < 0 || x_1119 < x_1111 || x_1119 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1111, x_1119, mainparams_3))
 					}
-					n_1078 := int(x_1075) - int(x_1067)
-					s_1079 := row_1050[int(x_1067)*1 : int(x_1075)*1 : int(x_1075)*1]
-					if n_1078 != st_726 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_726})+" and "+runtime.ShapeString([]int{n_1078}))
+					n_1122 := int(x_1119) - int(x_1111)
+					s_1123 := row_1094[int(x_1111)*1 : int(x_1119)*1 : int(x_1119)*1]
+					if n_1122 != st_770 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_770})+" and "+runtime.ShapeString([]int{n_1122}))
 					}
-					r_1080 := ar.F64(st_726)
-					row_1058 = row_1058[:len(r_1080)]
-					s_1077 = s_1077[:len(r_1080)]
-					s_1079 = s_1079[:len(r_1080)]
-					for i_1081 := range r_1080 {
-						r_1080[i_1081] = (math.Tanh(((row_1058[i_1081] * s_1077[i_1081]) + s_1079[i_1081])))
+					r_1124 := ar.F64(st_770)
+					row_1102 = row_1102[:len(r_1124)]
+					s_1121 = s_1121[:len(r_1124)]
+					s_1123 = s_1123[:len(r_1124)]
+					for i_1125 := range r_1124 {
+						r_1124[i_1125] = (math.Tanh(((row_1102[i_1125] * s_1121[i_1125]) + s_1123[i_1125])))
 					}
-					if int64(1) < 0 || int64(1) >= int64(st_725) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), st_725))
+					if int64(1) >= int64(st_769) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), st_769))
 					}
-					row_1083 := st_724[int(int64(1))*st_726 : (int(int64(1))+1)*st_726]
-					if sequence_12 != st_726 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_726})+" and "+runtime.ShapeString([]int{sequence_12}))
+					row_1127 := st_768[int(int64(1))*st_770 : (int(int64(1))+1)*st_770]
+					if sequence_12 != st_770 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_770})+" and "+runtime.ShapeString([]int{sequence_12}))
 					}
-					r_1084 := ar.F64(st_726)
-					row_1083 = row_1083[:len(r_1084)]
-					r_1055 = r_1055[:len(r_1084)]
-					r_1064 = r_1064[:len(r_1084)]
-					r_1080 = r_1080[:len(r_1084)]
-					for i_1085 := range r_1084 {
-						r_1084[i_1085] = ((row_1083[i_1085] * r_1055[i_1085]) + (r_1064[i_1085] * r_1080[i_1085]))
+					r_1128 := ar.F64(st_770)
+					row_1127 = row_1127[:len(r_1128)]
+					r_1099 = r_1099[:len(r_1128)]
+					r_1108 = r_1108[:len(r_1128)]
+					r_1124 = r_1124[:len(r_1128)]
+					for i_1129 := range r_1128 {
+						r_1128[i_1129] = ((row_1127[i_1129] * r_1099[i_1129]) + (r_1108[i_1129] * r_1124[i_1129]))
 					}
-					r_1087 := ar.F64(st_726)
-					r_1084 = r_1084[:len(r_1087)]
-					for i_1088 := range r_1087 {
-						r_1087[i_1088] = (math.Tanh(r_1084[i_1088]))
+					r_1131 := ar.F64(st_770)
+					r_1128 = r_1128[:len(r_1131)]
+					for i_1132 := range r_1131 {
+						r_1131[i_1132] = (math.Tanh(r_1128[i_1132]))
 					}
-					if st_726 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_726}))
+					if st_770 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_770}))
 					}
-					r_1090 := ar.F64(sequence_12)
-					r_1072 = r_1072[:len(r_1090)]
-					r_1087 = r_1087[:len(r_1090)]
-					for i_1091 := range r_1090 {
-						r_1090[i_1091] = (r_1072[i_1091] * r_1087[i_1091])
+					r_1134 := ar.F64(sequence_12)
+					r_1116 = r_1116[:len(r_1134)]
+					r_1131 = r_1131[:len(r_1134)]
+					for i_1135 := range r_1134 {
+						r_1134[i_1135] = (r_1116[i_1135] * r_1131[i_1135])
 					}
-					if int64(0) < 0 || int64(0) >= int64(st_725) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), st_725))
+					if int64(0) >= int64(st_769) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), st_769))
 					}
-					if sequence_12 != st_726 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_726}))
+					if sequence_12 != st_770 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_770}))
 					}
-					c_1093 := ar.F64(len(st_724))
-					copy(c_1093, st_724)
-					copy(c_1093[int(int64(0))*st_726:(int(int64(0))+1)*st_726], r_1090)
-					if int64(1) < 0 || int64(1) >= int64(st_725) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), st_725))
+					c_1137 := ar.F64(len(st_768))
+					copy(c_1137, st_768)
+					copy(c_1137[int(int64(0))*st_770:(int(int64(0))+1)*st_770], r_1134)
+					if int64(1) >= int64(st_769) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), st_769))
 					}
-					if st_726 != st_726 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:19", "update: value has shape "+runtime.ShapeString([]int{st_726})+"; elements have shape "+runtime.ShapeString([]int{st_726}))
-					}
-					copy(c_1093[int(int64(1))*st_726:(int(int64(1))+1)*st_726], r_1084)
-					n_1094 := int(max(x_1048, 0)) + 1
-					var st_1095 []float64
-					var st_1096 int
-					var st_1097 []float64
-					var st_1098 int
-					var st_1099 int
-					var st_1100 []float64
-					var st_1101 int
-					var st_1102 []float64
-					var st_1103 int
-					var st_1104 int
-					var st_1105 []float64
-					var st_1106 int
-					var st_1107 []float64
-					var st_1108 int
-					var st_1109 []float64
-					var st_1110 int
-					var st_1111 []float64
-					var st_1112 int
-					var st_1113 []float64
-					var st_1114 int
-					var st_1115 []float64
-					var st_1116 int
-					var st_1117 []float64
-					var st_1118 int
-					var st_1119 []float64
-					var st_1120 int
-					var st_1121 []float64
-					var st_1122 int
-					var st_1123 []float64
-					var st_1124 int
-					var st_1125 []float64
-					var st_1126 int
-					var st_1127 []float64
-					var st_1128 int
-					var st_1129 []float64
-					var st_1130 int
-					var st_1131 []float64
-					var st_1132 int
-					var st_1133 []float64
-					var st_1134 int
-					var st_1135 []float64
-					var st_1136 int
-					var st_1137 []float64
-					var st_1138 int
+					copy(c_1137[int(int64(1))*st_770:(int(int64(1))+1)*st_770], r_1128)
+					n_1138 := int(max(x_1092, 0)) + 1
 					var st_1139 []float64
 					var st_1140 int
 					var st_1141 []float64
 					var st_1142 int
 					var st_1143 int
-					st_1095, st_1096, st_1097, st_1098, st_1099, st_1100, st_1101, st_1102, st_1103, st_1104, st_1105, st_1106, st_1107, st_1108, st_1109, st_1110, st_1111, st_1112, st_1113, st_1114, st_1115, st_1116, st_1117, st_1118, st_1119, st_1120, st_1121, st_1122, st_1123, st_1124, st_1125, st_1126, st_1127, st_1128, st_1129, st_1130, st_1131, st_1132, st_1133, st_1134, st_1135, st_1136, st_1137, st_1138, st_1139, st_1140, st_1141, st_1142, st_1143 = r_1090, sequence_12, c_1093, st_725, st_726, r_1090, sequence_12, c_1093, st_725, st_726, r_1084, st_726, r_1090, sequence_12, r_1087, st_726, r_1072, sequence_12, r_1080, st_726, r_1064, st_726, r_1055, sequence_12, row_1083, st_726, row_1050, mainparams_3, s_1077, n_1076, row_1058, st_726, row_1049, mainparams_3, s_1069, n_1068, r_970, sequence_12, s_1061, n_1060, row_1058, st_726, s_1052, n_1051, r_970, sequence_12, st_724, st_725, st_726
-					var a_1144 []float64
-					var d_1145 int = 0
-					var rs_1146 int = 0
-					var a_1147 []float64
-					var d_1148 int = 0
-					var d_1149 int = 0
-					var rs_1150 int = 0
-					var a_1151 []float64
-					var d_1152 int = 0
-					var rs_1153 int = 0
-					var a_1154 []float64
-					var d_1155 int = 0
-					var d_1156 int = 0
-					var rs_1157 int = 0
-					var a_1158 []float64
-					var d_1159 int = 0
-					var rs_1160 int = 0
-					var a_1161 []float64
-					var d_1162 int = 0
-					var rs_1163 int = 0
-					var a_1164 []float64
-					var d_1165 int = 0
-					var rs_1166 int = 0
-					var a_1167 []float64
-					var d_1168 int = 0
-					var rs_1169 int = 0
-					var a_1170 []float64
-					var d_1171 int = 0
-					var rs_1172 int = 0
-					var a_1173 []float64
-					var d_1174 int = 0
-					var rs_1175 int = 0
-					var a_1176 []float64
-					var d_1177 int = 0
-					var rs_1178 int = 0
-					var a_1179 []float64
-					var d_1180 int = 0
-					var rs_1181 int = 0
-					var a_1182 []float64
-					var d_1183 int = 0
-					var rs_1184 int = 0
-					var a_1185 []float64
-					var d_1186 int = 0
-					var rs_1187 int = 0
+					var st_1144 []float64
+					var st_1145 int
+					var st_1146 []float64
+					var st_1147 int
+					var st_1148 int
+					var st_1149 []float64
+					var st_1150 int
+					var st_1151 []float64
+					var st_1152 int
+					var st_1153 []float64
+					var st_1154 int
+					var st_1155 []float64
+					var st_1156 int
+					var st_1157 []float64
+					var st_1158 int
+					var st_1159 []float64
+					var st_1160 int
+					var st_1161 []float64
+					var st_1162 int
+					var st_1163 []float64
+					var st_1164 int
+					var st_1165 []float64
+					var st_1166 int
+					var st_1167 []float64
+					var st_1168 int
+					var st_1169 []float64
+					var st_1170 int
+					var st_1171 []float64
+					var st_1172 int
+					var st_1173 []float64
+					var st_1174 int
+					var st_1175 []float64
+					var st_1176 int
+					var st_1177 []float64
+					var st_1178 int
+					var st_1179 []float64
+					var st_1180 int
+					var st_1181 []float64
+					var st_1182 int
+					var st_1183 []float64
+					var st_1184 int
+					var st_1185 []float64
+					var st_1186 int
+					var st_1187 int
+					st_1139, st_1140, st_1141, st_1142, st_1143, st_1144, st_1145, st_1146, st_1147, st_1148, st_1149, st_1150, st_1151, st_1152, st_1153, st_1154, st_1155, st_1156, st_1157, st_1158, st_1159, st_1160, st_1161, st_1162, st_1163, st_1164, st_1165, st_1166, st_1167, st_1168, st_1169, st_1170, st_1171, st_1172, st_1173, st_1174, st_1175, st_1176, st_1177, st_1178, st_1179, st_1180, st_1181, st_1182, st_1183, st_1184, st_1185, st_1186, st_1187 = r_1134, sequence_12, c_1137, st_769, st_770, r_1134, sequence_12, c_1137, st_769, st_770, r_1128, st_770, r_1134, sequence_12, r_1131, st_770, r_1116, sequence_12, r_1124, st_770, r_1108, st_770, r_1099, sequence_12, row_1127, st_770, row_1094, mainparams_3, s_1121, n_1120, row_1102, st_770, row_1093, mainparams_3, s_1113, n_1112, r_1014, sequence_12, s_1105, n_1104, row_1102, st_770, s_1096, n_1095, r_1014, sequence_12, st_768, st_769, st_770
 					var a_1188 []float64
 					var d_1189 int = 0
 					var rs_1190 int = 0
 					var a_1191 []float64
 					var d_1192 int = 0
-					var rs_1193 int = 0
-					var a_1194 []float64
-					var d_1195 int = 0
-					var rs_1196 int = 0
-					var a_1197 []float64
-					var d_1198 int = 0
-					var rs_1199 int = 0
-					var a_1200 []float64
-					var d_1201 int = 0
-					var rs_1202 int = 0
-					var a_1203 []float64
-					var d_1204 int = 0
-					var rs_1205 int = 0
-					var a_1206 []float64
-					var d_1207 int = 0
-					var rs_1208 int = 0
-					var a_1209 []float64
-					var d_1210 int = 0
-					var rs_1211 int = 0
-					var a_1212 []float64
-					var d_1213 int = 0
-					var d_1214 int = 0
-					var rs_1215 int = 0
-					for i_1216 := 0; i_1216 < n_1094; i_1216++ {
-						mark_1217 := ar.mark()
-						if i_1216 > 0 {
-							k_1218 := int64(i_1216 - 1)
-							x_1219 := k_1218 + int64(1)
-							x_1220 := int64(2) * x_1219
-							if x_1220 < 0 || x_1220 >= int64(mainparams_2) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_1220, mainparams_2))
+					var d_1193 int = 0
+					var rs_1194 int = 0
+					var a_1195 []float64
+					var d_1196 int = 0
+					var rs_1197 int = 0
+					var a_1198 []float64
+					var d_1199 int = 0
+					var d_1200 int = 0
+					var rs_1201 int = 0
+					var a_1202 []float64
+					var d_1203 int = 0
+					var rs_1204 int = 0
+					var a_1205 []float64
+					var d_1206 int = 0
+					var rs_1207 int = 0
+					var a_1208 []float64
+					var d_1209 int = 0
+					var rs_1210 int = 0
+					var a_1211 []float64
+					var d_1212 int = 0
+					var rs_1213 int = 0
+					var a_1214 []float64
+					var d_1215 int = 0
+					var rs_1216 int = 0
+					var a_1217 []float64
+					var d_1218 int = 0
+					var rs_1219 int = 0
+					var a_1220 []float64
+					var d_1221 int = 0
+					var rs_1222 int = 0
+					var a_1223 []float64
+					var d_1224 int = 0
+					var rs_1225 int = 0
+					var a_1226 []float64
+					var d_1227 int = 0
+					var rs_1228 int = 0
+					var a_1229 []float64
+					var d_1230 int = 0
+					var rs_1231 int = 0
+					var a_1232 []float64
+					var d_1233 int = 0
+					var rs_1234 int = 0
+					var a_1235 []float64
+					var d_1236 int = 0
+					var rs_1237 int = 0
+					var a_1238 []float64
+					var d_1239 int = 0
+					var rs_1240 int = 0
+					var a_1241 []float64
+					var d_1242 int = 0
+					var rs_1243 int = 0
+					var a_1244 []float64
+					var d_1245 int = 0
+					var rs_1246 int = 0
+					var a_1247 []float64
+					var d_1248 int = 0
+					var rs_1249 int = 0
+					var a_1250 []float64
+					var d_1251 int = 0
+					var rs_1252 int = 0
+					var a_1253 []float64
+					var d_1254 int = 0
+					var rs_1255 int = 0
+					var a_1256 []float64
+					var d_1257 int = 0
+					var d_1258 int = 0
+					var rs_1259 int = 0
+					for i_1260 := 0; i_1260 < n_1138; i_1260++ {
+						mark_1261 := ar.mark()
+						if i_1260 > 0 {
+							k_1262 := int64(i_1260 - 1)
+							x_1263 := k_1262 + int64(1)
+							x_1264 := int64(2) * x_1263
+							if x_1264 < 0 || x_1264 >= int64(mainparams_2) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_1264, mainparams_2))
 							}
-							row_1221 := mainparams_1[int(x_1220)*mainparams_3 : (int(x_1220)+1)*mainparams_3]
-							x_1222 := x_1220 + int64(1)
-							if x_1222 < 0 || x_1222 >= int64(mainparams_2) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_1222, mainparams_2))
+							row_1265 := mainparams_1[int(x_1264)*mainparams_3 : (int(x_1264)+1)*mainparams_3]
+							x_1266 := x_1264 + int64(1)
+							if x_1266 < 0 || x_1266 >= int64(mainparams_2) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_1266, mainparams_2))
 							}
-							row_1223 := mainparams_1[int(x_1222)*mainparams_3 : (int(x_1222)+1)*mainparams_3]
-							if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
+							row_1267 := mainparams_1[int(x_1266)*mainparams_3 : (int(x_1266)+1)*mainparams_3]
+							if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 							}
-							n_1224 := int(n_15) - int(int64(0))
-							s_1225 := row_1221[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-							if n_1224 != st_1096 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1096})+" and "+runtime.ShapeString([]int{n_1224}))
+							n_1268 := int(n_15) - int(int64(0))
+							s_1269 := row_1265[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+							if n_1268 != st_1140 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1140})+" and "+runtime.ShapeString([]int{n_1268}))
 							}
-							if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
+							if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 							}
-							n_1226 := int(n_15) - int(int64(0))
-							s_1227 := row_1223[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-							if n_1226 != st_1096 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1096})+" and "+runtime.ShapeString([]int{n_1226}))
+							n_1270 := int(n_15) - int(int64(0))
+							s_1271 := row_1267[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+							if n_1270 != st_1140 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1140})+" and "+runtime.ShapeString([]int{n_1270}))
 							}
-							r_1228 := ar.F64(st_1096)
-							st_1095 = st_1095[:len(r_1228)]
-							s_1225 = s_1225[:len(r_1228)]
-							s_1227 = s_1227[:len(r_1228)]
-							for i_1229 := range r_1228 {
-								r_1228[i_1229] = (runtime.Sigmoid(((st_1095[i_1229] * s_1225[i_1229]) + s_1227[i_1229])))
+							r_1272 := ar.F64(st_1140)
+							st_1139 = st_1139[:len(r_1272)]
+							s_1269 = s_1269[:len(r_1272)]
+							s_1271 = s_1271[:len(r_1272)]
+							for i_1273 := range r_1272 {
+								r_1272[i_1273] = (runtime.Sigmoid(((st_1139[i_1273] * s_1269[i_1273]) + s_1271[i_1273])))
 							}
-							if x_1220 < 0 || x_1220 >= int64(st_1098) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_1220, st_1098))
+							if x_1264 < 0 || x_1264 >= int64(st_1142) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_1264, st_1142))
 							}
-							row_1231 := st_1097[int(x_1220)*st_1099 : (int(x_1220)+1)*st_1099]
-							x_1232 := int64(2) * n_15
-							if n_15 < 0 || x_1232 < n_15 || x_1232 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1232, mainparams_3))
+							row_1275 := st_1141[int(x_1264)*st_1143 : (int(x_1264)+1)*st_1143]
+							x_1276 := int64(2) * n_15
+							if n_15 < 0 || x_1276 < n_15 || x_1276 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1276, mainparams_3))
 							}
-							n_1233 := int(x_1232) - int(n_15)
-							s_1234 := row_1221[int(n_15)*1 : int(x_1232)*1 : int(x_1232)*1]
-							if n_1233 != st_1099 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1099})+" and "+runtime.ShapeString([]int{n_1233}))
+							n_1277 := int(x_1276) - int(n_15)
+							s_1278 := row_1265[int(n_15)*1 : int(x_1276)*1 : int(x_1276)*1]
+							if n_1277 != st_1143 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1143})+" and "+runtime.ShapeString([]int{n_1277}))
 							}
-							if n_15 < 0 || x_1232 < n_15 || x_1232 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1232, mainparams_3))
+							if n_15 < 0 || x_1276 < n_15 || x_1276 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1276, mainparams_3))
 							}
-							n_1235 := int(x_1232) - int(n_15)
-							s_1236 := row_1223[int(n_15)*1 : int(x_1232)*1 : int(x_1232)*1]
-							if n_1235 != st_1099 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1099})+" and "+runtime.ShapeString([]int{n_1235}))
+							n_1279 := int(x_1276) - int(n_15)
+							s_1280 := row_1267[int(n_15)*1 : int(x_1276)*1 : int(x_1276)*1]
+							if n_1279 != st_1143 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1143})+" and "+runtime.ShapeString([]int{n_1279}))
 							}
-							r_1237 := ar.F64(st_1099)
-							row_1231 = row_1231[:len(r_1237)]
-							s_1234 = s_1234[:len(r_1237)]
-							s_1236 = s_1236[:len(r_1237)]
-							for i_1238 := range r_1237 {
-								r_1237[i_1238] = (runtime.Sigmoid(((row_1231[i_1238] * s_1234[i_1238]) + s_1236[i_1238])))
+							r_1281 := ar.F64(st_1143)
+							row_1275 = row_1275[:len(r_1281)]
+							s_1278 = s_1278[:len(r_1281)]
+							s_1280 = s_1280[:len(r_1281)]
+							for i_1282 := range r_1281 {
+								r_1281[i_1282] = (runtime.Sigmoid(((row_1275[i_1282] * s_1278[i_1282]) + s_1280[i_1282])))
 							}
-							x_1240 := int64(3) * n_15
-							if x_1232 < 0 || x_1240 < x_1232 || x_1240 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1232, x_1240, mainparams_3))
+							x_1284 := int64(3) * n_15
+							if x_1276 < 0 || x_1284 < x_1276 || x_1284 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1276, x_1284, mainparams_3))
 							}
-							n_1241 := int(x_1240) - int(x_1232)
-							s_1242 := row_1221[int(x_1232)*1 : int(x_1240)*1 : int(x_1240)*1]
-							if n_1241 != st_1096 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1096})+" and "+runtime.ShapeString([]int{n_1241}))
+							n_1285 := int(x_1284) - int(x_1276)
+							s_1286 := row_1265[int(x_1276)*1 : int(x_1284)*1 : int(x_1284)*1]
+							if n_1285 != st_1140 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1140})+" and "+runtime.ShapeString([]int{n_1285}))
 							}
-							if x_1232 < 0 || x_1240 < x_1232 || x_1240 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1232, x_1240, mainparams_3))
+							if x_1276 < 0 || x_1284 < x_1276 || x_1284 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1276, x_1284, mainparams_3))
 							}
-							n_1243 := int(x_1240) - int(x_1232)
-							s_1244 := row_1223[int(x_1232)*1 : int(x_1240)*1 : int(x_1240)*1]
-							if n_1243 != st_1096 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1096})+" and "+runtime.ShapeString([]int{n_1243}))
+							n_1287 := int(x_1284) - int(x_1276)
+							s_1288 := row_1267[int(x_1276)*1 : int(x_1284)*1 : int(x_1284)*1]
+							if n_1287 != st_1140 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1140})+" and "+runtime.ShapeString([]int{n_1287}))
 							}
-							r_1245 := ar.F64(st_1096)
-							st_1095 = st_1095[:len(r_1245)]
-							s_1242 = s_1242[:len(r_1245)]
-							s_1244 = s_1244[:len(r_1245)]
-							for i_1246 := range r_1245 {
-								r_1245[i_1246] = (runtime.Sigmoid(((st_1095[i_1246] * s_1242[i_1246]) + s_1244[i_1246])))
+							r_1289 := ar.F64(st_1140)
+							st_1139 = st_1139[:len(r_1289)]
+							s_1286 = s_1286[:len(r_1289)]
+							s_1288 = s_1288[:len(r_1289)]
+							for i_1290 := range r_1289 {
+								r_1289[i_1290] = (runtime.Sigmoid(((st_1139[i_1290] * s_1286[i_1290]) + s_1288[i_1290])))
 							}
-							x_1248 := int64(4) * n_15
-							if x_1240 < 0 || x_1248 < x_1240 || x_1248 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1240, x_1248, mainparams_3))
+							x_1292 := int64(4) * n_15
+							if x_1284 < 0 || x_1292 < x_1284 || x_1292 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1284, x_1292, mainparams_3))
 							}
-							n_1249 := int(x_1248) - int(x_1240)
-							s_1250 := row_1221[int(x_1240)*1 : int(x_1248)*1 : int(x_1248)*1]
-							if n_1249 != st_1099 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1099})+" and "+runtime.ShapeString([]int{n_1249}))
+							n_1293 := int(x_1292) - int(x_1284)
+							s_1294 := row_1265[int(x_1284)*1 : int(x_1292)*1 : int(x_1292)*1]
+							if n_1293 != st_1143 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1143})+" and "+runtime.ShapeString([]int{n_1293}))
 							}
-							if x_1240 < 0 || x_1248 < x_1240 || x_1248 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1240, x_1248, mainparams_3))
+							if x_1284 < 0 || x_1292 < x_1284 || x_1292 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1284, x_1292, mainparams_3))
 							}
-							n_1251 := int(x_1248) - int(x_1240)
-							s_1252 := row_1223[int(x_1240)*1 : int(x_1248)*1 : int(x_1248)*1]
-							if n_1251 != st_1099 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1099})+" and "+runtime.ShapeString([]int{n_1251}))
+							n_1295 := int(x_1292) - int(x_1284)
+							s_1296 := row_1267[int(x_1284)*1 : int(x_1292)*1 : int(x_1292)*1]
+							if n_1295 != st_1143 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1143})+" and "+runtime.ShapeString([]int{n_1295}))
 							}
-							r_1253 := ar.F64(st_1099)
-							row_1231 = row_1231[:len(r_1253)]
-							s_1250 = s_1250[:len(r_1253)]
-							s_1252 = s_1252[:len(r_1253)]
-							for i_1254 := range r_1253 {
-								r_1253[i_1254] = (math.Tanh(((row_1231[i_1254] * s_1250[i_1254]) + s_1252[i_1254])))
+							r_1297 := ar.F64(st_1143)
+							row_1275 = row_1275[:len(r_1297)]
+							s_1294 = s_1294[:len(r_1297)]
+							s_1296 = s_1296[:len(r_1297)]
+							for i_1298 := range r_1297 {
+								r_1297[i_1298] = (math.Tanh(((row_1275[i_1298] * s_1294[i_1298]) + s_1296[i_1298])))
 							}
-							if x_1222 < 0 || x_1222 >= int64(st_1098) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_1222, st_1098))
+							if x_1266 < 0 || x_1266 >= int64(st_1142) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_1266, st_1142))
 							}
-							row_1256 := st_1097[int(x_1222)*st_1099 : (int(x_1222)+1)*st_1099]
-							if st_1096 != st_1099 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1099})+" and "+runtime.ShapeString([]int{st_1096}))
+							row_1300 := st_1141[int(x_1266)*st_1143 : (int(x_1266)+1)*st_1143]
+							if st_1140 != st_1143 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1143})+" and "+runtime.ShapeString([]int{st_1140}))
 							}
-							r_1257 := ar.F64(st_1099)
-							row_1256 = row_1256[:len(r_1257)]
-							r_1228 = r_1228[:len(r_1257)]
-							r_1237 = r_1237[:len(r_1257)]
-							r_1253 = r_1253[:len(r_1257)]
-							for i_1258 := range r_1257 {
-								r_1257[i_1258] = ((row_1256[i_1258] * r_1228[i_1258]) + (r_1237[i_1258] * r_1253[i_1258]))
+							r_1301 := ar.F64(st_1143)
+							row_1300 = row_1300[:len(r_1301)]
+							r_1272 = r_1272[:len(r_1301)]
+							r_1281 = r_1281[:len(r_1301)]
+							r_1297 = r_1297[:len(r_1301)]
+							for i_1302 := range r_1301 {
+								r_1301[i_1302] = ((row_1300[i_1302] * r_1272[i_1302]) + (r_1281[i_1302] * r_1297[i_1302]))
 							}
-							r_1260 := ar.F64(st_1099)
-							r_1257 = r_1257[:len(r_1260)]
-							for i_1261 := range r_1260 {
-								r_1260[i_1261] = (math.Tanh(r_1257[i_1261]))
+							r_1304 := ar.F64(st_1143)
+							r_1301 = r_1301[:len(r_1304)]
+							for i_1305 := range r_1304 {
+								r_1304[i_1305] = (math.Tanh(r_1301[i_1305]))
 							}
-							if st_1099 != st_1096 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1096})+" and "+runtime.ShapeString([]int{st_1099}))
+							if st_1143 != st_1140 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1140})+" and "+runtime.ShapeString([]int{st_1143}))
 							}
-							r_1263 := ar.F64(st_1096)
-							r_1245 = r_1245[:len(r_1263)]
-							r_1260 = r_1260[:len(r_1263)]
-							for i_1264 := range r_1263 {
-								r_1263[i_1264] = (r_1245[i_1264] * r_1260[i_1264])
+							r_1307 := ar.F64(st_1140)
+							r_1289 = r_1289[:len(r_1307)]
+							r_1304 = r_1304[:len(r_1307)]
+							for i_1308 := range r_1307 {
+								r_1307[i_1308] = (r_1289[i_1308] * r_1304[i_1308])
 							}
-							if x_1220 < 0 || x_1220 >= int64(st_1098) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_1220, st_1098))
+							if x_1264 < 0 || x_1264 >= int64(st_1142) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_1264, st_1142))
 							}
-							if st_1096 != st_1099 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_1096})+"; elements have shape "+runtime.ShapeString([]int{st_1099}))
+							if st_1140 != st_1143 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_1140})+"; elements have shape "+runtime.ShapeString([]int{st_1143}))
 							}
-							c_1266 := ar.F64(len(st_1097))
-							copy(c_1266, st_1097)
-							copy(c_1266[int(x_1220)*st_1099:(int(x_1220)+1)*st_1099], r_1263)
-							if x_1222 < 0 || x_1222 >= int64(st_1098) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_1222, st_1098))
+							c_1310 := ar.F64(len(st_1141))
+							copy(c_1310, st_1141)
+							copy(c_1310[int(x_1264)*st_1143:(int(x_1264)+1)*st_1143], r_1307)
+							if x_1266 < 0 || x_1266 >= int64(st_1142) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_1266, st_1142))
 							}
-							if st_1099 != st_1099 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:19", "update: value has shape "+runtime.ShapeString([]int{st_1099})+"; elements have shape "+runtime.ShapeString([]int{st_1099}))
-							}
-							copy(c_1266[int(x_1222)*st_1099:(int(x_1222)+1)*st_1099], r_1257)
-							st_1095, st_1097, st_1100, st_1101, st_1102, st_1103, st_1104, st_1105, st_1106, st_1107, st_1108, st_1109, st_1110, st_1111, st_1112, st_1113, st_1114, st_1115, st_1116, st_1117, st_1118, st_1119, st_1120, st_1121, st_1122, st_1123, st_1124, st_1125, st_1126, st_1127, st_1128, st_1129, st_1130, st_1131, st_1132, st_1133, st_1134, st_1135, st_1136, st_1137, st_1138, st_1139, st_1140, st_1141, st_1142, st_1143 = r_1263, c_1266, r_1263, st_1096, c_1266, st_1098, st_1099, r_1257, st_1099, r_1263, st_1096, r_1260, st_1099, r_1245, st_1096, r_1253, st_1099, r_1237, st_1099, r_1228, st_1096, row_1256, st_1099, row_1223, mainparams_3, s_1250, n_1249, row_1231, st_1099, row_1221, mainparams_3, s_1242, n_1241, st_1095, st_1096, s_1234, n_1233, row_1231, st_1099, s_1225, n_1224, st_1095, st_1096, st_1097, st_1098, st_1099
+							copy(c_1310[int(x_1266)*st_1143:(int(x_1266)+1)*st_1143], r_1301)
+							st_1139, st_1141, st_1144, st_1145, st_1146, st_1147, st_1148, st_1149, st_1150, st_1151, st_1152, st_1153, st_1154, st_1155, st_1156, st_1157, st_1158, st_1159, st_1160, st_1161, st_1162, st_1163, st_1164, st_1165, st_1166, st_1167, st_1168, st_1169, st_1170, st_1171, st_1172, st_1173, st_1174, st_1175, st_1176, st_1177, st_1178, st_1179, st_1180, st_1181, st_1182, st_1183, st_1184, st_1185, st_1186, st_1187 = r_1307, c_1310, r_1307, st_1140, c_1310, st_1142, st_1143, r_1301, st_1143, r_1307, st_1140, r_1304, st_1143, r_1289, st_1140, r_1297, st_1143, r_1281, st_1143, r_1272, st_1140, row_1300, st_1143, row_1267, mainparams_3, s_1294, n_1293, row_1275, st_1143, row_1265, mainparams_3, s_1286, n_1285, st_1139, st_1140, s_1278, n_1277, row_1275, st_1143, s_1269, n_1268, st_1139, st_1140, st_1141, st_1142, st_1143
 						}
-						if i_1216 == 0 {
-							d_1145 = st_1096
-							rs_1146 = d_1145
-							tot_1267, err_1268 := runtime.MulSize(n_1094, rs_1146)
-							if err_1268 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1268)
-							}
-							a_1144 = ar.F64(tot_1267)
-						} else if st_1096 != d_1145 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1216)+" has shape "+runtime.ShapeString([]int{st_1096})+", element 0 has shape "+runtime.ShapeString([]int{d_1145}))
-						}
-						copy(a_1144[i_1216*rs_1146:(i_1216+1)*rs_1146], st_1095)
-						if i_1216 == 0 {
-							d_1148, d_1149 = st_1098, st_1099
-							rs_1150 = d_1148 * d_1149
-							tot_1269, err_1270 := runtime.MulSize(n_1094, rs_1150)
-							if err_1270 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1270)
-							}
-							a_1147 = ar.F64(tot_1269)
-						} else if st_1098 != d_1148 || st_1099 != d_1149 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1216)+" has shape "+runtime.ShapeString([]int{st_1098, st_1099})+", element 0 has shape "+runtime.ShapeString([]int{d_1148, d_1149}))
-						}
-						copy(a_1147[i_1216*rs_1150:(i_1216+1)*rs_1150], st_1097)
-						if i_1216 == 0 {
-							d_1152 = st_1101
-							rs_1153 = d_1152
-							tot_1271, err_1272 := runtime.MulSize(n_1094, rs_1153)
-							if err_1272 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1272)
-							}
-							a_1151 = ar.F64(tot_1271)
-						} else if st_1101 != d_1152 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1216)+" has shape "+runtime.ShapeString([]int{st_1101})+", element 0 has shape "+runtime.ShapeString([]int{d_1152}))
-						}
-						copy(a_1151[i_1216*rs_1153:(i_1216+1)*rs_1153], st_1100)
-						if i_1216 == 0 {
-							d_1155, d_1156 = st_1103, st_1104
-							rs_1157 = d_1155 * d_1156
-							tot_1273, err_1274 := runtime.MulSize(n_1094, rs_1157)
-							if err_1274 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1274)
-							}
-							a_1154 = ar.F64(tot_1273)
-						} else if st_1103 != d_1155 || st_1104 != d_1156 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1216)+" has shape "+runtime.ShapeString([]int{st_1103, st_1104})+", element 0 has shape "+runtime.ShapeString([]int{d_1155, d_1156}))
-						}
-						copy(a_1154[i_1216*rs_1157:(i_1216+1)*rs_1157], st_1102)
-						if i_1216 == 0 {
-							d_1159 = st_1106
-							rs_1160 = d_1159
-							tot_1275, err_1276 := runtime.MulSize(n_1094, rs_1160)
-							if err_1276 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1276)
-							}
-							a_1158 = ar.F64(tot_1275)
-						} else if st_1106 != d_1159 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1216)+" has shape "+runtime.ShapeString([]int{st_1106})+", element 0 has shape "+runtime.ShapeString([]int{d_1159}))
-						}
-						copy(a_1158[i_1216*rs_1160:(i_1216+1)*rs_1160], st_1105)
-						if i_1216 == 0 {
-							d_1162 = st_1108
-							rs_1163 = d_1162
-							tot_1277, err_1278 := runtime.MulSize(n_1094, rs_1163)
-							if err_1278 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1278)
-							}
-							a_1161 = ar.F64(tot_1277)
-						} else if st_1108 != d_1162 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1216)+" has shape "+runtime.ShapeString([]int{st_1108})+", element 0 has shape "+runtime.ShapeString([]int{d_1162}))
-						}
-						copy(a_1161[i_1216*rs_1163:(i_1216+1)*rs_1163], st_1107)
-						if i_1216 == 0 {
-							d_1165 = st_1110
-							rs_1166 = d_1165
-							tot_1279, err_1280 := runtime.MulSize(n_1094, rs_1166)
-							if err_1280 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1280)
-							}
-							a_1164 = ar.F64(tot_1279)
-						} else if st_1110 != d_1165 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1216)+" has shape "+runtime.ShapeString([]int{st_1110})+", element 0 has shape "+runtime.ShapeString([]int{d_1165}))
-						}
-						copy(a_1164[i_1216*rs_1166:(i_1216+1)*rs_1166], st_1109)
-						if i_1216 == 0 {
-							d_1168 = st_1112
-							rs_1169 = d_1168
-							tot_1281, err_1282 := runtime.MulSize(n_1094, rs_1169)
-							if err_1282 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1282)
-							}
-							a_1167 = ar.F64(tot_1281)
-						} else if st_1112 != d_1168 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1216)+" has shape "+runtime.ShapeString([]int{st_1112})+", element 0 has shape "+runtime.ShapeString([]int{d_1168}))
-						}
-						copy(a_1167[i_1216*rs_1169:(i_1216+1)*rs_1169], st_1111)
-						if i_1216 == 0 {
-							d_1171 = st_1114
-							rs_1172 = d_1171
-							tot_1283, err_1284 := runtime.MulSize(n_1094, rs_1172)
-							if err_1284 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1284)
-							}
-							a_1170 = ar.F64(tot_1283)
-						} else if st_1114 != d_1171 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1216)+" has shape "+runtime.ShapeString([]int{st_1114})+", element 0 has shape "+runtime.ShapeString([]int{d_1171}))
-						}
-						copy(a_1170[i_1216*rs_1172:(i_1216+1)*rs_1172], st_1113)
-						if i_1216 == 0 {
-							d_1174 = st_1116
-							rs_1175 = d_1174
-							tot_1285, err_1286 := runtime.MulSize(n_1094, rs_1175)
-							if err_1286 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1286)
-							}
-							a_1173 = ar.F64(tot_1285)
-						} else if st_1116 != d_1174 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1216)+" has shape "+runtime.ShapeString([]int{st_1116})+", element 0 has shape "+runtime.ShapeString([]int{d_1174}))
-						}
-						copy(a_1173[i_1216*rs_1175:(i_1216+1)*rs_1175], st_1115)
-						if i_1216 == 0 {
-							d_1177 = st_1118
-							rs_1178 = d_1177
-							tot_1287, err_1288 := runtime.MulSize(n_1094, rs_1178)
-							if err_1288 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1288)
-							}
-							a_1176 = ar.F64(tot_1287)
-						} else if st_1118 != d_1177 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1216)+" has shape "+runtime.ShapeString([]int{st_1118})+", element 0 has shape "+runtime.ShapeString([]int{d_1177}))
-						}
-						copy(a_1176[i_1216*rs_1178:(i_1216+1)*rs_1178], st_1117)
-						if i_1216 == 0 {
-							d_1180 = st_1120
-							rs_1181 = d_1180
-							tot_1289, err_1290 := runtime.MulSize(n_1094, rs_1181)
-							if err_1290 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1290)
-							}
-							a_1179 = ar.F64(tot_1289)
-						} else if st_1120 != d_1180 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1216)+" has shape "+runtime.ShapeString([]int{st_1120})+", element 0 has shape "+runtime.ShapeString([]int{d_1180}))
-						}
-						copy(a_1179[i_1216*rs_1181:(i_1216+1)*rs_1181], st_1119)
-						if i_1216 == 0 {
-							d_1183 = st_1122
-							rs_1184 = d_1183
-							tot_1291, err_1292 := runtime.MulSize(n_1094, rs_1184)
-							if err_1292 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1292)
-							}
-							a_1182 = ar.F64(tot_1291)
-						} else if st_1122 != d_1183 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1216)+" has shape "+runtime.ShapeString([]int{st_1122})+", element 0 has shape "+runtime.ShapeString([]int{d_1183}))
-						}
-						copy(a_1182[i_1216*rs_1184:(i_1216+1)*rs_1184], st_1121)
-						if i_1216 == 0 {
-							d_1186 = st_1124
-							rs_1187 = d_1186
-							tot_1293, err_1294 := runtime.MulSize(n_1094, rs_1187)
-							if err_1294 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1294)
-							}
-							a_1185 = ar.F64(tot_1293)
-						} else if st_1124 != d_1186 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1216)+" has shape "+runtime.ShapeString([]int{st_1124})+", element 0 has shape "+runtime.ShapeString([]int{d_1186}))
-						}
-						copy(a_1185[i_1216*rs_1187:(i_1216+1)*rs_1187], st_1123)
-						if i_1216 == 0 {
-							d_1189 = st_1126
+						if i_1260 == 0 {
+							d_1189 = st_1140
 							rs_1190 = d_1189
-							tot_1295, err_1296 := runtime.MulSize(n_1094, rs_1190)
-							if err_1296 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1296)
-							}
-							a_1188 = ar.F64(tot_1295)
-						} else if st_1126 != d_1189 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1216)+" has shape "+runtime.ShapeString([]int{st_1126})+", element 0 has shape "+runtime.ShapeString([]int{d_1189}))
-						}
-						copy(a_1188[i_1216*rs_1190:(i_1216+1)*rs_1190], st_1125)
-						if i_1216 == 0 {
-							d_1192 = st_1128
-							rs_1193 = d_1192
-							tot_1297, err_1298 := runtime.MulSize(n_1094, rs_1193)
-							if err_1298 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1298)
-							}
-							a_1191 = ar.F64(tot_1297)
-						} else if st_1128 != d_1192 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1216)+" has shape "+runtime.ShapeString([]int{st_1128})+", element 0 has shape "+runtime.ShapeString([]int{d_1192}))
-						}
-						copy(a_1191[i_1216*rs_1193:(i_1216+1)*rs_1193], st_1127)
-						if i_1216 == 0 {
-							d_1195 = st_1130
-							rs_1196 = d_1195
-							tot_1299, err_1300 := runtime.MulSize(n_1094, rs_1196)
-							if err_1300 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1300)
-							}
-							a_1194 = ar.F64(tot_1299)
-						} else if st_1130 != d_1195 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1216)+" has shape "+runtime.ShapeString([]int{st_1130})+", element 0 has shape "+runtime.ShapeString([]int{d_1195}))
-						}
-						copy(a_1194[i_1216*rs_1196:(i_1216+1)*rs_1196], st_1129)
-						if i_1216 == 0 {
-							d_1198 = st_1132
-							rs_1199 = d_1198
-							tot_1301, err_1302 := runtime.MulSize(n_1094, rs_1199)
-							if err_1302 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1302)
-							}
-							a_1197 = ar.F64(tot_1301)
-						} else if st_1132 != d_1198 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1216)+" has shape "+runtime.ShapeString([]int{st_1132})+", element 0 has shape "+runtime.ShapeString([]int{d_1198}))
-						}
-						copy(a_1197[i_1216*rs_1199:(i_1216+1)*rs_1199], st_1131)
-						if i_1216 == 0 {
-							d_1201 = st_1134
-							rs_1202 = d_1201
-							tot_1303, err_1304 := runtime.MulSize(n_1094, rs_1202)
-							if err_1304 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1304)
-							}
-							a_1200 = ar.F64(tot_1303)
-						} else if st_1134 != d_1201 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1216)+" has shape "+runtime.ShapeString([]int{st_1134})+", element 0 has shape "+runtime.ShapeString([]int{d_1201}))
-						}
-						copy(a_1200[i_1216*rs_1202:(i_1216+1)*rs_1202], st_1133)
-						if i_1216 == 0 {
-							d_1204 = st_1136
-							rs_1205 = d_1204
-							tot_1305, err_1306 := runtime.MulSize(n_1094, rs_1205)
-							if err_1306 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1306)
-							}
-							a_1203 = ar.F64(tot_1305)
-						} else if st_1136 != d_1204 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1216)+" has shape "+runtime.ShapeString([]int{st_1136})+", element 0 has shape "+runtime.ShapeString([]int{d_1204}))
-						}
-						copy(a_1203[i_1216*rs_1205:(i_1216+1)*rs_1205], st_1135)
-						if i_1216 == 0 {
-							d_1207 = st_1138
-							rs_1208 = d_1207
-							tot_1307, err_1308 := runtime.MulSize(n_1094, rs_1208)
-							if err_1308 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1308)
-							}
-							a_1206 = ar.F64(tot_1307)
-						} else if st_1138 != d_1207 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1216)+" has shape "+runtime.ShapeString([]int{st_1138})+", element 0 has shape "+runtime.ShapeString([]int{d_1207}))
-						}
-						copy(a_1206[i_1216*rs_1208:(i_1216+1)*rs_1208], st_1137)
-						if i_1216 == 0 {
-							d_1210 = st_1140
-							rs_1211 = d_1210
-							tot_1309, err_1310 := runtime.MulSize(n_1094, rs_1211)
-							if err_1310 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1310)
-							}
-							a_1209 = ar.F64(tot_1309)
-						} else if st_1140 != d_1210 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1216)+" has shape "+runtime.ShapeString([]int{st_1140})+", element 0 has shape "+runtime.ShapeString([]int{d_1210}))
-						}
-						copy(a_1209[i_1216*rs_1211:(i_1216+1)*rs_1211], st_1139)
-						if i_1216 == 0 {
-							d_1213, d_1214 = st_1142, st_1143
-							rs_1215 = d_1213 * d_1214
-							tot_1311, err_1312 := runtime.MulSize(n_1094, rs_1215)
+							tot_1311, err_1312 := runtime.MulSize(n_1138, rs_1190)
 							if err_1312 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1312)
 							}
-							a_1212 = ar.F64(tot_1311)
-						} else if st_1142 != d_1213 || st_1143 != d_1214 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1216)+" has shape "+runtime.ShapeString([]int{st_1142, st_1143})+", element 0 has shape "+runtime.ShapeString([]int{d_1213, d_1214}))
+							a_1188 = ar.F64(tot_1311)
+						} else if st_1140 != d_1189 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1140})+", element 0 has shape "+runtime.ShapeString([]int{d_1189}))
 						}
-						copy(a_1212[i_1216*rs_1215:(i_1216+1)*rs_1215], st_1141)
-						_ = mark_1217
+						copy(a_1188[i_1260*rs_1190:(i_1260+1)*rs_1190], st_1139)
+						if i_1260 == 0 {
+							d_1192, d_1193 = st_1142, st_1143
+							rs_1194 = d_1192 * d_1193
+							tot_1313, err_1314 := runtime.MulSize(n_1138, rs_1194)
+							if err_1314 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1314)
+							}
+							a_1191 = ar.F64(tot_1313)
+						} else if st_1142 != d_1192 || st_1143 != d_1193 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1142, st_1143})+", element 0 has shape "+runtime.ShapeString([]int{d_1192, d_1193}))
+						}
+						copy(a_1191[i_1260*rs_1194:(i_1260+1)*rs_1194], st_1141)
+						if i_1260 == 0 {
+							d_1196 = st_1145
+							rs_1197 = d_1196
+							tot_1315, err_1316 := runtime.MulSize(n_1138, rs_1197)
+							if err_1316 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1316)
+							}
+							a_1195 = ar.F64(tot_1315)
+						} else if st_1145 != d_1196 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1145})+", element 0 has shape "+runtime.ShapeString([]int{d_1196}))
+						}
+						copy(a_1195[i_1260*rs_1197:(i_1260+1)*rs_1197], st_1144)
+						if i_1260 == 0 {
+							d_1199, d_1200 = st_1147, st_1148
+							rs_1201 = d_1199 * d_1200
+							tot_1317, err_1318 := runtime.MulSize(n_1138, rs_1201)
+							if err_1318 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1318)
+							}
+							a_1198 = ar.F64(tot_1317)
+						} else if st_1147 != d_1199 || st_1148 != d_1200 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1147, st_1148})+", element 0 has shape "+runtime.ShapeString([]int{d_1199, d_1200}))
+						}
+						copy(a_1198[i_1260*rs_1201:(i_1260+1)*rs_1201], st_1146)
+						if i_1260 == 0 {
+							d_1203 = st_1150
+							rs_1204 = d_1203
+							tot_1319, err_1320 := runtime.MulSize(n_1138, rs_1204)
+							if err_1320 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1320)
+							}
+							a_1202 = ar.F64(tot_1319)
+						} else if st_1150 != d_1203 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1150})+", element 0 has shape "+runtime.ShapeString([]int{d_1203}))
+						}
+						copy(a_1202[i_1260*rs_1204:(i_1260+1)*rs_1204], st_1149)
+						if i_1260 == 0 {
+							d_1206 = st_1152
+							rs_1207 = d_1206
+							tot_1321, err_1322 := runtime.MulSize(n_1138, rs_1207)
+							if err_1322 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1322)
+							}
+							a_1205 = ar.F64(tot_1321)
+						} else if st_1152 != d_1206 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1152})+", element 0 has shape "+runtime.ShapeString([]int{d_1206}))
+						}
+						copy(a_1205[i_1260*rs_1207:(i_1260+1)*rs_1207], st_1151)
+						if i_1260 == 0 {
+							d_1209 = st_1154
+							rs_1210 = d_1209
+							tot_1323, err_1324 := runtime.MulSize(n_1138, rs_1210)
+							if err_1324 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1324)
+							}
+							a_1208 = ar.F64(tot_1323)
+						} else if st_1154 != d_1209 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1154})+", element 0 has shape "+runtime.ShapeString([]int{d_1209}))
+						}
+						copy(a_1208[i_1260*rs_1210:(i_1260+1)*rs_1210], st_1153)
+						if i_1260 == 0 {
+							d_1212 = st_1156
+							rs_1213 = d_1212
+							tot_1325, err_1326 := runtime.MulSize(n_1138, rs_1213)
+							if err_1326 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1326)
+							}
+							a_1211 = ar.F64(tot_1325)
+						} else if st_1156 != d_1212 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1156})+", element 0 has shape "+runtime.ShapeString([]int{d_1212}))
+						}
+						copy(a_1211[i_1260*rs_1213:(i_1260+1)*rs_1213], st_1155)
+						if i_1260 == 0 {
+							d_1215 = st_1158
+							rs_1216 = d_1215
+							tot_1327, err_1328 := runtime.MulSize(n_1138, rs_1216)
+							if err_1328 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1328)
+							}
+							a_1214 = ar.F64(tot_1327)
+						} else if st_1158 != d_1215 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1158})+", element 0 has shape "+runtime.ShapeString([]int{d_1215}))
+						}
+						copy(a_1214[i_1260*rs_1216:(i_1260+1)*rs_1216], st_1157)
+						if i_1260 == 0 {
+							d_1218 = st_1160
+							rs_1219 = d_1218
+							tot_1329, err_1330 := runtime.MulSize(n_1138, rs_1219)
+							if err_1330 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1330)
+							}
+							a_1217 = ar.F64(tot_1329)
+						} else if st_1160 != d_1218 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1160})+", element 0 has shape "+runtime.ShapeString([]int{d_1218}))
+						}
+						copy(a_1217[i_1260*rs_1219:(i_1260+1)*rs_1219], st_1159)
+						if i_1260 == 0 {
+							d_1221 = st_1162
+							rs_1222 = d_1221
+							tot_1331, err_1332 := runtime.MulSize(n_1138, rs_1222)
+							if err_1332 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1332)
+							}
+							a_1220 = ar.F64(tot_1331)
+						} else if st_1162 != d_1221 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1162})+", element 0 has shape "+runtime.ShapeString([]int{d_1221}))
+						}
+						copy(a_1220[i_1260*rs_1222:(i_1260+1)*rs_1222], st_1161)
+						if i_1260 == 0 {
+							d_1224 = st_1164
+							rs_1225 = d_1224
+							tot_1333, err_1334 := runtime.MulSize(n_1138, rs_1225)
+							if err_1334 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1334)
+							}
+							a_1223 = ar.F64(tot_1333)
+						} else if st_1164 != d_1224 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1164})+", element 0 has shape "+runtime.ShapeString([]int{d_1224}))
+						}
+						copy(a_1223[i_1260*rs_1225:(i_1260+1)*rs_1225], st_1163)
+						if i_1260 == 0 {
+							d_1227 = st_1166
+							rs_1228 = d_1227
+							tot_1335, err_1336 := runtime.MulSize(n_1138, rs_1228)
+							if err_1336 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1336)
+							}
+							a_1226 = ar.F64(tot_1335)
+						} else if st_1166 != d_1227 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1166})+", element 0 has shape "+runtime.ShapeString([]int{d_1227}))
+						}
+						copy(a_1226[i_1260*rs_1228:(i_1260+1)*rs_1228], st_1165)
+						if i_1260 == 0 {
+							d_1230 = st_1168
+							rs_1231 = d_1230
+							tot_1337, err_1338 := runtime.MulSize(n_1138, rs_1231)
+							if err_1338 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1338)
+							}
+							a_1229 = ar.F64(tot_1337)
+						} else if st_1168 != d_1230 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1168})+", element 0 has shape "+runtime.ShapeString([]int{d_1230}))
+						}
+						copy(a_1229[i_1260*rs_1231:(i_1260+1)*rs_1231], st_1167)
+						if i_1260 == 0 {
+							d_1233 = st_1170
+							rs_1234 = d_1233
+							tot_1339, err_1340 := runtime.MulSize(n_1138, rs_1234)
+							if err_1340 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1340)
+							}
+							a_1232 = ar.F64(tot_1339)
+						} else if st_1170 != d_1233 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1170})+", element 0 has shape "+runtime.ShapeString([]int{d_1233}))
+						}
+						copy(a_1232[i_1260*rs_1234:(i_1260+1)*rs_1234], st_1169)
+						if i_1260 == 0 {
+							d_1236 = st_1172
+							rs_1237 = d_1236
+							tot_1341, err_1342 := runtime.MulSize(n_1138, rs_1237)
+							if err_1342 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1342)
+							}
+							a_1235 = ar.F64(tot_1341)
+						} else if st_1172 != d_1236 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1172})+", element 0 has shape "+runtime.ShapeString([]int{d_1236}))
+						}
+						copy(a_1235[i_1260*rs_1237:(i_1260+1)*rs_1237], st_1171)
+						if i_1260 == 0 {
+							d_1239 = st_1174
+							rs_1240 = d_1239
+							tot_1343, err_1344 := runtime.MulSize(n_1138, rs_1240)
+							if err_1344 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1344)
+							}
+							a_1238 = ar.F64(tot_1343)
+						} else if st_1174 != d_1239 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1174})+", element 0 has shape "+runtime.ShapeString([]int{d_1239}))
+						}
+						copy(a_1238[i_1260*rs_1240:(i_1260+1)*rs_1240], st_1173)
+						if i_1260 == 0 {
+							d_1242 = st_1176
+							rs_1243 = d_1242
+							tot_1345, err_1346 := runtime.MulSize(n_1138, rs_1243)
+							if err_1346 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1346)
+							}
+							a_1241 = ar.F64(tot_1345)
+						} else if st_1176 != d_1242 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1176})+", element 0 has shape "+runtime.ShapeString([]int{d_1242}))
+						}
+						copy(a_1241[i_1260*rs_1243:(i_1260+1)*rs_1243], st_1175)
+						if i_1260 == 0 {
+							d_1245 = st_1178
+							rs_1246 = d_1245
+							tot_1347, err_1348 := runtime.MulSize(n_1138, rs_1246)
+							if err_1348 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1348)
+							}
+							a_1244 = ar.F64(tot_1347)
+						} else if st_1178 != d_1245 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1178})+", element 0 has shape "+runtime.ShapeString([]int{d_1245}))
+						}
+						copy(a_1244[i_1260*rs_1246:(i_1260+1)*rs_1246], st_1177)
+						if i_1260 == 0 {
+							d_1248 = st_1180
+							rs_1249 = d_1248
+							tot_1349, err_1350 := runtime.MulSize(n_1138, rs_1249)
+							if err_1350 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1350)
+							}
+							a_1247 = ar.F64(tot_1349)
+						} else if st_1180 != d_1248 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1180})+", element 0 has shape "+runtime.ShapeString([]int{d_1248}))
+						}
+						copy(a_1247[i_1260*rs_1249:(i_1260+1)*rs_1249], st_1179)
+						if i_1260 == 0 {
+							d_1251 = st_1182
+							rs_1252 = d_1251
+							tot_1351, err_1352 := runtime.MulSize(n_1138, rs_1252)
+							if err_1352 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1352)
+							}
+							a_1250 = ar.F64(tot_1351)
+						} else if st_1182 != d_1251 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1182})+", element 0 has shape "+runtime.ShapeString([]int{d_1251}))
+						}
+						copy(a_1250[i_1260*rs_1252:(i_1260+1)*rs_1252], st_1181)
+						if i_1260 == 0 {
+							d_1254 = st_1184
+							rs_1255 = d_1254
+							tot_1353, err_1354 := runtime.MulSize(n_1138, rs_1255)
+							if err_1354 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1354)
+							}
+							a_1253 = ar.F64(tot_1353)
+						} else if st_1184 != d_1254 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1184})+", element 0 has shape "+runtime.ShapeString([]int{d_1254}))
+						}
+						copy(a_1253[i_1260*rs_1255:(i_1260+1)*rs_1255], st_1183)
+						if i_1260 == 0 {
+							d_1257, d_1258 = st_1186, st_1187
+							rs_1259 = d_1257 * d_1258
+							tot_1355, err_1356 := runtime.MulSize(n_1138, rs_1259)
+							if err_1356 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1356)
+							}
+							a_1256 = ar.F64(tot_1355)
+						} else if st_1186 != d_1257 || st_1187 != d_1258 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1186, st_1187})+", element 0 has shape "+runtime.ShapeString([]int{d_1257, d_1258}))
+						}
+						copy(a_1256[i_1260*rs_1259:(i_1260+1)*rs_1259], st_1185)
+						_ = mark_1261
 					}
-					c_976, c_977, c_978, c_979, c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998, c_999, c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019, c_1020, c_1021, c_1022, c_1023, c_1024, c_1025, c_1026, c_1027, c_1028, c_1029, c_1030, c_1031, c_1032, c_1033, c_1034, c_1035, c_1036, c_1037, c_1038, c_1039, c_1040, c_1041, c_1042, c_1043, c_1044, c_1045, c_1046, c_1047 = a_1144, n_1094, d_1145, a_1147, n_1094, d_1148, d_1149, a_1151, n_1094, d_1152, a_1154, n_1094, d_1155, d_1156, a_1158, n_1094, d_1159, a_1161, n_1094, d_1162, a_1164, n_1094, d_1165, a_1167, n_1094, d_1168, a_1170, n_1094, d_1171, a_1173, n_1094, d_1174, a_1176, n_1094, d_1177, a_1179, n_1094, d_1180, a_1182, n_1094, d_1183, a_1185, n_1094, d_1186, a_1188, n_1094, d_1189, a_1191, n_1094, d_1192, a_1194, n_1094, d_1195, a_1197, n_1094, d_1198, a_1200, n_1094, d_1201, a_1203, n_1094, d_1204, a_1206, n_1094, d_1207, a_1209, n_1094, d_1210, a_1212, n_1094, d_1213, d_1214
+					c_1020, c_1021, c_1022, c_1023, c_1024, c_1025, c_1026, c_1027, c_1028, c_1029, c_1030, c_1031, c_1032, c_1033, c_1034, c_1035, c_1036, c_1037, c_1038, c_1039, c_1040, c_1041, c_1042, c_1043, c_1044, c_1045, c_1046, c_1047, c_1048, c_1049, c_1050, c_1051, c_1052, c_1053, c_1054, c_1055, c_1056, c_1057, c_1058, c_1059, c_1060, c_1061, c_1062, c_1063, c_1064, c_1065, c_1066, c_1067, c_1068, c_1069, c_1070, c_1071, c_1072, c_1073, c_1074, c_1075, c_1076, c_1077, c_1078, c_1079, c_1080, c_1081, c_1082, c_1083, c_1084, c_1085, c_1086, c_1087, c_1088, c_1089, c_1090, c_1091 = a_1188, n_1138, d_1189, a_1191, n_1138, d_1192, d_1193, a_1195, n_1138, d_1196, a_1198, n_1138, d_1199, d_1200, a_1202, n_1138, d_1203, a_1205, n_1138, d_1206, a_1208, n_1138, d_1209, a_1211, n_1138, d_1212, a_1214, n_1138, d_1215, a_1217, n_1138, d_1218, a_1220, n_1138, d_1221, a_1223, n_1138, d_1224, a_1226, n_1138, d_1227, a_1229, n_1138, d_1230, a_1232, n_1138, d_1233, a_1235, n_1138, d_1236, a_1238, n_1138, d_1239, a_1241, n_1138, d_1242, a_1244, n_1138, d_1245, a_1247, n_1138, d_1248, a_1250, n_1138, d_1251, a_1253, n_1138, d_1254, a_1256, n_1138, d_1257, d_1258
 				} else {
-					n_1313, err_1314 := runtime.CheckSize(int64(0))
-					if err_1314 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1314)
+					n_1357, err_1358 := runtime.CheckSize(int64(0))
+					if err_1358 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1358)
 					}
-					var a_1315 []float64
-					var d_1316 int = 0
-					var rs_1317 int = 0
-					var a_1318 []float64
-					var d_1319 int = 0
-					var d_1320 int = 0
-					var rs_1321 int = 0
-					var a_1322 []float64
-					var d_1323 int = 0
-					var rs_1324 int = 0
-					var a_1325 []float64
-					var d_1326 int = 0
-					var d_1327 int = 0
-					var rs_1328 int = 0
-					var a_1329 []float64
-					var d_1330 int = 0
-					var rs_1331 int = 0
-					var a_1332 []float64
-					var d_1333 int = 0
-					var rs_1334 int = 0
-					var a_1335 []float64
-					var d_1336 int = 0
-					var rs_1337 int = 0
-					var a_1338 []float64
-					var d_1339 int = 0
-					var rs_1340 int = 0
-					var a_1341 []float64
-					var d_1342 int = 0
-					var rs_1343 int = 0
-					var a_1344 []float64
-					var d_1345 int = 0
-					var rs_1346 int = 0
-					var a_1347 []float64
-					var d_1348 int = 0
-					var rs_1349 int = 0
-					var a_1350 []float64
-					var d_1351 int = 0
-					var rs_1352 int = 0
-					var a_1353 []float64
-					var d_1354 int = 0
-					var rs_1355 int = 0
-					var a_1356 []float64
-					var d_1357 int = 0
-					var rs_1358 int = 0
 					var a_1359 []float64
 					var d_1360 int = 0
 					var rs_1361 int = 0
 					var a_1362 []float64
 					var d_1363 int = 0
-					var rs_1364 int = 0
-					var a_1365 []float64
-					var d_1366 int = 0
-					var rs_1367 int = 0
-					var a_1368 []float64
-					var d_1369 int = 0
-					var rs_1370 int = 0
-					var a_1371 []float64
-					var d_1372 int = 0
-					var rs_1373 int = 0
-					var a_1374 []float64
-					var d_1375 int = 0
-					var rs_1376 int = 0
-					var a_1377 []float64
-					var d_1378 int = 0
-					var rs_1379 int = 0
-					var a_1380 []float64
-					var d_1381 int = 0
-					var rs_1382 int = 0
-					var a_1383 []float64
-					var d_1384 int = 0
-					var d_1385 int = 0
-					var rs_1386 int = 0
-					for i_1387 := 0; i_1387 < n_1313; i_1387++ {
-						mark_1388 := ar.mark()
-						i_1389 := int64(i_1387)
-						_ = i_1389
-						if int64(0) < 0 || int64(0) >= int64(mainparams_2) {
+					var d_1364 int = 0
+					var rs_1365 int = 0
+					var a_1366 []float64
+					var d_1367 int = 0
+					var rs_1368 int = 0
+					var a_1369 []float64
+					var d_1370 int = 0
+					var d_1371 int = 0
+					var rs_1372 int = 0
+					var a_1373 []float64
+					var d_1374 int = 0
+					var rs_1375 int = 0
+					var a_1376 []float64
+					var d_1377 int = 0
+					var rs_1378 int = 0
+					var a_1379 []float64
+					var d_1380 int = 0
+					var rs_1381 int = 0
+					var a_1382 []float64
+					var d_1383 int = 0
+					var rs_1384 int = 0
+					var a_1385 []float64
+					var d_1386 int = 0
+					var rs_1387 int = 0
+					var a_1388 []float64
+					var d_1389 int = 0
+					var rs_1390 int = 0
+					var a_1391 []float64
+					var d_1392 int = 0
+					var rs_1393 int = 0
+					var a_1394 []float64
+					var d_1395 int = 0
+					var rs_1396 int = 0
+					var a_1397 []float64
+					var d_1398 int = 0
+					var rs_1399 int = 0
+					var a_1400 []float64
+					var d_1401 int = 0
+					var rs_1402 int = 0
+					var a_1403 []float64
+					var d_1404 int = 0
+					var rs_1405 int = 0
+					var a_1406 []float64
+					var d_1407 int = 0
+					var rs_1408 int = 0
+					var a_1409 []float64
+					var d_1410 int = 0
+					var rs_1411 int = 0
+					var a_1412 []float64
+					var d_1413 int = 0
+					var rs_1414 int = 0
+					var a_1415 []float64
+					var d_1416 int = 0
+					var rs_1417 int = 0
+					var a_1418 []float64
+					var d_1419 int = 0
+					var rs_1420 int = 0
+					var a_1421 []float64
+					var d_1422 int = 0
+					var rs_1423 int = 0
+					var a_1424 []float64
+					var d_1425 int = 0
+					var rs_1426 int = 0
+					var a_1427 []float64
+					var d_1428 int = 0
+					var d_1429 int = 0
+					var rs_1430 int = 0
+					for i_1431 := 0; i_1431 < n_1357; i_1431++ {
+						mark_1432 := ar.mark()
+						i_1433 := int64(i_1431)
+						_ = i_1433
+						if int64(0) >= int64(mainparams_2) {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 						}
-						row_1390 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
-						if int64(1) < 0 || int64(1) >= int64(mainparams_2) {
+						row_1434 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+						if int64(1) >= int64(mainparams_2) {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 						}
-						row_1391 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
-						if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
+						row_1435 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 						}
-						n_1392 := int(n_15) - int(int64(0))
-						s_1393 := row_1390[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-						if n_1392 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1392}))
+						n_1436 := int(n_15) - int(int64(0))
+						s_1437 := row_1434[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+						if n_1436 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1436}))
 						}
-						if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
+						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 						}
-						n_1394 := int(n_15) - int(int64(0))
-						s_1395 := row_1391[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-						if n_1394 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1394}))
+						n_1438 := int(n_15) - int(int64(0))
+						s_1439 := row_1435[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+						if n_1438 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1438}))
 						}
-						r_1396 := ar.F64(sequence_12)
-						r_970 = r_970[:len(r_1396)]
-						s_1393 = s_1393[:len(r_1396)]
-						s_1395 = s_1395[:len(r_1396)]
-						for i_1397 := range r_1396 {
-							r_1396[i_1397] = (runtime.Sigmoid(((r_970[i_1397] * s_1393[i_1397]) + s_1395[i_1397])))
+						r_1440 := ar.F64(sequence_12)
+						r_1014 = r_1014[:len(r_1440)]
+						s_1437 = s_1437[:len(r_1440)]
+						s_1439 = s_1439[:len(r_1440)]
+						for i_1441 := range r_1440 {
+							r_1440[i_1441] = (runtime.Sigmoid(((r_1014[i_1441] * s_1437[i_1441]) + s_1439[i_1441])))
 						}
-						if int64(0) < 0 || int64(0) >= int64(st_725) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), st_725))
+						if int64(0) >= int64(st_769) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), st_769))
 						}
-						row_1399 := st_724[int(int64(0))*st_726 : (int(int64(0))+1)*st_726]
-						x_1400 := int64(2) * n_15
-						if n_15 < 0 || x_1400 < n_15 || x_1400 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1400, mainparams_3))
+						row_1443 := st_768[int(int64(0))*st_770 : (int(int64(0))+1)*st_770]
+						x_1444 := int64(2) * n_15
+						if n_15 < 0 || x_1444 < n_15 || x_1444 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1444, mainparams_3))
 						}
-						n_1401 := int(x_1400) - int(n_15)
-						s_1402 := row_1390[int(n_15)*1 : int(x_1400)*1 : int(x_1400)*1]
-						if n_1401 != st_726 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_726})+" and "+runtime.ShapeString([]int{n_1401}))
+						n_1445 := int(x_1444) - int(n_15)
+						s_1446 := row_1434[int(n_15)*1 : int(x_1444)*1 : int(x_1444)*1]
+						if n_1445 != st_770 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_770})+" and "+runtime.ShapeString([]int{n_1445}))
 						}
-						if n_15 < 0 || x_1400 < n_15 || x_1400 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1400, mainparams_3))
+						if n_15 < 0 || x_1444 < n_15 || x_1444 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1444, mainparams_3))
 						}
-						n_1403 := int(x_1400) - int(n_15)
-						s_1404 := row_1391[int(n_15)*1 : int(x_1400)*1 : int(x_1400)*1]
-						if n_1403 != st_726 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_726})+" and "+runtime.ShapeString([]int{n_1403}))
+						n_1447 := int(x_1444) - int(n_15)
+						s_1448 := row_1435[int(n_15)*1 : int(x_1444)*1 : int(x_1444)*1]
+						if n_1447 != st_770 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_770})+" and "+runtime.ShapeString([]int{n_1447}))
 						}
-						r_1405 := ar.F64(st_726)
-						row_1399 = row_1399[:len(r_1405)]
-						s_1402 = s_1402[:len(r_1405)]
-						s_1404 = s_1404[:len(r_1405)]
-						for i_1406 := range r_1405 {
-							r_1405[i_1406] = (runtime.Sigmoid(((row_1399[i_1406] * s_1402[i_1406]) + s_1404[i_1406])))
+						r_1449 := ar.F64(st_770)
+						row_1443 = row_1443[:len(r_1449)]
+						s_1446 = s_1446[:len(r_1449)]
+						s_1448 = s_1448[:len(r_1449)]
+						for i_1450 := range r_1449 {
+							r_1449[i_1450] = (runtime.Sigmoid(((row_1443[i_1450] * s_1446[i_1450]) + s_1448[i_1450])))
 						}
-						x_1408 := int64(3) * n_15
-						if x_1400 < 0 || x_1408 < x_1400 || x_1408 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1400, x_1408, mainparams_3))
+						x_1452 := int64(3) * n_15
+						if x_1444 < 0 || x_1452 < x_1444 || x_1452 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1444, x_1452, mainparams_3))
 						}
-						n_1409 := int(x_1408) - int(x_1400)
-						s_1410 := row_1390[int(x_1400)*1 : int(x_1408)*1 : int(x_1408)*1]
-						if n_1409 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1409}))
+						n_1453 := int(x_1452) - int(x_1444)
+						s_1454 := row_1434[int(x_1444)*1 : int(x_1452)*1 : int(x_1452)*1]
+						if n_1453 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1453}))
 						}
-						if x_1400 < 0 || x_1408 < x_1400 || x_1408 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1400, x_1408, mainparams_3))
+						if x_1444 < 0 || x_1452 < x_1444 || x_1452 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1444, x_1452, mainparams_3))
 						}
-						n_1411 := int(x_1408) - int(x_1400)
-						s_1412 := row_1391[int(x_1400)*1 : int(x_1408)*1 : int(x_1408)*1]
-						if n_1411 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1411}))
+						n_1455 := int(x_1452) - int(x_1444)
+						s_1456 := row_1435[int(x_1444)*1 : int(x_1452)*1 : int(x_1452)*1]
+						if n_1455 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1455}))
 						}
-						r_1413 := ar.F64(sequence_12)
-						r_970 = r_970[:len(r_1413)]
-						s_1410 = s_1410[:len(r_1413)]
-						s_1412 = s_1412[:len(r_1413)]
-						for i_1414 := range r_1413 {
-							r_1413[i_1414] = (runtime.Sigmoid(((r_970[i_1414] * s_1410[i_1414]) + s_1412[i_1414])))
+						r_1457 := ar.F64(sequence_12)
+						r_1014 = r_1014[:len(r_1457)]
+						s_1454 = s_1454[:len(r_1457)]
+						s_1456 = s_1456[:len(r_1457)]
+						for i_1458 := range r_1457 {
+							r_1457[i_1458] = (runtime.Sigmoid(((r_1014[i_1458] * s_1454[i_1458]) + s_1456[i_1458])))
 						}
-						x_1416 := int64(4) * n_15
-						if x_1408 < 0 || x_1416 < x_1408 || x_1416 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1408, x_1416, mainparams_3))
+						x_1460 := int64(4) * n_15
+						if x_1452 < 0 || x_1460 < x_1452 || x_1460 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1452, x_1460, mainparams_3))
 						}
-						n_1417 := int(x_1416) - int(x_1408)
-						s_1418 := row_1390[int(x_1408)*1 : int(x_1416)*1 : int(x_1416)*1]
-						if n_1417 != st_726 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_726})+" and "+runtime.ShapeString([]int{n_1417}))
+						n_1461 := int(x_1460) - int(x_1452)
+						s_1462 := row_1434[int(x_1452)*1 : int(x_1460)*1 : int(x_1460)*1]
+						if n_1461 != st_770 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_770})+" and "+runtime.ShapeString([]int{n_1461}))
 						}
-						if x_1408 < 0 || x_1416 < x_1408 || x_1416 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1408, x_1416, mainparams_3))
+						if x_1452 < 0 || x_1460 < x_1452 || x_1460 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1452, x_1460, mainparams_3))
 						}
-						n_1419 := int(x_1416) - int(x_1408)
-						s_1420 := row_1391[int(x_1408)*1 : int(x_1416)*1 : int(x_1416)*1]
-						if n_1419 != st_726 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_726})+" and "+runtime.ShapeString([]int{n_1419}))
+						n_1463 := int(x_1460) - int(x_1452)
+						s_1464 := row_1435[int(x_1452)*1 : int(x_1460)*1 : int(x_1460)*1]
+						if n_1463 != st_770 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_770})+" and "+runtime.ShapeString([]int{n_1463}))
 						}
-						r_1421 := ar.F64(st_726)
-						row_1399 = row_1399[:len(r_1421)]
-						s_1418 = s_1418[:len(r_1421)]
-						s_1420 = s_1420[:len(r_1421)]
-						for i_1422 := range r_1421 {
-							r_1421[i_1422] = (math.Tanh(((row_1399[i_1422] * s_1418[i_1422]) + s_1420[i_1422])))
+						r_1465 := ar.F64(st_770)
+						row_1443 = row_1443[:len(r_1465)]
+						s_1462 = s_1462[:len(r_1465)]
+						s_1464 = s_1464[:len(r_1465)]
+						for i_1466 := range r_1465 {
+							r_1465[i_1466] = (math.Tanh(((row_1443[i_1466] * s_1462[i_1466]) + s_1464[i_1466])))
 						}
-						if int64(1) < 0 || int64(1) >= int64(st_725) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), st_725))
+						if int64(1) >= int64(st_769) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), st_769))
 						}
-						row_1424 := st_724[int(int64(1))*st_726 : (int(int64(1))+1)*st_726]
-						if sequence_12 != st_726 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_726})+" and "+runtime.ShapeString([]int{sequence_12}))
+						row_1468 := st_768[int(int64(1))*st_770 : (int(int64(1))+1)*st_770]
+						if sequence_12 != st_770 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_770})+" and "+runtime.ShapeString([]int{sequence_12}))
 						}
-						r_1425 := ar.F64(st_726)
-						row_1424 = row_1424[:len(r_1425)]
-						r_1396 = r_1396[:len(r_1425)]
-						r_1405 = r_1405[:len(r_1425)]
-						r_1421 = r_1421[:len(r_1425)]
-						for i_1426 := range r_1425 {
-							r_1425[i_1426] = ((row_1424[i_1426] * r_1396[i_1426]) + (r_1405[i_1426] * r_1421[i_1426]))
+						r_1469 := ar.F64(st_770)
+						row_1468 = row_1468[:len(r_1469)]
+						r_1440 = r_1440[:len(r_1469)]
+						r_1449 = r_1449[:len(r_1469)]
+						r_1465 = r_1465[:len(r_1469)]
+						for i_1470 := range r_1469 {
+							r_1469[i_1470] = ((row_1468[i_1470] * r_1440[i_1470]) + (r_1449[i_1470] * r_1465[i_1470]))
 						}
-						r_1428 := ar.F64(st_726)
-						r_1425 = r_1425[:len(r_1428)]
-						for i_1429 := range r_1428 {
-							r_1428[i_1429] = (math.Tanh(r_1425[i_1429]))
+						r_1472 := ar.F64(st_770)
+						r_1469 = r_1469[:len(r_1472)]
+						for i_1473 := range r_1472 {
+							r_1472[i_1473] = (math.Tanh(r_1469[i_1473]))
 						}
-						if st_726 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_726}))
+						if st_770 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_770}))
 						}
-						r_1431 := ar.F64(sequence_12)
-						r_1413 = r_1413[:len(r_1431)]
-						r_1428 = r_1428[:len(r_1431)]
-						for i_1432 := range r_1431 {
-							r_1431[i_1432] = (r_1413[i_1432] * r_1428[i_1432])
+						r_1475 := ar.F64(sequence_12)
+						r_1457 = r_1457[:len(r_1475)]
+						r_1472 = r_1472[:len(r_1475)]
+						for i_1476 := range r_1475 {
+							r_1475[i_1476] = (r_1457[i_1476] * r_1472[i_1476])
 						}
-						if int64(0) < 0 || int64(0) >= int64(st_725) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), st_725))
+						if int64(0) >= int64(st_769) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), st_769))
 						}
-						if sequence_12 != st_726 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_726}))
+						if sequence_12 != st_770 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_770}))
 						}
-						c_1434 := ar.F64(len(st_724))
-						copy(c_1434, st_724)
-						copy(c_1434[int(int64(0))*st_726:(int(int64(0))+1)*st_726], r_1431)
-						if int64(1) < 0 || int64(1) >= int64(st_725) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), st_725))
+						c_1478 := ar.F64(len(st_768))
+						copy(c_1478, st_768)
+						copy(c_1478[int(int64(0))*st_770:(int(int64(0))+1)*st_770], r_1475)
+						if int64(1) >= int64(st_769) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), st_769))
 						}
-						if st_726 != st_726 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:19", "update: value has shape "+runtime.ShapeString([]int{st_726})+"; elements have shape "+runtime.ShapeString([]int{st_726}))
-						}
-						copy(c_1434[int(int64(1))*st_726:(int(int64(1))+1)*st_726], r_1425)
-						if i_1387 == 0 {
-							d_1316 = sequence_12
-							rs_1317 = d_1316
-							tot_1435, err_1436 := runtime.MulSize(n_1313, rs_1317)
-							if err_1436 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1436)
-							}
-							a_1315 = ar.F64(tot_1435)
-						} else if sequence_12 != d_1316 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1387)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1316}))
-						}
-						copy(a_1315[i_1387*rs_1317:(i_1387+1)*rs_1317], r_1431)
-						if i_1387 == 0 {
-							d_1319, d_1320 = st_725, st_726
-							rs_1321 = d_1319 * d_1320
-							tot_1437, err_1438 := runtime.MulSize(n_1313, rs_1321)
-							if err_1438 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1438)
-							}
-							a_1318 = ar.F64(tot_1437)
-						} else if st_725 != d_1319 || st_726 != d_1320 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1387)+" has shape "+runtime.ShapeString([]int{st_725, st_726})+", element 0 has shape "+runtime.ShapeString([]int{d_1319, d_1320}))
-						}
-						copy(a_1318[i_1387*rs_1321:(i_1387+1)*rs_1321], c_1434)
-						if i_1387 == 0 {
-							d_1323 = sequence_12
-							rs_1324 = d_1323
-							tot_1439, err_1440 := runtime.MulSize(n_1313, rs_1324)
-							if err_1440 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1440)
-							}
-							a_1322 = ar.F64(tot_1439)
-						} else if sequence_12 != d_1323 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1387)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1323}))
-						}
-						copy(a_1322[i_1387*rs_1324:(i_1387+1)*rs_1324], r_1431)
-						if i_1387 == 0 {
-							d_1326, d_1327 = st_725, st_726
-							rs_1328 = d_1326 * d_1327
-							tot_1441, err_1442 := runtime.MulSize(n_1313, rs_1328)
-							if err_1442 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1442)
-							}
-							a_1325 = ar.F64(tot_1441)
-						} else if st_725 != d_1326 || st_726 != d_1327 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1387)+" has shape "+runtime.ShapeString([]int{st_725, st_726})+", element 0 has shape "+runtime.ShapeString([]int{d_1326, d_1327}))
-						}
-						copy(a_1325[i_1387*rs_1328:(i_1387+1)*rs_1328], c_1434)
-						if i_1387 == 0 {
-							d_1330 = st_726
-							rs_1331 = d_1330
-							tot_1443, err_1444 := runtime.MulSize(n_1313, rs_1331)
-							if err_1444 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1444)
-							}
-							a_1329 = ar.F64(tot_1443)
-						} else if st_726 != d_1330 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1387)+" has shape "+runtime.ShapeString([]int{st_726})+", element 0 has shape "+runtime.ShapeString([]int{d_1330}))
-						}
-						copy(a_1329[i_1387*rs_1331:(i_1387+1)*rs_1331], r_1425)
-						if i_1387 == 0 {
-							d_1333 = sequence_12
-							rs_1334 = d_1333
-							tot_1445, err_1446 := runtime.MulSize(n_1313, rs_1334)
-							if err_1446 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1446)
-							}
-							a_1332 = ar.F64(tot_1445)
-						} else if sequence_12 != d_1333 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1387)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1333}))
-						}
-						copy(a_1332[i_1387*rs_1334:(i_1387+1)*rs_1334], r_1431)
-						if i_1387 == 0 {
-							d_1336 = st_726
-							rs_1337 = d_1336
-							tot_1447, err_1448 := runtime.MulSize(n_1313, rs_1337)
-							if err_1448 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1448)
-							}
-							a_1335 = ar.F64(tot_1447)
-						} else if st_726 != d_1336 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1387)+" has shape "+runtime.ShapeString([]int{st_726})+", element 0 has shape "+runtime.ShapeString([]int{d_1336}))
-						}
-						copy(a_1335[i_1387*rs_1337:(i_1387+1)*rs_1337], r_1428)
-						if i_1387 == 0 {
-							d_1339 = sequence_12
-							rs_1340 = d_1339
-							tot_1449, err_1450 := runtime.MulSize(n_1313, rs_1340)
-							if err_1450 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1450)
-							}
-							a_1338 = ar.F64(tot_1449)
-						} else if sequence_12 != d_1339 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1387)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1339}))
-						}
-						copy(a_1338[i_1387*rs_1340:(i_1387+1)*rs_1340], r_1413)
-						if i_1387 == 0 {
-							d_1342 = st_726
-							rs_1343 = d_1342
-							tot_1451, err_1452 := runtime.MulSize(n_1313, rs_1343)
-							if err_1452 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1452)
-							}
-							a_1341 = ar.F64(tot_1451)
-						} else if st_726 != d_1342 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1387)+" has shape "+runtime.ShapeString([]int{st_726})+", element 0 has shape "+runtime.ShapeString([]int{d_1342}))
-						}
-						copy(a_1341[i_1387*rs_1343:(i_1387+1)*rs_1343], r_1421)
-						if i_1387 == 0 {
-							d_1345 = st_726
-							rs_1346 = d_1345
-							tot_1453, err_1454 := runtime.MulSize(n_1313, rs_1346)
-							if err_1454 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1454)
-							}
-							a_1344 = ar.F64(tot_1453)
-						} else if st_726 != d_1345 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1387)+" has shape "+runtime.ShapeString([]int{st_726})+", element 0 has shape "+runtime.ShapeString([]int{d_1345}))
-						}
-						copy(a_1344[i_1387*rs_1346:(i_1387+1)*rs_1346], r_1405)
-						if i_1387 == 0 {
-							d_1348 = sequence_12
-							rs_1349 = d_1348
-							tot_1455, err_1456 := runtime.MulSize(n_1313, rs_1349)
-							if err_1456 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1456)
-							}
-							a_1347 = ar.F64(tot_1455)
-						} else if sequence_12 != d_1348 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1387)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1348}))
-						}
-						copy(a_1347[i_1387*rs_1349:(i_1387+1)*rs_1349], r_1396)
-						if i_1387 == 0 {
-							d_1351 = st_726
-							rs_1352 = d_1351
-							tot_1457, err_1458 := runtime.MulSize(n_1313, rs_1352)
-							if err_1458 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1458)
-							}
-							a_1350 = ar.F64(tot_1457)
-						} else if st_726 != d_1351 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1387)+" has shape "+runtime.ShapeString([]int{st_726})+", element 0 has shape "+runtime.ShapeString([]int{d_1351}))
-						}
-						copy(a_1350[i_1387*rs_1352:(i_1387+1)*rs_1352], row_1424)
-						if i_1387 == 0 {
-							d_1354 = mainparams_3
-							rs_1355 = d_1354
-							tot_1459, err_1460 := runtime.MulSize(n_1313, rs_1355)
-							if err_1460 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1460)
-							}
-							a_1353 = ar.F64(tot_1459)
-						} else if mainparams_3 != d_1354 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1387)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1354}))
-						}
-						copy(a_1353[i_1387*rs_1355:(i_1387+1)*rs_1355], row_1391)
-						if i_1387 == 0 {
-							d_1357 = n_1417
-							rs_1358 = d_1357
-							tot_1461, err_1462 := runtime.MulSize(n_1313, rs_1358)
-							if err_1462 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1462)
-							}
-							a_1356 = ar.F64(tot_1461)
-						} else if n_1417 != d_1357 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1387)+" has shape "+runtime.ShapeString([]int{n_1417})+", element 0 has shape "+runtime.ShapeString([]int{d_1357}))
-						}
-						copy(a_1356[i_1387*rs_1358:(i_1387+1)*rs_1358], s_1418)
-						if i_1387 == 0 {
-							d_1360 = st_726
+						copy(c_1478[int(int64(1))*st_770:(int(int64(1))+1)*st_770], r_1469)
+						if i_1431 == 0 {
+							d_1360 = sequence_12
 							rs_1361 = d_1360
-							tot_1463, err_1464 := runtime.MulSize(n_1313, rs_1361)
-							if err_1464 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1464)
-							}
-							a_1359 = ar.F64(tot_1463)
-						} else if st_726 != d_1360 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1387)+" has shape "+runtime.ShapeString([]int{st_726})+", element 0 has shape "+runtime.ShapeString([]int{d_1360}))
-						}
-						copy(a_1359[i_1387*rs_1361:(i_1387+1)*rs_1361], row_1399)
-						if i_1387 == 0 {
-							d_1363 = mainparams_3
-							rs_1364 = d_1363
-							tot_1465, err_1466 := runtime.MulSize(n_1313, rs_1364)
-							if err_1466 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1466)
-							}
-							a_1362 = ar.F64(tot_1465)
-						} else if mainparams_3 != d_1363 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1387)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1363}))
-						}
-						copy(a_1362[i_1387*rs_1364:(i_1387+1)*rs_1364], row_1390)
-						if i_1387 == 0 {
-							d_1366 = n_1409
-							rs_1367 = d_1366
-							tot_1467, err_1468 := runtime.MulSize(n_1313, rs_1367)
-							if err_1468 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1468)
-							}
-							a_1365 = ar.F64(tot_1467)
-						} else if n_1409 != d_1366 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1387)+" has shape "+runtime.ShapeString([]int{n_1409})+", element 0 has shape "+runtime.ShapeString([]int{d_1366}))
-						}
-						copy(a_1365[i_1387*rs_1367:(i_1387+1)*rs_1367], s_1410)
-						if i_1387 == 0 {
-							d_1369 = sequence_12
-							rs_1370 = d_1369
-							tot_1469, err_1470 := runtime.MulSize(n_1313, rs_1370)
-							if err_1470 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1470)
-							}
-							a_1368 = ar.F64(tot_1469)
-						} else if sequence_12 != d_1369 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1387)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1369}))
-						}
-						copy(a_1368[i_1387*rs_1370:(i_1387+1)*rs_1370], r_970)
-						if i_1387 == 0 {
-							d_1372 = n_1401
-							rs_1373 = d_1372
-							tot_1471, err_1472 := runtime.MulSize(n_1313, rs_1373)
-							if err_1472 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1472)
-							}
-							a_1371 = ar.F64(tot_1471)
-						} else if n_1401 != d_1372 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1387)+" has shape "+runtime.ShapeString([]int{n_1401})+", element 0 has shape "+runtime.ShapeString([]int{d_1372}))
-						}
-						copy(a_1371[i_1387*rs_1373:(i_1387+1)*rs_1373], s_1402)
-						if i_1387 == 0 {
-							d_1375 = st_726
-							rs_1376 = d_1375
-							tot_1473, err_1474 := runtime.MulSize(n_1313, rs_1376)
-							if err_1474 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1474)
-							}
-							a_1374 = ar.F64(tot_1473)
-						} else if st_726 != d_1375 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1387)+" has shape "+runtime.ShapeString([]int{st_726})+", element 0 has shape "+runtime.ShapeString([]int{d_1375}))
-						}
-						copy(a_1374[i_1387*rs_1376:(i_1387+1)*rs_1376], row_1399)
-						if i_1387 == 0 {
-							d_1378 = n_1392
-							rs_1379 = d_1378
-							tot_1475, err_1476 := runtime.MulSize(n_1313, rs_1379)
-							if err_1476 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1476)
-							}
-							a_1377 = ar.F64(tot_1475)
-						} else if n_1392 != d_1378 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1387)+" has shape "+runtime.ShapeString([]int{n_1392})+", element 0 has shape "+runtime.ShapeString([]int{d_1378}))
-						}
-						copy(a_1377[i_1387*rs_1379:(i_1387+1)*rs_1379], s_1393)
-						if i_1387 == 0 {
-							d_1381 = sequence_12
-							rs_1382 = d_1381
-							tot_1477, err_1478 := runtime.MulSize(n_1313, rs_1382)
-							if err_1478 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1478)
-							}
-							a_1380 = ar.F64(tot_1477)
-						} else if sequence_12 != d_1381 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1387)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1381}))
-						}
-						copy(a_1380[i_1387*rs_1382:(i_1387+1)*rs_1382], r_970)
-						if i_1387 == 0 {
-							d_1384, d_1385 = st_725, st_726
-							rs_1386 = d_1384 * d_1385
-							tot_1479, err_1480 := runtime.MulSize(n_1313, rs_1386)
+							tot_1479, err_1480 := runtime.MulSize(n_1357, rs_1361)
 							if err_1480 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1480)
 							}
-							a_1383 = ar.F64(tot_1479)
-						} else if st_725 != d_1384 || st_726 != d_1385 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1387)+" has shape "+runtime.ShapeString([]int{st_725, st_726})+", element 0 has shape "+runtime.ShapeString([]int{d_1384, d_1385}))
+							a_1359 = ar.F64(tot_1479)
+						} else if sequence_12 != d_1360 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1360}))
 						}
-						copy(a_1383[i_1387*rs_1386:(i_1387+1)*rs_1386], st_724)
-						if i_1387 > 0 {
-							ar.release(mark_1388)
+						copy(a_1359[i_1431*rs_1361:(i_1431+1)*rs_1361], r_1475)
+						if i_1431 == 0 {
+							d_1363, d_1364 = st_769, st_770
+							rs_1365 = d_1363 * d_1364
+							tot_1481, err_1482 := runtime.MulSize(n_1357, rs_1365)
+							if err_1482 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1482)
+							}
+							a_1362 = ar.F64(tot_1481)
+						} else if st_769 != d_1363 || st_770 != d_1364 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{st_769, st_770})+", element 0 has shape "+runtime.ShapeString([]int{d_1363, d_1364}))
+						}
+						copy(a_1362[i_1431*rs_1365:(i_1431+1)*rs_1365], c_1478)
+						if i_1431 == 0 {
+							d_1367 = sequence_12
+							rs_1368 = d_1367
+							tot_1483, err_1484 := runtime.MulSize(n_1357, rs_1368)
+							if err_1484 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1484)
+							}
+							a_1366 = ar.F64(tot_1483)
+						} else if sequence_12 != d_1367 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1367}))
+						}
+						copy(a_1366[i_1431*rs_1368:(i_1431+1)*rs_1368], r_1475)
+						if i_1431 == 0 {
+							d_1370, d_1371 = st_769, st_770
+							rs_1372 = d_1370 * d_1371
+							tot_1485, err_1486 := runtime.MulSize(n_1357, rs_1372)
+							if err_1486 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1486)
+							}
+							a_1369 = ar.F64(tot_1485)
+						} else if st_769 != d_1370 || st_770 != d_1371 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{st_769, st_770})+", element 0 has shape "+runtime.ShapeString([]int{d_1370, d_1371}))
+						}
+						copy(a_1369[i_1431*rs_1372:(i_1431+1)*rs_1372], c_1478)
+						if i_1431 == 0 {
+							d_1374 = st_770
+							rs_1375 = d_1374
+							tot_1487, err_1488 := runtime.MulSize(n_1357, rs_1375)
+							if err_1488 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1488)
+							}
+							a_1373 = ar.F64(tot_1487)
+						} else if st_770 != d_1374 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{st_770})+", element 0 has shape "+runtime.ShapeString([]int{d_1374}))
+						}
+						copy(a_1373[i_1431*rs_1375:(i_1431+1)*rs_1375], r_1469)
+						if i_1431 == 0 {
+							d_1377 = sequence_12
+							rs_1378 = d_1377
+							tot_1489, err_1490 := runtime.MulSize(n_1357, rs_1378)
+							if err_1490 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1490)
+							}
+							a_1376 = ar.F64(tot_1489)
+						} else if sequence_12 != d_1377 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1377}))
+						}
+						copy(a_1376[i_1431*rs_1378:(i_1431+1)*rs_1378], r_1475)
+						if i_1431 == 0 {
+							d_1380 = st_770
+							rs_1381 = d_1380
+							tot_1491, err_1492 := runtime.MulSize(n_1357, rs_1381)
+							if err_1492 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1492)
+							}
+							a_1379 = ar.F64(tot_1491)
+						} else if st_770 != d_1380 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{st_770})+", element 0 has shape "+runtime.ShapeString([]int{d_1380}))
+						}
+						copy(a_1379[i_1431*rs_1381:(i_1431+1)*rs_1381], r_1472)
+						if i_1431 == 0 {
+							d_1383 = sequence_12
+							rs_1384 = d_1383
+							tot_1493, err_1494 := runtime.MulSize(n_1357, rs_1384)
+							if err_1494 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1494)
+							}
+							a_1382 = ar.F64(tot_1493)
+						} else if sequence_12 != d_1383 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1383}))
+						}
+						copy(a_1382[i_1431*rs_1384:(i_1431+1)*rs_1384], r_1457)
+						if i_1431 == 0 {
+							d_1386 = st_770
+							rs_1387 = d_1386
+							tot_1495, err_1496 := runtime.MulSize(n_1357, rs_1387)
+							if err_1496 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1496)
+							}
+							a_1385 = ar.F64(tot_1495)
+						} else if st_770 != d_1386 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{st_770})+", element 0 has shape "+runtime.ShapeString([]int{d_1386}))
+						}
+						copy(a_1385[i_1431*rs_1387:(i_1431+1)*rs_1387], r_1465)
+						if i_1431 == 0 {
+							d_1389 = st_770
+							rs_1390 = d_1389
+							tot_1497, err_1498 := runtime.MulSize(n_1357, rs_1390)
+							if err_1498 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1498)
+							}
+							a_1388 = ar.F64(tot_1497)
+						} else if st_770 != d_1389 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{st_770})+", element 0 has shape "+runtime.ShapeString([]int{d_1389}))
+						}
+						copy(a_1388[i_1431*rs_1390:(i_1431+1)*rs_1390], r_1449)
+						if i_1431 == 0 {
+							d_1392 = sequence_12
+							rs_1393 = d_1392
+							tot_1499, err_1500 := runtime.MulSize(n_1357, rs_1393)
+							if err_1500 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1500)
+							}
+							a_1391 = ar.F64(tot_1499)
+						} else if sequence_12 != d_1392 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1392}))
+						}
+						copy(a_1391[i_1431*rs_1393:(i_1431+1)*rs_1393], r_1440)
+						if i_1431 == 0 {
+							d_1395 = st_770
+							rs_1396 = d_1395
+							tot_1501, err_1502 := runtime.MulSize(n_1357, rs_1396)
+							if err_1502 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1502)
+							}
+							a_1394 = ar.F64(tot_1501)
+						} else if st_770 != d_1395 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{st_770})+", element 0 has shape "+runtime.ShapeString([]int{d_1395}))
+						}
+						copy(a_1394[i_1431*rs_1396:(i_1431+1)*rs_1396], row_1468)
+						if i_1431 == 0 {
+							d_1398 = mainparams_3
+							rs_1399 = d_1398
+							tot_1503, err_1504 := runtime.MulSize(n_1357, rs_1399)
+							if err_1504 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1504)
+							}
+							a_1397 = ar.F64(tot_1503)
+						} else if mainparams_3 != d_1398 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1398}))
+						}
+						copy(a_1397[i_1431*rs_1399:(i_1431+1)*rs_1399], row_1435)
+						if i_1431 == 0 {
+							d_1401 = n_1461
+							rs_1402 = d_1401
+							tot_1505, err_1506 := runtime.MulSize(n_1357, rs_1402)
+							if err_1506 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1506)
+							}
+							a_1400 = ar.F64(tot_1505)
+						} else if n_1461 != d_1401 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{n_1461})+", element 0 has shape "+runtime.ShapeString([]int{d_1401}))
+						}
+						copy(a_1400[i_1431*rs_1402:(i_1431+1)*rs_1402], s_1462)
+						if i_1431 == 0 {
+							d_1404 = st_770
+							rs_1405 = d_1404
+							tot_1507, err_1508 := runtime.MulSize(n_1357, rs_1405)
+							if err_1508 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1508)
+							}
+							a_1403 = ar.F64(tot_1507)
+						} else if st_770 != d_1404 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{st_770})+", element 0 has shape "+runtime.ShapeString([]int{d_1404}))
+						}
+						copy(a_1403[i_1431*rs_1405:(i_1431+1)*rs_1405], row_1443)
+						if i_1431 == 0 {
+							d_1407 = mainparams_3
+							rs_1408 = d_1407
+							tot_1509, err_1510 := runtime.MulSize(n_1357, rs_1408)
+							if err_1510 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1510)
+							}
+							a_1406 = ar.F64(tot_1509)
+						} else if mainparams_3 != d_1407 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1407}))
+						}
+						copy(a_1406[i_1431*rs_1408:(i_1431+1)*rs_1408], row_1434)
+						if i_1431 == 0 {
+							d_1410 = n_1453
+							rs_1411 = d_1410
+							tot_1511, err_1512 := runtime.MulSize(n_1357, rs_1411)
+							if err_1512 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1512)
+							}
+							a_1409 = ar.F64(tot_1511)
+						} else if n_1453 != d_1410 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{n_1453})+", element 0 has shape "+runtime.ShapeString([]int{d_1410}))
+						}
+						copy(a_1409[i_1431*rs_1411:(i_1431+1)*rs_1411], s_1454)
+						if i_1431 == 0 {
+							d_1413 = sequence_12
+							rs_1414 = d_1413
+							tot_1513, err_1514 := runtime.MulSize(n_1357, rs_1414)
+							if err_1514 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1514)
+							}
+							a_1412 = ar.F64(tot_1513)
+						} else if sequence_12 != d_1413 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1413}))
+						}
+						copy(a_1412[i_1431*rs_1414:(i_1431+1)*rs_1414], r_1014)
+						if i_1431 == 0 {
+							d_1416 = n_1445
+							rs_1417 = d_1416
+							tot_1515, err_1516 := runtime.MulSize(n_1357, rs_1417)
+							if err_1516 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1516)
+							}
+							a_1415 = ar.F64(tot_1515)
+						} else if n_1445 != d_1416 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{n_1445})+", element 0 has shape "+runtime.ShapeString([]int{d_1416}))
+						}
+						copy(a_1415[i_1431*rs_1417:(i_1431+1)*rs_1417], s_1446)
+						if i_1431 == 0 {
+							d_1419 = st_770
+							rs_1420 = d_1419
+							tot_1517, err_1518 := runtime.MulSize(n_1357, rs_1420)
+							if err_1518 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1518)
+							}
+							a_1418 = ar.F64(tot_1517)
+						} else if st_770 != d_1419 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{st_770})+", element 0 has shape "+runtime.ShapeString([]int{d_1419}))
+						}
+						copy(a_1418[i_1431*rs_1420:(i_1431+1)*rs_1420], row_1443)
+						if i_1431 == 0 {
+							d_1422 = n_1436
+							rs_1423 = d_1422
+							tot_1519, err_1520 := runtime.MulSize(n_1357, rs_1423)
+							if err_1520 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1520)
+							}
+							a_1421 = ar.F64(tot_1519)
+						} else if n_1436 != d_1422 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{n_1436})+", element 0 has shape "+runtime.ShapeString([]int{d_1422}))
+						}
+						copy(a_1421[i_1431*rs_1423:(i_1431+1)*rs_1423], s_1437)
+						if i_1431 == 0 {
+							d_1425 = sequence_12
+							rs_1426 = d_1425
+							tot_1521, err_1522 := runtime.MulSize(n_1357, rs_1426)
+							if err_1522 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1522)
+							}
+							a_1424 = ar.F64(tot_1521)
+						} else if sequence_12 != d_1425 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1425}))
+						}
+						copy(a_1424[i_1431*rs_1426:(i_1431+1)*rs_1426], r_1014)
+						if i_1431 == 0 {
+							d_1428, d_1429 = st_769, st_770
+							rs_1430 = d_1428 * d_1429
+							tot_1523, err_1524 := runtime.MulSize(n_1357, rs_1430)
+							if err_1524 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1524)
+							}
+							a_1427 = ar.F64(tot_1523)
+						} else if st_769 != d_1428 || st_770 != d_1429 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{st_769, st_770})+", element 0 has shape "+runtime.ShapeString([]int{d_1428, d_1429}))
+						}
+						copy(a_1427[i_1431*rs_1430:(i_1431+1)*rs_1430], st_768)
+						if i_1431 > 0 {
+							ar.release(mark_1432)
 						}
 					}
-					c_976, c_977, c_978, c_979, c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998, c_999, c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019, c_1020, c_1021, c_1022, c_1023, c_1024, c_1025, c_1026, c_1027, c_1028, c_1029, c_1030, c_1031, c_1032, c_1033, c_1034, c_1035, c_1036, c_1037, c_1038, c_1039, c_1040, c_1041, c_1042, c_1043, c_1044, c_1045, c_1046, c_1047 = a_1315, n_1313, d_1316, a_1318, n_1313, d_1319, d_1320, a_1322, n_1313, d_1323, a_1325, n_1313, d_1326, d_1327, a_1329, n_1313, d_1330, a_1332, n_1313, d_1333, a_1335, n_1313, d_1336, a_1338, n_1313, d_1339, a_1341, n_1313, d_1342, a_1344, n_1313, d_1345, a_1347, n_1313, d_1348, a_1350, n_1313, d_1351, a_1353, n_1313, d_1354, a_1356, n_1313, d_1357, a_1359, n_1313, d_1360, a_1362, n_1313, d_1363, a_1365, n_1313, d_1366, a_1368, n_1313, d_1369, a_1371, n_1313, d_1372, a_1374, n_1313, d_1375, a_1377, n_1313, d_1378, a_1380, n_1313, d_1381, a_1383, n_1313, d_1384, d_1385
+					c_1020, c_1021, c_1022, c_1023, c_1024, c_1025, c_1026, c_1027, c_1028, c_1029, c_1030, c_1031, c_1032, c_1033, c_1034, c_1035, c_1036, c_1037, c_1038, c_1039, c_1040, c_1041, c_1042, c_1043, c_1044, c_1045, c_1046, c_1047, c_1048, c_1049, c_1050, c_1051, c_1052, c_1053, c_1054, c_1055, c_1056, c_1057, c_1058, c_1059, c_1060, c_1061, c_1062, c_1063, c_1064, c_1065, c_1066, c_1067, c_1068, c_1069, c_1070, c_1071, c_1072, c_1073, c_1074, c_1075, c_1076, c_1077, c_1078, c_1079, c_1080, c_1081, c_1082, c_1083, c_1084, c_1085, c_1086, c_1087, c_1088, c_1089, c_1090, c_1091 = a_1359, n_1357, d_1360, a_1362, n_1357, d_1363, d_1364, a_1366, n_1357, d_1367, a_1369, n_1357, d_1370, d_1371, a_1373, n_1357, d_1374, a_1376, n_1357, d_1377, a_1379, n_1357, d_1380, a_1382, n_1357, d_1383, a_1385, n_1357, d_1386, a_1388, n_1357, d_1389, a_1391, n_1357, d_1392, a_1394, n_1357, d_1395, a_1397, n_1357, d_1398, a_1400, n_1357, d_1401, a_1403, n_1357, d_1404, a_1406, n_1357, d_1407, a_1409, n_1357, d_1410, a_1412, n_1357, d_1413, a_1415, n_1357, d_1416, a_1418, n_1357, d_1419, a_1421, n_1357, d_1422, a_1424, n_1357, d_1425, a_1427, n_1357, d_1428, d_1429
 				}
-				var c_1481 []float64
-				var c_1482 int
-				var c_1483 []float64
-				var c_1484 int
-				var c_1485 int
-				if x_975 {
-					x_1486 := x_974 - int64(1)
-					if x_1486 < 0 || x_1486 >= int64(c_977) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_1486, c_977))
+				var c_1525 []float64
+				var c_1526 int
+				var c_1527 []float64
+				var c_1528 int
+				var c_1529 int
+				if x_1019 {
+					x_1530 := x_1018 - int64(1)
+					if x_1530 < 0 || x_1530 >= int64(c_1021) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_1530, c_1021))
 					}
-					row_1487 := c_976[int(x_1486)*c_978 : (int(x_1486)+1)*c_978]
-					rs_1488 := c_981 * c_982
-					row_1489 := c_979[int(x_1486)*rs_1488 : (int(x_1486)+1)*rs_1488]
-					row_1490 := c_983[int(x_1486)*c_985 : (int(x_1486)+1)*c_985]
-					_ = row_1490
-					rs_1491 := c_988 * c_989
-					row_1492 := c_986[int(x_1486)*rs_1491 : (int(x_1486)+1)*rs_1491]
-					_ = row_1492
-					row_1493 := c_990[int(x_1486)*c_992 : (int(x_1486)+1)*c_992]
-					_ = row_1493
-					row_1494 := c_993[int(x_1486)*c_995 : (int(x_1486)+1)*c_995]
-					_ = row_1494
-					row_1495 := c_996[int(x_1486)*c_998 : (int(x_1486)+1)*c_998]
-					_ = row_1495
-					row_1496 := c_999[int(x_1486)*c_1001 : (int(x_1486)+1)*c_1001]
-					_ = row_1496
-					row_1497 := c_1002[int(x_1486)*c_1004 : (int(x_1486)+1)*c_1004]
-					_ = row_1497
-					row_1498 := c_1005[int(x_1486)*c_1007 : (int(x_1486)+1)*c_1007]
-					_ = row_1498
-					row_1499 := c_1008[int(x_1486)*c_1010 : (int(x_1486)+1)*c_1010]
-					_ = row_1499
-					row_1500 := c_1011[int(x_1486)*c_1013 : (int(x_1486)+1)*c_1013]
-					_ = row_1500
-					row_1501 := c_1014[int(x_1486)*c_1016 : (int(x_1486)+1)*c_1016]
-					_ = row_1501
-					row_1502 := c_1017[int(x_1486)*c_1019 : (int(x_1486)+1)*c_1019]
-					_ = row_1502
-					row_1503 := c_1020[int(x_1486)*c_1022 : (int(x_1486)+1)*c_1022]
-					_ = row_1503
-					row_1504 := c_1023[int(x_1486)*c_1025 : (int(x_1486)+1)*c_1025]
-					_ = row_1504
-					row_1505 := c_1026[int(x_1486)*c_1028 : (int(x_1486)+1)*c_1028]
-					_ = row_1505
-					row_1506 := c_1029[int(x_1486)*c_1031 : (int(x_1486)+1)*c_1031]
-					_ = row_1506
-					row_1507 := c_1032[int(x_1486)*c_1034 : (int(x_1486)+1)*c_1034]
-					_ = row_1507
-					row_1508 := c_1035[int(x_1486)*c_1037 : (int(x_1486)+1)*c_1037]
-					_ = row_1508
-					row_1509 := c_1038[int(x_1486)*c_1040 : (int(x_1486)+1)*c_1040]
-					_ = row_1509
-					row_1510 := c_1041[int(x_1486)*c_1043 : (int(x_1486)+1)*c_1043]
-					_ = row_1510
-					rs_1511 := c_1046 * c_1047
-					row_1512 := c_1044[int(x_1486)*rs_1511 : (int(x_1486)+1)*rs_1511]
-					_ = row_1512
-					c_1481, c_1482, c_1483, c_1484, c_1485 = row_1487, c_978, row_1489, c_981, c_982
+					row_1531 := c_1020[int(x_1530)*c_1022 : (int(x_1530)+1)*c_1022]
+					rs_1532 := c_1025 * c_1026
+					row_1533 := c_1023[int(x_1530)*rs_1532 : (int(x_1530)+1)*rs_1532]
+					row_1534 := c_1027[int(x_1530)*c_1029 : (int(x_1530)+1)*c_1029]
+					_ = row_1534
+					rs_1535 := c_1032 * c_1033
+					row_1536 := c_1030[int(x_1530)*rs_1535 : (int(x_1530)+1)*rs_1535]
+					_ = row_1536
+					row_1537 := c_1034[int(x_1530)*c_1036 : (int(x_1530)+1)*c_1036]
+					_ = row_1537
+					row_1538 := c_1037[int(x_1530)*c_1039 : (int(x_1530)+1)*c_1039]
+					_ = row_1538
+					row_1539 := c_1040[int(x_1530)*c_1042 : (int(x_1530)+1)*c_1042]
+					_ = row_1539
+					row_1540 := c_1043[int(x_1530)*c_1045 : (int(x_1530)+1)*c_1045]
+					_ = row_1540
+					row_1541 := c_1046[int(x_1530)*c_1048 : (int(x_1530)+1)*c_1048]
+					_ = row_1541
+					row_1542 := c_1049[int(x_1530)*c_1051 : (int(x_1530)+1)*c_1051]
+					_ = row_1542
+					row_1543 := c_1052[int(x_1530)*c_1054 : (int(x_1530)+1)*c_1054]
+					_ = row_1543
+					row_1544 := c_1055[int(x_1530)*c_1057 : (int(x_1530)+1)*c_1057]
+					_ = row_1544
+					row_1545 := c_1058[int(x_1530)*c_1060 : (int(x_1530)+1)*c_1060]
+					_ = row_1545
+					row_1546 := c_1061[int(x_1530)*c_1063 : (int(x_1530)+1)*c_1063]
+					_ = row_1546
+					row_1547 := c_1064[int(x_1530)*c_1066 : (int(x_1530)+1)*c_1066]
+					_ = row_1547
+					row_1548 := c_1067[int(x_1530)*c_1069 : (int(x_1530)+1)*c_1069]
+					_ = row_1548
+					row_1549 := c_1070[int(x_1530)*c_1072 : (int(x_1530)+1)*c_1072]
+					_ = row_1549
+					row_1550 := c_1073[int(x_1530)*c_1075 : (int(x_1530)+1)*c_1075]
+					_ = row_1550
+					row_1551 := c_1076[int(x_1530)*c_1078 : (int(x_1530)+1)*c_1078]
+					_ = row_1551
+					row_1552 := c_1079[int(x_1530)*c_1081 : (int(x_1530)+1)*c_1081]
+					_ = row_1552
+					row_1553 := c_1082[int(x_1530)*c_1084 : (int(x_1530)+1)*c_1084]
+					_ = row_1553
+					row_1554 := c_1085[int(x_1530)*c_1087 : (int(x_1530)+1)*c_1087]
+					_ = row_1554
+					rs_1555 := c_1090 * c_1091
+					row_1556 := c_1088[int(x_1530)*rs_1555 : (int(x_1530)+1)*rs_1555]
+					_ = row_1556
+					c_1525, c_1526, c_1527, c_1528, c_1529 = row_1531, c_1022, row_1533, c_1025, c_1026
 				} else {
-					c_1481, c_1482, c_1483, c_1484, c_1485 = r_970, sequence_12, st_724, st_725, st_726
+					c_1525, c_1526, c_1527, c_1528, c_1529 = r_1014, sequence_12, st_768, st_769, st_770
 				}
-				if int64(1) < 0 || int64(1) >= int64(extraparams_5) {
+				if int64(1) >= int64(extraparams_5) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 				}
-				row_1513 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
-				if extraparams_6 != c_1482 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_1482})+" and "+runtime.ShapeString([]int{extraparams_6}))
+				row_1557 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
+				if extraparams_6 != c_1526 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_1526})+" and "+runtime.ShapeString([]int{extraparams_6}))
 				}
-				if int64(2) < 0 || int64(2) >= int64(extraparams_5) {
+				if int64(2) >= int64(extraparams_5) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
 				}
-				row_1514 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
-				if extraparams_6 != c_1482 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1482})+" and "+runtime.ShapeString([]int{extraparams_6}))
+				row_1558 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
+				if extraparams_6 != c_1526 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1526})+" and "+runtime.ShapeString([]int{extraparams_6}))
 				}
-				r_1515 := ar.F64(c_1482)
-				c_1481 = c_1481[:len(r_1515)]
-				row_1513 = row_1513[:len(r_1515)]
-				row_1514 = row_1514[:len(r_1515)]
-				for i_1516 := range r_1515 {
-					r_1515[i_1516] = ((c_1481[i_1516] * row_1513[i_1516]) + row_1514[i_1516])
+				r_1559 := ar.F64(c_1526)
+				c_1525 = c_1525[:len(r_1559)]
+				row_1557 = row_1557[:len(r_1559)]
+				row_1558 = row_1558[:len(r_1559)]
+				for i_1560 := range r_1559 {
+					r_1559[i_1560] = ((c_1525[i_1560] * row_1557[i_1560]) + row_1558[i_1560])
 				}
-				r_1518 := ar.F64(c_1482)
-				r_1515 = r_1515[:len(r_1518)]
-				for i_1519 := range r_1518 {
-					r_1518[i_1519] = (math.Exp(r_1515[i_1519]))
+				r_1562 := ar.F64(c_1526)
+				r_1559 = r_1559[:len(r_1562)]
+				for i_1563 := range r_1562 {
+					r_1562[i_1563] = (math.Exp(r_1559[i_1563]))
 				}
-				s_1521 := runtime.Sum(r_1518)
-				x_1522 := s_1521 + 2.0
-				x_1523 := x_967 + int64(1)
-				if x_1523 < 0 || x_1523 >= int64(sequence_11) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_1523, sequence_11))
+				s_1565 := runtime.Sum(r_1562)
+				x_1566 := s_1565 + 2.0
+				x_1567 := x_1011 + int64(1)
+				if x_1567 < 0 || x_1567 >= int64(sequence_11) {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_1567, sequence_11))
 				}
-				row_1524 := sequence_10[int(x_1523)*sequence_12 : (int(x_1523)+1)*sequence_12]
-				x_1525 := math.Log(x_1522)
-				if c_1482 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_1482}))
+				row_1568 := sequence_10[int(x_1567)*sequence_12 : (int(x_1567)+1)*sequence_12]
+				x_1569 := math.Log(x_1566)
+				if c_1526 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_1526}))
 				}
-				r_1526 := ar.F64(sequence_12)
-				row_1524 = row_1524[:len(r_1526)]
-				r_1515 = r_1515[:len(r_1526)]
-				for i_1527 := range r_1526 {
-					r_1526[i_1527] = (row_1524[i_1527] * (r_1515[i_1527] - x_1525))
+				r_1570 := ar.F64(sequence_12)
+				row_1568 = row_1568[:len(r_1570)]
+				r_1559 = r_1559[:len(r_1570)]
+				for i_1571 := range r_1570 {
+					r_1570[i_1571] = (row_1568[i_1571] * (r_1559[i_1571] - x_1569))
 				}
-				s_1529 := runtime.Sum(r_1526)
-				x_1530 := st_727 + s_1529
-				st_724, st_725, st_726, st_727, st_728, st_729, st_730, st_731, st_732, st_733, st_734, st_735, st_736, st_737, st_738, st_739, st_740, st_741, st_742, st_743, st_744, st_745, st_746, st_747, st_748, st_749, st_750, st_751, st_752, st_753, st_754, st_755, st_756, st_757, st_758, st_759, st_760, st_761, st_762, st_763, st_764, st_765, st_766, st_767, st_768, st_769, st_770, st_771, st_772, st_773, st_774, st_775, st_776, st_777, st_778, st_779, st_780, st_781, st_782, st_783, st_784, st_785, st_786, st_787, st_788, st_789, st_790, st_791, st_792, st_793, st_794, st_795, st_796, st_797, st_798, st_799, st_800, st_801, st_802, st_803, st_804, st_805, st_806, st_807, st_808, st_809, st_810, st_811, st_812, st_813, st_814, st_815, st_816, st_817, st_818, st_819, st_820, st_821, st_822, st_823, st_824, st_825, st_826 = c_1483, c_1484, c_1485, x_1530, c_1483, c_1484, c_1485, x_1530, r_1526, sequence_12, x_1522, r_1518, c_1482, row_1513, extraparams_6, c_1481, c_1482, c_1481, c_1482, c_1483, c_1484, c_1485, c_976, c_977, c_978, c_979, c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998, c_999, c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019, c_1020, c_1021, c_1022, c_1023, c_1024, c_1025, c_1026, c_1027, c_1028, c_1029, c_1030, c_1031, c_1032, c_1033, c_1034, c_1035, c_1036, c_1037, c_1038, c_1039, c_1040, c_1041, c_1042, c_1043, c_1044, c_1045, c_1046, c_1047, r_970, sequence_12, st_724, st_725, st_726, st_724, st_725, st_726, st_727
+				s_1573 := runtime.Sum(r_1570)
+				x_1574 := st_771 + s_1573
+				st_768, st_769, st_770, st_771, st_772, st_773, st_774, st_775, st_776, st_777, st_778, st_779, st_780, st_781, st_782, st_783, st_784, st_785, st_786, st_787, st_788, st_789, st_790, st_791, st_792, st_793, st_794, st_795, st_796, st_797, st_798, st_799, st_800, st_801, st_802, st_803, st_804, st_805, st_806, st_807, st_808, st_809, st_810, st_811, st_812, st_813, st_814, st_815, st_816, st_817, st_818, st_819, st_820, st_821, st_822, st_823, st_824, st_825, st_826, st_827, st_828, st_829, st_830, st_831, st_832, st_833, st_834, st_835, st_836, st_837, st_838, st_839, st_840, st_841, st_842, st_843, st_844, st_845, st_846, st_847, st_848, st_849, st_850, st_851, st_852, st_853, st_854, st_855, st_856, st_857, st_858, st_859, st_860, st_861, st_862, st_863, st_864, st_865, st_866, st_867, st_868, st_869, st_870 = c_1527, c_1528, c_1529, x_1574, c_1527, c_1528, c_1529, x_1574, r_1570, sequence_12, x_1566, r_1562, c_1526, row_1557, extraparams_6, c_1525, c_1526, c_1525, c_1526, c_1527, c_1528, c_1529, c_1020, c_1021, c_1022, c_1023, c_1024, c_1025, c_1026, c_1027, c_1028, c_1029, c_1030, c_1031, c_1032, c_1033, c_1034, c_1035, c_1036, c_1037, c_1038, c_1039, c_1040, c_1041, c_1042, c_1043, c_1044, c_1045, c_1046, c_1047, c_1048, c_1049, c_1050, c_1051, c_1052, c_1053, c_1054, c_1055, c_1056, c_1057, c_1058, c_1059, c_1060, c_1061, c_1062, c_1063, c_1064, c_1065, c_1066, c_1067, c_1068, c_1069, c_1070, c_1071, c_1072, c_1073, c_1074, c_1075, c_1076, c_1077, c_1078, c_1079, c_1080, c_1081, c_1082, c_1083, c_1084, c_1085, c_1086, c_1087, c_1088, c_1089, c_1090, c_1091, r_1014, sequence_12, st_768, st_769, st_770, st_768, st_769, st_770, st_771
 			}
-			if i_964 == 0 {
-				d_828, d_829 = st_725, st_726
-				rs_830 = d_828 * d_829
-				tot_1531, err_1532 := runtime.MulSize(n_723, rs_830)
-				if err_1532 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1532)
-				}
-				a_827 = ar.F64(tot_1531)
-			} else if st_725 != d_828 || st_726 != d_829 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_725, st_726})+", element 0 has shape "+runtime.ShapeString([]int{d_828, d_829}))
-			}
-			copy(a_827[i_964*rs_830:(i_964+1)*rs_830], st_724)
-			a_831[i_964] = st_727
-			if i_964 == 0 {
-				d_833, d_834 = st_729, st_730
-				rs_835 = d_833 * d_834
-				tot_1533, err_1534 := runtime.MulSize(n_723, rs_835)
-				if err_1534 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1534)
-				}
-				a_832 = ar.F64(tot_1533)
-			} else if st_729 != d_833 || st_730 != d_834 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_729, st_730})+", element 0 has shape "+runtime.ShapeString([]int{d_833, d_834}))
-			}
-			copy(a_832[i_964*rs_835:(i_964+1)*rs_835], st_728)
-			a_836[i_964] = st_731
-			if i_964 == 0 {
-				d_838 = st_733
-				rs_839 = d_838
-				tot_1535, err_1536 := runtime.MulSize(n_723, rs_839)
-				if err_1536 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1536)
-				}
-				a_837 = ar.F64(tot_1535)
-			} else if st_733 != d_838 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_733})+", element 0 has shape "+runtime.ShapeString([]int{d_838}))
-			}
-			copy(a_837[i_964*rs_839:(i_964+1)*rs_839], st_732)
-			a_840[i_964] = st_734
-			if i_964 == 0 {
-				d_842 = st_736
-				rs_843 = d_842
-				tot_1537, err_1538 := runtime.MulSize(n_723, rs_843)
-				if err_1538 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1538)
-				}
-				a_841 = ar.F64(tot_1537)
-			} else if st_736 != d_842 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_736})+", element 0 has shape "+runtime.ShapeString([]int{d_842}))
-			}
-			copy(a_841[i_964*rs_843:(i_964+1)*rs_843], st_735)
-			if i_964 == 0 {
-				d_845 = st_738
-				rs_846 = d_845
-				tot_1539, err_1540 := runtime.MulSize(n_723, rs_846)
-				if err_1540 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1540)
-				}
-				a_844 = ar.F64(tot_1539)
-			} else if st_738 != d_845 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_738})+", element 0 has shape "+runtime.ShapeString([]int{d_845}))
-			}
-			copy(a_844[i_964*rs_846:(i_964+1)*rs_846], st_737)
-			if i_964 == 0 {
-				d_848 = st_740
-				rs_849 = d_848
-				tot_1541, err_1542 := runtime.MulSize(n_723, rs_849)
-				if err_1542 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1542)
-				}
-				a_847 = ar.F64(tot_1541)
-			} else if st_740 != d_848 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_740})+", element 0 has shape "+runtime.ShapeString([]int{d_848}))
-			}
-			copy(a_847[i_964*rs_849:(i_964+1)*rs_849], st_739)
-			if i_964 == 0 {
-				d_851 = st_742
-				rs_852 = d_851
-				tot_1543, err_1544 := runtime.MulSize(n_723, rs_852)
-				if err_1544 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1544)
-				}
-				a_850 = ar.F64(tot_1543)
-			} else if st_742 != d_851 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_742})+", element 0 has shape "+runtime.ShapeString([]int{d_851}))
-			}
-			copy(a_850[i_964*rs_852:(i_964+1)*rs_852], st_741)
-			if i_964 == 0 {
-				d_854, d_855 = st_744, st_745
-				rs_856 = d_854 * d_855
-				tot_1545, err_1546 := runtime.MulSize(n_723, rs_856)
-				if err_1546 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1546)
-				}
-				a_853 = ar.F64(tot_1545)
-			} else if st_744 != d_854 || st_745 != d_855 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_744, st_745})+", element 0 has shape "+runtime.ShapeString([]int{d_854, d_855}))
-			}
-			copy(a_853[i_964*rs_856:(i_964+1)*rs_856], st_743)
-			if i_964 == 0 {
-				d_858, d_859 = st_747, st_748
-				rs_860 = d_858 * d_859
-				tot_1547, err_1548 := runtime.MulSize(n_723, rs_860)
-				if err_1548 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1548)
-				}
-				a_857 = ar.F64(tot_1547)
-			} else if st_747 != d_858 || st_748 != d_859 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_747, st_748})+", element 0 has shape "+runtime.ShapeString([]int{d_858, d_859}))
-			}
-			copy(a_857[i_964*rs_860:(i_964+1)*rs_860], st_746)
-			if i_964 == 0 {
-				d_862, d_863, d_864 = st_750, st_751, st_752
-				rs_865 = d_862 * d_863 * d_864
-				tot_1549, err_1550 := runtime.MulSize(n_723, rs_865)
-				if err_1550 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1550)
-				}
-				a_861 = ar.F64(tot_1549)
-			} else if st_750 != d_862 || st_751 != d_863 || st_752 != d_864 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_750, st_751, st_752})+", element 0 has shape "+runtime.ShapeString([]int{d_862, d_863, d_864}))
-			}
-			copy(a_861[i_964*rs_865:(i_964+1)*rs_865], st_749)
-			if i_964 == 0 {
-				d_867, d_868 = st_754, st_755
-				rs_869 = d_867 * d_868
-				tot_1551, err_1552 := runtime.MulSize(n_723, rs_869)
-				if err_1552 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1552)
-				}
-				a_866 = ar.F64(tot_1551)
-			} else if st_754 != d_867 || st_755 != d_868 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_754, st_755})+", element 0 has shape "+runtime.ShapeString([]int{d_867, d_868}))
-			}
-			copy(a_866[i_964*rs_869:(i_964+1)*rs_869], st_753)
-			if i_964 == 0 {
-				d_871, d_872, d_873 = st_757, st_758, st_759
-				rs_874 = d_871 * d_872 * d_873
-				tot_1553, err_1554 := runtime.MulSize(n_723, rs_874)
-				if err_1554 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1554)
-				}
-				a_870 = ar.F64(tot_1553)
-			} else if st_757 != d_871 || st_758 != d_872 || st_759 != d_873 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_757, st_758, st_759})+", element 0 has shape "+runtime.ShapeString([]int{d_871, d_872, d_873}))
-			}
-			copy(a_870[i_964*rs_874:(i_964+1)*rs_874], st_756)
-			if i_964 == 0 {
-				d_876, d_877 = st_761, st_762
-				rs_878 = d_876 * d_877
-				tot_1555, err_1556 := runtime.MulSize(n_723, rs_878)
-				if err_1556 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1556)
-				}
-				a_875 = ar.F64(tot_1555)
-			} else if st_761 != d_876 || st_762 != d_877 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_761, st_762})+", element 0 has shape "+runtime.ShapeString([]int{d_876, d_877}))
-			}
-			copy(a_875[i_964*rs_878:(i_964+1)*rs_878], st_760)
-			if i_964 == 0 {
-				d_880, d_881 = st_764, st_765
-				rs_882 = d_880 * d_881
-				tot_1557, err_1558 := runtime.MulSize(n_723, rs_882)
-				if err_1558 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1558)
-				}
-				a_879 = ar.F64(tot_1557)
-			} else if st_764 != d_880 || st_765 != d_881 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_764, st_765})+", element 0 has shape "+runtime.ShapeString([]int{d_880, d_881}))
-			}
-			copy(a_879[i_964*rs_882:(i_964+1)*rs_882], st_763)
-			if i_964 == 0 {
-				d_884, d_885 = st_767, st_768
-				rs_886 = d_884 * d_885
-				tot_1559, err_1560 := runtime.MulSize(n_723, rs_886)
-				if err_1560 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1560)
-				}
-				a_883 = ar.F64(tot_1559)
-			} else if st_767 != d_884 || st_768 != d_885 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_767, st_768})+", element 0 has shape "+runtime.ShapeString([]int{d_884, d_885}))
-			}
-			copy(a_883[i_964*rs_886:(i_964+1)*rs_886], st_766)
-			if i_964 == 0 {
-				d_888, d_889 = st_770, st_771
-				rs_890 = d_888 * d_889
-				tot_1561, err_1562 := runtime.MulSize(n_723, rs_890)
-				if err_1562 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1562)
-				}
-				a_887 = ar.F64(tot_1561)
-			} else if st_770 != d_888 || st_771 != d_889 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_770, st_771})+", element 0 has shape "+runtime.ShapeString([]int{d_888, d_889}))
-			}
-			copy(a_887[i_964*rs_890:(i_964+1)*rs_890], st_769)
-			if i_964 == 0 {
-				d_892, d_893 = st_773, st_774
-				rs_894 = d_892 * d_893
-				tot_1563, err_1564 := runtime.MulSize(n_723, rs_894)
-				if err_1564 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1564)
-				}
-				a_891 = ar.F64(tot_1563)
-			} else if st_773 != d_892 || st_774 != d_893 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_773, st_774})+", element 0 has shape "+runtime.ShapeString([]int{d_892, d_893}))
-			}
-			copy(a_891[i_964*rs_894:(i_964+1)*rs_894], st_772)
-			if i_964 == 0 {
-				d_896, d_897 = st_776, st_777
-				rs_898 = d_896 * d_897
-				tot_1565, err_1566 := runtime.MulSize(n_723, rs_898)
-				if err_1566 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1566)
-				}
-				a_895 = ar.F64(tot_1565)
-			} else if st_776 != d_896 || st_777 != d_897 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_776, st_777})+", element 0 has shape "+runtime.ShapeString([]int{d_896, d_897}))
-			}
-			copy(a_895[i_964*rs_898:(i_964+1)*rs_898], st_775)
-			if i_964 == 0 {
-				d_900, d_901 = st_779, st_780
-				rs_902 = d_900 * d_901
-				tot_1567, err_1568 := runtime.MulSize(n_723, rs_902)
-				if err_1568 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1568)
-				}
-				a_899 = ar.F64(tot_1567)
-			} else if st_779 != d_900 || st_780 != d_901 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_779, st_780})+", element 0 has shape "+runtime.ShapeString([]int{d_900, d_901}))
-			}
-			copy(a_899[i_964*rs_902:(i_964+1)*rs_902], st_778)
-			if i_964 == 0 {
-				d_904, d_905 = st_782, st_783
-				rs_906 = d_904 * d_905
-				tot_1569, err_1570 := runtime.MulSize(n_723, rs_906)
-				if err_1570 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1570)
-				}
-				a_903 = ar.F64(tot_1569)
-			} else if st_782 != d_904 || st_783 != d_905 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_782, st_783})+", element 0 has shape "+runtime.ShapeString([]int{d_904, d_905}))
-			}
-			copy(a_903[i_964*rs_906:(i_964+1)*rs_906], st_781)
-			if i_964 == 0 {
-				d_908, d_909 = st_785, st_786
-				rs_910 = d_908 * d_909
-				tot_1571, err_1572 := runtime.MulSize(n_723, rs_910)
-				if err_1572 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1572)
-				}
-				a_907 = ar.F64(tot_1571)
-			} else if st_785 != d_908 || st_786 != d_909 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_785, st_786})+", element 0 has shape "+runtime.ShapeString([]int{d_908, d_909}))
-			}
-			copy(a_907[i_964*rs_910:(i_964+1)*rs_910], st_784)
-			if i_964 == 0 {
-				d_912, d_913 = st_788, st_789
-				rs_914 = d_912 * d_913
-				tot_1573, err_1574 := runtime.MulSize(n_723, rs_914)
-				if err_1574 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1574)
-				}
-				a_911 = ar.F64(tot_1573)
-			} else if st_788 != d_912 || st_789 != d_913 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_788, st_789})+", element 0 has shape "+runtime.ShapeString([]int{d_912, d_913}))
-			}
-			copy(a_911[i_964*rs_914:(i_964+1)*rs_914], st_787)
-			if i_964 == 0 {
-				d_916, d_917 = st_791, st_792
-				rs_918 = d_916 * d_917
-				tot_1575, err_1576 := runtime.MulSize(n_723, rs_918)
+			if i_1008 == 0 {
+				d_872, d_873 = st_769, st_770
+				rs_874 = d_872 * d_873
+				tot_1575, err_1576 := runtime.MulSize(n_767, rs_874)
 				if err_1576 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1576)
 				}
-				a_915 = ar.F64(tot_1575)
-			} else if st_791 != d_916 || st_792 != d_917 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_791, st_792})+", element 0 has shape "+runtime.ShapeString([]int{d_916, d_917}))
+				a_871 = ar.F64(tot_1575)
+			} else if st_769 != d_872 || st_770 != d_873 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_769, st_770})+", element 0 has shape "+runtime.ShapeString([]int{d_872, d_873}))
 			}
-			copy(a_915[i_964*rs_918:(i_964+1)*rs_918], st_790)
-			if i_964 == 0 {
-				d_920, d_921 = st_794, st_795
-				rs_922 = d_920 * d_921
-				tot_1577, err_1578 := runtime.MulSize(n_723, rs_922)
+			copy(a_871[i_1008*rs_874:(i_1008+1)*rs_874], st_768)
+			a_875[i_1008] = st_771
+			if i_1008 == 0 {
+				d_877, d_878 = st_773, st_774
+				rs_879 = d_877 * d_878
+				tot_1577, err_1578 := runtime.MulSize(n_767, rs_879)
 				if err_1578 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1578)
 				}
-				a_919 = ar.F64(tot_1577)
-			} else if st_794 != d_920 || st_795 != d_921 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_794, st_795})+", element 0 has shape "+runtime.ShapeString([]int{d_920, d_921}))
+				a_876 = ar.F64(tot_1577)
+			} else if st_773 != d_877 || st_774 != d_878 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_773, st_774})+", element 0 has shape "+runtime.ShapeString([]int{d_877, d_878}))
 			}
-			copy(a_919[i_964*rs_922:(i_964+1)*rs_922], st_793)
-			if i_964 == 0 {
-				d_924, d_925 = st_797, st_798
-				rs_926 = d_924 * d_925
-				tot_1579, err_1580 := runtime.MulSize(n_723, rs_926)
+			copy(a_876[i_1008*rs_879:(i_1008+1)*rs_879], st_772)
+			a_880[i_1008] = st_775
+			if i_1008 == 0 {
+				d_882 = st_777
+				rs_883 = d_882
+				tot_1579, err_1580 := runtime.MulSize(n_767, rs_883)
 				if err_1580 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1580)
 				}
-				a_923 = ar.F64(tot_1579)
-			} else if st_797 != d_924 || st_798 != d_925 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_797, st_798})+", element 0 has shape "+runtime.ShapeString([]int{d_924, d_925}))
+				a_881 = ar.F64(tot_1579)
+			} else if st_777 != d_882 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_777})+", element 0 has shape "+runtime.ShapeString([]int{d_882}))
 			}
-			copy(a_923[i_964*rs_926:(i_964+1)*rs_926], st_796)
-			if i_964 == 0 {
-				d_928, d_929 = st_800, st_801
-				rs_930 = d_928 * d_929
-				tot_1581, err_1582 := runtime.MulSize(n_723, rs_930)
+			copy(a_881[i_1008*rs_883:(i_1008+1)*rs_883], st_776)
+			a_884[i_1008] = st_778
+			if i_1008 == 0 {
+				d_886 = st_780
+				rs_887 = d_886
+				tot_1581, err_1582 := runtime.MulSize(n_767, rs_887)
 				if err_1582 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1582)
 				}
-				a_927 = ar.F64(tot_1581)
-			} else if st_800 != d_928 || st_801 != d_929 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_800, st_801})+", element 0 has shape "+runtime.ShapeString([]int{d_928, d_929}))
+				a_885 = ar.F64(tot_1581)
+			} else if st_780 != d_886 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_780})+", element 0 has shape "+runtime.ShapeString([]int{d_886}))
 			}
-			copy(a_927[i_964*rs_930:(i_964+1)*rs_930], st_799)
-			if i_964 == 0 {
-				d_932, d_933 = st_803, st_804
-				rs_934 = d_932 * d_933
-				tot_1583, err_1584 := runtime.MulSize(n_723, rs_934)
+			copy(a_885[i_1008*rs_887:(i_1008+1)*rs_887], st_779)
+			if i_1008 == 0 {
+				d_889 = st_782
+				rs_890 = d_889
+				tot_1583, err_1584 := runtime.MulSize(n_767, rs_890)
 				if err_1584 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1584)
 				}
-				a_931 = ar.F64(tot_1583)
-			} else if st_803 != d_932 || st_804 != d_933 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_803, st_804})+", element 0 has shape "+runtime.ShapeString([]int{d_932, d_933}))
+				a_888 = ar.F64(tot_1583)
+			} else if st_782 != d_889 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_782})+", element 0 has shape "+runtime.ShapeString([]int{d_889}))
 			}
-			copy(a_931[i_964*rs_934:(i_964+1)*rs_934], st_802)
-			if i_964 == 0 {
-				d_936, d_937 = st_806, st_807
-				rs_938 = d_936 * d_937
-				tot_1585, err_1586 := runtime.MulSize(n_723, rs_938)
+			copy(a_888[i_1008*rs_890:(i_1008+1)*rs_890], st_781)
+			if i_1008 == 0 {
+				d_892 = st_784
+				rs_893 = d_892
+				tot_1585, err_1586 := runtime.MulSize(n_767, rs_893)
 				if err_1586 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1586)
 				}
-				a_935 = ar.F64(tot_1585)
-			} else if st_806 != d_936 || st_807 != d_937 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_806, st_807})+", element 0 has shape "+runtime.ShapeString([]int{d_936, d_937}))
+				a_891 = ar.F64(tot_1585)
+			} else if st_784 != d_892 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_784})+", element 0 has shape "+runtime.ShapeString([]int{d_892}))
 			}
-			copy(a_935[i_964*rs_938:(i_964+1)*rs_938], st_805)
-			if i_964 == 0 {
-				d_940, d_941 = st_809, st_810
-				rs_942 = d_940 * d_941
-				tot_1587, err_1588 := runtime.MulSize(n_723, rs_942)
+			copy(a_891[i_1008*rs_893:(i_1008+1)*rs_893], st_783)
+			if i_1008 == 0 {
+				d_895 = st_786
+				rs_896 = d_895
+				tot_1587, err_1588 := runtime.MulSize(n_767, rs_896)
 				if err_1588 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1588)
 				}
-				a_939 = ar.F64(tot_1587)
-			} else if st_809 != d_940 || st_810 != d_941 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_809, st_810})+", element 0 has shape "+runtime.ShapeString([]int{d_940, d_941}))
+				a_894 = ar.F64(tot_1587)
+			} else if st_786 != d_895 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_786})+", element 0 has shape "+runtime.ShapeString([]int{d_895}))
 			}
-			copy(a_939[i_964*rs_942:(i_964+1)*rs_942], st_808)
-			if i_964 == 0 {
-				d_944, d_945 = st_812, st_813
-				rs_946 = d_944 * d_945
-				tot_1589, err_1590 := runtime.MulSize(n_723, rs_946)
+			copy(a_894[i_1008*rs_896:(i_1008+1)*rs_896], st_785)
+			if i_1008 == 0 {
+				d_898, d_899 = st_788, st_789
+				rs_900 = d_898 * d_899
+				tot_1589, err_1590 := runtime.MulSize(n_767, rs_900)
 				if err_1590 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1590)
 				}
-				a_943 = ar.F64(tot_1589)
-			} else if st_812 != d_944 || st_813 != d_945 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_812, st_813})+", element 0 has shape "+runtime.ShapeString([]int{d_944, d_945}))
+				a_897 = ar.F64(tot_1589)
+			} else if st_788 != d_898 || st_789 != d_899 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_788, st_789})+", element 0 has shape "+runtime.ShapeString([]int{d_898, d_899}))
 			}
-			copy(a_943[i_964*rs_946:(i_964+1)*rs_946], st_811)
-			if i_964 == 0 {
-				d_948, d_949, d_950 = st_815, st_816, st_817
-				rs_951 = d_948 * d_949 * d_950
-				tot_1591, err_1592 := runtime.MulSize(n_723, rs_951)
+			copy(a_897[i_1008*rs_900:(i_1008+1)*rs_900], st_787)
+			if i_1008 == 0 {
+				d_902, d_903 = st_791, st_792
+				rs_904 = d_902 * d_903
+				tot_1591, err_1592 := runtime.MulSize(n_767, rs_904)
 				if err_1592 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1592)
 				}
-				a_947 = ar.F64(tot_1591)
-			} else if st_815 != d_948 || st_816 != d_949 || st_817 != d_950 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_815, st_816, st_817})+", element 0 has shape "+runtime.ShapeString([]int{d_948, d_949, d_950}))
+				a_901 = ar.F64(tot_1591)
+			} else if st_791 != d_902 || st_792 != d_903 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_791, st_792})+", element 0 has shape "+runtime.ShapeString([]int{d_902, d_903}))
 			}
-			copy(a_947[i_964*rs_951:(i_964+1)*rs_951], st_814)
-			if i_964 == 0 {
-				d_953 = st_819
-				rs_954 = d_953
-				tot_1593, err_1594 := runtime.MulSize(n_723, rs_954)
+			copy(a_901[i_1008*rs_904:(i_1008+1)*rs_904], st_790)
+			if i_1008 == 0 {
+				d_906, d_907, d_908 = st_794, st_795, st_796
+				rs_909 = d_906 * d_907 * d_908
+				tot_1593, err_1594 := runtime.MulSize(n_767, rs_909)
 				if err_1594 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1594)
 				}
-				a_952 = ar.F64(tot_1593)
-			} else if st_819 != d_953 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_819})+", element 0 has shape "+runtime.ShapeString([]int{d_953}))
+				a_905 = ar.F64(tot_1593)
+			} else if st_794 != d_906 || st_795 != d_907 || st_796 != d_908 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_794, st_795, st_796})+", element 0 has shape "+runtime.ShapeString([]int{d_906, d_907, d_908}))
 			}
-			copy(a_952[i_964*rs_954:(i_964+1)*rs_954], st_818)
-			if i_964 == 0 {
-				d_956, d_957 = st_821, st_822
-				rs_958 = d_956 * d_957
-				tot_1595, err_1596 := runtime.MulSize(n_723, rs_958)
+			copy(a_905[i_1008*rs_909:(i_1008+1)*rs_909], st_793)
+			if i_1008 == 0 {
+				d_911, d_912 = st_798, st_799
+				rs_913 = d_911 * d_912
+				tot_1595, err_1596 := runtime.MulSize(n_767, rs_913)
 				if err_1596 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1596)
 				}
-				a_955 = ar.F64(tot_1595)
-			} else if st_821 != d_956 || st_822 != d_957 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_821, st_822})+", element 0 has shape "+runtime.ShapeString([]int{d_956, d_957}))
+				a_910 = ar.F64(tot_1595)
+			} else if st_798 != d_911 || st_799 != d_912 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_798, st_799})+", element 0 has shape "+runtime.ShapeString([]int{d_911, d_912}))
 			}
-			copy(a_955[i_964*rs_958:(i_964+1)*rs_958], st_820)
-			if i_964 == 0 {
-				d_960, d_961 = st_824, st_825
-				rs_962 = d_960 * d_961
-				tot_1597, err_1598 := runtime.MulSize(n_723, rs_962)
+			copy(a_910[i_1008*rs_913:(i_1008+1)*rs_913], st_797)
+			if i_1008 == 0 {
+				d_915, d_916, d_917 = st_801, st_802, st_803
+				rs_918 = d_915 * d_916 * d_917
+				tot_1597, err_1598 := runtime.MulSize(n_767, rs_918)
 				if err_1598 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1598)
 				}
-				a_959 = ar.F64(tot_1597)
-			} else if st_824 != d_960 || st_825 != d_961 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_964)+" has shape "+runtime.ShapeString([]int{st_824, st_825})+", element 0 has shape "+runtime.ShapeString([]int{d_960, d_961}))
+				a_914 = ar.F64(tot_1597)
+			} else if st_801 != d_915 || st_802 != d_916 || st_803 != d_917 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_801, st_802, st_803})+", element 0 has shape "+runtime.ShapeString([]int{d_915, d_916, d_917}))
 			}
-			copy(a_959[i_964*rs_962:(i_964+1)*rs_962], st_823)
-			a_963[i_964] = st_826
-			_ = mark_965
+			copy(a_914[i_1008*rs_918:(i_1008+1)*rs_918], st_800)
+			if i_1008 == 0 {
+				d_920, d_921 = st_805, st_806
+				rs_922 = d_920 * d_921
+				tot_1599, err_1600 := runtime.MulSize(n_767, rs_922)
+				if err_1600 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1600)
+				}
+				a_919 = ar.F64(tot_1599)
+			} else if st_805 != d_920 || st_806 != d_921 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_805, st_806})+", element 0 has shape "+runtime.ShapeString([]int{d_920, d_921}))
+			}
+			copy(a_919[i_1008*rs_922:(i_1008+1)*rs_922], st_804)
+			if i_1008 == 0 {
+				d_924, d_925 = st_808, st_809
+				rs_926 = d_924 * d_925
+				tot_1601, err_1602 := runtime.MulSize(n_767, rs_926)
+				if err_1602 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1602)
+				}
+				a_923 = ar.F64(tot_1601)
+			} else if st_808 != d_924 || st_809 != d_925 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_808, st_809})+", element 0 has shape "+runtime.ShapeString([]int{d_924, d_925}))
+			}
+			copy(a_923[i_1008*rs_926:(i_1008+1)*rs_926], st_807)
+			if i_1008 == 0 {
+				d_928, d_929 = st_811, st_812
+				rs_930 = d_928 * d_929
+				tot_1603, err_1604 := runtime.MulSize(n_767, rs_930)
+				if err_1604 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1604)
+				}
+				a_927 = ar.F64(tot_1603)
+			} else if st_811 != d_928 || st_812 != d_929 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_811, st_812})+", element 0 has shape "+runtime.ShapeString([]int{d_928, d_929}))
+			}
+			copy(a_927[i_1008*rs_930:(i_1008+1)*rs_930], st_810)
+			if i_1008 == 0 {
+				d_932, d_933 = st_814, st_815
+				rs_934 = d_932 * d_933
+				tot_1605, err_1606 := runtime.MulSize(n_767, rs_934)
+				if err_1606 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1606)
+				}
+				a_931 = ar.F64(tot_1605)
+			} else if st_814 != d_932 || st_815 != d_933 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_814, st_815})+", element 0 has shape "+runtime.ShapeString([]int{d_932, d_933}))
+			}
+			copy(a_931[i_1008*rs_934:(i_1008+1)*rs_934], st_813)
+			if i_1008 == 0 {
+				d_936, d_937 = st_817, st_818
+				rs_938 = d_936 * d_937
+				tot_1607, err_1608 := runtime.MulSize(n_767, rs_938)
+				if err_1608 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1608)
+				}
+				a_935 = ar.F64(tot_1607)
+			} else if st_817 != d_936 || st_818 != d_937 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_817, st_818})+", element 0 has shape "+runtime.ShapeString([]int{d_936, d_937}))
+			}
+			copy(a_935[i_1008*rs_938:(i_1008+1)*rs_938], st_816)
+			if i_1008 == 0 {
+				d_940, d_941 = st_820, st_821
+				rs_942 = d_940 * d_941
+				tot_1609, err_1610 := runtime.MulSize(n_767, rs_942)
+				if err_1610 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1610)
+				}
+				a_939 = ar.F64(tot_1609)
+			} else if st_820 != d_940 || st_821 != d_941 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_820, st_821})+", element 0 has shape "+runtime.ShapeString([]int{d_940, d_941}))
+			}
+			copy(a_939[i_1008*rs_942:(i_1008+1)*rs_942], st_819)
+			if i_1008 == 0 {
+				d_944, d_945 = st_823, st_824
+				rs_946 = d_944 * d_945
+				tot_1611, err_1612 := runtime.MulSize(n_767, rs_946)
+				if err_1612 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1612)
+				}
+				a_943 = ar.F64(tot_1611)
+			} else if st_823 != d_944 || st_824 != d_945 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_823, st_824})+", element 0 has shape "+runtime.ShapeString([]int{d_944, d_945}))
+			}
+			copy(a_943[i_1008*rs_946:(i_1008+1)*rs_946], st_822)
+			if i_1008 == 0 {
+				d_948, d_949 = st_826, st_827
+				rs_950 = d_948 * d_949
+				tot_1613, err_1614 := runtime.MulSize(n_767, rs_950)
+				if err_1614 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1614)
+				}
+				a_947 = ar.F64(tot_1613)
+			} else if st_826 != d_948 || st_827 != d_949 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_826, st_827})+", element 0 has shape "+runtime.ShapeString([]int{d_948, d_949}))
+			}
+			copy(a_947[i_1008*rs_950:(i_1008+1)*rs_950], st_825)
+			if i_1008 == 0 {
+				d_952, d_953 = st_829, st_830
+				rs_954 = d_952 * d_953
+				tot_1615, err_1616 := runtime.MulSize(n_767, rs_954)
+				if err_1616 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1616)
+				}
+				a_951 = ar.F64(tot_1615)
+			} else if st_829 != d_952 || st_830 != d_953 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_829, st_830})+", element 0 has shape "+runtime.ShapeString([]int{d_952, d_953}))
+			}
+			copy(a_951[i_1008*rs_954:(i_1008+1)*rs_954], st_828)
+			if i_1008 == 0 {
+				d_956, d_957 = st_832, st_833
+				rs_958 = d_956 * d_957
+				tot_1617, err_1618 := runtime.MulSize(n_767, rs_958)
+				if err_1618 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1618)
+				}
+				a_955 = ar.F64(tot_1617)
+			} else if st_832 != d_956 || st_833 != d_957 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_832, st_833})+", element 0 has shape "+runtime.ShapeString([]int{d_956, d_957}))
+			}
+			copy(a_955[i_1008*rs_958:(i_1008+1)*rs_958], st_831)
+			if i_1008 == 0 {
+				d_960, d_961 = st_835, st_836
+				rs_962 = d_960 * d_961
+				tot_1619, err_1620 := runtime.MulSize(n_767, rs_962)
+				if err_1620 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1620)
+				}
+				a_959 = ar.F64(tot_1619)
+			} else if st_835 != d_960 || st_836 != d_961 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_835, st_836})+", element 0 has shape "+runtime.ShapeString([]int{d_960, d_961}))
+			}
+			copy(a_959[i_1008*rs_962:(i_1008+1)*rs_962], st_834)
+			if i_1008 == 0 {
+				d_964, d_965 = st_838, st_839
+				rs_966 = d_964 * d_965
+				tot_1621, err_1622 := runtime.MulSize(n_767, rs_966)
+				if err_1622 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1622)
+				}
+				a_963 = ar.F64(tot_1621)
+			} else if st_838 != d_964 || st_839 != d_965 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_838, st_839})+", element 0 has shape "+runtime.ShapeString([]int{d_964, d_965}))
+			}
+			copy(a_963[i_1008*rs_966:(i_1008+1)*rs_966], st_837)
+			if i_1008 == 0 {
+				d_968, d_969 = st_841, st_842
+				rs_970 = d_968 * d_969
+				tot_1623, err_1624 := runtime.MulSize(n_767, rs_970)
+				if err_1624 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1624)
+				}
+				a_967 = ar.F64(tot_1623)
+			} else if st_841 != d_968 || st_842 != d_969 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_841, st_842})+", element 0 has shape "+runtime.ShapeString([]int{d_968, d_969}))
+			}
+			copy(a_967[i_1008*rs_970:(i_1008+1)*rs_970], st_840)
+			if i_1008 == 0 {
+				d_972, d_973 = st_844, st_845
+				rs_974 = d_972 * d_973
+				tot_1625, err_1626 := runtime.MulSize(n_767, rs_974)
+				if err_1626 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1626)
+				}
+				a_971 = ar.F64(tot_1625)
+			} else if st_844 != d_972 || st_845 != d_973 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_844, st_845})+", element 0 has shape "+runtime.ShapeString([]int{d_972, d_973}))
+			}
+			copy(a_971[i_1008*rs_974:(i_1008+1)*rs_974], st_843)
+			if i_1008 == 0 {
+				d_976, d_977 = st_847, st_848
+				rs_978 = d_976 * d_977
+				tot_1627, err_1628 := runtime.MulSize(n_767, rs_978)
+				if err_1628 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1628)
+				}
+				a_975 = ar.F64(tot_1627)
+			} else if st_847 != d_976 || st_848 != d_977 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_847, st_848})+", element 0 has shape "+runtime.ShapeString([]int{d_976, d_977}))
+			}
+			copy(a_975[i_1008*rs_978:(i_1008+1)*rs_978], st_846)
+			if i_1008 == 0 {
+				d_980, d_981 = st_850, st_851
+				rs_982 = d_980 * d_981
+				tot_1629, err_1630 := runtime.MulSize(n_767, rs_982)
+				if err_1630 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1630)
+				}
+				a_979 = ar.F64(tot_1629)
+			} else if st_850 != d_980 || st_851 != d_981 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_850, st_851})+", element 0 has shape "+runtime.ShapeString([]int{d_980, d_981}))
+			}
+			copy(a_979[i_1008*rs_982:(i_1008+1)*rs_982], st_849)
+			if i_1008 == 0 {
+				d_984, d_985 = st_853, st_854
+				rs_986 = d_984 * d_985
+				tot_1631, err_1632 := runtime.MulSize(n_767, rs_986)
+				if err_1632 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1632)
+				}
+				a_983 = ar.F64(tot_1631)
+			} else if st_853 != d_984 || st_854 != d_985 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_853, st_854})+", element 0 has shape "+runtime.ShapeString([]int{d_984, d_985}))
+			}
+			copy(a_983[i_1008*rs_986:(i_1008+1)*rs_986], st_852)
+			if i_1008 == 0 {
+				d_988, d_989 = st_856, st_857
+				rs_990 = d_988 * d_989
+				tot_1633, err_1634 := runtime.MulSize(n_767, rs_990)
+				if err_1634 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1634)
+				}
+				a_987 = ar.F64(tot_1633)
+			} else if st_856 != d_988 || st_857 != d_989 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_856, st_857})+", element 0 has shape "+runtime.ShapeString([]int{d_988, d_989}))
+			}
+			copy(a_987[i_1008*rs_990:(i_1008+1)*rs_990], st_855)
+			if i_1008 == 0 {
+				d_992, d_993, d_994 = st_859, st_860, st_861
+				rs_995 = d_992 * d_993 * d_994
+				tot_1635, err_1636 := runtime.MulSize(n_767, rs_995)
+				if err_1636 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1636)
+				}
+				a_991 = ar.F64(tot_1635)
+			} else if st_859 != d_992 || st_860 != d_993 || st_861 != d_994 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_859, st_860, st_861})+", element 0 has shape "+runtime.ShapeString([]int{d_992, d_993, d_994}))
+			}
+			copy(a_991[i_1008*rs_995:(i_1008+1)*rs_995], st_858)
+			if i_1008 == 0 {
+				d_997 = st_863
+				rs_998 = d_997
+				tot_1637, err_1638 := runtime.MulSize(n_767, rs_998)
+				if err_1638 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1638)
+				}
+				a_996 = ar.F64(tot_1637)
+			} else if st_863 != d_997 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_863})+", element 0 has shape "+runtime.ShapeString([]int{d_997}))
+			}
+			copy(a_996[i_1008*rs_998:(i_1008+1)*rs_998], st_862)
+			if i_1008 == 0 {
+				d_1000, d_1001 = st_865, st_866
+				rs_1002 = d_1000 * d_1001
+				tot_1639, err_1640 := runtime.MulSize(n_767, rs_1002)
+				if err_1640 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1640)
+				}
+				a_999 = ar.F64(tot_1639)
+			} else if st_865 != d_1000 || st_866 != d_1001 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_865, st_866})+", element 0 has shape "+runtime.ShapeString([]int{d_1000, d_1001}))
+			}
+			copy(a_999[i_1008*rs_1002:(i_1008+1)*rs_1002], st_864)
+			if i_1008 == 0 {
+				d_1004, d_1005 = st_868, st_869
+				rs_1006 = d_1004 * d_1005
+				tot_1641, err_1642 := runtime.MulSize(n_767, rs_1006)
+				if err_1642 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1642)
+				}
+				a_1003 = ar.F64(tot_1641)
+			} else if st_868 != d_1004 || st_869 != d_1005 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_868, st_869})+", element 0 has shape "+runtime.ShapeString([]int{d_1004, d_1005}))
+			}
+			copy(a_1003[i_1008*rs_1006:(i_1008+1)*rs_1006], st_867)
+			a_1007[i_1008] = st_870
+			_ = mark_1009
 		}
-		c_20, c_21, c_22, c_23, c_24, c_25, c_26, c_27, c_28, c_29, c_30, c_31, c_32, c_33, c_34, c_35, c_36, c_37, c_38, c_39, c_40, c_41, c_42, c_43, c_44, c_45, c_46, c_47, c_48, c_49, c_50, c_51, c_52, c_53, c_54, c_55, c_56, c_57, c_58, c_59, c_60, c_61, c_62, c_63, c_64, c_65, c_66, c_67, c_68, c_69, c_70, c_71, c_72, c_73, c_74, c_75, c_76, c_77, c_78, c_79, c_80, c_81, c_82, c_83, c_84, c_85, c_86, c_87, c_88, c_89, c_90, c_91, c_92, c_93, c_94, c_95, c_96, c_97, c_98, c_99, c_100, c_101, c_102, c_103, c_104, c_105, c_106, c_107, c_108, c_109, c_110, c_111, c_112, c_113, c_114, c_115, c_116, c_117, c_118, c_119, c_120, c_121, c_122, c_123, c_124, c_125, c_126, c_127, c_128, c_129, c_130, c_131, c_132, c_133, c_134, c_135, c_136, c_137, c_138, c_139, c_140, c_141, c_142, c_143, c_144, c_145, c_146, c_147, c_148, c_149, c_150, c_151, c_152, c_153, c_154, c_155, c_156, c_157, c_158, c_159, c_160 = a_827, n_723, d_828, d_829, a_831, n_723, a_832, n_723, d_833, d_834, a_836, n_723, a_837, n_723, d_838, a_840, n_723, a_841, n_723, d_842, a_844, n_723, d_845, a_847, n_723, d_848, a_850, n_723, d_851, a_853, n_723, d_854, d_855, a_857, n_723, d_858, d_859, a_861, n_723, d_862, d_863, d_864, a_866, n_723, d_867, d_868, a_870, n_723, d_871, d_872, d_873, a_875, n_723, d_876, d_877, a_879, n_723, d_880, d_881, a_883, n_723, d_884, d_885, a_887, n_723, d_888, d_889, a_891, n_723, d_892, d_893, a_895, n_723, d_896, d_897, a_899, n_723, d_900, d_901, a_903, n_723, d_904, d_905, a_907, n_723, d_908, d_909, a_911, n_723, d_912, d_913, a_915, n_723, d_916, d_917, a_919, n_723, d_920, d_921, a_923, n_723, d_924, d_925, a_927, n_723, d_928, d_929, a_931, n_723, d_932, d_933, a_935, n_723, d_936, d_937, a_939, n_723, d_940, d_941, a_943, n_723, d_944, d_945, a_947, n_723, d_948, d_949, d_950, a_952, n_723, d_953, a_955, n_723, d_956, d_957, a_959, n_723, d_960, d_961, a_963, n_723
+		c_20, c_21, c_22, c_23, c_24, c_25, c_26, c_27, c_28, c_29, c_30, c_31, c_32, c_33, c_34, c_35, c_36, c_37, c_38, c_39, c_40, c_41, c_42, c_43, c_44, c_45, c_46, c_47, c_48, c_49, c_50, c_51, c_52, c_53, c_54, c_55, c_56, c_57, c_58, c_59, c_60, c_61, c_62, c_63, c_64, c_65, c_66, c_67, c_68, c_69, c_70, c_71, c_72, c_73, c_74, c_75, c_76, c_77, c_78, c_79, c_80, c_81, c_82, c_83, c_84, c_85, c_86, c_87, c_88, c_89, c_90, c_91, c_92, c_93, c_94, c_95, c_96, c_97, c_98, c_99, c_100, c_101, c_102, c_103, c_104, c_105, c_106, c_107, c_108, c_109, c_110, c_111, c_112, c_113, c_114, c_115, c_116, c_117, c_118, c_119, c_120, c_121, c_122, c_123, c_124, c_125, c_126, c_127, c_128, c_129, c_130, c_131, c_132, c_133, c_134, c_135, c_136, c_137, c_138, c_139, c_140, c_141, c_142, c_143, c_144, c_145, c_146, c_147, c_148, c_149, c_150, c_151, c_152, c_153, c_154, c_155, c_156, c_157, c_158, c_159, c_160 = a_871, n_767, d_872, d_873, a_875, n_767, a_876, n_767, d_877, d_878, a_880, n_767, a_881, n_767, d_882, a_884, n_767, a_885, n_767, d_886, a_888, n_767, d_889, a_891, n_767, d_892, a_894, n_767, d_895, a_897, n_767, d_898, d_899, a_901, n_767, d_902, d_903, a_905, n_767, d_906, d_907, d_908, a_910, n_767, d_911, d_912, a_914, n_767, d_915, d_916, d_917, a_919, n_767, d_920, d_921, a_923, n_767, d_924, d_925, a_927, n_767, d_928, d_929, a_931, n_767, d_932, d_933, a_935, n_767, d_936, d_937, a_939, n_767, d_940, d_941, a_943, n_767, d_944, d_945, a_947, n_767, d_948, d_949, a_951, n_767, d_952, d_953, a_955, n_767, d_956, d_957, a_959, n_767, d_960, d_961, a_963, n_767, d_964, d_965, a_967, n_767, d_968, d_969, a_971, n_767, d_972, d_973, a_975, n_767, d_976, d_977, a_979, n_767, d_980, d_981, a_983, n_767, d_984, d_985, a_987, n_767, d_988, d_989, a_991, n_767, d_992, d_993, d_994, a_996, n_767, d_997, a_999, n_767, d_1000, d_1001, a_1003, n_767, d_1004, d_1005, a_1007, n_767
 	} else {
-		n_1599, err_1600 := runtime.CheckSize(int64(0))
-		if err_1600 != nil {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1600)
+		n_1643, err_1644 := runtime.CheckSize(int64(0))
+		if err_1644 != nil {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1644)
 		}
-		var a_1601 []float64
-		var d_1602 int = 0
-		var d_1603 int = 0
-		var rs_1604 int = 0
-		a_1605 := ar.F64(n_1599)
-		var a_1606 []float64
-		var d_1607 int = 0
-		var d_1608 int = 0
-		var rs_1609 int = 0
-		a_1610 := ar.F64(n_1599)
-		var a_1611 []float64
-		var d_1612 int = 0
-		var rs_1613 int = 0
-		a_1614 := ar.F64(n_1599)
-		var a_1615 []float64
-		var d_1616 int = 0
-		var rs_1617 int = 0
-		var a_1618 []float64
-		var d_1619 int = 0
-		var rs_1620 int = 0
-		var a_1621 []float64
-		var d_1622 int = 0
-		var rs_1623 int = 0
-		var a_1624 []float64
-		var d_1625 int = 0
-		var rs_1626 int = 0
-		var a_1627 []float64
-		var d_1628 int = 0
-		var d_1629 int = 0
-		var rs_1630 int = 0
-		var a_1631 []float64
-		var d_1632 int = 0
-		var d_1633 int = 0
-		var rs_1634 int = 0
-		var a_1635 []float64
-		var d_1636 int = 0
-		var d_1637 int = 0
-		var d_1638 int = 0
-		var rs_1639 int = 0
-		var a_1640 []float64
-		var d_1641 int = 0
-		var d_1642 int = 0
-		var rs_1643 int = 0
-		var a_1644 []float64
-		var d_1645 int = 0
+		var a_1645 []float64
 		var d_1646 int = 0
 		var d_1647 int = 0
 		var rs_1648 int = 0
-		var a_1649 []float64
-		var d_1650 int = 0
+		a_1649 := ar.F64(n_1643)
+		var a_1650 []float64
 		var d_1651 int = 0
-		var rs_1652 int = 0
-		var a_1653 []float64
-		var d_1654 int = 0
-		var d_1655 int = 0
-		var rs_1656 int = 0
-		var a_1657 []float64
-		var d_1658 int = 0
-		var d_1659 int = 0
-		var rs_1660 int = 0
-		var a_1661 []float64
-		var d_1662 int = 0
+		var d_1652 int = 0
+		var rs_1653 int = 0
+		a_1654 := ar.F64(n_1643)
+		var a_1655 []float64
+		var d_1656 int = 0
+		var rs_1657 int = 0
+		a_1658 := ar.F64(n_1643)
+		var a_1659 []float64
+		var d_1660 int = 0
+		var rs_1661 int = 0
+		var a_1662 []float64
 		var d_1663 int = 0
 		var rs_1664 int = 0
 		var a_1665 []float64
 		var d_1666 int = 0
-		var d_1667 int = 0
-		var rs_1668 int = 0
-		var a_1669 []float64
-		var d_1670 int = 0
-		var d_1671 int = 0
-		var rs_1672 int = 0
-		var a_1673 []float64
-		var d_1674 int = 0
-		var d_1675 int = 0
-		var rs_1676 int = 0
-		var a_1677 []float64
-		var d_1678 int = 0
-		var d_1679 int = 0
-		var rs_1680 int = 0
-		var a_1681 []float64
+		var rs_1667 int = 0
+		var a_1668 []float64
+		var d_1669 int = 0
+		var rs_1670 int = 0
+		var a_1671 []float64
+		var d_1672 int = 0
+		var d_1673 int = 0
+		var rs_1674 int = 0
+		var a_1675 []float64
+		var d_1676 int = 0
+		var d_1677 int = 0
+		var rs_1678 int = 0
+		var a_1679 []float64
+		var d_1680 int = 0
+		var d_1681 int = 0
 		var d_1682 int = 0
-		var d_1683 int = 0
-		var rs_1684 int = 0
-		var a_1685 []float64
+		var rs_1683 int = 0
+		var a_1684 []float64
+		var d_1685 int = 0
 		var d_1686 int = 0
-		var d_1687 int = 0
-		var rs_1688 int = 0
-		var a_1689 []float64
+		var rs_1687 int = 0
+		var a_1688 []float64
+		var d_1689 int = 0
 		var d_1690 int = 0
 		var d_1691 int = 0
 		var rs_1692 int = 0
@@ -5947,9 +6408,9 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		var a_1721 []float64
 		var d_1722 int = 0
 		var d_1723 int = 0
-		var d_1724 int = 0
-		var rs_1725 int = 0
-		var a_1726 []float64
+		var rs_1724 int = 0
+		var a_1725 []float64
+		var d_1726 int = 0
 		var d_1727 int = 0
 		var rs_1728 int = 0
 		var a_1729 []float64
@@ -5960,2373 +6421,2402 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		var d_1734 int = 0
 		var d_1735 int = 0
 		var rs_1736 int = 0
-		a_1737 := ar.F64(n_1599)
-		for i_1738 := 0; i_1738 < n_1599; i_1738++ {
-			mark_1739 := ar.mark()
-			i_1740 := int64(i_1738)
-			_ = i_1740
-			if int64(0) < 0 || int64(0) >= int64(sequence_11) {
+		var a_1737 []float64
+		var d_1738 int = 0
+		var d_1739 int = 0
+		var rs_1740 int = 0
+		var a_1741 []float64
+		var d_1742 int = 0
+		var d_1743 int = 0
+		var rs_1744 int = 0
+		var a_1745 []float64
+		var d_1746 int = 0
+		var d_1747 int = 0
+		var rs_1748 int = 0
+		var a_1749 []float64
+		var d_1750 int = 0
+		var d_1751 int = 0
+		var rs_1752 int = 0
+		var a_1753 []float64
+		var d_1754 int = 0
+		var d_1755 int = 0
+		var rs_1756 int = 0
+		var a_1757 []float64
+		var d_1758 int = 0
+		var d_1759 int = 0
+		var rs_1760 int = 0
+		var a_1761 []float64
+		var d_1762 int = 0
+		var d_1763 int = 0
+		var rs_1764 int = 0
+		var a_1765 []float64
+		var d_1766 int = 0
+		var d_1767 int = 0
+		var d_1768 int = 0
+		var rs_1769 int = 0
+		var a_1770 []float64
+		var d_1771 int = 0
+		var rs_1772 int = 0
+		var a_1773 []float64
+		var d_1774 int = 0
+		var d_1775 int = 0
+		var rs_1776 int = 0
+		var a_1777 []float64
+		var d_1778 int = 0
+		var d_1779 int = 0
+		var rs_1780 int = 0
+		a_1781 := ar.F64(n_1643)
+		for i_1782 := 0; i_1782 < n_1643; i_1782++ {
+			mark_1783 := ar.mark()
+			i_1784 := int64(i_1782)
+			_ = i_1784
+			if int64(0) >= int64(sequence_11) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(int64(0), sequence_11))
 			}
-			row_1741 := sequence_10[int(int64(0))*sequence_12 : (int(int64(0))+1)*sequence_12]
-			if int64(0) < 0 || int64(0) >= int64(extraparams_5) {
+			row_1785 := sequence_10[int(int64(0))*sequence_12 : (int(int64(0))+1)*sequence_12]
+			if int64(0) >= int64(extraparams_5) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
 			}
-			row_1742 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
+			row_1786 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
 			if extraparams_6 != sequence_12 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 			}
-			r_1743 := ar.F64(sequence_12)
-			row_1741 = row_1741[:len(r_1743)]
-			row_1742 = row_1742[:len(r_1743)]
-			for i_1744 := range r_1743 {
-				r_1743[i_1744] = (row_1741[i_1744] * row_1742[i_1744])
+			r_1787 := ar.F64(sequence_12)
+			row_1785 = row_1785[:len(r_1787)]
+			row_1786 = row_1786[:len(r_1787)]
+			for i_1788 := range r_1787 {
+				r_1787[i_1788] = (row_1785[i_1788] * row_1786[i_1788])
 			}
-			if int64(2) == 0 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:79", "integer division by zero")
-			}
-			x_1746 := n_14 / int64(2)
-			x_1747 := max(x_1746, int64(0))
-			x_1748 := x_1747 > int64(0)
-			var c_1749 []float64
-			var c_1750 int
-			var c_1751 int
-			var c_1752 []float64
-			var c_1753 int
-			var c_1754 int
-			var c_1755 int
-			var c_1756 []float64
-			var c_1757 int
-			var c_1758 int
-			var c_1759 []float64
-			var c_1760 int
-			var c_1761 int
-			var c_1762 int
-			var c_1763 []float64
-			var c_1764 int
-			var c_1765 int
-			var c_1766 []float64
-			var c_1767 int
-			var c_1768 int
-			var c_1769 []float64
-			var c_1770 int
-			var c_1771 int
-			var c_1772 []float64
-			var c_1773 int
-			var c_1774 int
-			var c_1775 []float64
-			var c_1776 int
-			var c_1777 int
-			var c_1778 []float64
-			var c_1779 int
-			var c_1780 int
-			var c_1781 []float64
-			var c_1782 int
-			var c_1783 int
-			var c_1784 []float64
-			var c_1785 int
-			var c_1786 int
-			var c_1787 []float64
-			var c_1788 int
-			var c_1789 int
-			var c_1790 []float64
-			var c_1791 int
-			var c_1792 int
+			x_1790 := n_14 / int64(2)
+			x_1791 := max(x_1790, int64(0))
+			x_1792 := x_1791 > int64(0)
 			var c_1793 []float64
 			var c_1794 int
 			var c_1795 int
 			var c_1796 []float64
 			var c_1797 int
 			var c_1798 int
-			var c_1799 []float64
-			var c_1800 int
+			var c_1799 int
+			var c_1800 []float64
 			var c_1801 int
-			var c_1802 []float64
-			var c_1803 int
+			var c_1802 int
+			var c_1803 []float64
 			var c_1804 int
-			var c_1805 []float64
+			var c_1805 int
 			var c_1806 int
-			var c_1807 int
-			var c_1808 []float64
+			var c_1807 []float64
+			var c_1808 int
 			var c_1809 int
-			var c_1810 int
-			var c_1811 []float64
+			var c_1810 []float64
+			var c_1811 int
 			var c_1812 int
-			var c_1813 int
-			var c_1814 []float64
+			var c_1813 []float64
+			var c_1814 int
 			var c_1815 int
-			var c_1816 int
-			var c_1817 []float64
+			var c_1816 []float64
+			var c_1817 int
 			var c_1818 int
-			var c_1819 int
+			var c_1819 []float64
 			var c_1820 int
-			if x_1748 {
-				x_1821 := x_1747 - int64(1)
-				if int64(0) < 0 || int64(0) >= int64(mainparams_2) {
+			var c_1821 int
+			var c_1822 []float64
+			var c_1823 int
+			var c_1824 int
+			var c_1825 []float64
+			var c_1826 int
+			var c_1827 int
+			var c_1828 []float64
+			var c_1829 int
+			var c_1830 int
+			var c_1831 []float64
+			var c_1832 int
+			var c_1833 int
+			var c_1834 []float64
+			var c_1835 int
+			var c_1836 int
+			var c_1837 []float64
+			var c_1838 int
+			var c_1839 int
+			var c_1840 []float64
+			var c_1841 int
+			var c_1842 int
+			var c_1843 []float64
+			var c_1844 int
+			var c_1845 int
+			var c_1846 []float64
+			var c_1847 int
+			var c_1848 int
+			var c_1849 []float64
+			var c_1850 int
+			var c_1851 int
+			var c_1852 []float64
+			var c_1853 int
+			var c_1854 int
+			var c_1855 []float64
+			var c_1856 int
+			var c_1857 int
+			var c_1858 []float64
+			var c_1859 int
+			var c_1860 int
+			var c_1861 []float64
+			var c_1862 int
+			var c_1863 int
+			var c_1864 int
+			if x_1792 {
+				x_1865 := x_1791 - int64(1)
+				if int64(0) >= int64(mainparams_2) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 				}
-				row_1822 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
-				if int64(1) < 0 || int64(1) >= int64(mainparams_2) {
+				row_1866 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+				if int64(1) >= int64(mainparams_2) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 				}
-				row_1823 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
-				if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
+				row_1867 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
-				n_1824 := int(n_15) - int(int64(0))
-				s_1825 := row_1822[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_1824 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1824}))
+				n_1868 := int(n_15) - int(int64(0))
+				s_1869 := row_1866[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_1868 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1868}))
 				}
-				if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
+				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
-				n_1826 := int(n_15) - int(int64(0))
-				s_1827 := row_1823[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_1826 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1826}))
+				n_1870 := int(n_15) - int(int64(0))
+				s_1871 := row_1867[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_1870 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1870}))
 				}
-				r_1828 := ar.F64(sequence_12)
-				r_1743 = r_1743[:len(r_1828)]
-				s_1825 = s_1825[:len(r_1828)]
-				s_1827 = s_1827[:len(r_1828)]
-				for i_1829 := range r_1828 {
-					r_1828[i_1829] = (runtime.Sigmoid(((r_1743[i_1829] * s_1825[i_1829]) + s_1827[i_1829])))
+				r_1872 := ar.F64(sequence_12)
+				r_1787 = r_1787[:len(r_1872)]
+				s_1869 = s_1869[:len(r_1872)]
+				s_1871 = s_1871[:len(r_1872)]
+				for i_1873 := range r_1872 {
+					r_1872[i_1873] = (runtime.Sigmoid(((r_1787[i_1873] * s_1869[i_1873]) + s_1871[i_1873])))
 				}
-				if int64(0) < 0 || int64(0) >= int64(state_8) {
+				if int64(0) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
 				}
-				row_1831 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
-				x_1832 := int64(2) * n_15
-				if n_15 < 0 || x_1832 < n_15 || x_1832 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1832, mainparams_3))
+				row_1875 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
+				x_1876 := int64(2) * n_15
+				if n_15 < 0 || x_1876 < n_15 || x_1876 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1876, mainparams_3))
 				}
-				n_1833 := int(x_1832) - int(n_15)
-				s_1834 := row_1822[int(n_15)*1 : int(x_1832)*1 : int(x_1832)*1]
-				if n_1833 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1833}))
+				n_1877 := int(x_1876) - int(n_15)
+				s_1878 := row_1866[int(n_15)*1 : int(x_1876)*1 : int(x_1876)*1]
+				if n_1877 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1877}))
 				}
-				if n_15 < 0 || x_1832 < n_15 || x_1832 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1832, mainparams_3))
+				if n_15 < 0 || x_1876 < n_15 || x_1876 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1876, mainparams_3))
 				}
-				n_1835 := int(x_1832) - int(n_15)
-				s_1836 := row_1823[int(n_15)*1 : int(x_1832)*1 : int(x_1832)*1]
-				if n_1835 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1835}))
+				n_1879 := int(x_1876) - int(n_15)
+				s_1880 := row_1867[int(n_15)*1 : int(x_1876)*1 : int(x_1876)*1]
+				if n_1879 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1879}))
 				}
-				r_1837 := ar.F64(state_9)
-				row_1831 = row_1831[:len(r_1837)]
-				s_1834 = s_1834[:len(r_1837)]
-				s_1836 = s_1836[:len(r_1837)]
-				for i_1838 := range r_1837 {
-					r_1837[i_1838] = (runtime.Sigmoid(((row_1831[i_1838] * s_1834[i_1838]) + s_1836[i_1838])))
+				r_1881 := ar.F64(state_9)
+				row_1875 = row_1875[:len(r_1881)]
+				s_1878 = s_1878[:len(r_1881)]
+				s_1880 = s_1880[:len(r_1881)]
+				for i_1882 := range r_1881 {
+					r_1881[i_1882] = (runtime.Sigmoid(((row_1875[i_1882] * s_1878[i_1882]) + s_1880[i_1882])))
 				}
-				x_1840 := int64(3) * n_15
-				if x_1832 < 0 || x_1840 < x_1832 || x_1840 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1832, x_1840, mainparams_3))
+				x_1884 := int64(3) * n_15
+				if x_1876 < 0 || x_1884 < x_1876 || x_1884 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1876, x_1884, mainparams_3))
 				}
-				n_1841 := int(x_1840) - int(x_1832)
-				s_1842 := row_1822[int(x_1832)*1 : int(x_1840)*1 : int(x_1840)*1]
-				if n_1841 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1841}))
+				n_1885 := int(x_1884) - int(x_1876)
+				s_1886 := row_1866[int(x_1876)*1 : int(x_1884)*1 : int(x_1884)*1]
+				if n_1885 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1885}))
 				}
-				if x_1832 < 0 || x_1840 < x_1832 || x_1840 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1832, x_1840, mainparams_3))
+				if x_1876 < 0 || x_1884 < x_1876 || x_1884 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1876, x_1884, mainparams_3))
 				}
-				n_1843 := int(x_1840) - int(x_1832)
-				s_1844 := row_1823[int(x_1832)*1 : int(x_1840)*1 : int(x_1840)*1]
-				if n_1843 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1843}))
+				n_1887 := int(x_1884) - int(x_1876)
+				s_1888 := row_1867[int(x_1876)*1 : int(x_1884)*1 : int(x_1884)*1]
+				if n_1887 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1887}))
 				}
-				r_1845 := ar.F64(sequence_12)
-				r_1743 = r_1743[:len(r_1845)]
-				s_1842 = s_1842[:len(r_1845)]
-				s_1844 = s_1844[:len(r_1845)]
-				for i_1846 := range r_1845 {
-					r_1845[i_1846] = (runtime.Sigmoid(((r_1743[i_1846] * s_1842[i_1846]) + s_1844[i_1846])))
+				r_1889 := ar.F64(sequence_12)
+				r_1787 = r_1787[:len(r_1889)]
+				s_1886 = s_1886[:len(r_1889)]
+				s_1888 = s_1888[:len(r_1889)]
+				for i_1890 := range r_1889 {
+					r_1889[i_1890] = (runtime.Sigmoid(((r_1787[i_1890] * s_1886[i_1890]) + s_1888[i_1890])))
 				}
-				x_1848 := int64(4) * n_15
-				if x_1840 < 0 || x_1848 < x_1840 || x_1848 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1840, x_1848, mainparams_3))
+				x_1892 := int64(4) * n_15
+				if x_1884 < 0 || x_1892 < x_1884 || x_1892 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1884, x_1892, mainparams_3))
 				}
-				n_1849 := int(x_1848) - int(x_1840)
-				s_1850 := row_1822[int(x_1840)*1 : int(x_1848)*1 : int(x_1848)*1]
-				if n_1849 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1849}))
+				n_1893 := int(x_1892) - int(x_1884)
+				s_1894 := row_1866[int(x_1884)*1 : int(x_1892)*1 : int(x_1892)*1]
+				if n_1893 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1893}))
 				}
-				if x_1840 < 0 || x_1848 < x_1840 || x_1848 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1840, x_1848, mainparams_3))
+				if x_1884 < 0 || x_1892 < x_1884 || x_1892 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1884, x_1892, mainparams_3))
 				}
-				n_1851 := int(x_1848) - int(x_1840)
-				s_1852 := row_1823[int(x_1840)*1 : int(x_1848)*1 : int(x_1848)*1]
-				if n_1851 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1851}))
+				n_1895 := int(x_1892) - int(x_1884)
+				s_1896 := row_1867[int(x_1884)*1 : int(x_1892)*1 : int(x_1892)*1]
+				if n_1895 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1895}))
 				}
-				r_1853 := ar.F64(state_9)
-				row_1831 = row_1831[:len(r_1853)]
-				s_1850 = s_1850[:len(r_1853)]
-				s_1852 = s_1852[:len(r_1853)]
-				for i_1854 := range r_1853 {
-					r_1853[i_1854] = (math.Tanh(((row_1831[i_1854] * s_1850[i_1854]) + s_1852[i_1854])))
+				r_1897 := ar.F64(state_9)
+				row_1875 = row_1875[:len(r_1897)]
+				s_1894 = s_1894[:len(r_1897)]
+				s_1896 = s_1896[:len(r_1897)]
+				for i_1898 := range r_1897 {
+					r_1897[i_1898] = (math.Tanh(((row_1875[i_1898] * s_1894[i_1898]) + s_1896[i_1898])))
 				}
-				if int64(1) < 0 || int64(1) >= int64(state_8) {
+				if int64(1) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
 				}
-				row_1856 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
+				row_1900 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
 				if sequence_12 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 				}
-				r_1857 := ar.F64(state_9)
-				row_1856 = row_1856[:len(r_1857)]
-				r_1828 = r_1828[:len(r_1857)]
-				r_1837 = r_1837[:len(r_1857)]
-				r_1853 = r_1853[:len(r_1857)]
-				for i_1858 := range r_1857 {
-					r_1857[i_1858] = ((row_1856[i_1858] * r_1828[i_1858]) + (r_1837[i_1858] * r_1853[i_1858]))
+				r_1901 := ar.F64(state_9)
+				row_1900 = row_1900[:len(r_1901)]
+				r_1872 = r_1872[:len(r_1901)]
+				r_1881 = r_1881[:len(r_1901)]
+				r_1897 = r_1897[:len(r_1901)]
+				for i_1902 := range r_1901 {
+					r_1901[i_1902] = ((row_1900[i_1902] * r_1872[i_1902]) + (r_1881[i_1902] * r_1897[i_1902]))
 				}
-				r_1860 := ar.F64(state_9)
-				r_1857 = r_1857[:len(r_1860)]
-				for i_1861 := range r_1860 {
-					r_1860[i_1861] = (math.Tanh(r_1857[i_1861]))
+				r_1904 := ar.F64(state_9)
+				r_1901 = r_1901[:len(r_1904)]
+				for i_1905 := range r_1904 {
+					r_1904[i_1905] = (math.Tanh(r_1901[i_1905]))
 				}
 				if state_9 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 				}
-				r_1863 := ar.F64(sequence_12)
-				r_1845 = r_1845[:len(r_1863)]
-				r_1860 = r_1860[:len(r_1863)]
-				for i_1864 := range r_1863 {
-					r_1863[i_1864] = (r_1845[i_1864] * r_1860[i_1864])
+				r_1907 := ar.F64(sequence_12)
+				r_1889 = r_1889[:len(r_1907)]
+				r_1904 = r_1904[:len(r_1907)]
+				for i_1908 := range r_1907 {
+					r_1907[i_1908] = (r_1889[i_1908] * r_1904[i_1908])
 				}
-				if int64(0) < 0 || int64(0) >= int64(state_8) {
+				if int64(0) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
 				}
 				if sequence_12 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 				}
-				c_1866 := ar.F64(len(state_7))
-				copy(c_1866, state_7)
-				copy(c_1866[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_1863)
-				if int64(1) < 0 || int64(1) >= int64(state_8) {
+				c_1910 := ar.F64(len(state_7))
+				copy(c_1910, state_7)
+				copy(c_1910[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_1907)
+				if int64(1) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
 				}
-				if state_9 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:19", "update: value has shape "+runtime.ShapeString([]int{state_9})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
-				}
-				copy(c_1866[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_1857)
-				n_1867 := int(max(x_1821, 0)) + 1
-				var st_1868 []float64
-				var st_1869 int
-				var st_1870 []float64
-				var st_1871 int
-				var st_1872 int
-				var st_1873 []float64
-				var st_1874 int
-				var st_1875 []float64
-				var st_1876 int
-				var st_1877 int
-				var st_1878 []float64
-				var st_1879 int
-				var st_1880 []float64
-				var st_1881 int
-				var st_1882 []float64
-				var st_1883 int
-				var st_1884 []float64
-				var st_1885 int
-				var st_1886 []float64
-				var st_1887 int
-				var st_1888 []float64
-				var st_1889 int
-				var st_1890 []float64
-				var st_1891 int
-				var st_1892 []float64
-				var st_1893 int
-				var st_1894 []float64
-				var st_1895 int
-				var st_1896 []float64
-				var st_1897 int
-				var st_1898 []float64
-				var st_1899 int
-				var st_1900 []float64
-				var st_1901 int
-				var st_1902 []float64
-				var st_1903 int
-				var st_1904 []float64
-				var st_1905 int
-				var st_1906 []float64
-				var st_1907 int
-				var st_1908 []float64
-				var st_1909 int
-				var st_1910 []float64
-				var st_1911 int
+				copy(c_1910[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_1901)
+				n_1911 := int(max(x_1865, 0)) + 1
 				var st_1912 []float64
 				var st_1913 int
 				var st_1914 []float64
 				var st_1915 int
 				var st_1916 int
-				st_1868, st_1869, st_1870, st_1871, st_1872, st_1873, st_1874, st_1875, st_1876, st_1877, st_1878, st_1879, st_1880, st_1881, st_1882, st_1883, st_1884, st_1885, st_1886, st_1887, st_1888, st_1889, st_1890, st_1891, st_1892, st_1893, st_1894, st_1895, st_1896, st_1897, st_1898, st_1899, st_1900, st_1901, st_1902, st_1903, st_1904, st_1905, st_1906, st_1907, st_1908, st_1909, st_1910, st_1911, st_1912, st_1913, st_1914, st_1915, st_1916 = r_1863, sequence_12, c_1866, state_8, state_9, r_1863, sequence_12, c_1866, state_8, state_9, r_1857, state_9, r_1863, sequence_12, r_1860, state_9, r_1845, sequence_12, r_1853, state_9, r_1837, state_9, r_1828, sequence_12, row_1856, state_9, row_1823, mainparams_3, s_1850, n_1849, row_1831, state_9, row_1822, mainparams_3, s_1842, n_1841, r_1743, sequence_12, s_1834, n_1833, row_1831, state_9, s_1825, n_1824, r_1743, sequence_12, state_7, state_8, state_9
-				var a_1917 []float64
-				var d_1918 int = 0
-				var rs_1919 int = 0
-				var a_1920 []float64
-				var d_1921 int = 0
-				var d_1922 int = 0
-				var rs_1923 int = 0
-				var a_1924 []float64
-				var d_1925 int = 0
-				var rs_1926 int = 0
-				var a_1927 []float64
-				var d_1928 int = 0
-				var d_1929 int = 0
-				var rs_1930 int = 0
-				var a_1931 []float64
-				var d_1932 int = 0
-				var rs_1933 int = 0
-				var a_1934 []float64
-				var d_1935 int = 0
-				var rs_1936 int = 0
-				var a_1937 []float64
-				var d_1938 int = 0
-				var rs_1939 int = 0
-				var a_1940 []float64
-				var d_1941 int = 0
-				var rs_1942 int = 0
-				var a_1943 []float64
-				var d_1944 int = 0
-				var rs_1945 int = 0
-				var a_1946 []float64
-				var d_1947 int = 0
-				var rs_1948 int = 0
-				var a_1949 []float64
-				var d_1950 int = 0
-				var rs_1951 int = 0
-				var a_1952 []float64
-				var d_1953 int = 0
-				var rs_1954 int = 0
-				var a_1955 []float64
-				var d_1956 int = 0
-				var rs_1957 int = 0
-				var a_1958 []float64
-				var d_1959 int = 0
-				var rs_1960 int = 0
+				var st_1917 []float64
+				var st_1918 int
+				var st_1919 []float64
+				var st_1920 int
+				var st_1921 int
+				var st_1922 []float64
+				var st_1923 int
+				var st_1924 []float64
+				var st_1925 int
+				var st_1926 []float64
+				var st_1927 int
+				var st_1928 []float64
+				var st_1929 int
+				var st_1930 []float64
+				var st_1931 int
+				var st_1932 []float64
+				var st_1933 int
+				var st_1934 []float64
+				var st_1935 int
+				var st_1936 []float64
+				var st_1937 int
+				var st_1938 []float64
+				var st_1939 int
+				var st_1940 []float64
+				var st_1941 int
+				var st_1942 []float64
+				var st_1943 int
+				var st_1944 []float64
+				var st_1945 int
+				var st_1946 []float64
+				var st_1947 int
+				var st_1948 []float64
+				var st_1949 int
+				var st_1950 []float64
+				var st_1951 int
+				var st_1952 []float64
+				var st_1953 int
+				var st_1954 []float64
+				var st_1955 int
+				var st_1956 []float64
+				var st_1957 int
+				var st_1958 []float64
+				var st_1959 int
+				var st_1960 int
+				st_1912, st_1913, st_1914, st_1915, st_1916, st_1917, st_1918, st_1919, st_1920, st_1921, st_1922, st_1923, st_1924, st_1925, st_1926, st_1927, st_1928, st_1929, st_1930, st_1931, st_1932, st_1933, st_1934, st_1935, st_1936, st_1937, st_1938, st_1939, st_1940, st_1941, st_1942, st_1943, st_1944, st_1945, st_1946, st_1947, st_1948, st_1949, st_1950, st_1951, st_1952, st_1953, st_1954, st_1955, st_1956, st_1957, st_1958, st_1959, st_1960 = r_1907, sequence_12, c_1910, state_8, state_9, r_1907, sequence_12, c_1910, state_8, state_9, r_1901, state_9, r_1907, sequence_12, r_1904, state_9, r_1889, sequence_12, r_1897, state_9, r_1881, state_9, r_1872, sequence_12, row_1900, state_9, row_1867, mainparams_3, s_1894, n_1893, row_1875, state_9, row_1866, mainparams_3, s_1886, n_1885, r_1787, sequence_12, s_1878, n_1877, row_1875, state_9, s_1869, n_1868, r_1787, sequence_12, state_7, state_8, state_9
 				var a_1961 []float64
 				var d_1962 int = 0
 				var rs_1963 int = 0
 				var a_1964 []float64
 				var d_1965 int = 0
-				var rs_1966 int = 0
-				var a_1967 []float64
-				var d_1968 int = 0
-				var rs_1969 int = 0
-				var a_1970 []float64
-				var d_1971 int = 0
-				var rs_1972 int = 0
-				var a_1973 []float64
-				var d_1974 int = 0
-				var rs_1975 int = 0
-				var a_1976 []float64
-				var d_1977 int = 0
-				var rs_1978 int = 0
-				var a_1979 []float64
-				var d_1980 int = 0
-				var rs_1981 int = 0
-				var a_1982 []float64
-				var d_1983 int = 0
-				var rs_1984 int = 0
-				var a_1985 []float64
-				var d_1986 int = 0
-				var d_1987 int = 0
-				var rs_1988 int = 0
-				for i_1989 := 0; i_1989 < n_1867; i_1989++ {
-					mark_1990 := ar.mark()
-					if i_1989 > 0 {
-						k_1991 := int64(i_1989 - 1)
-						x_1992 := k_1991 + int64(1)
-						x_1993 := int64(2) * x_1992
-						if x_1993 < 0 || x_1993 >= int64(mainparams_2) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_1993, mainparams_2))
+				var d_1966 int = 0
+				var rs_1967 int = 0
+				var a_1968 []float64
+				var d_1969 int = 0
+				var rs_1970 int = 0
+				var a_1971 []float64
+				var d_1972 int = 0
+				var d_1973 int = 0
+				var rs_1974 int = 0
+				var a_1975 []float64
+				var d_1976 int = 0
+				var rs_1977 int = 0
+				var a_1978 []float64
+				var d_1979 int = 0
+				var rs_1980 int = 0
+				var a_1981 []float64
+				var d_1982 int = 0
+				var rs_1983 int = 0
+				var a_1984 []float64
+				var d_1985 int = 0
+				var rs_1986 int = 0
+				var a_1987 []float64
+				var d_1988 int = 0
+				var rs_1989 int = 0
+				var a_1990 []float64
+				var d_1991 int = 0
+				var rs_1992 int = 0
+				var a_1993 []float64
+				var d_1994 int = 0
+				var rs_1995 int = 0
+				var a_1996 []float64
+				var d_1997 int = 0
+				var rs_1998 int = 0
+				var a_1999 []float64
+				var d_2000 int = 0
+				var rs_2001 int = 0
+				var a_2002 []float64
+				var d_2003 int = 0
+				var rs_2004 int = 0
+				var a_2005 []float64
+				var d_2006 int = 0
+				var rs_2007 int = 0
+				var a_2008 []float64
+				var d_2009 int = 0
+				var rs_2010 int = 0
+				var a_2011 []float64
+				var d_2012 int = 0
+				var rs_2013 int = 0
+				var a_2014 []float64
+				var d_2015 int = 0
+				var rs_2016 int = 0
+				var a_2017 []float64
+				var d_2018 int = 0
+				var rs_2019 int = 0
+				var a_2020 []float64
+				var d_2021 int = 0
+				var rs_2022 int = 0
+				var a_2023 []float64
+				var d_2024 int = 0
+				var rs_2025 int = 0
+				var a_2026 []float64
+				var d_2027 int = 0
+				var rs_2028 int = 0
+				var a_2029 []float64
+				var d_2030 int = 0
+				var d_2031 int = 0
+				var rs_2032 int = 0
+				for i_2033 := 0; i_2033 < n_1911; i_2033++ {
+					mark_2034 := ar.mark()
+					if i_2033 > 0 {
+						k_2035 := int64(i_2033 - 1)
+						x_2036 := k_2035 + int64(1)
+						x_2037 := int64(2) * x_2036
+						if x_2037 < 0 || x_2037 >= int64(mainparams_2) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_2037, mainparams_2))
 						}
-						row_1994 := mainparams_1[int(x_1993)*mainparams_3 : (int(x_1993)+1)*mainparams_3]
-						x_1995 := x_1993 + int64(1)
-						if x_1995 < 0 || x_1995 >= int64(mainparams_2) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_1995, mainparams_2))
+						row_2038 := mainparams_1[int(x_2037)*mainparams_3 : (int(x_2037)+1)*mainparams_3]
+						x_2039 := x_2037 + int64(1)
+						if x_2039 < 0 || x_2039 >= int64(mainparams_2) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_2039, mainparams_2))
 						}
-						row_1996 := mainparams_1[int(x_1995)*mainparams_3 : (int(x_1995)+1)*mainparams_3]
-						if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
+						row_2040 := mainparams_1[int(x_2039)*mainparams_3 : (int(x_2039)+1)*mainparams_3]
+						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 						}
-						n_1997 := int(n_15) - int(int64(0))
-						s_1998 := row_1994[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-						if n_1997 != st_1869 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1869})+" and "+runtime.ShapeString([]int{n_1997}))
+						n_2041 := int(n_15) - int(int64(0))
+						s_2042 := row_2038[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+						if n_2041 != st_1913 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1913})+" and "+runtime.ShapeString([]int{n_2041}))
 						}
-						if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
+						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 						}
-						n_1999 := int(n_15) - int(int64(0))
-						s_2000 := row_1996[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-						if n_1999 != st_1869 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1869})+" and "+runtime.ShapeString([]int{n_1999}))
+						n_2043 := int(n_15) - int(int64(0))
+						s_2044 := row_2040[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+						if n_2043 != st_1913 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1913})+" and "+runtime.ShapeString([]int{n_2043}))
 						}
-						r_2001 := ar.F64(st_1869)
-						st_1868 = st_1868[:len(r_2001)]
-						s_1998 = s_1998[:len(r_2001)]
-						s_2000 = s_2000[:len(r_2001)]
-						for i_2002 := range r_2001 {
-							r_2001[i_2002] = (runtime.Sigmoid(((st_1868[i_2002] * s_1998[i_2002]) + s_2000[i_2002])))
+						r_2045 := ar.F64(st_1913)
+						st_1912 = st_1912[:len(r_2045)]
+						s_2042 = s_2042[:len(r_2045)]
+						s_2044 = s_2044[:len(r_2045)]
+						for i_2046 := range r_2045 {
+							r_2045[i_2046] = (runtime.Sigmoid(((st_1912[i_2046] * s_2042[i_2046]) + s_2044[i_2046])))
 						}
-						if x_1993 < 0 || x_1993 >= int64(st_1871) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_1993, st_1871))
+						if x_2037 < 0 || x_2037 >= int64(st_1915) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_2037, st_1915))
 						}
-						row_2004 := st_1870[int(x_1993)*st_1872 : (int(x_1993)+1)*st_1872]
-						x_2005 := int64(2) * n_15
-						if n_15 < 0 || x_2005 < n_15 || x_2005 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_2005, mainparams_3))
+						row_2048 := st_1914[int(x_2037)*st_1916 : (int(x_2037)+1)*st_1916]
+						x_2049 := int64(2) * n_15
+						if n_15 < 0 || x_2049 < n_15 || x_2049 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_2049, mainparams_3))
 						}
-						n_2006 := int(x_2005) - int(n_15)
-						s_2007 := row_1994[int(n_15)*1 : int(x_2005)*1 : int(x_2005)*1]
-						if n_2006 != st_1872 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1872})+" and "+runtime.ShapeString([]int{n_2006}))
+						n_2050 := int(x_2049) - int(n_15)
+						s_2051 := row_2038[int(n_15)*1 : int(x_2049)*1 : int(x_2049)*1]
+						if n_2050 != st_1916 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1916})+" and "+runtime.ShapeString([]int{n_2050}))
 						}
-						if n_15 < 0 || x_2005 < n_15 || x_2005 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_2005, mainparams_3))
+						if n_15 < 0 || x_2049 < n_15 || x_2049 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_2049, mainparams_3))
 						}
-						n_2008 := int(x_2005) - int(n_15)
-						s_2009 := row_1996[int(n_15)*1 : int(x_2005)*1 : int(x_2005)*1]
-						if n_2008 != st_1872 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1872})+" and "+runtime.ShapeString([]int{n_2008}))
+						n_2052 := int(x_2049) - int(n_15)
+						s_2053 := row_2040[int(n_15)*1 : int(x_2049)*1 : int(x_2049)*1]
+						if n_2052 != st_1916 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1916})+" and "+runtime.ShapeString([]int{n_2052}))
 						}
-						r_2010 := ar.F64(st_1872)
-						row_2004 = row_2004[:len(r_2010)]
-						s_2007 = s_2007[:len(r_2010)]
-						s_2009 = s_2009[:len(r_2010)]
-						for i_2011 := range r_2010 {
-							r_2010[i_2011] = (runtime.Sigmoid(((row_2004[i_2011] * s_2007[i_2011]) + s_2009[i_2011])))
+						r_2054 := ar.F64(st_1916)
+						row_2048 = row_2048[:len(r_2054)]
+						s_2051 = s_2051[:len(r_2054)]
+						s_2053 = s_2053[:len(r_2054)]
+						for i_2055 := range r_2054 {
+							r_2054[i_2055] = (runtime.Sigmoid(((row_2048[i_2055] * s_2051[i_2055]) + s_2053[i_2055])))
 						}
-						x_2013 := int64(3) * n_15
-						if x_2005 < 0 || x_2013 < x_2005 || x_2013 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_2005, x_2013, mainparams_3))
+						x_2057 := int64(3) * n_15
+						if x_2049 < 0 || x_2057 < x_2049 || x_2057 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_2049, x_2057, mainparams_3))
 						}
-						n_2014 := int(x_2013) - int(x_2005)
-						s_2015 := row_1994[int(x_2005)*1 : int(x_2013)*1 : int(x_2013)*1]
-						if n_2014 != st_1869 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1869})+" and "+runtime.ShapeString([]int{n_2014}))
+						n_2058 := int(x_2057) - int(x_2049)
+						s_2059 := row_2038[int(x_2049)*1 : int(x_2057)*1 : int(x_2057)*1]
+						if n_2058 != st_1913 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1913})+" and "+runtime.ShapeString([]int{n_2058}))
 						}
-						if x_2005 < 0 || x_2013 < x_2005 || x_2013 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_2005, x_2013, mainparams_3))
+						if x_2049 < 0 || x_2057 < x_2049 || x_2057 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_2049, x_2057, mainparams_3))
 						}
-						n_2016 := int(x_2013) - int(x_2005)
-						s_2017 := row_1996[int(x_2005)*1 : int(x_2013)*1 : int(x_2013)*1]
-						if n_2016 != st_1869 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1869})+" and "+runtime.ShapeString([]int{n_2016}))
+						n_2060 := int(x_2057) - int(x_2049)
+						s_2061 := row_2040[int(x_2049)*1 : int(x_2057)*1 : int(x_2057)*1]
+						if n_2060 != st_1913 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1913})+" and "+runtime.ShapeString([]int{n_2060}))
 						}
-						r_2018 := ar.F64(st_1869)
-						st_1868 = st_1868[:len(r_2018)]
-						s_2015 = s_2015[:len(r_2018)]
-						s_2017 = s_2017[:len(r_2018)]
-						for i_2019 := range r_2018 {
-							r_2018[i_2019] = (runtime.Sigmoid(((st_1868[i_2019] * s_2015[i_2019]) + s_2017[i_2019])))
+						r_2062 := ar.F64(st_1913)
+						st_1912 = st_1912[:len(r_2062)]
+						s_2059 = s_2059[:len(r_2062)]
+						s_2061 = s_2061[:len(r_2062)]
+						for i_2063 := range r_2062 {
+							r_2062[i_2063] = (runtime.Sigmoid(((st_1912[i_2063] * s_2059[i_2063]) + s_2061[i_2063])))
 						}
-						x_2021 := int64(4) * n_15
-						if x_2013 < 0 || x_2021 < x_2013 || x_2021 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_2013, x_2021, mainparams_3))
+						x_2065 := int64(4) * n_15
+						if x_2057 < 0 || x_2065 < x_2057 || x_2065 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_2057, x_2065, mainparams_3))
 						}
-						n_2022 := int(x_2021) - int(x_2013)
-						s_2023 := row_1994[int(x_2013)*1 : int(x_2021)*1 : int(x_2021)*1]
-						if n_2022 != st_1872 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1872})+" and "+runtime.ShapeString([]int{n_2022}))
+						n_2066 := int(x_2065) - int(x_2057)
+						s_2067 := row_2038[int(x_2057)*1 : int(x_2065)*1 : int(x_2065)*1]
+						if n_2066 != st_1916 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1916})+" and "+runtime.ShapeString([]int{n_2066}))
 						}
-						if x_2013 < 0 || x_2021 < x_2013 || x_2021 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_2013, x_2021, mainparams_3))
+						if x_2057 < 0 || x_2065 < x_2057 || x_2065 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_2057, x_2065, mainparams_3))
 						}
-						n_2024 := int(x_2021) - int(x_2013)
-						s_2025 := row_1996[int(x_2013)*1 : int(x_2021)*1 : int(x_2021)*1]
-						if n_2024 != st_1872 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1872})+" and "+runtime.ShapeString([]int{n_2024}))
+						n_2068 := int(x_2065) - int(x_2057)
+						s_2069 := row_2040[int(x_2057)*1 : int(x_2065)*1 : int(x_2065)*1]
+						if n_2068 != st_1916 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1916})+" and "+runtime.ShapeString([]int{n_2068}))
 						}
-						r_2026 := ar.F64(st_1872)
-						row_2004 = row_2004[:len(r_2026)]
-						s_2023 = s_2023[:len(r_2026)]
-						s_2025 = s_2025[:len(r_2026)]
-						for i_2027 := range r_2026 {
-							r_2026[i_2027] = (math.Tanh(((row_2004[i_2027] * s_2023[i_2027]) + s_2025[i_2027])))
+						r_2070 := ar.F64(st_1916)
+						row_2048 = row_2048[:len(r_2070)]
+						s_2067 = s_2067[:len(r_2070)]
+						s_2069 = s_2069[:len(r_2070)]
+						for i_2071 := range r_2070 {
+							r_2070[i_2071] = (math.Tanh(((row_2048[i_2071] * s_2067[i_2071]) + s_2069[i_2071])))
 						}
-						if x_1995 < 0 || x_1995 >= int64(st_1871) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_1995, st_1871))
+						if x_2039 < 0 || x_2039 >= int64(st_1915) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_2039, st_1915))
 						}
-						row_2029 := st_1870[int(x_1995)*st_1872 : (int(x_1995)+1)*st_1872]
-						if st_1869 != st_1872 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1872})+" and "+runtime.ShapeString([]int{st_1869}))
+						row_2073 := st_1914[int(x_2039)*st_1916 : (int(x_2039)+1)*st_1916]
+						if st_1913 != st_1916 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1916})+" and "+runtime.ShapeString([]int{st_1913}))
 						}
-						r_2030 := ar.F64(st_1872)
-						row_2029 = row_2029[:len(r_2030)]
-						r_2001 = r_2001[:len(r_2030)]
-						r_2010 = r_2010[:len(r_2030)]
-						r_2026 = r_2026[:len(r_2030)]
-						for i_2031 := range r_2030 {
-							r_2030[i_2031] = ((row_2029[i_2031] * r_2001[i_2031]) + (r_2010[i_2031] * r_2026[i_2031]))
+						r_2074 := ar.F64(st_1916)
+						row_2073 = row_2073[:len(r_2074)]
+						r_2045 = r_2045[:len(r_2074)]
+						r_2054 = r_2054[:len(r_2074)]
+						r_2070 = r_2070[:len(r_2074)]
+						for i_2075 := range r_2074 {
+							r_2074[i_2075] = ((row_2073[i_2075] * r_2045[i_2075]) + (r_2054[i_2075] * r_2070[i_2075]))
 						}
-						r_2033 := ar.F64(st_1872)
-						r_2030 = r_2030[:len(r_2033)]
-						for i_2034 := range r_2033 {
-							r_2033[i_2034] = (math.Tanh(r_2030[i_2034]))
+						r_2077 := ar.F64(st_1916)
+						r_2074 = r_2074[:len(r_2077)]
+						for i_2078 := range r_2077 {
+							r_2077[i_2078] = (math.Tanh(r_2074[i_2078]))
 						}
-						if st_1872 != st_1869 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1869})+" and "+runtime.ShapeString([]int{st_1872}))
+						if st_1916 != st_1913 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1913})+" and "+runtime.ShapeString([]int{st_1916}))
 						}
-						r_2036 := ar.F64(st_1869)
-						r_2018 = r_2018[:len(r_2036)]
-						r_2033 = r_2033[:len(r_2036)]
-						for i_2037 := range r_2036 {
-							r_2036[i_2037] = (r_2018[i_2037] * r_2033[i_2037])
+						r_2080 := ar.F64(st_1913)
+						r_2062 = r_2062[:len(r_2080)]
+						r_2077 = r_2077[:len(r_2080)]
+						for i_2081 := range r_2080 {
+							r_2080[i_2081] = (r_2062[i_2081] * r_2077[i_2081])
 						}
-						if x_1993 < 0 || x_1993 >= int64(st_1871) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_1993, st_1871))
+						if x_2037 < 0 || x_2037 >= int64(st_1915) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_2037, st_1915))
 						}
-						if st_1869 != st_1872 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_1869})+"; elements have shape "+runtime.ShapeString([]int{st_1872}))
+						if st_1913 != st_1916 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_1913})+"; elements have shape "+runtime.ShapeString([]int{st_1916}))
 						}
-						c_2039 := ar.F64(len(st_1870))
-						copy(c_2039, st_1870)
-						copy(c_2039[int(x_1993)*st_1872:(int(x_1993)+1)*st_1872], r_2036)
-						if x_1995 < 0 || x_1995 >= int64(st_1871) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_1995, st_1871))
+						c_2083 := ar.F64(len(st_1914))
+						copy(c_2083, st_1914)
+						copy(c_2083[int(x_2037)*st_1916:(int(x_2037)+1)*st_1916], r_2080)
+						if x_2039 < 0 || x_2039 >= int64(st_1915) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_2039, st_1915))
 						}
-						if st_1872 != st_1872 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:19", "update: value has shape "+runtime.ShapeString([]int{st_1872})+"; elements have shape "+runtime.ShapeString([]int{st_1872}))
-						}
-						copy(c_2039[int(x_1995)*st_1872:(int(x_1995)+1)*st_1872], r_2030)
-						st_1868, st_1870, st_1873, st_1874, st_1875, st_1876, st_1877, st_1878, st_1879, st_1880, st_1881, st_1882, st_1883, st_1884, st_1885, st_1886, st_1887, st_1888, st_1889, st_1890, st_1891, st_1892, st_1893, st_1894, st_1895, st_1896, st_1897, st_1898, st_1899, st_1900, st_1901, st_1902, st_1903, st_1904, st_1905, st_1906, st_1907, st_1908, st_1909, st_1910, st_1911, st_1912, st_1913, st_1914, st_1915, st_1916 = r_2036, c_2039, r_2036, st_1869, c_2039, st_1871, st_1872, r_2030, st_1872, r_2036, st_1869, r_2033, st_1872, r_2018, st_1869, r_2026, st_1872, r_2010, st_1872, r_2001, st_1869, row_2029, st_1872, row_1996, mainparams_3, s_2023, n_2022, row_2004, st_1872, row_1994, mainparams_3, s_2015, n_2014, st_1868, st_1869, s_2007, n_2006, row_2004, st_1872, s_1998, n_1997, st_1868, st_1869, st_1870, st_1871, st_1872
+						copy(c_2083[int(x_2039)*st_1916:(int(x_2039)+1)*st_1916], r_2074)
+						st_1912, st_1914, st_1917, st_1918, st_1919, st_1920, st_1921, st_1922, st_1923, st_1924, st_1925, st_1926, st_1927, st_1928, st_1929, st_1930, st_1931, st_1932, st_1933, st_1934, st_1935, st_1936, st_1937, st_1938, st_1939, st_1940, st_1941, st_1942, st_1943, st_1944, st_1945, st_1946, st_1947, st_1948, st_1949, st_1950, st_1951, st_1952, st_1953, st_1954, st_1955, st_1956, st_1957, st_1958, st_1959, st_1960 = r_2080, c_2083, r_2080, st_1913, c_2083, st_1915, st_1916, r_2074, st_1916, r_2080, st_1913, r_2077, st_1916, r_2062, st_1913, r_2070, st_1916, r_2054, st_1916, r_2045, st_1913, row_2073, st_1916, row_2040, mainparams_3, s_2067, n_2066, row_2048, st_1916, row_2038, mainparams_3, s_2059, n_2058, st_1912, st_1913, s_2051, n_2050, row_2048, st_1916, s_2042, n_2041, st_1912, st_1913, st_1914, st_1915, st_1916
 					}
-					if i_1989 == 0 {
-						d_1918 = st_1869
-						rs_1919 = d_1918
-						tot_2040, err_2041 := runtime.MulSize(n_1867, rs_1919)
-						if err_2041 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2041)
-						}
-						a_1917 = ar.F64(tot_2040)
-					} else if st_1869 != d_1918 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1989)+" has shape "+runtime.ShapeString([]int{st_1869})+", element 0 has shape "+runtime.ShapeString([]int{d_1918}))
-					}
-					copy(a_1917[i_1989*rs_1919:(i_1989+1)*rs_1919], st_1868)
-					if i_1989 == 0 {
-						d_1921, d_1922 = st_1871, st_1872
-						rs_1923 = d_1921 * d_1922
-						tot_2042, err_2043 := runtime.MulSize(n_1867, rs_1923)
-						if err_2043 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2043)
-						}
-						a_1920 = ar.F64(tot_2042)
-					} else if st_1871 != d_1921 || st_1872 != d_1922 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1989)+" has shape "+runtime.ShapeString([]int{st_1871, st_1872})+", element 0 has shape "+runtime.ShapeString([]int{d_1921, d_1922}))
-					}
-					copy(a_1920[i_1989*rs_1923:(i_1989+1)*rs_1923], st_1870)
-					if i_1989 == 0 {
-						d_1925 = st_1874
-						rs_1926 = d_1925
-						tot_2044, err_2045 := runtime.MulSize(n_1867, rs_1926)
-						if err_2045 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2045)
-						}
-						a_1924 = ar.F64(tot_2044)
-					} else if st_1874 != d_1925 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1989)+" has shape "+runtime.ShapeString([]int{st_1874})+", element 0 has shape "+runtime.ShapeString([]int{d_1925}))
-					}
-					copy(a_1924[i_1989*rs_1926:(i_1989+1)*rs_1926], st_1873)
-					if i_1989 == 0 {
-						d_1928, d_1929 = st_1876, st_1877
-						rs_1930 = d_1928 * d_1929
-						tot_2046, err_2047 := runtime.MulSize(n_1867, rs_1930)
-						if err_2047 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2047)
-						}
-						a_1927 = ar.F64(tot_2046)
-					} else if st_1876 != d_1928 || st_1877 != d_1929 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1989)+" has shape "+runtime.ShapeString([]int{st_1876, st_1877})+", element 0 has shape "+runtime.ShapeString([]int{d_1928, d_1929}))
-					}
-					copy(a_1927[i_1989*rs_1930:(i_1989+1)*rs_1930], st_1875)
-					if i_1989 == 0 {
-						d_1932 = st_1879
-						rs_1933 = d_1932
-						tot_2048, err_2049 := runtime.MulSize(n_1867, rs_1933)
-						if err_2049 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2049)
-						}
-						a_1931 = ar.F64(tot_2048)
-					} else if st_1879 != d_1932 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1989)+" has shape "+runtime.ShapeString([]int{st_1879})+", element 0 has shape "+runtime.ShapeString([]int{d_1932}))
-					}
-					copy(a_1931[i_1989*rs_1933:(i_1989+1)*rs_1933], st_1878)
-					if i_1989 == 0 {
-						d_1935 = st_1881
-						rs_1936 = d_1935
-						tot_2050, err_2051 := runtime.MulSize(n_1867, rs_1936)
-						if err_2051 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2051)
-						}
-						a_1934 = ar.F64(tot_2050)
-					} else if st_1881 != d_1935 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1989)+" has shape "+runtime.ShapeString([]int{st_1881})+", element 0 has shape "+runtime.ShapeString([]int{d_1935}))
-					}
-					copy(a_1934[i_1989*rs_1936:(i_1989+1)*rs_1936], st_1880)
-					if i_1989 == 0 {
-						d_1938 = st_1883
-						rs_1939 = d_1938
-						tot_2052, err_2053 := runtime.MulSize(n_1867, rs_1939)
-						if err_2053 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2053)
-						}
-						a_1937 = ar.F64(tot_2052)
-					} else if st_1883 != d_1938 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1989)+" has shape "+runtime.ShapeString([]int{st_1883})+", element 0 has shape "+runtime.ShapeString([]int{d_1938}))
-					}
-					copy(a_1937[i_1989*rs_1939:(i_1989+1)*rs_1939], st_1882)
-					if i_1989 == 0 {
-						d_1941 = st_1885
-						rs_1942 = d_1941
-						tot_2054, err_2055 := runtime.MulSize(n_1867, rs_1942)
-						if err_2055 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2055)
-						}
-						a_1940 = ar.F64(tot_2054)
-					} else if st_1885 != d_1941 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1989)+" has shape "+runtime.ShapeString([]int{st_1885})+", element 0 has shape "+runtime.ShapeString([]int{d_1941}))
-					}
-					copy(a_1940[i_1989*rs_1942:(i_1989+1)*rs_1942], st_1884)
-					if i_1989 == 0 {
-						d_1944 = st_1887
-						rs_1945 = d_1944
-						tot_2056, err_2057 := runtime.MulSize(n_1867, rs_1945)
-						if err_2057 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2057)
-						}
-						a_1943 = ar.F64(tot_2056)
-					} else if st_1887 != d_1944 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1989)+" has shape "+runtime.ShapeString([]int{st_1887})+", element 0 has shape "+runtime.ShapeString([]int{d_1944}))
-					}
-					copy(a_1943[i_1989*rs_1945:(i_1989+1)*rs_1945], st_1886)
-					if i_1989 == 0 {
-						d_1947 = st_1889
-						rs_1948 = d_1947
-						tot_2058, err_2059 := runtime.MulSize(n_1867, rs_1948)
-						if err_2059 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2059)
-						}
-						a_1946 = ar.F64(tot_2058)
-					} else if st_1889 != d_1947 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1989)+" has shape "+runtime.ShapeString([]int{st_1889})+", element 0 has shape "+runtime.ShapeString([]int{d_1947}))
-					}
-					copy(a_1946[i_1989*rs_1948:(i_1989+1)*rs_1948], st_1888)
-					if i_1989 == 0 {
-						d_1950 = st_1891
-						rs_1951 = d_1950
-						tot_2060, err_2061 := runtime.MulSize(n_1867, rs_1951)
-						if err_2061 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2061)
-						}
-						a_1949 = ar.F64(tot_2060)
-					} else if st_1891 != d_1950 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1989)+" has shape "+runtime.ShapeString([]int{st_1891})+", element 0 has shape "+runtime.ShapeString([]int{d_1950}))
-					}
-					copy(a_1949[i_1989*rs_1951:(i_1989+1)*rs_1951], st_1890)
-					if i_1989 == 0 {
-						d_1953 = st_1893
-						rs_1954 = d_1953
-						tot_2062, err_2063 := runtime.MulSize(n_1867, rs_1954)
-						if err_2063 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2063)
-						}
-						a_1952 = ar.F64(tot_2062)
-					} else if st_1893 != d_1953 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1989)+" has shape "+runtime.ShapeString([]int{st_1893})+", element 0 has shape "+runtime.ShapeString([]int{d_1953}))
-					}
-					copy(a_1952[i_1989*rs_1954:(i_1989+1)*rs_1954], st_1892)
-					if i_1989 == 0 {
-						d_1956 = st_1895
-						rs_1957 = d_1956
-						tot_2064, err_2065 := runtime.MulSize(n_1867, rs_1957)
-						if err_2065 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2065)
-						}
-						a_1955 = ar.F64(tot_2064)
-					} else if st_1895 != d_1956 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1989)+" has shape "+runtime.ShapeString([]int{st_1895})+", element 0 has shape "+runtime.ShapeString([]int{d_1956}))
-					}
-					copy(a_1955[i_1989*rs_1957:(i_1989+1)*rs_1957], st_1894)
-					if i_1989 == 0 {
-						d_1959 = st_1897
-						rs_1960 = d_1959
-						tot_2066, err_2067 := runtime.MulSize(n_1867, rs_1960)
-						if err_2067 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2067)
-						}
-						a_1958 = ar.F64(tot_2066)
-					} else if st_1897 != d_1959 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1989)+" has shape "+runtime.ShapeString([]int{st_1897})+", element 0 has shape "+runtime.ShapeString([]int{d_1959}))
-					}
-					copy(a_1958[i_1989*rs_1960:(i_1989+1)*rs_1960], st_1896)
-					if i_1989 == 0 {
-						d_1962 = st_1899
+					if i_2033 == 0 {
+						d_1962 = st_1913
 						rs_1963 = d_1962
-						tot_2068, err_2069 := runtime.MulSize(n_1867, rs_1963)
-						if err_2069 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2069)
-						}
-						a_1961 = ar.F64(tot_2068)
-					} else if st_1899 != d_1962 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1989)+" has shape "+runtime.ShapeString([]int{st_1899})+", element 0 has shape "+runtime.ShapeString([]int{d_1962}))
-					}
-					copy(a_1961[i_1989*rs_1963:(i_1989+1)*rs_1963], st_1898)
-					if i_1989 == 0 {
-						d_1965 = st_1901
-						rs_1966 = d_1965
-						tot_2070, err_2071 := runtime.MulSize(n_1867, rs_1966)
-						if err_2071 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2071)
-						}
-						a_1964 = ar.F64(tot_2070)
-					} else if st_1901 != d_1965 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1989)+" has shape "+runtime.ShapeString([]int{st_1901})+", element 0 has shape "+runtime.ShapeString([]int{d_1965}))
-					}
-					copy(a_1964[i_1989*rs_1966:(i_1989+1)*rs_1966], st_1900)
-					if i_1989 == 0 {
-						d_1968 = st_1903
-						rs_1969 = d_1968
-						tot_2072, err_2073 := runtime.MulSize(n_1867, rs_1969)
-						if err_2073 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2073)
-						}
-						a_1967 = ar.F64(tot_2072)
-					} else if st_1903 != d_1968 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1989)+" has shape "+runtime.ShapeString([]int{st_1903})+", element 0 has shape "+runtime.ShapeString([]int{d_1968}))
-					}
-					copy(a_1967[i_1989*rs_1969:(i_1989+1)*rs_1969], st_1902)
-					if i_1989 == 0 {
-						d_1971 = st_1905
-						rs_1972 = d_1971
-						tot_2074, err_2075 := runtime.MulSize(n_1867, rs_1972)
-						if err_2075 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2075)
-						}
-						a_1970 = ar.F64(tot_2074)
-					} else if st_1905 != d_1971 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1989)+" has shape "+runtime.ShapeString([]int{st_1905})+", element 0 has shape "+runtime.ShapeString([]int{d_1971}))
-					}
-					copy(a_1970[i_1989*rs_1972:(i_1989+1)*rs_1972], st_1904)
-					if i_1989 == 0 {
-						d_1974 = st_1907
-						rs_1975 = d_1974
-						tot_2076, err_2077 := runtime.MulSize(n_1867, rs_1975)
-						if err_2077 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2077)
-						}
-						a_1973 = ar.F64(tot_2076)
-					} else if st_1907 != d_1974 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1989)+" has shape "+runtime.ShapeString([]int{st_1907})+", element 0 has shape "+runtime.ShapeString([]int{d_1974}))
-					}
-					copy(a_1973[i_1989*rs_1975:(i_1989+1)*rs_1975], st_1906)
-					if i_1989 == 0 {
-						d_1977 = st_1909
-						rs_1978 = d_1977
-						tot_2078, err_2079 := runtime.MulSize(n_1867, rs_1978)
-						if err_2079 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2079)
-						}
-						a_1976 = ar.F64(tot_2078)
-					} else if st_1909 != d_1977 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1989)+" has shape "+runtime.ShapeString([]int{st_1909})+", element 0 has shape "+runtime.ShapeString([]int{d_1977}))
-					}
-					copy(a_1976[i_1989*rs_1978:(i_1989+1)*rs_1978], st_1908)
-					if i_1989 == 0 {
-						d_1980 = st_1911
-						rs_1981 = d_1980
-						tot_2080, err_2081 := runtime.MulSize(n_1867, rs_1981)
-						if err_2081 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2081)
-						}
-						a_1979 = ar.F64(tot_2080)
-					} else if st_1911 != d_1980 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1989)+" has shape "+runtime.ShapeString([]int{st_1911})+", element 0 has shape "+runtime.ShapeString([]int{d_1980}))
-					}
-					copy(a_1979[i_1989*rs_1981:(i_1989+1)*rs_1981], st_1910)
-					if i_1989 == 0 {
-						d_1983 = st_1913
-						rs_1984 = d_1983
-						tot_2082, err_2083 := runtime.MulSize(n_1867, rs_1984)
-						if err_2083 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2083)
-						}
-						a_1982 = ar.F64(tot_2082)
-					} else if st_1913 != d_1983 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1989)+" has shape "+runtime.ShapeString([]int{st_1913})+", element 0 has shape "+runtime.ShapeString([]int{d_1983}))
-					}
-					copy(a_1982[i_1989*rs_1984:(i_1989+1)*rs_1984], st_1912)
-					if i_1989 == 0 {
-						d_1986, d_1987 = st_1915, st_1916
-						rs_1988 = d_1986 * d_1987
-						tot_2084, err_2085 := runtime.MulSize(n_1867, rs_1988)
+						tot_2084, err_2085 := runtime.MulSize(n_1911, rs_1963)
 						if err_2085 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2085)
 						}
-						a_1985 = ar.F64(tot_2084)
-					} else if st_1915 != d_1986 || st_1916 != d_1987 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1989)+" has shape "+runtime.ShapeString([]int{st_1915, st_1916})+", element 0 has shape "+runtime.ShapeString([]int{d_1986, d_1987}))
+						a_1961 = ar.F64(tot_2084)
+					} else if st_1913 != d_1962 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1913})+", element 0 has shape "+runtime.ShapeString([]int{d_1962}))
 					}
-					copy(a_1985[i_1989*rs_1988:(i_1989+1)*rs_1988], st_1914)
-					_ = mark_1990
+					copy(a_1961[i_2033*rs_1963:(i_2033+1)*rs_1963], st_1912)
+					if i_2033 == 0 {
+						d_1965, d_1966 = st_1915, st_1916
+						rs_1967 = d_1965 * d_1966
+						tot_2086, err_2087 := runtime.MulSize(n_1911, rs_1967)
+						if err_2087 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2087)
+						}
+						a_1964 = ar.F64(tot_2086)
+					} else if st_1915 != d_1965 || st_1916 != d_1966 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1915, st_1916})+", element 0 has shape "+runtime.ShapeString([]int{d_1965, d_1966}))
+					}
+					copy(a_1964[i_2033*rs_1967:(i_2033+1)*rs_1967], st_1914)
+					if i_2033 == 0 {
+						d_1969 = st_1918
+						rs_1970 = d_1969
+						tot_2088, err_2089 := runtime.MulSize(n_1911, rs_1970)
+						if err_2089 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2089)
+						}
+						a_1968 = ar.F64(tot_2088)
+					} else if st_1918 != d_1969 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1918})+", element 0 has shape "+runtime.ShapeString([]int{d_1969}))
+					}
+					copy(a_1968[i_2033*rs_1970:(i_2033+1)*rs_1970], st_1917)
+					if i_2033 == 0 {
+						d_1972, d_1973 = st_1920, st_1921
+						rs_1974 = d_1972 * d_1973
+						tot_2090, err_2091 := runtime.MulSize(n_1911, rs_1974)
+						if err_2091 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2091)
+						}
+						a_1971 = ar.F64(tot_2090)
+					} else if st_1920 != d_1972 || st_1921 != d_1973 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1920, st_1921})+", element 0 has shape "+runtime.ShapeString([]int{d_1972, d_1973}))
+					}
+					copy(a_1971[i_2033*rs_1974:(i_2033+1)*rs_1974], st_1919)
+					if i_2033 == 0 {
+						d_1976 = st_1923
+						rs_1977 = d_1976
+						tot_2092, err_2093 := runtime.MulSize(n_1911, rs_1977)
+						if err_2093 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2093)
+						}
+						a_1975 = ar.F64(tot_2092)
+					} else if st_1923 != d_1976 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1923})+", element 0 has shape "+runtime.ShapeString([]int{d_1976}))
+					}
+					copy(a_1975[i_2033*rs_1977:(i_2033+1)*rs_1977], st_1922)
+					if i_2033 == 0 {
+						d_1979 = st_1925
+						rs_1980 = d_1979
+						tot_2094, err_2095 := runtime.MulSize(n_1911, rs_1980)
+						if err_2095 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2095)
+						}
+						a_1978 = ar.F64(tot_2094)
+					} else if st_1925 != d_1979 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1925})+", element 0 has shape "+runtime.ShapeString([]int{d_1979}))
+					}
+					copy(a_1978[i_2033*rs_1980:(i_2033+1)*rs_1980], st_1924)
+					if i_2033 == 0 {
+						d_1982 = st_1927
+						rs_1983 = d_1982
+						tot_2096, err_2097 := runtime.MulSize(n_1911, rs_1983)
+						if err_2097 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2097)
+						}
+						a_1981 = ar.F64(tot_2096)
+					} else if st_1927 != d_1982 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1927})+", element 0 has shape "+runtime.ShapeString([]int{d_1982}))
+					}
+					copy(a_1981[i_2033*rs_1983:(i_2033+1)*rs_1983], st_1926)
+					if i_2033 == 0 {
+						d_1985 = st_1929
+						rs_1986 = d_1985
+						tot_2098, err_2099 := runtime.MulSize(n_1911, rs_1986)
+						if err_2099 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2099)
+						}
+						a_1984 = ar.F64(tot_2098)
+					} else if st_1929 != d_1985 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1929})+", element 0 has shape "+runtime.ShapeString([]int{d_1985}))
+					}
+					copy(a_1984[i_2033*rs_1986:(i_2033+1)*rs_1986], st_1928)
+					if i_2033 == 0 {
+						d_1988 = st_1931
+						rs_1989 = d_1988
+						tot_2100, err_2101 := runtime.MulSize(n_1911, rs_1989)
+						if err_2101 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2101)
+						}
+						a_1987 = ar.F64(tot_2100)
+					} else if st_1931 != d_1988 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1931})+", element 0 has shape "+runtime.ShapeString([]int{d_1988}))
+					}
+					copy(a_1987[i_2033*rs_1989:(i_2033+1)*rs_1989], st_1930)
+					if i_2033 == 0 {
+						d_1991 = st_1933
+						rs_1992 = d_1991
+						tot_2102, err_2103 := runtime.MulSize(n_1911, rs_1992)
+						if err_2103 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2103)
+						}
+						a_1990 = ar.F64(tot_2102)
+					} else if st_1933 != d_1991 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1933})+", element 0 has shape "+runtime.ShapeString([]int{d_1991}))
+					}
+					copy(a_1990[i_2033*rs_1992:(i_2033+1)*rs_1992], st_1932)
+					if i_2033 == 0 {
+						d_1994 = st_1935
+						rs_1995 = d_1994
+						tot_2104, err_2105 := runtime.MulSize(n_1911, rs_1995)
+						if err_2105 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2105)
+						}
+						a_1993 = ar.F64(tot_2104)
+					} else if st_1935 != d_1994 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1935})+", element 0 has shape "+runtime.ShapeString([]int{d_1994}))
+					}
+					copy(a_1993[i_2033*rs_1995:(i_2033+1)*rs_1995], st_1934)
+					if i_2033 == 0 {
+						d_1997 = st_1937
+						rs_1998 = d_1997
+						tot_2106, err_2107 := runtime.MulSize(n_1911, rs_1998)
+						if err_2107 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2107)
+						}
+						a_1996 = ar.F64(tot_2106)
+					} else if st_1937 != d_1997 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1937})+", element 0 has shape "+runtime.ShapeString([]int{d_1997}))
+					}
+					copy(a_1996[i_2033*rs_1998:(i_2033+1)*rs_1998], st_1936)
+					if i_2033 == 0 {
+						d_2000 = st_1939
+						rs_2001 = d_2000
+						tot_2108, err_2109 := runtime.MulSize(n_1911, rs_2001)
+						if err_2109 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2109)
+						}
+						a_1999 = ar.F64(tot_2108)
+					} else if st_1939 != d_2000 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1939})+", element 0 has shape "+runtime.ShapeString([]int{d_2000}))
+					}
+					copy(a_1999[i_2033*rs_2001:(i_2033+1)*rs_2001], st_1938)
+					if i_2033 == 0 {
+						d_2003 = st_1941
+						rs_2004 = d_2003
+						tot_2110, err_2111 := runtime.MulSize(n_1911, rs_2004)
+						if err_2111 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2111)
+						}
+						a_2002 = ar.F64(tot_2110)
+					} else if st_1941 != d_2003 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1941})+", element 0 has shape "+runtime.ShapeString([]int{d_2003}))
+					}
+					copy(a_2002[i_2033*rs_2004:(i_2033+1)*rs_2004], st_1940)
+					if i_2033 == 0 {
+						d_2006 = st_1943
+						rs_2007 = d_2006
+						tot_2112, err_2113 := runtime.MulSize(n_1911, rs_2007)
+						if err_2113 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2113)
+						}
+						a_2005 = ar.F64(tot_2112)
+					} else if st_1943 != d_2006 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1943})+", element 0 has shape "+runtime.ShapeString([]int{d_2006}))
+					}
+					copy(a_2005[i_2033*rs_2007:(i_2033+1)*rs_2007], st_1942)
+					if i_2033 == 0 {
+						d_2009 = st_1945
+						rs_2010 = d_2009
+						tot_2114, err_2115 := runtime.MulSize(n_1911, rs_2010)
+						if err_2115 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2115)
+						}
+						a_2008 = ar.F64(tot_2114)
+					} else if st_1945 != d_2009 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1945})+", element 0 has shape "+runtime.ShapeString([]int{d_2009}))
+					}
+					copy(a_2008[i_2033*rs_2010:(i_2033+1)*rs_2010], st_1944)
+					if i_2033 == 0 {
+						d_2012 = st_1947
+						rs_2013 = d_2012
+						tot_2116, err_2117 := runtime.MulSize(n_1911, rs_2013)
+						if err_2117 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2117)
+						}
+						a_2011 = ar.F64(tot_2116)
+					} else if st_1947 != d_2012 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1947})+", element 0 has shape "+runtime.ShapeString([]int{d_2012}))
+					}
+					copy(a_2011[i_2033*rs_2013:(i_2033+1)*rs_2013], st_1946)
+					if i_2033 == 0 {
+						d_2015 = st_1949
+						rs_2016 = d_2015
+						tot_2118, err_2119 := runtime.MulSize(n_1911, rs_2016)
+						if err_2119 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2119)
+						}
+						a_2014 = ar.F64(tot_2118)
+					} else if st_1949 != d_2015 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1949})+", element 0 has shape "+runtime.ShapeString([]int{d_2015}))
+					}
+					copy(a_2014[i_2033*rs_2016:(i_2033+1)*rs_2016], st_1948)
+					if i_2033 == 0 {
+						d_2018 = st_1951
+						rs_2019 = d_2018
+						tot_2120, err_2121 := runtime.MulSize(n_1911, rs_2019)
+						if err_2121 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2121)
+						}
+						a_2017 = ar.F64(tot_2120)
+					} else if st_1951 != d_2018 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1951})+", element 0 has shape "+runtime.ShapeString([]int{d_2018}))
+					}
+					copy(a_2017[i_2033*rs_2019:(i_2033+1)*rs_2019], st_1950)
+					if i_2033 == 0 {
+						d_2021 = st_1953
+						rs_2022 = d_2021
+						tot_2122, err_2123 := runtime.MulSize(n_1911, rs_2022)
+						if err_2123 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2123)
+						}
+						a_2020 = ar.F64(tot_2122)
+					} else if st_1953 != d_2021 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1953})+", element 0 has shape "+runtime.ShapeString([]int{d_2021}))
+					}
+					copy(a_2020[i_2033*rs_2022:(i_2033+1)*rs_2022], st_1952)
+					if i_2033 == 0 {
+						d_2024 = st_1955
+						rs_2025 = d_2024
+						tot_2124, err_2125 := runtime.MulSize(n_1911, rs_2025)
+						if err_2125 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2125)
+						}
+						a_2023 = ar.F64(tot_2124)
+					} else if st_1955 != d_2024 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1955})+", element 0 has shape "+runtime.ShapeString([]int{d_2024}))
+					}
+					copy(a_2023[i_2033*rs_2025:(i_2033+1)*rs_2025], st_1954)
+					if i_2033 == 0 {
+						d_2027 = st_1957
+						rs_2028 = d_2027
+						tot_2126, err_2127 := runtime.MulSize(n_1911, rs_2028)
+						if err_2127 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2127)
+						}
+						a_2026 = ar.F64(tot_2126)
+					} else if st_1957 != d_2027 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1957})+", element 0 has shape "+runtime.ShapeString([]int{d_2027}))
+					}
+					copy(a_2026[i_2033*rs_2028:(i_2033+1)*rs_2028], st_1956)
+					if i_2033 == 0 {
+						d_2030, d_2031 = st_1959, st_1960
+						rs_2032 = d_2030 * d_2031
+						tot_2128, err_2129 := runtime.MulSize(n_1911, rs_2032)
+						if err_2129 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2129)
+						}
+						a_2029 = ar.F64(tot_2128)
+					} else if st_1959 != d_2030 || st_1960 != d_2031 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1959, st_1960})+", element 0 has shape "+runtime.ShapeString([]int{d_2030, d_2031}))
+					}
+					copy(a_2029[i_2033*rs_2032:(i_2033+1)*rs_2032], st_1958)
+					_ = mark_2034
 				}
-				c_1749, c_1750, c_1751, c_1752, c_1753, c_1754, c_1755, c_1756, c_1757, c_1758, c_1759, c_1760, c_1761, c_1762, c_1763, c_1764, c_1765, c_1766, c_1767, c_1768, c_1769, c_1770, c_1771, c_1772, c_1773, c_1774, c_1775, c_1776, c_1777, c_1778, c_1779, c_1780, c_1781, c_1782, c_1783, c_1784, c_1785, c_1786, c_1787, c_1788, c_1789, c_1790, c_1791, c_1792, c_1793, c_1794, c_1795, c_1796, c_1797, c_1798, c_1799, c_1800, c_1801, c_1802, c_1803, c_1804, c_1805, c_1806, c_1807, c_1808, c_1809, c_1810, c_1811, c_1812, c_1813, c_1814, c_1815, c_1816, c_1817, c_1818, c_1819, c_1820 = a_1917, n_1867, d_1918, a_1920, n_1867, d_1921, d_1922, a_1924, n_1867, d_1925, a_1927, n_1867, d_1928, d_1929, a_1931, n_1867, d_1932, a_1934, n_1867, d_1935, a_1937, n_1867, d_1938, a_1940, n_1867, d_1941, a_1943, n_1867, d_1944, a_1946, n_1867, d_1947, a_1949, n_1867, d_1950, a_1952, n_1867, d_1953, a_1955, n_1867, d_1956, a_1958, n_1867, d_1959, a_1961, n_1867, d_1962, a_1964, n_1867, d_1965, a_1967, n_1867, d_1968, a_1970, n_1867, d_1971, a_1973, n_1867, d_1974, a_1976, n_1867, d_1977, a_1979, n_1867, d_1980, a_1982, n_1867, d_1983, a_1985, n_1867, d_1986, d_1987
+				c_1793, c_1794, c_1795, c_1796, c_1797, c_1798, c_1799, c_1800, c_1801, c_1802, c_1803, c_1804, c_1805, c_1806, c_1807, c_1808, c_1809, c_1810, c_1811, c_1812, c_1813, c_1814, c_1815, c_1816, c_1817, c_1818, c_1819, c_1820, c_1821, c_1822, c_1823, c_1824, c_1825, c_1826, c_1827, c_1828, c_1829, c_1830, c_1831, c_1832, c_1833, c_1834, c_1835, c_1836, c_1837, c_1838, c_1839, c_1840, c_1841, c_1842, c_1843, c_1844, c_1845, c_1846, c_1847, c_1848, c_1849, c_1850, c_1851, c_1852, c_1853, c_1854, c_1855, c_1856, c_1857, c_1858, c_1859, c_1860, c_1861, c_1862, c_1863, c_1864 = a_1961, n_1911, d_1962, a_1964, n_1911, d_1965, d_1966, a_1968, n_1911, d_1969, a_1971, n_1911, d_1972, d_1973, a_1975, n_1911, d_1976, a_1978, n_1911, d_1979, a_1981, n_1911, d_1982, a_1984, n_1911, d_1985, a_1987, n_1911, d_1988, a_1990, n_1911, d_1991, a_1993, n_1911, d_1994, a_1996, n_1911, d_1997, a_1999, n_1911, d_2000, a_2002, n_1911, d_2003, a_2005, n_1911, d_2006, a_2008, n_1911, d_2009, a_2011, n_1911, d_2012, a_2014, n_1911, d_2015, a_2017, n_1911, d_2018, a_2020, n_1911, d_2021, a_2023, n_1911, d_2024, a_2026, n_1911, d_2027, a_2029, n_1911, d_2030, d_2031
 			} else {
-				n_2086, err_2087 := runtime.CheckSize(int64(0))
-				if err_2087 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2087)
+				n_2130, err_2131 := runtime.CheckSize(int64(0))
+				if err_2131 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2131)
 				}
-				var a_2088 []float64
-				var d_2089 int = 0
-				var rs_2090 int = 0
-				var a_2091 []float64
-				var d_2092 int = 0
-				var d_2093 int = 0
-				var rs_2094 int = 0
-				var a_2095 []float64
-				var d_2096 int = 0
-				var rs_2097 int = 0
-				var a_2098 []float64
-				var d_2099 int = 0
-				var d_2100 int = 0
-				var rs_2101 int = 0
-				var a_2102 []float64
-				var d_2103 int = 0
-				var rs_2104 int = 0
-				var a_2105 []float64
-				var d_2106 int = 0
-				var rs_2107 int = 0
-				var a_2108 []float64
-				var d_2109 int = 0
-				var rs_2110 int = 0
-				var a_2111 []float64
-				var d_2112 int = 0
-				var rs_2113 int = 0
-				var a_2114 []float64
-				var d_2115 int = 0
-				var rs_2116 int = 0
-				var a_2117 []float64
-				var d_2118 int = 0
-				var rs_2119 int = 0
-				var a_2120 []float64
-				var d_2121 int = 0
-				var rs_2122 int = 0
-				var a_2123 []float64
-				var d_2124 int = 0
-				var rs_2125 int = 0
-				var a_2126 []float64
-				var d_2127 int = 0
-				var rs_2128 int = 0
-				var a_2129 []float64
-				var d_2130 int = 0
-				var rs_2131 int = 0
 				var a_2132 []float64
 				var d_2133 int = 0
 				var rs_2134 int = 0
 				var a_2135 []float64
 				var d_2136 int = 0
-				var rs_2137 int = 0
-				var a_2138 []float64
-				var d_2139 int = 0
-				var rs_2140 int = 0
-				var a_2141 []float64
-				var d_2142 int = 0
-				var rs_2143 int = 0
-				var a_2144 []float64
-				var d_2145 int = 0
-				var rs_2146 int = 0
-				var a_2147 []float64
-				var d_2148 int = 0
-				var rs_2149 int = 0
-				var a_2150 []float64
-				var d_2151 int = 0
-				var rs_2152 int = 0
-				var a_2153 []float64
-				var d_2154 int = 0
-				var rs_2155 int = 0
-				var a_2156 []float64
-				var d_2157 int = 0
-				var d_2158 int = 0
-				var rs_2159 int = 0
-				for i_2160 := 0; i_2160 < n_2086; i_2160++ {
-					mark_2161 := ar.mark()
-					i_2162 := int64(i_2160)
-					_ = i_2162
-					if int64(0) < 0 || int64(0) >= int64(mainparams_2) {
+				var d_2137 int = 0
+				var rs_2138 int = 0
+				var a_2139 []float64
+				var d_2140 int = 0
+				var rs_2141 int = 0
+				var a_2142 []float64
+				var d_2143 int = 0
+				var d_2144 int = 0
+				var rs_2145 int = 0
+				var a_2146 []float64
+				var d_2147 int = 0
+				var rs_2148 int = 0
+				var a_2149 []float64
+				var d_2150 int = 0
+				var rs_2151 int = 0
+				var a_2152 []float64
+				var d_2153 int = 0
+				var rs_2154 int = 0
+				var a_2155 []float64
+				var d_2156 int = 0
+				var rs_2157 int = 0
+				var a_2158 []float64
+				var d_2159 int = 0
+				var rs_2160 int = 0
+				var a_2161 []float64
+				var d_2162 int = 0
+				var rs_2163 int = 0
+				var a_2164 []float64
+				var d_2165 int = 0
+				var rs_2166 int = 0
+				var a_2167 []float64
+				var d_2168 int = 0
+				var rs_2169 int = 0
+				var a_2170 []float64
+				var d_2171 int = 0
+				var rs_2172 int = 0
+				var a_2173 []float64
+				var d_2174 int = 0
+				var rs_2175 int = 0
+				var a_2176 []float64
+				var d_2177 int = 0
+				var rs_2178 int = 0
+				var a_2179 []float64
+				var d_2180 int = 0
+				var rs_2181 int = 0
+				var a_2182 []float64
+				var d_2183 int = 0
+				var rs_2184 int = 0
+				var a_2185 []float64
+				var d_2186 int = 0
+				var rs_2187 int = 0
+				var a_2188 []float64
+				var d_2189 int = 0
+				var rs_2190 int = 0
+				var a_2191 []float64
+				var d_2192 int = 0
+				var rs_2193 int = 0
+				var a_2194 []float64
+				var d_2195 int = 0
+				var rs_2196 int = 0
+				var a_2197 []float64
+				var d_2198 int = 0
+				var rs_2199 int = 0
+				var a_2200 []float64
+				var d_2201 int = 0
+				var d_2202 int = 0
+				var rs_2203 int = 0
+				for i_2204 := 0; i_2204 < n_2130; i_2204++ {
+					mark_2205 := ar.mark()
+					i_2206 := int64(i_2204)
+					_ = i_2206
+					if int64(0) >= int64(mainparams_2) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 					}
-					row_2163 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
-					if int64(1) < 0 || int64(1) >= int64(mainparams_2) {
+					row_2207 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+					if int64(1) >= int64(mainparams_2) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 					}
-					row_2164 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
-					if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
+					row_2208 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_2165 := int(n_15) - int(int64(0))
-					s_2166 := row_2163[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_2165 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_2165}))
+					n_2209 := int(n_15) - int(int64(0))
+					s_2210 := row_2207[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_2209 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_2209}))
 					}
-					if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
+					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_2167 := int(n_15) - int(int64(0))
-					s_2168 := row_2164[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_2167 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_2167}))
+					n_2211 := int(n_15) - int(int64(0))
+					s_2212 := row_2208[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_2211 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_2211}))
 					}
-					r_2169 := ar.F64(sequence_12)
-					r_1743 = r_1743[:len(r_2169)]
-					s_2166 = s_2166[:len(r_2169)]
-					s_2168 = s_2168[:len(r_2169)]
-					for i_2170 := range r_2169 {
-						r_2169[i_2170] = (runtime.Sigmoid(((r_1743[i_2170] * s_2166[i_2170]) + s_2168[i_2170])))
+					r_2213 := ar.F64(sequence_12)
+					r_1787 = r_1787[:len(r_2213)]
+					s_2210 = s_2210[:len(r_2213)]
+					s_2212 = s_2212[:len(r_2213)]
+					for i_2214 := range r_2213 {
+						r_2213[i_2214] = (runtime.Sigmoid(((r_1787[i_2214] * s_2210[i_2214]) + s_2212[i_2214])))
 					}
-					if int64(0) < 0 || int64(0) >= int64(state_8) {
+					if int64(0) >= int64(state_8) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
 					}
-					row_2172 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
-					x_2173 := int64(2) * n_15
-					if n_15 < 0 || x_2173 < n_15 || x_2173 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_2173, mainparams_3))
+					row_2216 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
+					x_2217 := int64(2) * n_15
+					if n_15 < 0 || x_2217 < n_15 || x_2217 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_2217, mainparams_3))
 					}
-					n_2174 := int(x_2173) - int(n_15)
-					s_2175 := row_2163[int(n_15)*1 : int(x_2173)*1 : int(x_2173)*1]
-					if n_2174 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_2174}))
+					n_2218 := int(x_2217) - int(n_15)
+					s_2219 := row_2207[int(n_15)*1 : int(x_2217)*1 : int(x_2217)*1]
+					if n_2218 != state_9 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_2218}))
 					}
-					if n_15 < 0 || x_2173 < n_15 || x_2173 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_2173, mainparams_3))
+					if n_15 < 0 || x_2217 < n_15 || x_2217 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_2217, mainparams_3))
 					}
-					n_2176 := int(x_2173) - int(n_15)
-					s_2177 := row_2164[int(n_15)*1 : int(x_2173)*1 : int(x_2173)*1]
-					if n_2176 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_2176}))
+					n_2220 := int(x_2217) - int(n_15)
+					s_2221 := row_2208[int(n_15)*1 : int(x_2217)*1 : int(x_2217)*1]
+					if n_2220 != state_9 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_2220}))
 					}
-					r_2178 := ar.F64(state_9)
-					row_2172 = row_2172[:len(r_2178)]
-					s_2175 = s_2175[:len(r_2178)]
-					s_2177 = s_2177[:len(r_2178)]
-					for i_2179 := range r_2178 {
-						r_2178[i_2179] = (runtime.Sigmoid(((row_2172[i_2179] * s_2175[i_2179]) + s_2177[i_2179])))
+					r_2222 := ar.F64(state_9)
+					row_2216 = row_2216[:len(r_2222)]
+					s_2219 = s_2219[:len(r_2222)]
+					s_2221 = s_2221[:len(r_2222)]
+					for i_2223 := range r_2222 {
+						r_2222[i_2223] = (runtime.Sigmoid(((row_2216[i_2223] * s_2219[i_2223]) + s_2221[i_2223])))
 					}
-					x_2181 := int64(3) * n_15
-					if x_2173 < 0 || x_2181 < x_2173 || x_2181 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_2173, x_2181, mainparams_3))
+					x_2225 := int64(3) * n_15
+					if x_2217 < 0 || x_2225 < x_2217 || x_2225 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_2217, x_2225, mainparams_3))
 					}
-					n_2182 := int(x_2181) - int(x_2173)
-					s_2183 := row_2163[int(x_2173)*1 : int(x_2181)*1 : int(x_2181)*1]
-					if n_2182 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_2182}))
+					n_2226 := int(x_2225) - int(x_2217)
+					s_2227 := row_2207[int(x_2217)*1 : int(x_2225)*1 : int(x_2225)*1]
+					if n_2226 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_2226}))
 					}
-					if x_2173 < 0 || x_2181 < x_2173 || x_2181 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_2173, x_2181, mainparams_3))
+					if x_2217 < 0 || x_2225 < x_2217 || x_2225 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_2217, x_2225, mainparams_3))
 					}
-					n_2184 := int(x_2181) - int(x_2173)
-					s_2185 := row_2164[int(x_2173)*1 : int(x_2181)*1 : int(x_2181)*1]
-					if n_2184 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_2184}))
+					n_2228 := int(x_2225) - int(x_2217)
+					s_2229 := row_2208[int(x_2217)*1 : int(x_2225)*1 : int(x_2225)*1]
+					if n_2228 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_2228}))
 					}
-					r_2186 := ar.F64(sequence_12)
-					r_1743 = r_1743[:len(r_2186)]
-					s_2183 = s_2183[:len(r_2186)]
-					s_2185 = s_2185[:len(r_2186)]
-					for i_2187 := range r_2186 {
-						r_2186[i_2187] = (runtime.Sigmoid(((r_1743[i_2187] * s_2183[i_2187]) + s_2185[i_2187])))
+					r_2230 := ar.F64(sequence_12)
+					r_1787 = r_1787[:len(r_2230)]
+					s_2227 = s_2227[:len(r_2230)]
+					s_2229 = s_2229[:len(r_2230)]
+					for i_2231 := range r_2230 {
+						r_2230[i_2231] = (runtime.Sigmoid(((r_1787[i_2231] * s_2227[i_2231]) + s_2229[i_2231])))
 					}
-					x_2189 := int64(4) * n_15
-					if x_2181 < 0 || x_2189 < x_2181 || x_2189 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_2181, x_2189, mainparams_3))
+					x_2233 := int64(4) * n_15
+					if x_2225 < 0 || x_2233 < x_2225 || x_2233 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_2225, x_2233, mainparams_3))
 					}
-					n_2190 := int(x_2189) - int(x_2181)
-					s_2191 := row_2163[int(x_2181)*1 : int(x_2189)*1 : int(x_2189)*1]
-					if n_2190 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_2190}))
+					n_2234 := int(x_2233) - int(x_2225)
+					s_2235 := row_2207[int(x_2225)*1 : int(x_2233)*1 : int(x_2233)*1]
+					if n_2234 != state_9 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_2234}))
 					}
-					if x_2181 < 0 || x_2189 < x_2181 || x_2189 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_2181, x_2189, mainparams_3))
+					if x_2225 < 0 || x_2233 < x_2225 || x_2233 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_2225, x_2233, mainparams_3))
 					}
-					n_2192 := int(x_2189) - int(x_2181)
-					s_2193 := row_2164[int(x_2181)*1 : int(x_2189)*1 : int(x_2189)*1]
-					if n_2192 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_2192}))
+					n_2236 := int(x_2233) - int(x_2225)
+					s_2237 := row_2208[int(x_2225)*1 : int(x_2233)*1 : int(x_2233)*1]
+					if n_2236 != state_9 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_2236}))
 					}
-					r_2194 := ar.F64(state_9)
-					row_2172 = row_2172[:len(r_2194)]
-					s_2191 = s_2191[:len(r_2194)]
-					s_2193 = s_2193[:len(r_2194)]
-					for i_2195 := range r_2194 {
-						r_2194[i_2195] = (math.Tanh(((row_2172[i_2195] * s_2191[i_2195]) + s_2193[i_2195])))
+					r_2238 := ar.F64(state_9)
+					row_2216 = row_2216[:len(r_2238)]
+					s_2235 = s_2235[:len(r_2238)]
+					s_2237 = s_2237[:len(r_2238)]
+					for i_2239 := range r_2238 {
+						r_2238[i_2239] = (math.Tanh(((row_2216[i_2239] * s_2235[i_2239]) + s_2237[i_2239])))
 					}
-					if int64(1) < 0 || int64(1) >= int64(state_8) {
+					if int64(1) >= int64(state_8) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
 					}
-					row_2197 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
+					row_2241 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
 					if sequence_12 != state_9 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 					}
-					r_2198 := ar.F64(state_9)
-					row_2197 = row_2197[:len(r_2198)]
-					r_2169 = r_2169[:len(r_2198)]
-					r_2178 = r_2178[:len(r_2198)]
-					r_2194 = r_2194[:len(r_2198)]
-					for i_2199 := range r_2198 {
-						r_2198[i_2199] = ((row_2197[i_2199] * r_2169[i_2199]) + (r_2178[i_2199] * r_2194[i_2199]))
+					r_2242 := ar.F64(state_9)
+					row_2241 = row_2241[:len(r_2242)]
+					r_2213 = r_2213[:len(r_2242)]
+					r_2222 = r_2222[:len(r_2242)]
+					r_2238 = r_2238[:len(r_2242)]
+					for i_2243 := range r_2242 {
+						r_2242[i_2243] = ((row_2241[i_2243] * r_2213[i_2243]) + (r_2222[i_2243] * r_2238[i_2243]))
 					}
-					r_2201 := ar.F64(state_9)
-					r_2198 = r_2198[:len(r_2201)]
-					for i_2202 := range r_2201 {
-						r_2201[i_2202] = (math.Tanh(r_2198[i_2202]))
+					r_2245 := ar.F64(state_9)
+					r_2242 = r_2242[:len(r_2245)]
+					for i_2246 := range r_2245 {
+						r_2245[i_2246] = (math.Tanh(r_2242[i_2246]))
 					}
 					if state_9 != sequence_12 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 					}
-					r_2204 := ar.F64(sequence_12)
-					r_2186 = r_2186[:len(r_2204)]
-					r_2201 = r_2201[:len(r_2204)]
-					for i_2205 := range r_2204 {
-						r_2204[i_2205] = (r_2186[i_2205] * r_2201[i_2205])
+					r_2248 := ar.F64(sequence_12)
+					r_2230 = r_2230[:len(r_2248)]
+					r_2245 = r_2245[:len(r_2248)]
+					for i_2249 := range r_2248 {
+						r_2248[i_2249] = (r_2230[i_2249] * r_2245[i_2249])
 					}
-					if int64(0) < 0 || int64(0) >= int64(state_8) {
+					if int64(0) >= int64(state_8) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
 					}
 					if sequence_12 != state_9 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 					}
-					c_2207 := ar.F64(len(state_7))
-					copy(c_2207, state_7)
-					copy(c_2207[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_2204)
-					if int64(1) < 0 || int64(1) >= int64(state_8) {
+					c_2251 := ar.F64(len(state_7))
+					copy(c_2251, state_7)
+					copy(c_2251[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_2248)
+					if int64(1) >= int64(state_8) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
 					}
-					if state_9 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:19", "update: value has shape "+runtime.ShapeString([]int{state_9})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
-					}
-					copy(c_2207[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_2198)
-					if i_2160 == 0 {
-						d_2089 = sequence_12
-						rs_2090 = d_2089
-						tot_2208, err_2209 := runtime.MulSize(n_2086, rs_2090)
-						if err_2209 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2209)
-						}
-						a_2088 = ar.F64(tot_2208)
-					} else if sequence_12 != d_2089 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2160)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_2089}))
-					}
-					copy(a_2088[i_2160*rs_2090:(i_2160+1)*rs_2090], r_2204)
-					if i_2160 == 0 {
-						d_2092, d_2093 = state_8, state_9
-						rs_2094 = d_2092 * d_2093
-						tot_2210, err_2211 := runtime.MulSize(n_2086, rs_2094)
-						if err_2211 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2211)
-						}
-						a_2091 = ar.F64(tot_2210)
-					} else if state_8 != d_2092 || state_9 != d_2093 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2160)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_2092, d_2093}))
-					}
-					copy(a_2091[i_2160*rs_2094:(i_2160+1)*rs_2094], c_2207)
-					if i_2160 == 0 {
-						d_2096 = sequence_12
-						rs_2097 = d_2096
-						tot_2212, err_2213 := runtime.MulSize(n_2086, rs_2097)
-						if err_2213 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2213)
-						}
-						a_2095 = ar.F64(tot_2212)
-					} else if sequence_12 != d_2096 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2160)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_2096}))
-					}
-					copy(a_2095[i_2160*rs_2097:(i_2160+1)*rs_2097], r_2204)
-					if i_2160 == 0 {
-						d_2099, d_2100 = state_8, state_9
-						rs_2101 = d_2099 * d_2100
-						tot_2214, err_2215 := runtime.MulSize(n_2086, rs_2101)
-						if err_2215 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2215)
-						}
-						a_2098 = ar.F64(tot_2214)
-					} else if state_8 != d_2099 || state_9 != d_2100 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2160)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_2099, d_2100}))
-					}
-					copy(a_2098[i_2160*rs_2101:(i_2160+1)*rs_2101], c_2207)
-					if i_2160 == 0 {
-						d_2103 = state_9
-						rs_2104 = d_2103
-						tot_2216, err_2217 := runtime.MulSize(n_2086, rs_2104)
-						if err_2217 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2217)
-						}
-						a_2102 = ar.F64(tot_2216)
-					} else if state_9 != d_2103 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2160)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_2103}))
-					}
-					copy(a_2102[i_2160*rs_2104:(i_2160+1)*rs_2104], r_2198)
-					if i_2160 == 0 {
-						d_2106 = sequence_12
-						rs_2107 = d_2106
-						tot_2218, err_2219 := runtime.MulSize(n_2086, rs_2107)
-						if err_2219 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2219)
-						}
-						a_2105 = ar.F64(tot_2218)
-					} else if sequence_12 != d_2106 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2160)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_2106}))
-					}
-					copy(a_2105[i_2160*rs_2107:(i_2160+1)*rs_2107], r_2204)
-					if i_2160 == 0 {
-						d_2109 = state_9
-						rs_2110 = d_2109
-						tot_2220, err_2221 := runtime.MulSize(n_2086, rs_2110)
-						if err_2221 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2221)
-						}
-						a_2108 = ar.F64(tot_2220)
-					} else if state_9 != d_2109 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2160)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_2109}))
-					}
-					copy(a_2108[i_2160*rs_2110:(i_2160+1)*rs_2110], r_2201)
-					if i_2160 == 0 {
-						d_2112 = sequence_12
-						rs_2113 = d_2112
-						tot_2222, err_2223 := runtime.MulSize(n_2086, rs_2113)
-						if err_2223 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2223)
-						}
-						a_2111 = ar.F64(tot_2222)
-					} else if sequence_12 != d_2112 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2160)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_2112}))
-					}
-					copy(a_2111[i_2160*rs_2113:(i_2160+1)*rs_2113], r_2186)
-					if i_2160 == 0 {
-						d_2115 = state_9
-						rs_2116 = d_2115
-						tot_2224, err_2225 := runtime.MulSize(n_2086, rs_2116)
-						if err_2225 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2225)
-						}
-						a_2114 = ar.F64(tot_2224)
-					} else if state_9 != d_2115 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2160)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_2115}))
-					}
-					copy(a_2114[i_2160*rs_2116:(i_2160+1)*rs_2116], r_2194)
-					if i_2160 == 0 {
-						d_2118 = state_9
-						rs_2119 = d_2118
-						tot_2226, err_2227 := runtime.MulSize(n_2086, rs_2119)
-						if err_2227 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2227)
-						}
-						a_2117 = ar.F64(tot_2226)
-					} else if state_9 != d_2118 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2160)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_2118}))
-					}
-					copy(a_2117[i_2160*rs_2119:(i_2160+1)*rs_2119], r_2178)
-					if i_2160 == 0 {
-						d_2121 = sequence_12
-						rs_2122 = d_2121
-						tot_2228, err_2229 := runtime.MulSize(n_2086, rs_2122)
-						if err_2229 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2229)
-						}
-						a_2120 = ar.F64(tot_2228)
-					} else if sequence_12 != d_2121 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2160)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_2121}))
-					}
-					copy(a_2120[i_2160*rs_2122:(i_2160+1)*rs_2122], r_2169)
-					if i_2160 == 0 {
-						d_2124 = state_9
-						rs_2125 = d_2124
-						tot_2230, err_2231 := runtime.MulSize(n_2086, rs_2125)
-						if err_2231 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2231)
-						}
-						a_2123 = ar.F64(tot_2230)
-					} else if state_9 != d_2124 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2160)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_2124}))
-					}
-					copy(a_2123[i_2160*rs_2125:(i_2160+1)*rs_2125], row_2197)
-					if i_2160 == 0 {
-						d_2127 = mainparams_3
-						rs_2128 = d_2127
-						tot_2232, err_2233 := runtime.MulSize(n_2086, rs_2128)
-						if err_2233 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2233)
-						}
-						a_2126 = ar.F64(tot_2232)
-					} else if mainparams_3 != d_2127 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2160)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_2127}))
-					}
-					copy(a_2126[i_2160*rs_2128:(i_2160+1)*rs_2128], row_2164)
-					if i_2160 == 0 {
-						d_2130 = n_2190
-						rs_2131 = d_2130
-						tot_2234, err_2235 := runtime.MulSize(n_2086, rs_2131)
-						if err_2235 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2235)
-						}
-						a_2129 = ar.F64(tot_2234)
-					} else if n_2190 != d_2130 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2160)+" has shape "+runtime.ShapeString([]int{n_2190})+", element 0 has shape "+runtime.ShapeString([]int{d_2130}))
-					}
-					copy(a_2129[i_2160*rs_2131:(i_2160+1)*rs_2131], s_2191)
-					if i_2160 == 0 {
-						d_2133 = state_9
+					copy(c_2251[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_2242)
+					if i_2204 == 0 {
+						d_2133 = sequence_12
 						rs_2134 = d_2133
-						tot_2236, err_2237 := runtime.MulSize(n_2086, rs_2134)
-						if err_2237 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2237)
-						}
-						a_2132 = ar.F64(tot_2236)
-					} else if state_9 != d_2133 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2160)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_2133}))
-					}
-					copy(a_2132[i_2160*rs_2134:(i_2160+1)*rs_2134], row_2172)
-					if i_2160 == 0 {
-						d_2136 = mainparams_3
-						rs_2137 = d_2136
-						tot_2238, err_2239 := runtime.MulSize(n_2086, rs_2137)
-						if err_2239 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2239)
-						}
-						a_2135 = ar.F64(tot_2238)
-					} else if mainparams_3 != d_2136 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2160)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_2136}))
-					}
-					copy(a_2135[i_2160*rs_2137:(i_2160+1)*rs_2137], row_2163)
-					if i_2160 == 0 {
-						d_2139 = n_2182
-						rs_2140 = d_2139
-						tot_2240, err_2241 := runtime.MulSize(n_2086, rs_2140)
-						if err_2241 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2241)
-						}
-						a_2138 = ar.F64(tot_2240)
-					} else if n_2182 != d_2139 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2160)+" has shape "+runtime.ShapeString([]int{n_2182})+", element 0 has shape "+runtime.ShapeString([]int{d_2139}))
-					}
-					copy(a_2138[i_2160*rs_2140:(i_2160+1)*rs_2140], s_2183)
-					if i_2160 == 0 {
-						d_2142 = sequence_12
-						rs_2143 = d_2142
-						tot_2242, err_2243 := runtime.MulSize(n_2086, rs_2143)
-						if err_2243 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2243)
-						}
-						a_2141 = ar.F64(tot_2242)
-					} else if sequence_12 != d_2142 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2160)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_2142}))
-					}
-					copy(a_2141[i_2160*rs_2143:(i_2160+1)*rs_2143], r_1743)
-					if i_2160 == 0 {
-						d_2145 = n_2174
-						rs_2146 = d_2145
-						tot_2244, err_2245 := runtime.MulSize(n_2086, rs_2146)
-						if err_2245 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2245)
-						}
-						a_2144 = ar.F64(tot_2244)
-					} else if n_2174 != d_2145 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2160)+" has shape "+runtime.ShapeString([]int{n_2174})+", element 0 has shape "+runtime.ShapeString([]int{d_2145}))
-					}
-					copy(a_2144[i_2160*rs_2146:(i_2160+1)*rs_2146], s_2175)
-					if i_2160 == 0 {
-						d_2148 = state_9
-						rs_2149 = d_2148
-						tot_2246, err_2247 := runtime.MulSize(n_2086, rs_2149)
-						if err_2247 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2247)
-						}
-						a_2147 = ar.F64(tot_2246)
-					} else if state_9 != d_2148 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2160)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_2148}))
-					}
-					copy(a_2147[i_2160*rs_2149:(i_2160+1)*rs_2149], row_2172)
-					if i_2160 == 0 {
-						d_2151 = n_2165
-						rs_2152 = d_2151
-						tot_2248, err_2249 := runtime.MulSize(n_2086, rs_2152)
-						if err_2249 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2249)
-						}
-						a_2150 = ar.F64(tot_2248)
-					} else if n_2165 != d_2151 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2160)+" has shape "+runtime.ShapeString([]int{n_2165})+", element 0 has shape "+runtime.ShapeString([]int{d_2151}))
-					}
-					copy(a_2150[i_2160*rs_2152:(i_2160+1)*rs_2152], s_2166)
-					if i_2160 == 0 {
-						d_2154 = sequence_12
-						rs_2155 = d_2154
-						tot_2250, err_2251 := runtime.MulSize(n_2086, rs_2155)
-						if err_2251 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2251)
-						}
-						a_2153 = ar.F64(tot_2250)
-					} else if sequence_12 != d_2154 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2160)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_2154}))
-					}
-					copy(a_2153[i_2160*rs_2155:(i_2160+1)*rs_2155], r_1743)
-					if i_2160 == 0 {
-						d_2157, d_2158 = state_8, state_9
-						rs_2159 = d_2157 * d_2158
-						tot_2252, err_2253 := runtime.MulSize(n_2086, rs_2159)
+						tot_2252, err_2253 := runtime.MulSize(n_2130, rs_2134)
 						if err_2253 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2253)
 						}
-						a_2156 = ar.F64(tot_2252)
-					} else if state_8 != d_2157 || state_9 != d_2158 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2160)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_2157, d_2158}))
+						a_2132 = ar.F64(tot_2252)
+					} else if sequence_12 != d_2133 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_2133}))
 					}
-					copy(a_2156[i_2160*rs_2159:(i_2160+1)*rs_2159], state_7)
-					if i_2160 > 0 {
-						ar.release(mark_2161)
+					copy(a_2132[i_2204*rs_2134:(i_2204+1)*rs_2134], r_2248)
+					if i_2204 == 0 {
+						d_2136, d_2137 = state_8, state_9
+						rs_2138 = d_2136 * d_2137
+						tot_2254, err_2255 := runtime.MulSize(n_2130, rs_2138)
+						if err_2255 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2255)
+						}
+						a_2135 = ar.F64(tot_2254)
+					} else if state_8 != d_2136 || state_9 != d_2137 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_2136, d_2137}))
+					}
+					copy(a_2135[i_2204*rs_2138:(i_2204+1)*rs_2138], c_2251)
+					if i_2204 == 0 {
+						d_2140 = sequence_12
+						rs_2141 = d_2140
+						tot_2256, err_2257 := runtime.MulSize(n_2130, rs_2141)
+						if err_2257 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2257)
+						}
+						a_2139 = ar.F64(tot_2256)
+					} else if sequence_12 != d_2140 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_2140}))
+					}
+					copy(a_2139[i_2204*rs_2141:(i_2204+1)*rs_2141], r_2248)
+					if i_2204 == 0 {
+						d_2143, d_2144 = state_8, state_9
+						rs_2145 = d_2143 * d_2144
+						tot_2258, err_2259 := runtime.MulSize(n_2130, rs_2145)
+						if err_2259 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2259)
+						}
+						a_2142 = ar.F64(tot_2258)
+					} else if state_8 != d_2143 || state_9 != d_2144 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_2143, d_2144}))
+					}
+					copy(a_2142[i_2204*rs_2145:(i_2204+1)*rs_2145], c_2251)
+					if i_2204 == 0 {
+						d_2147 = state_9
+						rs_2148 = d_2147
+						tot_2260, err_2261 := runtime.MulSize(n_2130, rs_2148)
+						if err_2261 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2261)
+						}
+						a_2146 = ar.F64(tot_2260)
+					} else if state_9 != d_2147 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_2147}))
+					}
+					copy(a_2146[i_2204*rs_2148:(i_2204+1)*rs_2148], r_2242)
+					if i_2204 == 0 {
+						d_2150 = sequence_12
+						rs_2151 = d_2150
+						tot_2262, err_2263 := runtime.MulSize(n_2130, rs_2151)
+						if err_2263 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2263)
+						}
+						a_2149 = ar.F64(tot_2262)
+					} else if sequence_12 != d_2150 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_2150}))
+					}
+					copy(a_2149[i_2204*rs_2151:(i_2204+1)*rs_2151], r_2248)
+					if i_2204 == 0 {
+						d_2153 = state_9
+						rs_2154 = d_2153
+						tot_2264, err_2265 := runtime.MulSize(n_2130, rs_2154)
+						if err_2265 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2265)
+						}
+						a_2152 = ar.F64(tot_2264)
+					} else if state_9 != d_2153 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_2153}))
+					}
+					copy(a_2152[i_2204*rs_2154:(i_2204+1)*rs_2154], r_2245)
+					if i_2204 == 0 {
+						d_2156 = sequence_12
+						rs_2157 = d_2156
+						tot_2266, err_2267 := runtime.MulSize(n_2130, rs_2157)
+						if err_2267 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2267)
+						}
+						a_2155 = ar.F64(tot_2266)
+					} else if sequence_12 != d_2156 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_2156}))
+					}
+					copy(a_2155[i_2204*rs_2157:(i_2204+1)*rs_2157], r_2230)
+					if i_2204 == 0 {
+						d_2159 = state_9
+						rs_2160 = d_2159
+						tot_2268, err_2269 := runtime.MulSize(n_2130, rs_2160)
+						if err_2269 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2269)
+						}
+						a_2158 = ar.F64(tot_2268)
+					} else if state_9 != d_2159 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_2159}))
+					}
+					copy(a_2158[i_2204*rs_2160:(i_2204+1)*rs_2160], r_2238)
+					if i_2204 == 0 {
+						d_2162 = state_9
+						rs_2163 = d_2162
+						tot_2270, err_2271 := runtime.MulSize(n_2130, rs_2163)
+						if err_2271 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2271)
+						}
+						a_2161 = ar.F64(tot_2270)
+					} else if state_9 != d_2162 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_2162}))
+					}
+					copy(a_2161[i_2204*rs_2163:(i_2204+1)*rs_2163], r_2222)
+					if i_2204 == 0 {
+						d_2165 = sequence_12
+						rs_2166 = d_2165
+						tot_2272, err_2273 := runtime.MulSize(n_2130, rs_2166)
+						if err_2273 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2273)
+						}
+						a_2164 = ar.F64(tot_2272)
+					} else if sequence_12 != d_2165 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_2165}))
+					}
+					copy(a_2164[i_2204*rs_2166:(i_2204+1)*rs_2166], r_2213)
+					if i_2204 == 0 {
+						d_2168 = state_9
+						rs_2169 = d_2168
+						tot_2274, err_2275 := runtime.MulSize(n_2130, rs_2169)
+						if err_2275 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2275)
+						}
+						a_2167 = ar.F64(tot_2274)
+					} else if state_9 != d_2168 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_2168}))
+					}
+					copy(a_2167[i_2204*rs_2169:(i_2204+1)*rs_2169], row_2241)
+					if i_2204 == 0 {
+						d_2171 = mainparams_3
+						rs_2172 = d_2171
+						tot_2276, err_2277 := runtime.MulSize(n_2130, rs_2172)
+						if err_2277 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2277)
+						}
+						a_2170 = ar.F64(tot_2276)
+					} else if mainparams_3 != d_2171 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_2171}))
+					}
+					copy(a_2170[i_2204*rs_2172:(i_2204+1)*rs_2172], row_2208)
+					if i_2204 == 0 {
+						d_2174 = n_2234
+						rs_2175 = d_2174
+						tot_2278, err_2279 := runtime.MulSize(n_2130, rs_2175)
+						if err_2279 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2279)
+						}
+						a_2173 = ar.F64(tot_2278)
+					} else if n_2234 != d_2174 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{n_2234})+", element 0 has shape "+runtime.ShapeString([]int{d_2174}))
+					}
+					copy(a_2173[i_2204*rs_2175:(i_2204+1)*rs_2175], s_2235)
+					if i_2204 == 0 {
+						d_2177 = state_9
+						rs_2178 = d_2177
+						tot_2280, err_2281 := runtime.MulSize(n_2130, rs_2178)
+						if err_2281 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2281)
+						}
+						a_2176 = ar.F64(tot_2280)
+					} else if state_9 != d_2177 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_2177}))
+					}
+					copy(a_2176[i_2204*rs_2178:(i_2204+1)*rs_2178], row_2216)
+					if i_2204 == 0 {
+						d_2180 = mainparams_3
+						rs_2181 = d_2180
+						tot_2282, err_2283 := runtime.MulSize(n_2130, rs_2181)
+						if err_2283 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2283)
+						}
+						a_2179 = ar.F64(tot_2282)
+					} else if mainparams_3 != d_2180 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_2180}))
+					}
+					copy(a_2179[i_2204*rs_2181:(i_2204+1)*rs_2181], row_2207)
+					if i_2204 == 0 {
+						d_2183 = n_2226
+						rs_2184 = d_2183
+						tot_2284, err_2285 := runtime.MulSize(n_2130, rs_2184)
+						if err_2285 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2285)
+						}
+						a_2182 = ar.F64(tot_2284)
+					} else if n_2226 != d_2183 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{n_2226})+", element 0 has shape "+runtime.ShapeString([]int{d_2183}))
+					}
+					copy(a_2182[i_2204*rs_2184:(i_2204+1)*rs_2184], s_2227)
+					if i_2204 == 0 {
+						d_2186 = sequence_12
+						rs_2187 = d_2186
+						tot_2286, err_2287 := runtime.MulSize(n_2130, rs_2187)
+						if err_2287 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2287)
+						}
+						a_2185 = ar.F64(tot_2286)
+					} else if sequence_12 != d_2186 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_2186}))
+					}
+					copy(a_2185[i_2204*rs_2187:(i_2204+1)*rs_2187], r_1787)
+					if i_2204 == 0 {
+						d_2189 = n_2218
+						rs_2190 = d_2189
+						tot_2288, err_2289 := runtime.MulSize(n_2130, rs_2190)
+						if err_2289 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2289)
+						}
+						a_2188 = ar.F64(tot_2288)
+					} else if n_2218 != d_2189 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{n_2218})+", element 0 has shape "+runtime.ShapeString([]int{d_2189}))
+					}
+					copy(a_2188[i_2204*rs_2190:(i_2204+1)*rs_2190], s_2219)
+					if i_2204 == 0 {
+						d_2192 = state_9
+						rs_2193 = d_2192
+						tot_2290, err_2291 := runtime.MulSize(n_2130, rs_2193)
+						if err_2291 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2291)
+						}
+						a_2191 = ar.F64(tot_2290)
+					} else if state_9 != d_2192 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_2192}))
+					}
+					copy(a_2191[i_2204*rs_2193:(i_2204+1)*rs_2193], row_2216)
+					if i_2204 == 0 {
+						d_2195 = n_2209
+						rs_2196 = d_2195
+						tot_2292, err_2293 := runtime.MulSize(n_2130, rs_2196)
+						if err_2293 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2293)
+						}
+						a_2194 = ar.F64(tot_2292)
+					} else if n_2209 != d_2195 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{n_2209})+", element 0 has shape "+runtime.ShapeString([]int{d_2195}))
+					}
+					copy(a_2194[i_2204*rs_2196:(i_2204+1)*rs_2196], s_2210)
+					if i_2204 == 0 {
+						d_2198 = sequence_12
+						rs_2199 = d_2198
+						tot_2294, err_2295 := runtime.MulSize(n_2130, rs_2199)
+						if err_2295 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2295)
+						}
+						a_2197 = ar.F64(tot_2294)
+					} else if sequence_12 != d_2198 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_2198}))
+					}
+					copy(a_2197[i_2204*rs_2199:(i_2204+1)*rs_2199], r_1787)
+					if i_2204 == 0 {
+						d_2201, d_2202 = state_8, state_9
+						rs_2203 = d_2201 * d_2202
+						tot_2296, err_2297 := runtime.MulSize(n_2130, rs_2203)
+						if err_2297 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2297)
+						}
+						a_2200 = ar.F64(tot_2296)
+					} else if state_8 != d_2201 || state_9 != d_2202 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_2201, d_2202}))
+					}
+					copy(a_2200[i_2204*rs_2203:(i_2204+1)*rs_2203], state_7)
+					if i_2204 > 0 {
+						ar.release(mark_2205)
 					}
 				}
-				c_1749, c_1750, c_1751, c_1752, c_1753, c_1754, c_1755, c_1756, c_1757, c_1758, c_1759, c_1760, c_1761, c_1762, c_1763, c_1764, c_1765, c_1766, c_1767, c_1768, c_1769, c_1770, c_1771, c_1772, c_1773, c_1774, c_1775, c_1776, c_1777, c_1778, c_1779, c_1780, c_1781, c_1782, c_1783, c_1784, c_1785, c_1786, c_1787, c_1788, c_1789, c_1790, c_1791, c_1792, c_1793, c_1794, c_1795, c_1796, c_1797, c_1798, c_1799, c_1800, c_1801, c_1802, c_1803, c_1804, c_1805, c_1806, c_1807, c_1808, c_1809, c_1810, c_1811, c_1812, c_1813, c_1814, c_1815, c_1816, c_1817, c_1818, c_1819, c_1820 = a_2088, n_2086, d_2089, a_2091, n_2086, d_2092, d_2093, a_2095, n_2086, d_2096, a_2098, n_2086, d_2099, d_2100, a_2102, n_2086, d_2103, a_2105, n_2086, d_2106, a_2108, n_2086, d_2109, a_2111, n_2086, d_2112, a_2114, n_2086, d_2115, a_2117, n_2086, d_2118, a_2120, n_2086, d_2121, a_2123, n_2086, d_2124, a_2126, n_2086, d_2127, a_2129, n_2086, d_2130, a_2132, n_2086, d_2133, a_2135, n_2086, d_2136, a_2138, n_2086, d_2139, a_2141, n_2086, d_2142, a_2144, n_2086, d_2145, a_2147, n_2086, d_2148, a_2150, n_2086, d_2151, a_2153, n_2086, d_2154, a_2156, n_2086, d_2157, d_2158
+				c_1793, c_1794, c_1795, c_1796, c_1797, c_1798, c_1799, c_1800, c_1801, c_1802, c_1803, c_1804, c_1805, c_1806, c_1807, c_1808, c_1809, c_1810, c_1811, c_1812, c_1813, c_1814, c_1815, c_1816, c_1817, c_1818, c_1819, c_1820, c_1821, c_1822, c_1823, c_1824, c_1825, c_1826, c_1827, c_1828, c_1829, c_1830, c_1831, c_1832, c_1833, c_1834, c_1835, c_1836, c_1837, c_1838, c_1839, c_1840, c_1841, c_1842, c_1843, c_1844, c_1845, c_1846, c_1847, c_1848, c_1849, c_1850, c_1851, c_1852, c_1853, c_1854, c_1855, c_1856, c_1857, c_1858, c_1859, c_1860, c_1861, c_1862, c_1863, c_1864 = a_2132, n_2130, d_2133, a_2135, n_2130, d_2136, d_2137, a_2139, n_2130, d_2140, a_2142, n_2130, d_2143, d_2144, a_2146, n_2130, d_2147, a_2149, n_2130, d_2150, a_2152, n_2130, d_2153, a_2155, n_2130, d_2156, a_2158, n_2130, d_2159, a_2161, n_2130, d_2162, a_2164, n_2130, d_2165, a_2167, n_2130, d_2168, a_2170, n_2130, d_2171, a_2173, n_2130, d_2174, a_2176, n_2130, d_2177, a_2179, n_2130, d_2180, a_2182, n_2130, d_2183, a_2185, n_2130, d_2186, a_2188, n_2130, d_2189, a_2191, n_2130, d_2192, a_2194, n_2130, d_2195, a_2197, n_2130, d_2198, a_2200, n_2130, d_2201, d_2202
 			}
-			var c_2254 []float64
-			var c_2255 int
-			var c_2256 []float64
-			var c_2257 int
-			var c_2258 int
-			if x_1748 {
-				x_2259 := x_1747 - int64(1)
-				if x_2259 < 0 || x_2259 >= int64(c_1750) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_2259, c_1750))
+			var c_2298 []float64
+			var c_2299 int
+			var c_2300 []float64
+			var c_2301 int
+			var c_2302 int
+			if x_1792 {
+				x_2303 := x_1791 - int64(1)
+				if x_2303 < 0 || x_2303 >= int64(c_1794) {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_2303, c_1794))
 				}
-				row_2260 := c_1749[int(x_2259)*c_1751 : (int(x_2259)+1)*c_1751]
-				rs_2261 := c_1754 * c_1755
-				row_2262 := c_1752[int(x_2259)*rs_2261 : (int(x_2259)+1)*rs_2261]
-				row_2263 := c_1756[int(x_2259)*c_1758 : (int(x_2259)+1)*c_1758]
-				_ = row_2263
-				rs_2264 := c_1761 * c_1762
-				row_2265 := c_1759[int(x_2259)*rs_2264 : (int(x_2259)+1)*rs_2264]
-				_ = row_2265
-				row_2266 := c_1763[int(x_2259)*c_1765 : (int(x_2259)+1)*c_1765]
-				_ = row_2266
-				row_2267 := c_1766[int(x_2259)*c_1768 : (int(x_2259)+1)*c_1768]
-				_ = row_2267
-				row_2268 := c_1769[int(x_2259)*c_1771 : (int(x_2259)+1)*c_1771]
-				_ = row_2268
-				row_2269 := c_1772[int(x_2259)*c_1774 : (int(x_2259)+1)*c_1774]
-				_ = row_2269
-				row_2270 := c_1775[int(x_2259)*c_1777 : (int(x_2259)+1)*c_1777]
-				_ = row_2270
-				row_2271 := c_1778[int(x_2259)*c_1780 : (int(x_2259)+1)*c_1780]
-				_ = row_2271
-				row_2272 := c_1781[int(x_2259)*c_1783 : (int(x_2259)+1)*c_1783]
-				_ = row_2272
-				row_2273 := c_1784[int(x_2259)*c_1786 : (int(x_2259)+1)*c_1786]
-				_ = row_2273
-				row_2274 := c_1787[int(x_2259)*c_1789 : (int(x_2259)+1)*c_1789]
-				_ = row_2274
-				row_2275 := c_1790[int(x_2259)*c_1792 : (int(x_2259)+1)*c_1792]
-				_ = row_2275
-				row_2276 := c_1793[int(x_2259)*c_1795 : (int(x_2259)+1)*c_1795]
-				_ = row_2276
-				row_2277 := c_1796[int(x_2259)*c_1798 : (int(x_2259)+1)*c_1798]
-				_ = row_2277
-				row_2278 := c_1799[int(x_2259)*c_1801 : (int(x_2259)+1)*c_1801]
-				_ = row_2278
-				row_2279 := c_1802[int(x_2259)*c_1804 : (int(x_2259)+1)*c_1804]
-				_ = row_2279
-				row_2280 := c_1805[int(x_2259)*c_1807 : (int(x_2259)+1)*c_1807]
-				_ = row_2280
-				row_2281 := c_1808[int(x_2259)*c_1810 : (int(x_2259)+1)*c_1810]
-				_ = row_2281
-				row_2282 := c_1811[int(x_2259)*c_1813 : (int(x_2259)+1)*c_1813]
-				_ = row_2282
-				row_2283 := c_1814[int(x_2259)*c_1816 : (int(x_2259)+1)*c_1816]
-				_ = row_2283
-				rs_2284 := c_1819 * c_1820
-				row_2285 := c_1817[int(x_2259)*rs_2284 : (int(x_2259)+1)*rs_2284]
-				_ = row_2285
-				c_2254, c_2255, c_2256, c_2257, c_2258 = row_2260, c_1751, row_2262, c_1754, c_1755
+				row_2304 := c_1793[int(x_2303)*c_1795 : (int(x_2303)+1)*c_1795]
+				rs_2305 := c_1798 * c_1799
+				row_2306 := c_1796[int(x_2303)*rs_2305 : (int(x_2303)+1)*rs_2305]
+				row_2307 := c_1800[int(x_2303)*c_1802 : (int(x_2303)+1)*c_1802]
+				_ = row_2307
+				rs_2308 := c_1805 * c_1806
+				row_2309 := c_1803[int(x_2303)*rs_2308 : (int(x_2303)+1)*rs_2308]
+				_ = row_2309
+				row_2310 := c_1807[int(x_2303)*c_1809 : (int(x_2303)+1)*c_1809]
+				_ = row_2310
+				row_2311 := c_1810[int(x_2303)*c_1812 : (int(x_2303)+1)*c_1812]
+				_ = row_2311
+				row_2312 := c_1813[int(x_2303)*c_1815 : (int(x_2303)+1)*c_1815]
+				_ = row_2312
+				row_2313 := c_1816[int(x_2303)*c_1818 : (int(x_2303)+1)*c_1818]
+				_ = row_2313
+				row_2314 := c_1819[int(x_2303)*c_1821 : (int(x_2303)+1)*c_1821]
+				_ = row_2314
+				row_2315 := c_1822[int(x_2303)*c_1824 : (int(x_2303)+1)*c_1824]
+				_ = row_2315
+				row_2316 := c_1825[int(x_2303)*c_1827 : (int(x_2303)+1)*c_1827]
+				_ = row_2316
+				row_2317 := c_1828[int(x_2303)*c_1830 : (int(x_2303)+1)*c_1830]
+				_ = row_2317
+				row_2318 := c_1831[int(x_2303)*c_1833 : (int(x_2303)+1)*c_1833]
+				_ = row_2318
+				row_2319 := c_1834[int(x_2303)*c_1836 : (int(x_2303)+1)*c_1836]
+				_ = row_2319
+				row_2320 := c_1837[int(x_2303)*c_1839 : (int(x_2303)+1)*c_1839]
+				_ = row_2320
+				row_2321 := c_1840[int(x_2303)*c_1842 : (int(x_2303)+1)*c_1842]
+				_ = row_2321
+				row_2322 := c_1843[int(x_2303)*c_1845 : (int(x_2303)+1)*c_1845]
+				_ = row_2322
+				row_2323 := c_1846[int(x_2303)*c_1848 : (int(x_2303)+1)*c_1848]
+				_ = row_2323
+				row_2324 := c_1849[int(x_2303)*c_1851 : (int(x_2303)+1)*c_1851]
+				_ = row_2324
+				row_2325 := c_1852[int(x_2303)*c_1854 : (int(x_2303)+1)*c_1854]
+				_ = row_2325
+				row_2326 := c_1855[int(x_2303)*c_1857 : (int(x_2303)+1)*c_1857]
+				_ = row_2326
+				row_2327 := c_1858[int(x_2303)*c_1860 : (int(x_2303)+1)*c_1860]
+				_ = row_2327
+				rs_2328 := c_1863 * c_1864
+				row_2329 := c_1861[int(x_2303)*rs_2328 : (int(x_2303)+1)*rs_2328]
+				_ = row_2329
+				c_2298, c_2299, c_2300, c_2301, c_2302 = row_2304, c_1795, row_2306, c_1798, c_1799
 			} else {
-				c_2254, c_2255, c_2256, c_2257, c_2258 = r_1743, sequence_12, state_7, state_8, state_9
+				c_2298, c_2299, c_2300, c_2301, c_2302 = r_1787, sequence_12, state_7, state_8, state_9
 			}
-			if int64(1) < 0 || int64(1) >= int64(extraparams_5) {
+			if int64(1) >= int64(extraparams_5) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 			}
-			row_2286 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
-			if extraparams_6 != c_2255 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2255})+" and "+runtime.ShapeString([]int{extraparams_6}))
+			row_2330 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
+			if extraparams_6 != c_2299 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2299})+" and "+runtime.ShapeString([]int{extraparams_6}))
 			}
-			if int64(2) < 0 || int64(2) >= int64(extraparams_5) {
+			if int64(2) >= int64(extraparams_5) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
 			}
-			row_2287 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
-			if extraparams_6 != c_2255 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_2255})+" and "+runtime.ShapeString([]int{extraparams_6}))
+			row_2331 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
+			if extraparams_6 != c_2299 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_2299})+" and "+runtime.ShapeString([]int{extraparams_6}))
 			}
-			r_2288 := ar.F64(c_2255)
-			c_2254 = c_2254[:len(r_2288)]
-			row_2286 = row_2286[:len(r_2288)]
-			row_2287 = row_2287[:len(r_2288)]
-			for i_2289 := range r_2288 {
-				r_2288[i_2289] = ((c_2254[i_2289] * row_2286[i_2289]) + row_2287[i_2289])
+			r_2332 := ar.F64(c_2299)
+			c_2298 = c_2298[:len(r_2332)]
+			row_2330 = row_2330[:len(r_2332)]
+			row_2331 = row_2331[:len(r_2332)]
+			for i_2333 := range r_2332 {
+				r_2332[i_2333] = ((c_2298[i_2333] * row_2330[i_2333]) + row_2331[i_2333])
 			}
-			r_2291 := ar.F64(c_2255)
-			r_2288 = r_2288[:len(r_2291)]
-			for i_2292 := range r_2291 {
-				r_2291[i_2292] = (math.Exp(r_2288[i_2292]))
+			r_2335 := ar.F64(c_2299)
+			r_2332 = r_2332[:len(r_2335)]
+			for i_2336 := range r_2335 {
+				r_2335[i_2336] = (math.Exp(r_2332[i_2336]))
 			}
-			s_2294 := runtime.Sum(r_2291)
-			x_2295 := s_2294 + 2.0
-			if int64(1) < 0 || int64(1) >= int64(sequence_11) {
+			s_2338 := runtime.Sum(r_2335)
+			x_2339 := s_2338 + 2.0
+			if int64(1) >= int64(sequence_11) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(int64(1), sequence_11))
 			}
-			row_2296 := sequence_10[int(int64(1))*sequence_12 : (int(int64(1))+1)*sequence_12]
-			x_2297 := math.Log(x_2295)
-			if c_2255 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_2255}))
+			row_2340 := sequence_10[int(int64(1))*sequence_12 : (int(int64(1))+1)*sequence_12]
+			x_2341 := math.Log(x_2339)
+			if c_2299 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_2299}))
 			}
-			r_2298 := ar.F64(sequence_12)
-			row_2296 = row_2296[:len(r_2298)]
-			r_2288 = r_2288[:len(r_2298)]
-			for i_2299 := range r_2298 {
-				r_2298[i_2299] = (row_2296[i_2299] * (r_2288[i_2299] - x_2297))
+			r_2342 := ar.F64(sequence_12)
+			row_2340 = row_2340[:len(r_2342)]
+			r_2332 = r_2332[:len(r_2342)]
+			for i_2343 := range r_2342 {
+				r_2342[i_2343] = (row_2340[i_2343] * (r_2332[i_2343] - x_2341))
 			}
-			s_2301 := runtime.Sum(r_2298)
-			if i_1738 == 0 {
-				d_1602, d_1603 = c_2257, c_2258
-				rs_1604 = d_1602 * d_1603
-				tot_2302, err_2303 := runtime.MulSize(n_1599, rs_1604)
-				if err_2303 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2303)
-				}
-				a_1601 = ar.F64(tot_2302)
-			} else if c_2257 != d_1602 || c_2258 != d_1603 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_2257, c_2258})+", element 0 has shape "+runtime.ShapeString([]int{d_1602, d_1603}))
-			}
-			copy(a_1601[i_1738*rs_1604:(i_1738+1)*rs_1604], c_2256)
-			a_1605[i_1738] = s_2301
-			if i_1738 == 0 {
-				d_1607, d_1608 = c_2257, c_2258
-				rs_1609 = d_1607 * d_1608
-				tot_2304, err_2305 := runtime.MulSize(n_1599, rs_1609)
-				if err_2305 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2305)
-				}
-				a_1606 = ar.F64(tot_2304)
-			} else if c_2257 != d_1607 || c_2258 != d_1608 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_2257, c_2258})+", element 0 has shape "+runtime.ShapeString([]int{d_1607, d_1608}))
-			}
-			copy(a_1606[i_1738*rs_1609:(i_1738+1)*rs_1609], c_2256)
-			a_1610[i_1738] = s_2301
-			if i_1738 == 0 {
-				d_1612 = sequence_12
-				rs_1613 = d_1612
-				tot_2306, err_2307 := runtime.MulSize(n_1599, rs_1613)
-				if err_2307 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2307)
-				}
-				a_1611 = ar.F64(tot_2306)
-			} else if sequence_12 != d_1612 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1612}))
-			}
-			copy(a_1611[i_1738*rs_1613:(i_1738+1)*rs_1613], r_2298)
-			a_1614[i_1738] = x_2295
-			if i_1738 == 0 {
-				d_1616 = c_2255
-				rs_1617 = d_1616
-				tot_2308, err_2309 := runtime.MulSize(n_1599, rs_1617)
-				if err_2309 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2309)
-				}
-				a_1615 = ar.F64(tot_2308)
-			} else if c_2255 != d_1616 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_2255})+", element 0 has shape "+runtime.ShapeString([]int{d_1616}))
-			}
-			copy(a_1615[i_1738*rs_1617:(i_1738+1)*rs_1617], r_2291)
-			if i_1738 == 0 {
-				d_1619 = extraparams_6
-				rs_1620 = d_1619
-				tot_2310, err_2311 := runtime.MulSize(n_1599, rs_1620)
-				if err_2311 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2311)
-				}
-				a_1618 = ar.F64(tot_2310)
-			} else if extraparams_6 != d_1619 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{extraparams_6})+", element 0 has shape "+runtime.ShapeString([]int{d_1619}))
-			}
-			copy(a_1618[i_1738*rs_1620:(i_1738+1)*rs_1620], row_2286)
-			if i_1738 == 0 {
-				d_1622 = c_2255
-				rs_1623 = d_1622
-				tot_2312, err_2313 := runtime.MulSize(n_1599, rs_1623)
-				if err_2313 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2313)
-				}
-				a_1621 = ar.F64(tot_2312)
-			} else if c_2255 != d_1622 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_2255})+", element 0 has shape "+runtime.ShapeString([]int{d_1622}))
-			}
-			copy(a_1621[i_1738*rs_1623:(i_1738+1)*rs_1623], c_2254)
-			if i_1738 == 0 {
-				d_1625 = c_2255
-				rs_1626 = d_1625
-				tot_2314, err_2315 := runtime.MulSize(n_1599, rs_1626)
-				if err_2315 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2315)
-				}
-				a_1624 = ar.F64(tot_2314)
-			} else if c_2255 != d_1625 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_2255})+", element 0 has shape "+runtime.ShapeString([]int{d_1625}))
-			}
-			copy(a_1624[i_1738*rs_1626:(i_1738+1)*rs_1626], c_2254)
-			if i_1738 == 0 {
-				d_1628, d_1629 = c_2257, c_2258
-				rs_1630 = d_1628 * d_1629
-				tot_2316, err_2317 := runtime.MulSize(n_1599, rs_1630)
-				if err_2317 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2317)
-				}
-				a_1627 = ar.F64(tot_2316)
-			} else if c_2257 != d_1628 || c_2258 != d_1629 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_2257, c_2258})+", element 0 has shape "+runtime.ShapeString([]int{d_1628, d_1629}))
-			}
-			copy(a_1627[i_1738*rs_1630:(i_1738+1)*rs_1630], c_2256)
-			if i_1738 == 0 {
-				d_1632, d_1633 = c_1750, c_1751
-				rs_1634 = d_1632 * d_1633
-				tot_2318, err_2319 := runtime.MulSize(n_1599, rs_1634)
-				if err_2319 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2319)
-				}
-				a_1631 = ar.F64(tot_2318)
-			} else if c_1750 != d_1632 || c_1751 != d_1633 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_1750, c_1751})+", element 0 has shape "+runtime.ShapeString([]int{d_1632, d_1633}))
-			}
-			copy(a_1631[i_1738*rs_1634:(i_1738+1)*rs_1634], c_1749)
-			if i_1738 == 0 {
-				d_1636, d_1637, d_1638 = c_1753, c_1754, c_1755
-				rs_1639 = d_1636 * d_1637 * d_1638
-				tot_2320, err_2321 := runtime.MulSize(n_1599, rs_1639)
-				if err_2321 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2321)
-				}
-				a_1635 = ar.F64(tot_2320)
-			} else if c_1753 != d_1636 || c_1754 != d_1637 || c_1755 != d_1638 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_1753, c_1754, c_1755})+", element 0 has shape "+runtime.ShapeString([]int{d_1636, d_1637, d_1638}))
-			}
-			copy(a_1635[i_1738*rs_1639:(i_1738+1)*rs_1639], c_1752)
-			if i_1738 == 0 {
-				d_1641, d_1642 = c_1757, c_1758
-				rs_1643 = d_1641 * d_1642
-				tot_2322, err_2323 := runtime.MulSize(n_1599, rs_1643)
-				if err_2323 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2323)
-				}
-				a_1640 = ar.F64(tot_2322)
-			} else if c_1757 != d_1641 || c_1758 != d_1642 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_1757, c_1758})+", element 0 has shape "+runtime.ShapeString([]int{d_1641, d_1642}))
-			}
-			copy(a_1640[i_1738*rs_1643:(i_1738+1)*rs_1643], c_1756)
-			if i_1738 == 0 {
-				d_1645, d_1646, d_1647 = c_1760, c_1761, c_1762
-				rs_1648 = d_1645 * d_1646 * d_1647
-				tot_2324, err_2325 := runtime.MulSize(n_1599, rs_1648)
-				if err_2325 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2325)
-				}
-				a_1644 = ar.F64(tot_2324)
-			} else if c_1760 != d_1645 || c_1761 != d_1646 || c_1762 != d_1647 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_1760, c_1761, c_1762})+", element 0 has shape "+runtime.ShapeString([]int{d_1645, d_1646, d_1647}))
-			}
-			copy(a_1644[i_1738*rs_1648:(i_1738+1)*rs_1648], c_1759)
-			if i_1738 == 0 {
-				d_1650, d_1651 = c_1764, c_1765
-				rs_1652 = d_1650 * d_1651
-				tot_2326, err_2327 := runtime.MulSize(n_1599, rs_1652)
-				if err_2327 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2327)
-				}
-				a_1649 = ar.F64(tot_2326)
-			} else if c_1764 != d_1650 || c_1765 != d_1651 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_1764, c_1765})+", element 0 has shape "+runtime.ShapeString([]int{d_1650, d_1651}))
-			}
-			copy(a_1649[i_1738*rs_1652:(i_1738+1)*rs_1652], c_1763)
-			if i_1738 == 0 {
-				d_1654, d_1655 = c_1767, c_1768
-				rs_1656 = d_1654 * d_1655
-				tot_2328, err_2329 := runtime.MulSize(n_1599, rs_1656)
-				if err_2329 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2329)
-				}
-				a_1653 = ar.F64(tot_2328)
-			} else if c_1767 != d_1654 || c_1768 != d_1655 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_1767, c_1768})+", element 0 has shape "+runtime.ShapeString([]int{d_1654, d_1655}))
-			}
-			copy(a_1653[i_1738*rs_1656:(i_1738+1)*rs_1656], c_1766)
-			if i_1738 == 0 {
-				d_1658, d_1659 = c_1770, c_1771
-				rs_1660 = d_1658 * d_1659
-				tot_2330, err_2331 := runtime.MulSize(n_1599, rs_1660)
-				if err_2331 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2331)
-				}
-				a_1657 = ar.F64(tot_2330)
-			} else if c_1770 != d_1658 || c_1771 != d_1659 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_1770, c_1771})+", element 0 has shape "+runtime.ShapeString([]int{d_1658, d_1659}))
-			}
-			copy(a_1657[i_1738*rs_1660:(i_1738+1)*rs_1660], c_1769)
-			if i_1738 == 0 {
-				d_1662, d_1663 = c_1773, c_1774
-				rs_1664 = d_1662 * d_1663
-				tot_2332, err_2333 := runtime.MulSize(n_1599, rs_1664)
-				if err_2333 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2333)
-				}
-				a_1661 = ar.F64(tot_2332)
-			} else if c_1773 != d_1662 || c_1774 != d_1663 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_1773, c_1774})+", element 0 has shape "+runtime.ShapeString([]int{d_1662, d_1663}))
-			}
-			copy(a_1661[i_1738*rs_1664:(i_1738+1)*rs_1664], c_1772)
-			if i_1738 == 0 {
-				d_1666, d_1667 = c_1776, c_1777
-				rs_1668 = d_1666 * d_1667
-				tot_2334, err_2335 := runtime.MulSize(n_1599, rs_1668)
-				if err_2335 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2335)
-				}
-				a_1665 = ar.F64(tot_2334)
-			} else if c_1776 != d_1666 || c_1777 != d_1667 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_1776, c_1777})+", element 0 has shape "+runtime.ShapeString([]int{d_1666, d_1667}))
-			}
-			copy(a_1665[i_1738*rs_1668:(i_1738+1)*rs_1668], c_1775)
-			if i_1738 == 0 {
-				d_1670, d_1671 = c_1779, c_1780
-				rs_1672 = d_1670 * d_1671
-				tot_2336, err_2337 := runtime.MulSize(n_1599, rs_1672)
-				if err_2337 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2337)
-				}
-				a_1669 = ar.F64(tot_2336)
-			} else if c_1779 != d_1670 || c_1780 != d_1671 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_1779, c_1780})+", element 0 has shape "+runtime.ShapeString([]int{d_1670, d_1671}))
-			}
-			copy(a_1669[i_1738*rs_1672:(i_1738+1)*rs_1672], c_1778)
-			if i_1738 == 0 {
-				d_1674, d_1675 = c_1782, c_1783
-				rs_1676 = d_1674 * d_1675
-				tot_2338, err_2339 := runtime.MulSize(n_1599, rs_1676)
-				if err_2339 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2339)
-				}
-				a_1673 = ar.F64(tot_2338)
-			} else if c_1782 != d_1674 || c_1783 != d_1675 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_1782, c_1783})+", element 0 has shape "+runtime.ShapeString([]int{d_1674, d_1675}))
-			}
-			copy(a_1673[i_1738*rs_1676:(i_1738+1)*rs_1676], c_1781)
-			if i_1738 == 0 {
-				d_1678, d_1679 = c_1785, c_1786
-				rs_1680 = d_1678 * d_1679
-				tot_2340, err_2341 := runtime.MulSize(n_1599, rs_1680)
-				if err_2341 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2341)
-				}
-				a_1677 = ar.F64(tot_2340)
-			} else if c_1785 != d_1678 || c_1786 != d_1679 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_1785, c_1786})+", element 0 has shape "+runtime.ShapeString([]int{d_1678, d_1679}))
-			}
-			copy(a_1677[i_1738*rs_1680:(i_1738+1)*rs_1680], c_1784)
-			if i_1738 == 0 {
-				d_1682, d_1683 = c_1788, c_1789
-				rs_1684 = d_1682 * d_1683
-				tot_2342, err_2343 := runtime.MulSize(n_1599, rs_1684)
-				if err_2343 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2343)
-				}
-				a_1681 = ar.F64(tot_2342)
-			} else if c_1788 != d_1682 || c_1789 != d_1683 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_1788, c_1789})+", element 0 has shape "+runtime.ShapeString([]int{d_1682, d_1683}))
-			}
-			copy(a_1681[i_1738*rs_1684:(i_1738+1)*rs_1684], c_1787)
-			if i_1738 == 0 {
-				d_1686, d_1687 = c_1791, c_1792
-				rs_1688 = d_1686 * d_1687
-				tot_2344, err_2345 := runtime.MulSize(n_1599, rs_1688)
-				if err_2345 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2345)
-				}
-				a_1685 = ar.F64(tot_2344)
-			} else if c_1791 != d_1686 || c_1792 != d_1687 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_1791, c_1792})+", element 0 has shape "+runtime.ShapeString([]int{d_1686, d_1687}))
-			}
-			copy(a_1685[i_1738*rs_1688:(i_1738+1)*rs_1688], c_1790)
-			if i_1738 == 0 {
-				d_1690, d_1691 = c_1794, c_1795
-				rs_1692 = d_1690 * d_1691
-				tot_2346, err_2347 := runtime.MulSize(n_1599, rs_1692)
+			s_2345 := runtime.Sum(r_2342)
+			if i_1782 == 0 {
+				d_1646, d_1647 = c_2301, c_2302
+				rs_1648 = d_1646 * d_1647
+				tot_2346, err_2347 := runtime.MulSize(n_1643, rs_1648)
 				if err_2347 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2347)
 				}
-				a_1689 = ar.F64(tot_2346)
-			} else if c_1794 != d_1690 || c_1795 != d_1691 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_1794, c_1795})+", element 0 has shape "+runtime.ShapeString([]int{d_1690, d_1691}))
+				a_1645 = ar.F64(tot_2346)
+			} else if c_2301 != d_1646 || c_2302 != d_1647 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_2301, c_2302})+", element 0 has shape "+runtime.ShapeString([]int{d_1646, d_1647}))
 			}
-			copy(a_1689[i_1738*rs_1692:(i_1738+1)*rs_1692], c_1793)
-			if i_1738 == 0 {
-				d_1694, d_1695 = c_1797, c_1798
-				rs_1696 = d_1694 * d_1695
-				tot_2348, err_2349 := runtime.MulSize(n_1599, rs_1696)
+			copy(a_1645[i_1782*rs_1648:(i_1782+1)*rs_1648], c_2300)
+			a_1649[i_1782] = s_2345
+			if i_1782 == 0 {
+				d_1651, d_1652 = c_2301, c_2302
+				rs_1653 = d_1651 * d_1652
+				tot_2348, err_2349 := runtime.MulSize(n_1643, rs_1653)
 				if err_2349 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2349)
 				}
-				a_1693 = ar.F64(tot_2348)
-			} else if c_1797 != d_1694 || c_1798 != d_1695 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_1797, c_1798})+", element 0 has shape "+runtime.ShapeString([]int{d_1694, d_1695}))
+				a_1650 = ar.F64(tot_2348)
+			} else if c_2301 != d_1651 || c_2302 != d_1652 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_2301, c_2302})+", element 0 has shape "+runtime.ShapeString([]int{d_1651, d_1652}))
 			}
-			copy(a_1693[i_1738*rs_1696:(i_1738+1)*rs_1696], c_1796)
-			if i_1738 == 0 {
-				d_1698, d_1699 = c_1800, c_1801
-				rs_1700 = d_1698 * d_1699
-				tot_2350, err_2351 := runtime.MulSize(n_1599, rs_1700)
+			copy(a_1650[i_1782*rs_1653:(i_1782+1)*rs_1653], c_2300)
+			a_1654[i_1782] = s_2345
+			if i_1782 == 0 {
+				d_1656 = sequence_12
+				rs_1657 = d_1656
+				tot_2350, err_2351 := runtime.MulSize(n_1643, rs_1657)
 				if err_2351 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2351)
 				}
-				a_1697 = ar.F64(tot_2350)
-			} else if c_1800 != d_1698 || c_1801 != d_1699 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_1800, c_1801})+", element 0 has shape "+runtime.ShapeString([]int{d_1698, d_1699}))
+				a_1655 = ar.F64(tot_2350)
+			} else if sequence_12 != d_1656 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1656}))
 			}
-			copy(a_1697[i_1738*rs_1700:(i_1738+1)*rs_1700], c_1799)
-			if i_1738 == 0 {
-				d_1702, d_1703 = c_1803, c_1804
-				rs_1704 = d_1702 * d_1703
-				tot_2352, err_2353 := runtime.MulSize(n_1599, rs_1704)
+			copy(a_1655[i_1782*rs_1657:(i_1782+1)*rs_1657], r_2342)
+			a_1658[i_1782] = x_2339
+			if i_1782 == 0 {
+				d_1660 = c_2299
+				rs_1661 = d_1660
+				tot_2352, err_2353 := runtime.MulSize(n_1643, rs_1661)
 				if err_2353 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2353)
 				}
-				a_1701 = ar.F64(tot_2352)
-			} else if c_1803 != d_1702 || c_1804 != d_1703 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_1803, c_1804})+", element 0 has shape "+runtime.ShapeString([]int{d_1702, d_1703}))
+				a_1659 = ar.F64(tot_2352)
+			} else if c_2299 != d_1660 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_2299})+", element 0 has shape "+runtime.ShapeString([]int{d_1660}))
 			}
-			copy(a_1701[i_1738*rs_1704:(i_1738+1)*rs_1704], c_1802)
-			if i_1738 == 0 {
-				d_1706, d_1707 = c_1806, c_1807
-				rs_1708 = d_1706 * d_1707
-				tot_2354, err_2355 := runtime.MulSize(n_1599, rs_1708)
+			copy(a_1659[i_1782*rs_1661:(i_1782+1)*rs_1661], r_2335)
+			if i_1782 == 0 {
+				d_1663 = extraparams_6
+				rs_1664 = d_1663
+				tot_2354, err_2355 := runtime.MulSize(n_1643, rs_1664)
 				if err_2355 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2355)
 				}
-				a_1705 = ar.F64(tot_2354)
-			} else if c_1806 != d_1706 || c_1807 != d_1707 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_1806, c_1807})+", element 0 has shape "+runtime.ShapeString([]int{d_1706, d_1707}))
+				a_1662 = ar.F64(tot_2354)
+			} else if extraparams_6 != d_1663 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{extraparams_6})+", element 0 has shape "+runtime.ShapeString([]int{d_1663}))
 			}
-			copy(a_1705[i_1738*rs_1708:(i_1738+1)*rs_1708], c_1805)
-			if i_1738 == 0 {
-				d_1710, d_1711 = c_1809, c_1810
-				rs_1712 = d_1710 * d_1711
-				tot_2356, err_2357 := runtime.MulSize(n_1599, rs_1712)
+			copy(a_1662[i_1782*rs_1664:(i_1782+1)*rs_1664], row_2330)
+			if i_1782 == 0 {
+				d_1666 = c_2299
+				rs_1667 = d_1666
+				tot_2356, err_2357 := runtime.MulSize(n_1643, rs_1667)
 				if err_2357 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2357)
 				}
-				a_1709 = ar.F64(tot_2356)
-			} else if c_1809 != d_1710 || c_1810 != d_1711 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_1809, c_1810})+", element 0 has shape "+runtime.ShapeString([]int{d_1710, d_1711}))
+				a_1665 = ar.F64(tot_2356)
+			} else if c_2299 != d_1666 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_2299})+", element 0 has shape "+runtime.ShapeString([]int{d_1666}))
 			}
-			copy(a_1709[i_1738*rs_1712:(i_1738+1)*rs_1712], c_1808)
-			if i_1738 == 0 {
-				d_1714, d_1715 = c_1812, c_1813
-				rs_1716 = d_1714 * d_1715
-				tot_2358, err_2359 := runtime.MulSize(n_1599, rs_1716)
+			copy(a_1665[i_1782*rs_1667:(i_1782+1)*rs_1667], c_2298)
+			if i_1782 == 0 {
+				d_1669 = c_2299
+				rs_1670 = d_1669
+				tot_2358, err_2359 := runtime.MulSize(n_1643, rs_1670)
 				if err_2359 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2359)
 				}
-				a_1713 = ar.F64(tot_2358)
-			} else if c_1812 != d_1714 || c_1813 != d_1715 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_1812, c_1813})+", element 0 has shape "+runtime.ShapeString([]int{d_1714, d_1715}))
+				a_1668 = ar.F64(tot_2358)
+			} else if c_2299 != d_1669 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_2299})+", element 0 has shape "+runtime.ShapeString([]int{d_1669}))
 			}
-			copy(a_1713[i_1738*rs_1716:(i_1738+1)*rs_1716], c_1811)
-			if i_1738 == 0 {
-				d_1718, d_1719 = c_1815, c_1816
-				rs_1720 = d_1718 * d_1719
-				tot_2360, err_2361 := runtime.MulSize(n_1599, rs_1720)
+			copy(a_1668[i_1782*rs_1670:(i_1782+1)*rs_1670], c_2298)
+			if i_1782 == 0 {
+				d_1672, d_1673 = c_2301, c_2302
+				rs_1674 = d_1672 * d_1673
+				tot_2360, err_2361 := runtime.MulSize(n_1643, rs_1674)
 				if err_2361 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2361)
 				}
-				a_1717 = ar.F64(tot_2360)
-			} else if c_1815 != d_1718 || c_1816 != d_1719 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_1815, c_1816})+", element 0 has shape "+runtime.ShapeString([]int{d_1718, d_1719}))
+				a_1671 = ar.F64(tot_2360)
+			} else if c_2301 != d_1672 || c_2302 != d_1673 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_2301, c_2302})+", element 0 has shape "+runtime.ShapeString([]int{d_1672, d_1673}))
 			}
-			copy(a_1717[i_1738*rs_1720:(i_1738+1)*rs_1720], c_1814)
-			if i_1738 == 0 {
-				d_1722, d_1723, d_1724 = c_1818, c_1819, c_1820
-				rs_1725 = d_1722 * d_1723 * d_1724
-				tot_2362, err_2363 := runtime.MulSize(n_1599, rs_1725)
+			copy(a_1671[i_1782*rs_1674:(i_1782+1)*rs_1674], c_2300)
+			if i_1782 == 0 {
+				d_1676, d_1677 = c_1794, c_1795
+				rs_1678 = d_1676 * d_1677
+				tot_2362, err_2363 := runtime.MulSize(n_1643, rs_1678)
 				if err_2363 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2363)
 				}
-				a_1721 = ar.F64(tot_2362)
-			} else if c_1818 != d_1722 || c_1819 != d_1723 || c_1820 != d_1724 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{c_1818, c_1819, c_1820})+", element 0 has shape "+runtime.ShapeString([]int{d_1722, d_1723, d_1724}))
+				a_1675 = ar.F64(tot_2362)
+			} else if c_1794 != d_1676 || c_1795 != d_1677 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1794, c_1795})+", element 0 has shape "+runtime.ShapeString([]int{d_1676, d_1677}))
 			}
-			copy(a_1721[i_1738*rs_1725:(i_1738+1)*rs_1725], c_1817)
-			if i_1738 == 0 {
-				d_1727 = sequence_12
-				rs_1728 = d_1727
-				tot_2364, err_2365 := runtime.MulSize(n_1599, rs_1728)
+			copy(a_1675[i_1782*rs_1678:(i_1782+1)*rs_1678], c_1793)
+			if i_1782 == 0 {
+				d_1680, d_1681, d_1682 = c_1797, c_1798, c_1799
+				rs_1683 = d_1680 * d_1681 * d_1682
+				tot_2364, err_2365 := runtime.MulSize(n_1643, rs_1683)
 				if err_2365 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2365)
 				}
-				a_1726 = ar.F64(tot_2364)
-			} else if sequence_12 != d_1727 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1727}))
+				a_1679 = ar.F64(tot_2364)
+			} else if c_1797 != d_1680 || c_1798 != d_1681 || c_1799 != d_1682 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1797, c_1798, c_1799})+", element 0 has shape "+runtime.ShapeString([]int{d_1680, d_1681, d_1682}))
 			}
-			copy(a_1726[i_1738*rs_1728:(i_1738+1)*rs_1728], r_1743)
-			if i_1738 == 0 {
-				d_1730, d_1731 = state_8, state_9
-				rs_1732 = d_1730 * d_1731
-				tot_2366, err_2367 := runtime.MulSize(n_1599, rs_1732)
+			copy(a_1679[i_1782*rs_1683:(i_1782+1)*rs_1683], c_1796)
+			if i_1782 == 0 {
+				d_1685, d_1686 = c_1801, c_1802
+				rs_1687 = d_1685 * d_1686
+				tot_2366, err_2367 := runtime.MulSize(n_1643, rs_1687)
 				if err_2367 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2367)
 				}
-				a_1729 = ar.F64(tot_2366)
-			} else if state_8 != d_1730 || state_9 != d_1731 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1730, d_1731}))
+				a_1684 = ar.F64(tot_2366)
+			} else if c_1801 != d_1685 || c_1802 != d_1686 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1801, c_1802})+", element 0 has shape "+runtime.ShapeString([]int{d_1685, d_1686}))
 			}
-			copy(a_1729[i_1738*rs_1732:(i_1738+1)*rs_1732], state_7)
-			if i_1738 == 0 {
-				d_1734, d_1735 = state_8, state_9
-				rs_1736 = d_1734 * d_1735
-				tot_2368, err_2369 := runtime.MulSize(n_1599, rs_1736)
+			copy(a_1684[i_1782*rs_1687:(i_1782+1)*rs_1687], c_1800)
+			if i_1782 == 0 {
+				d_1689, d_1690, d_1691 = c_1804, c_1805, c_1806
+				rs_1692 = d_1689 * d_1690 * d_1691
+				tot_2368, err_2369 := runtime.MulSize(n_1643, rs_1692)
 				if err_2369 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2369)
 				}
-				a_1733 = ar.F64(tot_2368)
-			} else if state_8 != d_1734 || state_9 != d_1735 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1738)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1734, d_1735}))
+				a_1688 = ar.F64(tot_2368)
+			} else if c_1804 != d_1689 || c_1805 != d_1690 || c_1806 != d_1691 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1804, c_1805, c_1806})+", element 0 has shape "+runtime.ShapeString([]int{d_1689, d_1690, d_1691}))
 			}
-			copy(a_1733[i_1738*rs_1736:(i_1738+1)*rs_1736], state_7)
-			a_1737[i_1738] = 0.0
-			if i_1738 > 0 {
-				ar.release(mark_1739)
+			copy(a_1688[i_1782*rs_1692:(i_1782+1)*rs_1692], c_1803)
+			if i_1782 == 0 {
+				d_1694, d_1695 = c_1808, c_1809
+				rs_1696 = d_1694 * d_1695
+				tot_2370, err_2371 := runtime.MulSize(n_1643, rs_1696)
+				if err_2371 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2371)
+				}
+				a_1693 = ar.F64(tot_2370)
+			} else if c_1808 != d_1694 || c_1809 != d_1695 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1808, c_1809})+", element 0 has shape "+runtime.ShapeString([]int{d_1694, d_1695}))
+			}
+			copy(a_1693[i_1782*rs_1696:(i_1782+1)*rs_1696], c_1807)
+			if i_1782 == 0 {
+				d_1698, d_1699 = c_1811, c_1812
+				rs_1700 = d_1698 * d_1699
+				tot_2372, err_2373 := runtime.MulSize(n_1643, rs_1700)
+				if err_2373 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2373)
+				}
+				a_1697 = ar.F64(tot_2372)
+			} else if c_1811 != d_1698 || c_1812 != d_1699 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1811, c_1812})+", element 0 has shape "+runtime.ShapeString([]int{d_1698, d_1699}))
+			}
+			copy(a_1697[i_1782*rs_1700:(i_1782+1)*rs_1700], c_1810)
+			if i_1782 == 0 {
+				d_1702, d_1703 = c_1814, c_1815
+				rs_1704 = d_1702 * d_1703
+				tot_2374, err_2375 := runtime.MulSize(n_1643, rs_1704)
+				if err_2375 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2375)
+				}
+				a_1701 = ar.F64(tot_2374)
+			} else if c_1814 != d_1702 || c_1815 != d_1703 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1814, c_1815})+", element 0 has shape "+runtime.ShapeString([]int{d_1702, d_1703}))
+			}
+			copy(a_1701[i_1782*rs_1704:(i_1782+1)*rs_1704], c_1813)
+			if i_1782 == 0 {
+				d_1706, d_1707 = c_1817, c_1818
+				rs_1708 = d_1706 * d_1707
+				tot_2376, err_2377 := runtime.MulSize(n_1643, rs_1708)
+				if err_2377 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2377)
+				}
+				a_1705 = ar.F64(tot_2376)
+			} else if c_1817 != d_1706 || c_1818 != d_1707 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1817, c_1818})+", element 0 has shape "+runtime.ShapeString([]int{d_1706, d_1707}))
+			}
+			copy(a_1705[i_1782*rs_1708:(i_1782+1)*rs_1708], c_1816)
+			if i_1782 == 0 {
+				d_1710, d_1711 = c_1820, c_1821
+				rs_1712 = d_1710 * d_1711
+				tot_2378, err_2379 := runtime.MulSize(n_1643, rs_1712)
+				if err_2379 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2379)
+				}
+				a_1709 = ar.F64(tot_2378)
+			} else if c_1820 != d_1710 || c_1821 != d_1711 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1820, c_1821})+", element 0 has shape "+runtime.ShapeString([]int{d_1710, d_1711}))
+			}
+			copy(a_1709[i_1782*rs_1712:(i_1782+1)*rs_1712], c_1819)
+			if i_1782 == 0 {
+				d_1714, d_1715 = c_1823, c_1824
+				rs_1716 = d_1714 * d_1715
+				tot_2380, err_2381 := runtime.MulSize(n_1643, rs_1716)
+				if err_2381 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2381)
+				}
+				a_1713 = ar.F64(tot_2380)
+			} else if c_1823 != d_1714 || c_1824 != d_1715 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1823, c_1824})+", element 0 has shape "+runtime.ShapeString([]int{d_1714, d_1715}))
+			}
+			copy(a_1713[i_1782*rs_1716:(i_1782+1)*rs_1716], c_1822)
+			if i_1782 == 0 {
+				d_1718, d_1719 = c_1826, c_1827
+				rs_1720 = d_1718 * d_1719
+				tot_2382, err_2383 := runtime.MulSize(n_1643, rs_1720)
+				if err_2383 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2383)
+				}
+				a_1717 = ar.F64(tot_2382)
+			} else if c_1826 != d_1718 || c_1827 != d_1719 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1826, c_1827})+", element 0 has shape "+runtime.ShapeString([]int{d_1718, d_1719}))
+			}
+			copy(a_1717[i_1782*rs_1720:(i_1782+1)*rs_1720], c_1825)
+			if i_1782 == 0 {
+				d_1722, d_1723 = c_1829, c_1830
+				rs_1724 = d_1722 * d_1723
+				tot_2384, err_2385 := runtime.MulSize(n_1643, rs_1724)
+				if err_2385 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2385)
+				}
+				a_1721 = ar.F64(tot_2384)
+			} else if c_1829 != d_1722 || c_1830 != d_1723 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1829, c_1830})+", element 0 has shape "+runtime.ShapeString([]int{d_1722, d_1723}))
+			}
+			copy(a_1721[i_1782*rs_1724:(i_1782+1)*rs_1724], c_1828)
+			if i_1782 == 0 {
+				d_1726, d_1727 = c_1832, c_1833
+				rs_1728 = d_1726 * d_1727
+				tot_2386, err_2387 := runtime.MulSize(n_1643, rs_1728)
+				if err_2387 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2387)
+				}
+				a_1725 = ar.F64(tot_2386)
+			} else if c_1832 != d_1726 || c_1833 != d_1727 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1832, c_1833})+", element 0 has shape "+runtime.ShapeString([]int{d_1726, d_1727}))
+			}
+			copy(a_1725[i_1782*rs_1728:(i_1782+1)*rs_1728], c_1831)
+			if i_1782 == 0 {
+				d_1730, d_1731 = c_1835, c_1836
+				rs_1732 = d_1730 * d_1731
+				tot_2388, err_2389 := runtime.MulSize(n_1643, rs_1732)
+				if err_2389 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2389)
+				}
+				a_1729 = ar.F64(tot_2388)
+			} else if c_1835 != d_1730 || c_1836 != d_1731 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1835, c_1836})+", element 0 has shape "+runtime.ShapeString([]int{d_1730, d_1731}))
+			}
+			copy(a_1729[i_1782*rs_1732:(i_1782+1)*rs_1732], c_1834)
+			if i_1782 == 0 {
+				d_1734, d_1735 = c_1838, c_1839
+				rs_1736 = d_1734 * d_1735
+				tot_2390, err_2391 := runtime.MulSize(n_1643, rs_1736)
+				if err_2391 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2391)
+				}
+				a_1733 = ar.F64(tot_2390)
+			} else if c_1838 != d_1734 || c_1839 != d_1735 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1838, c_1839})+", element 0 has shape "+runtime.ShapeString([]int{d_1734, d_1735}))
+			}
+			copy(a_1733[i_1782*rs_1736:(i_1782+1)*rs_1736], c_1837)
+			if i_1782 == 0 {
+				d_1738, d_1739 = c_1841, c_1842
+				rs_1740 = d_1738 * d_1739
+				tot_2392, err_2393 := runtime.MulSize(n_1643, rs_1740)
+				if err_2393 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2393)
+				}
+				a_1737 = ar.F64(tot_2392)
+			} else if c_1841 != d_1738 || c_1842 != d_1739 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1841, c_1842})+", element 0 has shape "+runtime.ShapeString([]int{d_1738, d_1739}))
+			}
+			copy(a_1737[i_1782*rs_1740:(i_1782+1)*rs_1740], c_1840)
+			if i_1782 == 0 {
+				d_1742, d_1743 = c_1844, c_1845
+				rs_1744 = d_1742 * d_1743
+				tot_2394, err_2395 := runtime.MulSize(n_1643, rs_1744)
+				if err_2395 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2395)
+				}
+				a_1741 = ar.F64(tot_2394)
+			} else if c_1844 != d_1742 || c_1845 != d_1743 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1844, c_1845})+", element 0 has shape "+runtime.ShapeString([]int{d_1742, d_1743}))
+			}
+			copy(a_1741[i_1782*rs_1744:(i_1782+1)*rs_1744], c_1843)
+			if i_1782 == 0 {
+				d_1746, d_1747 = c_1847, c_1848
+				rs_1748 = d_1746 * d_1747
+				tot_2396, err_2397 := runtime.MulSize(n_1643, rs_1748)
+				if err_2397 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2397)
+				}
+				a_1745 = ar.F64(tot_2396)
+			} else if c_1847 != d_1746 || c_1848 != d_1747 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1847, c_1848})+", element 0 has shape "+runtime.ShapeString([]int{d_1746, d_1747}))
+			}
+			copy(a_1745[i_1782*rs_1748:(i_1782+1)*rs_1748], c_1846)
+			if i_1782 == 0 {
+				d_1750, d_1751 = c_1850, c_1851
+				rs_1752 = d_1750 * d_1751
+				tot_2398, err_2399 := runtime.MulSize(n_1643, rs_1752)
+				if err_2399 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2399)
+				}
+				a_1749 = ar.F64(tot_2398)
+			} else if c_1850 != d_1750 || c_1851 != d_1751 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1850, c_1851})+", element 0 has shape "+runtime.ShapeString([]int{d_1750, d_1751}))
+			}
+			copy(a_1749[i_1782*rs_1752:(i_1782+1)*rs_1752], c_1849)
+			if i_1782 == 0 {
+				d_1754, d_1755 = c_1853, c_1854
+				rs_1756 = d_1754 * d_1755
+				tot_2400, err_2401 := runtime.MulSize(n_1643, rs_1756)
+				if err_2401 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2401)
+				}
+				a_1753 = ar.F64(tot_2400)
+			} else if c_1853 != d_1754 || c_1854 != d_1755 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1853, c_1854})+", element 0 has shape "+runtime.ShapeString([]int{d_1754, d_1755}))
+			}
+			copy(a_1753[i_1782*rs_1756:(i_1782+1)*rs_1756], c_1852)
+			if i_1782 == 0 {
+				d_1758, d_1759 = c_1856, c_1857
+				rs_1760 = d_1758 * d_1759
+				tot_2402, err_2403 := runtime.MulSize(n_1643, rs_1760)
+				if err_2403 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2403)
+				}
+				a_1757 = ar.F64(tot_2402)
+			} else if c_1856 != d_1758 || c_1857 != d_1759 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1856, c_1857})+", element 0 has shape "+runtime.ShapeString([]int{d_1758, d_1759}))
+			}
+			copy(a_1757[i_1782*rs_1760:(i_1782+1)*rs_1760], c_1855)
+			if i_1782 == 0 {
+				d_1762, d_1763 = c_1859, c_1860
+				rs_1764 = d_1762 * d_1763
+				tot_2404, err_2405 := runtime.MulSize(n_1643, rs_1764)
+				if err_2405 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2405)
+				}
+				a_1761 = ar.F64(tot_2404)
+			} else if c_1859 != d_1762 || c_1860 != d_1763 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1859, c_1860})+", element 0 has shape "+runtime.ShapeString([]int{d_1762, d_1763}))
+			}
+			copy(a_1761[i_1782*rs_1764:(i_1782+1)*rs_1764], c_1858)
+			if i_1782 == 0 {
+				d_1766, d_1767, d_1768 = c_1862, c_1863, c_1864
+				rs_1769 = d_1766 * d_1767 * d_1768
+				tot_2406, err_2407 := runtime.MulSize(n_1643, rs_1769)
+				if err_2407 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2407)
+				}
+				a_1765 = ar.F64(tot_2406)
+			} else if c_1862 != d_1766 || c_1863 != d_1767 || c_1864 != d_1768 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1862, c_1863, c_1864})+", element 0 has shape "+runtime.ShapeString([]int{d_1766, d_1767, d_1768}))
+			}
+			copy(a_1765[i_1782*rs_1769:(i_1782+1)*rs_1769], c_1861)
+			if i_1782 == 0 {
+				d_1771 = sequence_12
+				rs_1772 = d_1771
+				tot_2408, err_2409 := runtime.MulSize(n_1643, rs_1772)
+				if err_2409 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2409)
+				}
+				a_1770 = ar.F64(tot_2408)
+			} else if sequence_12 != d_1771 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1771}))
+			}
+			copy(a_1770[i_1782*rs_1772:(i_1782+1)*rs_1772], r_1787)
+			if i_1782 == 0 {
+				d_1774, d_1775 = state_8, state_9
+				rs_1776 = d_1774 * d_1775
+				tot_2410, err_2411 := runtime.MulSize(n_1643, rs_1776)
+				if err_2411 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2411)
+				}
+				a_1773 = ar.F64(tot_2410)
+			} else if state_8 != d_1774 || state_9 != d_1775 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1774, d_1775}))
+			}
+			copy(a_1773[i_1782*rs_1776:(i_1782+1)*rs_1776], state_7)
+			if i_1782 == 0 {
+				d_1778, d_1779 = state_8, state_9
+				rs_1780 = d_1778 * d_1779
+				tot_2412, err_2413 := runtime.MulSize(n_1643, rs_1780)
+				if err_2413 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2413)
+				}
+				a_1777 = ar.F64(tot_2412)
+			} else if state_8 != d_1778 || state_9 != d_1779 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1778, d_1779}))
+			}
+			copy(a_1777[i_1782*rs_1780:(i_1782+1)*rs_1780], state_7)
+			a_1781[i_1782] = 0.0
+			if i_1782 > 0 {
+				ar.release(mark_1783)
 			}
 		}
-		c_20, c_21, c_22, c_23, c_24, c_25, c_26, c_27, c_28, c_29, c_30, c_31, c_32, c_33, c_34, c_35, c_36, c_37, c_38, c_39, c_40, c_41, c_42, c_43, c_44, c_45, c_46, c_47, c_48, c_49, c_50, c_51, c_52, c_53, c_54, c_55, c_56, c_57, c_58, c_59, c_60, c_61, c_62, c_63, c_64, c_65, c_66, c_67, c_68, c_69, c_70, c_71, c_72, c_73, c_74, c_75, c_76, c_77, c_78, c_79, c_80, c_81, c_82, c_83, c_84, c_85, c_86, c_87, c_88, c_89, c_90, c_91, c_92, c_93, c_94, c_95, c_96, c_97, c_98, c_99, c_100, c_101, c_102, c_103, c_104, c_105, c_106, c_107, c_108, c_109, c_110, c_111, c_112, c_113, c_114, c_115, c_116, c_117, c_118, c_119, c_120, c_121, c_122, c_123, c_124, c_125, c_126, c_127, c_128, c_129, c_130, c_131, c_132, c_133, c_134, c_135, c_136, c_137, c_138, c_139, c_140, c_141, c_142, c_143, c_144, c_145, c_146, c_147, c_148, c_149, c_150, c_151, c_152, c_153, c_154, c_155, c_156, c_157, c_158, c_159, c_160 = a_1601, n_1599, d_1602, d_1603, a_1605, n_1599, a_1606, n_1599, d_1607, d_1608, a_1610, n_1599, a_1611, n_1599, d_1612, a_1614, n_1599, a_1615, n_1599, d_1616, a_1618, n_1599, d_1619, a_1621, n_1599, d_1622, a_1624, n_1599, d_1625, a_1627, n_1599, d_1628, d_1629, a_1631, n_1599, d_1632, d_1633, a_1635, n_1599, d_1636, d_1637, d_1638, a_1640, n_1599, d_1641, d_1642, a_1644, n_1599, d_1645, d_1646, d_1647, a_1649, n_1599, d_1650, d_1651, a_1653, n_1599, d_1654, d_1655, a_1657, n_1599, d_1658, d_1659, a_1661, n_1599, d_1662, d_1663, a_1665, n_1599, d_1666, d_1667, a_1669, n_1599, d_1670, d_1671, a_1673, n_1599, d_1674, d_1675, a_1677, n_1599, d_1678, d_1679, a_1681, n_1599, d_1682, d_1683, a_1685, n_1599, d_1686, d_1687, a_1689, n_1599, d_1690, d_1691, a_1693, n_1599, d_1694, d_1695, a_1697, n_1599, d_1698, d_1699, a_1701, n_1599, d_1702, d_1703, a_1705, n_1599, d_1706, d_1707, a_1709, n_1599, d_1710, d_1711, a_1713, n_1599, d_1714, d_1715, a_1717, n_1599, d_1718, d_1719, a_1721, n_1599, d_1722, d_1723, d_1724, a_1726, n_1599, d_1727, a_1729, n_1599, d_1730, d_1731, a_1733, n_1599, d_1734, d_1735, a_1737, n_1599
+		c_20, c_21, c_22, c_23, c_24, c_25, c_26, c_27, c_28, c_29, c_30, c_31, c_32, c_33, c_34, c_35, c_36, c_37, c_38, c_39, c_40, c_41, c_42, c_43, c_44, c_45, c_46, c_47, c_48, c_49, c_50, c_51, c_52, c_53, c_54, c_55, c_56, c_57, c_58, c_59, c_60, c_61, c_62, c_63, c_64, c_65, c_66, c_67, c_68, c_69, c_70, c_71, c_72, c_73, c_74, c_75, c_76, c_77, c_78, c_79, c_80, c_81, c_82, c_83, c_84, c_85, c_86, c_87, c_88, c_89, c_90, c_91, c_92, c_93, c_94, c_95, c_96, c_97, c_98, c_99, c_100, c_101, c_102, c_103, c_104, c_105, c_106, c_107, c_108, c_109, c_110, c_111, c_112, c_113, c_114, c_115, c_116, c_117, c_118, c_119, c_120, c_121, c_122, c_123, c_124, c_125, c_126, c_127, c_128, c_129, c_130, c_131, c_132, c_133, c_134, c_135, c_136, c_137, c_138, c_139, c_140, c_141, c_142, c_143, c_144, c_145, c_146, c_147, c_148, c_149, c_150, c_151, c_152, c_153, c_154, c_155, c_156, c_157, c_158, c_159, c_160 = a_1645, n_1643, d_1646, d_1647, a_1649, n_1643, a_1650, n_1643, d_1651, d_1652, a_1654, n_1643, a_1655, n_1643, d_1656, a_1658, n_1643, a_1659, n_1643, d_1660, a_1662, n_1643, d_1663, a_1665, n_1643, d_1666, a_1668, n_1643, d_1669, a_1671, n_1643, d_1672, d_1673, a_1675, n_1643, d_1676, d_1677, a_1679, n_1643, d_1680, d_1681, d_1682, a_1684, n_1643, d_1685, d_1686, a_1688, n_1643, d_1689, d_1690, d_1691, a_1693, n_1643, d_1694, d_1695, a_1697, n_1643, d_1698, d_1699, a_1701, n_1643, d_1702, d_1703, a_1705, n_1643, d_1706, d_1707, a_1709, n_1643, d_1710, d_1711, a_1713, n_1643, d_1714, d_1715, a_1717, n_1643, d_1718, d_1719, a_1721, n_1643, d_1722, d_1723, a_1725, n_1643, d_1726, d_1727, a_1729, n_1643, d_1730, d_1731, a_1733, n_1643, d_1734, d_1735, a_1737, n_1643, d_1738, d_1739, a_1741, n_1643, d_1742, d_1743, a_1745, n_1643, d_1746, d_1747, a_1749, n_1643, d_1750, d_1751, a_1753, n_1643, d_1754, d_1755, a_1757, n_1643, d_1758, d_1759, a_1761, n_1643, d_1762, d_1763, a_1765, n_1643, d_1766, d_1767, d_1768, a_1770, n_1643, d_1771, a_1773, n_1643, d_1774, d_1775, a_1777, n_1643, d_1778, d_1779, a_1781, n_1643
 	}
-	var c_2370 []float64
-	var c_2371 int
-	var c_2372 int
-	var c_2373 float64
+	var c_2414 []float64
+	var c_2415 int
+	var c_2416 int
+	var c_2417 float64
 	if x_19 {
-		x_2374 := x_18 - int64(1)
-		if x_2374 < 0 || x_2374 >= int64(c_21) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_2374, c_21))
+		x_2418 := x_18 - int64(1)
+		if x_2418 < 0 || x_2418 >= int64(c_21) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_2418, c_21))
 		}
-		rs_2375 := c_22 * c_23
-		row_2376 := c_20[int(x_2374)*rs_2375 : (int(x_2374)+1)*rs_2375]
-		x_2377 := c_24[int(x_2374)]
-		rs_2378 := c_28 * c_29
-		row_2379 := c_26[int(x_2374)*rs_2378 : (int(x_2374)+1)*rs_2378]
-		_ = row_2379
-		x_2380 := c_30[int(x_2374)]
-		_ = x_2380
-		row_2381 := c_32[int(x_2374)*c_34 : (int(x_2374)+1)*c_34]
-		_ = row_2381
-		x_2382 := c_35[int(x_2374)]
-		_ = x_2382
-		row_2383 := c_37[int(x_2374)*c_39 : (int(x_2374)+1)*c_39]
-		_ = row_2383
-		row_2384 := c_40[int(x_2374)*c_42 : (int(x_2374)+1)*c_42]
-		_ = row_2384
-		row_2385 := c_43[int(x_2374)*c_45 : (int(x_2374)+1)*c_45]
-		_ = row_2385
-		row_2386 := c_46[int(x_2374)*c_48 : (int(x_2374)+1)*c_48]
-		_ = row_2386
-		rs_2387 := c_51 * c_52
-		row_2388 := c_49[int(x_2374)*rs_2387 : (int(x_2374)+1)*rs_2387]
-		_ = row_2388
-		rs_2389 := c_55 * c_56
-		row_2390 := c_53[int(x_2374)*rs_2389 : (int(x_2374)+1)*rs_2389]
-		_ = row_2390
-		rs_2391 := c_59 * c_60 * c_61
-		row_2392 := c_57[int(x_2374)*rs_2391 : (int(x_2374)+1)*rs_2391]
-		_ = row_2392
-		rs_2393 := c_64 * c_65
-		row_2394 := c_62[int(x_2374)*rs_2393 : (int(x_2374)+1)*rs_2393]
-		_ = row_2394
-		rs_2395 := c_68 * c_69 * c_70
-		row_2396 := c_66[int(x_2374)*rs_2395 : (int(x_2374)+1)*rs_2395]
-		_ = row_2396
-		rs_2397 := c_73 * c_74
-		row_2398 := c_71[int(x_2374)*rs_2397 : (int(x_2374)+1)*rs_2397]
-		_ = row_2398
-		rs_2399 := c_77 * c_78
-		row_2400 := c_75[int(x_2374)*rs_2399 : (int(x_2374)+1)*rs_2399]
-		_ = row_2400
-		rs_2401 := c_81 * c_82
-		row_2402 := c_79[int(x_2374)*rs_2401 : (int(x_2374)+1)*rs_2401]
-		_ = row_2402
-		rs_2403 := c_85 * c_86
-		row_2404 := c_83[int(x_2374)*rs_2403 : (int(x_2374)+1)*rs_2403]
-		_ = row_2404
-		rs_2405 := c_89 * c_90
-		row_2406 := c_87[int(x_2374)*rs_2405 : (int(x_2374)+1)*rs_2405]
-		_ = row_2406
-		rs_2407 := c_93 * c_94
-		row_2408 := c_91[int(x_2374)*rs_2407 : (int(x_2374)+1)*rs_2407]
-		_ = row_2408
-		rs_2409 := c_97 * c_98
-		row_2410 := c_95[int(x_2374)*rs_2409 : (int(x_2374)+1)*rs_2409]
-		_ = row_2410
-		rs_2411 := c_101 * c_102
-		row_2412 := c_99[int(x_2374)*rs_2411 : (int(x_2374)+1)*rs_2411]
-		_ = row_2412
-		rs_2413 := c_105 * c_106
-		row_2414 := c_103[int(x_2374)*rs_2413 : (int(x_2374)+1)*rs_2413]
-		_ = row_2414
-		rs_2415 := c_109 * c_110
-		row_2416 := c_107[int(x_2374)*rs_2415 : (int(x_2374)+1)*rs_2415]
-		_ = row_2416
-		rs_2417 := c_113 * c_114
-		row_2418 := c_111[int(x_2374)*rs_2417 : (int(x_2374)+1)*rs_2417]
-		_ = row_2418
-		rs_2419 := c_117 * c_118
-		row_2420 := c_115[int(x_2374)*rs_2419 : (int(x_2374)+1)*rs_2419]
-		_ = row_2420
-		rs_2421 := c_121 * c_122
-		row_2422 := c_119[int(x_2374)*rs_2421 : (int(x_2374)+1)*rs_2421]
-		_ = row_2422
-		rs_2423 := c_125 * c_126
-		row_2424 := c_123[int(x_2374)*rs_2423 : (int(x_2374)+1)*rs_2423]
-		_ = row_2424
-		rs_2425 := c_129 * c_130
-		row_2426 := c_127[int(x_2374)*rs_2425 : (int(x_2374)+1)*rs_2425]
-		_ = row_2426
-		rs_2427 := c_133 * c_134
-		row_2428 := c_131[int(x_2374)*rs_2427 : (int(x_2374)+1)*rs_2427]
+		rs_2419 := c_22 * c_23
+		row_2420 := c_20[int(x_2418)*rs_2419 : (int(x_2418)+1)*rs_2419]
+		x_2421 := c_24[int(x_2418)]
+		rs_2422 := c_28 * c_29
+		row_2423 := c_26[int(x_2418)*rs_2422 : (int(x_2418)+1)*rs_2422]
+		_ = row_2423
+		x_2424 := c_30[int(x_2418)]
+		_ = x_2424
+		row_2425 := c_32[int(x_2418)*c_34 : (int(x_2418)+1)*c_34]
+		_ = row_2425
+		x_2426 := c_35[int(x_2418)]
+		_ = x_2426
+		row_2427 := c_37[int(x_2418)*c_39 : (int(x_2418)+1)*c_39]
+		_ = row_2427
+		row_2428 := c_40[int(x_2418)*c_42 : (int(x_2418)+1)*c_42]
 		_ = row_2428
-		rs_2429 := c_137 * c_138
-		row_2430 := c_135[int(x_2374)*rs_2429 : (int(x_2374)+1)*rs_2429]
+		row_2429 := c_43[int(x_2418)*c_45 : (int(x_2418)+1)*c_45]
+		_ = row_2429
+		row_2430 := c_46[int(x_2418)*c_48 : (int(x_2418)+1)*c_48]
 		_ = row_2430
-		rs_2431 := c_141 * c_142
-		row_2432 := c_139[int(x_2374)*rs_2431 : (int(x_2374)+1)*rs_2431]
+		rs_2431 := c_51 * c_52
+		row_2432 := c_49[int(x_2418)*rs_2431 : (int(x_2418)+1)*rs_2431]
 		_ = row_2432
-		rs_2433 := c_145 * c_146 * c_147
-		row_2434 := c_143[int(x_2374)*rs_2433 : (int(x_2374)+1)*rs_2433]
+		rs_2433 := c_55 * c_56
+		row_2434 := c_53[int(x_2418)*rs_2433 : (int(x_2418)+1)*rs_2433]
 		_ = row_2434
-		row_2435 := c_148[int(x_2374)*c_150 : (int(x_2374)+1)*c_150]
-		_ = row_2435
-		rs_2436 := c_153 * c_154
-		row_2437 := c_151[int(x_2374)*rs_2436 : (int(x_2374)+1)*rs_2436]
-		_ = row_2437
-		rs_2438 := c_157 * c_158
-		row_2439 := c_155[int(x_2374)*rs_2438 : (int(x_2374)+1)*rs_2438]
-		_ = row_2439
-		x_2440 := c_159[int(x_2374)]
-		_ = x_2440
-		c_2370, c_2371, c_2372, c_2373 = row_2376, c_22, c_23, x_2377
+		rs_2435 := c_59 * c_60 * c_61
+		row_2436 := c_57[int(x_2418)*rs_2435 : (int(x_2418)+1)*rs_2435]
+		_ = row_2436
+		rs_2437 := c_64 * c_65
+		row_2438 := c_62[int(x_2418)*rs_2437 : (int(x_2418)+1)*rs_2437]
+		_ = row_2438
+		rs_2439 := c_68 * c_69 * c_70
+		row_2440 := c_66[int(x_2418)*rs_2439 : (int(x_2418)+1)*rs_2439]
+		_ = row_2440
+		rs_2441 := c_73 * c_74
+		row_2442 := c_71[int(x_2418)*rs_2441 : (int(x_2418)+1)*rs_2441]
+		_ = row_2442
+		rs_2443 := c_77 * c_78
+		row_2444 := c_75[int(x_2418)*rs_2443 : (int(x_2418)+1)*rs_2443]
+		_ = row_2444
+		rs_2445 := c_81 * c_82
+		row_2446 := c_79[int(x_2418)*rs_2445 : (int(x_2418)+1)*rs_2445]
+		_ = row_2446
+		rs_2447 := c_85 * c_86
+		row_2448 := c_83[int(x_2418)*rs_2447 : (int(x_2418)+1)*rs_2447]
+		_ = row_2448
+		rs_2449 := c_89 * c_90
+		row_2450 := c_87[int(x_2418)*rs_2449 : (int(x_2418)+1)*rs_2449]
+		_ = row_2450
+		rs_2451 := c_93 * c_94
+		row_2452 := c_91[int(x_2418)*rs_2451 : (int(x_2418)+1)*rs_2451]
+		_ = row_2452
+		rs_2453 := c_97 * c_98
+		row_2454 := c_95[int(x_2418)*rs_2453 : (int(x_2418)+1)*rs_2453]
+		_ = row_2454
+		rs_2455 := c_101 * c_102
+		row_2456 := c_99[int(x_2418)*rs_2455 : (int(x_2418)+1)*rs_2455]
+		_ = row_2456
+		rs_2457 := c_105 * c_106
+		row_2458 := c_103[int(x_2418)*rs_2457 : (int(x_2418)+1)*rs_2457]
+		_ = row_2458
+		rs_2459 := c_109 * c_110
+		row_2460 := c_107[int(x_2418)*rs_2459 : (int(x_2418)+1)*rs_2459]
+		_ = row_2460
+		rs_2461 := c_113 * c_114
+		row_2462 := c_111[int(x_2418)*rs_2461 : (int(x_2418)+1)*rs_2461]
+		_ = row_2462
+		rs_2463 := c_117 * c_118
+		row_2464 := c_115[int(x_2418)*rs_2463 : (int(x_2418)+1)*rs_2463]
+		_ = row_2464
+		rs_2465 := c_121 * c_122
+		row_2466 := c_119[int(x_2418)*rs_2465 : (int(x_2418)+1)*rs_2465]
+		_ = row_2466
+		rs_2467 := c_125 * c_126
+		row_2468 := c_123[int(x_2418)*rs_2467 : (int(x_2418)+1)*rs_2467]
+		_ = row_2468
+		rs_2469 := c_129 * c_130
+		row_2470 := c_127[int(x_2418)*rs_2469 : (int(x_2418)+1)*rs_2469]
+		_ = row_2470
+		rs_2471 := c_133 * c_134
+		row_2472 := c_131[int(x_2418)*rs_2471 : (int(x_2418)+1)*rs_2471]
+		_ = row_2472
+		rs_2473 := c_137 * c_138
+		row_2474 := c_135[int(x_2418)*rs_2473 : (int(x_2418)+1)*rs_2473]
+		_ = row_2474
+		rs_2475 := c_141 * c_142
+		row_2476 := c_139[int(x_2418)*rs_2475 : (int(x_2418)+1)*rs_2475]
+		_ = row_2476
+		rs_2477 := c_145 * c_146 * c_147
+		row_2478 := c_143[int(x_2418)*rs_2477 : (int(x_2418)+1)*rs_2477]
+		_ = row_2478
+		row_2479 := c_148[int(x_2418)*c_150 : (int(x_2418)+1)*c_150]
+		_ = row_2479
+		rs_2480 := c_153 * c_154
+		row_2481 := c_151[int(x_2418)*rs_2480 : (int(x_2418)+1)*rs_2480]
+		_ = row_2481
+		rs_2482 := c_157 * c_158
+		row_2483 := c_155[int(x_2418)*rs_2482 : (int(x_2418)+1)*rs_2482]
+		_ = row_2483
+		x_2484 := c_159[int(x_2418)]
+		_ = x_2484
+		c_2414, c_2415, c_2416, c_2417 = row_2420, c_22, c_23, x_2421
 	} else {
-		c_2370, c_2371, c_2372, c_2373 = state_7, state_8, state_9, 0.0
+		c_2414, c_2415, c_2416, c_2417 = state_7, state_8, state_9, 0.0
 	}
-	x_2441 := x_17 * n_15
-	x_2442 := float64(x_2441)
-	x_2443 := 1.0 / x_2442
-	x_2444 := x_2443 * ybar_13
-	x_2445 := -x_2444
-	z_2446 := ar.F64(len(c_2370))
-	z_2447 := ar.F64(len(extraparams_4))
-	z_2448 := ar.F64(len(mainparams_1))
-	var rev_2449 []float64
-	var rev_2450 int
-	var rev_2451 int
-	var rev_2452 float64
-	var rev_2453 []float64
-	var rev_2454 int
-	var rev_2455 int
-	var rev_2456 []float64
-	var rev_2457 int
-	var rev_2458 int
-	rev_2449, rev_2450, rev_2451, rev_2452, rev_2453, rev_2454, rev_2455, rev_2456, rev_2457, rev_2458 = z_2446, c_2371, c_2372, x_2445, z_2447, extraparams_5, extraparams_6, z_2448, mainparams_2, mainparams_3
-	for t_2755 := int64(0); t_2755 < x_18; t_2755++ {
-		mark_2756 := ar.mark()
-		x_2757 := x_18 - t_2755
-		x_2758 := x_2757 - int64(1)
-		if x_2758 < 0 || x_2758 >= int64(c_21) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_2758, c_21))
+	x_2485 := x_17 * n_15
+	x_2486 := float64(x_2485)
+	x_2487 := 1.0 / x_2486
+	x_2488 := x_2487 * ybar_13
+	x_2489 := -x_2488
+	z_2490 := ar.F64(len(c_2414))
+	z_2491 := ar.F64(len(extraparams_4))
+	z_2492 := ar.F64(len(mainparams_1))
+	var rev_2493 []float64
+	var rev_2494 int
+	var rev_2495 int
+	var rev_2496 float64
+	var rev_2497 []float64
+	var rev_2498 int
+	var rev_2499 int
+	var rev_2500 []float64
+	var rev_2501 int
+	var rev_2502 int
+	rev_2493, rev_2494, rev_2495, rev_2496, rev_2497, rev_2498, rev_2499, rev_2500, rev_2501, rev_2502 = z_2490, c_2415, c_2416, x_2489, z_2491, extraparams_5, extraparams_6, z_2492, mainparams_2, mainparams_3
+	for t_2799 := int64(0); t_2799 < x_18; t_2799++ {
+		mark_2800 := ar.mark()
+		x_2801 := x_18 - t_2799
+		x_2802 := x_2801 - int64(1)
+		if x_2802 < 0 || x_2802 >= int64(c_21) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_2802, c_21))
 		}
-		rs_2759 := c_22 * c_23
-		row_2760 := c_20[int(x_2758)*rs_2759 : (int(x_2758)+1)*rs_2759]
-		_ = row_2760
-		x_2761 := c_24[int(x_2758)]
-		_ = x_2761
-		rs_2762 := c_28 * c_29
-		row_2763 := c_26[int(x_2758)*rs_2762 : (int(x_2758)+1)*rs_2762]
-		_ = row_2763
-		x_2764 := c_30[int(x_2758)]
-		_ = x_2764
-		row_2765 := c_32[int(x_2758)*c_34 : (int(x_2758)+1)*c_34]
-		_ = row_2765
-		x_2766 := c_35[int(x_2758)]
-		row_2767 := c_37[int(x_2758)*c_39 : (int(x_2758)+1)*c_39]
-		row_2768 := c_40[int(x_2758)*c_42 : (int(x_2758)+1)*c_42]
-		row_2769 := c_43[int(x_2758)*c_45 : (int(x_2758)+1)*c_45]
-		row_2770 := c_46[int(x_2758)*c_48 : (int(x_2758)+1)*c_48]
-		_ = row_2770
-		rs_2771 := c_51 * c_52
-		row_2772 := c_49[int(x_2758)*rs_2771 : (int(x_2758)+1)*rs_2771]
-		_ = row_2772
-		rs_2773 := c_55 * c_56
-		row_2774 := c_53[int(x_2758)*rs_2773 : (int(x_2758)+1)*rs_2773]
-		rs_2775 := c_59 * c_60 * c_61
-		row_2776 := c_57[int(x_2758)*rs_2775 : (int(x_2758)+1)*rs_2775]
-		rs_2777 := c_64 * c_65
-		row_2778 := c_62[int(x_2758)*rs_2777 : (int(x_2758)+1)*rs_2777]
-		rs_2779 := c_68 * c_69 * c_70
-		row_2780 := c_66[int(x_2758)*rs_2779 : (int(x_2758)+1)*rs_2779]
-		rs_2781 := c_73 * c_74
-		row_2782 := c_71[int(x_2758)*rs_2781 : (int(x_2758)+1)*rs_2781]
-		rs_2783 := c_77 * c_78
-		row_2784 := c_75[int(x_2758)*rs_2783 : (int(x_2758)+1)*rs_2783]
-		rs_2785 := c_81 * c_82
-		row_2786 := c_79[int(x_2758)*rs_2785 : (int(x_2758)+1)*rs_2785]
-		rs_2787 := c_85 * c_86
-		row_2788 := c_83[int(x_2758)*rs_2787 : (int(x_2758)+1)*rs_2787]
-		rs_2789 := c_89 * c_90
-		row_2790 := c_87[int(x_2758)*rs_2789 : (int(x_2758)+1)*rs_2789]
-		rs_2791 := c_93 * c_94
-		row_2792 := c_91[int(x_2758)*rs_2791 : (int(x_2758)+1)*rs_2791]
-		rs_2793 := c_97 * c_98
-		row_2794 := c_95[int(x_2758)*rs_2793 : (int(x_2758)+1)*rs_2793]
-		rs_2795 := c_101 * c_102
-		row_2796 := c_99[int(x_2758)*rs_2795 : (int(x_2758)+1)*rs_2795]
-		rs_2797 := c_105 * c_106
-		row_2798 := c_103[int(x_2758)*rs_2797 : (int(x_2758)+1)*rs_2797]
-		rs_2799 := c_109 * c_110
-		row_2800 := c_107[int(x_2758)*rs_2799 : (int(x_2758)+1)*rs_2799]
-		rs_2801 := c_113 * c_114
-		row_2802 := c_111[int(x_2758)*rs_2801 : (int(x_2758)+1)*rs_2801]
-		rs_2803 := c_117 * c_118
-		row_2804 := c_115[int(x_2758)*rs_2803 : (int(x_2758)+1)*rs_2803]
-		rs_2805 := c_121 * c_122
-		row_2806 := c_119[int(x_2758)*rs_2805 : (int(x_2758)+1)*rs_2805]
-		rs_2807 := c_125 * c_126
-		row_2808 := c_123[int(x_2758)*rs_2807 : (int(x_2758)+1)*rs_2807]
-		rs_2809 := c_129 * c_130
-		row_2810 := c_127[int(x_2758)*rs_2809 : (int(x_2758)+1)*rs_2809]
-		rs_2811 := c_133 * c_134
-		row_2812 := c_131[int(x_2758)*rs_2811 : (int(x_2758)+1)*rs_2811]
-		rs_2813 := c_137 * c_138
-		row_2814 := c_135[int(x_2758)*rs_2813 : (int(x_2758)+1)*rs_2813]
-		rs_2815 := c_141 * c_142
-		row_2816 := c_139[int(x_2758)*rs_2815 : (int(x_2758)+1)*rs_2815]
-		rs_2817 := c_145 * c_146 * c_147
-		row_2818 := c_143[int(x_2758)*rs_2817 : (int(x_2758)+1)*rs_2817]
-		row_2819 := c_148[int(x_2758)*c_150 : (int(x_2758)+1)*c_150]
-		_ = row_2819
-		rs_2820 := c_153 * c_154
-		row_2821 := c_151[int(x_2758)*rs_2820 : (int(x_2758)+1)*rs_2820]
-		_ = row_2821
-		rs_2822 := c_157 * c_158
-		row_2823 := c_155[int(x_2758)*rs_2822 : (int(x_2758)+1)*rs_2822]
-		_ = row_2823
-		x_2824 := c_159[int(x_2758)]
-		_ = x_2824
-		if int64(2) == 0 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:79", "integer division by zero")
+		rs_2803 := c_22 * c_23
+		row_2804 := c_20[int(x_2802)*rs_2803 : (int(x_2802)+1)*rs_2803]
+		_ = row_2804
+		x_2805 := c_24[int(x_2802)]
+		_ = x_2805
+		rs_2806 := c_28 * c_29
+		row_2807 := c_26[int(x_2802)*rs_2806 : (int(x_2802)+1)*rs_2806]
+		_ = row_2807
+		x_2808 := c_30[int(x_2802)]
+		_ = x_2808
+		row_2809 := c_32[int(x_2802)*c_34 : (int(x_2802)+1)*c_34]
+		_ = row_2809
+		x_2810 := c_35[int(x_2802)]
+		row_2811 := c_37[int(x_2802)*c_39 : (int(x_2802)+1)*c_39]
+		row_2812 := c_40[int(x_2802)*c_42 : (int(x_2802)+1)*c_42]
+		row_2813 := c_43[int(x_2802)*c_45 : (int(x_2802)+1)*c_45]
+		row_2814 := c_46[int(x_2802)*c_48 : (int(x_2802)+1)*c_48]
+		_ = row_2814
+		rs_2815 := c_51 * c_52
+		row_2816 := c_49[int(x_2802)*rs_2815 : (int(x_2802)+1)*rs_2815]
+		_ = row_2816
+		rs_2817 := c_55 * c_56
+		row_2818 := c_53[int(x_2802)*rs_2817 : (int(x_2802)+1)*rs_2817]
+		rs_2819 := c_59 * c_60 * c_61
+		row_2820 := c_57[int(x_2802)*rs_2819 : (int(x_2802)+1)*rs_2819]
+		rs_2821 := c_64 * c_65
+		row_2822 := c_62[int(x_2802)*rs_2821 : (int(x_2802)+1)*rs_2821]
+		rs_2823 := c_68 * c_69 * c_70
+		row_2824 := c_66[int(x_2802)*rs_2823 : (int(x_2802)+1)*rs_2823]
+		rs_2825 := c_73 * c_74
+		row_2826 := c_71[int(x_2802)*rs_2825 : (int(x_2802)+1)*rs_2825]
+		rs_2827 := c_77 * c_78
+		row_2828 := c_75[int(x_2802)*rs_2827 : (int(x_2802)+1)*rs_2827]
+		rs_2829 := c_81 * c_82
+		row_2830 := c_79[int(x_2802)*rs_2829 : (int(x_2802)+1)*rs_2829]
+		rs_2831 := c_85 * c_86
+		row_2832 := c_83[int(x_2802)*rs_2831 : (int(x_2802)+1)*rs_2831]
+		rs_2833 := c_89 * c_90
+		row_2834 := c_87[int(x_2802)*rs_2833 : (int(x_2802)+1)*rs_2833]
+		rs_2835 := c_93 * c_94
+		row_2836 := c_91[int(x_2802)*rs_2835 : (int(x_2802)+1)*rs_2835]
+		rs_2837 := c_97 * c_98
+		row_2838 := c_95[int(x_2802)*rs_2837 : (int(x_2802)+1)*rs_2837]
+		rs_2839 := c_101 * c_102
+		row_2840 := c_99[int(x_2802)*rs_2839 : (int(x_2802)+1)*rs_2839]
+		rs_2841 := c_105 * c_106
+		row_2842 := c_103[int(x_2802)*rs_2841 : (int(x_2802)+1)*rs_2841]
+		rs_2843 := c_109 * c_110
+		row_2844 := c_107[int(x_2802)*rs_2843 : (int(x_2802)+1)*rs_2843]
+		rs_2845 := c_113 * c_114
+		row_2846 := c_111[int(x_2802)*rs_2845 : (int(x_2802)+1)*rs_2845]
+		rs_2847 := c_117 * c_118
+		row_2848 := c_115[int(x_2802)*rs_2847 : (int(x_2802)+1)*rs_2847]
+		rs_2849 := c_121 * c_122
+		row_2850 := c_119[int(x_2802)*rs_2849 : (int(x_2802)+1)*rs_2849]
+		rs_2851 := c_125 * c_126
+		row_2852 := c_123[int(x_2802)*rs_2851 : (int(x_2802)+1)*rs_2851]
+		rs_2853 := c_129 * c_130
+		row_2854 := c_127[int(x_2802)*rs_2853 : (int(x_2802)+1)*rs_2853]
+		rs_2855 := c_133 * c_134
+		row_2856 := c_131[int(x_2802)*rs_2855 : (int(x_2802)+1)*rs_2855]
+		rs_2857 := c_137 * c_138
+		row_2858 := c_135[int(x_2802)*rs_2857 : (int(x_2802)+1)*rs_2857]
+		rs_2859 := c_141 * c_142
+		row_2860 := c_139[int(x_2802)*rs_2859 : (int(x_2802)+1)*rs_2859]
+		rs_2861 := c_145 * c_146 * c_147
+		row_2862 := c_143[int(x_2802)*rs_2861 : (int(x_2802)+1)*rs_2861]
+		row_2863 := c_148[int(x_2802)*c_150 : (int(x_2802)+1)*c_150]
+		_ = row_2863
+		rs_2864 := c_153 * c_154
+		row_2865 := c_151[int(x_2802)*rs_2864 : (int(x_2802)+1)*rs_2864]
+		_ = row_2865
+		rs_2866 := c_157 * c_158
+		row_2867 := c_155[int(x_2802)*rs_2866 : (int(x_2802)+1)*rs_2866]
+		_ = row_2867
+		x_2868 := c_159[int(x_2802)]
+		_ = x_2868
+		x_2869 := n_14 / int64(2)
+		x_2870 := max(x_2869, int64(0))
+		x_2871 := x_2802 + int64(1)
+		if x_2871 < 0 || x_2871 >= int64(sequence_11) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_2871, sequence_11))
 		}
-		x_2825 := n_14 / int64(2)
-		x_2826 := max(x_2825, int64(0))
-		x_2827 := x_2758 + int64(1)
-		if x_2827 < 0 || x_2827 >= int64(sequence_11) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_2827, sequence_11))
-		}
-		row_2828 := sequence_10[int(x_2827)*sequence_12 : (int(x_2827)+1)*sequence_12]
+		row_2872 := sequence_10[int(x_2871)*sequence_12 : (int(x_2871)+1)*sequence_12]
 		if c_34 != sequence_12 {
 			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_34}))
 		}
-		r_2829 := ar.F64(sequence_12)
-		row_2828 = row_2828[:len(r_2829)]
-		for i_2830 := range r_2829 {
-			r_2829[i_2830] = (row_2828[i_2830] * rev_2452)
+		r_2873 := ar.F64(sequence_12)
+		row_2872 = row_2872[:len(r_2873)]
+		for i_2874 := range r_2873 {
+			r_2873[i_2874] = (row_2872[i_2874] * rev_2496)
 		}
-		x_2832 := 1.0 / x_2766
-		s_2833 := runtime.Sum(r_2829)
-		x_2834 := -s_2833
-		x_2835 := x_2832 * x_2834
+		x_2876 := 1.0 / x_2810
+		s_2877 := runtime.Sum(r_2873)
+		x_2878 := -s_2877
+		x_2879 := x_2876 * x_2878
 		if c_39 != sequence_12 {
 			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_39}))
 		}
-		r_2836 := ar.F64(sequence_12)
-		r_2829 = r_2829[:len(r_2836)]
-		row_2767 = row_2767[:len(r_2836)]
-		for i_2837 := range r_2836 {
-			r_2836[i_2837] = (r_2829[i_2837] + (row_2767[i_2837] * x_2835))
+		r_2880 := ar.F64(sequence_12)
+		r_2873 = r_2873[:len(r_2880)]
+		row_2811 = row_2811[:len(r_2880)]
+		for i_2881 := range r_2880 {
+			r_2880[i_2881] = (r_2873[i_2881] + (row_2811[i_2881] * x_2879))
 		}
-		if int64(2) < 0 || int64(2) >= int64(rev_2454) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(2), rev_2454))
+		if int64(2) >= int64(rev_2498) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(2), rev_2498))
 		}
-		if rev_2455 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2455})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
+		if rev_2499 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2499})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
 		}
-		row_2839 := rev_2453[int64(2)*int64(rev_2455) : (int64(2)+1)*int64(rev_2455)]
-		for j_2840 := range row_2839 {
-			row_2839[j_2840] += r_2836[j_2840]
+		row_2883 := rev_2497[int64(2)*int64(rev_2499) : (int64(2)+1)*int64(rev_2499)]
+		for j_2884 := range row_2883 {
+			row_2883[j_2884] += r_2880[j_2884]
 		}
 		if sequence_12 != c_42 {
 			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{c_42})+" and "+runtime.ShapeString([]int{sequence_12}))
 		}
-		r_2841 := ar.F64(c_42)
-		row_2768 = row_2768[:len(r_2841)]
-		r_2836 = r_2836[:len(r_2841)]
-		for i_2842 := range r_2841 {
-			r_2841[i_2842] = (row_2768[i_2842] * r_2836[i_2842])
+		r_2885 := ar.F64(c_42)
+		row_2812 = row_2812[:len(r_2885)]
+		r_2880 = r_2880[:len(r_2885)]
+		for i_2886 := range r_2885 {
+			r_2885[i_2886] = (row_2812[i_2886] * r_2880[i_2886])
 		}
 		if sequence_12 != c_45 {
 			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{c_45})+" and "+runtime.ShapeString([]int{sequence_12}))
 		}
-		if int64(1) < 0 || int64(1) >= int64(rev_2454) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(1), rev_2454))
+		if int64(1) >= int64(rev_2498) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(1), rev_2498))
 		}
-		if rev_2455 != c_45 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2455})+" and "+runtime.ShapeString([]int{c_45})+" differ")
+		if rev_2499 != c_45 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2499})+" and "+runtime.ShapeString([]int{c_45})+" differ")
 		}
-		row_2844 := rev_2453[int64(1)*int64(rev_2455) : (int64(1)+1)*int64(rev_2455)]
-		row_2769 = row_2769[:len(row_2844)]
-		r_2836 = r_2836[:len(row_2844)]
-		for i_2845 := range row_2844 {
-			row_2844[i_2845] += (row_2769[i_2845] * r_2836[i_2845])
+		row_2888 := rev_2497[int64(1)*int64(rev_2499) : (int64(1)+1)*int64(rev_2499)]
+		row_2813 = row_2813[:len(row_2888)]
+		r_2880 = r_2880[:len(row_2888)]
+		for i_2889 := range row_2888 {
+			row_2888[i_2889] += (row_2813[i_2889] * r_2880[i_2889])
 		}
-		var rev_2847 []float64
-		var rev_2848 int
-		var rev_2849 []float64
-		var rev_2850 int
-		var rev_2851 int
-		var rev_2852 []float64
-		var rev_2853 int
-		var rev_2854 int
-		rev_2847, rev_2848, rev_2849, rev_2850, rev_2851, rev_2852, rev_2853, rev_2854 = r_2841, c_42, rev_2449, rev_2450, rev_2451, rev_2456, rev_2457, rev_2458
-		for t_2951 := int64(0); t_2951 < x_2826; t_2951++ {
-			mark_2952 := ar.mark()
-			x_2953 := x_2826 - t_2951
-			x_2954 := x_2953 - int64(1)
-			if x_2954 < 0 || x_2954 >= int64(c_55) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_2954, c_55))
+		var rev_2891 []float64
+		var rev_2892 int
+		var rev_2893 []float64
+		var rev_2894 int
+		var rev_2895 int
+		var rev_2896 []float64
+		var rev_2897 int
+		var rev_2898 int
+		rev_2891, rev_2892, rev_2893, rev_2894, rev_2895, rev_2896, rev_2897, rev_2898 = r_2885, c_42, rev_2493, rev_2494, rev_2495, rev_2500, rev_2501, rev_2502
+		for t_2995 := int64(0); t_2995 < x_2870; t_2995++ {
+			mark_2996 := ar.mark()
+			x_2997 := x_2870 - t_2995
+			x_2998 := x_2997 - int64(1)
+			if x_2998 < 0 || x_2998 >= int64(c_55) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_2998, c_55))
 			}
-			row_2955 := row_2774[int(x_2954)*c_56 : (int(x_2954)+1)*c_56]
-			_ = row_2955
-			rs_2956 := c_60 * c_61
-			row_2957 := row_2776[int(x_2954)*rs_2956 : (int(x_2954)+1)*rs_2956]
-			_ = row_2957
-			row_2958 := row_2778[int(x_2954)*c_65 : (int(x_2954)+1)*c_65]
-			_ = row_2958
-			rs_2959 := c_69 * c_70
-			row_2960 := row_2780[int(x_2954)*rs_2959 : (int(x_2954)+1)*rs_2959]
-			_ = row_2960
-			row_2961 := row_2782[int(x_2954)*c_74 : (int(x_2954)+1)*c_74]
-			row_2962 := row_2784[int(x_2954)*c_78 : (int(x_2954)+1)*c_78]
-			row_2963 := row_2786[int(x_2954)*c_82 : (int(x_2954)+1)*c_82]
-			row_2964 := row_2788[int(x_2954)*c_86 : (int(x_2954)+1)*c_86]
-			row_2965 := row_2790[int(x_2954)*c_90 : (int(x_2954)+1)*c_90]
-			row_2966 := row_2792[int(x_2954)*c_94 : (int(x_2954)+1)*c_94]
-			row_2967 := row_2794[int(x_2954)*c_98 : (int(x_2954)+1)*c_98]
-			row_2968 := row_2796[int(x_2954)*c_102 : (int(x_2954)+1)*c_102]
-			row_2969 := row_2798[int(x_2954)*c_106 : (int(x_2954)+1)*c_106]
-			row_2970 := row_2800[int(x_2954)*c_110 : (int(x_2954)+1)*c_110]
-			row_2971 := row_2802[int(x_2954)*c_114 : (int(x_2954)+1)*c_114]
-			row_2972 := row_2804[int(x_2954)*c_118 : (int(x_2954)+1)*c_118]
-			row_2973 := row_2806[int(x_2954)*c_122 : (int(x_2954)+1)*c_122]
-			row_2974 := row_2808[int(x_2954)*c_126 : (int(x_2954)+1)*c_126]
-			row_2975 := row_2810[int(x_2954)*c_130 : (int(x_2954)+1)*c_130]
-			row_2976 := row_2812[int(x_2954)*c_134 : (int(x_2954)+1)*c_134]
-			row_2977 := row_2814[int(x_2954)*c_138 : (int(x_2954)+1)*c_138]
-			row_2978 := row_2816[int(x_2954)*c_142 : (int(x_2954)+1)*c_142]
-			_ = row_2978
-			rs_2979 := c_146 * c_147
-			row_2980 := row_2818[int(x_2954)*rs_2979 : (int(x_2954)+1)*rs_2979]
-			_ = row_2980
-			x_2981 := int64(2) * x_2954
-			x_2982 := x_2981 + int64(1)
-			x_2983 := int64(2) * n_15
-			x_2984 := int64(3) * n_15
-			z_2985 := ar.F64(len(row_2961))
-			if x_2982 < 0 || x_2982 >= int64(rev_2850) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2982, rev_2850))
+			row_2999 := row_2818[int(x_2998)*c_56 : (int(x_2998)+1)*c_56]
+			_ = row_2999
+			rs_3000 := c_60 * c_61
+			row_3001 := row_2820[int(x_2998)*rs_3000 : (int(x_2998)+1)*rs_3000]
+			_ = row_3001
+			row_3002 := row_2822[int(x_2998)*c_65 : (int(x_2998)+1)*c_65]
+			_ = row_3002
+			rs_3003 := c_69 * c_70
+			row_3004 := row_2824[int(x_2998)*rs_3003 : (int(x_2998)+1)*rs_3003]
+			_ = row_3004
+			row_3005 := row_2826[int(x_2998)*c_74 : (int(x_2998)+1)*c_74]
+			row_3006 := row_2828[int(x_2998)*c_78 : (int(x_2998)+1)*c_78]
+			row_3007 := row_2830[int(x_2998)*c_82 : (int(x_2998)+1)*c_82]
+			row_3008 := row_2832[int(x_2998)*c_86 : (int(x_2998)+1)*c_86]
+			row_3009 := row_2834[int(x_2998)*c_90 : (int(x_2998)+1)*c_90]
+			row_3010 := row_2836[int(x_2998)*c_94 : (int(x_2998)+1)*c_94]
+			row_3011 := row_2838[int(x_2998)*c_98 : (int(x_2998)+1)*c_98]
+			row_3012 := row_2840[int(x_2998)*c_102 : (int(x_2998)+1)*c_102]
+			row_3013 := row_2842[int(x_2998)*c_106 : (int(x_2998)+1)*c_106]
+			row_3014 := row_2844[int(x_2998)*c_110 : (int(x_2998)+1)*c_110]
+			row_3015 := row_2846[int(x_2998)*c_114 : (int(x_2998)+1)*c_114]
+			row_3016 := row_2848[int(x_2998)*c_118 : (int(x_2998)+1)*c_118]
+			row_3017 := row_2850[int(x_2998)*c_122 : (int(x_2998)+1)*c_122]
+			row_3018 := row_2852[int(x_2998)*c_126 : (int(x_2998)+1)*c_126]
+			row_3019 := row_2854[int(x_2998)*c_130 : (int(x_2998)+1)*c_130]
+			row_3020 := row_2856[int(x_2998)*c_134 : (int(x_2998)+1)*c_134]
+			row_3021 := row_2858[int(x_2998)*c_138 : (int(x_2998)+1)*c_138]
+			row_3022 := row_2860[int(x_2998)*c_142 : (int(x_2998)+1)*c_142]
+			_ = row_3022
+			rs_3023 := c_146 * c_147
+			row_3024 := row_2862[int(x_2998)*rs_3023 : (int(x_2998)+1)*rs_3023]
+			_ = row_3024
+			x_3025 := int64(2) * x_2998
+			x_3026 := x_3025 + int64(1)
+			x_3027 := int64(2) * n_15
+			x_3028 := int64(3) * n_15
+			z_3029 := ar.F64(len(row_3005))
+			if x_3026 < 0 || x_3026 >= int64(rev_2894) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_3026, rev_2894))
 			}
-			if c_74 != rev_2851 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "update: value has shape "+runtime.ShapeString([]int{c_74})+"; elements have shape "+runtime.ShapeString([]int{rev_2851}))
+			if c_74 != rev_2895 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "update: value has shape "+runtime.ShapeString([]int{c_74})+"; elements have shape "+runtime.ShapeString([]int{rev_2895}))
 			}
-			c_2986 := ar.F64(len(rev_2849))
-			copy(c_2986, rev_2849)
-			copy(c_2986[int(x_2982)*rev_2851:(int(x_2982)+1)*rev_2851], z_2985)
-			z_2987 := ar.F64(len(row_2962))
-			if x_2981 < 0 || x_2981 >= int64(rev_2850) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2981, rev_2850))
+			c_3030 := ar.F64(len(rev_2893))
+			copy(c_3030, rev_2893)
+			copy(c_3030[int(x_3026)*rev_2895:(int(x_3026)+1)*rev_2895], z_3029)
+			z_3031 := ar.F64(len(row_3006))
+			if x_3025 < 0 || x_3025 >= int64(rev_2894) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_3025, rev_2894))
 			}
-			if c_78 != rev_2851 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "update: value has shape "+runtime.ShapeString([]int{c_78})+"; elements have shape "+runtime.ShapeString([]int{rev_2851}))
+			if c_78 != rev_2895 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "update: value has shape "+runtime.ShapeString([]int{c_78})+"; elements have shape "+runtime.ShapeString([]int{rev_2895}))
 			}
-			c_2988 := ar.F64(len(c_2986))
-			copy(c_2988, c_2986)
-			copy(c_2988[int(x_2981)*rev_2851:(int(x_2981)+1)*rev_2851], z_2987)
-			if x_2981 < 0 || x_2981 >= int64(rev_2850) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2981, rev_2850))
+			c_3032 := ar.F64(len(c_3030))
+			copy(c_3032, c_3030)
+			copy(c_3032[int(x_3025)*rev_2895:(int(x_3025)+1)*rev_2895], z_3031)
+			if x_3025 < 0 || x_3025 >= int64(rev_2894) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_3025, rev_2894))
 			}
-			row_2989 := c_2986[int(x_2981)*rev_2851 : (int(x_2981)+1)*rev_2851]
-			if rev_2851 != rev_2848 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '+': "+runtime.ShapeString([]int{rev_2848})+" and "+runtime.ShapeString([]int{rev_2851}))
+			row_3033 := c_3030[int(x_3025)*rev_2895 : (int(x_3025)+1)*rev_2895]
+			if rev_2895 != rev_2892 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '+': "+runtime.ShapeString([]int{rev_2892})+" and "+runtime.ShapeString([]int{rev_2895}))
 			}
-			r_2990 := ar.F64(rev_2848)
-			rev_2847 = rev_2847[:len(r_2990)]
-			row_2989 = row_2989[:len(r_2990)]
-			for i_2991 := range r_2990 {
-				r_2990[i_2991] = (rev_2847[i_2991] + row_2989[i_2991])
+			r_3034 := ar.F64(rev_2892)
+			rev_2891 = rev_2891[:len(r_3034)]
+			row_3033 = row_3033[:len(r_3034)]
+			for i_3035 := range r_3034 {
+				r_3034[i_3035] = (rev_2891[i_3035] + row_3033[i_3035])
 			}
-			if x_2982 < 0 || x_2982 >= int64(rev_2850) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2982, rev_2850))
+			if x_3026 < 0 || x_3026 >= int64(rev_2894) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_3026, rev_2894))
 			}
-			row_2993 := rev_2849[int(x_2982)*rev_2851 : (int(x_2982)+1)*rev_2851]
-			if rev_2848 != c_86 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_86})+" and "+runtime.ShapeString([]int{rev_2848}))
+			row_3037 := rev_2893[int(x_3026)*rev_2895 : (int(x_3026)+1)*rev_2895]
+			if rev_2892 != c_86 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_86})+" and "+runtime.ShapeString([]int{rev_2892}))
 			}
 			if c_86 != c_82 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_82})+" and "+runtime.ShapeString([]int{c_86}))
 			}
-			if c_82 != rev_2851 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '+': "+runtime.ShapeString([]int{rev_2851})+" and "+runtime.ShapeString([]int{c_82}))
+			if c_82 != rev_2895 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '+': "+runtime.ShapeString([]int{rev_2895})+" and "+runtime.ShapeString([]int{c_82}))
 			}
-			r_2994 := ar.F64(rev_2851)
-			row_2993 = row_2993[:len(r_2994)]
-			row_2963 = row_2963[:len(r_2994)]
-			row_2964 = row_2964[:len(r_2994)]
-			r_2990 = r_2990[:len(r_2994)]
-			for i_2995 := range r_2994 {
-				r_2994[i_2995] = (row_2993[i_2995] + ((1.0 - (row_2963[i_2995] * row_2963[i_2995])) * (row_2964[i_2995] * r_2990[i_2995])))
+			r_3038 := ar.F64(rev_2895)
+			row_3037 = row_3037[:len(r_3038)]
+			row_3007 = row_3007[:len(r_3038)]
+			row_3008 = row_3008[:len(r_3038)]
+			r_3034 = r_3034[:len(r_3038)]
+			for i_3039 := range r_3038 {
+				r_3038[i_3039] = (row_3037[i_3039] + ((1.0 - (row_3007[i_3039] * row_3007[i_3039])) * (row_3008[i_3039] * r_3034[i_3039])))
 			}
-			if rev_2851 != c_98 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_98})+" and "+runtime.ShapeString([]int{rev_2851}))
+			if rev_2895 != c_98 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_98})+" and "+runtime.ShapeString([]int{rev_2895}))
 			}
-			if x_2982 < 0 || x_2982 >= int64(rev_2850) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2982, rev_2850))
+			if x_3026 < 0 || x_3026 >= int64(rev_2894) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_3026, rev_2894))
 			}
-			if rev_2851 != c_98 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2851})+" and "+runtime.ShapeString([]int{c_98})+" differ")
+			if rev_2895 != c_98 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2895})+" and "+runtime.ShapeString([]int{c_98})+" differ")
 			}
-			row_2997 := c_2988[x_2982*int64(rev_2851) : (x_2982+1)*int64(rev_2851)]
-			row_2967 = row_2967[:len(row_2997)]
-			r_2994 = r_2994[:len(row_2997)]
-			for i_2998 := range row_2997 {
-				row_2997[i_2998] += (row_2967[i_2998] * r_2994[i_2998])
+			row_3041 := c_3032[x_3026*int64(rev_2895) : (x_3026+1)*int64(rev_2895)]
+			row_3011 = row_3011[:len(row_3041)]
+			r_3038 = r_3038[:len(row_3041)]
+			for i_3042 := range row_3041 {
+				row_3041[i_3042] += (row_3011[i_3042] * r_3038[i_3042])
 			}
-			if rev_2851 != c_94 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_94})+" and "+runtime.ShapeString([]int{rev_2851}))
+			if rev_2895 != c_94 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_94})+" and "+runtime.ShapeString([]int{rev_2895}))
 			}
 			if c_94 != c_90 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_90})+" and "+runtime.ShapeString([]int{c_94}))
 			}
-			r_3000 := ar.F64(c_90)
-			row_2965 = row_2965[:len(r_3000)]
-			row_2966 = row_2966[:len(r_3000)]
-			r_2994 = r_2994[:len(r_3000)]
-			for i_3001 := range r_3000 {
-				r_3000[i_3001] = ((1.0 - (row_2965[i_3001] * row_2965[i_3001])) * (row_2966[i_3001] * r_2994[i_3001]))
+			r_3044 := ar.F64(c_90)
+			row_3009 = row_3009[:len(r_3044)]
+			row_3010 = row_3010[:len(r_3044)]
+			r_3038 = r_3038[:len(r_3044)]
+			for i_3045 := range r_3044 {
+				r_3044[i_3045] = ((1.0 - (row_3009[i_3045] * row_3009[i_3045])) * (row_3010[i_3045] * r_3038[i_3045]))
 			}
-			if x_2984 < 0 || x_2984+int64(c_90) > int64(c_106) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2984, x_2984+int64(c_90), c_106))
+			if x_3028 < 0 || x_3028+int64(c_90) > int64(c_106) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_3028, x_3028+int64(c_90), c_106))
 			}
-			p_3003 := ar.F64(len(row_2969))
-			copy(p_3003[int(x_2984)*1:], r_3000)
+			p_3047 := ar.F64(len(row_3013))
+			copy(p_3047[int(x_3028)*1:], r_3044)
 			if c_90 != c_114 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_114})+" and "+runtime.ShapeString([]int{c_90}))
 			}
-			r_3004 := ar.F64(c_114)
-			row_2971 = row_2971[:len(r_3004)]
-			r_3000 = r_3000[:len(r_3004)]
-			for i_3005 := range r_3004 {
-				r_3004[i_3005] = (row_2971[i_3005] * r_3000[i_3005])
+			r_3048 := ar.F64(c_114)
+			row_3015 = row_3015[:len(r_3048)]
+			r_3044 = r_3044[:len(r_3048)]
+			for i_3049 := range r_3048 {
+				r_3048[i_3049] = (row_3015[i_3049] * r_3044[i_3049])
 			}
-			if x_2984 < 0 || x_2984+int64(c_114) > int64(c_118) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2984, x_2984+int64(c_114), c_118))
+			if x_3028 < 0 || x_3028+int64(c_114) > int64(c_118) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_3028, x_3028+int64(c_114), c_118))
 			}
-			p_3007 := ar.F64(len(row_2972))
-			copy(p_3007[int(x_2984)*1:], r_3004)
+			p_3051 := ar.F64(len(row_3016))
+			copy(p_3051[int(x_3028)*1:], r_3048)
 			if c_90 != c_110 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_110})+" and "+runtime.ShapeString([]int{c_90}))
 			}
-			if x_2981 < 0 || x_2981 >= int64(rev_2850) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2981, rev_2850))
+			if x_3025 < 0 || x_3025 >= int64(rev_2894) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_3025, rev_2894))
 			}
-			if rev_2851 != c_110 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2851})+" and "+runtime.ShapeString([]int{c_110})+" differ")
+			if rev_2895 != c_110 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2895})+" and "+runtime.ShapeString([]int{c_110})+" differ")
 			}
-			row_3008 := c_2988[x_2981*int64(rev_2851) : (x_2981+1)*int64(rev_2851)]
-			row_2970 = row_2970[:len(row_3008)]
-			r_3000 = r_3000[:len(row_3008)]
-			for i_3009 := range row_3008 {
-				row_3008[i_3009] += (row_2970[i_3009] * r_3000[i_3009])
+			row_3052 := c_3032[x_3025*int64(rev_2895) : (x_3025+1)*int64(rev_2895)]
+			row_3014 = row_3014[:len(row_3052)]
+			r_3044 = r_3044[:len(row_3052)]
+			for i_3053 := range row_3052 {
+				row_3052[i_3053] += (row_3014[i_3053] * r_3044[i_3053])
 			}
-			if rev_2848 != c_82 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_82})+" and "+runtime.ShapeString([]int{rev_2848}))
+			if rev_2892 != c_82 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_82})+" and "+runtime.ShapeString([]int{rev_2892}))
 			}
 			if c_82 != c_86 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_86})+" and "+runtime.ShapeString([]int{c_82}))
 			}
-			r_3011 := ar.F64(c_86)
-			row_2964 = row_2964[:len(r_3011)]
-			row_2963 = row_2963[:len(r_3011)]
-			r_2990 = r_2990[:len(r_3011)]
-			for i_3012 := range r_3011 {
-				r_3011[i_3012] = ((row_2964[i_3012] * (1.0 - row_2964[i_3012])) * (row_2963[i_3012] * r_2990[i_3012]))
+			r_3055 := ar.F64(c_86)
+			row_3008 = row_3008[:len(r_3055)]
+			row_3007 = row_3007[:len(r_3055)]
+			r_3034 = r_3034[:len(r_3055)]
+			for i_3056 := range r_3055 {
+				r_3055[i_3056] = ((row_3008[i_3056] * (1.0 - row_3008[i_3056])) * (row_3007[i_3056] * r_3034[i_3056]))
 			}
-			if x_2983 < 0 || x_2983+int64(c_86) > int64(c_106) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2983, x_2983+int64(c_86), c_106))
+			if x_3027 < 0 || x_3027+int64(c_86) > int64(c_106) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_3027, x_3027+int64(c_86), c_106))
 			}
-			region_3014 := p_3003[int(x_2983)*1 : (int(x_2983)+c_86)*1]
-			r_3011 = r_3011[:len(region_3014)]
-			for i_3015 := range region_3014 {
-				region_3014[i_3015] += r_3011[i_3015]
+			region_3058 := p_3047[int(x_3027)*1 : (int(x_3027)+c_86)*1]
+			r_3055 = r_3055[:len(region_3058)]
+			for i_3059 := range region_3058 {
+				region_3058[i_3059] += r_3055[i_3059]
 			}
 			if c_86 != c_122 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_122})+" and "+runtime.ShapeString([]int{c_86}))
 			}
-			r_3016 := ar.F64(c_122)
-			row_2973 = row_2973[:len(r_3016)]
-			r_3011 = r_3011[:len(r_3016)]
-			for i_3017 := range r_3016 {
-				r_3016[i_3017] = (row_2973[i_3017] * r_3011[i_3017])
+			r_3060 := ar.F64(c_122)
+			row_3017 = row_3017[:len(r_3060)]
+			r_3055 = r_3055[:len(r_3060)]
+			for i_3061 := range r_3060 {
+				r_3060[i_3061] = (row_3017[i_3061] * r_3055[i_3061])
 			}
 			if c_86 != c_126 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_126})+" and "+runtime.ShapeString([]int{c_86}))
 			}
-			if x_2983 < 0 || x_2983+int64(c_126) > int64(c_118) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2983, x_2983+int64(c_126), c_118))
+			if x_3027 < 0 || x_3027+int64(c_126) > int64(c_118) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_3027, x_3027+int64(c_126), c_118))
 			}
-			region_3019 := p_3007[int(x_2983)*1 : (int(x_2983)+c_126)*1]
-			row_2974 = row_2974[:len(region_3019)]
-			r_3011 = r_3011[:len(region_3019)]
-			for i_3020 := range region_3019 {
-				region_3019[i_3020] += (row_2974[i_3020] * r_3011[i_3020])
+			region_3063 := p_3051[int(x_3027)*1 : (int(x_3027)+c_126)*1]
+			row_3018 = row_3018[:len(region_3063)]
+			r_3055 = r_3055[:len(region_3063)]
+			for i_3064 := range region_3063 {
+				region_3063[i_3064] += (row_3018[i_3064] * r_3055[i_3064])
 			}
-			if rev_2851 != c_90 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_90})+" and "+runtime.ShapeString([]int{rev_2851}))
+			if rev_2895 != c_90 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_90})+" and "+runtime.ShapeString([]int{rev_2895}))
 			}
 			if c_90 != c_94 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_94})+" and "+runtime.ShapeString([]int{c_90}))
 			}
-			r_3022 := ar.F64(c_94)
-			row_2966 = row_2966[:len(r_3022)]
-			row_2965 = row_2965[:len(r_3022)]
-			r_2994 = r_2994[:len(r_3022)]
-			for i_3023 := range r_3022 {
-				r_3022[i_3023] = ((row_2966[i_3023] * (1.0 - row_2966[i_3023])) * (row_2965[i_3023] * r_2994[i_3023]))
+			r_3066 := ar.F64(c_94)
+			row_3010 = row_3010[:len(r_3066)]
+			row_3009 = row_3009[:len(r_3066)]
+			r_3038 = r_3038[:len(r_3066)]
+			for i_3067 := range r_3066 {
+				r_3066[i_3067] = ((row_3010[i_3067] * (1.0 - row_3010[i_3067])) * (row_3009[i_3067] * r_3038[i_3067]))
 			}
 			if n_15 < 0 || n_15+int64(c_94) > int64(c_106) {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_94), c_106))
 			}
-			region_3025 := p_3003[int(n_15)*1 : (int(n_15)+c_94)*1]
-			r_3022 = r_3022[:len(region_3025)]
-			for i_3026 := range region_3025 {
-				region_3025[i_3026] += r_3022[i_3026]
+			region_3069 := p_3047[int(n_15)*1 : (int(n_15)+c_94)*1]
+			r_3066 = r_3066[:len(region_3069)]
+			for i_3070 := range region_3069 {
+				region_3069[i_3070] += r_3066[i_3070]
 			}
 			if c_94 != c_134 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_134})+" and "+runtime.ShapeString([]int{c_94}))
@@ -8334,47 +8824,47 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if n_15 < 0 || n_15+int64(c_134) > int64(c_118) {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_134), c_118))
 			}
-			region_3027 := p_3007[int(n_15)*1 : (int(n_15)+c_134)*1]
-			row_2976 = row_2976[:len(region_3027)]
-			r_3022 = r_3022[:len(region_3027)]
-			for i_3028 := range region_3027 {
-				region_3027[i_3028] += (row_2976[i_3028] * r_3022[i_3028])
+			region_3071 := p_3051[int(n_15)*1 : (int(n_15)+c_134)*1]
+			row_3020 = row_3020[:len(region_3071)]
+			r_3066 = r_3066[:len(region_3071)]
+			for i_3072 := range region_3071 {
+				region_3071[i_3072] += (row_3020[i_3072] * r_3066[i_3072])
 			}
 			if c_94 != c_130 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_130})+" and "+runtime.ShapeString([]int{c_94}))
 			}
-			if x_2981 < 0 || x_2981 >= int64(rev_2850) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2981, rev_2850))
+			if x_3025 < 0 || x_3025 >= int64(rev_2894) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_3025, rev_2894))
 			}
-			if rev_2851 != c_130 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2851})+" and "+runtime.ShapeString([]int{c_130})+" differ")
+			if rev_2895 != c_130 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2895})+" and "+runtime.ShapeString([]int{c_130})+" differ")
 			}
-			row_3030 := c_2988[x_2981*int64(rev_2851) : (x_2981+1)*int64(rev_2851)]
-			row_2975 = row_2975[:len(row_3030)]
-			r_3022 = r_3022[:len(row_3030)]
-			for i_3031 := range row_3030 {
-				row_3030[i_3031] += (row_2975[i_3031] * r_3022[i_3031])
+			row_3074 := c_3032[x_3025*int64(rev_2895) : (x_3025+1)*int64(rev_2895)]
+			row_3019 = row_3019[:len(row_3074)]
+			r_3066 = r_3066[:len(row_3074)]
+			for i_3075 := range row_3074 {
+				row_3074[i_3075] += (row_3019[i_3075] * r_3066[i_3075])
 			}
-			if rev_2851 != c_102 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_102})+" and "+runtime.ShapeString([]int{rev_2851}))
+			if rev_2895 != c_102 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_102})+" and "+runtime.ShapeString([]int{rev_2895}))
 			}
 			if c_102 != c_98 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_98})+" and "+runtime.ShapeString([]int{c_102}))
 			}
-			r_3033 := ar.F64(c_98)
-			row_2967 = row_2967[:len(r_3033)]
-			row_2968 = row_2968[:len(r_3033)]
-			r_2994 = r_2994[:len(r_3033)]
-			for i_3034 := range r_3033 {
-				r_3033[i_3034] = ((row_2967[i_3034] * (1.0 - row_2967[i_3034])) * (row_2968[i_3034] * r_2994[i_3034]))
+			r_3077 := ar.F64(c_98)
+			row_3011 = row_3011[:len(r_3077)]
+			row_3012 = row_3012[:len(r_3077)]
+			r_3038 = r_3038[:len(r_3077)]
+			for i_3078 := range r_3077 {
+				r_3077[i_3078] = ((row_3011[i_3078] * (1.0 - row_3011[i_3078])) * (row_3012[i_3078] * r_3038[i_3078]))
 			}
-			if int64(0) < 0 || int64(0)+int64(c_98) > int64(c_106) {
+			if int64(0)+int64(c_98) > int64(c_106) {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_98), c_106))
 			}
-			region_3036 := p_3003[int(int64(0))*1 : (int(int64(0))+c_98)*1]
-			r_3033 = r_3033[:len(region_3036)]
-			for i_3037 := range region_3036 {
-				region_3036[i_3037] += r_3033[i_3037]
+			region_3080 := p_3047[int(int64(0))*1 : (int(int64(0))+c_98)*1]
+			r_3077 = r_3077[:len(region_3080)]
+			for i_3081 := range region_3080 {
+				region_3080[i_3081] += r_3077[i_3081]
 			}
 			if c_98 != c_138 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_138})+" and "+runtime.ShapeString([]int{c_98}))
@@ -8382,71 +8872,71 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if c_122 != c_138 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_122})+" and "+runtime.ShapeString([]int{c_138})+" differ")
 			}
-			row_2977 = row_2977[:len(r_3016)]
-			r_3033 = r_3033[:len(r_3016)]
-			for i_3039 := range r_3016 {
-				r_3016[i_3039] += (row_2977[i_3039] * r_3033[i_3039])
+			row_3021 = row_3021[:len(r_3060)]
+			r_3077 = r_3077[:len(r_3060)]
+			for i_3083 := range r_3060 {
+				r_3060[i_3083] += (row_3021[i_3083] * r_3077[i_3083])
 			}
 			if c_98 != c_126 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_126})+" and "+runtime.ShapeString([]int{c_98}))
 			}
-			if int64(0) < 0 || int64(0)+int64(c_126) > int64(c_118) {
+			if int64(0)+int64(c_126) > int64(c_118) {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_126), c_118))
 			}
-			region_3041 := p_3007[int(int64(0))*1 : (int(int64(0))+c_126)*1]
-			row_2974 = row_2974[:len(region_3041)]
-			r_3033 = r_3033[:len(region_3041)]
-			for i_3042 := range region_3041 {
-				region_3041[i_3042] += (row_2974[i_3042] * r_3033[i_3042])
+			region_3085 := p_3051[int(int64(0))*1 : (int(int64(0))+c_126)*1]
+			row_3018 = row_3018[:len(region_3085)]
+			r_3077 = r_3077[:len(region_3085)]
+			for i_3086 := range region_3085 {
+				region_3085[i_3086] += (row_3018[i_3086] * r_3077[i_3086])
 			}
-			if x_2982 < 0 || x_2982 >= int64(rev_2853) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2982, rev_2853))
+			if x_3026 < 0 || x_3026 >= int64(rev_2897) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_3026, rev_2897))
 			}
-			if rev_2854 != c_106 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2854})+" and "+runtime.ShapeString([]int{c_106})+" differ")
+			if rev_2898 != c_106 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2898})+" and "+runtime.ShapeString([]int{c_106})+" differ")
 			}
-			row_3044 := rev_2852[x_2982*int64(rev_2854) : (x_2982+1)*int64(rev_2854)]
-			for j_3045 := range row_3044 {
-				row_3044[j_3045] += p_3003[j_3045]
+			row_3088 := rev_2896[x_3026*int64(rev_2898) : (x_3026+1)*int64(rev_2898)]
+			for j_3089 := range row_3088 {
+				row_3088[j_3089] += p_3047[j_3089]
 			}
-			if x_2981 < 0 || x_2981 >= int64(rev_2853) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2981, rev_2853))
+			if x_3025 < 0 || x_3025 >= int64(rev_2897) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_3025, rev_2897))
 			}
-			if rev_2854 != c_118 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2854})+" and "+runtime.ShapeString([]int{c_118})+" differ")
+			if rev_2898 != c_118 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2898})+" and "+runtime.ShapeString([]int{c_118})+" differ")
 			}
-			row_3046 := rev_2852[x_2981*int64(rev_2854) : (x_2981+1)*int64(rev_2854)]
-			for j_3047 := range row_3046 {
-				row_3046[j_3047] += p_3007[j_3047]
+			row_3090 := rev_2896[x_3025*int64(rev_2898) : (x_3025+1)*int64(rev_2898)]
+			for j_3091 := range row_3090 {
+				row_3090[j_3091] += p_3051[j_3091]
 			}
-			rev_2847, rev_2848, rev_2849 = r_3016, c_122, c_2988
-			_ = mark_2952
+			rev_2891, rev_2892, rev_2893 = r_3060, c_122, c_3032
+			_ = mark_2996
 		}
-		if x_2758 < 0 || x_2758 >= int64(sequence_11) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(x_2758, sequence_11))
+		if x_2802 < 0 || x_2802 >= int64(sequence_11) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(x_2802, sequence_11))
 		}
-		row_3048 := sequence_10[int(x_2758)*sequence_12 : (int(x_2758)+1)*sequence_12]
-		if rev_2848 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{rev_2848}))
+		row_3092 := sequence_10[int(x_2802)*sequence_12 : (int(x_2802)+1)*sequence_12]
+		if rev_2892 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{rev_2892}))
 		}
-		if int64(0) < 0 || int64(0) >= int64(rev_2454) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(0), rev_2454))
+		if int64(0) >= int64(rev_2498) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(0), rev_2498))
 		}
-		if rev_2455 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2455})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
+		if rev_2499 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2499})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
 		}
-		row_3049 := rev_2453[int64(0)*int64(rev_2455) : (int64(0)+1)*int64(rev_2455)]
-		row_3048 = row_3048[:len(row_3049)]
-		rev_2847 = rev_2847[:len(row_3049)]
-		for i_3050 := range row_3049 {
-			row_3049[i_3050] += (row_3048[i_3050] * rev_2847[i_3050])
+		row_3093 := rev_2497[int64(0)*int64(rev_2499) : (int64(0)+1)*int64(rev_2499)]
+		row_3092 = row_3092[:len(row_3093)]
+		rev_2891 = rev_2891[:len(row_3093)]
+		for i_3094 := range row_3093 {
+			row_3093[i_3094] += (row_3092[i_3094] * rev_2891[i_3094])
 		}
-		rev_2449 = rev_2849
-		_ = mark_2756
+		rev_2493 = rev_2893
+		_ = mark_2800
 	}
-	x_3052 := -c_2373
-	x_3053 := x_3052 / x_2442
-	return x_3053, z_2448, mainparams_2, mainparams_3, z_2447, extraparams_5, extraparams_6, nil
+	x_3096 := -c_2417
+	x_3097 := x_3096 / x_2486
+	return x_3097, z_2492, mainparams_2, mainparams_3, z_2491, extraparams_5, extraparams_6, nil
 }
 
 // fn_lstmjacobian is def lstm_jacobian (models.nab:100:12).
@@ -8495,22 +8985,22 @@ func fn_cross(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 i
 	}
 	a_1 = a_1[:a_2*a_3]
 	b_4 = b_4[:b_5*b_6]
-	if int64(1) < 0 || int64(1) >= int64(a_2) {
+	if int64(1) >= int64(a_2) {
 		return nil, 0, 0, nbAt("models.nab:123:5", runtime.CheckIndex(int64(1), a_2))
 	}
 	row_8 := a_1[int(int64(1))*a_3 : (int(int64(1))+1)*a_3]
-	if int64(2) < 0 || int64(2) >= int64(b_5) {
+	if int64(2) >= int64(b_5) {
 		return nil, 0, 0, nbAt("models.nab:123:12", runtime.CheckIndex(int64(2), b_5))
 	}
 	row_9 := b_4[int(int64(2))*b_6 : (int(int64(2))+1)*b_6]
 	if b_6 != a_3 {
 		return nil, 0, 0, nbErrorf("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
-	if int64(2) < 0 || int64(2) >= int64(a_2) {
+	if int64(2) >= int64(a_2) {
 		return nil, 0, 0, nbAt("models.nab:123:19", runtime.CheckIndex(int64(2), a_2))
 	}
 	row_10 := a_1[int(int64(2))*a_3 : (int(int64(2))+1)*a_3]
-	if int64(1) < 0 || int64(1) >= int64(b_5) {
+	if int64(1) >= int64(b_5) {
 		return nil, 0, 0, nbAt("models.nab:123:26", runtime.CheckIndex(int64(1), b_5))
 	}
 	row_11 := b_4[int(int64(1))*b_6 : (int(int64(1))+1)*b_6]
@@ -8522,101 +9012,140 @@ func fn_cross(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 i
 	row_9 = row_9[:len(r_12)]
 	row_10 = row_10[:len(r_12)]
 	row_11 = row_11[:len(r_12)]
-	for i_13 := range r_12 {
-		r_12[i_13] = ((row_8[i_13] * row_9[i_13]) - (row_10[i_13] * row_11[i_13]))
+	if len(r_12) >= 262144 {
+		r_12 := r_12
+		row_8 := row_8
+		row_9 := row_9
+		row_10 := row_10
+		row_11 := row_11
+		runtime.ParallelFor(len(r_12), 16384, func(lo_16, hi int) {
+			for i_17 := lo_16; i_17 < hi; i_17++ {
+				r_12[i_17] = ((row_8[i_17] * row_9[i_17]) - (row_10[i_17] * row_11[i_17]))
+			}
+		})
+	} else {
+		for i_13 := range r_12 {
+			r_12[i_13] = ((row_8[i_13] * row_9[i_13]) - (row_10[i_13] * row_11[i_13]))
+		}
 	}
-	if int64(2) < 0 || int64(2) >= int64(a_2) {
+	if int64(2) >= int64(a_2) {
 		return nil, 0, 0, nbAt("models.nab:123:32", runtime.CheckIndex(int64(2), a_2))
 	}
-	row_15 := a_1[int(int64(2))*a_3 : (int(int64(2))+1)*a_3]
-	if int64(0) < 0 || int64(0) >= int64(b_5) {
+	row_19 := a_1[int(int64(2))*a_3 : (int(int64(2))+1)*a_3]
+	if int64(0) >= int64(b_5) {
 		return nil, 0, 0, nbAt("models.nab:123:39", runtime.CheckIndex(int64(0), b_5))
 	}
-	row_16 := b_4[int(int64(0))*b_6 : (int(int64(0))+1)*b_6]
+	row_20 := b_4[int(int64(0))*b_6 : (int(int64(0))+1)*b_6]
 	if b_6 != a_3 {
 		return nil, 0, 0, nbErrorf("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
-	if int64(0) < 0 || int64(0) >= int64(a_2) {
+	if int64(0) >= int64(a_2) {
 		return nil, 0, 0, nbAt("models.nab:123:46", runtime.CheckIndex(int64(0), a_2))
 	}
-	row_17 := a_1[int(int64(0))*a_3 : (int(int64(0))+1)*a_3]
-	if int64(2) < 0 || int64(2) >= int64(b_5) {
+	row_21 := a_1[int(int64(0))*a_3 : (int(int64(0))+1)*a_3]
+	if int64(2) >= int64(b_5) {
 		return nil, 0, 0, nbAt("models.nab:123:53", runtime.CheckIndex(int64(2), b_5))
 	}
-	row_18 := b_4[int(int64(2))*b_6 : (int(int64(2))+1)*b_6]
+	row_22 := b_4[int(int64(2))*b_6 : (int(int64(2))+1)*b_6]
 	if b_6 != a_3 {
 		return nil, 0, 0, nbErrorf("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
-	r_19 := ar.F64(a_3)
-	row_15 = row_15[:len(r_19)]
-	row_16 = row_16[:len(r_19)]
-	row_17 = row_17[:len(r_19)]
-	row_18 = row_18[:len(r_19)]
-	for i_20 := range r_19 {
-		r_19[i_20] = ((row_15[i_20] * row_16[i_20]) - (row_17[i_20] * row_18[i_20]))
+	r_23 := ar.F64(a_3)
+	row_19 = row_19[:len(r_23)]
+	row_20 = row_20[:len(r_23)]
+	row_21 = row_21[:len(r_23)]
+	row_22 = row_22[:len(r_23)]
+	if len(r_23) >= 262144 {
+		r_23 := r_23
+		row_19 := row_19
+		row_20 := row_20
+		row_21 := row_21
+		row_22 := row_22
+		runtime.ParallelFor(len(r_23), 16384, func(lo_27, hi int) {
+			for i_28 := lo_27; i_28 < hi; i_28++ {
+				r_23[i_28] = ((row_19[i_28] * row_20[i_28]) - (row_21[i_28] * row_22[i_28]))
+			}
+		})
+	} else {
+		for i_24 := range r_23 {
+			r_23[i_24] = ((row_19[i_24] * row_20[i_24]) - (row_21[i_24] * row_22[i_24]))
+		}
 	}
-	if int64(0) < 0 || int64(0) >= int64(a_2) {
+	if int64(0) >= int64(a_2) {
 		return nil, 0, 0, nbAt("models.nab:123:59", runtime.CheckIndex(int64(0), a_2))
 	}
-	row_22 := a_1[int(int64(0))*a_3 : (int(int64(0))+1)*a_3]
-	if int64(1) < 0 || int64(1) >= int64(b_5) {
+	row_30 := a_1[int(int64(0))*a_3 : (int(int64(0))+1)*a_3]
+	if int64(1) >= int64(b_5) {
 		return nil, 0, 0, nbAt("models.nab:123:66", runtime.CheckIndex(int64(1), b_5))
 	}
-	row_23 := b_4[int(int64(1))*b_6 : (int(int64(1))+1)*b_6]
+	row_31 := b_4[int(int64(1))*b_6 : (int(int64(1))+1)*b_6]
 	if b_6 != a_3 {
 		return nil, 0, 0, nbErrorf("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
-	if int64(1) < 0 || int64(1) >= int64(a_2) {
+	if int64(1) >= int64(a_2) {
 		return nil, 0, 0, nbAt("models.nab:123:73", runtime.CheckIndex(int64(1), a_2))
 	}
-	row_24 := a_1[int(int64(1))*a_3 : (int(int64(1))+1)*a_3]
-	if int64(0) < 0 || int64(0) >= int64(b_5) {
+	row_32 := a_1[int(int64(1))*a_3 : (int(int64(1))+1)*a_3]
+	if int64(0) >= int64(b_5) {
 		return nil, 0, 0, nbAt("models.nab:123:80", runtime.CheckIndex(int64(0), b_5))
 	}
-	row_25 := b_4[int(int64(0))*b_6 : (int(int64(0))+1)*b_6]
+	row_33 := b_4[int(int64(0))*b_6 : (int(int64(0))+1)*b_6]
 	if b_6 != a_3 {
 		return nil, 0, 0, nbErrorf("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
-	r_26 := ar.F64(a_3)
-	row_22 = row_22[:len(r_26)]
-	row_23 = row_23[:len(r_26)]
-	row_24 = row_24[:len(r_26)]
-	row_25 = row_25[:len(r_26)]
-	for i_27 := range r_26 {
-		r_26[i_27] = ((row_22[i_27] * row_23[i_27]) - (row_24[i_27] * row_25[i_27]))
-	}
-	var a_29 []float64
-	var d_30 int = 0
-	var rs_31 int = 0
-	for i_32 := 0; i_32 < 3; i_32++ {
-		mark_33 := ar.mark()
-		var e_34 []float64
-		var e_35 int
-		switch i_32 {
-		case 0:
-			e_34, e_35 = r_12, a_3
-		case 1:
-			e_34, e_35 = r_19, a_3
-		case 2:
-			e_34, e_35 = r_26, a_3
-		}
-		if i_32 == 0 {
-			d_30 = e_35
-			rs_31 = d_30
-			tot_36, err_37 := runtime.MulSize(3, rs_31)
-			if err_37 != nil {
-				return nil, 0, 0, nbAt("models.nab:123:3", err_37)
+	r_34 := ar.F64(a_3)
+	row_30 = row_30[:len(r_34)]
+	row_31 = row_31[:len(r_34)]
+	row_32 = row_32[:len(r_34)]
+	row_33 = row_33[:len(r_34)]
+	if len(r_34) >= 262144 {
+		r_34 := r_34
+		row_30 := row_30
+		row_31 := row_31
+		row_32 := row_32
+		row_33 := row_33
+		runtime.ParallelFor(len(r_34), 16384, func(lo_38, hi int) {
+			for i_39 := lo_38; i_39 < hi; i_39++ {
+				r_34[i_39] = ((row_30[i_39] * row_31[i_39]) - (row_32[i_39] * row_33[i_39]))
 			}
-			a_29 = ar.F64(tot_36)
-		} else if e_35 != d_30 {
-			return nil, 0, 0, nbErrorf("models.nab:123:3", "array literal: element "+strconv.Itoa(i_32)+" has shape "+runtime.ShapeString([]int{e_35})+", element 0 has shape "+runtime.ShapeString([]int{d_30}))
-		}
-		copy(a_29[i_32*rs_31:(i_32+1)*rs_31], e_34)
-		if i_32 > 0 {
-			ar.release(mark_33)
+		})
+	} else {
+		for i_35 := range r_34 {
+			r_34[i_35] = ((row_30[i_35] * row_31[i_35]) - (row_32[i_35] * row_33[i_35]))
 		}
 	}
-	return a_29, 3, d_30, nil
+	var a_41 []float64
+	var d_42 int = 0
+	var rs_43 int = 0
+	for i_44 := 0; i_44 < 3; i_44++ {
+		mark_45 := ar.mark()
+		var e_46 []float64
+		var e_47 int
+		switch i_44 {
+		case 0:
+			e_46, e_47 = r_12, a_3
+		case 1:
+			e_46, e_47 = r_23, a_3
+		case 2:
+			e_46, e_47 = r_34, a_3
+		}
+		if i_44 == 0 {
+			d_42 = e_47
+			rs_43 = d_42
+			tot_48, err_49 := runtime.MulSize(3, rs_43)
+			if err_49 != nil {
+				return nil, 0, 0, nbAt("models.nab:123:3", err_49)
+			}
+			a_41 = ar.F64(tot_48)
+		} else if e_47 != d_42 {
+			return nil, 0, 0, nbErrorf("models.nab:123:3", "array literal: element "+strconv.Itoa(i_44)+" has shape "+runtime.ShapeString([]int{e_47})+", element 0 has shape "+runtime.ShapeString([]int{d_42}))
+		}
+		copy(a_41[i_44*rs_43:(i_44+1)*rs_43], e_46)
+		if i_44 > 0 {
+			ar.release(mark_45)
+		}
+	}
+	return a_41, 3, d_42, nil
 }
 
 // fn_rotate is def rotate (models.nab:126:5).
@@ -8633,15 +9162,15 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 	}
 	r_1 = r_1[:r_2*r_3]
 	x_4 = x_4[:x_5*x_6]
-	if int64(0) < 0 || int64(0) >= int64(r_2) {
+	if int64(0) >= int64(r_2) {
 		return nil, 0, 0, nbAt("models.nab:127:18", runtime.CheckIndex(int64(0), r_2))
 	}
 	row_8 := r_1[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
-	if int64(1) < 0 || int64(1) >= int64(r_2) {
+	if int64(1) >= int64(r_2) {
 		return nil, 0, 0, nbAt("models.nab:127:27", runtime.CheckIndex(int64(1), r_2))
 	}
 	row_9 := r_1[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
-	if int64(2) < 0 || int64(2) >= int64(r_2) {
+	if int64(2) >= int64(r_2) {
 		return nil, 0, 0, nbAt("models.nab:127:36", runtime.CheckIndex(int64(2), r_2))
 	}
 	row_10 := r_1[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
@@ -8649,262 +9178,393 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 	row_8 = row_8[:len(r_11)]
 	row_9 = row_9[:len(r_11)]
 	row_10 = row_10[:len(r_11)]
-	for i_12 := range r_11 {
-		r_11[i_12] = (((row_8[i_12] * row_8[i_12]) + (row_9[i_12] * row_9[i_12])) + (row_10[i_12] * row_10[i_12]))
+	if len(r_11) >= 262144 {
+		r_11 := r_11
+		row_8 := row_8
+		row_9 := row_9
+		row_10 := row_10
+		runtime.ParallelFor(len(r_11), 16384, func(lo_15, hi int) {
+			for i_16 := lo_15; i_16 < hi; i_16++ {
+				r_11[i_16] = (((row_8[i_16] * row_8[i_16]) + (row_9[i_16] * row_9[i_16])) + (row_10[i_16] * row_10[i_16]))
+			}
+		})
+	} else {
+		for i_12 := range r_11 {
+			r_11[i_12] = (((row_8[i_12] * row_8[i_12]) + (row_9[i_12] * row_9[i_12])) + (row_10[i_12] * row_10[i_12]))
+		}
 	}
-	r_14 := ar.F64(r_3)
-	r_11 = r_11[:len(r_14)]
-	for i_15 := range r_14 {
-		r_14[i_15] = (runtime.Sign(r_11[i_15]))
+	r_18 := ar.F64(r_3)
+	r_11 = r_11[:len(r_18)]
+	if len(r_18) >= 262144 {
+		r_18 := r_18
+		r_11 := r_11
+		runtime.ParallelFor(len(r_18), 16384, func(lo_22, hi int) {
+			for i_23 := lo_22; i_23 < hi; i_23++ {
+				r_18[i_23] = (runtime.Sign(r_11[i_23]))
+			}
+		})
+	} else {
+		for i_19 := range r_18 {
+			r_18[i_19] = (runtime.Sign(r_11[i_19]))
+		}
 	}
-	r_17 := ar.F64(r_3)
-	r_11 = r_11[:len(r_17)]
-	r_14 = r_14[:len(r_17)]
-	for i_18 := range r_17 {
-		r_17[i_18] = (math.Sqrt((r_11[i_18] + (1.0 - r_14[i_18]))))
+	r_25 := ar.F64(r_3)
+	r_11 = r_11[:len(r_25)]
+	r_18 = r_18[:len(r_25)]
+	if len(r_25) >= 262144 {
+		r_25 := r_25
+		r_11 := r_11
+		r_18 := r_18
+		runtime.ParallelFor(len(r_25), 16384, func(lo_29, hi int) {
+			for i_30 := lo_29; i_30 < hi; i_30++ {
+				r_25[i_30] = (math.Sqrt((r_11[i_30] + (1.0 - r_18[i_30]))))
+			}
+		})
+	} else {
+		for i_26 := range r_25 {
+			r_25[i_26] = (math.Sqrt((r_11[i_26] + (1.0 - r_18[i_26]))))
+		}
 	}
-	r_20 := ar.F64(r_3)
-	r_17 = r_17[:len(r_20)]
-	for i_21 := range r_20 {
-		r_20[i_21] = (math.Cos(r_17[i_21]))
+	r_32 := ar.F64(r_3)
+	r_25 = r_25[:len(r_32)]
+	if len(r_32) >= 262144 {
+		r_32 := r_32
+		r_25 := r_25
+		runtime.ParallelFor(len(r_32), 16384, func(lo_36, hi int) {
+			for i_37 := lo_36; i_37 < hi; i_37++ {
+				r_32[i_37] = (math.Cos(r_25[i_37]))
+			}
+		})
+	} else {
+		for i_33 := range r_32 {
+			r_32[i_33] = (math.Cos(r_25[i_33]))
+		}
 	}
-	r_23 := ar.F64(r_3)
-	r_17 = r_17[:len(r_23)]
-	for i_24 := range r_23 {
-		r_23[i_24] = (math.Sin(r_17[i_24]))
+	r_39 := ar.F64(r_3)
+	r_25 = r_25[:len(r_39)]
+	if len(r_39) >= 262144 {
+		r_39 := r_39
+		r_25 := r_25
+		runtime.ParallelFor(len(r_39), 16384, func(lo_43, hi int) {
+			for i_44 := lo_43; i_44 < hi; i_44++ {
+				r_39[i_44] = (math.Sin(r_25[i_44]))
+			}
+		})
+	} else {
+		for i_40 := range r_39 {
+			r_39[i_40] = (math.Sin(r_25[i_40]))
+		}
 	}
-	if int64(0) < 0 || int64(0) >= int64(r_2) {
+	if int64(0) >= int64(r_2) {
 		return nil, 0, 0, nbAt("models.nab:132:16", runtime.CheckIndex(int64(0), r_2))
 	}
-	row_26 := r_1[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
-	r_27 := ar.F64(r_3)
-	row_26 = row_26[:len(r_27)]
-	r_17 = r_17[:len(r_27)]
-	for i_28 := range r_27 {
-		r_27[i_28] = (row_26[i_28] / r_17[i_28])
+	row_46 := r_1[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
+	r_47 := ar.F64(r_3)
+	row_46 = row_46[:len(r_47)]
+	r_25 = r_25[:len(r_47)]
+	if len(r_47) >= 262144 {
+		r_47 := r_47
+		row_46 := row_46
+		r_25 := r_25
+		runtime.ParallelFor(len(r_47), 16384, func(lo_51, hi int) {
+			for i_52 := lo_51; i_52 < hi; i_52++ {
+				r_47[i_52] = (row_46[i_52] / r_25[i_52])
+			}
+		})
+	} else {
+		for i_48 := range r_47 {
+			r_47[i_48] = (row_46[i_48] / r_25[i_48])
+		}
 	}
-	if int64(1) < 0 || int64(1) >= int64(r_2) {
+	if int64(1) >= int64(r_2) {
 		return nil, 0, 0, nbAt("models.nab:132:30", runtime.CheckIndex(int64(1), r_2))
 	}
-	row_30 := r_1[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
-	r_31 := ar.F64(r_3)
-	row_30 = row_30[:len(r_31)]
-	r_17 = r_17[:len(r_31)]
-	for i_32 := range r_31 {
-		r_31[i_32] = (row_30[i_32] / r_17[i_32])
+	row_54 := r_1[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
+	r_55 := ar.F64(r_3)
+	row_54 = row_54[:len(r_55)]
+	r_25 = r_25[:len(r_55)]
+	if len(r_55) >= 262144 {
+		r_55 := r_55
+		row_54 := row_54
+		r_25 := r_25
+		runtime.ParallelFor(len(r_55), 16384, func(lo_59, hi int) {
+			for i_60 := lo_59; i_60 < hi; i_60++ {
+				r_55[i_60] = (row_54[i_60] / r_25[i_60])
+			}
+		})
+	} else {
+		for i_56 := range r_55 {
+			r_55[i_56] = (row_54[i_56] / r_25[i_56])
+		}
 	}
-	if int64(2) < 0 || int64(2) >= int64(r_2) {
+	if int64(2) >= int64(r_2) {
 		return nil, 0, 0, nbAt("models.nab:132:44", runtime.CheckIndex(int64(2), r_2))
 	}
-	row_34 := r_1[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
-	r_35 := ar.F64(r_3)
-	row_34 = row_34[:len(r_35)]
-	r_17 = r_17[:len(r_35)]
-	for i_36 := range r_35 {
-		r_35[i_36] = (row_34[i_36] / r_17[i_36])
-	}
-	var a_38 []float64
-	var d_39 int = 0
-	var rs_40 int = 0
-	for i_41 := 0; i_41 < 3; i_41++ {
-		mark_42 := ar.mark()
-		var e_43 []float64
-		var e_44 int
-		switch i_41 {
-		case 0:
-			e_43, e_44 = r_27, r_3
-		case 1:
-			e_43, e_44 = r_31, r_3
-		case 2:
-			e_43, e_44 = r_35, r_3
-		}
-		if i_41 == 0 {
-			d_39 = e_44
-			rs_40 = d_39
-			tot_45, err_46 := runtime.MulSize(3, rs_40)
-			if err_46 != nil {
-				return nil, 0, 0, nbAt("models.nab:132:14", err_46)
+	row_62 := r_1[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
+	r_63 := ar.F64(r_3)
+	row_62 = row_62[:len(r_63)]
+	r_25 = r_25[:len(r_63)]
+	if len(r_63) >= 262144 {
+		r_63 := r_63
+		row_62 := row_62
+		r_25 := r_25
+		runtime.ParallelFor(len(r_63), 16384, func(lo_67, hi int) {
+			for i_68 := lo_67; i_68 < hi; i_68++ {
+				r_63[i_68] = (row_62[i_68] / r_25[i_68])
 			}
-			a_38 = ar.F64(tot_45)
-		} else if e_44 != d_39 {
-			return nil, 0, 0, nbErrorf("models.nab:132:14", "array literal: element "+strconv.Itoa(i_41)+" has shape "+runtime.ShapeString([]int{e_44})+", element 0 has shape "+runtime.ShapeString([]int{d_39}))
-		}
-		copy(a_38[i_41*rs_40:(i_41+1)*rs_40], e_43)
-		if i_41 > 0 {
-			ar.release(mark_42)
+		})
+	} else {
+		for i_64 := range r_63 {
+			r_63[i_64] = (row_62[i_64] / r_25[i_64])
 		}
 	}
-	r_47, r_48, r_49, err_50 := fn_cross(ar, a_38, 3, d_39, x_4, x_5, x_6)
-	if err_50 != nil {
-		return nil, 0, 0, nbFrame(err_50, "cross", "models.nab:122:5", "models.nab:133:12")
+	var a_70 []float64
+	var d_71 int = 0
+	var rs_72 int = 0
+	for i_73 := 0; i_73 < 3; i_73++ {
+		mark_74 := ar.mark()
+		var e_75 []float64
+		var e_76 int
+		switch i_73 {
+		case 0:
+			e_75, e_76 = r_47, r_3
+		case 1:
+			e_75, e_76 = r_55, r_3
+		case 2:
+			e_75, e_76 = r_63, r_3
+		}
+		if i_73 == 0 {
+			d_71 = e_76
+			rs_72 = d_71
+			tot_77, err_78 := runtime.MulSize(3, rs_72)
+			if err_78 != nil {
+				return nil, 0, 0, nbAt("models.nab:132:14", err_78)
+			}
+			a_70 = ar.F64(tot_77)
+		} else if e_76 != d_71 {
+			return nil, 0, 0, nbErrorf("models.nab:132:14", "array literal: element "+strconv.Itoa(i_73)+" has shape "+runtime.ShapeString([]int{e_76})+", element 0 has shape "+runtime.ShapeString([]int{d_71}))
+		}
+		copy(a_70[i_73*rs_72:(i_73+1)*rs_72], e_75)
+		if i_73 > 0 {
+			ar.release(mark_74)
+		}
 	}
-	if int64(0) < 0 || int64(0) >= int64(3) {
-		return nil, 0, 0, nbAt("models.nab:134:18", runtime.CheckIndex(int64(0), 3))
+	r_79, r_80, r_81, err_82 := fn_cross(ar, a_70, 3, d_71, x_4, x_5, x_6)
+	if err_82 != nil {
+		return nil, 0, 0, nbFrame(err_82, "cross", "models.nab:122:5", "models.nab:133:12")
 	}
-	row_51 := a_38[int(int64(0))*d_39 : (int(int64(0))+1)*d_39]
-	if int64(0) < 0 || int64(0) >= int64(x_5) {
+	row_83 := a_70[int(int64(0))*d_71 : (int(int64(0))+1)*d_71]
+	if int64(0) >= int64(x_5) {
 		return nil, 0, 0, nbAt("models.nab:134:25", runtime.CheckIndex(int64(0), x_5))
 	}
-	row_52 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
-	if x_6 != d_39 {
-		return nil, 0, 0, nbErrorf("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{d_39})+" and "+runtime.ShapeString([]int{x_6}))
+	row_84 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	if x_6 != d_71 {
+		return nil, 0, 0, nbErrorf("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{d_71})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	if int64(1) < 0 || int64(1) >= int64(3) {
-		return nil, 0, 0, nbAt("models.nab:134:35", runtime.CheckIndex(int64(1), 3))
-	}
-	row_53 := a_38[int(int64(1))*d_39 : (int(int64(1))+1)*d_39]
-	if int64(1) < 0 || int64(1) >= int64(x_5) {
+	row_85 := a_70[int(int64(1))*d_71 : (int(int64(1))+1)*d_71]
+	if int64(1) >= int64(x_5) {
 		return nil, 0, 0, nbAt("models.nab:134:42", runtime.CheckIndex(int64(1), x_5))
 	}
-	row_54 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
-	if x_6 != d_39 {
-		return nil, 0, 0, nbErrorf("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{d_39})+" and "+runtime.ShapeString([]int{x_6}))
+	row_86 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	if x_6 != d_71 {
+		return nil, 0, 0, nbErrorf("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{d_71})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	if int64(2) < 0 || int64(2) >= int64(3) {
-		return nil, 0, 0, nbAt("models.nab:134:52", runtime.CheckIndex(int64(2), 3))
-	}
-	row_55 := a_38[int(int64(2))*d_39 : (int(int64(2))+1)*d_39]
-	if int64(2) < 0 || int64(2) >= int64(x_5) {
+	row_87 := a_70[int(int64(2))*d_71 : (int(int64(2))+1)*d_71]
+	if int64(2) >= int64(x_5) {
 		return nil, 0, 0, nbAt("models.nab:134:59", runtime.CheckIndex(int64(2), x_5))
 	}
-	row_56 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
-	if x_6 != d_39 {
-		return nil, 0, 0, nbErrorf("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{d_39})+" and "+runtime.ShapeString([]int{x_6}))
+	row_88 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	if x_6 != d_71 {
+		return nil, 0, 0, nbErrorf("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{d_71})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	if r_3 != d_39 {
-		return nil, 0, 0, nbErrorf("models.nab:134:64", "shape mismatch in '*': "+runtime.ShapeString([]int{d_39})+" and "+runtime.ShapeString([]int{r_3}))
+	if r_3 != d_71 {
+		return nil, 0, 0, nbErrorf("models.nab:134:64", "shape mismatch in '*': "+runtime.ShapeString([]int{d_71})+" and "+runtime.ShapeString([]int{r_3}))
 	}
-	r_57 := ar.F64(d_39)
-	row_51 = row_51[:len(r_57)]
-	row_52 = row_52[:len(r_57)]
-	row_53 = row_53[:len(r_57)]
-	row_54 = row_54[:len(r_57)]
-	row_55 = row_55[:len(r_57)]
-	row_56 = row_56[:len(r_57)]
-	r_20 = r_20[:len(r_57)]
-	for i_58 := range r_57 {
-		r_57[i_58] = ((((row_51[i_58] * row_52[i_58]) + (row_53[i_58] * row_54[i_58])) + (row_55[i_58] * row_56[i_58])) * (1.0 - r_20[i_58]))
-	}
-	n_60, err_61 := runtime.CheckSize(int64(3))
-	if err_61 != nil {
-		return nil, 0, 0, nbAt("models.nab:135:14", err_61)
-	}
-	var a_62 []float64
-	var d_63 int = 0
-	var rs_64 int = 0
-	for i_65 := 0; i_65 < n_60; i_65++ {
-		mark_66 := ar.mark()
-		i_67 := int64(i_65)
-		if i_67 < 0 || i_67 >= int64(x_5) {
-			return nil, 0, 0, nbAt("models.nab:135:16", runtime.CheckIndex(i_67, x_5))
+	r_89 := ar.F64(d_71)
+	row_83 = row_83[:len(r_89)]
+	row_84 = row_84[:len(r_89)]
+	row_85 = row_85[:len(r_89)]
+	row_86 = row_86[:len(r_89)]
+	row_87 = row_87[:len(r_89)]
+	row_88 = row_88[:len(r_89)]
+	r_32 = r_32[:len(r_89)]
+	if len(r_89) >= 262144 {
+		r_89 := r_89
+		row_83 := row_83
+		row_84 := row_84
+		row_85 := row_85
+		row_86 := row_86
+		row_87 := row_87
+		row_88 := row_88
+		r_32 := r_32
+		runtime.ParallelFor(len(r_89), 16384, func(lo_93, hi int) {
+			for i_94 := lo_93; i_94 < hi; i_94++ {
+				r_89[i_94] = ((((row_83[i_94] * row_84[i_94]) + (row_85[i_94] * row_86[i_94])) + (row_87[i_94] * row_88[i_94])) * (1.0 - r_32[i_94]))
+			}
+		})
+	} else {
+		for i_90 := range r_89 {
+			r_89[i_90] = ((((row_83[i_90] * row_84[i_90]) + (row_85[i_90] * row_86[i_90])) + (row_87[i_90] * row_88[i_90])) * (1.0 - r_32[i_90]))
 		}
-		row_68 := x_4[int(i_67)*x_6 : (int(i_67)+1)*x_6]
+	}
+	n_96, err_97 := runtime.CheckSize(int64(3))
+	if err_97 != nil {
+		return nil, 0, 0, nbAt("models.nab:135:14", err_97)
+	}
+	var a_98 []float64
+	var d_99 int = 0
+	var rs_100 int = 0
+	for i_101 := 0; i_101 < n_96; i_101++ {
+		mark_102 := ar.mark()
+		i_103 := int64(i_101)
+		if i_103 < 0 || i_103 >= int64(x_5) {
+			return nil, 0, 0, nbAt("models.nab:135:16", runtime.CheckIndex(i_103, x_5))
+		}
+		row_104 := x_4[int(i_103)*x_6 : (int(i_103)+1)*x_6]
 		if r_3 != x_6 {
 			return nil, 0, 0, nbErrorf("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 		}
-		if i_67 < 0 || i_67 >= int64(r_48) {
-			return nil, 0, 0, nbAt("models.nab:135:31", runtime.CheckIndex(i_67, r_48))
+		if i_103 < 0 || i_103 >= int64(r_80) {
+			return nil, 0, 0, nbAt("models.nab:135:31", runtime.CheckIndex(i_103, r_80))
 		}
-		row_69 := r_47[int(i_67)*r_49 : (int(i_67)+1)*r_49]
-		if r_3 != r_49 {
-			return nil, 0, 0, nbErrorf("models.nab:135:35", "shape mismatch in '*': "+runtime.ShapeString([]int{r_49})+" and "+runtime.ShapeString([]int{r_3}))
+		row_105 := r_79[int(i_103)*r_81 : (int(i_103)+1)*r_81]
+		if r_3 != r_81 {
+			return nil, 0, 0, nbErrorf("models.nab:135:35", "shape mismatch in '*': "+runtime.ShapeString([]int{r_81})+" and "+runtime.ShapeString([]int{r_3}))
 		}
-		if r_49 != x_6 {
-			return nil, 0, 0, nbErrorf("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_49}))
+		if r_81 != x_6 {
+			return nil, 0, 0, nbErrorf("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_81}))
 		}
-		if i_67 < 0 || i_67 >= int64(3) {
-			return nil, 0, 0, nbAt("models.nab:135:48", runtime.CheckIndex(i_67, 3))
+		if i_103 < 0 || i_103 >= int64(3) {
+			return nil, 0, 0, nbAt("models.nab:135:48", runtime.CheckIndex(i_103, 3))
 		}
-		row_70 := a_38[int(i_67)*d_39 : (int(i_67)+1)*d_39]
-		if d_39 != x_6 {
-			return nil, 0, 0, nbErrorf("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{d_39}))
+		row_106 := a_70[int(i_103)*d_71 : (int(i_103)+1)*d_71]
+		if d_71 != x_6 {
+			return nil, 0, 0, nbErrorf("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{d_71}))
 		}
-		if i_65 == 0 {
-			d_63 = x_6
-			rs_64 = d_63
-			tot_71, err_72 := runtime.MulSize(n_60, rs_64)
-			if err_72 != nil {
-				return nil, 0, 0, nbAt("models.nab:135:14", err_72)
+		if i_101 == 0 {
+			d_99 = x_6
+			rs_100 = d_99
+			tot_107, err_108 := runtime.MulSize(n_96, rs_100)
+			if err_108 != nil {
+				return nil, 0, 0, nbAt("models.nab:135:14", err_108)
 			}
-			a_62 = ar.F64(tot_71)
-		} else if x_6 != d_63 {
-			return nil, 0, 0, nbErrorf("models.nab:135:14", "build: element "+strconv.Itoa(i_65)+" has shape "+runtime.ShapeString([]int{x_6})+", element 0 has shape "+runtime.ShapeString([]int{d_63}))
+			a_98 = ar.F64(tot_107)
+		} else if x_6 != d_99 {
+			return nil, 0, 0, nbErrorf("models.nab:135:14", "build: element "+strconv.Itoa(i_101)+" has shape "+runtime.ShapeString([]int{x_6})+", element 0 has shape "+runtime.ShapeString([]int{d_99}))
 		}
-		row_73 := a_62[i_65*rs_64 : (i_65+1)*rs_64]
-		row_68 = row_68[:len(row_73)]
-		r_20 = r_20[:len(row_73)]
-		row_69 = row_69[:len(row_73)]
-		r_23 = r_23[:len(row_73)]
-		row_70 = row_70[:len(row_73)]
-		r_57 = r_57[:len(row_73)]
-		for i_74 := range row_73 {
-			row_73[i_74] = (((row_68[i_74] * r_20[i_74]) + (row_69[i_74] * r_23[i_74])) + (row_70[i_74] * r_57[i_74]))
+		row_109 := a_98[i_101*rs_100 : (i_101+1)*rs_100]
+		row_104 = row_104[:len(row_109)]
+		r_32 = r_32[:len(row_109)]
+		row_105 = row_105[:len(row_109)]
+		r_39 = r_39[:len(row_109)]
+		row_106 = row_106[:len(row_109)]
+		r_89 = r_89[:len(row_109)]
+		if len(row_109) >= 262144 {
+			row_109 := row_109
+			row_104 := row_104
+			r_32 := r_32
+			row_105 := row_105
+			r_39 := r_39
+			row_106 := row_106
+			r_89 := r_89
+			runtime.ParallelFor(len(row_109), 16384, func(lo_113, hi int) {
+				for i_114 := lo_113; i_114 < hi; i_114++ {
+					row_109[i_114] = (((row_104[i_114] * r_32[i_114]) + (row_105[i_114] * r_39[i_114])) + (row_106[i_114] * r_89[i_114]))
+				}
+			})
+		} else {
+			for i_110 := range row_109 {
+				row_109[i_110] = (((row_104[i_110] * r_32[i_110]) + (row_105[i_110] * r_39[i_110])) + (row_106[i_110] * r_89[i_110]))
+			}
 		}
-		if i_65 > 0 {
-			ar.release(mark_66)
+		if i_101 > 0 {
+			ar.release(mark_102)
 		}
 	}
-	r_76, r_77, r_78, err_79 := fn_cross(ar, r_1, r_2, r_3, x_4, x_5, x_6)
-	if err_79 != nil {
-		return nil, 0, 0, nbFrame(err_79, "cross", "models.nab:122:5", "models.nab:136:19")
+	r_116, r_117, r_118, err_119 := fn_cross(ar, r_1, r_2, r_3, x_4, x_5, x_6)
+	if err_119 != nil {
+		return nil, 0, 0, nbFrame(err_119, "cross", "models.nab:122:5", "models.nab:136:19")
 	}
-	if r_77 != x_5 || r_78 != x_6 {
-		return nil, 0, 0, nbErrorf("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_77, r_78}))
+	if r_117 != x_5 || r_118 != x_6 {
+		return nil, 0, 0, nbErrorf("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_117, r_118}))
 	}
-	n_80 := x_5 * x_6
-	r_81 := ar.F64(n_80)
-	x_4 = x_4[:len(r_81)]
-	r_76 = r_76[:len(r_81)]
-	for i_82 := range r_81 {
-		r_81[i_82] = (x_4[i_82] + r_76[i_82])
-	}
-	n_84, err_85 := runtime.CheckSize(int64(3))
-	if err_85 != nil {
-		return nil, 0, 0, nbAt("models.nab:137:6", err_85)
-	}
-	var a_86 []float64
-	var d_87 int = 0
-	var rs_88 int = 0
-	for i_89 := 0; i_89 < n_84; i_89++ {
-		mark_90 := ar.mark()
-		i_91 := int64(i_89)
-		if i_91 < 0 || i_91 >= int64(n_60) {
-			return nil, 0, 0, nbAt("models.nab:137:20", runtime.CheckIndex(i_91, n_60))
+	n_120 := x_5 * x_6
+	r_121 := ar.F64(n_120)
+	x_4 = x_4[:len(r_121)]
+	r_116 = r_116[:len(r_121)]
+	if len(r_121) >= 262144 {
+		r_121 := r_121
+		x_4 := x_4
+		r_116 := r_116
+		runtime.ParallelFor(len(r_121), 16384, func(lo_125, hi int) {
+			for i_126 := lo_125; i_126 < hi; i_126++ {
+				r_121[i_126] = (x_4[i_126] + r_116[i_126])
+			}
+		})
+	} else {
+		for i_122 := range r_121 {
+			r_121[i_122] = (x_4[i_122] + r_116[i_122])
 		}
-		row_92 := a_62[int(i_91)*d_63 : (int(i_91)+1)*d_63]
-		if d_63 != r_3 {
-			return nil, 0, 0, nbErrorf("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_63}))
+	}
+	n_128, err_129 := runtime.CheckSize(int64(3))
+	if err_129 != nil {
+		return nil, 0, 0, nbAt("models.nab:137:6", err_129)
+	}
+	var a_130 []float64
+	var d_131 int = 0
+	var rs_132 int = 0
+	for i_133 := 0; i_133 < n_128; i_133++ {
+		mark_134 := ar.mark()
+		i_135 := int64(i_133)
+		if i_135 < 0 || i_135 >= int64(n_96) {
+			return nil, 0, 0, nbAt("models.nab:137:20", runtime.CheckIndex(i_135, n_96))
 		}
-		if i_91 < 0 || i_91 >= int64(x_5) {
-			return nil, 0, 0, nbAt("models.nab:137:48", runtime.CheckIndex(i_91, x_5))
+		row_136 := a_98[int(i_135)*d_99 : (int(i_135)+1)*d_99]
+		if d_99 != r_3 {
+			return nil, 0, 0, nbErrorf("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_99}))
 		}
-		row_93 := r_81[int(i_91)*x_6 : (int(i_91)+1)*x_6]
+		if i_135 < 0 || i_135 >= int64(x_5) {
+			return nil, 0, 0, nbAt("models.nab:137:48", runtime.CheckIndex(i_135, x_5))
+		}
+		row_137 := r_121[int(i_135)*x_6 : (int(i_135)+1)*x_6]
 		if x_6 != r_3 {
 			return nil, 0, 0, nbErrorf("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 		}
-		if i_89 == 0 {
-			d_87 = r_3
-			rs_88 = d_87
-			tot_94, err_95 := runtime.MulSize(n_84, rs_88)
-			if err_95 != nil {
-				return nil, 0, 0, nbAt("models.nab:137:6", err_95)
+		if i_133 == 0 {
+			d_131 = r_3
+			rs_132 = d_131
+			tot_138, err_139 := runtime.MulSize(n_128, rs_132)
+			if err_139 != nil {
+				return nil, 0, 0, nbAt("models.nab:137:6", err_139)
 			}
-			a_86 = ar.F64(tot_94)
-		} else if r_3 != d_87 {
-			return nil, 0, 0, nbErrorf("models.nab:137:6", "build: element "+strconv.Itoa(i_89)+" has shape "+runtime.ShapeString([]int{r_3})+", element 0 has shape "+runtime.ShapeString([]int{d_87}))
+			a_130 = ar.F64(tot_138)
+		} else if r_3 != d_131 {
+			return nil, 0, 0, nbErrorf("models.nab:137:6", "build: element "+strconv.Itoa(i_133)+" has shape "+runtime.ShapeString([]int{r_3})+", element 0 has shape "+runtime.ShapeString([]int{d_131}))
 		}
-		row_96 := a_86[i_89*rs_88 : (i_89+1)*rs_88]
-		r_14 = r_14[:len(row_96)]
-		row_92 = row_92[:len(row_96)]
-		row_93 = row_93[:len(row_96)]
-		for i_97 := range row_96 {
-			row_96[i_97] = ((r_14[i_97] * row_92[i_97]) + ((1.0 - r_14[i_97]) * row_93[i_97]))
+		row_140 := a_130[i_133*rs_132 : (i_133+1)*rs_132]
+		r_18 = r_18[:len(row_140)]
+		row_136 = row_136[:len(row_140)]
+		row_137 = row_137[:len(row_140)]
+		if len(row_140) >= 262144 {
+			row_140 := row_140
+			r_18 := r_18
+			row_136 := row_136
+			row_137 := row_137
+			runtime.ParallelFor(len(row_140), 16384, func(lo_144, hi int) {
+				for i_145 := lo_144; i_145 < hi; i_145++ {
+					row_140[i_145] = ((r_18[i_145] * row_136[i_145]) + ((1.0 - r_18[i_145]) * row_137[i_145]))
+				}
+			})
+		} else {
+			for i_141 := range row_140 {
+				row_140[i_141] = ((r_18[i_141] * row_136[i_141]) + ((1.0 - r_18[i_141]) * row_137[i_141]))
+			}
 		}
-		if i_89 > 0 {
-			ar.release(mark_90)
+		if i_133 > 0 {
+			ar.release(mark_134)
 		}
 	}
-	return a_86, n_84, d_87, nil
+	return a_130, n_128, d_131, nil
 }
 
 // fn_residuals is def residuals (models.nab:142:5).
@@ -8932,12 +9592,12 @@ func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []floa
 	x_4 = x_4[:x_5*x_6]
 	w_7 = w_7[:w_8]
 	feat_9 = feat_9[:feat_10*feat_11]
-	if int64(0) < 0 || int64(3) < int64(0) || int64(3) > int64(cam_2) {
+	if int64(3) > int64(cam_2) {
 		return nil, 0, 0, nil, 0, nbErrorf("models.nab:143:21", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), int64(3), cam_2))
 	}
 	n_13 := int(int64(3)) - int(int64(0))
 	s_14 := cam_1[int(int64(0))*cam_3 : int(int64(3))*cam_3 : int(int64(3))*cam_3]
-	if int64(3) < 0 || int64(6) < int64(3) || int64(6) > int64(cam_2) {
+	if int64(6) > int64(cam_2) {
 		return nil, 0, 0, nil, 0, nbErrorf("models.nab:143:35", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(3), int64(6), cam_2))
 	}
 	n_15 := int(int64(6)) - int(int64(3))
@@ -8949,206 +9609,291 @@ func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []floa
 	r_18 := ar.F64(n_17)
 	x_4 = x_4[:len(r_18)]
 	s_16 = s_16[:len(r_18)]
-	for i_19 := range r_18 {
-		r_18[i_19] = (x_4[i_19] - s_16[i_19])
-	}
-	r_21, r_22, r_23, err_24 := fn_rotate(ar, s_14, n_13, cam_3, r_18, x_5, x_6)
-	if err_24 != nil {
-		return nil, 0, 0, nil, 0, nbFrame(err_24, "rotate", "models.nab:126:5", "models.nab:143:11")
-	}
-	if int64(0) < 0 || int64(0) >= int64(r_22) {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:144:13", runtime.CheckIndex(int64(0), r_22))
-	}
-	row_25 := r_21[int(int64(0))*r_23 : (int(int64(0))+1)*r_23]
-	if int64(2) < 0 || int64(2) >= int64(r_22) {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:144:20", runtime.CheckIndex(int64(2), r_22))
-	}
-	row_26 := r_21[int(int64(2))*r_23 : (int(int64(2))+1)*r_23]
-	r_27 := ar.F64(r_23)
-	row_25 = row_25[:len(r_27)]
-	row_26 = row_26[:len(r_27)]
-	for i_28 := range r_27 {
-		r_27[i_28] = (row_25[i_28] / row_26[i_28])
-	}
-	if int64(1) < 0 || int64(1) >= int64(r_22) {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:144:26", runtime.CheckIndex(int64(1), r_22))
-	}
-	row_30 := r_21[int(int64(1))*r_23 : (int(int64(1))+1)*r_23]
-	if int64(2) < 0 || int64(2) >= int64(r_22) {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:144:33", runtime.CheckIndex(int64(2), r_22))
-	}
-	row_31 := r_21[int(int64(2))*r_23 : (int(int64(2))+1)*r_23]
-	r_32 := ar.F64(r_23)
-	row_30 = row_30[:len(r_32)]
-	row_31 = row_31[:len(r_32)]
-	for i_33 := range r_32 {
-		r_32[i_33] = (row_30[i_33] / row_31[i_33])
-	}
-	var a_35 []float64
-	var d_36 int = 0
-	var rs_37 int = 0
-	for i_38 := 0; i_38 < 2; i_38++ {
-		mark_39 := ar.mark()
-		var e_40 []float64
-		var e_41 int
-		switch i_38 {
-		case 0:
-			e_40, e_41 = r_27, r_23
-		case 1:
-			e_40, e_41 = r_32, r_23
-		}
-		if i_38 == 0 {
-			d_36 = e_41
-			rs_37 = d_36
-			tot_42, err_43 := runtime.MulSize(2, rs_37)
-			if err_43 != nil {
-				return nil, 0, 0, nil, 0, nbAt("models.nab:144:11", err_43)
+	if len(r_18) >= 262144 {
+		r_18 := r_18
+		x_4 := x_4
+		s_16 := s_16
+		runtime.ParallelFor(len(r_18), 16384, func(lo_22, hi int) {
+			for i_23 := lo_22; i_23 < hi; i_23++ {
+				r_18[i_23] = (x_4[i_23] - s_16[i_23])
 			}
-			a_35 = ar.F64(tot_42)
-		} else if e_41 != d_36 {
-			return nil, 0, 0, nil, 0, nbErrorf("models.nab:144:11", "array literal: element "+strconv.Itoa(i_38)+" has shape "+runtime.ShapeString([]int{e_41})+", element 0 has shape "+runtime.ShapeString([]int{d_36}))
-		}
-		copy(a_35[i_38*rs_37:(i_38+1)*rs_37], e_40)
-		if i_38 > 0 {
-			ar.release(mark_39)
+		})
+	} else {
+		for i_19 := range r_18 {
+			r_18[i_19] = (x_4[i_19] - s_16[i_19])
 		}
 	}
-	if int64(0) < 0 || int64(0) >= int64(2) {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:145:14", runtime.CheckIndex(int64(0), 2))
+	r_25, r_26, r_27, err_28 := fn_rotate(ar, s_14, n_13, cam_3, r_18, x_5, x_6)
+	if err_28 != nil {
+		return nil, 0, 0, nil, 0, nbFrame(err_28, "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	row_44 := a_35[int(int64(0))*d_36 : (int(int64(0))+1)*d_36]
-	if int64(1) < 0 || int64(1) >= int64(2) {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:145:23", runtime.CheckIndex(int64(1), 2))
+	if int64(0) >= int64(r_26) {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:144:13", runtime.CheckIndex(int64(0), r_26))
 	}
-	row_45 := a_35[int(int64(1))*d_36 : (int(int64(1))+1)*d_36]
-	r_46 := ar.F64(d_36)
-	row_44 = row_44[:len(r_46)]
-	row_45 = row_45[:len(r_46)]
-	for i_47 := range r_46 {
-		r_46[i_47] = ((row_44[i_47] * row_44[i_47]) + (row_45[i_47] * row_45[i_47]))
+	row_29 := r_25[int(int64(0))*r_27 : (int(int64(0))+1)*r_27]
+	if int64(2) >= int64(r_26) {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:144:20", runtime.CheckIndex(int64(2), r_26))
 	}
-	if int64(9) < 0 || int64(9) >= int64(cam_2) {
+	row_30 := r_25[int(int64(2))*r_27 : (int(int64(2))+1)*r_27]
+	r_31 := ar.F64(r_27)
+	row_29 = row_29[:len(r_31)]
+	row_30 = row_30[:len(r_31)]
+	if len(r_31) >= 262144 {
+		r_31 := r_31
+		row_29 := row_29
+		row_30 := row_30
+		runtime.ParallelFor(len(r_31), 16384, func(lo_35, hi int) {
+			for i_36 := lo_35; i_36 < hi; i_36++ {
+				r_31[i_36] = (row_29[i_36] / row_30[i_36])
+			}
+		})
+	} else {
+		for i_32 := range r_31 {
+			r_31[i_32] = (row_29[i_32] / row_30[i_32])
+		}
+	}
+	if int64(1) >= int64(r_26) {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:144:26", runtime.CheckIndex(int64(1), r_26))
+	}
+	row_38 := r_25[int(int64(1))*r_27 : (int(int64(1))+1)*r_27]
+	if int64(2) >= int64(r_26) {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:144:33", runtime.CheckIndex(int64(2), r_26))
+	}
+	row_39 := r_25[int(int64(2))*r_27 : (int(int64(2))+1)*r_27]
+	r_40 := ar.F64(r_27)
+	row_38 = row_38[:len(r_40)]
+	row_39 = row_39[:len(r_40)]
+	if len(r_40) >= 262144 {
+		r_40 := r_40
+		row_38 := row_38
+		row_39 := row_39
+		runtime.ParallelFor(len(r_40), 16384, func(lo_44, hi int) {
+			for i_45 := lo_44; i_45 < hi; i_45++ {
+				r_40[i_45] = (row_38[i_45] / row_39[i_45])
+			}
+		})
+	} else {
+		for i_41 := range r_40 {
+			r_40[i_41] = (row_38[i_41] / row_39[i_41])
+		}
+	}
+	var a_47 []float64
+	var d_48 int = 0
+	var rs_49 int = 0
+	for i_50 := 0; i_50 < 2; i_50++ {
+		mark_51 := ar.mark()
+		var e_52 []float64
+		var e_53 int
+		switch i_50 {
+		case 0:
+			e_52, e_53 = r_31, r_27
+		case 1:
+			e_52, e_53 = r_40, r_27
+		}
+		if i_50 == 0 {
+			d_48 = e_53
+			rs_49 = d_48
+			tot_54, err_55 := runtime.MulSize(2, rs_49)
+			if err_55 != nil {
+				return nil, 0, 0, nil, 0, nbAt("models.nab:144:11", err_55)
+			}
+			a_47 = ar.F64(tot_54)
+		} else if e_53 != d_48 {
+			return nil, 0, 0, nil, 0, nbErrorf("models.nab:144:11", "array literal: element "+strconv.Itoa(i_50)+" has shape "+runtime.ShapeString([]int{e_53})+", element 0 has shape "+runtime.ShapeString([]int{d_48}))
+		}
+		copy(a_47[i_50*rs_49:(i_50+1)*rs_49], e_52)
+		if i_50 > 0 {
+			ar.release(mark_51)
+		}
+	}
+	row_56 := a_47[int(int64(0))*d_48 : (int(int64(0))+1)*d_48]
+	row_57 := a_47[int(int64(1))*d_48 : (int(int64(1))+1)*d_48]
+	r_58 := ar.F64(d_48)
+	row_56 = row_56[:len(r_58)]
+	row_57 = row_57[:len(r_58)]
+	if len(r_58) >= 262144 {
+		r_58 := r_58
+		row_56 := row_56
+		row_57 := row_57
+		runtime.ParallelFor(len(r_58), 16384, func(lo_62, hi int) {
+			for i_63 := lo_62; i_63 < hi; i_63++ {
+				r_58[i_63] = ((row_56[i_63] * row_56[i_63]) + (row_57[i_63] * row_57[i_63]))
+			}
+		})
+	} else {
+		for i_59 := range r_58 {
+			r_58[i_59] = ((row_56[i_59] * row_56[i_59]) + (row_57[i_59] * row_57[i_59]))
+		}
+	}
+	if int64(9) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nbAt("models.nab:146:26", runtime.CheckIndex(int64(9), cam_2))
 	}
-	row_49 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
-	if d_36 != cam_3 {
-		return nil, 0, 0, nil, 0, nbErrorf("models.nab:146:30", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_36}))
+	row_65 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
+	if d_48 != cam_3 {
+		return nil, 0, 0, nil, 0, nbErrorf("models.nab:146:30", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_48}))
 	}
-	if int64(10) < 0 || int64(10) >= int64(cam_2) {
+	if int64(10) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nbAt("models.nab:146:41", runtime.CheckIndex(int64(10), cam_2))
 	}
-	row_50 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
-	if d_36 != cam_3 {
-		return nil, 0, 0, nil, 0, nbErrorf("models.nab:146:46", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_36}))
+	row_66 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
+	if d_48 != cam_3 {
+		return nil, 0, 0, nil, 0, nbErrorf("models.nab:146:46", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_48}))
 	}
-	r_51 := ar.F64(cam_3)
-	row_49 = row_49[:len(r_51)]
-	r_46 = r_46[:len(r_51)]
-	row_50 = row_50[:len(r_51)]
-	for i_52 := range r_51 {
-		r_51[i_52] = ((1.0 + (row_49[i_52] * r_46[i_52])) + (row_50[i_52] * (r_46[i_52] * r_46[i_52])))
+	r_67 := ar.F64(cam_3)
+	row_65 = row_65[:len(r_67)]
+	r_58 = r_58[:len(r_67)]
+	row_66 = row_66[:len(r_67)]
+	if len(r_67) >= 262144 {
+		r_67 := r_67
+		row_65 := row_65
+		r_58 := r_58
+		row_66 := row_66
+		runtime.ParallelFor(len(r_67), 16384, func(lo_71, hi int) {
+			for i_72 := lo_71; i_72 < hi; i_72++ {
+				r_67[i_72] = ((1.0 + (row_65[i_72] * r_58[i_72])) + (row_66[i_72] * (r_58[i_72] * r_58[i_72])))
+			}
+		})
+	} else {
+		for i_68 := range r_67 {
+			r_67[i_68] = ((1.0 + (row_65[i_68] * r_58[i_68])) + (row_66[i_68] * (r_58[i_68] * r_58[i_68])))
+		}
 	}
-	n_54, err_55 := runtime.CheckSize(int64(2))
-	if err_55 != nil {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_55)
+	n_74, err_75 := runtime.CheckSize(int64(2))
+	if err_75 != nil {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_75)
 	}
-	var a_56 []float64
-	var d_57 int = 0
-	var rs_58 int = 0
-	for i_59 := 0; i_59 < n_54; i_59++ {
-		mark_60 := ar.mark()
-		i_61 := int64(i_59)
-		if int64(6) < 0 || int64(6) >= int64(cam_2) {
+	var a_76 []float64
+	var d_77 int = 0
+	var rs_78 int = 0
+	for i_79 := 0; i_79 < n_74; i_79++ {
+		mark_80 := ar.mark()
+		i_81 := int64(i_79)
+		if int64(6) >= int64(cam_2) {
 			return nil, 0, 0, nil, 0, nbAt("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
 		}
-		row_62 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
-		if i_61 < 0 || i_61 >= int64(2) {
-			return nil, 0, 0, nil, 0, nbAt("models.nab:147:25", runtime.CheckIndex(i_61, 2))
+		row_82 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
+		if i_81 < 0 || i_81 >= int64(2) {
+			return nil, 0, 0, nil, 0, nbAt("models.nab:147:25", runtime.CheckIndex(i_81, 2))
 		}
-		row_63 := a_35[int(i_61)*d_36 : (int(i_61)+1)*d_36]
-		if d_36 != cam_3 {
-			return nil, 0, 0, nil, 0, nbErrorf("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_36}))
+		row_83 := a_47[int(i_81)*d_48 : (int(i_81)+1)*d_48]
+		if d_48 != cam_3 {
+			return nil, 0, 0, nil, 0, nbErrorf("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_48}))
 		}
-		x_64 := int64(7) + i_61
-		if x_64 < 0 || x_64 >= int64(cam_2) {
-			return nil, 0, 0, nil, 0, nbAt("models.nab:147:44", runtime.CheckIndex(x_64, cam_2))
+		x_84 := int64(7) + i_81
+		if x_84 < 0 || x_84 >= int64(cam_2) {
+			return nil, 0, 0, nil, 0, nbAt("models.nab:147:44", runtime.CheckIndex(x_84, cam_2))
 		}
-		row_65 := cam_1[int(x_64)*cam_3 : (int(x_64)+1)*cam_3]
-		if i_59 == 0 {
-			d_57 = cam_3
-			rs_58 = d_57
-			tot_66, err_67 := runtime.MulSize(n_54, rs_58)
-			if err_67 != nil {
-				return nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_67)
+		row_85 := cam_1[int(x_84)*cam_3 : (int(x_84)+1)*cam_3]
+		if i_79 == 0 {
+			d_77 = cam_3
+			rs_78 = d_77
+			tot_86, err_87 := runtime.MulSize(n_74, rs_78)
+			if err_87 != nil {
+				return nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_87)
 			}
-			a_56 = ar.F64(tot_66)
-		} else if cam_3 != d_57 {
-			return nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_59)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_57}))
+			a_76 = ar.F64(tot_86)
+		} else if cam_3 != d_77 {
+			return nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_79)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_77}))
 		}
-		row_68 := a_56[i_59*rs_58 : (i_59+1)*rs_58]
-		row_62 = row_62[:len(row_68)]
-		row_63 = row_63[:len(row_68)]
-		r_51 = r_51[:len(row_68)]
-		row_65 = row_65[:len(row_68)]
-		for i_69 := range row_68 {
-			row_68[i_69] = (((row_62[i_69] * row_63[i_69]) * r_51[i_69]) + row_65[i_69])
-		}
-		if i_59 > 0 {
-			ar.release(mark_60)
-		}
-	}
-	n_71, err_72 := runtime.CheckSize(int64(2))
-	if err_72 != nil {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_72)
-	}
-	var a_73 []float64
-	var d_74 int = 0
-	var rs_75 int = 0
-	for i_76 := 0; i_76 < n_71; i_76++ {
-		mark_77 := ar.mark()
-		i_78 := int64(i_76)
-		if i_78 < 0 || i_78 >= int64(n_54) {
-			return nil, 0, 0, nil, 0, nbAt("models.nab:148:17", runtime.CheckIndex(i_78, n_54))
-		}
-		row_79 := a_56[int(i_78)*d_57 : (int(i_78)+1)*d_57]
-		if i_78 < 0 || i_78 >= int64(feat_10) {
-			return nil, 0, 0, nil, 0, nbAt("models.nab:148:27", runtime.CheckIndex(i_78, feat_10))
-		}
-		row_80 := feat_9[int(i_78)*feat_11 : (int(i_78)+1)*feat_11]
-		if feat_11 != d_57 {
-			return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_57})+" and "+runtime.ShapeString([]int{feat_11}))
-		}
-		if d_57 != w_8 {
-			return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_57}))
-		}
-		if i_76 == 0 {
-			d_74 = w_8
-			rs_75 = d_74
-			tot_81, err_82 := runtime.MulSize(n_71, rs_75)
-			if err_82 != nil {
-				return nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_82)
+		row_88 := a_76[i_79*rs_78 : (i_79+1)*rs_78]
+		row_82 = row_82[:len(row_88)]
+		row_83 = row_83[:len(row_88)]
+		r_67 = r_67[:len(row_88)]
+		row_85 = row_85[:len(row_88)]
+		if len(row_88) >= 262144 {
+			row_88 := row_88
+			row_82 := row_82
+			row_83 := row_83
+			r_67 := r_67
+			row_85 := row_85
+			runtime.ParallelFor(len(row_88), 16384, func(lo_92, hi int) {
+				for i_93 := lo_92; i_93 < hi; i_93++ {
+					row_88[i_93] = (((row_82[i_93] * row_83[i_93]) * r_67[i_93]) + row_85[i_93])
+				}
+			})
+		} else {
+			for i_89 := range row_88 {
+				row_88[i_89] = (((row_82[i_89] * row_83[i_89]) * r_67[i_89]) + row_85[i_89])
 			}
-			a_73 = ar.F64(tot_81)
-		} else if w_8 != d_74 {
-			return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "build: element "+strconv.Itoa(i_76)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_74}))
 		}
-		row_83 := a_73[i_76*rs_75 : (i_76+1)*rs_75]
-		w_7 = w_7[:len(row_83)]
-		row_79 = row_79[:len(row_83)]
-		row_80 = row_80[:len(row_83)]
-		for i_84 := range row_83 {
-			row_83[i_84] = (w_7[i_84] * (row_79[i_84] - row_80[i_84]))
-		}
-		if i_76 > 0 {
-			ar.release(mark_77)
+		if i_79 > 0 {
+			ar.release(mark_80)
 		}
 	}
-	r_86 := ar.F64(w_8)
-	w_7 = w_7[:len(r_86)]
-	for i_87 := range r_86 {
-		r_86[i_87] = (1.0 - (w_7[i_87] * w_7[i_87]))
+	n_95, err_96 := runtime.CheckSize(int64(2))
+	if err_96 != nil {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_96)
 	}
-	return a_73, n_71, d_74, r_86, w_8, nil
+	var a_97 []float64
+	var d_98 int = 0
+	var rs_99 int = 0
+	for i_100 := 0; i_100 < n_95; i_100++ {
+		mark_101 := ar.mark()
+		i_102 := int64(i_100)
+		if i_102 < 0 || i_102 >= int64(n_74) {
+			return nil, 0, 0, nil, 0, nbAt("models.nab:148:17", runtime.CheckIndex(i_102, n_74))
+		}
+		row_103 := a_76[int(i_102)*d_77 : (int(i_102)+1)*d_77]
+		if i_102 < 0 || i_102 >= int64(feat_10) {
+			return nil, 0, 0, nil, 0, nbAt("models.nab:148:27", runtime.CheckIndex(i_102, feat_10))
+		}
+		row_104 := feat_9[int(i_102)*feat_11 : (int(i_102)+1)*feat_11]
+		if feat_11 != d_77 {
+			return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_77})+" and "+runtime.ShapeString([]int{feat_11}))
+		}
+		if d_77 != w_8 {
+			return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_77}))
+		}
+		if i_100 == 0 {
+			d_98 = w_8
+			rs_99 = d_98
+			tot_105, err_106 := runtime.MulSize(n_95, rs_99)
+			if err_106 != nil {
+				return nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_106)
+			}
+			a_97 = ar.F64(tot_105)
+		} else if w_8 != d_98 {
+			return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "build: element "+strconv.Itoa(i_100)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_98}))
+		}
+		row_107 := a_97[i_100*rs_99 : (i_100+1)*rs_99]
+		w_7 = w_7[:len(row_107)]
+		row_103 = row_103[:len(row_107)]
+		row_104 = row_104[:len(row_107)]
+		if len(row_107) >= 262144 {
+			row_107 := row_107
+			w_7 := w_7
+			row_103 := row_103
+			row_104 := row_104
+			runtime.ParallelFor(len(row_107), 16384, func(lo_111, hi int) {
+				for i_112 := lo_111; i_112 < hi; i_112++ {
+					row_107[i_112] = (w_7[i_112] * (row_103[i_112] - row_104[i_112]))
+				}
+			})
+		} else {
+			for i_108 := range row_107 {
+				row_107[i_108] = (w_7[i_108] * (row_103[i_108] - row_104[i_108]))
+			}
+		}
+		if i_100 > 0 {
+			ar.release(mark_101)
+		}
+	}
+	r_114 := ar.F64(w_8)
+	w_7 = w_7[:len(r_114)]
+	if len(r_114) >= 262144 {
+		r_114 := r_114
+		w_7 := w_7
+		runtime.ParallelFor(len(r_114), 16384, func(lo_118, hi int) {
+			for i_119 := lo_118; i_119 < hi; i_119++ {
+				r_114[i_119] = (1.0 - (w_7[i_119] * w_7[i_119]))
+			}
+		})
+	} else {
+		for i_115 := range r_114 {
+			r_114[i_115] = (1.0 - (w_7[i_115] * w_7[i_115]))
+		}
+	}
+	return a_97, n_95, d_98, r_114, w_8, nil
 }
 
 // fn_gathered is def gathered (models.nab:151:5).
@@ -9324,27 +10069,27 @@ func fn_crosssplit11fwd(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []floa
 	}
 	a_1 = a_1[:a_2*a_3]
 	b_4 = b_4[:b_5*b_6]
-	if int64(1) < 0 || int64(1) >= int64(a_2) {
+	if int64(1) >= int64(a_2) {
 		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:123:5", runtime.CheckIndex(int64(1), a_2))
 	}
 	row_7 := a_1[int(int64(1))*a_3 : (int(int64(1))+1)*a_3]
-	if int64(2) < 0 || int64(2) >= int64(b_5) {
+	if int64(2) >= int64(b_5) {
 		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:123:12", runtime.CheckIndex(int64(2), b_5))
 	}
 	row_8 := b_4[int(int64(2))*b_6 : (int(int64(2))+1)*b_6]
-	if int64(2) < 0 || int64(2) >= int64(a_2) {
+	if int64(2) >= int64(a_2) {
 		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:123:19", runtime.CheckIndex(int64(2), a_2))
 	}
 	row_9 := a_1[int(int64(2))*a_3 : (int(int64(2))+1)*a_3]
-	if int64(1) < 0 || int64(1) >= int64(b_5) {
+	if int64(1) >= int64(b_5) {
 		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:123:26", runtime.CheckIndex(int64(1), b_5))
 	}
 	row_10 := b_4[int(int64(1))*b_6 : (int(int64(1))+1)*b_6]
-	if int64(0) < 0 || int64(0) >= int64(b_5) {
+	if int64(0) >= int64(b_5) {
 		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:123:39", runtime.CheckIndex(int64(0), b_5))
 	}
 	row_11 := b_4[int(int64(0))*b_6 : (int(int64(0))+1)*b_6]
-	if int64(0) < 0 || int64(0) >= int64(a_2) {
+	if int64(0) >= int64(a_2) {
 		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:123:46", runtime.CheckIndex(int64(0), a_2))
 	}
 	row_12 := a_1[int(int64(0))*a_3 : (int(int64(0))+1)*a_3]
@@ -9359,8 +10104,21 @@ func fn_crosssplit11fwd(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []floa
 	row_8 = row_8[:len(r_13)]
 	row_9 = row_9[:len(r_13)]
 	row_10 = row_10[:len(r_13)]
-	for i_14 := range r_13 {
-		r_13[i_14] = ((row_7[i_14] * row_8[i_14]) - (row_9[i_14] * row_10[i_14]))
+	if len(r_13) >= 262144 {
+		r_13 := r_13
+		row_7 := row_7
+		row_8 := row_8
+		row_9 := row_9
+		row_10 := row_10
+		runtime.ParallelFor(len(r_13), 16384, func(lo_17, hi int) {
+			for i_18 := lo_17; i_18 < hi; i_18++ {
+				r_13[i_18] = ((row_7[i_18] * row_8[i_18]) - (row_9[i_18] * row_10[i_18]))
+			}
+		})
+	} else {
+		for i_14 := range r_13 {
+			r_13[i_14] = ((row_7[i_14] * row_8[i_14]) - (row_9[i_14] * row_10[i_14]))
+		}
 	}
 	if b_6 != a_3 {
 		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
@@ -9368,13 +10126,26 @@ func fn_crosssplit11fwd(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []floa
 	if b_6 != a_3 {
 		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
-	r_16 := ar.F64(a_3)
-	row_9 = row_9[:len(r_16)]
-	row_11 = row_11[:len(r_16)]
-	row_12 = row_12[:len(r_16)]
-	row_8 = row_8[:len(r_16)]
-	for i_17 := range r_16 {
-		r_16[i_17] = ((row_9[i_17] * row_11[i_17]) - (row_12[i_17] * row_8[i_17]))
+	r_20 := ar.F64(a_3)
+	row_9 = row_9[:len(r_20)]
+	row_11 = row_11[:len(r_20)]
+	row_12 = row_12[:len(r_20)]
+	row_8 = row_8[:len(r_20)]
+	if len(r_20) >= 262144 {
+		r_20 := r_20
+		row_9 := row_9
+		row_11 := row_11
+		row_12 := row_12
+		row_8 := row_8
+		runtime.ParallelFor(len(r_20), 16384, func(lo_24, hi int) {
+			for i_25 := lo_24; i_25 < hi; i_25++ {
+				r_20[i_25] = ((row_9[i_25] * row_11[i_25]) - (row_12[i_25] * row_8[i_25]))
+			}
+		})
+	} else {
+		for i_21 := range r_20 {
+			r_20[i_21] = ((row_9[i_21] * row_11[i_21]) - (row_12[i_21] * row_8[i_21]))
+		}
 	}
 	if b_6 != a_3 {
 		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
@@ -9382,46 +10153,59 @@ func fn_crosssplit11fwd(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []floa
 	if b_6 != a_3 {
 		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
-	r_19 := ar.F64(a_3)
-	row_12 = row_12[:len(r_19)]
-	row_10 = row_10[:len(r_19)]
-	row_7 = row_7[:len(r_19)]
-	row_11 = row_11[:len(r_19)]
-	for i_20 := range r_19 {
-		r_19[i_20] = ((row_12[i_20] * row_10[i_20]) - (row_7[i_20] * row_11[i_20]))
-	}
-	var a_22 []float64
-	var d_23 int = 0
-	var rs_24 int = 0
-	for i_25 := 0; i_25 < 3; i_25++ {
-		mark_26 := ar.mark()
-		var e_27 []float64
-		var e_28 int
-		switch i_25 {
-		case 0:
-			e_27, e_28 = r_13, a_3
-		case 1:
-			e_27, e_28 = r_16, a_3
-		case 2:
-			e_27, e_28 = r_19, a_3
-		}
-		if i_25 == 0 {
-			d_23 = e_28
-			rs_24 = d_23
-			tot_29, err_30 := runtime.MulSize(3, rs_24)
-			if err_30 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:123:3", err_30)
+	r_27 := ar.F64(a_3)
+	row_12 = row_12[:len(r_27)]
+	row_10 = row_10[:len(r_27)]
+	row_7 = row_7[:len(r_27)]
+	row_11 = row_11[:len(r_27)]
+	if len(r_27) >= 262144 {
+		r_27 := r_27
+		row_12 := row_12
+		row_10 := row_10
+		row_7 := row_7
+		row_11 := row_11
+		runtime.ParallelFor(len(r_27), 16384, func(lo_31, hi int) {
+			for i_32 := lo_31; i_32 < hi; i_32++ {
+				r_27[i_32] = ((row_12[i_32] * row_10[i_32]) - (row_7[i_32] * row_11[i_32]))
 			}
-			a_22 = ar.F64(tot_29)
-		} else if e_28 != d_23 {
-			return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:123:3", "array literal: element "+strconv.Itoa(i_25)+" has shape "+runtime.ShapeString([]int{e_28})+", element 0 has shape "+runtime.ShapeString([]int{d_23}))
-		}
-		copy(a_22[i_25*rs_24:(i_25+1)*rs_24], e_27)
-		if i_25 > 0 {
-			ar.release(mark_26)
+		})
+	} else {
+		for i_28 := range r_27 {
+			r_27[i_28] = ((row_12[i_28] * row_10[i_28]) - (row_7[i_28] * row_11[i_28]))
 		}
 	}
-	return a_22, 3, d_23, row_11, b_6, row_7, a_3, b_4, b_5, b_6, a_1, a_2, a_3, row_10, b_6, row_12, a_3, row_8, b_6, row_12, a_3, row_11, b_6, row_9, a_3, row_10, b_6, row_9, a_3, row_8, b_6, row_7, a_3, nil
+	var a_34 []float64
+	var d_35 int = 0
+	var rs_36 int = 0
+	for i_37 := 0; i_37 < 3; i_37++ {
+		mark_38 := ar.mark()
+		var e_39 []float64
+		var e_40 int
+		switch i_37 {
+		case 0:
+			e_39, e_40 = r_13, a_3
+		case 1:
+			e_39, e_40 = r_20, a_3
+		case 2:
+			e_39, e_40 = r_27, a_3
+		}
+		if i_37 == 0 {
+			d_35 = e_40
+			rs_36 = d_35
+			tot_41, err_42 := runtime.MulSize(3, rs_36)
+			if err_42 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:123:3", err_42)
+			}
+			a_34 = ar.F64(tot_41)
+		} else if e_40 != d_35 {
+			return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:123:3", "array literal: element "+strconv.Itoa(i_37)+" has shape "+runtime.ShapeString([]int{e_40})+", element 0 has shape "+runtime.ShapeString([]int{d_35}))
+		}
+		copy(a_34[i_37*rs_36:(i_37+1)*rs_36], e_39)
+		if i_37 > 0 {
+			ar.release(mark_38)
+		}
+	}
+	return a_34, 3, d_35, row_11, b_6, row_7, a_3, b_4, b_5, b_6, a_1, a_2, a_3, row_10, b_6, row_12, a_3, row_8, b_6, row_12, a_3, row_11, b_6, row_9, a_3, row_10, b_6, row_9, a_3, row_8, b_6, row_7, a_3, nil
 }
 
 // fn_crosssplit11bwd is def cross$split_11$bwd (models.nab:122:5).
@@ -9444,216 +10228,378 @@ func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []floa
 	tape_27 = tape_27[:tape_28]
 	tape_29 = tape_29[:tape_30]
 	ybar_31 = ybar_31[:ybar_32*ybar_33]
-	if int64(0) < 0 || int64(0) >= int64(ybar_32) {
+	if int64(0) >= int64(ybar_32) {
 		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(0), ybar_32))
 	}
 	row_34 := ybar_31[int(int64(0))*ybar_33 : (int(int64(0))+1)*ybar_33]
-	if int64(1) < 0 || int64(1) >= int64(ybar_32) {
+	if int64(1) >= int64(ybar_32) {
 		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(1), ybar_32))
 	}
 	row_35 := ybar_31[int(int64(1))*ybar_33 : (int(int64(1))+1)*ybar_33]
-	if int64(2) < 0 || int64(2) >= int64(ybar_32) {
+	if int64(2) >= int64(ybar_32) {
 		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(2), ybar_32))
 	}
 	row_36 := ybar_31[int(int64(2))*ybar_33 : (int(int64(2))+1)*ybar_33]
 	r_37 := ar.F64(ybar_33)
 	row_36 = row_36[:len(r_37)]
-	for i_38 := range r_37 {
-		r_37[i_38] = -row_36[i_38]
+	if len(r_37) >= 262144 {
+		r_37 := r_37
+		row_36 := row_36
+		runtime.ParallelFor(len(r_37), 16384, func(lo_41, hi int) {
+			for i_42 := lo_41; i_42 < hi; i_42++ {
+				r_37[i_42] = -row_36[i_42]
+			}
+		})
+	} else {
+		for i_38 := range r_37 {
+			r_37[i_38] = -row_36[i_38]
+		}
 	}
-	z_40 := ar.F64(len(tape_5))
+	z_44 := ar.F64(len(tape_5))
 	if ybar_33 != tape_4 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_4})+" and "+runtime.ShapeString([]int{ybar_33}))
 	}
-	if int64(0) < 0 || int64(0) >= int64(tape_6) {
+	if int64(0) >= int64(tape_6) {
 		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(0), tape_6))
 	}
 	if tape_7 != tape_4 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_4})+" differ")
 	}
-	row_41 := z_40[int64(0)*int64(tape_7) : (int64(0)+1)*int64(tape_7)]
-	tape_3 = tape_3[:len(row_41)]
-	r_37 = r_37[:len(row_41)]
-	for i_42 := range row_41 {
-		row_41[i_42] += (tape_3[i_42] * r_37[i_42])
+	row_45 := z_44[int64(0)*int64(tape_7) : (int64(0)+1)*int64(tape_7)]
+	tape_3 = tape_3[:len(row_45)]
+	r_37 = r_37[:len(row_45)]
+	if len(row_45) >= 262144 {
+		row_45 := row_45
+		tape_3 := tape_3
+		r_37 := r_37
+		runtime.ParallelFor(len(row_45), 16384, func(lo_49, hi int) {
+			for i_50 := lo_49; i_50 < hi; i_50++ {
+				row_45[i_50] += (tape_3[i_50] * r_37[i_50])
+			}
+		})
+	} else {
+		for i_46 := range row_45 {
+			row_45[i_46] += (tape_3[i_46] * r_37[i_46])
+		}
 	}
-	z_44 := ar.F64(len(tape_8))
+	z_52 := ar.F64(len(tape_8))
 	if ybar_33 != tape_2 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_2})+" and "+runtime.ShapeString([]int{ybar_33}))
 	}
-	if int64(1) < 0 || int64(1) >= int64(tape_9) {
+	if int64(1) >= int64(tape_9) {
 		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(1), tape_9))
 	}
 	if tape_10 != tape_2 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_2})+" differ")
 	}
-	row_45 := z_44[int64(1)*int64(tape_10) : (int64(1)+1)*int64(tape_10)]
-	tape_1 = tape_1[:len(row_45)]
-	r_37 = r_37[:len(row_45)]
-	for i_46 := range row_45 {
-		row_45[i_46] += (tape_1[i_46] * r_37[i_46])
+	row_53 := z_52[int64(1)*int64(tape_10) : (int64(1)+1)*int64(tape_10)]
+	tape_1 = tape_1[:len(row_53)]
+	r_37 = r_37[:len(row_53)]
+	if len(row_53) >= 262144 {
+		row_53 := row_53
+		tape_1 := tape_1
+		r_37 := r_37
+		runtime.ParallelFor(len(row_53), 16384, func(lo_57, hi int) {
+			for i_58 := lo_57; i_58 < hi; i_58++ {
+				row_53[i_58] += (tape_1[i_58] * r_37[i_58])
+			}
+		})
+	} else {
+		for i_54 := range row_53 {
+			row_53[i_54] += (tape_1[i_54] * r_37[i_54])
+		}
 	}
 	if ybar_33 != tape_14 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{ybar_33}))
 	}
-	if int64(1) < 0 || int64(1) >= int64(tape_6) {
+	if int64(1) >= int64(tape_6) {
 		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(1), tape_6))
 	}
 	if tape_7 != tape_14 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_14})+" differ")
 	}
-	row_48 := z_40[int64(1)*int64(tape_7) : (int64(1)+1)*int64(tape_7)]
-	tape_13 = tape_13[:len(row_48)]
-	row_36 = row_36[:len(row_48)]
-	for i_49 := range row_48 {
-		row_48[i_49] += (tape_13[i_49] * row_36[i_49])
+	row_60 := z_44[int64(1)*int64(tape_7) : (int64(1)+1)*int64(tape_7)]
+	tape_13 = tape_13[:len(row_60)]
+	row_36 = row_36[:len(row_60)]
+	if len(row_60) >= 262144 {
+		row_60 := row_60
+		tape_13 := tape_13
+		row_36 := row_36
+		runtime.ParallelFor(len(row_60), 16384, func(lo_64, hi int) {
+			for i_65 := lo_64; i_65 < hi; i_65++ {
+				row_60[i_65] += (tape_13[i_65] * row_36[i_65])
+			}
+		})
+	} else {
+		for i_61 := range row_60 {
+			row_60[i_61] += (tape_13[i_61] * row_36[i_61])
+		}
 	}
 	if ybar_33 != tape_12 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_12})+" and "+runtime.ShapeString([]int{ybar_33}))
 	}
-	if int64(0) < 0 || int64(0) >= int64(tape_9) {
+	if int64(0) >= int64(tape_9) {
 		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(0), tape_9))
 	}
 	if tape_10 != tape_12 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_12})+" differ")
 	}
-	row_51 := z_44[int64(0)*int64(tape_10) : (int64(0)+1)*int64(tape_10)]
-	tape_11 = tape_11[:len(row_51)]
-	row_36 = row_36[:len(row_51)]
-	for i_52 := range row_51 {
-		row_51[i_52] += (tape_11[i_52] * row_36[i_52])
+	row_67 := z_52[int64(0)*int64(tape_10) : (int64(0)+1)*int64(tape_10)]
+	tape_11 = tape_11[:len(row_67)]
+	row_36 = row_36[:len(row_67)]
+	if len(row_67) >= 262144 {
+		row_67 := row_67
+		tape_11 := tape_11
+		row_36 := row_36
+		runtime.ParallelFor(len(row_67), 16384, func(lo_71, hi int) {
+			for i_72 := lo_71; i_72 < hi; i_72++ {
+				row_67[i_72] += (tape_11[i_72] * row_36[i_72])
+			}
+		})
+	} else {
+		for i_68 := range row_67 {
+			row_67[i_68] += (tape_11[i_68] * row_36[i_68])
+		}
 	}
-	r_54 := ar.F64(ybar_33)
-	row_35 = row_35[:len(r_54)]
-	for i_55 := range r_54 {
-		r_54[i_55] = -row_35[i_55]
+	r_74 := ar.F64(ybar_33)
+	row_35 = row_35[:len(r_74)]
+	if len(r_74) >= 262144 {
+		r_74 := r_74
+		row_35 := row_35
+		runtime.ParallelFor(len(r_74), 16384, func(lo_78, hi int) {
+			for i_79 := lo_78; i_79 < hi; i_79++ {
+				r_74[i_79] = -row_35[i_79]
+			}
+		})
+	} else {
+		for i_75 := range r_74 {
+			r_74[i_75] = -row_35[i_75]
+		}
 	}
 	if ybar_33 != tape_18 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_18})+" and "+runtime.ShapeString([]int{ybar_33}))
 	}
-	if int64(2) < 0 || int64(2) >= int64(tape_6) {
+	if int64(2) >= int64(tape_6) {
 		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(2), tape_6))
 	}
 	if tape_7 != tape_18 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_18})+" differ")
 	}
-	row_57 := z_40[int64(2)*int64(tape_7) : (int64(2)+1)*int64(tape_7)]
-	tape_17 = tape_17[:len(row_57)]
-	r_54 = r_54[:len(row_57)]
-	for i_58 := range row_57 {
-		row_57[i_58] += (tape_17[i_58] * r_54[i_58])
+	row_81 := z_44[int64(2)*int64(tape_7) : (int64(2)+1)*int64(tape_7)]
+	tape_17 = tape_17[:len(row_81)]
+	r_74 = r_74[:len(row_81)]
+	if len(row_81) >= 262144 {
+		row_81 := row_81
+		tape_17 := tape_17
+		r_74 := r_74
+		runtime.ParallelFor(len(row_81), 16384, func(lo_85, hi int) {
+			for i_86 := lo_85; i_86 < hi; i_86++ {
+				row_81[i_86] += (tape_17[i_86] * r_74[i_86])
+			}
+		})
+	} else {
+		for i_82 := range row_81 {
+			row_81[i_82] += (tape_17[i_82] * r_74[i_82])
+		}
 	}
 	if ybar_33 != tape_16 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{ybar_33}))
 	}
-	if int64(0) < 0 || int64(0) >= int64(tape_9) {
+	if int64(0) >= int64(tape_9) {
 		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(0), tape_9))
 	}
 	if tape_10 != tape_16 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
 	}
-	row_60 := z_44[int64(0)*int64(tape_10) : (int64(0)+1)*int64(tape_10)]
-	tape_15 = tape_15[:len(row_60)]
-	r_54 = r_54[:len(row_60)]
-	for i_61 := range row_60 {
-		row_60[i_61] += (tape_15[i_61] * r_54[i_61])
+	row_88 := z_52[int64(0)*int64(tape_10) : (int64(0)+1)*int64(tape_10)]
+	tape_15 = tape_15[:len(row_88)]
+	r_74 = r_74[:len(row_88)]
+	if len(row_88) >= 262144 {
+		row_88 := row_88
+		tape_15 := tape_15
+		r_74 := r_74
+		runtime.ParallelFor(len(row_88), 16384, func(lo_92, hi int) {
+			for i_93 := lo_92; i_93 < hi; i_93++ {
+				row_88[i_93] += (tape_15[i_93] * r_74[i_93])
+			}
+		})
+	} else {
+		for i_89 := range row_88 {
+			row_88[i_89] += (tape_15[i_89] * r_74[i_89])
+		}
 	}
 	if ybar_33 != tape_22 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{ybar_33}))
 	}
-	if int64(0) < 0 || int64(0) >= int64(tape_6) {
+	if int64(0) >= int64(tape_6) {
 		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(0), tape_6))
 	}
 	if tape_7 != tape_22 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_22})+" differ")
 	}
-	row_63 := z_40[int64(0)*int64(tape_7) : (int64(0)+1)*int64(tape_7)]
-	tape_21 = tape_21[:len(row_63)]
-	row_35 = row_35[:len(row_63)]
-	for i_64 := range row_63 {
-		row_63[i_64] += (tape_21[i_64] * row_35[i_64])
+	row_95 := z_44[int64(0)*int64(tape_7) : (int64(0)+1)*int64(tape_7)]
+	tape_21 = tape_21[:len(row_95)]
+	row_35 = row_35[:len(row_95)]
+	if len(row_95) >= 262144 {
+		row_95 := row_95
+		tape_21 := tape_21
+		row_35 := row_35
+		runtime.ParallelFor(len(row_95), 16384, func(lo_99, hi int) {
+			for i_100 := lo_99; i_100 < hi; i_100++ {
+				row_95[i_100] += (tape_21[i_100] * row_35[i_100])
+			}
+		})
+	} else {
+		for i_96 := range row_95 {
+			row_95[i_96] += (tape_21[i_96] * row_35[i_96])
+		}
 	}
 	if ybar_33 != tape_20 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_20})+" and "+runtime.ShapeString([]int{ybar_33}))
 	}
-	if int64(2) < 0 || int64(2) >= int64(tape_9) {
+	if int64(2) >= int64(tape_9) {
 		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(2), tape_9))
 	}
 	if tape_10 != tape_20 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_20})+" differ")
 	}
-	row_66 := z_44[int64(2)*int64(tape_10) : (int64(2)+1)*int64(tape_10)]
-	tape_19 = tape_19[:len(row_66)]
-	row_35 = row_35[:len(row_66)]
-	for i_67 := range row_66 {
-		row_66[i_67] += (tape_19[i_67] * row_35[i_67])
+	row_102 := z_52[int64(2)*int64(tape_10) : (int64(2)+1)*int64(tape_10)]
+	tape_19 = tape_19[:len(row_102)]
+	row_35 = row_35[:len(row_102)]
+	if len(row_102) >= 262144 {
+		row_102 := row_102
+		tape_19 := tape_19
+		row_35 := row_35
+		runtime.ParallelFor(len(row_102), 16384, func(lo_106, hi int) {
+			for i_107 := lo_106; i_107 < hi; i_107++ {
+				row_102[i_107] += (tape_19[i_107] * row_35[i_107])
+			}
+		})
+	} else {
+		for i_103 := range row_102 {
+			row_102[i_103] += (tape_19[i_103] * row_35[i_103])
+		}
 	}
-	r_69 := ar.F64(ybar_33)
-	row_34 = row_34[:len(r_69)]
-	for i_70 := range r_69 {
-		r_69[i_70] = -row_34[i_70]
+	r_109 := ar.F64(ybar_33)
+	row_34 = row_34[:len(r_109)]
+	if len(r_109) >= 262144 {
+		r_109 := r_109
+		row_34 := row_34
+		runtime.ParallelFor(len(r_109), 16384, func(lo_113, hi int) {
+			for i_114 := lo_113; i_114 < hi; i_114++ {
+				r_109[i_114] = -row_34[i_114]
+			}
+		})
+	} else {
+		for i_110 := range r_109 {
+			r_109[i_110] = -row_34[i_110]
+		}
 	}
 	if ybar_33 != tape_26 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{ybar_33}))
 	}
-	if int64(1) < 0 || int64(1) >= int64(tape_6) {
+	if int64(1) >= int64(tape_6) {
 		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(1), tape_6))
 	}
 	if tape_7 != tape_26 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_26})+" differ")
 	}
-	row_72 := z_40[int64(1)*int64(tape_7) : (int64(1)+1)*int64(tape_7)]
-	tape_25 = tape_25[:len(row_72)]
-	r_69 = r_69[:len(row_72)]
-	for i_73 := range row_72 {
-		row_72[i_73] += (tape_25[i_73] * r_69[i_73])
+	row_116 := z_44[int64(1)*int64(tape_7) : (int64(1)+1)*int64(tape_7)]
+	tape_25 = tape_25[:len(row_116)]
+	r_109 = r_109[:len(row_116)]
+	if len(row_116) >= 262144 {
+		row_116 := row_116
+		tape_25 := tape_25
+		r_109 := r_109
+		runtime.ParallelFor(len(row_116), 16384, func(lo_120, hi int) {
+			for i_121 := lo_120; i_121 < hi; i_121++ {
+				row_116[i_121] += (tape_25[i_121] * r_109[i_121])
+			}
+		})
+	} else {
+		for i_117 := range row_116 {
+			row_116[i_117] += (tape_25[i_117] * r_109[i_117])
+		}
 	}
 	if ybar_33 != tape_24 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{ybar_33}))
 	}
-	if int64(2) < 0 || int64(2) >= int64(tape_9) {
+	if int64(2) >= int64(tape_9) {
 		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(2), tape_9))
 	}
 	if tape_10 != tape_24 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
 	}
-	row_75 := z_44[int64(2)*int64(tape_10) : (int64(2)+1)*int64(tape_10)]
-	tape_23 = tape_23[:len(row_75)]
-	r_69 = r_69[:len(row_75)]
-	for i_76 := range row_75 {
-		row_75[i_76] += (tape_23[i_76] * r_69[i_76])
+	row_123 := z_52[int64(2)*int64(tape_10) : (int64(2)+1)*int64(tape_10)]
+	tape_23 = tape_23[:len(row_123)]
+	r_109 = r_109[:len(row_123)]
+	if len(row_123) >= 262144 {
+		row_123 := row_123
+		tape_23 := tape_23
+		r_109 := r_109
+		runtime.ParallelFor(len(row_123), 16384, func(lo_127, hi int) {
+			for i_128 := lo_127; i_128 < hi; i_128++ {
+				row_123[i_128] += (tape_23[i_128] * r_109[i_128])
+			}
+		})
+	} else {
+		for i_124 := range row_123 {
+			row_123[i_124] += (tape_23[i_124] * r_109[i_124])
+		}
 	}
 	if ybar_33 != tape_30 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{ybar_33}))
 	}
-	if int64(2) < 0 || int64(2) >= int64(tape_6) {
+	if int64(2) >= int64(tape_6) {
 		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(2), tape_6))
 	}
 	if tape_7 != tape_30 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_30})+" differ")
 	}
-	row_78 := z_40[int64(2)*int64(tape_7) : (int64(2)+1)*int64(tape_7)]
-	tape_29 = tape_29[:len(row_78)]
-	row_34 = row_34[:len(row_78)]
-	for i_79 := range row_78 {
-		row_78[i_79] += (tape_29[i_79] * row_34[i_79])
+	row_130 := z_44[int64(2)*int64(tape_7) : (int64(2)+1)*int64(tape_7)]
+	tape_29 = tape_29[:len(row_130)]
+	row_34 = row_34[:len(row_130)]
+	if len(row_130) >= 262144 {
+		row_130 := row_130
+		tape_29 := tape_29
+		row_34 := row_34
+		runtime.ParallelFor(len(row_130), 16384, func(lo_134, hi int) {
+			for i_135 := lo_134; i_135 < hi; i_135++ {
+				row_130[i_135] += (tape_29[i_135] * row_34[i_135])
+			}
+		})
+	} else {
+		for i_131 := range row_130 {
+			row_130[i_131] += (tape_29[i_131] * row_34[i_131])
+		}
 	}
 	if ybar_33 != tape_28 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_28})+" and "+runtime.ShapeString([]int{ybar_33}))
 	}
-	if int64(1) < 0 || int64(1) >= int64(tape_9) {
+	if int64(1) >= int64(tape_9) {
 		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(1), tape_9))
 	}
 	if tape_10 != tape_28 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_28})+" differ")
 	}
-	row_81 := z_44[int64(1)*int64(tape_10) : (int64(1)+1)*int64(tape_10)]
-	tape_27 = tape_27[:len(row_81)]
-	row_34 = row_34[:len(row_81)]
-	for i_82 := range row_81 {
-		row_81[i_82] += (tape_27[i_82] * row_34[i_82])
+	row_137 := z_52[int64(1)*int64(tape_10) : (int64(1)+1)*int64(tape_10)]
+	tape_27 = tape_27[:len(row_137)]
+	row_34 = row_34[:len(row_137)]
+	if len(row_137) >= 262144 {
+		row_137 := row_137
+		tape_27 := tape_27
+		row_34 := row_34
+		runtime.ParallelFor(len(row_137), 16384, func(lo_141, hi int) {
+			for i_142 := lo_141; i_142 < hi; i_142++ {
+				row_137[i_142] += (tape_27[i_142] * row_34[i_142])
+			}
+		})
+	} else {
+		for i_138 := range row_137 {
+			row_137[i_138] += (tape_27[i_138] * row_34[i_138])
+		}
 	}
-	return z_44, tape_9, tape_10, z_40, tape_6, tape_7, nil
+	return z_52, tape_9, tape_10, z_44, tape_6, tape_7, nil
 }
 
 // fn_rotatesplit11fwd is def rotate$split_11$fwd (models.nab:126:5).
@@ -9666,15 +10612,15 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 	}
 	r_1 = r_1[:r_2*r_3]
 	x_4 = x_4[:x_5*x_6]
-	if int64(0) < 0 || int64(0) >= int64(r_2) {
+	if int64(0) >= int64(r_2) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:127:18", runtime.CheckIndex(int64(0), r_2))
 	}
 	row_7 := r_1[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
-	if int64(1) < 0 || int64(1) >= int64(r_2) {
+	if int64(1) >= int64(r_2) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:127:27", runtime.CheckIndex(int64(1), r_2))
 	}
 	row_8 := r_1[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
-	if int64(2) < 0 || int64(2) >= int64(r_2) {
+	if int64(2) >= int64(r_2) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:127:36", runtime.CheckIndex(int64(2), r_2))
 	}
 	row_9 := r_1[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
@@ -9682,339 +10628,486 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 	row_7 = row_7[:len(r_10)]
 	row_8 = row_8[:len(r_10)]
 	row_9 = row_9[:len(r_10)]
-	for i_11 := range r_10 {
-		r_10[i_11] = (((row_7[i_11] * row_7[i_11]) + (row_8[i_11] * row_8[i_11])) + (row_9[i_11] * row_9[i_11]))
+	if len(r_10) >= 262144 {
+		r_10 := r_10
+		row_7 := row_7
+		row_8 := row_8
+		row_9 := row_9
+		runtime.ParallelFor(len(r_10), 16384, func(lo_14, hi int) {
+			for i_15 := lo_14; i_15 < hi; i_15++ {
+				r_10[i_15] = (((row_7[i_15] * row_7[i_15]) + (row_8[i_15] * row_8[i_15])) + (row_9[i_15] * row_9[i_15]))
+			}
+		})
+	} else {
+		for i_11 := range r_10 {
+			r_10[i_11] = (((row_7[i_11] * row_7[i_11]) + (row_8[i_11] * row_8[i_11])) + (row_9[i_11] * row_9[i_11]))
+		}
 	}
-	r_13 := ar.F64(r_3)
-	r_10 = r_10[:len(r_13)]
-	for i_14 := range r_13 {
-		r_13[i_14] = (runtime.Sign(r_10[i_14]))
+	r_17 := ar.F64(r_3)
+	r_10 = r_10[:len(r_17)]
+	if len(r_17) >= 262144 {
+		r_17 := r_17
+		r_10 := r_10
+		runtime.ParallelFor(len(r_17), 16384, func(lo_21, hi int) {
+			for i_22 := lo_21; i_22 < hi; i_22++ {
+				r_17[i_22] = (runtime.Sign(r_10[i_22]))
+			}
+		})
+	} else {
+		for i_18 := range r_17 {
+			r_17[i_18] = (runtime.Sign(r_10[i_18]))
+		}
 	}
-	r_16 := ar.F64(r_3)
-	r_13 = r_13[:len(r_16)]
-	for i_17 := range r_16 {
-		r_16[i_17] = (1.0 - r_13[i_17])
-	}
-	r_19 := ar.F64(r_3)
-	r_10 = r_10[:len(r_19)]
-	r_16 = r_16[:len(r_19)]
-	for i_20 := range r_19 {
-		r_19[i_20] = (math.Sqrt((r_10[i_20] + r_16[i_20])))
-	}
-	r_22 := ar.F64(r_3)
-	r_19 = r_19[:len(r_22)]
-	for i_23 := range r_22 {
-		r_22[i_23] = (math.Cos(r_19[i_23]))
-	}
-	r_25 := ar.F64(r_3)
-	r_19 = r_19[:len(r_25)]
-	for i_26 := range r_25 {
-		r_25[i_26] = (math.Sin(r_19[i_26]))
-	}
-	r_28 := ar.F64(r_3)
-	row_7 = row_7[:len(r_28)]
-	r_19 = r_19[:len(r_28)]
-	for i_29 := range r_28 {
-		r_28[i_29] = (row_7[i_29] / r_19[i_29])
+	r_24 := ar.F64(r_3)
+	r_17 = r_17[:len(r_24)]
+	if len(r_24) >= 262144 {
+		r_24 := r_24
+		r_17 := r_17
+		runtime.ParallelFor(len(r_24), 16384, func(lo_28, hi int) {
+			for i_29 := lo_28; i_29 < hi; i_29++ {
+				r_24[i_29] = (1.0 - r_17[i_29])
+			}
+		})
+	} else {
+		for i_25 := range r_24 {
+			r_24[i_25] = (1.0 - r_17[i_25])
+		}
 	}
 	r_31 := ar.F64(r_3)
-	row_8 = row_8[:len(r_31)]
-	r_19 = r_19[:len(r_31)]
-	for i_32 := range r_31 {
-		r_31[i_32] = (row_8[i_32] / r_19[i_32])
-	}
-	r_34 := ar.F64(r_3)
-	row_9 = row_9[:len(r_34)]
-	r_19 = r_19[:len(r_34)]
-	for i_35 := range r_34 {
-		r_34[i_35] = (row_9[i_35] / r_19[i_35])
-	}
-	var a_37 []float64
-	var d_38 int = 0
-	var rs_39 int = 0
-	for i_40 := 0; i_40 < 3; i_40++ {
-		mark_41 := ar.mark()
-		var e_42 []float64
-		var e_43 int
-		switch i_40 {
-		case 0:
-			e_42, e_43 = r_28, r_3
-		case 1:
-			e_42, e_43 = r_31, r_3
-		case 2:
-			e_42, e_43 = r_34, r_3
-		}
-		if i_40 == 0 {
-			d_38 = e_43
-			rs_39 = d_38
-			tot_44, err_45 := runtime.MulSize(3, rs_39)
-			if err_45 != nil {
-				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:132:14", err_45)
+	r_10 = r_10[:len(r_31)]
+	r_24 = r_24[:len(r_31)]
+	if len(r_31) >= 262144 {
+		r_31 := r_31
+		r_10 := r_10
+		r_24 := r_24
+		runtime.ParallelFor(len(r_31), 16384, func(lo_35, hi int) {
+			for i_36 := lo_35; i_36 < hi; i_36++ {
+				r_31[i_36] = (math.Sqrt((r_10[i_36] + r_24[i_36])))
 			}
-			a_37 = ar.F64(tot_44)
-		} else if e_43 != d_38 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:132:14", "array literal: element "+strconv.Itoa(i_40)+" has shape "+runtime.ShapeString([]int{e_43})+", element 0 has shape "+runtime.ShapeString([]int{d_38}))
-		}
-		copy(a_37[i_40*rs_39:(i_40+1)*rs_39], e_42)
-		if i_40 > 0 {
-			ar.release(mark_41)
+		})
+	} else {
+		for i_32 := range r_31 {
+			r_31[i_32] = (math.Sqrt((r_10[i_32] + r_24[i_32])))
 		}
 	}
-	r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, err_79 := fn_crosssplit11fwd(ar, a_37, 3, d_38, x_4, x_5, x_6)
-	_ = r_49
-	_ = r_50
-	_ = r_51
-	_ = r_52
-	_ = r_53
-	_ = r_54
-	_ = r_55
-	_ = r_56
-	_ = r_57
-	_ = r_58
-	_ = r_59
-	_ = r_60
-	_ = r_61
-	_ = r_62
-	_ = r_63
-	_ = r_64
-	_ = r_65
-	_ = r_66
-	_ = r_67
-	_ = r_68
-	_ = r_69
-	_ = r_70
-	_ = r_71
-	_ = r_72
-	_ = r_73
-	_ = r_74
-	_ = r_75
-	_ = r_76
-	_ = r_77
-	_ = r_78
-	if err_79 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbFrame(err_79, "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
+	r_38 := ar.F64(r_3)
+	r_31 = r_31[:len(r_38)]
+	if len(r_38) >= 262144 {
+		r_38 := r_38
+		r_31 := r_31
+		runtime.ParallelFor(len(r_38), 16384, func(lo_42, hi int) {
+			for i_43 := lo_42; i_43 < hi; i_43++ {
+				r_38[i_43] = (math.Cos(r_31[i_43]))
+			}
+		})
+	} else {
+		for i_39 := range r_38 {
+			r_38[i_39] = (math.Cos(r_31[i_39]))
+		}
 	}
-	if int64(0) < 0 || int64(0) >= int64(3) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:134:18", runtime.CheckIndex(int64(0), 3))
+	r_45 := ar.F64(r_3)
+	r_31 = r_31[:len(r_45)]
+	if len(r_45) >= 262144 {
+		r_45 := r_45
+		r_31 := r_31
+		runtime.ParallelFor(len(r_45), 16384, func(lo_49, hi int) {
+			for i_50 := lo_49; i_50 < hi; i_50++ {
+				r_45[i_50] = (math.Sin(r_31[i_50]))
+			}
+		})
+	} else {
+		for i_46 := range r_45 {
+			r_45[i_46] = (math.Sin(r_31[i_46]))
+		}
 	}
-	row_80 := a_37[int(int64(0))*d_38 : (int(int64(0))+1)*d_38]
-	if int64(0) < 0 || int64(0) >= int64(x_5) {
+	r_52 := ar.F64(r_3)
+	row_7 = row_7[:len(r_52)]
+	r_31 = r_31[:len(r_52)]
+	if len(r_52) >= 262144 {
+		r_52 := r_52
+		row_7 := row_7
+		r_31 := r_31
+		runtime.ParallelFor(len(r_52), 16384, func(lo_56, hi int) {
+			for i_57 := lo_56; i_57 < hi; i_57++ {
+				r_52[i_57] = (row_7[i_57] / r_31[i_57])
+			}
+		})
+	} else {
+		for i_53 := range r_52 {
+			r_52[i_53] = (row_7[i_53] / r_31[i_53])
+		}
+	}
+	r_59 := ar.F64(r_3)
+	row_8 = row_8[:len(r_59)]
+	r_31 = r_31[:len(r_59)]
+	if len(r_59) >= 262144 {
+		r_59 := r_59
+		row_8 := row_8
+		r_31 := r_31
+		runtime.ParallelFor(len(r_59), 16384, func(lo_63, hi int) {
+			for i_64 := lo_63; i_64 < hi; i_64++ {
+				r_59[i_64] = (row_8[i_64] / r_31[i_64])
+			}
+		})
+	} else {
+		for i_60 := range r_59 {
+			r_59[i_60] = (row_8[i_60] / r_31[i_60])
+		}
+	}
+	r_66 := ar.F64(r_3)
+	row_9 = row_9[:len(r_66)]
+	r_31 = r_31[:len(r_66)]
+	if len(r_66) >= 262144 {
+		r_66 := r_66
+		row_9 := row_9
+		r_31 := r_31
+		runtime.ParallelFor(len(r_66), 16384, func(lo_70, hi int) {
+			for i_71 := lo_70; i_71 < hi; i_71++ {
+				r_66[i_71] = (row_9[i_71] / r_31[i_71])
+			}
+		})
+	} else {
+		for i_67 := range r_66 {
+			r_66[i_67] = (row_9[i_67] / r_31[i_67])
+		}
+	}
+	var a_73 []float64
+	var d_74 int = 0
+	var rs_75 int = 0
+	for i_76 := 0; i_76 < 3; i_76++ {
+		mark_77 := ar.mark()
+		var e_78 []float64
+		var e_79 int
+		switch i_76 {
+		case 0:
+			e_78, e_79 = r_52, r_3
+		case 1:
+			e_78, e_79 = r_59, r_3
+		case 2:
+			e_78, e_79 = r_66, r_3
+		}
+		if i_76 == 0 {
+			d_74 = e_79
+			rs_75 = d_74
+			tot_80, err_81 := runtime.MulSize(3, rs_75)
+			if err_81 != nil {
+				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:132:14", err_81)
+			}
+			a_73 = ar.F64(tot_80)
+		} else if e_79 != d_74 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:132:14", "array literal: element "+strconv.Itoa(i_76)+" has shape "+runtime.ShapeString([]int{e_79})+", element 0 has shape "+runtime.ShapeString([]int{d_74}))
+		}
+		copy(a_73[i_76*rs_75:(i_76+1)*rs_75], e_78)
+		if i_76 > 0 {
+			ar.release(mark_77)
+		}
+	}
+	r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, err_115 := fn_crosssplit11fwd(ar, a_73, 3, d_74, x_4, x_5, x_6)
+	_ = r_85
+	_ = r_86
+	_ = r_87
+	_ = r_88
+	_ = r_89
+	_ = r_90
+	_ = r_91
+	_ = r_92
+	_ = r_93
+	_ = r_94
+	_ = r_95
+	_ = r_96
+	_ = r_97
+	_ = r_98
+	_ = r_99
+	_ = r_100
+	_ = r_101
+	_ = r_102
+	_ = r_103
+	_ = r_104
+	_ = r_105
+	_ = r_106
+	_ = r_107
+	_ = r_108
+	_ = r_109
+	_ = r_110
+	_ = r_111
+	_ = r_112
+	_ = r_113
+	_ = r_114
+	if err_115 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbFrame(err_115, "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	row_116 := a_73[int(int64(0))*d_74 : (int(int64(0))+1)*d_74]
+	if int64(0) >= int64(x_5) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:134:25", runtime.CheckIndex(int64(0), x_5))
 	}
-	row_81 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
-	if int64(1) < 0 || int64(1) >= int64(3) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:134:35", runtime.CheckIndex(int64(1), 3))
-	}
-	row_82 := a_37[int(int64(1))*d_38 : (int(int64(1))+1)*d_38]
-	if int64(1) < 0 || int64(1) >= int64(x_5) {
+	row_117 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	row_118 := a_73[int(int64(1))*d_74 : (int(int64(1))+1)*d_74]
+	if int64(1) >= int64(x_5) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:134:42", runtime.CheckIndex(int64(1), x_5))
 	}
-	row_83 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
-	if int64(2) < 0 || int64(2) >= int64(3) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:134:52", runtime.CheckIndex(int64(2), 3))
-	}
-	row_84 := a_37[int(int64(2))*d_38 : (int(int64(2))+1)*d_38]
-	if int64(2) < 0 || int64(2) >= int64(x_5) {
+	row_119 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	row_120 := a_73[int(int64(2))*d_74 : (int(int64(2))+1)*d_74]
+	if int64(2) >= int64(x_5) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:134:59", runtime.CheckIndex(int64(2), x_5))
 	}
-	row_85 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
-	if x_6 != d_38 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{d_38})+" and "+runtime.ShapeString([]int{x_6}))
+	row_121 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	if x_6 != d_74 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{d_74})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	if x_6 != d_38 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{d_38})+" and "+runtime.ShapeString([]int{x_6}))
+	if x_6 != d_74 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{d_74})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	if x_6 != d_38 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{d_38})+" and "+runtime.ShapeString([]int{x_6}))
+	if x_6 != d_74 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{d_74})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	r_86 := ar.F64(d_38)
-	row_80 = row_80[:len(r_86)]
-	row_81 = row_81[:len(r_86)]
-	row_82 = row_82[:len(r_86)]
-	row_83 = row_83[:len(r_86)]
-	row_84 = row_84[:len(r_86)]
-	row_85 = row_85[:len(r_86)]
-	for i_87 := range r_86 {
-		r_86[i_87] = (((row_80[i_87] * row_81[i_87]) + (row_82[i_87] * row_83[i_87])) + (row_84[i_87] * row_85[i_87]))
-	}
-	r_89 := ar.F64(r_3)
-	r_22 = r_22[:len(r_89)]
-	for i_90 := range r_89 {
-		r_89[i_90] = (1.0 - r_22[i_90])
-	}
-	if r_3 != d_38 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:134:64", "shape mismatch in '*': "+runtime.ShapeString([]int{d_38})+" and "+runtime.ShapeString([]int{r_3}))
-	}
-	r_92 := ar.F64(d_38)
-	r_86 = r_86[:len(r_92)]
-	r_89 = r_89[:len(r_92)]
-	for i_93 := range r_92 {
-		r_92[i_93] = (r_86[i_93] * r_89[i_93])
-	}
-	n_95, err_96 := runtime.CheckSize(int64(3))
-	if err_96 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:14", err_96)
-	}
-	var a_97 []float64
-	var d_98 int = 0
-	var rs_99 int = 0
-	var a_100 []float64
-	var a_101 []float64
-	var a_102 []float64
-	for i_103 := 0; i_103 < n_95; i_103++ {
-		mark_104 := ar.mark()
-		i_105 := int64(i_103)
-		if i_105 < 0 || i_105 >= int64(x_5) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:16", runtime.CheckIndex(i_105, x_5))
+	r_122 := ar.F64(d_74)
+	row_116 = row_116[:len(r_122)]
+	row_117 = row_117[:len(r_122)]
+	row_118 = row_118[:len(r_122)]
+	row_119 = row_119[:len(r_122)]
+	row_120 = row_120[:len(r_122)]
+	row_121 = row_121[:len(r_122)]
+	if len(r_122) >= 262144 {
+		r_122 := r_122
+		row_116 := row_116
+		row_117 := row_117
+		row_118 := row_118
+		row_119 := row_119
+		row_120 := row_120
+		row_121 := row_121
+		runtime.ParallelFor(len(r_122), 16384, func(lo_126, hi int) {
+			for i_127 := lo_126; i_127 < hi; i_127++ {
+				r_122[i_127] = (((row_116[i_127] * row_117[i_127]) + (row_118[i_127] * row_119[i_127])) + (row_120[i_127] * row_121[i_127]))
+			}
+		})
+	} else {
+		for i_123 := range r_122 {
+			r_122[i_123] = (((row_116[i_123] * row_117[i_123]) + (row_118[i_123] * row_119[i_123])) + (row_120[i_123] * row_121[i_123]))
 		}
-		row_106 := x_4[int(i_105)*x_6 : (int(i_105)+1)*x_6]
-		if i_105 < 0 || i_105 >= int64(r_47) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:31", runtime.CheckIndex(i_105, r_47))
+	}
+	r_129 := ar.F64(r_3)
+	r_38 = r_38[:len(r_129)]
+	if len(r_129) >= 262144 {
+		r_129 := r_129
+		r_38 := r_38
+		runtime.ParallelFor(len(r_129), 16384, func(lo_133, hi int) {
+			for i_134 := lo_133; i_134 < hi; i_134++ {
+				r_129[i_134] = (1.0 - r_38[i_134])
+			}
+		})
+	} else {
+		for i_130 := range r_129 {
+			r_129[i_130] = (1.0 - r_38[i_130])
 		}
-		row_107 := r_46[int(i_105)*r_48 : (int(i_105)+1)*r_48]
-		if i_105 < 0 || i_105 >= int64(3) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:48", runtime.CheckIndex(i_105, 3))
+	}
+	if r_3 != d_74 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:134:64", "shape mismatch in '*': "+runtime.ShapeString([]int{d_74})+" and "+runtime.ShapeString([]int{r_3}))
+	}
+	r_136 := ar.F64(d_74)
+	r_122 = r_122[:len(r_136)]
+	r_129 = r_129[:len(r_136)]
+	if len(r_136) >= 262144 {
+		r_136 := r_136
+		r_122 := r_122
+		r_129 := r_129
+		runtime.ParallelFor(len(r_136), 16384, func(lo_140, hi int) {
+			for i_141 := lo_140; i_141 < hi; i_141++ {
+				r_136[i_141] = (r_122[i_141] * r_129[i_141])
+			}
+		})
+	} else {
+		for i_137 := range r_136 {
+			r_136[i_137] = (r_122[i_137] * r_129[i_137])
 		}
-		row_108 := a_37[int(i_105)*d_38 : (int(i_105)+1)*d_38]
+	}
+	n_143, err_144 := runtime.CheckSize(int64(3))
+	if err_144 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:14", err_144)
+	}
+	var a_145 []float64
+	var d_146 int = 0
+	var rs_147 int = 0
+	var a_148 []float64
+	var a_149 []float64
+	var a_150 []float64
+	for i_151 := 0; i_151 < n_143; i_151++ {
+		mark_152 := ar.mark()
+		i_153 := int64(i_151)
+		if i_153 < 0 || i_153 >= int64(x_5) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:16", runtime.CheckIndex(i_153, x_5))
+		}
+		row_154 := x_4[int(i_153)*x_6 : (int(i_153)+1)*x_6]
+		if i_153 < 0 || i_153 >= int64(r_83) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:31", runtime.CheckIndex(i_153, r_83))
+		}
+		row_155 := r_82[int(i_153)*r_84 : (int(i_153)+1)*r_84]
+		if i_153 < 0 || i_153 >= int64(3) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:48", runtime.CheckIndex(i_153, 3))
+		}
+		row_156 := a_73[int(i_153)*d_74 : (int(i_153)+1)*d_74]
 		if r_3 != x_6 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 		}
-		if r_3 != r_48 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:35", "shape mismatch in '*': "+runtime.ShapeString([]int{r_48})+" and "+runtime.ShapeString([]int{r_3}))
+		if r_3 != r_84 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:35", "shape mismatch in '*': "+runtime.ShapeString([]int{r_84})+" and "+runtime.ShapeString([]int{r_3}))
 		}
-		if r_48 != x_6 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_48}))
+		if r_84 != x_6 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_84}))
 		}
-		if d_38 != x_6 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{d_38}))
+		if d_74 != x_6 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{d_74}))
 		}
-		r_109 := ar.F64(x_6)
-		row_106 = row_106[:len(r_109)]
-		r_22 = r_22[:len(r_109)]
-		row_107 = row_107[:len(r_109)]
-		r_25 = r_25[:len(r_109)]
-		row_108 = row_108[:len(r_109)]
-		r_92 = r_92[:len(r_109)]
-		for i_110 := range r_109 {
-			r_109[i_110] = (((row_106[i_110] * r_22[i_110]) + (row_107[i_110] * r_25[i_110])) + (row_108[i_110] * r_92[i_110]))
+		r_157 := ar.F64(x_6)
+		row_154 = row_154[:len(r_157)]
+		r_38 = r_38[:len(r_157)]
+		row_155 = row_155[:len(r_157)]
+		r_45 = r_45[:len(r_157)]
+		row_156 = row_156[:len(r_157)]
+		r_136 = r_136[:len(r_157)]
+		for i_158 := range r_157 {
+			r_157[i_158] = (((row_154[i_158] * r_38[i_158]) + (row_155[i_158] * r_45[i_158])) + (row_156[i_158] * r_136[i_158]))
 		}
-		if i_103 == 0 {
-			d_98 = x_6
-			rs_99 = d_98
-			tot_112, err_113 := runtime.MulSize(n_95, rs_99)
-			if err_113 != nil {
-				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:14", err_113)
+		if i_151 == 0 {
+			d_146 = x_6
+			rs_147 = d_146
+			tot_160, err_161 := runtime.MulSize(n_143, rs_147)
+			if err_161 != nil {
+				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:14", err_161)
 			}
-			a_97 = ar.F64(tot_112)
-		} else if x_6 != d_98 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:14", "build: element "+strconv.Itoa(i_103)+" has shape "+runtime.ShapeString([]int{x_6})+", element 0 has shape "+runtime.ShapeString([]int{d_98}))
+			a_145 = ar.F64(tot_160)
+		} else if x_6 != d_146 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:14", "build: element "+strconv.Itoa(i_151)+" has shape "+runtime.ShapeString([]int{x_6})+", element 0 has shape "+runtime.ShapeString([]int{d_146}))
 		}
-		copy(a_97[i_103*rs_99:(i_103+1)*rs_99], r_109)
-		if i_103 > 0 {
-			ar.release(mark_104)
+		copy(a_145[i_151*rs_147:(i_151+1)*rs_147], r_157)
+		if i_151 > 0 {
+			ar.release(mark_152)
 		}
 	}
-	a_100 = a_37[:n_95*d_38]
-	a_101 = r_46[:n_95*r_48]
-	a_102 = x_4[:n_95*x_6]
-	n_114, err_115 := runtime.CheckSize(int64(3))
-	_ = n_114
-	if err_115 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:14", err_115)
+	a_148 = a_73[:n_143*d_74]
+	a_149 = r_82[:n_143*r_84]
+	a_150 = x_4[:n_143*x_6]
+	n_162, err_163 := runtime.CheckSize(int64(3))
+	_ = n_162
+	if err_163 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:14", err_163)
 	}
-	view_116 := a_97
-	r_117, r_118, r_119, r_120, r_121, r_122, r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, r_137, r_138, r_139, r_140, r_141, r_142, r_143, r_144, r_145, r_146, r_147, r_148, r_149, err_150 := fn_crosssplit11fwd(ar, r_1, r_2, r_3, x_4, x_5, x_6)
-	_ = r_120
-	_ = r_121
-	_ = r_122
-	_ = r_123
-	_ = r_124
-	_ = r_125
-	_ = r_126
-	_ = r_127
-	_ = r_128
-	_ = r_129
-	_ = r_130
-	_ = r_131
-	_ = r_132
-	_ = r_133
-	_ = r_134
-	_ = r_135
-	_ = r_136
-	_ = r_137
-	_ = r_138
-	_ = r_139
-	_ = r_140
-	_ = r_141
-	_ = r_142
-	_ = r_143
-	_ = r_144
-	_ = r_145
-	_ = r_146
-	_ = r_147
-	_ = r_148
-	_ = r_149
-	if err_150 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbFrame(err_150, "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+	view_164 := a_145
+	r_165, r_166, r_167, r_168, r_169, r_170, r_171, r_172, r_173, r_174, r_175, r_176, r_177, r_178, r_179, r_180, r_181, r_182, r_183, r_184, r_185, r_186, r_187, r_188, r_189, r_190, r_191, r_192, r_193, r_194, r_195, r_196, r_197, err_198 := fn_crosssplit11fwd(ar, r_1, r_2, r_3, x_4, x_5, x_6)
+	_ = r_168
+	_ = r_169
+	_ = r_170
+	_ = r_171
+	_ = r_172
+	_ = r_173
+	_ = r_174
+	_ = r_175
+	_ = r_176
+	_ = r_177
+	_ = r_178
+	_ = r_179
+	_ = r_180
+	_ = r_181
+	_ = r_182
+	_ = r_183
+	_ = r_184
+	_ = r_185
+	_ = r_186
+	_ = r_187
+	_ = r_188
+	_ = r_189
+	_ = r_190
+	_ = r_191
+	_ = r_192
+	_ = r_193
+	_ = r_194
+	_ = r_195
+	_ = r_196
+	_ = r_197
+	if err_198 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbFrame(err_198, "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
 	}
-	if r_118 != x_5 || r_119 != x_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_118, r_119}))
+	if r_166 != x_5 || r_167 != x_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_166, r_167}))
 	}
-	n_151 := x_5 * x_6
-	r_152 := ar.F64(n_151)
-	x_4 = x_4[:len(r_152)]
-	r_117 = r_117[:len(r_152)]
-	for i_153 := range r_152 {
-		r_152[i_153] = (x_4[i_153] + r_117[i_153])
-	}
-	n_155, err_156 := runtime.CheckSize(int64(3))
-	if err_156 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:6", err_156)
-	}
-	var a_157 []float64
-	var d_158 int = 0
-	var rs_159 int = 0
-	for i_160 := 0; i_160 < n_155; i_160++ {
-		mark_161 := ar.mark()
-		i_162 := int64(i_160)
-		if i_162 < 0 || i_162 >= int64(n_95) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:20", runtime.CheckIndex(i_162, n_95))
+	n_199 := x_5 * x_6
+	r_200 := ar.F64(n_199)
+	x_4 = x_4[:len(r_200)]
+	r_165 = r_165[:len(r_200)]
+	if len(r_200) >= 262144 {
+		r_200 := r_200
+		x_4 := x_4
+		r_165 := r_165
+		runtime.ParallelFor(len(r_200), 16384, func(lo_204, hi int) {
+			for i_205 := lo_204; i_205 < hi; i_205++ {
+				r_200[i_205] = (x_4[i_205] + r_165[i_205])
+			}
+		})
+	} else {
+		for i_201 := range r_200 {
+			r_200[i_201] = (x_4[i_201] + r_165[i_201])
 		}
-		row_163 := view_116[int(i_162)*d_98 : (int(i_162)+1)*d_98]
-		if d_98 != r_3 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_98}))
+	}
+	n_207, err_208 := runtime.CheckSize(int64(3))
+	if err_208 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:6", err_208)
+	}
+	var a_209 []float64
+	var d_210 int = 0
+	var rs_211 int = 0
+	for i_212 := 0; i_212 < n_207; i_212++ {
+		mark_213 := ar.mark()
+		i_214 := int64(i_212)
+		if i_214 < 0 || i_214 >= int64(n_143) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:20", runtime.CheckIndex(i_214, n_143))
 		}
-		if i_162 < 0 || i_162 >= int64(x_5) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:48", runtime.CheckIndex(i_162, x_5))
+		row_215 := view_164[int(i_214)*d_146 : (int(i_214)+1)*d_146]
+		if d_146 != r_3 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_146}))
 		}
-		row_164 := r_152[int(i_162)*x_6 : (int(i_162)+1)*x_6]
+		if i_214 < 0 || i_214 >= int64(x_5) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:48", runtime.CheckIndex(i_214, x_5))
+		}
+		row_216 := r_200[int(i_214)*x_6 : (int(i_214)+1)*x_6]
 		if x_6 != r_3 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 		}
-		if i_160 == 0 {
-			d_158 = r_3
-			rs_159 = d_158
-			tot_165, err_166 := runtime.MulSize(n_155, rs_159)
-			if err_166 != nil {
-				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:6", err_166)
+		if i_212 == 0 {
+			d_210 = r_3
+			rs_211 = d_210
+			tot_217, err_218 := runtime.MulSize(n_207, rs_211)
+			if err_218 != nil {
+				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:6", err_218)
 			}
-			a_157 = ar.F64(tot_165)
-		} else if r_3 != d_158 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:137:6", "build: element "+strconv.Itoa(i_160)+" has shape "+runtime.ShapeString([]int{r_3})+", element 0 has shape "+runtime.ShapeString([]int{d_158}))
+			a_209 = ar.F64(tot_217)
+		} else if r_3 != d_210 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:137:6", "build: element "+strconv.Itoa(i_212)+" has shape "+runtime.ShapeString([]int{r_3})+", element 0 has shape "+runtime.ShapeString([]int{d_210}))
 		}
-		row_167 := a_157[i_160*rs_159 : (i_160+1)*rs_159]
-		r_13 = r_13[:len(row_167)]
-		row_163 = row_163[:len(row_167)]
-		r_16 = r_16[:len(row_167)]
-		row_164 = row_164[:len(row_167)]
-		for i_168 := range row_167 {
-			row_167[i_168] = ((r_13[i_168] * row_163[i_168]) + (r_16[i_168] * row_164[i_168]))
+		row_219 := a_209[i_212*rs_211 : (i_212+1)*rs_211]
+		r_17 = r_17[:len(row_219)]
+		row_215 = row_215[:len(row_219)]
+		r_24 = r_24[:len(row_219)]
+		row_216 = row_216[:len(row_219)]
+		if len(row_219) >= 262144 {
+			row_219 := row_219
+			r_17 := r_17
+			row_215 := row_215
+			r_24 := r_24
+			row_216 := row_216
+			runtime.ParallelFor(len(row_219), 16384, func(lo_223, hi int) {
+				for i_224 := lo_223; i_224 < hi; i_224++ {
+					row_219[i_224] = ((r_17[i_224] * row_215[i_224]) + (r_24[i_224] * row_216[i_224]))
+				}
+			})
+		} else {
+			for i_220 := range row_219 {
+				row_219[i_220] = ((r_17[i_220] * row_215[i_220]) + (r_24[i_220] * row_216[i_220]))
+			}
 		}
-		if i_160 > 0 {
-			ar.release(mark_161)
+		if i_212 > 0 {
+			ar.release(mark_213)
 		}
 	}
-	return a_157, n_155, d_158, view_116, n_95, d_98, r_152, x_5, x_6, r_10, r_3, r_1, r_2, r_3, x_4, x_5, x_6, r_22, r_3, r_46, r_47, r_48, r_25, r_3, a_37, 3, d_38, r_92, d_38, a_97, n_95, d_98, a_100, n_95, d_38, a_101, n_95, r_48, a_102, n_95, x_6, r_89, r_3, r_86, d_38, row_85, x_6, row_84, d_38, row_83, x_6, row_82, d_38, row_81, x_6, row_80, d_38, r_19, r_3, r_34, r_3, r_31, r_3, r_28, r_3, row_9, r_3, row_8, r_3, row_7, r_3, nil
+	return a_209, n_207, d_210, view_164, n_143, d_146, r_200, x_5, x_6, r_10, r_3, r_1, r_2, r_3, x_4, x_5, x_6, r_38, r_3, r_82, r_83, r_84, r_45, r_3, a_73, 3, d_74, r_136, d_74, a_145, n_143, d_146, a_148, n_143, d_74, a_149, n_143, r_84, a_150, n_143, x_6, r_129, r_3, r_122, d_74, row_121, x_6, row_120, d_74, row_119, x_6, row_118, d_74, row_117, x_6, row_116, d_74, r_31, r_3, r_66, r_3, r_59, r_3, r_52, r_3, row_9, r_3, row_8, r_3, row_7, r_3, nil
 }
 
 // fn_rotatesplit11bwd is def rotate$split_11$bwd (models.nab:126:5).
@@ -10054,196 +11147,228 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 	ybar_69 = ybar_69[:ybar_70*ybar_71]
 	r_72 := ar.F64(tape_8)
 	tape_7 = tape_7[:len(r_72)]
-	for i_73 := range r_72 {
-		r_72[i_73] = (runtime.Sign(tape_7[i_73]))
+	if len(r_72) >= 262144 {
+		r_72 := r_72
+		tape_7 := tape_7
+		runtime.ParallelFor(len(r_72), 16384, func(lo_76, hi int) {
+			for i_77 := lo_76; i_77 < hi; i_77++ {
+				r_72[i_77] = (runtime.Sign(tape_7[i_77]))
+			}
+		})
+	} else {
+		for i_73 := range r_72 {
+			r_72[i_73] = (runtime.Sign(tape_7[i_73]))
+		}
 	}
-	z_75 := ar.F64(len(tape_1))
-	z_76 := ar.F64(len(tape_4))
-	var rev_77 []float64
-	var rev_78 int
-	var rev_79 int
-	var rev_80 []float64
-	var rev_81 int
+	z_79 := ar.F64(len(tape_1))
+	z_80 := ar.F64(len(tape_4))
+	var rev_81 []float64
 	var rev_82 int
-	rev_77, rev_78, rev_79, rev_80, rev_81, rev_82 = z_75, tape_2, tape_3, z_76, tape_5, tape_6
-	for i_91 := int64(0); i_91 < int64(3); i_91++ {
-		if i_91 < 0 || i_91 >= int64(ybar_70) {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(i_91, ybar_70))
+	var rev_83 int
+	var rev_84 []float64
+	var rev_85 int
+	var rev_86 int
+	rev_81, rev_82, rev_83, rev_84, rev_85, rev_86 = z_79, tape_2, tape_3, z_80, tape_5, tape_6
+	for i_95 := int64(0); i_95 < int64(3); i_95++ {
+		if i_95 < 0 || i_95 >= int64(ybar_70) {
+			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(i_95, ybar_70))
 		}
-		row_93 := ybar_69[int(i_91)*ybar_71 : (int(i_91)+1)*ybar_71]
+		row_97 := ybar_69[int(i_95)*ybar_71 : (int(i_95)+1)*ybar_71]
 		if ybar_71 != tape_8 {
 			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_71}))
 		}
-		if i_91 < 0 || i_91 >= int64(rev_81) {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:6", runtime.CheckIndex(i_91, rev_81))
+		if i_95 < 0 || i_95 >= int64(rev_85) {
+			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:6", runtime.CheckIndex(i_95, rev_85))
 		}
-		if rev_82 != tape_8 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:6", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_82})+" and "+runtime.ShapeString([]int{tape_8})+" differ")
+		if rev_86 != tape_8 {
+			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:6", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_86})+" and "+runtime.ShapeString([]int{tape_8})+" differ")
 		}
-		row_94 := rev_80[i_91*int64(rev_82) : (i_91+1)*int64(rev_82)]
-		r_72 = r_72[:len(row_94)]
-		row_93 = row_93[:len(row_94)]
-		for i_95 := range row_94 {
-			row_94[i_95] += ((1.0 - r_72[i_95]) * row_93[i_95])
+		row_98 := rev_84[i_95*int64(rev_86) : (i_95+1)*int64(rev_86)]
+		r_72 = r_72[:len(row_98)]
+		row_97 = row_97[:len(row_98)]
+		for i_99 := range row_98 {
+			row_98[i_99] += ((1.0 - r_72[i_99]) * row_97[i_99])
 		}
 		if ybar_71 != tape_8 {
 			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_71}))
 		}
-		if i_91 < 0 || i_91 >= int64(rev_78) {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:6", runtime.CheckIndex(i_91, rev_78))
+		if i_95 < 0 || i_95 >= int64(rev_82) {
+			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:6", runtime.CheckIndex(i_95, rev_82))
 		}
-		if rev_79 != tape_8 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:6", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_79})+" and "+runtime.ShapeString([]int{tape_8})+" differ")
+		if rev_83 != tape_8 {
+			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:6", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_83})+" and "+runtime.ShapeString([]int{tape_8})+" differ")
 		}
-		row_97 := rev_77[i_91*int64(rev_79) : (i_91+1)*int64(rev_79)]
-		r_72 = r_72[:len(row_97)]
-		row_93 = row_93[:len(row_97)]
-		for i_98 := range row_97 {
-			row_97[i_98] += (r_72[i_98] * row_93[i_98])
+		row_101 := rev_81[i_95*int64(rev_83) : (i_95+1)*int64(rev_83)]
+		r_72 = r_72[:len(row_101)]
+		row_97 = row_97[:len(row_101)]
+		for i_102 := range row_101 {
+			row_101[i_102] += (r_72[i_102] * row_97[i_102])
 		}
 	}
-	r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, r_115, r_116, r_117, r_118, r_119, r_120, r_121, r_122, r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, r_132, err_133 := fn_crosssplit11fwd(ar, tape_9, tape_10, tape_11, tape_12, tape_13, tape_14)
-	_ = r_100
-	_ = r_101
-	_ = r_102
-	if err_133 != nil {
-		return nil, 0, 0, nil, 0, 0, nbFrame(err_133, "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+	r_104, r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, r_115, r_116, r_117, r_118, r_119, r_120, r_121, r_122, r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, err_137 := fn_crosssplit11fwd(ar, tape_9, tape_10, tape_11, tape_12, tape_13, tape_14)
+	_ = r_104
+	_ = r_105
+	_ = r_106
+	if err_137 != nil {
+		return nil, 0, 0, nil, 0, 0, nbFrame(err_137, "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
 	}
-	r_134, r_135, r_136, r_137, r_138, r_139, err_140 := fn_crosssplit11bwd(ar, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, r_115, r_116, r_117, r_118, r_119, r_120, r_121, r_122, r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, r_132, z_76, tape_5, tape_6)
-	if err_140 != nil {
-		return nil, 0, 0, nil, 0, 0, nbFrame(err_140, "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	r_138, r_139, r_140, r_141, r_142, r_143, err_144 := fn_crosssplit11bwd(ar, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, r_115, r_116, r_117, r_118, r_119, r_120, r_121, r_122, r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, z_80, tape_5, tape_6)
+	if err_144 != nil {
+		return nil, 0, 0, nil, 0, 0, nbFrame(err_144, "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
 	}
-	if r_138 != tape_5 || r_139 != tape_6 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_5, tape_6})+" and "+runtime.ShapeString([]int{r_138, r_139}))
+	if r_142 != tape_5 || r_143 != tape_6 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_5, tape_6})+" and "+runtime.ShapeString([]int{r_142, r_143}))
 	}
-	n_141 := tape_5 * tape_6
-	r_142 := ar.F64(n_141)
-	z_76 = z_76[:len(r_142)]
-	r_137 = r_137[:len(r_142)]
-	for i_143 := range r_142 {
-		r_142[i_143] = (z_76[i_143] + r_137[i_143])
+	n_145 := tape_5 * tape_6
+	r_146 := ar.F64(n_145)
+	z_80 = z_80[:len(r_146)]
+	r_141 = r_141[:len(r_146)]
+	if len(r_146) >= 262144 {
+		r_146 := r_146
+		z_80 := z_80
+		r_141 := r_141
+		runtime.ParallelFor(len(r_146), 16384, func(lo_150, hi int) {
+			for i_151 := lo_150; i_151 < hi; i_151++ {
+				r_146[i_151] = (z_80[i_151] + r_141[i_151])
+			}
+		})
+	} else {
+		for i_147 := range r_146 {
+			r_146[i_147] = (z_80[i_147] + r_141[i_147])
+		}
 	}
-	z_145 := ar.F64(len(tape_15))
-	z_146 := ar.F64(len(tape_17))
-	z_147 := ar.F64(len(tape_20))
-	z_148 := ar.F64(len(tape_22))
-	z_149 := ar.F64(len(tape_25))
-	var rev_150 []float64
-	var rev_151 int
-	var rev_152 int
-	var rev_153 []float64
-	var rev_154 int
-	var rev_155 []float64
-	var rev_156 int
-	var rev_157 int
+	z_153 := ar.F64(len(tape_15))
+	z_154 := ar.F64(len(tape_17))
+	z_155 := ar.F64(len(tape_20))
+	z_156 := ar.F64(len(tape_22))
+	z_157 := ar.F64(len(tape_25))
 	var rev_158 []float64
 	var rev_159 int
-	var rev_160 []float64
-	var rev_161 int
+	var rev_160 int
+	var rev_161 []float64
 	var rev_162 int
 	var rev_163 []float64
 	var rev_164 int
-	rev_150, rev_151, rev_152, rev_153, rev_154, rev_155, rev_156, rev_157, rev_158, rev_159, rev_160, rev_161, rev_162, rev_163, rev_164 = r_142, tape_5, tape_6, z_145, tape_16, z_146, tape_18, tape_19, z_147, tape_21, z_148, tape_23, tape_24, z_149, tape_26
-	for i_189 := int64(0); i_189 < int64(3); i_189++ {
-		if i_189 < 0 || i_189 >= int64(tape_2) {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(i_189, tape_2))
+	var rev_165 int
+	var rev_166 []float64
+	var rev_167 int
+	var rev_168 []float64
+	var rev_169 int
+	var rev_170 int
+	var rev_171 []float64
+	var rev_172 int
+	rev_158, rev_159, rev_160, rev_161, rev_162, rev_163, rev_164, rev_165, rev_166, rev_167, rev_168, rev_169, rev_170, rev_171, rev_172 = r_146, tape_5, tape_6, z_153, tape_16, z_154, tape_18, tape_19, z_155, tape_21, z_156, tape_23, tape_24, z_157, tape_26
+	for i_197 := int64(0); i_197 < int64(3); i_197++ {
+		if i_197 < 0 || i_197 >= int64(tape_2) {
+			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(i_197, tape_2))
 		}
-		row_191 := z_75[int(i_189)*tape_3 : (int(i_189)+1)*tape_3]
-		if i_189 < 0 || i_189 >= int64(tape_28) {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(i_189, tape_28))
+		row_199 := z_79[int(i_197)*tape_3 : (int(i_197)+1)*tape_3]
+		if i_197 < 0 || i_197 >= int64(tape_28) {
+			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(i_197, tape_28))
 		}
-		row_192 := tape_27[int(i_189)*tape_29 : (int(i_189)+1)*tape_29]
-		_ = row_192
-		row_193 := tape_30[int(i_189)*tape_32 : (int(i_189)+1)*tape_32]
-		row_194 := tape_33[int(i_189)*tape_35 : (int(i_189)+1)*tape_35]
-		row_195 := tape_36[int(i_189)*tape_38 : (int(i_189)+1)*tape_38]
+		row_200 := tape_27[int(i_197)*tape_29 : (int(i_197)+1)*tape_29]
+		_ = row_200
+		row_201 := tape_30[int(i_197)*tape_32 : (int(i_197)+1)*tape_32]
+		row_202 := tape_33[int(i_197)*tape_35 : (int(i_197)+1)*tape_35]
+		row_203 := tape_36[int(i_197)*tape_38 : (int(i_197)+1)*tape_38]
 		if tape_3 != tape_32 {
 			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_32})+" and "+runtime.ShapeString([]int{tape_3}))
 		}
-		if rev_164 != tape_32 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_164})+" and "+runtime.ShapeString([]int{tape_32})+" differ")
+		if rev_172 != tape_32 {
+			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_172})+" and "+runtime.ShapeString([]int{tape_32})+" differ")
 		}
-		row_193 = row_193[:len(rev_163)]
-		row_191 = row_191[:len(rev_163)]
-		for i_197 := range rev_163 {
-			rev_163[i_197] += (row_193[i_197] * row_191[i_197])
+		row_201 = row_201[:len(rev_171)]
+		row_199 = row_199[:len(rev_171)]
+		for i_205 := range rev_171 {
+			rev_171[i_205] += (row_201[i_205] * row_199[i_205])
 		}
 		if tape_3 != tape_26 {
 			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_3}))
 		}
-		if i_189 < 0 || i_189 >= int64(rev_161) {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:14", runtime.CheckIndex(i_189, rev_161))
+		if i_197 < 0 || i_197 >= int64(rev_169) {
+			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:14", runtime.CheckIndex(i_197, rev_169))
 		}
-		if rev_162 != tape_26 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_162})+" and "+runtime.ShapeString([]int{tape_26})+" differ")
+		if rev_170 != tape_26 {
+			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_170})+" and "+runtime.ShapeString([]int{tape_26})+" differ")
 		}
-		row_199 := rev_160[i_189*int64(rev_162) : (i_189+1)*int64(rev_162)]
-		tape_25 = tape_25[:len(row_199)]
-		row_191 = row_191[:len(row_199)]
-		for i_200 := range row_199 {
-			row_199[i_200] += (tape_25[i_200] * row_191[i_200])
+		row_207 := rev_168[i_197*int64(rev_170) : (i_197+1)*int64(rev_170)]
+		tape_25 = tape_25[:len(row_207)]
+		row_199 = row_199[:len(row_207)]
+		for i_208 := range row_207 {
+			row_207[i_208] += (tape_25[i_208] * row_199[i_208])
 		}
 		if tape_3 != tape_35 {
 			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_35})+" and "+runtime.ShapeString([]int{tape_3}))
 		}
-		if rev_159 != tape_35 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_159})+" and "+runtime.ShapeString([]int{tape_35})+" differ")
+		if rev_167 != tape_35 {
+			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_167})+" and "+runtime.ShapeString([]int{tape_35})+" differ")
 		}
-		row_194 = row_194[:len(rev_158)]
-		row_191 = row_191[:len(rev_158)]
-		for i_203 := range rev_158 {
-			rev_158[i_203] += (row_194[i_203] * row_191[i_203])
+		row_202 = row_202[:len(rev_166)]
+		row_199 = row_199[:len(rev_166)]
+		for i_211 := range rev_166 {
+			rev_166[i_211] += (row_202[i_211] * row_199[i_211])
 		}
 		if tape_3 != tape_21 {
 			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_21})+" and "+runtime.ShapeString([]int{tape_3}))
 		}
-		if i_189 < 0 || i_189 >= int64(rev_156) {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:14", runtime.CheckIndex(i_189, rev_156))
+		if i_197 < 0 || i_197 >= int64(rev_164) {
+			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:14", runtime.CheckIndex(i_197, rev_164))
 		}
-		if rev_157 != tape_21 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_157})+" and "+runtime.ShapeString([]int{tape_21})+" differ")
+		if rev_165 != tape_21 {
+			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_165})+" and "+runtime.ShapeString([]int{tape_21})+" differ")
 		}
-		row_205 := rev_155[i_189*int64(rev_157) : (i_189+1)*int64(rev_157)]
-		tape_20 = tape_20[:len(row_205)]
-		row_191 = row_191[:len(row_205)]
-		for i_206 := range row_205 {
-			row_205[i_206] += (tape_20[i_206] * row_191[i_206])
+		row_213 := rev_163[i_197*int64(rev_165) : (i_197+1)*int64(rev_165)]
+		tape_20 = tape_20[:len(row_213)]
+		row_199 = row_199[:len(row_213)]
+		for i_214 := range row_213 {
+			row_213[i_214] += (tape_20[i_214] * row_199[i_214])
 		}
 		if tape_3 != tape_38 {
 			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_38})+" and "+runtime.ShapeString([]int{tape_3}))
 		}
-		if rev_154 != tape_38 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_154})+" and "+runtime.ShapeString([]int{tape_38})+" differ")
+		if rev_162 != tape_38 {
+			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_162})+" and "+runtime.ShapeString([]int{tape_38})+" differ")
 		}
-		row_195 = row_195[:len(rev_153)]
-		row_191 = row_191[:len(rev_153)]
-		for i_209 := range rev_153 {
-			rev_153[i_209] += (row_195[i_209] * row_191[i_209])
+		row_203 = row_203[:len(rev_161)]
+		row_199 = row_199[:len(rev_161)]
+		for i_217 := range rev_161 {
+			rev_161[i_217] += (row_203[i_217] * row_199[i_217])
 		}
 		if tape_3 != tape_16 {
 			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_3}))
 		}
-		if i_189 < 0 || i_189 >= int64(rev_151) {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:14", runtime.CheckIndex(i_189, rev_151))
+		if i_197 < 0 || i_197 >= int64(rev_159) {
+			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:14", runtime.CheckIndex(i_197, rev_159))
 		}
-		if rev_152 != tape_16 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_152})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
+		if rev_160 != tape_16 {
+			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_160})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
 		}
-		row_211 := rev_150[i_189*int64(rev_152) : (i_189+1)*int64(rev_152)]
-		tape_15 = tape_15[:len(row_211)]
-		row_191 = row_191[:len(row_211)]
-		for i_212 := range row_211 {
-			row_211[i_212] += (tape_15[i_212] * row_191[i_212])
+		row_219 := rev_158[i_197*int64(rev_160) : (i_197+1)*int64(rev_160)]
+		tape_15 = tape_15[:len(row_219)]
+		row_199 = row_199[:len(row_219)]
+		for i_220 := range row_219 {
+			row_219[i_220] += (tape_15[i_220] * row_199[i_220])
 		}
 	}
 	if tape_26 != tape_40 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_40})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
-	r_214 := ar.F64(tape_40)
-	tape_39 = tape_39[:len(r_214)]
-	z_149 = z_149[:len(r_214)]
-	for i_215 := range r_214 {
-		r_214[i_215] = (tape_39[i_215] * z_149[i_215])
+	r_222 := ar.F64(tape_40)
+	tape_39 = tape_39[:len(r_222)]
+	z_157 = z_157[:len(r_222)]
+	if len(r_222) >= 262144 {
+		r_222 := r_222
+		tape_39 := tape_39
+		z_157 := z_157
+		runtime.ParallelFor(len(r_222), 16384, func(lo_226, hi int) {
+			for i_227 := lo_226; i_227 < hi; i_227++ {
+				r_222[i_227] = (tape_39[i_227] * z_157[i_227])
+			}
+		})
+	} else {
+		for i_223 := range r_222 {
+			r_222[i_223] = (tape_39[i_223] * z_157[i_223])
+		}
 	}
 	if tape_26 != tape_42 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_42})+" and "+runtime.ShapeString([]int{tape_26}))
@@ -10251,142 +11376,229 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 	if tape_16 != tape_42 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_42})+" differ")
 	}
-	tape_41 = tape_41[:len(z_145)]
-	z_149 = z_149[:len(z_145)]
-	for i_218 := range z_145 {
-		z_145[i_218] += (-(tape_41[i_218] * z_149[i_218]))
+	tape_41 = tape_41[:len(z_153)]
+	z_157 = z_157[:len(z_153)]
+	if len(z_153) >= 262144 {
+		z_153 := z_153
+		tape_41 := tape_41
+		z_157 := z_157
+		runtime.ParallelFor(len(z_153), 16384, func(lo_233, hi int) {
+			for i_234 := lo_233; i_234 < hi; i_234++ {
+				z_153[i_234] += (-(tape_41[i_234] * z_157[i_234]))
+			}
+		})
+	} else {
+		for i_230 := range z_153 {
+			z_153[i_230] += (-(tape_41[i_230] * z_157[i_230]))
+		}
 	}
 	if tape_40 != tape_46 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_46})+" and "+runtime.ShapeString([]int{tape_40}))
 	}
-	if int64(2) < 0 || int64(2) >= int64(tape_5) {
+	if int64(2) >= int64(tape_5) {
 		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(2), tape_5))
 	}
 	if tape_6 != tape_46 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_46})+" differ")
 	}
-	row_220 := r_142[int64(2)*int64(tape_6) : (int64(2)+1)*int64(tape_6)]
-	tape_45 = tape_45[:len(row_220)]
-	r_214 = r_214[:len(row_220)]
-	for i_221 := range row_220 {
-		row_220[i_221] += (tape_45[i_221] * r_214[i_221])
+	row_236 := r_146[int64(2)*int64(tape_6) : (int64(2)+1)*int64(tape_6)]
+	tape_45 = tape_45[:len(row_236)]
+	r_222 = r_222[:len(row_236)]
+	if len(row_236) >= 262144 {
+		row_236 := row_236
+		tape_45 := tape_45
+		r_222 := r_222
+		runtime.ParallelFor(len(row_236), 16384, func(lo_240, hi int) {
+			for i_241 := lo_240; i_241 < hi; i_241++ {
+				row_236[i_241] += (tape_45[i_241] * r_222[i_241])
+			}
+		})
+	} else {
+		for i_237 := range row_236 {
+			row_236[i_237] += (tape_45[i_237] * r_222[i_237])
+		}
 	}
 	if tape_40 != tape_44 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_44})+" and "+runtime.ShapeString([]int{tape_40}))
 	}
-	if int64(2) < 0 || int64(2) >= int64(tape_23) {
+	if int64(2) >= int64(tape_23) {
 		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(2), tape_23))
 	}
 	if tape_24 != tape_44 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_44})+" differ")
 	}
-	row_223 := z_148[int64(2)*int64(tape_24) : (int64(2)+1)*int64(tape_24)]
-	tape_43 = tape_43[:len(row_223)]
-	r_214 = r_214[:len(row_223)]
-	for i_224 := range row_223 {
-		row_223[i_224] += (tape_43[i_224] * r_214[i_224])
+	row_243 := z_156[int64(2)*int64(tape_24) : (int64(2)+1)*int64(tape_24)]
+	tape_43 = tape_43[:len(row_243)]
+	r_222 = r_222[:len(row_243)]
+	if len(row_243) >= 262144 {
+		row_243 := row_243
+		tape_43 := tape_43
+		r_222 := r_222
+		runtime.ParallelFor(len(row_243), 16384, func(lo_247, hi int) {
+			for i_248 := lo_247; i_248 < hi; i_248++ {
+				row_243[i_248] += (tape_43[i_248] * r_222[i_248])
+			}
+		})
+	} else {
+		for i_244 := range row_243 {
+			row_243[i_244] += (tape_43[i_244] * r_222[i_244])
+		}
 	}
 	if tape_40 != tape_50 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_40}))
 	}
-	if int64(1) < 0 || int64(1) >= int64(tape_5) {
+	if int64(1) >= int64(tape_5) {
 		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(1), tape_5))
 	}
 	if tape_6 != tape_50 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_50})+" differ")
 	}
-	row_226 := r_142[int64(1)*int64(tape_6) : (int64(1)+1)*int64(tape_6)]
-	tape_49 = tape_49[:len(row_226)]
-	r_214 = r_214[:len(row_226)]
-	for i_227 := range row_226 {
-		row_226[i_227] += (tape_49[i_227] * r_214[i_227])
+	row_250 := r_146[int64(1)*int64(tape_6) : (int64(1)+1)*int64(tape_6)]
+	tape_49 = tape_49[:len(row_250)]
+	r_222 = r_222[:len(row_250)]
+	if len(row_250) >= 262144 {
+		row_250 := row_250
+		tape_49 := tape_49
+		r_222 := r_222
+		runtime.ParallelFor(len(row_250), 16384, func(lo_254, hi int) {
+			for i_255 := lo_254; i_255 < hi; i_255++ {
+				row_250[i_255] += (tape_49[i_255] * r_222[i_255])
+			}
+		})
+	} else {
+		for i_251 := range row_250 {
+			row_250[i_251] += (tape_49[i_251] * r_222[i_251])
+		}
 	}
 	if tape_40 != tape_48 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_48})+" and "+runtime.ShapeString([]int{tape_40}))
 	}
-	if int64(1) < 0 || int64(1) >= int64(tape_23) {
+	if int64(1) >= int64(tape_23) {
 		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(1), tape_23))
 	}
 	if tape_24 != tape_48 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_48})+" differ")
 	}
-	row_229 := z_148[int64(1)*int64(tape_24) : (int64(1)+1)*int64(tape_24)]
-	tape_47 = tape_47[:len(row_229)]
-	r_214 = r_214[:len(row_229)]
-	for i_230 := range row_229 {
-		row_229[i_230] += (tape_47[i_230] * r_214[i_230])
+	row_257 := z_156[int64(1)*int64(tape_24) : (int64(1)+1)*int64(tape_24)]
+	tape_47 = tape_47[:len(row_257)]
+	r_222 = r_222[:len(row_257)]
+	if len(row_257) >= 262144 {
+		row_257 := row_257
+		tape_47 := tape_47
+		r_222 := r_222
+		runtime.ParallelFor(len(row_257), 16384, func(lo_261, hi int) {
+			for i_262 := lo_261; i_262 < hi; i_262++ {
+				row_257[i_262] += (tape_47[i_262] * r_222[i_262])
+			}
+		})
+	} else {
+		for i_258 := range row_257 {
+			row_257[i_258] += (tape_47[i_258] * r_222[i_258])
+		}
 	}
 	if tape_40 != tape_54 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_54})+" and "+runtime.ShapeString([]int{tape_40}))
 	}
-	if int64(0) < 0 || int64(0) >= int64(tape_5) {
+	if int64(0) >= int64(tape_5) {
 		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(0), tape_5))
 	}
 	if tape_6 != tape_54 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_54})+" differ")
 	}
-	row_232 := r_142[int64(0)*int64(tape_6) : (int64(0)+1)*int64(tape_6)]
-	tape_53 = tape_53[:len(row_232)]
-	r_214 = r_214[:len(row_232)]
-	for i_233 := range row_232 {
-		row_232[i_233] += (tape_53[i_233] * r_214[i_233])
+	row_264 := r_146[int64(0)*int64(tape_6) : (int64(0)+1)*int64(tape_6)]
+	tape_53 = tape_53[:len(row_264)]
+	r_222 = r_222[:len(row_264)]
+	if len(row_264) >= 262144 {
+		row_264 := row_264
+		tape_53 := tape_53
+		r_222 := r_222
+		runtime.ParallelFor(len(row_264), 16384, func(lo_268, hi int) {
+			for i_269 := lo_268; i_269 < hi; i_269++ {
+				row_264[i_269] += (tape_53[i_269] * r_222[i_269])
+			}
+		})
+	} else {
+		for i_265 := range row_264 {
+			row_264[i_265] += (tape_53[i_265] * r_222[i_265])
+		}
 	}
 	if tape_40 != tape_52 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_52})+" and "+runtime.ShapeString([]int{tape_40}))
 	}
-	if int64(0) < 0 || int64(0) >= int64(tape_23) {
+	if int64(0) >= int64(tape_23) {
 		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(0), tape_23))
 	}
 	if tape_24 != tape_52 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_52})+" differ")
 	}
-	row_235 := z_148[int64(0)*int64(tape_24) : (int64(0)+1)*int64(tape_24)]
-	tape_51 = tape_51[:len(row_235)]
-	r_214 = r_214[:len(row_235)]
-	for i_236 := range row_235 {
-		row_235[i_236] += (tape_51[i_236] * r_214[i_236])
+	row_271 := z_156[int64(0)*int64(tape_24) : (int64(0)+1)*int64(tape_24)]
+	tape_51 = tape_51[:len(row_271)]
+	r_222 = r_222[:len(row_271)]
+	if len(row_271) >= 262144 {
+		row_271 := row_271
+		tape_51 := tape_51
+		r_222 := r_222
+		runtime.ParallelFor(len(row_271), 16384, func(lo_275, hi int) {
+			for i_276 := lo_275; i_276 < hi; i_276++ {
+				row_271[i_276] += (tape_51[i_276] * r_222[i_276])
+			}
+		})
+	} else {
+		for i_272 := range row_271 {
+			row_271[i_272] += (tape_51[i_272] * r_222[i_272])
+		}
 	}
-	r_238, r_239, r_240, r_241, r_242, r_243, r_244, r_245, r_246, r_247, r_248, r_249, r_250, r_251, r_252, r_253, r_254, r_255, r_256, r_257, r_258, r_259, r_260, r_261, r_262, r_263, r_264, r_265, r_266, r_267, r_268, r_269, r_270, err_271 := fn_crosssplit11fwd(ar, tape_22, tape_23, tape_24, tape_12, tape_13, tape_14)
-	_ = r_238
-	_ = r_239
-	_ = r_240
-	if err_271 != nil {
-		return nil, 0, 0, nil, 0, 0, nbFrame(err_271, "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
+	r_278, r_279, r_280, r_281, r_282, r_283, r_284, r_285, r_286, r_287, r_288, r_289, r_290, r_291, r_292, r_293, r_294, r_295, r_296, r_297, r_298, r_299, r_300, r_301, r_302, r_303, r_304, r_305, r_306, r_307, r_308, r_309, r_310, err_311 := fn_crosssplit11fwd(ar, tape_22, tape_23, tape_24, tape_12, tape_13, tape_14)
+	_ = r_278
+	_ = r_279
+	_ = r_280
+	if err_311 != nil {
+		return nil, 0, 0, nil, 0, 0, nbFrame(err_311, "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	r_272, r_273, r_274, r_275, r_276, r_277, err_278 := fn_crosssplit11bwd(ar, r_241, r_242, r_243, r_244, r_245, r_246, r_247, r_248, r_249, r_250, r_251, r_252, r_253, r_254, r_255, r_256, r_257, r_258, r_259, r_260, r_261, r_262, r_263, r_264, r_265, r_266, r_267, r_268, r_269, r_270, z_146, tape_18, tape_19)
-	if err_278 != nil {
-		return nil, 0, 0, nil, 0, 0, nbFrame(err_278, "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	r_312, r_313, r_314, r_315, r_316, r_317, err_318 := fn_crosssplit11bwd(ar, r_281, r_282, r_283, r_284, r_285, r_286, r_287, r_288, r_289, r_290, r_291, r_292, r_293, r_294, r_295, r_296, r_297, r_298, r_299, r_300, r_301, r_302, r_303, r_304, r_305, r_306, r_307, r_308, r_309, r_310, z_154, tape_18, tape_19)
+	if err_318 != nil {
+		return nil, 0, 0, nil, 0, 0, nbFrame(err_318, "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	if tape_23 != r_273 || tape_24 != r_274 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_23, tape_24})+" and "+runtime.ShapeString([]int{r_273, r_274})+" differ")
+	if tape_23 != r_313 || tape_24 != r_314 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_23, tape_24})+" and "+runtime.ShapeString([]int{r_313, r_314})+" differ")
 	}
-	r_272 = r_272[:len(z_148)]
-	for i_279 := range z_148 {
-		z_148[i_279] += r_272[i_279]
+	r_312 = r_312[:len(z_156)]
+	for i_319 := range z_156 {
+		z_156[i_319] += r_312[i_319]
 	}
-	if tape_5 != r_276 || tape_6 != r_277 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_5, tape_6})+" and "+runtime.ShapeString([]int{r_276, r_277})+" differ")
+	if tape_5 != r_316 || tape_6 != r_317 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_5, tape_6})+" and "+runtime.ShapeString([]int{r_316, r_317})+" differ")
 	}
-	r_275 = r_275[:len(r_142)]
-	for i_280 := range r_142 {
-		r_142[i_280] += r_275[i_280]
+	r_315 = r_315[:len(r_146)]
+	for i_320 := range r_146 {
+		r_146[i_320] += r_315[i_320]
 	}
-	if int64(0) < 0 || int64(0) >= int64(tape_23) {
+	if int64(0) >= int64(tape_23) {
 		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(0), tape_23))
 	}
-	row_281 := z_148[int(int64(0))*tape_24 : (int(int64(0))+1)*tape_24]
-	if int64(1) < 0 || int64(1) >= int64(tape_23) {
+	row_321 := z_156[int(int64(0))*tape_24 : (int(int64(0))+1)*tape_24]
+	if int64(1) >= int64(tape_23) {
 		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(1), tape_23))
 	}
-	row_282 := z_148[int(int64(1))*tape_24 : (int(int64(1))+1)*tape_24]
-	if int64(2) < 0 || int64(2) >= int64(tape_23) {
+	row_322 := z_156[int(int64(1))*tape_24 : (int(int64(1))+1)*tape_24]
+	if int64(2) >= int64(tape_23) {
 		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(2), tape_23))
 	}
-	row_283 := z_148[int(int64(2))*tape_24 : (int(int64(2))+1)*tape_24]
-	r_284 := ar.F64(tape_56)
-	tape_55 = tape_55[:len(r_284)]
-	for i_285 := range r_284 {
-		r_284[i_285] = (1.0 / tape_55[i_285])
+	row_323 := z_156[int(int64(2))*tape_24 : (int(int64(2))+1)*tape_24]
+	r_324 := ar.F64(tape_56)
+	tape_55 = tape_55[:len(r_324)]
+	if len(r_324) >= 262144 {
+		r_324 := r_324
+		tape_55 := tape_55
+		runtime.ParallelFor(len(r_324), 16384, func(lo_328, hi int) {
+			for i_329 := lo_328; i_329 < hi; i_329++ {
+				r_324[i_329] = (1.0 / tape_55[i_329])
+			}
+		})
+	} else {
+		for i_325 := range r_324 {
+			r_324[i_325] = (1.0 / tape_55[i_325])
+		}
 	}
 	if tape_56 != tape_58 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_58})+" and "+runtime.ShapeString([]int{tape_56}))
@@ -10394,35 +11606,58 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 	if tape_24 != tape_58 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_58})+" and "+runtime.ShapeString([]int{tape_24}))
 	}
-	r_287 := ar.F64(tape_58)
-	tape_57 = tape_57[:len(r_287)]
-	tape_55 = tape_55[:len(r_287)]
-	row_283 = row_283[:len(r_287)]
-	for i_288 := range r_287 {
-		r_287[i_288] = ((-(tape_57[i_288] / tape_55[i_288])) * row_283[i_288])
+	r_331 := ar.F64(tape_58)
+	tape_57 = tape_57[:len(r_331)]
+	tape_55 = tape_55[:len(r_331)]
+	row_323 = row_323[:len(r_331)]
+	if len(r_331) >= 262144 {
+		r_331 := r_331
+		tape_57 := tape_57
+		tape_55 := tape_55
+		row_323 := row_323
+		runtime.ParallelFor(len(r_331), 16384, func(lo_335, hi int) {
+			for i_336 := lo_335; i_336 < hi; i_336++ {
+				r_331[i_336] = ((-(tape_57[i_336] / tape_55[i_336])) * row_323[i_336])
+			}
+		})
+	} else {
+		for i_332 := range r_331 {
+			r_331[i_332] = ((-(tape_57[i_332] / tape_55[i_332])) * row_323[i_332])
+		}
 	}
-	z_290 := ar.F64(len(tape_9))
-	if tape_10 != r_135 || tape_11 != r_136 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_10, tape_11})+" and "+runtime.ShapeString([]int{r_135, r_136})+" differ")
+	z_338 := ar.F64(len(tape_9))
+	if tape_10 != r_139 || tape_11 != r_140 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_10, tape_11})+" and "+runtime.ShapeString([]int{r_139, r_140})+" differ")
 	}
-	r_134 = r_134[:len(z_290)]
-	for i_291 := range z_290 {
-		z_290[i_291] += r_134[i_291]
+	r_138 = r_138[:len(z_338)]
+	for i_339 := range z_338 {
+		z_338[i_339] += r_138[i_339]
 	}
 	if tape_24 != tape_56 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_24}))
 	}
-	if int64(2) < 0 || int64(2) >= int64(tape_10) {
+	if int64(2) >= int64(tape_10) {
 		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(2), tape_10))
 	}
 	if tape_11 != tape_56 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
 	}
-	row_292 := z_290[int64(2)*int64(tape_11) : (int64(2)+1)*int64(tape_11)]
-	r_284 = r_284[:len(row_292)]
-	row_283 = row_283[:len(row_292)]
-	for i_293 := range row_292 {
-		row_292[i_293] += (r_284[i_293] * row_283[i_293])
+	row_340 := z_338[int64(2)*int64(tape_11) : (int64(2)+1)*int64(tape_11)]
+	r_324 = r_324[:len(row_340)]
+	row_323 = row_323[:len(row_340)]
+	if len(row_340) >= 262144 {
+		row_340 := row_340
+		r_324 := r_324
+		row_323 := row_323
+		runtime.ParallelFor(len(row_340), 16384, func(lo_344, hi int) {
+			for i_345 := lo_344; i_345 < hi; i_345++ {
+				row_340[i_345] += (r_324[i_345] * row_323[i_345])
+			}
+		})
+	} else {
+		for i_341 := range row_340 {
+			row_340[i_341] += (r_324[i_341] * row_323[i_341])
+		}
 	}
 	if tape_56 != tape_60 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_60})+" and "+runtime.ShapeString([]int{tape_56}))
@@ -10433,26 +11668,49 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 	if tape_58 != tape_60 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_58})+" and "+runtime.ShapeString([]int{tape_60})+" differ")
 	}
-	tape_59 = tape_59[:len(r_287)]
-	tape_55 = tape_55[:len(r_287)]
-	row_282 = row_282[:len(r_287)]
-	for i_296 := range r_287 {
-		r_287[i_296] += ((-(tape_59[i_296] / tape_55[i_296])) * row_282[i_296])
+	tape_59 = tape_59[:len(r_331)]
+	tape_55 = tape_55[:len(r_331)]
+	row_322 = row_322[:len(r_331)]
+	if len(r_331) >= 262144 {
+		r_331 := r_331
+		tape_59 := tape_59
+		tape_55 := tape_55
+		row_322 := row_322
+		runtime.ParallelFor(len(r_331), 16384, func(lo_351, hi int) {
+			for i_352 := lo_351; i_352 < hi; i_352++ {
+				r_331[i_352] += ((-(tape_59[i_352] / tape_55[i_352])) * row_322[i_352])
+			}
+		})
+	} else {
+		for i_348 := range r_331 {
+			r_331[i_348] += ((-(tape_59[i_348] / tape_55[i_348])) * row_322[i_348])
+		}
 	}
 	if tape_24 != tape_56 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_24}))
 	}
-	if int64(1) < 0 || int64(1) >= int64(tape_10) {
+	if int64(1) >= int64(tape_10) {
 		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(1), tape_10))
 	}
 	if tape_11 != tape_56 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
 	}
-	row_298 := z_290[int64(1)*int64(tape_11) : (int64(1)+1)*int64(tape_11)]
-	r_284 = r_284[:len(row_298)]
-	row_282 = row_282[:len(row_298)]
-	for i_299 := range row_298 {
-		row_298[i_299] += (r_284[i_299] * row_282[i_299])
+	row_354 := z_338[int64(1)*int64(tape_11) : (int64(1)+1)*int64(tape_11)]
+	r_324 = r_324[:len(row_354)]
+	row_322 = row_322[:len(row_354)]
+	if len(row_354) >= 262144 {
+		row_354 := row_354
+		r_324 := r_324
+		row_322 := row_322
+		runtime.ParallelFor(len(row_354), 16384, func(lo_358, hi int) {
+			for i_359 := lo_358; i_359 < hi; i_359++ {
+				row_354[i_359] += (r_324[i_359] * row_322[i_359])
+			}
+		})
+	} else {
+		for i_355 := range row_354 {
+			row_354[i_355] += (r_324[i_355] * row_322[i_355])
+		}
 	}
 	if tape_56 != tape_62 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_62})+" and "+runtime.ShapeString([]int{tape_56}))
@@ -10463,26 +11721,49 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 	if tape_58 != tape_62 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_58})+" and "+runtime.ShapeString([]int{tape_62})+" differ")
 	}
-	tape_61 = tape_61[:len(r_287)]
-	tape_55 = tape_55[:len(r_287)]
-	row_281 = row_281[:len(r_287)]
-	for i_302 := range r_287 {
-		r_287[i_302] += ((-(tape_61[i_302] / tape_55[i_302])) * row_281[i_302])
+	tape_61 = tape_61[:len(r_331)]
+	tape_55 = tape_55[:len(r_331)]
+	row_321 = row_321[:len(r_331)]
+	if len(r_331) >= 262144 {
+		r_331 := r_331
+		tape_61 := tape_61
+		tape_55 := tape_55
+		row_321 := row_321
+		runtime.ParallelFor(len(r_331), 16384, func(lo_365, hi int) {
+			for i_366 := lo_365; i_366 < hi; i_366++ {
+				r_331[i_366] += ((-(tape_61[i_366] / tape_55[i_366])) * row_321[i_366])
+			}
+		})
+	} else {
+		for i_362 := range r_331 {
+			r_331[i_362] += ((-(tape_61[i_362] / tape_55[i_362])) * row_321[i_362])
+		}
 	}
 	if tape_24 != tape_56 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_24}))
 	}
-	if int64(0) < 0 || int64(0) >= int64(tape_10) {
+	if int64(0) >= int64(tape_10) {
 		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(0), tape_10))
 	}
 	if tape_11 != tape_56 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
 	}
-	row_304 := z_290[int64(0)*int64(tape_11) : (int64(0)+1)*int64(tape_11)]
-	r_284 = r_284[:len(row_304)]
-	row_281 = row_281[:len(row_304)]
-	for i_305 := range row_304 {
-		row_304[i_305] += (r_284[i_305] * row_281[i_305])
+	row_368 := z_338[int64(0)*int64(tape_11) : (int64(0)+1)*int64(tape_11)]
+	r_324 = r_324[:len(row_368)]
+	row_321 = row_321[:len(row_368)]
+	if len(row_368) >= 262144 {
+		row_368 := row_368
+		r_324 := r_324
+		row_321 := row_321
+		runtime.ParallelFor(len(row_368), 16384, func(lo_372, hi int) {
+			for i_373 := lo_372; i_373 < hi; i_373++ {
+				row_368[i_373] += (r_324[i_373] * row_321[i_373])
+			}
+		})
+	} else {
+		for i_369 := range row_368 {
+			row_368[i_369] += (r_324[i_369] * row_321[i_369])
+		}
 	}
 	if tape_21 != tape_56 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_21}))
@@ -10490,10 +11771,21 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 	if tape_58 != tape_56 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_58})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
 	}
-	tape_55 = tape_55[:len(r_287)]
-	z_147 = z_147[:len(r_287)]
-	for i_308 := range r_287 {
-		r_287[i_308] += ((math.Cos(tape_55[i_308])) * z_147[i_308])
+	tape_55 = tape_55[:len(r_331)]
+	z_155 = z_155[:len(r_331)]
+	if len(r_331) >= 262144 {
+		r_331 := r_331
+		tape_55 := tape_55
+		z_155 := z_155
+		runtime.ParallelFor(len(r_331), 16384, func(lo_379, hi int) {
+			for i_380 := lo_379; i_380 < hi; i_380++ {
+				r_331[i_380] += ((math.Cos(tape_55[i_380])) * z_155[i_380])
+			}
+		})
+	} else {
+		for i_376 := range r_331 {
+			r_331[i_376] += ((math.Cos(tape_55[i_376])) * z_155[i_376])
+		}
 	}
 	if tape_16 != tape_56 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_16}))
@@ -10501,66 +11793,121 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 	if tape_58 != tape_56 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_58})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
 	}
-	tape_55 = tape_55[:len(r_287)]
-	z_145 = z_145[:len(r_287)]
-	for i_311 := range r_287 {
-		r_287[i_311] += ((-(math.Sin(tape_55[i_311]))) * z_145[i_311])
+	tape_55 = tape_55[:len(r_331)]
+	z_153 = z_153[:len(r_331)]
+	if len(r_331) >= 262144 {
+		r_331 := r_331
+		tape_55 := tape_55
+		z_153 := z_153
+		runtime.ParallelFor(len(r_331), 16384, func(lo_386, hi int) {
+			for i_387 := lo_386; i_387 < hi; i_387++ {
+				r_331[i_387] += ((-(math.Sin(tape_55[i_387]))) * z_153[i_387])
+			}
+		})
+	} else {
+		for i_383 := range r_331 {
+			r_331[i_383] += ((-(math.Sin(tape_55[i_383]))) * z_153[i_383])
+		}
 	}
 	if tape_58 != tape_56 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_58}))
 	}
-	r_313 := ar.F64(tape_56)
-	tape_55 = tape_55[:len(r_313)]
-	r_287 = r_287[:len(r_313)]
-	for i_314 := range r_313 {
-		r_313[i_314] = ((0.5 / tape_55[i_314]) * r_287[i_314])
+	r_389 := ar.F64(tape_56)
+	tape_55 = tape_55[:len(r_389)]
+	r_331 = r_331[:len(r_389)]
+	if len(r_389) >= 262144 {
+		r_389 := r_389
+		tape_55 := tape_55
+		r_331 := r_331
+		runtime.ParallelFor(len(r_389), 16384, func(lo_393, hi int) {
+			for i_394 := lo_393; i_394 < hi; i_394++ {
+				r_389[i_394] = ((0.5 / tape_55[i_394]) * r_331[i_394])
+			}
+		})
+	} else {
+		for i_390 := range r_389 {
+			r_389[i_390] = ((0.5 / tape_55[i_390]) * r_331[i_390])
+		}
 	}
 	if tape_56 != tape_64 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_64})+" and "+runtime.ShapeString([]int{tape_56}))
 	}
-	if int64(2) < 0 || int64(2) >= int64(tape_10) {
+	if int64(2) >= int64(tape_10) {
 		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(2), tape_10))
 	}
 	if tape_11 != tape_64 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_64})+" differ")
 	}
-	row_316 := z_290[int64(2)*int64(tape_11) : (int64(2)+1)*int64(tape_11)]
-	tape_63 = tape_63[:len(row_316)]
-	r_313 = r_313[:len(row_316)]
-	for i_317 := range row_316 {
-		row_316[i_317] += ((2.0 * tape_63[i_317]) * r_313[i_317])
+	row_396 := z_338[int64(2)*int64(tape_11) : (int64(2)+1)*int64(tape_11)]
+	tape_63 = tape_63[:len(row_396)]
+	r_389 = r_389[:len(row_396)]
+	if len(row_396) >= 262144 {
+		row_396 := row_396
+		tape_63 := tape_63
+		r_389 := r_389
+		runtime.ParallelFor(len(row_396), 16384, func(lo_400, hi int) {
+			for i_401 := lo_400; i_401 < hi; i_401++ {
+				row_396[i_401] += ((2.0 * tape_63[i_401]) * r_389[i_401])
+			}
+		})
+	} else {
+		for i_397 := range row_396 {
+			row_396[i_397] += ((2.0 * tape_63[i_397]) * r_389[i_397])
+		}
 	}
 	if tape_56 != tape_66 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_66})+" and "+runtime.ShapeString([]int{tape_56}))
 	}
-	if int64(1) < 0 || int64(1) >= int64(tape_10) {
+	if int64(1) >= int64(tape_10) {
 		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(1), tape_10))
 	}
 	if tape_11 != tape_66 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_66})+" differ")
 	}
-	row_319 := z_290[int64(1)*int64(tape_11) : (int64(1)+1)*int64(tape_11)]
-	tape_65 = tape_65[:len(row_319)]
-	r_313 = r_313[:len(row_319)]
-	for i_320 := range row_319 {
-		row_319[i_320] += ((2.0 * tape_65[i_320]) * r_313[i_320])
+	row_403 := z_338[int64(1)*int64(tape_11) : (int64(1)+1)*int64(tape_11)]
+	tape_65 = tape_65[:len(row_403)]
+	r_389 = r_389[:len(row_403)]
+	if len(row_403) >= 262144 {
+		row_403 := row_403
+		tape_65 := tape_65
+		r_389 := r_389
+		runtime.ParallelFor(len(row_403), 16384, func(lo_407, hi int) {
+			for i_408 := lo_407; i_408 < hi; i_408++ {
+				row_403[i_408] += ((2.0 * tape_65[i_408]) * r_389[i_408])
+			}
+		})
+	} else {
+		for i_404 := range row_403 {
+			row_403[i_404] += ((2.0 * tape_65[i_404]) * r_389[i_404])
+		}
 	}
 	if tape_56 != tape_68 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_68})+" and "+runtime.ShapeString([]int{tape_56}))
 	}
-	if int64(0) < 0 || int64(0) >= int64(tape_10) {
+	if int64(0) >= int64(tape_10) {
 		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(0), tape_10))
 	}
 	if tape_11 != tape_68 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_68})+" differ")
 	}
-	row_322 := z_290[int64(0)*int64(tape_11) : (int64(0)+1)*int64(tape_11)]
-	tape_67 = tape_67[:len(row_322)]
-	r_313 = r_313[:len(row_322)]
-	for i_323 := range row_322 {
-		row_322[i_323] += ((2.0 * tape_67[i_323]) * r_313[i_323])
+	row_410 := z_338[int64(0)*int64(tape_11) : (int64(0)+1)*int64(tape_11)]
+	tape_67 = tape_67[:len(row_410)]
+	r_389 = r_389[:len(row_410)]
+	if len(row_410) >= 262144 {
+		row_410 := row_410
+		tape_67 := tape_67
+		r_389 := r_389
+		runtime.ParallelFor(len(row_410), 16384, func(lo_414, hi int) {
+			for i_415 := lo_414; i_415 < hi; i_415++ {
+				row_410[i_415] += ((2.0 * tape_67[i_415]) * r_389[i_415])
+			}
+		})
+	} else {
+		for i_411 := range row_410 {
+			row_410[i_411] += ((2.0 * tape_67[i_411]) * r_389[i_411])
+		}
 	}
-	return z_290, tape_10, tape_11, r_142, tape_5, tape_6, nil
+	return z_338, tape_10, tape_11, r_146, tape_5, tape_6, nil
 }
 
 // fn_residualsvjp1110 is def residuals$vjp_1110 (models.nab:142:5).
@@ -10580,12 +11927,12 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	feat_9 = feat_9[:feat_10*feat_11]
 	ybar_12 = ybar_12[:ybar_13*ybar_14]
 	ybar_15 = ybar_15[:ybar_16]
-	if int64(0) < 0 || int64(3) < int64(0) || int64(3) > int64(cam_2) {
+	if int64(3) > int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:143:21", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), int64(3), cam_2))
 	}
 	n_17 := int(int64(3)) - int(int64(0))
 	s_18 := cam_1[int(int64(0))*cam_3 : int(int64(3))*cam_3 : int(int64(3))*cam_3]
-	if int64(3) < 0 || int64(6) < int64(3) || int64(6) > int64(cam_2) {
+	if int64(6) > int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:143:35", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(3), int64(6), cam_2))
 	}
 	n_19 := int(int64(6)) - int(int64(3))
@@ -10597,596 +11944,781 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	r_22 := ar.F64(n_21)
 	x_4 = x_4[:len(r_22)]
 	s_20 = s_20[:len(r_22)]
-	for i_23 := range r_22 {
-		r_22[i_23] = (x_4[i_23] - s_20[i_23])
-	}
-	r_25, r_26, r_27, r_28, r_29, r_30, r_31, r_32, r_33, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, err_96 := fn_rotatesplit11fwd(ar, s_18, n_17, cam_3, r_22, x_5, x_6)
-	if err_96 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbFrame(err_96, "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	if int64(2) < 0 || int64(2) >= int64(r_26) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:144:20", runtime.CheckIndex(int64(2), r_26))
-	}
-	row_97 := r_25[int(int64(2))*r_27 : (int(int64(2))+1)*r_27]
-	if int64(0) < 0 || int64(0) >= int64(r_26) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:144:13", runtime.CheckIndex(int64(0), r_26))
-	}
-	row_98 := r_25[int(int64(0))*r_27 : (int(int64(0))+1)*r_27]
-	r_99 := ar.F64(r_27)
-	row_98 = row_98[:len(r_99)]
-	row_97 = row_97[:len(r_99)]
-	for i_100 := range r_99 {
-		r_99[i_100] = (row_98[i_100] / row_97[i_100])
-	}
-	if int64(1) < 0 || int64(1) >= int64(r_26) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:144:26", runtime.CheckIndex(int64(1), r_26))
-	}
-	row_102 := r_25[int(int64(1))*r_27 : (int(int64(1))+1)*r_27]
-	r_103 := ar.F64(r_27)
-	row_102 = row_102[:len(r_103)]
-	row_97 = row_97[:len(r_103)]
-	for i_104 := range r_103 {
-		r_103[i_104] = (row_102[i_104] / row_97[i_104])
-	}
-	var a_106 []float64
-	var d_107 int = 0
-	var rs_108 int = 0
-	for i_109 := 0; i_109 < 2; i_109++ {
-		mark_110 := ar.mark()
-		var e_111 []float64
-		var e_112 int
-		switch i_109 {
-		case 0:
-			e_111, e_112 = r_99, r_27
-		case 1:
-			e_111, e_112 = r_103, r_27
-		}
-		if i_109 == 0 {
-			d_107 = e_112
-			rs_108 = d_107
-			tot_113, err_114 := runtime.MulSize(2, rs_108)
-			if err_114 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:144:11", err_114)
+	if len(r_22) >= 262144 {
+		r_22 := r_22
+		x_4 := x_4
+		s_20 := s_20
+		runtime.ParallelFor(len(r_22), 16384, func(lo_26, hi int) {
+			for i_27 := lo_26; i_27 < hi; i_27++ {
+				r_22[i_27] = (x_4[i_27] - s_20[i_27])
 			}
-			a_106 = ar.F64(tot_113)
-		} else if e_112 != d_107 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:144:11", "array literal: element "+strconv.Itoa(i_109)+" has shape "+runtime.ShapeString([]int{e_112})+", element 0 has shape "+runtime.ShapeString([]int{d_107}))
-		}
-		copy(a_106[i_109*rs_108:(i_109+1)*rs_108], e_111)
-		if i_109 > 0 {
-			ar.release(mark_110)
+		})
+	} else {
+		for i_23 := range r_22 {
+			r_22[i_23] = (x_4[i_23] - s_20[i_23])
 		}
 	}
-	if int64(0) < 0 || int64(0) >= int64(2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:145:14", runtime.CheckIndex(int64(0), 2))
+	r_29, r_30, r_31, r_32, r_33, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, err_100 := fn_rotatesplit11fwd(ar, s_18, n_17, cam_3, r_22, x_5, x_6)
+	if err_100 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbFrame(err_100, "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	row_115 := a_106[int(int64(0))*d_107 : (int(int64(0))+1)*d_107]
-	if int64(1) < 0 || int64(1) >= int64(2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:145:23", runtime.CheckIndex(int64(1), 2))
+	if int64(2) >= int64(r_30) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:144:20", runtime.CheckIndex(int64(2), r_30))
 	}
-	row_116 := a_106[int(int64(1))*d_107 : (int(int64(1))+1)*d_107]
-	r_117 := ar.F64(d_107)
-	row_115 = row_115[:len(r_117)]
-	row_116 = row_116[:len(r_117)]
-	for i_118 := range r_117 {
-		r_117[i_118] = ((row_115[i_118] * row_115[i_118]) + (row_116[i_118] * row_116[i_118]))
+	row_101 := r_29[int(int64(2))*r_31 : (int(int64(2))+1)*r_31]
+	if int64(0) >= int64(r_30) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:144:13", runtime.CheckIndex(int64(0), r_30))
 	}
-	if int64(9) < 0 || int64(9) >= int64(cam_2) {
+	row_102 := r_29[int(int64(0))*r_31 : (int(int64(0))+1)*r_31]
+	r_103 := ar.F64(r_31)
+	row_102 = row_102[:len(r_103)]
+	row_101 = row_101[:len(r_103)]
+	if len(r_103) >= 262144 {
+		r_103 := r_103
+		row_102 := row_102
+		row_101 := row_101
+		runtime.ParallelFor(len(r_103), 16384, func(lo_107, hi int) {
+			for i_108 := lo_107; i_108 < hi; i_108++ {
+				r_103[i_108] = (row_102[i_108] / row_101[i_108])
+			}
+		})
+	} else {
+		for i_104 := range r_103 {
+			r_103[i_104] = (row_102[i_104] / row_101[i_104])
+		}
+	}
+	if int64(1) >= int64(r_30) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:144:26", runtime.CheckIndex(int64(1), r_30))
+	}
+	row_110 := r_29[int(int64(1))*r_31 : (int(int64(1))+1)*r_31]
+	r_111 := ar.F64(r_31)
+	row_110 = row_110[:len(r_111)]
+	row_101 = row_101[:len(r_111)]
+	if len(r_111) >= 262144 {
+		r_111 := r_111
+		row_110 := row_110
+		row_101 := row_101
+		runtime.ParallelFor(len(r_111), 16384, func(lo_115, hi int) {
+			for i_116 := lo_115; i_116 < hi; i_116++ {
+				r_111[i_116] = (row_110[i_116] / row_101[i_116])
+			}
+		})
+	} else {
+		for i_112 := range r_111 {
+			r_111[i_112] = (row_110[i_112] / row_101[i_112])
+		}
+	}
+	var a_118 []float64
+	var d_119 int = 0
+	var rs_120 int = 0
+	for i_121 := 0; i_121 < 2; i_121++ {
+		mark_122 := ar.mark()
+		var e_123 []float64
+		var e_124 int
+		switch i_121 {
+		case 0:
+			e_123, e_124 = r_103, r_31
+		case 1:
+			e_123, e_124 = r_111, r_31
+		}
+		if i_121 == 0 {
+			d_119 = e_124
+			rs_120 = d_119
+			tot_125, err_126 := runtime.MulSize(2, rs_120)
+			if err_126 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:144:11", err_126)
+			}
+			a_118 = ar.F64(tot_125)
+		} else if e_124 != d_119 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:144:11", "array literal: element "+strconv.Itoa(i_121)+" has shape "+runtime.ShapeString([]int{e_124})+", element 0 has shape "+runtime.ShapeString([]int{d_119}))
+		}
+		copy(a_118[i_121*rs_120:(i_121+1)*rs_120], e_123)
+		if i_121 > 0 {
+			ar.release(mark_122)
+		}
+	}
+	row_127 := a_118[int(int64(0))*d_119 : (int(int64(0))+1)*d_119]
+	row_128 := a_118[int(int64(1))*d_119 : (int(int64(1))+1)*d_119]
+	r_129 := ar.F64(d_119)
+	row_127 = row_127[:len(r_129)]
+	row_128 = row_128[:len(r_129)]
+	if len(r_129) >= 262144 {
+		r_129 := r_129
+		row_127 := row_127
+		row_128 := row_128
+		runtime.ParallelFor(len(r_129), 16384, func(lo_133, hi int) {
+			for i_134 := lo_133; i_134 < hi; i_134++ {
+				r_129[i_134] = ((row_127[i_134] * row_127[i_134]) + (row_128[i_134] * row_128[i_134]))
+			}
+		})
+	} else {
+		for i_130 := range r_129 {
+			r_129[i_130] = ((row_127[i_130] * row_127[i_130]) + (row_128[i_130] * row_128[i_130]))
+		}
+	}
+	if int64(9) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:146:26", runtime.CheckIndex(int64(9), cam_2))
 	}
-	row_120 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
-	if int64(10) < 0 || int64(10) >= int64(cam_2) {
+	row_136 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
+	if int64(10) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:146:41", runtime.CheckIndex(int64(10), cam_2))
 	}
-	row_121 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
-	r_122 := ar.F64(d_107)
-	r_117 = r_117[:len(r_122)]
-	for i_123 := range r_122 {
-		r_122[i_123] = (r_117[i_123] * r_117[i_123])
+	row_137 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
+	r_138 := ar.F64(d_119)
+	r_129 = r_129[:len(r_138)]
+	if len(r_138) >= 262144 {
+		r_138 := r_138
+		r_129 := r_129
+		runtime.ParallelFor(len(r_138), 16384, func(lo_142, hi int) {
+			for i_143 := lo_142; i_143 < hi; i_143++ {
+				r_138[i_143] = (r_129[i_143] * r_129[i_143])
+			}
+		})
+	} else {
+		for i_139 := range r_138 {
+			r_138[i_139] = (r_129[i_139] * r_129[i_139])
+		}
 	}
-	if d_107 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:146:30", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_107}))
+	if d_119 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:146:30", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_119}))
 	}
-	if d_107 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:146:46", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_107}))
+	if d_119 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:146:46", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_119}))
 	}
-	r_125 := ar.F64(cam_3)
-	row_120 = row_120[:len(r_125)]
-	r_117 = r_117[:len(r_125)]
-	row_121 = row_121[:len(r_125)]
-	r_122 = r_122[:len(r_125)]
-	for i_126 := range r_125 {
-		r_125[i_126] = ((1.0 + (row_120[i_126] * r_117[i_126])) + (row_121[i_126] * r_122[i_126]))
+	r_145 := ar.F64(cam_3)
+	row_136 = row_136[:len(r_145)]
+	r_129 = r_129[:len(r_145)]
+	row_137 = row_137[:len(r_145)]
+	r_138 = r_138[:len(r_145)]
+	if len(r_145) >= 262144 {
+		r_145 := r_145
+		row_136 := row_136
+		r_129 := r_129
+		row_137 := row_137
+		r_138 := r_138
+		runtime.ParallelFor(len(r_145), 16384, func(lo_149, hi int) {
+			for i_150 := lo_149; i_150 < hi; i_150++ {
+				r_145[i_150] = ((1.0 + (row_136[i_150] * r_129[i_150])) + (row_137[i_150] * r_138[i_150]))
+			}
+		})
+	} else {
+		for i_146 := range r_145 {
+			r_145[i_146] = ((1.0 + (row_136[i_146] * r_129[i_146])) + (row_137[i_146] * r_138[i_146]))
+		}
 	}
-	n_128, err_129 := runtime.CheckSize(int64(2))
-	if err_129 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_129)
+	n_152, err_153 := runtime.CheckSize(int64(2))
+	if err_153 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_153)
 	}
-	var a_130 []float64
-	var d_131 int = 0
-	var rs_132 int = 0
-	var a_133 []float64
-	var d_134 int = 0
-	var rs_135 int = 0
-	var a_136 []float64
-	var a_137 []float64
-	var d_138 int = 0
-	var rs_139 int = 0
-	for i_140 := 0; i_140 < n_128; i_140++ {
-		mark_141 := ar.mark()
-		i_142 := int64(i_140)
-		if int64(6) < 0 || int64(6) >= int64(cam_2) {
+	var a_154 []float64
+	var d_155 int = 0
+	var rs_156 int = 0
+	var a_157 []float64
+	var d_158 int = 0
+	var rs_159 int = 0
+	var a_160 []float64
+	var a_161 []float64
+	var d_162 int = 0
+	var rs_163 int = 0
+	for i_164 := 0; i_164 < n_152; i_164++ {
+		mark_165 := ar.mark()
+		i_166 := int64(i_164)
+		if int64(6) >= int64(cam_2) {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
 		}
-		row_143 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
-		if i_142 < 0 || i_142 >= int64(2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:25", runtime.CheckIndex(i_142, 2))
+		row_167 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
+		if i_166 < 0 || i_166 >= int64(2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:25", runtime.CheckIndex(i_166, 2))
 		}
-		row_144 := a_106[int(i_142)*d_107 : (int(i_142)+1)*d_107]
-		if d_107 != cam_3 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_107}))
+		row_168 := a_118[int(i_166)*d_119 : (int(i_166)+1)*d_119]
+		if d_119 != cam_3 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_119}))
 		}
-		r_145 := ar.F64(cam_3)
-		row_143 = row_143[:len(r_145)]
-		row_144 = row_144[:len(r_145)]
-		for i_146 := range r_145 {
-			r_145[i_146] = (row_143[i_146] * row_144[i_146])
+		r_169 := ar.F64(cam_3)
+		row_167 = row_167[:len(r_169)]
+		row_168 = row_168[:len(r_169)]
+		for i_170 := range r_169 {
+			r_169[i_170] = (row_167[i_170] * row_168[i_170])
 		}
-		x_148 := int64(7) + i_142
-		if x_148 < 0 || x_148 >= int64(cam_2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:44", runtime.CheckIndex(x_148, cam_2))
+		x_172 := int64(7) + i_166
+		if x_172 < 0 || x_172 >= int64(cam_2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:44", runtime.CheckIndex(x_172, cam_2))
 		}
-		row_149 := cam_1[int(x_148)*cam_3 : (int(x_148)+1)*cam_3]
-		r_150 := ar.F64(cam_3)
-		r_145 = r_145[:len(r_150)]
-		r_125 = r_125[:len(r_150)]
-		row_149 = row_149[:len(r_150)]
-		for i_151 := range r_150 {
-			r_150[i_151] = ((r_145[i_151] * r_125[i_151]) + row_149[i_151])
+		row_173 := cam_1[int(x_172)*cam_3 : (int(x_172)+1)*cam_3]
+		r_174 := ar.F64(cam_3)
+		r_169 = r_169[:len(r_174)]
+		r_145 = r_145[:len(r_174)]
+		row_173 = row_173[:len(r_174)]
+		for i_175 := range r_174 {
+			r_174[i_175] = ((r_169[i_175] * r_145[i_175]) + row_173[i_175])
 		}
-		if i_140 == 0 {
-			d_131 = cam_3
-			rs_132 = d_131
-			tot_153, err_154 := runtime.MulSize(n_128, rs_132)
-			if err_154 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_154)
+		if i_164 == 0 {
+			d_155 = cam_3
+			rs_156 = d_155
+			tot_177, err_178 := runtime.MulSize(n_152, rs_156)
+			if err_178 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_178)
 			}
-			a_130 = ar.F64(tot_153)
-		} else if cam_3 != d_131 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_140)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_131}))
+			a_154 = ar.F64(tot_177)
+		} else if cam_3 != d_155 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_164)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_155}))
 		}
-		copy(a_130[i_140*rs_132:(i_140+1)*rs_132], r_150)
-		if i_140 == 0 {
-			d_134 = cam_3
-			rs_135 = d_134
-			tot_155, err_156 := runtime.MulSize(n_128, rs_135)
-			if err_156 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_156)
+		copy(a_154[i_164*rs_156:(i_164+1)*rs_156], r_174)
+		if i_164 == 0 {
+			d_158 = cam_3
+			rs_159 = d_158
+			tot_179, err_180 := runtime.MulSize(n_152, rs_159)
+			if err_180 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_180)
 			}
-			a_133 = ar.F64(tot_155)
-		} else if cam_3 != d_134 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_140)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_134}))
+			a_157 = ar.F64(tot_179)
+		} else if cam_3 != d_158 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_164)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_158}))
 		}
-		copy(a_133[i_140*rs_135:(i_140+1)*rs_135], r_145)
-		if i_140 == 0 {
-			d_138 = cam_3
-			rs_139 = d_138
-			tot_157, err_158 := runtime.MulSize(n_128, rs_139)
-			if err_158 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_158)
-			}
-			a_137 = ar.F64(tot_157)
-		} else if cam_3 != d_138 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_140)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_138}))
-		}
-		copy(a_137[i_140*rs_139:(i_140+1)*rs_139], row_143)
-		if i_140 > 0 {
-			ar.release(mark_141)
-		}
-	}
-	a_136 = a_106[:n_128*d_107]
-	n_159, err_160 := runtime.CheckSize(int64(2))
-	_ = n_159
-	if err_160 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_160)
-	}
-	view_161 := a_130
-	n_162, err_163 := runtime.CheckSize(int64(2))
-	if err_163 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_163)
-	}
-	var a_164 []float64
-	var d_165 int = 0
-	var rs_166 int = 0
-	var a_167 []float64
-	var d_168 int = 0
-	var rs_169 int = 0
-	for i_170 := 0; i_170 < n_162; i_170++ {
-		mark_171 := ar.mark()
-		i_172 := int64(i_170)
-		if i_172 < 0 || i_172 >= int64(n_128) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:17", runtime.CheckIndex(i_172, n_128))
-		}
-		row_173 := view_161[int(i_172)*d_131 : (int(i_172)+1)*d_131]
-		if i_172 < 0 || i_172 >= int64(feat_10) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:27", runtime.CheckIndex(i_172, feat_10))
-		}
-		row_174 := feat_9[int(i_172)*feat_11 : (int(i_172)+1)*feat_11]
-		if feat_11 != d_131 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_131})+" and "+runtime.ShapeString([]int{feat_11}))
-		}
-		r_175 := ar.F64(d_131)
-		row_173 = row_173[:len(r_175)]
-		row_174 = row_174[:len(r_175)]
-		for i_176 := range r_175 {
-			r_175[i_176] = (row_173[i_176] - row_174[i_176])
-		}
-		if d_131 != w_8 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_131}))
-		}
-		r_178 := ar.F64(w_8)
-		w_7 = w_7[:len(r_178)]
-		r_175 = r_175[:len(r_178)]
-		for i_179 := range r_178 {
-			r_178[i_179] = (w_7[i_179] * r_175[i_179])
-		}
-		if i_170 == 0 {
-			d_165 = w_8
-			rs_166 = d_165
-			tot_181, err_182 := runtime.MulSize(n_162, rs_166)
+		copy(a_157[i_164*rs_159:(i_164+1)*rs_159], r_169)
+		if i_164 == 0 {
+			d_162 = cam_3
+			rs_163 = d_162
+			tot_181, err_182 := runtime.MulSize(n_152, rs_163)
 			if err_182 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_182)
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_182)
 			}
-			a_164 = ar.F64(tot_181)
-		} else if w_8 != d_165 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "build: element "+strconv.Itoa(i_170)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_165}))
+			a_161 = ar.F64(tot_181)
+		} else if cam_3 != d_162 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_164)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_162}))
 		}
-		copy(a_164[i_170*rs_166:(i_170+1)*rs_166], r_178)
-		if i_170 == 0 {
-			d_168 = d_131
-			rs_169 = d_168
-			tot_183, err_184 := runtime.MulSize(n_162, rs_169)
-			if err_184 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_184)
+		copy(a_161[i_164*rs_163:(i_164+1)*rs_163], row_167)
+		if i_164 > 0 {
+			ar.release(mark_165)
+		}
+	}
+	a_160 = a_118[:n_152*d_119]
+	n_183, err_184 := runtime.CheckSize(int64(2))
+	_ = n_183
+	if err_184 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_184)
+	}
+	view_185 := a_154
+	n_186, err_187 := runtime.CheckSize(int64(2))
+	if err_187 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_187)
+	}
+	var a_188 []float64
+	var d_189 int = 0
+	var rs_190 int = 0
+	var a_191 []float64
+	var d_192 int = 0
+	var rs_193 int = 0
+	for i_194 := 0; i_194 < n_186; i_194++ {
+		mark_195 := ar.mark()
+		i_196 := int64(i_194)
+		if i_196 < 0 || i_196 >= int64(n_152) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:17", runtime.CheckIndex(i_196, n_152))
+		}
+		row_197 := view_185[int(i_196)*d_155 : (int(i_196)+1)*d_155]
+		if i_196 < 0 || i_196 >= int64(feat_10) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:27", runtime.CheckIndex(i_196, feat_10))
+		}
+		row_198 := feat_9[int(i_196)*feat_11 : (int(i_196)+1)*feat_11]
+		if feat_11 != d_155 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_155})+" and "+runtime.ShapeString([]int{feat_11}))
+		}
+		r_199 := ar.F64(d_155)
+		row_197 = row_197[:len(r_199)]
+		row_198 = row_198[:len(r_199)]
+		for i_200 := range r_199 {
+			r_199[i_200] = (row_197[i_200] - row_198[i_200])
+		}
+		if d_155 != w_8 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_155}))
+		}
+		r_202 := ar.F64(w_8)
+		w_7 = w_7[:len(r_202)]
+		r_199 = r_199[:len(r_202)]
+		for i_203 := range r_202 {
+			r_202[i_203] = (w_7[i_203] * r_199[i_203])
+		}
+		if i_194 == 0 {
+			d_189 = w_8
+			rs_190 = d_189
+			tot_205, err_206 := runtime.MulSize(n_186, rs_190)
+			if err_206 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_206)
 			}
-			a_167 = ar.F64(tot_183)
-		} else if d_131 != d_168 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "build: element "+strconv.Itoa(i_170)+" has shape "+runtime.ShapeString([]int{d_131})+", element 0 has shape "+runtime.ShapeString([]int{d_168}))
+			a_188 = ar.F64(tot_205)
+		} else if w_8 != d_189 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "build: element "+strconv.Itoa(i_194)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_189}))
 		}
-		copy(a_167[i_170*rs_169:(i_170+1)*rs_169], r_175)
-		if i_170 > 0 {
-			ar.release(mark_171)
+		copy(a_188[i_194*rs_190:(i_194+1)*rs_190], r_202)
+		if i_194 == 0 {
+			d_192 = d_155
+			rs_193 = d_192
+			tot_207, err_208 := runtime.MulSize(n_186, rs_193)
+			if err_208 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_208)
+			}
+			a_191 = ar.F64(tot_207)
+		} else if d_155 != d_192 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "build: element "+strconv.Itoa(i_194)+" has shape "+runtime.ShapeString([]int{d_155})+", element 0 has shape "+runtime.ShapeString([]int{d_192}))
+		}
+		copy(a_191[i_194*rs_193:(i_194+1)*rs_193], r_199)
+		if i_194 > 0 {
+			ar.release(mark_195)
 		}
 	}
 	if ybar_16 != w_8 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_16}))
 	}
-	r_185 := ar.F64(w_8)
-	w_7 = w_7[:len(r_185)]
-	ybar_15 = ybar_15[:len(r_185)]
-	for i_186 := range r_185 {
-		r_185[i_186] = ((2.0 * w_7[i_186]) * -ybar_15[i_186])
+	r_209 := ar.F64(w_8)
+	w_7 = w_7[:len(r_209)]
+	ybar_15 = ybar_15[:len(r_209)]
+	if len(r_209) >= 262144 {
+		r_209 := r_209
+		w_7 := w_7
+		ybar_15 := ybar_15
+		runtime.ParallelFor(len(r_209), 16384, func(lo_213, hi int) {
+			for i_214 := lo_213; i_214 < hi; i_214++ {
+				r_209[i_214] = ((2.0 * w_7[i_214]) * -ybar_15[i_214])
+			}
+		})
+	} else {
+		for i_210 := range r_209 {
+			r_209[i_210] = ((2.0 * w_7[i_210]) * -ybar_15[i_210])
+		}
 	}
-	z_188 := ar.F64(len(view_161))
-	var rev_189 []float64
-	var rev_190 int
-	var rev_191 []float64
-	var rev_192 int
-	var rev_193 int
-	rev_189, rev_190, rev_191, rev_192, rev_193 = r_185, w_8, z_188, n_128, d_131
-	for i_204 := int64(0); i_204 < int64(2); i_204++ {
-		if i_204 < 0 || i_204 >= int64(ybar_13) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_204, ybar_13))
+	z_216 := ar.F64(len(view_185))
+	var rev_217 []float64
+	var rev_218 int
+	var rev_219 []float64
+	var rev_220 int
+	var rev_221 int
+	rev_217, rev_218, rev_219, rev_220, rev_221 = r_209, w_8, z_216, n_152, d_155
+	for i_232 := int64(0); i_232 < int64(2); i_232++ {
+		if i_232 < 0 || i_232 >= int64(ybar_13) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_232, ybar_13))
 		}
-		row_206 := ybar_12[int(i_204)*ybar_14 : (int(i_204)+1)*ybar_14]
-		if i_204 < 0 || i_204 >= int64(n_162) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_204, n_162))
+		row_234 := ybar_12[int(i_232)*ybar_14 : (int(i_232)+1)*ybar_14]
+		if i_232 < 0 || i_232 >= int64(n_186) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_232, n_186))
 		}
-		row_207 := a_164[int(i_204)*d_165 : (int(i_204)+1)*d_165]
-		_ = row_207
-		row_208 := a_167[int(i_204)*d_168 : (int(i_204)+1)*d_168]
-		if ybar_14 != d_168 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{d_168})+" and "+runtime.ShapeString([]int{ybar_14}))
+		row_235 := a_188[int(i_232)*d_189 : (int(i_232)+1)*d_189]
+		_ = row_235
+		row_236 := a_191[int(i_232)*d_192 : (int(i_232)+1)*d_192]
+		if ybar_14 != d_192 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{d_192})+" and "+runtime.ShapeString([]int{ybar_14}))
 		}
-		if rev_190 != d_168 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_190})+" and "+runtime.ShapeString([]int{d_168})+" differ")
+		if rev_218 != d_192 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_218})+" and "+runtime.ShapeString([]int{d_192})+" differ")
 		}
-		row_208 = row_208[:len(rev_189)]
-		row_206 = row_206[:len(rev_189)]
-		for i_210 := range rev_189 {
-			rev_189[i_210] += (row_208[i_210] * row_206[i_210])
+		row_236 = row_236[:len(rev_217)]
+		row_234 = row_234[:len(rev_217)]
+		for i_238 := range rev_217 {
+			rev_217[i_238] += (row_236[i_238] * row_234[i_238])
 		}
 		if ybar_14 != w_8 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_14}))
 		}
-		if i_204 < 0 || i_204 >= int64(rev_192) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", runtime.CheckIndex(i_204, rev_192))
+		if i_232 < 0 || i_232 >= int64(rev_220) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", runtime.CheckIndex(i_232, rev_220))
 		}
-		if rev_193 != w_8 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_193})+" and "+runtime.ShapeString([]int{w_8})+" differ")
+		if rev_221 != w_8 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_221})+" and "+runtime.ShapeString([]int{w_8})+" differ")
 		}
-		row_212 := rev_191[i_204*int64(rev_193) : (i_204+1)*int64(rev_193)]
-		w_7 = w_7[:len(row_212)]
-		row_206 = row_206[:len(row_212)]
-		for i_213 := range row_212 {
-			row_212[i_213] += (w_7[i_213] * row_206[i_213])
+		row_240 := rev_219[i_232*int64(rev_221) : (i_232+1)*int64(rev_221)]
+		w_7 = w_7[:len(row_240)]
+		row_234 = row_234[:len(row_240)]
+		for i_241 := range row_240 {
+			row_240[i_241] += (w_7[i_241] * row_234[i_241])
 		}
 	}
-	z_215 := ar.F64(len(cam_1))
-	z_216 := ar.F64(len(a_106))
-	z_217 := ar.F64(len(r_125))
-	var rev_218 []float64
-	var rev_219 int
-	var rev_220 int
-	var rev_221 []float64
-	var rev_222 int
-	var rev_223 int
-	var rev_224 []float64
-	var rev_225 int
-	rev_218, rev_219, rev_220, rev_221, rev_222, rev_223, rev_224, rev_225 = z_215, cam_2, cam_3, z_216, 2, d_107, z_217, cam_3
-	for i_247 := int64(0); i_247 < int64(2); i_247++ {
-		mark_248 := ar.mark()
-		if i_247 < 0 || i_247 >= int64(n_128) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_247, n_128))
+	z_243 := ar.F64(len(cam_1))
+	z_244 := ar.F64(len(a_118))
+	z_245 := ar.F64(len(r_145))
+	var rev_246 []float64
+	var rev_247 int
+	var rev_248 int
+	var rev_249 []float64
+	var rev_250 int
+	var rev_251 int
+	var rev_252 []float64
+	var rev_253 int
+	rev_246, rev_247, rev_248, rev_249, rev_250, rev_251, rev_252, rev_253 = z_243, cam_2, cam_3, z_244, 2, d_119, z_245, cam_3
+	for i_275 := int64(0); i_275 < int64(2); i_275++ {
+		mark_276 := ar.mark()
+		if i_275 < 0 || i_275 >= int64(n_152) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_275, n_152))
 		}
-		row_249 := z_188[int(i_247)*d_131 : (int(i_247)+1)*d_131]
-		if i_247 < 0 || i_247 >= int64(n_128) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_247, n_128))
+		row_277 := z_216[int(i_275)*d_155 : (int(i_275)+1)*d_155]
+		if i_275 < 0 || i_275 >= int64(n_152) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_275, n_152))
 		}
-		row_250 := a_130[int(i_247)*d_131 : (int(i_247)+1)*d_131]
-		_ = row_250
-		row_251 := a_133[int(i_247)*d_134 : (int(i_247)+1)*d_134]
-		row_252 := a_136[int(i_247)*d_107 : (int(i_247)+1)*d_107]
-		row_253 := a_137[int(i_247)*d_138 : (int(i_247)+1)*d_138]
-		x_254 := int64(7) + i_247
-		if x_254 < 0 || x_254 >= int64(rev_219) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", runtime.CheckIndex(x_254, rev_219))
+		row_278 := a_154[int(i_275)*d_155 : (int(i_275)+1)*d_155]
+		_ = row_278
+		row_279 := a_157[int(i_275)*d_158 : (int(i_275)+1)*d_158]
+		row_280 := a_160[int(i_275)*d_119 : (int(i_275)+1)*d_119]
+		row_281 := a_161[int(i_275)*d_162 : (int(i_275)+1)*d_162]
+		x_282 := int64(7) + i_275
+		if x_282 < 0 || x_282 >= int64(rev_247) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", runtime.CheckIndex(x_282, rev_247))
 		}
-		if rev_220 != d_131 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_220})+" and "+runtime.ShapeString([]int{d_131})+" differ")
+		if rev_248 != d_155 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_248})+" and "+runtime.ShapeString([]int{d_155})+" differ")
 		}
-		row_255 := rev_218[x_254*int64(rev_220) : (x_254+1)*int64(rev_220)]
-		for j_256 := range row_255 {
-			row_255[j_256] += row_249[j_256]
+		row_283 := rev_246[x_282*int64(rev_248) : (x_282+1)*int64(rev_248)]
+		for j_284 := range row_283 {
+			row_283[j_284] += row_277[j_284]
 		}
-		if d_131 != cam_3 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_131}))
+		if d_155 != cam_3 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_155}))
 		}
-		r_257 := ar.F64(cam_3)
-		r_125 = r_125[:len(r_257)]
-		row_249 = row_249[:len(r_257)]
-		for i_258 := range r_257 {
-			r_257[i_258] = (r_125[i_258] * row_249[i_258])
+		r_285 := ar.F64(cam_3)
+		r_145 = r_145[:len(r_285)]
+		row_277 = row_277[:len(r_285)]
+		for i_286 := range r_285 {
+			r_285[i_286] = (r_145[i_286] * row_277[i_286])
 		}
-		if d_131 != d_134 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_134})+" and "+runtime.ShapeString([]int{d_131}))
+		if d_155 != d_158 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_158})+" and "+runtime.ShapeString([]int{d_155}))
 		}
-		if rev_225 != d_134 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_225})+" and "+runtime.ShapeString([]int{d_134})+" differ")
+		if rev_253 != d_158 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_253})+" and "+runtime.ShapeString([]int{d_158})+" differ")
 		}
-		row_251 = row_251[:len(rev_224)]
-		row_249 = row_249[:len(rev_224)]
-		for i_261 := range rev_224 {
-			rev_224[i_261] += (row_251[i_261] * row_249[i_261])
+		row_279 = row_279[:len(rev_252)]
+		row_277 = row_277[:len(rev_252)]
+		for i_289 := range rev_252 {
+			rev_252[i_289] += (row_279[i_289] * row_277[i_289])
 		}
-		if cam_3 != d_138 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_138})+" and "+runtime.ShapeString([]int{cam_3}))
+		if cam_3 != d_162 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_162})+" and "+runtime.ShapeString([]int{cam_3}))
 		}
-		if i_247 < 0 || i_247 >= int64(rev_222) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", runtime.CheckIndex(i_247, rev_222))
+		if i_275 < 0 || i_275 >= int64(rev_250) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", runtime.CheckIndex(i_275, rev_250))
 		}
-		if rev_223 != d_138 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_223})+" and "+runtime.ShapeString([]int{d_138})+" differ")
+		if rev_251 != d_162 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_251})+" and "+runtime.ShapeString([]int{d_162})+" differ")
 		}
-		row_263 := rev_221[i_247*int64(rev_223) : (i_247+1)*int64(rev_223)]
-		row_253 = row_253[:len(row_263)]
-		r_257 = r_257[:len(row_263)]
-		for i_264 := range row_263 {
-			row_263[i_264] += (row_253[i_264] * r_257[i_264])
+		row_291 := rev_249[i_275*int64(rev_251) : (i_275+1)*int64(rev_251)]
+		row_281 = row_281[:len(row_291)]
+		r_285 = r_285[:len(row_291)]
+		for i_292 := range row_291 {
+			row_291[i_292] += (row_281[i_292] * r_285[i_292])
 		}
-		if cam_3 != d_107 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_107})+" and "+runtime.ShapeString([]int{cam_3}))
+		if cam_3 != d_119 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_119})+" and "+runtime.ShapeString([]int{cam_3}))
 		}
-		if int64(6) < 0 || int64(6) >= int64(rev_219) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", runtime.CheckIndex(int64(6), rev_219))
+		if int64(6) >= int64(rev_247) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", runtime.CheckIndex(int64(6), rev_247))
 		}
-		if rev_220 != d_107 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_220})+" and "+runtime.ShapeString([]int{d_107})+" differ")
+		if rev_248 != d_119 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_248})+" and "+runtime.ShapeString([]int{d_119})+" differ")
 		}
-		row_266 := rev_218[int64(6)*int64(rev_220) : (int64(6)+1)*int64(rev_220)]
-		row_252 = row_252[:len(row_266)]
-		r_257 = r_257[:len(row_266)]
-		for i_267 := range row_266 {
-			row_266[i_267] += (row_252[i_267] * r_257[i_267])
+		row_294 := rev_246[int64(6)*int64(rev_248) : (int64(6)+1)*int64(rev_248)]
+		row_280 = row_280[:len(row_294)]
+		r_285 = r_285[:len(row_294)]
+		for i_295 := range row_294 {
+			row_294[i_295] += (row_280[i_295] * r_285[i_295])
 		}
-		ar.release(mark_248)
+		ar.release(mark_276)
 	}
-	if cam_3 != d_107 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{d_107})+" and "+runtime.ShapeString([]int{cam_3}))
+	if cam_3 != d_119 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{d_119})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
-	r_269 := ar.F64(d_107)
-	r_117 = r_117[:len(r_269)]
-	row_121 = row_121[:len(r_269)]
-	z_217 = z_217[:len(r_269)]
-	for i_270 := range r_269 {
-		r_269[i_270] = ((2.0 * r_117[i_270]) * (row_121[i_270] * z_217[i_270]))
+	r_297 := ar.F64(d_119)
+	r_129 = r_129[:len(r_297)]
+	row_137 = row_137[:len(r_297)]
+	z_245 = z_245[:len(r_297)]
+	if len(r_297) >= 262144 {
+		r_297 := r_297
+		r_129 := r_129
+		row_137 := row_137
+		z_245 := z_245
+		runtime.ParallelFor(len(r_297), 16384, func(lo_301, hi int) {
+			for i_302 := lo_301; i_302 < hi; i_302++ {
+				r_297[i_302] = ((2.0 * r_129[i_302]) * (row_137[i_302] * z_245[i_302]))
+			}
+		})
+	} else {
+		for i_298 := range r_297 {
+			r_297[i_298] = ((2.0 * r_129[i_298]) * (row_137[i_298] * z_245[i_298]))
+		}
 	}
-	if cam_3 != d_107 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{d_107})+" and "+runtime.ShapeString([]int{cam_3}))
+	if cam_3 != d_119 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{d_119})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
-	if int64(10) < 0 || int64(10) >= int64(cam_2) {
+	if int64(10) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(10), cam_2))
 	}
-	if cam_3 != d_107 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_107})+" differ")
+	if cam_3 != d_119 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_119})+" differ")
 	}
-	row_272 := z_215[int64(10)*int64(cam_3) : (int64(10)+1)*int64(cam_3)]
-	r_122 = r_122[:len(row_272)]
-	z_217 = z_217[:len(row_272)]
-	for i_273 := range row_272 {
-		row_272[i_273] += (r_122[i_273] * z_217[i_273])
+	row_304 := z_243[int64(10)*int64(cam_3) : (int64(10)+1)*int64(cam_3)]
+	r_138 = r_138[:len(row_304)]
+	z_245 = z_245[:len(row_304)]
+	if len(row_304) >= 262144 {
+		row_304 := row_304
+		r_138 := r_138
+		z_245 := z_245
+		runtime.ParallelFor(len(row_304), 16384, func(lo_308, hi int) {
+			for i_309 := lo_308; i_309 < hi; i_309++ {
+				row_304[i_309] += (r_138[i_309] * z_245[i_309])
+			}
+		})
+	} else {
+		for i_305 := range row_304 {
+			row_304[i_305] += (r_138[i_305] * z_245[i_305])
+		}
 	}
-	if d_107 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{d_107})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
+	if d_119 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{d_119})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
 	}
-	row_120 = row_120[:len(r_269)]
-	z_217 = z_217[:len(r_269)]
-	for i_276 := range r_269 {
-		r_269[i_276] += (row_120[i_276] * z_217[i_276])
+	row_136 = row_136[:len(r_297)]
+	z_245 = z_245[:len(r_297)]
+	if len(r_297) >= 262144 {
+		r_297 := r_297
+		row_136 := row_136
+		z_245 := z_245
+		runtime.ParallelFor(len(r_297), 16384, func(lo_315, hi int) {
+			for i_316 := lo_315; i_316 < hi; i_316++ {
+				r_297[i_316] += (row_136[i_316] * z_245[i_316])
+			}
+		})
+	} else {
+		for i_312 := range r_297 {
+			r_297[i_312] += (row_136[i_312] * z_245[i_312])
+		}
 	}
-	if cam_3 != d_107 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{d_107})+" and "+runtime.ShapeString([]int{cam_3}))
+	if cam_3 != d_119 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{d_119})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
-	if int64(9) < 0 || int64(9) >= int64(cam_2) {
+	if int64(9) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(9), cam_2))
 	}
-	if cam_3 != d_107 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_107})+" differ")
+	if cam_3 != d_119 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_119})+" differ")
 	}
-	row_278 := z_215[int64(9)*int64(cam_3) : (int64(9)+1)*int64(cam_3)]
-	r_117 = r_117[:len(row_278)]
-	z_217 = z_217[:len(row_278)]
-	for i_279 := range row_278 {
-		row_278[i_279] += (r_117[i_279] * z_217[i_279])
+	row_318 := z_243[int64(9)*int64(cam_3) : (int64(9)+1)*int64(cam_3)]
+	r_129 = r_129[:len(row_318)]
+	z_245 = z_245[:len(row_318)]
+	if len(row_318) >= 262144 {
+		row_318 := row_318
+		r_129 := r_129
+		z_245 := z_245
+		runtime.ParallelFor(len(row_318), 16384, func(lo_322, hi int) {
+			for i_323 := lo_322; i_323 < hi; i_323++ {
+				row_318[i_323] += (r_129[i_323] * z_245[i_323])
+			}
+		})
+	} else {
+		for i_319 := range row_318 {
+			row_318[i_319] += (r_129[i_319] * z_245[i_319])
+		}
 	}
-	if int64(1) < 0 || int64(1) >= int64(2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(1), 2))
+	row_325 := z_244[int64(1)*int64(d_119) : (int64(1)+1)*int64(d_119)]
+	row_128 = row_128[:len(row_325)]
+	r_297 = r_297[:len(row_325)]
+	if len(row_325) >= 262144 {
+		row_325 := row_325
+		row_128 := row_128
+		r_297 := r_297
+		runtime.ParallelFor(len(row_325), 16384, func(lo_329, hi int) {
+			for i_330 := lo_329; i_330 < hi; i_330++ {
+				row_325[i_330] += ((2.0 * row_128[i_330]) * r_297[i_330])
+			}
+		})
+	} else {
+		for i_326 := range row_325 {
+			row_325[i_326] += ((2.0 * row_128[i_326]) * r_297[i_326])
+		}
 	}
-	if d_107 != d_107 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_107})+" and "+runtime.ShapeString([]int{d_107})+" differ")
+	row_332 := z_244[int64(0)*int64(d_119) : (int64(0)+1)*int64(d_119)]
+	row_127 = row_127[:len(row_332)]
+	r_297 = r_297[:len(row_332)]
+	if len(row_332) >= 262144 {
+		row_332 := row_332
+		row_127 := row_127
+		r_297 := r_297
+		runtime.ParallelFor(len(row_332), 16384, func(lo_336, hi int) {
+			for i_337 := lo_336; i_337 < hi; i_337++ {
+				row_332[i_337] += ((2.0 * row_127[i_337]) * r_297[i_337])
+			}
+		})
+	} else {
+		for i_333 := range row_332 {
+			row_332[i_333] += ((2.0 * row_127[i_333]) * r_297[i_333])
+		}
 	}
-	row_281 := z_216[int64(1)*int64(d_107) : (int64(1)+1)*int64(d_107)]
-	row_116 = row_116[:len(row_281)]
-	r_269 = r_269[:len(row_281)]
-	for i_282 := range row_281 {
-		row_281[i_282] += ((2.0 * row_116[i_282]) * r_269[i_282])
+	row_339 := z_244[int(int64(0))*d_119 : (int(int64(0))+1)*d_119]
+	row_340 := z_244[int(int64(1))*d_119 : (int(int64(1))+1)*d_119]
+	r_341 := ar.F64(r_31)
+	row_101 = row_101[:len(r_341)]
+	if len(r_341) >= 262144 {
+		r_341 := r_341
+		row_101 := row_101
+		runtime.ParallelFor(len(r_341), 16384, func(lo_345, hi int) {
+			for i_346 := lo_345; i_346 < hi; i_346++ {
+				r_341[i_346] = (1.0 / row_101[i_346])
+			}
+		})
+	} else {
+		for i_342 := range r_341 {
+			r_341[i_342] = (1.0 / row_101[i_342])
+		}
 	}
-	if int64(0) < 0 || int64(0) >= int64(2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(0), 2))
+	z_348 := ar.F64(len(r_29))
+	if d_119 != r_31 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{d_119}))
 	}
-	if d_107 != d_107 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_107})+" and "+runtime.ShapeString([]int{d_107})+" differ")
+	if int64(2) >= int64(r_30) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(2), r_30))
 	}
-	row_284 := z_216[int64(0)*int64(d_107) : (int64(0)+1)*int64(d_107)]
-	row_115 = row_115[:len(row_284)]
-	r_269 = r_269[:len(row_284)]
-	for i_285 := range row_284 {
-		row_284[i_285] += ((2.0 * row_115[i_285]) * r_269[i_285])
+	row_349 := z_348[int64(2)*int64(r_31) : (int64(2)+1)*int64(r_31)]
+	r_111 = r_111[:len(row_349)]
+	row_101 = row_101[:len(row_349)]
+	row_340 = row_340[:len(row_349)]
+	if len(row_349) >= 262144 {
+		row_349 := row_349
+		r_111 := r_111
+		row_101 := row_101
+		row_340 := row_340
+		runtime.ParallelFor(len(row_349), 16384, func(lo_353, hi int) {
+			for i_354 := lo_353; i_354 < hi; i_354++ {
+				row_349[i_354] += ((-(r_111[i_354] / row_101[i_354])) * row_340[i_354])
+			}
+		})
+	} else {
+		for i_350 := range row_349 {
+			row_349[i_350] += ((-(r_111[i_350] / row_101[i_350])) * row_340[i_350])
+		}
 	}
-	if int64(0) < 0 || int64(0) >= int64(2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(0), 2))
+	if d_119 != r_31 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{d_119}))
 	}
-	row_287 := z_216[int(int64(0))*d_107 : (int(int64(0))+1)*d_107]
-	if int64(1) < 0 || int64(1) >= int64(2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(1), 2))
+	if int64(1) >= int64(r_30) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(1), r_30))
 	}
-	row_288 := z_216[int(int64(1))*d_107 : (int(int64(1))+1)*d_107]
-	r_289 := ar.F64(r_27)
-	row_97 = row_97[:len(r_289)]
-	for i_290 := range r_289 {
-		r_289[i_290] = (1.0 / row_97[i_290])
+	row_356 := z_348[int64(1)*int64(r_31) : (int64(1)+1)*int64(r_31)]
+	r_341 = r_341[:len(row_356)]
+	row_340 = row_340[:len(row_356)]
+	if len(row_356) >= 262144 {
+		row_356 := row_356
+		r_341 := r_341
+		row_340 := row_340
+		runtime.ParallelFor(len(row_356), 16384, func(lo_360, hi int) {
+			for i_361 := lo_360; i_361 < hi; i_361++ {
+				row_356[i_361] += (r_341[i_361] * row_340[i_361])
+			}
+		})
+	} else {
+		for i_357 := range row_356 {
+			row_356[i_357] += (r_341[i_357] * row_340[i_357])
+		}
 	}
-	z_292 := ar.F64(len(r_25))
-	if d_107 != r_27 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_27})+" and "+runtime.ShapeString([]int{d_107}))
+	if d_119 != r_31 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{d_119}))
 	}
-	if int64(2) < 0 || int64(2) >= int64(r_26) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(2), r_26))
+	if int64(2) >= int64(r_30) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(2), r_30))
 	}
-	if r_27 != r_27 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_27})+" and "+runtime.ShapeString([]int{r_27})+" differ")
+	row_363 := z_348[int64(2)*int64(r_31) : (int64(2)+1)*int64(r_31)]
+	r_103 = r_103[:len(row_363)]
+	row_101 = row_101[:len(row_363)]
+	row_339 = row_339[:len(row_363)]
+	if len(row_363) >= 262144 {
+		row_363 := row_363
+		r_103 := r_103
+		row_101 := row_101
+		row_339 := row_339
+		runtime.ParallelFor(len(row_363), 16384, func(lo_367, hi int) {
+			for i_368 := lo_367; i_368 < hi; i_368++ {
+				row_363[i_368] += ((-(r_103[i_368] / row_101[i_368])) * row_339[i_368])
+			}
+		})
+	} else {
+		for i_364 := range row_363 {
+			row_363[i_364] += ((-(r_103[i_364] / row_101[i_364])) * row_339[i_364])
+		}
 	}
-	row_293 := z_292[int64(2)*int64(r_27) : (int64(2)+1)*int64(r_27)]
-	r_103 = r_103[:len(row_293)]
-	row_97 = row_97[:len(row_293)]
-	row_288 = row_288[:len(row_293)]
-	for i_294 := range row_293 {
-		row_293[i_294] += ((-(r_103[i_294] / row_97[i_294])) * row_288[i_294])
+	if d_119 != r_31 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{d_119}))
 	}
-	if d_107 != r_27 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_27})+" and "+runtime.ShapeString([]int{d_107}))
+	if int64(0) >= int64(r_30) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(0), r_30))
 	}
-	if int64(1) < 0 || int64(1) >= int64(r_26) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(1), r_26))
+	row_370 := z_348[int64(0)*int64(r_31) : (int64(0)+1)*int64(r_31)]
+	r_341 = r_341[:len(row_370)]
+	row_339 = row_339[:len(row_370)]
+	if len(row_370) >= 262144 {
+		row_370 := row_370
+		r_341 := r_341
+		row_339 := row_339
+		runtime.ParallelFor(len(row_370), 16384, func(lo_374, hi int) {
+			for i_375 := lo_374; i_375 < hi; i_375++ {
+				row_370[i_375] += (r_341[i_375] * row_339[i_375])
+			}
+		})
+	} else {
+		for i_371 := range row_370 {
+			row_370[i_371] += (r_341[i_371] * row_339[i_371])
+		}
 	}
-	if r_27 != r_27 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_27})+" and "+runtime.ShapeString([]int{r_27})+" differ")
+	r_377, r_378, r_379, r_380, r_381, r_382, err_383 := fn_rotatesplit11bwd(ar, r_32, r_33, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, z_348, r_30, r_31)
+	if err_383 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbFrame(err_383, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	row_296 := z_292[int64(1)*int64(r_27) : (int64(1)+1)*int64(r_27)]
-	r_289 = r_289[:len(row_296)]
-	row_288 = row_288[:len(row_296)]
-	for i_297 := range row_296 {
-		row_296[i_297] += (r_289[i_297] * row_288[i_297])
+	if int64(3)+int64(r_381) > int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_381), cam_2))
 	}
-	if d_107 != r_27 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_27})+" and "+runtime.ShapeString([]int{d_107}))
+	if r_382 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_382})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
-	if int64(2) < 0 || int64(2) >= int64(r_26) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(2), r_26))
+	region_384 := z_243[int(int64(3))*cam_3 : (int(int64(3))+r_381)*cam_3]
+	r_380 = r_380[:len(region_384)]
+	if len(region_384) >= 262144 {
+		region_384 := region_384
+		r_380 := r_380
+		runtime.ParallelFor(len(region_384), 16384, func(lo_388, hi int) {
+			for i_389 := lo_388; i_389 < hi; i_389++ {
+				region_384[i_389] += -r_380[i_389]
+			}
+		})
+	} else {
+		for i_385 := range region_384 {
+			region_384[i_385] += -r_380[i_385]
+		}
 	}
-	if r_27 != r_27 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_27})+" and "+runtime.ShapeString([]int{r_27})+" differ")
+	if int64(0)+int64(r_378) > int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_378), cam_2))
 	}
-	row_299 := z_292[int64(2)*int64(r_27) : (int64(2)+1)*int64(r_27)]
-	r_99 = r_99[:len(row_299)]
-	row_97 = row_97[:len(row_299)]
-	row_287 = row_287[:len(row_299)]
-	for i_300 := range row_299 {
-		row_299[i_300] += ((-(r_99[i_300] / row_97[i_300])) * row_287[i_300])
+	if r_379 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_379})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
-	if d_107 != r_27 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_27})+" and "+runtime.ShapeString([]int{d_107}))
+	region_391 := z_243[int(int64(0))*cam_3 : (int(int64(0))+r_378)*cam_3]
+	r_377 = r_377[:len(region_391)]
+	for i_392 := range region_391 {
+		region_391[i_392] += r_377[i_392]
 	}
-	if int64(0) < 0 || int64(0) >= int64(r_26) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(0), r_26))
+	n_393, err_394 := runtime.CheckSize(int64(2))
+	_ = n_393
+	if err_394 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_394)
 	}
-	if r_27 != r_27 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_27})+" and "+runtime.ShapeString([]int{r_27})+" differ")
+	view_395 := a_188
+	r_396 := ar.F64(w_8)
+	w_7 = w_7[:len(r_396)]
+	if len(r_396) >= 262144 {
+		r_396 := r_396
+		w_7 := w_7
+		runtime.ParallelFor(len(r_396), 16384, func(lo_400, hi int) {
+			for i_401 := lo_400; i_401 < hi; i_401++ {
+				r_396[i_401] = (1.0 - (w_7[i_401] * w_7[i_401]))
+			}
+		})
+	} else {
+		for i_397 := range r_396 {
+			r_396[i_397] = (1.0 - (w_7[i_397] * w_7[i_397]))
+		}
 	}
-	row_302 := z_292[int64(0)*int64(r_27) : (int64(0)+1)*int64(r_27)]
-	r_289 = r_289[:len(row_302)]
-	row_287 = row_287[:len(row_302)]
-	for i_303 := range row_302 {
-		row_302[i_303] += (r_289[i_303] * row_287[i_303])
-	}
-	r_305, r_306, r_307, r_308, r_309, r_310, err_311 := fn_rotatesplit11bwd(ar, r_28, r_29, r_30, r_31, r_32, r_33, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, z_292, r_26, r_27)
-	if err_311 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbFrame(err_311, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	if int64(3) < 0 || int64(3)+int64(r_309) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_309), cam_2))
-	}
-	if r_310 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_310})+" and "+runtime.ShapeString([]int{cam_3}))
-	}
-	region_312 := z_215[int(int64(3))*cam_3 : (int(int64(3))+r_309)*cam_3]
-	r_308 = r_308[:len(region_312)]
-	for i_313 := range region_312 {
-		region_312[i_313] += -r_308[i_313]
-	}
-	if int64(0) < 0 || int64(0)+int64(r_306) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_306), cam_2))
-	}
-	if r_307 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_307})+" and "+runtime.ShapeString([]int{cam_3}))
-	}
-	region_315 := z_215[int(int64(0))*cam_3 : (int(int64(0))+r_306)*cam_3]
-	r_305 = r_305[:len(region_315)]
-	for i_316 := range region_315 {
-		region_315[i_316] += r_305[i_316]
-	}
-	n_317, err_318 := runtime.CheckSize(int64(2))
-	_ = n_317
-	if err_318 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_318)
-	}
-	view_319 := a_164
-	r_320 := ar.F64(w_8)
-	w_7 = w_7[:len(r_320)]
-	for i_321 := range r_320 {
-		r_320[i_321] = (1.0 - (w_7[i_321] * w_7[i_321]))
-	}
-	return view_319, n_162, d_165, r_320, w_8, z_215, cam_2, cam_3, r_308, r_309, r_310, r_185, w_8, nil
+	return view_395, n_186, d_189, r_396, w_8, z_243, cam_2, cam_3, r_380, r_381, r_382, r_209, w_8, nil
 }
 
 // fn_bajacobian is def ba_jacobian (models.nab:171:12).
@@ -11599,25 +13131,33 @@ func (a *nbArena) Bool(n int) []bool {
 
 // nbArenas keeps idle arenas. Unlike a sync.Pool it is not emptied by
 // the garbage collector, so a call in steady state really allocates
-// nothing; it holds at most cap(nbArenas.c) arenas, each keeping the
+// nothing; it holds at most 16 arenas, each keeping the
 // largest chunks a call needed.
-var nbArenas = nbArenaPool{c: make(chan *nbArena, 16)}
+var nbArenas nbArenaPool
 
-type nbArenaPool struct{ c chan *nbArena }
-
-func (p nbArenaPool) Get() *nbArena {
-	select {
-	case a := <-p.c:
-		return a
-	default:
-		return new(nbArena)
-	}
+// nbArenaPool is a stack: the arena returned last, whose memory is the
+// most likely to be in cache, is the next one handed out.
+type nbArenaPool struct {
+	mu   sync.Mutex
+	idle []*nbArena
 }
 
-func (p nbArenaPool) Put(a *nbArena) {
-	select {
-	case p.c <- a:
-	default:
+func (p *nbArenaPool) Get() *nbArena {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n := len(p.idle); n > 0 {
+		a := p.idle[n-1]
+		p.idle = p.idle[:n-1]
+		return a
+	}
+	return new(nbArena)
+}
+
+func (p *nbArenaPool) Put(a *nbArena) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.idle) < 16 {
+		p.idle = append(p.idle, a)
 	}
 }
 

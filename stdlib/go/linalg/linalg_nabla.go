@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"sync"
 
 	"github.com/nabla-lang/nabla/runtime"
 )
@@ -16,7 +17,7 @@ import (
 // A singular A gives infinities or NaNs.
 //
 // It is the Nabla def solve(a: [n][n]f64, b: [n]f64): [n]f64 (linalg.nab:11:12).
-// Its array results are fresh slices; SolveInto writes them into buffers instead.
+// Its array results are newly allocated; SolveInto writes them into buffers instead.
 func Solve(a [][]float64, b []float64) ([]float64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -57,7 +58,7 @@ func SolveInto(dst0 []float64, a [][]float64, b []float64) error {
 // A is not positive definite.
 //
 // It is the Nabla def cholesky(a: [n][n]f64): [n][n]f64 (linalg.nab:16:12).
-// Its array results are fresh slices; CholeskyInto writes them into buffers instead.
+// Its array results are newly allocated; CholeskyInto writes them into buffers instead.
 func Cholesky(a [][]float64) ([][]float64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -97,7 +98,7 @@ func CholeskyInto(dst0 [][]float64, a [][]float64) error {
 // and back substitution.
 //
 // It is the Nabla def cho_solve(l: [n][n]f64, b: [n]f64): [n]f64 (linalg.nab:20:12).
-// Its array results are fresh slices; ChoSolveInto writes them into buffers instead.
+// Its array results are newly allocated; ChoSolveInto writes them into buffers instead.
 func ChoSolve(l [][]float64, b []float64) ([]float64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -139,7 +140,7 @@ func ChoSolveInto(dst0 []float64, l [][]float64, b []float64) error {
 // products; tol = 0 runs max_iter.
 //
 // It is the Nabla def cg(matvec: [n]f64 -> [n]f64, b: [n]f64, x0: [n]f64, tol: f64, max_iter: i64): [n]f64 (linalg.nab:26:12).
-// Its array results are fresh slices; CgInto writes them into buffers instead.
+// Its array results are newly allocated; CgInto writes them into buffers instead.
 func Cg(matvec func([]float64) []float64, b []float64, x0 []float64, tol float64, maxiter int64) ([]float64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -180,7 +181,7 @@ func CgInto(dst0 []float64, matvec func([]float64) []float64, b []float64, x0 []
 // A·x = b.
 //
 // It is the Nabla def pcg(matvec: [n]f64 -> [n]f64, precond: [n]f64 -> [n]f64, b: [n]f64, x0: [n]f64, tol: f64, max_iter: i64): [n]f64 (linalg.nab:32:12).
-// Its array results are fresh slices; PcgInto writes them into buffers instead.
+// Its array results are newly allocated; PcgInto writes them into buffers instead.
 func Pcg(matvec func([]float64) []float64, precond func([]float64) []float64, b []float64, x0 []float64, tol float64, maxiter int64) ([]float64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -230,7 +231,7 @@ func PcgInto(dst0 []float64, matvec func([]float64) []float64, precond func([]fl
 // 0 < omega < 2.
 //
 // It is the Nabla def sor(a: [n][n]f64, b: [n]f64, omega: f64, iters: i64): [n]f64 (linalg.nab:39:12).
-// Its array results are fresh slices; SorInto writes them into buffers instead.
+// Its array results are newly allocated; SorInto writes them into buffers instead.
 func Sor(a [][]float64, b []float64, omega float64, iters int64) ([]float64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -270,7 +271,7 @@ func SorInto(dst0 []float64, a [][]float64, b []float64, omega float64, iters in
 // radius of the Jacobi iteration, estimated by 30 power iterations.
 //
 // It is the Nabla def sor_auto(a: [n][n]f64, b: [n]f64, iters: i64): [n]f64 (linalg.nab:43:12).
-// Its array results are fresh slices; SorAutoInto writes them into buffers instead.
+// Its array results are newly allocated; SorAutoInto writes them into buffers instead.
 func SorAuto(a [][]float64, b []float64, iters int64) ([]float64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -674,9 +675,6 @@ func fn_linalglusolve(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 		if k_71 < 0 || k_71 >= int64(state_8) {
 			return nil, 0, nbAt("std/linalg:77:23", runtime.CheckIndex(k_71, state_8))
 		}
-		if state_9 != state_9 {
-			return nil, 0, nbErrorf("std/linalg:77:23", "update: value has shape "+runtime.ShapeString([]int{state_9})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
-		}
 		c_86 := ar.F64(len(state_7))
 		copy(c_86, state_7)
 		copy(c_86[int(k_71)*state_9:(int(k_71)+1)*state_9], row_85)
@@ -686,9 +684,6 @@ func fn_linalglusolve(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 		row_87 := state_7[int(k_71)*state_9 : (int(k_71)+1)*state_9]
 		if k_84 < 0 || k_84 >= int64(state_8) {
 			return nil, 0, nbAt("std/linalg:77:16", runtime.CheckIndex(k_84, state_8))
-		}
-		if state_9 != state_9 {
-			return nil, 0, nbErrorf("std/linalg:77:16", "update: value has shape "+runtime.ShapeString([]int{state_9})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 		}
 		copy(c_86[int(k_84)*state_9:(int(k_84)+1)*state_9], row_87)
 		if k_84 < 0 || k_84 >= int64(state_11) {
@@ -1044,106 +1039,163 @@ func fn_linalgsorauto(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 	x_13 := math.Sqrt(x_12)
 	r_14 := ar.F64(n_8)
 	a_10 = a_10[:len(r_14)]
-	for i_15 := range r_14 {
-		r_14[i_15] = (a_10[i_15] / x_13)
+	if len(r_14) >= 262144 {
+		r_14 := r_14
+		a_10 := a_10
+		x_13 := x_13
+		runtime.ParallelFor(len(r_14), 16384, func(lo_18, hi int) {
+			for i_19 := lo_18; i_19 < hi; i_19++ {
+				r_14[i_19] = (a_10[i_19] / x_13)
+			}
+		})
+	} else {
+		for i_15 := range r_14 {
+			r_14[i_15] = (a_10[i_15] / x_13)
+		}
 	}
-	var v_17 []float64
-	var v_18 int
-	v_17, v_18 = r_14, n_8
-	for t_44 := int64(0); t_44 < int64(30); t_44++ {
-		mark_45 := ar.mark()
-		n_46, err_47 := runtime.CheckSize(size_7)
-		if err_47 != nil {
-			return nil, 0, nbAt("std/linalg:197:30", err_47)
+	var v_21 []float64
+	var v_22 int
+	v_21, v_22 = r_14, n_8
+	for t_48 := int64(0); t_48 < int64(30); t_48++ {
+		mark_49 := ar.mark()
+		n_50, err_51 := runtime.CheckSize(size_7)
+		if err_51 != nil {
+			return nil, 0, nbAt("std/linalg:197:30", err_51)
 		}
-		r_48 := ar.F64(n_46)
-		for i_49 := range r_48 {
-			i_51 := int64(i_49)
-			row_52 := a_1[int(i_51)*a_3 : (int(i_51)+1)*a_3]
-			if a_3 != v_18 {
-				return nil, 0, nbErrorf("std/linalg:197:37", "'@': inner sizes differ: "+runtime.ShapeString([]int{a_3})+" @ "+runtime.ShapeString([]int{v_18}))
+		r_52 := ar.F64(n_50)
+		for i_53 := range r_52 {
+			i_55 := int64(i_53)
+			row_56 := a_1[int(i_55)*a_3 : (int(i_55)+1)*a_3]
+			if a_3 != v_22 {
+				return nil, 0, nbErrorf("std/linalg:197:37", "'@': inner sizes differ: "+runtime.ShapeString([]int{a_3})+" @ "+runtime.ShapeString([]int{v_22}))
 			}
-			d_53 := runtime.Dot(row_52, v_17)
-			row_54 := a_1[int(i_51)*a_3 : (int(i_51)+1)*a_3]
-			if i_51 < 0 || i_51 >= int64(a_3) {
-				return nil, 0, nbAt("std/linalg:197:44", runtime.CheckIndex(i_51, a_3))
+			d_57 := runtime.Dot(row_56, v_21)
+			row_58 := a_1[int(i_55)*a_3 : (int(i_55)+1)*a_3]
+			if i_55 < 0 || i_55 >= int64(a_3) {
+				return nil, 0, nbAt("std/linalg:197:44", runtime.CheckIndex(i_55, a_3))
 			}
-			x_55 := row_54[int(i_51)]
-			if i_51 < 0 || i_51 >= int64(v_18) {
-				return nil, 0, nbAt("std/linalg:197:54", runtime.CheckIndex(i_51, v_18))
+			x_59 := row_58[int(i_55)]
+			if i_55 < 0 || i_55 >= int64(v_22) {
+				return nil, 0, nbAt("std/linalg:197:54", runtime.CheckIndex(i_55, v_22))
 			}
-			x_56 := v_17[int(i_51)]
-			x_57 := x_55 * x_56
-			x_58 := d_53 - x_57
-			row_59 := a_1[int(i_51)*a_3 : (int(i_51)+1)*a_3]
-			if i_51 < 0 || i_51 >= int64(a_3) {
-				return nil, 0, nbAt("std/linalg:197:62", runtime.CheckIndex(i_51, a_3))
+			x_60 := v_21[int(i_55)]
+			x_61 := x_59 * x_60
+			x_62 := d_57 - x_61
+			row_63 := a_1[int(i_55)*a_3 : (int(i_55)+1)*a_3]
+			if i_55 < 0 || i_55 >= int64(a_3) {
+				return nil, 0, nbAt("std/linalg:197:62", runtime.CheckIndex(i_55, a_3))
 			}
-			x_60 := row_59[int(i_51)]
-			x_61 := x_58 / x_60
-			r_48[i_49] = x_61
+			x_64 := row_63[int(i_55)]
+			x_65 := x_62 / x_64
+			r_52[i_53] = x_65
 		}
-		s_62 := runtime.Norm2(r_48)
-		x_63 := s_62 > 0.0
-		var c_64 []float64
-		var c_65 int
-		if x_63 {
-			s_66 := runtime.Norm2(r_48)
-			r_67 := ar.F64(n_46)
-			r_48 = r_48[:len(r_67)]
-			for i_68 := range r_67 {
-				r_67[i_68] = (r_48[i_68] / s_66)
+		s_66 := runtime.Norm2(r_52)
+		x_67 := s_66 > 0.0
+		var c_68 []float64
+		var c_69 int
+		if x_67 {
+			s_70 := runtime.Norm2(r_52)
+			r_71 := ar.F64(n_50)
+			r_52 = r_52[:len(r_71)]
+			for i_72 := range r_71 {
+				r_71[i_72] = (r_52[i_72] / s_70)
 			}
-			c_64, c_65 = r_67, n_46
+			c_68, c_69 = r_71, n_50
 		} else {
-			c_64, c_65 = r_48, n_46
+			c_68, c_69 = r_52, n_50
 		}
-		v_17, v_18 = c_64, c_65
-		_ = mark_45
+		v_21, v_22 = c_68, c_69
+		_ = mark_49
 	}
-	n_70, err_71 := runtime.CheckSize(size_7)
-	if err_71 != nil {
-		return nil, 0, nbAt("std/linalg:197:30", err_71)
+	n_74, err_75 := runtime.CheckSize(size_7)
+	if err_75 != nil {
+		return nil, 0, nbAt("std/linalg:197:30", err_75)
 	}
-	r_72 := ar.F64(n_70)
-	for i_73 := range r_72 {
-		i_75 := int64(i_73)
-		row_76 := a_1[int(i_75)*a_3 : (int(i_75)+1)*a_3]
-		if a_3 != v_18 {
-			return nil, 0, nbErrorf("std/linalg:197:37", "'@': inner sizes differ: "+runtime.ShapeString([]int{a_3})+" @ "+runtime.ShapeString([]int{v_18}))
+	r_76 := ar.F64(n_74)
+	if len(r_76) >= 256 {
+		a_1 := a_1
+		a_3 := a_3
+		v_22 := v_22
+		v_21 := v_21
+		r_76 := r_76
+		errs_90 := make([]error, (len(r_76)+31)/32)
+		runtime.ParallelFor(len(r_76), 32, func(lo_91, hi int) {
+			for i_92 := lo_91; i_92 < hi; i_92++ {
+				i_94 := int64(i_92)
+				row_95 := a_1[int(i_94)*a_3 : (int(i_94)+1)*a_3]
+				if a_3 != v_22 {
+					errs_90[lo_91/32] = nbErrorf("std/linalg:197:37", "'@': inner sizes differ: "+runtime.ShapeString([]int{a_3})+" @ "+runtime.ShapeString([]int{v_22}))
+					return
+				}
+				d_96 := runtime.Dot(row_95, v_21)
+				row_97 := a_1[int(i_94)*a_3 : (int(i_94)+1)*a_3]
+				if i_94 < 0 || i_94 >= int64(a_3) {
+					errs_90[lo_91/32] = nbAt("std/linalg:197:44", runtime.CheckIndex(i_94, a_3))
+					return
+				}
+				x_98 := row_97[int(i_94)]
+				if i_94 < 0 || i_94 >= int64(v_22) {
+					errs_90[lo_91/32] = nbAt("std/linalg:197:54", runtime.CheckIndex(i_94, v_22))
+					return
+				}
+				x_99 := v_21[int(i_94)]
+				x_100 := x_98 * x_99
+				x_101 := d_96 - x_100
+				row_102 := a_1[int(i_94)*a_3 : (int(i_94)+1)*a_3]
+				if i_94 < 0 || i_94 >= int64(a_3) {
+					errs_90[lo_91/32] = nbAt("std/linalg:197:62", runtime.CheckIndex(i_94, a_3))
+					return
+				}
+				x_103 := row_102[int(i_94)]
+				x_104 := x_101 / x_103
+				r_76[i_92] = x_104
+			}
+		})
+		for _, err_105 := range errs_90 {
+			if err_105 != nil {
+				return nil, 0, err_105
+			}
 		}
-		d_77 := runtime.Dot(row_76, v_17)
-		row_78 := a_1[int(i_75)*a_3 : (int(i_75)+1)*a_3]
-		if i_75 < 0 || i_75 >= int64(a_3) {
-			return nil, 0, nbAt("std/linalg:197:44", runtime.CheckIndex(i_75, a_3))
+	} else {
+		for i_77 := range r_76 {
+			i_79 := int64(i_77)
+			row_80 := a_1[int(i_79)*a_3 : (int(i_79)+1)*a_3]
+			if a_3 != v_22 {
+				return nil, 0, nbErrorf("std/linalg:197:37", "'@': inner sizes differ: "+runtime.ShapeString([]int{a_3})+" @ "+runtime.ShapeString([]int{v_22}))
+			}
+			d_81 := runtime.Dot(row_80, v_21)
+			row_82 := a_1[int(i_79)*a_3 : (int(i_79)+1)*a_3]
+			if i_79 < 0 || i_79 >= int64(a_3) {
+				return nil, 0, nbAt("std/linalg:197:44", runtime.CheckIndex(i_79, a_3))
+			}
+			x_83 := row_82[int(i_79)]
+			if i_79 < 0 || i_79 >= int64(v_22) {
+				return nil, 0, nbAt("std/linalg:197:54", runtime.CheckIndex(i_79, v_22))
+			}
+			x_84 := v_21[int(i_79)]
+			x_85 := x_83 * x_84
+			x_86 := d_81 - x_85
+			row_87 := a_1[int(i_79)*a_3 : (int(i_79)+1)*a_3]
+			if i_79 < 0 || i_79 >= int64(a_3) {
+				return nil, 0, nbAt("std/linalg:197:62", runtime.CheckIndex(i_79, a_3))
+			}
+			x_88 := row_87[int(i_79)]
+			x_89 := x_86 / x_88
+			r_76[i_77] = x_89
 		}
-		x_79 := row_78[int(i_75)]
-		if i_75 < 0 || i_75 >= int64(v_18) {
-			return nil, 0, nbAt("std/linalg:197:54", runtime.CheckIndex(i_75, v_18))
-		}
-		x_80 := v_17[int(i_75)]
-		x_81 := x_79 * x_80
-		x_82 := d_77 - x_81
-		row_83 := a_1[int(i_75)*a_3 : (int(i_75)+1)*a_3]
-		if i_75 < 0 || i_75 >= int64(a_3) {
-			return nil, 0, nbAt("std/linalg:197:62", runtime.CheckIndex(i_75, a_3))
-		}
-		x_84 := row_83[int(i_75)]
-		x_85 := x_82 / x_84
-		r_72[i_73] = x_85
 	}
-	s_86 := runtime.Norm2(r_72)
-	x_87 := runtime.Min2(s_86, 0.999999)
-	x_88 := x_87 * x_87
-	x_89 := 1.0 - x_88
-	x_90 := math.Sqrt(x_89)
-	x_91 := 1.0 + x_90
-	x_92 := 2.0 / x_91
-	r_93, r_94, err_95 := fn_linalgsor(ar, a_1, a_2, a_3, b_4, b_5, x_92, iters_6)
-	if err_95 != nil {
-		return nil, 0, nbFrame(err_95, "linalg.sor", "std/linalg:181:5", "std/linalg:201:6")
+	s_106 := runtime.Norm2(r_76)
+	x_107 := runtime.Min2(s_106, 0.999999)
+	x_108 := x_107 * x_107
+	x_109 := 1.0 - x_108
+	x_110 := math.Sqrt(x_109)
+	x_111 := 1.0 + x_110
+	x_112 := 2.0 / x_111
+	r_113, r_114, err_115 := fn_linalgsor(ar, a_1, a_2, a_3, b_4, b_5, x_112, iters_6)
+	if err_115 != nil {
+		return nil, 0, nbFrame(err_115, "linalg.sor", "std/linalg:181:5", "std/linalg:201:6")
 	}
-	return r_93, r_94, nil
+	return r_113, r_114, nil
 }
 
 // fn_solve is def solve (linalg.nab:11:12).
@@ -1226,125 +1278,168 @@ func fn_cg(ar *nbArena, matvec_1 func([]float64, int) ([]float64, int), b_2 []fl
 	r_14 := ar.F64(b_3)
 	b_2 = b_2[:len(r_14)]
 	r_12 = r_12[:len(r_14)]
-	for i_15 := range r_14 {
-		r_14[i_15] = (b_2[i_15] - r_12[i_15])
+	if len(r_14) >= 262144 {
+		r_14 := r_14
+		b_2 := b_2
+		r_12 := r_12
+		runtime.ParallelFor(len(r_14), 16384, func(lo_18, hi int) {
+			for i_19 := lo_18; i_19 < hi; i_19++ {
+				r_14[i_19] = (b_2[i_19] - r_12[i_19])
+			}
+		})
+	} else {
+		for i_15 := range r_14 {
+			r_14[i_15] = (b_2[i_15] - r_12[i_15])
+		}
 	}
-	x_17 := tol_6 >= 0.0
-	if !x_17 {
+	x_21 := tol_6 >= 0.0
+	if !x_21 {
 		return nil, 0, nbErrorf("std/linalg:110:13", "linalg.cg: argument 4 (tol) must be non-negative")
 	}
-	s_18 := runtime.Norm2(b_2)
-	x_19 := tol_6 * s_18
-	d_20 := runtime.Dot(r_14, r_14)
-	var state_21 []float64
-	var state_22 int
-	var state_23 []float64
-	var state_24 int
+	s_22 := runtime.Norm2(b_2)
+	x_23 := tol_6 * s_22
+	d_24 := runtime.Dot(r_14, r_14)
 	var state_25 []float64
 	var state_26 int
-	var state_27 float64
-	var state_28 int64
-	state_21, state_22, state_23, state_24, state_25, state_26, state_27, state_28 = x0_4, x0_5, r_14, b_3, r_14, b_3, d_20, int64(0)
+	var state_27 []float64
+	var state_28 int
+	var state_29 []float64
+	var state_30 int
+	var state_31 float64
+	var state_32 int64
+	state_25, state_26, state_27, state_28, state_29, state_30, state_31, state_32 = x0_4, x0_5, r_14, b_3, r_14, b_3, d_24, int64(0)
 	for {
-		x_45 := state_28 < maxiter_7
-		var c_46 bool
-		if x_45 {
-			x_47 := math.Sqrt(state_27)
-			x_48 := x_47 > x_19
-			c_46 = x_48
+		x_49 := state_32 < maxiter_7
+		var c_50 bool
+		if x_49 {
+			x_51 := math.Sqrt(state_31)
+			x_52 := x_51 > x_23
+			c_50 = x_52
 		} else {
-			c_46 = false
+			c_50 = false
 		}
-		if !c_46 {
+		if !c_50 {
 			break
 		}
-		mark_49 := ar.mark()
-		r_50, r_51 := matvec_1(state_25, state_26)
-		if int64(r_51) != n_11 {
-			return nil, 0, nbErrorf("std/linalg:132:16", runtime.DimMessage("the result of matvec", "[n]f64", "n", int64(r_51), n_11))
+		mark_53 := ar.mark()
+		r_54, r_55 := matvec_1(state_29, state_30)
+		if int64(r_55) != n_11 {
+			return nil, 0, nbErrorf("std/linalg:132:16", runtime.DimMessage("the result of matvec", "[n]f64", "n", int64(r_55), n_11))
 		}
-		if len(state_25) != len(r_50) {
-			return nil, 0, nbErrorf("std/linalg:133:24", fmt.Sprintf("dot: sizes %d and %d differ", len(state_25), len(r_50)))
+		if len(state_29) != len(r_54) {
+			return nil, 0, nbErrorf("std/linalg:133:24", fmt.Sprintf("dot: sizes %d and %d differ", len(state_29), len(r_54)))
 		}
-		d_52 := runtime.Dot(state_25, r_50)
-		x_53 := state_27 / d_52
-		if r_51 != state_24 {
-			return nil, 0, nbErrorf("std/linalg:135:18", "shape mismatch in '-': "+runtime.ShapeString([]int{state_24})+" and "+runtime.ShapeString([]int{r_51}))
+		d_56 := runtime.Dot(state_29, r_54)
+		x_57 := state_31 / d_56
+		if r_55 != state_28 {
+			return nil, 0, nbErrorf("std/linalg:135:18", "shape mismatch in '-': "+runtime.ShapeString([]int{state_28})+" and "+runtime.ShapeString([]int{r_55}))
 		}
-		r_54 := ar.F64(state_24)
-		state_23 = state_23[:len(r_54)]
-		r_50 = r_50[:len(r_54)]
-		for i_55 := range r_54 {
-			r_54[i_55] = (state_23[i_55] - (x_53 * r_50[i_55]))
-		}
-		d_57 := runtime.Dot(r_54, r_54)
-		if state_26 != state_22 {
-			return nil, 0, nbErrorf("std/linalg:134:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{state_26}))
-		}
-		r_58 := ar.F64(state_22)
-		state_21 = state_21[:len(r_58)]
-		state_25 = state_25[:len(r_58)]
+		r_58 := ar.F64(state_28)
+		state_27 = state_27[:len(r_58)]
+		r_54 = r_54[:len(r_58)]
 		for i_59 := range r_58 {
-			r_58[i_59] = (state_21[i_59] + (x_53 * state_25[i_59]))
+			r_58[i_59] = (state_27[i_59] - (x_57 * r_54[i_59]))
 		}
-		x_61 := d_57 / state_27
-		if state_26 != state_24 {
-			return nil, 0, nbErrorf("std/linalg:138:22", "shape mismatch in '+': "+runtime.ShapeString([]int{state_24})+" and "+runtime.ShapeString([]int{state_26}))
+		d_61 := runtime.Dot(r_58, r_58)
+		if state_30 != state_26 {
+			return nil, 0, nbErrorf("std/linalg:134:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_26})+" and "+runtime.ShapeString([]int{state_30}))
 		}
-		r_62 := ar.F64(state_24)
-		r_54 = r_54[:len(r_62)]
+		r_62 := ar.F64(state_26)
 		state_25 = state_25[:len(r_62)]
+		state_29 = state_29[:len(r_62)]
 		for i_63 := range r_62 {
-			r_62[i_63] = (r_54[i_63] + (x_61 * state_25[i_63]))
+			r_62[i_63] = (state_25[i_63] + (x_57 * state_29[i_63]))
 		}
-		x_65 := state_28 + int64(1)
-		state_21, state_23, state_25, state_26, state_27, state_28 = r_58, r_54, r_62, state_24, d_57, x_65
-		_ = mark_49
-	}
-	n_66 := int64(b_3)
-	if int64(x0_5) != n_66 {
-		return nil, 0, nbErrorf("std/linalg:120:58", runtime.DimMessage("xs", "[n]f64", "n", int64(x0_5), n_66))
-	}
-	r_67, r_68 := matvec_1(state_21, x0_5)
-	if int64(r_68) != n_66 {
-		return nil, 0, nbErrorf("std/linalg:122:11", runtime.DimMessage("the result of matvec", "[n]f64", "n", int64(r_68), n_66))
-	}
-	if b_3 != r_68 {
-		return nil, 0, nbErrorf("std/linalg:122:21", "shape mismatch in '-': "+runtime.ShapeString([]int{r_68})+" and "+runtime.ShapeString([]int{b_3}))
-	}
-	r_69 := ar.F64(r_68)
-	r_67 = r_67[:len(r_69)]
-	b_2 = b_2[:len(r_69)]
-	for i_70 := range r_69 {
-		r_69[i_70] = (r_67[i_70] - b_2[i_70])
-	}
-	r_72 := ar.F64(r_68)
-	r_69 = r_69[:len(r_72)]
-	for i_73 := range r_72 {
-		r_72[i_73] = (r_69[i_73] - r_69[i_73])
-	}
-	matvec_75 := func(v_76 []float64) ([]float64, error) {
-		r_77, r_78 := matvec_1(v_76, len(v_76))
-		_ = r_78
-		if len(r_77) != len(v_76) {
-			return nil, nbErrorf("std/linalg:123:10", fmt.Sprintf("linsolve: matvec returned %d values for %d", len(r_77), len(v_76)))
+		x_65 := d_61 / state_31
+		if state_30 != state_28 {
+			return nil, 0, nbErrorf("std/linalg:138:22", "shape mismatch in '+': "+runtime.ShapeString([]int{state_28})+" and "+runtime.ShapeString([]int{state_30}))
 		}
-		return r_77, nil
+		r_66 := ar.F64(state_28)
+		r_58 = r_58[:len(r_66)]
+		state_29 = state_29[:len(r_66)]
+		for i_67 := range r_66 {
+			r_66[i_67] = (r_58[i_67] + (x_65 * state_29[i_67]))
+		}
+		x_69 := state_32 + int64(1)
+		state_25, state_27, state_29, state_30, state_31, state_32 = r_62, r_58, r_66, state_28, d_61, x_69
+		_ = mark_53
 	}
-	x_79, err_80 := runtime.GMRES(matvec_75, r_72, 1e-13, 30, 20*len(r_72)+100)
-	if err_80 != nil {
-		return nil, 0, nbAt("std/linalg:123:10", err_80)
+	n_70 := int64(b_3)
+	if int64(x0_5) != n_70 {
+		return nil, 0, nbErrorf("std/linalg:120:58", runtime.DimMessage("xs", "[n]f64", "n", int64(x0_5), n_70))
 	}
-	if len(x_79) != x0_5 {
-		return nil, 0, nbErrorf("std/linalg:123:8", "shape mismatch in '-': "+runtime.ShapeString([]int{x0_5})+" and "+runtime.ShapeString([]int{len(x_79)}))
+	r_71, r_72 := matvec_1(state_25, x0_5)
+	if int64(r_72) != n_70 {
+		return nil, 0, nbErrorf("std/linalg:122:11", runtime.DimMessage("the result of matvec", "[n]f64", "n", int64(r_72), n_70))
 	}
-	r_81 := ar.F64(x0_5)
-	state_21 = state_21[:len(r_81)]
-	x_79 = x_79[:len(r_81)]
-	for i_82 := range r_81 {
-		r_81[i_82] = (state_21[i_82] - x_79[i_82])
+	if b_3 != r_72 {
+		return nil, 0, nbErrorf("std/linalg:122:21", "shape mismatch in '-': "+runtime.ShapeString([]int{r_72})+" and "+runtime.ShapeString([]int{b_3}))
 	}
-	return r_81, x0_5, nil
+	r_73 := ar.F64(r_72)
+	r_71 = r_71[:len(r_73)]
+	b_2 = b_2[:len(r_73)]
+	if len(r_73) >= 262144 {
+		r_73 := r_73
+		r_71 := r_71
+		b_2 := b_2
+		runtime.ParallelFor(len(r_73), 16384, func(lo_77, hi int) {
+			for i_78 := lo_77; i_78 < hi; i_78++ {
+				r_73[i_78] = (r_71[i_78] - b_2[i_78])
+			}
+		})
+	} else {
+		for i_74 := range r_73 {
+			r_73[i_74] = (r_71[i_74] - b_2[i_74])
+		}
+	}
+	r_80 := ar.F64(r_72)
+	r_73 = r_73[:len(r_80)]
+	if len(r_80) >= 262144 {
+		r_80 := r_80
+		r_73 := r_73
+		runtime.ParallelFor(len(r_80), 16384, func(lo_84, hi int) {
+			for i_85 := lo_84; i_85 < hi; i_85++ {
+				r_80[i_85] = (r_73[i_85] - r_73[i_85])
+			}
+		})
+	} else {
+		for i_81 := range r_80 {
+			r_80[i_81] = (r_73[i_81] - r_73[i_81])
+		}
+	}
+	matvec_87 := func(v_88 []float64) ([]float64, error) {
+		r_89, r_90 := matvec_1(v_88, len(v_88))
+		_ = r_90
+		if len(r_89) != len(v_88) {
+			return nil, nbErrorf("std/linalg:123:10", fmt.Sprintf("linsolve: matvec returned %d values for %d", len(r_89), len(v_88)))
+		}
+		return r_89, nil
+	}
+	x_91, err_92 := runtime.GMRES(matvec_87, r_80, 1e-13, 30, 20*len(r_80)+100)
+	if err_92 != nil {
+		return nil, 0, nbAt("std/linalg:123:10", err_92)
+	}
+	if len(x_91) != x0_5 {
+		return nil, 0, nbErrorf("std/linalg:123:8", "shape mismatch in '-': "+runtime.ShapeString([]int{x0_5})+" and "+runtime.ShapeString([]int{len(x_91)}))
+	}
+	r_93 := ar.F64(x0_5)
+	state_25 = state_25[:len(r_93)]
+	x_91 = x_91[:len(r_93)]
+	if len(r_93) >= 262144 {
+		r_93 := r_93
+		state_25 := state_25
+		x_91 := x_91
+		runtime.ParallelFor(len(r_93), 16384, func(lo_97, hi int) {
+			for i_98 := lo_97; i_98 < hi; i_98++ {
+				r_93[i_98] = (state_25[i_98] - x_91[i_98])
+			}
+		})
+	} else {
+		for i_94 := range r_93 {
+			r_93[i_94] = (state_25[i_94] - x_91[i_94])
+		}
+	}
+	return r_93, x0_5, nil
 }
 
 // fn_pcg is def pcg (linalg.nab:32:12).
@@ -1377,139 +1472,182 @@ func fn_pcg(ar *nbArena, matvec_1 func([]float64, int) ([]float64, int), precond
 	r_15 := ar.F64(b_4)
 	b_3 = b_3[:len(r_15)]
 	r_13 = r_13[:len(r_15)]
-	for i_16 := range r_15 {
-		r_15[i_16] = (b_3[i_16] - r_13[i_16])
+	if len(r_15) >= 262144 {
+		r_15 := r_15
+		b_3 := b_3
+		r_13 := r_13
+		runtime.ParallelFor(len(r_15), 16384, func(lo_19, hi int) {
+			for i_20 := lo_19; i_20 < hi; i_20++ {
+				r_15[i_20] = (b_3[i_20] - r_13[i_20])
+			}
+		})
+	} else {
+		for i_16 := range r_15 {
+			r_15[i_16] = (b_3[i_16] - r_13[i_16])
+		}
 	}
-	r_18, r_19 := precond_2(r_15, b_4)
-	if int64(r_19) != n_12 {
-		return nil, 0, nbErrorf("std/linalg:154:12", runtime.DimMessage("the result of precond", "[n]f64", "n", int64(r_19), n_12))
+	r_22, r_23 := precond_2(r_15, b_4)
+	if int64(r_23) != n_12 {
+		return nil, 0, nbErrorf("std/linalg:154:12", runtime.DimMessage("the result of precond", "[n]f64", "n", int64(r_23), n_12))
 	}
-	x_20 := tol_7 >= 0.0
-	if !x_20 {
+	x_24 := tol_7 >= 0.0
+	if !x_24 {
 		return nil, 0, nbErrorf("std/linalg:147:13", "linalg.pcg: argument 5 (tol) must be non-negative")
 	}
-	s_21 := runtime.Norm2(b_3)
-	x_22 := tol_7 * s_21
-	if len(r_15) != len(r_18) {
-		return nil, 0, nbErrorf("std/linalg:157:42", fmt.Sprintf("dot: sizes %d and %d differ", len(r_15), len(r_18)))
+	s_25 := runtime.Norm2(b_3)
+	x_26 := tol_7 * s_25
+	if len(r_15) != len(r_22) {
+		return nil, 0, nbErrorf("std/linalg:157:42", fmt.Sprintf("dot: sizes %d and %d differ", len(r_15), len(r_22)))
 	}
-	d_23 := runtime.Dot(r_15, r_18)
-	var state_24 []float64
-	var state_25 int
-	var state_26 []float64
-	var state_27 int
+	d_27 := runtime.Dot(r_15, r_22)
 	var state_28 []float64
 	var state_29 int
-	var state_30 float64
-	var state_31 int64
-	state_24, state_25, state_26, state_27, state_28, state_29, state_30, state_31 = x0_5, x0_6, r_15, b_4, r_18, r_19, d_23, int64(0)
+	var state_30 []float64
+	var state_31 int
+	var state_32 []float64
+	var state_33 int
+	var state_34 float64
+	var state_35 int64
+	state_28, state_29, state_30, state_31, state_32, state_33, state_34, state_35 = x0_5, x0_6, r_15, b_4, r_22, r_23, d_27, int64(0)
 	for {
-		x_50 := state_31 < maxiter_8
-		var c_51 bool
-		if x_50 {
-			s_52 := runtime.Norm2(state_26)
-			x_53 := s_52 > x_22
-			c_51 = x_53
+		x_54 := state_35 < maxiter_8
+		var c_55 bool
+		if x_54 {
+			s_56 := runtime.Norm2(state_30)
+			x_57 := s_56 > x_26
+			c_55 = x_57
 		} else {
-			c_51 = false
+			c_55 = false
 		}
-		if !c_51 {
+		if !c_55 {
 			break
 		}
-		mark_54 := ar.mark()
-		r_55, r_56 := matvec_1(state_28, state_29)
-		if int64(r_56) != n_12 {
-			return nil, 0, nbErrorf("std/linalg:159:16", runtime.DimMessage("the result of matvec", "[n]f64", "n", int64(r_56), n_12))
+		mark_58 := ar.mark()
+		r_59, r_60 := matvec_1(state_32, state_33)
+		if int64(r_60) != n_12 {
+			return nil, 0, nbErrorf("std/linalg:159:16", runtime.DimMessage("the result of matvec", "[n]f64", "n", int64(r_60), n_12))
 		}
-		if len(state_28) != len(r_55) {
-			return nil, 0, nbErrorf("std/linalg:160:24", fmt.Sprintf("dot: sizes %d and %d differ", len(state_28), len(r_55)))
+		if len(state_32) != len(r_59) {
+			return nil, 0, nbErrorf("std/linalg:160:24", fmt.Sprintf("dot: sizes %d and %d differ", len(state_32), len(r_59)))
 		}
-		d_57 := runtime.Dot(state_28, r_55)
-		x_58 := state_30 / d_57
-		if r_56 != state_27 {
-			return nil, 0, nbErrorf("std/linalg:162:18", "shape mismatch in '-': "+runtime.ShapeString([]int{state_27})+" and "+runtime.ShapeString([]int{r_56}))
+		d_61 := runtime.Dot(state_32, r_59)
+		x_62 := state_34 / d_61
+		if r_60 != state_31 {
+			return nil, 0, nbErrorf("std/linalg:162:18", "shape mismatch in '-': "+runtime.ShapeString([]int{state_31})+" and "+runtime.ShapeString([]int{r_60}))
 		}
-		r_59 := ar.F64(state_27)
-		state_26 = state_26[:len(r_59)]
-		r_55 = r_55[:len(r_59)]
-		for i_60 := range r_59 {
-			r_59[i_60] = (state_26[i_60] - (x_58 * r_55[i_60]))
+		r_63 := ar.F64(state_31)
+		state_30 = state_30[:len(r_63)]
+		r_59 = r_59[:len(r_63)]
+		for i_64 := range r_63 {
+			r_63[i_64] = (state_30[i_64] - (x_62 * r_59[i_64]))
 		}
-		r_62, r_63 := precond_2(r_59, state_27)
-		if int64(r_63) != n_12 {
-			return nil, 0, nbErrorf("std/linalg:163:16", runtime.DimMessage("the result of precond", "[n]f64", "n", int64(r_63), n_12))
+		r_66, r_67 := precond_2(r_63, state_31)
+		if int64(r_67) != n_12 {
+			return nil, 0, nbErrorf("std/linalg:163:16", runtime.DimMessage("the result of precond", "[n]f64", "n", int64(r_67), n_12))
 		}
-		if len(r_59) != len(r_62) {
-			return nil, 0, nbErrorf("std/linalg:164:17", fmt.Sprintf("dot: sizes %d and %d differ", len(r_59), len(r_62)))
+		if len(r_63) != len(r_66) {
+			return nil, 0, nbErrorf("std/linalg:164:17", fmt.Sprintf("dot: sizes %d and %d differ", len(r_63), len(r_66)))
 		}
-		d_64 := runtime.Dot(r_59, r_62)
-		if state_29 != state_25 {
-			return nil, 0, nbErrorf("std/linalg:161:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_25})+" and "+runtime.ShapeString([]int{state_29}))
+		d_68 := runtime.Dot(r_63, r_66)
+		if state_33 != state_29 {
+			return nil, 0, nbErrorf("std/linalg:161:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_29})+" and "+runtime.ShapeString([]int{state_33}))
 		}
-		r_65 := ar.F64(state_25)
-		state_24 = state_24[:len(r_65)]
-		state_28 = state_28[:len(r_65)]
-		for i_66 := range r_65 {
-			r_65[i_66] = (state_24[i_66] + (x_58 * state_28[i_66]))
-		}
-		x_68 := d_64 / state_30
-		if state_29 != r_63 {
-			return nil, 0, nbErrorf("std/linalg:166:22", "shape mismatch in '+': "+runtime.ShapeString([]int{r_63})+" and "+runtime.ShapeString([]int{state_29}))
-		}
-		r_69 := ar.F64(r_63)
-		r_62 = r_62[:len(r_69)]
+		r_69 := ar.F64(state_29)
 		state_28 = state_28[:len(r_69)]
+		state_32 = state_32[:len(r_69)]
 		for i_70 := range r_69 {
-			r_69[i_70] = (r_62[i_70] + (x_68 * state_28[i_70]))
+			r_69[i_70] = (state_28[i_70] + (x_62 * state_32[i_70]))
 		}
-		x_72 := state_31 + int64(1)
-		state_24, state_26, state_28, state_29, state_30, state_31 = r_65, r_59, r_69, r_63, d_64, x_72
-		_ = mark_54
-	}
-	n_73 := int64(b_4)
-	if int64(x0_6) != n_73 {
-		return nil, 0, nbErrorf("std/linalg:120:58", runtime.DimMessage("xs", "[n]f64", "n", int64(x0_6), n_73))
-	}
-	r_74, r_75 := matvec_1(state_24, x0_6)
-	if int64(r_75) != n_73 {
-		return nil, 0, nbErrorf("std/linalg:122:11", runtime.DimMessage("the result of matvec", "[n]f64", "n", int64(r_75), n_73))
-	}
-	if b_4 != r_75 {
-		return nil, 0, nbErrorf("std/linalg:122:21", "shape mismatch in '-': "+runtime.ShapeString([]int{r_75})+" and "+runtime.ShapeString([]int{b_4}))
-	}
-	r_76 := ar.F64(r_75)
-	r_74 = r_74[:len(r_76)]
-	b_3 = b_3[:len(r_76)]
-	for i_77 := range r_76 {
-		r_76[i_77] = (r_74[i_77] - b_3[i_77])
-	}
-	r_79 := ar.F64(r_75)
-	r_76 = r_76[:len(r_79)]
-	for i_80 := range r_79 {
-		r_79[i_80] = (r_76[i_80] - r_76[i_80])
-	}
-	matvec_82 := func(v_83 []float64) ([]float64, error) {
-		r_84, r_85 := matvec_1(v_83, len(v_83))
-		_ = r_85
-		if len(r_84) != len(v_83) {
-			return nil, nbErrorf("std/linalg:123:10", fmt.Sprintf("linsolve: matvec returned %d values for %d", len(r_84), len(v_83)))
+		x_72 := d_68 / state_34
+		if state_33 != r_67 {
+			return nil, 0, nbErrorf("std/linalg:166:22", "shape mismatch in '+': "+runtime.ShapeString([]int{r_67})+" and "+runtime.ShapeString([]int{state_33}))
 		}
-		return r_84, nil
+		r_73 := ar.F64(r_67)
+		r_66 = r_66[:len(r_73)]
+		state_32 = state_32[:len(r_73)]
+		for i_74 := range r_73 {
+			r_73[i_74] = (r_66[i_74] + (x_72 * state_32[i_74]))
+		}
+		x_76 := state_35 + int64(1)
+		state_28, state_30, state_32, state_33, state_34, state_35 = r_69, r_63, r_73, r_67, d_68, x_76
+		_ = mark_58
 	}
-	x_86, err_87 := runtime.GMRES(matvec_82, r_79, 1e-13, 30, 20*len(r_79)+100)
-	if err_87 != nil {
-		return nil, 0, nbAt("std/linalg:123:10", err_87)
+	n_77 := int64(b_4)
+	if int64(x0_6) != n_77 {
+		return nil, 0, nbErrorf("std/linalg:120:58", runtime.DimMessage("xs", "[n]f64", "n", int64(x0_6), n_77))
 	}
-	if len(x_86) != x0_6 {
-		return nil, 0, nbErrorf("std/linalg:123:8", "shape mismatch in '-': "+runtime.ShapeString([]int{x0_6})+" and "+runtime.ShapeString([]int{len(x_86)}))
+	r_78, r_79 := matvec_1(state_28, x0_6)
+	if int64(r_79) != n_77 {
+		return nil, 0, nbErrorf("std/linalg:122:11", runtime.DimMessage("the result of matvec", "[n]f64", "n", int64(r_79), n_77))
 	}
-	r_88 := ar.F64(x0_6)
-	state_24 = state_24[:len(r_88)]
-	x_86 = x_86[:len(r_88)]
-	for i_89 := range r_88 {
-		r_88[i_89] = (state_24[i_89] - x_86[i_89])
+	if b_4 != r_79 {
+		return nil, 0, nbErrorf("std/linalg:122:21", "shape mismatch in '-': "+runtime.ShapeString([]int{r_79})+" and "+runtime.ShapeString([]int{b_4}))
 	}
-	return r_88, x0_6, nil
+	r_80 := ar.F64(r_79)
+	r_78 = r_78[:len(r_80)]
+	b_3 = b_3[:len(r_80)]
+	if len(r_80) >= 262144 {
+		r_80 := r_80
+		r_78 := r_78
+		b_3 := b_3
+		runtime.ParallelFor(len(r_80), 16384, func(lo_84, hi int) {
+			for i_85 := lo_84; i_85 < hi; i_85++ {
+				r_80[i_85] = (r_78[i_85] - b_3[i_85])
+			}
+		})
+	} else {
+		for i_81 := range r_80 {
+			r_80[i_81] = (r_78[i_81] - b_3[i_81])
+		}
+	}
+	r_87 := ar.F64(r_79)
+	r_80 = r_80[:len(r_87)]
+	if len(r_87) >= 262144 {
+		r_87 := r_87
+		r_80 := r_80
+		runtime.ParallelFor(len(r_87), 16384, func(lo_91, hi int) {
+			for i_92 := lo_91; i_92 < hi; i_92++ {
+				r_87[i_92] = (r_80[i_92] - r_80[i_92])
+			}
+		})
+	} else {
+		for i_88 := range r_87 {
+			r_87[i_88] = (r_80[i_88] - r_80[i_88])
+		}
+	}
+	matvec_94 := func(v_95 []float64) ([]float64, error) {
+		r_96, r_97 := matvec_1(v_95, len(v_95))
+		_ = r_97
+		if len(r_96) != len(v_95) {
+			return nil, nbErrorf("std/linalg:123:10", fmt.Sprintf("linsolve: matvec returned %d values for %d", len(r_96), len(v_95)))
+		}
+		return r_96, nil
+	}
+	x_98, err_99 := runtime.GMRES(matvec_94, r_87, 1e-13, 30, 20*len(r_87)+100)
+	if err_99 != nil {
+		return nil, 0, nbAt("std/linalg:123:10", err_99)
+	}
+	if len(x_98) != x0_6 {
+		return nil, 0, nbErrorf("std/linalg:123:8", "shape mismatch in '-': "+runtime.ShapeString([]int{x0_6})+" and "+runtime.ShapeString([]int{len(x_98)}))
+	}
+	r_100 := ar.F64(x0_6)
+	state_28 = state_28[:len(r_100)]
+	x_98 = x_98[:len(r_100)]
+	if len(r_100) >= 262144 {
+		r_100 := r_100
+		state_28 := state_28
+		x_98 := x_98
+		runtime.ParallelFor(len(r_100), 16384, func(lo_104, hi int) {
+			for i_105 := lo_104; i_105 < hi; i_105++ {
+				r_100[i_105] = (state_28[i_105] - x_98[i_105])
+			}
+		})
+	} else {
+		for i_101 := range r_100 {
+			r_100[i_101] = (state_28[i_101] - x_98[i_101])
+		}
+	}
+	return r_100, x0_6, nil
 }
 
 // fn_sor is def sor (linalg.nab:39:12).
@@ -1626,25 +1764,33 @@ func (a *nbArena) Bool(n int) []bool {
 
 // nbArenas keeps idle arenas. Unlike a sync.Pool it is not emptied by
 // the garbage collector, so a call in steady state really allocates
-// nothing; it holds at most cap(nbArenas.c) arenas, each keeping the
+// nothing; it holds at most 16 arenas, each keeping the
 // largest chunks a call needed.
-var nbArenas = nbArenaPool{c: make(chan *nbArena, 16)}
+var nbArenas nbArenaPool
 
-type nbArenaPool struct{ c chan *nbArena }
-
-func (p nbArenaPool) Get() *nbArena {
-	select {
-	case a := <-p.c:
-		return a
-	default:
-		return new(nbArena)
-	}
+// nbArenaPool is a stack: the arena returned last, whose memory is the
+// most likely to be in cache, is the next one handed out.
+type nbArenaPool struct {
+	mu   sync.Mutex
+	idle []*nbArena
 }
 
-func (p nbArenaPool) Put(a *nbArena) {
-	select {
-	case p.c <- a:
-	default:
+func (p *nbArenaPool) Get() *nbArena {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n := len(p.idle); n > 0 {
+		a := p.idle[n-1]
+		p.idle = p.idle[:n-1]
+		return a
+	}
+	return new(nbArena)
+}
+
+func (p *nbArenaPool) Put(a *nbArena) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.idle) < 16 {
+		p.idle = append(p.idle, a)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"sync"
 
 	"github.com/nabla-lang/nabla/runtime"
 )
@@ -20,7 +21,7 @@ import (
 // evaluations of fg).
 //
 // It is the Nabla def lbfgs(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, m: i64, max_iter: i64, gtol: f64): ([n]f64, f64, i64, i64) (optim.nab:20:12).
-// Its array results are fresh slices; LbfgsInto writes them into buffers instead.
+// Its array results are newly allocated; LbfgsInto writes them into buffers instead.
 func Lbfgs(fg func([]float64) (float64, []float64), x0 []float64, m int64, maxiter int64, gtol float64) ([]float64, float64, int64, int64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -475,57 +476,68 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 	}
 	r_64 := ar.F64(q0_2)
 	state_18 = state_18[:len(r_64)]
-	for i_65 := range r_64 {
-		r_64[i_65] = (c_57 * state_18[i_65])
+	if len(r_64) >= 262144 {
+		r_64 := r_64
+		c_57 := c_57
+		state_18 := state_18
+		runtime.ParallelFor(len(r_64), 16384, func(lo_68, hi int) {
+			for i_69 := lo_68; i_69 < hi; i_69++ {
+				r_64[i_69] = (c_57 * state_18[i_69])
+			}
+		})
+	} else {
+		for i_65 := range r_64 {
+			r_64[i_65] = (c_57 * state_18[i_65])
+		}
 	}
-	var r_67 []float64
-	var r_68 int
-	r_67, r_68 = r_64, q0_2
-	for j_85 := int64(0); j_85 < cnt_12; j_85++ {
-		mark_86 := ar.mark()
-		x_87 := head_11 - cnt_12
-		x_88 := x_87 + j_85
-		x_89 := int64(2) * size_14
-		x_90 := x_88 + x_89
+	var r_71 []float64
+	var r_72 int
+	r_71, r_72 = r_64, q0_2
+	for j_89 := int64(0); j_89 < cnt_12; j_89++ {
+		mark_90 := ar.mark()
+		x_91 := head_11 - cnt_12
+		x_92 := x_91 + j_89
+		x_93 := int64(2) * size_14
+		x_94 := x_92 + x_93
 		if size_14 == 0 {
 			return nil, 0, nbErrorf("std/optim:391:41", "integer division by zero")
 		}
-		x_91 := x_90 % size_14
-		if x_91 < 0 || x_91 >= int64(n_15) {
-			return nil, 0, nbAt("std/optim:393:21", runtime.CheckIndex(x_91, n_15))
+		x_95 := x_94 % size_14
+		if x_95 < 0 || x_95 >= int64(n_15) {
+			return nil, 0, nbAt("std/optim:393:21", runtime.CheckIndex(x_95, n_15))
 		}
-		x_92 := state_20[int(x_91)]
-		if x_91 < 0 || x_91 >= int64(rho_10) {
-			return nil, 0, nbAt("std/optim:392:19", runtime.CheckIndex(x_91, rho_10))
+		x_96 := state_20[int(x_95)]
+		if x_95 < 0 || x_95 >= int64(rho_10) {
+			return nil, 0, nbAt("std/optim:392:19", runtime.CheckIndex(x_95, rho_10))
 		}
-		x_93 := rho_9[int(x_91)]
-		if x_91 < 0 || x_91 >= int64(y_7) {
-			return nil, 0, nbAt("std/optim:392:30", runtime.CheckIndex(x_91, y_7))
+		x_97 := rho_9[int(x_95)]
+		if x_95 < 0 || x_95 >= int64(y_7) {
+			return nil, 0, nbAt("std/optim:392:30", runtime.CheckIndex(x_95, y_7))
 		}
-		row_94 := y_6[int(x_91)*y_8 : (int(x_91)+1)*y_8]
-		if len(row_94) != len(r_67) {
-			return nil, 0, nbErrorf("std/optim:392:25", fmt.Sprintf("dot: sizes %d and %d differ", len(row_94), len(r_67)))
+		row_98 := y_6[int(x_95)*y_8 : (int(x_95)+1)*y_8]
+		if len(row_98) != len(r_71) {
+			return nil, 0, nbErrorf("std/optim:392:25", fmt.Sprintf("dot: sizes %d and %d differ", len(row_98), len(r_71)))
 		}
-		d_95 := runtime.Dot(row_94, r_67)
-		x_96 := x_93 * d_95
-		x_97 := x_92 - x_96
-		if x_91 < 0 || x_91 >= int64(s_4) {
-			return nil, 0, nbAt("std/optim:393:33", runtime.CheckIndex(x_91, s_4))
+		d_99 := runtime.Dot(row_98, r_71)
+		x_100 := x_97 * d_99
+		x_101 := x_96 - x_100
+		if x_95 < 0 || x_95 >= int64(s_4) {
+			return nil, 0, nbAt("std/optim:393:33", runtime.CheckIndex(x_95, s_4))
 		}
-		row_98 := s_3[int(x_91)*s_5 : (int(x_91)+1)*s_5]
-		if s_5 != r_68 {
-			return nil, 0, nbErrorf("std/optim:393:13", "shape mismatch in '+': "+runtime.ShapeString([]int{r_68})+" and "+runtime.ShapeString([]int{s_5}))
+		row_102 := s_3[int(x_95)*s_5 : (int(x_95)+1)*s_5]
+		if s_5 != r_72 {
+			return nil, 0, nbErrorf("std/optim:393:13", "shape mismatch in '+': "+runtime.ShapeString([]int{r_72})+" and "+runtime.ShapeString([]int{s_5}))
 		}
-		r_99 := ar.F64(r_68)
-		r_67 = r_67[:len(r_99)]
-		row_98 = row_98[:len(r_99)]
-		for i_100 := range r_99 {
-			r_99[i_100] = (r_67[i_100] + (x_97 * row_98[i_100]))
+		r_103 := ar.F64(r_72)
+		r_71 = r_71[:len(r_103)]
+		row_102 = row_102[:len(r_103)]
+		for i_104 := range r_103 {
+			r_103[i_104] = (r_71[i_104] + (x_101 * row_102[i_104]))
 		}
-		r_67 = r_99
-		_ = mark_86
+		r_71 = r_103
+		_ = mark_90
 	}
-	return r_67, q0_2, nil
+	return r_71, q0_2, nil
 }
 
 // fn_lbfgs is def lbfgs (optim.nab:20:12).
@@ -640,611 +652,621 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 		if c_619 {
 			r_622 := ar.F64(state_46)
 			state_45 = state_45[:len(r_622)]
-			for i_623 := range r_622 {
-				r_622[i_623] = (math.Abs(state_45[i_623]))
+			if len(r_622) >= 262144 {
+				r_622 := r_622
+				state_45 := state_45
+				runtime.ParallelFor(len(r_622), 16384, func(lo_626, hi int) {
+					for i_627 := lo_626; i_627 < hi; i_627++ {
+						r_622[i_627] = (math.Abs(state_45[i_627]))
+					}
+				})
+			} else {
+				for i_623 := range r_622 {
+					r_622[i_623] = (math.Abs(state_45[i_623]))
+				}
 			}
-			s_625 := runtime.Max(r_622)
-			x_626 := s_625 > gtol_6
-			c_621 = x_626
+			s_629 := runtime.Max(r_622)
+			x_630 := s_629 > gtol_6
+			c_621 = x_630
 		} else {
 			c_621 = false
 		}
 		if !c_621 {
 			break
 		}
-		mark_627 := ar.mark()
-		r_628, r_629, err_630 := fn_optimtwoloop(ar, state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56)
-		if err_630 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_630, "optim.two_loop", "std/optim:383:5", "std/optim:404:17")
+		mark_631 := ar.mark()
+		r_632, r_633, err_634 := fn_optimtwoloop(ar, state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56)
+		if err_634 != nil {
+			return nil, 0, 0, 0, 0, nbFrame(err_634, "optim.two_loop", "std/optim:383:5", "std/optim:404:17")
 		}
-		r_631 := ar.F64(r_629)
-		r_628 = r_628[:len(r_631)]
-		for i_632 := range r_631 {
-			r_631[i_632] = -r_628[i_632]
+		r_635 := ar.F64(r_633)
+		r_632 = r_632[:len(r_635)]
+		for i_636 := range r_635 {
+			r_635[i_636] = -r_632[i_636]
 		}
-		if len(r_631) != len(state_45) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:405:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_631), len(state_45)))
+		if len(r_635) != len(state_45) {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:405:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_635), len(state_45)))
 		}
-		d_634 := runtime.Dot(r_631, state_45)
-		x_635 := d_634 < 0.0
-		var c_636 []float64
-		var c_637 int
-		if x_635 {
-			c_636, c_637 = r_631, r_629
+		d_638 := runtime.Dot(r_635, state_45)
+		x_639 := d_638 < 0.0
+		var c_640 []float64
+		var c_641 int
+		if x_639 {
+			c_640, c_641 = r_635, r_633
 		} else {
-			r_638 := ar.F64(state_46)
-			state_45 = state_45[:len(r_638)]
-			for i_639 := range r_638 {
-				r_638[i_639] = -state_45[i_639]
+			r_642 := ar.F64(state_46)
+			state_45 = state_45[:len(r_642)]
+			for i_643 := range r_642 {
+				r_642[i_643] = -state_45[i_643]
 			}
-			c_636, c_637 = r_638, state_46
+			c_640, c_641 = r_642, state_46
 		}
-		x_641 := state_56 == int64(0)
-		var c_642 float64
-		if x_641 {
-			s_643 := runtime.Norm2(state_45)
-			x_644 := 1.0 / s_643
-			x_645 := runtime.Min2(1.0, x_644)
-			c_642 = x_645
+		x_645 := state_56 == int64(0)
+		var c_646 float64
+		if x_645 {
+			s_647 := runtime.Norm2(state_45)
+			x_648 := 1.0 / s_647
+			x_649 := runtime.Min2(1.0, x_648)
+			c_646 = x_649
 		} else {
-			c_642 = 1.0
+			c_646 = 1.0
 		}
-		n_646 := int64(state_43)
-		if int64(state_46) != n_646 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:323:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_46), n_646))
+		n_650 := int64(state_43)
+		if int64(state_46) != n_650 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:323:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_46), n_650))
 		}
-		if int64(c_637) != n_646 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:323:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_637), n_646))
+		if int64(c_641) != n_650 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:323:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_641), n_650))
 		}
-		if len(state_45) != len(c_636) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:324:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_45), len(c_636)))
+		if len(state_45) != len(c_640) {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:324:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_45), len(c_640)))
 		}
-		d_647 := runtime.Dot(state_45, c_636)
-		x_648 := 0.0001 * d_647
-		x_649 := 4.0 * c_642
-		x_650 := c_642 + x_649
-		var state_651 float64
-		var state_652 float64
-		var state_653 []float64
-		var state_654 int
+		d_651 := runtime.Dot(state_45, c_640)
+		x_652 := 0.0001 * d_651
+		x_653 := 4.0 * c_646
+		x_654 := c_646 + x_653
 		var state_655 float64
 		var state_656 float64
-		var state_657 float64
-		var state_658 []float64
-		var state_659 int
+		var state_657 []float64
+		var state_658 int
+		var state_659 float64
 		var state_660 float64
 		var state_661 float64
-		var state_662 float64
-		var state_663 float64
+		var state_662 []float64
+		var state_663 int
 		var state_664 float64
-		var state_665 bool
-		var state_666 int64
+		var state_665 float64
+		var state_666 float64
 		var state_667 float64
 		var state_668 float64
 		var state_669 bool
-		var state_670 bool
-		var state_671 int64
-		state_651, state_652, state_653, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670, state_671 = c_642, state_44, state_45, state_46, 0.0, state_44, d_647, state_45, state_46, 0.0, state_44, d_647, 0.0, x_650, false, int64(1), 1e+20, 2e+20, false, false, int64(0)
+		var state_670 int64
+		var state_671 float64
+		var state_672 float64
+		var state_673 bool
+		var state_674 bool
+		var state_675 int64
+		state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670, state_671, state_672, state_673, state_674, state_675 = c_646, state_44, state_45, state_46, 0.0, state_44, d_651, state_45, state_46, 0.0, state_44, d_651, 0.0, x_654, false, int64(1), 1e+20, 2e+20, false, false, int64(0)
 		for {
-			x_890 := !state_669
-			var c_891 bool
-			if x_890 {
-				x_892 := state_671 < int64(20)
-				c_891 = x_892
+			x_894 := !state_673
+			var c_895 bool
+			if x_894 {
+				x_896 := state_675 < int64(20)
+				c_895 = x_896
 			} else {
-				c_891 = false
+				c_895 = false
 			}
-			if !c_891 {
+			if !c_895 {
 				break
 			}
-			mark_893 := ar.mark()
-			if c_637 != state_43 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:332:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_43})+" and "+runtime.ShapeString([]int{c_637}))
+			mark_897 := ar.mark()
+			if c_641 != state_43 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:332:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_43})+" and "+runtime.ShapeString([]int{c_641}))
 			}
-			r_894 := ar.F64(state_43)
-			state_42 = state_42[:len(r_894)]
-			c_636 = c_636[:len(r_894)]
-			for i_895 := range r_894 {
-				r_894[i_895] = (state_42[i_895] + (state_651 * c_636[i_895]))
+			r_898 := ar.F64(state_43)
+			state_42 = state_42[:len(r_898)]
+			c_640 = c_640[:len(r_898)]
+			for i_899 := range r_898 {
+				r_898[i_899] = (state_42[i_899] + (state_655 * c_640[i_899]))
 			}
-			r_897, r_898, r_899 := fg_1(r_894, state_43)
-			if int64(r_899) != n_646 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:332:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_899), n_646))
+			r_901, r_902, r_903 := fg_1(r_898, state_43)
+			if int64(r_903) != n_650 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:332:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_903), n_650))
 			}
-			if len(r_898) != len(c_636) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:333:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_898), len(c_636)))
+			if len(r_902) != len(c_640) {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:333:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_902), len(c_640)))
 			}
-			d_900 := runtime.Dot(r_898, c_636)
-			x_901 := state_651 * x_648
-			x_902 := state_44 + x_901
-			x_903 := state_666 == int64(1)
-			var c_904 bool
-			if x_903 {
-				x_905 := r_897 <= x_902
-				c_904 = x_905
+			d_904 := runtime.Dot(r_902, c_640)
+			x_905 := state_655 * x_652
+			x_906 := state_44 + x_905
+			x_907 := state_670 == int64(1)
+			var c_908 bool
+			if x_907 {
+				x_909 := r_901 <= x_906
+				c_908 = x_909
 			} else {
-				c_904 = false
+				c_908 = false
 			}
-			var c_906 bool
-			if c_904 {
-				x_907 := d_900 >= 0.0
-				c_906 = x_907
+			var c_910 bool
+			if c_908 {
+				x_911 := d_904 >= 0.0
+				c_910 = x_911
 			} else {
-				c_906 = false
+				c_910 = false
 			}
-			var c_908 int64
-			if c_906 {
-				c_908 = int64(2)
+			var c_912 int64
+			if c_910 {
+				c_912 = int64(2)
 			} else {
-				c_908 = state_666
-			}
-			var c_909 bool
-			if state_665 {
-				x_910 := state_651 <= state_663
-				var c_911 bool
-				if x_910 {
-					c_911 = true
-				} else {
-					x_912 := state_651 >= state_664
-					c_911 = x_912
-				}
-				c_909 = c_911
-			} else {
-				c_909 = false
+				c_912 = state_670
 			}
 			var c_913 bool
-			if c_909 {
-				c_913 = true
-			} else {
-				var c_914 bool
-				if state_665 {
-					x_915 := state_664 - state_663
-					x_916 := 1e-10 * state_664
-					x_917 := x_915 <= x_916
-					c_914 = x_917
+			if state_669 {
+				x_914 := state_655 <= state_667
+				var c_915 bool
+				if x_914 {
+					c_915 = true
 				} else {
-					c_914 = false
+					x_916 := state_655 >= state_668
+					c_915 = x_916
 				}
-				c_913 = c_914
+				c_913 = c_915
+			} else {
+				c_913 = false
 			}
-			var c_918 bool
+			var c_917 bool
 			if c_913 {
-				c_918 = true
+				c_917 = true
 			} else {
-				x_919 := state_651 == 1e+20
-				var c_920 bool
-				if x_919 {
-					x_921 := r_897 <= x_902
-					c_920 = x_921
+				var c_918 bool
+				if state_669 {
+					x_919 := state_668 - state_667
+					x_920 := 1e-10 * state_668
+					x_921 := x_919 <= x_920
+					c_918 = x_921
 				} else {
-					c_920 = false
+					c_918 = false
 				}
-				var c_922 bool
-				if c_920 {
-					x_923 := d_900 <= x_648
-					c_922 = x_923
-				} else {
-					c_922 = false
-				}
-				c_918 = c_922
+				c_917 = c_918
 			}
-			x_924 := r_897 <= x_902
-			var c_925 bool
-			if x_924 {
-				x_926 := math.Abs(d_900)
-				x_927 := -d_647
-				x_928 := 0.9 * x_927
-				x_929 := x_926 <= x_928
-				c_925 = x_929
+			var c_922 bool
+			if c_917 {
+				c_922 = true
 			} else {
-				c_925 = false
+				x_923 := state_655 == 1e+20
+				var c_924 bool
+				if x_923 {
+					x_925 := r_901 <= x_906
+					c_924 = x_925
+				} else {
+					c_924 = false
+				}
+				var c_926 bool
+				if c_924 {
+					x_927 := d_904 <= x_652
+					c_926 = x_927
+				} else {
+					c_926 = false
+				}
+				c_922 = c_926
 			}
-			var c_930 float64
-			var c_931 float64
-			var c_932 []float64
-			var c_933 int
+			x_928 := r_901 <= x_906
+			var c_929 bool
+			if x_928 {
+				x_930 := math.Abs(d_904)
+				x_931 := -d_651
+				x_932 := 0.9 * x_931
+				x_933 := x_930 <= x_932
+				c_929 = x_933
+			} else {
+				c_929 = false
+			}
 			var c_934 float64
 			var c_935 float64
-			var c_936 float64
-			var c_937 []float64
-			var c_938 int
+			var c_936 []float64
+			var c_937 int
+			var c_938 float64
 			var c_939 float64
 			var c_940 float64
-			var c_941 float64
-			var c_942 float64
+			var c_941 []float64
+			var c_942 int
 			var c_943 float64
-			var c_944 bool
-			var c_945 int64
+			var c_944 float64
+			var c_945 float64
 			var c_946 float64
 			var c_947 float64
 			var c_948 bool
-			var c_949 bool
-			var c_950 int64
-			if c_925 {
-				x_951 := state_671 + int64(1)
-				c_930, c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949, c_950 = state_651, r_897, r_898, r_899, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, state_665, c_908, state_667, state_668, true, true, x_951
+			var c_949 int64
+			var c_950 float64
+			var c_951 float64
+			var c_952 bool
+			var c_953 bool
+			var c_954 int64
+			if c_929 {
+				x_955 := state_675 + int64(1)
+				c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949, c_950, c_951, c_952, c_953, c_954 = state_655, r_901, r_902, r_903, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, c_912, state_671, state_672, true, true, x_955
 			} else {
-				x_952 := r_897 < math.Inf(1)
-				x_953 := !x_952
-				var c_954 float64
-				var c_955 float64
-				var c_956 []float64
-				var c_957 int
+				x_956 := r_901 < math.Inf(1)
+				x_957 := !x_956
 				var c_958 float64
 				var c_959 float64
-				var c_960 float64
-				var c_961 []float64
-				var c_962 int
+				var c_960 []float64
+				var c_961 int
+				var c_962 float64
 				var c_963 float64
 				var c_964 float64
-				var c_965 float64
-				var c_966 float64
+				var c_965 []float64
+				var c_966 int
 				var c_967 float64
-				var c_968 bool
-				var c_969 int64
+				var c_968 float64
+				var c_969 float64
 				var c_970 float64
 				var c_971 float64
 				var c_972 bool
-				var c_973 bool
-				var c_974 int64
-				if x_953 {
-					x_975 := state_651 - state_655
-					x_976 := 0.5 * x_975
-					x_977 := state_655 + x_976
-					x_978 := state_671 + int64(1)
-					c_954, c_955, c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973, c_974 = x_977, state_652, state_653, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, state_668, false, false, x_978
+				var c_973 int64
+				var c_974 float64
+				var c_975 float64
+				var c_976 bool
+				var c_977 bool
+				var c_978 int64
+				if x_957 {
+					x_979 := state_655 - state_659
+					x_980 := 0.5 * x_979
+					x_981 := state_659 + x_980
+					x_982 := state_675 + int64(1)
+					c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973, c_974, c_975, c_976, c_977, c_978 = x_981, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670, state_671, state_672, false, false, x_982
 				} else {
-					var c_979 float64
-					var c_980 float64
-					var c_981 []float64
-					var c_982 int
 					var c_983 float64
 					var c_984 float64
-					var c_985 float64
-					var c_986 []float64
-					var c_987 int
+					var c_985 []float64
+					var c_986 int
+					var c_987 float64
 					var c_988 float64
 					var c_989 float64
-					var c_990 float64
-					var c_991 float64
+					var c_990 []float64
+					var c_991 int
 					var c_992 float64
-					var c_993 bool
-					var c_994 int64
+					var c_993 float64
+					var c_994 float64
 					var c_995 float64
 					var c_996 float64
 					var c_997 bool
-					var c_998 bool
-					var c_999 int64
-					if c_918 {
-						x_1000 := r_897 <= x_902
-						var c_1001 float64
-						var c_1002 float64
-						var c_1003 []float64
-						var c_1004 int
+					var c_998 int64
+					var c_999 float64
+					var c_1000 float64
+					var c_1001 bool
+					var c_1002 bool
+					var c_1003 int64
+					if c_922 {
+						x_1004 := r_901 <= x_906
 						var c_1005 float64
 						var c_1006 float64
-						var c_1007 float64
-						var c_1008 []float64
-						var c_1009 int
+						var c_1007 []float64
+						var c_1008 int
+						var c_1009 float64
 						var c_1010 float64
 						var c_1011 float64
-						var c_1012 float64
-						var c_1013 float64
+						var c_1012 []float64
+						var c_1013 int
 						var c_1014 float64
-						var c_1015 bool
-						var c_1016 int64
+						var c_1015 float64
+						var c_1016 float64
 						var c_1017 float64
 						var c_1018 float64
 						var c_1019 bool
-						var c_1020 bool
-						var c_1021 int64
-						if x_1000 {
-							x_1022 := state_671 + int64(1)
-							c_1001, c_1002, c_1003, c_1004, c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019, c_1020, c_1021 = state_651, r_897, r_898, r_899, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, state_665, c_908, state_667, state_668, true, true, x_1022
+						var c_1020 int64
+						var c_1021 float64
+						var c_1022 float64
+						var c_1023 bool
+						var c_1024 bool
+						var c_1025 int64
+						if x_1004 {
+							x_1026 := state_675 + int64(1)
+							c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019, c_1020, c_1021, c_1022, c_1023, c_1024, c_1025 = state_655, r_901, r_902, r_903, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, c_912, state_671, state_672, true, true, x_1026
 						} else {
-							x_1023 := state_655 > 0.0
-							var c_1024 bool
-							if x_1023 {
-								x_1025 := state_656 < state_44
-								c_1024 = x_1025
+							x_1027 := state_659 > 0.0
+							var c_1028 bool
+							if x_1027 {
+								x_1029 := state_660 < state_44
+								c_1028 = x_1029
 							} else {
-								c_1024 = false
+								c_1028 = false
 							}
-							x_1026 := state_671 + int64(1)
-							c_1001, c_1002, c_1003, c_1004, c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019, c_1020, c_1021 = state_655, state_656, state_658, state_659, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, state_665, c_908, state_667, state_668, true, c_1024, x_1026
+							x_1030 := state_675 + int64(1)
+							c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019, c_1020, c_1021, c_1022, c_1023, c_1024, c_1025 = state_659, state_660, state_662, state_663, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, c_912, state_671, state_672, true, c_1028, x_1030
 						}
-						c_979, c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998, c_999 = c_1001, c_1002, c_1003, c_1004, c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019, c_1020, c_1021
+						c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998, c_999, c_1000, c_1001, c_1002, c_1003 = c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019, c_1020, c_1021, c_1022, c_1023, c_1024, c_1025
 					} else {
-						x_1027 := c_908 == int64(1)
-						var c_1028 bool
-						if x_1027 {
-							x_1029 := r_897 <= state_656
-							c_1028 = x_1029
+						x_1031 := c_912 == int64(1)
+						var c_1032 bool
+						if x_1031 {
+							x_1033 := r_901 <= state_660
+							c_1032 = x_1033
 						} else {
-							c_1028 = false
+							c_1032 = false
 						}
-						var c_1030 bool
-						if c_1028 {
-							x_1031 := r_897 > x_902
-							c_1030 = x_1031
+						var c_1034 bool
+						if c_1032 {
+							x_1035 := r_901 > x_906
+							c_1034 = x_1035
 						} else {
-							c_1030 = false
+							c_1034 = false
 						}
-						var c_1032 float64
-						var c_1033 float64
-						var c_1034 float64
-						var c_1035 float64
 						var c_1036 float64
 						var c_1037 float64
-						var c_1038 bool
+						var c_1038 float64
 						var c_1039 float64
-						var c_1040 bool
-						if c_1030 {
-							x_1041 := state_655 * x_648
-							x_1042 := state_656 - x_1041
-							x_1043 := state_657 - x_648
-							x_1044 := state_660 * x_648
-							x_1045 := state_661 - x_1044
-							x_1046 := state_662 - x_648
-							x_1047 := state_651 * x_648
-							x_1048 := r_897 - x_1047
-							x_1049 := d_900 - x_648
-							r_1050, r_1051, r_1052, r_1053, r_1054, r_1055, r_1056, r_1057, r_1058 := fn_optimmtstep(ar, state_655, x_1042, x_1043, state_660, x_1045, x_1046, state_651, x_1048, x_1049, state_665, state_663, state_664)
-							x_1059 := r_1050 * x_648
-							x_1060 := r_1051 + x_1059
-							x_1061 := r_1052 + x_648
-							x_1062 := r_1053 * x_648
-							x_1063 := r_1054 + x_1062
-							x_1064 := r_1055 + x_648
-							c_1032, c_1033, c_1034, c_1035, c_1036, c_1037, c_1038, c_1039, c_1040 = r_1050, x_1060, x_1061, r_1053, x_1063, x_1064, r_1056, r_1057, r_1058
+						var c_1040 float64
+						var c_1041 float64
+						var c_1042 bool
+						var c_1043 float64
+						var c_1044 bool
+						if c_1034 {
+							x_1045 := state_659 * x_652
+							x_1046 := state_660 - x_1045
+							x_1047 := state_661 - x_652
+							x_1048 := state_664 * x_652
+							x_1049 := state_665 - x_1048
+							x_1050 := state_666 - x_652
+							x_1051 := state_655 * x_652
+							x_1052 := r_901 - x_1051
+							x_1053 := d_904 - x_652
+							r_1054, r_1055, r_1056, r_1057, r_1058, r_1059, r_1060, r_1061, r_1062 := fn_optimmtstep(ar, state_659, x_1046, x_1047, state_664, x_1049, x_1050, state_655, x_1052, x_1053, state_669, state_667, state_668)
+							x_1063 := r_1054 * x_652
+							x_1064 := r_1055 + x_1063
+							x_1065 := r_1056 + x_652
+							x_1066 := r_1057 * x_652
+							x_1067 := r_1058 + x_1066
+							x_1068 := r_1059 + x_652
+							c_1036, c_1037, c_1038, c_1039, c_1040, c_1041, c_1042, c_1043, c_1044 = r_1054, x_1064, x_1065, r_1057, x_1067, x_1068, r_1060, r_1061, r_1062
 						} else {
-							r_1065, r_1066, r_1067, r_1068, r_1069, r_1070, r_1071, r_1072, r_1073 := fn_optimmtstep(ar, state_655, state_656, state_657, state_660, state_661, state_662, state_651, r_897, d_900, state_665, state_663, state_664)
-							c_1032, c_1033, c_1034, c_1035, c_1036, c_1037, c_1038, c_1039, c_1040 = r_1065, r_1066, r_1067, r_1068, r_1069, r_1070, r_1071, r_1072, r_1073
+							r_1069, r_1070, r_1071, r_1072, r_1073, r_1074, r_1075, r_1076, r_1077 := fn_optimmtstep(ar, state_659, state_660, state_661, state_664, state_665, state_666, state_655, r_901, d_904, state_669, state_667, state_668)
+							c_1036, c_1037, c_1038, c_1039, c_1040, c_1041, c_1042, c_1043, c_1044 = r_1069, r_1070, r_1071, r_1072, r_1073, r_1074, r_1075, r_1076, r_1077
 						}
-						var c_1074 bool
-						if c_1038 {
-							x_1075 := c_1035 - c_1032
-							x_1076 := math.Abs(x_1075)
-							x_1077 := 0.66 * state_668
-							x_1078 := x_1076 >= x_1077
-							c_1074 = x_1078
+						var c_1078 bool
+						if c_1042 {
+							x_1079 := c_1039 - c_1036
+							x_1080 := math.Abs(x_1079)
+							x_1081 := 0.66 * state_672
+							x_1082 := x_1080 >= x_1081
+							c_1078 = x_1082
 						} else {
-							c_1074 = false
-						}
-						var c_1079 float64
-						if c_1074 {
-							x_1080 := c_1035 - c_1032
-							x_1081 := 0.5 * x_1080
-							x_1082 := c_1032 + x_1081
-							c_1079 = x_1082
-						} else {
-							c_1079 = c_1039
+							c_1078 = false
 						}
 						var c_1083 float64
-						var c_1084 float64
-						if c_1038 {
-							x_1085 := c_1035 - c_1032
-							x_1086 := math.Abs(x_1085)
-							c_1083, c_1084 = x_1086, state_667
+						if c_1078 {
+							x_1084 := c_1039 - c_1036
+							x_1085 := 0.5 * x_1084
+							x_1086 := c_1036 + x_1085
+							c_1083 = x_1086
 						} else {
-							c_1083, c_1084 = state_667, state_668
+							c_1083 = c_1043
 						}
 						var c_1087 float64
 						var c_1088 float64
-						if c_1038 {
-							x_1089 := runtime.Min2(c_1032, c_1035)
-							x_1090 := runtime.Max2(c_1032, c_1035)
-							c_1087, c_1088 = x_1089, x_1090
+						if c_1042 {
+							x_1089 := c_1039 - c_1036
+							x_1090 := math.Abs(x_1089)
+							c_1087, c_1088 = x_1090, state_671
 						} else {
-							x_1091 := c_1079 - c_1032
-							x_1092 := 1.1 * x_1091
-							x_1093 := c_1079 + x_1092
-							x_1094 := c_1079 - c_1032
-							x_1095 := 4.0 * x_1094
-							x_1096 := c_1079 + x_1095
-							c_1087, c_1088 = x_1093, x_1096
+							c_1087, c_1088 = state_671, state_672
 						}
-						x_1097 := runtime.Min2(c_1079, 1e+20)
-						x_1098 := runtime.Max2(0.0, x_1097)
-						var c_1099 bool
-						if c_1038 {
-							x_1100 := x_1098 <= c_1087
-							var c_1101 bool
-							if x_1100 {
-								c_1101 = true
-							} else {
-								x_1102 := x_1098 >= c_1088
-								c_1101 = x_1102
-							}
-							c_1099 = c_1101
+						var c_1091 float64
+						var c_1092 float64
+						if c_1042 {
+							x_1093 := runtime.Min2(c_1036, c_1039)
+							x_1094 := runtime.Max2(c_1036, c_1039)
+							c_1091, c_1092 = x_1093, x_1094
 						} else {
-							c_1099 = false
+							x_1095 := c_1083 - c_1036
+							x_1096 := 1.1 * x_1095
+							x_1097 := c_1083 + x_1096
+							x_1098 := c_1083 - c_1036
+							x_1099 := 4.0 * x_1098
+							x_1100 := c_1083 + x_1099
+							c_1091, c_1092 = x_1097, x_1100
 						}
+						x_1101 := runtime.Min2(c_1083, 1e+20)
+						x_1102 := runtime.Max2(0.0, x_1101)
 						var c_1103 bool
-						if c_1099 {
-							c_1103 = true
-						} else {
-							var c_1104 bool
-							if c_1038 {
-								x_1105 := c_1088 - c_1087
-								x_1106 := 1e-10 * c_1088
-								x_1107 := x_1105 <= x_1106
-								c_1104 = x_1107
+						if c_1042 {
+							x_1104 := x_1102 <= c_1091
+							var c_1105 bool
+							if x_1104 {
+								c_1105 = true
 							} else {
-								c_1104 = false
+								x_1106 := x_1102 >= c_1092
+								c_1105 = x_1106
 							}
-							c_1103 = c_1104
+							c_1103 = c_1105
+						} else {
+							c_1103 = false
 						}
-						var c_1108 float64
+						var c_1107 bool
 						if c_1103 {
-							c_1108 = c_1032
+							c_1107 = true
 						} else {
-							c_1108 = x_1098
+							var c_1108 bool
+							if c_1042 {
+								x_1109 := c_1092 - c_1091
+								x_1110 := 1e-10 * c_1092
+								x_1111 := x_1109 <= x_1110
+								c_1108 = x_1111
+							} else {
+								c_1108 = false
+							}
+							c_1107 = c_1108
 						}
-						var c_1109 []float64
-						var c_1110 int
-						if c_1040 {
-							c_1109, c_1110 = r_898, r_899
+						var c_1112 float64
+						if c_1107 {
+							c_1112 = c_1036
 						} else {
-							c_1109, c_1110 = state_658, state_659
+							c_1112 = x_1102
 						}
-						x_1111 := state_671 + int64(1)
-						c_979, c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998, c_999 = c_1108, r_897, r_898, r_899, c_1032, c_1033, c_1034, c_1109, c_1110, c_1035, c_1036, c_1037, c_1087, c_1088, c_1038, c_908, c_1083, c_1084, false, false, x_1111
+						var c_1113 []float64
+						var c_1114 int
+						if c_1044 {
+							c_1113, c_1114 = r_902, r_903
+						} else {
+							c_1113, c_1114 = state_662, state_663
+						}
+						x_1115 := state_675 + int64(1)
+						c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998, c_999, c_1000, c_1001, c_1002, c_1003 = c_1112, r_901, r_902, r_903, c_1036, c_1037, c_1038, c_1113, c_1114, c_1039, c_1040, c_1041, c_1091, c_1092, c_1042, c_912, c_1087, c_1088, false, false, x_1115
 					}
-					c_954, c_955, c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973, c_974 = c_979, c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998, c_999
+					c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973, c_974, c_975, c_976, c_977, c_978 = c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998, c_999, c_1000, c_1001, c_1002, c_1003
 				}
-				c_930, c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949, c_950 = c_954, c_955, c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973, c_974
+				c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949, c_950, c_951, c_952, c_953, c_954 = c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973, c_974, c_975, c_976, c_977, c_978
 			}
-			state_651, state_652, state_653, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670, state_671 = c_930, c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949, c_950
-			_ = mark_893
+			state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670, state_671, state_672, state_673, state_674, state_675 = c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949, c_950, c_951, c_952, c_953, c_954
+			_ = mark_897
 		}
-		var c_1112 float64
-		var c_1113 float64
-		var c_1114 []float64
-		var c_1115 int
-		var c_1116 int64
-		var c_1117 bool
-		if state_669 {
-			c_1112, c_1113, c_1114, c_1115, c_1116, c_1117 = state_651, state_652, state_653, state_654, state_671, state_670
+		var c_1116 float64
+		var c_1117 float64
+		var c_1118 []float64
+		var c_1119 int
+		var c_1120 int64
+		var c_1121 bool
+		if state_673 {
+			c_1116, c_1117, c_1118, c_1119, c_1120, c_1121 = state_655, state_656, state_657, state_658, state_675, state_674
 		} else {
-			x_1118 := state_655 > 0.0
-			var c_1119 bool
-			if x_1118 {
-				x_1120 := state_656 < state_44
-				c_1119 = x_1120
+			x_1122 := state_659 > 0.0
+			var c_1123 bool
+			if x_1122 {
+				x_1124 := state_660 < state_44
+				c_1123 = x_1124
 			} else {
-				c_1119 = false
+				c_1123 = false
 			}
-			c_1112, c_1113, c_1114, c_1115, c_1116, c_1117 = state_655, state_656, state_658, state_659, state_671, c_1119
+			c_1116, c_1117, c_1118, c_1119, c_1120, c_1121 = state_659, state_660, state_662, state_663, state_675, c_1123
 		}
-		x_1121 := !c_1117
-		var c_1122 []float64
-		var c_1123 int
-		var c_1124 float64
-		var c_1125 []float64
-		var c_1126 int
-		var c_1127 []float64
-		var c_1128 int
-		var c_1129 int
-		var c_1130 []float64
-		var c_1131 int
+		x_1125 := !c_1121
+		var c_1126 []float64
+		var c_1127 int
+		var c_1128 float64
+		var c_1129 []float64
+		var c_1130 int
+		var c_1131 []float64
 		var c_1132 int
-		var c_1133 []float64
-		var c_1134 int
-		var c_1135 int64
-		var c_1136 int64
-		var c_1137 int64
-		var c_1138 int64
-		var c_1139 bool
-		if x_1121 {
-			x_1140 := state_58 + c_1116
-			c_1122, c_1123, c_1124, c_1125, c_1126, c_1127, c_1128, c_1129, c_1130, c_1131, c_1132, c_1133, c_1134, c_1135, c_1136, c_1137, c_1138, c_1139 = state_42, state_43, state_44, state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, x_1140, true
+		var c_1133 int
+		var c_1134 []float64
+		var c_1135 int
+		var c_1136 int
+		var c_1137 []float64
+		var c_1138 int
+		var c_1139 int64
+		var c_1140 int64
+		var c_1141 int64
+		var c_1142 int64
+		var c_1143 bool
+		if x_1125 {
+			x_1144 := state_58 + c_1120
+			c_1126, c_1127, c_1128, c_1129, c_1130, c_1131, c_1132, c_1133, c_1134, c_1135, c_1136, c_1137, c_1138, c_1139, c_1140, c_1141, c_1142, c_1143 = state_42, state_43, state_44, state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, x_1144, true
 		} else {
-			if c_637 != state_43 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:409:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_43})+" and "+runtime.ShapeString([]int{c_637}))
+			if c_641 != state_43 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:409:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_43})+" and "+runtime.ShapeString([]int{c_641}))
 			}
-			r_1141 := ar.F64(state_43)
-			state_42 = state_42[:len(r_1141)]
-			c_636 = c_636[:len(r_1141)]
-			for i_1142 := range r_1141 {
-				r_1141[i_1142] = (state_42[i_1142] + (c_1112 * c_636[i_1142]))
+			r_1145 := ar.F64(state_43)
+			state_42 = state_42[:len(r_1145)]
+			c_640 = c_640[:len(r_1145)]
+			for i_1146 := range r_1145 {
+				r_1145[i_1146] = (state_42[i_1146] + (c_1116 * c_640[i_1146]))
 			}
-			r_1144 := ar.F64(state_43)
-			r_1141 = r_1141[:len(r_1144)]
-			state_42 = state_42[:len(r_1144)]
-			for i_1145 := range r_1144 {
-				r_1144[i_1145] = (r_1141[i_1145] - state_42[i_1145])
+			r_1148 := ar.F64(state_43)
+			r_1145 = r_1145[:len(r_1148)]
+			state_42 = state_42[:len(r_1148)]
+			for i_1149 := range r_1148 {
+				r_1148[i_1149] = (r_1145[i_1149] - state_42[i_1149])
 			}
-			if state_46 != c_1115 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:411:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1115})+" and "+runtime.ShapeString([]int{state_46}))
+			if state_46 != c_1119 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:411:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1119})+" and "+runtime.ShapeString([]int{state_46}))
 			}
-			r_1147 := ar.F64(c_1115)
-			c_1114 = c_1114[:len(r_1147)]
-			state_45 = state_45[:len(r_1147)]
-			for i_1148 := range r_1147 {
-				r_1147[i_1148] = (c_1114[i_1148] - state_45[i_1148])
+			r_1151 := ar.F64(c_1119)
+			c_1118 = c_1118[:len(r_1151)]
+			state_45 = state_45[:len(r_1151)]
+			for i_1152 := range r_1151 {
+				r_1151[i_1152] = (c_1118[i_1152] - state_45[i_1152])
 			}
-			if len(r_1144) != len(r_1147) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:412:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1144), len(r_1147)))
+			if len(r_1148) != len(r_1151) {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:412:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1148), len(r_1151)))
 			}
-			d_1150 := runtime.Dot(r_1144, r_1147)
-			x_1151 := state_57 + int64(1)
-			d_1152 := runtime.Dot(r_1147, r_1147)
-			x_1153 := 1e-16 * d_1152
-			x_1154 := d_1150 > x_1153
-			var c_1155 []float64
-			var c_1156 int
-			var c_1157 float64
-			var c_1158 []float64
-			var c_1159 int
-			var c_1160 []float64
-			var c_1161 int
-			var c_1162 int
-			var c_1163 []float64
-			var c_1164 int
+			d_1154 := runtime.Dot(r_1148, r_1151)
+			x_1155 := state_57 + int64(1)
+			d_1156 := runtime.Dot(r_1151, r_1151)
+			x_1157 := 1e-16 * d_1156
+			x_1158 := d_1154 > x_1157
+			var c_1159 []float64
+			var c_1160 int
+			var c_1161 float64
+			var c_1162 []float64
+			var c_1163 int
+			var c_1164 []float64
 			var c_1165 int
-			var c_1166 []float64
-			var c_1167 int
-			var c_1168 int64
-			var c_1169 int64
-			var c_1170 int64
-			var c_1171 int64
-			var c_1172 bool
-			if x_1154 {
+			var c_1166 int
+			var c_1167 []float64
+			var c_1168 int
+			var c_1169 int
+			var c_1170 []float64
+			var c_1171 int
+			var c_1172 int64
+			var c_1173 int64
+			var c_1174 int64
+			var c_1175 int64
+			var c_1176 bool
+			if x_1158 {
 				if state_55 < 0 || state_55 >= int64(state_48) {
 					return nil, 0, 0, 0, 0, nbAt("std/optim:415:25", runtime.CheckIndex(state_55, state_48))
 				}
 				if state_43 != state_49 {
 					return nil, 0, 0, 0, 0, nbErrorf("std/optim:415:25", "update: value has shape "+runtime.ShapeString([]int{state_43})+"; elements have shape "+runtime.ShapeString([]int{state_49}))
 				}
-				c_1173 := ar.F64(len(state_47))
-				copy(c_1173, state_47)
-				copy(c_1173[int(state_55)*state_49:(int(state_55)+1)*state_49], r_1144)
+				c_1177 := ar.F64(len(state_47))
+				copy(c_1177, state_47)
+				copy(c_1177[int(state_55)*state_49:(int(state_55)+1)*state_49], r_1148)
 				if state_55 < 0 || state_55 >= int64(state_51) {
 					return nil, 0, 0, 0, 0, nbAt("std/optim:415:46", runtime.CheckIndex(state_55, state_51))
 				}
-				if c_1115 != state_52 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:415:46", "update: value has shape "+runtime.ShapeString([]int{c_1115})+"; elements have shape "+runtime.ShapeString([]int{state_52}))
+				if c_1119 != state_52 {
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:415:46", "update: value has shape "+runtime.ShapeString([]int{c_1119})+"; elements have shape "+runtime.ShapeString([]int{state_52}))
 				}
-				c_1174 := ar.F64(len(state_50))
-				copy(c_1174, state_50)
-				copy(c_1174[int(state_55)*state_52:(int(state_55)+1)*state_52], r_1147)
-				x_1175 := 1.0 / d_1150
+				c_1178 := ar.F64(len(state_50))
+				copy(c_1178, state_50)
+				copy(c_1178[int(state_55)*state_52:(int(state_55)+1)*state_52], r_1151)
+				x_1179 := 1.0 / d_1154
 				if state_55 < 0 || state_55 >= int64(state_54) {
 					return nil, 0, 0, 0, 0, nbAt("std/optim:415:67", runtime.CheckIndex(state_55, state_54))
 				}
-				c_1176 := ar.F64(len(state_53))
-				copy(c_1176, state_53)
-				c_1176[int(state_55)] = x_1175
-				x_1177 := state_55 + int64(1)
+				c_1180 := ar.F64(len(state_53))
+				copy(c_1180, state_53)
+				c_1180[int(state_55)] = x_1179
+				x_1181 := state_55 + int64(1)
 				if x_9 == 0 {
 					return nil, 0, 0, 0, 0, nbErrorf("std/optim:415:107", "integer division by zero")
 				}
-				x_1178 := x_1177 % x_9
-				x_1179 := state_56 + int64(1)
-				x_1180 := min(x_1179, x_9)
-				x_1181 := state_58 + c_1116
-				c_1155, c_1156, c_1157, c_1158, c_1159, c_1160, c_1161, c_1162, c_1163, c_1164, c_1165, c_1166, c_1167, c_1168, c_1169, c_1170, c_1171, c_1172 = r_1141, state_43, c_1113, c_1114, c_1115, c_1173, state_48, state_49, c_1174, state_51, state_52, c_1176, state_54, x_1178, x_1180, x_1151, x_1181, false
+				x_1182 := x_1181 % x_9
+				x_1183 := state_56 + int64(1)
+				x_1184 := min(x_1183, x_9)
+				x_1185 := state_58 + c_1120
+				c_1159, c_1160, c_1161, c_1162, c_1163, c_1164, c_1165, c_1166, c_1167, c_1168, c_1169, c_1170, c_1171, c_1172, c_1173, c_1174, c_1175, c_1176 = r_1145, state_43, c_1117, c_1118, c_1119, c_1177, state_48, state_49, c_1178, state_51, state_52, c_1180, state_54, x_1182, x_1184, x_1155, x_1185, false
 			} else {
-				x_1182 := state_58 + c_1116
-				c_1155, c_1156, c_1157, c_1158, c_1159, c_1160, c_1161, c_1162, c_1163, c_1164, c_1165, c_1166, c_1167, c_1168, c_1169, c_1170, c_1171, c_1172 = r_1141, state_43, c_1113, c_1114, c_1115, state_47, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, x_1151, x_1182, false
+				x_1186 := state_58 + c_1120
+				c_1159, c_1160, c_1161, c_1162, c_1163, c_1164, c_1165, c_1166, c_1167, c_1168, c_1169, c_1170, c_1171, c_1172, c_1173, c_1174, c_1175, c_1176 = r_1145, state_43, c_1117, c_1118, c_1119, state_47, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, x_1155, x_1186, false
 			}
-			c_1122, c_1123, c_1124, c_1125, c_1126, c_1127, c_1128, c_1129, c_1130, c_1131, c_1132, c_1133, c_1134, c_1135, c_1136, c_1137, c_1138, c_1139 = c_1155, c_1156, c_1157, c_1158, c_1159, c_1160, c_1161, c_1162, c_1163, c_1164, c_1165, c_1166, c_1167, c_1168, c_1169, c_1170, c_1171, c_1172
+			c_1126, c_1127, c_1128, c_1129, c_1130, c_1131, c_1132, c_1133, c_1134, c_1135, c_1136, c_1137, c_1138, c_1139, c_1140, c_1141, c_1142, c_1143 = c_1159, c_1160, c_1161, c_1162, c_1163, c_1164, c_1165, c_1166, c_1167, c_1168, c_1169, c_1170, c_1171, c_1172, c_1173, c_1174, c_1175, c_1176
 		}
-		n_1183 := int64(state_48)
-		if int64(c_1128) != n_1183 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:404:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_1128), n_1183))
+		n_1187 := int64(state_48)
+		if int64(c_1132) != n_1187 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:404:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_1132), n_1187))
 		}
-		n_1184 := int64(state_51)
-		if int64(c_1131) != n_1184 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:404:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_1131), n_1184))
+		n_1188 := int64(state_51)
+		if int64(c_1135) != n_1188 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:404:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_1135), n_1188))
 		}
-		n_1185 := int64(state_54)
-		if int64(c_1134) != n_1185 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:404:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_1134), n_1185))
+		n_1189 := int64(state_54)
+		if int64(c_1138) != n_1189 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:404:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_1138), n_1189))
 		}
-		state_42, state_43, state_44, state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59 = c_1122, c_1123, c_1124, c_1125, c_1126, c_1127, c_1128, c_1129, c_1130, c_1131, c_1132, c_1133, c_1134, c_1135, c_1136, c_1137, c_1138, c_1139
-		_ = mark_627
+		state_42, state_43, state_44, state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59 = c_1126, c_1127, c_1128, c_1129, c_1130, c_1131, c_1132, c_1133, c_1134, c_1135, c_1136, c_1137, c_1138, c_1139, c_1140, c_1141, c_1142, c_1143
+		_ = mark_631
 	}
 	return state_42, state_43, state_44, state_57, state_58, nil
 }
@@ -1327,25 +1349,33 @@ func (a *nbArena) Bool(n int) []bool {
 
 // nbArenas keeps idle arenas. Unlike a sync.Pool it is not emptied by
 // the garbage collector, so a call in steady state really allocates
-// nothing; it holds at most cap(nbArenas.c) arenas, each keeping the
+// nothing; it holds at most 16 arenas, each keeping the
 // largest chunks a call needed.
-var nbArenas = nbArenaPool{c: make(chan *nbArena, 16)}
+var nbArenas nbArenaPool
 
-type nbArenaPool struct{ c chan *nbArena }
-
-func (p nbArenaPool) Get() *nbArena {
-	select {
-	case a := <-p.c:
-		return a
-	default:
-		return new(nbArena)
-	}
+// nbArenaPool is a stack: the arena returned last, whose memory is the
+// most likely to be in cache, is the next one handed out.
+type nbArenaPool struct {
+	mu   sync.Mutex
+	idle []*nbArena
 }
 
-func (p nbArenaPool) Put(a *nbArena) {
-	select {
-	case p.c <- a:
-	default:
+func (p *nbArenaPool) Get() *nbArena {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n := len(p.idle); n > 0 {
+		a := p.idle[n-1]
+		p.idle = p.idle[:n-1]
+		return a
+	}
+	return new(nbArena)
+}
+
+func (p *nbArenaPool) Put(a *nbArena) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.idle) < 16 {
+		p.idle = append(p.idle, a)
 	}
 }
 

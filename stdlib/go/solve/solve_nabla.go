@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"sync"
 
 	"github.com/nabla-lang/nabla/runtime"
 )
@@ -15,7 +16,7 @@ import (
 // after iters iterations (exactly sparse).
 //
 // It is the Nabla def admm_lasso(a: [m][n]f64, b: [m]f64, lam: f64, rho: f64, iters: i64): [n]f64 (solve.nab:10:12).
-// Its array results are fresh slices; AdmmLassoInto writes them into buffers instead.
+// Its array results are newly allocated; AdmmLassoInto writes them into buffers instead.
 func AdmmLasso(a [][]float64, b []float64, lam float64, rho float64, iters int64) ([]float64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -54,7 +55,7 @@ func AdmmLassoInto(dst0 []float64, a [][]float64, b []float64, lam float64, rho 
 // SoftThreshold is the proximal map of k·‖·‖₁: sign(v)·max(|v| − k, 0).
 //
 // It is the Nabla def soft_threshold(v: [n]f64, k: f64): [n]f64 (solve.nab:14:12).
-// Its array results are fresh slices; SoftThresholdInto writes them into buffers instead.
+// Its array results are newly allocated; SoftThresholdInto writes them into buffers instead.
 func SoftThreshold(v []float64, k float64) []float64 {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -81,7 +82,7 @@ func SoftThresholdInto(dst0 []float64, v []float64, k float64) error {
 // z½ = z − lr·op(z); z ← z − lr·op(z½), for steps steps.
 //
 // It is the Nabla def extragradient(op: [n]f64 -> [n]f64, z0: [n]f64, lr: f64, steps: i64): [n]f64 (solve.nab:19:12).
-// Its array results are fresh slices; ExtragradientInto writes them into buffers instead.
+// Its array results are newly allocated; ExtragradientInto writes them into buffers instead.
 func Extragradient(op func([]float64) []float64, z0 []float64, lr float64, steps int64) ([]float64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -122,7 +123,7 @@ func ExtragradientInto(dst0 []float64, op func([]float64) []float64, z0 []float6
 // log-domain Sinkhorn iterations.
 //
 // It is the Nabla def sinkhorn(c: [m][n]f64, a: [m]f64, b: [n]f64, eps: f64, iters: i64): [m][n]f64 (solve.nab:25:12).
-// Its array results are fresh slices; SinkhornInto writes them into buffers instead.
+// Its array results are newly allocated; SinkhornInto writes them into buffers instead.
 func Sinkhorn(c [][]float64, a []float64, b []float64, eps float64, iters int64) ([][]float64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -163,7 +164,7 @@ func SinkhornInto(dst0 [][]float64, c [][]float64, a []float64, b []float64, eps
 // from a fixed start, and returns the completed m×n matrix.
 //
 // It is the Nabla def complete(mm: [m][n]f64, mask: [m][n]f64, rank: i64, iters: i64): [m][n]f64 (solve.nab:31:12).
-// Its array results are fresh slices; CompleteInto writes them into buffers instead.
+// Its array results are newly allocated; CompleteInto writes them into buffers instead.
 func Complete(mm [][]float64, mask [][]float64, rank int64, iters int64) ([][]float64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -542,155 +543,179 @@ func fn_linalgcholreg(ar *nbArena, h_1 []float64, h_2 int, h_3 int) ([]float64, 
 			return nil, 0, 0, nbAt("std/linalg:54:23", err_14)
 		}
 		r_15 := ar.F64(n_13)
-		for i_16 := range r_15 {
-			i_18 := int64(i_16)
-			row_19 := h_1[int(i_18)*h_3 : (int(i_18)+1)*h_3]
-			if i_18 < 0 || i_18 >= int64(h_3) {
-				return nil, 0, 0, nbAt("std/linalg:54:25", runtime.CheckIndex(i_18, h_3))
+		if len(r_15) >= 262144 {
+			h_1 := h_1
+			h_3 := h_3
+			r_15 := r_15
+			errs_21 := make([]error, (len(r_15)+16383)/16384)
+			runtime.ParallelFor(len(r_15), 16384, func(lo_22, hi int) {
+				for i_23 := lo_22; i_23 < hi; i_23++ {
+					i_25 := int64(i_23)
+					row_26 := h_1[int(i_25)*h_3 : (int(i_25)+1)*h_3]
+					if i_25 < 0 || i_25 >= int64(h_3) {
+						errs_21[lo_22/16384] = nbAt("std/linalg:54:25", runtime.CheckIndex(i_25, h_3))
+						return
+					}
+					x_27 := row_26[int(i_25)]
+					r_15[i_23] = (math.Abs(x_27))
+				}
+			})
+			for _, err_28 := range errs_21 {
+				if err_28 != nil {
+					return nil, 0, 0, err_28
+				}
 			}
-			x_20 := row_19[int(i_18)]
-			r_15[i_16] = (math.Abs(x_20))
-		}
-		s_21 := runtime.Max(r_15)
-		x_22 := s_21 > 0.0
-		var c_23 float64
-		if x_22 {
-			x_24 := 0.001 * s_21
-			c_23 = x_24
 		} else {
-			c_23 = 0.001
-		}
-		var state_25 []float64
-		var state_26 int
-		var state_27 int
-		var state_28 bool
-		var state_29 float64
-		var state_30 int64
-		state_25, state_26, state_27, state_28, state_29, state_30 = r_5, r_6, r_7, false, c_23, int64(0)
-		for {
-			x_62 := !state_28
-			var c_63 bool
-			if x_62 {
-				x_64 := state_30 < int64(200)
-				c_63 = x_64
-			} else {
-				c_63 = false
+			for i_16 := range r_15 {
+				i_18 := int64(i_16)
+				row_19 := h_1[int(i_18)*h_3 : (int(i_18)+1)*h_3]
+				if i_18 < 0 || i_18 >= int64(h_3) {
+					return nil, 0, 0, nbAt("std/linalg:54:25", runtime.CheckIndex(i_18, h_3))
+				}
+				x_20 := row_19[int(i_18)]
+				r_15[i_16] = (math.Abs(x_20))
 			}
-			if !c_63 {
+		}
+		s_29 := runtime.Max(r_15)
+		x_30 := s_29 > 0.0
+		var c_31 float64
+		if x_30 {
+			x_32 := 0.001 * s_29
+			c_31 = x_32
+		} else {
+			c_31 = 0.001
+		}
+		var state_33 []float64
+		var state_34 int
+		var state_35 int
+		var state_36 bool
+		var state_37 float64
+		var state_38 int64
+		state_33, state_34, state_35, state_36, state_37, state_38 = r_5, r_6, r_7, false, c_31, int64(0)
+		for {
+			x_70 := !state_36
+			var c_71 bool
+			if x_70 {
+				x_72 := state_38 < int64(200)
+				c_71 = x_72
+			} else {
+				c_71 = false
+			}
+			if !c_71 {
 				break
 			}
-			mark_65 := ar.mark()
-			n_66, err_67 := runtime.CheckSize(size_4)
-			if err_67 != nil {
-				return nil, 0, 0, nbAt("std/linalg:58:32", err_67)
+			mark_73 := ar.mark()
+			n_74, err_75 := runtime.CheckSize(size_4)
+			if err_75 != nil {
+				return nil, 0, 0, nbAt("std/linalg:58:32", err_75)
 			}
-			var a_68 []float64
-			var d_69 int = 0
-			var rs_70 int = 0
-			for i_71 := 0; i_71 < n_66; i_71++ {
-				mark_72 := ar.mark()
-				i_73 := int64(i_71)
-				n_74, err_75 := runtime.CheckSize(size_4)
-				if err_75 != nil {
-					return nil, 0, 0, nbAt("std/linalg:58:33", err_75)
+			var a_76 []float64
+			var d_77 int = 0
+			var rs_78 int = 0
+			for i_79 := 0; i_79 < n_74; i_79++ {
+				mark_80 := ar.mark()
+				i_81 := int64(i_79)
+				n_82, err_83 := runtime.CheckSize(size_4)
+				if err_83 != nil {
+					return nil, 0, 0, nbAt("std/linalg:58:33", err_83)
 				}
-				if i_71 == 0 {
-					d_69 = n_74
-					rs_70 = d_69
-					tot_76, err_77 := runtime.MulSize(n_66, rs_70)
-					if err_77 != nil {
-						return nil, 0, 0, nbAt("std/linalg:58:32", err_77)
+				if i_79 == 0 {
+					d_77 = n_82
+					rs_78 = d_77
+					tot_84, err_85 := runtime.MulSize(n_74, rs_78)
+					if err_85 != nil {
+						return nil, 0, 0, nbAt("std/linalg:58:32", err_85)
 					}
-					a_68 = ar.F64(tot_76)
-				} else if n_74 != d_69 {
-					return nil, 0, 0, nbErrorf("std/linalg:58:32", "build: element "+strconv.Itoa(i_71)+" has shape "+runtime.ShapeString([]int{n_74})+", element 0 has shape "+runtime.ShapeString([]int{d_69}))
+					a_76 = ar.F64(tot_84)
+				} else if n_82 != d_77 {
+					return nil, 0, 0, nbErrorf("std/linalg:58:32", "build: element "+strconv.Itoa(i_79)+" has shape "+runtime.ShapeString([]int{n_82})+", element 0 has shape "+runtime.ShapeString([]int{d_77}))
 				}
-				row_78 := a_68[i_71*rs_70 : (i_71+1)*rs_70]
-				for i_79 := range row_78 {
-					i_81 := int64(i_79)
-					x_82 := i_73 == i_81
-					var c_83 float64
-					if x_82 {
-						row_84 := h_1[int(i_73)*h_3 : (int(i_73)+1)*h_3]
-						if i_81 < 0 || i_81 >= int64(h_3) {
-							return nil, 0, 0, nbAt("std/linalg:58:50", runtime.CheckIndex(i_81, h_3))
+				row_86 := a_76[i_79*rs_78 : (i_79+1)*rs_78]
+				for i_87 := range row_86 {
+					i_89 := int64(i_87)
+					x_90 := i_81 == i_89
+					var c_91 float64
+					if x_90 {
+						row_92 := h_1[int(i_81)*h_3 : (int(i_81)+1)*h_3]
+						if i_89 < 0 || i_89 >= int64(h_3) {
+							return nil, 0, 0, nbAt("std/linalg:58:50", runtime.CheckIndex(i_89, h_3))
 						}
-						x_85 := row_84[int(i_81)]
-						x_86 := x_85 + state_29
-						c_83 = x_86
+						x_93 := row_92[int(i_89)]
+						x_94 := x_93 + state_37
+						c_91 = x_94
 					} else {
-						row_87 := h_1[int(i_73)*h_3 : (int(i_73)+1)*h_3]
-						if i_81 < 0 || i_81 >= int64(h_3) {
-							return nil, 0, 0, nbAt("std/linalg:58:69", runtime.CheckIndex(i_81, h_3))
+						row_95 := h_1[int(i_81)*h_3 : (int(i_81)+1)*h_3]
+						if i_89 < 0 || i_89 >= int64(h_3) {
+							return nil, 0, 0, nbAt("std/linalg:58:69", runtime.CheckIndex(i_89, h_3))
 						}
-						x_88 := row_87[int(i_81)]
-						c_83 = x_88
+						x_96 := row_95[int(i_89)]
+						c_91 = x_96
 					}
-					row_78[i_79] = c_83
+					row_86[i_87] = c_91
 				}
-				if i_71 > 0 {
-					ar.release(mark_72)
+				if i_79 > 0 {
+					ar.release(mark_80)
 				}
 			}
-			r_89, r_90, r_91, r_92, err_93 := fn_linalgcholtry(ar, a_68, n_66, d_69)
-			if err_93 != nil {
-				return nil, 0, 0, nbFrame(err_93, "linalg.chol_try", "std/linalg:16:5", "std/linalg:58:23")
-			}
-			var c_94 float64
-			if r_92 {
-				c_94 = state_29
-			} else {
-				x_95 := 2.0 * state_29
-				c_94 = x_95
-			}
-			x_96 := state_30 + int64(1)
-			state_25, state_26, state_27, state_28, state_29, state_30 = r_89, r_90, r_91, r_92, c_94, x_96
-			_ = mark_65
-		}
-		var c_97 []float64
-		var c_98 int
-		var c_99 int
-		if state_28 {
-			c_97, c_98, c_99 = state_25, state_26, state_27
-		} else {
-			n_100, err_101 := runtime.CheckSize(size_4)
+			r_97, r_98, r_99, r_100, err_101 := fn_linalgcholtry(ar, a_76, n_74, d_77)
 			if err_101 != nil {
-				return nil, 0, 0, nbAt("std/linalg:60:24", err_101)
+				return nil, 0, 0, nbFrame(err_101, "linalg.chol_try", "std/linalg:16:5", "std/linalg:58:23")
 			}
-			var a_102 []float64
-			var d_103 int = 0
-			var rs_104 int = 0
-			for i_105 := 0; i_105 < n_100; i_105++ {
-				mark_106 := ar.mark()
-				i_107 := int64(i_105)
-				_ = i_107
-				n_108, err_109 := runtime.CheckSize(size_4)
-				if err_109 != nil {
-					return nil, 0, 0, nbAt("std/linalg:60:25", err_109)
-				}
-				a_110 := ar.F64(n_108)
-				for i_111 := 0; i_111 < n_108; i_111++ {
-					a_110[i_111] = math.NaN()
-				}
-				if i_105 == 0 {
-					d_103 = n_108
-					rs_104 = d_103
-					tot_113, err_114 := runtime.MulSize(n_100, rs_104)
-					if err_114 != nil {
-						return nil, 0, 0, nbAt("std/linalg:60:24", err_114)
-					}
-					a_102 = ar.F64(tot_113)
-				} else if n_108 != d_103 {
-					return nil, 0, 0, nbErrorf("std/linalg:60:24", "build: element "+strconv.Itoa(i_105)+" has shape "+runtime.ShapeString([]int{n_108})+", element 0 has shape "+runtime.ShapeString([]int{d_103}))
-				}
-				copy(a_102[i_105*rs_104:(i_105+1)*rs_104], a_110)
-				if i_105 > 0 {
-					ar.release(mark_106)
-				}
+			var c_102 float64
+			if r_100 {
+				c_102 = state_37
+			} else {
+				x_103 := 2.0 * state_37
+				c_102 = x_103
 			}
-			c_97, c_98, c_99 = a_102, n_100, d_103
+			x_104 := state_38 + int64(1)
+			state_33, state_34, state_35, state_36, state_37, state_38 = r_97, r_98, r_99, r_100, c_102, x_104
+			_ = mark_73
 		}
-		c_10, c_11, c_12 = c_97, c_98, c_99
+		var c_105 []float64
+		var c_106 int
+		var c_107 int
+		if state_36 {
+			c_105, c_106, c_107 = state_33, state_34, state_35
+		} else {
+			n_108, err_109 := runtime.CheckSize(size_4)
+			if err_109 != nil {
+				return nil, 0, 0, nbAt("std/linalg:60:24", err_109)
+			}
+			var a_110 []float64
+			var d_111 int = 0
+			var rs_112 int = 0
+			for i_113 := 0; i_113 < n_108; i_113++ {
+				mark_114 := ar.mark()
+				i_115 := int64(i_113)
+				_ = i_115
+				n_116, err_117 := runtime.CheckSize(size_4)
+				if err_117 != nil {
+					return nil, 0, 0, nbAt("std/linalg:60:25", err_117)
+				}
+				a_118 := ar.F64(n_116)
+				for i_119 := 0; i_119 < n_116; i_119++ {
+					a_118[i_119] = math.NaN()
+				}
+				if i_113 == 0 {
+					d_111 = n_116
+					rs_112 = d_111
+					tot_121, err_122 := runtime.MulSize(n_108, rs_112)
+					if err_122 != nil {
+						return nil, 0, 0, nbAt("std/linalg:60:24", err_122)
+					}
+					a_110 = ar.F64(tot_121)
+				} else if n_116 != d_111 {
+					return nil, 0, 0, nbErrorf("std/linalg:60:24", "build: element "+strconv.Itoa(i_113)+" has shape "+runtime.ShapeString([]int{n_116})+", element 0 has shape "+runtime.ShapeString([]int{d_111}))
+				}
+				copy(a_110[i_113*rs_112:(i_113+1)*rs_112], a_118)
+				if i_113 > 0 {
+					ar.release(mark_114)
+				}
+			}
+			c_105, c_106, c_107 = a_110, n_108, d_111
+		}
+		c_10, c_11, c_12 = c_105, c_106, c_107
 	}
 	return c_10, c_11, c_12, nil
 }
@@ -717,9 +742,6 @@ func fn_solveadmmlasso(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float
 		for j_15 := 0; j_15 < a_3; j_15++ {
 			t_13[j_15*a_2+i_14] = a_1[i_14*a_3+j_15]
 		}
-	}
-	if a_2 != a_2 {
-		return nil, 0, nbErrorf("std/solve:47:30", "'@': inner sizes differ: "+runtime.ShapeString([]int{a_3, a_2})+" @ "+runtime.ShapeString([]int{a_2, a_3}))
 	}
 	tot_16, err_17 := runtime.MulSize(a_3, a_3)
 	if err_17 != nil {
@@ -753,16 +775,34 @@ func fn_solveadmmlasso(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float
 			return nil, 0, nbErrorf("std/solve:47:42", "build: element "+strconv.Itoa(i_24)+" has shape "+runtime.ShapeString([]int{n_27})+", element 0 has shape "+runtime.ShapeString([]int{d_22}))
 		}
 		row_31 := a_21[i_24*rs_23 : (i_24+1)*rs_23]
-		for i_32 := range row_31 {
-			i_34 := int64(i_32)
-			x_35 := i_26 == i_34
-			var c_36 float64
-			if x_35 {
-				c_36 = 1.0
-			} else {
-				c_36 = 0.0
+		if len(row_31) >= 262144 {
+			i_26 := i_26
+			row_31 := row_31
+			runtime.ParallelFor(len(row_31), 16384, func(lo_38, hi int) {
+				for i_39 := lo_38; i_39 < hi; i_39++ {
+					i_41 := int64(i_39)
+					x_42 := i_26 == i_41
+					var c_43 float64
+					if x_42 {
+						c_43 = 1.0
+					} else {
+						c_43 = 0.0
+					}
+					row_31[i_39] = c_43
+				}
+			})
+		} else {
+			for i_32 := range row_31 {
+				i_34 := int64(i_32)
+				x_35 := i_26 == i_34
+				var c_36 float64
+				if x_35 {
+					c_36 = 1.0
+				} else {
+					c_36 = 0.0
+				}
+				row_31[i_32] = c_36
 			}
-			row_31[i_32] = c_36
 		}
 		if i_24 > 0 {
 			ar.release(mark_25)
@@ -771,113 +811,125 @@ func fn_solveadmmlasso(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float
 	if n_19 != a_3 || d_22 != a_3 {
 		return nil, 0, nbErrorf("std/solve:47:34", "shape mismatch in '+': "+runtime.ShapeString([]int{a_3, a_3})+" and "+runtime.ShapeString([]int{n_19, d_22}))
 	}
-	n_37 := a_3 * a_3
-	r_38 := ar.F64(n_37)
-	a_18 = a_18[:len(r_38)]
-	a_21 = a_21[:len(r_38)]
-	for i_39 := range r_38 {
-		r_38[i_39] = (a_18[i_39] + (rho_7 * a_21[i_39]))
+	n_44 := a_3 * a_3
+	r_45 := ar.F64(n_44)
+	a_18 = a_18[:len(r_45)]
+	a_21 = a_21[:len(r_45)]
+	if len(r_45) >= 262144 {
+		r_45 := r_45
+		a_18 := a_18
+		rho_7 := rho_7
+		a_21 := a_21
+		runtime.ParallelFor(len(r_45), 16384, func(lo_49, hi int) {
+			for i_50 := lo_49; i_50 < hi; i_50++ {
+				r_45[i_50] = (a_18[i_50] + (rho_7 * a_21[i_50]))
+			}
+		})
+	} else {
+		for i_46 := range r_45 {
+			r_45[i_46] = (a_18[i_46] + (rho_7 * a_21[i_46]))
+		}
 	}
-	r_41, r_42, r_43, err_44 := fn_linalgcholesky(ar, r_38, a_3, a_3)
-	if err_44 != nil {
-		return nil, 0, nbFrame(err_44, "linalg.cholesky", "std/linalg:32:5", "std/solve:47:11")
+	r_52, r_53, r_54, err_55 := fn_linalgcholesky(ar, r_45, a_3, a_3)
+	if err_55 != nil {
+		return nil, 0, nbFrame(err_55, "linalg.cholesky", "std/linalg:32:5", "std/solve:47:11")
 	}
 	if b_5 != a_2 {
 		return nil, 0, nbErrorf("std/solve:48:16", "'@': inner sizes differ: "+runtime.ShapeString([]int{a_3, a_2})+" @ "+runtime.ShapeString([]int{b_5}))
 	}
-	a_45 := ar.F64(a_3)
+	a_56 := ar.F64(a_3)
 	if a_2 <= 32 {
 		b_4 = b_4[:a_2]
-		for r_46 := range a_45 {
-			row_47 := t_13[r_46*a_2 : (r_46+1)*a_2]
-			s_48 := 0.0
-			for c_49, v_50 := range row_47 {
-				s_48 += v_50 * b_4[c_49]
+		for r_57 := range a_56 {
+			row_58 := t_13[r_57*a_2 : (r_57+1)*a_2]
+			s_59 := 0.0
+			for c_60, v_61 := range row_58 {
+				s_59 += v_61 * b_4[c_60]
 			}
-			a_45[r_46] = s_48
+			a_56[r_57] = s_59
 		}
 	} else {
-		runtime.Gemv(false, a_3, a_2, 1, t_13, b_4, 0, a_45)
+		runtime.Gemv(false, a_3, a_2, 1, t_13, b_4, 0, a_56)
 	}
-	n_51, err_52 := runtime.CheckSize(size_10)
-	if err_52 != nil {
-		return nil, 0, nbAt("std/solve:49:37", err_52)
+	n_62, err_63 := runtime.CheckSize(size_10)
+	if err_63 != nil {
+		return nil, 0, nbAt("std/solve:49:37", err_63)
 	}
-	a_53 := ar.F64(n_51)
-	n_54, err_55 := runtime.CheckSize(size_10)
-	if err_55 != nil {
-		return nil, 0, nbAt("std/solve:49:47", err_55)
+	a_64 := ar.F64(n_62)
+	n_65, err_66 := runtime.CheckSize(size_10)
+	if err_66 != nil {
+		return nil, 0, nbAt("std/solve:49:47", err_66)
 	}
-	a_56 := ar.F64(n_54)
-	n_57, err_58 := runtime.CheckSize(size_10)
-	if err_58 != nil {
-		return nil, 0, nbAt("std/solve:49:57", err_58)
+	a_67 := ar.F64(n_65)
+	n_68, err_69 := runtime.CheckSize(size_10)
+	if err_69 != nil {
+		return nil, 0, nbAt("std/solve:49:57", err_69)
 	}
-	a_59 := ar.F64(n_57)
-	var state_60 []float64
-	_ = state_60
-	var state_61 int
-	_ = state_61
-	var state_62 []float64
-	var state_63 int
-	var state_64 []float64
-	var state_65 int
-	state_60, state_61, state_62, state_63, state_64, state_65 = a_53, n_51, a_56, n_54, a_59, n_57
-	x_83 := iters_8 >= int64(0)
-	if !x_83 {
+	a_70 := ar.F64(n_68)
+	var state_71 []float64
+	_ = state_71
+	var state_72 int
+	_ = state_72
+	var state_73 []float64
+	var state_74 int
+	var state_75 []float64
+	var state_76 int
+	state_71, state_72, state_73, state_74, state_75, state_76 = a_64, n_62, a_67, n_65, a_70, n_68
+	x_94 := iters_8 >= int64(0)
+	if !x_94 {
 		return nil, 0, nbErrorf("std/solve:45:15", "solve.admm_lasso: argument 5 (iters) must be non-negative")
 	}
-	for k_84 := int64(0); k_84 < iters_8; k_84++ {
-		mark_85 := ar.mark()
-		if state_65 != state_63 {
-			return nil, 0, nbErrorf("std/solve:50:49", "shape mismatch in '-': "+runtime.ShapeString([]int{state_63})+" and "+runtime.ShapeString([]int{state_65}))
+	for k_95 := int64(0); k_95 < iters_8; k_95++ {
+		mark_96 := ar.mark()
+		if state_76 != state_74 {
+			return nil, 0, nbErrorf("std/solve:50:49", "shape mismatch in '-': "+runtime.ShapeString([]int{state_74})+" and "+runtime.ShapeString([]int{state_76}))
 		}
-		if state_63 != a_3 {
-			return nil, 0, nbErrorf("std/solve:50:38", "shape mismatch in '+': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{state_63}))
+		if state_74 != a_3 {
+			return nil, 0, nbErrorf("std/solve:50:38", "shape mismatch in '+': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{state_74}))
 		}
-		r_86 := ar.F64(a_3)
-		a_45 = a_45[:len(r_86)]
-		state_62 = state_62[:len(r_86)]
-		state_64 = state_64[:len(r_86)]
-		for i_87 := range r_86 {
-			r_86[i_87] = (a_45[i_87] + (rho_7 * (state_62[i_87] - state_64[i_87])))
+		r_97 := ar.F64(a_3)
+		a_56 = a_56[:len(r_97)]
+		state_73 = state_73[:len(r_97)]
+		state_75 = state_75[:len(r_97)]
+		for i_98 := range r_97 {
+			r_97[i_98] = (a_56[i_98] + (rho_7 * (state_73[i_98] - state_75[i_98])))
 		}
-		r_89, r_90, err_91 := fn_linalgchosolve(ar, r_41, r_42, r_43, r_86, a_3)
-		if err_91 != nil {
-			return nil, 0, nbFrame(err_91, "linalg.cho_solve", "std/linalg:38:5", "std/solve:50:14")
+		r_100, r_101, err_102 := fn_linalgchosolve(ar, r_52, r_53, r_54, r_97, a_3)
+		if err_102 != nil {
+			return nil, 0, nbFrame(err_102, "linalg.cho_solve", "std/linalg:38:5", "std/solve:50:14")
 		}
-		if state_65 != r_90 {
-			return nil, 0, nbErrorf("std/solve:51:32", "shape mismatch in '+': "+runtime.ShapeString([]int{r_90})+" and "+runtime.ShapeString([]int{state_65}))
+		if state_76 != r_101 {
+			return nil, 0, nbErrorf("std/solve:51:32", "shape mismatch in '+': "+runtime.ShapeString([]int{r_101})+" and "+runtime.ShapeString([]int{state_76}))
 		}
-		r_92 := ar.F64(r_90)
-		r_89 = r_89[:len(r_92)]
-		state_64 = state_64[:len(r_92)]
-		for i_93 := range r_92 {
-			r_92[i_93] = (r_89[i_93] + state_64[i_93])
+		r_103 := ar.F64(r_101)
+		r_100 = r_100[:len(r_103)]
+		state_75 = state_75[:len(r_103)]
+		for i_104 := range r_103 {
+			r_103[i_104] = (r_100[i_104] + state_75[i_104])
 		}
-		x_95 := lam_6 / rho_7
-		r_96 := ar.F64(r_90)
-		r_92 = r_92[:len(r_96)]
-		for i_97 := range r_96 {
-			r_96[i_97] = ((runtime.Sign(r_92[i_97])) * (runtime.Max2(((math.Abs(r_92[i_97])) - x_95), 0.0)))
+		x_106 := lam_6 / rho_7
+		r_107 := ar.F64(r_101)
+		r_103 = r_103[:len(r_107)]
+		for i_108 := range r_107 {
+			r_107[i_108] = ((runtime.Sign(r_103[i_108])) * (runtime.Max2(((math.Abs(r_103[i_108])) - x_106), 0.0)))
 		}
-		if r_90 != state_65 {
-			return nil, 0, nbErrorf("std/solve:52:126", "shape mismatch in '+': "+runtime.ShapeString([]int{state_65})+" and "+runtime.ShapeString([]int{r_90}))
+		if r_101 != state_76 {
+			return nil, 0, nbErrorf("std/solve:52:126", "shape mismatch in '+': "+runtime.ShapeString([]int{state_76})+" and "+runtime.ShapeString([]int{r_101}))
 		}
-		if r_90 != state_65 {
-			return nil, 0, nbErrorf("std/solve:52:131", "shape mismatch in '-': "+runtime.ShapeString([]int{state_65})+" and "+runtime.ShapeString([]int{r_90}))
+		if r_101 != state_76 {
+			return nil, 0, nbErrorf("std/solve:52:131", "shape mismatch in '-': "+runtime.ShapeString([]int{state_76})+" and "+runtime.ShapeString([]int{r_101}))
 		}
-		r_99 := ar.F64(state_65)
-		state_64 = state_64[:len(r_99)]
-		r_89 = r_89[:len(r_99)]
-		r_96 = r_96[:len(r_99)]
-		for i_100 := range r_99 {
-			r_99[i_100] = ((state_64[i_100] + r_89[i_100]) - r_96[i_100])
+		r_110 := ar.F64(state_76)
+		state_75 = state_75[:len(r_110)]
+		r_100 = r_100[:len(r_110)]
+		r_107 = r_107[:len(r_110)]
+		for i_111 := range r_110 {
+			r_110[i_111] = ((state_75[i_111] + r_100[i_111]) - r_107[i_111])
 		}
-		state_60, state_61, state_62, state_63, state_64 = r_89, r_90, r_96, r_90, r_99
-		_ = mark_85
+		state_71, state_72, state_73, state_74, state_75 = r_100, r_101, r_107, r_101, r_110
+		_ = mark_96
 	}
-	return state_62, state_63, nil
+	return state_73, state_74, nil
 }
 
 // fn_solvesinkhornunpack is def solve.sinkhorn_unpack (std/solve:163:5).
@@ -885,7 +937,7 @@ func fn_solvesinkhornunpack(ar *nbArena, p_1 []float64, p_2 int) ([]float64, int
 	size_3 := int64(p_2)
 	_ = size_3
 	p_1 = p_1[:p_2]
-	if int64(0) < 0 || int64(0) >= int64(p_2) {
+	if int64(0) >= int64(p_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nbAt("std/solve:164:16", runtime.CheckIndex(int64(0), p_2))
 	}
 	x_4 := p_1[int(int64(0))]
@@ -894,7 +946,7 @@ func fn_solvesinkhornunpack(ar *nbArena, p_1 []float64, p_2 int) ([]float64, int
 		return nil, 0, 0, nil, 0, nil, 0, 0, nbAt("std/solve:164:11", err_6)
 	}
 	x_7 := x_5
-	if int64(1) < 0 || int64(1) >= int64(p_2) {
+	if int64(1) >= int64(p_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nbAt("std/solve:165:16", runtime.CheckIndex(int64(1), p_2))
 	}
 	x_8 := p_1[int(int64(1))]
@@ -905,7 +957,7 @@ func fn_solvesinkhornunpack(ar *nbArena, p_1 []float64, p_2 int) ([]float64, int
 	x_11 := x_9
 	x_12 := x_7 * x_11
 	x_13 := int64(3) + x_12
-	if int64(3) < 0 || x_13 < int64(3) || x_13 > int64(p_2) {
+	if x_13 < int64(3) || x_13 > int64(p_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("std/solve:166:16", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(3), x_13, p_2))
 	}
 	n_14 := int(x_13) - int(int64(3))
@@ -939,7 +991,7 @@ func fn_solvesinkhornunpack(ar *nbArena, p_1 []float64, p_2 int) ([]float64, int
 	}
 	n_33 := int(x_32) - int(x_28)
 	s_34 := p_1[int(x_28)*1 : int(x_32)*1 : int(x_32)*1]
-	if int64(2) < 0 || int64(2) >= int64(p_2) {
+	if int64(2) >= int64(p_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nbAt("std/solve:166:103", runtime.CheckIndex(int64(2), p_2))
 	}
 	x_35 := p_1[int(int64(2))]
@@ -964,30 +1016,79 @@ func fn_solvesinkhornf(ar *nbArena, c_1 []float64, c_2 int, c_3 int, a_4 []float
 		return nil, 0, nbAt("std/solve:171:3", err_12)
 	}
 	r_13 := ar.F64(n_11)
-	for i_14 := range r_13 {
-		mark_15 := ar.mark()
-		i_16 := int64(i_14)
-		if i_16 < 0 || i_16 >= int64(a_5) {
-			return nil, 0, nbAt("std/solve:171:15", runtime.CheckIndex(i_16, a_5))
+	if len(r_13) >= 256 {
+		a_5 := a_5
+		a_4 := a_4
+		eps_8 := eps_8
+		c_1 := c_1
+		c_3 := c_3
+		g_7 := g_7
+		g_6 := g_6
+		r_13 := r_13
+		errs_27 := make([]error, (len(r_13)+31)/32)
+		runtime.ParallelFor(len(r_13), 32, func(lo_28, hi int) {
+			ar := nbArenas.Get()
+			ar.reset()
+			defer nbArenas.Put(ar)
+			for i_29 := lo_28; i_29 < hi; i_29++ {
+				mark_30 := ar.mark()
+				i_31 := int64(i_29)
+				if i_31 < 0 || i_31 >= int64(a_5) {
+					errs_27[lo_28/32] = nbAt("std/solve:171:15", runtime.CheckIndex(i_31, a_5))
+					return
+				}
+				x_32 := a_4[int(i_31)]
+				x_33 := math.Log(x_32)
+				x_34 := eps_8 * x_33
+				row_35 := c_1[int(i_31)*c_3 : (int(i_31)+1)*c_3]
+				if c_3 != g_7 {
+					errs_27[lo_28/32] = nbErrorf("std/solve:171:41", "shape mismatch in '-': "+runtime.ShapeString([]int{g_7})+" and "+runtime.ShapeString([]int{c_3}))
+					return
+				}
+				r_36 := ar.F64(g_7)
+				g_6 = g_6[:len(r_36)]
+				row_35 = row_35[:len(r_36)]
+				for i_37 := range r_36 {
+					r_36[i_37] = ((g_6[i_37] - row_35[i_37]) / eps_8)
+				}
+				s_39 := runtime.LogSumExp(r_36)
+				x_40 := eps_8 * s_39
+				x_41 := x_34 - x_40
+				r_13[i_29] = x_41
+				ar.release(mark_30)
+			}
+		})
+		for _, err_42 := range errs_27 {
+			if err_42 != nil {
+				return nil, 0, err_42
+			}
 		}
-		x_17 := a_4[int(i_16)]
-		x_18 := math.Log(x_17)
-		x_19 := eps_8 * x_18
-		row_20 := c_1[int(i_16)*c_3 : (int(i_16)+1)*c_3]
-		if c_3 != g_7 {
-			return nil, 0, nbErrorf("std/solve:171:41", "shape mismatch in '-': "+runtime.ShapeString([]int{g_7})+" and "+runtime.ShapeString([]int{c_3}))
+	} else {
+		for i_14 := range r_13 {
+			mark_15 := ar.mark()
+			i_16 := int64(i_14)
+			if i_16 < 0 || i_16 >= int64(a_5) {
+				return nil, 0, nbAt("std/solve:171:15", runtime.CheckIndex(i_16, a_5))
+			}
+			x_17 := a_4[int(i_16)]
+			x_18 := math.Log(x_17)
+			x_19 := eps_8 * x_18
+			row_20 := c_1[int(i_16)*c_3 : (int(i_16)+1)*c_3]
+			if c_3 != g_7 {
+				return nil, 0, nbErrorf("std/solve:171:41", "shape mismatch in '-': "+runtime.ShapeString([]int{g_7})+" and "+runtime.ShapeString([]int{c_3}))
+			}
+			r_21 := ar.F64(g_7)
+			g_6 = g_6[:len(r_21)]
+			row_20 = row_20[:len(r_21)]
+			for i_22 := range r_21 {
+				r_21[i_22] = ((g_6[i_22] - row_20[i_22]) / eps_8)
+			}
+			s_24 := runtime.LogSumExp(r_21)
+			x_25 := eps_8 * s_24
+			x_26 := x_19 - x_25
+			r_13[i_14] = x_26
+			ar.release(mark_15)
 		}
-		r_21 := ar.F64(g_7)
-		g_6 = g_6[:len(r_21)]
-		row_20 = row_20[:len(r_21)]
-		for i_22 := range r_21 {
-			r_21[i_22] = ((g_6[i_22] - row_20[i_22]) / eps_8)
-		}
-		s_24 := runtime.LogSumExp(r_21)
-		x_25 := eps_8 * s_24
-		x_26 := x_19 - x_25
-		r_13[i_14] = x_26
-		ar.release(mark_15)
 	}
 	return r_13, n_11, nil
 }
@@ -1010,35 +1111,91 @@ func fn_solvesinkhorng(ar *nbArena, c_1 []float64, c_2 int, c_3 int, b_4 []float
 		return nil, 0, nbAt("std/solve:176:3", err_12)
 	}
 	r_13 := ar.F64(n_11)
-	for i_14 := range r_13 {
-		mark_15 := ar.mark()
-		i_16 := int64(i_14)
-		if i_16 < 0 || i_16 >= int64(b_5) {
-			return nil, 0, nbAt("std/solve:176:15", runtime.CheckIndex(i_16, b_5))
+	if len(r_13) >= 256 {
+		b_5 := b_5
+		b_4 := b_4
+		eps_8 := eps_8
+		size_9 := size_9
+		f_7 := f_7
+		f_6 := f_6
+		c_1 := c_1
+		c_3 := c_3
+		r_13 := r_13
+		errs_31 := make([]error, (len(r_13)+31)/32)
+		runtime.ParallelFor(len(r_13), 32, func(lo_32, hi int) {
+			ar := nbArenas.Get()
+			ar.reset()
+			defer nbArenas.Put(ar)
+			for i_33 := lo_32; i_33 < hi; i_33++ {
+				mark_34 := ar.mark()
+				i_35 := int64(i_33)
+				if i_35 < 0 || i_35 >= int64(b_5) {
+					errs_31[lo_32/32] = nbAt("std/solve:176:15", runtime.CheckIndex(i_35, b_5))
+					return
+				}
+				x_36 := b_4[int(i_35)]
+				x_37 := math.Log(x_36)
+				x_38 := eps_8 * x_37
+				n_39, err_40 := runtime.CheckSize(size_9)
+				if err_40 != nil {
+					errs_31[lo_32/32] = nbAt("std/solve:176:43", err_40)
+					return
+				}
+				if n_39 != f_7 {
+					errs_31[lo_32/32] = nbErrorf("std/solve:176:41", "shape mismatch in '-': "+runtime.ShapeString([]int{f_7})+" and "+runtime.ShapeString([]int{n_39}))
+					return
+				}
+				r_41 := ar.F64(f_7)
+				f_6 = f_6[:len(r_41)]
+				for i_42 := range r_41 {
+					i_44 := int64(i_42)
+					row_45 := c_1[int(i_44)*c_3 : (int(i_44)+1)*c_3]
+					x_46 := row_45[int(i_35)]
+					r_41[i_42] = ((f_6[i_42] - x_46) / eps_8)
+				}
+				s_47 := runtime.LogSumExp(r_41)
+				x_48 := eps_8 * s_47
+				x_49 := x_38 - x_48
+				r_13[i_33] = x_49
+				ar.release(mark_34)
+			}
+		})
+		for _, err_50 := range errs_31 {
+			if err_50 != nil {
+				return nil, 0, err_50
+			}
 		}
-		x_17 := b_4[int(i_16)]
-		x_18 := math.Log(x_17)
-		x_19 := eps_8 * x_18
-		n_20, err_21 := runtime.CheckSize(size_9)
-		if err_21 != nil {
-			return nil, 0, nbAt("std/solve:176:43", err_21)
+	} else {
+		for i_14 := range r_13 {
+			mark_15 := ar.mark()
+			i_16 := int64(i_14)
+			if i_16 < 0 || i_16 >= int64(b_5) {
+				return nil, 0, nbAt("std/solve:176:15", runtime.CheckIndex(i_16, b_5))
+			}
+			x_17 := b_4[int(i_16)]
+			x_18 := math.Log(x_17)
+			x_19 := eps_8 * x_18
+			n_20, err_21 := runtime.CheckSize(size_9)
+			if err_21 != nil {
+				return nil, 0, nbAt("std/solve:176:43", err_21)
+			}
+			if n_20 != f_7 {
+				return nil, 0, nbErrorf("std/solve:176:41", "shape mismatch in '-': "+runtime.ShapeString([]int{f_7})+" and "+runtime.ShapeString([]int{n_20}))
+			}
+			r_22 := ar.F64(f_7)
+			f_6 = f_6[:len(r_22)]
+			for i_23 := range r_22 {
+				i_25 := int64(i_23)
+				row_26 := c_1[int(i_25)*c_3 : (int(i_25)+1)*c_3]
+				x_27 := row_26[int(i_16)]
+				r_22[i_23] = ((f_6[i_23] - x_27) / eps_8)
+			}
+			s_28 := runtime.LogSumExp(r_22)
+			x_29 := eps_8 * s_28
+			x_30 := x_19 - x_29
+			r_13[i_14] = x_30
+			ar.release(mark_15)
 		}
-		if n_20 != f_7 {
-			return nil, 0, nbErrorf("std/solve:176:41", "shape mismatch in '-': "+runtime.ShapeString([]int{f_7})+" and "+runtime.ShapeString([]int{n_20}))
-		}
-		r_22 := ar.F64(f_7)
-		f_6 = f_6[:len(r_22)]
-		for i_23 := range r_22 {
-			i_25 := int64(i_23)
-			row_26 := c_1[int(i_25)*c_3 : (int(i_25)+1)*c_3]
-			x_27 := row_26[int(i_16)]
-			r_22[i_23] = ((f_6[i_23] - x_27) / eps_8)
-		}
-		s_28 := runtime.LogSumExp(r_22)
-		x_29 := eps_8 * s_28
-		x_30 := x_19 - x_29
-		r_13[i_14] = x_30
-		ar.release(mark_15)
 	}
 	return r_13, n_11, nil
 }
@@ -1056,7 +1213,7 @@ func fn_solvesinkhornF(ar *nbArena, x_1 []float64, x_2 int, p_3 []float64, p_4 i
 	}
 	n_16 := int64(r_11)
 	n_17 := int64(r_13)
-	if int64(0) < 0 || n_16 < int64(0) || n_16 > int64(x_2) {
+	if n_16 < int64(0) || n_16 > int64(x_2) {
 		return nil, 0, nbErrorf("std/solve:185:12", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, x_2))
 	}
 	n_18 := int(n_16) - int(int64(0))
@@ -1080,47 +1237,103 @@ func fn_solvesinkhornF(ar *nbArena, x_1 []float64, x_2 int, p_3 []float64, p_4 i
 	r_28 := ar.F64(n_18)
 	s_19 = s_19[:len(r_28)]
 	r_25 = r_25[:len(r_28)]
-	for i_29 := range r_28 {
-		r_28[i_29] = (s_19[i_29] - r_25[i_29])
-	}
-	n_31, err_32 := runtime.CheckSize(n_17)
-	if err_32 != nil {
-		return nil, 0, nbAt("std/solve:189:17", err_32)
-	}
-	r_33 := ar.F64(n_31)
-	for i_34 := range r_33 {
-		i_36 := int64(i_34)
-		x_37 := n_17 - int64(1)
-		x_38 := i_36 < x_37
-		var c_39 float64
-		if x_38 {
-			if i_36 < 0 || i_36 >= int64(n_20) {
-				return nil, 0, nbAt("std/solve:189:37", runtime.CheckIndex(i_36, n_20))
+	if len(r_28) >= 262144 {
+		r_28 := r_28
+		s_19 := s_19
+		r_25 := r_25
+		runtime.ParallelFor(len(r_28), 16384, func(lo_32, hi int) {
+			for i_33 := lo_32; i_33 < hi; i_33++ {
+				r_28[i_33] = (s_19[i_33] - r_25[i_33])
 			}
-			x_40 := s_21[int(i_36)]
-			if i_36 < 0 || i_36 >= int64(r_23) {
-				return nil, 0, nbAt("std/solve:189:45", runtime.CheckIndex(i_36, r_23))
-			}
-			x_41 := r_22[int(i_36)]
-			x_42 := x_40 - x_41
-			c_39 = x_42
-		} else {
-			if i_36 < 0 || i_36 >= int64(n_20) {
-				return nil, 0, nbAt("std/solve:189:55", runtime.CheckIndex(i_36, n_20))
-			}
-			x_43 := s_21[int(i_36)]
-			c_39 = x_43
+		})
+	} else {
+		for i_29 := range r_28 {
+			r_28[i_29] = (s_19[i_29] - r_25[i_29])
 		}
-		r_33[i_34] = c_39
 	}
-	n_44 := n_18 + n_31
-	c_45 := ar.F64(len(r_28) + len(r_33))
-	copy(c_45, r_28)
-	copy(c_45[len(r_28):], r_33)
-	if int64(n_44) != size_5 {
-		return nil, 0, nbErrorf("std/solve:182:3", runtime.DimMessage("the result of sinkhorn_F", "[q]f64", "q", int64(n_44), size_5))
+	n_35, err_36 := runtime.CheckSize(n_17)
+	if err_36 != nil {
+		return nil, 0, nbAt("std/solve:189:17", err_36)
 	}
-	return c_45, n_44, nil
+	r_37 := ar.F64(n_35)
+	if len(r_37) >= 262144 {
+		n_17 := n_17
+		n_20 := n_20
+		s_21 := s_21
+		r_23 := r_23
+		r_22 := r_22
+		r_37 := r_37
+		errs_48 := make([]error, (len(r_37)+16383)/16384)
+		runtime.ParallelFor(len(r_37), 16384, func(lo_49, hi int) {
+			for i_50 := lo_49; i_50 < hi; i_50++ {
+				i_52 := int64(i_50)
+				x_53 := n_17 - int64(1)
+				x_54 := i_52 < x_53
+				var c_55 float64
+				if x_54 {
+					if i_52 < 0 || i_52 >= int64(n_20) {
+						errs_48[lo_49/16384] = nbAt("std/solve:189:37", runtime.CheckIndex(i_52, n_20))
+						return
+					}
+					x_56 := s_21[int(i_52)]
+					if i_52 < 0 || i_52 >= int64(r_23) {
+						errs_48[lo_49/16384] = nbAt("std/solve:189:45", runtime.CheckIndex(i_52, r_23))
+						return
+					}
+					x_57 := r_22[int(i_52)]
+					x_58 := x_56 - x_57
+					c_55 = x_58
+				} else {
+					if i_52 < 0 || i_52 >= int64(n_20) {
+						errs_48[lo_49/16384] = nbAt("std/solve:189:55", runtime.CheckIndex(i_52, n_20))
+						return
+					}
+					x_59 := s_21[int(i_52)]
+					c_55 = x_59
+				}
+				r_37[i_50] = c_55
+			}
+		})
+		for _, err_60 := range errs_48 {
+			if err_60 != nil {
+				return nil, 0, err_60
+			}
+		}
+	} else {
+		for i_38 := range r_37 {
+			i_40 := int64(i_38)
+			x_41 := n_17 - int64(1)
+			x_42 := i_40 < x_41
+			var c_43 float64
+			if x_42 {
+				if i_40 < 0 || i_40 >= int64(n_20) {
+					return nil, 0, nbAt("std/solve:189:37", runtime.CheckIndex(i_40, n_20))
+				}
+				x_44 := s_21[int(i_40)]
+				if i_40 < 0 || i_40 >= int64(r_23) {
+					return nil, 0, nbAt("std/solve:189:45", runtime.CheckIndex(i_40, r_23))
+				}
+				x_45 := r_22[int(i_40)]
+				x_46 := x_44 - x_45
+				c_43 = x_46
+			} else {
+				if i_40 < 0 || i_40 >= int64(n_20) {
+					return nil, 0, nbAt("std/solve:189:55", runtime.CheckIndex(i_40, n_20))
+				}
+				x_47 := s_21[int(i_40)]
+				c_43 = x_47
+			}
+			r_37[i_38] = c_43
+		}
+	}
+	n_61 := n_18 + n_35
+	c_62 := ar.F64(len(r_28) + len(r_37))
+	copy(c_62, r_28)
+	copy(c_62[len(r_28):], r_37)
+	if int64(n_61) != size_5 {
+		return nil, 0, nbErrorf("std/solve:182:3", runtime.DimMessage("the result of sinkhorn_F", "[q]f64", "q", int64(n_61), size_5))
+	}
+	return c_62, n_61, nil
 }
 
 // fn_solvesinkhornpotentials is def solve.sinkhorn_potentials (std/solve:195:5).
@@ -1186,19 +1399,41 @@ func fn_solvesinkhornpotentials(ar *nbArena, p_1 []float64, p_2 int) ([]float64,
 	x_50 := state_23[int(x_49)]
 	r_51 := ar.F64(state_22)
 	state_21 = state_21[:len(r_51)]
-	for i_52 := range r_51 {
-		r_51[i_52] = (state_21[i_52] + x_50)
+	if len(r_51) >= 262144 {
+		r_51 := r_51
+		state_21 := state_21
+		x_50 := x_50
+		runtime.ParallelFor(len(r_51), 16384, func(lo_55, hi int) {
+			for i_56 := lo_55; i_56 < hi; i_56++ {
+				r_51[i_56] = (state_21[i_56] + x_50)
+			}
+		})
+	} else {
+		for i_52 := range r_51 {
+			r_51[i_52] = (state_21[i_52] + x_50)
+		}
 	}
-	r_54 := ar.F64(state_24)
-	state_23 = state_23[:len(r_54)]
-	for i_55 := range r_54 {
-		r_54[i_55] = (state_23[i_55] - x_50)
+	r_58 := ar.F64(state_24)
+	state_23 = state_23[:len(r_58)]
+	if len(r_58) >= 262144 {
+		r_58 := r_58
+		state_23 := state_23
+		x_50 := x_50
+		runtime.ParallelFor(len(r_58), 16384, func(lo_62, hi int) {
+			for i_63 := lo_62; i_63 < hi; i_63++ {
+				r_58[i_63] = (state_23[i_63] - x_50)
+			}
+		})
+	} else {
+		for i_59 := range r_58 {
+			r_58[i_59] = (state_23[i_59] - x_50)
+		}
 	}
-	n_57 := state_22 + state_24
-	c_58 := ar.F64(len(r_51) + len(r_54))
-	copy(c_58, r_51)
-	copy(c_58[len(r_51):], r_54)
-	return c_58, n_57, nil
+	n_65 := state_22 + state_24
+	c_66 := ar.F64(len(r_51) + len(r_58))
+	copy(c_66, r_51)
+	copy(c_66[len(r_51):], r_58)
+	return c_66, n_65, nil
 }
 
 // fn_solvesinkhorn is def solve.sinkhorn (std/solve:221:5).
@@ -1286,24 +1521,64 @@ func fn_solvesinkhorn(ar *nbArena, c_1 []float64, c_2 int, c_3 int, a_4 []float6
 			return nil, 0, 0, nbErrorf("std/solve:227:6", "build: element "+strconv.Itoa(i_40)+" has shape "+runtime.ShapeString([]int{n_43})+", element 0 has shape "+runtime.ShapeString([]int{d_38}))
 		}
 		row_47 := a_37[i_40*rs_39 : (i_40+1)*rs_39]
-		for i_48 := range row_47 {
-			i_50 := int64(i_48)
-			if i_42 < 0 || i_42 >= int64(r_33) {
-				return nil, 0, 0, nbAt("std/solve:227:16", runtime.CheckIndex(i_42, r_33))
+		if len(row_47) >= 262144 {
+			i_42 := i_42
+			r_33 := r_33
+			r_32 := r_32
+			size_10 := size_10
+			c_1 := c_1
+			c_3 := c_3
+			eps_8 := eps_8
+			row_47 := row_47
+			errs_60 := make([]error, (len(row_47)+16383)/16384)
+			runtime.ParallelFor(len(row_47), 16384, func(lo_61, hi int) {
+				for i_62 := lo_61; i_62 < hi; i_62++ {
+					i_64 := int64(i_62)
+					if i_42 < 0 || i_42 >= int64(r_33) {
+						errs_60[lo_61/16384] = nbAt("std/solve:227:16", runtime.CheckIndex(i_42, r_33))
+						return
+					}
+					x_65 := r_32[int(i_42)]
+					x_66 := size_10 + i_64
+					if x_66 < 0 || x_66 >= int64(r_33) {
+						errs_60[lo_61/16384] = nbAt("std/solve:227:25", runtime.CheckIndex(x_66, r_33))
+						return
+					}
+					x_67 := r_32[int(x_66)]
+					x_68 := x_65 + x_67
+					row_69 := c_1[int(i_42)*c_3 : (int(i_42)+1)*c_3]
+					x_70 := row_69[int(i_64)]
+					x_71 := x_68 - x_70
+					x_72 := x_71 / eps_8
+					x_73 := math.Exp(x_72)
+					row_47[i_62] = x_73
+				}
+			})
+			for _, err_74 := range errs_60 {
+				if err_74 != nil {
+					return nil, 0, 0, err_74
+				}
 			}
-			x_51 := r_32[int(i_42)]
-			x_52 := size_10 + i_50
-			if x_52 < 0 || x_52 >= int64(r_33) {
-				return nil, 0, 0, nbAt("std/solve:227:25", runtime.CheckIndex(x_52, r_33))
+		} else {
+			for i_48 := range row_47 {
+				i_50 := int64(i_48)
+				if i_42 < 0 || i_42 >= int64(r_33) {
+					return nil, 0, 0, nbAt("std/solve:227:16", runtime.CheckIndex(i_42, r_33))
+				}
+				x_51 := r_32[int(i_42)]
+				x_52 := size_10 + i_50
+				if x_52 < 0 || x_52 >= int64(r_33) {
+					return nil, 0, 0, nbAt("std/solve:227:25", runtime.CheckIndex(x_52, r_33))
+				}
+				x_53 := r_32[int(x_52)]
+				x_54 := x_51 + x_53
+				row_55 := c_1[int(i_42)*c_3 : (int(i_42)+1)*c_3]
+				x_56 := row_55[int(i_50)]
+				x_57 := x_54 - x_56
+				x_58 := x_57 / eps_8
+				x_59 := math.Exp(x_58)
+				row_47[i_48] = x_59
 			}
-			x_53 := r_32[int(x_52)]
-			x_54 := x_51 + x_53
-			row_55 := c_1[int(i_42)*c_3 : (int(i_42)+1)*c_3]
-			x_56 := row_55[int(i_50)]
-			x_57 := x_54 - x_56
-			x_58 := x_57 / eps_8
-			x_59 := math.Exp(x_58)
-			row_47[i_48] = x_59
 		}
 		if i_40 > 0 {
 			ar.release(mark_41)
@@ -1438,308 +1713,324 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 			return nil, 0, 0, nbErrorf("std/solve:296:12", "build: element "+strconv.Itoa(i_51)+" has shape "+runtime.ShapeString([]int{n_54})+", element 0 has shape "+runtime.ShapeString([]int{d_49}))
 		}
 		row_58 := a_48[i_51*rs_50 : (i_51+1)*rs_50]
-		for i_59 := range row_58 {
-			i_61 := int64(i_59)
-			x_62 := i_53 + int64(1)
-			x_63 := i_61 + int64(1)
-			x_64 := x_62 * x_63
-			x_65 := float64(x_64)
-			x_66 := math.Cos(x_65)
-			row_58[i_59] = x_66
+		if len(row_58) >= 262144 {
+			i_53 := i_53
+			row_58 := row_58
+			runtime.ParallelFor(len(row_58), 16384, func(lo_68, hi int) {
+				for i_69 := lo_68; i_69 < hi; i_69++ {
+					i_71 := int64(i_69)
+					x_72 := i_53 + int64(1)
+					x_73 := i_71 + int64(1)
+					x_74 := x_72 * x_73
+					x_75 := float64(x_74)
+					x_76 := math.Cos(x_75)
+					row_58[i_69] = x_76
+				}
+			})
+		} else {
+			for i_59 := range row_58 {
+				i_61 := int64(i_59)
+				x_62 := i_53 + int64(1)
+				x_63 := i_61 + int64(1)
+				x_64 := x_62 * x_63
+				x_65 := float64(x_64)
+				x_66 := math.Cos(x_65)
+				row_58[i_59] = x_66
+			}
 		}
 		if i_51 > 0 {
 			ar.release(mark_52)
 		}
 	}
-	var state_67 []float64
-	var state_68 int
-	var state_69 int
-	var state_70 []float64
-	var state_71 int
-	var state_72 int
-	state_67, state_68, state_69, state_70, state_71, state_72 = a_35, n_33, d_36, a_48, n_46, d_49
-	x_180 := iters_8 >= int64(0)
-	if !x_180 {
+	var state_77 []float64
+	var state_78 int
+	var state_79 int
+	var state_80 []float64
+	var state_81 int
+	var state_82 int
+	state_77, state_78, state_79, state_80, state_81, state_82 = a_35, n_33, d_36, a_48, n_46, d_49
+	x_190 := iters_8 >= int64(0)
+	if !x_190 {
 		return nil, 0, 0, nbErrorf("std/solve:295:15", "solve.complete: argument 4 (iters) must be non-negative")
 	}
-	for t_181 := int64(0); t_181 < iters_8; t_181++ {
-		mark_182 := ar.mark()
+	for t_191 := int64(0); t_191 < iters_8; t_191++ {
+		mark_192 := ar.mark()
 		if mm_2 != mask_5 {
 			return nil, 0, 0, nbErrorf("std/solve:298:5", fmt.Sprintf("map: sizes %d and %d differ", mask_5, mm_2))
 		}
-		var a_183 []float64
-		var d_184 int = 0
-		var rs_185 int = 0
-		for i_186 := 0; i_186 < mask_5; i_186++ {
-			mark_187 := ar.mark()
-			row_188 := mask_4[i_186*mask_6 : (i_186+1)*mask_6]
-			row_189 := mm_1[i_186*mm_3 : (i_186+1)*mm_3]
-			t_190 := ar.F64(len(state_70))
-			for i_191 := 0; i_191 < state_71; i_191++ {
-				for j_192 := 0; j_192 < state_72; j_192++ {
-					t_190[j_192*state_71+i_191] = state_70[i_191*state_72+j_192]
+		var a_193 []float64
+		var d_194 int = 0
+		var rs_195 int = 0
+		for i_196 := 0; i_196 < mask_5; i_196++ {
+			mark_197 := ar.mark()
+			row_198 := mask_4[i_196*mask_6 : (i_196+1)*mask_6]
+			row_199 := mm_1[i_196*mm_3 : (i_196+1)*mm_3]
+			t_200 := ar.F64(len(state_80))
+			for i_201 := 0; i_201 < state_81; i_201++ {
+				for j_202 := 0; j_202 < state_82; j_202++ {
+					t_200[j_202*state_81+i_201] = state_80[i_201*state_82+j_202]
 				}
 			}
-			n_193 := int64(state_72)
-			n_194, err_195 := runtime.CheckSize(n_193)
-			if err_195 != nil {
-				return nil, 0, 0, nbAt("std/solve:299:15", err_195)
+			n_203 := int64(state_82)
+			n_204, err_205 := runtime.CheckSize(n_203)
+			if err_205 != nil {
+				return nil, 0, 0, nbAt("std/solve:299:15", err_205)
 			}
-			var a_196 []float64
-			var d_197 int = 0
-			var rs_198 int = 0
-			for i_199 := 0; i_199 < n_194; i_199++ {
-				mark_200 := ar.mark()
-				i_201 := int64(i_199)
-				row_202 := t_190[int(i_201)*state_71 : (int(i_201)+1)*state_71]
-				if mask_6 != state_71 {
-					return nil, 0, 0, nbErrorf("std/solve:299:22", "shape mismatch in '*': "+runtime.ShapeString([]int{state_71})+" and "+runtime.ShapeString([]int{mask_6}))
+			var a_206 []float64
+			var d_207 int = 0
+			var rs_208 int = 0
+			for i_209 := 0; i_209 < n_204; i_209++ {
+				mark_210 := ar.mark()
+				i_211 := int64(i_209)
+				row_212 := t_200[int(i_211)*state_81 : (int(i_211)+1)*state_81]
+				if mask_6 != state_81 {
+					return nil, 0, 0, nbErrorf("std/solve:299:22", "shape mismatch in '*': "+runtime.ShapeString([]int{state_81})+" and "+runtime.ShapeString([]int{mask_6}))
 				}
-				if i_199 == 0 {
-					d_197 = state_71
-					rs_198 = d_197
-					tot_203, err_204 := runtime.MulSize(n_194, rs_198)
-					if err_204 != nil {
-						return nil, 0, 0, nbAt("std/solve:299:15", err_204)
+				if i_209 == 0 {
+					d_207 = state_81
+					rs_208 = d_207
+					tot_213, err_214 := runtime.MulSize(n_204, rs_208)
+					if err_214 != nil {
+						return nil, 0, 0, nbAt("std/solve:299:15", err_214)
 					}
-					a_196 = ar.F64(tot_203)
-				} else if state_71 != d_197 {
-					return nil, 0, 0, nbErrorf("std/solve:299:15", "build: element "+strconv.Itoa(i_199)+" has shape "+runtime.ShapeString([]int{state_71})+", element 0 has shape "+runtime.ShapeString([]int{d_197}))
+					a_206 = ar.F64(tot_213)
+				} else if state_81 != d_207 {
+					return nil, 0, 0, nbErrorf("std/solve:299:15", "build: element "+strconv.Itoa(i_209)+" has shape "+runtime.ShapeString([]int{state_81})+", element 0 has shape "+runtime.ShapeString([]int{d_207}))
 				}
-				row_205 := a_196[i_199*rs_198 : (i_199+1)*rs_198]
-				row_202 = row_202[:len(row_205)]
-				row_188 = row_188[:len(row_205)]
-				for i_206 := range row_205 {
-					row_205[i_206] = (row_202[i_206] * row_188[i_206])
+				row_215 := a_206[i_209*rs_208 : (i_209+1)*rs_208]
+				row_212 = row_212[:len(row_215)]
+				row_198 = row_198[:len(row_215)]
+				for i_216 := range row_215 {
+					row_215[i_216] = (row_212[i_216] * row_198[i_216])
 				}
-				if i_199 > 0 {
-					ar.release(mark_200)
+				if i_209 > 0 {
+					ar.release(mark_210)
 				}
 			}
-			if state_71 != d_197 {
-				return nil, 0, 0, nbErrorf("std/solve:300:45", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_194, d_197})+" @ "+runtime.ShapeString([]int{state_71, state_72}))
+			if state_81 != d_207 {
+				return nil, 0, 0, nbErrorf("std/solve:300:45", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_204, d_207})+" @ "+runtime.ShapeString([]int{state_81, state_82}))
 			}
-			tot_208, err_209 := runtime.MulSize(n_194, state_72)
-			if err_209 != nil {
-				return nil, 0, 0, nbAt("std/solve:300:45", err_209)
+			tot_218, err_219 := runtime.MulSize(n_204, state_82)
+			if err_219 != nil {
+				return nil, 0, 0, nbAt("std/solve:300:45", err_219)
 			}
-			a_210 := ar.F64(tot_208)
-			runtime.Gemm(false, false, n_194, state_72, d_197, 1, a_196, state_70, 0, a_210)
-			r_211, r_212, r_213, err_214 := fn_linalgcholreg(ar, a_210, n_194, state_72)
-			if err_214 != nil {
-				return nil, 0, 0, nbFrame(err_214, "linalg.chol_reg", "std/linalg:51:5", "std/solve:300:26")
+			a_220 := ar.F64(tot_218)
+			runtime.Gemm(false, false, n_204, state_82, d_207, 1, a_206, state_80, 0, a_220)
+			r_221, r_222, r_223, err_224 := fn_linalgcholreg(ar, a_220, n_204, state_82)
+			if err_224 != nil {
+				return nil, 0, 0, nbFrame(err_224, "linalg.chol_reg", "std/linalg:51:5", "std/solve:300:26")
 			}
-			if mm_3 != d_197 {
-				return nil, 0, 0, nbErrorf("std/solve:300:54", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_194, d_197})+" @ "+runtime.ShapeString([]int{mm_3}))
+			if mm_3 != d_207 {
+				return nil, 0, 0, nbErrorf("std/solve:300:54", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_204, d_207})+" @ "+runtime.ShapeString([]int{mm_3}))
 			}
-			a_215 := ar.F64(n_194)
-			if d_197 <= 32 {
-				row_189 = row_189[:d_197]
-				for r_216 := range a_215 {
-					row_217 := a_196[r_216*d_197 : (r_216+1)*d_197]
-					s_218 := 0.0
-					for c_219, v_220 := range row_217 {
-						s_218 += v_220 * row_189[c_219]
+			a_225 := ar.F64(n_204)
+			if d_207 <= 32 {
+				row_199 = row_199[:d_207]
+				for r_226 := range a_225 {
+					row_227 := a_206[r_226*d_207 : (r_226+1)*d_207]
+					s_228 := 0.0
+					for c_229, v_230 := range row_227 {
+						s_228 += v_230 * row_199[c_229]
 					}
-					a_215[r_216] = s_218
+					a_225[r_226] = s_228
 				}
 			} else {
-				runtime.Gemv(false, n_194, d_197, 1, a_196, row_189, 0, a_215)
+				runtime.Gemv(false, n_204, d_207, 1, a_206, row_199, 0, a_225)
 			}
-			r_221, r_222, err_223 := fn_linalgchosolve(ar, r_211, r_212, r_213, a_215, n_194)
-			if err_223 != nil {
-				return nil, 0, 0, nbFrame(err_223, "linalg.cho_solve", "std/linalg:38:5", "std/solve:300:9")
+			r_231, r_232, err_233 := fn_linalgchosolve(ar, r_221, r_222, r_223, a_225, n_204)
+			if err_233 != nil {
+				return nil, 0, 0, nbFrame(err_233, "linalg.cho_solve", "std/linalg:38:5", "std/solve:300:9")
 			}
-			if i_186 == 0 {
-				d_184 = r_222
-				rs_185 = d_184
-				tot_224, err_225 := runtime.MulSize(mask_5, rs_185)
-				if err_225 != nil {
-					return nil, 0, 0, nbAt("std/solve:298:5", err_225)
+			if i_196 == 0 {
+				d_194 = r_232
+				rs_195 = d_194
+				tot_234, err_235 := runtime.MulSize(mask_5, rs_195)
+				if err_235 != nil {
+					return nil, 0, 0, nbAt("std/solve:298:5", err_235)
 				}
-				a_183 = ar.F64(tot_224)
-			} else if r_222 != d_184 {
-				return nil, 0, 0, nbErrorf("std/solve:298:5", "map: element "+strconv.Itoa(i_186)+" has shape "+runtime.ShapeString([]int{r_222})+", element 0 has shape "+runtime.ShapeString([]int{d_184}))
+				a_193 = ar.F64(tot_234)
+			} else if r_232 != d_194 {
+				return nil, 0, 0, nbErrorf("std/solve:298:5", "map: element "+strconv.Itoa(i_196)+" has shape "+runtime.ShapeString([]int{r_232})+", element 0 has shape "+runtime.ShapeString([]int{d_194}))
 			}
-			copy(a_183[i_186*rs_185:(i_186+1)*rs_185], r_221)
-			if i_186 > 0 {
-				ar.release(mark_187)
-			}
-		}
-		t_226 := ar.F64(len(mask_4))
-		for i_227 := 0; i_227 < mask_5; i_227++ {
-			for j_228 := 0; j_228 < mask_6; j_228++ {
-				t_226[j_228*mask_5+i_227] = mask_4[i_227*mask_6+j_228]
+			copy(a_193[i_196*rs_195:(i_196+1)*rs_195], r_231)
+			if i_196 > 0 {
+				ar.release(mark_197)
 			}
 		}
-		t_229 := ar.F64(len(mm_1))
-		for i_230 := 0; i_230 < mm_2; i_230++ {
-			for j_231 := 0; j_231 < mm_3; j_231++ {
-				t_229[j_231*mm_2+i_230] = mm_1[i_230*mm_3+j_231]
+		t_236 := ar.F64(len(mask_4))
+		for i_237 := 0; i_237 < mask_5; i_237++ {
+			for j_238 := 0; j_238 < mask_6; j_238++ {
+				t_236[j_238*mask_5+i_237] = mask_4[i_237*mask_6+j_238]
+			}
+		}
+		t_239 := ar.F64(len(mm_1))
+		for i_240 := 0; i_240 < mm_2; i_240++ {
+			for j_241 := 0; j_241 < mm_3; j_241++ {
+				t_239[j_241*mm_2+i_240] = mm_1[i_240*mm_3+j_241]
 			}
 		}
 		if mm_3 != mask_6 {
 			return nil, 0, 0, nbErrorf("std/solve:298:5", fmt.Sprintf("map: sizes %d and %d differ", mask_6, mm_3))
 		}
-		var a_232 []float64
-		var d_233 int = 0
-		var rs_234 int = 0
-		for i_235 := 0; i_235 < mask_6; i_235++ {
-			mark_236 := ar.mark()
-			row_237 := t_226[i_235*mask_5 : (i_235+1)*mask_5]
-			row_238 := t_229[i_235*mm_2 : (i_235+1)*mm_2]
-			t_239 := ar.F64(len(a_183))
-			for i_240 := 0; i_240 < mask_5; i_240++ {
-				for j_241 := 0; j_241 < d_184; j_241++ {
-					t_239[j_241*mask_5+i_240] = a_183[i_240*d_184+j_241]
+		var a_242 []float64
+		var d_243 int = 0
+		var rs_244 int = 0
+		for i_245 := 0; i_245 < mask_6; i_245++ {
+			mark_246 := ar.mark()
+			row_247 := t_236[i_245*mask_5 : (i_245+1)*mask_5]
+			row_248 := t_239[i_245*mm_2 : (i_245+1)*mm_2]
+			t_249 := ar.F64(len(a_193))
+			for i_250 := 0; i_250 < mask_5; i_250++ {
+				for j_251 := 0; j_251 < d_194; j_251++ {
+					t_249[j_251*mask_5+i_250] = a_193[i_250*d_194+j_251]
 				}
 			}
-			n_242 := int64(d_184)
-			n_243, err_244 := runtime.CheckSize(n_242)
-			if err_244 != nil {
-				return nil, 0, 0, nbAt("std/solve:299:15", err_244)
+			n_252 := int64(d_194)
+			n_253, err_254 := runtime.CheckSize(n_252)
+			if err_254 != nil {
+				return nil, 0, 0, nbAt("std/solve:299:15", err_254)
 			}
-			var a_245 []float64
-			var d_246 int = 0
-			var rs_247 int = 0
-			for i_248 := 0; i_248 < n_243; i_248++ {
-				mark_249 := ar.mark()
-				i_250 := int64(i_248)
-				row_251 := t_239[int(i_250)*mask_5 : (int(i_250)+1)*mask_5]
-				if i_248 == 0 {
-					d_246 = mask_5
-					rs_247 = d_246
-					tot_252, err_253 := runtime.MulSize(n_243, rs_247)
-					if err_253 != nil {
-						return nil, 0, 0, nbAt("std/solve:299:15", err_253)
+			var a_255 []float64
+			var d_256 int = 0
+			var rs_257 int = 0
+			for i_258 := 0; i_258 < n_253; i_258++ {
+				mark_259 := ar.mark()
+				i_260 := int64(i_258)
+				row_261 := t_249[int(i_260)*mask_5 : (int(i_260)+1)*mask_5]
+				if i_258 == 0 {
+					d_256 = mask_5
+					rs_257 = d_256
+					tot_262, err_263 := runtime.MulSize(n_253, rs_257)
+					if err_263 != nil {
+						return nil, 0, 0, nbAt("std/solve:299:15", err_263)
 					}
-					a_245 = ar.F64(tot_252)
-				} else if mask_5 != d_246 {
-					return nil, 0, 0, nbErrorf("std/solve:299:15", "build: element "+strconv.Itoa(i_248)+" has shape "+runtime.ShapeString([]int{mask_5})+", element 0 has shape "+runtime.ShapeString([]int{d_246}))
+					a_255 = ar.F64(tot_262)
+				} else if mask_5 != d_256 {
+					return nil, 0, 0, nbErrorf("std/solve:299:15", "build: element "+strconv.Itoa(i_258)+" has shape "+runtime.ShapeString([]int{mask_5})+", element 0 has shape "+runtime.ShapeString([]int{d_256}))
 				}
-				row_254 := a_245[i_248*rs_247 : (i_248+1)*rs_247]
-				row_251 = row_251[:len(row_254)]
-				row_237 = row_237[:len(row_254)]
-				for i_255 := range row_254 {
-					row_254[i_255] = (row_251[i_255] * row_237[i_255])
+				row_264 := a_255[i_258*rs_257 : (i_258+1)*rs_257]
+				row_261 = row_261[:len(row_264)]
+				row_247 = row_247[:len(row_264)]
+				for i_265 := range row_264 {
+					row_264[i_265] = (row_261[i_265] * row_247[i_265])
 				}
-				if i_248 > 0 {
-					ar.release(mark_249)
+				if i_258 > 0 {
+					ar.release(mark_259)
 				}
 			}
-			if mask_5 != d_246 {
-				return nil, 0, 0, nbErrorf("std/solve:300:45", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_243, d_246})+" @ "+runtime.ShapeString([]int{mask_5, d_184}))
+			if mask_5 != d_256 {
+				return nil, 0, 0, nbErrorf("std/solve:300:45", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_253, d_256})+" @ "+runtime.ShapeString([]int{mask_5, d_194}))
 			}
-			tot_257, err_258 := runtime.MulSize(n_243, d_184)
-			if err_258 != nil {
-				return nil, 0, 0, nbAt("std/solve:300:45", err_258)
+			tot_267, err_268 := runtime.MulSize(n_253, d_194)
+			if err_268 != nil {
+				return nil, 0, 0, nbAt("std/solve:300:45", err_268)
 			}
-			a_259 := ar.F64(tot_257)
-			runtime.Gemm(false, false, n_243, d_184, d_246, 1, a_245, a_183, 0, a_259)
-			r_260, r_261, r_262, err_263 := fn_linalgcholreg(ar, a_259, n_243, d_184)
-			if err_263 != nil {
-				return nil, 0, 0, nbFrame(err_263, "linalg.chol_reg", "std/linalg:51:5", "std/solve:300:26")
+			a_269 := ar.F64(tot_267)
+			runtime.Gemm(false, false, n_253, d_194, d_256, 1, a_255, a_193, 0, a_269)
+			r_270, r_271, r_272, err_273 := fn_linalgcholreg(ar, a_269, n_253, d_194)
+			if err_273 != nil {
+				return nil, 0, 0, nbFrame(err_273, "linalg.chol_reg", "std/linalg:51:5", "std/solve:300:26")
 			}
-			if mm_2 != d_246 {
-				return nil, 0, 0, nbErrorf("std/solve:300:54", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_243, d_246})+" @ "+runtime.ShapeString([]int{mm_2}))
+			if mm_2 != d_256 {
+				return nil, 0, 0, nbErrorf("std/solve:300:54", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_253, d_256})+" @ "+runtime.ShapeString([]int{mm_2}))
 			}
-			a_264 := ar.F64(n_243)
-			if d_246 <= 32 {
-				row_238 = row_238[:d_246]
-				for r_265 := range a_264 {
-					row_266 := a_245[r_265*d_246 : (r_265+1)*d_246]
-					s_267 := 0.0
-					for c_268, v_269 := range row_266 {
-						s_267 += v_269 * row_238[c_268]
+			a_274 := ar.F64(n_253)
+			if d_256 <= 32 {
+				row_248 = row_248[:d_256]
+				for r_275 := range a_274 {
+					row_276 := a_255[r_275*d_256 : (r_275+1)*d_256]
+					s_277 := 0.0
+					for c_278, v_279 := range row_276 {
+						s_277 += v_279 * row_248[c_278]
 					}
-					a_264[r_265] = s_267
+					a_274[r_275] = s_277
 				}
 			} else {
-				runtime.Gemv(false, n_243, d_246, 1, a_245, row_238, 0, a_264)
+				runtime.Gemv(false, n_253, d_256, 1, a_255, row_248, 0, a_274)
 			}
-			r_270, r_271, err_272 := fn_linalgchosolve(ar, r_260, r_261, r_262, a_264, n_243)
-			if err_272 != nil {
-				return nil, 0, 0, nbFrame(err_272, "linalg.cho_solve", "std/linalg:38:5", "std/solve:300:9")
+			r_280, r_281, err_282 := fn_linalgchosolve(ar, r_270, r_271, r_272, a_274, n_253)
+			if err_282 != nil {
+				return nil, 0, 0, nbFrame(err_282, "linalg.cho_solve", "std/linalg:38:5", "std/solve:300:9")
 			}
-			if i_235 == 0 {
-				d_233 = r_271
-				rs_234 = d_233
-				tot_273, err_274 := runtime.MulSize(mask_6, rs_234)
-				if err_274 != nil {
-					return nil, 0, 0, nbAt("std/solve:298:5", err_274)
+			if i_245 == 0 {
+				d_243 = r_281
+				rs_244 = d_243
+				tot_283, err_284 := runtime.MulSize(mask_6, rs_244)
+				if err_284 != nil {
+					return nil, 0, 0, nbAt("std/solve:298:5", err_284)
 				}
-				a_232 = ar.F64(tot_273)
-			} else if r_271 != d_233 {
-				return nil, 0, 0, nbErrorf("std/solve:298:5", "map: element "+strconv.Itoa(i_235)+" has shape "+runtime.ShapeString([]int{r_271})+", element 0 has shape "+runtime.ShapeString([]int{d_233}))
+				a_242 = ar.F64(tot_283)
+			} else if r_281 != d_243 {
+				return nil, 0, 0, nbErrorf("std/solve:298:5", "map: element "+strconv.Itoa(i_245)+" has shape "+runtime.ShapeString([]int{r_281})+", element 0 has shape "+runtime.ShapeString([]int{d_243}))
 			}
-			copy(a_232[i_235*rs_234:(i_235+1)*rs_234], r_270)
-			if i_235 > 0 {
-				ar.release(mark_236)
-			}
-		}
-		t_275 := ar.F64(len(a_232))
-		for i_276 := 0; i_276 < mask_6; i_276++ {
-			for j_277 := 0; j_277 < d_233; j_277++ {
-				t_275[j_277*mask_6+i_276] = a_232[i_276*d_233+j_277]
+			copy(a_242[i_245*rs_244:(i_245+1)*rs_244], r_280)
+			if i_245 > 0 {
+				ar.release(mark_246)
 			}
 		}
-		if d_233 != d_184 {
-			return nil, 0, 0, nbErrorf("std/solve:306:39", "'@': inner sizes differ: "+runtime.ShapeString([]int{mask_5, d_184})+" @ "+runtime.ShapeString([]int{d_233, mask_6}))
+		t_285 := ar.F64(len(a_242))
+		for i_286 := 0; i_286 < mask_6; i_286++ {
+			for j_287 := 0; j_287 < d_243; j_287++ {
+				t_285[j_287*mask_6+i_286] = a_242[i_286*d_243+j_287]
+			}
 		}
-		tot_278, err_279 := runtime.MulSize(mask_5, mask_6)
-		if err_279 != nil {
-			return nil, 0, 0, nbAt("std/solve:306:39", err_279)
+		if d_243 != d_194 {
+			return nil, 0, 0, nbErrorf("std/solve:306:39", "'@': inner sizes differ: "+runtime.ShapeString([]int{mask_5, d_194})+" @ "+runtime.ShapeString([]int{d_243, mask_6}))
 		}
-		a_280 := ar.F64(tot_278)
-		runtime.Gemm(false, false, mask_5, mask_6, d_184, 1, a_183, t_275, 0, a_280)
+		tot_288, err_289 := runtime.MulSize(mask_5, mask_6)
+		if err_289 != nil {
+			return nil, 0, 0, nbAt("std/solve:306:39", err_289)
+		}
+		a_290 := ar.F64(tot_288)
+		runtime.Gemm(false, false, mask_5, mask_6, d_194, 1, a_193, t_285, 0, a_290)
 		if mm_2 != mask_5 || mm_3 != mask_6 {
 			return nil, 0, 0, nbErrorf("std/solve:306:55", "shape mismatch in '-': "+runtime.ShapeString([]int{mask_5, mask_6})+" and "+runtime.ShapeString([]int{mm_2, mm_3}))
 		}
-		n_281 := mask_5 * mask_6
-		r_282 := ar.F64(n_281)
-		mask_4 = mask_4[:len(r_282)]
-		a_280 = a_280[:len(r_282)]
-		mm_1 = mm_1[:len(r_282)]
-		for i_283 := range r_282 {
-			r_282[i_283] = (mask_4[i_283] * (a_280[i_283] - mm_1[i_283]))
+		n_291 := mask_5 * mask_6
+		r_292 := ar.F64(n_291)
+		mask_4 = mask_4[:len(r_292)]
+		a_290 = a_290[:len(r_292)]
+		mm_1 = mm_1[:len(r_292)]
+		for i_293 := range r_292 {
+			r_292[i_293] = (mask_4[i_293] * (a_290[i_293] - mm_1[i_293]))
 		}
-		n_285 := mask_5 * mask_6
-		_ = n_285
-		s_286 := runtime.Norm2(r_282)
-		_ = s_286
+		n_295 := mask_5 * mask_6
+		_ = n_295
+		s_296 := runtime.Norm2(r_292)
+		_ = s_296
 		if int64(mask_5) != size_9 {
 			return nil, 0, 0, nbErrorf("std/solve:302:5", runtime.DimMessage("field 0 of the loop state", "[m][?]f64", "m", int64(mask_5), size_9))
 		}
-		n_287 := int64(state_69)
-		if int64(d_184) != n_287 {
-			return nil, 0, 0, nbErrorf("std/solve:302:5", runtime.DimMessage("dimension 2 of field 0 of the loop state", "[m][?]f64", "", int64(d_184), n_287))
+		n_297 := int64(state_79)
+		if int64(d_194) != n_297 {
+			return nil, 0, 0, nbErrorf("std/solve:302:5", runtime.DimMessage("dimension 2 of field 0 of the loop state", "[m][?]f64", "", int64(d_194), n_297))
 		}
 		if int64(mask_6) != size_10 {
 			return nil, 0, 0, nbErrorf("std/solve:302:5", runtime.DimMessage("field 1 of the loop state", "[n][?]f64", "n", int64(mask_6), size_10))
 		}
-		n_288 := int64(state_72)
-		if int64(d_233) != n_288 {
-			return nil, 0, 0, nbErrorf("std/solve:302:5", runtime.DimMessage("dimension 2 of field 1 of the loop state", "[n][?]f64", "", int64(d_233), n_288))
+		n_298 := int64(state_82)
+		if int64(d_243) != n_298 {
+			return nil, 0, 0, nbErrorf("std/solve:302:5", runtime.DimMessage("dimension 2 of field 1 of the loop state", "[n][?]f64", "", int64(d_243), n_298))
 		}
-		state_67, state_68, state_69, state_70, state_71, state_72 = a_183, mask_5, d_184, a_232, mask_6, d_233
-		_ = mark_182
+		state_77, state_78, state_79, state_80, state_81, state_82 = a_193, mask_5, d_194, a_242, mask_6, d_243
+		_ = mark_192
 	}
-	t_289 := ar.F64(len(state_70))
-	for i_290 := 0; i_290 < state_71; i_290++ {
-		for j_291 := 0; j_291 < state_72; j_291++ {
-			t_289[j_291*state_71+i_290] = state_70[i_290*state_72+j_291]
+	t_299 := ar.F64(len(state_80))
+	for i_300 := 0; i_300 < state_81; i_300++ {
+		for j_301 := 0; j_301 < state_82; j_301++ {
+			t_299[j_301*state_81+i_300] = state_80[i_300*state_82+j_301]
 		}
 	}
-	if state_72 != state_69 {
-		return nil, 0, 0, nbErrorf("std/solve:308:8", "'@': inner sizes differ: "+runtime.ShapeString([]int{state_68, state_69})+" @ "+runtime.ShapeString([]int{state_72, state_71}))
+	if state_82 != state_79 {
+		return nil, 0, 0, nbErrorf("std/solve:308:8", "'@': inner sizes differ: "+runtime.ShapeString([]int{state_78, state_79})+" @ "+runtime.ShapeString([]int{state_82, state_81}))
 	}
-	tot_292, err_293 := runtime.MulSize(state_68, state_71)
-	if err_293 != nil {
-		return nil, 0, 0, nbAt("std/solve:308:8", err_293)
+	tot_302, err_303 := runtime.MulSize(state_78, state_81)
+	if err_303 != nil {
+		return nil, 0, 0, nbAt("std/solve:308:8", err_303)
 	}
-	a_294 := ar.F64(tot_292)
-	runtime.Gemm(false, false, state_68, state_71, state_69, 1, state_67, t_289, 0, a_294)
-	return a_294, state_68, state_71, nil
+	a_304 := ar.F64(tot_302)
+	runtime.Gemm(false, false, state_78, state_81, state_79, 1, state_77, t_299, 0, a_304)
+	return a_304, state_78, state_81, nil
 }
 
 // fn_admmlasso is def admm_lasso (solve.nab:10:12).
@@ -1766,8 +2057,19 @@ func fn_softthreshold(ar *nbArena, v_1 []float64, v_2 int, k_3 float64) ([]float
 	v_1 = v_1[:v_2]
 	r_5 := ar.F64(v_2)
 	v_1 = v_1[:len(r_5)]
-	for i_6 := range r_5 {
-		r_5[i_6] = ((runtime.Sign(v_1[i_6])) * (runtime.Max2(((math.Abs(v_1[i_6])) - k_3), 0.0)))
+	if len(r_5) >= 262144 {
+		r_5 := r_5
+		v_1 := v_1
+		k_3 := k_3
+		runtime.ParallelFor(len(r_5), 16384, func(lo_9, hi int) {
+			for i_10 := lo_9; i_10 < hi; i_10++ {
+				r_5[i_10] = ((runtime.Sign(v_1[i_10])) * (runtime.Max2(((math.Abs(v_1[i_10])) - k_3), 0.0)))
+			}
+		})
+	} else {
+		for i_6 := range r_5 {
+			r_5[i_6] = ((runtime.Sign(v_1[i_6])) * (runtime.Max2(((math.Abs(v_1[i_6])) - k_3), 0.0)))
+		}
 	}
 	return r_5, v_2
 }
@@ -1940,25 +2242,33 @@ func (a *nbArena) Bool(n int) []bool {
 
 // nbArenas keeps idle arenas. Unlike a sync.Pool it is not emptied by
 // the garbage collector, so a call in steady state really allocates
-// nothing; it holds at most cap(nbArenas.c) arenas, each keeping the
+// nothing; it holds at most 16 arenas, each keeping the
 // largest chunks a call needed.
-var nbArenas = nbArenaPool{c: make(chan *nbArena, 16)}
+var nbArenas nbArenaPool
 
-type nbArenaPool struct{ c chan *nbArena }
-
-func (p nbArenaPool) Get() *nbArena {
-	select {
-	case a := <-p.c:
-		return a
-	default:
-		return new(nbArena)
-	}
+// nbArenaPool is a stack: the arena returned last, whose memory is the
+// most likely to be in cache, is the next one handed out.
+type nbArenaPool struct {
+	mu   sync.Mutex
+	idle []*nbArena
 }
 
-func (p nbArenaPool) Put(a *nbArena) {
-	select {
-	case p.c <- a:
-	default:
+func (p *nbArenaPool) Get() *nbArena {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n := len(p.idle); n > 0 {
+		a := p.idle[n-1]
+		p.idle = p.idle[:n-1]
+		return a
+	}
+	return new(nbArena)
+}
+
+func (p *nbArenaPool) Put(a *nbArena) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.idle) < 16 {
+		p.idle = append(p.idle, a)
 	}
 }
 

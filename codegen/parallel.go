@@ -1,0 +1,207 @@
+package codegen
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// Parallel loops. A map with scalar elements (a recipe stored into an
+// array or added into an accumulator) and a sum of a recipe run on up to
+// GOMAXPROCS goroutines, through runtime.ParallelFor and
+// runtime.ParallelSum, when they are long enough: [0, n) is cut into
+// chunks of a fixed grain, so which elements go together depends on n
+// alone, and the result is the same bits on any number of cores (a sum
+// adds the chunks' partial sums left to right). Below the threshold the
+// loop is the sequential one; which of the two runs depends on n alone
+// too.
+//
+// The parallel body is the sequential body compiled a second time with two
+// differences: it allocates from an arena of its own (an arena serves one
+// goroutine), and a failure records its error for its chunk and ends the
+// chunk instead of returning. After the loop the error of the first
+// failing chunk is returned: the error of the first failing element, as
+// in the sequential loop. Only a loop outside every other goes parallel.
+
+// Grains and thresholds, in elements. A body without loops or calls is a
+// few nanoseconds per element: it goes parallel where runtime's
+// elementwise kernels do. A body with loops or calls (a logsumexp per data
+// point, say) costs at least a hundred times more per element.
+const (
+	parGrainCheap = 1 << 14
+	parMinCheap   = 1 << 18
+	parGrainHeavy = 32
+	parMinHeavy   = 256
+)
+
+// heavyBody reports whether an iteration's code has loops, calls of
+// defs or of runtime kernels (a scalar function such as runtime.Sigmoid
+// is not one).
+func heavyBody(code string) bool {
+	if strings.Contains(code, "for ") || strings.Contains(code, "fn_") {
+		return true
+	}
+	for _, m := range runtimeCallRE.FindAllStringSubmatch(code, -1) {
+		if !scalarRuntime[m[1]] {
+			return true
+		}
+	}
+	return false
+}
+
+var runtimeCallRE = regexp.MustCompile(`runtime\.([A-Za-z0-9]+)\(`)
+
+// scalarRuntime are runtime's scalar functions and checks: a few
+// nanoseconds each.
+var scalarRuntime = map[string]bool{
+	"Sigmoid": true, "Softplus": true, "Relu": true, "Sign": true, "SignI64": true,
+	"AbsI64": true, "Max2": true, "Min2": true, "IndGt": true, "PowI64": true,
+	"TruncToI64": true, "CheckIndex": true, "CheckSize": true, "MulSize": true,
+	"ShapeString": true,
+}
+
+// parSizes is the grain and threshold for a sequential loop: its code,
+// whose first and last lines are the loop's own.
+func (f *fn) parSizes(loop string) (grain, min int) {
+	if m := f.g.opts.ParallelMin; m > 0 {
+		return max(1, m/2), m
+	}
+	body := strings.TrimSuffix(loop, "\n")
+	if i, j := strings.IndexByte(body, '\n'), strings.LastIndexByte(body, '\n'); i >= 0 && j > i {
+		body = body[i+1 : j]
+	}
+	if heavyBody(body) {
+		return parGrainHeavy, parMinHeavy
+	}
+	return parGrainCheap, parMinCheap
+}
+
+// scratch runs emit with output into a buffer of its own and returns what
+// it wrote.
+func (f *fn) scratch(emit func()) string {
+	save := f.b
+	f.b = &strings.Builder{}
+	emit()
+	code := f.b.String()
+	f.b = save
+	return code
+}
+
+// parallel emits `if n >= min { parallel loop } else { seq }` (size is an
+// atom equal to n, whose linear form may show it is a small constant) and
+// reports true, or emits nothing and reports false where the loop stays
+// sequential (nested in a parallel body, in a scratch compilation, or
+// when the caller passes no loop). seq is the sequential loop's code.
+// body emits one iteration for index i, consuming its element (dst[i] =
+// x, s += x); a reduction names the variable sum that body adds into (a
+// chunk sums into its own).
+func (f *fn) parallel(n, size, seq, sum string, body func(i string) string) bool {
+	if f.loops > 0 || f.dryRun > 0 || f.errHook != nil {
+		return false
+	}
+	grain, min := f.parSizes(seq)
+	if l, ok := f.linOf(size); ok && l.base == "" && l.off < int64(min) {
+		return false // a constant length below the threshold
+	}
+	errs, lo := f.fresh("errs"), f.fresh("lo")
+	allocs := f.allocs
+	f.loops++
+	saveHook := f.errHook
+	failed := false
+	ret := ""
+	if sum != "" {
+		ret = " 0"
+	}
+	f.errHook = func(errExpr string) string {
+		failed = true
+		return fmt.Sprintf("%s[%s/%d] = %s\nreturn%s", errs, lo, grain, errExpr, ret)
+	}
+	i := f.fresh("i")
+	code := f.scratch(func() {
+		f.line("for %s := %s; %s < hi; %s++ {", i, lo, i, i)
+		body(i)
+		f.line("}")
+	})
+	f.errHook = saveHook
+	f.loops--
+	f.line("if %s >= %d {", n, min)
+	// The closure goes to other goroutines: a local it captured would move
+	// to the heap in every call, parallel or not, wherever Go cannot tell
+	// it is never assigned again. It captures copies, made in this branch
+	// only. (Its body assigns no local of the enclosing function: it
+	// stores elements, and a sum adds into its own.)
+	for _, v := range captured(code, lo, errs, sum) {
+		f.line("%s := %s", v, v)
+	}
+	if failed {
+		f.line("%s := make([]error, (%s+%d)/%d)", errs, n, grain-1, grain)
+	}
+	if sum != "" {
+		f.line("%s = runtime.ParallelSum(%s, %d, func(%s, hi int) float64 {", sum, n, grain, lo)
+	} else {
+		f.line("runtime.ParallelFor(%s, %d, func(%s, hi int) {", n, grain, lo)
+	}
+	if f.allocs > allocs {
+		// Each chunk allocates from an arena of its own.
+		f.g.helper("nbArena")
+		f.line("ar := nbArenas.Get()")
+		f.line("ar.reset()")
+		f.line("defer nbArenas.Put(ar)")
+	}
+	if sum != "" {
+		f.line("%s := 0.0", sum)
+	}
+	f.b.WriteString(code)
+	if sum != "" {
+		f.line("return %s", sum)
+	}
+	f.line("})")
+	if failed {
+		e := f.fresh("err")
+		f.line("for _, %s := range %s {", e, errs)
+		f.line("if %s != nil {", e)
+		f.retErr(e)
+		f.line("}")
+		f.line("}")
+	}
+	f.line("} else {")
+	f.b.WriteString(seq)
+	f.line("}")
+	return true
+}
+
+// captured lists the locals of the enclosing function that code uses
+// (names ending in _N that code does not declare), but for skip.
+func captured(code string, skip ...string) []string {
+	declared := map[string]bool{}
+	for _, l := range strings.Split(code, "\n") {
+		if m := varDecRE.FindStringSubmatch(l); m != nil {
+			declared[m[1]] = true
+		} else if m := lhsRE.FindStringSubmatch(l); m != nil && m[2] == ":=" {
+			for _, name := range strings.Split(m[1], ",") {
+				declared[strings.TrimSpace(name)] = true
+			}
+		}
+		t := strings.TrimSpace(l)
+		if strings.HasPrefix(t, "for ") {
+			// for i, v := range x / for i := lo; ...
+			if head, _, ok := strings.Cut(strings.TrimPrefix(t, "for "), ":="); ok {
+				for _, name := range strings.Split(head, ",") {
+					declared[strings.TrimSpace(name)] = true
+				}
+			}
+		}
+	}
+	for _, s := range skip {
+		declared[s] = true
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, id := range identRE.FindAllString(code, -1) {
+		if localRE.MatchString(id) && !declared[id] && !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
