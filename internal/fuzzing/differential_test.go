@@ -16,14 +16,16 @@ import (
 	"github.com/nabla-lang/nabla/runtime"
 )
 
-// adDefs are appended to every generated program: the derivatives the
-// differential checks compare.
-const adDefs = `
-def jv(x: f64, v: [n]f64, dx: f64, dv: [n]f64): f64 = jvp(f, (x, v), (dx, dv)).1
-def gr(x: f64, v: [n]f64) = grad(f)(x, v)
-def hj(x: f64, v: [n]f64, dx: f64, dv: [n]f64): [n]f64 = jvp(h, (x, v), (dx, dv)).1
-def hv(x: f64, v: [n]f64, yb: [n]f64) = vjp(h, (x, v), yb).1
-`
+// adDefs are appended to every generated program (its defs' names
+// prefixed by prefix): the derivatives the differential checks compare.
+func adDefs(prefix string) string {
+	return strings.NewReplacer("$", prefix).Replace(`
+def $jv(x: f64, v: [n]f64, dx: f64, dv: [n]f64): f64 = jvp($f, (x, v), (dx, dv)).1
+def $gr(x: f64, v: [n]f64) = grad($f)(x, v)
+def $hj(x: f64, v: [n]f64, dx: f64, dv: [n]f64): [n]f64 = jvp($h, (x, v), (dx, dv)).1
+def $hv(x: f64, v: [n]f64, yb: [n]f64) = vjp($h, (x, v), yb).1
+`)
+}
 
 // seedInputs are the deterministic seeds of the generator-driven
 // targets: short strings, each a different program.
@@ -38,7 +40,7 @@ func seedInputs(f *testing.F, n int) {
 func FuzzDifferential(f *testing.F) {
 	seedInputs(f, 40)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		differential(t, progen.Random(data).Src+adDefs, data)
+		differential(t, progen.Random(data).Src+adDefs(""), data)
 	})
 }
 
