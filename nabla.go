@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/nabla-lang/nabla/internal/pipeline"
+	"github.com/nabla-lang/nabla/interp"
 	"github.com/nabla-lang/nabla/ir"
 	"github.com/nabla-lang/nabla/lang"
 	"github.com/nabla-lang/nabla/runtime"
@@ -16,6 +17,20 @@ import (
 // Version is the version of this module's Nabla implementation, reported
 // by `nabla version` when the build carries no module version.
 const Version = "0.1.0-dev"
+
+// Progress is one iteration's report of an iterative standard-library
+// method (SPEC §9, §11): method name, iteration from 1, objective (or
+// residual) value, gradient (or residual) norm and step length.
+type Progress = runtime.Progress
+
+// WithProgress returns a context under which Func.Call (and CallValues)
+// report each iteration of the standard library's drivers to fn, on the
+// calling goroutine and in order. Reporting never changes a result, and
+// differentiated code does not report (the primal run does). Only the
+// interpreter reports; generated Go code ignores progress.
+func WithProgress(ctx context.Context, fn func(Progress)) context.Context {
+	return runtime.WithProgress(ctx, fn)
+}
 
 // An Option configures Compile and CompileFile.
 type Option func(*config)
@@ -28,12 +43,57 @@ type config struct {
 
 // WithLimits bounds every call of the program's functions: steps is the
 // most evaluation steps (loop iterations, calls and array elements
-// processed) and memoryBytes the most bytes of arrays one call may
-// allocate. Zero means no limit, which is the default. A call that
-// exceeds a limit returns an error naming the limit.
+// processed), 0 for no limit, the default; memoryBytes is the most bytes
+// of array storage one call may hold alive at once, 0 for the default
+// limit (DefaultMemoryLimit) and a negative value for no limit beyond the
+// machine's memory. A call that exceeds a limit returns an error naming
+// the limit that matches ErrStepLimit or ErrMemoryLimit.
+//
+// The memory limit counts live storage, not storage ever allocated: a
+// loop that allocates and drops a buffer a million times needs room for
+// one buffer. A call charges each array before allocating it; when the
+// charges would pass the limit, it asks the garbage collector what is
+// still alive (weak pointers to its large arrays, and to a sample of its
+// small ones) and fails only if that leaves no room. An array that cannot
+// fit is refused before it is allocated, so even a huge one is an error,
+// never a crash of the host. Limits are per call: concurrent calls are
+// measured separately, and what the host holds does not count. A limit
+// that passes the machine's memory (SystemMemory) is lowered to it.
 func WithLimits(steps, memoryBytes int64) Option {
-	return func(c *config) { c.limits = runtime.Limits{Steps: steps, Memory: memoryBytes} }
+	return func(c *config) {
+		c.limits.Steps = steps
+		switch {
+		case memoryBytes > 0:
+			c.limits.Memory = memoryBytes
+		case memoryBytes < 0:
+			c.limits.Memory = 0 // no limit but the machine's memory
+		}
+	}
 }
+
+// DefaultMemoryLimit is the memory limit of a call when WithLimits sets
+// none: a quarter of the memory this process may use (SystemMemory), as
+// for nabla run, or 4 GiB where the system does not say. A program
+// therefore cannot take down its host by allocating, even with default
+// options.
+func DefaultMemoryLimit() int64 { return runtime.DefaultMemoryLimit() }
+
+// SystemMemory returns the memory this process may use as far as the
+// system tells (physical memory, control-group and address-space limits),
+// or 0 where it does not.
+func SystemMemory() int64 { return runtime.SystemMemory() }
+
+// ErrStepLimit and ErrMemoryLimit are matched, with errors.Is, by the
+// error of a call that exhausted a limit, and ErrMemoryLimit by that of an
+// array too large to allocate at all (zeros(2^62)).
+var (
+	ErrStepLimit   = runtime.ErrStepLimit
+	ErrMemoryLimit = runtime.ErrMemoryLimit
+)
+
+// ErrNilContext is the error of a call given a nil context.Context: the
+// call could never be cancelled, so it is refused.
+var ErrNilContext = errors.New("nil context.Context: pass context.Background() for a call that is never cancelled")
 
 // WithReadFile lets a program import files other than the standard
 // library: read is called with the import's path joined to the importing
@@ -77,7 +137,7 @@ func Compile(filename string, src []byte, opts ...Option) (*Program, error) {
 // CompileContext is Compile under ctx: cancelling ctx stops the
 // compilation, which then returns ctx's error.
 func CompileContext(ctx context.Context, filename string, src []byte, opts ...Option) (*Program, error) {
-	var c config
+	c := config{limits: runtime.Limits{Memory: runtime.DefaultMemoryLimit()}}
 	for _, o := range opts {
 		o(&c)
 	}
@@ -93,7 +153,7 @@ func CompileFile(path string, opts ...Option) (*Program, error) {
 
 // CompileFileContext is CompileFile under ctx.
 func CompileFileContext(ctx context.Context, path string, opts ...Option) (*Program, error) {
-	var c config
+	c := config{limits: runtime.Limits{Memory: runtime.DefaultMemoryLimit()}}
 	for _, o := range opts {
 		o(&c)
 	}
@@ -224,7 +284,10 @@ func (f *Func) Signature() string { return signature(f.params, f.result) }
 // panic.
 //
 // An exhausted limit or a cancelled context also matches errors.Is with
-// runtime.ErrStepLimit, runtime.ErrMemoryLimit or the context's error.
+// ErrStepLimit, ErrMemoryLimit or the context's error. Cancellation and
+// deadlines are noticed within about a millisecond, also inside a single
+// large primitive (a sum over a billion elements). A nil ctx is an error:
+// pass context.Background() for a call that is never cancelled.
 func (f *Func) Call(ctx context.Context, args ...any) (any, error) {
 	if err := f.checkArity(len(args)); err != nil {
 		return nil, err
@@ -258,6 +321,10 @@ func (f *Func) CallValues(ctx context.Context, args []runtime.Value) (runtime.Va
 }
 
 func (f *Func) call(ctx context.Context, args []runtime.Value) (runtime.Value, error) {
+	if ctx == nil {
+		e := &ir.Error{Pos: f.def.P, Msg: fmt.Sprintf("calling %s: %v", f.def.Name, ErrNilContext)}
+		return runtime.Value{}, &interp.CauseError{Err: e, Cause: ErrNilContext}
+	}
 	v, err := f.prog.run.Call(ctx, f.def.Name, args, f.prog.limits)
 	if err == nil {
 		return v, nil

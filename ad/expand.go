@@ -25,14 +25,16 @@ func ExpandContext(ctx context.Context, p *ir.Program) (out *ir.Program, err err
 		return nil, err
 	}
 	a := &expander{
-		src:   p,
-		out:   ir.NewProgram(nil),
-		jvps:  map[string]*ir.Def{},
-		vjps:  map[string]*ir.Def{},
-		exp:   map[string]*ir.Def{},
-		state: map[string]int{},
-		ctx:   ctx,
-		busy:  map[string]bool{},
+		src:    p,
+		out:    ir.NewProgram(nil),
+		jvps:   map[string]*ir.Def{},
+		vjps:   map[string]*ir.Def{},
+		vjpSrc: map[string]vjpSource{},
+		splits: map[string]*splitVJP{},
+		exp:    map[string]*ir.Def{},
+		state:  map[string]int{},
+		ctx:    ctx,
+		busy:   map[string]bool{},
 	}
 	a.out.Rules, a.out.Strats = p.Rules, p.Strats
 	defer func() {
@@ -102,6 +104,10 @@ type expander struct {
 	state map[string]int     // 1 while a def is being expanded
 	ops   []*ir.PrimCall     // the AD operators being expanded, innermost last
 	busy  map[string]bool    // derivative defs being generated
+
+	vjpSrc map[string]vjpSource // what each VJP def was generated from
+	splits map[string]*splitVJP // split VJPs of defs, by def and kept parameters
+	flat   bool                 // the reverse-mode code being generated keeps its tapes flat
 
 	ctx       context.Context
 	steps     int

@@ -314,9 +314,17 @@ func (t *fwd) prim(blk *block, e *ir.PrimCall) (ir.Expr, ir.Expr, error) {
 		return t.expr(blk, low)
 	}
 	switch e.Op {
+	case ir.PrimProgress:
+		// Differentiated code does not report: the primal run did.
+		return t.expr(blk, e.Args[4])
 	case ir.PrimStopGradient:
+		// The primal keeps its stop_gradient: an outer transform of this
+		// code must not differentiate through it either.
 		p, _, err := t.expr(blk, e.Args[0])
-		return p, nil, err
+		if err != nil {
+			return nil, nil, err
+		}
+		return blk.bind("v", &ir.PrimCall{Op: ir.PrimStopGradient, Args: []ir.Expr{p}, T: e.T, P: e.P}), nil, nil
 	case ir.PrimMap, ir.PrimBuild:
 		return t.mapLike(blk, e)
 	case ir.PrimReduce, ir.PrimScan, ir.PrimFold:

@@ -499,8 +499,8 @@ func (an *linearity) prim(e *ir.PrimCall) *lin {
 		}
 		return out
 	}
-	if e.Op == ir.PrimLinearCheck {
-		return args[1]
+	if i, ok := ir.PassedThrough(e.Op); ok {
+		return args[i]
 	}
 	for _, a := range args {
 		if f := a.flat(); f.k != linConst {

@@ -665,7 +665,7 @@ const (
 func taylorRuleOf(p *ir.Prim) taylorRule {
 	switch p {
 	case ir.PrimStopGradient, ir.PrimMap, ir.PrimBuild, ir.PrimReduce, ir.PrimScan, ir.PrimFold,
-		ir.PrimLoopSave, ir.PrimWhileSave, ir.PrimAccAdd, ir.PrimAccAddAt, ir.PrimLinsolve, ir.PrimLinearCheck:
+		ir.PrimLoopSave, ir.PrimWhileSave, ir.PrimAccAdd, ir.PrimAccAddAt, ir.PrimLinsolve, ir.PrimLinearCheck, ir.PrimAssert, ir.PrimProgress:
 		return taylorStructural
 	case ir.PrimProd, ir.PrimMaximum, ir.PrimMinimum, ir.PrimNorm, ir.PrimLogsumexp, ir.PrimSoftmax:
 		return taylorComposite
@@ -744,8 +744,13 @@ func (t *tay) prim(blk *block, e *ir.PrimCall) (ir.Expr, bool, error) {
 // functions, carry control or update accumulators.
 func (t *tay) structural(blk *block, e *ir.PrimCall) (ir.Expr, bool, error) {
 	switch e.Op {
+	case ir.PrimProgress:
+		// Taylor-mode code does not report: the primal run did.
+		return t.expr(blk, e.Args[4])
 	case ir.PrimStopGradient:
-		return t.primalExpr(blk, e.Args[0]), false, nil
+		// Kept on the primal, for transforms of this code (as in jvp.go).
+		p := t.primalExpr(blk, e.Args[0])
+		return blk.bind("v", &ir.PrimCall{Op: ir.PrimStopGradient, Args: []ir.Expr{p}, T: e.T, P: e.P}), false, nil
 	case ir.PrimMap, ir.PrimBuild:
 		return t.mapLike(blk, e)
 	case ir.PrimReduce, ir.PrimScan, ir.PrimFold:
@@ -756,7 +761,7 @@ func (t *tay) structural(blk *block, e *ir.PrimCall) (ir.Expr, bool, error) {
 		return t.accum(blk, e)
 	case ir.PrimLinsolve:
 		return t.linsolve(blk, e)
-	case ir.PrimLinearCheck:
+	case ir.PrimLinearCheck, ir.PrimAssert:
 		ok, err := t.value(blk, e.Args[0])
 		if err != nil {
 			return nil, false, err

@@ -39,9 +39,8 @@ func (f *fn) checkIndex(i, n string, pos ir.Pos) {
 	if f.inRange(i, n) {
 		return
 	}
-	f.g.helper("nbIndex")
 	f.line("if %s < 0 || %s >= int64(%s) {", i, i, n)
-	f.retErr(fmt.Sprintf("nbAt(%q, nbIndex(%s, %s))", posString(pos), i, n))
+	f.retErr(fmt.Sprintf("nbAt(%q, runtime.CheckIndex(%s, %s))", posString(pos), i, n))
 	f.line("}")
 }
 
@@ -52,6 +51,11 @@ func (f *fn) indexVal(v val, i string) val {
 	out := val{t: at.Elem}
 	for k, l := range ls {
 		p := lp[k]
+		if p[0] == deadAtom { // a field never read
+			out.parts = append(out.parts, deadAtom)
+			out.parts = append(out.parts, p[2:]...)
+			continue
+		}
 		if l.rank == 1 {
 			out.parts = append(out.parts, f.def("x", p[0]+"["+i+"]"))
 			continue
@@ -122,6 +126,33 @@ func (f *fn) stack(name string, at *ir.Array, n string, pos ir.Pos, elem func(i 
 // be released after it is stored (false when elem carries arrays from one
 // element to the next, as scan's accumulator).
 func (f *fn) stackR(name string, at *ir.Array, n string, pos ir.Pos, releasable bool, elem func(i string) val) val {
+	return f.stackP(name, at, n, pos, releasable, nil, elem)
+}
+
+// A stackPlan says which leaves of a stacked result need no storage of
+// their own (fields.go): read says how each leaf is read (fieldUnread,
+// fieldShape, fieldData; nil: all data), views are an array the
+// elements are rows of (its leaf parts, by leaf index).
+type stackPlan struct {
+	read  []int
+	views map[int][]string
+}
+
+// how is how leaf k is read.
+func (p *stackPlan) how(k int) int {
+	if p == nil || k >= len(p.read) {
+		return fieldData
+	}
+	return p.read[k]
+}
+
+// skip reports whether leaf k is not stored by the element loop.
+func (p *stackPlan) skip(k int) bool {
+	return p != nil && (p.how(k) == fieldUnread || p.views[k] != nil)
+}
+
+// stackP is stackR following a plan (nil: store every leaf).
+func (f *fn) stackP(name string, at *ir.Array, n string, pos ir.Pos, releasable bool, plan *stackPlan, elem func(i string) val) val {
 	els := mustLeaves(at.Elem)
 	sdims := leafDims(at.Elem)
 	res := val{t: at}
@@ -131,15 +162,43 @@ func (f *fn) stackR(name string, at *ir.Array, n string, pos ir.Pos, releasable 
 		rs   string
 	}
 	rows := make([]rl, len(els))
+	var after []string // views, assigned once the elements are checked
 	for k, l := range els {
+		if plan.skip(k) {
+			if src := plan.views[k]; src != nil && plan.how(k) != fieldUnread {
+				// A view of the source's first n rows (it has at least
+				// n: every element indexed it).
+				d := f.fresh("a")
+				f.line("var %s %s", d, elemSlice(l.kind))
+				f.markView(d)
+				rs := strings.Join(append([]string{n}, src[2:]...), "*")
+				after = append(after, fmt.Sprintf("%s = %s[:%s]", d, src[0], rs))
+				res.parts = append(res.parts, d, n)
+				res.parts = append(res.parts, src[2:]...)
+				continue
+			}
+			res.parts = append(res.parts, deadAtom, n)
+			for range l.rank {
+				res.parts = append(res.parts, "0")
+			}
+			continue
+		}
+		shape := plan.how(k) == fieldShape
 		if l.rank == 0 {
+			if shape { // its shape is n
+				res.parts = append(res.parts, deadAtom, n)
+				continue
+			}
 			d := f.def("a", f.mk(l.kind, n))
 			rows[k] = rl{data: d}
 			res.parts = append(res.parts, d, n)
 			continue
 		}
-		d := f.fresh("a")
-		f.line("var %s %s", d, elemSlice(l.kind))
+		d := deadAtom
+		if !shape {
+			d = f.fresh("a")
+			f.line("var %s %s", d, elemSlice(l.kind))
+		}
 		r := rl{data: d}
 		for a := 0; a < l.rank; a++ {
 			r.dims = append(r.dims, f.defT("d", "int", staticDim(sdims[k][a])))
@@ -172,35 +231,46 @@ func (f *fn) stackR(name string, at *ir.Array, n string, pos ir.Pos, releasable 
 	_, ep := e.leafParts()
 	for k, l := range els {
 		r := rows[k]
+		if plan.skip(k) {
+			continue
+		}
 		if l.rank == 0 {
-			f.line("%s[%s] = %s", r.data, i, ep[k][0])
+			if r.data != "" {
+				f.line("%s[%s] = %s", r.data, i, ep[k][0])
+			}
 			continue
 		}
 		f.line("if %s == 0 {", i)
 		f.line("%s = %s", strings.Join(r.dims, ", "), strings.Join(ep[k][1:], ", "))
 		f.line("%s = %s", r.rs, strings.Join(r.dims, " * "))
 		tot, errv := f.fresh("tot"), f.fresh("err")
-		f.g.helper("nbMulSize")
-		f.line("%s, %s := nbMulSize(%s, %s)", tot, errv, n, r.rs)
+		f.line("%s, %s := runtime.MulSize(%s, %s)", tot, errv, n, r.rs)
 		f.line("if %s != nil {", errv)
 		f.retErr(fmt.Sprintf("nbAt(%q, %s)", posString(pos), errv))
 		f.line("}")
-		f.line("%s = %s", r.data, f.mk(l.kind, tot))
+		if r.data != deadAtom {
+			f.line("%s = %s", r.data, f.mk(l.kind, tot))
+		} else {
+			f.line("_ = %s", tot)
+		}
 		var conds []string
 		for a := range r.dims {
 			conds = append(conds, ep[k][1+a]+" != "+r.dims[a])
 		}
 		f.line("} else if %s {", strings.Join(conds, " || "))
-		f.g.helper("nbShape")
-		f.g.imports["strconv"] = true
-		f.retErr(fmt.Sprintf(`nbErrorf(%q, "%s: element " + strconv.Itoa(%s) + " has shape " + nbShape(%s) + ", element 0 has shape " + nbShape(%s))`,
+		f.retErr(fmt.Sprintf(`nbErrorf(%q, "%s: element " + strconv.Itoa(%s) + " has shape " + runtime.ShapeString([]int{%s}) + ", element 0 has shape " + runtime.ShapeString([]int{%s}))`,
 			posString(pos), name, i, strings.Join(ep[k][1:], ", "), strings.Join(r.dims, ", ")))
 		f.line("}")
-		f.line("copy(%s[%s*%s:(%s+1)*%s], %s)", r.data, i, r.rs, i, r.rs, ep[k][0])
+		if r.data != deadAtom { // a field whose shape alone is read is not stored
+			f.line("copy(%s[%s*%s:(%s+1)*%s], %s)", r.data, i, r.rs, i, r.rs, ep[k][0])
+		}
 	}
 	release()
 	f.env, f.fenv = saveEnv, saveFenv
 	f.line("}")
+	for _, l := range after {
+		f.line("%s", l)
+	}
 	return res
 }
 
@@ -212,8 +282,7 @@ func (f *fn) stackLazyRow(name, data string, dims []string, rs string, k ir.Scal
 	f.line("%s = %s", strings.Join(dims, ", "), strings.Join(lz.dims, ", "))
 	f.line("%s = %s", rs, strings.Join(dims, " * "))
 	tot, errv := f.fresh("tot"), f.fresh("err")
-	f.g.helper("nbMulSize")
-	f.line("%s, %s := nbMulSize(%s, %s)", tot, errv, n, rs)
+	f.line("%s, %s := runtime.MulSize(%s, %s)", tot, errv, n, rs)
 	f.line("if %s != nil {", errv)
 	f.retErr(fmt.Sprintf("nbAt(%q, %s)", posString(pos), errv))
 	f.line("}")
@@ -223,9 +292,7 @@ func (f *fn) stackLazyRow(name, data string, dims []string, rs string, k ir.Scal
 		conds = append(conds, lz.dims[a]+" != "+dims[a])
 	}
 	f.line("} else if %s {", strings.Join(conds, " || "))
-	f.g.helper("nbShape")
-	f.g.imports["strconv"] = true
-	f.retErr(fmt.Sprintf(`nbErrorf(%q, "%s: element " + strconv.Itoa(%s) + " has shape " + nbShape(%s) + ", element 0 has shape " + nbShape(%s))`,
+	f.retErr(fmt.Sprintf(`nbErrorf(%q, "%s: element " + strconv.Itoa(%s) + " has shape " + runtime.ShapeString([]int{%s}) + ", element 0 has shape " + runtime.ShapeString([]int{%s}))`,
 		posString(pos), name, i, strings.Join(lz.dims, ", "), strings.Join(dims, ", ")))
 	f.line("}")
 	row := f.def("row", fmt.Sprintf("%s[%s*%s : (%s+1)*%s]", data, i, rs, i, rs))
@@ -235,11 +302,14 @@ func (f *fn) stackLazyRow(name, data string, dims []string, rs string, k ir.Scal
 // sizeArg converts an i64 size computed by the program to an int, failing
 // at pos on a negative or absurd size.
 func (f *fn) sizeArg(n string, pos ir.Pos) string {
-	f.g.helper("nbSize")
 	v, errv := f.fresh("n"), f.fresh("err")
-	f.line("%s, %s := nbSize(%s)", v, errv, n)
+	f.line("%s, %s := runtime.CheckSize(%s)", v, errv, n)
 	if l, ok := f.linOf(n); ok {
 		f.setLin(v, l)
+	} else {
+		// v is int(n) when the check passes: sizes checked from the same
+		// atom are equal (see sameSize).
+		f.setLin(v, linForm{base: "int(" + n + ")"})
 	}
 	f.line("if %s != nil {", errv)
 	f.retErr(fmt.Sprintf("nbAt(%q, %s)", posString(pos), errv))
@@ -301,12 +371,36 @@ func lowerFill(f *fn, e *ir.PrimCall) val {
 }
 
 func lowerBuild(f *fn, e *ir.PrimCall) val {
+	lp := f.plan
+	f.plan = nil
 	n := f.sizeArg(f.compile(e.Args[0]).parts[0], e.P)
+	lam, _ := e.Args[1].(*ir.Lambda)
+	if lam != nil {
+		// build(n, fn i => s[i].f) is field f of s when s has n rows.
+		if s, path, ok := elemField(lam); ok {
+			if sv, ok := f.env[s]; ok && sv.lz == nil && f.sameSize(n, f.length(sv)) {
+				if v := fieldOfArray(sv, path); !hasDead(v) {
+					v.t = e.T
+					return f.asView(v)
+				}
+			}
+		}
+	}
 	sf := f.staticFn(e.Args[1])
 	if _, ok := e.T.(*ir.Array).Elem.(ir.Scalar); ok {
 		return f.lazyBuild(e, n, sf)
 	}
-	return f.stack("build", e.T.(*ir.Array), n, e.P, func(i string) val {
+	plan := &stackPlan{}
+	if lp != nil {
+		plan.read = lp.leaves
+		if lam != nil {
+			f.skipFields(lam, lp)
+		}
+	}
+	if lam != nil {
+		plan.views = f.rowViews(lam)
+	}
+	return f.stackP("build", e.T.(*ir.Array), n, e.P, true, plan, func(i string) val {
 		iv := f.def("i", "int64("+i+")")
 		f.indexBound(iv, n)
 		return f.callStaticL(sf, []val{valOf(ir.TI64, iv)}, e.P, e.T.(*ir.Array).Elem)
@@ -361,7 +455,6 @@ func lowerSlice(f *fn, e *ir.PrimCall) val {
 	lo := f.compile(e.Args[1]).parts[0]
 	hi := f.compile(e.Args[2]).parts[0]
 	n := f.length(a)
-	f.g.imports["fmt"] = true
 	f.failIf(fmt.Sprintf("%s < 0 || %s < %s || %s > int64(%s)", lo, hi, lo, hi, n), e.P,
 		fmt.Sprintf(`fmt.Sprintf("slice [%%d:%%d] out of range for length %%d", %s, %s, %s)`, lo, hi, n))
 	return f.sliceVal(a, "int("+lo+")", "int("+hi+")", e.T)
@@ -376,7 +469,6 @@ func lowerTakeDrop(take bool) func(f *fn, e *ir.PrimCall) val {
 		a := f.compile(e.Args[0])
 		k := f.compile(e.Args[1]).parts[0]
 		n := f.length(a)
-		f.g.imports["fmt"] = true
 		f.failIf(fmt.Sprintf("%s < 0 || %s > int64(%s)", k, k, n), e.P,
 			fmt.Sprintf(`fmt.Sprintf("%s: count %%d out of range [0, %%d]", %s, %s)`, name, k, n))
 		if take {
@@ -431,8 +523,7 @@ func (f *fn) checkRowShape(a, elem val, pos ir.Pos, what string) {
 		for d := 2; d <= l.rank; d++ {
 			conds = append(conds, ep[k][d-1]+" != "+lp[k][d])
 		}
-		f.g.helper("nbShape")
-		f.failIf(strings.Join(conds, " || "), pos, fmt.Sprintf(`"%s: value has shape " + nbShape(%s) + "; elements have shape " + nbShape(%s)`, what, strings.Join(ep[k][1:], ", "), strings.Join(lp[k][2:], ", ")))
+		f.failIf(strings.Join(conds, " || "), pos, fmt.Sprintf(`"%s: value has shape " + runtime.ShapeString([]int{%s}) + "; elements have shape " + runtime.ShapeString([]int{%s})`, what, strings.Join(ep[k][1:], ", "), strings.Join(lp[k][2:], ", ")))
 	}
 }
 
@@ -452,8 +543,13 @@ func lowerUpdate(f *fn, e *ir.PrimCall) val {
 
 // owned reports whether the array an expression denotes may be updated
 // in place: a loop state that owns its storage and that nothing reads
-// after the update (see inPlaceLoop).
+// after the update (see inPlaceLoop), or the result of another update,
+// which nothing else can see (update(update(s, i, v), j, w) copies s
+// once).
 func (f *fn) owned(e ir.Expr) bool {
+	if pc, ok := e.(*ir.PrimCall); ok && pc.Op == ir.PrimUpdate {
+		return true
+	}
 	v, ok := e.(*ir.Var)
 	return ok && f.inplace[v]
 }
@@ -478,7 +574,6 @@ func lowerMap(f *fn, e *ir.PrimCall) val {
 		arrays[i] = f.compile(a)
 	}
 	n := f.length(arrays[0])
-	f.g.imports["fmt"] = true
 	for _, b := range arrays[1:] {
 		m := f.length(b)
 		if m != n {
@@ -545,7 +640,6 @@ func lowerScan(f *fn, e *ir.PrimCall) val {
 func lowerZip(f *fn, e *ir.PrimCall) val {
 	out := val{t: e.T}
 	var n string
-	f.g.imports["fmt"] = true
 	for i, a := range e.Args {
 		v := f.compile(a)
 		if i == 0 {
@@ -592,7 +686,6 @@ func (f *fn) reduction(name string, e *ir.PrimCall, a val) val {
 		k, _ := ir.Leaf(a.t)
 		d := a.parts[0]
 		if k == ir.F64 {
-			f.g.useRuntime()
 			if name == "mean" {
 				return valOf(e.T, f.def("m", fmt.Sprintf("runtime.Sum(%s) / float64(len(%s))", d, d)))
 			}
@@ -632,7 +725,6 @@ func lowerArg(name string) func(f *fn, e *ir.PrimCall) val {
 		d := a.parts[0]
 		f.failIf(a.parts[1]+" == 0", e.P, fmt.Sprintf("%q", name+" of an empty array"))
 		if k == ir.F64 {
-			f.g.useRuntime()
 			kern := map[string]string{"argmax": "runtime.ArgMax", "argmin": "runtime.ArgMin"}[name]
 			return valOf(e.T, f.def("k", fmt.Sprintf("int64(%s(%s))", kern, d)))
 		}
@@ -650,7 +742,6 @@ func lowerArg(name string) func(f *fn, e *ir.PrimCall) val {
 
 func lowerSoftmax(f *fn, e *ir.PrimCall) val {
 	a := f.compile(e.Args[0])
-	f.g.useRuntime()
 	d := f.def("sm", f.mk(ir.F64, "len("+a.parts[0]+")"))
 	f.line("runtime.Softmax(%s, %s)", d, a.parts[0])
 	return val{t: e.T, parts: append([]string{d}, a.parts[1:]...)}
@@ -663,7 +754,6 @@ func lowerDot(f *fn, e *ir.PrimCall) val {
 		// One fused loop: Σ x_i·y_i with no array in between.
 		xd, yd := dimsOf(x), dimsOf(y)
 		if xd[0] != yd[0] {
-			f.g.imports["fmt"] = true
 			f.failIf(xd[0]+" != "+yd[0], e.P, fmt.Sprintf(`fmt.Sprintf("dot: sizes %%d and %%d differ", %s, %s)`, xd[0], yd[0]))
 		}
 		xe, xa := elemOf(x)
@@ -672,12 +762,10 @@ func lowerDot(f *fn, e *ir.PrimCall) val {
 			return xe(i) + " * " + ye(i)
 		}}))
 	}
-	f.g.imports["fmt"] = true
 	if x.parts[0] != y.parts[0] {
 		f.failIf(fmt.Sprintf("len(%s) != len(%s)", x.parts[0], y.parts[0]), e.P,
 			fmt.Sprintf(`fmt.Sprintf("dot: sizes %%d and %%d differ", len(%s), len(%s))`, x.parts[0], y.parts[0]))
 	}
-	f.g.useRuntime()
 	return valOf(e.T, f.def("d", fmt.Sprintf("runtime.Dot(%s, %s)", x.parts[0], y.parts[0])))
 }
 
@@ -686,9 +774,8 @@ func lowerDot(f *fn, e *ir.PrimCall) val {
 func (f *fn) alloc(k ir.ScalarKind, pos ir.Pos, dims ...string) string {
 	total := dims[0]
 	for _, d := range dims[1:] {
-		f.g.helper("nbMulSize")
 		t, errv := f.fresh("tot"), f.fresh("err")
-		f.line("%s, %s := nbMulSize(%s, %s)", t, errv, total, d)
+		f.line("%s, %s := runtime.MulSize(%s, %s)", t, errv, total, d)
 		f.line("if %s != nil {", errv)
 		f.retErr(fmt.Sprintf("nbAt(%q, %s)", posString(pos), errv))
 		f.line("}")
@@ -702,9 +789,8 @@ func lowerOuter(f *fn, e *ir.PrimCall) val {
 	y := f.compile(e.Args[1])
 	// Lazy: element (i, j) is x[i]·y[j]; an accumulator or a sum takes it
 	// without the matrix, and anything else forces it in one loop.
-	f.g.helper("nbMulSize")
 	tot, errv := f.fresh("tot"), f.fresh("err")
-	f.line("%s, %s := nbMulSize(%s, %s)", tot, errv, x.parts[1], y.parts[1])
+	f.line("%s, %s := runtime.MulSize(%s, %s)", tot, errv, x.parts[1], y.parts[1])
 	f.line("if %s != nil {", errv)
 	f.retErr(fmt.Sprintf("nbAt(%q, %s)", posString(e.P), errv))
 	f.line("}")
@@ -726,10 +812,8 @@ func lowerMatmul(f *fn, e *ir.PrimCall) val {
 	}
 	b := f.compile(e.Args[1])
 	ra, rb := ir.Rank(a.t), ir.Rank(b.t)
-	f.g.useRuntime()
-	f.g.helper("nbShape")
 	mismatch := func(inner1, inner2 string) {
-		f.failIf(inner1+" != "+inner2, e.P, fmt.Sprintf(`"'@': inner sizes differ: " + nbShape(%s) + " @ " + nbShape(%s)`, strings.Join(a.parts[1:], ", "), strings.Join(b.parts[1:], ", ")))
+		f.failIf(inner1+" != "+inner2, e.P, fmt.Sprintf(`"'@': inner sizes differ: " + runtime.ShapeString([]int{%s}) + " @ " + runtime.ShapeString([]int{%s})`, strings.Join(a.parts[1:], ", "), strings.Join(b.parts[1:], ", ")))
 	}
 	switch {
 	case ra == 2 && rb == 2:
@@ -767,10 +851,8 @@ func lowerMatmul(f *fn, e *ir.PrimCall) val {
 // matvec is matrix @ vector: small products inline (a call of the BLAS
 // kernel costs more than the work), large ones by the kernel.
 func (f *fn) matvec(e *ir.PrimCall, a, b val) val {
-	f.g.useRuntime()
-	f.g.helper("nbShape")
 	rows, k := a.parts[1], a.parts[2]
-	f.failIf(b.parts[1]+" != "+k, e.P, fmt.Sprintf(`"'@': inner sizes differ: " + nbShape(%s) + " @ " + nbShape(%s)`, strings.Join(a.parts[1:], ", "), strings.Join(b.parts[1:], ", ")))
+	f.failIf(b.parts[1]+" != "+k, e.P, fmt.Sprintf(`"'@': inner sizes differ: " + runtime.ShapeString([]int{%s}) + " @ " + runtime.ShapeString([]int{%s})`, strings.Join(a.parts[1:], ", "), strings.Join(b.parts[1:], ", ")))
 	y := f.alloc(ir.F64, e.P, rows)
 	f.line("if %s <= 32 {", k)
 	x, r, row, s, c, v := b.parts[0], f.fresh("r"), f.fresh("row"), f.fresh("s"), f.fresh("c"), f.fresh("v")
@@ -793,10 +875,8 @@ func (f *fn) matvec(e *ir.PrimCall, a, b val) val {
 // evaluated in the product's inner loop instead of being stored, when
 // the vector is short; a long one is forced and goes to the kernel.
 func (f *fn) matvecLazy(e *ir.PrimCall, a val, lz *lazy) val {
-	f.g.useRuntime()
-	f.g.helper("nbShape")
 	rows, k := a.parts[1], a.parts[2]
-	f.failIf(lz.dims[0]+" != "+k, e.P, fmt.Sprintf(`"'@': inner sizes differ: " + nbShape(%s) + " @ " + nbShape(%s)`, strings.Join(a.parts[1:], ", "), lz.dims[0]))
+	f.failIf(lz.dims[0]+" != "+k, e.P, fmt.Sprintf(`"'@': inner sizes differ: " + runtime.ShapeString([]int{%s}) + " @ " + runtime.ShapeString([]int{%s})`, strings.Join(a.parts[1:], ", "), lz.dims[0]))
 	y := f.alloc(ir.F64, e.P, rows)
 	f.line("if %s <= 32 {", k)
 	f.reslice(lz.arrays, k)
@@ -864,7 +944,6 @@ func lowerReshape(f *fn, e *ir.PrimCall) val {
 	cols := f.compile(e.Args[2]).parts[0]
 	_, lp := a.leafParts()
 	n := f.def("n", fmt.Sprintf("int64(len(%s))", lp[0][0]))
-	f.g.imports["fmt"] = true
 	f.failIf(fmt.Sprintf("%s < 0 || %s < 0 || (%s == 0 && %s != 0) || (%s != 0 && (%s%%%s != 0 || %s/%s != %s))", rows, cols, cols, n, cols, n, cols, n, cols, rows), e.P,
 		fmt.Sprintf(`fmt.Sprintf("cannot reshape %%d elements to [%%d][%%d]", %s, %s, %s)`, n, rows, cols))
 	return valOf(e.T, lp[0][0], f.def("m", "int("+rows+")"), f.def("n", "int("+cols+")"))
@@ -883,8 +962,7 @@ func lowerConcat(f *fn, e *ir.PrimCall) val {
 			for d := 2; d <= l.rank; d++ {
 				conds = append(conds, ap[k][d]+" != "+bp[k][d])
 			}
-			f.g.helper("nbShape")
-			f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"concat: elements have shapes " + nbShape(%s) + " and " + nbShape(%s)`, strings.Join(ap[k][2:], ", "), strings.Join(bp[k][2:], ", ")))
+			f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"concat: elements have shapes " + runtime.ShapeString([]int{%s}) + " and " + runtime.ShapeString([]int{%s})`, strings.Join(ap[k][2:], ", "), strings.Join(bp[k][2:], ", ")))
 		}
 		d := f.def("c", f.mk(l.kind, fmt.Sprintf("len(%s)+len(%s)", ap[k][0], bp[k][0])))
 		f.line("copy(%s, %s)", d, ap[k][0])
@@ -927,7 +1005,11 @@ func lowerZerosLike(f *fn, e *ir.PrimCall) val {
 			out.parts = append(out.parts, constGo(zeroConst(l.kind)))
 			continue
 		}
-		d := f.def("z", f.mk(l.kind, fmt.Sprintf("len(%s)", lp[k][0])))
+		size := fmt.Sprintf("len(%s)", lp[k][0])
+		if lp[k][0] == deadAtom { // a saved field whose shape alone is kept
+			size = strings.Join(lp[k][1:], "*")
+		}
+		d := f.def("z", f.mk(l.kind, size))
 		out.parts = append(out.parts, d)
 		out.parts = append(out.parts, lp[k][1:]...)
 	}
@@ -952,7 +1034,22 @@ func lowerAccAdd(f *fn, e *ir.PrimCall) val {
 		k, _ := ir.Leaf(e.T)
 		return val{t: e.T, lz: &lazy{kind: k, dims: dimsOf(z), cheap: true, constant: true, elem: func(string) string { return s }}}
 	}
-	acc := f.compile(e.Args[0])
+	acc := f.ownedAcc(f.compile(e.Args[0]))
+	if pad, ok := isPad(e.Args[1]); ok && ir.Rank(acc.t) > 0 {
+		p := f.compilePad(pad)
+		like := p.like
+		var conds []string
+		for d := 1; d < len(acc.parts); d++ {
+			if acc.parts[d] != like.parts[d] {
+				conds = append(conds, acc.parts[d]+" != "+like.parts[d])
+			}
+		}
+		if len(conds) > 0 {
+			f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"acc_add: shapes " + runtime.ShapeString([]int{%s}) + " and " + runtime.ShapeString([]int{%s}) + " differ"`, strings.Join(acc.parts[1:], ", "), strings.Join(like.parts[1:], ", ")))
+		}
+		p.add(acc.parts[0])
+		return acc
+	}
 	v := f.compileL(e.Args[1])
 	i := f.fresh("i")
 	if v.lz != nil {
@@ -963,8 +1060,7 @@ func lowerAccAdd(f *fn, e *ir.PrimCall) val {
 			}
 		}
 		if len(conds) > 0 {
-			f.g.helper("nbShape")
-			f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"acc_add: shapes " + nbShape(%s) + " and " + nbShape(%s) + " differ"`, strings.Join(acc.parts[1:], ", "), strings.Join(v.lz.dims, ", ")))
+			f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"acc_add: shapes " + runtime.ShapeString([]int{%s}) + " and " + runtime.ShapeString([]int{%s}) + " differ"`, strings.Join(acc.parts[1:], ", "), strings.Join(v.lz.dims, ", ")))
 		}
 		_ = i
 		f.addInto(acc.parts[0], v.lz, "+")
@@ -983,8 +1079,7 @@ func lowerAccAdd(f *fn, e *ir.PrimCall) val {
 		}
 	}
 	if len(conds) > 0 {
-		f.g.helper("nbShape")
-		f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"acc_add: shapes " + nbShape(%s) + " and " + nbShape(%s) + " differ"`, strings.Join(acc.parts[1:], ", "), strings.Join(v.parts[1:], ", ")))
+		f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"acc_add: shapes " + runtime.ShapeString([]int{%s}) + " and " + runtime.ShapeString([]int{%s}) + " differ"`, strings.Join(acc.parts[1:], ", "), strings.Join(v.parts[1:], ", ")))
 	}
 	src := v.parts[0]
 	f.line("%s = %s[:len(%s)]", src, src, acc.parts[0])
@@ -995,8 +1090,22 @@ func lowerAccAdd(f *fn, e *ir.PrimCall) val {
 }
 
 func lowerAccAddAt(f *fn, e *ir.PrimCall) val {
-	acc := f.compile(e.Args[0])
+	acc := f.ownedAcc(f.compile(e.Args[0]))
 	i := f.compile(e.Args[1]).parts[0]
+	if pad, ok := isPad(e.Args[2]); ok && ir.Rank(acc.t) > 1 {
+		p := f.compilePad(pad)
+		f.checkIndex(i, acc.parts[1], e.P)
+		like := p.like
+		var conds []string
+		for d := 2; d < len(acc.parts); d++ {
+			conds = append(conds, acc.parts[d]+" != "+like.parts[d-1])
+		}
+		f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"acc_add_at: row shapes " + runtime.ShapeString([]int{%s}) + " and " + runtime.ShapeString([]int{%s}) + " differ"`, strings.Join(acc.parts[2:], ", "), strings.Join(like.parts[1:], ", ")))
+		rs := f.rowSize(leaf{ir.F64, ir.Rank(acc.t)}, acc.parts)
+		row := f.def("row", fmt.Sprintf("%s[%s*int64(%s) : (%s+1)*int64(%s)]", acc.parts[0], i, rs, i, rs))
+		p.add(row)
+		return acc
+	}
 	v := f.compileL(e.Args[2])
 	f.checkIndex(i, acc.parts[1], e.P)
 	if ir.Rank(acc.t) == 1 {
@@ -1009,15 +1118,13 @@ func lowerAccAddAt(f *fn, e *ir.PrimCall) val {
 		conds = append(conds, acc.parts[d]+" != "+vdims[d-2])
 	}
 	if v.lz != nil {
-		f.g.helper("nbShape")
-		f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"acc_add_at: row shapes " + nbShape(%s) + " and " + nbShape(%s) + " differ"`, strings.Join(acc.parts[2:], ", "), strings.Join(vdims, ", ")))
+		f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"acc_add_at: row shapes " + runtime.ShapeString([]int{%s}) + " and " + runtime.ShapeString([]int{%s}) + " differ"`, strings.Join(acc.parts[2:], ", "), strings.Join(vdims, ", ")))
 		rs := f.rowSize(leaf{ir.F64, ir.Rank(acc.t)}, acc.parts)
 		row := f.def("row", fmt.Sprintf("%s[%s*int64(%s) : (%s+1)*int64(%s)]", acc.parts[0], i, rs, i, rs))
 		f.addInto(row, v.lz, "+")
 		return acc
 	}
-	f.g.helper("nbShape")
-	f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"acc_add_at: row shapes " + nbShape(%s) + " and " + nbShape(%s) + " differ"`, strings.Join(acc.parts[2:], ", "), strings.Join(v.parts[1:], ", ")))
+	f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"acc_add_at: row shapes " + runtime.ShapeString([]int{%s}) + " and " + runtime.ShapeString([]int{%s}) + " differ"`, strings.Join(acc.parts[2:], ", "), strings.Join(v.parts[1:], ", ")))
 	rs := f.rowSize(leaf{ir.F64, ir.Rank(acc.t)}, acc.parts)
 	row := f.def("row", fmt.Sprintf("%s[%s*int64(%s) : (%s+1)*int64(%s)]", acc.parts[0], i, rs, i, rs))
 	j := f.fresh("j")
@@ -1114,9 +1221,8 @@ func lowerReshapeLike(f *fn, e *ir.PrimCall) val {
 			out.parts = append(out.parts, xp[k][0])
 			continue
 		}
-		f.g.helper("nbShape")
 		f.failIf(fmt.Sprintf("len(%s) != len(%s)", xp[k][0], lp[k][0]), e.P,
-			fmt.Sprintf(`"reshape_like: cannot give " + nbShape(%s) + " the shape " + nbShape(%s)`, strings.Join(xp[k][1:], ", "), strings.Join(lp[k][1:], ", ")))
+			fmt.Sprintf(`"reshape_like: cannot give " + runtime.ShapeString([]int{%s}) + " the shape " + runtime.ShapeString([]int{%s})`, strings.Join(xp[k][1:], ", "), strings.Join(lp[k][1:], ", ")))
 		out.parts = append(out.parts, xp[k][0])
 		out.parts = append(out.parts, lp[k][1:]...)
 	}
@@ -1130,7 +1236,6 @@ func lowerPadLike(f *fn, e *ir.PrimCall) val {
 	ls, lp := like.leafParts()
 	_, vp := v.leafParts()
 	out := val{t: e.T}
-	f.g.imports["fmt"] = true
 	n := f.length(v)
 	f.failIf(fmt.Sprintf("%s < 0 || %s+int64(%s) > int64(%s)", lo, lo, n, like.parts[1]), e.P,
 		fmt.Sprintf(`fmt.Sprintf("pad_like: rows [%%d:%%d] out of range for length %%d", %s, %s+int64(%s), %s)`, lo, lo, n, like.parts[1]))
@@ -1140,8 +1245,7 @@ func lowerPadLike(f *fn, e *ir.PrimCall) val {
 			for d := 2; d <= l.rank; d++ {
 				conds = append(conds, vp[k][d]+" != "+lp[k][d])
 			}
-			f.g.helper("nbShape")
-			f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"pad_like: rows have shapes " + nbShape(%s) + " and " + nbShape(%s)`, strings.Join(vp[k][2:], ", "), strings.Join(lp[k][2:], ", ")))
+			f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"pad_like: rows have shapes " + runtime.ShapeString([]int{%s}) + " and " + runtime.ShapeString([]int{%s})`, strings.Join(vp[k][2:], ", "), strings.Join(lp[k][2:], ", ")))
 		}
 		rs := f.rowSize(l, lp[k])
 		d := f.def("p", f.mk(l.kind, fmt.Sprintf("len(%s)", lp[k][0])))
@@ -1150,6 +1254,60 @@ func lowerPadLike(f *fn, e *ir.PrimCall) val {
 		out.parts = append(out.parts, lp[k][1:]...)
 	}
 	return out
+}
+
+// isPad reports whether e is pad_like of a single f64 array (what
+// reverse mode makes of the cotangent of a slice), which an accumulator
+// adds into the slice's rows without building the padded array.
+func isPad(e ir.Expr) (*ir.PrimCall, bool) {
+	pc, ok := e.(*ir.PrimCall)
+	if !ok || pc.Op != ir.PrimPadLike {
+		return nil, false
+	}
+	k, ok := ir.Leaf(pc.T)
+	return pc, ok && k == ir.F64
+}
+
+// padded is a pad_like compiled for an accumulator: its operands, whose
+// checks are emitted, and add, which adds v's rows into rows lo.. of dst,
+// the storage of an array of like's shape.
+type padded struct {
+	like val
+	add  func(dst string)
+}
+
+// compilePad compiles pad_like(v, lo, like) with pad_like's checks and
+// messages, in the interpreter's order, without building the padded
+// array.
+func (f *fn) compilePad(pad *ir.PrimCall) padded {
+	v := f.compileL(pad.Args[0])
+	lo := f.compile(pad.Args[1]).parts[0]
+	like := f.compile(pad.Args[2])
+	vd := dimsOf(v)
+	n := vd[0]
+	f.failIf(fmt.Sprintf("%s < 0 || %s+int64(%s) > int64(%s)", lo, lo, n, like.parts[1]), pad.P,
+		fmt.Sprintf(`fmt.Sprintf("pad_like: rows [%%d:%%d] out of range for length %%d", %s, %s+int64(%s), %s)`, lo, lo, n, like.parts[1]))
+	rank := len(vd)
+	if rank > 1 {
+		var conds []string
+		for d := 1; d < rank; d++ {
+			conds = append(conds, vd[d]+" != "+like.parts[1+d])
+		}
+		f.failIf(strings.Join(conds, " || "), pad.P, fmt.Sprintf(`"pad_like: rows have shapes " + runtime.ShapeString([]int{%s}) + " and " + runtime.ShapeString([]int{%s})`, strings.Join(vd[1:], ", "), strings.Join(like.parts[2:], ", ")))
+	}
+	return padded{like: like, add: func(dst string) {
+		rs := f.rowSize(leaf{ir.F64, rank}, like.parts)
+		region := f.def("region", fmt.Sprintf("%s[int(%s)*%s : (int(%s)+%s)*%s]", dst, lo, rs, lo, n, rs))
+		if v.lz != nil {
+			f.addInto(region, v.lz, "+")
+			return
+		}
+		i := f.fresh("i")
+		f.line("%s = %s[:len(%s)]", v.parts[0], v.parts[0], region)
+		f.line("for %s := range %s {", i, region)
+		f.line("%s[%s] += %s[%s]", region, i, v.parts[0], i)
+		f.line("}")
+	}}
 }
 
 // lowerLinsolve solves matvec(x) = b. The matvec is a Go func literal
@@ -1168,21 +1326,13 @@ func lowerLinsolve(f *fn, e *ir.PrimCall) val {
 	f.env, f.fenv = cloneEnv(saveEnv), cloneFenv(saveFenv)
 	f.errHook = func(errExpr string) string { return "return nil, " + errExpr }
 	out := f.callStatic(sf, []val{valOf(b.t, v, "len("+v+")")}, e.P, b.t)
-	f.g.imports["fmt"] = true
 	f.failIf(fmt.Sprintf("len(%s) != len(%s)", out.parts[0], v), e.P,
 		fmt.Sprintf(`fmt.Sprintf("linsolve: matvec returned %%d values for %%d", len(%s), len(%s))`, out.parts[0], v))
 	f.line("return %s, nil", out.parts[0])
 	f.errHook, f.env, f.fenv = saveHook, saveEnv, saveFenv
 	f.line("}")
-	solver := "runtime.GMRES"
-	if runtimeHas("func GMRES(") {
-		f.g.useRuntime()
-	} else {
-		solver = "nbGMRES"
-		f.g.helper("nbGMRES")
-	}
 	x, errv := f.fresh("x"), f.fresh("err")
-	f.line("%s, %s := %s(%s, %s, 1e-13, 30, 20*len(%s)+100)", x, errv, solver, mv, b.parts[0], b.parts[0])
+	f.line("%s, %s := runtime.GMRES(%s, %s, 1e-13, 30, 20*len(%s)+100)", x, errv, mv, b.parts[0], b.parts[0])
 	f.line("if %s != nil {", errv)
 	f.retErr(fmt.Sprintf("nbAt(%q, %s)", posString(e.P), errv))
 	f.line("}")
@@ -1220,9 +1370,8 @@ func lowerCheckDim(f *fn, e *ir.PrimCall) val {
 	}
 	_, lp := a.leafParts()
 	got := lp[0][1+dc.Axis]
-	f.g.helper("nbDimMsg")
 	f.failIf(fmt.Sprintf("int64(%s) != %s", got, n), e.P,
-		fmt.Sprintf("nbDimMsg(%q, %q, %q, int64(%s), %s)", what, dc.Type, dc.Size, got, n))
+		fmt.Sprintf("runtime.DimMessage(%q, %q, %q, int64(%s), %s)", what, dc.Type, dc.Size, got, n))
 	return a
 }
 

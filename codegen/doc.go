@@ -135,10 +135,21 @@
 // become functions of the lambda's parameters; other value defs become
 // getters computed once.
 //
-// linsolve(matvec, b) is solved by GMRES (the interpreter's algorithm,
-// TODO(kernels): runtime.GMRES once it lands) with the matvec as a Go
-// func literal whose body is the inlined function and which returns
-// errors instead of returning from the enclosing function.
+// linsolve(matvec, b) is solved by runtime.GMRES (the interpreter's
+// solver) with the matvec as a Go func literal whose body is the inlined
+// function and which returns errors instead of returning from the
+// enclosing function.
+//
+// # What a generated file carries
+//
+// Anything with Nabla's semantics (scalar functions such as
+// runtime.Sigmoid, size and index checks with their messages,
+// runtime.ShapeString, GMRES, the series kernels) is called from runtime,
+// the code the interpreter runs, never copied. A file carries only what
+// belongs to generated code (helpers.go): the arena, the error type with
+// its frames, and the conversions of the exported API. Its imports are
+// computed from the finished source, so they are exactly the packages it
+// uses.
 //
 // # Running: Backend and the build cache
 //
@@ -158,13 +169,6 @@
 //
 // # Not yet
 //
-// Taylor mode's series primitives (series.go) are lowered to the series
-// kernels that are moving from package ir into runtime (runtime.SeriesMap1,
-// SeriesMap2, SeriesExp, ...): until the runtime this binary embeds has
-// them, nabla gen rejects an exported def that needs them, and with
-// --backend go the program's other defs run while those report that they
-// cannot. (Checked against the kernels on their branch: with them, all
-// four cases of ad/taylor.nab pass.) Parallel loops and the run limits
-// (--max-steps, --max-memory, --timeout) of the interpreter are not
-// implemented in generated code.
+// The run limits (--max-steps, --max-memory, --timeout) of the
+// interpreter are not implemented in generated code.
 package codegen

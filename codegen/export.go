@@ -268,7 +268,6 @@ func signature(d *ir.Def, di *defInfo) string {
 // emitExportBody converts the arguments to the internal layout, calls the
 // internal function with an arena, and converts the results back.
 func (g *gen) emitExportBody(w *bytes.Buffer, di *defInfo, params []exportParam, results []leaf, fails, into bool) {
-	g.imports["fmt"] = true
 	var zeros []string
 	for _, l := range results {
 		if into && l.rank > 0 {

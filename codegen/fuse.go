@@ -54,7 +54,34 @@ func isConstFill(e ir.Expr) bool {
 		return false
 	}
 	z, ok := pc.Args[0].(*ir.PrimCall)
-	return ok && z.Op == ir.PrimZerosLike && ir.Total(z)
+	return ok && z.Op == ir.PrimZerosLike && deferrable(z.Args[0])
+}
+
+// deferrable reports whether compiling e as a recipe loses none of its
+// failures: e cannot fail, or it is an elementwise primitive on f64 (whose
+// shape check lazyElementwise emits at once) of deferrable operands.
+func deferrable(e ir.Expr) bool {
+	if ir.Total(e) {
+		return true
+	}
+	pc, ok := e.(*ir.PrimCall)
+	if !ok || !pc.Op.Elementwise || pc.Op.InPlace() || pc.Op.AD != ir.NotAD {
+		return false
+	}
+	if k, ok := ir.Leaf(pc.Type()); !ok || k != ir.F64 {
+		return false
+	}
+	switch pc.Op.Fails {
+	case ir.NeverFails, ir.FailsOnShapes, ir.FailsOnShapesOrInt:
+	default:
+		return false
+	}
+	for _, a := range pc.Args {
+		if k, ok := ir.Leaf(a.Type()); !ok || k != ir.F64 || !deferrable(a) {
+			return false
+		}
+	}
+	return true
 }
 
 // addInto emits dst[k] op= element k for every element of lz (op "" for
@@ -128,10 +155,10 @@ func (f *fn) canDefer(e *ir.Let) bool {
 		// and the accumulator contract says nothing reads it after that.
 		return true
 	}
-	if n, lz := ir.VarUses(e.Body, e.Var); n != 1 || lz {
+	if n, lz := f.varUses(e.Body, e.Var); n != 1 || lz {
 		return false
 	}
-	return ir.Total(e.Value) && !ir.HasInPlace(e.Body)
+	return deferrable(e.Value) && !ir.HasInPlace(e.Body)
 }
 
 // elemOf is the recipe of an array operand: a lazy's own, or reading a
@@ -175,7 +202,6 @@ func (f *fn) lazyElementwise(e *ir.PrimCall, r *rule, args []val, k, rk ir.Scala
 			}
 		}
 		if len(conds) > 0 {
-			f.g.helper("nbShape")
 			name := e.Op.Name
 			if e.Op.Op != "" {
 				name = "'" + e.Op.Op + "'"
@@ -184,7 +210,7 @@ func (f *fn) lazyElementwise(e *ir.PrimCall, r *rule, args []val, k, rk ir.Scala
 			if i < arr {
 				x, y = bd, ad
 			}
-			f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"shape mismatch in %s: " + nbShape(%s) + " and " + nbShape(%s)`, name, strings.Join(x, ", "), strings.Join(y, ", ")))
+			f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"shape mismatch in %s: " + runtime.ShapeString([]int{%s}) + " and " + runtime.ShapeString([]int{%s})`, name, strings.Join(x, ", "), strings.Join(y, ", ")))
 		}
 	}
 	elems := make([]func(string) string, len(args))
@@ -199,7 +225,7 @@ func (f *fn) lazyElementwise(e *ir.PrimCall, r *rule, args []val, k, rk ir.Scala
 			elems[i] = func(string) string { return atom }
 		}
 	}
-	cheap := len(r.Helpers) == 0 && !r.IErr && !r.FErr && (k != ir.I64 || r.IGuard == nil)
+	cheap := !r.callsRuntime(k) && !r.IErr && !r.FErr && (k != ir.I64 || r.IGuard == nil)
 	for _, b := range args {
 		cheap = cheap && b.lz == nil
 	}

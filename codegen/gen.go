@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"go/ast"
 	"go/format"
+	"go/parser"
+	"go/token"
 	"math"
 	"regexp"
 	"sort"
@@ -43,7 +46,7 @@ func GenerateAll(progs []*ir.Program, opts Options) (out []byte, err error) {
 	if opts.Package == "" {
 		opts.Package = "main"
 	}
-	g := &gen{progs: progs, opts: opts, helpers: map[string]bool{}, imports: map[string]bool{}}
+	g := &gen{progs: progs, opts: opts, helpers: map[string]bool{}}
 	defer func() {
 		if r := recover(); r != nil {
 			if ge, ok := r.(genError); ok {
@@ -62,7 +65,6 @@ type gen struct {
 	progs   []*ir.Program
 	opts    Options
 	helpers map[string]bool
-	imports map[string]bool
 	defs    map[string]*defInfo
 	order   []*defInfo
 	used    map[string]bool // Go names taken at package level
@@ -125,48 +127,77 @@ func (g *gen) run() ([]byte, error) {
 		src.WriteString("// Command main runs the defs of a Nabla program; nabla run --backend go\n// builds and runs it.\n")
 	}
 	fmt.Fprintf(&src, "package %s\n\n", g.opts.Package)
-	g.writeImports(&src)
 	src.Write(exported.Bytes())
 	src.Write(g.body.Bytes())
 	src.Write(harness.Bytes())
 	g.writeHelpers(&src)
-	formatted, err := format.Source(src.Bytes())
+	withImp, err := withImports(src.Bytes())
 	if err != nil {
-		return src.Bytes(), fmt.Errorf("internal error: generated code does not parse: %v", err)
+		return src.Bytes(), fmt.Errorf("internal error: generated code: %v", err)
+	}
+	formatted, err := format.Source(withImp)
+	if err != nil {
+		return withImp, fmt.Errorf("internal error: generated code does not parse: %v", err)
 	}
 	return formatted, nil
 }
 
-func (g *gen) writeImports(w *bytes.Buffer) {
-	for h := range g.helpers {
-		for _, imp := range helperImports[h] {
-			g.imports[imp] = true
-		}
+// importable are the packages generated code may use, by the name it
+// refers to them by.
+var importable = map[string]string{
+	"fmt": "fmt", "io": "io", "json": "encoding/json", "math": "math",
+	"os": "os", "runtime": runtimeImport, "strconv": "strconv", "sync": "sync",
+}
+
+// withImports inserts the import declaration into src, a file with none:
+// the packages of importable that the code refers to, found by parsing
+// it, so that the list is exact whatever the emitters used. (Generated
+// locals carry a numeric suffix and never shadow a package name.)
+func withImports(src []byte) ([]byte, error) {
+	fset := token.NewFileSet()
+	file, err := parser.ParseFile(fset, "", src, parser.SkipObjectResolution)
+	if err != nil {
+		return nil, err
 	}
-	if len(g.imports) == 0 {
-		return
+	used := map[string]bool{}
+	ast.Inspect(file, func(n ast.Node) bool {
+		if sel, ok := n.(*ast.SelectorExpr); ok {
+			if x, ok := sel.X.(*ast.Ident); ok && importable[x.Name] != "" {
+				used[importable[x.Name]] = true
+			}
+		}
+		return true
+	})
+	if len(used) == 0 {
+		return src, nil
 	}
 	var std, other []string
-	for imp := range g.imports {
-		if strings.Contains(imp, ".") {
-			other = append(other, imp)
+	for path := range used {
+		if strings.Contains(path, ".") {
+			other = append(other, path)
 		} else {
-			std = append(std, imp)
+			std = append(std, path)
 		}
 	}
 	sort.Strings(std)
 	sort.Strings(other)
+	var w bytes.Buffer
 	w.WriteString("import (\n")
 	for _, s := range std {
-		fmt.Fprintf(w, "%q\n", s)
+		fmt.Fprintf(&w, "%q\n", s)
 	}
 	if len(std) > 0 && len(other) > 0 {
 		w.WriteString("\n")
 	}
 	for _, s := range other {
-		fmt.Fprintf(w, "%q\n", s)
+		fmt.Fprintf(&w, "%q\n", s)
 	}
 	w.WriteString(")\n\n")
+	at := fset.Position(file.Name.End()).Offset
+	out := append([]byte(nil), src[:at]...)
+	out = append(out, "\n\n"...)
+	out = append(out, w.Bytes()...)
+	return append(out, src[at:]...), nil
 }
 
 // emitProgram emits the internal functions of one program's defs.
@@ -215,9 +246,6 @@ func exportable(di *defInfo) error {
 	}
 	return nil
 }
-
-// useRuntime notes an import of the kernel library.
-func (g *gen) useRuntime() { g.imports[runtimeImport] = true }
 
 const runtimeImport = "github.com/nabla-lang/nabla/runtime"
 
@@ -358,7 +386,6 @@ func (g *gen) emitDef(di *defInfo) (err error) {
 
 // emitValueDef makes a value def a getter that computes the value once.
 func (g *gen) emitValueDef(di *defInfo, code string, resTypes []string) {
-	g.imports["sync"] = true
 	n := di.goName
 	var vars, names []string
 	for i, t := range resTypes {
@@ -457,6 +484,16 @@ type fn struct {
 	// inplace holds the loop states that update may modify in place.
 	inplace map[*ir.Var]bool
 	drop    map[string]bool // lines to delete (marks of loops that allocate nothing)
+	// plan says how the let being compiled reads the leaves of its
+	// array of tuples (fields.go), for the build that computes it.
+	plan *leafPlan
+	// skip marks, by element, the tuples some of whose elements are
+	// unread or have their shape alone read (skipValue, skipData;
+	// fields.go).
+	skip map[*ir.MakeTuple][]int
+	// views holds the array atoms that share storage although their
+	// primitive's result is fresh (fields.go).
+	views map[string]bool
 }
 
 // staticFn is a function value known at compile time: a def or a lambda
@@ -530,6 +567,7 @@ func (f *fn) defT(hint, typ, expr string) string {
 // retErr emits the return of an error value.
 func (f *fn) retErr(errExpr string) {
 	f.fails = true
+	f.g.helper("nbError") // errExpr is built with nbAt, nbErrorf or nbFrame
 	if f.errHook != nil {
 		f.line("%s", f.errHook(errExpr))
 		return
@@ -601,7 +639,6 @@ func (f *fn) bindSizes(params []*ir.Var) {
 			} else {
 				msg = fmt.Sprintf("fmt.Sprintf(%q, %s, %s)", fmt.Sprintf("size mismatch: %s is %%d (%s) but %s has size %%d", name, dimName(sv.Param, sv.Path, sv.Axis), dimName(c.Param, c.Path, c.Axis)), val, got)
 			}
-			f.g.imports["fmt"] = true
 			f.failIf(fmt.Sprintf("int64(%s) != %s", got, val), pos, msg)
 		}
 	}
@@ -615,7 +652,6 @@ func (f *fn) bindSizes(params []*ir.Var) {
 				pos = d.P
 			}
 			got := dimOf(i, nil, axis)
-			f.g.imports["fmt"] = true
 			f.failIf(fmt.Sprintf("%s != %d", got, dim.N), pos,
 				fmt.Sprintf("fmt.Sprintf(%q, %s)", fmt.Sprintf("size mismatch: %s has size %%d but its type %s says %d", dimName(i, nil, axis), p.T, dim.N), got))
 		}
@@ -648,7 +684,14 @@ func (f *fn) compileL(e ir.Expr) val {
 			f.fenv[e.Var] = f.staticFn(e.Value)
 			return f.compile(e.Body)
 		}
+		if n, _ := f.varUses(e.Body, e.Var); n == 0 {
+			f.compileUnread(e.Value)
+			return f.compileL(e.Body)
+		}
 		var v val
+		if pc, ok := e.Value.(*ir.PrimCall); ok && pc.Op == ir.PrimBuild {
+			f.plan = planLeaves(e.Body, e.Var)
+		}
 		if f.canDefer(e) {
 			v = f.compileL(e.Value)
 		} else {
@@ -658,8 +701,21 @@ func (f *fn) compileL(e ir.Expr) val {
 		return f.compileL(e.Body)
 	case *ir.MakeTuple:
 		v := val{t: e.Type()}
-		for _, x := range e.Elems {
-			v.parts = append(v.parts, f.compile(x).parts...)
+		skip := f.skip[e]
+		for k, x := range e.Elems {
+			switch {
+			case k < len(skip) && skip[k] == skipValue:
+				f.compileUnread(x)
+				v.parts = append(v.parts, deadVal(x.Type()).parts...)
+			case k < len(skip) && skip[k] == skipData:
+				xv := f.compileL(x)
+				if xv.lz != nil {
+					xv = val{t: xv.t, parts: append([]string{deadAtom}, xv.lz.dims...)}
+				}
+				v.parts = append(v.parts, xv.parts...)
+			default:
+				v.parts = append(v.parts, f.compile(x).parts...)
+			}
 		}
 		return v
 	case *ir.Proj:
@@ -935,7 +991,7 @@ func (f *fn) compileLoop(e *ir.Loop) val {
 	if inPlace {
 		// The state owns its storage: a copy of the initial array unless
 		// that is fresh already, then updated in place every iteration.
-		if pc, ok := e.Init.(*ir.PrimCall); !ok || !ir.FreshResult(pc) {
+		if pc, ok := e.Init.(*ir.PrimCall); !ok || !ir.FreshResult(pc) || f.isView(init) {
 			init = f.copyVal(init)
 		}
 		if f.inplace == nil {

@@ -19,9 +19,6 @@ import (
 // prints on stderr with exit status 1.
 
 func (g *gen) emitHarness(w *bytes.Buffer) {
-	for _, imp := range []string{"encoding/json", "fmt", "io", "math", "os", "strconv"} {
-		g.imports[imp] = true
-	}
 	g.helper("nbError")
 	w.WriteString("func main() {\n\tos.Exit(nbMain(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))\n}\n\n")
 	w.WriteString("// nbCall runs def name on decoded arguments.\nfunc nbCall(name string, in []any) (out any, err error) {\n\tswitch name {\n")

@@ -20,10 +20,9 @@ type rule struct {
 	// which the run fails with message IMsg.
 	IGuard func(a []string) string
 	IMsg   string
-	// IErr, FErr: the expression returns (value, error) (nbPowI, nbToI64).
+	// IErr, FErr: the expression returns (value, error)
+	// (runtime.PowI64, runtime.TruncToI64).
 	IErr, FErr bool
-	// Helpers lists the generated helpers the expressions call.
-	Helpers []string
 	// Lower emits a non-elementwise primitive.
 	Lower func(f *fn, e *ir.PrimCall) val
 }
@@ -42,23 +41,18 @@ func call2(name string) func(a []string) string {
 
 func mathF1(name string) *rule { return &rule{F: call1("math." + name)} }
 
-// kernel names runtime's function rt when the runtime has it, else the
-// generated helper with the same semantics (scalar helpers are moving
-// from package ir into runtime).
-func kernel(rt, helper string) string {
-	if runtimeHas("func " + rt + "(") {
-		return "runtime." + rt
-	}
-	return helper
+// callsRuntime reports whether the rule's expression on operands of kind k
+// calls a runtime function (not cheap enough to evaluate twice).
+func (r *rule) callsRuntime(k ir.ScalarKind) bool {
+	tmpl := [...]func([]string) string{ir.F64: r.F, ir.I64: r.I, ir.Bool: r.B}[k]
+	return tmpl != nil && strings.Contains(tmpl([]string{"a", "b"}), "runtime.")
 }
 
-func kcall1(rt, helper string) func(a []string) string {
-	return func(a []string) string { return kernel(rt, helper) + "(" + a[0] + ")" }
-}
+// rt1 and rt2 call runtime's scalar function name: the one the
+// interpreter applies, so both backends give the same bits.
+func rt1(name string) func(a []string) string { return call1("runtime." + name) }
 
-func kcall2(rt, helper string) func(a []string) string {
-	return func(a []string) string { return kernel(rt, helper) + "(" + a[0] + ", " + a[1] + ")" }
-}
+func rt2(name string) func(a []string) string { return call2("runtime." + name) }
 
 // rules is the table of lowering rules, keyed by primitive.
 var rules map[*ir.Prim]*rule
@@ -70,7 +64,7 @@ func init() {
 		ir.PrimMul: {F: op2("*"), I: op2("*")},
 		ir.PrimDiv: {F: op2("/"), I: op2("/"), IGuard: func(a []string) string { return a[1] + " == 0" }, IMsg: "integer division by zero"},
 		ir.PrimMod: {F: call2("math.Mod"), I: op2("%"), IGuard: func(a []string) string { return a[1] + " == 0" }, IMsg: "integer division by zero"},
-		ir.PrimPow: {F: call2("math.Pow"), I: kcall2("PowI64", "nbPowI"), IErr: true, Helpers: []string{"nbPowI"}},
+		ir.PrimPow: {F: call2("math.Pow"), I: rt2("PowI64"), IErr: true},
 		ir.PrimNeg: {F: func(a []string) string { return "-" + a[0] }, I: func(a []string) string { return "-" + a[0] }},
 		ir.PrimEq:  {F: op2("=="), I: op2("=="), B: op2("==")},
 		ir.PrimNe:  {F: op2("!="), I: op2("!="), B: op2("!=")},
@@ -83,7 +77,7 @@ func init() {
 		ir.PrimNot: {B: func(a []string) string { return "!" + a[0] }},
 		ir.PrimToF64: {F: func(a []string) string { return a[0] },
 			I: call1("float64")},
-		ir.PrimToI64: {F: kcall1("TruncToI64", "nbToI64"), FErr: true, I: func(a []string) string { return a[0] }, Helpers: []string{"nbToI64"}},
+		ir.PrimToI64: {F: rt1("TruncToI64"), FErr: true, I: func(a []string) string { return a[0] }},
 		ir.PrimExp:   mathF1("Exp"),
 		ir.PrimLog:   mathF1("Log"),
 		ir.PrimSqrt:  mathF1("Sqrt"),
@@ -103,16 +97,15 @@ func init() {
 		ir.PrimExpm1: mathF1("Expm1"),
 		ir.PrimErf:   mathF1("Erf"),
 		ir.PrimAtan2: {F: call2("math.Atan2")},
-		// The scalar helpers: runtime's as soon as it has them.
-		// TODO(kernels): drop the nb helpers once they are on main.
-		ir.PrimRelu:     {F: kcall1("Relu", "nbRelu"), Helpers: []string{"nbRelu"}},
-		ir.PrimSigmoid:  {F: kcall1("Sigmoid", "nbSigmoid"), Helpers: []string{"nbSigmoid"}},
-		ir.PrimSoftplus: {F: kcall1("Softplus", "nbSoftplus"), Helpers: []string{"nbSoftplus"}},
-		ir.PrimAbs:      {F: call1("math.Abs"), I: kcall1("AbsI64", "nbAbsI"), Helpers: []string{"nbAbsI"}},
-		ir.PrimSign:     {F: kcall1("Sign", "nbSignF"), I: kcall1("SignI64", "nbSignI"), Helpers: []string{"nbSignF", "nbSignI"}},
-		ir.PrimMin:      {F: kcall2("Min2", "nbMinF"), I: call2("min"), Helpers: []string{"nbMinF"}},
-		ir.PrimMax:      {F: kcall2("Max2", "nbMaxF"), I: call2("max"), Helpers: []string{"nbMaxF"}},
-		ir.PrimIndGt:    {F: kcall2("IndGt", "nbIndGt"), Helpers: []string{"nbIndGt"}},
+		// Scalar functions with Nabla's semantics live in runtime.
+		ir.PrimRelu:     {F: rt1("Relu")},
+		ir.PrimSigmoid:  {F: rt1("Sigmoid")},
+		ir.PrimSoftplus: {F: rt1("Softplus")},
+		ir.PrimAbs:      {F: call1("math.Abs"), I: rt1("AbsI64")},
+		ir.PrimSign:     {F: rt1("Sign"), I: rt1("SignI64")},
+		ir.PrimMin:      {F: rt2("Min2"), I: call2("min")},
+		ir.PrimMax:      {F: rt2("Max2"), I: call2("max")},
+		ir.PrimIndGt:    {F: rt2("IndGt")},
 
 		ir.PrimLen:          {Lower: lowerLen},
 		ir.PrimDim:          {Lower: lowerDim},
@@ -160,9 +153,12 @@ func init() {
 		ir.PrimStopGradient: {Lower: func(f *fn, e *ir.PrimCall) val { return f.compile(e.Args[0]) }},
 		ir.PrimCheckDim:     {Lower: lowerCheckDim},
 		ir.PrimLinearCheck:  {Lower: lowerLinearCheck},
-		ir.PrimReshapeLike:  {Lower: lowerReshapeLike},
-		ir.PrimPadLike:      {Lower: lowerPadLike},
-		ir.PrimLinsolve:     {Lower: lowerLinsolve},
+		ir.PrimAssert:       {Lower: lowerLinearCheck},
+		// Generated code has no host to report to: progress is its value.
+		ir.PrimProgress:    {Lower: func(f *fn, e *ir.PrimCall) val { return f.compile(e.Args[4]) }},
+		ir.PrimReshapeLike: {Lower: lowerReshapeLike},
+		ir.PrimPadLike:     {Lower: lowerPadLike},
+		ir.PrimLinsolve:    {Lower: lowerLinsolve},
 	}
 }
 
@@ -202,17 +198,6 @@ func (f *fn) scalarExpr(e *ir.PrimCall, r *rule, k ir.ScalarKind, ops []string) 
 		f.g.fail("%s: %s is not defined on %s", e.P, e.Op.Name, scalarGo(k))
 	}
 	x := tmpl(ops)
-	if strings.Contains(x, "math.") {
-		f.g.imports["math"] = true
-	}
-	if strings.Contains(x, "runtime.") {
-		f.g.useRuntime()
-	}
-	for _, h := range r.Helpers {
-		if strings.Contains(x, h+"(") {
-			f.g.helper(h)
-		}
-	}
 	if fallible {
 		v, errv := f.fresh("x"), f.fresh("err")
 		f.line("%s, %s := %s", v, errv, x)

@@ -2,50 +2,17 @@ package codegen
 
 import (
 	"fmt"
-	"io/fs"
 	"strings"
-	"sync"
 
 	"github.com/nabla-lang/nabla/ir"
-	"github.com/nabla-lang/nabla/runtime"
 )
 
 // Taylor mode's series primitives (ir.SeriesPrims). A series of a value of
 // type T is a [K]T, coefficient-major, laid out like any array. The
 // nonlinear ones call the runtime's series kernels (runtime.SeriesMap1 and
-// SeriesMap2 with runtime.SeriesExp, SeriesMul, ...); series_coef and
-// series_cauchy apply their inner primitive per coefficient through the
-// ordinary lowerings. The kernels are moving from package ir into
-// runtime; until this build's runtime has them (seriesKernels reports
-// that), these primitives have no lowering and the defs using them report
-// so.
-
-var (
-	runtimeOnce sync.Once
-	runtimeSrc  string
-)
-
-// runtimeHas reports whether the runtime package this binary embeds
-// declares a function (decl is its "func Name(" prefix): kernels that are
-// moving into runtime are used from there as soon as they arrive.
-func runtimeHas(decl string) bool {
-	runtimeOnce.Do(func() {
-		var b strings.Builder
-		fs.WalkDir(runtime.Sources, ".", func(path string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-				return err
-			}
-			src, err := runtime.Sources.ReadFile(path)
-			b.Write(src)
-			return err
-		})
-		runtimeSrc = b.String()
-	})
-	return strings.Contains(runtimeSrc, "\n"+decl)
-}
-
-// seriesKernels reports whether runtime has the series kernels.
-func seriesKernels() bool { return runtimeHas("func SeriesMap2(") }
+// SeriesMap2 with runtime.SeriesExp, SeriesMul, ...), the interpreter's;
+// series_coef and series_cauchy apply their inner primitive per
+// coefficient through the ordinary lowerings.
 
 // seriesKernelNames maps a series primitive to its runtime kernel.
 var seriesKernelNames = map[string]string{
@@ -84,17 +51,10 @@ func init() {
 	}
 }
 
-func (f *fn) needSeries(e *ir.PrimCall) {
-	if !seriesKernels() {
-		f.g.fail("%s: %s has no Go lowering in this build (it waits for the series kernels in runtime)", e.P, e.Op.Name)
-	}
-}
-
 // seriesWork is the function's scratch for the series kernels.
 func (f *fn) seriesWork() string {
 	w := f.fresh("sw")
 	f.line("var %s runtime.SeriesWork", w)
-	f.g.useRuntime()
 	return w
 }
 
@@ -137,7 +97,6 @@ func (f *fn) zeroLike(v val) val {
 }
 
 func lowerSeriesUnary(f *fn, e *ir.PrimCall) val {
-	f.needSeries(e)
 	x := f.compile(e.Args[0])
 	w := f.seriesWork()
 	y := f.def("y", f.mk(ir.F64, "len("+x.parts[0]+")"))
@@ -159,7 +118,6 @@ func (f *fn) seriesArg(v val, series bool) (arg, k, n string, shape []string) {
 }
 
 func lowerSeriesBinary(f *fn, e *ir.PrimCall) val {
-	f.needSeries(e)
 	mode, _ := e.Aux.(ir.SeriesMode)
 	xs, ys := mode != ir.SeriesCS, mode != ir.SeriesSC
 	x := f.compile(e.Args[0])
@@ -170,7 +128,6 @@ func lowerSeriesBinary(f *fn, e *ir.PrimCall) val {
 	if k == "" {
 		k = yk
 	}
-	f.g.imports["fmt"] = true
 	if xk != "" && yk != "" {
 		f.failIf(xk+" != "+yk, e.P, fmt.Sprintf(`fmt.Sprintf("%s: series of %%d and %%d coefficients", %s, %s)`, e.Op.Name, xk, yk))
 	}
@@ -181,8 +138,7 @@ func lowerSeriesBinary(f *fn, e *ir.PrimCall) val {
 		for i := range xshape {
 			conds = append(conds, xshape[i]+" != "+yshape[i])
 		}
-		f.g.helper("nbShape")
-		f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"%s: shapes " + nbShape(%s) + " and " + nbShape(%s) + " differ"`, e.Op.Name, strings.Join(xshape, ", "), strings.Join(yshape, ", ")))
+		f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"%s: shapes " + runtime.ShapeString([]int{%s}) + " and " + runtime.ShapeString([]int{%s}) + " differ"`, e.Op.Name, strings.Join(xshape, ", "), strings.Join(yshape, ", ")))
 	case len(yshape) > 0:
 		shape, n = yshape, yn
 	}
@@ -196,7 +152,6 @@ func lowerSeriesBinary(f *fn, e *ir.PrimCall) val {
 }
 
 func lowerSeriesProd(f *fn, e *ir.PrimCall) val {
-	f.needSeries(e)
 	x := f.compile(e.Args[0])
 	w := f.seriesWork()
 	z := f.def("z", f.mk(ir.F64, x.parts[1]))
@@ -310,9 +265,7 @@ func (f *fn) failShapes(a, b []string, pos ir.Pos, format string) {
 	if cond == "" {
 		return
 	}
-	f.g.helper("nbShape")
-	f.g.imports["fmt"] = true
-	f.failIf(cond, pos, fmt.Sprintf("fmt.Sprintf(%q, nbShape(%s), nbShape(%s))", format, strings.Join(a, ", "), strings.Join(b, ", ")))
+	f.failIf(cond, pos, fmt.Sprintf("fmt.Sprintf(%q, runtime.ShapeString([]int{%s}), runtime.ShapeString([]int{%s}))", format, strings.Join(a, ", "), strings.Join(b, ", ")))
 }
 
 // lowerSeriesAccAdd is series_acc_add(acc, v), in place: acc += v for a
@@ -341,7 +294,6 @@ func lowerSeriesAccAdd(f *fn, e *ir.PrimCall) val {
 		f.line("}")
 		f.line("}")
 	case ir.Rank(v.t) < ir.Rank(acc.t):
-		f.g.imports["fmt"] = true
 		f.failIf(fmt.Sprintf("%s != %s", v.parts[1], k), e.P, fmt.Sprintf(`fmt.Sprintf("series_acc_add: series of %%d and %%d coefficients", %s, %s)`, k, v.parts[1]))
 		f.line("for %s := 0; %s < %s; %s++ {", j, j, k, j)
 		f.line("for %s := 0; %s < %s; %s++ {", i, i, rs, i)
@@ -376,7 +328,6 @@ func lowerSeriesAccAddAt(f *fn, e *ir.PrimCall) val {
 		if ir.Rank(acc.t) == 2 {
 			f.line("%s[%s] += %s", acc.parts[0], idx, v.parts[0])
 		} else {
-			f.g.imports["fmt"] = true
 			f.failShapes(v.parts[1:], acc.parts[3:], e.P, "series_acc_add_at: value has shape %s; elements have shape %s")
 			f.line("for %s := 0; %s < %s; %s++ {", i, i, es, i)
 			f.line("%s[%s+%s] += %s[%s]", acc.parts[0], at("0"), i, v.parts[0], i)
@@ -385,7 +336,6 @@ func lowerSeriesAccAddAt(f *fn, e *ir.PrimCall) val {
 		f.line("}")
 		return acc
 	}
-	f.g.imports["fmt"] = true
 	f.failIf(fmt.Sprintf("%s != %s", v.parts[1], k), e.P, fmt.Sprintf(`fmt.Sprintf("series_acc_add_at: series of %%d and %%d coefficients", %s, %s)`, k, v.parts[1]))
 	if ir.Rank(acc.t) > 2 {
 		f.failShapes(v.parts[2:], acc.parts[3:], e.P, "series_acc_add_at: value has shape %s; elements have shape %s")

@@ -221,7 +221,7 @@ func (b *batchComp) compilePrim(e *ir.PrimCall) (evalFn, bool, bool) {
 	if err != nil {
 		return nil, false, false
 	}
-	return implCall(impl, args, base, e.P), anyVarying, true
+	return implCall(impl, args, base, e.P, nil), anyVarying, true
 }
 
 // compileCall batches a call of a batchable function def: the callee's

@@ -27,10 +27,13 @@ type fnComp struct {
 	freeIdx map[*ir.Var]int
 	depth   int
 	max     int
+	// fields maps a loop's tuple state kept in slots to its first slot
+	// (loops.go).
+	fields map[*ir.Var]int
 }
 
 func newFnComp(it *Interp, parent *fnComp) *fnComp {
-	return &fnComp{it: it, parent: parent, locals: map[*ir.Var]int{}, freeIdx: map[*ir.Var]int{}}
+	return &fnComp{it: it, parent: parent, locals: map[*ir.Var]int{}, freeIdx: map[*ir.Var]int{}, fields: map[*ir.Var]int{}}
 }
 
 // alloc takes n consecutive slots and returns the first; release them by
@@ -101,6 +104,21 @@ func (c *fnComp) compile(e ir.Expr) (evalFn, error) {
 	case *ir.Proj:
 		return c.compileProj(e)
 	case *ir.Loop:
+		if e.State != nil {
+			switch k, ok := scalarKind(e.State.T); {
+			case ok && k == ir.F64:
+				if f, ok, err := typedLoop(c, e, c.typedF, func(v runtime.Value) float64 { return v.F }, setF); ok || err != nil {
+					return boxF(f), err
+				}
+			case ok:
+				if f, ok, err := typedLoop(c, e, c.typedI, func(v runtime.Value) int64 { return v.I }, setI); ok || err != nil {
+					return boxI(f), err
+				}
+			}
+		}
+		if f, ok, err := c.compileTupleLoop(e); ok || err != nil {
+			return f, err
+		}
 		return c.compileLoop(e)
 	case *ir.Lambda:
 		return c.compileLambda(e)
@@ -153,6 +171,18 @@ func (c *fnComp) compileLet(e *ir.Let) (evalFn, error) {
 	c.depth = s
 	if err != nil {
 		return nil, err
+	}
+	if c.it.letDies(e) {
+		return func(fr *frame) (runtime.Value, error) {
+			v, err := val(fr)
+			if err != nil {
+				return v, err
+			}
+			fr.slots[s] = v
+			r, err := body(fr)
+			recycle(fr.m, v)
+			return r, err
+		}, nil
 	}
 	return func(fr *frame) (runtime.Value, error) {
 		v, err := val(fr)
@@ -221,6 +251,9 @@ func (c *fnComp) compileTuple(e *ir.MakeTuple) (evalFn, error) {
 }
 
 func (c *fnComp) compileProj(e *ir.Proj) (evalFn, error) {
+	if s, ok := c.fieldSlot(e); ok {
+		return func(fr *frame) (runtime.Value, error) { return fr.slots[s], nil }, nil
+	}
 	x, err := c.compile(e.X)
 	if err != nil {
 		return nil, err
@@ -229,6 +262,7 @@ func (c *fnComp) compileProj(e *ir.Proj) (evalFn, error) {
 	if idx < 0 {
 		return nil, ir.Errorf(pos, "projection of field %d", idx)
 	}
+	dead := c.it.discards(e.X, idx)
 	return func(fr *frame) (runtime.Value, error) {
 		v, err := x(fr)
 		if err != nil {
@@ -237,6 +271,9 @@ func (c *fnComp) compileProj(e *ir.Proj) (evalFn, error) {
 		t, ok := v.R.(runtime.Tuple)
 		if !ok || idx >= len(t) {
 			return runtime.Value{}, internalErrorf(pos, "field %d of %s", idx, describe(v))
+		}
+		if dead != nil {
+			recyclePaths(fr.m, t, dead)
 		}
 		return t[idx], nil
 	}, nil
@@ -270,6 +307,7 @@ func (c *fnComp) compileLoop(e *ir.Loop) (evalFn, error) {
 		if err != nil {
 			return nil, err
 		}
+		dies := c.it.stateDies(e)
 		return func(fr *frame) (runtime.Value, error) {
 			st, err := init(fr)
 			if err != nil {
@@ -289,6 +327,9 @@ func (c *fnComp) compileLoop(e *ir.Loop) (evalFn, error) {
 				if st, err = body(fr); err != nil {
 					return st, err
 				}
+				if dies && i > 0 {
+					recycle(m, fr.slots[s])
+				}
 			}
 			return st, nil
 		}, nil
@@ -305,13 +346,19 @@ func (c *fnComp) compileLoop(e *ir.Loop) (evalFn, error) {
 	if err != nil {
 		return nil, err
 	}
+	dies := c.it.stateDies(e)
 	return func(fr *frame) (runtime.Value, error) {
 		st, err := init(fr)
 		if err != nil {
 			return st, err
 		}
 		m := fr.m
-		for {
+		// At the top of iteration k, the slot holds state k-2, made by
+		// the body from k = 3 on and dead once state k-1 exists.
+		for k := 1; ; k++ {
+			if dies && k >= 3 {
+				recycle(m, fr.slots[s])
+			}
 			fr.slots[s] = st
 			b, err := cond(fr)
 			if err != nil {

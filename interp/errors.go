@@ -71,6 +71,13 @@ func withFrame(err error, f ir.Frame) error {
 		_, ie = positioned(pe)
 	}
 	ie.Frames = append(ie.Frames, f)
+	// An error inside the standard library is the caller's (SPEC §11):
+	// it moves to the call in the user's program, and the library frames
+	// stay in the backtrace. (Calls that were inlined got the call's
+	// position at compile time, ir.GuardsAt.)
+	if ir.IsLibraryPos(ie.Pos) && f.Call.IsValid() && !ir.IsLibraryPos(f.Call) {
+		ie.Pos = f.Call
+	}
 	return pe
 }
 

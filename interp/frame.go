@@ -22,6 +22,7 @@ type frame struct {
 	env   []runtime.Value
 	n     int
 	st    *stack
+	err   error // the first error of the typed code running (typed.go)
 }
 
 // stack recycles frames for calls made by the interpreter's own code (a
@@ -76,7 +77,7 @@ func (st *stack) push(m *runtime.Machine, n int, env []runtime.Value) *frame {
 	} else {
 		f.slots = f.slots[:n]
 	}
-	f.m, f.env, f.n = m, env, 0
+	f.m, f.env, f.n, f.err = m, env, 0, nil
 	return f
 }
 

@@ -241,7 +241,8 @@ func (it *Interp) Signature(name string) (params []ir.Type, result ir.Type, err 
 	return nil, t, nil
 }
 
-// Call runs def name on args under ctx and lim. For a value def whose
+// Call runs def name on args under ctx and lim; a nil ctx is an error.
+// For a value def whose
 // value is a function (def df = grad(f)), Call applies that function to
 // args; for any other value def, args must be empty and Call returns the
 // value.
@@ -257,10 +258,10 @@ func (it *Interp) Call(ctx context.Context, name string, args []runtime.Value, l
 	if !ok {
 		return runtime.Value{}, &ir.Error{Msg: fmt.Sprintf("no def named %s", name)}
 	}
-	if ctx == nil {
-		ctx = context.Background()
-	}
 	entry := ir.Frame{Def: dc.name, DefPos: dc.pos}
+	if ctx == nil {
+		return runtime.Value{}, withFrame(ir.Errorf(dc.pos, "nil context.Context: pass context.Background() for a call that is never cancelled"), entry)
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			v, err = runtime.Value{}, withFrame(errAt(dc.pos, panicError(r)), entry)

@@ -7,13 +7,12 @@ import (
 	"github.com/nabla-lang/nabla/runtime"
 )
 
-// compilePrim compiles a primitive call. Elementwise operations on scalars
-// are compiled to closures that apply the primitive's declared scalar
-// semantics (F1, F2, I2, CmpF, ...) to the operands directly, without an
-// argument slice or an Impl call: these are the per-element costs of
-// scalar loops. Every other call is specialized once by Prim.Eval for its
-// static types, and at run time evaluates its arguments into scratch slots
-// of the frame (no allocation) and calls the Impl.
+// compilePrim compiles a primitive call. Scalar-valued calls that typed
+// code implements (arithmetic, indexing, sums of comprehensions) become
+// typed code (typed.go); builds and maps with a literal lambda are
+// inlined into this function. Every other call is specialized once by
+// Prim.Eval for its static types, and at run time evaluates its arguments
+// into scratch slots of the frame (no allocation) and calls the Impl.
 func (c *fnComp) compilePrim(e *ir.PrimCall) (evalFn, error) {
 	op, pos := e.Op, e.P
 	if op == nil {
@@ -22,9 +21,30 @@ func (c *fnComp) compilePrim(e *ir.PrimCall) (evalFn, error) {
 	if err := op.CheckArity(len(e.Args)); err != nil {
 		return nil, ir.Errorf(pos, "%v", err)
 	}
-	if fn, ok, err := c.scalarOp(e); ok || err != nil {
+	if k, ok := scalarKind(e.T); ok {
+		if k == ir.F64 {
+			if f, ok, err := c.typedPrimF(e); ok || err != nil {
+				return boxF(f), err
+			}
+		} else if f, ok, err := c.typedPrimI(e); ok || err != nil {
+			return boxI(f), err
+		}
+	}
+	if fn, ok, err := c.inlineComp(e); ok || err != nil {
 		return fn, err
 	}
+	if worthFusing(e) {
+		return c.compileFusedArray(e)
+	}
+	if fn, ok, err := c.compileAccAddAt(e); ok || err != nil {
+		return fn, err
+	}
+	return c.compilePrimGeneral(e)
+}
+
+// compilePrimGeneral compiles a primitive call through its Impl.
+func (c *fnComp) compilePrimGeneral(e *ir.PrimCall) (evalFn, error) {
+	op, pos := e.Op, e.P
 	if op.Eval == nil {
 		return unavailable(op, pos), nil
 	}
@@ -49,7 +69,7 @@ func (c *fnComp) compilePrim(e *ir.PrimCall) (evalFn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return implCall(impl, args, base, pos), nil
+	return implCall(impl, args, base, pos, c.it.deadArgs(e)), nil
 }
 
 // specialize asks the primitive for its implementation at a site with
@@ -70,9 +90,32 @@ func specialize(op *ir.Prim, args []ir.Type, result ir.Type, aux any) (impl ir.I
 // implCall evaluates the arguments into slots base.. of the frame and
 // calls impl on them. An error from the Impl is positioned at the call
 // unless it already carries a position (a closure the primitive applied
-// failed inside its body).
-func implCall(impl ir.Impl, args []evalFn, base int, pos ir.Pos) evalFn {
+// failed inside its body). The arguments marked in dead are fresh arrays
+// that nothing refers to once impl returns: they are recycled (reuse.go).
+func implCall(impl ir.Impl, args []evalFn, base int, pos ir.Pos, dead []bool) evalFn {
 	k := len(args)
+	if dead != nil {
+		return func(fr *frame) (runtime.Value, error) {
+			vs := fr.slots[base : base+k : base+k]
+			for j, a := range args {
+				v, err := a(fr)
+				if err != nil {
+					return v, err
+				}
+				vs[j] = v
+			}
+			r, err := callImpl(impl, fr.m, vs)
+			for j, d := range dead {
+				if d {
+					recycle(fr.m, vs[j])
+				}
+			}
+			if err != nil {
+				return r, errAt(pos, err)
+			}
+			return r, nil
+		}
+	}
 	return func(fr *frame) (runtime.Value, error) {
 		vs := fr.slots[base : base+k : base+k]
 		for j, a := range args {

@@ -2,6 +2,7 @@ package ir
 
 import (
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/nabla-lang/nabla/runtime"
@@ -33,6 +34,28 @@ import (
 //     maximum(x) equals reduce(max, -inf, x)); argmax and argmin count NaN
 //     as the extreme and return the first NaN's index, as numpy does, so
 //     that x[argmax(x)] and maximum(x) agree also when x holds a NaN.
+
+// rowsOf is rows [lo, hi) of a, a itself when that is all of it (a piece
+// of a short loop costs no header).
+func rowsOf(a *runtime.Array, lo, hi int) *runtime.Array {
+	if lo == 0 && hi == a.Len() {
+		return a
+	}
+	return a.Slice(lo, hi)
+}
+
+// copyRows copies src's elements into dst's flat storage from off, in
+// pieces that look at the call's context.
+func copyRows(m *runtime.Machine, dst *runtime.Array, off int, src *runtime.Array) error {
+	if src.Len() == 0 {
+		return nil
+	}
+	rs := src.RowSize()
+	return runtime.Pieces(m, src.Len(), max(rs, 1), func(lo, hi int) error {
+		runtime.CopyFlat(dst, off+lo*rs, rowsOf(src, lo, hi))
+		return nil
+	})
+}
 
 // errValue is the value returned beside an error.
 var errValue = runtime.Value{}
@@ -84,6 +107,11 @@ func call(m *runtime.Machine, f runtime.Func, args ...runtime.Value) (runtime.Va
 	}
 	return f.Call(m, args)
 }
+
+// StackerOf is the runtime.Stacker that build and map use for elements of
+// type elem, for code that stacks such elements itself (the interpreter's
+// inlined comprehensions).
+func StackerOf(name string, elem Type) runtime.Stacker { return newStacker(name, elem) }
 
 // newStacker is the runtime.Stacker of arrays of elem: the storage, and
 // the static row shape for an empty result.
@@ -140,8 +168,7 @@ func makeIota(m *runtime.Machine, size int64) (*runtime.Array, error) {
 	if err != nil {
 		return nil, err
 	}
-	runtime.Iota(a.I)
-	return a, nil
+	return a, runtime.Pieces(m, n, 1, func(lo, hi int) error { runtime.IotaFrom(a.I[lo:hi], int64(lo)); return nil })
 }
 
 // evalConstF64 is zeros (c = 0) and ones (c = 1).
@@ -160,9 +187,9 @@ func evalConstF64(c float64) func(*Site) (Impl, error) {
 				return errValue, err
 			}
 			if c != 0 {
-				runtime.Fill(a.F, c)
+				err = runtime.Pieces(m, n, 1, func(lo, hi int) error { runtime.Fill(a.F[lo:hi], c); return nil })
 			}
-			return runtime.Arr(a), nil
+			return runtime.Arr(a), err
 		}, nil
 	}
 }
@@ -327,8 +354,10 @@ func evalGather(*Site) (Impl, error) {
 		if err != nil {
 			return errValue, err
 		}
-		runtime.GatherArray(out, a, idx)
-		return runtime.Arr(out), nil
+		return runtime.Arr(out), runtime.Pieces(m, len(idx), max(rs, 1), func(lo, hi int) error {
+			runtime.GatherArray(rowsOf(out, lo, hi), a, idx[lo:hi])
+			return nil
+		})
 	}, nil
 }
 
@@ -479,14 +508,10 @@ func evalUnzip(s *Site) (Impl, error) {
 	}, nil
 }
 
-// total adapts an i64 reduction that cannot fail.
-func total(f func([]int64) int64) func([]int64) (int64, error) {
-	return func(x []int64) (int64, error) { return f(x), nil }
-}
-
 // evalReduction is a reduction over all elements of an f64 array, or of an
-// i64 array when i is not nil.
-func evalReduction(name string, f func([]float64) float64, i func([]int64) (int64, error)) func(*Site) (Impl, error) {
+// i64 array when i is not nil. Both are runtime's polled kernels, which
+// look at the call's context while they run.
+func evalReduction(name string, f func(*runtime.Machine, []float64) (float64, error), i func(*runtime.Machine, []int64) (int64, error)) func(*Site) (Impl, error) {
 	return func(s *Site) (Impl, error) {
 		k, ok := Leaf(s.Args[0])
 		switch {
@@ -496,7 +521,8 @@ func evalReduction(name string, f func([]float64) float64, i func([]int64) (int6
 				if err := m.Step(int64(len(a.F))); err != nil {
 					return errValue, err
 				}
-				return runtime.F64(f(a.F)), nil
+				r, err := f(m, a.F)
+				return runtime.F64(r), err
 			}, nil
 		case ok && k == I64 && i != nil:
 			return func(m *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
@@ -504,7 +530,7 @@ func evalReduction(name string, f func([]float64) float64, i func([]int64) (int6
 				if err := m.Step(int64(len(a.I))); err != nil {
 					return errValue, err
 				}
-				r, err := i(a.I)
+				r, err := i(m, a.I)
 				return runtime.I64(r), err
 			}, nil
 		}
@@ -512,7 +538,7 @@ func evalReduction(name string, f func([]float64) float64, i func([]int64) (int6
 	}
 }
 
-func evalArg(name string, f func([]float64) int, fi func([]int64) int) func(*Site) (Impl, error) {
+func evalArg(name string, f func(*runtime.Machine, []float64) (int, error), fi func(*runtime.Machine, []int64) (int, error)) func(*Site) (Impl, error) {
 	return func(s *Site) (Impl, error) {
 		k, _ := Leaf(s.Args[0])
 		isF64 := k == F64
@@ -521,13 +547,17 @@ func evalArg(name string, f func([]float64) int, fi func([]int64) int) func(*Sit
 			if a.Len() == 0 {
 				return errValue, fmt.Errorf("%s of an empty array", name)
 			}
-			if err := m.Step(int64(a.Len())); err != nil {
+			err := m.Step(int64(a.Len()))
+			if err != nil {
 				return errValue, err
 			}
+			var i int
 			if isF64 {
-				return runtime.I64(int64(f(a.F))), nil
+				i, err = f(m, a.F)
+			} else {
+				i, err = fi(m, a.I)
 			}
-			return runtime.I64(int64(fi(a.I))), nil
+			return runtime.I64(int64(i)), err
 		}, nil
 	}
 }
@@ -542,8 +572,7 @@ func evalSoftmax(*Site) (Impl, error) {
 		if err != nil {
 			return errValue, err
 		}
-		runtime.Softmax(out.F, x.F)
-		return runtime.Arr(out), nil
+		return runtime.Arr(out), runtime.SoftmaxPolled(m, out.F, x.F)
 	}, nil
 }
 
@@ -556,7 +585,8 @@ func evalDot(*Site) (Impl, error) {
 		if err := m.Step(int64(len(x.F))); err != nil {
 			return errValue, err
 		}
-		return runtime.F64(runtime.Dot(x.F, y.F)), nil
+		d, err := runtime.DotPolled(m, x.F, y.F)
+		return runtime.F64(d), err
 	}, nil
 }
 
@@ -574,8 +604,11 @@ func evalOuter(*Site) (Impl, error) {
 		if err != nil {
 			return errValue, err
 		}
-		runtime.Outer(out.F, x, y)
-		return runtime.Arr(out), nil
+		n := len(y)
+		return runtime.Arr(out), runtime.Pieces(m, len(x), n, func(lo, hi int) error {
+			runtime.Outer(out.F[lo*n:hi*n], x[lo:hi], y)
+			return nil
+		})
 	}, nil
 }
 
@@ -589,11 +622,27 @@ func evalMatmul(s *Site) (Impl, error) {
 	}
 	// alloc charges the product's work (m·n·k multiply-adds, at least
 	// one step per result element) and allocates its result.
-	alloc := func(m *runtime.Machine, work int, shape ...int) (*runtime.Array, error) {
-		if err := m.Step(int64(max(work, runtime.Size(shape)))); err != nil {
+	alloc := func(m *runtime.Machine, work int64, shape ...int) (*runtime.Array, error) {
+		n, err := runtime.CheckShape(shape)
+		if err != nil {
+			return nil, err
+		}
+		if err := m.Step(max(work, int64(n))); err != nil {
 			return nil, err
 		}
 		return runtime.NewF64(m, shape...)
+	}
+	// work is a product's multiply-adds, saturated: the step limit is
+	// what it is compared with.
+	work := func(dims ...int) int64 {
+		w := int64(1)
+		for _, d := range dims {
+			if d != 0 && w > math.MaxInt64/int64(d) {
+				return math.MaxInt64
+			}
+			w *= int64(d)
+		}
+		return w
 	}
 	switch {
 	case ra == 2 && rb == 2:
@@ -603,12 +652,11 @@ func evalMatmul(s *Site) (Impl, error) {
 			if b.Shape[0] != k {
 				return errValue, mismatch(a, b)
 			}
-			c, err := alloc(m, rows*k*cols, rows, cols)
+			c, err := alloc(m, work(rows, k, cols), rows, cols)
 			if err != nil {
 				return errValue, err
 			}
-			runtime.MatMul(c.F, a.F, b.F, rows, k, cols)
-			return runtime.Arr(c), nil
+			return runtime.Arr(c), runtime.MatMulPolled(m, c.F, a.F, b.F, rows, k, cols)
 		}, nil
 	case ra == 2 && rb == 1:
 		return func(m *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
@@ -617,12 +665,11 @@ func evalMatmul(s *Site) (Impl, error) {
 			if x.Shape[0] != k {
 				return errValue, mismatch(a, x)
 			}
-			y, err := alloc(m, rows*k, rows)
+			y, err := alloc(m, work(rows, k), rows)
 			if err != nil {
 				return errValue, err
 			}
-			runtime.MatVec(y.F, a.F, x.F, rows, k)
-			return runtime.Arr(y), nil
+			return runtime.Arr(y), runtime.MatVecPolled(m, y.F, a.F, x.F, rows, k)
 		}, nil
 	case ra == 1 && rb == 2:
 		return func(m *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
@@ -631,12 +678,11 @@ func evalMatmul(s *Site) (Impl, error) {
 			if x.Shape[0] != k {
 				return errValue, mismatch(x, b)
 			}
-			y, err := alloc(m, k*cols, cols)
+			y, err := alloc(m, work(k, cols), cols)
 			if err != nil {
 				return errValue, err
 			}
-			runtime.VecMat(y.F, x.F, b.F, k, cols)
-			return runtime.Arr(y), nil
+			return runtime.Arr(y), runtime.VecMatPolled(m, y.F, x.F, b.F, k, cols)
 		}, nil
 	case ra == 1 && rb == 1:
 		return func(m *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
@@ -647,7 +693,8 @@ func evalMatmul(s *Site) (Impl, error) {
 			if err := m.Step(int64(len(x.F))); err != nil {
 				return errValue, err
 			}
-			return runtime.F64(runtime.Dot(x.F, y.F)), nil
+			d, err := runtime.DotPolled(m, x.F, y.F)
+			return runtime.F64(d), err
 		}, nil
 	}
 	return nil, fmt.Errorf("'@' needs f64 vectors or matrices, got %s and %s", s.Args[0], s.Args[1])
@@ -700,9 +747,10 @@ func evalConcat(*Site) (Impl, error) {
 		if err != nil {
 			return errValue, err
 		}
-		runtime.CopyFlat(out, 0, a)
-		runtime.CopyFlat(out, a.N(), b)
-		return runtime.Arr(out), nil
+		if err := copyRows(m, out, 0, a); err != nil {
+			return errValue, err
+		}
+		return runtime.Arr(out), copyRows(m, out, a.N(), b)
 	}, nil
 }
 

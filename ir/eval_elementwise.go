@@ -109,6 +109,25 @@ func (k binary[A, R]) fast(vv func(dst []R, x, y []A), vs func(dst []R, x []A, c
 	return k
 }
 
+// runMany, runVV, runVS and runSV run the slice forms in pieces that look
+// at the call's context (runtime.Pieces); elementwise work splits
+// anywhere, and an error is still the first failing element's.
+func (k unary[A, R]) runMany(m *runtime.Machine, dst []R, x []A) error {
+	return runtime.Pieces(m, len(dst), 1, func(lo, hi int) error { return k.many(dst[lo:hi], x[lo:hi]) })
+}
+
+func (k binary[A, R]) runVV(m *runtime.Machine, dst []R, x, y []A) error {
+	return runtime.Pieces(m, len(dst), 1, func(lo, hi int) error { return k.vv(dst[lo:hi], x[lo:hi], y[lo:hi]) })
+}
+
+func (k binary[A, R]) runVS(m *runtime.Machine, dst []R, x []A, c A) error {
+	return runtime.Pieces(m, len(dst), 1, func(lo, hi int) error { return k.vs(dst[lo:hi], x[lo:hi], c) })
+}
+
+func (k binary[A, R]) runSV(m *runtime.Machine, dst []R, c A, y []A) error {
+	return runtime.Pieces(m, len(dst), 1, func(lo, hi int) error { return k.sv(dst[lo:hi], c, y[lo:hi]) })
+}
+
 func isArrayType(t Type) bool {
 	_, ok := t.(*Array)
 	return ok
@@ -296,7 +315,7 @@ func lift1[A, R any](s *Site, k unary[A, R], in access[A], out access[R]) Impl {
 		if err != nil {
 			return runtime.Value{}, err
 		}
-		if err := k.many(dst, in.slice(a)); err != nil {
+		if err := k.runMany(m, dst, in.slice(a)); err != nil {
 			return runtime.Value{}, err
 		}
 		return runtime.Arr(res), nil
@@ -325,7 +344,7 @@ func lift2[A, R any](s *Site, k binary[A, R], in access[A], out access[R]) Impl 
 			if err != nil {
 				return runtime.Value{}, err
 			}
-			if err := k.vv(dst, in.slice(x), in.slice(y)); err != nil {
+			if err := k.runVV(m, dst, in.slice(x), in.slice(y)); err != nil {
 				return runtime.Value{}, err
 			}
 			return runtime.Arr(res), nil
@@ -337,7 +356,7 @@ func lift2[A, R any](s *Site, k binary[A, R], in access[A], out access[R]) Impl 
 			if err != nil {
 				return runtime.Value{}, err
 			}
-			if err := k.vs(dst, in.slice(x), in.get(args[1])); err != nil {
+			if err := k.runVS(m, dst, in.slice(x), in.get(args[1])); err != nil {
 				return runtime.Value{}, err
 			}
 			return runtime.Arr(res), nil
@@ -349,7 +368,7 @@ func lift2[A, R any](s *Site, k binary[A, R], in access[A], out access[R]) Impl 
 		if err != nil {
 			return runtime.Value{}, err
 		}
-		if err := k.sv(dst, in.get(args[0]), in.slice(y)); err != nil {
+		if err := k.runSV(m, dst, in.get(args[0]), in.slice(y)); err != nil {
 			return runtime.Value{}, err
 		}
 		return runtime.Arr(res), nil

@@ -393,14 +393,14 @@ var (
 			return r.op("zip", cols...)
 		})})
 	PrimSum = reductionPrim("sum", "sum of all elements", Prim{
-		Class: Builtin, Fails: NeverFails, Storage: Fresh, Linear: []int{0}, Eval: evalReduction("sum", runtime.Sum, total(runtime.SumI64)),
+		Class: Builtin, Fails: NeverFails, Storage: Fresh, Linear: []int{0}, Eval: evalReduction("sum", runtime.SumPolled, runtime.SumI64Polled),
 		VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr { return r.fillLike(ybar, args[0]) })})
 	// The derivative of prod multiplies by the product of the other
 	// elements, formed from exclusive prefix and suffix products rather
 	// than as y/x_i: exact where elements are zero (one zero: only its own
 	// partial is non-zero; two or more: all partials are zero).
 	PrimProd = reductionPrim("prod", "product of all elements", Prim{
-		Class: Builtin, Fails: NeverFails, Storage: Fresh, Eval: evalReduction("prod", runtime.Prod, total(runtime.ProdI64)),
+		Class: Builtin, Fails: NeverFails, Storage: Fresh, Eval: evalReduction("prod", runtime.ProdPolled, runtime.ProdI64Polled),
 		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr {
 			return r.op("dot", r.flat(tans[0]), r.excludingProducts(r.flat(args[0])))
 		}),
@@ -411,17 +411,17 @@ var (
 	// (the one argmax and argmin pick, a NaN if there is one): a one-hot
 	// cotangent. An empty array's result does not depend on anything.
 	PrimMaximum = reductionPrim("maximum", "largest element (-inf for an empty f64 array)", Prim{
-		Class: Builtin, Fails: NeverFails, Storage: Fresh, Eval: evalReduction("maximum", runtime.Max, runtime.MaxI64),
+		Class: Builtin, Fails: NeverFails, Storage: Fresh, Eval: evalReduction("maximum", runtime.MaxPolled, runtime.MaxI64Polled),
 		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr { return r.extremeJVP("argmax", args[0], tans[0]) }),
 		VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr { return r.extremeVJP("argmax", args[0], ybar) })})
 	PrimMinimum = reductionPrim("minimum", "smallest element (+inf for an empty f64 array)", Prim{
-		Class: Builtin, Fails: NeverFails, Storage: Fresh, Eval: evalReduction("minimum", runtime.Min, runtime.MinI64),
+		Class: Builtin, Fails: NeverFails, Storage: Fresh, Eval: evalReduction("minimum", runtime.MinPolled, runtime.MinI64Polled),
 		JVP: jvpRule(func(r rb, args, tans []Expr, y Expr) Expr { return r.extremeJVP("argmin", args[0], tans[0]) }),
 		VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr { return r.extremeVJP("argmin", args[0], ybar) })})
-	PrimArgmax = argPrim("argmax", "index of the first largest element of a vector", evalArg("argmax", runtime.ArgMax, runtime.ArgMaxI64))
-	PrimArgmin = argPrim("argmin", "index of the first smallest element of a vector", evalArg("argmin", runtime.ArgMin, runtime.ArgMinI64))
+	PrimArgmax = argPrim("argmax", "index of the first largest element of a vector", evalArg("argmax", runtime.ArgMaxPolled, runtime.ArgMaxI64Polled))
+	PrimArgmin = argPrim("argmin", "index of the first smallest element of a vector", evalArg("argmin", runtime.ArgMinPolled, runtime.ArgMinI64Polled))
 	PrimMean   = arrayPrim(&Prim{Name: "mean", Arity: 1, Doc: "mean of all elements",
-		Class: Builtin, Fails: NeverFails, Storage: Fresh, Linear: []int{0}, Eval: evalReduction("mean", runtime.Mean, nil),
+		Class: Builtin, Fails: NeverFails, Storage: Fresh, Linear: []int{0}, Eval: evalReduction("mean", runtime.MeanPolled, nil),
 		Type: func(args []Type, _ any) (Type, error) {
 			if k, err := numericArray("mean", args[0]); err != nil || k != F64 {
 				return nil, fmt.Errorf("mean: argument has type %s; want an array of f64", args[0])
@@ -432,7 +432,7 @@ var (
 			return r.fillLike(r.div(ybar, r.count(args[0])), args[0])
 		})})
 	PrimNorm = arrayPrim(&Prim{Name: "norm", Arity: 1, Doc: "Euclidean (Frobenius) norm of all elements",
-		Class: Builtin, Fails: NeverFails, Storage: Fresh, Eval: evalReduction("norm", runtime.Norm2, nil),
+		Class: Builtin, Fails: NeverFails, Storage: Fresh, Eval: evalReduction("norm", runtime.Norm2Polled, nil),
 		Type: func(args []Type, _ any) (Type, error) {
 			if k, err := numericArray("norm", args[0]); err != nil || k != F64 {
 				return nil, fmt.Errorf("norm: argument has type %s; want an array of f64", args[0])
@@ -450,7 +450,7 @@ var (
 			return r.If(zero, r.zerosLike(args[0]), r.mul(args[0], r.div(ybar, y)))
 		})})
 	PrimLogsumexp = arrayPrim(&Prim{Name: "logsumexp", Arity: 1, Doc: "log(sum(exp(a))), computed stably",
-		Class: Builtin, Fails: NeverFails, Storage: Fresh, Eval: evalReduction("logsumexp", runtime.LogSumExp, nil),
+		Class: Builtin, Fails: NeverFails, Storage: Fresh, Eval: evalReduction("logsumexp", runtime.LogSumExpPolled, nil),
 		Type: func(args []Type, _ any) (Type, error) {
 			if k, err := numericArray("logsumexp", args[0]); err != nil || k != F64 {
 				return nil, fmt.Errorf("logsumexp: argument has type %s; want an array of f64", args[0])

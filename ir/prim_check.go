@@ -2,6 +2,7 @@ package ir
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/nabla-lang/nabla/runtime"
 )
@@ -35,13 +36,7 @@ func (d DimCheck) Message(got, want int64) string {
 	if d.Axis > 0 {
 		what = fmt.Sprintf("dimension %d of %s", d.Axis+1, what)
 	}
-	switch {
-	case d.Size == "":
-		return fmt.Sprintf("size mismatch: %s has size %d, but it must keep the size %d of its initial value", what, got, want)
-	case d.Size == fmt.Sprint(want):
-		return fmt.Sprintf("size mismatch: %s has size %d, but its type %s says %d", what, got, d.Type, want)
-	}
-	return fmt.Sprintf("size mismatch: %s has size %d, but its type %s says %s = %d", what, got, d.Type, d.Size, want)
+	return runtime.DimMessage(what, d.Type, d.Size, got, want)
 }
 
 // PrimCheckDim is check_dim(a, n) with Aux a DimCheck: a itself when its
@@ -90,22 +85,61 @@ var PrimCheckDim = Register(&Prim{Name: "check_dim", Arity: 2,
 // run-time error with that message when ok is false. Reverse mode wraps
 // the transpose of a @jvp rule whose linearity could not be decided at
 // compile time in it (package ad, linear.go).
-var PrimLinearCheck = Register(&Prim{Name: "linear_check", Arity: 2, Doc: "linear_check(ok, v): v, or the error Aux when ok is false",
-	Class: Internal, Fails: MayFail, Storage: Shared, Linear: []int{1},
-	Type: func(args []Type, _ any) (Type, error) {
-		if !Identical(args[0], TBool) {
-			return nil, fmt.Errorf("linear_check: condition has type %s", args[0])
-		}
-		return args[1], nil
-	},
-	Eval: func(s *Site) (Impl, error) {
-		msg, _ := s.Aux.(string)
-		return func(_ *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
-			if !args[0].AsBool() {
-				return args[1], fmt.Errorf("%s", msg)
+var PrimLinearCheck = Register(guardPrim("linear_check", Internal, "linear_check(ok, v): v, or the error Aux when ok is false"))
+
+// PrimAssert is the builtin assert(cond, "message", v): v when cond holds,
+// else a run-time error with the message (the front end moves the string
+// literal into Aux). It is how Nabla code, the standard library's drivers
+// first of all, rejects bad arguments; its value is data-dependent so that
+// no pass drops the check while the value is used.
+var PrimAssert = Register(guardPrim("assert", Builtin, `assert(cond, "message", v): v, or a run-time error with the message when cond is false`))
+
+// guardPrim declares a primitive g(ok, v) with Aux a message: v, or a
+// run-time error with that message when ok is false. Derivatives pass
+// through to v (the check stays on the primal).
+func guardPrim(name string, class Class, doc string) *Prim {
+	return &Prim{Name: name, Arity: 2, Doc: doc,
+		Class: class, Fails: MayFail, Storage: Shared, Linear: []int{1},
+		Type: func(args []Type, _ any) (Type, error) {
+			if !Identical(args[0], TBool) {
+				return nil, fmt.Errorf("%s: the condition has type %s; want bool", name, args[0])
 			}
 			return args[1], nil
-		}, nil
-	},
-	VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr { return ybar }),
-})
+		},
+		Eval: func(s *Site) (Impl, error) {
+			msg, _ := s.Aux.(string)
+			return func(_ *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
+				if !args[0].AsBool() {
+					return args[1], fmt.Errorf("%s", msg)
+				}
+				return args[1], nil
+			}, nil
+		},
+		VJP: vjpRule(func(r rb, i int, args []Expr, y, ybar Expr) Expr {
+			if i != 1 {
+				return nil
+			}
+			return ybar
+		}),
+	}
+}
+
+// IsLibraryPos reports whether pos is in a standard-library module
+// (std/...), whose errors SPEC §11 reports at the user's call.
+func IsLibraryPos(pos Pos) bool { return strings.HasPrefix(pos.File, "std/") }
+
+// GuardsAt gives the asserts of e that sit in library code the position
+// call, when call is in the user's program: e is a library def's body
+// being inlined at call, and an argument check failing in it is the
+// caller's error (SPEC §11). Inlined into library code, the asserts keep
+// their positions until that code is inlined into the user's.
+func GuardsAt(e Expr, call Pos) {
+	if IsLibraryPos(call) || !call.IsValid() {
+		return
+	}
+	Walk(e, func(x Expr, enter bool) {
+		if pc, ok := x.(*PrimCall); ok && enter && pc.Op == PrimAssert && IsLibraryPos(pc.P) {
+			pc.P = call
+		}
+	}, nil)
+}

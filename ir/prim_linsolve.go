@@ -10,9 +10,18 @@ import (
 // restarted GMRES: the matrix-free solve behind implicit differentiation
 // (SPEC §6), where A is ∂F/∂x or its transpose, applied through JVPs or
 // VJPs of F. Package ad differentiates it itself, with respect to b and to
-// the values the matvec closes over (nested implicit differentiation).
+// the values the matvec closes over (nested implicit differentiation), so
+// its derivative is A⁻¹ applied to the derivative of b − A·x, never the
+// derivative of the GMRES iterations. Programs may call it (the standard
+// library's minimizers build their implicit derivatives on it).
 var PrimLinsolve = Register(&Prim{Name: "linsolve", Arity: 2, Doc: "linsolve(matvec, b): x with matvec(x) = b, by restarted GMRES",
-	Class: Internal, Fails: MayFail, Storage: Fresh,
+	Class: Builtin, Fails: MayFail, Storage: Fresh,
+	Hint: func(args []Type, i int) Type {
+		if i == 0 && args[1] != nil {
+			return &Func{Params: []Type{args[1]}, Result: args[1]}
+		}
+		return nil
+	},
 	Type: func(args []Type, _ any) (Type, error) {
 		f, err := needFunc("linsolve", 0, args[0], 1)
 		if err != nil {
@@ -53,7 +62,7 @@ var PrimLinsolve = Register(&Prim{Name: "linsolve", Arity: 2, Doc: "linsolve(mat
 			if err != nil {
 				return errValue, err
 			}
-			return runtime.Arr(runtime.FromF64(x)), m.Alloc(int64(8 * len(x)))
+			return runtime.Arr(runtime.FromF64(x)), runtime.Charge(m, x)
 		}, nil
 	}})
 

@@ -981,6 +981,8 @@ func arrayRuleCases() []rcase {
 		rc(ir.PrimCheckDim, rM([]float64{1, 2}, []float64{3, 4}, []float64{5, 6}), rI(2)).withAux(ir.DimCheck{Axis: 1, What: "x", Type: "[3][2]f64", Size: "2"}),
 
 		rc(ir.PrimLinearCheck, rarg{t: ir.TBool, v: runtime.Bool(true)}, rV(1.5, -2, 3)).withAux("not linear"),
+		rc(ir.PrimProgress, rI(3), rF(1.5), rF(0.25), rF(0.5), rV(1.5, -2, 3)).withAux("gd"),
+		rc(ir.PrimAssert, rarg{t: ir.TBool, v: runtime.Bool(true)}, rM([]float64{1, 2}, []float64{3, 4})).withAux("f: x is negative"),
 	}
 }
 

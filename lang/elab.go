@@ -3,6 +3,7 @@ package lang
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/nabla-lang/nabla/ir"
@@ -32,6 +33,18 @@ var binaryPrims = map[string]*ir.Prim{
 	"^": ir.PrimPow, "@": ir.PrimMatmul,
 	"==": ir.PrimEq, "!=": ir.PrimNe, "<": ir.PrimLt, "<=": ir.PrimLe, ">": ir.PrimGt, ">=": ir.PrimGe,
 	"&&": ir.PrimAnd, "||": ir.PrimOr,
+}
+
+// messageArg gives the position of the string-literal argument of the
+// builtins that take one, and their argument list as an error shows it.
+func messageArg(p *ir.Prim) (at int, form, what string, ok bool) {
+	switch p {
+	case ir.PrimAssert:
+		return 1, `(cond, "message", value)`, "message", true
+	case ir.PrimProgress:
+		return 0, `("method", iteration, value, norm, step, v)`, "method's name", true
+	}
+	return 0, "", "", false
 }
 
 // builtin returns the primitive a name refers to in env, unless a local
@@ -175,7 +188,7 @@ func (c *checker) expr(e Expr, env *scope, want ir.Type) ir.Expr {
 	case *BoolLit:
 		return ir.BoolConst(e.Val, e.Pos)
 	case *StringLit:
-		c.errorf(e.Pos, "strings are only allowed in imports and attributes")
+		c.errorf(e.Pos, "string literals are only allowed in imports, attributes and assert's message")
 		return nil
 	case *Paren:
 		return c.expr(e.X, env, want)
@@ -582,7 +595,25 @@ func (c *checker) call(e *Call, env *scope, want ir.Type) ir.Expr {
 				}
 				aux = k
 			}
-			return c.primCall(p, e.Pos, e.Args, env, want, aux)
+			args := e.Args
+			if at, form, what, ok := messageArg(p); ok {
+				// assert(cond, "message", v), progress("method", ...): the
+				// string literal is carried in Aux.
+				var msg *StringLit
+				if len(args) == p.Arity+1 {
+					msg, _ = unparen(args[at]).(*StringLit)
+				}
+				if msg == nil {
+					pos := e.Pos
+					if len(args) > at {
+						pos = StartPos(args[at])
+					}
+					c.errorf(pos, "%s takes %s with the %s a string literal", p.Name, form, what)
+					return nil
+				}
+				aux, args = msg.Val, append(slices.Clone(args[:at]), args[at+1:]...)
+			}
+			return c.primCall(p, e.Pos, args, env, want, aux)
 		}
 		if _, isConst := builtinConsts[id.Name]; !isConst && c.lookupGlobal(env.mod, id.Name) == nil {
 			c.errorf(id.Pos, "unknown name %s", id.Name)

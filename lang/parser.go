@@ -850,7 +850,9 @@ func (p *parser) parsePostfix() Expr {
 			c := &Call{Pos: StartPos(x), Fn: x, LPos: lp.pos}
 			if !p.is(")") {
 				for {
-					c.Args = append(c.Args, p.parseExpr())
+					// A string argument is assert's message; the checker
+					// rejects strings anywhere else.
+					c.Args = append(c.Args, p.parseAttrArg())
 					if !p.got(",") {
 						break
 					}
@@ -970,7 +972,7 @@ func (p *parser) parsePrimary() Expr {
 		}
 		return &FloatLit{Pos: t.pos, Val: v, Text: t.text}
 	case tokString:
-		p.fail(t.pos, "string literals are only allowed in imports and attributes")
+		p.fail(t.pos, "string literals are only allowed in imports, attributes and assert's message")
 	case tokKeyword:
 		switch t.text {
 		case "true", "false":

@@ -423,7 +423,7 @@ func TestParserErrors(t *testing.T) {
 		{"def f(x: f64) = 5.", "1:19", "expected a tuple field index"},
 		{"def f(x: f64) = x y", "1:19", "unexpected 'y' after the definition of 'f'"},
 		{"def f(x: f64) = x)", "1:18", "unexpected ')' after the definition of 'f'"},
-		{"def f(x: f64) = \"s\"", "1:17", "string literals are only allowed in imports and attributes"},
+		{"def f(x: f64) = \"s\"", "1:17", "string literals are only allowed in imports, attributes and assert's message"},
 		{"def f(x: f64) = 9223372036854775808", "1:17", "integer literal 9223372036854775808 is out of range"},
 		{"def f(x: f64) = 017", "1:17", "leading zeros"},
 		{"def f(x: f64) = 1e400", "1:17", "float literal 1e400 is out of range"},

@@ -199,6 +199,9 @@ var inlineRules = []goRule{{flowSafe: false, fn: func(c *ctx, e ir.Expr) (ir.Exp
 		// parameters in place), where fire finds them.
 		c.trackInPlace()
 	}
+	if ir.IsLibraryPos(d.P) {
+		ir.GuardsAt(lam.Body, call.P)
+	}
 	out := betaReduce(lam, call.Args, call.P)
 	if !ir.Equal(out.Type(), call.T) {
 		return nil, false

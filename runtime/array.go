@@ -25,40 +25,57 @@ type Array struct {
 	Box   []Value
 }
 
-// NewF64 makes a zero f64 array of the given shape, charging m.
+// NewF64 makes a zero f64 array of the given shape, charging m. The size
+// is checked (against overflow, and against m's memory limit) before
+// anything is allocated.
 func NewF64(m *Machine, shape ...int) (*Array, error) {
-	n := Size(shape)
-	if err := m.Alloc(int64(n) * 8); err != nil {
+	if n, err := CheckShape(shape); err == nil {
+		if a := m.reuse(ElemF64, n, shape); a != nil {
+			return a, nil
+		}
+	}
+	f, err := newSlice[float64](m, shape, 8)
+	if err != nil {
 		return nil, err
 	}
-	return &Array{Shape: shape, Kind: ElemF64, F: make([]float64, n)}, nil
+	return &Array{Shape: shape, Kind: ElemF64, F: f}, nil
 }
 
 // NewI64 makes a zero i64 array.
 func NewI64(m *Machine, shape ...int) (*Array, error) {
-	n := Size(shape)
-	if err := m.Alloc(int64(n) * 8); err != nil {
+	if n, err := CheckShape(shape); err == nil {
+		if a := m.reuse(ElemI64, n, shape); a != nil {
+			return a, nil
+		}
+	}
+	i, err := newSlice[int64](m, shape, 8)
+	if err != nil {
 		return nil, err
 	}
-	return &Array{Shape: shape, Kind: ElemI64, I: make([]int64, n)}, nil
+	return &Array{Shape: shape, Kind: ElemI64, I: i}, nil
 }
 
 // NewBool makes a false bool array.
 func NewBool(m *Machine, shape ...int) (*Array, error) {
-	n := Size(shape)
-	if err := m.Alloc(int64(n)); err != nil {
+	if n, err := CheckShape(shape); err == nil {
+		if a := m.reuse(ElemBool, n, shape); a != nil {
+			return a, nil
+		}
+	}
+	b, err := newSlice[bool](m, shape, 1)
+	if err != nil {
 		return nil, err
 	}
-	return &Array{Shape: shape, Kind: ElemBool, B: make([]bool, n)}, nil
+	return &Array{Shape: shape, Kind: ElemBool, B: b}, nil
 }
 
 // NewBox makes an array of boxed elements (tuples, functions).
 func NewBox(m *Machine, shape ...int) (*Array, error) {
-	n := Size(shape)
-	if err := m.Alloc(int64(n) * 32); err != nil {
+	b, err := newSlice[Value](m, shape, 32)
+	if err != nil {
 		return nil, err
 	}
-	return &Array{Shape: shape, Kind: ElemBox, Box: make([]Value, n)}, nil
+	return &Array{Shape: shape, Kind: ElemBox, Box: b}, nil
 }
 
 // New makes a zero array of the given kind and shape.
@@ -84,7 +101,8 @@ func FromI64(xs []int64) *Array {
 	return &Array{Shape: []int{len(xs)}, Kind: ElemI64, I: xs}
 }
 
-// Size is the number of elements of a shape.
+// Size is the number of elements of a shape whose size is known to be
+// valid (CheckShape).
 func Size(shape []int) int {
 	n := 1
 	for _, d := range shape {

@@ -18,13 +18,14 @@ import "fmt"
 // limit is always charged correctly; nothing that large fits in memory.
 const MaxElems = 1 << 50
 
-// CheckSize validates an array size computed by the program.
+// CheckSize validates an array size computed by the program. A size too
+// large for any memory is an error that matches ErrMemoryLimit.
 func CheckSize(n int64) (int, error) {
 	if n < 0 {
 		return 0, fmt.Errorf("negative size %d", n)
 	}
 	if n > MaxElems {
-		return 0, fmt.Errorf("size %d is too large", n)
+		return 0, TooLarge("size %d is too large", n)
 	}
 	return int(n), nil
 }
@@ -33,9 +34,23 @@ func CheckSize(n int64) (int, error) {
 // CheckSize does.
 func MulSize(n, rs int) (int, error) {
 	if rs > 0 && n > MaxElems/rs {
-		return 0, fmt.Errorf("size %d×%d is too large", n, rs)
+		return 0, TooLarge("size %d×%d is too large", n, rs)
 	}
 	return CheckSize(int64(n) * int64(rs))
+}
+
+// DimMessage words a failed size check of a declared result or a loop
+// state (ir's check_dim): what is checked, the type that fixes its size as
+// written ("[n]f64"), that size as the type writes it ("n", "3", or ""
+// when it is the initial value's), and the sizes found and required.
+func DimMessage(what, typ, size string, got, want int64) string {
+	switch {
+	case size == "":
+		return fmt.Sprintf("size mismatch: %s has size %d, but it must keep the size %d of its initial value", what, got, want)
+	case size == fmt.Sprint(want):
+		return fmt.Sprintf("size mismatch: %s has size %d, but its type %s says %d", what, got, typ, want)
+	}
+	return fmt.Sprintf("size mismatch: %s has size %d, but its type %s says %s = %d", what, got, typ, size, want)
 }
 
 // CheckIndex checks an index into n rows.
@@ -82,9 +97,12 @@ func CheckReshape(n, rows, cols int64) error {
 }
 
 // Iota stores 0, 1, ..., len(dst)-1 in dst.
-func Iota(dst []int64) {
+func Iota(dst []int64) { IotaFrom(dst, 0) }
+
+// IotaFrom stores start, start+1, ... in dst: a piece of a longer iota.
+func IotaFrom(dst []int64, start int64) {
 	for i := range dst {
-		dst[i] = int64(i)
+		dst[i] = start + int64(i)
 	}
 }
 
@@ -290,7 +308,14 @@ func (st Stacker) Stack(m *Machine, n int, get func(i int) (Value, error)) (*Arr
 	}
 	var out *Array
 	var row []int
+	work, rowWork := 0, 1 // elements stored since the context was last looked at, and per row
 	for i := 0; i < n; i++ {
+		if work >= PollChunk {
+			if err := m.Poll(); err != nil {
+				return nil, err
+			}
+			work = 0
+		}
 		v, err := get(i)
 		if err != nil {
 			return nil, err
@@ -309,8 +334,10 @@ func (st Stacker) Stack(m *Machine, n int, get func(i int) (Value, error)) (*Arr
 			if out, err = New(m, st.Kind, append([]int{n}, row...)...); err != nil {
 				return nil, err
 			}
+			rowWork = max(Size(row), 1)
 		}
 		out.SetRow(i, v)
+		work += rowWork
 	}
 	return out, nil
 }
@@ -475,3 +502,20 @@ func MatVec(y, a, x []float64, m, k int) { Gemv(false, m, k, 1, a, x, 0, y) }
 // VecMat stores the product of x (k) and b (k×n) in y (n), as bᵀx,
 // without forming the transpose.
 func VecMat(y, x, b []float64, k, n int) { Gemv(true, k, n, 1, b, x, 0, y) }
+
+// vecMatCols stores elements [lo, hi) of the product of x (k) and b (k×n)
+// in y (n): VecMat a block of columns at a time, with the same bits, as
+// every column is its own chain over k.
+func vecMatCols(y, x, b []float64, k, n, lo, hi int) {
+	clear(y[lo:hi])
+	if k == 0 || lo >= hi {
+		return
+	}
+	if (hi-lo)*k < gemvParallelMin {
+		for c := lo; c < hi; c += gemvTCols {
+			gemvCols(active, k, n, 1, b, x, y, c, min(c+gemvTCols, hi))
+		}
+		return
+	}
+	ParallelFor(hi-lo, gemvTCols, func(c0, c1 int) { gemvCols(active, k, n, 1, b, x, y, lo+c0, lo+c1) })
+}

@@ -61,8 +61,10 @@ func ScaleTo(dst []float64, a float64, x []float64) {
 func Sum(x []float64) float64 { return sumWith(active, x) }
 
 // Prod returns Π x[i]; the product of no elements is 1.
-func Prod(x []float64) float64 {
-	p := 1.0
+func Prod(x []float64) float64 { return prodFrom(1, x) }
+
+// prodFrom multiplies p by x[0], x[1], ... in turn.
+func prodFrom(p float64, x []float64) float64 {
 	for _, v := range x {
 		p *= v
 	}
@@ -178,31 +180,50 @@ func allZero(x []float64) bool {
 }
 
 func norm2Scaled(x []float64) float64 {
-	scale := 0.0
-	nan := false
+	scale, inf, nan := norm2Scale(x)
+	if r, done := norm2Special(scale, inf, nan); done {
+		return r
+	}
+	return scale * math.Sqrt(sumScaledSquares(0, x, scale))
+}
+
+// norm2Scale finds the largest magnitude of x and whether x holds an
+// infinity or a NaN.
+func norm2Scale(x []float64) (scale float64, inf, nan bool) {
 	for _, v := range x {
 		a := math.Abs(v)
 		switch {
 		case math.IsInf(a, 1):
-			return math.Inf(1)
+			return scale, true, nan
 		case a != a:
 			nan = true
 		case a > scale:
 			scale = a
 		}
 	}
-	if nan {
-		return math.NaN()
+	return scale, false, nan
+}
+
+// norm2Special is the norm when norm2Scale's findings decide it alone.
+func norm2Special(scale float64, inf, nan bool) (float64, bool) {
+	switch {
+	case inf:
+		return math.Inf(1), true
+	case nan:
+		return math.NaN(), true
+	case scale == 0:
+		return 0, true
 	}
-	if scale == 0 {
-		return 0
-	}
-	s := 0.0
+	return 0, false
+}
+
+// sumScaledSquares adds (x[i]/scale)² to s in turn.
+func sumScaledSquares(s float64, x []float64, scale float64) float64 {
 	for _, v := range x {
 		r := v / scale
 		s += r * r
 	}
-	return scale * math.Sqrt(s)
+	return s
 }
 
 // LogSumExp returns log Σ exp(x[i]) without overflow, shifting by the
@@ -213,11 +234,15 @@ func LogSumExp(x []float64) float64 {
 	if math.IsInf(m, 0) || m != m {
 		return m
 	}
-	s := 0.0
+	return m + math.Log(sumExpFrom(0, x, m))
+}
+
+// sumExpFrom adds exp(x[i] - m) to s in turn.
+func sumExpFrom(s float64, x []float64, m float64) float64 {
 	for _, v := range x {
 		s += math.Exp(v - m)
 	}
-	return m + math.Log(s)
+	return s
 }
 
 // Softmax stores exp(x[i]) / Σ exp(x[j]) in dst, shifting by the largest
@@ -226,15 +251,19 @@ func LogSumExp(x []float64) float64 {
 // same length; they may be the same slice.
 func Softmax(dst, x []float64) {
 	checkLen("Softmax", len(dst), len(x))
-	m := Max(x)
+	s := expShiftFrom(0, dst, x, Max(x))
+	ScaleTo(dst, 1/s, dst)
+}
+
+// expShiftFrom stores exp(x[i] - m) in dst[i] and adds it to s, in turn.
+func expShiftFrom(s float64, dst, x []float64, m float64) float64 {
 	x = x[:len(dst)]
-	s := 0.0
 	for i, v := range x {
 		e := math.Exp(v - m)
 		dst[i] = e
 		s += e
 	}
-	ScaleTo(dst, 1/s, dst)
+	return s
 }
 
 // AddTo stores x + y in dst. All three must have the same length; dst may

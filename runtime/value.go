@@ -55,7 +55,8 @@ func (v Value) Fn() Func { f, _ := v.R.(Func); return f }
 
 // Limits bounds a call: Steps is the most evaluation steps (loop
 // iterations, calls and elements of array primitives), Memory the most
-// bytes of arrays it may allocate in all. Zero means no limit.
+// bytes of array storage it may hold alive at once (memory.go). Zero
+// means no limit; Memory is in any case capped by SystemMemory.
 type Limits struct {
 	Steps  int64
 	Memory int64
@@ -67,10 +68,13 @@ type Machine struct {
 	Ctx    context.Context
 	Limits Limits
 	steps  int64
-	mem    int64
+	mem    memMeter
+	free   []*Array // recycled arrays (recycle.go)
 }
 
-// NewMachine starts a call under ctx and limits.
+// NewMachine starts a call under ctx and limits; a nil ctx is
+// context.Background() (callers that take a context from their user
+// reject nil themselves).
 func NewMachine(ctx context.Context, lim Limits) *Machine {
 	if ctx == nil {
 		ctx = context.Background()
@@ -85,7 +89,12 @@ var (
 	ErrMemoryLimit = errors.New("memory limit exceeded")
 )
 
-// Step charges n steps and checks cancellation every so often.
+// pollEvery is how many steps may pass between two looks at the context:
+// a step is at most a few nanoseconds of work, so cancellation is seen
+// within a few tens of microseconds.
+const pollEvery = 1 << 12
+
+// Step charges n steps and checks cancellation every pollEvery steps.
 func (m *Machine) Step(n int64) error {
 	if m == nil {
 		return nil
@@ -95,7 +104,7 @@ func (m *Machine) Step(n int64) error {
 	if m.Limits.Steps > 0 && m.steps > m.Limits.Steps {
 		return fmt.Errorf("%w (%d steps)", ErrStepLimit, m.Limits.Steps)
 	}
-	if before>>12 != m.steps>>12 {
+	if before/pollEvery != m.steps/pollEvery {
 		if err := m.Ctx.Err(); err != nil {
 			return err
 		}
@@ -106,17 +115,11 @@ func (m *Machine) Step(n int64) error {
 // Steps returns the steps charged so far.
 func (m *Machine) Steps() int64 { return m.steps }
 
-// Alloc charges bytes of array memory.
-func (m *Machine) Alloc(bytes int64) error {
-	if m == nil {
-		return nil
-	}
-	m.mem += bytes
-	if m.Limits.Memory > 0 && m.mem > m.Limits.Memory {
-		return fmt.Errorf("%w (%d bytes)", ErrMemoryLimit, m.Limits.Memory)
-	}
-	return nil
-}
+// Alloc checks, before allocating, that bytes more of array storage fit
+// under the memory limit, and charges them. Storage allocated by the New
+// functions, the Stacker or Charge is also watched until it is collected;
+// storage only charged through Alloc counts until the next measurement.
+func (m *Machine) Alloc(bytes int64) error { return m.reserve(bytes) }
 
 // BatchFunc is a function that can also be applied to whole arrays at
 // once: CallBatch(m, args) with each args[i] an array of the parameter's

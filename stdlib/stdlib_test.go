@@ -7,12 +7,14 @@ package stdlib_test
 import (
 	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -21,6 +23,7 @@ import (
 
 	"github.com/nabla-lang/nabla"
 	"github.com/nabla-lang/nabla/internal/pipeline"
+	"github.com/nabla-lang/nabla/ir"
 	"github.com/nabla-lang/nabla/runtime"
 )
 
@@ -449,12 +452,60 @@ func TestEdgeCases(t *testing.T) {
 	close(t, "newton, gtol 0", x, []float64{1, 1}, 0)
 }
 
-// TestNegativeArgumentsAreErrors is the SPEC §11 rule that a negative
-// count, tolerance or step is a run-time error naming the def and the
-// argument. Nabla has no way to raise an error from Nabla code yet, so the
-// library marks each place with "check:" and this test waits.
+// TestNegativeArgumentsAreErrors is SPEC §11's rule that a negative
+// count, tolerance or step (and a matrix cholesky cannot factor) is a
+// run-time error positioned at the call in the user's program, naming the
+// def and the argument; good arguments next to a bad one change nothing.
 func TestNegativeArgumentsAreErrors(t *testing.T) {
-	t.Skip("needs an error builtin in the language (see docs/stdlib.md)")
+	program(t)
+	id := [][]float64{{1, 0}, {0, 1}}
+	for _, c := range []struct {
+		def  string
+		args []any
+		want string // "" for no error
+	}{
+		{"bad_gd", []any{0.1, int64(3)}, ""},
+		{"bad_gd", []any{-0.1, int64(3)}, "optim.gd: argument 3 (lr) must be non-negative"},
+		{"bad_gd", []any{0.1, int64(-1)}, "optim.gd: argument 4 (steps) must be non-negative"},
+		{"bad_lbfgs", []any{int64(0), int64(5), 1e-8}, "optim.lbfgs: argument 3 (m) must be at least 1"},
+		{"bad_lbfgs", []any{int64(5), int64(-5), 1e-8}, "optim.lbfgs: argument 4 (max_iter) must be non-negative"},
+		{"bad_lbfgs", []any{int64(5), int64(5), -1e-8}, "optim.lbfgs: argument 5 (gtol) must be non-negative"},
+		{"bad_lbfgs", []any{int64(5), int64(5), math.NaN()}, "optim.lbfgs: argument 5 (gtol) must be non-negative"},
+		{"bad_newton", []any{int64(-1), 1e-8}, "optim.newton: argument 3 (max_iter) must be non-negative"},
+		{"bad_gn", []any{int64(3), -1.0}, "optim.gauss_newton: argument 4 (tol) must be non-negative"},
+		{"bad_lbfgsb", []any{[]float64{0, 3}}, "optim.lbfgsb: arguments 3 and 4 (lo, hi) must have lo ≤ hi"},
+		{"bad_cholesky", []any{id}, ""},
+		{"bad_cholesky", []any{[][]float64{{1, 2}, {2, 1}}}, "linalg.cholesky: argument 1 (A) is not positive definite"},
+		{"bad_cg", []any{-1e-3}, "linalg.cg: argument 4 (tol) must be non-negative"},
+		{"bad_sinkhorn", []any{[]float64{0.5, 0.5}, 0.0}, "solve.sinkhorn: argument 4 (eps) must be positive"},
+		{"bad_sinkhorn", []any{[]float64{1, 0}, 0.1}, "solve.sinkhorn: argument 2 (a) must have positive entries"},
+		{"bad_auglag", []any{int64(-2)}, "solve.auglag: argument 4 (outer) must be non-negative"},
+		{"bad_rk4", []any{int64(-2)}, "ode.rk4: argument 5 (steps) must be non-negative"},
+		{"bad_through_lbfgs", []any{[]float64{1, 2}, -1.0}, "optim.lbfgs: argument 5 (gtol) must be non-negative"},
+	} {
+		f, err := prog.Func(c.def)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.Call(context.Background(), c.args...)
+		if c.want == "" {
+			if err != nil {
+				t.Errorf("%s%v: %v", c.def, c.args, err)
+			}
+			continue
+		}
+		var ie *ir.Error
+		if !errors.As(err, &ie) {
+			t.Errorf("%s%v: error %v, want %q", c.def, c.args, err, c.want)
+			continue
+		}
+		// The position is the library call in problems.nab, on the line
+		// that defines c.def.
+		line := 1 + strings.Count(string(progSrc[:strings.Index(string(progSrc), "def "+c.def+"(")]), "\n")
+		if ie.Msg != c.want || ie.Pos.File != "problems.nab" || ie.Pos.Line != line {
+			t.Errorf("%s%v: %s: %s; want problems.nab:%d: %s", c.def, c.args, ie.Pos, ie.Msg, line, c.want)
+		}
+	}
 }
 
 // ---- bound constraints ----
@@ -934,6 +985,71 @@ func TestImplicitThroughMinimizers(t *testing.T) {
 	close(t, "forward mode through lbfgs", vec(t, "f_through_lbfgs", a), vec(t, "g_through_lbfgs", a), 1e-10)
 }
 
+// TestImplicitAgainstDifferences checks every solver SPEC §11
+// differentiates by the implicit function theorem, in reverse and forward
+// mode, against central differences of the solution. The differences are
+// taken of a solver that converges to full precision (the dense solve for
+// the linear ones, Newton's method for the minimizers and, on ½‖r‖², for
+// least squares), since differences of a solution accurate to δ are off by
+// δ/h; the implicit derivative is a property of the solution, so every
+// solver must give that one. The _at_min forms start at the solution and
+// take no step.
+func TestImplicitAgainstDifferences(t *testing.T) {
+	p := []float64{0.3, 0.2, 0.7}
+	cases := []struct{ name, ref string }{
+		{"cg", "solve"}, {"cg_at_min", "cg_at_min"}, {"pcg", "solve"}, {"solve", "solve"},
+		{"lbfgs", "newton"}, {"bfgs", "newton"}, {"newton", "newton"}, {"newton_cg", "newton"},
+		{"lazy_newton", "newton"}, {"damped_newton", "newton"},
+		{"gauss_newton", "lsq_newton"}, {"levenberg_marquardt", "lsq_newton"},
+		{"sinkhorn", "sinkhorn"}, {"lbfgs_at_min", "lbfgs_at_min"}, {"newton_at_min", "newton_at_min"},
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ref := "ift_" + c.ref
+			want := make([]float64, len(p))
+			for j := range p {
+				h := 1e-5
+				pp := append([]float64(nil), p...)
+				pm := append([]float64(nil), p...)
+				pp[j] += h
+				pm[j] -= h
+				want[j] = (num(t, ref, pp) - num(t, ref, pm)) / (2 * h)
+			}
+			for _, mode := range []string{"ift_grad", "ift_fwd"} {
+				got := vec(t, mode, int64(i), p)
+				for j := range want {
+					if math.Abs(got[j]-want[j]) > 1e-6*math.Max(1, math.Abs(want[j])) {
+						t.Errorf("%s: d/dp%d = %v, central difference %v", mode, j, got[j], want[j])
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestImplicitSecondOrder checks Hessians through lbfgs and cg against
+// central differences of the exact gradients (through newton and the
+// dense solve): the implicit derivatives are exact at second order too.
+func TestImplicitSecondOrder(t *testing.T) {
+	p := []float64{0.3, 0.2, 0.7}
+	for _, c := range []struct{ hess, grad string }{{"ift_hess_lbfgs", "ift_grad_newton"}, {"ift_hess_cg", "ift_grad_solve"}} {
+		h := matrix(t, c.hess, p)
+		for j := range p {
+			d := 1e-5
+			pp := append([]float64(nil), p...)
+			pm := append([]float64(nil), p...)
+			pp[j] += d
+			pm[j] -= d
+			gp, gm := vec(t, c.grad, pp), vec(t, c.grad, pm)
+			for i := range p {
+				if fd := (gp[i] - gm[i]) / (2 * d); math.Abs(h[i][j]-fd) > 1e-6*math.Max(1, math.Abs(fd)) {
+					t.Errorf("%s[%d][%d] = %v, central difference of %s %v", c.hess, i, j, h[i][j], c.grad, fd)
+				}
+			}
+		}
+	}
+}
+
 // ---- bilevel: a hypergradient through @implicit-style differentiation ----
 
 type ridgeData struct {
@@ -1090,6 +1206,66 @@ func TestBilevelCost(t *testing.T) {
 	}
 	if !(de < du/2) {
 		t.Errorf("implicit: extra cost grew by %.0f steps; through the iterations by %.0f; want the implicit one much smaller", de, du)
+	}
+}
+
+// ---- progress ----
+
+// TestProgress checks the iteration reports (SPEC §9, §11): one record
+// per iteration, numbered from 1, the last one matching the result, and
+// the same results with and without a listener.
+func TestProgress(t *testing.T) {
+	x0 := []float64{-1.2, 1}
+	record := func(name string, args ...any) (any, []nabla.Progress) {
+		t.Helper()
+		f, err := program(t).Func(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var recs []nabla.Progress
+		v, err := f.Call(nabla.WithProgress(context.Background(), func(p nabla.Progress) { recs = append(recs, p) }), args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if plain := call(t, name, args...); fmt.Sprint(plain) != fmt.Sprint(v) {
+			t.Errorf("%s: %v with a listener, %v without", name, v, plain)
+		}
+		return v, recs
+	}
+	for _, c := range []struct {
+		def, method string
+		gtol        float64
+	}{{"prog_lbfgs", "lbfgs", 1e-10}, {"prog_gd", "gd", math.Inf(1)}} {
+		v, recs := record(c.def, x0)
+		r := v.([]any)
+		fx, it := r[1].(float64), r[2].(int64)
+		if int64(len(recs)) != it || it == 0 {
+			t.Fatalf("%s: %d records for %d iterations", c.def, len(recs), it)
+		}
+		for i, p := range recs {
+			if p.Method != c.method || p.Iteration != int64(i+1) || !(p.Step >= 0) || !(p.GradNorm >= 0) {
+				t.Errorf("%s: record %d is %+v", c.def, i, p)
+			}
+		}
+		last := recs[len(recs)-1]
+		if c.method == "lbfgs" && (last.Value != fx || last.GradNorm > c.gtol) {
+			t.Errorf("%s: last record %+v; result f = %v", c.def, last, fx)
+		}
+		if c.method == "gd" && recs[0].Value != num(t, "f_rosenbrock", x0) {
+			t.Errorf("gd: first record's value %v is not f(x0)", recs[0].Value)
+		}
+	}
+	// Two methods in one call: the records of each, in order.
+	_, recs := record("prog_two", x0)
+	methods := map[string]int{}
+	for _, p := range recs {
+		methods[p.Method]++
+		if p.Iteration != int64(methods[p.Method]) {
+			t.Errorf("prog_two: %+v out of order", p)
+		}
+	}
+	if len(methods) != 2 || methods["bfgs"] == 0 || methods["newton"] == 0 {
+		t.Errorf("prog_two: records per method %v", methods)
 	}
 }
 

@@ -45,7 +45,10 @@ func steps(t *testing.T, src []byte, name string, args ...any) int64 {
 
 // TestCheapGradientSteps checks the cheap-gradient property (SPEC §6)
 // without timing: the interpreter's step count of grad(f) is at most 5
-// times that of f, and the ratio stays flat while the size grows 100-fold.
+// times that of f (SPEC's bound; tighter per program, at what reverse mode
+// achieves now that comprehensions save their forward values: 1.6 for
+// Rosenbrock, 3.2 for the GMM), and the ratio stays flat while the size
+// grows 100-fold.
 // A reverse pass that touched a whole array per element read (O(n²))
 // would fail it at once. cmd/nablabench measures the same in time.
 func TestCheapGradientSteps(t *testing.T) {
@@ -59,12 +62,12 @@ func TestCheapGradientSteps(t *testing.T) {
 		ratio  float64
 		fs, gs int64
 	}
-	check := func(name string, pts []point) {
+	check := func(name string, bound float64, pts []point) {
 		lo, hi := pts[0].ratio, pts[0].ratio
 		for _, p := range pts {
 			t.Logf("%s %s: f %d steps, grad %d steps, ratio %.2f", name, p.size, p.fs, p.gs, p.ratio)
-			if p.ratio > 5 {
-				t.Errorf("%s %s: grad takes %.2f times the steps of f (> 5)", name, p.size, p.ratio)
+			if p.ratio > bound {
+				t.Errorf("%s %s: grad takes %.2f times the steps of f (> %g)", name, p.size, p.ratio, bound)
 			}
 			lo, hi = min(lo, p.ratio), max(hi, p.ratio)
 		}
@@ -82,7 +85,7 @@ func TestCheapGradientSteps(t *testing.T) {
 		fs, gs := steps(t, rosen, "rosen", x), steps(t, rosen, "rosen_grad", x)
 		pts = append(pts, point{fmt.Sprintf("n=%d", n), float64(gs) / float64(fs), fs, gs})
 	}
-	check("rosenbrock", pts)
+	check("rosenbrock", 1.6, pts)
 	pts = nil
 	rng := rand.New(rand.NewPCG(4, 4))
 	for _, n := range []int{20, 200, 2000} {
@@ -90,5 +93,5 @@ func TestCheapGradientSteps(t *testing.T) {
 		fs, gs := steps(t, gmm, "gmm", g.args()...), steps(t, gmm, "gmm_grad", g.args()...)
 		pts = append(pts, point{fmt.Sprintf("n=%d d=2 K=5", n), float64(gs) / float64(fs), fs, gs})
 	}
-	check("gmm", pts)
+	check("gmm", 3.2, pts)
 }

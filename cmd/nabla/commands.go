@@ -16,6 +16,7 @@ import (
 
 	"github.com/nabla-lang/nabla"
 	"github.com/nabla-lang/nabla/codegen"
+	"github.com/nabla-lang/nabla/internal/convplot"
 	"github.com/nabla-lang/nabla/internal/jsonv"
 	"github.com/nabla-lang/nabla/internal/pipeline"
 	"github.com/nabla-lang/nabla/ir"
@@ -64,10 +65,18 @@ Go toolchain (go must be on PATH) and runs the binary: the same results
 and errors as the interpreter. Builds are cached by content in
 $NABLA_GOCACHE (default: the user cache directory's nabla/go), so a
 program is built once and later runs of any of its defs reuse the
-binary.`,
+binary.
+
+The standard library's iterative methods report each iteration (SPEC
+§11). On a terminal, a run that lasts more than a moment shows the
+latest report on a status line on stderr (never when stderr is not a
+terminal). --plot FILE.png or FILE.svg draws the objective and the
+gradient norm per iteration, on log scales, one line per method that ran
+(interpreter only).`,
 	setFlags: func(fs *flag.FlagSet) {
 		fs.String("f", "main", "the def to call")
 		fs.String("backend", "interp", "how to run: interp (the interpreter) or go (generated Go code, built and cached)")
+		fs.String("plot", "", "write a convergence plot of the standard library's iterative methods to `FILE` (.png or .svg)")
 	},
 	run: func(c *cli, cmd *command, args []string) int {
 		fs, rest, status, done := c.parseFlags(cmd, args)
@@ -80,6 +89,16 @@ binary.`,
 		case "interp", "go":
 		default:
 			return c.usage(cmd, "unknown backend %q: want interp or go", backend)
+		}
+		plotFile, plotFormat := fs.Lookup("plot").Value.String(), ""
+		if plotFile != "" {
+			var err error
+			if plotFormat, err = convplot.Format(plotFile); err != nil {
+				return c.usage(cmd, "--plot: %v", err)
+			}
+			if backend == "go" {
+				return c.usage(cmd, "--plot needs --backend interp: generated Go code does not report progress")
+			}
 		}
 		if len(rest) == 0 {
 			return c.usage(cmd, "missing FILE")
@@ -117,7 +136,32 @@ binary.`,
 		if backend == "go" {
 			v, err = runGo(file, src, name, vals)
 		} else {
-			v, err = f.CallValues(context.Background(), vals)
+			// Progress: a status line on a terminal, records for the plot.
+			ctx := context.Background()
+			var recs []nabla.Progress
+			var line *statusLine
+			if isTerminal(c.stderr) {
+				line = newStatusLine(c.stderr)
+			}
+			if line != nil || plotFile != "" {
+				ctx = nabla.WithProgress(ctx, func(p nabla.Progress) {
+					if plotFile != "" {
+						recs = append(recs, p)
+					}
+					if line != nil {
+						line.update(p)
+					}
+				})
+			}
+			v, err = f.CallValues(ctx, vals)
+			if line != nil {
+				line.clear()
+			}
+			if err == nil && plotFile != "" {
+				if perr := writePlot(plotFile, plotFormat, recs); perr != nil {
+					return c.fail(cmd, "--plot: %v", perr)
+				}
+			}
 		}
 		if err != nil {
 			return c.programError(err)

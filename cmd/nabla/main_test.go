@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"image/png"
 	"math"
 	"os"
 	"path/filepath"
@@ -399,4 +400,46 @@ func closeTo(got, want any, tol float64) bool {
 		return true
 	}
 	return false
+}
+
+// TestRunPlot runs two library methods with --plot and decodes the PNG;
+// stderr is not a terminal here, so no status line appears. A file name
+// without .png or .svg and --plot with --backend go are usage errors.
+func TestRunPlot(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "p.nab")
+	src := `import "std/optim"
+def rosen(x: [2]f64): f64 = 100.0 * (x[1] - x[0] * x[0]) ^ 2 + (1.0 - x[0]) ^ 2
+def main(x0: [2]f64) = (optim.lbfgs(rosen, x0, 10, 200, 1e-10).2, optim.newton(rosen, x0, 200, 1e-10).2)
+`
+	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "conv.png")
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"run", "--plot", out, file, "[-1.2, 1]"}, &stdout, &stderr); code != 0 || stderr.Len() != 0 {
+		t.Fatalf("exit %d, stderr %q", code, stderr.String())
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := img.Bounds(); b.Dx() < 400 || b.Dy() < 150 {
+		t.Errorf("plot is %v", b)
+	}
+	for _, args := range [][]string{
+		{"run", "--plot", filepath.Join(dir, "conv.pdf"), file, "[-1.2, 1]"},
+		{"run", "--backend", "go", "--plot", out, file, "[-1.2, 1]"},
+	} {
+		stdout.Reset()
+		stderr.Reset()
+		if code := run(args, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "--plot") {
+			t.Errorf("%v: exit %d, stderr %q; want a usage error about --plot", args, code, stderr.String())
+		}
+	}
 }

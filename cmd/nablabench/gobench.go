@@ -11,10 +11,21 @@ import (
 )
 
 // The -go mode times the generated Go code of package gengo: for
-// Rosenbrock and GMM, generated objective ÷ the hand-written Go version
-// (as a speed: hand time ÷ generated time, goal ≥ 0.9), generated
-// gradient ÷ generated objective (goal ≤ 2.5 for GMM), and the bytes
-// allocated per call of the gradient's ...Into variant (goal 0).
+// Rosenbrock, GMM, GradBench's LSTM and bundle adjustment, generated
+// objective ÷ the hand-written Go version (as a speed: hand time ÷
+// generated time, goal ≥ 0.9), generated gradient (BA: Jacobian) ÷
+// generated objective (goal ≤ 2.5 for GMM and LSTM, ≤ 5 for BA), and the
+// bytes allocated per call of the derivative's ...Into variant (goal 0).
+
+// lstmSize is an LSTM instance's shape: l layers, c characters of b bits.
+type lstmSize struct{ l, c, b int }
+
+// baSize is a bundle-adjustment instance's shape (GradBench's baN files):
+// n cameras, m points, p observations.
+type baSize struct {
+	name    string
+	n, m, p int
+}
 
 type goRow struct {
 	program, size, note   string
@@ -92,7 +103,16 @@ func flat(rows [][]float64) []float64 {
 	return out
 }
 
-func measureGo(c config, sizes []int, gmms []gmmSize, log io.Writer) []goRow {
+// goSizes are the instances of the -go mode.
+type goSizes struct {
+	rosen []int
+	gmm   []gmmSize
+	lstm  []lstmSize
+	ba    []baSize
+}
+
+func measureGo(c config, sz goSizes, log io.Writer) []goRow {
+	sizes, gmms := sz.rosen, sz.gmm
 	var rows []goRow
 	rng := rand.New(rand.NewPCG(1, 1))
 	for _, n := range sizes {
@@ -128,15 +148,100 @@ func measureGo(c config, sizes []int, gmms []gmmSize, log io.Writer) []goRow {
 		r.intoBytes, r.intoAllocs = allocsPerCall(grad)
 		rows = append(rows, r)
 	}
+	for _, s := range sz.lstm {
+		rows = append(rows, measureLSTM(c, s, rng, log))
+	}
+	for _, s := range sz.ba {
+		rows = append(rows, measureBA(c, s, rng, log))
+	}
 	return rows
 }
 
+// measureLSTM times GradBench's LSTM loss on random parameters and state
+// (uniform in [0, 1), as the eval draws them) and random bits.
+func measureLSTM(c config, s lstmSize, rng *rand.Rand, log io.Writer) goRow {
+	fmt.Fprintf(log, "lstm l=%d c=%d\n", s.l, s.c)
+	uniform := func(rows, cols int) [][]float64 {
+		out := make([][]float64, rows)
+		for i := range out {
+			out[i] = make([]float64, cols)
+			for j := range out[i] {
+				out[i][j] = rng.Float64()
+			}
+		}
+		return out
+	}
+	mp, ep, state := uniform(2*s.l, 4*s.b), uniform(3, s.b), uniform(2*s.l, s.b)
+	seq := uniform(s.c, s.b)
+	for _, r := range seq {
+		for j := range r {
+			r[j] = float64(int(2 * r[j]))
+		}
+	}
+	fmp, fep, fstate, fseq := flat(mp), flat(ep), flat(state), flat(seq)
+	dmp, dep := uniform(2*s.l, 4*s.b), uniform(3, s.b)
+	r := goRow{program: "LSTM", size: fmt.Sprintf("l = %d, c = %d, b = %d", s.l, s.c, s.b), note: "random"}
+	r.hand = timeIt(c, func() { sink += gengo.LSTMHand(s.l, s.b, s.c, fmp, fep, fstate, fseq) })
+	r.obj = timeIt(c, func() { sink += must(gengo.LstmObjective(mp, ep, state, seq)) })
+	grad := func() { must(0, gengo.LstmJacobianInto(dmp, dep, mp, ep, state, seq)) }
+	r.grad = timeIt(c, grad)
+	r.intoBytes, r.intoAllocs = allocsPerCall(grad)
+	return r
+}
+
+// measureBA times GradBench's bundle adjustment on an instance of the
+// shape of the eval's file s.name: observation i links camera i mod n
+// with point i mod m, as the eval builds it, and every camera, point,
+// weight and feature is GradBench's value for ba1 perturbed by up to 1%,
+// so that no two are the same.
+func measureBA(c config, s baSize, rng *rand.Rand, log io.Writer) goRow {
+	fmt.Fprintf(log, "ba %s\n", s.name)
+	cam0 := []float64{-0.758453, -1.109613, -0.845551, 34.556073, 39.676747, 53.881673, 419.194514, 5.864426, -8.51887, 0.087812, 0.002739}
+	x0, w0, feat0 := []float64{7.203245, 0.001144, 3.023326}, 0.417022, []float64{271.760969, 834.209256}
+	jitter := func(v float64) float64 { return v * (1 + 0.02*(rng.Float64()-0.5)) }
+	rowsOf := func(k int, base []float64) [][]float64 {
+		out := make([][]float64, k)
+		for i := range out {
+			out[i] = make([]float64, len(base))
+			for j, v := range base {
+				out[i][j] = jitter(v)
+			}
+		}
+		return out
+	}
+	cams, pts, feats := rowsOf(s.n, cam0), rowsOf(s.m, x0), rowsOf(s.p, feat0)
+	w := make([]float64, s.p)
+	camIdx, ptIdx := make([]int64, s.p), make([]int64, s.p)
+	for i := range w {
+		w[i] = jitter(w0)
+		camIdx[i], ptIdx[i] = int64(i%s.n), int64(i%s.m)
+	}
+	fcams, fpts, ffeats := flat(cams), flat(pts), flat(feats)
+	reproj, werr := make([]float64, 2*s.p), make([]float64, s.p)
+	dreproj := [][]float64{make([]float64, s.p), make([]float64, s.p)}
+	jac := make([][][]float64, 2)
+	for j := range jac {
+		jac[j] = make([][]float64, 15)
+		for k := range jac[j] {
+			jac[j][k] = make([]float64, s.p)
+		}
+	}
+	r := goRow{program: "BA", size: fmt.Sprintf("n = %d, m = %d, p = %d", s.n, s.m, s.p), note: "shape of " + s.name}
+	r.hand = timeIt(c, func() { gengo.BAHand(fcams, fpts, w, ffeats, camIdx, ptIdx, reproj, werr) })
+	r.obj = timeIt(c, func() { must(0, gengo.BaObjectiveInto(dreproj, werr, cams, pts, w, feats, camIdx, ptIdx)) })
+	grad := func() { must(0, gengo.BaJacobianInto(jac, werr, cams, pts, w, feats, camIdx, ptIdx)) }
+	r.grad = timeIt(c, grad)
+	r.intoBytes, r.intoAllocs = allocsPerCall(grad)
+	return r
+}
+
 func reportGo(w io.Writer, rows []goRow) {
-	fmt.Fprintf(w, "| program | size | hand-written Go | generated f | generated ∇f | speed vs hand (goal ≥ 0.9) | ∇f ÷ f | bytes (allocs) per ∇f Into call | input |\n")
+	fmt.Fprintf(w, "| program | size | hand-written Go | generated f | generated ∇f | speed vs hand (goal ≥ 0.9) | ∇f ÷ f (goal) | bytes (allocs) per ∇f Into call | input |\n")
 	fmt.Fprintf(w, "|---|---|---:|---:|---:|---:|---:|---:|---|\n")
 	for _, r := range rows {
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %.2f | %.2f | %.0f (%.1f) | %s |\n", r.program, r.size,
+		goal := map[string]string{"GMM": " (≤ 2.5)", "LSTM": " (≤ 2.5)", "BA": " (≤ 5)"}[r.program]
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %.2f | %.2f%s | %.0f (%.1f) | %s |\n", r.program, r.size,
 			formatDur(r.hand), formatDur(r.obj), formatDur(r.grad),
-			float64(r.hand)/float64(r.obj), float64(r.grad)/float64(r.obj), r.intoBytes, r.intoAllocs, r.note)
+			float64(r.hand)/float64(r.obj), float64(r.grad)/float64(r.obj), goal, r.intoBytes, r.intoAllocs, r.note)
 	}
 }

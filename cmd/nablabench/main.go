@@ -9,11 +9,15 @@
 //	go run ./cmd/nablabench [flags]
 //	go run ./cmd/nablabench compile [flags]
 //	go run ./cmd/nablabench optim [flags]
+//	go run ./cmd/nablabench adbench [flags]
 //
 // The compile mode times nabla.Compile on generated programs of 500 to
 // 8000 lines (straight-line code, its gradient, loops, dependent lets)
 // and on grad nested 1 to 9 deep, and prints the CPU time per compile and
 // per line (docs/benchmarks.md).
+//
+// The adbench mode (adbench.go) times ADBench's problems in both the
+// element-wise and the vectorized style against hand-written Go.
 //
 // The optim mode (optim.go) compares std/optim with gonum's optimize
 // package instead; see its -help.
@@ -41,8 +45,9 @@
 // With -go it times the Go code nabla gen generates for the same programs
 // (package gengo) instead: generated objective against a hand-written Go
 // version, gradient ÷ objective, and bytes allocated per call of the
-// gradient's ...Into variant, for Rosenbrock with n = 10…10⁶ and GMM
-// (docs/performance.md, "Generated Go").
+// gradient's ...Into variant, for Rosenbrock with n = 10…10⁶, GMM, and
+// GradBench's LSTM and bundle adjustment (docs/performance.md, "Generated
+// Go").
 package main
 
 import (
@@ -118,6 +123,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "optim" {
 		return runOptim(args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "adbench" {
+		return runADBench(args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("nablabench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	c := config{}
@@ -128,6 +136,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	rosen := fs.String("rosen", "100,1000,10000", "Rosenbrock sizes n, comma-separated")
 	quick := fs.Bool("quick", false, "tiny sizes and one sample (a smoke test, not a measurement)")
 	fs.BoolVar(&c.check, "check", false, "exit 1 unless the ratios are at most 5 and flat")
+	only := fs.String("only", "", "with -go: the programs to time, comma-separated (rosenbrock, gmm, lstm, ba; default all)")
 	goMode := fs.Bool("go", false, "time the generated Go code (package gengo) instead of the interpreter: generated ÷ hand-written Go, ∇f ÷ f, bytes per Into call")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: nablabench [flags]\n\nTimes f and grad(f) for Rosenbrock and the ADBench GMM objective and prints\nthe ratio grad/f as a Markdown table.\n\n")
@@ -159,12 +168,42 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if *goMode {
-		sizes := []int{10, 100, 1000, 10000, 100000, 1000000}
-		gmms := []gmmSize{{"gmm_1k_d2_K5", 2, 5, 1000}, {"", 2, 10, 1000}, {"", 10, 25, 10000}}
-		if *quick {
-			sizes, gmms = []int{10, 100}, []gmmSize{{"", 2, 3, 10}}
+		sz := goSizes{
+			rosen: []int{10, 100, 1000, 10000, 100000, 1000000},
+			gmm:   []gmmSize{{"gmm_1k_d2_K5", 2, 5, 1000}, {"", 2, 10, 1000}, {"", 10, 25, 10000}},
+			// GradBench's smallest LSTM and the largest it records; b = 14.
+			lstm: []lstmSize{{2, 1024, 14}, {6, 1024, 14}},
+			// GradBench's smallest and a mid-sized default instance.
+			ba: []baSize{{"ba1", 49, 7776, 31843}, {"ba5", 257, 65132, 225911}},
 		}
-		reportGo(stdout, measureGo(c, sizes, gmms, stderr))
+		if *quick {
+			sz = goSizes{rosen: []int{10, 100}, gmm: []gmmSize{{"", 2, 3, 10}}, lstm: []lstmSize{{1, 4, 3}}, ba: []baSize{{"tiny", 2, 3, 5}}}
+		}
+		if *only != "" {
+			keep := map[string]bool{}
+			for _, p := range strings.Split(*only, ",") {
+				keep[strings.TrimSpace(p)] = true
+			}
+			for p := range keep {
+				if !slices.Contains([]string{"rosenbrock", "gmm", "lstm", "ba"}, p) {
+					fmt.Fprintf(stderr, "nablabench: -only: unknown program %q\n", p)
+					return 2
+				}
+			}
+			if !keep["rosenbrock"] {
+				sz.rosen = nil
+			}
+			if !keep["gmm"] {
+				sz.gmm = nil
+			}
+			if !keep["lstm"] {
+				sz.lstm = nil
+			}
+			if !keep["ba"] {
+				sz.ba = nil
+			}
+		}
+		reportGo(stdout, measureGo(c, sz, stderr))
 		return 0
 	}
 	rows, err := measureAll(c, stderr)

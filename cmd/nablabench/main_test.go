@@ -72,10 +72,25 @@ func TestQuickGo(t *testing.T) {
 		t.Fatalf("exit %d\nstderr:\n%s", code, errs.String())
 	}
 	s := out.String()
-	for _, want := range []string{"| program | size | hand-written Go |", "| Rosenbrock | n = 10 |", "| GMM | n = 10, d = 2, K = 3 |"} {
+	for _, want := range []string{"| program | size | hand-written Go |", "| Rosenbrock | n = 10 |", "| GMM | n = 10, d = 2, K = 3 |", "| LSTM | l = 1, c = 4, b = 3 |", "| BA | n = 2, m = 3, p = 5 |"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("output lacks %q:\n%s", want, s)
 		}
+	}
+}
+
+// TestGoOnly selects programs with -only and rejects unknown ones.
+func TestGoOnly(t *testing.T) {
+	var out, errs bytes.Buffer
+	if code := run([]string{"-go", "-quick", "-only", "lstm"}, &out, &errs); code != 0 {
+		t.Fatalf("exit %d\nstderr:\n%s", code, errs.String())
+	}
+	if s := out.String(); !strings.Contains(s, "| LSTM |") || strings.Contains(s, "| GMM |") || strings.Contains(s, "| Rosenbrock |") {
+		t.Errorf("-only lstm printed other programs:\n%s", s)
+	}
+	errs.Reset()
+	if code := run([]string{"-go", "-only", "bogus"}, &out, &errs); code != 2 || !strings.Contains(errs.String(), `unknown program "bogus"`) {
+		t.Errorf("-only bogus: exit %d, stderr %q", code, errs.String())
 	}
 }
 
@@ -94,5 +109,20 @@ func TestOptimQuick(t *testing.T) {
 	}
 	if code := run([]string{"optim", "extra"}, &out, &errs); code != 2 {
 		t.Errorf("optim extra: exit %d, want 2", code)
+	}
+}
+
+// TestADBenchQuick runs the adbench mode on tiny sizes and checks that
+// every program has its row.
+func TestADBenchQuick(t *testing.T) {
+	var out, errs bytes.Buffer
+	if code := run([]string{"adbench", "-quick", "-gmm", t.TempDir()}, &out, &errs); code != 0 {
+		t.Fatalf("exit %d\nstderr:\n%s", code, errs.String())
+	}
+	s := out.String()
+	for _, want := range []string{"| GMM elem | d=2 K=3 n=10 |", "| GMM vec | d=2 K=3 n=10 |", "| LSTM |", "| BA (jacrev) |", "| Rosenbrock | n=10 |", "| a*x + y | n=10 |", "| sum(a*x + y) | n=10 |", "make + gonum"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("output lacks %q:\n%s", want, s)
+		}
 	}
 }

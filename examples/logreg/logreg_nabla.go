@@ -4,7 +4,6 @@ package logreg
 
 import (
 	"fmt"
-	"strconv"
 
 	"github.com/nabla-lang/nabla/runtime"
 )
@@ -160,7 +159,7 @@ func fn_loss(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []float64, x_
 	x_4 = x_4[:x_5*x_6]
 	y_7 = y_7[:y_8]
 	if w_2 != x_6 {
-		return 0, nbErrorf("logreg.nab:7:13", "'@': inner sizes differ: "+nbShape(x_5, x_6)+" @ "+nbShape(w_2))
+		return 0, nbErrorf("logreg.nab:7:13", "'@': inner sizes differ: "+runtime.ShapeString([]int{x_5, x_6})+" @ "+runtime.ShapeString([]int{w_2}))
 	}
 	a_12 := ar.F64(x_5)
 	if x_6 <= 32 {
@@ -182,10 +181,10 @@ func fn_loss(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []float64, x_
 		r_18[i_19] = (a_12[i_19] + b_3)
 	}
 	if x_5 != y_8 {
-		return 0, nbErrorf("logreg.nab:8:27", "shape mismatch in '*': "+nbShape(y_8)+" and "+nbShape(x_5))
+		return 0, nbErrorf("logreg.nab:8:27", "shape mismatch in '*': "+runtime.ShapeString([]int{y_8})+" and "+runtime.ShapeString([]int{x_5}))
 	}
 	if y_8 != x_5 {
-		return 0, nbErrorf("logreg.nab:8:23", "shape mismatch in '-': "+nbShape(x_5)+" and "+nbShape(y_8))
+		return 0, nbErrorf("logreg.nab:8:23", "shape mismatch in '-': "+runtime.ShapeString([]int{x_5})+" and "+runtime.ShapeString([]int{y_8}))
 	}
 	var s_21 float64 = 0
 	r_18 = r_18[:x_5]
@@ -207,7 +206,7 @@ func fn_lossvjp11000(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []flo
 	x_4 = x_4[:x_5*x_6]
 	y_7 = y_7[:y_8]
 	if w_2 != x_6 {
-		return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("logreg.nab:7:13", "'@': inner sizes differ: "+nbShape(x_5, x_6)+" @ "+nbShape(w_2))
+		return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("logreg.nab:7:13", "'@': inner sizes differ: "+runtime.ShapeString([]int{x_5, x_6})+" @ "+runtime.ShapeString([]int{w_2}))
 	}
 	a_11 := ar.F64(x_5)
 	if x_6 <= 32 {
@@ -229,10 +228,10 @@ func fn_lossvjp11000(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []flo
 		r_17[i_18] = (a_11[i_18] + b_3)
 	}
 	if x_5 != y_8 {
-		return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("logreg.nab:8:27", "shape mismatch in '*': "+nbShape(y_8)+" and "+nbShape(x_5))
+		return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("logreg.nab:8:27", "shape mismatch in '*': "+runtime.ShapeString([]int{y_8})+" and "+runtime.ShapeString([]int{x_5}))
 	}
 	if y_8 != x_5 {
-		return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("logreg.nab:8:23", "shape mismatch in '-': "+nbShape(x_5)+" and "+nbShape(y_8))
+		return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("logreg.nab:8:23", "shape mismatch in '-': "+runtime.ShapeString([]int{x_5})+" and "+runtime.ShapeString([]int{y_8}))
 	}
 	r_20 := ar.F64(x_5)
 	r_17 = r_17[:len(r_20)]
@@ -255,7 +254,7 @@ func fn_lossvjp11000(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []flo
 	x_32 := float64(n_31)
 	x_33 := ybar_10 / x_32
 	if x_5 != y_8 {
-		return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("logreg.nab:6:12", "shape mismatch in '*': "+nbShape(y_8)+" and "+nbShape(x_5))
+		return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("logreg.nab:6:12", "shape mismatch in '*': "+runtime.ShapeString([]int{y_8})+" and "+runtime.ShapeString([]int{x_5}))
 	}
 	r_34 := ar.F64(y_8)
 	y_7 = y_7[:len(r_34)]
@@ -263,14 +262,14 @@ func fn_lossvjp11000(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []flo
 		r_34[i_35] = (y_7[i_35] * -x_33)
 	}
 	if y_8 != x_5 {
-		return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("logreg.nab:6:12", "acc_add: shapes "+nbShape(y_8)+" and "+nbShape(x_5)+" differ")
+		return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("logreg.nab:6:12", "acc_add: shapes "+runtime.ShapeString([]int{y_8})+" and "+runtime.ShapeString([]int{x_5})+" differ")
 	}
 	r_17 = r_17[:len(r_34)]
 	for i_38 := range r_34 {
 		r_34[i_38] += ((runtime.Sigmoid(r_17[i_38])) * x_33)
 	}
 	if y_8 != x_5 {
-		return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("logreg.nab:6:12", "'@': inner sizes differ: "+nbShape(y_8)+" @ "+nbShape(x_5, x_6))
+		return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("logreg.nab:6:12", "'@': inner sizes differ: "+runtime.ShapeString([]int{y_8})+" @ "+runtime.ShapeString([]int{x_5, x_6}))
 	}
 	a_40 := ar.F64(x_6)
 	if x_6 <= 32 {
@@ -286,7 +285,7 @@ func fn_lossvjp11000(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []flo
 		runtime.Gemv(true, x_5, x_6, 1, x_4, r_34, 0, a_40)
 	}
 	if w_2 != x_6 {
-		return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("logreg.nab:6:12", "acc_add: shapes "+nbShape(w_2)+" and "+nbShape(x_6)+" differ")
+		return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("logreg.nab:6:12", "acc_add: shapes "+runtime.ShapeString([]int{w_2})+" and "+runtime.ShapeString([]int{x_6})+" differ")
 	}
 	a_40 = a_40[:len(r_25)]
 	for i_45 := range r_25 {
@@ -338,7 +337,7 @@ func fn_train(ar *nbArena, x_1 []float64, x_2 int, x_3 int, y_4 []float64, y_5 i
 	size_10 := int64(x_3)
 	x_1 = x_1[:x_2*x_3]
 	y_4 = y_4[:y_5]
-	n_11, err_12 := nbSize(size_10)
+	n_11, err_12 := runtime.CheckSize(size_10)
 	if err_12 != nil {
 		return nil, 0, 0, nbAt("logreg.nab:17:18", err_12)
 	}
@@ -354,7 +353,7 @@ func fn_train(ar *nbArena, x_1 []float64, x_2 int, x_3 int, y_4 []float64, y_5 i
 			return nil, 0, 0, nbFrame(err_32, "loss_grad", "logreg.nab:11:12", "logreg.nab:18:20")
 		}
 		if r_30 != state_15 {
-			return nil, 0, 0, nbErrorf("logreg.nab:19:11", "shape mismatch in '-': "+nbShape(state_15)+" and "+nbShape(r_30))
+			return nil, 0, 0, nbErrorf("logreg.nab:19:11", "shape mismatch in '-': "+runtime.ShapeString([]int{state_15})+" and "+runtime.ShapeString([]int{r_30}))
 		}
 		r_33 := ar.F64(state_15)
 		state_14 = state_14[:len(r_33)]
@@ -381,7 +380,7 @@ func fn_predict(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []float64,
 	w_1 = w_1[:w_2]
 	x_4 = x_4[:x_5*x_6]
 	if w_2 != x_6 {
-		return nil, 0, nbErrorf("logreg.nab:22:73", "'@': inner sizes differ: "+nbShape(x_5, x_6)+" @ "+nbShape(w_2))
+		return nil, 0, nbErrorf("logreg.nab:22:73", "'@': inner sizes differ: "+runtime.ShapeString([]int{x_5, x_6})+" @ "+runtime.ShapeString([]int{w_2}))
 	}
 	a_9 := ar.F64(x_5)
 	if x_6 <= 32 {
@@ -550,8 +549,6 @@ func nbFrame(err error, def, defPos, call string) error {
 	return e
 }
 
-var _ = fmt.Sprintf
-
 // nbAlloc cuts n zeroed elements of type T from the arena.
 func nbAlloc[T any](ar *nbArena, n int) []T {
 	if p, ok := any(&ar.f).(*[]T); ok {
@@ -621,24 +618,4 @@ func nbOut1[T any](r []T, n int) []T {
 	out := make([]T, n)
 	copy(out, r)
 	return out
-}
-
-// nbShape prints dimensions as [2][3].
-func nbShape(dims ...int) string {
-	s := ""
-	for _, d := range dims {
-		s += "[" + strconv.Itoa(d) + "]"
-	}
-	return s
-}
-
-// nbSize checks an array size the program computed.
-func nbSize(n int64) (int, error) {
-	if n < 0 {
-		return 0, fmt.Errorf("negative size %d", n)
-	}
-	if n > 1<<50 {
-		return 0, fmt.Errorf("size %d is too large", n)
-	}
-	return int(n), nil
 }

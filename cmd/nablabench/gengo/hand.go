@@ -96,3 +96,91 @@ func wishartC(d int, gamma float64, m int) float64 {
 	}
 	return float64(n*d)*(math.Log(gamma)-0.5*math.Ln2) - lmg
 }
+
+// LSTMHand is GradBench's LSTM loss (see lstm.nab) as a careful person
+// writes it in Go: l layers of b cells, c characters; mainParams [2l][4b],
+// extraParams [3][b], state [2l][b] and sequence [c][b] are flat
+// row-major slices. state is not modified; scratch is allocated once per
+// call.
+func LSTMHand(l, b, c int, mainParams, extraParams, state, sequence []float64) float64 {
+	s := append([]float64(nil), state...)
+	v := make([]float64, b)
+	y := make([]float64, b)
+	inW, outW, outB := extraParams[:b], extraParams[b:2*b], extraParams[2*b:3*b]
+	total := 0.0
+	for t := 0; t < c-1; t++ {
+		x := sequence[t*b : (t+1)*b]
+		for j := range v {
+			v[j] = x[j] * inW[j]
+		}
+		for i := 0; i < l; i++ {
+			w := mainParams[2*i*4*b : (2*i+1)*4*b]
+			bias := mainParams[(2*i+1)*4*b : (2*i+2)*4*b]
+			h := s[2*i*b : (2*i+1)*b]
+			cell := s[(2*i+1)*b : (2*i+2)*b]
+			for j := 0; j < b; j++ {
+				forget := sigmoid(v[j]*w[j] + bias[j])
+				ingate := sigmoid(h[j]*w[b+j] + bias[b+j])
+				outgate := sigmoid(v[j]*w[2*b+j] + bias[2*b+j])
+				change := math.Tanh(h[j]*w[3*b+j] + bias[3*b+j])
+				cell[j] = cell[j]*forget + ingate*change
+				h[j] = outgate * math.Tanh(cell[j])
+				v[j] = h[j]
+			}
+		}
+		se := 0.0
+		for j := range y {
+			y[j] = v[j]*outW[j] + outB[j]
+			se += math.Exp(y[j])
+		}
+		lse := math.Log(se + 2)
+		next := sequence[(t+1)*b : (t+2)*b]
+		for j := range y {
+			total += next[j] * (y[j] - lse)
+		}
+	}
+	return -total / float64((c-1)*b)
+}
+
+func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
+
+// BAHand is GradBench's bundle-adjustment residuals (see ba.nab) as a
+// careful person writes them in Go, one observation at a time: cams
+// [n][11], pts [m][3], w [p] and feats [p][2] are flat row-major slices;
+// it writes the reprojection errors into reproj ([2][p], as ba.nab
+// returns them) and the weight errors into werr ([p]).
+func BAHand(cams, pts, w, feats []float64, camIdx, ptIdx []int64, reproj, werr []float64) {
+	p := len(w)
+	for i := 0; i < p; i++ {
+		cam := cams[11*camIdx[i] : 11*camIdx[i]+11]
+		pt := pts[3*ptIdx[i] : 3*ptIdx[i]+3]
+		x := [3]float64{pt[0] - cam[3], pt[1] - cam[4], pt[2] - cam[5]}
+		r := [3]float64{cam[0], cam[1], cam[2]}
+		var y [3]float64
+		if sq := r[0]*r[0] + r[1]*r[1] + r[2]*r[2]; sq != 0 {
+			theta := math.Sqrt(sq)
+			cost, sint := math.Cos(theta), math.Sin(theta)
+			a := [3]float64{r[0] / theta, r[1] / theta, r[2] / theta}
+			ax := cross3(a, x)
+			tmp := (a[0]*x[0] + a[1]*x[1] + a[2]*x[2]) * (1 - cost)
+			for j := range y {
+				y[j] = x[j]*cost + ax[j]*sint + a[j]*tmp
+			}
+		} else {
+			rx := cross3(r, x)
+			for j := range y {
+				y[j] = x[j] + rx[j]
+			}
+		}
+		u0, u1 := y[0]/y[2], y[1]/y[2]
+		rsq := u0*u0 + u1*u1
+		distort := 1 + cam[9]*rsq + cam[10]*rsq*rsq
+		reproj[i] = w[i] * (cam[6]*u0*distort + cam[7] - feats[2*i])
+		reproj[p+i] = w[i] * (cam[6]*u1*distort + cam[8] - feats[2*i+1])
+		werr[i] = 1 - w[i]*w[i]
+	}
+}
+
+func cross3(a, b [3]float64) [3]float64 {
+	return [3]float64{a[1]*b[2] - a[2]*b[1], a[2]*b[0] - a[0]*b[2], a[0]*b[1] - a[1]*b[0]}
+}

@@ -10,17 +10,17 @@ import (
 	"github.com/nabla-lang/nabla/runtime"
 )
 
-// Rosen is the Nabla def rosen(x: [n]f64): f64 (models.nab:5:12).
+// Rosen is the Nabla def rosen(x: [n]f64): f64 (models.nab:7:12).
 func Rosen(x []float64) (float64, error) {
 	var ar *nbArena // nothing to allocate
 	r0_0, err := fn_rosen(ar, x, len(x))
 	if err != nil {
-		return 0, nbFrame(err, "rosen", "models.nab:5:12", "")
+		return 0, nbFrame(err, "rosen", "models.nab:7:12", "")
 	}
 	return r0_0, nil
 }
 
-// RosenGrad is the Nabla def rosen_grad(x: [n]f64): [n]f64 (models.nab:6:12).
+// RosenGrad is the Nabla def rosen_grad(x: [n]f64): [n]f64 (models.nab:8:12).
 // Its array results are fresh slices; RosenGradInto writes them into buffers instead.
 func RosenGrad(x []float64) ([]float64, error) {
 	ar := nbArenas.Get()
@@ -28,7 +28,7 @@ func RosenGrad(x []float64) ([]float64, error) {
 	defer nbArenas.Put(ar)
 	r0_0, r0_1, err := fn_rosengrad(ar, x, len(x))
 	if err != nil {
-		return nil, nbFrame(err, "rosen_grad", "models.nab:6:12", "")
+		return nil, nbFrame(err, "rosen_grad", "models.nab:8:12", "")
 	}
 	return nbOut1(r0_0, r0_1), nil
 }
@@ -41,7 +41,7 @@ func RosenGradInto(dst0 []float64, x []float64) error {
 	defer nbArenas.Put(ar)
 	r0_0, r0_1, err := fn_rosengrad(ar, x, len(x))
 	if err != nil {
-		return nbFrame(err, "rosen_grad", "models.nab:6:12", "")
+		return nbFrame(err, "rosen_grad", "models.nab:8:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return fmt.Errorf("rosen_grad: dst0 does not have the result's shape %v", []int{r0_1})
@@ -49,7 +49,7 @@ func RosenGradInto(dst0 []float64, x []float64) error {
 	return nil
 }
 
-// Gmm is the Nabla def gmm(alphas: [k]f64, means: [k][d]f64, icf: [k][p]f64, x: [n][d]f64, gamma: f64, m: i64): f64 (models.nab:51:12).
+// Gmm is the Nabla def gmm(alphas: [k]f64, means: [k][d]f64, icf: [k][p]f64, x: [n][d]f64, gamma: f64, m: i64): f64 (models.nab:53:12).
 func Gmm(alphas []float64, means [][]float64, icf [][]float64, x [][]float64, gamma float64, m int64) (float64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -68,14 +68,14 @@ func Gmm(alphas []float64, means [][]float64, icf [][]float64, x [][]float64, ga
 	}
 	r0_0, err := fn_gmm(ar, alphas, len(alphas), meansFlat, meansDims[0], meansDims[1], icfFlat, icfDims[0], icfDims[1], xFlat, xDims[0], xDims[1], gamma, m)
 	if err != nil {
-		return 0, nbFrame(err, "gmm", "models.nab:51:12", "")
+		return 0, nbFrame(err, "gmm", "models.nab:53:12", "")
 	}
 	return r0_0, nil
 }
 
 // GmmGrad is the gradient with respect to the parameters of the mixture.
 //
-// It is the Nabla def gmm_grad(alphas: [k]f64, means: [k][d]f64, icf: [k][p]f64, x: [n][d]f64, gamma: f64, m: i64): ([k]f64, [k][d]f64, [k][p]f64) (models.nab:62:12).
+// It is the Nabla def gmm_grad(alphas: [k]f64, means: [k][d]f64, icf: [k][p]f64, x: [n][d]f64, gamma: f64, m: i64): ([k]f64, [k][d]f64, [k][p]f64) (models.nab:64:12).
 // Its array results are fresh slices; GmmGradInto writes them into buffers instead.
 func GmmGrad(alphas []float64, means [][]float64, icf [][]float64, x [][]float64, gamma float64, m int64) ([]float64, [][]float64, [][]float64, error) {
 	ar := nbArenas.Get()
@@ -95,7 +95,7 @@ func GmmGrad(alphas []float64, means [][]float64, icf [][]float64, x [][]float64
 	}
 	r0_0, r0_1, r1_0, r1_1, r1_2, r2_0, r2_1, r2_2, err := fn_gmmgrad(ar, alphas, len(alphas), meansFlat, meansDims[0], meansDims[1], icfFlat, icfDims[0], icfDims[1], xFlat, xDims[0], xDims[1], gamma, m)
 	if err != nil {
-		return nil, nil, nil, nbFrame(err, "gmm_grad", "models.nab:62:12", "")
+		return nil, nil, nil, nbFrame(err, "gmm_grad", "models.nab:64:12", "")
 	}
 	return nbOut1(r0_0, r0_1), nbOut2(r1_0, r1_1, r1_2), nbOut2(r2_0, r2_1, r2_2), nil
 }
@@ -120,7 +120,7 @@ func GmmGradInto(dst0 []float64, dst1 [][]float64, dst2 [][]float64, alphas []fl
 	}
 	r0_0, r0_1, r1_0, r1_1, r1_2, r2_0, r2_1, r2_2, err := fn_gmmgrad(ar, alphas, len(alphas), meansFlat, meansDims[0], meansDims[1], icfFlat, icfDims[0], icfDims[1], xFlat, xDims[0], xDims[1], gamma, m)
 	if err != nil {
-		return nbFrame(err, "gmm_grad", "models.nab:62:12", "")
+		return nbFrame(err, "gmm_grad", "models.nab:64:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return fmt.Errorf("gmm_grad: dst0 does not have the result's shape %v", []int{r0_1})
@@ -134,14 +134,231 @@ func GmmGradInto(dst0 []float64, dst1 [][]float64, dst2 [][]float64, alphas []fl
 	return nil
 }
 
-// fn_rosen is def rosen (models.nab:5:12).
+// LstmObjective is the Nabla def lstm_objective(main_params: [r][w]f64, extra_params: [3][b]f64, state: [r][b]f64, sequence: [c][b]f64): f64 (models.nab:80:12).
+func LstmObjective(mainparams [][]float64, extraparams [][]float64, state [][]float64, sequence [][]float64) (float64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	mainparamsFlat, mainparamsDims, ok := nbFlatten2(ar, mainparams)
+	if !ok {
+		return 0, fmt.Errorf("lstm_objective: argument mainparams is not rectangular")
+	}
+	extraparamsFlat, extraparamsDims, ok := nbFlatten2(ar, extraparams)
+	if !ok {
+		return 0, fmt.Errorf("lstm_objective: argument extraparams is not rectangular")
+	}
+	stateFlat, stateDims, ok := nbFlatten2(ar, state)
+	if !ok {
+		return 0, fmt.Errorf("lstm_objective: argument state is not rectangular")
+	}
+	sequenceFlat, sequenceDims, ok := nbFlatten2(ar, sequence)
+	if !ok {
+		return 0, fmt.Errorf("lstm_objective: argument sequence is not rectangular")
+	}
+	r0_0, err := fn_lstmobjective(ar, mainparamsFlat, mainparamsDims[0], mainparamsDims[1], extraparamsFlat, extraparamsDims[0], extraparamsDims[1], stateFlat, stateDims[0], stateDims[1], sequenceFlat, sequenceDims[0], sequenceDims[1])
+	if err != nil {
+		return 0, nbFrame(err, "lstm_objective", "models.nab:80:12", "")
+	}
+	return r0_0, nil
+}
+
+// LstmJacobian is the gradient with respect to main_params and extra_params.
+//
+// It is the Nabla def lstm_jacobian(main_params: [r][w]f64, extra_params: [3][b]f64, state: [r][b]f64, sequence: [c][b]f64): ([r][w]f64, [3][b]f64) (models.nab:100:12).
+// Its array results are fresh slices; LstmJacobianInto writes them into buffers instead.
+func LstmJacobian(mainparams [][]float64, extraparams [][]float64, state [][]float64, sequence [][]float64) ([][]float64, [][]float64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	mainparamsFlat, mainparamsDims, ok := nbFlatten2(ar, mainparams)
+	if !ok {
+		return nil, nil, fmt.Errorf("lstm_jacobian: argument mainparams is not rectangular")
+	}
+	extraparamsFlat, extraparamsDims, ok := nbFlatten2(ar, extraparams)
+	if !ok {
+		return nil, nil, fmt.Errorf("lstm_jacobian: argument extraparams is not rectangular")
+	}
+	stateFlat, stateDims, ok := nbFlatten2(ar, state)
+	if !ok {
+		return nil, nil, fmt.Errorf("lstm_jacobian: argument state is not rectangular")
+	}
+	sequenceFlat, sequenceDims, ok := nbFlatten2(ar, sequence)
+	if !ok {
+		return nil, nil, fmt.Errorf("lstm_jacobian: argument sequence is not rectangular")
+	}
+	r0_0, r0_1, r0_2, r1_0, r1_1, r1_2, err := fn_lstmjacobian(ar, mainparamsFlat, mainparamsDims[0], mainparamsDims[1], extraparamsFlat, extraparamsDims[0], extraparamsDims[1], stateFlat, stateDims[0], stateDims[1], sequenceFlat, sequenceDims[0], sequenceDims[1])
+	if err != nil {
+		return nil, nil, nbFrame(err, "lstm_jacobian", "models.nab:100:12", "")
+	}
+	return nbOut2(r0_0, r0_1, r0_2), nbOut2(r1_0, r1_1, r1_2), nil
+}
+
+// LstmJacobianInto is LstmJacobian with its array results written into the dst buffers,
+// which must have the results' shapes; in steady state it allocates nothing.
+func LstmJacobianInto(dst0 [][]float64, dst1 [][]float64, mainparams [][]float64, extraparams [][]float64, state [][]float64, sequence [][]float64) error {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	mainparamsFlat, mainparamsDims, ok := nbFlatten2(ar, mainparams)
+	if !ok {
+		return fmt.Errorf("lstm_jacobian: argument mainparams is not rectangular")
+	}
+	extraparamsFlat, extraparamsDims, ok := nbFlatten2(ar, extraparams)
+	if !ok {
+		return fmt.Errorf("lstm_jacobian: argument extraparams is not rectangular")
+	}
+	stateFlat, stateDims, ok := nbFlatten2(ar, state)
+	if !ok {
+		return fmt.Errorf("lstm_jacobian: argument state is not rectangular")
+	}
+	sequenceFlat, sequenceDims, ok := nbFlatten2(ar, sequence)
+	if !ok {
+		return fmt.Errorf("lstm_jacobian: argument sequence is not rectangular")
+	}
+	r0_0, r0_1, r0_2, r1_0, r1_1, r1_2, err := fn_lstmjacobian(ar, mainparamsFlat, mainparamsDims[0], mainparamsDims[1], extraparamsFlat, extraparamsDims[0], extraparamsDims[1], stateFlat, stateDims[0], stateDims[1], sequenceFlat, sequenceDims[0], sequenceDims[1])
+	if err != nil {
+		return nbFrame(err, "lstm_jacobian", "models.nab:100:12", "")
+	}
+	if !nbInto2(dst0, r0_0, r0_1, r0_2) {
+		return fmt.Errorf("lstm_jacobian: dst0 does not have the result's shape %v", []int{r0_1, r0_2})
+	}
+	if !nbInto2(dst1, r1_0, r1_1, r1_2) {
+		return fmt.Errorf("lstm_jacobian: dst1 does not have the result's shape %v", []int{r1_1, r1_2})
+	}
+	return nil
+}
+
+// BaObjective is the Nabla def ba_objective(cams: [n][11]f64, pts: [m][3]f64, w: [p]f64, feats: [p][2]f64, cam_idx: [p]i64, pt_idx: [p]i64): ([2][p]f64, [p]f64) (models.nab:156:12).
+// Its array results are fresh slices; BaObjectiveInto writes them into buffers instead.
+func BaObjective(cams [][]float64, pts [][]float64, w []float64, feats [][]float64, camidx []int64, ptidx []int64) ([][]float64, []float64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	camsFlat, camsDims, ok := nbFlatten2(ar, cams)
+	if !ok {
+		return nil, nil, fmt.Errorf("ba_objective: argument cams is not rectangular")
+	}
+	ptsFlat, ptsDims, ok := nbFlatten2(ar, pts)
+	if !ok {
+		return nil, nil, fmt.Errorf("ba_objective: argument pts is not rectangular")
+	}
+	featsFlat, featsDims, ok := nbFlatten2(ar, feats)
+	if !ok {
+		return nil, nil, fmt.Errorf("ba_objective: argument feats is not rectangular")
+	}
+	r0_0, r0_1, r0_2, r1_0, r1_1, err := fn_baobjective(ar, camsFlat, camsDims[0], camsDims[1], ptsFlat, ptsDims[0], ptsDims[1], w, len(w), featsFlat, featsDims[0], featsDims[1], camidx, len(camidx), ptidx, len(ptidx))
+	if err != nil {
+		return nil, nil, nbFrame(err, "ba_objective", "models.nab:156:12", "")
+	}
+	return nbOut2(r0_0, r0_1, r0_2), nbOut1(r1_0, r1_1), nil
+}
+
+// BaObjectiveInto is BaObjective with its array results written into the dst buffers,
+// which must have the results' shapes; in steady state it allocates nothing.
+func BaObjectiveInto(dst0 [][]float64, dst1 []float64, cams [][]float64, pts [][]float64, w []float64, feats [][]float64, camidx []int64, ptidx []int64) error {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	camsFlat, camsDims, ok := nbFlatten2(ar, cams)
+	if !ok {
+		return fmt.Errorf("ba_objective: argument cams is not rectangular")
+	}
+	ptsFlat, ptsDims, ok := nbFlatten2(ar, pts)
+	if !ok {
+		return fmt.Errorf("ba_objective: argument pts is not rectangular")
+	}
+	featsFlat, featsDims, ok := nbFlatten2(ar, feats)
+	if !ok {
+		return fmt.Errorf("ba_objective: argument feats is not rectangular")
+	}
+	r0_0, r0_1, r0_2, r1_0, r1_1, err := fn_baobjective(ar, camsFlat, camsDims[0], camsDims[1], ptsFlat, ptsDims[0], ptsDims[1], w, len(w), featsFlat, featsDims[0], featsDims[1], camidx, len(camidx), ptidx, len(ptidx))
+	if err != nil {
+		return nbFrame(err, "ba_objective", "models.nab:156:12", "")
+	}
+	if !nbInto2(dst0, r0_0, r0_1, r0_2) {
+		return fmt.Errorf("ba_objective: dst0 does not have the result's shape %v", []int{r0_1, r0_2})
+	}
+	if !nbInto1(dst1, r1_0, r1_1) {
+		return fmt.Errorf("ba_objective: dst1 does not have the result's shape %v", []int{r1_1})
+	}
+	return nil
+}
+
+// BaJacobian returns the non-zeros of the Jacobian. A residual depends on
+// its own observation's 11 camera parameters, 3 point coordinates and
+// weight only, so reverse mode with the cotangent 1 on residual j of every
+// observation at once (and 0 elsewhere) yields, for every observation, the
+// derivatives of its residual j with respect to those 15 numbers: three
+// reverse passes give the whole Jacobian, where forward mode would take
+// one pass per parameter slot, 15. Element [j][s][i] is the derivative of
+// reprojection residual j of observation i with respect to its slot s
+// (camera parameters, then point coordinates, then the weight); the second
+// result is each weight residual's derivative with respect to its weight.
+//
+// It is the Nabla def ba_jacobian(cams: [n][11]f64, pts: [m][3]f64, w: [p]f64, feats: [p][2]f64, cam_idx: [p]i64, pt_idx: [p]i64): ([2][15][p]f64, [p]f64) (models.nab:171:12).
+// Its array results are fresh slices; BaJacobianInto writes them into buffers instead.
+func BaJacobian(cams [][]float64, pts [][]float64, w []float64, feats [][]float64, camidx []int64, ptidx []int64) ([][][]float64, []float64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	camsFlat, camsDims, ok := nbFlatten2(ar, cams)
+	if !ok {
+		return nil, nil, fmt.Errorf("ba_jacobian: argument cams is not rectangular")
+	}
+	ptsFlat, ptsDims, ok := nbFlatten2(ar, pts)
+	if !ok {
+		return nil, nil, fmt.Errorf("ba_jacobian: argument pts is not rectangular")
+	}
+	featsFlat, featsDims, ok := nbFlatten2(ar, feats)
+	if !ok {
+		return nil, nil, fmt.Errorf("ba_jacobian: argument feats is not rectangular")
+	}
+	r0_0, r0_1, r0_2, r0_3, r1_0, r1_1, err := fn_bajacobian(ar, camsFlat, camsDims[0], camsDims[1], ptsFlat, ptsDims[0], ptsDims[1], w, len(w), featsFlat, featsDims[0], featsDims[1], camidx, len(camidx), ptidx, len(ptidx))
+	if err != nil {
+		return nil, nil, nbFrame(err, "ba_jacobian", "models.nab:171:12", "")
+	}
+	return nbOut3(r0_0, r0_1, r0_2, r0_3), nbOut1(r1_0, r1_1), nil
+}
+
+// BaJacobianInto is BaJacobian with its array results written into the dst buffers,
+// which must have the results' shapes; in steady state it allocates nothing.
+func BaJacobianInto(dst0 [][][]float64, dst1 []float64, cams [][]float64, pts [][]float64, w []float64, feats [][]float64, camidx []int64, ptidx []int64) error {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	camsFlat, camsDims, ok := nbFlatten2(ar, cams)
+	if !ok {
+		return fmt.Errorf("ba_jacobian: argument cams is not rectangular")
+	}
+	ptsFlat, ptsDims, ok := nbFlatten2(ar, pts)
+	if !ok {
+		return fmt.Errorf("ba_jacobian: argument pts is not rectangular")
+	}
+	featsFlat, featsDims, ok := nbFlatten2(ar, feats)
+	if !ok {
+		return fmt.Errorf("ba_jacobian: argument feats is not rectangular")
+	}
+	r0_0, r0_1, r0_2, r0_3, r1_0, r1_1, err := fn_bajacobian(ar, camsFlat, camsDims[0], camsDims[1], ptsFlat, ptsDims[0], ptsDims[1], w, len(w), featsFlat, featsDims[0], featsDims[1], camidx, len(camidx), ptidx, len(ptidx))
+	if err != nil {
+		return nbFrame(err, "ba_jacobian", "models.nab:171:12", "")
+	}
+	if !nbInto3(dst0, r0_0, r0_1, r0_2, r0_3) {
+		return fmt.Errorf("ba_jacobian: dst0 does not have the result's shape %v", []int{r0_1, r0_2, r0_3})
+	}
+	if !nbInto1(dst1, r1_0, r1_1) {
+		return fmt.Errorf("ba_jacobian: dst1 does not have the result's shape %v", []int{r1_1})
+	}
+	return nil
+}
+
+// fn_rosen is def rosen (models.nab:7:12).
 func fn_rosen(ar *nbArena, x_1 []float64, x_2 int) (float64, error) {
 	size_3 := int64(x_2)
 	x_1 = x_1[:x_2]
 	x_4 := size_3 - int64(1)
-	n_5, err_6 := nbSize(x_4)
+	n_5, err_6 := runtime.CheckSize(x_4)
 	if err_6 != nil {
-		return 0, nbAt("models.nab:5:40", err_6)
+		return 0, nbAt("models.nab:7:40", err_6)
 	}
 	var s_7 float64 = 0
 	for i_8 := 0; i_8 < n_5; i_8++ {
@@ -162,14 +379,14 @@ func fn_rosen(ar *nbArena, x_1 []float64, x_2 int) (float64, error) {
 	return s_7, nil
 }
 
-// fn_rosenvjp is def rosen$vjp (models.nab:5:12).
+// fn_rosenvjp is def rosen$vjp (models.nab:7:12).
 func fn_rosenvjp(ar *nbArena, x_1 []float64, x_2 int, ybar_3 float64) (float64, []float64, int, error) {
 	x_1 = x_1[:x_2]
 	n_4 := int64(x_2)
 	x_5 := n_4 - int64(1)
-	n_6, err_7 := nbSize(x_5)
+	n_6, err_7 := runtime.CheckSize(x_5)
 	if err_7 != nil {
-		return 0, nil, 0, nbAt("models.nab:5:40", err_7)
+		return 0, nil, 0, nbAt("models.nab:7:40", err_7)
 	}
 	r_8 := ar.F64(n_6)
 	for i_9 := range r_8 {
@@ -216,7 +433,7 @@ func fn_rosenvjp(ar *nbArena, x_1 []float64, x_2 int, ybar_3 float64) (float64, 
 	return s_59, z_23, x_2, nil
 }
 
-// fn_rosengrad is def rosen_grad (models.nab:6:12).
+// fn_rosengrad is def rosen_grad (models.nab:8:12).
 func fn_rosengrad(ar *nbArena, x_1 []float64, x_2 int) ([]float64, int, error) {
 	size_3 := int64(x_2)
 	_ = size_3
@@ -224,12 +441,12 @@ func fn_rosengrad(ar *nbArena, x_1 []float64, x_2 int) ([]float64, int, error) {
 	r_4, r_5, r_6, err_7 := fn_rosenvjp(ar, x_1, x_2, 1.0)
 	_ = r_4
 	if err_7 != nil {
-		return nil, 0, nbFrame(err_7, "rosen$vjp", "models.nab:5:12", "models.nab:6:44")
+		return nil, 0, nbFrame(err_7, "rosen$vjp", "models.nab:7:12", "models.nab:8:44")
 	}
 	return r_5, r_6, nil
 }
 
-// fn_lgamma is def lgamma (models.nab:24:5).
+// fn_lgamma is def lgamma (models.nab:26:5).
 func fn_lgamma(ar *nbArena, x_1 float64) (float64, error) {
 	a_2 := ar.F64(9)
 	a_2[0], a_2[1], a_2[2], a_2[3], a_2[4], a_2[5], a_2[6], a_2[7], a_2[8] = 0.9999999999998099, 676.5203681218851, (-1259.1392167224028), 771.3234287776531, (-176.6150291621406), 12.507343278686905, (-0.13857109526572012), 9.984369578019572e-06, 1.5056327351493116e-07
@@ -241,19 +458,19 @@ func fn_lgamma(ar *nbArena, x_1 float64) (float64, error) {
 	x_8 := 0.9189385332046727 + x_7
 	x_9 := x_8 - x_4
 	if int64(0) < 0 || int64(0) >= int64(9) {
-		return 0, nbAt("models.nab:29:12", nbIndex(int64(0), 9))
+		return 0, nbAt("models.nab:31:12", runtime.CheckIndex(int64(0), 9))
 	}
 	x_10 := a_2[int(int64(0))]
-	n_11, err_12 := nbSize(int64(8))
+	n_11, err_12 := runtime.CheckSize(int64(8))
 	if err_12 != nil {
-		return 0, nbAt("models.nab:29:22", err_12)
+		return 0, nbAt("models.nab:31:22", err_12)
 	}
 	var s_13 float64 = 0
 	for i_14 := 0; i_14 < n_11; i_14++ {
 		i_16 := int64(i_14)
 		x_17 := i_16 + int64(1)
 		if x_17 < 0 || x_17 >= int64(9) {
-			return 0, nbAt("models.nab:29:24", nbIndex(x_17, 9))
+			return 0, nbAt("models.nab:31:24", runtime.CheckIndex(x_17, 9))
 		}
 		x_18 := a_2[int(x_17)]
 		x_19 := i_16 + int64(1)
@@ -268,16 +485,16 @@ func fn_lgamma(ar *nbArena, x_1 float64) (float64, error) {
 	return x_25, nil
 }
 
-// fn_logmvgamma is def log_mvgamma (models.nab:34:5).
+// fn_logmvgamma is def log_mvgamma (models.nab:36:5).
 func fn_logmvgamma(ar *nbArena, d_1 int64, a_2 float64) (float64, error) {
 	x_3 := d_1 - int64(1)
 	x_4 := d_1 * x_3
 	x_5 := float64(x_4)
 	x_6 := 0.25 * x_5
 	x_7 := x_6 * 1.1447298858494002
-	n_8, err_9 := nbSize(d_1)
+	n_8, err_9 := runtime.CheckSize(d_1)
 	if err_9 != nil {
-		return 0, nbAt("models.nab:35:43", err_9)
+		return 0, nbAt("models.nab:37:43", err_9)
 	}
 	var s_10 float64 = 0
 	for i_11 := 0; i_11 < n_8; i_11++ {
@@ -288,7 +505,7 @@ func fn_logmvgamma(ar *nbArena, d_1 int64, a_2 float64) (float64, error) {
 		x_16 := a_2 - x_15
 		r_17, err_18 := fn_lgamma(ar, x_16)
 		if err_18 != nil {
-			return 0, nbFrame(err_18, "lgamma", "models.nab:24:5", "models.nab:35:44")
+			return 0, nbFrame(err_18, "lgamma", "models.nab:26:5", "models.nab:37:44")
 		}
 		s_10 += r_17
 		ar.release(mark_12)
@@ -297,7 +514,7 @@ func fn_logmvgamma(ar *nbArena, d_1 int64, a_2 float64) (float64, error) {
 	return x_19, nil
 }
 
-// fn_wishartc is def wishart_c (models.nab:38:5).
+// fn_wishartc is def wishart_c (models.nab:40:5).
 func fn_wishartc(ar *nbArena, d_1 int64, gamma_2 float64, m_3 int64) (float64, error) {
 	x_4 := d_1 + m_3
 	x_5 := x_4 + int64(1)
@@ -313,9 +530,9 @@ func fn_wishartc(ar *nbArena, d_1 int64, gamma_2 float64, m_3 int64) (float64, e
 	x_15 := float64(x_14)
 	x_16 := 0.25 * x_15
 	x_17 := x_16 * 1.1447298858494002
-	n_18, err_19 := nbSize(d_1)
+	n_18, err_19 := runtime.CheckSize(d_1)
 	if err_19 != nil {
-		return 0, nbAt("models.nab:35:43", err_19)
+		return 0, nbAt("models.nab:37:43", err_19)
 	}
 	var s_20 float64 = 0
 	for i_21 := 0; i_21 < n_18; i_21++ {
@@ -326,7 +543,7 @@ func fn_wishartc(ar *nbArena, d_1 int64, gamma_2 float64, m_3 int64) (float64, e
 		x_26 := x_12 - x_25
 		r_27, err_28 := fn_lgamma(ar, x_26)
 		if err_28 != nil {
-			return 0, nbFrame(err_28, "lgamma", "models.nab:24:5", "models.nab:35:44")
+			return 0, nbFrame(err_28, "lgamma", "models.nab:26:5", "models.nab:37:44")
 		}
 		s_20 += r_27
 		ar.release(mark_22)
@@ -336,14 +553,14 @@ func fn_wishartc(ar *nbArena, d_1 int64, gamma_2 float64, m_3 int64) (float64, e
 	return x_30, nil
 }
 
-// fn_qmat is def qmat (models.nab:45:5).
+// fn_qmat is def qmat (models.nab:47:5).
 func fn_qmat(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, int, error) {
 	size_4 := int64(v_2)
 	_ = size_4
 	v_1 = v_1[:v_2]
-	n_5, err_6 := nbSize(d_3)
+	n_5, err_6 := runtime.CheckSize(d_3)
 	if err_6 != nil {
-		return nil, 0, 0, nbAt("models.nab:46:3", err_6)
+		return nil, 0, 0, nbAt("models.nab:48:3", err_6)
 	}
 	var a_7 []float64
 	var d_8 int = 0
@@ -351,20 +568,20 @@ func fn_qmat(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, in
 	for i_10 := 0; i_10 < n_5; i_10++ {
 		mark_11 := ar.mark()
 		i_12 := int64(i_10)
-		n_13, err_14 := nbSize(d_3)
+		n_13, err_14 := runtime.CheckSize(d_3)
 		if err_14 != nil {
-			return nil, 0, 0, nbAt("models.nab:46:3", err_14)
+			return nil, 0, 0, nbAt("models.nab:48:3", err_14)
 		}
 		if i_10 == 0 {
 			d_8 = n_13
 			rs_9 = d_8
-			tot_15, err_16 := nbMulSize(n_5, rs_9)
+			tot_15, err_16 := runtime.MulSize(n_5, rs_9)
 			if err_16 != nil {
-				return nil, 0, 0, nbAt("models.nab:46:3", err_16)
+				return nil, 0, 0, nbAt("models.nab:48:3", err_16)
 			}
 			a_7 = ar.F64(tot_15)
 		} else if n_13 != d_8 {
-			return nil, 0, 0, nbErrorf("models.nab:46:3", "build: element "+strconv.Itoa(i_10)+" has shape "+nbShape(n_13)+", element 0 has shape "+nbShape(d_8))
+			return nil, 0, 0, nbErrorf("models.nab:48:3", "build: element "+strconv.Itoa(i_10)+" has shape "+runtime.ShapeString([]int{n_13})+", element 0 has shape "+runtime.ShapeString([]int{d_8}))
 		}
 		row_17 := a_7[i_10*rs_9 : (i_10+1)*rs_9]
 		for i_18 := range row_17 {
@@ -373,7 +590,7 @@ func fn_qmat(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, in
 			var c_22 float64
 			if x_21 {
 				if i_12 < 0 || i_12 >= int64(v_2) {
-					return nil, 0, 0, nbAt("models.nab:46:25", nbIndex(i_12, v_2))
+					return nil, 0, 0, nbAt("models.nab:48:25", runtime.CheckIndex(i_12, v_2))
 				}
 				x_23 := v_1[int(i_12)]
 				x_24 := math.Exp(x_23)
@@ -387,7 +604,7 @@ func fn_qmat(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, in
 					x_29 := x_28 - int64(1)
 					x_30 := i_20 * x_29
 					if int64(2) == 0 {
-						return nil, 0, 0, nbErrorf("models.nab:47:50", "integer division by zero")
+						return nil, 0, 0, nbErrorf("models.nab:49:50", "integer division by zero")
 					}
 					x_31 := x_30 / int64(2)
 					x_32 := d_3 + x_31
@@ -395,7 +612,7 @@ func fn_qmat(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, in
 					x_34 := x_33 - i_20
 					x_35 := x_34 - int64(1)
 					if x_35 < 0 || x_35 >= int64(v_2) {
-						return nil, 0, 0, nbAt("models.nab:47:25", nbIndex(x_35, v_2))
+						return nil, 0, 0, nbAt("models.nab:49:25", runtime.CheckIndex(x_35, v_2))
 					}
 					x_36 := v_1[int(x_35)]
 					c_26 = x_36
@@ -413,18 +630,18 @@ func fn_qmat(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, in
 	return a_7, n_5, d_8, nil
 }
 
-// fn_gmm is def gmm (models.nab:51:12).
+// fn_gmm is def gmm (models.nab:53:12).
 func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, means_4 int, means_5 int, icf_6 []float64, icf_7 int, icf_8 int, x_9 []float64, x_10 int, x_11 int, gamma_12 float64, m_13 int64) (float64, error) {
 	size_14 := int64(alphas_2)
 	if int64(means_4) != size_14 {
-		return 0, nbErrorf("models.nab:51:40", fmt.Sprintf("size mismatch: k is %d (alphas) but means has size %d", size_14, means_4))
+		return 0, nbErrorf("models.nab:53:40", fmt.Sprintf("size mismatch: k is %d (alphas) but means has size %d", size_14, means_4))
 	}
 	if int64(icf_7) != size_14 {
-		return 0, nbErrorf("models.nab:51:56", fmt.Sprintf("size mismatch: k is %d (alphas) but icf has size %d", size_14, icf_7))
+		return 0, nbErrorf("models.nab:53:56", fmt.Sprintf("size mismatch: k is %d (alphas) but icf has size %d", size_14, icf_7))
 	}
 	size_15 := int64(means_5)
 	if int64(x_11) != size_15 {
-		return 0, nbErrorf("models.nab:51:73", fmt.Sprintf("size mismatch: d is %d (dimension 2 of means) but dimension 2 of x has size %d", size_15, x_11))
+		return 0, nbErrorf("models.nab:53:73", fmt.Sprintf("size mismatch: d is %d (dimension 2 of means) but dimension 2 of x has size %d", size_15, x_11))
 	}
 	size_16 := int64(icf_8)
 	_ = size_16
@@ -433,9 +650,9 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 	means_3 = means_3[:means_4*means_5]
 	icf_6 = icf_6[:icf_7*icf_8]
 	x_9 = x_9[:x_10*x_11]
-	n_18, err_19 := nbSize(size_14)
+	n_18, err_19 := runtime.CheckSize(size_14)
 	if err_19 != nil {
-		return 0, nbAt("models.nab:52:12", err_19)
+		return 0, nbAt("models.nab:54:12", err_19)
 	}
 	var a_20 []float64
 	var d_21 int = 0
@@ -445,12 +662,12 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 		mark_25 := ar.mark()
 		i_26 := int64(i_24)
 		if i_26 < 0 || i_26 >= int64(icf_7) {
-			return 0, nbAt("models.nab:52:21", nbIndex(i_26, icf_7))
+			return 0, nbAt("models.nab:54:21", runtime.CheckIndex(i_26, icf_7))
 		}
 		row_27 := icf_6[int(i_26)*icf_8 : (int(i_26)+1)*icf_8]
-		n_28, err_29 := nbSize(size_15)
+		n_28, err_29 := runtime.CheckSize(size_15)
 		if err_29 != nil {
-			return 0, nbAt("models.nab:46:3", err_29)
+			return 0, nbAt("models.nab:48:3", err_29)
 		}
 		var a_30 []float64
 		var d_31 int = 0
@@ -458,20 +675,20 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 		for i_33 := 0; i_33 < n_28; i_33++ {
 			mark_34 := ar.mark()
 			i_35 := int64(i_33)
-			n_36, err_37 := nbSize(size_15)
+			n_36, err_37 := runtime.CheckSize(size_15)
 			if err_37 != nil {
-				return 0, nbAt("models.nab:46:3", err_37)
+				return 0, nbAt("models.nab:48:3", err_37)
 			}
 			if i_33 == 0 {
 				d_31 = n_36
 				rs_32 = d_31
-				tot_38, err_39 := nbMulSize(n_28, rs_32)
+				tot_38, err_39 := runtime.MulSize(n_28, rs_32)
 				if err_39 != nil {
-					return 0, nbAt("models.nab:46:3", err_39)
+					return 0, nbAt("models.nab:48:3", err_39)
 				}
 				a_30 = ar.F64(tot_38)
 			} else if n_36 != d_31 {
-				return 0, nbErrorf("models.nab:46:3", "build: element "+strconv.Itoa(i_33)+" has shape "+nbShape(n_36)+", element 0 has shape "+nbShape(d_31))
+				return 0, nbErrorf("models.nab:48:3", "build: element "+strconv.Itoa(i_33)+" has shape "+runtime.ShapeString([]int{n_36})+", element 0 has shape "+runtime.ShapeString([]int{d_31}))
 			}
 			row_40 := a_30[i_33*rs_32 : (i_33+1)*rs_32]
 			for i_41 := range row_40 {
@@ -480,7 +697,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 				var c_45 float64
 				if x_44 {
 					if i_35 < 0 || i_35 >= int64(icf_8) {
-						return 0, nbAt("models.nab:46:25", nbIndex(i_35, icf_8))
+						return 0, nbAt("models.nab:48:25", runtime.CheckIndex(i_35, icf_8))
 					}
 					x_46 := row_27[int(i_35)]
 					x_47 := math.Exp(x_46)
@@ -494,7 +711,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 						x_52 := x_51 - int64(1)
 						x_53 := i_43 * x_52
 						if int64(2) == 0 {
-							return 0, nbErrorf("models.nab:47:50", "integer division by zero")
+							return 0, nbErrorf("models.nab:49:50", "integer division by zero")
 						}
 						x_54 := x_53 / int64(2)
 						x_55 := size_15 + x_54
@@ -502,7 +719,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 						x_57 := x_56 - i_43
 						x_58 := x_57 - int64(1)
 						if x_58 < 0 || x_58 >= int64(icf_8) {
-							return 0, nbAt("models.nab:47:25", nbIndex(x_58, icf_8))
+							return 0, nbAt("models.nab:49:25", runtime.CheckIndex(x_58, icf_8))
 						}
 						x_59 := row_27[int(x_58)]
 						c_49 = x_59
@@ -520,32 +737,32 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 		if i_24 == 0 {
 			d_21, d_22 = n_28, d_31
 			rs_23 = d_21 * d_22
-			tot_60, err_61 := nbMulSize(n_18, rs_23)
+			tot_60, err_61 := runtime.MulSize(n_18, rs_23)
 			if err_61 != nil {
-				return 0, nbAt("models.nab:52:12", err_61)
+				return 0, nbAt("models.nab:54:12", err_61)
 			}
 			a_20 = ar.F64(tot_60)
 		} else if n_28 != d_21 || d_31 != d_22 {
-			return 0, nbErrorf("models.nab:52:12", "build: element "+strconv.Itoa(i_24)+" has shape "+nbShape(n_28, d_31)+", element 0 has shape "+nbShape(d_21, d_22))
+			return 0, nbErrorf("models.nab:54:12", "build: element "+strconv.Itoa(i_24)+" has shape "+runtime.ShapeString([]int{n_28, d_31})+", element 0 has shape "+runtime.ShapeString([]int{d_21, d_22}))
 		}
 		copy(a_20[i_24*rs_23:(i_24+1)*rs_23], a_30)
 		if i_24 > 0 {
 			ar.release(mark_25)
 		}
 	}
-	n_62, err_63 := nbSize(size_14)
+	n_62, err_63 := runtime.CheckSize(size_14)
 	if err_63 != nil {
-		return 0, nbAt("models.nab:53:14", err_63)
+		return 0, nbAt("models.nab:55:14", err_63)
 	}
 	r_64 := ar.F64(n_62)
 	for i_65 := range r_64 {
 		i_67 := int64(i_65)
 		if i_67 < 0 || i_67 >= int64(icf_7) {
-			return 0, nbAt("models.nab:53:22", nbIndex(i_67, icf_7))
+			return 0, nbAt("models.nab:55:22", runtime.CheckIndex(i_67, icf_7))
 		}
 		row_68 := icf_6[int(i_67)*icf_8 : (int(i_67)+1)*icf_8]
 		if int64(0) < 0 || size_15 < int64(0) || size_15 > int64(icf_8) {
-			return 0, nbErrorf("models.nab:53:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
+			return 0, nbErrorf("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
 		}
 		n_69 := int(size_15) - int(int64(0))
 		_ = n_69
@@ -557,17 +774,17 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 	x_73 := float64(x_72)
 	x_74 := (-0.5) * x_73
 	x_75 := x_74 * 1.8378770664093453
-	n_76, err_77 := nbSize(size_17)
+	n_76, err_77 := runtime.CheckSize(size_17)
 	if err_77 != nil {
-		return 0, nbAt("models.nab:54:18", err_77)
+		return 0, nbAt("models.nab:56:18", err_77)
 	}
 	var s_78 float64 = 0
 	for i_79 := 0; i_79 < n_76; i_79++ {
 		mark_80 := ar.mark()
 		i_81 := int64(i_79)
-		n_82, err_83 := nbSize(size_14)
+		n_82, err_83 := runtime.CheckSize(size_14)
 		if err_83 != nil {
-			return 0, nbAt("models.nab:54:30", err_83)
+			return 0, nbAt("models.nab:56:30", err_83)
 		}
 		r_84 := ar.F64(n_82)
 		for i_85 := range r_84 {
@@ -580,14 +797,14 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 			row_92 := a_20[int(i_87)*rs_91 : (int(i_87)+1)*rs_91]
 			row_93 := x_9[int(i_81)*x_11 : (int(i_81)+1)*x_11]
 			if i_87 < 0 || i_87 >= int64(means_4) {
-				return 0, nbAt("models.nab:54:85", nbIndex(i_87, means_4))
+				return 0, nbAt("models.nab:56:85", runtime.CheckIndex(i_87, means_4))
 			}
 			row_94 := means_3[int(i_87)*means_5 : (int(i_87)+1)*means_5]
 			if means_5 != x_11 {
-				return 0, nbErrorf("models.nab:54:78", "shape mismatch in '-': "+nbShape(x_11)+" and "+nbShape(means_5))
+				return 0, nbErrorf("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
 			}
 			if x_11 != d_22 {
-				return 0, nbErrorf("models.nab:54:70", "'@': inner sizes differ: "+nbShape(d_21, d_22)+" @ "+nbShape(x_11))
+				return 0, nbErrorf("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 			}
 			a_95 := ar.F64(d_21)
 			if d_22 <= 32 {
@@ -629,9 +846,9 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 	s_112 := runtime.LogSumExp(alphas_1)
 	x_113 := x_111 * s_112
 	x_114 := x_110 - x_113
-	n_115, err_116 := nbSize(size_14)
+	n_115, err_116 := runtime.CheckSize(size_14)
 	if err_116 != nil {
-		return 0, nbAt("models.nab:56:19", err_116)
+		return 0, nbAt("models.nab:58:19", err_116)
 	}
 	var s_117 float64 = 0
 	for i_118 := 0; i_118 < n_115; i_118++ {
@@ -640,11 +857,11 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 		x_121 := gamma_12 * gamma_12
 		x_122 := 0.5 * x_121
 		if i_120 < 0 || i_120 >= int64(icf_7) {
-			return 0, nbAt("models.nab:56:49", nbIndex(i_120, icf_7))
+			return 0, nbAt("models.nab:58:49", runtime.CheckIndex(i_120, icf_7))
 		}
 		row_123 := icf_6[int(i_120)*icf_8 : (int(i_120)+1)*icf_8]
 		if int64(0) < 0 || size_15 < int64(0) || size_15 > int64(icf_8) {
-			return 0, nbErrorf("models.nab:56:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
+			return 0, nbErrorf("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
 		}
 		n_124 := int(size_15) - int(int64(0))
 		s_125 := row_123[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
@@ -659,12 +876,12 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 			s_129 += (r_126[i_130] * r_126[i_130])
 		}
 		if i_120 < 0 || i_120 >= int64(icf_7) {
-			return 0, nbAt("models.nab:56:70", nbIndex(i_120, icf_7))
+			return 0, nbAt("models.nab:58:70", runtime.CheckIndex(i_120, icf_7))
 		}
 		row_132 := icf_6[int(i_120)*icf_8 : (int(i_120)+1)*icf_8]
 		n_133 := int64(icf_8)
 		if size_15 < 0 || n_133 < size_15 || n_133 > int64(icf_8) {
-			return 0, nbErrorf("models.nab:56:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_133, icf_8))
+			return 0, nbErrorf("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_133, icf_8))
 		}
 		n_134 := int(n_133) - int(size_15)
 		s_135 := row_132[int(size_15)*1 : int(n_133)*1 : int(n_133)*1]
@@ -686,14 +903,14 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 	x_146 := float64(size_14)
 	r_147, err_148 := fn_wishartc(ar, size_15, gamma_12, m_13)
 	if err_148 != nil {
-		return 0, nbFrame(err_148, "wishart_c", "models.nab:38:5", "models.nab:59:17")
+		return 0, nbFrame(err_148, "wishart_c", "models.nab:40:5", "models.nab:61:17")
 	}
 	x_149 := x_146 * r_147
 	x_150 := x_145 - x_149
 	return x_150, nil
 }
 
-// fn_qmatvjp is def qmat$vjp (models.nab:45:5).
+// fn_qmatvjp is def qmat$vjp (models.nab:47:5).
 func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64, ybar_5 int, ybar_6 int) ([]float64, int, int, []float64, int, int64, error) {
 	v_1 = v_1[:v_2]
 	ybar_4 = ybar_4[:ybar_5*ybar_6]
@@ -705,12 +922,12 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 	for i_137 := int64(0); i_137 < d_3; i_137++ {
 		mark_138 := ar.mark()
 		if i_137 < 0 || i_137 >= int64(ybar_5) {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:45:5", nbIndex(i_137, ybar_5))
+			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:47:5", runtime.CheckIndex(i_137, ybar_5))
 		}
 		row_139 := ybar_4[int(i_137)*ybar_6 : (int(i_137)+1)*ybar_6]
-		n_140, err_141 := nbSize(d_3)
+		n_140, err_141 := runtime.CheckSize(d_3)
 		if err_141 != nil {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:3", err_141)
+			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:48:3", err_141)
 		}
 		r_142 := ar.F64(n_140)
 		for i_143 := range r_142 {
@@ -719,7 +936,7 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 			var c_147 float64
 			if x_146 {
 				if i_137 < 0 || i_137 >= int64(v_2) {
-					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:25", nbIndex(i_137, v_2))
+					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:48:25", runtime.CheckIndex(i_137, v_2))
 				}
 				x_148 := v_1[int(i_137)]
 				x_149 := math.Exp(x_148)
@@ -733,7 +950,7 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 					x_154 := x_153 - int64(1)
 					x_155 := i_145 * x_154
 					if int64(2) == 0 {
-						return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:47:50", "integer division by zero")
+						return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:49:50", "integer division by zero")
 					}
 					x_156 := x_155 / int64(2)
 					x_157 := d_3 + x_156
@@ -741,7 +958,7 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 					x_159 := x_158 - i_145
 					x_160 := x_159 - int64(1)
 					if x_160 < 0 || x_160 >= int64(v_2) {
-						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:47:25", nbIndex(x_160, v_2))
+						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:49:25", runtime.CheckIndex(x_160, v_2))
 					}
 					x_161 := v_1[int(x_160)]
 					c_151 = x_161
@@ -759,7 +976,7 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 		for i_214 := int64(0); i_214 < d_3; i_214++ {
 			mark_215 := ar.mark()
 			if i_214 < 0 || i_214 >= int64(ybar_6) {
-				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:3", nbIndex(i_214, ybar_6))
+				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:48:3", runtime.CheckIndex(i_214, ybar_6))
 			}
 			x_216 := row_139[int(i_214)]
 			x_217 := i_137 == i_214
@@ -767,7 +984,7 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 			_ = c_218
 			if x_217 {
 				if i_137 < 0 || i_137 >= int64(v_2) {
-					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:25", nbIndex(i_137, v_2))
+					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:48:25", runtime.CheckIndex(i_137, v_2))
 				}
 				x_219 := v_1[int(i_137)]
 				x_220 := math.Exp(x_219)
@@ -781,7 +998,7 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 					x_225 := x_224 - int64(1)
 					x_226 := i_214 * x_225
 					if int64(2) == 0 {
-						return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:47:50", "integer division by zero")
+						return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:49:50", "integer division by zero")
 					}
 					x_227 := x_226 / int64(2)
 					x_228 := d_3 + x_227
@@ -789,7 +1006,7 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 					x_230 := x_229 - i_214
 					x_231 := x_230 - int64(1)
 					if x_231 < 0 || x_231 >= int64(v_2) {
-						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:47:25", nbIndex(x_231, v_2))
+						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:49:25", runtime.CheckIndex(x_231, v_2))
 					}
 					x_232 := v_1[int(x_231)]
 					c_222 = x_232
@@ -803,13 +1020,13 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 			var c_235 int64
 			if x_217 {
 				if i_137 < 0 || i_137 >= int64(v_2) {
-					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:25", nbIndex(i_137, v_2))
+					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:48:25", runtime.CheckIndex(i_137, v_2))
 				}
 				x_236 := v_1[int(i_137)]
 				x_237 := math.Exp(x_236)
 				x_238 := x_237 * x_216
 				if i_137 < 0 || i_137 >= int64(rev_163) {
-					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:5", nbIndex(i_137, rev_163))
+					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:48:5", runtime.CheckIndex(i_137, rev_163))
 				}
 				rev_162[i_137] += x_238
 				c_233, c_234, c_235 = rev_162, rev_163, rev_164
@@ -823,7 +1040,7 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 					x_243 := x_242 - int64(1)
 					x_244 := i_214 * x_243
 					if int64(2) == 0 {
-						return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:47:50", "integer division by zero")
+						return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:49:50", "integer division by zero")
 					}
 					x_245 := x_244 / int64(2)
 					x_246 := d_3 + x_245
@@ -831,7 +1048,7 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 					x_248 := x_247 - i_214
 					x_249 := x_248 - int64(1)
 					if x_249 < 0 || x_249 >= int64(v_2) {
-						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:47:25", nbIndex(x_249, v_2))
+						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:49:25", runtime.CheckIndex(x_249, v_2))
 					}
 					x_250 := v_1[int(x_249)]
 					c_240 = x_250
@@ -847,7 +1064,7 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 					x_256 := x_255 - int64(1)
 					x_257 := i_214 * x_256
 					if int64(2) == 0 {
-						return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:47:50", "integer division by zero")
+						return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:49:50", "integer division by zero")
 					}
 					x_258 := x_257 / int64(2)
 					x_259 := d_3 + x_258
@@ -855,12 +1072,12 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 					x_261 := x_260 - i_214
 					x_262 := x_261 - int64(1)
 					if x_262 < 0 || x_262 >= int64(v_2) {
-						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:47:25", nbIndex(x_262, v_2))
+						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:49:25", runtime.CheckIndex(x_262, v_2))
 					}
 					x_263 := v_1[int(x_262)]
 					_ = x_263
 					if x_262 < 0 || x_262 >= int64(rev_163) {
-						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:47:10", nbIndex(x_262, rev_163))
+						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:49:10", runtime.CheckIndex(x_262, rev_163))
 					}
 					rev_162[x_262] += x_216
 					c_251, c_252, c_253 = rev_162, rev_163, rev_164
@@ -875,9 +1092,9 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 		rev_8, rev_9, rev_10 = rev_164, rev_162, rev_163
 		_ = mark_138
 	}
-	n_264, err_265 := nbSize(d_3)
+	n_264, err_265 := runtime.CheckSize(d_3)
 	if err_265 != nil {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:3", err_265)
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:48:3", err_265)
 	}
 	var a_266 []float64
 	var d_267 int = 0
@@ -885,20 +1102,20 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 	for i_269 := 0; i_269 < n_264; i_269++ {
 		mark_270 := ar.mark()
 		i_271 := int64(i_269)
-		n_272, err_273 := nbSize(d_3)
+		n_272, err_273 := runtime.CheckSize(d_3)
 		if err_273 != nil {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:3", err_273)
+			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:48:3", err_273)
 		}
 		if i_269 == 0 {
 			d_267 = n_272
 			rs_268 = d_267
-			tot_274, err_275 := nbMulSize(n_264, rs_268)
+			tot_274, err_275 := runtime.MulSize(n_264, rs_268)
 			if err_275 != nil {
-				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:3", err_275)
+				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:48:3", err_275)
 			}
 			a_266 = ar.F64(tot_274)
 		} else if n_272 != d_267 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:46:3", "build: element "+strconv.Itoa(i_269)+" has shape "+nbShape(n_272)+", element 0 has shape "+nbShape(d_267))
+			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:48:3", "build: element "+strconv.Itoa(i_269)+" has shape "+runtime.ShapeString([]int{n_272})+", element 0 has shape "+runtime.ShapeString([]int{d_267}))
 		}
 		row_276 := a_266[i_269*rs_268 : (i_269+1)*rs_268]
 		for i_277 := range row_276 {
@@ -907,7 +1124,7 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 			var c_281 float64
 			if x_280 {
 				if i_271 < 0 || i_271 >= int64(v_2) {
-					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:46:25", nbIndex(i_271, v_2))
+					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:48:25", runtime.CheckIndex(i_271, v_2))
 				}
 				x_282 := v_1[int(i_271)]
 				x_283 := math.Exp(x_282)
@@ -921,7 +1138,7 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 					x_288 := x_287 - int64(1)
 					x_289 := i_279 * x_288
 					if int64(2) == 0 {
-						return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:47:50", "integer division by zero")
+						return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:49:50", "integer division by zero")
 					}
 					x_290 := x_289 / int64(2)
 					x_291 := d_3 + x_290
@@ -929,7 +1146,7 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 					x_293 := x_292 - i_279
 					x_294 := x_293 - int64(1)
 					if x_294 < 0 || x_294 >= int64(v_2) {
-						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:47:25", nbIndex(x_294, v_2))
+						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:49:25", runtime.CheckIndex(x_294, v_2))
 					}
 					x_295 := v_1[int(x_294)]
 					c_285 = x_295
@@ -947,7 +1164,7 @@ func fn_qmatvjp(ar *nbArena, v_1 []float64, v_2 int, d_3 int64, ybar_4 []float64
 	return a_266, n_264, d_267, rev_9, rev_10, rev_8, nil
 }
 
-// fn_gmmvjp111000 is def gmm$vjp_111000 (models.nab:51:12).
+// fn_gmmvjp111000 is def gmm$vjp_111000 (models.nab:53:12).
 func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, means_4 int, means_5 int, icf_6 []float64, icf_7 int, icf_8 int, x_9 []float64, x_10 int, x_11 int, gamma_12 float64, m_13 int64, ybar_14 float64) (float64, []float64, int, []float64, int, int, []float64, int, int, []float64, int, int, float64, int64, error) {
 	alphas_1 = alphas_1[:alphas_2]
 	means_3 = means_3[:means_4*means_5]
@@ -956,9 +1173,9 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	n_15 := int64(alphas_2)
 	n_16 := int64(means_5)
 	n_17 := int64(x_10)
-	n_18, err_19 := nbSize(n_15)
+	n_18, err_19 := runtime.CheckSize(n_15)
 	if err_19 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:52:12", err_19)
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:12", err_19)
 	}
 	var a_20 []float64
 	var d_21 int = 0
@@ -968,12 +1185,12 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		mark_25 := ar.mark()
 		i_26 := int64(i_24)
 		if i_26 < 0 || i_26 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:52:21", nbIndex(i_26, icf_7))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:21", runtime.CheckIndex(i_26, icf_7))
 		}
 		row_27 := icf_6[int(i_26)*icf_8 : (int(i_26)+1)*icf_8]
-		n_28, err_29 := nbSize(n_16)
+		n_28, err_29 := runtime.CheckSize(n_16)
 		if err_29 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:46:3", err_29)
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:48:3", err_29)
 		}
 		var a_30 []float64
 		var d_31 int = 0
@@ -981,20 +1198,20 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		for i_33 := 0; i_33 < n_28; i_33++ {
 			mark_34 := ar.mark()
 			i_35 := int64(i_33)
-			n_36, err_37 := nbSize(n_16)
+			n_36, err_37 := runtime.CheckSize(n_16)
 			if err_37 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:46:3", err_37)
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:48:3", err_37)
 			}
 			if i_33 == 0 {
 				d_31 = n_36
 				rs_32 = d_31
-				tot_38, err_39 := nbMulSize(n_28, rs_32)
+				tot_38, err_39 := runtime.MulSize(n_28, rs_32)
 				if err_39 != nil {
-					return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:46:3", err_39)
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:48:3", err_39)
 				}
 				a_30 = ar.F64(tot_38)
 			} else if n_36 != d_31 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:46:3", "build: element "+strconv.Itoa(i_33)+" has shape "+nbShape(n_36)+", element 0 has shape "+nbShape(d_31))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:48:3", "build: element "+strconv.Itoa(i_33)+" has shape "+runtime.ShapeString([]int{n_36})+", element 0 has shape "+runtime.ShapeString([]int{d_31}))
 			}
 			row_40 := a_30[i_33*rs_32 : (i_33+1)*rs_32]
 			for i_41 := range row_40 {
@@ -1003,7 +1220,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 				var c_45 float64
 				if x_44 {
 					if i_35 < 0 || i_35 >= int64(icf_8) {
-						return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:46:25", nbIndex(i_35, icf_8))
+						return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:48:25", runtime.CheckIndex(i_35, icf_8))
 					}
 					x_46 := row_27[int(i_35)]
 					x_47 := math.Exp(x_46)
@@ -1017,7 +1234,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 						x_52 := x_51 - int64(1)
 						x_53 := i_43 * x_52
 						if int64(2) == 0 {
-							return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:47:50", "integer division by zero")
+							return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:49:50", "integer division by zero")
 						}
 						x_54 := x_53 / int64(2)
 						x_55 := n_16 + x_54
@@ -1025,7 +1242,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 						x_57 := x_56 - i_43
 						x_58 := x_57 - int64(1)
 						if x_58 < 0 || x_58 >= int64(icf_8) {
-							return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:47:25", nbIndex(x_58, icf_8))
+							return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:49:25", runtime.CheckIndex(x_58, icf_8))
 						}
 						x_59 := row_27[int(x_58)]
 						c_49 = x_59
@@ -1043,32 +1260,32 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		if i_24 == 0 {
 			d_21, d_22 = n_28, d_31
 			rs_23 = d_21 * d_22
-			tot_60, err_61 := nbMulSize(n_18, rs_23)
+			tot_60, err_61 := runtime.MulSize(n_18, rs_23)
 			if err_61 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:52:12", err_61)
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:12", err_61)
 			}
 			a_20 = ar.F64(tot_60)
 		} else if n_28 != d_21 || d_31 != d_22 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:52:12", "build: element "+strconv.Itoa(i_24)+" has shape "+nbShape(n_28, d_31)+", element 0 has shape "+nbShape(d_21, d_22))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:12", "build: element "+strconv.Itoa(i_24)+" has shape "+runtime.ShapeString([]int{n_28, d_31})+", element 0 has shape "+runtime.ShapeString([]int{d_21, d_22}))
 		}
 		copy(a_20[i_24*rs_23:(i_24+1)*rs_23], a_30)
 		if i_24 > 0 {
 			ar.release(mark_25)
 		}
 	}
-	n_62, err_63 := nbSize(n_15)
+	n_62, err_63 := runtime.CheckSize(n_15)
 	if err_63 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:53:14", err_63)
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:55:14", err_63)
 	}
 	r_64 := ar.F64(n_62)
 	for i_65 := range r_64 {
 		i_67 := int64(i_65)
 		if i_67 < 0 || i_67 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:53:22", nbIndex(i_67, icf_7))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:55:22", runtime.CheckIndex(i_67, icf_7))
 		}
 		row_68 := icf_6[int(i_67)*icf_8 : (int(i_67)+1)*icf_8]
 		if int64(0) < 0 || n_16 < int64(0) || n_16 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:53:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 		}
 		n_69 := int(n_16) - int(int64(0))
 		_ = n_69
@@ -1076,17 +1293,17 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		s_71 := runtime.Sum(s_70)
 		r_64[i_65] = s_71
 	}
-	n_72, err_73 := nbSize(n_17)
+	n_72, err_73 := runtime.CheckSize(n_17)
 	if err_73 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:18", err_73)
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:18", err_73)
 	}
 	r_74 := ar.F64(n_72)
 	for i_75 := range r_74 {
 		mark_76 := ar.mark()
 		i_77 := int64(i_75)
-		n_78, err_79 := nbSize(n_15)
+		n_78, err_79 := runtime.CheckSize(n_15)
 		if err_79 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:30", err_79)
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:30", err_79)
 		}
 		r_80 := ar.F64(n_78)
 		for i_81 := range r_80 {
@@ -1099,14 +1316,14 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			row_88 := a_20[int(i_83)*rs_87 : (int(i_83)+1)*rs_87]
 			row_89 := x_9[int(i_77)*x_11 : (int(i_77)+1)*x_11]
 			if i_83 < 0 || i_83 >= int64(means_4) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:85", nbIndex(i_83, means_4))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:85", runtime.CheckIndex(i_83, means_4))
 			}
 			row_90 := means_3[int(i_83)*means_5 : (int(i_83)+1)*means_5]
 			if means_5 != x_11 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:78", "shape mismatch in '-': "+nbShape(x_11)+" and "+nbShape(means_5))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
 			}
 			if x_11 != d_22 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:70", "'@': inner sizes differ: "+nbShape(d_21, d_22)+" @ "+nbShape(x_11))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 			}
 			a_91 := ar.F64(d_21)
 			if d_22 <= 32 {
@@ -1143,9 +1360,9 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		r_74[i_75] = s_105
 		ar.release(mark_76)
 	}
-	n_106, err_107 := nbSize(n_15)
+	n_106, err_107 := runtime.CheckSize(n_15)
 	if err_107 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:19", err_107)
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:58:19", err_107)
 	}
 	r_108 := ar.F64(n_106)
 	for i_109 := range r_108 {
@@ -1154,11 +1371,11 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		x_112 := gamma_12 * gamma_12
 		x_113 := 0.5 * x_112
 		if i_111 < 0 || i_111 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:49", nbIndex(i_111, icf_7))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:58:49", runtime.CheckIndex(i_111, icf_7))
 		}
 		row_114 := icf_6[int(i_111)*icf_8 : (int(i_111)+1)*icf_8]
 		if int64(0) < 0 || n_16 < int64(0) || n_16 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 		}
 		n_115 := int(n_16) - int(int64(0))
 		s_116 := row_114[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
@@ -1173,12 +1390,12 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			s_120 += (r_117[i_121] * r_117[i_121])
 		}
 		if i_111 < 0 || i_111 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:70", nbIndex(i_111, icf_7))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:58:70", runtime.CheckIndex(i_111, icf_7))
 		}
 		row_123 := icf_6[int(i_111)*icf_8 : (int(i_111)+1)*icf_8]
 		n_124 := int64(icf_8)
 		if n_16 < 0 || n_124 < n_16 || n_124 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_124, icf_8))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_124, icf_8))
 		}
 		n_125 := int(n_124) - int(n_16)
 		s_126 := row_123[int(n_16)*1 : int(n_124)*1 : int(n_124)*1]
@@ -1214,390 +1431,359 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	var rev_149 int
 	_ = rev_149
 	rev_145, rev_146, rev_147, rev_148, rev_149 = z_143, icf_7, icf_8, z_144, n_62
-	for i_183 := int64(0); i_183 < n_15; i_183++ {
-		mark_184 := ar.mark()
-		if i_183 < 0 || i_183 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:49", nbIndex(i_183, icf_7))
+	for i_175 := int64(0); i_175 < n_15; i_175++ {
+		mark_176 := ar.mark()
+		if i_175 < 0 || i_175 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:58:49", runtime.CheckIndex(i_175, icf_7))
 		}
-		row_185 := icf_6[int(i_183)*icf_8 : (int(i_183)+1)*icf_8]
+		row_177 := icf_6[int(i_175)*icf_8 : (int(i_175)+1)*icf_8]
 		if int64(0) < 0 || n_16 < int64(0) || n_16 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 		}
-		n_186 := int(n_16) - int(int64(0))
-		s_187 := row_185[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
-		r_188 := ar.F64(n_186)
-		s_187 = s_187[:len(r_188)]
-		for i_189 := range r_188 {
-			r_188[i_189] = (math.Exp(s_187[i_189]))
+		n_178 := int(n_16) - int(int64(0))
+		s_179 := row_177[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
+		r_180 := ar.F64(n_178)
+		s_179 = s_179[:len(r_180)]
+		for i_181 := range r_180 {
+			r_180[i_181] = (math.Exp(s_179[i_181]))
 		}
-		n_191 := int64(icf_8)
-		if n_16 < 0 || n_191 < n_16 || n_191 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_191, icf_8))
+		n_183 := int64(icf_8)
+		if n_16 < 0 || n_183 < n_16 || n_183 > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_183, icf_8))
 		}
-		n_192 := int(n_191) - int(n_16)
-		s_193 := row_185[int(n_16)*1 : int(n_191)*1 : int(n_191)*1]
-		x_194 := r_64[int(i_183)]
-		_ = x_194
-		x_195 := float64(m_13)
-		x_196 := -ybar_14
-		x_197 := x_195 * x_196
-		rev_148[i_183] += x_197
-		x_198 := gamma_12 * gamma_12
-		x_199 := 0.5 * x_198
-		x_200 := x_199 * ybar_14
-		z_201 := ar.F64(n_192)
-		for i_202 := range z_201 {
-			z_201[i_202] += x_200
+		n_184 := int(n_183) - int(n_16)
+		s_185 := row_177[int(n_16)*1 : int(n_183)*1 : int(n_183)*1]
+		x_187 := float64(m_13)
+		x_188 := -ybar_14
+		x_189 := x_187 * x_188
+		rev_148[i_175] += x_189
+		x_190 := gamma_12 * gamma_12
+		x_191 := 0.5 * x_190
+		x_192 := x_191 * ybar_14
+		if n_16 < 0 || n_16+int64(n_184) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(n_184), icf_8))
 		}
-		r_203 := ar.F64(n_192)
-		s_193 = s_193[:len(r_203)]
-		z_201 = z_201[:len(r_203)]
-		for i_204 := range r_203 {
-			r_203[i_204] = ((2.0 * s_193[i_204]) * z_201[i_204])
-		}
-		if n_16 < 0 || n_16+int64(n_192) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(n_192), icf_8))
-		}
-		p_206 := ar.F64(len(row_185))
-		copy(p_206[int(n_16)*1:], r_203)
-		if i_183 < 0 || i_183 >= int64(rev_146) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:19", nbIndex(i_183, rev_146))
+		if i_175 < 0 || i_175 >= int64(rev_146) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:58:19", runtime.CheckIndex(i_175, rev_146))
 		}
 		if rev_147 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:19", "acc_add_at: row shapes "+nbShape(rev_147)+" and "+nbShape(icf_8)+" differ")
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_147})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_207 := rev_145[i_183*int64(rev_147) : (i_183+1)*int64(rev_147)]
-		for j_208 := range row_207 {
-			row_207[j_208] += p_206[j_208]
+		row_193 := rev_145[i_175*int64(rev_147) : (i_175+1)*int64(rev_147)]
+		region_194 := row_193[int(n_16)*1 : (int(n_16)+n_184)*1]
+		s_185 = s_185[:len(region_194)]
+		for i_195 := range region_194 {
+			region_194[i_195] += ((2.0 * s_185[i_195]) * x_192)
 		}
-		z_209 := ar.F64(n_186)
-		for i_210 := range z_209 {
-			z_209[i_210] += x_200
+		if int64(0) < 0 || int64(0)+int64(n_178) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_178), icf_8))
 		}
-		r_211 := ar.F64(n_186)
-		r_188 = r_188[:len(r_211)]
-		z_209 = z_209[:len(r_211)]
-		for i_212 := range r_211 {
-			r_211[i_212] = (r_188[i_212] * ((2.0 * r_188[i_212]) * z_209[i_212]))
-		}
-		if int64(0) < 0 || int64(0)+int64(n_186) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_186), icf_8))
-		}
-		p_214 := ar.F64(len(row_185))
-		copy(p_214[int(int64(0))*1:], r_211)
-		if i_183 < 0 || i_183 >= int64(rev_146) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:19", nbIndex(i_183, rev_146))
+		if i_175 < 0 || i_175 >= int64(rev_146) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:58:19", runtime.CheckIndex(i_175, rev_146))
 		}
 		if rev_147 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:19", "acc_add_at: row shapes "+nbShape(rev_147)+" and "+nbShape(icf_8)+" differ")
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_147})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_215 := rev_145[i_183*int64(rev_147) : (i_183+1)*int64(rev_147)]
-		for j_216 := range row_215 {
-			row_215[j_216] += p_214[j_216]
+		row_197 := rev_145[i_175*int64(rev_147) : (i_175+1)*int64(rev_147)]
+		region_198 := row_197[int(int64(0))*1 : (int(int64(0))+n_178)*1]
+		r_180 = r_180[:len(region_198)]
+		for i_199 := range region_198 {
+			region_198[i_199] += (r_180[i_199] * ((2.0 * r_180[i_199]) * x_192))
 		}
-		ar.release(mark_184)
+		ar.release(mark_176)
 	}
-	z_217 := ar.F64(len(a_20))
-	z_218 := ar.F64(len(means_3))
-	var rev_219 []float64
-	var rev_220 int
-	var rev_221 []float64
-	var rev_222 int
-	var rev_223 []float64
-	var rev_224 int
-	var rev_225 int
-	var rev_226 int
-	var rev_227 []float64
-	var rev_228 int
-	var rev_229 int
-	rev_219, rev_220, rev_221, rev_222, rev_223, rev_224, rev_225, rev_226, rev_227, rev_228, rev_229 = r_140, alphas_2, z_144, n_62, z_217, n_18, d_21, d_22, z_218, means_4, means_5
-	for i_356 := int64(0); i_356 < n_17; i_356++ {
-		mark_357 := ar.mark()
-		n_358, err_359 := nbSize(n_15)
-		if err_359 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:30", err_359)
+	z_201 := ar.F64(len(a_20))
+	z_202 := ar.F64(len(means_3))
+	var rev_203 []float64
+	var rev_204 int
+	var rev_205 []float64
+	var rev_206 int
+	var rev_207 []float64
+	var rev_208 int
+	var rev_209 int
+	var rev_210 int
+	var rev_211 []float64
+	var rev_212 int
+	var rev_213 int
+	rev_203, rev_204, rev_205, rev_206, rev_207, rev_208, rev_209, rev_210, rev_211, rev_212, rev_213 = r_140, alphas_2, z_144, n_62, z_201, n_18, d_21, d_22, z_202, means_4, means_5
+	for i_336 := int64(0); i_336 < n_17; i_336++ {
+		mark_337 := ar.mark()
+		n_338, err_339 := runtime.CheckSize(n_15)
+		if err_339 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:30", err_339)
 		}
-		r_360 := ar.F64(n_358)
-		for i_361 := range r_360 {
-			mark_362 := ar.mark()
-			i_363 := int64(i_361)
-			x_364 := alphas_1[int(i_363)]
-			x_365 := r_64[int(i_363)]
-			x_366 := x_364 + x_365
-			rs_367 := d_21 * d_22
-			row_368 := a_20[int(i_363)*rs_367 : (int(i_363)+1)*rs_367]
-			row_369 := x_9[int(i_356)*x_11 : (int(i_356)+1)*x_11]
-			if i_363 < 0 || i_363 >= int64(means_4) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:85", nbIndex(i_363, means_4))
+		r_340 := ar.F64(n_338)
+		for i_341 := range r_340 {
+			mark_342 := ar.mark()
+			i_343 := int64(i_341)
+			x_344 := alphas_1[int(i_343)]
+			x_345 := r_64[int(i_343)]
+			x_346 := x_344 + x_345
+			rs_347 := d_21 * d_22
+			row_348 := a_20[int(i_343)*rs_347 : (int(i_343)+1)*rs_347]
+			row_349 := x_9[int(i_336)*x_11 : (int(i_336)+1)*x_11]
+			if i_343 < 0 || i_343 >= int64(means_4) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:85", runtime.CheckIndex(i_343, means_4))
 			}
-			row_370 := means_3[int(i_363)*means_5 : (int(i_363)+1)*means_5]
+			row_350 := means_3[int(i_343)*means_5 : (int(i_343)+1)*means_5]
 			if means_5 != x_11 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:78", "shape mismatch in '-': "+nbShape(x_11)+" and "+nbShape(means_5))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
 			}
 			if x_11 != d_22 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:70", "'@': inner sizes differ: "+nbShape(d_21, d_22)+" @ "+nbShape(x_11))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 			}
-			a_371 := ar.F64(d_21)
+			a_351 := ar.F64(d_21)
 			if d_22 <= 32 {
-				row_369 = row_369[:d_22]
-				row_370 = row_370[:d_22]
-				for r_372 := range a_371 {
-					row_373 := row_368[r_372*d_22 : (r_372+1)*d_22]
-					s_374 := 0.0
-					for c_375, v_376 := range row_373 {
-						s_374 += v_376 * (row_369[c_375] - row_370[c_375])
+				row_349 = row_349[:d_22]
+				row_350 = row_350[:d_22]
+				for r_352 := range a_351 {
+					row_353 := row_348[r_352*d_22 : (r_352+1)*d_22]
+					s_354 := 0.0
+					for c_355, v_356 := range row_353 {
+						s_354 += v_356 * (row_349[c_355] - row_350[c_355])
 					}
-					a_371[r_372] = s_374
+					a_351[r_352] = s_354
 				}
 			} else {
-				x_377 := ar.F64(d_22)
-				row_369 = row_369[:len(x_377)]
-				row_370 = row_370[:len(x_377)]
-				for i_378 := range x_377 {
-					x_377[i_378] = (row_369[i_378] - row_370[i_378])
+				x_357 := ar.F64(d_22)
+				row_349 = row_349[:len(x_357)]
+				row_350 = row_350[:len(x_357)]
+				for i_358 := range x_357 {
+					x_357[i_358] = (row_349[i_358] - row_350[i_358])
 				}
-				runtime.Gemv(false, d_21, d_22, 1, row_368, x_377, 0, a_371)
+				runtime.Gemv(false, d_21, d_22, 1, row_348, x_357, 0, a_351)
 			}
-			var s_380 float64 = 0
-			a_371 = a_371[:d_21]
-			for i_381 := 0; i_381 < d_21; i_381++ {
-				s_380 += (a_371[i_381] * a_371[i_381])
+			var s_360 float64 = 0
+			a_351 = a_351[:d_21]
+			for i_361 := 0; i_361 < d_21; i_361++ {
+				s_360 += (a_351[i_361] * a_351[i_361])
 			}
-			x_383 := 0.5 * s_380
-			x_384 := x_366 - x_383
-			r_360[i_361] = x_384
-			ar.release(mark_362)
+			x_363 := 0.5 * s_360
+			x_364 := x_346 - x_363
+			r_340[i_341] = x_364
+			ar.release(mark_342)
 		}
-		sm_385 := ar.F64(len(r_360))
-		runtime.Softmax(sm_385, r_360)
-		r_386 := ar.F64(n_358)
-		sm_385 = sm_385[:len(r_386)]
-		for i_387 := range r_386 {
-			r_386[i_387] = (sm_385[i_387] * ybar_14)
+		sm_365 := ar.F64(len(r_340))
+		runtime.Softmax(sm_365, r_340)
+		r_366 := ar.F64(n_338)
+		sm_365 = sm_365[:len(r_366)]
+		for i_367 := range r_366 {
+			r_366[i_367] = (sm_365[i_367] * ybar_14)
 		}
-		var rev_389 []float64
-		var rev_390 int
-		_ = rev_390
-		var rev_391 []float64
-		var rev_392 int
-		_ = rev_392
-		var rev_393 []float64
-		var rev_394 int
-		_ = rev_394
-		var rev_395 int
-		var rev_396 int
-		var rev_397 []float64
-		var rev_398 int
-		var rev_399 int
-		rev_389, rev_390, rev_391, rev_392, rev_393, rev_394, rev_395, rev_396, rev_397, rev_398, rev_399 = rev_219, rev_220, rev_221, rev_222, rev_223, rev_224, rev_225, rev_226, rev_227, rev_228, rev_229
-		for i_441 := int64(0); i_441 < n_15; i_441++ {
-			mark_442 := ar.mark()
-			x_443 := r_386[int(i_441)]
-			x_444 := alphas_1[int(i_441)]
-			_ = x_444
-			x_445 := r_64[int(i_441)]
-			_ = x_445
-			rs_446 := d_21 * d_22
-			row_447 := a_20[int(i_441)*rs_446 : (int(i_441)+1)*rs_446]
-			row_448 := x_9[int(i_356)*x_11 : (int(i_356)+1)*x_11]
-			if i_441 < 0 || i_441 >= int64(means_4) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:85", nbIndex(i_441, means_4))
+		var rev_369 []float64
+		var rev_370 int
+		_ = rev_370
+		var rev_371 []float64
+		var rev_372 int
+		_ = rev_372
+		var rev_373 []float64
+		var rev_374 int
+		_ = rev_374
+		var rev_375 int
+		var rev_376 int
+		var rev_377 []float64
+		var rev_378 int
+		var rev_379 int
+		rev_369, rev_370, rev_371, rev_372, rev_373, rev_374, rev_375, rev_376, rev_377, rev_378, rev_379 = rev_203, rev_204, rev_205, rev_206, rev_207, rev_208, rev_209, rev_210, rev_211, rev_212, rev_213
+		for i_419 := int64(0); i_419 < n_15; i_419++ {
+			mark_420 := ar.mark()
+			x_421 := r_366[int(i_419)]
+			rs_424 := d_21 * d_22
+			row_425 := a_20[int(i_419)*rs_424 : (int(i_419)+1)*rs_424]
+			row_426 := x_9[int(i_336)*x_11 : (int(i_336)+1)*x_11]
+			if i_419 < 0 || i_419 >= int64(means_4) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:85", runtime.CheckIndex(i_419, means_4))
 			}
-			row_449 := means_3[int(i_441)*means_5 : (int(i_441)+1)*means_5]
+			row_427 := means_3[int(i_419)*means_5 : (int(i_419)+1)*means_5]
 			if means_5 != x_11 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:78", "shape mismatch in '-': "+nbShape(x_11)+" and "+nbShape(means_5))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
 			}
-			r_450 := ar.F64(x_11)
-			row_448 = row_448[:len(r_450)]
-			row_449 = row_449[:len(r_450)]
-			for i_451 := range r_450 {
-				r_450[i_451] = (row_448[i_451] - row_449[i_451])
+			r_428 := ar.F64(x_11)
+			row_426 = row_426[:len(r_428)]
+			row_427 = row_427[:len(r_428)]
+			for i_429 := range r_428 {
+				r_428[i_429] = (row_426[i_429] - row_427[i_429])
 			}
 			if x_11 != d_22 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:70", "'@': inner sizes differ: "+nbShape(d_21, d_22)+" @ "+nbShape(x_11))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 			}
-			a_453 := ar.F64(d_21)
+			a_431 := ar.F64(d_21)
 			if d_22 <= 32 {
-				r_450 = r_450[:d_22]
-				for r_454 := range a_453 {
-					row_455 := row_447[r_454*d_22 : (r_454+1)*d_22]
-					s_456 := 0.0
-					for c_457, v_458 := range row_455 {
-						s_456 += v_458 * r_450[c_457]
+				r_428 = r_428[:d_22]
+				for r_432 := range a_431 {
+					row_433 := row_425[r_432*d_22 : (r_432+1)*d_22]
+					s_434 := 0.0
+					for c_435, v_436 := range row_433 {
+						s_434 += v_436 * r_428[c_435]
 					}
-					a_453[r_454] = s_456
+					a_431[r_432] = s_434
 				}
 			} else {
-				runtime.Gemv(false, d_21, d_22, 1, row_447, r_450, 0, a_453)
+				runtime.Gemv(false, d_21, d_22, 1, row_425, r_428, 0, a_431)
 			}
-			z_459 := ar.F64(d_21)
-			x_460 := -x_443
-			x_461 := 0.5 * x_460
-			for i_462 := range z_459 {
-				z_459[i_462] += x_461
-			}
-			r_463 := ar.F64(d_21)
-			a_453 = a_453[:len(r_463)]
-			z_459 = z_459[:len(r_463)]
-			for i_464 := range r_463 {
-				r_463[i_464] = ((2.0 * a_453[i_464]) * z_459[i_464])
+			x_437 := -x_421
+			x_438 := 0.5 * x_437
+			r_439 := ar.F64(d_21)
+			a_431 = a_431[:len(r_439)]
+			for i_440 := range r_439 {
+				r_439[i_440] = ((2.0 * a_431[i_440]) * x_438)
 			}
 			if d_21 != d_21 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:30", "'@': inner sizes differ: "+nbShape(d_21)+" @ "+nbShape(d_21, d_22))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:30", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21})+" @ "+runtime.ShapeString([]int{d_21, d_22}))
 			}
-			a_466 := ar.F64(d_22)
+			a_442 := ar.F64(d_22)
 			if d_22 <= 32 {
-				r_463 = r_463[:d_21]
-				for r_467 := range r_463 {
-					row_468 := row_447[r_467*d_22 : (r_467+1)*d_22]
-					a_466 = a_466[:len(row_468)]
-					for c_469, v_470 := range row_468 {
-						a_466[c_469] += r_463[r_467] * v_470
+				r_439 = r_439[:d_21]
+				for r_443 := range r_439 {
+					row_444 := row_425[r_443*d_22 : (r_443+1)*d_22]
+					a_442 = a_442[:len(row_444)]
+					for c_445, v_446 := range row_444 {
+						a_442[c_445] += r_439[r_443] * v_446
 					}
 				}
 			} else {
-				runtime.Gemv(true, d_21, d_22, 1, row_447, r_463, 0, a_466)
+				runtime.Gemv(true, d_21, d_22, 1, row_425, r_439, 0, a_442)
 			}
-			if i_441 < 0 || i_441 >= int64(rev_398) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:30", nbIndex(i_441, rev_398))
+			if i_419 < 0 || i_419 >= int64(rev_378) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:30", runtime.CheckIndex(i_419, rev_378))
 			}
-			if rev_399 != d_22 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:30", "acc_add_at: row shapes "+nbShape(rev_399)+" and "+nbShape(d_22)+" differ")
+			if rev_379 != d_22 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_379})+" and "+runtime.ShapeString([]int{d_22})+" differ")
 			}
-			row_471 := rev_397[i_441*int64(rev_399) : (i_441+1)*int64(rev_399)]
-			a_466 = a_466[:len(row_471)]
-			for i_472 := range row_471 {
-				row_471[i_472] += -a_466[i_472]
+			row_447 := rev_377[i_419*int64(rev_379) : (i_419+1)*int64(rev_379)]
+			a_442 = a_442[:len(row_447)]
+			for i_448 := range row_447 {
+				row_447[i_448] += -a_442[i_448]
 			}
-			tot_474, err_475 := nbMulSize(d_21, x_11)
-			if err_475 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:30", err_475)
+			tot_450, err_451 := runtime.MulSize(d_21, x_11)
+			if err_451 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:56:30", err_451)
 			}
-			_ = tot_474
-			if rev_395 != d_21 || rev_396 != x_11 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:30", "acc_add_at: row shapes "+nbShape(rev_395, rev_396)+" and "+nbShape(d_21, x_11)+" differ")
+			_ = tot_450
+			if rev_375 != d_21 || rev_376 != x_11 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_375, rev_376})+" and "+runtime.ShapeString([]int{d_21, x_11})+" differ")
 			}
-			rs_476 := rev_395 * rev_396
-			row_477 := rev_393[i_441*int64(rs_476) : (i_441+1)*int64(rs_476)]
-			for i_478, xi_479 := range r_463 {
-				row_482 := row_477[i_478*len(r_450) : (i_478+1)*len(r_450)]
-				for j_480, yj_481 := range r_450 {
-					row_482[j_480] += xi_479 * yj_481
+			rs_452 := rev_375 * rev_376
+			row_453 := rev_373[i_419*int64(rs_452) : (i_419+1)*int64(rs_452)]
+			for i_454, xi_455 := range r_439 {
+				row_458 := row_453[i_454*len(r_428) : (i_454+1)*len(r_428)]
+				for j_456, yj_457 := range r_428 {
+					row_458[j_456] += xi_455 * yj_457
 				}
 			}
-			rev_391[i_441] += x_443
-			rev_389[i_441] += x_443
-			ar.release(mark_442)
+			rev_371[i_419] += x_421
+			rev_369[i_419] += x_421
+			ar.release(mark_420)
 		}
-		ar.release(mark_357)
+		ar.release(mark_337)
+	}
+	var rev_459 []float64
+	var rev_460 int
+	var rev_461 int
+	rev_459, rev_460, rev_461 = z_143, icf_7, icf_8
+	for i_472 := int64(0); i_472 < n_15; i_472++ {
+		mark_473 := ar.mark()
+		if i_472 < 0 || i_472 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:55:22", runtime.CheckIndex(i_472, icf_7))
+		}
+		row_474 := icf_6[int(i_472)*icf_8 : (int(i_472)+1)*icf_8]
+		if int64(0) < 0 || n_16 < int64(0) || n_16 > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
+		}
+		n_475 := int(n_16) - int(int64(0))
+		s_476 := row_474[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
+		z_477 := ar.F64(len(s_476))
+		x_478 := z_144[int(i_472)]
+		for i_479 := range z_477 {
+			z_477[i_479] += x_478
+		}
+		if int64(0) < 0 || int64(0)+int64(n_475) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:55:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_475), icf_8))
+		}
+		if i_472 < 0 || i_472 >= int64(rev_460) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:55:14", runtime.CheckIndex(i_472, rev_460))
+		}
+		if rev_461 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_461})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		}
+		row_480 := rev_459[i_472*int64(rev_461) : (i_472+1)*int64(rev_461)]
+		region_481 := row_480[int(int64(0))*1 : (int(int64(0))+n_475)*1]
+		z_477 = z_477[:len(region_481)]
+		for i_482 := range region_481 {
+			region_481[i_482] += z_477[i_482]
+		}
+		ar.release(mark_473)
 	}
 	var rev_483 []float64
 	var rev_484 int
 	var rev_485 int
 	rev_483, rev_484, rev_485 = z_143, icf_7, icf_8
-	for i_496 := int64(0); i_496 < n_15; i_496++ {
-		mark_497 := ar.mark()
-		if i_496 < 0 || i_496 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:53:22", nbIndex(i_496, icf_7))
+	for i_501 := int64(0); i_501 < n_15; i_501++ {
+		mark_502 := ar.mark()
+		rs_503 := d_21 * d_22
+		row_504 := z_201[int(i_501)*rs_503 : (int(i_501)+1)*rs_503]
+		if i_501 < 0 || i_501 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:21", runtime.CheckIndex(i_501, icf_7))
 		}
-		row_498 := icf_6[int(i_496)*icf_8 : (int(i_496)+1)*icf_8]
-		if int64(0) < 0 || n_16 < int64(0) || n_16 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:53:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
+		row_505 := icf_6[int(i_501)*icf_8 : (int(i_501)+1)*icf_8]
+		r_506, r_507, r_508, r_509, r_510, r_511, err_512 := fn_qmatvjp(ar, row_505, icf_8, n_16, row_504, d_21, d_22)
+		_ = r_511
+		if err_512 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbFrame(err_512, "qmat$vjp", "models.nab:47:5", "models.nab:54:13")
 		}
-		n_499 := int(n_16) - int(int64(0))
-		s_500 := row_498[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
-		z_501 := ar.F64(len(s_500))
-		x_502 := z_144[int(i_496)]
-		for i_503 := range z_501 {
-			z_501[i_503] += x_502
+		z_513 := ar.F64(len(r_506))
+		if r_507 != d_21 || r_508 != d_22 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:12", "acc_add: shapes "+runtime.ShapeString([]int{r_507, r_508})+" and "+runtime.ShapeString([]int{d_21, d_22})+" differ")
 		}
-		if int64(0) < 0 || int64(0)+int64(n_499) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:53:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_499), icf_8))
+		row_504 = row_504[:len(z_513)]
+		for i_514 := range z_513 {
+			z_513[i_514] += row_504[i_514]
 		}
-		p_504 := ar.F64(len(row_498))
-		copy(p_504[int(int64(0))*1:], z_501)
-		if i_496 < 0 || i_496 >= int64(rev_484) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:53:14", nbIndex(i_496, rev_484))
+		if i_501 < 0 || i_501 >= int64(rev_484) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:54:12", runtime.CheckIndex(i_501, rev_484))
 		}
-		if rev_485 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:53:14", "acc_add_at: row shapes "+nbShape(rev_485)+" and "+nbShape(icf_8)+" differ")
+		if rev_485 != r_510 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_485})+" and "+runtime.ShapeString([]int{r_510})+" differ")
 		}
-		row_505 := rev_483[i_496*int64(rev_485) : (i_496+1)*int64(rev_485)]
-		for j_506 := range row_505 {
-			row_505[j_506] += p_504[j_506]
+		row_515 := rev_483[i_501*int64(rev_485) : (i_501+1)*int64(rev_485)]
+		for j_516 := range row_515 {
+			row_515[j_516] += r_509[j_516]
 		}
-		ar.release(mark_497)
+		ar.release(mark_502)
 	}
-	var rev_507 []float64
-	var rev_508 int
-	var rev_509 int
-	rev_507, rev_508, rev_509 = z_143, icf_7, icf_8
-	for i_525 := int64(0); i_525 < n_15; i_525++ {
-		mark_526 := ar.mark()
-		rs_527 := d_21 * d_22
-		row_528 := z_217[int(i_525)*rs_527 : (int(i_525)+1)*rs_527]
-		if i_525 < 0 || i_525 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:52:21", nbIndex(i_525, icf_7))
-		}
-		row_529 := icf_6[int(i_525)*icf_8 : (int(i_525)+1)*icf_8]
-		r_530, r_531, r_532, r_533, r_534, r_535, err_536 := fn_qmatvjp(ar, row_529, icf_8, n_16, row_528, d_21, d_22)
-		_ = r_535
-		if err_536 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbFrame(err_536, "qmat$vjp", "models.nab:45:5", "models.nab:52:13")
-		}
-		z_537 := ar.F64(len(r_530))
-		if r_531 != d_21 || r_532 != d_22 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:52:12", "acc_add: shapes "+nbShape(r_531, r_532)+" and "+nbShape(d_21, d_22)+" differ")
-		}
-		row_528 = row_528[:len(z_537)]
-		for i_538 := range z_537 {
-			z_537[i_538] += row_528[i_538]
-		}
-		if i_525 < 0 || i_525 >= int64(rev_508) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbAt("models.nab:52:12", nbIndex(i_525, rev_508))
-		}
-		if rev_509 != r_534 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbErrorf("models.nab:52:12", "acc_add_at: row shapes "+nbShape(rev_509)+" and "+nbShape(r_534)+" differ")
-		}
-		row_539 := rev_507[i_525*int64(rev_509) : (i_525+1)*int64(rev_509)]
-		for j_540 := range row_539 {
-			row_539[j_540] += r_533[j_540]
-		}
-		ar.release(mark_526)
+	x_517 := n_17 * n_16
+	x_518 := float64(x_517)
+	x_519 := (-0.5) * x_518
+	x_520 := x_519 * 1.8378770664093453
+	s_521 := runtime.Sum(r_74)
+	x_522 := x_520 + s_521
+	x_523 := x_136 * s_137
+	x_524 := x_522 - x_523
+	s_525 := runtime.Sum(r_108)
+	x_526 := x_524 + s_525
+	x_527 := float64(n_15)
+	r_528, err_529 := fn_wishartc(ar, n_16, gamma_12, m_13)
+	if err_529 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbFrame(err_529, "wishart_c", "models.nab:40:5", "models.nab:61:17")
 	}
-	x_541 := n_17 * n_16
-	x_542 := float64(x_541)
-	x_543 := (-0.5) * x_542
-	x_544 := x_543 * 1.8378770664093453
-	s_545 := runtime.Sum(r_74)
-	x_546 := x_544 + s_545
-	x_547 := x_136 * s_137
-	x_548 := x_546 - x_547
-	s_549 := runtime.Sum(r_108)
-	x_550 := x_548 + s_549
-	x_551 := float64(n_15)
-	r_552, err_553 := fn_wishartc(ar, n_16, gamma_12, m_13)
-	if err_553 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, 0, 0, nbFrame(err_553, "wishart_c", "models.nab:38:5", "models.nab:59:17")
-	}
-	x_554 := x_551 * r_552
-	x_555 := x_550 - x_554
-	z_556 := ar.F64(len(x_9))
-	return x_555, r_140, alphas_2, z_218, means_4, means_5, z_143, icf_7, icf_8, z_556, x_10, x_11, 0.0, int64(0), nil
+	x_530 := x_527 * r_528
+	x_531 := x_526 - x_530
+	z_532 := ar.F64(len(x_9))
+	return x_531, r_140, alphas_2, z_202, means_4, means_5, z_143, icf_7, icf_8, z_532, x_10, x_11, 0.0, int64(0), nil
 }
 
-// fn_gmmgrad is def gmm_grad (models.nab:62:12).
+// fn_gmmgrad is def gmm_grad (models.nab:64:12).
 func fn_gmmgrad(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, means_4 int, means_5 int, icf_6 []float64, icf_7 int, icf_8 int, x_9 []float64, x_10 int, x_11 int, gamma_12 float64, m_13 int64) ([]float64, int, []float64, int, int, []float64, int, int, error) {
 	size_14 := int64(alphas_2)
 	if int64(means_4) != size_14 {
-		return nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:62:45", fmt.Sprintf("size mismatch: k is %d (alphas) but means has size %d", size_14, means_4))
+		return nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:64:45", fmt.Sprintf("size mismatch: k is %d (alphas) but means has size %d", size_14, means_4))
 	}
 	if int64(icf_7) != size_14 {
-		return nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:62:61", fmt.Sprintf("size mismatch: k is %d (alphas) but icf has size %d", size_14, icf_7))
+		return nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:64:61", fmt.Sprintf("size mismatch: k is %d (alphas) but icf has size %d", size_14, icf_7))
 	}
 	size_15 := int64(means_5)
 	if int64(x_11) != size_15 {
-		return nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:62:78", fmt.Sprintf("size mismatch: d is %d (dimension 2 of means) but dimension 2 of x has size %d", size_15, x_11))
+		return nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:64:78", fmt.Sprintf("size mismatch: d is %d (dimension 2 of means) but dimension 2 of x has size %d", size_15, x_11))
 	}
 	size_16 := int64(icf_8)
 	_ = size_16
@@ -1615,9 +1801,4268 @@ func fn_gmmgrad(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64
 	_ = r_30
 	_ = r_31
 	if err_32 != nil {
-		return nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_32, "gmm$vjp_111000", "models.nab:51:12", "models.nab:63:24")
+		return nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_32, "gmm$vjp_111000", "models.nab:53:12", "models.nab:65:24")
 	}
 	return r_19, r_20, r_21, r_22, r_23, r_24, r_25, r_26, nil
+}
+
+// fn_lstmobjective is def lstm_objective (models.nab:80:12).
+func fn_lstmobjective(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mainparams_3 int, extraparams_4 []float64, extraparams_5 int, extraparams_6 int, state_7 []float64, state_8 int, state_9 int, sequence_10 []float64, sequence_11 int, sequence_12 int) (float64, error) {
+	size_13 := int64(mainparams_2)
+	if int64(state_8) != size_13 {
+		return 0, nbErrorf("models.nab:81:23", fmt.Sprintf("size mismatch: r is %d (main_params) but state has size %d", size_13, state_8))
+	}
+	size_14 := int64(mainparams_3)
+	_ = size_14
+	size_15 := int64(extraparams_6)
+	if int64(state_9) != size_15 {
+		return 0, nbErrorf("models.nab:81:26", fmt.Sprintf("size mismatch: b is %d (dimension 2 of extra_params) but dimension 2 of state has size %d", size_15, state_9))
+	}
+	if int64(sequence_12) != size_15 {
+		return 0, nbErrorf("models.nab:81:47", fmt.Sprintf("size mismatch: b is %d (dimension 2 of extra_params) but dimension 2 of sequence has size %d", size_15, sequence_12))
+	}
+	size_16 := int64(sequence_11)
+	if extraparams_5 != 3 {
+		return 0, nbErrorf("models.nab:80:51", fmt.Sprintf("size mismatch: extra_params has size %d but its type [3][b]f64 says 3", extraparams_5))
+	}
+	mainparams_1 = mainparams_1[:mainparams_2*mainparams_3]
+	extraparams_4 = extraparams_4[:extraparams_5*extraparams_6]
+	state_7 = state_7[:state_8*state_9]
+	sequence_10 = sequence_10[:sequence_11*sequence_12]
+	var state_17 []float64
+	var state_18 int
+	var state_19 int
+	var state_20 float64
+	state_17, state_18, state_19, state_20 = state_7, state_8, state_9, 0.0
+	x_148 := size_16 - int64(1)
+	for t_149 := int64(0); t_149 < x_148; t_149++ {
+		mark_150 := ar.mark()
+		row_151 := sequence_10[int(t_149)*sequence_12 : (int(t_149)+1)*sequence_12]
+		if int64(0) < 0 || int64(0) >= int64(extraparams_5) {
+			return 0, nbAt("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
+		}
+		row_152 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
+		if extraparams_6 != sequence_12 {
+			return 0, nbErrorf("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
+		}
+		r_153 := ar.F64(sequence_12)
+		row_151 = row_151[:len(r_153)]
+		row_152 = row_152[:len(r_153)]
+		for i_154 := range r_153 {
+			r_153[i_154] = (row_151[i_154] * row_152[i_154])
+		}
+		var state_156 []float64
+		var state_157 int
+		var state_158 []float64
+		var state_159 int
+		var state_160 int
+		state_156, state_157, state_158, state_159, state_160 = r_153, sequence_12, state_17, state_18, state_19
+		if int64(2) == 0 {
+			return 0, nbErrorf("models.nab:83:79", "integer division by zero")
+		}
+		x_210 := size_13 / int64(2)
+		for i_211 := int64(0); i_211 < x_210; i_211++ {
+			mark_212 := ar.mark()
+			x_213 := int64(2) * i_211
+			if x_213 < 0 || x_213 >= int64(mainparams_2) {
+				return 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_213, mainparams_2))
+			}
+			row_214 := mainparams_1[int(x_213)*mainparams_3 : (int(x_213)+1)*mainparams_3]
+			x_215 := int64(2) * i_211
+			x_216 := x_215 + int64(1)
+			if x_216 < 0 || x_216 >= int64(mainparams_2) {
+				return 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_216, mainparams_2))
+			}
+			row_217 := mainparams_1[int(x_216)*mainparams_3 : (int(x_216)+1)*mainparams_3]
+			x_218 := int64(2) * i_211
+			x_219 := x_218 + int64(1)
+			if x_219 < 0 || x_219 >= int64(state_159) {
+				return 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_219, state_159))
+			}
+			row_220 := state_158[int(x_219)*state_160 : (int(x_219)+1)*state_160]
+			if int64(0) < 0 || size_15 < int64(0) || size_15 > int64(mainparams_3) {
+				return 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, mainparams_3))
+			}
+			n_221 := int(size_15) - int(int64(0))
+			s_222 := row_214[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
+			if n_221 != state_157 {
+				return 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_157})+" and "+runtime.ShapeString([]int{n_221}))
+			}
+			if int64(0) < 0 || size_15 < int64(0) || size_15 > int64(mainparams_3) {
+				return 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, mainparams_3))
+			}
+			n_223 := int(size_15) - int(int64(0))
+			s_224 := row_217[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
+			if n_223 != state_157 {
+				return 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_157})+" and "+runtime.ShapeString([]int{n_223}))
+			}
+			if state_157 != state_160 {
+				return 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_160})+" and "+runtime.ShapeString([]int{state_157}))
+			}
+			x_225 := int64(2) * i_211
+			if x_225 < 0 || x_225 >= int64(state_159) {
+				return 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_225, state_159))
+			}
+			row_226 := state_158[int(x_225)*state_160 : (int(x_225)+1)*state_160]
+			x_227 := int64(2) * size_15
+			if size_15 < 0 || x_227 < size_15 || x_227 > int64(mainparams_3) {
+				return 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, x_227, mainparams_3))
+			}
+			n_228 := int(x_227) - int(size_15)
+			s_229 := row_214[int(size_15)*1 : int(x_227)*1 : int(x_227)*1]
+			if n_228 != state_160 {
+				return 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_160})+" and "+runtime.ShapeString([]int{n_228}))
+			}
+			x_230 := int64(2) * size_15
+			if size_15 < 0 || x_230 < size_15 || x_230 > int64(mainparams_3) {
+				return 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, x_230, mainparams_3))
+			}
+			n_231 := int(x_230) - int(size_15)
+			s_232 := row_217[int(size_15)*1 : int(x_230)*1 : int(x_230)*1]
+			if n_231 != state_160 {
+				return 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_160})+" and "+runtime.ShapeString([]int{n_231}))
+			}
+			x_233 := int64(2) * i_211
+			if x_233 < 0 || x_233 >= int64(state_159) {
+				return 0, nbAt("models.nab:90:35", runtime.CheckIndex(x_233, state_159))
+			}
+			row_234 := state_158[int(x_233)*state_160 : (int(x_233)+1)*state_160]
+			x_235 := int64(3) * size_15
+			x_236 := int64(4) * size_15
+			if x_235 < 0 || x_236 < x_235 || x_236 > int64(mainparams_3) {
+				return 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_235, x_236, mainparams_3))
+			}
+			n_237 := int(x_236) - int(x_235)
+			s_238 := row_214[int(x_235)*1 : int(x_236)*1 : int(x_236)*1]
+			if n_237 != state_160 {
+				return 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_160})+" and "+runtime.ShapeString([]int{n_237}))
+			}
+			x_239 := int64(3) * size_15
+			x_240 := int64(4) * size_15
+			if x_239 < 0 || x_240 < x_239 || x_240 > int64(mainparams_3) {
+				return 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_239, x_240, mainparams_3))
+			}
+			n_241 := int(x_240) - int(x_239)
+			s_242 := row_217[int(x_239)*1 : int(x_240)*1 : int(x_240)*1]
+			if n_241 != state_160 {
+				return 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_160})+" and "+runtime.ShapeString([]int{n_241}))
+			}
+			r_243 := ar.F64(state_160)
+			row_220 = row_220[:len(r_243)]
+			state_156 = state_156[:len(r_243)]
+			s_222 = s_222[:len(r_243)]
+			s_224 = s_224[:len(r_243)]
+			row_226 = row_226[:len(r_243)]
+			s_229 = s_229[:len(r_243)]
+			s_232 = s_232[:len(r_243)]
+			row_234 = row_234[:len(r_243)]
+			s_238 = s_238[:len(r_243)]
+			s_242 = s_242[:len(r_243)]
+			for i_244 := range r_243 {
+				r_243[i_244] = ((row_220[i_244] * (runtime.Sigmoid(((state_156[i_244] * s_222[i_244]) + s_224[i_244])))) + ((runtime.Sigmoid(((row_226[i_244] * s_229[i_244]) + s_232[i_244]))) * (math.Tanh(((row_234[i_244] * s_238[i_244]) + s_242[i_244])))))
+			}
+			x_246 := int64(2) * size_15
+			x_247 := int64(3) * size_15
+			if x_246 < 0 || x_247 < x_246 || x_247 > int64(mainparams_3) {
+				return 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_246, x_247, mainparams_3))
+			}
+			n_248 := int(x_247) - int(x_246)
+			s_249 := row_214[int(x_246)*1 : int(x_247)*1 : int(x_247)*1]
+			if n_248 != state_157 {
+				return 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_157})+" and "+runtime.ShapeString([]int{n_248}))
+			}
+			x_250 := int64(2) * size_15
+			x_251 := int64(3) * size_15
+			if x_250 < 0 || x_251 < x_250 || x_251 > int64(mainparams_3) {
+				return 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_250, x_251, mainparams_3))
+			}
+			n_252 := int(x_251) - int(x_250)
+			s_253 := row_217[int(x_250)*1 : int(x_251)*1 : int(x_251)*1]
+			if n_252 != state_157 {
+				return 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_157})+" and "+runtime.ShapeString([]int{n_252}))
+			}
+			if state_160 != state_157 {
+				return 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{state_157})+" and "+runtime.ShapeString([]int{state_160}))
+			}
+			r_254 := ar.F64(state_157)
+			state_156 = state_156[:len(r_254)]
+			s_249 = s_249[:len(r_254)]
+			s_253 = s_253[:len(r_254)]
+			r_243 = r_243[:len(r_254)]
+			for i_255 := range r_254 {
+				r_254[i_255] = ((runtime.Sigmoid(((state_156[i_255] * s_249[i_255]) + s_253[i_255]))) * (math.Tanh(r_243[i_255])))
+			}
+			x_257 := int64(2) * i_211
+			if x_257 < 0 || x_257 >= int64(state_159) {
+				return 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_257, state_159))
+			}
+			if state_157 != state_160 {
+				return 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{state_157})+"; elements have shape "+runtime.ShapeString([]int{state_160}))
+			}
+			c_258 := ar.F64(len(state_158))
+			copy(c_258, state_158)
+			copy(c_258[int(x_257)*state_160:(int(x_257)+1)*state_160], r_254)
+			x_259 := int64(2) * i_211
+			x_260 := x_259 + int64(1)
+			if x_260 < 0 || x_260 >= int64(state_159) {
+				return 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_260, state_159))
+			}
+			if state_160 != state_160 {
+				return 0, nbErrorf("models.nab:93:19", "update: value has shape "+runtime.ShapeString([]int{state_160})+"; elements have shape "+runtime.ShapeString([]int{state_160}))
+			}
+			copy(c_258[int(x_260)*state_160:(int(x_260)+1)*state_160], r_243)
+			state_156, state_158 = r_254, c_258
+			_ = mark_212
+		}
+		if int64(1) < 0 || int64(1) >= int64(extraparams_5) {
+			return 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
+		}
+		row_261 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
+		if extraparams_6 != sequence_12 {
+			return 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
+		}
+		if int64(2) < 0 || int64(2) >= int64(extraparams_5) {
+			return 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
+		}
+		row_262 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
+		if extraparams_6 != sequence_12 {
+			return 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
+		}
+		r_263 := ar.F64(sequence_12)
+		state_156 = state_156[:len(r_263)]
+		row_261 = row_261[:len(r_263)]
+		row_262 = row_262[:len(r_263)]
+		for i_264 := range r_263 {
+			r_263[i_264] = ((state_156[i_264] * row_261[i_264]) + row_262[i_264])
+		}
+		x_266 := t_149 + int64(1)
+		row_267 := sequence_10[int(x_266)*sequence_12 : (int(x_266)+1)*sequence_12]
+		var s_268 float64 = 0
+		r_263 = r_263[:sequence_12]
+		for i_269 := 0; i_269 < sequence_12; i_269++ {
+			s_268 += (math.Exp(r_263[i_269]))
+		}
+		x_271 := s_268 + 2.0
+		x_272 := math.Log(x_271)
+		var s_273 float64 = 0
+		row_267 = row_267[:sequence_12]
+		r_263 = r_263[:sequence_12]
+		for i_274 := 0; i_274 < sequence_12; i_274++ {
+			s_273 += row_267[i_274] * (r_263[i_274] - x_272)
+		}
+		x_276 := state_20 + s_273
+		state_17, state_20 = state_158, x_276
+		_ = mark_150
+	}
+	x_277 := -state_20
+	x_278 := size_16 - int64(1)
+	x_279 := x_278 * size_15
+	x_280 := float64(x_279)
+	x_281 := x_277 / x_280
+	return x_281, nil
+}
+
+// fn_lstmobjectivevjp1100 is def lstm_objective$vjp_1100 (models.nab:80:12).
+func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mainparams_3 int, extraparams_4 []float64, extraparams_5 int, extraparams_6 int, state_7 []float64, state_8 int, state_9 int, sequence_10 []float64, sequence_11 int, sequence_12 int, ybar_13 float64) (float64, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, error) {
+	if extraparams_5 != 3 {
+		return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", fmt.Sprintf("size mismatch: extra_params has size %d but its type [3][b]f64 says 3", extraparams_5))
+	}
+	mainparams_1 = mainparams_1[:mainparams_2*mainparams_3]
+	extraparams_4 = extraparams_4[:extraparams_5*extraparams_6]
+	state_7 = state_7[:state_8*state_9]
+	sequence_10 = sequence_10[:sequence_11*sequence_12]
+	n_14 := int64(mainparams_2)
+	n_15 := int64(extraparams_6)
+	n_16 := int64(sequence_11)
+	x_17 := n_16 - int64(1)
+	n_18 := int(max(x_17, 0)) + 1
+	var st_19 []float64
+	var st_20 int
+	var st_21 int
+	var st_22 float64
+	st_19, st_20, st_21, st_22 = state_7, state_8, state_9, 0.0
+	var a_23 []float64
+	var d_24 int = 0
+	var d_25 int = 0
+	var rs_26 int = 0
+	a_27 := ar.F64(n_18)
+	for i_28 := 0; i_28 < n_18; i_28++ {
+		mark_29 := ar.mark()
+		if i_28 > 0 {
+			k_30 := int64(i_28 - 1)
+			if k_30 < 0 || k_30 >= int64(sequence_11) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(k_30, sequence_11))
+			}
+			row_31 := sequence_10[int(k_30)*sequence_12 : (int(k_30)+1)*sequence_12]
+			if int64(0) < 0 || int64(0) >= int64(extraparams_5) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
+			}
+			row_32 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
+			if extraparams_6 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
+			}
+			r_33 := ar.F64(sequence_12)
+			row_31 = row_31[:len(r_33)]
+			row_32 = row_32[:len(r_33)]
+			for i_34 := range r_33 {
+				r_33[i_34] = (row_31[i_34] * row_32[i_34])
+			}
+			var state_36 []float64
+			var state_37 int
+			var state_38 []float64
+			var state_39 int
+			var state_40 int
+			state_36, state_37, state_38, state_39, state_40 = r_33, sequence_12, st_19, st_20, st_21
+			if int64(2) == 0 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:79", "integer division by zero")
+			}
+			x_90 := n_14 / int64(2)
+			for i_91 := int64(0); i_91 < x_90; i_91++ {
+				mark_92 := ar.mark()
+				x_93 := int64(2) * i_91
+				if x_93 < 0 || x_93 >= int64(mainparams_2) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_93, mainparams_2))
+				}
+				row_94 := mainparams_1[int(x_93)*mainparams_3 : (int(x_93)+1)*mainparams_3]
+				x_95 := int64(2) * i_91
+				x_96 := x_95 + int64(1)
+				if x_96 < 0 || x_96 >= int64(mainparams_2) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_96, mainparams_2))
+				}
+				row_97 := mainparams_1[int(x_96)*mainparams_3 : (int(x_96)+1)*mainparams_3]
+				x_98 := int64(2) * i_91
+				x_99 := x_98 + int64(1)
+				if x_99 < 0 || x_99 >= int64(state_39) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_99, state_39))
+				}
+				row_100 := state_38[int(x_99)*state_40 : (int(x_99)+1)*state_40]
+				if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+				}
+				n_101 := int(n_15) - int(int64(0))
+				s_102 := row_94[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_101 != state_37 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_37})+" and "+runtime.ShapeString([]int{n_101}))
+				}
+				if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+				}
+				n_103 := int(n_15) - int(int64(0))
+				s_104 := row_97[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_103 != state_37 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_37})+" and "+runtime.ShapeString([]int{n_103}))
+				}
+				if state_37 != state_40 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_40})+" and "+runtime.ShapeString([]int{state_37}))
+				}
+				x_105 := int64(2) * i_91
+				if x_105 < 0 || x_105 >= int64(state_39) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_105, state_39))
+				}
+				row_106 := state_38[int(x_105)*state_40 : (int(x_105)+1)*state_40]
+				x_107 := int64(2) * n_15
+				if n_15 < 0 || x_107 < n_15 || x_107 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_107, mainparams_3))
+				}
+				n_108 := int(x_107) - int(n_15)
+				s_109 := row_94[int(n_15)*1 : int(x_107)*1 : int(x_107)*1]
+				if n_108 != state_40 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_40})+" and "+runtime.ShapeString([]int{n_108}))
+				}
+				x_110 := int64(2) * n_15
+				if n_15 < 0 || x_110 < n_15 || x_110 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_110, mainparams_3))
+				}
+				n_111 := int(x_110) - int(n_15)
+				s_112 := row_97[int(n_15)*1 : int(x_110)*1 : int(x_110)*1]
+				if n_111 != state_40 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_40})+" and "+runtime.ShapeString([]int{n_111}))
+				}
+				x_113 := int64(2) * i_91
+				if x_113 < 0 || x_113 >= int64(state_39) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:90:35", runtime.CheckIndex(x_113, state_39))
+				}
+				row_114 := state_38[int(x_113)*state_40 : (int(x_113)+1)*state_40]
+				x_115 := int64(3) * n_15
+				x_116 := int64(4) * n_15
+				if x_115 < 0 || x_116 < x_115 || x_116 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_115, x_116, mainparams_3))
+				}
+				n_117 := int(x_116) - int(x_115)
+				s_118 := row_94[int(x_115)*1 : int(x_116)*1 : int(x_116)*1]
+				if n_117 != state_40 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_40})+" and "+runtime.ShapeString([]int{n_117}))
+				}
+				x_119 := int64(3) * n_15
+				x_120 := int64(4) * n_15
+				if x_119 < 0 || x_120 < x_119 || x_120 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_119, x_120, mainparams_3))
+				}
+				n_121 := int(x_120) - int(x_119)
+				s_122 := row_97[int(x_119)*1 : int(x_120)*1 : int(x_120)*1]
+				if n_121 != state_40 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_40})+" and "+runtime.ShapeString([]int{n_121}))
+				}
+				r_123 := ar.F64(state_40)
+				row_100 = row_100[:len(r_123)]
+				state_36 = state_36[:len(r_123)]
+				s_102 = s_102[:len(r_123)]
+				s_104 = s_104[:len(r_123)]
+				row_106 = row_106[:len(r_123)]
+				s_109 = s_109[:len(r_123)]
+				s_112 = s_112[:len(r_123)]
+				row_114 = row_114[:len(r_123)]
+				s_118 = s_118[:len(r_123)]
+				s_122 = s_122[:len(r_123)]
+				for i_124 := range r_123 {
+					r_123[i_124] = ((row_100[i_124] * (runtime.Sigmoid(((state_36[i_124] * s_102[i_124]) + s_104[i_124])))) + ((runtime.Sigmoid(((row_106[i_124] * s_109[i_124]) + s_112[i_124]))) * (math.Tanh(((row_114[i_124] * s_118[i_124]) + s_122[i_124])))))
+				}
+				x_126 := int64(2) * n_15
+				x_127 := int64(3) * n_15
+				if x_126 < 0 || x_127 < x_126 || x_127 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_126, x_127, mainparams_3))
+				}
+				n_128 := int(x_127) - int(x_126)
+				s_129 := row_94[int(x_126)*1 : int(x_127)*1 : int(x_127)*1]
+				if n_128 != state_37 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_37})+" and "+runtime.ShapeString([]int{n_128}))
+				}
+				x_130 := int64(2) * n_15
+				x_131 := int64(3) * n_15
+				if x_130 < 0 || x_131 < x_130 || x_131 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_130, x_131, mainparams_3))
+				}
+				n_132 := int(x_131) - int(x_130)
+				s_133 := row_97[int(x_130)*1 : int(x_131)*1 : int(x_131)*1]
+				if n_132 != state_37 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_37})+" and "+runtime.ShapeString([]int{n_132}))
+				}
+				if state_40 != state_37 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{state_37})+" and "+runtime.ShapeString([]int{state_40}))
+				}
+				r_134 := ar.F64(state_37)
+				state_36 = state_36[:len(r_134)]
+				s_129 = s_129[:len(r_134)]
+				s_133 = s_133[:len(r_134)]
+				r_123 = r_123[:len(r_134)]
+				for i_135 := range r_134 {
+					r_134[i_135] = ((runtime.Sigmoid(((state_36[i_135] * s_129[i_135]) + s_133[i_135]))) * (math.Tanh(r_123[i_135])))
+				}
+				x_137 := int64(2) * i_91
+				if x_137 < 0 || x_137 >= int64(state_39) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_137, state_39))
+				}
+				if state_37 != state_40 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{state_37})+"; elements have shape "+runtime.ShapeString([]int{state_40}))
+				}
+				c_138 := ar.F64(len(state_38))
+				copy(c_138, state_38)
+				copy(c_138[int(x_137)*state_40:(int(x_137)+1)*state_40], r_134)
+				x_139 := int64(2) * i_91
+				x_140 := x_139 + int64(1)
+				if x_140 < 0 || x_140 >= int64(state_39) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_140, state_39))
+				}
+				if state_40 != state_40 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:19", "update: value has shape "+runtime.ShapeString([]int{state_40})+"; elements have shape "+runtime.ShapeString([]int{state_40}))
+				}
+				copy(c_138[int(x_140)*state_40:(int(x_140)+1)*state_40], r_123)
+				state_36, state_38 = r_134, c_138
+				_ = mark_92
+			}
+			if int64(1) < 0 || int64(1) >= int64(extraparams_5) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
+			}
+			row_141 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
+			if extraparams_6 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
+			}
+			if int64(2) < 0 || int64(2) >= int64(extraparams_5) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
+			}
+			row_142 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
+			if extraparams_6 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
+			}
+			r_143 := ar.F64(sequence_12)
+			state_36 = state_36[:len(r_143)]
+			row_141 = row_141[:len(r_143)]
+			row_142 = row_142[:len(r_143)]
+			for i_144 := range r_143 {
+				r_143[i_144] = ((state_36[i_144] * row_141[i_144]) + row_142[i_144])
+			}
+			x_146 := k_30 + int64(1)
+			if x_146 < 0 || x_146 >= int64(sequence_11) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_146, sequence_11))
+			}
+			row_147 := sequence_10[int(x_146)*sequence_12 : (int(x_146)+1)*sequence_12]
+			var s_148 float64 = 0
+			r_143 = r_143[:sequence_12]
+			for i_149 := 0; i_149 < sequence_12; i_149++ {
+				s_148 += (math.Exp(r_143[i_149]))
+			}
+			x_151 := s_148 + 2.0
+			x_152 := math.Log(x_151)
+			var s_153 float64 = 0
+			row_147 = row_147[:sequence_12]
+			r_143 = r_143[:sequence_12]
+			for i_154 := 0; i_154 < sequence_12; i_154++ {
+				s_153 += row_147[i_154] * (r_143[i_154] - x_152)
+			}
+			x_156 := st_22 + s_153
+			st_19, st_22 = state_38, x_156
+		}
+		if i_28 == 0 {
+			d_24, d_25 = st_20, st_21
+			rs_26 = d_24 * d_25
+			tot_157, err_158 := runtime.MulSize(n_18, rs_26)
+			if err_158 != nil {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_158)
+			}
+			a_23 = ar.F64(tot_157)
+		} else if st_20 != d_24 || st_21 != d_25 {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_28)+" has shape "+runtime.ShapeString([]int{st_20, st_21})+", element 0 has shape "+runtime.ShapeString([]int{d_24, d_25}))
+		}
+		copy(a_23[i_28*rs_26:(i_28+1)*rs_26], st_19)
+		a_27[i_28] = st_22
+		_ = mark_29
+	}
+	x_159 := max(x_17, int64(0))
+	if x_159 < 0 || x_159 >= int64(n_18) {
+		return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_159, n_18))
+	}
+	rs_160 := d_24 * d_25
+	row_161 := a_23[int(x_159)*rs_160 : (int(x_159)+1)*rs_160]
+	x_162 := a_27[int(x_159)]
+	x_163 := x_17 * n_15
+	x_164 := float64(x_163)
+	x_165 := 1.0 / x_164
+	x_166 := x_165 * ybar_13
+	x_167 := -x_166
+	z_168 := ar.F64(len(row_161))
+	z_169 := ar.F64(len(extraparams_4))
+	z_170 := ar.F64(len(mainparams_1))
+	var rev_171 []float64
+	var rev_172 int
+	var rev_173 int
+	var rev_174 float64
+	var rev_175 []float64
+	var rev_176 int
+	var rev_177 int
+	var rev_178 []float64
+	var rev_179 int
+	var rev_180 int
+	rev_171, rev_172, rev_173, rev_174, rev_175, rev_176, rev_177, rev_178, rev_179, rev_180 = z_168, d_24, d_25, x_167, z_169, extraparams_5, extraparams_6, z_170, mainparams_2, mainparams_3
+	for t_580 := int64(0); t_580 < x_159; t_580++ {
+		mark_581 := ar.mark()
+		x_582 := x_159 - t_580
+		x_583 := x_582 - int64(1)
+		if x_583 < 0 || x_583 >= int64(n_18) {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_583, n_18))
+		}
+		rs_584 := d_24 * d_25
+		row_585 := a_23[int(x_583)*rs_584 : (int(x_583)+1)*rs_584]
+		x_586 := a_27[int(x_583)]
+		_ = x_586
+		if x_583 < 0 || x_583 >= int64(sequence_11) {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(x_583, sequence_11))
+		}
+		row_587 := sequence_10[int(x_583)*sequence_12 : (int(x_583)+1)*sequence_12]
+		if int64(2) == 0 {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:79", "integer division by zero")
+		}
+		x_588 := n_14 / int64(2)
+		if int64(0) < 0 || int64(0) >= int64(extraparams_5) {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
+		}
+		row_589 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
+		if extraparams_6 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
+		}
+		r_590 := ar.F64(sequence_12)
+		row_587 = row_587[:len(r_590)]
+		row_589 = row_589[:len(r_590)]
+		for i_591 := range r_590 {
+			r_590[i_591] = (row_587[i_591] * row_589[i_591])
+		}
+		n_593 := int(max(x_588, 0)) + 1
+		var st_594 []float64
+		var st_595 int
+		var st_596 []float64
+		var st_597 int
+		var st_598 int
+		st_594, st_595, st_596, st_597, st_598 = r_590, sequence_12, row_585, d_24, d_25
+		var a_599 []float64
+		var d_600 int = 0
+		var rs_601 int = 0
+		var a_602 []float64
+		var d_603 int = 0
+		var d_604 int = 0
+		var rs_605 int = 0
+		for i_606 := 0; i_606 < n_593; i_606++ {
+			mark_607 := ar.mark()
+			if i_606 > 0 {
+				k_608 := int64(i_606 - 1)
+				x_609 := int64(2) * k_608
+				if x_609 < 0 || x_609 >= int64(mainparams_2) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_609, mainparams_2))
+				}
+				row_610 := mainparams_1[int(x_609)*mainparams_3 : (int(x_609)+1)*mainparams_3]
+				x_611 := int64(2) * k_608
+				x_612 := x_611 + int64(1)
+				if x_612 < 0 || x_612 >= int64(mainparams_2) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_612, mainparams_2))
+				}
+				row_613 := mainparams_1[int(x_612)*mainparams_3 : (int(x_612)+1)*mainparams_3]
+				x_614 := int64(2) * k_608
+				x_615 := x_614 + int64(1)
+				if x_615 < 0 || x_615 >= int64(st_597) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_615, st_597))
+				}
+				row_616 := st_596[int(x_615)*st_598 : (int(x_615)+1)*st_598]
+				if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+				}
+				n_617 := int(n_15) - int(int64(0))
+				s_618 := row_610[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_617 != st_595 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_595})+" and "+runtime.ShapeString([]int{n_617}))
+				}
+				if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+				}
+				n_619 := int(n_15) - int(int64(0))
+				s_620 := row_613[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_619 != st_595 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_595})+" and "+runtime.ShapeString([]int{n_619}))
+				}
+				if st_595 != st_598 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_598})+" and "+runtime.ShapeString([]int{st_595}))
+				}
+				x_621 := int64(2) * k_608
+				if x_621 < 0 || x_621 >= int64(st_597) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_621, st_597))
+				}
+				row_622 := st_596[int(x_621)*st_598 : (int(x_621)+1)*st_598]
+				x_623 := int64(2) * n_15
+				if n_15 < 0 || x_623 < n_15 || x_623 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_623, mainparams_3))
+				}
+				n_624 := int(x_623) - int(n_15)
+				s_625 := row_610[int(n_15)*1 : int(x_623)*1 : int(x_623)*1]
+				if n_624 != st_598 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_598})+" and "+runtime.ShapeString([]int{n_624}))
+				}
+				x_626 := int64(2) * n_15
+				if n_15 < 0 || x_626 < n_15 || x_626 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_626, mainparams_3))
+				}
+				n_627 := int(x_626) - int(n_15)
+				s_628 := row_613[int(n_15)*1 : int(x_626)*1 : int(x_626)*1]
+				if n_627 != st_598 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_598})+" and "+runtime.ShapeString([]int{n_627}))
+				}
+				x_629 := int64(2) * k_608
+				if x_629 < 0 || x_629 >= int64(st_597) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:90:35", runtime.CheckIndex(x_629, st_597))
+				}
+				row_630 := st_596[int(x_629)*st_598 : (int(x_629)+1)*st_598]
+				x_631 := int64(3) * n_15
+				x_632 := int64(4) * n_15
+				if x_631 < 0 || x_632 < x_631 || x_632 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_631, x_632, mainparams_3))
+				}
+				n_633 := int(x_632) - int(x_631)
+				s_634 := row_610[int(x_631)*1 : int(x_632)*1 : int(x_632)*1]
+				if n_633 != st_598 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_598})+" and "+runtime.ShapeString([]int{n_633}))
+				}
+				x_635 := int64(3) * n_15
+				x_636 := int64(4) * n_15
+				if x_635 < 0 || x_636 < x_635 || x_636 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_635, x_636, mainparams_3))
+				}
+				n_637 := int(x_636) - int(x_635)
+				s_638 := row_613[int(x_635)*1 : int(x_636)*1 : int(x_636)*1]
+				if n_637 != st_598 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_598})+" and "+runtime.ShapeString([]int{n_637}))
+				}
+				r_639 := ar.F64(st_598)
+				row_616 = row_616[:len(r_639)]
+				st_594 = st_594[:len(r_639)]
+				s_618 = s_618[:len(r_639)]
+				s_620 = s_620[:len(r_639)]
+				row_622 = row_622[:len(r_639)]
+				s_625 = s_625[:len(r_639)]
+				s_628 = s_628[:len(r_639)]
+				row_630 = row_630[:len(r_639)]
+				s_634 = s_634[:len(r_639)]
+				s_638 = s_638[:len(r_639)]
+				for i_640 := range r_639 {
+					r_639[i_640] = ((row_616[i_640] * (runtime.Sigmoid(((st_594[i_640] * s_618[i_640]) + s_620[i_640])))) + ((runtime.Sigmoid(((row_622[i_640] * s_625[i_640]) + s_628[i_640]))) * (math.Tanh(((row_630[i_640] * s_634[i_640]) + s_638[i_640])))))
+				}
+				x_642 := int64(2) * n_15
+				x_643 := int64(3) * n_15
+				if x_642 < 0 || x_643 < x_642 || x_643 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_642, x_643, mainparams_3))
+				}
+				n_644 := int(x_643) - int(x_642)
+				s_645 := row_610[int(x_642)*1 : int(x_643)*1 : int(x_643)*1]
+				if n_644 != st_595 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_595})+" and "+runtime.ShapeString([]int{n_644}))
+				}
+				x_646 := int64(2) * n_15
+				x_647 := int64(3) * n_15
+				if x_646 < 0 || x_647 < x_646 || x_647 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_646, x_647, mainparams_3))
+				}
+				n_648 := int(x_647) - int(x_646)
+				s_649 := row_613[int(x_646)*1 : int(x_647)*1 : int(x_647)*1]
+				if n_648 != st_595 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_595})+" and "+runtime.ShapeString([]int{n_648}))
+				}
+				if st_598 != st_595 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_595})+" and "+runtime.ShapeString([]int{st_598}))
+				}
+				r_650 := ar.F64(st_595)
+				st_594 = st_594[:len(r_650)]
+				s_645 = s_645[:len(r_650)]
+				s_649 = s_649[:len(r_650)]
+				r_639 = r_639[:len(r_650)]
+				for i_651 := range r_650 {
+					r_650[i_651] = ((runtime.Sigmoid(((st_594[i_651] * s_645[i_651]) + s_649[i_651]))) * (math.Tanh(r_639[i_651])))
+				}
+				x_653 := int64(2) * k_608
+				if x_653 < 0 || x_653 >= int64(st_597) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_653, st_597))
+				}
+				if st_595 != st_598 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_595})+"; elements have shape "+runtime.ShapeString([]int{st_598}))
+				}
+				c_654 := ar.F64(len(st_596))
+				copy(c_654, st_596)
+				copy(c_654[int(x_653)*st_598:(int(x_653)+1)*st_598], r_650)
+				x_655 := int64(2) * k_608
+				x_656 := x_655 + int64(1)
+				if x_656 < 0 || x_656 >= int64(st_597) {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_656, st_597))
+				}
+				if st_598 != st_598 {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:19", "update: value has shape "+runtime.ShapeString([]int{st_598})+"; elements have shape "+runtime.ShapeString([]int{st_598}))
+				}
+				copy(c_654[int(x_656)*st_598:(int(x_656)+1)*st_598], r_639)
+				st_594, st_596 = r_650, c_654
+			}
+			if i_606 == 0 {
+				d_600 = st_595
+				rs_601 = d_600
+				tot_657, err_658 := runtime.MulSize(n_593, rs_601)
+				if err_658 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_658)
+				}
+				a_599 = ar.F64(tot_657)
+			} else if st_595 != d_600 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_606)+" has shape "+runtime.ShapeString([]int{st_595})+", element 0 has shape "+runtime.ShapeString([]int{d_600}))
+			}
+			copy(a_599[i_606*rs_601:(i_606+1)*rs_601], st_594)
+			if i_606 == 0 {
+				d_603, d_604 = st_597, st_598
+				rs_605 = d_603 * d_604
+				tot_659, err_660 := runtime.MulSize(n_593, rs_605)
+				if err_660 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_660)
+				}
+				a_602 = ar.F64(tot_659)
+			} else if st_597 != d_603 || st_598 != d_604 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_606)+" has shape "+runtime.ShapeString([]int{st_597, st_598})+", element 0 has shape "+runtime.ShapeString([]int{d_603, d_604}))
+			}
+			copy(a_602[i_606*rs_605:(i_606+1)*rs_605], st_596)
+			_ = mark_607
+		}
+		x_661 := max(x_588, int64(0))
+		if x_661 < 0 || x_661 >= int64(n_593) {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_661, n_593))
+		}
+		row_662 := a_599[int(x_661)*d_600 : (int(x_661)+1)*d_600]
+		rs_663 := d_603 * d_604
+		row_664 := a_602[int(x_661)*rs_663 : (int(x_661)+1)*rs_663]
+		if int64(1) < 0 || int64(1) >= int64(extraparams_5) {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
+		}
+		row_665 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
+		if extraparams_6 != d_600 {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{d_600})+" and "+runtime.ShapeString([]int{extraparams_6}))
+		}
+		if int64(2) < 0 || int64(2) >= int64(extraparams_5) {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
+		}
+		row_666 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
+		if extraparams_6 != d_600 {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{d_600})+" and "+runtime.ShapeString([]int{extraparams_6}))
+		}
+		r_667 := ar.F64(d_600)
+		row_662 = row_662[:len(r_667)]
+		row_665 = row_665[:len(r_667)]
+		row_666 = row_666[:len(r_667)]
+		for i_668 := range r_667 {
+			r_667[i_668] = ((row_662[i_668] * row_665[i_668]) + row_666[i_668])
+		}
+		r_670 := ar.F64(d_600)
+		r_667 = r_667[:len(r_670)]
+		for i_671 := range r_670 {
+			r_670[i_671] = (math.Exp(r_667[i_671]))
+		}
+		x_673 := x_583 + int64(1)
+		if x_673 < 0 || x_673 >= int64(sequence_11) {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_673, sequence_11))
+		}
+		row_674 := sequence_10[int(x_673)*sequence_12 : (int(x_673)+1)*sequence_12]
+		z_675 := ar.F64(len(row_664))
+		if d_603 != rev_172 || d_604 != rev_173 {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{d_603, d_604})+" and "+runtime.ShapeString([]int{rev_172, rev_173})+" differ")
+		}
+		rev_171 = rev_171[:len(z_675)]
+		for i_676 := range z_675 {
+			z_675[i_676] += rev_171[i_676]
+		}
+		r_677 := ar.F64(sequence_12)
+		row_674 = row_674[:len(r_677)]
+		for i_678 := range r_677 {
+			r_677[i_678] = (row_674[i_678] * rev_174)
+		}
+		z_680 := ar.F64(len(r_667))
+		if d_600 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{d_600})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
+		}
+		r_677 = r_677[:len(z_680)]
+		for i_681 := range z_680 {
+			z_680[i_681] += r_677[i_681]
+		}
+		s_682 := runtime.Sum(r_670)
+		x_683 := s_682 + 2.0
+		x_684 := 1.0 / x_683
+		s_685 := runtime.Sum(r_677)
+		x_686 := -s_685
+		x_687 := x_684 * x_686
+		r_670 = r_670[:len(z_680)]
+		for i_689 := range z_680 {
+			z_680[i_689] += (r_670[i_689] * x_687)
+		}
+		if int64(2) < 0 || int64(2) >= int64(rev_176) {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(2), rev_176))
+		}
+		if rev_177 != d_600 {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_177})+" and "+runtime.ShapeString([]int{d_600})+" differ")
+		}
+		row_691 := rev_175[int64(2)*int64(rev_177) : (int64(2)+1)*int64(rev_177)]
+		for j_692 := range row_691 {
+			row_691[j_692] += z_680[j_692]
+		}
+		if int64(1) < 0 || int64(1) >= int64(rev_176) {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(1), rev_176))
+		}
+		if rev_177 != d_600 {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_177})+" and "+runtime.ShapeString([]int{d_600})+" differ")
+		}
+		row_693 := rev_175[int64(1)*int64(rev_177) : (int64(1)+1)*int64(rev_177)]
+		row_662 = row_662[:len(row_693)]
+		z_680 = z_680[:len(row_693)]
+		for i_694 := range row_693 {
+			row_693[i_694] += (row_662[i_694] * z_680[i_694])
+		}
+		z_696 := ar.F64(len(row_664))
+		z_675 = z_675[:len(z_696)]
+		for i_697 := range z_696 {
+			z_696[i_697] += z_675[i_697]
+		}
+		z_698 := ar.F64(len(row_662))
+		if d_600 != extraparams_6 {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{extraparams_6})+" and "+runtime.ShapeString([]int{d_600}))
+		}
+		if d_600 != extraparams_6 {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{d_600})+" and "+runtime.ShapeString([]int{extraparams_6})+" differ")
+		}
+		row_665 = row_665[:len(z_698)]
+		z_680 = z_680[:len(z_698)]
+		for i_700 := range z_698 {
+			z_698[i_700] += (row_665[i_700] * z_680[i_700])
+		}
+		var rev_702 []float64
+		var rev_703 int
+		var rev_704 []float64
+		var rev_705 int
+		var rev_706 int
+		var rev_707 []float64
+		var rev_708 int
+		var rev_709 int
+		rev_702, rev_703, rev_704, rev_705, rev_706, rev_707, rev_708, rev_709 = z_698, d_600, z_696, d_603, d_604, rev_178, rev_179, rev_180
+		for t_842 := int64(0); t_842 < x_661; t_842++ {
+			mark_843 := ar.mark()
+			x_844 := x_661 - t_842
+			x_845 := x_844 - int64(1)
+			if x_845 < 0 || x_845 >= int64(n_593) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_845, n_593))
+			}
+			row_846 := a_599[int(x_845)*d_600 : (int(x_845)+1)*d_600]
+			rs_847 := d_603 * d_604
+			row_848 := a_602[int(x_845)*rs_847 : (int(x_845)+1)*rs_847]
+			x_849 := int64(2) * x_845
+			if x_849 < 0 || x_849 >= int64(mainparams_2) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_849, mainparams_2))
+			}
+			row_850 := mainparams_1[int(x_849)*mainparams_3 : (int(x_849)+1)*mainparams_3]
+			x_851 := x_849 + int64(1)
+			if x_851 < 0 || x_851 >= int64(mainparams_2) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_851, mainparams_2))
+			}
+			row_852 := mainparams_1[int(x_851)*mainparams_3 : (int(x_851)+1)*mainparams_3]
+			if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+			}
+			n_853 := int(n_15) - int(int64(0))
+			s_854 := row_850[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+			if int64(0) < 0 || n_15 < int64(0) || n_15 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+			}
+			n_855 := int(n_15) - int(int64(0))
+			s_856 := row_852[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+			if n_853 != d_600 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{d_600})+" and "+runtime.ShapeString([]int{n_853}))
+			}
+			if n_855 != d_600 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{d_600})+" and "+runtime.ShapeString([]int{n_855}))
+			}
+			r_857 := ar.F64(d_600)
+			row_846 = row_846[:len(r_857)]
+			s_854 = s_854[:len(r_857)]
+			s_856 = s_856[:len(r_857)]
+			for i_858 := range r_857 {
+				r_857[i_858] = (runtime.Sigmoid(((row_846[i_858] * s_854[i_858]) + s_856[i_858])))
+			}
+			if x_849 < 0 || x_849 >= int64(d_603) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_849, d_603))
+			}
+			row_860 := row_848[int(x_849)*d_604 : (int(x_849)+1)*d_604]
+			x_861 := int64(2) * n_15
+			if n_15 < 0 || x_861 < n_15 || x_861 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_861, mainparams_3))
+			}
+			n_862 := int(x_861) - int(n_15)
+			s_863 := row_850[int(n_15)*1 : int(x_861)*1 : int(x_861)*1]
+			if n_15 < 0 || x_861 < n_15 || x_861 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_861, mainparams_3))
+			}
+			n_864 := int(x_861) - int(n_15)
+			s_865 := row_852[int(n_15)*1 : int(x_861)*1 : int(x_861)*1]
+			if n_862 != d_604 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{d_604})+" and "+runtime.ShapeString([]int{n_862}))
+			}
+			if n_864 != d_604 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{d_604})+" and "+runtime.ShapeString([]int{n_864}))
+			}
+			r_866 := ar.F64(d_604)
+			row_860 = row_860[:len(r_866)]
+			s_863 = s_863[:len(r_866)]
+			s_865 = s_865[:len(r_866)]
+			for i_867 := range r_866 {
+				r_866[i_867] = (runtime.Sigmoid(((row_860[i_867] * s_863[i_867]) + s_865[i_867])))
+			}
+			x_869 := int64(3) * n_15
+			if x_861 < 0 || x_869 < x_861 || x_869 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_861, x_869, mainparams_3))
+			}
+			n_870 := int(x_869) - int(x_861)
+			s_871 := row_850[int(x_861)*1 : int(x_869)*1 : int(x_869)*1]
+			if x_861 < 0 || x_869 < x_861 || x_869 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_861, x_869, mainparams_3))
+			}
+			n_872 := int(x_869) - int(x_861)
+			s_873 := row_852[int(x_861)*1 : int(x_869)*1 : int(x_869)*1]
+			if n_870 != d_600 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{d_600})+" and "+runtime.ShapeString([]int{n_870}))
+			}
+			if n_872 != d_600 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{d_600})+" and "+runtime.ShapeString([]int{n_872}))
+			}
+			r_874 := ar.F64(d_600)
+			row_846 = row_846[:len(r_874)]
+			s_871 = s_871[:len(r_874)]
+			s_873 = s_873[:len(r_874)]
+			for i_875 := range r_874 {
+				r_874[i_875] = (runtime.Sigmoid(((row_846[i_875] * s_871[i_875]) + s_873[i_875])))
+			}
+			x_877 := int64(4) * n_15
+			if x_869 < 0 || x_877 < x_869 || x_877 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_869, x_877, mainparams_3))
+			}
+			n_878 := int(x_877) - int(x_869)
+			s_879 := row_850[int(x_869)*1 : int(x_877)*1 : int(x_877)*1]
+			if x_869 < 0 || x_877 < x_869 || x_877 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_869, x_877, mainparams_3))
+			}
+			n_880 := int(x_877) - int(x_869)
+			s_881 := row_852[int(x_869)*1 : int(x_877)*1 : int(x_877)*1]
+			if n_878 != d_604 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{d_604})+" and "+runtime.ShapeString([]int{n_878}))
+			}
+			if n_880 != d_604 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{d_604})+" and "+runtime.ShapeString([]int{n_880}))
+			}
+			r_882 := ar.F64(d_604)
+			row_860 = row_860[:len(r_882)]
+			s_879 = s_879[:len(r_882)]
+			s_881 = s_881[:len(r_882)]
+			for i_883 := range r_882 {
+				r_882[i_883] = (math.Tanh(((row_860[i_883] * s_879[i_883]) + s_881[i_883])))
+			}
+			if x_851 < 0 || x_851 >= int64(d_603) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_851, d_603))
+			}
+			row_885 := row_848[int(x_851)*d_604 : (int(x_851)+1)*d_604]
+			if d_600 != d_604 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{d_604})+" and "+runtime.ShapeString([]int{d_600}))
+			}
+			r_886 := ar.F64(d_604)
+			row_885 = row_885[:len(r_886)]
+			r_857 = r_857[:len(r_886)]
+			r_866 = r_866[:len(r_886)]
+			r_882 = r_882[:len(r_886)]
+			for i_887 := range r_886 {
+				r_886[i_887] = ((row_885[i_887] * r_857[i_887]) + (r_866[i_887] * r_882[i_887]))
+			}
+			r_889 := ar.F64(d_604)
+			r_886 = r_886[:len(r_889)]
+			for i_890 := range r_889 {
+				r_889[i_890] = (math.Tanh(r_886[i_890]))
+			}
+			if d_604 != d_600 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{d_600})+" and "+runtime.ShapeString([]int{d_604}))
+			}
+			r_892 := ar.F64(d_600)
+			r_874 = r_874[:len(r_892)]
+			r_889 = r_889[:len(r_892)]
+			for i_893 := range r_892 {
+				r_892[i_893] = (r_874[i_893] * r_889[i_893])
+			}
+			if x_849 < 0 || x_849 >= int64(d_603) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_849, d_603))
+			}
+			if d_600 != d_604 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{d_600})+"; elements have shape "+runtime.ShapeString([]int{d_604}))
+			}
+			c_895 := ar.F64(len(row_848))
+			copy(c_895, row_848)
+			copy(c_895[int(x_849)*d_604:(int(x_849)+1)*d_604], r_892)
+			if x_851 < 0 || x_851 >= int64(d_603) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_851, d_603))
+			}
+			if d_604 != d_604 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:19", "update: value has shape "+runtime.ShapeString([]int{d_604})+"; elements have shape "+runtime.ShapeString([]int{d_604}))
+			}
+			copy(c_895[int(x_851)*d_604:(int(x_851)+1)*d_604], r_886)
+			z_896 := ar.F64(len(r_892))
+			if d_600 != rev_703 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{d_600})+" and "+runtime.ShapeString([]int{rev_703})+" differ")
+			}
+			rev_702 = rev_702[:len(z_896)]
+			for i_897 := range z_896 {
+				z_896[i_897] += rev_702[i_897]
+			}
+			z_898 := ar.F64(len(r_886))
+			if x_851 < 0 || x_851 >= int64(rev_705) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_851, rev_705))
+			}
+			if d_604 != rev_706 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "update: value has shape "+runtime.ShapeString([]int{d_604})+"; elements have shape "+runtime.ShapeString([]int{rev_706}))
+			}
+			c_899 := ar.F64(len(rev_704))
+			copy(c_899, rev_704)
+			copy(c_899[int(x_851)*rev_706:(int(x_851)+1)*rev_706], z_898)
+			z_900 := ar.F64(len(r_886))
+			if x_851 < 0 || x_851 >= int64(rev_705) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_851, rev_705))
+			}
+			row_901 := rev_704[int(x_851)*rev_706 : (int(x_851)+1)*rev_706]
+			if d_604 != rev_706 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{d_604})+" and "+runtime.ShapeString([]int{rev_706})+" differ")
+			}
+			row_901 = row_901[:len(z_900)]
+			for i_902 := range z_900 {
+				z_900[i_902] += row_901[i_902]
+			}
+			z_903 := ar.F64(len(row_848))
+			z_904 := ar.F64(len(r_892))
+			if x_849 < 0 || x_849 >= int64(rev_705) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_849, rev_705))
+			}
+			if d_600 != rev_706 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "update: value has shape "+runtime.ShapeString([]int{d_600})+"; elements have shape "+runtime.ShapeString([]int{rev_706}))
+			}
+			c_905 := ar.F64(len(c_899))
+			copy(c_905, c_899)
+			copy(c_905[int(x_849)*rev_706:(int(x_849)+1)*rev_706], z_904)
+			if d_603 != rev_705 || d_604 != rev_706 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{d_603, d_604})+" and "+runtime.ShapeString([]int{rev_705, rev_706})+" differ")
+			}
+			c_905 = c_905[:len(z_903)]
+			for i_906 := range z_903 {
+				z_903[i_906] += c_905[i_906]
+			}
+			if x_849 < 0 || x_849 >= int64(rev_705) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_849, rev_705))
+			}
+			row_907 := c_899[int(x_849)*rev_706 : (int(x_849)+1)*rev_706]
+			if d_600 != rev_706 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{d_600})+" and "+runtime.ShapeString([]int{rev_706})+" differ")
+			}
+			row_907 = row_907[:len(z_896)]
+			for i_908 := range z_896 {
+				z_896[i_908] += row_907[i_908]
+			}
+			if d_600 != d_604 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{d_604})+" and "+runtime.ShapeString([]int{d_600}))
+			}
+			r_889 = r_889[:len(z_900)]
+			r_874 = r_874[:len(z_900)]
+			z_896 = z_896[:len(z_900)]
+			for i_910 := range z_900 {
+				z_900[i_910] += ((1.0 - (r_889[i_910] * r_889[i_910])) * (r_874[i_910] * z_896[i_910]))
+			}
+			if d_604 != d_600 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{d_600})+" and "+runtime.ShapeString([]int{d_604}))
+			}
+			if x_851 < 0 || x_851 >= int64(d_603) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_851, d_603))
+			}
+			if d_604 != d_600 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_604})+" and "+runtime.ShapeString([]int{d_600})+" differ")
+			}
+			row_912 := z_903[x_851*int64(d_604) : (x_851+1)*int64(d_604)]
+			r_857 = r_857[:len(row_912)]
+			z_900 = z_900[:len(row_912)]
+			for i_913 := range row_912 {
+				row_912[i_913] += (r_857[i_913] * z_900[i_913])
+			}
+			r_915 := ar.F64(d_604)
+			r_882 = r_882[:len(r_915)]
+			r_866 = r_866[:len(r_915)]
+			z_900 = z_900[:len(r_915)]
+			for i_916 := range r_915 {
+				r_915[i_916] = ((1.0 - (r_882[i_916] * r_882[i_916])) * (r_866[i_916] * z_900[i_916]))
+			}
+			z_918 := ar.F64(len(s_881))
+			if n_880 != d_604 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{n_880})+" and "+runtime.ShapeString([]int{d_604})+" differ")
+			}
+			r_915 = r_915[:len(z_918)]
+			for i_919 := range z_918 {
+				z_918[i_919] += r_915[i_919]
+			}
+			if x_869 < 0 || x_869+int64(n_880) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_869, x_869+int64(n_880), mainparams_3))
+			}
+			p_920 := ar.F64(len(row_852))
+			copy(p_920[int(x_869)*1:], z_918)
+			r_921 := ar.F64(d_604)
+			row_860 = row_860[:len(r_921)]
+			r_915 = r_915[:len(r_921)]
+			for i_922 := range r_921 {
+				r_921[i_922] = (row_860[i_922] * r_915[i_922])
+			}
+			if x_869 < 0 || x_869+int64(d_604) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_869, x_869+int64(d_604), mainparams_3))
+			}
+			p_924 := ar.F64(len(row_850))
+			copy(p_924[int(x_869)*1:], r_921)
+			if d_604 != n_878 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_878})+" and "+runtime.ShapeString([]int{d_604}))
+			}
+			if x_849 < 0 || x_849 >= int64(d_603) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_849, d_603))
+			}
+			if d_604 != n_878 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_604})+" and "+runtime.ShapeString([]int{n_878})+" differ")
+			}
+			row_925 := z_903[x_849*int64(d_604) : (x_849+1)*int64(d_604)]
+			s_879 = s_879[:len(row_925)]
+			r_915 = r_915[:len(row_925)]
+			for i_926 := range row_925 {
+				row_925[i_926] += (s_879[i_926] * r_915[i_926])
+			}
+			if d_600 != d_604 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{d_604})+" and "+runtime.ShapeString([]int{d_600}))
+			}
+			if d_604 != d_600 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{d_600})+" and "+runtime.ShapeString([]int{d_604}))
+			}
+			r_928 := ar.F64(d_600)
+			r_874 = r_874[:len(r_928)]
+			r_889 = r_889[:len(r_928)]
+			z_896 = z_896[:len(r_928)]
+			for i_929 := range r_928 {
+				r_928[i_929] = ((r_874[i_929] * (1.0 - r_874[i_929])) * (r_889[i_929] * z_896[i_929]))
+			}
+			z_931 := ar.F64(len(s_873))
+			if n_872 != d_600 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{n_872})+" and "+runtime.ShapeString([]int{d_600})+" differ")
+			}
+			r_928 = r_928[:len(z_931)]
+			for i_932 := range z_931 {
+				z_931[i_932] += r_928[i_932]
+			}
+			if x_861 < 0 || x_861+int64(n_872) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_861, x_861+int64(n_872), mainparams_3))
+			}
+			region_933 := p_920[int(x_861)*1 : (int(x_861)+n_872)*1]
+			z_931 = z_931[:len(region_933)]
+			for i_934 := range region_933 {
+				region_933[i_934] += z_931[i_934]
+			}
+			if d_600 != n_870 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_870})+" and "+runtime.ShapeString([]int{d_600}))
+			}
+			r_935 := ar.F64(n_870)
+			s_871 = s_871[:len(r_935)]
+			r_928 = r_928[:len(r_935)]
+			for i_936 := range r_935 {
+				r_935[i_936] = (s_871[i_936] * r_928[i_936])
+			}
+			if x_861 < 0 || x_861+int64(d_600) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_861, x_861+int64(d_600), mainparams_3))
+			}
+			region_938 := p_924[int(x_861)*1 : (int(x_861)+d_600)*1]
+			row_846 = row_846[:len(region_938)]
+			r_928 = r_928[:len(region_938)]
+			for i_939 := range region_938 {
+				region_938[i_939] += (row_846[i_939] * r_928[i_939])
+			}
+			r_941 := ar.F64(d_604)
+			r_866 = r_866[:len(r_941)]
+			r_882 = r_882[:len(r_941)]
+			z_900 = z_900[:len(r_941)]
+			for i_942 := range r_941 {
+				r_941[i_942] = ((r_866[i_942] * (1.0 - r_866[i_942])) * (r_882[i_942] * z_900[i_942]))
+			}
+			z_944 := ar.F64(len(s_865))
+			if n_864 != d_604 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{n_864})+" and "+runtime.ShapeString([]int{d_604})+" differ")
+			}
+			r_941 = r_941[:len(z_944)]
+			for i_945 := range z_944 {
+				z_944[i_945] += r_941[i_945]
+			}
+			if n_15 < 0 || n_15+int64(n_864) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(n_864), mainparams_3))
+			}
+			region_946 := p_920[int(n_15)*1 : (int(n_15)+n_864)*1]
+			z_944 = z_944[:len(region_946)]
+			for i_947 := range region_946 {
+				region_946[i_947] += z_944[i_947]
+			}
+			if n_15 < 0 || n_15+int64(d_604) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(d_604), mainparams_3))
+			}
+			region_948 := p_924[int(n_15)*1 : (int(n_15)+d_604)*1]
+			row_860 = row_860[:len(region_948)]
+			r_941 = r_941[:len(region_948)]
+			for i_949 := range region_948 {
+				region_948[i_949] += (row_860[i_949] * r_941[i_949])
+			}
+			if d_604 != n_862 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_862})+" and "+runtime.ShapeString([]int{d_604}))
+			}
+			if x_849 < 0 || x_849 >= int64(d_603) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_849, d_603))
+			}
+			if d_604 != n_862 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_604})+" and "+runtime.ShapeString([]int{n_862})+" differ")
+			}
+			row_951 := z_903[x_849*int64(d_604) : (x_849+1)*int64(d_604)]
+			s_863 = s_863[:len(row_951)]
+			r_941 = r_941[:len(row_951)]
+			for i_952 := range row_951 {
+				row_951[i_952] += (s_863[i_952] * r_941[i_952])
+			}
+			if d_604 != d_600 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{d_600})+" and "+runtime.ShapeString([]int{d_604}))
+			}
+			r_954 := ar.F64(d_600)
+			r_857 = r_857[:len(r_954)]
+			row_885 = row_885[:len(r_954)]
+			z_900 = z_900[:len(r_954)]
+			for i_955 := range r_954 {
+				r_954[i_955] = ((r_857[i_955] * (1.0 - r_857[i_955])) * (row_885[i_955] * z_900[i_955]))
+			}
+			z_957 := ar.F64(len(s_856))
+			if n_855 != d_600 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{n_855})+" and "+runtime.ShapeString([]int{d_600})+" differ")
+			}
+			r_954 = r_954[:len(z_957)]
+			for i_958 := range z_957 {
+				z_957[i_958] += r_954[i_958]
+			}
+			if int64(0) < 0 || int64(0)+int64(n_855) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_855), mainparams_3))
+			}
+			region_959 := p_920[int(int64(0))*1 : (int(int64(0))+n_855)*1]
+			z_957 = z_957[:len(region_959)]
+			for i_960 := range region_959 {
+				region_959[i_960] += z_957[i_960]
+			}
+			if d_600 != n_853 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_853})+" and "+runtime.ShapeString([]int{d_600}))
+			}
+			if n_870 != n_853 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{n_870})+" and "+runtime.ShapeString([]int{n_853})+" differ")
+			}
+			s_854 = s_854[:len(r_935)]
+			r_954 = r_954[:len(r_935)]
+			for i_962 := range r_935 {
+				r_935[i_962] += (s_854[i_962] * r_954[i_962])
+			}
+			if int64(0) < 0 || int64(0)+int64(d_600) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_600), mainparams_3))
+			}
+			region_964 := p_924[int(int64(0))*1 : (int(int64(0))+d_600)*1]
+			row_846 = row_846[:len(region_964)]
+			r_954 = r_954[:len(region_964)]
+			for i_965 := range region_964 {
+				region_964[i_965] += (row_846[i_965] * r_954[i_965])
+			}
+			if x_851 < 0 || x_851 >= int64(rev_708) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_851, rev_708))
+			}
+			if rev_709 != mainparams_3 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_709})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
+			}
+			row_967 := rev_707[x_851*int64(rev_709) : (x_851+1)*int64(rev_709)]
+			for j_968 := range row_967 {
+				row_967[j_968] += p_920[j_968]
+			}
+			if x_849 < 0 || x_849 >= int64(rev_708) {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_849, rev_708))
+			}
+			if rev_709 != mainparams_3 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_709})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
+			}
+			row_969 := rev_707[x_849*int64(rev_709) : (x_849+1)*int64(rev_709)]
+			for j_970 := range row_969 {
+				row_969[j_970] += p_924[j_970]
+			}
+			z_971 := ar.F64(len(row_848))
+			z_903 = z_903[:len(z_971)]
+			for i_972 := range z_971 {
+				z_971[i_972] += z_903[i_972]
+			}
+			z_973 := ar.F64(len(row_846))
+			if d_600 != n_870 {
+				return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{d_600})+" and "+runtime.ShapeString([]int{n_870})+" differ")
+			}
+			r_935 = r_935[:len(z_973)]
+			for i_974 := range z_973 {
+				z_973[i_974] += r_935[i_974]
+			}
+			rev_702, rev_703, rev_704, rev_705, rev_706 = z_973, d_600, z_971, d_603, d_604
+			_ = mark_843
+		}
+		if rev_703 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{rev_703}))
+		}
+		if int64(0) < 0 || int64(0) >= int64(rev_176) {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(0), rev_176))
+		}
+		if rev_177 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_177})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
+		}
+		row_975 := rev_175[int64(0)*int64(rev_177) : (int64(0)+1)*int64(rev_177)]
+		row_587 = row_587[:len(row_975)]
+		rev_702 = rev_702[:len(row_975)]
+		for i_976 := range row_975 {
+			row_975[i_976] += (row_587[i_976] * rev_702[i_976])
+		}
+		z_978 := ar.F64(len(row_585))
+		if d_24 != rev_705 || d_25 != rev_706 {
+			return 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{d_24, d_25})+" and "+runtime.ShapeString([]int{rev_705, rev_706})+" differ")
+		}
+		rev_704 = rev_704[:len(z_978)]
+		for i_979 := range z_978 {
+			z_978[i_979] += rev_704[i_979]
+		}
+		rev_171, rev_172, rev_173 = z_978, d_24, d_25
+		_ = mark_581
+	}
+	x_980 := -x_162
+	x_981 := x_980 / x_164
+	z_982 := ar.F64(len(state_7))
+	z_983 := ar.F64(len(sequence_10))
+	return x_981, z_170, mainparams_2, mainparams_3, z_169, extraparams_5, extraparams_6, z_982, state_8, state_9, z_983, sequence_11, sequence_12, nil
+}
+
+// fn_lstmjacobian is def lstm_jacobian (models.nab:100:12).
+func fn_lstmjacobian(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mainparams_3 int, extraparams_4 []float64, extraparams_5 int, extraparams_6 int, state_7 []float64, state_8 int, state_9 int, sequence_10 []float64, sequence_11 int, sequence_12 int) ([]float64, int, int, []float64, int, int, error) {
+	size_13 := int64(mainparams_2)
+	if int64(state_8) != size_13 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:101:22", fmt.Sprintf("size mismatch: r is %d (main_params) but state has size %d", size_13, state_8))
+	}
+	size_14 := int64(mainparams_3)
+	_ = size_14
+	size_15 := int64(extraparams_6)
+	if int64(state_9) != size_15 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:101:25", fmt.Sprintf("size mismatch: b is %d (dimension 2 of extra_params) but dimension 2 of state has size %d", size_15, state_9))
+	}
+	if int64(sequence_12) != size_15 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:101:46", fmt.Sprintf("size mismatch: b is %d (dimension 2 of extra_params) but dimension 2 of sequence has size %d", size_15, sequence_12))
+	}
+	size_16 := int64(sequence_11)
+	_ = size_16
+	if extraparams_5 != 3 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:100:50", fmt.Sprintf("size mismatch: extra_params has size %d but its type [3][b]f64 says 3", extraparams_5))
+	}
+	mainparams_1 = mainparams_1[:mainparams_2*mainparams_3]
+	extraparams_4 = extraparams_4[:extraparams_5*extraparams_6]
+	state_7 = state_7[:state_8*state_9]
+	sequence_10 = sequence_10[:sequence_11*sequence_12]
+	r_17, r_18, r_19, r_20, r_21, r_22, r_23, r_24, r_25, r_26, r_27, r_28, r_29, err_30 := fn_lstmobjectivevjp1100(ar, mainparams_1, mainparams_2, mainparams_3, extraparams_4, extraparams_5, extraparams_6, state_7, state_8, state_9, sequence_10, sequence_11, sequence_12, 1.0)
+	_ = r_17
+	_ = r_24
+	_ = r_25
+	_ = r_26
+	_ = r_27
+	_ = r_28
+	_ = r_29
+	if err_30 != nil {
+		return nil, 0, 0, nil, 0, 0, nbFrame(err_30, "lstm_objective$vjp_1100", "models.nab:80:12", "models.nab:102:44")
+	}
+	return r_18, r_19, r_20, r_21, r_22, r_23, nil
+}
+
+// fn_cross is def cross (models.nab:122:5).
+func fn_cross(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, b_6 int) ([]float64, int, int, error) {
+	size_7 := int64(a_3)
+	if int64(b_6) != size_7 {
+		return nil, 0, 0, nbErrorf("models.nab:122:32", fmt.Sprintf("size mismatch: p is %d (dimension 2 of a) but dimension 2 of b has size %d", size_7, b_6))
+	}
+	if a_2 != 3 {
+		return nil, 0, 0, nbErrorf("models.nab:122:11", fmt.Sprintf("size mismatch: a has size %d but its type [3][p]f64 says 3", a_2))
+	}
+	if b_5 != 3 {
+		return nil, 0, 0, nbErrorf("models.nab:122:25", fmt.Sprintf("size mismatch: b has size %d but its type [3][p]f64 says 3", b_5))
+	}
+	a_1 = a_1[:a_2*a_3]
+	b_4 = b_4[:b_5*b_6]
+	if int64(1) < 0 || int64(1) >= int64(a_2) {
+		return nil, 0, 0, nbAt("models.nab:123:5", runtime.CheckIndex(int64(1), a_2))
+	}
+	row_8 := a_1[int(int64(1))*a_3 : (int(int64(1))+1)*a_3]
+	if int64(2) < 0 || int64(2) >= int64(b_5) {
+		return nil, 0, 0, nbAt("models.nab:123:12", runtime.CheckIndex(int64(2), b_5))
+	}
+	row_9 := b_4[int(int64(2))*b_6 : (int(int64(2))+1)*b_6]
+	if b_6 != a_3 {
+		return nil, 0, 0, nbErrorf("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
+	}
+	if int64(2) < 0 || int64(2) >= int64(a_2) {
+		return nil, 0, 0, nbAt("models.nab:123:19", runtime.CheckIndex(int64(2), a_2))
+	}
+	row_10 := a_1[int(int64(2))*a_3 : (int(int64(2))+1)*a_3]
+	if int64(1) < 0 || int64(1) >= int64(b_5) {
+		return nil, 0, 0, nbAt("models.nab:123:26", runtime.CheckIndex(int64(1), b_5))
+	}
+	row_11 := b_4[int(int64(1))*b_6 : (int(int64(1))+1)*b_6]
+	if b_6 != a_3 {
+		return nil, 0, 0, nbErrorf("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
+	}
+	r_12 := ar.F64(a_3)
+	row_8 = row_8[:len(r_12)]
+	row_9 = row_9[:len(r_12)]
+	row_10 = row_10[:len(r_12)]
+	row_11 = row_11[:len(r_12)]
+	for i_13 := range r_12 {
+		r_12[i_13] = ((row_8[i_13] * row_9[i_13]) - (row_10[i_13] * row_11[i_13]))
+	}
+	if int64(2) < 0 || int64(2) >= int64(a_2) {
+		return nil, 0, 0, nbAt("models.nab:123:32", runtime.CheckIndex(int64(2), a_2))
+	}
+	row_15 := a_1[int(int64(2))*a_3 : (int(int64(2))+1)*a_3]
+	if int64(0) < 0 || int64(0) >= int64(b_5) {
+		return nil, 0, 0, nbAt("models.nab:123:39", runtime.CheckIndex(int64(0), b_5))
+	}
+	row_16 := b_4[int(int64(0))*b_6 : (int(int64(0))+1)*b_6]
+	if b_6 != a_3 {
+		return nil, 0, 0, nbErrorf("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
+	}
+	if int64(0) < 0 || int64(0) >= int64(a_2) {
+		return nil, 0, 0, nbAt("models.nab:123:46", runtime.CheckIndex(int64(0), a_2))
+	}
+	row_17 := a_1[int(int64(0))*a_3 : (int(int64(0))+1)*a_3]
+	if int64(2) < 0 || int64(2) >= int64(b_5) {
+		return nil, 0, 0, nbAt("models.nab:123:53", runtime.CheckIndex(int64(2), b_5))
+	}
+	row_18 := b_4[int(int64(2))*b_6 : (int(int64(2))+1)*b_6]
+	if b_6 != a_3 {
+		return nil, 0, 0, nbErrorf("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
+	}
+	r_19 := ar.F64(a_3)
+	row_15 = row_15[:len(r_19)]
+	row_16 = row_16[:len(r_19)]
+	row_17 = row_17[:len(r_19)]
+	row_18 = row_18[:len(r_19)]
+	for i_20 := range r_19 {
+		r_19[i_20] = ((row_15[i_20] * row_16[i_20]) - (row_17[i_20] * row_18[i_20]))
+	}
+	if int64(0) < 0 || int64(0) >= int64(a_2) {
+		return nil, 0, 0, nbAt("models.nab:123:59", runtime.CheckIndex(int64(0), a_2))
+	}
+	row_22 := a_1[int(int64(0))*a_3 : (int(int64(0))+1)*a_3]
+	if int64(1) < 0 || int64(1) >= int64(b_5) {
+		return nil, 0, 0, nbAt("models.nab:123:66", runtime.CheckIndex(int64(1), b_5))
+	}
+	row_23 := b_4[int(int64(1))*b_6 : (int(int64(1))+1)*b_6]
+	if b_6 != a_3 {
+		return nil, 0, 0, nbErrorf("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
+	}
+	if int64(1) < 0 || int64(1) >= int64(a_2) {
+		return nil, 0, 0, nbAt("models.nab:123:73", runtime.CheckIndex(int64(1), a_2))
+	}
+	row_24 := a_1[int(int64(1))*a_3 : (int(int64(1))+1)*a_3]
+	if int64(0) < 0 || int64(0) >= int64(b_5) {
+		return nil, 0, 0, nbAt("models.nab:123:80", runtime.CheckIndex(int64(0), b_5))
+	}
+	row_25 := b_4[int(int64(0))*b_6 : (int(int64(0))+1)*b_6]
+	if b_6 != a_3 {
+		return nil, 0, 0, nbErrorf("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
+	}
+	r_26 := ar.F64(a_3)
+	row_22 = row_22[:len(r_26)]
+	row_23 = row_23[:len(r_26)]
+	row_24 = row_24[:len(r_26)]
+	row_25 = row_25[:len(r_26)]
+	for i_27 := range r_26 {
+		r_26[i_27] = ((row_22[i_27] * row_23[i_27]) - (row_24[i_27] * row_25[i_27]))
+	}
+	var a_29 []float64
+	var d_30 int = 0
+	var rs_31 int = 0
+	for i_32 := 0; i_32 < 3; i_32++ {
+		mark_33 := ar.mark()
+		var e_34 []float64
+		var e_35 int
+		switch i_32 {
+		case 0:
+			e_34, e_35 = r_12, a_3
+		case 1:
+			e_34, e_35 = r_19, a_3
+		case 2:
+			e_34, e_35 = r_26, a_3
+		}
+		if i_32 == 0 {
+			d_30 = e_35
+			rs_31 = d_30
+			tot_36, err_37 := runtime.MulSize(3, rs_31)
+			if err_37 != nil {
+				return nil, 0, 0, nbAt("models.nab:123:3", err_37)
+			}
+			a_29 = ar.F64(tot_36)
+		} else if e_35 != d_30 {
+			return nil, 0, 0, nbErrorf("models.nab:123:3", "array literal: element "+strconv.Itoa(i_32)+" has shape "+runtime.ShapeString([]int{e_35})+", element 0 has shape "+runtime.ShapeString([]int{d_30}))
+		}
+		copy(a_29[i_32*rs_31:(i_32+1)*rs_31], e_34)
+		if i_32 > 0 {
+			ar.release(mark_33)
+		}
+	}
+	return a_29, 3, d_30, nil
+}
+
+// fn_rotate is def rotate (models.nab:126:5).
+func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 int, x_6 int) ([]float64, int, int, error) {
+	size_7 := int64(r_3)
+	if int64(x_6) != size_7 {
+		return nil, 0, 0, nbErrorf("models.nab:126:33", fmt.Sprintf("size mismatch: p is %d (dimension 2 of r) but dimension 2 of x has size %d", size_7, x_6))
+	}
+	if r_2 != 3 {
+		return nil, 0, 0, nbErrorf("models.nab:126:12", fmt.Sprintf("size mismatch: r has size %d but its type [3][p]f64 says 3", r_2))
+	}
+	if x_5 != 3 {
+		return nil, 0, 0, nbErrorf("models.nab:126:26", fmt.Sprintf("size mismatch: x has size %d but its type [3][p]f64 says 3", x_5))
+	}
+	r_1 = r_1[:r_2*r_3]
+	x_4 = x_4[:x_5*x_6]
+	if int64(0) < 0 || int64(0) >= int64(r_2) {
+		return nil, 0, 0, nbAt("models.nab:127:18", runtime.CheckIndex(int64(0), r_2))
+	}
+	row_8 := r_1[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
+	if int64(1) < 0 || int64(1) >= int64(r_2) {
+		return nil, 0, 0, nbAt("models.nab:127:27", runtime.CheckIndex(int64(1), r_2))
+	}
+	row_9 := r_1[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
+	if int64(2) < 0 || int64(2) >= int64(r_2) {
+		return nil, 0, 0, nbAt("models.nab:127:36", runtime.CheckIndex(int64(2), r_2))
+	}
+	row_10 := r_1[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
+	r_11 := ar.F64(r_3)
+	row_8 = row_8[:len(r_11)]
+	row_9 = row_9[:len(r_11)]
+	row_10 = row_10[:len(r_11)]
+	for i_12 := range r_11 {
+		r_11[i_12] = (((row_8[i_12] * row_8[i_12]) + (row_9[i_12] * row_9[i_12])) + (row_10[i_12] * row_10[i_12]))
+	}
+	r_14 := ar.F64(r_3)
+	r_11 = r_11[:len(r_14)]
+	for i_15 := range r_14 {
+		r_14[i_15] = (runtime.Sign(r_11[i_15]))
+	}
+	r_17 := ar.F64(r_3)
+	r_11 = r_11[:len(r_17)]
+	r_14 = r_14[:len(r_17)]
+	for i_18 := range r_17 {
+		r_17[i_18] = (math.Sqrt((r_11[i_18] + (1.0 - r_14[i_18]))))
+	}
+	r_20 := ar.F64(r_3)
+	r_17 = r_17[:len(r_20)]
+	for i_21 := range r_20 {
+		r_20[i_21] = (math.Cos(r_17[i_21]))
+	}
+	r_23 := ar.F64(r_3)
+	r_17 = r_17[:len(r_23)]
+	for i_24 := range r_23 {
+		r_23[i_24] = (math.Sin(r_17[i_24]))
+	}
+	if int64(0) < 0 || int64(0) >= int64(r_2) {
+		return nil, 0, 0, nbAt("models.nab:132:16", runtime.CheckIndex(int64(0), r_2))
+	}
+	row_26 := r_1[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
+	r_27 := ar.F64(r_3)
+	row_26 = row_26[:len(r_27)]
+	r_17 = r_17[:len(r_27)]
+	for i_28 := range r_27 {
+		r_27[i_28] = (row_26[i_28] / r_17[i_28])
+	}
+	if int64(1) < 0 || int64(1) >= int64(r_2) {
+		return nil, 0, 0, nbAt("models.nab:132:30", runtime.CheckIndex(int64(1), r_2))
+	}
+	row_30 := r_1[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
+	r_31 := ar.F64(r_3)
+	row_30 = row_30[:len(r_31)]
+	r_17 = r_17[:len(r_31)]
+	for i_32 := range r_31 {
+		r_31[i_32] = (row_30[i_32] / r_17[i_32])
+	}
+	if int64(2) < 0 || int64(2) >= int64(r_2) {
+		return nil, 0, 0, nbAt("models.nab:132:44", runtime.CheckIndex(int64(2), r_2))
+	}
+	row_34 := r_1[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
+	r_35 := ar.F64(r_3)
+	row_34 = row_34[:len(r_35)]
+	r_17 = r_17[:len(r_35)]
+	for i_36 := range r_35 {
+		r_35[i_36] = (row_34[i_36] / r_17[i_36])
+	}
+	var a_38 []float64
+	var d_39 int = 0
+	var rs_40 int = 0
+	for i_41 := 0; i_41 < 3; i_41++ {
+		mark_42 := ar.mark()
+		var e_43 []float64
+		var e_44 int
+		switch i_41 {
+		case 0:
+			e_43, e_44 = r_27, r_3
+		case 1:
+			e_43, e_44 = r_31, r_3
+		case 2:
+			e_43, e_44 = r_35, r_3
+		}
+		if i_41 == 0 {
+			d_39 = e_44
+			rs_40 = d_39
+			tot_45, err_46 := runtime.MulSize(3, rs_40)
+			if err_46 != nil {
+				return nil, 0, 0, nbAt("models.nab:132:14", err_46)
+			}
+			a_38 = ar.F64(tot_45)
+		} else if e_44 != d_39 {
+			return nil, 0, 0, nbErrorf("models.nab:132:14", "array literal: element "+strconv.Itoa(i_41)+" has shape "+runtime.ShapeString([]int{e_44})+", element 0 has shape "+runtime.ShapeString([]int{d_39}))
+		}
+		copy(a_38[i_41*rs_40:(i_41+1)*rs_40], e_43)
+		if i_41 > 0 {
+			ar.release(mark_42)
+		}
+	}
+	r_47, r_48, r_49, err_50 := fn_cross(ar, a_38, 3, d_39, x_4, x_5, x_6)
+	if err_50 != nil {
+		return nil, 0, 0, nbFrame(err_50, "cross", "models.nab:122:5", "models.nab:133:12")
+	}
+	if int64(0) < 0 || int64(0) >= int64(3) {
+		return nil, 0, 0, nbAt("models.nab:134:18", runtime.CheckIndex(int64(0), 3))
+	}
+	row_51 := a_38[int(int64(0))*d_39 : (int(int64(0))+1)*d_39]
+	if int64(0) < 0 || int64(0) >= int64(x_5) {
+		return nil, 0, 0, nbAt("models.nab:134:25", runtime.CheckIndex(int64(0), x_5))
+	}
+	row_52 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	if x_6 != d_39 {
+		return nil, 0, 0, nbErrorf("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{d_39})+" and "+runtime.ShapeString([]int{x_6}))
+	}
+	if int64(1) < 0 || int64(1) >= int64(3) {
+		return nil, 0, 0, nbAt("models.nab:134:35", runtime.CheckIndex(int64(1), 3))
+	}
+	row_53 := a_38[int(int64(1))*d_39 : (int(int64(1))+1)*d_39]
+	if int64(1) < 0 || int64(1) >= int64(x_5) {
+		return nil, 0, 0, nbAt("models.nab:134:42", runtime.CheckIndex(int64(1), x_5))
+	}
+	row_54 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	if x_6 != d_39 {
+		return nil, 0, 0, nbErrorf("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{d_39})+" and "+runtime.ShapeString([]int{x_6}))
+	}
+	if int64(2) < 0 || int64(2) >= int64(3) {
+		return nil, 0, 0, nbAt("models.nab:134:52", runtime.CheckIndex(int64(2), 3))
+	}
+	row_55 := a_38[int(int64(2))*d_39 : (int(int64(2))+1)*d_39]
+	if int64(2) < 0 || int64(2) >= int64(x_5) {
+		return nil, 0, 0, nbAt("models.nab:134:59", runtime.CheckIndex(int64(2), x_5))
+	}
+	row_56 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	if x_6 != d_39 {
+		return nil, 0, 0, nbErrorf("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{d_39})+" and "+runtime.ShapeString([]int{x_6}))
+	}
+	if r_3 != d_39 {
+		return nil, 0, 0, nbErrorf("models.nab:134:64", "shape mismatch in '*': "+runtime.ShapeString([]int{d_39})+" and "+runtime.ShapeString([]int{r_3}))
+	}
+	r_57 := ar.F64(d_39)
+	row_51 = row_51[:len(r_57)]
+	row_52 = row_52[:len(r_57)]
+	row_53 = row_53[:len(r_57)]
+	row_54 = row_54[:len(r_57)]
+	row_55 = row_55[:len(r_57)]
+	row_56 = row_56[:len(r_57)]
+	r_20 = r_20[:len(r_57)]
+	for i_58 := range r_57 {
+		r_57[i_58] = ((((row_51[i_58] * row_52[i_58]) + (row_53[i_58] * row_54[i_58])) + (row_55[i_58] * row_56[i_58])) * (1.0 - r_20[i_58]))
+	}
+	n_60, err_61 := runtime.CheckSize(int64(3))
+	if err_61 != nil {
+		return nil, 0, 0, nbAt("models.nab:135:14", err_61)
+	}
+	var a_62 []float64
+	var d_63 int = 0
+	var rs_64 int = 0
+	for i_65 := 0; i_65 < n_60; i_65++ {
+		mark_66 := ar.mark()
+		i_67 := int64(i_65)
+		if i_67 < 0 || i_67 >= int64(x_5) {
+			return nil, 0, 0, nbAt("models.nab:135:16", runtime.CheckIndex(i_67, x_5))
+		}
+		row_68 := x_4[int(i_67)*x_6 : (int(i_67)+1)*x_6]
+		if r_3 != x_6 {
+			return nil, 0, 0, nbErrorf("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+		}
+		if i_67 < 0 || i_67 >= int64(r_48) {
+			return nil, 0, 0, nbAt("models.nab:135:31", runtime.CheckIndex(i_67, r_48))
+		}
+		row_69 := r_47[int(i_67)*r_49 : (int(i_67)+1)*r_49]
+		if r_3 != r_49 {
+			return nil, 0, 0, nbErrorf("models.nab:135:35", "shape mismatch in '*': "+runtime.ShapeString([]int{r_49})+" and "+runtime.ShapeString([]int{r_3}))
+		}
+		if r_49 != x_6 {
+			return nil, 0, 0, nbErrorf("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_49}))
+		}
+		if i_67 < 0 || i_67 >= int64(3) {
+			return nil, 0, 0, nbAt("models.nab:135:48", runtime.CheckIndex(i_67, 3))
+		}
+		row_70 := a_38[int(i_67)*d_39 : (int(i_67)+1)*d_39]
+		if d_39 != x_6 {
+			return nil, 0, 0, nbErrorf("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{d_39}))
+		}
+		if i_65 == 0 {
+			d_63 = x_6
+			rs_64 = d_63
+			tot_71, err_72 := runtime.MulSize(n_60, rs_64)
+			if err_72 != nil {
+				return nil, 0, 0, nbAt("models.nab:135:14", err_72)
+			}
+			a_62 = ar.F64(tot_71)
+		} else if x_6 != d_63 {
+			return nil, 0, 0, nbErrorf("models.nab:135:14", "build: element "+strconv.Itoa(i_65)+" has shape "+runtime.ShapeString([]int{x_6})+", element 0 has shape "+runtime.ShapeString([]int{d_63}))
+		}
+		row_73 := a_62[i_65*rs_64 : (i_65+1)*rs_64]
+		row_68 = row_68[:len(row_73)]
+		r_20 = r_20[:len(row_73)]
+		row_69 = row_69[:len(row_73)]
+		r_23 = r_23[:len(row_73)]
+		row_70 = row_70[:len(row_73)]
+		r_57 = r_57[:len(row_73)]
+		for i_74 := range row_73 {
+			row_73[i_74] = (((row_68[i_74] * r_20[i_74]) + (row_69[i_74] * r_23[i_74])) + (row_70[i_74] * r_57[i_74]))
+		}
+		if i_65 > 0 {
+			ar.release(mark_66)
+		}
+	}
+	r_76, r_77, r_78, err_79 := fn_cross(ar, r_1, r_2, r_3, x_4, x_5, x_6)
+	if err_79 != nil {
+		return nil, 0, 0, nbFrame(err_79, "cross", "models.nab:122:5", "models.nab:136:19")
+	}
+	if r_77 != x_5 || r_78 != x_6 {
+		return nil, 0, 0, nbErrorf("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_77, r_78}))
+	}
+	n_80 := x_5 * x_6
+	r_81 := ar.F64(n_80)
+	x_4 = x_4[:len(r_81)]
+	r_76 = r_76[:len(r_81)]
+	for i_82 := range r_81 {
+		r_81[i_82] = (x_4[i_82] + r_76[i_82])
+	}
+	n_84, err_85 := runtime.CheckSize(int64(3))
+	if err_85 != nil {
+		return nil, 0, 0, nbAt("models.nab:137:6", err_85)
+	}
+	var a_86 []float64
+	var d_87 int = 0
+	var rs_88 int = 0
+	for i_89 := 0; i_89 < n_84; i_89++ {
+		mark_90 := ar.mark()
+		i_91 := int64(i_89)
+		if i_91 < 0 || i_91 >= int64(n_60) {
+			return nil, 0, 0, nbAt("models.nab:137:20", runtime.CheckIndex(i_91, n_60))
+		}
+		row_92 := a_62[int(i_91)*d_63 : (int(i_91)+1)*d_63]
+		if d_63 != r_3 {
+			return nil, 0, 0, nbErrorf("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_63}))
+		}
+		if i_91 < 0 || i_91 >= int64(x_5) {
+			return nil, 0, 0, nbAt("models.nab:137:48", runtime.CheckIndex(i_91, x_5))
+		}
+		row_93 := r_81[int(i_91)*x_6 : (int(i_91)+1)*x_6]
+		if x_6 != r_3 {
+			return nil, 0, 0, nbErrorf("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+		}
+		if i_89 == 0 {
+			d_87 = r_3
+			rs_88 = d_87
+			tot_94, err_95 := runtime.MulSize(n_84, rs_88)
+			if err_95 != nil {
+				return nil, 0, 0, nbAt("models.nab:137:6", err_95)
+			}
+			a_86 = ar.F64(tot_94)
+		} else if r_3 != d_87 {
+			return nil, 0, 0, nbErrorf("models.nab:137:6", "build: element "+strconv.Itoa(i_89)+" has shape "+runtime.ShapeString([]int{r_3})+", element 0 has shape "+runtime.ShapeString([]int{d_87}))
+		}
+		row_96 := a_86[i_89*rs_88 : (i_89+1)*rs_88]
+		r_14 = r_14[:len(row_96)]
+		row_92 = row_92[:len(row_96)]
+		row_93 = row_93[:len(row_96)]
+		for i_97 := range row_96 {
+			row_96[i_97] = ((r_14[i_97] * row_92[i_97]) + ((1.0 - r_14[i_97]) * row_93[i_97]))
+		}
+		if i_89 > 0 {
+			ar.release(mark_90)
+		}
+	}
+	return a_86, n_84, d_87, nil
+}
+
+// fn_residuals is def residuals (models.nab:142:5).
+func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int) ([]float64, int, int, []float64, int, error) {
+	size_12 := int64(cam_3)
+	if int64(x_6) != size_12 {
+		return nil, 0, 0, nil, 0, nbErrorf("models.nab:142:39", fmt.Sprintf("size mismatch: p is %d (dimension 2 of cam) but dimension 2 of x has size %d", size_12, x_6))
+	}
+	if int64(w_8) != size_12 {
+		return nil, 0, 0, nil, 0, nbErrorf("models.nab:142:50", fmt.Sprintf("size mismatch: p is %d (dimension 2 of cam) but w has size %d", size_12, w_8))
+	}
+	if int64(feat_11) != size_12 {
+		return nil, 0, 0, nil, 0, nbErrorf("models.nab:142:67", fmt.Sprintf("size mismatch: p is %d (dimension 2 of cam) but dimension 2 of feat has size %d", size_12, feat_11))
+	}
+	if cam_2 != 11 {
+		return nil, 0, 0, nil, 0, nbErrorf("models.nab:142:15", fmt.Sprintf("size mismatch: cam has size %d but its type [11][p]f64 says 11", cam_2))
+	}
+	if x_5 != 3 {
+		return nil, 0, 0, nil, 0, nbErrorf("models.nab:142:32", fmt.Sprintf("size mismatch: x has size %d but its type [3][p]f64 says 3", x_5))
+	}
+	if feat_10 != 2 {
+		return nil, 0, 0, nil, 0, nbErrorf("models.nab:142:57", fmt.Sprintf("size mismatch: feat has size %d but its type [2][p]f64 says 2", feat_10))
+	}
+	cam_1 = cam_1[:cam_2*cam_3]
+	x_4 = x_4[:x_5*x_6]
+	w_7 = w_7[:w_8]
+	feat_9 = feat_9[:feat_10*feat_11]
+	if int64(0) < 0 || int64(3) < int64(0) || int64(3) > int64(cam_2) {
+		return nil, 0, 0, nil, 0, nbErrorf("models.nab:143:21", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), int64(3), cam_2))
+	}
+	n_13 := int(int64(3)) - int(int64(0))
+	s_14 := cam_1[int(int64(0))*cam_3 : int(int64(3))*cam_3 : int(int64(3))*cam_3]
+	if int64(3) < 0 || int64(6) < int64(3) || int64(6) > int64(cam_2) {
+		return nil, 0, 0, nil, 0, nbErrorf("models.nab:143:35", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(3), int64(6), cam_2))
+	}
+	n_15 := int(int64(6)) - int(int64(3))
+	s_16 := cam_1[int(int64(3))*cam_3 : int(int64(6))*cam_3 : int(int64(6))*cam_3]
+	if n_15 != x_5 || cam_3 != x_6 {
+		return nil, 0, 0, nil, 0, nbErrorf("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{n_15, cam_3}))
+	}
+	n_17 := x_5 * x_6
+	r_18 := ar.F64(n_17)
+	x_4 = x_4[:len(r_18)]
+	s_16 = s_16[:len(r_18)]
+	for i_19 := range r_18 {
+		r_18[i_19] = (x_4[i_19] - s_16[i_19])
+	}
+	r_21, r_22, r_23, err_24 := fn_rotate(ar, s_14, n_13, cam_3, r_18, x_5, x_6)
+	if err_24 != nil {
+		return nil, 0, 0, nil, 0, nbFrame(err_24, "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	if int64(0) < 0 || int64(0) >= int64(r_22) {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:144:13", runtime.CheckIndex(int64(0), r_22))
+	}
+	row_25 := r_21[int(int64(0))*r_23 : (int(int64(0))+1)*r_23]
+	if int64(2) < 0 || int64(2) >= int64(r_22) {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:144:20", runtime.CheckIndex(int64(2), r_22))
+	}
+	row_26 := r_21[int(int64(2))*r_23 : (int(int64(2))+1)*r_23]
+	r_27 := ar.F64(r_23)
+	row_25 = row_25[:len(r_27)]
+	row_26 = row_26[:len(r_27)]
+	for i_28 := range r_27 {
+		r_27[i_28] = (row_25[i_28] / row_26[i_28])
+	}
+	if int64(1) < 0 || int64(1) >= int64(r_22) {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:144:26", runtime.CheckIndex(int64(1), r_22))
+	}
+	row_30 := r_21[int(int64(1))*r_23 : (int(int64(1))+1)*r_23]
+	if int64(2) < 0 || int64(2) >= int64(r_22) {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:144:33", runtime.CheckIndex(int64(2), r_22))
+	}
+	row_31 := r_21[int(int64(2))*r_23 : (int(int64(2))+1)*r_23]
+	r_32 := ar.F64(r_23)
+	row_30 = row_30[:len(r_32)]
+	row_31 = row_31[:len(r_32)]
+	for i_33 := range r_32 {
+		r_32[i_33] = (row_30[i_33] / row_31[i_33])
+	}
+	var a_35 []float64
+	var d_36 int = 0
+	var rs_37 int = 0
+	for i_38 := 0; i_38 < 2; i_38++ {
+		mark_39 := ar.mark()
+		var e_40 []float64
+		var e_41 int
+		switch i_38 {
+		case 0:
+			e_40, e_41 = r_27, r_23
+		case 1:
+			e_40, e_41 = r_32, r_23
+		}
+		if i_38 == 0 {
+			d_36 = e_41
+			rs_37 = d_36
+			tot_42, err_43 := runtime.MulSize(2, rs_37)
+			if err_43 != nil {
+				return nil, 0, 0, nil, 0, nbAt("models.nab:144:11", err_43)
+			}
+			a_35 = ar.F64(tot_42)
+		} else if e_41 != d_36 {
+			return nil, 0, 0, nil, 0, nbErrorf("models.nab:144:11", "array literal: element "+strconv.Itoa(i_38)+" has shape "+runtime.ShapeString([]int{e_41})+", element 0 has shape "+runtime.ShapeString([]int{d_36}))
+		}
+		copy(a_35[i_38*rs_37:(i_38+1)*rs_37], e_40)
+		if i_38 > 0 {
+			ar.release(mark_39)
+		}
+	}
+	if int64(0) < 0 || int64(0) >= int64(2) {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:145:14", runtime.CheckIndex(int64(0), 2))
+	}
+	row_44 := a_35[int(int64(0))*d_36 : (int(int64(0))+1)*d_36]
+	if int64(1) < 0 || int64(1) >= int64(2) {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:145:23", runtime.CheckIndex(int64(1), 2))
+	}
+	row_45 := a_35[int(int64(1))*d_36 : (int(int64(1))+1)*d_36]
+	r_46 := ar.F64(d_36)
+	row_44 = row_44[:len(r_46)]
+	row_45 = row_45[:len(r_46)]
+	for i_47 := range r_46 {
+		r_46[i_47] = ((row_44[i_47] * row_44[i_47]) + (row_45[i_47] * row_45[i_47]))
+	}
+	if int64(9) < 0 || int64(9) >= int64(cam_2) {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:146:26", runtime.CheckIndex(int64(9), cam_2))
+	}
+	row_49 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
+	if d_36 != cam_3 {
+		return nil, 0, 0, nil, 0, nbErrorf("models.nab:146:30", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_36}))
+	}
+	if int64(10) < 0 || int64(10) >= int64(cam_2) {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:146:41", runtime.CheckIndex(int64(10), cam_2))
+	}
+	row_50 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
+	if d_36 != cam_3 {
+		return nil, 0, 0, nil, 0, nbErrorf("models.nab:146:46", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_36}))
+	}
+	r_51 := ar.F64(cam_3)
+	row_49 = row_49[:len(r_51)]
+	r_46 = r_46[:len(r_51)]
+	row_50 = row_50[:len(r_51)]
+	for i_52 := range r_51 {
+		r_51[i_52] = ((1.0 + (row_49[i_52] * r_46[i_52])) + (row_50[i_52] * (r_46[i_52] * r_46[i_52])))
+	}
+	n_54, err_55 := runtime.CheckSize(int64(2))
+	if err_55 != nil {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_55)
+	}
+	var a_56 []float64
+	var d_57 int = 0
+	var rs_58 int = 0
+	for i_59 := 0; i_59 < n_54; i_59++ {
+		mark_60 := ar.mark()
+		i_61 := int64(i_59)
+		if int64(6) < 0 || int64(6) >= int64(cam_2) {
+			return nil, 0, 0, nil, 0, nbAt("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
+		}
+		row_62 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
+		if i_61 < 0 || i_61 >= int64(2) {
+			return nil, 0, 0, nil, 0, nbAt("models.nab:147:25", runtime.CheckIndex(i_61, 2))
+		}
+		row_63 := a_35[int(i_61)*d_36 : (int(i_61)+1)*d_36]
+		if d_36 != cam_3 {
+			return nil, 0, 0, nil, 0, nbErrorf("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_36}))
+		}
+		x_64 := int64(7) + i_61
+		if x_64 < 0 || x_64 >= int64(cam_2) {
+			return nil, 0, 0, nil, 0, nbAt("models.nab:147:44", runtime.CheckIndex(x_64, cam_2))
+		}
+		row_65 := cam_1[int(x_64)*cam_3 : (int(x_64)+1)*cam_3]
+		if i_59 == 0 {
+			d_57 = cam_3
+			rs_58 = d_57
+			tot_66, err_67 := runtime.MulSize(n_54, rs_58)
+			if err_67 != nil {
+				return nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_67)
+			}
+			a_56 = ar.F64(tot_66)
+		} else if cam_3 != d_57 {
+			return nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_59)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_57}))
+		}
+		row_68 := a_56[i_59*rs_58 : (i_59+1)*rs_58]
+		row_62 = row_62[:len(row_68)]
+		row_63 = row_63[:len(row_68)]
+		r_51 = r_51[:len(row_68)]
+		row_65 = row_65[:len(row_68)]
+		for i_69 := range row_68 {
+			row_68[i_69] = (((row_62[i_69] * row_63[i_69]) * r_51[i_69]) + row_65[i_69])
+		}
+		if i_59 > 0 {
+			ar.release(mark_60)
+		}
+	}
+	n_71, err_72 := runtime.CheckSize(int64(2))
+	if err_72 != nil {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_72)
+	}
+	var a_73 []float64
+	var d_74 int = 0
+	var rs_75 int = 0
+	for i_76 := 0; i_76 < n_71; i_76++ {
+		mark_77 := ar.mark()
+		i_78 := int64(i_76)
+		if i_78 < 0 || i_78 >= int64(n_54) {
+			return nil, 0, 0, nil, 0, nbAt("models.nab:148:17", runtime.CheckIndex(i_78, n_54))
+		}
+		row_79 := a_56[int(i_78)*d_57 : (int(i_78)+1)*d_57]
+		if i_78 < 0 || i_78 >= int64(feat_10) {
+			return nil, 0, 0, nil, 0, nbAt("models.nab:148:27", runtime.CheckIndex(i_78, feat_10))
+		}
+		row_80 := feat_9[int(i_78)*feat_11 : (int(i_78)+1)*feat_11]
+		if feat_11 != d_57 {
+			return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_57})+" and "+runtime.ShapeString([]int{feat_11}))
+		}
+		if d_57 != w_8 {
+			return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_57}))
+		}
+		if i_76 == 0 {
+			d_74 = w_8
+			rs_75 = d_74
+			tot_81, err_82 := runtime.MulSize(n_71, rs_75)
+			if err_82 != nil {
+				return nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_82)
+			}
+			a_73 = ar.F64(tot_81)
+		} else if w_8 != d_74 {
+			return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "build: element "+strconv.Itoa(i_76)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_74}))
+		}
+		row_83 := a_73[i_76*rs_75 : (i_76+1)*rs_75]
+		w_7 = w_7[:len(row_83)]
+		row_79 = row_79[:len(row_83)]
+		row_80 = row_80[:len(row_83)]
+		for i_84 := range row_83 {
+			row_83[i_84] = (w_7[i_84] * (row_79[i_84] - row_80[i_84]))
+		}
+		if i_76 > 0 {
+			ar.release(mark_77)
+		}
+	}
+	r_86 := ar.F64(w_8)
+	w_7 = w_7[:len(r_86)]
+	for i_87 := range r_86 {
+		r_86[i_87] = (1.0 - (w_7[i_87] * w_7[i_87]))
+	}
+	return a_73, n_71, d_74, r_86, w_8, nil
+}
+
+// fn_gathered is def gathered (models.nab:151:5).
+func fn_gathered(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, camidx_7 []int64, camidx_8 int, ptidx_9 []int64, ptidx_10 int) ([]float64, int, int, []float64, int, int, error) {
+	size_11 := int64(cams_2)
+	_ = size_11
+	size_12 := int64(pts_5)
+	_ = size_12
+	size_13 := int64(camidx_8)
+	if int64(ptidx_10) != size_13 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:151:74", fmt.Sprintf("size mismatch: p is %d (cam_idx) but pt_idx has size %d", size_13, ptidx_10))
+	}
+	if cams_3 != 11 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:151:14", fmt.Sprintf("size mismatch: dimension 2 of cams has size %d but its type [n][11]f64 says 11", cams_3))
+	}
+	if pts_6 != 3 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:151:32", fmt.Sprintf("size mismatch: dimension 2 of pts has size %d but its type [m][3]f64 says 3", pts_6))
+	}
+	cams_1 = cams_1[:cams_2*cams_3]
+	pts_4 = pts_4[:pts_5*pts_6]
+	camidx_7 = camidx_7[:camidx_8]
+	ptidx_9 = ptidx_9[:ptidx_10]
+	t_14 := ar.F64(len(cams_1))
+	for i_15 := 0; i_15 < cams_2; i_15++ {
+		for j_16 := 0; j_16 < cams_3; j_16++ {
+			t_14[j_16*cams_2+i_15] = cams_1[i_15*cams_3+j_16]
+		}
+	}
+	t_17 := ar.F64(len(pts_4))
+	for i_18 := 0; i_18 < pts_5; i_18++ {
+		for j_19 := 0; j_19 < pts_6; j_19++ {
+			t_17[j_19*pts_5+i_18] = pts_4[i_18*pts_6+j_19]
+		}
+	}
+	n_20, err_21 := runtime.CheckSize(int64(11))
+	if err_21 != nil {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:7", err_21)
+	}
+	var a_22 []float64
+	var d_23 int = 0
+	var rs_24 int = 0
+	for i_25 := 0; i_25 < n_20; i_25++ {
+		mark_26 := ar.mark()
+		i_27 := int64(i_25)
+		if i_27 < 0 || i_27 >= int64(cams_3) {
+			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:17", runtime.CheckIndex(i_27, cams_3))
+		}
+		row_28 := t_14[int(i_27)*cams_2 : (int(i_27)+1)*cams_2]
+		for _, j_29 := range camidx_7 {
+			if j_29 < 0 || j_29 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:8", runtime.CheckIndex(j_29, cams_2))
+			}
+		}
+		a_30 := ar.F64(camidx_8)
+		for i_31 := 0; i_31 < camidx_8; i_31++ {
+			x_33 := row_28[int(camidx_7[i_31])]
+			a_30[i_31] = x_33
+		}
+		if i_25 == 0 {
+			d_23 = camidx_8
+			rs_24 = d_23
+			tot_34, err_35 := runtime.MulSize(n_20, rs_24)
+			if err_35 != nil {
+				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:7", err_35)
+			}
+			a_22 = ar.F64(tot_34)
+		} else if camidx_8 != d_23 {
+			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:154:7", "build: element "+strconv.Itoa(i_25)+" has shape "+runtime.ShapeString([]int{camidx_8})+", element 0 has shape "+runtime.ShapeString([]int{d_23}))
+		}
+		copy(a_22[i_25*rs_24:(i_25+1)*rs_24], a_30)
+		if i_25 > 0 {
+			ar.release(mark_26)
+		}
+	}
+	n_36, err_37 := runtime.CheckSize(int64(3))
+	if err_37 != nil {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:44", err_37)
+	}
+	var a_38 []float64
+	var d_39 int = 0
+	var rs_40 int = 0
+	for i_41 := 0; i_41 < n_36; i_41++ {
+		mark_42 := ar.mark()
+		i_43 := int64(i_41)
+		if i_43 < 0 || i_43 >= int64(pts_6) {
+			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:54", runtime.CheckIndex(i_43, pts_6))
+		}
+		row_44 := t_17[int(i_43)*pts_5 : (int(i_43)+1)*pts_5]
+		for _, j_45 := range ptidx_9 {
+			if j_45 < 0 || j_45 >= int64(pts_5) {
+				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:45", runtime.CheckIndex(j_45, pts_5))
+			}
+		}
+		a_46 := ar.F64(ptidx_10)
+		for i_47 := 0; i_47 < ptidx_10; i_47++ {
+			x_49 := row_44[int(ptidx_9[i_47])]
+			a_46[i_47] = x_49
+		}
+		if i_41 == 0 {
+			d_39 = ptidx_10
+			rs_40 = d_39
+			tot_50, err_51 := runtime.MulSize(n_36, rs_40)
+			if err_51 != nil {
+				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:44", err_51)
+			}
+			a_38 = ar.F64(tot_50)
+		} else if ptidx_10 != d_39 {
+			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:154:44", "build: element "+strconv.Itoa(i_41)+" has shape "+runtime.ShapeString([]int{ptidx_10})+", element 0 has shape "+runtime.ShapeString([]int{d_39}))
+		}
+		copy(a_38[i_41*rs_40:(i_41+1)*rs_40], a_46)
+		if i_41 > 0 {
+			ar.release(mark_42)
+		}
+	}
+	return a_22, n_20, d_23, a_38, n_36, d_39, nil
+}
+
+// fn_baobjective is def ba_objective (models.nab:156:12).
+func fn_baobjective(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, w_7 []float64, w_8 int, feats_9 []float64, feats_10 int, feats_11 int, camidx_12 []int64, camidx_13 int, ptidx_14 []int64, ptidx_15 int) ([]float64, int, int, []float64, int, error) {
+	size_16 := int64(cams_2)
+	_ = size_16
+	size_17 := int64(pts_5)
+	_ = size_17
+	size_18 := int64(w_8)
+	if int64(feats_10) != size_18 {
+		return nil, 0, 0, nil, 0, nbErrorf("models.nab:156:78", fmt.Sprintf("size mismatch: p is %d (w) but feats has size %d", size_18, feats_10))
+	}
+	if int64(camidx_13) != size_18 {
+		return nil, 0, 0, nil, 0, nbErrorf("models.nab:157:25", fmt.Sprintf("size mismatch: p is %d (w) but cam_idx has size %d", size_18, camidx_13))
+	}
+	if int64(ptidx_15) != size_18 {
+		return nil, 0, 0, nil, 0, nbErrorf("models.nab:157:41", fmt.Sprintf("size mismatch: p is %d (w) but pt_idx has size %d", size_18, ptidx_15))
+	}
+	if cams_3 != 11 {
+		return nil, 0, 0, nil, 0, nbErrorf("models.nab:156:25", fmt.Sprintf("size mismatch: dimension 2 of cams has size %d but its type [n][11]f64 says 11", cams_3))
+	}
+	if pts_6 != 3 {
+		return nil, 0, 0, nil, 0, nbErrorf("models.nab:156:43", fmt.Sprintf("size mismatch: dimension 2 of pts has size %d but its type [m][3]f64 says 3", pts_6))
+	}
+	if feats_11 != 2 {
+		return nil, 0, 0, nil, 0, nbErrorf("models.nab:156:70", fmt.Sprintf("size mismatch: dimension 2 of feats has size %d but its type [p][2]f64 says 2", feats_11))
+	}
+	cams_1 = cams_1[:cams_2*cams_3]
+	pts_4 = pts_4[:pts_5*pts_6]
+	w_7 = w_7[:w_8]
+	feats_9 = feats_9[:feats_10*feats_11]
+	camidx_12 = camidx_12[:camidx_13]
+	ptidx_14 = ptidx_14[:ptidx_15]
+	r_19, r_20, r_21, r_22, r_23, r_24, err_25 := fn_gathered(ar, cams_1, cams_2, cams_3, pts_4, pts_5, pts_6, camidx_12, camidx_13, ptidx_14, ptidx_15)
+	if err_25 != nil {
+		return nil, 0, 0, nil, 0, nbFrame(err_25, "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	t_26 := ar.F64(len(feats_9))
+	for i_27 := 0; i_27 < feats_10; i_27++ {
+		for j_28 := 0; j_28 < feats_11; j_28++ {
+			t_26[j_28*feats_10+i_27] = feats_9[i_27*feats_11+j_28]
+		}
+	}
+	r_29, r_30, r_31, r_32, r_33, err_34 := fn_residuals(ar, r_19, r_20, r_21, r_22, r_23, r_24, w_7, w_8, t_26, feats_11, feats_10)
+	if err_34 != nil {
+		return nil, 0, 0, nil, 0, nbFrame(err_34, "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	return r_29, r_30, r_31, r_32, r_33, nil
+}
+
+// fn_crossvjp is def cross$vjp (models.nab:122:5).
+func fn_crossvjp(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, b_6 int, ybar_7 []float64, ybar_8 int, ybar_9 int) ([]float64, int, int, []float64, int, int, []float64, int, int, error) {
+	if a_2 != 3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", fmt.Sprintf("size mismatch: a has size %d but its type [3][p]f64 says 3", a_2))
+	}
+	if b_5 != 3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", fmt.Sprintf("size mismatch: b has size %d but its type [3][p]f64 says 3", b_5))
+	}
+	if ybar_8 != 3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_8))
+	}
+	a_1 = a_1[:a_2*a_3]
+	b_4 = b_4[:b_5*b_6]
+	ybar_7 = ybar_7[:ybar_8*ybar_9]
+	if int64(1) < 0 || int64(1) >= int64(a_2) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:123:5", runtime.CheckIndex(int64(1), a_2))
+	}
+	row_10 := a_1[int(int64(1))*a_3 : (int(int64(1))+1)*a_3]
+	if int64(2) < 0 || int64(2) >= int64(b_5) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:123:12", runtime.CheckIndex(int64(2), b_5))
+	}
+	row_11 := b_4[int(int64(2))*b_6 : (int(int64(2))+1)*b_6]
+	if int64(2) < 0 || int64(2) >= int64(a_2) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:123:19", runtime.CheckIndex(int64(2), a_2))
+	}
+	row_12 := a_1[int(int64(2))*a_3 : (int(int64(2))+1)*a_3]
+	if int64(1) < 0 || int64(1) >= int64(b_5) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:123:26", runtime.CheckIndex(int64(1), b_5))
+	}
+	row_13 := b_4[int(int64(1))*b_6 : (int(int64(1))+1)*b_6]
+	if int64(0) < 0 || int64(0) >= int64(b_5) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:123:39", runtime.CheckIndex(int64(0), b_5))
+	}
+	row_14 := b_4[int(int64(0))*b_6 : (int(int64(0))+1)*b_6]
+	if int64(0) < 0 || int64(0) >= int64(a_2) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:123:46", runtime.CheckIndex(int64(0), a_2))
+	}
+	row_15 := a_1[int(int64(0))*a_3 : (int(int64(0))+1)*a_3]
+	if int64(0) < 0 || int64(0) >= int64(ybar_8) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(0), ybar_8))
+	}
+	row_16 := ybar_7[int(int64(0))*ybar_9 : (int(int64(0))+1)*ybar_9]
+	if int64(1) < 0 || int64(1) >= int64(ybar_8) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(1), ybar_8))
+	}
+	row_17 := ybar_7[int(int64(1))*ybar_9 : (int(int64(1))+1)*ybar_9]
+	if int64(2) < 0 || int64(2) >= int64(ybar_8) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(2), ybar_8))
+	}
+	row_18 := ybar_7[int(int64(2))*ybar_9 : (int(int64(2))+1)*ybar_9]
+	r_19 := ar.F64(ybar_9)
+	row_18 = row_18[:len(r_19)]
+	for i_20 := range r_19 {
+		r_19[i_20] = -row_18[i_20]
+	}
+	z_22 := ar.F64(len(b_4))
+	if ybar_9 != a_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{ybar_9}))
+	}
+	if int64(0) < 0 || int64(0) >= int64(b_5) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(0), b_5))
+	}
+	if b_6 != a_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{a_3})+" differ")
+	}
+	row_23 := z_22[int64(0)*int64(b_6) : (int64(0)+1)*int64(b_6)]
+	row_10 = row_10[:len(row_23)]
+	r_19 = r_19[:len(row_23)]
+	for i_24 := range row_23 {
+		row_23[i_24] += (row_10[i_24] * r_19[i_24])
+	}
+	z_26 := ar.F64(len(a_1))
+	if ybar_9 != b_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{ybar_9}))
+	}
+	if int64(1) < 0 || int64(1) >= int64(a_2) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(1), a_2))
+	}
+	if a_3 != b_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6})+" differ")
+	}
+	row_27 := z_26[int64(1)*int64(a_3) : (int64(1)+1)*int64(a_3)]
+	row_14 = row_14[:len(row_27)]
+	r_19 = r_19[:len(row_27)]
+	for i_28 := range row_27 {
+		row_27[i_28] += (row_14[i_28] * r_19[i_28])
+	}
+	if ybar_9 != a_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{ybar_9}))
+	}
+	if int64(1) < 0 || int64(1) >= int64(b_5) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(1), b_5))
+	}
+	if b_6 != a_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{a_3})+" differ")
+	}
+	row_30 := z_22[int64(1)*int64(b_6) : (int64(1)+1)*int64(b_6)]
+	row_15 = row_15[:len(row_30)]
+	row_18 = row_18[:len(row_30)]
+	for i_31 := range row_30 {
+		row_30[i_31] += (row_15[i_31] * row_18[i_31])
+	}
+	if ybar_9 != b_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{ybar_9}))
+	}
+	if int64(0) < 0 || int64(0) >= int64(a_2) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(0), a_2))
+	}
+	if a_3 != b_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6})+" differ")
+	}
+	row_33 := z_26[int64(0)*int64(a_3) : (int64(0)+1)*int64(a_3)]
+	row_13 = row_13[:len(row_33)]
+	row_18 = row_18[:len(row_33)]
+	for i_34 := range row_33 {
+		row_33[i_34] += (row_13[i_34] * row_18[i_34])
+	}
+	r_36 := ar.F64(ybar_9)
+	row_17 = row_17[:len(r_36)]
+	for i_37 := range r_36 {
+		r_36[i_37] = -row_17[i_37]
+	}
+	if ybar_9 != a_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{ybar_9}))
+	}
+	if int64(2) < 0 || int64(2) >= int64(b_5) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(2), b_5))
+	}
+	if b_6 != a_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{a_3})+" differ")
+	}
+	row_39 := z_22[int64(2)*int64(b_6) : (int64(2)+1)*int64(b_6)]
+	row_15 = row_15[:len(row_39)]
+	r_36 = r_36[:len(row_39)]
+	for i_40 := range row_39 {
+		row_39[i_40] += (row_15[i_40] * r_36[i_40])
+	}
+	if ybar_9 != b_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{ybar_9}))
+	}
+	if int64(0) < 0 || int64(0) >= int64(a_2) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(0), a_2))
+	}
+	if a_3 != b_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6})+" differ")
+	}
+	row_42 := z_26[int64(0)*int64(a_3) : (int64(0)+1)*int64(a_3)]
+	row_11 = row_11[:len(row_42)]
+	r_36 = r_36[:len(row_42)]
+	for i_43 := range row_42 {
+		row_42[i_43] += (row_11[i_43] * r_36[i_43])
+	}
+	if ybar_9 != a_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{ybar_9}))
+	}
+	if int64(0) < 0 || int64(0) >= int64(b_5) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(0), b_5))
+	}
+	if b_6 != a_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{a_3})+" differ")
+	}
+	row_45 := z_22[int64(0)*int64(b_6) : (int64(0)+1)*int64(b_6)]
+	row_12 = row_12[:len(row_45)]
+	row_17 = row_17[:len(row_45)]
+	for i_46 := range row_45 {
+		row_45[i_46] += (row_12[i_46] * row_17[i_46])
+	}
+	if ybar_9 != b_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{ybar_9}))
+	}
+	if int64(2) < 0 || int64(2) >= int64(a_2) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(2), a_2))
+	}
+	if a_3 != b_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6})+" differ")
+	}
+	row_48 := z_26[int64(2)*int64(a_3) : (int64(2)+1)*int64(a_3)]
+	row_14 = row_14[:len(row_48)]
+	row_17 = row_17[:len(row_48)]
+	for i_49 := range row_48 {
+		row_48[i_49] += (row_14[i_49] * row_17[i_49])
+	}
+	r_51 := ar.F64(ybar_9)
+	row_16 = row_16[:len(r_51)]
+	for i_52 := range r_51 {
+		r_51[i_52] = -row_16[i_52]
+	}
+	if ybar_9 != a_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{ybar_9}))
+	}
+	if int64(1) < 0 || int64(1) >= int64(b_5) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(1), b_5))
+	}
+	if b_6 != a_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{a_3})+" differ")
+	}
+	row_54 := z_22[int64(1)*int64(b_6) : (int64(1)+1)*int64(b_6)]
+	row_12 = row_12[:len(row_54)]
+	r_51 = r_51[:len(row_54)]
+	for i_55 := range row_54 {
+		row_54[i_55] += (row_12[i_55] * r_51[i_55])
+	}
+	if ybar_9 != b_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{ybar_9}))
+	}
+	if int64(2) < 0 || int64(2) >= int64(a_2) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(2), a_2))
+	}
+	if a_3 != b_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6})+" differ")
+	}
+	row_57 := z_26[int64(2)*int64(a_3) : (int64(2)+1)*int64(a_3)]
+	row_13 = row_13[:len(row_57)]
+	r_51 = r_51[:len(row_57)]
+	for i_58 := range row_57 {
+		row_57[i_58] += (row_13[i_58] * r_51[i_58])
+	}
+	if ybar_9 != a_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{ybar_9}))
+	}
+	if int64(2) < 0 || int64(2) >= int64(b_5) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(2), b_5))
+	}
+	if b_6 != a_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{a_3})+" differ")
+	}
+	row_60 := z_22[int64(2)*int64(b_6) : (int64(2)+1)*int64(b_6)]
+	row_10 = row_10[:len(row_60)]
+	row_16 = row_16[:len(row_60)]
+	for i_61 := range row_60 {
+		row_60[i_61] += (row_10[i_61] * row_16[i_61])
+	}
+	if ybar_9 != b_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{b_6})+" and "+runtime.ShapeString([]int{ybar_9}))
+	}
+	if int64(1) < 0 || int64(1) >= int64(a_2) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(1), a_2))
+	}
+	if a_3 != b_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6})+" differ")
+	}
+	row_63 := z_26[int64(1)*int64(a_3) : (int64(1)+1)*int64(a_3)]
+	row_11 = row_11[:len(row_63)]
+	row_16 = row_16[:len(row_63)]
+	for i_64 := range row_63 {
+		row_63[i_64] += (row_11[i_64] * row_16[i_64])
+	}
+	if b_6 != a_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
+	}
+	if b_6 != a_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
+	}
+	r_66 := ar.F64(a_3)
+	row_10 = row_10[:len(r_66)]
+	row_11 = row_11[:len(r_66)]
+	row_12 = row_12[:len(r_66)]
+	row_13 = row_13[:len(r_66)]
+	for i_67 := range r_66 {
+		r_66[i_67] = ((row_10[i_67] * row_11[i_67]) - (row_12[i_67] * row_13[i_67]))
+	}
+	if b_6 != a_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
+	}
+	if b_6 != a_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
+	}
+	r_69 := ar.F64(a_3)
+	row_12 = row_12[:len(r_69)]
+	row_14 = row_14[:len(r_69)]
+	row_15 = row_15[:len(r_69)]
+	row_11 = row_11[:len(r_69)]
+	for i_70 := range r_69 {
+		r_69[i_70] = ((row_12[i_70] * row_14[i_70]) - (row_15[i_70] * row_11[i_70]))
+	}
+	if b_6 != a_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
+	}
+	if b_6 != a_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
+	}
+	r_72 := ar.F64(a_3)
+	row_15 = row_15[:len(r_72)]
+	row_13 = row_13[:len(r_72)]
+	row_10 = row_10[:len(r_72)]
+	row_14 = row_14[:len(r_72)]
+	for i_73 := range r_72 {
+		r_72[i_73] = ((row_15[i_73] * row_13[i_73]) - (row_10[i_73] * row_14[i_73]))
+	}
+	var a_75 []float64
+	var d_76 int = 0
+	var rs_77 int = 0
+	for i_78 := 0; i_78 < 3; i_78++ {
+		mark_79 := ar.mark()
+		var e_80 []float64
+		var e_81 int
+		switch i_78 {
+		case 0:
+			e_80, e_81 = r_66, a_3
+		case 1:
+			e_80, e_81 = r_69, a_3
+		case 2:
+			e_80, e_81 = r_72, a_3
+		}
+		if i_78 == 0 {
+			d_76 = e_81
+			rs_77 = d_76
+			tot_82, err_83 := runtime.MulSize(3, rs_77)
+			if err_83 != nil {
+				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:123:3", err_83)
+			}
+			a_75 = ar.F64(tot_82)
+		} else if e_81 != d_76 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:123:3", "array literal: element "+strconv.Itoa(i_78)+" has shape "+runtime.ShapeString([]int{e_81})+", element 0 has shape "+runtime.ShapeString([]int{d_76}))
+		}
+		copy(a_75[i_78*rs_77:(i_78+1)*rs_77], e_80)
+		if i_78 > 0 {
+			ar.release(mark_79)
+		}
+	}
+	return a_75, 3, d_76, z_26, a_2, a_3, z_22, b_5, b_6, nil
+}
+
+// fn_rotatevjp is def rotate$vjp (models.nab:126:5).
+func fn_rotatevjp(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 int, x_6 int, ybar_7 []float64, ybar_8 int, ybar_9 int) ([]float64, int, int, []float64, int, int, []float64, int, int, error) {
+	if r_2 != 3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", fmt.Sprintf("size mismatch: r has size %d but its type [3][p]f64 says 3", r_2))
+	}
+	if x_5 != 3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", fmt.Sprintf("size mismatch: x has size %d but its type [3][p]f64 says 3", x_5))
+	}
+	if ybar_8 != 3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_8))
+	}
+	r_1 = r_1[:r_2*r_3]
+	x_4 = x_4[:x_5*x_6]
+	ybar_7 = ybar_7[:ybar_8*ybar_9]
+	if int64(0) < 0 || int64(0) >= int64(r_2) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:127:18", runtime.CheckIndex(int64(0), r_2))
+	}
+	row_10 := r_1[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
+	if int64(1) < 0 || int64(1) >= int64(r_2) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:127:27", runtime.CheckIndex(int64(1), r_2))
+	}
+	row_11 := r_1[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
+	if int64(2) < 0 || int64(2) >= int64(r_2) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:127:36", runtime.CheckIndex(int64(2), r_2))
+	}
+	row_12 := r_1[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
+	r_13 := ar.F64(r_3)
+	row_10 = row_10[:len(r_13)]
+	row_11 = row_11[:len(r_13)]
+	row_12 = row_12[:len(r_13)]
+	for i_14 := range r_13 {
+		r_13[i_14] = (((row_10[i_14] * row_10[i_14]) + (row_11[i_14] * row_11[i_14])) + (row_12[i_14] * row_12[i_14]))
+	}
+	r_16 := ar.F64(r_3)
+	r_13 = r_13[:len(r_16)]
+	for i_17 := range r_16 {
+		r_16[i_17] = (runtime.Sign(r_13[i_17]))
+	}
+	r_19 := ar.F64(r_3)
+	r_16 = r_16[:len(r_19)]
+	for i_20 := range r_19 {
+		r_19[i_20] = (1.0 - r_16[i_20])
+	}
+	r_22 := ar.F64(r_3)
+	r_13 = r_13[:len(r_22)]
+	r_19 = r_19[:len(r_22)]
+	for i_23 := range r_22 {
+		r_22[i_23] = (math.Sqrt((r_13[i_23] + r_19[i_23])))
+	}
+	r_25 := ar.F64(r_3)
+	r_22 = r_22[:len(r_25)]
+	for i_26 := range r_25 {
+		r_25[i_26] = (math.Cos(r_22[i_26]))
+	}
+	r_28 := ar.F64(r_3)
+	r_22 = r_22[:len(r_28)]
+	for i_29 := range r_28 {
+		r_28[i_29] = (math.Sin(r_22[i_29]))
+	}
+	r_31 := ar.F64(r_3)
+	row_10 = row_10[:len(r_31)]
+	r_22 = r_22[:len(r_31)]
+	for i_32 := range r_31 {
+		r_31[i_32] = (row_10[i_32] / r_22[i_32])
+	}
+	r_34 := ar.F64(r_3)
+	row_11 = row_11[:len(r_34)]
+	r_22 = r_22[:len(r_34)]
+	for i_35 := range r_34 {
+		r_34[i_35] = (row_11[i_35] / r_22[i_35])
+	}
+	r_37 := ar.F64(r_3)
+	row_12 = row_12[:len(r_37)]
+	r_22 = r_22[:len(r_37)]
+	for i_38 := range r_37 {
+		r_37[i_38] = (row_12[i_38] / r_22[i_38])
+	}
+	var a_40 []float64
+	var d_41 int = 0
+	var rs_42 int = 0
+	for i_43 := 0; i_43 < 3; i_43++ {
+		mark_44 := ar.mark()
+		var e_45 []float64
+		var e_46 int
+		switch i_43 {
+		case 0:
+			e_45, e_46 = r_31, r_3
+		case 1:
+			e_45, e_46 = r_34, r_3
+		case 2:
+			e_45, e_46 = r_37, r_3
+		}
+		if i_43 == 0 {
+			d_41 = e_46
+			rs_42 = d_41
+			tot_47, err_48 := runtime.MulSize(3, rs_42)
+			if err_48 != nil {
+				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:132:14", err_48)
+			}
+			a_40 = ar.F64(tot_47)
+		} else if e_46 != d_41 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:132:14", "array literal: element "+strconv.Itoa(i_43)+" has shape "+runtime.ShapeString([]int{e_46})+", element 0 has shape "+runtime.ShapeString([]int{d_41}))
+		}
+		copy(a_40[i_43*rs_42:(i_43+1)*rs_42], e_45)
+		if i_43 > 0 {
+			ar.release(mark_44)
+		}
+	}
+	r_49, r_50, r_51, err_52 := fn_cross(ar, a_40, 3, d_41, x_4, x_5, x_6)
+	if err_52 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_52, "cross", "models.nab:122:5", "models.nab:133:12")
+	}
+	if int64(0) < 0 || int64(0) >= int64(3) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:134:18", runtime.CheckIndex(int64(0), 3))
+	}
+	row_53 := a_40[int(int64(0))*d_41 : (int(int64(0))+1)*d_41]
+	if int64(0) < 0 || int64(0) >= int64(x_5) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:134:25", runtime.CheckIndex(int64(0), x_5))
+	}
+	row_54 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	if int64(1) < 0 || int64(1) >= int64(3) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:134:35", runtime.CheckIndex(int64(1), 3))
+	}
+	row_55 := a_40[int(int64(1))*d_41 : (int(int64(1))+1)*d_41]
+	if int64(1) < 0 || int64(1) >= int64(x_5) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:134:42", runtime.CheckIndex(int64(1), x_5))
+	}
+	row_56 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	if int64(2) < 0 || int64(2) >= int64(3) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:134:52", runtime.CheckIndex(int64(2), 3))
+	}
+	row_57 := a_40[int(int64(2))*d_41 : (int(int64(2))+1)*d_41]
+	if int64(2) < 0 || int64(2) >= int64(x_5) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:134:59", runtime.CheckIndex(int64(2), x_5))
+	}
+	row_58 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	if x_6 != d_41 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{d_41})+" and "+runtime.ShapeString([]int{x_6}))
+	}
+	if x_6 != d_41 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{d_41})+" and "+runtime.ShapeString([]int{x_6}))
+	}
+	if x_6 != d_41 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{d_41})+" and "+runtime.ShapeString([]int{x_6}))
+	}
+	r_59 := ar.F64(d_41)
+	row_53 = row_53[:len(r_59)]
+	row_54 = row_54[:len(r_59)]
+	row_55 = row_55[:len(r_59)]
+	row_56 = row_56[:len(r_59)]
+	row_57 = row_57[:len(r_59)]
+	row_58 = row_58[:len(r_59)]
+	for i_60 := range r_59 {
+		r_59[i_60] = (((row_53[i_60] * row_54[i_60]) + (row_55[i_60] * row_56[i_60])) + (row_57[i_60] * row_58[i_60]))
+	}
+	r_62 := ar.F64(r_3)
+	r_25 = r_25[:len(r_62)]
+	for i_63 := range r_62 {
+		r_62[i_63] = (1.0 - r_25[i_63])
+	}
+	if r_3 != d_41 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:134:64", "shape mismatch in '*': "+runtime.ShapeString([]int{d_41})+" and "+runtime.ShapeString([]int{r_3}))
+	}
+	r_65 := ar.F64(d_41)
+	r_59 = r_59[:len(r_65)]
+	r_62 = r_62[:len(r_65)]
+	for i_66 := range r_65 {
+		r_65[i_66] = (r_59[i_66] * r_62[i_66])
+	}
+	n_68, err_69 := runtime.CheckSize(int64(3))
+	if err_69 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:14", err_69)
+	}
+	var a_70 []float64
+	var d_71 int = 0
+	var rs_72 int = 0
+	for i_73 := 0; i_73 < n_68; i_73++ {
+		mark_74 := ar.mark()
+		i_75 := int64(i_73)
+		if i_75 < 0 || i_75 >= int64(x_5) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:16", runtime.CheckIndex(i_75, x_5))
+		}
+		row_76 := x_4[int(i_75)*x_6 : (int(i_75)+1)*x_6]
+		if r_3 != x_6 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+		}
+		if i_75 < 0 || i_75 >= int64(r_50) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:31", runtime.CheckIndex(i_75, r_50))
+		}
+		row_77 := r_49[int(i_75)*r_51 : (int(i_75)+1)*r_51]
+		if r_3 != r_51 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:35", "shape mismatch in '*': "+runtime.ShapeString([]int{r_51})+" and "+runtime.ShapeString([]int{r_3}))
+		}
+		if r_51 != x_6 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_51}))
+		}
+		if i_75 < 0 || i_75 >= int64(3) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:48", runtime.CheckIndex(i_75, 3))
+		}
+		row_78 := a_40[int(i_75)*d_41 : (int(i_75)+1)*d_41]
+		if d_41 != x_6 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{d_41}))
+		}
+		if i_73 == 0 {
+			d_71 = x_6
+			rs_72 = d_71
+			tot_79, err_80 := runtime.MulSize(n_68, rs_72)
+			if err_80 != nil {
+				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:14", err_80)
+			}
+			a_70 = ar.F64(tot_79)
+		} else if x_6 != d_71 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "build: element "+strconv.Itoa(i_73)+" has shape "+runtime.ShapeString([]int{x_6})+", element 0 has shape "+runtime.ShapeString([]int{d_71}))
+		}
+		row_81 := a_70[i_73*rs_72 : (i_73+1)*rs_72]
+		row_76 = row_76[:len(row_81)]
+		r_25 = r_25[:len(row_81)]
+		row_77 = row_77[:len(row_81)]
+		r_28 = r_28[:len(row_81)]
+		row_78 = row_78[:len(row_81)]
+		r_65 = r_65[:len(row_81)]
+		for i_82 := range row_81 {
+			row_81[i_82] = (((row_76[i_82] * r_25[i_82]) + (row_77[i_82] * r_28[i_82])) + (row_78[i_82] * r_65[i_82]))
+		}
+		if i_73 > 0 {
+			ar.release(mark_74)
+		}
+	}
+	r_84, r_85, r_86, err_87 := fn_cross(ar, r_1, r_2, r_3, x_4, x_5, x_6)
+	if err_87 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_87, "cross", "models.nab:122:5", "models.nab:136:19")
+	}
+	if r_85 != x_5 || r_86 != x_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_85, r_86}))
+	}
+	n_88 := x_5 * x_6
+	r_89 := ar.F64(n_88)
+	x_4 = x_4[:len(r_89)]
+	r_84 = r_84[:len(r_89)]
+	for i_90 := range r_89 {
+		r_89[i_90] = (x_4[i_90] + r_84[i_90])
+	}
+	z_92 := ar.F64(len(a_70))
+	z_93 := ar.F64(len(r_89))
+	var rev_94 []float64
+	var rev_95 int
+	var rev_96 int
+	var rev_97 []float64
+	var rev_98 int
+	var rev_99 int
+	rev_94, rev_95, rev_96, rev_97, rev_98, rev_99 = z_92, n_68, d_71, z_93, x_5, x_6
+	for i_110 := int64(0); i_110 < int64(3); i_110++ {
+		if i_110 < 0 || i_110 >= int64(ybar_8) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(i_110, ybar_8))
+		}
+		row_112 := ybar_7[int(i_110)*ybar_9 : (int(i_110)+1)*ybar_9]
+		if i_110 < 0 || i_110 >= int64(n_68) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:20", runtime.CheckIndex(i_110, n_68))
+		}
+		row_113 := a_70[int(i_110)*d_71 : (int(i_110)+1)*d_71]
+		_ = row_113
+		if i_110 < 0 || i_110 >= int64(x_5) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:48", runtime.CheckIndex(i_110, x_5))
+		}
+		row_114 := r_89[int(i_110)*x_6 : (int(i_110)+1)*x_6]
+		_ = row_114
+		if ybar_9 != r_3 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{ybar_9}))
+		}
+		if i_110 < 0 || i_110 >= int64(rev_98) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:6", runtime.CheckIndex(i_110, rev_98))
+		}
+		if rev_99 != r_3 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:6", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_99})+" and "+runtime.ShapeString([]int{r_3})+" differ")
+		}
+		row_115 := rev_97[i_110*int64(rev_99) : (i_110+1)*int64(rev_99)]
+		r_19 = r_19[:len(row_115)]
+		row_112 = row_112[:len(row_115)]
+		for i_116 := range row_115 {
+			row_115[i_116] += (r_19[i_116] * row_112[i_116])
+		}
+		if ybar_9 != r_3 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{ybar_9}))
+		}
+		if i_110 < 0 || i_110 >= int64(rev_95) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:6", runtime.CheckIndex(i_110, rev_95))
+		}
+		if rev_96 != r_3 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:6", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_96})+" and "+runtime.ShapeString([]int{r_3})+" differ")
+		}
+		row_118 := rev_94[i_110*int64(rev_96) : (i_110+1)*int64(rev_96)]
+		r_16 = r_16[:len(row_118)]
+		row_112 = row_112[:len(row_118)]
+		for i_119 := range row_118 {
+			row_118[i_119] += (r_16[i_119] * row_112[i_119])
+		}
+	}
+	z_121 := ar.F64(len(x_4))
+	z_93 = z_93[:len(z_121)]
+	for i_122 := range z_121 {
+		z_121[i_122] += z_93[i_122]
+	}
+	r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, err_132 := fn_crossvjp(ar, r_1, r_2, r_3, x_4, x_5, x_6, z_93, x_5, x_6)
+	_ = r_123
+	_ = r_124
+	_ = r_125
+	if err_132 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_132, "cross$vjp", "models.nab:122:5", "models.nab:136:19")
+	}
+	z_133 := ar.F64(len(r_1))
+	if r_2 != r_127 || r_3 != r_128 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{r_2, r_3})+" and "+runtime.ShapeString([]int{r_127, r_128})+" differ")
+	}
+	r_126 = r_126[:len(z_133)]
+	for i_134 := range z_133 {
+		z_133[i_134] += r_126[i_134]
+	}
+	if x_5 != r_130 || x_6 != r_131 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_130, r_131})+" differ")
+	}
+	r_129 = r_129[:len(z_121)]
+	for i_135 := range z_121 {
+		z_121[i_135] += r_129[i_135]
+	}
+	z_136 := ar.F64(len(r_25))
+	z_137 := ar.F64(len(r_49))
+	z_138 := ar.F64(len(r_28))
+	z_139 := ar.F64(len(a_40))
+	z_140 := ar.F64(len(r_65))
+	var rev_141 []float64
+	var rev_142 int
+	var rev_143 int
+	var rev_144 []float64
+	var rev_145 int
+	var rev_146 []float64
+	var rev_147 int
+	var rev_148 int
+	var rev_149 []float64
+	var rev_150 int
+	var rev_151 []float64
+	var rev_152 int
+	var rev_153 int
+	var rev_154 []float64
+	var rev_155 int
+	rev_141, rev_142, rev_143, rev_144, rev_145, rev_146, rev_147, rev_148, rev_149, rev_150, rev_151, rev_152, rev_153, rev_154, rev_155 = z_121, x_5, x_6, z_136, r_3, z_137, r_50, r_51, z_138, r_3, z_139, 3, d_41, z_140, d_41
+	for i_179 := int64(0); i_179 < int64(3); i_179++ {
+		if i_179 < 0 || i_179 >= int64(n_68) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(i_179, n_68))
+		}
+		row_181 := z_92[int(i_179)*d_71 : (int(i_179)+1)*d_71]
+		if i_179 < 0 || i_179 >= int64(3) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:48", runtime.CheckIndex(i_179, 3))
+		}
+		row_182 := a_40[int(i_179)*d_41 : (int(i_179)+1)*d_41]
+		if d_71 != d_41 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_41})+" and "+runtime.ShapeString([]int{d_71}))
+		}
+		if rev_155 != d_41 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_155})+" and "+runtime.ShapeString([]int{d_41})+" differ")
+		}
+		row_182 = row_182[:len(rev_154)]
+		row_181 = row_181[:len(rev_154)]
+		for i_184 := range rev_154 {
+			rev_154[i_184] += (row_182[i_184] * row_181[i_184])
+		}
+		if d_71 != d_41 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_41})+" and "+runtime.ShapeString([]int{d_71}))
+		}
+		if i_179 < 0 || i_179 >= int64(rev_152) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:14", runtime.CheckIndex(i_179, rev_152))
+		}
+		if rev_153 != d_41 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_153})+" and "+runtime.ShapeString([]int{d_41})+" differ")
+		}
+		row_186 := rev_151[i_179*int64(rev_153) : (i_179+1)*int64(rev_153)]
+		r_65 = r_65[:len(row_186)]
+		row_181 = row_181[:len(row_186)]
+		for i_187 := range row_186 {
+			row_186[i_187] += (r_65[i_187] * row_181[i_187])
+		}
+		if i_179 < 0 || i_179 >= int64(r_50) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:31", runtime.CheckIndex(i_179, r_50))
+		}
+		row_189 := r_49[int(i_179)*r_51 : (int(i_179)+1)*r_51]
+		if d_71 != r_51 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_51})+" and "+runtime.ShapeString([]int{d_71}))
+		}
+		if rev_150 != r_51 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_150})+" and "+runtime.ShapeString([]int{r_51})+" differ")
+		}
+		row_189 = row_189[:len(rev_149)]
+		row_181 = row_181[:len(rev_149)]
+		for i_191 := range rev_149 {
+			rev_149[i_191] += (row_189[i_191] * row_181[i_191])
+		}
+		if d_71 != r_3 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_71}))
+		}
+		if i_179 < 0 || i_179 >= int64(rev_147) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:14", runtime.CheckIndex(i_179, rev_147))
+		}
+		if rev_148 != r_3 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_148})+" and "+runtime.ShapeString([]int{r_3})+" differ")
+		}
+		row_193 := rev_146[i_179*int64(rev_148) : (i_179+1)*int64(rev_148)]
+		r_28 = r_28[:len(row_193)]
+		row_181 = row_181[:len(row_193)]
+		for i_194 := range row_193 {
+			row_193[i_194] += (r_28[i_194] * row_181[i_194])
+		}
+		if i_179 < 0 || i_179 >= int64(x_5) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:16", runtime.CheckIndex(i_179, x_5))
+		}
+		row_196 := x_4[int(i_179)*x_6 : (int(i_179)+1)*x_6]
+		if d_71 != x_6 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{d_71}))
+		}
+		if rev_145 != x_6 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_145})+" and "+runtime.ShapeString([]int{x_6})+" differ")
+		}
+		row_196 = row_196[:len(rev_144)]
+		row_181 = row_181[:len(rev_144)]
+		for i_198 := range rev_144 {
+			rev_144[i_198] += (row_196[i_198] * row_181[i_198])
+		}
+		if d_71 != r_3 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_71}))
+		}
+		if i_179 < 0 || i_179 >= int64(rev_142) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:14", runtime.CheckIndex(i_179, rev_142))
+		}
+		if rev_143 != r_3 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_143})+" and "+runtime.ShapeString([]int{r_3})+" differ")
+		}
+		row_200 := rev_141[i_179*int64(rev_143) : (i_179+1)*int64(rev_143)]
+		r_25 = r_25[:len(row_200)]
+		row_181 = row_181[:len(row_200)]
+		for i_201 := range row_200 {
+			row_200[i_201] += (r_25[i_201] * row_181[i_201])
+		}
+	}
+	if d_41 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_41}))
+	}
+	r_203 := ar.F64(r_3)
+	r_62 = r_62[:len(r_203)]
+	z_140 = z_140[:len(r_203)]
+	for i_204 := range r_203 {
+		r_203[i_204] = (r_62[i_204] * z_140[i_204])
+	}
+	if r_3 != d_41 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_41})+" differ")
+	}
+	r_59 = r_59[:len(z_136)]
+	z_140 = z_140[:len(z_136)]
+	for i_207 := range z_136 {
+		z_136[i_207] += (-(r_59[i_207] * z_140[i_207]))
+	}
+	if r_3 != d_41 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{d_41})+" and "+runtime.ShapeString([]int{r_3}))
+	}
+	if int64(2) < 0 || int64(2) >= int64(x_5) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(2), x_5))
+	}
+	if x_6 != d_41 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{d_41})+" differ")
+	}
+	row_209 := z_121[int64(2)*int64(x_6) : (int64(2)+1)*int64(x_6)]
+	row_57 = row_57[:len(row_209)]
+	r_203 = r_203[:len(row_209)]
+	for i_210 := range row_209 {
+		row_209[i_210] += (row_57[i_210] * r_203[i_210])
+	}
+	if r_3 != x_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+	}
+	if int64(2) < 0 || int64(2) >= int64(3) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(2), 3))
+	}
+	if d_41 != x_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_41})+" and "+runtime.ShapeString([]int{x_6})+" differ")
+	}
+	row_212 := z_139[int64(2)*int64(d_41) : (int64(2)+1)*int64(d_41)]
+	row_58 = row_58[:len(row_212)]
+	r_203 = r_203[:len(row_212)]
+	for i_213 := range row_212 {
+		row_212[i_213] += (row_58[i_213] * r_203[i_213])
+	}
+	if r_3 != d_41 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{d_41})+" and "+runtime.ShapeString([]int{r_3}))
+	}
+	if int64(1) < 0 || int64(1) >= int64(x_5) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(1), x_5))
+	}
+	if x_6 != d_41 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{d_41})+" differ")
+	}
+	row_215 := z_121[int64(1)*int64(x_6) : (int64(1)+1)*int64(x_6)]
+	row_55 = row_55[:len(row_215)]
+	r_203 = r_203[:len(row_215)]
+	for i_216 := range row_215 {
+		row_215[i_216] += (row_55[i_216] * r_203[i_216])
+	}
+	if r_3 != x_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+	}
+	if int64(1) < 0 || int64(1) >= int64(3) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(1), 3))
+	}
+	if d_41 != x_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_41})+" and "+runtime.ShapeString([]int{x_6})+" differ")
+	}
+	row_218 := z_139[int64(1)*int64(d_41) : (int64(1)+1)*int64(d_41)]
+	row_56 = row_56[:len(row_218)]
+	r_203 = r_203[:len(row_218)]
+	for i_219 := range row_218 {
+		row_218[i_219] += (row_56[i_219] * r_203[i_219])
+	}
+	if r_3 != d_41 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{d_41})+" and "+runtime.ShapeString([]int{r_3}))
+	}
+	if int64(0) < 0 || int64(0) >= int64(x_5) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(0), x_5))
+	}
+	if x_6 != d_41 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{d_41})+" differ")
+	}
+	row_221 := z_121[int64(0)*int64(x_6) : (int64(0)+1)*int64(x_6)]
+	row_53 = row_53[:len(row_221)]
+	r_203 = r_203[:len(row_221)]
+	for i_222 := range row_221 {
+		row_221[i_222] += (row_53[i_222] * r_203[i_222])
+	}
+	if r_3 != x_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+	}
+	if int64(0) < 0 || int64(0) >= int64(3) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(0), 3))
+	}
+	if d_41 != x_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_41})+" and "+runtime.ShapeString([]int{x_6})+" differ")
+	}
+	row_224 := z_139[int64(0)*int64(d_41) : (int64(0)+1)*int64(d_41)]
+	row_54 = row_54[:len(row_224)]
+	r_203 = r_203[:len(row_224)]
+	for i_225 := range row_224 {
+		row_224[i_225] += (row_54[i_225] * r_203[i_225])
+	}
+	r_227, r_228, r_229, r_230, r_231, r_232, r_233, r_234, r_235, err_236 := fn_crossvjp(ar, a_40, 3, d_41, x_4, x_5, x_6, z_137, r_50, r_51)
+	_ = r_227
+	_ = r_228
+	_ = r_229
+	if err_236 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_236, "cross$vjp", "models.nab:122:5", "models.nab:133:12")
+	}
+	if 3 != r_231 || d_41 != r_232 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, d_41})+" and "+runtime.ShapeString([]int{r_231, r_232})+" differ")
+	}
+	r_230 = r_230[:len(z_139)]
+	for i_237 := range z_139 {
+		z_139[i_237] += r_230[i_237]
+	}
+	if x_5 != r_234 || x_6 != r_235 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_234, r_235})+" differ")
+	}
+	r_233 = r_233[:len(z_121)]
+	for i_238 := range z_121 {
+		z_121[i_238] += r_233[i_238]
+	}
+	if int64(0) < 0 || int64(0) >= int64(3) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(0), 3))
+	}
+	row_239 := z_139[int(int64(0))*d_41 : (int(int64(0))+1)*d_41]
+	if int64(1) < 0 || int64(1) >= int64(3) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(1), 3))
+	}
+	row_240 := z_139[int(int64(1))*d_41 : (int(int64(1))+1)*d_41]
+	if int64(2) < 0 || int64(2) >= int64(3) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(2), 3))
+	}
+	row_241 := z_139[int(int64(2))*d_41 : (int(int64(2))+1)*d_41]
+	r_242 := ar.F64(r_3)
+	r_22 = r_22[:len(r_242)]
+	for i_243 := range r_242 {
+		r_242[i_243] = (1.0 / r_22[i_243])
+	}
+	if d_41 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_41}))
+	}
+	r_245 := ar.F64(r_3)
+	r_37 = r_37[:len(r_245)]
+	r_22 = r_22[:len(r_245)]
+	row_241 = row_241[:len(r_245)]
+	for i_246 := range r_245 {
+		r_245[i_246] = ((-(r_37[i_246] / r_22[i_246])) * row_241[i_246])
+	}
+	if d_41 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_41}))
+	}
+	if int64(2) < 0 || int64(2) >= int64(r_2) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(2), r_2))
+	}
+	if r_3 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{r_3})+" differ")
+	}
+	row_248 := z_133[int64(2)*int64(r_3) : (int64(2)+1)*int64(r_3)]
+	r_242 = r_242[:len(row_248)]
+	row_241 = row_241[:len(row_248)]
+	for i_249 := range row_248 {
+		row_248[i_249] += (r_242[i_249] * row_241[i_249])
+	}
+	if d_41 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_41}))
+	}
+	r_34 = r_34[:len(r_245)]
+	r_22 = r_22[:len(r_245)]
+	row_240 = row_240[:len(r_245)]
+	for i_252 := range r_245 {
+		r_245[i_252] += ((-(r_34[i_252] / r_22[i_252])) * row_240[i_252])
+	}
+	if d_41 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_41}))
+	}
+	if int64(1) < 0 || int64(1) >= int64(r_2) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(1), r_2))
+	}
+	if r_3 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{r_3})+" differ")
+	}
+	row_254 := z_133[int64(1)*int64(r_3) : (int64(1)+1)*int64(r_3)]
+	r_242 = r_242[:len(row_254)]
+	row_240 = row_240[:len(row_254)]
+	for i_255 := range row_254 {
+		row_254[i_255] += (r_242[i_255] * row_240[i_255])
+	}
+	if d_41 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_41}))
+	}
+	r_31 = r_31[:len(r_245)]
+	r_22 = r_22[:len(r_245)]
+	row_239 = row_239[:len(r_245)]
+	for i_258 := range r_245 {
+		r_245[i_258] += ((-(r_31[i_258] / r_22[i_258])) * row_239[i_258])
+	}
+	if d_41 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_41}))
+	}
+	if int64(0) < 0 || int64(0) >= int64(r_2) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(0), r_2))
+	}
+	if r_3 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{r_3})+" differ")
+	}
+	row_260 := z_133[int64(0)*int64(r_3) : (int64(0)+1)*int64(r_3)]
+	r_242 = r_242[:len(row_260)]
+	row_239 = row_239[:len(row_260)]
+	for i_261 := range row_260 {
+		row_260[i_261] += (r_242[i_261] * row_239[i_261])
+	}
+	r_25 = r_25[:len(r_245)]
+	z_138 = z_138[:len(r_245)]
+	for i_264 := range r_245 {
+		r_245[i_264] += (r_25[i_264] * z_138[i_264])
+	}
+	r_28 = r_28[:len(r_245)]
+	z_136 = z_136[:len(r_245)]
+	for i_267 := range r_245 {
+		r_245[i_267] += (-r_28[i_267] * z_136[i_267])
+	}
+	r_269 := ar.F64(r_3)
+	r_22 = r_22[:len(r_269)]
+	r_245 = r_245[:len(r_269)]
+	for i_270 := range r_269 {
+		r_269[i_270] = ((0.5 / r_22[i_270]) * r_245[i_270])
+	}
+	if int64(2) < 0 || int64(2) >= int64(r_2) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(2), r_2))
+	}
+	if r_3 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{r_3})+" differ")
+	}
+	row_272 := z_133[int64(2)*int64(r_3) : (int64(2)+1)*int64(r_3)]
+	row_12 = row_12[:len(row_272)]
+	r_269 = r_269[:len(row_272)]
+	for i_273 := range row_272 {
+		row_272[i_273] += ((2.0 * row_12[i_273]) * r_269[i_273])
+	}
+	if int64(1) < 0 || int64(1) >= int64(r_2) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(1), r_2))
+	}
+	if r_3 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{r_3})+" differ")
+	}
+	row_275 := z_133[int64(1)*int64(r_3) : (int64(1)+1)*int64(r_3)]
+	row_11 = row_11[:len(row_275)]
+	r_269 = r_269[:len(row_275)]
+	for i_276 := range row_275 {
+		row_275[i_276] += ((2.0 * row_11[i_276]) * r_269[i_276])
+	}
+	if int64(0) < 0 || int64(0) >= int64(r_2) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(0), r_2))
+	}
+	if r_3 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{r_3})+" differ")
+	}
+	row_278 := z_133[int64(0)*int64(r_3) : (int64(0)+1)*int64(r_3)]
+	row_10 = row_10[:len(row_278)]
+	r_269 = r_269[:len(row_278)]
+	for i_279 := range row_278 {
+		row_278[i_279] += ((2.0 * row_10[i_279]) * r_269[i_279])
+	}
+	n_281, err_282 := runtime.CheckSize(int64(3))
+	if err_282 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:6", err_282)
+	}
+	var a_283 []float64
+	var d_284 int = 0
+	var rs_285 int = 0
+	for i_286 := 0; i_286 < n_281; i_286++ {
+		mark_287 := ar.mark()
+		i_288 := int64(i_286)
+		if i_288 < 0 || i_288 >= int64(n_68) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:20", runtime.CheckIndex(i_288, n_68))
+		}
+		row_289 := a_70[int(i_288)*d_71 : (int(i_288)+1)*d_71]
+		if d_71 != r_3 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_71}))
+		}
+		if i_288 < 0 || i_288 >= int64(x_5) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:48", runtime.CheckIndex(i_288, x_5))
+		}
+		row_290 := r_89[int(i_288)*x_6 : (int(i_288)+1)*x_6]
+		if x_6 != r_3 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+		}
+		if i_286 == 0 {
+			d_284 = r_3
+			rs_285 = d_284
+			tot_291, err_292 := runtime.MulSize(n_281, rs_285)
+			if err_292 != nil {
+				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:6", err_292)
+			}
+			a_283 = ar.F64(tot_291)
+		} else if r_3 != d_284 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:6", "build: element "+strconv.Itoa(i_286)+" has shape "+runtime.ShapeString([]int{r_3})+", element 0 has shape "+runtime.ShapeString([]int{d_284}))
+		}
+		row_293 := a_283[i_286*rs_285 : (i_286+1)*rs_285]
+		r_16 = r_16[:len(row_293)]
+		row_289 = row_289[:len(row_293)]
+		r_19 = r_19[:len(row_293)]
+		row_290 = row_290[:len(row_293)]
+		for i_294 := range row_293 {
+			row_293[i_294] = ((r_16[i_294] * row_289[i_294]) + (r_19[i_294] * row_290[i_294]))
+		}
+		if i_286 > 0 {
+			ar.release(mark_287)
+		}
+	}
+	return a_283, n_281, d_284, z_133, r_2, r_3, z_121, x_5, x_6, nil
+}
+
+// fn_residualsvjp1110 is def residuals$vjp_1110 (models.nab:142:5).
+func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int, ybar_12 []float64, ybar_13 int, ybar_14 int, ybar_15 []float64, ybar_16 int) ([]float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, error) {
+	if cam_2 != 11 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("size mismatch: cam has size %d but its type [11][p]f64 says 11", cam_2))
+	}
+	if x_5 != 3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("size mismatch: x has size %d but its type [3][p]f64 says 3", x_5))
+	}
+	if feat_10 != 2 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("size mismatch: feat has size %d but its type [2][p]f64 says 2", feat_10))
+	}
+	cam_1 = cam_1[:cam_2*cam_3]
+	x_4 = x_4[:x_5*x_6]
+	w_7 = w_7[:w_8]
+	feat_9 = feat_9[:feat_10*feat_11]
+	ybar_12 = ybar_12[:ybar_13*ybar_14]
+	ybar_15 = ybar_15[:ybar_16]
+	if int64(0) < 0 || int64(3) < int64(0) || int64(3) > int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:143:21", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), int64(3), cam_2))
+	}
+	n_17 := int(int64(3)) - int(int64(0))
+	s_18 := cam_1[int(int64(0))*cam_3 : int(int64(3))*cam_3 : int(int64(3))*cam_3]
+	if int64(3) < 0 || int64(6) < int64(3) || int64(6) > int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:143:35", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(3), int64(6), cam_2))
+	}
+	n_19 := int(int64(6)) - int(int64(3))
+	s_20 := cam_1[int(int64(3))*cam_3 : int(int64(6))*cam_3 : int(int64(6))*cam_3]
+	if n_19 != x_5 || cam_3 != x_6 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{n_19, cam_3}))
+	}
+	n_21 := x_5 * x_6
+	r_22 := ar.F64(n_21)
+	x_4 = x_4[:len(r_22)]
+	s_20 = s_20[:len(r_22)]
+	for i_23 := range r_22 {
+		r_22[i_23] = (x_4[i_23] - s_20[i_23])
+	}
+	r_25, r_26, r_27, err_28 := fn_rotate(ar, s_18, n_17, cam_3, r_22, x_5, x_6)
+	if err_28 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbFrame(err_28, "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	if int64(2) < 0 || int64(2) >= int64(r_26) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:144:20", runtime.CheckIndex(int64(2), r_26))
+	}
+	row_29 := r_25[int(int64(2))*r_27 : (int(int64(2))+1)*r_27]
+	if int64(0) < 0 || int64(0) >= int64(r_26) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:144:13", runtime.CheckIndex(int64(0), r_26))
+	}
+	row_30 := r_25[int(int64(0))*r_27 : (int(int64(0))+1)*r_27]
+	r_31 := ar.F64(r_27)
+	row_30 = row_30[:len(r_31)]
+	row_29 = row_29[:len(r_31)]
+	for i_32 := range r_31 {
+		r_31[i_32] = (row_30[i_32] / row_29[i_32])
+	}
+	if int64(1) < 0 || int64(1) >= int64(r_26) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:144:26", runtime.CheckIndex(int64(1), r_26))
+	}
+	row_34 := r_25[int(int64(1))*r_27 : (int(int64(1))+1)*r_27]
+	r_35 := ar.F64(r_27)
+	row_34 = row_34[:len(r_35)]
+	row_29 = row_29[:len(r_35)]
+	for i_36 := range r_35 {
+		r_35[i_36] = (row_34[i_36] / row_29[i_36])
+	}
+	var a_38 []float64
+	var d_39 int = 0
+	var rs_40 int = 0
+	for i_41 := 0; i_41 < 2; i_41++ {
+		mark_42 := ar.mark()
+		var e_43 []float64
+		var e_44 int
+		switch i_41 {
+		case 0:
+			e_43, e_44 = r_31, r_27
+		case 1:
+			e_43, e_44 = r_35, r_27
+		}
+		if i_41 == 0 {
+			d_39 = e_44
+			rs_40 = d_39
+			tot_45, err_46 := runtime.MulSize(2, rs_40)
+			if err_46 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:144:11", err_46)
+			}
+			a_38 = ar.F64(tot_45)
+		} else if e_44 != d_39 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:144:11", "array literal: element "+strconv.Itoa(i_41)+" has shape "+runtime.ShapeString([]int{e_44})+", element 0 has shape "+runtime.ShapeString([]int{d_39}))
+		}
+		copy(a_38[i_41*rs_40:(i_41+1)*rs_40], e_43)
+		if i_41 > 0 {
+			ar.release(mark_42)
+		}
+	}
+	if int64(0) < 0 || int64(0) >= int64(2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:145:14", runtime.CheckIndex(int64(0), 2))
+	}
+	row_47 := a_38[int(int64(0))*d_39 : (int(int64(0))+1)*d_39]
+	if int64(1) < 0 || int64(1) >= int64(2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:145:23", runtime.CheckIndex(int64(1), 2))
+	}
+	row_48 := a_38[int(int64(1))*d_39 : (int(int64(1))+1)*d_39]
+	r_49 := ar.F64(d_39)
+	row_47 = row_47[:len(r_49)]
+	row_48 = row_48[:len(r_49)]
+	for i_50 := range r_49 {
+		r_49[i_50] = ((row_47[i_50] * row_47[i_50]) + (row_48[i_50] * row_48[i_50]))
+	}
+	if int64(9) < 0 || int64(9) >= int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:146:26", runtime.CheckIndex(int64(9), cam_2))
+	}
+	row_52 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
+	if int64(10) < 0 || int64(10) >= int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:146:41", runtime.CheckIndex(int64(10), cam_2))
+	}
+	row_53 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
+	r_54 := ar.F64(d_39)
+	r_49 = r_49[:len(r_54)]
+	for i_55 := range r_54 {
+		r_54[i_55] = (r_49[i_55] * r_49[i_55])
+	}
+	if d_39 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:146:30", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_39}))
+	}
+	if d_39 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:146:46", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_39}))
+	}
+	r_57 := ar.F64(cam_3)
+	row_52 = row_52[:len(r_57)]
+	r_49 = r_49[:len(r_57)]
+	row_53 = row_53[:len(r_57)]
+	r_54 = r_54[:len(r_57)]
+	for i_58 := range r_57 {
+		r_57[i_58] = ((1.0 + (row_52[i_58] * r_49[i_58])) + (row_53[i_58] * r_54[i_58]))
+	}
+	n_60, err_61 := runtime.CheckSize(int64(2))
+	if err_61 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:14", err_61)
+	}
+	var a_62 []float64
+	var d_63 int = 0
+	var rs_64 int = 0
+	for i_65 := 0; i_65 < n_60; i_65++ {
+		mark_66 := ar.mark()
+		i_67 := int64(i_65)
+		if int64(6) < 0 || int64(6) >= int64(cam_2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
+		}
+		row_68 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
+		if i_67 < 0 || i_67 >= int64(2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:25", runtime.CheckIndex(i_67, 2))
+		}
+		row_69 := a_38[int(i_67)*d_39 : (int(i_67)+1)*d_39]
+		if d_39 != cam_3 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_39}))
+		}
+		x_70 := int64(7) + i_67
+		if x_70 < 0 || x_70 >= int64(cam_2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:44", runtime.CheckIndex(x_70, cam_2))
+		}
+		row_71 := cam_1[int(x_70)*cam_3 : (int(x_70)+1)*cam_3]
+		if i_65 == 0 {
+			d_63 = cam_3
+			rs_64 = d_63
+			tot_72, err_73 := runtime.MulSize(n_60, rs_64)
+			if err_73 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:14", err_73)
+			}
+			a_62 = ar.F64(tot_72)
+		} else if cam_3 != d_63 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_65)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_63}))
+		}
+		row_74 := a_62[i_65*rs_64 : (i_65+1)*rs_64]
+		row_68 = row_68[:len(row_74)]
+		row_69 = row_69[:len(row_74)]
+		r_57 = r_57[:len(row_74)]
+		row_71 = row_71[:len(row_74)]
+		for i_75 := range row_74 {
+			row_74[i_75] = (((row_68[i_75] * row_69[i_75]) * r_57[i_75]) + row_71[i_75])
+		}
+		if i_65 > 0 {
+			ar.release(mark_66)
+		}
+	}
+	if ybar_16 != w_8 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_16}))
+	}
+	r_77 := ar.F64(w_8)
+	w_7 = w_7[:len(r_77)]
+	ybar_15 = ybar_15[:len(r_77)]
+	for i_78 := range r_77 {
+		r_77[i_78] = ((2.0 * w_7[i_78]) * -ybar_15[i_78])
+	}
+	z_80 := ar.F64(len(a_62))
+	var rev_81 []float64
+	var rev_82 int
+	var rev_83 []float64
+	var rev_84 int
+	var rev_85 int
+	rev_81, rev_82, rev_83, rev_84, rev_85 = r_77, w_8, z_80, n_60, d_63
+	for i_96 := int64(0); i_96 < int64(2); i_96++ {
+		if i_96 < 0 || i_96 >= int64(ybar_13) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_96, ybar_13))
+		}
+		row_98 := ybar_12[int(i_96)*ybar_14 : (int(i_96)+1)*ybar_14]
+		if i_96 < 0 || i_96 >= int64(n_60) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:148:17", runtime.CheckIndex(i_96, n_60))
+		}
+		row_99 := a_62[int(i_96)*d_63 : (int(i_96)+1)*d_63]
+		if i_96 < 0 || i_96 >= int64(feat_10) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:148:27", runtime.CheckIndex(i_96, feat_10))
+		}
+		row_100 := feat_9[int(i_96)*feat_11 : (int(i_96)+1)*feat_11]
+		if feat_11 != d_63 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_63})+" and "+runtime.ShapeString([]int{feat_11}))
+		}
+		if ybar_14 != d_63 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{d_63})+" and "+runtime.ShapeString([]int{ybar_14}))
+		}
+		if rev_82 != d_63 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_82})+" and "+runtime.ShapeString([]int{d_63})+" differ")
+		}
+		row_99 = row_99[:len(rev_81)]
+		row_100 = row_100[:len(rev_81)]
+		row_98 = row_98[:len(rev_81)]
+		for i_102 := range rev_81 {
+			rev_81[i_102] += ((row_99[i_102] - row_100[i_102]) * row_98[i_102])
+		}
+		if ybar_14 != w_8 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_14}))
+		}
+		if i_96 < 0 || i_96 >= int64(rev_84) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:148:7", runtime.CheckIndex(i_96, rev_84))
+		}
+		if rev_85 != w_8 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:148:7", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_85})+" and "+runtime.ShapeString([]int{w_8})+" differ")
+		}
+		row_104 := rev_83[i_96*int64(rev_85) : (i_96+1)*int64(rev_85)]
+		w_7 = w_7[:len(row_104)]
+		row_98 = row_98[:len(row_104)]
+		for i_105 := range row_104 {
+			row_104[i_105] += (w_7[i_105] * row_98[i_105])
+		}
+	}
+	z_107 := ar.F64(len(cam_1))
+	z_108 := ar.F64(len(a_38))
+	z_109 := ar.F64(len(r_57))
+	var rev_110 []float64
+	var rev_111 int
+	var rev_112 int
+	var rev_113 []float64
+	var rev_114 int
+	var rev_115 int
+	var rev_116 []float64
+	var rev_117 int
+	rev_110, rev_111, rev_112, rev_113, rev_114, rev_115, rev_116, rev_117 = z_107, cam_2, cam_3, z_108, 2, d_39, z_109, cam_3
+	for i_138 := int64(0); i_138 < int64(2); i_138++ {
+		mark_139 := ar.mark()
+		if i_138 < 0 || i_138 >= int64(n_60) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_138, n_60))
+		}
+		row_140 := z_80[int(i_138)*d_63 : (int(i_138)+1)*d_63]
+		if int64(6) < 0 || int64(6) >= int64(cam_2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
+		}
+		row_141 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
+		if i_138 < 0 || i_138 >= int64(2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:25", runtime.CheckIndex(i_138, 2))
+		}
+		row_142 := a_38[int(i_138)*d_39 : (int(i_138)+1)*d_39]
+		x_143 := int64(7) + i_138
+		if x_143 < 0 || x_143 >= int64(cam_2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:44", runtime.CheckIndex(x_143, cam_2))
+		}
+		row_144 := cam_1[int(x_143)*cam_3 : (int(x_143)+1)*cam_3]
+		_ = row_144
+		if x_143 < 0 || x_143 >= int64(rev_111) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:14", runtime.CheckIndex(x_143, rev_111))
+		}
+		if rev_112 != d_63 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_112})+" and "+runtime.ShapeString([]int{d_63})+" differ")
+		}
+		row_145 := rev_110[x_143*int64(rev_112) : (x_143+1)*int64(rev_112)]
+		for j_146 := range row_145 {
+			row_145[j_146] += row_140[j_146]
+		}
+		if d_63 != cam_3 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_63}))
+		}
+		r_147 := ar.F64(cam_3)
+		r_57 = r_57[:len(r_147)]
+		row_140 = row_140[:len(r_147)]
+		for i_148 := range r_147 {
+			r_147[i_148] = (r_57[i_148] * row_140[i_148])
+		}
+		if d_39 != cam_3 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_39}))
+		}
+		if d_63 != cam_3 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_63}))
+		}
+		if rev_117 != cam_3 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_117})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
+		}
+		row_141 = row_141[:len(rev_116)]
+		row_142 = row_142[:len(rev_116)]
+		row_140 = row_140[:len(rev_116)]
+		for i_151 := range rev_116 {
+			rev_116[i_151] += ((row_141[i_151] * row_142[i_151]) * row_140[i_151])
+		}
+		if i_138 < 0 || i_138 >= int64(rev_114) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:14", runtime.CheckIndex(i_138, rev_114))
+		}
+		if rev_115 != cam_3 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_115})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
+		}
+		row_153 := rev_113[i_138*int64(rev_115) : (i_138+1)*int64(rev_115)]
+		row_141 = row_141[:len(row_153)]
+		r_147 = r_147[:len(row_153)]
+		for i_154 := range row_153 {
+			row_153[i_154] += (row_141[i_154] * r_147[i_154])
+		}
+		if cam_3 != d_39 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_39})+" and "+runtime.ShapeString([]int{cam_3}))
+		}
+		if int64(6) < 0 || int64(6) >= int64(rev_111) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:147:14", runtime.CheckIndex(int64(6), rev_111))
+		}
+		if rev_112 != d_39 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_112})+" and "+runtime.ShapeString([]int{d_39})+" differ")
+		}
+		row_156 := rev_110[int64(6)*int64(rev_112) : (int64(6)+1)*int64(rev_112)]
+		row_142 = row_142[:len(row_156)]
+		r_147 = r_147[:len(row_156)]
+		for i_157 := range row_156 {
+			row_156[i_157] += (row_142[i_157] * r_147[i_157])
+		}
+		ar.release(mark_139)
+	}
+	if cam_3 != d_39 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{d_39})+" and "+runtime.ShapeString([]int{cam_3}))
+	}
+	r_159 := ar.F64(d_39)
+	r_49 = r_49[:len(r_159)]
+	row_53 = row_53[:len(r_159)]
+	z_109 = z_109[:len(r_159)]
+	for i_160 := range r_159 {
+		r_159[i_160] = ((2.0 * r_49[i_160]) * (row_53[i_160] * z_109[i_160]))
+	}
+	if cam_3 != d_39 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{d_39})+" and "+runtime.ShapeString([]int{cam_3}))
+	}
+	if int64(10) < 0 || int64(10) >= int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(10), cam_2))
+	}
+	if cam_3 != d_39 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_39})+" differ")
+	}
+	row_162 := z_107[int64(10)*int64(cam_3) : (int64(10)+1)*int64(cam_3)]
+	r_54 = r_54[:len(row_162)]
+	z_109 = z_109[:len(row_162)]
+	for i_163 := range row_162 {
+		row_162[i_163] += (r_54[i_163] * z_109[i_163])
+	}
+	if d_39 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{d_39})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
+	}
+	row_52 = row_52[:len(r_159)]
+	z_109 = z_109[:len(r_159)]
+	for i_166 := range r_159 {
+		r_159[i_166] += (row_52[i_166] * z_109[i_166])
+	}
+	if cam_3 != d_39 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{d_39})+" and "+runtime.ShapeString([]int{cam_3}))
+	}
+	if int64(9) < 0 || int64(9) >= int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(9), cam_2))
+	}
+	if cam_3 != d_39 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_39})+" differ")
+	}
+	row_168 := z_107[int64(9)*int64(cam_3) : (int64(9)+1)*int64(cam_3)]
+	r_49 = r_49[:len(row_168)]
+	z_109 = z_109[:len(row_168)]
+	for i_169 := range row_168 {
+		row_168[i_169] += (r_49[i_169] * z_109[i_169])
+	}
+	if int64(1) < 0 || int64(1) >= int64(2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(1), 2))
+	}
+	if d_39 != d_39 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_39})+" and "+runtime.ShapeString([]int{d_39})+" differ")
+	}
+	row_171 := z_108[int64(1)*int64(d_39) : (int64(1)+1)*int64(d_39)]
+	row_48 = row_48[:len(row_171)]
+	r_159 = r_159[:len(row_171)]
+	for i_172 := range row_171 {
+		row_171[i_172] += ((2.0 * row_48[i_172]) * r_159[i_172])
+	}
+	if int64(0) < 0 || int64(0) >= int64(2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(0), 2))
+	}
+	if d_39 != d_39 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_39})+" and "+runtime.ShapeString([]int{d_39})+" differ")
+	}
+	row_174 := z_108[int64(0)*int64(d_39) : (int64(0)+1)*int64(d_39)]
+	row_47 = row_47[:len(row_174)]
+	r_159 = r_159[:len(row_174)]
+	for i_175 := range row_174 {
+		row_174[i_175] += ((2.0 * row_47[i_175]) * r_159[i_175])
+	}
+	if int64(0) < 0 || int64(0) >= int64(2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(0), 2))
+	}
+	row_177 := z_108[int(int64(0))*d_39 : (int(int64(0))+1)*d_39]
+	if int64(1) < 0 || int64(1) >= int64(2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(1), 2))
+	}
+	row_178 := z_108[int(int64(1))*d_39 : (int(int64(1))+1)*d_39]
+	r_179 := ar.F64(r_27)
+	row_29 = row_29[:len(r_179)]
+	for i_180 := range r_179 {
+		r_179[i_180] = (1.0 / row_29[i_180])
+	}
+	z_182 := ar.F64(len(r_25))
+	if d_39 != r_27 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_27})+" and "+runtime.ShapeString([]int{d_39}))
+	}
+	if int64(2) < 0 || int64(2) >= int64(r_26) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(2), r_26))
+	}
+	if r_27 != r_27 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_27})+" and "+runtime.ShapeString([]int{r_27})+" differ")
+	}
+	row_183 := z_182[int64(2)*int64(r_27) : (int64(2)+1)*int64(r_27)]
+	r_35 = r_35[:len(row_183)]
+	row_29 = row_29[:len(row_183)]
+	row_178 = row_178[:len(row_183)]
+	for i_184 := range row_183 {
+		row_183[i_184] += ((-(r_35[i_184] / row_29[i_184])) * row_178[i_184])
+	}
+	if d_39 != r_27 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_27})+" and "+runtime.ShapeString([]int{d_39}))
+	}
+	if int64(1) < 0 || int64(1) >= int64(r_26) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(1), r_26))
+	}
+	if r_27 != r_27 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_27})+" and "+runtime.ShapeString([]int{r_27})+" differ")
+	}
+	row_186 := z_182[int64(1)*int64(r_27) : (int64(1)+1)*int64(r_27)]
+	r_179 = r_179[:len(row_186)]
+	row_178 = row_178[:len(row_186)]
+	for i_187 := range row_186 {
+		row_186[i_187] += (r_179[i_187] * row_178[i_187])
+	}
+	if d_39 != r_27 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_27})+" and "+runtime.ShapeString([]int{d_39}))
+	}
+	if int64(2) < 0 || int64(2) >= int64(r_26) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(2), r_26))
+	}
+	if r_27 != r_27 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_27})+" and "+runtime.ShapeString([]int{r_27})+" differ")
+	}
+	row_189 := z_182[int64(2)*int64(r_27) : (int64(2)+1)*int64(r_27)]
+	r_31 = r_31[:len(row_189)]
+	row_29 = row_29[:len(row_189)]
+	row_177 = row_177[:len(row_189)]
+	for i_190 := range row_189 {
+		row_189[i_190] += ((-(r_31[i_190] / row_29[i_190])) * row_177[i_190])
+	}
+	if d_39 != r_27 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_27})+" and "+runtime.ShapeString([]int{d_39}))
+	}
+	if int64(0) < 0 || int64(0) >= int64(r_26) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(0), r_26))
+	}
+	if r_27 != r_27 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{r_27})+" and "+runtime.ShapeString([]int{r_27})+" differ")
+	}
+	row_192 := z_182[int64(0)*int64(r_27) : (int64(0)+1)*int64(r_27)]
+	r_179 = r_179[:len(row_192)]
+	row_177 = row_177[:len(row_192)]
+	for i_193 := range row_192 {
+		row_192[i_193] += (r_179[i_193] * row_177[i_193])
+	}
+	r_195, r_196, r_197, r_198, r_199, r_200, r_201, r_202, r_203, err_204 := fn_rotatevjp(ar, s_18, n_17, cam_3, r_22, x_5, x_6, z_182, r_26, r_27)
+	_ = r_195
+	_ = r_196
+	_ = r_197
+	if err_204 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbFrame(err_204, "rotate$vjp", "models.nab:126:5", "models.nab:143:11")
+	}
+	if int64(3) < 0 || int64(3)+int64(r_202) > int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_202), cam_2))
+	}
+	if r_203 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_203})+" and "+runtime.ShapeString([]int{cam_3}))
+	}
+	region_205 := z_107[int(int64(3))*cam_3 : (int(int64(3))+r_202)*cam_3]
+	r_201 = r_201[:len(region_205)]
+	for i_206 := range region_205 {
+		region_205[i_206] += -r_201[i_206]
+	}
+	if int64(0) < 0 || int64(0)+int64(r_199) > int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_199), cam_2))
+	}
+	if r_200 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_200})+" and "+runtime.ShapeString([]int{cam_3}))
+	}
+	region_208 := z_107[int(int64(0))*cam_3 : (int(int64(0))+r_199)*cam_3]
+	r_198 = r_198[:len(region_208)]
+	for i_209 := range region_208 {
+		region_208[i_209] += r_198[i_209]
+	}
+	n_210, err_211 := runtime.CheckSize(int64(2))
+	if err_211 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:148:7", err_211)
+	}
+	var a_212 []float64
+	var d_213 int = 0
+	var rs_214 int = 0
+	for i_215 := 0; i_215 < n_210; i_215++ {
+		mark_216 := ar.mark()
+		i_217 := int64(i_215)
+		if i_217 < 0 || i_217 >= int64(n_60) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:148:17", runtime.CheckIndex(i_217, n_60))
+		}
+		row_218 := a_62[int(i_217)*d_63 : (int(i_217)+1)*d_63]
+		if i_217 < 0 || i_217 >= int64(feat_10) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:148:27", runtime.CheckIndex(i_217, feat_10))
+		}
+		row_219 := feat_9[int(i_217)*feat_11 : (int(i_217)+1)*feat_11]
+		if feat_11 != d_63 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_63})+" and "+runtime.ShapeString([]int{feat_11}))
+		}
+		if d_63 != w_8 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_63}))
+		}
+		if i_215 == 0 {
+			d_213 = w_8
+			rs_214 = d_213
+			tot_220, err_221 := runtime.MulSize(n_210, rs_214)
+			if err_221 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbAt("models.nab:148:7", err_221)
+			}
+			a_212 = ar.F64(tot_220)
+		} else if w_8 != d_213 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("models.nab:148:7", "build: element "+strconv.Itoa(i_215)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_213}))
+		}
+		row_222 := a_212[i_215*rs_214 : (i_215+1)*rs_214]
+		w_7 = w_7[:len(row_222)]
+		row_218 = row_218[:len(row_222)]
+		row_219 = row_219[:len(row_222)]
+		for i_223 := range row_222 {
+			row_222[i_223] = (w_7[i_223] * (row_218[i_223] - row_219[i_223]))
+		}
+		if i_215 > 0 {
+			ar.release(mark_216)
+		}
+	}
+	r_225 := ar.F64(w_8)
+	w_7 = w_7[:len(r_225)]
+	for i_226 := range r_225 {
+		r_225[i_226] = (1.0 - (w_7[i_226] * w_7[i_226]))
+	}
+	z_228 := ar.F64(len(feat_9))
+	return a_212, n_210, d_213, r_225, w_8, z_107, cam_2, cam_3, r_201, r_202, r_203, r_77, w_8, z_228, feat_10, feat_11, nil
+}
+
+// fn_bajacobian is def ba_jacobian (models.nab:171:12).
+func fn_bajacobian(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, w_7 []float64, w_8 int, feats_9 []float64, feats_10 int, feats_11 int, camidx_12 []int64, camidx_13 int, ptidx_14 []int64, ptidx_15 int) ([]float64, int, int, int, []float64, int, error) {
+	size_16 := int64(cams_2)
+	_ = size_16
+	size_17 := int64(pts_5)
+	_ = size_17
+	size_18 := int64(w_8)
+	if int64(feats_10) != size_18 {
+		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:171:77", fmt.Sprintf("size mismatch: p is %d (w) but feats has size %d", size_18, feats_10))
+	}
+	if int64(camidx_13) != size_18 {
+		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:172:24", fmt.Sprintf("size mismatch: p is %d (w) but cam_idx has size %d", size_18, camidx_13))
+	}
+	if int64(ptidx_15) != size_18 {
+		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:172:40", fmt.Sprintf("size mismatch: p is %d (w) but pt_idx has size %d", size_18, ptidx_15))
+	}
+	if cams_3 != 11 {
+		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:171:24", fmt.Sprintf("size mismatch: dimension 2 of cams has size %d but its type [n][11]f64 says 11", cams_3))
+	}
+	if pts_6 != 3 {
+		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:171:42", fmt.Sprintf("size mismatch: dimension 2 of pts has size %d but its type [m][3]f64 says 3", pts_6))
+	}
+	if feats_11 != 2 {
+		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:171:69", fmt.Sprintf("size mismatch: dimension 2 of feats has size %d but its type [p][2]f64 says 2", feats_11))
+	}
+	cams_1 = cams_1[:cams_2*cams_3]
+	pts_4 = pts_4[:pts_5*pts_6]
+	w_7 = w_7[:w_8]
+	feats_9 = feats_9[:feats_10*feats_11]
+	camidx_12 = camidx_12[:camidx_13]
+	ptidx_14 = ptidx_14[:ptidx_15]
+	r_19, r_20, r_21, r_22, r_23, r_24, err_25 := fn_gathered(ar, cams_1, cams_2, cams_3, pts_4, pts_5, pts_6, camidx_12, camidx_13, ptidx_14, ptidx_15)
+	if err_25 != nil {
+		return nil, 0, 0, 0, nil, 0, nbFrame(err_25, "gathered", "models.nab:151:5", "models.nab:173:18")
+	}
+	t_26 := ar.F64(len(feats_9))
+	for i_27 := 0; i_27 < feats_10; i_27++ {
+		for j_28 := 0; j_28 < feats_11; j_28++ {
+			t_26[j_28*feats_10+i_27] = feats_9[i_27*feats_11+j_28]
+		}
+	}
+	n_29, err_30 := runtime.CheckSize(int64(2))
+	if err_30 != nil {
+		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:50", err_30)
+	}
+	var a_31 []float64
+	var d_32 int = 0
+	var rs_33 int = 0
+	for i_34 := 0; i_34 < n_29; i_34++ {
+		mark_35 := ar.mark()
+		i_36 := int64(i_34)
+		x_37 := i_36 == int64(0)
+		var c_38 []float64
+		var c_39 int
+		if x_37 {
+			n_40, err_41 := runtime.CheckSize(size_18)
+			if err_41 != nil {
+				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:66", err_41)
+			}
+			a_42 := ar.F64(n_40)
+			for i_43 := range a_42 {
+				a_42[i_43] = 1
+			}
+			c_38, c_39 = a_42, n_40
+		} else {
+			n_44, err_45 := runtime.CheckSize(size_18)
+			if err_45 != nil {
+				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:79", err_45)
+			}
+			a_46 := ar.F64(n_44)
+			c_38, c_39 = a_46, n_44
+		}
+		if i_34 == 0 {
+			d_32 = c_39
+			rs_33 = d_32
+			tot_47, err_48 := runtime.MulSize(n_29, rs_33)
+			if err_48 != nil {
+				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:50", err_48)
+			}
+			a_31 = ar.F64(tot_47)
+		} else if c_39 != d_32 {
+			return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:177:50", "build: element "+strconv.Itoa(i_34)+" has shape "+runtime.ShapeString([]int{c_39})+", element 0 has shape "+runtime.ShapeString([]int{d_32}))
+		}
+		copy(a_31[i_34*rs_33:(i_34+1)*rs_33], c_38)
+		if i_34 > 0 {
+			ar.release(mark_35)
+		}
+	}
+	n_49, err_50 := runtime.CheckSize(size_18)
+	if err_50 != nil {
+		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:100", err_50)
+	}
+	a_51 := ar.F64(n_49)
+	r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, err_68 := fn_residualsvjp1110(ar, r_19, r_20, r_21, r_22, r_23, r_24, w_7, w_8, t_26, feats_11, feats_10, a_31, n_29, d_32, a_51, n_49)
+	_ = r_52
+	_ = r_53
+	_ = r_54
+	_ = r_55
+	_ = r_56
+	_ = r_65
+	_ = r_66
+	_ = r_67
+	if err_68 != nil {
+		return nil, 0, 0, 0, nil, 0, nbFrame(err_68, "residuals$vjp_1110", "models.nab:142:5", "models.nab:175:57")
+	}
+	n_69 := r_58 + r_61
+	if r_59 != r_62 {
+		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:178:15", "concat: elements have shapes "+runtime.ShapeString([]int{r_59})+" and "+runtime.ShapeString([]int{r_62}))
+	}
+	c_70 := ar.F64(len(r_57) + len(r_60))
+	copy(c_70, r_57)
+	copy(c_70[len(r_57):], r_60)
+	var a_71 []float64
+	var d_72 int = 0
+	var rs_73 int = 0
+	for i_74 := 0; i_74 < 1; i_74++ {
+		mark_75 := ar.mark()
+		var e_76 []float64
+		var e_77 int
+		switch i_74 {
+		case 0:
+			e_76, e_77 = r_63, r_64
+		}
+		if i_74 == 0 {
+			d_72 = e_77
+			rs_73 = d_72
+			tot_78, err_79 := runtime.MulSize(1, rs_73)
+			if err_79 != nil {
+				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:178:31", err_79)
+			}
+			a_71 = ar.F64(tot_78)
+		} else if e_77 != d_72 {
+			return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:178:31", "array literal: element "+strconv.Itoa(i_74)+" has shape "+runtime.ShapeString([]int{e_77})+", element 0 has shape "+runtime.ShapeString([]int{d_72}))
+		}
+		copy(a_71[i_74*rs_73:(i_74+1)*rs_73], e_76)
+		if i_74 > 0 {
+			ar.release(mark_75)
+		}
+	}
+	n_80 := n_69 + 1
+	if r_59 != d_72 {
+		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_59})+" and "+runtime.ShapeString([]int{d_72}))
+	}
+	c_81 := ar.F64(len(c_70) + len(a_71))
+	copy(c_81, c_70)
+	copy(c_81[len(c_70):], a_71)
+	n_82, err_83 := runtime.CheckSize(int64(2))
+	if err_83 != nil {
+		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:50", err_83)
+	}
+	var a_84 []float64
+	var d_85 int = 0
+	var rs_86 int = 0
+	for i_87 := 0; i_87 < n_82; i_87++ {
+		mark_88 := ar.mark()
+		i_89 := int64(i_87)
+		x_90 := i_89 == int64(1)
+		var c_91 []float64
+		var c_92 int
+		if x_90 {
+			n_93, err_94 := runtime.CheckSize(size_18)
+			if err_94 != nil {
+				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:66", err_94)
+			}
+			a_95 := ar.F64(n_93)
+			for i_96 := range a_95 {
+				a_95[i_96] = 1
+			}
+			c_91, c_92 = a_95, n_93
+		} else {
+			n_97, err_98 := runtime.CheckSize(size_18)
+			if err_98 != nil {
+				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:79", err_98)
+			}
+			a_99 := ar.F64(n_97)
+			c_91, c_92 = a_99, n_97
+		}
+		if i_87 == 0 {
+			d_85 = c_92
+			rs_86 = d_85
+			tot_100, err_101 := runtime.MulSize(n_82, rs_86)
+			if err_101 != nil {
+				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:50", err_101)
+			}
+			a_84 = ar.F64(tot_100)
+		} else if c_92 != d_85 {
+			return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:177:50", "build: element "+strconv.Itoa(i_87)+" has shape "+runtime.ShapeString([]int{c_92})+", element 0 has shape "+runtime.ShapeString([]int{d_85}))
+		}
+		copy(a_84[i_87*rs_86:(i_87+1)*rs_86], c_91)
+		if i_87 > 0 {
+			ar.release(mark_88)
+		}
+	}
+	n_102, err_103 := runtime.CheckSize(size_18)
+	if err_103 != nil {
+		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:100", err_103)
+	}
+	a_104 := ar.F64(n_102)
+	r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, r_115, r_116, r_117, r_118, r_119, r_120, err_121 := fn_residualsvjp1110(ar, r_19, r_20, r_21, r_22, r_23, r_24, w_7, w_8, t_26, feats_11, feats_10, a_84, n_82, d_85, a_104, n_102)
+	_ = r_105
+	_ = r_106
+	_ = r_107
+	_ = r_108
+	_ = r_109
+	_ = r_118
+	_ = r_119
+	_ = r_120
+	if err_121 != nil {
+		return nil, 0, 0, 0, nil, 0, nbFrame(err_121, "residuals$vjp_1110", "models.nab:142:5", "models.nab:175:57")
+	}
+	n_122 := r_111 + r_114
+	if r_112 != r_115 {
+		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:178:15", "concat: elements have shapes "+runtime.ShapeString([]int{r_112})+" and "+runtime.ShapeString([]int{r_115}))
+	}
+	c_123 := ar.F64(len(r_110) + len(r_113))
+	copy(c_123, r_110)
+	copy(c_123[len(r_110):], r_113)
+	var a_124 []float64
+	var d_125 int = 0
+	var rs_126 int = 0
+	for i_127 := 0; i_127 < 1; i_127++ {
+		mark_128 := ar.mark()
+		var e_129 []float64
+		var e_130 int
+		switch i_127 {
+		case 0:
+			e_129, e_130 = r_116, r_117
+		}
+		if i_127 == 0 {
+			d_125 = e_130
+			rs_126 = d_125
+			tot_131, err_132 := runtime.MulSize(1, rs_126)
+			if err_132 != nil {
+				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:178:31", err_132)
+			}
+			a_124 = ar.F64(tot_131)
+		} else if e_130 != d_125 {
+			return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:178:31", "array literal: element "+strconv.Itoa(i_127)+" has shape "+runtime.ShapeString([]int{e_130})+", element 0 has shape "+runtime.ShapeString([]int{d_125}))
+		}
+		copy(a_124[i_127*rs_126:(i_127+1)*rs_126], e_129)
+		if i_127 > 0 {
+			ar.release(mark_128)
+		}
+	}
+	n_133 := n_122 + 1
+	if r_112 != d_125 {
+		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_112})+" and "+runtime.ShapeString([]int{d_125}))
+	}
+	c_134 := ar.F64(len(c_123) + len(a_124))
+	copy(c_134, c_123)
+	copy(c_134[len(c_123):], a_124)
+	var a_135 []float64
+	var d_136 int = 15
+	var d_137 int = 0
+	var rs_138 int = 0
+	for i_139 := 0; i_139 < 2; i_139++ {
+		mark_140 := ar.mark()
+		var e_141 []float64
+		var e_142 int
+		var e_143 int
+		switch i_139 {
+		case 0:
+			e_141, e_142, e_143 = c_81, n_80, r_59
+		case 1:
+			e_141, e_142, e_143 = c_134, n_133, r_112
+		}
+		if i_139 == 0 {
+			d_136, d_137 = e_142, e_143
+			rs_138 = d_136 * d_137
+			tot_144, err_145 := runtime.MulSize(2, rs_138)
+			if err_145 != nil {
+				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:180:7", err_145)
+			}
+			a_135 = ar.F64(tot_144)
+		} else if e_142 != d_136 || e_143 != d_137 {
+			return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:180:7", "array literal: element "+strconv.Itoa(i_139)+" has shape "+runtime.ShapeString([]int{e_142, e_143})+", element 0 has shape "+runtime.ShapeString([]int{d_136, d_137}))
+		}
+		copy(a_135[i_139*rs_138:(i_139+1)*rs_138], e_141)
+		if i_139 > 0 {
+			ar.release(mark_140)
+		}
+	}
+	n_146, err_147 := runtime.CheckSize(int64(2))
+	if err_147 != nil {
+		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:179:49", err_147)
+	}
+	n_148, err_149 := runtime.CheckSize(size_18)
+	if err_149 != nil {
+		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:179:57", err_149)
+	}
+	a_150 := ar.F64(n_148)
+	var a_151 []float64
+	var d_152 int = 0
+	var rs_153 int = 0
+	for i_154 := 0; i_154 < n_146; i_154++ {
+		mark_155 := ar.mark()
+		if i_154 == 0 {
+			d_152 = n_148
+			rs_153 = d_152
+			tot_156, err_157 := runtime.MulSize(n_146, rs_153)
+			if err_157 != nil {
+				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:179:49", err_157)
+			}
+			a_151 = ar.F64(tot_156)
+		} else if n_148 != d_152 {
+			return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:179:49", "fill: element "+strconv.Itoa(i_154)+" has shape "+runtime.ShapeString([]int{n_148})+", element 0 has shape "+runtime.ShapeString([]int{d_152}))
+		}
+		copy(a_151[i_154*rs_153:(i_154+1)*rs_153], a_150)
+		if i_154 > 0 {
+			ar.release(mark_155)
+		}
+	}
+	n_158, err_159 := runtime.CheckSize(size_18)
+	if err_159 != nil {
+		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:179:68", err_159)
+	}
+	a_160 := ar.F64(n_158)
+	for i_161 := range a_160 {
+		a_160[i_161] = 1
+	}
+	r_162, r_163, r_164, r_165, r_166, r_167, r_168, r_169, r_170, r_171, r_172, r_173, r_174, r_175, r_176, r_177, err_178 := fn_residualsvjp1110(ar, r_19, r_20, r_21, r_22, r_23, r_24, w_7, w_8, t_26, feats_11, feats_10, a_151, n_146, d_152, a_160, n_158)
+	_ = r_162
+	_ = r_163
+	_ = r_164
+	_ = r_165
+	_ = r_166
+	_ = r_167
+	_ = r_168
+	_ = r_169
+	_ = r_170
+	_ = r_171
+	_ = r_172
+	_ = r_175
+	_ = r_176
+	_ = r_177
+	if err_178 != nil {
+		return nil, 0, 0, 0, nil, 0, nbFrame(err_178, "residuals$vjp_1110", "models.nab:142:5", "models.nab:175:57")
+	}
+	return a_135, 2, d_136, d_137, r_173, r_174, nil
 }
 
 // nbArena hands out the arrays of one call: zeroed slices cut from
@@ -1765,8 +6210,6 @@ func nbFrame(err error, def, defPos, call string) error {
 	return e
 }
 
-var _ = fmt.Sprintf
-
 // nbAlloc cuts n zeroed elements of type T from the arena.
 func nbAlloc[T any](ar *nbArena, n int) []T {
 	if p, ok := any(&ar.f).(*[]T); ok {
@@ -1822,11 +6265,6 @@ func nbFlatten3[T any](ar *nbArena, x [][][]T) ([]T, [3]int, bool) {
 	return flat, [3]int{a, b, c}, true
 }
 
-// nbIndex is the error of an index outside [0, n).
-func nbIndex(i int64, n int) error {
-	return fmt.Errorf("index %d out of range [0, %d)", i, n)
-}
-
 // nbInto1 copies an array result into dst, which must have its length.
 func nbInto1[T any](dst, r []T, n int) bool {
 	if len(dst) != n {
@@ -1850,15 +6288,17 @@ func nbInto2[T any](dst [][]T, r []T, m, n int) bool {
 	return true
 }
 
-// nbMulSize checks the size of n rows of rs elements.
-func nbMulSize(n, rs int) (int, error) {
-	if rs > 0 && n > (1<<50)/rs {
-		return 0, fmt.Errorf("size %d×%d is too large", n, rs)
+// nbInto3 copies a rank-3 result into dst.
+func nbInto3[T any](dst [][][]T, r []T, a, b, c int) bool {
+	if len(dst) != a {
+		return false
 	}
-	if n < 0 || n*rs > 1<<50 {
-		return 0, fmt.Errorf("size %d is too large", n*rs)
+	for i, m := range dst {
+		if !nbInto2(m, r[i*b*c:(i+1)*b*c], b, c) {
+			return false
+		}
 	}
-	return n * rs, nil
+	return true
 }
 
 // nbOut1 copies an array result out of the call's arena.
@@ -1880,22 +6320,12 @@ func nbOut2[T any](r []T, m, n int) [][]T {
 	return out
 }
 
-// nbShape prints dimensions as [2][3].
-func nbShape(dims ...int) string {
-	s := ""
-	for _, d := range dims {
-		s += "[" + strconv.Itoa(d) + "]"
+// nbOut3 copies a rank-3 result out of the call's arena.
+func nbOut3[T any](r []T, a, b, c int) [][][]T {
+	flat := nbOut2(r, a*b, c)
+	out := make([][][]T, a)
+	for i := range out {
+		out[i] = flat[i*b : (i+1)*b : (i+1)*b]
 	}
-	return s
-}
-
-// nbSize checks an array size the program computed.
-func nbSize(n int64) (int, error) {
-	if n < 0 {
-		return 0, fmt.Errorf("negative size %d", n)
-	}
-	if n > 1<<50 {
-		return 0, fmt.Errorf("size %d is too large", n)
-	}
-	return int(n), nil
+	return out
 }

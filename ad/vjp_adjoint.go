@@ -1,0 +1,433 @@
+// Cotangent bookkeeping: accumulating, splitting and materializing the
+// adjoints of the reverse sweep.
+
+package ad
+
+import (
+	"github.com/nabla-lang/nabla/ir"
+)
+
+// adjoint is a cotangent being accumulated: a scalar value, an array
+// accumulator (updated in place), per-field cotangents of a tuple, or
+// per-column cotangents of an array of tuples (see tupleArray).
+type adjoint struct {
+	val   ir.Expr
+	elems []*adjoint
+	// borrowed marks an array cotangent that is another value (a
+	// cotangent passed on unchanged): it must be copied before it is
+	// updated in place (accOf).
+	borrowed bool
+}
+
+// addTo adds the cotangent c (of x's type) to x's.
+func (r *rev) addTo(blk *block, x ir.Expr, c ir.Expr) {
+	v, ok := x.(*ir.Var)
+	if !ok || !r.act[v] || c == nil {
+		return
+	}
+	r.adj[v] = r.add(blk, v, r.adj[v], c)
+}
+
+func (r *rev) add(blk *block, x ir.Expr, cur *adjoint, c ir.Expr) *adjoint {
+	b := blk.builder()
+	switch t := x.Type().(type) {
+	case ir.Scalar:
+		if t.Kind != ir.F64 {
+			return cur
+		}
+		if cur == nil {
+			return &adjoint{val: blk.bind("g", c)}
+		}
+		return &adjoint{val: blk.bind("g", b.Prim(ir.PrimAdd, cur.val, c))}
+	case *ir.Array:
+		if cv, ok := c.(*ir.Var); ok && cur == nil && r.fresh[cv] && ir.Equal(cv.T, t) {
+			// A fresh array of x's shape becomes x's accumulator as it is,
+			// rather than being copied into a new zero one.
+			delete(r.fresh, cv)
+			return &adjoint{val: cv}
+		}
+		if _, ok := tupleArray(t); ok {
+			cur = r.splitCols(blk, x, cur)
+			out := &adjoint{elems: append([]*adjoint(nil), cur.elems...)}
+			xs, cs := columns(blk, x), columns(blk, blk.bind("c", c))
+			for j := range xs {
+				out.elems[j] = r.add(blk, xs[j], out.elems[j], cs[j])
+			}
+			return out
+		}
+		if k, ok := ir.Leaf(t); !ok || k != ir.F64 {
+			r.unsupported(blk, t)
+			return cur
+		}
+		if ir.Identical(c.Type(), t) {
+			switch {
+			case cur == nil:
+				// Borrowed: the cotangent is c itself until something
+				// would update it in place (accOf copies it then).
+				return &adjoint{val: blk.bind("c", c), borrowed: true}
+			case cur.borrowed:
+				// A new array in one pass, rather than a copy and an add.
+				return &adjoint{val: blk.bind("g", b.Prim(ir.PrimAdd, cur.val, c))}
+			}
+		}
+		acc := r.accOf(blk, x, cur)
+		return &adjoint{val: blk.bind("acc", b.Prim(ir.PrimAccAdd, acc, blk.bind("c", c)))}
+	case *ir.Tuple:
+		if cur == nil {
+			cur = &adjoint{elems: make([]*adjoint, len(t.Elems))}
+		} else if cur.elems == nil {
+			cur = r.split(blk, x, cur.val)
+		}
+		out := &adjoint{elems: append([]*adjoint(nil), cur.elems...)}
+		cv := blk.bind("c", c)
+		xv := blk.bind("x", x)
+		for i := range t.Elems {
+			xi := blk.bind("x", &ir.Proj{X: xv, Index: i, P: blk.pos})
+			ci := blk.bind("c", &ir.Proj{X: cv, Index: i, P: blk.pos})
+			out.elems[i] = r.add(blk, xi, out.elems[i], ci)
+		}
+		return out
+	}
+	return cur
+}
+
+// split views a materialized tuple cotangent as per-field cotangents.
+func (r *rev) split(blk *block, x ir.Expr, val ir.Expr) *adjoint {
+	if _, ok := tupleArray(x.Type()); ok {
+		// Columns of a materialized array of tuples (fresh arrays: unzip
+		// copies, so they can serve as accumulators).
+		vs := columns(blk, val)
+		out := &adjoint{elems: make([]*adjoint, len(vs))}
+		for j, v := range vs {
+			if _, nested := tupleArray(v.Type()); nested {
+				out.elems[j] = r.split(blk, v, v)
+			} else {
+				out.elems[j] = &adjoint{val: v}
+			}
+		}
+		return out
+	}
+	t := x.Type().(*ir.Tuple)
+	out := &adjoint{elems: make([]*adjoint, len(t.Elems))}
+	for i, et := range t.Elems {
+		f := blk.bind("g", &ir.Proj{X: val, Index: i, P: blk.pos})
+		if _, isTuple := et.(*ir.Tuple); isTuple {
+			xi := blk.bind("x", &ir.Proj{X: x, Index: i, P: blk.pos})
+			out.elems[i] = r.split(blk, xi, f)
+		} else {
+			out.elems[i] = &adjoint{val: f}
+		}
+	}
+	return out
+}
+
+// bindFresh binds a cotangent c. If c certainly evaluates to a newly
+// allocated f64 array (elementwise arithmetic on arrays, a matrix or outer
+// product, pad_like, or acc_add into a zeros_like: the fill of sum's rule)
+// it is marked fresh: add may then adopt it as an accumulator, saving a
+// zero array and a copy per cotangent. Values of other primitives (index,
+// reshape, ...) may share storage and are never adopted.
+func (r *rev) bindFresh(blk *block, c ir.Expr) ir.Expr {
+	v := blk.bind("c", c)
+	pc, ok := c.(*ir.PrimCall)
+	if cv, isVar := v.(*ir.Var); ok && isVar && ir.Rank(pc.T) > 0 {
+		if k, f64 := ir.Leaf(pc.T); f64 && k == ir.F64 {
+			switch pc.Op {
+			case ir.PrimAdd, ir.PrimSub, ir.PrimMul, ir.PrimDiv, ir.PrimNeg, ir.PrimMatmul, ir.PrimOuter, ir.PrimPadLike:
+				r.fresh[cv] = true
+			case ir.PrimAccAdd:
+				if z, ok := pc.Args[0].(*ir.PrimCall); ok && z.Op == ir.PrimZerosLike {
+					r.fresh[cv] = true
+				}
+			}
+		}
+	}
+	return v
+}
+
+func isF64Const(e ir.Expr, v float64) bool {
+	c, ok := e.(*ir.Const)
+	if !ok {
+		return false
+	}
+	f, ok := c.Val.(float64)
+	return ok && f == v
+}
+
+// accOf returns x's accumulator, which the caller may update in place:
+// a fresh zero one if there is none, a copy of a borrowed cotangent.
+func (r *rev) accOf(blk *block, x ir.Expr, cur *adjoint) ir.Expr {
+	if cur != nil && !cur.borrowed {
+		return cur.val
+	}
+	z := blk.bind("acc", &ir.PrimCall{Op: ir.PrimZerosLike, Args: []ir.Expr{x}, T: x.Type(), P: blk.pos})
+	if cur == nil {
+		return z
+	}
+	return blk.bind("acc", blk.builder().Prim(ir.PrimAccAdd, z, cur.val))
+}
+
+// addAt adds c to element i of array x's cotangent (cost O(|c|)).
+func (r *rev) addAt(blk *block, x, i, c ir.Expr) {
+	v, ok := x.(*ir.Var)
+	if !ok || !r.act[v] || c == nil {
+		return
+	}
+	r.adj[v] = r.addAtAdj(blk, v.T, func() ir.Expr { return v }, r.adj[v], i, blk.bind("c", c))
+}
+
+// addAtAdj adds c to row i of cur, the cotangent of an array of type t.
+// x gives the array itself, when a fresh accumulator needs its shape (it
+// is a function so that the columns of an array of tuples are unzipped
+// only then).
+func (r *rev) addAtAdj(blk *block, t ir.Type, x func() ir.Expr, cur *adjoint, i, c ir.Expr) *adjoint {
+	b := blk.builder()
+	if tt, ok := tupleArray(t); ok {
+		if cur == nil || cur.elems == nil {
+			cur = r.splitCols(blk, x(), cur)
+		}
+		out := &adjoint{elems: append([]*adjoint(nil), cur.elems...)}
+		var xs []ir.Expr
+		for j, et := range tt.Elems {
+			col := func() ir.Expr {
+				if xs == nil {
+					xs = columns(blk, x())
+				}
+				return xs[j]
+			}
+			cj := blk.bind("c", &ir.Proj{X: c, Index: j, P: blk.pos})
+			out.elems[j] = r.addAtAdj(blk, ir.ArrayOf(t.(*ir.Array).Dim, et), col, out.elems[j], i, cj)
+		}
+		return out
+	}
+	if k, ok := ir.Leaf(t); !ok || k != ir.F64 {
+		r.unsupported(blk, t)
+		return cur
+	}
+	var acc ir.Expr
+	if cur != nil && !cur.borrowed {
+		acc = cur.val
+	} else {
+		acc = r.accOf(blk, x(), cur)
+	}
+	return &adjoint{val: blk.bind("acc", b.Prim(ir.PrimAccAddAt, acc, i, c))}
+}
+
+// tupleArray reports whether t is an array of tuples, [n](T1, ..., Tk),
+// and returns the tuple type. The cotangent of such an array is kept as
+// the cotangents of its k columns, the fields of unzip(x) of types
+// [n]T1, ..., [n]Tk, so that adding into one element stays O(1) with
+// accumulators, which hold arrays of f64 only.
+func tupleArray(t ir.Type) (*ir.Tuple, bool) {
+	a, ok := t.(*ir.Array)
+	if !ok {
+		return nil, false
+	}
+	tt, ok := a.Elem.(*ir.Tuple)
+	return tt, ok
+}
+
+// columns binds unzip(x) for an array of tuples and returns its fields.
+func columns(blk *block, x ir.Expr) []ir.Expr {
+	tt, _ := tupleArray(x.Type())
+	u := blk.bind("cols", &ir.PrimCall{Op: ir.PrimUnzip, Args: []ir.Expr{x}, T: unzipType(x.Type()), P: blk.pos})
+	out := make([]ir.Expr, len(tt.Elems))
+	for j := range out {
+		out[j] = blk.bind("col", &ir.Proj{X: u, Index: j, P: blk.pos})
+	}
+	return out
+}
+
+// zipCols is the array of tuples t with the given columns: zip, or for
+// one column (zip needs two) a map making 1-tuples.
+func zipCols(blk *block, t ir.Type, cols []ir.Expr) ir.Expr {
+	if len(cols) == 1 {
+		a := ir.NewVar("a", cols[0].Type().(*ir.Array).Elem, blk.pos)
+		one := &ir.Lambda{Params: []*ir.Var{a}, Body: &ir.MakeTuple{Elems: []ir.Expr{a}, P: blk.pos}, P: blk.pos}
+		return blk.bind("g", &ir.PrimCall{Op: ir.PrimMap, Args: []ir.Expr{one, cols[0]}, T: t, P: blk.pos})
+	}
+	return blk.bind("g", &ir.PrimCall{Op: ir.PrimZip, Args: cols, T: t, P: blk.pos})
+}
+
+func unzipType(t ir.Type) ir.Type {
+	a := t.(*ir.Array)
+	tt := a.Elem.(*ir.Tuple)
+	cols := make([]ir.Type, len(tt.Elems))
+	for j, e := range tt.Elems {
+		cols[j] = ir.ArrayOf(a.Dim, e)
+	}
+	return ir.TupleOf(cols...)
+}
+
+// splitCols returns cur, the cotangent of an array of tuples x, in
+// per-column form.
+func (r *rev) splitCols(blk *block, x ir.Expr, cur *adjoint) *adjoint {
+	switch {
+	case cur == nil:
+		tt, _ := tupleArray(x.Type())
+		return &adjoint{elems: make([]*adjoint, len(tt.Elems))}
+	case cur.elems == nil:
+		return r.split(blk, x, cur.val)
+	}
+	return cur
+}
+
+// unsupported reports an array type whose cotangent reverse mode cannot
+// represent (arrays of arrays of tuples) rather than dropping it.
+func (r *rev) unsupported(blk *block, t ir.Type) {
+	if k, ok := ir.Leaf(t); ok && k != ir.F64 {
+		return // i64 and bool arrays have no cotangent
+	}
+	r.a.errorf(blk.pos, "reverse mode: cannot differentiate through a value of type %s (an array of arrays of tuples): zip or unzip it into arrays", t)
+}
+
+// addComp adds c to field i of tuple x's cotangent.
+func (r *rev) addComp(blk *block, x ir.Expr, i int, c ir.Expr) {
+	v, ok := x.(*ir.Var)
+	if !ok || !r.act[v] || c == nil {
+		return
+	}
+	cur := r.adj[v]
+	t := v.T.(*ir.Tuple)
+	if cur == nil {
+		cur = &adjoint{elems: make([]*adjoint, len(t.Elems))}
+	} else if cur.elems == nil {
+		cur = r.split(blk, v, cur.val)
+	}
+	out := &adjoint{elems: append([]*adjoint(nil), cur.elems...)}
+	xi := blk.bind("x", &ir.Proj{X: v, Index: i, P: blk.pos})
+	out.elems[i] = r.add(blk, xi, out.elems[i], c)
+	r.adj[v] = out
+}
+
+// get materializes x's cotangent (zero if none).
+func (r *rev) get(blk *block, x ir.Expr) ir.Expr {
+	v, _ := x.(*ir.Var)
+	var cur *adjoint
+	if v != nil {
+		cur = r.adj[v]
+	}
+	return r.materialize(blk, x, cur)
+}
+
+func (r *rev) materialize(blk *block, x ir.Expr, cur *adjoint) ir.Expr {
+	if cur != nil && cur.elems == nil {
+		return cur.val
+	}
+	if t, ok := x.Type().(*ir.Tuple); ok {
+		xv := blk.bind("x", x)
+		elems := make([]ir.Expr, len(t.Elems))
+		for i := range t.Elems {
+			var ci *adjoint
+			if cur != nil {
+				ci = cur.elems[i]
+			}
+			elems[i] = r.materialize(blk, blk.bind("x", &ir.Proj{X: xv, Index: i, P: blk.pos}), ci)
+		}
+		return blk.bind("g", &ir.MakeTuple{Elems: elems, P: blk.pos})
+	}
+	if _, ok := tupleArray(x.Type()); ok && cur != nil {
+		xs := columns(blk, x)
+		cols := make([]ir.Expr, len(xs))
+		for j := range xs {
+			cols[j] = r.materialize(blk, xs[j], cur.elems[j])
+		}
+		return zipCols(blk, x.Type(), cols)
+	}
+	return zero(blk, x)
+}
+
+// state returns x's cotangent as one value that can be threaded through a
+// loop or a branch, creating zeros if need be: an array's accumulator, for
+// an array of tuples the tuple of its columns' states, else the value.
+func (r *rev) state(blk *block, x *ir.Var) ir.Expr {
+	s, cur := r.stateForm(blk, x.T, func() ir.Expr { return x }, r.adj[x])
+	r.adj[x] = cur
+	return s
+}
+
+func (r *rev) stateForm(blk *block, t ir.Type, x func() ir.Expr, cur *adjoint) (ir.Expr, *adjoint) {
+	if tt, ok := tupleArray(t); ok {
+		if cur == nil || cur.elems == nil {
+			cur = r.splitCols(blk, x(), cur)
+		}
+		out := &adjoint{elems: append([]*adjoint(nil), cur.elems...)}
+		var xs []ir.Expr
+		elems := make([]ir.Expr, len(tt.Elems))
+		for j, et := range tt.Elems {
+			col := func() ir.Expr {
+				if xs == nil {
+					xs = columns(blk, x())
+				}
+				return xs[j]
+			}
+			elems[j], out.elems[j] = r.stateForm(blk, ir.ArrayOf(t.(*ir.Array).Dim, et), col, out.elems[j])
+		}
+		return blk.bind("g", &ir.MakeTuple{Elems: elems, P: blk.pos}), out
+	}
+	if _, isArr := t.(*ir.Array); isArr && (cur == nil || cur.borrowed) {
+		// The state is updated in place where it is threaded.
+		cur = &adjoint{val: r.accOf(blk, x(), cur)}
+	}
+	return r.materialize(blk, x(), cur), cur
+}
+
+// setState makes val, a value in the form state returns, x's cotangent.
+func (r *rev) setState(blk *block, x *ir.Var, val ir.Expr) {
+	r.adj[x] = fromState(blk, x.T, blk.bind("g", val))
+}
+
+func fromState(blk *block, t ir.Type, val ir.Expr) *adjoint {
+	if tt, ok := tupleArray(t); ok {
+		out := &adjoint{elems: make([]*adjoint, len(tt.Elems))}
+		for j, et := range tt.Elems {
+			out.elems[j] = fromState(blk, ir.ArrayOf(t.(*ir.Array).Dim, et), blk.bind("g", &ir.Proj{X: val, Index: j, P: blk.pos}))
+		}
+		return out
+	}
+	return &adjoint{val: val}
+}
+
+// addAtState adds c to row i of a cotangent in state form.
+func addAtState(blk *block, t ir.Type, state, i, c ir.Expr) ir.Expr {
+	if tt, ok := tupleArray(t); ok {
+		elems := make([]ir.Expr, len(tt.Elems))
+		for j, et := range tt.Elems {
+			sj := blk.bind("g", &ir.Proj{X: state, Index: j, P: blk.pos})
+			cj := blk.bind("c", &ir.Proj{X: c, Index: j, P: blk.pos})
+			elems[j] = addAtState(blk, ir.ArrayOf(t.(*ir.Array).Dim, et), sj, i, cj)
+		}
+		return blk.bind("acc", &ir.MakeTuple{Elems: elems, P: blk.pos})
+	}
+	if k, ok := ir.Leaf(t); !ok || k != ir.F64 {
+		return state
+	}
+	return blk.bind("acc", blk.builder().Prim(ir.PrimAccAddAt, state, i, c))
+}
+
+// addCot is the sum of two cotangent values of one type, field by field
+// for tuples and column by column for arrays of tuples (+ takes numbers
+// and arrays of numbers only); i64 and bool parts stay zero.
+func addCot(blk *block, a, c ir.Expr) ir.Expr {
+	b := blk.builder()
+	switch t := a.Type().(type) {
+	case *ir.Tuple:
+		elems := make([]ir.Expr, len(t.Elems))
+		for i := range t.Elems {
+			elems[i] = addCot(blk, blk.bind("g", &ir.Proj{X: a, Index: i, P: blk.pos}), blk.bind("g", &ir.Proj{X: c, Index: i, P: blk.pos}))
+		}
+		return blk.bind("g", &ir.MakeTuple{Elems: elems, P: blk.pos})
+	case *ir.Array:
+		if _, ok := tupleArray(t); ok {
+			as, cs := columns(blk, a), columns(blk, c)
+			for j := range as {
+				as[j] = addCot(blk, as[j], cs[j])
+			}
+			return zipCols(blk, t, as)
+		}
+	}
+	if k, ok := ir.Leaf(a.Type()); !ok || k != ir.F64 {
+		return a
+	}
+	return blk.bind("g", b.Prim(ir.PrimAdd, a, c))
+}

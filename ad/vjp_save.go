@@ -1,0 +1,394 @@
+// Saving instead of recomputing: a nested body's reverse pass cut into
+// the forward code, which runs once with the primal and records a tape
+// of the values the backward code reads, and the backward code, which
+// reads them from the tape.
+
+package ad
+
+import (
+	"slices"
+
+	"github.com/nabla-lang/nabla/ir"
+)
+
+// A cut is the reverse pass of a nested body (a comprehension's lambda)
+// cut in two. fwd binds the body's primal computation with result y;
+// bwd, a closed expression apart from its placeholders, the tape and
+// the enclosing code's variables, computes the tuple of the threaded
+// cotangent states after the body's reverse pass. The placeholders are
+// seed (the cotangent of y), states (the threaded states before) and
+// index (the iteration's index, given again by the reverse loop). tape
+// lists the variables bound by fwd (or by the lambda's parameters) that
+// bwd reads: the values the forward sweep saves for it.
+type cut struct {
+	fwd    *block
+	y      ir.Expr
+	tape   []*ir.Var
+	seed   *ir.Var
+	states []*ir.Var
+	index  *ir.Var
+	views  map[*ir.Var]ir.Expr // forward values bwd reads again from index (elements of mapped arrays)
+	bwd    ir.Expr
+}
+
+// cutBody transforms body (code in generated names) in a child of r. bind
+// sets up the child and may bind the parameters' values in the forward
+// block; own lists the variables of the forward side that bind does not
+// put in the block (the lambda's parameters). finish may change the
+// list of results after the child's backward sweep (adding the element
+// cotangents of mapped arrays, or the loop state's cotangent).
+func (r *rev) cutBody(pos ir.Pos, body ir.Expr, index *ir.Var, own []*ir.Var, bind func(c *rev, k *cut), free []*ir.Var, finish func(c *rev, bb *block, out []ir.Expr) []ir.Expr) (*cut, error) {
+	c := r.child(body)
+	k := &cut{fwd: &block{pos: pos}, index: index, views: map[*ir.Var]ir.Expr{}}
+	bind(c, k)
+	y, err := c.fwd(k.fwd, body)
+	if err != nil {
+		return nil, err
+	}
+	k.y = y
+	bb := &block{pos: pos}
+	k.seed = ir.NewVar("yb", body.Type(), pos)
+	for _, f := range free {
+		ph := ir.NewVar("g", stateType(f.T), pos)
+		k.states = append(k.states, ph)
+		c.setState(bb, f, ph)
+	}
+	c.addTo(bb, y, k.seed)
+	if err := c.backward(bb); err != nil {
+		return nil, err
+	}
+	out := make([]ir.Expr, len(free))
+	for i, f := range free {
+		out[i] = c.state(bb, f)
+	}
+	if finish != nil {
+		out = finish(c, bb, out)
+	}
+	k.bwd, k.tape = recomputeInactive(c, k, own, bb.close(tupleOf(pos, out)))
+	return k, nil
+}
+
+// recomputeInactive returns bwd with the inactive forward values it reads
+// recomputed in front of it, and the tape: the active forward values it
+// reads. Inactive values (functions of the index and of data nobody
+// differentiates) are not saved: read from a tape they would look active
+// to a derivative of this code (forward over reverse), which would then
+// differentiate, for instance, x^p with respect to a constant p.
+func recomputeInactive(c *rev, k *cut, own []*ir.Var, bwd ir.Expr) (ir.Expr, []*ir.Var) {
+	val := map[*ir.Var]ir.Expr{}
+	order := map[*ir.Var]int{}
+	for i, b := range k.fwd.binds {
+		val[b.v], order[b.v] = b.val, i
+	}
+	var tape, again []*ir.Var
+	seen := map[*ir.Var]bool{}
+	var need func(vs []*ir.Var)
+	need = func(vs []*ir.Var) {
+		for _, v := range vs {
+			if seen[v] || v == k.index {
+				continue
+			}
+			seen[v] = true
+			if _, view := k.views[v]; view {
+				continue
+			}
+			x, bound := val[v]
+			switch {
+			case bound && !c.act[v]:
+				again = append(again, v)
+				need(ir.FreeVars(x))
+			case bound || slices.Contains(own, v):
+				tape = append(tape, v)
+			}
+		}
+	}
+	need(ir.FreeVars(bwd))
+	if len(again) == 0 {
+		return bwd, tape
+	}
+	slices.SortFunc(again, func(a, b *ir.Var) int { return order[a] - order[b] })
+	pre := &block{pos: k.fwd.pos}
+	sub := map[*ir.Var]ir.Expr{}
+	for _, v := range again {
+		sub[v] = pre.bindVar(v.Name, ir.Subst(val[v], sub))
+	}
+	return pre.close(ir.Subst(bwd, sub)), tape
+}
+
+// cheap reports whether forward code is scalar arithmetic on elements
+// read from arrays: the checkpointing policy recomputes such a lambda in
+// the reverse loop, which costs less than saving its values (a tuple per
+// element and a second array to take the results from). Code with a
+// call, a loop, a comprehension or an array result is saved.
+func cheap(fwd *block) bool {
+	for _, b := range fwd.binds {
+		pc, ok := b.val.(*ir.PrimCall)
+		if !ok {
+			if _, isProj := b.val.(*ir.Proj); isProj && ir.Rank(b.v.T) == 0 {
+				continue
+			}
+			return false
+		}
+		if pc.Op == ir.PrimIndex {
+			continue
+		}
+		if ir.Rank(pc.T) > 0 {
+			return false
+		}
+		for _, a := range pc.Args {
+			if isFuncType(a.Type()) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// flatTape reports whether a tape holds only numbers and arrays of
+// numbers. A saved array of such rows has a cotangent reverse mode can
+// represent when it differentiates its own output (reverse over reverse);
+// a row holding a nested comprehension's saved rows would make an array
+// of arrays of tuples, so such comprehensions recompute instead.
+func flatTape(tape []*ir.Var) bool {
+	for _, v := range tape {
+		if _, ok := ir.Leaf(v.T); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// stateType is the type of the value state returns for a variable of
+// type t: t, or for an array of tuples the tuple of its columns' states.
+func stateType(t ir.Type) ir.Type {
+	tt, ok := tupleArray(t)
+	if !ok {
+		return t
+	}
+	cols := make([]ir.Type, len(tt.Elems))
+	for j, e := range tt.Elems {
+		cols[j] = stateType(ir.ArrayOf(t.(*ir.Array).Dim, e))
+	}
+	return ir.TupleOf(cols...)
+}
+
+// fwdMapSaving emits an active map or build whose forward pass saves,
+// for every element, the values its reverse pass reads: the lambda's
+// forward code runs once per element, in the forward sweep, returning
+// the element and its tape, and backMapSaved reads the tapes. It returns
+// nil when the lambda has nothing to differentiate.
+func (r *rev) fwdMapSaving(blk *block, e *ir.PrimCall, args []ir.Expr) (ir.Expr, error) {
+	b := blk.builder()
+	var lam *ir.Lambda
+	var arrays []ir.Expr
+	if e.Op == ir.PrimBuild {
+		l, ok := args[1].(*ir.Lambda)
+		if !ok {
+			return nil, nil
+		}
+		lam = l
+	} else {
+		l, err := lambdaOf(args[0])
+		if err != nil {
+			return nil, err
+		}
+		lam, arrays = l, args[1:]
+	}
+	free := r.freeAtoms(lam)
+	var activeArr []int
+	for k, x := range arrays {
+		if r.isActive(x) {
+			activeArr = append(activeArr, k)
+			free = addVar(free, x.(*ir.Var))
+		}
+	}
+	if len(free) == 0 {
+		return nil, nil
+	}
+	i := ir.NewVar("i", ir.TI64, e.P)
+	elems := make([]*ir.Var, len(lam.Params))
+	k, err := r.cutBody(e.P, lam.Body, i, []*ir.Var{i}, func(c *rev, k *cut) {
+		for j, p := range lam.Params {
+			if e.Op == ir.PrimBuild {
+				c.ren[p] = i
+				continue
+			}
+			elems[j] = k.fwd.bindVar(p.Name, b.Prim(ir.PrimIndex, arrays[j], i))
+			k.views[elems[j]] = k.fwd.binds[len(k.fwd.binds)-1].val
+			c.ren[p] = elems[j]
+			c.act[elems[j]] = r.isActive(arrays[j])
+		}
+	}, free, func(c *rev, bb *block, out []ir.Expr) []ir.Expr {
+		for _, j := range activeArr {
+			s := slices.Index(free, arrays[j].(*ir.Var))
+			out[s] = addAtState(bb, arrays[j].Type(), out[s], i, c.get(bb, elems[j]))
+		}
+		return out
+	})
+	if err != nil {
+		return nil, err
+	}
+	var n ir.Expr
+	if e.Op == ir.PrimBuild {
+		n = args[0]
+	} else {
+		n = blk.bind("n", b.Prim(ir.PrimLen, arrays[0]))
+	}
+	var y *ir.Var
+	var saved ir.Expr
+	if r.a.flat && !flatTape(k.tape) || cheap(k.fwd) {
+		return nil, nil // the old way: backMap recomputes the lambda
+	}
+	if len(k.tape) == 0 {
+		y = r.record(blk, "y", &ir.PrimCall{Op: e.Op, Args: args, Aux: e.Aux, T: e.T, P: e.P}, e, args)
+	} else {
+		elems := []ir.Expr{k.y}
+		for _, v := range k.tape {
+			elems = append(elems, v)
+		}
+		row := &ir.MakeTuple{Elems: elems, P: e.P}
+		dim := e.T.(*ir.Array).Dim
+		sv := blk.bindVar("saved", &ir.PrimCall{Op: ir.PrimBuild, Args: []ir.Expr{n, &ir.Lambda{Params: []*ir.Var{i}, Body: k.fwd.close(row), P: e.P}}, T: ir.ArrayOf(dim, row.Type()), P: e.P})
+		// The tapes depend on the differentiated input: marked active, an
+		// enclosing comprehension saves them rather than recomputing them
+		// (recomputeInactive). Nothing adds to their cotangent.
+		r.act[sv] = true
+		saved = sv
+		j := ir.NewVar("i", ir.TI64, e.P)
+		first := &ir.Proj{X: b.Prim(ir.PrimIndex, saved, j), Index: 0, P: e.P}
+		y = r.record(blk, "y", &ir.PrimCall{Op: ir.PrimBuild, Args: []ir.Expr{n, &ir.Lambda{Params: []*ir.Var{j}, Body: first, P: e.P}}, T: e.T, P: e.P}, e, args)
+	}
+	st := &r.steps[len(r.steps)-1]
+	st.aux, st.n, st.cut, st.free = saved, n, k, free
+	return y, nil
+}
+
+// backMapSaved is the reverse loop of a map or build emitted by
+// fwdMapSaving: element by element it runs the lambda's backward code on
+// the element's tape, threading the free variables' cotangent states.
+func (r *rev) backMapSaved(blk *block, st step, ybar ir.Expr) error {
+	b := blk.builder()
+	k := st.cut
+	init := make([]ir.Expr, len(st.free))
+	for j, f := range st.free {
+		init[j] = r.state(blk, f)
+	}
+	pos := blk.pos
+	R := ir.NewVar("rev", (&ir.MakeTuple{Elems: init}).Type(), pos)
+	i := ir.NewVar("i", ir.TI64, pos)
+	bb := &block{pos: pos}
+	comps := projs(bb, R, 0, len(init))
+	sub := map[*ir.Var]ir.Expr{k.seed: bb.bind("yb", b.Prim(ir.PrimIndex, ybar, i)), k.index: i}
+	for j, s := range k.states {
+		sub[s] = comps[j]
+	}
+	for v, x := range k.views {
+		sub[v] = bb.bindVar(v.Name, ir.Subst(x, map[*ir.Var]ir.Expr{k.index: i}))
+	}
+	if len(k.tape) > 0 {
+		row := bb.bind("tape", b.Prim(ir.PrimIndex, st.aux, i))
+		for j, v := range k.tape {
+			sub[v] = bb.bindVar(v.Name, &ir.Proj{X: row, Index: j + 1, P: pos})
+		}
+	}
+	res := bb.bind("g", ir.Subst(k.bwd, sub))
+	out := projs(bb, res, 0, len(init))
+	loop := &ir.Loop{State: R, Init: tupleOf(pos, init), Index: i, Count: st.n, Body: bb.close(tupleOf(pos, out)), P: pos}
+	gs := projs(blk, blk.bind("grev", loop), 0, len(init))
+	for j, f := range st.free {
+		r.setState(blk, f, gs[j])
+	}
+	return nil
+}
+
+// fwdLoopSaving emits an active counted loop whose iterations save the
+// values their reverse pass reads: the body's forward code returns the
+// next state and the iteration's tape, and backLoopSaved reads the tapes
+// in reverse order. The states form loop_save(n - 1, step(0, init), fn(j,
+// st) => step(j + 1, st.0)), so that iteration k's row holds the state
+// after it and its tape; n <= 0 gives an empty array (its build never
+// runs step). It returns nil when the loop keeps the old way: a while
+// loop, or code that must keep flat tapes.
+func (r *rev) fwdLoopSaving(blk *block, e *ir.Loop, init ir.Expr) (ir.Expr, error) {
+	if e.Count == nil || r.a.flat {
+		return nil, nil
+	}
+	b := blk.builder()
+	free := r.freeActive(e.Body)
+	s := ir.NewVar(e.State.Name, e.State.T, e.P)
+	i := ir.NewVar(e.Index.Name, ir.TI64, e.P)
+	k, err := r.cutBody(e.P, e.Body, i, []*ir.Var{i, s}, func(c *rev, _ *cut) {
+		c.ren[e.State] = s
+		c.act[s] = true
+		c.ren[e.Index] = i
+	}, free, func(c *rev, bb *block, out []ir.Expr) []ir.Expr {
+		return append([]ir.Expr{c.get(bb, s)}, out...)
+	})
+	if err != nil {
+		return nil, err
+	}
+	count := blk.bind("n", r.primal(e.Count))
+	n := blk.bind("n", b.Prim(ir.PrimMax, count, b.I64(0)))
+	elems := []ir.Expr{k.y}
+	for _, v := range k.tape {
+		elems = append(elems, v)
+	}
+	row := &ir.MakeTuple{Elems: elems, P: e.P}
+	step := &ir.Lambda{Params: []*ir.Var{i, s}, Body: k.fwd.close(row), P: e.P}
+	call := func(j, st ir.Expr) ir.Expr {
+		cp := ir.Copy(step).(*ir.Lambda) // fresh binders for each copy
+		return beta(cp.Params, cp.Body, []ir.Expr{j, st}, e.P)
+	}
+	j := ir.NewVar("j", ir.TI64, e.P)
+	st := ir.NewVar("st", row.Type(), e.P)
+	more := &ir.Lambda{Params: []*ir.Var{j, st}, Body: call(b.Prim(ir.PrimAdd, j, b.I64(1)), &ir.Proj{X: st, Index: 0, P: e.P}), P: e.P}
+	loop := b.Prim(ir.PrimLoopSave, b.Prim(ir.PrimSub, n, b.I64(1)), call(b.I64(0), init), more)
+	z := ir.NewVar("j", ir.TI64, e.P)
+	none := &ir.PrimCall{Op: ir.PrimBuild, Args: []ir.Expr{b.I64(0), &ir.Lambda{Params: []*ir.Var{z}, Body: call(b.I64(0), init), P: e.P}}, T: loop.Type(), P: e.P}
+	some := blk.bind("some", b.Prim(ir.PrimGt, n, b.I64(0)))
+	sv := blk.bindVar("saved", &ir.If{Cond: some, Then: loop, Else: none, P: e.P})
+	r.act[sv] = true // as in fwdMapSaving
+	last := &ir.Proj{X: b.Prim(ir.PrimIndex, sv, b.Prim(ir.PrimSub, n, b.I64(1))), Index: 0, P: e.P}
+	y := r.record(blk, "y", &ir.If{Cond: some, Then: last, Else: init, P: e.P}, e, []ir.Expr{init})
+	rec := &r.steps[len(r.steps)-1]
+	rec.aux, rec.n, rec.cut, rec.free = sv, n, k, free
+	return y, nil
+}
+
+// backLoopSaved is the reverse loop of a loop emitted by fwdLoopSaving:
+// from the last iteration to the first it runs the body's backward code
+// on the iteration's tape, carrying the state's cotangent and threading
+// the free variables' cotangent states.
+func (r *rev) backLoopSaved(blk *block, st step, ybar ir.Expr) error {
+	b := blk.builder()
+	k := st.cut
+	init := []ir.Expr{ybar}
+	for _, f := range st.free {
+		init = append(init, r.state(blk, f))
+	}
+	pos := blk.pos
+	R := ir.NewVar("rev", (&ir.MakeTuple{Elems: init}).Type(), pos)
+	t := ir.NewVar("t", ir.TI64, pos)
+	bb := &block{pos: pos}
+	i := bb.bind("i", b.Prim(ir.PrimSub, b.Prim(ir.PrimSub, st.n, t), b.I64(1)))
+	comps := projs(bb, R, 0, len(init))
+	sub := map[*ir.Var]ir.Expr{k.seed: comps[0], k.index: i}
+	for j, s := range k.states {
+		sub[s] = comps[1+j]
+	}
+	if len(k.tape) > 0 {
+		row := bb.bind("tape", b.Prim(ir.PrimIndex, st.aux, i))
+		for j, v := range k.tape {
+			sub[v] = bb.bindVar(v.Name, &ir.Proj{X: row, Index: j + 1, P: pos})
+		}
+	}
+	res := bb.bind("g", ir.Subst(k.bwd, sub))
+	loop := &ir.Loop{State: R, Init: tupleOf(pos, init), Index: t, Count: st.n, Body: bb.close(res), P: pos}
+	gs := projs(blk, blk.bind("grev", loop), 0, len(init))
+	for j, f := range st.free {
+		r.setState(blk, f, gs[1+j])
+	}
+	// After the threaded states: the initial state may be one of them.
+	r.addTo(blk, st.args[0], gs[0])
+	return nil
+}

@@ -1,0 +1,69 @@
+package gengo
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// Benchmarks of the generated objectives and derivatives at one size
+// each, for profiling (go test -bench . -cpuprofile); nablabench -go is
+// the measurement.
+
+func randRows(rng *rand.Rand, rows, cols int) [][]float64 {
+	out := make([][]float64, rows)
+	for i := range out {
+		out[i] = make([]float64, cols)
+		for j := range out[i] {
+			out[i][j] = rng.Float64()
+		}
+	}
+	return out
+}
+
+func gmmInstance(d, k, n int) (alphas []float64, means, icf, x [][]float64) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	return randRows(rng, 1, k)[0], randRows(rng, k, d), randRows(rng, k, d+d*(d-1)/2), randRows(rng, n, d)
+}
+
+func BenchmarkGmm(b *testing.B) {
+	alphas, means, icf, x := gmmInstance(2, 10, 1000)
+	for b.Loop() {
+		if _, err := Gmm(alphas, means, icf, x, 1, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkGmmGrad(b *testing.B) {
+	alphas, means, icf, x := gmmInstance(2, 10, 1000)
+	da, dm, di := make([]float64, 10), randRows(rand.New(rand.NewPCG(0, 0)), 10, 2), randRows(rand.New(rand.NewPCG(0, 0)), 10, 3)
+	for b.Loop() {
+		if err := GmmGradInto(da, dm, di, alphas, means, icf, x, 1, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func lstmInstance(l, c, bits int) (mp, ep, state, seq [][]float64) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	return randRows(rng, 2*l, 4*bits), randRows(rng, 3, bits), randRows(rng, 2*l, bits), randRows(rng, c, bits)
+}
+
+func BenchmarkLstm(b *testing.B) {
+	mp, ep, state, seq := lstmInstance(2, 1024, 14)
+	for b.Loop() {
+		if _, err := LstmObjective(mp, ep, state, seq); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkLstmGrad(b *testing.B) {
+	mp, ep, state, seq := lstmInstance(2, 1024, 14)
+	dmp, dep := randRows(rand.New(rand.NewPCG(0, 0)), 4, 56), randRows(rand.New(rand.NewPCG(0, 0)), 3, 14)
+	for b.Loop() {
+		if err := LstmJacobianInto(dmp, dep, mp, ep, state, seq); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,460 @@
+package codegen
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/nabla-lang/nabla/ir"
+)
+
+// Arrays of tuples that reverse mode saves. Package ad's tapes are
+// comprehensions building, per element, a tuple of the values the reverse
+// pass will read: let saved = build(n, fn i => (..., x[i], y, ...)). In
+// the tuple-of-arrays layout each field is an array of its own, so three
+// things cost nothing that copying would:
+//
+//   - a field nobody reads (only projections of saved[j] are looked at)
+//     is not stored at all (its elements are still computed where other
+//     fields need them);
+//   - a field that is row i of an array defined before the build, x[i],
+//     is x itself: a view, not n row copies;
+//   - build(n, fn i => saved[i].f) is field f of saved, again a view.
+
+// deadAtom stands for the storage of a field that is never read. It is
+// not declared anywhere, so a use the analysis missed fails to compile
+// instead of reading garbage.
+const deadAtom = "nbDeadField"
+
+// How a field of a saved array is read.
+const (
+	fieldUnread = iota
+	fieldShape  // only its shape (len, dim, zeros_like)
+	fieldData
+)
+
+// fieldUses reports how the expression e reads each top-level field of
+// the array-of-tuples variable s: every use must be a projection of an
+// element, s[j].f, or an element bound by a let whose own uses are
+// projections; a projection that only len, dim or zeros_like look at
+// reads the field's shape. It returns nil when some use needs the whole
+// value.
+func fieldUses(e ir.Expr, s *ir.Var, nfields int) []int {
+	used := make([]int, nfields)
+	whole := false
+	tuples := map[*ir.Var]bool{} // lets bound to s[j]
+	isElem := func(x ir.Expr) bool {
+		pc, ok := x.(*ir.PrimCall)
+		if !ok || pc.Op != ir.PrimIndex {
+			return false
+		}
+		v, ok := pc.Args[0].(*ir.Var)
+		return ok && v == s
+	}
+	// field is the field a projection of s reads, or -1.
+	field := func(x ir.Expr) int {
+		p, ok := x.(*ir.Proj)
+		if !ok {
+			return -1
+		}
+		if isElem(p.X) {
+			return p.Index
+		}
+		if v, ok := p.X.(*ir.Var); ok && tuples[v] {
+			return p.Index
+		}
+		return -1
+	}
+	var walk func(x ir.Expr)
+	walk = func(x ir.Expr) {
+		if whole {
+			return
+		}
+		switch x := x.(type) {
+		case *ir.Var:
+			if x == s || tuples[x] {
+				whole = true
+			}
+			return
+		case *ir.Proj:
+			if k := field(x); k >= 0 {
+				used[k] = fieldData
+				if isElem(x.X) {
+					walk(x.X.(*ir.PrimCall).Args[1])
+				}
+				return
+			}
+		case *ir.PrimCall:
+			if x.Op == ir.PrimLen || x.Op == ir.PrimDim || x.Op == ir.PrimZerosLike {
+				if k := field(x.Args[0]); k >= 0 {
+					used[k] = max(used[k], fieldShape)
+					if p := x.Args[0].(*ir.Proj); isElem(p.X) {
+						walk(p.X.(*ir.PrimCall).Args[1])
+					}
+					for _, a := range x.Args[1:] {
+						walk(a)
+					}
+					return
+				}
+			}
+		case *ir.Let:
+			if isElem(x.Value) {
+				walk(x.Value.(*ir.PrimCall).Args[1])
+				tuples[x.Var] = true
+				walk(x.Body)
+				return
+			}
+		}
+		ir.EachChild(x, func(_ int, c ir.Expr) { walk(c) })
+	}
+	walk(e)
+	if whole {
+		return nil
+	}
+	return used
+}
+
+// A leafPlan is, per leaf of a saved array's elements, how it is read:
+// fieldUnread, fieldShape or fieldData; fields gives the same by field.
+type leafPlan struct {
+	leaves []int
+	fields []int
+}
+
+// planLeaves is the plan of the array-of-tuples variable s read by body,
+// or nil when every leaf is read.
+func planLeaves(body ir.Expr, s *ir.Var) *leafPlan {
+	at, ok := s.T.(*ir.Array)
+	if !ok {
+		return nil
+	}
+	tt, ok := at.Elem.(*ir.Tuple)
+	if !ok {
+		return nil
+	}
+	used := fieldUses(body, s, len(tt.Elems))
+	if used == nil {
+		return nil
+	}
+	p := &leafPlan{fields: used}
+	partial := false
+	for i, el := range tt.Elems {
+		for range mustLeaves(el) {
+			p.leaves = append(p.leaves, used[i])
+			partial = partial || used[i] != fieldData
+		}
+	}
+	if !partial {
+		return nil
+	}
+	return p
+}
+
+// fieldOfArray is field path of the array of tuples v: the same storage,
+// as an array of the field's type.
+func fieldOfArray(v val, path []int) val {
+	at := v.t.(*ir.Array)
+	elem := at.Elem
+	first := 0 // the field's first leaf
+	for _, k := range path {
+		tt := elem.(*ir.Tuple)
+		for _, el := range tt.Elems[:k] {
+			first += len(mustLeaves(el))
+		}
+		elem = tt.Elems[k]
+	}
+	ls, lp := v.leafParts()
+	out := val{t: &ir.Array{Dim: at.Dim, Elem: elem}}
+	for k := first; k < first+len(mustLeaves(elem)); k++ {
+		_ = ls[k]
+		out.parts = append(out.parts, lp[k]...)
+	}
+	return out
+}
+
+// elemField recognizes fn(i) => s[i].f1.f2...: the variable s and the
+// path of projections, outermost last.
+func elemField(lam *ir.Lambda) (*ir.Var, []int, bool) {
+	if len(lam.Params) != 1 {
+		return nil, nil, false
+	}
+	var path []int
+	x := lam.Body
+	for {
+		p, ok := x.(*ir.Proj)
+		if !ok {
+			break
+		}
+		path = append([]int{p.Index}, path...)
+		x = p.X
+	}
+	pc, ok := x.(*ir.PrimCall)
+	if !ok || pc.Op != ir.PrimIndex {
+		return nil, nil, false
+	}
+	s, ok1 := pc.Args[0].(*ir.Var)
+	i, ok2 := pc.Args[1].(*ir.Var)
+	if !ok1 || !ok2 || i != lam.Params[0] || s == i {
+		return nil, nil, false
+	}
+	return s, path, true
+}
+
+// sameSize reports whether two int atoms are known to hold the same
+// value: the same atom or the same linear form.
+func (f *fn) sameSize(a, b string) bool {
+	if a == b {
+		return true
+	}
+	la, oka := f.linOf(a)
+	lb, okb := f.linOf(b)
+	return oka && okb && la == lb
+}
+
+// rowSrc records that a local is row (or element) idx of the array whose
+// parts are parts: what a build may store as a view.
+type rowSrc struct {
+	idx   string
+	parts []string
+}
+
+// atomSeq is the number of a local's name (x_12 → 12), or -1.
+func atomSeq(atom string) int {
+	if !localRE.MatchString(atom) {
+		return -1
+	}
+	n, err := strconv.Atoi(atom[strings.LastIndexByte(atom, '_')+1:])
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
+// hasDead reports whether some leaf of v has no storage.
+func hasDead(v val) bool {
+	for _, p := range v.parts {
+		if p == deadAtom {
+			return true
+		}
+	}
+	return false
+}
+
+// rowViews finds the fields of fn(i) => let ... in (e0, e1, ...) that are
+// row i of an array a defined outside the lambda (ek is a[i], or a
+// variable the lets bind to a[i]), and returns, by leaf index of the
+// element type, the parts of a's matching leaves.
+func (f *fn) rowViews(lam *ir.Lambda) map[int][]string {
+	if len(lam.Params) != 1 {
+		return nil
+	}
+	param := lam.Params[0]
+	inner := map[*ir.Var]bool{}
+	ir.Walk(lam.Body, nil, func(v *ir.Var, bind bool) { inner[v] = true })
+	lets := map[*ir.Var]ir.Expr{}
+	body := lam.Body
+	for {
+		l, ok := body.(*ir.Let)
+		if !ok {
+			break
+		}
+		lets[l.Var] = l.Value
+		body = l.Body
+	}
+	tup, ok := body.(*ir.MakeTuple)
+	if !ok {
+		return nil
+	}
+	rowOf := func(x ir.Expr) *ir.Var {
+		if v, ok := x.(*ir.Var); ok && lets[v] != nil {
+			x = lets[v]
+		}
+		pc, ok := x.(*ir.PrimCall)
+		if !ok || pc.Op != ir.PrimIndex {
+			return nil
+		}
+		a, ok1 := pc.Args[0].(*ir.Var)
+		i, ok2 := pc.Args[1].(*ir.Var)
+		if !ok1 || !ok2 || i != param || inner[a] {
+			return nil
+		}
+		return a
+	}
+	var views map[int][]string
+	first := 0
+	for _, el := range tup.Elems {
+		nl := len(mustLeaves(el.Type()))
+		if a := rowOf(el); a != nil {
+			if av, ok := f.env[a]; ok && av.lz == nil && !hasDead(av) {
+				_, lp := av.leafParts()
+				if views == nil {
+					views = map[int][]string{}
+				}
+				for j := range nl {
+					views[first+j] = lp[j]
+				}
+			}
+		}
+		first += nl
+	}
+	return views
+}
+
+// How compileL treats an element of a tuple that is partly unread (see
+// fn.skip).
+const (
+	skipValue = iota + 1 // compiled for its failures only
+	skipData             // only the shape of the array is read
+)
+
+// deadVal is a value of type t none of whose parts is read.
+func deadVal(t ir.Type) val {
+	v := val{t: t}
+	for _, l := range mustLeaves(t) {
+		v.parts = append(v.parts, deadAtom)
+		for range l.rank {
+			v.parts = append(v.parts, "0")
+		}
+	}
+	return v
+}
+
+// compileUnread compiles e, whose value nobody reads, for its failures
+// alone: the code is kept where it can fail (it has an error return, so
+// the run fails where the interpreter's would), and dropped otherwise.
+func (f *fn) compileUnread(e ir.Expr) {
+	save := f.b
+	f.b = &strings.Builder{}
+	f.compile(e)
+	code := f.b.String()
+	f.b = save
+	if strings.Contains(code, "return ") {
+		f.b.WriteString(code)
+	}
+}
+
+// skipFields marks the elements of the tuple fn(i) => let ... in (e0,
+// e1, ...) returns that plan leaves unread (compiled for their failures
+// only) or shape-only.
+func (f *fn) skipFields(lam *ir.Lambda, plan *leafPlan) {
+	body := lam.Body
+	for {
+		l, ok := body.(*ir.Let)
+		if !ok {
+			break
+		}
+		body = l.Body
+	}
+	tup, ok := body.(*ir.MakeTuple)
+	if !ok || len(tup.Elems) != len(plan.fields) {
+		return
+	}
+	if f.skip == nil {
+		f.skip = map[*ir.MakeTuple][]int{}
+	}
+	skip := make([]int, len(tup.Elems))
+	for k := range tup.Elems {
+		switch plan.fields[k] {
+		case fieldUnread:
+			skip[k] = skipValue
+		case fieldShape:
+			skip[k] = skipData
+		}
+	}
+	f.skip[tup] = skip
+}
+
+// varUses is ir.VarUses not counting the uses inside expressions
+// compiled for their failures only.
+func (f *fn) varUses(e ir.Expr, v *ir.Var) (n int, lazy bool) {
+	var rec func(e ir.Expr, lz bool)
+	rec = func(e ir.Expr, lz bool) {
+		switch e := e.(type) {
+		case *ir.MakeTuple:
+			if skip := f.skip[e]; skip != nil {
+				for k, x := range e.Elems {
+					if skip[k] != skipValue {
+						rec(x, lz)
+					}
+				}
+				return
+			}
+		case *ir.Var:
+			if e == v {
+				n++
+				lazy = lazy || lz
+			}
+			return
+		case *ir.Lambda:
+			rec(e.Body, true)
+			return
+		case *ir.If:
+			rec(e.Cond, lz)
+			rec(e.Then, true)
+			rec(e.Else, true)
+			return
+		case *ir.Loop:
+			rec(e.Init, lz)
+			if e.Count != nil {
+				rec(e.Count, lz)
+			}
+			if e.Cond != nil {
+				rec(e.Cond, true)
+			}
+			rec(e.Body, true)
+			return
+		}
+		ir.EachChild(e, func(_ int, c ir.Expr) { rec(c, lz) })
+	}
+	rec(e, false)
+	return n, lazy
+}
+
+// asView gives each array leaf of v, storage shared with another value, a
+// name of its own marked as a view (see isView).
+func (f *fn) asView(v val) val {
+	ls, lp := v.leafParts()
+	out := val{t: v.t}
+	for k, l := range ls {
+		p := lp[k]
+		if l.rank == 0 || p[0] == deadAtom {
+			out.parts = append(out.parts, p...)
+			continue
+		}
+		d := f.def("view", p[0])
+		f.markView(d)
+		out.parts = append(out.parts, d)
+		out.parts = append(out.parts, p[1:]...)
+	}
+	return out
+}
+
+// markView records that the array atom a shares its storage with another
+// value although the primitive that made it returns fresh storage in the
+// interpreter (a build of rows or fields of an earlier array).
+func (f *fn) markView(a string) {
+	if f.views == nil {
+		f.views = map[string]bool{}
+	}
+	f.views[a] = true
+}
+
+// isView reports whether some array leaf of v is such a view: what may
+// otherwise be updated in place, as fresh storage, must be copied first.
+func (f *fn) isView(v val) bool {
+	_, lp := v.leafParts()
+	for _, p := range lp {
+		if f.views[p[0]] {
+			return true
+		}
+	}
+	return false
+}
+
+// ownedAcc is an accumulator's value, copied if it is a view: package ad
+// makes accumulators fresh, but a build that became a view is not.
+func (f *fn) ownedAcc(acc val) val {
+	if f.isView(acc) {
+		return f.copyVal(acc)
+	}
+	return acc
+}

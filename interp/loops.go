@@ -1,0 +1,283 @@
+package interp
+
+import (
+	"github.com/nabla-lang/nabla/ir"
+	"github.com/nabla-lang/nabla/runtime"
+)
+
+// Loops with a tuple state. `loop (g, s) = (zeros(n), 0.0) for i < n do
+// (acc_add_at(g, i, ...), s + ...)`, the reverse loops AD makes and the
+// loops users write, would make a tuple per iteration and take it apart
+// again. When the state is used only through its fields (st.0, st.1, and
+// not inside a closure), its fields live in consecutive slots of the
+// frame instead: the body's tuple is evaluated straight into them, st.k
+// reads a slot (typed code reads it unboxed), and one tuple is made when
+// the loop ends.
+
+// fieldsOnly reports whether every use of v in e is a field access v.k
+// outside any lambda.
+func fieldsOnly(e ir.Expr, v *ir.Var) bool {
+	switch e := e.(type) {
+	case nil:
+		return true
+	case *ir.Var:
+		return e != v
+	case *ir.Proj:
+		if x, ok := e.X.(*ir.Var); ok && x == v {
+			return true
+		}
+	case *ir.Lambda:
+		return !mentions(e, v, nil)
+	}
+	for _, k := range ir.Children(e) {
+		if !fieldsOnly(k, v) {
+			return false
+		}
+	}
+	return true
+}
+
+// fieldSlot returns the slot holding x.k when x is a tuple state kept in
+// slots.
+func (c *fnComp) fieldSlot(e ir.Expr) (int, bool) {
+	p, ok := e.(*ir.Proj)
+	if !ok {
+		return 0, false
+	}
+	x, ok := p.X.(*ir.Var)
+	if !ok {
+		return 0, false
+	}
+	base, ok := c.fields[x]
+	return base + p.Index, ok
+}
+
+// into compiles e, of a tuple type with k fields, to code that stores
+// its fields in slots dst.. . A tuple expression, a let or an if is taken
+// apart at compile time; anything else is evaluated and its tuple copied.
+// The fields are evaluated into scratch slots first: they may read the
+// slots they replace.
+func (c *fnComp) into(e ir.Expr, k, dst int) (func(fr *frame) error, error) {
+	switch e := e.(type) {
+	case *ir.MakeTuple:
+		if len(e.Elems) != k {
+			break
+		}
+		tmp := c.alloc(k)
+		elems, err := c.compileList(e.Elems)
+		c.depth = tmp
+		if err != nil {
+			return nil, err
+		}
+		return func(fr *frame) error {
+			for j, el := range elems {
+				v, err := el(fr)
+				if err != nil {
+					return err
+				}
+				fr.slots[tmp+j] = v
+			}
+			copy(fr.slots[dst:dst+k], fr.slots[tmp:tmp+k])
+			return nil
+		}, nil
+	case *ir.Let:
+		if e.Var == nil {
+			break
+		}
+		s := c.alloc(1)
+		val, err := c.store(e.Value, s)
+		if err != nil {
+			return nil, err
+		}
+		c.bind(e.Var, s)
+		body, err := c.into(e.Body, k, dst)
+		delete(c.locals, e.Var)
+		c.depth = s
+		if err != nil {
+			return nil, err
+		}
+		dies := c.it.letDies(e)
+		return func(fr *frame) error {
+			if val(fr); fr.err != nil {
+				return fr.takeErr()
+			}
+			err := body(fr)
+			if dies {
+				recycle(fr.m, fr.slots[s])
+			}
+			return err
+		}, nil
+	case *ir.If:
+		cond, err := c.typedI(e.Cond)
+		if err != nil {
+			return nil, err
+		}
+		then, err := c.into(e.Then, k, dst)
+		if err != nil {
+			return nil, err
+		}
+		els, err := c.into(e.Else, k, dst)
+		if err != nil {
+			return nil, err
+		}
+		return func(fr *frame) error {
+			b := cond(fr)
+			if fr.err != nil {
+				return fr.takeErr()
+			}
+			if b != 0 {
+				return then(fr)
+			}
+			return els(fr)
+		}, nil
+	}
+	g, err := c.compile(e)
+	if err != nil {
+		return nil, err
+	}
+	pos := e.Pos()
+	return func(fr *frame) error {
+		v, err := g(fr)
+		if err != nil {
+			return err
+		}
+		t, ok := v.R.(runtime.Tuple)
+		if !ok || len(t) != k {
+			return internalErrorf(pos, "a tuple of %d fields, got %s", k, describe(v))
+		}
+		copy(fr.slots[dst:dst+k], t)
+		return nil
+	}, nil
+}
+
+// compileTupleLoop compiles a loop whose tuple state is used only through
+// its fields (ok is false for other loops).
+func (c *fnComp) compileTupleLoop(e *ir.Loop) (evalFn, bool, error) {
+	tt, isTuple := e.State.T.(*ir.Tuple)
+	if !isTuple || len(tt.Elems) == 0 || !fieldsOnly(e.Body, e.State) || !fieldsOnly(e.Cond, e.State) {
+		return nil, false, nil
+	}
+	k, pos := len(tt.Elems), e.P
+	base := c.depth
+	ss := c.alloc(k)
+	init, err := c.into(e.Init, k, ss)
+	if err != nil {
+		return nil, true, err
+	}
+	var count icode
+	if e.Count != nil {
+		if count, err = c.typedI(e.Count); err != nil {
+			return nil, true, err
+		}
+	}
+	ix := -1
+	if e.Index != nil {
+		ix = c.alloc(1)
+		c.bind(e.Index, ix)
+	}
+	c.fields[e.State] = ss
+	defer func() {
+		delete(c.fields, e.State)
+		delete(c.locals, e.Index)
+		c.depth = base
+	}()
+	var cond icode
+	if e.Cond != nil {
+		if cond, err = c.typedI(e.Cond); err != nil {
+			return nil, true, err
+		}
+	}
+	body, err := c.into(e.Body, k, ss)
+	if err != nil {
+		return nil, true, err
+	}
+	result := func(fr *frame) (runtime.Value, error) {
+		t := make(runtime.Tuple, k)
+		copy(t, fr.slots[ss:ss+k])
+		return runtime.Value{R: t}, nil
+	}
+	if count != nil {
+		return func(fr *frame) (runtime.Value, error) {
+			if err := init(fr); err != nil {
+				return runtime.Value{}, err
+			}
+			n := count(fr)
+			if fr.err != nil {
+				return runtime.Value{}, fr.takeErr()
+			}
+			for i := int64(0); i < n; i++ {
+				if i%stepBlock == 0 && !chargeBlock(fr, int(i), int(n), pos) {
+					return runtime.Value{}, fr.takeErr()
+				}
+				fr.slots[ix].I = i
+				if err := body(fr); err != nil {
+					return runtime.Value{}, err
+				}
+			}
+			return result(fr)
+		}, true, nil
+	}
+	return func(fr *frame) (runtime.Value, error) {
+		if err := init(fr); err != nil {
+			return runtime.Value{}, err
+		}
+		for {
+			b := cond(fr)
+			if fr.err != nil {
+				return runtime.Value{}, fr.takeErr()
+			}
+			if b == 0 {
+				return result(fr)
+			}
+			if err := fr.m.Step(1); err != nil {
+				return runtime.Value{}, errAt(pos, err)
+			}
+			if err := body(fr); err != nil {
+				return runtime.Value{}, err
+			}
+		}
+	}, true, nil
+}
+
+// compileAccAddAt compiles acc_add_at(acc, i, v) on a vector: acc[i] += v
+// in place, with the index and the value typed, as the primitive does.
+func (c *fnComp) compileAccAddAt(e *ir.PrimCall) (evalFn, bool, error) {
+	if e.Op != ir.PrimAccAddAt || len(e.Args) != 3 || ir.Rank(e.Args[0].Type()) != 1 {
+		return nil, false, nil
+	}
+	if k, ok := scalarKind(e.Args[2].Type()); !ok || k != ir.F64 {
+		return nil, false, nil
+	}
+	acc, err := c.compile(e.Args[0])
+	if err != nil {
+		return nil, true, err
+	}
+	idx, err := c.typedI(e.Args[1])
+	if err != nil {
+		return nil, true, err
+	}
+	val, err := c.typedF(e.Args[2])
+	if err != nil {
+		return nil, true, err
+	}
+	pos := e.P
+	return func(fr *frame) (runtime.Value, error) {
+		av, err := acc(fr)
+		if err != nil {
+			return av, err
+		}
+		i, x := idx(fr), val(fr)
+		if fr.err != nil {
+			return runtime.Value{}, fr.takeErr()
+		}
+		a, _ := av.R.(*runtime.Array)
+		if a == nil {
+			return runtime.Value{}, internalErrorf(pos, "acc_add_at of %s", describe(av))
+		}
+		if uint64(i) >= uint64(len(a.F)) {
+			return runtime.Value{}, errAt(pos, runtime.CheckIndex(i, len(a.F)))
+		}
+		a.F[i] += x
+		return av, nil
+	}, true, nil
+}

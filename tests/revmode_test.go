@@ -1,0 +1,165 @@
+package tests
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	goruntime "runtime"
+	"testing"
+
+	"github.com/nabla-lang/nabla"
+)
+
+// A revCase is an objective and its reverse-mode derivative on one input,
+// with the most interpreter steps the derivative may take per step of the
+// objective today (maxRatio, a guard against regressions) and the goal of
+// issue 9 (target, logged until it is met; docs/benchmarks.md, "Reverse
+// mode that saves").
+type revCase struct {
+	name      string
+	src       []byte
+	f, g      string
+	args      []any
+	maxRatio  float64
+	target    float64
+	fwdAllocs bool // also compare the bytes of jacfwd (g + "_fwd") with g's
+}
+
+func readBench(t *testing.T, file string) []byte {
+	t.Helper()
+	src, err := os.ReadFile(filepath.Join("..", "bench", "gradbench", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src
+}
+
+func randMat(rng *rand.Rand, r, c int, lo, hi float64) [][]float64 {
+	out := make([][]float64, r)
+	for i := range out {
+		out[i] = make([]float64, c)
+		for j := range out[i] {
+			out[i][j] = lo + (hi-lo)*rng.Float64()
+		}
+	}
+	return out
+}
+
+// lstmArgs is an input of bench/gradbench/lstm.nab: l layers, b bits per
+// character, c characters.
+func lstmArgs(rng *rand.Rand, l, b, c int) []any {
+	return []any{randMat(rng, 2*l, 4*b, -1, 1), randMat(rng, 3, b, -1, 1), randMat(rng, 2*l, b, -1, 1), randMat(rng, c, b, 0, 1)}
+}
+
+// baArgs is an input of bench/gradbench/ba.nab: n cameras, m points, p
+// observations, the points in front of the cameras.
+func baArgs(rng *rand.Rand, n, m, p int) []any {
+	cams := randMat(rng, n, 11, -0.1, 0.1)
+	for _, c := range cams {
+		c[5] = -5 // centre behind the points
+		c[6] = 1 + c[6]
+	}
+	pts := randMat(rng, m, 3, -1, 1)
+	w := make([]float64, p)
+	camIdx, ptIdx := make([]int64, p), make([]int64, p)
+	for i := range p {
+		w[i] = 0.5 + rng.Float64()
+		camIdx[i], ptIdx[i] = int64(rng.IntN(n)), int64(rng.IntN(m))
+	}
+	return []any{cams, pts, w, randMat(rng, p, 2, -1, 1), camIdx, ptIdx}
+}
+
+// bytesPerCall is the heap allocated by one call of f, the least of three.
+func bytesPerCall(t *testing.T, f *nabla.Func, args ...any) uint64 {
+	t.Helper()
+	best := uint64(math.MaxUint64)
+	for range 3 {
+		var a, b goruntime.MemStats
+		goruntime.ReadMemStats(&a)
+		if _, err := f.Call(context.Background(), args...); err != nil {
+			t.Fatal(err)
+		}
+		goruntime.ReadMemStats(&b)
+		best = min(best, b.TotalAlloc-a.TotalAlloc)
+	}
+	return best
+}
+
+func revCases(t *testing.T) []revCase {
+	rng := rand.New(rand.NewPCG(9, 9))
+	g := randomGMM(rng, 2, 5, 200)
+	ba := append(readBench(t, "ba.nab"), []byte(baJacFwd)...)
+	return []revCase{
+		{name: "gmm vectorized", src: readTestdata(t, "gmm.nab"), f: "gmm", g: "gmm_grad", args: g.args(), maxRatio: 3.2, target: 3},
+		{name: "gmm element-wise", src: readTestdata(t, "gmm_elem.nab"), f: "gmm", g: "gmm_grad", args: g.args(), maxRatio: 3.3, target: 3},
+		{name: "lstm", src: readBench(t, "lstm.nab"), f: "objective", g: "jacobian", args: lstmArgs(rng, 2, 8, 40), maxRatio: 5.5, target: 3},
+		{name: "ba jacrev", src: ba, f: "objective", g: "jacobian", args: baArgs(rng, 4, 30, 200), maxRatio: 11.5, target: 5, fwdAllocs: true},
+	}
+}
+
+// baJacFwd is ba.nab's Jacobian by forward mode: one JVP per parameter slot.
+const baJacFwd = `
+def jacobian_fwd(cams: [n][11]f64, pts: [m][3]f64, w: [p]f64, feats: [p][2]f64,
+                 cam_idx: [p]i64, pt_idx: [p]i64): ([2][15][p]f64, [p]f64) =
+  let (cam, x) = gathered(cams, pts, cam_idx, pt_idx)
+  let feat = transpose(feats)
+  let f = fn(c: [11][p]f64, y: [3][p]f64, v: [p]f64) => residuals(c, y, v, feat)
+  let slot = fn(s: i64) =>
+    let dc = [if t == s then ones(p) else zeros(p) for t < 11]
+    let dx = [if t + 11 == s then ones(p) else zeros(p) for t < 3]
+    let dw = if s == 14 then ones(p) else zeros(p)
+    in jvp(f, (cam, x, w), (dc, dx, dw)).1
+  let cols = [slot(s) for s < 15]
+  in ([[cols[s].0[j] for s < 15] for j < 2], cols[14].1)
+`
+
+// TestGMMElementwise checks that testdata/gmm_elem.nab, the element-wise
+// GMM, agrees with the Go reference and its gradient with gmm.nab's.
+func TestGMMElementwise(t *testing.T) {
+	elem := compile(t, "gmm_elem.nab", readTestdata(t, "gmm_elem.nab"))
+	vec := compile(t, "gmm.nab", readTestdata(t, "gmm.nab"))
+	rng := rand.New(rand.NewPCG(3, 3))
+	for _, d := range []int{1, 2, 4} {
+		g := randomGMM(rng, d, 3, 12)
+		g.gamma, g.m = 1.2, 1
+		got := call(t, fn(t, elem, "gmm"), g.args()...).(float64)
+		want := gmmObjective(g.alphas, g.means, g.icf, g.x, g.gamma, g.m)
+		if math.Abs(got-want) > 1e-12*math.Abs(want) {
+			t.Errorf("d=%d: gmm = %.17g, Go reference %.17g", d, got, want)
+		}
+		checkClose(t, g.name, flat(call(t, fn(t, elem, "gmm_grad"), g.args()...)), flat(call(t, fn(t, vec, "gmm_grad"), g.args()...)), 1e-10)
+	}
+}
+
+// TestReverseModeCost measures, in interpreter steps, the reverse-mode
+// derivative of each case against its objective and checks the ratio
+// against the case's bound; BA's forward-mode Jacobian must allocate at
+// most 5 times what the reverse-mode one does (issue 9 asks for 4).
+func TestReverseModeCost(t *testing.T) {
+	if testing.Short() {
+		t.Skip("bisects step limits (a few seconds)")
+	}
+	for _, c := range revCases(t) {
+		fs, gs := steps(t, c.src, c.f, c.args...), steps(t, c.src, c.g, c.args...)
+		ratio := float64(gs) / float64(fs)
+		p := compile(t, c.name, c.src)
+		fb, gb := bytesPerCall(t, fn(t, p, c.f), c.args...), bytesPerCall(t, fn(t, p, c.g), c.args...)
+		t.Logf("%s: f %d steps %d bytes, gradient %d steps %d bytes, ratio %.2f steps %.2f bytes", c.name, fs, fb, gs, gb, ratio, float64(gb)/float64(fb))
+		if ratio > c.target {
+			t.Logf("%s: above issue 9's goal of %g", c.name, c.target)
+		}
+		if ratio > c.maxRatio {
+			t.Errorf("%s: the derivative takes %.2f times the steps of the objective (> %g)", c.name, ratio, c.maxRatio)
+		}
+		if c.fwdAllocs {
+			jb := bytesPerCall(t, fn(t, p, c.g+"_fwd"), c.args...)
+			t.Logf("%s: jacfwd %d bytes, %.2f times jacrev", c.name, jb, float64(jb)/float64(gb))
+			// Issue 9 asks for at most 4; jacrev got cheaper since.
+			if float64(jb) > 5*float64(gb) {
+				t.Errorf("%s: jacfwd allocates %.2f times what jacrev does (> 5)", c.name, float64(jb)/float64(gb))
+			}
+		}
+	}
+}
