@@ -38,6 +38,9 @@ func (g *gen) emitHarness(w *bytes.Buffer) {
 			args = append(args, "nil")
 		}
 		for i, t := range di.params {
+			if len(mustLeaves(t)) == 0 {
+				continue // a unit parameter (an empty tape) passes nothing
+			}
 			fmt.Fprintf(w, "a%d := nbDecode(%q, in[%d])\n", i, typeDesc(t), i)
 			k := 0
 			for _, l := range mustLeaves(t) {

@@ -82,6 +82,10 @@ func goBackend(t *testing.T, src string, prefixes []string, data []byte) {
 			{"hv", append(append([]runtime.Value(nil), xv...), vec(p.yb))},
 		} {
 			def := prefix + c.def
+			_, result, err := ip.Signature(def)
+			if err != nil {
+				t.Fatal(err)
+			}
 			iv, ierr := ip.Call(ctx, def, c.args, runLimits)
 			gv, gerr := gp.Call(ctx, def, c.args, runtime.Limits{})
 			switch {
@@ -92,7 +96,7 @@ func goBackend(t *testing.T, src string, prefixes []string, data []byte) {
 					t.Fatalf("%s(%s): errors differ:\ninterp: %v\ngo:     %v\nprogram:\n%s", def, p, ierr, gerr, src)
 				}
 			default:
-				a, b := flat(iv), flat(gv)
+				a, b := flat(result, iv), flat(result, gv)
 				if len(a) != len(b) {
 					t.Fatalf("%s(%s): the interpreter gives %v, the Go backend %v\nprogram:\n%s", def, p, a, b, src)
 				}

@@ -340,11 +340,13 @@ func (g *rgen) vec(s *scope, depth int) string {
 		g.note("vec_if")
 		return fmt.Sprintf("(if %s then %s else %s)", g.boolean(s, d), g.vec(s, d), g.vec(s, d))
 	case 16:
+		// tanh keeps a product applied in a loop from growing as a
+		// power of the iteration count.
 		g.note("matvec")
 		if g.intn(2) == 0 {
-			return fmt.Sprintf("(outer(%s, %s) @ %s)", g.vec(s, d), g.vec(s, d), g.vec(s, d))
+			return fmt.Sprintf("(outer(%s, tanh(%s)) @ tanh(%s))", g.vec(s, d), g.vec(s, d), g.vec(s, d))
 		}
-		return fmt.Sprintf("(transpose(outer(%s, %s)) @ %s)", g.vec(s, d), g.vec(s, d), g.vec(s, d))
+		return fmt.Sprintf("(transpose(outer(tanh(%s), %s)) @ tanh(%s))", g.vec(s, d), g.vec(s, d), g.vec(s, d))
 	case 17:
 		g.note("vec_let")
 		w := g.name("w")
