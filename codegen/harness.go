@@ -56,6 +56,9 @@ func nbPrepare(name string, in []any) (run func() error, result func() any, err 
 			args = append(args, "ar")
 		}
 		for i, t := range di.params {
+			if len(mustLeaves(t)) == 0 {
+				continue // a unit parameter (an empty tape) passes nothing
+			}
 			fmt.Fprintf(w, "a%d := nbDecode(%q, in[%d])\n", i, typeDesc(t), i)
 			k := 0
 			for _, l := range mustLeaves(t) {

@@ -1,3 +1,5 @@
+//go:build unix
+
 package tests
 
 import (
@@ -9,6 +11,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -267,6 +270,42 @@ func TestHostileCompileFile(t *testing.T) {
 			}
 		case <-time.After(hostileTimeout):
 			t.Errorf("%s: CompileFile did not return (a hang)", c.path)
+		}
+	}
+}
+
+// TestHostileReadFile checks what an embedder's reader is given (issue
+// 8): cleaned paths relative to the importing file, and never a path
+// that leaves the root unless the embedder allows it.
+func TestHostileReadFile(t *testing.T) {
+	var asked []string
+	read := func(path string) ([]byte, error) {
+		asked = append(asked, path)
+		return []byte("def one() = 1.0\n"), nil
+	}
+	for _, c := range []struct {
+		src       string
+		opts      []nabla.Option
+		wantAsked []string
+		wantErr   string
+	}{
+		{src: "import \"lib/../util.nab\"\ndef main() = util.one()\n", wantAsked: []string{"util.nab"}},
+		{src: "import \"sub/x.nab\"\ndef main() = x.one()\n", wantAsked: []string{filepath.Join("sub", "x.nab")}},
+		{src: "import \"../up.nab\"\ndef main() = up.one()\n", wantErr: `^main\.nab:1:1: cannot import "\.\./up\.nab": the import leaves the program's root`},
+		{src: "import \"/abs.nab\"\ndef main() = abs.one()\n", wantErr: `^main\.nab:1:1: cannot import "/abs\.nab": an absolute import path`},
+		{src: "import \"../up.nab\"\ndef main() = up.one()\n", opts: []nabla.Option{nabla.WithImportsOutsideRoot()},
+			wantAsked: []string{filepath.Join("..", "up.nab")}},
+	} {
+		asked = nil
+		_, err := nabla.Compile("main.nab", []byte(c.src), append([]nabla.Option{nabla.WithReadFile(read)}, c.opts...)...)
+		switch {
+		case c.wantErr == "" && err != nil:
+			t.Errorf("%q: %v", c.src, err)
+		case c.wantErr != "" && (err == nil || !regexp.MustCompile(c.wantErr).MatchString(err.Error())):
+			t.Errorf("%q: error %v, want one matching %q", c.src, err, c.wantErr)
+		}
+		if !slices.Equal(asked, c.wantAsked) {
+			t.Errorf("%q: the reader was asked for %q, want %q", c.src, asked, c.wantAsked)
 		}
 	}
 }

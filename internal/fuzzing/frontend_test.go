@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -122,18 +123,31 @@ var replacements = []string{"f64", "i64", "bool", "[n]f64", "(f64, f64)", "f64 -
 	"fn", "loop", "for", "while", "do", "+", "-", "*", "/", "%", "^", "@", "<", "==", "&&", "!", ",", "(", ")", "[", "]",
 	"=>", ".0", "grad", "jvp", "vjp", "map", "reduce", "scan", "fold", "sum", "zeros", "iota", "taylor", "hessian", "jacfwd"}
 
-// mutate applies one to four token-level mutations chosen by the bits of
-// mut.
+// binaryOps may replace one another without breaking the syntax.
+var binaryOps = []string{"+", "-", "*", "/", "%", "^", "@", "<", "<=", ">", ">=", "==", "!=", "&&", "||"}
+
+// mutate applies one to three token-level mutations chosen by the bits
+// of mut. Most keep the program parsable (a name for another name, a
+// number for another number, an operator for another), so that the
+// checker and the later stages see the mutant; the rest break it in the
+// small (a token deleted, two swapped, a span duplicated or wrapped).
 func mutate(src []byte, mut uint64) []byte {
 	toks := tokenRE.FindAllString(string(src), -1)
 	if len(toks) == 0 {
 		return src
 	}
 	rng := rand.New(rand.NewPCG(mut, mut>>32|1))
-	var names []string
-	for _, t := range toks {
-		if c := t[0]; c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' {
-			names = append(names, t)
+	var names, numbers, ops []int
+	var nameSet []string
+	for i, t := range toks {
+		switch c := t[0]; {
+		case c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z':
+			names = append(names, i)
+			nameSet = append(nameSet, t)
+		case '0' <= c && c <= '9':
+			numbers = append(numbers, i)
+		case slices.Contains(binaryOps, t):
+			ops = append(ops, i)
 		}
 	}
 	solid := func() int { // a token that is not blank, if there is one
@@ -144,32 +158,27 @@ func mutate(src []byte, mut uint64) []byte {
 		}
 		return rng.IntN(len(toks))
 	}
-	for range 1 + rng.IntN(4) {
-		i := solid()
-		switch rng.IntN(7) {
-		case 0: // a name for another of the program's names
-			if len(names) > 0 {
-				toks[i] = names[rng.IntN(len(names))]
-			}
-		case 1: // a number for an extreme one
-			for j := range toks {
-				if k := (i + j) % len(toks); toks[k] != "" && toks[k][0] >= '0' && toks[k][0] <= '9' {
-					toks[k] = extremes[rng.IntN(len(extremes))]
-					break
-				}
-			}
-		case 2:
-			toks[i] = ""
-		case 3:
-			j := solid()
+	for range 1 + rng.IntN(3) {
+		switch k := rng.IntN(20); {
+		case k < 8 && len(names) > 0: // a name for another of the program's names
+			toks[names[rng.IntN(len(names))]] = nameSet[rng.IntN(len(nameSet))]
+		case k < 12 && len(numbers) > 0: // a number for an extreme one
+			toks[numbers[rng.IntN(len(numbers))]] = extremes[rng.IntN(len(extremes))]
+		case k < 14 && len(ops) > 0:
+			toks[ops[rng.IntN(len(ops))]] = binaryOps[rng.IntN(len(binaryOps))]
+		case k == 14:
+			toks[solid()] = ""
+		case k == 15:
+			i, j := solid(), solid()
 			toks[i], toks[j] = toks[j], toks[i]
-		case 4: // duplicate a span of up to 12 tokens after itself
+		case k == 16: // duplicate a span of up to 12 tokens after itself
+			i := solid()
 			j := min(i+1+rng.IntN(12), len(toks))
-			span := strings.Join(toks[i:j], "")
-			toks[j-1] += span
-		case 5:
-			toks[i] = " " + replacements[rng.IntN(len(replacements))] + " "
+			toks[j-1] += strings.Join(toks[i:j], "")
+		case k == 17:
+			toks[solid()] = " " + replacements[rng.IntN(len(replacements))] + " "
 		default: // nest: wrap a span in a construct
+			i := solid()
 			j := min(i+1+rng.IntN(6), len(toks))
 			wrap := [][2]string{{"(", ")"}, {"[", "]"}, {"grad(fn(z) => ", ")(1.0)"}, {"if true then ", " else 0.0"},
 				{"let q = 1.0 in ", ""}, {"(", ", 1.0).0"}, {"map(fn(z) => z, ", ")"}}[rng.IntN(7)]

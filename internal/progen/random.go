@@ -16,7 +16,7 @@ import (
 //	def f(x: f64, v: [n]f64): f64        a scalar function
 //	def h(x: f64, v: [n]f64): [n]f64     a vector function
 //
-// and the helper defs they call. The constructs are those of SPEC §4–§6:
+// and the helper defs they call (twice, g1, g2). The constructs are those of SPEC §4–§6:
 // arithmetic, the scalar builtins (smooth and with kinks), let, tuples,
 // if, both loop forms, comprehensions, map, reduce, scan, fold, indexing,
 // update, matrix products, calls of defs, lambdas, a function-typed
@@ -34,15 +34,19 @@ type RandomProgram struct {
 // generator's choices, so that a fuzzer mutating data changes the program
 // piece by piece; when they run out the choices come from a generator
 // seeded by data's hash. The same data always gives the same program.
-func Random(data []byte) *RandomProgram {
+func Random(data []byte) *RandomProgram { return RandomNamed(data, "") }
+
+// RandomNamed is Random with every def's name prefixed, so that several
+// programs can be joined into one.
+func RandomNamed(data []byte, prefix string) *RandomProgram {
 	h := fnv.New64a()
 	h.Write(data)
-	g := &rgen{data: data, rng: rand.New(rand.NewPCG(h.Sum64(), 0x6e61626c61)), used: map[string]int{}}
+	g := &rgen{data: data, rng: rand.New(rand.NewPCG(h.Sum64(), 0x6e61626c61)), used: map[string]int{}, prefix: prefix}
 	var b strings.Builder
-	b.WriteString("def twice(k: f64 -> f64, a: f64): f64 = k(k(a))\n")
+	fmt.Fprintf(&b, "def %stwice(k: f64 -> f64, a: f64): f64 = k(k(a))\n", prefix)
 	nHelpers := g.intn(3)
 	for i := 1; i <= nHelpers; i++ {
-		name := fmt.Sprintf("g%d", i)
+		name := fmt.Sprintf("%sg%d", prefix, i)
 		s := g.newScope([]string{"a"}, []string{"w"})
 		if g.intn(2) == 0 {
 			fmt.Fprintf(&b, "def %s(a: f64, w: [n]f64): f64 =\n  %s\n", name, g.f64(s, 3))
@@ -52,8 +56,8 @@ func Random(data []byte) *RandomProgram {
 			g.vecHelpers = append(g.vecHelpers, name)
 		}
 	}
-	fmt.Fprintf(&b, "def f(x: f64, v: [n]f64): f64 =\n  %s\n", g.f64(g.newScope([]string{"x"}, []string{"v"}), 5))
-	fmt.Fprintf(&b, "def h(x: f64, v: [n]f64): [n]f64 =\n  %s\n", g.vec(g.newScope([]string{"x"}, []string{"v"}), 4))
+	fmt.Fprintf(&b, "def %sf(x: f64, v: [n]f64): f64 =\n  %s\n", prefix, g.f64(g.newScope([]string{"x"}, []string{"v"}), 5))
+	fmt.Fprintf(&b, "def %sh(x: f64, v: [n]f64): [n]f64 =\n  %s\n", prefix, g.vec(g.newScope([]string{"x"}, []string{"v"}), 4))
 	return &RandomProgram{Src: b.String(), Constructs: g.used}
 }
 
@@ -65,6 +69,7 @@ type rgen struct {
 	used          map[string]int
 	scalarHelpers []string
 	vecHelpers    []string
+	prefix        string // of every def's name
 }
 
 // scope holds the variables in scope by type: f64 values, [n]f64
@@ -235,7 +240,7 @@ func (g *rgen) f64(s *scope, depth int) string {
 	case 24:
 		g.note("function_param")
 		y := g.name("y")
-		return fmt.Sprintf("twice(fn(%s: f64) => %s, %s)", y, g.f64(s.with('f', y), d), g.f64(s, d))
+		return fmt.Sprintf("%stwice(fn(%s: f64) => %s, %s)", g.prefix, y, g.f64(s.with('f', y), d), g.f64(s, d))
 	case 25:
 		if len(g.scalarHelpers) > 0 {
 			g.note("call")
@@ -335,11 +340,13 @@ func (g *rgen) vec(s *scope, depth int) string {
 		g.note("vec_if")
 		return fmt.Sprintf("(if %s then %s else %s)", g.boolean(s, d), g.vec(s, d), g.vec(s, d))
 	case 16:
+		// tanh keeps a product applied in a loop from growing as a
+		// power of the iteration count.
 		g.note("matvec")
 		if g.intn(2) == 0 {
-			return fmt.Sprintf("(outer(%s, %s) @ %s)", g.vec(s, d), g.vec(s, d), g.vec(s, d))
+			return fmt.Sprintf("(outer(%s, tanh(%s)) @ tanh(%s))", g.vec(s, d), g.vec(s, d), g.vec(s, d))
 		}
-		return fmt.Sprintf("(transpose(outer(%s, %s)) @ %s)", g.vec(s, d), g.vec(s, d), g.vec(s, d))
+		return fmt.Sprintf("(transpose(outer(tanh(%s), %s)) @ tanh(%s))", g.vec(s, d), g.vec(s, d), g.vec(s, d))
 	case 17:
 		g.note("vec_let")
 		w := g.name("w")
