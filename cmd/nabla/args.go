@@ -109,7 +109,7 @@ func readArgFile(path string) ([]byte, error) {
 	}
 	switch m := fi.Mode(); {
 	case m.IsDir():
-		return nil, errors.New("it is a directory")
+		return nil, errors.New("is a directory")
 	case !m.IsRegular() && m&fs.ModeNamedPipe == 0:
 		return nil, errors.New("not a regular file or a pipe (a device or a socket)")
 	}

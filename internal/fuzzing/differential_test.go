@@ -91,10 +91,7 @@ type diffStats struct {
 func differential(t *testing.T, src string, data []byte) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	res, err := pipeline.Compile(ctx, "gen.nab", []byte(src), pipeline.Options{})
-	if err != nil {
-		t.Fatalf("a generated program does not compile: %v\n%s", err, src)
-	}
+	res := compileGenerated(ctx, t, src)
 	before, err := pipeline.Interp.Load(ctx, res.AD)
 	if err != nil {
 		t.Fatalf("load (before rewriting): %v\n%s", err, src)
@@ -132,6 +129,15 @@ func differential(t *testing.T, src string, data []byte) {
 	if msg != "" {
 		t.Fatalf("%s\nprogram:\n%s", msg, src)
 	}
+}
+
+// compileGenerated compiles a generated program, which must compile.
+func compileGenerated(ctx context.Context, t *testing.T, src string) *pipeline.Result {
+	res, err := pipeline.Compile(ctx, "gen.nab", []byte(src), pipeline.Options{})
+	if err != nil {
+		t.Fatalf("a generated program does not compile: %v\n%s", err, src)
+	}
+	return res
 }
 
 // nudged moves the point by eps in every coordinate, keeping its

@@ -58,10 +58,7 @@ func FuzzGoBackend(f *testing.F) {
 func goBackend(t *testing.T, src string, prefixes []string, data []byte) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	res, err := pipeline.Compile(ctx, "gen.nab", []byte(src), pipeline.Options{})
-	if err != nil {
-		t.Fatalf("a generated program does not compile: %v\n%s", err, src)
-	}
+	res := compileGenerated(ctx, t, src)
 	ip, err := pipeline.Interp.Load(ctx, res.Opt)
 	if err != nil {
 		t.Fatal(err)
