@@ -92,7 +92,7 @@ func TestRunArgs(t *testing.T) {
 		{args: []string{"pair", "@$D/pair.json"}, stdout: "3\n"},
 		{args: []string{"total", "@$D/bad.json"}, code: 2, stderr: "argument 1 (a) of total: $D/bad.json:2:6: not valid JSON: invalid character ']' looking for beginning of value"},
 		{args: []string{"total", "@$D/typo.json"}, code: 2, stderr: "argument 1 (a) of total: $D/typo.json: at [1][1]: want f64, got a bool (true)"},
-		{args: []string{"total", "@$D"}, code: 2, stderr: "cannot read $D: it is a directory"},
+		{args: []string{"total", "@$D"}, code: 2, stderr: "cannot read $D: is a directory"},
 
 		// "-": one JSON value on standard input
 		{args: []string{"total", "-"}, stdin: "[[1, 2], [3, 4]]", stdout: "10\n"},
