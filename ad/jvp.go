@@ -390,10 +390,12 @@ func allNil(es []ir.Expr) bool {
 // asLambda views a function argument (a lambda or a def) as a lambda.
 func (t *fwd) asLambda(f ir.Expr) (*ir.Lambda, error) { return lambdaOf(f) }
 
-// lambdaTangent builds fn(params, dparams of active params) => tangent of
-// the body, in the enclosing renaming (so free variables keep their
-// tangents). activeParam[i] says which parameters get a tangent.
-func (t *fwd) lambdaTangent(lam *ir.Lambda, activeParam []bool, pos ir.Pos) (*ir.Lambda, bool, error) {
+// lambdaTangent builds fn(params, dparams of active params) => body's
+// result, in the enclosing renaming (so free variables keep their
+// tangents): its tangent alone, or the pair (primal, tangent) when pair
+// is set. activeParam[i] says which parameters get a tangent; ok is false
+// when the body has no tangent.
+func (t *fwd) lambdaTangent(lam *ir.Lambda, activeParam []bool, pair bool, pos ir.Pos) (*ir.Lambda, bool, error) {
 	var ps, ts []*ir.Var
 	for i, p := range lam.Params {
 		np := ir.NewVar(p.Name, p.T, pos)
@@ -408,19 +410,24 @@ func (t *fwd) lambdaTangent(lam *ir.Lambda, activeParam []bool, pos ir.Pos) (*ir
 	}
 	bb := &block{pos: pos}
 	y, dy, err := t.expr(bb, lam.Body)
-	if err != nil {
+	if err != nil || dy == nil {
 		return nil, false, err
 	}
-	if dy == nil {
-		return nil, false, nil
+	res := dy
+	if pair {
+		res = &ir.MakeTuple{Elems: []ir.Expr{y, dy}, P: pos}
 	}
-	_ = y
-	return &ir.Lambda{Params: append(ps, ts...), Body: bb.close(dy), P: pos}, true, nil
+	return &ir.Lambda{Params: append(ps, ts...), Body: bb.close(res), P: pos}, true, nil
 }
 
 // mapLike: the primal map (or build), then a map of the body's tangent
-// over the elements and their tangents (recomputing the primal inside,
-// which keeps both maps elementwise and batchable).
+// over the elements and their tangents. When the body is smooth
+// straight-line code the tangent map recomputes the primal inside, which
+// keeps both maps elementwise and batchable. Otherwise (a branch, a
+// loop, a call, a jump) one map computes each element's primal and
+// tangent together: two copies of the primal could round differently
+// once the rewrite stage has changed one of them, and then at a tie the
+// tangent would follow the branch that the primal did not take.
 func (t *fwd) mapLike(blk *block, e *ir.PrimCall) (ir.Expr, ir.Expr, error) {
 	fnAt, first := 0, 1
 	if e.Op == ir.PrimBuild {
@@ -446,7 +453,7 @@ func (t *fwd) mapLike(blk *block, e *ir.PrimCall) (ir.Expr, ir.Expr, error) {
 		}
 		return append(append([]ir.Expr{fn}, ps...), extra...)
 	}
-	y := blk.bind("y", &ir.PrimCall{Op: e.Op, Args: withFn(t.primal(lam), nil), Aux: e.Aux, T: e.T, P: e.P})
+	primal := &ir.PrimCall{Op: e.Op, Args: withFn(t.primal(lam), nil), Aux: e.Aux, T: e.T, P: e.P}
 	activeParam := make([]bool, len(lam.Params))
 	var targs []ir.Expr
 	if e.Op == ir.PrimMap {
@@ -457,13 +464,52 @@ func (t *fwd) mapLike(blk *block, e *ir.PrimCall) (ir.Expr, ir.Expr, error) {
 			}
 		}
 	}
-	tl, ok, err := t.lambdaTangent(lam, activeParam, e.P)
+	pair := !smoothStraightLine(lam.Body)
+	tl, ok, err := t.lambdaTangent(lam, activeParam, pair, e.P)
 	if err != nil || !ok {
-		return y, nil, err
+		return blk.bind("y", primal), nil, err
 	}
+	if pair {
+		at := e.T.(*ir.Array)
+		b := &ir.Builder{Pos: e.P}
+		r := blk.bind("yd", &ir.PrimCall{Op: e.Op, Args: withFn(tl, targs), Aux: e.Aux, T: ir.ArrayOf(at.Dim, ir.TupleOf(at.Elem, at.Elem)), P: e.P})
+		u := blk.bind("u", b.Prim(ir.PrimUnzip, r))
+		return blk.bind("y", b.Proj(u, 0)), blk.bind("dy", b.Proj(u, 1)), nil
+	}
+	y := blk.bind("y", primal)
 	dy := &ir.PrimCall{Op: e.Op, Args: withFn(tl, targs), Aux: e.Aux, T: e.T, P: e.P}
 	return y, blk.bind("dy", dy), nil
 }
+
+// smoothStraightLine reports whether e is built only from lets, variables,
+// constants and continuous elementwise primitives: code whose two copies
+// may round differently but cannot take different branches.
+func smoothStraightLine(e ir.Expr) bool {
+	switch e := e.(type) {
+	case *ir.Const, *ir.Var:
+		return true
+	case *ir.Let:
+		return smoothStraightLine(e.Value) && smoothStraightLine(e.Body)
+	case *ir.PrimCall:
+		if !e.Op.Elementwise || e.Op.Partials == nil || jumps[e.Op] {
+			return false
+		}
+		for _, x := range e.Args {
+			if !smoothStraightLine(x) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// jumps lists the differentiable elementwise primitives whose value jumps
+// (the primitives without a derivative are left out already). Kinks
+// (abs, relu, min, max) are continuous, and keep the batchable form: two
+// copies on either side of a kink give one-sided derivatives of the same
+// function.
+var jumps = map[*ir.Prim]bool{ir.PrimMod: true}
 
 // reduceLike differentiates reduce, scan and fold over (value, tangent)
 // pairs: the pushforward of an associative operator is associative on

@@ -40,10 +40,10 @@ var openFindings = []string{
 	// SPEC §6: hessian differentiates a @vjp rule's own code; the AD
 	// expansion asks for forward mode of the def's primal call instead.
 	"rules/vjp_only_hessian",
-	// Forward mode of map recomputes the primal in the tangent map; the
-	// rewrite stage lowers the two copies differently, and on a tie the
-	// tangent follows the other branch.
-	"ad/jvp_branch_tie",
+	// Reverse mode recomputes a map body's call in its reverse pass; the
+	// rewrite stage lowers that copy differently from the forward
+	// sweep's, and on a tie the cotangent follows the other branch.
+	"ad/vjp_branch_tie",
 }
 
 // A case that uses more than hostileCPU seconds of processor time, or

@@ -111,7 +111,8 @@ func differential(t *testing.T, src string, data []byte) {
 		// defect of the transformations shows at every point. A mismatch
 		// that vanishes at two of four points a few millionths away is
 		// counted as a tie, not failed (the known defect behind it:
-		// openFindings in tests/hostile_test.go, ad/jvp_branch_tie).
+		// openFindings in tests/hostile_test.go, ad/vjp_branch_tie; forward
+		// mode computes a map body once, so jvp_branch_tie is fixed).
 		var quiet diffStats
 		q := &checker{ctx: ctx, before: before, after: after, st: &quiet}
 		clean := 0
