@@ -47,6 +47,11 @@
 // @vjp alone has no forward or Taylor mode: reaching it in those modes is
 // a compile error. A rule may call its own def, meaning the def's plain
 // value; differentiating a rule's result differentiates the rule's code.
+// Under forward over reverse the VJP of such a def also computes the
+// def's value, whose tangent does not exist: forward mode gives that call
+// a missing tangent, an error only where the tangent it returns needs it
+// (jvp.go, needMissing), and differentiates a callee whose derivative
+// would return one in place.
 //
 // Taylor mode through rules (taylor_rules.go) builds the series of a
 // @jvp def by integrating its rule along the curve, and that of an

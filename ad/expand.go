@@ -35,6 +35,8 @@ func ExpandContext(ctx context.Context, p *ir.Program) (out *ir.Program, err err
 		state:  map[string]int{},
 		ctx:    ctx,
 		busy:   map[string]bool{},
+
+		noForward: map[error]bool{},
 	}
 	a.out.Rules, a.out.Strats = p.Rules, p.Strats
 	defer func() {
@@ -108,6 +110,10 @@ type expander struct {
 	vjpSrc map[string]vjpSource // what each VJP def was generated from
 	splits map[string]*splitVJP // split VJPs of defs, by def and kept parameters
 	flat   bool                 // the reverse-mode code being generated keeps its tapes flat
+
+	// noForward holds the errors of forwardAllowed, which forward mode
+	// recognizes in a callee's failure (fwd.call).
+	noForward map[error]bool
 
 	ctx       context.Context
 	steps     int
@@ -449,8 +455,10 @@ func (a *expander) forwardAllowed(d *ir.Def, mode string, pos ir.Pos) error {
 	if pos.IsValid() && pos != where {
 		via = fmt.Sprintf(" (needed at %s)", pos)
 	}
-	return ir.Errorf(where, "%s%s mode of %s%s: %s has a @vjp(%s) rule and no @jvp rule, and a def with only a @vjp rule has no forward or Taylor mode (give it a @jvp rule as well)",
+	err := ir.Errorf(where, "%s%s mode of %s%s: %s has a @vjp(%s) rule and no @jvp rule, and a def with only a @vjp rule has no forward or Taylor mode (give it a @jvp rule as well)",
 		op, mode, d.Name, via, d.Name, at.Fn)
+	a.noForward[err] = true
+	return err
 }
 
 // enter marks the generation of a derivative def (key) as under way, and

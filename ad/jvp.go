@@ -13,10 +13,22 @@ type fwd struct {
 	a   *expander
 	ren map[*ir.Var]ir.Expr
 	tan map[*ir.Var]ir.Expr
+
+	// tuples holds the components of the tangent tuples built here, so
+	// that a projection of one is its component, and the other
+	// components are not needed by it.
+	tuples map[*ir.Var][]ir.Expr
+	// missing marks the tangents that do not exist: of a call of a def
+	// with only a @vjp rule, whose value may still be needed (the primal
+	// output of its VJP, under forward over reverse). Each stands in the
+	// code as a zero, and is an error (the one given) only if the tangent
+	// the transformation returns needs it (needMissing).
+	missing map[*ir.Var]error
+	inlined int // depth of the calls inlined by inlineCall
 }
 
 func newFwd(a *expander) *fwd {
-	return &fwd{a: a, ren: map[*ir.Var]ir.Expr{}, tan: map[*ir.Var]ir.Expr{}}
+	return &fwd{a: a, ren: map[*ir.Var]ir.Expr{}, tan: map[*ir.Var]ir.Expr{}, tuples: map[*ir.Var][]ir.Expr{}, missing: map[*ir.Var]error{}}
 }
 
 // jvpFunc returns the forward-mode derivative of f as a function value of
@@ -111,8 +123,52 @@ func (a *expander) jvpLambda(params []*ir.Var, body ir.Expr, pos ir.Pos) (*ir.La
 	if err != nil {
 		return nil, err
 	}
+	if err := t.needMissing(blk, dy); err != nil {
+		return nil, err
+	}
 	res := &ir.MakeTuple{Elems: []ir.Expr{y, t.materialize(blk, y, dy)}, P: pos}
 	return &ir.Lambda{Params: append(ps, ts...), Body: blk.close(res), P: pos}, nil
+}
+
+// needMissing returns the error of a missing tangent that dy, computed by
+// blk's bindings, needs. Needs are followed through the bindings, and
+// through the components of the tangent tuples a projection picks
+// (fwd.tuples); a nested value (a branch, a loop, a map) that is needed
+// and mentions a missing tangent anywhere needs it.
+func (t *fwd) needMissing(blk *block, dy ir.Expr) error {
+	if len(t.missing) == 0 {
+		return nil
+	}
+	need := map[*ir.Var]bool{}
+	if v, ok := dy.(*ir.Var); ok {
+		need[v] = true
+	}
+	for i := len(blk.binds) - 1; i >= 0; i-- {
+		b := blk.binds[i]
+		if !need[b.v] {
+			continue
+		}
+		if err := t.missing[b.v]; err != nil {
+			return err
+		}
+		var found error
+		ir.Walk(b.val, func(x ir.Expr, enter bool) {
+			if v, ok := x.(*ir.Var); ok && enter && found == nil {
+				found = t.missing[v]
+			}
+		}, func(v *ir.Var, bind bool) {
+			if found == nil {
+				found = t.missing[v]
+			}
+		})
+		if found != nil {
+			return found
+		}
+		for _, v := range ir.FreeVars(b.val) {
+			need[v] = true
+		}
+	}
+	return nil
 }
 
 // zero is a fresh zero of x's type and shape.
@@ -191,7 +247,9 @@ func (t *fwd) expr(blk *block, e ir.Expr) (ir.Expr, ir.Expr, error) {
 		for i := range dps {
 			dps[i] = t.materialize(blk, ps[i], dps[i])
 		}
-		return blk.bind("tup", &ir.MakeTuple{Elems: ps, P: e.P}), blk.bind("dtup", &ir.MakeTuple{Elems: dps, P: e.P}), nil
+		dt := blk.bindVar("dtup", &ir.MakeTuple{Elems: dps, P: e.P})
+		t.tuples[dt] = dps
+		return blk.bind("tup", &ir.MakeTuple{Elems: ps, P: e.P}), dt, nil
 	case *ir.Proj:
 		p, dp, err := t.expr(blk, e.X)
 		if err != nil {
@@ -200,6 +258,9 @@ func (t *fwd) expr(blk *block, e ir.Expr) (ir.Expr, ir.Expr, error) {
 		y := blk.bind("f", &ir.Proj{X: p, Index: e.Index, P: e.P})
 		if dp == nil {
 			return y, nil, nil
+		}
+		if v, ok := dp.(*ir.Var); ok && t.tuples[v] != nil {
+			return y, t.tuples[v][e.Index], nil
 		}
 		return y, blk.bind("df", &ir.Proj{X: dp, Index: e.Index, P: e.P}), nil
 	case *ir.If:
@@ -292,7 +353,22 @@ func (t *fwd) call(blk *block, e *ir.Call) (ir.Expr, ir.Expr, error) {
 	if d == nil {
 		return nil, nil, ir.Errorf(e.P, "forward mode: unknown def %s", g.Name)
 	}
+	if err := t.a.forwardAllowed(d, "forward", e.P); err != nil {
+		// No forward mode (SPEC §6): the value, plainly, and a missing
+		// tangent, an error where it is needed.
+		y := blk.bind("y", &ir.Call{Fn: g, Args: ps, T: e.T, P: e.P})
+		dy := blk.bindVar("dy", t.materialize(blk, y, nil))
+		t.missing[dy] = err
+		return y, dy, nil
+	}
 	j, err := t.a.jvpDef(d, e.P)
+	if t.a.noForward[err] && t.inlined < maxInline {
+		// The callee's derivative needs a missing tangent in its result
+		// tuple. Its body, differentiated here, may need only the other
+		// parts (forward over reverse through a VJP def, whose primal
+		// output calls the def without forward mode).
+		return t.inlineCall(blk, d, ps, dps, e.P)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -302,6 +378,26 @@ func (t *fwd) call(blk *block, e *ir.Call) (ir.Expr, ir.Expr, error) {
 	}
 	r := blk.bind("r", &ir.Call{Fn: &ir.Global{Name: j.Name, T: j.Type(), P: e.P}, Args: args, T: j.Result, P: e.P})
 	return blk.bind("y", &ir.Proj{X: r, Index: 0, P: e.P}), blk.bind("dy", &ir.Proj{X: r, Index: 1, P: e.P}), nil
+}
+
+// maxInline bounds the nesting of inlineCall.
+const maxInline = 32
+
+// inlineCall differentiates a call of d by differentiating d's body in
+// place, on the arguments' atoms and tangents.
+func (t *fwd) inlineCall(blk *block, d *ir.Def, ps, dps []ir.Expr, pos ir.Pos) (ir.Expr, ir.Expr, error) {
+	sub := map[*ir.Var]ir.Expr{}
+	for i, p := range d.Params {
+		q := ir.NewVar(p.Name, p.T, pos)
+		sub[p] = q
+		t.ren[q] = ps[i]
+		if dps[i] != nil {
+			t.tan[q] = dps[i]
+		}
+	}
+	t.inlined++
+	defer func() { t.inlined-- }()
+	return t.expr(blk, ir.Subst(d.BodyWithSizes(), sub))
 }
 
 // prim applies a primitive's rule, or the structural rules of the

@@ -37,9 +37,6 @@ var pendingLimits = []string{}
 // but did not fix, each reported in docs/reliability.md; they are logged
 // like pendingLimits.
 var openFindings = []string{
-	// SPEC §6: hessian differentiates a @vjp rule's own code; the AD
-	// expansion asks for forward mode of the def's primal call instead.
-	"rules/vjp_only_hessian",
 	// Reverse mode recomputes a map body's call in its reverse pass; the
 	// rewrite stage lowers that copy differently from the forward
 	// sweep's, and on a tie the cotangent follows the other branch.
