@@ -249,8 +249,9 @@ func TestFixedStepIterates(t *testing.T) {
 }
 
 // TestAdamRosenbrock: Adam from Go on Rosenbrock, plain and through
-// Minimize (AdamMethod, stopped by its own step count and by gonum's
-// default Converger).
+// Minimize (AdamMethod, stopped by its step count, by gonum's default
+// Converger and by its gradient test; every evaluation is a major
+// iteration).
 func TestAdamRosenbrock(t *testing.T) {
 	rosen := mghProblems()[0]
 	calls := 0
@@ -266,6 +267,14 @@ func TestAdamRosenbrock(t *testing.T) {
 	t.Logf("AdamMethod, no step cap: %v, F = %.3g after %d evaluations", res.Status, res.F, res.FuncEvaluations)
 	if err != nil || res.Status != optimize.FunctionConvergence || !(res.F < 1e-8) {
 		t.Errorf("AdamMethod without a step cap: %v, F = %g, err %v", res.Status, res.F, err)
+	}
+	// GradStopThreshold ends the run at the first iterate that passes it.
+	rec := &recorder{}
+	res, err = optimize.Minimize(rosen.problem(), rosen.x0, &optimize.Settings{Recorder: rec}, &AdamMethod{LearnRate: 0.01, GradStopThreshold: 1e-3})
+	if n := floats.Norm(res.Gradient, math.Inf(1)); err != nil || res.Status != optimize.GradientThreshold || !(n <= 1e-3) ||
+		res.MajorIterations != res.FuncEvaluations || len(rec.fs) != res.MajorIterations {
+		t.Errorf("AdamMethod{GradStopThreshold: 1e-3}: %v, ‖∇f‖∞ = %g, %d major iterations, %d evaluations, %d recorded, err %v",
+			res.Status, n, res.MajorIterations, res.FuncEvaluations, len(rec.fs), err)
 	}
 }
 

@@ -274,7 +274,7 @@ func TestMinimizeMajorIterations(t *testing.T) {
 func TestMinimizeErrors(t *testing.T) {
 	cases := []struct {
 		name   string
-		method *LBFGS
+		method optimize.Method
 		f      func([]float64) float64
 		want   string
 	}{
@@ -283,6 +283,15 @@ func TestMinimizeErrors(t *testing.T) {
 		{"MaxIterations", &LBFGS{MaxIterations: -2}, nil, "LBFGS.MaxIterations is negative"},
 		{"InfiniteStart", &LBFGS{}, func([]float64) float64 { return math.Inf(1) }, "initial function value is infinite"},
 		{"NaNStart", &LBFGS{}, func([]float64) float64 { return math.NaN() }, "initial function value is NaN"},
+		{"BFGS GradStopThreshold", &BFGS{GradStopThreshold: math.Inf(1)}, nil, "BFGS.GradStopThreshold is +Inf"},
+		{"BFGS MaxIterations", &BFGS{MaxIterations: -1}, nil, "BFGS.MaxIterations is negative"},
+		{"BFGS NaNStart", &BFGS{}, func([]float64) float64 { return math.NaN() }, "initial function value is NaN"},
+		{"CG GradStopThreshold", &CG{GradStopThreshold: -1e-9}, nil, "CG.GradStopThreshold is -1e-09"},
+		{"CG MaxIterations", &CG{MaxIterations: -1}, nil, "CG.MaxIterations is negative"},
+		{"AdamMethod LearnRate", &AdamMethod{LearnRate: -0.1}, nil, "AdamMethod.LearnRate is -0.1"},
+		{"AdamMethod NaN LearnRate", &AdamMethod{LearnRate: math.NaN()}, nil, "AdamMethod.LearnRate is NaN"},
+		{"AdamMethod MaxIterations", &AdamMethod{MaxIterations: -5}, nil, "AdamMethod.MaxIterations is negative"},
+		{"AdamMethod InfiniteStart", &AdamMethod{}, func([]float64) float64 { return math.Inf(1) }, "initial function value is infinite"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -296,8 +305,10 @@ func TestMinimizeErrors(t *testing.T) {
 			}
 		})
 	}
-	if _, err := (&LBFGS{}).Uses(optimize.Available{}); err != optimize.ErrMissingGrad {
-		t.Errorf("Uses without a gradient: %v", err)
+	for _, m := range []optimize.Method{&LBFGS{}, &BFGS{}, &CG{}, &AdamMethod{}} {
+		if _, err := m.Uses(optimize.Available{}); err != optimize.ErrMissingGrad {
+			t.Errorf("%T.Uses without a gradient: %v", m, err)
+		}
 	}
 }
 
