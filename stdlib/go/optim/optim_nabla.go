@@ -225,8 +225,9 @@ func LbfgsbInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []fl
 }
 
 // Gd is gradient descent: x ← x − lr·∇f(x).
+// It returns (x, f(x), steps), calling fg steps + 1 times.
 //
-// It is the Nabla def gd(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:92:12).
+// It is the Nabla def gd(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:93:12).
 // Its array results are newly allocated; GdInto writes them into buffers instead.
 func Gd(fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) ([]float64, float64, int64, error) {
 	ar := nbArenas.Get()
@@ -241,7 +242,7 @@ func Gd(fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_gd(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return nil, 0, 0, nbFrame(err, "gd", "optim.nab:92:12", "")
+		return nil, 0, 0, nbFrame(err, "gd", "optim.nab:93:12", "")
 	}
 	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
 }
@@ -261,7 +262,7 @@ func GdInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float6
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_gd(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return 0, 0, nbFrame(err, "gd", "optim.nab:92:12", "")
+		return 0, 0, nbFrame(err, "gd", "optim.nab:93:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return 0, 0, fmt.Errorf("gd: dst0 does not have the result's shape %v", []int{r0_1})
@@ -271,8 +272,9 @@ func GdInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float6
 
 // Momentum is the heavy-ball method (Polyak, 1964) as PyTorch writes it:
 // v ← β·v + g; x ← x − lr·v.
+// It returns (x, f(x), steps), calling fg steps + 1 times.
 //
-// It is the Nabla def momentum(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, beta: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:97:12).
+// It is the Nabla def momentum(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, beta: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:99:12).
 // Its array results are newly allocated; MomentumInto writes them into buffers instead.
 func Momentum(fg func([]float64) (float64, []float64), x0 []float64, lr float64, beta float64, steps int64) ([]float64, float64, int64, error) {
 	ar := nbArenas.Get()
@@ -287,7 +289,7 @@ func Momentum(fg func([]float64) (float64, []float64), x0 []float64, lr float64,
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_momentum(ar, fgIn, x0, len(x0), lr, beta, steps)
 	if err != nil {
-		return nil, 0, 0, nbFrame(err, "momentum", "optim.nab:97:12", "")
+		return nil, 0, 0, nbFrame(err, "momentum", "optim.nab:99:12", "")
 	}
 	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
 }
@@ -307,7 +309,7 @@ func MomentumInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_momentum(ar, fgIn, x0, len(x0), lr, beta, steps)
 	if err != nil {
-		return 0, 0, nbFrame(err, "momentum", "optim.nab:97:12", "")
+		return 0, 0, nbFrame(err, "momentum", "optim.nab:99:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return 0, 0, fmt.Errorf("momentum: dst0 does not have the result's shape %v", []int{r0_1})
@@ -317,8 +319,9 @@ func MomentumInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []
 
 // Nesterov is Nesterov's accelerated gradient in the form of Sutskever et
 // al. (2013): v ← β·v + g; x ← x − lr·(g + β·v).
+// It returns (x, f(x), steps), calling fg steps + 1 times.
 //
-// It is the Nabla def nesterov(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, beta: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:102:12).
+// It is the Nabla def nesterov(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, beta: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:105:12).
 // Its array results are newly allocated; NesterovInto writes them into buffers instead.
 func Nesterov(fg func([]float64) (float64, []float64), x0 []float64, lr float64, beta float64, steps int64) ([]float64, float64, int64, error) {
 	ar := nbArenas.Get()
@@ -333,7 +336,7 @@ func Nesterov(fg func([]float64) (float64, []float64), x0 []float64, lr float64,
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_nesterov(ar, fgIn, x0, len(x0), lr, beta, steps)
 	if err != nil {
-		return nil, 0, 0, nbFrame(err, "nesterov", "optim.nab:102:12", "")
+		return nil, 0, 0, nbFrame(err, "nesterov", "optim.nab:105:12", "")
 	}
 	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
 }
@@ -353,7 +356,7 @@ func NesterovInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_nesterov(ar, fgIn, x0, len(x0), lr, beta, steps)
 	if err != nil {
-		return 0, 0, nbFrame(err, "nesterov", "optim.nab:102:12", "")
+		return 0, 0, nbFrame(err, "nesterov", "optim.nab:105:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return 0, 0, fmt.Errorf("nesterov: dst0 does not have the result's shape %v", []int{r0_1})
@@ -363,8 +366,9 @@ func NesterovInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []
 
 // Adagrad (Duchi, Hazan and Singer, 2011): G ← G + g²;
 // x ← x − lr·g/(√G + 1e-10).
+// It returns (x, f(x), steps), calling fg steps + 1 times.
 //
-// It is the Nabla def adagrad(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:107:12).
+// It is the Nabla def adagrad(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:111:12).
 // Its array results are newly allocated; AdagradInto writes them into buffers instead.
 func Adagrad(fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) ([]float64, float64, int64, error) {
 	ar := nbArenas.Get()
@@ -379,7 +383,7 @@ func Adagrad(fg func([]float64) (float64, []float64), x0 []float64, lr float64, 
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_adagrad(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return nil, 0, 0, nbFrame(err, "adagrad", "optim.nab:107:12", "")
+		return nil, 0, 0, nbFrame(err, "adagrad", "optim.nab:111:12", "")
 	}
 	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
 }
@@ -399,7 +403,7 @@ func AdagradInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []f
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_adagrad(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return 0, 0, nbFrame(err, "adagrad", "optim.nab:107:12", "")
+		return 0, 0, nbFrame(err, "adagrad", "optim.nab:111:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return 0, 0, fmt.Errorf("adagrad: dst0 does not have the result's shape %v", []int{r0_1})
@@ -409,8 +413,9 @@ func AdagradInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []f
 
 // Rmsprop (Tieleman and Hinton, 2012): v ← 0.99·v + 0.01·g²;
 // x ← x − lr·g/(√v + 1e-8).
+// It returns (x, f(x), steps), calling fg steps + 1 times.
 //
-// It is the Nabla def rmsprop(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:112:12).
+// It is the Nabla def rmsprop(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:117:12).
 // Its array results are newly allocated; RmspropInto writes them into buffers instead.
 func Rmsprop(fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) ([]float64, float64, int64, error) {
 	ar := nbArenas.Get()
@@ -425,7 +430,7 @@ func Rmsprop(fg func([]float64) (float64, []float64), x0 []float64, lr float64, 
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_rmsprop(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return nil, 0, 0, nbFrame(err, "rmsprop", "optim.nab:112:12", "")
+		return nil, 0, 0, nbFrame(err, "rmsprop", "optim.nab:117:12", "")
 	}
 	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
 }
@@ -445,7 +450,7 @@ func RmspropInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []f
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_rmsprop(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return 0, 0, nbFrame(err, "rmsprop", "optim.nab:112:12", "")
+		return 0, 0, nbFrame(err, "rmsprop", "optim.nab:117:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return 0, 0, fmt.Errorf("rmsprop: dst0 does not have the result's shape %v", []int{r0_1})
@@ -456,8 +461,9 @@ func RmspropInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []f
 // Adam (Kingma and Ba, 2015) with β1 = 0.9, β2 = 0.999, ε = 1e-8:
 // m ← 0.9·m + 0.1·g; v ← 0.999·v + 0.001·g²; x ← x − lr·m̂/(√v̂ + ε)
 // with the bias-corrected m̂ = m/(1 − 0.9ᵗ), v̂ = v/(1 − 0.999ᵗ).
+// It returns (x, f(x), steps), calling fg steps + 1 times.
 //
-// It is the Nabla def adam(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:118:12).
+// It is the Nabla def adam(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:124:12).
 // Its array results are newly allocated; AdamInto writes them into buffers instead.
 func Adam(fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) ([]float64, float64, int64, error) {
 	ar := nbArenas.Get()
@@ -472,7 +478,7 @@ func Adam(fg func([]float64) (float64, []float64), x0 []float64, lr float64, ste
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_adam(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return nil, 0, 0, nbFrame(err, "adam", "optim.nab:118:12", "")
+		return nil, 0, 0, nbFrame(err, "adam", "optim.nab:124:12", "")
 	}
 	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
 }
@@ -492,7 +498,7 @@ func AdamInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []floa
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_adam(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return 0, 0, nbFrame(err, "adam", "optim.nab:118:12", "")
+		return 0, 0, nbFrame(err, "adam", "optim.nab:124:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return 0, 0, fmt.Errorf("adam: dst0 does not have the result's shape %v", []int{r0_1})
@@ -502,8 +508,9 @@ func AdamInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []floa
 
 // Adamw (Loshchilov and Hutter, 2019) is adam with decoupled weight decay
 // wd on the pre-step x: x ← x − lr·m̂/(√v̂ + ε) − lr·wd·x.
+// It returns (x, f(x), steps), calling fg steps + 1 times.
 //
-// It is the Nabla def adamw(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, wd: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:123:12).
+// It is the Nabla def adamw(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, wd: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:130:12).
 // Its array results are newly allocated; AdamwInto writes them into buffers instead.
 func Adamw(fg func([]float64) (float64, []float64), x0 []float64, lr float64, wd float64, steps int64) ([]float64, float64, int64, error) {
 	ar := nbArenas.Get()
@@ -518,7 +525,7 @@ func Adamw(fg func([]float64) (float64, []float64), x0 []float64, lr float64, wd
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_adamw(ar, fgIn, x0, len(x0), lr, wd, steps)
 	if err != nil {
-		return nil, 0, 0, nbFrame(err, "adamw", "optim.nab:123:12", "")
+		return nil, 0, 0, nbFrame(err, "adamw", "optim.nab:130:12", "")
 	}
 	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
 }
@@ -538,7 +545,7 @@ func AdamwInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []flo
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_adamw(ar, fgIn, x0, len(x0), lr, wd, steps)
 	if err != nil {
-		return 0, 0, nbFrame(err, "adamw", "optim.nab:123:12", "")
+		return 0, 0, nbFrame(err, "adamw", "optim.nab:130:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return 0, 0, fmt.Errorf("adamw: dst0 does not have the result's shape %v", []int{r0_1})
@@ -548,8 +555,9 @@ func AdamwInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []flo
 
 // Adabelief (Zhuang et al., 2020) is adam with the second moment of
 // g − m in place of g², ε = 1e-16.
+// It returns (x, f(x), steps), calling fg steps + 1 times.
 //
-// It is the Nabla def adabelief(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:128:12).
+// It is the Nabla def adabelief(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:136:12).
 // Its array results are newly allocated; AdabeliefInto writes them into buffers instead.
 func Adabelief(fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) ([]float64, float64, int64, error) {
 	ar := nbArenas.Get()
@@ -564,7 +572,7 @@ func Adabelief(fg func([]float64) (float64, []float64), x0 []float64, lr float64
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_adabelief(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return nil, 0, 0, nbFrame(err, "adabelief", "optim.nab:128:12", "")
+		return nil, 0, 0, nbFrame(err, "adabelief", "optim.nab:136:12", "")
 	}
 	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
 }
@@ -584,7 +592,7 @@ func AdabeliefInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 [
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_adabelief(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return 0, 0, nbFrame(err, "adabelief", "optim.nab:128:12", "")
+		return 0, 0, nbFrame(err, "adabelief", "optim.nab:136:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return 0, 0, fmt.Errorf("adabelief: dst0 does not have the result's shape %v", []int{r0_1})
@@ -594,8 +602,9 @@ func AdabeliefInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 [
 
 // Diffgrad (Dubey et al., 2020) is adam with its step scaled by
 // sigmoid(|g_prev − g|).
+// It returns (x, f(x), steps), calling fg steps + 1 times.
 //
-// It is the Nabla def diffgrad(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:133:12).
+// It is the Nabla def diffgrad(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:142:12).
 // Its array results are newly allocated; DiffgradInto writes them into buffers instead.
 func Diffgrad(fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) ([]float64, float64, int64, error) {
 	ar := nbArenas.Get()
@@ -610,7 +619,7 @@ func Diffgrad(fg func([]float64) (float64, []float64), x0 []float64, lr float64,
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_diffgrad(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return nil, 0, 0, nbFrame(err, "diffgrad", "optim.nab:133:12", "")
+		return nil, 0, 0, nbFrame(err, "diffgrad", "optim.nab:142:12", "")
 	}
 	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
 }
@@ -630,7 +639,7 @@ func DiffgradInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_diffgrad(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return 0, 0, nbFrame(err, "diffgrad", "optim.nab:133:12", "")
+		return 0, 0, nbFrame(err, "diffgrad", "optim.nab:142:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return 0, 0, fmt.Errorf("diffgrad: dst0 does not have the result's shape %v", []int{r0_1})
@@ -640,8 +649,9 @@ func DiffgradInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []
 
 // Adan (Xie et al., 2022) with β1, β2, β3 = 0.02, 0.08, 0.01 and ε = 1e-8:
 // Nesterov momentum estimated from gradient differences.
+// It returns (x, f(x), steps), calling fg steps + 1 times.
 //
-// It is the Nabla def adan(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:138:12).
+// It is the Nabla def adan(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:148:12).
 // Its array results are newly allocated; AdanInto writes them into buffers instead.
 func Adan(fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) ([]float64, float64, int64, error) {
 	ar := nbArenas.Get()
@@ -656,7 +666,7 @@ func Adan(fg func([]float64) (float64, []float64), x0 []float64, lr float64, ste
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_adan(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return nil, 0, 0, nbFrame(err, "adan", "optim.nab:138:12", "")
+		return nil, 0, 0, nbFrame(err, "adan", "optim.nab:148:12", "")
 	}
 	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
 }
@@ -676,7 +686,7 @@ func AdanInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []floa
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_adan(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return 0, 0, nbFrame(err, "adan", "optim.nab:138:12", "")
+		return 0, 0, nbFrame(err, "adan", "optim.nab:148:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return 0, 0, fmt.Errorf("adan: dst0 does not have the result's shape %v", []int{r0_1})
@@ -686,8 +696,9 @@ func AdanInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []floa
 
 // Lion (Chen et al., 2023) with β1 = 0.9, β2 = 0.99 and weight decay wd:
 // x ← x − lr·(sign(0.9·m + 0.1·g) + wd·x); m ← 0.99·m + 0.01·g.
+// It returns (x, f(x), steps), calling fg steps + 1 times.
 //
-// It is the Nabla def lion(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, wd: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:143:12).
+// It is the Nabla def lion(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, wd: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:154:12).
 // Its array results are newly allocated; LionInto writes them into buffers instead.
 func Lion(fg func([]float64) (float64, []float64), x0 []float64, lr float64, wd float64, steps int64) ([]float64, float64, int64, error) {
 	ar := nbArenas.Get()
@@ -702,7 +713,7 @@ func Lion(fg func([]float64) (float64, []float64), x0 []float64, lr float64, wd 
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_lion(ar, fgIn, x0, len(x0), lr, wd, steps)
 	if err != nil {
-		return nil, 0, 0, nbFrame(err, "lion", "optim.nab:143:12", "")
+		return nil, 0, 0, nbFrame(err, "lion", "optim.nab:154:12", "")
 	}
 	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
 }
@@ -722,7 +733,7 @@ func LionInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []floa
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_lion(ar, fgIn, x0, len(x0), lr, wd, steps)
 	if err != nil {
-		return 0, 0, nbFrame(err, "lion", "optim.nab:143:12", "")
+		return 0, 0, nbFrame(err, "lion", "optim.nab:154:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return 0, 0, fmt.Errorf("lion: dst0 does not have the result's shape %v", []int{r0_1})
@@ -732,8 +743,9 @@ func LionInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []floa
 
 // ProjectedGradient is the projected gradient method (Goldstein, 1964)
 // on lo ≤ x ≤ hi: x ← clip(x − lr·∇f(x), lo, hi), from x0 projected.
+// It returns (x, f(x), steps), calling fg steps + 1 times.
 //
-// It is the Nabla def projected_gradient(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lo: [n]f64, hi: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:148:12).
+// It is the Nabla def projected_gradient(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lo: [n]f64, hi: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:160:12).
 // Its array results are newly allocated; ProjectedGradientInto writes them into buffers instead.
 func ProjectedGradient(fg func([]float64) (float64, []float64), x0 []float64, lo []float64, hi []float64, lr float64, steps int64) ([]float64, float64, int64, error) {
 	ar := nbArenas.Get()
@@ -748,7 +760,7 @@ func ProjectedGradient(fg func([]float64) (float64, []float64), x0 []float64, lo
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_projectedgradient(ar, fgIn, x0, len(x0), lo, len(lo), hi, len(hi), lr, steps)
 	if err != nil {
-		return nil, 0, 0, nbFrame(err, "projected_gradient", "optim.nab:148:12", "")
+		return nil, 0, 0, nbFrame(err, "projected_gradient", "optim.nab:160:12", "")
 	}
 	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
 }
@@ -768,7 +780,7 @@ func ProjectedGradientInto(dst0 []float64, fg func([]float64) (float64, []float6
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_projectedgradient(ar, fgIn, x0, len(x0), lo, len(lo), hi, len(hi), lr, steps)
 	if err != nil {
-		return 0, 0, nbFrame(err, "projected_gradient", "optim.nab:148:12", "")
+		return 0, 0, nbFrame(err, "projected_gradient", "optim.nab:160:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return 0, 0, fmt.Errorf("projected_gradient: dst0 does not have the result's shape %v", []int{r0_1})
@@ -4056,7 +4068,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 	return state_63, state_64, state_65, state_78, state_79, nil
 }
 
-// fn_gd is def gd (optim.nab:92:12).
+// fn_gd is def gd (optim.nab:93:12).
 func fn_gd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
 	size_6 := int64(x0_3)
 	_ = size_6
@@ -4133,7 +4145,7 @@ func fn_gd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_
 	return x_9, x0_3, x_47, x_48, nil
 }
 
-// fn_momentum is def momentum (optim.nab:97:12).
+// fn_momentum is def momentum (optim.nab:99:12).
 func fn_momentum(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, beta_5 float64, steps_6 int64) ([]float64, int, float64, int64, error) {
 	size_7 := int64(x0_3)
 	_ = size_7
@@ -4231,7 +4243,7 @@ func fn_momentum(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 	return state_15, x0_3, x_61, x_62, nil
 }
 
-// fn_nesterov is def nesterov (optim.nab:102:12).
+// fn_nesterov is def nesterov (optim.nab:105:12).
 func fn_nesterov(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, beta_5 float64, steps_6 int64) ([]float64, int, float64, int64, error) {
 	size_7 := int64(x0_3)
 	_ = size_7
@@ -4333,7 +4345,7 @@ func fn_nesterov(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 	return state_15, x0_3, x_61, x_62, nil
 }
 
-// fn_adagrad is def adagrad (optim.nab:107:12).
+// fn_adagrad is def adagrad (optim.nab:111:12).
 func fn_adagrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
 	size_6 := int64(x0_3)
 	_ = size_6
@@ -4431,7 +4443,7 @@ func fn_adagrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 	return state_13, x0_3, x_59, x_60, nil
 }
 
-// fn_rmsprop is def rmsprop (optim.nab:112:12).
+// fn_rmsprop is def rmsprop (optim.nab:117:12).
 func fn_rmsprop(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
 	size_6 := int64(x0_3)
 	_ = size_6
@@ -4529,7 +4541,7 @@ func fn_rmsprop(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 	return state_13, x0_3, x_59, x_60, nil
 }
 
-// fn_adam is def adam (optim.nab:118:12).
+// fn_adam is def adam (optim.nab:124:12).
 func fn_adam(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
 	size_6 := int64(x0_3)
 	_ = size_6
@@ -4626,7 +4638,7 @@ func fn_adam(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 	return state_16, x0_3, x_74, x_75, nil
 }
 
-// fn_adamw is def adamw (optim.nab:123:12).
+// fn_adamw is def adamw (optim.nab:130:12).
 func fn_adamw(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, wd_5 float64, steps_6 int64) ([]float64, int, float64, int64, error) {
 	size_7 := int64(x0_3)
 	_ = size_7
@@ -4728,7 +4740,7 @@ func fn_adamw(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 	return state_18, x0_3, x_78, x_79, nil
 }
 
-// fn_adabelief is def adabelief (optim.nab:128:12).
+// fn_adabelief is def adabelief (optim.nab:136:12).
 func fn_adabelief(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
 	size_6 := int64(x0_3)
 	_ = size_6
@@ -4862,7 +4874,7 @@ func fn_adabelief(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, in
 	return state_16, x0_3, x_92, x_93, nil
 }
 
-// fn_diffgrad is def diffgrad (optim.nab:133:12).
+// fn_diffgrad is def diffgrad (optim.nab:142:12).
 func fn_diffgrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
 	size_6 := int64(x0_3)
 	_ = size_6
@@ -5004,7 +5016,7 @@ func fn_diffgrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 	return state_19, x0_3, x_97, x_98, nil
 }
 
-// fn_adan is def adan (optim.nab:138:12).
+// fn_adan is def adan (optim.nab:148:12).
 func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
 	size_6 := int64(x0_3)
 	_ = size_6
@@ -5193,7 +5205,7 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 	return state_22, x0_3, x_140, x_141, nil
 }
 
-// fn_lion is def lion (optim.nab:143:12).
+// fn_lion is def lion (optim.nab:154:12).
 func fn_lion(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, wd_5 float64, steps_6 int64) ([]float64, int, float64, int64, error) {
 	size_7 := int64(x0_3)
 	_ = size_7
@@ -5303,14 +5315,14 @@ func fn_lion(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 	return state_15, x0_3, x_67, x_68, nil
 }
 
-// fn_projectedgradient is def projected_gradient (optim.nab:148:12).
+// fn_projectedgradient is def projected_gradient (optim.nab:160:12).
 func fn_projectedgradient(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lo_4 []float64, lo_5 int, hi_6 []float64, hi_7 int, lr_8 float64, steps_9 int64) ([]float64, int, float64, int64, error) {
 	size_10 := int64(x0_3)
 	if int64(lo_5) != size_10 {
-		return nil, 0, 0, 0, nbErrorf("optim.nab:148:77", fmt.Sprintf("size mismatch: n is %d (x0) but lo has size %d", size_10, lo_5))
+		return nil, 0, 0, 0, nbErrorf("optim.nab:160:77", fmt.Sprintf("size mismatch: n is %d (x0) but lo has size %d", size_10, lo_5))
 	}
 	if int64(hi_7) != size_10 {
-		return nil, 0, 0, 0, nbErrorf("optim.nab:148:89", fmt.Sprintf("size mismatch: n is %d (x0) but hi has size %d", size_10, hi_7))
+		return nil, 0, 0, 0, nbErrorf("optim.nab:160:89", fmt.Sprintf("size mismatch: n is %d (x0) but hi has size %d", size_10, hi_7))
 	}
 	x0_2 = x0_2[:x0_3]
 	lo_4 = lo_4[:lo_5]
