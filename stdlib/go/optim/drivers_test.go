@@ -40,7 +40,7 @@ var lineSearchDrivers = []struct {
 // problems: the known minimum to ‖∇f‖∞ ≤ gtol, the evaluations reported
 // are the callback's calls, x0 is left alone. The log compares iterations
 // and evaluations with gonum's method (rows of docs/stdlib.md's table:
-// go test -run DriversMGH -v ./stdlib/go/optim | grep '^ *| ').
+// go test -run DriversMGH -v ./stdlib/go/optim | grep -o '| .*').
 func TestDriversMGH(t *testing.T) {
 	limit := &optimize.Settings{FuncEvaluations: 10000}
 	for _, d := range lineSearchDrivers {

@@ -95,7 +95,7 @@ var gradMethods = []struct {
 // the known minimum; the log compares its evaluations with gonum's method
 // of the same algorithm, as rows of the table of docs/stdlib.md:
 //
-//	go test -run MinimizeMGH -v ./stdlib/go/optim | grep '^ *| '
+//	go test -run MinimizeMGH -v ./stdlib/go/optim | grep -o '| .*'
 func TestMinimizeMGH(t *testing.T) {
 	// gonum's CG does not stop on PowellBadlyScaled by itself.
 	limit := &optimize.Settings{FuncEvaluations: 10000}
