@@ -139,6 +139,7 @@ func (g *gen) emitExported(w *bytes.Buffer, di *defInfo) {
 			}
 			used[n] = true
 			params = append(params, exportParam{name: n, fn: ft})
+			fails = true // a nil callback
 			continue
 		}
 		ls := mustLeaves(t)
@@ -305,6 +306,8 @@ func (g *gen) emitExportBody(w *bytes.Buffer, di *defInfo, params []exportParam,
 	}
 	for _, p := range params {
 		if p.fn != nil {
+			fmt.Fprintf(w, "if %s == nil {\n%s\n}\n", p.name,
+				retErr(fmt.Sprintf("fmt.Errorf(%q)", fmt.Sprintf("%s: argument %s is a nil function", di.def.Name, p.name))))
 			args = append(args, adapter(w, p.name, p.fn))
 			continue
 		}

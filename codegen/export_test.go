@@ -28,12 +28,16 @@ const exportTest = `package gen
 import "testing"
 
 func TestExported(t *testing.T) {
-	if r := Twice(func(x float64) float64 { return x + 1 }, 2); r != 4 {
-		t.Errorf("Twice = %v", r)
+	if r, err := Twice(func(x float64) float64 { return x + 1 }, 2); r != 4 || err != nil {
+		t.Errorf("Twice = %v, %v", r, err)
 	}
-	a := Apply(func(x float64) float64 { return 2 * x }, func(v []float64) float64 { return float64(len(v)) }, []float64{1, 2})
-	if len(a) != 2 || a[1] != 8 {
-		t.Errorf("Apply = %v", a)
+	a, err := Apply(func(x float64) float64 { return 2 * x }, func(v []float64) float64 { return float64(len(v)) }, []float64{1, 2})
+	if len(a) != 2 || a[1] != 8 || err != nil {
+		t.Errorf("Apply = %v, %v", a, err)
+	}
+	// A nil callback is an error naming it, not a nil dereference.
+	if _, err := Apply(func(x float64) float64 { return x }, nil, []float64{1}); err == nil || err.Error() != "apply: argument g is a nil function" {
+		t.Errorf("Apply with a nil g: err = %v", err)
 	}
 	if u := Use(1); u != 9 {
 		t.Errorf("Use = %v", u)

@@ -145,6 +145,9 @@ func Cg(matvec func([]float64) []float64, b []float64, x0 []float64, tol float64
 	ar := nbArenas.Get()
 	ar.reset()
 	defer nbArenas.Put(ar)
+	if matvec == nil {
+		return nil, fmt.Errorf("cg: argument matvec is a nil function")
+	}
 	matvecIn := func(a0 []float64, a0n int) ([]float64, int) {
 		r0 := matvec(a0[:a0n])
 		return r0, len(r0)
@@ -162,6 +165,9 @@ func CgInto(dst0 []float64, matvec func([]float64) []float64, b []float64, x0 []
 	ar := nbArenas.Get()
 	ar.reset()
 	defer nbArenas.Put(ar)
+	if matvec == nil {
+		return fmt.Errorf("cg: argument matvec is a nil function")
+	}
 	matvecIn := func(a0 []float64, a0n int) ([]float64, int) {
 		r0 := matvec(a0[:a0n])
 		return r0, len(r0)
@@ -186,9 +192,15 @@ func Pcg(matvec func([]float64) []float64, precond func([]float64) []float64, b 
 	ar := nbArenas.Get()
 	ar.reset()
 	defer nbArenas.Put(ar)
+	if matvec == nil {
+		return nil, fmt.Errorf("pcg: argument matvec is a nil function")
+	}
 	matvecIn := func(a0 []float64, a0n int) ([]float64, int) {
 		r0 := matvec(a0[:a0n])
 		return r0, len(r0)
+	}
+	if precond == nil {
+		return nil, fmt.Errorf("pcg: argument precond is a nil function")
 	}
 	precondIn := func(a0 []float64, a0n int) ([]float64, int) {
 		r0 := precond(a0[:a0n])
@@ -207,9 +219,15 @@ func PcgInto(dst0 []float64, matvec func([]float64) []float64, precond func([]fl
 	ar := nbArenas.Get()
 	ar.reset()
 	defer nbArenas.Put(ar)
+	if matvec == nil {
+		return fmt.Errorf("pcg: argument matvec is a nil function")
+	}
 	matvecIn := func(a0 []float64, a0n int) ([]float64, int) {
 		r0 := matvec(a0[:a0n])
 		return r0, len(r0)
+	}
+	if precond == nil {
+		return fmt.Errorf("pcg: argument precond is a nil function")
 	}
 	precondIn := func(a0 []float64, a0n int) ([]float64, int) {
 		r0 := precond(a0[:a0n])

@@ -20,6 +20,9 @@ func Rk4(f func(float64, []float64) []float64, y0 []float64, t0 float64, t1 floa
 	ar := nbArenas.Get()
 	ar.reset()
 	defer nbArenas.Put(ar)
+	if f == nil {
+		return nil, fmt.Errorf("rk4: argument f is a nil function")
+	}
 	fIn := func(a0 float64, a1 []float64, a1n int) ([]float64, int) {
 		r0 := f(a0, a1[:a1n])
 		return r0, len(r0)
@@ -37,6 +40,9 @@ func Rk4Into(dst0 []float64, f func(float64, []float64) []float64, y0 []float64,
 	ar := nbArenas.Get()
 	ar.reset()
 	defer nbArenas.Put(ar)
+	if f == nil {
+		return fmt.Errorf("rk4: argument f is a nil function")
+	}
 	fIn := func(a0 float64, a1 []float64, a1n int) ([]float64, int) {
 		r0 := f(a0, a1[:a1n])
 		return r0, len(r0)
@@ -62,6 +68,9 @@ func Dopri5(f func(float64, []float64) []float64, y0 []float64, t0 float64, t1 f
 	ar := nbArenas.Get()
 	ar.reset()
 	defer nbArenas.Put(ar)
+	if f == nil {
+		return nil, fmt.Errorf("dopri5: argument f is a nil function")
+	}
 	fIn := func(a0 float64, a1 []float64, a1n int) ([]float64, int) {
 		r0 := f(a0, a1[:a1n])
 		return r0, len(r0)
@@ -79,6 +88,9 @@ func Dopri5Into(dst0 []float64, f func(float64, []float64) []float64, y0 []float
 	ar := nbArenas.Get()
 	ar.reset()
 	defer nbArenas.Put(ar)
+	if f == nil {
+		return fmt.Errorf("dopri5: argument f is a nil function")
+	}
 	fIn := func(a0 float64, a1 []float64, a1n int) ([]float64, int) {
 		r0 := f(a0, a1[:a1n])
 		return r0, len(r0)

@@ -5,21 +5,37 @@
 // for the objective.
 //
 // A Go callback cannot be differentiated, so a driver takes the objective
-// and its gradient together: fg(x) returns f(x) and ∇f(x). Lbfgs is the
-// plain call:
+// and its gradient together: fg(x) returns f(x) and ∇f(x), and each
+// evaluation the algorithm makes is one call of fg.
 //
-//	x, fx, iters, evals, err := optim.Lbfgs(fg, x0, 10, 500, 1e-10)
+// The line-search methods stop when ‖∇f‖∞ ≤ gtol (the projected gradient
+// for Lbfgsb), after maxiter iterations, or when the line search finds no
+// decrease, and return (x, f(x), iterations, evaluations):
 //
-// LBFGS is the same driver as a gonum optimize.Method, for
-// optimize.Minimize:
+//	x, fx, iters, evals, err := optim.Lbfgs(fg, x0, 10, 500, 1e-10)   // limited-memory BFGS, m = 10
+//	x, fx, iters, evals, err := optim.Bfgs(fg, x0, 500, 1e-10)        // dense BFGS
+//	x, fx, iters, evals, err := optim.NonlinearCg(fg, x0, 500, 1e-10) // PR+ conjugate gradients
+//	x, fx, iters, evals, err := optim.Lbfgsb(fg, x0, lo, hi, 10, 500, 1e-10) // lo ≤ x ≤ hi
+//
+// The fixed-step methods (Gd, Momentum, Nesterov, Adagrad, Rmsprop, Adam,
+// Adamw, Adabelief, Diffgrad, Adan, Lion, ProjectedGradient) take a step
+// size and a number of steps and return (x, f(x), steps):
+//
+//	x, fx, steps, err := optim.Adam(fg, x0, 1e-3, 1000)
+//
+// Every function has an ...Into form that writes x into a caller's
+// buffer. A bad argument (a negative count or tolerance, lengths of x0,
+// lo and hi that differ, lo > hi, a nil fg, a gradient of the wrong
+// length) is an error, never a panic.
+//
+// LBFGS, BFGS, CG and AdamMethod are the same drivers as gonum
+// optimize.Methods, for optimize.Minimize in place of gonum's own:
 //
 //	res, err := optimize.Minimize(problem, x0, nil, &optim.LBFGS{})
 //
-// The other gradient-based drivers of std/optim (bfgs, nonlinear_cg, the
-// first-order methods) differentiate their objective themselves and are
-// not available from Go yet; docs/stdlib.md ("From Go") says why and what
-// is missing. Newton's methods would need a Hessian callback as well and
-// are left out.
+// Lbfgsb has no Method: gonum's problems have no bounds. Newton's methods
+// would need a Hessian callback and are left out. docs/stdlib.md ("From
+// Go") compares evaluations with gonum's methods.
 package optim
 
 //go:generate go run github.com/nabla-lang/nabla/stdlib/go/internal/stdgen/cmd/stdgen -pkg optim -o optim_nabla.go optim.nab

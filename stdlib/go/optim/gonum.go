@@ -37,25 +37,90 @@ type LBFGS struct {
 	// MaxIterations caps the driver's iterations; zero means no cap.
 	MaxIterations int
 
-	out outcome
+	gradMethod
 }
 
-var _ optimize.Method = (*LBFGS)(nil)
-var _ optimize.Statuser = (*LBFGS)(nil)
+// BFGS is std/optim's BFGS (see Bfgs) as a gonum optimize.Method, in place
+// of gonum's optimize.BFGS; it talks to Minimize as LBFGS does. The problem
+// must have a Grad. A BFGS may be reused for several runs, one at a time.
+type BFGS struct {
+	// GradStopThreshold stops the driver once ‖∇f‖∞ ≤ GradStopThreshold.
+	// Zero means 1e-12 (gonum's default); NaN disables the test.
+	GradStopThreshold float64
+	// MaxIterations caps the driver's iterations; zero means no cap.
+	MaxIterations int
+
+	gradMethod
+}
+
+// CG is std/optim's nonlinear conjugate gradient method, PR+ with the
+// Moré–Thuente line search (see NonlinearCg), as a gonum optimize.Method,
+// in place of gonum's optimize.CG; it talks to Minimize as LBFGS does. The
+// problem must have a Grad. A CG may be reused for several runs, one at a
+// time.
+type CG struct {
+	// GradStopThreshold stops the driver once ‖∇f‖∞ ≤ GradStopThreshold.
+	// Zero means 1e-12 (gonum's default); NaN disables the test.
+	GradStopThreshold float64
+	// MaxIterations caps the driver's iterations; zero means no cap.
+	MaxIterations int
+
+	gradMethod
+}
+
+// AdamMethod is std/optim's Adam (see Adam) as a gonum optimize.Method
+// (Adam itself is the plain function). Adam takes fixed steps, so every
+// evaluation is an iterate and is sent to Minimize as a MajorIteration;
+// Result is the last iterate, as for gonum's GradientDescent, and
+// Minimize's Converger (by default: no decrease of F by 1e-10 in 100
+// major iterations) ends the run once F stalls. The problem must have a
+// Grad. An AdamMethod may be reused for several runs, one at a time.
+type AdamMethod struct {
+	// LearnRate is Adam's step size lr. Zero means 0.001 (Kingma and Ba's
+	// default).
+	LearnRate float64
+	// GradStopThreshold ends the run at an iterate with
+	// ‖∇f‖∞ ≤ GradStopThreshold. Zero means 1e-12 (gonum's default); NaN
+	// disables the test.
+	GradStopThreshold float64
+	// MaxIterations is the number of steps; zero means no cap (Minimize's
+	// Settings end the run).
+	MaxIterations int
+
+	gradMethod
+}
+
+var (
+	_ optimize.Method   = (*LBFGS)(nil)
+	_ optimize.Statuser = (*LBFGS)(nil)
+	_ optimize.Method   = (*BFGS)(nil)
+	_ optimize.Statuser = (*BFGS)(nil)
+	_ optimize.Method   = (*CG)(nil)
+	_ optimize.Statuser = (*CG)(nil)
+	_ optimize.Method   = (*AdamMethod)(nil)
+	_ optimize.Statuser = (*AdamMethod)(nil)
+)
 
 // ErrNoDecrease is the error of a run that ended because the line search
 // found no point lower than the current one (usually at the limit of the
 // objective's accuracy); the result is the best point found.
 var ErrNoDecrease = errors.New("optim: the line search found no decrease")
 
-// Init is part of optimize.Method: LBFGS evaluates one point at a time.
-func (l *LBFGS) Init(dim, tasks int) int {
-	l.out = outcome{}
+// gradMethod is what the Methods share: they need the gradient, evaluate
+// one point at a time, and keep why their last run ended.
+type gradMethod struct {
+	out outcome
+}
+
+// Init is part of optimize.Method: the method evaluates one point at a
+// time.
+func (m *gradMethod) Init(dim, tasks int) int {
+	m.out = outcome{}
 	return 1
 }
 
-// Uses is part of optimize.Method: LBFGS needs the gradient.
-func (*LBFGS) Uses(has optimize.Available) (optimize.Available, error) {
+// Uses is part of optimize.Method: the method needs the gradient.
+func (*gradMethod) Uses(has optimize.Available) (optimize.Available, error) {
 	if !has.Grad {
 		return optimize.Available{}, optimize.ErrMissingGrad
 	}
@@ -63,14 +128,14 @@ func (*LBFGS) Uses(has optimize.Available) (optimize.Available, error) {
 }
 
 // Status is part of optimize.Statuser: why the driver stopped by itself.
-func (l *LBFGS) Status() (optimize.Status, error) { return l.out.status, l.out.err }
+func (m *gradMethod) Status() (optimize.Status, error) { return m.out.status, m.out.err }
 
 // Run is part of optimize.Method.
 func (l *LBFGS) Run(operation chan<- optimize.Task, result <-chan optimize.Task, tasks []optimize.Task) {
 	gtol, maxIter, err := stopping("LBFGS", l.GradStopThreshold, l.MaxIterations)
 	m := l.Store
 	switch {
-	case m < 0:
+	case m < 0 && err == nil:
 		err = fmt.Errorf("optim: LBFGS.Store is negative (%d)", m)
 	case m == 0:
 		m = 10
@@ -79,7 +144,45 @@ func (l *LBFGS) Run(operation chan<- optimize.Task, result <-chan optimize.Task,
 		x, _, k, _, err := Lbfgs(fg, x0, int64(m), maxIter, gtol)
 		return x, k, err
 	}
-	runMethod(d, err, gtol, maxIter, &l.out, operation, result, tasks)
+	runMethod(d, err, gtol, maxIter, false, &l.out, operation, result, tasks)
+}
+
+// Run is part of optimize.Method.
+func (b *BFGS) Run(operation chan<- optimize.Task, result <-chan optimize.Task, tasks []optimize.Task) {
+	gtol, maxIter, err := stopping("BFGS", b.GradStopThreshold, b.MaxIterations)
+	d := func(fg func([]float64) (float64, []float64), x0 []float64) ([]float64, int64, error) {
+		x, _, k, _, err := Bfgs(fg, x0, maxIter, gtol)
+		return x, k, err
+	}
+	runMethod(d, err, gtol, maxIter, false, &b.out, operation, result, tasks)
+}
+
+// Run is part of optimize.Method.
+func (c *CG) Run(operation chan<- optimize.Task, result <-chan optimize.Task, tasks []optimize.Task) {
+	gtol, maxIter, err := stopping("CG", c.GradStopThreshold, c.MaxIterations)
+	d := func(fg func([]float64) (float64, []float64), x0 []float64) ([]float64, int64, error) {
+		x, _, k, _, err := NonlinearCg(fg, x0, maxIter, gtol)
+		return x, k, err
+	}
+	runMethod(d, err, gtol, maxIter, false, &c.out, operation, result, tasks)
+}
+
+// Run is part of optimize.Method.
+func (a *AdamMethod) Run(operation chan<- optimize.Task, result <-chan optimize.Task, tasks []optimize.Task) {
+	gtol, steps, err := stopping("AdamMethod", a.GradStopThreshold, a.MaxIterations)
+	lr := a.LearnRate
+	switch {
+	case err != nil:
+	case lr < 0 || math.IsNaN(lr) || math.IsInf(lr, 0):
+		err = fmt.Errorf("optim: AdamMethod.LearnRate is %v; want ≥ 0 and finite", lr)
+	case lr == 0:
+		lr = 0.001
+	}
+	d := func(fg func([]float64) (float64, []float64), x0 []float64) ([]float64, int64, error) {
+		x, _, k, err := Adam(fg, x0, lr, steps)
+		return x, k, err
+	}
+	runMethod(d, err, gtol, steps, true, &a.out, operation, result, tasks)
 }
 
 // stopping checks and defaults the stopping fields shared by the methods:
@@ -128,15 +231,19 @@ type session struct {
 	majors    int     // MajorIterations sent
 	bestX     []float64
 	bestGNorm float64
-	ended     bool // Minimize sent PostIteration
+	ended     bool    // Minimize sent PostIteration
+	everyEval bool    // every evaluation is a MajorIteration
+	gtol      float64 // with everyEval, the gradient test of the session
 	outcome
 }
 
 // runMethod carries out the Method protocol for driver d, or at once ends
 // a run whose settings are invalid (setErr), and stores in out why the run ended,
 // before closing operation: Minimize may call Status from then on.
-func runMethod(d driver, setErr error, gtol float64, maxIter int64, out *outcome, operation chan<- optimize.Task, result <-chan optimize.Task, tasks []optimize.Task) {
-	s := &session{operation: operation, result: result, task: tasks[0], best: math.Inf(1)}
+// everyEval makes every evaluation a MajorIteration (the fixed-step
+// methods, whose every evaluation is an iterate).
+func runMethod(d driver, setErr error, gtol float64, maxIter int64, everyEval bool, out *outcome, operation chan<- optimize.Task, result <-chan optimize.Task, tasks []optimize.Task) {
+	s := &session{operation: operation, result: result, task: tasks[0], best: math.Inf(1), everyEval: everyEval, gtol: gtol}
 	// Minimize tells in Op which values of the initial location it knows.
 	const fg = optimize.FuncEvaluation | optimize.GradEvaluation
 	s.known = s.task.Op&fg == fg && len(s.task.Gradient) == len(s.task.X)
@@ -195,7 +302,8 @@ func (s *session) gradNormAt(x []float64) float64 {
 
 // eval is the driver's callback: it has Minimize evaluate the objective and
 // gradient at x (unless they are known there), sends a MajorIteration when
-// the value is the lowest yet, and returns copies (the driver may keep
+// the value is the lowest yet (or at every evaluation if everyEval), and
+// returns copies (the driver may keep
 // them while Minimize reuses its buffers).
 func (s *session) eval(x []float64) (float64, []float64) {
 	if !s.known || !slices.Equal(x, s.task.X) {
@@ -217,13 +325,18 @@ func (s *session) eval(x []float64) (float64, []float64) {
 		}
 	}
 	f, g := loc.F, append([]float64(nil), loc.Gradient...)
-	if s.majors == 0 || f < s.best {
+	if s.majors == 0 || f < s.best || s.everyEval {
 		s.best = f
 		s.bestX = append(s.bestX[:0], loc.X...)
 		s.bestGNorm = floats.Norm(g, math.Inf(1))
 		s.majors++
 		s.task.Op = optimize.MajorIteration
 		s.exchange()
+		if s.everyEval && s.bestGNorm <= s.gtol {
+			// A fixed-step driver has no gradient test of its own.
+			s.status = optimize.GradientThreshold
+			panic(stopRun{})
+		}
 	}
 	return f, g
 }

@@ -65,32 +65,77 @@ func (p mgh) near(x []float64) bool {
 	return true
 }
 
-// TestMinimizeMGH passes LBFGS to optimize.Minimize, unchanged from how a
-// gonum user passes gonum's own LBFGS, and checks that it reaches the known
-// minimum; the log compares its evaluations with gonum's LBFGS.
+// gradMethods are the gradient-based Methods of this package with gonum's
+// method of the same algorithm, for comparison.
+var gradMethods = []struct {
+	name       string
+	nabla      func(gtol float64) optimize.Method
+	gonum      func() optimize.Method
+	misses     map[string]string // problem → why the method does not reach the minimum
+	gonumFails map[string]bool   // problems where gonum's method does not either
+}{
+	{name: "LBFGS",
+		nabla: func(gtol float64) optimize.Method { return &LBFGS{GradStopThreshold: gtol} },
+		gonum: func() optimize.Method { return &optimize.LBFGS{Store: 10} }},
+	{name: "BFGS",
+		nabla: func(gtol float64) optimize.Method { return &BFGS{GradStopThreshold: gtol} },
+		gonum: func() optimize.Method { return &optimize.BFGS{} }},
+	{name: "CG",
+		nabla: func(gtol float64) optimize.Method { return &CG{GradStopThreshold: gtol} },
+		gonum: func() optimize.Method { return &optimize.CG{} },
+		misses: map[string]string{
+			"BrownBadlyScaled":  "the line search stops making progress at F ≈ 2e-9 (scales 1e6 and 1e-6; std/optim's known miss)",
+			"PowellBadlyScaled": "the line search stops making progress in the curved valley at F ≈ 2e-9 (std/optim's known miss)",
+		},
+		gonumFails: map[string]bool{"PowellBadlyScaled": true}},
+}
+
+// TestMinimizeMGH passes each Method to optimize.Minimize, unchanged from
+// how a gonum user passes gonum's own methods, and checks that it reaches
+// the known minimum; the log compares its evaluations with gonum's method
+// of the same algorithm, as rows of the table of docs/stdlib.md:
+//
+//	go test -run MinimizeMGH -v ./stdlib/go/optim | grep -o '| .*'
 func TestMinimizeMGH(t *testing.T) {
-	for _, p := range mghProblems() {
-		t.Run(p.name, func(t *testing.T) {
-			res, err := optimize.Minimize(p.problem(), p.x0, nil, &LBFGS{GradStopThreshold: p.gtol})
-			if err != nil {
-				t.Fatalf("Minimize: %v (status %v, F = %g at %v)", err, res.Status, res.F, res.X)
-			}
-			if !(res.F <= 1e-14) || !p.near(res.X) {
-				t.Errorf("F = %g at %v (status %v); want 0 at %v", res.F, res.X, res.Status, p.xstar)
-			}
-			g := make([]float64, len(res.X))
-			p.grad(g, res.X)
-			if !slices.Equal(g, res.Gradient) {
-				t.Errorf("Result.Gradient %v is not the gradient at Result.X %v", res.Gradient, g)
-			}
-			ref, err := optimize.Minimize(p.problem(), p.x0, nil, &optimize.LBFGS{Store: 10})
-			refF := "failed: " + fmt.Sprint(err)
-			if err == nil {
-				refF = fmt.Sprintf("F = %.3g", ref.F)
-			}
-			t.Logf("nabla: %v, F = %.3g, %d evaluations, %d major iterations; gonum: %v, %s, %d evaluations, %d major iterations",
-				res.Status, res.F, res.FuncEvaluations, res.MajorIterations, ref.Status, refF, ref.FuncEvaluations, ref.MajorIterations)
-		})
+	// gonum's CG does not stop on PowellBadlyScaled by itself.
+	limit := &optimize.Settings{FuncEvaluations: 10000}
+	for _, m := range gradMethods {
+		for _, p := range mghProblems() {
+			t.Run(m.name+"/"+p.name, func(t *testing.T) {
+				res, err := optimize.Minimize(p.problem(), p.x0, limit, m.nabla(p.gtol))
+				ref, refErr := optimize.Minimize(p.problem(), p.x0, limit, m.gonum())
+				refF := "failed: " + fmt.Sprint(refErr)
+				if refErr == nil {
+					refF = fmt.Sprintf("%v, F = %.3g", ref.Status, ref.F)
+				}
+				t.Logf("| %s | %s | %d | %d | %v, F = %.3g | %d | %d | %s |", m.name, p.name,
+					res.FuncEvaluations, res.MajorIterations, res.Status, res.F, ref.FuncEvaluations, ref.MajorIterations, refF)
+				if refOK := refErr == nil && ref.F <= 1e-14 && p.near(ref.X); refOK == m.gonumFails[p.name] {
+					t.Errorf("gonum's %s: F = %g at %v; listed as failing: %t", m.name, ref.F, ref.X, m.gonumFails[p.name])
+				}
+				if why, ok := m.misses[p.name]; ok {
+					// Stays a miss, and an honest one: a fix should remove it.
+					if err == nil && res.F <= 1e-14 {
+						t.Errorf("listed as a miss (%s) but reached F = %g", why, res.F)
+					}
+					if !(res.F < 1e-8) {
+						t.Errorf("a miss of F = %g, not ≈ 2e-9", res.F)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatalf("Minimize: %v (status %v, F = %g at %v)", err, res.Status, res.F, res.X)
+				}
+				if !(res.F <= 1e-14) || !p.near(res.X) {
+					t.Errorf("F = %g at %v (status %v); want 0 at %v", res.F, res.X, res.Status, p.xstar)
+				}
+				g := make([]float64, len(res.X))
+				p.grad(g, res.X)
+				if !slices.Equal(g, res.Gradient) {
+					t.Errorf("Result.Gradient %v is not the gradient at Result.X %v", res.Gradient, g)
+				}
+			})
+		}
 	}
 }
 
@@ -229,7 +274,7 @@ func TestMinimizeMajorIterations(t *testing.T) {
 func TestMinimizeErrors(t *testing.T) {
 	cases := []struct {
 		name   string
-		method *LBFGS
+		method optimize.Method
 		f      func([]float64) float64
 		want   string
 	}{
@@ -238,6 +283,15 @@ func TestMinimizeErrors(t *testing.T) {
 		{"MaxIterations", &LBFGS{MaxIterations: -2}, nil, "LBFGS.MaxIterations is negative"},
 		{"InfiniteStart", &LBFGS{}, func([]float64) float64 { return math.Inf(1) }, "initial function value is infinite"},
 		{"NaNStart", &LBFGS{}, func([]float64) float64 { return math.NaN() }, "initial function value is NaN"},
+		{"BFGS GradStopThreshold", &BFGS{GradStopThreshold: math.Inf(1)}, nil, "BFGS.GradStopThreshold is +Inf"},
+		{"BFGS MaxIterations", &BFGS{MaxIterations: -1}, nil, "BFGS.MaxIterations is negative"},
+		{"BFGS NaNStart", &BFGS{}, func([]float64) float64 { return math.NaN() }, "initial function value is NaN"},
+		{"CG GradStopThreshold", &CG{GradStopThreshold: -1e-9}, nil, "CG.GradStopThreshold is -1e-09"},
+		{"CG MaxIterations", &CG{MaxIterations: -1}, nil, "CG.MaxIterations is negative"},
+		{"AdamMethod LearnRate", &AdamMethod{LearnRate: -0.1}, nil, "AdamMethod.LearnRate is -0.1"},
+		{"AdamMethod NaN LearnRate", &AdamMethod{LearnRate: math.NaN()}, nil, "AdamMethod.LearnRate is NaN"},
+		{"AdamMethod MaxIterations", &AdamMethod{MaxIterations: -5}, nil, "AdamMethod.MaxIterations is negative"},
+		{"AdamMethod InfiniteStart", &AdamMethod{}, func([]float64) float64 { return math.Inf(1) }, "initial function value is infinite"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -251,8 +305,10 @@ func TestMinimizeErrors(t *testing.T) {
 			}
 		})
 	}
-	if _, err := (&LBFGS{}).Uses(optimize.Available{}); err != optimize.ErrMissingGrad {
-		t.Errorf("Uses without a gradient: %v", err)
+	for _, m := range []optimize.Method{&LBFGS{}, &BFGS{}, &CG{}, &AdamMethod{}} {
+		if _, err := m.Uses(optimize.Available{}); err != optimize.ErrMissingGrad {
+			t.Errorf("%T.Uses without a gradient: %v", m, err)
+		}
 	}
 }
 
@@ -268,30 +324,33 @@ func TestMinimizeReuseConcurrent(t *testing.T) {
 	}
 }
 
-// BenchmarkMinimize runs LBFGS and gonum's LBFGS (the same memory, 10
-// pairs) on the MGH problems; evals/op is the number of evaluations of the
-// objective (each with its gradient).
+// BenchmarkMinimize runs each Method and gonum's method of the same
+// algorithm on the MGH problems; evals/op is the number of evaluations of
+// the objective (each with its gradient).
 func BenchmarkMinimize(b *testing.B) {
-	for _, p := range mghProblems() {
-		methods := []struct {
-			name string
-			m    func() optimize.Method
-		}{
-			{"nabla", func() optimize.Method { return &LBFGS{GradStopThreshold: p.gtol} }},
-			{"gonum", func() optimize.Method { return &optimize.LBFGS{Store: 10} }},
-		}
-		for _, m := range methods {
-			b.Run(p.name+"/"+m.name, func(b *testing.B) {
-				evals := 0
-				for i := 0; i < b.N; i++ {
-					r, err := optimize.Minimize(p.problem(), p.x0, nil, m.m())
-					if err != nil {
-						b.Fatal(err)
+	limit := &optimize.Settings{FuncEvaluations: 10000}
+	for _, m := range gradMethods {
+		for _, p := range mghProblems() {
+			methods := []struct {
+				name string
+				m    func() optimize.Method
+			}{
+				{"nabla", func() optimize.Method { return m.nabla(p.gtol) }},
+				{"gonum", m.gonum},
+			}
+			for _, mm := range methods {
+				b.Run(m.name+"/"+p.name+"/"+mm.name, func(b *testing.B) {
+					evals := 0
+					for i := 0; i < b.N; i++ {
+						r, err := optimize.Minimize(p.problem(), p.x0, limit, mm.m())
+						if err != nil && !m.gonumFails[p.name] && m.misses[p.name] == "" {
+							b.Fatal(err)
+						}
+						evals = r.FuncEvaluations
 					}
-					evals = r.FuncEvaluations
-				}
-				b.ReportMetric(float64(evals), "evals/op")
-			})
+					b.ReportMetric(float64(evals), "evals/op")
+				})
+			}
 		}
 	}
 }

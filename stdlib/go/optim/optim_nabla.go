@@ -18,21 +18,25 @@ import (
 // Hessian γ·I with γ = sᵀy/yᵀy. fg(x) returns f(x) and ∇f(x). It stops
 // when ‖∇f(x)‖∞ ≤ gtol, after max_iter iterations, or when the line
 // search finds no decrease, and returns (x, f(x), iterations,
-// evaluations of fg).
+// evaluations of fg). m must be at least 1, max_iter and gtol
+// non-negative.
 //
-// It is the Nabla def lbfgs(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, m: i64, max_iter: i64, gtol: f64): ([n]f64, f64, i64, i64) (optim.nab:20:12).
+// It is the Nabla def lbfgs(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, m: i64, max_iter: i64, gtol: f64): ([n]f64, f64, i64, i64) (optim.nab:35:12).
 // Its array results are newly allocated; LbfgsInto writes them into buffers instead.
 func Lbfgs(fg func([]float64) (float64, []float64), x0 []float64, m int64, maxiter int64, gtol float64) ([]float64, float64, int64, int64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
 	defer nbArenas.Put(ar)
+	if fg == nil {
+		return nil, 0, 0, 0, fmt.Errorf("lbfgs: argument fg is a nil function")
+	}
 	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
 		r0, r1 := fg(a0[:a0n])
 		return r0, r1, len(r1)
 	}
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_lbfgs(ar, fgIn, x0, len(x0), m, maxiter, gtol)
 	if err != nil {
-		return nil, 0, 0, 0, nbFrame(err, "lbfgs", "optim.nab:20:12", "")
+		return nil, 0, 0, 0, nbFrame(err, "lbfgs", "optim.nab:35:12", "")
 	}
 	return nbOut1(r0_0, r0_1), r1_0, r2_0, r3_0, nil
 }
@@ -43,18 +47,828 @@ func LbfgsInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []flo
 	ar := nbArenas.Get()
 	ar.reset()
 	defer nbArenas.Put(ar)
+	if fg == nil {
+		return 0, 0, 0, fmt.Errorf("lbfgs: argument fg is a nil function")
+	}
 	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
 		r0, r1 := fg(a0[:a0n])
 		return r0, r1, len(r1)
 	}
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_lbfgs(ar, fgIn, x0, len(x0), m, maxiter, gtol)
 	if err != nil {
-		return 0, 0, 0, nbFrame(err, "lbfgs", "optim.nab:20:12", "")
+		return 0, 0, 0, nbFrame(err, "lbfgs", "optim.nab:35:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return 0, 0, 0, fmt.Errorf("lbfgs: dst0 does not have the result's shape %v", []int{r0_1})
 	}
 	return r1_0, r2_0, r3_0, nil
+}
+
+// Bfgs minimizes f from x0 by BFGS on a dense inverse-Hessian
+// approximation: std/optim's bfgs (Broyden, Fletcher, Goldfarb and
+// Shanno, 1970; Nocedal and Wright, Alg. 6.1), from the identity scaled by
+// sᵀy/yᵀy before the first update, with the Moré–Thuente strong-Wolfe line
+// search (c1 = 1e-4, c2 = 0.9, at most 20 evaluations; first trial step
+// min(1, 1/‖g‖₂), then 1). fg(x) returns f(x) and ∇f(x). It stops when
+// ‖∇f(x)‖∞ ≤ gtol, after max_iter iterations, or when the line search
+// finds no decrease, and returns (x, f(x), iterations, evaluations of
+// fg). max_iter and gtol must be non-negative. It keeps an n×n matrix:
+// for large n use lbfgs.
+//
+// It is the Nabla def bfgs(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, max_iter: i64, gtol: f64): ([n]f64, f64, i64, i64) (optim.nab:51:12).
+// Its array results are newly allocated; BfgsInto writes them into buffers instead.
+func Bfgs(fg func([]float64) (float64, []float64), x0 []float64, maxiter int64, gtol float64) ([]float64, float64, int64, int64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if fg == nil {
+		return nil, 0, 0, 0, fmt.Errorf("bfgs: argument fg is a nil function")
+	}
+	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
+		r0, r1 := fg(a0[:a0n])
+		return r0, r1, len(r1)
+	}
+	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_bfgs(ar, fgIn, x0, len(x0), maxiter, gtol)
+	if err != nil {
+		return nil, 0, 0, 0, nbFrame(err, "bfgs", "optim.nab:51:12", "")
+	}
+	return nbOut1(r0_0, r0_1), r1_0, r2_0, r3_0, nil
+}
+
+// BfgsInto is Bfgs with its array results written into the dst buffers,
+// which must have the results' shapes; in steady state it allocates nothing.
+func BfgsInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, maxiter int64, gtol float64) (float64, int64, int64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if fg == nil {
+		return 0, 0, 0, fmt.Errorf("bfgs: argument fg is a nil function")
+	}
+	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
+		r0, r1 := fg(a0[:a0n])
+		return r0, r1, len(r1)
+	}
+	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_bfgs(ar, fgIn, x0, len(x0), maxiter, gtol)
+	if err != nil {
+		return 0, 0, 0, nbFrame(err, "bfgs", "optim.nab:51:12", "")
+	}
+	if !nbInto1(dst0, r0_0, r0_1) {
+		return 0, 0, 0, fmt.Errorf("bfgs: dst0 does not have the result's shape %v", []int{r0_1})
+	}
+	return r1_0, r2_0, r3_0, nil
+}
+
+// NonlinearCg minimizes f from x0 by the nonlinear conjugate gradient
+// method with β = max(0, β_PR) (PR+; Polak and Ribière, 1969; Gilbert and
+// Nocedal, 1992): std/optim's nonlinear_cg, with the Moré–Thuente line
+// search for the strong Wolfe conditions (c1 = 1e-4, c2 = 0.1), restarts
+// along −g every 6n iterations, by Powell's test |gᵀg_prev| ≥ 0.1·‖g‖² and
+// when d is not a descent direction. fg(x) returns f(x) and ∇f(x). It
+// stops when ‖∇f(x)‖∞ ≤ gtol, after max_iter iterations, or when the line
+// search finds no decrease, and returns (x, f(x), iterations, evaluations
+// of fg). max_iter and gtol must be non-negative.
+//
+// It is the Nabla def nonlinear_cg(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, max_iter: i64, gtol: f64): ([n]f64, f64, i64, i64) (optim.nab:65:12).
+// Its array results are newly allocated; NonlinearCgInto writes them into buffers instead.
+func NonlinearCg(fg func([]float64) (float64, []float64), x0 []float64, maxiter int64, gtol float64) ([]float64, float64, int64, int64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if fg == nil {
+		return nil, 0, 0, 0, fmt.Errorf("nonlinear_cg: argument fg is a nil function")
+	}
+	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
+		r0, r1 := fg(a0[:a0n])
+		return r0, r1, len(r1)
+	}
+	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_nonlinearcg(ar, fgIn, x0, len(x0), maxiter, gtol)
+	if err != nil {
+		return nil, 0, 0, 0, nbFrame(err, "nonlinear_cg", "optim.nab:65:12", "")
+	}
+	return nbOut1(r0_0, r0_1), r1_0, r2_0, r3_0, nil
+}
+
+// NonlinearCgInto is NonlinearCg with its array results written into the dst buffers,
+// which must have the results' shapes; in steady state it allocates nothing.
+func NonlinearCgInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, maxiter int64, gtol float64) (float64, int64, int64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if fg == nil {
+		return 0, 0, 0, fmt.Errorf("nonlinear_cg: argument fg is a nil function")
+	}
+	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
+		r0, r1 := fg(a0[:a0n])
+		return r0, r1, len(r1)
+	}
+	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_nonlinearcg(ar, fgIn, x0, len(x0), maxiter, gtol)
+	if err != nil {
+		return 0, 0, 0, nbFrame(err, "nonlinear_cg", "optim.nab:65:12", "")
+	}
+	if !nbInto1(dst0, r0_0, r0_1) {
+		return 0, 0, 0, fmt.Errorf("nonlinear_cg: dst0 does not have the result's shape %v", []int{r0_1})
+	}
+	return r1_0, r2_0, r3_0, nil
+}
+
+// Lbfgsb minimizes f from x0 within the bounds lo ≤ x ≤ hi (±Inf for
+// none) by std/optim's lbfgsb: a projected L-BFGS with active-set
+// identification (Bertsekas, 1982; Kim, Sra and Dhillon, 2010) keeping m
+// pairs, with Armijo backtracking along the projection arc (c1 = 1e-4,
+// halving). x0 is projected onto the box first. fg(x) returns f(x) and
+// ∇f(x). It stops when the projected gradient ‖clip(x − ∇f(x)) − x‖∞ ≤
+// gtol, after max_iter iterations, or when the step falls below 1e-10, and
+// returns (x, f(x), iterations, evaluations of fg). x0, lo and hi must
+// have one length, lo ≤ hi, m ≥ 1, max_iter and gtol non-negative.
+//
+// It is the Nabla def lbfgsb(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lo: [n]f64, hi: [n]f64, m: i64, max_iter: i64, gtol: f64): ([n]f64, f64, i64, i64) (optim.nab:79:12).
+// Its array results are newly allocated; LbfgsbInto writes them into buffers instead.
+func Lbfgsb(fg func([]float64) (float64, []float64), x0 []float64, lo []float64, hi []float64, m int64, maxiter int64, gtol float64) ([]float64, float64, int64, int64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if fg == nil {
+		return nil, 0, 0, 0, fmt.Errorf("lbfgsb: argument fg is a nil function")
+	}
+	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
+		r0, r1 := fg(a0[:a0n])
+		return r0, r1, len(r1)
+	}
+	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_lbfgsb(ar, fgIn, x0, len(x0), lo, len(lo), hi, len(hi), m, maxiter, gtol)
+	if err != nil {
+		return nil, 0, 0, 0, nbFrame(err, "lbfgsb", "optim.nab:79:12", "")
+	}
+	return nbOut1(r0_0, r0_1), r1_0, r2_0, r3_0, nil
+}
+
+// LbfgsbInto is Lbfgsb with its array results written into the dst buffers,
+// which must have the results' shapes; in steady state it allocates nothing.
+func LbfgsbInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lo []float64, hi []float64, m int64, maxiter int64, gtol float64) (float64, int64, int64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if fg == nil {
+		return 0, 0, 0, fmt.Errorf("lbfgsb: argument fg is a nil function")
+	}
+	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
+		r0, r1 := fg(a0[:a0n])
+		return r0, r1, len(r1)
+	}
+	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_lbfgsb(ar, fgIn, x0, len(x0), lo, len(lo), hi, len(hi), m, maxiter, gtol)
+	if err != nil {
+		return 0, 0, 0, nbFrame(err, "lbfgsb", "optim.nab:79:12", "")
+	}
+	if !nbInto1(dst0, r0_0, r0_1) {
+		return 0, 0, 0, fmt.Errorf("lbfgsb: dst0 does not have the result's shape %v", []int{r0_1})
+	}
+	return r1_0, r2_0, r3_0, nil
+}
+
+// Gd is gradient descent: x ← x − lr·∇f(x).
+// It returns (x, f(x), steps), calling fg steps + 1 times.
+//
+// It is the Nabla def gd(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:93:12).
+// Its array results are newly allocated; GdInto writes them into buffers instead.
+func Gd(fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) ([]float64, float64, int64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if fg == nil {
+		return nil, 0, 0, fmt.Errorf("gd: argument fg is a nil function")
+	}
+	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
+		r0, r1 := fg(a0[:a0n])
+		return r0, r1, len(r1)
+	}
+	r0_0, r0_1, r1_0, r2_0, err := fn_gd(ar, fgIn, x0, len(x0), lr, steps)
+	if err != nil {
+		return nil, 0, 0, nbFrame(err, "gd", "optim.nab:93:12", "")
+	}
+	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
+}
+
+// GdInto is Gd with its array results written into the dst buffers,
+// which must have the results' shapes; in steady state it allocates nothing.
+func GdInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) (float64, int64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if fg == nil {
+		return 0, 0, fmt.Errorf("gd: argument fg is a nil function")
+	}
+	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
+		r0, r1 := fg(a0[:a0n])
+		return r0, r1, len(r1)
+	}
+	r0_0, r0_1, r1_0, r2_0, err := fn_gd(ar, fgIn, x0, len(x0), lr, steps)
+	if err != nil {
+		return 0, 0, nbFrame(err, "gd", "optim.nab:93:12", "")
+	}
+	if !nbInto1(dst0, r0_0, r0_1) {
+		return 0, 0, fmt.Errorf("gd: dst0 does not have the result's shape %v", []int{r0_1})
+	}
+	return r1_0, r2_0, nil
+}
+
+// Momentum is the heavy-ball method (Polyak, 1964) as PyTorch writes it:
+// v ← β·v + g; x ← x − lr·v.
+// It returns (x, f(x), steps), calling fg steps + 1 times.
+//
+// It is the Nabla def momentum(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, beta: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:99:12).
+// Its array results are newly allocated; MomentumInto writes them into buffers instead.
+func Momentum(fg func([]float64) (float64, []float64), x0 []float64, lr float64, beta float64, steps int64) ([]float64, float64, int64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if fg == nil {
+		return nil, 0, 0, fmt.Errorf("momentum: argument fg is a nil function")
+	}
+	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
+		r0, r1 := fg(a0[:a0n])
+		return r0, r1, len(r1)
+	}
+	r0_0, r0_1, r1_0, r2_0, err := fn_momentum(ar, fgIn, x0, len(x0), lr, beta, steps)
+	if err != nil {
+		return nil, 0, 0, nbFrame(err, "momentum", "optim.nab:99:12", "")
+	}
+	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
+}
+
+// MomentumInto is Momentum with its array results written into the dst buffers,
+// which must have the results' shapes; in steady state it allocates nothing.
+func MomentumInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, beta float64, steps int64) (float64, int64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if fg == nil {
+		return 0, 0, fmt.Errorf("momentum: argument fg is a nil function")
+	}
+	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
+		r0, r1 := fg(a0[:a0n])
+		return r0, r1, len(r1)
+	}
+	r0_0, r0_1, r1_0, r2_0, err := fn_momentum(ar, fgIn, x0, len(x0), lr, beta, steps)
+	if err != nil {
+		return 0, 0, nbFrame(err, "momentum", "optim.nab:99:12", "")
+	}
+	if !nbInto1(dst0, r0_0, r0_1) {
+		return 0, 0, fmt.Errorf("momentum: dst0 does not have the result's shape %v", []int{r0_1})
+	}
+	return r1_0, r2_0, nil
+}
+
+// Nesterov is Nesterov's accelerated gradient in the form of Sutskever et
+// al. (2013): v ← β·v + g; x ← x − lr·(g + β·v).
+// It returns (x, f(x), steps), calling fg steps + 1 times.
+//
+// It is the Nabla def nesterov(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, beta: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:105:12).
+// Its array results are newly allocated; NesterovInto writes them into buffers instead.
+func Nesterov(fg func([]float64) (float64, []float64), x0 []float64, lr float64, beta float64, steps int64) ([]float64, float64, int64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if fg == nil {
+		return nil, 0, 0, fmt.Errorf("nesterov: argument fg is a nil function")
+	}
+	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
+		r0, r1 := fg(a0[:a0n])
+		return r0, r1, len(r1)
+	}
+	r0_0, r0_1, r1_0, r2_0, err := fn_nesterov(ar, fgIn, x0, len(x0), lr, beta, steps)
+	if err != nil {
+		return nil, 0, 0, nbFrame(err, "nesterov", "optim.nab:105:12", "")
+	}
+	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
+}
+
+// NesterovInto is Nesterov with its array results written into the dst buffers,
+// which must have the results' shapes; in steady state it allocates nothing.
+func NesterovInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, beta float64, steps int64) (float64, int64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if fg == nil {
+		return 0, 0, fmt.Errorf("nesterov: argument fg is a nil function")
+	}
+	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
+		r0, r1 := fg(a0[:a0n])
+		return r0, r1, len(r1)
+	}
+	r0_0, r0_1, r1_0, r2_0, err := fn_nesterov(ar, fgIn, x0, len(x0), lr, beta, steps)
+	if err != nil {
+		return 0, 0, nbFrame(err, "nesterov", "optim.nab:105:12", "")
+	}
+	if !nbInto1(dst0, r0_0, r0_1) {
+		return 0, 0, fmt.Errorf("nesterov: dst0 does not have the result's shape %v", []int{r0_1})
+	}
+	return r1_0, r2_0, nil
+}
+
+// Adagrad (Duchi, Hazan and Singer, 2011): G ← G + g²;
+// x ← x − lr·g/(√G + 1e-10).
+// It returns (x, f(x), steps), calling fg steps + 1 times.
+//
+// It is the Nabla def adagrad(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:111:12).
+// Its array results are newly allocated; AdagradInto writes them into buffers instead.
+func Adagrad(fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) ([]float64, float64, int64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if fg == nil {
+		return nil, 0, 0, fmt.Errorf("adagrad: argument fg is a nil function")
+	}
+	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
+		r0, r1 := fg(a0[:a0n])
+		return r0, r1, len(r1)
+	}
+	r0_0, r0_1, r1_0, r2_0, err := fn_adagrad(ar, fgIn, x0, len(x0), lr, steps)
+	if err != nil {
+		return nil, 0, 0, nbFrame(err, "adagrad", "optim.nab:111:12", "")
+	}
+	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
+}
+
+// AdagradInto is Adagrad with its array results written into the dst buffers,
+// which must have the results' shapes; in steady state it allocates nothing.
+func AdagradInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) (float64, int64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if fg == nil {
+		return 0, 0, fmt.Errorf("adagrad: argument fg is a nil function")
+	}
+	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
+		r0, r1 := fg(a0[:a0n])
+		return r0, r1, len(r1)
+	}
+	r0_0, r0_1, r1_0, r2_0, err := fn_adagrad(ar, fgIn, x0, len(x0), lr, steps)
+	if err != nil {
+		return 0, 0, nbFrame(err, "adagrad", "optim.nab:111:12", "")
+	}
+	if !nbInto1(dst0, r0_0, r0_1) {
+		return 0, 0, fmt.Errorf("adagrad: dst0 does not have the result's shape %v", []int{r0_1})
+	}
+	return r1_0, r2_0, nil
+}
+
+// Rmsprop (Tieleman and Hinton, 2012): v ← 0.99·v + 0.01·g²;
+// x ← x − lr·g/(√v + 1e-8).
+// It returns (x, f(x), steps), calling fg steps + 1 times.
+//
+// It is the Nabla def rmsprop(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:117:12).
+// Its array results are newly allocated; RmspropInto writes them into buffers instead.
+func Rmsprop(fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) ([]float64, float64, int64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if fg == nil {
+		return nil, 0, 0, fmt.Errorf("rmsprop: argument fg is a nil function")
+	}
+	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
+		r0, r1 := fg(a0[:a0n])
+		return r0, r1, len(r1)
+	}
+	r0_0, r0_1, r1_0, r2_0, err := fn_rmsprop(ar, fgIn, x0, len(x0), lr, steps)
+	if err != nil {
+		return nil, 0, 0, nbFrame(err, "rmsprop", "optim.nab:117:12", "")
+	}
+	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
+}
+
+// RmspropInto is Rmsprop with its array results written into the dst buffers,
+// which must have the results' shapes; in steady state it allocates nothing.
+func RmspropInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) (float64, int64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if fg == nil {
+		return 0, 0, fmt.Errorf("rmsprop: argument fg is a nil function")
+	}
+	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
+		r0, r1 := fg(a0[:a0n])
+		return r0, r1, len(r1)
+	}
+	r0_0, r0_1, r1_0, r2_0, err := fn_rmsprop(ar, fgIn, x0, len(x0), lr, steps)
+	if err != nil {
+		return 0, 0, nbFrame(err, "rmsprop", "optim.nab:117:12", "")
+	}
+	if !nbInto1(dst0, r0_0, r0_1) {
+		return 0, 0, fmt.Errorf("rmsprop: dst0 does not have the result's shape %v", []int{r0_1})
+	}
+	return r1_0, r2_0, nil
+}
+
+// Adam (Kingma and Ba, 2015) with β1 = 0.9, β2 = 0.999, ε = 1e-8:
+// m ← 0.9·m + 0.1·g; v ← 0.999·v + 0.001·g²; x ← x − lr·m̂/(√v̂ + ε)
+// with the bias-corrected m̂ = m/(1 − 0.9ᵗ), v̂ = v/(1 − 0.999ᵗ).
+// It returns (x, f(x), steps), calling fg steps + 1 times.
+//
+// It is the Nabla def adam(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:124:12).
+// Its array results are newly allocated; AdamInto writes them into buffers instead.
+func Adam(fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) ([]float64, float64, int64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if fg == nil {
+		return nil, 0, 0, fmt.Errorf("adam: argument fg is a nil function")
+	}
+	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
+		r0, r1 := fg(a0[:a0n])
+		return r0, r1, len(r1)
+	}
+	r0_0, r0_1, r1_0, r2_0, err := fn_adam(ar, fgIn, x0, len(x0), lr, steps)
+	if err != nil {
+		return nil, 0, 0, nbFrame(err, "adam", "optim.nab:124:12", "")
+	}
+	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
+}
+
+// AdamInto is Adam with its array results written into the dst buffers,
+// which must have the results' shapes; in steady state it allocates nothing.
+func AdamInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) (float64, int64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if fg == nil {
+		return 0, 0, fmt.Errorf("adam: argument fg is a nil function")
+	}
+	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
+		r0, r1 := fg(a0[:a0n])
+		return r0, r1, len(r1)
+	}
+	r0_0, r0_1, r1_0, r2_0, err := fn_adam(ar, fgIn, x0, len(x0), lr, steps)
+	if err != nil {
+		return 0, 0, nbFrame(err, "adam", "optim.nab:124:12", "")
+	}
+	if !nbInto1(dst0, r0_0, r0_1) {
+		return 0, 0, fmt.Errorf("adam: dst0 does not have the result's shape %v", []int{r0_1})
+	}
+	return r1_0, r2_0, nil
+}
+
+// Adamw (Loshchilov and Hutter, 2019) is adam with decoupled weight decay
+// wd on the pre-step x: x ← x − lr·m̂/(√v̂ + ε) − lr·wd·x.
+// It returns (x, f(x), steps), calling fg steps + 1 times.
+//
+// It is the Nabla def adamw(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, wd: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:130:12).
+// Its array results are newly allocated; AdamwInto writes them into buffers instead.
+func Adamw(fg func([]float64) (float64, []float64), x0 []float64, lr float64, wd float64, steps int64) ([]float64, float64, int64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if fg == nil {
+		return nil, 0, 0, fmt.Errorf("adamw: argument fg is a nil function")
+	}
+	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
+		r0, r1 := fg(a0[:a0n])
+		return r0, r1, len(r1)
+	}
+	r0_0, r0_1, r1_0, r2_0, err := fn_adamw(ar, fgIn, x0, len(x0), lr, wd, steps)
+	if err != nil {
+		return nil, 0, 0, nbFrame(err, "adamw", "optim.nab:130:12", "")
+	}
+	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
+}
+
+// AdamwInto is Adamw with its array results written into the dst buffers,
+// which must have the results' shapes; in steady state it allocates nothing.
+func AdamwInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, wd float64, steps int64) (float64, int64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if fg == nil {
+		return 0, 0, fmt.Errorf("adamw: argument fg is a nil function")
+	}
+	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
+		r0, r1 := fg(a0[:a0n])
+		return r0, r1, len(r1)
+	}
+	r0_0, r0_1, r1_0, r2_0, err := fn_adamw(ar, fgIn, x0, len(x0), lr, wd, steps)
+	if err != nil {
+		return 0, 0, nbFrame(err, "adamw", "optim.nab:130:12", "")
+	}
+	if !nbInto1(dst0, r0_0, r0_1) {
+		return 0, 0, fmt.Errorf("adamw: dst0 does not have the result's shape %v", []int{r0_1})
+	}
+	return r1_0, r2_0, nil
+}
+
+// Adabelief (Zhuang et al., 2020) is adam with the second moment of
+// g − m in place of g², ε = 1e-16.
+// It returns (x, f(x), steps), calling fg steps + 1 times.
+//
+// It is the Nabla def adabelief(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:136:12).
+// Its array results are newly allocated; AdabeliefInto writes them into buffers instead.
+func Adabelief(fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) ([]float64, float64, int64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if fg == nil {
+		return nil, 0, 0, fmt.Errorf("adabelief: argument fg is a nil function")
+	}
+	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
+		r0, r1 := fg(a0[:a0n])
+		return r0, r1, len(r1)
+	}
+	r0_0, r0_1, r1_0, r2_0, err := fn_adabelief(ar, fgIn, x0, len(x0), lr, steps)
+	if err != nil {
+		return nil, 0, 0, nbFrame(err, "adabelief", "optim.nab:136:12", "")
+	}
+	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
+}
+
+// AdabeliefInto is Adabelief with its array results written into the dst buffers,
+// which must have the results' shapes; in steady state it allocates nothing.
+func AdabeliefInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) (float64, int64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if fg == nil {
+		return 0, 0, fmt.Errorf("adabelief: argument fg is a nil function")
+	}
+	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
+		r0, r1 := fg(a0[:a0n])
+		return r0, r1, len(r1)
+	}
+	r0_0, r0_1, r1_0, r2_0, err := fn_adabelief(ar, fgIn, x0, len(x0), lr, steps)
+	if err != nil {
+		return 0, 0, nbFrame(err, "adabelief", "optim.nab:136:12", "")
+	}
+	if !nbInto1(dst0, r0_0, r0_1) {
+		return 0, 0, fmt.Errorf("adabelief: dst0 does not have the result's shape %v", []int{r0_1})
+	}
+	return r1_0, r2_0, nil
+}
+
+// Diffgrad (Dubey et al., 2020) is adam with its step scaled by
+// sigmoid(|g_prev − g|).
+// It returns (x, f(x), steps), calling fg steps + 1 times.
+//
+// It is the Nabla def diffgrad(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:142:12).
+// Its array results are newly allocated; DiffgradInto writes them into buffers instead.
+func Diffgrad(fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) ([]float64, float64, int64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if fg == nil {
+		return nil, 0, 0, fmt.Errorf("diffgrad: argument fg is a nil function")
+	}
+	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
+		r0, r1 := fg(a0[:a0n])
+		return r0, r1, len(r1)
+	}
+	r0_0, r0_1, r1_0, r2_0, err := fn_diffgrad(ar, fgIn, x0, len(x0), lr, steps)
+	if err != nil {
+		return nil, 0, 0, nbFrame(err, "diffgrad", "optim.nab:142:12", "")
+	}
+	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
+}
+
+// DiffgradInto is Diffgrad with its array results written into the dst buffers,
+// which must have the results' shapes; in steady state it allocates nothing.
+func DiffgradInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) (float64, int64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if fg == nil {
+		return 0, 0, fmt.Errorf("diffgrad: argument fg is a nil function")
+	}
+	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
+		r0, r1 := fg(a0[:a0n])
+		return r0, r1, len(r1)
+	}
+	r0_0, r0_1, r1_0, r2_0, err := fn_diffgrad(ar, fgIn, x0, len(x0), lr, steps)
+	if err != nil {
+		return 0, 0, nbFrame(err, "diffgrad", "optim.nab:142:12", "")
+	}
+	if !nbInto1(dst0, r0_0, r0_1) {
+		return 0, 0, fmt.Errorf("diffgrad: dst0 does not have the result's shape %v", []int{r0_1})
+	}
+	return r1_0, r2_0, nil
+}
+
+// Adan (Xie et al., 2022) with β1, β2, β3 = 0.02, 0.08, 0.01 and ε = 1e-8:
+// Nesterov momentum estimated from gradient differences.
+// It returns (x, f(x), steps), calling fg steps + 1 times.
+//
+// It is the Nabla def adan(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:148:12).
+// Its array results are newly allocated; AdanInto writes them into buffers instead.
+func Adan(fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) ([]float64, float64, int64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if fg == nil {
+		return nil, 0, 0, fmt.Errorf("adan: argument fg is a nil function")
+	}
+	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
+		r0, r1 := fg(a0[:a0n])
+		return r0, r1, len(r1)
+	}
+	r0_0, r0_1, r1_0, r2_0, err := fn_adan(ar, fgIn, x0, len(x0), lr, steps)
+	if err != nil {
+		return nil, 0, 0, nbFrame(err, "adan", "optim.nab:148:12", "")
+	}
+	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
+}
+
+// AdanInto is Adan with its array results written into the dst buffers,
+// which must have the results' shapes; in steady state it allocates nothing.
+func AdanInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) (float64, int64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if fg == nil {
+		return 0, 0, fmt.Errorf("adan: argument fg is a nil function")
+	}
+	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
+		r0, r1 := fg(a0[:a0n])
+		return r0, r1, len(r1)
+	}
+	r0_0, r0_1, r1_0, r2_0, err := fn_adan(ar, fgIn, x0, len(x0), lr, steps)
+	if err != nil {
+		return 0, 0, nbFrame(err, "adan", "optim.nab:148:12", "")
+	}
+	if !nbInto1(dst0, r0_0, r0_1) {
+		return 0, 0, fmt.Errorf("adan: dst0 does not have the result's shape %v", []int{r0_1})
+	}
+	return r1_0, r2_0, nil
+}
+
+// Lion (Chen et al., 2023) with β1 = 0.9, β2 = 0.99 and weight decay wd:
+// x ← x − lr·(sign(0.9·m + 0.1·g) + wd·x); m ← 0.99·m + 0.01·g.
+// It returns (x, f(x), steps), calling fg steps + 1 times.
+//
+// It is the Nabla def lion(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, wd: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:154:12).
+// Its array results are newly allocated; LionInto writes them into buffers instead.
+func Lion(fg func([]float64) (float64, []float64), x0 []float64, lr float64, wd float64, steps int64) ([]float64, float64, int64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if fg == nil {
+		return nil, 0, 0, fmt.Errorf("lion: argument fg is a nil function")
+	}
+	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
+		r0, r1 := fg(a0[:a0n])
+		return r0, r1, len(r1)
+	}
+	r0_0, r0_1, r1_0, r2_0, err := fn_lion(ar, fgIn, x0, len(x0), lr, wd, steps)
+	if err != nil {
+		return nil, 0, 0, nbFrame(err, "lion", "optim.nab:154:12", "")
+	}
+	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
+}
+
+// LionInto is Lion with its array results written into the dst buffers,
+// which must have the results' shapes; in steady state it allocates nothing.
+func LionInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, wd float64, steps int64) (float64, int64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if fg == nil {
+		return 0, 0, fmt.Errorf("lion: argument fg is a nil function")
+	}
+	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
+		r0, r1 := fg(a0[:a0n])
+		return r0, r1, len(r1)
+	}
+	r0_0, r0_1, r1_0, r2_0, err := fn_lion(ar, fgIn, x0, len(x0), lr, wd, steps)
+	if err != nil {
+		return 0, 0, nbFrame(err, "lion", "optim.nab:154:12", "")
+	}
+	if !nbInto1(dst0, r0_0, r0_1) {
+		return 0, 0, fmt.Errorf("lion: dst0 does not have the result's shape %v", []int{r0_1})
+	}
+	return r1_0, r2_0, nil
+}
+
+// ProjectedGradient is the projected gradient method (Goldstein, 1964)
+// on lo ≤ x ≤ hi: x ← clip(x − lr·∇f(x), lo, hi), from x0 projected.
+// It returns (x, f(x), steps), calling fg steps + 1 times.
+//
+// It is the Nabla def projected_gradient(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lo: [n]f64, hi: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:160:12).
+// Its array results are newly allocated; ProjectedGradientInto writes them into buffers instead.
+func ProjectedGradient(fg func([]float64) (float64, []float64), x0 []float64, lo []float64, hi []float64, lr float64, steps int64) ([]float64, float64, int64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if fg == nil {
+		return nil, 0, 0, fmt.Errorf("projected_gradient: argument fg is a nil function")
+	}
+	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
+		r0, r1 := fg(a0[:a0n])
+		return r0, r1, len(r1)
+	}
+	r0_0, r0_1, r1_0, r2_0, err := fn_projectedgradient(ar, fgIn, x0, len(x0), lo, len(lo), hi, len(hi), lr, steps)
+	if err != nil {
+		return nil, 0, 0, nbFrame(err, "projected_gradient", "optim.nab:160:12", "")
+	}
+	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
+}
+
+// ProjectedGradientInto is ProjectedGradient with its array results written into the dst buffers,
+// which must have the results' shapes; in steady state it allocates nothing.
+func ProjectedGradientInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lo []float64, hi []float64, lr float64, steps int64) (float64, int64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if fg == nil {
+		return 0, 0, fmt.Errorf("projected_gradient: argument fg is a nil function")
+	}
+	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
+		r0, r1 := fg(a0[:a0n])
+		return r0, r1, len(r1)
+	}
+	r0_0, r0_1, r1_0, r2_0, err := fn_projectedgradient(ar, fgIn, x0, len(x0), lo, len(lo), hi, len(hi), lr, steps)
+	if err != nil {
+		return 0, 0, nbFrame(err, "projected_gradient", "optim.nab:160:12", "")
+	}
+	if !nbInto1(dst0, r0_0, r0_1) {
+		return 0, 0, fmt.Errorf("projected_gradient: dst0 does not have the result's shape %v", []int{r0_1})
+	}
+	return r1_0, r2_0, nil
+}
+
+// fn_optimadamstep is def optim.adam_step (std/optim:108:5).
+func fn_optimadamstep(ar *nbArena, g_1 []float64, g_2 int, m_3 []float64, m_4 int, v_5 []float64, v_6 int, t_7 int64) ([]float64, int, []float64, int, []float64, int, error) {
+	size_8 := int64(g_2)
+	if int64(m_4) != size_8 {
+		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:108:30", fmt.Sprintf("size mismatch: n is %d (g) but m has size %d", size_8, m_4))
+	}
+	if int64(v_6) != size_8 {
+		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:108:41", fmt.Sprintf("size mismatch: n is %d (g) but v has size %d", size_8, v_6))
+	}
+	g_1 = g_1[:g_2]
+	m_3 = m_3[:m_4]
+	v_5 = v_5[:v_6]
+	if g_2 != m_4 {
+		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:109:20", "shape mismatch in '+': "+runtime.ShapeString([]int{m_4})+" and "+runtime.ShapeString([]int{g_2}))
+	}
+	r_9 := ar.F64(m_4)
+	m_3 = m_3[:len(r_9)]
+	g_1 = g_1[:len(r_9)]
+	if len(r_9) >= 262144 {
+		r_9 := r_9
+		m_3 := m_3
+		g_1 := g_1
+		runtime.ParallelFor(len(r_9), 16384, func(lo_13, hi int) {
+			for i_14 := lo_13; i_14 < hi; i_14++ {
+				r_9[i_14] = ((0.9 * m_3[i_14]) + (0.1 * g_1[i_14]))
+			}
+		})
+	} else {
+		for i_10 := range r_9 {
+			r_9[i_10] = ((0.9 * m_3[i_10]) + (0.1 * g_1[i_10]))
+		}
+	}
+	if g_2 != v_6 {
+		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:110:22", "shape mismatch in '+': "+runtime.ShapeString([]int{v_6})+" and "+runtime.ShapeString([]int{g_2}))
+	}
+	r_16 := ar.F64(v_6)
+	v_5 = v_5[:len(r_16)]
+	g_1 = g_1[:len(r_16)]
+	if len(r_16) >= 262144 {
+		r_16 := r_16
+		v_5 := v_5
+		g_1 := g_1
+		runtime.ParallelFor(len(r_16), 16384, func(lo_20, hi int) {
+			for i_21 := lo_20; i_21 < hi; i_21++ {
+				r_16[i_21] = ((0.999 * v_5[i_21]) + (0.001 * (g_1[i_21] * g_1[i_21])))
+			}
+		})
+	} else {
+		for i_17 := range r_16 {
+			r_16[i_17] = ((0.999 * v_5[i_17]) + (0.001 * (g_1[i_17] * g_1[i_17])))
+		}
+	}
+	x_23 := float64(t_7)
+	x_24 := math.Pow(0.9, x_23)
+	x_25 := 1.0 - x_24
+	x_26 := float64(t_7)
+	x_27 := math.Pow(0.999, x_26)
+	x_28 := 1.0 - x_27
+	if v_6 != m_4 {
+		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:113:10", "shape mismatch in '/': "+runtime.ShapeString([]int{m_4})+" and "+runtime.ShapeString([]int{v_6}))
+	}
+	r_29 := ar.F64(m_4)
+	r_9 = r_9[:len(r_29)]
+	r_16 = r_16[:len(r_29)]
+	if len(r_29) >= 262144 {
+		r_29 := r_29
+		r_9 := r_9
+		x_25 := x_25
+		r_16 := r_16
+		x_28 := x_28
+		runtime.ParallelFor(len(r_29), 16384, func(lo_33, hi int) {
+			for i_34 := lo_33; i_34 < hi; i_34++ {
+				r_29[i_34] = ((r_9[i_34] / x_25) / ((math.Sqrt((r_16[i_34] / x_28))) + 1e-08))
+			}
+		})
+	} else {
+		for i_30 := range r_29 {
+			r_29[i_30] = ((r_9[i_30] / x_25) / ((math.Sqrt((r_16[i_30] / x_28))) + 1e-08))
+		}
+	}
+	return r_29, m_4, r_9, m_4, r_16, v_6, nil
 }
 
 // fn_optimmtstep is def optim.mt_step (std/optim:263:5).
@@ -540,20 +1354,810 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 	return r_71, q0_2, nil
 }
 
-// fn_lbfgs is def lbfgs (optim.nab:20:12).
+// fn_optimclip is def optim.clip (std/optim:778:5).
+func fn_optimclip(ar *nbArena, x_1 []float64, x_2 int, lo_3 []float64, lo_4 int, hi_5 []float64, hi_6 int) ([]float64, int, error) {
+	size_7 := int64(x_2)
+	if int64(lo_4) != size_7 {
+		return nil, 0, nbErrorf("std/optim:778:26", fmt.Sprintf("size mismatch: n is %d (x) but lo has size %d", size_7, lo_4))
+	}
+	if int64(hi_6) != size_7 {
+		return nil, 0, nbErrorf("std/optim:778:38", fmt.Sprintf("size mismatch: n is %d (x) but hi has size %d", size_7, hi_6))
+	}
+	x_1 = x_1[:x_2]
+	lo_3 = lo_3[:lo_4]
+	hi_5 = hi_5[:hi_6]
+	if lo_4 != x_2 {
+		return nil, 0, nbErrorf("std/optim:778:59", "shape mismatch in max: "+runtime.ShapeString([]int{x_2})+" and "+runtime.ShapeString([]int{lo_4}))
+	}
+	if hi_6 != x_2 {
+		return nil, 0, nbErrorf("std/optim:778:55", "shape mismatch in min: "+runtime.ShapeString([]int{x_2})+" and "+runtime.ShapeString([]int{hi_6}))
+	}
+	r_8 := ar.F64(x_2)
+	x_1 = x_1[:len(r_8)]
+	lo_3 = lo_3[:len(r_8)]
+	hi_5 = hi_5[:len(r_8)]
+	if len(r_8) >= 262144 {
+		r_8 := r_8
+		x_1 := x_1
+		lo_3 := lo_3
+		hi_5 := hi_5
+		runtime.ParallelFor(len(r_8), 16384, func(lo_12, hi int) {
+			for i_13 := lo_12; i_13 < hi; i_13++ {
+				r_8[i_13] = (runtime.Min2((runtime.Max2(x_1[i_13], lo_3[i_13])), hi_5[i_13]))
+			}
+		})
+	} else {
+		for i_9 := range r_8 {
+			r_8[i_9] = (runtime.Min2((runtime.Max2(x_1[i_9], lo_3[i_9])), hi_5[i_9]))
+		}
+	}
+	return r_8, x_2, nil
+}
+
+// fn_lbfgs is def lbfgs (optim.nab:35:12).
 func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, m_4 int64, maxiter_5 int64, gtol_6 float64) ([]float64, int, float64, int64, int64, error) {
 	size_7 := int64(x0_3)
 	_ = size_7
 	x0_2 = x0_2[:x0_3]
-	n_8 := int64(x0_3)
-	x_9 := max(m_4, int64(1))
-	r_10, r_11, r_12 := fg_1(x0_2, x0_3)
-	if int64(r_12) != n_8 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:399:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_12), n_8))
+	x_8 := maxiter_5 >= int64(0)
+	if !x_8 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:37:18", "optim.Lbfgs: argument 4 (max_iter) must be non-negative")
 	}
-	n_13, err_14 := runtime.CheckSize(x_9)
+	x_9 := gtol_6 >= 0.0
+	if !x_9 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:38:14", "optim.Lbfgs: argument 5 (gtol) must be non-negative")
+	}
+	n_10 := int64(x0_3)
+	x_11 := m_4 >= int64(1)
+	if !x_11 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:36:11", "optim.Lbfgs: argument 3 (m) must be at least 1")
+	}
+	x_12 := max(m_4, int64(1))
+	r_13, r_14, r_15 := fg_1(x0_2, x0_3)
+	if int64(r_15) != n_10 {
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:399:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_15), n_10))
+	}
+	n_16, err_17 := runtime.CheckSize(x_12)
+	if err_17 != nil {
+		return nil, 0, 0, 0, 0, nbAt("std/optim:402:20", err_17)
+	}
+	var a_18 []float64
+	var d_19 int = 0
+	var rs_20 int = 0
+	for i_21 := 0; i_21 < n_16; i_21++ {
+		mark_22 := ar.mark()
+		i_23 := int64(i_21)
+		_ = i_23
+		n_24, err_25 := runtime.CheckSize(n_10)
+		if err_25 != nil {
+			return nil, 0, 0, 0, 0, nbAt("std/optim:402:21", err_25)
+		}
+		a_26 := ar.F64(n_24)
+		if i_21 == 0 {
+			d_19 = n_24
+			rs_20 = d_19
+			tot_27, err_28 := runtime.MulSize(n_16, rs_20)
+			if err_28 != nil {
+				return nil, 0, 0, 0, 0, nbAt("std/optim:402:20", err_28)
+			}
+			a_18 = ar.F64(tot_27)
+		} else if n_24 != d_19 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:402:20", "build: element "+strconv.Itoa(i_21)+" has shape "+runtime.ShapeString([]int{n_24})+", element 0 has shape "+runtime.ShapeString([]int{d_19}))
+		}
+		copy(a_18[i_21*rs_20:(i_21+1)*rs_20], a_26)
+		if i_21 > 0 {
+			ar.release(mark_22)
+		}
+	}
+	n_29, err_30 := runtime.CheckSize(x_12)
+	if err_30 != nil {
+		return nil, 0, 0, 0, 0, nbAt("std/optim:402:43", err_30)
+	}
+	var a_31 []float64
+	var d_32 int = 0
+	var rs_33 int = 0
+	for i_34 := 0; i_34 < n_29; i_34++ {
+		mark_35 := ar.mark()
+		i_36 := int64(i_34)
+		_ = i_36
+		n_37, err_38 := runtime.CheckSize(n_10)
+		if err_38 != nil {
+			return nil, 0, 0, 0, 0, nbAt("std/optim:402:44", err_38)
+		}
+		a_39 := ar.F64(n_37)
+		if i_34 == 0 {
+			d_32 = n_37
+			rs_33 = d_32
+			tot_40, err_41 := runtime.MulSize(n_29, rs_33)
+			if err_41 != nil {
+				return nil, 0, 0, 0, 0, nbAt("std/optim:402:43", err_41)
+			}
+			a_31 = ar.F64(tot_40)
+		} else if n_37 != d_32 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:402:43", "build: element "+strconv.Itoa(i_34)+" has shape "+runtime.ShapeString([]int{n_37})+", element 0 has shape "+runtime.ShapeString([]int{d_32}))
+		}
+		copy(a_31[i_34*rs_33:(i_34+1)*rs_33], a_39)
+		if i_34 > 0 {
+			ar.release(mark_35)
+		}
+	}
+	n_42, err_43 := runtime.CheckSize(x_12)
+	if err_43 != nil {
+		return nil, 0, 0, 0, 0, nbAt("std/optim:402:66", err_43)
+	}
+	a_44 := ar.F64(n_42)
+	var state_45 []float64
+	var state_46 int
+	var state_47 float64
+	var state_48 []float64
+	var state_49 int
+	var state_50 []float64
+	var state_51 int
+	var state_52 int
+	var state_53 []float64
+	var state_54 int
+	var state_55 int
+	var state_56 []float64
+	var state_57 int
+	var state_58 int64
+	var state_59 int64
+	var state_60 int64
+	var state_61 int64
+	var state_62 bool
+	state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59, state_60, state_61, state_62 = x0_2, x0_3, r_13, r_14, r_15, a_18, n_16, d_19, a_31, n_29, d_32, a_44, n_42, int64(0), int64(0), int64(0), int64(1), false
+	for {
+		x_621 := !state_62
+		var c_622 bool
+		if x_621 {
+			x_623 := state_60 < maxiter_5
+			c_622 = x_623
+		} else {
+			c_622 = false
+		}
+		var c_624 bool
+		if c_622 {
+			r_625 := ar.F64(state_49)
+			state_48 = state_48[:len(r_625)]
+			if len(r_625) >= 262144 {
+				r_625 := r_625
+				state_48 := state_48
+				runtime.ParallelFor(len(r_625), 16384, func(lo_629, hi int) {
+					for i_630 := lo_629; i_630 < hi; i_630++ {
+						r_625[i_630] = (math.Abs(state_48[i_630]))
+					}
+				})
+			} else {
+				for i_626 := range r_625 {
+					r_625[i_626] = (math.Abs(state_48[i_626]))
+				}
+			}
+			s_632 := runtime.Max(r_625)
+			x_633 := s_632 > gtol_6
+			c_624 = x_633
+		} else {
+			c_624 = false
+		}
+		if !c_624 {
+			break
+		}
+		mark_634 := ar.mark()
+		r_635, r_636, err_637 := fn_optimtwoloop(ar, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59)
+		if err_637 != nil {
+			return nil, 0, 0, 0, 0, nbFrame(err_637, "optim.two_loop", "std/optim:383:5", "std/optim:404:17")
+		}
+		r_638 := ar.F64(r_636)
+		r_635 = r_635[:len(r_638)]
+		for i_639 := range r_638 {
+			r_638[i_639] = -r_635[i_639]
+		}
+		if len(r_638) != len(state_48) {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:405:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_638), len(state_48)))
+		}
+		d_641 := runtime.Dot(r_638, state_48)
+		x_642 := d_641 < 0.0
+		var c_643 []float64
+		var c_644 int
+		if x_642 {
+			c_643, c_644 = r_638, r_636
+		} else {
+			r_645 := ar.F64(state_49)
+			state_48 = state_48[:len(r_645)]
+			for i_646 := range r_645 {
+				r_645[i_646] = -state_48[i_646]
+			}
+			c_643, c_644 = r_645, state_49
+		}
+		x_648 := state_59 == int64(0)
+		var c_649 float64
+		if x_648 {
+			s_650 := runtime.Norm2(state_48)
+			x_651 := 1.0 / s_650
+			x_652 := runtime.Min2(1.0, x_651)
+			c_649 = x_652
+		} else {
+			c_649 = 1.0
+		}
+		n_653 := int64(state_46)
+		if int64(state_49) != n_653 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:323:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_49), n_653))
+		}
+		if int64(c_644) != n_653 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:323:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_644), n_653))
+		}
+		if len(state_48) != len(c_643) {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:324:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_48), len(c_643)))
+		}
+		d_654 := runtime.Dot(state_48, c_643)
+		x_655 := 0.0001 * d_654
+		x_656 := 4.0 * c_649
+		x_657 := c_649 + x_656
+		var state_658 float64
+		var state_659 float64
+		var state_660 []float64
+		var state_661 int
+		var state_662 float64
+		var state_663 float64
+		var state_664 float64
+		var state_665 []float64
+		var state_666 int
+		var state_667 float64
+		var state_668 float64
+		var state_669 float64
+		var state_670 float64
+		var state_671 float64
+		var state_672 bool
+		var state_673 int64
+		var state_674 float64
+		var state_675 float64
+		var state_676 bool
+		var state_677 bool
+		var state_678 int64
+		state_658, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670, state_671, state_672, state_673, state_674, state_675, state_676, state_677, state_678 = c_649, state_47, state_48, state_49, 0.0, state_47, d_654, state_48, state_49, 0.0, state_47, d_654, 0.0, x_657, false, int64(1), 1e+20, 2e+20, false, false, int64(0)
+		for {
+			x_897 := !state_676
+			var c_898 bool
+			if x_897 {
+				x_899 := state_678 < int64(20)
+				c_898 = x_899
+			} else {
+				c_898 = false
+			}
+			if !c_898 {
+				break
+			}
+			mark_900 := ar.mark()
+			if c_644 != state_46 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:332:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_46})+" and "+runtime.ShapeString([]int{c_644}))
+			}
+			r_901 := ar.F64(state_46)
+			state_45 = state_45[:len(r_901)]
+			c_643 = c_643[:len(r_901)]
+			for i_902 := range r_901 {
+				r_901[i_902] = (state_45[i_902] + (state_658 * c_643[i_902]))
+			}
+			r_904, r_905, r_906 := fg_1(r_901, state_46)
+			if int64(r_906) != n_653 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:332:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_906), n_653))
+			}
+			if len(r_905) != len(c_643) {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:333:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_905), len(c_643)))
+			}
+			d_907 := runtime.Dot(r_905, c_643)
+			x_908 := state_658 * x_655
+			x_909 := state_47 + x_908
+			x_910 := state_673 == int64(1)
+			var c_911 bool
+			if x_910 {
+				x_912 := r_904 <= x_909
+				c_911 = x_912
+			} else {
+				c_911 = false
+			}
+			var c_913 bool
+			if c_911 {
+				x_914 := d_907 >= 0.0
+				c_913 = x_914
+			} else {
+				c_913 = false
+			}
+			var c_915 int64
+			if c_913 {
+				c_915 = int64(2)
+			} else {
+				c_915 = state_673
+			}
+			var c_916 bool
+			if state_672 {
+				x_917 := state_658 <= state_670
+				var c_918 bool
+				if x_917 {
+					c_918 = true
+				} else {
+					x_919 := state_658 >= state_671
+					c_918 = x_919
+				}
+				c_916 = c_918
+			} else {
+				c_916 = false
+			}
+			var c_920 bool
+			if c_916 {
+				c_920 = true
+			} else {
+				var c_921 bool
+				if state_672 {
+					x_922 := state_671 - state_670
+					x_923 := 1e-10 * state_671
+					x_924 := x_922 <= x_923
+					c_921 = x_924
+				} else {
+					c_921 = false
+				}
+				c_920 = c_921
+			}
+			var c_925 bool
+			if c_920 {
+				c_925 = true
+			} else {
+				x_926 := state_658 == 1e+20
+				var c_927 bool
+				if x_926 {
+					x_928 := r_904 <= x_909
+					c_927 = x_928
+				} else {
+					c_927 = false
+				}
+				var c_929 bool
+				if c_927 {
+					x_930 := d_907 <= x_655
+					c_929 = x_930
+				} else {
+					c_929 = false
+				}
+				c_925 = c_929
+			}
+			x_931 := r_904 <= x_909
+			var c_932 bool
+			if x_931 {
+				x_933 := math.Abs(d_907)
+				x_934 := -d_654
+				x_935 := 0.9 * x_934
+				x_936 := x_933 <= x_935
+				c_932 = x_936
+			} else {
+				c_932 = false
+			}
+			var c_937 float64
+			var c_938 float64
+			var c_939 []float64
+			var c_940 int
+			var c_941 float64
+			var c_942 float64
+			var c_943 float64
+			var c_944 []float64
+			var c_945 int
+			var c_946 float64
+			var c_947 float64
+			var c_948 float64
+			var c_949 float64
+			var c_950 float64
+			var c_951 bool
+			var c_952 int64
+			var c_953 float64
+			var c_954 float64
+			var c_955 bool
+			var c_956 bool
+			var c_957 int64
+			if c_932 {
+				x_958 := state_678 + int64(1)
+				c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949, c_950, c_951, c_952, c_953, c_954, c_955, c_956, c_957 = state_658, r_904, r_905, r_906, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670, state_671, state_672, c_915, state_674, state_675, true, true, x_958
+			} else {
+				x_959 := r_904 < math.Inf(1)
+				x_960 := !x_959
+				var c_961 float64
+				var c_962 float64
+				var c_963 []float64
+				var c_964 int
+				var c_965 float64
+				var c_966 float64
+				var c_967 float64
+				var c_968 []float64
+				var c_969 int
+				var c_970 float64
+				var c_971 float64
+				var c_972 float64
+				var c_973 float64
+				var c_974 float64
+				var c_975 bool
+				var c_976 int64
+				var c_977 float64
+				var c_978 float64
+				var c_979 bool
+				var c_980 bool
+				var c_981 int64
+				if x_960 {
+					x_982 := state_658 - state_662
+					x_983 := 0.5 * x_982
+					x_984 := state_662 + x_983
+					x_985 := state_678 + int64(1)
+					c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973, c_974, c_975, c_976, c_977, c_978, c_979, c_980, c_981 = x_984, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670, state_671, state_672, state_673, state_674, state_675, false, false, x_985
+				} else {
+					var c_986 float64
+					var c_987 float64
+					var c_988 []float64
+					var c_989 int
+					var c_990 float64
+					var c_991 float64
+					var c_992 float64
+					var c_993 []float64
+					var c_994 int
+					var c_995 float64
+					var c_996 float64
+					var c_997 float64
+					var c_998 float64
+					var c_999 float64
+					var c_1000 bool
+					var c_1001 int64
+					var c_1002 float64
+					var c_1003 float64
+					var c_1004 bool
+					var c_1005 bool
+					var c_1006 int64
+					if c_925 {
+						x_1007 := r_904 <= x_909
+						var c_1008 float64
+						var c_1009 float64
+						var c_1010 []float64
+						var c_1011 int
+						var c_1012 float64
+						var c_1013 float64
+						var c_1014 float64
+						var c_1015 []float64
+						var c_1016 int
+						var c_1017 float64
+						var c_1018 float64
+						var c_1019 float64
+						var c_1020 float64
+						var c_1021 float64
+						var c_1022 bool
+						var c_1023 int64
+						var c_1024 float64
+						var c_1025 float64
+						var c_1026 bool
+						var c_1027 bool
+						var c_1028 int64
+						if x_1007 {
+							x_1029 := state_678 + int64(1)
+							c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019, c_1020, c_1021, c_1022, c_1023, c_1024, c_1025, c_1026, c_1027, c_1028 = state_658, r_904, r_905, r_906, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670, state_671, state_672, c_915, state_674, state_675, true, true, x_1029
+						} else {
+							x_1030 := state_662 > 0.0
+							var c_1031 bool
+							if x_1030 {
+								x_1032 := state_663 < state_47
+								c_1031 = x_1032
+							} else {
+								c_1031 = false
+							}
+							x_1033 := state_678 + int64(1)
+							c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019, c_1020, c_1021, c_1022, c_1023, c_1024, c_1025, c_1026, c_1027, c_1028 = state_662, state_663, state_665, state_666, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670, state_671, state_672, c_915, state_674, state_675, true, c_1031, x_1033
+						}
+						c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998, c_999, c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006 = c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019, c_1020, c_1021, c_1022, c_1023, c_1024, c_1025, c_1026, c_1027, c_1028
+					} else {
+						x_1034 := c_915 == int64(1)
+						var c_1035 bool
+						if x_1034 {
+							x_1036 := r_904 <= state_663
+							c_1035 = x_1036
+						} else {
+							c_1035 = false
+						}
+						var c_1037 bool
+						if c_1035 {
+							x_1038 := r_904 > x_909
+							c_1037 = x_1038
+						} else {
+							c_1037 = false
+						}
+						var c_1039 float64
+						var c_1040 float64
+						var c_1041 float64
+						var c_1042 float64
+						var c_1043 float64
+						var c_1044 float64
+						var c_1045 bool
+						var c_1046 float64
+						var c_1047 bool
+						if c_1037 {
+							x_1048 := state_662 * x_655
+							x_1049 := state_663 - x_1048
+							x_1050 := state_664 - x_655
+							x_1051 := state_667 * x_655
+							x_1052 := state_668 - x_1051
+							x_1053 := state_669 - x_655
+							x_1054 := state_658 * x_655
+							x_1055 := r_904 - x_1054
+							x_1056 := d_907 - x_655
+							r_1057, r_1058, r_1059, r_1060, r_1061, r_1062, r_1063, r_1064, r_1065 := fn_optimmtstep(ar, state_662, x_1049, x_1050, state_667, x_1052, x_1053, state_658, x_1055, x_1056, state_672, state_670, state_671)
+							x_1066 := r_1057 * x_655
+							x_1067 := r_1058 + x_1066
+							x_1068 := r_1059 + x_655
+							x_1069 := r_1060 * x_655
+							x_1070 := r_1061 + x_1069
+							x_1071 := r_1062 + x_655
+							c_1039, c_1040, c_1041, c_1042, c_1043, c_1044, c_1045, c_1046, c_1047 = r_1057, x_1067, x_1068, r_1060, x_1070, x_1071, r_1063, r_1064, r_1065
+						} else {
+							r_1072, r_1073, r_1074, r_1075, r_1076, r_1077, r_1078, r_1079, r_1080 := fn_optimmtstep(ar, state_662, state_663, state_664, state_667, state_668, state_669, state_658, r_904, d_907, state_672, state_670, state_671)
+							c_1039, c_1040, c_1041, c_1042, c_1043, c_1044, c_1045, c_1046, c_1047 = r_1072, r_1073, r_1074, r_1075, r_1076, r_1077, r_1078, r_1079, r_1080
+						}
+						var c_1081 bool
+						if c_1045 {
+							x_1082 := c_1042 - c_1039
+							x_1083 := math.Abs(x_1082)
+							x_1084 := 0.66 * state_675
+							x_1085 := x_1083 >= x_1084
+							c_1081 = x_1085
+						} else {
+							c_1081 = false
+						}
+						var c_1086 float64
+						if c_1081 {
+							x_1087 := c_1042 - c_1039
+							x_1088 := 0.5 * x_1087
+							x_1089 := c_1039 + x_1088
+							c_1086 = x_1089
+						} else {
+							c_1086 = c_1046
+						}
+						var c_1090 float64
+						var c_1091 float64
+						if c_1045 {
+							x_1092 := c_1042 - c_1039
+							x_1093 := math.Abs(x_1092)
+							c_1090, c_1091 = x_1093, state_674
+						} else {
+							c_1090, c_1091 = state_674, state_675
+						}
+						var c_1094 float64
+						var c_1095 float64
+						if c_1045 {
+							x_1096 := runtime.Min2(c_1039, c_1042)
+							x_1097 := runtime.Max2(c_1039, c_1042)
+							c_1094, c_1095 = x_1096, x_1097
+						} else {
+							x_1098 := c_1086 - c_1039
+							x_1099 := 1.1 * x_1098
+							x_1100 := c_1086 + x_1099
+							x_1101 := c_1086 - c_1039
+							x_1102 := 4.0 * x_1101
+							x_1103 := c_1086 + x_1102
+							c_1094, c_1095 = x_1100, x_1103
+						}
+						x_1104 := runtime.Min2(c_1086, 1e+20)
+						x_1105 := runtime.Max2(0.0, x_1104)
+						var c_1106 bool
+						if c_1045 {
+							x_1107 := x_1105 <= c_1094
+							var c_1108 bool
+							if x_1107 {
+								c_1108 = true
+							} else {
+								x_1109 := x_1105 >= c_1095
+								c_1108 = x_1109
+							}
+							c_1106 = c_1108
+						} else {
+							c_1106 = false
+						}
+						var c_1110 bool
+						if c_1106 {
+							c_1110 = true
+						} else {
+							var c_1111 bool
+							if c_1045 {
+								x_1112 := c_1095 - c_1094
+								x_1113 := 1e-10 * c_1095
+								x_1114 := x_1112 <= x_1113
+								c_1111 = x_1114
+							} else {
+								c_1111 = false
+							}
+							c_1110 = c_1111
+						}
+						var c_1115 float64
+						if c_1110 {
+							c_1115 = c_1039
+						} else {
+							c_1115 = x_1105
+						}
+						var c_1116 []float64
+						var c_1117 int
+						if c_1047 {
+							c_1116, c_1117 = r_905, r_906
+						} else {
+							c_1116, c_1117 = state_665, state_666
+						}
+						x_1118 := state_678 + int64(1)
+						c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998, c_999, c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006 = c_1115, r_904, r_905, r_906, c_1039, c_1040, c_1041, c_1116, c_1117, c_1042, c_1043, c_1044, c_1094, c_1095, c_1045, c_915, c_1090, c_1091, false, false, x_1118
+					}
+					c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973, c_974, c_975, c_976, c_977, c_978, c_979, c_980, c_981 = c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998, c_999, c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006
+				}
+				c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949, c_950, c_951, c_952, c_953, c_954, c_955, c_956, c_957 = c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973, c_974, c_975, c_976, c_977, c_978, c_979, c_980, c_981
+			}
+			state_658, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670, state_671, state_672, state_673, state_674, state_675, state_676, state_677, state_678 = c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949, c_950, c_951, c_952, c_953, c_954, c_955, c_956, c_957
+			_ = mark_900
+		}
+		var c_1119 float64
+		var c_1120 float64
+		var c_1121 []float64
+		var c_1122 int
+		var c_1123 int64
+		var c_1124 bool
+		if state_676 {
+			c_1119, c_1120, c_1121, c_1122, c_1123, c_1124 = state_658, state_659, state_660, state_661, state_678, state_677
+		} else {
+			x_1125 := state_662 > 0.0
+			var c_1126 bool
+			if x_1125 {
+				x_1127 := state_663 < state_47
+				c_1126 = x_1127
+			} else {
+				c_1126 = false
+			}
+			c_1119, c_1120, c_1121, c_1122, c_1123, c_1124 = state_662, state_663, state_665, state_666, state_678, c_1126
+		}
+		x_1128 := !c_1124
+		var c_1129 []float64
+		var c_1130 int
+		var c_1131 float64
+		var c_1132 []float64
+		var c_1133 int
+		var c_1134 []float64
+		var c_1135 int
+		var c_1136 int
+		var c_1137 []float64
+		var c_1138 int
+		var c_1139 int
+		var c_1140 []float64
+		var c_1141 int
+		var c_1142 int64
+		var c_1143 int64
+		var c_1144 int64
+		var c_1145 int64
+		var c_1146 bool
+		if x_1128 {
+			x_1147 := state_61 + c_1123
+			c_1129, c_1130, c_1131, c_1132, c_1133, c_1134, c_1135, c_1136, c_1137, c_1138, c_1139, c_1140, c_1141, c_1142, c_1143, c_1144, c_1145, c_1146 = state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59, state_60, x_1147, true
+		} else {
+			if c_644 != state_46 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:409:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_46})+" and "+runtime.ShapeString([]int{c_644}))
+			}
+			r_1148 := ar.F64(state_46)
+			state_45 = state_45[:len(r_1148)]
+			c_643 = c_643[:len(r_1148)]
+			for i_1149 := range r_1148 {
+				r_1148[i_1149] = (state_45[i_1149] + (c_1119 * c_643[i_1149]))
+			}
+			r_1151 := ar.F64(state_46)
+			r_1148 = r_1148[:len(r_1151)]
+			state_45 = state_45[:len(r_1151)]
+			for i_1152 := range r_1151 {
+				r_1151[i_1152] = (r_1148[i_1152] - state_45[i_1152])
+			}
+			if state_49 != c_1122 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:411:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1122})+" and "+runtime.ShapeString([]int{state_49}))
+			}
+			r_1154 := ar.F64(c_1122)
+			c_1121 = c_1121[:len(r_1154)]
+			state_48 = state_48[:len(r_1154)]
+			for i_1155 := range r_1154 {
+				r_1154[i_1155] = (c_1121[i_1155] - state_48[i_1155])
+			}
+			if len(r_1151) != len(r_1154) {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:412:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1151), len(r_1154)))
+			}
+			d_1157 := runtime.Dot(r_1151, r_1154)
+			x_1158 := state_60 + int64(1)
+			d_1159 := runtime.Dot(r_1154, r_1154)
+			x_1160 := 1e-16 * d_1159
+			x_1161 := d_1157 > x_1160
+			var c_1162 []float64
+			var c_1163 int
+			var c_1164 float64
+			var c_1165 []float64
+			var c_1166 int
+			var c_1167 []float64
+			var c_1168 int
+			var c_1169 int
+			var c_1170 []float64
+			var c_1171 int
+			var c_1172 int
+			var c_1173 []float64
+			var c_1174 int
+			var c_1175 int64
+			var c_1176 int64
+			var c_1177 int64
+			var c_1178 int64
+			var c_1179 bool
+			if x_1161 {
+				if state_58 < 0 || state_58 >= int64(state_51) {
+					return nil, 0, 0, 0, 0, nbAt("std/optim:415:25", runtime.CheckIndex(state_58, state_51))
+				}
+				if state_46 != state_52 {
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:415:25", "update: value has shape "+runtime.ShapeString([]int{state_46})+"; elements have shape "+runtime.ShapeString([]int{state_52}))
+				}
+				c_1180 := ar.F64(len(state_50))
+				copy(c_1180, state_50)
+				copy(c_1180[int(state_58)*state_52:(int(state_58)+1)*state_52], r_1151)
+				if state_58 < 0 || state_58 >= int64(state_54) {
+					return nil, 0, 0, 0, 0, nbAt("std/optim:415:46", runtime.CheckIndex(state_58, state_54))
+				}
+				if c_1122 != state_55 {
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:415:46", "update: value has shape "+runtime.ShapeString([]int{c_1122})+"; elements have shape "+runtime.ShapeString([]int{state_55}))
+				}
+				c_1181 := ar.F64(len(state_53))
+				copy(c_1181, state_53)
+				copy(c_1181[int(state_58)*state_55:(int(state_58)+1)*state_55], r_1154)
+				x_1182 := 1.0 / d_1157
+				if state_58 < 0 || state_58 >= int64(state_57) {
+					return nil, 0, 0, 0, 0, nbAt("std/optim:415:67", runtime.CheckIndex(state_58, state_57))
+				}
+				c_1183 := ar.F64(len(state_56))
+				copy(c_1183, state_56)
+				c_1183[int(state_58)] = x_1182
+				x_1184 := state_58 + int64(1)
+				if x_12 == 0 {
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:415:107", "integer division by zero")
+				}
+				x_1185 := x_1184 % x_12
+				x_1186 := state_59 + int64(1)
+				x_1187 := min(x_1186, x_12)
+				x_1188 := state_61 + c_1123
+				c_1162, c_1163, c_1164, c_1165, c_1166, c_1167, c_1168, c_1169, c_1170, c_1171, c_1172, c_1173, c_1174, c_1175, c_1176, c_1177, c_1178, c_1179 = r_1148, state_46, c_1120, c_1121, c_1122, c_1180, state_51, state_52, c_1181, state_54, state_55, c_1183, state_57, x_1185, x_1187, x_1158, x_1188, false
+			} else {
+				x_1189 := state_61 + c_1123
+				c_1162, c_1163, c_1164, c_1165, c_1166, c_1167, c_1168, c_1169, c_1170, c_1171, c_1172, c_1173, c_1174, c_1175, c_1176, c_1177, c_1178, c_1179 = r_1148, state_46, c_1120, c_1121, c_1122, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59, x_1158, x_1189, false
+			}
+			c_1129, c_1130, c_1131, c_1132, c_1133, c_1134, c_1135, c_1136, c_1137, c_1138, c_1139, c_1140, c_1141, c_1142, c_1143, c_1144, c_1145, c_1146 = c_1162, c_1163, c_1164, c_1165, c_1166, c_1167, c_1168, c_1169, c_1170, c_1171, c_1172, c_1173, c_1174, c_1175, c_1176, c_1177, c_1178, c_1179
+		}
+		n_1190 := int64(state_51)
+		if int64(c_1135) != n_1190 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:404:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_1135), n_1190))
+		}
+		n_1191 := int64(state_54)
+		if int64(c_1138) != n_1191 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:404:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_1138), n_1191))
+		}
+		n_1192 := int64(state_57)
+		if int64(c_1141) != n_1192 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:404:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_1141), n_1192))
+		}
+		state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59, state_60, state_61, state_62 = c_1129, c_1130, c_1131, c_1132, c_1133, c_1134, c_1135, c_1136, c_1137, c_1138, c_1139, c_1140, c_1141, c_1142, c_1143, c_1144, c_1145, c_1146
+		_ = mark_634
+	}
+	return state_45, state_46, state_47, state_60, state_61, nil
+}
+
+// fn_bfgs is def bfgs (optim.nab:51:12).
+func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, maxiter_4 int64, gtol_5 float64) ([]float64, int, float64, int64, int64, error) {
+	size_6 := int64(x0_3)
+	_ = size_6
+	x0_2 = x0_2[:x0_3]
+	x_7 := maxiter_4 >= int64(0)
+	if !x_7 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:52:18", "optim.Bfgs: argument 3 (max_iter) must be non-negative")
+	}
+	x_8 := gtol_5 >= 0.0
+	if !x_8 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:53:14", "optim.Bfgs: argument 4 (gtol) must be non-negative")
+	}
+	n_9 := int64(x0_3)
+	r_10, r_11, r_12 := fg_1(x0_2, x0_3)
+	if int64(r_12) != n_9 {
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:443:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_12), n_9))
+	}
+	n_13, err_14 := runtime.CheckSize(n_9)
 	if err_14 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:402:20", err_14)
+		return nil, 0, 0, 0, 0, nbAt("std/optim:444:13", err_14)
 	}
 	var a_15 []float64
 	var d_16 int = 0
@@ -561,714 +2165,3281 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 	for i_18 := 0; i_18 < n_13; i_18++ {
 		mark_19 := ar.mark()
 		i_20 := int64(i_18)
-		_ = i_20
-		n_21, err_22 := runtime.CheckSize(n_8)
+		n_21, err_22 := runtime.CheckSize(n_9)
 		if err_22 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:402:21", err_22)
+			return nil, 0, 0, 0, 0, nbAt("std/optim:444:14", err_22)
 		}
-		a_23 := ar.F64(n_21)
 		if i_18 == 0 {
 			d_16 = n_21
 			rs_17 = d_16
-			tot_24, err_25 := runtime.MulSize(n_13, rs_17)
-			if err_25 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:402:20", err_25)
+			tot_23, err_24 := runtime.MulSize(n_13, rs_17)
+			if err_24 != nil {
+				return nil, 0, 0, 0, 0, nbAt("std/optim:444:13", err_24)
 			}
-			a_15 = ar.F64(tot_24)
+			a_15 = ar.F64(tot_23)
 		} else if n_21 != d_16 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:402:20", "build: element "+strconv.Itoa(i_18)+" has shape "+runtime.ShapeString([]int{n_21})+", element 0 has shape "+runtime.ShapeString([]int{d_16}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:444:13", "build: element "+strconv.Itoa(i_18)+" has shape "+runtime.ShapeString([]int{n_21})+", element 0 has shape "+runtime.ShapeString([]int{d_16}))
 		}
-		copy(a_15[i_18*rs_17:(i_18+1)*rs_17], a_23)
+		row_25 := a_15[i_18*rs_17 : (i_18+1)*rs_17]
+		if len(row_25) >= 262144 {
+			i_20 := i_20
+			row_25 := row_25
+			runtime.ParallelFor(len(row_25), 16384, func(lo_32, hi int) {
+				for i_33 := lo_32; i_33 < hi; i_33++ {
+					i_35 := int64(i_33)
+					x_36 := i_20 == i_35
+					var c_37 float64
+					if x_36 {
+						c_37 = 1.0
+					} else {
+						c_37 = 0.0
+					}
+					row_25[i_33] = c_37
+				}
+			})
+		} else {
+			for i_26 := range row_25 {
+				i_28 := int64(i_26)
+				x_29 := i_20 == i_28
+				var c_30 float64
+				if x_29 {
+					c_30 = 1.0
+				} else {
+					c_30 = 0.0
+				}
+				row_25[i_26] = c_30
+			}
+		}
 		if i_18 > 0 {
 			ar.release(mark_19)
 		}
 	}
-	n_26, err_27 := runtime.CheckSize(x_9)
-	if err_27 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:402:43", err_27)
-	}
-	var a_28 []float64
-	var d_29 int = 0
-	var rs_30 int = 0
-	for i_31 := 0; i_31 < n_26; i_31++ {
-		mark_32 := ar.mark()
-		i_33 := int64(i_31)
-		_ = i_33
-		n_34, err_35 := runtime.CheckSize(n_8)
-		if err_35 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:402:44", err_35)
-		}
-		a_36 := ar.F64(n_34)
-		if i_31 == 0 {
-			d_29 = n_34
-			rs_30 = d_29
-			tot_37, err_38 := runtime.MulSize(n_26, rs_30)
-			if err_38 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:402:43", err_38)
-			}
-			a_28 = ar.F64(tot_37)
-		} else if n_34 != d_29 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:402:43", "build: element "+strconv.Itoa(i_31)+" has shape "+runtime.ShapeString([]int{n_34})+", element 0 has shape "+runtime.ShapeString([]int{d_29}))
-		}
-		copy(a_28[i_31*rs_30:(i_31+1)*rs_30], a_36)
-		if i_31 > 0 {
-			ar.release(mark_32)
-		}
-	}
-	n_39, err_40 := runtime.CheckSize(x_9)
-	if err_40 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:402:66", err_40)
-	}
-	a_41 := ar.F64(n_39)
-	var state_42 []float64
-	var state_43 int
-	var state_44 float64
-	var state_45 []float64
-	var state_46 int
-	var state_47 []float64
-	var state_48 int
-	var state_49 int
-	var state_50 []float64
-	var state_51 int
-	var state_52 int
-	var state_53 []float64
-	var state_54 int
-	var state_55 int64
-	var state_56 int64
-	var state_57 int64
-	var state_58 int64
-	var state_59 bool
-	state_42, state_43, state_44, state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59 = x0_2, x0_3, r_10, r_11, r_12, a_15, n_13, d_16, a_28, n_26, d_29, a_41, n_39, int64(0), int64(0), int64(0), int64(1), false
+	var state_38 []float64
+	var state_39 int
+	var state_40 float64
+	var state_41 []float64
+	var state_42 int
+	var state_43 []float64
+	var state_44 int
+	var state_45 int
+	var state_46 int64
+	var state_47 int64
+	var state_48 bool
+	state_38, state_39, state_40, state_41, state_42, state_43, state_44, state_45, state_46, state_47, state_48 = x0_2, x0_3, r_10, r_11, r_12, a_15, n_13, d_16, int64(0), int64(1), false
 	for {
-		x_618 := !state_59
-		var c_619 bool
-		if x_618 {
-			x_620 := state_57 < maxiter_5
-			c_619 = x_620
+		x_607 := !state_48
+		var c_608 bool
+		if x_607 {
+			x_609 := state_46 < maxiter_4
+			c_608 = x_609
 		} else {
-			c_619 = false
+			c_608 = false
 		}
-		var c_621 bool
-		if c_619 {
-			r_622 := ar.F64(state_46)
-			state_45 = state_45[:len(r_622)]
-			if len(r_622) >= 262144 {
-				r_622 := r_622
-				state_45 := state_45
-				runtime.ParallelFor(len(r_622), 16384, func(lo_626, hi int) {
-					for i_627 := lo_626; i_627 < hi; i_627++ {
-						r_622[i_627] = (math.Abs(state_45[i_627]))
+		var c_610 bool
+		if c_608 {
+			r_611 := ar.F64(state_42)
+			state_41 = state_41[:len(r_611)]
+			if len(r_611) >= 262144 {
+				r_611 := r_611
+				state_41 := state_41
+				runtime.ParallelFor(len(r_611), 16384, func(lo_615, hi int) {
+					for i_616 := lo_615; i_616 < hi; i_616++ {
+						r_611[i_616] = (math.Abs(state_41[i_616]))
 					}
 				})
 			} else {
-				for i_623 := range r_622 {
-					r_622[i_623] = (math.Abs(state_45[i_623]))
+				for i_612 := range r_611 {
+					r_611[i_612] = (math.Abs(state_41[i_612]))
 				}
 			}
-			s_629 := runtime.Max(r_622)
-			x_630 := s_629 > gtol_6
-			c_621 = x_630
+			s_618 := runtime.Max(r_611)
+			x_619 := s_618 > gtol_5
+			c_610 = x_619
 		} else {
-			c_621 = false
+			c_610 = false
 		}
-		if !c_621 {
+		if !c_610 {
 			break
 		}
-		mark_631 := ar.mark()
-		r_632, r_633, err_634 := fn_optimtwoloop(ar, state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56)
-		if err_634 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_634, "optim.two_loop", "std/optim:383:5", "std/optim:404:17")
+		mark_620 := ar.mark()
+		if state_42 != state_45 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:448:20", "'@': inner sizes differ: "+runtime.ShapeString([]int{state_44, state_45})+" @ "+runtime.ShapeString([]int{state_42}))
 		}
-		r_635 := ar.F64(r_633)
-		r_632 = r_632[:len(r_635)]
-		for i_636 := range r_635 {
-			r_635[i_636] = -r_632[i_636]
-		}
-		if len(r_635) != len(state_45) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:405:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_635), len(state_45)))
-		}
-		d_638 := runtime.Dot(r_635, state_45)
-		x_639 := d_638 < 0.0
-		var c_640 []float64
-		var c_641 int
-		if x_639 {
-			c_640, c_641 = r_635, r_633
-		} else {
-			r_642 := ar.F64(state_46)
-			state_45 = state_45[:len(r_642)]
-			for i_643 := range r_642 {
-				r_642[i_643] = -state_45[i_643]
+		a_621 := ar.F64(state_44)
+		if state_45 <= 32 {
+			state_41 = state_41[:state_45]
+			for r_622 := range a_621 {
+				row_623 := state_43[r_622*state_45 : (r_622+1)*state_45]
+				s_624 := 0.0
+				for c_625, v_626 := range row_623 {
+					s_624 += v_626 * state_41[c_625]
+				}
+				a_621[r_622] = s_624
 			}
-			c_640, c_641 = r_642, state_46
-		}
-		x_645 := state_56 == int64(0)
-		var c_646 float64
-		if x_645 {
-			s_647 := runtime.Norm2(state_45)
-			x_648 := 1.0 / s_647
-			x_649 := runtime.Min2(1.0, x_648)
-			c_646 = x_649
 		} else {
-			c_646 = 1.0
+			runtime.Gemv(false, state_44, state_45, 1, state_43, state_41, 0, a_621)
 		}
-		n_650 := int64(state_43)
-		if int64(state_46) != n_650 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:323:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_46), n_650))
+		r_627 := ar.F64(state_44)
+		a_621 = a_621[:len(r_627)]
+		for i_628 := range r_627 {
+			r_627[i_628] = -a_621[i_628]
 		}
-		if int64(c_641) != n_650 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:323:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_641), n_650))
+		if len(r_627) != len(state_41) {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:449:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_627), len(state_41)))
 		}
-		if len(state_45) != len(c_640) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:324:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_45), len(c_640)))
+		d_630 := runtime.Dot(r_627, state_41)
+		x_631 := d_630 < 0.0
+		var c_632 []float64
+		var c_633 int
+		if x_631 {
+			c_632, c_633 = r_627, state_44
+		} else {
+			r_634 := ar.F64(state_42)
+			state_41 = state_41[:len(r_634)]
+			for i_635 := range r_634 {
+				r_634[i_635] = -state_41[i_635]
+			}
+			c_632, c_633 = r_634, state_42
 		}
-		d_651 := runtime.Dot(state_45, c_640)
-		x_652 := 0.0001 * d_651
-		x_653 := 4.0 * c_646
-		x_654 := c_646 + x_653
-		var state_655 float64
+		x_637 := state_46 == int64(0)
+		var c_638 float64
+		if x_637 {
+			s_639 := runtime.Norm2(state_41)
+			x_640 := 1.0 / s_639
+			x_641 := runtime.Min2(1.0, x_640)
+			c_638 = x_641
+		} else {
+			c_638 = 1.0
+		}
+		n_642 := int64(state_39)
+		if int64(state_42) != n_642 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:323:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_42), n_642))
+		}
+		if int64(c_633) != n_642 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:323:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_633), n_642))
+		}
+		if len(state_41) != len(c_632) {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:324:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_41), len(c_632)))
+		}
+		d_643 := runtime.Dot(state_41, c_632)
+		x_644 := 0.0001 * d_643
+		x_645 := 4.0 * c_638
+		x_646 := c_638 + x_645
+		var state_647 float64
+		var state_648 float64
+		var state_649 []float64
+		var state_650 int
+		var state_651 float64
+		var state_652 float64
+		var state_653 float64
+		var state_654 []float64
+		var state_655 int
 		var state_656 float64
-		var state_657 []float64
-		var state_658 int
+		var state_657 float64
+		var state_658 float64
 		var state_659 float64
 		var state_660 float64
-		var state_661 float64
-		var state_662 []float64
-		var state_663 int
+		var state_661 bool
+		var state_662 int64
+		var state_663 float64
 		var state_664 float64
-		var state_665 float64
-		var state_666 float64
-		var state_667 float64
-		var state_668 float64
-		var state_669 bool
-		var state_670 int64
-		var state_671 float64
-		var state_672 float64
-		var state_673 bool
-		var state_674 bool
-		var state_675 int64
-		state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670, state_671, state_672, state_673, state_674, state_675 = c_646, state_44, state_45, state_46, 0.0, state_44, d_651, state_45, state_46, 0.0, state_44, d_651, 0.0, x_654, false, int64(1), 1e+20, 2e+20, false, false, int64(0)
+		var state_665 bool
+		var state_666 bool
+		var state_667 int64
+		state_647, state_648, state_649, state_650, state_651, state_652, state_653, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667 = c_638, state_40, state_41, state_42, 0.0, state_40, d_643, state_41, state_42, 0.0, state_40, d_643, 0.0, x_646, false, int64(1), 1e+20, 2e+20, false, false, int64(0)
 		for {
-			x_894 := !state_673
-			var c_895 bool
-			if x_894 {
-				x_896 := state_675 < int64(20)
-				c_895 = x_896
+			x_886 := !state_665
+			var c_887 bool
+			if x_886 {
+				x_888 := state_667 < int64(20)
+				c_887 = x_888
 			} else {
-				c_895 = false
+				c_887 = false
 			}
-			if !c_895 {
+			if !c_887 {
 				break
 			}
-			mark_897 := ar.mark()
-			if c_641 != state_43 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:332:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_43})+" and "+runtime.ShapeString([]int{c_641}))
+			mark_889 := ar.mark()
+			if c_633 != state_39 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:332:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_39})+" and "+runtime.ShapeString([]int{c_633}))
 			}
-			r_898 := ar.F64(state_43)
-			state_42 = state_42[:len(r_898)]
-			c_640 = c_640[:len(r_898)]
-			for i_899 := range r_898 {
-				r_898[i_899] = (state_42[i_899] + (state_655 * c_640[i_899]))
+			r_890 := ar.F64(state_39)
+			state_38 = state_38[:len(r_890)]
+			c_632 = c_632[:len(r_890)]
+			for i_891 := range r_890 {
+				r_890[i_891] = (state_38[i_891] + (state_647 * c_632[i_891]))
 			}
-			r_901, r_902, r_903 := fg_1(r_898, state_43)
-			if int64(r_903) != n_650 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:332:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_903), n_650))
+			r_893, r_894, r_895 := fg_1(r_890, state_39)
+			if int64(r_895) != n_642 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:332:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_895), n_642))
 			}
-			if len(r_902) != len(c_640) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:333:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_902), len(c_640)))
+			if len(r_894) != len(c_632) {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:333:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_894), len(c_632)))
 			}
-			d_904 := runtime.Dot(r_902, c_640)
-			x_905 := state_655 * x_652
-			x_906 := state_44 + x_905
-			x_907 := state_670 == int64(1)
-			var c_908 bool
-			if x_907 {
-				x_909 := r_901 <= x_906
-				c_908 = x_909
+			d_896 := runtime.Dot(r_894, c_632)
+			x_897 := state_647 * x_644
+			x_898 := state_40 + x_897
+			x_899 := state_662 == int64(1)
+			var c_900 bool
+			if x_899 {
+				x_901 := r_893 <= x_898
+				c_900 = x_901
 			} else {
-				c_908 = false
+				c_900 = false
 			}
-			var c_910 bool
-			if c_908 {
-				x_911 := d_904 >= 0.0
-				c_910 = x_911
+			var c_902 bool
+			if c_900 {
+				x_903 := d_896 >= 0.0
+				c_902 = x_903
 			} else {
-				c_910 = false
+				c_902 = false
 			}
-			var c_912 int64
-			if c_910 {
-				c_912 = int64(2)
+			var c_904 int64
+			if c_902 {
+				c_904 = int64(2)
 			} else {
-				c_912 = state_670
+				c_904 = state_662
 			}
-			var c_913 bool
-			if state_669 {
-				x_914 := state_655 <= state_667
-				var c_915 bool
-				if x_914 {
-					c_915 = true
+			var c_905 bool
+			if state_661 {
+				x_906 := state_647 <= state_659
+				var c_907 bool
+				if x_906 {
+					c_907 = true
 				} else {
-					x_916 := state_655 >= state_668
-					c_915 = x_916
+					x_908 := state_647 >= state_660
+					c_907 = x_908
 				}
-				c_913 = c_915
+				c_905 = c_907
 			} else {
-				c_913 = false
+				c_905 = false
 			}
-			var c_917 bool
-			if c_913 {
-				c_917 = true
+			var c_909 bool
+			if c_905 {
+				c_909 = true
 			} else {
+				var c_910 bool
+				if state_661 {
+					x_911 := state_660 - state_659
+					x_912 := 1e-10 * state_660
+					x_913 := x_911 <= x_912
+					c_910 = x_913
+				} else {
+					c_910 = false
+				}
+				c_909 = c_910
+			}
+			var c_914 bool
+			if c_909 {
+				c_914 = true
+			} else {
+				x_915 := state_647 == 1e+20
+				var c_916 bool
+				if x_915 {
+					x_917 := r_893 <= x_898
+					c_916 = x_917
+				} else {
+					c_916 = false
+				}
 				var c_918 bool
-				if state_669 {
-					x_919 := state_668 - state_667
-					x_920 := 1e-10 * state_668
-					x_921 := x_919 <= x_920
-					c_918 = x_921
+				if c_916 {
+					x_919 := d_896 <= x_644
+					c_918 = x_919
 				} else {
 					c_918 = false
 				}
-				c_917 = c_918
+				c_914 = c_918
 			}
-			var c_922 bool
-			if c_917 {
-				c_922 = true
+			x_920 := r_893 <= x_898
+			var c_921 bool
+			if x_920 {
+				x_922 := math.Abs(d_896)
+				x_923 := -d_643
+				x_924 := 0.9 * x_923
+				x_925 := x_922 <= x_924
+				c_921 = x_925
 			} else {
-				x_923 := state_655 == 1e+20
-				var c_924 bool
-				if x_923 {
-					x_925 := r_901 <= x_906
-					c_924 = x_925
-				} else {
-					c_924 = false
-				}
-				var c_926 bool
-				if c_924 {
-					x_927 := d_904 <= x_652
-					c_926 = x_927
-				} else {
-					c_926 = false
-				}
-				c_922 = c_926
+				c_921 = false
 			}
-			x_928 := r_901 <= x_906
-			var c_929 bool
-			if x_928 {
-				x_930 := math.Abs(d_904)
-				x_931 := -d_651
-				x_932 := 0.9 * x_931
-				x_933 := x_930 <= x_932
-				c_929 = x_933
-			} else {
-				c_929 = false
-			}
-			var c_934 float64
+			var c_926 float64
+			var c_927 float64
+			var c_928 []float64
+			var c_929 int
+			var c_930 float64
+			var c_931 float64
+			var c_932 float64
+			var c_933 []float64
+			var c_934 int
 			var c_935 float64
-			var c_936 []float64
-			var c_937 int
+			var c_936 float64
+			var c_937 float64
 			var c_938 float64
 			var c_939 float64
-			var c_940 float64
-			var c_941 []float64
-			var c_942 int
+			var c_940 bool
+			var c_941 int64
+			var c_942 float64
 			var c_943 float64
-			var c_944 float64
-			var c_945 float64
-			var c_946 float64
-			var c_947 float64
-			var c_948 bool
-			var c_949 int64
-			var c_950 float64
-			var c_951 float64
-			var c_952 bool
-			var c_953 bool
-			var c_954 int64
-			if c_929 {
-				x_955 := state_675 + int64(1)
-				c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949, c_950, c_951, c_952, c_953, c_954 = state_655, r_901, r_902, r_903, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, c_912, state_671, state_672, true, true, x_955
+			var c_944 bool
+			var c_945 bool
+			var c_946 int64
+			if c_921 {
+				x_947 := state_667 + int64(1)
+				c_926, c_927, c_928, c_929, c_930, c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946 = state_647, r_893, r_894, r_895, state_651, state_652, state_653, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, c_904, state_663, state_664, true, true, x_947
 			} else {
-				x_956 := r_901 < math.Inf(1)
-				x_957 := !x_956
-				var c_958 float64
+				x_948 := r_893 < math.Inf(1)
+				x_949 := !x_948
+				var c_950 float64
+				var c_951 float64
+				var c_952 []float64
+				var c_953 int
+				var c_954 float64
+				var c_955 float64
+				var c_956 float64
+				var c_957 []float64
+				var c_958 int
 				var c_959 float64
-				var c_960 []float64
-				var c_961 int
+				var c_960 float64
+				var c_961 float64
 				var c_962 float64
 				var c_963 float64
-				var c_964 float64
-				var c_965 []float64
-				var c_966 int
+				var c_964 bool
+				var c_965 int64
+				var c_966 float64
 				var c_967 float64
-				var c_968 float64
-				var c_969 float64
-				var c_970 float64
-				var c_971 float64
-				var c_972 bool
-				var c_973 int64
-				var c_974 float64
-				var c_975 float64
-				var c_976 bool
-				var c_977 bool
-				var c_978 int64
-				if x_957 {
-					x_979 := state_655 - state_659
-					x_980 := 0.5 * x_979
-					x_981 := state_659 + x_980
-					x_982 := state_675 + int64(1)
-					c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973, c_974, c_975, c_976, c_977, c_978 = x_981, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670, state_671, state_672, false, false, x_982
+				var c_968 bool
+				var c_969 bool
+				var c_970 int64
+				if x_949 {
+					x_971 := state_647 - state_651
+					x_972 := 0.5 * x_971
+					x_973 := state_651 + x_972
+					x_974 := state_667 + int64(1)
+					c_950, c_951, c_952, c_953, c_954, c_955, c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970 = x_973, state_648, state_649, state_650, state_651, state_652, state_653, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, false, false, x_974
 				} else {
-					var c_983 float64
+					var c_975 float64
+					var c_976 float64
+					var c_977 []float64
+					var c_978 int
+					var c_979 float64
+					var c_980 float64
+					var c_981 float64
+					var c_982 []float64
+					var c_983 int
 					var c_984 float64
-					var c_985 []float64
-					var c_986 int
+					var c_985 float64
+					var c_986 float64
 					var c_987 float64
 					var c_988 float64
-					var c_989 float64
-					var c_990 []float64
-					var c_991 int
+					var c_989 bool
+					var c_990 int64
+					var c_991 float64
 					var c_992 float64
-					var c_993 float64
-					var c_994 float64
-					var c_995 float64
-					var c_996 float64
-					var c_997 bool
-					var c_998 int64
-					var c_999 float64
-					var c_1000 float64
-					var c_1001 bool
-					var c_1002 bool
-					var c_1003 int64
-					if c_922 {
-						x_1004 := r_901 <= x_906
-						var c_1005 float64
+					var c_993 bool
+					var c_994 bool
+					var c_995 int64
+					if c_914 {
+						x_996 := r_893 <= x_898
+						var c_997 float64
+						var c_998 float64
+						var c_999 []float64
+						var c_1000 int
+						var c_1001 float64
+						var c_1002 float64
+						var c_1003 float64
+						var c_1004 []float64
+						var c_1005 int
 						var c_1006 float64
-						var c_1007 []float64
-						var c_1008 int
+						var c_1007 float64
+						var c_1008 float64
 						var c_1009 float64
 						var c_1010 float64
-						var c_1011 float64
-						var c_1012 []float64
-						var c_1013 int
+						var c_1011 bool
+						var c_1012 int64
+						var c_1013 float64
 						var c_1014 float64
-						var c_1015 float64
-						var c_1016 float64
-						var c_1017 float64
-						var c_1018 float64
-						var c_1019 bool
-						var c_1020 int64
-						var c_1021 float64
-						var c_1022 float64
-						var c_1023 bool
-						var c_1024 bool
-						var c_1025 int64
-						if x_1004 {
-							x_1026 := state_675 + int64(1)
-							c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019, c_1020, c_1021, c_1022, c_1023, c_1024, c_1025 = state_655, r_901, r_902, r_903, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, c_912, state_671, state_672, true, true, x_1026
+						var c_1015 bool
+						var c_1016 bool
+						var c_1017 int64
+						if x_996 {
+							x_1018 := state_667 + int64(1)
+							c_997, c_998, c_999, c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017 = state_647, r_893, r_894, r_895, state_651, state_652, state_653, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, c_904, state_663, state_664, true, true, x_1018
 						} else {
-							x_1027 := state_659 > 0.0
-							var c_1028 bool
-							if x_1027 {
-								x_1029 := state_660 < state_44
-								c_1028 = x_1029
+							x_1019 := state_651 > 0.0
+							var c_1020 bool
+							if x_1019 {
+								x_1021 := state_652 < state_40
+								c_1020 = x_1021
 							} else {
-								c_1028 = false
+								c_1020 = false
 							}
-							x_1030 := state_675 + int64(1)
-							c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019, c_1020, c_1021, c_1022, c_1023, c_1024, c_1025 = state_659, state_660, state_662, state_663, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, c_912, state_671, state_672, true, c_1028, x_1030
+							x_1022 := state_667 + int64(1)
+							c_997, c_998, c_999, c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017 = state_651, state_652, state_654, state_655, state_651, state_652, state_653, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, c_904, state_663, state_664, true, c_1020, x_1022
 						}
-						c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998, c_999, c_1000, c_1001, c_1002, c_1003 = c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019, c_1020, c_1021, c_1022, c_1023, c_1024, c_1025
+						c_975, c_976, c_977, c_978, c_979, c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995 = c_997, c_998, c_999, c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017
 					} else {
-						x_1031 := c_912 == int64(1)
-						var c_1032 bool
-						if x_1031 {
-							x_1033 := r_901 <= state_660
-							c_1032 = x_1033
+						x_1023 := c_904 == int64(1)
+						var c_1024 bool
+						if x_1023 {
+							x_1025 := r_893 <= state_652
+							c_1024 = x_1025
 						} else {
-							c_1032 = false
+							c_1024 = false
 						}
+						var c_1026 bool
+						if c_1024 {
+							x_1027 := r_893 > x_898
+							c_1026 = x_1027
+						} else {
+							c_1026 = false
+						}
+						var c_1028 float64
+						var c_1029 float64
+						var c_1030 float64
+						var c_1031 float64
+						var c_1032 float64
+						var c_1033 float64
 						var c_1034 bool
-						if c_1032 {
-							x_1035 := r_901 > x_906
-							c_1034 = x_1035
+						var c_1035 float64
+						var c_1036 bool
+						if c_1026 {
+							x_1037 := state_651 * x_644
+							x_1038 := state_652 - x_1037
+							x_1039 := state_653 - x_644
+							x_1040 := state_656 * x_644
+							x_1041 := state_657 - x_1040
+							x_1042 := state_658 - x_644
+							x_1043 := state_647 * x_644
+							x_1044 := r_893 - x_1043
+							x_1045 := d_896 - x_644
+							r_1046, r_1047, r_1048, r_1049, r_1050, r_1051, r_1052, r_1053, r_1054 := fn_optimmtstep(ar, state_651, x_1038, x_1039, state_656, x_1041, x_1042, state_647, x_1044, x_1045, state_661, state_659, state_660)
+							x_1055 := r_1046 * x_644
+							x_1056 := r_1047 + x_1055
+							x_1057 := r_1048 + x_644
+							x_1058 := r_1049 * x_644
+							x_1059 := r_1050 + x_1058
+							x_1060 := r_1051 + x_644
+							c_1028, c_1029, c_1030, c_1031, c_1032, c_1033, c_1034, c_1035, c_1036 = r_1046, x_1056, x_1057, r_1049, x_1059, x_1060, r_1052, r_1053, r_1054
 						} else {
-							c_1034 = false
+							r_1061, r_1062, r_1063, r_1064, r_1065, r_1066, r_1067, r_1068, r_1069 := fn_optimmtstep(ar, state_651, state_652, state_653, state_656, state_657, state_658, state_647, r_893, d_896, state_661, state_659, state_660)
+							c_1028, c_1029, c_1030, c_1031, c_1032, c_1033, c_1034, c_1035, c_1036 = r_1061, r_1062, r_1063, r_1064, r_1065, r_1066, r_1067, r_1068, r_1069
 						}
-						var c_1036 float64
-						var c_1037 float64
-						var c_1038 float64
-						var c_1039 float64
-						var c_1040 float64
-						var c_1041 float64
-						var c_1042 bool
-						var c_1043 float64
-						var c_1044 bool
+						var c_1070 bool
 						if c_1034 {
-							x_1045 := state_659 * x_652
-							x_1046 := state_660 - x_1045
-							x_1047 := state_661 - x_652
-							x_1048 := state_664 * x_652
-							x_1049 := state_665 - x_1048
-							x_1050 := state_666 - x_652
-							x_1051 := state_655 * x_652
-							x_1052 := r_901 - x_1051
-							x_1053 := d_904 - x_652
-							r_1054, r_1055, r_1056, r_1057, r_1058, r_1059, r_1060, r_1061, r_1062 := fn_optimmtstep(ar, state_659, x_1046, x_1047, state_664, x_1049, x_1050, state_655, x_1052, x_1053, state_669, state_667, state_668)
-							x_1063 := r_1054 * x_652
-							x_1064 := r_1055 + x_1063
-							x_1065 := r_1056 + x_652
-							x_1066 := r_1057 * x_652
-							x_1067 := r_1058 + x_1066
-							x_1068 := r_1059 + x_652
-							c_1036, c_1037, c_1038, c_1039, c_1040, c_1041, c_1042, c_1043, c_1044 = r_1054, x_1064, x_1065, r_1057, x_1067, x_1068, r_1060, r_1061, r_1062
+							x_1071 := c_1031 - c_1028
+							x_1072 := math.Abs(x_1071)
+							x_1073 := 0.66 * state_664
+							x_1074 := x_1072 >= x_1073
+							c_1070 = x_1074
 						} else {
-							r_1069, r_1070, r_1071, r_1072, r_1073, r_1074, r_1075, r_1076, r_1077 := fn_optimmtstep(ar, state_659, state_660, state_661, state_664, state_665, state_666, state_655, r_901, d_904, state_669, state_667, state_668)
-							c_1036, c_1037, c_1038, c_1039, c_1040, c_1041, c_1042, c_1043, c_1044 = r_1069, r_1070, r_1071, r_1072, r_1073, r_1074, r_1075, r_1076, r_1077
+							c_1070 = false
 						}
-						var c_1078 bool
-						if c_1042 {
-							x_1079 := c_1039 - c_1036
-							x_1080 := math.Abs(x_1079)
-							x_1081 := 0.66 * state_672
-							x_1082 := x_1080 >= x_1081
-							c_1078 = x_1082
+						var c_1075 float64
+						if c_1070 {
+							x_1076 := c_1031 - c_1028
+							x_1077 := 0.5 * x_1076
+							x_1078 := c_1028 + x_1077
+							c_1075 = x_1078
 						} else {
-							c_1078 = false
+							c_1075 = c_1035
+						}
+						var c_1079 float64
+						var c_1080 float64
+						if c_1034 {
+							x_1081 := c_1031 - c_1028
+							x_1082 := math.Abs(x_1081)
+							c_1079, c_1080 = x_1082, state_663
+						} else {
+							c_1079, c_1080 = state_663, state_664
 						}
 						var c_1083 float64
-						if c_1078 {
-							x_1084 := c_1039 - c_1036
-							x_1085 := 0.5 * x_1084
-							x_1086 := c_1036 + x_1085
-							c_1083 = x_1086
+						var c_1084 float64
+						if c_1034 {
+							x_1085 := runtime.Min2(c_1028, c_1031)
+							x_1086 := runtime.Max2(c_1028, c_1031)
+							c_1083, c_1084 = x_1085, x_1086
 						} else {
-							c_1083 = c_1043
+							x_1087 := c_1075 - c_1028
+							x_1088 := 1.1 * x_1087
+							x_1089 := c_1075 + x_1088
+							x_1090 := c_1075 - c_1028
+							x_1091 := 4.0 * x_1090
+							x_1092 := c_1075 + x_1091
+							c_1083, c_1084 = x_1089, x_1092
 						}
-						var c_1087 float64
-						var c_1088 float64
-						if c_1042 {
-							x_1089 := c_1039 - c_1036
-							x_1090 := math.Abs(x_1089)
-							c_1087, c_1088 = x_1090, state_671
-						} else {
-							c_1087, c_1088 = state_671, state_672
-						}
-						var c_1091 float64
-						var c_1092 float64
-						if c_1042 {
-							x_1093 := runtime.Min2(c_1036, c_1039)
-							x_1094 := runtime.Max2(c_1036, c_1039)
-							c_1091, c_1092 = x_1093, x_1094
-						} else {
-							x_1095 := c_1083 - c_1036
-							x_1096 := 1.1 * x_1095
-							x_1097 := c_1083 + x_1096
-							x_1098 := c_1083 - c_1036
-							x_1099 := 4.0 * x_1098
-							x_1100 := c_1083 + x_1099
-							c_1091, c_1092 = x_1097, x_1100
-						}
-						x_1101 := runtime.Min2(c_1083, 1e+20)
-						x_1102 := runtime.Max2(0.0, x_1101)
-						var c_1103 bool
-						if c_1042 {
-							x_1104 := x_1102 <= c_1091
-							var c_1105 bool
-							if x_1104 {
-								c_1105 = true
+						x_1093 := runtime.Min2(c_1075, 1e+20)
+						x_1094 := runtime.Max2(0.0, x_1093)
+						var c_1095 bool
+						if c_1034 {
+							x_1096 := x_1094 <= c_1083
+							var c_1097 bool
+							if x_1096 {
+								c_1097 = true
 							} else {
-								x_1106 := x_1102 >= c_1092
-								c_1105 = x_1106
+								x_1098 := x_1094 >= c_1084
+								c_1097 = x_1098
 							}
-							c_1103 = c_1105
+							c_1095 = c_1097
 						} else {
-							c_1103 = false
+							c_1095 = false
 						}
-						var c_1107 bool
-						if c_1103 {
-							c_1107 = true
+						var c_1099 bool
+						if c_1095 {
+							c_1099 = true
 						} else {
-							var c_1108 bool
-							if c_1042 {
-								x_1109 := c_1092 - c_1091
-								x_1110 := 1e-10 * c_1092
-								x_1111 := x_1109 <= x_1110
-								c_1108 = x_1111
+							var c_1100 bool
+							if c_1034 {
+								x_1101 := c_1084 - c_1083
+								x_1102 := 1e-10 * c_1084
+								x_1103 := x_1101 <= x_1102
+								c_1100 = x_1103
 							} else {
-								c_1108 = false
+								c_1100 = false
 							}
-							c_1107 = c_1108
+							c_1099 = c_1100
 						}
-						var c_1112 float64
-						if c_1107 {
-							c_1112 = c_1036
+						var c_1104 float64
+						if c_1099 {
+							c_1104 = c_1028
 						} else {
-							c_1112 = x_1102
+							c_1104 = x_1094
 						}
-						var c_1113 []float64
-						var c_1114 int
-						if c_1044 {
-							c_1113, c_1114 = r_902, r_903
+						var c_1105 []float64
+						var c_1106 int
+						if c_1036 {
+							c_1105, c_1106 = r_894, r_895
 						} else {
-							c_1113, c_1114 = state_662, state_663
+							c_1105, c_1106 = state_654, state_655
 						}
-						x_1115 := state_675 + int64(1)
-						c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998, c_999, c_1000, c_1001, c_1002, c_1003 = c_1112, r_901, r_902, r_903, c_1036, c_1037, c_1038, c_1113, c_1114, c_1039, c_1040, c_1041, c_1091, c_1092, c_1042, c_912, c_1087, c_1088, false, false, x_1115
+						x_1107 := state_667 + int64(1)
+						c_975, c_976, c_977, c_978, c_979, c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995 = c_1104, r_893, r_894, r_895, c_1028, c_1029, c_1030, c_1105, c_1106, c_1031, c_1032, c_1033, c_1083, c_1084, c_1034, c_904, c_1079, c_1080, false, false, x_1107
 					}
-					c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973, c_974, c_975, c_976, c_977, c_978 = c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998, c_999, c_1000, c_1001, c_1002, c_1003
+					c_950, c_951, c_952, c_953, c_954, c_955, c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970 = c_975, c_976, c_977, c_978, c_979, c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995
 				}
-				c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949, c_950, c_951, c_952, c_953, c_954 = c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973, c_974, c_975, c_976, c_977, c_978
+				c_926, c_927, c_928, c_929, c_930, c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946 = c_950, c_951, c_952, c_953, c_954, c_955, c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970
 			}
-			state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670, state_671, state_672, state_673, state_674, state_675 = c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949, c_950, c_951, c_952, c_953, c_954
-			_ = mark_897
+			state_647, state_648, state_649, state_650, state_651, state_652, state_653, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667 = c_926, c_927, c_928, c_929, c_930, c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946
+			_ = mark_889
 		}
-		var c_1116 float64
-		var c_1117 float64
+		var c_1108 float64
+		var c_1109 float64
+		var c_1110 []float64
+		var c_1111 int
+		var c_1112 int64
+		var c_1113 bool
+		if state_665 {
+			c_1108, c_1109, c_1110, c_1111, c_1112, c_1113 = state_647, state_648, state_649, state_650, state_667, state_666
+		} else {
+			x_1114 := state_651 > 0.0
+			var c_1115 bool
+			if x_1114 {
+				x_1116 := state_652 < state_40
+				c_1115 = x_1116
+			} else {
+				c_1115 = false
+			}
+			c_1108, c_1109, c_1110, c_1111, c_1112, c_1113 = state_651, state_652, state_654, state_655, state_667, c_1115
+		}
+		x_1117 := !c_1113
 		var c_1118 []float64
 		var c_1119 int
-		var c_1120 int64
-		var c_1121 bool
-		if state_673 {
-			c_1116, c_1117, c_1118, c_1119, c_1120, c_1121 = state_655, state_656, state_657, state_658, state_675, state_674
+		var c_1120 float64
+		var c_1121 []float64
+		var c_1122 int
+		var c_1123 []float64
+		var c_1124 int
+		var c_1125 int
+		var c_1126 int64
+		var c_1127 int64
+		var c_1128 bool
+		if x_1117 {
+			x_1129 := state_47 + c_1112
+			c_1118, c_1119, c_1120, c_1121, c_1122, c_1123, c_1124, c_1125, c_1126, c_1127, c_1128 = state_38, state_39, state_40, state_41, state_42, state_43, state_44, state_45, state_46, x_1129, true
 		} else {
-			x_1122 := state_659 > 0.0
-			var c_1123 bool
-			if x_1122 {
-				x_1124 := state_660 < state_44
-				c_1123 = x_1124
+			if c_633 != state_39 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:453:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_39})+" and "+runtime.ShapeString([]int{c_633}))
+			}
+			r_1130 := ar.F64(state_39)
+			state_38 = state_38[:len(r_1130)]
+			c_632 = c_632[:len(r_1130)]
+			for i_1131 := range r_1130 {
+				r_1130[i_1131] = (state_38[i_1131] + (c_1108 * c_632[i_1131]))
+			}
+			r_1133 := ar.F64(state_39)
+			r_1130 = r_1130[:len(r_1133)]
+			state_38 = state_38[:len(r_1133)]
+			for i_1134 := range r_1133 {
+				r_1133[i_1134] = (r_1130[i_1134] - state_38[i_1134])
+			}
+			if state_42 != c_1111 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:455:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1111})+" and "+runtime.ShapeString([]int{state_42}))
+			}
+			r_1136 := ar.F64(c_1111)
+			c_1110 = c_1110[:len(r_1136)]
+			state_41 = state_41[:len(r_1136)]
+			for i_1137 := range r_1136 {
+				r_1136[i_1137] = (c_1110[i_1137] - state_41[i_1137])
+			}
+			if len(r_1133) != len(r_1136) {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:456:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1133), len(r_1136)))
+			}
+			d_1139 := runtime.Dot(r_1133, r_1136)
+			x_1140 := state_46 == int64(0)
+			var c_1141 []float64
+			var c_1142 int
+			var c_1143 int
+			if x_1140 {
+				d_1144 := runtime.Dot(r_1136, r_1136)
+				x_1145 := d_1139 / d_1144
+				n_1146 := n_13 * d_16
+				r_1147 := ar.F64(n_1146)
+				a_15 = a_15[:len(r_1147)]
+				for i_1148 := range r_1147 {
+					r_1147[i_1148] = (x_1145 * a_15[i_1148])
+				}
+				c_1141, c_1142, c_1143 = r_1147, n_13, d_16
 			} else {
-				c_1123 = false
+				c_1141, c_1142, c_1143 = state_43, state_44, state_45
 			}
-			c_1116, c_1117, c_1118, c_1119, c_1120, c_1121 = state_659, state_660, state_662, state_663, state_675, c_1123
-		}
-		x_1125 := !c_1121
-		var c_1126 []float64
-		var c_1127 int
-		var c_1128 float64
-		var c_1129 []float64
-		var c_1130 int
-		var c_1131 []float64
-		var c_1132 int
-		var c_1133 int
-		var c_1134 []float64
-		var c_1135 int
-		var c_1136 int
-		var c_1137 []float64
-		var c_1138 int
-		var c_1139 int64
-		var c_1140 int64
-		var c_1141 int64
-		var c_1142 int64
-		var c_1143 bool
-		if x_1125 {
-			x_1144 := state_58 + c_1120
-			c_1126, c_1127, c_1128, c_1129, c_1130, c_1131, c_1132, c_1133, c_1134, c_1135, c_1136, c_1137, c_1138, c_1139, c_1140, c_1141, c_1142, c_1143 = state_42, state_43, state_44, state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, x_1144, true
-		} else {
-			if c_641 != state_43 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:409:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_43})+" and "+runtime.ShapeString([]int{c_641}))
+			if c_1111 != c_1143 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:459:19", "'@': inner sizes differ: "+runtime.ShapeString([]int{c_1142, c_1143})+" @ "+runtime.ShapeString([]int{c_1111}))
 			}
-			r_1145 := ar.F64(state_43)
-			state_42 = state_42[:len(r_1145)]
-			c_640 = c_640[:len(r_1145)]
-			for i_1146 := range r_1145 {
-				r_1145[i_1146] = (state_42[i_1146] + (c_1116 * c_640[i_1146]))
-			}
-			r_1148 := ar.F64(state_43)
-			r_1145 = r_1145[:len(r_1148)]
-			state_42 = state_42[:len(r_1148)]
-			for i_1149 := range r_1148 {
-				r_1148[i_1149] = (r_1145[i_1149] - state_42[i_1149])
-			}
-			if state_46 != c_1119 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:411:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1119})+" and "+runtime.ShapeString([]int{state_46}))
-			}
-			r_1151 := ar.F64(c_1119)
-			c_1118 = c_1118[:len(r_1151)]
-			state_45 = state_45[:len(r_1151)]
-			for i_1152 := range r_1151 {
-				r_1151[i_1152] = (c_1118[i_1152] - state_45[i_1152])
-			}
-			if len(r_1148) != len(r_1151) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:412:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1148), len(r_1151)))
-			}
-			d_1154 := runtime.Dot(r_1148, r_1151)
-			x_1155 := state_57 + int64(1)
-			d_1156 := runtime.Dot(r_1151, r_1151)
-			x_1157 := 1e-16 * d_1156
-			x_1158 := d_1154 > x_1157
-			var c_1159 []float64
-			var c_1160 int
-			var c_1161 float64
-			var c_1162 []float64
-			var c_1163 int
-			var c_1164 []float64
-			var c_1165 int
-			var c_1166 int
-			var c_1167 []float64
-			var c_1168 int
-			var c_1169 int
-			var c_1170 []float64
-			var c_1171 int
-			var c_1172 int64
-			var c_1173 int64
-			var c_1174 int64
-			var c_1175 int64
-			var c_1176 bool
-			if x_1158 {
-				if state_55 < 0 || state_55 >= int64(state_48) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:415:25", runtime.CheckIndex(state_55, state_48))
+			a_1150 := ar.F64(c_1142)
+			if c_1143 <= 32 {
+				r_1136 = r_1136[:c_1143]
+				for r_1151 := range a_1150 {
+					row_1152 := c_1141[r_1151*c_1143 : (r_1151+1)*c_1143]
+					s_1153 := 0.0
+					for c_1154, v_1155 := range row_1152 {
+						s_1153 += v_1155 * r_1136[c_1154]
+					}
+					a_1150[r_1151] = s_1153
 				}
-				if state_43 != state_49 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:415:25", "update: value has shape "+runtime.ShapeString([]int{state_43})+"; elements have shape "+runtime.ShapeString([]int{state_49}))
-				}
-				c_1177 := ar.F64(len(state_47))
-				copy(c_1177, state_47)
-				copy(c_1177[int(state_55)*state_49:(int(state_55)+1)*state_49], r_1148)
-				if state_55 < 0 || state_55 >= int64(state_51) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:415:46", runtime.CheckIndex(state_55, state_51))
-				}
-				if c_1119 != state_52 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:415:46", "update: value has shape "+runtime.ShapeString([]int{c_1119})+"; elements have shape "+runtime.ShapeString([]int{state_52}))
-				}
-				c_1178 := ar.F64(len(state_50))
-				copy(c_1178, state_50)
-				copy(c_1178[int(state_55)*state_52:(int(state_55)+1)*state_52], r_1151)
-				x_1179 := 1.0 / d_1154
-				if state_55 < 0 || state_55 >= int64(state_54) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:415:67", runtime.CheckIndex(state_55, state_54))
-				}
-				c_1180 := ar.F64(len(state_53))
-				copy(c_1180, state_53)
-				c_1180[int(state_55)] = x_1179
-				x_1181 := state_55 + int64(1)
-				if x_9 == 0 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:415:107", "integer division by zero")
-				}
-				x_1182 := x_1181 % x_9
-				x_1183 := state_56 + int64(1)
-				x_1184 := min(x_1183, x_9)
-				x_1185 := state_58 + c_1120
-				c_1159, c_1160, c_1161, c_1162, c_1163, c_1164, c_1165, c_1166, c_1167, c_1168, c_1169, c_1170, c_1171, c_1172, c_1173, c_1174, c_1175, c_1176 = r_1145, state_43, c_1117, c_1118, c_1119, c_1177, state_48, state_49, c_1178, state_51, state_52, c_1180, state_54, x_1182, x_1184, x_1155, x_1185, false
 			} else {
-				x_1186 := state_58 + c_1120
-				c_1159, c_1160, c_1161, c_1162, c_1163, c_1164, c_1165, c_1166, c_1167, c_1168, c_1169, c_1170, c_1171, c_1172, c_1173, c_1174, c_1175, c_1176 = r_1145, state_43, c_1117, c_1118, c_1119, state_47, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, x_1155, x_1186, false
+				runtime.Gemv(false, c_1142, c_1143, 1, c_1141, r_1136, 0, a_1150)
 			}
-			c_1126, c_1127, c_1128, c_1129, c_1130, c_1131, c_1132, c_1133, c_1134, c_1135, c_1136, c_1137, c_1138, c_1139, c_1140, c_1141, c_1142, c_1143 = c_1159, c_1160, c_1161, c_1162, c_1163, c_1164, c_1165, c_1166, c_1167, c_1168, c_1169, c_1170, c_1171, c_1172, c_1173, c_1174, c_1175, c_1176
+			x_1156 := 1.0 / d_1139
+			tot_1157, err_1158 := runtime.MulSize(state_39, c_1142)
+			if err_1158 != nil {
+				return nil, 0, 0, 0, 0, nbAt("std/optim:461:26", err_1158)
+			}
+			_ = tot_1157
+			tot_1159, err_1160 := runtime.MulSize(c_1142, state_39)
+			if err_1160 != nil {
+				return nil, 0, 0, 0, 0, nbAt("std/optim:461:42", err_1160)
+			}
+			_ = tot_1159
+			if c_1142 != state_39 || state_39 != c_1142 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:461:40", "shape mismatch in '+': "+runtime.ShapeString([]int{state_39, c_1142})+" and "+runtime.ShapeString([]int{c_1142, state_39}))
+			}
+			if state_39 != c_1142 || c_1142 != c_1143 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:461:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1142, c_1143})+" and "+runtime.ShapeString([]int{state_39, c_1142}))
+			}
+			x_1161 := x_1156 * x_1156
+			if len(r_1136) != len(a_1150) {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:461:68", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1136), len(a_1150)))
+			}
+			d_1162 := runtime.Dot(r_1136, a_1150)
+			x_1163 := x_1161 * d_1162
+			x_1164 := x_1163 + x_1156
+			tot_1165, err_1166 := runtime.MulSize(state_39, state_39)
+			if err_1166 != nil {
+				return nil, 0, 0, 0, 0, nbAt("std/optim:461:87", err_1166)
+			}
+			_ = tot_1165
+			if state_39 != c_1142 || state_39 != c_1143 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:461:57", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1142, c_1143})+" and "+runtime.ShapeString([]int{state_39, state_39}))
+			}
+			n_1167 := c_1142 * c_1143
+			r_1168 := ar.F64(n_1167)
+			c_1141 = c_1141[:len(r_1168)]
+			for i_1169 := range r_1168 {
+				r_1168[i_1169] = ((c_1141[i_1169] - (x_1156 * (r_1133[i_1169/c_1142]*a_1150[i_1169%c_1142] + a_1150[i_1169/state_39]*r_1133[i_1169%state_39]))) + (x_1164 * r_1133[i_1169/state_39] * r_1133[i_1169%state_39]))
+			}
+			d_1171 := runtime.Dot(r_1136, r_1136)
+			x_1172 := 1e-16 * d_1171
+			x_1173 := d_1139 > x_1172
+			var c_1174 []float64
+			var c_1175 int
+			var c_1176 int
+			if x_1173 {
+				c_1174, c_1175, c_1176 = r_1168, c_1142, c_1143
+			} else {
+				c_1174, c_1175, c_1176 = state_43, state_44, state_45
+			}
+			x_1177 := state_46 + int64(1)
+			x_1178 := state_47 + c_1112
+			c_1118, c_1119, c_1120, c_1121, c_1122, c_1123, c_1124, c_1125, c_1126, c_1127, c_1128 = r_1130, state_39, c_1109, c_1110, c_1111, c_1174, c_1175, c_1176, x_1177, x_1178, false
 		}
-		n_1187 := int64(state_48)
-		if int64(c_1132) != n_1187 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:404:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_1132), n_1187))
-		}
-		n_1188 := int64(state_51)
-		if int64(c_1135) != n_1188 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:404:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_1135), n_1188))
-		}
-		n_1189 := int64(state_54)
-		if int64(c_1138) != n_1189 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:404:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_1138), n_1189))
-		}
-		state_42, state_43, state_44, state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59 = c_1126, c_1127, c_1128, c_1129, c_1130, c_1131, c_1132, c_1133, c_1134, c_1135, c_1136, c_1137, c_1138, c_1139, c_1140, c_1141, c_1142, c_1143
-		_ = mark_631
+		state_38, state_39, state_40, state_41, state_42, state_43, state_44, state_45, state_46, state_47, state_48 = c_1118, c_1119, c_1120, c_1121, c_1122, c_1123, c_1124, c_1125, c_1126, c_1127, c_1128
+		_ = mark_620
 	}
-	return state_42, state_43, state_44, state_57, state_58, nil
+	return state_38, state_39, state_40, state_46, state_47, nil
+}
+
+// fn_nonlinearcg is def nonlinear_cg (optim.nab:65:12).
+func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, maxiter_4 int64, gtol_5 float64) ([]float64, int, float64, int64, int64, error) {
+	size_6 := int64(x0_3)
+	_ = size_6
+	x0_2 = x0_2[:x0_3]
+	x_7 := maxiter_4 >= int64(0)
+	if !x_7 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:66:18", "optim.NonlinearCg: argument 3 (max_iter) must be non-negative")
+	}
+	x_8 := gtol_5 >= 0.0
+	if !x_8 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:67:14", "optim.NonlinearCg: argument 4 (gtol) must be non-negative")
+	}
+	n_9 := int64(x0_3)
+	r_10, r_11, r_12 := fg_1(x0_2, x0_3)
+	if int64(r_12) != n_9 {
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:489:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_12), n_9))
+	}
+	r_13 := ar.F64(r_12)
+	r_11 = r_11[:len(r_13)]
+	if len(r_13) >= 262144 {
+		r_13 := r_13
+		r_11 := r_11
+		runtime.ParallelFor(len(r_13), 16384, func(lo_17, hi int) {
+			for i_18 := lo_17; i_18 < hi; i_18++ {
+				r_13[i_18] = -r_11[i_18]
+			}
+		})
+	} else {
+		for i_14 := range r_13 {
+			r_13[i_14] = -r_11[i_14]
+		}
+	}
+	d_20 := runtime.Dot(r_11, r_11)
+	x_21 := -d_20
+	var state_22 []float64
+	var state_23 int
+	var state_24 float64
+	var state_25 []float64
+	var state_26 int
+	var state_27 []float64
+	var state_28 int
+	var state_29 []float64
+	var state_30 int
+	var state_31 float64
+	var state_32 float64
+	var state_33 int64
+	var state_34 int64
+	var state_35 int64
+	var state_36 bool
+	state_22, state_23, state_24, state_25, state_26, state_27, state_28, state_29, state_30, state_31, state_32, state_33, state_34, state_35, state_36 = x0_2, x0_3, r_10, r_11, r_12, r_11, r_12, r_13, r_12, x_21, 0.0, int64(0), int64(0), int64(1), false
+	for {
+		x_574 := !state_36
+		var c_575 bool
+		if x_574 {
+			x_576 := state_33 < maxiter_4
+			c_575 = x_576
+		} else {
+			c_575 = false
+		}
+		var c_577 bool
+		if c_575 {
+			r_578 := ar.F64(state_26)
+			state_25 = state_25[:len(r_578)]
+			if len(r_578) >= 262144 {
+				r_578 := r_578
+				state_25 := state_25
+				runtime.ParallelFor(len(r_578), 16384, func(lo_582, hi int) {
+					for i_583 := lo_582; i_583 < hi; i_583++ {
+						r_578[i_583] = (math.Abs(state_25[i_583]))
+					}
+				})
+			} else {
+				for i_579 := range r_578 {
+					r_578[i_579] = (math.Abs(state_25[i_579]))
+				}
+			}
+			s_585 := runtime.Max(r_578)
+			x_586 := s_585 > gtol_5
+			c_577 = x_586
+		} else {
+			c_577 = false
+		}
+		if !c_577 {
+			break
+		}
+		mark_587 := ar.mark()
+		x_588 := state_33 == int64(0)
+		var c_589 bool
+		if x_588 {
+			c_589 = true
+		} else {
+			x_590 := int64(6) * n_9
+			x_591 := state_34 >= x_590
+			c_589 = x_591
+		}
+		var c_592 bool
+		if c_589 {
+			c_592 = true
+		} else {
+			if len(state_25) != len(state_27) {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:496:53", fmt.Sprintf("dot: sizes %d and %d differ", len(state_25), len(state_27)))
+			}
+			d_593 := runtime.Dot(state_25, state_27)
+			x_594 := math.Abs(d_593)
+			d_595 := runtime.Dot(state_25, state_25)
+			x_596 := 0.1 * d_595
+			x_597 := x_594 >= x_596
+			c_592 = x_597
+		}
+		var c_598 bool
+		if c_592 {
+			c_598 = true
+		} else {
+			if len(state_25) != len(state_29) {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:496:87", fmt.Sprintf("dot: sizes %d and %d differ", len(state_25), len(state_29)))
+			}
+			d_599 := runtime.Dot(state_25, state_29)
+			x_600 := d_599 >= 0.0
+			c_598 = x_600
+		}
+		var c_601 []float64
+		var c_602 int
+		if c_598 {
+			r_603 := ar.F64(state_26)
+			state_25 = state_25[:len(r_603)]
+			for i_604 := range r_603 {
+				r_603[i_604] = -state_25[i_604]
+			}
+			c_601, c_602 = r_603, state_26
+		} else {
+			c_601, c_602 = state_29, state_30
+		}
+		if len(state_25) != len(c_601) {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:498:17", fmt.Sprintf("dot: sizes %d and %d differ", len(state_25), len(c_601)))
+		}
+		d_606 := runtime.Dot(state_25, c_601)
+		x_607 := state_33 == int64(0)
+		var c_608 float64
+		if x_607 {
+			r_609 := ar.F64(state_26)
+			state_25 = state_25[:len(r_609)]
+			for i_610 := range r_609 {
+				r_609[i_610] = (math.Abs(state_25[i_610]))
+			}
+			s_612 := runtime.Max(r_609)
+			x_613 := 1.0 / s_612
+			x_614 := runtime.Min2(1.0, x_613)
+			c_608 = x_614
+		} else {
+			x_615 := state_32 * state_31
+			x_616 := x_615 / d_606
+			x_617 := runtime.Min2(1e+20, x_616)
+			c_608 = x_617
+		}
+		n_618 := int64(state_23)
+		if int64(state_26) != n_618 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:323:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_26), n_618))
+		}
+		if int64(c_602) != n_618 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:323:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_602), n_618))
+		}
+		x_619 := 0.0001 * d_606
+		x_620 := 4.0 * c_608
+		x_621 := c_608 + x_620
+		var state_622 float64
+		var state_623 float64
+		var state_624 []float64
+		var state_625 int
+		var state_626 float64
+		var state_627 float64
+		var state_628 float64
+		var state_629 []float64
+		var state_630 int
+		var state_631 float64
+		var state_632 float64
+		var state_633 float64
+		var state_634 float64
+		var state_635 float64
+		var state_636 bool
+		var state_637 int64
+		var state_638 float64
+		var state_639 float64
+		var state_640 bool
+		var state_641 bool
+		var state_642 int64
+		state_622, state_623, state_624, state_625, state_626, state_627, state_628, state_629, state_630, state_631, state_632, state_633, state_634, state_635, state_636, state_637, state_638, state_639, state_640, state_641, state_642 = c_608, state_24, state_25, state_26, 0.0, state_24, d_606, state_25, state_26, 0.0, state_24, d_606, 0.0, x_621, false, int64(1), 1e+20, 2e+20, false, false, int64(0)
+		for {
+			x_861 := !state_640
+			var c_862 bool
+			if x_861 {
+				x_863 := state_642 < int64(20)
+				c_862 = x_863
+			} else {
+				c_862 = false
+			}
+			if !c_862 {
+				break
+			}
+			mark_864 := ar.mark()
+			if c_602 != state_23 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:332:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_23})+" and "+runtime.ShapeString([]int{c_602}))
+			}
+			r_865 := ar.F64(state_23)
+			state_22 = state_22[:len(r_865)]
+			c_601 = c_601[:len(r_865)]
+			for i_866 := range r_865 {
+				r_865[i_866] = (state_22[i_866] + (state_622 * c_601[i_866]))
+			}
+			r_868, r_869, r_870 := fg_1(r_865, state_23)
+			if int64(r_870) != n_618 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:332:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_870), n_618))
+			}
+			if len(r_869) != len(c_601) {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:333:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_869), len(c_601)))
+			}
+			d_871 := runtime.Dot(r_869, c_601)
+			x_872 := state_622 * x_619
+			x_873 := state_24 + x_872
+			x_874 := state_637 == int64(1)
+			var c_875 bool
+			if x_874 {
+				x_876 := r_868 <= x_873
+				c_875 = x_876
+			} else {
+				c_875 = false
+			}
+			var c_877 bool
+			if c_875 {
+				x_878 := d_871 >= 0.0
+				c_877 = x_878
+			} else {
+				c_877 = false
+			}
+			var c_879 int64
+			if c_877 {
+				c_879 = int64(2)
+			} else {
+				c_879 = state_637
+			}
+			var c_880 bool
+			if state_636 {
+				x_881 := state_622 <= state_634
+				var c_882 bool
+				if x_881 {
+					c_882 = true
+				} else {
+					x_883 := state_622 >= state_635
+					c_882 = x_883
+				}
+				c_880 = c_882
+			} else {
+				c_880 = false
+			}
+			var c_884 bool
+			if c_880 {
+				c_884 = true
+			} else {
+				var c_885 bool
+				if state_636 {
+					x_886 := state_635 - state_634
+					x_887 := 1e-10 * state_635
+					x_888 := x_886 <= x_887
+					c_885 = x_888
+				} else {
+					c_885 = false
+				}
+				c_884 = c_885
+			}
+			var c_889 bool
+			if c_884 {
+				c_889 = true
+			} else {
+				x_890 := state_622 == 1e+20
+				var c_891 bool
+				if x_890 {
+					x_892 := r_868 <= x_873
+					c_891 = x_892
+				} else {
+					c_891 = false
+				}
+				var c_893 bool
+				if c_891 {
+					x_894 := d_871 <= x_619
+					c_893 = x_894
+				} else {
+					c_893 = false
+				}
+				c_889 = c_893
+			}
+			x_895 := r_868 <= x_873
+			var c_896 bool
+			if x_895 {
+				x_897 := math.Abs(d_871)
+				x_898 := -d_606
+				x_899 := 0.1 * x_898
+				x_900 := x_897 <= x_899
+				c_896 = x_900
+			} else {
+				c_896 = false
+			}
+			var c_901 float64
+			var c_902 float64
+			var c_903 []float64
+			var c_904 int
+			var c_905 float64
+			var c_906 float64
+			var c_907 float64
+			var c_908 []float64
+			var c_909 int
+			var c_910 float64
+			var c_911 float64
+			var c_912 float64
+			var c_913 float64
+			var c_914 float64
+			var c_915 bool
+			var c_916 int64
+			var c_917 float64
+			var c_918 float64
+			var c_919 bool
+			var c_920 bool
+			var c_921 int64
+			if c_896 {
+				x_922 := state_642 + int64(1)
+				c_901, c_902, c_903, c_904, c_905, c_906, c_907, c_908, c_909, c_910, c_911, c_912, c_913, c_914, c_915, c_916, c_917, c_918, c_919, c_920, c_921 = state_622, r_868, r_869, r_870, state_626, state_627, state_628, state_629, state_630, state_631, state_632, state_633, state_634, state_635, state_636, c_879, state_638, state_639, true, true, x_922
+			} else {
+				x_923 := r_868 < math.Inf(1)
+				x_924 := !x_923
+				var c_925 float64
+				var c_926 float64
+				var c_927 []float64
+				var c_928 int
+				var c_929 float64
+				var c_930 float64
+				var c_931 float64
+				var c_932 []float64
+				var c_933 int
+				var c_934 float64
+				var c_935 float64
+				var c_936 float64
+				var c_937 float64
+				var c_938 float64
+				var c_939 bool
+				var c_940 int64
+				var c_941 float64
+				var c_942 float64
+				var c_943 bool
+				var c_944 bool
+				var c_945 int64
+				if x_924 {
+					x_946 := state_622 - state_626
+					x_947 := 0.5 * x_946
+					x_948 := state_626 + x_947
+					x_949 := state_642 + int64(1)
+					c_925, c_926, c_927, c_928, c_929, c_930, c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945 = x_948, state_623, state_624, state_625, state_626, state_627, state_628, state_629, state_630, state_631, state_632, state_633, state_634, state_635, state_636, state_637, state_638, state_639, false, false, x_949
+				} else {
+					var c_950 float64
+					var c_951 float64
+					var c_952 []float64
+					var c_953 int
+					var c_954 float64
+					var c_955 float64
+					var c_956 float64
+					var c_957 []float64
+					var c_958 int
+					var c_959 float64
+					var c_960 float64
+					var c_961 float64
+					var c_962 float64
+					var c_963 float64
+					var c_964 bool
+					var c_965 int64
+					var c_966 float64
+					var c_967 float64
+					var c_968 bool
+					var c_969 bool
+					var c_970 int64
+					if c_889 {
+						x_971 := r_868 <= x_873
+						var c_972 float64
+						var c_973 float64
+						var c_974 []float64
+						var c_975 int
+						var c_976 float64
+						var c_977 float64
+						var c_978 float64
+						var c_979 []float64
+						var c_980 int
+						var c_981 float64
+						var c_982 float64
+						var c_983 float64
+						var c_984 float64
+						var c_985 float64
+						var c_986 bool
+						var c_987 int64
+						var c_988 float64
+						var c_989 float64
+						var c_990 bool
+						var c_991 bool
+						var c_992 int64
+						if x_971 {
+							x_993 := state_642 + int64(1)
+							c_972, c_973, c_974, c_975, c_976, c_977, c_978, c_979, c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992 = state_622, r_868, r_869, r_870, state_626, state_627, state_628, state_629, state_630, state_631, state_632, state_633, state_634, state_635, state_636, c_879, state_638, state_639, true, true, x_993
+						} else {
+							x_994 := state_626 > 0.0
+							var c_995 bool
+							if x_994 {
+								x_996 := state_627 < state_24
+								c_995 = x_996
+							} else {
+								c_995 = false
+							}
+							x_997 := state_642 + int64(1)
+							c_972, c_973, c_974, c_975, c_976, c_977, c_978, c_979, c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992 = state_626, state_627, state_629, state_630, state_626, state_627, state_628, state_629, state_630, state_631, state_632, state_633, state_634, state_635, state_636, c_879, state_638, state_639, true, c_995, x_997
+						}
+						c_950, c_951, c_952, c_953, c_954, c_955, c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970 = c_972, c_973, c_974, c_975, c_976, c_977, c_978, c_979, c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992
+					} else {
+						x_998 := c_879 == int64(1)
+						var c_999 bool
+						if x_998 {
+							x_1000 := r_868 <= state_627
+							c_999 = x_1000
+						} else {
+							c_999 = false
+						}
+						var c_1001 bool
+						if c_999 {
+							x_1002 := r_868 > x_873
+							c_1001 = x_1002
+						} else {
+							c_1001 = false
+						}
+						var c_1003 float64
+						var c_1004 float64
+						var c_1005 float64
+						var c_1006 float64
+						var c_1007 float64
+						var c_1008 float64
+						var c_1009 bool
+						var c_1010 float64
+						var c_1011 bool
+						if c_1001 {
+							x_1012 := state_626 * x_619
+							x_1013 := state_627 - x_1012
+							x_1014 := state_628 - x_619
+							x_1015 := state_631 * x_619
+							x_1016 := state_632 - x_1015
+							x_1017 := state_633 - x_619
+							x_1018 := state_622 * x_619
+							x_1019 := r_868 - x_1018
+							x_1020 := d_871 - x_619
+							r_1021, r_1022, r_1023, r_1024, r_1025, r_1026, r_1027, r_1028, r_1029 := fn_optimmtstep(ar, state_626, x_1013, x_1014, state_631, x_1016, x_1017, state_622, x_1019, x_1020, state_636, state_634, state_635)
+							x_1030 := r_1021 * x_619
+							x_1031 := r_1022 + x_1030
+							x_1032 := r_1023 + x_619
+							x_1033 := r_1024 * x_619
+							x_1034 := r_1025 + x_1033
+							x_1035 := r_1026 + x_619
+							c_1003, c_1004, c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011 = r_1021, x_1031, x_1032, r_1024, x_1034, x_1035, r_1027, r_1028, r_1029
+						} else {
+							r_1036, r_1037, r_1038, r_1039, r_1040, r_1041, r_1042, r_1043, r_1044 := fn_optimmtstep(ar, state_626, state_627, state_628, state_631, state_632, state_633, state_622, r_868, d_871, state_636, state_634, state_635)
+							c_1003, c_1004, c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011 = r_1036, r_1037, r_1038, r_1039, r_1040, r_1041, r_1042, r_1043, r_1044
+						}
+						var c_1045 bool
+						if c_1009 {
+							x_1046 := c_1006 - c_1003
+							x_1047 := math.Abs(x_1046)
+							x_1048 := 0.66 * state_639
+							x_1049 := x_1047 >= x_1048
+							c_1045 = x_1049
+						} else {
+							c_1045 = false
+						}
+						var c_1050 float64
+						if c_1045 {
+							x_1051 := c_1006 - c_1003
+							x_1052 := 0.5 * x_1051
+							x_1053 := c_1003 + x_1052
+							c_1050 = x_1053
+						} else {
+							c_1050 = c_1010
+						}
+						var c_1054 float64
+						var c_1055 float64
+						if c_1009 {
+							x_1056 := c_1006 - c_1003
+							x_1057 := math.Abs(x_1056)
+							c_1054, c_1055 = x_1057, state_638
+						} else {
+							c_1054, c_1055 = state_638, state_639
+						}
+						var c_1058 float64
+						var c_1059 float64
+						if c_1009 {
+							x_1060 := runtime.Min2(c_1003, c_1006)
+							x_1061 := runtime.Max2(c_1003, c_1006)
+							c_1058, c_1059 = x_1060, x_1061
+						} else {
+							x_1062 := c_1050 - c_1003
+							x_1063 := 1.1 * x_1062
+							x_1064 := c_1050 + x_1063
+							x_1065 := c_1050 - c_1003
+							x_1066 := 4.0 * x_1065
+							x_1067 := c_1050 + x_1066
+							c_1058, c_1059 = x_1064, x_1067
+						}
+						x_1068 := runtime.Min2(c_1050, 1e+20)
+						x_1069 := runtime.Max2(0.0, x_1068)
+						var c_1070 bool
+						if c_1009 {
+							x_1071 := x_1069 <= c_1058
+							var c_1072 bool
+							if x_1071 {
+								c_1072 = true
+							} else {
+								x_1073 := x_1069 >= c_1059
+								c_1072 = x_1073
+							}
+							c_1070 = c_1072
+						} else {
+							c_1070 = false
+						}
+						var c_1074 bool
+						if c_1070 {
+							c_1074 = true
+						} else {
+							var c_1075 bool
+							if c_1009 {
+								x_1076 := c_1059 - c_1058
+								x_1077 := 1e-10 * c_1059
+								x_1078 := x_1076 <= x_1077
+								c_1075 = x_1078
+							} else {
+								c_1075 = false
+							}
+							c_1074 = c_1075
+						}
+						var c_1079 float64
+						if c_1074 {
+							c_1079 = c_1003
+						} else {
+							c_1079 = x_1069
+						}
+						var c_1080 []float64
+						var c_1081 int
+						if c_1011 {
+							c_1080, c_1081 = r_869, r_870
+						} else {
+							c_1080, c_1081 = state_629, state_630
+						}
+						x_1082 := state_642 + int64(1)
+						c_950, c_951, c_952, c_953, c_954, c_955, c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970 = c_1079, r_868, r_869, r_870, c_1003, c_1004, c_1005, c_1080, c_1081, c_1006, c_1007, c_1008, c_1058, c_1059, c_1009, c_879, c_1054, c_1055, false, false, x_1082
+					}
+					c_925, c_926, c_927, c_928, c_929, c_930, c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945 = c_950, c_951, c_952, c_953, c_954, c_955, c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970
+				}
+				c_901, c_902, c_903, c_904, c_905, c_906, c_907, c_908, c_909, c_910, c_911, c_912, c_913, c_914, c_915, c_916, c_917, c_918, c_919, c_920, c_921 = c_925, c_926, c_927, c_928, c_929, c_930, c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945
+			}
+			state_622, state_623, state_624, state_625, state_626, state_627, state_628, state_629, state_630, state_631, state_632, state_633, state_634, state_635, state_636, state_637, state_638, state_639, state_640, state_641, state_642 = c_901, c_902, c_903, c_904, c_905, c_906, c_907, c_908, c_909, c_910, c_911, c_912, c_913, c_914, c_915, c_916, c_917, c_918, c_919, c_920, c_921
+			_ = mark_864
+		}
+		var c_1083 float64
+		var c_1084 float64
+		var c_1085 []float64
+		var c_1086 int
+		var c_1087 int64
+		var c_1088 bool
+		if state_640 {
+			c_1083, c_1084, c_1085, c_1086, c_1087, c_1088 = state_622, state_623, state_624, state_625, state_642, state_641
+		} else {
+			x_1089 := state_626 > 0.0
+			var c_1090 bool
+			if x_1089 {
+				x_1091 := state_627 < state_24
+				c_1090 = x_1091
+			} else {
+				c_1090 = false
+			}
+			c_1083, c_1084, c_1085, c_1086, c_1087, c_1088 = state_626, state_627, state_629, state_630, state_642, c_1090
+		}
+		x_1092 := !c_1088
+		var c_1093 []float64
+		var c_1094 int
+		var c_1095 float64
+		var c_1096 []float64
+		var c_1097 int
+		var c_1098 []float64
+		var c_1099 int
+		var c_1100 []float64
+		var c_1101 int
+		var c_1102 float64
+		var c_1103 float64
+		var c_1104 int64
+		var c_1105 int64
+		var c_1106 int64
+		var c_1107 bool
+		if x_1092 {
+			x_1108 := state_35 + c_1087
+			c_1093, c_1094, c_1095, c_1096, c_1097, c_1098, c_1099, c_1100, c_1101, c_1102, c_1103, c_1104, c_1105, c_1106, c_1107 = state_22, state_23, state_24, state_25, state_26, state_27, state_28, c_601, c_602, d_606, state_32, state_33, state_34, x_1108, true
+		} else {
+			if c_602 != state_23 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:502:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_23})+" and "+runtime.ShapeString([]int{c_602}))
+			}
+			r_1109 := ar.F64(state_23)
+			state_22 = state_22[:len(r_1109)]
+			c_601 = c_601[:len(r_1109)]
+			for i_1110 := range r_1109 {
+				r_1109[i_1110] = (state_22[i_1110] + (c_1083 * c_601[i_1110]))
+			}
+			if state_26 != c_1086 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:503:38", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1086})+" and "+runtime.ShapeString([]int{state_26}))
+			}
+			var s_1112 float64 = 0
+			c_1085 = c_1085[:c_1086]
+			state_25 = state_25[:c_1086]
+			for i_1113 := 0; i_1113 < c_1086; i_1113++ {
+				s_1112 += c_1085[i_1113] * (c_1085[i_1113] - state_25[i_1113])
+			}
+			d_1115 := runtime.Dot(state_25, state_25)
+			x_1116 := s_1112 / d_1115
+			x_1117 := runtime.Max2(0.0, x_1116)
+			if c_602 != c_1086 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:505:30", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1086})+" and "+runtime.ShapeString([]int{c_602}))
+			}
+			r_1118 := ar.F64(c_1086)
+			c_1085 = c_1085[:len(r_1118)]
+			c_601 = c_601[:len(r_1118)]
+			for i_1119 := range r_1118 {
+				r_1118[i_1119] = (-c_1085[i_1119] + (x_1117 * c_601[i_1119]))
+			}
+			x_1121 := state_33 + int64(1)
+			var c_1122 int64
+			if c_598 {
+				c_1122 = int64(1)
+			} else {
+				x_1123 := state_34 + int64(1)
+				c_1122 = x_1123
+			}
+			x_1124 := state_35 + c_1087
+			c_1093, c_1094, c_1095, c_1096, c_1097, c_1098, c_1099, c_1100, c_1101, c_1102, c_1103, c_1104, c_1105, c_1106, c_1107 = r_1109, state_23, c_1084, c_1085, c_1086, state_25, state_26, r_1118, c_1086, d_606, c_1083, x_1121, c_1122, x_1124, false
+		}
+		state_22, state_23, state_24, state_25, state_26, state_27, state_28, state_29, state_30, state_31, state_32, state_33, state_34, state_35, state_36 = c_1093, c_1094, c_1095, c_1096, c_1097, c_1098, c_1099, c_1100, c_1101, c_1102, c_1103, c_1104, c_1105, c_1106, c_1107
+		_ = mark_587
+	}
+	return state_22, state_23, state_24, state_33, state_35, nil
+}
+
+// fn_lbfgsb is def lbfgsb (optim.nab:79:12).
+func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lo_4 []float64, lo_5 int, hi_6 []float64, hi_7 int, m_8 int64, maxiter_9 int64, gtol_10 float64) ([]float64, int, float64, int64, int64, error) {
+	size_11 := int64(x0_3)
+	if int64(lo_5) != size_11 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:79:65", fmt.Sprintf("size mismatch: n is %d (x0) but lo has size %d", size_11, lo_5))
+	}
+	if int64(hi_7) != size_11 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:79:77", fmt.Sprintf("size mismatch: n is %d (x0) but hi has size %d", size_11, hi_7))
+	}
+	x0_2 = x0_2[:x0_3]
+	lo_4 = lo_4[:lo_5]
+	hi_6 = hi_6[:hi_7]
+	n_12, err_13 := runtime.CheckSize(size_11)
+	if err_13 != nil {
+		return nil, 0, 0, 0, 0, nbAt("optim.nab:80:23", err_13)
+	}
+	var s_14 int64 = 0
+	for i_15 := 0; i_15 < n_12; i_15++ {
+		i_17 := int64(i_15)
+		if i_17 < 0 || i_17 >= int64(lo_5) {
+			return nil, 0, 0, 0, 0, nbAt("optim.nab:80:29", runtime.CheckIndex(i_17, lo_5))
+		}
+		x_18 := lo_4[int(i_17)]
+		if i_17 < 0 || i_17 >= int64(hi_7) {
+			return nil, 0, 0, 0, 0, nbAt("optim.nab:80:38", runtime.CheckIndex(i_17, hi_7))
+		}
+		x_19 := hi_6[int(i_17)]
+		x_20 := x_18 <= x_19
+		var c_21 int64
+		if x_20 {
+			c_21 = int64(0)
+		} else {
+			c_21 = int64(1)
+		}
+		s_14 += c_21
+	}
+	x_22 := s_14 == int64(0)
+	if !x_22 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:80:12", "optim.Lbfgsb: arguments 3 and 4 (lo, hi) must have lo ≤ hi")
+	}
+	x_23 := maxiter_9 >= int64(0)
+	if !x_23 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:82:18", "optim.Lbfgsb: argument 6 (max_iter) must be non-negative")
+	}
+	x_24 := gtol_10 >= 0.0
+	if !x_24 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:83:14", "optim.Lbfgsb: argument 7 (gtol) must be non-negative")
+	}
+	n_25 := int64(x0_3)
+	if int64(lo_5) != n_25 {
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:797:63", runtime.DimMessage("lo", "[n]f64", "n", int64(lo_5), n_25))
+	}
+	if int64(hi_7) != n_25 {
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:797:75", runtime.DimMessage("hi", "[n]f64", "n", int64(hi_7), n_25))
+	}
+	x_26 := m_8 >= int64(1)
+	if !x_26 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:81:11", "optim.Lbfgsb: argument 5 (m) must be at least 1")
+	}
+	x_27 := max(m_8, int64(1))
+	r_28, r_29, err_30 := fn_optimclip(ar, x0_2, x0_3, lo_4, lo_5, hi_6, hi_7)
+	if err_30 != nil {
+		return nil, 0, 0, 0, 0, nbFrame(err_30, "optim.clip", "std/optim:778:5", "std/optim:799:12")
+	}
+	r_31, r_32, r_33 := fg_1(r_28, r_29)
+	if int64(r_33) != n_25 {
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:800:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_33), n_25))
+	}
+	n_34, err_35 := runtime.CheckSize(x_27)
+	if err_35 != nil {
+		return nil, 0, 0, 0, 0, nbAt("std/optim:804:20", err_35)
+	}
+	var a_36 []float64
+	var d_37 int = 0
+	var rs_38 int = 0
+	for i_39 := 0; i_39 < n_34; i_39++ {
+		mark_40 := ar.mark()
+		i_41 := int64(i_39)
+		_ = i_41
+		n_42, err_43 := runtime.CheckSize(n_25)
+		if err_43 != nil {
+			return nil, 0, 0, 0, 0, nbAt("std/optim:804:21", err_43)
+		}
+		a_44 := ar.F64(n_42)
+		if i_39 == 0 {
+			d_37 = n_42
+			rs_38 = d_37
+			tot_45, err_46 := runtime.MulSize(n_34, rs_38)
+			if err_46 != nil {
+				return nil, 0, 0, 0, 0, nbAt("std/optim:804:20", err_46)
+			}
+			a_36 = ar.F64(tot_45)
+		} else if n_42 != d_37 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:804:20", "build: element "+strconv.Itoa(i_39)+" has shape "+runtime.ShapeString([]int{n_42})+", element 0 has shape "+runtime.ShapeString([]int{d_37}))
+		}
+		copy(a_36[i_39*rs_38:(i_39+1)*rs_38], a_44)
+		if i_39 > 0 {
+			ar.release(mark_40)
+		}
+	}
+	n_47, err_48 := runtime.CheckSize(x_27)
+	if err_48 != nil {
+		return nil, 0, 0, 0, 0, nbAt("std/optim:804:43", err_48)
+	}
+	var a_49 []float64
+	var d_50 int = 0
+	var rs_51 int = 0
+	for i_52 := 0; i_52 < n_47; i_52++ {
+		mark_53 := ar.mark()
+		i_54 := int64(i_52)
+		_ = i_54
+		n_55, err_56 := runtime.CheckSize(n_25)
+		if err_56 != nil {
+			return nil, 0, 0, 0, 0, nbAt("std/optim:804:44", err_56)
+		}
+		a_57 := ar.F64(n_55)
+		if i_52 == 0 {
+			d_50 = n_55
+			rs_51 = d_50
+			tot_58, err_59 := runtime.MulSize(n_47, rs_51)
+			if err_59 != nil {
+				return nil, 0, 0, 0, 0, nbAt("std/optim:804:43", err_59)
+			}
+			a_49 = ar.F64(tot_58)
+		} else if n_55 != d_50 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:804:43", "build: element "+strconv.Itoa(i_52)+" has shape "+runtime.ShapeString([]int{n_55})+", element 0 has shape "+runtime.ShapeString([]int{d_50}))
+		}
+		copy(a_49[i_52*rs_51:(i_52+1)*rs_51], a_57)
+		if i_52 > 0 {
+			ar.release(mark_53)
+		}
+	}
+	n_60, err_61 := runtime.CheckSize(x_27)
+	if err_61 != nil {
+		return nil, 0, 0, 0, 0, nbAt("std/optim:804:66", err_61)
+	}
+	a_62 := ar.F64(n_60)
+	var state_63 []float64
+	var state_64 int
+	var state_65 float64
+	var state_66 []float64
+	var state_67 int
+	var state_68 []float64
+	var state_69 int
+	var state_70 int
+	var state_71 []float64
+	var state_72 int
+	var state_73 int
+	var state_74 []float64
+	var state_75 int
+	var state_76 int64
+	var state_77 int64
+	var state_78 int64
+	var state_79 int64
+	var state_80 bool
+	state_63, state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77, state_78, state_79, state_80 = r_28, r_29, r_31, r_32, r_33, a_36, n_34, d_37, a_49, n_47, d_50, a_62, n_60, int64(0), int64(0), int64(0), int64(1), false
+	for {
+		x_235 := !state_80
+		var c_236 bool
+		if x_235 {
+			x_237 := state_78 < maxiter_9
+			c_236 = x_237
+		} else {
+			c_236 = false
+		}
+		var c_238 bool
+		if c_236 {
+			if state_67 != state_64 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:801:47", "shape mismatch in '-': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{state_67}))
+			}
+			r_239 := ar.F64(state_64)
+			state_63 = state_63[:len(r_239)]
+			state_66 = state_66[:len(r_239)]
+			if len(r_239) >= 262144 {
+				r_239 := r_239
+				state_63 := state_63
+				state_66 := state_66
+				runtime.ParallelFor(len(r_239), 16384, func(lo_243, hi int) {
+					for i_244 := lo_243; i_244 < hi; i_244++ {
+						r_239[i_244] = (state_63[i_244] - state_66[i_244])
+					}
+				})
+			} else {
+				for i_240 := range r_239 {
+					r_239[i_240] = (state_63[i_240] - state_66[i_240])
+				}
+			}
+			r_246, r_247, err_248 := fn_optimclip(ar, r_239, state_64, lo_4, lo_5, hi_6, hi_7)
+			if err_248 != nil {
+				return nil, 0, 0, 0, 0, nbFrame(err_248, "optim.clip", "std/optim:778:5", "std/optim:801:40")
+			}
+			if state_64 != r_247 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:801:60", "shape mismatch in '-': "+runtime.ShapeString([]int{r_247})+" and "+runtime.ShapeString([]int{state_64}))
+			}
+			r_249 := ar.F64(r_247)
+			r_246 = r_246[:len(r_249)]
+			state_63 = state_63[:len(r_249)]
+			if len(r_249) >= 262144 {
+				r_249 := r_249
+				r_246 := r_246
+				state_63 := state_63
+				runtime.ParallelFor(len(r_249), 16384, func(lo_253, hi int) {
+					for i_254 := lo_253; i_254 < hi; i_254++ {
+						r_249[i_254] = (math.Abs((r_246[i_254] - state_63[i_254])))
+					}
+				})
+			} else {
+				for i_250 := range r_249 {
+					r_249[i_250] = (math.Abs((r_246[i_250] - state_63[i_250])))
+				}
+			}
+			s_256 := runtime.Max(r_249)
+			x_257 := s_256 > gtol_10
+			c_238 = x_257
+		} else {
+			c_238 = false
+		}
+		if !c_238 {
+			break
+		}
+		mark_258 := ar.mark()
+		n_259, err_260 := runtime.CheckSize(n_25)
+		if err_260 != nil {
+			return nil, 0, 0, 0, 0, nbAt("std/optim:807:18", err_260)
+		}
+		r_261 := ar.F64(n_259)
+		for i_262 := range r_261 {
+			i_264 := int64(i_262)
+			if i_264 < 0 || i_264 >= int64(state_64) {
+				return nil, 0, 0, 0, 0, nbAt("std/optim:807:24", runtime.CheckIndex(i_264, state_64))
+			}
+			x_265 := state_63[int(i_264)]
+			if i_264 < 0 || i_264 >= int64(lo_5) {
+				return nil, 0, 0, 0, 0, nbAt("std/optim:807:33", runtime.CheckIndex(i_264, lo_5))
+			}
+			x_266 := lo_4[int(i_264)]
+			x_267 := x_265 <= x_266
+			var c_268 bool
+			if x_267 {
+				if i_264 < 0 || i_264 >= int64(state_67) {
+					return nil, 0, 0, 0, 0, nbAt("std/optim:807:41", runtime.CheckIndex(i_264, state_67))
+				}
+				x_269 := state_66[int(i_264)]
+				x_270 := x_269 > 0.0
+				c_268 = x_270
+			} else {
+				c_268 = false
+			}
+			var c_271 bool
+			if c_268 {
+				c_271 = true
+			} else {
+				if i_264 < 0 || i_264 >= int64(state_64) {
+					return nil, 0, 0, 0, 0, nbAt("std/optim:807:57", runtime.CheckIndex(i_264, state_64))
+				}
+				x_272 := state_63[int(i_264)]
+				if i_264 < 0 || i_264 >= int64(hi_7) {
+					return nil, 0, 0, 0, 0, nbAt("std/optim:807:66", runtime.CheckIndex(i_264, hi_7))
+				}
+				x_273 := hi_6[int(i_264)]
+				x_274 := x_272 >= x_273
+				var c_275 bool
+				if x_274 {
+					if i_264 < 0 || i_264 >= int64(state_67) {
+						return nil, 0, 0, 0, 0, nbAt("std/optim:807:74", runtime.CheckIndex(i_264, state_67))
+					}
+					x_276 := state_66[int(i_264)]
+					x_277 := x_276 < 0.0
+					c_275 = x_277
+				} else {
+					c_275 = false
+				}
+				c_271 = c_275
+			}
+			var c_278 float64
+			if c_271 {
+				c_278 = 0.0
+			} else {
+				c_278 = 1.0
+			}
+			r_261[i_262] = c_278
+		}
+		if state_67 != n_259 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:808:38", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{state_67}))
+		}
+		r_279 := ar.F64(n_259)
+		r_261 = r_261[:len(r_279)]
+		state_66 = state_66[:len(r_279)]
+		for i_280 := range r_279 {
+			r_279[i_280] = (r_261[i_280] * state_66[i_280])
+		}
+		r_282, r_283, err_284 := fn_optimtwoloop(ar, r_279, n_259, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77)
+		if err_284 != nil {
+			return nil, 0, 0, 0, 0, nbFrame(err_284, "optim.two_loop", "std/optim:383:5", "std/optim:808:24")
+		}
+		if r_283 != n_259 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:808:22", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{r_283}))
+		}
+		r_285 := ar.F64(n_259)
+		r_261 = r_261[:len(r_285)]
+		r_282 = r_282[:len(r_285)]
+		for i_286 := range r_285 {
+			r_285[i_286] = (-r_261[i_286] * r_282[i_286])
+		}
+		if len(r_285) != len(state_66) {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:809:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_285), len(state_66)))
+		}
+		d_288 := runtime.Dot(r_285, state_66)
+		x_289 := d_288 < 0.0
+		var c_290 []float64
+		var c_291 int
+		if x_289 {
+			c_290, c_291 = r_285, n_259
+		} else {
+			if state_67 != n_259 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:809:54", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{state_67}))
+			}
+			r_292 := ar.F64(n_259)
+			r_261 = r_261[:len(r_292)]
+			state_66 = state_66[:len(r_292)]
+			for i_293 := range r_292 {
+				r_292[i_293] = (-r_261[i_293] * state_66[i_293])
+			}
+			c_290, c_291 = r_292, n_259
+		}
+		x_295 := state_77 == int64(0)
+		var c_296 float64
+		if x_295 {
+			if state_67 != n_259 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:810:58", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{state_67}))
+			}
+			r_297 := ar.F64(n_259)
+			r_261 = r_261[:len(r_297)]
+			state_66 = state_66[:len(r_297)]
+			for i_298 := range r_297 {
+				r_297[i_298] = (r_261[i_298] * state_66[i_298])
+			}
+			s_300 := runtime.Norm2(r_297)
+			x_301 := 1.0 / s_300
+			x_302 := runtime.Min2(1.0, x_301)
+			c_296 = x_302
+		} else {
+			c_296 = 1.0
+		}
+		if c_291 != state_64 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:812:24", "shape mismatch in '+': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{c_291}))
+		}
+		r_303 := ar.F64(state_64)
+		state_63 = state_63[:len(r_303)]
+		c_290 = c_290[:len(r_303)]
+		for i_304 := range r_303 {
+			r_303[i_304] = (state_63[i_304] + (c_296 * c_290[i_304]))
+		}
+		r_306, r_307, err_308 := fn_optimclip(ar, r_303, state_64, lo_4, lo_5, hi_6, hi_7)
+		if err_308 != nil {
+			return nil, 0, 0, 0, 0, nbFrame(err_308, "optim.clip", "std/optim:778:5", "std/optim:812:17")
+		}
+		r_309, r_310, r_311 := fg_1(r_306, r_307)
+		if int64(r_311) != n_25 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:813:24", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_311), n_25))
+		}
+		var state_312 float64
+		var state_313 []float64
+		var state_314 int
+		var state_315 float64
+		var state_316 []float64
+		var state_317 int
+		var state_318 int64
+		state_312, state_313, state_314, state_315, state_316, state_317, state_318 = c_296, r_306, r_307, r_309, r_310, r_311, int64(1)
+		for {
+			if state_64 != state_314 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:815:45", "shape mismatch in '-': "+runtime.ShapeString([]int{state_314})+" and "+runtime.ShapeString([]int{state_64}))
+			}
+			if state_67 != state_314 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:815:35", fmt.Sprintf("dot: sizes %d and %d differ", state_67, state_314))
+			}
+			var s_330 float64 = 0
+			state_66 = state_66[:state_67]
+			state_313 = state_313[:state_67]
+			state_63 = state_63[:state_67]
+			for i_331 := 0; i_331 < state_67; i_331++ {
+				s_330 += state_66[i_331] * (state_313[i_331] - state_63[i_331])
+			}
+			x_333 := 0.0001 * s_330
+			x_334 := state_65 + x_333
+			x_335 := state_315 <= x_334
+			x_336 := !x_335
+			var c_337 bool
+			if x_336 {
+				x_338 := state_312 >= 1e-10
+				c_337 = x_338
+			} else {
+				c_337 = false
+			}
+			if !c_337 {
+				break
+			}
+			mark_339 := ar.mark()
+			x_340 := state_312 / 2.0
+			if c_291 != state_64 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:817:28", "shape mismatch in '+': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{c_291}))
+			}
+			r_341 := ar.F64(state_64)
+			state_63 = state_63[:len(r_341)]
+			c_290 = c_290[:len(r_341)]
+			for i_342 := range r_341 {
+				r_341[i_342] = (state_63[i_342] + (x_340 * c_290[i_342]))
+			}
+			r_344, r_345, err_346 := fn_optimclip(ar, r_341, state_64, lo_4, lo_5, hi_6, hi_7)
+			if err_346 != nil {
+				return nil, 0, 0, 0, 0, nbFrame(err_346, "optim.clip", "std/optim:778:5", "std/optim:817:21")
+			}
+			r_347, r_348, r_349 := fg_1(r_344, r_345)
+			if int64(r_349) != n_25 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:818:28", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_349), n_25))
+			}
+			x_350 := state_318 + int64(1)
+			state_312, state_313, state_314, state_315, state_316, state_317, state_318 = x_340, r_344, r_345, r_347, r_348, r_349, x_350
+			_ = mark_339
+		}
+		x_351 := state_312 < 1e-10
+		var c_352 []float64
+		var c_353 int
+		var c_354 float64
+		var c_355 []float64
+		var c_356 int
+		var c_357 []float64
+		var c_358 int
+		var c_359 int
+		var c_360 []float64
+		var c_361 int
+		var c_362 int
+		var c_363 []float64
+		var c_364 int
+		var c_365 int64
+		var c_366 int64
+		var c_367 int64
+		var c_368 int64
+		var c_369 bool
+		if x_351 {
+			x_370 := state_79 + state_318
+			c_352, c_353, c_354, c_355, c_356, c_357, c_358, c_359, c_360, c_361, c_362, c_363, c_364, c_365, c_366, c_367, c_368, c_369 = state_63, state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77, state_78, x_370, true
+		} else {
+			if state_64 != state_314 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:821:19", "shape mismatch in '-': "+runtime.ShapeString([]int{state_314})+" and "+runtime.ShapeString([]int{state_64}))
+			}
+			r_371 := ar.F64(state_314)
+			state_313 = state_313[:len(r_371)]
+			state_63 = state_63[:len(r_371)]
+			for i_372 := range r_371 {
+				r_371[i_372] = (state_313[i_372] - state_63[i_372])
+			}
+			if state_67 != state_317 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:822:19", "shape mismatch in '-': "+runtime.ShapeString([]int{state_317})+" and "+runtime.ShapeString([]int{state_67}))
+			}
+			r_374 := ar.F64(state_317)
+			state_316 = state_316[:len(r_374)]
+			state_66 = state_66[:len(r_374)]
+			for i_375 := range r_374 {
+				r_374[i_375] = (state_316[i_375] - state_66[i_375])
+			}
+			if len(r_371) != len(r_374) {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:823:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_371), len(r_374)))
+			}
+			d_377 := runtime.Dot(r_371, r_374)
+			x_378 := state_78 + int64(1)
+			d_379 := runtime.Dot(r_374, r_374)
+			x_380 := 1e-10 * d_379
+			x_381 := d_377 > x_380
+			var c_382 []float64
+			var c_383 int
+			var c_384 float64
+			var c_385 []float64
+			var c_386 int
+			var c_387 []float64
+			var c_388 int
+			var c_389 int
+			var c_390 []float64
+			var c_391 int
+			var c_392 int
+			var c_393 []float64
+			var c_394 int
+			var c_395 int64
+			var c_396 int64
+			var c_397 int64
+			var c_398 int64
+			var c_399 bool
+			if x_381 {
+				if state_76 < 0 || state_76 >= int64(state_69) {
+					return nil, 0, 0, 0, 0, nbAt("std/optim:826:25", runtime.CheckIndex(state_76, state_69))
+				}
+				if state_314 != state_70 {
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:826:25", "update: value has shape "+runtime.ShapeString([]int{state_314})+"; elements have shape "+runtime.ShapeString([]int{state_70}))
+				}
+				c_400 := ar.F64(len(state_68))
+				copy(c_400, state_68)
+				copy(c_400[int(state_76)*state_70:(int(state_76)+1)*state_70], r_371)
+				if state_76 < 0 || state_76 >= int64(state_72) {
+					return nil, 0, 0, 0, 0, nbAt("std/optim:826:46", runtime.CheckIndex(state_76, state_72))
+				}
+				if state_317 != state_73 {
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:826:46", "update: value has shape "+runtime.ShapeString([]int{state_317})+"; elements have shape "+runtime.ShapeString([]int{state_73}))
+				}
+				c_401 := ar.F64(len(state_71))
+				copy(c_401, state_71)
+				copy(c_401[int(state_76)*state_73:(int(state_76)+1)*state_73], r_374)
+				x_402 := 1.0 / d_377
+				if state_76 < 0 || state_76 >= int64(state_75) {
+					return nil, 0, 0, 0, 0, nbAt("std/optim:826:67", runtime.CheckIndex(state_76, state_75))
+				}
+				c_403 := ar.F64(len(state_74))
+				copy(c_403, state_74)
+				c_403[int(state_76)] = x_402
+				x_404 := state_76 + int64(1)
+				if x_27 == 0 {
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:826:107", "integer division by zero")
+				}
+				x_405 := x_404 % x_27
+				x_406 := state_77 + int64(1)
+				x_407 := min(x_406, x_27)
+				x_408 := state_79 + state_318
+				c_382, c_383, c_384, c_385, c_386, c_387, c_388, c_389, c_390, c_391, c_392, c_393, c_394, c_395, c_396, c_397, c_398, c_399 = state_313, state_314, state_315, state_316, state_317, c_400, state_69, state_70, c_401, state_72, state_73, c_403, state_75, x_405, x_407, x_378, x_408, false
+			} else {
+				x_409 := state_79 + state_318
+				c_382, c_383, c_384, c_385, c_386, c_387, c_388, c_389, c_390, c_391, c_392, c_393, c_394, c_395, c_396, c_397, c_398, c_399 = state_313, state_314, state_315, state_316, state_317, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77, x_378, x_409, false
+			}
+			c_352, c_353, c_354, c_355, c_356, c_357, c_358, c_359, c_360, c_361, c_362, c_363, c_364, c_365, c_366, c_367, c_368, c_369 = c_382, c_383, c_384, c_385, c_386, c_387, c_388, c_389, c_390, c_391, c_392, c_393, c_394, c_395, c_396, c_397, c_398, c_399
+		}
+		n_410 := int64(state_69)
+		if int64(c_358) != n_410 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:807:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_358), n_410))
+		}
+		n_411 := int64(state_72)
+		if int64(c_361) != n_411 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:807:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_361), n_411))
+		}
+		n_412 := int64(state_75)
+		if int64(c_364) != n_412 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:807:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_364), n_412))
+		}
+		state_63, state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77, state_78, state_79, state_80 = c_352, c_353, c_354, c_355, c_356, c_357, c_358, c_359, c_360, c_361, c_362, c_363, c_364, c_365, c_366, c_367, c_368, c_369
+		_ = mark_258
+	}
+	return state_63, state_64, state_65, state_78, state_79, nil
+}
+
+// fn_gd is def gd (optim.nab:93:12).
+func fn_gd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
+	size_6 := int64(x0_3)
+	_ = size_6
+	x0_2 = x0_2[:x0_3]
+	x_7 := lr_4 >= 0.0
+	if !x_7 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:48:12", "optim.gd: argument 3 (lr) must be non-negative")
+	}
+	x_8 := steps_5 >= int64(0)
+	if !x_8 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:49:15", "optim.gd: argument 4 (steps) must be non-negative")
+	}
+	var x_9 []float64
+	var x_10 int
+	x_9, x_10 = x0_2, x0_3
+	for t_23 := int64(0); t_23 < steps_5; t_23++ {
+		mark_24 := ar.mark()
+		r_25, r_26, r_27 := fg_1(x_9, x_10)
+		n_28 := int64(x_10)
+		if int64(r_27) != n_28 {
+			return nil, 0, 0, 0, nbErrorf("optim.nab:23:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_27), n_28))
+		}
+		if r_27 != x_10 {
+			return nil, 0, 0, 0, nbErrorf("optim.nab:24:10", fmt.Sprintf("dot: sizes %d and %d differ", r_27, x_10))
+		}
+		var s_29 float64 = 0
+		r_26 = r_26[:r_27]
+		x_9 = x_9[:r_27]
+		for i_30 := 0; i_30 < r_27; i_30++ {
+			s_29 += r_26[i_30] * (x_9[i_30] - x_9[i_30])
+		}
+		x_32 := r_25 + s_29
+		_ = x_32
+		if r_27 != x_10 {
+			return nil, 0, 0, 0, nbErrorf("std/optim:52:67", "shape mismatch in '-': "+runtime.ShapeString([]int{x_10})+" and "+runtime.ShapeString([]int{r_27}))
+		}
+		r_33 := ar.F64(x_10)
+		x_9 = x_9[:len(r_33)]
+		r_26 = r_26[:len(r_33)]
+		for i_34 := range r_33 {
+			r_33[i_34] = (x_9[i_34] - (lr_4 * r_26[i_34]))
+		}
+		x_9 = r_33
+		_ = mark_24
+	}
+	r_36, r_37, r_38 := fg_1(x_9, x0_3)
+	n_39 := int64(x0_3)
+	if int64(r_38) != n_39 {
+		return nil, 0, 0, 0, nbErrorf("optim.nab:23:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_38), n_39))
+	}
+	if r_38 != x0_3 {
+		return nil, 0, 0, 0, nbErrorf("optim.nab:24:10", fmt.Sprintf("dot: sizes %d and %d differ", r_38, x0_3))
+	}
+	var s_40 float64 = 0
+	r_37 = r_37[:r_38]
+	x_9 = x_9[:r_38]
+	if r_38 >= 262144 {
+		r_37 := r_37
+		x_9 := x_9
+		s_40 = runtime.ParallelSum(r_38, 16384, func(lo_44, hi int) float64 {
+			s_40 := 0.0
+			for i_45 := lo_44; i_45 < hi; i_45++ {
+				s_40 += r_37[i_45] * (x_9[i_45] - x_9[i_45])
+			}
+			return s_40
+		})
+	} else {
+		for i_41 := 0; i_41 < r_38; i_41++ {
+			s_40 += r_37[i_41] * (x_9[i_41] - x_9[i_41])
+		}
+	}
+	x_47 := r_36 + s_40
+	x_48 := max(steps_5, int64(0))
+	return x_9, x0_3, x_47, x_48, nil
+}
+
+// fn_momentum is def momentum (optim.nab:99:12).
+func fn_momentum(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, beta_5 float64, steps_6 int64) ([]float64, int, float64, int64, error) {
+	size_7 := int64(x0_3)
+	_ = size_7
+	x0_2 = x0_2[:x0_3]
+	x_8 := lr_4 >= 0.0
+	if !x_8 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:59:12", "optim.momentum: argument 3 (lr) must be non-negative")
+	}
+	x_9 := beta_5 >= 0.0
+	if !x_9 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:60:14", "optim.momentum: argument 4 (beta) must be non-negative")
+	}
+	x_10 := steps_6 >= int64(0)
+	if !x_10 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:61:15", "optim.momentum: argument 5 (steps) must be non-negative")
+	}
+	n_11 := int64(x0_3)
+	n_12, err_13 := runtime.CheckSize(n_11)
+	if err_13 != nil {
+		return nil, 0, 0, 0, nbAt("std/optim:62:35", err_13)
+	}
+	a_14 := ar.F64(n_12)
+	var state_15 []float64
+	var state_16 int
+	var state_17 []float64
+	var state_18 int
+	state_15, state_16, state_17, state_18 = x0_2, x0_3, a_14, n_12
+	for t_34 := int64(0); t_34 < steps_6; t_34++ {
+		mark_35 := ar.mark()
+		r_36, r_37, r_38 := fg_1(state_15, state_16)
+		n_39 := int64(state_16)
+		if int64(r_38) != n_39 {
+			return nil, 0, 0, 0, nbErrorf("optim.nab:23:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_38), n_39))
+		}
+		if r_38 != state_16 {
+			return nil, 0, 0, 0, nbErrorf("optim.nab:24:10", fmt.Sprintf("dot: sizes %d and %d differ", r_38, state_16))
+		}
+		var s_40 float64 = 0
+		r_37 = r_37[:r_38]
+		state_15 = state_15[:r_38]
+		for i_41 := 0; i_41 < r_38; i_41++ {
+			s_40 += r_37[i_41] * (state_15[i_41] - state_15[i_41])
+		}
+		x_43 := r_36 + s_40
+		_ = x_43
+		if r_38 != state_18 {
+			return nil, 0, 0, 0, nbErrorf("std/optim:64:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{r_38}))
+		}
+		r_44 := ar.F64(state_18)
+		state_17 = state_17[:len(r_44)]
+		r_37 = r_37[:len(r_44)]
+		for i_45 := range r_44 {
+			r_44[i_45] = ((beta_5 * state_17[i_45]) + r_37[i_45])
+		}
+		if state_18 != state_16 {
+			return nil, 0, 0, 0, nbErrorf("std/optim:65:75", "shape mismatch in '-': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{state_18}))
+		}
+		r_47 := ar.F64(state_16)
+		state_15 = state_15[:len(r_47)]
+		r_44 = r_44[:len(r_47)]
+		for i_48 := range r_47 {
+			r_47[i_48] = (state_15[i_48] - (lr_4 * r_44[i_48]))
+		}
+		state_15, state_17 = r_47, r_44
+		_ = mark_35
+	}
+	r_50, r_51, r_52 := fg_1(state_15, x0_3)
+	n_53 := int64(x0_3)
+	if int64(r_52) != n_53 {
+		return nil, 0, 0, 0, nbErrorf("optim.nab:23:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_52), n_53))
+	}
+	if r_52 != x0_3 {
+		return nil, 0, 0, 0, nbErrorf("optim.nab:24:10", fmt.Sprintf("dot: sizes %d and %d differ", r_52, x0_3))
+	}
+	var s_54 float64 = 0
+	r_51 = r_51[:r_52]
+	state_15 = state_15[:r_52]
+	if r_52 >= 262144 {
+		r_51 := r_51
+		state_15 := state_15
+		s_54 = runtime.ParallelSum(r_52, 16384, func(lo_58, hi int) float64 {
+			s_54 := 0.0
+			for i_59 := lo_58; i_59 < hi; i_59++ {
+				s_54 += r_51[i_59] * (state_15[i_59] - state_15[i_59])
+			}
+			return s_54
+		})
+	} else {
+		for i_55 := 0; i_55 < r_52; i_55++ {
+			s_54 += r_51[i_55] * (state_15[i_55] - state_15[i_55])
+		}
+	}
+	x_61 := r_50 + s_54
+	x_62 := max(steps_6, int64(0))
+	return state_15, x0_3, x_61, x_62, nil
+}
+
+// fn_nesterov is def nesterov (optim.nab:105:12).
+func fn_nesterov(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, beta_5 float64, steps_6 int64) ([]float64, int, float64, int64, error) {
+	size_7 := int64(x0_3)
+	_ = size_7
+	x0_2 = x0_2[:x0_3]
+	x_8 := lr_4 >= 0.0
+	if !x_8 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:73:12", "optim.nesterov: argument 3 (lr) must be non-negative")
+	}
+	x_9 := beta_5 >= 0.0
+	if !x_9 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:74:14", "optim.nesterov: argument 4 (beta) must be non-negative")
+	}
+	x_10 := steps_6 >= int64(0)
+	if !x_10 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:75:15", "optim.nesterov: argument 5 (steps) must be non-negative")
+	}
+	n_11 := int64(x0_3)
+	n_12, err_13 := runtime.CheckSize(n_11)
+	if err_13 != nil {
+		return nil, 0, 0, 0, nbAt("std/optim:76:35", err_13)
+	}
+	a_14 := ar.F64(n_12)
+	var state_15 []float64
+	var state_16 int
+	var state_17 []float64
+	var state_18 int
+	state_15, state_16, state_17, state_18 = x0_2, x0_3, a_14, n_12
+	for t_34 := int64(0); t_34 < steps_6; t_34++ {
+		mark_35 := ar.mark()
+		r_36, r_37, r_38 := fg_1(state_15, state_16)
+		n_39 := int64(state_16)
+		if int64(r_38) != n_39 {
+			return nil, 0, 0, 0, nbErrorf("optim.nab:23:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_38), n_39))
+		}
+		if r_38 != state_16 {
+			return nil, 0, 0, 0, nbErrorf("optim.nab:24:10", fmt.Sprintf("dot: sizes %d and %d differ", r_38, state_16))
+		}
+		var s_40 float64 = 0
+		r_37 = r_37[:r_38]
+		state_15 = state_15[:r_38]
+		for i_41 := 0; i_41 < r_38; i_41++ {
+			s_40 += r_37[i_41] * (state_15[i_41] - state_15[i_41])
+		}
+		x_43 := r_36 + s_40
+		_ = x_43
+		if r_38 != state_18 {
+			return nil, 0, 0, 0, nbErrorf("std/optim:78:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{r_38}))
+		}
+		r_44 := ar.F64(state_18)
+		state_17 = state_17[:len(r_44)]
+		r_37 = r_37[:len(r_44)]
+		for i_45 := range r_44 {
+			r_44[i_45] = ((beta_5 * state_17[i_45]) + r_37[i_45])
+		}
+		if state_18 != r_38 {
+			return nil, 0, 0, 0, nbErrorf("std/optim:79:96", "shape mismatch in '+': "+runtime.ShapeString([]int{r_38})+" and "+runtime.ShapeString([]int{state_18}))
+		}
+		if r_38 != state_16 {
+			return nil, 0, 0, 0, nbErrorf("std/optim:79:86", "shape mismatch in '-': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_38}))
+		}
+		r_47 := ar.F64(state_16)
+		state_15 = state_15[:len(r_47)]
+		r_37 = r_37[:len(r_47)]
+		r_44 = r_44[:len(r_47)]
+		for i_48 := range r_47 {
+			r_47[i_48] = (state_15[i_48] - (lr_4 * (r_37[i_48] + (beta_5 * r_44[i_48]))))
+		}
+		state_15, state_17 = r_47, r_44
+		_ = mark_35
+	}
+	r_50, r_51, r_52 := fg_1(state_15, x0_3)
+	n_53 := int64(x0_3)
+	if int64(r_52) != n_53 {
+		return nil, 0, 0, 0, nbErrorf("optim.nab:23:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_52), n_53))
+	}
+	if r_52 != x0_3 {
+		return nil, 0, 0, 0, nbErrorf("optim.nab:24:10", fmt.Sprintf("dot: sizes %d and %d differ", r_52, x0_3))
+	}
+	var s_54 float64 = 0
+	r_51 = r_51[:r_52]
+	state_15 = state_15[:r_52]
+	if r_52 >= 262144 {
+		r_51 := r_51
+		state_15 := state_15
+		s_54 = runtime.ParallelSum(r_52, 16384, func(lo_58, hi int) float64 {
+			s_54 := 0.0
+			for i_59 := lo_58; i_59 < hi; i_59++ {
+				s_54 += r_51[i_59] * (state_15[i_59] - state_15[i_59])
+			}
+			return s_54
+		})
+	} else {
+		for i_55 := 0; i_55 < r_52; i_55++ {
+			s_54 += r_51[i_55] * (state_15[i_55] - state_15[i_55])
+		}
+	}
+	x_61 := r_50 + s_54
+	x_62 := max(steps_6, int64(0))
+	return state_15, x0_3, x_61, x_62, nil
+}
+
+// fn_adagrad is def adagrad (optim.nab:111:12).
+func fn_adagrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
+	size_6 := int64(x0_3)
+	_ = size_6
+	x0_2 = x0_2[:x0_3]
+	x_7 := lr_4 >= 0.0
+	if !x_7 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:86:12", "optim.adagrad: argument 3 (lr) must be non-negative")
+	}
+	x_8 := steps_5 >= int64(0)
+	if !x_8 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:87:15", "optim.adagrad: argument 4 (steps) must be non-negative")
+	}
+	n_9 := int64(x0_3)
+	n_10, err_11 := runtime.CheckSize(n_9)
+	if err_11 != nil {
+		return nil, 0, 0, 0, nbAt("std/optim:88:35", err_11)
+	}
+	a_12 := ar.F64(n_10)
+	var state_13 []float64
+	var state_14 int
+	var state_15 []float64
+	var state_16 int
+	state_13, state_14, state_15, state_16 = x0_2, x0_3, a_12, n_10
+	for t_32 := int64(0); t_32 < steps_5; t_32++ {
+		mark_33 := ar.mark()
+		r_34, r_35, r_36 := fg_1(state_13, state_14)
+		n_37 := int64(state_14)
+		if int64(r_36) != n_37 {
+			return nil, 0, 0, 0, nbErrorf("optim.nab:23:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_36), n_37))
+		}
+		if r_36 != state_14 {
+			return nil, 0, 0, 0, nbErrorf("optim.nab:24:10", fmt.Sprintf("dot: sizes %d and %d differ", r_36, state_14))
+		}
+		var s_38 float64 = 0
+		r_35 = r_35[:r_36]
+		state_13 = state_13[:r_36]
+		for i_39 := 0; i_39 < r_36; i_39++ {
+			s_38 += r_35[i_39] * (state_13[i_39] - state_13[i_39])
+		}
+		x_41 := r_34 + s_38
+		_ = x_41
+		if r_36 != state_16 {
+			return nil, 0, 0, 0, nbErrorf("std/optim:90:16", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_36}))
+		}
+		r_42 := ar.F64(state_16)
+		state_15 = state_15[:len(r_42)]
+		r_35 = r_35[:len(r_42)]
+		for i_43 := range r_42 {
+			r_42[i_43] = (state_15[i_43] + (r_35[i_43] * r_35[i_43]))
+		}
+		if state_16 != r_36 {
+			return nil, 0, 0, 0, nbErrorf("std/optim:91:103", "shape mismatch in '/': "+runtime.ShapeString([]int{r_36})+" and "+runtime.ShapeString([]int{state_16}))
+		}
+		if r_36 != state_14 {
+			return nil, 0, 0, 0, nbErrorf("std/optim:91:94", "shape mismatch in '-': "+runtime.ShapeString([]int{state_14})+" and "+runtime.ShapeString([]int{r_36}))
+		}
+		r_45 := ar.F64(state_14)
+		state_13 = state_13[:len(r_45)]
+		r_35 = r_35[:len(r_45)]
+		r_42 = r_42[:len(r_45)]
+		for i_46 := range r_45 {
+			r_45[i_46] = (state_13[i_46] - ((lr_4 * r_35[i_46]) / ((math.Sqrt(r_42[i_46])) + 1e-10)))
+		}
+		state_13, state_15 = r_45, r_42
+		_ = mark_33
+	}
+	r_48, r_49, r_50 := fg_1(state_13, x0_3)
+	n_51 := int64(x0_3)
+	if int64(r_50) != n_51 {
+		return nil, 0, 0, 0, nbErrorf("optim.nab:23:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_50), n_51))
+	}
+	if r_50 != x0_3 {
+		return nil, 0, 0, 0, nbErrorf("optim.nab:24:10", fmt.Sprintf("dot: sizes %d and %d differ", r_50, x0_3))
+	}
+	var s_52 float64 = 0
+	r_49 = r_49[:r_50]
+	state_13 = state_13[:r_50]
+	if r_50 >= 262144 {
+		r_49 := r_49
+		state_13 := state_13
+		s_52 = runtime.ParallelSum(r_50, 16384, func(lo_56, hi int) float64 {
+			s_52 := 0.0
+			for i_57 := lo_56; i_57 < hi; i_57++ {
+				s_52 += r_49[i_57] * (state_13[i_57] - state_13[i_57])
+			}
+			return s_52
+		})
+	} else {
+		for i_53 := 0; i_53 < r_50; i_53++ {
+			s_52 += r_49[i_53] * (state_13[i_53] - state_13[i_53])
+		}
+	}
+	x_59 := r_48 + s_52
+	x_60 := max(steps_5, int64(0))
+	return state_13, x0_3, x_59, x_60, nil
+}
+
+// fn_rmsprop is def rmsprop (optim.nab:117:12).
+func fn_rmsprop(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
+	size_6 := int64(x0_3)
+	_ = size_6
+	x0_2 = x0_2[:x0_3]
+	x_7 := lr_4 >= 0.0
+	if !x_7 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:98:12", "optim.rmsprop: argument 3 (lr) must be non-negative")
+	}
+	x_8 := steps_5 >= int64(0)
+	if !x_8 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:99:15", "optim.rmsprop: argument 4 (steps) must be non-negative")
+	}
+	n_9 := int64(x0_3)
+	n_10, err_11 := runtime.CheckSize(n_9)
+	if err_11 != nil {
+		return nil, 0, 0, 0, nbAt("std/optim:100:35", err_11)
+	}
+	a_12 := ar.F64(n_10)
+	var state_13 []float64
+	var state_14 int
+	var state_15 []float64
+	var state_16 int
+	state_13, state_14, state_15, state_16 = x0_2, x0_3, a_12, n_10
+	for t_32 := int64(0); t_32 < steps_5; t_32++ {
+		mark_33 := ar.mark()
+		r_34, r_35, r_36 := fg_1(state_13, state_14)
+		n_37 := int64(state_14)
+		if int64(r_36) != n_37 {
+			return nil, 0, 0, 0, nbErrorf("optim.nab:23:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_36), n_37))
+		}
+		if r_36 != state_14 {
+			return nil, 0, 0, 0, nbErrorf("optim.nab:24:10", fmt.Sprintf("dot: sizes %d and %d differ", r_36, state_14))
+		}
+		var s_38 float64 = 0
+		r_35 = r_35[:r_36]
+		state_13 = state_13[:r_36]
+		for i_39 := 0; i_39 < r_36; i_39++ {
+			s_38 += r_35[i_39] * (state_13[i_39] - state_13[i_39])
+		}
+		x_41 := r_34 + s_38
+		_ = x_41
+		if r_36 != state_16 {
+			return nil, 0, 0, 0, nbErrorf("std/optim:102:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_36}))
+		}
+		r_42 := ar.F64(state_16)
+		state_15 = state_15[:len(r_42)]
+		r_35 = r_35[:len(r_42)]
+		for i_43 := range r_42 {
+			r_42[i_43] = ((0.99 * state_15[i_43]) + (0.01 * (r_35[i_43] * r_35[i_43])))
+		}
+		if state_16 != r_36 {
+			return nil, 0, 0, 0, nbErrorf("std/optim:103:102", "shape mismatch in '/': "+runtime.ShapeString([]int{r_36})+" and "+runtime.ShapeString([]int{state_16}))
+		}
+		if r_36 != state_14 {
+			return nil, 0, 0, 0, nbErrorf("std/optim:103:93", "shape mismatch in '-': "+runtime.ShapeString([]int{state_14})+" and "+runtime.ShapeString([]int{r_36}))
+		}
+		r_45 := ar.F64(state_14)
+		state_13 = state_13[:len(r_45)]
+		r_35 = r_35[:len(r_45)]
+		r_42 = r_42[:len(r_45)]
+		for i_46 := range r_45 {
+			r_45[i_46] = (state_13[i_46] - ((lr_4 * r_35[i_46]) / ((math.Sqrt(r_42[i_46])) + 1e-08)))
+		}
+		state_13, state_15 = r_45, r_42
+		_ = mark_33
+	}
+	r_48, r_49, r_50 := fg_1(state_13, x0_3)
+	n_51 := int64(x0_3)
+	if int64(r_50) != n_51 {
+		return nil, 0, 0, 0, nbErrorf("optim.nab:23:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_50), n_51))
+	}
+	if r_50 != x0_3 {
+		return nil, 0, 0, 0, nbErrorf("optim.nab:24:10", fmt.Sprintf("dot: sizes %d and %d differ", r_50, x0_3))
+	}
+	var s_52 float64 = 0
+	r_49 = r_49[:r_50]
+	state_13 = state_13[:r_50]
+	if r_50 >= 262144 {
+		r_49 := r_49
+		state_13 := state_13
+		s_52 = runtime.ParallelSum(r_50, 16384, func(lo_56, hi int) float64 {
+			s_52 := 0.0
+			for i_57 := lo_56; i_57 < hi; i_57++ {
+				s_52 += r_49[i_57] * (state_13[i_57] - state_13[i_57])
+			}
+			return s_52
+		})
+	} else {
+		for i_53 := 0; i_53 < r_50; i_53++ {
+			s_52 += r_49[i_53] * (state_13[i_53] - state_13[i_53])
+		}
+	}
+	x_59 := r_48 + s_52
+	x_60 := max(steps_5, int64(0))
+	return state_13, x0_3, x_59, x_60, nil
+}
+
+// fn_adam is def adam (optim.nab:124:12).
+func fn_adam(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
+	size_6 := int64(x0_3)
+	_ = size_6
+	x0_2 = x0_2[:x0_3]
+	n_7 := int64(x0_3)
+	x_8 := lr_4 >= 0.0
+	if !x_8 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:120:12", "optim.adam: argument 3 (lr) must be non-negative")
+	}
+	x_9 := steps_5 >= int64(0)
+	if !x_9 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:121:15", "optim.adam: argument 4 (steps) must be non-negative")
+	}
+	n_10, err_11 := runtime.CheckSize(n_7)
+	if err_11 != nil {
+		return nil, 0, 0, 0, nbAt("std/optim:122:41", err_11)
+	}
+	a_12 := ar.F64(n_10)
+	n_13, err_14 := runtime.CheckSize(n_7)
+	if err_14 != nil {
+		return nil, 0, 0, 0, nbAt("std/optim:122:51", err_14)
+	}
+	a_15 := ar.F64(n_13)
+	var state_16 []float64
+	var state_17 int
+	var state_18 []float64
+	var state_19 int
+	var state_20 []float64
+	var state_21 int
+	state_16, state_17, state_18, state_19, state_20, state_21 = x0_2, x0_3, a_12, n_10, a_15, n_13
+	for t_42 := int64(0); t_42 < steps_5; t_42++ {
+		mark_43 := ar.mark()
+		r_44, r_45, r_46 := fg_1(state_16, state_17)
+		n_47 := int64(state_17)
+		if int64(r_46) != n_47 {
+			return nil, 0, 0, 0, nbErrorf("optim.nab:23:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_46), n_47))
+		}
+		if r_46 != state_17 {
+			return nil, 0, 0, 0, nbErrorf("optim.nab:24:10", fmt.Sprintf("dot: sizes %d and %d differ", r_46, state_17))
+		}
+		var s_48 float64 = 0
+		r_45 = r_45[:r_46]
+		state_16 = state_16[:r_46]
+		for i_49 := 0; i_49 < r_46; i_49++ {
+			s_48 += r_45[i_49] * (state_16[i_49] - state_16[i_49])
+		}
+		x_51 := r_44 + s_48
+		_ = x_51
+		x_52 := t_42 + int64(1)
+		r_53, r_54, r_55, r_56, r_57, r_58, err_59 := fn_optimadamstep(ar, r_45, r_46, state_18, state_19, state_20, state_21, x_52)
+		if err_59 != nil {
+			return nil, 0, 0, 0, nbFrame(err_59, "optim.adam_step", "std/optim:108:5", "std/optim:124:23")
+		}
+		if r_54 != state_17 {
+			return nil, 0, 0, 0, nbErrorf("std/optim:125:70", "shape mismatch in '-': "+runtime.ShapeString([]int{state_17})+" and "+runtime.ShapeString([]int{r_54}))
+		}
+		r_60 := ar.F64(state_17)
+		state_16 = state_16[:len(r_60)]
+		r_53 = r_53[:len(r_60)]
+		for i_61 := range r_60 {
+			r_60[i_61] = (state_16[i_61] - (lr_4 * r_53[i_61]))
+		}
+		state_16, state_18, state_19, state_20, state_21 = r_60, r_55, r_56, r_57, r_58
+		_ = mark_43
+	}
+	r_63, r_64, r_65 := fg_1(state_16, x0_3)
+	n_66 := int64(x0_3)
+	if int64(r_65) != n_66 {
+		return nil, 0, 0, 0, nbErrorf("optim.nab:23:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_65), n_66))
+	}
+	if r_65 != x0_3 {
+		return nil, 0, 0, 0, nbErrorf("optim.nab:24:10", fmt.Sprintf("dot: sizes %d and %d differ", r_65, x0_3))
+	}
+	var s_67 float64 = 0
+	r_64 = r_64[:r_65]
+	state_16 = state_16[:r_65]
+	if r_65 >= 262144 {
+		r_64 := r_64
+		state_16 := state_16
+		s_67 = runtime.ParallelSum(r_65, 16384, func(lo_71, hi int) float64 {
+			s_67 := 0.0
+			for i_72 := lo_71; i_72 < hi; i_72++ {
+				s_67 += r_64[i_72] * (state_16[i_72] - state_16[i_72])
+			}
+			return s_67
+		})
+	} else {
+		for i_68 := 0; i_68 < r_65; i_68++ {
+			s_67 += r_64[i_68] * (state_16[i_68] - state_16[i_68])
+		}
+	}
+	x_74 := r_63 + s_67
+	x_75 := max(steps_5, int64(0))
+	return state_16, x0_3, x_74, x_75, nil
+}
+
+// fn_adamw is def adamw (optim.nab:130:12).
+func fn_adamw(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, wd_5 float64, steps_6 int64) ([]float64, int, float64, int64, error) {
+	size_7 := int64(x0_3)
+	_ = size_7
+	x0_2 = x0_2[:x0_3]
+	n_8 := int64(x0_3)
+	x_9 := lr_4 >= 0.0
+	if !x_9 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:132:12", "optim.adamw: argument 3 (lr) must be non-negative")
+	}
+	x_10 := wd_5 >= 0.0
+	if !x_10 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:133:12", "optim.adamw: argument 4 (wd) must be non-negative")
+	}
+	x_11 := steps_6 >= int64(0)
+	if !x_11 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:134:15", "optim.adamw: argument 5 (steps) must be non-negative")
+	}
+	n_12, err_13 := runtime.CheckSize(n_8)
+	if err_13 != nil {
+		return nil, 0, 0, 0, nbAt("std/optim:135:41", err_13)
+	}
+	a_14 := ar.F64(n_12)
+	n_15, err_16 := runtime.CheckSize(n_8)
+	if err_16 != nil {
+		return nil, 0, 0, 0, nbAt("std/optim:135:51", err_16)
+	}
+	a_17 := ar.F64(n_15)
+	var state_18 []float64
+	var state_19 int
+	var state_20 []float64
+	var state_21 int
+	var state_22 []float64
+	var state_23 int
+	state_18, state_19, state_20, state_21, state_22, state_23 = x0_2, x0_3, a_14, n_12, a_17, n_15
+	for t_45 := int64(0); t_45 < steps_6; t_45++ {
+		mark_46 := ar.mark()
+		r_47, r_48, r_49 := fg_1(state_18, state_19)
+		n_50 := int64(state_19)
+		if int64(r_49) != n_50 {
+			return nil, 0, 0, 0, nbErrorf("optim.nab:23:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_49), n_50))
+		}
+		if r_49 != state_19 {
+			return nil, 0, 0, 0, nbErrorf("optim.nab:24:10", fmt.Sprintf("dot: sizes %d and %d differ", r_49, state_19))
+		}
+		var s_51 float64 = 0
+		r_48 = r_48[:r_49]
+		state_18 = state_18[:r_49]
+		for i_52 := 0; i_52 < r_49; i_52++ {
+			s_51 += r_48[i_52] * (state_18[i_52] - state_18[i_52])
+		}
+		x_54 := r_47 + s_51
+		_ = x_54
+		x_55 := t_45 + int64(1)
+		r_56, r_57, r_58, r_59, r_60, r_61, err_62 := fn_optimadamstep(ar, r_48, r_49, state_20, state_21, state_22, state_23, x_55)
+		if err_62 != nil {
+			return nil, 0, 0, 0, nbFrame(err_62, "optim.adam_step", "std/optim:108:5", "std/optim:137:23")
+		}
+		if r_57 != state_19 {
+			return nil, 0, 0, 0, nbErrorf("std/optim:138:80", "shape mismatch in '-': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{r_57}))
+		}
+		x_63 := lr_4 * wd_5
+		r_64 := ar.F64(state_19)
+		state_18 = state_18[:len(r_64)]
+		r_56 = r_56[:len(r_64)]
+		for i_65 := range r_64 {
+			r_64[i_65] = ((state_18[i_65] - (lr_4 * r_56[i_65])) - (x_63 * state_18[i_65]))
+		}
+		state_18, state_20, state_21, state_22, state_23 = r_64, r_58, r_59, r_60, r_61
+		_ = mark_46
+	}
+	r_67, r_68, r_69 := fg_1(state_18, x0_3)
+	n_70 := int64(x0_3)
+	if int64(r_69) != n_70 {
+		return nil, 0, 0, 0, nbErrorf("optim.nab:23:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_69), n_70))
+	}
+	if r_69 != x0_3 {
+		return nil, 0, 0, 0, nbErrorf("optim.nab:24:10", fmt.Sprintf("dot: sizes %d and %d differ", r_69, x0_3))
+	}
+	var s_71 float64 = 0
+	r_68 = r_68[:r_69]
+	state_18 = state_18[:r_69]
+	if r_69 >= 262144 {
+		r_68 := r_68
+		state_18 := state_18
+		s_71 = runtime.ParallelSum(r_69, 16384, func(lo_75, hi int) float64 {
+			s_71 := 0.0
+			for i_76 := lo_75; i_76 < hi; i_76++ {
+				s_71 += r_68[i_76] * (state_18[i_76] - state_18[i_76])
+			}
+			return s_71
+		})
+	} else {
+		for i_72 := 0; i_72 < r_69; i_72++ {
+			s_71 += r_68[i_72] * (state_18[i_72] - state_18[i_72])
+		}
+	}
+	x_78 := r_67 + s_71
+	x_79 := max(steps_6, int64(0))
+	return state_18, x0_3, x_78, x_79, nil
+}
+
+// fn_adabelief is def adabelief (optim.nab:136:12).
+func fn_adabelief(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
+	size_6 := int64(x0_3)
+	_ = size_6
+	x0_2 = x0_2[:x0_3]
+	n_7 := int64(x0_3)
+	x_8 := lr_4 >= 0.0
+	if !x_8 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:147:12", "optim.adabelief: argument 3 (lr) must be non-negative")
+	}
+	x_9 := steps_5 >= int64(0)
+	if !x_9 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:148:15", "optim.adabelief: argument 4 (steps) must be non-negative")
+	}
+	n_10, err_11 := runtime.CheckSize(n_7)
+	if err_11 != nil {
+		return nil, 0, 0, 0, nbAt("std/optim:149:41", err_11)
+	}
+	a_12 := ar.F64(n_10)
+	n_13, err_14 := runtime.CheckSize(n_7)
+	if err_14 != nil {
+		return nil, 0, 0, 0, nbAt("std/optim:149:51", err_14)
+	}
+	a_15 := ar.F64(n_13)
+	var state_16 []float64
+	var state_17 int
+	var state_18 []float64
+	var state_19 int
+	var state_20 []float64
+	var state_21 int
+	state_16, state_17, state_18, state_19, state_20, state_21 = x0_2, x0_3, a_12, n_10, a_15, n_13
+	for t_51 := int64(0); t_51 < steps_5; t_51++ {
+		mark_52 := ar.mark()
+		r_53, r_54, r_55 := fg_1(state_16, state_17)
+		n_56 := int64(state_17)
+		if int64(r_55) != n_56 {
+			return nil, 0, 0, 0, nbErrorf("optim.nab:23:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_55), n_56))
+		}
+		if r_55 != state_17 {
+			return nil, 0, 0, 0, nbErrorf("optim.nab:24:10", fmt.Sprintf("dot: sizes %d and %d differ", r_55, state_17))
+		}
+		var s_57 float64 = 0
+		r_54 = r_54[:r_55]
+		state_16 = state_16[:r_55]
+		for i_58 := 0; i_58 < r_55; i_58++ {
+			s_57 += r_54[i_58] * (state_16[i_58] - state_16[i_58])
+		}
+		x_60 := r_53 + s_57
+		_ = x_60
+		if r_55 != state_19 {
+			return nil, 0, 0, 0, nbErrorf("std/optim:151:22", "shape mismatch in '+': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{r_55}))
+		}
+		r_61 := ar.F64(state_19)
+		state_18 = state_18[:len(r_61)]
+		r_54 = r_54[:len(r_61)]
+		for i_62 := range r_61 {
+			r_61[i_62] = ((0.9 * state_18[i_62]) + (0.1 * r_54[i_62]))
+		}
+		if state_19 != r_55 {
+			return nil, 0, 0, 0, nbErrorf("std/optim:152:38", "shape mismatch in '-': "+runtime.ShapeString([]int{r_55})+" and "+runtime.ShapeString([]int{state_19}))
+		}
+		if state_19 != r_55 {
+			return nil, 0, 0, 0, nbErrorf("std/optim:152:49", "shape mismatch in '-': "+runtime.ShapeString([]int{r_55})+" and "+runtime.ShapeString([]int{state_19}))
+		}
+		if r_55 != state_21 {
+			return nil, 0, 0, 0, nbErrorf("std/optim:152:24", "shape mismatch in '+': "+runtime.ShapeString([]int{state_21})+" and "+runtime.ShapeString([]int{r_55}))
+		}
+		r_64 := ar.F64(state_21)
+		state_20 = state_20[:len(r_64)]
+		r_54 = r_54[:len(r_64)]
+		r_61 = r_61[:len(r_64)]
+		for i_65 := range r_64 {
+			r_64[i_65] = (((0.999 * state_20[i_65]) + (0.001 * ((r_54[i_65] - r_61[i_65]) * (r_54[i_65] - r_61[i_65])))) + 1e-16)
+		}
+		x_67 := t_51 + int64(1)
+		x_68 := float64(x_67)
+		x_69 := math.Pow(0.9, x_68)
+		x_70 := 1.0 - x_69
+		x_71 := t_51 + int64(1)
+		x_72 := float64(x_71)
+		x_73 := math.Pow(0.999, x_72)
+		x_74 := 1.0 - x_73
+		if state_21 != state_19 {
+			return nil, 0, 0, 0, nbErrorf("std/optim:155:16", "shape mismatch in '/': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{state_21}))
+		}
+		r_75 := ar.F64(state_19)
+		r_61 = r_61[:len(r_75)]
+		r_64 = r_64[:len(r_75)]
+		for i_76 := range r_75 {
+			r_75[i_76] = ((r_61[i_76] / x_70) / ((math.Sqrt((r_64[i_76] / x_74))) + 1e-16))
+		}
+		if state_19 != state_17 {
+			return nil, 0, 0, 0, nbErrorf("std/optim:156:75", "shape mismatch in '-': "+runtime.ShapeString([]int{state_17})+" and "+runtime.ShapeString([]int{state_19}))
+		}
+		r_78 := ar.F64(state_17)
+		state_16 = state_16[:len(r_78)]
+		r_75 = r_75[:len(r_78)]
+		for i_79 := range r_78 {
+			r_78[i_79] = (state_16[i_79] - (lr_4 * r_75[i_79]))
+		}
+		state_16, state_18, state_20 = r_78, r_61, r_64
+		_ = mark_52
+	}
+	r_81, r_82, r_83 := fg_1(state_16, x0_3)
+	n_84 := int64(x0_3)
+	if int64(r_83) != n_84 {
+		return nil, 0, 0, 0, nbErrorf("optim.nab:23:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_83), n_84))
+	}
+	if r_83 != x0_3 {
+		return nil, 0, 0, 0, nbErrorf("optim.nab:24:10", fmt.Sprintf("dot: sizes %d and %d differ", r_83, x0_3))
+	}
+	var s_85 float64 = 0
+	r_82 = r_82[:r_83]
+	state_16 = state_16[:r_83]
+	if r_83 >= 262144 {
+		r_82 := r_82
+		state_16 := state_16
+		s_85 = runtime.ParallelSum(r_83, 16384, func(lo_89, hi int) float64 {
+			s_85 := 0.0
+			for i_90 := lo_89; i_90 < hi; i_90++ {
+				s_85 += r_82[i_90] * (state_16[i_90] - state_16[i_90])
+			}
+			return s_85
+		})
+	} else {
+		for i_86 := 0; i_86 < r_83; i_86++ {
+			s_85 += r_82[i_86] * (state_16[i_86] - state_16[i_86])
+		}
+	}
+	x_92 := r_81 + s_85
+	x_93 := max(steps_5, int64(0))
+	return state_16, x0_3, x_92, x_93, nil
+}
+
+// fn_diffgrad is def diffgrad (optim.nab:142:12).
+func fn_diffgrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
+	size_6 := int64(x0_3)
+	_ = size_6
+	x0_2 = x0_2[:x0_3]
+	n_7 := int64(x0_3)
+	x_8 := lr_4 >= 0.0
+	if !x_8 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:164:12", "optim.diffgrad: argument 3 (lr) must be non-negative")
+	}
+	x_9 := steps_5 >= int64(0)
+	if !x_9 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:165:15", "optim.diffgrad: argument 4 (steps) must be non-negative")
+	}
+	n_10, err_11 := runtime.CheckSize(n_7)
+	if err_11 != nil {
+		return nil, 0, 0, 0, nbAt("std/optim:166:49", err_11)
+	}
+	a_12 := ar.F64(n_10)
+	n_13, err_14 := runtime.CheckSize(n_7)
+	if err_14 != nil {
+		return nil, 0, 0, 0, nbAt("std/optim:166:59", err_14)
+	}
+	a_15 := ar.F64(n_13)
+	n_16, err_17 := runtime.CheckSize(n_7)
+	if err_17 != nil {
+		return nil, 0, 0, 0, nbAt("std/optim:166:69", err_17)
+	}
+	a_18 := ar.F64(n_16)
+	var state_19 []float64
+	var state_20 int
+	var state_21 []float64
+	var state_22 int
+	var state_23 []float64
+	var state_24 int
+	var state_25 []float64
+	var state_26 int
+	state_19, state_20, state_21, state_22, state_23, state_24, state_25, state_26 = x0_2, x0_3, a_12, n_10, a_15, n_13, a_18, n_16
+	for t_56 := int64(0); t_56 < steps_5; t_56++ {
+		mark_57 := ar.mark()
+		r_58, r_59, r_60 := fg_1(state_19, state_20)
+		n_61 := int64(state_20)
+		if int64(r_60) != n_61 {
+			return nil, 0, 0, 0, nbErrorf("optim.nab:23:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_60), n_61))
+		}
+		if r_60 != state_20 {
+			return nil, 0, 0, 0, nbErrorf("optim.nab:24:10", fmt.Sprintf("dot: sizes %d and %d differ", r_60, state_20))
+		}
+		var s_62 float64 = 0
+		r_59 = r_59[:r_60]
+		state_19 = state_19[:r_60]
+		for i_63 := 0; i_63 < r_60; i_63++ {
+			s_62 += r_59[i_63] * (state_19[i_63] - state_19[i_63])
+		}
+		x_65 := r_58 + s_62
+		_ = x_65
+		if r_60 != state_22 {
+			return nil, 0, 0, 0, nbErrorf("std/optim:168:22", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_60}))
+		}
+		r_66 := ar.F64(state_22)
+		state_21 = state_21[:len(r_66)]
+		r_59 = r_59[:len(r_66)]
+		for i_67 := range r_66 {
+			r_66[i_67] = ((0.9 * state_21[i_67]) + (0.1 * r_59[i_67]))
+		}
+		if r_60 != state_24 {
+			return nil, 0, 0, 0, nbErrorf("std/optim:169:24", "shape mismatch in '+': "+runtime.ShapeString([]int{state_24})+" and "+runtime.ShapeString([]int{r_60}))
+		}
+		r_69 := ar.F64(state_24)
+		state_23 = state_23[:len(r_69)]
+		r_59 = r_59[:len(r_69)]
+		for i_70 := range r_69 {
+			r_69[i_70] = ((0.999 * state_23[i_70]) + (0.001 * (r_59[i_70] * r_59[i_70])))
+		}
+		if r_60 != state_26 {
+			return nil, 0, 0, 0, nbErrorf("std/optim:172:29", "shape mismatch in '-': "+runtime.ShapeString([]int{state_26})+" and "+runtime.ShapeString([]int{r_60}))
+		}
+		x_72 := t_56 + int64(1)
+		x_73 := float64(x_72)
+		x_74 := math.Pow(0.9, x_73)
+		x_75 := 1.0 - x_74
+		if state_22 != state_26 {
+			return nil, 0, 0, 0, nbErrorf("std/optim:173:16", "shape mismatch in '*': "+runtime.ShapeString([]int{state_26})+" and "+runtime.ShapeString([]int{state_22}))
+		}
+		x_76 := t_56 + int64(1)
+		x_77 := float64(x_76)
+		x_78 := math.Pow(0.999, x_77)
+		x_79 := 1.0 - x_78
+		if state_24 != state_26 {
+			return nil, 0, 0, 0, nbErrorf("std/optim:173:21", "shape mismatch in '/': "+runtime.ShapeString([]int{state_26})+" and "+runtime.ShapeString([]int{state_24}))
+		}
+		r_80 := ar.F64(state_26)
+		state_25 = state_25[:len(r_80)]
+		r_59 = r_59[:len(r_80)]
+		r_66 = r_66[:len(r_80)]
+		r_69 = r_69[:len(r_80)]
+		for i_81 := range r_80 {
+			r_80[i_81] = (((runtime.Sigmoid((math.Abs((state_25[i_81] - r_59[i_81]))))) * (r_66[i_81] / x_75)) / ((math.Sqrt((r_69[i_81] / x_79))) + 1e-08))
+		}
+		if state_26 != state_20 {
+			return nil, 0, 0, 0, nbErrorf("std/optim:174:74", "shape mismatch in '-': "+runtime.ShapeString([]int{state_20})+" and "+runtime.ShapeString([]int{state_26}))
+		}
+		r_83 := ar.F64(state_20)
+		state_19 = state_19[:len(r_83)]
+		r_80 = r_80[:len(r_83)]
+		for i_84 := range r_83 {
+			r_83[i_84] = (state_19[i_84] - (lr_4 * r_80[i_84]))
+		}
+		state_19, state_21, state_23, state_25, state_26 = r_83, r_66, r_69, r_59, r_60
+		_ = mark_57
+	}
+	r_86, r_87, r_88 := fg_1(state_19, x0_3)
+	n_89 := int64(x0_3)
+	if int64(r_88) != n_89 {
+		return nil, 0, 0, 0, nbErrorf("optim.nab:23:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_88), n_89))
+	}
+	if r_88 != x0_3 {
+		return nil, 0, 0, 0, nbErrorf("optim.nab:24:10", fmt.Sprintf("dot: sizes %d and %d differ", r_88, x0_3))
+	}
+	var s_90 float64 = 0
+	r_87 = r_87[:r_88]
+	state_19 = state_19[:r_88]
+	if r_88 >= 262144 {
+		r_87 := r_87
+		state_19 := state_19
+		s_90 = runtime.ParallelSum(r_88, 16384, func(lo_94, hi int) float64 {
+			s_90 := 0.0
+			for i_95 := lo_94; i_95 < hi; i_95++ {
+				s_90 += r_87[i_95] * (state_19[i_95] - state_19[i_95])
+			}
+			return s_90
+		})
+	} else {
+		for i_91 := 0; i_91 < r_88; i_91++ {
+			s_90 += r_87[i_91] * (state_19[i_91] - state_19[i_91])
+		}
+	}
+	x_97 := r_86 + s_90
+	x_98 := max(steps_5, int64(0))
+	return state_19, x0_3, x_97, x_98, nil
+}
+
+// fn_adan is def adan (optim.nab:148:12).
+func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
+	size_6 := int64(x0_3)
+	_ = size_6
+	x0_2 = x0_2[:x0_3]
+	n_7 := int64(x0_3)
+	x_8 := lr_4 >= 0.0
+	if !x_8 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:184:12", "optim.adan: argument 3 (lr) must be non-negative")
+	}
+	x_9 := steps_5 >= int64(0)
+	if !x_9 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:185:15", "optim.adan: argument 4 (steps) must be non-negative")
+	}
+	n_10, err_11 := runtime.CheckSize(n_7)
+	if err_11 != nil {
+		return nil, 0, 0, 0, nbAt("std/optim:186:57", err_11)
+	}
+	a_12 := ar.F64(n_10)
+	n_13, err_14 := runtime.CheckSize(n_7)
+	if err_14 != nil {
+		return nil, 0, 0, 0, nbAt("std/optim:186:67", err_14)
+	}
+	a_15 := ar.F64(n_13)
+	n_16, err_17 := runtime.CheckSize(n_7)
+	if err_17 != nil {
+		return nil, 0, 0, 0, nbAt("std/optim:186:77", err_17)
+	}
+	a_18 := ar.F64(n_16)
+	n_19, err_20 := runtime.CheckSize(n_7)
+	if err_20 != nil {
+		return nil, 0, 0, 0, nbAt("std/optim:186:87", err_20)
+	}
+	a_21 := ar.F64(n_19)
+	var state_22 []float64
+	var state_23 int
+	var state_24 []float64
+	var state_25 int
+	var state_26 []float64
+	var state_27 int
+	var state_28 []float64
+	var state_29 int
+	var state_30 []float64
+	var state_31 int
+	state_22, state_23, state_24, state_25, state_26, state_27, state_28, state_29, state_30, state_31 = x0_2, x0_3, a_12, n_10, a_15, n_13, a_18, n_16, a_21, n_19
+	for t_80 := int64(0); t_80 < steps_5; t_80++ {
+		mark_81 := ar.mark()
+		r_82, r_83, r_84 := fg_1(state_22, state_23)
+		n_85 := int64(state_23)
+		if int64(r_84) != n_85 {
+			return nil, 0, 0, 0, nbErrorf("optim.nab:23:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_84), n_85))
+		}
+		if r_84 != state_23 {
+			return nil, 0, 0, 0, nbErrorf("optim.nab:24:10", fmt.Sprintf("dot: sizes %d and %d differ", r_84, state_23))
+		}
+		var s_86 float64 = 0
+		r_83 = r_83[:r_84]
+		state_22 = state_22[:r_84]
+		for i_87 := 0; i_87 < r_84; i_87++ {
+			s_86 += r_83[i_87] * (state_22[i_87] - state_22[i_87])
+		}
+		x_89 := r_82 + s_86
+		_ = x_89
+		x_90 := t_80 == int64(0)
+		var c_91 []float64
+		var c_92 int
+		if x_90 {
+			n_93, err_94 := runtime.CheckSize(n_7)
+			if err_94 != nil {
+				return nil, 0, 0, 0, nbAt("std/optim:188:28", err_94)
+			}
+			a_95 := ar.F64(n_93)
+			c_91, c_92 = a_95, n_93
+		} else {
+			if state_31 != r_84 {
+				return nil, 0, 0, 0, nbErrorf("std/optim:188:44", "shape mismatch in '-': "+runtime.ShapeString([]int{r_84})+" and "+runtime.ShapeString([]int{state_31}))
+			}
+			r_96 := ar.F64(r_84)
+			r_83 = r_83[:len(r_96)]
+			state_30 = state_30[:len(r_96)]
+			for i_97 := range r_96 {
+				r_96[i_97] = (r_83[i_97] - state_30[i_97])
+			}
+			c_91, c_92 = r_96, r_84
+		}
+		if r_84 != state_25 {
+			return nil, 0, 0, 0, nbErrorf("std/optim:189:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_25})+" and "+runtime.ShapeString([]int{r_84}))
+		}
+		r_99 := ar.F64(state_25)
+		state_24 = state_24[:len(r_99)]
+		r_83 = r_83[:len(r_99)]
+		for i_100 := range r_99 {
+			r_99[i_100] = ((0.98 * state_24[i_100]) + (0.02 * r_83[i_100]))
+		}
+		if c_92 != state_27 {
+			return nil, 0, 0, 0, nbErrorf("std/optim:190:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_27})+" and "+runtime.ShapeString([]int{c_92}))
+		}
+		r_102 := ar.F64(state_27)
+		state_26 = state_26[:len(r_102)]
+		c_91 = c_91[:len(r_102)]
+		for i_103 := range r_102 {
+			r_102[i_103] = ((0.92 * state_26[i_103]) + (0.08 * c_91[i_103]))
+		}
+		if c_92 != r_84 {
+			return nil, 0, 0, 0, nbErrorf("std/optim:191:15", "shape mismatch in '+': "+runtime.ShapeString([]int{r_84})+" and "+runtime.ShapeString([]int{c_92}))
+		}
+		r_105 := ar.F64(r_84)
+		r_83 = r_83[:len(r_105)]
+		c_91 = c_91[:len(r_105)]
+		for i_106 := range r_105 {
+			r_105[i_106] = (r_83[i_106] + (0.92 * c_91[i_106]))
+		}
+		if r_84 != state_29 {
+			return nil, 0, 0, 0, nbErrorf("std/optim:192:25", "shape mismatch in '+': "+runtime.ShapeString([]int{state_29})+" and "+runtime.ShapeString([]int{r_84}))
+		}
+		r_108 := ar.F64(state_29)
+		state_28 = state_28[:len(r_108)]
+		r_105 = r_105[:len(r_108)]
+		for i_109 := range r_108 {
+			r_108[i_109] = ((0.99 * state_28[i_109]) + (0.01 * (r_105[i_109] * r_105[i_109])))
+		}
+		x_111 := t_80 + int64(1)
+		x_112 := float64(x_111)
+		x_113 := math.Pow(0.98, x_112)
+		x_114 := 1.0 - x_113
+		x_115 := t_80 + int64(1)
+		x_116 := float64(x_115)
+		x_117 := math.Pow(0.92, x_116)
+		x_118 := 1.0 - x_117
+		if state_27 != state_25 {
+			return nil, 0, 0, 0, nbErrorf("std/optim:196:20", "shape mismatch in '+': "+runtime.ShapeString([]int{state_25})+" and "+runtime.ShapeString([]int{state_27}))
+		}
+		x_119 := t_80 + int64(1)
+		x_120 := float64(x_119)
+		x_121 := math.Pow(0.99, x_120)
+		x_122 := 1.0 - x_121
+		if state_29 != state_25 {
+			return nil, 0, 0, 0, nbErrorf("std/optim:196:33", "shape mismatch in '/': "+runtime.ShapeString([]int{state_25})+" and "+runtime.ShapeString([]int{state_29}))
+		}
+		r_123 := ar.F64(state_25)
+		r_99 = r_99[:len(r_123)]
+		r_102 = r_102[:len(r_123)]
+		r_108 = r_108[:len(r_123)]
+		for i_124 := range r_123 {
+			r_123[i_124] = (((r_99[i_124] / x_114) + (0.92 * (r_102[i_124] / x_118))) / ((math.Sqrt((r_108[i_124] / x_122))) + 1e-08))
+		}
+		if state_25 != state_23 {
+			return nil, 0, 0, 0, nbErrorf("std/optim:197:73", "shape mismatch in '-': "+runtime.ShapeString([]int{state_23})+" and "+runtime.ShapeString([]int{state_25}))
+		}
+		r_126 := ar.F64(state_23)
+		state_22 = state_22[:len(r_126)]
+		r_123 = r_123[:len(r_126)]
+		for i_127 := range r_126 {
+			r_126[i_127] = (state_22[i_127] - (lr_4 * r_123[i_127]))
+		}
+		state_22, state_24, state_26, state_28, state_30, state_31 = r_126, r_99, r_102, r_108, r_83, r_84
+		_ = mark_81
+	}
+	r_129, r_130, r_131 := fg_1(state_22, x0_3)
+	n_132 := int64(x0_3)
+	if int64(r_131) != n_132 {
+		return nil, 0, 0, 0, nbErrorf("optim.nab:23:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_131), n_132))
+	}
+	if r_131 != x0_3 {
+		return nil, 0, 0, 0, nbErrorf("optim.nab:24:10", fmt.Sprintf("dot: sizes %d and %d differ", r_131, x0_3))
+	}
+	var s_133 float64 = 0
+	r_130 = r_130[:r_131]
+	state_22 = state_22[:r_131]
+	if r_131 >= 262144 {
+		r_130 := r_130
+		state_22 := state_22
+		s_133 = runtime.ParallelSum(r_131, 16384, func(lo_137, hi int) float64 {
+			s_133 := 0.0
+			for i_138 := lo_137; i_138 < hi; i_138++ {
+				s_133 += r_130[i_138] * (state_22[i_138] - state_22[i_138])
+			}
+			return s_133
+		})
+	} else {
+		for i_134 := 0; i_134 < r_131; i_134++ {
+			s_133 += r_130[i_134] * (state_22[i_134] - state_22[i_134])
+		}
+	}
+	x_140 := r_129 + s_133
+	x_141 := max(steps_5, int64(0))
+	return state_22, x0_3, x_140, x_141, nil
+}
+
+// fn_lion is def lion (optim.nab:154:12).
+func fn_lion(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, wd_5 float64, steps_6 int64) ([]float64, int, float64, int64, error) {
+	size_7 := int64(x0_3)
+	_ = size_7
+	x0_2 = x0_2[:x0_3]
+	x_8 := lr_4 >= 0.0
+	if !x_8 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:205:12", "optim.lion: argument 3 (lr) must be non-negative")
+	}
+	x_9 := wd_5 >= 0.0
+	if !x_9 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:206:12", "optim.lion: argument 4 (wd) must be non-negative")
+	}
+	x_10 := steps_6 >= int64(0)
+	if !x_10 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:207:15", "optim.lion: argument 5 (steps) must be non-negative")
+	}
+	n_11 := int64(x0_3)
+	n_12, err_13 := runtime.CheckSize(n_11)
+	if err_13 != nil {
+		return nil, 0, 0, 0, nbAt("std/optim:208:35", err_13)
+	}
+	a_14 := ar.F64(n_12)
+	var state_15 []float64
+	var state_16 int
+	var state_17 []float64
+	var state_18 int
+	state_15, state_16, state_17, state_18 = x0_2, x0_3, a_14, n_12
+	for t_37 := int64(0); t_37 < steps_6; t_37++ {
+		mark_38 := ar.mark()
+		r_39, r_40, r_41 := fg_1(state_15, state_16)
+		n_42 := int64(state_16)
+		if int64(r_41) != n_42 {
+			return nil, 0, 0, 0, nbErrorf("optim.nab:23:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_41), n_42))
+		}
+		if r_41 != state_16 {
+			return nil, 0, 0, 0, nbErrorf("optim.nab:24:10", fmt.Sprintf("dot: sizes %d and %d differ", r_41, state_16))
+		}
+		var s_43 float64 = 0
+		r_40 = r_40[:r_41]
+		state_15 = state_15[:r_41]
+		for i_44 := 0; i_44 < r_41; i_44++ {
+			s_43 += r_40[i_44] * (state_15[i_44] - state_15[i_44])
+		}
+		x_46 := r_39 + s_43
+		_ = x_46
+		if r_41 != state_18 {
+			return nil, 0, 0, 0, nbErrorf("std/optim:210:21", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{r_41}))
+		}
+		r_47 := ar.F64(state_18)
+		state_17 = state_17[:len(r_47)]
+		r_40 = r_40[:len(r_47)]
+		for i_48 := range r_47 {
+			r_47[i_48] = ((0.9 * state_17[i_48]) + (0.1 * r_40[i_48]))
+		}
+		if state_16 != state_18 {
+			return nil, 0, 0, 0, nbErrorf("std/optim:211:101", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{state_16}))
+		}
+		if state_18 != state_16 {
+			return nil, 0, 0, 0, nbErrorf("std/optim:211:85", "shape mismatch in '-': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{state_18}))
+		}
+		r_50 := ar.F64(state_16)
+		state_15 = state_15[:len(r_50)]
+		r_47 = r_47[:len(r_50)]
+		for i_51 := range r_50 {
+			r_50[i_51] = (state_15[i_51] - (lr_4 * ((runtime.Sign(r_47[i_51])) + (wd_5 * state_15[i_51]))))
+		}
+		if r_41 != state_18 {
+			return nil, 0, 0, 0, nbErrorf("std/optim:211:121", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{r_41}))
+		}
+		r_53 := ar.F64(state_18)
+		state_17 = state_17[:len(r_53)]
+		r_40 = r_40[:len(r_53)]
+		for i_54 := range r_53 {
+			r_53[i_54] = ((0.99 * state_17[i_54]) + (0.01 * r_40[i_54]))
+		}
+		state_15, state_17 = r_50, r_53
+		_ = mark_38
+	}
+	r_56, r_57, r_58 := fg_1(state_15, x0_3)
+	n_59 := int64(x0_3)
+	if int64(r_58) != n_59 {
+		return nil, 0, 0, 0, nbErrorf("optim.nab:23:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_58), n_59))
+	}
+	if r_58 != x0_3 {
+		return nil, 0, 0, 0, nbErrorf("optim.nab:24:10", fmt.Sprintf("dot: sizes %d and %d differ", r_58, x0_3))
+	}
+	var s_60 float64 = 0
+	r_57 = r_57[:r_58]
+	state_15 = state_15[:r_58]
+	if r_58 >= 262144 {
+		r_57 := r_57
+		state_15 := state_15
+		s_60 = runtime.ParallelSum(r_58, 16384, func(lo_64, hi int) float64 {
+			s_60 := 0.0
+			for i_65 := lo_64; i_65 < hi; i_65++ {
+				s_60 += r_57[i_65] * (state_15[i_65] - state_15[i_65])
+			}
+			return s_60
+		})
+	} else {
+		for i_61 := 0; i_61 < r_58; i_61++ {
+			s_60 += r_57[i_61] * (state_15[i_61] - state_15[i_61])
+		}
+	}
+	x_67 := r_56 + s_60
+	x_68 := max(steps_6, int64(0))
+	return state_15, x0_3, x_67, x_68, nil
+}
+
+// fn_projectedgradient is def projected_gradient (optim.nab:160:12).
+func fn_projectedgradient(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lo_4 []float64, lo_5 int, hi_6 []float64, hi_7 int, lr_8 float64, steps_9 int64) ([]float64, int, float64, int64, error) {
+	size_10 := int64(x0_3)
+	if int64(lo_5) != size_10 {
+		return nil, 0, 0, 0, nbErrorf("optim.nab:160:77", fmt.Sprintf("size mismatch: n is %d (x0) but lo has size %d", size_10, lo_5))
+	}
+	if int64(hi_7) != size_10 {
+		return nil, 0, 0, 0, nbErrorf("optim.nab:160:89", fmt.Sprintf("size mismatch: n is %d (x0) but hi has size %d", size_10, hi_7))
+	}
+	x0_2 = x0_2[:x0_3]
+	lo_4 = lo_4[:lo_5]
+	hi_6 = hi_6[:hi_7]
+	n_11 := int64(x0_3)
+	if int64(lo_5) != n_11 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:784:59", runtime.DimMessage("lo", "[n]f64", "n", int64(lo_5), n_11))
+	}
+	if int64(hi_7) != n_11 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:784:71", runtime.DimMessage("hi", "[n]f64", "n", int64(hi_7), n_11))
+	}
+	n_12, err_13 := runtime.CheckSize(n_11)
+	if err_13 != nil {
+		return nil, 0, 0, 0, nbAt("std/optim:785:23", err_13)
+	}
+	var s_14 int64 = 0
+	for i_15 := 0; i_15 < n_12; i_15++ {
+		i_17 := int64(i_15)
+		if i_17 < 0 || i_17 >= int64(lo_5) {
+			return nil, 0, 0, 0, nbAt("std/optim:785:29", runtime.CheckIndex(i_17, lo_5))
+		}
+		x_18 := lo_4[int(i_17)]
+		if i_17 < 0 || i_17 >= int64(hi_7) {
+			return nil, 0, 0, 0, nbAt("std/optim:785:38", runtime.CheckIndex(i_17, hi_7))
+		}
+		x_19 := hi_6[int(i_17)]
+		x_20 := x_18 <= x_19
+		var c_21 int64
+		if x_20 {
+			c_21 = int64(0)
+		} else {
+			c_21 = int64(1)
+		}
+		s_14 += c_21
+	}
+	x_22 := s_14 == int64(0)
+	if !x_22 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:785:12", "optim.projected_gradient: arguments 3 and 4 (lo, hi) must have lo ≤ hi")
+	}
+	x_23 := lr_8 >= 0.0
+	if !x_23 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:786:12", "optim.projected_gradient: argument 5 (lr) must be non-negative")
+	}
+	x_24 := steps_9 >= int64(0)
+	if !x_24 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:787:15", "optim.projected_gradient: argument 6 (steps) must be non-negative")
+	}
+	r_25, r_26, err_27 := fn_optimclip(ar, x0_2, x0_3, lo_4, lo_5, hi_6, hi_7)
+	if err_27 != nil {
+		return nil, 0, 0, 0, nbFrame(err_27, "optim.clip", "std/optim:778:5", "std/optim:788:20")
+	}
+	var x_28 []float64
+	var x_29 int
+	x_28, x_29 = r_25, r_26
+	for t_45 := int64(0); t_45 < steps_9; t_45++ {
+		mark_46 := ar.mark()
+		r_47, r_48, r_49 := fg_1(x_28, x_29)
+		n_50 := int64(x_29)
+		if int64(r_49) != n_50 {
+			return nil, 0, 0, 0, nbErrorf("optim.nab:23:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_49), n_50))
+		}
+		if r_49 != x_29 {
+			return nil, 0, 0, 0, nbErrorf("optim.nab:24:10", fmt.Sprintf("dot: sizes %d and %d differ", r_49, x_29))
+		}
+		var s_51 float64 = 0
+		r_48 = r_48[:r_49]
+		x_28 = x_28[:r_49]
+		for i_52 := 0; i_52 < r_49; i_52++ {
+			s_51 += r_48[i_52] * (x_28[i_52] - x_28[i_52])
+		}
+		x_54 := r_47 + s_51
+		_ = x_54
+		if r_49 != x_29 {
+			return nil, 0, 0, 0, nbErrorf("std/optim:790:132", "shape mismatch in '-': "+runtime.ShapeString([]int{x_29})+" and "+runtime.ShapeString([]int{r_49}))
+		}
+		r_55 := ar.F64(x_29)
+		x_28 = x_28[:len(r_55)]
+		r_48 = r_48[:len(r_55)]
+		for i_56 := range r_55 {
+			r_55[i_56] = (x_28[i_56] - (lr_8 * r_48[i_56]))
+		}
+		r_58, r_59, err_60 := fn_optimclip(ar, r_55, x_29, lo_4, lo_5, hi_6, hi_7)
+		if err_60 != nil {
+			return nil, 0, 0, 0, nbFrame(err_60, "optim.clip", "std/optim:778:5", "std/optim:790:125")
+		}
+		x_28, x_29 = r_58, r_59
+		_ = mark_46
+	}
+	r_61, r_62, r_63 := fg_1(x_28, x_29)
+	n_64 := int64(x_29)
+	if int64(r_63) != n_64 {
+		return nil, 0, 0, 0, nbErrorf("optim.nab:23:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_63), n_64))
+	}
+	if r_63 != x_29 {
+		return nil, 0, 0, 0, nbErrorf("optim.nab:24:10", fmt.Sprintf("dot: sizes %d and %d differ", r_63, x_29))
+	}
+	var s_65 float64 = 0
+	r_62 = r_62[:r_63]
+	x_28 = x_28[:r_63]
+	if r_63 >= 262144 {
+		r_62 := r_62
+		x_28 := x_28
+		s_65 = runtime.ParallelSum(r_63, 16384, func(lo_69, hi int) float64 {
+			s_65 := 0.0
+			for i_70 := lo_69; i_70 < hi; i_70++ {
+				s_65 += r_62[i_70] * (x_28[i_70] - x_28[i_70])
+			}
+			return s_65
+		})
+	} else {
+		for i_66 := 0; i_66 < r_63; i_66++ {
+			s_65 += r_62[i_66] * (x_28[i_66] - x_28[i_66])
+		}
+	}
+	x_72 := r_61 + s_65
+	x_73 := max(steps_9, int64(0))
+	return x_28, x_29, x_72, x_73, nil
 }
 
 // nbArena hands out the arrays of one call: zeroed slices cut from

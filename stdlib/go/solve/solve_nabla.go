@@ -87,6 +87,9 @@ func Extragradient(op func([]float64) []float64, z0 []float64, lr float64, steps
 	ar := nbArenas.Get()
 	ar.reset()
 	defer nbArenas.Put(ar)
+	if op == nil {
+		return nil, fmt.Errorf("extragradient: argument op is a nil function")
+	}
 	opIn := func(a0 []float64, a0n int) ([]float64, int) {
 		r0 := op(a0[:a0n])
 		return r0, len(r0)
@@ -104,6 +107,9 @@ func ExtragradientInto(dst0 []float64, op func([]float64) []float64, z0 []float6
 	ar := nbArenas.Get()
 	ar.reset()
 	defer nbArenas.Put(ar)
+	if op == nil {
+		return fmt.Errorf("extragradient: argument op is a nil function")
+	}
 	opIn := func(a0 []float64, a0n int) ([]float64, int) {
 		r0 := op(a0[:a0n])
 		return r0, len(r0)
