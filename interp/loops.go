@@ -1,6 +1,10 @@
 package interp
 
 import (
+	"fmt"
+	"slices"
+	"unsafe"
+
 	"github.com/nabla-lang/nabla/ir"
 	"github.com/nabla-lang/nabla/runtime"
 )
@@ -304,4 +308,88 @@ func (c *fnComp) compileUpdate(e *ir.PrimCall) (evalFn, bool, error) {
 		}
 		return vs[0], nil
 	}, true, nil
+}
+
+// compileAccAddPad compiles acc_add(acc, pad_like(v, lo, like)) and
+// acc_add_at(acc, i, pad_like(v, lo, like)), the cotangent of a slice
+// added into an accumulator, as an add of v into rows lo.. of acc (of
+// its row i), without the zero array pad_like would make: the reverse
+// pass of code that slices a vector (an LSTM's gates, BA's camera
+// parameters) did O(len(like)) work per slice instead of O(len(v)). The
+// checks and their messages are pad_like's, then the accumulator's.
+func (c *fnComp) compileAccAddPad(e *ir.PrimCall) (evalFn, bool, error) {
+	at := e.Op == ir.PrimAccAddAt
+	if !at && e.Op != ir.PrimAccAdd || len(e.Args) != 2+btoi(at) {
+		return nil, false, nil
+	}
+	pad, ok := e.Args[len(e.Args)-1].(*ir.PrimCall)
+	if !ok || pad.Op != ir.PrimPadLike || len(pad.Args) != 3 || ir.Rank(pad.T) == 0 {
+		return nil, false, nil
+	}
+	if k, ok := ir.Leaf(pad.T); !ok || k != ir.F64 {
+		return nil, false, nil
+	}
+	base := c.alloc(len(e.Args) - 1 + 3)
+	args, err := c.compileList(append(append([]ir.Expr(nil), e.Args[:len(e.Args)-1]...), pad.Args...))
+	c.depth = base
+	if err != nil {
+		return nil, true, err
+	}
+	vDies := c.it.freshArray(pad.Args[0], map[*ir.Var]ir.Expr{})
+	pos, padPos := e.P, pad.P
+	return func(fr *frame) (runtime.Value, error) {
+		vs, err := evalArgs(fr, args, base)
+		if err != nil {
+			return runtime.Value{}, err
+		}
+		n := len(vs)
+		acc, v, lo, like := vs[0].Array(), vs[n-3].Array(), vs[n-2].I, vs[n-1].Array()
+		if lo < 0 || lo+int64(v.Len()) > int64(like.Len()) {
+			return runtime.Value{}, errAt(padPos, fmt.Errorf("pad_like: rows [%d:%d] out of range for length %d", lo, lo+int64(v.Len()), like.Len()))
+		}
+		if !runtime.SameShape(v.Shape[1:], like.Shape[1:]) {
+			return runtime.Value{}, errAt(padPos, fmt.Errorf("pad_like: rows have shapes %s and %s", runtime.ShapeString(v.Shape[1:]), runtime.ShapeString(like.Shape[1:])))
+		}
+		dst := acc.F
+		if at {
+			i := vs[1].I
+			if err := runtime.CheckIndex(i, acc.Len()); err != nil {
+				return runtime.Value{}, errAt(pos, err)
+			}
+			if !runtime.SameShape(acc.Shape[1:], like.Shape) {
+				return runtime.Value{}, errAt(pos, fmt.Errorf("acc_add_at: row shapes %s and %s differ", runtime.ShapeString(acc.Shape[1:]), runtime.ShapeString(like.Shape)))
+			}
+			rs := acc.RowSize()
+			dst = dst[int(i)*rs : int(i+1)*rs]
+		} else if !runtime.SameShape(acc.Shape, like.Shape) {
+			return runtime.Value{}, errAt(pos, fmt.Errorf("acc_add: shapes %s and %s differ", runtime.ShapeString(acc.Shape), runtime.ShapeString(like.Shape)))
+		}
+		off := int(lo) * like.RowSize()
+		dst = dst[off : off+len(v.F)]
+		src := v.F
+		if overlap(dst, src) {
+			src = slices.Clone(src) // v reads acc: add what it was
+		}
+		runtime.AddTo(dst, dst, src)
+		if vDies {
+			recycle(fr.m, vs[n-3])
+		}
+		return vs[0], fr.m.Step(int64(len(v.F)))
+	}, true, nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// overlap reports whether two slices share memory.
+func overlap(a, b []float64) bool {
+	if len(a) == 0 || len(b) == 0 {
+		return false
+	}
+	a0, b0 := uintptr(unsafe.Pointer(&a[0])), uintptr(unsafe.Pointer(&b[0]))
+	return a0 < b0+uintptr(len(b))*8 && b0 < a0+uintptr(len(a))*8
 }

@@ -36,6 +36,9 @@ func (c *fnComp) compilePrim(e *ir.PrimCall) (evalFn, error) {
 	if worthFusing(e) {
 		return c.compileFusedArray(e)
 	}
+	if fn, ok, err := c.compileAccAddPad(e); ok || err != nil {
+		return fn, err
+	}
 	if fn, ok, err := c.compileAccAddAt(e); ok || err != nil {
 		return fn, err
 	}
