@@ -208,5 +208,9 @@
 // runtime.SetArrayLimit makes every size check refuse an array that would
 // not fit, before it is allocated; the Go runtime's soft limit is set
 // above the limit; a watcher stops the run when the live heap grows past
-// it). Generated code counts no steps: --max-steps is refused with it.
+// it). --max-steps runs a second build generated with Options.Steps,
+// whose loops charge steps to a counter and stop at the harness's
+// -max-steps with the interpreter's positioned error (steps.go: the
+// counts are not the interpreter's, the behaviour at the limit is). The
+// ordinary build has no counter: the limit costs it nothing.
 package codegen
