@@ -157,11 +157,21 @@ func (r *runner) Call(ctx context.Context, name string, args []runtime.Value, li
 	if lim.Steps > 0 {
 		argv = append(argv, "-max-steps", fmt.Sprint(lim.Steps))
 	}
-	cmd := exec.CommandContext(ctx, bin, argv...)
+	cmd := exec.CommandContext(ctx, bin)
+	progArgv, closeW, waitProgress, err := progressPipe(ctx, cmd)
+	if err != nil {
+		return runtime.Value{}, err
+	}
+	cmd.Args = append(append(cmd.Args, argv...), progArgv...)
 	cmd.Stdin = &in
 	var out, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &stderr
-	err = cmd.Run()
+	err = cmd.Start()
+	closeW()
+	if err == nil {
+		err = cmd.Wait()
+	}
+	waitProgress()
 	if cerr := ctx.Err(); cerr != nil && err != nil {
 		// Killed at the deadline (or cancelled): the interpreter's error.
 		e := &ir.Error{Pos: r.prog.Def(name).P, Msg: cerr.Error(), Frames: []ir.Frame{{Def: name, DefPos: r.prog.Def(name).P}}}

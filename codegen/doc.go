@@ -213,4 +213,13 @@
 // -max-steps with the interpreter's positioned error (steps.go: the
 // counts are not the interpreter's, the behaviour at the limit is). The
 // ordinary build has no counter: the limit costs it nothing.
+//
+// # Progress
+//
+// The builtin progress reports in a run harness program: when the ctx of
+// Runner.Call carries a callback (runtime.WithProgress, as nabla run's
+// status line and --plot set it), the program writes its reports to a
+// pipe and Call passes each to the callback, in order, from a goroutine
+// of its own while the caller waits, all before Call returns
+// (progress.go). An exported package computes progress's value alone.
 package codegen

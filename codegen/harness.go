@@ -112,6 +112,7 @@ func nbPrepare(name string, in []any) (run func() error, result func() any, err 
 	}
 	w.WriteString("}\nreturn \"\"\n}\n\n")
 	g.emitStepLimit(w)
+	g.emitProgressStart(w)
 	w.WriteString(harnessSrc)
 }
 
@@ -453,6 +454,9 @@ func nbMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 				return 2
 			}
 			i++
+		}
+		if args[i] == "-progress" {
+			defer nbStartProgress()()
 		}
 		if args[i] == "-serve" {
 			return nbServe(stdin, stdout, stderr)

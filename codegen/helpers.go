@@ -49,7 +49,8 @@ var helperDeps = map[string][]string{
 }
 
 var helperSrc = map[string]string{
-	"nbStep": stepHelper,
+	"nbStep":     stepHelper,
+	"nbProgress": progressHelper,
 	"nbOut1": `// nbOut1 copies an array result out of the call's arena.
 func nbOut1[T any](r []T, n int) []T {
 	out := make([]T, n)

@@ -72,7 +72,7 @@ The standard library's iterative methods report each iteration (SPEC
 latest report on a status line on stderr (never when stderr is not a
 terminal). --plot FILE.png or FILE.svg draws the objective and the
 gradient norm per iteration, on log scales, one line per method that ran
-(interpreter only).
+(with either backend).
 ` + fmt.Sprintf(limitsHelp, fmt.Sprint(rt.DefaultMemoryLimit())) + `
 
 The Go backend honours all three: its binary is stopped at the deadline;
@@ -109,9 +109,6 @@ stops the two backends at different points of a run.`,
 			if plotFormat, err = convplot.Format(plotFile); err != nil {
 				return c.usage(cmd, "--plot: %v", err)
 			}
-			if backend == "go" {
-				return c.usage(cmd, "--plot needs --backend interp: generated Go code does not report progress")
-			}
 		}
 		if len(rest) == 0 {
 			return c.usage(cmd, "missing FILE")
@@ -147,34 +144,34 @@ stops the two backends at different points of a run.`,
 		}
 		ctx, cancel := lim.context()
 		defer cancel()
+		// Progress: a status line on a terminal, records for the plot.
+		var recs []nabla.Progress
+		var line *statusLine
+		if isTerminal(c.stderr) {
+			line = newStatusLine(c.stderr)
+		}
+		if line != nil || plotFile != "" {
+			ctx = nabla.WithProgress(ctx, func(p nabla.Progress) {
+				if plotFile != "" {
+					recs = append(recs, p)
+				}
+				if line != nil {
+					line.update(p)
+				}
+			})
+		}
 		var v rt.Value
 		if backend == "go" {
 			v, err = runGo(ctx, file, src, name, vals, lim.runtime())
 		} else {
-			// Progress: a status line on a terminal, records for the plot.
-			var recs []nabla.Progress
-			var line *statusLine
-			if isTerminal(c.stderr) {
-				line = newStatusLine(c.stderr)
-			}
-			if line != nil || plotFile != "" {
-				ctx = nabla.WithProgress(ctx, func(p nabla.Progress) {
-					if plotFile != "" {
-						recs = append(recs, p)
-					}
-					if line != nil {
-						line.update(p)
-					}
-				})
-			}
 			v, err = f.CallValues(ctx, vals)
-			if line != nil {
-				line.clear()
-			}
-			if err == nil && plotFile != "" {
-				if perr := writePlot(plotFile, plotFormat, recs); perr != nil {
-					return c.fail(cmd, "--plot: %v", perr)
-				}
+		}
+		if line != nil {
+			line.clear()
+		}
+		if err == nil && plotFile != "" {
+			if perr := writePlot(plotFile, plotFormat, recs); perr != nil {
+				return c.fail(cmd, "--plot: %v", perr)
 			}
 		}
 		if err != nil {
