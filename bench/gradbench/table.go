@@ -234,7 +234,17 @@ func timeCase(path string, quick bool, backends []string, logw io.Writer) ([]*ro
 				runtime.GC()
 				out, times, cpus, _, err := tool.repeat(m, true)
 				if err != nil {
-					return nil, fmt.Errorf("%s %s (%s): %v", m.Function, m.Description, tool.opts.Backend, err)
+					// A question a backend cannot answer is a finding of
+					// the table, not the end of it.
+					first, _, _ := strings.Cut(err.Error(), "\n")
+					fmt.Fprintf(logw, "%s/%s %s %s (%s): FAILED: %v\n", ev.name, file, m.Function, m.Description, tool.opts.Backend, err)
+					msg := fmt.Sprintf("%s failed: %s", m.Function, first)
+					if tool.opts.Backend == BackendGo {
+						rw.goInvalid = append(rw.goInvalid, msg)
+					} else {
+						rw.invalid = append(rw.invalid, msg)
+					}
+					continue
 				}
 				best, bestCPU := slices.Min(times).Seconds(), 0.0
 				if len(cpus) > 0 {
@@ -418,10 +428,34 @@ func writeTable(w io.Writer, rows []*row, interp, gen bool) {
 		}
 		fmt.Fprintln(w, line)
 	}
+	var bad []string
+	badOn := map[string]bool{}
+	for _, r := range rows {
+		for _, b := range []struct {
+			name string
+			on   bool
+			msgs []string
+		}{{"the interpreter", interp, r.invalid}, {"generated Go", gen, r.goInvalid}} {
+			if b.on && len(b.msgs) > 0 {
+				bad = append(bad, fmt.Sprintf("%s %s on %s: %s.", r.eval, r.desc, b.name, strings.Join(b.msgs, "; ")))
+				badOn[b.name] = true
+			}
+		}
+	}
+	if len(bad) > 0 {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "Questions answered wrongly or not at all (their times are missing or not comparable):")
+		fmt.Fprintln(w)
+		for _, b := range bad {
+			fmt.Fprintln(w, "- "+b)
+		}
+	}
 	if interp {
 		fmt.Fprintln(w)
-		if len(short) == 0 {
+		if len(short) == 0 && !badOn["the interpreter"] {
 			fmt.Fprintln(w, "Every derivative with a pytorch figure is faster than pytorch's on the interpreter.")
+		} else if len(short) == 0 {
+			fmt.Fprintln(w, "Every derivative timed with a pytorch figure is faster than pytorch's on the interpreter.")
 		} else {
 			fmt.Fprintln(w, "Derivatives slower than pytorch's on the interpreter (its goal is to beat every one), and why:")
 			fmt.Fprintln(w)
@@ -432,6 +466,10 @@ func writeTable(w io.Writer, rows []*row, interp, gen bool) {
 	}
 	if gen {
 		fmt.Fprintln(w)
+		if len(goShort) == 0 && badOn["generated Go"] {
+			fmt.Fprintln(w, "On generated Go every derivative timed meets its goals (within 1.5× of manual, derivative ÷ primal at most the best published), but some questions failed (above).")
+			return
+		}
 		if len(goShort) == 0 {
 			fmt.Fprintln(w, "On generated Go every derivative with a manual figure is within 1.5× of it, and every derivative ÷ primal with a published best is at or below it.")
 			return
