@@ -212,6 +212,7 @@ func (f *fn) stackP(name string, at *ir.Array, n string, pos ir.Pos, releasable 
 		res.parts = append(res.parts, d, n)
 		res.parts = append(res.parts, r.dims...)
 	}
+	f.step("int64("+n+")", pos)
 	i := f.fresh("i")
 	f.line("for %s := 0; %s < %s; %s++ {", i, i, n, i)
 	saveEnv, saveFenv := f.env, f.fenv
@@ -1213,6 +1214,7 @@ func lowerWhileSave(f *fn, e *ir.PrimCall) val {
 	f.line("if !%s {", c.parts[0])
 	f.line("break")
 	f.line("}")
+	f.step("1", e.P)
 	next := f.callStatic(body, []val{st}, e.P, at.Elem)
 	f.assign(st, next)
 	f.env, f.fenv = saveEnv, saveFenv

@@ -31,28 +31,52 @@ const CacheEnv = "NABLA_GOCACHE"
 
 // Backend is the Go backend: Load generates a Go program for all defs,
 // builds it with the Go toolchain (once per distinct source, cached on
-// disk) and returns a Runner that runs the binary per call.
+// disk) and returns a Runner that runs the binary per call. A call under
+// a step limit runs a second build whose code counts steps
+// (Options.Steps), made at the first such call.
 var Backend pipeline.Backend = goBackend{}
 
-type goBackend struct{}
+// StepBackend is Backend building the step-counting program from the
+// start: for callers that know every call has a step limit (nabla run
+// --max-steps), so that only one program is built.
+var StepBackend pipeline.Backend = goBackend{steps: true}
+
+type goBackend struct{ steps bool }
 
 func (goBackend) Name() string { return "go" }
 
-func (goBackend) Load(ctx context.Context, p *ir.Program) (pipeline.Runner, error) {
-	src, err := Generate(p, Options{Main: true})
+func (b goBackend) Load(ctx context.Context, p *ir.Program) (pipeline.Runner, error) {
+	bin, err := buildProgram(ctx, p, b.steps)
 	if err != nil {
 		return nil, err
 	}
-	bin, err := Build(ctx, src)
-	if err != nil {
-		return nil, err
+	r := &runner{prog: p}
+	if b.steps {
+		r.stepBin = bin
+		r.stepOnce.Do(func() {})
+	} else {
+		r.bin = bin
 	}
-	return &runner{prog: p, bin: bin}, nil
+	return r, nil
+}
+
+// buildProgram generates the run harness's program for p, counting steps
+// or not, and builds it.
+func buildProgram(ctx context.Context, p *ir.Program, steps bool) (string, error) {
+	src, err := Generate(p, Options{Main: true, Steps: steps})
+	if err != nil {
+		return "", err
+	}
+	return Build(ctx, src)
 }
 
 type runner struct {
 	prog *ir.Program
-	bin  string
+	bin  string // the program without step counting ("" under StepBackend)
+	// stepBin is the step-counting program, built once when first needed.
+	stepOnce sync.Once
+	stepBin  string
+	stepErr  error
 }
 
 func (r *runner) Signature(name string) ([]ir.Type, ir.Type, error) {
@@ -85,16 +109,30 @@ type RunError struct{ Msg string }
 
 func (e *RunError) Error() string { return e.Msg }
 
+// Is makes a run stopped by a limit match runtime.ErrStepLimit or
+// runtime.ErrMemoryLimit, as the interpreter's errors do.
+func (e *RunError) Is(target error) bool {
+	first, _, _ := strings.Cut(e.Msg, "\n")
+	return target == runtime.ErrStepLimit && strings.Contains(first, runtime.ErrStepLimit.Error()+" (") ||
+		target == runtime.ErrMemoryLimit && strings.Contains(first, runtime.ErrMemoryLimit.Error()+": ")
+}
+
 // Call runs def name in the built binary. The binary honours lim.Memory
-// (see the harness); it counts no steps, so lim.Steps must be 0. ctx
-// bounds the run: at its deadline or cancellation the process is killed
-// and the error, positioned at the def, matches ctx's error.
+// and lim.Steps (see the harness; a step limit runs the step-counting
+// build, built at the first such call, outside ctx). ctx bounds the run:
+// at its deadline or cancellation the process is killed and the error,
+// positioned at the def, matches ctx's error.
 func (r *runner) Call(ctx context.Context, name string, args []runtime.Value, lim runtime.Limits) (runtime.Value, error) {
 	if ctx == nil {
 		return runtime.Value{}, fmt.Errorf("nil context.Context")
 	}
-	if lim.Steps > 0 {
-		return runtime.Value{}, fmt.Errorf("the Go backend cannot limit steps (generated code counts none)")
+	bin := r.bin
+	if lim.Steps > 0 || bin == "" {
+		r.stepOnce.Do(func() { r.stepBin, r.stepErr = buildProgram(context.Background(), r.prog, true) })
+		if r.stepErr != nil {
+			return runtime.Value{}, r.stepErr
+		}
+		bin = r.stepBin
 	}
 	params, result, err := r.Signature(name)
 	if err != nil {
@@ -116,11 +154,24 @@ func (r *runner) Call(ctx context.Context, name string, args []runtime.Value, li
 	if lim.Memory > 0 {
 		argv = append(argv, "-max-memory", fmt.Sprint(lim.Memory))
 	}
-	cmd := exec.CommandContext(ctx, r.bin, argv...)
+	if lim.Steps > 0 {
+		argv = append(argv, "-max-steps", fmt.Sprint(lim.Steps))
+	}
+	cmd := exec.CommandContext(ctx, bin)
+	progArgv, closeW, waitProgress, err := progressPipe(ctx, cmd)
+	if err != nil {
+		return runtime.Value{}, err
+	}
+	cmd.Args = append(append(cmd.Args, argv...), progArgv...)
 	cmd.Stdin = &in
 	var out, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &stderr
-	err = cmd.Run()
+	err = cmd.Start()
+	closeW()
+	if err == nil {
+		err = cmd.Wait()
+	}
+	waitProgress()
 	if cerr := ctx.Err(); cerr != nil && err != nil {
 		// Killed at the deadline (or cancelled): the interpreter's error.
 		e := &ir.Error{Pos: r.prog.Def(name).P, Msg: cerr.Error(), Frames: []ir.Frame{{Def: name, DefPos: r.prog.Def(name).P}}}

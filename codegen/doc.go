@@ -208,5 +208,18 @@
 // runtime.SetArrayLimit makes every size check refuse an array that would
 // not fit, before it is allocated; the Go runtime's soft limit is set
 // above the limit; a watcher stops the run when the live heap grows past
-// it). Generated code counts no steps: --max-steps is refused with it.
+// it). --max-steps runs a second build generated with Options.Steps,
+// whose loops charge steps to a counter and stop at the harness's
+// -max-steps with the interpreter's positioned error (steps.go: the
+// counts are not the interpreter's, the behaviour at the limit is). The
+// ordinary build has no counter: the limit costs it nothing.
+//
+// # Progress
+//
+// The builtin progress reports in a run harness program: when the ctx of
+// Runner.Call carries a callback (runtime.WithProgress, as nabla run's
+// status line and --plot set it), the program writes its reports to a
+// pipe and Call passes each to the callback, in order, from a goroutine
+// of its own while the caller waits, all before Call returns
+// (progress.go). An exported package computes progress's value alone.
 package codegen

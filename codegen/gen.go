@@ -34,6 +34,12 @@ type Options struct {
 	// rows are contiguous is then read in place, without a copy. The
 	// generated file then imports gonum's mat package.
 	Dense bool
+	// Steps makes the run harness count steps, so that -max-steps (nabla
+	// run --max-steps) can stop a run: one step per loop iteration and
+	// one per element of an array built element by element, charged
+	// before the work (see steps.go). Without it generated code counts
+	// nothing and costs nothing for the limit.
+	Steps bool
 	// ParallelMin, if positive, makes every loop that can run in
 	// parallel do so from ParallelMin elements on, in chunks of half as
 	// many (for tests; the default thresholds are in parallel.go).
@@ -54,6 +60,9 @@ func Generate(p *ir.Program, opts Options) (out []byte, err error) {
 func GenerateAll(progs []*ir.Program, opts Options) (out []byte, err error) {
 	if opts.Package == "" {
 		opts.Package = "main"
+	}
+	if opts.Steps && !opts.Main {
+		return nil, fmt.Errorf("codegen: Options.Steps needs Options.Main (only the run harness sets a step limit)")
 	}
 	g := &gen{progs: progs, opts: opts, helpers: map[string]bool{}}
 	defer func() {
@@ -155,7 +164,7 @@ func (g *gen) run() ([]byte, error) {
 // refers to them by.
 var importable = map[string]string{
 	"bufio": "bufio", "fmt": "fmt", "io": "io", "json": "encoding/json", "mat": "gonum.org/v1/gonum/mat", "math": "math",
-	"os": "os", "runtime": runtimeImport, "strconv": "strconv", "sync": "sync", "time": "time",
+	"os": "os", "runtime": runtimeImport, "strconv": "strconv", "sync": "sync", "time": "time", "atomic": "sync/atomic",
 	"debug": "runtime/debug", "metrics": "runtime/metrics",
 }
 
@@ -1058,6 +1067,7 @@ func (f *fn) compileLoop(e *ir.Loop) val {
 		i := f.fresh(e.Index.Name)
 		f.line("for %s := int64(0); %s < %s; %s++ {", i, i, n.parts[0], i)
 		f.indexBound(i, n.parts[0])
+		f.step("1", e.P)
 		mark := f.iterMark()
 		saveEnv, saveFenv := f.env, f.fenv
 		f.env, f.fenv = cloneEnv(saveEnv), cloneFenv(saveFenv)
@@ -1079,6 +1089,7 @@ func (f *fn) compileLoop(e *ir.Loop) val {
 		f.line("if !%s {", c.parts[0])
 		f.line("break")
 		f.line("}")
+		f.step("1", e.P)
 		mark := f.iterMark()
 		f.loops++
 		next = f.compile(e.Body)

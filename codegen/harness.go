@@ -24,9 +24,11 @@ import (
 // runtime.CheckSize and MulSize do so, at 8 bytes an element, with the
 // interpreter's messages), the Go runtime's soft limit is set a quarter above
 // it so that garbage is collected early, and a watcher stops the run
-// when the live heap after a collection passes the limit. Generated code
-// counts no steps; a timeout is the parent's to enforce (nabla run kills
-// the process at the deadline).
+// when the live heap after a collection passes the limit.
+//
+// -max-steps N stops the run after N steps in a program generated with
+// Options.Steps (steps.go). A timeout is the parent's to enforce (nabla
+// run kills the process at the deadline).
 
 func (g *gen) emitHarness(w *bytes.Buffer) {
 	g.helper("nbError")
@@ -109,6 +111,8 @@ func nbPrepare(name string, in []any) (run func() error, result func() any, err 
 		fmt.Fprintf(w, "case %q:\nreturn %q\n", di.def.Name, posString(di.def.P))
 	}
 	w.WriteString("}\nreturn \"\"\n}\n\n")
+	g.emitStepLimit(w)
+	g.emitProgressStart(w)
 	w.WriteString(harnessSrc)
 }
 
@@ -421,7 +425,7 @@ func nbCall(name string, in []any) (out any, err error) {
 	return result(), nil
 }
 
-// nbMain is the command: -f NAME [-max-memory BYTES], JSON arguments on
+// nbMain is the command: -f NAME [-max-memory BYTES] [-max-steps N], JSON arguments on
 // stdin; or -serve.
 func nbMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	name := "main"
@@ -439,6 +443,20 @@ func nbMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			nbMaxBytes = n
 			runtime.SetArrayLimit(n)
 			i++
+		case args[i] == "-max-steps" && i+1 < len(args):
+			n, err := strconv.ParseInt(args[i+1], 10, 64)
+			if err != nil || n < 0 {
+				fmt.Fprintf(stderr, "bad -max-steps %q\n", args[i+1])
+				return 2
+			}
+			if n > 0 && !nbLimitSteps(n) {
+				fmt.Fprintln(stderr, "-max-steps: this program was generated without step counting (codegen.Options.Steps)")
+				return 2
+			}
+			i++
+		}
+		if args[i] == "-progress" {
+			defer nbStartProgress()()
 		}
 		if args[i] == "-serve" {
 			return nbServe(stdin, stdout, stderr)

@@ -45,9 +45,12 @@ var helperDeps = map[string][]string{
 	"nbInto3":   {"nbInto2"},
 	"nbFlatten": {"nbArena"},
 	"nbDense":   {"nbArena"},
+	"nbStep":    {"nbError"},
 }
 
 var helperSrc = map[string]string{
+	"nbStep":     stepHelper,
+	"nbProgress": progressHelper,
 	"nbOut1": `// nbOut1 copies an array result out of the call's arena.
 func nbOut1[T any](r []T, n int) []T {
 	out := make([]T, n)

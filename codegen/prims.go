@@ -154,11 +154,10 @@ func init() {
 		ir.PrimCheckDim:     {Lower: lowerCheckDim},
 		ir.PrimLinearCheck:  {Lower: lowerLinearCheck},
 		ir.PrimAssert:       {Lower: lowerLinearCheck},
-		// Generated code has no host to report to: progress is its value.
-		ir.PrimProgress:    {Lower: func(f *fn, e *ir.PrimCall) val { return f.compile(e.Args[4]) }},
-		ir.PrimReshapeLike: {Lower: lowerReshapeLike},
-		ir.PrimPadLike:     {Lower: lowerPadLike},
-		ir.PrimLinsolve:    {Lower: lowerLinsolve},
+		ir.PrimProgress:     {Lower: lowerProgress},
+		ir.PrimReshapeLike:  {Lower: lowerReshapeLike},
+		ir.PrimPadLike:      {Lower: lowerPadLike},
+		ir.PrimLinsolve:     {Lower: lowerLinsolve},
 	}
 }
 

@@ -23,6 +23,11 @@ type TableOptions struct {
 	// Quick evaluates each question once, ignoring the recorded
 	// min_runs and min_seconds.
 	Quick bool
+	// Backends are the backends to time each question on, BackendInterp
+	// and BackendGo; empty means both. The Go backend's figures are the
+	// wall-clock times its program measures (nabla gradbench --backend
+	// go's), which has no CPU times.
+	Backends []string
 	// Log receives a line per question as it is timed; nil discards.
 	Log io.Writer
 }
@@ -60,6 +65,10 @@ var baselines = map[string]baseline{
 	"ht/hand1_t26_c100":             {2.55e-3, 21.4e-3, 11.3e-3, 7.25},
 }
 
+// bestRatio is the best published derivative ÷ primal of an eval (issue
+// 14's goals for generated Go).
+var bestRatio = map[string]float64{"gmm": 2.4, "ba": 6.4, "lstm": 2.7}
+
 // reasons say why an eval's derivative misses its goal, from CPU profiles
 // of the modules on the interpreter (go test -bench BenchmarkSmall
 // -cpuprofile); the table prints them beside each shortfall.
@@ -78,6 +87,10 @@ type row struct {
 	primalCPU, derivCPU float64 // minimum CPU seconds of the process during an evaluation
 	fn                  string  // the derivative's function, for particle and saddle
 	invalid             []string
+	// goPrimal and goDeriv are the Go backend's minimum wall-clock
+	// seconds (0 if not timed); goInvalid its rejected answers.
+	goPrimal, goDeriv float64
+	goInvalid         []string
 }
 
 // Table runs the recorded cases in process, one question after another,
@@ -85,7 +98,10 @@ type row struct {
 // and writes a Markdown table of the minimum evaluate times: primal,
 // derivative, their ratio, and the derivative against the kit's manual
 // (hand-written C++) and pytorch figures; then the figures that miss the
-// interpreter's goal, every derivative faster than pytorch's. The times
+// interpreter's goal, every derivative faster than pytorch's. With the Go
+// backend, its wall-clock minima, ratio and comparison with manual follow,
+// and the figures that miss its goals (within 1.5× of manual, derivative ÷
+// primal at most the best published). The times
 // are the process's CPU time during a run where it can be read (garbage
 // collection included), which a machine shared with other work does not
 // inflate as it does wall-clock time; the wall-clock minima follow in the
@@ -103,6 +119,15 @@ func Table(w io.Writer, o TableOptions) error {
 	if len(names) == 0 {
 		names = order[1:]
 	}
+	backends := o.Backends
+	if len(backends) == 0 {
+		backends = []string{BackendInterp, BackendGo}
+	}
+	for _, b := range backends {
+		if b != BackendInterp && b != BackendGo {
+			return fmt.Errorf("unknown backend %q: want %s or %s", b, BackendInterp, BackendGo)
+		}
+	}
 	var rows []*row
 	for _, name := range names {
 		files, err := filepath.Glob(filepath.Join(o.Data, name, "*.jsonl"))
@@ -114,19 +139,20 @@ func Table(w io.Writer, o TableOptions) error {
 		}
 		slices.Sort(files)
 		for _, file := range files {
-			rs, err := timeCase(file, o.Quick, logw)
+			rs, err := timeCase(file, o.Quick, backends, logw)
 			if err != nil {
 				return fmt.Errorf("%s: %v", file, err)
 			}
 			rows = append(rows, rs...)
 		}
 	}
-	writeTable(w, rows)
+	writeTable(w, rows, slices.Contains(backends, BackendInterp), slices.Contains(backends, BackendGo))
 	return nil
 }
 
-// timeCase times every question of one recorded case file.
-func timeCase(path string, quick bool, logw io.Writer) ([]*row, error) {
+// timeCase times every question of one recorded case file on each
+// backend.
+func timeCase(path string, quick bool, backends []string, logw io.Writer) ([]*row, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -143,7 +169,12 @@ func timeCase(path string, quick bool, logw io.Writer) ([]*row, error) {
 	sc.Buffer(nil, 1<<28)
 	inputs := map[string]json.RawMessage{}
 	var ev *eval
-	var tool *Tool
+	var tools []*Tool // one per backend
+	defer func() {
+		for _, t := range tools {
+			t.closeGo()
+		}
+	}()
 	byDesc := map[string]*row{}
 	var rows []*row
 	file := strings.TrimSuffix(filepath.Base(path), ".jsonl")
@@ -158,18 +189,25 @@ func timeCase(path string, quick bool, logw io.Writer) ([]*row, error) {
 			if ev = evals[m.Module]; ev == nil {
 				return nil, fmt.Errorf("no module %q", m.Module)
 			}
-			tool = &Tool{opts: Options{Backend: BackendInterp, Log: io.Discard}}
-			var out strings.Builder
-			w := bufio.NewWriter(&out)
-			if err := tool.define(w, m); err != nil {
-				return nil, err
+			for _, t := range tools {
+				t.closeGo()
 			}
-			w.Flush()
-			if tool.ev == nil {
-				return nil, fmt.Errorf("define %s: %s", m.Module, out.String())
+			tools = nil
+			for _, b := range backends {
+				tool := &Tool{opts: Options{Backend: b, Log: logw}}
+				tools = append(tools, tool)
+				var out strings.Builder
+				w := bufio.NewWriter(&out)
+				if err := tool.define(w, m); err != nil {
+					return nil, err
+				}
+				w.Flush()
+				if tool.ev == nil {
+					return nil, fmt.Errorf("define %s (%s): %s", m.Module, b, out.String())
+				}
 			}
 		case "evaluate":
-			if tool == nil {
+			if tools == nil {
 				return nil, fmt.Errorf("evaluate before define")
 			}
 			if r.InputOf != nil {
@@ -179,24 +217,6 @@ func timeCase(path string, quick bool, logw io.Writer) ([]*row, error) {
 			if quick {
 				m.Input = quickInput(m.Input)
 			}
-			// Collect the garbage of the questions before, so that its
-			// collection is not charged to this one.
-			runtime.GC()
-			out, times, cpus, _, err := tool.repeat(m, true)
-			if err != nil {
-				return nil, fmt.Errorf("%s %s: %v", m.Function, m.Description, err)
-			}
-			best, bestCPU := slices.Min(times).Seconds(), slices.Min(cpus).Seconds()
-			var bad []string
-			if r.Reference != nil {
-				var got any
-				if err := json.Unmarshal(out, &got); err != nil {
-					return nil, err
-				}
-				bad = mismatches(r.Reference.Output, got, "output")
-			}
-			fmt.Fprintf(logw, "%s/%s %s %s: %s%s\n", ev.name, file, m.Function, m.Description, seconds(best),
-				map[bool]string{true: "", false: " INVALID"}[len(bad) == 0])
 			pair, paired := pairs[ev.name]
 			key := m.Description
 			if !paired {
@@ -208,14 +228,57 @@ func timeCase(path string, quick bool, logw io.Writer) ([]*row, error) {
 				byDesc[key] = rw
 				rows = append(rows, rw)
 			}
-			rw.invalid = append(rw.invalid, bad...)
-			switch {
-			case !paired:
-				rw.fn, rw.deriv, rw.derivCPU = m.Function, best, bestCPU
-			case m.Function == pair[0]:
-				rw.primal, rw.primalCPU = best, bestCPU
-			default:
-				rw.deriv, rw.derivCPU = best, bestCPU
+			for _, tool := range tools {
+				// Collect the garbage of the questions before, so that its
+				// collection is not charged to this one.
+				runtime.GC()
+				out, times, cpus, _, err := tool.repeat(m, true)
+				if err != nil {
+					// A question a backend cannot answer is a finding of
+					// the table, not the end of it.
+					first, _, _ := strings.Cut(err.Error(), "\n")
+					fmt.Fprintf(logw, "%s/%s %s %s (%s): FAILED: %v\n", ev.name, file, m.Function, m.Description, tool.opts.Backend, err)
+					msg := fmt.Sprintf("%s failed: %s", m.Function, first)
+					if tool.opts.Backend == BackendGo {
+						rw.goInvalid = append(rw.goInvalid, msg)
+					} else {
+						rw.invalid = append(rw.invalid, msg)
+					}
+					continue
+				}
+				best, bestCPU := slices.Min(times).Seconds(), 0.0
+				if len(cpus) > 0 {
+					bestCPU = slices.Min(cpus).Seconds()
+				}
+				var bad []string
+				if r.Reference != nil {
+					var got any
+					if err := json.Unmarshal(out, &got); err != nil {
+						return nil, err
+					}
+					bad = mismatches(r.Reference.Output, got, "output")
+				}
+				fmt.Fprintf(logw, "%s/%s %s %s (%s): %s%s\n", ev.name, file, m.Function, m.Description, tool.opts.Backend, seconds(best),
+					map[bool]string{true: "", false: " INVALID"}[len(bad) == 0])
+				primal := paired && m.Function == pair[0]
+				if !paired {
+					rw.fn = m.Function
+				}
+				if tool.opts.Backend == BackendGo {
+					rw.goInvalid = append(rw.goInvalid, bad...)
+					if primal {
+						rw.goPrimal = best
+					} else {
+						rw.goDeriv = best
+					}
+					continue
+				}
+				rw.invalid = append(rw.invalid, bad...)
+				if primal {
+					rw.primal, rw.primalCPU = best, bestCPU
+				} else {
+					rw.deriv, rw.derivCPU = best, bestCPU
+				}
 			}
 		}
 	}
@@ -300,47 +363,133 @@ func ratio(a, b float64) string {
 	return fmt.Sprintf("%.3g", a/b)
 }
 
-func writeTable(w io.Writer, rows []*row) {
-	fmt.Fprintln(w, "| eval | case | primal | derivative | derivative ÷ primal | ÷ manual | ÷ pytorch | primal, wall | derivative, wall |")
-	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|")
-	var short []string
+// writeTable writes the rows with the columns of the backends timed, then
+// the figures that miss each backend's goals.
+func writeTable(w io.Writer, rows []*row, interp, gen bool) {
+	head, align := "| eval | case |", "|---|---|"
+	if interp {
+		head += " primal | derivative | derivative ÷ primal | ÷ manual | ÷ pytorch | primal, wall | derivative, wall |"
+		align += "---:|---:|---:|---:|---:|---:|---:|"
+	}
+	if gen {
+		head += " Go primal, wall | Go derivative, wall | Go derivative ÷ primal | Go ÷ manual |"
+		align += "---:|---:|---:|---:|"
+	}
+	fmt.Fprintln(w, head)
+	fmt.Fprintln(w, align)
+	var short, goShort []string
 	for _, r := range rows {
 		b := baselines[r.eval+"/"+r.desc]
-		// The CPU time, where it could be read, is what the ratios use:
-		// on a shared machine the wall-clock time also counts the time
-		// the process waited for a core.
-		primal, deriv := r.primal, r.deriv
-		if r.primalCPU > 0 || r.derivCPU > 0 {
-			primal, deriv = r.primalCPU, r.derivCPU
-		}
 		what := r.file + ": " + r.desc
 		if r.fn != "" {
 			what += " (" + r.fn + ")"
 		}
-		if len(r.invalid) > 0 {
+		if interp && len(r.invalid) > 0 {
 			what += " **INVALID**"
 		}
-		torch := ratio(deriv, b.torchD)
-		if b.torchD > 0 && deriv > b.torchD {
-			torch = "**" + torch + "**"
-			why := reasons[r.eval]
-			if why == "" {
-				why = "not profiled yet"
-			}
-			short = append(short, fmt.Sprintf("%s %s: derivative %s, pytorch %s (%.3g×): %s.",
-				r.eval, r.desc, seconds(deriv), seconds(b.torchD), deriv/b.torchD, why))
+		if gen && len(r.goInvalid) > 0 {
+			what += " **INVALID on Go**"
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.eval, what, seconds(primal), seconds(deriv),
-			ratio(deriv, primal), ratio(deriv, b.manualD), torch, seconds(r.primal), seconds(r.deriv))
+		line := fmt.Sprintf("| %s | %s |", r.eval, what)
+		if interp {
+			// The CPU time, where it could be read, is what the ratios
+			// use: on a shared machine the wall-clock time also counts
+			// the time the process waited for a core.
+			primal, deriv := r.primal, r.deriv
+			if r.primalCPU > 0 || r.derivCPU > 0 {
+				primal, deriv = r.primalCPU, r.derivCPU
+			}
+			torch := ratio(deriv, b.torchD)
+			if b.torchD > 0 && deriv > b.torchD {
+				torch = "**" + torch + "**"
+				why := reasons[r.eval]
+				if why == "" {
+					why = "not profiled yet"
+				}
+				short = append(short, fmt.Sprintf("%s %s: derivative %s, pytorch %s (%.3g×): %s.",
+					r.eval, r.desc, seconds(deriv), seconds(b.torchD), deriv/b.torchD, why))
+			}
+			line += fmt.Sprintf(" %s | %s | %s | %s | %s | %s | %s |", seconds(primal), seconds(deriv),
+				ratio(deriv, primal), ratio(deriv, b.manualD), torch, seconds(r.primal), seconds(r.deriv))
+		}
+		if gen {
+			manual, byPrimal := ratio(r.goDeriv, b.manualD), ratio(r.goDeriv, r.goPrimal)
+			if b.manualD > 0 && r.goDeriv > 1.5*b.manualD {
+				manual = "**" + manual + "**"
+				goShort = append(goShort, fmt.Sprintf("%s %s: derivative %s, manual %s (%.3g×, goal ≤ 1.5×): %s.",
+					r.eval, r.desc, seconds(r.goDeriv), seconds(b.manualD), r.goDeriv/b.manualD, goReason(r.eval)))
+			}
+			if best := bestRatio[r.eval]; best > 0 && r.goPrimal > 0 && r.goDeriv > best*r.goPrimal {
+				byPrimal = "**" + byPrimal + "**"
+				goShort = append(goShort, fmt.Sprintf("%s %s: derivative ÷ primal %.3g, best published %.3g: %s.",
+					r.eval, r.desc, r.goDeriv/r.goPrimal, best, goReason(r.eval)))
+			}
+			line += fmt.Sprintf(" %s | %s | %s | %s |", seconds(r.goPrimal), seconds(r.goDeriv), byPrimal, manual)
+		}
+		fmt.Fprintln(w, line)
 	}
-	fmt.Fprintln(w)
-	if len(short) == 0 {
-		fmt.Fprintln(w, "Every derivative with a pytorch figure is faster than pytorch's.")
-		return
+	var bad []string
+	badOn := map[string]bool{}
+	for _, r := range rows {
+		for _, b := range []struct {
+			name string
+			on   bool
+			msgs []string
+		}{{"the interpreter", interp, r.invalid}, {"generated Go", gen, r.goInvalid}} {
+			if b.on && len(b.msgs) > 0 {
+				bad = append(bad, fmt.Sprintf("%s %s on %s: %s.", r.eval, r.desc, b.name, strings.Join(b.msgs, "; ")))
+				badOn[b.name] = true
+			}
+		}
 	}
-	fmt.Fprintln(w, "Derivatives slower than pytorch's (the interpreter's goal is to beat every one), and why:")
-	fmt.Fprintln(w)
-	for _, s := range short {
-		fmt.Fprintln(w, "- "+s)
+	if len(bad) > 0 {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "Questions answered wrongly or not at all (their times are missing or not comparable):")
+		fmt.Fprintln(w)
+		for _, b := range bad {
+			fmt.Fprintln(w, "- "+b)
+		}
+	}
+	if interp {
+		fmt.Fprintln(w)
+		if len(short) == 0 && !badOn["the interpreter"] {
+			fmt.Fprintln(w, "Every derivative with a pytorch figure is faster than pytorch's on the interpreter.")
+		} else if len(short) == 0 {
+			fmt.Fprintln(w, "Every derivative timed with a pytorch figure is faster than pytorch's on the interpreter.")
+		} else {
+			fmt.Fprintln(w, "Derivatives slower than pytorch's on the interpreter (its goal is to beat every one), and why:")
+			fmt.Fprintln(w)
+			for _, s := range short {
+				fmt.Fprintln(w, "- "+s)
+			}
+		}
+	}
+	if gen {
+		fmt.Fprintln(w)
+		if len(goShort) == 0 && badOn["generated Go"] {
+			fmt.Fprintln(w, "On generated Go every derivative timed meets its goals (within 1.5× of manual, derivative ÷ primal at most the best published), but some questions failed (above).")
+			return
+		}
+		if len(goShort) == 0 {
+			fmt.Fprintln(w, "On generated Go every derivative with a manual figure is within 1.5× of it, and every derivative ÷ primal with a published best is at or below it.")
+			return
+		}
+		fmt.Fprintln(w, "Figures of generated Go that miss its goals (derivative within 1.5× of manual; derivative ÷ primal at most GMM 2.4, BA 6.4, LSTM 2.7), and why:")
+		fmt.Fprintln(w)
+		for _, s := range goShort {
+			fmt.Fprintln(w, "- "+s)
+		}
 	}
 }
+
+// goReason says why generated Go misses a goal on an eval.
+func goReason(eval string) string {
+	if why := goReasons[eval]; why != "" {
+		return why
+	}
+	return "not profiled yet"
+}
+
+// goReasons say why generated Go misses its goals on an eval, where a
+// profile has shown it.
+var goReasons = map[string]string{}

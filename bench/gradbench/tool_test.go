@@ -238,8 +238,8 @@ func TestModulesDefine(t *testing.T) {
 	}
 }
 
-// TestTable times a few recorded cases once each, when the kit is beside
-// the repository.
+// TestTable times a few recorded cases once each on both backends, when
+// the kit is beside the repository.
 func TestTable(t *testing.T) {
 	data := "../../../shared/gradbench/data"
 	if _, err := os.Stat(data); err != nil {
@@ -250,10 +250,25 @@ func TestTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := out.String()
-	for _, want := range []string{"| eval | case | primal | derivative |", "| lse | small: n=2500 |", "| ode | small: n=1000,s=1 |"} {
+	for _, want := range []string{"| eval | case | primal | derivative |", "| Go primal, wall | Go derivative, wall |", "| lse | small: n=2500 |", "| ode | small: n=1000,s=1 |"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("table lacks %q:\n%s", want, s)
 		}
+	}
+	// Every row has a time in each column (a Go backend that answered
+	// nothing would leave dashes).
+	for _, line := range strings.Split(s, "\n") {
+		if strings.HasPrefix(line, "| lse | small") || strings.HasPrefix(line, "| ode | small") {
+			cells := strings.Split(strings.Trim(line, "| "), " | ")
+			for _, k := range []int{2, 3, 9, 10} {
+				if k >= len(cells) || cells[k] == "–" {
+					t.Errorf("row without time in column %d: %s", k, line)
+				}
+			}
+		}
+	}
+	if err := Table(&out, TableOptions{Data: data, Evals: []string{"lse"}, Backends: []string{"llvm"}}); err == nil {
+		t.Errorf("an unknown backend: no error")
 	}
 	if strings.Contains(s, "INVALID") {
 		t.Errorf("invalid answers:\n%s", s)

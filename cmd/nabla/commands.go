@@ -72,13 +72,15 @@ The standard library's iterative methods report each iteration (SPEC
 latest report on a status line on stderr (never when stderr is not a
 terminal). --plot FILE.png or FILE.svg draws the objective and the
 gradient norm per iteration, on log scales, one line per method that ran
-(interpreter only).
+(with either backend).
 ` + fmt.Sprintf(limitsHelp, fmt.Sprint(rt.DefaultMemoryLimit())) + `
 
-The Go backend honours --timeout and --max-memory (its binary is stopped
-at the deadline; it checks each array's size before allocating it and
-watches its live heap); it counts no steps, so --max-steps is refused
-with --backend go.`,
+The Go backend honours all three: its binary is stopped at the deadline;
+it checks each array's size before allocating it and watches its live
+heap; under --max-steps it runs a second build of the program (cached
+too) that counts loop iterations and the elements of the arrays it
+builds, fewer kinds of step than the interpreter counts, so a limit
+stops the two backends at different points of a run.`,
 	setFlags: func(fs *flag.FlagSet) {
 		fs.String("f", "main", "the def to call")
 		fs.String("backend", "interp", "how to run: interp (the interpreter) or go (generated Go code, built and cached)")
@@ -101,17 +103,11 @@ with --backend go.`,
 		if !ok {
 			return status
 		}
-		if backend == "go" && lim.steps > 0 {
-			return c.usage(cmd, "--max-steps is not supported with --backend go: generated code counts no steps (use --timeout)")
-		}
 		plotFile, plotFormat := fs.Lookup("plot").Value.String(), ""
 		if plotFile != "" {
 			var err error
 			if plotFormat, err = convplot.Format(plotFile); err != nil {
 				return c.usage(cmd, "--plot: %v", err)
-			}
-			if backend == "go" {
-				return c.usage(cmd, "--plot needs --backend interp: generated Go code does not report progress")
 			}
 		}
 		if len(rest) == 0 {
@@ -148,34 +144,34 @@ with --backend go.`,
 		}
 		ctx, cancel := lim.context()
 		defer cancel()
+		// Progress: a status line on a terminal, records for the plot.
+		var recs []nabla.Progress
+		var line *statusLine
+		if isTerminal(c.stderr) {
+			line = newStatusLine(c.stderr)
+		}
+		if line != nil || plotFile != "" {
+			ctx = nabla.WithProgress(ctx, func(p nabla.Progress) {
+				if plotFile != "" {
+					recs = append(recs, p)
+				}
+				if line != nil {
+					line.update(p)
+				}
+			})
+		}
 		var v rt.Value
 		if backend == "go" {
 			v, err = runGo(ctx, file, src, name, vals, lim.runtime())
 		} else {
-			// Progress: a status line on a terminal, records for the plot.
-			var recs []nabla.Progress
-			var line *statusLine
-			if isTerminal(c.stderr) {
-				line = newStatusLine(c.stderr)
-			}
-			if line != nil || plotFile != "" {
-				ctx = nabla.WithProgress(ctx, func(p nabla.Progress) {
-					if plotFile != "" {
-						recs = append(recs, p)
-					}
-					if line != nil {
-						line.update(p)
-					}
-				})
-			}
 			v, err = f.CallValues(ctx, vals)
-			if line != nil {
-				line.clear()
-			}
-			if err == nil && plotFile != "" {
-				if perr := writePlot(plotFile, plotFormat, recs); perr != nil {
-					return c.fail(cmd, "--plot: %v", perr)
-				}
+		}
+		if line != nil {
+			line.clear()
+		}
+		if err == nil && plotFile != "" {
+			if perr := writePlot(plotFile, plotFormat, recs); perr != nil {
+				return c.fail(cmd, "--plot: %v", perr)
 			}
 		}
 		if err != nil {
@@ -198,7 +194,11 @@ func runGo(ctx context.Context, file string, src []byte, name string, args []rt.
 	if err != nil {
 		return rt.Value{}, err
 	}
-	r, err := codegen.Backend.Load(context.Background(), res.Opt)
+	backend := codegen.Backend
+	if lim.Steps > 0 {
+		backend = codegen.StepBackend // one build, the one that counts
+	}
+	r, err := backend.Load(context.Background(), res.Opt)
 	if err != nil {
 		return rt.Value{}, err
 	}

@@ -134,8 +134,11 @@ func (l limits) explain(err error) error {
 	case errors.As(err, &re):
 		// The Go backend's errors are the generated program's text.
 		first, rest, _ := strings.Cut(re.Msg, "\n")
-		if strings.Contains(first, "memory limit exceeded: ") {
+		switch {
+		case errors.Is(re, rt.ErrMemoryLimit):
 			re.Msg = first + l.memoryHint(first) + "\n" + rest
+		case errors.Is(re, rt.ErrStepLimit):
+			re.Msg = first + ", set by --max-steps\n" + rest
 		}
 	}
 	return err

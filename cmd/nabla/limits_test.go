@@ -65,13 +65,16 @@ func TestRunLimits(t *testing.T) {
 		{args: "--max-steps many -f big $F 1", code: 2, stderrHas: `invalid value "many" for flag -max-steps`},
 		{args: "--timeout -1s -f big $F 1", code: 2, stderrHas: "bad --timeout -1s"},
 		{args: "--timeout 5 -f big $F 1", code: 2, stderrHas: `invalid value "5" for flag -timeout`},
-		{args: "--backend go --max-steps 10 -f big $F 1", code: 2, stderrHas: "--max-steps is not supported with --backend go"},
 
 		{args: "--backend go --timeout 500ms -f spin $F 0", code: 1, stderrHas: "limits.nab:1:5: run stopped after --timeout 500ms\n\tin spin"},
 		{args: "--backend go --max-memory 1MB -f big $F 1000000", code: 1, stderrHas: "limits.nab:2:28: memory limit exceeded: an array of 8000000 bytes (7.63 MiB) does not fit in the limit of 1000000 bytes (977 KiB), set by --max-memory 1MB\n\tin big"},
 		{args: "--backend go -f big $F 1000000000000", code: 1, stderrHas: "limits.nab:2:28: memory limit exceeded: an array of 8000000000000 bytes (7.28 TiB) does not fit in the limit of"},
 		{args: "--backend go -f big $F 4611686018427387904", code: 1, stderrHas: "limits.nab:2:28: memory limit exceeded: size 4611686018427387904 is too large\n"},
 		{args: "--backend go --max-memory 1MiB -f churn $F " + x1k + " 1000", stdout: "1000000\n"},
+		{args: "--backend go --max-steps 100000 -f spin $F 0", code: 1, stderrHas: "limits.nab:1:25: step limit exceeded (100000 steps), set by --max-steps\n\tin spin (" + file + ":1:5)"},
+		{args: "--backend go --max-steps 100000 -f big $F 1000", stdout: "0\n"},
+		{args: "--backend go --max-steps 10 -f churn $F " + x1k + " 1000", code: 1, stderrHas: "step limit exceeded (10 steps), set by --max-steps\n\tin churn"},
+		{args: "--backend go --max-steps 1000000000 -f churn $F " + x1k + " 1000", stdout: "1000000\n"},
 	} {
 		args := append([]string{"run"}, strings.Fields(strings.ReplaceAll(tc.args, "$F", file))...)
 		var stdout, stderr bytes.Buffer

@@ -405,9 +405,9 @@ func closeTo(got, want any, tol float64) bool {
 	return false
 }
 
-// TestRunPlot runs two library methods with --plot and decodes the PNG;
-// stderr is not a terminal here, so no status line appears. A file name
-// without .png or .svg and --plot with --backend go are usage errors.
+// TestRunPlot runs two library methods with --plot on each backend and
+// decodes the PNG; stderr is not a terminal here, so no status line
+// appears. A file name without .png or .svg is a usage error.
 func TestRunPlot(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "p.nab")
@@ -418,31 +418,31 @@ def main(x0: [2]f64) = (optim.lbfgs(rosen, x0, 10, 200, 1e-10).2, optim.newton(r
 	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out := filepath.Join(dir, "conv.png")
 	var stdout, stderr bytes.Buffer
-	if code := run([]string{"run", "--plot", out, file, "[-1.2, 1]"}, &stdout, &stderr); code != 0 || stderr.Len() != 0 {
-		t.Fatalf("exit %d, stderr %q", code, stderr.String())
-	}
-	f, err := os.Open(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b := img.Bounds(); b.Dx() < 400 || b.Dy() < 150 {
-		t.Errorf("plot is %v", b)
-	}
-	for _, args := range [][]string{
-		{"run", "--plot", filepath.Join(dir, "conv.pdf"), file, "[-1.2, 1]"},
-		{"run", "--backend", "go", "--plot", out, file, "[-1.2, 1]"},
-	} {
+	for _, backend := range []string{"interp", "go"} {
+		out := filepath.Join(dir, backend+".png")
 		stdout.Reset()
 		stderr.Reset()
-		if code := run(args, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "--plot") {
-			t.Errorf("%v: exit %d, stderr %q; want a usage error about --plot", args, code, stderr.String())
+		if code := run([]string{"run", "--backend", backend, "--plot", out, file, "[-1.2, 1]"}, &stdout, &stderr); code != 0 || stderr.Len() != 0 {
+			t.Fatalf("%s: exit %d, stderr %q", backend, code, stderr.String())
 		}
+		f, err := os.Open(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := png.Decode(f)
+		f.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", backend, err)
+		}
+		if b := img.Bounds(); b.Dx() < 400 || b.Dy() < 150 {
+			t.Errorf("%s: plot is %v", backend, b)
+		}
+	}
+	stdout.Reset()
+	stderr.Reset()
+	args := []string{"run", "--plot", filepath.Join(dir, "conv.pdf"), file, "[-1.2, 1]"}
+	if code := run(args, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "--plot") {
+		t.Errorf("%v: exit %d, stderr %q; want a usage error about --plot", args, code, stderr.String())
 	}
 }
