@@ -324,10 +324,6 @@ func (f *fn) sizeArg(n string, pos ir.Pos) string {
 	return v
 }
 
-func arrayType(e ir.Expr) *ir.Array {
-	return e.Type().(*ir.Array)
-}
-
 func lowerLen(f *fn, e *ir.PrimCall) val {
 	a := f.compile(e.Args[0])
 	n := f.def("n", "int64("+f.length(a)+")")

@@ -1,7 +1,6 @@
 package codegen
 
 import (
-	"strconv"
 	"strings"
 
 	"github.com/nabla-lang/nabla/ir"
@@ -208,25 +207,6 @@ func (f *fn) sameSize(a, b string) bool {
 	la, oka := f.linOf(a)
 	lb, okb := f.linOf(b)
 	return oka && okb && la == lb
-}
-
-// rowSrc records that a local is row (or element) idx of the array whose
-// parts are parts: what a build may store as a view.
-type rowSrc struct {
-	idx   string
-	parts []string
-}
-
-// atomSeq is the number of a local's name (x_12 → 12), or -1.
-func atomSeq(atom string) int {
-	if !localRE.MatchString(atom) {
-		return -1
-	}
-	n, err := strconv.Atoi(atom[strings.LastIndexByte(atom, '_')+1:])
-	if err != nil {
-		return -1
-	}
-	return n
 }
 
 // hasDead reports whether some leaf of v has no storage.

@@ -2,7 +2,6 @@ package codegen
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"go/ast"
 	"go/format"
@@ -1023,15 +1022,6 @@ func (f *fn) assign(dst, src val) {
 	f.line("%s = %s", strings.Join(l, ", "), strings.Join(r, ", "))
 }
 
-// scoped compiles e with bindings made inside it forgotten afterwards.
-func (f *fn) scoped(e ir.Expr) val {
-	saveEnv, saveFenv := f.env, f.fenv
-	f.env, f.fenv = cloneEnv(saveEnv), cloneFenv(saveFenv)
-	v := f.compile(e)
-	f.env, f.fenv = saveEnv, saveFenv
-	return v
-}
-
 // compileLoop emits a for loop (or an endless loop with a break for
 // while loops) updating the state's parts.
 func (f *fn) compileLoop(e *ir.Loop) val {
@@ -1226,5 +1216,3 @@ func (f *fn) iterRelease(mark string, st, next val, cond string) {
 	}
 	f.release(mark, cond)
 }
-
-var errUnsupported = errors.New("unsupported")

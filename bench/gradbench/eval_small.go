@@ -111,7 +111,7 @@ func decodeDet(raw json.RawMessage) (*input, error) {
 		return nil, fmt.Errorf("ell = %d: expansion by minors is limited to ell <= 15 here", ell)
 	}
 	if len(a) != ell*ell {
-		return nil, fmt.Errorf("A has %d elements, want ell² = %d", len(a), ell*ell)
+		return nil, fmt.Errorf("the matrix A has %d elements, want ell² = %d", len(a), ell*ell)
 	}
 	return &input{args: []runtime.Value{vec(a), i64v(ell)}}, nil
 }
