@@ -31,7 +31,8 @@ type cut struct {
 	bwd    ir.Expr
 }
 
-// cutBody transforms body (code in generated names) in a child of r. bind
+// cutBody transforms body (code in generated names) in a child of r, or
+// returns nil when its tape could not be stacked (vjp_ragged.go). bind
 // sets up the child and may bind the parameters' values in the forward
 // block; own lists the variables of the forward side that bind does not
 // put in the block (the lambda's parameters). finish may change the
@@ -65,6 +66,9 @@ func (r *rev) cutBody(pos ir.Pos, body ir.Expr, index *ir.Var, own []*ir.Var, bi
 		out = finish(c, bb, out)
 	}
 	k.bwd, k.tape = recomputeInactive(c, k, own, bb.close(tupleOf(pos, out)))
+	if k.mayBeRagged(own) {
+		return nil, nil // recompute the body instead (vjp_ragged.go)
+	}
 	return k, nil
 }
 
@@ -231,7 +235,7 @@ func (r *rev) fwdMapSaving(blk *block, e *ir.PrimCall, args []ir.Expr) (ir.Expr,
 		}
 		return out
 	})
-	if err != nil {
+	if k == nil || err != nil {
 		return nil, err
 	}
 	var n ir.Expr
@@ -324,7 +328,7 @@ func (r *rev) fwdLoopSaving(blk *block, e *ir.Loop, init ir.Expr) (ir.Expr, erro
 	}, free, func(c *rev, bb *block, out []ir.Expr) []ir.Expr {
 		return append([]ir.Expr{c.get(bb, s)}, out...)
 	})
-	if err != nil {
+	if k == nil || err != nil {
 		return nil, err
 	}
 	count := blk.bind("n", r.primal(e.Count))
