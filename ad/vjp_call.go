@@ -424,13 +424,7 @@ func (r *rev) fwdCallSplit(blk *block, e *ir.Call, args []ir.Expr) (ir.Expr, err
 		return nil, err
 	}
 	t := blk.bind("t", &ir.Call{Fn: &ir.Global{Name: s.fwd.Name, T: s.fwd.Type(), P: e.P}, Args: args, T: s.fwd.Result, P: e.P})
-	tape := blk.bindVar("tape", &ir.Proj{X: t, Index: 1, P: e.P})
-	// The tape depends on the differentiated input: marked active, an
-	// enclosing comprehension saves it rather than recomputing the call
-	// (recomputeInactive). A recomputed call could round differently
-	// from the forward sweep's once the rewrite stage has changed one of
-	// them, and then take the other branch at a tie.
-	r.act[tape] = true
+	tape := blk.bind("tape", &ir.Proj{X: t, Index: 1, P: e.P})
 	y := r.record(blk, "y", &ir.Proj{X: t, Index: 0, P: e.P}, e, args)
 	st := &r.steps[len(r.steps)-1]
 	st.aux, st.split = tape, s

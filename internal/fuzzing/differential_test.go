@@ -110,10 +110,9 @@ func differential(t *testing.T, src string, data []byte) {
 		// picks the branch) makes a mismatch at some points only; a
 		// defect of the transformations shows at every point. A mismatch
 		// that vanishes at two of four points a few millionths away is
-		// counted as a tie, not failed (the defects behind the ties found
-		// so far, tests/testdata/hostile/ad/jvp_branch_tie and
-		// vjp_branch_tie, are fixed: a comparison is no longer computed
-		// twice there).
+		// counted as a tie, not failed (the known defect behind it:
+		// openFindings in tests/hostile_test.go, ad/vjp_branch_tie; forward
+		// mode computes a map body once, so jvp_branch_tie is fixed).
 		var quiet diffStats
 		q := &checker{ctx: ctx, before: before, after: after, st: &quiet}
 		clean := 0
