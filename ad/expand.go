@@ -36,7 +36,8 @@ func ExpandContext(ctx context.Context, p *ir.Program) (out *ir.Program, err err
 		ctx:    ctx,
 		busy:   map[string]bool{},
 
-		noForward: map[error]bool{},
+		noForward:  map[error]bool{},
+		branchFree: map[string]bool{},
 	}
 	a.out.Rules, a.out.Strats = p.Rules, p.Strats
 	defer func() {
@@ -114,6 +115,8 @@ type expander struct {
 	// noForward holds the errors of forwardAllowed, which forward mode
 	// recognizes in a callee's failure (fwd.call).
 	noForward map[error]bool
+	// branchFree caches defCannotBranch, by def.
+	branchFree map[string]bool
 
 	ctx       context.Context
 	steps     int

@@ -517,10 +517,10 @@ func (t *fwd) lambdaTangent(lam *ir.Lambda, activeParam []bool, pair bool, pos i
 }
 
 // mapLike: the primal map (or build), then a map of the body's tangent
-// over the elements and their tangents. When the body is smooth
-// straight-line code the tangent map recomputes the primal inside, which
-// keeps both maps elementwise and batchable. Otherwise (a branch, a
-// loop, a call, a jump) one map computes each element's primal and
+// over the elements and their tangents. When the body cannot branch
+// (cannotBranch) the tangent map recomputes the primal inside, which
+// keeps both maps elementwise and batchable. Otherwise (an if, a loop, a
+// comparison, a jump) one map computes each element's primal and
 // tangent together: two copies of the primal could round differently
 // once the rewrite stage has changed one of them, and then at a tie the
 // tangent would follow the branch that the primal did not take.
@@ -560,7 +560,7 @@ func (t *fwd) mapLike(blk *block, e *ir.PrimCall) (ir.Expr, ir.Expr, error) {
 			}
 		}
 	}
-	pair := !smoothStraightLine(lam.Body)
+	pair := !t.a.cannotBranch(lam.Body)
 	tl, ok, err := t.lambdaTangent(lam, activeParam, pair, e.P)
 	if err != nil || !ok {
 		return blk.bind("y", primal), nil, err
@@ -577,27 +577,57 @@ func (t *fwd) mapLike(blk *block, e *ir.PrimCall) (ir.Expr, ir.Expr, error) {
 	return y, blk.bind("dy", dy), nil
 }
 
-// smoothStraightLine reports whether e is built only from lets, variables,
-// constants and continuous elementwise primitives: code whose two copies
-// may round differently but cannot take different branches.
-func smoothStraightLine(e ir.Expr) bool {
+// cannotBranch reports whether e is built only from lets, variables,
+// constants, tuples, calls of such defs and lambdas, and primitives that
+// have derivatives and are continuous: code whose two copies may round
+// differently but cannot take different branches. An if, a loop, a
+// comparison, a conversion to i64 or any primitive without a derivative
+// could.
+func (a *expander) cannotBranch(e ir.Expr) bool {
 	switch e := e.(type) {
-	case *ir.Const, *ir.Var:
+	case *ir.Const, *ir.Var, *ir.Global:
 		return true
 	case *ir.Let:
-		return smoothStraightLine(e.Value) && smoothStraightLine(e.Body)
+		return a.cannotBranch(e.Value) && a.cannotBranch(e.Body)
+	case *ir.Lambda:
+		return a.cannotBranch(e.Body)
+	case *ir.Proj:
+		return a.cannotBranch(e.X)
+	case *ir.MakeTuple:
+		return a.allCannotBranch(e.Elems)
+	case *ir.Call:
+		g, ok := e.Fn.(*ir.Global)
+		return ok && a.defCannotBranch(g.Name) && a.allCannotBranch(e.Args)
 	case *ir.PrimCall:
-		if !e.Op.Elementwise || e.Op.Partials == nil || jumps[e.Op] {
-			return false
-		}
-		for _, x := range e.Args {
-			if !smoothStraightLine(x) {
-				return false
-			}
-		}
-		return true
+		return !e.Op.NoDerivative && !jumps[e.Op] && a.allCannotBranch(e.Args)
 	}
 	return false
+}
+
+func (a *expander) allCannotBranch(es []ir.Expr) bool {
+	for _, x := range es {
+		if !a.cannotBranch(x) {
+			return false
+		}
+	}
+	return true
+}
+
+// defCannotBranch is cannotBranch of a def's body, decided once per def.
+// A def met again while it is being decided (a rule that calls its own
+// def) counts as one that could branch.
+func (a *expander) defCannotBranch(name string) bool {
+	if v, ok := a.branchFree[name]; ok {
+		return v
+	}
+	d := a.lookup(name)
+	if d == nil || d.Body == nil || d.Attr("jvp") != nil || d.Attr("vjp") != nil || d.Attr("implicit") != nil {
+		return false
+	}
+	a.branchFree[name] = false
+	v := a.cannotBranch(d.Body)
+	a.branchFree[name] = v
+	return v
 }
 
 // jumps lists the differentiable elementwise primitives whose value jumps

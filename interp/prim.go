@@ -30,6 +30,9 @@ func (c *fnComp) compilePrim(e *ir.PrimCall) (evalFn, error) {
 			return boxI(f), err
 		}
 	}
+	if fn, ok, err := c.unzipComp(e); ok || err != nil {
+		return fn, err
+	}
 	if fn, ok, err := c.inlineComp(e); ok || err != nil {
 		return fn, err
 	}

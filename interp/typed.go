@@ -1274,3 +1274,71 @@ func (c *fnComp) arithI(op binOp, a, b ir.Expr) (icode, error) {
 	}
 	return nil, ir.Errorf(a.Pos(), "arithI: operation %d", op)
 }
+
+// unzipComp compiles unzip of a build or map with a literal lambda whose
+// elements are tuples of f64 (forward mode's map of (primal, tangent)
+// pairs): each element's tuple goes straight into its columns, and the
+// array of boxed tuples that unzip would read is never made. The
+// columns hold what unzip of the stacked array would.
+func (c *fnComp) unzipComp(e *ir.PrimCall) (evalFn, bool, error) {
+	if e.Op != ir.PrimUnzip || len(e.Args) != 1 {
+		return nil, false, nil
+	}
+	src, ok := e.Args[0].(*ir.PrimCall)
+	if !ok || (src.Op != ir.PrimMap && src.Op != ir.PrimBuild) {
+		return nil, false, nil
+	}
+	at, ok := src.T.(*ir.Array)
+	if !ok {
+		return nil, false, nil
+	}
+	tt, ok := at.Elem.(*ir.Tuple)
+	if !ok || len(tt.Elems) == 0 {
+		return nil, false, nil
+	}
+	for _, t := range tt.Elems {
+		if k, scalar := scalarKind(t); !scalar || k != ir.F64 {
+			return nil, false, nil
+		}
+	}
+	cp, ok, err := c.comprehension(src)
+	if !ok || err != nil {
+		return nil, ok, err
+	}
+	defer c.end(cp)
+	body, err := c.compile(cp.body)
+	if err != nil {
+		return nil, true, err
+	}
+	k := len(tt.Elems)
+	return func(fr *frame) (runtime.Value, error) {
+		n := cp.start(fr)
+		if n < 0 {
+			return runtime.Value{}, fr.takeErr()
+		}
+		cp.prepare(fr)
+		cols := make([]*runtime.Array, k)
+		out := make(runtime.Tuple, k)
+		for j := range cols {
+			col, err := runtime.NewVec(fr.m, runtime.ElemF64, n)
+			if err != nil {
+				return runtime.Value{}, errAt(cp.pos, err)
+			}
+			cols[j], out[j] = col, runtime.Arr(col)
+		}
+		for i := range n {
+			if !compStep(fr, cp, i, n, cp.steps) {
+				return runtime.Value{}, fr.takeErr()
+			}
+			cp.bind(fr, i)
+			v, err := body(fr)
+			if err != nil {
+				return runtime.Value{}, errAt(cp.pos, err)
+			}
+			for j, x := range v.Tuple() {
+				cols[j].F[i] = x.F
+			}
+		}
+		return runtime.Value{R: out}, nil
+	}, true, nil
+}

@@ -323,8 +323,11 @@ func evalUpdate(*Site) (Impl, error) {
 		if err := checkUpdate(m, a, i, v); err != nil {
 			return errValue, err
 		}
-		b, err := a.Copy(m)
+		b, err := runtime.New(m, a.Kind, slices.Clone(a.Shape)...)
 		if err != nil {
+			return errValue, err
+		}
+		if err := copyRows(m, b, 0, a); err != nil {
 			return errValue, err
 		}
 		b.SetRow(int(i), v)
@@ -492,8 +495,7 @@ func evalZip(*Site) (Impl, error) {
 		if err != nil {
 			return errValue, err
 		}
-		runtime.Zip(out.Box, arrays)
-		return runtime.Arr(out), nil
+		return runtime.Arr(out), runtime.ZipPolled(m, out.Box, arrays)
 	}, nil
 }
 
@@ -731,8 +733,7 @@ func evalTranspose(*Site) (Impl, error) {
 		if err != nil {
 			return errValue, err
 		}
-		runtime.TransposeArray(out, a)
-		return runtime.Arr(out), nil
+		return runtime.Arr(out), runtime.TransposeArrayPolled(m, out, a)
 	}, nil
 }
 
@@ -783,8 +784,7 @@ func evalReverse(*Site) (Impl, error) {
 		if err != nil {
 			return errValue, err
 		}
-		runtime.ReverseArray(out, a)
-		return runtime.Arr(out), nil
+		return runtime.Arr(out), runtime.ReverseArrayPolled(m, out, a)
 	}, nil
 }
 

@@ -224,9 +224,9 @@ func evalSeriesUnary(kern runtime.SeriesFunc1) func(*Site) (Impl, error) {
 				return errValue, err
 			}
 			w := seriesWork.Get().(*runtime.SeriesWork)
-			runtime.SeriesMap1(out.F, a.F, a.k, kern, w)
+			err = runtime.SeriesMap1Polled(m, out.F, a.F, a.k, kern, w)
 			seriesWork.Put(w)
-			return runtime.Arr(out), nil
+			return runtime.Arr(out), err
 		}, nil
 	}
 }
@@ -265,9 +265,9 @@ func evalSeriesBinary(name string, kern runtime.SeriesFunc2) func(*Site) (Impl, 
 				return errValue, err
 			}
 			w := seriesWork.Get().(*runtime.SeriesWork)
-			runtime.SeriesMap2(out.F, k, a.SeriesArg, b.SeriesArg, kern, w)
+			err = runtime.SeriesMap2Polled(m, out.F, k, a.SeriesArg, b.SeriesArg, kern, w)
 			seriesWork.Put(w)
-			return runtime.Arr(out), nil
+			return runtime.Arr(out), err
 		}, nil
 	}
 }
@@ -709,8 +709,7 @@ func evalSeriesIndex(m *runtime.Machine, args []runtime.Value) (runtime.Value, e
 	if err != nil {
 		return errValue, err
 	}
-	runtime.ColumnArray(out, a, int(i))
-	return runtime.Arr(out), nil
+	return runtime.Arr(out), runtime.ColumnArrayPolled(m, out, a, int(i))
 }
 
 func evalSeriesCauchy(s *Site) (Impl, error) {
@@ -756,7 +755,12 @@ func evalSeriesCauchy(s *Site) (Impl, error) {
 					return errValue, fmt.Errorf("series_cauchy: %s gives shapes %s and %s", c.Prim.Name, runtime.ShapeString(ra.Shape), runtime.ShapeString(out.Shape[1:]))
 				}
 				row := out.F[j*rs : (j+1)*rs]
-				runtime.AddTo(row, row, ra.F)
+				if err := runtime.Pieces(m, rs, 1, func(lo, hi int) error {
+					runtime.AddTo(row[lo:hi], row[lo:hi], ra.F[lo:hi])
+					return nil
+				}); err != nil {
+					return errValue, err
+				}
 			}
 		}
 		if out == nil { // k = 0

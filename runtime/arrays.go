@@ -162,22 +162,23 @@ const transposeTile = 32
 // is block (i, j) of src. dst must not overlap src.
 func Transpose[T any](dst, src []T, rows, cols, block int) {
 	checkLen("Transpose", rows*cols*block, len(src), len(dst))
+	transposeRows(dst, src, rows, cols, block, 0, rows)
+}
+
+// transposeRows is Transpose for the rows lo to hi-1 of src; single
+// elements go tile by tile.
+func transposeRows[T any](dst, src []T, rows, cols, block, lo, hi int) {
 	if block != 1 {
-		for t := 0; t < rows*cols; t++ {
-			// Block t = j·rows + i of dst is block i·cols + j of src.
-			s := (t%rows)*cols + t/rows
-			copy(dst[t*block:(t+1)*block], src[s*block:(s+1)*block])
+		for i := lo; i < hi; i++ {
+			for j := 0; j < cols; j++ {
+				d, s := j*rows+i, i*cols+j
+				copy(dst[d*block:(d+1)*block], src[s*block:(s+1)*block])
+			}
 		}
 		return
 	}
-	transposeTiled(dst, src, rows, cols)
-}
-
-// transposeTiled transposes a rows×cols matrix of single elements tile by
-// tile.
-func transposeTiled[T any](dst, src []T, rows, cols int) {
-	for i0 := 0; i0 < rows; i0 += transposeTile {
-		i1 := min(i0+transposeTile, rows)
+	for i0 := lo; i0 < hi; i0 += transposeTile {
+		i1 := min(i0+transposeTile, hi)
 		for j0 := 0; j0 < cols; j0 += transposeTile {
 			j1 := min(j0+transposeTile, cols)
 			for i := i0; i < i1; i++ {
@@ -229,50 +230,77 @@ func GatherArray(dst, src *Array, idx []int64) {
 }
 
 // ReverseArray stores src's rows in reverse order in dst.
-func ReverseArray(dst, src *Array) {
-	rs := src.RowSize()
-	switch src.Kind {
-	case ElemF64:
-		Reverse(dst.F, src.F, rs)
-	case ElemI64:
-		Reverse(dst.I, src.I, rs)
-	case ElemBool:
-		Reverse(dst.B, src.B, rs)
-	default:
-		Reverse(dst.Box, src.Box, rs)
-	}
+func ReverseArray(dst, src *Array) { _ = ReverseArrayPolled(nil, dst, src) }
+
+// ReverseArrayPolled is ReverseArray under m, in pieces of rows: rows lo
+// to hi-1 of dst are rows n-hi to n-lo-1 of src, reversed.
+func ReverseArrayPolled(m *Machine, dst, src *Array) error {
+	n, rs := src.Len(), src.RowSize()
+	return Pieces(m, n, max(rs, 1), func(lo, hi int) error {
+		d, s := dst, src
+		if hi-lo < n {
+			d, s = dst.Slice(lo, hi), src.Slice(n-hi, n-lo)
+		}
+		switch src.Kind {
+		case ElemF64:
+			Reverse(d.F, s.F, rs)
+		case ElemI64:
+			Reverse(d.I, s.I, rs)
+		case ElemBool:
+			Reverse(d.B, s.B, rs)
+		default:
+			Reverse(d.Box, s.Box, rs)
+		}
+		return nil
+	})
 }
 
 // TransposeArray swaps the two outer axes of src, an [m][n]T, into dst;
 // T may itself be an array, whose elements move as blocks.
-func TransposeArray(dst, src *Array) {
+func TransposeArray(dst, src *Array) { _ = TransposeArrayPolled(nil, dst, src) }
+
+// TransposeArrayPolled is TransposeArray under m, in pieces of src's rows.
+func TransposeArrayPolled(m *Machine, dst, src *Array) error {
 	rows, cols, bs := src.Shape[0], src.Shape[1], Size(src.Shape[2:])
-	switch src.Kind {
-	case ElemF64:
-		Transpose(dst.F, src.F, rows, cols, bs)
-	case ElemI64:
-		Transpose(dst.I, src.I, rows, cols, bs)
-	case ElemBool:
-		Transpose(dst.B, src.B, rows, cols, bs)
-	default:
-		Transpose(dst.Box, src.Box, rows, cols, bs)
-	}
+	return Pieces(m, rows, max(cols*bs, 1), func(lo, hi int) error {
+		switch src.Kind {
+		case ElemF64:
+			transposeRows(dst.F, src.F, rows, cols, bs, lo, hi)
+		case ElemI64:
+			transposeRows(dst.I, src.I, rows, cols, bs, lo, hi)
+		case ElemBool:
+			transposeRows(dst.B, src.B, rows, cols, bs, lo, hi)
+		default:
+			transposeRows(dst.Box, src.Box, rows, cols, bs, lo, hi)
+		}
+		return nil
+	})
 }
 
 // ColumnArray stores element i of every row of src, a [k][n]T, in dst, a
 // [k]T.
-func ColumnArray(dst, src *Array, i int) {
-	n, bs := src.Shape[1], Size(src.Shape[2:])
-	switch src.Kind {
-	case ElemF64:
-		Column(dst.F, src.F, n, i, bs)
-	case ElemI64:
-		Column(dst.I, src.I, n, i, bs)
-	case ElemBool:
-		Column(dst.B, src.B, n, i, bs)
-	default:
-		Column(dst.Box, src.Box, n, i, bs)
-	}
+func ColumnArray(dst, src *Array, i int) { _ = ColumnArrayPolled(nil, dst, src, i) }
+
+// ColumnArrayPolled is ColumnArray under m, in pieces of src's rows.
+func ColumnArrayPolled(m *Machine, dst, src *Array, i int) error {
+	k, n, bs := src.Len(), src.Shape[1], Size(src.Shape[2:])
+	return Pieces(m, k, max(bs, 1), func(lo, hi int) error {
+		d, s := dst, src
+		if hi-lo < k {
+			d, s = dst.Slice(lo, hi), src.Slice(lo, hi)
+		}
+		switch src.Kind {
+		case ElemF64:
+			Column(d.F, s.F, n, i, bs)
+		case ElemI64:
+			Column(d.I, s.I, n, i, bs)
+		case ElemBool:
+			Column(d.B, s.B, n, i, bs)
+		default:
+			Column(d.Box, s.Box, n, i, bs)
+		}
+		return nil
+	})
 }
 
 // CopyFlat copies src's elements into dst starting at flat offset off:
@@ -348,14 +376,24 @@ func (st Stacker) Stack(m *Machine, n int, get func(i int) (Value, error)) (*Arr
 
 // Zip stores in dst[i] the tuple of element i of each array; the arrays
 // have len(dst) rows.
-func Zip(dst []Value, arrays []*Array) {
-	for i := range dst {
-		t := make(Tuple, len(arrays))
-		for j, a := range arrays {
-			t[j] = a.At(i)
-		}
-		dst[i] = Value{R: t}
+func Zip(dst []Value, arrays []*Array) { _ = ZipPolled(nil, dst, arrays) }
+
+// ZipPolled is Zip under m, in pieces of rows.
+func ZipPolled(m *Machine, dst []Value, arrays []*Array) error {
+	cost := 0
+	for _, a := range arrays {
+		cost += max(a.RowSize(), 1)
 	}
+	return Pieces(m, len(dst), cost, func(lo, hi int) error {
+		for i := lo; i < hi; i++ {
+			t := make(Tuple, len(arrays))
+			for j, a := range arrays {
+				t[j] = a.At(i)
+			}
+			dst[i] = Value{R: t}
+		}
+		return nil
+	})
 }
 
 // Unzip splits the tuples src into one array per component, each stacked

@@ -15,8 +15,9 @@
 // allocating and, when the charges since the last look would pass it,
 // ask the garbage collector what is still alive. SystemMemory caps every
 // limit, so an array larger than the machine is an error, never a crash.
-// The *Polled forms of the reductions and products, and Pieces, split
-// long work into pieces of PollChunk elements and look at the call's
+// The *Polled forms of the reductions and products, of the moves
+// (transpose, reverse, column, zip) and of the series maps, and Pieces,
+// split long work into pieces of PollChunk elements and look at the call's
 // context between them (poll.go), with the bits of the plain kernels.
 //
 // # Kernels

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/nabla-lang/nabla/runtime"
@@ -187,5 +188,92 @@ func TestPolledProductsSameBits(t *testing.T) {
 			t.Fatal(err)
 		}
 		same("VecMatPolled", z, wantT)
+	}
+}
+
+// TestPolledMovesSameBits: transpose, reverse, a column of a series, zip
+// and the series kernels, done in several pieces, give what their
+// definitions give, element by element.
+func TestPolledMovesSameBits(t *testing.T) {
+	m := runtime.NewMachine(context.Background(), runtime.Limits{})
+	n := 2*runtime.PollChunk + 3
+	for _, d := range [][3]int{{n / 1000, 1000, 1}, {3, n, 1}, {n / 4000, 1000, 4}, {2, 3, 2}} {
+		rows, cols, block := d[0], d[1], d[2]
+		src := &runtime.Array{Shape: []int{rows, cols, block}, Kind: runtime.ElemI64, I: seq(rows * cols * block)}
+		dst := &runtime.Array{Shape: []int{cols, rows, block}, Kind: runtime.ElemI64, I: make([]int64, rows*cols*block)}
+		if err := runtime.TransposeArrayPolled(m, dst, src); err != nil {
+			t.Fatal(err)
+		}
+		if want := naiveTranspose(src.I, rows, cols, block); !slices.Equal(dst.I, want) {
+			t.Errorf("TransposeArrayPolled %v differs from the definition", d)
+		}
+	}
+	for _, row := range []int{1, 3} {
+		k := n / row
+		src := &runtime.Array{Shape: []int{k, row}, Kind: runtime.ElemI64, I: seq(k * row)}
+		dst := &runtime.Array{Shape: []int{k, row}, Kind: runtime.ElemI64, I: make([]int64, k*row)}
+		if err := runtime.ReverseArrayPolled(m, dst, src); err != nil {
+			t.Fatal(err)
+		}
+		for i := range k {
+			if !slices.Equal(dst.I[i*row:(i+1)*row], src.I[(k-1-i)*row:(k-i)*row]) {
+				t.Fatalf("ReverseArrayPolled, rows of %d: row %d is not row %d", row, i, k-1-i)
+			}
+		}
+	}
+	// A series of k coefficients of [2][n/2] matrices: element 1 of each.
+	const k = 3
+	half := n / 2
+	src := &runtime.Array{Shape: []int{k, 2, half}, Kind: runtime.ElemI64, I: seq(k * 2 * half)}
+	col := &runtime.Array{Shape: []int{k, half}, Kind: runtime.ElemI64, I: make([]int64, k*half)}
+	if err := runtime.ColumnArrayPolled(m, col, src, 1); err != nil {
+		t.Fatal(err)
+	}
+	for j := range k {
+		if !slices.Equal(col.I[j*half:(j+1)*half], src.I[(2*j+1)*half:(2*j+2)*half]) {
+			t.Fatalf("ColumnArrayPolled: coefficient %d is not row 1 of the source's", j)
+		}
+	}
+	a := runtime.FromI64(seq(n))
+	zipped := make([]runtime.Value, n)
+	if err := runtime.ZipPolled(m, zipped, []*runtime.Array{a, a}); err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range zipped {
+		if tu := v.Tuple(); tu[0].I != int64(i) || tu[1].I != int64(i) {
+			t.Fatalf("ZipPolled: element %d is %v", i, tu)
+		}
+	}
+	// The series kernels on every element, against the kernel on that
+	// element's coefficients alone.
+	rng := rand.New(rand.NewPCG(7, 8))
+	ne := runtime.PollChunk/(k*k)*2 + 5
+	x, y := make([]float64, k*ne), make([]float64, k*ne)
+	for i := range x {
+		x[i], y[i] = rng.NormFloat64(), rng.NormFloat64()
+	}
+	var w runtime.SeriesWork
+	got1, got2 := make([]float64, k*ne), make([]float64, k*ne)
+	if err := runtime.SeriesMap1Polled(m, got1, x, k, runtime.SeriesExp, &w); err != nil {
+		t.Fatal(err)
+	}
+	xa := runtime.SeriesArg{Series: true, F: x, N: ne}
+	ya := runtime.SeriesArg{Series: true, F: y, N: ne}
+	if err := runtime.SeriesMap2Polled(m, got2, k, xa, ya, runtime.SeriesMul, &w); err != nil {
+		t.Fatal(err)
+	}
+	for e := 0; e < ne; e += 997 {
+		xe, ye := make([]float64, k), make([]float64, k)
+		for j := range k {
+			xe[j], ye[j] = x[j*ne+e], y[j*ne+e]
+		}
+		z1, z2 := make([]float64, k), make([]float64, k)
+		runtime.SeriesExp(z1, xe, &w)
+		runtime.SeriesMul(z2, xe, ye, true, true, &w)
+		for j := range k {
+			if !sameBits(got1[j*ne+e], z1[j]) || !sameBits(got2[j*ne+e], z2[j]) {
+				t.Fatalf("element %d, coefficient %d: SeriesMap1Polled %v, SeriesMap2Polled %v; want %v, %v", e, j, got1[j*ne+e], got2[j*ne+e], z1[j], z2[j])
+			}
+		}
 	}
 }

@@ -707,25 +707,43 @@ func (a *SeriesArg) coefs(buf []float64, k, e int) []float64 {
 // are strided, so each is gathered into a buffer, f runs on it, and the
 // result is scattered; a series of a scalar (one element) runs f in place.
 func SeriesMap1(y, x []float64, k int, f SeriesFunc1, w *SeriesWork) {
+	_ = SeriesMap1Polled(nil, y, x, k, f, w)
+}
+
+// SeriesMap1Polled is SeriesMap1 under m: the elements, each independent
+// of the others, are done in pieces of about PollChunk/k² elements with a
+// look at m's context between them.
+func SeriesMap1Polled(m *Machine, y, x []float64, k int, f SeriesFunc1, w *SeriesWork) error {
 	checkLen("SeriesMap1", len(y), len(x))
 	if k == 0 {
-		return
+		return nil
 	}
 	a := SeriesArg{Series: true, F: x, N: len(x) / k}
-	mapSeries(y, k, a.N, &a, nil, f, nil, w)
+	return Pieces(m, a.N, k*k, func(lo, hi int) error {
+		mapSeries(y, k, a.N, lo, hi, &a, nil, f, nil, w)
+		return nil
+	})
 }
 
 // SeriesMap2 applies f to every element of x and y, storing the result in
 // z: K rows of len(z)/K elements, the element count of the operands that
 // are not scalars.
 func SeriesMap2(z []float64, k int, x, y SeriesArg, f SeriesFunc2, w *SeriesWork) {
+	_ = SeriesMap2Polled(nil, z, k, x, y, f, w)
+}
+
+// SeriesMap2Polled is SeriesMap2 under m, in pieces as SeriesMap1Polled.
+func SeriesMap2Polled(m *Machine, z []float64, k int, x, y SeriesArg, f SeriesFunc2, w *SeriesWork) error {
 	if k == 0 {
-		return
+		return nil
 	}
 	n := len(z) / k
 	x.check(k, n)
 	y.check(k, n)
-	mapSeries(z, k, n, &x, &y, nil, f, w)
+	return Pieces(m, n, k*k, func(lo, hi int) error {
+		mapSeries(z, k, n, lo, hi, &x, &y, nil, f, w)
+		return nil
+	})
 }
 
 // check panics unless a is an operand of n elements or a broadcast one.
@@ -741,10 +759,11 @@ func (a *SeriesArg) check(k, n int) {
 	}
 }
 
-// mapSeries runs f1(x) or f2(x, y) for each of the n elements of a result
-// of k coefficients stored in out: into out itself for one element,
-// otherwise into a cleared buffer scattered to out afterwards.
-func mapSeries(out []float64, k, n int, x, y *SeriesArg, f1 SeriesFunc1, f2 SeriesFunc2, w *SeriesWork) {
+// mapSeries runs f1(x) or f2(x, y) for elements lo to hi-1 of the n
+// elements of a result of k coefficients stored in out: into out itself
+// for one element, otherwise into a cleared buffer scattered to out
+// afterwards.
+func mapSeries(out []float64, k, n, lo, hi int, x, y *SeriesArg, f1 SeriesFunc1, f2 SeriesFunc2, w *SeriesWork) {
 	start := w.off
 	var xbuf, ybuf, zbuf []float64
 	if !x.contiguous() {
@@ -757,7 +776,7 @@ func mapSeries(out []float64, k, n int, x, y *SeriesArg, f1 SeriesFunc1, f2 Seri
 		zbuf = w.take(k)
 	}
 	mark := w.off
-	for e := 0; e < n; e++ {
+	for e := lo; e < hi; e++ {
 		w.off = mark
 		z := out[:k:k]
 		if n > 1 {
