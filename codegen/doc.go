@@ -17,7 +17,8 @@
 // except linsolve's matvec (below) and the function parameters of an
 // exported template (def twice(f: f64 -> f64, x: f64)), which are Go func
 // values: func(float64) float64 in the exported API, adapted to the
-// internal layout.
+// internal layout. Such a function returns an error, which a nil callback
+// is (argument f is a nil function), so that a bad argument never panics.
 //
 // # Layout of values
 //

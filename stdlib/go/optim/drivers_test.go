@@ -159,46 +159,34 @@ func TestLbfgsb(t *testing.T) {
 // times (once per step and once at the end).
 func TestFixedStep(t *testing.T) {
 	a, w := []float64{3, -1}, []float64{1, 10}
+	type fgFunc = func([]float64) (float64, []float64)
+	type stepper = func(fg fgFunc, x0 []float64, steps int64) ([]float64, float64, int64, error)
+	// lr1 and lr2 fix the coefficients of a method of one (lr) or two
+	// (lr and beta or wd).
+	lr1 := func(m func(fgFunc, []float64, float64, int64) ([]float64, float64, int64, error), lr float64) stepper {
+		return func(fg fgFunc, x0 []float64, s int64) ([]float64, float64, int64, error) { return m(fg, x0, lr, s) }
+	}
+	lr2 := func(m func(fgFunc, []float64, float64, float64, int64) ([]float64, float64, int64, error), lr, c float64) stepper {
+		return func(fg fgFunc, x0 []float64, s int64) ([]float64, float64, int64, error) { return m(fg, x0, lr, c, s) }
+	}
 	cases := []struct {
 		name  string
 		steps int64
-		run   func(fg func([]float64) (float64, []float64), x0 []float64, steps int64) ([]float64, float64, int64, error)
+		run   stepper
 		tol   float64
 	}{
-		{"Gd", 500, func(fg func([]float64) (float64, []float64), x0 []float64, s int64) ([]float64, float64, int64, error) {
-			return Gd(fg, x0, 0.04, s)
-		}, 1e-12},
-		{"Momentum", 500, func(fg func([]float64) (float64, []float64), x0 []float64, s int64) ([]float64, float64, int64, error) {
-			return Momentum(fg, x0, 0.01, 0.9, s)
-		}, 1e-9},
-		{"Nesterov", 500, func(fg func([]float64) (float64, []float64), x0 []float64, s int64) ([]float64, float64, int64, error) {
-			return Nesterov(fg, x0, 0.01, 0.9, s)
-		}, 1e-12},
-		{"Adagrad", 500, func(fg func([]float64) (float64, []float64), x0 []float64, s int64) ([]float64, float64, int64, error) {
-			return Adagrad(fg, x0, 1, s)
-		}, 1e-12},
-		{"Rmsprop", 2000, func(fg func([]float64) (float64, []float64), x0 []float64, s int64) ([]float64, float64, int64, error) {
-			return Rmsprop(fg, x0, 0.01, s)
-		}, 1e-12},
-		{"Adam", 2000, func(fg func([]float64) (float64, []float64), x0 []float64, s int64) ([]float64, float64, int64, error) {
-			return Adam(fg, x0, 0.1, s)
-		}, 1e-12},
-		{"Adamw", 2000, func(fg func([]float64) (float64, []float64), x0 []float64, s int64) ([]float64, float64, int64, error) {
-			return Adamw(fg, x0, 0.1, 0, s)
-		}, 1e-12},
-		{"Adabelief", 2000, func(fg func([]float64) (float64, []float64), x0 []float64, s int64) ([]float64, float64, int64, error) {
-			return Adabelief(fg, x0, 0.1, s)
-		}, 1e-12},
-		{"Diffgrad", 2000, func(fg func([]float64) (float64, []float64), x0 []float64, s int64) ([]float64, float64, int64, error) {
-			return Diffgrad(fg, x0, 0.1, s)
-		}, 1e-12},
-		{"Adan", 2000, func(fg func([]float64) (float64, []float64), x0 []float64, s int64) ([]float64, float64, int64, error) {
-			return Adan(fg, x0, 0.1, s)
-		}, 1e-12},
-		{"Lion", 5000, func(fg func([]float64) (float64, []float64), x0 []float64, s int64) ([]float64, float64, int64, error) {
-			return Lion(fg, x0, 0.001, 0, s)
-		}, 1e-9},
-		{"ProjectedGradient", 500, func(fg func([]float64) (float64, []float64), x0 []float64, s int64) ([]float64, float64, int64, error) {
+		{"Gd", 500, lr1(Gd, 0.04), 1e-12},
+		{"Momentum", 500, lr2(Momentum, 0.01, 0.9), 1e-9},
+		{"Nesterov", 500, lr2(Nesterov, 0.01, 0.9), 1e-12},
+		{"Adagrad", 500, lr1(Adagrad, 1), 1e-12},
+		{"Rmsprop", 2000, lr1(Rmsprop, 0.01), 1e-12},
+		{"Adam", 2000, lr1(Adam, 0.1), 1e-12},
+		{"Adamw", 2000, lr2(Adamw, 0.1, 0), 1e-12},
+		{"Adabelief", 2000, lr1(Adabelief, 0.1), 1e-12},
+		{"Diffgrad", 2000, lr1(Diffgrad, 0.1), 1e-12},
+		{"Adan", 2000, lr1(Adan, 0.1), 1e-12},
+		{"Lion", 5000, lr2(Lion, 0.001, 0), 1e-9},
+		{"ProjectedGradient", 500, func(fg fgFunc, x0 []float64, s int64) ([]float64, float64, int64, error) {
 			return ProjectedGradient(fg, x0, []float64{-10, -10}, []float64{10, 10}, 0.04, s)
 		}, 1e-12},
 	}

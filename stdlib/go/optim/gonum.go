@@ -132,39 +132,48 @@ func (m *gradMethod) Status() (optimize.Status, error) { return m.out.status, m.
 
 // Run is part of optimize.Method.
 func (l *LBFGS) Run(operation chan<- optimize.Task, result <-chan optimize.Task, tasks []optimize.Task) {
-	gtol, maxIter, err := stopping("LBFGS", l.GradStopThreshold, l.MaxIterations)
 	m := l.Store
+	var err error
 	switch {
-	case m < 0 && err == nil:
+	case m < 0:
 		err = fmt.Errorf("optim: LBFGS.Store is negative (%d)", m)
 	case m == 0:
 		m = 10
 	}
-	d := func(fg func([]float64) (float64, []float64), x0 []float64) ([]float64, int64, error) {
+	lineSearch("LBFGS", l.GradStopThreshold, l.MaxIterations, err, func(fg func([]float64) (float64, []float64), x0 []float64, maxIter int64, gtol float64) ([]float64, int64, error) {
 		x, _, k, _, err := Lbfgs(fg, x0, int64(m), maxIter, gtol)
 		return x, k, err
-	}
-	runMethod(d, err, gtol, maxIter, false, &l.out, operation, result, tasks)
+	}, &l.out, operation, result, tasks)
 }
 
 // Run is part of optimize.Method.
 func (b *BFGS) Run(operation chan<- optimize.Task, result <-chan optimize.Task, tasks []optimize.Task) {
-	gtol, maxIter, err := stopping("BFGS", b.GradStopThreshold, b.MaxIterations)
-	d := func(fg func([]float64) (float64, []float64), x0 []float64) ([]float64, int64, error) {
+	lineSearch("BFGS", b.GradStopThreshold, b.MaxIterations, nil, func(fg func([]float64) (float64, []float64), x0 []float64, maxIter int64, gtol float64) ([]float64, int64, error) {
 		x, _, k, _, err := Bfgs(fg, x0, maxIter, gtol)
 		return x, k, err
-	}
-	runMethod(d, err, gtol, maxIter, false, &b.out, operation, result, tasks)
+	}, &b.out, operation, result, tasks)
 }
 
 // Run is part of optimize.Method.
 func (c *CG) Run(operation chan<- optimize.Task, result <-chan optimize.Task, tasks []optimize.Task) {
-	gtol, maxIter, err := stopping("CG", c.GradStopThreshold, c.MaxIterations)
-	d := func(fg func([]float64) (float64, []float64), x0 []float64) ([]float64, int64, error) {
+	lineSearch("CG", c.GradStopThreshold, c.MaxIterations, nil, func(fg func([]float64) (float64, []float64), x0 []float64, maxIter int64, gtol float64) ([]float64, int64, error) {
 		x, _, k, _, err := NonlinearCg(fg, x0, maxIter, gtol)
 		return x, k, err
+	}, &c.out, operation, result, tasks)
+}
+
+// lineSearch is the Run of a line-search Method: it checks and defaults
+// the stopping fields (a method-specific error, fieldErr, comes after
+// theirs) and runs call, the driver with its stopping arguments.
+func lineSearch(method string, gradStop float64, maxIterations int, fieldErr error, call func(fg func([]float64) (float64, []float64), x0 []float64, maxIter int64, gtol float64) ([]float64, int64, error), out *outcome, operation chan<- optimize.Task, result <-chan optimize.Task, tasks []optimize.Task) {
+	gtol, maxIter, err := stopping(method, gradStop, maxIterations)
+	if err == nil {
+		err = fieldErr
 	}
-	runMethod(d, err, gtol, maxIter, false, &c.out, operation, result, tasks)
+	d := func(fg func([]float64) (float64, []float64), x0 []float64) ([]float64, int64, error) {
+		return call(fg, x0, maxIter, gtol)
+	}
+	runMethod(d, err, gtol, maxIter, false, out, operation, result, tasks)
 }
 
 // Run is part of optimize.Method.

@@ -354,3 +354,39 @@ func BenchmarkMinimize(b *testing.B) {
 		}
 	}
 }
+
+// TestMethodsSettings: gonum's limits stop each Method of this package
+// where they stop gonum's own, and InitValues saves the first evaluation.
+func TestMethodsSettings(t *testing.T) {
+	methods := []func() optimize.Method{
+		func() optimize.Method { return &LBFGS{} },
+		func() optimize.Method { return &BFGS{} },
+		func() optimize.Method { return &CG{} },
+		func() optimize.Method { return &AdamMethod{LearnRate: 0.01} },
+	}
+	x0 := []float64{-1.2, 1}
+	for _, m := range methods {
+		t.Run(fmt.Sprintf("%T", m()), func(t *testing.T) {
+			r, err := optimize.Minimize(rosenProblem(), x0, &optimize.Settings{MajorIterations: 5}, m())
+			if err != nil || r.Status != optimize.IterationLimit || r.MajorIterations != 5 {
+				t.Errorf("MajorIterations 5: %v, %d major iterations, err %v", r.Status, r.MajorIterations, err)
+			}
+			r, err = optimize.Minimize(rosenProblem(), x0, &optimize.Settings{FuncEvaluations: 7}, m())
+			if err != nil || r.Status != optimize.FunctionEvaluationLimit || r.FuncEvaluations != 7 || r.GradEvaluations != 7 {
+				t.Errorf("FuncEvaluations 7: %v, %d and %d evaluations, err %v", r.Status, r.FuncEvaluations, r.GradEvaluations, err)
+			}
+			settings := &optimize.Settings{MajorIterations: 20}
+			plain, err := optimize.Minimize(rosenProblem(), x0, settings, m())
+			if err != nil {
+				t.Fatal(err)
+			}
+			g := make([]float64, 2)
+			functions.ExtendedRosenbrock{}.Grad(g, x0)
+			settings.InitValues = &optimize.Location{F: functions.ExtendedRosenbrock{}.Func(x0), Gradient: g}
+			given, err := optimize.Minimize(rosenProblem(), x0, settings, m())
+			if err != nil || given.FuncEvaluations != plain.FuncEvaluations-1 || !slices.Equal(given.X, plain.X) {
+				t.Errorf("with InitValues: %d evaluations, x = %v, err %v; without: %d, x = %v", given.FuncEvaluations, given.X, err, plain.FuncEvaluations, plain.X)
+			}
+		})
+	}
+}

@@ -788,20 +788,20 @@ func ProjectedGradientInto(dst0 []float64, fg func([]float64) (float64, []float6
 	return r1_0, r2_0, nil
 }
 
-// fn_optimadamstep is def optim.adam_step (std/optim:108:5).
+// fn_optimadamstep is def optim.adam_step (std/optim:111:5).
 func fn_optimadamstep(ar *nbArena, g_1 []float64, g_2 int, m_3 []float64, m_4 int, v_5 []float64, v_6 int, t_7 int64) ([]float64, int, []float64, int, []float64, int, error) {
 	size_8 := int64(g_2)
 	if int64(m_4) != size_8 {
-		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:108:30", fmt.Sprintf("size mismatch: n is %d (g) but m has size %d", size_8, m_4))
+		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:111:30", fmt.Sprintf("size mismatch: n is %d (g) but m has size %d", size_8, m_4))
 	}
 	if int64(v_6) != size_8 {
-		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:108:41", fmt.Sprintf("size mismatch: n is %d (g) but v has size %d", size_8, v_6))
+		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:111:41", fmt.Sprintf("size mismatch: n is %d (g) but v has size %d", size_8, v_6))
 	}
 	g_1 = g_1[:g_2]
 	m_3 = m_3[:m_4]
 	v_5 = v_5[:v_6]
 	if g_2 != m_4 {
-		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:109:20", "shape mismatch in '+': "+runtime.ShapeString([]int{m_4})+" and "+runtime.ShapeString([]int{g_2}))
+		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:112:20", "shape mismatch in '+': "+runtime.ShapeString([]int{m_4})+" and "+runtime.ShapeString([]int{g_2}))
 	}
 	r_9 := ar.F64(m_4)
 	m_3 = m_3[:len(r_9)]
@@ -821,7 +821,7 @@ func fn_optimadamstep(ar *nbArena, g_1 []float64, g_2 int, m_3 []float64, m_4 in
 		}
 	}
 	if g_2 != v_6 {
-		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:110:22", "shape mismatch in '+': "+runtime.ShapeString([]int{v_6})+" and "+runtime.ShapeString([]int{g_2}))
+		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:113:22", "shape mismatch in '+': "+runtime.ShapeString([]int{v_6})+" and "+runtime.ShapeString([]int{g_2}))
 	}
 	r_16 := ar.F64(v_6)
 	v_5 = v_5[:len(r_16)]
@@ -847,7 +847,7 @@ func fn_optimadamstep(ar *nbArena, g_1 []float64, g_2 int, m_3 []float64, m_4 in
 	x_27 := math.Pow(0.999, x_26)
 	x_28 := 1.0 - x_27
 	if v_6 != m_4 {
-		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:113:10", "shape mismatch in '/': "+runtime.ShapeString([]int{m_4})+" and "+runtime.ShapeString([]int{v_6}))
+		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:116:10", "shape mismatch in '/': "+runtime.ShapeString([]int{m_4})+" and "+runtime.ShapeString([]int{v_6}))
 	}
 	r_29 := ar.F64(m_4)
 	r_9 = r_9[:len(r_29)]
@@ -871,7 +871,7 @@ func fn_optimadamstep(ar *nbArena, g_1 []float64, g_2 int, m_3 []float64, m_4 in
 	return r_29, m_4, r_9, m_4, r_16, v_6, nil
 }
 
-// fn_optimmtstep is def optim.mt_step (std/optim:263:5).
+// fn_optimmtstep is def optim.mt_step (std/optim:266:5).
 func fn_optimmtstep(ar *nbArena, stx_1 float64, fx_2 float64, dx_3 float64, sty_4 float64, fy_5 float64, dy_6 float64, stp_7 float64, fp_8 float64, dp_9 float64, brackt_10 bool, stpmin_11 float64, stpmax_12 float64) (float64, float64, float64, float64, float64, float64, bool, float64, bool) {
 	x_13 := runtime.Sign(dx_3)
 	x_14 := dp_9 * x_13
@@ -1182,21 +1182,21 @@ func fn_optimmtstep(ar *nbArena, stx_1 float64, fx_2 float64, dx_3 float64, sty_
 	return c_200, c_201, c_202, c_203, c_204, c_205, c_206, c_207, c_208
 }
 
-// fn_optimtwoloop is def optim.two_loop (std/optim:383:5).
+// fn_optimtwoloop is def optim.two_loop (std/optim:386:5).
 func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 int, s_5 int, y_6 []float64, y_7 int, y_8 int, rho_9 []float64, rho_10 int, head_11 int64, cnt_12 int64) ([]float64, int, error) {
 	size_13 := int64(q0_2)
 	if int64(s_5) != size_13 {
-		return nil, 0, nbErrorf("std/optim:383:33", fmt.Sprintf("size mismatch: n is %d (q0) but dimension 2 of s has size %d", size_13, s_5))
+		return nil, 0, nbErrorf("std/optim:386:33", fmt.Sprintf("size mismatch: n is %d (q0) but dimension 2 of s has size %d", size_13, s_5))
 	}
 	if int64(y_8) != size_13 {
-		return nil, 0, nbErrorf("std/optim:383:47", fmt.Sprintf("size mismatch: n is %d (q0) but dimension 2 of y has size %d", size_13, y_8))
+		return nil, 0, nbErrorf("std/optim:386:47", fmt.Sprintf("size mismatch: n is %d (q0) but dimension 2 of y has size %d", size_13, y_8))
 	}
 	size_14 := int64(s_4)
 	if int64(y_7) != size_14 {
-		return nil, 0, nbErrorf("std/optim:383:44", fmt.Sprintf("size mismatch: m is %d (s) but y has size %d", size_14, y_7))
+		return nil, 0, nbErrorf("std/optim:386:44", fmt.Sprintf("size mismatch: m is %d (s) but y has size %d", size_14, y_7))
 	}
 	if int64(rho_10) != size_14 {
-		return nil, 0, nbErrorf("std/optim:383:60", fmt.Sprintf("size mismatch: m is %d (s) but rho has size %d", size_14, rho_10))
+		return nil, 0, nbErrorf("std/optim:386:60", fmt.Sprintf("size mismatch: m is %d (s) but rho has size %d", size_14, rho_10))
 	}
 	q0_1 = q0_1[:q0_2]
 	s_3 = s_3[:s_4*s_5]
@@ -1204,7 +1204,7 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 	rho_9 = rho_9[:rho_10]
 	n_15, err_16 := runtime.CheckSize(size_14)
 	if err_16 != nil {
-		return nil, 0, nbAt("std/optim:384:43", err_16)
+		return nil, 0, nbAt("std/optim:387:43", err_16)
 	}
 	a_17 := ar.F64(n_15)
 	var state_18 []float64
@@ -1219,28 +1219,28 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 		x_41 := int64(2) * size_14
 		x_42 := x_40 + x_41
 		if size_14 == 0 {
-			return nil, 0, nbErrorf("std/optim:385:36", "integer division by zero")
+			return nil, 0, nbErrorf("std/optim:388:36", "integer division by zero")
 		}
 		x_43 := x_42 % size_14
 		if x_43 < 0 || x_43 >= int64(rho_10) {
-			return nil, 0, nbAt("std/optim:386:16", runtime.CheckIndex(x_43, rho_10))
+			return nil, 0, nbAt("std/optim:389:16", runtime.CheckIndex(x_43, rho_10))
 		}
 		x_44 := rho_9[int(x_43)]
 		if x_43 < 0 || x_43 >= int64(s_4) {
-			return nil, 0, nbAt("std/optim:386:27", runtime.CheckIndex(x_43, s_4))
+			return nil, 0, nbAt("std/optim:389:27", runtime.CheckIndex(x_43, s_4))
 		}
 		row_45 := s_3[int(x_43)*s_5 : (int(x_43)+1)*s_5]
 		if len(row_45) != len(state_18) {
-			return nil, 0, nbErrorf("std/optim:386:22", fmt.Sprintf("dot: sizes %d and %d differ", len(row_45), len(state_18)))
+			return nil, 0, nbErrorf("std/optim:389:22", fmt.Sprintf("dot: sizes %d and %d differ", len(row_45), len(state_18)))
 		}
 		d_46 := runtime.Dot(row_45, state_18)
 		x_47 := x_44 * d_46
 		if x_43 < 0 || x_43 >= int64(y_7) {
-			return nil, 0, nbAt("std/optim:387:18", runtime.CheckIndex(x_43, y_7))
+			return nil, 0, nbAt("std/optim:390:18", runtime.CheckIndex(x_43, y_7))
 		}
 		row_48 := y_6[int(x_43)*y_8 : (int(x_43)+1)*y_8]
 		if y_8 != state_19 {
-			return nil, 0, nbErrorf("std/optim:387:11", "shape mismatch in '-': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{y_8}))
+			return nil, 0, nbErrorf("std/optim:390:11", "shape mismatch in '-': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{y_8}))
 		}
 		r_49 := ar.F64(state_19)
 		state_18 = state_18[:len(r_49)]
@@ -1249,7 +1249,7 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 			r_49[i_50] = (state_18[i_50] - (x_47 * row_48[i_50]))
 		}
 		if x_43 < 0 || x_43 >= int64(state_21) {
-			return nil, 0, nbAt("std/optim:387:23", runtime.CheckIndex(x_43, state_21))
+			return nil, 0, nbAt("std/optim:390:23", runtime.CheckIndex(x_43, state_21))
 		}
 		c_52 := ar.F64(len(state_20))
 		copy(c_52, state_20)
@@ -1260,26 +1260,26 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 	x_53 := head_11 - int64(1)
 	x_54 := x_53 + size_14
 	if size_14 == 0 {
-		return nil, 0, nbErrorf("std/optim:388:31", "integer division by zero")
+		return nil, 0, nbErrorf("std/optim:391:31", "integer division by zero")
 	}
 	x_55 := x_54 % size_14
 	x_56 := cnt_12 > int64(0)
 	var c_57 float64
 	if x_56 {
 		if x_55 < 0 || x_55 >= int64(rho_10) {
-			return nil, 0, nbAt("std/optim:389:41", runtime.CheckIndex(x_55, rho_10))
+			return nil, 0, nbAt("std/optim:392:41", runtime.CheckIndex(x_55, rho_10))
 		}
 		x_58 := rho_9[int(x_55)]
 		if x_55 < 0 || x_55 >= int64(y_7) {
-			return nil, 0, nbAt("std/optim:389:57", runtime.CheckIndex(x_55, y_7))
+			return nil, 0, nbAt("std/optim:392:57", runtime.CheckIndex(x_55, y_7))
 		}
 		row_59 := y_6[int(x_55)*y_8 : (int(x_55)+1)*y_8]
 		if x_55 < 0 || x_55 >= int64(y_7) {
-			return nil, 0, nbAt("std/optim:389:68", runtime.CheckIndex(x_55, y_7))
+			return nil, 0, nbAt("std/optim:392:68", runtime.CheckIndex(x_55, y_7))
 		}
 		row_60 := y_6[int(x_55)*y_8 : (int(x_55)+1)*y_8]
 		if len(row_59) != len(row_60) {
-			return nil, 0, nbErrorf("std/optim:389:52", fmt.Sprintf("dot: sizes %d and %d differ", len(row_59), len(row_60)))
+			return nil, 0, nbErrorf("std/optim:392:52", fmt.Sprintf("dot: sizes %d and %d differ", len(row_59), len(row_60)))
 		}
 		d_61 := runtime.Dot(row_59, row_60)
 		x_62 := x_58 * d_61
@@ -1314,33 +1314,33 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 		x_93 := int64(2) * size_14
 		x_94 := x_92 + x_93
 		if size_14 == 0 {
-			return nil, 0, nbErrorf("std/optim:391:41", "integer division by zero")
+			return nil, 0, nbErrorf("std/optim:394:41", "integer division by zero")
 		}
 		x_95 := x_94 % size_14
 		if x_95 < 0 || x_95 >= int64(n_15) {
-			return nil, 0, nbAt("std/optim:393:21", runtime.CheckIndex(x_95, n_15))
+			return nil, 0, nbAt("std/optim:396:21", runtime.CheckIndex(x_95, n_15))
 		}
 		x_96 := state_20[int(x_95)]
 		if x_95 < 0 || x_95 >= int64(rho_10) {
-			return nil, 0, nbAt("std/optim:392:19", runtime.CheckIndex(x_95, rho_10))
+			return nil, 0, nbAt("std/optim:395:19", runtime.CheckIndex(x_95, rho_10))
 		}
 		x_97 := rho_9[int(x_95)]
 		if x_95 < 0 || x_95 >= int64(y_7) {
-			return nil, 0, nbAt("std/optim:392:30", runtime.CheckIndex(x_95, y_7))
+			return nil, 0, nbAt("std/optim:395:30", runtime.CheckIndex(x_95, y_7))
 		}
 		row_98 := y_6[int(x_95)*y_8 : (int(x_95)+1)*y_8]
 		if len(row_98) != len(r_71) {
-			return nil, 0, nbErrorf("std/optim:392:25", fmt.Sprintf("dot: sizes %d and %d differ", len(row_98), len(r_71)))
+			return nil, 0, nbErrorf("std/optim:395:25", fmt.Sprintf("dot: sizes %d and %d differ", len(row_98), len(r_71)))
 		}
 		d_99 := runtime.Dot(row_98, r_71)
 		x_100 := x_97 * d_99
 		x_101 := x_96 - x_100
 		if x_95 < 0 || x_95 >= int64(s_4) {
-			return nil, 0, nbAt("std/optim:393:33", runtime.CheckIndex(x_95, s_4))
+			return nil, 0, nbAt("std/optim:396:33", runtime.CheckIndex(x_95, s_4))
 		}
 		row_102 := s_3[int(x_95)*s_5 : (int(x_95)+1)*s_5]
 		if s_5 != r_72 {
-			return nil, 0, nbErrorf("std/optim:393:13", "shape mismatch in '+': "+runtime.ShapeString([]int{r_72})+" and "+runtime.ShapeString([]int{s_5}))
+			return nil, 0, nbErrorf("std/optim:396:13", "shape mismatch in '+': "+runtime.ShapeString([]int{r_72})+" and "+runtime.ShapeString([]int{s_5}))
 		}
 		r_103 := ar.F64(r_72)
 		r_71 = r_71[:len(r_103)]
@@ -1354,23 +1354,23 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 	return r_71, q0_2, nil
 }
 
-// fn_optimclip is def optim.clip (std/optim:778:5).
+// fn_optimclip is def optim.clip (std/optim:781:5).
 func fn_optimclip(ar *nbArena, x_1 []float64, x_2 int, lo_3 []float64, lo_4 int, hi_5 []float64, hi_6 int) ([]float64, int, error) {
 	size_7 := int64(x_2)
 	if int64(lo_4) != size_7 {
-		return nil, 0, nbErrorf("std/optim:778:26", fmt.Sprintf("size mismatch: n is %d (x) but lo has size %d", size_7, lo_4))
+		return nil, 0, nbErrorf("std/optim:781:26", fmt.Sprintf("size mismatch: n is %d (x) but lo has size %d", size_7, lo_4))
 	}
 	if int64(hi_6) != size_7 {
-		return nil, 0, nbErrorf("std/optim:778:38", fmt.Sprintf("size mismatch: n is %d (x) but hi has size %d", size_7, hi_6))
+		return nil, 0, nbErrorf("std/optim:781:38", fmt.Sprintf("size mismatch: n is %d (x) but hi has size %d", size_7, hi_6))
 	}
 	x_1 = x_1[:x_2]
 	lo_3 = lo_3[:lo_4]
 	hi_5 = hi_5[:hi_6]
 	if lo_4 != x_2 {
-		return nil, 0, nbErrorf("std/optim:778:59", "shape mismatch in max: "+runtime.ShapeString([]int{x_2})+" and "+runtime.ShapeString([]int{lo_4}))
+		return nil, 0, nbErrorf("std/optim:781:59", "shape mismatch in max: "+runtime.ShapeString([]int{x_2})+" and "+runtime.ShapeString([]int{lo_4}))
 	}
 	if hi_6 != x_2 {
-		return nil, 0, nbErrorf("std/optim:778:55", "shape mismatch in min: "+runtime.ShapeString([]int{x_2})+" and "+runtime.ShapeString([]int{hi_6}))
+		return nil, 0, nbErrorf("std/optim:781:55", "shape mismatch in min: "+runtime.ShapeString([]int{x_2})+" and "+runtime.ShapeString([]int{hi_6}))
 	}
 	r_8 := ar.F64(x_2)
 	x_1 = x_1[:len(r_8)]
@@ -1415,11 +1415,11 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 	x_12 := max(m_4, int64(1))
 	r_13, r_14, r_15 := fg_1(x0_2, x0_3)
 	if int64(r_15) != n_10 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:399:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_15), n_10))
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:402:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_15), n_10))
 	}
 	n_16, err_17 := runtime.CheckSize(x_12)
 	if err_17 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:402:20", err_17)
+		return nil, 0, 0, 0, 0, nbAt("std/optim:405:20", err_17)
 	}
 	var a_18 []float64
 	var d_19 int = 0
@@ -1430,7 +1430,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 		_ = i_23
 		n_24, err_25 := runtime.CheckSize(n_10)
 		if err_25 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:402:21", err_25)
+			return nil, 0, 0, 0, 0, nbAt("std/optim:405:21", err_25)
 		}
 		a_26 := ar.F64(n_24)
 		if i_21 == 0 {
@@ -1438,11 +1438,11 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 			rs_20 = d_19
 			tot_27, err_28 := runtime.MulSize(n_16, rs_20)
 			if err_28 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:402:20", err_28)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:405:20", err_28)
 			}
 			a_18 = ar.F64(tot_27)
 		} else if n_24 != d_19 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:402:20", "build: element "+strconv.Itoa(i_21)+" has shape "+runtime.ShapeString([]int{n_24})+", element 0 has shape "+runtime.ShapeString([]int{d_19}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:405:20", "build: element "+strconv.Itoa(i_21)+" has shape "+runtime.ShapeString([]int{n_24})+", element 0 has shape "+runtime.ShapeString([]int{d_19}))
 		}
 		copy(a_18[i_21*rs_20:(i_21+1)*rs_20], a_26)
 		if i_21 > 0 {
@@ -1451,7 +1451,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 	}
 	n_29, err_30 := runtime.CheckSize(x_12)
 	if err_30 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:402:43", err_30)
+		return nil, 0, 0, 0, 0, nbAt("std/optim:405:43", err_30)
 	}
 	var a_31 []float64
 	var d_32 int = 0
@@ -1462,7 +1462,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 		_ = i_36
 		n_37, err_38 := runtime.CheckSize(n_10)
 		if err_38 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:402:44", err_38)
+			return nil, 0, 0, 0, 0, nbAt("std/optim:405:44", err_38)
 		}
 		a_39 := ar.F64(n_37)
 		if i_34 == 0 {
@@ -1470,11 +1470,11 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 			rs_33 = d_32
 			tot_40, err_41 := runtime.MulSize(n_29, rs_33)
 			if err_41 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:402:43", err_41)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:405:43", err_41)
 			}
 			a_31 = ar.F64(tot_40)
 		} else if n_37 != d_32 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:402:43", "build: element "+strconv.Itoa(i_34)+" has shape "+runtime.ShapeString([]int{n_37})+", element 0 has shape "+runtime.ShapeString([]int{d_32}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:405:43", "build: element "+strconv.Itoa(i_34)+" has shape "+runtime.ShapeString([]int{n_37})+", element 0 has shape "+runtime.ShapeString([]int{d_32}))
 		}
 		copy(a_31[i_34*rs_33:(i_34+1)*rs_33], a_39)
 		if i_34 > 0 {
@@ -1483,7 +1483,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 	}
 	n_42, err_43 := runtime.CheckSize(x_12)
 	if err_43 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:402:66", err_43)
+		return nil, 0, 0, 0, 0, nbAt("std/optim:405:66", err_43)
 	}
 	a_44 := ar.F64(n_42)
 	var state_45 []float64
@@ -1543,7 +1543,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 		mark_634 := ar.mark()
 		r_635, r_636, err_637 := fn_optimtwoloop(ar, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59)
 		if err_637 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_637, "optim.two_loop", "std/optim:383:5", "std/optim:404:17")
+			return nil, 0, 0, 0, 0, nbFrame(err_637, "optim.two_loop", "std/optim:386:5", "std/optim:407:17")
 		}
 		r_638 := ar.F64(r_636)
 		r_635 = r_635[:len(r_638)]
@@ -1551,7 +1551,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 			r_638[i_639] = -r_635[i_639]
 		}
 		if len(r_638) != len(state_48) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:405:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_638), len(state_48)))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:408:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_638), len(state_48)))
 		}
 		d_641 := runtime.Dot(r_638, state_48)
 		x_642 := d_641 < 0.0
@@ -1579,13 +1579,13 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 		}
 		n_653 := int64(state_46)
 		if int64(state_49) != n_653 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:323:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_49), n_653))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:326:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_49), n_653))
 		}
 		if int64(c_644) != n_653 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:323:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_644), n_653))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:326:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_644), n_653))
 		}
 		if len(state_48) != len(c_643) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:324:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_48), len(c_643)))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:327:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_48), len(c_643)))
 		}
 		d_654 := runtime.Dot(state_48, c_643)
 		x_655 := 0.0001 * d_654
@@ -1627,7 +1627,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 			}
 			mark_900 := ar.mark()
 			if c_644 != state_46 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:332:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_46})+" and "+runtime.ShapeString([]int{c_644}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:335:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_46})+" and "+runtime.ShapeString([]int{c_644}))
 			}
 			r_901 := ar.F64(state_46)
 			state_45 = state_45[:len(r_901)]
@@ -1637,10 +1637,10 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 			}
 			r_904, r_905, r_906 := fg_1(r_901, state_46)
 			if int64(r_906) != n_653 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:332:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_906), n_653))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:335:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_906), n_653))
 			}
 			if len(r_905) != len(c_643) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:333:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_905), len(c_643)))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:336:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_905), len(c_643)))
 			}
 			d_907 := runtime.Dot(r_905, c_643)
 			x_908 := state_658 * x_655
@@ -2029,7 +2029,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 			c_1129, c_1130, c_1131, c_1132, c_1133, c_1134, c_1135, c_1136, c_1137, c_1138, c_1139, c_1140, c_1141, c_1142, c_1143, c_1144, c_1145, c_1146 = state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59, state_60, x_1147, true
 		} else {
 			if c_644 != state_46 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:409:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_46})+" and "+runtime.ShapeString([]int{c_644}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:412:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_46})+" and "+runtime.ShapeString([]int{c_644}))
 			}
 			r_1148 := ar.F64(state_46)
 			state_45 = state_45[:len(r_1148)]
@@ -2044,7 +2044,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 				r_1151[i_1152] = (r_1148[i_1152] - state_45[i_1152])
 			}
 			if state_49 != c_1122 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:411:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1122})+" and "+runtime.ShapeString([]int{state_49}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:414:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1122})+" and "+runtime.ShapeString([]int{state_49}))
 			}
 			r_1154 := ar.F64(c_1122)
 			c_1121 = c_1121[:len(r_1154)]
@@ -2053,7 +2053,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 				r_1154[i_1155] = (c_1121[i_1155] - state_48[i_1155])
 			}
 			if len(r_1151) != len(r_1154) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:412:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1151), len(r_1154)))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:415:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1151), len(r_1154)))
 			}
 			d_1157 := runtime.Dot(r_1151, r_1154)
 			x_1158 := state_60 + int64(1)
@@ -2080,33 +2080,33 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 			var c_1179 bool
 			if x_1161 {
 				if state_58 < 0 || state_58 >= int64(state_51) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:415:25", runtime.CheckIndex(state_58, state_51))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:418:25", runtime.CheckIndex(state_58, state_51))
 				}
 				if state_46 != state_52 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:415:25", "update: value has shape "+runtime.ShapeString([]int{state_46})+"; elements have shape "+runtime.ShapeString([]int{state_52}))
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:418:25", "update: value has shape "+runtime.ShapeString([]int{state_46})+"; elements have shape "+runtime.ShapeString([]int{state_52}))
 				}
 				c_1180 := ar.F64(len(state_50))
 				copy(c_1180, state_50)
 				copy(c_1180[int(state_58)*state_52:(int(state_58)+1)*state_52], r_1151)
 				if state_58 < 0 || state_58 >= int64(state_54) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:415:46", runtime.CheckIndex(state_58, state_54))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:418:46", runtime.CheckIndex(state_58, state_54))
 				}
 				if c_1122 != state_55 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:415:46", "update: value has shape "+runtime.ShapeString([]int{c_1122})+"; elements have shape "+runtime.ShapeString([]int{state_55}))
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:418:46", "update: value has shape "+runtime.ShapeString([]int{c_1122})+"; elements have shape "+runtime.ShapeString([]int{state_55}))
 				}
 				c_1181 := ar.F64(len(state_53))
 				copy(c_1181, state_53)
 				copy(c_1181[int(state_58)*state_55:(int(state_58)+1)*state_55], r_1154)
 				x_1182 := 1.0 / d_1157
 				if state_58 < 0 || state_58 >= int64(state_57) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:415:67", runtime.CheckIndex(state_58, state_57))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:418:67", runtime.CheckIndex(state_58, state_57))
 				}
 				c_1183 := ar.F64(len(state_56))
 				copy(c_1183, state_56)
 				c_1183[int(state_58)] = x_1182
 				x_1184 := state_58 + int64(1)
 				if x_12 == 0 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:415:107", "integer division by zero")
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:418:107", "integer division by zero")
 				}
 				x_1185 := x_1184 % x_12
 				x_1186 := state_59 + int64(1)
@@ -2121,15 +2121,15 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 		}
 		n_1190 := int64(state_51)
 		if int64(c_1135) != n_1190 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:404:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_1135), n_1190))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:407:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_1135), n_1190))
 		}
 		n_1191 := int64(state_54)
 		if int64(c_1138) != n_1191 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:404:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_1138), n_1191))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:407:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_1138), n_1191))
 		}
 		n_1192 := int64(state_57)
 		if int64(c_1141) != n_1192 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:404:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_1141), n_1192))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:407:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_1141), n_1192))
 		}
 		state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59, state_60, state_61, state_62 = c_1129, c_1130, c_1131, c_1132, c_1133, c_1134, c_1135, c_1136, c_1137, c_1138, c_1139, c_1140, c_1141, c_1142, c_1143, c_1144, c_1145, c_1146
 		_ = mark_634
@@ -2153,11 +2153,11 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 	n_9 := int64(x0_3)
 	r_10, r_11, r_12 := fg_1(x0_2, x0_3)
 	if int64(r_12) != n_9 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:443:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_12), n_9))
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:446:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_12), n_9))
 	}
 	n_13, err_14 := runtime.CheckSize(n_9)
 	if err_14 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:444:13", err_14)
+		return nil, 0, 0, 0, 0, nbAt("std/optim:447:13", err_14)
 	}
 	var a_15 []float64
 	var d_16 int = 0
@@ -2167,18 +2167,18 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		i_20 := int64(i_18)
 		n_21, err_22 := runtime.CheckSize(n_9)
 		if err_22 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:444:14", err_22)
+			return nil, 0, 0, 0, 0, nbAt("std/optim:447:14", err_22)
 		}
 		if i_18 == 0 {
 			d_16 = n_21
 			rs_17 = d_16
 			tot_23, err_24 := runtime.MulSize(n_13, rs_17)
 			if err_24 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:444:13", err_24)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:447:13", err_24)
 			}
 			a_15 = ar.F64(tot_23)
 		} else if n_21 != d_16 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:444:13", "build: element "+strconv.Itoa(i_18)+" has shape "+runtime.ShapeString([]int{n_21})+", element 0 has shape "+runtime.ShapeString([]int{d_16}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:447:13", "build: element "+strconv.Itoa(i_18)+" has shape "+runtime.ShapeString([]int{n_21})+", element 0 has shape "+runtime.ShapeString([]int{d_16}))
 		}
 		row_25 := a_15[i_18*rs_17 : (i_18+1)*rs_17]
 		if len(row_25) >= 262144 {
@@ -2263,7 +2263,7 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		}
 		mark_620 := ar.mark()
 		if state_42 != state_45 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:448:20", "'@': inner sizes differ: "+runtime.ShapeString([]int{state_44, state_45})+" @ "+runtime.ShapeString([]int{state_42}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:451:20", "'@': inner sizes differ: "+runtime.ShapeString([]int{state_44, state_45})+" @ "+runtime.ShapeString([]int{state_42}))
 		}
 		a_621 := ar.F64(state_44)
 		if state_45 <= 32 {
@@ -2285,7 +2285,7 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			r_627[i_628] = -a_621[i_628]
 		}
 		if len(r_627) != len(state_41) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:449:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_627), len(state_41)))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:452:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_627), len(state_41)))
 		}
 		d_630 := runtime.Dot(r_627, state_41)
 		x_631 := d_630 < 0.0
@@ -2313,13 +2313,13 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		}
 		n_642 := int64(state_39)
 		if int64(state_42) != n_642 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:323:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_42), n_642))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:326:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_42), n_642))
 		}
 		if int64(c_633) != n_642 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:323:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_633), n_642))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:326:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_633), n_642))
 		}
 		if len(state_41) != len(c_632) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:324:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_41), len(c_632)))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:327:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_41), len(c_632)))
 		}
 		d_643 := runtime.Dot(state_41, c_632)
 		x_644 := 0.0001 * d_643
@@ -2361,7 +2361,7 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			}
 			mark_889 := ar.mark()
 			if c_633 != state_39 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:332:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_39})+" and "+runtime.ShapeString([]int{c_633}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:335:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_39})+" and "+runtime.ShapeString([]int{c_633}))
 			}
 			r_890 := ar.F64(state_39)
 			state_38 = state_38[:len(r_890)]
@@ -2371,10 +2371,10 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			}
 			r_893, r_894, r_895 := fg_1(r_890, state_39)
 			if int64(r_895) != n_642 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:332:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_895), n_642))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:335:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_895), n_642))
 			}
 			if len(r_894) != len(c_632) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:333:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_894), len(c_632)))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:336:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_894), len(c_632)))
 			}
 			d_896 := runtime.Dot(r_894, c_632)
 			x_897 := state_647 * x_644
@@ -2756,7 +2756,7 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			c_1118, c_1119, c_1120, c_1121, c_1122, c_1123, c_1124, c_1125, c_1126, c_1127, c_1128 = state_38, state_39, state_40, state_41, state_42, state_43, state_44, state_45, state_46, x_1129, true
 		} else {
 			if c_633 != state_39 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:453:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_39})+" and "+runtime.ShapeString([]int{c_633}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:456:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_39})+" and "+runtime.ShapeString([]int{c_633}))
 			}
 			r_1130 := ar.F64(state_39)
 			state_38 = state_38[:len(r_1130)]
@@ -2771,7 +2771,7 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 				r_1133[i_1134] = (r_1130[i_1134] - state_38[i_1134])
 			}
 			if state_42 != c_1111 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:455:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1111})+" and "+runtime.ShapeString([]int{state_42}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:458:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1111})+" and "+runtime.ShapeString([]int{state_42}))
 			}
 			r_1136 := ar.F64(c_1111)
 			c_1110 = c_1110[:len(r_1136)]
@@ -2780,7 +2780,7 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 				r_1136[i_1137] = (c_1110[i_1137] - state_41[i_1137])
 			}
 			if len(r_1133) != len(r_1136) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:456:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1133), len(r_1136)))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:459:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1133), len(r_1136)))
 			}
 			d_1139 := runtime.Dot(r_1133, r_1136)
 			x_1140 := state_46 == int64(0)
@@ -2801,7 +2801,7 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 				c_1141, c_1142, c_1143 = state_43, state_44, state_45
 			}
 			if c_1111 != c_1143 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:459:19", "'@': inner sizes differ: "+runtime.ShapeString([]int{c_1142, c_1143})+" @ "+runtime.ShapeString([]int{c_1111}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:462:19", "'@': inner sizes differ: "+runtime.ShapeString([]int{c_1142, c_1143})+" @ "+runtime.ShapeString([]int{c_1111}))
 			}
 			a_1150 := ar.F64(c_1142)
 			if c_1143 <= 32 {
@@ -2820,34 +2820,34 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			x_1156 := 1.0 / d_1139
 			tot_1157, err_1158 := runtime.MulSize(state_39, c_1142)
 			if err_1158 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:461:26", err_1158)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:464:26", err_1158)
 			}
 			_ = tot_1157
 			tot_1159, err_1160 := runtime.MulSize(c_1142, state_39)
 			if err_1160 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:461:42", err_1160)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:464:42", err_1160)
 			}
 			_ = tot_1159
 			if c_1142 != state_39 || state_39 != c_1142 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:461:40", "shape mismatch in '+': "+runtime.ShapeString([]int{state_39, c_1142})+" and "+runtime.ShapeString([]int{c_1142, state_39}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:464:40", "shape mismatch in '+': "+runtime.ShapeString([]int{state_39, c_1142})+" and "+runtime.ShapeString([]int{c_1142, state_39}))
 			}
 			if state_39 != c_1142 || c_1142 != c_1143 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:461:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1142, c_1143})+" and "+runtime.ShapeString([]int{state_39, c_1142}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:464:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1142, c_1143})+" and "+runtime.ShapeString([]int{state_39, c_1142}))
 			}
 			x_1161 := x_1156 * x_1156
 			if len(r_1136) != len(a_1150) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:461:68", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1136), len(a_1150)))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:464:68", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1136), len(a_1150)))
 			}
 			d_1162 := runtime.Dot(r_1136, a_1150)
 			x_1163 := x_1161 * d_1162
 			x_1164 := x_1163 + x_1156
 			tot_1165, err_1166 := runtime.MulSize(state_39, state_39)
 			if err_1166 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:461:87", err_1166)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:464:87", err_1166)
 			}
 			_ = tot_1165
 			if state_39 != c_1142 || state_39 != c_1143 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:461:57", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1142, c_1143})+" and "+runtime.ShapeString([]int{state_39, state_39}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:464:57", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1142, c_1143})+" and "+runtime.ShapeString([]int{state_39, state_39}))
 			}
 			n_1167 := c_1142 * c_1143
 			r_1168 := ar.F64(n_1167)
@@ -2892,7 +2892,7 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 	n_9 := int64(x0_3)
 	r_10, r_11, r_12 := fg_1(x0_2, x0_3)
 	if int64(r_12) != n_9 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:489:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_12), n_9))
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:492:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_12), n_9))
 	}
 	r_13 := ar.F64(r_12)
 	r_11 = r_11[:len(r_13)]
@@ -2977,7 +2977,7 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 			c_592 = true
 		} else {
 			if len(state_25) != len(state_27) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:496:53", fmt.Sprintf("dot: sizes %d and %d differ", len(state_25), len(state_27)))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:499:53", fmt.Sprintf("dot: sizes %d and %d differ", len(state_25), len(state_27)))
 			}
 			d_593 := runtime.Dot(state_25, state_27)
 			x_594 := math.Abs(d_593)
@@ -2991,7 +2991,7 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 			c_598 = true
 		} else {
 			if len(state_25) != len(state_29) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:496:87", fmt.Sprintf("dot: sizes %d and %d differ", len(state_25), len(state_29)))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:499:87", fmt.Sprintf("dot: sizes %d and %d differ", len(state_25), len(state_29)))
 			}
 			d_599 := runtime.Dot(state_25, state_29)
 			x_600 := d_599 >= 0.0
@@ -3010,7 +3010,7 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 			c_601, c_602 = state_29, state_30
 		}
 		if len(state_25) != len(c_601) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:498:17", fmt.Sprintf("dot: sizes %d and %d differ", len(state_25), len(c_601)))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:501:17", fmt.Sprintf("dot: sizes %d and %d differ", len(state_25), len(c_601)))
 		}
 		d_606 := runtime.Dot(state_25, c_601)
 		x_607 := state_33 == int64(0)
@@ -3033,10 +3033,10 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 		}
 		n_618 := int64(state_23)
 		if int64(state_26) != n_618 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:323:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_26), n_618))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:326:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_26), n_618))
 		}
 		if int64(c_602) != n_618 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:323:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_602), n_618))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:326:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_602), n_618))
 		}
 		x_619 := 0.0001 * d_606
 		x_620 := 4.0 * c_608
@@ -3077,7 +3077,7 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 			}
 			mark_864 := ar.mark()
 			if c_602 != state_23 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:332:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_23})+" and "+runtime.ShapeString([]int{c_602}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:335:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_23})+" and "+runtime.ShapeString([]int{c_602}))
 			}
 			r_865 := ar.F64(state_23)
 			state_22 = state_22[:len(r_865)]
@@ -3087,10 +3087,10 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 			}
 			r_868, r_869, r_870 := fg_1(r_865, state_23)
 			if int64(r_870) != n_618 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:332:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_870), n_618))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:335:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_870), n_618))
 			}
 			if len(r_869) != len(c_601) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:333:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_869), len(c_601)))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:336:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_869), len(c_601)))
 			}
 			d_871 := runtime.Dot(r_869, c_601)
 			x_872 := state_622 * x_619
@@ -3476,7 +3476,7 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 			c_1093, c_1094, c_1095, c_1096, c_1097, c_1098, c_1099, c_1100, c_1101, c_1102, c_1103, c_1104, c_1105, c_1106, c_1107 = state_22, state_23, state_24, state_25, state_26, state_27, state_28, c_601, c_602, d_606, state_32, state_33, state_34, x_1108, true
 		} else {
 			if c_602 != state_23 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:502:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_23})+" and "+runtime.ShapeString([]int{c_602}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:505:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_23})+" and "+runtime.ShapeString([]int{c_602}))
 			}
 			r_1109 := ar.F64(state_23)
 			state_22 = state_22[:len(r_1109)]
@@ -3485,7 +3485,7 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 				r_1109[i_1110] = (state_22[i_1110] + (c_1083 * c_601[i_1110]))
 			}
 			if state_26 != c_1086 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:503:38", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1086})+" and "+runtime.ShapeString([]int{state_26}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:506:38", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1086})+" and "+runtime.ShapeString([]int{state_26}))
 			}
 			var s_1112 float64 = 0
 			c_1085 = c_1085[:c_1086]
@@ -3497,7 +3497,7 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 			x_1116 := s_1112 / d_1115
 			x_1117 := runtime.Max2(0.0, x_1116)
 			if c_602 != c_1086 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:505:30", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1086})+" and "+runtime.ShapeString([]int{c_602}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:508:30", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1086})+" and "+runtime.ShapeString([]int{c_602}))
 			}
 			r_1118 := ar.F64(c_1086)
 			c_1085 = c_1085[:len(r_1118)]
@@ -3572,10 +3572,10 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 	}
 	n_25 := int64(x0_3)
 	if int64(lo_5) != n_25 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:797:63", runtime.DimMessage("lo", "[n]f64", "n", int64(lo_5), n_25))
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:800:63", runtime.DimMessage("lo", "[n]f64", "n", int64(lo_5), n_25))
 	}
 	if int64(hi_7) != n_25 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:797:75", runtime.DimMessage("hi", "[n]f64", "n", int64(hi_7), n_25))
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:800:75", runtime.DimMessage("hi", "[n]f64", "n", int64(hi_7), n_25))
 	}
 	x_26 := m_8 >= int64(1)
 	if !x_26 {
@@ -3584,15 +3584,15 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 	x_27 := max(m_8, int64(1))
 	r_28, r_29, err_30 := fn_optimclip(ar, x0_2, x0_3, lo_4, lo_5, hi_6, hi_7)
 	if err_30 != nil {
-		return nil, 0, 0, 0, 0, nbFrame(err_30, "optim.clip", "std/optim:778:5", "std/optim:799:12")
+		return nil, 0, 0, 0, 0, nbFrame(err_30, "optim.clip", "std/optim:781:5", "std/optim:802:12")
 	}
 	r_31, r_32, r_33 := fg_1(r_28, r_29)
 	if int64(r_33) != n_25 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:800:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_33), n_25))
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:803:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_33), n_25))
 	}
 	n_34, err_35 := runtime.CheckSize(x_27)
 	if err_35 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:804:20", err_35)
+		return nil, 0, 0, 0, 0, nbAt("std/optim:807:20", err_35)
 	}
 	var a_36 []float64
 	var d_37 int = 0
@@ -3603,7 +3603,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		_ = i_41
 		n_42, err_43 := runtime.CheckSize(n_25)
 		if err_43 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:804:21", err_43)
+			return nil, 0, 0, 0, 0, nbAt("std/optim:807:21", err_43)
 		}
 		a_44 := ar.F64(n_42)
 		if i_39 == 0 {
@@ -3611,11 +3611,11 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			rs_38 = d_37
 			tot_45, err_46 := runtime.MulSize(n_34, rs_38)
 			if err_46 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:804:20", err_46)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:807:20", err_46)
 			}
 			a_36 = ar.F64(tot_45)
 		} else if n_42 != d_37 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:804:20", "build: element "+strconv.Itoa(i_39)+" has shape "+runtime.ShapeString([]int{n_42})+", element 0 has shape "+runtime.ShapeString([]int{d_37}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:807:20", "build: element "+strconv.Itoa(i_39)+" has shape "+runtime.ShapeString([]int{n_42})+", element 0 has shape "+runtime.ShapeString([]int{d_37}))
 		}
 		copy(a_36[i_39*rs_38:(i_39+1)*rs_38], a_44)
 		if i_39 > 0 {
@@ -3624,7 +3624,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 	}
 	n_47, err_48 := runtime.CheckSize(x_27)
 	if err_48 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:804:43", err_48)
+		return nil, 0, 0, 0, 0, nbAt("std/optim:807:43", err_48)
 	}
 	var a_49 []float64
 	var d_50 int = 0
@@ -3635,7 +3635,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		_ = i_54
 		n_55, err_56 := runtime.CheckSize(n_25)
 		if err_56 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:804:44", err_56)
+			return nil, 0, 0, 0, 0, nbAt("std/optim:807:44", err_56)
 		}
 		a_57 := ar.F64(n_55)
 		if i_52 == 0 {
@@ -3643,11 +3643,11 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			rs_51 = d_50
 			tot_58, err_59 := runtime.MulSize(n_47, rs_51)
 			if err_59 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:804:43", err_59)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:807:43", err_59)
 			}
 			a_49 = ar.F64(tot_58)
 		} else if n_55 != d_50 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:804:43", "build: element "+strconv.Itoa(i_52)+" has shape "+runtime.ShapeString([]int{n_55})+", element 0 has shape "+runtime.ShapeString([]int{d_50}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:807:43", "build: element "+strconv.Itoa(i_52)+" has shape "+runtime.ShapeString([]int{n_55})+", element 0 has shape "+runtime.ShapeString([]int{d_50}))
 		}
 		copy(a_49[i_52*rs_51:(i_52+1)*rs_51], a_57)
 		if i_52 > 0 {
@@ -3656,7 +3656,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 	}
 	n_60, err_61 := runtime.CheckSize(x_27)
 	if err_61 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:804:66", err_61)
+		return nil, 0, 0, 0, 0, nbAt("std/optim:807:66", err_61)
 	}
 	a_62 := ar.F64(n_60)
 	var state_63 []float64
@@ -3690,7 +3690,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		var c_238 bool
 		if c_236 {
 			if state_67 != state_64 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:801:47", "shape mismatch in '-': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{state_67}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:804:47", "shape mismatch in '-': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{state_67}))
 			}
 			r_239 := ar.F64(state_64)
 			state_63 = state_63[:len(r_239)]
@@ -3711,10 +3711,10 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			}
 			r_246, r_247, err_248 := fn_optimclip(ar, r_239, state_64, lo_4, lo_5, hi_6, hi_7)
 			if err_248 != nil {
-				return nil, 0, 0, 0, 0, nbFrame(err_248, "optim.clip", "std/optim:778:5", "std/optim:801:40")
+				return nil, 0, 0, 0, 0, nbFrame(err_248, "optim.clip", "std/optim:781:5", "std/optim:804:40")
 			}
 			if state_64 != r_247 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:801:60", "shape mismatch in '-': "+runtime.ShapeString([]int{r_247})+" and "+runtime.ShapeString([]int{state_64}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:804:60", "shape mismatch in '-': "+runtime.ShapeString([]int{r_247})+" and "+runtime.ShapeString([]int{state_64}))
 			}
 			r_249 := ar.F64(r_247)
 			r_246 = r_246[:len(r_249)]
@@ -3745,24 +3745,24 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		mark_258 := ar.mark()
 		n_259, err_260 := runtime.CheckSize(n_25)
 		if err_260 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:807:18", err_260)
+			return nil, 0, 0, 0, 0, nbAt("std/optim:810:18", err_260)
 		}
 		r_261 := ar.F64(n_259)
 		for i_262 := range r_261 {
 			i_264 := int64(i_262)
 			if i_264 < 0 || i_264 >= int64(state_64) {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:807:24", runtime.CheckIndex(i_264, state_64))
+				return nil, 0, 0, 0, 0, nbAt("std/optim:810:24", runtime.CheckIndex(i_264, state_64))
 			}
 			x_265 := state_63[int(i_264)]
 			if i_264 < 0 || i_264 >= int64(lo_5) {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:807:33", runtime.CheckIndex(i_264, lo_5))
+				return nil, 0, 0, 0, 0, nbAt("std/optim:810:33", runtime.CheckIndex(i_264, lo_5))
 			}
 			x_266 := lo_4[int(i_264)]
 			x_267 := x_265 <= x_266
 			var c_268 bool
 			if x_267 {
 				if i_264 < 0 || i_264 >= int64(state_67) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:807:41", runtime.CheckIndex(i_264, state_67))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:810:41", runtime.CheckIndex(i_264, state_67))
 				}
 				x_269 := state_66[int(i_264)]
 				x_270 := x_269 > 0.0
@@ -3775,18 +3775,18 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 				c_271 = true
 			} else {
 				if i_264 < 0 || i_264 >= int64(state_64) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:807:57", runtime.CheckIndex(i_264, state_64))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:810:57", runtime.CheckIndex(i_264, state_64))
 				}
 				x_272 := state_63[int(i_264)]
 				if i_264 < 0 || i_264 >= int64(hi_7) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:807:66", runtime.CheckIndex(i_264, hi_7))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:810:66", runtime.CheckIndex(i_264, hi_7))
 				}
 				x_273 := hi_6[int(i_264)]
 				x_274 := x_272 >= x_273
 				var c_275 bool
 				if x_274 {
 					if i_264 < 0 || i_264 >= int64(state_67) {
-						return nil, 0, 0, 0, 0, nbAt("std/optim:807:74", runtime.CheckIndex(i_264, state_67))
+						return nil, 0, 0, 0, 0, nbAt("std/optim:810:74", runtime.CheckIndex(i_264, state_67))
 					}
 					x_276 := state_66[int(i_264)]
 					x_277 := x_276 < 0.0
@@ -3805,7 +3805,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			r_261[i_262] = c_278
 		}
 		if state_67 != n_259 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:808:38", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{state_67}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:811:38", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{state_67}))
 		}
 		r_279 := ar.F64(n_259)
 		r_261 = r_261[:len(r_279)]
@@ -3815,10 +3815,10 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		}
 		r_282, r_283, err_284 := fn_optimtwoloop(ar, r_279, n_259, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77)
 		if err_284 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_284, "optim.two_loop", "std/optim:383:5", "std/optim:808:24")
+			return nil, 0, 0, 0, 0, nbFrame(err_284, "optim.two_loop", "std/optim:386:5", "std/optim:811:24")
 		}
 		if r_283 != n_259 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:808:22", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{r_283}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:811:22", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{r_283}))
 		}
 		r_285 := ar.F64(n_259)
 		r_261 = r_261[:len(r_285)]
@@ -3827,7 +3827,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			r_285[i_286] = (-r_261[i_286] * r_282[i_286])
 		}
 		if len(r_285) != len(state_66) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:809:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_285), len(state_66)))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:812:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_285), len(state_66)))
 		}
 		d_288 := runtime.Dot(r_285, state_66)
 		x_289 := d_288 < 0.0
@@ -3837,7 +3837,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			c_290, c_291 = r_285, n_259
 		} else {
 			if state_67 != n_259 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:809:54", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{state_67}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:812:54", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{state_67}))
 			}
 			r_292 := ar.F64(n_259)
 			r_261 = r_261[:len(r_292)]
@@ -3851,7 +3851,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		var c_296 float64
 		if x_295 {
 			if state_67 != n_259 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:810:58", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{state_67}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:813:58", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{state_67}))
 			}
 			r_297 := ar.F64(n_259)
 			r_261 = r_261[:len(r_297)]
@@ -3867,7 +3867,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			c_296 = 1.0
 		}
 		if c_291 != state_64 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:812:24", "shape mismatch in '+': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{c_291}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:815:24", "shape mismatch in '+': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{c_291}))
 		}
 		r_303 := ar.F64(state_64)
 		state_63 = state_63[:len(r_303)]
@@ -3877,11 +3877,11 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		}
 		r_306, r_307, err_308 := fn_optimclip(ar, r_303, state_64, lo_4, lo_5, hi_6, hi_7)
 		if err_308 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_308, "optim.clip", "std/optim:778:5", "std/optim:812:17")
+			return nil, 0, 0, 0, 0, nbFrame(err_308, "optim.clip", "std/optim:781:5", "std/optim:815:17")
 		}
 		r_309, r_310, r_311 := fg_1(r_306, r_307)
 		if int64(r_311) != n_25 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:813:24", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_311), n_25))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:816:24", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_311), n_25))
 		}
 		var state_312 float64
 		var state_313 []float64
@@ -3893,10 +3893,10 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		state_312, state_313, state_314, state_315, state_316, state_317, state_318 = c_296, r_306, r_307, r_309, r_310, r_311, int64(1)
 		for {
 			if state_64 != state_314 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:815:45", "shape mismatch in '-': "+runtime.ShapeString([]int{state_314})+" and "+runtime.ShapeString([]int{state_64}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:818:45", "shape mismatch in '-': "+runtime.ShapeString([]int{state_314})+" and "+runtime.ShapeString([]int{state_64}))
 			}
 			if state_67 != state_314 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:815:35", fmt.Sprintf("dot: sizes %d and %d differ", state_67, state_314))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:818:35", fmt.Sprintf("dot: sizes %d and %d differ", state_67, state_314))
 			}
 			var s_330 float64 = 0
 			state_66 = state_66[:state_67]
@@ -3922,7 +3922,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			mark_339 := ar.mark()
 			x_340 := state_312 / 2.0
 			if c_291 != state_64 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:817:28", "shape mismatch in '+': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{c_291}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:820:28", "shape mismatch in '+': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{c_291}))
 			}
 			r_341 := ar.F64(state_64)
 			state_63 = state_63[:len(r_341)]
@@ -3932,11 +3932,11 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			}
 			r_344, r_345, err_346 := fn_optimclip(ar, r_341, state_64, lo_4, lo_5, hi_6, hi_7)
 			if err_346 != nil {
-				return nil, 0, 0, 0, 0, nbFrame(err_346, "optim.clip", "std/optim:778:5", "std/optim:817:21")
+				return nil, 0, 0, 0, 0, nbFrame(err_346, "optim.clip", "std/optim:781:5", "std/optim:820:21")
 			}
 			r_347, r_348, r_349 := fg_1(r_344, r_345)
 			if int64(r_349) != n_25 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:818:28", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_349), n_25))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:821:28", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_349), n_25))
 			}
 			x_350 := state_318 + int64(1)
 			state_312, state_313, state_314, state_315, state_316, state_317, state_318 = x_340, r_344, r_345, r_347, r_348, r_349, x_350
@@ -3966,7 +3966,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			c_352, c_353, c_354, c_355, c_356, c_357, c_358, c_359, c_360, c_361, c_362, c_363, c_364, c_365, c_366, c_367, c_368, c_369 = state_63, state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77, state_78, x_370, true
 		} else {
 			if state_64 != state_314 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:821:19", "shape mismatch in '-': "+runtime.ShapeString([]int{state_314})+" and "+runtime.ShapeString([]int{state_64}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:824:19", "shape mismatch in '-': "+runtime.ShapeString([]int{state_314})+" and "+runtime.ShapeString([]int{state_64}))
 			}
 			r_371 := ar.F64(state_314)
 			state_313 = state_313[:len(r_371)]
@@ -3975,7 +3975,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 				r_371[i_372] = (state_313[i_372] - state_63[i_372])
 			}
 			if state_67 != state_317 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:822:19", "shape mismatch in '-': "+runtime.ShapeString([]int{state_317})+" and "+runtime.ShapeString([]int{state_67}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:825:19", "shape mismatch in '-': "+runtime.ShapeString([]int{state_317})+" and "+runtime.ShapeString([]int{state_67}))
 			}
 			r_374 := ar.F64(state_317)
 			state_316 = state_316[:len(r_374)]
@@ -3984,7 +3984,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 				r_374[i_375] = (state_316[i_375] - state_66[i_375])
 			}
 			if len(r_371) != len(r_374) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:823:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_371), len(r_374)))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:826:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_371), len(r_374)))
 			}
 			d_377 := runtime.Dot(r_371, r_374)
 			x_378 := state_78 + int64(1)
@@ -4011,33 +4011,33 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			var c_399 bool
 			if x_381 {
 				if state_76 < 0 || state_76 >= int64(state_69) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:826:25", runtime.CheckIndex(state_76, state_69))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:829:25", runtime.CheckIndex(state_76, state_69))
 				}
 				if state_314 != state_70 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:826:25", "update: value has shape "+runtime.ShapeString([]int{state_314})+"; elements have shape "+runtime.ShapeString([]int{state_70}))
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:829:25", "update: value has shape "+runtime.ShapeString([]int{state_314})+"; elements have shape "+runtime.ShapeString([]int{state_70}))
 				}
 				c_400 := ar.F64(len(state_68))
 				copy(c_400, state_68)
 				copy(c_400[int(state_76)*state_70:(int(state_76)+1)*state_70], r_371)
 				if state_76 < 0 || state_76 >= int64(state_72) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:826:46", runtime.CheckIndex(state_76, state_72))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:829:46", runtime.CheckIndex(state_76, state_72))
 				}
 				if state_317 != state_73 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:826:46", "update: value has shape "+runtime.ShapeString([]int{state_317})+"; elements have shape "+runtime.ShapeString([]int{state_73}))
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:829:46", "update: value has shape "+runtime.ShapeString([]int{state_317})+"; elements have shape "+runtime.ShapeString([]int{state_73}))
 				}
 				c_401 := ar.F64(len(state_71))
 				copy(c_401, state_71)
 				copy(c_401[int(state_76)*state_73:(int(state_76)+1)*state_73], r_374)
 				x_402 := 1.0 / d_377
 				if state_76 < 0 || state_76 >= int64(state_75) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:826:67", runtime.CheckIndex(state_76, state_75))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:829:67", runtime.CheckIndex(state_76, state_75))
 				}
 				c_403 := ar.F64(len(state_74))
 				copy(c_403, state_74)
 				c_403[int(state_76)] = x_402
 				x_404 := state_76 + int64(1)
 				if x_27 == 0 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:826:107", "integer division by zero")
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:829:107", "integer division by zero")
 				}
 				x_405 := x_404 % x_27
 				x_406 := state_77 + int64(1)
@@ -4052,15 +4052,15 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		}
 		n_410 := int64(state_69)
 		if int64(c_358) != n_410 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:807:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_358), n_410))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:810:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_358), n_410))
 		}
 		n_411 := int64(state_72)
 		if int64(c_361) != n_411 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:807:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_361), n_411))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:810:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_361), n_411))
 		}
 		n_412 := int64(state_75)
 		if int64(c_364) != n_412 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:807:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_364), n_412))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:810:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_364), n_412))
 		}
 		state_63, state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77, state_78, state_79, state_80 = c_352, c_353, c_354, c_355, c_356, c_357, c_358, c_359, c_360, c_361, c_362, c_363, c_364, c_365, c_366, c_367, c_368, c_369
 		_ = mark_258
@@ -4075,11 +4075,11 @@ func fn_gd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_
 	x0_2 = x0_2[:x0_3]
 	x_7 := lr_4 >= 0.0
 	if !x_7 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:48:12", "optim.gd: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:51:12", "optim.gd: argument 3 (lr) must be non-negative")
 	}
 	x_8 := steps_5 >= int64(0)
 	if !x_8 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:49:15", "optim.gd: argument 4 (steps) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:52:15", "optim.gd: argument 4 (steps) must be non-negative")
 	}
 	var x_9 []float64
 	var x_10 int
@@ -4103,7 +4103,7 @@ func fn_gd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_
 		x_32 := r_25 + s_29
 		_ = x_32
 		if r_27 != x_10 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:52:67", "shape mismatch in '-': "+runtime.ShapeString([]int{x_10})+" and "+runtime.ShapeString([]int{r_27}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:55:67", "shape mismatch in '-': "+runtime.ShapeString([]int{x_10})+" and "+runtime.ShapeString([]int{r_27}))
 		}
 		r_33 := ar.F64(x_10)
 		x_9 = x_9[:len(r_33)]
@@ -4152,20 +4152,20 @@ func fn_momentum(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 	x0_2 = x0_2[:x0_3]
 	x_8 := lr_4 >= 0.0
 	if !x_8 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:59:12", "optim.momentum: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:62:12", "optim.momentum: argument 3 (lr) must be non-negative")
 	}
 	x_9 := beta_5 >= 0.0
 	if !x_9 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:60:14", "optim.momentum: argument 4 (beta) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:63:14", "optim.momentum: argument 4 (beta) must be non-negative")
 	}
 	x_10 := steps_6 >= int64(0)
 	if !x_10 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:61:15", "optim.momentum: argument 5 (steps) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:64:15", "optim.momentum: argument 5 (steps) must be non-negative")
 	}
 	n_11 := int64(x0_3)
 	n_12, err_13 := runtime.CheckSize(n_11)
 	if err_13 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:62:35", err_13)
+		return nil, 0, 0, 0, nbAt("std/optim:65:35", err_13)
 	}
 	a_14 := ar.F64(n_12)
 	var state_15 []float64
@@ -4192,7 +4192,7 @@ func fn_momentum(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 		x_43 := r_36 + s_40
 		_ = x_43
 		if r_38 != state_18 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:64:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{r_38}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:67:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{r_38}))
 		}
 		r_44 := ar.F64(state_18)
 		state_17 = state_17[:len(r_44)]
@@ -4201,7 +4201,7 @@ func fn_momentum(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 			r_44[i_45] = ((beta_5 * state_17[i_45]) + r_37[i_45])
 		}
 		if state_18 != state_16 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:65:75", "shape mismatch in '-': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{state_18}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:68:75", "shape mismatch in '-': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{state_18}))
 		}
 		r_47 := ar.F64(state_16)
 		state_15 = state_15[:len(r_47)]
@@ -4250,20 +4250,20 @@ func fn_nesterov(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 	x0_2 = x0_2[:x0_3]
 	x_8 := lr_4 >= 0.0
 	if !x_8 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:73:12", "optim.nesterov: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:76:12", "optim.nesterov: argument 3 (lr) must be non-negative")
 	}
 	x_9 := beta_5 >= 0.0
 	if !x_9 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:74:14", "optim.nesterov: argument 4 (beta) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:77:14", "optim.nesterov: argument 4 (beta) must be non-negative")
 	}
 	x_10 := steps_6 >= int64(0)
 	if !x_10 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:75:15", "optim.nesterov: argument 5 (steps) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:78:15", "optim.nesterov: argument 5 (steps) must be non-negative")
 	}
 	n_11 := int64(x0_3)
 	n_12, err_13 := runtime.CheckSize(n_11)
 	if err_13 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:76:35", err_13)
+		return nil, 0, 0, 0, nbAt("std/optim:79:35", err_13)
 	}
 	a_14 := ar.F64(n_12)
 	var state_15 []float64
@@ -4290,7 +4290,7 @@ func fn_nesterov(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 		x_43 := r_36 + s_40
 		_ = x_43
 		if r_38 != state_18 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:78:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{r_38}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:81:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{r_38}))
 		}
 		r_44 := ar.F64(state_18)
 		state_17 = state_17[:len(r_44)]
@@ -4299,10 +4299,10 @@ func fn_nesterov(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 			r_44[i_45] = ((beta_5 * state_17[i_45]) + r_37[i_45])
 		}
 		if state_18 != r_38 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:79:96", "shape mismatch in '+': "+runtime.ShapeString([]int{r_38})+" and "+runtime.ShapeString([]int{state_18}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:82:96", "shape mismatch in '+': "+runtime.ShapeString([]int{r_38})+" and "+runtime.ShapeString([]int{state_18}))
 		}
 		if r_38 != state_16 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:79:86", "shape mismatch in '-': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_38}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:82:86", "shape mismatch in '-': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_38}))
 		}
 		r_47 := ar.F64(state_16)
 		state_15 = state_15[:len(r_47)]
@@ -4352,16 +4352,16 @@ func fn_adagrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 	x0_2 = x0_2[:x0_3]
 	x_7 := lr_4 >= 0.0
 	if !x_7 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:86:12", "optim.adagrad: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:89:12", "optim.adagrad: argument 3 (lr) must be non-negative")
 	}
 	x_8 := steps_5 >= int64(0)
 	if !x_8 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:87:15", "optim.adagrad: argument 4 (steps) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:90:15", "optim.adagrad: argument 4 (steps) must be non-negative")
 	}
 	n_9 := int64(x0_3)
 	n_10, err_11 := runtime.CheckSize(n_9)
 	if err_11 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:88:35", err_11)
+		return nil, 0, 0, 0, nbAt("std/optim:91:35", err_11)
 	}
 	a_12 := ar.F64(n_10)
 	var state_13 []float64
@@ -4388,7 +4388,7 @@ func fn_adagrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 		x_41 := r_34 + s_38
 		_ = x_41
 		if r_36 != state_16 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:90:16", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_36}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:93:16", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_36}))
 		}
 		r_42 := ar.F64(state_16)
 		state_15 = state_15[:len(r_42)]
@@ -4397,10 +4397,10 @@ func fn_adagrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 			r_42[i_43] = (state_15[i_43] + (r_35[i_43] * r_35[i_43]))
 		}
 		if state_16 != r_36 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:91:103", "shape mismatch in '/': "+runtime.ShapeString([]int{r_36})+" and "+runtime.ShapeString([]int{state_16}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:94:103", "shape mismatch in '/': "+runtime.ShapeString([]int{r_36})+" and "+runtime.ShapeString([]int{state_16}))
 		}
 		if r_36 != state_14 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:91:94", "shape mismatch in '-': "+runtime.ShapeString([]int{state_14})+" and "+runtime.ShapeString([]int{r_36}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:94:94", "shape mismatch in '-': "+runtime.ShapeString([]int{state_14})+" and "+runtime.ShapeString([]int{r_36}))
 		}
 		r_45 := ar.F64(state_14)
 		state_13 = state_13[:len(r_45)]
@@ -4450,16 +4450,16 @@ func fn_rmsprop(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 	x0_2 = x0_2[:x0_3]
 	x_7 := lr_4 >= 0.0
 	if !x_7 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:98:12", "optim.rmsprop: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:101:12", "optim.rmsprop: argument 3 (lr) must be non-negative")
 	}
 	x_8 := steps_5 >= int64(0)
 	if !x_8 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:99:15", "optim.rmsprop: argument 4 (steps) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:102:15", "optim.rmsprop: argument 4 (steps) must be non-negative")
 	}
 	n_9 := int64(x0_3)
 	n_10, err_11 := runtime.CheckSize(n_9)
 	if err_11 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:100:35", err_11)
+		return nil, 0, 0, 0, nbAt("std/optim:103:35", err_11)
 	}
 	a_12 := ar.F64(n_10)
 	var state_13 []float64
@@ -4486,7 +4486,7 @@ func fn_rmsprop(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 		x_41 := r_34 + s_38
 		_ = x_41
 		if r_36 != state_16 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:102:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_36}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:105:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_36}))
 		}
 		r_42 := ar.F64(state_16)
 		state_15 = state_15[:len(r_42)]
@@ -4495,10 +4495,10 @@ func fn_rmsprop(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 			r_42[i_43] = ((0.99 * state_15[i_43]) + (0.01 * (r_35[i_43] * r_35[i_43])))
 		}
 		if state_16 != r_36 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:103:102", "shape mismatch in '/': "+runtime.ShapeString([]int{r_36})+" and "+runtime.ShapeString([]int{state_16}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:106:102", "shape mismatch in '/': "+runtime.ShapeString([]int{r_36})+" and "+runtime.ShapeString([]int{state_16}))
 		}
 		if r_36 != state_14 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:103:93", "shape mismatch in '-': "+runtime.ShapeString([]int{state_14})+" and "+runtime.ShapeString([]int{r_36}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:106:93", "shape mismatch in '-': "+runtime.ShapeString([]int{state_14})+" and "+runtime.ShapeString([]int{r_36}))
 		}
 		r_45 := ar.F64(state_14)
 		state_13 = state_13[:len(r_45)]
@@ -4549,20 +4549,20 @@ func fn_adam(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 	n_7 := int64(x0_3)
 	x_8 := lr_4 >= 0.0
 	if !x_8 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:120:12", "optim.adam: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:123:12", "optim.adam: argument 3 (lr) must be non-negative")
 	}
 	x_9 := steps_5 >= int64(0)
 	if !x_9 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:121:15", "optim.adam: argument 4 (steps) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:124:15", "optim.adam: argument 4 (steps) must be non-negative")
 	}
 	n_10, err_11 := runtime.CheckSize(n_7)
 	if err_11 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:122:41", err_11)
+		return nil, 0, 0, 0, nbAt("std/optim:125:41", err_11)
 	}
 	a_12 := ar.F64(n_10)
 	n_13, err_14 := runtime.CheckSize(n_7)
 	if err_14 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:122:51", err_14)
+		return nil, 0, 0, 0, nbAt("std/optim:125:51", err_14)
 	}
 	a_15 := ar.F64(n_13)
 	var state_16 []float64
@@ -4593,10 +4593,10 @@ func fn_adam(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		x_52 := t_42 + int64(1)
 		r_53, r_54, r_55, r_56, r_57, r_58, err_59 := fn_optimadamstep(ar, r_45, r_46, state_18, state_19, state_20, state_21, x_52)
 		if err_59 != nil {
-			return nil, 0, 0, 0, nbFrame(err_59, "optim.adam_step", "std/optim:108:5", "std/optim:124:23")
+			return nil, 0, 0, 0, nbFrame(err_59, "optim.adam_step", "std/optim:111:5", "std/optim:127:23")
 		}
 		if r_54 != state_17 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:125:70", "shape mismatch in '-': "+runtime.ShapeString([]int{state_17})+" and "+runtime.ShapeString([]int{r_54}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:128:70", "shape mismatch in '-': "+runtime.ShapeString([]int{state_17})+" and "+runtime.ShapeString([]int{r_54}))
 		}
 		r_60 := ar.F64(state_17)
 		state_16 = state_16[:len(r_60)]
@@ -4646,24 +4646,24 @@ func fn_adamw(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 	n_8 := int64(x0_3)
 	x_9 := lr_4 >= 0.0
 	if !x_9 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:132:12", "optim.adamw: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:135:12", "optim.adamw: argument 3 (lr) must be non-negative")
 	}
 	x_10 := wd_5 >= 0.0
 	if !x_10 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:133:12", "optim.adamw: argument 4 (wd) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:136:12", "optim.adamw: argument 4 (wd) must be non-negative")
 	}
 	x_11 := steps_6 >= int64(0)
 	if !x_11 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:134:15", "optim.adamw: argument 5 (steps) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:137:15", "optim.adamw: argument 5 (steps) must be non-negative")
 	}
 	n_12, err_13 := runtime.CheckSize(n_8)
 	if err_13 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:135:41", err_13)
+		return nil, 0, 0, 0, nbAt("std/optim:138:41", err_13)
 	}
 	a_14 := ar.F64(n_12)
 	n_15, err_16 := runtime.CheckSize(n_8)
 	if err_16 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:135:51", err_16)
+		return nil, 0, 0, 0, nbAt("std/optim:138:51", err_16)
 	}
 	a_17 := ar.F64(n_15)
 	var state_18 []float64
@@ -4694,10 +4694,10 @@ func fn_adamw(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 		x_55 := t_45 + int64(1)
 		r_56, r_57, r_58, r_59, r_60, r_61, err_62 := fn_optimadamstep(ar, r_48, r_49, state_20, state_21, state_22, state_23, x_55)
 		if err_62 != nil {
-			return nil, 0, 0, 0, nbFrame(err_62, "optim.adam_step", "std/optim:108:5", "std/optim:137:23")
+			return nil, 0, 0, 0, nbFrame(err_62, "optim.adam_step", "std/optim:111:5", "std/optim:140:23")
 		}
 		if r_57 != state_19 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:138:80", "shape mismatch in '-': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{r_57}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:141:80", "shape mismatch in '-': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{r_57}))
 		}
 		x_63 := lr_4 * wd_5
 		r_64 := ar.F64(state_19)
@@ -4748,20 +4748,20 @@ func fn_adabelief(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, in
 	n_7 := int64(x0_3)
 	x_8 := lr_4 >= 0.0
 	if !x_8 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:147:12", "optim.adabelief: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:150:12", "optim.adabelief: argument 3 (lr) must be non-negative")
 	}
 	x_9 := steps_5 >= int64(0)
 	if !x_9 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:148:15", "optim.adabelief: argument 4 (steps) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:151:15", "optim.adabelief: argument 4 (steps) must be non-negative")
 	}
 	n_10, err_11 := runtime.CheckSize(n_7)
 	if err_11 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:149:41", err_11)
+		return nil, 0, 0, 0, nbAt("std/optim:152:41", err_11)
 	}
 	a_12 := ar.F64(n_10)
 	n_13, err_14 := runtime.CheckSize(n_7)
 	if err_14 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:149:51", err_14)
+		return nil, 0, 0, 0, nbAt("std/optim:152:51", err_14)
 	}
 	a_15 := ar.F64(n_13)
 	var state_16 []float64
@@ -4790,7 +4790,7 @@ func fn_adabelief(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, in
 		x_60 := r_53 + s_57
 		_ = x_60
 		if r_55 != state_19 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:151:22", "shape mismatch in '+': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{r_55}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:154:22", "shape mismatch in '+': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{r_55}))
 		}
 		r_61 := ar.F64(state_19)
 		state_18 = state_18[:len(r_61)]
@@ -4799,13 +4799,13 @@ func fn_adabelief(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, in
 			r_61[i_62] = ((0.9 * state_18[i_62]) + (0.1 * r_54[i_62]))
 		}
 		if state_19 != r_55 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:152:38", "shape mismatch in '-': "+runtime.ShapeString([]int{r_55})+" and "+runtime.ShapeString([]int{state_19}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:155:38", "shape mismatch in '-': "+runtime.ShapeString([]int{r_55})+" and "+runtime.ShapeString([]int{state_19}))
 		}
 		if state_19 != r_55 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:152:49", "shape mismatch in '-': "+runtime.ShapeString([]int{r_55})+" and "+runtime.ShapeString([]int{state_19}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:155:49", "shape mismatch in '-': "+runtime.ShapeString([]int{r_55})+" and "+runtime.ShapeString([]int{state_19}))
 		}
 		if r_55 != state_21 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:152:24", "shape mismatch in '+': "+runtime.ShapeString([]int{state_21})+" and "+runtime.ShapeString([]int{r_55}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:155:24", "shape mismatch in '+': "+runtime.ShapeString([]int{state_21})+" and "+runtime.ShapeString([]int{r_55}))
 		}
 		r_64 := ar.F64(state_21)
 		state_20 = state_20[:len(r_64)]
@@ -4823,7 +4823,7 @@ func fn_adabelief(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, in
 		x_73 := math.Pow(0.999, x_72)
 		x_74 := 1.0 - x_73
 		if state_21 != state_19 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:155:16", "shape mismatch in '/': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{state_21}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:158:16", "shape mismatch in '/': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{state_21}))
 		}
 		r_75 := ar.F64(state_19)
 		r_61 = r_61[:len(r_75)]
@@ -4832,7 +4832,7 @@ func fn_adabelief(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, in
 			r_75[i_76] = ((r_61[i_76] / x_70) / ((math.Sqrt((r_64[i_76] / x_74))) + 1e-16))
 		}
 		if state_19 != state_17 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:156:75", "shape mismatch in '-': "+runtime.ShapeString([]int{state_17})+" and "+runtime.ShapeString([]int{state_19}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:159:75", "shape mismatch in '-': "+runtime.ShapeString([]int{state_17})+" and "+runtime.ShapeString([]int{state_19}))
 		}
 		r_78 := ar.F64(state_17)
 		state_16 = state_16[:len(r_78)]
@@ -4882,25 +4882,25 @@ func fn_diffgrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 	n_7 := int64(x0_3)
 	x_8 := lr_4 >= 0.0
 	if !x_8 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:164:12", "optim.diffgrad: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:167:12", "optim.diffgrad: argument 3 (lr) must be non-negative")
 	}
 	x_9 := steps_5 >= int64(0)
 	if !x_9 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:165:15", "optim.diffgrad: argument 4 (steps) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:168:15", "optim.diffgrad: argument 4 (steps) must be non-negative")
 	}
 	n_10, err_11 := runtime.CheckSize(n_7)
 	if err_11 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:166:49", err_11)
+		return nil, 0, 0, 0, nbAt("std/optim:169:49", err_11)
 	}
 	a_12 := ar.F64(n_10)
 	n_13, err_14 := runtime.CheckSize(n_7)
 	if err_14 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:166:59", err_14)
+		return nil, 0, 0, 0, nbAt("std/optim:169:59", err_14)
 	}
 	a_15 := ar.F64(n_13)
 	n_16, err_17 := runtime.CheckSize(n_7)
 	if err_17 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:166:69", err_17)
+		return nil, 0, 0, 0, nbAt("std/optim:169:69", err_17)
 	}
 	a_18 := ar.F64(n_16)
 	var state_19 []float64
@@ -4931,7 +4931,7 @@ func fn_diffgrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 		x_65 := r_58 + s_62
 		_ = x_65
 		if r_60 != state_22 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:168:22", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_60}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:171:22", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_60}))
 		}
 		r_66 := ar.F64(state_22)
 		state_21 = state_21[:len(r_66)]
@@ -4940,7 +4940,7 @@ func fn_diffgrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 			r_66[i_67] = ((0.9 * state_21[i_67]) + (0.1 * r_59[i_67]))
 		}
 		if r_60 != state_24 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:169:24", "shape mismatch in '+': "+runtime.ShapeString([]int{state_24})+" and "+runtime.ShapeString([]int{r_60}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:172:24", "shape mismatch in '+': "+runtime.ShapeString([]int{state_24})+" and "+runtime.ShapeString([]int{r_60}))
 		}
 		r_69 := ar.F64(state_24)
 		state_23 = state_23[:len(r_69)]
@@ -4949,21 +4949,21 @@ func fn_diffgrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 			r_69[i_70] = ((0.999 * state_23[i_70]) + (0.001 * (r_59[i_70] * r_59[i_70])))
 		}
 		if r_60 != state_26 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:172:29", "shape mismatch in '-': "+runtime.ShapeString([]int{state_26})+" and "+runtime.ShapeString([]int{r_60}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:175:29", "shape mismatch in '-': "+runtime.ShapeString([]int{state_26})+" and "+runtime.ShapeString([]int{r_60}))
 		}
 		x_72 := t_56 + int64(1)
 		x_73 := float64(x_72)
 		x_74 := math.Pow(0.9, x_73)
 		x_75 := 1.0 - x_74
 		if state_22 != state_26 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:173:16", "shape mismatch in '*': "+runtime.ShapeString([]int{state_26})+" and "+runtime.ShapeString([]int{state_22}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:176:16", "shape mismatch in '*': "+runtime.ShapeString([]int{state_26})+" and "+runtime.ShapeString([]int{state_22}))
 		}
 		x_76 := t_56 + int64(1)
 		x_77 := float64(x_76)
 		x_78 := math.Pow(0.999, x_77)
 		x_79 := 1.0 - x_78
 		if state_24 != state_26 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:173:21", "shape mismatch in '/': "+runtime.ShapeString([]int{state_26})+" and "+runtime.ShapeString([]int{state_24}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:176:21", "shape mismatch in '/': "+runtime.ShapeString([]int{state_26})+" and "+runtime.ShapeString([]int{state_24}))
 		}
 		r_80 := ar.F64(state_26)
 		state_25 = state_25[:len(r_80)]
@@ -4974,7 +4974,7 @@ func fn_diffgrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 			r_80[i_81] = (((runtime.Sigmoid((math.Abs((state_25[i_81] - r_59[i_81]))))) * (r_66[i_81] / x_75)) / ((math.Sqrt((r_69[i_81] / x_79))) + 1e-08))
 		}
 		if state_26 != state_20 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:174:74", "shape mismatch in '-': "+runtime.ShapeString([]int{state_20})+" and "+runtime.ShapeString([]int{state_26}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:177:74", "shape mismatch in '-': "+runtime.ShapeString([]int{state_20})+" and "+runtime.ShapeString([]int{state_26}))
 		}
 		r_83 := ar.F64(state_20)
 		state_19 = state_19[:len(r_83)]
@@ -5024,30 +5024,30 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 	n_7 := int64(x0_3)
 	x_8 := lr_4 >= 0.0
 	if !x_8 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:184:12", "optim.adan: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:187:12", "optim.adan: argument 3 (lr) must be non-negative")
 	}
 	x_9 := steps_5 >= int64(0)
 	if !x_9 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:185:15", "optim.adan: argument 4 (steps) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:188:15", "optim.adan: argument 4 (steps) must be non-negative")
 	}
 	n_10, err_11 := runtime.CheckSize(n_7)
 	if err_11 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:186:57", err_11)
+		return nil, 0, 0, 0, nbAt("std/optim:189:57", err_11)
 	}
 	a_12 := ar.F64(n_10)
 	n_13, err_14 := runtime.CheckSize(n_7)
 	if err_14 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:186:67", err_14)
+		return nil, 0, 0, 0, nbAt("std/optim:189:67", err_14)
 	}
 	a_15 := ar.F64(n_13)
 	n_16, err_17 := runtime.CheckSize(n_7)
 	if err_17 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:186:77", err_17)
+		return nil, 0, 0, 0, nbAt("std/optim:189:77", err_17)
 	}
 	a_18 := ar.F64(n_16)
 	n_19, err_20 := runtime.CheckSize(n_7)
 	if err_20 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:186:87", err_20)
+		return nil, 0, 0, 0, nbAt("std/optim:189:87", err_20)
 	}
 	a_21 := ar.F64(n_19)
 	var state_22 []float64
@@ -5085,13 +5085,13 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		if x_90 {
 			n_93, err_94 := runtime.CheckSize(n_7)
 			if err_94 != nil {
-				return nil, 0, 0, 0, nbAt("std/optim:188:28", err_94)
+				return nil, 0, 0, 0, nbAt("std/optim:191:28", err_94)
 			}
 			a_95 := ar.F64(n_93)
 			c_91, c_92 = a_95, n_93
 		} else {
 			if state_31 != r_84 {
-				return nil, 0, 0, 0, nbErrorf("std/optim:188:44", "shape mismatch in '-': "+runtime.ShapeString([]int{r_84})+" and "+runtime.ShapeString([]int{state_31}))
+				return nil, 0, 0, 0, nbErrorf("std/optim:191:44", "shape mismatch in '-': "+runtime.ShapeString([]int{r_84})+" and "+runtime.ShapeString([]int{state_31}))
 			}
 			r_96 := ar.F64(r_84)
 			r_83 = r_83[:len(r_96)]
@@ -5102,7 +5102,7 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			c_91, c_92 = r_96, r_84
 		}
 		if r_84 != state_25 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:189:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_25})+" and "+runtime.ShapeString([]int{r_84}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:192:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_25})+" and "+runtime.ShapeString([]int{r_84}))
 		}
 		r_99 := ar.F64(state_25)
 		state_24 = state_24[:len(r_99)]
@@ -5111,7 +5111,7 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			r_99[i_100] = ((0.98 * state_24[i_100]) + (0.02 * r_83[i_100]))
 		}
 		if c_92 != state_27 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:190:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_27})+" and "+runtime.ShapeString([]int{c_92}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:193:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_27})+" and "+runtime.ShapeString([]int{c_92}))
 		}
 		r_102 := ar.F64(state_27)
 		state_26 = state_26[:len(r_102)]
@@ -5120,7 +5120,7 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			r_102[i_103] = ((0.92 * state_26[i_103]) + (0.08 * c_91[i_103]))
 		}
 		if c_92 != r_84 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:191:15", "shape mismatch in '+': "+runtime.ShapeString([]int{r_84})+" and "+runtime.ShapeString([]int{c_92}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:194:15", "shape mismatch in '+': "+runtime.ShapeString([]int{r_84})+" and "+runtime.ShapeString([]int{c_92}))
 		}
 		r_105 := ar.F64(r_84)
 		r_83 = r_83[:len(r_105)]
@@ -5129,7 +5129,7 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			r_105[i_106] = (r_83[i_106] + (0.92 * c_91[i_106]))
 		}
 		if r_84 != state_29 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:192:25", "shape mismatch in '+': "+runtime.ShapeString([]int{state_29})+" and "+runtime.ShapeString([]int{r_84}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:195:25", "shape mismatch in '+': "+runtime.ShapeString([]int{state_29})+" and "+runtime.ShapeString([]int{r_84}))
 		}
 		r_108 := ar.F64(state_29)
 		state_28 = state_28[:len(r_108)]
@@ -5146,14 +5146,14 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		x_117 := math.Pow(0.92, x_116)
 		x_118 := 1.0 - x_117
 		if state_27 != state_25 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:196:20", "shape mismatch in '+': "+runtime.ShapeString([]int{state_25})+" and "+runtime.ShapeString([]int{state_27}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:199:20", "shape mismatch in '+': "+runtime.ShapeString([]int{state_25})+" and "+runtime.ShapeString([]int{state_27}))
 		}
 		x_119 := t_80 + int64(1)
 		x_120 := float64(x_119)
 		x_121 := math.Pow(0.99, x_120)
 		x_122 := 1.0 - x_121
 		if state_29 != state_25 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:196:33", "shape mismatch in '/': "+runtime.ShapeString([]int{state_25})+" and "+runtime.ShapeString([]int{state_29}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:199:33", "shape mismatch in '/': "+runtime.ShapeString([]int{state_25})+" and "+runtime.ShapeString([]int{state_29}))
 		}
 		r_123 := ar.F64(state_25)
 		r_99 = r_99[:len(r_123)]
@@ -5163,7 +5163,7 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			r_123[i_124] = (((r_99[i_124] / x_114) + (0.92 * (r_102[i_124] / x_118))) / ((math.Sqrt((r_108[i_124] / x_122))) + 1e-08))
 		}
 		if state_25 != state_23 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:197:73", "shape mismatch in '-': "+runtime.ShapeString([]int{state_23})+" and "+runtime.ShapeString([]int{state_25}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:200:73", "shape mismatch in '-': "+runtime.ShapeString([]int{state_23})+" and "+runtime.ShapeString([]int{state_25}))
 		}
 		r_126 := ar.F64(state_23)
 		state_22 = state_22[:len(r_126)]
@@ -5212,20 +5212,20 @@ func fn_lion(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 	x0_2 = x0_2[:x0_3]
 	x_8 := lr_4 >= 0.0
 	if !x_8 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:205:12", "optim.lion: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:208:12", "optim.lion: argument 3 (lr) must be non-negative")
 	}
 	x_9 := wd_5 >= 0.0
 	if !x_9 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:206:12", "optim.lion: argument 4 (wd) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:209:12", "optim.lion: argument 4 (wd) must be non-negative")
 	}
 	x_10 := steps_6 >= int64(0)
 	if !x_10 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:207:15", "optim.lion: argument 5 (steps) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:210:15", "optim.lion: argument 5 (steps) must be non-negative")
 	}
 	n_11 := int64(x0_3)
 	n_12, err_13 := runtime.CheckSize(n_11)
 	if err_13 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:208:35", err_13)
+		return nil, 0, 0, 0, nbAt("std/optim:211:35", err_13)
 	}
 	a_14 := ar.F64(n_12)
 	var state_15 []float64
@@ -5252,7 +5252,7 @@ func fn_lion(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		x_46 := r_39 + s_43
 		_ = x_46
 		if r_41 != state_18 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:210:21", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{r_41}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:213:21", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{r_41}))
 		}
 		r_47 := ar.F64(state_18)
 		state_17 = state_17[:len(r_47)]
@@ -5261,10 +5261,10 @@ func fn_lion(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			r_47[i_48] = ((0.9 * state_17[i_48]) + (0.1 * r_40[i_48]))
 		}
 		if state_16 != state_18 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:211:101", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{state_16}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:214:101", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{state_16}))
 		}
 		if state_18 != state_16 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:211:85", "shape mismatch in '-': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{state_18}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:214:85", "shape mismatch in '-': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{state_18}))
 		}
 		r_50 := ar.F64(state_16)
 		state_15 = state_15[:len(r_50)]
@@ -5273,7 +5273,7 @@ func fn_lion(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			r_50[i_51] = (state_15[i_51] - (lr_4 * ((runtime.Sign(r_47[i_51])) + (wd_5 * state_15[i_51]))))
 		}
 		if r_41 != state_18 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:211:121", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{r_41}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:214:121", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{r_41}))
 		}
 		r_53 := ar.F64(state_18)
 		state_17 = state_17[:len(r_53)]
@@ -5329,24 +5329,24 @@ func fn_projectedgradient(ar *nbArena, fg_1 func([]float64, int) (float64, []flo
 	hi_6 = hi_6[:hi_7]
 	n_11 := int64(x0_3)
 	if int64(lo_5) != n_11 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:784:59", runtime.DimMessage("lo", "[n]f64", "n", int64(lo_5), n_11))
+		return nil, 0, 0, 0, nbErrorf("std/optim:787:59", runtime.DimMessage("lo", "[n]f64", "n", int64(lo_5), n_11))
 	}
 	if int64(hi_7) != n_11 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:784:71", runtime.DimMessage("hi", "[n]f64", "n", int64(hi_7), n_11))
+		return nil, 0, 0, 0, nbErrorf("std/optim:787:71", runtime.DimMessage("hi", "[n]f64", "n", int64(hi_7), n_11))
 	}
 	n_12, err_13 := runtime.CheckSize(n_11)
 	if err_13 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:785:23", err_13)
+		return nil, 0, 0, 0, nbAt("std/optim:788:23", err_13)
 	}
 	var s_14 int64 = 0
 	for i_15 := 0; i_15 < n_12; i_15++ {
 		i_17 := int64(i_15)
 		if i_17 < 0 || i_17 >= int64(lo_5) {
-			return nil, 0, 0, 0, nbAt("std/optim:785:29", runtime.CheckIndex(i_17, lo_5))
+			return nil, 0, 0, 0, nbAt("std/optim:788:29", runtime.CheckIndex(i_17, lo_5))
 		}
 		x_18 := lo_4[int(i_17)]
 		if i_17 < 0 || i_17 >= int64(hi_7) {
-			return nil, 0, 0, 0, nbAt("std/optim:785:38", runtime.CheckIndex(i_17, hi_7))
+			return nil, 0, 0, 0, nbAt("std/optim:788:38", runtime.CheckIndex(i_17, hi_7))
 		}
 		x_19 := hi_6[int(i_17)]
 		x_20 := x_18 <= x_19
@@ -5360,19 +5360,19 @@ func fn_projectedgradient(ar *nbArena, fg_1 func([]float64, int) (float64, []flo
 	}
 	x_22 := s_14 == int64(0)
 	if !x_22 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:785:12", "optim.projected_gradient: arguments 3 and 4 (lo, hi) must have lo ≤ hi")
+		return nil, 0, 0, 0, nbErrorf("std/optim:788:12", "optim.projected_gradient: arguments 3 and 4 (lo, hi) must have lo ≤ hi")
 	}
 	x_23 := lr_8 >= 0.0
 	if !x_23 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:786:12", "optim.projected_gradient: argument 5 (lr) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:789:12", "optim.projected_gradient: argument 5 (lr) must be non-negative")
 	}
 	x_24 := steps_9 >= int64(0)
 	if !x_24 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:787:15", "optim.projected_gradient: argument 6 (steps) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:790:15", "optim.projected_gradient: argument 6 (steps) must be non-negative")
 	}
 	r_25, r_26, err_27 := fn_optimclip(ar, x0_2, x0_3, lo_4, lo_5, hi_6, hi_7)
 	if err_27 != nil {
-		return nil, 0, 0, 0, nbFrame(err_27, "optim.clip", "std/optim:778:5", "std/optim:788:20")
+		return nil, 0, 0, 0, nbFrame(err_27, "optim.clip", "std/optim:781:5", "std/optim:791:20")
 	}
 	var x_28 []float64
 	var x_29 int
@@ -5396,7 +5396,7 @@ func fn_projectedgradient(ar *nbArena, fg_1 func([]float64, int) (float64, []flo
 		x_54 := r_47 + s_51
 		_ = x_54
 		if r_49 != x_29 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:790:132", "shape mismatch in '-': "+runtime.ShapeString([]int{x_29})+" and "+runtime.ShapeString([]int{r_49}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:793:132", "shape mismatch in '-': "+runtime.ShapeString([]int{x_29})+" and "+runtime.ShapeString([]int{r_49}))
 		}
 		r_55 := ar.F64(x_29)
 		x_28 = x_28[:len(r_55)]
@@ -5406,7 +5406,7 @@ func fn_projectedgradient(ar *nbArena, fg_1 func([]float64, int) (float64, []flo
 		}
 		r_58, r_59, err_60 := fn_optimclip(ar, r_55, x_29, lo_4, lo_5, hi_6, hi_7)
 		if err_60 != nil {
-			return nil, 0, 0, 0, nbFrame(err_60, "optim.clip", "std/optim:778:5", "std/optim:790:125")
+			return nil, 0, 0, 0, nbFrame(err_60, "optim.clip", "std/optim:781:5", "std/optim:793:125")
 		}
 		x_28, x_29 = r_58, r_59
 		_ = mark_46
