@@ -307,7 +307,7 @@ func (t *fwd) call(blk *block, e *ir.Call) (ir.Expr, ir.Expr, error) {
 // prim applies a primitive's rule, or the structural rules of the
 // function-valued primitives.
 func (t *fwd) prim(blk *block, e *ir.PrimCall) (ir.Expr, ir.Expr, error) {
-	if low, ok, err := lowerSeries(e); ok {
+	if low, ok, err := lowerForAD(e); ok {
 		if err != nil {
 			return nil, nil, err
 		}

@@ -275,7 +275,7 @@ func (r *rev) fwd(blk *block, e ir.Expr) (ir.Expr, error) {
 }
 
 func (r *rev) fwdPrim(blk *block, e *ir.PrimCall) (ir.Expr, error) {
-	if low, ok, err := lowerSeries(e); ok {
+	if low, ok, err := lowerForAD(e); ok {
 		if err != nil {
 			return nil, err
 		}
@@ -354,12 +354,16 @@ func (r *rev) back(blk *block, st step, ybar ir.Expr) error {
 	b := blk.builder()
 	switch e := st.orig.(type) {
 	case *ir.MakeTuple:
+		cur := r.adj[st.y]
 		for i, x := range st.args {
 			if r.isActive(x) {
-				r.addTo(blk, x, blk.bind("g", &ir.Proj{X: ybar, Index: i, P: blk.pos}))
+				g := blk.bind("g", &ir.Proj{X: ybar, Index: i, P: blk.pos})
+				r.passOwned(g, ownedField(cur, i))
+				r.addTo(blk, x, g)
 			}
 		}
 	case *ir.Proj:
+		r.passOwned(ybar, owned(r.adj[st.y]))
 		r.addComp(blk, st.args[0], e.Index, ybar)
 	case *ir.Call:
 		return r.backCall(blk, st, e, ybar)
@@ -372,6 +376,10 @@ func (r *rev) back(blk *block, st step, ybar ir.Expr) error {
 		return r.backLoop(blk, st, e, ybar)
 	case *ir.PrimCall:
 		switch e.Op {
+		case ir.PrimUpdate:
+			if r.backUpdate(blk, st) {
+				return nil
+			}
 		case ir.PrimMap, ir.PrimBuild:
 			if st.cut != nil {
 				return r.backMapSaved(blk, st, ybar)

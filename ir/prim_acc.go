@@ -94,6 +94,33 @@ var (
 				return args[0], m.Step(int64(rs))
 			}, nil
 		}})
+	// PrimAccZeroAt clears row i of an accumulator in place: the
+	// cotangent of update(a, i, v) for a is ybar with row i zeroed, and
+	// update's own copy would cost O(len(a)) per update (an LSTM's state
+	// has a row per layer, updated twice per layer and step).
+	PrimAccZeroAt = Register(&Prim{Name: "acc_zero_at", Arity: 2, Storage: InPlace, Doc: "acc_zero_at(acc, i): acc[i] = 0 in place; returns acc",
+		Class: Internal, Fails: MayFail,
+		Type: func(args []Type, _ any) (Type, error) {
+			if k, ok := Leaf(args[0]); !ok || k != F64 || Rank(args[0]) == 0 {
+				return nil, fmt.Errorf("acc_zero_at: accumulator has type %s; want an array of f64", args[0])
+			}
+			if err := needKind("acc_zero_at", 1, args[1], I64); err != nil {
+				return nil, err
+			}
+			return args[0], nil
+		},
+		Eval: func(s *Site) (Impl, error) {
+			return func(m *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
+				acc := args[0].Array()
+				i := args[1].I
+				if err := runtime.CheckIndex(i, acc.Len()); err != nil {
+					return errValue, err
+				}
+				rs := acc.RowSize()
+				clear(acc.F[int(i)*rs : int(i+1)*rs])
+				return args[0], m.Step(int64(rs))
+			}, nil
+		}})
 	// PrimLoopSave runs a for loop and returns all its states: element 0 is
 	// the initial state and element i+1 the state after iteration i.
 	PrimLoopSave = Register(&Prim{Name: "loop_save", Arity: 3, NoDerivative: true, Doc: "loop_save(n, init, f): [init, f(0, init), f(1, f(0, init)), ...], n+1 states",
