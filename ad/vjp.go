@@ -16,6 +16,7 @@ type rev struct {
 	adj   map[*ir.Var]*adjoint
 	steps []step
 	fresh map[*ir.Var]bool      // cotangent arrays just allocated and used once (see bindFresh)
+	fills map[*ir.Var]ir.Expr   // cotangent arrays that are a number everywhere: that number (see bindFresh)
 	tails map[ir.Expr]*letChain // the tails of the let chains being swept (see activeExpr)
 }
 
@@ -35,7 +36,7 @@ type step struct {
 }
 
 func newRev(a *expander) *rev {
-	return &rev{a: a, ren: map[*ir.Var]ir.Expr{}, act: map[*ir.Var]bool{}, adj: map[*ir.Var]*adjoint{}, fresh: map[*ir.Var]bool{}, tails: map[ir.Expr]*letChain{}}
+	return &rev{a: a, ren: map[*ir.Var]ir.Expr{}, act: map[*ir.Var]bool{}, adj: map[*ir.Var]*adjoint{}, fresh: map[*ir.Var]bool{}, fills: map[*ir.Var]ir.Expr{}, tails: map[ir.Expr]*letChain{}}
 }
 
 // child starts the transformation of a nested body (a lambda, a branch, a
@@ -426,7 +427,13 @@ func (r *rev) back(blk *block, st step, ybar ir.Expr) error {
 				case isF64Const(partials[i], -1):
 					c = r.bindFresh(blk, b.Prim(ir.PrimNeg, ybar))
 				default:
-					c = r.bindFresh(blk, b.Prim(ir.PrimMul, blk.bind("dp", partials[i]), ybar))
+					dp, yb := blk.bind("dp", partials[i]), ybar
+					if s, ok := r.fillOf(ybar); ok && ir.Rank(dp.Type()) == ir.Rank(st.y.T) {
+						// ybar is s everywhere and dp has y's shape: dp * s
+						// without reading (or keeping) the filled array.
+						yb = s
+					}
+					c = r.bindFresh(blk, b.Prim(ir.PrimMul, dp, yb))
 				}
 				if ir.Rank(x.Type()) == 0 && ir.Rank(c.Type()) > 0 {
 					c = blk.bind("c", b.Prim(ir.PrimSum, c))

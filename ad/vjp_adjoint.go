@@ -140,11 +140,26 @@ func (r *rev) bindFresh(blk *block, c ir.Expr) ir.Expr {
 			case pc.Op == ir.PrimAccAdd:
 				if z, ok := pc.Args[0].(*ir.PrimCall); ok && z.Op == ir.PrimZerosLike {
 					r.fresh[cv] = true
+					if ir.Rank(pc.Args[1].Type()) == 0 && ir.IsAtom(pc.Args[1]) {
+						r.fills[cv] = pc.Args[1] // sum's rule: ybar everywhere
+					}
 				}
 			}
 		}
 	}
 	return v
+}
+
+// fillOf returns s when the cotangent c is an array of s everywhere, as
+// made by sum's rule (acc_add(zeros_like(x), s)) and not updated since:
+// an update binds a new variable.
+func (r *rev) fillOf(c ir.Expr) (ir.Expr, bool) {
+	v, ok := c.(*ir.Var)
+	if !ok {
+		return nil, false
+	}
+	s, ok := r.fills[v]
+	return s, ok
 }
 
 func isF64Const(e ir.Expr, v float64) bool {

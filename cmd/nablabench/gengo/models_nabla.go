@@ -1810,413 +1810,376 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_153)
 	}
 	a_154 := ar.F64(n_152)
-	var d_155 int = 0
-	var rs_156 int = 0
-	var a_157 []float64
-	var d_158 int = 0
-	var rs_159 int = 0
-	var a_160 []float64
-	var d_161 int = 0
-	var rs_162 int = 0
-	var a_163 []float64
-	var d_164 int = 0
-	var rs_165 int = 0
-	var a_166 []float64
-	for i_167 := 0; i_167 < n_152; i_167++ {
-		mark_168 := ar.mark()
-		i_169 := int64(i_167)
-		if i_169 < 0 || i_169 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:49", runtime.CheckIndex(i_169, icf_7))
+	var a_155 []float64
+	var d_156 int = 0
+	var rs_157 int = 0
+	var a_158 []float64
+	var a_159 []float64
+	var d_160 int = 0
+	var rs_161 int = 0
+	var a_162 []float64
+	for i_163 := 0; i_163 < n_152; i_163++ {
+		mark_164 := ar.mark()
+		i_165 := int64(i_163)
+		if i_165 < 0 || i_165 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:49", runtime.CheckIndex(i_165, icf_7))
 		}
-		row_170 := icf_6[int(i_169)*icf_8 : (int(i_169)+1)*icf_8]
+		row_166 := icf_6[int(i_165)*icf_8 : (int(i_165)+1)*icf_8]
 		if n_16 < int64(0) || n_16 > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 		}
-		n_171 := int(n_16) - int(int64(0))
-		s_172 := row_170[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
-		r_173 := ar.F64(n_171)
-		s_172 = s_172[:len(r_173)]
-		for i_174 := range r_173 {
-			r_173[i_174] = (math.Exp(s_172[i_174]))
+		n_167 := int(n_16) - int(int64(0))
+		s_168 := row_166[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
+		r_169 := ar.F64(n_167)
+		s_168 = s_168[:len(r_169)]
+		for i_170 := range r_169 {
+			r_169[i_170] = (math.Exp(s_168[i_170]))
 		}
-		r_176 := ar.F64(n_171)
-		r_173 = r_173[:len(r_176)]
-		for i_177 := range r_176 {
-			r_176[i_177] = (r_173[i_177] * r_173[i_177])
+		n_172 := int64(icf_8)
+		if n_16 < 0 || n_172 < n_16 || n_172 > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_172, icf_8))
 		}
-		n_179 := int64(icf_8)
-		if n_16 < 0 || n_179 < n_16 || n_179 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_179, icf_8))
+		n_173 := int(n_172) - int(n_16)
+		s_174 := row_166[int(n_16)*1 : int(n_172)*1 : int(n_172)*1]
+		x_175 := gamma_12 * gamma_12
+		x_176 := 0.5 * x_175
+		var s_177 float64 = 0
+		r_169 = r_169[:n_167]
+		for i_178 := 0; i_178 < n_167; i_178++ {
+			s_177 += (r_169[i_178] * r_169[i_178])
 		}
-		n_180 := int(n_179) - int(n_16)
-		s_181 := row_170[int(n_16)*1 : int(n_179)*1 : int(n_179)*1]
-		r_182 := ar.F64(n_180)
-		s_181 = s_181[:len(r_182)]
-		for i_183 := range r_182 {
-			r_182[i_183] = (s_181[i_183] * s_181[i_183])
+		var s_180 float64 = 0
+		s_174 = s_174[:n_173]
+		for i_181 := 0; i_181 < n_173; i_181++ {
+			s_180 += (s_174[i_181] * s_174[i_181])
 		}
-		x_185 := gamma_12 * gamma_12
-		x_186 := 0.5 * x_185
-		s_187 := runtime.Sum(r_176)
-		s_188 := runtime.Sum(r_182)
-		x_189 := s_187 + s_188
-		x_190 := x_186 * x_189
-		x_191 := float64(m_13)
-		x_192 := view_58[int(i_169)]
-		x_193 := x_191 * x_192
-		x_194 := x_190 - x_193
-		a_154[i_167] = x_194
-		if i_167 == 0 {
-			d_155 = n_180
-			rs_156 = d_155
-			tot_195, err_196 := runtime.MulSize(n_152, rs_156)
+		x_183 := s_177 + s_180
+		x_184 := x_176 * x_183
+		x_185 := float64(m_13)
+		x_186 := view_58[int(i_165)]
+		x_187 := x_185 * x_186
+		x_188 := x_184 - x_187
+		a_154[i_163] = x_188
+		if i_163 == 0 {
+			d_156 = n_173
+			rs_157 = d_156
+			tot_195, err_196 := runtime.MulSize(n_152, rs_157)
 			if err_196 != nil {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_196)
 			}
-			_ = tot_195
-		} else if n_180 != d_155 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "build: element "+strconv.Itoa(i_167)+" has shape "+runtime.ShapeString([]int{n_180})+", element 0 has shape "+runtime.ShapeString([]int{d_155}))
+			a_155 = ar.F64(tot_195)
+		} else if n_173 != d_156 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "build: element "+strconv.Itoa(i_163)+" has shape "+runtime.ShapeString([]int{n_173})+", element 0 has shape "+runtime.ShapeString([]int{d_156}))
 		}
-		if i_167 == 0 {
-			d_158 = n_180
-			rs_159 = d_158
-			tot_197, err_198 := runtime.MulSize(n_152, rs_159)
+		copy(a_155[i_163*rs_157:(i_163+1)*rs_157], s_174)
+		if i_163 == 0 {
+			d_160 = n_167
+			rs_161 = d_160
+			tot_197, err_198 := runtime.MulSize(n_152, rs_161)
 			if err_198 != nil {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_198)
 			}
-			a_157 = ar.F64(tot_197)
-		} else if n_180 != d_158 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "build: element "+strconv.Itoa(i_167)+" has shape "+runtime.ShapeString([]int{n_180})+", element 0 has shape "+runtime.ShapeString([]int{d_158}))
+			a_159 = ar.F64(tot_197)
+		} else if n_167 != d_160 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "build: element "+strconv.Itoa(i_163)+" has shape "+runtime.ShapeString([]int{n_167})+", element 0 has shape "+runtime.ShapeString([]int{d_160}))
 		}
-		copy(a_157[i_167*rs_159:(i_167+1)*rs_159], s_181)
-		if i_167 == 0 {
-			d_161 = n_171
-			rs_162 = d_161
-			tot_199, err_200 := runtime.MulSize(n_152, rs_162)
-			if err_200 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_200)
-			}
-			_ = tot_199
-		} else if n_171 != d_161 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "build: element "+strconv.Itoa(i_167)+" has shape "+runtime.ShapeString([]int{n_171})+", element 0 has shape "+runtime.ShapeString([]int{d_161}))
-		}
-		if i_167 == 0 {
-			d_164 = n_171
-			rs_165 = d_164
-			tot_201, err_202 := runtime.MulSize(n_152, rs_165)
-			if err_202 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_202)
-			}
-			a_163 = ar.F64(tot_201)
-		} else if n_171 != d_164 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "build: element "+strconv.Itoa(i_167)+" has shape "+runtime.ShapeString([]int{n_171})+", element 0 has shape "+runtime.ShapeString([]int{d_164}))
-		}
-		copy(a_163[i_167*rs_165:(i_167+1)*rs_165], r_173)
-		if i_167 > 0 {
-			ar.release(mark_168)
+		copy(a_159[i_163*rs_161:(i_163+1)*rs_161], r_169)
+		if i_163 > 0 {
+			ar.release(mark_164)
 		}
 	}
-	a_160 = icf_6[:n_152*icf_8]
-	a_166 = icf_6[:n_152*icf_8]
-	n_203, err_204 := runtime.CheckSize(n_15)
-	_ = n_203
-	if err_204 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_204)
+	a_158 = icf_6[:n_152*icf_8]
+	a_162 = icf_6[:n_152*icf_8]
+	n_199, err_200 := runtime.CheckSize(n_15)
+	_ = n_199
+	if err_200 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_200)
 	}
-	view_205 := a_154
-	x_206 := float64(n_17)
-	s_207 := runtime.LogSumExp(alphas_1)
-	x_208 := -ybar_14
-	x_209 := x_206 * x_208
-	r_210 := ar.F64(alphas_2)
-	alphas_1 = alphas_1[:len(r_210)]
-	if len(r_210) >= 262144 {
-		r_210 := r_210
+	view_201 := a_154
+	x_202 := float64(n_17)
+	s_203 := runtime.LogSumExp(alphas_1)
+	x_204 := -ybar_14
+	x_205 := x_202 * x_204
+	r_206 := ar.F64(alphas_2)
+	alphas_1 = alphas_1[:len(r_206)]
+	if len(r_206) >= 262144 {
+		r_206 := r_206
 		alphas_1 := alphas_1
-		s_207 := s_207
-		x_209 := x_209
-		runtime.ParallelFor(len(r_210), 16384, func(lo_214, hi int) {
-			for i_215 := lo_214; i_215 < hi; i_215++ {
-				r_210[i_215] = ((math.Exp((alphas_1[i_215] - s_207))) * x_209)
+		s_203 := s_203
+		x_205 := x_205
+		runtime.ParallelFor(len(r_206), 16384, func(lo_210, hi int) {
+			for i_211 := lo_210; i_211 < hi; i_211++ {
+				r_206[i_211] = ((math.Exp((alphas_1[i_211] - s_203))) * x_205)
 			}
 		})
 	} else {
-		for i_211 := range r_210 {
-			r_210[i_211] = ((math.Exp((alphas_1[i_211] - s_207))) * x_209)
+		for i_207 := range r_206 {
+			r_206[i_207] = ((math.Exp((alphas_1[i_207] - s_203))) * x_205)
 		}
 	}
-	z_217 := ar.F64(len(icf_6))
-	z_218 := ar.F64(len(view_58))
-	var rev_219 []float64
-	var rev_220 int
-	var rev_221 int
-	var rev_222 []float64
-	var rev_223 int
-	_ = rev_223
-	rev_219, rev_220, rev_221, rev_222, rev_223 = z_217, icf_7, icf_8, z_218, n_41
-	for i_244 := int64(0); i_244 < n_15; i_244++ {
-		x_246 := a_154[int(i_244)]
-		_ = x_246
-		row_247 := a_157[int(i_244)*d_158 : (int(i_244)+1)*d_158]
-		row_248 := a_160[int(i_244)*icf_8 : (int(i_244)+1)*icf_8]
-		_ = row_248
-		row_249 := a_163[int(i_244)*d_164 : (int(i_244)+1)*d_164]
-		row_250 := a_166[int(i_244)*icf_8 : (int(i_244)+1)*icf_8]
-		_ = row_250
-		x_251 := float64(m_13)
-		x_252 := -ybar_14
-		x_253 := x_251 * x_252
-		rev_222[i_244] += x_253
-		x_254 := gamma_12 * gamma_12
-		x_255 := 0.5 * x_254
-		x_256 := x_255 * ybar_14
-		if d_155 != d_158 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "shape mismatch in '*': "+runtime.ShapeString([]int{d_158})+" and "+runtime.ShapeString([]int{d_155}))
+	z_213 := ar.F64(len(icf_6))
+	z_214 := ar.F64(len(view_58))
+	var rev_215 []float64
+	var rev_216 int
+	var rev_217 int
+	var rev_218 []float64
+	var rev_219 int
+	_ = rev_219
+	rev_215, rev_216, rev_217, rev_218, rev_219 = z_213, icf_7, icf_8, z_214, n_41
+	for i_240 := int64(0); i_240 < n_15; i_240++ {
+		x_242 := a_154[int(i_240)]
+		_ = x_242
+		row_243 := a_155[int(i_240)*d_156 : (int(i_240)+1)*d_156]
+		row_244 := a_158[int(i_240)*icf_8 : (int(i_240)+1)*icf_8]
+		_ = row_244
+		row_245 := a_159[int(i_240)*d_160 : (int(i_240)+1)*d_160]
+		row_246 := a_162[int(i_240)*icf_8 : (int(i_240)+1)*icf_8]
+		_ = row_246
+		x_247 := float64(m_13)
+		x_248 := -ybar_14
+		x_249 := x_247 * x_248
+		rev_218[i_240] += x_249
+		x_250 := gamma_12 * gamma_12
+		x_251 := 0.5 * x_250
+		x_252 := x_251 * ybar_14
+		if n_16 < 0 || n_16+int64(d_156) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(d_156), icf_8))
 		}
-		if n_16 < 0 || n_16+int64(d_158) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(d_158), icf_8))
+		if i_240 < 0 || i_240 >= int64(rev_216) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", runtime.CheckIndex(i_240, rev_216))
 		}
-		if i_244 < 0 || i_244 >= int64(rev_220) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", runtime.CheckIndex(i_244, rev_220))
+		if rev_217 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_217})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		if rev_221 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_221})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		row_253 := rev_215[i_240*int64(rev_217) : (i_240+1)*int64(rev_217)]
+		region_254 := row_253[int(n_16)*1 : (int(n_16)+d_156)*1]
+		row_243 = row_243[:len(region_254)]
+		for i_255 := range region_254 {
+			region_254[i_255] += ((2.0 * row_243[i_255]) * x_252)
 		}
-		row_257 := rev_219[i_244*int64(rev_221) : (i_244+1)*int64(rev_221)]
-		region_258 := row_257[int(n_16)*1 : (int(n_16)+d_158)*1]
-		row_247 = row_247[:len(region_258)]
+		if int64(0)+int64(d_160) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_160), icf_8))
+		}
+		if i_240 < 0 || i_240 >= int64(rev_216) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", runtime.CheckIndex(i_240, rev_216))
+		}
+		if rev_217 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_217})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		}
+		row_257 := rev_215[i_240*int64(rev_217) : (i_240+1)*int64(rev_217)]
+		region_258 := row_257[int(int64(0))*1 : (int(int64(0))+d_160)*1]
+		row_245 = row_245[:len(region_258)]
 		for i_259 := range region_258 {
-			region_258[i_259] += ((2.0 * row_247[i_259]) * x_256)
-		}
-		if d_161 != d_164 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "shape mismatch in '*': "+runtime.ShapeString([]int{d_164})+" and "+runtime.ShapeString([]int{d_161}))
-		}
-		if int64(0)+int64(d_164) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_164), icf_8))
-		}
-		if i_244 < 0 || i_244 >= int64(rev_220) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", runtime.CheckIndex(i_244, rev_220))
-		}
-		if rev_221 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_221})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
-		}
-		row_261 := rev_219[i_244*int64(rev_221) : (i_244+1)*int64(rev_221)]
-		region_262 := row_261[int(int64(0))*1 : (int(int64(0))+d_164)*1]
-		row_249 = row_249[:len(region_262)]
-		for i_263 := range region_262 {
-			region_262[i_263] += (row_249[i_263] * ((2.0 * row_249[i_263]) * x_256))
+			region_258[i_259] += (row_245[i_259] * ((2.0 * row_245[i_259]) * x_252))
 		}
 	}
-	z_265 := ar.F64(len(view_40))
-	z_266 := ar.F64(len(means_3))
+	z_261 := ar.F64(len(view_40))
+	z_262 := ar.F64(len(means_3))
+	var rev_263 []float64
+	var rev_264 int
+	var rev_265 []float64
+	var rev_266 int
 	var rev_267 []float64
 	var rev_268 int
-	var rev_269 []float64
+	var rev_269 int
 	var rev_270 int
 	var rev_271 []float64
 	var rev_272 int
 	var rev_273 int
-	var rev_274 int
-	var rev_275 []float64
-	var rev_276 int
-	var rev_277 int
-	rev_267, rev_268, rev_269, rev_270, rev_271, rev_272, rev_273, rev_274, rev_275, rev_276, rev_277 = r_210, alphas_2, z_218, n_41, z_265, n_18, d_21, d_22, z_266, means_4, means_5
-	for i_366 := int64(0); i_366 < n_17; i_366++ {
-		mark_367 := ar.mark()
-		x_368 := a_61[int(i_366)]
-		_ = x_368
-		row_369 := a_62[int(i_366)*d_63 : (int(i_366)+1)*d_63]
-		x_370 := a_65[int(i_366)]
-		row_371 := a_66[int(i_366)*d_67 : (int(i_366)+1)*d_67]
-		rs_372 := d_70 * d_71
-		row_373 := a_69[int(i_366)*rs_372 : (int(i_366)+1)*rs_372]
-		rs_374 := d_74 * d_75
-		row_375 := a_73[int(i_366)*rs_374 : (int(i_366)+1)*rs_374]
-		rs_376 := d_78 * d_79
-		row_377 := a_77[int(i_366)*rs_376 : (int(i_366)+1)*rs_376]
-		rs_378 := d_82 * d_83 * d_84
-		row_379 := a_81[int(i_366)*rs_378 : (int(i_366)+1)*rs_378]
-		r_380 := ar.F64(d_63)
-		row_369 = row_369[:len(r_380)]
-		for i_381 := range r_380 {
-			r_380[i_381] = ((math.Exp((row_369[i_381] - x_370))) * ybar_14)
+	rev_263, rev_264, rev_265, rev_266, rev_267, rev_268, rev_269, rev_270, rev_271, rev_272, rev_273 = r_206, alphas_2, z_214, n_41, z_261, n_18, d_21, d_22, z_262, means_4, means_5
+	for i_362 := int64(0); i_362 < n_17; i_362++ {
+		mark_363 := ar.mark()
+		x_364 := a_61[int(i_362)]
+		_ = x_364
+		row_365 := a_62[int(i_362)*d_63 : (int(i_362)+1)*d_63]
+		x_366 := a_65[int(i_362)]
+		row_367 := a_66[int(i_362)*d_67 : (int(i_362)+1)*d_67]
+		rs_368 := d_70 * d_71
+		row_369 := a_69[int(i_362)*rs_368 : (int(i_362)+1)*rs_368]
+		rs_370 := d_74 * d_75
+		row_371 := a_73[int(i_362)*rs_370 : (int(i_362)+1)*rs_370]
+		rs_372 := d_78 * d_79
+		row_373 := a_77[int(i_362)*rs_372 : (int(i_362)+1)*rs_372]
+		rs_374 := d_82 * d_83 * d_84
+		row_375 := a_81[int(i_362)*rs_374 : (int(i_362)+1)*rs_374]
+		r_376 := ar.F64(d_63)
+		row_365 = row_365[:len(r_376)]
+		for i_377 := range r_376 {
+			r_376[i_377] = ((math.Exp((row_365[i_377] - x_366))) * ybar_14)
 		}
+		var rev_379 []float64
+		var rev_380 int
+		_ = rev_380
+		var rev_381 []float64
+		var rev_382 int
+		_ = rev_382
 		var rev_383 []float64
 		var rev_384 int
 		_ = rev_384
-		var rev_385 []float64
+		var rev_385 int
 		var rev_386 int
-		_ = rev_386
 		var rev_387 []float64
 		var rev_388 int
-		_ = rev_388
 		var rev_389 int
-		var rev_390 int
-		var rev_391 []float64
-		var rev_392 int
-		var rev_393 int
-		rev_383, rev_384, rev_385, rev_386, rev_387, rev_388, rev_389, rev_390, rev_391, rev_392, rev_393 = rev_267, rev_268, rev_269, rev_270, rev_271, rev_272, rev_273, rev_274, rev_275, rev_276, rev_277
-		for i_424 := int64(0); i_424 < n_15; i_424++ {
-			mark_425 := ar.mark()
-			if i_424 < 0 || i_424 >= int64(d_63) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", runtime.CheckIndex(i_424, d_63))
+		rev_379, rev_380, rev_381, rev_382, rev_383, rev_384, rev_385, rev_386, rev_387, rev_388, rev_389 = rev_263, rev_264, rev_265, rev_266, rev_267, rev_268, rev_269, rev_270, rev_271, rev_272, rev_273
+		for i_420 := int64(0); i_420 < n_15; i_420++ {
+			mark_421 := ar.mark()
+			if i_420 < 0 || i_420 >= int64(d_63) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", runtime.CheckIndex(i_420, d_63))
 			}
-			x_426 := r_380[int(i_424)]
-			if i_424 < 0 || i_424 >= int64(d_67) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", runtime.CheckIndex(i_424, d_67))
+			x_422 := r_376[int(i_420)]
+			if i_420 < 0 || i_420 >= int64(d_67) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", runtime.CheckIndex(i_420, d_67))
 			}
-			x_427 := row_371[int(i_424)]
-			_ = x_427
-			row_428 := row_373[int(i_424)*d_71 : (int(i_424)+1)*d_71]
-			_ = row_428
-			row_429 := row_375[int(i_424)*d_75 : (int(i_424)+1)*d_75]
-			row_430 := row_377[int(i_424)*d_79 : (int(i_424)+1)*d_79]
-			rs_431 := d_83 * d_84
-			row_432 := row_379[int(i_424)*rs_431 : (int(i_424)+1)*rs_431]
-			x_433 := -x_426
-			x_434 := 0.5 * x_433
-			if d_71 != d_75 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "shape mismatch in '*': "+runtime.ShapeString([]int{d_75})+" and "+runtime.ShapeString([]int{d_71}))
-			}
-			r_435 := ar.F64(d_75)
-			row_429 = row_429[:len(r_435)]
-			for i_436 := range r_435 {
-				r_435[i_436] = ((2.0 * row_429[i_436]) * x_434)
+			x_423 := row_367[int(i_420)]
+			_ = x_423
+			row_424 := row_369[int(i_420)*d_71 : (int(i_420)+1)*d_71]
+			_ = row_424
+			row_425 := row_371[int(i_420)*d_75 : (int(i_420)+1)*d_75]
+			row_426 := row_373[int(i_420)*d_79 : (int(i_420)+1)*d_79]
+			rs_427 := d_83 * d_84
+			row_428 := row_375[int(i_420)*rs_427 : (int(i_420)+1)*rs_427]
+			x_429 := -x_422
+			x_430 := 0.5 * x_429
+			r_431 := ar.F64(d_75)
+			row_425 = row_425[:len(r_431)]
+			for i_432 := range r_431 {
+				r_431[i_432] = ((2.0 * row_425[i_432]) * x_430)
 			}
 			if d_75 != d_83 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_75})+" @ "+runtime.ShapeString([]int{d_83, d_84}))
 			}
-			a_438 := ar.F64(d_84)
+			a_434 := ar.F64(d_84)
 			if d_84 <= 32 {
-				r_435 = r_435[:d_83]
-				for r_439 := range r_435 {
-					row_440 := row_432[r_439*d_84 : (r_439+1)*d_84]
-					a_438 = a_438[:len(row_440)]
-					for c_441, v_442 := range row_440 {
-						a_438[c_441] += r_435[r_439] * v_442
+				r_431 = r_431[:d_83]
+				for r_435 := range r_431 {
+					row_436 := row_428[r_435*d_84 : (r_435+1)*d_84]
+					a_434 = a_434[:len(row_436)]
+					for c_437, v_438 := range row_436 {
+						a_434[c_437] += r_431[r_435] * v_438
 					}
 				}
 			} else {
-				runtime.Gemv(true, d_83, d_84, 1, row_432, r_435, 0, a_438)
+				runtime.Gemv(true, d_83, d_84, 1, row_428, r_431, 0, a_434)
 			}
-			if i_424 < 0 || i_424 >= int64(rev_392) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", runtime.CheckIndex(i_424, rev_392))
+			if i_420 < 0 || i_420 >= int64(rev_388) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", runtime.CheckIndex(i_420, rev_388))
 			}
-			if rev_393 != d_84 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_393})+" and "+runtime.ShapeString([]int{d_84})+" differ")
+			if rev_389 != d_84 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_389})+" and "+runtime.ShapeString([]int{d_84})+" differ")
 			}
-			row_443 := rev_391[i_424*int64(rev_393) : (i_424+1)*int64(rev_393)]
-			a_438 = a_438[:len(row_443)]
-			for i_444 := range row_443 {
-				row_443[i_444] += -a_438[i_444]
+			row_439 := rev_387[i_420*int64(rev_389) : (i_420+1)*int64(rev_389)]
+			a_434 = a_434[:len(row_439)]
+			for i_440 := range row_439 {
+				row_439[i_440] += -a_434[i_440]
 			}
-			tot_446, err_447 := runtime.MulSize(d_75, d_79)
-			if err_447 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_447)
+			tot_442, err_443 := runtime.MulSize(d_75, d_79)
+			if err_443 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_443)
 			}
-			_ = tot_446
-			if rev_389 != d_75 || rev_390 != d_79 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_389, rev_390})+" and "+runtime.ShapeString([]int{d_75, d_79})+" differ")
+			_ = tot_442
+			if rev_385 != d_75 || rev_386 != d_79 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_385, rev_386})+" and "+runtime.ShapeString([]int{d_75, d_79})+" differ")
 			}
-			rs_448 := rev_389 * rev_390
-			row_449 := rev_387[i_424*int64(rs_448) : (i_424+1)*int64(rs_448)]
-			for i_450, xi_451 := range r_435 {
-				row_454 := row_449[i_450*len(row_430) : (i_450+1)*len(row_430)]
-				for j_452, yj_453 := range row_430 {
-					row_454[j_452] += xi_451 * yj_453
+			rs_444 := rev_385 * rev_386
+			row_445 := rev_383[i_420*int64(rs_444) : (i_420+1)*int64(rs_444)]
+			for i_446, xi_447 := range r_431 {
+				row_450 := row_445[i_446*len(row_426) : (i_446+1)*len(row_426)]
+				for j_448, yj_449 := range row_426 {
+					row_450[j_448] += xi_447 * yj_449
 				}
 			}
-			rev_385[i_424] += x_426
-			rev_383[i_424] += x_426
-			ar.release(mark_425)
+			rev_381[i_420] += x_422
+			rev_379[i_420] += x_422
+			ar.release(mark_421)
 		}
-		ar.release(mark_367)
+		ar.release(mark_363)
 	}
-	var rev_455 []float64
-	var rev_456 int
-	var rev_457 int
-	rev_455, rev_456, rev_457 = z_217, icf_7, icf_8
-	for i_467 := int64(0); i_467 < n_15; i_467++ {
-		mark_468 := ar.mark()
-		x_469 := a_43[int(i_467)]
-		_ = x_469
-		row_470 := a_46[int(i_467)*icf_8 : (int(i_467)+1)*icf_8]
-		_ = row_470
-		z_471 := ar.F64(d_44)
-		x_472 := z_218[int(i_467)]
-		for i_473 := range z_471 {
-			z_471[i_473] += x_472
+	var rev_451 []float64
+	var rev_452 int
+	var rev_453 int
+	rev_451, rev_452, rev_453 = z_213, icf_7, icf_8
+	for i_463 := int64(0); i_463 < n_15; i_463++ {
+		mark_464 := ar.mark()
+		x_465 := a_43[int(i_463)]
+		_ = x_465
+		row_466 := a_46[int(i_463)*icf_8 : (int(i_463)+1)*icf_8]
+		_ = row_466
+		z_467 := ar.F64(d_44)
+		x_468 := z_214[int(i_463)]
+		for i_469 := range z_467 {
+			z_467[i_469] += x_468
 		}
 		if int64(0)+int64(d_44) > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:55:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_44), icf_8))
 		}
-		if i_467 < 0 || i_467 >= int64(rev_456) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:55:14", runtime.CheckIndex(i_467, rev_456))
+		if i_463 < 0 || i_463 >= int64(rev_452) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:55:14", runtime.CheckIndex(i_463, rev_452))
 		}
-		if rev_457 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_457})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_453 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_453})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_474 := rev_455[i_467*int64(rev_457) : (i_467+1)*int64(rev_457)]
-		region_475 := row_474[int(int64(0))*1 : (int(int64(0))+d_44)*1]
-		z_471 = z_471[:len(region_475)]
-		for i_476 := range region_475 {
-			region_475[i_476] += z_471[i_476]
+		row_470 := rev_451[i_463*int64(rev_453) : (i_463+1)*int64(rev_453)]
+		region_471 := row_470[int(int64(0))*1 : (int(int64(0))+d_44)*1]
+		z_467 = z_467[:len(region_471)]
+		for i_472 := range region_471 {
+			region_471[i_472] += z_467[i_472]
 		}
-		ar.release(mark_468)
+		ar.release(mark_464)
 	}
-	var rev_477 []float64
-	var rev_478 int
-	var rev_479 int
-	rev_477, rev_478, rev_479 = z_217, icf_7, icf_8
-	for i_498 := int64(0); i_498 < n_15; i_498++ {
-		mark_499 := ar.mark()
-		rs_500 := d_21 * d_22
-		row_501 := a_20[int(i_498)*rs_500 : (int(i_498)+1)*rs_500]
-		_ = row_501
-		row_502 := a_24[int(i_498)*icf_8 : (int(i_498)+1)*icf_8]
-		r_503, r_504, r_505, r_506, r_507, r_508, err_509 := fn_qmatsplit10fwd(ar, row_502, icf_8, n_16)
-		_ = r_503
-		_ = r_504
-		_ = r_505
-		if err_509 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_509, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
+	var rev_473 []float64
+	var rev_474 int
+	var rev_475 int
+	rev_473, rev_474, rev_475 = z_213, icf_7, icf_8
+	for i_494 := int64(0); i_494 < n_15; i_494++ {
+		mark_495 := ar.mark()
+		rs_496 := d_21 * d_22
+		row_497 := a_20[int(i_494)*rs_496 : (int(i_494)+1)*rs_496]
+		_ = row_497
+		row_498 := a_24[int(i_494)*icf_8 : (int(i_494)+1)*icf_8]
+		r_499, r_500, r_501, r_502, r_503, r_504, err_505 := fn_qmatsplit10fwd(ar, row_498, icf_8, n_16)
+		_ = r_499
+		_ = r_500
+		_ = r_501
+		if err_505 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_505, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
 		}
-		rs_510 := d_21 * d_22
-		row_511 := z_265[int(i_498)*rs_510 : (int(i_498)+1)*rs_510]
-		r_512, r_513, err_514 := fn_qmatsplit10bwd(ar, r_506, r_507, r_508, row_511, d_21, d_22)
-		if err_514 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_514, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
+		rs_506 := d_21 * d_22
+		row_507 := z_261[int(i_494)*rs_506 : (int(i_494)+1)*rs_506]
+		r_508, r_509, err_510 := fn_qmatsplit10bwd(ar, r_502, r_503, r_504, row_507, d_21, d_22)
+		if err_510 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_510, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
 		}
-		if i_498 < 0 || i_498 >= int64(rev_478) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:54:12", runtime.CheckIndex(i_498, rev_478))
+		if i_494 < 0 || i_494 >= int64(rev_474) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:54:12", runtime.CheckIndex(i_494, rev_474))
 		}
-		if rev_479 != r_513 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_479})+" and "+runtime.ShapeString([]int{r_513})+" differ")
+		if rev_475 != r_509 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_475})+" and "+runtime.ShapeString([]int{r_509})+" differ")
 		}
-		row_515 := rev_477[i_498*int64(rev_479) : (i_498+1)*int64(rev_479)]
-		for j_516 := range row_515 {
-			row_515[j_516] += r_512[j_516]
+		row_511 := rev_473[i_494*int64(rev_475) : (i_494+1)*int64(rev_475)]
+		for j_512 := range row_511 {
+			row_511[j_512] += r_508[j_512]
 		}
-		ar.release(mark_499)
+		ar.release(mark_495)
 	}
-	x_517 := n_17 * n_16
-	x_518 := float64(x_517)
-	x_519 := (-0.5) * x_518
-	x_520 := x_519 * 1.8378770664093453
-	s_521 := runtime.Sum(view_151)
+	x_513 := n_17 * n_16
+	x_514 := float64(x_513)
+	x_515 := (-0.5) * x_514
+	x_516 := x_515 * 1.8378770664093453
+	s_517 := runtime.Sum(view_151)
+	x_518 := x_516 + s_517
+	x_519 := x_202 * s_203
+	x_520 := x_518 - x_519
+	s_521 := runtime.Sum(view_201)
 	x_522 := x_520 + s_521
-	x_523 := x_206 * s_207
-	x_524 := x_522 - x_523
-	s_525 := runtime.Sum(view_205)
-	x_526 := x_524 + s_525
-	x_527 := float64(n_15)
-	r_528, err_529 := fn_wishartc(ar, n_16, gamma_12, m_13)
-	if err_529 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_529, "wishart_c", "models.nab:40:5", "models.nab:61:17")
+	x_523 := float64(n_15)
+	r_524, err_525 := fn_wishartc(ar, n_16, gamma_12, m_13)
+	if err_525 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_525, "wishart_c", "models.nab:40:5", "models.nab:61:17")
 	}
-	x_530 := x_527 * r_528
-	x_531 := x_526 - x_530
-	return x_531, r_210, alphas_2, z_266, means_4, means_5, z_217, icf_7, icf_8, nil
+	x_526 := x_523 * r_524
+	x_527 := x_522 - x_526
+	return x_527, r_206, alphas_2, z_262, means_4, means_5, z_213, icf_7, icf_8, nil
 }
 
 // fn_gmmgrad is def gmm_grad (models.nab:64:12).
@@ -7986,9 +7949,6 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_2586, sequence_11))
 		}
 		row_2587 := sequence_10[int(x_2586)*sequence_12 : (int(x_2586)+1)*sequence_12]
-		if c_28 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_28}))
-		}
 		r_2588 := ar.F64(sequence_12)
 		row_2587 = row_2587[:len(r_2588)]
 		for i_2589 := range r_2588 {
