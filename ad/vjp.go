@@ -15,9 +15,10 @@ type rev struct {
 	act   map[*ir.Var]bool    // active atoms
 	adj   map[*ir.Var]*adjoint
 	steps []step
-	fresh map[*ir.Var]bool      // cotangent arrays just allocated and used once (see bindFresh)
-	fills map[*ir.Var]ir.Expr   // cotangent arrays that are a number everywhere: that number (see bindFresh)
-	tails map[ir.Expr]*letChain // the tails of the let chains being swept (see activeExpr)
+	fresh map[*ir.Var]bool       // cotangent arrays just allocated and used once (see bindFresh)
+	fills map[*ir.Var]ir.Expr    // cotangent arrays that are a number everywhere: that number (see bindFresh)
+	rows  map[*ir.Var][2]ir.Expr // rows a[i] of active arrays: (a, i) (see addToRow)
+	tails map[ir.Expr]*letChain  // the tails of the let chains being swept (see activeExpr)
 }
 
 // step is one active binding of the forward sweep: y = e, where e's
@@ -36,7 +37,7 @@ type step struct {
 }
 
 func newRev(a *expander) *rev {
-	return &rev{a: a, ren: map[*ir.Var]ir.Expr{}, act: map[*ir.Var]bool{}, adj: map[*ir.Var]*adjoint{}, fresh: map[*ir.Var]bool{}, fills: map[*ir.Var]ir.Expr{}, tails: map[ir.Expr]*letChain{}}
+	return &rev{a: a, ren: map[*ir.Var]ir.Expr{}, act: map[*ir.Var]bool{}, adj: map[*ir.Var]*adjoint{}, fresh: map[*ir.Var]bool{}, fills: map[*ir.Var]ir.Expr{}, rows: map[*ir.Var][2]ir.Expr{}, tails: map[ir.Expr]*letChain{}}
 }
 
 // child starts the transformation of a nested body (a lambda, a branch, a
@@ -331,7 +332,11 @@ func (r *rev) fwdPrim(blk *block, e *ir.PrimCall) (ir.Expr, error) {
 	if e.Op.Partials == nil && e.Op.VJP == nil {
 		return nil, ir.Errorf(e.P, "reverse mode: %s has no derivative rule", e.Op.Name)
 	}
-	return r.record(blk, "y", pc, e, args), nil
+	y := r.record(blk, "y", pc, e, args)
+	if e.Op == ir.PrimIndex && ir.Rank(pc.T) > 0 && r.isActive(args[0]) {
+		r.rows[y] = [2]ir.Expr{args[0], args[1]}
+	}
+	return y, nil
 }
 
 func (r *rev) backward(blk *block) error {
@@ -444,7 +449,7 @@ func (r *rev) back(blk *block, st step, ybar ir.Expr) error {
 		}
 		cs := e.Op.VJP(b, st.args, st.y, ybar)
 		for i, x := range st.args {
-			if i < len(cs) && cs[i] != nil && r.isActive(x) {
+			if i < len(cs) && cs[i] != nil && r.isActive(x) && !r.addToRow(blk, x, cs[i]) {
 				r.addTo(blk, x, r.bindFresh(blk, cs[i]))
 			}
 		}

@@ -562,3 +562,31 @@ func plainCot(t ir.Type) bool {
 	}
 	return true
 }
+
+// addToRow adds c, a slice's cotangent pad_like(v, lo, x), straight into
+// row i of a's cotangent when x is the row a[i]: acc_add_at(acc, i,
+// pad_like(...)) adds v alone (the interpreter and the Go backend make
+// no padded array), where x's own accumulator would cost a row per slice
+// and another to add it into a's. Cotangents are sums, so the part of
+// x's that goes to a now and the part its own step adds later give the
+// same total. An LSTM slices each weight row into its four gates.
+func (r *rev) addToRow(blk *block, x, c ir.Expr) bool {
+	pc, ok := c.(*ir.PrimCall)
+	v, isVar := x.(*ir.Var)
+	if !ok || pc.Op != ir.PrimPadLike || !isVar {
+		return false
+	}
+	row, ok := r.rows[v]
+	if !ok {
+		return false
+	}
+	t := row[0].Type()
+	if _, cols := tupleArray(t); cols {
+		return false
+	}
+	if k, f64 := ir.Leaf(t); !f64 || k != ir.F64 {
+		return false
+	}
+	r.addAt(blk, row[0], row[1], c)
+	return true
+}

@@ -95,7 +95,7 @@ func revCases(t *testing.T) []revCase {
 	return []revCase{
 		{name: "gmm vectorized", src: readTestdata(t, "gmm.nab"), f: "gmm", g: "gmm_grad", args: g.args(), maxRatio: 3.0, target: 3},
 		{name: "gmm element-wise", src: readTestdata(t, "gmm_elem.nab"), f: "gmm", g: "gmm_grad", args: g.args(), maxRatio: 3.1, target: 3},
-		{name: "lstm", src: readBench(t, "lstm.nab"), f: "objective", g: "jacobian", args: lstmArgs(rng, 2, 8, 40), maxRatio: 3.5, target: 3},
+		{name: "lstm", src: readBench(t, "lstm.nab"), f: "objective", g: "jacobian", args: lstmArgs(rng, 2, 8, 40), maxRatio: 3.0, target: 3},
 		{name: "ba jacrev", src: ba, f: "objective", g: "jacobian", args: baArgs(rng, 4, 30, 200), maxRatio: 10.5, target: 5, fwdAllocs: true},
 	}
 }
@@ -208,6 +208,16 @@ def twice(x: [n]f64): f64 =
   in sum(a * sin(b))
 def twice_grad(x: [n]f64) = grad(twice)(x)
 
+// Slices of rows of an active matrix, whose cotangents go straight into
+// the matrix's rows (addToRow), in a loop and mixed with a row's own
+// cotangent (r[1], r * r).
+def rows(x: [n]f64): f64 =
+  let m = [x * f64(i + 1) for i < 3] in
+  let r = m[1] in
+  let l = loop acc = 0.0 for i < 3 do acc + sum(sin(m[i][0:2]) * m[i][1:3]) + sum(m[i][2:4]) in
+  l * r[1] + sum(r[0:2] * r[2:4]) + sum(r * r)
+def rows_grad(x: [n]f64) = grad(rows)(x)
+
 // v makes the body too costly to recompute (the checkpointing policy).
 def powc(x: [n]f64): f64 =
   sum([let v = x * x in (1.5 - x[0] * (1.0 - x[1] ^ f64(i + 1))) ^ 2.0 + v[0] for i < 3])
@@ -231,7 +241,7 @@ func TestReverseModeEdges(t *testing.T) {
 		got := flat(call(t, fn(t, p, "lp_grad"), x0, k))
 		checkClose(t, fmt.Sprintf("lp_grad k=%d", k), got, fdGradient(val("lp", k), x0, central4.Step), fdTol)
 	}
-	for _, name := range []string{"calls", "nest", "upd", "upv", "twice"} {
+	for _, name := range []string{"calls", "nest", "upd", "upv", "twice", "rows"} {
 		got := flat(call(t, fn(t, p, name+"_grad"), x0))
 		checkClose(t, name+"_grad", got, fdGradient(val(name), x0, central4.Step), fdTol)
 	}

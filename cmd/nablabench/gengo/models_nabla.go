@@ -7870,102 +7870,102 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 	var rev_2248 int
 	var rev_2249 int
 	rev_2240, rev_2241, rev_2242, rev_2243, rev_2244, rev_2245, rev_2246, rev_2247, rev_2248, rev_2249 = z_2237, c_2171, c_2172, x_2236, z_2238, extraparams_5, extraparams_6, z_2239, mainparams_2, mainparams_3
-	for t_2523 := int64(0); t_2523 < x_18; t_2523++ {
-		mark_2524 := ar.mark()
-		x_2525 := x_18 - t_2523
-		x_2526 := x_2525 - int64(1)
-		if x_2526 < 0 || x_2526 >= int64(c_21) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_2526, c_21))
+	for t_2531 := int64(0); t_2531 < x_18; t_2531++ {
+		mark_2532 := ar.mark()
+		x_2533 := x_18 - t_2531
+		x_2534 := x_2533 - int64(1)
+		if x_2534 < 0 || x_2534 >= int64(c_21) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_2534, c_21))
 		}
-		rs_2527 := c_22 * c_23
-		row_2528 := c_20[int(x_2526)*rs_2527 : (int(x_2526)+1)*rs_2527]
-		_ = row_2528
-		x_2529 := c_24[int(x_2526)]
-		_ = x_2529
-		row_2530 := c_26[int(x_2526)*c_28 : (int(x_2526)+1)*c_28]
-		_ = row_2530
-		x_2531 := c_29[int(x_2526)]
-		row_2532 := c_31[int(x_2526)*c_33 : (int(x_2526)+1)*c_33]
-		row_2533 := c_34[int(x_2526)*c_36 : (int(x_2526)+1)*c_36]
-		row_2534 := c_37[int(x_2526)*c_39 : (int(x_2526)+1)*c_39]
-		row_2535 := c_40[int(x_2526)*c_42 : (int(x_2526)+1)*c_42]
-		_ = row_2535
-		rs_2536 := c_45 * c_46
-		row_2537 := c_43[int(x_2526)*rs_2536 : (int(x_2526)+1)*rs_2536]
-		_ = row_2537
-		rs_2538 := c_49 * c_50
-		row_2539 := c_47[int(x_2526)*rs_2538 : (int(x_2526)+1)*rs_2538]
-		rs_2540 := c_53 * c_54 * c_55
-		row_2541 := c_51[int(x_2526)*rs_2540 : (int(x_2526)+1)*rs_2540]
-		rs_2542 := c_58 * c_59
-		row_2543 := c_56[int(x_2526)*rs_2542 : (int(x_2526)+1)*rs_2542]
-		rs_2544 := c_62 * c_63
-		row_2545 := c_60[int(x_2526)*rs_2544 : (int(x_2526)+1)*rs_2544]
-		rs_2546 := c_66 * c_67
-		row_2547 := c_64[int(x_2526)*rs_2546 : (int(x_2526)+1)*rs_2546]
-		rs_2548 := c_70 * c_71
-		row_2549 := c_68[int(x_2526)*rs_2548 : (int(x_2526)+1)*rs_2548]
-		rs_2550 := c_74 * c_75
-		row_2551 := c_72[int(x_2526)*rs_2550 : (int(x_2526)+1)*rs_2550]
-		rs_2552 := c_78 * c_79
-		row_2553 := c_76[int(x_2526)*rs_2552 : (int(x_2526)+1)*rs_2552]
-		rs_2554 := c_82 * c_83
-		row_2555 := c_80[int(x_2526)*rs_2554 : (int(x_2526)+1)*rs_2554]
-		rs_2556 := c_86 * c_87
-		row_2557 := c_84[int(x_2526)*rs_2556 : (int(x_2526)+1)*rs_2556]
-		rs_2558 := c_90 * c_91
-		row_2559 := c_88[int(x_2526)*rs_2558 : (int(x_2526)+1)*rs_2558]
-		rs_2560 := c_94 * c_95
-		row_2561 := c_92[int(x_2526)*rs_2560 : (int(x_2526)+1)*rs_2560]
-		rs_2562 := c_98 * c_99
-		row_2563 := c_96[int(x_2526)*rs_2562 : (int(x_2526)+1)*rs_2562]
-		rs_2564 := c_102 * c_103
-		row_2565 := c_100[int(x_2526)*rs_2564 : (int(x_2526)+1)*rs_2564]
-		rs_2566 := c_106 * c_107
-		row_2567 := c_104[int(x_2526)*rs_2566 : (int(x_2526)+1)*rs_2566]
-		rs_2568 := c_110 * c_111
-		row_2569 := c_108[int(x_2526)*rs_2568 : (int(x_2526)+1)*rs_2568]
-		rs_2570 := c_114 * c_115
-		row_2571 := c_112[int(x_2526)*rs_2570 : (int(x_2526)+1)*rs_2570]
-		rs_2572 := c_118 * c_119
-		row_2573 := c_116[int(x_2526)*rs_2572 : (int(x_2526)+1)*rs_2572]
-		rs_2574 := c_122 * c_123
-		row_2575 := c_120[int(x_2526)*rs_2574 : (int(x_2526)+1)*rs_2574]
-		rs_2576 := c_126 * c_127 * c_128
-		row_2577 := c_124[int(x_2526)*rs_2576 : (int(x_2526)+1)*rs_2576]
-		row_2578 := c_129[int(x_2526)*c_131 : (int(x_2526)+1)*c_131]
-		_ = row_2578
-		rs_2579 := c_134 * c_135
-		row_2580 := c_132[int(x_2526)*rs_2579 : (int(x_2526)+1)*rs_2579]
-		_ = row_2580
-		rs_2581 := c_138 * c_139
-		row_2582 := c_136[int(x_2526)*rs_2581 : (int(x_2526)+1)*rs_2581]
-		x_2583 := c_140[int(x_2526)]
-		_ = x_2583
-		x_2584 := n_14 / int64(2)
-		x_2585 := max(x_2584, int64(0))
-		x_2586 := x_2526 + int64(1)
-		if x_2586 < 0 || x_2586 >= int64(sequence_11) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_2586, sequence_11))
+		rs_2535 := c_22 * c_23
+		row_2536 := c_20[int(x_2534)*rs_2535 : (int(x_2534)+1)*rs_2535]
+		_ = row_2536
+		x_2537 := c_24[int(x_2534)]
+		_ = x_2537
+		row_2538 := c_26[int(x_2534)*c_28 : (int(x_2534)+1)*c_28]
+		_ = row_2538
+		x_2539 := c_29[int(x_2534)]
+		row_2540 := c_31[int(x_2534)*c_33 : (int(x_2534)+1)*c_33]
+		row_2541 := c_34[int(x_2534)*c_36 : (int(x_2534)+1)*c_36]
+		row_2542 := c_37[int(x_2534)*c_39 : (int(x_2534)+1)*c_39]
+		row_2543 := c_40[int(x_2534)*c_42 : (int(x_2534)+1)*c_42]
+		_ = row_2543
+		rs_2544 := c_45 * c_46
+		row_2545 := c_43[int(x_2534)*rs_2544 : (int(x_2534)+1)*rs_2544]
+		_ = row_2545
+		rs_2546 := c_49 * c_50
+		row_2547 := c_47[int(x_2534)*rs_2546 : (int(x_2534)+1)*rs_2546]
+		rs_2548 := c_53 * c_54 * c_55
+		row_2549 := c_51[int(x_2534)*rs_2548 : (int(x_2534)+1)*rs_2548]
+		rs_2550 := c_58 * c_59
+		row_2551 := c_56[int(x_2534)*rs_2550 : (int(x_2534)+1)*rs_2550]
+		rs_2552 := c_62 * c_63
+		row_2553 := c_60[int(x_2534)*rs_2552 : (int(x_2534)+1)*rs_2552]
+		rs_2554 := c_66 * c_67
+		row_2555 := c_64[int(x_2534)*rs_2554 : (int(x_2534)+1)*rs_2554]
+		rs_2556 := c_70 * c_71
+		row_2557 := c_68[int(x_2534)*rs_2556 : (int(x_2534)+1)*rs_2556]
+		rs_2558 := c_74 * c_75
+		row_2559 := c_72[int(x_2534)*rs_2558 : (int(x_2534)+1)*rs_2558]
+		rs_2560 := c_78 * c_79
+		row_2561 := c_76[int(x_2534)*rs_2560 : (int(x_2534)+1)*rs_2560]
+		rs_2562 := c_82 * c_83
+		row_2563 := c_80[int(x_2534)*rs_2562 : (int(x_2534)+1)*rs_2562]
+		rs_2564 := c_86 * c_87
+		row_2565 := c_84[int(x_2534)*rs_2564 : (int(x_2534)+1)*rs_2564]
+		rs_2566 := c_90 * c_91
+		row_2567 := c_88[int(x_2534)*rs_2566 : (int(x_2534)+1)*rs_2566]
+		rs_2568 := c_94 * c_95
+		row_2569 := c_92[int(x_2534)*rs_2568 : (int(x_2534)+1)*rs_2568]
+		rs_2570 := c_98 * c_99
+		row_2571 := c_96[int(x_2534)*rs_2570 : (int(x_2534)+1)*rs_2570]
+		rs_2572 := c_102 * c_103
+		row_2573 := c_100[int(x_2534)*rs_2572 : (int(x_2534)+1)*rs_2572]
+		rs_2574 := c_106 * c_107
+		row_2575 := c_104[int(x_2534)*rs_2574 : (int(x_2534)+1)*rs_2574]
+		rs_2576 := c_110 * c_111
+		row_2577 := c_108[int(x_2534)*rs_2576 : (int(x_2534)+1)*rs_2576]
+		rs_2578 := c_114 * c_115
+		row_2579 := c_112[int(x_2534)*rs_2578 : (int(x_2534)+1)*rs_2578]
+		rs_2580 := c_118 * c_119
+		row_2581 := c_116[int(x_2534)*rs_2580 : (int(x_2534)+1)*rs_2580]
+		rs_2582 := c_122 * c_123
+		row_2583 := c_120[int(x_2534)*rs_2582 : (int(x_2534)+1)*rs_2582]
+		rs_2584 := c_126 * c_127 * c_128
+		row_2585 := c_124[int(x_2534)*rs_2584 : (int(x_2534)+1)*rs_2584]
+		row_2586 := c_129[int(x_2534)*c_131 : (int(x_2534)+1)*c_131]
+		_ = row_2586
+		rs_2587 := c_134 * c_135
+		row_2588 := c_132[int(x_2534)*rs_2587 : (int(x_2534)+1)*rs_2587]
+		_ = row_2588
+		rs_2589 := c_138 * c_139
+		row_2590 := c_136[int(x_2534)*rs_2589 : (int(x_2534)+1)*rs_2589]
+		x_2591 := c_140[int(x_2534)]
+		_ = x_2591
+		x_2592 := n_14 / int64(2)
+		x_2593 := max(x_2592, int64(0))
+		x_2594 := x_2534 + int64(1)
+		if x_2594 < 0 || x_2594 >= int64(sequence_11) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_2594, sequence_11))
 		}
-		row_2587 := sequence_10[int(x_2586)*sequence_12 : (int(x_2586)+1)*sequence_12]
-		r_2588 := ar.F64(sequence_12)
-		row_2587 = row_2587[:len(r_2588)]
-		for i_2589 := range r_2588 {
-			r_2588[i_2589] = (row_2587[i_2589] * rev_2243)
+		row_2595 := sequence_10[int(x_2594)*sequence_12 : (int(x_2594)+1)*sequence_12]
+		r_2596 := ar.F64(sequence_12)
+		row_2595 = row_2595[:len(r_2596)]
+		for i_2597 := range r_2596 {
+			r_2596[i_2597] = (row_2595[i_2597] * rev_2243)
 		}
-		x_2591 := 1.0 / x_2531
-		s_2592 := runtime.Sum(r_2588)
-		x_2593 := -s_2592
-		x_2594 := x_2591 * x_2593
+		x_2599 := 1.0 / x_2539
+		s_2600 := runtime.Sum(r_2596)
+		x_2601 := -s_2600
+		x_2602 := x_2599 * x_2601
 		if c_33 != sequence_12 {
 			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_33}))
 		}
-		r_2595 := ar.F64(sequence_12)
-		r_2588 = r_2588[:len(r_2595)]
-		row_2532 = row_2532[:len(r_2595)]
-		for i_2596 := range r_2595 {
-			r_2595[i_2596] = (r_2588[i_2596] + (row_2532[i_2596] * x_2594))
+		r_2603 := ar.F64(sequence_12)
+		r_2596 = r_2596[:len(r_2603)]
+		row_2540 = row_2540[:len(r_2603)]
+		for i_2604 := range r_2603 {
+			r_2603[i_2604] = (r_2596[i_2604] + (row_2540[i_2604] * x_2602))
 		}
 		if int64(2) >= int64(rev_2245) {
 			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(2), rev_2245))
@@ -7973,18 +7973,18 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		if rev_2246 != sequence_12 {
 			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2246})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
 		}
-		row_2598 := rev_2244[int64(2)*int64(rev_2246) : (int64(2)+1)*int64(rev_2246)]
-		for j_2599 := range row_2598 {
-			row_2598[j_2599] += r_2595[j_2599]
+		row_2606 := rev_2244[int64(2)*int64(rev_2246) : (int64(2)+1)*int64(rev_2246)]
+		for j_2607 := range row_2606 {
+			row_2606[j_2607] += r_2603[j_2607]
 		}
 		if sequence_12 != c_36 {
 			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{c_36})+" and "+runtime.ShapeString([]int{sequence_12}))
 		}
-		r_2600 := ar.F64(c_36)
-		row_2533 = row_2533[:len(r_2600)]
-		r_2595 = r_2595[:len(r_2600)]
-		for i_2601 := range r_2600 {
-			r_2600[i_2601] = (row_2533[i_2601] * r_2595[i_2601])
+		r_2608 := ar.F64(c_36)
+		row_2541 = row_2541[:len(r_2608)]
+		r_2603 = r_2603[:len(r_2608)]
+		for i_2609 := range r_2608 {
+			r_2608[i_2609] = (row_2541[i_2609] * r_2603[i_2609])
 		}
 		if sequence_12 != c_39 {
 			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{c_39})+" and "+runtime.ShapeString([]int{sequence_12}))
@@ -7995,91 +7995,93 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		if rev_2246 != c_39 {
 			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2246})+" and "+runtime.ShapeString([]int{c_39})+" differ")
 		}
-		row_2603 := rev_2244[int64(1)*int64(rev_2246) : (int64(1)+1)*int64(rev_2246)]
-		row_2534 = row_2534[:len(row_2603)]
-		r_2595 = r_2595[:len(row_2603)]
-		for i_2604 := range row_2603 {
-			row_2603[i_2604] += (row_2534[i_2604] * r_2595[i_2604])
+		row_2611 := rev_2244[int64(1)*int64(rev_2246) : (int64(1)+1)*int64(rev_2246)]
+		row_2542 = row_2542[:len(row_2611)]
+		r_2603 = r_2603[:len(row_2611)]
+		for i_2612 := range row_2611 {
+			row_2611[i_2612] += (row_2542[i_2612] * r_2603[i_2612])
 		}
-		var rev_2606 []float64
-		var rev_2607 int
-		var rev_2608 []float64
-		var rev_2609 int
-		var rev_2610 int
-		var rev_2611 []float64
-		var rev_2612 int
-		var rev_2613 int
-		rev_2606, rev_2607, rev_2608, rev_2609, rev_2610, rev_2611, rev_2612, rev_2613 = r_2600, c_36, rev_2240, rev_2241, rev_2242, rev_2247, rev_2248, rev_2249
-		for t_2702 := int64(0); t_2702 < x_2585; t_2702++ {
-			mark_2703 := ar.mark()
-			x_2704 := x_2585 - t_2702
-			x_2705 := x_2704 - int64(1)
-			if x_2705 < 0 || x_2705 >= int64(c_49) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_2705, c_49))
+		var rev_2614 []float64
+		var rev_2615 int
+		var rev_2616 []float64
+		var rev_2617 int
+		var rev_2618 int
+		var rev_2619 []float64
+		var rev_2620 int
+		var rev_2621 int
+		rev_2614, rev_2615, rev_2616, rev_2617, rev_2618, rev_2619, rev_2620, rev_2621 = r_2608, c_36, rev_2240, rev_2241, rev_2242, rev_2247, rev_2248, rev_2249
+		for t_2714 := int64(0); t_2714 < x_2593; t_2714++ {
+			mark_2715 := ar.mark()
+			x_2716 := x_2593 - t_2714
+			x_2717 := x_2716 - int64(1)
+			if x_2717 < 0 || x_2717 >= int64(c_49) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_2717, c_49))
 			}
-			row_2706 := row_2539[int(x_2705)*c_50 : (int(x_2705)+1)*c_50]
-			_ = row_2706
-			rs_2707 := c_54 * c_55
-			row_2708 := row_2541[int(x_2705)*rs_2707 : (int(x_2705)+1)*rs_2707]
-			_ = row_2708
-			row_2709 := row_2543[int(x_2705)*c_59 : (int(x_2705)+1)*c_59]
-			row_2710 := row_2545[int(x_2705)*c_63 : (int(x_2705)+1)*c_63]
-			row_2711 := row_2547[int(x_2705)*c_67 : (int(x_2705)+1)*c_67]
-			row_2712 := row_2549[int(x_2705)*c_71 : (int(x_2705)+1)*c_71]
-			row_2713 := row_2551[int(x_2705)*c_75 : (int(x_2705)+1)*c_75]
-			row_2714 := row_2553[int(x_2705)*c_79 : (int(x_2705)+1)*c_79]
-			row_2715 := row_2555[int(x_2705)*c_83 : (int(x_2705)+1)*c_83]
-			row_2716 := row_2557[int(x_2705)*c_87 : (int(x_2705)+1)*c_87]
-			row_2717 := row_2559[int(x_2705)*c_91 : (int(x_2705)+1)*c_91]
-			row_2718 := row_2561[int(x_2705)*c_95 : (int(x_2705)+1)*c_95]
-			row_2719 := row_2563[int(x_2705)*c_99 : (int(x_2705)+1)*c_99]
-			row_2720 := row_2565[int(x_2705)*c_103 : (int(x_2705)+1)*c_103]
-			row_2721 := row_2567[int(x_2705)*c_107 : (int(x_2705)+1)*c_107]
-			row_2722 := row_2569[int(x_2705)*c_111 : (int(x_2705)+1)*c_111]
-			row_2723 := row_2571[int(x_2705)*c_115 : (int(x_2705)+1)*c_115]
-			row_2724 := row_2573[int(x_2705)*c_119 : (int(x_2705)+1)*c_119]
-			row_2725 := row_2575[int(x_2705)*c_123 : (int(x_2705)+1)*c_123]
-			_ = row_2725
-			rs_2726 := c_127 * c_128
-			row_2727 := row_2577[int(x_2705)*rs_2726 : (int(x_2705)+1)*rs_2726]
-			_ = row_2727
-			x_2728 := int64(2) * x_2705
-			x_2729 := x_2728 + int64(1)
-			x_2730 := int64(2) * n_15
-			x_2731 := int64(3) * n_15
-			z_2732 := ar.F64(len(row_2709))
-			if x_2729 < 0 || x_2729 >= int64(rev_2609) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2729, rev_2609))
+			row_2718 := row_2547[int(x_2717)*c_50 : (int(x_2717)+1)*c_50]
+			_ = row_2718
+			rs_2719 := c_54 * c_55
+			row_2720 := row_2549[int(x_2717)*rs_2719 : (int(x_2717)+1)*rs_2719]
+			_ = row_2720
+			row_2721 := row_2551[int(x_2717)*c_59 : (int(x_2717)+1)*c_59]
+			row_2722 := row_2553[int(x_2717)*c_63 : (int(x_2717)+1)*c_63]
+			row_2723 := row_2555[int(x_2717)*c_67 : (int(x_2717)+1)*c_67]
+			row_2724 := row_2557[int(x_2717)*c_71 : (int(x_2717)+1)*c_71]
+			row_2725 := row_2559[int(x_2717)*c_75 : (int(x_2717)+1)*c_75]
+			row_2726 := row_2561[int(x_2717)*c_79 : (int(x_2717)+1)*c_79]
+			row_2727 := row_2563[int(x_2717)*c_83 : (int(x_2717)+1)*c_83]
+			row_2728 := row_2565[int(x_2717)*c_87 : (int(x_2717)+1)*c_87]
+			_ = row_2728
+			row_2729 := row_2567[int(x_2717)*c_91 : (int(x_2717)+1)*c_91]
+			row_2730 := row_2569[int(x_2717)*c_95 : (int(x_2717)+1)*c_95]
+			row_2731 := row_2571[int(x_2717)*c_99 : (int(x_2717)+1)*c_99]
+			_ = row_2731
+			row_2732 := row_2573[int(x_2717)*c_103 : (int(x_2717)+1)*c_103]
+			row_2733 := row_2575[int(x_2717)*c_107 : (int(x_2717)+1)*c_107]
+			row_2734 := row_2577[int(x_2717)*c_111 : (int(x_2717)+1)*c_111]
+			row_2735 := row_2579[int(x_2717)*c_115 : (int(x_2717)+1)*c_115]
+			row_2736 := row_2581[int(x_2717)*c_119 : (int(x_2717)+1)*c_119]
+			row_2737 := row_2583[int(x_2717)*c_123 : (int(x_2717)+1)*c_123]
+			_ = row_2737
+			rs_2738 := c_127 * c_128
+			row_2739 := row_2585[int(x_2717)*rs_2738 : (int(x_2717)+1)*rs_2738]
+			_ = row_2739
+			x_2740 := int64(2) * x_2717
+			x_2741 := x_2740 + int64(1)
+			x_2742 := int64(2) * n_15
+			x_2743 := int64(3) * n_15
+			z_2744 := ar.F64(len(row_2721))
+			if x_2741 < 0 || x_2741 >= int64(rev_2617) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2741, rev_2617))
 			}
-			row_2733 := rev_2608[int(x_2729)*rev_2610 : (int(x_2729)+1)*rev_2610]
-			if c_59 != rev_2610 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_59})+" and "+runtime.ShapeString([]int{rev_2610})+" differ")
+			row_2745 := rev_2616[int(x_2741)*rev_2618 : (int(x_2741)+1)*rev_2618]
+			if c_59 != rev_2618 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_59})+" and "+runtime.ShapeString([]int{rev_2618})+" differ")
 			}
-			row_2733 = row_2733[:len(z_2732)]
-			for i_2734 := range z_2732 {
-				z_2732[i_2734] += row_2733[i_2734]
+			row_2745 = row_2745[:len(z_2744)]
+			for i_2746 := range z_2744 {
+				z_2744[i_2746] += row_2745[i_2746]
 			}
-			if x_2729 < 0 || x_2729 >= int64(rev_2609) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2729, rev_2609))
+			if x_2741 < 0 || x_2741 >= int64(rev_2617) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2741, rev_2617))
 			}
-			clear(rev_2608[x_2729*int64(rev_2610) : (x_2729+1)*int64(rev_2610)])
-			if x_2728 < 0 || x_2728 >= int64(rev_2609) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2728, rev_2609))
+			clear(rev_2616[x_2741*int64(rev_2618) : (x_2741+1)*int64(rev_2618)])
+			if x_2740 < 0 || x_2740 >= int64(rev_2617) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2740, rev_2617))
 			}
-			row_2735 := rev_2608[int(x_2728)*rev_2610 : (int(x_2728)+1)*rev_2610]
-			if rev_2607 != rev_2610 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{rev_2607})+" and "+runtime.ShapeString([]int{rev_2610})+" differ")
+			row_2747 := rev_2616[int(x_2740)*rev_2618 : (int(x_2740)+1)*rev_2618]
+			if rev_2615 != rev_2618 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{rev_2615})+" and "+runtime.ShapeString([]int{rev_2618})+" differ")
 			}
-			row_2735 = row_2735[:len(rev_2606)]
-			for i_2736 := range rev_2606 {
-				rev_2606[i_2736] += row_2735[i_2736]
+			row_2747 = row_2747[:len(rev_2614)]
+			for i_2748 := range rev_2614 {
+				rev_2614[i_2748] += row_2747[i_2748]
 			}
-			if x_2728 < 0 || x_2728 >= int64(rev_2609) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2728, rev_2609))
+			if x_2740 < 0 || x_2740 >= int64(rev_2617) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2740, rev_2617))
 			}
-			clear(rev_2608[x_2728*int64(rev_2610) : (x_2728+1)*int64(rev_2610)])
-			if rev_2607 != c_67 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_67})+" and "+runtime.ShapeString([]int{rev_2607}))
+			clear(rev_2616[x_2740*int64(rev_2618) : (x_2740+1)*int64(rev_2618)])
+			if rev_2615 != c_67 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_67})+" and "+runtime.ShapeString([]int{rev_2615}))
 			}
 			if c_67 != c_63 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_63})+" and "+runtime.ShapeString([]int{c_67}))
@@ -8087,26 +8089,26 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if c_59 != c_63 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_59})+" and "+runtime.ShapeString([]int{c_63})+" differ")
 			}
-			row_2710 = row_2710[:len(z_2732)]
-			row_2711 = row_2711[:len(z_2732)]
-			rev_2606 = rev_2606[:len(z_2732)]
-			for i_2738 := range z_2732 {
-				z_2732[i_2738] += ((1.0 - (row_2710[i_2738] * row_2710[i_2738])) * (row_2711[i_2738] * rev_2606[i_2738]))
+			row_2722 = row_2722[:len(z_2744)]
+			row_2723 = row_2723[:len(z_2744)]
+			rev_2614 = rev_2614[:len(z_2744)]
+			for i_2750 := range z_2744 {
+				z_2744[i_2750] += ((1.0 - (row_2722[i_2750] * row_2722[i_2750])) * (row_2723[i_2750] * rev_2614[i_2750]))
 			}
 			if c_59 != c_79 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_79})+" and "+runtime.ShapeString([]int{c_59}))
 			}
-			if x_2729 < 0 || x_2729 >= int64(rev_2609) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2729, rev_2609))
+			if x_2741 < 0 || x_2741 >= int64(rev_2617) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2741, rev_2617))
 			}
-			if rev_2610 != c_79 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2610})+" and "+runtime.ShapeString([]int{c_79})+" differ")
+			if rev_2618 != c_79 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2618})+" and "+runtime.ShapeString([]int{c_79})+" differ")
 			}
-			row_2740 := rev_2608[x_2729*int64(rev_2610) : (x_2729+1)*int64(rev_2610)]
-			row_2714 = row_2714[:len(row_2740)]
-			z_2732 = z_2732[:len(row_2740)]
-			for i_2741 := range row_2740 {
-				row_2740[i_2741] += (row_2714[i_2741] * z_2732[i_2741])
+			row_2752 := rev_2616[x_2741*int64(rev_2618) : (x_2741+1)*int64(rev_2618)]
+			row_2726 = row_2726[:len(row_2752)]
+			z_2744 = z_2744[:len(row_2752)]
+			for i_2753 := range row_2752 {
+				row_2752[i_2753] += (row_2726[i_2753] * z_2744[i_2753])
 			}
 			if c_59 != c_75 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_75})+" and "+runtime.ShapeString([]int{c_59}))
@@ -8114,88 +8116,117 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if c_75 != c_71 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_71})+" and "+runtime.ShapeString([]int{c_75}))
 			}
-			r_2743 := ar.F64(c_71)
-			row_2712 = row_2712[:len(r_2743)]
-			row_2713 = row_2713[:len(r_2743)]
-			z_2732 = z_2732[:len(r_2743)]
-			for i_2744 := range r_2743 {
-				r_2743[i_2744] = ((1.0 - (row_2712[i_2744] * row_2712[i_2744])) * (row_2713[i_2744] * z_2732[i_2744]))
+			r_2755 := ar.F64(c_71)
+			row_2724 = row_2724[:len(r_2755)]
+			row_2725 = row_2725[:len(r_2755)]
+			z_2744 = z_2744[:len(r_2755)]
+			for i_2756 := range r_2755 {
+				r_2755[i_2756] = ((1.0 - (row_2724[i_2756] * row_2724[i_2756])) * (row_2725[i_2756] * z_2744[i_2756]))
 			}
-			if x_2731 < 0 || x_2731+int64(c_71) > int64(c_87) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2731, x_2731+int64(c_71), c_87))
+			if x_2743 < 0 || x_2743+int64(c_71) > int64(c_87) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2743, x_2743+int64(c_71), c_87))
 			}
-			p_2746 := ar.F64(len(row_2716))
-			copy(p_2746[int(x_2731)*1:], r_2743)
+			if x_2741 < 0 || x_2741 >= int64(rev_2620) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2741, rev_2620))
+			}
+			if rev_2621 != c_87 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2621})+" and "+runtime.ShapeString([]int{c_87})+" differ")
+			}
+			row_2758 := rev_2619[x_2741*int64(rev_2621) : (x_2741+1)*int64(rev_2621)]
+			region_2759 := row_2758[int(x_2743)*1 : (int(x_2743)+c_71)*1]
+			r_2755 = r_2755[:len(region_2759)]
+			for i_2760 := range region_2759 {
+				region_2759[i_2760] += r_2755[i_2760]
+			}
 			if c_71 != c_95 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_95})+" and "+runtime.ShapeString([]int{c_71}))
 			}
-			r_2747 := ar.F64(c_95)
-			row_2718 = row_2718[:len(r_2747)]
-			r_2743 = r_2743[:len(r_2747)]
-			for i_2748 := range r_2747 {
-				r_2747[i_2748] = (row_2718[i_2748] * r_2743[i_2748])
+			if x_2743 < 0 || x_2743+int64(c_95) > int64(c_99) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2743, x_2743+int64(c_95), c_99))
 			}
-			if x_2731 < 0 || x_2731+int64(c_95) > int64(c_99) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2731, x_2731+int64(c_95), c_99))
+			if x_2740 < 0 || x_2740 >= int64(rev_2620) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2740, rev_2620))
 			}
-			p_2750 := ar.F64(len(row_2719))
-			copy(p_2750[int(x_2731)*1:], r_2747)
+			if rev_2621 != c_99 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2621})+" and "+runtime.ShapeString([]int{c_99})+" differ")
+			}
+			row_2761 := rev_2619[x_2740*int64(rev_2621) : (x_2740+1)*int64(rev_2621)]
+			region_2762 := row_2761[int(x_2743)*1 : (int(x_2743)+c_95)*1]
+			row_2730 = row_2730[:len(region_2762)]
+			r_2755 = r_2755[:len(region_2762)]
+			for i_2763 := range region_2762 {
+				region_2762[i_2763] += (row_2730[i_2763] * r_2755[i_2763])
+			}
 			if c_71 != c_91 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_91})+" and "+runtime.ShapeString([]int{c_71}))
 			}
-			if x_2728 < 0 || x_2728 >= int64(rev_2609) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2728, rev_2609))
+			if x_2740 < 0 || x_2740 >= int64(rev_2617) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2740, rev_2617))
 			}
-			if rev_2610 != c_91 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2610})+" and "+runtime.ShapeString([]int{c_91})+" differ")
+			if rev_2618 != c_91 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2618})+" and "+runtime.ShapeString([]int{c_91})+" differ")
 			}
-			row_2751 := rev_2608[x_2728*int64(rev_2610) : (x_2728+1)*int64(rev_2610)]
-			row_2717 = row_2717[:len(row_2751)]
-			r_2743 = r_2743[:len(row_2751)]
-			for i_2752 := range row_2751 {
-				row_2751[i_2752] += (row_2717[i_2752] * r_2743[i_2752])
+			row_2765 := rev_2616[x_2740*int64(rev_2618) : (x_2740+1)*int64(rev_2618)]
+			row_2729 = row_2729[:len(row_2765)]
+			r_2755 = r_2755[:len(row_2765)]
+			for i_2766 := range row_2765 {
+				row_2765[i_2766] += (row_2729[i_2766] * r_2755[i_2766])
 			}
-			if rev_2607 != c_63 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_63})+" and "+runtime.ShapeString([]int{rev_2607}))
+			if rev_2615 != c_63 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_63})+" and "+runtime.ShapeString([]int{rev_2615}))
 			}
 			if c_63 != c_67 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_67})+" and "+runtime.ShapeString([]int{c_63}))
 			}
-			r_2754 := ar.F64(c_67)
-			row_2711 = row_2711[:len(r_2754)]
-			row_2710 = row_2710[:len(r_2754)]
-			rev_2606 = rev_2606[:len(r_2754)]
-			for i_2755 := range r_2754 {
-				r_2754[i_2755] = ((row_2711[i_2755] * (1.0 - row_2711[i_2755])) * (row_2710[i_2755] * rev_2606[i_2755]))
+			r_2768 := ar.F64(c_67)
+			row_2723 = row_2723[:len(r_2768)]
+			row_2722 = row_2722[:len(r_2768)]
+			rev_2614 = rev_2614[:len(r_2768)]
+			for i_2769 := range r_2768 {
+				r_2768[i_2769] = ((row_2723[i_2769] * (1.0 - row_2723[i_2769])) * (row_2722[i_2769] * rev_2614[i_2769]))
 			}
-			if x_2730 < 0 || x_2730+int64(c_67) > int64(c_87) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2730, x_2730+int64(c_67), c_87))
+			if x_2742 < 0 || x_2742+int64(c_67) > int64(c_87) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2742, x_2742+int64(c_67), c_87))
 			}
-			region_2757 := p_2746[int(x_2730)*1 : (int(x_2730)+c_67)*1]
-			r_2754 = r_2754[:len(region_2757)]
-			for i_2758 := range region_2757 {
-				region_2757[i_2758] += r_2754[i_2758]
+			if x_2741 < 0 || x_2741 >= int64(rev_2620) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2741, rev_2620))
+			}
+			if rev_2621 != c_87 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2621})+" and "+runtime.ShapeString([]int{c_87})+" differ")
+			}
+			row_2771 := rev_2619[x_2741*int64(rev_2621) : (x_2741+1)*int64(rev_2621)]
+			region_2772 := row_2771[int(x_2742)*1 : (int(x_2742)+c_67)*1]
+			r_2768 = r_2768[:len(region_2772)]
+			for i_2773 := range region_2772 {
+				region_2772[i_2773] += r_2768[i_2773]
 			}
 			if c_67 != c_103 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_103})+" and "+runtime.ShapeString([]int{c_67}))
 			}
-			r_2759 := ar.F64(c_103)
-			row_2720 = row_2720[:len(r_2759)]
-			r_2754 = r_2754[:len(r_2759)]
-			for i_2760 := range r_2759 {
-				r_2759[i_2760] = (row_2720[i_2760] * r_2754[i_2760])
+			r_2774 := ar.F64(c_103)
+			row_2732 = row_2732[:len(r_2774)]
+			r_2768 = r_2768[:len(r_2774)]
+			for i_2775 := range r_2774 {
+				r_2774[i_2775] = (row_2732[i_2775] * r_2768[i_2775])
 			}
 			if c_67 != c_107 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_107})+" and "+runtime.ShapeString([]int{c_67}))
 			}
-			if x_2730 < 0 || x_2730+int64(c_107) > int64(c_99) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2730, x_2730+int64(c_107), c_99))
+			if x_2742 < 0 || x_2742+int64(c_107) > int64(c_99) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2742, x_2742+int64(c_107), c_99))
 			}
-			region_2762 := p_2750[int(x_2730)*1 : (int(x_2730)+c_107)*1]
-			row_2721 = row_2721[:len(region_2762)]
-			r_2754 = r_2754[:len(region_2762)]
-			for i_2763 := range region_2762 {
-				region_2762[i_2763] += (row_2721[i_2763] * r_2754[i_2763])
+			if x_2740 < 0 || x_2740 >= int64(rev_2620) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2740, rev_2620))
+			}
+			if rev_2621 != c_99 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2621})+" and "+runtime.ShapeString([]int{c_99})+" differ")
+			}
+			row_2777 := rev_2619[x_2740*int64(rev_2621) : (x_2740+1)*int64(rev_2621)]
+			region_2778 := row_2777[int(x_2742)*1 : (int(x_2742)+c_107)*1]
+			row_2733 = row_2733[:len(region_2778)]
+			r_2768 = r_2768[:len(region_2778)]
+			for i_2779 := range region_2778 {
+				region_2778[i_2779] += (row_2733[i_2779] * r_2768[i_2779])
 			}
 			if c_59 != c_71 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_71})+" and "+runtime.ShapeString([]int{c_59}))
@@ -8203,20 +8234,27 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if c_71 != c_75 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_75})+" and "+runtime.ShapeString([]int{c_71}))
 			}
-			r_2765 := ar.F64(c_75)
-			row_2713 = row_2713[:len(r_2765)]
-			row_2712 = row_2712[:len(r_2765)]
-			z_2732 = z_2732[:len(r_2765)]
-			for i_2766 := range r_2765 {
-				r_2765[i_2766] = ((row_2713[i_2766] * (1.0 - row_2713[i_2766])) * (row_2712[i_2766] * z_2732[i_2766]))
+			r_2781 := ar.F64(c_75)
+			row_2725 = row_2725[:len(r_2781)]
+			row_2724 = row_2724[:len(r_2781)]
+			z_2744 = z_2744[:len(r_2781)]
+			for i_2782 := range r_2781 {
+				r_2781[i_2782] = ((row_2725[i_2782] * (1.0 - row_2725[i_2782])) * (row_2724[i_2782] * z_2744[i_2782]))
 			}
 			if n_15 < 0 || n_15+int64(c_75) > int64(c_87) {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_75), c_87))
 			}
-			region_2768 := p_2746[int(n_15)*1 : (int(n_15)+c_75)*1]
-			r_2765 = r_2765[:len(region_2768)]
-			for i_2769 := range region_2768 {
-				region_2768[i_2769] += r_2765[i_2769]
+			if x_2741 < 0 || x_2741 >= int64(rev_2620) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2741, rev_2620))
+			}
+			if rev_2621 != c_87 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2621})+" and "+runtime.ShapeString([]int{c_87})+" differ")
+			}
+			row_2784 := rev_2619[x_2741*int64(rev_2621) : (x_2741+1)*int64(rev_2621)]
+			region_2785 := row_2784[int(n_15)*1 : (int(n_15)+c_75)*1]
+			r_2781 = r_2781[:len(region_2785)]
+			for i_2786 := range region_2785 {
+				region_2785[i_2786] += r_2781[i_2786]
 			}
 			if c_75 != c_115 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_115})+" and "+runtime.ShapeString([]int{c_75}))
@@ -8224,26 +8262,33 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if n_15 < 0 || n_15+int64(c_115) > int64(c_99) {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_115), c_99))
 			}
-			region_2770 := p_2750[int(n_15)*1 : (int(n_15)+c_115)*1]
-			row_2723 = row_2723[:len(region_2770)]
-			r_2765 = r_2765[:len(region_2770)]
-			for i_2771 := range region_2770 {
-				region_2770[i_2771] += (row_2723[i_2771] * r_2765[i_2771])
+			if x_2740 < 0 || x_2740 >= int64(rev_2620) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2740, rev_2620))
+			}
+			if rev_2621 != c_99 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2621})+" and "+runtime.ShapeString([]int{c_99})+" differ")
+			}
+			row_2787 := rev_2619[x_2740*int64(rev_2621) : (x_2740+1)*int64(rev_2621)]
+			region_2788 := row_2787[int(n_15)*1 : (int(n_15)+c_115)*1]
+			row_2735 = row_2735[:len(region_2788)]
+			r_2781 = r_2781[:len(region_2788)]
+			for i_2789 := range region_2788 {
+				region_2788[i_2789] += (row_2735[i_2789] * r_2781[i_2789])
 			}
 			if c_75 != c_111 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_111})+" and "+runtime.ShapeString([]int{c_75}))
 			}
-			if x_2728 < 0 || x_2728 >= int64(rev_2609) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2728, rev_2609))
+			if x_2740 < 0 || x_2740 >= int64(rev_2617) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2740, rev_2617))
 			}
-			if rev_2610 != c_111 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2610})+" and "+runtime.ShapeString([]int{c_111})+" differ")
+			if rev_2618 != c_111 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2618})+" and "+runtime.ShapeString([]int{c_111})+" differ")
 			}
-			row_2773 := rev_2608[x_2728*int64(rev_2610) : (x_2728+1)*int64(rev_2610)]
-			row_2722 = row_2722[:len(row_2773)]
-			r_2765 = r_2765[:len(row_2773)]
-			for i_2774 := range row_2773 {
-				row_2773[i_2774] += (row_2722[i_2774] * r_2765[i_2774])
+			row_2791 := rev_2616[x_2740*int64(rev_2618) : (x_2740+1)*int64(rev_2618)]
+			row_2734 = row_2734[:len(row_2791)]
+			r_2781 = r_2781[:len(row_2791)]
+			for i_2792 := range row_2791 {
+				row_2791[i_2792] += (row_2734[i_2792] * r_2781[i_2792])
 			}
 			if c_59 != c_83 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_83})+" and "+runtime.ShapeString([]int{c_59}))
@@ -8251,20 +8296,27 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if c_83 != c_79 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_79})+" and "+runtime.ShapeString([]int{c_83}))
 			}
-			r_2776 := ar.F64(c_79)
-			row_2714 = row_2714[:len(r_2776)]
-			row_2715 = row_2715[:len(r_2776)]
-			z_2732 = z_2732[:len(r_2776)]
-			for i_2777 := range r_2776 {
-				r_2776[i_2777] = ((row_2714[i_2777] * (1.0 - row_2714[i_2777])) * (row_2715[i_2777] * z_2732[i_2777]))
+			r_2794 := ar.F64(c_79)
+			row_2726 = row_2726[:len(r_2794)]
+			row_2727 = row_2727[:len(r_2794)]
+			z_2744 = z_2744[:len(r_2794)]
+			for i_2795 := range r_2794 {
+				r_2794[i_2795] = ((row_2726[i_2795] * (1.0 - row_2726[i_2795])) * (row_2727[i_2795] * z_2744[i_2795]))
 			}
 			if int64(0)+int64(c_79) > int64(c_87) {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_79), c_87))
 			}
-			region_2779 := p_2746[int(int64(0))*1 : (int(int64(0))+c_79)*1]
-			r_2776 = r_2776[:len(region_2779)]
-			for i_2780 := range region_2779 {
-				region_2779[i_2780] += r_2776[i_2780]
+			if x_2741 < 0 || x_2741 >= int64(rev_2620) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2741, rev_2620))
+			}
+			if rev_2621 != c_87 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2621})+" and "+runtime.ShapeString([]int{c_87})+" differ")
+			}
+			row_2797 := rev_2619[x_2741*int64(rev_2621) : (x_2741+1)*int64(rev_2621)]
+			region_2798 := row_2797[int(int64(0))*1 : (int(int64(0))+c_79)*1]
+			r_2794 = r_2794[:len(region_2798)]
+			for i_2799 := range region_2798 {
+				region_2798[i_2799] += r_2794[i_2799]
 			}
 			if c_79 != c_119 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_119})+" and "+runtime.ShapeString([]int{c_79}))
@@ -8272,10 +8324,10 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if c_103 != c_119 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_103})+" and "+runtime.ShapeString([]int{c_119})+" differ")
 			}
-			row_2724 = row_2724[:len(r_2759)]
-			r_2776 = r_2776[:len(r_2759)]
-			for i_2782 := range r_2759 {
-				r_2759[i_2782] += (row_2724[i_2782] * r_2776[i_2782])
+			row_2736 = row_2736[:len(r_2774)]
+			r_2794 = r_2794[:len(r_2774)]
+			for i_2801 := range r_2774 {
+				r_2774[i_2801] += (row_2736[i_2801] * r_2794[i_2801])
 			}
 			if c_79 != c_107 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_107})+" and "+runtime.ShapeString([]int{c_79}))
@@ -8283,41 +8335,28 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if int64(0)+int64(c_107) > int64(c_99) {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_107), c_99))
 			}
-			region_2784 := p_2750[int(int64(0))*1 : (int(int64(0))+c_107)*1]
-			row_2721 = row_2721[:len(region_2784)]
-			r_2776 = r_2776[:len(region_2784)]
-			for i_2785 := range region_2784 {
-				region_2784[i_2785] += (row_2721[i_2785] * r_2776[i_2785])
+			if x_2740 < 0 || x_2740 >= int64(rev_2620) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2740, rev_2620))
 			}
-			if x_2729 < 0 || x_2729 >= int64(rev_2612) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2729, rev_2612))
+			if rev_2621 != c_99 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2621})+" and "+runtime.ShapeString([]int{c_99})+" differ")
 			}
-			if rev_2613 != c_87 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2613})+" and "+runtime.ShapeString([]int{c_87})+" differ")
+			row_2803 := rev_2619[x_2740*int64(rev_2621) : (x_2740+1)*int64(rev_2621)]
+			region_2804 := row_2803[int(int64(0))*1 : (int(int64(0))+c_107)*1]
+			row_2733 = row_2733[:len(region_2804)]
+			r_2794 = r_2794[:len(region_2804)]
+			for i_2805 := range region_2804 {
+				region_2804[i_2805] += (row_2733[i_2805] * r_2794[i_2805])
 			}
-			row_2787 := rev_2611[x_2729*int64(rev_2613) : (x_2729+1)*int64(rev_2613)]
-			for j_2788 := range row_2787 {
-				row_2787[j_2788] += p_2746[j_2788]
-			}
-			if x_2728 < 0 || x_2728 >= int64(rev_2612) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2728, rev_2612))
-			}
-			if rev_2613 != c_99 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2613})+" and "+runtime.ShapeString([]int{c_99})+" differ")
-			}
-			row_2789 := rev_2611[x_2728*int64(rev_2613) : (x_2728+1)*int64(rev_2613)]
-			for j_2790 := range row_2789 {
-				row_2789[j_2790] += p_2750[j_2790]
-			}
-			rev_2606, rev_2607 = r_2759, c_103
-			_ = mark_2703
+			rev_2614, rev_2615 = r_2774, c_103
+			_ = mark_2715
 		}
-		if x_2526 < 0 || x_2526 >= int64(sequence_11) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(x_2526, sequence_11))
+		if x_2534 < 0 || x_2534 >= int64(sequence_11) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(x_2534, sequence_11))
 		}
-		row_2791 := sequence_10[int(x_2526)*sequence_12 : (int(x_2526)+1)*sequence_12]
-		if rev_2607 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{rev_2607}))
+		row_2807 := sequence_10[int(x_2534)*sequence_12 : (int(x_2534)+1)*sequence_12]
+		if rev_2615 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{rev_2615}))
 		}
 		if int64(0) >= int64(rev_2245) {
 			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(0), rev_2245))
@@ -8325,26 +8364,26 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		if rev_2246 != sequence_12 {
 			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2246})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
 		}
-		row_2792 := rev_2244[int64(0)*int64(rev_2246) : (int64(0)+1)*int64(rev_2246)]
-		row_2791 = row_2791[:len(row_2792)]
-		rev_2606 = rev_2606[:len(row_2792)]
-		for i_2793 := range row_2792 {
-			row_2792[i_2793] += (row_2791[i_2793] * rev_2606[i_2793])
+		row_2808 := rev_2244[int64(0)*int64(rev_2246) : (int64(0)+1)*int64(rev_2246)]
+		row_2807 = row_2807[:len(row_2808)]
+		rev_2614 = rev_2614[:len(row_2808)]
+		for i_2809 := range row_2808 {
+			row_2808[i_2809] += (row_2807[i_2809] * rev_2614[i_2809])
 		}
-		z_2795 := ar.F64(len(row_2582))
+		z_2811 := ar.F64(len(row_2590))
 		if c_138 != rev_2241 || c_139 != rev_2242 {
 			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{c_138, c_139})+" and "+runtime.ShapeString([]int{rev_2241, rev_2242})+" differ")
 		}
-		rev_2240 = rev_2240[:len(z_2795)]
-		for i_2796 := range z_2795 {
-			z_2795[i_2796] += rev_2240[i_2796]
+		rev_2240 = rev_2240[:len(z_2811)]
+		for i_2812 := range z_2811 {
+			z_2811[i_2812] += rev_2240[i_2812]
 		}
-		rev_2240, rev_2241, rev_2242 = z_2795, c_138, c_139
-		_ = mark_2524
+		rev_2240, rev_2241, rev_2242 = z_2811, c_138, c_139
+		_ = mark_2532
 	}
-	x_2797 := -c_2173
-	x_2798 := x_2797 / x_2233
-	return x_2798, z_2239, mainparams_2, mainparams_3, z_2238, extraparams_5, extraparams_6, nil
+	x_2813 := -c_2173
+	x_2814 := x_2813 / x_2233
+	return x_2814, z_2239, mainparams_2, mainparams_3, z_2238, extraparams_5, extraparams_6, nil
 }
 
 // fn_lstmjacobian is def lstm_jacobian (models.nab:100:12).
