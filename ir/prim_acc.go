@@ -75,23 +75,20 @@ var (
 		},
 		Eval: func(s *Site) (Impl, error) {
 			return func(m *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
-				acc := args[0].Array()
-				i := args[1].I
-				if err := runtime.CheckIndex(i, acc.Len()); err != nil {
+				acc, row, err := accRow(args)
+				if err != nil {
 					return errValue, err
 				}
-				rs := acc.RowSize()
 				if len(acc.Shape) == 1 {
-					acc.F[i] += args[2].F
+					row[0] += args[2].F
 					return args[0], nil
 				}
 				v := args[2].Array()
 				if !runtime.SameShape(acc.Shape[1:], v.Shape) {
 					return errValue, fmt.Errorf("acc_add_at: row shapes %s and %s differ", runtime.ShapeString(acc.Shape[1:]), runtime.ShapeString(v.Shape))
 				}
-				row := acc.F[int(i)*rs : int(i+1)*rs]
 				runtime.AddTo(row, row, v.F)
-				return args[0], m.Step(int64(rs))
+				return args[0], m.Step(int64(len(row)))
 			}, nil
 		}})
 	// PrimAccZeroAt clears row i of an accumulator in place: the
@@ -111,14 +108,12 @@ var (
 		},
 		Eval: func(s *Site) (Impl, error) {
 			return func(m *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
-				acc := args[0].Array()
-				i := args[1].I
-				if err := runtime.CheckIndex(i, acc.Len()); err != nil {
+				_, row, err := accRow(args)
+				if err != nil {
 					return errValue, err
 				}
-				rs := acc.RowSize()
-				clear(acc.F[int(i)*rs : int(i+1)*rs])
-				return args[0], m.Step(int64(rs))
+				clear(row)
+				return args[0], m.Step(int64(len(row)))
 			}, nil
 		}})
 	// PrimLoopSave runs a for loop and returns all its states: element 0 is
@@ -211,3 +206,15 @@ var (
 			}, nil
 		}})
 )
+
+// accRow returns the accumulator args[0] and its row args[1], checking
+// the index.
+func accRow(args []runtime.Value) (*runtime.Array, []float64, error) {
+	acc := args[0].Array()
+	i := args[1].I
+	if err := runtime.CheckIndex(i, acc.Len()); err != nil {
+		return nil, nil, err
+	}
+	rs := acc.RowSize()
+	return acc, acc.F[int(i)*rs : int(i+1)*rs], nil
+}
