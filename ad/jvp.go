@@ -403,7 +403,7 @@ func (t *fwd) inlineCall(blk *block, d *ir.Def, ps, dps []ir.Expr, pos ir.Pos) (
 // prim applies a primitive's rule, or the structural rules of the
 // function-valued primitives.
 func (t *fwd) prim(blk *block, e *ir.PrimCall) (ir.Expr, ir.Expr, error) {
-	if low, ok, err := lowerSeries(e); ok {
+	if low, ok, err := lowerForAD(e); ok {
 		if err != nil {
 			return nil, nil, err
 		}

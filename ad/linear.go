@@ -358,7 +358,7 @@ var linearIn = map[*ir.Prim][]int{
 	ir.PrimTranspose: {0}, ir.PrimFlatten: {0}, ir.PrimReshape: {0}, ir.PrimReshapeLike: {0},
 	ir.PrimPadLike: {0}, ir.PrimSum: {0}, ir.PrimMean: {0}, ir.PrimFill: {1},
 	ir.PrimUnzip: {0}, ir.PrimArray: nil, ir.PrimZip: nil, ir.PrimAccAdd: {0, 1},
-	ir.PrimAccAddAt: {0, 2}, ir.PrimNeg: {0}, ir.PrimToF64: {0},
+	ir.PrimAccAddAt: {0, 2}, ir.PrimAccZeroAt: {0}, ir.PrimNeg: {0}, ir.PrimToF64: {0},
 }
 
 func (an *linearity) prim(e *ir.PrimCall) *lin {

@@ -22,6 +22,23 @@ import (
 // as taylor and jet make them), and every operation below is lifted
 // elementwise over T.
 
+// lowerForAD returns the ordinary IR a transformation differentiates in
+// place of pc, or false when pc is differentiated as it is: the series
+// primitives' recurrences (lowerSeries), and acc_zero_at(acc, i) as the
+// value it computes, update(acc, i, zeros_like(acc[i])) (the copy costs
+// only in derivatives of derivatives, where the accumulator is dead
+// after it anyway).
+func lowerForAD(pc *ir.PrimCall) (ir.Expr, bool, error) {
+	if pc.Op != ir.PrimAccZeroAt {
+		return lowerSeries(pc)
+	}
+	blk := &block{pos: pc.P}
+	b := blk.builder()
+	acc, i := blk.bind("a", pc.Args[0]), blk.bind("i", pc.Args[1])
+	zero := b.Prim(ir.PrimZerosLike, blk.bind("r", b.Prim(ir.PrimIndex, acc, i)))
+	return blk.close(b.Prim(ir.PrimUpdate, acc, i, zero)), true, nil
+}
+
 // lowerSeries returns the ordinary IR of a series primitive's call, or
 // false when pc is not one.
 func lowerSeries(pc *ir.PrimCall) (out ir.Expr, ok bool, err error) {

@@ -665,7 +665,8 @@ const (
 func taylorRuleOf(p *ir.Prim) taylorRule {
 	switch p {
 	case ir.PrimStopGradient, ir.PrimMap, ir.PrimBuild, ir.PrimReduce, ir.PrimScan, ir.PrimFold,
-		ir.PrimLoopSave, ir.PrimWhileSave, ir.PrimAccAdd, ir.PrimAccAddAt, ir.PrimLinsolve, ir.PrimLinearCheck, ir.PrimAssert, ir.PrimProgress:
+		ir.PrimLoopSave, ir.PrimWhileSave, ir.PrimAccAdd, ir.PrimAccAddAt, ir.PrimLinsolve, ir.PrimLinearCheck, ir.PrimAssert, ir.PrimProgress,
+		ir.PrimAccZeroAt: // lowered to update first (lowerForAD)
 		return taylorStructural
 	case ir.PrimProd, ir.PrimMaximum, ir.PrimMinimum, ir.PrimNorm, ir.PrimLogsumexp, ir.PrimSoftmax:
 		return taylorComposite
@@ -686,7 +687,7 @@ func taylorRuleOf(p *ir.Prim) taylorRule {
 }
 
 func (t *tay) prim(blk *block, e *ir.PrimCall) (ir.Expr, bool, error) {
-	if low, ok, err := lowerSeries(e); ok {
+	if low, ok, err := lowerForAD(e); ok {
 		if err != nil {
 			return nil, false, err
 		}

@@ -15,8 +15,10 @@ type rev struct {
 	act   map[*ir.Var]bool    // active atoms
 	adj   map[*ir.Var]*adjoint
 	steps []step
-	fresh map[*ir.Var]bool      // cotangent arrays just allocated and used once (see bindFresh)
-	tails map[ir.Expr]*letChain // the tails of the let chains being swept (see activeExpr)
+	fresh map[*ir.Var]bool       // cotangent arrays just allocated and used once (see bindFresh)
+	fills map[*ir.Var]ir.Expr    // cotangent arrays that are a number everywhere: that number (see bindFresh)
+	rows  map[*ir.Var][2]ir.Expr // rows a[i] of active arrays: (a, i) (see addToRow)
+	tails map[ir.Expr]*letChain  // the tails of the let chains being swept (see activeExpr)
 }
 
 // step is one active binding of the forward sweep: y = e, where e's
@@ -35,7 +37,7 @@ type step struct {
 }
 
 func newRev(a *expander) *rev {
-	return &rev{a: a, ren: map[*ir.Var]ir.Expr{}, act: map[*ir.Var]bool{}, adj: map[*ir.Var]*adjoint{}, fresh: map[*ir.Var]bool{}, tails: map[ir.Expr]*letChain{}}
+	return &rev{a: a, ren: map[*ir.Var]ir.Expr{}, act: map[*ir.Var]bool{}, adj: map[*ir.Var]*adjoint{}, fresh: map[*ir.Var]bool{}, fills: map[*ir.Var]ir.Expr{}, rows: map[*ir.Var][2]ir.Expr{}, tails: map[ir.Expr]*letChain{}}
 }
 
 // child starts the transformation of a nested body (a lambda, a branch, a
@@ -275,7 +277,7 @@ func (r *rev) fwd(blk *block, e ir.Expr) (ir.Expr, error) {
 }
 
 func (r *rev) fwdPrim(blk *block, e *ir.PrimCall) (ir.Expr, error) {
-	if low, ok, err := lowerSeries(e); ok {
+	if low, ok, err := lowerForAD(e); ok {
 		if err != nil {
 			return nil, err
 		}
@@ -330,7 +332,11 @@ func (r *rev) fwdPrim(blk *block, e *ir.PrimCall) (ir.Expr, error) {
 	if e.Op.Partials == nil && e.Op.VJP == nil {
 		return nil, ir.Errorf(e.P, "reverse mode: %s has no derivative rule", e.Op.Name)
 	}
-	return r.record(blk, "y", pc, e, args), nil
+	y := r.record(blk, "y", pc, e, args)
+	if e.Op == ir.PrimIndex && ir.Rank(pc.T) > 0 && r.isActive(args[0]) {
+		r.rows[y] = [2]ir.Expr{args[0], args[1]}
+	}
+	return y, nil
 }
 
 func (r *rev) backward(blk *block) error {
@@ -354,12 +360,16 @@ func (r *rev) back(blk *block, st step, ybar ir.Expr) error {
 	b := blk.builder()
 	switch e := st.orig.(type) {
 	case *ir.MakeTuple:
+		cur := r.adj[st.y]
 		for i, x := range st.args {
 			if r.isActive(x) {
-				r.addTo(blk, x, blk.bind("g", &ir.Proj{X: ybar, Index: i, P: blk.pos}))
+				g := blk.bind("g", &ir.Proj{X: ybar, Index: i, P: blk.pos})
+				r.passOwned(g, ownedField(cur, i))
+				r.addTo(blk, x, g)
 			}
 		}
 	case *ir.Proj:
+		r.passOwned(ybar, owned(r.adj[st.y]))
 		r.addComp(blk, st.args[0], e.Index, ybar)
 	case *ir.Call:
 		return r.backCall(blk, st, e, ybar)
@@ -372,6 +382,10 @@ func (r *rev) back(blk *block, st step, ybar ir.Expr) error {
 		return r.backLoop(blk, st, e, ybar)
 	case *ir.PrimCall:
 		switch e.Op {
+		case ir.PrimUpdate:
+			if r.backUpdate(blk, st) {
+				return nil
+			}
 		case ir.PrimMap, ir.PrimBuild:
 			if st.cut != nil {
 				return r.backMapSaved(blk, st, ybar)
@@ -418,7 +432,13 @@ func (r *rev) back(blk *block, st step, ybar ir.Expr) error {
 				case isF64Const(partials[i], -1):
 					c = r.bindFresh(blk, b.Prim(ir.PrimNeg, ybar))
 				default:
-					c = r.bindFresh(blk, b.Prim(ir.PrimMul, blk.bind("dp", partials[i]), ybar))
+					dp, yb := blk.bind("dp", partials[i]), ybar
+					if s, ok := r.fillOf(ybar); ok && ir.Rank(dp.Type()) == ir.Rank(st.y.T) {
+						// ybar is s everywhere and dp has y's shape: dp * s
+						// without reading (or keeping) the filled array.
+						yb = s
+					}
+					c = r.bindFresh(blk, b.Prim(ir.PrimMul, dp, yb))
 				}
 				if ir.Rank(x.Type()) == 0 && ir.Rank(c.Type()) > 0 {
 					c = blk.bind("c", b.Prim(ir.PrimSum, c))
@@ -429,7 +449,7 @@ func (r *rev) back(blk *block, st step, ybar ir.Expr) error {
 		}
 		cs := e.Op.VJP(b, st.args, st.y, ybar)
 		for i, x := range st.args {
-			if i < len(cs) && cs[i] != nil && r.isActive(x) {
+			if i < len(cs) && cs[i] != nil && r.isActive(x) && !r.addToRow(blk, x, cs[i]) {
 				r.addTo(blk, x, r.bindFresh(blk, cs[i]))
 			}
 		}

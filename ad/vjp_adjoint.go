@@ -140,11 +140,26 @@ func (r *rev) bindFresh(blk *block, c ir.Expr) ir.Expr {
 			case pc.Op == ir.PrimAccAdd:
 				if z, ok := pc.Args[0].(*ir.PrimCall); ok && z.Op == ir.PrimZerosLike {
 					r.fresh[cv] = true
+					if ir.Rank(pc.Args[1].Type()) == 0 && ir.IsAtom(pc.Args[1]) {
+						r.fills[cv] = pc.Args[1] // sum's rule: ybar everywhere
+					}
 				}
 			}
 		}
 	}
 	return v
+}
+
+// fillOf returns s when the cotangent c is an array of s everywhere, as
+// made by sum's rule (acc_add(zeros_like(x), s)) and not updated since:
+// an update binds a new variable.
+func (r *rev) fillOf(c ir.Expr) (ir.Expr, bool) {
+	v, ok := c.(*ir.Var)
+	if !ok {
+		return nil, false
+	}
+	s, ok := r.fills[v]
+	return s, ok
 }
 
 func isF64Const(e ir.Expr, v float64) bool {
@@ -367,6 +382,23 @@ func (r *rev) stateForm(blk *block, t ir.Type, x func() ir.Expr, cur *adjoint) (
 		}
 		return blk.bind("g", &ir.MakeTuple{Elems: elems, P: blk.pos}), out
 	}
+	if tt, ok := t.(*ir.Tuple); ok && cur != nil && cur.elems != nil {
+		// Field by field, so that no field of a state borrows: the
+		// state's arrays are updated in place where it is threaded.
+		out := &adjoint{elems: make([]*adjoint, len(tt.Elems))}
+		elems := make([]ir.Expr, len(tt.Elems))
+		var xv ir.Expr
+		for i, et := range tt.Elems {
+			xi := func() ir.Expr {
+				if xv == nil {
+					xv = blk.bind("x", x())
+				}
+				return blk.bind("x", &ir.Proj{X: xv, Index: i, P: blk.pos})
+			}
+			elems[i], out.elems[i] = r.stateForm(blk, et, xi, cur.elems[i])
+		}
+		return blk.bind("g", &ir.MakeTuple{Elems: elems, P: blk.pos}), out
+	}
 	if _, isArr := t.(*ir.Array); isArr && (cur == nil || cur.borrowed) {
 		// The state is updated in place where it is threaded.
 		cur = &adjoint{val: r.accOf(blk, x(), cur)}
@@ -432,4 +464,129 @@ func addCot(blk *block, a, c ir.Expr) ir.Expr {
 		return a
 	}
 	return blk.bind("g", b.Prim(ir.PrimAdd, a, c))
+}
+
+// ---- owned cotangents ----
+//
+// An adjoint that is neither borrowed nor split is owned: an accumulator
+// made for its variable (a zero, a copy, an adopted fresh array) or a
+// state threaded through a loop or a branch, whose arrays nothing else
+// holds (stateForm makes them so). Once its variable's step is reversed
+// nothing reads it again, so the step may hand its arrays on to the
+// arguments as accumulators (passOwned) or update them in place
+// (backUpdate), instead of the arguments borrowing them and copying on
+// the first update.
+
+// owned reports whether cur is an owned cotangent.
+func owned(cur *adjoint) bool { return cur != nil && !cur.borrowed && cur.elems == nil }
+
+// ownedField reports whether field i of a tuple's cotangent cur is owned:
+// the whole is, or the field's own adjoint is.
+func ownedField(cur *adjoint, i int) bool {
+	if owned(cur) {
+		return true
+	}
+	return cur != nil && cur.elems != nil && owned(cur.elems[i])
+}
+
+// passOwned marks c, part of an owned cotangent whose step is being
+// reversed, as fresh: an argument without a cotangent yet adopts it.
+func (r *rev) passOwned(c ir.Expr, ok bool) {
+	if v, isVar := c.(*ir.Var); ok && isVar && ir.Rank(v.T) > 0 {
+		if k, f64 := ir.Leaf(v.T); f64 && k == ir.F64 {
+			r.fresh[v] = true
+		}
+	}
+}
+
+// backUpdate reverses y = update(a, i, v) when y's cotangent is an owned
+// f64 array: v's cotangent is its row i, read first (copied when v has
+// no cotangent yet, which would otherwise borrow the row), and a's is the
+// same array with row i cleared in place, O(len(v)) where the rule's
+// update(ybar, i, 0) copies all of ybar. It returns false to leave the
+// other cases to the rule.
+func (r *rev) backUpdate(blk *block, st step) bool {
+	cur := r.adj[st.y]
+	t := st.y.T
+	if !owned(cur) {
+		return false
+	}
+	if _, ok := tupleArray(t); ok {
+		return false
+	}
+	if k, ok := ir.Leaf(t); !ok || k != ir.F64 {
+		return false
+	}
+	b := blk.builder()
+	a, i, v := st.args[0], st.args[1], st.args[2]
+	acc := cur.val
+	if r.isActive(v) {
+		row := b.Prim(ir.PrimIndex, acc, i)
+		vv, _ := v.(*ir.Var)
+		switch cv := r.adj[vv]; {
+		case ir.Rank(v.Type()) == 0:
+			r.addTo(blk, v, blk.bind("c", row)) // a number, not a view
+		case owned(cv):
+			// Added in place, in order: no pure expression reads the row
+			// (one could be moved past the clearing below).
+			r.addTo(blk, v, row)
+		default:
+			// A copy, written inside acc_add unbound so that the rewrite
+			// rule acc_fresh, which drops a copy into a zero, sees that
+			// it reads an accumulator (rewrite/passes.go).
+			r.addTo(blk, v, r.bindFresh(blk, b.Prim(ir.PrimAccAdd, b.Prim(ir.PrimZerosLike, v), row)))
+		}
+	}
+	if r.isActive(a) {
+		z := blk.bind("acc", b.Prim(ir.PrimAccZeroAt, acc, i))
+		r.passOwned(z, true)
+		r.addTo(blk, a, z)
+	}
+	return true
+}
+
+// plainCot reports whether a cotangent of type t is numbers, arrays and
+// tuples of them, so that state gives it in t's own form (an array of
+// tuples has its columns' instead).
+func plainCot(t ir.Type) bool {
+	switch t := t.(type) {
+	case *ir.Array:
+		_, cols := tupleArray(t)
+		return !cols
+	case *ir.Tuple:
+		for _, e := range t.Elems {
+			if !plainCot(e) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// addToRow adds c, a slice's cotangent pad_like(v, lo, x), straight into
+// row i of a's cotangent when x is the row a[i]: acc_add_at(acc, i,
+// pad_like(...)) adds v alone (the interpreter and the Go backend make
+// no padded array), where x's own accumulator would cost a row per slice
+// and another to add it into a's. Cotangents are sums, so the part of
+// x's that goes to a now and the part its own step adds later give the
+// same total. An LSTM slices each weight row into its four gates.
+func (r *rev) addToRow(blk *block, x, c ir.Expr) bool {
+	pc, ok := c.(*ir.PrimCall)
+	v, isVar := x.(*ir.Var)
+	if !ok || pc.Op != ir.PrimPadLike || !isVar {
+		return false
+	}
+	row, ok := r.rows[v]
+	if !ok {
+		return false
+	}
+	t := row[0].Type()
+	if _, cols := tupleArray(t); cols {
+		return false
+	}
+	if k, f64 := ir.Leaf(t); !f64 || k != ir.F64 {
+		return false
+	}
+	r.addAt(blk, row[0], row[1], c)
+	return true
 }

@@ -29,6 +29,10 @@ type cut struct {
 	index  *ir.Var
 	views  map[*ir.Var]ir.Expr // forward values bwd reads again from index (elements of mapped arrays)
 	bwd    ir.Expr
+	// ownSeed: seed is an owned cotangent (a loop's threaded state, see
+	// owned), which the body's result takes as it is rather than
+	// borrowing it, so that its arrays are updated in place.
+	ownSeed bool
 }
 
 // cutBody transforms body (code in generated names) in a child of r, or
@@ -54,7 +58,11 @@ func (r *rev) cutBody(pos ir.Pos, body ir.Expr, index *ir.Var, own []*ir.Var, bi
 		k.states = append(k.states, ph)
 		c.setState(bb, f, ph)
 	}
-	c.addTo(bb, y, k.seed)
+	if yv, ok := y.(*ir.Var); ok && k.ownSeed && c.adj[yv] == nil && slices.ContainsFunc(c.steps, func(s step) bool { return s.y == yv }) {
+		c.adj[yv] = fromState(bb, yv.T, k.seed)
+	} else {
+		c.addTo(bb, y, k.seed)
+	}
 	if err := c.backward(bb); err != nil {
 		return nil, err
 	}
@@ -321,11 +329,17 @@ func (r *rev) fwdLoopSaving(blk *block, e *ir.Loop, init ir.Expr) (ir.Expr, erro
 	free := r.freeActive(e.Body)
 	s := ir.NewVar(e.State.Name, e.State.T, e.P)
 	i := ir.NewVar(e.Index.Name, ir.TI64, e.P)
-	k, err := r.cutBody(e.P, e.Body, i, []*ir.Var{i, s}, func(c *rev, _ *cut) {
+	own := plainCot(e.State.T)
+	k, err := r.cutBody(e.P, e.Body, i, []*ir.Var{i, s}, func(c *rev, k *cut) {
 		c.ren[e.State] = s
 		c.act[s] = true
 		c.ren[e.Index] = i
+		k.ownSeed = own
 	}, free, func(c *rev, bb *block, out []ir.Expr) []ir.Expr {
+		if own {
+			// The next iteration's seed: owned, as the first one.
+			return append([]ir.Expr{c.state(bb, s)}, out...)
+		}
 		return append([]ir.Expr{c.get(bb, s)}, out...)
 	})
 	if k == nil || err != nil {
@@ -367,6 +381,9 @@ func (r *rev) backLoopSaved(blk *block, st step, ybar ir.Expr) error {
 	b := blk.builder()
 	k := st.cut
 	init := []ir.Expr{ybar}
+	if k.ownSeed {
+		init[0] = r.state(blk, st.y)
+	}
 	for _, f := range st.free {
 		init = append(init, r.state(blk, f))
 	}

@@ -1096,6 +1096,20 @@ func lowerAccAdd(f *fn, e *ir.PrimCall) val {
 	return acc
 }
 
+// lowerAccZeroAt is acc_zero_at(acc, i), in place: row i of acc = 0.
+func lowerAccZeroAt(f *fn, e *ir.PrimCall) val {
+	acc := f.ownedAcc(f.compile(e.Args[0]))
+	i := f.compile(e.Args[1]).parts[0]
+	f.checkIndex(i, acc.parts[1], e.P)
+	if ir.Rank(acc.t) == 1 {
+		f.line("%s[%s] = 0", acc.parts[0], i)
+		return acc
+	}
+	rs := f.rowSize(leaf{ir.F64, ir.Rank(acc.t)}, acc.parts)
+	f.line("clear(%s[%s*int64(%s) : (%s+1)*int64(%s)])", acc.parts[0], i, rs, i, rs)
+	return acc
+}
+
 func lowerAccAddAt(f *fn, e *ir.PrimCall) val {
 	acc := f.ownedAcc(f.compile(e.Args[0]))
 	i := f.compile(e.Args[1]).parts[0]

@@ -148,6 +148,7 @@ func init() {
 		ir.PrimZerosLike:    {Lower: lowerZerosLike},
 		ir.PrimAccAdd:       {Lower: lowerAccAdd},
 		ir.PrimAccAddAt:     {Lower: lowerAccAddAt},
+		ir.PrimAccZeroAt:    {Lower: lowerAccZeroAt},
 		ir.PrimLoopSave:     {Lower: lowerLoopSave},
 		ir.PrimWhileSave:    {Lower: lowerWhileSave},
 		ir.PrimStopGradient: {Lower: func(f *fn, e *ir.PrimCall) val { return f.compile(e.Args[0]) }},

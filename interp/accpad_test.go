@@ -89,3 +89,27 @@ func TestAccAddPad(t *testing.T) {
 		}
 	}
 }
+
+// TestAccZeroAt checks acc_zero_at(acc, i), which clears row i in place:
+// a vector's element, a matrix's row, and an index out of range.
+func TestAccZeroAt(t *testing.T) {
+	var b ir.Builder
+	at(&b, 1)
+	zv := b.Def("zv", []string{"acc", "i"}, []ir.Type{vec(F), I}, func(v []*ir.Var) ir.Expr {
+		return b.Prim(ir.PrimAccZeroAt, v[0], v[1])
+	})
+	zm := b.Def("zm", []string{"acc", "i"}, []ir.Type{vec(vec(F)), I}, func(v []*ir.Var) ir.Expr {
+		return b.Prim(ir.PrimAccZeroAt, v[0], v[1])
+	})
+	it := mustNew(t, zv, zm)
+	if got, want := call(t, it, "zv", f64s(1, 2, 3), runtime.I64(1)), f64s(1, 0, 3); !same(got, want) {
+		t.Errorf("zv: got %s, want %s", show(got), show(want))
+	}
+	if got, want := call(t, it, "zm", mat(3, 2, 1, 2, 3, 4, 5, 6), runtime.I64(2)), mat(3, 2, 1, 2, 3, 4, 0, 0); !same(got, want) {
+		t.Errorf("zm: got %s, want %s", show(got), show(want))
+	}
+	e, err := callErr(t, it, "zm", runtime.Limits{}, mat(1, 2, 1, 2), runtime.I64(1))
+	if e.Pos != pos(1) || !strings.Contains(err.Error(), "index 1 out of range [0, 1)") {
+		t.Errorf("zm out of range: %v at %s", err, e.Pos)
+	}
+}

@@ -75,23 +75,45 @@ var (
 		},
 		Eval: func(s *Site) (Impl, error) {
 			return func(m *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
-				acc := args[0].Array()
-				i := args[1].I
-				if err := runtime.CheckIndex(i, acc.Len()); err != nil {
+				acc, row, err := accRow(args)
+				if err != nil {
 					return errValue, err
 				}
-				rs := acc.RowSize()
 				if len(acc.Shape) == 1 {
-					acc.F[i] += args[2].F
+					row[0] += args[2].F
 					return args[0], nil
 				}
 				v := args[2].Array()
 				if !runtime.SameShape(acc.Shape[1:], v.Shape) {
 					return errValue, fmt.Errorf("acc_add_at: row shapes %s and %s differ", runtime.ShapeString(acc.Shape[1:]), runtime.ShapeString(v.Shape))
 				}
-				row := acc.F[int(i)*rs : int(i+1)*rs]
 				runtime.AddTo(row, row, v.F)
-				return args[0], m.Step(int64(rs))
+				return args[0], m.Step(int64(len(row)))
+			}, nil
+		}})
+	// PrimAccZeroAt clears row i of an accumulator in place: the
+	// cotangent of update(a, i, v) for a is ybar with row i zeroed, and
+	// update's own copy would cost O(len(a)) per update (an LSTM's state
+	// has a row per layer, updated twice per layer and step).
+	PrimAccZeroAt = Register(&Prim{Name: "acc_zero_at", Arity: 2, Storage: InPlace, Doc: "acc_zero_at(acc, i): acc[i] = 0 in place; returns acc",
+		Class: Internal, Fails: MayFail,
+		Type: func(args []Type, _ any) (Type, error) {
+			if k, ok := Leaf(args[0]); !ok || k != F64 || Rank(args[0]) == 0 {
+				return nil, fmt.Errorf("acc_zero_at: accumulator has type %s; want an array of f64", args[0])
+			}
+			if err := needKind("acc_zero_at", 1, args[1], I64); err != nil {
+				return nil, err
+			}
+			return args[0], nil
+		},
+		Eval: func(s *Site) (Impl, error) {
+			return func(m *runtime.Machine, args []runtime.Value) (runtime.Value, error) {
+				_, row, err := accRow(args)
+				if err != nil {
+					return errValue, err
+				}
+				clear(row)
+				return args[0], m.Step(int64(len(row)))
 			}, nil
 		}})
 	// PrimLoopSave runs a for loop and returns all its states: element 0 is
@@ -184,3 +206,15 @@ var (
 			}, nil
 		}})
 )
+
+// accRow returns the accumulator args[0] and its row args[1], checking
+// the index.
+func accRow(args []runtime.Value) (*runtime.Array, []float64, error) {
+	acc := args[0].Array()
+	i := args[1].I
+	if err := runtime.CheckIndex(i, acc.Len()); err != nil {
+		return nil, nil, err
+	}
+	rs := acc.RowSize()
+	return acc, acc.F[int(i)*rs : int(i+1)*rs], nil
+}

@@ -11,9 +11,9 @@ package ir
 // rule runs, and the tests run every rule.
 //
 // Rules only emit primitives that have derivative rules themselves (or
-// that package ad handles: acc_add, acc_add_at, scan, map), so that the
-// IR they build can be differentiated again (hessian, taylor, nested
-// grad).
+// that package ad handles: acc_add, acc_add_at, acc_zero_at, scan, map),
+// so that the IR they build can be differentiated again (hessian,
+// taylor, nested grad).
 
 // rb is a Builder with the shorthands rules use.
 type rb struct{ *Builder }

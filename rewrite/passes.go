@@ -438,10 +438,12 @@ var simplifyRules = append(letRules[:len(letRules):len(letRules)], []goRule{
 	// shape, s broadcast does the same without the array.
 	{name: "fill_scalar", fn: fillScalar},
 	// acc_add(zeros_like(a), b) => b: adding to a fresh zero copies b. (Not
-	// where the result will be overwritten: then the copy is needed.)
+	// where the result will be overwritten: then the copy is needed; nor
+	// where b reads an array that will be, as reverse mode's copy of a
+	// row of an accumulator it then clears: b would read the cleared row.)
 	{name: "acc_fresh", fn: func(c *ctx, e ir.Expr) (ir.Expr, bool) {
 		pc, ok := e.(*ir.PrimCall)
-		if !ok || pc.Op != ir.PrimAccAdd || !isFreshZero(c, pc.Args[0]) || !ir.StaticallySameShape(pc.Args[0].Type(), pc.Args[1].Type()) {
+		if !ok || pc.Op != ir.PrimAccAdd || !isFreshZero(c, pc.Args[0]) || !ir.StaticallySameShape(pc.Args[0].Type(), pc.Args[1].Type()) || ir.Mentions(pc.Args[1], c.mutable) {
 			return nil, false
 		}
 		return pc.Args[1], true

@@ -1810,413 +1810,376 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_153)
 	}
 	a_154 := ar.F64(n_152)
-	var d_155 int = 0
-	var rs_156 int = 0
-	var a_157 []float64
-	var d_158 int = 0
-	var rs_159 int = 0
-	var a_160 []float64
-	var d_161 int = 0
-	var rs_162 int = 0
-	var a_163 []float64
-	var d_164 int = 0
-	var rs_165 int = 0
-	var a_166 []float64
-	for i_167 := 0; i_167 < n_152; i_167++ {
-		mark_168 := ar.mark()
-		i_169 := int64(i_167)
-		if i_169 < 0 || i_169 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:49", runtime.CheckIndex(i_169, icf_7))
+	var a_155 []float64
+	var d_156 int = 0
+	var rs_157 int = 0
+	var a_158 []float64
+	var a_159 []float64
+	var d_160 int = 0
+	var rs_161 int = 0
+	var a_162 []float64
+	for i_163 := 0; i_163 < n_152; i_163++ {
+		mark_164 := ar.mark()
+		i_165 := int64(i_163)
+		if i_165 < 0 || i_165 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:49", runtime.CheckIndex(i_165, icf_7))
 		}
-		row_170 := icf_6[int(i_169)*icf_8 : (int(i_169)+1)*icf_8]
+		row_166 := icf_6[int(i_165)*icf_8 : (int(i_165)+1)*icf_8]
 		if n_16 < int64(0) || n_16 > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 		}
-		n_171 := int(n_16) - int(int64(0))
-		s_172 := row_170[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
-		r_173 := ar.F64(n_171)
-		s_172 = s_172[:len(r_173)]
-		for i_174 := range r_173 {
-			r_173[i_174] = (math.Exp(s_172[i_174]))
+		n_167 := int(n_16) - int(int64(0))
+		s_168 := row_166[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
+		r_169 := ar.F64(n_167)
+		s_168 = s_168[:len(r_169)]
+		for i_170 := range r_169 {
+			r_169[i_170] = (math.Exp(s_168[i_170]))
 		}
-		r_176 := ar.F64(n_171)
-		r_173 = r_173[:len(r_176)]
-		for i_177 := range r_176 {
-			r_176[i_177] = (r_173[i_177] * r_173[i_177])
+		n_172 := int64(icf_8)
+		if n_16 < 0 || n_172 < n_16 || n_172 > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_172, icf_8))
 		}
-		n_179 := int64(icf_8)
-		if n_16 < 0 || n_179 < n_16 || n_179 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_179, icf_8))
+		n_173 := int(n_172) - int(n_16)
+		s_174 := row_166[int(n_16)*1 : int(n_172)*1 : int(n_172)*1]
+		x_175 := gamma_12 * gamma_12
+		x_176 := 0.5 * x_175
+		var s_177 float64 = 0
+		r_169 = r_169[:n_167]
+		for i_178 := 0; i_178 < n_167; i_178++ {
+			s_177 += (r_169[i_178] * r_169[i_178])
 		}
-		n_180 := int(n_179) - int(n_16)
-		s_181 := row_170[int(n_16)*1 : int(n_179)*1 : int(n_179)*1]
-		r_182 := ar.F64(n_180)
-		s_181 = s_181[:len(r_182)]
-		for i_183 := range r_182 {
-			r_182[i_183] = (s_181[i_183] * s_181[i_183])
+		var s_180 float64 = 0
+		s_174 = s_174[:n_173]
+		for i_181 := 0; i_181 < n_173; i_181++ {
+			s_180 += (s_174[i_181] * s_174[i_181])
 		}
-		x_185 := gamma_12 * gamma_12
-		x_186 := 0.5 * x_185
-		s_187 := runtime.Sum(r_176)
-		s_188 := runtime.Sum(r_182)
-		x_189 := s_187 + s_188
-		x_190 := x_186 * x_189
-		x_191 := float64(m_13)
-		x_192 := view_58[int(i_169)]
-		x_193 := x_191 * x_192
-		x_194 := x_190 - x_193
-		a_154[i_167] = x_194
-		if i_167 == 0 {
-			d_155 = n_180
-			rs_156 = d_155
-			tot_195, err_196 := runtime.MulSize(n_152, rs_156)
+		x_183 := s_177 + s_180
+		x_184 := x_176 * x_183
+		x_185 := float64(m_13)
+		x_186 := view_58[int(i_165)]
+		x_187 := x_185 * x_186
+		x_188 := x_184 - x_187
+		a_154[i_163] = x_188
+		if i_163 == 0 {
+			d_156 = n_173
+			rs_157 = d_156
+			tot_195, err_196 := runtime.MulSize(n_152, rs_157)
 			if err_196 != nil {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_196)
 			}
-			_ = tot_195
-		} else if n_180 != d_155 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "build: element "+strconv.Itoa(i_167)+" has shape "+runtime.ShapeString([]int{n_180})+", element 0 has shape "+runtime.ShapeString([]int{d_155}))
+			a_155 = ar.F64(tot_195)
+		} else if n_173 != d_156 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "build: element "+strconv.Itoa(i_163)+" has shape "+runtime.ShapeString([]int{n_173})+", element 0 has shape "+runtime.ShapeString([]int{d_156}))
 		}
-		if i_167 == 0 {
-			d_158 = n_180
-			rs_159 = d_158
-			tot_197, err_198 := runtime.MulSize(n_152, rs_159)
+		copy(a_155[i_163*rs_157:(i_163+1)*rs_157], s_174)
+		if i_163 == 0 {
+			d_160 = n_167
+			rs_161 = d_160
+			tot_197, err_198 := runtime.MulSize(n_152, rs_161)
 			if err_198 != nil {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_198)
 			}
-			a_157 = ar.F64(tot_197)
-		} else if n_180 != d_158 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "build: element "+strconv.Itoa(i_167)+" has shape "+runtime.ShapeString([]int{n_180})+", element 0 has shape "+runtime.ShapeString([]int{d_158}))
+			a_159 = ar.F64(tot_197)
+		} else if n_167 != d_160 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "build: element "+strconv.Itoa(i_163)+" has shape "+runtime.ShapeString([]int{n_167})+", element 0 has shape "+runtime.ShapeString([]int{d_160}))
 		}
-		copy(a_157[i_167*rs_159:(i_167+1)*rs_159], s_181)
-		if i_167 == 0 {
-			d_161 = n_171
-			rs_162 = d_161
-			tot_199, err_200 := runtime.MulSize(n_152, rs_162)
-			if err_200 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_200)
-			}
-			_ = tot_199
-		} else if n_171 != d_161 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "build: element "+strconv.Itoa(i_167)+" has shape "+runtime.ShapeString([]int{n_171})+", element 0 has shape "+runtime.ShapeString([]int{d_161}))
-		}
-		if i_167 == 0 {
-			d_164 = n_171
-			rs_165 = d_164
-			tot_201, err_202 := runtime.MulSize(n_152, rs_165)
-			if err_202 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_202)
-			}
-			a_163 = ar.F64(tot_201)
-		} else if n_171 != d_164 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "build: element "+strconv.Itoa(i_167)+" has shape "+runtime.ShapeString([]int{n_171})+", element 0 has shape "+runtime.ShapeString([]int{d_164}))
-		}
-		copy(a_163[i_167*rs_165:(i_167+1)*rs_165], r_173)
-		if i_167 > 0 {
-			ar.release(mark_168)
+		copy(a_159[i_163*rs_161:(i_163+1)*rs_161], r_169)
+		if i_163 > 0 {
+			ar.release(mark_164)
 		}
 	}
-	a_160 = icf_6[:n_152*icf_8]
-	a_166 = icf_6[:n_152*icf_8]
-	n_203, err_204 := runtime.CheckSize(n_15)
-	_ = n_203
-	if err_204 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_204)
+	a_158 = icf_6[:n_152*icf_8]
+	a_162 = icf_6[:n_152*icf_8]
+	n_199, err_200 := runtime.CheckSize(n_15)
+	_ = n_199
+	if err_200 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_200)
 	}
-	view_205 := a_154
-	x_206 := float64(n_17)
-	s_207 := runtime.LogSumExp(alphas_1)
-	x_208 := -ybar_14
-	x_209 := x_206 * x_208
-	r_210 := ar.F64(alphas_2)
-	alphas_1 = alphas_1[:len(r_210)]
-	if len(r_210) >= 262144 {
-		r_210 := r_210
+	view_201 := a_154
+	x_202 := float64(n_17)
+	s_203 := runtime.LogSumExp(alphas_1)
+	x_204 := -ybar_14
+	x_205 := x_202 * x_204
+	r_206 := ar.F64(alphas_2)
+	alphas_1 = alphas_1[:len(r_206)]
+	if len(r_206) >= 262144 {
+		r_206 := r_206
 		alphas_1 := alphas_1
-		s_207 := s_207
-		x_209 := x_209
-		runtime.ParallelFor(len(r_210), 16384, func(lo_214, hi int) {
-			for i_215 := lo_214; i_215 < hi; i_215++ {
-				r_210[i_215] = ((math.Exp((alphas_1[i_215] - s_207))) * x_209)
+		s_203 := s_203
+		x_205 := x_205
+		runtime.ParallelFor(len(r_206), 16384, func(lo_210, hi int) {
+			for i_211 := lo_210; i_211 < hi; i_211++ {
+				r_206[i_211] = ((math.Exp((alphas_1[i_211] - s_203))) * x_205)
 			}
 		})
 	} else {
-		for i_211 := range r_210 {
-			r_210[i_211] = ((math.Exp((alphas_1[i_211] - s_207))) * x_209)
+		for i_207 := range r_206 {
+			r_206[i_207] = ((math.Exp((alphas_1[i_207] - s_203))) * x_205)
 		}
 	}
-	z_217 := ar.F64(len(icf_6))
-	z_218 := ar.F64(len(view_58))
-	var rev_219 []float64
-	var rev_220 int
-	var rev_221 int
-	var rev_222 []float64
-	var rev_223 int
-	_ = rev_223
-	rev_219, rev_220, rev_221, rev_222, rev_223 = z_217, icf_7, icf_8, z_218, n_41
-	for i_244 := int64(0); i_244 < n_15; i_244++ {
-		x_246 := a_154[int(i_244)]
-		_ = x_246
-		row_247 := a_157[int(i_244)*d_158 : (int(i_244)+1)*d_158]
-		row_248 := a_160[int(i_244)*icf_8 : (int(i_244)+1)*icf_8]
-		_ = row_248
-		row_249 := a_163[int(i_244)*d_164 : (int(i_244)+1)*d_164]
-		row_250 := a_166[int(i_244)*icf_8 : (int(i_244)+1)*icf_8]
-		_ = row_250
-		x_251 := float64(m_13)
-		x_252 := -ybar_14
-		x_253 := x_251 * x_252
-		rev_222[i_244] += x_253
-		x_254 := gamma_12 * gamma_12
-		x_255 := 0.5 * x_254
-		x_256 := x_255 * ybar_14
-		if d_155 != d_158 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "shape mismatch in '*': "+runtime.ShapeString([]int{d_158})+" and "+runtime.ShapeString([]int{d_155}))
+	z_213 := ar.F64(len(icf_6))
+	z_214 := ar.F64(len(view_58))
+	var rev_215 []float64
+	var rev_216 int
+	var rev_217 int
+	var rev_218 []float64
+	var rev_219 int
+	_ = rev_219
+	rev_215, rev_216, rev_217, rev_218, rev_219 = z_213, icf_7, icf_8, z_214, n_41
+	for i_240 := int64(0); i_240 < n_15; i_240++ {
+		x_242 := a_154[int(i_240)]
+		_ = x_242
+		row_243 := a_155[int(i_240)*d_156 : (int(i_240)+1)*d_156]
+		row_244 := a_158[int(i_240)*icf_8 : (int(i_240)+1)*icf_8]
+		_ = row_244
+		row_245 := a_159[int(i_240)*d_160 : (int(i_240)+1)*d_160]
+		row_246 := a_162[int(i_240)*icf_8 : (int(i_240)+1)*icf_8]
+		_ = row_246
+		x_247 := float64(m_13)
+		x_248 := -ybar_14
+		x_249 := x_247 * x_248
+		rev_218[i_240] += x_249
+		x_250 := gamma_12 * gamma_12
+		x_251 := 0.5 * x_250
+		x_252 := x_251 * ybar_14
+		if n_16 < 0 || n_16+int64(d_156) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(d_156), icf_8))
 		}
-		if n_16 < 0 || n_16+int64(d_158) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(d_158), icf_8))
+		if i_240 < 0 || i_240 >= int64(rev_216) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", runtime.CheckIndex(i_240, rev_216))
 		}
-		if i_244 < 0 || i_244 >= int64(rev_220) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", runtime.CheckIndex(i_244, rev_220))
+		if rev_217 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_217})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		if rev_221 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_221})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		row_253 := rev_215[i_240*int64(rev_217) : (i_240+1)*int64(rev_217)]
+		region_254 := row_253[int(n_16)*1 : (int(n_16)+d_156)*1]
+		row_243 = row_243[:len(region_254)]
+		for i_255 := range region_254 {
+			region_254[i_255] += ((2.0 * row_243[i_255]) * x_252)
 		}
-		row_257 := rev_219[i_244*int64(rev_221) : (i_244+1)*int64(rev_221)]
-		region_258 := row_257[int(n_16)*1 : (int(n_16)+d_158)*1]
-		row_247 = row_247[:len(region_258)]
+		if int64(0)+int64(d_160) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_160), icf_8))
+		}
+		if i_240 < 0 || i_240 >= int64(rev_216) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", runtime.CheckIndex(i_240, rev_216))
+		}
+		if rev_217 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_217})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		}
+		row_257 := rev_215[i_240*int64(rev_217) : (i_240+1)*int64(rev_217)]
+		region_258 := row_257[int(int64(0))*1 : (int(int64(0))+d_160)*1]
+		row_245 = row_245[:len(region_258)]
 		for i_259 := range region_258 {
-			region_258[i_259] += ((2.0 * row_247[i_259]) * x_256)
-		}
-		if d_161 != d_164 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "shape mismatch in '*': "+runtime.ShapeString([]int{d_164})+" and "+runtime.ShapeString([]int{d_161}))
-		}
-		if int64(0)+int64(d_164) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_164), icf_8))
-		}
-		if i_244 < 0 || i_244 >= int64(rev_220) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", runtime.CheckIndex(i_244, rev_220))
-		}
-		if rev_221 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_221})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
-		}
-		row_261 := rev_219[i_244*int64(rev_221) : (i_244+1)*int64(rev_221)]
-		region_262 := row_261[int(int64(0))*1 : (int(int64(0))+d_164)*1]
-		row_249 = row_249[:len(region_262)]
-		for i_263 := range region_262 {
-			region_262[i_263] += (row_249[i_263] * ((2.0 * row_249[i_263]) * x_256))
+			region_258[i_259] += (row_245[i_259] * ((2.0 * row_245[i_259]) * x_252))
 		}
 	}
-	z_265 := ar.F64(len(view_40))
-	z_266 := ar.F64(len(means_3))
+	z_261 := ar.F64(len(view_40))
+	z_262 := ar.F64(len(means_3))
+	var rev_263 []float64
+	var rev_264 int
+	var rev_265 []float64
+	var rev_266 int
 	var rev_267 []float64
 	var rev_268 int
-	var rev_269 []float64
+	var rev_269 int
 	var rev_270 int
 	var rev_271 []float64
 	var rev_272 int
 	var rev_273 int
-	var rev_274 int
-	var rev_275 []float64
-	var rev_276 int
-	var rev_277 int
-	rev_267, rev_268, rev_269, rev_270, rev_271, rev_272, rev_273, rev_274, rev_275, rev_276, rev_277 = r_210, alphas_2, z_218, n_41, z_265, n_18, d_21, d_22, z_266, means_4, means_5
-	for i_366 := int64(0); i_366 < n_17; i_366++ {
-		mark_367 := ar.mark()
-		x_368 := a_61[int(i_366)]
-		_ = x_368
-		row_369 := a_62[int(i_366)*d_63 : (int(i_366)+1)*d_63]
-		x_370 := a_65[int(i_366)]
-		row_371 := a_66[int(i_366)*d_67 : (int(i_366)+1)*d_67]
-		rs_372 := d_70 * d_71
-		row_373 := a_69[int(i_366)*rs_372 : (int(i_366)+1)*rs_372]
-		rs_374 := d_74 * d_75
-		row_375 := a_73[int(i_366)*rs_374 : (int(i_366)+1)*rs_374]
-		rs_376 := d_78 * d_79
-		row_377 := a_77[int(i_366)*rs_376 : (int(i_366)+1)*rs_376]
-		rs_378 := d_82 * d_83 * d_84
-		row_379 := a_81[int(i_366)*rs_378 : (int(i_366)+1)*rs_378]
-		r_380 := ar.F64(d_63)
-		row_369 = row_369[:len(r_380)]
-		for i_381 := range r_380 {
-			r_380[i_381] = ((math.Exp((row_369[i_381] - x_370))) * ybar_14)
+	rev_263, rev_264, rev_265, rev_266, rev_267, rev_268, rev_269, rev_270, rev_271, rev_272, rev_273 = r_206, alphas_2, z_214, n_41, z_261, n_18, d_21, d_22, z_262, means_4, means_5
+	for i_362 := int64(0); i_362 < n_17; i_362++ {
+		mark_363 := ar.mark()
+		x_364 := a_61[int(i_362)]
+		_ = x_364
+		row_365 := a_62[int(i_362)*d_63 : (int(i_362)+1)*d_63]
+		x_366 := a_65[int(i_362)]
+		row_367 := a_66[int(i_362)*d_67 : (int(i_362)+1)*d_67]
+		rs_368 := d_70 * d_71
+		row_369 := a_69[int(i_362)*rs_368 : (int(i_362)+1)*rs_368]
+		rs_370 := d_74 * d_75
+		row_371 := a_73[int(i_362)*rs_370 : (int(i_362)+1)*rs_370]
+		rs_372 := d_78 * d_79
+		row_373 := a_77[int(i_362)*rs_372 : (int(i_362)+1)*rs_372]
+		rs_374 := d_82 * d_83 * d_84
+		row_375 := a_81[int(i_362)*rs_374 : (int(i_362)+1)*rs_374]
+		r_376 := ar.F64(d_63)
+		row_365 = row_365[:len(r_376)]
+		for i_377 := range r_376 {
+			r_376[i_377] = ((math.Exp((row_365[i_377] - x_366))) * ybar_14)
 		}
+		var rev_379 []float64
+		var rev_380 int
+		_ = rev_380
+		var rev_381 []float64
+		var rev_382 int
+		_ = rev_382
 		var rev_383 []float64
 		var rev_384 int
 		_ = rev_384
-		var rev_385 []float64
+		var rev_385 int
 		var rev_386 int
-		_ = rev_386
 		var rev_387 []float64
 		var rev_388 int
-		_ = rev_388
 		var rev_389 int
-		var rev_390 int
-		var rev_391 []float64
-		var rev_392 int
-		var rev_393 int
-		rev_383, rev_384, rev_385, rev_386, rev_387, rev_388, rev_389, rev_390, rev_391, rev_392, rev_393 = rev_267, rev_268, rev_269, rev_270, rev_271, rev_272, rev_273, rev_274, rev_275, rev_276, rev_277
-		for i_424 := int64(0); i_424 < n_15; i_424++ {
-			mark_425 := ar.mark()
-			if i_424 < 0 || i_424 >= int64(d_63) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", runtime.CheckIndex(i_424, d_63))
+		rev_379, rev_380, rev_381, rev_382, rev_383, rev_384, rev_385, rev_386, rev_387, rev_388, rev_389 = rev_263, rev_264, rev_265, rev_266, rev_267, rev_268, rev_269, rev_270, rev_271, rev_272, rev_273
+		for i_420 := int64(0); i_420 < n_15; i_420++ {
+			mark_421 := ar.mark()
+			if i_420 < 0 || i_420 >= int64(d_63) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", runtime.CheckIndex(i_420, d_63))
 			}
-			x_426 := r_380[int(i_424)]
-			if i_424 < 0 || i_424 >= int64(d_67) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", runtime.CheckIndex(i_424, d_67))
+			x_422 := r_376[int(i_420)]
+			if i_420 < 0 || i_420 >= int64(d_67) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", runtime.CheckIndex(i_420, d_67))
 			}
-			x_427 := row_371[int(i_424)]
-			_ = x_427
-			row_428 := row_373[int(i_424)*d_71 : (int(i_424)+1)*d_71]
-			_ = row_428
-			row_429 := row_375[int(i_424)*d_75 : (int(i_424)+1)*d_75]
-			row_430 := row_377[int(i_424)*d_79 : (int(i_424)+1)*d_79]
-			rs_431 := d_83 * d_84
-			row_432 := row_379[int(i_424)*rs_431 : (int(i_424)+1)*rs_431]
-			x_433 := -x_426
-			x_434 := 0.5 * x_433
-			if d_71 != d_75 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "shape mismatch in '*': "+runtime.ShapeString([]int{d_75})+" and "+runtime.ShapeString([]int{d_71}))
-			}
-			r_435 := ar.F64(d_75)
-			row_429 = row_429[:len(r_435)]
-			for i_436 := range r_435 {
-				r_435[i_436] = ((2.0 * row_429[i_436]) * x_434)
+			x_423 := row_367[int(i_420)]
+			_ = x_423
+			row_424 := row_369[int(i_420)*d_71 : (int(i_420)+1)*d_71]
+			_ = row_424
+			row_425 := row_371[int(i_420)*d_75 : (int(i_420)+1)*d_75]
+			row_426 := row_373[int(i_420)*d_79 : (int(i_420)+1)*d_79]
+			rs_427 := d_83 * d_84
+			row_428 := row_375[int(i_420)*rs_427 : (int(i_420)+1)*rs_427]
+			x_429 := -x_422
+			x_430 := 0.5 * x_429
+			r_431 := ar.F64(d_75)
+			row_425 = row_425[:len(r_431)]
+			for i_432 := range r_431 {
+				r_431[i_432] = ((2.0 * row_425[i_432]) * x_430)
 			}
 			if d_75 != d_83 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_75})+" @ "+runtime.ShapeString([]int{d_83, d_84}))
 			}
-			a_438 := ar.F64(d_84)
+			a_434 := ar.F64(d_84)
 			if d_84 <= 32 {
-				r_435 = r_435[:d_83]
-				for r_439 := range r_435 {
-					row_440 := row_432[r_439*d_84 : (r_439+1)*d_84]
-					a_438 = a_438[:len(row_440)]
-					for c_441, v_442 := range row_440 {
-						a_438[c_441] += r_435[r_439] * v_442
+				r_431 = r_431[:d_83]
+				for r_435 := range r_431 {
+					row_436 := row_428[r_435*d_84 : (r_435+1)*d_84]
+					a_434 = a_434[:len(row_436)]
+					for c_437, v_438 := range row_436 {
+						a_434[c_437] += r_431[r_435] * v_438
 					}
 				}
 			} else {
-				runtime.Gemv(true, d_83, d_84, 1, row_432, r_435, 0, a_438)
+				runtime.Gemv(true, d_83, d_84, 1, row_428, r_431, 0, a_434)
 			}
-			if i_424 < 0 || i_424 >= int64(rev_392) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", runtime.CheckIndex(i_424, rev_392))
+			if i_420 < 0 || i_420 >= int64(rev_388) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", runtime.CheckIndex(i_420, rev_388))
 			}
-			if rev_393 != d_84 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_393})+" and "+runtime.ShapeString([]int{d_84})+" differ")
+			if rev_389 != d_84 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_389})+" and "+runtime.ShapeString([]int{d_84})+" differ")
 			}
-			row_443 := rev_391[i_424*int64(rev_393) : (i_424+1)*int64(rev_393)]
-			a_438 = a_438[:len(row_443)]
-			for i_444 := range row_443 {
-				row_443[i_444] += -a_438[i_444]
+			row_439 := rev_387[i_420*int64(rev_389) : (i_420+1)*int64(rev_389)]
+			a_434 = a_434[:len(row_439)]
+			for i_440 := range row_439 {
+				row_439[i_440] += -a_434[i_440]
 			}
-			tot_446, err_447 := runtime.MulSize(d_75, d_79)
-			if err_447 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_447)
+			tot_442, err_443 := runtime.MulSize(d_75, d_79)
+			if err_443 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_443)
 			}
-			_ = tot_446
-			if rev_389 != d_75 || rev_390 != d_79 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_389, rev_390})+" and "+runtime.ShapeString([]int{d_75, d_79})+" differ")
+			_ = tot_442
+			if rev_385 != d_75 || rev_386 != d_79 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_385, rev_386})+" and "+runtime.ShapeString([]int{d_75, d_79})+" differ")
 			}
-			rs_448 := rev_389 * rev_390
-			row_449 := rev_387[i_424*int64(rs_448) : (i_424+1)*int64(rs_448)]
-			for i_450, xi_451 := range r_435 {
-				row_454 := row_449[i_450*len(row_430) : (i_450+1)*len(row_430)]
-				for j_452, yj_453 := range row_430 {
-					row_454[j_452] += xi_451 * yj_453
+			rs_444 := rev_385 * rev_386
+			row_445 := rev_383[i_420*int64(rs_444) : (i_420+1)*int64(rs_444)]
+			for i_446, xi_447 := range r_431 {
+				row_450 := row_445[i_446*len(row_426) : (i_446+1)*len(row_426)]
+				for j_448, yj_449 := range row_426 {
+					row_450[j_448] += xi_447 * yj_449
 				}
 			}
-			rev_385[i_424] += x_426
-			rev_383[i_424] += x_426
-			ar.release(mark_425)
+			rev_381[i_420] += x_422
+			rev_379[i_420] += x_422
+			ar.release(mark_421)
 		}
-		ar.release(mark_367)
+		ar.release(mark_363)
 	}
-	var rev_455 []float64
-	var rev_456 int
-	var rev_457 int
-	rev_455, rev_456, rev_457 = z_217, icf_7, icf_8
-	for i_467 := int64(0); i_467 < n_15; i_467++ {
-		mark_468 := ar.mark()
-		x_469 := a_43[int(i_467)]
-		_ = x_469
-		row_470 := a_46[int(i_467)*icf_8 : (int(i_467)+1)*icf_8]
-		_ = row_470
-		z_471 := ar.F64(d_44)
-		x_472 := z_218[int(i_467)]
-		for i_473 := range z_471 {
-			z_471[i_473] += x_472
+	var rev_451 []float64
+	var rev_452 int
+	var rev_453 int
+	rev_451, rev_452, rev_453 = z_213, icf_7, icf_8
+	for i_463 := int64(0); i_463 < n_15; i_463++ {
+		mark_464 := ar.mark()
+		x_465 := a_43[int(i_463)]
+		_ = x_465
+		row_466 := a_46[int(i_463)*icf_8 : (int(i_463)+1)*icf_8]
+		_ = row_466
+		z_467 := ar.F64(d_44)
+		x_468 := z_214[int(i_463)]
+		for i_469 := range z_467 {
+			z_467[i_469] += x_468
 		}
 		if int64(0)+int64(d_44) > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:55:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_44), icf_8))
 		}
-		if i_467 < 0 || i_467 >= int64(rev_456) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:55:14", runtime.CheckIndex(i_467, rev_456))
+		if i_463 < 0 || i_463 >= int64(rev_452) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:55:14", runtime.CheckIndex(i_463, rev_452))
 		}
-		if rev_457 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_457})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_453 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_453})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_474 := rev_455[i_467*int64(rev_457) : (i_467+1)*int64(rev_457)]
-		region_475 := row_474[int(int64(0))*1 : (int(int64(0))+d_44)*1]
-		z_471 = z_471[:len(region_475)]
-		for i_476 := range region_475 {
-			region_475[i_476] += z_471[i_476]
+		row_470 := rev_451[i_463*int64(rev_453) : (i_463+1)*int64(rev_453)]
+		region_471 := row_470[int(int64(0))*1 : (int(int64(0))+d_44)*1]
+		z_467 = z_467[:len(region_471)]
+		for i_472 := range region_471 {
+			region_471[i_472] += z_467[i_472]
 		}
-		ar.release(mark_468)
+		ar.release(mark_464)
 	}
-	var rev_477 []float64
-	var rev_478 int
-	var rev_479 int
-	rev_477, rev_478, rev_479 = z_217, icf_7, icf_8
-	for i_498 := int64(0); i_498 < n_15; i_498++ {
-		mark_499 := ar.mark()
-		rs_500 := d_21 * d_22
-		row_501 := a_20[int(i_498)*rs_500 : (int(i_498)+1)*rs_500]
-		_ = row_501
-		row_502 := a_24[int(i_498)*icf_8 : (int(i_498)+1)*icf_8]
-		r_503, r_504, r_505, r_506, r_507, r_508, err_509 := fn_qmatsplit10fwd(ar, row_502, icf_8, n_16)
-		_ = r_503
-		_ = r_504
-		_ = r_505
-		if err_509 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_509, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
+	var rev_473 []float64
+	var rev_474 int
+	var rev_475 int
+	rev_473, rev_474, rev_475 = z_213, icf_7, icf_8
+	for i_494 := int64(0); i_494 < n_15; i_494++ {
+		mark_495 := ar.mark()
+		rs_496 := d_21 * d_22
+		row_497 := a_20[int(i_494)*rs_496 : (int(i_494)+1)*rs_496]
+		_ = row_497
+		row_498 := a_24[int(i_494)*icf_8 : (int(i_494)+1)*icf_8]
+		r_499, r_500, r_501, r_502, r_503, r_504, err_505 := fn_qmatsplit10fwd(ar, row_498, icf_8, n_16)
+		_ = r_499
+		_ = r_500
+		_ = r_501
+		if err_505 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_505, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
 		}
-		rs_510 := d_21 * d_22
-		row_511 := z_265[int(i_498)*rs_510 : (int(i_498)+1)*rs_510]
-		r_512, r_513, err_514 := fn_qmatsplit10bwd(ar, r_506, r_507, r_508, row_511, d_21, d_22)
-		if err_514 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_514, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
+		rs_506 := d_21 * d_22
+		row_507 := z_261[int(i_494)*rs_506 : (int(i_494)+1)*rs_506]
+		r_508, r_509, err_510 := fn_qmatsplit10bwd(ar, r_502, r_503, r_504, row_507, d_21, d_22)
+		if err_510 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_510, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
 		}
-		if i_498 < 0 || i_498 >= int64(rev_478) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:54:12", runtime.CheckIndex(i_498, rev_478))
+		if i_494 < 0 || i_494 >= int64(rev_474) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:54:12", runtime.CheckIndex(i_494, rev_474))
 		}
-		if rev_479 != r_513 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_479})+" and "+runtime.ShapeString([]int{r_513})+" differ")
+		if rev_475 != r_509 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_475})+" and "+runtime.ShapeString([]int{r_509})+" differ")
 		}
-		row_515 := rev_477[i_498*int64(rev_479) : (i_498+1)*int64(rev_479)]
-		for j_516 := range row_515 {
-			row_515[j_516] += r_512[j_516]
+		row_511 := rev_473[i_494*int64(rev_475) : (i_494+1)*int64(rev_475)]
+		for j_512 := range row_511 {
+			row_511[j_512] += r_508[j_512]
 		}
-		ar.release(mark_499)
+		ar.release(mark_495)
 	}
-	x_517 := n_17 * n_16
-	x_518 := float64(x_517)
-	x_519 := (-0.5) * x_518
-	x_520 := x_519 * 1.8378770664093453
-	s_521 := runtime.Sum(view_151)
+	x_513 := n_17 * n_16
+	x_514 := float64(x_513)
+	x_515 := (-0.5) * x_514
+	x_516 := x_515 * 1.8378770664093453
+	s_517 := runtime.Sum(view_151)
+	x_518 := x_516 + s_517
+	x_519 := x_202 * s_203
+	x_520 := x_518 - x_519
+	s_521 := runtime.Sum(view_201)
 	x_522 := x_520 + s_521
-	x_523 := x_206 * s_207
-	x_524 := x_522 - x_523
-	s_525 := runtime.Sum(view_205)
-	x_526 := x_524 + s_525
-	x_527 := float64(n_15)
-	r_528, err_529 := fn_wishartc(ar, n_16, gamma_12, m_13)
-	if err_529 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_529, "wishart_c", "models.nab:40:5", "models.nab:61:17")
+	x_523 := float64(n_15)
+	r_524, err_525 := fn_wishartc(ar, n_16, gamma_12, m_13)
+	if err_525 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_525, "wishart_c", "models.nab:40:5", "models.nab:61:17")
 	}
-	x_530 := x_527 * r_528
-	x_531 := x_526 - x_530
-	return x_531, r_210, alphas_2, z_266, means_4, means_5, z_217, icf_7, icf_8, nil
+	x_526 := x_523 * r_524
+	x_527 := x_522 - x_526
+	return x_527, r_206, alphas_2, z_262, means_4, means_5, z_213, icf_7, icf_8, nil
 }
 
 // fn_gmmgrad is def gmm_grad (models.nab:64:12).
@@ -2524,17 +2487,17 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 	var c_27 int
 	_ = c_27
 	var c_28 int
-	var c_29 int
-	var c_30 []float64
-	var c_31 int
-	_ = c_31
-	var c_32 []float64
+	var c_29 []float64
+	var c_30 int
+	_ = c_30
+	var c_31 []float64
+	var c_32 int
+	_ = c_32
 	var c_33 int
-	_ = c_33
-	var c_34 int
-	var c_35 []float64
+	var c_34 []float64
+	var c_35 int
+	_ = c_35
 	var c_36 int
-	_ = c_36
 	var c_37 []float64
 	var c_38 int
 	_ = c_38
@@ -2547,473 +2510,439 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 	var c_44 int
 	_ = c_44
 	var c_45 int
-	var c_46 []float64
-	var c_47 int
-	_ = c_47
+	var c_46 int
+	var c_47 []float64
 	var c_48 int
-	var c_49 []float64
+	_ = c_48
+	var c_49 int
 	var c_50 int
-	_ = c_50
-	var c_51 int
+	var c_51 []float64
 	var c_52 int
-	var c_53 []float64
+	_ = c_52
+	var c_53 int
 	var c_54 int
-	_ = c_54
 	var c_55 int
-	var c_56 int
-	var c_57 []float64
+	var c_56 []float64
+	var c_57 int
+	_ = c_57
 	var c_58 int
-	_ = c_58
 	var c_59 int
-	var c_60 int
+	var c_60 []float64
 	var c_61 int
-	var c_62 []float64
+	_ = c_61
+	var c_62 int
 	var c_63 int
-	_ = c_63
-	var c_64 int
+	var c_64 []float64
 	var c_65 int
-	var c_66 []float64
+	_ = c_65
+	var c_66 int
 	var c_67 int
-	_ = c_67
-	var c_68 int
+	var c_68 []float64
 	var c_69 int
+	_ = c_69
 	var c_70 int
-	var c_71 []float64
-	var c_72 int
-	_ = c_72
+	var c_71 int
+	var c_72 []float64
 	var c_73 int
+	_ = c_73
 	var c_74 int
-	var c_75 []float64
-	var c_76 int
-	_ = c_76
+	var c_75 int
+	var c_76 []float64
 	var c_77 int
+	_ = c_77
 	var c_78 int
-	var c_79 []float64
-	var c_80 int
-	_ = c_80
+	var c_79 int
+	var c_80 []float64
 	var c_81 int
+	_ = c_81
 	var c_82 int
-	var c_83 []float64
-	var c_84 int
-	_ = c_84
+	var c_83 int
+	var c_84 []float64
 	var c_85 int
+	_ = c_85
 	var c_86 int
-	var c_87 []float64
-	var c_88 int
-	_ = c_88
+	var c_87 int
+	var c_88 []float64
 	var c_89 int
+	_ = c_89
 	var c_90 int
-	var c_91 []float64
-	var c_92 int
-	_ = c_92
+	var c_91 int
+	var c_92 []float64
 	var c_93 int
+	_ = c_93
 	var c_94 int
-	var c_95 []float64
-	var c_96 int
-	_ = c_96
+	var c_95 int
+	var c_96 []float64
 	var c_97 int
+	_ = c_97
 	var c_98 int
-	var c_99 []float64
-	var c_100 int
-	_ = c_100
+	var c_99 int
+	var c_100 []float64
 	var c_101 int
+	_ = c_101
 	var c_102 int
-	var c_103 []float64
-	var c_104 int
-	_ = c_104
+	var c_103 int
+	var c_104 []float64
 	var c_105 int
+	_ = c_105
 	var c_106 int
-	var c_107 []float64
-	var c_108 int
-	_ = c_108
+	var c_107 int
+	var c_108 []float64
 	var c_109 int
+	_ = c_109
 	var c_110 int
-	var c_111 []float64
-	var c_112 int
-	_ = c_112
+	var c_111 int
+	var c_112 []float64
 	var c_113 int
+	_ = c_113
 	var c_114 int
-	var c_115 []float64
-	var c_116 int
-	_ = c_116
+	var c_115 int
+	var c_116 []float64
 	var c_117 int
+	_ = c_117
 	var c_118 int
-	var c_119 []float64
-	var c_120 int
-	_ = c_120
+	var c_119 int
+	var c_120 []float64
 	var c_121 int
+	_ = c_121
 	var c_122 int
-	var c_123 []float64
-	var c_124 int
-	_ = c_124
+	var c_123 int
+	var c_124 []float64
 	var c_125 int
+	_ = c_125
 	var c_126 int
-	var c_127 []float64
+	var c_127 int
 	var c_128 int
-	_ = c_128
-	var c_129 int
+	var c_129 []float64
 	var c_130 int
-	var c_131 []float64
-	var c_132 int
-	_ = c_132
+	_ = c_130
+	var c_131 int
+	var c_132 []float64
 	var c_133 int
+	_ = c_133
 	var c_134 int
-	var c_135 []float64
-	var c_136 int
-	_ = c_136
+	var c_135 int
+	var c_136 []float64
 	var c_137 int
+	_ = c_137
 	var c_138 int
-	var c_139 []float64
-	var c_140 int
-	_ = c_140
+	var c_139 int
+	var c_140 []float64
 	var c_141 int
-	var c_142 int
-	var c_143 []float64
-	var c_144 int
-	_ = c_144
-	var c_145 int
-	var c_146 int
-	var c_147 int
-	var c_148 []float64
-	var c_149 int
-	_ = c_149
-	var c_150 int
-	var c_151 []float64
-	var c_152 int
-	_ = c_152
-	var c_153 int
-	var c_154 int
-	var c_155 []float64
-	var c_156 int
-	_ = c_156
-	var c_157 int
-	var c_158 int
-	var c_159 []float64
-	var c_160 int
-	_ = c_160
+	_ = c_141
 	if x_19 {
-		x_161 := x_18 - int64(1)
+		x_142 := x_18 - int64(1)
 		if int64(0) >= int64(sequence_11) {
 			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(int64(0), sequence_11))
 		}
-		row_162 := sequence_10[int(int64(0))*sequence_12 : (int(int64(0))+1)*sequence_12]
+		row_143 := sequence_10[int(int64(0))*sequence_12 : (int(int64(0))+1)*sequence_12]
 		if int64(0) >= int64(extraparams_5) {
 			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
 		}
-		row_163 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
+		row_144 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
 		if extraparams_6 != sequence_12 {
 			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
-		r_164 := ar.F64(sequence_12)
-		row_162 = row_162[:len(r_164)]
-		row_163 = row_163[:len(r_164)]
-		if len(r_164) >= 262144 {
-			r_164 := r_164
-			row_162 := row_162
-			row_163 := row_163
-			runtime.ParallelFor(len(r_164), 16384, func(lo_168, hi int) {
-				for i_169 := lo_168; i_169 < hi; i_169++ {
-					r_164[i_169] = (row_162[i_169] * row_163[i_169])
+		r_145 := ar.F64(sequence_12)
+		row_143 = row_143[:len(r_145)]
+		row_144 = row_144[:len(r_145)]
+		if len(r_145) >= 262144 {
+			r_145 := r_145
+			row_143 := row_143
+			row_144 := row_144
+			runtime.ParallelFor(len(r_145), 16384, func(lo_149, hi int) {
+				for i_150 := lo_149; i_150 < hi; i_150++ {
+					r_145[i_150] = (row_143[i_150] * row_144[i_150])
 				}
 			})
 		} else {
-			for i_165 := range r_164 {
-				r_164[i_165] = (row_162[i_165] * row_163[i_165])
+			for i_146 := range r_145 {
+				r_145[i_146] = (row_143[i_146] * row_144[i_146])
 			}
 		}
-		x_171 := n_14 / int64(2)
-		x_172 := max(x_171, int64(0))
-		x_173 := x_172 > int64(0)
+		x_152 := n_14 / int64(2)
+		x_153 := max(x_152, int64(0))
+		x_154 := x_153 > int64(0)
+		var c_155 []float64
+		var c_156 int
+		var c_157 int
+		var c_158 []float64
+		var c_159 int
+		var c_160 int
+		var c_161 int
+		var c_162 []float64
+		var c_163 int
+		var c_164 int
+		var c_165 []float64
+		var c_166 int
+		var c_167 int
+		var c_168 []float64
+		var c_169 int
+		var c_170 int
+		var c_171 []float64
+		var c_172 int
+		var c_173 int
 		var c_174 []float64
 		var c_175 int
 		var c_176 int
 		var c_177 []float64
 		var c_178 int
 		var c_179 int
-		var c_180 int
-		var c_181 []float64
+		var c_180 []float64
+		var c_181 int
 		var c_182 int
-		var c_183 int
-		var c_184 []float64
+		var c_183 []float64
+		var c_184 int
 		var c_185 int
-		var c_186 int
+		var c_186 []float64
 		var c_187 int
-		var c_188 []float64
-		var c_189 int
+		var c_188 int
+		var c_189 []float64
 		var c_190 int
-		var c_191 []float64
-		var c_192 int
+		var c_191 int
+		var c_192 []float64
 		var c_193 int
-		var c_194 []float64
-		var c_195 int
+		var c_194 int
+		var c_195 []float64
 		var c_196 int
-		var c_197 []float64
-		var c_198 int
+		var c_197 int
+		var c_198 []float64
 		var c_199 int
-		var c_200 []float64
-		var c_201 int
+		var c_200 int
+		var c_201 []float64
 		var c_202 int
-		var c_203 []float64
-		var c_204 int
+		var c_203 int
+		var c_204 []float64
 		var c_205 int
-		var c_206 []float64
-		var c_207 int
+		var c_206 int
+		var c_207 []float64
 		var c_208 int
-		var c_209 []float64
-		var c_210 int
+		var c_209 int
+		var c_210 []float64
 		var c_211 int
-		var c_212 []float64
-		var c_213 int
+		var c_212 int
+		var c_213 []float64
 		var c_214 int
-		var c_215 []float64
+		var c_215 int
 		var c_216 int
-		var c_217 int
-		var c_218 []float64
-		var c_219 int
-		var c_220 int
-		var c_221 []float64
-		var c_222 int
-		var c_223 int
-		var c_224 []float64
-		var c_225 int
-		var c_226 int
-		var c_227 []float64
-		var c_228 int
-		var c_229 int
-		var c_230 []float64
-		var c_231 int
-		var c_232 int
-		var c_233 []float64
-		var c_234 int
-		var c_235 int
-		var c_236 []float64
-		var c_237 int
-		var c_238 int
-		var c_239 []float64
-		var c_240 int
-		var c_241 int
-		var c_242 []float64
-		var c_243 int
-		var c_244 int
-		var c_245 int
-		if x_173 {
-			x_246 := x_172 - int64(1)
+		if x_154 {
+			x_217 := x_153 - int64(1)
 			if int64(0) >= int64(mainparams_2) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 			}
-			row_247 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+			row_218 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 			if int64(1) >= int64(mainparams_2) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 			}
-			row_248 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+			row_219 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 			if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 			}
-			n_249 := int(n_15) - int(int64(0))
-			s_250 := row_247[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-			if n_249 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_249}))
+			n_220 := int(n_15) - int(int64(0))
+			s_221 := row_218[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+			if n_220 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_220}))
 			}
 			if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 			}
-			n_251 := int(n_15) - int(int64(0))
-			s_252 := row_248[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-			if n_251 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_251}))
+			n_222 := int(n_15) - int(int64(0))
+			s_223 := row_219[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+			if n_222 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_222}))
 			}
-			r_253 := ar.F64(sequence_12)
-			r_164 = r_164[:len(r_253)]
-			s_250 = s_250[:len(r_253)]
-			s_252 = s_252[:len(r_253)]
-			if len(r_253) >= 262144 {
-				r_253 := r_253
-				r_164 := r_164
-				s_250 := s_250
-				s_252 := s_252
-				runtime.ParallelFor(len(r_253), 16384, func(lo_257, hi int) {
-					for i_258 := lo_257; i_258 < hi; i_258++ {
-						r_253[i_258] = (runtime.Sigmoid(((r_164[i_258] * s_250[i_258]) + s_252[i_258])))
+			r_224 := ar.F64(sequence_12)
+			r_145 = r_145[:len(r_224)]
+			s_221 = s_221[:len(r_224)]
+			s_223 = s_223[:len(r_224)]
+			if len(r_224) >= 262144 {
+				r_224 := r_224
+				r_145 := r_145
+				s_221 := s_221
+				s_223 := s_223
+				runtime.ParallelFor(len(r_224), 16384, func(lo_228, hi int) {
+					for i_229 := lo_228; i_229 < hi; i_229++ {
+						r_224[i_229] = (runtime.Sigmoid(((r_145[i_229] * s_221[i_229]) + s_223[i_229])))
 					}
 				})
 			} else {
-				for i_254 := range r_253 {
-					r_253[i_254] = (runtime.Sigmoid(((r_164[i_254] * s_250[i_254]) + s_252[i_254])))
+				for i_225 := range r_224 {
+					r_224[i_225] = (runtime.Sigmoid(((r_145[i_225] * s_221[i_225]) + s_223[i_225])))
 				}
 			}
 			if int64(0) >= int64(state_8) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
 			}
-			row_260 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
-			x_261 := int64(2) * n_15
-			if n_15 < 0 || x_261 < n_15 || x_261 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_261, mainparams_3))
+			row_231 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
+			x_232 := int64(2) * n_15
+			if n_15 < 0 || x_232 < n_15 || x_232 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_232, mainparams_3))
 			}
-			n_262 := int(x_261) - int(n_15)
-			s_263 := row_247[int(n_15)*1 : int(x_261)*1 : int(x_261)*1]
-			if n_262 != state_9 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_262}))
+			n_233 := int(x_232) - int(n_15)
+			s_234 := row_218[int(n_15)*1 : int(x_232)*1 : int(x_232)*1]
+			if n_233 != state_9 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_233}))
 			}
-			if n_15 < 0 || x_261 < n_15 || x_261 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_261, mainparams_3))
+			if n_15 < 0 || x_232 < n_15 || x_232 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_232, mainparams_3))
 			}
-			n_264 := int(x_261) - int(n_15)
-			s_265 := row_248[int(n_15)*1 : int(x_261)*1 : int(x_261)*1]
-			if n_264 != state_9 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_264}))
+			n_235 := int(x_232) - int(n_15)
+			s_236 := row_219[int(n_15)*1 : int(x_232)*1 : int(x_232)*1]
+			if n_235 != state_9 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_235}))
 			}
-			r_266 := ar.F64(state_9)
-			row_260 = row_260[:len(r_266)]
-			s_263 = s_263[:len(r_266)]
-			s_265 = s_265[:len(r_266)]
-			if len(r_266) >= 262144 {
-				r_266 := r_266
-				row_260 := row_260
-				s_263 := s_263
-				s_265 := s_265
-				runtime.ParallelFor(len(r_266), 16384, func(lo_270, hi int) {
-					for i_271 := lo_270; i_271 < hi; i_271++ {
-						r_266[i_271] = (runtime.Sigmoid(((row_260[i_271] * s_263[i_271]) + s_265[i_271])))
+			r_237 := ar.F64(state_9)
+			row_231 = row_231[:len(r_237)]
+			s_234 = s_234[:len(r_237)]
+			s_236 = s_236[:len(r_237)]
+			if len(r_237) >= 262144 {
+				r_237 := r_237
+				row_231 := row_231
+				s_234 := s_234
+				s_236 := s_236
+				runtime.ParallelFor(len(r_237), 16384, func(lo_241, hi int) {
+					for i_242 := lo_241; i_242 < hi; i_242++ {
+						r_237[i_242] = (runtime.Sigmoid(((row_231[i_242] * s_234[i_242]) + s_236[i_242])))
 					}
 				})
 			} else {
-				for i_267 := range r_266 {
-					r_266[i_267] = (runtime.Sigmoid(((row_260[i_267] * s_263[i_267]) + s_265[i_267])))
+				for i_238 := range r_237 {
+					r_237[i_238] = (runtime.Sigmoid(((row_231[i_238] * s_234[i_238]) + s_236[i_238])))
 				}
 			}
-			x_273 := int64(3) * n_15
-			if x_261 < 0 || x_273 < x_261 || x_273 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_261, x_273, mainparams_3))
+			x_244 := int64(3) * n_15
+			if x_232 < 0 || x_244 < x_232 || x_244 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_232, x_244, mainparams_3))
 			}
-			n_274 := int(x_273) - int(x_261)
-			s_275 := row_247[int(x_261)*1 : int(x_273)*1 : int(x_273)*1]
-			if n_274 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_274}))
+			n_245 := int(x_244) - int(x_232)
+			s_246 := row_218[int(x_232)*1 : int(x_244)*1 : int(x_244)*1]
+			if n_245 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_245}))
 			}
-			if x_261 < 0 || x_273 < x_261 || x_273 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_261, x_273, mainparams_3))
+			if x_232 < 0 || x_244 < x_232 || x_244 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_232, x_244, mainparams_3))
 			}
-			n_276 := int(x_273) - int(x_261)
-			s_277 := row_248[int(x_261)*1 : int(x_273)*1 : int(x_273)*1]
-			if n_276 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_276}))
+			n_247 := int(x_244) - int(x_232)
+			s_248 := row_219[int(x_232)*1 : int(x_244)*1 : int(x_244)*1]
+			if n_247 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_247}))
 			}
-			r_278 := ar.F64(sequence_12)
-			r_164 = r_164[:len(r_278)]
-			s_275 = s_275[:len(r_278)]
-			s_277 = s_277[:len(r_278)]
-			if len(r_278) >= 262144 {
-				r_278 := r_278
-				r_164 := r_164
-				s_275 := s_275
-				s_277 := s_277
-				runtime.ParallelFor(len(r_278), 16384, func(lo_282, hi int) {
-					for i_283 := lo_282; i_283 < hi; i_283++ {
-						r_278[i_283] = (runtime.Sigmoid(((r_164[i_283] * s_275[i_283]) + s_277[i_283])))
+			r_249 := ar.F64(sequence_12)
+			r_145 = r_145[:len(r_249)]
+			s_246 = s_246[:len(r_249)]
+			s_248 = s_248[:len(r_249)]
+			if len(r_249) >= 262144 {
+				r_249 := r_249
+				r_145 := r_145
+				s_246 := s_246
+				s_248 := s_248
+				runtime.ParallelFor(len(r_249), 16384, func(lo_253, hi int) {
+					for i_254 := lo_253; i_254 < hi; i_254++ {
+						r_249[i_254] = (runtime.Sigmoid(((r_145[i_254] * s_246[i_254]) + s_248[i_254])))
 					}
 				})
 			} else {
-				for i_279 := range r_278 {
-					r_278[i_279] = (runtime.Sigmoid(((r_164[i_279] * s_275[i_279]) + s_277[i_279])))
+				for i_250 := range r_249 {
+					r_249[i_250] = (runtime.Sigmoid(((r_145[i_250] * s_246[i_250]) + s_248[i_250])))
 				}
 			}
-			x_285 := int64(4) * n_15
-			if x_273 < 0 || x_285 < x_273 || x_285 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_273, x_285, mainparams_3))
+			x_256 := int64(4) * n_15
+			if x_244 < 0 || x_256 < x_244 || x_256 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_244, x_256, mainparams_3))
 			}
-			n_286 := int(x_285) - int(x_273)
-			s_287 := row_247[int(x_273)*1 : int(x_285)*1 : int(x_285)*1]
-			if n_286 != state_9 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_286}))
+			n_257 := int(x_256) - int(x_244)
+			s_258 := row_218[int(x_244)*1 : int(x_256)*1 : int(x_256)*1]
+			if n_257 != state_9 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_257}))
 			}
-			if x_273 < 0 || x_285 < x_273 || x_285 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_273, x_285, mainparams_3))
+			if x_244 < 0 || x_256 < x_244 || x_256 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_244, x_256, mainparams_3))
 			}
-			n_288 := int(x_285) - int(x_273)
-			s_289 := row_248[int(x_273)*1 : int(x_285)*1 : int(x_285)*1]
-			if n_288 != state_9 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_288}))
+			n_259 := int(x_256) - int(x_244)
+			s_260 := row_219[int(x_244)*1 : int(x_256)*1 : int(x_256)*1]
+			if n_259 != state_9 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_259}))
 			}
-			r_290 := ar.F64(state_9)
-			row_260 = row_260[:len(r_290)]
-			s_287 = s_287[:len(r_290)]
-			s_289 = s_289[:len(r_290)]
-			if len(r_290) >= 262144 {
-				r_290 := r_290
-				row_260 := row_260
-				s_287 := s_287
-				s_289 := s_289
-				runtime.ParallelFor(len(r_290), 16384, func(lo_294, hi int) {
-					for i_295 := lo_294; i_295 < hi; i_295++ {
-						r_290[i_295] = (math.Tanh(((row_260[i_295] * s_287[i_295]) + s_289[i_295])))
+			r_261 := ar.F64(state_9)
+			row_231 = row_231[:len(r_261)]
+			s_258 = s_258[:len(r_261)]
+			s_260 = s_260[:len(r_261)]
+			if len(r_261) >= 262144 {
+				r_261 := r_261
+				row_231 := row_231
+				s_258 := s_258
+				s_260 := s_260
+				runtime.ParallelFor(len(r_261), 16384, func(lo_265, hi int) {
+					for i_266 := lo_265; i_266 < hi; i_266++ {
+						r_261[i_266] = (math.Tanh(((row_231[i_266] * s_258[i_266]) + s_260[i_266])))
 					}
 				})
 			} else {
-				for i_291 := range r_290 {
-					r_290[i_291] = (math.Tanh(((row_260[i_291] * s_287[i_291]) + s_289[i_291])))
+				for i_262 := range r_261 {
+					r_261[i_262] = (math.Tanh(((row_231[i_262] * s_258[i_262]) + s_260[i_262])))
 				}
 			}
 			if int64(1) >= int64(state_8) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
 			}
-			row_297 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
+			row_268 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
 			if sequence_12 != state_9 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 			}
-			r_298 := ar.F64(state_9)
-			row_297 = row_297[:len(r_298)]
-			r_253 = r_253[:len(r_298)]
-			r_266 = r_266[:len(r_298)]
-			r_290 = r_290[:len(r_298)]
-			if len(r_298) >= 262144 {
-				r_298 := r_298
-				row_297 := row_297
-				r_253 := r_253
-				r_266 := r_266
-				r_290 := r_290
-				runtime.ParallelFor(len(r_298), 16384, func(lo_302, hi int) {
-					for i_303 := lo_302; i_303 < hi; i_303++ {
-						r_298[i_303] = ((row_297[i_303] * r_253[i_303]) + (r_266[i_303] * r_290[i_303]))
+			r_269 := ar.F64(state_9)
+			row_268 = row_268[:len(r_269)]
+			r_224 = r_224[:len(r_269)]
+			r_237 = r_237[:len(r_269)]
+			r_261 = r_261[:len(r_269)]
+			if len(r_269) >= 262144 {
+				r_269 := r_269
+				row_268 := row_268
+				r_224 := r_224
+				r_237 := r_237
+				r_261 := r_261
+				runtime.ParallelFor(len(r_269), 16384, func(lo_273, hi int) {
+					for i_274 := lo_273; i_274 < hi; i_274++ {
+						r_269[i_274] = ((row_268[i_274] * r_224[i_274]) + (r_237[i_274] * r_261[i_274]))
 					}
 				})
 			} else {
-				for i_299 := range r_298 {
-					r_298[i_299] = ((row_297[i_299] * r_253[i_299]) + (r_266[i_299] * r_290[i_299]))
+				for i_270 := range r_269 {
+					r_269[i_270] = ((row_268[i_270] * r_224[i_270]) + (r_237[i_270] * r_261[i_270]))
 				}
 			}
-			r_305 := ar.F64(state_9)
-			r_298 = r_298[:len(r_305)]
-			if len(r_305) >= 262144 {
-				r_305 := r_305
-				r_298 := r_298
-				runtime.ParallelFor(len(r_305), 16384, func(lo_309, hi int) {
-					for i_310 := lo_309; i_310 < hi; i_310++ {
-						r_305[i_310] = (math.Tanh(r_298[i_310]))
+			r_276 := ar.F64(state_9)
+			r_269 = r_269[:len(r_276)]
+			if len(r_276) >= 262144 {
+				r_276 := r_276
+				r_269 := r_269
+				runtime.ParallelFor(len(r_276), 16384, func(lo_280, hi int) {
+					for i_281 := lo_280; i_281 < hi; i_281++ {
+						r_276[i_281] = (math.Tanh(r_269[i_281]))
 					}
 				})
 			} else {
-				for i_306 := range r_305 {
-					r_305[i_306] = (math.Tanh(r_298[i_306]))
+				for i_277 := range r_276 {
+					r_276[i_277] = (math.Tanh(r_269[i_277]))
 				}
 			}
 			if state_9 != sequence_12 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 			}
-			r_312 := ar.F64(sequence_12)
-			r_278 = r_278[:len(r_312)]
-			r_305 = r_305[:len(r_312)]
-			if len(r_312) >= 262144 {
-				r_312 := r_312
-				r_278 := r_278
-				r_305 := r_305
-				runtime.ParallelFor(len(r_312), 16384, func(lo_316, hi int) {
-					for i_317 := lo_316; i_317 < hi; i_317++ {
-						r_312[i_317] = (r_278[i_317] * r_305[i_317])
+			r_283 := ar.F64(sequence_12)
+			r_249 = r_249[:len(r_283)]
+			r_276 = r_276[:len(r_283)]
+			if len(r_283) >= 262144 {
+				r_283 := r_283
+				r_249 := r_249
+				r_276 := r_276
+				runtime.ParallelFor(len(r_283), 16384, func(lo_287, hi int) {
+					for i_288 := lo_287; i_288 < hi; i_288++ {
+						r_283[i_288] = (r_249[i_288] * r_276[i_288])
 					}
 				})
 			} else {
-				for i_313 := range r_312 {
-					r_312[i_313] = (r_278[i_313] * r_305[i_313])
+				for i_284 := range r_283 {
+					r_283[i_284] = (r_249[i_284] * r_276[i_284])
 				}
 			}
 			if int64(0) >= int64(state_8) {
@@ -3022,69 +2951,98 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if sequence_12 != state_9 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 			}
-			c_319 := ar.F64(len(state_7))
-			copy(c_319, state_7)
-			copy(c_319[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_312)
+			c_290 := ar.F64(len(state_7))
+			copy(c_290, state_7)
+			copy(c_290[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_283)
 			if int64(1) >= int64(state_8) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
 			}
-			copy(c_319[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_298)
-			n_320 := int(max(x_246, 0)) + 1
+			copy(c_290[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_269)
+			n_291 := int(max(x_217, 0)) + 1
+			var st_292 []float64
+			var st_293 int
+			var st_294 []float64
+			var st_295 int
+			var st_296 int
+			var st_297 []float64
+			var st_298 int
+			var st_299 []float64
+			var st_300 int
+			var st_301 []float64
+			var st_302 int
+			var st_303 []float64
+			var st_304 int
+			var st_305 []float64
+			var st_306 int
+			var st_307 []float64
+			var st_308 int
+			var st_309 []float64
+			var st_310 int
+			var st_311 []float64
+			var st_312 int
+			var st_313 []float64
+			var st_314 int
+			var st_315 []float64
+			var st_316 int
+			var st_317 []float64
+			var st_318 int
+			var st_319 []float64
+			var st_320 int
 			var st_321 []float64
 			var st_322 int
 			var st_323 []float64
 			var st_324 int
-			var st_325 int
-			var st_326 []float64
-			var st_327 int
-			var st_328 []float64
-			var st_329 int
+			var st_325 []float64
+			var st_326 int
+			var st_327 []float64
+			var st_328 int
+			var st_329 []float64
 			var st_330 int
 			var st_331 []float64
 			var st_332 int
-			var st_333 []float64
-			var st_334 int
-			var st_335 []float64
-			var st_336 int
-			var st_337 []float64
-			var st_338 int
-			var st_339 []float64
-			var st_340 int
-			var st_341 []float64
-			var st_342 int
-			var st_343 []float64
-			var st_344 int
-			var st_345 []float64
-			var st_346 int
-			var st_347 []float64
-			var st_348 int
-			var st_349 []float64
-			var st_350 int
-			var st_351 []float64
-			var st_352 int
-			var st_353 []float64
-			var st_354 int
-			var st_355 []float64
-			var st_356 int
-			var st_357 []float64
-			var st_358 int
-			var st_359 []float64
-			var st_360 int
-			var st_361 []float64
-			var st_362 int
-			var st_363 []float64
-			var st_364 int
-			var st_365 []float64
-			var st_366 int
-			var st_367 []float64
-			var st_368 int
-			var st_369 int
-			st_321, st_322, st_323, st_324, st_325, st_326, st_327, st_328, st_329, st_330, st_331, st_332, st_333, st_334, st_335, st_336, st_337, st_338, st_339, st_340, st_341, st_342, st_343, st_344, st_345, st_346, st_347, st_348, st_349, st_350, st_351, st_352, st_353, st_354, st_355, st_356, st_357, st_358, st_359, st_360, st_361, st_362, st_363, st_364, st_365, st_366, st_367, st_368, st_369 = r_312, sequence_12, c_319, state_8, state_9, r_312, sequence_12, c_319, state_8, state_9, r_298, state_9, r_312, sequence_12, r_305, state_9, r_278, sequence_12, r_290, state_9, r_266, state_9, r_253, sequence_12, row_297, state_9, row_248, mainparams_3, s_287, n_286, row_260, state_9, row_247, mainparams_3, s_275, n_274, r_164, sequence_12, s_263, n_262, row_260, state_9, s_250, n_249, r_164, sequence_12, state_7, state_8, state_9
-			var a_370 []float64
-			var d_371 int = 0
-			var rs_372 int = 0
-			var a_373 []float64
-			var d_374 int = 0
+			var st_333 int
+			st_292, st_293, st_294, st_295, st_296, st_297, st_298, st_299, st_300, st_301, st_302, st_303, st_304, st_305, st_306, st_307, st_308, st_309, st_310, st_311, st_312, st_313, st_314, st_315, st_316, st_317, st_318, st_319, st_320, st_321, st_322, st_323, st_324, st_325, st_326, st_327, st_328, st_329, st_330, st_331, st_332, st_333 = r_283, sequence_12, c_290, state_8, state_9, r_269, state_9, r_276, state_9, r_249, sequence_12, r_261, state_9, r_237, state_9, r_224, sequence_12, row_268, state_9, row_219, mainparams_3, s_258, n_257, row_231, state_9, row_218, mainparams_3, s_246, n_245, r_145, sequence_12, s_234, n_233, row_231, state_9, s_221, n_220, r_145, sequence_12, state_7, state_8, state_9
+			var a_334 []float64
+			var d_335 int = 0
+			var rs_336 int = 0
+			var a_337 []float64
+			var d_338 int = 0
+			var d_339 int = 0
+			var rs_340 int = 0
+			var a_341 []float64
+			var d_342 int = 0
+			var rs_343 int = 0
+			var a_344 []float64
+			var d_345 int = 0
+			var rs_346 int = 0
+			var a_347 []float64
+			var d_348 int = 0
+			var rs_349 int = 0
+			var a_350 []float64
+			var d_351 int = 0
+			var rs_352 int = 0
+			var a_353 []float64
+			var d_354 int = 0
+			var rs_355 int = 0
+			var a_356 []float64
+			var d_357 int = 0
+			var rs_358 int = 0
+			var a_359 []float64
+			var d_360 int = 0
+			var rs_361 int = 0
+			var a_362 []float64
+			var d_363 int = 0
+			var rs_364 int = 0
+			var a_365 []float64
+			var d_366 int = 0
+			var rs_367 int = 0
+			var a_368 []float64
+			var d_369 int = 0
+			var rs_370 int = 0
+			var a_371 []float64
+			var d_372 int = 0
+			var rs_373 int = 0
+			var a_374 []float64
 			var d_375 int = 0
 			var rs_376 int = 0
 			var a_377 []float64
@@ -3092,719 +3050,627 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			var rs_379 int = 0
 			var a_380 []float64
 			var d_381 int = 0
-			var d_382 int = 0
-			var rs_383 int = 0
-			var a_384 []float64
-			var d_385 int = 0
-			var rs_386 int = 0
-			var a_387 []float64
-			var d_388 int = 0
-			var rs_389 int = 0
-			var a_390 []float64
-			var d_391 int = 0
-			var rs_392 int = 0
-			var a_393 []float64
+			var rs_382 int = 0
+			var a_383 []float64
+			var d_384 int = 0
+			var rs_385 int = 0
+			var a_386 []float64
+			var d_387 int = 0
+			var rs_388 int = 0
+			var a_389 []float64
+			var d_390 int = 0
+			var rs_391 int = 0
+			var a_392 []float64
+			var d_393 int = 0
 			var d_394 int = 0
 			var rs_395 int = 0
-			var a_396 []float64
-			var d_397 int = 0
-			var rs_398 int = 0
-			var a_399 []float64
-			var d_400 int = 0
-			var rs_401 int = 0
-			var a_402 []float64
-			var d_403 int = 0
-			var rs_404 int = 0
-			var a_405 []float64
-			var d_406 int = 0
-			var rs_407 int = 0
-			var a_408 []float64
-			var d_409 int = 0
-			var rs_410 int = 0
-			var a_411 []float64
-			var d_412 int = 0
-			var rs_413 int = 0
-			var a_414 []float64
-			var d_415 int = 0
-			var rs_416 int = 0
-			var a_417 []float64
-			var d_418 int = 0
-			var rs_419 int = 0
-			var a_420 []float64
-			var d_421 int = 0
-			var rs_422 int = 0
-			var a_423 []float64
-			var d_424 int = 0
-			var rs_425 int = 0
-			var a_426 []float64
-			var d_427 int = 0
-			var rs_428 int = 0
-			var a_429 []float64
-			var d_430 int = 0
-			var rs_431 int = 0
-			var a_432 []float64
-			var d_433 int = 0
-			var rs_434 int = 0
-			var a_435 []float64
-			var d_436 int = 0
-			var rs_437 int = 0
-			var a_438 []float64
-			var d_439 int = 0
-			var d_440 int = 0
-			var rs_441 int = 0
-			for i_442 := 0; i_442 < n_320; i_442++ {
-				mark_443 := ar.mark()
-				if i_442 > 0 {
-					k_444 := int64(i_442 - 1)
-					x_445 := k_444 + int64(1)
-					x_446 := int64(2) * x_445
-					if x_446 < 0 || x_446 >= int64(mainparams_2) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_446, mainparams_2))
+			for i_396 := 0; i_396 < n_291; i_396++ {
+				mark_397 := ar.mark()
+				if i_396 > 0 {
+					k_398 := int64(i_396 - 1)
+					x_399 := k_398 + int64(1)
+					x_400 := int64(2) * x_399
+					if x_400 < 0 || x_400 >= int64(mainparams_2) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_400, mainparams_2))
 					}
-					row_447 := mainparams_1[int(x_446)*mainparams_3 : (int(x_446)+1)*mainparams_3]
-					x_448 := x_446 + int64(1)
-					if x_448 < 0 || x_448 >= int64(mainparams_2) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_448, mainparams_2))
+					row_401 := mainparams_1[int(x_400)*mainparams_3 : (int(x_400)+1)*mainparams_3]
+					x_402 := x_400 + int64(1)
+					if x_402 < 0 || x_402 >= int64(mainparams_2) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_402, mainparams_2))
 					}
-					row_449 := mainparams_1[int(x_448)*mainparams_3 : (int(x_448)+1)*mainparams_3]
+					row_403 := mainparams_1[int(x_402)*mainparams_3 : (int(x_402)+1)*mainparams_3]
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_450 := int(n_15) - int(int64(0))
-					s_451 := row_447[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_450 != st_322 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_322})+" and "+runtime.ShapeString([]int{n_450}))
+					n_404 := int(n_15) - int(int64(0))
+					s_405 := row_401[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_404 != st_293 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_293})+" and "+runtime.ShapeString([]int{n_404}))
 					}
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_452 := int(n_15) - int(int64(0))
-					s_453 := row_449[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_452 != st_322 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_322})+" and "+runtime.ShapeString([]int{n_452}))
+					n_406 := int(n_15) - int(int64(0))
+					s_407 := row_403[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_406 != st_293 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_293})+" and "+runtime.ShapeString([]int{n_406}))
 					}
-					r_454 := ar.F64(st_322)
-					st_321 = st_321[:len(r_454)]
-					s_451 = s_451[:len(r_454)]
-					s_453 = s_453[:len(r_454)]
-					for i_455 := range r_454 {
-						r_454[i_455] = (runtime.Sigmoid(((st_321[i_455] * s_451[i_455]) + s_453[i_455])))
+					r_408 := ar.F64(st_293)
+					st_292 = st_292[:len(r_408)]
+					s_405 = s_405[:len(r_408)]
+					s_407 = s_407[:len(r_408)]
+					for i_409 := range r_408 {
+						r_408[i_409] = (runtime.Sigmoid(((st_292[i_409] * s_405[i_409]) + s_407[i_409])))
 					}
-					if x_446 < 0 || x_446 >= int64(st_324) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_446, st_324))
+					if x_400 < 0 || x_400 >= int64(st_295) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_400, st_295))
 					}
-					row_457 := st_323[int(x_446)*st_325 : (int(x_446)+1)*st_325]
-					x_458 := int64(2) * n_15
-					if n_15 < 0 || x_458 < n_15 || x_458 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_458, mainparams_3))
+					row_411 := st_294[int(x_400)*st_296 : (int(x_400)+1)*st_296]
+					x_412 := int64(2) * n_15
+					if n_15 < 0 || x_412 < n_15 || x_412 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_412, mainparams_3))
 					}
-					n_459 := int(x_458) - int(n_15)
-					s_460 := row_447[int(n_15)*1 : int(x_458)*1 : int(x_458)*1]
-					if n_459 != st_325 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_325})+" and "+runtime.ShapeString([]int{n_459}))
+					n_413 := int(x_412) - int(n_15)
+					s_414 := row_401[int(n_15)*1 : int(x_412)*1 : int(x_412)*1]
+					if n_413 != st_296 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_296})+" and "+runtime.ShapeString([]int{n_413}))
 					}
-					if n_15 < 0 || x_458 < n_15 || x_458 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_458, mainparams_3))
+					if n_15 < 0 || x_412 < n_15 || x_412 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_412, mainparams_3))
 					}
-					n_461 := int(x_458) - int(n_15)
-					s_462 := row_449[int(n_15)*1 : int(x_458)*1 : int(x_458)*1]
-					if n_461 != st_325 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_325})+" and "+runtime.ShapeString([]int{n_461}))
+					n_415 := int(x_412) - int(n_15)
+					s_416 := row_403[int(n_15)*1 : int(x_412)*1 : int(x_412)*1]
+					if n_415 != st_296 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_296})+" and "+runtime.ShapeString([]int{n_415}))
 					}
-					r_463 := ar.F64(st_325)
-					row_457 = row_457[:len(r_463)]
-					s_460 = s_460[:len(r_463)]
-					s_462 = s_462[:len(r_463)]
-					for i_464 := range r_463 {
-						r_463[i_464] = (runtime.Sigmoid(((row_457[i_464] * s_460[i_464]) + s_462[i_464])))
+					r_417 := ar.F64(st_296)
+					row_411 = row_411[:len(r_417)]
+					s_414 = s_414[:len(r_417)]
+					s_416 = s_416[:len(r_417)]
+					for i_418 := range r_417 {
+						r_417[i_418] = (runtime.Sigmoid(((row_411[i_418] * s_414[i_418]) + s_416[i_418])))
 					}
-					x_466 := int64(3) * n_15
-					if x_458 < 0 || x_466 < x_458 || x_466 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_458, x_466, mainparams_3))
+					x_420 := int64(3) * n_15
+					if x_412 < 0 || x_420 < x_412 || x_420 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_412, x_420, mainparams_3))
 					}
-					n_467 := int(x_466) - int(x_458)
-					s_468 := row_447[int(x_458)*1 : int(x_466)*1 : int(x_466)*1]
-					if n_467 != st_322 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_322})+" and "+runtime.ShapeString([]int{n_467}))
+					n_421 := int(x_420) - int(x_412)
+					s_422 := row_401[int(x_412)*1 : int(x_420)*1 : int(x_420)*1]
+					if n_421 != st_293 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_293})+" and "+runtime.ShapeString([]int{n_421}))
 					}
-					if x_458 < 0 || x_466 < x_458 || x_466 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_458, x_466, mainparams_3))
+					if x_412 < 0 || x_420 < x_412 || x_420 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_412, x_420, mainparams_3))
 					}
-					n_469 := int(x_466) - int(x_458)
-					s_470 := row_449[int(x_458)*1 : int(x_466)*1 : int(x_466)*1]
-					if n_469 != st_322 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_322})+" and "+runtime.ShapeString([]int{n_469}))
+					n_423 := int(x_420) - int(x_412)
+					s_424 := row_403[int(x_412)*1 : int(x_420)*1 : int(x_420)*1]
+					if n_423 != st_293 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_293})+" and "+runtime.ShapeString([]int{n_423}))
 					}
-					r_471 := ar.F64(st_322)
-					st_321 = st_321[:len(r_471)]
-					s_468 = s_468[:len(r_471)]
-					s_470 = s_470[:len(r_471)]
-					for i_472 := range r_471 {
-						r_471[i_472] = (runtime.Sigmoid(((st_321[i_472] * s_468[i_472]) + s_470[i_472])))
+					r_425 := ar.F64(st_293)
+					st_292 = st_292[:len(r_425)]
+					s_422 = s_422[:len(r_425)]
+					s_424 = s_424[:len(r_425)]
+					for i_426 := range r_425 {
+						r_425[i_426] = (runtime.Sigmoid(((st_292[i_426] * s_422[i_426]) + s_424[i_426])))
 					}
-					x_474 := int64(4) * n_15
-					if x_466 < 0 || x_474 < x_466 || x_474 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_466, x_474, mainparams_3))
+					x_428 := int64(4) * n_15
+					if x_420 < 0 || x_428 < x_420 || x_428 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_420, x_428, mainparams_3))
 					}
-					n_475 := int(x_474) - int(x_466)
-					s_476 := row_447[int(x_466)*1 : int(x_474)*1 : int(x_474)*1]
-					if n_475 != st_325 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_325})+" and "+runtime.ShapeString([]int{n_475}))
+					n_429 := int(x_428) - int(x_420)
+					s_430 := row_401[int(x_420)*1 : int(x_428)*1 : int(x_428)*1]
+					if n_429 != st_296 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_296})+" and "+runtime.ShapeString([]int{n_429}))
 					}
-					if x_466 < 0 || x_474 < x_466 || x_474 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_466, x_474, mainparams_3))
+					if x_420 < 0 || x_428 < x_420 || x_428 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_420, x_428, mainparams_3))
 					}
-					n_477 := int(x_474) - int(x_466)
-					s_478 := row_449[int(x_466)*1 : int(x_474)*1 : int(x_474)*1]
-					if n_477 != st_325 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_325})+" and "+runtime.ShapeString([]int{n_477}))
+					n_431 := int(x_428) - int(x_420)
+					s_432 := row_403[int(x_420)*1 : int(x_428)*1 : int(x_428)*1]
+					if n_431 != st_296 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_296})+" and "+runtime.ShapeString([]int{n_431}))
 					}
-					r_479 := ar.F64(st_325)
-					row_457 = row_457[:len(r_479)]
-					s_476 = s_476[:len(r_479)]
-					s_478 = s_478[:len(r_479)]
-					for i_480 := range r_479 {
-						r_479[i_480] = (math.Tanh(((row_457[i_480] * s_476[i_480]) + s_478[i_480])))
+					r_433 := ar.F64(st_296)
+					row_411 = row_411[:len(r_433)]
+					s_430 = s_430[:len(r_433)]
+					s_432 = s_432[:len(r_433)]
+					for i_434 := range r_433 {
+						r_433[i_434] = (math.Tanh(((row_411[i_434] * s_430[i_434]) + s_432[i_434])))
 					}
-					if x_448 < 0 || x_448 >= int64(st_324) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_448, st_324))
+					if x_402 < 0 || x_402 >= int64(st_295) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_402, st_295))
 					}
-					row_482 := st_323[int(x_448)*st_325 : (int(x_448)+1)*st_325]
-					if st_322 != st_325 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_325})+" and "+runtime.ShapeString([]int{st_322}))
+					row_436 := st_294[int(x_402)*st_296 : (int(x_402)+1)*st_296]
+					if st_293 != st_296 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_296})+" and "+runtime.ShapeString([]int{st_293}))
 					}
-					r_483 := ar.F64(st_325)
-					row_482 = row_482[:len(r_483)]
-					r_454 = r_454[:len(r_483)]
-					r_463 = r_463[:len(r_483)]
-					r_479 = r_479[:len(r_483)]
-					for i_484 := range r_483 {
-						r_483[i_484] = ((row_482[i_484] * r_454[i_484]) + (r_463[i_484] * r_479[i_484]))
+					r_437 := ar.F64(st_296)
+					row_436 = row_436[:len(r_437)]
+					r_408 = r_408[:len(r_437)]
+					r_417 = r_417[:len(r_437)]
+					r_433 = r_433[:len(r_437)]
+					for i_438 := range r_437 {
+						r_437[i_438] = ((row_436[i_438] * r_408[i_438]) + (r_417[i_438] * r_433[i_438]))
 					}
-					r_486 := ar.F64(st_325)
-					r_483 = r_483[:len(r_486)]
-					for i_487 := range r_486 {
-						r_486[i_487] = (math.Tanh(r_483[i_487]))
+					r_440 := ar.F64(st_296)
+					r_437 = r_437[:len(r_440)]
+					for i_441 := range r_440 {
+						r_440[i_441] = (math.Tanh(r_437[i_441]))
 					}
-					if st_325 != st_322 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_322})+" and "+runtime.ShapeString([]int{st_325}))
+					if st_296 != st_293 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_293})+" and "+runtime.ShapeString([]int{st_296}))
 					}
-					r_489 := ar.F64(st_322)
-					r_471 = r_471[:len(r_489)]
-					r_486 = r_486[:len(r_489)]
-					for i_490 := range r_489 {
-						r_489[i_490] = (r_471[i_490] * r_486[i_490])
+					r_443 := ar.F64(st_293)
+					r_425 = r_425[:len(r_443)]
+					r_440 = r_440[:len(r_443)]
+					for i_444 := range r_443 {
+						r_443[i_444] = (r_425[i_444] * r_440[i_444])
 					}
-					if x_446 < 0 || x_446 >= int64(st_324) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_446, st_324))
+					if x_400 < 0 || x_400 >= int64(st_295) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_400, st_295))
 					}
-					if st_322 != st_325 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_322})+"; elements have shape "+runtime.ShapeString([]int{st_325}))
+					if st_293 != st_296 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_293})+"; elements have shape "+runtime.ShapeString([]int{st_296}))
 					}
-					c_492 := ar.F64(len(st_323))
-					copy(c_492, st_323)
-					copy(c_492[int(x_446)*st_325:(int(x_446)+1)*st_325], r_489)
-					if x_448 < 0 || x_448 >= int64(st_324) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_448, st_324))
+					c_446 := ar.F64(len(st_294))
+					copy(c_446, st_294)
+					copy(c_446[int(x_400)*st_296:(int(x_400)+1)*st_296], r_443)
+					if x_402 < 0 || x_402 >= int64(st_295) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_402, st_295))
 					}
-					copy(c_492[int(x_448)*st_325:(int(x_448)+1)*st_325], r_483)
-					st_321, st_323, st_326, st_327, st_328, st_329, st_330, st_331, st_332, st_333, st_334, st_335, st_336, st_337, st_338, st_339, st_340, st_341, st_342, st_343, st_344, st_345, st_346, st_347, st_348, st_349, st_350, st_351, st_352, st_353, st_354, st_355, st_356, st_357, st_358, st_359, st_360, st_361, st_362, st_363, st_364, st_365, st_366, st_367, st_368, st_369 = r_489, c_492, r_489, st_322, c_492, st_324, st_325, r_483, st_325, r_489, st_322, r_486, st_325, r_471, st_322, r_479, st_325, r_463, st_325, r_454, st_322, row_482, st_325, row_449, mainparams_3, s_476, n_475, row_457, st_325, row_447, mainparams_3, s_468, n_467, st_321, st_322, s_460, n_459, row_457, st_325, s_451, n_450, st_321, st_322, st_323, st_324, st_325
+					copy(c_446[int(x_402)*st_296:(int(x_402)+1)*st_296], r_437)
+					st_292, st_294, st_297, st_298, st_299, st_300, st_301, st_302, st_303, st_304, st_305, st_306, st_307, st_308, st_309, st_310, st_311, st_312, st_313, st_314, st_315, st_316, st_317, st_318, st_319, st_320, st_321, st_322, st_323, st_324, st_325, st_326, st_327, st_328, st_329, st_330, st_331, st_332, st_333 = r_443, c_446, r_437, st_296, r_440, st_296, r_425, st_293, r_433, st_296, r_417, st_296, r_408, st_293, row_436, st_296, row_403, mainparams_3, s_430, n_429, row_411, st_296, row_401, mainparams_3, s_422, n_421, st_292, st_293, s_414, n_413, row_411, st_296, s_405, n_404, st_292, st_293, st_294, st_295, st_296
 				}
-				if i_442 == 0 {
-					d_371 = st_322
-					rs_372 = d_371
-					tot_493, err_494 := runtime.MulSize(n_320, rs_372)
-					if err_494 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_494)
+				if i_396 == 0 {
+					d_335 = st_293
+					rs_336 = d_335
+					tot_447, err_448 := runtime.MulSize(n_291, rs_336)
+					if err_448 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_448)
 					}
-					a_370 = ar.F64(tot_493)
-				} else if st_322 != d_371 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_322})+", element 0 has shape "+runtime.ShapeString([]int{d_371}))
+					a_334 = ar.F64(tot_447)
+				} else if st_293 != d_335 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_293})+", element 0 has shape "+runtime.ShapeString([]int{d_335}))
 				}
-				copy(a_370[i_442*rs_372:(i_442+1)*rs_372], st_321)
-				if i_442 == 0 {
-					d_374, d_375 = st_324, st_325
-					rs_376 = d_374 * d_375
-					tot_495, err_496 := runtime.MulSize(n_320, rs_376)
-					if err_496 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_496)
+				copy(a_334[i_396*rs_336:(i_396+1)*rs_336], st_292)
+				if i_396 == 0 {
+					d_338, d_339 = st_295, st_296
+					rs_340 = d_338 * d_339
+					tot_449, err_450 := runtime.MulSize(n_291, rs_340)
+					if err_450 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_450)
 					}
-					a_373 = ar.F64(tot_495)
-				} else if st_324 != d_374 || st_325 != d_375 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_324, st_325})+", element 0 has shape "+runtime.ShapeString([]int{d_374, d_375}))
+					a_337 = ar.F64(tot_449)
+				} else if st_295 != d_338 || st_296 != d_339 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_295, st_296})+", element 0 has shape "+runtime.ShapeString([]int{d_338, d_339}))
 				}
-				copy(a_373[i_442*rs_376:(i_442+1)*rs_376], st_323)
-				if i_442 == 0 {
-					d_378 = st_327
+				copy(a_337[i_396*rs_340:(i_396+1)*rs_340], st_294)
+				if i_396 == 0 {
+					d_342 = st_298
+					rs_343 = d_342
+					tot_451, err_452 := runtime.MulSize(n_291, rs_343)
+					if err_452 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_452)
+					}
+					a_341 = ar.F64(tot_451)
+				} else if st_298 != d_342 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_298})+", element 0 has shape "+runtime.ShapeString([]int{d_342}))
+				}
+				copy(a_341[i_396*rs_343:(i_396+1)*rs_343], st_297)
+				if i_396 == 0 {
+					d_345 = st_300
+					rs_346 = d_345
+					tot_453, err_454 := runtime.MulSize(n_291, rs_346)
+					if err_454 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_454)
+					}
+					a_344 = ar.F64(tot_453)
+				} else if st_300 != d_345 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_300})+", element 0 has shape "+runtime.ShapeString([]int{d_345}))
+				}
+				copy(a_344[i_396*rs_346:(i_396+1)*rs_346], st_299)
+				if i_396 == 0 {
+					d_348 = st_302
+					rs_349 = d_348
+					tot_455, err_456 := runtime.MulSize(n_291, rs_349)
+					if err_456 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_456)
+					}
+					a_347 = ar.F64(tot_455)
+				} else if st_302 != d_348 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_302})+", element 0 has shape "+runtime.ShapeString([]int{d_348}))
+				}
+				copy(a_347[i_396*rs_349:(i_396+1)*rs_349], st_301)
+				if i_396 == 0 {
+					d_351 = st_304
+					rs_352 = d_351
+					tot_457, err_458 := runtime.MulSize(n_291, rs_352)
+					if err_458 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_458)
+					}
+					a_350 = ar.F64(tot_457)
+				} else if st_304 != d_351 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_304})+", element 0 has shape "+runtime.ShapeString([]int{d_351}))
+				}
+				copy(a_350[i_396*rs_352:(i_396+1)*rs_352], st_303)
+				if i_396 == 0 {
+					d_354 = st_306
+					rs_355 = d_354
+					tot_459, err_460 := runtime.MulSize(n_291, rs_355)
+					if err_460 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_460)
+					}
+					a_353 = ar.F64(tot_459)
+				} else if st_306 != d_354 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_306})+", element 0 has shape "+runtime.ShapeString([]int{d_354}))
+				}
+				copy(a_353[i_396*rs_355:(i_396+1)*rs_355], st_305)
+				if i_396 == 0 {
+					d_357 = st_308
+					rs_358 = d_357
+					tot_461, err_462 := runtime.MulSize(n_291, rs_358)
+					if err_462 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_462)
+					}
+					a_356 = ar.F64(tot_461)
+				} else if st_308 != d_357 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_308})+", element 0 has shape "+runtime.ShapeString([]int{d_357}))
+				}
+				copy(a_356[i_396*rs_358:(i_396+1)*rs_358], st_307)
+				if i_396 == 0 {
+					d_360 = st_310
+					rs_361 = d_360
+					tot_463, err_464 := runtime.MulSize(n_291, rs_361)
+					if err_464 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_464)
+					}
+					a_359 = ar.F64(tot_463)
+				} else if st_310 != d_360 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_310})+", element 0 has shape "+runtime.ShapeString([]int{d_360}))
+				}
+				copy(a_359[i_396*rs_361:(i_396+1)*rs_361], st_309)
+				if i_396 == 0 {
+					d_363 = st_312
+					rs_364 = d_363
+					tot_465, err_466 := runtime.MulSize(n_291, rs_364)
+					if err_466 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_466)
+					}
+					a_362 = ar.F64(tot_465)
+				} else if st_312 != d_363 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_312})+", element 0 has shape "+runtime.ShapeString([]int{d_363}))
+				}
+				copy(a_362[i_396*rs_364:(i_396+1)*rs_364], st_311)
+				if i_396 == 0 {
+					d_366 = st_314
+					rs_367 = d_366
+					tot_467, err_468 := runtime.MulSize(n_291, rs_367)
+					if err_468 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_468)
+					}
+					a_365 = ar.F64(tot_467)
+				} else if st_314 != d_366 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_314})+", element 0 has shape "+runtime.ShapeString([]int{d_366}))
+				}
+				copy(a_365[i_396*rs_367:(i_396+1)*rs_367], st_313)
+				if i_396 == 0 {
+					d_369 = st_316
+					rs_370 = d_369
+					tot_469, err_470 := runtime.MulSize(n_291, rs_370)
+					if err_470 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_470)
+					}
+					a_368 = ar.F64(tot_469)
+				} else if st_316 != d_369 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_316})+", element 0 has shape "+runtime.ShapeString([]int{d_369}))
+				}
+				copy(a_368[i_396*rs_370:(i_396+1)*rs_370], st_315)
+				if i_396 == 0 {
+					d_372 = st_318
+					rs_373 = d_372
+					tot_471, err_472 := runtime.MulSize(n_291, rs_373)
+					if err_472 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_472)
+					}
+					a_371 = ar.F64(tot_471)
+				} else if st_318 != d_372 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_318})+", element 0 has shape "+runtime.ShapeString([]int{d_372}))
+				}
+				copy(a_371[i_396*rs_373:(i_396+1)*rs_373], st_317)
+				if i_396 == 0 {
+					d_375 = st_320
+					rs_376 = d_375
+					tot_473, err_474 := runtime.MulSize(n_291, rs_376)
+					if err_474 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_474)
+					}
+					a_374 = ar.F64(tot_473)
+				} else if st_320 != d_375 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_320})+", element 0 has shape "+runtime.ShapeString([]int{d_375}))
+				}
+				copy(a_374[i_396*rs_376:(i_396+1)*rs_376], st_319)
+				if i_396 == 0 {
+					d_378 = st_322
 					rs_379 = d_378
-					tot_497, err_498 := runtime.MulSize(n_320, rs_379)
-					if err_498 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_498)
+					tot_475, err_476 := runtime.MulSize(n_291, rs_379)
+					if err_476 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_476)
 					}
-					a_377 = ar.F64(tot_497)
-				} else if st_327 != d_378 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_327})+", element 0 has shape "+runtime.ShapeString([]int{d_378}))
+					a_377 = ar.F64(tot_475)
+				} else if st_322 != d_378 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_322})+", element 0 has shape "+runtime.ShapeString([]int{d_378}))
 				}
-				copy(a_377[i_442*rs_379:(i_442+1)*rs_379], st_326)
-				if i_442 == 0 {
-					d_381, d_382 = st_329, st_330
-					rs_383 = d_381 * d_382
-					tot_499, err_500 := runtime.MulSize(n_320, rs_383)
-					if err_500 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_500)
+				copy(a_377[i_396*rs_379:(i_396+1)*rs_379], st_321)
+				if i_396 == 0 {
+					d_381 = st_324
+					rs_382 = d_381
+					tot_477, err_478 := runtime.MulSize(n_291, rs_382)
+					if err_478 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_478)
 					}
-					a_380 = ar.F64(tot_499)
-				} else if st_329 != d_381 || st_330 != d_382 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_329, st_330})+", element 0 has shape "+runtime.ShapeString([]int{d_381, d_382}))
+					a_380 = ar.F64(tot_477)
+				} else if st_324 != d_381 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_324})+", element 0 has shape "+runtime.ShapeString([]int{d_381}))
 				}
-				copy(a_380[i_442*rs_383:(i_442+1)*rs_383], st_328)
-				if i_442 == 0 {
-					d_385 = st_332
-					rs_386 = d_385
-					tot_501, err_502 := runtime.MulSize(n_320, rs_386)
-					if err_502 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_502)
+				copy(a_380[i_396*rs_382:(i_396+1)*rs_382], st_323)
+				if i_396 == 0 {
+					d_384 = st_326
+					rs_385 = d_384
+					tot_479, err_480 := runtime.MulSize(n_291, rs_385)
+					if err_480 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_480)
 					}
-					a_384 = ar.F64(tot_501)
-				} else if st_332 != d_385 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_332})+", element 0 has shape "+runtime.ShapeString([]int{d_385}))
+					a_383 = ar.F64(tot_479)
+				} else if st_326 != d_384 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_326})+", element 0 has shape "+runtime.ShapeString([]int{d_384}))
 				}
-				copy(a_384[i_442*rs_386:(i_442+1)*rs_386], st_331)
-				if i_442 == 0 {
-					d_388 = st_334
-					rs_389 = d_388
-					tot_503, err_504 := runtime.MulSize(n_320, rs_389)
-					if err_504 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_504)
+				copy(a_383[i_396*rs_385:(i_396+1)*rs_385], st_325)
+				if i_396 == 0 {
+					d_387 = st_328
+					rs_388 = d_387
+					tot_481, err_482 := runtime.MulSize(n_291, rs_388)
+					if err_482 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_482)
 					}
-					a_387 = ar.F64(tot_503)
-				} else if st_334 != d_388 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_334})+", element 0 has shape "+runtime.ShapeString([]int{d_388}))
+					a_386 = ar.F64(tot_481)
+				} else if st_328 != d_387 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_328})+", element 0 has shape "+runtime.ShapeString([]int{d_387}))
 				}
-				copy(a_387[i_442*rs_389:(i_442+1)*rs_389], st_333)
-				if i_442 == 0 {
-					d_391 = st_336
-					rs_392 = d_391
-					tot_505, err_506 := runtime.MulSize(n_320, rs_392)
-					if err_506 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_506)
+				copy(a_386[i_396*rs_388:(i_396+1)*rs_388], st_327)
+				if i_396 == 0 {
+					d_390 = st_330
+					rs_391 = d_390
+					tot_483, err_484 := runtime.MulSize(n_291, rs_391)
+					if err_484 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_484)
 					}
-					a_390 = ar.F64(tot_505)
-				} else if st_336 != d_391 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_336})+", element 0 has shape "+runtime.ShapeString([]int{d_391}))
+					a_389 = ar.F64(tot_483)
+				} else if st_330 != d_390 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_330})+", element 0 has shape "+runtime.ShapeString([]int{d_390}))
 				}
-				copy(a_390[i_442*rs_392:(i_442+1)*rs_392], st_335)
-				if i_442 == 0 {
-					d_394 = st_338
-					rs_395 = d_394
-					tot_507, err_508 := runtime.MulSize(n_320, rs_395)
-					if err_508 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_508)
+				copy(a_389[i_396*rs_391:(i_396+1)*rs_391], st_329)
+				if i_396 == 0 {
+					d_393, d_394 = st_332, st_333
+					rs_395 = d_393 * d_394
+					tot_485, err_486 := runtime.MulSize(n_291, rs_395)
+					if err_486 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_486)
 					}
-					a_393 = ar.F64(tot_507)
-				} else if st_338 != d_394 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_338})+", element 0 has shape "+runtime.ShapeString([]int{d_394}))
+					a_392 = ar.F64(tot_485)
+				} else if st_332 != d_393 || st_333 != d_394 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_332, st_333})+", element 0 has shape "+runtime.ShapeString([]int{d_393, d_394}))
 				}
-				copy(a_393[i_442*rs_395:(i_442+1)*rs_395], st_337)
-				if i_442 == 0 {
-					d_397 = st_340
-					rs_398 = d_397
-					tot_509, err_510 := runtime.MulSize(n_320, rs_398)
-					if err_510 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_510)
-					}
-					a_396 = ar.F64(tot_509)
-				} else if st_340 != d_397 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_340})+", element 0 has shape "+runtime.ShapeString([]int{d_397}))
-				}
-				copy(a_396[i_442*rs_398:(i_442+1)*rs_398], st_339)
-				if i_442 == 0 {
-					d_400 = st_342
-					rs_401 = d_400
-					tot_511, err_512 := runtime.MulSize(n_320, rs_401)
-					if err_512 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_512)
-					}
-					a_399 = ar.F64(tot_511)
-				} else if st_342 != d_400 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_342})+", element 0 has shape "+runtime.ShapeString([]int{d_400}))
-				}
-				copy(a_399[i_442*rs_401:(i_442+1)*rs_401], st_341)
-				if i_442 == 0 {
-					d_403 = st_344
-					rs_404 = d_403
-					tot_513, err_514 := runtime.MulSize(n_320, rs_404)
-					if err_514 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_514)
-					}
-					a_402 = ar.F64(tot_513)
-				} else if st_344 != d_403 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_344})+", element 0 has shape "+runtime.ShapeString([]int{d_403}))
-				}
-				copy(a_402[i_442*rs_404:(i_442+1)*rs_404], st_343)
-				if i_442 == 0 {
-					d_406 = st_346
-					rs_407 = d_406
-					tot_515, err_516 := runtime.MulSize(n_320, rs_407)
-					if err_516 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_516)
-					}
-					a_405 = ar.F64(tot_515)
-				} else if st_346 != d_406 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_346})+", element 0 has shape "+runtime.ShapeString([]int{d_406}))
-				}
-				copy(a_405[i_442*rs_407:(i_442+1)*rs_407], st_345)
-				if i_442 == 0 {
-					d_409 = st_348
-					rs_410 = d_409
-					tot_517, err_518 := runtime.MulSize(n_320, rs_410)
-					if err_518 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_518)
-					}
-					a_408 = ar.F64(tot_517)
-				} else if st_348 != d_409 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_348})+", element 0 has shape "+runtime.ShapeString([]int{d_409}))
-				}
-				copy(a_408[i_442*rs_410:(i_442+1)*rs_410], st_347)
-				if i_442 == 0 {
-					d_412 = st_350
-					rs_413 = d_412
-					tot_519, err_520 := runtime.MulSize(n_320, rs_413)
-					if err_520 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_520)
-					}
-					a_411 = ar.F64(tot_519)
-				} else if st_350 != d_412 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_350})+", element 0 has shape "+runtime.ShapeString([]int{d_412}))
-				}
-				copy(a_411[i_442*rs_413:(i_442+1)*rs_413], st_349)
-				if i_442 == 0 {
-					d_415 = st_352
-					rs_416 = d_415
-					tot_521, err_522 := runtime.MulSize(n_320, rs_416)
-					if err_522 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_522)
-					}
-					a_414 = ar.F64(tot_521)
-				} else if st_352 != d_415 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_352})+", element 0 has shape "+runtime.ShapeString([]int{d_415}))
-				}
-				copy(a_414[i_442*rs_416:(i_442+1)*rs_416], st_351)
-				if i_442 == 0 {
-					d_418 = st_354
-					rs_419 = d_418
-					tot_523, err_524 := runtime.MulSize(n_320, rs_419)
-					if err_524 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_524)
-					}
-					a_417 = ar.F64(tot_523)
-				} else if st_354 != d_418 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_354})+", element 0 has shape "+runtime.ShapeString([]int{d_418}))
-				}
-				copy(a_417[i_442*rs_419:(i_442+1)*rs_419], st_353)
-				if i_442 == 0 {
-					d_421 = st_356
-					rs_422 = d_421
-					tot_525, err_526 := runtime.MulSize(n_320, rs_422)
-					if err_526 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_526)
-					}
-					a_420 = ar.F64(tot_525)
-				} else if st_356 != d_421 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_356})+", element 0 has shape "+runtime.ShapeString([]int{d_421}))
-				}
-				copy(a_420[i_442*rs_422:(i_442+1)*rs_422], st_355)
-				if i_442 == 0 {
-					d_424 = st_358
-					rs_425 = d_424
-					tot_527, err_528 := runtime.MulSize(n_320, rs_425)
-					if err_528 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_528)
-					}
-					a_423 = ar.F64(tot_527)
-				} else if st_358 != d_424 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_358})+", element 0 has shape "+runtime.ShapeString([]int{d_424}))
-				}
-				copy(a_423[i_442*rs_425:(i_442+1)*rs_425], st_357)
-				if i_442 == 0 {
-					d_427 = st_360
-					rs_428 = d_427
-					tot_529, err_530 := runtime.MulSize(n_320, rs_428)
-					if err_530 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_530)
-					}
-					a_426 = ar.F64(tot_529)
-				} else if st_360 != d_427 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_360})+", element 0 has shape "+runtime.ShapeString([]int{d_427}))
-				}
-				copy(a_426[i_442*rs_428:(i_442+1)*rs_428], st_359)
-				if i_442 == 0 {
-					d_430 = st_362
-					rs_431 = d_430
-					tot_531, err_532 := runtime.MulSize(n_320, rs_431)
-					if err_532 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_532)
-					}
-					a_429 = ar.F64(tot_531)
-				} else if st_362 != d_430 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_362})+", element 0 has shape "+runtime.ShapeString([]int{d_430}))
-				}
-				copy(a_429[i_442*rs_431:(i_442+1)*rs_431], st_361)
-				if i_442 == 0 {
-					d_433 = st_364
-					rs_434 = d_433
-					tot_533, err_534 := runtime.MulSize(n_320, rs_434)
-					if err_534 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_534)
-					}
-					a_432 = ar.F64(tot_533)
-				} else if st_364 != d_433 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_364})+", element 0 has shape "+runtime.ShapeString([]int{d_433}))
-				}
-				copy(a_432[i_442*rs_434:(i_442+1)*rs_434], st_363)
-				if i_442 == 0 {
-					d_436 = st_366
-					rs_437 = d_436
-					tot_535, err_536 := runtime.MulSize(n_320, rs_437)
-					if err_536 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_536)
-					}
-					a_435 = ar.F64(tot_535)
-				} else if st_366 != d_436 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_366})+", element 0 has shape "+runtime.ShapeString([]int{d_436}))
-				}
-				copy(a_435[i_442*rs_437:(i_442+1)*rs_437], st_365)
-				if i_442 == 0 {
-					d_439, d_440 = st_368, st_369
-					rs_441 = d_439 * d_440
-					tot_537, err_538 := runtime.MulSize(n_320, rs_441)
-					if err_538 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_538)
-					}
-					a_438 = ar.F64(tot_537)
-				} else if st_368 != d_439 || st_369 != d_440 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_368, st_369})+", element 0 has shape "+runtime.ShapeString([]int{d_439, d_440}))
-				}
-				copy(a_438[i_442*rs_441:(i_442+1)*rs_441], st_367)
-				_ = mark_443
+				copy(a_392[i_396*rs_395:(i_396+1)*rs_395], st_331)
+				_ = mark_397
 			}
-			c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201, c_202, c_203, c_204, c_205, c_206, c_207, c_208, c_209, c_210, c_211, c_212, c_213, c_214, c_215, c_216, c_217, c_218, c_219, c_220, c_221, c_222, c_223, c_224, c_225, c_226, c_227, c_228, c_229, c_230, c_231, c_232, c_233, c_234, c_235, c_236, c_237, c_238, c_239, c_240, c_241, c_242, c_243, c_244, c_245 = a_370, n_320, d_371, a_373, n_320, d_374, d_375, a_377, n_320, d_378, a_380, n_320, d_381, d_382, a_384, n_320, d_385, a_387, n_320, d_388, a_390, n_320, d_391, a_393, n_320, d_394, a_396, n_320, d_397, a_399, n_320, d_400, a_402, n_320, d_403, a_405, n_320, d_406, a_408, n_320, d_409, a_411, n_320, d_412, a_414, n_320, d_415, a_417, n_320, d_418, a_420, n_320, d_421, a_423, n_320, d_424, a_426, n_320, d_427, a_429, n_320, d_430, a_432, n_320, d_433, a_435, n_320, d_436, a_438, n_320, d_439, d_440
+			c_155, c_156, c_157, c_158, c_159, c_160, c_161, c_162, c_163, c_164, c_165, c_166, c_167, c_168, c_169, c_170, c_171, c_172, c_173, c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201, c_202, c_203, c_204, c_205, c_206, c_207, c_208, c_209, c_210, c_211, c_212, c_213, c_214, c_215, c_216 = a_334, n_291, d_335, a_337, n_291, d_338, d_339, a_341, n_291, d_342, a_344, n_291, d_345, a_347, n_291, d_348, a_350, n_291, d_351, a_353, n_291, d_354, a_356, n_291, d_357, a_359, n_291, d_360, a_362, n_291, d_363, a_365, n_291, d_366, a_368, n_291, d_369, a_371, n_291, d_372, a_374, n_291, d_375, a_377, n_291, d_378, a_380, n_291, d_381, a_383, n_291, d_384, a_386, n_291, d_387, a_389, n_291, d_390, a_392, n_291, d_393, d_394
 		} else {
-			n_539, err_540 := runtime.CheckSize(int64(0))
-			if err_540 != nil {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_540)
+			n_487, err_488 := runtime.CheckSize(int64(0))
+			if err_488 != nil {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_488)
 			}
+			var a_489 []float64
+			var d_490 int = 0
+			var rs_491 int = 0
+			var a_492 []float64
+			var d_493 int = 0
+			var d_494 int = 0
+			var rs_495 int = 0
+			var a_496 []float64
+			var d_497 int = 0
+			var rs_498 int = 0
+			var a_499 []float64
+			var d_500 int = 0
+			var rs_501 int = 0
+			var a_502 []float64
+			var d_503 int = 0
+			var rs_504 int = 0
+			var a_505 []float64
+			var d_506 int = 0
+			var rs_507 int = 0
+			var a_508 []float64
+			var d_509 int = 0
+			var rs_510 int = 0
+			var a_511 []float64
+			var d_512 int = 0
+			var rs_513 int = 0
+			var a_514 []float64
+			var d_515 int = 0
+			var rs_516 int = 0
+			var a_517 []float64
+			var d_518 int = 0
+			var rs_519 int = 0
+			var a_520 []float64
+			var d_521 int = 0
+			var rs_522 int = 0
+			var a_523 []float64
+			var d_524 int = 0
+			var rs_525 int = 0
+			var a_526 []float64
+			var d_527 int = 0
+			var rs_528 int = 0
+			var a_529 []float64
+			var d_530 int = 0
+			var rs_531 int = 0
+			var a_532 []float64
+			var d_533 int = 0
+			var rs_534 int = 0
+			var a_535 []float64
+			var d_536 int = 0
+			var rs_537 int = 0
+			var a_538 []float64
+			var d_539 int = 0
+			var rs_540 int = 0
 			var a_541 []float64
 			var d_542 int = 0
 			var rs_543 int = 0
 			var a_544 []float64
 			var d_545 int = 0
-			var d_546 int = 0
-			var rs_547 int = 0
-			var a_548 []float64
+			var rs_546 int = 0
+			var a_547 []float64
+			var d_548 int = 0
 			var d_549 int = 0
 			var rs_550 int = 0
-			var a_551 []float64
-			var d_552 int = 0
-			var d_553 int = 0
-			var rs_554 int = 0
-			var a_555 []float64
-			var d_556 int = 0
-			var rs_557 int = 0
-			var a_558 []float64
-			var d_559 int = 0
-			var rs_560 int = 0
-			var a_561 []float64
-			var d_562 int = 0
-			var rs_563 int = 0
-			var a_564 []float64
-			var d_565 int = 0
-			var rs_566 int = 0
-			var a_567 []float64
-			var d_568 int = 0
-			var rs_569 int = 0
-			var a_570 []float64
-			var d_571 int = 0
-			var rs_572 int = 0
-			var a_573 []float64
-			var d_574 int = 0
-			var rs_575 int = 0
-			var a_576 []float64
-			var d_577 int = 0
-			var rs_578 int = 0
-			var a_579 []float64
-			var d_580 int = 0
-			var rs_581 int = 0
-			var a_582 []float64
-			var d_583 int = 0
-			var rs_584 int = 0
-			var a_585 []float64
-			var d_586 int = 0
-			var rs_587 int = 0
-			var a_588 []float64
-			var d_589 int = 0
-			var rs_590 int = 0
-			var a_591 []float64
-			var d_592 int = 0
-			var rs_593 int = 0
-			var a_594 []float64
-			var d_595 int = 0
-			var rs_596 int = 0
-			var a_597 []float64
-			var d_598 int = 0
-			var rs_599 int = 0
-			var a_600 []float64
-			var d_601 int = 0
-			var rs_602 int = 0
-			var a_603 []float64
-			var d_604 int = 0
-			var rs_605 int = 0
-			var a_606 []float64
-			var d_607 int = 0
-			var rs_608 int = 0
-			var a_609 []float64
-			var d_610 int = 0
-			var d_611 int = 0
-			var rs_612 int = 0
-			for i_613 := 0; i_613 < n_539; i_613++ {
-				mark_614 := ar.mark()
-				i_615 := int64(i_613)
-				_ = i_615
+			for i_551 := 0; i_551 < n_487; i_551++ {
+				mark_552 := ar.mark()
+				i_553 := int64(i_551)
+				_ = i_553
 				if int64(0) >= int64(mainparams_2) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 				}
-				row_616 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+				row_554 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 				if int64(1) >= int64(mainparams_2) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 				}
-				row_617 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+				row_555 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
-				n_618 := int(n_15) - int(int64(0))
-				s_619 := row_616[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_618 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_618}))
+				n_556 := int(n_15) - int(int64(0))
+				s_557 := row_554[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_556 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_556}))
 				}
 				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
-				n_620 := int(n_15) - int(int64(0))
-				s_621 := row_617[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_620 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_620}))
+				n_558 := int(n_15) - int(int64(0))
+				s_559 := row_555[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_558 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_558}))
 				}
-				r_622 := ar.F64(sequence_12)
-				r_164 = r_164[:len(r_622)]
-				s_619 = s_619[:len(r_622)]
-				s_621 = s_621[:len(r_622)]
-				for i_623 := range r_622 {
-					r_622[i_623] = (runtime.Sigmoid(((r_164[i_623] * s_619[i_623]) + s_621[i_623])))
+				r_560 := ar.F64(sequence_12)
+				r_145 = r_145[:len(r_560)]
+				s_557 = s_557[:len(r_560)]
+				s_559 = s_559[:len(r_560)]
+				for i_561 := range r_560 {
+					r_560[i_561] = (runtime.Sigmoid(((r_145[i_561] * s_557[i_561]) + s_559[i_561])))
 				}
 				if int64(0) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
 				}
-				row_625 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
-				x_626 := int64(2) * n_15
-				if n_15 < 0 || x_626 < n_15 || x_626 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_626, mainparams_3))
+				row_563 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
+				x_564 := int64(2) * n_15
+				if n_15 < 0 || x_564 < n_15 || x_564 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_564, mainparams_3))
 				}
-				n_627 := int(x_626) - int(n_15)
-				s_628 := row_616[int(n_15)*1 : int(x_626)*1 : int(x_626)*1]
-				if n_627 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_627}))
+				n_565 := int(x_564) - int(n_15)
+				s_566 := row_554[int(n_15)*1 : int(x_564)*1 : int(x_564)*1]
+				if n_565 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_565}))
 				}
-				if n_15 < 0 || x_626 < n_15 || x_626 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_626, mainparams_3))
+				if n_15 < 0 || x_564 < n_15 || x_564 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_564, mainparams_3))
 				}
-				n_629 := int(x_626) - int(n_15)
-				s_630 := row_617[int(n_15)*1 : int(x_626)*1 : int(x_626)*1]
-				if n_629 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_629}))
+				n_567 := int(x_564) - int(n_15)
+				s_568 := row_555[int(n_15)*1 : int(x_564)*1 : int(x_564)*1]
+				if n_567 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_567}))
 				}
-				r_631 := ar.F64(state_9)
-				row_625 = row_625[:len(r_631)]
-				s_628 = s_628[:len(r_631)]
-				s_630 = s_630[:len(r_631)]
-				for i_632 := range r_631 {
-					r_631[i_632] = (runtime.Sigmoid(((row_625[i_632] * s_628[i_632]) + s_630[i_632])))
+				r_569 := ar.F64(state_9)
+				row_563 = row_563[:len(r_569)]
+				s_566 = s_566[:len(r_569)]
+				s_568 = s_568[:len(r_569)]
+				for i_570 := range r_569 {
+					r_569[i_570] = (runtime.Sigmoid(((row_563[i_570] * s_566[i_570]) + s_568[i_570])))
 				}
-				x_634 := int64(3) * n_15
-				if x_626 < 0 || x_634 < x_626 || x_634 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_626, x_634, mainparams_3))
+				x_572 := int64(3) * n_15
+				if x_564 < 0 || x_572 < x_564 || x_572 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_564, x_572, mainparams_3))
 				}
-				n_635 := int(x_634) - int(x_626)
-				s_636 := row_616[int(x_626)*1 : int(x_634)*1 : int(x_634)*1]
-				if n_635 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_635}))
+				n_573 := int(x_572) - int(x_564)
+				s_574 := row_554[int(x_564)*1 : int(x_572)*1 : int(x_572)*1]
+				if n_573 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_573}))
 				}
-				if x_626 < 0 || x_634 < x_626 || x_634 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_626, x_634, mainparams_3))
+				if x_564 < 0 || x_572 < x_564 || x_572 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_564, x_572, mainparams_3))
 				}
-				n_637 := int(x_634) - int(x_626)
-				s_638 := row_617[int(x_626)*1 : int(x_634)*1 : int(x_634)*1]
-				if n_637 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_637}))
+				n_575 := int(x_572) - int(x_564)
+				s_576 := row_555[int(x_564)*1 : int(x_572)*1 : int(x_572)*1]
+				if n_575 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_575}))
 				}
-				r_639 := ar.F64(sequence_12)
-				r_164 = r_164[:len(r_639)]
-				s_636 = s_636[:len(r_639)]
-				s_638 = s_638[:len(r_639)]
-				for i_640 := range r_639 {
-					r_639[i_640] = (runtime.Sigmoid(((r_164[i_640] * s_636[i_640]) + s_638[i_640])))
+				r_577 := ar.F64(sequence_12)
+				r_145 = r_145[:len(r_577)]
+				s_574 = s_574[:len(r_577)]
+				s_576 = s_576[:len(r_577)]
+				for i_578 := range r_577 {
+					r_577[i_578] = (runtime.Sigmoid(((r_145[i_578] * s_574[i_578]) + s_576[i_578])))
 				}
-				x_642 := int64(4) * n_15
-				if x_634 < 0 || x_642 < x_634 || x_642 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_634, x_642, mainparams_3))
+				x_580 := int64(4) * n_15
+				if x_572 < 0 || x_580 < x_572 || x_580 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_572, x_580, mainparams_3))
 				}
-				n_643 := int(x_642) - int(x_634)
-				s_644 := row_616[int(x_634)*1 : int(x_642)*1 : int(x_642)*1]
-				if n_643 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_643}))
+				n_581 := int(x_580) - int(x_572)
+				s_582 := row_554[int(x_572)*1 : int(x_580)*1 : int(x_580)*1]
+				if n_581 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_581}))
 				}
-				if x_634 < 0 || x_642 < x_634 || x_642 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_634, x_642, mainparams_3))
+				if x_572 < 0 || x_580 < x_572 || x_580 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_572, x_580, mainparams_3))
 				}
-				n_645 := int(x_642) - int(x_634)
-				s_646 := row_617[int(x_634)*1 : int(x_642)*1 : int(x_642)*1]
-				if n_645 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_645}))
+				n_583 := int(x_580) - int(x_572)
+				s_584 := row_555[int(x_572)*1 : int(x_580)*1 : int(x_580)*1]
+				if n_583 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_583}))
 				}
-				r_647 := ar.F64(state_9)
-				row_625 = row_625[:len(r_647)]
-				s_644 = s_644[:len(r_647)]
-				s_646 = s_646[:len(r_647)]
-				for i_648 := range r_647 {
-					r_647[i_648] = (math.Tanh(((row_625[i_648] * s_644[i_648]) + s_646[i_648])))
+				r_585 := ar.F64(state_9)
+				row_563 = row_563[:len(r_585)]
+				s_582 = s_582[:len(r_585)]
+				s_584 = s_584[:len(r_585)]
+				for i_586 := range r_585 {
+					r_585[i_586] = (math.Tanh(((row_563[i_586] * s_582[i_586]) + s_584[i_586])))
 				}
 				if int64(1) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
 				}
-				row_650 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
+				row_588 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
 				if sequence_12 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 				}
-				r_651 := ar.F64(state_9)
-				row_650 = row_650[:len(r_651)]
-				r_622 = r_622[:len(r_651)]
-				r_631 = r_631[:len(r_651)]
-				r_647 = r_647[:len(r_651)]
-				for i_652 := range r_651 {
-					r_651[i_652] = ((row_650[i_652] * r_622[i_652]) + (r_631[i_652] * r_647[i_652]))
+				r_589 := ar.F64(state_9)
+				row_588 = row_588[:len(r_589)]
+				r_560 = r_560[:len(r_589)]
+				r_569 = r_569[:len(r_589)]
+				r_585 = r_585[:len(r_589)]
+				for i_590 := range r_589 {
+					r_589[i_590] = ((row_588[i_590] * r_560[i_590]) + (r_569[i_590] * r_585[i_590]))
 				}
-				r_654 := ar.F64(state_9)
-				r_651 = r_651[:len(r_654)]
-				for i_655 := range r_654 {
-					r_654[i_655] = (math.Tanh(r_651[i_655]))
+				r_592 := ar.F64(state_9)
+				r_589 = r_589[:len(r_592)]
+				for i_593 := range r_592 {
+					r_592[i_593] = (math.Tanh(r_589[i_593]))
 				}
 				if state_9 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 				}
-				r_657 := ar.F64(sequence_12)
-				r_639 = r_639[:len(r_657)]
-				r_654 = r_654[:len(r_657)]
-				for i_658 := range r_657 {
-					r_657[i_658] = (r_639[i_658] * r_654[i_658])
+				r_595 := ar.F64(sequence_12)
+				r_577 = r_577[:len(r_595)]
+				r_592 = r_592[:len(r_595)]
+				for i_596 := range r_595 {
+					r_595[i_596] = (r_577[i_596] * r_592[i_596])
 				}
 				if int64(0) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
@@ -3812,1013 +3678,1355 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if sequence_12 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 				}
-				c_660 := ar.F64(len(state_7))
-				copy(c_660, state_7)
-				copy(c_660[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_657)
+				c_598 := ar.F64(len(state_7))
+				copy(c_598, state_7)
+				copy(c_598[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_595)
 				if int64(1) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
 				}
-				copy(c_660[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_651)
-				if i_613 == 0 {
-					d_542 = sequence_12
+				copy(c_598[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_589)
+				if i_551 == 0 {
+					d_490 = sequence_12
+					rs_491 = d_490
+					tot_599, err_600 := runtime.MulSize(n_487, rs_491)
+					if err_600 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_600)
+					}
+					a_489 = ar.F64(tot_599)
+				} else if sequence_12 != d_490 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_490}))
+				}
+				copy(a_489[i_551*rs_491:(i_551+1)*rs_491], r_595)
+				if i_551 == 0 {
+					d_493, d_494 = state_8, state_9
+					rs_495 = d_493 * d_494
+					tot_601, err_602 := runtime.MulSize(n_487, rs_495)
+					if err_602 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_602)
+					}
+					a_492 = ar.F64(tot_601)
+				} else if state_8 != d_493 || state_9 != d_494 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_493, d_494}))
+				}
+				copy(a_492[i_551*rs_495:(i_551+1)*rs_495], c_598)
+				if i_551 == 0 {
+					d_497 = state_9
+					rs_498 = d_497
+					tot_603, err_604 := runtime.MulSize(n_487, rs_498)
+					if err_604 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_604)
+					}
+					a_496 = ar.F64(tot_603)
+				} else if state_9 != d_497 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_497}))
+				}
+				copy(a_496[i_551*rs_498:(i_551+1)*rs_498], r_589)
+				if i_551 == 0 {
+					d_500 = state_9
+					rs_501 = d_500
+					tot_605, err_606 := runtime.MulSize(n_487, rs_501)
+					if err_606 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_606)
+					}
+					a_499 = ar.F64(tot_605)
+				} else if state_9 != d_500 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_500}))
+				}
+				copy(a_499[i_551*rs_501:(i_551+1)*rs_501], r_592)
+				if i_551 == 0 {
+					d_503 = sequence_12
+					rs_504 = d_503
+					tot_607, err_608 := runtime.MulSize(n_487, rs_504)
+					if err_608 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_608)
+					}
+					a_502 = ar.F64(tot_607)
+				} else if sequence_12 != d_503 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_503}))
+				}
+				copy(a_502[i_551*rs_504:(i_551+1)*rs_504], r_577)
+				if i_551 == 0 {
+					d_506 = state_9
+					rs_507 = d_506
+					tot_609, err_610 := runtime.MulSize(n_487, rs_507)
+					if err_610 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_610)
+					}
+					a_505 = ar.F64(tot_609)
+				} else if state_9 != d_506 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_506}))
+				}
+				copy(a_505[i_551*rs_507:(i_551+1)*rs_507], r_585)
+				if i_551 == 0 {
+					d_509 = state_9
+					rs_510 = d_509
+					tot_611, err_612 := runtime.MulSize(n_487, rs_510)
+					if err_612 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_612)
+					}
+					a_508 = ar.F64(tot_611)
+				} else if state_9 != d_509 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_509}))
+				}
+				copy(a_508[i_551*rs_510:(i_551+1)*rs_510], r_569)
+				if i_551 == 0 {
+					d_512 = sequence_12
+					rs_513 = d_512
+					tot_613, err_614 := runtime.MulSize(n_487, rs_513)
+					if err_614 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_614)
+					}
+					a_511 = ar.F64(tot_613)
+				} else if sequence_12 != d_512 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_512}))
+				}
+				copy(a_511[i_551*rs_513:(i_551+1)*rs_513], r_560)
+				if i_551 == 0 {
+					d_515 = state_9
+					rs_516 = d_515
+					tot_615, err_616 := runtime.MulSize(n_487, rs_516)
+					if err_616 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_616)
+					}
+					a_514 = ar.F64(tot_615)
+				} else if state_9 != d_515 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_515}))
+				}
+				copy(a_514[i_551*rs_516:(i_551+1)*rs_516], row_588)
+				if i_551 == 0 {
+					d_518 = mainparams_3
+					rs_519 = d_518
+					tot_617, err_618 := runtime.MulSize(n_487, rs_519)
+					if err_618 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_618)
+					}
+					a_517 = ar.F64(tot_617)
+				} else if mainparams_3 != d_518 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_518}))
+				}
+				copy(a_517[i_551*rs_519:(i_551+1)*rs_519], row_555)
+				if i_551 == 0 {
+					d_521 = n_581
+					rs_522 = d_521
+					tot_619, err_620 := runtime.MulSize(n_487, rs_522)
+					if err_620 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_620)
+					}
+					a_520 = ar.F64(tot_619)
+				} else if n_581 != d_521 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{n_581})+", element 0 has shape "+runtime.ShapeString([]int{d_521}))
+				}
+				copy(a_520[i_551*rs_522:(i_551+1)*rs_522], s_582)
+				if i_551 == 0 {
+					d_524 = state_9
+					rs_525 = d_524
+					tot_621, err_622 := runtime.MulSize(n_487, rs_525)
+					if err_622 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_622)
+					}
+					a_523 = ar.F64(tot_621)
+				} else if state_9 != d_524 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_524}))
+				}
+				copy(a_523[i_551*rs_525:(i_551+1)*rs_525], row_563)
+				if i_551 == 0 {
+					d_527 = mainparams_3
+					rs_528 = d_527
+					tot_623, err_624 := runtime.MulSize(n_487, rs_528)
+					if err_624 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_624)
+					}
+					a_526 = ar.F64(tot_623)
+				} else if mainparams_3 != d_527 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_527}))
+				}
+				copy(a_526[i_551*rs_528:(i_551+1)*rs_528], row_554)
+				if i_551 == 0 {
+					d_530 = n_573
+					rs_531 = d_530
+					tot_625, err_626 := runtime.MulSize(n_487, rs_531)
+					if err_626 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_626)
+					}
+					a_529 = ar.F64(tot_625)
+				} else if n_573 != d_530 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{n_573})+", element 0 has shape "+runtime.ShapeString([]int{d_530}))
+				}
+				copy(a_529[i_551*rs_531:(i_551+1)*rs_531], s_574)
+				if i_551 == 0 {
+					d_533 = sequence_12
+					rs_534 = d_533
+					tot_627, err_628 := runtime.MulSize(n_487, rs_534)
+					if err_628 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_628)
+					}
+					a_532 = ar.F64(tot_627)
+				} else if sequence_12 != d_533 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_533}))
+				}
+				copy(a_532[i_551*rs_534:(i_551+1)*rs_534], r_145)
+				if i_551 == 0 {
+					d_536 = n_565
+					rs_537 = d_536
+					tot_629, err_630 := runtime.MulSize(n_487, rs_537)
+					if err_630 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_630)
+					}
+					a_535 = ar.F64(tot_629)
+				} else if n_565 != d_536 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{n_565})+", element 0 has shape "+runtime.ShapeString([]int{d_536}))
+				}
+				copy(a_535[i_551*rs_537:(i_551+1)*rs_537], s_566)
+				if i_551 == 0 {
+					d_539 = state_9
+					rs_540 = d_539
+					tot_631, err_632 := runtime.MulSize(n_487, rs_540)
+					if err_632 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_632)
+					}
+					a_538 = ar.F64(tot_631)
+				} else if state_9 != d_539 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_539}))
+				}
+				copy(a_538[i_551*rs_540:(i_551+1)*rs_540], row_563)
+				if i_551 == 0 {
+					d_542 = n_556
 					rs_543 = d_542
-					tot_661, err_662 := runtime.MulSize(n_539, rs_543)
-					if err_662 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_662)
+					tot_633, err_634 := runtime.MulSize(n_487, rs_543)
+					if err_634 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_634)
 					}
-					a_541 = ar.F64(tot_661)
-				} else if sequence_12 != d_542 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_542}))
+					a_541 = ar.F64(tot_633)
+				} else if n_556 != d_542 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{n_556})+", element 0 has shape "+runtime.ShapeString([]int{d_542}))
 				}
-				copy(a_541[i_613*rs_543:(i_613+1)*rs_543], r_657)
-				if i_613 == 0 {
-					d_545, d_546 = state_8, state_9
-					rs_547 = d_545 * d_546
-					tot_663, err_664 := runtime.MulSize(n_539, rs_547)
-					if err_664 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_664)
+				copy(a_541[i_551*rs_543:(i_551+1)*rs_543], s_557)
+				if i_551 == 0 {
+					d_545 = sequence_12
+					rs_546 = d_545
+					tot_635, err_636 := runtime.MulSize(n_487, rs_546)
+					if err_636 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_636)
 					}
-					a_544 = ar.F64(tot_663)
-				} else if state_8 != d_545 || state_9 != d_546 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_545, d_546}))
+					a_544 = ar.F64(tot_635)
+				} else if sequence_12 != d_545 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_545}))
 				}
-				copy(a_544[i_613*rs_547:(i_613+1)*rs_547], c_660)
-				if i_613 == 0 {
-					d_549 = sequence_12
-					rs_550 = d_549
-					tot_665, err_666 := runtime.MulSize(n_539, rs_550)
-					if err_666 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_666)
+				copy(a_544[i_551*rs_546:(i_551+1)*rs_546], r_145)
+				if i_551 == 0 {
+					d_548, d_549 = state_8, state_9
+					rs_550 = d_548 * d_549
+					tot_637, err_638 := runtime.MulSize(n_487, rs_550)
+					if err_638 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_638)
 					}
-					a_548 = ar.F64(tot_665)
-				} else if sequence_12 != d_549 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_549}))
+					a_547 = ar.F64(tot_637)
+				} else if state_8 != d_548 || state_9 != d_549 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_548, d_549}))
 				}
-				copy(a_548[i_613*rs_550:(i_613+1)*rs_550], r_657)
-				if i_613 == 0 {
-					d_552, d_553 = state_8, state_9
-					rs_554 = d_552 * d_553
-					tot_667, err_668 := runtime.MulSize(n_539, rs_554)
-					if err_668 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_668)
-					}
-					a_551 = ar.F64(tot_667)
-				} else if state_8 != d_552 || state_9 != d_553 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_552, d_553}))
-				}
-				copy(a_551[i_613*rs_554:(i_613+1)*rs_554], c_660)
-				if i_613 == 0 {
-					d_556 = state_9
-					rs_557 = d_556
-					tot_669, err_670 := runtime.MulSize(n_539, rs_557)
-					if err_670 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_670)
-					}
-					a_555 = ar.F64(tot_669)
-				} else if state_9 != d_556 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_556}))
-				}
-				copy(a_555[i_613*rs_557:(i_613+1)*rs_557], r_651)
-				if i_613 == 0 {
-					d_559 = sequence_12
-					rs_560 = d_559
-					tot_671, err_672 := runtime.MulSize(n_539, rs_560)
-					if err_672 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_672)
-					}
-					a_558 = ar.F64(tot_671)
-				} else if sequence_12 != d_559 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_559}))
-				}
-				copy(a_558[i_613*rs_560:(i_613+1)*rs_560], r_657)
-				if i_613 == 0 {
-					d_562 = state_9
-					rs_563 = d_562
-					tot_673, err_674 := runtime.MulSize(n_539, rs_563)
-					if err_674 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_674)
-					}
-					a_561 = ar.F64(tot_673)
-				} else if state_9 != d_562 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_562}))
-				}
-				copy(a_561[i_613*rs_563:(i_613+1)*rs_563], r_654)
-				if i_613 == 0 {
-					d_565 = sequence_12
-					rs_566 = d_565
-					tot_675, err_676 := runtime.MulSize(n_539, rs_566)
-					if err_676 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_676)
-					}
-					a_564 = ar.F64(tot_675)
-				} else if sequence_12 != d_565 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_565}))
-				}
-				copy(a_564[i_613*rs_566:(i_613+1)*rs_566], r_639)
-				if i_613 == 0 {
-					d_568 = state_9
-					rs_569 = d_568
-					tot_677, err_678 := runtime.MulSize(n_539, rs_569)
-					if err_678 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_678)
-					}
-					a_567 = ar.F64(tot_677)
-				} else if state_9 != d_568 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_568}))
-				}
-				copy(a_567[i_613*rs_569:(i_613+1)*rs_569], r_647)
-				if i_613 == 0 {
-					d_571 = state_9
-					rs_572 = d_571
-					tot_679, err_680 := runtime.MulSize(n_539, rs_572)
-					if err_680 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_680)
-					}
-					a_570 = ar.F64(tot_679)
-				} else if state_9 != d_571 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_571}))
-				}
-				copy(a_570[i_613*rs_572:(i_613+1)*rs_572], r_631)
-				if i_613 == 0 {
-					d_574 = sequence_12
-					rs_575 = d_574
-					tot_681, err_682 := runtime.MulSize(n_539, rs_575)
-					if err_682 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_682)
-					}
-					a_573 = ar.F64(tot_681)
-				} else if sequence_12 != d_574 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_574}))
-				}
-				copy(a_573[i_613*rs_575:(i_613+1)*rs_575], r_622)
-				if i_613 == 0 {
-					d_577 = state_9
-					rs_578 = d_577
-					tot_683, err_684 := runtime.MulSize(n_539, rs_578)
-					if err_684 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_684)
-					}
-					a_576 = ar.F64(tot_683)
-				} else if state_9 != d_577 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_577}))
-				}
-				copy(a_576[i_613*rs_578:(i_613+1)*rs_578], row_650)
-				if i_613 == 0 {
-					d_580 = mainparams_3
-					rs_581 = d_580
-					tot_685, err_686 := runtime.MulSize(n_539, rs_581)
-					if err_686 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_686)
-					}
-					a_579 = ar.F64(tot_685)
-				} else if mainparams_3 != d_580 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_580}))
-				}
-				copy(a_579[i_613*rs_581:(i_613+1)*rs_581], row_617)
-				if i_613 == 0 {
-					d_583 = n_643
-					rs_584 = d_583
-					tot_687, err_688 := runtime.MulSize(n_539, rs_584)
-					if err_688 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_688)
-					}
-					a_582 = ar.F64(tot_687)
-				} else if n_643 != d_583 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{n_643})+", element 0 has shape "+runtime.ShapeString([]int{d_583}))
-				}
-				copy(a_582[i_613*rs_584:(i_613+1)*rs_584], s_644)
-				if i_613 == 0 {
-					d_586 = state_9
-					rs_587 = d_586
-					tot_689, err_690 := runtime.MulSize(n_539, rs_587)
-					if err_690 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_690)
-					}
-					a_585 = ar.F64(tot_689)
-				} else if state_9 != d_586 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_586}))
-				}
-				copy(a_585[i_613*rs_587:(i_613+1)*rs_587], row_625)
-				if i_613 == 0 {
-					d_589 = mainparams_3
-					rs_590 = d_589
-					tot_691, err_692 := runtime.MulSize(n_539, rs_590)
-					if err_692 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_692)
-					}
-					a_588 = ar.F64(tot_691)
-				} else if mainparams_3 != d_589 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_589}))
-				}
-				copy(a_588[i_613*rs_590:(i_613+1)*rs_590], row_616)
-				if i_613 == 0 {
-					d_592 = n_635
-					rs_593 = d_592
-					tot_693, err_694 := runtime.MulSize(n_539, rs_593)
-					if err_694 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_694)
-					}
-					a_591 = ar.F64(tot_693)
-				} else if n_635 != d_592 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{n_635})+", element 0 has shape "+runtime.ShapeString([]int{d_592}))
-				}
-				copy(a_591[i_613*rs_593:(i_613+1)*rs_593], s_636)
-				if i_613 == 0 {
-					d_595 = sequence_12
-					rs_596 = d_595
-					tot_695, err_696 := runtime.MulSize(n_539, rs_596)
-					if err_696 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_696)
-					}
-					a_594 = ar.F64(tot_695)
-				} else if sequence_12 != d_595 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_595}))
-				}
-				copy(a_594[i_613*rs_596:(i_613+1)*rs_596], r_164)
-				if i_613 == 0 {
-					d_598 = n_627
-					rs_599 = d_598
-					tot_697, err_698 := runtime.MulSize(n_539, rs_599)
-					if err_698 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_698)
-					}
-					a_597 = ar.F64(tot_697)
-				} else if n_627 != d_598 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{n_627})+", element 0 has shape "+runtime.ShapeString([]int{d_598}))
-				}
-				copy(a_597[i_613*rs_599:(i_613+1)*rs_599], s_628)
-				if i_613 == 0 {
-					d_601 = state_9
-					rs_602 = d_601
-					tot_699, err_700 := runtime.MulSize(n_539, rs_602)
-					if err_700 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_700)
-					}
-					a_600 = ar.F64(tot_699)
-				} else if state_9 != d_601 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_601}))
-				}
-				copy(a_600[i_613*rs_602:(i_613+1)*rs_602], row_625)
-				if i_613 == 0 {
-					d_604 = n_618
-					rs_605 = d_604
-					tot_701, err_702 := runtime.MulSize(n_539, rs_605)
-					if err_702 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_702)
-					}
-					a_603 = ar.F64(tot_701)
-				} else if n_618 != d_604 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{n_618})+", element 0 has shape "+runtime.ShapeString([]int{d_604}))
-				}
-				copy(a_603[i_613*rs_605:(i_613+1)*rs_605], s_619)
-				if i_613 == 0 {
-					d_607 = sequence_12
-					rs_608 = d_607
-					tot_703, err_704 := runtime.MulSize(n_539, rs_608)
-					if err_704 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_704)
-					}
-					a_606 = ar.F64(tot_703)
-				} else if sequence_12 != d_607 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_607}))
-				}
-				copy(a_606[i_613*rs_608:(i_613+1)*rs_608], r_164)
-				if i_613 == 0 {
-					d_610, d_611 = state_8, state_9
-					rs_612 = d_610 * d_611
-					tot_705, err_706 := runtime.MulSize(n_539, rs_612)
-					if err_706 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_706)
-					}
-					a_609 = ar.F64(tot_705)
-				} else if state_8 != d_610 || state_9 != d_611 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_610, d_611}))
-				}
-				copy(a_609[i_613*rs_612:(i_613+1)*rs_612], state_7)
-				if i_613 > 0 {
-					ar.release(mark_614)
+				copy(a_547[i_551*rs_550:(i_551+1)*rs_550], state_7)
+				if i_551 > 0 {
+					ar.release(mark_552)
 				}
 			}
-			c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201, c_202, c_203, c_204, c_205, c_206, c_207, c_208, c_209, c_210, c_211, c_212, c_213, c_214, c_215, c_216, c_217, c_218, c_219, c_220, c_221, c_222, c_223, c_224, c_225, c_226, c_227, c_228, c_229, c_230, c_231, c_232, c_233, c_234, c_235, c_236, c_237, c_238, c_239, c_240, c_241, c_242, c_243, c_244, c_245 = a_541, n_539, d_542, a_544, n_539, d_545, d_546, a_548, n_539, d_549, a_551, n_539, d_552, d_553, a_555, n_539, d_556, a_558, n_539, d_559, a_561, n_539, d_562, a_564, n_539, d_565, a_567, n_539, d_568, a_570, n_539, d_571, a_573, n_539, d_574, a_576, n_539, d_577, a_579, n_539, d_580, a_582, n_539, d_583, a_585, n_539, d_586, a_588, n_539, d_589, a_591, n_539, d_592, a_594, n_539, d_595, a_597, n_539, d_598, a_600, n_539, d_601, a_603, n_539, d_604, a_606, n_539, d_607, a_609, n_539, d_610, d_611
+			c_155, c_156, c_157, c_158, c_159, c_160, c_161, c_162, c_163, c_164, c_165, c_166, c_167, c_168, c_169, c_170, c_171, c_172, c_173, c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201, c_202, c_203, c_204, c_205, c_206, c_207, c_208, c_209, c_210, c_211, c_212, c_213, c_214, c_215, c_216 = a_489, n_487, d_490, a_492, n_487, d_493, d_494, a_496, n_487, d_497, a_499, n_487, d_500, a_502, n_487, d_503, a_505, n_487, d_506, a_508, n_487, d_509, a_511, n_487, d_512, a_514, n_487, d_515, a_517, n_487, d_518, a_520, n_487, d_521, a_523, n_487, d_524, a_526, n_487, d_527, a_529, n_487, d_530, a_532, n_487, d_533, a_535, n_487, d_536, a_538, n_487, d_539, a_541, n_487, d_542, a_544, n_487, d_545, a_547, n_487, d_548, d_549
 		}
-		var c_707 []float64
-		var c_708 int
-		var c_709 []float64
-		var c_710 int
-		var c_711 int
-		if x_173 {
-			x_712 := x_172 - int64(1)
-			if x_712 < 0 || x_712 >= int64(c_175) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_712, c_175))
+		var c_639 []float64
+		var c_640 int
+		var c_641 []float64
+		var c_642 int
+		var c_643 int
+		if x_154 {
+			x_644 := x_153 - int64(1)
+			if x_644 < 0 || x_644 >= int64(c_156) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_644, c_156))
 			}
-			row_713 := c_174[int(x_712)*c_176 : (int(x_712)+1)*c_176]
-			rs_714 := c_179 * c_180
-			row_715 := c_177[int(x_712)*rs_714 : (int(x_712)+1)*rs_714]
-			row_716 := c_181[int(x_712)*c_183 : (int(x_712)+1)*c_183]
-			_ = row_716
-			rs_717 := c_186 * c_187
-			row_718 := c_184[int(x_712)*rs_717 : (int(x_712)+1)*rs_717]
-			_ = row_718
-			row_719 := c_188[int(x_712)*c_190 : (int(x_712)+1)*c_190]
-			_ = row_719
-			row_720 := c_191[int(x_712)*c_193 : (int(x_712)+1)*c_193]
-			_ = row_720
-			row_721 := c_194[int(x_712)*c_196 : (int(x_712)+1)*c_196]
-			_ = row_721
-			row_722 := c_197[int(x_712)*c_199 : (int(x_712)+1)*c_199]
-			_ = row_722
-			row_723 := c_200[int(x_712)*c_202 : (int(x_712)+1)*c_202]
-			_ = row_723
-			row_724 := c_203[int(x_712)*c_205 : (int(x_712)+1)*c_205]
-			_ = row_724
-			row_725 := c_206[int(x_712)*c_208 : (int(x_712)+1)*c_208]
-			_ = row_725
-			row_726 := c_209[int(x_712)*c_211 : (int(x_712)+1)*c_211]
-			_ = row_726
-			row_727 := c_212[int(x_712)*c_214 : (int(x_712)+1)*c_214]
-			_ = row_727
-			row_728 := c_215[int(x_712)*c_217 : (int(x_712)+1)*c_217]
-			_ = row_728
-			row_729 := c_218[int(x_712)*c_220 : (int(x_712)+1)*c_220]
-			_ = row_729
-			row_730 := c_221[int(x_712)*c_223 : (int(x_712)+1)*c_223]
-			_ = row_730
-			row_731 := c_224[int(x_712)*c_226 : (int(x_712)+1)*c_226]
-			_ = row_731
-			row_732 := c_227[int(x_712)*c_229 : (int(x_712)+1)*c_229]
-			_ = row_732
-			row_733 := c_230[int(x_712)*c_232 : (int(x_712)+1)*c_232]
-			_ = row_733
-			row_734 := c_233[int(x_712)*c_235 : (int(x_712)+1)*c_235]
-			_ = row_734
-			row_735 := c_236[int(x_712)*c_238 : (int(x_712)+1)*c_238]
-			_ = row_735
-			row_736 := c_239[int(x_712)*c_241 : (int(x_712)+1)*c_241]
-			_ = row_736
-			rs_737 := c_244 * c_245
-			row_738 := c_242[int(x_712)*rs_737 : (int(x_712)+1)*rs_737]
-			_ = row_738
-			c_707, c_708, c_709, c_710, c_711 = row_713, c_176, row_715, c_179, c_180
+			row_645 := c_155[int(x_644)*c_157 : (int(x_644)+1)*c_157]
+			rs_646 := c_160 * c_161
+			row_647 := c_158[int(x_644)*rs_646 : (int(x_644)+1)*rs_646]
+			row_648 := c_162[int(x_644)*c_164 : (int(x_644)+1)*c_164]
+			_ = row_648
+			row_649 := c_165[int(x_644)*c_167 : (int(x_644)+1)*c_167]
+			_ = row_649
+			row_650 := c_168[int(x_644)*c_170 : (int(x_644)+1)*c_170]
+			_ = row_650
+			row_651 := c_171[int(x_644)*c_173 : (int(x_644)+1)*c_173]
+			_ = row_651
+			row_652 := c_174[int(x_644)*c_176 : (int(x_644)+1)*c_176]
+			_ = row_652
+			row_653 := c_177[int(x_644)*c_179 : (int(x_644)+1)*c_179]
+			_ = row_653
+			row_654 := c_180[int(x_644)*c_182 : (int(x_644)+1)*c_182]
+			_ = row_654
+			row_655 := c_183[int(x_644)*c_185 : (int(x_644)+1)*c_185]
+			_ = row_655
+			row_656 := c_186[int(x_644)*c_188 : (int(x_644)+1)*c_188]
+			_ = row_656
+			row_657 := c_189[int(x_644)*c_191 : (int(x_644)+1)*c_191]
+			_ = row_657
+			row_658 := c_192[int(x_644)*c_194 : (int(x_644)+1)*c_194]
+			_ = row_658
+			row_659 := c_195[int(x_644)*c_197 : (int(x_644)+1)*c_197]
+			_ = row_659
+			row_660 := c_198[int(x_644)*c_200 : (int(x_644)+1)*c_200]
+			_ = row_660
+			row_661 := c_201[int(x_644)*c_203 : (int(x_644)+1)*c_203]
+			_ = row_661
+			row_662 := c_204[int(x_644)*c_206 : (int(x_644)+1)*c_206]
+			_ = row_662
+			row_663 := c_207[int(x_644)*c_209 : (int(x_644)+1)*c_209]
+			_ = row_663
+			row_664 := c_210[int(x_644)*c_212 : (int(x_644)+1)*c_212]
+			_ = row_664
+			rs_665 := c_215 * c_216
+			row_666 := c_213[int(x_644)*rs_665 : (int(x_644)+1)*rs_665]
+			_ = row_666
+			c_639, c_640, c_641, c_642, c_643 = row_645, c_157, row_647, c_160, c_161
 		} else {
-			c_707, c_708, c_709, c_710, c_711 = r_164, sequence_12, state_7, state_8, state_9
+			c_639, c_640, c_641, c_642, c_643 = r_145, sequence_12, state_7, state_8, state_9
 		}
 		if int64(1) >= int64(extraparams_5) {
 			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 		}
-		row_739 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
-		if extraparams_6 != c_708 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_708})+" and "+runtime.ShapeString([]int{extraparams_6}))
+		row_667 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
+		if extraparams_6 != c_640 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_640})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
 		if int64(2) >= int64(extraparams_5) {
 			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
 		}
-		row_740 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
-		if extraparams_6 != c_708 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_708})+" and "+runtime.ShapeString([]int{extraparams_6}))
+		row_668 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
+		if extraparams_6 != c_640 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_640})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
-		r_741 := ar.F64(c_708)
-		c_707 = c_707[:len(r_741)]
-		row_739 = row_739[:len(r_741)]
-		row_740 = row_740[:len(r_741)]
-		if len(r_741) >= 262144 {
-			r_741 := r_741
-			c_707 := c_707
-			row_739 := row_739
-			row_740 := row_740
-			runtime.ParallelFor(len(r_741), 16384, func(lo_745, hi int) {
-				for i_746 := lo_745; i_746 < hi; i_746++ {
-					r_741[i_746] = ((c_707[i_746] * row_739[i_746]) + row_740[i_746])
+		r_669 := ar.F64(c_640)
+		c_639 = c_639[:len(r_669)]
+		row_667 = row_667[:len(r_669)]
+		row_668 = row_668[:len(r_669)]
+		if len(r_669) >= 262144 {
+			r_669 := r_669
+			c_639 := c_639
+			row_667 := row_667
+			row_668 := row_668
+			runtime.ParallelFor(len(r_669), 16384, func(lo_673, hi int) {
+				for i_674 := lo_673; i_674 < hi; i_674++ {
+					r_669[i_674] = ((c_639[i_674] * row_667[i_674]) + row_668[i_674])
 				}
 			})
 		} else {
-			for i_742 := range r_741 {
-				r_741[i_742] = ((c_707[i_742] * row_739[i_742]) + row_740[i_742])
+			for i_670 := range r_669 {
+				r_669[i_670] = ((c_639[i_670] * row_667[i_670]) + row_668[i_670])
 			}
 		}
-		r_748 := ar.F64(c_708)
-		r_741 = r_741[:len(r_748)]
-		if len(r_748) >= 262144 {
-			r_748 := r_748
-			r_741 := r_741
-			runtime.ParallelFor(len(r_748), 16384, func(lo_752, hi int) {
-				for i_753 := lo_752; i_753 < hi; i_753++ {
-					r_748[i_753] = (math.Exp(r_741[i_753]))
+		r_676 := ar.F64(c_640)
+		r_669 = r_669[:len(r_676)]
+		if len(r_676) >= 262144 {
+			r_676 := r_676
+			r_669 := r_669
+			runtime.ParallelFor(len(r_676), 16384, func(lo_680, hi int) {
+				for i_681 := lo_680; i_681 < hi; i_681++ {
+					r_676[i_681] = (math.Exp(r_669[i_681]))
 				}
 			})
 		} else {
-			for i_749 := range r_748 {
-				r_748[i_749] = (math.Exp(r_741[i_749]))
+			for i_677 := range r_676 {
+				r_676[i_677] = (math.Exp(r_669[i_677]))
 			}
 		}
-		s_755 := runtime.Sum(r_748)
-		x_756 := s_755 + 2.0
+		s_683 := runtime.Sum(r_676)
+		x_684 := s_683 + 2.0
 		if int64(1) >= int64(sequence_11) {
 			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(int64(1), sequence_11))
 		}
-		row_757 := sequence_10[int(int64(1))*sequence_12 : (int(int64(1))+1)*sequence_12]
-		x_758 := math.Log(x_756)
-		if c_708 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_708}))
+		row_685 := sequence_10[int(int64(1))*sequence_12 : (int(int64(1))+1)*sequence_12]
+		x_686 := math.Log(x_684)
+		if c_640 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_640}))
 		}
-		r_759 := ar.F64(sequence_12)
-		row_757 = row_757[:len(r_759)]
-		r_741 = r_741[:len(r_759)]
-		if len(r_759) >= 262144 {
-			r_759 := r_759
-			row_757 := row_757
-			r_741 := r_741
-			x_758 := x_758
-			runtime.ParallelFor(len(r_759), 16384, func(lo_763, hi int) {
-				for i_764 := lo_763; i_764 < hi; i_764++ {
-					r_759[i_764] = (row_757[i_764] * (r_741[i_764] - x_758))
+		r_687 := ar.F64(sequence_12)
+		row_685 = row_685[:len(r_687)]
+		r_669 = r_669[:len(r_687)]
+		if len(r_687) >= 262144 {
+			r_687 := r_687
+			row_685 := row_685
+			r_669 := r_669
+			x_686 := x_686
+			runtime.ParallelFor(len(r_687), 16384, func(lo_691, hi int) {
+				for i_692 := lo_691; i_692 < hi; i_692++ {
+					r_687[i_692] = (row_685[i_692] * (r_669[i_692] - x_686))
 				}
 			})
 		} else {
-			for i_760 := range r_759 {
-				r_759[i_760] = (row_757[i_760] * (r_741[i_760] - x_758))
+			for i_688 := range r_687 {
+				r_687[i_688] = (row_685[i_688] * (r_669[i_688] - x_686))
 			}
 		}
-		s_766 := runtime.Sum(r_759)
-		n_767 := int(max(x_161, 0)) + 1
-		var st_768 []float64
-		var st_769 int
+		s_694 := runtime.Sum(r_687)
+		n_695 := int(max(x_142, 0)) + 1
+		var st_696 []float64
+		var st_697 int
+		var st_698 int
+		var st_699 float64
+		var st_700 []float64
+		var st_701 int
+		var st_702 float64
+		var st_703 []float64
+		var st_704 int
+		var st_705 []float64
+		var st_706 int
+		var st_707 []float64
+		var st_708 int
+		var st_709 []float64
+		var st_710 int
+		var st_711 []float64
+		var st_712 int
+		var st_713 int
+		var st_714 []float64
+		var st_715 int
+		var st_716 int
+		var st_717 []float64
+		var st_718 int
+		var st_719 int
+		var st_720 int
+		var st_721 []float64
+		var st_722 int
+		var st_723 int
+		var st_724 []float64
+		var st_725 int
+		var st_726 int
+		var st_727 []float64
+		var st_728 int
+		var st_729 int
+		var st_730 []float64
+		var st_731 int
+		var st_732 int
+		var st_733 []float64
+		var st_734 int
+		var st_735 int
+		var st_736 []float64
+		var st_737 int
+		var st_738 int
+		var st_739 []float64
+		var st_740 int
+		var st_741 int
+		var st_742 []float64
+		var st_743 int
+		var st_744 int
+		var st_745 []float64
+		var st_746 int
+		var st_747 int
+		var st_748 []float64
+		var st_749 int
+		var st_750 int
+		var st_751 []float64
+		var st_752 int
+		var st_753 int
+		var st_754 []float64
+		var st_755 int
+		var st_756 int
+		var st_757 []float64
+		var st_758 int
+		var st_759 int
+		var st_760 []float64
+		var st_761 int
+		var st_762 int
+		var st_763 []float64
+		var st_764 int
+		var st_765 int
+		var st_766 []float64
+		var st_767 int
+		var st_768 int
+		var st_769 []float64
 		var st_770 int
-		var st_771 float64
+		var st_771 int
 		var st_772 []float64
 		var st_773 int
 		var st_774 int
-		var st_775 float64
+		var st_775 int
 		var st_776 []float64
 		var st_777 int
-		var st_778 float64
-		var st_779 []float64
+		var st_778 []float64
+		var st_779 int
 		var st_780 int
 		var st_781 []float64
 		var st_782 int
-		var st_783 []float64
-		var st_784 int
-		var st_785 []float64
-		var st_786 int
-		var st_787 []float64
-		var st_788 int
-		var st_789 int
-		var st_790 []float64
-		var st_791 int
-		var st_792 int
-		var st_793 []float64
-		var st_794 int
-		var st_795 int
-		var st_796 int
-		var st_797 []float64
-		var st_798 int
-		var st_799 int
-		var st_800 []float64
-		var st_801 int
-		var st_802 int
-		var st_803 int
-		var st_804 []float64
-		var st_805 int
-		var st_806 int
-		var st_807 []float64
-		var st_808 int
-		var st_809 int
-		var st_810 []float64
-		var st_811 int
-		var st_812 int
-		var st_813 []float64
-		var st_814 int
-		var st_815 int
-		var st_816 []float64
-		var st_817 int
-		var st_818 int
-		var st_819 []float64
-		var st_820 int
-		var st_821 int
-		var st_822 []float64
-		var st_823 int
-		var st_824 int
-		var st_825 []float64
-		var st_826 int
-		var st_827 int
-		var st_828 []float64
-		var st_829 int
-		var st_830 int
-		var st_831 []float64
-		var st_832 int
-		var st_833 int
-		var st_834 []float64
-		var st_835 int
-		var st_836 int
-		var st_837 []float64
-		var st_838 int
-		var st_839 int
-		var st_840 []float64
-		var st_841 int
-		var st_842 int
-		var st_843 []float64
-		var st_844 int
-		var st_845 int
-		var st_846 []float64
-		var st_847 int
-		var st_848 int
-		var st_849 []float64
-		var st_850 int
-		var st_851 int
-		var st_852 []float64
-		var st_853 int
-		var st_854 int
-		var st_855 []float64
-		var st_856 int
-		var st_857 int
-		var st_858 []float64
-		var st_859 int
-		var st_860 int
-		var st_861 int
-		var st_862 []float64
-		var st_863 int
-		var st_864 []float64
-		var st_865 int
-		var st_866 int
-		var st_867 []float64
-		var st_868 int
-		var st_869 int
-		var st_870 float64
-		st_768, st_769, st_770, st_771, st_772, st_773, st_774, st_775, st_776, st_777, st_778, st_779, st_780, st_781, st_782, st_783, st_784, st_785, st_786, st_787, st_788, st_789, st_790, st_791, st_792, st_793, st_794, st_795, st_796, st_797, st_798, st_799, st_800, st_801, st_802, st_803, st_804, st_805, st_806, st_807, st_808, st_809, st_810, st_811, st_812, st_813, st_814, st_815, st_816, st_817, st_818, st_819, st_820, st_821, st_822, st_823, st_824, st_825, st_826, st_827, st_828, st_829, st_830, st_831, st_832, st_833, st_834, st_835, st_836, st_837, st_838, st_839, st_840, st_841, st_842, st_843, st_844, st_845, st_846, st_847, st_848, st_849, st_850, st_851, st_852, st_853, st_854, st_855, st_856, st_857, st_858, st_859, st_860, st_861, st_862, st_863, st_864, st_865, st_866, st_867, st_868, st_869, st_870 = c_709, c_710, c_711, s_766, c_709, c_710, c_711, s_766, r_759, sequence_12, x_756, r_748, c_708, row_739, extraparams_6, c_707, c_708, c_707, c_708, c_709, c_710, c_711, c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201, c_202, c_203, c_204, c_205, c_206, c_207, c_208, c_209, c_210, c_211, c_212, c_213, c_214, c_215, c_216, c_217, c_218, c_219, c_220, c_221, c_222, c_223, c_224, c_225, c_226, c_227, c_228, c_229, c_230, c_231, c_232, c_233, c_234, c_235, c_236, c_237, c_238, c_239, c_240, c_241, c_242, c_243, c_244, c_245, r_164, sequence_12, state_7, state_8, state_9, state_7, state_8, state_9, 0.0
+		var st_783 int
+		var st_784 float64
+		st_696, st_697, st_698, st_699, st_700, st_701, st_702, st_703, st_704, st_705, st_706, st_707, st_708, st_709, st_710, st_711, st_712, st_713, st_714, st_715, st_716, st_717, st_718, st_719, st_720, st_721, st_722, st_723, st_724, st_725, st_726, st_727, st_728, st_729, st_730, st_731, st_732, st_733, st_734, st_735, st_736, st_737, st_738, st_739, st_740, st_741, st_742, st_743, st_744, st_745, st_746, st_747, st_748, st_749, st_750, st_751, st_752, st_753, st_754, st_755, st_756, st_757, st_758, st_759, st_760, st_761, st_762, st_763, st_764, st_765, st_766, st_767, st_768, st_769, st_770, st_771, st_772, st_773, st_774, st_775, st_776, st_777, st_778, st_779, st_780, st_781, st_782, st_783, st_784 = c_641, c_642, c_643, s_694, r_687, sequence_12, x_684, r_676, c_640, row_667, extraparams_6, c_639, c_640, c_639, c_640, c_641, c_642, c_643, c_155, c_156, c_157, c_158, c_159, c_160, c_161, c_162, c_163, c_164, c_165, c_166, c_167, c_168, c_169, c_170, c_171, c_172, c_173, c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201, c_202, c_203, c_204, c_205, c_206, c_207, c_208, c_209, c_210, c_211, c_212, c_213, c_214, c_215, c_216, r_145, sequence_12, state_7, state_8, state_9, state_7, state_8, state_9, 0.0
+		var a_785 []float64
+		var d_786 int = 0
+		var d_787 int = 0
+		var rs_788 int = 0
+		a_789 := ar.F64(n_695)
+		var a_790 []float64
+		var d_791 int = 0
+		var rs_792 int = 0
+		a_793 := ar.F64(n_695)
+		var a_794 []float64
+		var d_795 int = 0
+		var rs_796 int = 0
+		var a_797 []float64
+		var d_798 int = 0
+		var rs_799 int = 0
+		var a_800 []float64
+		var d_801 int = 0
+		var rs_802 int = 0
+		var a_803 []float64
+		var d_804 int = 0
+		var rs_805 int = 0
+		var a_806 []float64
+		var d_807 int = 0
+		var d_808 int = 0
+		var rs_809 int = 0
+		var a_810 []float64
+		var d_811 int = 0
+		var d_812 int = 0
+		var rs_813 int = 0
+		var a_814 []float64
+		var d_815 int = 0
+		var d_816 int = 0
+		var d_817 int = 0
+		var rs_818 int = 0
+		var a_819 []float64
+		var d_820 int = 0
+		var d_821 int = 0
+		var rs_822 int = 0
+		var a_823 []float64
+		var d_824 int = 0
+		var d_825 int = 0
+		var rs_826 int = 0
+		var a_827 []float64
+		var d_828 int = 0
+		var d_829 int = 0
+		var rs_830 int = 0
+		var a_831 []float64
+		var d_832 int = 0
+		var d_833 int = 0
+		var rs_834 int = 0
+		var a_835 []float64
+		var d_836 int = 0
+		var d_837 int = 0
+		var rs_838 int = 0
+		var a_839 []float64
+		var d_840 int = 0
+		var d_841 int = 0
+		var rs_842 int = 0
+		var a_843 []float64
+		var d_844 int = 0
+		var d_845 int = 0
+		var rs_846 int = 0
+		var a_847 []float64
+		var d_848 int = 0
+		var d_849 int = 0
+		var rs_850 int = 0
+		var a_851 []float64
+		var d_852 int = 0
+		var d_853 int = 0
+		var rs_854 int = 0
+		var a_855 []float64
+		var d_856 int = 0
+		var d_857 int = 0
+		var rs_858 int = 0
+		var a_859 []float64
+		var d_860 int = 0
+		var d_861 int = 0
+		var rs_862 int = 0
+		var a_863 []float64
+		var d_864 int = 0
+		var d_865 int = 0
+		var rs_866 int = 0
+		var a_867 []float64
+		var d_868 int = 0
+		var d_869 int = 0
+		var rs_870 int = 0
 		var a_871 []float64
 		var d_872 int = 0
 		var d_873 int = 0
 		var rs_874 int = 0
-		a_875 := ar.F64(n_767)
-		var a_876 []float64
+		var a_875 []float64
+		var d_876 int = 0
 		var d_877 int = 0
-		var d_878 int = 0
-		var rs_879 int = 0
-		a_880 := ar.F64(n_767)
-		var a_881 []float64
-		var d_882 int = 0
-		var rs_883 int = 0
-		a_884 := ar.F64(n_767)
-		var a_885 []float64
-		var d_886 int = 0
-		var rs_887 int = 0
-		var a_888 []float64
+		var rs_878 int = 0
+		var a_879 []float64
+		var d_880 int = 0
+		var d_881 int = 0
+		var rs_882 int = 0
+		var a_883 []float64
+		var d_884 int = 0
+		var d_885 int = 0
+		var rs_886 int = 0
+		var a_887 []float64
+		var d_888 int = 0
 		var d_889 int = 0
-		var rs_890 int = 0
-		var a_891 []float64
-		var d_892 int = 0
-		var rs_893 int = 0
-		var a_894 []float64
-		var d_895 int = 0
-		var rs_896 int = 0
-		var a_897 []float64
-		var d_898 int = 0
-		var d_899 int = 0
-		var rs_900 int = 0
-		var a_901 []float64
-		var d_902 int = 0
-		var d_903 int = 0
-		var rs_904 int = 0
-		var a_905 []float64
-		var d_906 int = 0
-		var d_907 int = 0
-		var d_908 int = 0
-		var rs_909 int = 0
-		var a_910 []float64
-		var d_911 int = 0
-		var d_912 int = 0
-		var rs_913 int = 0
-		var a_914 []float64
-		var d_915 int = 0
-		var d_916 int = 0
-		var d_917 int = 0
-		var rs_918 int = 0
-		var a_919 []float64
-		var d_920 int = 0
-		var d_921 int = 0
-		var rs_922 int = 0
-		var a_923 []float64
-		var d_924 int = 0
-		var d_925 int = 0
-		var rs_926 int = 0
-		var a_927 []float64
-		var d_928 int = 0
-		var d_929 int = 0
-		var rs_930 int = 0
-		var a_931 []float64
-		var d_932 int = 0
-		var d_933 int = 0
-		var rs_934 int = 0
-		var a_935 []float64
-		var d_936 int = 0
-		var d_937 int = 0
-		var rs_938 int = 0
-		var a_939 []float64
-		var d_940 int = 0
-		var d_941 int = 0
-		var rs_942 int = 0
-		var a_943 []float64
-		var d_944 int = 0
-		var d_945 int = 0
-		var rs_946 int = 0
-		var a_947 []float64
-		var d_948 int = 0
-		var d_949 int = 0
-		var rs_950 int = 0
-		var a_951 []float64
-		var d_952 int = 0
-		var d_953 int = 0
-		var rs_954 int = 0
-		var a_955 []float64
-		var d_956 int = 0
-		var d_957 int = 0
-		var rs_958 int = 0
-		var a_959 []float64
-		var d_960 int = 0
-		var d_961 int = 0
-		var rs_962 int = 0
-		var a_963 []float64
-		var d_964 int = 0
-		var d_965 int = 0
-		var rs_966 int = 0
-		var a_967 []float64
-		var d_968 int = 0
-		var d_969 int = 0
-		var rs_970 int = 0
-		var a_971 []float64
-		var d_972 int = 0
-		var d_973 int = 0
-		var rs_974 int = 0
-		var a_975 []float64
-		var d_976 int = 0
-		var d_977 int = 0
-		var rs_978 int = 0
-		var a_979 []float64
-		var d_980 int = 0
-		var d_981 int = 0
-		var rs_982 int = 0
-		var a_983 []float64
-		var d_984 int = 0
-		var d_985 int = 0
-		var rs_986 int = 0
-		var a_987 []float64
-		var d_988 int = 0
-		var d_989 int = 0
-		var rs_990 int = 0
-		var a_991 []float64
-		var d_992 int = 0
-		var d_993 int = 0
-		var d_994 int = 0
-		var rs_995 int = 0
-		var a_996 []float64
-		var d_997 int = 0
-		var rs_998 int = 0
-		var a_999 []float64
-		var d_1000 int = 0
-		var d_1001 int = 0
-		var rs_1002 int = 0
-		var a_1003 []float64
-		var d_1004 int = 0
-		var d_1005 int = 0
-		var rs_1006 int = 0
-		a_1007 := ar.F64(n_767)
-		for i_1008 := 0; i_1008 < n_767; i_1008++ {
-			mark_1009 := ar.mark()
-			if i_1008 > 0 {
-				k_1010 := int64(i_1008 - 1)
-				x_1011 := k_1010 + int64(1)
-				if x_1011 < 0 || x_1011 >= int64(sequence_11) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(x_1011, sequence_11))
+		var d_890 int = 0
+		var rs_891 int = 0
+		var a_892 []float64
+		var d_893 int = 0
+		var rs_894 int = 0
+		var a_895 []float64
+		var d_896 int = 0
+		var d_897 int = 0
+		var rs_898 int = 0
+		var a_899 []float64
+		var d_900 int = 0
+		var d_901 int = 0
+		var rs_902 int = 0
+		a_903 := ar.F64(n_695)
+		for i_904 := 0; i_904 < n_695; i_904++ {
+			mark_905 := ar.mark()
+			if i_904 > 0 {
+				k_906 := int64(i_904 - 1)
+				x_907 := k_906 + int64(1)
+				if x_907 < 0 || x_907 >= int64(sequence_11) {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(x_907, sequence_11))
 				}
-				row_1012 := sequence_10[int(x_1011)*sequence_12 : (int(x_1011)+1)*sequence_12]
+				row_908 := sequence_10[int(x_907)*sequence_12 : (int(x_907)+1)*sequence_12]
 				if int64(0) >= int64(extraparams_5) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
 				}
-				row_1013 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
+				row_909 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
 				if extraparams_6 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 				}
-				r_1014 := ar.F64(sequence_12)
-				row_1012 = row_1012[:len(r_1014)]
-				row_1013 = row_1013[:len(r_1014)]
-				for i_1015 := range r_1014 {
-					r_1014[i_1015] = (row_1012[i_1015] * row_1013[i_1015])
+				r_910 := ar.F64(sequence_12)
+				row_908 = row_908[:len(r_910)]
+				row_909 = row_909[:len(r_910)]
+				for i_911 := range r_910 {
+					r_910[i_911] = (row_908[i_911] * row_909[i_911])
 				}
-				x_1017 := n_14 / int64(2)
-				x_1018 := max(x_1017, int64(0))
-				x_1019 := x_1018 > int64(0)
-				var c_1020 []float64
-				var c_1021 int
-				var c_1022 int
-				var c_1023 []float64
-				var c_1024 int
-				var c_1025 int
-				var c_1026 int
-				var c_1027 []float64
-				var c_1028 int
-				var c_1029 int
-				var c_1030 []float64
-				var c_1031 int
-				var c_1032 int
-				var c_1033 int
-				var c_1034 []float64
-				var c_1035 int
-				var c_1036 int
-				var c_1037 []float64
-				var c_1038 int
-				var c_1039 int
-				var c_1040 []float64
-				var c_1041 int
-				var c_1042 int
-				var c_1043 []float64
-				var c_1044 int
-				var c_1045 int
-				var c_1046 []float64
-				var c_1047 int
-				var c_1048 int
-				var c_1049 []float64
-				var c_1050 int
-				var c_1051 int
-				var c_1052 []float64
-				var c_1053 int
-				var c_1054 int
-				var c_1055 []float64
-				var c_1056 int
-				var c_1057 int
-				var c_1058 []float64
-				var c_1059 int
-				var c_1060 int
-				var c_1061 []float64
-				var c_1062 int
-				var c_1063 int
-				var c_1064 []float64
-				var c_1065 int
-				var c_1066 int
-				var c_1067 []float64
-				var c_1068 int
-				var c_1069 int
-				var c_1070 []float64
-				var c_1071 int
-				var c_1072 int
-				var c_1073 []float64
-				var c_1074 int
-				var c_1075 int
-				var c_1076 []float64
-				var c_1077 int
-				var c_1078 int
-				var c_1079 []float64
-				var c_1080 int
-				var c_1081 int
-				var c_1082 []float64
-				var c_1083 int
-				var c_1084 int
-				var c_1085 []float64
-				var c_1086 int
-				var c_1087 int
-				var c_1088 []float64
-				var c_1089 int
-				var c_1090 int
-				var c_1091 int
-				if x_1019 {
-					x_1092 := x_1018 - int64(1)
+				x_913 := n_14 / int64(2)
+				x_914 := max(x_913, int64(0))
+				x_915 := x_914 > int64(0)
+				var c_916 []float64
+				var c_917 int
+				var c_918 int
+				var c_919 []float64
+				var c_920 int
+				var c_921 int
+				var c_922 int
+				var c_923 []float64
+				var c_924 int
+				var c_925 int
+				var c_926 []float64
+				var c_927 int
+				var c_928 int
+				var c_929 []float64
+				var c_930 int
+				var c_931 int
+				var c_932 []float64
+				var c_933 int
+				var c_934 int
+				var c_935 []float64
+				var c_936 int
+				var c_937 int
+				var c_938 []float64
+				var c_939 int
+				var c_940 int
+				var c_941 []float64
+				var c_942 int
+				var c_943 int
+				var c_944 []float64
+				var c_945 int
+				var c_946 int
+				var c_947 []float64
+				var c_948 int
+				var c_949 int
+				var c_950 []float64
+				var c_951 int
+				var c_952 int
+				var c_953 []float64
+				var c_954 int
+				var c_955 int
+				var c_956 []float64
+				var c_957 int
+				var c_958 int
+				var c_959 []float64
+				var c_960 int
+				var c_961 int
+				var c_962 []float64
+				var c_963 int
+				var c_964 int
+				var c_965 []float64
+				var c_966 int
+				var c_967 int
+				var c_968 []float64
+				var c_969 int
+				var c_970 int
+				var c_971 []float64
+				var c_972 int
+				var c_973 int
+				var c_974 []float64
+				var c_975 int
+				var c_976 int
+				var c_977 int
+				if x_915 {
+					x_978 := x_914 - int64(1)
 					if int64(0) >= int64(mainparams_2) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 					}
-					row_1093 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+					row_979 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 					if int64(1) >= int64(mainparams_2) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 					}
-					row_1094 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+					row_980 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_1095 := int(n_15) - int(int64(0))
-					s_1096 := row_1093[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_1095 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1095}))
+					n_981 := int(n_15) - int(int64(0))
+					s_982 := row_979[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_981 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_981}))
 					}
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_1097 := int(n_15) - int(int64(0))
-					s_1098 := row_1094[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_1097 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1097}))
+					n_983 := int(n_15) - int(int64(0))
+					s_984 := row_980[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_983 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_983}))
 					}
-					r_1099 := ar.F64(sequence_12)
-					r_1014 = r_1014[:len(r_1099)]
-					s_1096 = s_1096[:len(r_1099)]
-					s_1098 = s_1098[:len(r_1099)]
-					for i_1100 := range r_1099 {
-						r_1099[i_1100] = (runtime.Sigmoid(((r_1014[i_1100] * s_1096[i_1100]) + s_1098[i_1100])))
+					r_985 := ar.F64(sequence_12)
+					r_910 = r_910[:len(r_985)]
+					s_982 = s_982[:len(r_985)]
+					s_984 = s_984[:len(r_985)]
+					for i_986 := range r_985 {
+						r_985[i_986] = (runtime.Sigmoid(((r_910[i_986] * s_982[i_986]) + s_984[i_986])))
 					}
-					if int64(0) >= int64(st_769) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), st_769))
+					if int64(0) >= int64(st_697) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), st_697))
 					}
-					row_1102 := st_768[int(int64(0))*st_770 : (int(int64(0))+1)*st_770]
-					x_1103 := int64(2) * n_15
-					if n_15 < 0 || x_1103 < n_15 || x_1103 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1103, mainparams_3))
+					row_988 := st_696[int(int64(0))*st_698 : (int(int64(0))+1)*st_698]
+					x_989 := int64(2) * n_15
+					if n_15 < 0 || x_989 < n_15 || x_989 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_989, mainparams_3))
 					}
-					n_1104 := int(x_1103) - int(n_15)
-					s_1105 := row_1093[int(n_15)*1 : int(x_1103)*1 : int(x_1103)*1]
-					if n_1104 != st_770 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_770})+" and "+runtime.ShapeString([]int{n_1104}))
+					n_990 := int(x_989) - int(n_15)
+					s_991 := row_979[int(n_15)*1 : int(x_989)*1 : int(x_989)*1]
+					if n_990 != st_698 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_698})+" and "+runtime.ShapeString([]int{n_990}))
 					}
-					if n_15 < 0 || x_1103 < n_15 || x_1103 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1103, mainparams_3))
+					if n_15 < 0 || x_989 < n_15 || x_989 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_989, mainparams_3))
 					}
-					n_1106 := int(x_1103) - int(n_15)
-					s_1107 := row_1094[int(n_15)*1 : int(x_1103)*1 : int(x_1103)*1]
-					if n_1106 != st_770 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_770})+" and "+runtime.ShapeString([]int{n_1106}))
+					n_992 := int(x_989) - int(n_15)
+					s_993 := row_980[int(n_15)*1 : int(x_989)*1 : int(x_989)*1]
+					if n_992 != st_698 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_698})+" and "+runtime.ShapeString([]int{n_992}))
 					}
-					r_1108 := ar.F64(st_770)
-					row_1102 = row_1102[:len(r_1108)]
-					s_1105 = s_1105[:len(r_1108)]
-					s_1107 = s_1107[:len(r_1108)]
-					for i_1109 := range r_1108 {
-						r_1108[i_1109] = (runtime.Sigmoid(((row_1102[i_1109] * s_1105[i_1109]) + s_1107[i_1109])))
+					r_994 := ar.F64(st_698)
+					row_988 = row_988[:len(r_994)]
+					s_991 = s_991[:len(r_994)]
+					s_993 = s_993[:len(r_994)]
+					for i_995 := range r_994 {
+						r_994[i_995] = (runtime.Sigmoid(((row_988[i_995] * s_991[i_995]) + s_993[i_995])))
 					}
-					x_1111 := int64(3) * n_15
-					if x_1103 < 0 || x_1111 < x_1103 || x_1111 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1103, x_1111, mainparams_3))
+					x_997 := int64(3) * n_15
+					if x_989 < 0 || x_997 < x_989 || x_997 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_989, x_997, mainparams_3))
 					}
-					n_1112 := int(x_1111) - int(x_1103)
-					s_1113 := row_1093[int(x_1103)*1 : int(x_1111)*1 : int(x_1111)*1]
-					if n_1112 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1112}))
+					n_998 := int(x_997) - int(x_989)
+					s_999 := row_979[int(x_989)*1 : int(x_997)*1 : int(x_997)*1]
+					if n_998 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_998}))
 					}
-					if x_1103 < 0 || x_1111 < x_1103 || x_1111 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1103, x_1111, mainparams_3))
+					if x_989 < 0 || x_997 < x_989 || x_997 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_989, x_997, mainparams_3))
 					}
-					n_1114 := int(x_1111) - int(x_1103)
-					s_1115 := row_1094[int(x_1103)*1 : int(x_1111)*1 : int(x_1111)*1]
-					if n_1114 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1114}))
+					n_1000 := int(x_997) - int(x_989)
+					s_1001 := row_980[int(x_989)*1 : int(x_997)*1 : int(x_997)*1]
+					if n_1000 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1000}))
 					}
-					r_1116 := ar.F64(sequence_12)
-					r_1014 = r_1014[:len(r_1116)]
-					s_1113 = s_1113[:len(r_1116)]
-					s_1115 = s_1115[:len(r_1116)]
-					for i_1117 := range r_1116 {
-						r_1116[i_1117] = (runtime.Sigmoid(((r_1014[i_1117] * s_1113[i_1117]) + s_1115[i_1117])))
+					r_1002 := ar.F64(sequence_12)
+					r_910 = r_910[:len(r_1002)]
+					s_999 = s_999[:len(r_1002)]
+					s_1001 = s_1001[:len(r_1002)]
+					for i_1003 := range r_1002 {
+						r_1002[i_1003] = (runtime.Sigmoid(((r_910[i_1003] * s_999[i_1003]) + s_1001[i_1003])))
 					}
-					x_1119 := int64(4) * n_15
-					if x_1111 < 0 || x_1119 < x_1111 || x_1119 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1111, x_1119, mainparams_3))
+					x_1005 := int64(4) * n_15
+					if x_997 < 0 || x_1005 < x_997 || x_1005 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_997, x_1005, mainparams_3))
 					}
-					n_1120 := int(x_1119) - int(x_1111)
-					s_1121 := row_1093[int(x_1111)*1 : int(x_1119)*1 : int(x_1119)*1]
-					if n_1120 != st_770 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_770})+" and "+runtime.ShapeString([]int{n_1120}))
+					n_1006 := int(x_1005) - int(x_997)
+					s_1007 := row_979[int(x_997)*1 : int(x_1005)*1 : int(x_1005)*1]
+					if n_1006 != st_698 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_698})+" and "+runtime.ShapeString([]int{n_1006}))
 					}
-					if x_1111 < 0 || x_1119 < x_1111 || x_1119 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1111, x_1119, mainparams_3))
+					if x_997 < 0 || x_1005 < x_997 || x_1005 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_997, x_1005, mainparams_3))
 					}
-					n_1122 := int(x_1119) - int(x_1111)
-					s_1123 := row_1094[int(x_1111)*1 : int(x_1119)*1 : int(x_1119)*1]
-					if n_1122 != st_770 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_770})+" and "+runtime.ShapeString([]int{n_1122}))
+					n_1008 := int(x_1005) - int(x_997)
+					s_1009 := row_980[int(x_997)*1 : int(x_1005)*1 : int(x_1005)*1]
+					if n_1008 != st_698 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_698})+" and "+runtime.ShapeString([]int{n_1008}))
 					}
-					r_1124 := ar.F64(st_770)
-					row_1102 = row_1102[:len(r_1124)]
-					s_1121 = s_1121[:len(r_1124)]
-					s_1123 = s_1123[:len(r_1124)]
-					for i_1125 := range r_1124 {
-						r_1124[i_1125] = (math.Tanh(((row_1102[i_1125] * s_1121[i_1125]) + s_1123[i_1125])))
+					r_1010 := ar.F64(st_698)
+					row_988 = row_988[:len(r_1010)]
+					s_1007 = s_1007[:len(r_1010)]
+					s_1009 = s_1009[:len(r_1010)]
+					for i_1011 := range r_1010 {
+						r_1010[i_1011] = (math.Tanh(((row_988[i_1011] * s_1007[i_1011]) + s_1009[i_1011])))
 					}
-					if int64(1) >= int64(st_769) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), st_769))
+					if int64(1) >= int64(st_697) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), st_697))
 					}
-					row_1127 := st_768[int(int64(1))*st_770 : (int(int64(1))+1)*st_770]
-					if sequence_12 != st_770 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_770})+" and "+runtime.ShapeString([]int{sequence_12}))
+					row_1013 := st_696[int(int64(1))*st_698 : (int(int64(1))+1)*st_698]
+					if sequence_12 != st_698 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_698})+" and "+runtime.ShapeString([]int{sequence_12}))
 					}
-					r_1128 := ar.F64(st_770)
-					row_1127 = row_1127[:len(r_1128)]
-					r_1099 = r_1099[:len(r_1128)]
-					r_1108 = r_1108[:len(r_1128)]
-					r_1124 = r_1124[:len(r_1128)]
-					for i_1129 := range r_1128 {
-						r_1128[i_1129] = ((row_1127[i_1129] * r_1099[i_1129]) + (r_1108[i_1129] * r_1124[i_1129]))
+					r_1014 := ar.F64(st_698)
+					row_1013 = row_1013[:len(r_1014)]
+					r_985 = r_985[:len(r_1014)]
+					r_994 = r_994[:len(r_1014)]
+					r_1010 = r_1010[:len(r_1014)]
+					for i_1015 := range r_1014 {
+						r_1014[i_1015] = ((row_1013[i_1015] * r_985[i_1015]) + (r_994[i_1015] * r_1010[i_1015]))
 					}
-					r_1131 := ar.F64(st_770)
-					r_1128 = r_1128[:len(r_1131)]
-					for i_1132 := range r_1131 {
-						r_1131[i_1132] = (math.Tanh(r_1128[i_1132]))
+					r_1017 := ar.F64(st_698)
+					r_1014 = r_1014[:len(r_1017)]
+					for i_1018 := range r_1017 {
+						r_1017[i_1018] = (math.Tanh(r_1014[i_1018]))
 					}
-					if st_770 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_770}))
+					if st_698 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_698}))
 					}
-					r_1134 := ar.F64(sequence_12)
-					r_1116 = r_1116[:len(r_1134)]
-					r_1131 = r_1131[:len(r_1134)]
-					for i_1135 := range r_1134 {
-						r_1134[i_1135] = (r_1116[i_1135] * r_1131[i_1135])
+					r_1020 := ar.F64(sequence_12)
+					r_1002 = r_1002[:len(r_1020)]
+					r_1017 = r_1017[:len(r_1020)]
+					for i_1021 := range r_1020 {
+						r_1020[i_1021] = (r_1002[i_1021] * r_1017[i_1021])
 					}
-					if int64(0) >= int64(st_769) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), st_769))
+					if int64(0) >= int64(st_697) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), st_697))
 					}
-					if sequence_12 != st_770 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_770}))
+					if sequence_12 != st_698 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_698}))
 					}
-					c_1137 := ar.F64(len(st_768))
-					copy(c_1137, st_768)
-					copy(c_1137[int(int64(0))*st_770:(int(int64(0))+1)*st_770], r_1134)
-					if int64(1) >= int64(st_769) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), st_769))
+					c_1023 := ar.F64(len(st_696))
+					copy(c_1023, st_696)
+					copy(c_1023[int(int64(0))*st_698:(int(int64(0))+1)*st_698], r_1020)
+					if int64(1) >= int64(st_697) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), st_697))
 					}
-					copy(c_1137[int(int64(1))*st_770:(int(int64(1))+1)*st_770], r_1128)
-					n_1138 := int(max(x_1092, 0)) + 1
-					var st_1139 []float64
-					var st_1140 int
-					var st_1141 []float64
-					var st_1142 int
-					var st_1143 int
-					var st_1144 []float64
-					var st_1145 int
-					var st_1146 []float64
-					var st_1147 int
-					var st_1148 int
-					var st_1149 []float64
-					var st_1150 int
-					var st_1151 []float64
-					var st_1152 int
-					var st_1153 []float64
-					var st_1154 int
-					var st_1155 []float64
-					var st_1156 int
-					var st_1157 []float64
-					var st_1158 int
-					var st_1159 []float64
-					var st_1160 int
-					var st_1161 []float64
-					var st_1162 int
-					var st_1163 []float64
-					var st_1164 int
-					var st_1165 []float64
-					var st_1166 int
-					var st_1167 []float64
-					var st_1168 int
-					var st_1169 []float64
-					var st_1170 int
-					var st_1171 []float64
-					var st_1172 int
-					var st_1173 []float64
-					var st_1174 int
-					var st_1175 []float64
-					var st_1176 int
-					var st_1177 []float64
-					var st_1178 int
-					var st_1179 []float64
-					var st_1180 int
-					var st_1181 []float64
-					var st_1182 int
-					var st_1183 []float64
-					var st_1184 int
-					var st_1185 []float64
-					var st_1186 int
-					var st_1187 int
-					st_1139, st_1140, st_1141, st_1142, st_1143, st_1144, st_1145, st_1146, st_1147, st_1148, st_1149, st_1150, st_1151, st_1152, st_1153, st_1154, st_1155, st_1156, st_1157, st_1158, st_1159, st_1160, st_1161, st_1162, st_1163, st_1164, st_1165, st_1166, st_1167, st_1168, st_1169, st_1170, st_1171, st_1172, st_1173, st_1174, st_1175, st_1176, st_1177, st_1178, st_1179, st_1180, st_1181, st_1182, st_1183, st_1184, st_1185, st_1186, st_1187 = r_1134, sequence_12, c_1137, st_769, st_770, r_1134, sequence_12, c_1137, st_769, st_770, r_1128, st_770, r_1134, sequence_12, r_1131, st_770, r_1116, sequence_12, r_1124, st_770, r_1108, st_770, r_1099, sequence_12, row_1127, st_770, row_1094, mainparams_3, s_1121, n_1120, row_1102, st_770, row_1093, mainparams_3, s_1113, n_1112, r_1014, sequence_12, s_1105, n_1104, row_1102, st_770, s_1096, n_1095, r_1014, sequence_12, st_768, st_769, st_770
-					var a_1188 []float64
-					var d_1189 int = 0
-					var rs_1190 int = 0
-					var a_1191 []float64
-					var d_1192 int = 0
-					var d_1193 int = 0
-					var rs_1194 int = 0
-					var a_1195 []float64
-					var d_1196 int = 0
-					var rs_1197 int = 0
-					var a_1198 []float64
-					var d_1199 int = 0
-					var d_1200 int = 0
-					var rs_1201 int = 0
-					var a_1202 []float64
-					var d_1203 int = 0
-					var rs_1204 int = 0
-					var a_1205 []float64
-					var d_1206 int = 0
-					var rs_1207 int = 0
-					var a_1208 []float64
-					var d_1209 int = 0
-					var rs_1210 int = 0
-					var a_1211 []float64
-					var d_1212 int = 0
-					var rs_1213 int = 0
-					var a_1214 []float64
-					var d_1215 int = 0
-					var rs_1216 int = 0
-					var a_1217 []float64
-					var d_1218 int = 0
-					var rs_1219 int = 0
-					var a_1220 []float64
-					var d_1221 int = 0
-					var rs_1222 int = 0
-					var a_1223 []float64
-					var d_1224 int = 0
-					var rs_1225 int = 0
-					var a_1226 []float64
+					copy(c_1023[int(int64(1))*st_698:(int(int64(1))+1)*st_698], r_1014)
+					n_1024 := int(max(x_978, 0)) + 1
+					var st_1025 []float64
+					var st_1026 int
+					var st_1027 []float64
+					var st_1028 int
+					var st_1029 int
+					var st_1030 []float64
+					var st_1031 int
+					var st_1032 []float64
+					var st_1033 int
+					var st_1034 []float64
+					var st_1035 int
+					var st_1036 []float64
+					var st_1037 int
+					var st_1038 []float64
+					var st_1039 int
+					var st_1040 []float64
+					var st_1041 int
+					var st_1042 []float64
+					var st_1043 int
+					var st_1044 []float64
+					var st_1045 int
+					var st_1046 []float64
+					var st_1047 int
+					var st_1048 []float64
+					var st_1049 int
+					var st_1050 []float64
+					var st_1051 int
+					var st_1052 []float64
+					var st_1053 int
+					var st_1054 []float64
+					var st_1055 int
+					var st_1056 []float64
+					var st_1057 int
+					var st_1058 []float64
+					var st_1059 int
+					var st_1060 []float64
+					var st_1061 int
+					var st_1062 []float64
+					var st_1063 int
+					var st_1064 []float64
+					var st_1065 int
+					var st_1066 int
+					st_1025, st_1026, st_1027, st_1028, st_1029, st_1030, st_1031, st_1032, st_1033, st_1034, st_1035, st_1036, st_1037, st_1038, st_1039, st_1040, st_1041, st_1042, st_1043, st_1044, st_1045, st_1046, st_1047, st_1048, st_1049, st_1050, st_1051, st_1052, st_1053, st_1054, st_1055, st_1056, st_1057, st_1058, st_1059, st_1060, st_1061, st_1062, st_1063, st_1064, st_1065, st_1066 = r_1020, sequence_12, c_1023, st_697, st_698, r_1014, st_698, r_1017, st_698, r_1002, sequence_12, r_1010, st_698, r_994, st_698, r_985, sequence_12, row_1013, st_698, row_980, mainparams_3, s_1007, n_1006, row_988, st_698, row_979, mainparams_3, s_999, n_998, r_910, sequence_12, s_991, n_990, row_988, st_698, s_982, n_981, r_910, sequence_12, st_696, st_697, st_698
+					var a_1067 []float64
+					var d_1068 int = 0
+					var rs_1069 int = 0
+					var a_1070 []float64
+					var d_1071 int = 0
+					var d_1072 int = 0
+					var rs_1073 int = 0
+					var a_1074 []float64
+					var d_1075 int = 0
+					var rs_1076 int = 0
+					var a_1077 []float64
+					var d_1078 int = 0
+					var rs_1079 int = 0
+					var a_1080 []float64
+					var d_1081 int = 0
+					var rs_1082 int = 0
+					var a_1083 []float64
+					var d_1084 int = 0
+					var rs_1085 int = 0
+					var a_1086 []float64
+					var d_1087 int = 0
+					var rs_1088 int = 0
+					var a_1089 []float64
+					var d_1090 int = 0
+					var rs_1091 int = 0
+					var a_1092 []float64
+					var d_1093 int = 0
+					var rs_1094 int = 0
+					var a_1095 []float64
+					var d_1096 int = 0
+					var rs_1097 int = 0
+					var a_1098 []float64
+					var d_1099 int = 0
+					var rs_1100 int = 0
+					var a_1101 []float64
+					var d_1102 int = 0
+					var rs_1103 int = 0
+					var a_1104 []float64
+					var d_1105 int = 0
+					var rs_1106 int = 0
+					var a_1107 []float64
+					var d_1108 int = 0
+					var rs_1109 int = 0
+					var a_1110 []float64
+					var d_1111 int = 0
+					var rs_1112 int = 0
+					var a_1113 []float64
+					var d_1114 int = 0
+					var rs_1115 int = 0
+					var a_1116 []float64
+					var d_1117 int = 0
+					var rs_1118 int = 0
+					var a_1119 []float64
+					var d_1120 int = 0
+					var rs_1121 int = 0
+					var a_1122 []float64
+					var d_1123 int = 0
+					var rs_1124 int = 0
+					var a_1125 []float64
+					var d_1126 int = 0
+					var d_1127 int = 0
+					var rs_1128 int = 0
+					for i_1129 := 0; i_1129 < n_1024; i_1129++ {
+						mark_1130 := ar.mark()
+						if i_1129 > 0 {
+							k_1131 := int64(i_1129 - 1)
+							x_1132 := k_1131 + int64(1)
+							x_1133 := int64(2) * x_1132
+							if x_1133 < 0 || x_1133 >= int64(mainparams_2) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_1133, mainparams_2))
+							}
+							row_1134 := mainparams_1[int(x_1133)*mainparams_3 : (int(x_1133)+1)*mainparams_3]
+							x_1135 := x_1133 + int64(1)
+							if x_1135 < 0 || x_1135 >= int64(mainparams_2) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_1135, mainparams_2))
+							}
+							row_1136 := mainparams_1[int(x_1135)*mainparams_3 : (int(x_1135)+1)*mainparams_3]
+							if n_15 < int64(0) || n_15 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+							}
+							n_1137 := int(n_15) - int(int64(0))
+							s_1138 := row_1134[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+							if n_1137 != st_1026 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1026})+" and "+runtime.ShapeString([]int{n_1137}))
+							}
+							if n_15 < int64(0) || n_15 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+							}
+							n_1139 := int(n_15) - int(int64(0))
+							s_1140 := row_1136[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+							if n_1139 != st_1026 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1026})+" and "+runtime.ShapeString([]int{n_1139}))
+							}
+							r_1141 := ar.F64(st_1026)
+							st_1025 = st_1025[:len(r_1141)]
+							s_1138 = s_1138[:len(r_1141)]
+							s_1140 = s_1140[:len(r_1141)]
+							for i_1142 := range r_1141 {
+								r_1141[i_1142] = (runtime.Sigmoid(((st_1025[i_1142] * s_1138[i_1142]) + s_1140[i_1142])))
+							}
+							if x_1133 < 0 || x_1133 >= int64(st_1028) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_1133, st_1028))
+							}
+							row_1144 := st_1027[int(x_1133)*st_1029 : (int(x_1133)+1)*st_1029]
+							x_1145 := int64(2) * n_15
+							if n_15 < 0 || x_1145 < n_15 || x_1145 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1145, mainparams_3))
+							}
+							n_1146 := int(x_1145) - int(n_15)
+							s_1147 := row_1134[int(n_15)*1 : int(x_1145)*1 : int(x_1145)*1]
+							if n_1146 != st_1029 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1029})+" and "+runtime.ShapeString([]int{n_1146}))
+							}
+							if n_15 < 0 || x_1145 < n_15 || x_1145 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1145, mainparams_3))
+							}
+							n_1148 := int(x_1145) - int(n_15)
+							s_1149 := row_1136[int(n_15)*1 : int(x_1145)*1 : int(x_1145)*1]
+							if n_1148 != st_1029 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1029})+" and "+runtime.ShapeString([]int{n_1148}))
+							}
+							r_1150 := ar.F64(st_1029)
+							row_1144 = row_1144[:len(r_1150)]
+							s_1147 = s_1147[:len(r_1150)]
+							s_1149 = s_1149[:len(r_1150)]
+							for i_1151 := range r_1150 {
+								r_1150[i_1151] = (runtime.Sigmoid(((row_1144[i_1151] * s_1147[i_1151]) + s_1149[i_1151])))
+							}
+							x_1153 := int64(3) * n_15
+							if x_1145 < 0 || x_1153 < x_1145 || x_1153 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1145, x_1153, mainparams_3))
+							}
+							n_1154 := int(x_1153) - int(x_1145)
+							s_1155 := row_1134[int(x_1145)*1 : int(x_1153)*1 : int(x_1153)*1]
+							if n_1154 != st_1026 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1026})+" and "+runtime.ShapeString([]int{n_1154}))
+							}
+							if x_1145 < 0 || x_1153 < x_1145 || x_1153 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1145, x_1153, mainparams_3))
+							}
+							n_1156 := int(x_1153) - int(x_1145)
+							s_1157 := row_1136[int(x_1145)*1 : int(x_1153)*1 : int(x_1153)*1]
+							if n_1156 != st_1026 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1026})+" and "+runtime.ShapeString([]int{n_1156}))
+							}
+							r_1158 := ar.F64(st_1026)
+							st_1025 = st_1025[:len(r_1158)]
+							s_1155 = s_1155[:len(r_1158)]
+							s_1157 = s_1157[:len(r_1158)]
+							for i_1159 := range r_1158 {
+								r_1158[i_1159] = (runtime.Sigmoid(((st_1025[i_1159] * s_1155[i_1159]) + s_1157[i_1159])))
+							}
+							x_1161 := int64(4) * n_15
+							if x_1153 < 0 || x_1161 < x_1153 || x_1161 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1153, x_1161, mainparams_3))
+							}
+							n_1162 := int(x_1161) - int(x_1153)
+							s_1163 := row_1134[int(x_1153)*1 : int(x_1161)*1 : int(x_1161)*1]
+							if n_1162 != st_1029 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1029})+" and "+runtime.ShapeString([]int{n_1162}))
+							}
+							if x_1153 < 0 || x_1161 < x_1153 || x_1161 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1153, x_1161, mainparams_3))
+							}
+							n_1164 := int(x_1161) - int(x_1153)
+							s_1165 := row_1136[int(x_1153)*1 : int(x_1161)*1 : int(x_1161)*1]
+							if n_1164 != st_1029 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1029})+" and "+runtime.ShapeString([]int{n_1164}))
+							}
+							r_1166 := ar.F64(st_1029)
+							row_1144 = row_1144[:len(r_1166)]
+							s_1163 = s_1163[:len(r_1166)]
+							s_1165 = s_1165[:len(r_1166)]
+							for i_1167 := range r_1166 {
+								r_1166[i_1167] = (math.Tanh(((row_1144[i_1167] * s_1163[i_1167]) + s_1165[i_1167])))
+							}
+							if x_1135 < 0 || x_1135 >= int64(st_1028) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_1135, st_1028))
+							}
+							row_1169 := st_1027[int(x_1135)*st_1029 : (int(x_1135)+1)*st_1029]
+							if st_1026 != st_1029 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1029})+" and "+runtime.ShapeString([]int{st_1026}))
+							}
+							r_1170 := ar.F64(st_1029)
+							row_1169 = row_1169[:len(r_1170)]
+							r_1141 = r_1141[:len(r_1170)]
+							r_1150 = r_1150[:len(r_1170)]
+							r_1166 = r_1166[:len(r_1170)]
+							for i_1171 := range r_1170 {
+								r_1170[i_1171] = ((row_1169[i_1171] * r_1141[i_1171]) + (r_1150[i_1171] * r_1166[i_1171]))
+							}
+							r_1173 := ar.F64(st_1029)
+							r_1170 = r_1170[:len(r_1173)]
+							for i_1174 := range r_1173 {
+								r_1173[i_1174] = (math.Tanh(r_1170[i_1174]))
+							}
+							if st_1029 != st_1026 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1026})+" and "+runtime.ShapeString([]int{st_1029}))
+							}
+							r_1176 := ar.F64(st_1026)
+							r_1158 = r_1158[:len(r_1176)]
+							r_1173 = r_1173[:len(r_1176)]
+							for i_1177 := range r_1176 {
+								r_1176[i_1177] = (r_1158[i_1177] * r_1173[i_1177])
+							}
+							if x_1133 < 0 || x_1133 >= int64(st_1028) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_1133, st_1028))
+							}
+							if st_1026 != st_1029 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_1026})+"; elements have shape "+runtime.ShapeString([]int{st_1029}))
+							}
+							c_1179 := ar.F64(len(st_1027))
+							copy(c_1179, st_1027)
+							copy(c_1179[int(x_1133)*st_1029:(int(x_1133)+1)*st_1029], r_1176)
+							if x_1135 < 0 || x_1135 >= int64(st_1028) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_1135, st_1028))
+							}
+							copy(c_1179[int(x_1135)*st_1029:(int(x_1135)+1)*st_1029], r_1170)
+							st_1025, st_1027, st_1030, st_1031, st_1032, st_1033, st_1034, st_1035, st_1036, st_1037, st_1038, st_1039, st_1040, st_1041, st_1042, st_1043, st_1044, st_1045, st_1046, st_1047, st_1048, st_1049, st_1050, st_1051, st_1052, st_1053, st_1054, st_1055, st_1056, st_1057, st_1058, st_1059, st_1060, st_1061, st_1062, st_1063, st_1064, st_1065, st_1066 = r_1176, c_1179, r_1170, st_1029, r_1173, st_1029, r_1158, st_1026, r_1166, st_1029, r_1150, st_1029, r_1141, st_1026, row_1169, st_1029, row_1136, mainparams_3, s_1163, n_1162, row_1144, st_1029, row_1134, mainparams_3, s_1155, n_1154, st_1025, st_1026, s_1147, n_1146, row_1144, st_1029, s_1138, n_1137, st_1025, st_1026, st_1027, st_1028, st_1029
+						}
+						if i_1129 == 0 {
+							d_1068 = st_1026
+							rs_1069 = d_1068
+							tot_1180, err_1181 := runtime.MulSize(n_1024, rs_1069)
+							if err_1181 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1181)
+							}
+							a_1067 = ar.F64(tot_1180)
+						} else if st_1026 != d_1068 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1026})+", element 0 has shape "+runtime.ShapeString([]int{d_1068}))
+						}
+						copy(a_1067[i_1129*rs_1069:(i_1129+1)*rs_1069], st_1025)
+						if i_1129 == 0 {
+							d_1071, d_1072 = st_1028, st_1029
+							rs_1073 = d_1071 * d_1072
+							tot_1182, err_1183 := runtime.MulSize(n_1024, rs_1073)
+							if err_1183 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1183)
+							}
+							a_1070 = ar.F64(tot_1182)
+						} else if st_1028 != d_1071 || st_1029 != d_1072 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1028, st_1029})+", element 0 has shape "+runtime.ShapeString([]int{d_1071, d_1072}))
+						}
+						copy(a_1070[i_1129*rs_1073:(i_1129+1)*rs_1073], st_1027)
+						if i_1129 == 0 {
+							d_1075 = st_1031
+							rs_1076 = d_1075
+							tot_1184, err_1185 := runtime.MulSize(n_1024, rs_1076)
+							if err_1185 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1185)
+							}
+							a_1074 = ar.F64(tot_1184)
+						} else if st_1031 != d_1075 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1031})+", element 0 has shape "+runtime.ShapeString([]int{d_1075}))
+						}
+						copy(a_1074[i_1129*rs_1076:(i_1129+1)*rs_1076], st_1030)
+						if i_1129 == 0 {
+							d_1078 = st_1033
+							rs_1079 = d_1078
+							tot_1186, err_1187 := runtime.MulSize(n_1024, rs_1079)
+							if err_1187 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1187)
+							}
+							a_1077 = ar.F64(tot_1186)
+						} else if st_1033 != d_1078 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1033})+", element 0 has shape "+runtime.ShapeString([]int{d_1078}))
+						}
+						copy(a_1077[i_1129*rs_1079:(i_1129+1)*rs_1079], st_1032)
+						if i_1129 == 0 {
+							d_1081 = st_1035
+							rs_1082 = d_1081
+							tot_1188, err_1189 := runtime.MulSize(n_1024, rs_1082)
+							if err_1189 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1189)
+							}
+							a_1080 = ar.F64(tot_1188)
+						} else if st_1035 != d_1081 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1035})+", element 0 has shape "+runtime.ShapeString([]int{d_1081}))
+						}
+						copy(a_1080[i_1129*rs_1082:(i_1129+1)*rs_1082], st_1034)
+						if i_1129 == 0 {
+							d_1084 = st_1037
+							rs_1085 = d_1084
+							tot_1190, err_1191 := runtime.MulSize(n_1024, rs_1085)
+							if err_1191 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1191)
+							}
+							a_1083 = ar.F64(tot_1190)
+						} else if st_1037 != d_1084 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1037})+", element 0 has shape "+runtime.ShapeString([]int{d_1084}))
+						}
+						copy(a_1083[i_1129*rs_1085:(i_1129+1)*rs_1085], st_1036)
+						if i_1129 == 0 {
+							d_1087 = st_1039
+							rs_1088 = d_1087
+							tot_1192, err_1193 := runtime.MulSize(n_1024, rs_1088)
+							if err_1193 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1193)
+							}
+							a_1086 = ar.F64(tot_1192)
+						} else if st_1039 != d_1087 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1039})+", element 0 has shape "+runtime.ShapeString([]int{d_1087}))
+						}
+						copy(a_1086[i_1129*rs_1088:(i_1129+1)*rs_1088], st_1038)
+						if i_1129 == 0 {
+							d_1090 = st_1041
+							rs_1091 = d_1090
+							tot_1194, err_1195 := runtime.MulSize(n_1024, rs_1091)
+							if err_1195 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1195)
+							}
+							a_1089 = ar.F64(tot_1194)
+						} else if st_1041 != d_1090 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1041})+", element 0 has shape "+runtime.ShapeString([]int{d_1090}))
+						}
+						copy(a_1089[i_1129*rs_1091:(i_1129+1)*rs_1091], st_1040)
+						if i_1129 == 0 {
+							d_1093 = st_1043
+							rs_1094 = d_1093
+							tot_1196, err_1197 := runtime.MulSize(n_1024, rs_1094)
+							if err_1197 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1197)
+							}
+							a_1092 = ar.F64(tot_1196)
+						} else if st_1043 != d_1093 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1043})+", element 0 has shape "+runtime.ShapeString([]int{d_1093}))
+						}
+						copy(a_1092[i_1129*rs_1094:(i_1129+1)*rs_1094], st_1042)
+						if i_1129 == 0 {
+							d_1096 = st_1045
+							rs_1097 = d_1096
+							tot_1198, err_1199 := runtime.MulSize(n_1024, rs_1097)
+							if err_1199 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1199)
+							}
+							a_1095 = ar.F64(tot_1198)
+						} else if st_1045 != d_1096 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1045})+", element 0 has shape "+runtime.ShapeString([]int{d_1096}))
+						}
+						copy(a_1095[i_1129*rs_1097:(i_1129+1)*rs_1097], st_1044)
+						if i_1129 == 0 {
+							d_1099 = st_1047
+							rs_1100 = d_1099
+							tot_1200, err_1201 := runtime.MulSize(n_1024, rs_1100)
+							if err_1201 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1201)
+							}
+							a_1098 = ar.F64(tot_1200)
+						} else if st_1047 != d_1099 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1047})+", element 0 has shape "+runtime.ShapeString([]int{d_1099}))
+						}
+						copy(a_1098[i_1129*rs_1100:(i_1129+1)*rs_1100], st_1046)
+						if i_1129 == 0 {
+							d_1102 = st_1049
+							rs_1103 = d_1102
+							tot_1202, err_1203 := runtime.MulSize(n_1024, rs_1103)
+							if err_1203 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1203)
+							}
+							a_1101 = ar.F64(tot_1202)
+						} else if st_1049 != d_1102 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1049})+", element 0 has shape "+runtime.ShapeString([]int{d_1102}))
+						}
+						copy(a_1101[i_1129*rs_1103:(i_1129+1)*rs_1103], st_1048)
+						if i_1129 == 0 {
+							d_1105 = st_1051
+							rs_1106 = d_1105
+							tot_1204, err_1205 := runtime.MulSize(n_1024, rs_1106)
+							if err_1205 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1205)
+							}
+							a_1104 = ar.F64(tot_1204)
+						} else if st_1051 != d_1105 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1051})+", element 0 has shape "+runtime.ShapeString([]int{d_1105}))
+						}
+						copy(a_1104[i_1129*rs_1106:(i_1129+1)*rs_1106], st_1050)
+						if i_1129 == 0 {
+							d_1108 = st_1053
+							rs_1109 = d_1108
+							tot_1206, err_1207 := runtime.MulSize(n_1024, rs_1109)
+							if err_1207 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1207)
+							}
+							a_1107 = ar.F64(tot_1206)
+						} else if st_1053 != d_1108 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1053})+", element 0 has shape "+runtime.ShapeString([]int{d_1108}))
+						}
+						copy(a_1107[i_1129*rs_1109:(i_1129+1)*rs_1109], st_1052)
+						if i_1129 == 0 {
+							d_1111 = st_1055
+							rs_1112 = d_1111
+							tot_1208, err_1209 := runtime.MulSize(n_1024, rs_1112)
+							if err_1209 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1209)
+							}
+							a_1110 = ar.F64(tot_1208)
+						} else if st_1055 != d_1111 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1055})+", element 0 has shape "+runtime.ShapeString([]int{d_1111}))
+						}
+						copy(a_1110[i_1129*rs_1112:(i_1129+1)*rs_1112], st_1054)
+						if i_1129 == 0 {
+							d_1114 = st_1057
+							rs_1115 = d_1114
+							tot_1210, err_1211 := runtime.MulSize(n_1024, rs_1115)
+							if err_1211 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1211)
+							}
+							a_1113 = ar.F64(tot_1210)
+						} else if st_1057 != d_1114 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1057})+", element 0 has shape "+runtime.ShapeString([]int{d_1114}))
+						}
+						copy(a_1113[i_1129*rs_1115:(i_1129+1)*rs_1115], st_1056)
+						if i_1129 == 0 {
+							d_1117 = st_1059
+							rs_1118 = d_1117
+							tot_1212, err_1213 := runtime.MulSize(n_1024, rs_1118)
+							if err_1213 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1213)
+							}
+							a_1116 = ar.F64(tot_1212)
+						} else if st_1059 != d_1117 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1059})+", element 0 has shape "+runtime.ShapeString([]int{d_1117}))
+						}
+						copy(a_1116[i_1129*rs_1118:(i_1129+1)*rs_1118], st_1058)
+						if i_1129 == 0 {
+							d_1120 = st_1061
+							rs_1121 = d_1120
+							tot_1214, err_1215 := runtime.MulSize(n_1024, rs_1121)
+							if err_1215 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1215)
+							}
+							a_1119 = ar.F64(tot_1214)
+						} else if st_1061 != d_1120 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1061})+", element 0 has shape "+runtime.ShapeString([]int{d_1120}))
+						}
+						copy(a_1119[i_1129*rs_1121:(i_1129+1)*rs_1121], st_1060)
+						if i_1129 == 0 {
+							d_1123 = st_1063
+							rs_1124 = d_1123
+							tot_1216, err_1217 := runtime.MulSize(n_1024, rs_1124)
+							if err_1217 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1217)
+							}
+							a_1122 = ar.F64(tot_1216)
+						} else if st_1063 != d_1123 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1063})+", element 0 has shape "+runtime.ShapeString([]int{d_1123}))
+						}
+						copy(a_1122[i_1129*rs_1124:(i_1129+1)*rs_1124], st_1062)
+						if i_1129 == 0 {
+							d_1126, d_1127 = st_1065, st_1066
+							rs_1128 = d_1126 * d_1127
+							tot_1218, err_1219 := runtime.MulSize(n_1024, rs_1128)
+							if err_1219 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1219)
+							}
+							a_1125 = ar.F64(tot_1218)
+						} else if st_1065 != d_1126 || st_1066 != d_1127 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1065, st_1066})+", element 0 has shape "+runtime.ShapeString([]int{d_1126, d_1127}))
+						}
+						copy(a_1125[i_1129*rs_1128:(i_1129+1)*rs_1128], st_1064)
+						_ = mark_1130
+					}
+					c_916, c_917, c_918, c_919, c_920, c_921, c_922, c_923, c_924, c_925, c_926, c_927, c_928, c_929, c_930, c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949, c_950, c_951, c_952, c_953, c_954, c_955, c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973, c_974, c_975, c_976, c_977 = a_1067, n_1024, d_1068, a_1070, n_1024, d_1071, d_1072, a_1074, n_1024, d_1075, a_1077, n_1024, d_1078, a_1080, n_1024, d_1081, a_1083, n_1024, d_1084, a_1086, n_1024, d_1087, a_1089, n_1024, d_1090, a_1092, n_1024, d_1093, a_1095, n_1024, d_1096, a_1098, n_1024, d_1099, a_1101, n_1024, d_1102, a_1104, n_1024, d_1105, a_1107, n_1024, d_1108, a_1110, n_1024, d_1111, a_1113, n_1024, d_1114, a_1116, n_1024, d_1117, a_1119, n_1024, d_1120, a_1122, n_1024, d_1123, a_1125, n_1024, d_1126, d_1127
+				} else {
+					n_1220, err_1221 := runtime.CheckSize(int64(0))
+					if err_1221 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1221)
+					}
+					var a_1222 []float64
+					var d_1223 int = 0
+					var rs_1224 int = 0
+					var a_1225 []float64
+					var d_1226 int = 0
 					var d_1227 int = 0
 					var rs_1228 int = 0
 					var a_1229 []float64
@@ -4850,1855 +5058,1245 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					var rs_1255 int = 0
 					var a_1256 []float64
 					var d_1257 int = 0
-					var d_1258 int = 0
-					var rs_1259 int = 0
-					for i_1260 := 0; i_1260 < n_1138; i_1260++ {
-						mark_1261 := ar.mark()
-						if i_1260 > 0 {
-							k_1262 := int64(i_1260 - 1)
-							x_1263 := k_1262 + int64(1)
-							x_1264 := int64(2) * x_1263
-							if x_1264 < 0 || x_1264 >= int64(mainparams_2) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_1264, mainparams_2))
-							}
-							row_1265 := mainparams_1[int(x_1264)*mainparams_3 : (int(x_1264)+1)*mainparams_3]
-							x_1266 := x_1264 + int64(1)
-							if x_1266 < 0 || x_1266 >= int64(mainparams_2) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_1266, mainparams_2))
-							}
-							row_1267 := mainparams_1[int(x_1266)*mainparams_3 : (int(x_1266)+1)*mainparams_3]
-							if n_15 < int64(0) || n_15 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
-							}
-							n_1268 := int(n_15) - int(int64(0))
-							s_1269 := row_1265[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-							if n_1268 != st_1140 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1140})+" and "+runtime.ShapeString([]int{n_1268}))
-							}
-							if n_15 < int64(0) || n_15 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
-							}
-							n_1270 := int(n_15) - int(int64(0))
-							s_1271 := row_1267[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-							if n_1270 != st_1140 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1140})+" and "+runtime.ShapeString([]int{n_1270}))
-							}
-							r_1272 := ar.F64(st_1140)
-							st_1139 = st_1139[:len(r_1272)]
-							s_1269 = s_1269[:len(r_1272)]
-							s_1271 = s_1271[:len(r_1272)]
-							for i_1273 := range r_1272 {
-								r_1272[i_1273] = (runtime.Sigmoid(((st_1139[i_1273] * s_1269[i_1273]) + s_1271[i_1273])))
-							}
-							if x_1264 < 0 || x_1264 >= int64(st_1142) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_1264, st_1142))
-							}
-							row_1275 := st_1141[int(x_1264)*st_1143 : (int(x_1264)+1)*st_1143]
-							x_1276 := int64(2) * n_15
-							if n_15 < 0 || x_1276 < n_15 || x_1276 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1276, mainparams_3))
-							}
-							n_1277 := int(x_1276) - int(n_15)
-							s_1278 := row_1265[int(n_15)*1 : int(x_1276)*1 : int(x_1276)*1]
-							if n_1277 != st_1143 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1143})+" and "+runtime.ShapeString([]int{n_1277}))
-							}
-							if n_15 < 0 || x_1276 < n_15 || x_1276 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1276, mainparams_3))
-							}
-							n_1279 := int(x_1276) - int(n_15)
-							s_1280 := row_1267[int(n_15)*1 : int(x_1276)*1 : int(x_1276)*1]
-							if n_1279 != st_1143 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1143})+" and "+runtime.ShapeString([]int{n_1279}))
-							}
-							r_1281 := ar.F64(st_1143)
-							row_1275 = row_1275[:len(r_1281)]
-							s_1278 = s_1278[:len(r_1281)]
-							s_1280 = s_1280[:len(r_1281)]
-							for i_1282 := range r_1281 {
-								r_1281[i_1282] = (runtime.Sigmoid(((row_1275[i_1282] * s_1278[i_1282]) + s_1280[i_1282])))
-							}
-							x_1284 := int64(3) * n_15
-							if x_1276 < 0 || x_1284 < x_1276 || x_1284 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1276, x_1284, mainparams_3))
-							}
-							n_1285 := int(x_1284) - int(x_1276)
-							s_1286 := row_1265[int(x_1276)*1 : int(x_1284)*1 : int(x_1284)*1]
-							if n_1285 != st_1140 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1140})+" and "+runtime.ShapeString([]int{n_1285}))
-							}
-							if x_1276 < 0 || x_1284 < x_1276 || x_1284 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1276, x_1284, mainparams_3))
-							}
-							n_1287 := int(x_1284) - int(x_1276)
-							s_1288 := row_1267[int(x_1276)*1 : int(x_1284)*1 : int(x_1284)*1]
-							if n_1287 != st_1140 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1140})+" and "+runtime.ShapeString([]int{n_1287}))
-							}
-							r_1289 := ar.F64(st_1140)
-							st_1139 = st_1139[:len(r_1289)]
-							s_1286 = s_1286[:len(r_1289)]
-							s_1288 = s_1288[:len(r_1289)]
-							for i_1290 := range r_1289 {
-								r_1289[i_1290] = (runtime.Sigmoid(((st_1139[i_1290] * s_1286[i_1290]) + s_1288[i_1290])))
-							}
-							x_1292 := int64(4) * n_15
-							if x_1284 < 0 || x_1292 < x_1284 || x_1292 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1284, x_1292, mainparams_3))
-							}
-							n_1293 := int(x_1292) - int(x_1284)
-							s_1294 := row_1265[int(x_1284)*1 : int(x_1292)*1 : int(x_1292)*1]
-							if n_1293 != st_1143 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1143})+" and "+runtime.ShapeString([]int{n_1293}))
-							}
-							if x_1284 < 0 || x_1292 < x_1284 || x_1292 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1284, x_1292, mainparams_3))
-							}
-							n_1295 := int(x_1292) - int(x_1284)
-							s_1296 := row_1267[int(x_1284)*1 : int(x_1292)*1 : int(x_1292)*1]
-							if n_1295 != st_1143 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1143})+" and "+runtime.ShapeString([]int{n_1295}))
-							}
-							r_1297 := ar.F64(st_1143)
-							row_1275 = row_1275[:len(r_1297)]
-							s_1294 = s_1294[:len(r_1297)]
-							s_1296 = s_1296[:len(r_1297)]
-							for i_1298 := range r_1297 {
-								r_1297[i_1298] = (math.Tanh(((row_1275[i_1298] * s_1294[i_1298]) + s_1296[i_1298])))
-							}
-							if x_1266 < 0 || x_1266 >= int64(st_1142) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_1266, st_1142))
-							}
-							row_1300 := st_1141[int(x_1266)*st_1143 : (int(x_1266)+1)*st_1143]
-							if st_1140 != st_1143 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1143})+" and "+runtime.ShapeString([]int{st_1140}))
-							}
-							r_1301 := ar.F64(st_1143)
-							row_1300 = row_1300[:len(r_1301)]
-							r_1272 = r_1272[:len(r_1301)]
-							r_1281 = r_1281[:len(r_1301)]
-							r_1297 = r_1297[:len(r_1301)]
-							for i_1302 := range r_1301 {
-								r_1301[i_1302] = ((row_1300[i_1302] * r_1272[i_1302]) + (r_1281[i_1302] * r_1297[i_1302]))
-							}
-							r_1304 := ar.F64(st_1143)
-							r_1301 = r_1301[:len(r_1304)]
-							for i_1305 := range r_1304 {
-								r_1304[i_1305] = (math.Tanh(r_1301[i_1305]))
-							}
-							if st_1143 != st_1140 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1140})+" and "+runtime.ShapeString([]int{st_1143}))
-							}
-							r_1307 := ar.F64(st_1140)
-							r_1289 = r_1289[:len(r_1307)]
-							r_1304 = r_1304[:len(r_1307)]
-							for i_1308 := range r_1307 {
-								r_1307[i_1308] = (r_1289[i_1308] * r_1304[i_1308])
-							}
-							if x_1264 < 0 || x_1264 >= int64(st_1142) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_1264, st_1142))
-							}
-							if st_1140 != st_1143 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_1140})+"; elements have shape "+runtime.ShapeString([]int{st_1143}))
-							}
-							c_1310 := ar.F64(len(st_1141))
-							copy(c_1310, st_1141)
-							copy(c_1310[int(x_1264)*st_1143:(int(x_1264)+1)*st_1143], r_1307)
-							if x_1266 < 0 || x_1266 >= int64(st_1142) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_1266, st_1142))
-							}
-							copy(c_1310[int(x_1266)*st_1143:(int(x_1266)+1)*st_1143], r_1301)
-							st_1139, st_1141, st_1144, st_1145, st_1146, st_1147, st_1148, st_1149, st_1150, st_1151, st_1152, st_1153, st_1154, st_1155, st_1156, st_1157, st_1158, st_1159, st_1160, st_1161, st_1162, st_1163, st_1164, st_1165, st_1166, st_1167, st_1168, st_1169, st_1170, st_1171, st_1172, st_1173, st_1174, st_1175, st_1176, st_1177, st_1178, st_1179, st_1180, st_1181, st_1182, st_1183, st_1184, st_1185, st_1186, st_1187 = r_1307, c_1310, r_1307, st_1140, c_1310, st_1142, st_1143, r_1301, st_1143, r_1307, st_1140, r_1304, st_1143, r_1289, st_1140, r_1297, st_1143, r_1281, st_1143, r_1272, st_1140, row_1300, st_1143, row_1267, mainparams_3, s_1294, n_1293, row_1275, st_1143, row_1265, mainparams_3, s_1286, n_1285, st_1139, st_1140, s_1278, n_1277, row_1275, st_1143, s_1269, n_1268, st_1139, st_1140, st_1141, st_1142, st_1143
-						}
-						if i_1260 == 0 {
-							d_1189 = st_1140
-							rs_1190 = d_1189
-							tot_1311, err_1312 := runtime.MulSize(n_1138, rs_1190)
-							if err_1312 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1312)
-							}
-							a_1188 = ar.F64(tot_1311)
-						} else if st_1140 != d_1189 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1140})+", element 0 has shape "+runtime.ShapeString([]int{d_1189}))
-						}
-						copy(a_1188[i_1260*rs_1190:(i_1260+1)*rs_1190], st_1139)
-						if i_1260 == 0 {
-							d_1192, d_1193 = st_1142, st_1143
-							rs_1194 = d_1192 * d_1193
-							tot_1313, err_1314 := runtime.MulSize(n_1138, rs_1194)
-							if err_1314 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1314)
-							}
-							a_1191 = ar.F64(tot_1313)
-						} else if st_1142 != d_1192 || st_1143 != d_1193 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1142, st_1143})+", element 0 has shape "+runtime.ShapeString([]int{d_1192, d_1193}))
-						}
-						copy(a_1191[i_1260*rs_1194:(i_1260+1)*rs_1194], st_1141)
-						if i_1260 == 0 {
-							d_1196 = st_1145
-							rs_1197 = d_1196
-							tot_1315, err_1316 := runtime.MulSize(n_1138, rs_1197)
-							if err_1316 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1316)
-							}
-							a_1195 = ar.F64(tot_1315)
-						} else if st_1145 != d_1196 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1145})+", element 0 has shape "+runtime.ShapeString([]int{d_1196}))
-						}
-						copy(a_1195[i_1260*rs_1197:(i_1260+1)*rs_1197], st_1144)
-						if i_1260 == 0 {
-							d_1199, d_1200 = st_1147, st_1148
-							rs_1201 = d_1199 * d_1200
-							tot_1317, err_1318 := runtime.MulSize(n_1138, rs_1201)
-							if err_1318 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1318)
-							}
-							a_1198 = ar.F64(tot_1317)
-						} else if st_1147 != d_1199 || st_1148 != d_1200 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1147, st_1148})+", element 0 has shape "+runtime.ShapeString([]int{d_1199, d_1200}))
-						}
-						copy(a_1198[i_1260*rs_1201:(i_1260+1)*rs_1201], st_1146)
-						if i_1260 == 0 {
-							d_1203 = st_1150
-							rs_1204 = d_1203
-							tot_1319, err_1320 := runtime.MulSize(n_1138, rs_1204)
-							if err_1320 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1320)
-							}
-							a_1202 = ar.F64(tot_1319)
-						} else if st_1150 != d_1203 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1150})+", element 0 has shape "+runtime.ShapeString([]int{d_1203}))
-						}
-						copy(a_1202[i_1260*rs_1204:(i_1260+1)*rs_1204], st_1149)
-						if i_1260 == 0 {
-							d_1206 = st_1152
-							rs_1207 = d_1206
-							tot_1321, err_1322 := runtime.MulSize(n_1138, rs_1207)
-							if err_1322 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1322)
-							}
-							a_1205 = ar.F64(tot_1321)
-						} else if st_1152 != d_1206 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1152})+", element 0 has shape "+runtime.ShapeString([]int{d_1206}))
-						}
-						copy(a_1205[i_1260*rs_1207:(i_1260+1)*rs_1207], st_1151)
-						if i_1260 == 0 {
-							d_1209 = st_1154
-							rs_1210 = d_1209
-							tot_1323, err_1324 := runtime.MulSize(n_1138, rs_1210)
-							if err_1324 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1324)
-							}
-							a_1208 = ar.F64(tot_1323)
-						} else if st_1154 != d_1209 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1154})+", element 0 has shape "+runtime.ShapeString([]int{d_1209}))
-						}
-						copy(a_1208[i_1260*rs_1210:(i_1260+1)*rs_1210], st_1153)
-						if i_1260 == 0 {
-							d_1212 = st_1156
-							rs_1213 = d_1212
-							tot_1325, err_1326 := runtime.MulSize(n_1138, rs_1213)
-							if err_1326 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1326)
-							}
-							a_1211 = ar.F64(tot_1325)
-						} else if st_1156 != d_1212 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1156})+", element 0 has shape "+runtime.ShapeString([]int{d_1212}))
-						}
-						copy(a_1211[i_1260*rs_1213:(i_1260+1)*rs_1213], st_1155)
-						if i_1260 == 0 {
-							d_1215 = st_1158
-							rs_1216 = d_1215
-							tot_1327, err_1328 := runtime.MulSize(n_1138, rs_1216)
-							if err_1328 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1328)
-							}
-							a_1214 = ar.F64(tot_1327)
-						} else if st_1158 != d_1215 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1158})+", element 0 has shape "+runtime.ShapeString([]int{d_1215}))
-						}
-						copy(a_1214[i_1260*rs_1216:(i_1260+1)*rs_1216], st_1157)
-						if i_1260 == 0 {
-							d_1218 = st_1160
-							rs_1219 = d_1218
-							tot_1329, err_1330 := runtime.MulSize(n_1138, rs_1219)
-							if err_1330 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1330)
-							}
-							a_1217 = ar.F64(tot_1329)
-						} else if st_1160 != d_1218 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1160})+", element 0 has shape "+runtime.ShapeString([]int{d_1218}))
-						}
-						copy(a_1217[i_1260*rs_1219:(i_1260+1)*rs_1219], st_1159)
-						if i_1260 == 0 {
-							d_1221 = st_1162
-							rs_1222 = d_1221
-							tot_1331, err_1332 := runtime.MulSize(n_1138, rs_1222)
-							if err_1332 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1332)
-							}
-							a_1220 = ar.F64(tot_1331)
-						} else if st_1162 != d_1221 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1162})+", element 0 has shape "+runtime.ShapeString([]int{d_1221}))
-						}
-						copy(a_1220[i_1260*rs_1222:(i_1260+1)*rs_1222], st_1161)
-						if i_1260 == 0 {
-							d_1224 = st_1164
-							rs_1225 = d_1224
-							tot_1333, err_1334 := runtime.MulSize(n_1138, rs_1225)
-							if err_1334 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1334)
-							}
-							a_1223 = ar.F64(tot_1333)
-						} else if st_1164 != d_1224 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1164})+", element 0 has shape "+runtime.ShapeString([]int{d_1224}))
-						}
-						copy(a_1223[i_1260*rs_1225:(i_1260+1)*rs_1225], st_1163)
-						if i_1260 == 0 {
-							d_1227 = st_1166
-							rs_1228 = d_1227
-							tot_1335, err_1336 := runtime.MulSize(n_1138, rs_1228)
-							if err_1336 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1336)
-							}
-							a_1226 = ar.F64(tot_1335)
-						} else if st_1166 != d_1227 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1166})+", element 0 has shape "+runtime.ShapeString([]int{d_1227}))
-						}
-						copy(a_1226[i_1260*rs_1228:(i_1260+1)*rs_1228], st_1165)
-						if i_1260 == 0 {
-							d_1230 = st_1168
-							rs_1231 = d_1230
-							tot_1337, err_1338 := runtime.MulSize(n_1138, rs_1231)
-							if err_1338 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1338)
-							}
-							a_1229 = ar.F64(tot_1337)
-						} else if st_1168 != d_1230 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1168})+", element 0 has shape "+runtime.ShapeString([]int{d_1230}))
-						}
-						copy(a_1229[i_1260*rs_1231:(i_1260+1)*rs_1231], st_1167)
-						if i_1260 == 0 {
-							d_1233 = st_1170
-							rs_1234 = d_1233
-							tot_1339, err_1340 := runtime.MulSize(n_1138, rs_1234)
-							if err_1340 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1340)
-							}
-							a_1232 = ar.F64(tot_1339)
-						} else if st_1170 != d_1233 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1170})+", element 0 has shape "+runtime.ShapeString([]int{d_1233}))
-						}
-						copy(a_1232[i_1260*rs_1234:(i_1260+1)*rs_1234], st_1169)
-						if i_1260 == 0 {
-							d_1236 = st_1172
-							rs_1237 = d_1236
-							tot_1341, err_1342 := runtime.MulSize(n_1138, rs_1237)
-							if err_1342 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1342)
-							}
-							a_1235 = ar.F64(tot_1341)
-						} else if st_1172 != d_1236 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1172})+", element 0 has shape "+runtime.ShapeString([]int{d_1236}))
-						}
-						copy(a_1235[i_1260*rs_1237:(i_1260+1)*rs_1237], st_1171)
-						if i_1260 == 0 {
-							d_1239 = st_1174
-							rs_1240 = d_1239
-							tot_1343, err_1344 := runtime.MulSize(n_1138, rs_1240)
-							if err_1344 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1344)
-							}
-							a_1238 = ar.F64(tot_1343)
-						} else if st_1174 != d_1239 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1174})+", element 0 has shape "+runtime.ShapeString([]int{d_1239}))
-						}
-						copy(a_1238[i_1260*rs_1240:(i_1260+1)*rs_1240], st_1173)
-						if i_1260 == 0 {
-							d_1242 = st_1176
-							rs_1243 = d_1242
-							tot_1345, err_1346 := runtime.MulSize(n_1138, rs_1243)
-							if err_1346 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1346)
-							}
-							a_1241 = ar.F64(tot_1345)
-						} else if st_1176 != d_1242 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1176})+", element 0 has shape "+runtime.ShapeString([]int{d_1242}))
-						}
-						copy(a_1241[i_1260*rs_1243:(i_1260+1)*rs_1243], st_1175)
-						if i_1260 == 0 {
-							d_1245 = st_1178
-							rs_1246 = d_1245
-							tot_1347, err_1348 := runtime.MulSize(n_1138, rs_1246)
-							if err_1348 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1348)
-							}
-							a_1244 = ar.F64(tot_1347)
-						} else if st_1178 != d_1245 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1178})+", element 0 has shape "+runtime.ShapeString([]int{d_1245}))
-						}
-						copy(a_1244[i_1260*rs_1246:(i_1260+1)*rs_1246], st_1177)
-						if i_1260 == 0 {
-							d_1248 = st_1180
-							rs_1249 = d_1248
-							tot_1349, err_1350 := runtime.MulSize(n_1138, rs_1249)
-							if err_1350 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1350)
-							}
-							a_1247 = ar.F64(tot_1349)
-						} else if st_1180 != d_1248 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1180})+", element 0 has shape "+runtime.ShapeString([]int{d_1248}))
-						}
-						copy(a_1247[i_1260*rs_1249:(i_1260+1)*rs_1249], st_1179)
-						if i_1260 == 0 {
-							d_1251 = st_1182
-							rs_1252 = d_1251
-							tot_1351, err_1352 := runtime.MulSize(n_1138, rs_1252)
-							if err_1352 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1352)
-							}
-							a_1250 = ar.F64(tot_1351)
-						} else if st_1182 != d_1251 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1182})+", element 0 has shape "+runtime.ShapeString([]int{d_1251}))
-						}
-						copy(a_1250[i_1260*rs_1252:(i_1260+1)*rs_1252], st_1181)
-						if i_1260 == 0 {
-							d_1254 = st_1184
-							rs_1255 = d_1254
-							tot_1353, err_1354 := runtime.MulSize(n_1138, rs_1255)
-							if err_1354 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1354)
-							}
-							a_1253 = ar.F64(tot_1353)
-						} else if st_1184 != d_1254 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1184})+", element 0 has shape "+runtime.ShapeString([]int{d_1254}))
-						}
-						copy(a_1253[i_1260*rs_1255:(i_1260+1)*rs_1255], st_1183)
-						if i_1260 == 0 {
-							d_1257, d_1258 = st_1186, st_1187
-							rs_1259 = d_1257 * d_1258
-							tot_1355, err_1356 := runtime.MulSize(n_1138, rs_1259)
-							if err_1356 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1356)
-							}
-							a_1256 = ar.F64(tot_1355)
-						} else if st_1186 != d_1257 || st_1187 != d_1258 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1186, st_1187})+", element 0 has shape "+runtime.ShapeString([]int{d_1257, d_1258}))
-						}
-						copy(a_1256[i_1260*rs_1259:(i_1260+1)*rs_1259], st_1185)
-						_ = mark_1261
-					}
-					c_1020, c_1021, c_1022, c_1023, c_1024, c_1025, c_1026, c_1027, c_1028, c_1029, c_1030, c_1031, c_1032, c_1033, c_1034, c_1035, c_1036, c_1037, c_1038, c_1039, c_1040, c_1041, c_1042, c_1043, c_1044, c_1045, c_1046, c_1047, c_1048, c_1049, c_1050, c_1051, c_1052, c_1053, c_1054, c_1055, c_1056, c_1057, c_1058, c_1059, c_1060, c_1061, c_1062, c_1063, c_1064, c_1065, c_1066, c_1067, c_1068, c_1069, c_1070, c_1071, c_1072, c_1073, c_1074, c_1075, c_1076, c_1077, c_1078, c_1079, c_1080, c_1081, c_1082, c_1083, c_1084, c_1085, c_1086, c_1087, c_1088, c_1089, c_1090, c_1091 = a_1188, n_1138, d_1189, a_1191, n_1138, d_1192, d_1193, a_1195, n_1138, d_1196, a_1198, n_1138, d_1199, d_1200, a_1202, n_1138, d_1203, a_1205, n_1138, d_1206, a_1208, n_1138, d_1209, a_1211, n_1138, d_1212, a_1214, n_1138, d_1215, a_1217, n_1138, d_1218, a_1220, n_1138, d_1221, a_1223, n_1138, d_1224, a_1226, n_1138, d_1227, a_1229, n_1138, d_1230, a_1232, n_1138, d_1233, a_1235, n_1138, d_1236, a_1238, n_1138, d_1239, a_1241, n_1138, d_1242, a_1244, n_1138, d_1245, a_1247, n_1138, d_1248, a_1250, n_1138, d_1251, a_1253, n_1138, d_1254, a_1256, n_1138, d_1257, d_1258
-				} else {
-					n_1357, err_1358 := runtime.CheckSize(int64(0))
-					if err_1358 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1358)
-					}
-					var a_1359 []float64
-					var d_1360 int = 0
-					var rs_1361 int = 0
-					var a_1362 []float64
-					var d_1363 int = 0
-					var d_1364 int = 0
-					var rs_1365 int = 0
-					var a_1366 []float64
-					var d_1367 int = 0
-					var rs_1368 int = 0
-					var a_1369 []float64
-					var d_1370 int = 0
-					var d_1371 int = 0
-					var rs_1372 int = 0
-					var a_1373 []float64
-					var d_1374 int = 0
-					var rs_1375 int = 0
-					var a_1376 []float64
-					var d_1377 int = 0
-					var rs_1378 int = 0
-					var a_1379 []float64
-					var d_1380 int = 0
-					var rs_1381 int = 0
-					var a_1382 []float64
-					var d_1383 int = 0
-					var rs_1384 int = 0
-					var a_1385 []float64
-					var d_1386 int = 0
-					var rs_1387 int = 0
-					var a_1388 []float64
-					var d_1389 int = 0
-					var rs_1390 int = 0
-					var a_1391 []float64
-					var d_1392 int = 0
-					var rs_1393 int = 0
-					var a_1394 []float64
-					var d_1395 int = 0
-					var rs_1396 int = 0
-					var a_1397 []float64
-					var d_1398 int = 0
-					var rs_1399 int = 0
-					var a_1400 []float64
-					var d_1401 int = 0
-					var rs_1402 int = 0
-					var a_1403 []float64
-					var d_1404 int = 0
-					var rs_1405 int = 0
-					var a_1406 []float64
-					var d_1407 int = 0
-					var rs_1408 int = 0
-					var a_1409 []float64
-					var d_1410 int = 0
-					var rs_1411 int = 0
-					var a_1412 []float64
-					var d_1413 int = 0
-					var rs_1414 int = 0
-					var a_1415 []float64
-					var d_1416 int = 0
-					var rs_1417 int = 0
-					var a_1418 []float64
-					var d_1419 int = 0
-					var rs_1420 int = 0
-					var a_1421 []float64
-					var d_1422 int = 0
-					var rs_1423 int = 0
-					var a_1424 []float64
-					var d_1425 int = 0
-					var rs_1426 int = 0
-					var a_1427 []float64
-					var d_1428 int = 0
-					var d_1429 int = 0
-					var rs_1430 int = 0
-					for i_1431 := 0; i_1431 < n_1357; i_1431++ {
-						mark_1432 := ar.mark()
-						i_1433 := int64(i_1431)
-						_ = i_1433
+					var rs_1258 int = 0
+					var a_1259 []float64
+					var d_1260 int = 0
+					var rs_1261 int = 0
+					var a_1262 []float64
+					var d_1263 int = 0
+					var rs_1264 int = 0
+					var a_1265 []float64
+					var d_1266 int = 0
+					var rs_1267 int = 0
+					var a_1268 []float64
+					var d_1269 int = 0
+					var rs_1270 int = 0
+					var a_1271 []float64
+					var d_1272 int = 0
+					var rs_1273 int = 0
+					var a_1274 []float64
+					var d_1275 int = 0
+					var rs_1276 int = 0
+					var a_1277 []float64
+					var d_1278 int = 0
+					var rs_1279 int = 0
+					var a_1280 []float64
+					var d_1281 int = 0
+					var d_1282 int = 0
+					var rs_1283 int = 0
+					for i_1284 := 0; i_1284 < n_1220; i_1284++ {
+						mark_1285 := ar.mark()
+						i_1286 := int64(i_1284)
+						_ = i_1286
 						if int64(0) >= int64(mainparams_2) {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 						}
-						row_1434 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+						row_1287 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 						if int64(1) >= int64(mainparams_2) {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 						}
-						row_1435 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+						row_1288 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 						}
-						n_1436 := int(n_15) - int(int64(0))
-						s_1437 := row_1434[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-						if n_1436 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1436}))
+						n_1289 := int(n_15) - int(int64(0))
+						s_1290 := row_1287[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+						if n_1289 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1289}))
 						}
 						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 						}
-						n_1438 := int(n_15) - int(int64(0))
-						s_1439 := row_1435[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-						if n_1438 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1438}))
+						n_1291 := int(n_15) - int(int64(0))
+						s_1292 := row_1288[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+						if n_1291 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1291}))
 						}
-						r_1440 := ar.F64(sequence_12)
-						r_1014 = r_1014[:len(r_1440)]
-						s_1437 = s_1437[:len(r_1440)]
-						s_1439 = s_1439[:len(r_1440)]
-						for i_1441 := range r_1440 {
-							r_1440[i_1441] = (runtime.Sigmoid(((r_1014[i_1441] * s_1437[i_1441]) + s_1439[i_1441])))
+						r_1293 := ar.F64(sequence_12)
+						r_910 = r_910[:len(r_1293)]
+						s_1290 = s_1290[:len(r_1293)]
+						s_1292 = s_1292[:len(r_1293)]
+						for i_1294 := range r_1293 {
+							r_1293[i_1294] = (runtime.Sigmoid(((r_910[i_1294] * s_1290[i_1294]) + s_1292[i_1294])))
 						}
-						if int64(0) >= int64(st_769) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), st_769))
+						if int64(0) >= int64(st_697) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), st_697))
 						}
-						row_1443 := st_768[int(int64(0))*st_770 : (int(int64(0))+1)*st_770]
-						x_1444 := int64(2) * n_15
-						if n_15 < 0 || x_1444 < n_15 || x_1444 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1444, mainparams_3))
+						row_1296 := st_696[int(int64(0))*st_698 : (int(int64(0))+1)*st_698]
+						x_1297 := int64(2) * n_15
+						if n_15 < 0 || x_1297 < n_15 || x_1297 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1297, mainparams_3))
 						}
-						n_1445 := int(x_1444) - int(n_15)
-						s_1446 := row_1434[int(n_15)*1 : int(x_1444)*1 : int(x_1444)*1]
-						if n_1445 != st_770 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_770})+" and "+runtime.ShapeString([]int{n_1445}))
+						n_1298 := int(x_1297) - int(n_15)
+						s_1299 := row_1287[int(n_15)*1 : int(x_1297)*1 : int(x_1297)*1]
+						if n_1298 != st_698 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_698})+" and "+runtime.ShapeString([]int{n_1298}))
 						}
-						if n_15 < 0 || x_1444 < n_15 || x_1444 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1444, mainparams_3))
+						if n_15 < 0 || x_1297 < n_15 || x_1297 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1297, mainparams_3))
 						}
-						n_1447 := int(x_1444) - int(n_15)
-						s_1448 := row_1435[int(n_15)*1 : int(x_1444)*1 : int(x_1444)*1]
-						if n_1447 != st_770 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_770})+" and "+runtime.ShapeString([]int{n_1447}))
+						n_1300 := int(x_1297) - int(n_15)
+						s_1301 := row_1288[int(n_15)*1 : int(x_1297)*1 : int(x_1297)*1]
+						if n_1300 != st_698 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_698})+" and "+runtime.ShapeString([]int{n_1300}))
 						}
-						r_1449 := ar.F64(st_770)
-						row_1443 = row_1443[:len(r_1449)]
-						s_1446 = s_1446[:len(r_1449)]
-						s_1448 = s_1448[:len(r_1449)]
-						for i_1450 := range r_1449 {
-							r_1449[i_1450] = (runtime.Sigmoid(((row_1443[i_1450] * s_1446[i_1450]) + s_1448[i_1450])))
+						r_1302 := ar.F64(st_698)
+						row_1296 = row_1296[:len(r_1302)]
+						s_1299 = s_1299[:len(r_1302)]
+						s_1301 = s_1301[:len(r_1302)]
+						for i_1303 := range r_1302 {
+							r_1302[i_1303] = (runtime.Sigmoid(((row_1296[i_1303] * s_1299[i_1303]) + s_1301[i_1303])))
 						}
-						x_1452 := int64(3) * n_15
-						if x_1444 < 0 || x_1452 < x_1444 || x_1452 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1444, x_1452, mainparams_3))
+						x_1305 := int64(3) * n_15
+						if x_1297 < 0 || x_1305 < x_1297 || x_1305 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1297, x_1305, mainparams_3))
 						}
-						n_1453 := int(x_1452) - int(x_1444)
-						s_1454 := row_1434[int(x_1444)*1 : int(x_1452)*1 : int(x_1452)*1]
-						if n_1453 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1453}))
+						n_1306 := int(x_1305) - int(x_1297)
+						s_1307 := row_1287[int(x_1297)*1 : int(x_1305)*1 : int(x_1305)*1]
+						if n_1306 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1306}))
 						}
-						if x_1444 < 0 || x_1452 < x_1444 || x_1452 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1444, x_1452, mainparams_3))
+						if x_1297 < 0 || x_1305 < x_1297 || x_1305 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1297, x_1305, mainparams_3))
 						}
-						n_1455 := int(x_1452) - int(x_1444)
-						s_1456 := row_1435[int(x_1444)*1 : int(x_1452)*1 : int(x_1452)*1]
-						if n_1455 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1455}))
+						n_1308 := int(x_1305) - int(x_1297)
+						s_1309 := row_1288[int(x_1297)*1 : int(x_1305)*1 : int(x_1305)*1]
+						if n_1308 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1308}))
 						}
-						r_1457 := ar.F64(sequence_12)
-						r_1014 = r_1014[:len(r_1457)]
-						s_1454 = s_1454[:len(r_1457)]
-						s_1456 = s_1456[:len(r_1457)]
-						for i_1458 := range r_1457 {
-							r_1457[i_1458] = (runtime.Sigmoid(((r_1014[i_1458] * s_1454[i_1458]) + s_1456[i_1458])))
+						r_1310 := ar.F64(sequence_12)
+						r_910 = r_910[:len(r_1310)]
+						s_1307 = s_1307[:len(r_1310)]
+						s_1309 = s_1309[:len(r_1310)]
+						for i_1311 := range r_1310 {
+							r_1310[i_1311] = (runtime.Sigmoid(((r_910[i_1311] * s_1307[i_1311]) + s_1309[i_1311])))
 						}
-						x_1460 := int64(4) * n_15
-						if x_1452 < 0 || x_1460 < x_1452 || x_1460 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1452, x_1460, mainparams_3))
+						x_1313 := int64(4) * n_15
+						if x_1305 < 0 || x_1313 < x_1305 || x_1313 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1305, x_1313, mainparams_3))
 						}
-						n_1461 := int(x_1460) - int(x_1452)
-						s_1462 := row_1434[int(x_1452)*1 : int(x_1460)*1 : int(x_1460)*1]
-						if n_1461 != st_770 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_770})+" and "+runtime.ShapeString([]int{n_1461}))
+						n_1314 := int(x_1313) - int(x_1305)
+						s_1315 := row_1287[int(x_1305)*1 : int(x_1313)*1 : int(x_1313)*1]
+						if n_1314 != st_698 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_698})+" and "+runtime.ShapeString([]int{n_1314}))
 						}
-						if x_1452 < 0 || x_1460 < x_1452 || x_1460 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1452, x_1460, mainparams_3))
+						if x_1305 < 0 || x_1313 < x_1305 || x_1313 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1305, x_1313, mainparams_3))
 						}
-						n_1463 := int(x_1460) - int(x_1452)
-						s_1464 := row_1435[int(x_1452)*1 : int(x_1460)*1 : int(x_1460)*1]
-						if n_1463 != st_770 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_770})+" and "+runtime.ShapeString([]int{n_1463}))
+						n_1316 := int(x_1313) - int(x_1305)
+						s_1317 := row_1288[int(x_1305)*1 : int(x_1313)*1 : int(x_1313)*1]
+						if n_1316 != st_698 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_698})+" and "+runtime.ShapeString([]int{n_1316}))
 						}
-						r_1465 := ar.F64(st_770)
-						row_1443 = row_1443[:len(r_1465)]
-						s_1462 = s_1462[:len(r_1465)]
-						s_1464 = s_1464[:len(r_1465)]
-						for i_1466 := range r_1465 {
-							r_1465[i_1466] = (math.Tanh(((row_1443[i_1466] * s_1462[i_1466]) + s_1464[i_1466])))
+						r_1318 := ar.F64(st_698)
+						row_1296 = row_1296[:len(r_1318)]
+						s_1315 = s_1315[:len(r_1318)]
+						s_1317 = s_1317[:len(r_1318)]
+						for i_1319 := range r_1318 {
+							r_1318[i_1319] = (math.Tanh(((row_1296[i_1319] * s_1315[i_1319]) + s_1317[i_1319])))
 						}
-						if int64(1) >= int64(st_769) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), st_769))
+						if int64(1) >= int64(st_697) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), st_697))
 						}
-						row_1468 := st_768[int(int64(1))*st_770 : (int(int64(1))+1)*st_770]
-						if sequence_12 != st_770 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_770})+" and "+runtime.ShapeString([]int{sequence_12}))
+						row_1321 := st_696[int(int64(1))*st_698 : (int(int64(1))+1)*st_698]
+						if sequence_12 != st_698 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_698})+" and "+runtime.ShapeString([]int{sequence_12}))
 						}
-						r_1469 := ar.F64(st_770)
-						row_1468 = row_1468[:len(r_1469)]
-						r_1440 = r_1440[:len(r_1469)]
-						r_1449 = r_1449[:len(r_1469)]
-						r_1465 = r_1465[:len(r_1469)]
-						for i_1470 := range r_1469 {
-							r_1469[i_1470] = ((row_1468[i_1470] * r_1440[i_1470]) + (r_1449[i_1470] * r_1465[i_1470]))
+						r_1322 := ar.F64(st_698)
+						row_1321 = row_1321[:len(r_1322)]
+						r_1293 = r_1293[:len(r_1322)]
+						r_1302 = r_1302[:len(r_1322)]
+						r_1318 = r_1318[:len(r_1322)]
+						for i_1323 := range r_1322 {
+							r_1322[i_1323] = ((row_1321[i_1323] * r_1293[i_1323]) + (r_1302[i_1323] * r_1318[i_1323]))
 						}
-						r_1472 := ar.F64(st_770)
-						r_1469 = r_1469[:len(r_1472)]
-						for i_1473 := range r_1472 {
-							r_1472[i_1473] = (math.Tanh(r_1469[i_1473]))
+						r_1325 := ar.F64(st_698)
+						r_1322 = r_1322[:len(r_1325)]
+						for i_1326 := range r_1325 {
+							r_1325[i_1326] = (math.Tanh(r_1322[i_1326]))
 						}
-						if st_770 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_770}))
+						if st_698 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_698}))
 						}
-						r_1475 := ar.F64(sequence_12)
-						r_1457 = r_1457[:len(r_1475)]
-						r_1472 = r_1472[:len(r_1475)]
-						for i_1476 := range r_1475 {
-							r_1475[i_1476] = (r_1457[i_1476] * r_1472[i_1476])
+						r_1328 := ar.F64(sequence_12)
+						r_1310 = r_1310[:len(r_1328)]
+						r_1325 = r_1325[:len(r_1328)]
+						for i_1329 := range r_1328 {
+							r_1328[i_1329] = (r_1310[i_1329] * r_1325[i_1329])
 						}
-						if int64(0) >= int64(st_769) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), st_769))
+						if int64(0) >= int64(st_697) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), st_697))
 						}
-						if sequence_12 != st_770 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_770}))
+						if sequence_12 != st_698 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_698}))
 						}
-						c_1478 := ar.F64(len(st_768))
-						copy(c_1478, st_768)
-						copy(c_1478[int(int64(0))*st_770:(int(int64(0))+1)*st_770], r_1475)
-						if int64(1) >= int64(st_769) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), st_769))
+						c_1331 := ar.F64(len(st_696))
+						copy(c_1331, st_696)
+						copy(c_1331[int(int64(0))*st_698:(int(int64(0))+1)*st_698], r_1328)
+						if int64(1) >= int64(st_697) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), st_697))
 						}
-						copy(c_1478[int(int64(1))*st_770:(int(int64(1))+1)*st_770], r_1469)
-						if i_1431 == 0 {
-							d_1360 = sequence_12
-							rs_1361 = d_1360
-							tot_1479, err_1480 := runtime.MulSize(n_1357, rs_1361)
-							if err_1480 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1480)
+						copy(c_1331[int(int64(1))*st_698:(int(int64(1))+1)*st_698], r_1322)
+						if i_1284 == 0 {
+							d_1223 = sequence_12
+							rs_1224 = d_1223
+							tot_1332, err_1333 := runtime.MulSize(n_1220, rs_1224)
+							if err_1333 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1333)
 							}
-							a_1359 = ar.F64(tot_1479)
-						} else if sequence_12 != d_1360 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1360}))
+							a_1222 = ar.F64(tot_1332)
+						} else if sequence_12 != d_1223 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1223}))
 						}
-						copy(a_1359[i_1431*rs_1361:(i_1431+1)*rs_1361], r_1475)
-						if i_1431 == 0 {
-							d_1363, d_1364 = st_769, st_770
-							rs_1365 = d_1363 * d_1364
-							tot_1481, err_1482 := runtime.MulSize(n_1357, rs_1365)
-							if err_1482 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1482)
+						copy(a_1222[i_1284*rs_1224:(i_1284+1)*rs_1224], r_1328)
+						if i_1284 == 0 {
+							d_1226, d_1227 = st_697, st_698
+							rs_1228 = d_1226 * d_1227
+							tot_1334, err_1335 := runtime.MulSize(n_1220, rs_1228)
+							if err_1335 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1335)
 							}
-							a_1362 = ar.F64(tot_1481)
-						} else if st_769 != d_1363 || st_770 != d_1364 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{st_769, st_770})+", element 0 has shape "+runtime.ShapeString([]int{d_1363, d_1364}))
+							a_1225 = ar.F64(tot_1334)
+						} else if st_697 != d_1226 || st_698 != d_1227 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{st_697, st_698})+", element 0 has shape "+runtime.ShapeString([]int{d_1226, d_1227}))
 						}
-						copy(a_1362[i_1431*rs_1365:(i_1431+1)*rs_1365], c_1478)
-						if i_1431 == 0 {
-							d_1367 = sequence_12
-							rs_1368 = d_1367
-							tot_1483, err_1484 := runtime.MulSize(n_1357, rs_1368)
-							if err_1484 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1484)
+						copy(a_1225[i_1284*rs_1228:(i_1284+1)*rs_1228], c_1331)
+						if i_1284 == 0 {
+							d_1230 = st_698
+							rs_1231 = d_1230
+							tot_1336, err_1337 := runtime.MulSize(n_1220, rs_1231)
+							if err_1337 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1337)
 							}
-							a_1366 = ar.F64(tot_1483)
-						} else if sequence_12 != d_1367 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1367}))
+							a_1229 = ar.F64(tot_1336)
+						} else if st_698 != d_1230 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{st_698})+", element 0 has shape "+runtime.ShapeString([]int{d_1230}))
 						}
-						copy(a_1366[i_1431*rs_1368:(i_1431+1)*rs_1368], r_1475)
-						if i_1431 == 0 {
-							d_1370, d_1371 = st_769, st_770
-							rs_1372 = d_1370 * d_1371
-							tot_1485, err_1486 := runtime.MulSize(n_1357, rs_1372)
-							if err_1486 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1486)
+						copy(a_1229[i_1284*rs_1231:(i_1284+1)*rs_1231], r_1322)
+						if i_1284 == 0 {
+							d_1233 = st_698
+							rs_1234 = d_1233
+							tot_1338, err_1339 := runtime.MulSize(n_1220, rs_1234)
+							if err_1339 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1339)
 							}
-							a_1369 = ar.F64(tot_1485)
-						} else if st_769 != d_1370 || st_770 != d_1371 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{st_769, st_770})+", element 0 has shape "+runtime.ShapeString([]int{d_1370, d_1371}))
+							a_1232 = ar.F64(tot_1338)
+						} else if st_698 != d_1233 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{st_698})+", element 0 has shape "+runtime.ShapeString([]int{d_1233}))
 						}
-						copy(a_1369[i_1431*rs_1372:(i_1431+1)*rs_1372], c_1478)
-						if i_1431 == 0 {
-							d_1374 = st_770
-							rs_1375 = d_1374
-							tot_1487, err_1488 := runtime.MulSize(n_1357, rs_1375)
-							if err_1488 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1488)
+						copy(a_1232[i_1284*rs_1234:(i_1284+1)*rs_1234], r_1325)
+						if i_1284 == 0 {
+							d_1236 = sequence_12
+							rs_1237 = d_1236
+							tot_1340, err_1341 := runtime.MulSize(n_1220, rs_1237)
+							if err_1341 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1341)
 							}
-							a_1373 = ar.F64(tot_1487)
-						} else if st_770 != d_1374 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{st_770})+", element 0 has shape "+runtime.ShapeString([]int{d_1374}))
+							a_1235 = ar.F64(tot_1340)
+						} else if sequence_12 != d_1236 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1236}))
 						}
-						copy(a_1373[i_1431*rs_1375:(i_1431+1)*rs_1375], r_1469)
-						if i_1431 == 0 {
-							d_1377 = sequence_12
-							rs_1378 = d_1377
-							tot_1489, err_1490 := runtime.MulSize(n_1357, rs_1378)
-							if err_1490 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1490)
+						copy(a_1235[i_1284*rs_1237:(i_1284+1)*rs_1237], r_1310)
+						if i_1284 == 0 {
+							d_1239 = st_698
+							rs_1240 = d_1239
+							tot_1342, err_1343 := runtime.MulSize(n_1220, rs_1240)
+							if err_1343 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1343)
 							}
-							a_1376 = ar.F64(tot_1489)
-						} else if sequence_12 != d_1377 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1377}))
+							a_1238 = ar.F64(tot_1342)
+						} else if st_698 != d_1239 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{st_698})+", element 0 has shape "+runtime.ShapeString([]int{d_1239}))
 						}
-						copy(a_1376[i_1431*rs_1378:(i_1431+1)*rs_1378], r_1475)
-						if i_1431 == 0 {
-							d_1380 = st_770
-							rs_1381 = d_1380
-							tot_1491, err_1492 := runtime.MulSize(n_1357, rs_1381)
-							if err_1492 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1492)
+						copy(a_1238[i_1284*rs_1240:(i_1284+1)*rs_1240], r_1318)
+						if i_1284 == 0 {
+							d_1242 = st_698
+							rs_1243 = d_1242
+							tot_1344, err_1345 := runtime.MulSize(n_1220, rs_1243)
+							if err_1345 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1345)
 							}
-							a_1379 = ar.F64(tot_1491)
-						} else if st_770 != d_1380 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{st_770})+", element 0 has shape "+runtime.ShapeString([]int{d_1380}))
+							a_1241 = ar.F64(tot_1344)
+						} else if st_698 != d_1242 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{st_698})+", element 0 has shape "+runtime.ShapeString([]int{d_1242}))
 						}
-						copy(a_1379[i_1431*rs_1381:(i_1431+1)*rs_1381], r_1472)
-						if i_1431 == 0 {
-							d_1383 = sequence_12
-							rs_1384 = d_1383
-							tot_1493, err_1494 := runtime.MulSize(n_1357, rs_1384)
-							if err_1494 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1494)
+						copy(a_1241[i_1284*rs_1243:(i_1284+1)*rs_1243], r_1302)
+						if i_1284 == 0 {
+							d_1245 = sequence_12
+							rs_1246 = d_1245
+							tot_1346, err_1347 := runtime.MulSize(n_1220, rs_1246)
+							if err_1347 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1347)
 							}
-							a_1382 = ar.F64(tot_1493)
-						} else if sequence_12 != d_1383 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1383}))
+							a_1244 = ar.F64(tot_1346)
+						} else if sequence_12 != d_1245 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1245}))
 						}
-						copy(a_1382[i_1431*rs_1384:(i_1431+1)*rs_1384], r_1457)
-						if i_1431 == 0 {
-							d_1386 = st_770
-							rs_1387 = d_1386
-							tot_1495, err_1496 := runtime.MulSize(n_1357, rs_1387)
-							if err_1496 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1496)
+						copy(a_1244[i_1284*rs_1246:(i_1284+1)*rs_1246], r_1293)
+						if i_1284 == 0 {
+							d_1248 = st_698
+							rs_1249 = d_1248
+							tot_1348, err_1349 := runtime.MulSize(n_1220, rs_1249)
+							if err_1349 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1349)
 							}
-							a_1385 = ar.F64(tot_1495)
-						} else if st_770 != d_1386 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{st_770})+", element 0 has shape "+runtime.ShapeString([]int{d_1386}))
+							a_1247 = ar.F64(tot_1348)
+						} else if st_698 != d_1248 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{st_698})+", element 0 has shape "+runtime.ShapeString([]int{d_1248}))
 						}
-						copy(a_1385[i_1431*rs_1387:(i_1431+1)*rs_1387], r_1465)
-						if i_1431 == 0 {
-							d_1389 = st_770
-							rs_1390 = d_1389
-							tot_1497, err_1498 := runtime.MulSize(n_1357, rs_1390)
-							if err_1498 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1498)
+						copy(a_1247[i_1284*rs_1249:(i_1284+1)*rs_1249], row_1321)
+						if i_1284 == 0 {
+							d_1251 = mainparams_3
+							rs_1252 = d_1251
+							tot_1350, err_1351 := runtime.MulSize(n_1220, rs_1252)
+							if err_1351 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1351)
 							}
-							a_1388 = ar.F64(tot_1497)
-						} else if st_770 != d_1389 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{st_770})+", element 0 has shape "+runtime.ShapeString([]int{d_1389}))
+							a_1250 = ar.F64(tot_1350)
+						} else if mainparams_3 != d_1251 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1251}))
 						}
-						copy(a_1388[i_1431*rs_1390:(i_1431+1)*rs_1390], r_1449)
-						if i_1431 == 0 {
-							d_1392 = sequence_12
-							rs_1393 = d_1392
-							tot_1499, err_1500 := runtime.MulSize(n_1357, rs_1393)
-							if err_1500 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1500)
+						copy(a_1250[i_1284*rs_1252:(i_1284+1)*rs_1252], row_1288)
+						if i_1284 == 0 {
+							d_1254 = n_1314
+							rs_1255 = d_1254
+							tot_1352, err_1353 := runtime.MulSize(n_1220, rs_1255)
+							if err_1353 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1353)
 							}
-							a_1391 = ar.F64(tot_1499)
-						} else if sequence_12 != d_1392 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1392}))
+							a_1253 = ar.F64(tot_1352)
+						} else if n_1314 != d_1254 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{n_1314})+", element 0 has shape "+runtime.ShapeString([]int{d_1254}))
 						}
-						copy(a_1391[i_1431*rs_1393:(i_1431+1)*rs_1393], r_1440)
-						if i_1431 == 0 {
-							d_1395 = st_770
-							rs_1396 = d_1395
-							tot_1501, err_1502 := runtime.MulSize(n_1357, rs_1396)
-							if err_1502 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1502)
+						copy(a_1253[i_1284*rs_1255:(i_1284+1)*rs_1255], s_1315)
+						if i_1284 == 0 {
+							d_1257 = st_698
+							rs_1258 = d_1257
+							tot_1354, err_1355 := runtime.MulSize(n_1220, rs_1258)
+							if err_1355 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1355)
 							}
-							a_1394 = ar.F64(tot_1501)
-						} else if st_770 != d_1395 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{st_770})+", element 0 has shape "+runtime.ShapeString([]int{d_1395}))
+							a_1256 = ar.F64(tot_1354)
+						} else if st_698 != d_1257 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{st_698})+", element 0 has shape "+runtime.ShapeString([]int{d_1257}))
 						}
-						copy(a_1394[i_1431*rs_1396:(i_1431+1)*rs_1396], row_1468)
-						if i_1431 == 0 {
-							d_1398 = mainparams_3
-							rs_1399 = d_1398
-							tot_1503, err_1504 := runtime.MulSize(n_1357, rs_1399)
-							if err_1504 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1504)
+						copy(a_1256[i_1284*rs_1258:(i_1284+1)*rs_1258], row_1296)
+						if i_1284 == 0 {
+							d_1260 = mainparams_3
+							rs_1261 = d_1260
+							tot_1356, err_1357 := runtime.MulSize(n_1220, rs_1261)
+							if err_1357 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1357)
 							}
-							a_1397 = ar.F64(tot_1503)
-						} else if mainparams_3 != d_1398 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1398}))
+							a_1259 = ar.F64(tot_1356)
+						} else if mainparams_3 != d_1260 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1260}))
 						}
-						copy(a_1397[i_1431*rs_1399:(i_1431+1)*rs_1399], row_1435)
-						if i_1431 == 0 {
-							d_1401 = n_1461
-							rs_1402 = d_1401
-							tot_1505, err_1506 := runtime.MulSize(n_1357, rs_1402)
-							if err_1506 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1506)
+						copy(a_1259[i_1284*rs_1261:(i_1284+1)*rs_1261], row_1287)
+						if i_1284 == 0 {
+							d_1263 = n_1306
+							rs_1264 = d_1263
+							tot_1358, err_1359 := runtime.MulSize(n_1220, rs_1264)
+							if err_1359 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1359)
 							}
-							a_1400 = ar.F64(tot_1505)
-						} else if n_1461 != d_1401 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{n_1461})+", element 0 has shape "+runtime.ShapeString([]int{d_1401}))
+							a_1262 = ar.F64(tot_1358)
+						} else if n_1306 != d_1263 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{n_1306})+", element 0 has shape "+runtime.ShapeString([]int{d_1263}))
 						}
-						copy(a_1400[i_1431*rs_1402:(i_1431+1)*rs_1402], s_1462)
-						if i_1431 == 0 {
-							d_1404 = st_770
-							rs_1405 = d_1404
-							tot_1507, err_1508 := runtime.MulSize(n_1357, rs_1405)
-							if err_1508 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1508)
+						copy(a_1262[i_1284*rs_1264:(i_1284+1)*rs_1264], s_1307)
+						if i_1284 == 0 {
+							d_1266 = sequence_12
+							rs_1267 = d_1266
+							tot_1360, err_1361 := runtime.MulSize(n_1220, rs_1267)
+							if err_1361 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1361)
 							}
-							a_1403 = ar.F64(tot_1507)
-						} else if st_770 != d_1404 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{st_770})+", element 0 has shape "+runtime.ShapeString([]int{d_1404}))
+							a_1265 = ar.F64(tot_1360)
+						} else if sequence_12 != d_1266 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1266}))
 						}
-						copy(a_1403[i_1431*rs_1405:(i_1431+1)*rs_1405], row_1443)
-						if i_1431 == 0 {
-							d_1407 = mainparams_3
-							rs_1408 = d_1407
-							tot_1509, err_1510 := runtime.MulSize(n_1357, rs_1408)
-							if err_1510 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1510)
+						copy(a_1265[i_1284*rs_1267:(i_1284+1)*rs_1267], r_910)
+						if i_1284 == 0 {
+							d_1269 = n_1298
+							rs_1270 = d_1269
+							tot_1362, err_1363 := runtime.MulSize(n_1220, rs_1270)
+							if err_1363 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1363)
 							}
-							a_1406 = ar.F64(tot_1509)
-						} else if mainparams_3 != d_1407 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1407}))
+							a_1268 = ar.F64(tot_1362)
+						} else if n_1298 != d_1269 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{n_1298})+", element 0 has shape "+runtime.ShapeString([]int{d_1269}))
 						}
-						copy(a_1406[i_1431*rs_1408:(i_1431+1)*rs_1408], row_1434)
-						if i_1431 == 0 {
-							d_1410 = n_1453
-							rs_1411 = d_1410
-							tot_1511, err_1512 := runtime.MulSize(n_1357, rs_1411)
-							if err_1512 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1512)
+						copy(a_1268[i_1284*rs_1270:(i_1284+1)*rs_1270], s_1299)
+						if i_1284 == 0 {
+							d_1272 = st_698
+							rs_1273 = d_1272
+							tot_1364, err_1365 := runtime.MulSize(n_1220, rs_1273)
+							if err_1365 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1365)
 							}
-							a_1409 = ar.F64(tot_1511)
-						} else if n_1453 != d_1410 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{n_1453})+", element 0 has shape "+runtime.ShapeString([]int{d_1410}))
+							a_1271 = ar.F64(tot_1364)
+						} else if st_698 != d_1272 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{st_698})+", element 0 has shape "+runtime.ShapeString([]int{d_1272}))
 						}
-						copy(a_1409[i_1431*rs_1411:(i_1431+1)*rs_1411], s_1454)
-						if i_1431 == 0 {
-							d_1413 = sequence_12
-							rs_1414 = d_1413
-							tot_1513, err_1514 := runtime.MulSize(n_1357, rs_1414)
-							if err_1514 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1514)
+						copy(a_1271[i_1284*rs_1273:(i_1284+1)*rs_1273], row_1296)
+						if i_1284 == 0 {
+							d_1275 = n_1289
+							rs_1276 = d_1275
+							tot_1366, err_1367 := runtime.MulSize(n_1220, rs_1276)
+							if err_1367 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1367)
 							}
-							a_1412 = ar.F64(tot_1513)
-						} else if sequence_12 != d_1413 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1413}))
+							a_1274 = ar.F64(tot_1366)
+						} else if n_1289 != d_1275 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{n_1289})+", element 0 has shape "+runtime.ShapeString([]int{d_1275}))
 						}
-						copy(a_1412[i_1431*rs_1414:(i_1431+1)*rs_1414], r_1014)
-						if i_1431 == 0 {
-							d_1416 = n_1445
-							rs_1417 = d_1416
-							tot_1515, err_1516 := runtime.MulSize(n_1357, rs_1417)
-							if err_1516 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1516)
+						copy(a_1274[i_1284*rs_1276:(i_1284+1)*rs_1276], s_1290)
+						if i_1284 == 0 {
+							d_1278 = sequence_12
+							rs_1279 = d_1278
+							tot_1368, err_1369 := runtime.MulSize(n_1220, rs_1279)
+							if err_1369 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1369)
 							}
-							a_1415 = ar.F64(tot_1515)
-						} else if n_1445 != d_1416 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{n_1445})+", element 0 has shape "+runtime.ShapeString([]int{d_1416}))
+							a_1277 = ar.F64(tot_1368)
+						} else if sequence_12 != d_1278 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1278}))
 						}
-						copy(a_1415[i_1431*rs_1417:(i_1431+1)*rs_1417], s_1446)
-						if i_1431 == 0 {
-							d_1419 = st_770
-							rs_1420 = d_1419
-							tot_1517, err_1518 := runtime.MulSize(n_1357, rs_1420)
-							if err_1518 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1518)
+						copy(a_1277[i_1284*rs_1279:(i_1284+1)*rs_1279], r_910)
+						if i_1284 == 0 {
+							d_1281, d_1282 = st_697, st_698
+							rs_1283 = d_1281 * d_1282
+							tot_1370, err_1371 := runtime.MulSize(n_1220, rs_1283)
+							if err_1371 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1371)
 							}
-							a_1418 = ar.F64(tot_1517)
-						} else if st_770 != d_1419 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{st_770})+", element 0 has shape "+runtime.ShapeString([]int{d_1419}))
+							a_1280 = ar.F64(tot_1370)
+						} else if st_697 != d_1281 || st_698 != d_1282 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{st_697, st_698})+", element 0 has shape "+runtime.ShapeString([]int{d_1281, d_1282}))
 						}
-						copy(a_1418[i_1431*rs_1420:(i_1431+1)*rs_1420], row_1443)
-						if i_1431 == 0 {
-							d_1422 = n_1436
-							rs_1423 = d_1422
-							tot_1519, err_1520 := runtime.MulSize(n_1357, rs_1423)
-							if err_1520 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1520)
-							}
-							a_1421 = ar.F64(tot_1519)
-						} else if n_1436 != d_1422 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{n_1436})+", element 0 has shape "+runtime.ShapeString([]int{d_1422}))
-						}
-						copy(a_1421[i_1431*rs_1423:(i_1431+1)*rs_1423], s_1437)
-						if i_1431 == 0 {
-							d_1425 = sequence_12
-							rs_1426 = d_1425
-							tot_1521, err_1522 := runtime.MulSize(n_1357, rs_1426)
-							if err_1522 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1522)
-							}
-							a_1424 = ar.F64(tot_1521)
-						} else if sequence_12 != d_1425 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1425}))
-						}
-						copy(a_1424[i_1431*rs_1426:(i_1431+1)*rs_1426], r_1014)
-						if i_1431 == 0 {
-							d_1428, d_1429 = st_769, st_770
-							rs_1430 = d_1428 * d_1429
-							tot_1523, err_1524 := runtime.MulSize(n_1357, rs_1430)
-							if err_1524 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1524)
-							}
-							a_1427 = ar.F64(tot_1523)
-						} else if st_769 != d_1428 || st_770 != d_1429 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{st_769, st_770})+", element 0 has shape "+runtime.ShapeString([]int{d_1428, d_1429}))
-						}
-						copy(a_1427[i_1431*rs_1430:(i_1431+1)*rs_1430], st_768)
-						if i_1431 > 0 {
-							ar.release(mark_1432)
+						copy(a_1280[i_1284*rs_1283:(i_1284+1)*rs_1283], st_696)
+						if i_1284 > 0 {
+							ar.release(mark_1285)
 						}
 					}
-					c_1020, c_1021, c_1022, c_1023, c_1024, c_1025, c_1026, c_1027, c_1028, c_1029, c_1030, c_1031, c_1032, c_1033, c_1034, c_1035, c_1036, c_1037, c_1038, c_1039, c_1040, c_1041, c_1042, c_1043, c_1044, c_1045, c_1046, c_1047, c_1048, c_1049, c_1050, c_1051, c_1052, c_1053, c_1054, c_1055, c_1056, c_1057, c_1058, c_1059, c_1060, c_1061, c_1062, c_1063, c_1064, c_1065, c_1066, c_1067, c_1068, c_1069, c_1070, c_1071, c_1072, c_1073, c_1074, c_1075, c_1076, c_1077, c_1078, c_1079, c_1080, c_1081, c_1082, c_1083, c_1084, c_1085, c_1086, c_1087, c_1088, c_1089, c_1090, c_1091 = a_1359, n_1357, d_1360, a_1362, n_1357, d_1363, d_1364, a_1366, n_1357, d_1367, a_1369, n_1357, d_1370, d_1371, a_1373, n_1357, d_1374, a_1376, n_1357, d_1377, a_1379, n_1357, d_1380, a_1382, n_1357, d_1383, a_1385, n_1357, d_1386, a_1388, n_1357, d_1389, a_1391, n_1357, d_1392, a_1394, n_1357, d_1395, a_1397, n_1357, d_1398, a_1400, n_1357, d_1401, a_1403, n_1357, d_1404, a_1406, n_1357, d_1407, a_1409, n_1357, d_1410, a_1412, n_1357, d_1413, a_1415, n_1357, d_1416, a_1418, n_1357, d_1419, a_1421, n_1357, d_1422, a_1424, n_1357, d_1425, a_1427, n_1357, d_1428, d_1429
+					c_916, c_917, c_918, c_919, c_920, c_921, c_922, c_923, c_924, c_925, c_926, c_927, c_928, c_929, c_930, c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949, c_950, c_951, c_952, c_953, c_954, c_955, c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973, c_974, c_975, c_976, c_977 = a_1222, n_1220, d_1223, a_1225, n_1220, d_1226, d_1227, a_1229, n_1220, d_1230, a_1232, n_1220, d_1233, a_1235, n_1220, d_1236, a_1238, n_1220, d_1239, a_1241, n_1220, d_1242, a_1244, n_1220, d_1245, a_1247, n_1220, d_1248, a_1250, n_1220, d_1251, a_1253, n_1220, d_1254, a_1256, n_1220, d_1257, a_1259, n_1220, d_1260, a_1262, n_1220, d_1263, a_1265, n_1220, d_1266, a_1268, n_1220, d_1269, a_1271, n_1220, d_1272, a_1274, n_1220, d_1275, a_1277, n_1220, d_1278, a_1280, n_1220, d_1281, d_1282
 				}
-				var c_1525 []float64
-				var c_1526 int
-				var c_1527 []float64
-				var c_1528 int
-				var c_1529 int
-				if x_1019 {
-					x_1530 := x_1018 - int64(1)
-					if x_1530 < 0 || x_1530 >= int64(c_1021) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_1530, c_1021))
+				var c_1372 []float64
+				var c_1373 int
+				var c_1374 []float64
+				var c_1375 int
+				var c_1376 int
+				if x_915 {
+					x_1377 := x_914 - int64(1)
+					if x_1377 < 0 || x_1377 >= int64(c_917) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_1377, c_917))
 					}
-					row_1531 := c_1020[int(x_1530)*c_1022 : (int(x_1530)+1)*c_1022]
-					rs_1532 := c_1025 * c_1026
-					row_1533 := c_1023[int(x_1530)*rs_1532 : (int(x_1530)+1)*rs_1532]
-					row_1534 := c_1027[int(x_1530)*c_1029 : (int(x_1530)+1)*c_1029]
-					_ = row_1534
-					rs_1535 := c_1032 * c_1033
-					row_1536 := c_1030[int(x_1530)*rs_1535 : (int(x_1530)+1)*rs_1535]
-					_ = row_1536
-					row_1537 := c_1034[int(x_1530)*c_1036 : (int(x_1530)+1)*c_1036]
-					_ = row_1537
-					row_1538 := c_1037[int(x_1530)*c_1039 : (int(x_1530)+1)*c_1039]
-					_ = row_1538
-					row_1539 := c_1040[int(x_1530)*c_1042 : (int(x_1530)+1)*c_1042]
-					_ = row_1539
-					row_1540 := c_1043[int(x_1530)*c_1045 : (int(x_1530)+1)*c_1045]
-					_ = row_1540
-					row_1541 := c_1046[int(x_1530)*c_1048 : (int(x_1530)+1)*c_1048]
-					_ = row_1541
-					row_1542 := c_1049[int(x_1530)*c_1051 : (int(x_1530)+1)*c_1051]
-					_ = row_1542
-					row_1543 := c_1052[int(x_1530)*c_1054 : (int(x_1530)+1)*c_1054]
-					_ = row_1543
-					row_1544 := c_1055[int(x_1530)*c_1057 : (int(x_1530)+1)*c_1057]
-					_ = row_1544
-					row_1545 := c_1058[int(x_1530)*c_1060 : (int(x_1530)+1)*c_1060]
-					_ = row_1545
-					row_1546 := c_1061[int(x_1530)*c_1063 : (int(x_1530)+1)*c_1063]
-					_ = row_1546
-					row_1547 := c_1064[int(x_1530)*c_1066 : (int(x_1530)+1)*c_1066]
-					_ = row_1547
-					row_1548 := c_1067[int(x_1530)*c_1069 : (int(x_1530)+1)*c_1069]
-					_ = row_1548
-					row_1549 := c_1070[int(x_1530)*c_1072 : (int(x_1530)+1)*c_1072]
-					_ = row_1549
-					row_1550 := c_1073[int(x_1530)*c_1075 : (int(x_1530)+1)*c_1075]
-					_ = row_1550
-					row_1551 := c_1076[int(x_1530)*c_1078 : (int(x_1530)+1)*c_1078]
-					_ = row_1551
-					row_1552 := c_1079[int(x_1530)*c_1081 : (int(x_1530)+1)*c_1081]
-					_ = row_1552
-					row_1553 := c_1082[int(x_1530)*c_1084 : (int(x_1530)+1)*c_1084]
-					_ = row_1553
-					row_1554 := c_1085[int(x_1530)*c_1087 : (int(x_1530)+1)*c_1087]
-					_ = row_1554
-					rs_1555 := c_1090 * c_1091
-					row_1556 := c_1088[int(x_1530)*rs_1555 : (int(x_1530)+1)*rs_1555]
-					_ = row_1556
-					c_1525, c_1526, c_1527, c_1528, c_1529 = row_1531, c_1022, row_1533, c_1025, c_1026
+					row_1378 := c_916[int(x_1377)*c_918 : (int(x_1377)+1)*c_918]
+					rs_1379 := c_921 * c_922
+					row_1380 := c_919[int(x_1377)*rs_1379 : (int(x_1377)+1)*rs_1379]
+					row_1381 := c_923[int(x_1377)*c_925 : (int(x_1377)+1)*c_925]
+					_ = row_1381
+					row_1382 := c_926[int(x_1377)*c_928 : (int(x_1377)+1)*c_928]
+					_ = row_1382
+					row_1383 := c_929[int(x_1377)*c_931 : (int(x_1377)+1)*c_931]
+					_ = row_1383
+					row_1384 := c_932[int(x_1377)*c_934 : (int(x_1377)+1)*c_934]
+					_ = row_1384
+					row_1385 := c_935[int(x_1377)*c_937 : (int(x_1377)+1)*c_937]
+					_ = row_1385
+					row_1386 := c_938[int(x_1377)*c_940 : (int(x_1377)+1)*c_940]
+					_ = row_1386
+					row_1387 := c_941[int(x_1377)*c_943 : (int(x_1377)+1)*c_943]
+					_ = row_1387
+					row_1388 := c_944[int(x_1377)*c_946 : (int(x_1377)+1)*c_946]
+					_ = row_1388
+					row_1389 := c_947[int(x_1377)*c_949 : (int(x_1377)+1)*c_949]
+					_ = row_1389
+					row_1390 := c_950[int(x_1377)*c_952 : (int(x_1377)+1)*c_952]
+					_ = row_1390
+					row_1391 := c_953[int(x_1377)*c_955 : (int(x_1377)+1)*c_955]
+					_ = row_1391
+					row_1392 := c_956[int(x_1377)*c_958 : (int(x_1377)+1)*c_958]
+					_ = row_1392
+					row_1393 := c_959[int(x_1377)*c_961 : (int(x_1377)+1)*c_961]
+					_ = row_1393
+					row_1394 := c_962[int(x_1377)*c_964 : (int(x_1377)+1)*c_964]
+					_ = row_1394
+					row_1395 := c_965[int(x_1377)*c_967 : (int(x_1377)+1)*c_967]
+					_ = row_1395
+					row_1396 := c_968[int(x_1377)*c_970 : (int(x_1377)+1)*c_970]
+					_ = row_1396
+					row_1397 := c_971[int(x_1377)*c_973 : (int(x_1377)+1)*c_973]
+					_ = row_1397
+					rs_1398 := c_976 * c_977
+					row_1399 := c_974[int(x_1377)*rs_1398 : (int(x_1377)+1)*rs_1398]
+					_ = row_1399
+					c_1372, c_1373, c_1374, c_1375, c_1376 = row_1378, c_918, row_1380, c_921, c_922
 				} else {
-					c_1525, c_1526, c_1527, c_1528, c_1529 = r_1014, sequence_12, st_768, st_769, st_770
+					c_1372, c_1373, c_1374, c_1375, c_1376 = r_910, sequence_12, st_696, st_697, st_698
 				}
 				if int64(1) >= int64(extraparams_5) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 				}
-				row_1557 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
-				if extraparams_6 != c_1526 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_1526})+" and "+runtime.ShapeString([]int{extraparams_6}))
+				row_1400 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
+				if extraparams_6 != c_1373 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_1373})+" and "+runtime.ShapeString([]int{extraparams_6}))
 				}
 				if int64(2) >= int64(extraparams_5) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
 				}
-				row_1558 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
-				if extraparams_6 != c_1526 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1526})+" and "+runtime.ShapeString([]int{extraparams_6}))
+				row_1401 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
+				if extraparams_6 != c_1373 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1373})+" and "+runtime.ShapeString([]int{extraparams_6}))
 				}
-				r_1559 := ar.F64(c_1526)
-				c_1525 = c_1525[:len(r_1559)]
-				row_1557 = row_1557[:len(r_1559)]
-				row_1558 = row_1558[:len(r_1559)]
-				for i_1560 := range r_1559 {
-					r_1559[i_1560] = ((c_1525[i_1560] * row_1557[i_1560]) + row_1558[i_1560])
+				r_1402 := ar.F64(c_1373)
+				c_1372 = c_1372[:len(r_1402)]
+				row_1400 = row_1400[:len(r_1402)]
+				row_1401 = row_1401[:len(r_1402)]
+				for i_1403 := range r_1402 {
+					r_1402[i_1403] = ((c_1372[i_1403] * row_1400[i_1403]) + row_1401[i_1403])
 				}
-				r_1562 := ar.F64(c_1526)
-				r_1559 = r_1559[:len(r_1562)]
-				for i_1563 := range r_1562 {
-					r_1562[i_1563] = (math.Exp(r_1559[i_1563]))
+				r_1405 := ar.F64(c_1373)
+				r_1402 = r_1402[:len(r_1405)]
+				for i_1406 := range r_1405 {
+					r_1405[i_1406] = (math.Exp(r_1402[i_1406]))
 				}
-				s_1565 := runtime.Sum(r_1562)
-				x_1566 := s_1565 + 2.0
-				x_1567 := x_1011 + int64(1)
-				if x_1567 < 0 || x_1567 >= int64(sequence_11) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_1567, sequence_11))
+				s_1408 := runtime.Sum(r_1405)
+				x_1409 := s_1408 + 2.0
+				x_1410 := x_907 + int64(1)
+				if x_1410 < 0 || x_1410 >= int64(sequence_11) {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_1410, sequence_11))
 				}
-				row_1568 := sequence_10[int(x_1567)*sequence_12 : (int(x_1567)+1)*sequence_12]
-				x_1569 := math.Log(x_1566)
-				if c_1526 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_1526}))
+				row_1411 := sequence_10[int(x_1410)*sequence_12 : (int(x_1410)+1)*sequence_12]
+				x_1412 := math.Log(x_1409)
+				if c_1373 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_1373}))
 				}
-				r_1570 := ar.F64(sequence_12)
-				row_1568 = row_1568[:len(r_1570)]
-				r_1559 = r_1559[:len(r_1570)]
-				for i_1571 := range r_1570 {
-					r_1570[i_1571] = (row_1568[i_1571] * (r_1559[i_1571] - x_1569))
+				r_1413 := ar.F64(sequence_12)
+				row_1411 = row_1411[:len(r_1413)]
+				r_1402 = r_1402[:len(r_1413)]
+				for i_1414 := range r_1413 {
+					r_1413[i_1414] = (row_1411[i_1414] * (r_1402[i_1414] - x_1412))
 				}
-				s_1573 := runtime.Sum(r_1570)
-				x_1574 := st_771 + s_1573
-				st_768, st_769, st_770, st_771, st_772, st_773, st_774, st_775, st_776, st_777, st_778, st_779, st_780, st_781, st_782, st_783, st_784, st_785, st_786, st_787, st_788, st_789, st_790, st_791, st_792, st_793, st_794, st_795, st_796, st_797, st_798, st_799, st_800, st_801, st_802, st_803, st_804, st_805, st_806, st_807, st_808, st_809, st_810, st_811, st_812, st_813, st_814, st_815, st_816, st_817, st_818, st_819, st_820, st_821, st_822, st_823, st_824, st_825, st_826, st_827, st_828, st_829, st_830, st_831, st_832, st_833, st_834, st_835, st_836, st_837, st_838, st_839, st_840, st_841, st_842, st_843, st_844, st_845, st_846, st_847, st_848, st_849, st_850, st_851, st_852, st_853, st_854, st_855, st_856, st_857, st_858, st_859, st_860, st_861, st_862, st_863, st_864, st_865, st_866, st_867, st_868, st_869, st_870 = c_1527, c_1528, c_1529, x_1574, c_1527, c_1528, c_1529, x_1574, r_1570, sequence_12, x_1566, r_1562, c_1526, row_1557, extraparams_6, c_1525, c_1526, c_1525, c_1526, c_1527, c_1528, c_1529, c_1020, c_1021, c_1022, c_1023, c_1024, c_1025, c_1026, c_1027, c_1028, c_1029, c_1030, c_1031, c_1032, c_1033, c_1034, c_1035, c_1036, c_1037, c_1038, c_1039, c_1040, c_1041, c_1042, c_1043, c_1044, c_1045, c_1046, c_1047, c_1048, c_1049, c_1050, c_1051, c_1052, c_1053, c_1054, c_1055, c_1056, c_1057, c_1058, c_1059, c_1060, c_1061, c_1062, c_1063, c_1064, c_1065, c_1066, c_1067, c_1068, c_1069, c_1070, c_1071, c_1072, c_1073, c_1074, c_1075, c_1076, c_1077, c_1078, c_1079, c_1080, c_1081, c_1082, c_1083, c_1084, c_1085, c_1086, c_1087, c_1088, c_1089, c_1090, c_1091, r_1014, sequence_12, st_768, st_769, st_770, st_768, st_769, st_770, st_771
+				s_1416 := runtime.Sum(r_1413)
+				x_1417 := st_699 + s_1416
+				st_696, st_697, st_698, st_699, st_700, st_701, st_702, st_703, st_704, st_705, st_706, st_707, st_708, st_709, st_710, st_711, st_712, st_713, st_714, st_715, st_716, st_717, st_718, st_719, st_720, st_721, st_722, st_723, st_724, st_725, st_726, st_727, st_728, st_729, st_730, st_731, st_732, st_733, st_734, st_735, st_736, st_737, st_738, st_739, st_740, st_741, st_742, st_743, st_744, st_745, st_746, st_747, st_748, st_749, st_750, st_751, st_752, st_753, st_754, st_755, st_756, st_757, st_758, st_759, st_760, st_761, st_762, st_763, st_764, st_765, st_766, st_767, st_768, st_769, st_770, st_771, st_772, st_773, st_774, st_775, st_776, st_777, st_778, st_779, st_780, st_781, st_782, st_783, st_784 = c_1374, c_1375, c_1376, x_1417, r_1413, sequence_12, x_1409, r_1405, c_1373, row_1400, extraparams_6, c_1372, c_1373, c_1372, c_1373, c_1374, c_1375, c_1376, c_916, c_917, c_918, c_919, c_920, c_921, c_922, c_923, c_924, c_925, c_926, c_927, c_928, c_929, c_930, c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949, c_950, c_951, c_952, c_953, c_954, c_955, c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973, c_974, c_975, c_976, c_977, r_910, sequence_12, st_696, st_697, st_698, st_696, st_697, st_698, st_699
 			}
-			if i_1008 == 0 {
-				d_872, d_873 = st_769, st_770
+			if i_904 == 0 {
+				d_786, d_787 = st_697, st_698
+				rs_788 = d_786 * d_787
+				tot_1418, err_1419 := runtime.MulSize(n_695, rs_788)
+				if err_1419 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1419)
+				}
+				a_785 = ar.F64(tot_1418)
+			} else if st_697 != d_786 || st_698 != d_787 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_697, st_698})+", element 0 has shape "+runtime.ShapeString([]int{d_786, d_787}))
+			}
+			copy(a_785[i_904*rs_788:(i_904+1)*rs_788], st_696)
+			a_789[i_904] = st_699
+			if i_904 == 0 {
+				d_791 = st_701
+				rs_792 = d_791
+				tot_1420, err_1421 := runtime.MulSize(n_695, rs_792)
+				if err_1421 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1421)
+				}
+				a_790 = ar.F64(tot_1420)
+			} else if st_701 != d_791 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_701})+", element 0 has shape "+runtime.ShapeString([]int{d_791}))
+			}
+			copy(a_790[i_904*rs_792:(i_904+1)*rs_792], st_700)
+			a_793[i_904] = st_702
+			if i_904 == 0 {
+				d_795 = st_704
+				rs_796 = d_795
+				tot_1422, err_1423 := runtime.MulSize(n_695, rs_796)
+				if err_1423 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1423)
+				}
+				a_794 = ar.F64(tot_1422)
+			} else if st_704 != d_795 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_704})+", element 0 has shape "+runtime.ShapeString([]int{d_795}))
+			}
+			copy(a_794[i_904*rs_796:(i_904+1)*rs_796], st_703)
+			if i_904 == 0 {
+				d_798 = st_706
+				rs_799 = d_798
+				tot_1424, err_1425 := runtime.MulSize(n_695, rs_799)
+				if err_1425 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1425)
+				}
+				a_797 = ar.F64(tot_1424)
+			} else if st_706 != d_798 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_706})+", element 0 has shape "+runtime.ShapeString([]int{d_798}))
+			}
+			copy(a_797[i_904*rs_799:(i_904+1)*rs_799], st_705)
+			if i_904 == 0 {
+				d_801 = st_708
+				rs_802 = d_801
+				tot_1426, err_1427 := runtime.MulSize(n_695, rs_802)
+				if err_1427 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1427)
+				}
+				a_800 = ar.F64(tot_1426)
+			} else if st_708 != d_801 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_708})+", element 0 has shape "+runtime.ShapeString([]int{d_801}))
+			}
+			copy(a_800[i_904*rs_802:(i_904+1)*rs_802], st_707)
+			if i_904 == 0 {
+				d_804 = st_710
+				rs_805 = d_804
+				tot_1428, err_1429 := runtime.MulSize(n_695, rs_805)
+				if err_1429 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1429)
+				}
+				a_803 = ar.F64(tot_1428)
+			} else if st_710 != d_804 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_710})+", element 0 has shape "+runtime.ShapeString([]int{d_804}))
+			}
+			copy(a_803[i_904*rs_805:(i_904+1)*rs_805], st_709)
+			if i_904 == 0 {
+				d_807, d_808 = st_712, st_713
+				rs_809 = d_807 * d_808
+				tot_1430, err_1431 := runtime.MulSize(n_695, rs_809)
+				if err_1431 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1431)
+				}
+				a_806 = ar.F64(tot_1430)
+			} else if st_712 != d_807 || st_713 != d_808 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_712, st_713})+", element 0 has shape "+runtime.ShapeString([]int{d_807, d_808}))
+			}
+			copy(a_806[i_904*rs_809:(i_904+1)*rs_809], st_711)
+			if i_904 == 0 {
+				d_811, d_812 = st_715, st_716
+				rs_813 = d_811 * d_812
+				tot_1432, err_1433 := runtime.MulSize(n_695, rs_813)
+				if err_1433 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1433)
+				}
+				a_810 = ar.F64(tot_1432)
+			} else if st_715 != d_811 || st_716 != d_812 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_715, st_716})+", element 0 has shape "+runtime.ShapeString([]int{d_811, d_812}))
+			}
+			copy(a_810[i_904*rs_813:(i_904+1)*rs_813], st_714)
+			if i_904 == 0 {
+				d_815, d_816, d_817 = st_718, st_719, st_720
+				rs_818 = d_815 * d_816 * d_817
+				tot_1434, err_1435 := runtime.MulSize(n_695, rs_818)
+				if err_1435 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1435)
+				}
+				a_814 = ar.F64(tot_1434)
+			} else if st_718 != d_815 || st_719 != d_816 || st_720 != d_817 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_718, st_719, st_720})+", element 0 has shape "+runtime.ShapeString([]int{d_815, d_816, d_817}))
+			}
+			copy(a_814[i_904*rs_818:(i_904+1)*rs_818], st_717)
+			if i_904 == 0 {
+				d_820, d_821 = st_722, st_723
+				rs_822 = d_820 * d_821
+				tot_1436, err_1437 := runtime.MulSize(n_695, rs_822)
+				if err_1437 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1437)
+				}
+				a_819 = ar.F64(tot_1436)
+			} else if st_722 != d_820 || st_723 != d_821 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_722, st_723})+", element 0 has shape "+runtime.ShapeString([]int{d_820, d_821}))
+			}
+			copy(a_819[i_904*rs_822:(i_904+1)*rs_822], st_721)
+			if i_904 == 0 {
+				d_824, d_825 = st_725, st_726
+				rs_826 = d_824 * d_825
+				tot_1438, err_1439 := runtime.MulSize(n_695, rs_826)
+				if err_1439 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1439)
+				}
+				a_823 = ar.F64(tot_1438)
+			} else if st_725 != d_824 || st_726 != d_825 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_725, st_726})+", element 0 has shape "+runtime.ShapeString([]int{d_824, d_825}))
+			}
+			copy(a_823[i_904*rs_826:(i_904+1)*rs_826], st_724)
+			if i_904 == 0 {
+				d_828, d_829 = st_728, st_729
+				rs_830 = d_828 * d_829
+				tot_1440, err_1441 := runtime.MulSize(n_695, rs_830)
+				if err_1441 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1441)
+				}
+				a_827 = ar.F64(tot_1440)
+			} else if st_728 != d_828 || st_729 != d_829 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_728, st_729})+", element 0 has shape "+runtime.ShapeString([]int{d_828, d_829}))
+			}
+			copy(a_827[i_904*rs_830:(i_904+1)*rs_830], st_727)
+			if i_904 == 0 {
+				d_832, d_833 = st_731, st_732
+				rs_834 = d_832 * d_833
+				tot_1442, err_1443 := runtime.MulSize(n_695, rs_834)
+				if err_1443 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1443)
+				}
+				a_831 = ar.F64(tot_1442)
+			} else if st_731 != d_832 || st_732 != d_833 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_731, st_732})+", element 0 has shape "+runtime.ShapeString([]int{d_832, d_833}))
+			}
+			copy(a_831[i_904*rs_834:(i_904+1)*rs_834], st_730)
+			if i_904 == 0 {
+				d_836, d_837 = st_734, st_735
+				rs_838 = d_836 * d_837
+				tot_1444, err_1445 := runtime.MulSize(n_695, rs_838)
+				if err_1445 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1445)
+				}
+				a_835 = ar.F64(tot_1444)
+			} else if st_734 != d_836 || st_735 != d_837 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_734, st_735})+", element 0 has shape "+runtime.ShapeString([]int{d_836, d_837}))
+			}
+			copy(a_835[i_904*rs_838:(i_904+1)*rs_838], st_733)
+			if i_904 == 0 {
+				d_840, d_841 = st_737, st_738
+				rs_842 = d_840 * d_841
+				tot_1446, err_1447 := runtime.MulSize(n_695, rs_842)
+				if err_1447 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1447)
+				}
+				a_839 = ar.F64(tot_1446)
+			} else if st_737 != d_840 || st_738 != d_841 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_737, st_738})+", element 0 has shape "+runtime.ShapeString([]int{d_840, d_841}))
+			}
+			copy(a_839[i_904*rs_842:(i_904+1)*rs_842], st_736)
+			if i_904 == 0 {
+				d_844, d_845 = st_740, st_741
+				rs_846 = d_844 * d_845
+				tot_1448, err_1449 := runtime.MulSize(n_695, rs_846)
+				if err_1449 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1449)
+				}
+				a_843 = ar.F64(tot_1448)
+			} else if st_740 != d_844 || st_741 != d_845 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_740, st_741})+", element 0 has shape "+runtime.ShapeString([]int{d_844, d_845}))
+			}
+			copy(a_843[i_904*rs_846:(i_904+1)*rs_846], st_739)
+			if i_904 == 0 {
+				d_848, d_849 = st_743, st_744
+				rs_850 = d_848 * d_849
+				tot_1450, err_1451 := runtime.MulSize(n_695, rs_850)
+				if err_1451 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1451)
+				}
+				a_847 = ar.F64(tot_1450)
+			} else if st_743 != d_848 || st_744 != d_849 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_743, st_744})+", element 0 has shape "+runtime.ShapeString([]int{d_848, d_849}))
+			}
+			copy(a_847[i_904*rs_850:(i_904+1)*rs_850], st_742)
+			if i_904 == 0 {
+				d_852, d_853 = st_746, st_747
+				rs_854 = d_852 * d_853
+				tot_1452, err_1453 := runtime.MulSize(n_695, rs_854)
+				if err_1453 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1453)
+				}
+				a_851 = ar.F64(tot_1452)
+			} else if st_746 != d_852 || st_747 != d_853 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_746, st_747})+", element 0 has shape "+runtime.ShapeString([]int{d_852, d_853}))
+			}
+			copy(a_851[i_904*rs_854:(i_904+1)*rs_854], st_745)
+			if i_904 == 0 {
+				d_856, d_857 = st_749, st_750
+				rs_858 = d_856 * d_857
+				tot_1454, err_1455 := runtime.MulSize(n_695, rs_858)
+				if err_1455 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1455)
+				}
+				a_855 = ar.F64(tot_1454)
+			} else if st_749 != d_856 || st_750 != d_857 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_749, st_750})+", element 0 has shape "+runtime.ShapeString([]int{d_856, d_857}))
+			}
+			copy(a_855[i_904*rs_858:(i_904+1)*rs_858], st_748)
+			if i_904 == 0 {
+				d_860, d_861 = st_752, st_753
+				rs_862 = d_860 * d_861
+				tot_1456, err_1457 := runtime.MulSize(n_695, rs_862)
+				if err_1457 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1457)
+				}
+				a_859 = ar.F64(tot_1456)
+			} else if st_752 != d_860 || st_753 != d_861 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_752, st_753})+", element 0 has shape "+runtime.ShapeString([]int{d_860, d_861}))
+			}
+			copy(a_859[i_904*rs_862:(i_904+1)*rs_862], st_751)
+			if i_904 == 0 {
+				d_864, d_865 = st_755, st_756
+				rs_866 = d_864 * d_865
+				tot_1458, err_1459 := runtime.MulSize(n_695, rs_866)
+				if err_1459 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1459)
+				}
+				a_863 = ar.F64(tot_1458)
+			} else if st_755 != d_864 || st_756 != d_865 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_755, st_756})+", element 0 has shape "+runtime.ShapeString([]int{d_864, d_865}))
+			}
+			copy(a_863[i_904*rs_866:(i_904+1)*rs_866], st_754)
+			if i_904 == 0 {
+				d_868, d_869 = st_758, st_759
+				rs_870 = d_868 * d_869
+				tot_1460, err_1461 := runtime.MulSize(n_695, rs_870)
+				if err_1461 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1461)
+				}
+				a_867 = ar.F64(tot_1460)
+			} else if st_758 != d_868 || st_759 != d_869 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_758, st_759})+", element 0 has shape "+runtime.ShapeString([]int{d_868, d_869}))
+			}
+			copy(a_867[i_904*rs_870:(i_904+1)*rs_870], st_757)
+			if i_904 == 0 {
+				d_872, d_873 = st_761, st_762
 				rs_874 = d_872 * d_873
-				tot_1575, err_1576 := runtime.MulSize(n_767, rs_874)
-				if err_1576 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1576)
+				tot_1462, err_1463 := runtime.MulSize(n_695, rs_874)
+				if err_1463 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1463)
 				}
-				a_871 = ar.F64(tot_1575)
-			} else if st_769 != d_872 || st_770 != d_873 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_769, st_770})+", element 0 has shape "+runtime.ShapeString([]int{d_872, d_873}))
+				a_871 = ar.F64(tot_1462)
+			} else if st_761 != d_872 || st_762 != d_873 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_761, st_762})+", element 0 has shape "+runtime.ShapeString([]int{d_872, d_873}))
 			}
-			copy(a_871[i_1008*rs_874:(i_1008+1)*rs_874], st_768)
-			a_875[i_1008] = st_771
-			if i_1008 == 0 {
-				d_877, d_878 = st_773, st_774
-				rs_879 = d_877 * d_878
-				tot_1577, err_1578 := runtime.MulSize(n_767, rs_879)
-				if err_1578 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1578)
+			copy(a_871[i_904*rs_874:(i_904+1)*rs_874], st_760)
+			if i_904 == 0 {
+				d_876, d_877 = st_764, st_765
+				rs_878 = d_876 * d_877
+				tot_1464, err_1465 := runtime.MulSize(n_695, rs_878)
+				if err_1465 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1465)
 				}
-				a_876 = ar.F64(tot_1577)
-			} else if st_773 != d_877 || st_774 != d_878 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_773, st_774})+", element 0 has shape "+runtime.ShapeString([]int{d_877, d_878}))
+				a_875 = ar.F64(tot_1464)
+			} else if st_764 != d_876 || st_765 != d_877 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_764, st_765})+", element 0 has shape "+runtime.ShapeString([]int{d_876, d_877}))
 			}
-			copy(a_876[i_1008*rs_879:(i_1008+1)*rs_879], st_772)
-			a_880[i_1008] = st_775
-			if i_1008 == 0 {
-				d_882 = st_777
-				rs_883 = d_882
-				tot_1579, err_1580 := runtime.MulSize(n_767, rs_883)
-				if err_1580 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1580)
+			copy(a_875[i_904*rs_878:(i_904+1)*rs_878], st_763)
+			if i_904 == 0 {
+				d_880, d_881 = st_767, st_768
+				rs_882 = d_880 * d_881
+				tot_1466, err_1467 := runtime.MulSize(n_695, rs_882)
+				if err_1467 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1467)
 				}
-				a_881 = ar.F64(tot_1579)
-			} else if st_777 != d_882 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_777})+", element 0 has shape "+runtime.ShapeString([]int{d_882}))
+				a_879 = ar.F64(tot_1466)
+			} else if st_767 != d_880 || st_768 != d_881 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_767, st_768})+", element 0 has shape "+runtime.ShapeString([]int{d_880, d_881}))
 			}
-			copy(a_881[i_1008*rs_883:(i_1008+1)*rs_883], st_776)
-			a_884[i_1008] = st_778
-			if i_1008 == 0 {
-				d_886 = st_780
-				rs_887 = d_886
-				tot_1581, err_1582 := runtime.MulSize(n_767, rs_887)
-				if err_1582 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1582)
+			copy(a_879[i_904*rs_882:(i_904+1)*rs_882], st_766)
+			if i_904 == 0 {
+				d_884, d_885 = st_770, st_771
+				rs_886 = d_884 * d_885
+				tot_1468, err_1469 := runtime.MulSize(n_695, rs_886)
+				if err_1469 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1469)
 				}
-				a_885 = ar.F64(tot_1581)
-			} else if st_780 != d_886 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_780})+", element 0 has shape "+runtime.ShapeString([]int{d_886}))
+				a_883 = ar.F64(tot_1468)
+			} else if st_770 != d_884 || st_771 != d_885 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_770, st_771})+", element 0 has shape "+runtime.ShapeString([]int{d_884, d_885}))
 			}
-			copy(a_885[i_1008*rs_887:(i_1008+1)*rs_887], st_779)
-			if i_1008 == 0 {
-				d_889 = st_782
-				rs_890 = d_889
-				tot_1583, err_1584 := runtime.MulSize(n_767, rs_890)
-				if err_1584 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1584)
+			copy(a_883[i_904*rs_886:(i_904+1)*rs_886], st_769)
+			if i_904 == 0 {
+				d_888, d_889, d_890 = st_773, st_774, st_775
+				rs_891 = d_888 * d_889 * d_890
+				tot_1470, err_1471 := runtime.MulSize(n_695, rs_891)
+				if err_1471 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1471)
 				}
-				a_888 = ar.F64(tot_1583)
-			} else if st_782 != d_889 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_782})+", element 0 has shape "+runtime.ShapeString([]int{d_889}))
+				a_887 = ar.F64(tot_1470)
+			} else if st_773 != d_888 || st_774 != d_889 || st_775 != d_890 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_773, st_774, st_775})+", element 0 has shape "+runtime.ShapeString([]int{d_888, d_889, d_890}))
 			}
-			copy(a_888[i_1008*rs_890:(i_1008+1)*rs_890], st_781)
-			if i_1008 == 0 {
-				d_892 = st_784
-				rs_893 = d_892
-				tot_1585, err_1586 := runtime.MulSize(n_767, rs_893)
-				if err_1586 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1586)
+			copy(a_887[i_904*rs_891:(i_904+1)*rs_891], st_772)
+			if i_904 == 0 {
+				d_893 = st_777
+				rs_894 = d_893
+				tot_1472, err_1473 := runtime.MulSize(n_695, rs_894)
+				if err_1473 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1473)
 				}
-				a_891 = ar.F64(tot_1585)
-			} else if st_784 != d_892 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_784})+", element 0 has shape "+runtime.ShapeString([]int{d_892}))
+				a_892 = ar.F64(tot_1472)
+			} else if st_777 != d_893 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_777})+", element 0 has shape "+runtime.ShapeString([]int{d_893}))
 			}
-			copy(a_891[i_1008*rs_893:(i_1008+1)*rs_893], st_783)
-			if i_1008 == 0 {
-				d_895 = st_786
-				rs_896 = d_895
-				tot_1587, err_1588 := runtime.MulSize(n_767, rs_896)
-				if err_1588 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1588)
+			copy(a_892[i_904*rs_894:(i_904+1)*rs_894], st_776)
+			if i_904 == 0 {
+				d_896, d_897 = st_779, st_780
+				rs_898 = d_896 * d_897
+				tot_1474, err_1475 := runtime.MulSize(n_695, rs_898)
+				if err_1475 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1475)
 				}
-				a_894 = ar.F64(tot_1587)
-			} else if st_786 != d_895 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_786})+", element 0 has shape "+runtime.ShapeString([]int{d_895}))
+				a_895 = ar.F64(tot_1474)
+			} else if st_779 != d_896 || st_780 != d_897 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_779, st_780})+", element 0 has shape "+runtime.ShapeString([]int{d_896, d_897}))
 			}
-			copy(a_894[i_1008*rs_896:(i_1008+1)*rs_896], st_785)
-			if i_1008 == 0 {
-				d_898, d_899 = st_788, st_789
-				rs_900 = d_898 * d_899
-				tot_1589, err_1590 := runtime.MulSize(n_767, rs_900)
-				if err_1590 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1590)
+			copy(a_895[i_904*rs_898:(i_904+1)*rs_898], st_778)
+			if i_904 == 0 {
+				d_900, d_901 = st_782, st_783
+				rs_902 = d_900 * d_901
+				tot_1476, err_1477 := runtime.MulSize(n_695, rs_902)
+				if err_1477 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1477)
 				}
-				a_897 = ar.F64(tot_1589)
-			} else if st_788 != d_898 || st_789 != d_899 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_788, st_789})+", element 0 has shape "+runtime.ShapeString([]int{d_898, d_899}))
+				a_899 = ar.F64(tot_1476)
+			} else if st_782 != d_900 || st_783 != d_901 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_782, st_783})+", element 0 has shape "+runtime.ShapeString([]int{d_900, d_901}))
 			}
-			copy(a_897[i_1008*rs_900:(i_1008+1)*rs_900], st_787)
-			if i_1008 == 0 {
-				d_902, d_903 = st_791, st_792
-				rs_904 = d_902 * d_903
-				tot_1591, err_1592 := runtime.MulSize(n_767, rs_904)
-				if err_1592 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1592)
-				}
-				a_901 = ar.F64(tot_1591)
-			} else if st_791 != d_902 || st_792 != d_903 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_791, st_792})+", element 0 has shape "+runtime.ShapeString([]int{d_902, d_903}))
-			}
-			copy(a_901[i_1008*rs_904:(i_1008+1)*rs_904], st_790)
-			if i_1008 == 0 {
-				d_906, d_907, d_908 = st_794, st_795, st_796
-				rs_909 = d_906 * d_907 * d_908
-				tot_1593, err_1594 := runtime.MulSize(n_767, rs_909)
-				if err_1594 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1594)
-				}
-				a_905 = ar.F64(tot_1593)
-			} else if st_794 != d_906 || st_795 != d_907 || st_796 != d_908 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_794, st_795, st_796})+", element 0 has shape "+runtime.ShapeString([]int{d_906, d_907, d_908}))
-			}
-			copy(a_905[i_1008*rs_909:(i_1008+1)*rs_909], st_793)
-			if i_1008 == 0 {
-				d_911, d_912 = st_798, st_799
-				rs_913 = d_911 * d_912
-				tot_1595, err_1596 := runtime.MulSize(n_767, rs_913)
-				if err_1596 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1596)
-				}
-				a_910 = ar.F64(tot_1595)
-			} else if st_798 != d_911 || st_799 != d_912 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_798, st_799})+", element 0 has shape "+runtime.ShapeString([]int{d_911, d_912}))
-			}
-			copy(a_910[i_1008*rs_913:(i_1008+1)*rs_913], st_797)
-			if i_1008 == 0 {
-				d_915, d_916, d_917 = st_801, st_802, st_803
-				rs_918 = d_915 * d_916 * d_917
-				tot_1597, err_1598 := runtime.MulSize(n_767, rs_918)
-				if err_1598 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1598)
-				}
-				a_914 = ar.F64(tot_1597)
-			} else if st_801 != d_915 || st_802 != d_916 || st_803 != d_917 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_801, st_802, st_803})+", element 0 has shape "+runtime.ShapeString([]int{d_915, d_916, d_917}))
-			}
-			copy(a_914[i_1008*rs_918:(i_1008+1)*rs_918], st_800)
-			if i_1008 == 0 {
-				d_920, d_921 = st_805, st_806
-				rs_922 = d_920 * d_921
-				tot_1599, err_1600 := runtime.MulSize(n_767, rs_922)
-				if err_1600 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1600)
-				}
-				a_919 = ar.F64(tot_1599)
-			} else if st_805 != d_920 || st_806 != d_921 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_805, st_806})+", element 0 has shape "+runtime.ShapeString([]int{d_920, d_921}))
-			}
-			copy(a_919[i_1008*rs_922:(i_1008+1)*rs_922], st_804)
-			if i_1008 == 0 {
-				d_924, d_925 = st_808, st_809
-				rs_926 = d_924 * d_925
-				tot_1601, err_1602 := runtime.MulSize(n_767, rs_926)
-				if err_1602 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1602)
-				}
-				a_923 = ar.F64(tot_1601)
-			} else if st_808 != d_924 || st_809 != d_925 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_808, st_809})+", element 0 has shape "+runtime.ShapeString([]int{d_924, d_925}))
-			}
-			copy(a_923[i_1008*rs_926:(i_1008+1)*rs_926], st_807)
-			if i_1008 == 0 {
-				d_928, d_929 = st_811, st_812
-				rs_930 = d_928 * d_929
-				tot_1603, err_1604 := runtime.MulSize(n_767, rs_930)
-				if err_1604 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1604)
-				}
-				a_927 = ar.F64(tot_1603)
-			} else if st_811 != d_928 || st_812 != d_929 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_811, st_812})+", element 0 has shape "+runtime.ShapeString([]int{d_928, d_929}))
-			}
-			copy(a_927[i_1008*rs_930:(i_1008+1)*rs_930], st_810)
-			if i_1008 == 0 {
-				d_932, d_933 = st_814, st_815
-				rs_934 = d_932 * d_933
-				tot_1605, err_1606 := runtime.MulSize(n_767, rs_934)
-				if err_1606 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1606)
-				}
-				a_931 = ar.F64(tot_1605)
-			} else if st_814 != d_932 || st_815 != d_933 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_814, st_815})+", element 0 has shape "+runtime.ShapeString([]int{d_932, d_933}))
-			}
-			copy(a_931[i_1008*rs_934:(i_1008+1)*rs_934], st_813)
-			if i_1008 == 0 {
-				d_936, d_937 = st_817, st_818
-				rs_938 = d_936 * d_937
-				tot_1607, err_1608 := runtime.MulSize(n_767, rs_938)
-				if err_1608 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1608)
-				}
-				a_935 = ar.F64(tot_1607)
-			} else if st_817 != d_936 || st_818 != d_937 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_817, st_818})+", element 0 has shape "+runtime.ShapeString([]int{d_936, d_937}))
-			}
-			copy(a_935[i_1008*rs_938:(i_1008+1)*rs_938], st_816)
-			if i_1008 == 0 {
-				d_940, d_941 = st_820, st_821
-				rs_942 = d_940 * d_941
-				tot_1609, err_1610 := runtime.MulSize(n_767, rs_942)
-				if err_1610 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1610)
-				}
-				a_939 = ar.F64(tot_1609)
-			} else if st_820 != d_940 || st_821 != d_941 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_820, st_821})+", element 0 has shape "+runtime.ShapeString([]int{d_940, d_941}))
-			}
-			copy(a_939[i_1008*rs_942:(i_1008+1)*rs_942], st_819)
-			if i_1008 == 0 {
-				d_944, d_945 = st_823, st_824
-				rs_946 = d_944 * d_945
-				tot_1611, err_1612 := runtime.MulSize(n_767, rs_946)
-				if err_1612 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1612)
-				}
-				a_943 = ar.F64(tot_1611)
-			} else if st_823 != d_944 || st_824 != d_945 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_823, st_824})+", element 0 has shape "+runtime.ShapeString([]int{d_944, d_945}))
-			}
-			copy(a_943[i_1008*rs_946:(i_1008+1)*rs_946], st_822)
-			if i_1008 == 0 {
-				d_948, d_949 = st_826, st_827
-				rs_950 = d_948 * d_949
-				tot_1613, err_1614 := runtime.MulSize(n_767, rs_950)
-				if err_1614 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1614)
-				}
-				a_947 = ar.F64(tot_1613)
-			} else if st_826 != d_948 || st_827 != d_949 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_826, st_827})+", element 0 has shape "+runtime.ShapeString([]int{d_948, d_949}))
-			}
-			copy(a_947[i_1008*rs_950:(i_1008+1)*rs_950], st_825)
-			if i_1008 == 0 {
-				d_952, d_953 = st_829, st_830
-				rs_954 = d_952 * d_953
-				tot_1615, err_1616 := runtime.MulSize(n_767, rs_954)
-				if err_1616 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1616)
-				}
-				a_951 = ar.F64(tot_1615)
-			} else if st_829 != d_952 || st_830 != d_953 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_829, st_830})+", element 0 has shape "+runtime.ShapeString([]int{d_952, d_953}))
-			}
-			copy(a_951[i_1008*rs_954:(i_1008+1)*rs_954], st_828)
-			if i_1008 == 0 {
-				d_956, d_957 = st_832, st_833
-				rs_958 = d_956 * d_957
-				tot_1617, err_1618 := runtime.MulSize(n_767, rs_958)
-				if err_1618 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1618)
-				}
-				a_955 = ar.F64(tot_1617)
-			} else if st_832 != d_956 || st_833 != d_957 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_832, st_833})+", element 0 has shape "+runtime.ShapeString([]int{d_956, d_957}))
-			}
-			copy(a_955[i_1008*rs_958:(i_1008+1)*rs_958], st_831)
-			if i_1008 == 0 {
-				d_960, d_961 = st_835, st_836
-				rs_962 = d_960 * d_961
-				tot_1619, err_1620 := runtime.MulSize(n_767, rs_962)
-				if err_1620 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1620)
-				}
-				a_959 = ar.F64(tot_1619)
-			} else if st_835 != d_960 || st_836 != d_961 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_835, st_836})+", element 0 has shape "+runtime.ShapeString([]int{d_960, d_961}))
-			}
-			copy(a_959[i_1008*rs_962:(i_1008+1)*rs_962], st_834)
-			if i_1008 == 0 {
-				d_964, d_965 = st_838, st_839
-				rs_966 = d_964 * d_965
-				tot_1621, err_1622 := runtime.MulSize(n_767, rs_966)
-				if err_1622 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1622)
-				}
-				a_963 = ar.F64(tot_1621)
-			} else if st_838 != d_964 || st_839 != d_965 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_838, st_839})+", element 0 has shape "+runtime.ShapeString([]int{d_964, d_965}))
-			}
-			copy(a_963[i_1008*rs_966:(i_1008+1)*rs_966], st_837)
-			if i_1008 == 0 {
-				d_968, d_969 = st_841, st_842
-				rs_970 = d_968 * d_969
-				tot_1623, err_1624 := runtime.MulSize(n_767, rs_970)
-				if err_1624 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1624)
-				}
-				a_967 = ar.F64(tot_1623)
-			} else if st_841 != d_968 || st_842 != d_969 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_841, st_842})+", element 0 has shape "+runtime.ShapeString([]int{d_968, d_969}))
-			}
-			copy(a_967[i_1008*rs_970:(i_1008+1)*rs_970], st_840)
-			if i_1008 == 0 {
-				d_972, d_973 = st_844, st_845
-				rs_974 = d_972 * d_973
-				tot_1625, err_1626 := runtime.MulSize(n_767, rs_974)
-				if err_1626 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1626)
-				}
-				a_971 = ar.F64(tot_1625)
-			} else if st_844 != d_972 || st_845 != d_973 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_844, st_845})+", element 0 has shape "+runtime.ShapeString([]int{d_972, d_973}))
-			}
-			copy(a_971[i_1008*rs_974:(i_1008+1)*rs_974], st_843)
-			if i_1008 == 0 {
-				d_976, d_977 = st_847, st_848
-				rs_978 = d_976 * d_977
-				tot_1627, err_1628 := runtime.MulSize(n_767, rs_978)
-				if err_1628 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1628)
-				}
-				a_975 = ar.F64(tot_1627)
-			} else if st_847 != d_976 || st_848 != d_977 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_847, st_848})+", element 0 has shape "+runtime.ShapeString([]int{d_976, d_977}))
-			}
-			copy(a_975[i_1008*rs_978:(i_1008+1)*rs_978], st_846)
-			if i_1008 == 0 {
-				d_980, d_981 = st_850, st_851
-				rs_982 = d_980 * d_981
-				tot_1629, err_1630 := runtime.MulSize(n_767, rs_982)
-				if err_1630 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1630)
-				}
-				a_979 = ar.F64(tot_1629)
-			} else if st_850 != d_980 || st_851 != d_981 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_850, st_851})+", element 0 has shape "+runtime.ShapeString([]int{d_980, d_981}))
-			}
-			copy(a_979[i_1008*rs_982:(i_1008+1)*rs_982], st_849)
-			if i_1008 == 0 {
-				d_984, d_985 = st_853, st_854
-				rs_986 = d_984 * d_985
-				tot_1631, err_1632 := runtime.MulSize(n_767, rs_986)
-				if err_1632 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1632)
-				}
-				a_983 = ar.F64(tot_1631)
-			} else if st_853 != d_984 || st_854 != d_985 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_853, st_854})+", element 0 has shape "+runtime.ShapeString([]int{d_984, d_985}))
-			}
-			copy(a_983[i_1008*rs_986:(i_1008+1)*rs_986], st_852)
-			if i_1008 == 0 {
-				d_988, d_989 = st_856, st_857
-				rs_990 = d_988 * d_989
-				tot_1633, err_1634 := runtime.MulSize(n_767, rs_990)
-				if err_1634 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1634)
-				}
-				a_987 = ar.F64(tot_1633)
-			} else if st_856 != d_988 || st_857 != d_989 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_856, st_857})+", element 0 has shape "+runtime.ShapeString([]int{d_988, d_989}))
-			}
-			copy(a_987[i_1008*rs_990:(i_1008+1)*rs_990], st_855)
-			if i_1008 == 0 {
-				d_992, d_993, d_994 = st_859, st_860, st_861
-				rs_995 = d_992 * d_993 * d_994
-				tot_1635, err_1636 := runtime.MulSize(n_767, rs_995)
-				if err_1636 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1636)
-				}
-				a_991 = ar.F64(tot_1635)
-			} else if st_859 != d_992 || st_860 != d_993 || st_861 != d_994 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_859, st_860, st_861})+", element 0 has shape "+runtime.ShapeString([]int{d_992, d_993, d_994}))
-			}
-			copy(a_991[i_1008*rs_995:(i_1008+1)*rs_995], st_858)
-			if i_1008 == 0 {
-				d_997 = st_863
-				rs_998 = d_997
-				tot_1637, err_1638 := runtime.MulSize(n_767, rs_998)
-				if err_1638 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1638)
-				}
-				a_996 = ar.F64(tot_1637)
-			} else if st_863 != d_997 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_863})+", element 0 has shape "+runtime.ShapeString([]int{d_997}))
-			}
-			copy(a_996[i_1008*rs_998:(i_1008+1)*rs_998], st_862)
-			if i_1008 == 0 {
-				d_1000, d_1001 = st_865, st_866
-				rs_1002 = d_1000 * d_1001
-				tot_1639, err_1640 := runtime.MulSize(n_767, rs_1002)
-				if err_1640 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1640)
-				}
-				a_999 = ar.F64(tot_1639)
-			} else if st_865 != d_1000 || st_866 != d_1001 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_865, st_866})+", element 0 has shape "+runtime.ShapeString([]int{d_1000, d_1001}))
-			}
-			copy(a_999[i_1008*rs_1002:(i_1008+1)*rs_1002], st_864)
-			if i_1008 == 0 {
-				d_1004, d_1005 = st_868, st_869
-				rs_1006 = d_1004 * d_1005
-				tot_1641, err_1642 := runtime.MulSize(n_767, rs_1006)
-				if err_1642 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1642)
-				}
-				a_1003 = ar.F64(tot_1641)
-			} else if st_868 != d_1004 || st_869 != d_1005 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_868, st_869})+", element 0 has shape "+runtime.ShapeString([]int{d_1004, d_1005}))
-			}
-			copy(a_1003[i_1008*rs_1006:(i_1008+1)*rs_1006], st_867)
-			a_1007[i_1008] = st_870
-			_ = mark_1009
+			copy(a_899[i_904*rs_902:(i_904+1)*rs_902], st_781)
+			a_903[i_904] = st_784
+			_ = mark_905
 		}
-		c_20, c_21, c_22, c_23, c_24, c_25, c_26, c_27, c_28, c_29, c_30, c_31, c_32, c_33, c_34, c_35, c_36, c_37, c_38, c_39, c_40, c_41, c_42, c_43, c_44, c_45, c_46, c_47, c_48, c_49, c_50, c_51, c_52, c_53, c_54, c_55, c_56, c_57, c_58, c_59, c_60, c_61, c_62, c_63, c_64, c_65, c_66, c_67, c_68, c_69, c_70, c_71, c_72, c_73, c_74, c_75, c_76, c_77, c_78, c_79, c_80, c_81, c_82, c_83, c_84, c_85, c_86, c_87, c_88, c_89, c_90, c_91, c_92, c_93, c_94, c_95, c_96, c_97, c_98, c_99, c_100, c_101, c_102, c_103, c_104, c_105, c_106, c_107, c_108, c_109, c_110, c_111, c_112, c_113, c_114, c_115, c_116, c_117, c_118, c_119, c_120, c_121, c_122, c_123, c_124, c_125, c_126, c_127, c_128, c_129, c_130, c_131, c_132, c_133, c_134, c_135, c_136, c_137, c_138, c_139, c_140, c_141, c_142, c_143, c_144, c_145, c_146, c_147, c_148, c_149, c_150, c_151, c_152, c_153, c_154, c_155, c_156, c_157, c_158, c_159, c_160 = a_871, n_767, d_872, d_873, a_875, n_767, a_876, n_767, d_877, d_878, a_880, n_767, a_881, n_767, d_882, a_884, n_767, a_885, n_767, d_886, a_888, n_767, d_889, a_891, n_767, d_892, a_894, n_767, d_895, a_897, n_767, d_898, d_899, a_901, n_767, d_902, d_903, a_905, n_767, d_906, d_907, d_908, a_910, n_767, d_911, d_912, a_914, n_767, d_915, d_916, d_917, a_919, n_767, d_920, d_921, a_923, n_767, d_924, d_925, a_927, n_767, d_928, d_929, a_931, n_767, d_932, d_933, a_935, n_767, d_936, d_937, a_939, n_767, d_940, d_941, a_943, n_767, d_944, d_945, a_947, n_767, d_948, d_949, a_951, n_767, d_952, d_953, a_955, n_767, d_956, d_957, a_959, n_767, d_960, d_961, a_963, n_767, d_964, d_965, a_967, n_767, d_968, d_969, a_971, n_767, d_972, d_973, a_975, n_767, d_976, d_977, a_979, n_767, d_980, d_981, a_983, n_767, d_984, d_985, a_987, n_767, d_988, d_989, a_991, n_767, d_992, d_993, d_994, a_996, n_767, d_997, a_999, n_767, d_1000, d_1001, a_1003, n_767, d_1004, d_1005, a_1007, n_767
+		c_20, c_21, c_22, c_23, c_24, c_25, c_26, c_27, c_28, c_29, c_30, c_31, c_32, c_33, c_34, c_35, c_36, c_37, c_38, c_39, c_40, c_41, c_42, c_43, c_44, c_45, c_46, c_47, c_48, c_49, c_50, c_51, c_52, c_53, c_54, c_55, c_56, c_57, c_58, c_59, c_60, c_61, c_62, c_63, c_64, c_65, c_66, c_67, c_68, c_69, c_70, c_71, c_72, c_73, c_74, c_75, c_76, c_77, c_78, c_79, c_80, c_81, c_82, c_83, c_84, c_85, c_86, c_87, c_88, c_89, c_90, c_91, c_92, c_93, c_94, c_95, c_96, c_97, c_98, c_99, c_100, c_101, c_102, c_103, c_104, c_105, c_106, c_107, c_108, c_109, c_110, c_111, c_112, c_113, c_114, c_115, c_116, c_117, c_118, c_119, c_120, c_121, c_122, c_123, c_124, c_125, c_126, c_127, c_128, c_129, c_130, c_131, c_132, c_133, c_134, c_135, c_136, c_137, c_138, c_139, c_140, c_141 = a_785, n_695, d_786, d_787, a_789, n_695, a_790, n_695, d_791, a_793, n_695, a_794, n_695, d_795, a_797, n_695, d_798, a_800, n_695, d_801, a_803, n_695, d_804, a_806, n_695, d_807, d_808, a_810, n_695, d_811, d_812, a_814, n_695, d_815, d_816, d_817, a_819, n_695, d_820, d_821, a_823, n_695, d_824, d_825, a_827, n_695, d_828, d_829, a_831, n_695, d_832, d_833, a_835, n_695, d_836, d_837, a_839, n_695, d_840, d_841, a_843, n_695, d_844, d_845, a_847, n_695, d_848, d_849, a_851, n_695, d_852, d_853, a_855, n_695, d_856, d_857, a_859, n_695, d_860, d_861, a_863, n_695, d_864, d_865, a_867, n_695, d_868, d_869, a_871, n_695, d_872, d_873, a_875, n_695, d_876, d_877, a_879, n_695, d_880, d_881, a_883, n_695, d_884, d_885, a_887, n_695, d_888, d_889, d_890, a_892, n_695, d_893, a_895, n_695, d_896, d_897, a_899, n_695, d_900, d_901, a_903, n_695
 	} else {
-		n_1643, err_1644 := runtime.CheckSize(int64(0))
-		if err_1644 != nil {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1644)
+		n_1478, err_1479 := runtime.CheckSize(int64(0))
+		if err_1479 != nil {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1479)
 		}
-		var a_1645 []float64
-		var d_1646 int = 0
-		var d_1647 int = 0
-		var rs_1648 int = 0
-		a_1649 := ar.F64(n_1643)
-		var a_1650 []float64
-		var d_1651 int = 0
-		var d_1652 int = 0
-		var rs_1653 int = 0
-		a_1654 := ar.F64(n_1643)
-		var a_1655 []float64
-		var d_1656 int = 0
-		var rs_1657 int = 0
-		a_1658 := ar.F64(n_1643)
-		var a_1659 []float64
-		var d_1660 int = 0
-		var rs_1661 int = 0
-		var a_1662 []float64
-		var d_1663 int = 0
-		var rs_1664 int = 0
-		var a_1665 []float64
-		var d_1666 int = 0
-		var rs_1667 int = 0
-		var a_1668 []float64
-		var d_1669 int = 0
-		var rs_1670 int = 0
-		var a_1671 []float64
-		var d_1672 int = 0
-		var d_1673 int = 0
-		var rs_1674 int = 0
-		var a_1675 []float64
-		var d_1676 int = 0
-		var d_1677 int = 0
-		var rs_1678 int = 0
-		var a_1679 []float64
-		var d_1680 int = 0
-		var d_1681 int = 0
-		var d_1682 int = 0
-		var rs_1683 int = 0
-		var a_1684 []float64
-		var d_1685 int = 0
-		var d_1686 int = 0
-		var rs_1687 int = 0
-		var a_1688 []float64
-		var d_1689 int = 0
-		var d_1690 int = 0
-		var d_1691 int = 0
-		var rs_1692 int = 0
-		var a_1693 []float64
-		var d_1694 int = 0
-		var d_1695 int = 0
-		var rs_1696 int = 0
-		var a_1697 []float64
-		var d_1698 int = 0
-		var d_1699 int = 0
-		var rs_1700 int = 0
-		var a_1701 []float64
-		var d_1702 int = 0
-		var d_1703 int = 0
-		var rs_1704 int = 0
-		var a_1705 []float64
-		var d_1706 int = 0
-		var d_1707 int = 0
-		var rs_1708 int = 0
-		var a_1709 []float64
-		var d_1710 int = 0
-		var d_1711 int = 0
-		var rs_1712 int = 0
-		var a_1713 []float64
-		var d_1714 int = 0
-		var d_1715 int = 0
-		var rs_1716 int = 0
-		var a_1717 []float64
-		var d_1718 int = 0
-		var d_1719 int = 0
-		var rs_1720 int = 0
-		var a_1721 []float64
-		var d_1722 int = 0
-		var d_1723 int = 0
-		var rs_1724 int = 0
-		var a_1725 []float64
-		var d_1726 int = 0
-		var d_1727 int = 0
-		var rs_1728 int = 0
-		var a_1729 []float64
-		var d_1730 int = 0
-		var d_1731 int = 0
-		var rs_1732 int = 0
-		var a_1733 []float64
-		var d_1734 int = 0
-		var d_1735 int = 0
-		var rs_1736 int = 0
-		var a_1737 []float64
-		var d_1738 int = 0
-		var d_1739 int = 0
-		var rs_1740 int = 0
-		var a_1741 []float64
-		var d_1742 int = 0
-		var d_1743 int = 0
-		var rs_1744 int = 0
-		var a_1745 []float64
-		var d_1746 int = 0
-		var d_1747 int = 0
-		var rs_1748 int = 0
-		var a_1749 []float64
-		var d_1750 int = 0
-		var d_1751 int = 0
-		var rs_1752 int = 0
-		var a_1753 []float64
-		var d_1754 int = 0
-		var d_1755 int = 0
-		var rs_1756 int = 0
-		var a_1757 []float64
-		var d_1758 int = 0
-		var d_1759 int = 0
-		var rs_1760 int = 0
-		var a_1761 []float64
-		var d_1762 int = 0
-		var d_1763 int = 0
-		var rs_1764 int = 0
-		var a_1765 []float64
-		var d_1766 int = 0
-		var d_1767 int = 0
-		var d_1768 int = 0
-		var rs_1769 int = 0
-		var a_1770 []float64
-		var d_1771 int = 0
-		var rs_1772 int = 0
-		var a_1773 []float64
-		var d_1774 int = 0
-		var d_1775 int = 0
-		var rs_1776 int = 0
-		var a_1777 []float64
-		var d_1778 int = 0
-		var d_1779 int = 0
-		var rs_1780 int = 0
-		a_1781 := ar.F64(n_1643)
-		for i_1782 := 0; i_1782 < n_1643; i_1782++ {
-			mark_1783 := ar.mark()
-			i_1784 := int64(i_1782)
-			_ = i_1784
+		var a_1480 []float64
+		var d_1481 int = 0
+		var d_1482 int = 0
+		var rs_1483 int = 0
+		a_1484 := ar.F64(n_1478)
+		var a_1485 []float64
+		var d_1486 int = 0
+		var rs_1487 int = 0
+		a_1488 := ar.F64(n_1478)
+		var a_1489 []float64
+		var d_1490 int = 0
+		var rs_1491 int = 0
+		var a_1492 []float64
+		var d_1493 int = 0
+		var rs_1494 int = 0
+		var a_1495 []float64
+		var d_1496 int = 0
+		var rs_1497 int = 0
+		var a_1498 []float64
+		var d_1499 int = 0
+		var rs_1500 int = 0
+		var a_1501 []float64
+		var d_1502 int = 0
+		var d_1503 int = 0
+		var rs_1504 int = 0
+		var a_1505 []float64
+		var d_1506 int = 0
+		var d_1507 int = 0
+		var rs_1508 int = 0
+		var a_1509 []float64
+		var d_1510 int = 0
+		var d_1511 int = 0
+		var d_1512 int = 0
+		var rs_1513 int = 0
+		var a_1514 []float64
+		var d_1515 int = 0
+		var d_1516 int = 0
+		var rs_1517 int = 0
+		var a_1518 []float64
+		var d_1519 int = 0
+		var d_1520 int = 0
+		var rs_1521 int = 0
+		var a_1522 []float64
+		var d_1523 int = 0
+		var d_1524 int = 0
+		var rs_1525 int = 0
+		var a_1526 []float64
+		var d_1527 int = 0
+		var d_1528 int = 0
+		var rs_1529 int = 0
+		var a_1530 []float64
+		var d_1531 int = 0
+		var d_1532 int = 0
+		var rs_1533 int = 0
+		var a_1534 []float64
+		var d_1535 int = 0
+		var d_1536 int = 0
+		var rs_1537 int = 0
+		var a_1538 []float64
+		var d_1539 int = 0
+		var d_1540 int = 0
+		var rs_1541 int = 0
+		var a_1542 []float64
+		var d_1543 int = 0
+		var d_1544 int = 0
+		var rs_1545 int = 0
+		var a_1546 []float64
+		var d_1547 int = 0
+		var d_1548 int = 0
+		var rs_1549 int = 0
+		var a_1550 []float64
+		var d_1551 int = 0
+		var d_1552 int = 0
+		var rs_1553 int = 0
+		var a_1554 []float64
+		var d_1555 int = 0
+		var d_1556 int = 0
+		var rs_1557 int = 0
+		var a_1558 []float64
+		var d_1559 int = 0
+		var d_1560 int = 0
+		var rs_1561 int = 0
+		var a_1562 []float64
+		var d_1563 int = 0
+		var d_1564 int = 0
+		var rs_1565 int = 0
+		var a_1566 []float64
+		var d_1567 int = 0
+		var d_1568 int = 0
+		var rs_1569 int = 0
+		var a_1570 []float64
+		var d_1571 int = 0
+		var d_1572 int = 0
+		var rs_1573 int = 0
+		var a_1574 []float64
+		var d_1575 int = 0
+		var d_1576 int = 0
+		var rs_1577 int = 0
+		var a_1578 []float64
+		var d_1579 int = 0
+		var d_1580 int = 0
+		var rs_1581 int = 0
+		var a_1582 []float64
+		var d_1583 int = 0
+		var d_1584 int = 0
+		var d_1585 int = 0
+		var rs_1586 int = 0
+		var a_1587 []float64
+		var d_1588 int = 0
+		var rs_1589 int = 0
+		var a_1590 []float64
+		var d_1591 int = 0
+		var d_1592 int = 0
+		var rs_1593 int = 0
+		var a_1594 []float64
+		var d_1595 int = 0
+		var d_1596 int = 0
+		var rs_1597 int = 0
+		a_1598 := ar.F64(n_1478)
+		for i_1599 := 0; i_1599 < n_1478; i_1599++ {
+			mark_1600 := ar.mark()
+			i_1601 := int64(i_1599)
+			_ = i_1601
 			if int64(0) >= int64(sequence_11) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(int64(0), sequence_11))
 			}
-			row_1785 := sequence_10[int(int64(0))*sequence_12 : (int(int64(0))+1)*sequence_12]
+			row_1602 := sequence_10[int(int64(0))*sequence_12 : (int(int64(0))+1)*sequence_12]
 			if int64(0) >= int64(extraparams_5) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
 			}
-			row_1786 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
+			row_1603 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
 			if extraparams_6 != sequence_12 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 			}
-			r_1787 := ar.F64(sequence_12)
-			row_1785 = row_1785[:len(r_1787)]
-			row_1786 = row_1786[:len(r_1787)]
-			for i_1788 := range r_1787 {
-				r_1787[i_1788] = (row_1785[i_1788] * row_1786[i_1788])
+			r_1604 := ar.F64(sequence_12)
+			row_1602 = row_1602[:len(r_1604)]
+			row_1603 = row_1603[:len(r_1604)]
+			for i_1605 := range r_1604 {
+				r_1604[i_1605] = (row_1602[i_1605] * row_1603[i_1605])
 			}
-			x_1790 := n_14 / int64(2)
-			x_1791 := max(x_1790, int64(0))
-			x_1792 := x_1791 > int64(0)
-			var c_1793 []float64
-			var c_1794 int
-			var c_1795 int
-			var c_1796 []float64
-			var c_1797 int
-			var c_1798 int
-			var c_1799 int
-			var c_1800 []float64
-			var c_1801 int
-			var c_1802 int
-			var c_1803 []float64
-			var c_1804 int
-			var c_1805 int
-			var c_1806 int
-			var c_1807 []float64
-			var c_1808 int
-			var c_1809 int
-			var c_1810 []float64
-			var c_1811 int
-			var c_1812 int
-			var c_1813 []float64
-			var c_1814 int
-			var c_1815 int
-			var c_1816 []float64
-			var c_1817 int
-			var c_1818 int
-			var c_1819 []float64
-			var c_1820 int
-			var c_1821 int
-			var c_1822 []float64
-			var c_1823 int
-			var c_1824 int
-			var c_1825 []float64
-			var c_1826 int
-			var c_1827 int
-			var c_1828 []float64
-			var c_1829 int
-			var c_1830 int
-			var c_1831 []float64
-			var c_1832 int
-			var c_1833 int
-			var c_1834 []float64
-			var c_1835 int
-			var c_1836 int
-			var c_1837 []float64
-			var c_1838 int
-			var c_1839 int
-			var c_1840 []float64
-			var c_1841 int
-			var c_1842 int
-			var c_1843 []float64
-			var c_1844 int
-			var c_1845 int
-			var c_1846 []float64
-			var c_1847 int
-			var c_1848 int
-			var c_1849 []float64
-			var c_1850 int
-			var c_1851 int
-			var c_1852 []float64
-			var c_1853 int
-			var c_1854 int
-			var c_1855 []float64
-			var c_1856 int
-			var c_1857 int
-			var c_1858 []float64
-			var c_1859 int
-			var c_1860 int
-			var c_1861 []float64
-			var c_1862 int
-			var c_1863 int
-			var c_1864 int
-			if x_1792 {
-				x_1865 := x_1791 - int64(1)
+			x_1607 := n_14 / int64(2)
+			x_1608 := max(x_1607, int64(0))
+			x_1609 := x_1608 > int64(0)
+			var c_1610 []float64
+			var c_1611 int
+			var c_1612 int
+			var c_1613 []float64
+			var c_1614 int
+			var c_1615 int
+			var c_1616 int
+			var c_1617 []float64
+			var c_1618 int
+			var c_1619 int
+			var c_1620 []float64
+			var c_1621 int
+			var c_1622 int
+			var c_1623 []float64
+			var c_1624 int
+			var c_1625 int
+			var c_1626 []float64
+			var c_1627 int
+			var c_1628 int
+			var c_1629 []float64
+			var c_1630 int
+			var c_1631 int
+			var c_1632 []float64
+			var c_1633 int
+			var c_1634 int
+			var c_1635 []float64
+			var c_1636 int
+			var c_1637 int
+			var c_1638 []float64
+			var c_1639 int
+			var c_1640 int
+			var c_1641 []float64
+			var c_1642 int
+			var c_1643 int
+			var c_1644 []float64
+			var c_1645 int
+			var c_1646 int
+			var c_1647 []float64
+			var c_1648 int
+			var c_1649 int
+			var c_1650 []float64
+			var c_1651 int
+			var c_1652 int
+			var c_1653 []float64
+			var c_1654 int
+			var c_1655 int
+			var c_1656 []float64
+			var c_1657 int
+			var c_1658 int
+			var c_1659 []float64
+			var c_1660 int
+			var c_1661 int
+			var c_1662 []float64
+			var c_1663 int
+			var c_1664 int
+			var c_1665 []float64
+			var c_1666 int
+			var c_1667 int
+			var c_1668 []float64
+			var c_1669 int
+			var c_1670 int
+			var c_1671 int
+			if x_1609 {
+				x_1672 := x_1608 - int64(1)
 				if int64(0) >= int64(mainparams_2) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 				}
-				row_1866 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+				row_1673 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 				if int64(1) >= int64(mainparams_2) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 				}
-				row_1867 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+				row_1674 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
-				n_1868 := int(n_15) - int(int64(0))
-				s_1869 := row_1866[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_1868 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1868}))
+				n_1675 := int(n_15) - int(int64(0))
+				s_1676 := row_1673[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_1675 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1675}))
 				}
 				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
-				n_1870 := int(n_15) - int(int64(0))
-				s_1871 := row_1867[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_1870 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1870}))
+				n_1677 := int(n_15) - int(int64(0))
+				s_1678 := row_1674[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_1677 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1677}))
 				}
-				r_1872 := ar.F64(sequence_12)
-				r_1787 = r_1787[:len(r_1872)]
-				s_1869 = s_1869[:len(r_1872)]
-				s_1871 = s_1871[:len(r_1872)]
-				for i_1873 := range r_1872 {
-					r_1872[i_1873] = (runtime.Sigmoid(((r_1787[i_1873] * s_1869[i_1873]) + s_1871[i_1873])))
+				r_1679 := ar.F64(sequence_12)
+				r_1604 = r_1604[:len(r_1679)]
+				s_1676 = s_1676[:len(r_1679)]
+				s_1678 = s_1678[:len(r_1679)]
+				for i_1680 := range r_1679 {
+					r_1679[i_1680] = (runtime.Sigmoid(((r_1604[i_1680] * s_1676[i_1680]) + s_1678[i_1680])))
 				}
 				if int64(0) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
 				}
-				row_1875 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
-				x_1876 := int64(2) * n_15
-				if n_15 < 0 || x_1876 < n_15 || x_1876 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1876, mainparams_3))
+				row_1682 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
+				x_1683 := int64(2) * n_15
+				if n_15 < 0 || x_1683 < n_15 || x_1683 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1683, mainparams_3))
 				}
-				n_1877 := int(x_1876) - int(n_15)
-				s_1878 := row_1866[int(n_15)*1 : int(x_1876)*1 : int(x_1876)*1]
-				if n_1877 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1877}))
+				n_1684 := int(x_1683) - int(n_15)
+				s_1685 := row_1673[int(n_15)*1 : int(x_1683)*1 : int(x_1683)*1]
+				if n_1684 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1684}))
 				}
-				if n_15 < 0 || x_1876 < n_15 || x_1876 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1876, mainparams_3))
+				if n_15 < 0 || x_1683 < n_15 || x_1683 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1683, mainparams_3))
 				}
-				n_1879 := int(x_1876) - int(n_15)
-				s_1880 := row_1867[int(n_15)*1 : int(x_1876)*1 : int(x_1876)*1]
-				if n_1879 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1879}))
+				n_1686 := int(x_1683) - int(n_15)
+				s_1687 := row_1674[int(n_15)*1 : int(x_1683)*1 : int(x_1683)*1]
+				if n_1686 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1686}))
 				}
-				r_1881 := ar.F64(state_9)
-				row_1875 = row_1875[:len(r_1881)]
-				s_1878 = s_1878[:len(r_1881)]
-				s_1880 = s_1880[:len(r_1881)]
-				for i_1882 := range r_1881 {
-					r_1881[i_1882] = (runtime.Sigmoid(((row_1875[i_1882] * s_1878[i_1882]) + s_1880[i_1882])))
+				r_1688 := ar.F64(state_9)
+				row_1682 = row_1682[:len(r_1688)]
+				s_1685 = s_1685[:len(r_1688)]
+				s_1687 = s_1687[:len(r_1688)]
+				for i_1689 := range r_1688 {
+					r_1688[i_1689] = (runtime.Sigmoid(((row_1682[i_1689] * s_1685[i_1689]) + s_1687[i_1689])))
 				}
-				x_1884 := int64(3) * n_15
-				if x_1876 < 0 || x_1884 < x_1876 || x_1884 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1876, x_1884, mainparams_3))
+				x_1691 := int64(3) * n_15
+				if x_1683 < 0 || x_1691 < x_1683 || x_1691 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1683, x_1691, mainparams_3))
 				}
-				n_1885 := int(x_1884) - int(x_1876)
-				s_1886 := row_1866[int(x_1876)*1 : int(x_1884)*1 : int(x_1884)*1]
-				if n_1885 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1885}))
+				n_1692 := int(x_1691) - int(x_1683)
+				s_1693 := row_1673[int(x_1683)*1 : int(x_1691)*1 : int(x_1691)*1]
+				if n_1692 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1692}))
 				}
-				if x_1876 < 0 || x_1884 < x_1876 || x_1884 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1876, x_1884, mainparams_3))
+				if x_1683 < 0 || x_1691 < x_1683 || x_1691 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1683, x_1691, mainparams_3))
 				}
-				n_1887 := int(x_1884) - int(x_1876)
-				s_1888 := row_1867[int(x_1876)*1 : int(x_1884)*1 : int(x_1884)*1]
-				if n_1887 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1887}))
+				n_1694 := int(x_1691) - int(x_1683)
+				s_1695 := row_1674[int(x_1683)*1 : int(x_1691)*1 : int(x_1691)*1]
+				if n_1694 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1694}))
 				}
-				r_1889 := ar.F64(sequence_12)
-				r_1787 = r_1787[:len(r_1889)]
-				s_1886 = s_1886[:len(r_1889)]
-				s_1888 = s_1888[:len(r_1889)]
-				for i_1890 := range r_1889 {
-					r_1889[i_1890] = (runtime.Sigmoid(((r_1787[i_1890] * s_1886[i_1890]) + s_1888[i_1890])))
+				r_1696 := ar.F64(sequence_12)
+				r_1604 = r_1604[:len(r_1696)]
+				s_1693 = s_1693[:len(r_1696)]
+				s_1695 = s_1695[:len(r_1696)]
+				for i_1697 := range r_1696 {
+					r_1696[i_1697] = (runtime.Sigmoid(((r_1604[i_1697] * s_1693[i_1697]) + s_1695[i_1697])))
 				}
-				x_1892 := int64(4) * n_15
-				if x_1884 < 0 || x_1892 < x_1884 || x_1892 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1884, x_1892, mainparams_3))
+				x_1699 := int64(4) * n_15
+				if x_1691 < 0 || x_1699 < x_1691 || x_1699 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1691, x_1699, mainparams_3))
 				}
-				n_1893 := int(x_1892) - int(x_1884)
-				s_1894 := row_1866[int(x_1884)*1 : int(x_1892)*1 : int(x_1892)*1]
-				if n_1893 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1893}))
+				n_1700 := int(x_1699) - int(x_1691)
+				s_1701 := row_1673[int(x_1691)*1 : int(x_1699)*1 : int(x_1699)*1]
+				if n_1700 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1700}))
 				}
-				if x_1884 < 0 || x_1892 < x_1884 || x_1892 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1884, x_1892, mainparams_3))
+				if x_1691 < 0 || x_1699 < x_1691 || x_1699 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1691, x_1699, mainparams_3))
 				}
-				n_1895 := int(x_1892) - int(x_1884)
-				s_1896 := row_1867[int(x_1884)*1 : int(x_1892)*1 : int(x_1892)*1]
-				if n_1895 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1895}))
+				n_1702 := int(x_1699) - int(x_1691)
+				s_1703 := row_1674[int(x_1691)*1 : int(x_1699)*1 : int(x_1699)*1]
+				if n_1702 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1702}))
 				}
-				r_1897 := ar.F64(state_9)
-				row_1875 = row_1875[:len(r_1897)]
-				s_1894 = s_1894[:len(r_1897)]
-				s_1896 = s_1896[:len(r_1897)]
-				for i_1898 := range r_1897 {
-					r_1897[i_1898] = (math.Tanh(((row_1875[i_1898] * s_1894[i_1898]) + s_1896[i_1898])))
+				r_1704 := ar.F64(state_9)
+				row_1682 = row_1682[:len(r_1704)]
+				s_1701 = s_1701[:len(r_1704)]
+				s_1703 = s_1703[:len(r_1704)]
+				for i_1705 := range r_1704 {
+					r_1704[i_1705] = (math.Tanh(((row_1682[i_1705] * s_1701[i_1705]) + s_1703[i_1705])))
 				}
 				if int64(1) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
 				}
-				row_1900 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
+				row_1707 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
 				if sequence_12 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 				}
-				r_1901 := ar.F64(state_9)
-				row_1900 = row_1900[:len(r_1901)]
-				r_1872 = r_1872[:len(r_1901)]
-				r_1881 = r_1881[:len(r_1901)]
-				r_1897 = r_1897[:len(r_1901)]
-				for i_1902 := range r_1901 {
-					r_1901[i_1902] = ((row_1900[i_1902] * r_1872[i_1902]) + (r_1881[i_1902] * r_1897[i_1902]))
+				r_1708 := ar.F64(state_9)
+				row_1707 = row_1707[:len(r_1708)]
+				r_1679 = r_1679[:len(r_1708)]
+				r_1688 = r_1688[:len(r_1708)]
+				r_1704 = r_1704[:len(r_1708)]
+				for i_1709 := range r_1708 {
+					r_1708[i_1709] = ((row_1707[i_1709] * r_1679[i_1709]) + (r_1688[i_1709] * r_1704[i_1709]))
 				}
-				r_1904 := ar.F64(state_9)
-				r_1901 = r_1901[:len(r_1904)]
-				for i_1905 := range r_1904 {
-					r_1904[i_1905] = (math.Tanh(r_1901[i_1905]))
+				r_1711 := ar.F64(state_9)
+				r_1708 = r_1708[:len(r_1711)]
+				for i_1712 := range r_1711 {
+					r_1711[i_1712] = (math.Tanh(r_1708[i_1712]))
 				}
 				if state_9 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 				}
-				r_1907 := ar.F64(sequence_12)
-				r_1889 = r_1889[:len(r_1907)]
-				r_1904 = r_1904[:len(r_1907)]
-				for i_1908 := range r_1907 {
-					r_1907[i_1908] = (r_1889[i_1908] * r_1904[i_1908])
+				r_1714 := ar.F64(sequence_12)
+				r_1696 = r_1696[:len(r_1714)]
+				r_1711 = r_1711[:len(r_1714)]
+				for i_1715 := range r_1714 {
+					r_1714[i_1715] = (r_1696[i_1715] * r_1711[i_1715])
 				}
 				if int64(0) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
@@ -6706,69 +6304,575 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if sequence_12 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 				}
-				c_1910 := ar.F64(len(state_7))
-				copy(c_1910, state_7)
-				copy(c_1910[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_1907)
+				c_1717 := ar.F64(len(state_7))
+				copy(c_1717, state_7)
+				copy(c_1717[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_1714)
 				if int64(1) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
 				}
-				copy(c_1910[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_1901)
-				n_1911 := int(max(x_1865, 0)) + 1
-				var st_1912 []float64
-				var st_1913 int
-				var st_1914 []float64
-				var st_1915 int
-				var st_1916 int
-				var st_1917 []float64
-				var st_1918 int
-				var st_1919 []float64
-				var st_1920 int
-				var st_1921 int
-				var st_1922 []float64
-				var st_1923 int
-				var st_1924 []float64
-				var st_1925 int
-				var st_1926 []float64
-				var st_1927 int
-				var st_1928 []float64
-				var st_1929 int
-				var st_1930 []float64
-				var st_1931 int
-				var st_1932 []float64
-				var st_1933 int
-				var st_1934 []float64
-				var st_1935 int
-				var st_1936 []float64
-				var st_1937 int
-				var st_1938 []float64
-				var st_1939 int
-				var st_1940 []float64
-				var st_1941 int
-				var st_1942 []float64
-				var st_1943 int
-				var st_1944 []float64
-				var st_1945 int
-				var st_1946 []float64
-				var st_1947 int
-				var st_1948 []float64
-				var st_1949 int
-				var st_1950 []float64
-				var st_1951 int
-				var st_1952 []float64
-				var st_1953 int
-				var st_1954 []float64
-				var st_1955 int
-				var st_1956 []float64
-				var st_1957 int
-				var st_1958 []float64
-				var st_1959 int
-				var st_1960 int
-				st_1912, st_1913, st_1914, st_1915, st_1916, st_1917, st_1918, st_1919, st_1920, st_1921, st_1922, st_1923, st_1924, st_1925, st_1926, st_1927, st_1928, st_1929, st_1930, st_1931, st_1932, st_1933, st_1934, st_1935, st_1936, st_1937, st_1938, st_1939, st_1940, st_1941, st_1942, st_1943, st_1944, st_1945, st_1946, st_1947, st_1948, st_1949, st_1950, st_1951, st_1952, st_1953, st_1954, st_1955, st_1956, st_1957, st_1958, st_1959, st_1960 = r_1907, sequence_12, c_1910, state_8, state_9, r_1907, sequence_12, c_1910, state_8, state_9, r_1901, state_9, r_1907, sequence_12, r_1904, state_9, r_1889, sequence_12, r_1897, state_9, r_1881, state_9, r_1872, sequence_12, row_1900, state_9, row_1867, mainparams_3, s_1894, n_1893, row_1875, state_9, row_1866, mainparams_3, s_1886, n_1885, r_1787, sequence_12, s_1878, n_1877, row_1875, state_9, s_1869, n_1868, r_1787, sequence_12, state_7, state_8, state_9
-				var a_1961 []float64
-				var d_1962 int = 0
-				var rs_1963 int = 0
-				var a_1964 []float64
-				var d_1965 int = 0
+				copy(c_1717[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_1708)
+				n_1718 := int(max(x_1672, 0)) + 1
+				var st_1719 []float64
+				var st_1720 int
+				var st_1721 []float64
+				var st_1722 int
+				var st_1723 int
+				var st_1724 []float64
+				var st_1725 int
+				var st_1726 []float64
+				var st_1727 int
+				var st_1728 []float64
+				var st_1729 int
+				var st_1730 []float64
+				var st_1731 int
+				var st_1732 []float64
+				var st_1733 int
+				var st_1734 []float64
+				var st_1735 int
+				var st_1736 []float64
+				var st_1737 int
+				var st_1738 []float64
+				var st_1739 int
+				var st_1740 []float64
+				var st_1741 int
+				var st_1742 []float64
+				var st_1743 int
+				var st_1744 []float64
+				var st_1745 int
+				var st_1746 []float64
+				var st_1747 int
+				var st_1748 []float64
+				var st_1749 int
+				var st_1750 []float64
+				var st_1751 int
+				var st_1752 []float64
+				var st_1753 int
+				var st_1754 []float64
+				var st_1755 int
+				var st_1756 []float64
+				var st_1757 int
+				var st_1758 []float64
+				var st_1759 int
+				var st_1760 int
+				st_1719, st_1720, st_1721, st_1722, st_1723, st_1724, st_1725, st_1726, st_1727, st_1728, st_1729, st_1730, st_1731, st_1732, st_1733, st_1734, st_1735, st_1736, st_1737, st_1738, st_1739, st_1740, st_1741, st_1742, st_1743, st_1744, st_1745, st_1746, st_1747, st_1748, st_1749, st_1750, st_1751, st_1752, st_1753, st_1754, st_1755, st_1756, st_1757, st_1758, st_1759, st_1760 = r_1714, sequence_12, c_1717, state_8, state_9, r_1708, state_9, r_1711, state_9, r_1696, sequence_12, r_1704, state_9, r_1688, state_9, r_1679, sequence_12, row_1707, state_9, row_1674, mainparams_3, s_1701, n_1700, row_1682, state_9, row_1673, mainparams_3, s_1693, n_1692, r_1604, sequence_12, s_1685, n_1684, row_1682, state_9, s_1676, n_1675, r_1604, sequence_12, state_7, state_8, state_9
+				var a_1761 []float64
+				var d_1762 int = 0
+				var rs_1763 int = 0
+				var a_1764 []float64
+				var d_1765 int = 0
+				var d_1766 int = 0
+				var rs_1767 int = 0
+				var a_1768 []float64
+				var d_1769 int = 0
+				var rs_1770 int = 0
+				var a_1771 []float64
+				var d_1772 int = 0
+				var rs_1773 int = 0
+				var a_1774 []float64
+				var d_1775 int = 0
+				var rs_1776 int = 0
+				var a_1777 []float64
+				var d_1778 int = 0
+				var rs_1779 int = 0
+				var a_1780 []float64
+				var d_1781 int = 0
+				var rs_1782 int = 0
+				var a_1783 []float64
+				var d_1784 int = 0
+				var rs_1785 int = 0
+				var a_1786 []float64
+				var d_1787 int = 0
+				var rs_1788 int = 0
+				var a_1789 []float64
+				var d_1790 int = 0
+				var rs_1791 int = 0
+				var a_1792 []float64
+				var d_1793 int = 0
+				var rs_1794 int = 0
+				var a_1795 []float64
+				var d_1796 int = 0
+				var rs_1797 int = 0
+				var a_1798 []float64
+				var d_1799 int = 0
+				var rs_1800 int = 0
+				var a_1801 []float64
+				var d_1802 int = 0
+				var rs_1803 int = 0
+				var a_1804 []float64
+				var d_1805 int = 0
+				var rs_1806 int = 0
+				var a_1807 []float64
+				var d_1808 int = 0
+				var rs_1809 int = 0
+				var a_1810 []float64
+				var d_1811 int = 0
+				var rs_1812 int = 0
+				var a_1813 []float64
+				var d_1814 int = 0
+				var rs_1815 int = 0
+				var a_1816 []float64
+				var d_1817 int = 0
+				var rs_1818 int = 0
+				var a_1819 []float64
+				var d_1820 int = 0
+				var d_1821 int = 0
+				var rs_1822 int = 0
+				for i_1823 := 0; i_1823 < n_1718; i_1823++ {
+					mark_1824 := ar.mark()
+					if i_1823 > 0 {
+						k_1825 := int64(i_1823 - 1)
+						x_1826 := k_1825 + int64(1)
+						x_1827 := int64(2) * x_1826
+						if x_1827 < 0 || x_1827 >= int64(mainparams_2) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_1827, mainparams_2))
+						}
+						row_1828 := mainparams_1[int(x_1827)*mainparams_3 : (int(x_1827)+1)*mainparams_3]
+						x_1829 := x_1827 + int64(1)
+						if x_1829 < 0 || x_1829 >= int64(mainparams_2) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_1829, mainparams_2))
+						}
+						row_1830 := mainparams_1[int(x_1829)*mainparams_3 : (int(x_1829)+1)*mainparams_3]
+						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+						}
+						n_1831 := int(n_15) - int(int64(0))
+						s_1832 := row_1828[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+						if n_1831 != st_1720 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1720})+" and "+runtime.ShapeString([]int{n_1831}))
+						}
+						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+						}
+						n_1833 := int(n_15) - int(int64(0))
+						s_1834 := row_1830[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+						if n_1833 != st_1720 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1720})+" and "+runtime.ShapeString([]int{n_1833}))
+						}
+						r_1835 := ar.F64(st_1720)
+						st_1719 = st_1719[:len(r_1835)]
+						s_1832 = s_1832[:len(r_1835)]
+						s_1834 = s_1834[:len(r_1835)]
+						for i_1836 := range r_1835 {
+							r_1835[i_1836] = (runtime.Sigmoid(((st_1719[i_1836] * s_1832[i_1836]) + s_1834[i_1836])))
+						}
+						if x_1827 < 0 || x_1827 >= int64(st_1722) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_1827, st_1722))
+						}
+						row_1838 := st_1721[int(x_1827)*st_1723 : (int(x_1827)+1)*st_1723]
+						x_1839 := int64(2) * n_15
+						if n_15 < 0 || x_1839 < n_15 || x_1839 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1839, mainparams_3))
+						}
+						n_1840 := int(x_1839) - int(n_15)
+						s_1841 := row_1828[int(n_15)*1 : int(x_1839)*1 : int(x_1839)*1]
+						if n_1840 != st_1723 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1723})+" and "+runtime.ShapeString([]int{n_1840}))
+						}
+						if n_15 < 0 || x_1839 < n_15 || x_1839 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1839, mainparams_3))
+						}
+						n_1842 := int(x_1839) - int(n_15)
+						s_1843 := row_1830[int(n_15)*1 : int(x_1839)*1 : int(x_1839)*1]
+						if n_1842 != st_1723 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1723})+" and "+runtime.ShapeString([]int{n_1842}))
+						}
+						r_1844 := ar.F64(st_1723)
+						row_1838 = row_1838[:len(r_1844)]
+						s_1841 = s_1841[:len(r_1844)]
+						s_1843 = s_1843[:len(r_1844)]
+						for i_1845 := range r_1844 {
+							r_1844[i_1845] = (runtime.Sigmoid(((row_1838[i_1845] * s_1841[i_1845]) + s_1843[i_1845])))
+						}
+						x_1847 := int64(3) * n_15
+						if x_1839 < 0 || x_1847 < x_1839 || x_1847 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1839, x_1847, mainparams_3))
+						}
+						n_1848 := int(x_1847) - int(x_1839)
+						s_1849 := row_1828[int(x_1839)*1 : int(x_1847)*1 : int(x_1847)*1]
+						if n_1848 != st_1720 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1720})+" and "+runtime.ShapeString([]int{n_1848}))
+						}
+						if x_1839 < 0 || x_1847 < x_1839 || x_1847 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1839, x_1847, mainparams_3))
+						}
+						n_1850 := int(x_1847) - int(x_1839)
+						s_1851 := row_1830[int(x_1839)*1 : int(x_1847)*1 : int(x_1847)*1]
+						if n_1850 != st_1720 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1720})+" and "+runtime.ShapeString([]int{n_1850}))
+						}
+						r_1852 := ar.F64(st_1720)
+						st_1719 = st_1719[:len(r_1852)]
+						s_1849 = s_1849[:len(r_1852)]
+						s_1851 = s_1851[:len(r_1852)]
+						for i_1853 := range r_1852 {
+							r_1852[i_1853] = (runtime.Sigmoid(((st_1719[i_1853] * s_1849[i_1853]) + s_1851[i_1853])))
+						}
+						x_1855 := int64(4) * n_15
+						if x_1847 < 0 || x_1855 < x_1847 || x_1855 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1847, x_1855, mainparams_3))
+						}
+						n_1856 := int(x_1855) - int(x_1847)
+						s_1857 := row_1828[int(x_1847)*1 : int(x_1855)*1 : int(x_1855)*1]
+						if n_1856 != st_1723 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1723})+" and "+runtime.ShapeString([]int{n_1856}))
+						}
+						if x_1847 < 0 || x_1855 < x_1847 || x_1855 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1847, x_1855, mainparams_3))
+						}
+						n_1858 := int(x_1855) - int(x_1847)
+						s_1859 := row_1830[int(x_1847)*1 : int(x_1855)*1 : int(x_1855)*1]
+						if n_1858 != st_1723 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1723})+" and "+runtime.ShapeString([]int{n_1858}))
+						}
+						r_1860 := ar.F64(st_1723)
+						row_1838 = row_1838[:len(r_1860)]
+						s_1857 = s_1857[:len(r_1860)]
+						s_1859 = s_1859[:len(r_1860)]
+						for i_1861 := range r_1860 {
+							r_1860[i_1861] = (math.Tanh(((row_1838[i_1861] * s_1857[i_1861]) + s_1859[i_1861])))
+						}
+						if x_1829 < 0 || x_1829 >= int64(st_1722) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_1829, st_1722))
+						}
+						row_1863 := st_1721[int(x_1829)*st_1723 : (int(x_1829)+1)*st_1723]
+						if st_1720 != st_1723 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1723})+" and "+runtime.ShapeString([]int{st_1720}))
+						}
+						r_1864 := ar.F64(st_1723)
+						row_1863 = row_1863[:len(r_1864)]
+						r_1835 = r_1835[:len(r_1864)]
+						r_1844 = r_1844[:len(r_1864)]
+						r_1860 = r_1860[:len(r_1864)]
+						for i_1865 := range r_1864 {
+							r_1864[i_1865] = ((row_1863[i_1865] * r_1835[i_1865]) + (r_1844[i_1865] * r_1860[i_1865]))
+						}
+						r_1867 := ar.F64(st_1723)
+						r_1864 = r_1864[:len(r_1867)]
+						for i_1868 := range r_1867 {
+							r_1867[i_1868] = (math.Tanh(r_1864[i_1868]))
+						}
+						if st_1723 != st_1720 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1720})+" and "+runtime.ShapeString([]int{st_1723}))
+						}
+						r_1870 := ar.F64(st_1720)
+						r_1852 = r_1852[:len(r_1870)]
+						r_1867 = r_1867[:len(r_1870)]
+						for i_1871 := range r_1870 {
+							r_1870[i_1871] = (r_1852[i_1871] * r_1867[i_1871])
+						}
+						if x_1827 < 0 || x_1827 >= int64(st_1722) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_1827, st_1722))
+						}
+						if st_1720 != st_1723 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_1720})+"; elements have shape "+runtime.ShapeString([]int{st_1723}))
+						}
+						c_1873 := ar.F64(len(st_1721))
+						copy(c_1873, st_1721)
+						copy(c_1873[int(x_1827)*st_1723:(int(x_1827)+1)*st_1723], r_1870)
+						if x_1829 < 0 || x_1829 >= int64(st_1722) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_1829, st_1722))
+						}
+						copy(c_1873[int(x_1829)*st_1723:(int(x_1829)+1)*st_1723], r_1864)
+						st_1719, st_1721, st_1724, st_1725, st_1726, st_1727, st_1728, st_1729, st_1730, st_1731, st_1732, st_1733, st_1734, st_1735, st_1736, st_1737, st_1738, st_1739, st_1740, st_1741, st_1742, st_1743, st_1744, st_1745, st_1746, st_1747, st_1748, st_1749, st_1750, st_1751, st_1752, st_1753, st_1754, st_1755, st_1756, st_1757, st_1758, st_1759, st_1760 = r_1870, c_1873, r_1864, st_1723, r_1867, st_1723, r_1852, st_1720, r_1860, st_1723, r_1844, st_1723, r_1835, st_1720, row_1863, st_1723, row_1830, mainparams_3, s_1857, n_1856, row_1838, st_1723, row_1828, mainparams_3, s_1849, n_1848, st_1719, st_1720, s_1841, n_1840, row_1838, st_1723, s_1832, n_1831, st_1719, st_1720, st_1721, st_1722, st_1723
+					}
+					if i_1823 == 0 {
+						d_1762 = st_1720
+						rs_1763 = d_1762
+						tot_1874, err_1875 := runtime.MulSize(n_1718, rs_1763)
+						if err_1875 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1875)
+						}
+						a_1761 = ar.F64(tot_1874)
+					} else if st_1720 != d_1762 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1720})+", element 0 has shape "+runtime.ShapeString([]int{d_1762}))
+					}
+					copy(a_1761[i_1823*rs_1763:(i_1823+1)*rs_1763], st_1719)
+					if i_1823 == 0 {
+						d_1765, d_1766 = st_1722, st_1723
+						rs_1767 = d_1765 * d_1766
+						tot_1876, err_1877 := runtime.MulSize(n_1718, rs_1767)
+						if err_1877 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1877)
+						}
+						a_1764 = ar.F64(tot_1876)
+					} else if st_1722 != d_1765 || st_1723 != d_1766 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1722, st_1723})+", element 0 has shape "+runtime.ShapeString([]int{d_1765, d_1766}))
+					}
+					copy(a_1764[i_1823*rs_1767:(i_1823+1)*rs_1767], st_1721)
+					if i_1823 == 0 {
+						d_1769 = st_1725
+						rs_1770 = d_1769
+						tot_1878, err_1879 := runtime.MulSize(n_1718, rs_1770)
+						if err_1879 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1879)
+						}
+						a_1768 = ar.F64(tot_1878)
+					} else if st_1725 != d_1769 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1725})+", element 0 has shape "+runtime.ShapeString([]int{d_1769}))
+					}
+					copy(a_1768[i_1823*rs_1770:(i_1823+1)*rs_1770], st_1724)
+					if i_1823 == 0 {
+						d_1772 = st_1727
+						rs_1773 = d_1772
+						tot_1880, err_1881 := runtime.MulSize(n_1718, rs_1773)
+						if err_1881 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1881)
+						}
+						a_1771 = ar.F64(tot_1880)
+					} else if st_1727 != d_1772 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1727})+", element 0 has shape "+runtime.ShapeString([]int{d_1772}))
+					}
+					copy(a_1771[i_1823*rs_1773:(i_1823+1)*rs_1773], st_1726)
+					if i_1823 == 0 {
+						d_1775 = st_1729
+						rs_1776 = d_1775
+						tot_1882, err_1883 := runtime.MulSize(n_1718, rs_1776)
+						if err_1883 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1883)
+						}
+						a_1774 = ar.F64(tot_1882)
+					} else if st_1729 != d_1775 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1729})+", element 0 has shape "+runtime.ShapeString([]int{d_1775}))
+					}
+					copy(a_1774[i_1823*rs_1776:(i_1823+1)*rs_1776], st_1728)
+					if i_1823 == 0 {
+						d_1778 = st_1731
+						rs_1779 = d_1778
+						tot_1884, err_1885 := runtime.MulSize(n_1718, rs_1779)
+						if err_1885 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1885)
+						}
+						a_1777 = ar.F64(tot_1884)
+					} else if st_1731 != d_1778 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1731})+", element 0 has shape "+runtime.ShapeString([]int{d_1778}))
+					}
+					copy(a_1777[i_1823*rs_1779:(i_1823+1)*rs_1779], st_1730)
+					if i_1823 == 0 {
+						d_1781 = st_1733
+						rs_1782 = d_1781
+						tot_1886, err_1887 := runtime.MulSize(n_1718, rs_1782)
+						if err_1887 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1887)
+						}
+						a_1780 = ar.F64(tot_1886)
+					} else if st_1733 != d_1781 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1733})+", element 0 has shape "+runtime.ShapeString([]int{d_1781}))
+					}
+					copy(a_1780[i_1823*rs_1782:(i_1823+1)*rs_1782], st_1732)
+					if i_1823 == 0 {
+						d_1784 = st_1735
+						rs_1785 = d_1784
+						tot_1888, err_1889 := runtime.MulSize(n_1718, rs_1785)
+						if err_1889 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1889)
+						}
+						a_1783 = ar.F64(tot_1888)
+					} else if st_1735 != d_1784 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1735})+", element 0 has shape "+runtime.ShapeString([]int{d_1784}))
+					}
+					copy(a_1783[i_1823*rs_1785:(i_1823+1)*rs_1785], st_1734)
+					if i_1823 == 0 {
+						d_1787 = st_1737
+						rs_1788 = d_1787
+						tot_1890, err_1891 := runtime.MulSize(n_1718, rs_1788)
+						if err_1891 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1891)
+						}
+						a_1786 = ar.F64(tot_1890)
+					} else if st_1737 != d_1787 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1737})+", element 0 has shape "+runtime.ShapeString([]int{d_1787}))
+					}
+					copy(a_1786[i_1823*rs_1788:(i_1823+1)*rs_1788], st_1736)
+					if i_1823 == 0 {
+						d_1790 = st_1739
+						rs_1791 = d_1790
+						tot_1892, err_1893 := runtime.MulSize(n_1718, rs_1791)
+						if err_1893 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1893)
+						}
+						a_1789 = ar.F64(tot_1892)
+					} else if st_1739 != d_1790 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1739})+", element 0 has shape "+runtime.ShapeString([]int{d_1790}))
+					}
+					copy(a_1789[i_1823*rs_1791:(i_1823+1)*rs_1791], st_1738)
+					if i_1823 == 0 {
+						d_1793 = st_1741
+						rs_1794 = d_1793
+						tot_1894, err_1895 := runtime.MulSize(n_1718, rs_1794)
+						if err_1895 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1895)
+						}
+						a_1792 = ar.F64(tot_1894)
+					} else if st_1741 != d_1793 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1741})+", element 0 has shape "+runtime.ShapeString([]int{d_1793}))
+					}
+					copy(a_1792[i_1823*rs_1794:(i_1823+1)*rs_1794], st_1740)
+					if i_1823 == 0 {
+						d_1796 = st_1743
+						rs_1797 = d_1796
+						tot_1896, err_1897 := runtime.MulSize(n_1718, rs_1797)
+						if err_1897 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1897)
+						}
+						a_1795 = ar.F64(tot_1896)
+					} else if st_1743 != d_1796 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1743})+", element 0 has shape "+runtime.ShapeString([]int{d_1796}))
+					}
+					copy(a_1795[i_1823*rs_1797:(i_1823+1)*rs_1797], st_1742)
+					if i_1823 == 0 {
+						d_1799 = st_1745
+						rs_1800 = d_1799
+						tot_1898, err_1899 := runtime.MulSize(n_1718, rs_1800)
+						if err_1899 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1899)
+						}
+						a_1798 = ar.F64(tot_1898)
+					} else if st_1745 != d_1799 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1745})+", element 0 has shape "+runtime.ShapeString([]int{d_1799}))
+					}
+					copy(a_1798[i_1823*rs_1800:(i_1823+1)*rs_1800], st_1744)
+					if i_1823 == 0 {
+						d_1802 = st_1747
+						rs_1803 = d_1802
+						tot_1900, err_1901 := runtime.MulSize(n_1718, rs_1803)
+						if err_1901 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1901)
+						}
+						a_1801 = ar.F64(tot_1900)
+					} else if st_1747 != d_1802 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1747})+", element 0 has shape "+runtime.ShapeString([]int{d_1802}))
+					}
+					copy(a_1801[i_1823*rs_1803:(i_1823+1)*rs_1803], st_1746)
+					if i_1823 == 0 {
+						d_1805 = st_1749
+						rs_1806 = d_1805
+						tot_1902, err_1903 := runtime.MulSize(n_1718, rs_1806)
+						if err_1903 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1903)
+						}
+						a_1804 = ar.F64(tot_1902)
+					} else if st_1749 != d_1805 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1749})+", element 0 has shape "+runtime.ShapeString([]int{d_1805}))
+					}
+					copy(a_1804[i_1823*rs_1806:(i_1823+1)*rs_1806], st_1748)
+					if i_1823 == 0 {
+						d_1808 = st_1751
+						rs_1809 = d_1808
+						tot_1904, err_1905 := runtime.MulSize(n_1718, rs_1809)
+						if err_1905 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1905)
+						}
+						a_1807 = ar.F64(tot_1904)
+					} else if st_1751 != d_1808 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1751})+", element 0 has shape "+runtime.ShapeString([]int{d_1808}))
+					}
+					copy(a_1807[i_1823*rs_1809:(i_1823+1)*rs_1809], st_1750)
+					if i_1823 == 0 {
+						d_1811 = st_1753
+						rs_1812 = d_1811
+						tot_1906, err_1907 := runtime.MulSize(n_1718, rs_1812)
+						if err_1907 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1907)
+						}
+						a_1810 = ar.F64(tot_1906)
+					} else if st_1753 != d_1811 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1753})+", element 0 has shape "+runtime.ShapeString([]int{d_1811}))
+					}
+					copy(a_1810[i_1823*rs_1812:(i_1823+1)*rs_1812], st_1752)
+					if i_1823 == 0 {
+						d_1814 = st_1755
+						rs_1815 = d_1814
+						tot_1908, err_1909 := runtime.MulSize(n_1718, rs_1815)
+						if err_1909 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1909)
+						}
+						a_1813 = ar.F64(tot_1908)
+					} else if st_1755 != d_1814 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1755})+", element 0 has shape "+runtime.ShapeString([]int{d_1814}))
+					}
+					copy(a_1813[i_1823*rs_1815:(i_1823+1)*rs_1815], st_1754)
+					if i_1823 == 0 {
+						d_1817 = st_1757
+						rs_1818 = d_1817
+						tot_1910, err_1911 := runtime.MulSize(n_1718, rs_1818)
+						if err_1911 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1911)
+						}
+						a_1816 = ar.F64(tot_1910)
+					} else if st_1757 != d_1817 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1757})+", element 0 has shape "+runtime.ShapeString([]int{d_1817}))
+					}
+					copy(a_1816[i_1823*rs_1818:(i_1823+1)*rs_1818], st_1756)
+					if i_1823 == 0 {
+						d_1820, d_1821 = st_1759, st_1760
+						rs_1822 = d_1820 * d_1821
+						tot_1912, err_1913 := runtime.MulSize(n_1718, rs_1822)
+						if err_1913 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1913)
+						}
+						a_1819 = ar.F64(tot_1912)
+					} else if st_1759 != d_1820 || st_1760 != d_1821 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1759, st_1760})+", element 0 has shape "+runtime.ShapeString([]int{d_1820, d_1821}))
+					}
+					copy(a_1819[i_1823*rs_1822:(i_1823+1)*rs_1822], st_1758)
+					_ = mark_1824
+				}
+				c_1610, c_1611, c_1612, c_1613, c_1614, c_1615, c_1616, c_1617, c_1618, c_1619, c_1620, c_1621, c_1622, c_1623, c_1624, c_1625, c_1626, c_1627, c_1628, c_1629, c_1630, c_1631, c_1632, c_1633, c_1634, c_1635, c_1636, c_1637, c_1638, c_1639, c_1640, c_1641, c_1642, c_1643, c_1644, c_1645, c_1646, c_1647, c_1648, c_1649, c_1650, c_1651, c_1652, c_1653, c_1654, c_1655, c_1656, c_1657, c_1658, c_1659, c_1660, c_1661, c_1662, c_1663, c_1664, c_1665, c_1666, c_1667, c_1668, c_1669, c_1670, c_1671 = a_1761, n_1718, d_1762, a_1764, n_1718, d_1765, d_1766, a_1768, n_1718, d_1769, a_1771, n_1718, d_1772, a_1774, n_1718, d_1775, a_1777, n_1718, d_1778, a_1780, n_1718, d_1781, a_1783, n_1718, d_1784, a_1786, n_1718, d_1787, a_1789, n_1718, d_1790, a_1792, n_1718, d_1793, a_1795, n_1718, d_1796, a_1798, n_1718, d_1799, a_1801, n_1718, d_1802, a_1804, n_1718, d_1805, a_1807, n_1718, d_1808, a_1810, n_1718, d_1811, a_1813, n_1718, d_1814, a_1816, n_1718, d_1817, a_1819, n_1718, d_1820, d_1821
+			} else {
+				n_1914, err_1915 := runtime.CheckSize(int64(0))
+				if err_1915 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1915)
+				}
+				var a_1916 []float64
+				var d_1917 int = 0
+				var rs_1918 int = 0
+				var a_1919 []float64
+				var d_1920 int = 0
+				var d_1921 int = 0
+				var rs_1922 int = 0
+				var a_1923 []float64
+				var d_1924 int = 0
+				var rs_1925 int = 0
+				var a_1926 []float64
+				var d_1927 int = 0
+				var rs_1928 int = 0
+				var a_1929 []float64
+				var d_1930 int = 0
+				var rs_1931 int = 0
+				var a_1932 []float64
+				var d_1933 int = 0
+				var rs_1934 int = 0
+				var a_1935 []float64
+				var d_1936 int = 0
+				var rs_1937 int = 0
+				var a_1938 []float64
+				var d_1939 int = 0
+				var rs_1940 int = 0
+				var a_1941 []float64
+				var d_1942 int = 0
+				var rs_1943 int = 0
+				var a_1944 []float64
+				var d_1945 int = 0
+				var rs_1946 int = 0
+				var a_1947 []float64
+				var d_1948 int = 0
+				var rs_1949 int = 0
+				var a_1950 []float64
+				var d_1951 int = 0
+				var rs_1952 int = 0
+				var a_1953 []float64
+				var d_1954 int = 0
+				var rs_1955 int = 0
+				var a_1956 []float64
+				var d_1957 int = 0
+				var rs_1958 int = 0
+				var a_1959 []float64
+				var d_1960 int = 0
+				var rs_1961 int = 0
+				var a_1962 []float64
+				var d_1963 int = 0
+				var rs_1964 int = 0
+				var a_1965 []float64
 				var d_1966 int = 0
 				var rs_1967 int = 0
 				var a_1968 []float64
@@ -6776,719 +6880,150 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				var rs_1970 int = 0
 				var a_1971 []float64
 				var d_1972 int = 0
-				var d_1973 int = 0
-				var rs_1974 int = 0
-				var a_1975 []float64
+				var rs_1973 int = 0
+				var a_1974 []float64
+				var d_1975 int = 0
 				var d_1976 int = 0
 				var rs_1977 int = 0
-				var a_1978 []float64
-				var d_1979 int = 0
-				var rs_1980 int = 0
-				var a_1981 []float64
-				var d_1982 int = 0
-				var rs_1983 int = 0
-				var a_1984 []float64
-				var d_1985 int = 0
-				var rs_1986 int = 0
-				var a_1987 []float64
-				var d_1988 int = 0
-				var rs_1989 int = 0
-				var a_1990 []float64
-				var d_1991 int = 0
-				var rs_1992 int = 0
-				var a_1993 []float64
-				var d_1994 int = 0
-				var rs_1995 int = 0
-				var a_1996 []float64
-				var d_1997 int = 0
-				var rs_1998 int = 0
-				var a_1999 []float64
-				var d_2000 int = 0
-				var rs_2001 int = 0
-				var a_2002 []float64
-				var d_2003 int = 0
-				var rs_2004 int = 0
-				var a_2005 []float64
-				var d_2006 int = 0
-				var rs_2007 int = 0
-				var a_2008 []float64
-				var d_2009 int = 0
-				var rs_2010 int = 0
-				var a_2011 []float64
-				var d_2012 int = 0
-				var rs_2013 int = 0
-				var a_2014 []float64
-				var d_2015 int = 0
-				var rs_2016 int = 0
-				var a_2017 []float64
-				var d_2018 int = 0
-				var rs_2019 int = 0
-				var a_2020 []float64
-				var d_2021 int = 0
-				var rs_2022 int = 0
-				var a_2023 []float64
-				var d_2024 int = 0
-				var rs_2025 int = 0
-				var a_2026 []float64
-				var d_2027 int = 0
-				var rs_2028 int = 0
-				var a_2029 []float64
-				var d_2030 int = 0
-				var d_2031 int = 0
-				var rs_2032 int = 0
-				for i_2033 := 0; i_2033 < n_1911; i_2033++ {
-					mark_2034 := ar.mark()
-					if i_2033 > 0 {
-						k_2035 := int64(i_2033 - 1)
-						x_2036 := k_2035 + int64(1)
-						x_2037 := int64(2) * x_2036
-						if x_2037 < 0 || x_2037 >= int64(mainparams_2) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_2037, mainparams_2))
-						}
-						row_2038 := mainparams_1[int(x_2037)*mainparams_3 : (int(x_2037)+1)*mainparams_3]
-						x_2039 := x_2037 + int64(1)
-						if x_2039 < 0 || x_2039 >= int64(mainparams_2) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_2039, mainparams_2))
-						}
-						row_2040 := mainparams_1[int(x_2039)*mainparams_3 : (int(x_2039)+1)*mainparams_3]
-						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
-						}
-						n_2041 := int(n_15) - int(int64(0))
-						s_2042 := row_2038[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-						if n_2041 != st_1913 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1913})+" and "+runtime.ShapeString([]int{n_2041}))
-						}
-						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
-						}
-						n_2043 := int(n_15) - int(int64(0))
-						s_2044 := row_2040[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-						if n_2043 != st_1913 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1913})+" and "+runtime.ShapeString([]int{n_2043}))
-						}
-						r_2045 := ar.F64(st_1913)
-						st_1912 = st_1912[:len(r_2045)]
-						s_2042 = s_2042[:len(r_2045)]
-						s_2044 = s_2044[:len(r_2045)]
-						for i_2046 := range r_2045 {
-							r_2045[i_2046] = (runtime.Sigmoid(((st_1912[i_2046] * s_2042[i_2046]) + s_2044[i_2046])))
-						}
-						if x_2037 < 0 || x_2037 >= int64(st_1915) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_2037, st_1915))
-						}
-						row_2048 := st_1914[int(x_2037)*st_1916 : (int(x_2037)+1)*st_1916]
-						x_2049 := int64(2) * n_15
-						if n_15 < 0 || x_2049 < n_15 || x_2049 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_2049, mainparams_3))
-						}
-						n_2050 := int(x_2049) - int(n_15)
-						s_2051 := row_2038[int(n_15)*1 : int(x_2049)*1 : int(x_2049)*1]
-						if n_2050 != st_1916 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1916})+" and "+runtime.ShapeString([]int{n_2050}))
-						}
-						if n_15 < 0 || x_2049 < n_15 || x_2049 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_2049, mainparams_3))
-						}
-						n_2052 := int(x_2049) - int(n_15)
-						s_2053 := row_2040[int(n_15)*1 : int(x_2049)*1 : int(x_2049)*1]
-						if n_2052 != st_1916 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1916})+" and "+runtime.ShapeString([]int{n_2052}))
-						}
-						r_2054 := ar.F64(st_1916)
-						row_2048 = row_2048[:len(r_2054)]
-						s_2051 = s_2051[:len(r_2054)]
-						s_2053 = s_2053[:len(r_2054)]
-						for i_2055 := range r_2054 {
-							r_2054[i_2055] = (runtime.Sigmoid(((row_2048[i_2055] * s_2051[i_2055]) + s_2053[i_2055])))
-						}
-						x_2057 := int64(3) * n_15
-						if x_2049 < 0 || x_2057 < x_2049 || x_2057 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_2049, x_2057, mainparams_3))
-						}
-						n_2058 := int(x_2057) - int(x_2049)
-						s_2059 := row_2038[int(x_2049)*1 : int(x_2057)*1 : int(x_2057)*1]
-						if n_2058 != st_1913 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1913})+" and "+runtime.ShapeString([]int{n_2058}))
-						}
-						if x_2049 < 0 || x_2057 < x_2049 || x_2057 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_2049, x_2057, mainparams_3))
-						}
-						n_2060 := int(x_2057) - int(x_2049)
-						s_2061 := row_2040[int(x_2049)*1 : int(x_2057)*1 : int(x_2057)*1]
-						if n_2060 != st_1913 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1913})+" and "+runtime.ShapeString([]int{n_2060}))
-						}
-						r_2062 := ar.F64(st_1913)
-						st_1912 = st_1912[:len(r_2062)]
-						s_2059 = s_2059[:len(r_2062)]
-						s_2061 = s_2061[:len(r_2062)]
-						for i_2063 := range r_2062 {
-							r_2062[i_2063] = (runtime.Sigmoid(((st_1912[i_2063] * s_2059[i_2063]) + s_2061[i_2063])))
-						}
-						x_2065 := int64(4) * n_15
-						if x_2057 < 0 || x_2065 < x_2057 || x_2065 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_2057, x_2065, mainparams_3))
-						}
-						n_2066 := int(x_2065) - int(x_2057)
-						s_2067 := row_2038[int(x_2057)*1 : int(x_2065)*1 : int(x_2065)*1]
-						if n_2066 != st_1916 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1916})+" and "+runtime.ShapeString([]int{n_2066}))
-						}
-						if x_2057 < 0 || x_2065 < x_2057 || x_2065 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_2057, x_2065, mainparams_3))
-						}
-						n_2068 := int(x_2065) - int(x_2057)
-						s_2069 := row_2040[int(x_2057)*1 : int(x_2065)*1 : int(x_2065)*1]
-						if n_2068 != st_1916 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1916})+" and "+runtime.ShapeString([]int{n_2068}))
-						}
-						r_2070 := ar.F64(st_1916)
-						row_2048 = row_2048[:len(r_2070)]
-						s_2067 = s_2067[:len(r_2070)]
-						s_2069 = s_2069[:len(r_2070)]
-						for i_2071 := range r_2070 {
-							r_2070[i_2071] = (math.Tanh(((row_2048[i_2071] * s_2067[i_2071]) + s_2069[i_2071])))
-						}
-						if x_2039 < 0 || x_2039 >= int64(st_1915) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_2039, st_1915))
-						}
-						row_2073 := st_1914[int(x_2039)*st_1916 : (int(x_2039)+1)*st_1916]
-						if st_1913 != st_1916 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1916})+" and "+runtime.ShapeString([]int{st_1913}))
-						}
-						r_2074 := ar.F64(st_1916)
-						row_2073 = row_2073[:len(r_2074)]
-						r_2045 = r_2045[:len(r_2074)]
-						r_2054 = r_2054[:len(r_2074)]
-						r_2070 = r_2070[:len(r_2074)]
-						for i_2075 := range r_2074 {
-							r_2074[i_2075] = ((row_2073[i_2075] * r_2045[i_2075]) + (r_2054[i_2075] * r_2070[i_2075]))
-						}
-						r_2077 := ar.F64(st_1916)
-						r_2074 = r_2074[:len(r_2077)]
-						for i_2078 := range r_2077 {
-							r_2077[i_2078] = (math.Tanh(r_2074[i_2078]))
-						}
-						if st_1916 != st_1913 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1913})+" and "+runtime.ShapeString([]int{st_1916}))
-						}
-						r_2080 := ar.F64(st_1913)
-						r_2062 = r_2062[:len(r_2080)]
-						r_2077 = r_2077[:len(r_2080)]
-						for i_2081 := range r_2080 {
-							r_2080[i_2081] = (r_2062[i_2081] * r_2077[i_2081])
-						}
-						if x_2037 < 0 || x_2037 >= int64(st_1915) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_2037, st_1915))
-						}
-						if st_1913 != st_1916 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_1913})+"; elements have shape "+runtime.ShapeString([]int{st_1916}))
-						}
-						c_2083 := ar.F64(len(st_1914))
-						copy(c_2083, st_1914)
-						copy(c_2083[int(x_2037)*st_1916:(int(x_2037)+1)*st_1916], r_2080)
-						if x_2039 < 0 || x_2039 >= int64(st_1915) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_2039, st_1915))
-						}
-						copy(c_2083[int(x_2039)*st_1916:(int(x_2039)+1)*st_1916], r_2074)
-						st_1912, st_1914, st_1917, st_1918, st_1919, st_1920, st_1921, st_1922, st_1923, st_1924, st_1925, st_1926, st_1927, st_1928, st_1929, st_1930, st_1931, st_1932, st_1933, st_1934, st_1935, st_1936, st_1937, st_1938, st_1939, st_1940, st_1941, st_1942, st_1943, st_1944, st_1945, st_1946, st_1947, st_1948, st_1949, st_1950, st_1951, st_1952, st_1953, st_1954, st_1955, st_1956, st_1957, st_1958, st_1959, st_1960 = r_2080, c_2083, r_2080, st_1913, c_2083, st_1915, st_1916, r_2074, st_1916, r_2080, st_1913, r_2077, st_1916, r_2062, st_1913, r_2070, st_1916, r_2054, st_1916, r_2045, st_1913, row_2073, st_1916, row_2040, mainparams_3, s_2067, n_2066, row_2048, st_1916, row_2038, mainparams_3, s_2059, n_2058, st_1912, st_1913, s_2051, n_2050, row_2048, st_1916, s_2042, n_2041, st_1912, st_1913, st_1914, st_1915, st_1916
-					}
-					if i_2033 == 0 {
-						d_1962 = st_1913
-						rs_1963 = d_1962
-						tot_2084, err_2085 := runtime.MulSize(n_1911, rs_1963)
-						if err_2085 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2085)
-						}
-						a_1961 = ar.F64(tot_2084)
-					} else if st_1913 != d_1962 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1913})+", element 0 has shape "+runtime.ShapeString([]int{d_1962}))
-					}
-					copy(a_1961[i_2033*rs_1963:(i_2033+1)*rs_1963], st_1912)
-					if i_2033 == 0 {
-						d_1965, d_1966 = st_1915, st_1916
-						rs_1967 = d_1965 * d_1966
-						tot_2086, err_2087 := runtime.MulSize(n_1911, rs_1967)
-						if err_2087 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2087)
-						}
-						a_1964 = ar.F64(tot_2086)
-					} else if st_1915 != d_1965 || st_1916 != d_1966 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1915, st_1916})+", element 0 has shape "+runtime.ShapeString([]int{d_1965, d_1966}))
-					}
-					copy(a_1964[i_2033*rs_1967:(i_2033+1)*rs_1967], st_1914)
-					if i_2033 == 0 {
-						d_1969 = st_1918
-						rs_1970 = d_1969
-						tot_2088, err_2089 := runtime.MulSize(n_1911, rs_1970)
-						if err_2089 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2089)
-						}
-						a_1968 = ar.F64(tot_2088)
-					} else if st_1918 != d_1969 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1918})+", element 0 has shape "+runtime.ShapeString([]int{d_1969}))
-					}
-					copy(a_1968[i_2033*rs_1970:(i_2033+1)*rs_1970], st_1917)
-					if i_2033 == 0 {
-						d_1972, d_1973 = st_1920, st_1921
-						rs_1974 = d_1972 * d_1973
-						tot_2090, err_2091 := runtime.MulSize(n_1911, rs_1974)
-						if err_2091 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2091)
-						}
-						a_1971 = ar.F64(tot_2090)
-					} else if st_1920 != d_1972 || st_1921 != d_1973 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1920, st_1921})+", element 0 has shape "+runtime.ShapeString([]int{d_1972, d_1973}))
-					}
-					copy(a_1971[i_2033*rs_1974:(i_2033+1)*rs_1974], st_1919)
-					if i_2033 == 0 {
-						d_1976 = st_1923
-						rs_1977 = d_1976
-						tot_2092, err_2093 := runtime.MulSize(n_1911, rs_1977)
-						if err_2093 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2093)
-						}
-						a_1975 = ar.F64(tot_2092)
-					} else if st_1923 != d_1976 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1923})+", element 0 has shape "+runtime.ShapeString([]int{d_1976}))
-					}
-					copy(a_1975[i_2033*rs_1977:(i_2033+1)*rs_1977], st_1922)
-					if i_2033 == 0 {
-						d_1979 = st_1925
-						rs_1980 = d_1979
-						tot_2094, err_2095 := runtime.MulSize(n_1911, rs_1980)
-						if err_2095 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2095)
-						}
-						a_1978 = ar.F64(tot_2094)
-					} else if st_1925 != d_1979 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1925})+", element 0 has shape "+runtime.ShapeString([]int{d_1979}))
-					}
-					copy(a_1978[i_2033*rs_1980:(i_2033+1)*rs_1980], st_1924)
-					if i_2033 == 0 {
-						d_1982 = st_1927
-						rs_1983 = d_1982
-						tot_2096, err_2097 := runtime.MulSize(n_1911, rs_1983)
-						if err_2097 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2097)
-						}
-						a_1981 = ar.F64(tot_2096)
-					} else if st_1927 != d_1982 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1927})+", element 0 has shape "+runtime.ShapeString([]int{d_1982}))
-					}
-					copy(a_1981[i_2033*rs_1983:(i_2033+1)*rs_1983], st_1926)
-					if i_2033 == 0 {
-						d_1985 = st_1929
-						rs_1986 = d_1985
-						tot_2098, err_2099 := runtime.MulSize(n_1911, rs_1986)
-						if err_2099 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2099)
-						}
-						a_1984 = ar.F64(tot_2098)
-					} else if st_1929 != d_1985 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1929})+", element 0 has shape "+runtime.ShapeString([]int{d_1985}))
-					}
-					copy(a_1984[i_2033*rs_1986:(i_2033+1)*rs_1986], st_1928)
-					if i_2033 == 0 {
-						d_1988 = st_1931
-						rs_1989 = d_1988
-						tot_2100, err_2101 := runtime.MulSize(n_1911, rs_1989)
-						if err_2101 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2101)
-						}
-						a_1987 = ar.F64(tot_2100)
-					} else if st_1931 != d_1988 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1931})+", element 0 has shape "+runtime.ShapeString([]int{d_1988}))
-					}
-					copy(a_1987[i_2033*rs_1989:(i_2033+1)*rs_1989], st_1930)
-					if i_2033 == 0 {
-						d_1991 = st_1933
-						rs_1992 = d_1991
-						tot_2102, err_2103 := runtime.MulSize(n_1911, rs_1992)
-						if err_2103 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2103)
-						}
-						a_1990 = ar.F64(tot_2102)
-					} else if st_1933 != d_1991 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1933})+", element 0 has shape "+runtime.ShapeString([]int{d_1991}))
-					}
-					copy(a_1990[i_2033*rs_1992:(i_2033+1)*rs_1992], st_1932)
-					if i_2033 == 0 {
-						d_1994 = st_1935
-						rs_1995 = d_1994
-						tot_2104, err_2105 := runtime.MulSize(n_1911, rs_1995)
-						if err_2105 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2105)
-						}
-						a_1993 = ar.F64(tot_2104)
-					} else if st_1935 != d_1994 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1935})+", element 0 has shape "+runtime.ShapeString([]int{d_1994}))
-					}
-					copy(a_1993[i_2033*rs_1995:(i_2033+1)*rs_1995], st_1934)
-					if i_2033 == 0 {
-						d_1997 = st_1937
-						rs_1998 = d_1997
-						tot_2106, err_2107 := runtime.MulSize(n_1911, rs_1998)
-						if err_2107 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2107)
-						}
-						a_1996 = ar.F64(tot_2106)
-					} else if st_1937 != d_1997 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1937})+", element 0 has shape "+runtime.ShapeString([]int{d_1997}))
-					}
-					copy(a_1996[i_2033*rs_1998:(i_2033+1)*rs_1998], st_1936)
-					if i_2033 == 0 {
-						d_2000 = st_1939
-						rs_2001 = d_2000
-						tot_2108, err_2109 := runtime.MulSize(n_1911, rs_2001)
-						if err_2109 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2109)
-						}
-						a_1999 = ar.F64(tot_2108)
-					} else if st_1939 != d_2000 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1939})+", element 0 has shape "+runtime.ShapeString([]int{d_2000}))
-					}
-					copy(a_1999[i_2033*rs_2001:(i_2033+1)*rs_2001], st_1938)
-					if i_2033 == 0 {
-						d_2003 = st_1941
-						rs_2004 = d_2003
-						tot_2110, err_2111 := runtime.MulSize(n_1911, rs_2004)
-						if err_2111 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2111)
-						}
-						a_2002 = ar.F64(tot_2110)
-					} else if st_1941 != d_2003 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1941})+", element 0 has shape "+runtime.ShapeString([]int{d_2003}))
-					}
-					copy(a_2002[i_2033*rs_2004:(i_2033+1)*rs_2004], st_1940)
-					if i_2033 == 0 {
-						d_2006 = st_1943
-						rs_2007 = d_2006
-						tot_2112, err_2113 := runtime.MulSize(n_1911, rs_2007)
-						if err_2113 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2113)
-						}
-						a_2005 = ar.F64(tot_2112)
-					} else if st_1943 != d_2006 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1943})+", element 0 has shape "+runtime.ShapeString([]int{d_2006}))
-					}
-					copy(a_2005[i_2033*rs_2007:(i_2033+1)*rs_2007], st_1942)
-					if i_2033 == 0 {
-						d_2009 = st_1945
-						rs_2010 = d_2009
-						tot_2114, err_2115 := runtime.MulSize(n_1911, rs_2010)
-						if err_2115 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2115)
-						}
-						a_2008 = ar.F64(tot_2114)
-					} else if st_1945 != d_2009 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1945})+", element 0 has shape "+runtime.ShapeString([]int{d_2009}))
-					}
-					copy(a_2008[i_2033*rs_2010:(i_2033+1)*rs_2010], st_1944)
-					if i_2033 == 0 {
-						d_2012 = st_1947
-						rs_2013 = d_2012
-						tot_2116, err_2117 := runtime.MulSize(n_1911, rs_2013)
-						if err_2117 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2117)
-						}
-						a_2011 = ar.F64(tot_2116)
-					} else if st_1947 != d_2012 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1947})+", element 0 has shape "+runtime.ShapeString([]int{d_2012}))
-					}
-					copy(a_2011[i_2033*rs_2013:(i_2033+1)*rs_2013], st_1946)
-					if i_2033 == 0 {
-						d_2015 = st_1949
-						rs_2016 = d_2015
-						tot_2118, err_2119 := runtime.MulSize(n_1911, rs_2016)
-						if err_2119 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2119)
-						}
-						a_2014 = ar.F64(tot_2118)
-					} else if st_1949 != d_2015 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1949})+", element 0 has shape "+runtime.ShapeString([]int{d_2015}))
-					}
-					copy(a_2014[i_2033*rs_2016:(i_2033+1)*rs_2016], st_1948)
-					if i_2033 == 0 {
-						d_2018 = st_1951
-						rs_2019 = d_2018
-						tot_2120, err_2121 := runtime.MulSize(n_1911, rs_2019)
-						if err_2121 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2121)
-						}
-						a_2017 = ar.F64(tot_2120)
-					} else if st_1951 != d_2018 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1951})+", element 0 has shape "+runtime.ShapeString([]int{d_2018}))
-					}
-					copy(a_2017[i_2033*rs_2019:(i_2033+1)*rs_2019], st_1950)
-					if i_2033 == 0 {
-						d_2021 = st_1953
-						rs_2022 = d_2021
-						tot_2122, err_2123 := runtime.MulSize(n_1911, rs_2022)
-						if err_2123 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2123)
-						}
-						a_2020 = ar.F64(tot_2122)
-					} else if st_1953 != d_2021 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1953})+", element 0 has shape "+runtime.ShapeString([]int{d_2021}))
-					}
-					copy(a_2020[i_2033*rs_2022:(i_2033+1)*rs_2022], st_1952)
-					if i_2033 == 0 {
-						d_2024 = st_1955
-						rs_2025 = d_2024
-						tot_2124, err_2125 := runtime.MulSize(n_1911, rs_2025)
-						if err_2125 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2125)
-						}
-						a_2023 = ar.F64(tot_2124)
-					} else if st_1955 != d_2024 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1955})+", element 0 has shape "+runtime.ShapeString([]int{d_2024}))
-					}
-					copy(a_2023[i_2033*rs_2025:(i_2033+1)*rs_2025], st_1954)
-					if i_2033 == 0 {
-						d_2027 = st_1957
-						rs_2028 = d_2027
-						tot_2126, err_2127 := runtime.MulSize(n_1911, rs_2028)
-						if err_2127 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2127)
-						}
-						a_2026 = ar.F64(tot_2126)
-					} else if st_1957 != d_2027 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1957})+", element 0 has shape "+runtime.ShapeString([]int{d_2027}))
-					}
-					copy(a_2026[i_2033*rs_2028:(i_2033+1)*rs_2028], st_1956)
-					if i_2033 == 0 {
-						d_2030, d_2031 = st_1959, st_1960
-						rs_2032 = d_2030 * d_2031
-						tot_2128, err_2129 := runtime.MulSize(n_1911, rs_2032)
-						if err_2129 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2129)
-						}
-						a_2029 = ar.F64(tot_2128)
-					} else if st_1959 != d_2030 || st_1960 != d_2031 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1959, st_1960})+", element 0 has shape "+runtime.ShapeString([]int{d_2030, d_2031}))
-					}
-					copy(a_2029[i_2033*rs_2032:(i_2033+1)*rs_2032], st_1958)
-					_ = mark_2034
-				}
-				c_1793, c_1794, c_1795, c_1796, c_1797, c_1798, c_1799, c_1800, c_1801, c_1802, c_1803, c_1804, c_1805, c_1806, c_1807, c_1808, c_1809, c_1810, c_1811, c_1812, c_1813, c_1814, c_1815, c_1816, c_1817, c_1818, c_1819, c_1820, c_1821, c_1822, c_1823, c_1824, c_1825, c_1826, c_1827, c_1828, c_1829, c_1830, c_1831, c_1832, c_1833, c_1834, c_1835, c_1836, c_1837, c_1838, c_1839, c_1840, c_1841, c_1842, c_1843, c_1844, c_1845, c_1846, c_1847, c_1848, c_1849, c_1850, c_1851, c_1852, c_1853, c_1854, c_1855, c_1856, c_1857, c_1858, c_1859, c_1860, c_1861, c_1862, c_1863, c_1864 = a_1961, n_1911, d_1962, a_1964, n_1911, d_1965, d_1966, a_1968, n_1911, d_1969, a_1971, n_1911, d_1972, d_1973, a_1975, n_1911, d_1976, a_1978, n_1911, d_1979, a_1981, n_1911, d_1982, a_1984, n_1911, d_1985, a_1987, n_1911, d_1988, a_1990, n_1911, d_1991, a_1993, n_1911, d_1994, a_1996, n_1911, d_1997, a_1999, n_1911, d_2000, a_2002, n_1911, d_2003, a_2005, n_1911, d_2006, a_2008, n_1911, d_2009, a_2011, n_1911, d_2012, a_2014, n_1911, d_2015, a_2017, n_1911, d_2018, a_2020, n_1911, d_2021, a_2023, n_1911, d_2024, a_2026, n_1911, d_2027, a_2029, n_1911, d_2030, d_2031
-			} else {
-				n_2130, err_2131 := runtime.CheckSize(int64(0))
-				if err_2131 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2131)
-				}
-				var a_2132 []float64
-				var d_2133 int = 0
-				var rs_2134 int = 0
-				var a_2135 []float64
-				var d_2136 int = 0
-				var d_2137 int = 0
-				var rs_2138 int = 0
-				var a_2139 []float64
-				var d_2140 int = 0
-				var rs_2141 int = 0
-				var a_2142 []float64
-				var d_2143 int = 0
-				var d_2144 int = 0
-				var rs_2145 int = 0
-				var a_2146 []float64
-				var d_2147 int = 0
-				var rs_2148 int = 0
-				var a_2149 []float64
-				var d_2150 int = 0
-				var rs_2151 int = 0
-				var a_2152 []float64
-				var d_2153 int = 0
-				var rs_2154 int = 0
-				var a_2155 []float64
-				var d_2156 int = 0
-				var rs_2157 int = 0
-				var a_2158 []float64
-				var d_2159 int = 0
-				var rs_2160 int = 0
-				var a_2161 []float64
-				var d_2162 int = 0
-				var rs_2163 int = 0
-				var a_2164 []float64
-				var d_2165 int = 0
-				var rs_2166 int = 0
-				var a_2167 []float64
-				var d_2168 int = 0
-				var rs_2169 int = 0
-				var a_2170 []float64
-				var d_2171 int = 0
-				var rs_2172 int = 0
-				var a_2173 []float64
-				var d_2174 int = 0
-				var rs_2175 int = 0
-				var a_2176 []float64
-				var d_2177 int = 0
-				var rs_2178 int = 0
-				var a_2179 []float64
-				var d_2180 int = 0
-				var rs_2181 int = 0
-				var a_2182 []float64
-				var d_2183 int = 0
-				var rs_2184 int = 0
-				var a_2185 []float64
-				var d_2186 int = 0
-				var rs_2187 int = 0
-				var a_2188 []float64
-				var d_2189 int = 0
-				var rs_2190 int = 0
-				var a_2191 []float64
-				var d_2192 int = 0
-				var rs_2193 int = 0
-				var a_2194 []float64
-				var d_2195 int = 0
-				var rs_2196 int = 0
-				var a_2197 []float64
-				var d_2198 int = 0
-				var rs_2199 int = 0
-				var a_2200 []float64
-				var d_2201 int = 0
-				var d_2202 int = 0
-				var rs_2203 int = 0
-				for i_2204 := 0; i_2204 < n_2130; i_2204++ {
-					mark_2205 := ar.mark()
-					i_2206 := int64(i_2204)
-					_ = i_2206
+				for i_1978 := 0; i_1978 < n_1914; i_1978++ {
+					mark_1979 := ar.mark()
+					i_1980 := int64(i_1978)
+					_ = i_1980
 					if int64(0) >= int64(mainparams_2) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 					}
-					row_2207 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+					row_1981 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 					if int64(1) >= int64(mainparams_2) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 					}
-					row_2208 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+					row_1982 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_2209 := int(n_15) - int(int64(0))
-					s_2210 := row_2207[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_2209 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_2209}))
+					n_1983 := int(n_15) - int(int64(0))
+					s_1984 := row_1981[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_1983 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1983}))
 					}
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_2211 := int(n_15) - int(int64(0))
-					s_2212 := row_2208[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_2211 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_2211}))
+					n_1985 := int(n_15) - int(int64(0))
+					s_1986 := row_1982[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_1985 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1985}))
 					}
-					r_2213 := ar.F64(sequence_12)
-					r_1787 = r_1787[:len(r_2213)]
-					s_2210 = s_2210[:len(r_2213)]
-					s_2212 = s_2212[:len(r_2213)]
-					for i_2214 := range r_2213 {
-						r_2213[i_2214] = (runtime.Sigmoid(((r_1787[i_2214] * s_2210[i_2214]) + s_2212[i_2214])))
+					r_1987 := ar.F64(sequence_12)
+					r_1604 = r_1604[:len(r_1987)]
+					s_1984 = s_1984[:len(r_1987)]
+					s_1986 = s_1986[:len(r_1987)]
+					for i_1988 := range r_1987 {
+						r_1987[i_1988] = (runtime.Sigmoid(((r_1604[i_1988] * s_1984[i_1988]) + s_1986[i_1988])))
 					}
 					if int64(0) >= int64(state_8) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
 					}
-					row_2216 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
-					x_2217 := int64(2) * n_15
-					if n_15 < 0 || x_2217 < n_15 || x_2217 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_2217, mainparams_3))
+					row_1990 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
+					x_1991 := int64(2) * n_15
+					if n_15 < 0 || x_1991 < n_15 || x_1991 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1991, mainparams_3))
 					}
-					n_2218 := int(x_2217) - int(n_15)
-					s_2219 := row_2207[int(n_15)*1 : int(x_2217)*1 : int(x_2217)*1]
-					if n_2218 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_2218}))
+					n_1992 := int(x_1991) - int(n_15)
+					s_1993 := row_1981[int(n_15)*1 : int(x_1991)*1 : int(x_1991)*1]
+					if n_1992 != state_9 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1992}))
 					}
-					if n_15 < 0 || x_2217 < n_15 || x_2217 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_2217, mainparams_3))
+					if n_15 < 0 || x_1991 < n_15 || x_1991 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1991, mainparams_3))
 					}
-					n_2220 := int(x_2217) - int(n_15)
-					s_2221 := row_2208[int(n_15)*1 : int(x_2217)*1 : int(x_2217)*1]
-					if n_2220 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_2220}))
+					n_1994 := int(x_1991) - int(n_15)
+					s_1995 := row_1982[int(n_15)*1 : int(x_1991)*1 : int(x_1991)*1]
+					if n_1994 != state_9 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1994}))
 					}
-					r_2222 := ar.F64(state_9)
-					row_2216 = row_2216[:len(r_2222)]
-					s_2219 = s_2219[:len(r_2222)]
-					s_2221 = s_2221[:len(r_2222)]
-					for i_2223 := range r_2222 {
-						r_2222[i_2223] = (runtime.Sigmoid(((row_2216[i_2223] * s_2219[i_2223]) + s_2221[i_2223])))
+					r_1996 := ar.F64(state_9)
+					row_1990 = row_1990[:len(r_1996)]
+					s_1993 = s_1993[:len(r_1996)]
+					s_1995 = s_1995[:len(r_1996)]
+					for i_1997 := range r_1996 {
+						r_1996[i_1997] = (runtime.Sigmoid(((row_1990[i_1997] * s_1993[i_1997]) + s_1995[i_1997])))
 					}
-					x_2225 := int64(3) * n_15
-					if x_2217 < 0 || x_2225 < x_2217 || x_2225 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_2217, x_2225, mainparams_3))
+					x_1999 := int64(3) * n_15
+					if x_1991 < 0 || x_1999 < x_1991 || x_1999 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1991, x_1999, mainparams_3))
 					}
-					n_2226 := int(x_2225) - int(x_2217)
-					s_2227 := row_2207[int(x_2217)*1 : int(x_2225)*1 : int(x_2225)*1]
-					if n_2226 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_2226}))
+					n_2000 := int(x_1999) - int(x_1991)
+					s_2001 := row_1981[int(x_1991)*1 : int(x_1999)*1 : int(x_1999)*1]
+					if n_2000 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_2000}))
 					}
-					if x_2217 < 0 || x_2225 < x_2217 || x_2225 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_2217, x_2225, mainparams_3))
+					if x_1991 < 0 || x_1999 < x_1991 || x_1999 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1991, x_1999, mainparams_3))
 					}
-					n_2228 := int(x_2225) - int(x_2217)
-					s_2229 := row_2208[int(x_2217)*1 : int(x_2225)*1 : int(x_2225)*1]
-					if n_2228 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_2228}))
+					n_2002 := int(x_1999) - int(x_1991)
+					s_2003 := row_1982[int(x_1991)*1 : int(x_1999)*1 : int(x_1999)*1]
+					if n_2002 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_2002}))
 					}
-					r_2230 := ar.F64(sequence_12)
-					r_1787 = r_1787[:len(r_2230)]
-					s_2227 = s_2227[:len(r_2230)]
-					s_2229 = s_2229[:len(r_2230)]
-					for i_2231 := range r_2230 {
-						r_2230[i_2231] = (runtime.Sigmoid(((r_1787[i_2231] * s_2227[i_2231]) + s_2229[i_2231])))
+					r_2004 := ar.F64(sequence_12)
+					r_1604 = r_1604[:len(r_2004)]
+					s_2001 = s_2001[:len(r_2004)]
+					s_2003 = s_2003[:len(r_2004)]
+					for i_2005 := range r_2004 {
+						r_2004[i_2005] = (runtime.Sigmoid(((r_1604[i_2005] * s_2001[i_2005]) + s_2003[i_2005])))
 					}
-					x_2233 := int64(4) * n_15
-					if x_2225 < 0 || x_2233 < x_2225 || x_2233 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_2225, x_2233, mainparams_3))
+					x_2007 := int64(4) * n_15
+					if x_1999 < 0 || x_2007 < x_1999 || x_2007 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1999, x_2007, mainparams_3))
 					}
-					n_2234 := int(x_2233) - int(x_2225)
-					s_2235 := row_2207[int(x_2225)*1 : int(x_2233)*1 : int(x_2233)*1]
-					if n_2234 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_2234}))
+					n_2008 := int(x_2007) - int(x_1999)
+					s_2009 := row_1981[int(x_1999)*1 : int(x_2007)*1 : int(x_2007)*1]
+					if n_2008 != state_9 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_2008}))
 					}
-					if x_2225 < 0 || x_2233 < x_2225 || x_2233 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_2225, x_2233, mainparams_3))
+					if x_1999 < 0 || x_2007 < x_1999 || x_2007 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1999, x_2007, mainparams_3))
 					}
-					n_2236 := int(x_2233) - int(x_2225)
-					s_2237 := row_2208[int(x_2225)*1 : int(x_2233)*1 : int(x_2233)*1]
-					if n_2236 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_2236}))
+					n_2010 := int(x_2007) - int(x_1999)
+					s_2011 := row_1982[int(x_1999)*1 : int(x_2007)*1 : int(x_2007)*1]
+					if n_2010 != state_9 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_2010}))
 					}
-					r_2238 := ar.F64(state_9)
-					row_2216 = row_2216[:len(r_2238)]
-					s_2235 = s_2235[:len(r_2238)]
-					s_2237 = s_2237[:len(r_2238)]
-					for i_2239 := range r_2238 {
-						r_2238[i_2239] = (math.Tanh(((row_2216[i_2239] * s_2235[i_2239]) + s_2237[i_2239])))
+					r_2012 := ar.F64(state_9)
+					row_1990 = row_1990[:len(r_2012)]
+					s_2009 = s_2009[:len(r_2012)]
+					s_2011 = s_2011[:len(r_2012)]
+					for i_2013 := range r_2012 {
+						r_2012[i_2013] = (math.Tanh(((row_1990[i_2013] * s_2009[i_2013]) + s_2011[i_2013])))
 					}
 					if int64(1) >= int64(state_8) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
 					}
-					row_2241 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
+					row_2015 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
 					if sequence_12 != state_9 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 					}
-					r_2242 := ar.F64(state_9)
-					row_2241 = row_2241[:len(r_2242)]
-					r_2213 = r_2213[:len(r_2242)]
-					r_2222 = r_2222[:len(r_2242)]
-					r_2238 = r_2238[:len(r_2242)]
-					for i_2243 := range r_2242 {
-						r_2242[i_2243] = ((row_2241[i_2243] * r_2213[i_2243]) + (r_2222[i_2243] * r_2238[i_2243]))
+					r_2016 := ar.F64(state_9)
+					row_2015 = row_2015[:len(r_2016)]
+					r_1987 = r_1987[:len(r_2016)]
+					r_1996 = r_1996[:len(r_2016)]
+					r_2012 = r_2012[:len(r_2016)]
+					for i_2017 := range r_2016 {
+						r_2016[i_2017] = ((row_2015[i_2017] * r_1987[i_2017]) + (r_1996[i_2017] * r_2012[i_2017]))
 					}
-					r_2245 := ar.F64(state_9)
-					r_2242 = r_2242[:len(r_2245)]
-					for i_2246 := range r_2245 {
-						r_2245[i_2246] = (math.Tanh(r_2242[i_2246]))
+					r_2019 := ar.F64(state_9)
+					r_2016 = r_2016[:len(r_2019)]
+					for i_2020 := range r_2019 {
+						r_2019[i_2020] = (math.Tanh(r_2016[i_2020]))
 					}
 					if state_9 != sequence_12 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 					}
-					r_2248 := ar.F64(sequence_12)
-					r_2230 = r_2230[:len(r_2248)]
-					r_2245 = r_2245[:len(r_2248)]
-					for i_2249 := range r_2248 {
-						r_2248[i_2249] = (r_2230[i_2249] * r_2245[i_2249])
+					r_2022 := ar.F64(sequence_12)
+					r_2004 = r_2004[:len(r_2022)]
+					r_2019 = r_2019[:len(r_2022)]
+					for i_2023 := range r_2022 {
+						r_2022[i_2023] = (r_2004[i_2023] * r_2019[i_2023])
 					}
 					if int64(0) >= int64(state_8) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
@@ -7496,1447 +7031,1359 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if sequence_12 != state_9 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 					}
-					c_2251 := ar.F64(len(state_7))
-					copy(c_2251, state_7)
-					copy(c_2251[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_2248)
+					c_2025 := ar.F64(len(state_7))
+					copy(c_2025, state_7)
+					copy(c_2025[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_2022)
 					if int64(1) >= int64(state_8) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
 					}
-					copy(c_2251[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_2242)
-					if i_2204 == 0 {
-						d_2133 = sequence_12
-						rs_2134 = d_2133
-						tot_2252, err_2253 := runtime.MulSize(n_2130, rs_2134)
-						if err_2253 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2253)
+					copy(c_2025[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_2016)
+					if i_1978 == 0 {
+						d_1917 = sequence_12
+						rs_1918 = d_1917
+						tot_2026, err_2027 := runtime.MulSize(n_1914, rs_1918)
+						if err_2027 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2027)
 						}
-						a_2132 = ar.F64(tot_2252)
-					} else if sequence_12 != d_2133 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_2133}))
+						a_1916 = ar.F64(tot_2026)
+					} else if sequence_12 != d_1917 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1917}))
 					}
-					copy(a_2132[i_2204*rs_2134:(i_2204+1)*rs_2134], r_2248)
-					if i_2204 == 0 {
-						d_2136, d_2137 = state_8, state_9
-						rs_2138 = d_2136 * d_2137
-						tot_2254, err_2255 := runtime.MulSize(n_2130, rs_2138)
-						if err_2255 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2255)
+					copy(a_1916[i_1978*rs_1918:(i_1978+1)*rs_1918], r_2022)
+					if i_1978 == 0 {
+						d_1920, d_1921 = state_8, state_9
+						rs_1922 = d_1920 * d_1921
+						tot_2028, err_2029 := runtime.MulSize(n_1914, rs_1922)
+						if err_2029 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2029)
 						}
-						a_2135 = ar.F64(tot_2254)
-					} else if state_8 != d_2136 || state_9 != d_2137 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_2136, d_2137}))
+						a_1919 = ar.F64(tot_2028)
+					} else if state_8 != d_1920 || state_9 != d_1921 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1920, d_1921}))
 					}
-					copy(a_2135[i_2204*rs_2138:(i_2204+1)*rs_2138], c_2251)
-					if i_2204 == 0 {
-						d_2140 = sequence_12
-						rs_2141 = d_2140
-						tot_2256, err_2257 := runtime.MulSize(n_2130, rs_2141)
-						if err_2257 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2257)
+					copy(a_1919[i_1978*rs_1922:(i_1978+1)*rs_1922], c_2025)
+					if i_1978 == 0 {
+						d_1924 = state_9
+						rs_1925 = d_1924
+						tot_2030, err_2031 := runtime.MulSize(n_1914, rs_1925)
+						if err_2031 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2031)
 						}
-						a_2139 = ar.F64(tot_2256)
-					} else if sequence_12 != d_2140 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_2140}))
+						a_1923 = ar.F64(tot_2030)
+					} else if state_9 != d_1924 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1924}))
 					}
-					copy(a_2139[i_2204*rs_2141:(i_2204+1)*rs_2141], r_2248)
-					if i_2204 == 0 {
-						d_2143, d_2144 = state_8, state_9
-						rs_2145 = d_2143 * d_2144
-						tot_2258, err_2259 := runtime.MulSize(n_2130, rs_2145)
-						if err_2259 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2259)
+					copy(a_1923[i_1978*rs_1925:(i_1978+1)*rs_1925], r_2016)
+					if i_1978 == 0 {
+						d_1927 = state_9
+						rs_1928 = d_1927
+						tot_2032, err_2033 := runtime.MulSize(n_1914, rs_1928)
+						if err_2033 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2033)
 						}
-						a_2142 = ar.F64(tot_2258)
-					} else if state_8 != d_2143 || state_9 != d_2144 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_2143, d_2144}))
+						a_1926 = ar.F64(tot_2032)
+					} else if state_9 != d_1927 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1927}))
 					}
-					copy(a_2142[i_2204*rs_2145:(i_2204+1)*rs_2145], c_2251)
-					if i_2204 == 0 {
-						d_2147 = state_9
-						rs_2148 = d_2147
-						tot_2260, err_2261 := runtime.MulSize(n_2130, rs_2148)
-						if err_2261 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2261)
+					copy(a_1926[i_1978*rs_1928:(i_1978+1)*rs_1928], r_2019)
+					if i_1978 == 0 {
+						d_1930 = sequence_12
+						rs_1931 = d_1930
+						tot_2034, err_2035 := runtime.MulSize(n_1914, rs_1931)
+						if err_2035 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2035)
 						}
-						a_2146 = ar.F64(tot_2260)
-					} else if state_9 != d_2147 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_2147}))
+						a_1929 = ar.F64(tot_2034)
+					} else if sequence_12 != d_1930 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1930}))
 					}
-					copy(a_2146[i_2204*rs_2148:(i_2204+1)*rs_2148], r_2242)
-					if i_2204 == 0 {
-						d_2150 = sequence_12
-						rs_2151 = d_2150
-						tot_2262, err_2263 := runtime.MulSize(n_2130, rs_2151)
-						if err_2263 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2263)
+					copy(a_1929[i_1978*rs_1931:(i_1978+1)*rs_1931], r_2004)
+					if i_1978 == 0 {
+						d_1933 = state_9
+						rs_1934 = d_1933
+						tot_2036, err_2037 := runtime.MulSize(n_1914, rs_1934)
+						if err_2037 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2037)
 						}
-						a_2149 = ar.F64(tot_2262)
-					} else if sequence_12 != d_2150 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_2150}))
+						a_1932 = ar.F64(tot_2036)
+					} else if state_9 != d_1933 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1933}))
 					}
-					copy(a_2149[i_2204*rs_2151:(i_2204+1)*rs_2151], r_2248)
-					if i_2204 == 0 {
-						d_2153 = state_9
-						rs_2154 = d_2153
-						tot_2264, err_2265 := runtime.MulSize(n_2130, rs_2154)
-						if err_2265 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2265)
+					copy(a_1932[i_1978*rs_1934:(i_1978+1)*rs_1934], r_2012)
+					if i_1978 == 0 {
+						d_1936 = state_9
+						rs_1937 = d_1936
+						tot_2038, err_2039 := runtime.MulSize(n_1914, rs_1937)
+						if err_2039 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2039)
 						}
-						a_2152 = ar.F64(tot_2264)
-					} else if state_9 != d_2153 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_2153}))
+						a_1935 = ar.F64(tot_2038)
+					} else if state_9 != d_1936 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1936}))
 					}
-					copy(a_2152[i_2204*rs_2154:(i_2204+1)*rs_2154], r_2245)
-					if i_2204 == 0 {
-						d_2156 = sequence_12
-						rs_2157 = d_2156
-						tot_2266, err_2267 := runtime.MulSize(n_2130, rs_2157)
-						if err_2267 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2267)
+					copy(a_1935[i_1978*rs_1937:(i_1978+1)*rs_1937], r_1996)
+					if i_1978 == 0 {
+						d_1939 = sequence_12
+						rs_1940 = d_1939
+						tot_2040, err_2041 := runtime.MulSize(n_1914, rs_1940)
+						if err_2041 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2041)
 						}
-						a_2155 = ar.F64(tot_2266)
-					} else if sequence_12 != d_2156 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_2156}))
+						a_1938 = ar.F64(tot_2040)
+					} else if sequence_12 != d_1939 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1939}))
 					}
-					copy(a_2155[i_2204*rs_2157:(i_2204+1)*rs_2157], r_2230)
-					if i_2204 == 0 {
-						d_2159 = state_9
-						rs_2160 = d_2159
-						tot_2268, err_2269 := runtime.MulSize(n_2130, rs_2160)
-						if err_2269 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2269)
+					copy(a_1938[i_1978*rs_1940:(i_1978+1)*rs_1940], r_1987)
+					if i_1978 == 0 {
+						d_1942 = state_9
+						rs_1943 = d_1942
+						tot_2042, err_2043 := runtime.MulSize(n_1914, rs_1943)
+						if err_2043 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2043)
 						}
-						a_2158 = ar.F64(tot_2268)
-					} else if state_9 != d_2159 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_2159}))
+						a_1941 = ar.F64(tot_2042)
+					} else if state_9 != d_1942 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1942}))
 					}
-					copy(a_2158[i_2204*rs_2160:(i_2204+1)*rs_2160], r_2238)
-					if i_2204 == 0 {
-						d_2162 = state_9
-						rs_2163 = d_2162
-						tot_2270, err_2271 := runtime.MulSize(n_2130, rs_2163)
-						if err_2271 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2271)
+					copy(a_1941[i_1978*rs_1943:(i_1978+1)*rs_1943], row_2015)
+					if i_1978 == 0 {
+						d_1945 = mainparams_3
+						rs_1946 = d_1945
+						tot_2044, err_2045 := runtime.MulSize(n_1914, rs_1946)
+						if err_2045 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2045)
 						}
-						a_2161 = ar.F64(tot_2270)
-					} else if state_9 != d_2162 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_2162}))
+						a_1944 = ar.F64(tot_2044)
+					} else if mainparams_3 != d_1945 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1945}))
 					}
-					copy(a_2161[i_2204*rs_2163:(i_2204+1)*rs_2163], r_2222)
-					if i_2204 == 0 {
-						d_2165 = sequence_12
-						rs_2166 = d_2165
-						tot_2272, err_2273 := runtime.MulSize(n_2130, rs_2166)
-						if err_2273 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2273)
+					copy(a_1944[i_1978*rs_1946:(i_1978+1)*rs_1946], row_1982)
+					if i_1978 == 0 {
+						d_1948 = n_2008
+						rs_1949 = d_1948
+						tot_2046, err_2047 := runtime.MulSize(n_1914, rs_1949)
+						if err_2047 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2047)
 						}
-						a_2164 = ar.F64(tot_2272)
-					} else if sequence_12 != d_2165 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_2165}))
+						a_1947 = ar.F64(tot_2046)
+					} else if n_2008 != d_1948 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{n_2008})+", element 0 has shape "+runtime.ShapeString([]int{d_1948}))
 					}
-					copy(a_2164[i_2204*rs_2166:(i_2204+1)*rs_2166], r_2213)
-					if i_2204 == 0 {
-						d_2168 = state_9
-						rs_2169 = d_2168
-						tot_2274, err_2275 := runtime.MulSize(n_2130, rs_2169)
-						if err_2275 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2275)
+					copy(a_1947[i_1978*rs_1949:(i_1978+1)*rs_1949], s_2009)
+					if i_1978 == 0 {
+						d_1951 = state_9
+						rs_1952 = d_1951
+						tot_2048, err_2049 := runtime.MulSize(n_1914, rs_1952)
+						if err_2049 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2049)
 						}
-						a_2167 = ar.F64(tot_2274)
-					} else if state_9 != d_2168 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_2168}))
+						a_1950 = ar.F64(tot_2048)
+					} else if state_9 != d_1951 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1951}))
 					}
-					copy(a_2167[i_2204*rs_2169:(i_2204+1)*rs_2169], row_2241)
-					if i_2204 == 0 {
-						d_2171 = mainparams_3
-						rs_2172 = d_2171
-						tot_2276, err_2277 := runtime.MulSize(n_2130, rs_2172)
-						if err_2277 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2277)
+					copy(a_1950[i_1978*rs_1952:(i_1978+1)*rs_1952], row_1990)
+					if i_1978 == 0 {
+						d_1954 = mainparams_3
+						rs_1955 = d_1954
+						tot_2050, err_2051 := runtime.MulSize(n_1914, rs_1955)
+						if err_2051 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2051)
 						}
-						a_2170 = ar.F64(tot_2276)
-					} else if mainparams_3 != d_2171 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_2171}))
+						a_1953 = ar.F64(tot_2050)
+					} else if mainparams_3 != d_1954 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1954}))
 					}
-					copy(a_2170[i_2204*rs_2172:(i_2204+1)*rs_2172], row_2208)
-					if i_2204 == 0 {
-						d_2174 = n_2234
-						rs_2175 = d_2174
-						tot_2278, err_2279 := runtime.MulSize(n_2130, rs_2175)
-						if err_2279 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2279)
+					copy(a_1953[i_1978*rs_1955:(i_1978+1)*rs_1955], row_1981)
+					if i_1978 == 0 {
+						d_1957 = n_2000
+						rs_1958 = d_1957
+						tot_2052, err_2053 := runtime.MulSize(n_1914, rs_1958)
+						if err_2053 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2053)
 						}
-						a_2173 = ar.F64(tot_2278)
-					} else if n_2234 != d_2174 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{n_2234})+", element 0 has shape "+runtime.ShapeString([]int{d_2174}))
+						a_1956 = ar.F64(tot_2052)
+					} else if n_2000 != d_1957 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{n_2000})+", element 0 has shape "+runtime.ShapeString([]int{d_1957}))
 					}
-					copy(a_2173[i_2204*rs_2175:(i_2204+1)*rs_2175], s_2235)
-					if i_2204 == 0 {
-						d_2177 = state_9
-						rs_2178 = d_2177
-						tot_2280, err_2281 := runtime.MulSize(n_2130, rs_2178)
-						if err_2281 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2281)
+					copy(a_1956[i_1978*rs_1958:(i_1978+1)*rs_1958], s_2001)
+					if i_1978 == 0 {
+						d_1960 = sequence_12
+						rs_1961 = d_1960
+						tot_2054, err_2055 := runtime.MulSize(n_1914, rs_1961)
+						if err_2055 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2055)
 						}
-						a_2176 = ar.F64(tot_2280)
-					} else if state_9 != d_2177 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_2177}))
+						a_1959 = ar.F64(tot_2054)
+					} else if sequence_12 != d_1960 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1960}))
 					}
-					copy(a_2176[i_2204*rs_2178:(i_2204+1)*rs_2178], row_2216)
-					if i_2204 == 0 {
-						d_2180 = mainparams_3
-						rs_2181 = d_2180
-						tot_2282, err_2283 := runtime.MulSize(n_2130, rs_2181)
-						if err_2283 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2283)
+					copy(a_1959[i_1978*rs_1961:(i_1978+1)*rs_1961], r_1604)
+					if i_1978 == 0 {
+						d_1963 = n_1992
+						rs_1964 = d_1963
+						tot_2056, err_2057 := runtime.MulSize(n_1914, rs_1964)
+						if err_2057 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2057)
 						}
-						a_2179 = ar.F64(tot_2282)
-					} else if mainparams_3 != d_2180 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_2180}))
+						a_1962 = ar.F64(tot_2056)
+					} else if n_1992 != d_1963 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{n_1992})+", element 0 has shape "+runtime.ShapeString([]int{d_1963}))
 					}
-					copy(a_2179[i_2204*rs_2181:(i_2204+1)*rs_2181], row_2207)
-					if i_2204 == 0 {
-						d_2183 = n_2226
-						rs_2184 = d_2183
-						tot_2284, err_2285 := runtime.MulSize(n_2130, rs_2184)
-						if err_2285 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2285)
+					copy(a_1962[i_1978*rs_1964:(i_1978+1)*rs_1964], s_1993)
+					if i_1978 == 0 {
+						d_1966 = state_9
+						rs_1967 = d_1966
+						tot_2058, err_2059 := runtime.MulSize(n_1914, rs_1967)
+						if err_2059 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2059)
 						}
-						a_2182 = ar.F64(tot_2284)
-					} else if n_2226 != d_2183 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{n_2226})+", element 0 has shape "+runtime.ShapeString([]int{d_2183}))
+						a_1965 = ar.F64(tot_2058)
+					} else if state_9 != d_1966 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1966}))
 					}
-					copy(a_2182[i_2204*rs_2184:(i_2204+1)*rs_2184], s_2227)
-					if i_2204 == 0 {
-						d_2186 = sequence_12
-						rs_2187 = d_2186
-						tot_2286, err_2287 := runtime.MulSize(n_2130, rs_2187)
-						if err_2287 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2287)
+					copy(a_1965[i_1978*rs_1967:(i_1978+1)*rs_1967], row_1990)
+					if i_1978 == 0 {
+						d_1969 = n_1983
+						rs_1970 = d_1969
+						tot_2060, err_2061 := runtime.MulSize(n_1914, rs_1970)
+						if err_2061 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2061)
 						}
-						a_2185 = ar.F64(tot_2286)
-					} else if sequence_12 != d_2186 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_2186}))
+						a_1968 = ar.F64(tot_2060)
+					} else if n_1983 != d_1969 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{n_1983})+", element 0 has shape "+runtime.ShapeString([]int{d_1969}))
 					}
-					copy(a_2185[i_2204*rs_2187:(i_2204+1)*rs_2187], r_1787)
-					if i_2204 == 0 {
-						d_2189 = n_2218
-						rs_2190 = d_2189
-						tot_2288, err_2289 := runtime.MulSize(n_2130, rs_2190)
-						if err_2289 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2289)
+					copy(a_1968[i_1978*rs_1970:(i_1978+1)*rs_1970], s_1984)
+					if i_1978 == 0 {
+						d_1972 = sequence_12
+						rs_1973 = d_1972
+						tot_2062, err_2063 := runtime.MulSize(n_1914, rs_1973)
+						if err_2063 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2063)
 						}
-						a_2188 = ar.F64(tot_2288)
-					} else if n_2218 != d_2189 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{n_2218})+", element 0 has shape "+runtime.ShapeString([]int{d_2189}))
+						a_1971 = ar.F64(tot_2062)
+					} else if sequence_12 != d_1972 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1972}))
 					}
-					copy(a_2188[i_2204*rs_2190:(i_2204+1)*rs_2190], s_2219)
-					if i_2204 == 0 {
-						d_2192 = state_9
-						rs_2193 = d_2192
-						tot_2290, err_2291 := runtime.MulSize(n_2130, rs_2193)
-						if err_2291 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2291)
+					copy(a_1971[i_1978*rs_1973:(i_1978+1)*rs_1973], r_1604)
+					if i_1978 == 0 {
+						d_1975, d_1976 = state_8, state_9
+						rs_1977 = d_1975 * d_1976
+						tot_2064, err_2065 := runtime.MulSize(n_1914, rs_1977)
+						if err_2065 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2065)
 						}
-						a_2191 = ar.F64(tot_2290)
-					} else if state_9 != d_2192 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_2192}))
+						a_1974 = ar.F64(tot_2064)
+					} else if state_8 != d_1975 || state_9 != d_1976 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1975, d_1976}))
 					}
-					copy(a_2191[i_2204*rs_2193:(i_2204+1)*rs_2193], row_2216)
-					if i_2204 == 0 {
-						d_2195 = n_2209
-						rs_2196 = d_2195
-						tot_2292, err_2293 := runtime.MulSize(n_2130, rs_2196)
-						if err_2293 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2293)
-						}
-						a_2194 = ar.F64(tot_2292)
-					} else if n_2209 != d_2195 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{n_2209})+", element 0 has shape "+runtime.ShapeString([]int{d_2195}))
-					}
-					copy(a_2194[i_2204*rs_2196:(i_2204+1)*rs_2196], s_2210)
-					if i_2204 == 0 {
-						d_2198 = sequence_12
-						rs_2199 = d_2198
-						tot_2294, err_2295 := runtime.MulSize(n_2130, rs_2199)
-						if err_2295 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2295)
-						}
-						a_2197 = ar.F64(tot_2294)
-					} else if sequence_12 != d_2198 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_2198}))
-					}
-					copy(a_2197[i_2204*rs_2199:(i_2204+1)*rs_2199], r_1787)
-					if i_2204 == 0 {
-						d_2201, d_2202 = state_8, state_9
-						rs_2203 = d_2201 * d_2202
-						tot_2296, err_2297 := runtime.MulSize(n_2130, rs_2203)
-						if err_2297 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2297)
-						}
-						a_2200 = ar.F64(tot_2296)
-					} else if state_8 != d_2201 || state_9 != d_2202 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_2201, d_2202}))
-					}
-					copy(a_2200[i_2204*rs_2203:(i_2204+1)*rs_2203], state_7)
-					if i_2204 > 0 {
-						ar.release(mark_2205)
+					copy(a_1974[i_1978*rs_1977:(i_1978+1)*rs_1977], state_7)
+					if i_1978 > 0 {
+						ar.release(mark_1979)
 					}
 				}
-				c_1793, c_1794, c_1795, c_1796, c_1797, c_1798, c_1799, c_1800, c_1801, c_1802, c_1803, c_1804, c_1805, c_1806, c_1807, c_1808, c_1809, c_1810, c_1811, c_1812, c_1813, c_1814, c_1815, c_1816, c_1817, c_1818, c_1819, c_1820, c_1821, c_1822, c_1823, c_1824, c_1825, c_1826, c_1827, c_1828, c_1829, c_1830, c_1831, c_1832, c_1833, c_1834, c_1835, c_1836, c_1837, c_1838, c_1839, c_1840, c_1841, c_1842, c_1843, c_1844, c_1845, c_1846, c_1847, c_1848, c_1849, c_1850, c_1851, c_1852, c_1853, c_1854, c_1855, c_1856, c_1857, c_1858, c_1859, c_1860, c_1861, c_1862, c_1863, c_1864 = a_2132, n_2130, d_2133, a_2135, n_2130, d_2136, d_2137, a_2139, n_2130, d_2140, a_2142, n_2130, d_2143, d_2144, a_2146, n_2130, d_2147, a_2149, n_2130, d_2150, a_2152, n_2130, d_2153, a_2155, n_2130, d_2156, a_2158, n_2130, d_2159, a_2161, n_2130, d_2162, a_2164, n_2130, d_2165, a_2167, n_2130, d_2168, a_2170, n_2130, d_2171, a_2173, n_2130, d_2174, a_2176, n_2130, d_2177, a_2179, n_2130, d_2180, a_2182, n_2130, d_2183, a_2185, n_2130, d_2186, a_2188, n_2130, d_2189, a_2191, n_2130, d_2192, a_2194, n_2130, d_2195, a_2197, n_2130, d_2198, a_2200, n_2130, d_2201, d_2202
+				c_1610, c_1611, c_1612, c_1613, c_1614, c_1615, c_1616, c_1617, c_1618, c_1619, c_1620, c_1621, c_1622, c_1623, c_1624, c_1625, c_1626, c_1627, c_1628, c_1629, c_1630, c_1631, c_1632, c_1633, c_1634, c_1635, c_1636, c_1637, c_1638, c_1639, c_1640, c_1641, c_1642, c_1643, c_1644, c_1645, c_1646, c_1647, c_1648, c_1649, c_1650, c_1651, c_1652, c_1653, c_1654, c_1655, c_1656, c_1657, c_1658, c_1659, c_1660, c_1661, c_1662, c_1663, c_1664, c_1665, c_1666, c_1667, c_1668, c_1669, c_1670, c_1671 = a_1916, n_1914, d_1917, a_1919, n_1914, d_1920, d_1921, a_1923, n_1914, d_1924, a_1926, n_1914, d_1927, a_1929, n_1914, d_1930, a_1932, n_1914, d_1933, a_1935, n_1914, d_1936, a_1938, n_1914, d_1939, a_1941, n_1914, d_1942, a_1944, n_1914, d_1945, a_1947, n_1914, d_1948, a_1950, n_1914, d_1951, a_1953, n_1914, d_1954, a_1956, n_1914, d_1957, a_1959, n_1914, d_1960, a_1962, n_1914, d_1963, a_1965, n_1914, d_1966, a_1968, n_1914, d_1969, a_1971, n_1914, d_1972, a_1974, n_1914, d_1975, d_1976
 			}
-			var c_2298 []float64
-			var c_2299 int
-			var c_2300 []float64
-			var c_2301 int
-			var c_2302 int
-			if x_1792 {
-				x_2303 := x_1791 - int64(1)
-				if x_2303 < 0 || x_2303 >= int64(c_1794) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_2303, c_1794))
+			var c_2066 []float64
+			var c_2067 int
+			var c_2068 []float64
+			var c_2069 int
+			var c_2070 int
+			if x_1609 {
+				x_2071 := x_1608 - int64(1)
+				if x_2071 < 0 || x_2071 >= int64(c_1611) {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_2071, c_1611))
 				}
-				row_2304 := c_1793[int(x_2303)*c_1795 : (int(x_2303)+1)*c_1795]
-				rs_2305 := c_1798 * c_1799
-				row_2306 := c_1796[int(x_2303)*rs_2305 : (int(x_2303)+1)*rs_2305]
-				row_2307 := c_1800[int(x_2303)*c_1802 : (int(x_2303)+1)*c_1802]
-				_ = row_2307
-				rs_2308 := c_1805 * c_1806
-				row_2309 := c_1803[int(x_2303)*rs_2308 : (int(x_2303)+1)*rs_2308]
-				_ = row_2309
-				row_2310 := c_1807[int(x_2303)*c_1809 : (int(x_2303)+1)*c_1809]
-				_ = row_2310
-				row_2311 := c_1810[int(x_2303)*c_1812 : (int(x_2303)+1)*c_1812]
-				_ = row_2311
-				row_2312 := c_1813[int(x_2303)*c_1815 : (int(x_2303)+1)*c_1815]
-				_ = row_2312
-				row_2313 := c_1816[int(x_2303)*c_1818 : (int(x_2303)+1)*c_1818]
-				_ = row_2313
-				row_2314 := c_1819[int(x_2303)*c_1821 : (int(x_2303)+1)*c_1821]
-				_ = row_2314
-				row_2315 := c_1822[int(x_2303)*c_1824 : (int(x_2303)+1)*c_1824]
-				_ = row_2315
-				row_2316 := c_1825[int(x_2303)*c_1827 : (int(x_2303)+1)*c_1827]
-				_ = row_2316
-				row_2317 := c_1828[int(x_2303)*c_1830 : (int(x_2303)+1)*c_1830]
-				_ = row_2317
-				row_2318 := c_1831[int(x_2303)*c_1833 : (int(x_2303)+1)*c_1833]
-				_ = row_2318
-				row_2319 := c_1834[int(x_2303)*c_1836 : (int(x_2303)+1)*c_1836]
-				_ = row_2319
-				row_2320 := c_1837[int(x_2303)*c_1839 : (int(x_2303)+1)*c_1839]
-				_ = row_2320
-				row_2321 := c_1840[int(x_2303)*c_1842 : (int(x_2303)+1)*c_1842]
-				_ = row_2321
-				row_2322 := c_1843[int(x_2303)*c_1845 : (int(x_2303)+1)*c_1845]
-				_ = row_2322
-				row_2323 := c_1846[int(x_2303)*c_1848 : (int(x_2303)+1)*c_1848]
-				_ = row_2323
-				row_2324 := c_1849[int(x_2303)*c_1851 : (int(x_2303)+1)*c_1851]
-				_ = row_2324
-				row_2325 := c_1852[int(x_2303)*c_1854 : (int(x_2303)+1)*c_1854]
-				_ = row_2325
-				row_2326 := c_1855[int(x_2303)*c_1857 : (int(x_2303)+1)*c_1857]
-				_ = row_2326
-				row_2327 := c_1858[int(x_2303)*c_1860 : (int(x_2303)+1)*c_1860]
-				_ = row_2327
-				rs_2328 := c_1863 * c_1864
-				row_2329 := c_1861[int(x_2303)*rs_2328 : (int(x_2303)+1)*rs_2328]
-				_ = row_2329
-				c_2298, c_2299, c_2300, c_2301, c_2302 = row_2304, c_1795, row_2306, c_1798, c_1799
+				row_2072 := c_1610[int(x_2071)*c_1612 : (int(x_2071)+1)*c_1612]
+				rs_2073 := c_1615 * c_1616
+				row_2074 := c_1613[int(x_2071)*rs_2073 : (int(x_2071)+1)*rs_2073]
+				row_2075 := c_1617[int(x_2071)*c_1619 : (int(x_2071)+1)*c_1619]
+				_ = row_2075
+				row_2076 := c_1620[int(x_2071)*c_1622 : (int(x_2071)+1)*c_1622]
+				_ = row_2076
+				row_2077 := c_1623[int(x_2071)*c_1625 : (int(x_2071)+1)*c_1625]
+				_ = row_2077
+				row_2078 := c_1626[int(x_2071)*c_1628 : (int(x_2071)+1)*c_1628]
+				_ = row_2078
+				row_2079 := c_1629[int(x_2071)*c_1631 : (int(x_2071)+1)*c_1631]
+				_ = row_2079
+				row_2080 := c_1632[int(x_2071)*c_1634 : (int(x_2071)+1)*c_1634]
+				_ = row_2080
+				row_2081 := c_1635[int(x_2071)*c_1637 : (int(x_2071)+1)*c_1637]
+				_ = row_2081
+				row_2082 := c_1638[int(x_2071)*c_1640 : (int(x_2071)+1)*c_1640]
+				_ = row_2082
+				row_2083 := c_1641[int(x_2071)*c_1643 : (int(x_2071)+1)*c_1643]
+				_ = row_2083
+				row_2084 := c_1644[int(x_2071)*c_1646 : (int(x_2071)+1)*c_1646]
+				_ = row_2084
+				row_2085 := c_1647[int(x_2071)*c_1649 : (int(x_2071)+1)*c_1649]
+				_ = row_2085
+				row_2086 := c_1650[int(x_2071)*c_1652 : (int(x_2071)+1)*c_1652]
+				_ = row_2086
+				row_2087 := c_1653[int(x_2071)*c_1655 : (int(x_2071)+1)*c_1655]
+				_ = row_2087
+				row_2088 := c_1656[int(x_2071)*c_1658 : (int(x_2071)+1)*c_1658]
+				_ = row_2088
+				row_2089 := c_1659[int(x_2071)*c_1661 : (int(x_2071)+1)*c_1661]
+				_ = row_2089
+				row_2090 := c_1662[int(x_2071)*c_1664 : (int(x_2071)+1)*c_1664]
+				_ = row_2090
+				row_2091 := c_1665[int(x_2071)*c_1667 : (int(x_2071)+1)*c_1667]
+				_ = row_2091
+				rs_2092 := c_1670 * c_1671
+				row_2093 := c_1668[int(x_2071)*rs_2092 : (int(x_2071)+1)*rs_2092]
+				_ = row_2093
+				c_2066, c_2067, c_2068, c_2069, c_2070 = row_2072, c_1612, row_2074, c_1615, c_1616
 			} else {
-				c_2298, c_2299, c_2300, c_2301, c_2302 = r_1787, sequence_12, state_7, state_8, state_9
+				c_2066, c_2067, c_2068, c_2069, c_2070 = r_1604, sequence_12, state_7, state_8, state_9
 			}
 			if int64(1) >= int64(extraparams_5) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 			}
-			row_2330 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
-			if extraparams_6 != c_2299 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2299})+" and "+runtime.ShapeString([]int{extraparams_6}))
+			row_2094 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
+			if extraparams_6 != c_2067 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2067})+" and "+runtime.ShapeString([]int{extraparams_6}))
 			}
 			if int64(2) >= int64(extraparams_5) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
 			}
-			row_2331 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
-			if extraparams_6 != c_2299 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_2299})+" and "+runtime.ShapeString([]int{extraparams_6}))
+			row_2095 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
+			if extraparams_6 != c_2067 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_2067})+" and "+runtime.ShapeString([]int{extraparams_6}))
 			}
-			r_2332 := ar.F64(c_2299)
-			c_2298 = c_2298[:len(r_2332)]
-			row_2330 = row_2330[:len(r_2332)]
-			row_2331 = row_2331[:len(r_2332)]
-			for i_2333 := range r_2332 {
-				r_2332[i_2333] = ((c_2298[i_2333] * row_2330[i_2333]) + row_2331[i_2333])
+			r_2096 := ar.F64(c_2067)
+			c_2066 = c_2066[:len(r_2096)]
+			row_2094 = row_2094[:len(r_2096)]
+			row_2095 = row_2095[:len(r_2096)]
+			for i_2097 := range r_2096 {
+				r_2096[i_2097] = ((c_2066[i_2097] * row_2094[i_2097]) + row_2095[i_2097])
 			}
-			r_2335 := ar.F64(c_2299)
-			r_2332 = r_2332[:len(r_2335)]
-			for i_2336 := range r_2335 {
-				r_2335[i_2336] = (math.Exp(r_2332[i_2336]))
+			r_2099 := ar.F64(c_2067)
+			r_2096 = r_2096[:len(r_2099)]
+			for i_2100 := range r_2099 {
+				r_2099[i_2100] = (math.Exp(r_2096[i_2100]))
 			}
-			s_2338 := runtime.Sum(r_2335)
-			x_2339 := s_2338 + 2.0
+			s_2102 := runtime.Sum(r_2099)
+			x_2103 := s_2102 + 2.0
 			if int64(1) >= int64(sequence_11) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(int64(1), sequence_11))
 			}
-			row_2340 := sequence_10[int(int64(1))*sequence_12 : (int(int64(1))+1)*sequence_12]
-			x_2341 := math.Log(x_2339)
-			if c_2299 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_2299}))
+			row_2104 := sequence_10[int(int64(1))*sequence_12 : (int(int64(1))+1)*sequence_12]
+			x_2105 := math.Log(x_2103)
+			if c_2067 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_2067}))
 			}
-			r_2342 := ar.F64(sequence_12)
-			row_2340 = row_2340[:len(r_2342)]
-			r_2332 = r_2332[:len(r_2342)]
-			for i_2343 := range r_2342 {
-				r_2342[i_2343] = (row_2340[i_2343] * (r_2332[i_2343] - x_2341))
+			r_2106 := ar.F64(sequence_12)
+			row_2104 = row_2104[:len(r_2106)]
+			r_2096 = r_2096[:len(r_2106)]
+			for i_2107 := range r_2106 {
+				r_2106[i_2107] = (row_2104[i_2107] * (r_2096[i_2107] - x_2105))
 			}
-			s_2345 := runtime.Sum(r_2342)
-			if i_1782 == 0 {
-				d_1646, d_1647 = c_2301, c_2302
-				rs_1648 = d_1646 * d_1647
-				tot_2346, err_2347 := runtime.MulSize(n_1643, rs_1648)
-				if err_2347 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2347)
+			s_2109 := runtime.Sum(r_2106)
+			if i_1599 == 0 {
+				d_1481, d_1482 = c_2069, c_2070
+				rs_1483 = d_1481 * d_1482
+				tot_2110, err_2111 := runtime.MulSize(n_1478, rs_1483)
+				if err_2111 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2111)
 				}
-				a_1645 = ar.F64(tot_2346)
-			} else if c_2301 != d_1646 || c_2302 != d_1647 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_2301, c_2302})+", element 0 has shape "+runtime.ShapeString([]int{d_1646, d_1647}))
+				a_1480 = ar.F64(tot_2110)
+			} else if c_2069 != d_1481 || c_2070 != d_1482 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_2069, c_2070})+", element 0 has shape "+runtime.ShapeString([]int{d_1481, d_1482}))
 			}
-			copy(a_1645[i_1782*rs_1648:(i_1782+1)*rs_1648], c_2300)
-			a_1649[i_1782] = s_2345
-			if i_1782 == 0 {
-				d_1651, d_1652 = c_2301, c_2302
-				rs_1653 = d_1651 * d_1652
-				tot_2348, err_2349 := runtime.MulSize(n_1643, rs_1653)
-				if err_2349 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2349)
+			copy(a_1480[i_1599*rs_1483:(i_1599+1)*rs_1483], c_2068)
+			a_1484[i_1599] = s_2109
+			if i_1599 == 0 {
+				d_1486 = sequence_12
+				rs_1487 = d_1486
+				tot_2112, err_2113 := runtime.MulSize(n_1478, rs_1487)
+				if err_2113 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2113)
 				}
-				a_1650 = ar.F64(tot_2348)
-			} else if c_2301 != d_1651 || c_2302 != d_1652 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_2301, c_2302})+", element 0 has shape "+runtime.ShapeString([]int{d_1651, d_1652}))
+				a_1485 = ar.F64(tot_2112)
+			} else if sequence_12 != d_1486 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1486}))
 			}
-			copy(a_1650[i_1782*rs_1653:(i_1782+1)*rs_1653], c_2300)
-			a_1654[i_1782] = s_2345
-			if i_1782 == 0 {
-				d_1656 = sequence_12
-				rs_1657 = d_1656
-				tot_2350, err_2351 := runtime.MulSize(n_1643, rs_1657)
-				if err_2351 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2351)
+			copy(a_1485[i_1599*rs_1487:(i_1599+1)*rs_1487], r_2106)
+			a_1488[i_1599] = x_2103
+			if i_1599 == 0 {
+				d_1490 = c_2067
+				rs_1491 = d_1490
+				tot_2114, err_2115 := runtime.MulSize(n_1478, rs_1491)
+				if err_2115 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2115)
 				}
-				a_1655 = ar.F64(tot_2350)
-			} else if sequence_12 != d_1656 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1656}))
+				a_1489 = ar.F64(tot_2114)
+			} else if c_2067 != d_1490 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_2067})+", element 0 has shape "+runtime.ShapeString([]int{d_1490}))
 			}
-			copy(a_1655[i_1782*rs_1657:(i_1782+1)*rs_1657], r_2342)
-			a_1658[i_1782] = x_2339
-			if i_1782 == 0 {
-				d_1660 = c_2299
-				rs_1661 = d_1660
-				tot_2352, err_2353 := runtime.MulSize(n_1643, rs_1661)
-				if err_2353 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2353)
+			copy(a_1489[i_1599*rs_1491:(i_1599+1)*rs_1491], r_2099)
+			if i_1599 == 0 {
+				d_1493 = extraparams_6
+				rs_1494 = d_1493
+				tot_2116, err_2117 := runtime.MulSize(n_1478, rs_1494)
+				if err_2117 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2117)
 				}
-				a_1659 = ar.F64(tot_2352)
-			} else if c_2299 != d_1660 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_2299})+", element 0 has shape "+runtime.ShapeString([]int{d_1660}))
+				a_1492 = ar.F64(tot_2116)
+			} else if extraparams_6 != d_1493 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{extraparams_6})+", element 0 has shape "+runtime.ShapeString([]int{d_1493}))
 			}
-			copy(a_1659[i_1782*rs_1661:(i_1782+1)*rs_1661], r_2335)
-			if i_1782 == 0 {
-				d_1663 = extraparams_6
-				rs_1664 = d_1663
-				tot_2354, err_2355 := runtime.MulSize(n_1643, rs_1664)
-				if err_2355 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2355)
+			copy(a_1492[i_1599*rs_1494:(i_1599+1)*rs_1494], row_2094)
+			if i_1599 == 0 {
+				d_1496 = c_2067
+				rs_1497 = d_1496
+				tot_2118, err_2119 := runtime.MulSize(n_1478, rs_1497)
+				if err_2119 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2119)
 				}
-				a_1662 = ar.F64(tot_2354)
-			} else if extraparams_6 != d_1663 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{extraparams_6})+", element 0 has shape "+runtime.ShapeString([]int{d_1663}))
+				a_1495 = ar.F64(tot_2118)
+			} else if c_2067 != d_1496 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_2067})+", element 0 has shape "+runtime.ShapeString([]int{d_1496}))
 			}
-			copy(a_1662[i_1782*rs_1664:(i_1782+1)*rs_1664], row_2330)
-			if i_1782 == 0 {
-				d_1666 = c_2299
-				rs_1667 = d_1666
-				tot_2356, err_2357 := runtime.MulSize(n_1643, rs_1667)
-				if err_2357 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2357)
+			copy(a_1495[i_1599*rs_1497:(i_1599+1)*rs_1497], c_2066)
+			if i_1599 == 0 {
+				d_1499 = c_2067
+				rs_1500 = d_1499
+				tot_2120, err_2121 := runtime.MulSize(n_1478, rs_1500)
+				if err_2121 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2121)
 				}
-				a_1665 = ar.F64(tot_2356)
-			} else if c_2299 != d_1666 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_2299})+", element 0 has shape "+runtime.ShapeString([]int{d_1666}))
+				a_1498 = ar.F64(tot_2120)
+			} else if c_2067 != d_1499 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_2067})+", element 0 has shape "+runtime.ShapeString([]int{d_1499}))
 			}
-			copy(a_1665[i_1782*rs_1667:(i_1782+1)*rs_1667], c_2298)
-			if i_1782 == 0 {
-				d_1669 = c_2299
-				rs_1670 = d_1669
-				tot_2358, err_2359 := runtime.MulSize(n_1643, rs_1670)
-				if err_2359 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2359)
+			copy(a_1498[i_1599*rs_1500:(i_1599+1)*rs_1500], c_2066)
+			if i_1599 == 0 {
+				d_1502, d_1503 = c_2069, c_2070
+				rs_1504 = d_1502 * d_1503
+				tot_2122, err_2123 := runtime.MulSize(n_1478, rs_1504)
+				if err_2123 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2123)
 				}
-				a_1668 = ar.F64(tot_2358)
-			} else if c_2299 != d_1669 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_2299})+", element 0 has shape "+runtime.ShapeString([]int{d_1669}))
+				a_1501 = ar.F64(tot_2122)
+			} else if c_2069 != d_1502 || c_2070 != d_1503 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_2069, c_2070})+", element 0 has shape "+runtime.ShapeString([]int{d_1502, d_1503}))
 			}
-			copy(a_1668[i_1782*rs_1670:(i_1782+1)*rs_1670], c_2298)
-			if i_1782 == 0 {
-				d_1672, d_1673 = c_2301, c_2302
-				rs_1674 = d_1672 * d_1673
-				tot_2360, err_2361 := runtime.MulSize(n_1643, rs_1674)
-				if err_2361 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2361)
+			copy(a_1501[i_1599*rs_1504:(i_1599+1)*rs_1504], c_2068)
+			if i_1599 == 0 {
+				d_1506, d_1507 = c_1611, c_1612
+				rs_1508 = d_1506 * d_1507
+				tot_2124, err_2125 := runtime.MulSize(n_1478, rs_1508)
+				if err_2125 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2125)
 				}
-				a_1671 = ar.F64(tot_2360)
-			} else if c_2301 != d_1672 || c_2302 != d_1673 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_2301, c_2302})+", element 0 has shape "+runtime.ShapeString([]int{d_1672, d_1673}))
+				a_1505 = ar.F64(tot_2124)
+			} else if c_1611 != d_1506 || c_1612 != d_1507 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1611, c_1612})+", element 0 has shape "+runtime.ShapeString([]int{d_1506, d_1507}))
 			}
-			copy(a_1671[i_1782*rs_1674:(i_1782+1)*rs_1674], c_2300)
-			if i_1782 == 0 {
-				d_1676, d_1677 = c_1794, c_1795
-				rs_1678 = d_1676 * d_1677
-				tot_2362, err_2363 := runtime.MulSize(n_1643, rs_1678)
-				if err_2363 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2363)
+			copy(a_1505[i_1599*rs_1508:(i_1599+1)*rs_1508], c_1610)
+			if i_1599 == 0 {
+				d_1510, d_1511, d_1512 = c_1614, c_1615, c_1616
+				rs_1513 = d_1510 * d_1511 * d_1512
+				tot_2126, err_2127 := runtime.MulSize(n_1478, rs_1513)
+				if err_2127 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2127)
 				}
-				a_1675 = ar.F64(tot_2362)
-			} else if c_1794 != d_1676 || c_1795 != d_1677 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1794, c_1795})+", element 0 has shape "+runtime.ShapeString([]int{d_1676, d_1677}))
+				a_1509 = ar.F64(tot_2126)
+			} else if c_1614 != d_1510 || c_1615 != d_1511 || c_1616 != d_1512 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1614, c_1615, c_1616})+", element 0 has shape "+runtime.ShapeString([]int{d_1510, d_1511, d_1512}))
 			}
-			copy(a_1675[i_1782*rs_1678:(i_1782+1)*rs_1678], c_1793)
-			if i_1782 == 0 {
-				d_1680, d_1681, d_1682 = c_1797, c_1798, c_1799
-				rs_1683 = d_1680 * d_1681 * d_1682
-				tot_2364, err_2365 := runtime.MulSize(n_1643, rs_1683)
-				if err_2365 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2365)
+			copy(a_1509[i_1599*rs_1513:(i_1599+1)*rs_1513], c_1613)
+			if i_1599 == 0 {
+				d_1515, d_1516 = c_1618, c_1619
+				rs_1517 = d_1515 * d_1516
+				tot_2128, err_2129 := runtime.MulSize(n_1478, rs_1517)
+				if err_2129 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2129)
 				}
-				a_1679 = ar.F64(tot_2364)
-			} else if c_1797 != d_1680 || c_1798 != d_1681 || c_1799 != d_1682 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1797, c_1798, c_1799})+", element 0 has shape "+runtime.ShapeString([]int{d_1680, d_1681, d_1682}))
+				a_1514 = ar.F64(tot_2128)
+			} else if c_1618 != d_1515 || c_1619 != d_1516 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1618, c_1619})+", element 0 has shape "+runtime.ShapeString([]int{d_1515, d_1516}))
 			}
-			copy(a_1679[i_1782*rs_1683:(i_1782+1)*rs_1683], c_1796)
-			if i_1782 == 0 {
-				d_1685, d_1686 = c_1801, c_1802
-				rs_1687 = d_1685 * d_1686
-				tot_2366, err_2367 := runtime.MulSize(n_1643, rs_1687)
-				if err_2367 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2367)
+			copy(a_1514[i_1599*rs_1517:(i_1599+1)*rs_1517], c_1617)
+			if i_1599 == 0 {
+				d_1519, d_1520 = c_1621, c_1622
+				rs_1521 = d_1519 * d_1520
+				tot_2130, err_2131 := runtime.MulSize(n_1478, rs_1521)
+				if err_2131 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2131)
 				}
-				a_1684 = ar.F64(tot_2366)
-			} else if c_1801 != d_1685 || c_1802 != d_1686 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1801, c_1802})+", element 0 has shape "+runtime.ShapeString([]int{d_1685, d_1686}))
+				a_1518 = ar.F64(tot_2130)
+			} else if c_1621 != d_1519 || c_1622 != d_1520 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1621, c_1622})+", element 0 has shape "+runtime.ShapeString([]int{d_1519, d_1520}))
 			}
-			copy(a_1684[i_1782*rs_1687:(i_1782+1)*rs_1687], c_1800)
-			if i_1782 == 0 {
-				d_1689, d_1690, d_1691 = c_1804, c_1805, c_1806
-				rs_1692 = d_1689 * d_1690 * d_1691
-				tot_2368, err_2369 := runtime.MulSize(n_1643, rs_1692)
-				if err_2369 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2369)
+			copy(a_1518[i_1599*rs_1521:(i_1599+1)*rs_1521], c_1620)
+			if i_1599 == 0 {
+				d_1523, d_1524 = c_1624, c_1625
+				rs_1525 = d_1523 * d_1524
+				tot_2132, err_2133 := runtime.MulSize(n_1478, rs_1525)
+				if err_2133 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2133)
 				}
-				a_1688 = ar.F64(tot_2368)
-			} else if c_1804 != d_1689 || c_1805 != d_1690 || c_1806 != d_1691 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1804, c_1805, c_1806})+", element 0 has shape "+runtime.ShapeString([]int{d_1689, d_1690, d_1691}))
+				a_1522 = ar.F64(tot_2132)
+			} else if c_1624 != d_1523 || c_1625 != d_1524 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1624, c_1625})+", element 0 has shape "+runtime.ShapeString([]int{d_1523, d_1524}))
 			}
-			copy(a_1688[i_1782*rs_1692:(i_1782+1)*rs_1692], c_1803)
-			if i_1782 == 0 {
-				d_1694, d_1695 = c_1808, c_1809
-				rs_1696 = d_1694 * d_1695
-				tot_2370, err_2371 := runtime.MulSize(n_1643, rs_1696)
-				if err_2371 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2371)
+			copy(a_1522[i_1599*rs_1525:(i_1599+1)*rs_1525], c_1623)
+			if i_1599 == 0 {
+				d_1527, d_1528 = c_1627, c_1628
+				rs_1529 = d_1527 * d_1528
+				tot_2134, err_2135 := runtime.MulSize(n_1478, rs_1529)
+				if err_2135 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2135)
 				}
-				a_1693 = ar.F64(tot_2370)
-			} else if c_1808 != d_1694 || c_1809 != d_1695 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1808, c_1809})+", element 0 has shape "+runtime.ShapeString([]int{d_1694, d_1695}))
+				a_1526 = ar.F64(tot_2134)
+			} else if c_1627 != d_1527 || c_1628 != d_1528 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1627, c_1628})+", element 0 has shape "+runtime.ShapeString([]int{d_1527, d_1528}))
 			}
-			copy(a_1693[i_1782*rs_1696:(i_1782+1)*rs_1696], c_1807)
-			if i_1782 == 0 {
-				d_1698, d_1699 = c_1811, c_1812
-				rs_1700 = d_1698 * d_1699
-				tot_2372, err_2373 := runtime.MulSize(n_1643, rs_1700)
-				if err_2373 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2373)
+			copy(a_1526[i_1599*rs_1529:(i_1599+1)*rs_1529], c_1626)
+			if i_1599 == 0 {
+				d_1531, d_1532 = c_1630, c_1631
+				rs_1533 = d_1531 * d_1532
+				tot_2136, err_2137 := runtime.MulSize(n_1478, rs_1533)
+				if err_2137 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2137)
 				}
-				a_1697 = ar.F64(tot_2372)
-			} else if c_1811 != d_1698 || c_1812 != d_1699 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1811, c_1812})+", element 0 has shape "+runtime.ShapeString([]int{d_1698, d_1699}))
+				a_1530 = ar.F64(tot_2136)
+			} else if c_1630 != d_1531 || c_1631 != d_1532 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1630, c_1631})+", element 0 has shape "+runtime.ShapeString([]int{d_1531, d_1532}))
 			}
-			copy(a_1697[i_1782*rs_1700:(i_1782+1)*rs_1700], c_1810)
-			if i_1782 == 0 {
-				d_1702, d_1703 = c_1814, c_1815
-				rs_1704 = d_1702 * d_1703
-				tot_2374, err_2375 := runtime.MulSize(n_1643, rs_1704)
-				if err_2375 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2375)
+			copy(a_1530[i_1599*rs_1533:(i_1599+1)*rs_1533], c_1629)
+			if i_1599 == 0 {
+				d_1535, d_1536 = c_1633, c_1634
+				rs_1537 = d_1535 * d_1536
+				tot_2138, err_2139 := runtime.MulSize(n_1478, rs_1537)
+				if err_2139 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2139)
 				}
-				a_1701 = ar.F64(tot_2374)
-			} else if c_1814 != d_1702 || c_1815 != d_1703 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1814, c_1815})+", element 0 has shape "+runtime.ShapeString([]int{d_1702, d_1703}))
+				a_1534 = ar.F64(tot_2138)
+			} else if c_1633 != d_1535 || c_1634 != d_1536 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1633, c_1634})+", element 0 has shape "+runtime.ShapeString([]int{d_1535, d_1536}))
 			}
-			copy(a_1701[i_1782*rs_1704:(i_1782+1)*rs_1704], c_1813)
-			if i_1782 == 0 {
-				d_1706, d_1707 = c_1817, c_1818
-				rs_1708 = d_1706 * d_1707
-				tot_2376, err_2377 := runtime.MulSize(n_1643, rs_1708)
-				if err_2377 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2377)
+			copy(a_1534[i_1599*rs_1537:(i_1599+1)*rs_1537], c_1632)
+			if i_1599 == 0 {
+				d_1539, d_1540 = c_1636, c_1637
+				rs_1541 = d_1539 * d_1540
+				tot_2140, err_2141 := runtime.MulSize(n_1478, rs_1541)
+				if err_2141 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2141)
 				}
-				a_1705 = ar.F64(tot_2376)
-			} else if c_1817 != d_1706 || c_1818 != d_1707 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1817, c_1818})+", element 0 has shape "+runtime.ShapeString([]int{d_1706, d_1707}))
+				a_1538 = ar.F64(tot_2140)
+			} else if c_1636 != d_1539 || c_1637 != d_1540 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1636, c_1637})+", element 0 has shape "+runtime.ShapeString([]int{d_1539, d_1540}))
 			}
-			copy(a_1705[i_1782*rs_1708:(i_1782+1)*rs_1708], c_1816)
-			if i_1782 == 0 {
-				d_1710, d_1711 = c_1820, c_1821
-				rs_1712 = d_1710 * d_1711
-				tot_2378, err_2379 := runtime.MulSize(n_1643, rs_1712)
-				if err_2379 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2379)
+			copy(a_1538[i_1599*rs_1541:(i_1599+1)*rs_1541], c_1635)
+			if i_1599 == 0 {
+				d_1543, d_1544 = c_1639, c_1640
+				rs_1545 = d_1543 * d_1544
+				tot_2142, err_2143 := runtime.MulSize(n_1478, rs_1545)
+				if err_2143 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2143)
 				}
-				a_1709 = ar.F64(tot_2378)
-			} else if c_1820 != d_1710 || c_1821 != d_1711 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1820, c_1821})+", element 0 has shape "+runtime.ShapeString([]int{d_1710, d_1711}))
+				a_1542 = ar.F64(tot_2142)
+			} else if c_1639 != d_1543 || c_1640 != d_1544 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1639, c_1640})+", element 0 has shape "+runtime.ShapeString([]int{d_1543, d_1544}))
 			}
-			copy(a_1709[i_1782*rs_1712:(i_1782+1)*rs_1712], c_1819)
-			if i_1782 == 0 {
-				d_1714, d_1715 = c_1823, c_1824
-				rs_1716 = d_1714 * d_1715
-				tot_2380, err_2381 := runtime.MulSize(n_1643, rs_1716)
-				if err_2381 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2381)
+			copy(a_1542[i_1599*rs_1545:(i_1599+1)*rs_1545], c_1638)
+			if i_1599 == 0 {
+				d_1547, d_1548 = c_1642, c_1643
+				rs_1549 = d_1547 * d_1548
+				tot_2144, err_2145 := runtime.MulSize(n_1478, rs_1549)
+				if err_2145 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2145)
 				}
-				a_1713 = ar.F64(tot_2380)
-			} else if c_1823 != d_1714 || c_1824 != d_1715 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1823, c_1824})+", element 0 has shape "+runtime.ShapeString([]int{d_1714, d_1715}))
+				a_1546 = ar.F64(tot_2144)
+			} else if c_1642 != d_1547 || c_1643 != d_1548 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1642, c_1643})+", element 0 has shape "+runtime.ShapeString([]int{d_1547, d_1548}))
 			}
-			copy(a_1713[i_1782*rs_1716:(i_1782+1)*rs_1716], c_1822)
-			if i_1782 == 0 {
-				d_1718, d_1719 = c_1826, c_1827
-				rs_1720 = d_1718 * d_1719
-				tot_2382, err_2383 := runtime.MulSize(n_1643, rs_1720)
-				if err_2383 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2383)
+			copy(a_1546[i_1599*rs_1549:(i_1599+1)*rs_1549], c_1641)
+			if i_1599 == 0 {
+				d_1551, d_1552 = c_1645, c_1646
+				rs_1553 = d_1551 * d_1552
+				tot_2146, err_2147 := runtime.MulSize(n_1478, rs_1553)
+				if err_2147 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2147)
 				}
-				a_1717 = ar.F64(tot_2382)
-			} else if c_1826 != d_1718 || c_1827 != d_1719 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1826, c_1827})+", element 0 has shape "+runtime.ShapeString([]int{d_1718, d_1719}))
+				a_1550 = ar.F64(tot_2146)
+			} else if c_1645 != d_1551 || c_1646 != d_1552 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1645, c_1646})+", element 0 has shape "+runtime.ShapeString([]int{d_1551, d_1552}))
 			}
-			copy(a_1717[i_1782*rs_1720:(i_1782+1)*rs_1720], c_1825)
-			if i_1782 == 0 {
-				d_1722, d_1723 = c_1829, c_1830
-				rs_1724 = d_1722 * d_1723
-				tot_2384, err_2385 := runtime.MulSize(n_1643, rs_1724)
-				if err_2385 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2385)
+			copy(a_1550[i_1599*rs_1553:(i_1599+1)*rs_1553], c_1644)
+			if i_1599 == 0 {
+				d_1555, d_1556 = c_1648, c_1649
+				rs_1557 = d_1555 * d_1556
+				tot_2148, err_2149 := runtime.MulSize(n_1478, rs_1557)
+				if err_2149 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2149)
 				}
-				a_1721 = ar.F64(tot_2384)
-			} else if c_1829 != d_1722 || c_1830 != d_1723 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1829, c_1830})+", element 0 has shape "+runtime.ShapeString([]int{d_1722, d_1723}))
+				a_1554 = ar.F64(tot_2148)
+			} else if c_1648 != d_1555 || c_1649 != d_1556 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1648, c_1649})+", element 0 has shape "+runtime.ShapeString([]int{d_1555, d_1556}))
 			}
-			copy(a_1721[i_1782*rs_1724:(i_1782+1)*rs_1724], c_1828)
-			if i_1782 == 0 {
-				d_1726, d_1727 = c_1832, c_1833
-				rs_1728 = d_1726 * d_1727
-				tot_2386, err_2387 := runtime.MulSize(n_1643, rs_1728)
-				if err_2387 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2387)
+			copy(a_1554[i_1599*rs_1557:(i_1599+1)*rs_1557], c_1647)
+			if i_1599 == 0 {
+				d_1559, d_1560 = c_1651, c_1652
+				rs_1561 = d_1559 * d_1560
+				tot_2150, err_2151 := runtime.MulSize(n_1478, rs_1561)
+				if err_2151 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2151)
 				}
-				a_1725 = ar.F64(tot_2386)
-			} else if c_1832 != d_1726 || c_1833 != d_1727 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1832, c_1833})+", element 0 has shape "+runtime.ShapeString([]int{d_1726, d_1727}))
+				a_1558 = ar.F64(tot_2150)
+			} else if c_1651 != d_1559 || c_1652 != d_1560 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1651, c_1652})+", element 0 has shape "+runtime.ShapeString([]int{d_1559, d_1560}))
 			}
-			copy(a_1725[i_1782*rs_1728:(i_1782+1)*rs_1728], c_1831)
-			if i_1782 == 0 {
-				d_1730, d_1731 = c_1835, c_1836
-				rs_1732 = d_1730 * d_1731
-				tot_2388, err_2389 := runtime.MulSize(n_1643, rs_1732)
-				if err_2389 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2389)
+			copy(a_1558[i_1599*rs_1561:(i_1599+1)*rs_1561], c_1650)
+			if i_1599 == 0 {
+				d_1563, d_1564 = c_1654, c_1655
+				rs_1565 = d_1563 * d_1564
+				tot_2152, err_2153 := runtime.MulSize(n_1478, rs_1565)
+				if err_2153 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2153)
 				}
-				a_1729 = ar.F64(tot_2388)
-			} else if c_1835 != d_1730 || c_1836 != d_1731 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1835, c_1836})+", element 0 has shape "+runtime.ShapeString([]int{d_1730, d_1731}))
+				a_1562 = ar.F64(tot_2152)
+			} else if c_1654 != d_1563 || c_1655 != d_1564 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1654, c_1655})+", element 0 has shape "+runtime.ShapeString([]int{d_1563, d_1564}))
 			}
-			copy(a_1729[i_1782*rs_1732:(i_1782+1)*rs_1732], c_1834)
-			if i_1782 == 0 {
-				d_1734, d_1735 = c_1838, c_1839
-				rs_1736 = d_1734 * d_1735
-				tot_2390, err_2391 := runtime.MulSize(n_1643, rs_1736)
-				if err_2391 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2391)
+			copy(a_1562[i_1599*rs_1565:(i_1599+1)*rs_1565], c_1653)
+			if i_1599 == 0 {
+				d_1567, d_1568 = c_1657, c_1658
+				rs_1569 = d_1567 * d_1568
+				tot_2154, err_2155 := runtime.MulSize(n_1478, rs_1569)
+				if err_2155 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2155)
 				}
-				a_1733 = ar.F64(tot_2390)
-			} else if c_1838 != d_1734 || c_1839 != d_1735 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1838, c_1839})+", element 0 has shape "+runtime.ShapeString([]int{d_1734, d_1735}))
+				a_1566 = ar.F64(tot_2154)
+			} else if c_1657 != d_1567 || c_1658 != d_1568 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1657, c_1658})+", element 0 has shape "+runtime.ShapeString([]int{d_1567, d_1568}))
 			}
-			copy(a_1733[i_1782*rs_1736:(i_1782+1)*rs_1736], c_1837)
-			if i_1782 == 0 {
-				d_1738, d_1739 = c_1841, c_1842
-				rs_1740 = d_1738 * d_1739
-				tot_2392, err_2393 := runtime.MulSize(n_1643, rs_1740)
-				if err_2393 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2393)
+			copy(a_1566[i_1599*rs_1569:(i_1599+1)*rs_1569], c_1656)
+			if i_1599 == 0 {
+				d_1571, d_1572 = c_1660, c_1661
+				rs_1573 = d_1571 * d_1572
+				tot_2156, err_2157 := runtime.MulSize(n_1478, rs_1573)
+				if err_2157 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2157)
 				}
-				a_1737 = ar.F64(tot_2392)
-			} else if c_1841 != d_1738 || c_1842 != d_1739 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1841, c_1842})+", element 0 has shape "+runtime.ShapeString([]int{d_1738, d_1739}))
+				a_1570 = ar.F64(tot_2156)
+			} else if c_1660 != d_1571 || c_1661 != d_1572 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1660, c_1661})+", element 0 has shape "+runtime.ShapeString([]int{d_1571, d_1572}))
 			}
-			copy(a_1737[i_1782*rs_1740:(i_1782+1)*rs_1740], c_1840)
-			if i_1782 == 0 {
-				d_1742, d_1743 = c_1844, c_1845
-				rs_1744 = d_1742 * d_1743
-				tot_2394, err_2395 := runtime.MulSize(n_1643, rs_1744)
-				if err_2395 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2395)
+			copy(a_1570[i_1599*rs_1573:(i_1599+1)*rs_1573], c_1659)
+			if i_1599 == 0 {
+				d_1575, d_1576 = c_1663, c_1664
+				rs_1577 = d_1575 * d_1576
+				tot_2158, err_2159 := runtime.MulSize(n_1478, rs_1577)
+				if err_2159 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2159)
 				}
-				a_1741 = ar.F64(tot_2394)
-			} else if c_1844 != d_1742 || c_1845 != d_1743 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1844, c_1845})+", element 0 has shape "+runtime.ShapeString([]int{d_1742, d_1743}))
+				a_1574 = ar.F64(tot_2158)
+			} else if c_1663 != d_1575 || c_1664 != d_1576 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1663, c_1664})+", element 0 has shape "+runtime.ShapeString([]int{d_1575, d_1576}))
 			}
-			copy(a_1741[i_1782*rs_1744:(i_1782+1)*rs_1744], c_1843)
-			if i_1782 == 0 {
-				d_1746, d_1747 = c_1847, c_1848
-				rs_1748 = d_1746 * d_1747
-				tot_2396, err_2397 := runtime.MulSize(n_1643, rs_1748)
-				if err_2397 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2397)
+			copy(a_1574[i_1599*rs_1577:(i_1599+1)*rs_1577], c_1662)
+			if i_1599 == 0 {
+				d_1579, d_1580 = c_1666, c_1667
+				rs_1581 = d_1579 * d_1580
+				tot_2160, err_2161 := runtime.MulSize(n_1478, rs_1581)
+				if err_2161 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2161)
 				}
-				a_1745 = ar.F64(tot_2396)
-			} else if c_1847 != d_1746 || c_1848 != d_1747 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1847, c_1848})+", element 0 has shape "+runtime.ShapeString([]int{d_1746, d_1747}))
+				a_1578 = ar.F64(tot_2160)
+			} else if c_1666 != d_1579 || c_1667 != d_1580 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1666, c_1667})+", element 0 has shape "+runtime.ShapeString([]int{d_1579, d_1580}))
 			}
-			copy(a_1745[i_1782*rs_1748:(i_1782+1)*rs_1748], c_1846)
-			if i_1782 == 0 {
-				d_1750, d_1751 = c_1850, c_1851
-				rs_1752 = d_1750 * d_1751
-				tot_2398, err_2399 := runtime.MulSize(n_1643, rs_1752)
-				if err_2399 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2399)
+			copy(a_1578[i_1599*rs_1581:(i_1599+1)*rs_1581], c_1665)
+			if i_1599 == 0 {
+				d_1583, d_1584, d_1585 = c_1669, c_1670, c_1671
+				rs_1586 = d_1583 * d_1584 * d_1585
+				tot_2162, err_2163 := runtime.MulSize(n_1478, rs_1586)
+				if err_2163 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2163)
 				}
-				a_1749 = ar.F64(tot_2398)
-			} else if c_1850 != d_1750 || c_1851 != d_1751 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1850, c_1851})+", element 0 has shape "+runtime.ShapeString([]int{d_1750, d_1751}))
+				a_1582 = ar.F64(tot_2162)
+			} else if c_1669 != d_1583 || c_1670 != d_1584 || c_1671 != d_1585 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1669, c_1670, c_1671})+", element 0 has shape "+runtime.ShapeString([]int{d_1583, d_1584, d_1585}))
 			}
-			copy(a_1749[i_1782*rs_1752:(i_1782+1)*rs_1752], c_1849)
-			if i_1782 == 0 {
-				d_1754, d_1755 = c_1853, c_1854
-				rs_1756 = d_1754 * d_1755
-				tot_2400, err_2401 := runtime.MulSize(n_1643, rs_1756)
-				if err_2401 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2401)
+			copy(a_1582[i_1599*rs_1586:(i_1599+1)*rs_1586], c_1668)
+			if i_1599 == 0 {
+				d_1588 = sequence_12
+				rs_1589 = d_1588
+				tot_2164, err_2165 := runtime.MulSize(n_1478, rs_1589)
+				if err_2165 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2165)
 				}
-				a_1753 = ar.F64(tot_2400)
-			} else if c_1853 != d_1754 || c_1854 != d_1755 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1853, c_1854})+", element 0 has shape "+runtime.ShapeString([]int{d_1754, d_1755}))
+				a_1587 = ar.F64(tot_2164)
+			} else if sequence_12 != d_1588 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1588}))
 			}
-			copy(a_1753[i_1782*rs_1756:(i_1782+1)*rs_1756], c_1852)
-			if i_1782 == 0 {
-				d_1758, d_1759 = c_1856, c_1857
-				rs_1760 = d_1758 * d_1759
-				tot_2402, err_2403 := runtime.MulSize(n_1643, rs_1760)
-				if err_2403 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2403)
+			copy(a_1587[i_1599*rs_1589:(i_1599+1)*rs_1589], r_1604)
+			if i_1599 == 0 {
+				d_1591, d_1592 = state_8, state_9
+				rs_1593 = d_1591 * d_1592
+				tot_2166, err_2167 := runtime.MulSize(n_1478, rs_1593)
+				if err_2167 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2167)
 				}
-				a_1757 = ar.F64(tot_2402)
-			} else if c_1856 != d_1758 || c_1857 != d_1759 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1856, c_1857})+", element 0 has shape "+runtime.ShapeString([]int{d_1758, d_1759}))
+				a_1590 = ar.F64(tot_2166)
+			} else if state_8 != d_1591 || state_9 != d_1592 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1591, d_1592}))
 			}
-			copy(a_1757[i_1782*rs_1760:(i_1782+1)*rs_1760], c_1855)
-			if i_1782 == 0 {
-				d_1762, d_1763 = c_1859, c_1860
-				rs_1764 = d_1762 * d_1763
-				tot_2404, err_2405 := runtime.MulSize(n_1643, rs_1764)
-				if err_2405 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2405)
+			copy(a_1590[i_1599*rs_1593:(i_1599+1)*rs_1593], state_7)
+			if i_1599 == 0 {
+				d_1595, d_1596 = state_8, state_9
+				rs_1597 = d_1595 * d_1596
+				tot_2168, err_2169 := runtime.MulSize(n_1478, rs_1597)
+				if err_2169 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2169)
 				}
-				a_1761 = ar.F64(tot_2404)
-			} else if c_1859 != d_1762 || c_1860 != d_1763 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1859, c_1860})+", element 0 has shape "+runtime.ShapeString([]int{d_1762, d_1763}))
+				a_1594 = ar.F64(tot_2168)
+			} else if state_8 != d_1595 || state_9 != d_1596 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1595, d_1596}))
 			}
-			copy(a_1761[i_1782*rs_1764:(i_1782+1)*rs_1764], c_1858)
-			if i_1782 == 0 {
-				d_1766, d_1767, d_1768 = c_1862, c_1863, c_1864
-				rs_1769 = d_1766 * d_1767 * d_1768
-				tot_2406, err_2407 := runtime.MulSize(n_1643, rs_1769)
-				if err_2407 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2407)
-				}
-				a_1765 = ar.F64(tot_2406)
-			} else if c_1862 != d_1766 || c_1863 != d_1767 || c_1864 != d_1768 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1862, c_1863, c_1864})+", element 0 has shape "+runtime.ShapeString([]int{d_1766, d_1767, d_1768}))
-			}
-			copy(a_1765[i_1782*rs_1769:(i_1782+1)*rs_1769], c_1861)
-			if i_1782 == 0 {
-				d_1771 = sequence_12
-				rs_1772 = d_1771
-				tot_2408, err_2409 := runtime.MulSize(n_1643, rs_1772)
-				if err_2409 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2409)
-				}
-				a_1770 = ar.F64(tot_2408)
-			} else if sequence_12 != d_1771 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1771}))
-			}
-			copy(a_1770[i_1782*rs_1772:(i_1782+1)*rs_1772], r_1787)
-			if i_1782 == 0 {
-				d_1774, d_1775 = state_8, state_9
-				rs_1776 = d_1774 * d_1775
-				tot_2410, err_2411 := runtime.MulSize(n_1643, rs_1776)
-				if err_2411 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2411)
-				}
-				a_1773 = ar.F64(tot_2410)
-			} else if state_8 != d_1774 || state_9 != d_1775 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1774, d_1775}))
-			}
-			copy(a_1773[i_1782*rs_1776:(i_1782+1)*rs_1776], state_7)
-			if i_1782 == 0 {
-				d_1778, d_1779 = state_8, state_9
-				rs_1780 = d_1778 * d_1779
-				tot_2412, err_2413 := runtime.MulSize(n_1643, rs_1780)
-				if err_2413 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2413)
-				}
-				a_1777 = ar.F64(tot_2412)
-			} else if state_8 != d_1778 || state_9 != d_1779 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1778, d_1779}))
-			}
-			copy(a_1777[i_1782*rs_1780:(i_1782+1)*rs_1780], state_7)
-			a_1781[i_1782] = 0.0
-			if i_1782 > 0 {
-				ar.release(mark_1783)
+			copy(a_1594[i_1599*rs_1597:(i_1599+1)*rs_1597], state_7)
+			a_1598[i_1599] = 0.0
+			if i_1599 > 0 {
+				ar.release(mark_1600)
 			}
 		}
-		c_20, c_21, c_22, c_23, c_24, c_25, c_26, c_27, c_28, c_29, c_30, c_31, c_32, c_33, c_34, c_35, c_36, c_37, c_38, c_39, c_40, c_41, c_42, c_43, c_44, c_45, c_46, c_47, c_48, c_49, c_50, c_51, c_52, c_53, c_54, c_55, c_56, c_57, c_58, c_59, c_60, c_61, c_62, c_63, c_64, c_65, c_66, c_67, c_68, c_69, c_70, c_71, c_72, c_73, c_74, c_75, c_76, c_77, c_78, c_79, c_80, c_81, c_82, c_83, c_84, c_85, c_86, c_87, c_88, c_89, c_90, c_91, c_92, c_93, c_94, c_95, c_96, c_97, c_98, c_99, c_100, c_101, c_102, c_103, c_104, c_105, c_106, c_107, c_108, c_109, c_110, c_111, c_112, c_113, c_114, c_115, c_116, c_117, c_118, c_119, c_120, c_121, c_122, c_123, c_124, c_125, c_126, c_127, c_128, c_129, c_130, c_131, c_132, c_133, c_134, c_135, c_136, c_137, c_138, c_139, c_140, c_141, c_142, c_143, c_144, c_145, c_146, c_147, c_148, c_149, c_150, c_151, c_152, c_153, c_154, c_155, c_156, c_157, c_158, c_159, c_160 = a_1645, n_1643, d_1646, d_1647, a_1649, n_1643, a_1650, n_1643, d_1651, d_1652, a_1654, n_1643, a_1655, n_1643, d_1656, a_1658, n_1643, a_1659, n_1643, d_1660, a_1662, n_1643, d_1663, a_1665, n_1643, d_1666, a_1668, n_1643, d_1669, a_1671, n_1643, d_1672, d_1673, a_1675, n_1643, d_1676, d_1677, a_1679, n_1643, d_1680, d_1681, d_1682, a_1684, n_1643, d_1685, d_1686, a_1688, n_1643, d_1689, d_1690, d_1691, a_1693, n_1643, d_1694, d_1695, a_1697, n_1643, d_1698, d_1699, a_1701, n_1643, d_1702, d_1703, a_1705, n_1643, d_1706, d_1707, a_1709, n_1643, d_1710, d_1711, a_1713, n_1643, d_1714, d_1715, a_1717, n_1643, d_1718, d_1719, a_1721, n_1643, d_1722, d_1723, a_1725, n_1643, d_1726, d_1727, a_1729, n_1643, d_1730, d_1731, a_1733, n_1643, d_1734, d_1735, a_1737, n_1643, d_1738, d_1739, a_1741, n_1643, d_1742, d_1743, a_1745, n_1643, d_1746, d_1747, a_1749, n_1643, d_1750, d_1751, a_1753, n_1643, d_1754, d_1755, a_1757, n_1643, d_1758, d_1759, a_1761, n_1643, d_1762, d_1763, a_1765, n_1643, d_1766, d_1767, d_1768, a_1770, n_1643, d_1771, a_1773, n_1643, d_1774, d_1775, a_1777, n_1643, d_1778, d_1779, a_1781, n_1643
+		c_20, c_21, c_22, c_23, c_24, c_25, c_26, c_27, c_28, c_29, c_30, c_31, c_32, c_33, c_34, c_35, c_36, c_37, c_38, c_39, c_40, c_41, c_42, c_43, c_44, c_45, c_46, c_47, c_48, c_49, c_50, c_51, c_52, c_53, c_54, c_55, c_56, c_57, c_58, c_59, c_60, c_61, c_62, c_63, c_64, c_65, c_66, c_67, c_68, c_69, c_70, c_71, c_72, c_73, c_74, c_75, c_76, c_77, c_78, c_79, c_80, c_81, c_82, c_83, c_84, c_85, c_86, c_87, c_88, c_89, c_90, c_91, c_92, c_93, c_94, c_95, c_96, c_97, c_98, c_99, c_100, c_101, c_102, c_103, c_104, c_105, c_106, c_107, c_108, c_109, c_110, c_111, c_112, c_113, c_114, c_115, c_116, c_117, c_118, c_119, c_120, c_121, c_122, c_123, c_124, c_125, c_126, c_127, c_128, c_129, c_130, c_131, c_132, c_133, c_134, c_135, c_136, c_137, c_138, c_139, c_140, c_141 = a_1480, n_1478, d_1481, d_1482, a_1484, n_1478, a_1485, n_1478, d_1486, a_1488, n_1478, a_1489, n_1478, d_1490, a_1492, n_1478, d_1493, a_1495, n_1478, d_1496, a_1498, n_1478, d_1499, a_1501, n_1478, d_1502, d_1503, a_1505, n_1478, d_1506, d_1507, a_1509, n_1478, d_1510, d_1511, d_1512, a_1514, n_1478, d_1515, d_1516, a_1518, n_1478, d_1519, d_1520, a_1522, n_1478, d_1523, d_1524, a_1526, n_1478, d_1527, d_1528, a_1530, n_1478, d_1531, d_1532, a_1534, n_1478, d_1535, d_1536, a_1538, n_1478, d_1539, d_1540, a_1542, n_1478, d_1543, d_1544, a_1546, n_1478, d_1547, d_1548, a_1550, n_1478, d_1551, d_1552, a_1554, n_1478, d_1555, d_1556, a_1558, n_1478, d_1559, d_1560, a_1562, n_1478, d_1563, d_1564, a_1566, n_1478, d_1567, d_1568, a_1570, n_1478, d_1571, d_1572, a_1574, n_1478, d_1575, d_1576, a_1578, n_1478, d_1579, d_1580, a_1582, n_1478, d_1583, d_1584, d_1585, a_1587, n_1478, d_1588, a_1590, n_1478, d_1591, d_1592, a_1594, n_1478, d_1595, d_1596, a_1598, n_1478
 	}
-	var c_2414 []float64
-	var c_2415 int
-	var c_2416 int
-	var c_2417 float64
+	var c_2170 []float64
+	var c_2171 int
+	var c_2172 int
+	var c_2173 float64
 	if x_19 {
-		x_2418 := x_18 - int64(1)
-		if x_2418 < 0 || x_2418 >= int64(c_21) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_2418, c_21))
+		x_2174 := x_18 - int64(1)
+		if x_2174 < 0 || x_2174 >= int64(c_21) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_2174, c_21))
 		}
-		rs_2419 := c_22 * c_23
-		row_2420 := c_20[int(x_2418)*rs_2419 : (int(x_2418)+1)*rs_2419]
-		x_2421 := c_24[int(x_2418)]
-		rs_2422 := c_28 * c_29
-		row_2423 := c_26[int(x_2418)*rs_2422 : (int(x_2418)+1)*rs_2422]
-		_ = row_2423
-		x_2424 := c_30[int(x_2418)]
-		_ = x_2424
-		row_2425 := c_32[int(x_2418)*c_34 : (int(x_2418)+1)*c_34]
-		_ = row_2425
-		x_2426 := c_35[int(x_2418)]
-		_ = x_2426
-		row_2427 := c_37[int(x_2418)*c_39 : (int(x_2418)+1)*c_39]
-		_ = row_2427
-		row_2428 := c_40[int(x_2418)*c_42 : (int(x_2418)+1)*c_42]
-		_ = row_2428
-		row_2429 := c_43[int(x_2418)*c_45 : (int(x_2418)+1)*c_45]
-		_ = row_2429
-		row_2430 := c_46[int(x_2418)*c_48 : (int(x_2418)+1)*c_48]
-		_ = row_2430
-		rs_2431 := c_51 * c_52
-		row_2432 := c_49[int(x_2418)*rs_2431 : (int(x_2418)+1)*rs_2431]
-		_ = row_2432
-		rs_2433 := c_55 * c_56
-		row_2434 := c_53[int(x_2418)*rs_2433 : (int(x_2418)+1)*rs_2433]
-		_ = row_2434
-		rs_2435 := c_59 * c_60 * c_61
-		row_2436 := c_57[int(x_2418)*rs_2435 : (int(x_2418)+1)*rs_2435]
-		_ = row_2436
-		rs_2437 := c_64 * c_65
-		row_2438 := c_62[int(x_2418)*rs_2437 : (int(x_2418)+1)*rs_2437]
-		_ = row_2438
-		rs_2439 := c_68 * c_69 * c_70
-		row_2440 := c_66[int(x_2418)*rs_2439 : (int(x_2418)+1)*rs_2439]
-		_ = row_2440
-		rs_2441 := c_73 * c_74
-		row_2442 := c_71[int(x_2418)*rs_2441 : (int(x_2418)+1)*rs_2441]
-		_ = row_2442
-		rs_2443 := c_77 * c_78
-		row_2444 := c_75[int(x_2418)*rs_2443 : (int(x_2418)+1)*rs_2443]
-		_ = row_2444
-		rs_2445 := c_81 * c_82
-		row_2446 := c_79[int(x_2418)*rs_2445 : (int(x_2418)+1)*rs_2445]
-		_ = row_2446
-		rs_2447 := c_85 * c_86
-		row_2448 := c_83[int(x_2418)*rs_2447 : (int(x_2418)+1)*rs_2447]
-		_ = row_2448
-		rs_2449 := c_89 * c_90
-		row_2450 := c_87[int(x_2418)*rs_2449 : (int(x_2418)+1)*rs_2449]
-		_ = row_2450
-		rs_2451 := c_93 * c_94
-		row_2452 := c_91[int(x_2418)*rs_2451 : (int(x_2418)+1)*rs_2451]
-		_ = row_2452
-		rs_2453 := c_97 * c_98
-		row_2454 := c_95[int(x_2418)*rs_2453 : (int(x_2418)+1)*rs_2453]
-		_ = row_2454
-		rs_2455 := c_101 * c_102
-		row_2456 := c_99[int(x_2418)*rs_2455 : (int(x_2418)+1)*rs_2455]
-		_ = row_2456
-		rs_2457 := c_105 * c_106
-		row_2458 := c_103[int(x_2418)*rs_2457 : (int(x_2418)+1)*rs_2457]
-		_ = row_2458
-		rs_2459 := c_109 * c_110
-		row_2460 := c_107[int(x_2418)*rs_2459 : (int(x_2418)+1)*rs_2459]
-		_ = row_2460
-		rs_2461 := c_113 * c_114
-		row_2462 := c_111[int(x_2418)*rs_2461 : (int(x_2418)+1)*rs_2461]
-		_ = row_2462
-		rs_2463 := c_117 * c_118
-		row_2464 := c_115[int(x_2418)*rs_2463 : (int(x_2418)+1)*rs_2463]
-		_ = row_2464
-		rs_2465 := c_121 * c_122
-		row_2466 := c_119[int(x_2418)*rs_2465 : (int(x_2418)+1)*rs_2465]
-		_ = row_2466
-		rs_2467 := c_125 * c_126
-		row_2468 := c_123[int(x_2418)*rs_2467 : (int(x_2418)+1)*rs_2467]
-		_ = row_2468
-		rs_2469 := c_129 * c_130
-		row_2470 := c_127[int(x_2418)*rs_2469 : (int(x_2418)+1)*rs_2469]
-		_ = row_2470
-		rs_2471 := c_133 * c_134
-		row_2472 := c_131[int(x_2418)*rs_2471 : (int(x_2418)+1)*rs_2471]
-		_ = row_2472
-		rs_2473 := c_137 * c_138
-		row_2474 := c_135[int(x_2418)*rs_2473 : (int(x_2418)+1)*rs_2473]
-		_ = row_2474
-		rs_2475 := c_141 * c_142
-		row_2476 := c_139[int(x_2418)*rs_2475 : (int(x_2418)+1)*rs_2475]
-		_ = row_2476
-		rs_2477 := c_145 * c_146 * c_147
-		row_2478 := c_143[int(x_2418)*rs_2477 : (int(x_2418)+1)*rs_2477]
-		_ = row_2478
-		row_2479 := c_148[int(x_2418)*c_150 : (int(x_2418)+1)*c_150]
-		_ = row_2479
-		rs_2480 := c_153 * c_154
-		row_2481 := c_151[int(x_2418)*rs_2480 : (int(x_2418)+1)*rs_2480]
-		_ = row_2481
-		rs_2482 := c_157 * c_158
-		row_2483 := c_155[int(x_2418)*rs_2482 : (int(x_2418)+1)*rs_2482]
-		_ = row_2483
-		x_2484 := c_159[int(x_2418)]
-		_ = x_2484
-		c_2414, c_2415, c_2416, c_2417 = row_2420, c_22, c_23, x_2421
+		rs_2175 := c_22 * c_23
+		row_2176 := c_20[int(x_2174)*rs_2175 : (int(x_2174)+1)*rs_2175]
+		x_2177 := c_24[int(x_2174)]
+		row_2178 := c_26[int(x_2174)*c_28 : (int(x_2174)+1)*c_28]
+		_ = row_2178
+		x_2179 := c_29[int(x_2174)]
+		_ = x_2179
+		row_2180 := c_31[int(x_2174)*c_33 : (int(x_2174)+1)*c_33]
+		_ = row_2180
+		row_2181 := c_34[int(x_2174)*c_36 : (int(x_2174)+1)*c_36]
+		_ = row_2181
+		row_2182 := c_37[int(x_2174)*c_39 : (int(x_2174)+1)*c_39]
+		_ = row_2182
+		row_2183 := c_40[int(x_2174)*c_42 : (int(x_2174)+1)*c_42]
+		_ = row_2183
+		rs_2184 := c_45 * c_46
+		row_2185 := c_43[int(x_2174)*rs_2184 : (int(x_2174)+1)*rs_2184]
+		_ = row_2185
+		rs_2186 := c_49 * c_50
+		row_2187 := c_47[int(x_2174)*rs_2186 : (int(x_2174)+1)*rs_2186]
+		_ = row_2187
+		rs_2188 := c_53 * c_54 * c_55
+		row_2189 := c_51[int(x_2174)*rs_2188 : (int(x_2174)+1)*rs_2188]
+		_ = row_2189
+		rs_2190 := c_58 * c_59
+		row_2191 := c_56[int(x_2174)*rs_2190 : (int(x_2174)+1)*rs_2190]
+		_ = row_2191
+		rs_2192 := c_62 * c_63
+		row_2193 := c_60[int(x_2174)*rs_2192 : (int(x_2174)+1)*rs_2192]
+		_ = row_2193
+		rs_2194 := c_66 * c_67
+		row_2195 := c_64[int(x_2174)*rs_2194 : (int(x_2174)+1)*rs_2194]
+		_ = row_2195
+		rs_2196 := c_70 * c_71
+		row_2197 := c_68[int(x_2174)*rs_2196 : (int(x_2174)+1)*rs_2196]
+		_ = row_2197
+		rs_2198 := c_74 * c_75
+		row_2199 := c_72[int(x_2174)*rs_2198 : (int(x_2174)+1)*rs_2198]
+		_ = row_2199
+		rs_2200 := c_78 * c_79
+		row_2201 := c_76[int(x_2174)*rs_2200 : (int(x_2174)+1)*rs_2200]
+		_ = row_2201
+		rs_2202 := c_82 * c_83
+		row_2203 := c_80[int(x_2174)*rs_2202 : (int(x_2174)+1)*rs_2202]
+		_ = row_2203
+		rs_2204 := c_86 * c_87
+		row_2205 := c_84[int(x_2174)*rs_2204 : (int(x_2174)+1)*rs_2204]
+		_ = row_2205
+		rs_2206 := c_90 * c_91
+		row_2207 := c_88[int(x_2174)*rs_2206 : (int(x_2174)+1)*rs_2206]
+		_ = row_2207
+		rs_2208 := c_94 * c_95
+		row_2209 := c_92[int(x_2174)*rs_2208 : (int(x_2174)+1)*rs_2208]
+		_ = row_2209
+		rs_2210 := c_98 * c_99
+		row_2211 := c_96[int(x_2174)*rs_2210 : (int(x_2174)+1)*rs_2210]
+		_ = row_2211
+		rs_2212 := c_102 * c_103
+		row_2213 := c_100[int(x_2174)*rs_2212 : (int(x_2174)+1)*rs_2212]
+		_ = row_2213
+		rs_2214 := c_106 * c_107
+		row_2215 := c_104[int(x_2174)*rs_2214 : (int(x_2174)+1)*rs_2214]
+		_ = row_2215
+		rs_2216 := c_110 * c_111
+		row_2217 := c_108[int(x_2174)*rs_2216 : (int(x_2174)+1)*rs_2216]
+		_ = row_2217
+		rs_2218 := c_114 * c_115
+		row_2219 := c_112[int(x_2174)*rs_2218 : (int(x_2174)+1)*rs_2218]
+		_ = row_2219
+		rs_2220 := c_118 * c_119
+		row_2221 := c_116[int(x_2174)*rs_2220 : (int(x_2174)+1)*rs_2220]
+		_ = row_2221
+		rs_2222 := c_122 * c_123
+		row_2223 := c_120[int(x_2174)*rs_2222 : (int(x_2174)+1)*rs_2222]
+		_ = row_2223
+		rs_2224 := c_126 * c_127 * c_128
+		row_2225 := c_124[int(x_2174)*rs_2224 : (int(x_2174)+1)*rs_2224]
+		_ = row_2225
+		row_2226 := c_129[int(x_2174)*c_131 : (int(x_2174)+1)*c_131]
+		_ = row_2226
+		rs_2227 := c_134 * c_135
+		row_2228 := c_132[int(x_2174)*rs_2227 : (int(x_2174)+1)*rs_2227]
+		_ = row_2228
+		rs_2229 := c_138 * c_139
+		row_2230 := c_136[int(x_2174)*rs_2229 : (int(x_2174)+1)*rs_2229]
+		_ = row_2230
+		x_2231 := c_140[int(x_2174)]
+		_ = x_2231
+		c_2170, c_2171, c_2172, c_2173 = row_2176, c_22, c_23, x_2177
 	} else {
-		c_2414, c_2415, c_2416, c_2417 = state_7, state_8, state_9, 0.0
+		c_2170, c_2171, c_2172, c_2173 = state_7, state_8, state_9, 0.0
 	}
-	x_2485 := x_17 * n_15
-	x_2486 := float64(x_2485)
-	x_2487 := 1.0 / x_2486
-	x_2488 := x_2487 * ybar_13
-	x_2489 := -x_2488
-	z_2490 := ar.F64(len(c_2414))
-	z_2491 := ar.F64(len(extraparams_4))
-	z_2492 := ar.F64(len(mainparams_1))
-	var rev_2493 []float64
-	var rev_2494 int
-	var rev_2495 int
-	var rev_2496 float64
-	var rev_2497 []float64
-	var rev_2498 int
-	var rev_2499 int
-	var rev_2500 []float64
-	var rev_2501 int
-	var rev_2502 int
-	rev_2493, rev_2494, rev_2495, rev_2496, rev_2497, rev_2498, rev_2499, rev_2500, rev_2501, rev_2502 = z_2490, c_2415, c_2416, x_2489, z_2491, extraparams_5, extraparams_6, z_2492, mainparams_2, mainparams_3
-	for t_2799 := int64(0); t_2799 < x_18; t_2799++ {
-		mark_2800 := ar.mark()
-		x_2801 := x_18 - t_2799
-		x_2802 := x_2801 - int64(1)
-		if x_2802 < 0 || x_2802 >= int64(c_21) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_2802, c_21))
+	x_2232 := x_17 * n_15
+	x_2233 := float64(x_2232)
+	x_2234 := 1.0 / x_2233
+	x_2235 := x_2234 * ybar_13
+	x_2236 := -x_2235
+	z_2237 := ar.F64(len(c_2170))
+	z_2238 := ar.F64(len(extraparams_4))
+	z_2239 := ar.F64(len(mainparams_1))
+	var rev_2240 []float64
+	var rev_2241 int
+	var rev_2242 int
+	var rev_2243 float64
+	var rev_2244 []float64
+	var rev_2245 int
+	var rev_2246 int
+	var rev_2247 []float64
+	var rev_2248 int
+	var rev_2249 int
+	rev_2240, rev_2241, rev_2242, rev_2243, rev_2244, rev_2245, rev_2246, rev_2247, rev_2248, rev_2249 = z_2237, c_2171, c_2172, x_2236, z_2238, extraparams_5, extraparams_6, z_2239, mainparams_2, mainparams_3
+	for t_2531 := int64(0); t_2531 < x_18; t_2531++ {
+		mark_2532 := ar.mark()
+		x_2533 := x_18 - t_2531
+		x_2534 := x_2533 - int64(1)
+		if x_2534 < 0 || x_2534 >= int64(c_21) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_2534, c_21))
 		}
-		rs_2803 := c_22 * c_23
-		row_2804 := c_20[int(x_2802)*rs_2803 : (int(x_2802)+1)*rs_2803]
-		_ = row_2804
-		x_2805 := c_24[int(x_2802)]
-		_ = x_2805
-		rs_2806 := c_28 * c_29
-		row_2807 := c_26[int(x_2802)*rs_2806 : (int(x_2802)+1)*rs_2806]
-		_ = row_2807
-		x_2808 := c_30[int(x_2802)]
-		_ = x_2808
-		row_2809 := c_32[int(x_2802)*c_34 : (int(x_2802)+1)*c_34]
-		_ = row_2809
-		x_2810 := c_35[int(x_2802)]
-		row_2811 := c_37[int(x_2802)*c_39 : (int(x_2802)+1)*c_39]
-		row_2812 := c_40[int(x_2802)*c_42 : (int(x_2802)+1)*c_42]
-		row_2813 := c_43[int(x_2802)*c_45 : (int(x_2802)+1)*c_45]
-		row_2814 := c_46[int(x_2802)*c_48 : (int(x_2802)+1)*c_48]
-		_ = row_2814
-		rs_2815 := c_51 * c_52
-		row_2816 := c_49[int(x_2802)*rs_2815 : (int(x_2802)+1)*rs_2815]
-		_ = row_2816
-		rs_2817 := c_55 * c_56
-		row_2818 := c_53[int(x_2802)*rs_2817 : (int(x_2802)+1)*rs_2817]
-		rs_2819 := c_59 * c_60 * c_61
-		row_2820 := c_57[int(x_2802)*rs_2819 : (int(x_2802)+1)*rs_2819]
-		rs_2821 := c_64 * c_65
-		row_2822 := c_62[int(x_2802)*rs_2821 : (int(x_2802)+1)*rs_2821]
-		rs_2823 := c_68 * c_69 * c_70
-		row_2824 := c_66[int(x_2802)*rs_2823 : (int(x_2802)+1)*rs_2823]
-		rs_2825 := c_73 * c_74
-		row_2826 := c_71[int(x_2802)*rs_2825 : (int(x_2802)+1)*rs_2825]
-		rs_2827 := c_77 * c_78
-		row_2828 := c_75[int(x_2802)*rs_2827 : (int(x_2802)+1)*rs_2827]
-		rs_2829 := c_81 * c_82
-		row_2830 := c_79[int(x_2802)*rs_2829 : (int(x_2802)+1)*rs_2829]
-		rs_2831 := c_85 * c_86
-		row_2832 := c_83[int(x_2802)*rs_2831 : (int(x_2802)+1)*rs_2831]
-		rs_2833 := c_89 * c_90
-		row_2834 := c_87[int(x_2802)*rs_2833 : (int(x_2802)+1)*rs_2833]
-		rs_2835 := c_93 * c_94
-		row_2836 := c_91[int(x_2802)*rs_2835 : (int(x_2802)+1)*rs_2835]
-		rs_2837 := c_97 * c_98
-		row_2838 := c_95[int(x_2802)*rs_2837 : (int(x_2802)+1)*rs_2837]
-		rs_2839 := c_101 * c_102
-		row_2840 := c_99[int(x_2802)*rs_2839 : (int(x_2802)+1)*rs_2839]
-		rs_2841 := c_105 * c_106
-		row_2842 := c_103[int(x_2802)*rs_2841 : (int(x_2802)+1)*rs_2841]
-		rs_2843 := c_109 * c_110
-		row_2844 := c_107[int(x_2802)*rs_2843 : (int(x_2802)+1)*rs_2843]
-		rs_2845 := c_113 * c_114
-		row_2846 := c_111[int(x_2802)*rs_2845 : (int(x_2802)+1)*rs_2845]
-		rs_2847 := c_117 * c_118
-		row_2848 := c_115[int(x_2802)*rs_2847 : (int(x_2802)+1)*rs_2847]
-		rs_2849 := c_121 * c_122
-		row_2850 := c_119[int(x_2802)*rs_2849 : (int(x_2802)+1)*rs_2849]
-		rs_2851 := c_125 * c_126
-		row_2852 := c_123[int(x_2802)*rs_2851 : (int(x_2802)+1)*rs_2851]
-		rs_2853 := c_129 * c_130
-		row_2854 := c_127[int(x_2802)*rs_2853 : (int(x_2802)+1)*rs_2853]
-		rs_2855 := c_133 * c_134
-		row_2856 := c_131[int(x_2802)*rs_2855 : (int(x_2802)+1)*rs_2855]
-		rs_2857 := c_137 * c_138
-		row_2858 := c_135[int(x_2802)*rs_2857 : (int(x_2802)+1)*rs_2857]
-		rs_2859 := c_141 * c_142
-		row_2860 := c_139[int(x_2802)*rs_2859 : (int(x_2802)+1)*rs_2859]
-		rs_2861 := c_145 * c_146 * c_147
-		row_2862 := c_143[int(x_2802)*rs_2861 : (int(x_2802)+1)*rs_2861]
-		row_2863 := c_148[int(x_2802)*c_150 : (int(x_2802)+1)*c_150]
-		_ = row_2863
-		rs_2864 := c_153 * c_154
-		row_2865 := c_151[int(x_2802)*rs_2864 : (int(x_2802)+1)*rs_2864]
-		_ = row_2865
-		rs_2866 := c_157 * c_158
-		row_2867 := c_155[int(x_2802)*rs_2866 : (int(x_2802)+1)*rs_2866]
-		_ = row_2867
-		x_2868 := c_159[int(x_2802)]
-		_ = x_2868
-		x_2869 := n_14 / int64(2)
-		x_2870 := max(x_2869, int64(0))
-		x_2871 := x_2802 + int64(1)
-		if x_2871 < 0 || x_2871 >= int64(sequence_11) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_2871, sequence_11))
+		rs_2535 := c_22 * c_23
+		row_2536 := c_20[int(x_2534)*rs_2535 : (int(x_2534)+1)*rs_2535]
+		_ = row_2536
+		x_2537 := c_24[int(x_2534)]
+		_ = x_2537
+		row_2538 := c_26[int(x_2534)*c_28 : (int(x_2534)+1)*c_28]
+		_ = row_2538
+		x_2539 := c_29[int(x_2534)]
+		row_2540 := c_31[int(x_2534)*c_33 : (int(x_2534)+1)*c_33]
+		row_2541 := c_34[int(x_2534)*c_36 : (int(x_2534)+1)*c_36]
+		row_2542 := c_37[int(x_2534)*c_39 : (int(x_2534)+1)*c_39]
+		row_2543 := c_40[int(x_2534)*c_42 : (int(x_2534)+1)*c_42]
+		_ = row_2543
+		rs_2544 := c_45 * c_46
+		row_2545 := c_43[int(x_2534)*rs_2544 : (int(x_2534)+1)*rs_2544]
+		_ = row_2545
+		rs_2546 := c_49 * c_50
+		row_2547 := c_47[int(x_2534)*rs_2546 : (int(x_2534)+1)*rs_2546]
+		rs_2548 := c_53 * c_54 * c_55
+		row_2549 := c_51[int(x_2534)*rs_2548 : (int(x_2534)+1)*rs_2548]
+		rs_2550 := c_58 * c_59
+		row_2551 := c_56[int(x_2534)*rs_2550 : (int(x_2534)+1)*rs_2550]
+		rs_2552 := c_62 * c_63
+		row_2553 := c_60[int(x_2534)*rs_2552 : (int(x_2534)+1)*rs_2552]
+		rs_2554 := c_66 * c_67
+		row_2555 := c_64[int(x_2534)*rs_2554 : (int(x_2534)+1)*rs_2554]
+		rs_2556 := c_70 * c_71
+		row_2557 := c_68[int(x_2534)*rs_2556 : (int(x_2534)+1)*rs_2556]
+		rs_2558 := c_74 * c_75
+		row_2559 := c_72[int(x_2534)*rs_2558 : (int(x_2534)+1)*rs_2558]
+		rs_2560 := c_78 * c_79
+		row_2561 := c_76[int(x_2534)*rs_2560 : (int(x_2534)+1)*rs_2560]
+		rs_2562 := c_82 * c_83
+		row_2563 := c_80[int(x_2534)*rs_2562 : (int(x_2534)+1)*rs_2562]
+		rs_2564 := c_86 * c_87
+		row_2565 := c_84[int(x_2534)*rs_2564 : (int(x_2534)+1)*rs_2564]
+		rs_2566 := c_90 * c_91
+		row_2567 := c_88[int(x_2534)*rs_2566 : (int(x_2534)+1)*rs_2566]
+		rs_2568 := c_94 * c_95
+		row_2569 := c_92[int(x_2534)*rs_2568 : (int(x_2534)+1)*rs_2568]
+		rs_2570 := c_98 * c_99
+		row_2571 := c_96[int(x_2534)*rs_2570 : (int(x_2534)+1)*rs_2570]
+		rs_2572 := c_102 * c_103
+		row_2573 := c_100[int(x_2534)*rs_2572 : (int(x_2534)+1)*rs_2572]
+		rs_2574 := c_106 * c_107
+		row_2575 := c_104[int(x_2534)*rs_2574 : (int(x_2534)+1)*rs_2574]
+		rs_2576 := c_110 * c_111
+		row_2577 := c_108[int(x_2534)*rs_2576 : (int(x_2534)+1)*rs_2576]
+		rs_2578 := c_114 * c_115
+		row_2579 := c_112[int(x_2534)*rs_2578 : (int(x_2534)+1)*rs_2578]
+		rs_2580 := c_118 * c_119
+		row_2581 := c_116[int(x_2534)*rs_2580 : (int(x_2534)+1)*rs_2580]
+		rs_2582 := c_122 * c_123
+		row_2583 := c_120[int(x_2534)*rs_2582 : (int(x_2534)+1)*rs_2582]
+		rs_2584 := c_126 * c_127 * c_128
+		row_2585 := c_124[int(x_2534)*rs_2584 : (int(x_2534)+1)*rs_2584]
+		row_2586 := c_129[int(x_2534)*c_131 : (int(x_2534)+1)*c_131]
+		_ = row_2586
+		rs_2587 := c_134 * c_135
+		row_2588 := c_132[int(x_2534)*rs_2587 : (int(x_2534)+1)*rs_2587]
+		_ = row_2588
+		rs_2589 := c_138 * c_139
+		row_2590 := c_136[int(x_2534)*rs_2589 : (int(x_2534)+1)*rs_2589]
+		x_2591 := c_140[int(x_2534)]
+		_ = x_2591
+		x_2592 := n_14 / int64(2)
+		x_2593 := max(x_2592, int64(0))
+		x_2594 := x_2534 + int64(1)
+		if x_2594 < 0 || x_2594 >= int64(sequence_11) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_2594, sequence_11))
 		}
-		row_2872 := sequence_10[int(x_2871)*sequence_12 : (int(x_2871)+1)*sequence_12]
-		if c_34 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_34}))
+		row_2595 := sequence_10[int(x_2594)*sequence_12 : (int(x_2594)+1)*sequence_12]
+		r_2596 := ar.F64(sequence_12)
+		row_2595 = row_2595[:len(r_2596)]
+		for i_2597 := range r_2596 {
+			r_2596[i_2597] = (row_2595[i_2597] * rev_2243)
 		}
-		r_2873 := ar.F64(sequence_12)
-		row_2872 = row_2872[:len(r_2873)]
-		for i_2874 := range r_2873 {
-			r_2873[i_2874] = (row_2872[i_2874] * rev_2496)
+		x_2599 := 1.0 / x_2539
+		s_2600 := runtime.Sum(r_2596)
+		x_2601 := -s_2600
+		x_2602 := x_2599 * x_2601
+		if c_33 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_33}))
 		}
-		x_2876 := 1.0 / x_2810
-		s_2877 := runtime.Sum(r_2873)
-		x_2878 := -s_2877
-		x_2879 := x_2876 * x_2878
-		if c_39 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_39}))
+		r_2603 := ar.F64(sequence_12)
+		r_2596 = r_2596[:len(r_2603)]
+		row_2540 = row_2540[:len(r_2603)]
+		for i_2604 := range r_2603 {
+			r_2603[i_2604] = (r_2596[i_2604] + (row_2540[i_2604] * x_2602))
 		}
-		r_2880 := ar.F64(sequence_12)
-		r_2873 = r_2873[:len(r_2880)]
-		row_2811 = row_2811[:len(r_2880)]
-		for i_2881 := range r_2880 {
-			r_2880[i_2881] = (r_2873[i_2881] + (row_2811[i_2881] * x_2879))
+		if int64(2) >= int64(rev_2245) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(2), rev_2245))
 		}
-		if int64(2) >= int64(rev_2498) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(2), rev_2498))
+		if rev_2246 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2246})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
 		}
-		if rev_2499 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2499})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
+		row_2606 := rev_2244[int64(2)*int64(rev_2246) : (int64(2)+1)*int64(rev_2246)]
+		for j_2607 := range row_2606 {
+			row_2606[j_2607] += r_2603[j_2607]
 		}
-		row_2883 := rev_2497[int64(2)*int64(rev_2499) : (int64(2)+1)*int64(rev_2499)]
-		for j_2884 := range row_2883 {
-			row_2883[j_2884] += r_2880[j_2884]
+		if sequence_12 != c_36 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{c_36})+" and "+runtime.ShapeString([]int{sequence_12}))
 		}
-		if sequence_12 != c_42 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{c_42})+" and "+runtime.ShapeString([]int{sequence_12}))
+		r_2608 := ar.F64(c_36)
+		row_2541 = row_2541[:len(r_2608)]
+		r_2603 = r_2603[:len(r_2608)]
+		for i_2609 := range r_2608 {
+			r_2608[i_2609] = (row_2541[i_2609] * r_2603[i_2609])
 		}
-		r_2885 := ar.F64(c_42)
-		row_2812 = row_2812[:len(r_2885)]
-		r_2880 = r_2880[:len(r_2885)]
-		for i_2886 := range r_2885 {
-			r_2885[i_2886] = (row_2812[i_2886] * r_2880[i_2886])
+		if sequence_12 != c_39 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{c_39})+" and "+runtime.ShapeString([]int{sequence_12}))
 		}
-		if sequence_12 != c_45 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{c_45})+" and "+runtime.ShapeString([]int{sequence_12}))
+		if int64(1) >= int64(rev_2245) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(1), rev_2245))
 		}
-		if int64(1) >= int64(rev_2498) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(1), rev_2498))
+		if rev_2246 != c_39 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2246})+" and "+runtime.ShapeString([]int{c_39})+" differ")
 		}
-		if rev_2499 != c_45 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2499})+" and "+runtime.ShapeString([]int{c_45})+" differ")
+		row_2611 := rev_2244[int64(1)*int64(rev_2246) : (int64(1)+1)*int64(rev_2246)]
+		row_2542 = row_2542[:len(row_2611)]
+		r_2603 = r_2603[:len(row_2611)]
+		for i_2612 := range row_2611 {
+			row_2611[i_2612] += (row_2542[i_2612] * r_2603[i_2612])
 		}
-		row_2888 := rev_2497[int64(1)*int64(rev_2499) : (int64(1)+1)*int64(rev_2499)]
-		row_2813 = row_2813[:len(row_2888)]
-		r_2880 = r_2880[:len(row_2888)]
-		for i_2889 := range row_2888 {
-			row_2888[i_2889] += (row_2813[i_2889] * r_2880[i_2889])
+		var rev_2614 []float64
+		var rev_2615 int
+		var rev_2616 []float64
+		var rev_2617 int
+		var rev_2618 int
+		var rev_2619 []float64
+		var rev_2620 int
+		var rev_2621 int
+		rev_2614, rev_2615, rev_2616, rev_2617, rev_2618, rev_2619, rev_2620, rev_2621 = r_2608, c_36, rev_2240, rev_2241, rev_2242, rev_2247, rev_2248, rev_2249
+		for t_2714 := int64(0); t_2714 < x_2593; t_2714++ {
+			mark_2715 := ar.mark()
+			x_2716 := x_2593 - t_2714
+			x_2717 := x_2716 - int64(1)
+			if x_2717 < 0 || x_2717 >= int64(c_49) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_2717, c_49))
+			}
+			row_2718 := row_2547[int(x_2717)*c_50 : (int(x_2717)+1)*c_50]
+			_ = row_2718
+			rs_2719 := c_54 * c_55
+			row_2720 := row_2549[int(x_2717)*rs_2719 : (int(x_2717)+1)*rs_2719]
+			_ = row_2720
+			row_2721 := row_2551[int(x_2717)*c_59 : (int(x_2717)+1)*c_59]
+			row_2722 := row_2553[int(x_2717)*c_63 : (int(x_2717)+1)*c_63]
+			row_2723 := row_2555[int(x_2717)*c_67 : (int(x_2717)+1)*c_67]
+			row_2724 := row_2557[int(x_2717)*c_71 : (int(x_2717)+1)*c_71]
+			row_2725 := row_2559[int(x_2717)*c_75 : (int(x_2717)+1)*c_75]
+			row_2726 := row_2561[int(x_2717)*c_79 : (int(x_2717)+1)*c_79]
+			row_2727 := row_2563[int(x_2717)*c_83 : (int(x_2717)+1)*c_83]
+			row_2728 := row_2565[int(x_2717)*c_87 : (int(x_2717)+1)*c_87]
+			_ = row_2728
+			row_2729 := row_2567[int(x_2717)*c_91 : (int(x_2717)+1)*c_91]
+			row_2730 := row_2569[int(x_2717)*c_95 : (int(x_2717)+1)*c_95]
+			row_2731 := row_2571[int(x_2717)*c_99 : (int(x_2717)+1)*c_99]
+			_ = row_2731
+			row_2732 := row_2573[int(x_2717)*c_103 : (int(x_2717)+1)*c_103]
+			row_2733 := row_2575[int(x_2717)*c_107 : (int(x_2717)+1)*c_107]
+			row_2734 := row_2577[int(x_2717)*c_111 : (int(x_2717)+1)*c_111]
+			row_2735 := row_2579[int(x_2717)*c_115 : (int(x_2717)+1)*c_115]
+			row_2736 := row_2581[int(x_2717)*c_119 : (int(x_2717)+1)*c_119]
+			row_2737 := row_2583[int(x_2717)*c_123 : (int(x_2717)+1)*c_123]
+			_ = row_2737
+			rs_2738 := c_127 * c_128
+			row_2739 := row_2585[int(x_2717)*rs_2738 : (int(x_2717)+1)*rs_2738]
+			_ = row_2739
+			x_2740 := int64(2) * x_2717
+			x_2741 := x_2740 + int64(1)
+			x_2742 := int64(2) * n_15
+			x_2743 := int64(3) * n_15
+			z_2744 := ar.F64(len(row_2721))
+			if x_2741 < 0 || x_2741 >= int64(rev_2617) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2741, rev_2617))
+			}
+			row_2745 := rev_2616[int(x_2741)*rev_2618 : (int(x_2741)+1)*rev_2618]
+			if c_59 != rev_2618 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_59})+" and "+runtime.ShapeString([]int{rev_2618})+" differ")
+			}
+			row_2745 = row_2745[:len(z_2744)]
+			for i_2746 := range z_2744 {
+				z_2744[i_2746] += row_2745[i_2746]
+			}
+			if x_2741 < 0 || x_2741 >= int64(rev_2617) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2741, rev_2617))
+			}
+			clear(rev_2616[x_2741*int64(rev_2618) : (x_2741+1)*int64(rev_2618)])
+			if x_2740 < 0 || x_2740 >= int64(rev_2617) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2740, rev_2617))
+			}
+			row_2747 := rev_2616[int(x_2740)*rev_2618 : (int(x_2740)+1)*rev_2618]
+			if rev_2615 != rev_2618 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{rev_2615})+" and "+runtime.ShapeString([]int{rev_2618})+" differ")
+			}
+			row_2747 = row_2747[:len(rev_2614)]
+			for i_2748 := range rev_2614 {
+				rev_2614[i_2748] += row_2747[i_2748]
+			}
+			if x_2740 < 0 || x_2740 >= int64(rev_2617) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2740, rev_2617))
+			}
+			clear(rev_2616[x_2740*int64(rev_2618) : (x_2740+1)*int64(rev_2618)])
+			if rev_2615 != c_67 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_67})+" and "+runtime.ShapeString([]int{rev_2615}))
+			}
+			if c_67 != c_63 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_63})+" and "+runtime.ShapeString([]int{c_67}))
+			}
+			if c_59 != c_63 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_59})+" and "+runtime.ShapeString([]int{c_63})+" differ")
+			}
+			row_2722 = row_2722[:len(z_2744)]
+			row_2723 = row_2723[:len(z_2744)]
+			rev_2614 = rev_2614[:len(z_2744)]
+			for i_2750 := range z_2744 {
+				z_2744[i_2750] += ((1.0 - (row_2722[i_2750] * row_2722[i_2750])) * (row_2723[i_2750] * rev_2614[i_2750]))
+			}
+			if c_59 != c_79 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_79})+" and "+runtime.ShapeString([]int{c_59}))
+			}
+			if x_2741 < 0 || x_2741 >= int64(rev_2617) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2741, rev_2617))
+			}
+			if rev_2618 != c_79 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2618})+" and "+runtime.ShapeString([]int{c_79})+" differ")
+			}
+			row_2752 := rev_2616[x_2741*int64(rev_2618) : (x_2741+1)*int64(rev_2618)]
+			row_2726 = row_2726[:len(row_2752)]
+			z_2744 = z_2744[:len(row_2752)]
+			for i_2753 := range row_2752 {
+				row_2752[i_2753] += (row_2726[i_2753] * z_2744[i_2753])
+			}
+			if c_59 != c_75 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_75})+" and "+runtime.ShapeString([]int{c_59}))
+			}
+			if c_75 != c_71 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_71})+" and "+runtime.ShapeString([]int{c_75}))
+			}
+			r_2755 := ar.F64(c_71)
+			row_2724 = row_2724[:len(r_2755)]
+			row_2725 = row_2725[:len(r_2755)]
+			z_2744 = z_2744[:len(r_2755)]
+			for i_2756 := range r_2755 {
+				r_2755[i_2756] = ((1.0 - (row_2724[i_2756] * row_2724[i_2756])) * (row_2725[i_2756] * z_2744[i_2756]))
+			}
+			if x_2743 < 0 || x_2743+int64(c_71) > int64(c_87) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2743, x_2743+int64(c_71), c_87))
+			}
+			if x_2741 < 0 || x_2741 >= int64(rev_2620) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2741, rev_2620))
+			}
+			if rev_2621 != c_87 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2621})+" and "+runtime.ShapeString([]int{c_87})+" differ")
+			}
+			row_2758 := rev_2619[x_2741*int64(rev_2621) : (x_2741+1)*int64(rev_2621)]
+			region_2759 := row_2758[int(x_2743)*1 : (int(x_2743)+c_71)*1]
+			r_2755 = r_2755[:len(region_2759)]
+			for i_2760 := range region_2759 {
+				region_2759[i_2760] += r_2755[i_2760]
+			}
+			if c_71 != c_95 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_95})+" and "+runtime.ShapeString([]int{c_71}))
+			}
+			if x_2743 < 0 || x_2743+int64(c_95) > int64(c_99) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2743, x_2743+int64(c_95), c_99))
+			}
+			if x_2740 < 0 || x_2740 >= int64(rev_2620) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2740, rev_2620))
+			}
+			if rev_2621 != c_99 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2621})+" and "+runtime.ShapeString([]int{c_99})+" differ")
+			}
+			row_2761 := rev_2619[x_2740*int64(rev_2621) : (x_2740+1)*int64(rev_2621)]
+			region_2762 := row_2761[int(x_2743)*1 : (int(x_2743)+c_95)*1]
+			row_2730 = row_2730[:len(region_2762)]
+			r_2755 = r_2755[:len(region_2762)]
+			for i_2763 := range region_2762 {
+				region_2762[i_2763] += (row_2730[i_2763] * r_2755[i_2763])
+			}
+			if c_71 != c_91 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_91})+" and "+runtime.ShapeString([]int{c_71}))
+			}
+			if x_2740 < 0 || x_2740 >= int64(rev_2617) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2740, rev_2617))
+			}
+			if rev_2618 != c_91 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2618})+" and "+runtime.ShapeString([]int{c_91})+" differ")
+			}
+			row_2765 := rev_2616[x_2740*int64(rev_2618) : (x_2740+1)*int64(rev_2618)]
+			row_2729 = row_2729[:len(row_2765)]
+			r_2755 = r_2755[:len(row_2765)]
+			for i_2766 := range row_2765 {
+				row_2765[i_2766] += (row_2729[i_2766] * r_2755[i_2766])
+			}
+			if rev_2615 != c_63 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_63})+" and "+runtime.ShapeString([]int{rev_2615}))
+			}
+			if c_63 != c_67 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_67})+" and "+runtime.ShapeString([]int{c_63}))
+			}
+			r_2768 := ar.F64(c_67)
+			row_2723 = row_2723[:len(r_2768)]
+			row_2722 = row_2722[:len(r_2768)]
+			rev_2614 = rev_2614[:len(r_2768)]
+			for i_2769 := range r_2768 {
+				r_2768[i_2769] = ((row_2723[i_2769] * (1.0 - row_2723[i_2769])) * (row_2722[i_2769] * rev_2614[i_2769]))
+			}
+			if x_2742 < 0 || x_2742+int64(c_67) > int64(c_87) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2742, x_2742+int64(c_67), c_87))
+			}
+			if x_2741 < 0 || x_2741 >= int64(rev_2620) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2741, rev_2620))
+			}
+			if rev_2621 != c_87 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2621})+" and "+runtime.ShapeString([]int{c_87})+" differ")
+			}
+			row_2771 := rev_2619[x_2741*int64(rev_2621) : (x_2741+1)*int64(rev_2621)]
+			region_2772 := row_2771[int(x_2742)*1 : (int(x_2742)+c_67)*1]
+			r_2768 = r_2768[:len(region_2772)]
+			for i_2773 := range region_2772 {
+				region_2772[i_2773] += r_2768[i_2773]
+			}
+			if c_67 != c_103 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_103})+" and "+runtime.ShapeString([]int{c_67}))
+			}
+			r_2774 := ar.F64(c_103)
+			row_2732 = row_2732[:len(r_2774)]
+			r_2768 = r_2768[:len(r_2774)]
+			for i_2775 := range r_2774 {
+				r_2774[i_2775] = (row_2732[i_2775] * r_2768[i_2775])
+			}
+			if c_67 != c_107 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_107})+" and "+runtime.ShapeString([]int{c_67}))
+			}
+			if x_2742 < 0 || x_2742+int64(c_107) > int64(c_99) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2742, x_2742+int64(c_107), c_99))
+			}
+			if x_2740 < 0 || x_2740 >= int64(rev_2620) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2740, rev_2620))
+			}
+			if rev_2621 != c_99 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2621})+" and "+runtime.ShapeString([]int{c_99})+" differ")
+			}
+			row_2777 := rev_2619[x_2740*int64(rev_2621) : (x_2740+1)*int64(rev_2621)]
+			region_2778 := row_2777[int(x_2742)*1 : (int(x_2742)+c_107)*1]
+			row_2733 = row_2733[:len(region_2778)]
+			r_2768 = r_2768[:len(region_2778)]
+			for i_2779 := range region_2778 {
+				region_2778[i_2779] += (row_2733[i_2779] * r_2768[i_2779])
+			}
+			if c_59 != c_71 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_71})+" and "+runtime.ShapeString([]int{c_59}))
+			}
+			if c_71 != c_75 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_75})+" and "+runtime.ShapeString([]int{c_71}))
+			}
+			r_2781 := ar.F64(c_75)
+			row_2725 = row_2725[:len(r_2781)]
+			row_2724 = row_2724[:len(r_2781)]
+			z_2744 = z_2744[:len(r_2781)]
+			for i_2782 := range r_2781 {
+				r_2781[i_2782] = ((row_2725[i_2782] * (1.0 - row_2725[i_2782])) * (row_2724[i_2782] * z_2744[i_2782]))
+			}
+			if n_15 < 0 || n_15+int64(c_75) > int64(c_87) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_75), c_87))
+			}
+			if x_2741 < 0 || x_2741 >= int64(rev_2620) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2741, rev_2620))
+			}
+			if rev_2621 != c_87 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2621})+" and "+runtime.ShapeString([]int{c_87})+" differ")
+			}
+			row_2784 := rev_2619[x_2741*int64(rev_2621) : (x_2741+1)*int64(rev_2621)]
+			region_2785 := row_2784[int(n_15)*1 : (int(n_15)+c_75)*1]
+			r_2781 = r_2781[:len(region_2785)]
+			for i_2786 := range region_2785 {
+				region_2785[i_2786] += r_2781[i_2786]
+			}
+			if c_75 != c_115 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_115})+" and "+runtime.ShapeString([]int{c_75}))
+			}
+			if n_15 < 0 || n_15+int64(c_115) > int64(c_99) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_115), c_99))
+			}
+			if x_2740 < 0 || x_2740 >= int64(rev_2620) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2740, rev_2620))
+			}
+			if rev_2621 != c_99 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2621})+" and "+runtime.ShapeString([]int{c_99})+" differ")
+			}
+			row_2787 := rev_2619[x_2740*int64(rev_2621) : (x_2740+1)*int64(rev_2621)]
+			region_2788 := row_2787[int(n_15)*1 : (int(n_15)+c_115)*1]
+			row_2735 = row_2735[:len(region_2788)]
+			r_2781 = r_2781[:len(region_2788)]
+			for i_2789 := range region_2788 {
+				region_2788[i_2789] += (row_2735[i_2789] * r_2781[i_2789])
+			}
+			if c_75 != c_111 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_111})+" and "+runtime.ShapeString([]int{c_75}))
+			}
+			if x_2740 < 0 || x_2740 >= int64(rev_2617) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2740, rev_2617))
+			}
+			if rev_2618 != c_111 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2618})+" and "+runtime.ShapeString([]int{c_111})+" differ")
+			}
+			row_2791 := rev_2616[x_2740*int64(rev_2618) : (x_2740+1)*int64(rev_2618)]
+			row_2734 = row_2734[:len(row_2791)]
+			r_2781 = r_2781[:len(row_2791)]
+			for i_2792 := range row_2791 {
+				row_2791[i_2792] += (row_2734[i_2792] * r_2781[i_2792])
+			}
+			if c_59 != c_83 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_83})+" and "+runtime.ShapeString([]int{c_59}))
+			}
+			if c_83 != c_79 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_79})+" and "+runtime.ShapeString([]int{c_83}))
+			}
+			r_2794 := ar.F64(c_79)
+			row_2726 = row_2726[:len(r_2794)]
+			row_2727 = row_2727[:len(r_2794)]
+			z_2744 = z_2744[:len(r_2794)]
+			for i_2795 := range r_2794 {
+				r_2794[i_2795] = ((row_2726[i_2795] * (1.0 - row_2726[i_2795])) * (row_2727[i_2795] * z_2744[i_2795]))
+			}
+			if int64(0)+int64(c_79) > int64(c_87) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_79), c_87))
+			}
+			if x_2741 < 0 || x_2741 >= int64(rev_2620) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2741, rev_2620))
+			}
+			if rev_2621 != c_87 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2621})+" and "+runtime.ShapeString([]int{c_87})+" differ")
+			}
+			row_2797 := rev_2619[x_2741*int64(rev_2621) : (x_2741+1)*int64(rev_2621)]
+			region_2798 := row_2797[int(int64(0))*1 : (int(int64(0))+c_79)*1]
+			r_2794 = r_2794[:len(region_2798)]
+			for i_2799 := range region_2798 {
+				region_2798[i_2799] += r_2794[i_2799]
+			}
+			if c_79 != c_119 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_119})+" and "+runtime.ShapeString([]int{c_79}))
+			}
+			if c_103 != c_119 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_103})+" and "+runtime.ShapeString([]int{c_119})+" differ")
+			}
+			row_2736 = row_2736[:len(r_2774)]
+			r_2794 = r_2794[:len(r_2774)]
+			for i_2801 := range r_2774 {
+				r_2774[i_2801] += (row_2736[i_2801] * r_2794[i_2801])
+			}
+			if c_79 != c_107 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_107})+" and "+runtime.ShapeString([]int{c_79}))
+			}
+			if int64(0)+int64(c_107) > int64(c_99) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_107), c_99))
+			}
+			if x_2740 < 0 || x_2740 >= int64(rev_2620) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2740, rev_2620))
+			}
+			if rev_2621 != c_99 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2621})+" and "+runtime.ShapeString([]int{c_99})+" differ")
+			}
+			row_2803 := rev_2619[x_2740*int64(rev_2621) : (x_2740+1)*int64(rev_2621)]
+			region_2804 := row_2803[int(int64(0))*1 : (int(int64(0))+c_107)*1]
+			row_2733 = row_2733[:len(region_2804)]
+			r_2794 = r_2794[:len(region_2804)]
+			for i_2805 := range region_2804 {
+				region_2804[i_2805] += (row_2733[i_2805] * r_2794[i_2805])
+			}
+			rev_2614, rev_2615 = r_2774, c_103
+			_ = mark_2715
 		}
-		var rev_2891 []float64
-		var rev_2892 int
-		var rev_2893 []float64
-		var rev_2894 int
-		var rev_2895 int
-		var rev_2896 []float64
-		var rev_2897 int
-		var rev_2898 int
-		rev_2891, rev_2892, rev_2893, rev_2894, rev_2895, rev_2896, rev_2897, rev_2898 = r_2885, c_42, rev_2493, rev_2494, rev_2495, rev_2500, rev_2501, rev_2502
-		for t_2995 := int64(0); t_2995 < x_2870; t_2995++ {
-			mark_2996 := ar.mark()
-			x_2997 := x_2870 - t_2995
-			x_2998 := x_2997 - int64(1)
-			if x_2998 < 0 || x_2998 >= int64(c_55) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_2998, c_55))
-			}
-			row_2999 := row_2818[int(x_2998)*c_56 : (int(x_2998)+1)*c_56]
-			_ = row_2999
-			rs_3000 := c_60 * c_61
-			row_3001 := row_2820[int(x_2998)*rs_3000 : (int(x_2998)+1)*rs_3000]
-			_ = row_3001
-			row_3002 := row_2822[int(x_2998)*c_65 : (int(x_2998)+1)*c_65]
-			_ = row_3002
-			rs_3003 := c_69 * c_70
-			row_3004 := row_2824[int(x_2998)*rs_3003 : (int(x_2998)+1)*rs_3003]
-			_ = row_3004
-			row_3005 := row_2826[int(x_2998)*c_74 : (int(x_2998)+1)*c_74]
-			row_3006 := row_2828[int(x_2998)*c_78 : (int(x_2998)+1)*c_78]
-			row_3007 := row_2830[int(x_2998)*c_82 : (int(x_2998)+1)*c_82]
-			row_3008 := row_2832[int(x_2998)*c_86 : (int(x_2998)+1)*c_86]
-			row_3009 := row_2834[int(x_2998)*c_90 : (int(x_2998)+1)*c_90]
-			row_3010 := row_2836[int(x_2998)*c_94 : (int(x_2998)+1)*c_94]
-			row_3011 := row_2838[int(x_2998)*c_98 : (int(x_2998)+1)*c_98]
-			row_3012 := row_2840[int(x_2998)*c_102 : (int(x_2998)+1)*c_102]
-			row_3013 := row_2842[int(x_2998)*c_106 : (int(x_2998)+1)*c_106]
-			row_3014 := row_2844[int(x_2998)*c_110 : (int(x_2998)+1)*c_110]
-			row_3015 := row_2846[int(x_2998)*c_114 : (int(x_2998)+1)*c_114]
-			row_3016 := row_2848[int(x_2998)*c_118 : (int(x_2998)+1)*c_118]
-			row_3017 := row_2850[int(x_2998)*c_122 : (int(x_2998)+1)*c_122]
-			row_3018 := row_2852[int(x_2998)*c_126 : (int(x_2998)+1)*c_126]
-			row_3019 := row_2854[int(x_2998)*c_130 : (int(x_2998)+1)*c_130]
-			row_3020 := row_2856[int(x_2998)*c_134 : (int(x_2998)+1)*c_134]
-			row_3021 := row_2858[int(x_2998)*c_138 : (int(x_2998)+1)*c_138]
-			row_3022 := row_2860[int(x_2998)*c_142 : (int(x_2998)+1)*c_142]
-			_ = row_3022
-			rs_3023 := c_146 * c_147
-			row_3024 := row_2862[int(x_2998)*rs_3023 : (int(x_2998)+1)*rs_3023]
-			_ = row_3024
-			x_3025 := int64(2) * x_2998
-			x_3026 := x_3025 + int64(1)
-			x_3027 := int64(2) * n_15
-			x_3028 := int64(3) * n_15
-			z_3029 := ar.F64(len(row_3005))
-			if x_3026 < 0 || x_3026 >= int64(rev_2894) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_3026, rev_2894))
-			}
-			if c_74 != rev_2895 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "update: value has shape "+runtime.ShapeString([]int{c_74})+"; elements have shape "+runtime.ShapeString([]int{rev_2895}))
-			}
-			c_3030 := ar.F64(len(rev_2893))
-			copy(c_3030, rev_2893)
-			copy(c_3030[int(x_3026)*rev_2895:(int(x_3026)+1)*rev_2895], z_3029)
-			z_3031 := ar.F64(len(row_3006))
-			if x_3025 < 0 || x_3025 >= int64(rev_2894) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_3025, rev_2894))
-			}
-			if c_78 != rev_2895 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "update: value has shape "+runtime.ShapeString([]int{c_78})+"; elements have shape "+runtime.ShapeString([]int{rev_2895}))
-			}
-			c_3032 := ar.F64(len(c_3030))
-			copy(c_3032, c_3030)
-			copy(c_3032[int(x_3025)*rev_2895:(int(x_3025)+1)*rev_2895], z_3031)
-			if x_3025 < 0 || x_3025 >= int64(rev_2894) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_3025, rev_2894))
-			}
-			row_3033 := c_3030[int(x_3025)*rev_2895 : (int(x_3025)+1)*rev_2895]
-			if rev_2895 != rev_2892 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '+': "+runtime.ShapeString([]int{rev_2892})+" and "+runtime.ShapeString([]int{rev_2895}))
-			}
-			r_3034 := ar.F64(rev_2892)
-			rev_2891 = rev_2891[:len(r_3034)]
-			row_3033 = row_3033[:len(r_3034)]
-			for i_3035 := range r_3034 {
-				r_3034[i_3035] = (rev_2891[i_3035] + row_3033[i_3035])
-			}
-			if x_3026 < 0 || x_3026 >= int64(rev_2894) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_3026, rev_2894))
-			}
-			row_3037 := rev_2893[int(x_3026)*rev_2895 : (int(x_3026)+1)*rev_2895]
-			if rev_2892 != c_86 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_86})+" and "+runtime.ShapeString([]int{rev_2892}))
-			}
-			if c_86 != c_82 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_82})+" and "+runtime.ShapeString([]int{c_86}))
-			}
-			if c_82 != rev_2895 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '+': "+runtime.ShapeString([]int{rev_2895})+" and "+runtime.ShapeString([]int{c_82}))
-			}
-			r_3038 := ar.F64(rev_2895)
-			row_3037 = row_3037[:len(r_3038)]
-			row_3007 = row_3007[:len(r_3038)]
-			row_3008 = row_3008[:len(r_3038)]
-			r_3034 = r_3034[:len(r_3038)]
-			for i_3039 := range r_3038 {
-				r_3038[i_3039] = (row_3037[i_3039] + ((1.0 - (row_3007[i_3039] * row_3007[i_3039])) * (row_3008[i_3039] * r_3034[i_3039])))
-			}
-			if rev_2895 != c_98 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_98})+" and "+runtime.ShapeString([]int{rev_2895}))
-			}
-			if x_3026 < 0 || x_3026 >= int64(rev_2894) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_3026, rev_2894))
-			}
-			if rev_2895 != c_98 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2895})+" and "+runtime.ShapeString([]int{c_98})+" differ")
-			}
-			row_3041 := c_3032[x_3026*int64(rev_2895) : (x_3026+1)*int64(rev_2895)]
-			row_3011 = row_3011[:len(row_3041)]
-			r_3038 = r_3038[:len(row_3041)]
-			for i_3042 := range row_3041 {
-				row_3041[i_3042] += (row_3011[i_3042] * r_3038[i_3042])
-			}
-			if rev_2895 != c_94 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_94})+" and "+runtime.ShapeString([]int{rev_2895}))
-			}
-			if c_94 != c_90 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_90})+" and "+runtime.ShapeString([]int{c_94}))
-			}
-			r_3044 := ar.F64(c_90)
-			row_3009 = row_3009[:len(r_3044)]
-			row_3010 = row_3010[:len(r_3044)]
-			r_3038 = r_3038[:len(r_3044)]
-			for i_3045 := range r_3044 {
-				r_3044[i_3045] = ((1.0 - (row_3009[i_3045] * row_3009[i_3045])) * (row_3010[i_3045] * r_3038[i_3045]))
-			}
-			if x_3028 < 0 || x_3028+int64(c_90) > int64(c_106) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_3028, x_3028+int64(c_90), c_106))
-			}
-			p_3047 := ar.F64(len(row_3013))
-			copy(p_3047[int(x_3028)*1:], r_3044)
-			if c_90 != c_114 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_114})+" and "+runtime.ShapeString([]int{c_90}))
-			}
-			r_3048 := ar.F64(c_114)
-			row_3015 = row_3015[:len(r_3048)]
-			r_3044 = r_3044[:len(r_3048)]
-			for i_3049 := range r_3048 {
-				r_3048[i_3049] = (row_3015[i_3049] * r_3044[i_3049])
-			}
-			if x_3028 < 0 || x_3028+int64(c_114) > int64(c_118) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_3028, x_3028+int64(c_114), c_118))
-			}
-			p_3051 := ar.F64(len(row_3016))
-			copy(p_3051[int(x_3028)*1:], r_3048)
-			if c_90 != c_110 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_110})+" and "+runtime.ShapeString([]int{c_90}))
-			}
-			if x_3025 < 0 || x_3025 >= int64(rev_2894) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_3025, rev_2894))
-			}
-			if rev_2895 != c_110 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2895})+" and "+runtime.ShapeString([]int{c_110})+" differ")
-			}
-			row_3052 := c_3032[x_3025*int64(rev_2895) : (x_3025+1)*int64(rev_2895)]
-			row_3014 = row_3014[:len(row_3052)]
-			r_3044 = r_3044[:len(row_3052)]
-			for i_3053 := range row_3052 {
-				row_3052[i_3053] += (row_3014[i_3053] * r_3044[i_3053])
-			}
-			if rev_2892 != c_82 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_82})+" and "+runtime.ShapeString([]int{rev_2892}))
-			}
-			if c_82 != c_86 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_86})+" and "+runtime.ShapeString([]int{c_82}))
-			}
-			r_3055 := ar.F64(c_86)
-			row_3008 = row_3008[:len(r_3055)]
-			row_3007 = row_3007[:len(r_3055)]
-			r_3034 = r_3034[:len(r_3055)]
-			for i_3056 := range r_3055 {
-				r_3055[i_3056] = ((row_3008[i_3056] * (1.0 - row_3008[i_3056])) * (row_3007[i_3056] * r_3034[i_3056]))
-			}
-			if x_3027 < 0 || x_3027+int64(c_86) > int64(c_106) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_3027, x_3027+int64(c_86), c_106))
-			}
-			region_3058 := p_3047[int(x_3027)*1 : (int(x_3027)+c_86)*1]
-			r_3055 = r_3055[:len(region_3058)]
-			for i_3059 := range region_3058 {
-				region_3058[i_3059] += r_3055[i_3059]
-			}
-			if c_86 != c_122 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_122})+" and "+runtime.ShapeString([]int{c_86}))
-			}
-			r_3060 := ar.F64(c_122)
-			row_3017 = row_3017[:len(r_3060)]
-			r_3055 = r_3055[:len(r_3060)]
-			for i_3061 := range r_3060 {
-				r_3060[i_3061] = (row_3017[i_3061] * r_3055[i_3061])
-			}
-			if c_86 != c_126 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_126})+" and "+runtime.ShapeString([]int{c_86}))
-			}
-			if x_3027 < 0 || x_3027+int64(c_126) > int64(c_118) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_3027, x_3027+int64(c_126), c_118))
-			}
-			region_3063 := p_3051[int(x_3027)*1 : (int(x_3027)+c_126)*1]
-			row_3018 = row_3018[:len(region_3063)]
-			r_3055 = r_3055[:len(region_3063)]
-			for i_3064 := range region_3063 {
-				region_3063[i_3064] += (row_3018[i_3064] * r_3055[i_3064])
-			}
-			if rev_2895 != c_90 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_90})+" and "+runtime.ShapeString([]int{rev_2895}))
-			}
-			if c_90 != c_94 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_94})+" and "+runtime.ShapeString([]int{c_90}))
-			}
-			r_3066 := ar.F64(c_94)
-			row_3010 = row_3010[:len(r_3066)]
-			row_3009 = row_3009[:len(r_3066)]
-			r_3038 = r_3038[:len(r_3066)]
-			for i_3067 := range r_3066 {
-				r_3066[i_3067] = ((row_3010[i_3067] * (1.0 - row_3010[i_3067])) * (row_3009[i_3067] * r_3038[i_3067]))
-			}
-			if n_15 < 0 || n_15+int64(c_94) > int64(c_106) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_94), c_106))
-			}
-			region_3069 := p_3047[int(n_15)*1 : (int(n_15)+c_94)*1]
-			r_3066 = r_3066[:len(region_3069)]
-			for i_3070 := range region_3069 {
-				region_3069[i_3070] += r_3066[i_3070]
-			}
-			if c_94 != c_134 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_134})+" and "+runtime.ShapeString([]int{c_94}))
-			}
-			if n_15 < 0 || n_15+int64(c_134) > int64(c_118) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_134), c_118))
-			}
-			region_3071 := p_3051[int(n_15)*1 : (int(n_15)+c_134)*1]
-			row_3020 = row_3020[:len(region_3071)]
-			r_3066 = r_3066[:len(region_3071)]
-			for i_3072 := range region_3071 {
-				region_3071[i_3072] += (row_3020[i_3072] * r_3066[i_3072])
-			}
-			if c_94 != c_130 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_130})+" and "+runtime.ShapeString([]int{c_94}))
-			}
-			if x_3025 < 0 || x_3025 >= int64(rev_2894) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_3025, rev_2894))
-			}
-			if rev_2895 != c_130 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2895})+" and "+runtime.ShapeString([]int{c_130})+" differ")
-			}
-			row_3074 := c_3032[x_3025*int64(rev_2895) : (x_3025+1)*int64(rev_2895)]
-			row_3019 = row_3019[:len(row_3074)]
-			r_3066 = r_3066[:len(row_3074)]
-			for i_3075 := range row_3074 {
-				row_3074[i_3075] += (row_3019[i_3075] * r_3066[i_3075])
-			}
-			if rev_2895 != c_102 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_102})+" and "+runtime.ShapeString([]int{rev_2895}))
-			}
-			if c_102 != c_98 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_98})+" and "+runtime.ShapeString([]int{c_102}))
-			}
-			r_3077 := ar.F64(c_98)
-			row_3011 = row_3011[:len(r_3077)]
-			row_3012 = row_3012[:len(r_3077)]
-			r_3038 = r_3038[:len(r_3077)]
-			for i_3078 := range r_3077 {
-				r_3077[i_3078] = ((row_3011[i_3078] * (1.0 - row_3011[i_3078])) * (row_3012[i_3078] * r_3038[i_3078]))
-			}
-			if int64(0)+int64(c_98) > int64(c_106) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_98), c_106))
-			}
-			region_3080 := p_3047[int(int64(0))*1 : (int(int64(0))+c_98)*1]
-			r_3077 = r_3077[:len(region_3080)]
-			for i_3081 := range region_3080 {
-				region_3080[i_3081] += r_3077[i_3081]
-			}
-			if c_98 != c_138 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_138})+" and "+runtime.ShapeString([]int{c_98}))
-			}
-			if c_122 != c_138 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_122})+" and "+runtime.ShapeString([]int{c_138})+" differ")
-			}
-			row_3021 = row_3021[:len(r_3060)]
-			r_3077 = r_3077[:len(r_3060)]
-			for i_3083 := range r_3060 {
-				r_3060[i_3083] += (row_3021[i_3083] * r_3077[i_3083])
-			}
-			if c_98 != c_126 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_126})+" and "+runtime.ShapeString([]int{c_98}))
-			}
-			if int64(0)+int64(c_126) > int64(c_118) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_126), c_118))
-			}
-			region_3085 := p_3051[int(int64(0))*1 : (int(int64(0))+c_126)*1]
-			row_3018 = row_3018[:len(region_3085)]
-			r_3077 = r_3077[:len(region_3085)]
-			for i_3086 := range region_3085 {
-				region_3085[i_3086] += (row_3018[i_3086] * r_3077[i_3086])
-			}
-			if x_3026 < 0 || x_3026 >= int64(rev_2897) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_3026, rev_2897))
-			}
-			if rev_2898 != c_106 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2898})+" and "+runtime.ShapeString([]int{c_106})+" differ")
-			}
-			row_3088 := rev_2896[x_3026*int64(rev_2898) : (x_3026+1)*int64(rev_2898)]
-			for j_3089 := range row_3088 {
-				row_3088[j_3089] += p_3047[j_3089]
-			}
-			if x_3025 < 0 || x_3025 >= int64(rev_2897) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_3025, rev_2897))
-			}
-			if rev_2898 != c_118 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2898})+" and "+runtime.ShapeString([]int{c_118})+" differ")
-			}
-			row_3090 := rev_2896[x_3025*int64(rev_2898) : (x_3025+1)*int64(rev_2898)]
-			for j_3091 := range row_3090 {
-				row_3090[j_3091] += p_3051[j_3091]
-			}
-			rev_2891, rev_2892, rev_2893 = r_3060, c_122, c_3032
-			_ = mark_2996
+		if x_2534 < 0 || x_2534 >= int64(sequence_11) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(x_2534, sequence_11))
 		}
-		if x_2802 < 0 || x_2802 >= int64(sequence_11) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(x_2802, sequence_11))
+		row_2807 := sequence_10[int(x_2534)*sequence_12 : (int(x_2534)+1)*sequence_12]
+		if rev_2615 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{rev_2615}))
 		}
-		row_3092 := sequence_10[int(x_2802)*sequence_12 : (int(x_2802)+1)*sequence_12]
-		if rev_2892 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{rev_2892}))
+		if int64(0) >= int64(rev_2245) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(0), rev_2245))
 		}
-		if int64(0) >= int64(rev_2498) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(0), rev_2498))
+		if rev_2246 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2246})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
 		}
-		if rev_2499 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2499})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
+		row_2808 := rev_2244[int64(0)*int64(rev_2246) : (int64(0)+1)*int64(rev_2246)]
+		row_2807 = row_2807[:len(row_2808)]
+		rev_2614 = rev_2614[:len(row_2808)]
+		for i_2809 := range row_2808 {
+			row_2808[i_2809] += (row_2807[i_2809] * rev_2614[i_2809])
 		}
-		row_3093 := rev_2497[int64(0)*int64(rev_2499) : (int64(0)+1)*int64(rev_2499)]
-		row_3092 = row_3092[:len(row_3093)]
-		rev_2891 = rev_2891[:len(row_3093)]
-		for i_3094 := range row_3093 {
-			row_3093[i_3094] += (row_3092[i_3094] * rev_2891[i_3094])
+		z_2811 := ar.F64(len(row_2590))
+		if c_138 != rev_2241 || c_139 != rev_2242 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{c_138, c_139})+" and "+runtime.ShapeString([]int{rev_2241, rev_2242})+" differ")
 		}
-		rev_2493 = rev_2893
-		_ = mark_2800
+		rev_2240 = rev_2240[:len(z_2811)]
+		for i_2812 := range z_2811 {
+			z_2811[i_2812] += rev_2240[i_2812]
+		}
+		rev_2240, rev_2241, rev_2242 = z_2811, c_138, c_139
+		_ = mark_2532
 	}
-	x_3096 := -c_2417
-	x_3097 := x_3096 / x_2486
-	return x_3097, z_2492, mainparams_2, mainparams_3, z_2491, extraparams_5, extraparams_6, nil
+	x_2813 := -c_2173
+	x_2814 := x_2813 / x_2233
+	return x_2814, z_2239, mainparams_2, mainparams_3, z_2238, extraparams_5, extraparams_6, nil
 }
 
 // fn_lstmjacobian is def lstm_jacobian (models.nab:100:12).
