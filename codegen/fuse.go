@@ -138,7 +138,7 @@ func (f *fn) force(v val) val {
 	}
 	lz := v.lz
 	n := f.total(lz)
-	res := f.def("r", f.mk(lz.kind, n))
+	res := f.def("r", f.mkW(lz.kind, n)) // writeLazy stores every element
 	f.writeLazy(res, lz)
 	return val{t: v.t, parts: append([]string{res}, lz.dims...)}
 }

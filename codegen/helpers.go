@@ -276,6 +276,20 @@ func (a *nbArena) F64(n int) []float64 {
 	return make([]float64, n)
 }
 
+// F64w cuts n elements of unspecified contents, for code that stores
+// every one before reading any: clearing them would be a wasted pass.
+func (a *nbArena) F64w(n int) []float64 {
+	if a != nil {
+		if l := len(a.f); l+n <= cap(a.f) {
+			s := a.f[l : l+n : l+n]
+			a.f = a.f[:l+n]
+			return s
+		}
+		return nbCut(&a.f, n, &a.gen)
+	}
+	return make([]float64, n)
+}
+
 func (a *nbArena) I64(n int) []int64 {
 	if a == nil {
 		return make([]int64, n)

@@ -412,7 +412,7 @@ func fn_rosenvjp(ar *nbArena, x_1 []float64, x_2 int, ybar_3 float64) (float64, 
 	if err_7 != nil {
 		return 0, nil, 0, nbAt("models.nab:7:40", err_7)
 	}
-	r_8 := ar.F64(n_6)
+	r_8 := ar.F64w(n_6)
 	if len(r_8) >= 262144 {
 		x_1 := x_1
 		r_8 := r_8
@@ -494,7 +494,7 @@ func fn_rosengrad(ar *nbArena, x_1 []float64, x_2 int) ([]float64, int, error) {
 
 // fn_lgamma is def lgamma (models.nab:26:5).
 func fn_lgamma(ar *nbArena, x_1 float64) (float64, error) {
-	a_2 := ar.F64(9)
+	a_2 := ar.F64w(9)
 	a_2[0], a_2[1], a_2[2], a_2[3], a_2[4], a_2[5], a_2[6], a_2[7], a_2[8] = 0.9999999999998099, 676.5203681218851, (-1259.1392167224028), 771.3234287776531, (-176.6150291621406), 12.507343278686905, (-0.13857109526572012), 9.984369578019572e-06, 1.5056327351493116e-07
 	x_3 := x_1 - 1.0
 	x_4 := x_3 + 7.5
@@ -684,7 +684,7 @@ func fn_qmat(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, in
 			if err_16 != nil {
 				return nil, 0, 0, nbAt("models.nab:48:3", err_16)
 			}
-			a_7 = ar.F64(tot_15)
+			a_7 = ar.F64w(tot_15)
 		} else if n_13 != d_8 {
 			return nil, 0, 0, nbErrorf("models.nab:48:3", "build: element "+strconv.Itoa(i_10)+" has shape "+runtime.ShapeString([]int{n_13})+", element 0 has shape "+runtime.ShapeString([]int{d_8}))
 		}
@@ -842,7 +842,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 				if err_39 != nil {
 					return 0, nbAt("models.nab:48:3", err_39)
 				}
-				a_30 = ar.F64(tot_38)
+				a_30 = ar.F64w(tot_38)
 			} else if n_36 != d_31 {
 				return 0, nbErrorf("models.nab:48:3", "build: element "+strconv.Itoa(i_33)+" has shape "+runtime.ShapeString([]int{n_36})+", element 0 has shape "+runtime.ShapeString([]int{d_31}))
 			}
@@ -894,7 +894,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 			if err_61 != nil {
 				return 0, nbAt("models.nab:54:12", err_61)
 			}
-			a_20 = ar.F64(tot_60)
+			a_20 = ar.F64w(tot_60)
 		} else if n_28 != d_21 || d_31 != d_22 {
 			return 0, nbErrorf("models.nab:54:12", "build: element "+strconv.Itoa(i_24)+" has shape "+runtime.ShapeString([]int{n_28, d_31})+", element 0 has shape "+runtime.ShapeString([]int{d_21, d_22}))
 		}
@@ -907,7 +907,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 	if err_63 != nil {
 		return 0, nbAt("models.nab:55:14", err_63)
 	}
-	r_64 := ar.F64(n_62)
+	r_64 := ar.F64w(n_62)
 	if len(r_64) >= 256 {
 		icf_7 := icf_7
 		icf_6 := icf_6
@@ -991,7 +991,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 					errs_120[lo_121/32] = nbAt("models.nab:56:30", err_126)
 					return 0
 				}
-				r_127 := ar.F64(n_125)
+				r_127 := ar.F64w(n_125)
 				for i_128 := range r_127 {
 					mark_129 := ar.mark()
 					i_130 := int64(i_128)
@@ -1027,7 +1027,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 							a_138[r_139] = s_141
 						}
 					} else {
-						x_144 := ar.F64(d_22)
+						x_144 := ar.F64w(d_22)
 						row_136 = row_136[:len(x_144)]
 						row_137 = row_137[:len(x_144)]
 						for i_145 := range x_144 {
@@ -1064,7 +1064,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 			if err_93 != nil {
 				return 0, nbAt("models.nab:56:30", err_93)
 			}
-			r_94 := ar.F64(n_92)
+			r_94 := ar.F64w(n_92)
 			for i_95 := range r_94 {
 				mark_96 := ar.mark()
 				i_97 := int64(i_95)
@@ -1097,7 +1097,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 						a_105[r_106] = s_108
 					}
 				} else {
-					x_111 := ar.F64(d_22)
+					x_111 := ar.F64w(d_22)
 					row_103 = row_103[:len(x_111)]
 					row_104 = row_104[:len(x_111)]
 					for i_112 := range x_111 {
@@ -1160,7 +1160,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 				}
 				n_197 := int(size_15) - int(int64(0))
 				s_198 := row_196[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
-				r_199 := ar.F64(n_197)
+				r_199 := ar.F64w(n_197)
 				s_198 = s_198[:len(r_199)]
 				for i_200 := range r_199 {
 					r_199[i_200] = (math.Exp(s_198[i_200]))
@@ -1218,7 +1218,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 			}
 			n_168 := int(size_15) - int(int64(0))
 			s_169 := row_167[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
-			r_170 := ar.F64(n_168)
+			r_170 := ar.F64w(n_168)
 			s_169 = s_169[:len(r_170)]
 			for i_171 := range r_170 {
 				r_170[i_171] = (math.Exp(s_169[i_171]))
@@ -1288,7 +1288,7 @@ func fn_qmatsplit10fwd(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float6
 			if err_15 != nil {
 				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:48:3", err_15)
 			}
-			a_6 = ar.F64(tot_14)
+			a_6 = ar.F64w(tot_14)
 		} else if n_12 != d_7 {
 			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:48:3", "build: element "+strconv.Itoa(i_9)+" has shape "+runtime.ShapeString([]int{n_12})+", element 0 has shape "+runtime.ShapeString([]int{d_7}))
 		}
@@ -1522,7 +1522,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			if err_37 != nil {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:54:12", err_37)
 			}
-			a_20 = ar.F64(tot_36)
+			a_20 = ar.F64w(tot_36)
 		} else if r_30 != d_21 || r_31 != d_22 {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:54:12", "build: element "+strconv.Itoa(i_25)+" has shape "+runtime.ShapeString([]int{r_30, r_31})+", element 0 has shape "+runtime.ShapeString([]int{d_21, d_22}))
 		}
@@ -1542,7 +1542,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	if err_42 != nil {
 		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:55:14", err_42)
 	}
-	a_43 := ar.F64(n_41)
+	a_43 := ar.F64w(n_41)
 	var d_44 int = 0
 	var rs_45 int = 0
 	var a_46 []float64
@@ -1582,11 +1582,11 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	if err_60 != nil {
 		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_60)
 	}
-	a_61 := ar.F64(n_59)
+	a_61 := ar.F64w(n_59)
 	var a_62 []float64
 	var d_63 int = 0
 	var rs_64 int = 0
-	a_65 := ar.F64(n_59)
+	a_65 := ar.F64w(n_59)
 	var a_66 []float64
 	var d_67 int = 0
 	var rs_68 int = 0
@@ -1614,7 +1614,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		if err_90 != nil {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_90)
 		}
-		a_91 := ar.F64(n_89)
+		a_91 := ar.F64w(n_89)
 		var a_92 []float64
 		var d_93 int = 0
 		var rs_94 int = 0
@@ -1638,7 +1638,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			if means_5 != x_11 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
 			}
-			r_109 := ar.F64(x_11)
+			r_109 := ar.F64w(x_11)
 			row_107 = row_107[:len(r_109)]
 			row_108 = row_108[:len(r_109)]
 			for i_110 := range r_109 {
@@ -1661,7 +1661,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			} else {
 				runtime.Gemv(false, d_21, d_22, 1, row_106, r_109, 0, a_112)
 			}
-			r_118 := ar.F64(d_21)
+			r_118 := ar.F64w(d_21)
 			a_112 = a_112[:len(r_118)]
 			for i_119 := range r_118 {
 				r_118[i_119] = (a_112[i_119] * a_112[i_119])
@@ -1680,7 +1680,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 				if err_128 != nil {
 					return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_128)
 				}
-				a_92 = ar.F64(tot_127)
+				a_92 = ar.F64w(tot_127)
 			} else if d_21 != d_93 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "build: element "+strconv.Itoa(i_102)+" has shape "+runtime.ShapeString([]int{d_21})+", element 0 has shape "+runtime.ShapeString([]int{d_93}))
 			}
@@ -1692,7 +1692,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 				if err_130 != nil {
 					return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_130)
 				}
-				a_95 = ar.F64(tot_129)
+				a_95 = ar.F64w(tot_129)
 			} else if d_21 != d_96 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "build: element "+strconv.Itoa(i_102)+" has shape "+runtime.ShapeString([]int{d_21})+", element 0 has shape "+runtime.ShapeString([]int{d_96}))
 			}
@@ -1704,7 +1704,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 				if err_132 != nil {
 					return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_132)
 				}
-				a_98 = ar.F64(tot_131)
+				a_98 = ar.F64w(tot_131)
 			} else if x_11 != d_99 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "build: element "+strconv.Itoa(i_102)+" has shape "+runtime.ShapeString([]int{x_11})+", element 0 has shape "+runtime.ShapeString([]int{d_99}))
 			}
@@ -1729,7 +1729,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			if err_138 != nil {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_138)
 			}
-			a_62 = ar.F64(tot_137)
+			a_62 = ar.F64w(tot_137)
 		} else if n_89 != d_63 {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_86)+" has shape "+runtime.ShapeString([]int{n_89})+", element 0 has shape "+runtime.ShapeString([]int{d_63}))
 		}
@@ -1742,7 +1742,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			if err_140 != nil {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_140)
 			}
-			a_66 = ar.F64(tot_139)
+			a_66 = ar.F64w(tot_139)
 		} else if n_89 != d_67 {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_86)+" has shape "+runtime.ShapeString([]int{n_89})+", element 0 has shape "+runtime.ShapeString([]int{d_67}))
 		}
@@ -1754,7 +1754,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			if err_142 != nil {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_142)
 			}
-			a_69 = ar.F64(tot_141)
+			a_69 = ar.F64w(tot_141)
 		} else if n_89 != d_70 || d_93 != d_71 {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_86)+" has shape "+runtime.ShapeString([]int{n_89, d_93})+", element 0 has shape "+runtime.ShapeString([]int{d_70, d_71}))
 		}
@@ -1766,7 +1766,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			if err_144 != nil {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_144)
 			}
-			a_73 = ar.F64(tot_143)
+			a_73 = ar.F64w(tot_143)
 		} else if n_89 != d_74 || d_96 != d_75 {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_86)+" has shape "+runtime.ShapeString([]int{n_89, d_96})+", element 0 has shape "+runtime.ShapeString([]int{d_74, d_75}))
 		}
@@ -1778,7 +1778,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			if err_146 != nil {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_146)
 			}
-			a_77 = ar.F64(tot_145)
+			a_77 = ar.F64w(tot_145)
 		} else if n_89 != d_78 || d_99 != d_79 {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_86)+" has shape "+runtime.ShapeString([]int{n_89, d_99})+", element 0 has shape "+runtime.ShapeString([]int{d_78, d_79}))
 		}
@@ -1790,7 +1790,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			if err_148 != nil {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_148)
 			}
-			a_81 = ar.F64(tot_147)
+			a_81 = ar.F64w(tot_147)
 		} else if n_89 != d_82 || d_21 != d_83 || d_22 != d_84 {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_86)+" has shape "+runtime.ShapeString([]int{n_89, d_21, d_22})+", element 0 has shape "+runtime.ShapeString([]int{d_82, d_83, d_84}))
 		}
@@ -1809,7 +1809,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	if err_153 != nil {
 		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_153)
 	}
-	a_154 := ar.F64(n_152)
+	a_154 := ar.F64w(n_152)
 	var d_155 int = 0
 	var rs_156 int = 0
 	var a_157 []float64
@@ -1834,12 +1834,12 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		}
 		n_171 := int(n_16) - int(int64(0))
 		s_172 := row_170[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
-		r_173 := ar.F64(n_171)
+		r_173 := ar.F64w(n_171)
 		s_172 = s_172[:len(r_173)]
 		for i_174 := range r_173 {
 			r_173[i_174] = (math.Exp(s_172[i_174]))
 		}
-		r_176 := ar.F64(n_171)
+		r_176 := ar.F64w(n_171)
 		r_173 = r_173[:len(r_176)]
 		for i_177 := range r_176 {
 			r_176[i_177] = (r_173[i_177] * r_173[i_177])
@@ -1850,7 +1850,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		}
 		n_180 := int(n_179) - int(n_16)
 		s_181 := row_170[int(n_16)*1 : int(n_179)*1 : int(n_179)*1]
-		r_182 := ar.F64(n_180)
+		r_182 := ar.F64w(n_180)
 		s_181 = s_181[:len(r_182)]
 		for i_183 := range r_182 {
 			r_182[i_183] = (s_181[i_183] * s_181[i_183])
@@ -1884,7 +1884,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			if err_198 != nil {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_198)
 			}
-			a_157 = ar.F64(tot_197)
+			a_157 = ar.F64w(tot_197)
 		} else if n_180 != d_158 {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "build: element "+strconv.Itoa(i_167)+" has shape "+runtime.ShapeString([]int{n_180})+", element 0 has shape "+runtime.ShapeString([]int{d_158}))
 		}
@@ -1907,7 +1907,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			if err_202 != nil {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_202)
 			}
-			a_163 = ar.F64(tot_201)
+			a_163 = ar.F64w(tot_201)
 		} else if n_171 != d_164 {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "build: element "+strconv.Itoa(i_167)+" has shape "+runtime.ShapeString([]int{n_171})+", element 0 has shape "+runtime.ShapeString([]int{d_164}))
 		}
@@ -1928,7 +1928,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	s_207 := runtime.LogSumExp(alphas_1)
 	x_208 := -ybar_14
 	x_209 := x_206 * x_208
-	r_210 := ar.F64(alphas_2)
+	r_210 := ar.F64w(alphas_2)
 	alphas_1 = alphas_1[:len(r_210)]
 	if len(r_210) >= 262144 {
 		r_210 := r_210
@@ -2036,7 +2036,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		row_377 := a_77[int(i_366)*rs_376 : (int(i_366)+1)*rs_376]
 		rs_378 := d_82 * d_83 * d_84
 		row_379 := a_81[int(i_366)*rs_378 : (int(i_366)+1)*rs_378]
-		r_380 := ar.F64(d_63)
+		r_380 := ar.F64w(d_63)
 		row_369 = row_369[:len(r_380)]
 		for i_381 := range r_380 {
 			r_380[i_381] = ((math.Exp((row_369[i_381] - x_370))) * ybar_14)
@@ -2078,7 +2078,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			if d_71 != d_75 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "shape mismatch in '*': "+runtime.ShapeString([]int{d_75})+" and "+runtime.ShapeString([]int{d_71}))
 			}
-			r_435 := ar.F64(d_75)
+			r_435 := ar.F64w(d_75)
 			row_429 = row_429[:len(r_435)]
 			for i_436 := range r_435 {
 				r_435[i_436] = ((2.0 * row_429[i_436]) * x_434)
@@ -2287,7 +2287,7 @@ func fn_lstmobjective(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mai
 		if extraparams_6 != sequence_12 {
 			return 0, nbErrorf("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
-		r_153 := ar.F64(sequence_12)
+		r_153 := ar.F64w(sequence_12)
 		row_151 = row_151[:len(r_153)]
 		row_152 = row_152[:len(r_153)]
 		for i_154 := range r_153 {
@@ -2386,7 +2386,7 @@ func fn_lstmobjective(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mai
 			if n_241 != state_160 {
 				return 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_160})+" and "+runtime.ShapeString([]int{n_241}))
 			}
-			r_243 := ar.F64(state_160)
+			r_243 := ar.F64w(state_160)
 			row_220 = row_220[:len(r_243)]
 			state_156 = state_156[:len(r_243)]
 			s_222 = s_222[:len(r_243)]
@@ -2423,7 +2423,7 @@ func fn_lstmobjective(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mai
 			if state_160 != state_157 {
 				return 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{state_157})+" and "+runtime.ShapeString([]int{state_160}))
 			}
-			r_254 := ar.F64(state_157)
+			r_254 := ar.F64w(state_157)
 			state_156 = state_156[:len(r_254)]
 			s_249 = s_249[:len(r_254)]
 			s_253 = s_253[:len(r_254)]
@@ -2438,7 +2438,7 @@ func fn_lstmobjective(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mai
 			if state_157 != state_160 {
 				return 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{state_157})+"; elements have shape "+runtime.ShapeString([]int{state_160}))
 			}
-			c_258 := ar.F64(len(state_158))
+			c_258 := ar.F64w(len(state_158))
 			copy(c_258, state_158)
 			copy(c_258[int(x_257)*state_160:(int(x_257)+1)*state_160], r_254)
 			x_259 := int64(2) * i_211
@@ -2464,7 +2464,7 @@ func fn_lstmobjective(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mai
 		if extraparams_6 != sequence_12 {
 			return 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
-		r_263 := ar.F64(sequence_12)
+		r_263 := ar.F64w(sequence_12)
 		state_156 = state_156[:len(r_263)]
 		row_261 = row_261[:len(r_263)]
 		row_262 = row_262[:len(r_263)]
@@ -2704,7 +2704,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		if extraparams_6 != sequence_12 {
 			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
-		r_164 := ar.F64(sequence_12)
+		r_164 := ar.F64w(sequence_12)
 		row_162 = row_162[:len(r_164)]
 		row_163 = row_163[:len(r_164)]
 		if len(r_164) >= 262144 {
@@ -2822,7 +2822,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if n_251 != sequence_12 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_251}))
 			}
-			r_253 := ar.F64(sequence_12)
+			r_253 := ar.F64w(sequence_12)
 			r_164 = r_164[:len(r_253)]
 			s_250 = s_250[:len(r_253)]
 			s_252 = s_252[:len(r_253)]
@@ -2862,7 +2862,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if n_264 != state_9 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_264}))
 			}
-			r_266 := ar.F64(state_9)
+			r_266 := ar.F64w(state_9)
 			row_260 = row_260[:len(r_266)]
 			s_263 = s_263[:len(r_266)]
 			s_265 = s_265[:len(r_266)]
@@ -2898,7 +2898,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if n_276 != sequence_12 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_276}))
 			}
-			r_278 := ar.F64(sequence_12)
+			r_278 := ar.F64w(sequence_12)
 			r_164 = r_164[:len(r_278)]
 			s_275 = s_275[:len(r_278)]
 			s_277 = s_277[:len(r_278)]
@@ -2934,7 +2934,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if n_288 != state_9 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_288}))
 			}
-			r_290 := ar.F64(state_9)
+			r_290 := ar.F64w(state_9)
 			row_260 = row_260[:len(r_290)]
 			s_287 = s_287[:len(r_290)]
 			s_289 = s_289[:len(r_290)]
@@ -2960,7 +2960,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if sequence_12 != state_9 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 			}
-			r_298 := ar.F64(state_9)
+			r_298 := ar.F64w(state_9)
 			row_297 = row_297[:len(r_298)]
 			r_253 = r_253[:len(r_298)]
 			r_266 = r_266[:len(r_298)]
@@ -2981,7 +2981,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					r_298[i_299] = ((row_297[i_299] * r_253[i_299]) + (r_266[i_299] * r_290[i_299]))
 				}
 			}
-			r_305 := ar.F64(state_9)
+			r_305 := ar.F64w(state_9)
 			r_298 = r_298[:len(r_305)]
 			if len(r_305) >= 262144 {
 				r_305 := r_305
@@ -2999,7 +2999,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if state_9 != sequence_12 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 			}
-			r_312 := ar.F64(sequence_12)
+			r_312 := ar.F64w(sequence_12)
 			r_278 = r_278[:len(r_312)]
 			r_305 = r_305[:len(r_312)]
 			if len(r_312) >= 262144 {
@@ -3022,7 +3022,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if sequence_12 != state_9 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 			}
-			c_319 := ar.F64(len(state_7))
+			c_319 := ar.F64w(len(state_7))
 			copy(c_319, state_7)
 			copy(c_319[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_312)
 			if int64(1) >= int64(state_8) {
@@ -3183,7 +3183,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if n_452 != st_322 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_322})+" and "+runtime.ShapeString([]int{n_452}))
 					}
-					r_454 := ar.F64(st_322)
+					r_454 := ar.F64w(st_322)
 					st_321 = st_321[:len(r_454)]
 					s_451 = s_451[:len(r_454)]
 					s_453 = s_453[:len(r_454)]
@@ -3211,7 +3211,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if n_461 != st_325 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_325})+" and "+runtime.ShapeString([]int{n_461}))
 					}
-					r_463 := ar.F64(st_325)
+					r_463 := ar.F64w(st_325)
 					row_457 = row_457[:len(r_463)]
 					s_460 = s_460[:len(r_463)]
 					s_462 = s_462[:len(r_463)]
@@ -3235,7 +3235,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if n_469 != st_322 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_322})+" and "+runtime.ShapeString([]int{n_469}))
 					}
-					r_471 := ar.F64(st_322)
+					r_471 := ar.F64w(st_322)
 					st_321 = st_321[:len(r_471)]
 					s_468 = s_468[:len(r_471)]
 					s_470 = s_470[:len(r_471)]
@@ -3259,7 +3259,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if n_477 != st_325 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_325})+" and "+runtime.ShapeString([]int{n_477}))
 					}
-					r_479 := ar.F64(st_325)
+					r_479 := ar.F64w(st_325)
 					row_457 = row_457[:len(r_479)]
 					s_476 = s_476[:len(r_479)]
 					s_478 = s_478[:len(r_479)]
@@ -3273,7 +3273,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if st_322 != st_325 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_325})+" and "+runtime.ShapeString([]int{st_322}))
 					}
-					r_483 := ar.F64(st_325)
+					r_483 := ar.F64w(st_325)
 					row_482 = row_482[:len(r_483)]
 					r_454 = r_454[:len(r_483)]
 					r_463 = r_463[:len(r_483)]
@@ -3281,7 +3281,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					for i_484 := range r_483 {
 						r_483[i_484] = ((row_482[i_484] * r_454[i_484]) + (r_463[i_484] * r_479[i_484]))
 					}
-					r_486 := ar.F64(st_325)
+					r_486 := ar.F64w(st_325)
 					r_483 = r_483[:len(r_486)]
 					for i_487 := range r_486 {
 						r_486[i_487] = (math.Tanh(r_483[i_487]))
@@ -3289,7 +3289,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if st_325 != st_322 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_322})+" and "+runtime.ShapeString([]int{st_325}))
 					}
-					r_489 := ar.F64(st_322)
+					r_489 := ar.F64w(st_322)
 					r_471 = r_471[:len(r_489)]
 					r_486 = r_486[:len(r_489)]
 					for i_490 := range r_489 {
@@ -3301,7 +3301,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if st_322 != st_325 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_322})+"; elements have shape "+runtime.ShapeString([]int{st_325}))
 					}
-					c_492 := ar.F64(len(st_323))
+					c_492 := ar.F64w(len(st_323))
 					copy(c_492, st_323)
 					copy(c_492[int(x_446)*st_325:(int(x_446)+1)*st_325], r_489)
 					if x_448 < 0 || x_448 >= int64(st_324) {
@@ -3317,7 +3317,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_494 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_494)
 					}
-					a_370 = ar.F64(tot_493)
+					a_370 = ar.F64w(tot_493)
 				} else if st_322 != d_371 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_322})+", element 0 has shape "+runtime.ShapeString([]int{d_371}))
 				}
@@ -3329,7 +3329,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_496 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_496)
 					}
-					a_373 = ar.F64(tot_495)
+					a_373 = ar.F64w(tot_495)
 				} else if st_324 != d_374 || st_325 != d_375 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_324, st_325})+", element 0 has shape "+runtime.ShapeString([]int{d_374, d_375}))
 				}
@@ -3341,7 +3341,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_498 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_498)
 					}
-					a_377 = ar.F64(tot_497)
+					a_377 = ar.F64w(tot_497)
 				} else if st_327 != d_378 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_327})+", element 0 has shape "+runtime.ShapeString([]int{d_378}))
 				}
@@ -3353,7 +3353,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_500 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_500)
 					}
-					a_380 = ar.F64(tot_499)
+					a_380 = ar.F64w(tot_499)
 				} else if st_329 != d_381 || st_330 != d_382 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_329, st_330})+", element 0 has shape "+runtime.ShapeString([]int{d_381, d_382}))
 				}
@@ -3365,7 +3365,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_502 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_502)
 					}
-					a_384 = ar.F64(tot_501)
+					a_384 = ar.F64w(tot_501)
 				} else if st_332 != d_385 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_332})+", element 0 has shape "+runtime.ShapeString([]int{d_385}))
 				}
@@ -3377,7 +3377,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_504 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_504)
 					}
-					a_387 = ar.F64(tot_503)
+					a_387 = ar.F64w(tot_503)
 				} else if st_334 != d_388 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_334})+", element 0 has shape "+runtime.ShapeString([]int{d_388}))
 				}
@@ -3389,7 +3389,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_506 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_506)
 					}
-					a_390 = ar.F64(tot_505)
+					a_390 = ar.F64w(tot_505)
 				} else if st_336 != d_391 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_336})+", element 0 has shape "+runtime.ShapeString([]int{d_391}))
 				}
@@ -3401,7 +3401,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_508 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_508)
 					}
-					a_393 = ar.F64(tot_507)
+					a_393 = ar.F64w(tot_507)
 				} else if st_338 != d_394 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_338})+", element 0 has shape "+runtime.ShapeString([]int{d_394}))
 				}
@@ -3413,7 +3413,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_510 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_510)
 					}
-					a_396 = ar.F64(tot_509)
+					a_396 = ar.F64w(tot_509)
 				} else if st_340 != d_397 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_340})+", element 0 has shape "+runtime.ShapeString([]int{d_397}))
 				}
@@ -3425,7 +3425,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_512 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_512)
 					}
-					a_399 = ar.F64(tot_511)
+					a_399 = ar.F64w(tot_511)
 				} else if st_342 != d_400 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_342})+", element 0 has shape "+runtime.ShapeString([]int{d_400}))
 				}
@@ -3437,7 +3437,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_514 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_514)
 					}
-					a_402 = ar.F64(tot_513)
+					a_402 = ar.F64w(tot_513)
 				} else if st_344 != d_403 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_344})+", element 0 has shape "+runtime.ShapeString([]int{d_403}))
 				}
@@ -3449,7 +3449,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_516 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_516)
 					}
-					a_405 = ar.F64(tot_515)
+					a_405 = ar.F64w(tot_515)
 				} else if st_346 != d_406 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_346})+", element 0 has shape "+runtime.ShapeString([]int{d_406}))
 				}
@@ -3461,7 +3461,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_518 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_518)
 					}
-					a_408 = ar.F64(tot_517)
+					a_408 = ar.F64w(tot_517)
 				} else if st_348 != d_409 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_348})+", element 0 has shape "+runtime.ShapeString([]int{d_409}))
 				}
@@ -3473,7 +3473,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_520 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_520)
 					}
-					a_411 = ar.F64(tot_519)
+					a_411 = ar.F64w(tot_519)
 				} else if st_350 != d_412 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_350})+", element 0 has shape "+runtime.ShapeString([]int{d_412}))
 				}
@@ -3485,7 +3485,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_522 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_522)
 					}
-					a_414 = ar.F64(tot_521)
+					a_414 = ar.F64w(tot_521)
 				} else if st_352 != d_415 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_352})+", element 0 has shape "+runtime.ShapeString([]int{d_415}))
 				}
@@ -3497,7 +3497,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_524 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_524)
 					}
-					a_417 = ar.F64(tot_523)
+					a_417 = ar.F64w(tot_523)
 				} else if st_354 != d_418 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_354})+", element 0 has shape "+runtime.ShapeString([]int{d_418}))
 				}
@@ -3509,7 +3509,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_526 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_526)
 					}
-					a_420 = ar.F64(tot_525)
+					a_420 = ar.F64w(tot_525)
 				} else if st_356 != d_421 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_356})+", element 0 has shape "+runtime.ShapeString([]int{d_421}))
 				}
@@ -3521,7 +3521,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_528 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_528)
 					}
-					a_423 = ar.F64(tot_527)
+					a_423 = ar.F64w(tot_527)
 				} else if st_358 != d_424 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_358})+", element 0 has shape "+runtime.ShapeString([]int{d_424}))
 				}
@@ -3533,7 +3533,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_530 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_530)
 					}
-					a_426 = ar.F64(tot_529)
+					a_426 = ar.F64w(tot_529)
 				} else if st_360 != d_427 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_360})+", element 0 has shape "+runtime.ShapeString([]int{d_427}))
 				}
@@ -3545,7 +3545,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_532 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_532)
 					}
-					a_429 = ar.F64(tot_531)
+					a_429 = ar.F64w(tot_531)
 				} else if st_362 != d_430 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_362})+", element 0 has shape "+runtime.ShapeString([]int{d_430}))
 				}
@@ -3557,7 +3557,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_534 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_534)
 					}
-					a_432 = ar.F64(tot_533)
+					a_432 = ar.F64w(tot_533)
 				} else if st_364 != d_433 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_364})+", element 0 has shape "+runtime.ShapeString([]int{d_433}))
 				}
@@ -3569,7 +3569,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_536 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_536)
 					}
-					a_435 = ar.F64(tot_535)
+					a_435 = ar.F64w(tot_535)
 				} else if st_366 != d_436 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_366})+", element 0 has shape "+runtime.ShapeString([]int{d_436}))
 				}
@@ -3581,7 +3581,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_538 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_538)
 					}
-					a_438 = ar.F64(tot_537)
+					a_438 = ar.F64w(tot_537)
 				} else if st_368 != d_439 || st_369 != d_440 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_442)+" has shape "+runtime.ShapeString([]int{st_368, st_369})+", element 0 has shape "+runtime.ShapeString([]int{d_439, d_440}))
 				}
@@ -3694,7 +3694,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if n_620 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_620}))
 				}
-				r_622 := ar.F64(sequence_12)
+				r_622 := ar.F64w(sequence_12)
 				r_164 = r_164[:len(r_622)]
 				s_619 = s_619[:len(r_622)]
 				s_621 = s_621[:len(r_622)]
@@ -3722,7 +3722,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if n_629 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_629}))
 				}
-				r_631 := ar.F64(state_9)
+				r_631 := ar.F64w(state_9)
 				row_625 = row_625[:len(r_631)]
 				s_628 = s_628[:len(r_631)]
 				s_630 = s_630[:len(r_631)]
@@ -3746,7 +3746,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if n_637 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_637}))
 				}
-				r_639 := ar.F64(sequence_12)
+				r_639 := ar.F64w(sequence_12)
 				r_164 = r_164[:len(r_639)]
 				s_636 = s_636[:len(r_639)]
 				s_638 = s_638[:len(r_639)]
@@ -3770,7 +3770,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if n_645 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_645}))
 				}
-				r_647 := ar.F64(state_9)
+				r_647 := ar.F64w(state_9)
 				row_625 = row_625[:len(r_647)]
 				s_644 = s_644[:len(r_647)]
 				s_646 = s_646[:len(r_647)]
@@ -3784,7 +3784,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if sequence_12 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 				}
-				r_651 := ar.F64(state_9)
+				r_651 := ar.F64w(state_9)
 				row_650 = row_650[:len(r_651)]
 				r_622 = r_622[:len(r_651)]
 				r_631 = r_631[:len(r_651)]
@@ -3792,7 +3792,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				for i_652 := range r_651 {
 					r_651[i_652] = ((row_650[i_652] * r_622[i_652]) + (r_631[i_652] * r_647[i_652]))
 				}
-				r_654 := ar.F64(state_9)
+				r_654 := ar.F64w(state_9)
 				r_651 = r_651[:len(r_654)]
 				for i_655 := range r_654 {
 					r_654[i_655] = (math.Tanh(r_651[i_655]))
@@ -3800,7 +3800,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if state_9 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 				}
-				r_657 := ar.F64(sequence_12)
+				r_657 := ar.F64w(sequence_12)
 				r_639 = r_639[:len(r_657)]
 				r_654 = r_654[:len(r_657)]
 				for i_658 := range r_657 {
@@ -3812,7 +3812,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if sequence_12 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 				}
-				c_660 := ar.F64(len(state_7))
+				c_660 := ar.F64w(len(state_7))
 				copy(c_660, state_7)
 				copy(c_660[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_657)
 				if int64(1) >= int64(state_8) {
@@ -3826,7 +3826,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_662 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_662)
 					}
-					a_541 = ar.F64(tot_661)
+					a_541 = ar.F64w(tot_661)
 				} else if sequence_12 != d_542 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_542}))
 				}
@@ -3838,7 +3838,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_664 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_664)
 					}
-					a_544 = ar.F64(tot_663)
+					a_544 = ar.F64w(tot_663)
 				} else if state_8 != d_545 || state_9 != d_546 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_545, d_546}))
 				}
@@ -3850,7 +3850,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_666 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_666)
 					}
-					a_548 = ar.F64(tot_665)
+					a_548 = ar.F64w(tot_665)
 				} else if sequence_12 != d_549 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_549}))
 				}
@@ -3862,7 +3862,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_668 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_668)
 					}
-					a_551 = ar.F64(tot_667)
+					a_551 = ar.F64w(tot_667)
 				} else if state_8 != d_552 || state_9 != d_553 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_552, d_553}))
 				}
@@ -3874,7 +3874,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_670 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_670)
 					}
-					a_555 = ar.F64(tot_669)
+					a_555 = ar.F64w(tot_669)
 				} else if state_9 != d_556 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_556}))
 				}
@@ -3886,7 +3886,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_672 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_672)
 					}
-					a_558 = ar.F64(tot_671)
+					a_558 = ar.F64w(tot_671)
 				} else if sequence_12 != d_559 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_559}))
 				}
@@ -3898,7 +3898,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_674 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_674)
 					}
-					a_561 = ar.F64(tot_673)
+					a_561 = ar.F64w(tot_673)
 				} else if state_9 != d_562 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_562}))
 				}
@@ -3910,7 +3910,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_676 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_676)
 					}
-					a_564 = ar.F64(tot_675)
+					a_564 = ar.F64w(tot_675)
 				} else if sequence_12 != d_565 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_565}))
 				}
@@ -3922,7 +3922,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_678 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_678)
 					}
-					a_567 = ar.F64(tot_677)
+					a_567 = ar.F64w(tot_677)
 				} else if state_9 != d_568 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_568}))
 				}
@@ -3934,7 +3934,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_680 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_680)
 					}
-					a_570 = ar.F64(tot_679)
+					a_570 = ar.F64w(tot_679)
 				} else if state_9 != d_571 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_571}))
 				}
@@ -3946,7 +3946,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_682 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_682)
 					}
-					a_573 = ar.F64(tot_681)
+					a_573 = ar.F64w(tot_681)
 				} else if sequence_12 != d_574 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_574}))
 				}
@@ -3958,7 +3958,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_684 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_684)
 					}
-					a_576 = ar.F64(tot_683)
+					a_576 = ar.F64w(tot_683)
 				} else if state_9 != d_577 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_577}))
 				}
@@ -3970,7 +3970,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_686 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_686)
 					}
-					a_579 = ar.F64(tot_685)
+					a_579 = ar.F64w(tot_685)
 				} else if mainparams_3 != d_580 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_580}))
 				}
@@ -3982,7 +3982,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_688 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_688)
 					}
-					a_582 = ar.F64(tot_687)
+					a_582 = ar.F64w(tot_687)
 				} else if n_643 != d_583 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{n_643})+", element 0 has shape "+runtime.ShapeString([]int{d_583}))
 				}
@@ -3994,7 +3994,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_690 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_690)
 					}
-					a_585 = ar.F64(tot_689)
+					a_585 = ar.F64w(tot_689)
 				} else if state_9 != d_586 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_586}))
 				}
@@ -4006,7 +4006,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_692 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_692)
 					}
-					a_588 = ar.F64(tot_691)
+					a_588 = ar.F64w(tot_691)
 				} else if mainparams_3 != d_589 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_589}))
 				}
@@ -4018,7 +4018,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_694 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_694)
 					}
-					a_591 = ar.F64(tot_693)
+					a_591 = ar.F64w(tot_693)
 				} else if n_635 != d_592 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{n_635})+", element 0 has shape "+runtime.ShapeString([]int{d_592}))
 				}
@@ -4030,7 +4030,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_696 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_696)
 					}
-					a_594 = ar.F64(tot_695)
+					a_594 = ar.F64w(tot_695)
 				} else if sequence_12 != d_595 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_595}))
 				}
@@ -4042,7 +4042,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_698 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_698)
 					}
-					a_597 = ar.F64(tot_697)
+					a_597 = ar.F64w(tot_697)
 				} else if n_627 != d_598 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{n_627})+", element 0 has shape "+runtime.ShapeString([]int{d_598}))
 				}
@@ -4054,7 +4054,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_700 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_700)
 					}
-					a_600 = ar.F64(tot_699)
+					a_600 = ar.F64w(tot_699)
 				} else if state_9 != d_601 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_601}))
 				}
@@ -4066,7 +4066,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_702 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_702)
 					}
-					a_603 = ar.F64(tot_701)
+					a_603 = ar.F64w(tot_701)
 				} else if n_618 != d_604 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{n_618})+", element 0 has shape "+runtime.ShapeString([]int{d_604}))
 				}
@@ -4078,7 +4078,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_704 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_704)
 					}
-					a_606 = ar.F64(tot_703)
+					a_606 = ar.F64w(tot_703)
 				} else if sequence_12 != d_607 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_607}))
 				}
@@ -4090,7 +4090,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_706 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_706)
 					}
-					a_609 = ar.F64(tot_705)
+					a_609 = ar.F64w(tot_705)
 				} else if state_8 != d_610 || state_9 != d_611 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_613)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_610, d_611}))
 				}
@@ -4176,7 +4176,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		if extraparams_6 != c_708 {
 			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_708})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
-		r_741 := ar.F64(c_708)
+		r_741 := ar.F64w(c_708)
 		c_707 = c_707[:len(r_741)]
 		row_739 = row_739[:len(r_741)]
 		row_740 = row_740[:len(r_741)]
@@ -4195,7 +4195,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				r_741[i_742] = ((c_707[i_742] * row_739[i_742]) + row_740[i_742])
 			}
 		}
-		r_748 := ar.F64(c_708)
+		r_748 := ar.F64w(c_708)
 		r_741 = r_741[:len(r_748)]
 		if len(r_748) >= 262144 {
 			r_748 := r_748
@@ -4220,7 +4220,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		if c_708 != sequence_12 {
 			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_708}))
 		}
-		r_759 := ar.F64(sequence_12)
+		r_759 := ar.F64w(sequence_12)
 		row_757 = row_757[:len(r_759)]
 		r_741 = r_741[:len(r_759)]
 		if len(r_759) >= 262144 {
@@ -4348,16 +4348,16 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		var d_872 int = 0
 		var d_873 int = 0
 		var rs_874 int = 0
-		a_875 := ar.F64(n_767)
+		a_875 := ar.F64w(n_767)
 		var a_876 []float64
 		var d_877 int = 0
 		var d_878 int = 0
 		var rs_879 int = 0
-		a_880 := ar.F64(n_767)
+		a_880 := ar.F64w(n_767)
 		var a_881 []float64
 		var d_882 int = 0
 		var rs_883 int = 0
-		a_884 := ar.F64(n_767)
+		a_884 := ar.F64w(n_767)
 		var a_885 []float64
 		var d_886 int = 0
 		var rs_887 int = 0
@@ -4480,7 +4480,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		var d_1004 int = 0
 		var d_1005 int = 0
 		var rs_1006 int = 0
-		a_1007 := ar.F64(n_767)
+		a_1007 := ar.F64w(n_767)
 		for i_1008 := 0; i_1008 < n_767; i_1008++ {
 			mark_1009 := ar.mark()
 			if i_1008 > 0 {
@@ -4497,7 +4497,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if extraparams_6 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 				}
-				r_1014 := ar.F64(sequence_12)
+				r_1014 := ar.F64w(sequence_12)
 				row_1012 = row_1012[:len(r_1014)]
 				row_1013 = row_1013[:len(r_1014)]
 				for i_1015 := range r_1014 {
@@ -4604,7 +4604,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if n_1097 != sequence_12 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1097}))
 					}
-					r_1099 := ar.F64(sequence_12)
+					r_1099 := ar.F64w(sequence_12)
 					r_1014 = r_1014[:len(r_1099)]
 					s_1096 = s_1096[:len(r_1099)]
 					s_1098 = s_1098[:len(r_1099)]
@@ -4632,7 +4632,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if n_1106 != st_770 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_770})+" and "+runtime.ShapeString([]int{n_1106}))
 					}
-					r_1108 := ar.F64(st_770)
+					r_1108 := ar.F64w(st_770)
 					row_1102 = row_1102[:len(r_1108)]
 					s_1105 = s_1105[:len(r_1108)]
 					s_1107 = s_1107[:len(r_1108)]
@@ -4656,7 +4656,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if n_1114 != sequence_12 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1114}))
 					}
-					r_1116 := ar.F64(sequence_12)
+					r_1116 := ar.F64w(sequence_12)
 					r_1014 = r_1014[:len(r_1116)]
 					s_1113 = s_1113[:len(r_1116)]
 					s_1115 = s_1115[:len(r_1116)]
@@ -4680,7 +4680,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if n_1122 != st_770 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_770})+" and "+runtime.ShapeString([]int{n_1122}))
 					}
-					r_1124 := ar.F64(st_770)
+					r_1124 := ar.F64w(st_770)
 					row_1102 = row_1102[:len(r_1124)]
 					s_1121 = s_1121[:len(r_1124)]
 					s_1123 = s_1123[:len(r_1124)]
@@ -4694,7 +4694,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if sequence_12 != st_770 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_770})+" and "+runtime.ShapeString([]int{sequence_12}))
 					}
-					r_1128 := ar.F64(st_770)
+					r_1128 := ar.F64w(st_770)
 					row_1127 = row_1127[:len(r_1128)]
 					r_1099 = r_1099[:len(r_1128)]
 					r_1108 = r_1108[:len(r_1128)]
@@ -4702,7 +4702,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					for i_1129 := range r_1128 {
 						r_1128[i_1129] = ((row_1127[i_1129] * r_1099[i_1129]) + (r_1108[i_1129] * r_1124[i_1129]))
 					}
-					r_1131 := ar.F64(st_770)
+					r_1131 := ar.F64w(st_770)
 					r_1128 = r_1128[:len(r_1131)]
 					for i_1132 := range r_1131 {
 						r_1131[i_1132] = (math.Tanh(r_1128[i_1132]))
@@ -4710,7 +4710,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if st_770 != sequence_12 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_770}))
 					}
-					r_1134 := ar.F64(sequence_12)
+					r_1134 := ar.F64w(sequence_12)
 					r_1116 = r_1116[:len(r_1134)]
 					r_1131 = r_1131[:len(r_1134)]
 					for i_1135 := range r_1134 {
@@ -4722,7 +4722,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if sequence_12 != st_770 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_770}))
 					}
-					c_1137 := ar.F64(len(st_768))
+					c_1137 := ar.F64w(len(st_768))
 					copy(c_1137, st_768)
 					copy(c_1137[int(int64(0))*st_770:(int(int64(0))+1)*st_770], r_1134)
 					if int64(1) >= int64(st_769) {
@@ -4883,7 +4883,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if n_1270 != st_1140 {
 								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1140})+" and "+runtime.ShapeString([]int{n_1270}))
 							}
-							r_1272 := ar.F64(st_1140)
+							r_1272 := ar.F64w(st_1140)
 							st_1139 = st_1139[:len(r_1272)]
 							s_1269 = s_1269[:len(r_1272)]
 							s_1271 = s_1271[:len(r_1272)]
@@ -4911,7 +4911,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if n_1279 != st_1143 {
 								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1143})+" and "+runtime.ShapeString([]int{n_1279}))
 							}
-							r_1281 := ar.F64(st_1143)
+							r_1281 := ar.F64w(st_1143)
 							row_1275 = row_1275[:len(r_1281)]
 							s_1278 = s_1278[:len(r_1281)]
 							s_1280 = s_1280[:len(r_1281)]
@@ -4935,7 +4935,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if n_1287 != st_1140 {
 								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1140})+" and "+runtime.ShapeString([]int{n_1287}))
 							}
-							r_1289 := ar.F64(st_1140)
+							r_1289 := ar.F64w(st_1140)
 							st_1139 = st_1139[:len(r_1289)]
 							s_1286 = s_1286[:len(r_1289)]
 							s_1288 = s_1288[:len(r_1289)]
@@ -4959,7 +4959,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if n_1295 != st_1143 {
 								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1143})+" and "+runtime.ShapeString([]int{n_1295}))
 							}
-							r_1297 := ar.F64(st_1143)
+							r_1297 := ar.F64w(st_1143)
 							row_1275 = row_1275[:len(r_1297)]
 							s_1294 = s_1294[:len(r_1297)]
 							s_1296 = s_1296[:len(r_1297)]
@@ -4973,7 +4973,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if st_1140 != st_1143 {
 								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1143})+" and "+runtime.ShapeString([]int{st_1140}))
 							}
-							r_1301 := ar.F64(st_1143)
+							r_1301 := ar.F64w(st_1143)
 							row_1300 = row_1300[:len(r_1301)]
 							r_1272 = r_1272[:len(r_1301)]
 							r_1281 = r_1281[:len(r_1301)]
@@ -4981,7 +4981,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							for i_1302 := range r_1301 {
 								r_1301[i_1302] = ((row_1300[i_1302] * r_1272[i_1302]) + (r_1281[i_1302] * r_1297[i_1302]))
 							}
-							r_1304 := ar.F64(st_1143)
+							r_1304 := ar.F64w(st_1143)
 							r_1301 = r_1301[:len(r_1304)]
 							for i_1305 := range r_1304 {
 								r_1304[i_1305] = (math.Tanh(r_1301[i_1305]))
@@ -4989,7 +4989,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if st_1143 != st_1140 {
 								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1140})+" and "+runtime.ShapeString([]int{st_1143}))
 							}
-							r_1307 := ar.F64(st_1140)
+							r_1307 := ar.F64w(st_1140)
 							r_1289 = r_1289[:len(r_1307)]
 							r_1304 = r_1304[:len(r_1307)]
 							for i_1308 := range r_1307 {
@@ -5001,7 +5001,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if st_1140 != st_1143 {
 								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_1140})+"; elements have shape "+runtime.ShapeString([]int{st_1143}))
 							}
-							c_1310 := ar.F64(len(st_1141))
+							c_1310 := ar.F64w(len(st_1141))
 							copy(c_1310, st_1141)
 							copy(c_1310[int(x_1264)*st_1143:(int(x_1264)+1)*st_1143], r_1307)
 							if x_1266 < 0 || x_1266 >= int64(st_1142) {
@@ -5017,7 +5017,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1312 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1312)
 							}
-							a_1188 = ar.F64(tot_1311)
+							a_1188 = ar.F64w(tot_1311)
 						} else if st_1140 != d_1189 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1140})+", element 0 has shape "+runtime.ShapeString([]int{d_1189}))
 						}
@@ -5029,7 +5029,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1314 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1314)
 							}
-							a_1191 = ar.F64(tot_1313)
+							a_1191 = ar.F64w(tot_1313)
 						} else if st_1142 != d_1192 || st_1143 != d_1193 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1142, st_1143})+", element 0 has shape "+runtime.ShapeString([]int{d_1192, d_1193}))
 						}
@@ -5041,7 +5041,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1316 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1316)
 							}
-							a_1195 = ar.F64(tot_1315)
+							a_1195 = ar.F64w(tot_1315)
 						} else if st_1145 != d_1196 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1145})+", element 0 has shape "+runtime.ShapeString([]int{d_1196}))
 						}
@@ -5053,7 +5053,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1318 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1318)
 							}
-							a_1198 = ar.F64(tot_1317)
+							a_1198 = ar.F64w(tot_1317)
 						} else if st_1147 != d_1199 || st_1148 != d_1200 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1147, st_1148})+", element 0 has shape "+runtime.ShapeString([]int{d_1199, d_1200}))
 						}
@@ -5065,7 +5065,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1320 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1320)
 							}
-							a_1202 = ar.F64(tot_1319)
+							a_1202 = ar.F64w(tot_1319)
 						} else if st_1150 != d_1203 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1150})+", element 0 has shape "+runtime.ShapeString([]int{d_1203}))
 						}
@@ -5077,7 +5077,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1322 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1322)
 							}
-							a_1205 = ar.F64(tot_1321)
+							a_1205 = ar.F64w(tot_1321)
 						} else if st_1152 != d_1206 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1152})+", element 0 has shape "+runtime.ShapeString([]int{d_1206}))
 						}
@@ -5089,7 +5089,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1324 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1324)
 							}
-							a_1208 = ar.F64(tot_1323)
+							a_1208 = ar.F64w(tot_1323)
 						} else if st_1154 != d_1209 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1154})+", element 0 has shape "+runtime.ShapeString([]int{d_1209}))
 						}
@@ -5101,7 +5101,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1326 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1326)
 							}
-							a_1211 = ar.F64(tot_1325)
+							a_1211 = ar.F64w(tot_1325)
 						} else if st_1156 != d_1212 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1156})+", element 0 has shape "+runtime.ShapeString([]int{d_1212}))
 						}
@@ -5113,7 +5113,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1328 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1328)
 							}
-							a_1214 = ar.F64(tot_1327)
+							a_1214 = ar.F64w(tot_1327)
 						} else if st_1158 != d_1215 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1158})+", element 0 has shape "+runtime.ShapeString([]int{d_1215}))
 						}
@@ -5125,7 +5125,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1330 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1330)
 							}
-							a_1217 = ar.F64(tot_1329)
+							a_1217 = ar.F64w(tot_1329)
 						} else if st_1160 != d_1218 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1160})+", element 0 has shape "+runtime.ShapeString([]int{d_1218}))
 						}
@@ -5137,7 +5137,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1332 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1332)
 							}
-							a_1220 = ar.F64(tot_1331)
+							a_1220 = ar.F64w(tot_1331)
 						} else if st_1162 != d_1221 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1162})+", element 0 has shape "+runtime.ShapeString([]int{d_1221}))
 						}
@@ -5149,7 +5149,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1334 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1334)
 							}
-							a_1223 = ar.F64(tot_1333)
+							a_1223 = ar.F64w(tot_1333)
 						} else if st_1164 != d_1224 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1164})+", element 0 has shape "+runtime.ShapeString([]int{d_1224}))
 						}
@@ -5161,7 +5161,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1336 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1336)
 							}
-							a_1226 = ar.F64(tot_1335)
+							a_1226 = ar.F64w(tot_1335)
 						} else if st_1166 != d_1227 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1166})+", element 0 has shape "+runtime.ShapeString([]int{d_1227}))
 						}
@@ -5173,7 +5173,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1338 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1338)
 							}
-							a_1229 = ar.F64(tot_1337)
+							a_1229 = ar.F64w(tot_1337)
 						} else if st_1168 != d_1230 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1168})+", element 0 has shape "+runtime.ShapeString([]int{d_1230}))
 						}
@@ -5185,7 +5185,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1340 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1340)
 							}
-							a_1232 = ar.F64(tot_1339)
+							a_1232 = ar.F64w(tot_1339)
 						} else if st_1170 != d_1233 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1170})+", element 0 has shape "+runtime.ShapeString([]int{d_1233}))
 						}
@@ -5197,7 +5197,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1342 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1342)
 							}
-							a_1235 = ar.F64(tot_1341)
+							a_1235 = ar.F64w(tot_1341)
 						} else if st_1172 != d_1236 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1172})+", element 0 has shape "+runtime.ShapeString([]int{d_1236}))
 						}
@@ -5209,7 +5209,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1344 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1344)
 							}
-							a_1238 = ar.F64(tot_1343)
+							a_1238 = ar.F64w(tot_1343)
 						} else if st_1174 != d_1239 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1174})+", element 0 has shape "+runtime.ShapeString([]int{d_1239}))
 						}
@@ -5221,7 +5221,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1346 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1346)
 							}
-							a_1241 = ar.F64(tot_1345)
+							a_1241 = ar.F64w(tot_1345)
 						} else if st_1176 != d_1242 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1176})+", element 0 has shape "+runtime.ShapeString([]int{d_1242}))
 						}
@@ -5233,7 +5233,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1348 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1348)
 							}
-							a_1244 = ar.F64(tot_1347)
+							a_1244 = ar.F64w(tot_1347)
 						} else if st_1178 != d_1245 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1178})+", element 0 has shape "+runtime.ShapeString([]int{d_1245}))
 						}
@@ -5245,7 +5245,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1350 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1350)
 							}
-							a_1247 = ar.F64(tot_1349)
+							a_1247 = ar.F64w(tot_1349)
 						} else if st_1180 != d_1248 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1180})+", element 0 has shape "+runtime.ShapeString([]int{d_1248}))
 						}
@@ -5257,7 +5257,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1352 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1352)
 							}
-							a_1250 = ar.F64(tot_1351)
+							a_1250 = ar.F64w(tot_1351)
 						} else if st_1182 != d_1251 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1182})+", element 0 has shape "+runtime.ShapeString([]int{d_1251}))
 						}
@@ -5269,7 +5269,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1354 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1354)
 							}
-							a_1253 = ar.F64(tot_1353)
+							a_1253 = ar.F64w(tot_1353)
 						} else if st_1184 != d_1254 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1184})+", element 0 has shape "+runtime.ShapeString([]int{d_1254}))
 						}
@@ -5281,7 +5281,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1356 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1356)
 							}
-							a_1256 = ar.F64(tot_1355)
+							a_1256 = ar.F64w(tot_1355)
 						} else if st_1186 != d_1257 || st_1187 != d_1258 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1260)+" has shape "+runtime.ShapeString([]int{st_1186, st_1187})+", element 0 has shape "+runtime.ShapeString([]int{d_1257, d_1258}))
 						}
@@ -5394,7 +5394,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if n_1438 != sequence_12 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1438}))
 						}
-						r_1440 := ar.F64(sequence_12)
+						r_1440 := ar.F64w(sequence_12)
 						r_1014 = r_1014[:len(r_1440)]
 						s_1437 = s_1437[:len(r_1440)]
 						s_1439 = s_1439[:len(r_1440)]
@@ -5422,7 +5422,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if n_1447 != st_770 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_770})+" and "+runtime.ShapeString([]int{n_1447}))
 						}
-						r_1449 := ar.F64(st_770)
+						r_1449 := ar.F64w(st_770)
 						row_1443 = row_1443[:len(r_1449)]
 						s_1446 = s_1446[:len(r_1449)]
 						s_1448 = s_1448[:len(r_1449)]
@@ -5446,7 +5446,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if n_1455 != sequence_12 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1455}))
 						}
-						r_1457 := ar.F64(sequence_12)
+						r_1457 := ar.F64w(sequence_12)
 						r_1014 = r_1014[:len(r_1457)]
 						s_1454 = s_1454[:len(r_1457)]
 						s_1456 = s_1456[:len(r_1457)]
@@ -5470,7 +5470,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if n_1463 != st_770 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_770})+" and "+runtime.ShapeString([]int{n_1463}))
 						}
-						r_1465 := ar.F64(st_770)
+						r_1465 := ar.F64w(st_770)
 						row_1443 = row_1443[:len(r_1465)]
 						s_1462 = s_1462[:len(r_1465)]
 						s_1464 = s_1464[:len(r_1465)]
@@ -5484,7 +5484,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if sequence_12 != st_770 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_770})+" and "+runtime.ShapeString([]int{sequence_12}))
 						}
-						r_1469 := ar.F64(st_770)
+						r_1469 := ar.F64w(st_770)
 						row_1468 = row_1468[:len(r_1469)]
 						r_1440 = r_1440[:len(r_1469)]
 						r_1449 = r_1449[:len(r_1469)]
@@ -5492,7 +5492,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						for i_1470 := range r_1469 {
 							r_1469[i_1470] = ((row_1468[i_1470] * r_1440[i_1470]) + (r_1449[i_1470] * r_1465[i_1470]))
 						}
-						r_1472 := ar.F64(st_770)
+						r_1472 := ar.F64w(st_770)
 						r_1469 = r_1469[:len(r_1472)]
 						for i_1473 := range r_1472 {
 							r_1472[i_1473] = (math.Tanh(r_1469[i_1473]))
@@ -5500,7 +5500,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if st_770 != sequence_12 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_770}))
 						}
-						r_1475 := ar.F64(sequence_12)
+						r_1475 := ar.F64w(sequence_12)
 						r_1457 = r_1457[:len(r_1475)]
 						r_1472 = r_1472[:len(r_1475)]
 						for i_1476 := range r_1475 {
@@ -5512,7 +5512,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if sequence_12 != st_770 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_770}))
 						}
-						c_1478 := ar.F64(len(st_768))
+						c_1478 := ar.F64w(len(st_768))
 						copy(c_1478, st_768)
 						copy(c_1478[int(int64(0))*st_770:(int(int64(0))+1)*st_770], r_1475)
 						if int64(1) >= int64(st_769) {
@@ -5526,7 +5526,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1480 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1480)
 							}
-							a_1359 = ar.F64(tot_1479)
+							a_1359 = ar.F64w(tot_1479)
 						} else if sequence_12 != d_1360 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1360}))
 						}
@@ -5538,7 +5538,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1482 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1482)
 							}
-							a_1362 = ar.F64(tot_1481)
+							a_1362 = ar.F64w(tot_1481)
 						} else if st_769 != d_1363 || st_770 != d_1364 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{st_769, st_770})+", element 0 has shape "+runtime.ShapeString([]int{d_1363, d_1364}))
 						}
@@ -5550,7 +5550,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1484 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1484)
 							}
-							a_1366 = ar.F64(tot_1483)
+							a_1366 = ar.F64w(tot_1483)
 						} else if sequence_12 != d_1367 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1367}))
 						}
@@ -5562,7 +5562,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1486 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1486)
 							}
-							a_1369 = ar.F64(tot_1485)
+							a_1369 = ar.F64w(tot_1485)
 						} else if st_769 != d_1370 || st_770 != d_1371 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{st_769, st_770})+", element 0 has shape "+runtime.ShapeString([]int{d_1370, d_1371}))
 						}
@@ -5574,7 +5574,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1488 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1488)
 							}
-							a_1373 = ar.F64(tot_1487)
+							a_1373 = ar.F64w(tot_1487)
 						} else if st_770 != d_1374 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{st_770})+", element 0 has shape "+runtime.ShapeString([]int{d_1374}))
 						}
@@ -5586,7 +5586,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1490 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1490)
 							}
-							a_1376 = ar.F64(tot_1489)
+							a_1376 = ar.F64w(tot_1489)
 						} else if sequence_12 != d_1377 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1377}))
 						}
@@ -5598,7 +5598,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1492 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1492)
 							}
-							a_1379 = ar.F64(tot_1491)
+							a_1379 = ar.F64w(tot_1491)
 						} else if st_770 != d_1380 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{st_770})+", element 0 has shape "+runtime.ShapeString([]int{d_1380}))
 						}
@@ -5610,7 +5610,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1494 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1494)
 							}
-							a_1382 = ar.F64(tot_1493)
+							a_1382 = ar.F64w(tot_1493)
 						} else if sequence_12 != d_1383 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1383}))
 						}
@@ -5622,7 +5622,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1496 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1496)
 							}
-							a_1385 = ar.F64(tot_1495)
+							a_1385 = ar.F64w(tot_1495)
 						} else if st_770 != d_1386 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{st_770})+", element 0 has shape "+runtime.ShapeString([]int{d_1386}))
 						}
@@ -5634,7 +5634,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1498 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1498)
 							}
-							a_1388 = ar.F64(tot_1497)
+							a_1388 = ar.F64w(tot_1497)
 						} else if st_770 != d_1389 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{st_770})+", element 0 has shape "+runtime.ShapeString([]int{d_1389}))
 						}
@@ -5646,7 +5646,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1500 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1500)
 							}
-							a_1391 = ar.F64(tot_1499)
+							a_1391 = ar.F64w(tot_1499)
 						} else if sequence_12 != d_1392 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1392}))
 						}
@@ -5658,7 +5658,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1502 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1502)
 							}
-							a_1394 = ar.F64(tot_1501)
+							a_1394 = ar.F64w(tot_1501)
 						} else if st_770 != d_1395 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{st_770})+", element 0 has shape "+runtime.ShapeString([]int{d_1395}))
 						}
@@ -5670,7 +5670,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1504 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1504)
 							}
-							a_1397 = ar.F64(tot_1503)
+							a_1397 = ar.F64w(tot_1503)
 						} else if mainparams_3 != d_1398 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1398}))
 						}
@@ -5682,7 +5682,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1506 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1506)
 							}
-							a_1400 = ar.F64(tot_1505)
+							a_1400 = ar.F64w(tot_1505)
 						} else if n_1461 != d_1401 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{n_1461})+", element 0 has shape "+runtime.ShapeString([]int{d_1401}))
 						}
@@ -5694,7 +5694,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1508 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1508)
 							}
-							a_1403 = ar.F64(tot_1507)
+							a_1403 = ar.F64w(tot_1507)
 						} else if st_770 != d_1404 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{st_770})+", element 0 has shape "+runtime.ShapeString([]int{d_1404}))
 						}
@@ -5706,7 +5706,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1510 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1510)
 							}
-							a_1406 = ar.F64(tot_1509)
+							a_1406 = ar.F64w(tot_1509)
 						} else if mainparams_3 != d_1407 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1407}))
 						}
@@ -5718,7 +5718,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1512 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1512)
 							}
-							a_1409 = ar.F64(tot_1511)
+							a_1409 = ar.F64w(tot_1511)
 						} else if n_1453 != d_1410 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{n_1453})+", element 0 has shape "+runtime.ShapeString([]int{d_1410}))
 						}
@@ -5730,7 +5730,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1514 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1514)
 							}
-							a_1412 = ar.F64(tot_1513)
+							a_1412 = ar.F64w(tot_1513)
 						} else if sequence_12 != d_1413 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1413}))
 						}
@@ -5742,7 +5742,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1516 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1516)
 							}
-							a_1415 = ar.F64(tot_1515)
+							a_1415 = ar.F64w(tot_1515)
 						} else if n_1445 != d_1416 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{n_1445})+", element 0 has shape "+runtime.ShapeString([]int{d_1416}))
 						}
@@ -5754,7 +5754,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1518 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1518)
 							}
-							a_1418 = ar.F64(tot_1517)
+							a_1418 = ar.F64w(tot_1517)
 						} else if st_770 != d_1419 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{st_770})+", element 0 has shape "+runtime.ShapeString([]int{d_1419}))
 						}
@@ -5766,7 +5766,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1520 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1520)
 							}
-							a_1421 = ar.F64(tot_1519)
+							a_1421 = ar.F64w(tot_1519)
 						} else if n_1436 != d_1422 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{n_1436})+", element 0 has shape "+runtime.ShapeString([]int{d_1422}))
 						}
@@ -5778,7 +5778,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1522 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1522)
 							}
-							a_1424 = ar.F64(tot_1521)
+							a_1424 = ar.F64w(tot_1521)
 						} else if sequence_12 != d_1425 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1425}))
 						}
@@ -5790,7 +5790,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1524 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1524)
 							}
-							a_1427 = ar.F64(tot_1523)
+							a_1427 = ar.F64w(tot_1523)
 						} else if st_769 != d_1428 || st_770 != d_1429 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1431)+" has shape "+runtime.ShapeString([]int{st_769, st_770})+", element 0 has shape "+runtime.ShapeString([]int{d_1428, d_1429}))
 						}
@@ -5876,14 +5876,14 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if extraparams_6 != c_1526 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1526})+" and "+runtime.ShapeString([]int{extraparams_6}))
 				}
-				r_1559 := ar.F64(c_1526)
+				r_1559 := ar.F64w(c_1526)
 				c_1525 = c_1525[:len(r_1559)]
 				row_1557 = row_1557[:len(r_1559)]
 				row_1558 = row_1558[:len(r_1559)]
 				for i_1560 := range r_1559 {
 					r_1559[i_1560] = ((c_1525[i_1560] * row_1557[i_1560]) + row_1558[i_1560])
 				}
-				r_1562 := ar.F64(c_1526)
+				r_1562 := ar.F64w(c_1526)
 				r_1559 = r_1559[:len(r_1562)]
 				for i_1563 := range r_1562 {
 					r_1562[i_1563] = (math.Exp(r_1559[i_1563]))
@@ -5899,7 +5899,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if c_1526 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_1526}))
 				}
-				r_1570 := ar.F64(sequence_12)
+				r_1570 := ar.F64w(sequence_12)
 				row_1568 = row_1568[:len(r_1570)]
 				r_1559 = r_1559[:len(r_1570)]
 				for i_1571 := range r_1570 {
@@ -5916,7 +5916,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1576 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1576)
 				}
-				a_871 = ar.F64(tot_1575)
+				a_871 = ar.F64w(tot_1575)
 			} else if st_769 != d_872 || st_770 != d_873 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_769, st_770})+", element 0 has shape "+runtime.ShapeString([]int{d_872, d_873}))
 			}
@@ -5929,7 +5929,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1578 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1578)
 				}
-				a_876 = ar.F64(tot_1577)
+				a_876 = ar.F64w(tot_1577)
 			} else if st_773 != d_877 || st_774 != d_878 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_773, st_774})+", element 0 has shape "+runtime.ShapeString([]int{d_877, d_878}))
 			}
@@ -5942,7 +5942,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1580 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1580)
 				}
-				a_881 = ar.F64(tot_1579)
+				a_881 = ar.F64w(tot_1579)
 			} else if st_777 != d_882 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_777})+", element 0 has shape "+runtime.ShapeString([]int{d_882}))
 			}
@@ -5955,7 +5955,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1582 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1582)
 				}
-				a_885 = ar.F64(tot_1581)
+				a_885 = ar.F64w(tot_1581)
 			} else if st_780 != d_886 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_780})+", element 0 has shape "+runtime.ShapeString([]int{d_886}))
 			}
@@ -5967,7 +5967,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1584 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1584)
 				}
-				a_888 = ar.F64(tot_1583)
+				a_888 = ar.F64w(tot_1583)
 			} else if st_782 != d_889 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_782})+", element 0 has shape "+runtime.ShapeString([]int{d_889}))
 			}
@@ -5979,7 +5979,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1586 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1586)
 				}
-				a_891 = ar.F64(tot_1585)
+				a_891 = ar.F64w(tot_1585)
 			} else if st_784 != d_892 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_784})+", element 0 has shape "+runtime.ShapeString([]int{d_892}))
 			}
@@ -5991,7 +5991,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1588 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1588)
 				}
-				a_894 = ar.F64(tot_1587)
+				a_894 = ar.F64w(tot_1587)
 			} else if st_786 != d_895 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_786})+", element 0 has shape "+runtime.ShapeString([]int{d_895}))
 			}
@@ -6003,7 +6003,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1590 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1590)
 				}
-				a_897 = ar.F64(tot_1589)
+				a_897 = ar.F64w(tot_1589)
 			} else if st_788 != d_898 || st_789 != d_899 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_788, st_789})+", element 0 has shape "+runtime.ShapeString([]int{d_898, d_899}))
 			}
@@ -6015,7 +6015,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1592 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1592)
 				}
-				a_901 = ar.F64(tot_1591)
+				a_901 = ar.F64w(tot_1591)
 			} else if st_791 != d_902 || st_792 != d_903 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_791, st_792})+", element 0 has shape "+runtime.ShapeString([]int{d_902, d_903}))
 			}
@@ -6027,7 +6027,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1594 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1594)
 				}
-				a_905 = ar.F64(tot_1593)
+				a_905 = ar.F64w(tot_1593)
 			} else if st_794 != d_906 || st_795 != d_907 || st_796 != d_908 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_794, st_795, st_796})+", element 0 has shape "+runtime.ShapeString([]int{d_906, d_907, d_908}))
 			}
@@ -6039,7 +6039,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1596 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1596)
 				}
-				a_910 = ar.F64(tot_1595)
+				a_910 = ar.F64w(tot_1595)
 			} else if st_798 != d_911 || st_799 != d_912 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_798, st_799})+", element 0 has shape "+runtime.ShapeString([]int{d_911, d_912}))
 			}
@@ -6051,7 +6051,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1598 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1598)
 				}
-				a_914 = ar.F64(tot_1597)
+				a_914 = ar.F64w(tot_1597)
 			} else if st_801 != d_915 || st_802 != d_916 || st_803 != d_917 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_801, st_802, st_803})+", element 0 has shape "+runtime.ShapeString([]int{d_915, d_916, d_917}))
 			}
@@ -6063,7 +6063,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1600 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1600)
 				}
-				a_919 = ar.F64(tot_1599)
+				a_919 = ar.F64w(tot_1599)
 			} else if st_805 != d_920 || st_806 != d_921 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_805, st_806})+", element 0 has shape "+runtime.ShapeString([]int{d_920, d_921}))
 			}
@@ -6075,7 +6075,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1602 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1602)
 				}
-				a_923 = ar.F64(tot_1601)
+				a_923 = ar.F64w(tot_1601)
 			} else if st_808 != d_924 || st_809 != d_925 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_808, st_809})+", element 0 has shape "+runtime.ShapeString([]int{d_924, d_925}))
 			}
@@ -6087,7 +6087,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1604 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1604)
 				}
-				a_927 = ar.F64(tot_1603)
+				a_927 = ar.F64w(tot_1603)
 			} else if st_811 != d_928 || st_812 != d_929 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_811, st_812})+", element 0 has shape "+runtime.ShapeString([]int{d_928, d_929}))
 			}
@@ -6099,7 +6099,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1606 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1606)
 				}
-				a_931 = ar.F64(tot_1605)
+				a_931 = ar.F64w(tot_1605)
 			} else if st_814 != d_932 || st_815 != d_933 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_814, st_815})+", element 0 has shape "+runtime.ShapeString([]int{d_932, d_933}))
 			}
@@ -6111,7 +6111,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1608 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1608)
 				}
-				a_935 = ar.F64(tot_1607)
+				a_935 = ar.F64w(tot_1607)
 			} else if st_817 != d_936 || st_818 != d_937 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_817, st_818})+", element 0 has shape "+runtime.ShapeString([]int{d_936, d_937}))
 			}
@@ -6123,7 +6123,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1610 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1610)
 				}
-				a_939 = ar.F64(tot_1609)
+				a_939 = ar.F64w(tot_1609)
 			} else if st_820 != d_940 || st_821 != d_941 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_820, st_821})+", element 0 has shape "+runtime.ShapeString([]int{d_940, d_941}))
 			}
@@ -6135,7 +6135,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1612 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1612)
 				}
-				a_943 = ar.F64(tot_1611)
+				a_943 = ar.F64w(tot_1611)
 			} else if st_823 != d_944 || st_824 != d_945 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_823, st_824})+", element 0 has shape "+runtime.ShapeString([]int{d_944, d_945}))
 			}
@@ -6147,7 +6147,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1614 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1614)
 				}
-				a_947 = ar.F64(tot_1613)
+				a_947 = ar.F64w(tot_1613)
 			} else if st_826 != d_948 || st_827 != d_949 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_826, st_827})+", element 0 has shape "+runtime.ShapeString([]int{d_948, d_949}))
 			}
@@ -6159,7 +6159,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1616 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1616)
 				}
-				a_951 = ar.F64(tot_1615)
+				a_951 = ar.F64w(tot_1615)
 			} else if st_829 != d_952 || st_830 != d_953 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_829, st_830})+", element 0 has shape "+runtime.ShapeString([]int{d_952, d_953}))
 			}
@@ -6171,7 +6171,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1618 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1618)
 				}
-				a_955 = ar.F64(tot_1617)
+				a_955 = ar.F64w(tot_1617)
 			} else if st_832 != d_956 || st_833 != d_957 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_832, st_833})+", element 0 has shape "+runtime.ShapeString([]int{d_956, d_957}))
 			}
@@ -6183,7 +6183,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1620 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1620)
 				}
-				a_959 = ar.F64(tot_1619)
+				a_959 = ar.F64w(tot_1619)
 			} else if st_835 != d_960 || st_836 != d_961 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_835, st_836})+", element 0 has shape "+runtime.ShapeString([]int{d_960, d_961}))
 			}
@@ -6195,7 +6195,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1622 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1622)
 				}
-				a_963 = ar.F64(tot_1621)
+				a_963 = ar.F64w(tot_1621)
 			} else if st_838 != d_964 || st_839 != d_965 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_838, st_839})+", element 0 has shape "+runtime.ShapeString([]int{d_964, d_965}))
 			}
@@ -6207,7 +6207,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1624 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1624)
 				}
-				a_967 = ar.F64(tot_1623)
+				a_967 = ar.F64w(tot_1623)
 			} else if st_841 != d_968 || st_842 != d_969 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_841, st_842})+", element 0 has shape "+runtime.ShapeString([]int{d_968, d_969}))
 			}
@@ -6219,7 +6219,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1626 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1626)
 				}
-				a_971 = ar.F64(tot_1625)
+				a_971 = ar.F64w(tot_1625)
 			} else if st_844 != d_972 || st_845 != d_973 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_844, st_845})+", element 0 has shape "+runtime.ShapeString([]int{d_972, d_973}))
 			}
@@ -6231,7 +6231,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1628 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1628)
 				}
-				a_975 = ar.F64(tot_1627)
+				a_975 = ar.F64w(tot_1627)
 			} else if st_847 != d_976 || st_848 != d_977 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_847, st_848})+", element 0 has shape "+runtime.ShapeString([]int{d_976, d_977}))
 			}
@@ -6243,7 +6243,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1630 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1630)
 				}
-				a_979 = ar.F64(tot_1629)
+				a_979 = ar.F64w(tot_1629)
 			} else if st_850 != d_980 || st_851 != d_981 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_850, st_851})+", element 0 has shape "+runtime.ShapeString([]int{d_980, d_981}))
 			}
@@ -6255,7 +6255,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1632 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1632)
 				}
-				a_983 = ar.F64(tot_1631)
+				a_983 = ar.F64w(tot_1631)
 			} else if st_853 != d_984 || st_854 != d_985 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_853, st_854})+", element 0 has shape "+runtime.ShapeString([]int{d_984, d_985}))
 			}
@@ -6267,7 +6267,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1634 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1634)
 				}
-				a_987 = ar.F64(tot_1633)
+				a_987 = ar.F64w(tot_1633)
 			} else if st_856 != d_988 || st_857 != d_989 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_856, st_857})+", element 0 has shape "+runtime.ShapeString([]int{d_988, d_989}))
 			}
@@ -6279,7 +6279,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1636 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1636)
 				}
-				a_991 = ar.F64(tot_1635)
+				a_991 = ar.F64w(tot_1635)
 			} else if st_859 != d_992 || st_860 != d_993 || st_861 != d_994 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_859, st_860, st_861})+", element 0 has shape "+runtime.ShapeString([]int{d_992, d_993, d_994}))
 			}
@@ -6291,7 +6291,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1638 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1638)
 				}
-				a_996 = ar.F64(tot_1637)
+				a_996 = ar.F64w(tot_1637)
 			} else if st_863 != d_997 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_863})+", element 0 has shape "+runtime.ShapeString([]int{d_997}))
 			}
@@ -6303,7 +6303,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1640 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1640)
 				}
-				a_999 = ar.F64(tot_1639)
+				a_999 = ar.F64w(tot_1639)
 			} else if st_865 != d_1000 || st_866 != d_1001 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_865, st_866})+", element 0 has shape "+runtime.ShapeString([]int{d_1000, d_1001}))
 			}
@@ -6315,7 +6315,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1642 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1642)
 				}
-				a_1003 = ar.F64(tot_1641)
+				a_1003 = ar.F64w(tot_1641)
 			} else if st_868 != d_1004 || st_869 != d_1005 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_1008)+" has shape "+runtime.ShapeString([]int{st_868, st_869})+", element 0 has shape "+runtime.ShapeString([]int{d_1004, d_1005}))
 			}
@@ -6333,16 +6333,16 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		var d_1646 int = 0
 		var d_1647 int = 0
 		var rs_1648 int = 0
-		a_1649 := ar.F64(n_1643)
+		a_1649 := ar.F64w(n_1643)
 		var a_1650 []float64
 		var d_1651 int = 0
 		var d_1652 int = 0
 		var rs_1653 int = 0
-		a_1654 := ar.F64(n_1643)
+		a_1654 := ar.F64w(n_1643)
 		var a_1655 []float64
 		var d_1656 int = 0
 		var rs_1657 int = 0
-		a_1658 := ar.F64(n_1643)
+		a_1658 := ar.F64w(n_1643)
 		var a_1659 []float64
 		var d_1660 int = 0
 		var rs_1661 int = 0
@@ -6465,7 +6465,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		var d_1778 int = 0
 		var d_1779 int = 0
 		var rs_1780 int = 0
-		a_1781 := ar.F64(n_1643)
+		a_1781 := ar.F64w(n_1643)
 		for i_1782 := 0; i_1782 < n_1643; i_1782++ {
 			mark_1783 := ar.mark()
 			i_1784 := int64(i_1782)
@@ -6481,7 +6481,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if extraparams_6 != sequence_12 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 			}
-			r_1787 := ar.F64(sequence_12)
+			r_1787 := ar.F64w(sequence_12)
 			row_1785 = row_1785[:len(r_1787)]
 			row_1786 = row_1786[:len(r_1787)]
 			for i_1788 := range r_1787 {
@@ -6588,7 +6588,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if n_1870 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1870}))
 				}
-				r_1872 := ar.F64(sequence_12)
+				r_1872 := ar.F64w(sequence_12)
 				r_1787 = r_1787[:len(r_1872)]
 				s_1869 = s_1869[:len(r_1872)]
 				s_1871 = s_1871[:len(r_1872)]
@@ -6616,7 +6616,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if n_1879 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1879}))
 				}
-				r_1881 := ar.F64(state_9)
+				r_1881 := ar.F64w(state_9)
 				row_1875 = row_1875[:len(r_1881)]
 				s_1878 = s_1878[:len(r_1881)]
 				s_1880 = s_1880[:len(r_1881)]
@@ -6640,7 +6640,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if n_1887 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1887}))
 				}
-				r_1889 := ar.F64(sequence_12)
+				r_1889 := ar.F64w(sequence_12)
 				r_1787 = r_1787[:len(r_1889)]
 				s_1886 = s_1886[:len(r_1889)]
 				s_1888 = s_1888[:len(r_1889)]
@@ -6664,7 +6664,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if n_1895 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1895}))
 				}
-				r_1897 := ar.F64(state_9)
+				r_1897 := ar.F64w(state_9)
 				row_1875 = row_1875[:len(r_1897)]
 				s_1894 = s_1894[:len(r_1897)]
 				s_1896 = s_1896[:len(r_1897)]
@@ -6678,7 +6678,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if sequence_12 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 				}
-				r_1901 := ar.F64(state_9)
+				r_1901 := ar.F64w(state_9)
 				row_1900 = row_1900[:len(r_1901)]
 				r_1872 = r_1872[:len(r_1901)]
 				r_1881 = r_1881[:len(r_1901)]
@@ -6686,7 +6686,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				for i_1902 := range r_1901 {
 					r_1901[i_1902] = ((row_1900[i_1902] * r_1872[i_1902]) + (r_1881[i_1902] * r_1897[i_1902]))
 				}
-				r_1904 := ar.F64(state_9)
+				r_1904 := ar.F64w(state_9)
 				r_1901 = r_1901[:len(r_1904)]
 				for i_1905 := range r_1904 {
 					r_1904[i_1905] = (math.Tanh(r_1901[i_1905]))
@@ -6694,7 +6694,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if state_9 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 				}
-				r_1907 := ar.F64(sequence_12)
+				r_1907 := ar.F64w(sequence_12)
 				r_1889 = r_1889[:len(r_1907)]
 				r_1904 = r_1904[:len(r_1907)]
 				for i_1908 := range r_1907 {
@@ -6706,7 +6706,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if sequence_12 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 				}
-				c_1910 := ar.F64(len(state_7))
+				c_1910 := ar.F64w(len(state_7))
 				copy(c_1910, state_7)
 				copy(c_1910[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_1907)
 				if int64(1) >= int64(state_8) {
@@ -6867,7 +6867,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if n_2043 != st_1913 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1913})+" and "+runtime.ShapeString([]int{n_2043}))
 						}
-						r_2045 := ar.F64(st_1913)
+						r_2045 := ar.F64w(st_1913)
 						st_1912 = st_1912[:len(r_2045)]
 						s_2042 = s_2042[:len(r_2045)]
 						s_2044 = s_2044[:len(r_2045)]
@@ -6895,7 +6895,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if n_2052 != st_1916 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1916})+" and "+runtime.ShapeString([]int{n_2052}))
 						}
-						r_2054 := ar.F64(st_1916)
+						r_2054 := ar.F64w(st_1916)
 						row_2048 = row_2048[:len(r_2054)]
 						s_2051 = s_2051[:len(r_2054)]
 						s_2053 = s_2053[:len(r_2054)]
@@ -6919,7 +6919,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if n_2060 != st_1913 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1913})+" and "+runtime.ShapeString([]int{n_2060}))
 						}
-						r_2062 := ar.F64(st_1913)
+						r_2062 := ar.F64w(st_1913)
 						st_1912 = st_1912[:len(r_2062)]
 						s_2059 = s_2059[:len(r_2062)]
 						s_2061 = s_2061[:len(r_2062)]
@@ -6943,7 +6943,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if n_2068 != st_1916 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1916})+" and "+runtime.ShapeString([]int{n_2068}))
 						}
-						r_2070 := ar.F64(st_1916)
+						r_2070 := ar.F64w(st_1916)
 						row_2048 = row_2048[:len(r_2070)]
 						s_2067 = s_2067[:len(r_2070)]
 						s_2069 = s_2069[:len(r_2070)]
@@ -6957,7 +6957,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if st_1913 != st_1916 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1916})+" and "+runtime.ShapeString([]int{st_1913}))
 						}
-						r_2074 := ar.F64(st_1916)
+						r_2074 := ar.F64w(st_1916)
 						row_2073 = row_2073[:len(r_2074)]
 						r_2045 = r_2045[:len(r_2074)]
 						r_2054 = r_2054[:len(r_2074)]
@@ -6965,7 +6965,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						for i_2075 := range r_2074 {
 							r_2074[i_2075] = ((row_2073[i_2075] * r_2045[i_2075]) + (r_2054[i_2075] * r_2070[i_2075]))
 						}
-						r_2077 := ar.F64(st_1916)
+						r_2077 := ar.F64w(st_1916)
 						r_2074 = r_2074[:len(r_2077)]
 						for i_2078 := range r_2077 {
 							r_2077[i_2078] = (math.Tanh(r_2074[i_2078]))
@@ -6973,7 +6973,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if st_1916 != st_1913 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1913})+" and "+runtime.ShapeString([]int{st_1916}))
 						}
-						r_2080 := ar.F64(st_1913)
+						r_2080 := ar.F64w(st_1913)
 						r_2062 = r_2062[:len(r_2080)]
 						r_2077 = r_2077[:len(r_2080)]
 						for i_2081 := range r_2080 {
@@ -6985,7 +6985,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if st_1913 != st_1916 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_1913})+"; elements have shape "+runtime.ShapeString([]int{st_1916}))
 						}
-						c_2083 := ar.F64(len(st_1914))
+						c_2083 := ar.F64w(len(st_1914))
 						copy(c_2083, st_1914)
 						copy(c_2083[int(x_2037)*st_1916:(int(x_2037)+1)*st_1916], r_2080)
 						if x_2039 < 0 || x_2039 >= int64(st_1915) {
@@ -7001,7 +7001,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2085 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2085)
 						}
-						a_1961 = ar.F64(tot_2084)
+						a_1961 = ar.F64w(tot_2084)
 					} else if st_1913 != d_1962 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1913})+", element 0 has shape "+runtime.ShapeString([]int{d_1962}))
 					}
@@ -7013,7 +7013,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2087 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2087)
 						}
-						a_1964 = ar.F64(tot_2086)
+						a_1964 = ar.F64w(tot_2086)
 					} else if st_1915 != d_1965 || st_1916 != d_1966 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1915, st_1916})+", element 0 has shape "+runtime.ShapeString([]int{d_1965, d_1966}))
 					}
@@ -7025,7 +7025,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2089 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2089)
 						}
-						a_1968 = ar.F64(tot_2088)
+						a_1968 = ar.F64w(tot_2088)
 					} else if st_1918 != d_1969 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1918})+", element 0 has shape "+runtime.ShapeString([]int{d_1969}))
 					}
@@ -7037,7 +7037,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2091 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2091)
 						}
-						a_1971 = ar.F64(tot_2090)
+						a_1971 = ar.F64w(tot_2090)
 					} else if st_1920 != d_1972 || st_1921 != d_1973 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1920, st_1921})+", element 0 has shape "+runtime.ShapeString([]int{d_1972, d_1973}))
 					}
@@ -7049,7 +7049,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2093 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2093)
 						}
-						a_1975 = ar.F64(tot_2092)
+						a_1975 = ar.F64w(tot_2092)
 					} else if st_1923 != d_1976 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1923})+", element 0 has shape "+runtime.ShapeString([]int{d_1976}))
 					}
@@ -7061,7 +7061,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2095 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2095)
 						}
-						a_1978 = ar.F64(tot_2094)
+						a_1978 = ar.F64w(tot_2094)
 					} else if st_1925 != d_1979 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1925})+", element 0 has shape "+runtime.ShapeString([]int{d_1979}))
 					}
@@ -7073,7 +7073,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2097 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2097)
 						}
-						a_1981 = ar.F64(tot_2096)
+						a_1981 = ar.F64w(tot_2096)
 					} else if st_1927 != d_1982 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1927})+", element 0 has shape "+runtime.ShapeString([]int{d_1982}))
 					}
@@ -7085,7 +7085,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2099 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2099)
 						}
-						a_1984 = ar.F64(tot_2098)
+						a_1984 = ar.F64w(tot_2098)
 					} else if st_1929 != d_1985 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1929})+", element 0 has shape "+runtime.ShapeString([]int{d_1985}))
 					}
@@ -7097,7 +7097,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2101 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2101)
 						}
-						a_1987 = ar.F64(tot_2100)
+						a_1987 = ar.F64w(tot_2100)
 					} else if st_1931 != d_1988 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1931})+", element 0 has shape "+runtime.ShapeString([]int{d_1988}))
 					}
@@ -7109,7 +7109,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2103 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2103)
 						}
-						a_1990 = ar.F64(tot_2102)
+						a_1990 = ar.F64w(tot_2102)
 					} else if st_1933 != d_1991 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1933})+", element 0 has shape "+runtime.ShapeString([]int{d_1991}))
 					}
@@ -7121,7 +7121,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2105 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2105)
 						}
-						a_1993 = ar.F64(tot_2104)
+						a_1993 = ar.F64w(tot_2104)
 					} else if st_1935 != d_1994 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1935})+", element 0 has shape "+runtime.ShapeString([]int{d_1994}))
 					}
@@ -7133,7 +7133,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2107 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2107)
 						}
-						a_1996 = ar.F64(tot_2106)
+						a_1996 = ar.F64w(tot_2106)
 					} else if st_1937 != d_1997 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1937})+", element 0 has shape "+runtime.ShapeString([]int{d_1997}))
 					}
@@ -7145,7 +7145,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2109 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2109)
 						}
-						a_1999 = ar.F64(tot_2108)
+						a_1999 = ar.F64w(tot_2108)
 					} else if st_1939 != d_2000 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1939})+", element 0 has shape "+runtime.ShapeString([]int{d_2000}))
 					}
@@ -7157,7 +7157,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2111 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2111)
 						}
-						a_2002 = ar.F64(tot_2110)
+						a_2002 = ar.F64w(tot_2110)
 					} else if st_1941 != d_2003 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1941})+", element 0 has shape "+runtime.ShapeString([]int{d_2003}))
 					}
@@ -7169,7 +7169,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2113 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2113)
 						}
-						a_2005 = ar.F64(tot_2112)
+						a_2005 = ar.F64w(tot_2112)
 					} else if st_1943 != d_2006 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1943})+", element 0 has shape "+runtime.ShapeString([]int{d_2006}))
 					}
@@ -7181,7 +7181,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2115 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2115)
 						}
-						a_2008 = ar.F64(tot_2114)
+						a_2008 = ar.F64w(tot_2114)
 					} else if st_1945 != d_2009 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1945})+", element 0 has shape "+runtime.ShapeString([]int{d_2009}))
 					}
@@ -7193,7 +7193,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2117 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2117)
 						}
-						a_2011 = ar.F64(tot_2116)
+						a_2011 = ar.F64w(tot_2116)
 					} else if st_1947 != d_2012 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1947})+", element 0 has shape "+runtime.ShapeString([]int{d_2012}))
 					}
@@ -7205,7 +7205,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2119 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2119)
 						}
-						a_2014 = ar.F64(tot_2118)
+						a_2014 = ar.F64w(tot_2118)
 					} else if st_1949 != d_2015 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1949})+", element 0 has shape "+runtime.ShapeString([]int{d_2015}))
 					}
@@ -7217,7 +7217,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2121 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2121)
 						}
-						a_2017 = ar.F64(tot_2120)
+						a_2017 = ar.F64w(tot_2120)
 					} else if st_1951 != d_2018 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1951})+", element 0 has shape "+runtime.ShapeString([]int{d_2018}))
 					}
@@ -7229,7 +7229,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2123 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2123)
 						}
-						a_2020 = ar.F64(tot_2122)
+						a_2020 = ar.F64w(tot_2122)
 					} else if st_1953 != d_2021 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1953})+", element 0 has shape "+runtime.ShapeString([]int{d_2021}))
 					}
@@ -7241,7 +7241,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2125 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2125)
 						}
-						a_2023 = ar.F64(tot_2124)
+						a_2023 = ar.F64w(tot_2124)
 					} else if st_1955 != d_2024 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1955})+", element 0 has shape "+runtime.ShapeString([]int{d_2024}))
 					}
@@ -7253,7 +7253,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2127 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2127)
 						}
-						a_2026 = ar.F64(tot_2126)
+						a_2026 = ar.F64w(tot_2126)
 					} else if st_1957 != d_2027 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1957})+", element 0 has shape "+runtime.ShapeString([]int{d_2027}))
 					}
@@ -7265,7 +7265,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2129 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2129)
 						}
-						a_2029 = ar.F64(tot_2128)
+						a_2029 = ar.F64w(tot_2128)
 					} else if st_1959 != d_2030 || st_1960 != d_2031 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_2033)+" has shape "+runtime.ShapeString([]int{st_1959, st_1960})+", element 0 has shape "+runtime.ShapeString([]int{d_2030, d_2031}))
 					}
@@ -7378,7 +7378,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if n_2211 != sequence_12 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_2211}))
 					}
-					r_2213 := ar.F64(sequence_12)
+					r_2213 := ar.F64w(sequence_12)
 					r_1787 = r_1787[:len(r_2213)]
 					s_2210 = s_2210[:len(r_2213)]
 					s_2212 = s_2212[:len(r_2213)]
@@ -7406,7 +7406,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if n_2220 != state_9 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_2220}))
 					}
-					r_2222 := ar.F64(state_9)
+					r_2222 := ar.F64w(state_9)
 					row_2216 = row_2216[:len(r_2222)]
 					s_2219 = s_2219[:len(r_2222)]
 					s_2221 = s_2221[:len(r_2222)]
@@ -7430,7 +7430,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if n_2228 != sequence_12 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_2228}))
 					}
-					r_2230 := ar.F64(sequence_12)
+					r_2230 := ar.F64w(sequence_12)
 					r_1787 = r_1787[:len(r_2230)]
 					s_2227 = s_2227[:len(r_2230)]
 					s_2229 = s_2229[:len(r_2230)]
@@ -7454,7 +7454,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if n_2236 != state_9 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_2236}))
 					}
-					r_2238 := ar.F64(state_9)
+					r_2238 := ar.F64w(state_9)
 					row_2216 = row_2216[:len(r_2238)]
 					s_2235 = s_2235[:len(r_2238)]
 					s_2237 = s_2237[:len(r_2238)]
@@ -7468,7 +7468,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if sequence_12 != state_9 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 					}
-					r_2242 := ar.F64(state_9)
+					r_2242 := ar.F64w(state_9)
 					row_2241 = row_2241[:len(r_2242)]
 					r_2213 = r_2213[:len(r_2242)]
 					r_2222 = r_2222[:len(r_2242)]
@@ -7476,7 +7476,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					for i_2243 := range r_2242 {
 						r_2242[i_2243] = ((row_2241[i_2243] * r_2213[i_2243]) + (r_2222[i_2243] * r_2238[i_2243]))
 					}
-					r_2245 := ar.F64(state_9)
+					r_2245 := ar.F64w(state_9)
 					r_2242 = r_2242[:len(r_2245)]
 					for i_2246 := range r_2245 {
 						r_2245[i_2246] = (math.Tanh(r_2242[i_2246]))
@@ -7484,7 +7484,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if state_9 != sequence_12 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 					}
-					r_2248 := ar.F64(sequence_12)
+					r_2248 := ar.F64w(sequence_12)
 					r_2230 = r_2230[:len(r_2248)]
 					r_2245 = r_2245[:len(r_2248)]
 					for i_2249 := range r_2248 {
@@ -7496,7 +7496,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if sequence_12 != state_9 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 					}
-					c_2251 := ar.F64(len(state_7))
+					c_2251 := ar.F64w(len(state_7))
 					copy(c_2251, state_7)
 					copy(c_2251[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_2248)
 					if int64(1) >= int64(state_8) {
@@ -7510,7 +7510,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2253 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2253)
 						}
-						a_2132 = ar.F64(tot_2252)
+						a_2132 = ar.F64w(tot_2252)
 					} else if sequence_12 != d_2133 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_2133}))
 					}
@@ -7522,7 +7522,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2255 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2255)
 						}
-						a_2135 = ar.F64(tot_2254)
+						a_2135 = ar.F64w(tot_2254)
 					} else if state_8 != d_2136 || state_9 != d_2137 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_2136, d_2137}))
 					}
@@ -7534,7 +7534,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2257 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2257)
 						}
-						a_2139 = ar.F64(tot_2256)
+						a_2139 = ar.F64w(tot_2256)
 					} else if sequence_12 != d_2140 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_2140}))
 					}
@@ -7546,7 +7546,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2259 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2259)
 						}
-						a_2142 = ar.F64(tot_2258)
+						a_2142 = ar.F64w(tot_2258)
 					} else if state_8 != d_2143 || state_9 != d_2144 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_2143, d_2144}))
 					}
@@ -7558,7 +7558,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2261 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2261)
 						}
-						a_2146 = ar.F64(tot_2260)
+						a_2146 = ar.F64w(tot_2260)
 					} else if state_9 != d_2147 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_2147}))
 					}
@@ -7570,7 +7570,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2263 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2263)
 						}
-						a_2149 = ar.F64(tot_2262)
+						a_2149 = ar.F64w(tot_2262)
 					} else if sequence_12 != d_2150 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_2150}))
 					}
@@ -7582,7 +7582,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2265 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2265)
 						}
-						a_2152 = ar.F64(tot_2264)
+						a_2152 = ar.F64w(tot_2264)
 					} else if state_9 != d_2153 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_2153}))
 					}
@@ -7594,7 +7594,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2267 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2267)
 						}
-						a_2155 = ar.F64(tot_2266)
+						a_2155 = ar.F64w(tot_2266)
 					} else if sequence_12 != d_2156 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_2156}))
 					}
@@ -7606,7 +7606,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2269 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2269)
 						}
-						a_2158 = ar.F64(tot_2268)
+						a_2158 = ar.F64w(tot_2268)
 					} else if state_9 != d_2159 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_2159}))
 					}
@@ -7618,7 +7618,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2271 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2271)
 						}
-						a_2161 = ar.F64(tot_2270)
+						a_2161 = ar.F64w(tot_2270)
 					} else if state_9 != d_2162 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_2162}))
 					}
@@ -7630,7 +7630,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2273 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2273)
 						}
-						a_2164 = ar.F64(tot_2272)
+						a_2164 = ar.F64w(tot_2272)
 					} else if sequence_12 != d_2165 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_2165}))
 					}
@@ -7642,7 +7642,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2275 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2275)
 						}
-						a_2167 = ar.F64(tot_2274)
+						a_2167 = ar.F64w(tot_2274)
 					} else if state_9 != d_2168 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_2168}))
 					}
@@ -7654,7 +7654,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2277 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2277)
 						}
-						a_2170 = ar.F64(tot_2276)
+						a_2170 = ar.F64w(tot_2276)
 					} else if mainparams_3 != d_2171 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_2171}))
 					}
@@ -7666,7 +7666,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2279 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2279)
 						}
-						a_2173 = ar.F64(tot_2278)
+						a_2173 = ar.F64w(tot_2278)
 					} else if n_2234 != d_2174 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{n_2234})+", element 0 has shape "+runtime.ShapeString([]int{d_2174}))
 					}
@@ -7678,7 +7678,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2281 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2281)
 						}
-						a_2176 = ar.F64(tot_2280)
+						a_2176 = ar.F64w(tot_2280)
 					} else if state_9 != d_2177 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_2177}))
 					}
@@ -7690,7 +7690,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2283 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2283)
 						}
-						a_2179 = ar.F64(tot_2282)
+						a_2179 = ar.F64w(tot_2282)
 					} else if mainparams_3 != d_2180 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_2180}))
 					}
@@ -7702,7 +7702,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2285 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2285)
 						}
-						a_2182 = ar.F64(tot_2284)
+						a_2182 = ar.F64w(tot_2284)
 					} else if n_2226 != d_2183 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{n_2226})+", element 0 has shape "+runtime.ShapeString([]int{d_2183}))
 					}
@@ -7714,7 +7714,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2287 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2287)
 						}
-						a_2185 = ar.F64(tot_2286)
+						a_2185 = ar.F64w(tot_2286)
 					} else if sequence_12 != d_2186 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_2186}))
 					}
@@ -7726,7 +7726,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2289 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2289)
 						}
-						a_2188 = ar.F64(tot_2288)
+						a_2188 = ar.F64w(tot_2288)
 					} else if n_2218 != d_2189 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{n_2218})+", element 0 has shape "+runtime.ShapeString([]int{d_2189}))
 					}
@@ -7738,7 +7738,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2291 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2291)
 						}
-						a_2191 = ar.F64(tot_2290)
+						a_2191 = ar.F64w(tot_2290)
 					} else if state_9 != d_2192 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_2192}))
 					}
@@ -7750,7 +7750,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2293 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2293)
 						}
-						a_2194 = ar.F64(tot_2292)
+						a_2194 = ar.F64w(tot_2292)
 					} else if n_2209 != d_2195 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{n_2209})+", element 0 has shape "+runtime.ShapeString([]int{d_2195}))
 					}
@@ -7762,7 +7762,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2295 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2295)
 						}
-						a_2197 = ar.F64(tot_2294)
+						a_2197 = ar.F64w(tot_2294)
 					} else if sequence_12 != d_2198 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_2198}))
 					}
@@ -7774,7 +7774,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2297 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2297)
 						}
-						a_2200 = ar.F64(tot_2296)
+						a_2200 = ar.F64w(tot_2296)
 					} else if state_8 != d_2201 || state_9 != d_2202 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_2204)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_2201, d_2202}))
 					}
@@ -7860,14 +7860,14 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if extraparams_6 != c_2299 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_2299})+" and "+runtime.ShapeString([]int{extraparams_6}))
 			}
-			r_2332 := ar.F64(c_2299)
+			r_2332 := ar.F64w(c_2299)
 			c_2298 = c_2298[:len(r_2332)]
 			row_2330 = row_2330[:len(r_2332)]
 			row_2331 = row_2331[:len(r_2332)]
 			for i_2333 := range r_2332 {
 				r_2332[i_2333] = ((c_2298[i_2333] * row_2330[i_2333]) + row_2331[i_2333])
 			}
-			r_2335 := ar.F64(c_2299)
+			r_2335 := ar.F64w(c_2299)
 			r_2332 = r_2332[:len(r_2335)]
 			for i_2336 := range r_2335 {
 				r_2335[i_2336] = (math.Exp(r_2332[i_2336]))
@@ -7882,7 +7882,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if c_2299 != sequence_12 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_2299}))
 			}
-			r_2342 := ar.F64(sequence_12)
+			r_2342 := ar.F64w(sequence_12)
 			row_2340 = row_2340[:len(r_2342)]
 			r_2332 = r_2332[:len(r_2342)]
 			for i_2343 := range r_2342 {
@@ -7896,7 +7896,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2347 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2347)
 				}
-				a_1645 = ar.F64(tot_2346)
+				a_1645 = ar.F64w(tot_2346)
 			} else if c_2301 != d_1646 || c_2302 != d_1647 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_2301, c_2302})+", element 0 has shape "+runtime.ShapeString([]int{d_1646, d_1647}))
 			}
@@ -7909,7 +7909,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2349 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2349)
 				}
-				a_1650 = ar.F64(tot_2348)
+				a_1650 = ar.F64w(tot_2348)
 			} else if c_2301 != d_1651 || c_2302 != d_1652 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_2301, c_2302})+", element 0 has shape "+runtime.ShapeString([]int{d_1651, d_1652}))
 			}
@@ -7922,7 +7922,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2351 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2351)
 				}
-				a_1655 = ar.F64(tot_2350)
+				a_1655 = ar.F64w(tot_2350)
 			} else if sequence_12 != d_1656 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1656}))
 			}
@@ -7935,7 +7935,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2353 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2353)
 				}
-				a_1659 = ar.F64(tot_2352)
+				a_1659 = ar.F64w(tot_2352)
 			} else if c_2299 != d_1660 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_2299})+", element 0 has shape "+runtime.ShapeString([]int{d_1660}))
 			}
@@ -7947,7 +7947,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2355 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2355)
 				}
-				a_1662 = ar.F64(tot_2354)
+				a_1662 = ar.F64w(tot_2354)
 			} else if extraparams_6 != d_1663 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{extraparams_6})+", element 0 has shape "+runtime.ShapeString([]int{d_1663}))
 			}
@@ -7959,7 +7959,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2357 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2357)
 				}
-				a_1665 = ar.F64(tot_2356)
+				a_1665 = ar.F64w(tot_2356)
 			} else if c_2299 != d_1666 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_2299})+", element 0 has shape "+runtime.ShapeString([]int{d_1666}))
 			}
@@ -7971,7 +7971,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2359 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2359)
 				}
-				a_1668 = ar.F64(tot_2358)
+				a_1668 = ar.F64w(tot_2358)
 			} else if c_2299 != d_1669 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_2299})+", element 0 has shape "+runtime.ShapeString([]int{d_1669}))
 			}
@@ -7983,7 +7983,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2361 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2361)
 				}
-				a_1671 = ar.F64(tot_2360)
+				a_1671 = ar.F64w(tot_2360)
 			} else if c_2301 != d_1672 || c_2302 != d_1673 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_2301, c_2302})+", element 0 has shape "+runtime.ShapeString([]int{d_1672, d_1673}))
 			}
@@ -7995,7 +7995,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2363 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2363)
 				}
-				a_1675 = ar.F64(tot_2362)
+				a_1675 = ar.F64w(tot_2362)
 			} else if c_1794 != d_1676 || c_1795 != d_1677 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1794, c_1795})+", element 0 has shape "+runtime.ShapeString([]int{d_1676, d_1677}))
 			}
@@ -8007,7 +8007,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2365 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2365)
 				}
-				a_1679 = ar.F64(tot_2364)
+				a_1679 = ar.F64w(tot_2364)
 			} else if c_1797 != d_1680 || c_1798 != d_1681 || c_1799 != d_1682 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1797, c_1798, c_1799})+", element 0 has shape "+runtime.ShapeString([]int{d_1680, d_1681, d_1682}))
 			}
@@ -8019,7 +8019,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2367 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2367)
 				}
-				a_1684 = ar.F64(tot_2366)
+				a_1684 = ar.F64w(tot_2366)
 			} else if c_1801 != d_1685 || c_1802 != d_1686 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1801, c_1802})+", element 0 has shape "+runtime.ShapeString([]int{d_1685, d_1686}))
 			}
@@ -8031,7 +8031,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2369 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2369)
 				}
-				a_1688 = ar.F64(tot_2368)
+				a_1688 = ar.F64w(tot_2368)
 			} else if c_1804 != d_1689 || c_1805 != d_1690 || c_1806 != d_1691 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1804, c_1805, c_1806})+", element 0 has shape "+runtime.ShapeString([]int{d_1689, d_1690, d_1691}))
 			}
@@ -8043,7 +8043,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2371 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2371)
 				}
-				a_1693 = ar.F64(tot_2370)
+				a_1693 = ar.F64w(tot_2370)
 			} else if c_1808 != d_1694 || c_1809 != d_1695 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1808, c_1809})+", element 0 has shape "+runtime.ShapeString([]int{d_1694, d_1695}))
 			}
@@ -8055,7 +8055,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2373 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2373)
 				}
-				a_1697 = ar.F64(tot_2372)
+				a_1697 = ar.F64w(tot_2372)
 			} else if c_1811 != d_1698 || c_1812 != d_1699 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1811, c_1812})+", element 0 has shape "+runtime.ShapeString([]int{d_1698, d_1699}))
 			}
@@ -8067,7 +8067,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2375 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2375)
 				}
-				a_1701 = ar.F64(tot_2374)
+				a_1701 = ar.F64w(tot_2374)
 			} else if c_1814 != d_1702 || c_1815 != d_1703 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1814, c_1815})+", element 0 has shape "+runtime.ShapeString([]int{d_1702, d_1703}))
 			}
@@ -8079,7 +8079,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2377 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2377)
 				}
-				a_1705 = ar.F64(tot_2376)
+				a_1705 = ar.F64w(tot_2376)
 			} else if c_1817 != d_1706 || c_1818 != d_1707 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1817, c_1818})+", element 0 has shape "+runtime.ShapeString([]int{d_1706, d_1707}))
 			}
@@ -8091,7 +8091,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2379 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2379)
 				}
-				a_1709 = ar.F64(tot_2378)
+				a_1709 = ar.F64w(tot_2378)
 			} else if c_1820 != d_1710 || c_1821 != d_1711 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1820, c_1821})+", element 0 has shape "+runtime.ShapeString([]int{d_1710, d_1711}))
 			}
@@ -8103,7 +8103,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2381 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2381)
 				}
-				a_1713 = ar.F64(tot_2380)
+				a_1713 = ar.F64w(tot_2380)
 			} else if c_1823 != d_1714 || c_1824 != d_1715 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1823, c_1824})+", element 0 has shape "+runtime.ShapeString([]int{d_1714, d_1715}))
 			}
@@ -8115,7 +8115,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2383 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2383)
 				}
-				a_1717 = ar.F64(tot_2382)
+				a_1717 = ar.F64w(tot_2382)
 			} else if c_1826 != d_1718 || c_1827 != d_1719 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1826, c_1827})+", element 0 has shape "+runtime.ShapeString([]int{d_1718, d_1719}))
 			}
@@ -8127,7 +8127,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2385 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2385)
 				}
-				a_1721 = ar.F64(tot_2384)
+				a_1721 = ar.F64w(tot_2384)
 			} else if c_1829 != d_1722 || c_1830 != d_1723 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1829, c_1830})+", element 0 has shape "+runtime.ShapeString([]int{d_1722, d_1723}))
 			}
@@ -8139,7 +8139,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2387 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2387)
 				}
-				a_1725 = ar.F64(tot_2386)
+				a_1725 = ar.F64w(tot_2386)
 			} else if c_1832 != d_1726 || c_1833 != d_1727 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1832, c_1833})+", element 0 has shape "+runtime.ShapeString([]int{d_1726, d_1727}))
 			}
@@ -8151,7 +8151,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2389 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2389)
 				}
-				a_1729 = ar.F64(tot_2388)
+				a_1729 = ar.F64w(tot_2388)
 			} else if c_1835 != d_1730 || c_1836 != d_1731 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1835, c_1836})+", element 0 has shape "+runtime.ShapeString([]int{d_1730, d_1731}))
 			}
@@ -8163,7 +8163,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2391 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2391)
 				}
-				a_1733 = ar.F64(tot_2390)
+				a_1733 = ar.F64w(tot_2390)
 			} else if c_1838 != d_1734 || c_1839 != d_1735 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1838, c_1839})+", element 0 has shape "+runtime.ShapeString([]int{d_1734, d_1735}))
 			}
@@ -8175,7 +8175,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2393 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2393)
 				}
-				a_1737 = ar.F64(tot_2392)
+				a_1737 = ar.F64w(tot_2392)
 			} else if c_1841 != d_1738 || c_1842 != d_1739 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1841, c_1842})+", element 0 has shape "+runtime.ShapeString([]int{d_1738, d_1739}))
 			}
@@ -8187,7 +8187,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2395 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2395)
 				}
-				a_1741 = ar.F64(tot_2394)
+				a_1741 = ar.F64w(tot_2394)
 			} else if c_1844 != d_1742 || c_1845 != d_1743 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1844, c_1845})+", element 0 has shape "+runtime.ShapeString([]int{d_1742, d_1743}))
 			}
@@ -8199,7 +8199,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2397 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2397)
 				}
-				a_1745 = ar.F64(tot_2396)
+				a_1745 = ar.F64w(tot_2396)
 			} else if c_1847 != d_1746 || c_1848 != d_1747 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1847, c_1848})+", element 0 has shape "+runtime.ShapeString([]int{d_1746, d_1747}))
 			}
@@ -8211,7 +8211,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2399 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2399)
 				}
-				a_1749 = ar.F64(tot_2398)
+				a_1749 = ar.F64w(tot_2398)
 			} else if c_1850 != d_1750 || c_1851 != d_1751 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1850, c_1851})+", element 0 has shape "+runtime.ShapeString([]int{d_1750, d_1751}))
 			}
@@ -8223,7 +8223,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2401 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2401)
 				}
-				a_1753 = ar.F64(tot_2400)
+				a_1753 = ar.F64w(tot_2400)
 			} else if c_1853 != d_1754 || c_1854 != d_1755 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1853, c_1854})+", element 0 has shape "+runtime.ShapeString([]int{d_1754, d_1755}))
 			}
@@ -8235,7 +8235,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2403 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2403)
 				}
-				a_1757 = ar.F64(tot_2402)
+				a_1757 = ar.F64w(tot_2402)
 			} else if c_1856 != d_1758 || c_1857 != d_1759 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1856, c_1857})+", element 0 has shape "+runtime.ShapeString([]int{d_1758, d_1759}))
 			}
@@ -8247,7 +8247,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2405 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2405)
 				}
-				a_1761 = ar.F64(tot_2404)
+				a_1761 = ar.F64w(tot_2404)
 			} else if c_1859 != d_1762 || c_1860 != d_1763 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1859, c_1860})+", element 0 has shape "+runtime.ShapeString([]int{d_1762, d_1763}))
 			}
@@ -8259,7 +8259,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2407 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2407)
 				}
-				a_1765 = ar.F64(tot_2406)
+				a_1765 = ar.F64w(tot_2406)
 			} else if c_1862 != d_1766 || c_1863 != d_1767 || c_1864 != d_1768 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{c_1862, c_1863, c_1864})+", element 0 has shape "+runtime.ShapeString([]int{d_1766, d_1767, d_1768}))
 			}
@@ -8271,7 +8271,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2409 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2409)
 				}
-				a_1770 = ar.F64(tot_2408)
+				a_1770 = ar.F64w(tot_2408)
 			} else if sequence_12 != d_1771 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1771}))
 			}
@@ -8283,7 +8283,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2411 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2411)
 				}
-				a_1773 = ar.F64(tot_2410)
+				a_1773 = ar.F64w(tot_2410)
 			} else if state_8 != d_1774 || state_9 != d_1775 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1774, d_1775}))
 			}
@@ -8295,7 +8295,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2413 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2413)
 				}
-				a_1777 = ar.F64(tot_2412)
+				a_1777 = ar.F64w(tot_2412)
 			} else if state_8 != d_1778 || state_9 != d_1779 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1782)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1778, d_1779}))
 			}
@@ -8535,7 +8535,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		if c_34 != sequence_12 {
 			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_34}))
 		}
-		r_2873 := ar.F64(sequence_12)
+		r_2873 := ar.F64w(sequence_12)
 		row_2872 = row_2872[:len(r_2873)]
 		for i_2874 := range r_2873 {
 			r_2873[i_2874] = (row_2872[i_2874] * rev_2496)
@@ -8547,7 +8547,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		if c_39 != sequence_12 {
 			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_39}))
 		}
-		r_2880 := ar.F64(sequence_12)
+		r_2880 := ar.F64w(sequence_12)
 		r_2873 = r_2873[:len(r_2880)]
 		row_2811 = row_2811[:len(r_2880)]
 		for i_2881 := range r_2880 {
@@ -8566,7 +8566,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		if sequence_12 != c_42 {
 			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{c_42})+" and "+runtime.ShapeString([]int{sequence_12}))
 		}
-		r_2885 := ar.F64(c_42)
+		r_2885 := ar.F64w(c_42)
 		row_2812 = row_2812[:len(r_2885)]
 		r_2880 = r_2880[:len(r_2885)]
 		for i_2886 := range r_2885 {
@@ -8646,7 +8646,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if c_74 != rev_2895 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "update: value has shape "+runtime.ShapeString([]int{c_74})+"; elements have shape "+runtime.ShapeString([]int{rev_2895}))
 			}
-			c_3030 := ar.F64(len(rev_2893))
+			c_3030 := ar.F64w(len(rev_2893))
 			copy(c_3030, rev_2893)
 			copy(c_3030[int(x_3026)*rev_2895:(int(x_3026)+1)*rev_2895], z_3029)
 			z_3031 := ar.F64(len(row_3006))
@@ -8656,7 +8656,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if c_78 != rev_2895 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "update: value has shape "+runtime.ShapeString([]int{c_78})+"; elements have shape "+runtime.ShapeString([]int{rev_2895}))
 			}
-			c_3032 := ar.F64(len(c_3030))
+			c_3032 := ar.F64w(len(c_3030))
 			copy(c_3032, c_3030)
 			copy(c_3032[int(x_3025)*rev_2895:(int(x_3025)+1)*rev_2895], z_3031)
 			if x_3025 < 0 || x_3025 >= int64(rev_2894) {
@@ -8666,7 +8666,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if rev_2895 != rev_2892 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '+': "+runtime.ShapeString([]int{rev_2892})+" and "+runtime.ShapeString([]int{rev_2895}))
 			}
-			r_3034 := ar.F64(rev_2892)
+			r_3034 := ar.F64w(rev_2892)
 			rev_2891 = rev_2891[:len(r_3034)]
 			row_3033 = row_3033[:len(r_3034)]
 			for i_3035 := range r_3034 {
@@ -8685,7 +8685,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if c_82 != rev_2895 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '+': "+runtime.ShapeString([]int{rev_2895})+" and "+runtime.ShapeString([]int{c_82}))
 			}
-			r_3038 := ar.F64(rev_2895)
+			r_3038 := ar.F64w(rev_2895)
 			row_3037 = row_3037[:len(r_3038)]
 			row_3007 = row_3007[:len(r_3038)]
 			row_3008 = row_3008[:len(r_3038)]
@@ -8714,7 +8714,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if c_94 != c_90 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_90})+" and "+runtime.ShapeString([]int{c_94}))
 			}
-			r_3044 := ar.F64(c_90)
+			r_3044 := ar.F64w(c_90)
 			row_3009 = row_3009[:len(r_3044)]
 			row_3010 = row_3010[:len(r_3044)]
 			r_3038 = r_3038[:len(r_3044)]
@@ -8729,7 +8729,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if c_90 != c_114 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_114})+" and "+runtime.ShapeString([]int{c_90}))
 			}
-			r_3048 := ar.F64(c_114)
+			r_3048 := ar.F64w(c_114)
 			row_3015 = row_3015[:len(r_3048)]
 			r_3044 = r_3044[:len(r_3048)]
 			for i_3049 := range r_3048 {
@@ -8761,7 +8761,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if c_82 != c_86 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_86})+" and "+runtime.ShapeString([]int{c_82}))
 			}
-			r_3055 := ar.F64(c_86)
+			r_3055 := ar.F64w(c_86)
 			row_3008 = row_3008[:len(r_3055)]
 			row_3007 = row_3007[:len(r_3055)]
 			r_3034 = r_3034[:len(r_3055)]
@@ -8779,7 +8779,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if c_86 != c_122 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_122})+" and "+runtime.ShapeString([]int{c_86}))
 			}
-			r_3060 := ar.F64(c_122)
+			r_3060 := ar.F64w(c_122)
 			row_3017 = row_3017[:len(r_3060)]
 			r_3055 = r_3055[:len(r_3060)]
 			for i_3061 := range r_3060 {
@@ -8803,7 +8803,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if c_90 != c_94 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_94})+" and "+runtime.ShapeString([]int{c_90}))
 			}
-			r_3066 := ar.F64(c_94)
+			r_3066 := ar.F64w(c_94)
 			row_3010 = row_3010[:len(r_3066)]
 			row_3009 = row_3009[:len(r_3066)]
 			r_3038 = r_3038[:len(r_3066)]
@@ -8851,7 +8851,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if c_102 != c_98 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_98})+" and "+runtime.ShapeString([]int{c_102}))
 			}
-			r_3077 := ar.F64(c_98)
+			r_3077 := ar.F64w(c_98)
 			row_3011 = row_3011[:len(r_3077)]
 			row_3012 = row_3012[:len(r_3077)]
 			r_3038 = r_3038[:len(r_3077)]
@@ -9007,7 +9007,7 @@ func fn_cross(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 i
 	if b_6 != a_3 {
 		return nil, 0, 0, nbErrorf("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
-	r_12 := ar.F64(a_3)
+	r_12 := ar.F64w(a_3)
 	row_8 = row_8[:len(r_12)]
 	row_9 = row_9[:len(r_12)]
 	row_10 = row_10[:len(r_12)]
@@ -9050,7 +9050,7 @@ func fn_cross(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 i
 	if b_6 != a_3 {
 		return nil, 0, 0, nbErrorf("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
-	r_23 := ar.F64(a_3)
+	r_23 := ar.F64w(a_3)
 	row_19 = row_19[:len(r_23)]
 	row_20 = row_20[:len(r_23)]
 	row_21 = row_21[:len(r_23)]
@@ -9093,7 +9093,7 @@ func fn_cross(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 i
 	if b_6 != a_3 {
 		return nil, 0, 0, nbErrorf("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
-	r_34 := ar.F64(a_3)
+	r_34 := ar.F64w(a_3)
 	row_30 = row_30[:len(r_34)]
 	row_31 = row_31[:len(r_34)]
 	row_32 = row_32[:len(r_34)]
@@ -9136,7 +9136,7 @@ func fn_cross(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 i
 			if err_49 != nil {
 				return nil, 0, 0, nbAt("models.nab:123:3", err_49)
 			}
-			a_41 = ar.F64(tot_48)
+			a_41 = ar.F64w(tot_48)
 		} else if e_47 != d_42 {
 			return nil, 0, 0, nbErrorf("models.nab:123:3", "array literal: element "+strconv.Itoa(i_44)+" has shape "+runtime.ShapeString([]int{e_47})+", element 0 has shape "+runtime.ShapeString([]int{d_42}))
 		}
@@ -9174,7 +9174,7 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 		return nil, 0, 0, nbAt("models.nab:127:36", runtime.CheckIndex(int64(2), r_2))
 	}
 	row_10 := r_1[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
-	r_11 := ar.F64(r_3)
+	r_11 := ar.F64w(r_3)
 	row_8 = row_8[:len(r_11)]
 	row_9 = row_9[:len(r_11)]
 	row_10 = row_10[:len(r_11)]
@@ -9193,7 +9193,7 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 			r_11[i_12] = (((row_8[i_12] * row_8[i_12]) + (row_9[i_12] * row_9[i_12])) + (row_10[i_12] * row_10[i_12]))
 		}
 	}
-	r_18 := ar.F64(r_3)
+	r_18 := ar.F64w(r_3)
 	r_11 = r_11[:len(r_18)]
 	if len(r_18) >= 262144 {
 		r_18 := r_18
@@ -9208,7 +9208,7 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 			r_18[i_19] = (runtime.Sign(r_11[i_19]))
 		}
 	}
-	r_25 := ar.F64(r_3)
+	r_25 := ar.F64w(r_3)
 	r_11 = r_11[:len(r_25)]
 	r_18 = r_18[:len(r_25)]
 	if len(r_25) >= 262144 {
@@ -9225,7 +9225,7 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 			r_25[i_26] = (math.Sqrt((r_11[i_26] + (1.0 - r_18[i_26]))))
 		}
 	}
-	r_32 := ar.F64(r_3)
+	r_32 := ar.F64w(r_3)
 	r_25 = r_25[:len(r_32)]
 	if len(r_32) >= 262144 {
 		r_32 := r_32
@@ -9240,7 +9240,7 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 			r_32[i_33] = (math.Cos(r_25[i_33]))
 		}
 	}
-	r_39 := ar.F64(r_3)
+	r_39 := ar.F64w(r_3)
 	r_25 = r_25[:len(r_39)]
 	if len(r_39) >= 262144 {
 		r_39 := r_39
@@ -9259,7 +9259,7 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 		return nil, 0, 0, nbAt("models.nab:132:16", runtime.CheckIndex(int64(0), r_2))
 	}
 	row_46 := r_1[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
-	r_47 := ar.F64(r_3)
+	r_47 := ar.F64w(r_3)
 	row_46 = row_46[:len(r_47)]
 	r_25 = r_25[:len(r_47)]
 	if len(r_47) >= 262144 {
@@ -9280,7 +9280,7 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 		return nil, 0, 0, nbAt("models.nab:132:30", runtime.CheckIndex(int64(1), r_2))
 	}
 	row_54 := r_1[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
-	r_55 := ar.F64(r_3)
+	r_55 := ar.F64w(r_3)
 	row_54 = row_54[:len(r_55)]
 	r_25 = r_25[:len(r_55)]
 	if len(r_55) >= 262144 {
@@ -9301,7 +9301,7 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 		return nil, 0, 0, nbAt("models.nab:132:44", runtime.CheckIndex(int64(2), r_2))
 	}
 	row_62 := r_1[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
-	r_63 := ar.F64(r_3)
+	r_63 := ar.F64w(r_3)
 	row_62 = row_62[:len(r_63)]
 	r_25 = r_25[:len(r_63)]
 	if len(r_63) >= 262144 {
@@ -9340,7 +9340,7 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 			if err_78 != nil {
 				return nil, 0, 0, nbAt("models.nab:132:14", err_78)
 			}
-			a_70 = ar.F64(tot_77)
+			a_70 = ar.F64w(tot_77)
 		} else if e_76 != d_71 {
 			return nil, 0, 0, nbErrorf("models.nab:132:14", "array literal: element "+strconv.Itoa(i_73)+" has shape "+runtime.ShapeString([]int{e_76})+", element 0 has shape "+runtime.ShapeString([]int{d_71}))
 		}
@@ -9380,7 +9380,7 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 	if r_3 != d_71 {
 		return nil, 0, 0, nbErrorf("models.nab:134:64", "shape mismatch in '*': "+runtime.ShapeString([]int{d_71})+" and "+runtime.ShapeString([]int{r_3}))
 	}
-	r_89 := ar.F64(d_71)
+	r_89 := ar.F64w(d_71)
 	row_83 = row_83[:len(r_89)]
 	row_84 = row_84[:len(r_89)]
 	row_85 = row_85[:len(r_89)]
@@ -9448,7 +9448,7 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 			if err_108 != nil {
 				return nil, 0, 0, nbAt("models.nab:135:14", err_108)
 			}
-			a_98 = ar.F64(tot_107)
+			a_98 = ar.F64w(tot_107)
 		} else if x_6 != d_99 {
 			return nil, 0, 0, nbErrorf("models.nab:135:14", "build: element "+strconv.Itoa(i_101)+" has shape "+runtime.ShapeString([]int{x_6})+", element 0 has shape "+runtime.ShapeString([]int{d_99}))
 		}
@@ -9489,7 +9489,7 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 		return nil, 0, 0, nbErrorf("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_117, r_118}))
 	}
 	n_120 := x_5 * x_6
-	r_121 := ar.F64(n_120)
+	r_121 := ar.F64w(n_120)
 	x_4 = x_4[:len(r_121)]
 	r_116 = r_116[:len(r_121)]
 	if len(r_121) >= 262144 {
@@ -9537,7 +9537,7 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 			if err_139 != nil {
 				return nil, 0, 0, nbAt("models.nab:137:6", err_139)
 			}
-			a_130 = ar.F64(tot_138)
+			a_130 = ar.F64w(tot_138)
 		} else if r_3 != d_131 {
 			return nil, 0, 0, nbErrorf("models.nab:137:6", "build: element "+strconv.Itoa(i_133)+" has shape "+runtime.ShapeString([]int{r_3})+", element 0 has shape "+runtime.ShapeString([]int{d_131}))
 		}
@@ -9606,7 +9606,7 @@ func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []floa
 		return nil, 0, 0, nil, 0, nbErrorf("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{n_15, cam_3}))
 	}
 	n_17 := x_5 * x_6
-	r_18 := ar.F64(n_17)
+	r_18 := ar.F64w(n_17)
 	x_4 = x_4[:len(r_18)]
 	s_16 = s_16[:len(r_18)]
 	if len(r_18) >= 262144 {
@@ -9635,7 +9635,7 @@ func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []floa
 		return nil, 0, 0, nil, 0, nbAt("models.nab:144:20", runtime.CheckIndex(int64(2), r_26))
 	}
 	row_30 := r_25[int(int64(2))*r_27 : (int(int64(2))+1)*r_27]
-	r_31 := ar.F64(r_27)
+	r_31 := ar.F64w(r_27)
 	row_29 = row_29[:len(r_31)]
 	row_30 = row_30[:len(r_31)]
 	if len(r_31) >= 262144 {
@@ -9660,7 +9660,7 @@ func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []floa
 		return nil, 0, 0, nil, 0, nbAt("models.nab:144:33", runtime.CheckIndex(int64(2), r_26))
 	}
 	row_39 := r_25[int(int64(2))*r_27 : (int(int64(2))+1)*r_27]
-	r_40 := ar.F64(r_27)
+	r_40 := ar.F64w(r_27)
 	row_38 = row_38[:len(r_40)]
 	row_39 = row_39[:len(r_40)]
 	if len(r_40) >= 262144 {
@@ -9697,7 +9697,7 @@ func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []floa
 			if err_55 != nil {
 				return nil, 0, 0, nil, 0, nbAt("models.nab:144:11", err_55)
 			}
-			a_47 = ar.F64(tot_54)
+			a_47 = ar.F64w(tot_54)
 		} else if e_53 != d_48 {
 			return nil, 0, 0, nil, 0, nbErrorf("models.nab:144:11", "array literal: element "+strconv.Itoa(i_50)+" has shape "+runtime.ShapeString([]int{e_53})+", element 0 has shape "+runtime.ShapeString([]int{d_48}))
 		}
@@ -9708,7 +9708,7 @@ func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []floa
 	}
 	row_56 := a_47[int(int64(0))*d_48 : (int(int64(0))+1)*d_48]
 	row_57 := a_47[int(int64(1))*d_48 : (int(int64(1))+1)*d_48]
-	r_58 := ar.F64(d_48)
+	r_58 := ar.F64w(d_48)
 	row_56 = row_56[:len(r_58)]
 	row_57 = row_57[:len(r_58)]
 	if len(r_58) >= 262144 {
@@ -9739,7 +9739,7 @@ func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []floa
 	if d_48 != cam_3 {
 		return nil, 0, 0, nil, 0, nbErrorf("models.nab:146:46", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_48}))
 	}
-	r_67 := ar.F64(cam_3)
+	r_67 := ar.F64w(cam_3)
 	row_65 = row_65[:len(r_67)]
 	r_58 = r_58[:len(r_67)]
 	row_66 = row_66[:len(r_67)]
@@ -9791,7 +9791,7 @@ func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []floa
 			if err_87 != nil {
 				return nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_87)
 			}
-			a_76 = ar.F64(tot_86)
+			a_76 = ar.F64w(tot_86)
 		} else if cam_3 != d_77 {
 			return nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_79)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_77}))
 		}
@@ -9851,7 +9851,7 @@ func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []floa
 			if err_106 != nil {
 				return nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_106)
 			}
-			a_97 = ar.F64(tot_105)
+			a_97 = ar.F64w(tot_105)
 		} else if w_8 != d_98 {
 			return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "build: element "+strconv.Itoa(i_100)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_98}))
 		}
@@ -9878,7 +9878,7 @@ func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []floa
 			ar.release(mark_101)
 		}
 	}
-	r_114 := ar.F64(w_8)
+	r_114 := ar.F64w(w_8)
 	w_7 = w_7[:len(r_114)]
 	if len(r_114) >= 262144 {
 		r_114 := r_114
@@ -9916,13 +9916,13 @@ func fn_gathered(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []
 	pts_4 = pts_4[:pts_5*pts_6]
 	camidx_7 = camidx_7[:camidx_8]
 	ptidx_9 = ptidx_9[:ptidx_10]
-	t_14 := ar.F64(len(cams_1))
+	t_14 := ar.F64w(len(cams_1))
 	for i_15 := 0; i_15 < cams_2; i_15++ {
 		for j_16 := 0; j_16 < cams_3; j_16++ {
 			t_14[j_16*cams_2+i_15] = cams_1[i_15*cams_3+j_16]
 		}
 	}
-	t_17 := ar.F64(len(pts_4))
+	t_17 := ar.F64w(len(pts_4))
 	for i_18 := 0; i_18 < pts_5; i_18++ {
 		for j_19 := 0; j_19 < pts_6; j_19++ {
 			t_17[j_19*pts_5+i_18] = pts_4[i_18*pts_6+j_19]
@@ -9947,7 +9947,7 @@ func fn_gathered(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []
 				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:8", runtime.CheckIndex(j_29, cams_2))
 			}
 		}
-		a_30 := ar.F64(camidx_8)
+		a_30 := ar.F64w(camidx_8)
 		for i_31 := 0; i_31 < camidx_8; i_31++ {
 			x_33 := row_28[int(camidx_7[i_31])]
 			a_30[i_31] = x_33
@@ -9959,7 +9959,7 @@ func fn_gathered(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []
 			if err_35 != nil {
 				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:7", err_35)
 			}
-			a_22 = ar.F64(tot_34)
+			a_22 = ar.F64w(tot_34)
 		} else if camidx_8 != d_23 {
 			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:154:7", "build: element "+strconv.Itoa(i_25)+" has shape "+runtime.ShapeString([]int{camidx_8})+", element 0 has shape "+runtime.ShapeString([]int{d_23}))
 		}
@@ -9987,7 +9987,7 @@ func fn_gathered(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []
 				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:45", runtime.CheckIndex(j_45, pts_5))
 			}
 		}
-		a_46 := ar.F64(ptidx_10)
+		a_46 := ar.F64w(ptidx_10)
 		for i_47 := 0; i_47 < ptidx_10; i_47++ {
 			x_49 := row_44[int(ptidx_9[i_47])]
 			a_46[i_47] = x_49
@@ -9999,7 +9999,7 @@ func fn_gathered(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []
 			if err_51 != nil {
 				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:44", err_51)
 			}
-			a_38 = ar.F64(tot_50)
+			a_38 = ar.F64w(tot_50)
 		} else if ptidx_10 != d_39 {
 			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:154:44", "build: element "+strconv.Itoa(i_41)+" has shape "+runtime.ShapeString([]int{ptidx_10})+", element 0 has shape "+runtime.ShapeString([]int{d_39}))
 		}
@@ -10046,7 +10046,7 @@ func fn_baobjective(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4
 	if err_25 != nil {
 		return nil, 0, 0, nil, 0, nbFrame(err_25, "gathered", "models.nab:151:5", "models.nab:158:18")
 	}
-	t_26 := ar.F64(len(feats_9))
+	t_26 := ar.F64w(len(feats_9))
 	for i_27 := 0; i_27 < feats_10; i_27++ {
 		for j_28 := 0; j_28 < feats_11; j_28++ {
 			t_26[j_28*feats_10+i_27] = feats_9[i_27*feats_11+j_28]
@@ -10099,7 +10099,7 @@ func fn_crosssplit11fwd(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []floa
 	if b_6 != a_3 {
 		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
-	r_13 := ar.F64(a_3)
+	r_13 := ar.F64w(a_3)
 	row_7 = row_7[:len(r_13)]
 	row_8 = row_8[:len(r_13)]
 	row_9 = row_9[:len(r_13)]
@@ -10126,7 +10126,7 @@ func fn_crosssplit11fwd(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []floa
 	if b_6 != a_3 {
 		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
-	r_20 := ar.F64(a_3)
+	r_20 := ar.F64w(a_3)
 	row_9 = row_9[:len(r_20)]
 	row_11 = row_11[:len(r_20)]
 	row_12 = row_12[:len(r_20)]
@@ -10153,7 +10153,7 @@ func fn_crosssplit11fwd(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []floa
 	if b_6 != a_3 {
 		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
-	r_27 := ar.F64(a_3)
+	r_27 := ar.F64w(a_3)
 	row_12 = row_12[:len(r_27)]
 	row_10 = row_10[:len(r_27)]
 	row_7 = row_7[:len(r_27)]
@@ -10196,7 +10196,7 @@ func fn_crosssplit11fwd(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []floa
 			if err_42 != nil {
 				return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:123:3", err_42)
 			}
-			a_34 = ar.F64(tot_41)
+			a_34 = ar.F64w(tot_41)
 		} else if e_40 != d_35 {
 			return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:123:3", "array literal: element "+strconv.Itoa(i_37)+" has shape "+runtime.ShapeString([]int{e_40})+", element 0 has shape "+runtime.ShapeString([]int{d_35}))
 		}
@@ -10240,7 +10240,7 @@ func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []floa
 		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(2), ybar_32))
 	}
 	row_36 := ybar_31[int(int64(2))*ybar_33 : (int(int64(2))+1)*ybar_33]
-	r_37 := ar.F64(ybar_33)
+	r_37 := ar.F64w(ybar_33)
 	row_36 = row_36[:len(r_37)]
 	if len(r_37) >= 262144 {
 		r_37 := r_37
@@ -10361,7 +10361,7 @@ func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []floa
 			row_67[i_68] += (tape_11[i_68] * row_36[i_68])
 		}
 	}
-	r_74 := ar.F64(ybar_33)
+	r_74 := ar.F64w(ybar_33)
 	row_35 = row_35[:len(r_74)]
 	if len(r_74) >= 262144 {
 		r_74 := r_74
@@ -10480,7 +10480,7 @@ func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []floa
 			row_102[i_103] += (tape_19[i_103] * row_35[i_103])
 		}
 	}
-	r_109 := ar.F64(ybar_33)
+	r_109 := ar.F64w(ybar_33)
 	row_34 = row_34[:len(r_109)]
 	if len(r_109) >= 262144 {
 		r_109 := r_109
@@ -10624,7 +10624,7 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:127:36", runtime.CheckIndex(int64(2), r_2))
 	}
 	row_9 := r_1[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
-	r_10 := ar.F64(r_3)
+	r_10 := ar.F64w(r_3)
 	row_7 = row_7[:len(r_10)]
 	row_8 = row_8[:len(r_10)]
 	row_9 = row_9[:len(r_10)]
@@ -10643,7 +10643,7 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 			r_10[i_11] = (((row_7[i_11] * row_7[i_11]) + (row_8[i_11] * row_8[i_11])) + (row_9[i_11] * row_9[i_11]))
 		}
 	}
-	r_17 := ar.F64(r_3)
+	r_17 := ar.F64w(r_3)
 	r_10 = r_10[:len(r_17)]
 	if len(r_17) >= 262144 {
 		r_17 := r_17
@@ -10658,7 +10658,7 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 			r_17[i_18] = (runtime.Sign(r_10[i_18]))
 		}
 	}
-	r_24 := ar.F64(r_3)
+	r_24 := ar.F64w(r_3)
 	r_17 = r_17[:len(r_24)]
 	if len(r_24) >= 262144 {
 		r_24 := r_24
@@ -10673,7 +10673,7 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 			r_24[i_25] = (1.0 - r_17[i_25])
 		}
 	}
-	r_31 := ar.F64(r_3)
+	r_31 := ar.F64w(r_3)
 	r_10 = r_10[:len(r_31)]
 	r_24 = r_24[:len(r_31)]
 	if len(r_31) >= 262144 {
@@ -10690,7 +10690,7 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 			r_31[i_32] = (math.Sqrt((r_10[i_32] + r_24[i_32])))
 		}
 	}
-	r_38 := ar.F64(r_3)
+	r_38 := ar.F64w(r_3)
 	r_31 = r_31[:len(r_38)]
 	if len(r_38) >= 262144 {
 		r_38 := r_38
@@ -10705,7 +10705,7 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 			r_38[i_39] = (math.Cos(r_31[i_39]))
 		}
 	}
-	r_45 := ar.F64(r_3)
+	r_45 := ar.F64w(r_3)
 	r_31 = r_31[:len(r_45)]
 	if len(r_45) >= 262144 {
 		r_45 := r_45
@@ -10720,7 +10720,7 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 			r_45[i_46] = (math.Sin(r_31[i_46]))
 		}
 	}
-	r_52 := ar.F64(r_3)
+	r_52 := ar.F64w(r_3)
 	row_7 = row_7[:len(r_52)]
 	r_31 = r_31[:len(r_52)]
 	if len(r_52) >= 262144 {
@@ -10737,7 +10737,7 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 			r_52[i_53] = (row_7[i_53] / r_31[i_53])
 		}
 	}
-	r_59 := ar.F64(r_3)
+	r_59 := ar.F64w(r_3)
 	row_8 = row_8[:len(r_59)]
 	r_31 = r_31[:len(r_59)]
 	if len(r_59) >= 262144 {
@@ -10754,7 +10754,7 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 			r_59[i_60] = (row_8[i_60] / r_31[i_60])
 		}
 	}
-	r_66 := ar.F64(r_3)
+	r_66 := ar.F64w(r_3)
 	row_9 = row_9[:len(r_66)]
 	r_31 = r_31[:len(r_66)]
 	if len(r_66) >= 262144 {
@@ -10793,7 +10793,7 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 			if err_81 != nil {
 				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:132:14", err_81)
 			}
-			a_73 = ar.F64(tot_80)
+			a_73 = ar.F64w(tot_80)
 		} else if e_79 != d_74 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:132:14", "array literal: element "+strconv.Itoa(i_76)+" has shape "+runtime.ShapeString([]int{e_79})+", element 0 has shape "+runtime.ShapeString([]int{d_74}))
 		}
@@ -10860,7 +10860,7 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 	if x_6 != d_74 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{d_74})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	r_122 := ar.F64(d_74)
+	r_122 := ar.F64w(d_74)
 	row_116 = row_116[:len(r_122)]
 	row_117 = row_117[:len(r_122)]
 	row_118 = row_118[:len(r_122)]
@@ -10885,7 +10885,7 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 			r_122[i_123] = (((row_116[i_123] * row_117[i_123]) + (row_118[i_123] * row_119[i_123])) + (row_120[i_123] * row_121[i_123]))
 		}
 	}
-	r_129 := ar.F64(r_3)
+	r_129 := ar.F64w(r_3)
 	r_38 = r_38[:len(r_129)]
 	if len(r_129) >= 262144 {
 		r_129 := r_129
@@ -10903,7 +10903,7 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 	if r_3 != d_74 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:134:64", "shape mismatch in '*': "+runtime.ShapeString([]int{d_74})+" and "+runtime.ShapeString([]int{r_3}))
 	}
-	r_136 := ar.F64(d_74)
+	r_136 := ar.F64w(d_74)
 	r_122 = r_122[:len(r_136)]
 	r_129 = r_129[:len(r_136)]
 	if len(r_136) >= 262144 {
@@ -10957,7 +10957,7 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 		if d_74 != x_6 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{d_74}))
 		}
-		r_157 := ar.F64(x_6)
+		r_157 := ar.F64w(x_6)
 		row_154 = row_154[:len(r_157)]
 		r_38 = r_38[:len(r_157)]
 		row_155 = row_155[:len(r_157)]
@@ -10974,7 +10974,7 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 			if err_161 != nil {
 				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:14", err_161)
 			}
-			a_145 = ar.F64(tot_160)
+			a_145 = ar.F64w(tot_160)
 		} else if x_6 != d_146 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:14", "build: element "+strconv.Itoa(i_151)+" has shape "+runtime.ShapeString([]int{x_6})+", element 0 has shape "+runtime.ShapeString([]int{d_146}))
 		}
@@ -11030,7 +11030,7 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_166, r_167}))
 	}
 	n_199 := x_5 * x_6
-	r_200 := ar.F64(n_199)
+	r_200 := ar.F64w(n_199)
 	x_4 = x_4[:len(r_200)]
 	r_165 = r_165[:len(r_200)]
 	if len(r_200) >= 262144 {
@@ -11078,7 +11078,7 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 			if err_218 != nil {
 				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:6", err_218)
 			}
-			a_209 = ar.F64(tot_217)
+			a_209 = ar.F64w(tot_217)
 		} else if r_3 != d_210 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:137:6", "build: element "+strconv.Itoa(i_212)+" has shape "+runtime.ShapeString([]int{r_3})+", element 0 has shape "+runtime.ShapeString([]int{d_210}))
 		}
@@ -11145,7 +11145,7 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 	tape_65 = tape_65[:tape_66]
 	tape_67 = tape_67[:tape_68]
 	ybar_69 = ybar_69[:ybar_70*ybar_71]
-	r_72 := ar.F64(tape_8)
+	r_72 := ar.F64w(tape_8)
 	tape_7 = tape_7[:len(r_72)]
 	if len(r_72) >= 262144 {
 		r_72 := r_72
@@ -11220,7 +11220,7 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_5, tape_6})+" and "+runtime.ShapeString([]int{r_142, r_143}))
 	}
 	n_145 := tape_5 * tape_6
-	r_146 := ar.F64(n_145)
+	r_146 := ar.F64w(n_145)
 	z_80 = z_80[:len(r_146)]
 	r_141 = r_141[:len(r_146)]
 	if len(r_146) >= 262144 {
@@ -11353,7 +11353,7 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 	if tape_26 != tape_40 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_40})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
-	r_222 := ar.F64(tape_40)
+	r_222 := ar.F64w(tape_40)
 	tape_39 = tape_39[:len(r_222)]
 	z_157 = z_157[:len(r_222)]
 	if len(r_222) >= 262144 {
@@ -11585,7 +11585,7 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(2), tape_23))
 	}
 	row_323 := z_156[int(int64(2))*tape_24 : (int(int64(2))+1)*tape_24]
-	r_324 := ar.F64(tape_56)
+	r_324 := ar.F64w(tape_56)
 	tape_55 = tape_55[:len(r_324)]
 	if len(r_324) >= 262144 {
 		r_324 := r_324
@@ -11606,7 +11606,7 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 	if tape_24 != tape_58 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_58})+" and "+runtime.ShapeString([]int{tape_24}))
 	}
-	r_331 := ar.F64(tape_58)
+	r_331 := ar.F64w(tape_58)
 	tape_57 = tape_57[:len(r_331)]
 	tape_55 = tape_55[:len(r_331)]
 	row_323 = row_323[:len(r_331)]
@@ -11812,7 +11812,7 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 	if tape_58 != tape_56 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_58}))
 	}
-	r_389 := ar.F64(tape_56)
+	r_389 := ar.F64w(tape_56)
 	tape_55 = tape_55[:len(r_389)]
 	r_331 = r_331[:len(r_389)]
 	if len(r_389) >= 262144 {
@@ -11941,7 +11941,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{n_19, cam_3}))
 	}
 	n_21 := x_5 * x_6
-	r_22 := ar.F64(n_21)
+	r_22 := ar.F64w(n_21)
 	x_4 = x_4[:len(r_22)]
 	s_20 = s_20[:len(r_22)]
 	if len(r_22) >= 262144 {
@@ -11970,7 +11970,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:144:13", runtime.CheckIndex(int64(0), r_30))
 	}
 	row_102 := r_29[int(int64(0))*r_31 : (int(int64(0))+1)*r_31]
-	r_103 := ar.F64(r_31)
+	r_103 := ar.F64w(r_31)
 	row_102 = row_102[:len(r_103)]
 	row_101 = row_101[:len(r_103)]
 	if len(r_103) >= 262144 {
@@ -11991,7 +11991,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:144:26", runtime.CheckIndex(int64(1), r_30))
 	}
 	row_110 := r_29[int(int64(1))*r_31 : (int(int64(1))+1)*r_31]
-	r_111 := ar.F64(r_31)
+	r_111 := ar.F64w(r_31)
 	row_110 = row_110[:len(r_111)]
 	row_101 = row_101[:len(r_111)]
 	if len(r_111) >= 262144 {
@@ -12028,7 +12028,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 			if err_126 != nil {
 				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:144:11", err_126)
 			}
-			a_118 = ar.F64(tot_125)
+			a_118 = ar.F64w(tot_125)
 		} else if e_124 != d_119 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:144:11", "array literal: element "+strconv.Itoa(i_121)+" has shape "+runtime.ShapeString([]int{e_124})+", element 0 has shape "+runtime.ShapeString([]int{d_119}))
 		}
@@ -12039,7 +12039,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	}
 	row_127 := a_118[int(int64(0))*d_119 : (int(int64(0))+1)*d_119]
 	row_128 := a_118[int(int64(1))*d_119 : (int(int64(1))+1)*d_119]
-	r_129 := ar.F64(d_119)
+	r_129 := ar.F64w(d_119)
 	row_127 = row_127[:len(r_129)]
 	row_128 = row_128[:len(r_129)]
 	if len(r_129) >= 262144 {
@@ -12064,7 +12064,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:146:41", runtime.CheckIndex(int64(10), cam_2))
 	}
 	row_137 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
-	r_138 := ar.F64(d_119)
+	r_138 := ar.F64w(d_119)
 	r_129 = r_129[:len(r_138)]
 	if len(r_138) >= 262144 {
 		r_138 := r_138
@@ -12085,7 +12085,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	if d_119 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:146:46", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_119}))
 	}
-	r_145 := ar.F64(cam_3)
+	r_145 := ar.F64w(cam_3)
 	row_136 = row_136[:len(r_145)]
 	r_129 = r_129[:len(r_145)]
 	row_137 = row_137[:len(r_145)]
@@ -12134,7 +12134,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 		if d_119 != cam_3 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_119}))
 		}
-		r_169 := ar.F64(cam_3)
+		r_169 := ar.F64w(cam_3)
 		row_167 = row_167[:len(r_169)]
 		row_168 = row_168[:len(r_169)]
 		for i_170 := range r_169 {
@@ -12145,7 +12145,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:44", runtime.CheckIndex(x_172, cam_2))
 		}
 		row_173 := cam_1[int(x_172)*cam_3 : (int(x_172)+1)*cam_3]
-		r_174 := ar.F64(cam_3)
+		r_174 := ar.F64w(cam_3)
 		r_169 = r_169[:len(r_174)]
 		r_145 = r_145[:len(r_174)]
 		row_173 = row_173[:len(r_174)]
@@ -12159,7 +12159,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 			if err_178 != nil {
 				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_178)
 			}
-			a_154 = ar.F64(tot_177)
+			a_154 = ar.F64w(tot_177)
 		} else if cam_3 != d_155 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_164)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_155}))
 		}
@@ -12171,7 +12171,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 			if err_180 != nil {
 				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_180)
 			}
-			a_157 = ar.F64(tot_179)
+			a_157 = ar.F64w(tot_179)
 		} else if cam_3 != d_158 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_164)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_158}))
 		}
@@ -12183,7 +12183,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 			if err_182 != nil {
 				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_182)
 			}
-			a_161 = ar.F64(tot_181)
+			a_161 = ar.F64w(tot_181)
 		} else if cam_3 != d_162 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_164)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_162}))
 		}
@@ -12223,7 +12223,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 		if feat_11 != d_155 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_155})+" and "+runtime.ShapeString([]int{feat_11}))
 		}
-		r_199 := ar.F64(d_155)
+		r_199 := ar.F64w(d_155)
 		row_197 = row_197[:len(r_199)]
 		row_198 = row_198[:len(r_199)]
 		for i_200 := range r_199 {
@@ -12232,7 +12232,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 		if d_155 != w_8 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_155}))
 		}
-		r_202 := ar.F64(w_8)
+		r_202 := ar.F64w(w_8)
 		w_7 = w_7[:len(r_202)]
 		r_199 = r_199[:len(r_202)]
 		for i_203 := range r_202 {
@@ -12245,7 +12245,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 			if err_206 != nil {
 				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_206)
 			}
-			a_188 = ar.F64(tot_205)
+			a_188 = ar.F64w(tot_205)
 		} else if w_8 != d_189 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "build: element "+strconv.Itoa(i_194)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_189}))
 		}
@@ -12257,7 +12257,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 			if err_208 != nil {
 				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_208)
 			}
-			a_191 = ar.F64(tot_207)
+			a_191 = ar.F64w(tot_207)
 		} else if d_155 != d_192 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "build: element "+strconv.Itoa(i_194)+" has shape "+runtime.ShapeString([]int{d_155})+", element 0 has shape "+runtime.ShapeString([]int{d_192}))
 		}
@@ -12269,7 +12269,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	if ybar_16 != w_8 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_16}))
 	}
-	r_209 := ar.F64(w_8)
+	r_209 := ar.F64w(w_8)
 	w_7 = w_7[:len(r_209)]
 	ybar_15 = ybar_15[:len(r_209)]
 	if len(r_209) >= 262144 {
@@ -12371,7 +12371,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 		if d_155 != cam_3 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_155}))
 		}
-		r_285 := ar.F64(cam_3)
+		r_285 := ar.F64w(cam_3)
 		r_145 = r_145[:len(r_285)]
 		row_277 = row_277[:len(r_285)]
 		for i_286 := range r_285 {
@@ -12423,7 +12423,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	if cam_3 != d_119 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{d_119})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
-	r_297 := ar.F64(d_119)
+	r_297 := ar.F64w(d_119)
 	r_129 = r_129[:len(r_297)]
 	row_137 = row_137[:len(r_297)]
 	z_245 = z_245[:len(r_297)]
@@ -12549,7 +12549,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	}
 	row_339 := z_244[int(int64(0))*d_119 : (int(int64(0))+1)*d_119]
 	row_340 := z_244[int(int64(1))*d_119 : (int(int64(1))+1)*d_119]
-	r_341 := ar.F64(r_31)
+	r_341 := ar.F64w(r_31)
 	row_101 = row_101[:len(r_341)]
 	if len(r_341) >= 262144 {
 		r_341 := r_341
@@ -12703,7 +12703,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_394)
 	}
 	view_395 := a_188
-	r_396 := ar.F64(w_8)
+	r_396 := ar.F64w(w_8)
 	w_7 = w_7[:len(r_396)]
 	if len(r_396) >= 262144 {
 		r_396 := r_396
@@ -12756,7 +12756,7 @@ func fn_bajacobian(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 
 	if err_25 != nil {
 		return nil, 0, 0, 0, nil, 0, nbFrame(err_25, "gathered", "models.nab:151:5", "models.nab:173:18")
 	}
-	t_26 := ar.F64(len(feats_9))
+	t_26 := ar.F64w(len(feats_9))
 	for i_27 := 0; i_27 < feats_10; i_27++ {
 		for j_28 := 0; j_28 < feats_11; j_28++ {
 			t_26[j_28*feats_10+i_27] = feats_9[i_27*feats_11+j_28]
@@ -12800,7 +12800,7 @@ func fn_bajacobian(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 
 			if err_48 != nil {
 				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:50", err_48)
 			}
-			a_31 = ar.F64(tot_47)
+			a_31 = ar.F64w(tot_47)
 		} else if c_39 != d_32 {
 			return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:177:50", "build: element "+strconv.Itoa(i_34)+" has shape "+runtime.ShapeString([]int{c_39})+", element 0 has shape "+runtime.ShapeString([]int{d_32}))
 		}
@@ -12827,7 +12827,7 @@ func fn_bajacobian(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 
 	if r_59 != r_62 {
 		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:178:15", "concat: elements have shapes "+runtime.ShapeString([]int{r_59})+" and "+runtime.ShapeString([]int{r_62}))
 	}
-	c_67 := ar.F64(len(r_57) + len(r_60))
+	c_67 := ar.F64w(len(r_57) + len(r_60))
 	copy(c_67, r_57)
 	copy(c_67[len(r_57):], r_60)
 	var a_68 []float64
@@ -12848,7 +12848,7 @@ func fn_bajacobian(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 
 			if err_76 != nil {
 				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:178:31", err_76)
 			}
-			a_68 = ar.F64(tot_75)
+			a_68 = ar.F64w(tot_75)
 		} else if e_74 != d_69 {
 			return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:178:31", "array literal: element "+strconv.Itoa(i_71)+" has shape "+runtime.ShapeString([]int{e_74})+", element 0 has shape "+runtime.ShapeString([]int{d_69}))
 		}
@@ -12861,7 +12861,7 @@ func fn_bajacobian(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 
 	if r_59 != d_69 {
 		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_59})+" and "+runtime.ShapeString([]int{d_69}))
 	}
-	c_78 := ar.F64(len(c_67) + len(a_68))
+	c_78 := ar.F64w(len(c_67) + len(a_68))
 	copy(c_78, c_67)
 	copy(c_78[len(c_67):], a_68)
 	n_79, err_80 := runtime.CheckSize(int64(2))
@@ -12902,7 +12902,7 @@ func fn_bajacobian(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 
 			if err_98 != nil {
 				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:50", err_98)
 			}
-			a_81 = ar.F64(tot_97)
+			a_81 = ar.F64w(tot_97)
 		} else if c_89 != d_82 {
 			return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:177:50", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{c_89})+", element 0 has shape "+runtime.ShapeString([]int{d_82}))
 		}
@@ -12929,7 +12929,7 @@ func fn_bajacobian(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 
 	if r_109 != r_112 {
 		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:178:15", "concat: elements have shapes "+runtime.ShapeString([]int{r_109})+" and "+runtime.ShapeString([]int{r_112}))
 	}
-	c_117 := ar.F64(len(r_107) + len(r_110))
+	c_117 := ar.F64w(len(r_107) + len(r_110))
 	copy(c_117, r_107)
 	copy(c_117[len(r_107):], r_110)
 	var a_118 []float64
@@ -12950,7 +12950,7 @@ func fn_bajacobian(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 
 			if err_126 != nil {
 				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:178:31", err_126)
 			}
-			a_118 = ar.F64(tot_125)
+			a_118 = ar.F64w(tot_125)
 		} else if e_124 != d_119 {
 			return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:178:31", "array literal: element "+strconv.Itoa(i_121)+" has shape "+runtime.ShapeString([]int{e_124})+", element 0 has shape "+runtime.ShapeString([]int{d_119}))
 		}
@@ -12963,7 +12963,7 @@ func fn_bajacobian(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 
 	if r_109 != d_119 {
 		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_109})+" and "+runtime.ShapeString([]int{d_119}))
 	}
-	c_128 := ar.F64(len(c_117) + len(a_118))
+	c_128 := ar.F64w(len(c_117) + len(a_118))
 	copy(c_128, c_117)
 	copy(c_128[len(c_117):], a_118)
 	var a_129 []float64
@@ -12988,7 +12988,7 @@ func fn_bajacobian(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 
 			if err_139 != nil {
 				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:180:7", err_139)
 			}
-			a_129 = ar.F64(tot_138)
+			a_129 = ar.F64w(tot_138)
 		} else if e_136 != d_130 || e_137 != d_131 {
 			return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:180:7", "array literal: element "+strconv.Itoa(i_133)+" has shape "+runtime.ShapeString([]int{e_136, e_137})+", element 0 has shape "+runtime.ShapeString([]int{d_130, d_131}))
 		}
@@ -13018,7 +13018,7 @@ func fn_bajacobian(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 
 			if err_151 != nil {
 				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:179:49", err_151)
 			}
-			a_145 = ar.F64(tot_150)
+			a_145 = ar.F64w(tot_150)
 		} else if n_142 != d_146 {
 			return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:179:49", "fill: element "+strconv.Itoa(i_148)+" has shape "+runtime.ShapeString([]int{n_142})+", element 0 has shape "+runtime.ShapeString([]int{d_146}))
 		}
@@ -13108,6 +13108,20 @@ func (a *nbArena) F64(n int) []float64 {
 			s := a.f[l : l+n : l+n]
 			a.f = a.f[:l+n]
 			clear(s)
+			return s
+		}
+		return nbCut(&a.f, n, &a.gen)
+	}
+	return make([]float64, n)
+}
+
+// F64w cuts n elements of unspecified contents, for code that stores
+// every one before reading any: clearing them would be a wasted pass.
+func (a *nbArena) F64w(n int) []float64 {
+	if a != nil {
+		if l := len(a.f); l+n <= cap(a.f) {
+			s := a.f[l : l+n : l+n]
+			a.f = a.f[:l+n]
 			return s
 		}
 		return nbCut(&a.f, n, &a.gen)
