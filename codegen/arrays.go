@@ -420,6 +420,11 @@ func lowerBuild(f *fn, e *ir.PrimCall) val {
 
 func lowerArrayLit(f *fn, e *ir.PrimCall) val {
 	at := e.T.(*ir.Array)
+	if _, ok := at.Elem.(*ir.Array); ok && len(e.Args) > 0 {
+		if _, ok := ir.Leaf(at.Elem); ok {
+			return f.arrayLitRows(e, at)
+		}
+	}
 	args := make([]val, len(e.Args))
 	for i, a := range e.Args {
 		args[i] = f.compile(a)
@@ -447,6 +452,61 @@ func lowerArrayLit(f *fn, e *ir.PrimCall) val {
 		cur++
 		return res
 	})
+}
+
+// arrayLitRows is an array literal whose elements are arrays of one
+// scalar kind: every element is computed first (errors keep their
+// order), the shapes checked, and each row then stored in place, an
+// elementwise row computed straight into it rather than into a
+// temporary that is copied.
+func (f *fn) arrayLitRows(e *ir.PrimCall, at *ir.Array) val {
+	k, _ := ir.Leaf(at.Elem)
+	rows := make([]val, len(e.Args))
+	for i, a := range e.Args {
+		rows[i] = f.compileL(a)
+		if rows[i].lz == nil {
+			continue
+		}
+		// A recipe reads its operands when its row is stored, so no later
+		// element may update an array in place before then.
+		for _, b := range e.Args[i+1:] {
+			if ir.HasInPlace(b) {
+				rows[i] = f.force(rows[i])
+				break
+			}
+		}
+	}
+	d0 := dimsOf(rows[0])
+	for i, r := range rows[1:] {
+		di := dimsOf(r)
+		var conds []string
+		for a := range d0 {
+			if di[a] != d0[a] {
+				conds = append(conds, di[a]+" != "+d0[a])
+			}
+		}
+		if len(conds) > 0 {
+			f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"array literal: element %d has shape " + runtime.ShapeString([]int{%s}) + ", element 0 has shape " + runtime.ShapeString([]int{%s})`,
+				i+1, strings.Join(di, ", "), strings.Join(d0, ", ")))
+		}
+	}
+	n := fmt.Sprint(len(rows))
+	rs := f.def("rs", strings.Join(d0, " * "))
+	tot, errv := f.fresh("tot"), f.fresh("err")
+	f.line("%s, %s := runtime.MulSize(%s, %s)", tot, errv, n, rs)
+	f.line("if %s != nil {", errv)
+	f.retErr(fmt.Sprintf("nbAt(%q, %s)", posString(e.P), errv))
+	f.line("}")
+	data := f.def("a", f.mkW(k, tot))
+	for i, r := range rows {
+		row := f.def("row", fmt.Sprintf("%s[%d*%s : %d*%s]", data, i, rs, i+1, rs))
+		if r.lz != nil {
+			f.writeLazy(row, r.lz)
+		} else {
+			f.line("copy(%s, %s)", row, r.parts[0])
+		}
+	}
+	return val{t: e.T, parts: append([]string{data, n}, d0...)}
 }
 
 func lowerIndex(f *fn, e *ir.PrimCall) val {
@@ -573,6 +633,13 @@ func lowerGather(f *fn, e *ir.PrimCall) val {
 	f.line("for _, %s := range %s {", j, idx.parts[0])
 	f.checkIndex(j, n, e.P)
 	f.line("}")
+	if s, ok := e.T.(*ir.Array).Elem.(ir.Scalar); ok && a.lz == nil {
+		// The indices are checked: a recipe reading through them lets a
+		// build write the gathered row in place, with no temporary.
+		return val{t: e.T, lz: &lazy{kind: s.Kind, dims: []string{idx.parts[1]}, arrays: []string{idx.parts[0]}, elem: func(i string) string {
+			return fmt.Sprintf("%s[int(%s[%s])]", a.parts[0], idx.parts[0], i)
+		}}}
+	}
 	return f.stack("gather", e.T.(*ir.Array), idx.parts[1], e.P, func(i string) val {
 		return f.indexVal(a, "int("+idx.parts[0]+"["+i+"])")
 	})

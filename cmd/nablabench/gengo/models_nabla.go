@@ -9007,145 +9007,120 @@ func fn_cross(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 i
 	if b_6 != a_3 {
 		return nil, 0, 0, nbErrorf("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
-	r_12 := ar.F64w(a_3)
-	row_8 = row_8[:len(r_12)]
-	row_9 = row_9[:len(r_12)]
-	row_10 = row_10[:len(r_12)]
-	row_11 = row_11[:len(r_12)]
-	if len(r_12) >= 262144 {
-		r_12 := r_12
-		row_8 := row_8
-		row_9 := row_9
-		row_10 := row_10
-		row_11 := row_11
-		runtime.ParallelFor(len(r_12), 16384, func(lo_16, hi int) {
-			for i_17 := lo_16; i_17 < hi; i_17++ {
-				r_12[i_17] = ((row_8[i_17] * row_9[i_17]) - (row_10[i_17] * row_11[i_17]))
-			}
-		})
-	} else {
-		for i_13 := range r_12 {
-			r_12[i_13] = ((row_8[i_13] * row_9[i_13]) - (row_10[i_13] * row_11[i_13]))
-		}
-	}
 	if int64(2) >= int64(a_2) {
 		return nil, 0, 0, nbAt("models.nab:123:32", runtime.CheckIndex(int64(2), a_2))
 	}
-	row_19 := a_1[int(int64(2))*a_3 : (int(int64(2))+1)*a_3]
+	row_12 := a_1[int(int64(2))*a_3 : (int(int64(2))+1)*a_3]
 	if int64(0) >= int64(b_5) {
 		return nil, 0, 0, nbAt("models.nab:123:39", runtime.CheckIndex(int64(0), b_5))
 	}
-	row_20 := b_4[int(int64(0))*b_6 : (int(int64(0))+1)*b_6]
+	row_13 := b_4[int(int64(0))*b_6 : (int(int64(0))+1)*b_6]
 	if b_6 != a_3 {
 		return nil, 0, 0, nbErrorf("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
 	if int64(0) >= int64(a_2) {
 		return nil, 0, 0, nbAt("models.nab:123:46", runtime.CheckIndex(int64(0), a_2))
 	}
-	row_21 := a_1[int(int64(0))*a_3 : (int(int64(0))+1)*a_3]
+	row_14 := a_1[int(int64(0))*a_3 : (int(int64(0))+1)*a_3]
 	if int64(2) >= int64(b_5) {
 		return nil, 0, 0, nbAt("models.nab:123:53", runtime.CheckIndex(int64(2), b_5))
 	}
-	row_22 := b_4[int(int64(2))*b_6 : (int(int64(2))+1)*b_6]
+	row_15 := b_4[int(int64(2))*b_6 : (int(int64(2))+1)*b_6]
 	if b_6 != a_3 {
 		return nil, 0, 0, nbErrorf("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
-	}
-	r_23 := ar.F64w(a_3)
-	row_19 = row_19[:len(r_23)]
-	row_20 = row_20[:len(r_23)]
-	row_21 = row_21[:len(r_23)]
-	row_22 = row_22[:len(r_23)]
-	if len(r_23) >= 262144 {
-		r_23 := r_23
-		row_19 := row_19
-		row_20 := row_20
-		row_21 := row_21
-		row_22 := row_22
-		runtime.ParallelFor(len(r_23), 16384, func(lo_27, hi int) {
-			for i_28 := lo_27; i_28 < hi; i_28++ {
-				r_23[i_28] = ((row_19[i_28] * row_20[i_28]) - (row_21[i_28] * row_22[i_28]))
-			}
-		})
-	} else {
-		for i_24 := range r_23 {
-			r_23[i_24] = ((row_19[i_24] * row_20[i_24]) - (row_21[i_24] * row_22[i_24]))
-		}
 	}
 	if int64(0) >= int64(a_2) {
 		return nil, 0, 0, nbAt("models.nab:123:59", runtime.CheckIndex(int64(0), a_2))
 	}
-	row_30 := a_1[int(int64(0))*a_3 : (int(int64(0))+1)*a_3]
+	row_16 := a_1[int(int64(0))*a_3 : (int(int64(0))+1)*a_3]
 	if int64(1) >= int64(b_5) {
 		return nil, 0, 0, nbAt("models.nab:123:66", runtime.CheckIndex(int64(1), b_5))
 	}
-	row_31 := b_4[int(int64(1))*b_6 : (int(int64(1))+1)*b_6]
+	row_17 := b_4[int(int64(1))*b_6 : (int(int64(1))+1)*b_6]
 	if b_6 != a_3 {
 		return nil, 0, 0, nbErrorf("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
 	if int64(1) >= int64(a_2) {
 		return nil, 0, 0, nbAt("models.nab:123:73", runtime.CheckIndex(int64(1), a_2))
 	}
-	row_32 := a_1[int(int64(1))*a_3 : (int(int64(1))+1)*a_3]
+	row_18 := a_1[int(int64(1))*a_3 : (int(int64(1))+1)*a_3]
 	if int64(0) >= int64(b_5) {
 		return nil, 0, 0, nbAt("models.nab:123:80", runtime.CheckIndex(int64(0), b_5))
 	}
-	row_33 := b_4[int(int64(0))*b_6 : (int(int64(0))+1)*b_6]
+	row_19 := b_4[int(int64(0))*b_6 : (int(int64(0))+1)*b_6]
 	if b_6 != a_3 {
 		return nil, 0, 0, nbErrorf("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
-	r_34 := ar.F64w(a_3)
-	row_30 = row_30[:len(r_34)]
-	row_31 = row_31[:len(r_34)]
-	row_32 = row_32[:len(r_34)]
-	row_33 = row_33[:len(r_34)]
-	if len(r_34) >= 262144 {
-		r_34 := r_34
-		row_30 := row_30
-		row_31 := row_31
-		row_32 := row_32
-		row_33 := row_33
-		runtime.ParallelFor(len(r_34), 16384, func(lo_38, hi int) {
-			for i_39 := lo_38; i_39 < hi; i_39++ {
-				r_34[i_39] = ((row_30[i_39] * row_31[i_39]) - (row_32[i_39] * row_33[i_39]))
+	rs_20 := a_3
+	tot_21, err_22 := runtime.MulSize(3, rs_20)
+	if err_22 != nil {
+		return nil, 0, 0, nbAt("models.nab:123:3", err_22)
+	}
+	a_23 := ar.F64w(tot_21)
+	row_24 := a_23[0*rs_20 : 1*rs_20]
+	row_8 = row_8[:len(row_24)]
+	row_9 = row_9[:len(row_24)]
+	row_10 = row_10[:len(row_24)]
+	row_11 = row_11[:len(row_24)]
+	if len(row_24) >= 262144 {
+		row_24 := row_24
+		row_8 := row_8
+		row_9 := row_9
+		row_10 := row_10
+		row_11 := row_11
+		runtime.ParallelFor(len(row_24), 16384, func(lo_28, hi int) {
+			for i_29 := lo_28; i_29 < hi; i_29++ {
+				row_24[i_29] = ((row_8[i_29] * row_9[i_29]) - (row_10[i_29] * row_11[i_29]))
 			}
 		})
 	} else {
-		for i_35 := range r_34 {
-			r_34[i_35] = ((row_30[i_35] * row_31[i_35]) - (row_32[i_35] * row_33[i_35]))
+		for i_25 := range row_24 {
+			row_24[i_25] = ((row_8[i_25] * row_9[i_25]) - (row_10[i_25] * row_11[i_25]))
 		}
 	}
-	var a_41 []float64
-	var d_42 int = 0
-	var rs_43 int = 0
-	for i_44 := 0; i_44 < 3; i_44++ {
-		mark_45 := ar.mark()
-		var e_46 []float64
-		var e_47 int
-		switch i_44 {
-		case 0:
-			e_46, e_47 = r_12, a_3
-		case 1:
-			e_46, e_47 = r_23, a_3
-		case 2:
-			e_46, e_47 = r_34, a_3
-		}
-		if i_44 == 0 {
-			d_42 = e_47
-			rs_43 = d_42
-			tot_48, err_49 := runtime.MulSize(3, rs_43)
-			if err_49 != nil {
-				return nil, 0, 0, nbAt("models.nab:123:3", err_49)
+	row_31 := a_23[1*rs_20 : 2*rs_20]
+	row_12 = row_12[:len(row_31)]
+	row_13 = row_13[:len(row_31)]
+	row_14 = row_14[:len(row_31)]
+	row_15 = row_15[:len(row_31)]
+	if len(row_31) >= 262144 {
+		row_31 := row_31
+		row_12 := row_12
+		row_13 := row_13
+		row_14 := row_14
+		row_15 := row_15
+		runtime.ParallelFor(len(row_31), 16384, func(lo_35, hi int) {
+			for i_36 := lo_35; i_36 < hi; i_36++ {
+				row_31[i_36] = ((row_12[i_36] * row_13[i_36]) - (row_14[i_36] * row_15[i_36]))
 			}
-			a_41 = ar.F64w(tot_48)
-		} else if e_47 != d_42 {
-			return nil, 0, 0, nbErrorf("models.nab:123:3", "array literal: element "+strconv.Itoa(i_44)+" has shape "+runtime.ShapeString([]int{e_47})+", element 0 has shape "+runtime.ShapeString([]int{d_42}))
-		}
-		copy(a_41[i_44*rs_43:(i_44+1)*rs_43], e_46)
-		if i_44 > 0 {
-			ar.release(mark_45)
+		})
+	} else {
+		for i_32 := range row_31 {
+			row_31[i_32] = ((row_12[i_32] * row_13[i_32]) - (row_14[i_32] * row_15[i_32]))
 		}
 	}
-	return a_41, 3, d_42, nil
+	row_38 := a_23[2*rs_20 : 3*rs_20]
+	row_16 = row_16[:len(row_38)]
+	row_17 = row_17[:len(row_38)]
+	row_18 = row_18[:len(row_38)]
+	row_19 = row_19[:len(row_38)]
+	if len(row_38) >= 262144 {
+		row_38 := row_38
+		row_16 := row_16
+		row_17 := row_17
+		row_18 := row_18
+		row_19 := row_19
+		runtime.ParallelFor(len(row_38), 16384, func(lo_42, hi int) {
+			for i_43 := lo_42; i_43 < hi; i_43++ {
+				row_38[i_43] = ((row_16[i_43] * row_17[i_43]) - (row_18[i_43] * row_19[i_43]))
+			}
+		})
+	} else {
+		for i_39 := range row_38 {
+			row_38[i_39] = ((row_16[i_39] * row_17[i_39]) - (row_18[i_39] * row_19[i_39]))
+		}
+	}
+	return a_23, 3, a_3, nil
 }
 
 // fn_rotate is def rotate (models.nab:126:5).
@@ -9259,312 +9234,284 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 		return nil, 0, 0, nbAt("models.nab:132:16", runtime.CheckIndex(int64(0), r_2))
 	}
 	row_46 := r_1[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
-	r_47 := ar.F64w(r_3)
-	row_46 = row_46[:len(r_47)]
-	r_25 = r_25[:len(r_47)]
-	if len(r_47) >= 262144 {
-		r_47 := r_47
-		row_46 := row_46
-		r_25 := r_25
-		runtime.ParallelFor(len(r_47), 16384, func(lo_51, hi int) {
-			for i_52 := lo_51; i_52 < hi; i_52++ {
-				r_47[i_52] = (row_46[i_52] / r_25[i_52])
-			}
-		})
-	} else {
-		for i_48 := range r_47 {
-			r_47[i_48] = (row_46[i_48] / r_25[i_48])
-		}
-	}
 	if int64(1) >= int64(r_2) {
 		return nil, 0, 0, nbAt("models.nab:132:30", runtime.CheckIndex(int64(1), r_2))
 	}
-	row_54 := r_1[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
-	r_55 := ar.F64w(r_3)
-	row_54 = row_54[:len(r_55)]
-	r_25 = r_25[:len(r_55)]
-	if len(r_55) >= 262144 {
-		r_55 := r_55
-		row_54 := row_54
-		r_25 := r_25
-		runtime.ParallelFor(len(r_55), 16384, func(lo_59, hi int) {
-			for i_60 := lo_59; i_60 < hi; i_60++ {
-				r_55[i_60] = (row_54[i_60] / r_25[i_60])
-			}
-		})
-	} else {
-		for i_56 := range r_55 {
-			r_55[i_56] = (row_54[i_56] / r_25[i_56])
-		}
-	}
+	row_47 := r_1[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if int64(2) >= int64(r_2) {
 		return nil, 0, 0, nbAt("models.nab:132:44", runtime.CheckIndex(int64(2), r_2))
 	}
-	row_62 := r_1[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
-	r_63 := ar.F64w(r_3)
-	row_62 = row_62[:len(r_63)]
-	r_25 = r_25[:len(r_63)]
-	if len(r_63) >= 262144 {
-		r_63 := r_63
-		row_62 := row_62
+	row_48 := r_1[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
+	rs_49 := r_3
+	tot_50, err_51 := runtime.MulSize(3, rs_49)
+	if err_51 != nil {
+		return nil, 0, 0, nbAt("models.nab:132:14", err_51)
+	}
+	a_52 := ar.F64w(tot_50)
+	row_53 := a_52[0*rs_49 : 1*rs_49]
+	row_46 = row_46[:len(row_53)]
+	r_25 = r_25[:len(row_53)]
+	if len(row_53) >= 262144 {
+		row_53 := row_53
+		row_46 := row_46
 		r_25 := r_25
-		runtime.ParallelFor(len(r_63), 16384, func(lo_67, hi int) {
-			for i_68 := lo_67; i_68 < hi; i_68++ {
-				r_63[i_68] = (row_62[i_68] / r_25[i_68])
+		runtime.ParallelFor(len(row_53), 16384, func(lo_57, hi int) {
+			for i_58 := lo_57; i_58 < hi; i_58++ {
+				row_53[i_58] = (row_46[i_58] / r_25[i_58])
 			}
 		})
 	} else {
-		for i_64 := range r_63 {
-			r_63[i_64] = (row_62[i_64] / r_25[i_64])
+		for i_54 := range row_53 {
+			row_53[i_54] = (row_46[i_54] / r_25[i_54])
 		}
 	}
-	var a_70 []float64
-	var d_71 int = 0
-	var rs_72 int = 0
-	for i_73 := 0; i_73 < 3; i_73++ {
-		mark_74 := ar.mark()
-		var e_75 []float64
-		var e_76 int
-		switch i_73 {
-		case 0:
-			e_75, e_76 = r_47, r_3
-		case 1:
-			e_75, e_76 = r_55, r_3
-		case 2:
-			e_75, e_76 = r_63, r_3
-		}
-		if i_73 == 0 {
-			d_71 = e_76
-			rs_72 = d_71
-			tot_77, err_78 := runtime.MulSize(3, rs_72)
-			if err_78 != nil {
-				return nil, 0, 0, nbAt("models.nab:132:14", err_78)
+	row_60 := a_52[1*rs_49 : 2*rs_49]
+	row_47 = row_47[:len(row_60)]
+	r_25 = r_25[:len(row_60)]
+	if len(row_60) >= 262144 {
+		row_60 := row_60
+		row_47 := row_47
+		r_25 := r_25
+		runtime.ParallelFor(len(row_60), 16384, func(lo_64, hi int) {
+			for i_65 := lo_64; i_65 < hi; i_65++ {
+				row_60[i_65] = (row_47[i_65] / r_25[i_65])
 			}
-			a_70 = ar.F64w(tot_77)
-		} else if e_76 != d_71 {
-			return nil, 0, 0, nbErrorf("models.nab:132:14", "array literal: element "+strconv.Itoa(i_73)+" has shape "+runtime.ShapeString([]int{e_76})+", element 0 has shape "+runtime.ShapeString([]int{d_71}))
-		}
-		copy(a_70[i_73*rs_72:(i_73+1)*rs_72], e_75)
-		if i_73 > 0 {
-			ar.release(mark_74)
+		})
+	} else {
+		for i_61 := range row_60 {
+			row_60[i_61] = (row_47[i_61] / r_25[i_61])
 		}
 	}
-	r_79, r_80, r_81, err_82 := fn_cross(ar, a_70, 3, d_71, x_4, x_5, x_6)
-	if err_82 != nil {
-		return nil, 0, 0, nbFrame(err_82, "cross", "models.nab:122:5", "models.nab:133:12")
+	row_67 := a_52[2*rs_49 : 3*rs_49]
+	row_48 = row_48[:len(row_67)]
+	r_25 = r_25[:len(row_67)]
+	if len(row_67) >= 262144 {
+		row_67 := row_67
+		row_48 := row_48
+		r_25 := r_25
+		runtime.ParallelFor(len(row_67), 16384, func(lo_71, hi int) {
+			for i_72 := lo_71; i_72 < hi; i_72++ {
+				row_67[i_72] = (row_48[i_72] / r_25[i_72])
+			}
+		})
+	} else {
+		for i_68 := range row_67 {
+			row_67[i_68] = (row_48[i_68] / r_25[i_68])
+		}
 	}
-	row_83 := a_70[int(int64(0))*d_71 : (int(int64(0))+1)*d_71]
+	r_74, r_75, r_76, err_77 := fn_cross(ar, a_52, 3, r_3, x_4, x_5, x_6)
+	if err_77 != nil {
+		return nil, 0, 0, nbFrame(err_77, "cross", "models.nab:122:5", "models.nab:133:12")
+	}
+	row_78 := a_52[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if int64(0) >= int64(x_5) {
 		return nil, 0, 0, nbAt("models.nab:134:25", runtime.CheckIndex(int64(0), x_5))
 	}
-	row_84 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
-	if x_6 != d_71 {
-		return nil, 0, 0, nbErrorf("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{d_71})+" and "+runtime.ShapeString([]int{x_6}))
+	row_79 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	if x_6 != r_3 {
+		return nil, 0, 0, nbErrorf("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	row_85 := a_70[int(int64(1))*d_71 : (int(int64(1))+1)*d_71]
+	row_80 := a_52[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if int64(1) >= int64(x_5) {
 		return nil, 0, 0, nbAt("models.nab:134:42", runtime.CheckIndex(int64(1), x_5))
 	}
-	row_86 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
-	if x_6 != d_71 {
-		return nil, 0, 0, nbErrorf("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{d_71})+" and "+runtime.ShapeString([]int{x_6}))
+	row_81 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	if x_6 != r_3 {
+		return nil, 0, 0, nbErrorf("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	row_87 := a_70[int(int64(2))*d_71 : (int(int64(2))+1)*d_71]
+	row_82 := a_52[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	if int64(2) >= int64(x_5) {
 		return nil, 0, 0, nbAt("models.nab:134:59", runtime.CheckIndex(int64(2), x_5))
 	}
-	row_88 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
-	if x_6 != d_71 {
-		return nil, 0, 0, nbErrorf("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{d_71})+" and "+runtime.ShapeString([]int{x_6}))
+	row_83 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	if x_6 != r_3 {
+		return nil, 0, 0, nbErrorf("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	if r_3 != d_71 {
-		return nil, 0, 0, nbErrorf("models.nab:134:64", "shape mismatch in '*': "+runtime.ShapeString([]int{d_71})+" and "+runtime.ShapeString([]int{r_3}))
-	}
-	r_89 := ar.F64w(d_71)
-	row_83 = row_83[:len(r_89)]
-	row_84 = row_84[:len(r_89)]
-	row_85 = row_85[:len(r_89)]
-	row_86 = row_86[:len(r_89)]
-	row_87 = row_87[:len(r_89)]
-	row_88 = row_88[:len(r_89)]
-	r_32 = r_32[:len(r_89)]
-	if len(r_89) >= 262144 {
-		r_89 := r_89
+	r_84 := ar.F64w(r_3)
+	row_78 = row_78[:len(r_84)]
+	row_79 = row_79[:len(r_84)]
+	row_80 = row_80[:len(r_84)]
+	row_81 = row_81[:len(r_84)]
+	row_82 = row_82[:len(r_84)]
+	row_83 = row_83[:len(r_84)]
+	r_32 = r_32[:len(r_84)]
+	if len(r_84) >= 262144 {
+		r_84 := r_84
+		row_78 := row_78
+		row_79 := row_79
+		row_80 := row_80
+		row_81 := row_81
+		row_82 := row_82
 		row_83 := row_83
-		row_84 := row_84
-		row_85 := row_85
-		row_86 := row_86
-		row_87 := row_87
-		row_88 := row_88
 		r_32 := r_32
-		runtime.ParallelFor(len(r_89), 16384, func(lo_93, hi int) {
-			for i_94 := lo_93; i_94 < hi; i_94++ {
-				r_89[i_94] = ((((row_83[i_94] * row_84[i_94]) + (row_85[i_94] * row_86[i_94])) + (row_87[i_94] * row_88[i_94])) * (1.0 - r_32[i_94]))
+		runtime.ParallelFor(len(r_84), 16384, func(lo_88, hi int) {
+			for i_89 := lo_88; i_89 < hi; i_89++ {
+				r_84[i_89] = ((((row_78[i_89] * row_79[i_89]) + (row_80[i_89] * row_81[i_89])) + (row_82[i_89] * row_83[i_89])) * (1.0 - r_32[i_89]))
 			}
 		})
 	} else {
-		for i_90 := range r_89 {
-			r_89[i_90] = ((((row_83[i_90] * row_84[i_90]) + (row_85[i_90] * row_86[i_90])) + (row_87[i_90] * row_88[i_90])) * (1.0 - r_32[i_90]))
+		for i_85 := range r_84 {
+			r_84[i_85] = ((((row_78[i_85] * row_79[i_85]) + (row_80[i_85] * row_81[i_85])) + (row_82[i_85] * row_83[i_85])) * (1.0 - r_32[i_85]))
 		}
 	}
-	n_96, err_97 := runtime.CheckSize(int64(3))
-	if err_97 != nil {
-		return nil, 0, 0, nbAt("models.nab:135:14", err_97)
+	n_91, err_92 := runtime.CheckSize(int64(3))
+	if err_92 != nil {
+		return nil, 0, 0, nbAt("models.nab:135:14", err_92)
 	}
-	var a_98 []float64
-	var d_99 int = 0
-	var rs_100 int = 0
-	for i_101 := 0; i_101 < n_96; i_101++ {
-		mark_102 := ar.mark()
-		i_103 := int64(i_101)
-		if i_103 < 0 || i_103 >= int64(x_5) {
-			return nil, 0, 0, nbAt("models.nab:135:16", runtime.CheckIndex(i_103, x_5))
+	var a_93 []float64
+	var d_94 int = 0
+	var rs_95 int = 0
+	for i_96 := 0; i_96 < n_91; i_96++ {
+		mark_97 := ar.mark()
+		i_98 := int64(i_96)
+		if i_98 < 0 || i_98 >= int64(x_5) {
+			return nil, 0, 0, nbAt("models.nab:135:16", runtime.CheckIndex(i_98, x_5))
 		}
-		row_104 := x_4[int(i_103)*x_6 : (int(i_103)+1)*x_6]
+		row_99 := x_4[int(i_98)*x_6 : (int(i_98)+1)*x_6]
 		if r_3 != x_6 {
 			return nil, 0, 0, nbErrorf("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 		}
-		if i_103 < 0 || i_103 >= int64(r_80) {
-			return nil, 0, 0, nbAt("models.nab:135:31", runtime.CheckIndex(i_103, r_80))
+		if i_98 < 0 || i_98 >= int64(r_75) {
+			return nil, 0, 0, nbAt("models.nab:135:31", runtime.CheckIndex(i_98, r_75))
 		}
-		row_105 := r_79[int(i_103)*r_81 : (int(i_103)+1)*r_81]
-		if r_3 != r_81 {
-			return nil, 0, 0, nbErrorf("models.nab:135:35", "shape mismatch in '*': "+runtime.ShapeString([]int{r_81})+" and "+runtime.ShapeString([]int{r_3}))
+		row_100 := r_74[int(i_98)*r_76 : (int(i_98)+1)*r_76]
+		if r_3 != r_76 {
+			return nil, 0, 0, nbErrorf("models.nab:135:35", "shape mismatch in '*': "+runtime.ShapeString([]int{r_76})+" and "+runtime.ShapeString([]int{r_3}))
 		}
-		if r_81 != x_6 {
-			return nil, 0, 0, nbErrorf("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_81}))
+		if r_76 != x_6 {
+			return nil, 0, 0, nbErrorf("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_76}))
 		}
-		if i_103 < 0 || i_103 >= int64(3) {
-			return nil, 0, 0, nbAt("models.nab:135:48", runtime.CheckIndex(i_103, 3))
+		if i_98 < 0 || i_98 >= int64(3) {
+			return nil, 0, 0, nbAt("models.nab:135:48", runtime.CheckIndex(i_98, 3))
 		}
-		row_106 := a_70[int(i_103)*d_71 : (int(i_103)+1)*d_71]
-		if d_71 != x_6 {
-			return nil, 0, 0, nbErrorf("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{d_71}))
+		row_101 := a_52[int(i_98)*r_3 : (int(i_98)+1)*r_3]
+		if r_3 != x_6 {
+			return nil, 0, 0, nbErrorf("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 		}
-		if i_101 == 0 {
-			d_99 = x_6
-			rs_100 = d_99
-			tot_107, err_108 := runtime.MulSize(n_96, rs_100)
-			if err_108 != nil {
-				return nil, 0, 0, nbAt("models.nab:135:14", err_108)
+		if i_96 == 0 {
+			d_94 = x_6
+			rs_95 = d_94
+			tot_102, err_103 := runtime.MulSize(n_91, rs_95)
+			if err_103 != nil {
+				return nil, 0, 0, nbAt("models.nab:135:14", err_103)
 			}
-			a_98 = ar.F64w(tot_107)
-		} else if x_6 != d_99 {
-			return nil, 0, 0, nbErrorf("models.nab:135:14", "build: element "+strconv.Itoa(i_101)+" has shape "+runtime.ShapeString([]int{x_6})+", element 0 has shape "+runtime.ShapeString([]int{d_99}))
+			a_93 = ar.F64w(tot_102)
+		} else if x_6 != d_94 {
+			return nil, 0, 0, nbErrorf("models.nab:135:14", "build: element "+strconv.Itoa(i_96)+" has shape "+runtime.ShapeString([]int{x_6})+", element 0 has shape "+runtime.ShapeString([]int{d_94}))
 		}
-		row_109 := a_98[i_101*rs_100 : (i_101+1)*rs_100]
-		row_104 = row_104[:len(row_109)]
-		r_32 = r_32[:len(row_109)]
-		row_105 = row_105[:len(row_109)]
-		r_39 = r_39[:len(row_109)]
-		row_106 = row_106[:len(row_109)]
-		r_89 = r_89[:len(row_109)]
-		if len(row_109) >= 262144 {
-			row_109 := row_109
+		row_104 := a_93[i_96*rs_95 : (i_96+1)*rs_95]
+		row_99 = row_99[:len(row_104)]
+		r_32 = r_32[:len(row_104)]
+		row_100 = row_100[:len(row_104)]
+		r_39 = r_39[:len(row_104)]
+		row_101 = row_101[:len(row_104)]
+		r_84 = r_84[:len(row_104)]
+		if len(row_104) >= 262144 {
 			row_104 := row_104
+			row_99 := row_99
 			r_32 := r_32
-			row_105 := row_105
+			row_100 := row_100
 			r_39 := r_39
-			row_106 := row_106
-			r_89 := r_89
-			runtime.ParallelFor(len(row_109), 16384, func(lo_113, hi int) {
-				for i_114 := lo_113; i_114 < hi; i_114++ {
-					row_109[i_114] = (((row_104[i_114] * r_32[i_114]) + (row_105[i_114] * r_39[i_114])) + (row_106[i_114] * r_89[i_114]))
+			row_101 := row_101
+			r_84 := r_84
+			runtime.ParallelFor(len(row_104), 16384, func(lo_108, hi int) {
+				for i_109 := lo_108; i_109 < hi; i_109++ {
+					row_104[i_109] = (((row_99[i_109] * r_32[i_109]) + (row_100[i_109] * r_39[i_109])) + (row_101[i_109] * r_84[i_109]))
 				}
 			})
 		} else {
-			for i_110 := range row_109 {
-				row_109[i_110] = (((row_104[i_110] * r_32[i_110]) + (row_105[i_110] * r_39[i_110])) + (row_106[i_110] * r_89[i_110]))
+			for i_105 := range row_104 {
+				row_104[i_105] = (((row_99[i_105] * r_32[i_105]) + (row_100[i_105] * r_39[i_105])) + (row_101[i_105] * r_84[i_105]))
 			}
 		}
-		if i_101 > 0 {
-			ar.release(mark_102)
+		if i_96 > 0 {
+			ar.release(mark_97)
 		}
 	}
-	r_116, r_117, r_118, err_119 := fn_cross(ar, r_1, r_2, r_3, x_4, x_5, x_6)
-	if err_119 != nil {
-		return nil, 0, 0, nbFrame(err_119, "cross", "models.nab:122:5", "models.nab:136:19")
+	r_111, r_112, r_113, err_114 := fn_cross(ar, r_1, r_2, r_3, x_4, x_5, x_6)
+	if err_114 != nil {
+		return nil, 0, 0, nbFrame(err_114, "cross", "models.nab:122:5", "models.nab:136:19")
 	}
-	if r_117 != x_5 || r_118 != x_6 {
-		return nil, 0, 0, nbErrorf("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_117, r_118}))
+	if r_112 != x_5 || r_113 != x_6 {
+		return nil, 0, 0, nbErrorf("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_112, r_113}))
 	}
-	n_120 := x_5 * x_6
-	r_121 := ar.F64w(n_120)
-	x_4 = x_4[:len(r_121)]
-	r_116 = r_116[:len(r_121)]
-	if len(r_121) >= 262144 {
-		r_121 := r_121
-		x_4 := x_4
+	n_115 := x_5 * x_6
+	r_116 := ar.F64w(n_115)
+	x_4 = x_4[:len(r_116)]
+	r_111 = r_111[:len(r_116)]
+	if len(r_116) >= 262144 {
 		r_116 := r_116
-		runtime.ParallelFor(len(r_121), 16384, func(lo_125, hi int) {
-			for i_126 := lo_125; i_126 < hi; i_126++ {
-				r_121[i_126] = (x_4[i_126] + r_116[i_126])
+		x_4 := x_4
+		r_111 := r_111
+		runtime.ParallelFor(len(r_116), 16384, func(lo_120, hi int) {
+			for i_121 := lo_120; i_121 < hi; i_121++ {
+				r_116[i_121] = (x_4[i_121] + r_111[i_121])
 			}
 		})
 	} else {
-		for i_122 := range r_121 {
-			r_121[i_122] = (x_4[i_122] + r_116[i_122])
+		for i_117 := range r_116 {
+			r_116[i_117] = (x_4[i_117] + r_111[i_117])
 		}
 	}
-	n_128, err_129 := runtime.CheckSize(int64(3))
-	if err_129 != nil {
-		return nil, 0, 0, nbAt("models.nab:137:6", err_129)
+	n_123, err_124 := runtime.CheckSize(int64(3))
+	if err_124 != nil {
+		return nil, 0, 0, nbAt("models.nab:137:6", err_124)
 	}
-	var a_130 []float64
-	var d_131 int = 0
-	var rs_132 int = 0
-	for i_133 := 0; i_133 < n_128; i_133++ {
-		mark_134 := ar.mark()
-		i_135 := int64(i_133)
-		if i_135 < 0 || i_135 >= int64(n_96) {
-			return nil, 0, 0, nbAt("models.nab:137:20", runtime.CheckIndex(i_135, n_96))
+	var a_125 []float64
+	var d_126 int = 0
+	var rs_127 int = 0
+	for i_128 := 0; i_128 < n_123; i_128++ {
+		mark_129 := ar.mark()
+		i_130 := int64(i_128)
+		if i_130 < 0 || i_130 >= int64(n_91) {
+			return nil, 0, 0, nbAt("models.nab:137:20", runtime.CheckIndex(i_130, n_91))
 		}
-		row_136 := a_98[int(i_135)*d_99 : (int(i_135)+1)*d_99]
-		if d_99 != r_3 {
-			return nil, 0, 0, nbErrorf("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_99}))
+		row_131 := a_93[int(i_130)*d_94 : (int(i_130)+1)*d_94]
+		if d_94 != r_3 {
+			return nil, 0, 0, nbErrorf("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_94}))
 		}
-		if i_135 < 0 || i_135 >= int64(x_5) {
-			return nil, 0, 0, nbAt("models.nab:137:48", runtime.CheckIndex(i_135, x_5))
+		if i_130 < 0 || i_130 >= int64(x_5) {
+			return nil, 0, 0, nbAt("models.nab:137:48", runtime.CheckIndex(i_130, x_5))
 		}
-		row_137 := r_121[int(i_135)*x_6 : (int(i_135)+1)*x_6]
+		row_132 := r_116[int(i_130)*x_6 : (int(i_130)+1)*x_6]
 		if x_6 != r_3 {
 			return nil, 0, 0, nbErrorf("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 		}
-		if i_133 == 0 {
-			d_131 = r_3
-			rs_132 = d_131
-			tot_138, err_139 := runtime.MulSize(n_128, rs_132)
-			if err_139 != nil {
-				return nil, 0, 0, nbAt("models.nab:137:6", err_139)
+		if i_128 == 0 {
+			d_126 = r_3
+			rs_127 = d_126
+			tot_133, err_134 := runtime.MulSize(n_123, rs_127)
+			if err_134 != nil {
+				return nil, 0, 0, nbAt("models.nab:137:6", err_134)
 			}
-			a_130 = ar.F64w(tot_138)
-		} else if r_3 != d_131 {
-			return nil, 0, 0, nbErrorf("models.nab:137:6", "build: element "+strconv.Itoa(i_133)+" has shape "+runtime.ShapeString([]int{r_3})+", element 0 has shape "+runtime.ShapeString([]int{d_131}))
+			a_125 = ar.F64w(tot_133)
+		} else if r_3 != d_126 {
+			return nil, 0, 0, nbErrorf("models.nab:137:6", "build: element "+strconv.Itoa(i_128)+" has shape "+runtime.ShapeString([]int{r_3})+", element 0 has shape "+runtime.ShapeString([]int{d_126}))
 		}
-		row_140 := a_130[i_133*rs_132 : (i_133+1)*rs_132]
-		r_18 = r_18[:len(row_140)]
-		row_136 = row_136[:len(row_140)]
-		row_137 = row_137[:len(row_140)]
-		if len(row_140) >= 262144 {
-			row_140 := row_140
+		row_135 := a_125[i_128*rs_127 : (i_128+1)*rs_127]
+		r_18 = r_18[:len(row_135)]
+		row_131 = row_131[:len(row_135)]
+		row_132 = row_132[:len(row_135)]
+		if len(row_135) >= 262144 {
+			row_135 := row_135
 			r_18 := r_18
-			row_136 := row_136
-			row_137 := row_137
-			runtime.ParallelFor(len(row_140), 16384, func(lo_144, hi int) {
-				for i_145 := lo_144; i_145 < hi; i_145++ {
-					row_140[i_145] = ((r_18[i_145] * row_136[i_145]) + ((1.0 - r_18[i_145]) * row_137[i_145]))
+			row_131 := row_131
+			row_132 := row_132
+			runtime.ParallelFor(len(row_135), 16384, func(lo_139, hi int) {
+				for i_140 := lo_139; i_140 < hi; i_140++ {
+					row_135[i_140] = ((r_18[i_140] * row_131[i_140]) + ((1.0 - r_18[i_140]) * row_132[i_140]))
 				}
 			})
 		} else {
-			for i_141 := range row_140 {
-				row_140[i_141] = ((r_18[i_141] * row_136[i_141]) + ((1.0 - r_18[i_141]) * row_137[i_141]))
+			for i_136 := range row_135 {
+				row_135[i_136] = ((r_18[i_136] * row_131[i_136]) + ((1.0 - r_18[i_136]) * row_132[i_136]))
 			}
 		}
-		if i_133 > 0 {
-			ar.release(mark_134)
+		if i_128 > 0 {
+			ar.release(mark_129)
 		}
 	}
-	return a_130, n_128, d_131, nil
+	return a_125, n_123, d_126, nil
 }
 
 // fn_residuals is def residuals (models.nab:142:5).
@@ -9635,265 +9582,242 @@ func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []floa
 		return nil, 0, 0, nil, 0, nbAt("models.nab:144:20", runtime.CheckIndex(int64(2), r_26))
 	}
 	row_30 := r_25[int(int64(2))*r_27 : (int(int64(2))+1)*r_27]
-	r_31 := ar.F64w(r_27)
-	row_29 = row_29[:len(r_31)]
-	row_30 = row_30[:len(r_31)]
-	if len(r_31) >= 262144 {
-		r_31 := r_31
-		row_29 := row_29
-		row_30 := row_30
-		runtime.ParallelFor(len(r_31), 16384, func(lo_35, hi int) {
-			for i_36 := lo_35; i_36 < hi; i_36++ {
-				r_31[i_36] = (row_29[i_36] / row_30[i_36])
-			}
-		})
-	} else {
-		for i_32 := range r_31 {
-			r_31[i_32] = (row_29[i_32] / row_30[i_32])
-		}
-	}
 	if int64(1) >= int64(r_26) {
 		return nil, 0, 0, nil, 0, nbAt("models.nab:144:26", runtime.CheckIndex(int64(1), r_26))
 	}
-	row_38 := r_25[int(int64(1))*r_27 : (int(int64(1))+1)*r_27]
+	row_31 := r_25[int(int64(1))*r_27 : (int(int64(1))+1)*r_27]
 	if int64(2) >= int64(r_26) {
 		return nil, 0, 0, nil, 0, nbAt("models.nab:144:33", runtime.CheckIndex(int64(2), r_26))
 	}
-	row_39 := r_25[int(int64(2))*r_27 : (int(int64(2))+1)*r_27]
-	r_40 := ar.F64w(r_27)
-	row_38 = row_38[:len(r_40)]
-	row_39 = row_39[:len(r_40)]
-	if len(r_40) >= 262144 {
-		r_40 := r_40
-		row_38 := row_38
-		row_39 := row_39
-		runtime.ParallelFor(len(r_40), 16384, func(lo_44, hi int) {
-			for i_45 := lo_44; i_45 < hi; i_45++ {
-				r_40[i_45] = (row_38[i_45] / row_39[i_45])
+	row_32 := r_25[int(int64(2))*r_27 : (int(int64(2))+1)*r_27]
+	rs_33 := r_27
+	tot_34, err_35 := runtime.MulSize(2, rs_33)
+	if err_35 != nil {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:144:11", err_35)
+	}
+	a_36 := ar.F64w(tot_34)
+	row_37 := a_36[0*rs_33 : 1*rs_33]
+	row_29 = row_29[:len(row_37)]
+	row_30 = row_30[:len(row_37)]
+	if len(row_37) >= 262144 {
+		row_37 := row_37
+		row_29 := row_29
+		row_30 := row_30
+		runtime.ParallelFor(len(row_37), 16384, func(lo_41, hi int) {
+			for i_42 := lo_41; i_42 < hi; i_42++ {
+				row_37[i_42] = (row_29[i_42] / row_30[i_42])
 			}
 		})
 	} else {
-		for i_41 := range r_40 {
-			r_40[i_41] = (row_38[i_41] / row_39[i_41])
+		for i_38 := range row_37 {
+			row_37[i_38] = (row_29[i_38] / row_30[i_38])
 		}
 	}
-	var a_47 []float64
-	var d_48 int = 0
-	var rs_49 int = 0
-	for i_50 := 0; i_50 < 2; i_50++ {
-		mark_51 := ar.mark()
-		var e_52 []float64
-		var e_53 int
-		switch i_50 {
-		case 0:
-			e_52, e_53 = r_31, r_27
-		case 1:
-			e_52, e_53 = r_40, r_27
-		}
-		if i_50 == 0 {
-			d_48 = e_53
-			rs_49 = d_48
-			tot_54, err_55 := runtime.MulSize(2, rs_49)
-			if err_55 != nil {
-				return nil, 0, 0, nil, 0, nbAt("models.nab:144:11", err_55)
-			}
-			a_47 = ar.F64w(tot_54)
-		} else if e_53 != d_48 {
-			return nil, 0, 0, nil, 0, nbErrorf("models.nab:144:11", "array literal: element "+strconv.Itoa(i_50)+" has shape "+runtime.ShapeString([]int{e_53})+", element 0 has shape "+runtime.ShapeString([]int{d_48}))
-		}
-		copy(a_47[i_50*rs_49:(i_50+1)*rs_49], e_52)
-		if i_50 > 0 {
-			ar.release(mark_51)
-		}
-	}
-	row_56 := a_47[int(int64(0))*d_48 : (int(int64(0))+1)*d_48]
-	row_57 := a_47[int(int64(1))*d_48 : (int(int64(1))+1)*d_48]
-	r_58 := ar.F64w(d_48)
-	row_56 = row_56[:len(r_58)]
-	row_57 = row_57[:len(r_58)]
-	if len(r_58) >= 262144 {
-		r_58 := r_58
-		row_56 := row_56
-		row_57 := row_57
-		runtime.ParallelFor(len(r_58), 16384, func(lo_62, hi int) {
-			for i_63 := lo_62; i_63 < hi; i_63++ {
-				r_58[i_63] = ((row_56[i_63] * row_56[i_63]) + (row_57[i_63] * row_57[i_63]))
+	row_44 := a_36[1*rs_33 : 2*rs_33]
+	row_31 = row_31[:len(row_44)]
+	row_32 = row_32[:len(row_44)]
+	if len(row_44) >= 262144 {
+		row_44 := row_44
+		row_31 := row_31
+		row_32 := row_32
+		runtime.ParallelFor(len(row_44), 16384, func(lo_48, hi int) {
+			for i_49 := lo_48; i_49 < hi; i_49++ {
+				row_44[i_49] = (row_31[i_49] / row_32[i_49])
 			}
 		})
 	} else {
-		for i_59 := range r_58 {
-			r_58[i_59] = ((row_56[i_59] * row_56[i_59]) + (row_57[i_59] * row_57[i_59]))
+		for i_45 := range row_44 {
+			row_44[i_45] = (row_31[i_45] / row_32[i_45])
+		}
+	}
+	row_51 := a_36[int(int64(0))*r_27 : (int(int64(0))+1)*r_27]
+	row_52 := a_36[int(int64(1))*r_27 : (int(int64(1))+1)*r_27]
+	r_53 := ar.F64w(r_27)
+	row_51 = row_51[:len(r_53)]
+	row_52 = row_52[:len(r_53)]
+	if len(r_53) >= 262144 {
+		r_53 := r_53
+		row_51 := row_51
+		row_52 := row_52
+		runtime.ParallelFor(len(r_53), 16384, func(lo_57, hi int) {
+			for i_58 := lo_57; i_58 < hi; i_58++ {
+				r_53[i_58] = ((row_51[i_58] * row_51[i_58]) + (row_52[i_58] * row_52[i_58]))
+			}
+		})
+	} else {
+		for i_54 := range r_53 {
+			r_53[i_54] = ((row_51[i_54] * row_51[i_54]) + (row_52[i_54] * row_52[i_54]))
 		}
 	}
 	if int64(9) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nbAt("models.nab:146:26", runtime.CheckIndex(int64(9), cam_2))
 	}
-	row_65 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
-	if d_48 != cam_3 {
-		return nil, 0, 0, nil, 0, nbErrorf("models.nab:146:30", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_48}))
+	row_60 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
+	if r_27 != cam_3 {
+		return nil, 0, 0, nil, 0, nbErrorf("models.nab:146:30", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_27}))
 	}
 	if int64(10) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nbAt("models.nab:146:41", runtime.CheckIndex(int64(10), cam_2))
 	}
-	row_66 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
-	if d_48 != cam_3 {
-		return nil, 0, 0, nil, 0, nbErrorf("models.nab:146:46", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_48}))
+	row_61 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
+	if r_27 != cam_3 {
+		return nil, 0, 0, nil, 0, nbErrorf("models.nab:146:46", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_27}))
 	}
-	r_67 := ar.F64w(cam_3)
-	row_65 = row_65[:len(r_67)]
-	r_58 = r_58[:len(r_67)]
-	row_66 = row_66[:len(r_67)]
-	if len(r_67) >= 262144 {
-		r_67 := r_67
-		row_65 := row_65
-		r_58 := r_58
-		row_66 := row_66
-		runtime.ParallelFor(len(r_67), 16384, func(lo_71, hi int) {
-			for i_72 := lo_71; i_72 < hi; i_72++ {
-				r_67[i_72] = ((1.0 + (row_65[i_72] * r_58[i_72])) + (row_66[i_72] * (r_58[i_72] * r_58[i_72])))
+	r_62 := ar.F64w(cam_3)
+	row_60 = row_60[:len(r_62)]
+	r_53 = r_53[:len(r_62)]
+	row_61 = row_61[:len(r_62)]
+	if len(r_62) >= 262144 {
+		r_62 := r_62
+		row_60 := row_60
+		r_53 := r_53
+		row_61 := row_61
+		runtime.ParallelFor(len(r_62), 16384, func(lo_66, hi int) {
+			for i_67 := lo_66; i_67 < hi; i_67++ {
+				r_62[i_67] = ((1.0 + (row_60[i_67] * r_53[i_67])) + (row_61[i_67] * (r_53[i_67] * r_53[i_67])))
 			}
 		})
 	} else {
-		for i_68 := range r_67 {
-			r_67[i_68] = ((1.0 + (row_65[i_68] * r_58[i_68])) + (row_66[i_68] * (r_58[i_68] * r_58[i_68])))
+		for i_63 := range r_62 {
+			r_62[i_63] = ((1.0 + (row_60[i_63] * r_53[i_63])) + (row_61[i_63] * (r_53[i_63] * r_53[i_63])))
 		}
 	}
-	n_74, err_75 := runtime.CheckSize(int64(2))
-	if err_75 != nil {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_75)
+	n_69, err_70 := runtime.CheckSize(int64(2))
+	if err_70 != nil {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_70)
 	}
-	var a_76 []float64
-	var d_77 int = 0
-	var rs_78 int = 0
-	for i_79 := 0; i_79 < n_74; i_79++ {
-		mark_80 := ar.mark()
-		i_81 := int64(i_79)
+	var a_71 []float64
+	var d_72 int = 0
+	var rs_73 int = 0
+	for i_74 := 0; i_74 < n_69; i_74++ {
+		mark_75 := ar.mark()
+		i_76 := int64(i_74)
 		if int64(6) >= int64(cam_2) {
 			return nil, 0, 0, nil, 0, nbAt("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
 		}
-		row_82 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
-		if i_81 < 0 || i_81 >= int64(2) {
-			return nil, 0, 0, nil, 0, nbAt("models.nab:147:25", runtime.CheckIndex(i_81, 2))
+		row_77 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
+		if i_76 < 0 || i_76 >= int64(2) {
+			return nil, 0, 0, nil, 0, nbAt("models.nab:147:25", runtime.CheckIndex(i_76, 2))
 		}
-		row_83 := a_47[int(i_81)*d_48 : (int(i_81)+1)*d_48]
-		if d_48 != cam_3 {
-			return nil, 0, 0, nil, 0, nbErrorf("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_48}))
+		row_78 := a_36[int(i_76)*r_27 : (int(i_76)+1)*r_27]
+		if r_27 != cam_3 {
+			return nil, 0, 0, nil, 0, nbErrorf("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_27}))
 		}
-		x_84 := int64(7) + i_81
-		if x_84 < 0 || x_84 >= int64(cam_2) {
-			return nil, 0, 0, nil, 0, nbAt("models.nab:147:44", runtime.CheckIndex(x_84, cam_2))
+		x_79 := int64(7) + i_76
+		if x_79 < 0 || x_79 >= int64(cam_2) {
+			return nil, 0, 0, nil, 0, nbAt("models.nab:147:44", runtime.CheckIndex(x_79, cam_2))
 		}
-		row_85 := cam_1[int(x_84)*cam_3 : (int(x_84)+1)*cam_3]
-		if i_79 == 0 {
-			d_77 = cam_3
-			rs_78 = d_77
-			tot_86, err_87 := runtime.MulSize(n_74, rs_78)
-			if err_87 != nil {
-				return nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_87)
+		row_80 := cam_1[int(x_79)*cam_3 : (int(x_79)+1)*cam_3]
+		if i_74 == 0 {
+			d_72 = cam_3
+			rs_73 = d_72
+			tot_81, err_82 := runtime.MulSize(n_69, rs_73)
+			if err_82 != nil {
+				return nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_82)
 			}
-			a_76 = ar.F64w(tot_86)
-		} else if cam_3 != d_77 {
-			return nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_79)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_77}))
+			a_71 = ar.F64w(tot_81)
+		} else if cam_3 != d_72 {
+			return nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_74)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_72}))
 		}
-		row_88 := a_76[i_79*rs_78 : (i_79+1)*rs_78]
-		row_82 = row_82[:len(row_88)]
-		row_83 = row_83[:len(row_88)]
-		r_67 = r_67[:len(row_88)]
-		row_85 = row_85[:len(row_88)]
-		if len(row_88) >= 262144 {
-			row_88 := row_88
-			row_82 := row_82
+		row_83 := a_71[i_74*rs_73 : (i_74+1)*rs_73]
+		row_77 = row_77[:len(row_83)]
+		row_78 = row_78[:len(row_83)]
+		r_62 = r_62[:len(row_83)]
+		row_80 = row_80[:len(row_83)]
+		if len(row_83) >= 262144 {
 			row_83 := row_83
-			r_67 := r_67
-			row_85 := row_85
-			runtime.ParallelFor(len(row_88), 16384, func(lo_92, hi int) {
-				for i_93 := lo_92; i_93 < hi; i_93++ {
-					row_88[i_93] = (((row_82[i_93] * row_83[i_93]) * r_67[i_93]) + row_85[i_93])
+			row_77 := row_77
+			row_78 := row_78
+			r_62 := r_62
+			row_80 := row_80
+			runtime.ParallelFor(len(row_83), 16384, func(lo_87, hi int) {
+				for i_88 := lo_87; i_88 < hi; i_88++ {
+					row_83[i_88] = (((row_77[i_88] * row_78[i_88]) * r_62[i_88]) + row_80[i_88])
 				}
 			})
 		} else {
-			for i_89 := range row_88 {
-				row_88[i_89] = (((row_82[i_89] * row_83[i_89]) * r_67[i_89]) + row_85[i_89])
+			for i_84 := range row_83 {
+				row_83[i_84] = (((row_77[i_84] * row_78[i_84]) * r_62[i_84]) + row_80[i_84])
 			}
 		}
-		if i_79 > 0 {
-			ar.release(mark_80)
+		if i_74 > 0 {
+			ar.release(mark_75)
 		}
 	}
-	n_95, err_96 := runtime.CheckSize(int64(2))
-	if err_96 != nil {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_96)
+	n_90, err_91 := runtime.CheckSize(int64(2))
+	if err_91 != nil {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_91)
 	}
-	var a_97 []float64
-	var d_98 int = 0
-	var rs_99 int = 0
-	for i_100 := 0; i_100 < n_95; i_100++ {
-		mark_101 := ar.mark()
-		i_102 := int64(i_100)
-		if i_102 < 0 || i_102 >= int64(n_74) {
-			return nil, 0, 0, nil, 0, nbAt("models.nab:148:17", runtime.CheckIndex(i_102, n_74))
+	var a_92 []float64
+	var d_93 int = 0
+	var rs_94 int = 0
+	for i_95 := 0; i_95 < n_90; i_95++ {
+		mark_96 := ar.mark()
+		i_97 := int64(i_95)
+		if i_97 < 0 || i_97 >= int64(n_69) {
+			return nil, 0, 0, nil, 0, nbAt("models.nab:148:17", runtime.CheckIndex(i_97, n_69))
 		}
-		row_103 := a_76[int(i_102)*d_77 : (int(i_102)+1)*d_77]
-		if i_102 < 0 || i_102 >= int64(feat_10) {
-			return nil, 0, 0, nil, 0, nbAt("models.nab:148:27", runtime.CheckIndex(i_102, feat_10))
+		row_98 := a_71[int(i_97)*d_72 : (int(i_97)+1)*d_72]
+		if i_97 < 0 || i_97 >= int64(feat_10) {
+			return nil, 0, 0, nil, 0, nbAt("models.nab:148:27", runtime.CheckIndex(i_97, feat_10))
 		}
-		row_104 := feat_9[int(i_102)*feat_11 : (int(i_102)+1)*feat_11]
-		if feat_11 != d_77 {
-			return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_77})+" and "+runtime.ShapeString([]int{feat_11}))
+		row_99 := feat_9[int(i_97)*feat_11 : (int(i_97)+1)*feat_11]
+		if feat_11 != d_72 {
+			return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_72})+" and "+runtime.ShapeString([]int{feat_11}))
 		}
-		if d_77 != w_8 {
-			return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_77}))
+		if d_72 != w_8 {
+			return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_72}))
 		}
-		if i_100 == 0 {
-			d_98 = w_8
-			rs_99 = d_98
-			tot_105, err_106 := runtime.MulSize(n_95, rs_99)
-			if err_106 != nil {
-				return nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_106)
+		if i_95 == 0 {
+			d_93 = w_8
+			rs_94 = d_93
+			tot_100, err_101 := runtime.MulSize(n_90, rs_94)
+			if err_101 != nil {
+				return nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_101)
 			}
-			a_97 = ar.F64w(tot_105)
-		} else if w_8 != d_98 {
-			return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "build: element "+strconv.Itoa(i_100)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_98}))
+			a_92 = ar.F64w(tot_100)
+		} else if w_8 != d_93 {
+			return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "build: element "+strconv.Itoa(i_95)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_93}))
 		}
-		row_107 := a_97[i_100*rs_99 : (i_100+1)*rs_99]
-		w_7 = w_7[:len(row_107)]
-		row_103 = row_103[:len(row_107)]
-		row_104 = row_104[:len(row_107)]
-		if len(row_107) >= 262144 {
-			row_107 := row_107
+		row_102 := a_92[i_95*rs_94 : (i_95+1)*rs_94]
+		w_7 = w_7[:len(row_102)]
+		row_98 = row_98[:len(row_102)]
+		row_99 = row_99[:len(row_102)]
+		if len(row_102) >= 262144 {
+			row_102 := row_102
 			w_7 := w_7
-			row_103 := row_103
-			row_104 := row_104
-			runtime.ParallelFor(len(row_107), 16384, func(lo_111, hi int) {
-				for i_112 := lo_111; i_112 < hi; i_112++ {
-					row_107[i_112] = (w_7[i_112] * (row_103[i_112] - row_104[i_112]))
+			row_98 := row_98
+			row_99 := row_99
+			runtime.ParallelFor(len(row_102), 16384, func(lo_106, hi int) {
+				for i_107 := lo_106; i_107 < hi; i_107++ {
+					row_102[i_107] = (w_7[i_107] * (row_98[i_107] - row_99[i_107]))
 				}
 			})
 		} else {
-			for i_108 := range row_107 {
-				row_107[i_108] = (w_7[i_108] * (row_103[i_108] - row_104[i_108]))
+			for i_103 := range row_102 {
+				row_102[i_103] = (w_7[i_103] * (row_98[i_103] - row_99[i_103]))
 			}
 		}
-		if i_100 > 0 {
-			ar.release(mark_101)
+		if i_95 > 0 {
+			ar.release(mark_96)
 		}
 	}
-	r_114 := ar.F64w(w_8)
-	w_7 = w_7[:len(r_114)]
-	if len(r_114) >= 262144 {
-		r_114 := r_114
+	r_109 := ar.F64w(w_8)
+	w_7 = w_7[:len(r_109)]
+	if len(r_109) >= 262144 {
+		r_109 := r_109
 		w_7 := w_7
-		runtime.ParallelFor(len(r_114), 16384, func(lo_118, hi int) {
-			for i_119 := lo_118; i_119 < hi; i_119++ {
-				r_114[i_119] = (1.0 - (w_7[i_119] * w_7[i_119]))
+		runtime.ParallelFor(len(r_109), 16384, func(lo_113, hi int) {
+			for i_114 := lo_113; i_114 < hi; i_114++ {
+				r_109[i_114] = (1.0 - (w_7[i_114] * w_7[i_114]))
 			}
 		})
 	} else {
-		for i_115 := range r_114 {
-			r_114[i_115] = (1.0 - (w_7[i_115] * w_7[i_115]))
+		for i_110 := range r_109 {
+			r_109[i_110] = (1.0 - (w_7[i_110] * w_7[i_110]))
 		}
 	}
-	return a_97, n_95, d_98, r_114, w_8, nil
+	return a_92, n_90, d_93, r_109, w_8, nil
 }
 
 // fn_gathered is def gathered (models.nab:151:5).
@@ -9947,68 +9871,88 @@ func fn_gathered(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []
 				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:8", runtime.CheckIndex(j_29, cams_2))
 			}
 		}
-		a_30 := ar.F64w(camidx_8)
-		for i_31 := 0; i_31 < camidx_8; i_31++ {
-			x_33 := row_28[int(camidx_7[i_31])]
-			a_30[i_31] = x_33
-		}
 		if i_25 == 0 {
 			d_23 = camidx_8
 			rs_24 = d_23
-			tot_34, err_35 := runtime.MulSize(n_20, rs_24)
-			if err_35 != nil {
-				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:7", err_35)
+			tot_30, err_31 := runtime.MulSize(n_20, rs_24)
+			if err_31 != nil {
+				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:7", err_31)
 			}
-			a_22 = ar.F64w(tot_34)
+			a_22 = ar.F64w(tot_30)
 		} else if camidx_8 != d_23 {
 			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:154:7", "build: element "+strconv.Itoa(i_25)+" has shape "+runtime.ShapeString([]int{camidx_8})+", element 0 has shape "+runtime.ShapeString([]int{d_23}))
 		}
-		copy(a_22[i_25*rs_24:(i_25+1)*rs_24], a_30)
+		row_32 := a_22[i_25*rs_24 : (i_25+1)*rs_24]
+		camidx_7 = camidx_7[:len(row_32)]
+		if len(row_32) >= 262144 {
+			row_32 := row_32
+			row_28 := row_28
+			camidx_7 := camidx_7
+			runtime.ParallelFor(len(row_32), 16384, func(lo_36, hi int) {
+				for i_37 := lo_36; i_37 < hi; i_37++ {
+					row_32[i_37] = row_28[int(camidx_7[i_37])]
+				}
+			})
+		} else {
+			for i_33 := range row_32 {
+				row_32[i_33] = row_28[int(camidx_7[i_33])]
+			}
+		}
 		if i_25 > 0 {
 			ar.release(mark_26)
 		}
 	}
-	n_36, err_37 := runtime.CheckSize(int64(3))
-	if err_37 != nil {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:44", err_37)
+	n_39, err_40 := runtime.CheckSize(int64(3))
+	if err_40 != nil {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:44", err_40)
 	}
-	var a_38 []float64
-	var d_39 int = 0
-	var rs_40 int = 0
-	for i_41 := 0; i_41 < n_36; i_41++ {
-		mark_42 := ar.mark()
-		i_43 := int64(i_41)
-		if i_43 < 0 || i_43 >= int64(pts_6) {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:54", runtime.CheckIndex(i_43, pts_6))
+	var a_41 []float64
+	var d_42 int = 0
+	var rs_43 int = 0
+	for i_44 := 0; i_44 < n_39; i_44++ {
+		mark_45 := ar.mark()
+		i_46 := int64(i_44)
+		if i_46 < 0 || i_46 >= int64(pts_6) {
+			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:54", runtime.CheckIndex(i_46, pts_6))
 		}
-		row_44 := t_17[int(i_43)*pts_5 : (int(i_43)+1)*pts_5]
-		for _, j_45 := range ptidx_9 {
-			if j_45 < 0 || j_45 >= int64(pts_5) {
-				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:45", runtime.CheckIndex(j_45, pts_5))
+		row_47 := t_17[int(i_46)*pts_5 : (int(i_46)+1)*pts_5]
+		for _, j_48 := range ptidx_9 {
+			if j_48 < 0 || j_48 >= int64(pts_5) {
+				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:45", runtime.CheckIndex(j_48, pts_5))
 			}
 		}
-		a_46 := ar.F64w(ptidx_10)
-		for i_47 := 0; i_47 < ptidx_10; i_47++ {
-			x_49 := row_44[int(ptidx_9[i_47])]
-			a_46[i_47] = x_49
-		}
-		if i_41 == 0 {
-			d_39 = ptidx_10
-			rs_40 = d_39
-			tot_50, err_51 := runtime.MulSize(n_36, rs_40)
-			if err_51 != nil {
-				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:44", err_51)
+		if i_44 == 0 {
+			d_42 = ptidx_10
+			rs_43 = d_42
+			tot_49, err_50 := runtime.MulSize(n_39, rs_43)
+			if err_50 != nil {
+				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:44", err_50)
 			}
-			a_38 = ar.F64w(tot_50)
-		} else if ptidx_10 != d_39 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:154:44", "build: element "+strconv.Itoa(i_41)+" has shape "+runtime.ShapeString([]int{ptidx_10})+", element 0 has shape "+runtime.ShapeString([]int{d_39}))
+			a_41 = ar.F64w(tot_49)
+		} else if ptidx_10 != d_42 {
+			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:154:44", "build: element "+strconv.Itoa(i_44)+" has shape "+runtime.ShapeString([]int{ptidx_10})+", element 0 has shape "+runtime.ShapeString([]int{d_42}))
 		}
-		copy(a_38[i_41*rs_40:(i_41+1)*rs_40], a_46)
-		if i_41 > 0 {
-			ar.release(mark_42)
+		row_51 := a_41[i_44*rs_43 : (i_44+1)*rs_43]
+		ptidx_9 = ptidx_9[:len(row_51)]
+		if len(row_51) >= 262144 {
+			row_51 := row_51
+			row_47 := row_47
+			ptidx_9 := ptidx_9
+			runtime.ParallelFor(len(row_51), 16384, func(lo_55, hi int) {
+				for i_56 := lo_55; i_56 < hi; i_56++ {
+					row_51[i_56] = row_47[int(ptidx_9[i_56])]
+				}
+			})
+		} else {
+			for i_52 := range row_51 {
+				row_51[i_52] = row_47[int(ptidx_9[i_52])]
+			}
+		}
+		if i_44 > 0 {
+			ar.release(mark_45)
 		}
 	}
-	return a_22, n_20, d_23, a_38, n_36, d_39, nil
+	return a_22, n_20, d_23, a_41, n_39, d_42, nil
 }
 
 // fn_baobjective is def ba_objective (models.nab:156:12).
@@ -10099,53 +10043,11 @@ func fn_crosssplit11fwd(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []floa
 	if b_6 != a_3 {
 		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
-	r_13 := ar.F64w(a_3)
-	row_7 = row_7[:len(r_13)]
-	row_8 = row_8[:len(r_13)]
-	row_9 = row_9[:len(r_13)]
-	row_10 = row_10[:len(r_13)]
-	if len(r_13) >= 262144 {
-		r_13 := r_13
-		row_7 := row_7
-		row_8 := row_8
-		row_9 := row_9
-		row_10 := row_10
-		runtime.ParallelFor(len(r_13), 16384, func(lo_17, hi int) {
-			for i_18 := lo_17; i_18 < hi; i_18++ {
-				r_13[i_18] = ((row_7[i_18] * row_8[i_18]) - (row_9[i_18] * row_10[i_18]))
-			}
-		})
-	} else {
-		for i_14 := range r_13 {
-			r_13[i_14] = ((row_7[i_14] * row_8[i_14]) - (row_9[i_14] * row_10[i_14]))
-		}
-	}
 	if b_6 != a_3 {
 		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
 	if b_6 != a_3 {
 		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
-	}
-	r_20 := ar.F64w(a_3)
-	row_9 = row_9[:len(r_20)]
-	row_11 = row_11[:len(r_20)]
-	row_12 = row_12[:len(r_20)]
-	row_8 = row_8[:len(r_20)]
-	if len(r_20) >= 262144 {
-		r_20 := r_20
-		row_9 := row_9
-		row_11 := row_11
-		row_12 := row_12
-		row_8 := row_8
-		runtime.ParallelFor(len(r_20), 16384, func(lo_24, hi int) {
-			for i_25 := lo_24; i_25 < hi; i_25++ {
-				r_20[i_25] = ((row_9[i_25] * row_11[i_25]) - (row_12[i_25] * row_8[i_25]))
-			}
-		})
-	} else {
-		for i_21 := range r_20 {
-			r_20[i_21] = ((row_9[i_21] * row_11[i_21]) - (row_12[i_21] * row_8[i_21]))
-		}
 	}
 	if b_6 != a_3 {
 		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
@@ -10153,59 +10055,76 @@ func fn_crosssplit11fwd(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []floa
 	if b_6 != a_3 {
 		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
-	r_27 := ar.F64w(a_3)
-	row_12 = row_12[:len(r_27)]
-	row_10 = row_10[:len(r_27)]
-	row_7 = row_7[:len(r_27)]
-	row_11 = row_11[:len(r_27)]
-	if len(r_27) >= 262144 {
-		r_27 := r_27
+	rs_13 := a_3
+	tot_14, err_15 := runtime.MulSize(3, rs_13)
+	if err_15 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:123:3", err_15)
+	}
+	a_16 := ar.F64w(tot_14)
+	row_17 := a_16[0*rs_13 : 1*rs_13]
+	row_7 = row_7[:len(row_17)]
+	row_8 = row_8[:len(row_17)]
+	row_9 = row_9[:len(row_17)]
+	row_10 = row_10[:len(row_17)]
+	if len(row_17) >= 262144 {
+		row_17 := row_17
+		row_7 := row_7
+		row_8 := row_8
+		row_9 := row_9
+		row_10 := row_10
+		runtime.ParallelFor(len(row_17), 16384, func(lo_21, hi int) {
+			for i_22 := lo_21; i_22 < hi; i_22++ {
+				row_17[i_22] = ((row_7[i_22] * row_8[i_22]) - (row_9[i_22] * row_10[i_22]))
+			}
+		})
+	} else {
+		for i_18 := range row_17 {
+			row_17[i_18] = ((row_7[i_18] * row_8[i_18]) - (row_9[i_18] * row_10[i_18]))
+		}
+	}
+	row_24 := a_16[1*rs_13 : 2*rs_13]
+	row_9 = row_9[:len(row_24)]
+	row_11 = row_11[:len(row_24)]
+	row_12 = row_12[:len(row_24)]
+	row_8 = row_8[:len(row_24)]
+	if len(row_24) >= 262144 {
+		row_24 := row_24
+		row_9 := row_9
+		row_11 := row_11
+		row_12 := row_12
+		row_8 := row_8
+		runtime.ParallelFor(len(row_24), 16384, func(lo_28, hi int) {
+			for i_29 := lo_28; i_29 < hi; i_29++ {
+				row_24[i_29] = ((row_9[i_29] * row_11[i_29]) - (row_12[i_29] * row_8[i_29]))
+			}
+		})
+	} else {
+		for i_25 := range row_24 {
+			row_24[i_25] = ((row_9[i_25] * row_11[i_25]) - (row_12[i_25] * row_8[i_25]))
+		}
+	}
+	row_31 := a_16[2*rs_13 : 3*rs_13]
+	row_12 = row_12[:len(row_31)]
+	row_10 = row_10[:len(row_31)]
+	row_7 = row_7[:len(row_31)]
+	row_11 = row_11[:len(row_31)]
+	if len(row_31) >= 262144 {
+		row_31 := row_31
 		row_12 := row_12
 		row_10 := row_10
 		row_7 := row_7
 		row_11 := row_11
-		runtime.ParallelFor(len(r_27), 16384, func(lo_31, hi int) {
-			for i_32 := lo_31; i_32 < hi; i_32++ {
-				r_27[i_32] = ((row_12[i_32] * row_10[i_32]) - (row_7[i_32] * row_11[i_32]))
+		runtime.ParallelFor(len(row_31), 16384, func(lo_35, hi int) {
+			for i_36 := lo_35; i_36 < hi; i_36++ {
+				row_31[i_36] = ((row_12[i_36] * row_10[i_36]) - (row_7[i_36] * row_11[i_36]))
 			}
 		})
 	} else {
-		for i_28 := range r_27 {
-			r_27[i_28] = ((row_12[i_28] * row_10[i_28]) - (row_7[i_28] * row_11[i_28]))
+		for i_32 := range row_31 {
+			row_31[i_32] = ((row_12[i_32] * row_10[i_32]) - (row_7[i_32] * row_11[i_32]))
 		}
 	}
-	var a_34 []float64
-	var d_35 int = 0
-	var rs_36 int = 0
-	for i_37 := 0; i_37 < 3; i_37++ {
-		mark_38 := ar.mark()
-		var e_39 []float64
-		var e_40 int
-		switch i_37 {
-		case 0:
-			e_39, e_40 = r_13, a_3
-		case 1:
-			e_39, e_40 = r_20, a_3
-		case 2:
-			e_39, e_40 = r_27, a_3
-		}
-		if i_37 == 0 {
-			d_35 = e_40
-			rs_36 = d_35
-			tot_41, err_42 := runtime.MulSize(3, rs_36)
-			if err_42 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:123:3", err_42)
-			}
-			a_34 = ar.F64w(tot_41)
-		} else if e_40 != d_35 {
-			return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:123:3", "array literal: element "+strconv.Itoa(i_37)+" has shape "+runtime.ShapeString([]int{e_40})+", element 0 has shape "+runtime.ShapeString([]int{d_35}))
-		}
-		copy(a_34[i_37*rs_36:(i_37+1)*rs_36], e_39)
-		if i_37 > 0 {
-			ar.release(mark_38)
-		}
-	}
-	return a_34, 3, d_35, row_11, b_6, row_7, a_3, b_4, b_5, b_6, a_1, a_2, a_3, row_10, b_6, row_12, a_3, row_8, b_6, row_12, a_3, row_11, b_6, row_9, a_3, row_10, b_6, row_9, a_3, row_8, b_6, row_7, a_3, nil
+	return a_16, 3, a_3, row_11, b_6, row_7, a_3, b_4, b_5, b_6, a_1, a_2, a_3, row_10, b_6, row_12, a_3, row_8, b_6, row_12, a_3, row_11, b_6, row_9, a_3, row_10, b_6, row_9, a_3, row_8, b_6, row_7, a_3, nil
 }
 
 // fn_crosssplit11bwd is def cross$split_11$bwd (models.nab:122:5).
@@ -10771,38 +10690,21 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 			r_66[i_67] = (row_9[i_67] / r_31[i_67])
 		}
 	}
-	var a_73 []float64
-	var d_74 int = 0
-	var rs_75 int = 0
-	for i_76 := 0; i_76 < 3; i_76++ {
-		mark_77 := ar.mark()
-		var e_78 []float64
-		var e_79 int
-		switch i_76 {
-		case 0:
-			e_78, e_79 = r_52, r_3
-		case 1:
-			e_78, e_79 = r_59, r_3
-		case 2:
-			e_78, e_79 = r_66, r_3
-		}
-		if i_76 == 0 {
-			d_74 = e_79
-			rs_75 = d_74
-			tot_80, err_81 := runtime.MulSize(3, rs_75)
-			if err_81 != nil {
-				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:132:14", err_81)
-			}
-			a_73 = ar.F64w(tot_80)
-		} else if e_79 != d_74 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:132:14", "array literal: element "+strconv.Itoa(i_76)+" has shape "+runtime.ShapeString([]int{e_79})+", element 0 has shape "+runtime.ShapeString([]int{d_74}))
-		}
-		copy(a_73[i_76*rs_75:(i_76+1)*rs_75], e_78)
-		if i_76 > 0 {
-			ar.release(mark_77)
-		}
+	rs_73 := r_3
+	tot_74, err_75 := runtime.MulSize(3, rs_73)
+	if err_75 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:132:14", err_75)
 	}
-	r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, err_115 := fn_crosssplit11fwd(ar, a_73, 3, d_74, x_4, x_5, x_6)
+	a_76 := ar.F64w(tot_74)
+	row_77 := a_76[0*rs_73 : 1*rs_73]
+	copy(row_77, r_52)
+	row_78 := a_76[1*rs_73 : 2*rs_73]
+	copy(row_78, r_59)
+	row_79 := a_76[2*rs_73 : 3*rs_73]
+	copy(row_79, r_66)
+	r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, err_113 := fn_crosssplit11fwd(ar, a_76, 3, r_3, x_4, x_5, x_6)
+	_ = r_83
+	_ = r_84
 	_ = r_85
 	_ = r_86
 	_ = r_87
@@ -10831,168 +10733,165 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 	_ = r_110
 	_ = r_111
 	_ = r_112
-	_ = r_113
-	_ = r_114
-	if err_115 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbFrame(err_115, "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
+	if err_113 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbFrame(err_113, "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	row_116 := a_73[int(int64(0))*d_74 : (int(int64(0))+1)*d_74]
+	row_114 := a_76[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if int64(0) >= int64(x_5) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:134:25", runtime.CheckIndex(int64(0), x_5))
 	}
-	row_117 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
-	row_118 := a_73[int(int64(1))*d_74 : (int(int64(1))+1)*d_74]
+	row_115 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	row_116 := a_76[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if int64(1) >= int64(x_5) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:134:42", runtime.CheckIndex(int64(1), x_5))
 	}
-	row_119 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
-	row_120 := a_73[int(int64(2))*d_74 : (int(int64(2))+1)*d_74]
+	row_117 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	row_118 := a_76[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	if int64(2) >= int64(x_5) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:134:59", runtime.CheckIndex(int64(2), x_5))
 	}
-	row_121 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
-	if x_6 != d_74 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{d_74})+" and "+runtime.ShapeString([]int{x_6}))
+	row_119 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	if x_6 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	if x_6 != d_74 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{d_74})+" and "+runtime.ShapeString([]int{x_6}))
+	if x_6 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	if x_6 != d_74 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{d_74})+" and "+runtime.ShapeString([]int{x_6}))
+	if x_6 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	r_122 := ar.F64w(d_74)
-	row_116 = row_116[:len(r_122)]
-	row_117 = row_117[:len(r_122)]
-	row_118 = row_118[:len(r_122)]
-	row_119 = row_119[:len(r_122)]
-	row_120 = row_120[:len(r_122)]
-	row_121 = row_121[:len(r_122)]
-	if len(r_122) >= 262144 {
-		r_122 := r_122
+	r_120 := ar.F64w(r_3)
+	row_114 = row_114[:len(r_120)]
+	row_115 = row_115[:len(r_120)]
+	row_116 = row_116[:len(r_120)]
+	row_117 = row_117[:len(r_120)]
+	row_118 = row_118[:len(r_120)]
+	row_119 = row_119[:len(r_120)]
+	if len(r_120) >= 262144 {
+		r_120 := r_120
+		row_114 := row_114
+		row_115 := row_115
 		row_116 := row_116
 		row_117 := row_117
 		row_118 := row_118
 		row_119 := row_119
-		row_120 := row_120
-		row_121 := row_121
-		runtime.ParallelFor(len(r_122), 16384, func(lo_126, hi int) {
-			for i_127 := lo_126; i_127 < hi; i_127++ {
-				r_122[i_127] = (((row_116[i_127] * row_117[i_127]) + (row_118[i_127] * row_119[i_127])) + (row_120[i_127] * row_121[i_127]))
+		runtime.ParallelFor(len(r_120), 16384, func(lo_124, hi int) {
+			for i_125 := lo_124; i_125 < hi; i_125++ {
+				r_120[i_125] = (((row_114[i_125] * row_115[i_125]) + (row_116[i_125] * row_117[i_125])) + (row_118[i_125] * row_119[i_125]))
 			}
 		})
 	} else {
-		for i_123 := range r_122 {
-			r_122[i_123] = (((row_116[i_123] * row_117[i_123]) + (row_118[i_123] * row_119[i_123])) + (row_120[i_123] * row_121[i_123]))
+		for i_121 := range r_120 {
+			r_120[i_121] = (((row_114[i_121] * row_115[i_121]) + (row_116[i_121] * row_117[i_121])) + (row_118[i_121] * row_119[i_121]))
 		}
 	}
-	r_129 := ar.F64w(r_3)
-	r_38 = r_38[:len(r_129)]
-	if len(r_129) >= 262144 {
-		r_129 := r_129
+	r_127 := ar.F64w(r_3)
+	r_38 = r_38[:len(r_127)]
+	if len(r_127) >= 262144 {
+		r_127 := r_127
 		r_38 := r_38
-		runtime.ParallelFor(len(r_129), 16384, func(lo_133, hi int) {
-			for i_134 := lo_133; i_134 < hi; i_134++ {
-				r_129[i_134] = (1.0 - r_38[i_134])
+		runtime.ParallelFor(len(r_127), 16384, func(lo_131, hi int) {
+			for i_132 := lo_131; i_132 < hi; i_132++ {
+				r_127[i_132] = (1.0 - r_38[i_132])
 			}
 		})
 	} else {
-		for i_130 := range r_129 {
-			r_129[i_130] = (1.0 - r_38[i_130])
+		for i_128 := range r_127 {
+			r_127[i_128] = (1.0 - r_38[i_128])
 		}
 	}
-	if r_3 != d_74 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:134:64", "shape mismatch in '*': "+runtime.ShapeString([]int{d_74})+" and "+runtime.ShapeString([]int{r_3}))
-	}
-	r_136 := ar.F64w(d_74)
-	r_122 = r_122[:len(r_136)]
-	r_129 = r_129[:len(r_136)]
-	if len(r_136) >= 262144 {
-		r_136 := r_136
-		r_122 := r_122
-		r_129 := r_129
-		runtime.ParallelFor(len(r_136), 16384, func(lo_140, hi int) {
-			for i_141 := lo_140; i_141 < hi; i_141++ {
-				r_136[i_141] = (r_122[i_141] * r_129[i_141])
+	r_134 := ar.F64w(r_3)
+	r_120 = r_120[:len(r_134)]
+	r_127 = r_127[:len(r_134)]
+	if len(r_134) >= 262144 {
+		r_134 := r_134
+		r_120 := r_120
+		r_127 := r_127
+		runtime.ParallelFor(len(r_134), 16384, func(lo_138, hi int) {
+			for i_139 := lo_138; i_139 < hi; i_139++ {
+				r_134[i_139] = (r_120[i_139] * r_127[i_139])
 			}
 		})
 	} else {
-		for i_137 := range r_136 {
-			r_136[i_137] = (r_122[i_137] * r_129[i_137])
+		for i_135 := range r_134 {
+			r_134[i_135] = (r_120[i_135] * r_127[i_135])
 		}
 	}
-	n_143, err_144 := runtime.CheckSize(int64(3))
-	if err_144 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:14", err_144)
+	n_141, err_142 := runtime.CheckSize(int64(3))
+	if err_142 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:14", err_142)
 	}
-	var a_145 []float64
-	var d_146 int = 0
-	var rs_147 int = 0
+	var a_143 []float64
+	var d_144 int = 0
+	var rs_145 int = 0
+	var a_146 []float64
+	var a_147 []float64
 	var a_148 []float64
-	var a_149 []float64
-	var a_150 []float64
-	for i_151 := 0; i_151 < n_143; i_151++ {
-		mark_152 := ar.mark()
-		i_153 := int64(i_151)
-		if i_153 < 0 || i_153 >= int64(x_5) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:16", runtime.CheckIndex(i_153, x_5))
+	for i_149 := 0; i_149 < n_141; i_149++ {
+		mark_150 := ar.mark()
+		i_151 := int64(i_149)
+		if i_151 < 0 || i_151 >= int64(x_5) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:16", runtime.CheckIndex(i_151, x_5))
 		}
-		row_154 := x_4[int(i_153)*x_6 : (int(i_153)+1)*x_6]
-		if i_153 < 0 || i_153 >= int64(r_83) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:31", runtime.CheckIndex(i_153, r_83))
+		row_152 := x_4[int(i_151)*x_6 : (int(i_151)+1)*x_6]
+		if i_151 < 0 || i_151 >= int64(r_81) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:31", runtime.CheckIndex(i_151, r_81))
 		}
-		row_155 := r_82[int(i_153)*r_84 : (int(i_153)+1)*r_84]
-		if i_153 < 0 || i_153 >= int64(3) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:48", runtime.CheckIndex(i_153, 3))
+		row_153 := r_80[int(i_151)*r_82 : (int(i_151)+1)*r_82]
+		if i_151 < 0 || i_151 >= int64(3) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:48", runtime.CheckIndex(i_151, 3))
 		}
-		row_156 := a_73[int(i_153)*d_74 : (int(i_153)+1)*d_74]
+		row_154 := a_76[int(i_151)*r_3 : (int(i_151)+1)*r_3]
 		if r_3 != x_6 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 		}
-		if r_3 != r_84 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:35", "shape mismatch in '*': "+runtime.ShapeString([]int{r_84})+" and "+runtime.ShapeString([]int{r_3}))
+		if r_3 != r_82 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:35", "shape mismatch in '*': "+runtime.ShapeString([]int{r_82})+" and "+runtime.ShapeString([]int{r_3}))
 		}
-		if r_84 != x_6 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_84}))
+		if r_82 != x_6 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_82}))
 		}
-		if d_74 != x_6 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{d_74}))
+		if r_3 != x_6 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 		}
-		r_157 := ar.F64w(x_6)
-		row_154 = row_154[:len(r_157)]
-		r_38 = r_38[:len(r_157)]
-		row_155 = row_155[:len(r_157)]
-		r_45 = r_45[:len(r_157)]
-		row_156 = row_156[:len(r_157)]
-		r_136 = r_136[:len(r_157)]
-		for i_158 := range r_157 {
-			r_157[i_158] = (((row_154[i_158] * r_38[i_158]) + (row_155[i_158] * r_45[i_158])) + (row_156[i_158] * r_136[i_158]))
+		r_155 := ar.F64w(x_6)
+		row_152 = row_152[:len(r_155)]
+		r_38 = r_38[:len(r_155)]
+		row_153 = row_153[:len(r_155)]
+		r_45 = r_45[:len(r_155)]
+		row_154 = row_154[:len(r_155)]
+		r_134 = r_134[:len(r_155)]
+		for i_156 := range r_155 {
+			r_155[i_156] = (((row_152[i_156] * r_38[i_156]) + (row_153[i_156] * r_45[i_156])) + (row_154[i_156] * r_134[i_156]))
 		}
-		if i_151 == 0 {
-			d_146 = x_6
-			rs_147 = d_146
-			tot_160, err_161 := runtime.MulSize(n_143, rs_147)
-			if err_161 != nil {
-				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:14", err_161)
+		if i_149 == 0 {
+			d_144 = x_6
+			rs_145 = d_144
+			tot_158, err_159 := runtime.MulSize(n_141, rs_145)
+			if err_159 != nil {
+				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:14", err_159)
 			}
-			a_145 = ar.F64w(tot_160)
-		} else if x_6 != d_146 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:14", "build: element "+strconv.Itoa(i_151)+" has shape "+runtime.ShapeString([]int{x_6})+", element 0 has shape "+runtime.ShapeString([]int{d_146}))
+			a_143 = ar.F64w(tot_158)
+		} else if x_6 != d_144 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:14", "build: element "+strconv.Itoa(i_149)+" has shape "+runtime.ShapeString([]int{x_6})+", element 0 has shape "+runtime.ShapeString([]int{d_144}))
 		}
-		copy(a_145[i_151*rs_147:(i_151+1)*rs_147], r_157)
-		if i_151 > 0 {
-			ar.release(mark_152)
+		copy(a_143[i_149*rs_145:(i_149+1)*rs_145], r_155)
+		if i_149 > 0 {
+			ar.release(mark_150)
 		}
 	}
-	a_148 = a_73[:n_143*d_74]
-	a_149 = r_82[:n_143*r_84]
-	a_150 = x_4[:n_143*x_6]
-	n_162, err_163 := runtime.CheckSize(int64(3))
-	_ = n_162
-	if err_163 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:14", err_163)
+	a_146 = a_76[:n_141*r_3]
+	a_147 = r_80[:n_141*r_82]
+	a_148 = x_4[:n_141*x_6]
+	n_160, err_161 := runtime.CheckSize(int64(3))
+	_ = n_160
+	if err_161 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:14", err_161)
 	}
-	view_164 := a_145
-	r_165, r_166, r_167, r_168, r_169, r_170, r_171, r_172, r_173, r_174, r_175, r_176, r_177, r_178, r_179, r_180, r_181, r_182, r_183, r_184, r_185, r_186, r_187, r_188, r_189, r_190, r_191, r_192, r_193, r_194, r_195, r_196, r_197, err_198 := fn_crosssplit11fwd(ar, r_1, r_2, r_3, x_4, x_5, x_6)
+	view_162 := a_143
+	r_163, r_164, r_165, r_166, r_167, r_168, r_169, r_170, r_171, r_172, r_173, r_174, r_175, r_176, r_177, r_178, r_179, r_180, r_181, r_182, r_183, r_184, r_185, r_186, r_187, r_188, r_189, r_190, r_191, r_192, r_193, r_194, r_195, err_196 := fn_crosssplit11fwd(ar, r_1, r_2, r_3, x_4, x_5, x_6)
+	_ = r_166
+	_ = r_167
 	_ = r_168
 	_ = r_169
 	_ = r_170
@@ -11021,93 +10920,91 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 	_ = r_193
 	_ = r_194
 	_ = r_195
-	_ = r_196
-	_ = r_197
-	if err_198 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbFrame(err_198, "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+	if err_196 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbFrame(err_196, "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
 	}
-	if r_166 != x_5 || r_167 != x_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_166, r_167}))
+	if r_164 != x_5 || r_165 != x_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_164, r_165}))
 	}
-	n_199 := x_5 * x_6
-	r_200 := ar.F64w(n_199)
-	x_4 = x_4[:len(r_200)]
-	r_165 = r_165[:len(r_200)]
-	if len(r_200) >= 262144 {
-		r_200 := r_200
+	n_197 := x_5 * x_6
+	r_198 := ar.F64w(n_197)
+	x_4 = x_4[:len(r_198)]
+	r_163 = r_163[:len(r_198)]
+	if len(r_198) >= 262144 {
+		r_198 := r_198
 		x_4 := x_4
-		r_165 := r_165
-		runtime.ParallelFor(len(r_200), 16384, func(lo_204, hi int) {
-			for i_205 := lo_204; i_205 < hi; i_205++ {
-				r_200[i_205] = (x_4[i_205] + r_165[i_205])
+		r_163 := r_163
+		runtime.ParallelFor(len(r_198), 16384, func(lo_202, hi int) {
+			for i_203 := lo_202; i_203 < hi; i_203++ {
+				r_198[i_203] = (x_4[i_203] + r_163[i_203])
 			}
 		})
 	} else {
-		for i_201 := range r_200 {
-			r_200[i_201] = (x_4[i_201] + r_165[i_201])
+		for i_199 := range r_198 {
+			r_198[i_199] = (x_4[i_199] + r_163[i_199])
 		}
 	}
-	n_207, err_208 := runtime.CheckSize(int64(3))
-	if err_208 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:6", err_208)
+	n_205, err_206 := runtime.CheckSize(int64(3))
+	if err_206 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:6", err_206)
 	}
-	var a_209 []float64
-	var d_210 int = 0
-	var rs_211 int = 0
-	for i_212 := 0; i_212 < n_207; i_212++ {
-		mark_213 := ar.mark()
-		i_214 := int64(i_212)
-		if i_214 < 0 || i_214 >= int64(n_143) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:20", runtime.CheckIndex(i_214, n_143))
+	var a_207 []float64
+	var d_208 int = 0
+	var rs_209 int = 0
+	for i_210 := 0; i_210 < n_205; i_210++ {
+		mark_211 := ar.mark()
+		i_212 := int64(i_210)
+		if i_212 < 0 || i_212 >= int64(n_141) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:20", runtime.CheckIndex(i_212, n_141))
 		}
-		row_215 := view_164[int(i_214)*d_146 : (int(i_214)+1)*d_146]
-		if d_146 != r_3 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_146}))
+		row_213 := view_162[int(i_212)*d_144 : (int(i_212)+1)*d_144]
+		if d_144 != r_3 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_144}))
 		}
-		if i_214 < 0 || i_214 >= int64(x_5) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:48", runtime.CheckIndex(i_214, x_5))
+		if i_212 < 0 || i_212 >= int64(x_5) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:48", runtime.CheckIndex(i_212, x_5))
 		}
-		row_216 := r_200[int(i_214)*x_6 : (int(i_214)+1)*x_6]
+		row_214 := r_198[int(i_212)*x_6 : (int(i_212)+1)*x_6]
 		if x_6 != r_3 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 		}
-		if i_212 == 0 {
-			d_210 = r_3
-			rs_211 = d_210
-			tot_217, err_218 := runtime.MulSize(n_207, rs_211)
-			if err_218 != nil {
-				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:6", err_218)
+		if i_210 == 0 {
+			d_208 = r_3
+			rs_209 = d_208
+			tot_215, err_216 := runtime.MulSize(n_205, rs_209)
+			if err_216 != nil {
+				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:6", err_216)
 			}
-			a_209 = ar.F64w(tot_217)
-		} else if r_3 != d_210 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:137:6", "build: element "+strconv.Itoa(i_212)+" has shape "+runtime.ShapeString([]int{r_3})+", element 0 has shape "+runtime.ShapeString([]int{d_210}))
+			a_207 = ar.F64w(tot_215)
+		} else if r_3 != d_208 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:137:6", "build: element "+strconv.Itoa(i_210)+" has shape "+runtime.ShapeString([]int{r_3})+", element 0 has shape "+runtime.ShapeString([]int{d_208}))
 		}
-		row_219 := a_209[i_212*rs_211 : (i_212+1)*rs_211]
-		r_17 = r_17[:len(row_219)]
-		row_215 = row_215[:len(row_219)]
-		r_24 = r_24[:len(row_219)]
-		row_216 = row_216[:len(row_219)]
-		if len(row_219) >= 262144 {
-			row_219 := row_219
+		row_217 := a_207[i_210*rs_209 : (i_210+1)*rs_209]
+		r_17 = r_17[:len(row_217)]
+		row_213 = row_213[:len(row_217)]
+		r_24 = r_24[:len(row_217)]
+		row_214 = row_214[:len(row_217)]
+		if len(row_217) >= 262144 {
+			row_217 := row_217
 			r_17 := r_17
-			row_215 := row_215
+			row_213 := row_213
 			r_24 := r_24
-			row_216 := row_216
-			runtime.ParallelFor(len(row_219), 16384, func(lo_223, hi int) {
-				for i_224 := lo_223; i_224 < hi; i_224++ {
-					row_219[i_224] = ((r_17[i_224] * row_215[i_224]) + (r_24[i_224] * row_216[i_224]))
+			row_214 := row_214
+			runtime.ParallelFor(len(row_217), 16384, func(lo_221, hi int) {
+				for i_222 := lo_221; i_222 < hi; i_222++ {
+					row_217[i_222] = ((r_17[i_222] * row_213[i_222]) + (r_24[i_222] * row_214[i_222]))
 				}
 			})
 		} else {
-			for i_220 := range row_219 {
-				row_219[i_220] = ((r_17[i_220] * row_215[i_220]) + (r_24[i_220] * row_216[i_220]))
+			for i_218 := range row_217 {
+				row_217[i_218] = ((r_17[i_218] * row_213[i_218]) + (r_24[i_218] * row_214[i_218]))
 			}
 		}
-		if i_212 > 0 {
-			ar.release(mark_213)
+		if i_210 > 0 {
+			ar.release(mark_211)
 		}
 	}
-	return a_209, n_207, d_210, view_164, n_143, d_146, r_200, x_5, x_6, r_10, r_3, r_1, r_2, r_3, x_4, x_5, x_6, r_38, r_3, r_82, r_83, r_84, r_45, r_3, a_73, 3, d_74, r_136, d_74, a_145, n_143, d_146, a_148, n_143, d_74, a_149, n_143, r_84, a_150, n_143, x_6, r_129, r_3, r_122, d_74, row_121, x_6, row_120, d_74, row_119, x_6, row_118, d_74, row_117, x_6, row_116, d_74, r_31, r_3, r_66, r_3, r_59, r_3, r_52, r_3, row_9, r_3, row_8, r_3, row_7, r_3, nil
+	return a_207, n_205, d_208, view_162, n_141, d_144, r_198, x_5, x_6, r_10, r_3, r_1, r_2, r_3, x_4, x_5, x_6, r_38, r_3, r_80, r_81, r_82, r_45, r_3, a_76, 3, r_3, r_134, r_3, a_143, n_141, d_144, a_146, n_141, r_3, a_147, n_141, r_82, a_148, n_141, x_6, r_127, r_3, r_120, r_3, row_119, x_6, row_118, r_3, row_117, x_6, row_116, r_3, row_115, x_6, row_114, r_3, r_31, r_3, r_66, r_3, r_59, r_3, r_52, r_3, row_9, r_3, row_8, r_3, row_7, r_3, nil
 }
 
 // fn_rotatesplit11bwd is def rotate$split_11$bwd (models.nab:126:5).
@@ -12008,717 +11905,686 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 			r_111[i_112] = (row_110[i_112] / row_101[i_112])
 		}
 	}
-	var a_118 []float64
-	var d_119 int = 0
-	var rs_120 int = 0
-	for i_121 := 0; i_121 < 2; i_121++ {
-		mark_122 := ar.mark()
-		var e_123 []float64
-		var e_124 int
-		switch i_121 {
-		case 0:
-			e_123, e_124 = r_103, r_31
-		case 1:
-			e_123, e_124 = r_111, r_31
-		}
-		if i_121 == 0 {
-			d_119 = e_124
-			rs_120 = d_119
-			tot_125, err_126 := runtime.MulSize(2, rs_120)
-			if err_126 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:144:11", err_126)
-			}
-			a_118 = ar.F64w(tot_125)
-		} else if e_124 != d_119 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:144:11", "array literal: element "+strconv.Itoa(i_121)+" has shape "+runtime.ShapeString([]int{e_124})+", element 0 has shape "+runtime.ShapeString([]int{d_119}))
-		}
-		copy(a_118[i_121*rs_120:(i_121+1)*rs_120], e_123)
-		if i_121 > 0 {
-			ar.release(mark_122)
-		}
+	rs_118 := r_31
+	tot_119, err_120 := runtime.MulSize(2, rs_118)
+	if err_120 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:144:11", err_120)
 	}
-	row_127 := a_118[int(int64(0))*d_119 : (int(int64(0))+1)*d_119]
-	row_128 := a_118[int(int64(1))*d_119 : (int(int64(1))+1)*d_119]
-	r_129 := ar.F64w(d_119)
-	row_127 = row_127[:len(r_129)]
-	row_128 = row_128[:len(r_129)]
-	if len(r_129) >= 262144 {
-		r_129 := r_129
-		row_127 := row_127
-		row_128 := row_128
-		runtime.ParallelFor(len(r_129), 16384, func(lo_133, hi int) {
-			for i_134 := lo_133; i_134 < hi; i_134++ {
-				r_129[i_134] = ((row_127[i_134] * row_127[i_134]) + (row_128[i_134] * row_128[i_134]))
+	a_121 := ar.F64w(tot_119)
+	row_122 := a_121[0*rs_118 : 1*rs_118]
+	copy(row_122, r_103)
+	row_123 := a_121[1*rs_118 : 2*rs_118]
+	copy(row_123, r_111)
+	row_124 := a_121[int(int64(0))*r_31 : (int(int64(0))+1)*r_31]
+	row_125 := a_121[int(int64(1))*r_31 : (int(int64(1))+1)*r_31]
+	r_126 := ar.F64w(r_31)
+	row_124 = row_124[:len(r_126)]
+	row_125 = row_125[:len(r_126)]
+	if len(r_126) >= 262144 {
+		r_126 := r_126
+		row_124 := row_124
+		row_125 := row_125
+		runtime.ParallelFor(len(r_126), 16384, func(lo_130, hi int) {
+			for i_131 := lo_130; i_131 < hi; i_131++ {
+				r_126[i_131] = ((row_124[i_131] * row_124[i_131]) + (row_125[i_131] * row_125[i_131]))
 			}
 		})
 	} else {
-		for i_130 := range r_129 {
-			r_129[i_130] = ((row_127[i_130] * row_127[i_130]) + (row_128[i_130] * row_128[i_130]))
+		for i_127 := range r_126 {
+			r_126[i_127] = ((row_124[i_127] * row_124[i_127]) + (row_125[i_127] * row_125[i_127]))
 		}
 	}
 	if int64(9) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:146:26", runtime.CheckIndex(int64(9), cam_2))
 	}
-	row_136 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
+	row_133 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
 	if int64(10) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:146:41", runtime.CheckIndex(int64(10), cam_2))
 	}
-	row_137 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
-	r_138 := ar.F64w(d_119)
-	r_129 = r_129[:len(r_138)]
-	if len(r_138) >= 262144 {
-		r_138 := r_138
-		r_129 := r_129
-		runtime.ParallelFor(len(r_138), 16384, func(lo_142, hi int) {
-			for i_143 := lo_142; i_143 < hi; i_143++ {
-				r_138[i_143] = (r_129[i_143] * r_129[i_143])
+	row_134 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
+	r_135 := ar.F64w(r_31)
+	r_126 = r_126[:len(r_135)]
+	if len(r_135) >= 262144 {
+		r_135 := r_135
+		r_126 := r_126
+		runtime.ParallelFor(len(r_135), 16384, func(lo_139, hi int) {
+			for i_140 := lo_139; i_140 < hi; i_140++ {
+				r_135[i_140] = (r_126[i_140] * r_126[i_140])
 			}
 		})
 	} else {
-		for i_139 := range r_138 {
-			r_138[i_139] = (r_129[i_139] * r_129[i_139])
+		for i_136 := range r_135 {
+			r_135[i_136] = (r_126[i_136] * r_126[i_136])
 		}
 	}
-	if d_119 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:146:30", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_119}))
+	if r_31 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:146:30", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_31}))
 	}
-	if d_119 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:146:46", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_119}))
+	if r_31 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:146:46", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_31}))
 	}
-	r_145 := ar.F64w(cam_3)
-	row_136 = row_136[:len(r_145)]
-	r_129 = r_129[:len(r_145)]
-	row_137 = row_137[:len(r_145)]
-	r_138 = r_138[:len(r_145)]
-	if len(r_145) >= 262144 {
-		r_145 := r_145
-		row_136 := row_136
-		r_129 := r_129
-		row_137 := row_137
-		r_138 := r_138
-		runtime.ParallelFor(len(r_145), 16384, func(lo_149, hi int) {
-			for i_150 := lo_149; i_150 < hi; i_150++ {
-				r_145[i_150] = ((1.0 + (row_136[i_150] * r_129[i_150])) + (row_137[i_150] * r_138[i_150]))
+	r_142 := ar.F64w(cam_3)
+	row_133 = row_133[:len(r_142)]
+	r_126 = r_126[:len(r_142)]
+	row_134 = row_134[:len(r_142)]
+	r_135 = r_135[:len(r_142)]
+	if len(r_142) >= 262144 {
+		r_142 := r_142
+		row_133 := row_133
+		r_126 := r_126
+		row_134 := row_134
+		r_135 := r_135
+		runtime.ParallelFor(len(r_142), 16384, func(lo_146, hi int) {
+			for i_147 := lo_146; i_147 < hi; i_147++ {
+				r_142[i_147] = ((1.0 + (row_133[i_147] * r_126[i_147])) + (row_134[i_147] * r_135[i_147]))
 			}
 		})
 	} else {
-		for i_146 := range r_145 {
-			r_145[i_146] = ((1.0 + (row_136[i_146] * r_129[i_146])) + (row_137[i_146] * r_138[i_146]))
+		for i_143 := range r_142 {
+			r_142[i_143] = ((1.0 + (row_133[i_143] * r_126[i_143])) + (row_134[i_143] * r_135[i_143]))
 		}
 	}
-	n_152, err_153 := runtime.CheckSize(int64(2))
-	if err_153 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_153)
+	n_149, err_150 := runtime.CheckSize(int64(2))
+	if err_150 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_150)
 	}
+	var a_151 []float64
+	var d_152 int = 0
+	var rs_153 int = 0
 	var a_154 []float64
 	var d_155 int = 0
 	var rs_156 int = 0
 	var a_157 []float64
-	var d_158 int = 0
-	var rs_159 int = 0
-	var a_160 []float64
-	var a_161 []float64
-	var d_162 int = 0
-	var rs_163 int = 0
-	for i_164 := 0; i_164 < n_152; i_164++ {
-		mark_165 := ar.mark()
-		i_166 := int64(i_164)
+	var a_158 []float64
+	var d_159 int = 0
+	var rs_160 int = 0
+	for i_161 := 0; i_161 < n_149; i_161++ {
+		mark_162 := ar.mark()
+		i_163 := int64(i_161)
 		if int64(6) >= int64(cam_2) {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
 		}
-		row_167 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
-		if i_166 < 0 || i_166 >= int64(2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:25", runtime.CheckIndex(i_166, 2))
+		row_164 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
+		if i_163 < 0 || i_163 >= int64(2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:25", runtime.CheckIndex(i_163, 2))
 		}
-		row_168 := a_118[int(i_166)*d_119 : (int(i_166)+1)*d_119]
-		if d_119 != cam_3 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_119}))
+		row_165 := a_121[int(i_163)*r_31 : (int(i_163)+1)*r_31]
+		if r_31 != cam_3 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_31}))
 		}
-		r_169 := ar.F64w(cam_3)
-		row_167 = row_167[:len(r_169)]
-		row_168 = row_168[:len(r_169)]
-		for i_170 := range r_169 {
-			r_169[i_170] = (row_167[i_170] * row_168[i_170])
+		r_166 := ar.F64w(cam_3)
+		row_164 = row_164[:len(r_166)]
+		row_165 = row_165[:len(r_166)]
+		for i_167 := range r_166 {
+			r_166[i_167] = (row_164[i_167] * row_165[i_167])
 		}
-		x_172 := int64(7) + i_166
-		if x_172 < 0 || x_172 >= int64(cam_2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:44", runtime.CheckIndex(x_172, cam_2))
+		x_169 := int64(7) + i_163
+		if x_169 < 0 || x_169 >= int64(cam_2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:44", runtime.CheckIndex(x_169, cam_2))
 		}
-		row_173 := cam_1[int(x_172)*cam_3 : (int(x_172)+1)*cam_3]
-		r_174 := ar.F64w(cam_3)
-		r_169 = r_169[:len(r_174)]
-		r_145 = r_145[:len(r_174)]
-		row_173 = row_173[:len(r_174)]
-		for i_175 := range r_174 {
-			r_174[i_175] = ((r_169[i_175] * r_145[i_175]) + row_173[i_175])
+		row_170 := cam_1[int(x_169)*cam_3 : (int(x_169)+1)*cam_3]
+		r_171 := ar.F64w(cam_3)
+		r_166 = r_166[:len(r_171)]
+		r_142 = r_142[:len(r_171)]
+		row_170 = row_170[:len(r_171)]
+		for i_172 := range r_171 {
+			r_171[i_172] = ((r_166[i_172] * r_142[i_172]) + row_170[i_172])
 		}
-		if i_164 == 0 {
+		if i_161 == 0 {
+			d_152 = cam_3
+			rs_153 = d_152
+			tot_174, err_175 := runtime.MulSize(n_149, rs_153)
+			if err_175 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_175)
+			}
+			a_151 = ar.F64w(tot_174)
+		} else if cam_3 != d_152 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_161)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_152}))
+		}
+		copy(a_151[i_161*rs_153:(i_161+1)*rs_153], r_171)
+		if i_161 == 0 {
 			d_155 = cam_3
 			rs_156 = d_155
-			tot_177, err_178 := runtime.MulSize(n_152, rs_156)
-			if err_178 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_178)
+			tot_176, err_177 := runtime.MulSize(n_149, rs_156)
+			if err_177 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_177)
 			}
-			a_154 = ar.F64w(tot_177)
+			a_154 = ar.F64w(tot_176)
 		} else if cam_3 != d_155 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_164)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_155}))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_161)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_155}))
 		}
-		copy(a_154[i_164*rs_156:(i_164+1)*rs_156], r_174)
-		if i_164 == 0 {
-			d_158 = cam_3
-			rs_159 = d_158
-			tot_179, err_180 := runtime.MulSize(n_152, rs_159)
-			if err_180 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_180)
+		copy(a_154[i_161*rs_156:(i_161+1)*rs_156], r_166)
+		if i_161 == 0 {
+			d_159 = cam_3
+			rs_160 = d_159
+			tot_178, err_179 := runtime.MulSize(n_149, rs_160)
+			if err_179 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_179)
 			}
-			a_157 = ar.F64w(tot_179)
-		} else if cam_3 != d_158 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_164)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_158}))
+			a_158 = ar.F64w(tot_178)
+		} else if cam_3 != d_159 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_161)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_159}))
 		}
-		copy(a_157[i_164*rs_159:(i_164+1)*rs_159], r_169)
-		if i_164 == 0 {
-			d_162 = cam_3
-			rs_163 = d_162
-			tot_181, err_182 := runtime.MulSize(n_152, rs_163)
-			if err_182 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_182)
-			}
-			a_161 = ar.F64w(tot_181)
-		} else if cam_3 != d_162 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_164)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_162}))
-		}
-		copy(a_161[i_164*rs_163:(i_164+1)*rs_163], row_167)
-		if i_164 > 0 {
-			ar.release(mark_165)
+		copy(a_158[i_161*rs_160:(i_161+1)*rs_160], row_164)
+		if i_161 > 0 {
+			ar.release(mark_162)
 		}
 	}
-	a_160 = a_118[:n_152*d_119]
+	a_157 = a_121[:n_149*r_31]
+	n_180, err_181 := runtime.CheckSize(int64(2))
+	_ = n_180
+	if err_181 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_181)
+	}
+	view_182 := a_151
 	n_183, err_184 := runtime.CheckSize(int64(2))
-	_ = n_183
 	if err_184 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_184)
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_184)
 	}
-	view_185 := a_154
-	n_186, err_187 := runtime.CheckSize(int64(2))
-	if err_187 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_187)
-	}
+	var a_185 []float64
+	var d_186 int = 0
+	var rs_187 int = 0
 	var a_188 []float64
 	var d_189 int = 0
 	var rs_190 int = 0
-	var a_191 []float64
-	var d_192 int = 0
-	var rs_193 int = 0
-	for i_194 := 0; i_194 < n_186; i_194++ {
-		mark_195 := ar.mark()
-		i_196 := int64(i_194)
-		if i_196 < 0 || i_196 >= int64(n_152) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:17", runtime.CheckIndex(i_196, n_152))
+	for i_191 := 0; i_191 < n_183; i_191++ {
+		mark_192 := ar.mark()
+		i_193 := int64(i_191)
+		if i_193 < 0 || i_193 >= int64(n_149) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:17", runtime.CheckIndex(i_193, n_149))
 		}
-		row_197 := view_185[int(i_196)*d_155 : (int(i_196)+1)*d_155]
-		if i_196 < 0 || i_196 >= int64(feat_10) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:27", runtime.CheckIndex(i_196, feat_10))
+		row_194 := view_182[int(i_193)*d_152 : (int(i_193)+1)*d_152]
+		if i_193 < 0 || i_193 >= int64(feat_10) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:27", runtime.CheckIndex(i_193, feat_10))
 		}
-		row_198 := feat_9[int(i_196)*feat_11 : (int(i_196)+1)*feat_11]
-		if feat_11 != d_155 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_155})+" and "+runtime.ShapeString([]int{feat_11}))
+		row_195 := feat_9[int(i_193)*feat_11 : (int(i_193)+1)*feat_11]
+		if feat_11 != d_152 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_152})+" and "+runtime.ShapeString([]int{feat_11}))
 		}
-		r_199 := ar.F64w(d_155)
-		row_197 = row_197[:len(r_199)]
-		row_198 = row_198[:len(r_199)]
+		r_196 := ar.F64w(d_152)
+		row_194 = row_194[:len(r_196)]
+		row_195 = row_195[:len(r_196)]
+		for i_197 := range r_196 {
+			r_196[i_197] = (row_194[i_197] - row_195[i_197])
+		}
+		if d_152 != w_8 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_152}))
+		}
+		r_199 := ar.F64w(w_8)
+		w_7 = w_7[:len(r_199)]
+		r_196 = r_196[:len(r_199)]
 		for i_200 := range r_199 {
-			r_199[i_200] = (row_197[i_200] - row_198[i_200])
+			r_199[i_200] = (w_7[i_200] * r_196[i_200])
 		}
-		if d_155 != w_8 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_155}))
+		if i_191 == 0 {
+			d_186 = w_8
+			rs_187 = d_186
+			tot_202, err_203 := runtime.MulSize(n_183, rs_187)
+			if err_203 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_203)
+			}
+			a_185 = ar.F64w(tot_202)
+		} else if w_8 != d_186 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "build: element "+strconv.Itoa(i_191)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_186}))
 		}
-		r_202 := ar.F64w(w_8)
-		w_7 = w_7[:len(r_202)]
-		r_199 = r_199[:len(r_202)]
-		for i_203 := range r_202 {
-			r_202[i_203] = (w_7[i_203] * r_199[i_203])
-		}
-		if i_194 == 0 {
-			d_189 = w_8
+		copy(a_185[i_191*rs_187:(i_191+1)*rs_187], r_199)
+		if i_191 == 0 {
+			d_189 = d_152
 			rs_190 = d_189
-			tot_205, err_206 := runtime.MulSize(n_186, rs_190)
-			if err_206 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_206)
+			tot_204, err_205 := runtime.MulSize(n_183, rs_190)
+			if err_205 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_205)
 			}
-			a_188 = ar.F64w(tot_205)
-		} else if w_8 != d_189 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "build: element "+strconv.Itoa(i_194)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_189}))
+			a_188 = ar.F64w(tot_204)
+		} else if d_152 != d_189 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "build: element "+strconv.Itoa(i_191)+" has shape "+runtime.ShapeString([]int{d_152})+", element 0 has shape "+runtime.ShapeString([]int{d_189}))
 		}
-		copy(a_188[i_194*rs_190:(i_194+1)*rs_190], r_202)
-		if i_194 == 0 {
-			d_192 = d_155
-			rs_193 = d_192
-			tot_207, err_208 := runtime.MulSize(n_186, rs_193)
-			if err_208 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_208)
-			}
-			a_191 = ar.F64w(tot_207)
-		} else if d_155 != d_192 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "build: element "+strconv.Itoa(i_194)+" has shape "+runtime.ShapeString([]int{d_155})+", element 0 has shape "+runtime.ShapeString([]int{d_192}))
-		}
-		copy(a_191[i_194*rs_193:(i_194+1)*rs_193], r_199)
-		if i_194 > 0 {
-			ar.release(mark_195)
+		copy(a_188[i_191*rs_190:(i_191+1)*rs_190], r_196)
+		if i_191 > 0 {
+			ar.release(mark_192)
 		}
 	}
 	if ybar_16 != w_8 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_16}))
 	}
-	r_209 := ar.F64w(w_8)
-	w_7 = w_7[:len(r_209)]
-	ybar_15 = ybar_15[:len(r_209)]
-	if len(r_209) >= 262144 {
-		r_209 := r_209
+	r_206 := ar.F64w(w_8)
+	w_7 = w_7[:len(r_206)]
+	ybar_15 = ybar_15[:len(r_206)]
+	if len(r_206) >= 262144 {
+		r_206 := r_206
 		w_7 := w_7
 		ybar_15 := ybar_15
-		runtime.ParallelFor(len(r_209), 16384, func(lo_213, hi int) {
-			for i_214 := lo_213; i_214 < hi; i_214++ {
-				r_209[i_214] = ((2.0 * w_7[i_214]) * -ybar_15[i_214])
+		runtime.ParallelFor(len(r_206), 16384, func(lo_210, hi int) {
+			for i_211 := lo_210; i_211 < hi; i_211++ {
+				r_206[i_211] = ((2.0 * w_7[i_211]) * -ybar_15[i_211])
 			}
 		})
 	} else {
-		for i_210 := range r_209 {
-			r_209[i_210] = ((2.0 * w_7[i_210]) * -ybar_15[i_210])
+		for i_207 := range r_206 {
+			r_206[i_207] = ((2.0 * w_7[i_207]) * -ybar_15[i_207])
 		}
 	}
-	z_216 := ar.F64(len(view_185))
-	var rev_217 []float64
+	z_213 := ar.F64(len(view_182))
+	var rev_214 []float64
+	var rev_215 int
+	var rev_216 []float64
+	var rev_217 int
 	var rev_218 int
-	var rev_219 []float64
-	var rev_220 int
-	var rev_221 int
-	rev_217, rev_218, rev_219, rev_220, rev_221 = r_209, w_8, z_216, n_152, d_155
-	for i_232 := int64(0); i_232 < int64(2); i_232++ {
-		if i_232 < 0 || i_232 >= int64(ybar_13) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_232, ybar_13))
+	rev_214, rev_215, rev_216, rev_217, rev_218 = r_206, w_8, z_213, n_149, d_152
+	for i_229 := int64(0); i_229 < int64(2); i_229++ {
+		if i_229 < 0 || i_229 >= int64(ybar_13) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_229, ybar_13))
 		}
-		row_234 := ybar_12[int(i_232)*ybar_14 : (int(i_232)+1)*ybar_14]
-		if i_232 < 0 || i_232 >= int64(n_186) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_232, n_186))
+		row_231 := ybar_12[int(i_229)*ybar_14 : (int(i_229)+1)*ybar_14]
+		if i_229 < 0 || i_229 >= int64(n_183) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_229, n_183))
 		}
-		row_235 := a_188[int(i_232)*d_189 : (int(i_232)+1)*d_189]
-		_ = row_235
-		row_236 := a_191[int(i_232)*d_192 : (int(i_232)+1)*d_192]
-		if ybar_14 != d_192 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{d_192})+" and "+runtime.ShapeString([]int{ybar_14}))
+		row_232 := a_185[int(i_229)*d_186 : (int(i_229)+1)*d_186]
+		_ = row_232
+		row_233 := a_188[int(i_229)*d_189 : (int(i_229)+1)*d_189]
+		if ybar_14 != d_189 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{d_189})+" and "+runtime.ShapeString([]int{ybar_14}))
 		}
-		if rev_218 != d_192 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_218})+" and "+runtime.ShapeString([]int{d_192})+" differ")
+		if rev_215 != d_189 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_215})+" and "+runtime.ShapeString([]int{d_189})+" differ")
 		}
-		row_236 = row_236[:len(rev_217)]
-		row_234 = row_234[:len(rev_217)]
-		for i_238 := range rev_217 {
-			rev_217[i_238] += (row_236[i_238] * row_234[i_238])
+		row_233 = row_233[:len(rev_214)]
+		row_231 = row_231[:len(rev_214)]
+		for i_235 := range rev_214 {
+			rev_214[i_235] += (row_233[i_235] * row_231[i_235])
 		}
 		if ybar_14 != w_8 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_14}))
 		}
-		if i_232 < 0 || i_232 >= int64(rev_220) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", runtime.CheckIndex(i_232, rev_220))
+		if i_229 < 0 || i_229 >= int64(rev_217) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", runtime.CheckIndex(i_229, rev_217))
 		}
-		if rev_221 != w_8 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_221})+" and "+runtime.ShapeString([]int{w_8})+" differ")
+		if rev_218 != w_8 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_218})+" and "+runtime.ShapeString([]int{w_8})+" differ")
 		}
-		row_240 := rev_219[i_232*int64(rev_221) : (i_232+1)*int64(rev_221)]
-		w_7 = w_7[:len(row_240)]
-		row_234 = row_234[:len(row_240)]
-		for i_241 := range row_240 {
-			row_240[i_241] += (w_7[i_241] * row_234[i_241])
+		row_237 := rev_216[i_229*int64(rev_218) : (i_229+1)*int64(rev_218)]
+		w_7 = w_7[:len(row_237)]
+		row_231 = row_231[:len(row_237)]
+		for i_238 := range row_237 {
+			row_237[i_238] += (w_7[i_238] * row_231[i_238])
 		}
 	}
-	z_243 := ar.F64(len(cam_1))
-	z_244 := ar.F64(len(a_118))
-	z_245 := ar.F64(len(r_145))
+	z_240 := ar.F64(len(cam_1))
+	z_241 := ar.F64(len(a_121))
+	z_242 := ar.F64(len(r_142))
+	var rev_243 []float64
+	var rev_244 int
+	var rev_245 int
 	var rev_246 []float64
 	var rev_247 int
 	var rev_248 int
 	var rev_249 []float64
 	var rev_250 int
-	var rev_251 int
-	var rev_252 []float64
-	var rev_253 int
-	rev_246, rev_247, rev_248, rev_249, rev_250, rev_251, rev_252, rev_253 = z_243, cam_2, cam_3, z_244, 2, d_119, z_245, cam_3
-	for i_275 := int64(0); i_275 < int64(2); i_275++ {
-		mark_276 := ar.mark()
-		if i_275 < 0 || i_275 >= int64(n_152) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_275, n_152))
+	rev_243, rev_244, rev_245, rev_246, rev_247, rev_248, rev_249, rev_250 = z_240, cam_2, cam_3, z_241, 2, r_31, z_242, cam_3
+	for i_272 := int64(0); i_272 < int64(2); i_272++ {
+		mark_273 := ar.mark()
+		if i_272 < 0 || i_272 >= int64(n_149) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_272, n_149))
 		}
-		row_277 := z_216[int(i_275)*d_155 : (int(i_275)+1)*d_155]
-		if i_275 < 0 || i_275 >= int64(n_152) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_275, n_152))
+		row_274 := z_213[int(i_272)*d_152 : (int(i_272)+1)*d_152]
+		if i_272 < 0 || i_272 >= int64(n_149) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_272, n_149))
 		}
-		row_278 := a_154[int(i_275)*d_155 : (int(i_275)+1)*d_155]
-		_ = row_278
-		row_279 := a_157[int(i_275)*d_158 : (int(i_275)+1)*d_158]
-		row_280 := a_160[int(i_275)*d_119 : (int(i_275)+1)*d_119]
-		row_281 := a_161[int(i_275)*d_162 : (int(i_275)+1)*d_162]
-		x_282 := int64(7) + i_275
-		if x_282 < 0 || x_282 >= int64(rev_247) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", runtime.CheckIndex(x_282, rev_247))
+		row_275 := a_151[int(i_272)*d_152 : (int(i_272)+1)*d_152]
+		_ = row_275
+		row_276 := a_154[int(i_272)*d_155 : (int(i_272)+1)*d_155]
+		row_277 := a_157[int(i_272)*r_31 : (int(i_272)+1)*r_31]
+		row_278 := a_158[int(i_272)*d_159 : (int(i_272)+1)*d_159]
+		x_279 := int64(7) + i_272
+		if x_279 < 0 || x_279 >= int64(rev_244) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", runtime.CheckIndex(x_279, rev_244))
 		}
-		if rev_248 != d_155 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_248})+" and "+runtime.ShapeString([]int{d_155})+" differ")
+		if rev_245 != d_152 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_245})+" and "+runtime.ShapeString([]int{d_152})+" differ")
 		}
-		row_283 := rev_246[x_282*int64(rev_248) : (x_282+1)*int64(rev_248)]
-		for j_284 := range row_283 {
-			row_283[j_284] += row_277[j_284]
+		row_280 := rev_243[x_279*int64(rev_245) : (x_279+1)*int64(rev_245)]
+		for j_281 := range row_280 {
+			row_280[j_281] += row_274[j_281]
 		}
-		if d_155 != cam_3 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_155}))
+		if d_152 != cam_3 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_152}))
 		}
-		r_285 := ar.F64w(cam_3)
-		r_145 = r_145[:len(r_285)]
-		row_277 = row_277[:len(r_285)]
-		for i_286 := range r_285 {
-			r_285[i_286] = (r_145[i_286] * row_277[i_286])
+		r_282 := ar.F64w(cam_3)
+		r_142 = r_142[:len(r_282)]
+		row_274 = row_274[:len(r_282)]
+		for i_283 := range r_282 {
+			r_282[i_283] = (r_142[i_283] * row_274[i_283])
 		}
-		if d_155 != d_158 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_158})+" and "+runtime.ShapeString([]int{d_155}))
+		if d_152 != d_155 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_155})+" and "+runtime.ShapeString([]int{d_152}))
 		}
-		if rev_253 != d_158 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_253})+" and "+runtime.ShapeString([]int{d_158})+" differ")
+		if rev_250 != d_155 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_250})+" and "+runtime.ShapeString([]int{d_155})+" differ")
 		}
-		row_279 = row_279[:len(rev_252)]
-		row_277 = row_277[:len(rev_252)]
-		for i_289 := range rev_252 {
-			rev_252[i_289] += (row_279[i_289] * row_277[i_289])
+		row_276 = row_276[:len(rev_249)]
+		row_274 = row_274[:len(rev_249)]
+		for i_286 := range rev_249 {
+			rev_249[i_286] += (row_276[i_286] * row_274[i_286])
 		}
-		if cam_3 != d_162 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_162})+" and "+runtime.ShapeString([]int{cam_3}))
+		if cam_3 != d_159 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_159})+" and "+runtime.ShapeString([]int{cam_3}))
 		}
-		if i_275 < 0 || i_275 >= int64(rev_250) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", runtime.CheckIndex(i_275, rev_250))
+		if i_272 < 0 || i_272 >= int64(rev_247) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", runtime.CheckIndex(i_272, rev_247))
 		}
-		if rev_251 != d_162 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_251})+" and "+runtime.ShapeString([]int{d_162})+" differ")
+		if rev_248 != d_159 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_248})+" and "+runtime.ShapeString([]int{d_159})+" differ")
 		}
-		row_291 := rev_249[i_275*int64(rev_251) : (i_275+1)*int64(rev_251)]
-		row_281 = row_281[:len(row_291)]
-		r_285 = r_285[:len(row_291)]
+		row_288 := rev_246[i_272*int64(rev_248) : (i_272+1)*int64(rev_248)]
+		row_278 = row_278[:len(row_288)]
+		r_282 = r_282[:len(row_288)]
+		for i_289 := range row_288 {
+			row_288[i_289] += (row_278[i_289] * r_282[i_289])
+		}
+		if cam_3 != r_31 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{cam_3}))
+		}
+		if int64(6) >= int64(rev_244) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", runtime.CheckIndex(int64(6), rev_244))
+		}
+		if rev_245 != r_31 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_245})+" and "+runtime.ShapeString([]int{r_31})+" differ")
+		}
+		row_291 := rev_243[int64(6)*int64(rev_245) : (int64(6)+1)*int64(rev_245)]
+		row_277 = row_277[:len(row_291)]
+		r_282 = r_282[:len(row_291)]
 		for i_292 := range row_291 {
-			row_291[i_292] += (row_281[i_292] * r_285[i_292])
+			row_291[i_292] += (row_277[i_292] * r_282[i_292])
 		}
-		if cam_3 != d_119 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_119})+" and "+runtime.ShapeString([]int{cam_3}))
-		}
-		if int64(6) >= int64(rev_247) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", runtime.CheckIndex(int64(6), rev_247))
-		}
-		if rev_248 != d_119 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_248})+" and "+runtime.ShapeString([]int{d_119})+" differ")
-		}
-		row_294 := rev_246[int64(6)*int64(rev_248) : (int64(6)+1)*int64(rev_248)]
-		row_280 = row_280[:len(row_294)]
-		r_285 = r_285[:len(row_294)]
-		for i_295 := range row_294 {
-			row_294[i_295] += (row_280[i_295] * r_285[i_295])
-		}
-		ar.release(mark_276)
+		ar.release(mark_273)
 	}
-	if cam_3 != d_119 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{d_119})+" and "+runtime.ShapeString([]int{cam_3}))
+	if cam_3 != r_31 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
-	r_297 := ar.F64w(d_119)
-	r_129 = r_129[:len(r_297)]
-	row_137 = row_137[:len(r_297)]
-	z_245 = z_245[:len(r_297)]
-	if len(r_297) >= 262144 {
-		r_297 := r_297
-		r_129 := r_129
-		row_137 := row_137
-		z_245 := z_245
-		runtime.ParallelFor(len(r_297), 16384, func(lo_301, hi int) {
-			for i_302 := lo_301; i_302 < hi; i_302++ {
-				r_297[i_302] = ((2.0 * r_129[i_302]) * (row_137[i_302] * z_245[i_302]))
+	r_294 := ar.F64w(r_31)
+	r_126 = r_126[:len(r_294)]
+	row_134 = row_134[:len(r_294)]
+	z_242 = z_242[:len(r_294)]
+	if len(r_294) >= 262144 {
+		r_294 := r_294
+		r_126 := r_126
+		row_134 := row_134
+		z_242 := z_242
+		runtime.ParallelFor(len(r_294), 16384, func(lo_298, hi int) {
+			for i_299 := lo_298; i_299 < hi; i_299++ {
+				r_294[i_299] = ((2.0 * r_126[i_299]) * (row_134[i_299] * z_242[i_299]))
 			}
 		})
 	} else {
-		for i_298 := range r_297 {
-			r_297[i_298] = ((2.0 * r_129[i_298]) * (row_137[i_298] * z_245[i_298]))
+		for i_295 := range r_294 {
+			r_294[i_295] = ((2.0 * r_126[i_295]) * (row_134[i_295] * z_242[i_295]))
 		}
 	}
-	if cam_3 != d_119 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{d_119})+" and "+runtime.ShapeString([]int{cam_3}))
+	if cam_3 != r_31 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
 	if int64(10) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(10), cam_2))
 	}
-	if cam_3 != d_119 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_119})+" differ")
+	if cam_3 != r_31 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_31})+" differ")
 	}
-	row_304 := z_243[int64(10)*int64(cam_3) : (int64(10)+1)*int64(cam_3)]
-	r_138 = r_138[:len(row_304)]
-	z_245 = z_245[:len(row_304)]
-	if len(row_304) >= 262144 {
-		row_304 := row_304
-		r_138 := r_138
-		z_245 := z_245
-		runtime.ParallelFor(len(row_304), 16384, func(lo_308, hi int) {
-			for i_309 := lo_308; i_309 < hi; i_309++ {
-				row_304[i_309] += (r_138[i_309] * z_245[i_309])
+	row_301 := z_240[int64(10)*int64(cam_3) : (int64(10)+1)*int64(cam_3)]
+	r_135 = r_135[:len(row_301)]
+	z_242 = z_242[:len(row_301)]
+	if len(row_301) >= 262144 {
+		row_301 := row_301
+		r_135 := r_135
+		z_242 := z_242
+		runtime.ParallelFor(len(row_301), 16384, func(lo_305, hi int) {
+			for i_306 := lo_305; i_306 < hi; i_306++ {
+				row_301[i_306] += (r_135[i_306] * z_242[i_306])
 			}
 		})
 	} else {
-		for i_305 := range row_304 {
-			row_304[i_305] += (r_138[i_305] * z_245[i_305])
+		for i_302 := range row_301 {
+			row_301[i_302] += (r_135[i_302] * z_242[i_302])
 		}
 	}
-	if d_119 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{d_119})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
+	if r_31 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
 	}
-	row_136 = row_136[:len(r_297)]
-	z_245 = z_245[:len(r_297)]
-	if len(r_297) >= 262144 {
-		r_297 := r_297
-		row_136 := row_136
-		z_245 := z_245
-		runtime.ParallelFor(len(r_297), 16384, func(lo_315, hi int) {
-			for i_316 := lo_315; i_316 < hi; i_316++ {
-				r_297[i_316] += (row_136[i_316] * z_245[i_316])
+	row_133 = row_133[:len(r_294)]
+	z_242 = z_242[:len(r_294)]
+	if len(r_294) >= 262144 {
+		r_294 := r_294
+		row_133 := row_133
+		z_242 := z_242
+		runtime.ParallelFor(len(r_294), 16384, func(lo_312, hi int) {
+			for i_313 := lo_312; i_313 < hi; i_313++ {
+				r_294[i_313] += (row_133[i_313] * z_242[i_313])
 			}
 		})
 	} else {
-		for i_312 := range r_297 {
-			r_297[i_312] += (row_136[i_312] * z_245[i_312])
+		for i_309 := range r_294 {
+			r_294[i_309] += (row_133[i_309] * z_242[i_309])
 		}
 	}
-	if cam_3 != d_119 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{d_119})+" and "+runtime.ShapeString([]int{cam_3}))
+	if cam_3 != r_31 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
 	if int64(9) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(9), cam_2))
 	}
-	if cam_3 != d_119 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_119})+" differ")
+	if cam_3 != r_31 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_31})+" differ")
 	}
-	row_318 := z_243[int64(9)*int64(cam_3) : (int64(9)+1)*int64(cam_3)]
-	r_129 = r_129[:len(row_318)]
-	z_245 = z_245[:len(row_318)]
-	if len(row_318) >= 262144 {
-		row_318 := row_318
-		r_129 := r_129
-		z_245 := z_245
-		runtime.ParallelFor(len(row_318), 16384, func(lo_322, hi int) {
-			for i_323 := lo_322; i_323 < hi; i_323++ {
-				row_318[i_323] += (r_129[i_323] * z_245[i_323])
+	row_315 := z_240[int64(9)*int64(cam_3) : (int64(9)+1)*int64(cam_3)]
+	r_126 = r_126[:len(row_315)]
+	z_242 = z_242[:len(row_315)]
+	if len(row_315) >= 262144 {
+		row_315 := row_315
+		r_126 := r_126
+		z_242 := z_242
+		runtime.ParallelFor(len(row_315), 16384, func(lo_319, hi int) {
+			for i_320 := lo_319; i_320 < hi; i_320++ {
+				row_315[i_320] += (r_126[i_320] * z_242[i_320])
 			}
 		})
 	} else {
-		for i_319 := range row_318 {
-			row_318[i_319] += (r_129[i_319] * z_245[i_319])
+		for i_316 := range row_315 {
+			row_315[i_316] += (r_126[i_316] * z_242[i_316])
 		}
 	}
-	row_325 := z_244[int64(1)*int64(d_119) : (int64(1)+1)*int64(d_119)]
-	row_128 = row_128[:len(row_325)]
-	r_297 = r_297[:len(row_325)]
-	if len(row_325) >= 262144 {
-		row_325 := row_325
-		row_128 := row_128
-		r_297 := r_297
-		runtime.ParallelFor(len(row_325), 16384, func(lo_329, hi int) {
-			for i_330 := lo_329; i_330 < hi; i_330++ {
-				row_325[i_330] += ((2.0 * row_128[i_330]) * r_297[i_330])
+	row_322 := z_241[int64(1)*int64(r_31) : (int64(1)+1)*int64(r_31)]
+	row_125 = row_125[:len(row_322)]
+	r_294 = r_294[:len(row_322)]
+	if len(row_322) >= 262144 {
+		row_322 := row_322
+		row_125 := row_125
+		r_294 := r_294
+		runtime.ParallelFor(len(row_322), 16384, func(lo_326, hi int) {
+			for i_327 := lo_326; i_327 < hi; i_327++ {
+				row_322[i_327] += ((2.0 * row_125[i_327]) * r_294[i_327])
 			}
 		})
 	} else {
-		for i_326 := range row_325 {
-			row_325[i_326] += ((2.0 * row_128[i_326]) * r_297[i_326])
+		for i_323 := range row_322 {
+			row_322[i_323] += ((2.0 * row_125[i_323]) * r_294[i_323])
 		}
 	}
-	row_332 := z_244[int64(0)*int64(d_119) : (int64(0)+1)*int64(d_119)]
-	row_127 = row_127[:len(row_332)]
-	r_297 = r_297[:len(row_332)]
-	if len(row_332) >= 262144 {
-		row_332 := row_332
-		row_127 := row_127
-		r_297 := r_297
-		runtime.ParallelFor(len(row_332), 16384, func(lo_336, hi int) {
-			for i_337 := lo_336; i_337 < hi; i_337++ {
-				row_332[i_337] += ((2.0 * row_127[i_337]) * r_297[i_337])
+	row_329 := z_241[int64(0)*int64(r_31) : (int64(0)+1)*int64(r_31)]
+	row_124 = row_124[:len(row_329)]
+	r_294 = r_294[:len(row_329)]
+	if len(row_329) >= 262144 {
+		row_329 := row_329
+		row_124 := row_124
+		r_294 := r_294
+		runtime.ParallelFor(len(row_329), 16384, func(lo_333, hi int) {
+			for i_334 := lo_333; i_334 < hi; i_334++ {
+				row_329[i_334] += ((2.0 * row_124[i_334]) * r_294[i_334])
 			}
 		})
 	} else {
-		for i_333 := range row_332 {
-			row_332[i_333] += ((2.0 * row_127[i_333]) * r_297[i_333])
+		for i_330 := range row_329 {
+			row_329[i_330] += ((2.0 * row_124[i_330]) * r_294[i_330])
 		}
 	}
-	row_339 := z_244[int(int64(0))*d_119 : (int(int64(0))+1)*d_119]
-	row_340 := z_244[int(int64(1))*d_119 : (int(int64(1))+1)*d_119]
-	r_341 := ar.F64w(r_31)
-	row_101 = row_101[:len(r_341)]
-	if len(r_341) >= 262144 {
-		r_341 := r_341
+	row_336 := z_241[int(int64(0))*r_31 : (int(int64(0))+1)*r_31]
+	row_337 := z_241[int(int64(1))*r_31 : (int(int64(1))+1)*r_31]
+	r_338 := ar.F64w(r_31)
+	row_101 = row_101[:len(r_338)]
+	if len(r_338) >= 262144 {
+		r_338 := r_338
 		row_101 := row_101
-		runtime.ParallelFor(len(r_341), 16384, func(lo_345, hi int) {
-			for i_346 := lo_345; i_346 < hi; i_346++ {
-				r_341[i_346] = (1.0 / row_101[i_346])
+		runtime.ParallelFor(len(r_338), 16384, func(lo_342, hi int) {
+			for i_343 := lo_342; i_343 < hi; i_343++ {
+				r_338[i_343] = (1.0 / row_101[i_343])
 			}
 		})
 	} else {
-		for i_342 := range r_341 {
-			r_341[i_342] = (1.0 / row_101[i_342])
+		for i_339 := range r_338 {
+			r_338[i_339] = (1.0 / row_101[i_339])
 		}
 	}
-	z_348 := ar.F64(len(r_29))
-	if d_119 != r_31 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{d_119}))
-	}
+	z_345 := ar.F64(len(r_29))
 	if int64(2) >= int64(r_30) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(2), r_30))
 	}
-	row_349 := z_348[int64(2)*int64(r_31) : (int64(2)+1)*int64(r_31)]
-	r_111 = r_111[:len(row_349)]
-	row_101 = row_101[:len(row_349)]
-	row_340 = row_340[:len(row_349)]
-	if len(row_349) >= 262144 {
-		row_349 := row_349
+	row_346 := z_345[int64(2)*int64(r_31) : (int64(2)+1)*int64(r_31)]
+	r_111 = r_111[:len(row_346)]
+	row_101 = row_101[:len(row_346)]
+	row_337 = row_337[:len(row_346)]
+	if len(row_346) >= 262144 {
+		row_346 := row_346
 		r_111 := r_111
 		row_101 := row_101
-		row_340 := row_340
-		runtime.ParallelFor(len(row_349), 16384, func(lo_353, hi int) {
-			for i_354 := lo_353; i_354 < hi; i_354++ {
-				row_349[i_354] += ((-(r_111[i_354] / row_101[i_354])) * row_340[i_354])
+		row_337 := row_337
+		runtime.ParallelFor(len(row_346), 16384, func(lo_350, hi int) {
+			for i_351 := lo_350; i_351 < hi; i_351++ {
+				row_346[i_351] += ((-(r_111[i_351] / row_101[i_351])) * row_337[i_351])
 			}
 		})
 	} else {
-		for i_350 := range row_349 {
-			row_349[i_350] += ((-(r_111[i_350] / row_101[i_350])) * row_340[i_350])
+		for i_347 := range row_346 {
+			row_346[i_347] += ((-(r_111[i_347] / row_101[i_347])) * row_337[i_347])
 		}
-	}
-	if d_119 != r_31 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{d_119}))
 	}
 	if int64(1) >= int64(r_30) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(1), r_30))
 	}
-	row_356 := z_348[int64(1)*int64(r_31) : (int64(1)+1)*int64(r_31)]
-	r_341 = r_341[:len(row_356)]
-	row_340 = row_340[:len(row_356)]
-	if len(row_356) >= 262144 {
-		row_356 := row_356
-		r_341 := r_341
-		row_340 := row_340
-		runtime.ParallelFor(len(row_356), 16384, func(lo_360, hi int) {
-			for i_361 := lo_360; i_361 < hi; i_361++ {
-				row_356[i_361] += (r_341[i_361] * row_340[i_361])
+	row_353 := z_345[int64(1)*int64(r_31) : (int64(1)+1)*int64(r_31)]
+	r_338 = r_338[:len(row_353)]
+	row_337 = row_337[:len(row_353)]
+	if len(row_353) >= 262144 {
+		row_353 := row_353
+		r_338 := r_338
+		row_337 := row_337
+		runtime.ParallelFor(len(row_353), 16384, func(lo_357, hi int) {
+			for i_358 := lo_357; i_358 < hi; i_358++ {
+				row_353[i_358] += (r_338[i_358] * row_337[i_358])
 			}
 		})
 	} else {
-		for i_357 := range row_356 {
-			row_356[i_357] += (r_341[i_357] * row_340[i_357])
+		for i_354 := range row_353 {
+			row_353[i_354] += (r_338[i_354] * row_337[i_354])
 		}
-	}
-	if d_119 != r_31 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{d_119}))
 	}
 	if int64(2) >= int64(r_30) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(2), r_30))
 	}
-	row_363 := z_348[int64(2)*int64(r_31) : (int64(2)+1)*int64(r_31)]
-	r_103 = r_103[:len(row_363)]
-	row_101 = row_101[:len(row_363)]
-	row_339 = row_339[:len(row_363)]
-	if len(row_363) >= 262144 {
-		row_363 := row_363
+	row_360 := z_345[int64(2)*int64(r_31) : (int64(2)+1)*int64(r_31)]
+	r_103 = r_103[:len(row_360)]
+	row_101 = row_101[:len(row_360)]
+	row_336 = row_336[:len(row_360)]
+	if len(row_360) >= 262144 {
+		row_360 := row_360
 		r_103 := r_103
 		row_101 := row_101
-		row_339 := row_339
-		runtime.ParallelFor(len(row_363), 16384, func(lo_367, hi int) {
-			for i_368 := lo_367; i_368 < hi; i_368++ {
-				row_363[i_368] += ((-(r_103[i_368] / row_101[i_368])) * row_339[i_368])
+		row_336 := row_336
+		runtime.ParallelFor(len(row_360), 16384, func(lo_364, hi int) {
+			for i_365 := lo_364; i_365 < hi; i_365++ {
+				row_360[i_365] += ((-(r_103[i_365] / row_101[i_365])) * row_336[i_365])
 			}
 		})
 	} else {
-		for i_364 := range row_363 {
-			row_363[i_364] += ((-(r_103[i_364] / row_101[i_364])) * row_339[i_364])
+		for i_361 := range row_360 {
+			row_360[i_361] += ((-(r_103[i_361] / row_101[i_361])) * row_336[i_361])
 		}
-	}
-	if d_119 != r_31 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{d_119}))
 	}
 	if int64(0) >= int64(r_30) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(0), r_30))
 	}
-	row_370 := z_348[int64(0)*int64(r_31) : (int64(0)+1)*int64(r_31)]
-	r_341 = r_341[:len(row_370)]
-	row_339 = row_339[:len(row_370)]
-	if len(row_370) >= 262144 {
-		row_370 := row_370
-		r_341 := r_341
-		row_339 := row_339
-		runtime.ParallelFor(len(row_370), 16384, func(lo_374, hi int) {
-			for i_375 := lo_374; i_375 < hi; i_375++ {
-				row_370[i_375] += (r_341[i_375] * row_339[i_375])
+	row_367 := z_345[int64(0)*int64(r_31) : (int64(0)+1)*int64(r_31)]
+	r_338 = r_338[:len(row_367)]
+	row_336 = row_336[:len(row_367)]
+	if len(row_367) >= 262144 {
+		row_367 := row_367
+		r_338 := r_338
+		row_336 := row_336
+		runtime.ParallelFor(len(row_367), 16384, func(lo_371, hi int) {
+			for i_372 := lo_371; i_372 < hi; i_372++ {
+				row_367[i_372] += (r_338[i_372] * row_336[i_372])
 			}
 		})
 	} else {
-		for i_371 := range row_370 {
-			row_370[i_371] += (r_341[i_371] * row_339[i_371])
+		for i_368 := range row_367 {
+			row_367[i_368] += (r_338[i_368] * row_336[i_368])
 		}
 	}
-	r_377, r_378, r_379, r_380, r_381, r_382, err_383 := fn_rotatesplit11bwd(ar, r_32, r_33, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, z_348, r_30, r_31)
-	if err_383 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbFrame(err_383, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
+	r_374, r_375, r_376, r_377, r_378, r_379, err_380 := fn_rotatesplit11bwd(ar, r_32, r_33, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, z_345, r_30, r_31)
+	if err_380 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbFrame(err_380, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	if int64(3)+int64(r_381) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_381), cam_2))
-	}
-	if r_382 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_382})+" and "+runtime.ShapeString([]int{cam_3}))
-	}
-	region_384 := z_243[int(int64(3))*cam_3 : (int(int64(3))+r_381)*cam_3]
-	r_380 = r_380[:len(region_384)]
-	if len(region_384) >= 262144 {
-		region_384 := region_384
-		r_380 := r_380
-		runtime.ParallelFor(len(region_384), 16384, func(lo_388, hi int) {
-			for i_389 := lo_388; i_389 < hi; i_389++ {
-				region_384[i_389] += -r_380[i_389]
-			}
-		})
-	} else {
-		for i_385 := range region_384 {
-			region_384[i_385] += -r_380[i_385]
-		}
-	}
-	if int64(0)+int64(r_378) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_378), cam_2))
+	if int64(3)+int64(r_378) > int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_378), cam_2))
 	}
 	if r_379 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_379})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
-	region_391 := z_243[int(int64(0))*cam_3 : (int(int64(0))+r_378)*cam_3]
-	r_377 = r_377[:len(region_391)]
-	for i_392 := range region_391 {
-		region_391[i_392] += r_377[i_392]
-	}
-	n_393, err_394 := runtime.CheckSize(int64(2))
-	_ = n_393
-	if err_394 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_394)
-	}
-	view_395 := a_188
-	r_396 := ar.F64w(w_8)
-	w_7 = w_7[:len(r_396)]
-	if len(r_396) >= 262144 {
-		r_396 := r_396
-		w_7 := w_7
-		runtime.ParallelFor(len(r_396), 16384, func(lo_400, hi int) {
-			for i_401 := lo_400; i_401 < hi; i_401++ {
-				r_396[i_401] = (1.0 - (w_7[i_401] * w_7[i_401]))
+	region_381 := z_240[int(int64(3))*cam_3 : (int(int64(3))+r_378)*cam_3]
+	r_377 = r_377[:len(region_381)]
+	if len(region_381) >= 262144 {
+		region_381 := region_381
+		r_377 := r_377
+		runtime.ParallelFor(len(region_381), 16384, func(lo_385, hi int) {
+			for i_386 := lo_385; i_386 < hi; i_386++ {
+				region_381[i_386] += -r_377[i_386]
 			}
 		})
 	} else {
-		for i_397 := range r_396 {
-			r_396[i_397] = (1.0 - (w_7[i_397] * w_7[i_397]))
+		for i_382 := range region_381 {
+			region_381[i_382] += -r_377[i_382]
 		}
 	}
-	return view_395, n_186, d_189, r_396, w_8, z_243, cam_2, cam_3, r_380, r_381, r_382, r_209, w_8, nil
+	if int64(0)+int64(r_375) > int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_375), cam_2))
+	}
+	if r_376 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_376})+" and "+runtime.ShapeString([]int{cam_3}))
+	}
+	region_388 := z_240[int(int64(0))*cam_3 : (int(int64(0))+r_375)*cam_3]
+	r_374 = r_374[:len(region_388)]
+	for i_389 := range region_388 {
+		region_388[i_389] += r_374[i_389]
+	}
+	n_390, err_391 := runtime.CheckSize(int64(2))
+	_ = n_390
+	if err_391 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_391)
+	}
+	view_392 := a_185
+	r_393 := ar.F64w(w_8)
+	w_7 = w_7[:len(r_393)]
+	if len(r_393) >= 262144 {
+		r_393 := r_393
+		w_7 := w_7
+		runtime.ParallelFor(len(r_393), 16384, func(lo_397, hi int) {
+			for i_398 := lo_397; i_398 < hi; i_398++ {
+				r_393[i_398] = (1.0 - (w_7[i_398] * w_7[i_398]))
+			}
+		})
+	} else {
+		for i_394 := range r_393 {
+			r_393[i_394] = (1.0 - (w_7[i_394] * w_7[i_394]))
+		}
+	}
+	return view_392, n_183, d_186, r_393, w_8, z_240, cam_2, cam_3, r_377, r_378, r_379, r_206, w_8, nil
 }
 
 // fn_bajacobian is def ba_jacobian (models.nab:171:12).
@@ -12830,227 +12696,171 @@ func fn_bajacobian(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 
 	c_67 := ar.F64w(len(r_57) + len(r_60))
 	copy(c_67, r_57)
 	copy(c_67[len(r_57):], r_60)
-	var a_68 []float64
-	var d_69 int = 0
-	var rs_70 int = 0
-	for i_71 := 0; i_71 < 1; i_71++ {
-		mark_72 := ar.mark()
-		var e_73 []float64
-		var e_74 int
-		switch i_71 {
-		case 0:
-			e_73, e_74 = r_63, r_64
-		}
-		if i_71 == 0 {
-			d_69 = e_74
-			rs_70 = d_69
-			tot_75, err_76 := runtime.MulSize(1, rs_70)
-			if err_76 != nil {
-				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:178:31", err_76)
+	rs_68 := r_64
+	tot_69, err_70 := runtime.MulSize(1, rs_68)
+	if err_70 != nil {
+		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:178:31", err_70)
+	}
+	a_71 := ar.F64w(tot_69)
+	row_72 := a_71[0*rs_68 : 1*rs_68]
+	copy(row_72, r_63)
+	n_73 := n_66 + 1
+	if r_59 != r_64 {
+		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_59})+" and "+runtime.ShapeString([]int{r_64}))
+	}
+	c_74 := ar.F64w(len(c_67) + len(a_71))
+	copy(c_74, c_67)
+	copy(c_74[len(c_67):], a_71)
+	n_75, err_76 := runtime.CheckSize(int64(2))
+	if err_76 != nil {
+		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:50", err_76)
+	}
+	var a_77 []float64
+	var d_78 int = 0
+	var rs_79 int = 0
+	for i_80 := 0; i_80 < n_75; i_80++ {
+		mark_81 := ar.mark()
+		i_82 := int64(i_80)
+		x_83 := i_82 == int64(1)
+		var c_84 []float64
+		var c_85 int
+		if x_83 {
+			n_86, err_87 := runtime.CheckSize(size_18)
+			if err_87 != nil {
+				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:66", err_87)
 			}
-			a_68 = ar.F64w(tot_75)
-		} else if e_74 != d_69 {
-			return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:178:31", "array literal: element "+strconv.Itoa(i_71)+" has shape "+runtime.ShapeString([]int{e_74})+", element 0 has shape "+runtime.ShapeString([]int{d_69}))
-		}
-		copy(a_68[i_71*rs_70:(i_71+1)*rs_70], e_73)
-		if i_71 > 0 {
-			ar.release(mark_72)
-		}
-	}
-	n_77 := n_66 + 1
-	if r_59 != d_69 {
-		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_59})+" and "+runtime.ShapeString([]int{d_69}))
-	}
-	c_78 := ar.F64w(len(c_67) + len(a_68))
-	copy(c_78, c_67)
-	copy(c_78[len(c_67):], a_68)
-	n_79, err_80 := runtime.CheckSize(int64(2))
-	if err_80 != nil {
-		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:50", err_80)
-	}
-	var a_81 []float64
-	var d_82 int = 0
-	var rs_83 int = 0
-	for i_84 := 0; i_84 < n_79; i_84++ {
-		mark_85 := ar.mark()
-		i_86 := int64(i_84)
-		x_87 := i_86 == int64(1)
-		var c_88 []float64
-		var c_89 int
-		if x_87 {
+			a_88 := ar.F64(n_86)
+			for i_89 := range a_88 {
+				a_88[i_89] = 1
+			}
+			c_84, c_85 = a_88, n_86
+		} else {
 			n_90, err_91 := runtime.CheckSize(size_18)
 			if err_91 != nil {
-				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:66", err_91)
+				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:79", err_91)
 			}
 			a_92 := ar.F64(n_90)
-			for i_93 := range a_92 {
-				a_92[i_93] = 1
-			}
-			c_88, c_89 = a_92, n_90
-		} else {
-			n_94, err_95 := runtime.CheckSize(size_18)
-			if err_95 != nil {
-				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:79", err_95)
-			}
-			a_96 := ar.F64(n_94)
-			c_88, c_89 = a_96, n_94
+			c_84, c_85 = a_92, n_90
 		}
-		if i_84 == 0 {
-			d_82 = c_89
-			rs_83 = d_82
-			tot_97, err_98 := runtime.MulSize(n_79, rs_83)
-			if err_98 != nil {
-				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:50", err_98)
+		if i_80 == 0 {
+			d_78 = c_85
+			rs_79 = d_78
+			tot_93, err_94 := runtime.MulSize(n_75, rs_79)
+			if err_94 != nil {
+				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:50", err_94)
 			}
-			a_81 = ar.F64w(tot_97)
-		} else if c_89 != d_82 {
-			return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:177:50", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{c_89})+", element 0 has shape "+runtime.ShapeString([]int{d_82}))
+			a_77 = ar.F64w(tot_93)
+		} else if c_85 != d_78 {
+			return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:177:50", "build: element "+strconv.Itoa(i_80)+" has shape "+runtime.ShapeString([]int{c_85})+", element 0 has shape "+runtime.ShapeString([]int{d_78}))
 		}
-		copy(a_81[i_84*rs_83:(i_84+1)*rs_83], c_88)
-		if i_84 > 0 {
-			ar.release(mark_85)
+		copy(a_77[i_80*rs_79:(i_80+1)*rs_79], c_84)
+		if i_80 > 0 {
+			ar.release(mark_81)
 		}
 	}
-	n_99, err_100 := runtime.CheckSize(size_18)
-	if err_100 != nil {
-		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:100", err_100)
+	n_95, err_96 := runtime.CheckSize(size_18)
+	if err_96 != nil {
+		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:100", err_96)
 	}
-	a_101 := ar.F64(n_99)
-	r_102, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, err_115 := fn_residualsvjp1110(ar, r_19, r_20, r_21, r_22, r_23, r_24, w_7, w_8, t_26, feats_11, feats_10, a_81, n_79, d_82, a_101, n_99)
+	a_97 := ar.F64(n_95)
+	r_98, r_99, r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, err_111 := fn_residualsvjp1110(ar, r_19, r_20, r_21, r_22, r_23, r_24, w_7, w_8, t_26, feats_11, feats_10, a_77, n_75, d_78, a_97, n_95)
+	_ = r_98
+	_ = r_99
+	_ = r_100
+	_ = r_101
 	_ = r_102
-	_ = r_103
-	_ = r_104
-	_ = r_105
-	_ = r_106
-	if err_115 != nil {
-		return nil, 0, 0, 0, nil, 0, nbFrame(err_115, "residuals$vjp_1110", "models.nab:142:5", "models.nab:175:57")
+	if err_111 != nil {
+		return nil, 0, 0, 0, nil, 0, nbFrame(err_111, "residuals$vjp_1110", "models.nab:142:5", "models.nab:175:57")
 	}
-	n_116 := r_108 + r_111
-	if r_109 != r_112 {
-		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:178:15", "concat: elements have shapes "+runtime.ShapeString([]int{r_109})+" and "+runtime.ShapeString([]int{r_112}))
+	n_112 := r_104 + r_107
+	if r_105 != r_108 {
+		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:178:15", "concat: elements have shapes "+runtime.ShapeString([]int{r_105})+" and "+runtime.ShapeString([]int{r_108}))
 	}
-	c_117 := ar.F64w(len(r_107) + len(r_110))
-	copy(c_117, r_107)
-	copy(c_117[len(r_107):], r_110)
-	var a_118 []float64
-	var d_119 int = 0
-	var rs_120 int = 0
-	for i_121 := 0; i_121 < 1; i_121++ {
-		mark_122 := ar.mark()
-		var e_123 []float64
-		var e_124 int
-		switch i_121 {
-		case 0:
-			e_123, e_124 = r_113, r_114
-		}
-		if i_121 == 0 {
-			d_119 = e_124
-			rs_120 = d_119
-			tot_125, err_126 := runtime.MulSize(1, rs_120)
-			if err_126 != nil {
-				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:178:31", err_126)
+	c_113 := ar.F64w(len(r_103) + len(r_106))
+	copy(c_113, r_103)
+	copy(c_113[len(r_103):], r_106)
+	rs_114 := r_110
+	tot_115, err_116 := runtime.MulSize(1, rs_114)
+	if err_116 != nil {
+		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:178:31", err_116)
+	}
+	a_117 := ar.F64w(tot_115)
+	row_118 := a_117[0*rs_114 : 1*rs_114]
+	copy(row_118, r_109)
+	n_119 := n_112 + 1
+	if r_105 != r_110 {
+		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_105})+" and "+runtime.ShapeString([]int{r_110}))
+	}
+	c_120 := ar.F64w(len(c_113) + len(a_117))
+	copy(c_120, c_113)
+	copy(c_120[len(c_113):], a_117)
+	if n_119 != n_73 || r_105 != r_59 {
+		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:180:7", "array literal: element 1 has shape "+runtime.ShapeString([]int{n_119, r_105})+", element 0 has shape "+runtime.ShapeString([]int{n_73, r_59}))
+	}
+	rs_121 := n_73 * r_59
+	tot_122, err_123 := runtime.MulSize(2, rs_121)
+	if err_123 != nil {
+		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:180:7", err_123)
+	}
+	a_124 := ar.F64w(tot_122)
+	row_125 := a_124[0*rs_121 : 1*rs_121]
+	copy(row_125, c_74)
+	row_126 := a_124[1*rs_121 : 2*rs_121]
+	copy(row_126, c_120)
+	n_127, err_128 := runtime.CheckSize(int64(2))
+	if err_128 != nil {
+		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:179:49", err_128)
+	}
+	n_129, err_130 := runtime.CheckSize(size_18)
+	if err_130 != nil {
+		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:179:57", err_130)
+	}
+	a_131 := ar.F64(n_129)
+	var a_132 []float64
+	var d_133 int = 0
+	var rs_134 int = 0
+	for i_135 := 0; i_135 < n_127; i_135++ {
+		mark_136 := ar.mark()
+		if i_135 == 0 {
+			d_133 = n_129
+			rs_134 = d_133
+			tot_137, err_138 := runtime.MulSize(n_127, rs_134)
+			if err_138 != nil {
+				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:179:49", err_138)
 			}
-			a_118 = ar.F64w(tot_125)
-		} else if e_124 != d_119 {
-			return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:178:31", "array literal: element "+strconv.Itoa(i_121)+" has shape "+runtime.ShapeString([]int{e_124})+", element 0 has shape "+runtime.ShapeString([]int{d_119}))
+			a_132 = ar.F64w(tot_137)
+		} else if n_129 != d_133 {
+			return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:179:49", "fill: element "+strconv.Itoa(i_135)+" has shape "+runtime.ShapeString([]int{n_129})+", element 0 has shape "+runtime.ShapeString([]int{d_133}))
 		}
-		copy(a_118[i_121*rs_120:(i_121+1)*rs_120], e_123)
-		if i_121 > 0 {
-			ar.release(mark_122)
-		}
-	}
-	n_127 := n_116 + 1
-	if r_109 != d_119 {
-		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_109})+" and "+runtime.ShapeString([]int{d_119}))
-	}
-	c_128 := ar.F64w(len(c_117) + len(a_118))
-	copy(c_128, c_117)
-	copy(c_128[len(c_117):], a_118)
-	var a_129 []float64
-	var d_130 int = 15
-	var d_131 int = 0
-	var rs_132 int = 0
-	for i_133 := 0; i_133 < 2; i_133++ {
-		mark_134 := ar.mark()
-		var e_135 []float64
-		var e_136 int
-		var e_137 int
-		switch i_133 {
-		case 0:
-			e_135, e_136, e_137 = c_78, n_77, r_59
-		case 1:
-			e_135, e_136, e_137 = c_128, n_127, r_109
-		}
-		if i_133 == 0 {
-			d_130, d_131 = e_136, e_137
-			rs_132 = d_130 * d_131
-			tot_138, err_139 := runtime.MulSize(2, rs_132)
-			if err_139 != nil {
-				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:180:7", err_139)
-			}
-			a_129 = ar.F64w(tot_138)
-		} else if e_136 != d_130 || e_137 != d_131 {
-			return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:180:7", "array literal: element "+strconv.Itoa(i_133)+" has shape "+runtime.ShapeString([]int{e_136, e_137})+", element 0 has shape "+runtime.ShapeString([]int{d_130, d_131}))
-		}
-		copy(a_129[i_133*rs_132:(i_133+1)*rs_132], e_135)
-		if i_133 > 0 {
-			ar.release(mark_134)
+		copy(a_132[i_135*rs_134:(i_135+1)*rs_134], a_131)
+		if i_135 > 0 {
+			ar.release(mark_136)
 		}
 	}
-	n_140, err_141 := runtime.CheckSize(int64(2))
-	if err_141 != nil {
-		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:179:49", err_141)
+	n_139, err_140 := runtime.CheckSize(size_18)
+	if err_140 != nil {
+		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:179:68", err_140)
 	}
-	n_142, err_143 := runtime.CheckSize(size_18)
-	if err_143 != nil {
-		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:179:57", err_143)
+	a_141 := ar.F64(n_139)
+	for i_142 := range a_141 {
+		a_141[i_142] = 1
 	}
-	a_144 := ar.F64(n_142)
-	var a_145 []float64
-	var d_146 int = 0
-	var rs_147 int = 0
-	for i_148 := 0; i_148 < n_140; i_148++ {
-		mark_149 := ar.mark()
-		if i_148 == 0 {
-			d_146 = n_142
-			rs_147 = d_146
-			tot_150, err_151 := runtime.MulSize(n_140, rs_147)
-			if err_151 != nil {
-				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:179:49", err_151)
-			}
-			a_145 = ar.F64w(tot_150)
-		} else if n_142 != d_146 {
-			return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:179:49", "fill: element "+strconv.Itoa(i_148)+" has shape "+runtime.ShapeString([]int{n_142})+", element 0 has shape "+runtime.ShapeString([]int{d_146}))
-		}
-		copy(a_145[i_148*rs_147:(i_148+1)*rs_147], a_144)
-		if i_148 > 0 {
-			ar.release(mark_149)
-		}
+	r_143, r_144, r_145, r_146, r_147, r_148, r_149, r_150, r_151, r_152, r_153, r_154, r_155, err_156 := fn_residualsvjp1110(ar, r_19, r_20, r_21, r_22, r_23, r_24, w_7, w_8, t_26, feats_11, feats_10, a_132, n_127, d_133, a_141, n_139)
+	_ = r_143
+	_ = r_144
+	_ = r_145
+	_ = r_146
+	_ = r_147
+	_ = r_148
+	_ = r_149
+	_ = r_150
+	_ = r_151
+	_ = r_152
+	_ = r_153
+	if err_156 != nil {
+		return nil, 0, 0, 0, nil, 0, nbFrame(err_156, "residuals$vjp_1110", "models.nab:142:5", "models.nab:175:57")
 	}
-	n_152, err_153 := runtime.CheckSize(size_18)
-	if err_153 != nil {
-		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:179:68", err_153)
-	}
-	a_154 := ar.F64(n_152)
-	for i_155 := range a_154 {
-		a_154[i_155] = 1
-	}
-	r_156, r_157, r_158, r_159, r_160, r_161, r_162, r_163, r_164, r_165, r_166, r_167, r_168, err_169 := fn_residualsvjp1110(ar, r_19, r_20, r_21, r_22, r_23, r_24, w_7, w_8, t_26, feats_11, feats_10, a_145, n_140, d_146, a_154, n_152)
-	_ = r_156
-	_ = r_157
-	_ = r_158
-	_ = r_159
-	_ = r_160
-	_ = r_161
-	_ = r_162
-	_ = r_163
-	_ = r_164
-	_ = r_165
-	_ = r_166
-	if err_169 != nil {
-		return nil, 0, 0, 0, nil, 0, nbFrame(err_169, "residuals$vjp_1110", "models.nab:142:5", "models.nab:175:57")
-	}
-	return a_129, 2, d_130, d_131, r_167, r_168, nil
+	return a_124, 2, n_73, r_59, r_154, r_155, nil
 }
 
 // nbArena hands out the arrays of one call: zeroed slices cut from
