@@ -479,13 +479,7 @@ func (f *fn) arrayLitRows(e *ir.PrimCall, at *ir.Array) val {
 	d0 := dimsOf(rows[0])
 	for i, r := range rows[1:] {
 		di := dimsOf(r)
-		var conds []string
-		for a := range d0 {
-			if di[a] != d0[a] {
-				conds = append(conds, di[a]+" != "+d0[a])
-			}
-		}
-		if len(conds) > 0 {
+		if conds := dimConds(d0, di); len(conds) > 0 {
 			f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"array literal: element %d has shape " + runtime.ShapeString([]int{%s}) + ", element 0 has shape " + runtime.ShapeString([]int{%s})`,
 				i+1, strings.Join(di, ", "), strings.Join(d0, ", ")))
 		}

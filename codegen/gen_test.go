@@ -68,3 +68,32 @@ export def views(m: [n][k]f64, x: [n]f64) =
 		}
 	}
 }
+
+// TestRowsInPlace checks that an array literal of elementwise rows and a
+// build of gathered rows compute each row into its place (no temporary
+// copied in), in slices the arena does not clear first.
+func TestRowsInPlace(t *testing.T) {
+	const src = `
+export def rows(x: [n]f64, y: [n]f64, t: [k][m]f64, idx: [n]i64) =
+  ([x * y, x + y, y * 2.0], [gather(t[j], idx) for j < k])
+`
+	res, err := pipeline.Compile(context.Background(), "r.nab", []byte(src), pipeline.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := codegen.Generate(res.Opt, codegen.Options{Package: "r"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := string(out)
+	body = body[strings.Index(body, "func fn_rows("):]
+	body = body[:strings.Index(body, "\n}\n")]
+	for _, bad := range []string{"copy(", "ar.F64("} {
+		if strings.Contains(body, bad) {
+			t.Errorf("fn_rows contains %q:\n%s", bad, body)
+		}
+	}
+	if n := strings.Count(body, "ar.F64w("); n != 2 {
+		t.Errorf("fn_rows allocates %d uncleared slices, want 2 (one per result):\n%s", n, body)
+	}
+}
