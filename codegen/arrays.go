@@ -193,7 +193,11 @@ func (f *fn) stackP(name string, at *ir.Array, n string, pos ir.Pos, releasable 
 				res.parts = append(res.parts, deadAtom, n)
 				continue
 			}
-			d := f.def("a", f.mk(l.kind, n))
+			alloc := f.mk
+			if !plan.skip(k) { // every iteration stores its element
+				alloc = f.mkW
+			}
+			d := f.def("a", alloc(l.kind, n))
 			rows[k] = rl{data: d}
 			res.parts = append(res.parts, d, n)
 			continue
@@ -256,7 +260,7 @@ func (f *fn) stackP(name string, at *ir.Array, n string, pos ir.Pos, releasable 
 		f.retErr(fmt.Sprintf("nbAt(%q, %s)", posString(pos), errv))
 		f.line("}")
 		if r.data != deadAtom {
-			f.line("%s = %s", r.data, f.mk(l.kind, tot))
+			f.line("%s = %s", r.data, f.mkW(l.kind, tot)) // every row is copied in
 		} else {
 			f.line("_ = %s", tot)
 		}
@@ -293,7 +297,7 @@ func (f *fn) stackLazyRow(name, data string, dims []string, rs string, k ir.Scal
 	f.line("if %s != nil {", errv)
 	f.retErr(fmt.Sprintf("nbAt(%q, %s)", posString(pos), errv))
 	f.line("}")
-	f.line("%s = %s", data, f.mk(k, tot))
+	f.line("%s = %s", data, f.mkW(k, tot))
 	var conds []string
 	for a := range dims {
 		conds = append(conds, lz.dims[a]+" != "+dims[a])
@@ -412,12 +416,17 @@ func lowerBuild(f *fn, e *ir.PrimCall) val {
 
 func lowerArrayLit(f *fn, e *ir.PrimCall) val {
 	at := e.T.(*ir.Array)
+	if _, ok := at.Elem.(*ir.Array); ok && len(e.Args) > 0 {
+		if _, ok := ir.Leaf(at.Elem); ok {
+			return f.arrayLitRows(e, at)
+		}
+	}
 	args := make([]val, len(e.Args))
 	for i, a := range e.Args {
 		args[i] = f.compile(a)
 	}
 	if s, ok := at.Elem.(ir.Scalar); ok {
-		d := f.def("a", f.mk(s.Kind, fmt.Sprint(len(args))))
+		d := f.def("a", f.mkW(s.Kind, fmt.Sprint(len(args))))
 		var lhs []string
 		for k := range args {
 			lhs = append(lhs, fmt.Sprintf("%s[%d]", d, k))
@@ -439,6 +448,55 @@ func lowerArrayLit(f *fn, e *ir.PrimCall) val {
 		cur++
 		return res
 	})
+}
+
+// arrayLitRows is an array literal whose elements are arrays of one
+// scalar kind: every element is computed first (errors keep their
+// order), the shapes checked, and each row then stored in place, an
+// elementwise row computed straight into it rather than into a
+// temporary that is copied.
+func (f *fn) arrayLitRows(e *ir.PrimCall, at *ir.Array) val {
+	k, _ := ir.Leaf(at.Elem)
+	rows := make([]val, len(e.Args))
+	for i, a := range e.Args {
+		rows[i] = f.compileL(a)
+		if rows[i].lz == nil {
+			continue
+		}
+		// A recipe reads its operands when its row is stored, so no later
+		// element may update an array in place before then.
+		for _, b := range e.Args[i+1:] {
+			if ir.HasInPlace(b) {
+				rows[i] = f.force(rows[i])
+				break
+			}
+		}
+	}
+	d0 := dimsOf(rows[0])
+	for i, r := range rows[1:] {
+		di := dimsOf(r)
+		if conds := dimConds(d0, di); len(conds) > 0 {
+			f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"array literal: element %d has shape " + runtime.ShapeString([]int{%s}) + ", element 0 has shape " + runtime.ShapeString([]int{%s})`,
+				i+1, strings.Join(di, ", "), strings.Join(d0, ", ")))
+		}
+	}
+	n := fmt.Sprint(len(rows))
+	rs := f.def("rs", strings.Join(d0, " * "))
+	tot, errv := f.fresh("tot"), f.fresh("err")
+	f.line("%s, %s := runtime.MulSize(%s, %s)", tot, errv, n, rs)
+	f.line("if %s != nil {", errv)
+	f.retErr(fmt.Sprintf("nbAt(%q, %s)", posString(e.P), errv))
+	f.line("}")
+	data := f.def("a", f.mkW(k, tot))
+	for i, r := range rows {
+		row := f.def("row", fmt.Sprintf("%s[%d*%s : %d*%s]", data, i, rs, i+1, rs))
+		if r.lz != nil {
+			f.writeLazy(row, r.lz)
+		} else {
+			f.line("copy(%s, %s)", row, r.parts[0])
+		}
+	}
+	return val{t: e.T, parts: append([]string{data, n}, d0...)}
 }
 
 func lowerIndex(f *fn, e *ir.PrimCall) val {
@@ -491,7 +549,7 @@ func (f *fn) copyVal(v val) val {
 			out.parts = append(out.parts, p...)
 			continue
 		}
-		d := f.def("c", f.mk(l.kind, fmt.Sprintf("len(%s)", p[0])))
+		d := f.def("c", f.mkW(l.kind, fmt.Sprintf("len(%s)", p[0])))
 		f.line("copy(%s, %s)", d, p[0])
 		out.parts = append(out.parts, d)
 		out.parts = append(out.parts, p[1:]...)
@@ -565,6 +623,13 @@ func lowerGather(f *fn, e *ir.PrimCall) val {
 	f.line("for _, %s := range %s {", j, idx.parts[0])
 	f.checkIndex(j, n, e.P)
 	f.line("}")
+	if s, ok := e.T.(*ir.Array).Elem.(ir.Scalar); ok && a.lz == nil {
+		// The indices are checked: a recipe reading through them lets a
+		// build write the gathered row in place, with no temporary.
+		return val{t: e.T, lz: &lazy{kind: s.Kind, dims: []string{idx.parts[1]}, arrays: []string{idx.parts[0]}, elem: func(i string) string {
+			return fmt.Sprintf("%s[int(%s[%s])]", a.parts[0], idx.parts[0], i)
+		}}}
+	}
 	return f.stack("gather", e.T.(*ir.Array), idx.parts[1], e.P, func(i string) val {
 		return f.indexVal(a, "int("+idx.parts[0]+"["+i+"])")
 	})
@@ -893,7 +958,7 @@ func (f *fn) matvecLazy(e *ir.PrimCall, a val, lz *lazy) val {
 	f.line("%s[%s] = %s", y, r, s)
 	f.line("}")
 	f.line("} else {")
-	xv := f.def("x", f.mk(lz.kind, k))
+	xv := f.def("x", f.mkW(lz.kind, k))
 	f.writeLazy(xv, lz)
 	f.line("runtime.Gemv(false, %s, %s, 1, %s, %s, 0, %s)", rows, k, a.parts[0], xv, y)
 	f.line("}")
@@ -911,7 +976,7 @@ func lowerTranspose(f *fn, e *ir.PrimCall) val {
 		if l.rank > 2 {
 			bs = f.def("bs", strings.Join(p[3:], " * "))
 		}
-		d := f.def("t", f.mk(l.kind, fmt.Sprintf("len(%s)", p[0])))
+		d := f.def("t", f.mkW(l.kind, fmt.Sprintf("len(%s)", p[0])))
 		i, j := f.fresh("i"), f.fresh("j")
 		f.line("for %s := 0; %s < %s; %s++ {", i, i, rows, i)
 		f.line("for %s := 0; %s < %s; %s++ {", j, j, cols, j)
@@ -971,7 +1036,7 @@ func lowerConcat(f *fn, e *ir.PrimCall) val {
 			}
 			f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"concat: elements have shapes " + runtime.ShapeString([]int{%s}) + " and " + runtime.ShapeString([]int{%s})`, strings.Join(ap[k][2:], ", "), strings.Join(bp[k][2:], ", ")))
 		}
-		d := f.def("c", f.mk(l.kind, fmt.Sprintf("len(%s)+len(%s)", ap[k][0], bp[k][0])))
+		d := f.def("c", f.mkW(l.kind, fmt.Sprintf("len(%s)+len(%s)", ap[k][0], bp[k][0])))
 		f.line("copy(%s, %s)", d, ap[k][0])
 		f.line("copy(%s[len(%s):], %s)", d, ap[k][0], bp[k][0])
 		out.parts = append(out.parts, d, n)
@@ -987,7 +1052,7 @@ func lowerReverse(f *fn, e *ir.PrimCall) val {
 	for k, l := range ls {
 		p := lp[k]
 		rs := f.rowSize(l, p)
-		d := f.def("r", f.mk(l.kind, fmt.Sprintf("len(%s)", p[0])))
+		d := f.def("r", f.mkW(l.kind, fmt.Sprintf("len(%s)", p[0])))
 		i := f.fresh("i")
 		f.line("for %s := 0; %s < %s; %s++ {", i, i, p[1], i)
 		f.line("copy(%s[%s*%s:(%s+1)*%s], %s[(%s-1-%s)*%s:(%s-%s)*%s])", d, i, rs, i, rs, p[0], p[1], i, rs, p[1], i, rs)
@@ -1378,6 +1443,16 @@ func (f *fn) mk(k ir.ScalarKind, n string) string {
 	f.arena = true
 	f.allocs++
 	return fmt.Sprintf("ar.%s(%s)", [...]string{"F64", "I64", "Bool"}[k], n)
+}
+
+// mkW is mk for a slice whose every element the caller stores before
+// any is read: f64 slices skip the arena's clearing (ar.F64w).
+func (f *fn) mkW(k ir.ScalarKind, n string) string {
+	s := f.mk(k, n)
+	if k == ir.F64 {
+		s = strings.Replace(s, "ar.F64(", "ar.F64w(", 1)
+	}
+	return s
 }
 
 // lowerCheckDim checks that dimension Aux.Axis of the array is the size

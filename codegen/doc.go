@@ -67,7 +67,10 @@
 // loop, so sum(a*x + y) and [f(x[i]) for i < n] summed make no array at
 // all; a build or map whose elements are arrays writes each lazy row
 // straight into its place in the result, whose shape the first row's
-// recipe tells before any element is computed. Anything else forces the
+// recipe tells before any element is computed; so does an array literal
+// of arrays, after all its elements are compiled and their shapes
+// checked. gather of scalars, its indices checked, is a recipe too.
+// Anything else forces the
 // recipe into a fresh array in one loop. acc_add(zeros_like(y), s), the
 // cotangent of a sum, is a constant recipe: indexing it gives s, and it
 // becomes an array only where an accumulator needs storage. Recipes never
@@ -103,7 +106,9 @@
 //
 // Every array a call allocates comes from an arena (nbArena in the
 // generated file): zeroed slices cut from chunks that are kept from call
-// to call. Exported functions take an arena from a free list and return
+// to call, or, for a slice whose every element is stored before any is
+// read (a forced recipe, a copy, a transpose, the rows of a build),
+// slices left as they are (F64w), which saves a pass over memory. Exported functions take an arena from a free list and return
 // it; a loop iteration marks the arena and releases what it allocated
 // when nothing it carries to the next iteration can live there (the
 // scalars of a sum, the rows a build copies out, accumulators updated in

@@ -138,7 +138,7 @@ func (f *fn) force(v val) val {
 	}
 	lz := v.lz
 	n := f.total(lz)
-	res := f.def("r", f.mk(lz.kind, n))
+	res := f.def("r", f.mkW(lz.kind, n)) // writeLazy stores every element
 	f.writeLazy(res, lz)
 	return val{t: v.t, parts: append([]string{res}, lz.dims...)}
 }
@@ -186,6 +186,18 @@ func elemOf(v val) (func(string) string, []string) {
 	return func(idx string) string { return d + "[" + idx + "]" }, []string{d}
 }
 
+// dimConds lists the Go conditions under which dims got differ from
+// want, leaving out the dimensions that are the same atom.
+func dimConds(want, got []string) []string {
+	var conds []string
+	for d := range want {
+		if got[d] != want[d] {
+			conds = append(conds, got[d]+" != "+want[d])
+		}
+	}
+	return conds
+}
+
 // dimsOf lists an array value's dimensions.
 func dimsOf(v val) []string {
 	if v.lz != nil {
@@ -210,13 +222,7 @@ func (f *fn) lazyElementwise(e *ir.PrimCall, r *rule, args []val, k, rk ir.Scala
 			continue
 		}
 		bd := dimsOf(b)
-		var conds []string
-		for d := range ad {
-			if ad[d] != bd[d] {
-				conds = append(conds, bd[d]+" != "+ad[d])
-			}
-		}
-		if len(conds) > 0 {
+		if conds := dimConds(ad, bd); len(conds) > 0 {
 			name := e.Op.Name
 			if e.Op.Op != "" {
 				name = "'" + e.Op.Op + "'"

@@ -51,20 +51,46 @@ export def views(m: [n][k]f64, x: [n]f64) =
   let saved = [(m[i], x[i], exp(m[i]) * 2.0) for i < n]
   in ([saved[i].0 for i < n], [saved[i].1 for i < n])
 `
-	res, err := pipeline.Compile(context.Background(), "v.nab", []byte(src), pipeline.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := codegen.Generate(res.Opt, codegen.Options{Package: "v"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	body := string(out)
-	body = body[strings.Index(body, "func fn_views("):]
-	body = body[:strings.Index(body, "\n}\n")]
+	body := genBody(t, src, "views")
 	for _, bad := range []string{"copy(", "math.Exp", "nbDeadField"} {
 		if strings.Contains(body, bad) {
 			t.Errorf("fn_views contains %q:\n%s", bad, body)
 		}
 	}
+}
+
+// TestRowsInPlace checks that an array literal of elementwise rows and a
+// build of gathered rows compute each row into its place (no temporary
+// copied in), in slices the arena does not clear first.
+func TestRowsInPlace(t *testing.T) {
+	const src = `
+export def rows(x: [n]f64, y: [n]f64, t: [k][m]f64, idx: [n]i64) =
+  ([x * y, x + y, y * 2.0], [gather(t[j], idx) for j < k])
+`
+	body := genBody(t, src, "rows")
+	for _, bad := range []string{"copy(", "ar.F64("} {
+		if strings.Contains(body, bad) {
+			t.Errorf("fn_rows contains %q:\n%s", bad, body)
+		}
+	}
+	if n := strings.Count(body, "ar.F64w("); n != 2 {
+		t.Errorf("fn_rows allocates %d uncleared slices, want 2 (one per result):\n%s", n, body)
+	}
+}
+
+// genBody generates the package of src and returns the body of the Go
+// function for def name.
+func genBody(t *testing.T, src, name string) string {
+	t.Helper()
+	res, err := pipeline.Compile(context.Background(), name+".nab", []byte(src), pipeline.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := codegen.Generate(res.Opt, codegen.Options{Package: "p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := string(out)
+	body = body[strings.Index(body, "func fn_"+name+"("):]
+	return body[:strings.Index(body, "\n}\n")]
 }

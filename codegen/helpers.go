@@ -261,19 +261,25 @@ func nbCut[T any](buf *[]T, n int, gen *int) []T {
 	return s
 }
 
-// F64, I64 and Bool cut n zeroed elements; the common case (room in the
-// current chunk) is small enough to be inlined.
-func (a *nbArena) F64(n int) []float64 {
+// F64w cuts n elements of unspecified contents, for code that stores
+// every one before reading any: clearing them would be a wasted pass.
+func (a *nbArena) F64w(n int) []float64 {
 	if a != nil {
 		if l := len(a.f); l+n <= cap(a.f) {
 			s := a.f[l : l+n : l+n]
 			a.f = a.f[:l+n]
-			clear(s)
 			return s
 		}
 		return nbCut(&a.f, n, &a.gen)
 	}
 	return make([]float64, n)
+}
+
+// F64, I64 and Bool cut n zeroed elements.
+func (a *nbArena) F64(n int) []float64 {
+	s := a.F64w(n)
+	clear(s)
+	return s
 }
 
 func (a *nbArena) I64(n int) []int64 {

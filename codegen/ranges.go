@@ -41,6 +41,9 @@ func (f *fn) linOf(atom string) (linForm, bool) {
 	if l, ok := f.lin[atom]; ok {
 		return l, true
 	}
+	if c, err := strconv.ParseInt(atom, 10, 64); err == nil {
+		return linForm{off: c}, true // a literal size, as an array literal's
+	}
 	if strings.HasPrefix(atom, "int64(") && strings.HasSuffix(atom, ")") {
 		inner := atom[len("int64(") : len(atom)-1]
 		if c, err := strconv.ParseInt(inner, 10, 64); err == nil {

@@ -176,7 +176,7 @@ func fn_loss(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []float64, x_
 	} else {
 		runtime.Gemv(false, x_5, x_6, 1, x_4, w_1, 0, a_12)
 	}
-	r_18 := ar.F64(x_5)
+	r_18 := ar.F64w(x_5)
 	a_12 = a_12[:len(r_18)]
 	if len(r_18) >= 262144 {
 		r_18 := r_18
@@ -246,7 +246,7 @@ func fn_lossvjp11000(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []flo
 	} else {
 		runtime.Gemv(false, x_5, x_6, 1, x_4, w_1, 0, a_11)
 	}
-	r_17 := ar.F64(x_5)
+	r_17 := ar.F64w(x_5)
 	a_11 = a_11[:len(r_17)]
 	if len(r_17) >= 262144 {
 		r_17 := r_17
@@ -268,7 +268,7 @@ func fn_lossvjp11000(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []flo
 	if y_8 != x_5 {
 		return 0, nil, 0, 0, nbErrorf("logreg.nab:8:23", "shape mismatch in '-': "+runtime.ShapeString([]int{x_5})+" and "+runtime.ShapeString([]int{y_8}))
 	}
-	r_24 := ar.F64(x_5)
+	r_24 := ar.F64w(x_5)
 	r_17 = r_17[:len(r_24)]
 	y_7 = y_7[:len(r_24)]
 	if len(r_24) >= 262144 {
@@ -287,7 +287,7 @@ func fn_lossvjp11000(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []flo
 	}
 	x_31 := 0.5 * lam_9
 	x_32 := x_31 * ybar_10
-	r_33 := ar.F64(w_2)
+	r_33 := ar.F64w(w_2)
 	w_1 = w_1[:len(r_33)]
 	if len(r_33) >= 262144 {
 		r_33 := r_33
@@ -324,7 +324,7 @@ func fn_lossvjp11000(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []flo
 	if x_5 != y_8 {
 		return 0, nil, 0, 0, nbErrorf("logreg.nab:6:12", "shape mismatch in '*': "+runtime.ShapeString([]int{y_8})+" and "+runtime.ShapeString([]int{x_5}))
 	}
-	r_50 := ar.F64(y_8)
+	r_50 := ar.F64w(y_8)
 	y_7 = y_7[:len(r_50)]
 	if len(r_50) >= 262144 {
 		r_50 := r_50
@@ -437,7 +437,7 @@ func fn_train(ar *nbArena, x_1 []float64, x_2 int, x_3 int, y_4 []float64, y_5 i
 		if r_30 != state_15 {
 			return nil, 0, 0, nbErrorf("logreg.nab:19:11", "shape mismatch in '-': "+runtime.ShapeString([]int{state_15})+" and "+runtime.ShapeString([]int{r_30}))
 		}
-		r_33 := ar.F64(state_15)
+		r_33 := ar.F64w(state_15)
 		state_14 = state_14[:len(r_33)]
 		r_29 = r_29[:len(r_33)]
 		for i_34 := range r_33 {
@@ -478,7 +478,7 @@ func fn_predict(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []float64,
 	} else {
 		runtime.Gemv(false, x_5, x_6, 1, x_4, w_1, 0, a_9)
 	}
-	r_15 := ar.F64(x_5)
+	r_15 := ar.F64w(x_5)
 	a_9 = a_9[:len(r_15)]
 	if len(r_15) >= 262144 {
 		r_15 := r_15
@@ -544,19 +544,25 @@ func nbCut[T any](buf *[]T, n int, gen *int) []T {
 	return s
 }
 
-// F64, I64 and Bool cut n zeroed elements; the common case (room in the
-// current chunk) is small enough to be inlined.
-func (a *nbArena) F64(n int) []float64 {
+// F64w cuts n elements of unspecified contents, for code that stores
+// every one before reading any: clearing them would be a wasted pass.
+func (a *nbArena) F64w(n int) []float64 {
 	if a != nil {
 		if l := len(a.f); l+n <= cap(a.f) {
 			s := a.f[l : l+n : l+n]
 			a.f = a.f[:l+n]
-			clear(s)
 			return s
 		}
 		return nbCut(&a.f, n, &a.gen)
 	}
 	return make([]float64, n)
+}
+
+// F64, I64 and Bool cut n zeroed elements.
+func (a *nbArena) F64(n int) []float64 {
+	s := a.F64w(n)
+	clear(s)
+	return s
 }
 
 func (a *nbArena) I64(n int) []int64 {

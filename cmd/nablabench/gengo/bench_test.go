@@ -67,3 +67,41 @@ func BenchmarkLstmGrad(b *testing.B) {
 		}
 	}
 }
+
+func baInstance(n, m, p int) (cams, pts [][]float64, w []float64, feats [][]float64, camIdx, ptIdx []int64) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	cams, pts, feats = randRows(rng, n, 11), randRows(rng, m, 3), randRows(rng, p, 2)
+	w = randRows(rng, 1, p)[0]
+	camIdx, ptIdx = make([]int64, p), make([]int64, p)
+	for i := range w {
+		camIdx[i], ptIdx[i] = int64(i%n), int64(i%m)
+	}
+	return
+}
+
+func BenchmarkBa(b *testing.B) {
+	cams, pts, w, feats, camIdx, ptIdx := baInstance(49, 7776, 31843)
+	reproj, werr := randRows(rand.New(rand.NewPCG(0, 0)), 2, 31843), make([]float64, 31843)
+	for b.Loop() {
+		if err := BaObjectiveInto(reproj, werr, cams, pts, w, feats, camIdx, ptIdx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkBaHand(b *testing.B) {
+	cams, pts, w, feats, camIdx, ptIdx := baInstance(49, 7776, 31843)
+	fc, fp, ff := flatRows(cams), flatRows(pts), flatRows(feats)
+	reproj, werr := make([]float64, 2*len(w)), make([]float64, len(w))
+	for b.Loop() {
+		BAHand(fc, fp, w, ff, camIdx, ptIdx, reproj, werr)
+	}
+}
+
+func flatRows(x [][]float64) []float64 {
+	var out []float64
+	for _, r := range x {
+		out = append(out, r...)
+	}
+	return out
+}

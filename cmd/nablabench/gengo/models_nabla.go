@@ -412,7 +412,7 @@ func fn_rosenvjp(ar *nbArena, x_1 []float64, x_2 int, ybar_3 float64) (float64, 
 	if err_7 != nil {
 		return 0, nil, 0, nbAt("models.nab:7:40", err_7)
 	}
-	r_8 := ar.F64(n_6)
+	r_8 := ar.F64w(n_6)
 	if len(r_8) >= 262144 {
 		x_1 := x_1
 		r_8 := r_8
@@ -494,7 +494,7 @@ func fn_rosengrad(ar *nbArena, x_1 []float64, x_2 int) ([]float64, int, error) {
 
 // fn_lgamma is def lgamma (models.nab:26:5).
 func fn_lgamma(ar *nbArena, x_1 float64) (float64, error) {
-	a_2 := ar.F64(9)
+	a_2 := ar.F64w(9)
 	a_2[0], a_2[1], a_2[2], a_2[3], a_2[4], a_2[5], a_2[6], a_2[7], a_2[8] = 0.9999999999998099, 676.5203681218851, (-1259.1392167224028), 771.3234287776531, (-176.6150291621406), 12.507343278686905, (-0.13857109526572012), 9.984369578019572e-06, 1.5056327351493116e-07
 	x_3 := x_1 - 1.0
 	x_4 := x_3 + 7.5
@@ -684,7 +684,7 @@ func fn_qmat(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, in
 			if err_16 != nil {
 				return nil, 0, 0, nbAt("models.nab:48:3", err_16)
 			}
-			a_7 = ar.F64(tot_15)
+			a_7 = ar.F64w(tot_15)
 		} else if n_13 != d_8 {
 			return nil, 0, 0, nbErrorf("models.nab:48:3", "build: element "+strconv.Itoa(i_10)+" has shape "+runtime.ShapeString([]int{n_13})+", element 0 has shape "+runtime.ShapeString([]int{d_8}))
 		}
@@ -842,7 +842,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 				if err_39 != nil {
 					return 0, nbAt("models.nab:48:3", err_39)
 				}
-				a_30 = ar.F64(tot_38)
+				a_30 = ar.F64w(tot_38)
 			} else if n_36 != d_31 {
 				return 0, nbErrorf("models.nab:48:3", "build: element "+strconv.Itoa(i_33)+" has shape "+runtime.ShapeString([]int{n_36})+", element 0 has shape "+runtime.ShapeString([]int{d_31}))
 			}
@@ -894,7 +894,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 			if err_61 != nil {
 				return 0, nbAt("models.nab:54:12", err_61)
 			}
-			a_20 = ar.F64(tot_60)
+			a_20 = ar.F64w(tot_60)
 		} else if n_28 != d_21 || d_31 != d_22 {
 			return 0, nbErrorf("models.nab:54:12", "build: element "+strconv.Itoa(i_24)+" has shape "+runtime.ShapeString([]int{n_28, d_31})+", element 0 has shape "+runtime.ShapeString([]int{d_21, d_22}))
 		}
@@ -907,7 +907,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 	if err_63 != nil {
 		return 0, nbAt("models.nab:55:14", err_63)
 	}
-	r_64 := ar.F64(n_62)
+	r_64 := ar.F64w(n_62)
 	if len(r_64) >= 256 {
 		icf_7 := icf_7
 		icf_6 := icf_6
@@ -991,7 +991,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 					errs_120[lo_121/32] = nbAt("models.nab:56:30", err_126)
 					return 0
 				}
-				r_127 := ar.F64(n_125)
+				r_127 := ar.F64w(n_125)
 				for i_128 := range r_127 {
 					mark_129 := ar.mark()
 					i_130 := int64(i_128)
@@ -1027,7 +1027,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 							a_138[r_139] = s_141
 						}
 					} else {
-						x_144 := ar.F64(d_22)
+						x_144 := ar.F64w(d_22)
 						row_136 = row_136[:len(x_144)]
 						row_137 = row_137[:len(x_144)]
 						for i_145 := range x_144 {
@@ -1064,7 +1064,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 			if err_93 != nil {
 				return 0, nbAt("models.nab:56:30", err_93)
 			}
-			r_94 := ar.F64(n_92)
+			r_94 := ar.F64w(n_92)
 			for i_95 := range r_94 {
 				mark_96 := ar.mark()
 				i_97 := int64(i_95)
@@ -1097,7 +1097,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 						a_105[r_106] = s_108
 					}
 				} else {
-					x_111 := ar.F64(d_22)
+					x_111 := ar.F64w(d_22)
 					row_103 = row_103[:len(x_111)]
 					row_104 = row_104[:len(x_111)]
 					for i_112 := range x_111 {
@@ -1160,7 +1160,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 				}
 				n_197 := int(size_15) - int(int64(0))
 				s_198 := row_196[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
-				r_199 := ar.F64(n_197)
+				r_199 := ar.F64w(n_197)
 				s_198 = s_198[:len(r_199)]
 				for i_200 := range r_199 {
 					r_199[i_200] = (math.Exp(s_198[i_200]))
@@ -1218,7 +1218,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 			}
 			n_168 := int(size_15) - int(int64(0))
 			s_169 := row_167[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
-			r_170 := ar.F64(n_168)
+			r_170 := ar.F64w(n_168)
 			s_169 = s_169[:len(r_170)]
 			for i_171 := range r_170 {
 				r_170[i_171] = (math.Exp(s_169[i_171]))
@@ -1288,7 +1288,7 @@ func fn_qmatsplit10fwd(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float6
 			if err_15 != nil {
 				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:48:3", err_15)
 			}
-			a_6 = ar.F64(tot_14)
+			a_6 = ar.F64w(tot_14)
 		} else if n_12 != d_7 {
 			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:48:3", "build: element "+strconv.Itoa(i_9)+" has shape "+runtime.ShapeString([]int{n_12})+", element 0 has shape "+runtime.ShapeString([]int{d_7}))
 		}
@@ -1522,7 +1522,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			if err_37 != nil {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:54:12", err_37)
 			}
-			a_20 = ar.F64(tot_36)
+			a_20 = ar.F64w(tot_36)
 		} else if r_30 != d_21 || r_31 != d_22 {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:54:12", "build: element "+strconv.Itoa(i_25)+" has shape "+runtime.ShapeString([]int{r_30, r_31})+", element 0 has shape "+runtime.ShapeString([]int{d_21, d_22}))
 		}
@@ -1542,7 +1542,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	if err_42 != nil {
 		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:55:14", err_42)
 	}
-	a_43 := ar.F64(n_41)
+	a_43 := ar.F64w(n_41)
 	var d_44 int = 0
 	var rs_45 int = 0
 	var a_46 []float64
@@ -1582,11 +1582,11 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	if err_60 != nil {
 		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_60)
 	}
-	a_61 := ar.F64(n_59)
+	a_61 := ar.F64w(n_59)
 	var a_62 []float64
 	var d_63 int = 0
 	var rs_64 int = 0
-	a_65 := ar.F64(n_59)
+	a_65 := ar.F64w(n_59)
 	var a_66 []float64
 	var d_67 int = 0
 	var rs_68 int = 0
@@ -1614,7 +1614,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		if err_90 != nil {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_90)
 		}
-		a_91 := ar.F64(n_89)
+		a_91 := ar.F64w(n_89)
 		var a_92 []float64
 		var d_93 int = 0
 		var rs_94 int = 0
@@ -1638,7 +1638,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			if means_5 != x_11 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
 			}
-			r_109 := ar.F64(x_11)
+			r_109 := ar.F64w(x_11)
 			row_107 = row_107[:len(r_109)]
 			row_108 = row_108[:len(r_109)]
 			for i_110 := range r_109 {
@@ -1661,7 +1661,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			} else {
 				runtime.Gemv(false, d_21, d_22, 1, row_106, r_109, 0, a_112)
 			}
-			r_118 := ar.F64(d_21)
+			r_118 := ar.F64w(d_21)
 			a_112 = a_112[:len(r_118)]
 			for i_119 := range r_118 {
 				r_118[i_119] = (a_112[i_119] * a_112[i_119])
@@ -1680,7 +1680,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 				if err_128 != nil {
 					return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_128)
 				}
-				a_92 = ar.F64(tot_127)
+				a_92 = ar.F64w(tot_127)
 			} else if d_21 != d_93 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "build: element "+strconv.Itoa(i_102)+" has shape "+runtime.ShapeString([]int{d_21})+", element 0 has shape "+runtime.ShapeString([]int{d_93}))
 			}
@@ -1692,7 +1692,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 				if err_130 != nil {
 					return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_130)
 				}
-				a_95 = ar.F64(tot_129)
+				a_95 = ar.F64w(tot_129)
 			} else if d_21 != d_96 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "build: element "+strconv.Itoa(i_102)+" has shape "+runtime.ShapeString([]int{d_21})+", element 0 has shape "+runtime.ShapeString([]int{d_96}))
 			}
@@ -1704,7 +1704,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 				if err_132 != nil {
 					return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_132)
 				}
-				a_98 = ar.F64(tot_131)
+				a_98 = ar.F64w(tot_131)
 			} else if x_11 != d_99 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "build: element "+strconv.Itoa(i_102)+" has shape "+runtime.ShapeString([]int{x_11})+", element 0 has shape "+runtime.ShapeString([]int{d_99}))
 			}
@@ -1729,7 +1729,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			if err_138 != nil {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_138)
 			}
-			a_62 = ar.F64(tot_137)
+			a_62 = ar.F64w(tot_137)
 		} else if n_89 != d_63 {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_86)+" has shape "+runtime.ShapeString([]int{n_89})+", element 0 has shape "+runtime.ShapeString([]int{d_63}))
 		}
@@ -1742,7 +1742,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			if err_140 != nil {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_140)
 			}
-			a_66 = ar.F64(tot_139)
+			a_66 = ar.F64w(tot_139)
 		} else if n_89 != d_67 {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_86)+" has shape "+runtime.ShapeString([]int{n_89})+", element 0 has shape "+runtime.ShapeString([]int{d_67}))
 		}
@@ -1754,7 +1754,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			if err_142 != nil {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_142)
 			}
-			a_69 = ar.F64(tot_141)
+			a_69 = ar.F64w(tot_141)
 		} else if n_89 != d_70 || d_93 != d_71 {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_86)+" has shape "+runtime.ShapeString([]int{n_89, d_93})+", element 0 has shape "+runtime.ShapeString([]int{d_70, d_71}))
 		}
@@ -1766,7 +1766,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			if err_144 != nil {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_144)
 			}
-			a_73 = ar.F64(tot_143)
+			a_73 = ar.F64w(tot_143)
 		} else if n_89 != d_74 || d_96 != d_75 {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_86)+" has shape "+runtime.ShapeString([]int{n_89, d_96})+", element 0 has shape "+runtime.ShapeString([]int{d_74, d_75}))
 		}
@@ -1778,7 +1778,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			if err_146 != nil {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_146)
 			}
-			a_77 = ar.F64(tot_145)
+			a_77 = ar.F64w(tot_145)
 		} else if n_89 != d_78 || d_99 != d_79 {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_86)+" has shape "+runtime.ShapeString([]int{n_89, d_99})+", element 0 has shape "+runtime.ShapeString([]int{d_78, d_79}))
 		}
@@ -1790,7 +1790,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			if err_148 != nil {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_148)
 			}
-			a_81 = ar.F64(tot_147)
+			a_81 = ar.F64w(tot_147)
 		} else if n_89 != d_82 || d_21 != d_83 || d_22 != d_84 {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_86)+" has shape "+runtime.ShapeString([]int{n_89, d_21, d_22})+", element 0 has shape "+runtime.ShapeString([]int{d_82, d_83, d_84}))
 		}
@@ -1809,7 +1809,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	if err_153 != nil {
 		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_153)
 	}
-	a_154 := ar.F64(n_152)
+	a_154 := ar.F64w(n_152)
 	var a_155 []float64
 	var d_156 int = 0
 	var rs_157 int = 0
@@ -1830,7 +1830,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		}
 		n_167 := int(n_16) - int(int64(0))
 		s_168 := row_166[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
-		r_169 := ar.F64(n_167)
+		r_169 := ar.F64w(n_167)
 		s_168 = s_168[:len(r_169)]
 		for i_170 := range r_169 {
 			r_169[i_170] = (math.Exp(s_168[i_170]))
@@ -1867,7 +1867,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			if err_196 != nil {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_196)
 			}
-			a_155 = ar.F64(tot_195)
+			a_155 = ar.F64w(tot_195)
 		} else if n_173 != d_156 {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "build: element "+strconv.Itoa(i_163)+" has shape "+runtime.ShapeString([]int{n_173})+", element 0 has shape "+runtime.ShapeString([]int{d_156}))
 		}
@@ -1879,7 +1879,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			if err_198 != nil {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_198)
 			}
-			a_159 = ar.F64(tot_197)
+			a_159 = ar.F64w(tot_197)
 		} else if n_167 != d_160 {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "build: element "+strconv.Itoa(i_163)+" has shape "+runtime.ShapeString([]int{n_167})+", element 0 has shape "+runtime.ShapeString([]int{d_160}))
 		}
@@ -1900,7 +1900,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	s_203 := runtime.LogSumExp(alphas_1)
 	x_204 := -ybar_14
 	x_205 := x_202 * x_204
-	r_206 := ar.F64(alphas_2)
+	r_206 := ar.F64w(alphas_2)
 	alphas_1 = alphas_1[:len(r_206)]
 	if len(r_206) >= 262144 {
 		r_206 := r_206
@@ -2002,7 +2002,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		row_373 := a_77[int(i_362)*rs_372 : (int(i_362)+1)*rs_372]
 		rs_374 := d_82 * d_83 * d_84
 		row_375 := a_81[int(i_362)*rs_374 : (int(i_362)+1)*rs_374]
-		r_376 := ar.F64(d_63)
+		r_376 := ar.F64w(d_63)
 		row_365 = row_365[:len(r_376)]
 		for i_377 := range r_376 {
 			r_376[i_377] = ((math.Exp((row_365[i_377] - x_366))) * ybar_14)
@@ -2041,7 +2041,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			row_428 := row_375[int(i_420)*rs_427 : (int(i_420)+1)*rs_427]
 			x_429 := -x_422
 			x_430 := 0.5 * x_429
-			r_431 := ar.F64(d_75)
+			r_431 := ar.F64w(d_75)
 			row_425 = row_425[:len(r_431)]
 			for i_432 := range r_431 {
 				r_431[i_432] = ((2.0 * row_425[i_432]) * x_430)
@@ -2250,7 +2250,7 @@ func fn_lstmobjective(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mai
 		if extraparams_6 != sequence_12 {
 			return 0, nbErrorf("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
-		r_153 := ar.F64(sequence_12)
+		r_153 := ar.F64w(sequence_12)
 		row_151 = row_151[:len(r_153)]
 		row_152 = row_152[:len(r_153)]
 		for i_154 := range r_153 {
@@ -2349,7 +2349,7 @@ func fn_lstmobjective(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mai
 			if n_241 != state_160 {
 				return 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_160})+" and "+runtime.ShapeString([]int{n_241}))
 			}
-			r_243 := ar.F64(state_160)
+			r_243 := ar.F64w(state_160)
 			row_220 = row_220[:len(r_243)]
 			state_156 = state_156[:len(r_243)]
 			s_222 = s_222[:len(r_243)]
@@ -2386,7 +2386,7 @@ func fn_lstmobjective(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mai
 			if state_160 != state_157 {
 				return 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{state_157})+" and "+runtime.ShapeString([]int{state_160}))
 			}
-			r_254 := ar.F64(state_157)
+			r_254 := ar.F64w(state_157)
 			state_156 = state_156[:len(r_254)]
 			s_249 = s_249[:len(r_254)]
 			s_253 = s_253[:len(r_254)]
@@ -2401,7 +2401,7 @@ func fn_lstmobjective(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mai
 			if state_157 != state_160 {
 				return 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{state_157})+"; elements have shape "+runtime.ShapeString([]int{state_160}))
 			}
-			c_258 := ar.F64(len(state_158))
+			c_258 := ar.F64w(len(state_158))
 			copy(c_258, state_158)
 			copy(c_258[int(x_257)*state_160:(int(x_257)+1)*state_160], r_254)
 			x_259 := int64(2) * i_211
@@ -2427,7 +2427,7 @@ func fn_lstmobjective(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mai
 		if extraparams_6 != sequence_12 {
 			return 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
-		r_263 := ar.F64(sequence_12)
+		r_263 := ar.F64w(sequence_12)
 		state_156 = state_156[:len(r_263)]
 		row_261 = row_261[:len(r_263)]
 		row_262 = row_262[:len(r_263)]
@@ -2643,7 +2643,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		if extraparams_6 != sequence_12 {
 			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
-		r_145 := ar.F64(sequence_12)
+		r_145 := ar.F64w(sequence_12)
 		row_143 = row_143[:len(r_145)]
 		row_144 = row_144[:len(r_145)]
 		if len(r_145) >= 262144 {
@@ -2751,7 +2751,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if n_222 != sequence_12 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_222}))
 			}
-			r_224 := ar.F64(sequence_12)
+			r_224 := ar.F64w(sequence_12)
 			r_145 = r_145[:len(r_224)]
 			s_221 = s_221[:len(r_224)]
 			s_223 = s_223[:len(r_224)]
@@ -2791,7 +2791,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if n_235 != state_9 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_235}))
 			}
-			r_237 := ar.F64(state_9)
+			r_237 := ar.F64w(state_9)
 			row_231 = row_231[:len(r_237)]
 			s_234 = s_234[:len(r_237)]
 			s_236 = s_236[:len(r_237)]
@@ -2827,7 +2827,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if n_247 != sequence_12 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_247}))
 			}
-			r_249 := ar.F64(sequence_12)
+			r_249 := ar.F64w(sequence_12)
 			r_145 = r_145[:len(r_249)]
 			s_246 = s_246[:len(r_249)]
 			s_248 = s_248[:len(r_249)]
@@ -2863,7 +2863,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if n_259 != state_9 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_259}))
 			}
-			r_261 := ar.F64(state_9)
+			r_261 := ar.F64w(state_9)
 			row_231 = row_231[:len(r_261)]
 			s_258 = s_258[:len(r_261)]
 			s_260 = s_260[:len(r_261)]
@@ -2889,7 +2889,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if sequence_12 != state_9 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 			}
-			r_269 := ar.F64(state_9)
+			r_269 := ar.F64w(state_9)
 			row_268 = row_268[:len(r_269)]
 			r_224 = r_224[:len(r_269)]
 			r_237 = r_237[:len(r_269)]
@@ -2910,7 +2910,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					r_269[i_270] = ((row_268[i_270] * r_224[i_270]) + (r_237[i_270] * r_261[i_270]))
 				}
 			}
-			r_276 := ar.F64(state_9)
+			r_276 := ar.F64w(state_9)
 			r_269 = r_269[:len(r_276)]
 			if len(r_276) >= 262144 {
 				r_276 := r_276
@@ -2928,7 +2928,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if state_9 != sequence_12 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 			}
-			r_283 := ar.F64(sequence_12)
+			r_283 := ar.F64w(sequence_12)
 			r_249 = r_249[:len(r_283)]
 			r_276 = r_276[:len(r_283)]
 			if len(r_283) >= 262144 {
@@ -2951,7 +2951,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if sequence_12 != state_9 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 			}
-			c_290 := ar.F64(len(state_7))
+			c_290 := ar.F64w(len(state_7))
 			copy(c_290, state_7)
 			copy(c_290[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_283)
 			if int64(1) >= int64(state_8) {
@@ -3095,7 +3095,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if n_406 != st_293 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_293})+" and "+runtime.ShapeString([]int{n_406}))
 					}
-					r_408 := ar.F64(st_293)
+					r_408 := ar.F64w(st_293)
 					st_292 = st_292[:len(r_408)]
 					s_405 = s_405[:len(r_408)]
 					s_407 = s_407[:len(r_408)]
@@ -3123,7 +3123,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if n_415 != st_296 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_296})+" and "+runtime.ShapeString([]int{n_415}))
 					}
-					r_417 := ar.F64(st_296)
+					r_417 := ar.F64w(st_296)
 					row_411 = row_411[:len(r_417)]
 					s_414 = s_414[:len(r_417)]
 					s_416 = s_416[:len(r_417)]
@@ -3147,7 +3147,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if n_423 != st_293 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_293})+" and "+runtime.ShapeString([]int{n_423}))
 					}
-					r_425 := ar.F64(st_293)
+					r_425 := ar.F64w(st_293)
 					st_292 = st_292[:len(r_425)]
 					s_422 = s_422[:len(r_425)]
 					s_424 = s_424[:len(r_425)]
@@ -3171,7 +3171,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if n_431 != st_296 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_296})+" and "+runtime.ShapeString([]int{n_431}))
 					}
-					r_433 := ar.F64(st_296)
+					r_433 := ar.F64w(st_296)
 					row_411 = row_411[:len(r_433)]
 					s_430 = s_430[:len(r_433)]
 					s_432 = s_432[:len(r_433)]
@@ -3185,7 +3185,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if st_293 != st_296 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_296})+" and "+runtime.ShapeString([]int{st_293}))
 					}
-					r_437 := ar.F64(st_296)
+					r_437 := ar.F64w(st_296)
 					row_436 = row_436[:len(r_437)]
 					r_408 = r_408[:len(r_437)]
 					r_417 = r_417[:len(r_437)]
@@ -3193,7 +3193,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					for i_438 := range r_437 {
 						r_437[i_438] = ((row_436[i_438] * r_408[i_438]) + (r_417[i_438] * r_433[i_438]))
 					}
-					r_440 := ar.F64(st_296)
+					r_440 := ar.F64w(st_296)
 					r_437 = r_437[:len(r_440)]
 					for i_441 := range r_440 {
 						r_440[i_441] = (math.Tanh(r_437[i_441]))
@@ -3201,7 +3201,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if st_296 != st_293 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_293})+" and "+runtime.ShapeString([]int{st_296}))
 					}
-					r_443 := ar.F64(st_293)
+					r_443 := ar.F64w(st_293)
 					r_425 = r_425[:len(r_443)]
 					r_440 = r_440[:len(r_443)]
 					for i_444 := range r_443 {
@@ -3213,7 +3213,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if st_293 != st_296 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_293})+"; elements have shape "+runtime.ShapeString([]int{st_296}))
 					}
-					c_446 := ar.F64(len(st_294))
+					c_446 := ar.F64w(len(st_294))
 					copy(c_446, st_294)
 					copy(c_446[int(x_400)*st_296:(int(x_400)+1)*st_296], r_443)
 					if x_402 < 0 || x_402 >= int64(st_295) {
@@ -3229,7 +3229,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_448 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_448)
 					}
-					a_334 = ar.F64(tot_447)
+					a_334 = ar.F64w(tot_447)
 				} else if st_293 != d_335 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_293})+", element 0 has shape "+runtime.ShapeString([]int{d_335}))
 				}
@@ -3241,7 +3241,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_450 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_450)
 					}
-					a_337 = ar.F64(tot_449)
+					a_337 = ar.F64w(tot_449)
 				} else if st_295 != d_338 || st_296 != d_339 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_295, st_296})+", element 0 has shape "+runtime.ShapeString([]int{d_338, d_339}))
 				}
@@ -3253,7 +3253,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_452 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_452)
 					}
-					a_341 = ar.F64(tot_451)
+					a_341 = ar.F64w(tot_451)
 				} else if st_298 != d_342 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_298})+", element 0 has shape "+runtime.ShapeString([]int{d_342}))
 				}
@@ -3265,7 +3265,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_454 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_454)
 					}
-					a_344 = ar.F64(tot_453)
+					a_344 = ar.F64w(tot_453)
 				} else if st_300 != d_345 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_300})+", element 0 has shape "+runtime.ShapeString([]int{d_345}))
 				}
@@ -3277,7 +3277,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_456 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_456)
 					}
-					a_347 = ar.F64(tot_455)
+					a_347 = ar.F64w(tot_455)
 				} else if st_302 != d_348 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_302})+", element 0 has shape "+runtime.ShapeString([]int{d_348}))
 				}
@@ -3289,7 +3289,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_458 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_458)
 					}
-					a_350 = ar.F64(tot_457)
+					a_350 = ar.F64w(tot_457)
 				} else if st_304 != d_351 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_304})+", element 0 has shape "+runtime.ShapeString([]int{d_351}))
 				}
@@ -3301,7 +3301,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_460 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_460)
 					}
-					a_353 = ar.F64(tot_459)
+					a_353 = ar.F64w(tot_459)
 				} else if st_306 != d_354 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_306})+", element 0 has shape "+runtime.ShapeString([]int{d_354}))
 				}
@@ -3313,7 +3313,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_462 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_462)
 					}
-					a_356 = ar.F64(tot_461)
+					a_356 = ar.F64w(tot_461)
 				} else if st_308 != d_357 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_308})+", element 0 has shape "+runtime.ShapeString([]int{d_357}))
 				}
@@ -3325,7 +3325,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_464 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_464)
 					}
-					a_359 = ar.F64(tot_463)
+					a_359 = ar.F64w(tot_463)
 				} else if st_310 != d_360 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_310})+", element 0 has shape "+runtime.ShapeString([]int{d_360}))
 				}
@@ -3337,7 +3337,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_466 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_466)
 					}
-					a_362 = ar.F64(tot_465)
+					a_362 = ar.F64w(tot_465)
 				} else if st_312 != d_363 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_312})+", element 0 has shape "+runtime.ShapeString([]int{d_363}))
 				}
@@ -3349,7 +3349,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_468 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_468)
 					}
-					a_365 = ar.F64(tot_467)
+					a_365 = ar.F64w(tot_467)
 				} else if st_314 != d_366 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_314})+", element 0 has shape "+runtime.ShapeString([]int{d_366}))
 				}
@@ -3361,7 +3361,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_470 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_470)
 					}
-					a_368 = ar.F64(tot_469)
+					a_368 = ar.F64w(tot_469)
 				} else if st_316 != d_369 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_316})+", element 0 has shape "+runtime.ShapeString([]int{d_369}))
 				}
@@ -3373,7 +3373,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_472 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_472)
 					}
-					a_371 = ar.F64(tot_471)
+					a_371 = ar.F64w(tot_471)
 				} else if st_318 != d_372 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_318})+", element 0 has shape "+runtime.ShapeString([]int{d_372}))
 				}
@@ -3385,7 +3385,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_474 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_474)
 					}
-					a_374 = ar.F64(tot_473)
+					a_374 = ar.F64w(tot_473)
 				} else if st_320 != d_375 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_320})+", element 0 has shape "+runtime.ShapeString([]int{d_375}))
 				}
@@ -3397,7 +3397,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_476 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_476)
 					}
-					a_377 = ar.F64(tot_475)
+					a_377 = ar.F64w(tot_475)
 				} else if st_322 != d_378 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_322})+", element 0 has shape "+runtime.ShapeString([]int{d_378}))
 				}
@@ -3409,7 +3409,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_478 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_478)
 					}
-					a_380 = ar.F64(tot_477)
+					a_380 = ar.F64w(tot_477)
 				} else if st_324 != d_381 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_324})+", element 0 has shape "+runtime.ShapeString([]int{d_381}))
 				}
@@ -3421,7 +3421,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_480 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_480)
 					}
-					a_383 = ar.F64(tot_479)
+					a_383 = ar.F64w(tot_479)
 				} else if st_326 != d_384 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_326})+", element 0 has shape "+runtime.ShapeString([]int{d_384}))
 				}
@@ -3433,7 +3433,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_482 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_482)
 					}
-					a_386 = ar.F64(tot_481)
+					a_386 = ar.F64w(tot_481)
 				} else if st_328 != d_387 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_328})+", element 0 has shape "+runtime.ShapeString([]int{d_387}))
 				}
@@ -3445,7 +3445,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_484 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_484)
 					}
-					a_389 = ar.F64(tot_483)
+					a_389 = ar.F64w(tot_483)
 				} else if st_330 != d_390 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_330})+", element 0 has shape "+runtime.ShapeString([]int{d_390}))
 				}
@@ -3457,7 +3457,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_486 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_486)
 					}
-					a_392 = ar.F64(tot_485)
+					a_392 = ar.F64w(tot_485)
 				} else if st_332 != d_393 || st_333 != d_394 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_332, st_333})+", element 0 has shape "+runtime.ShapeString([]int{d_393, d_394}))
 				}
@@ -3560,7 +3560,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if n_558 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_558}))
 				}
-				r_560 := ar.F64(sequence_12)
+				r_560 := ar.F64w(sequence_12)
 				r_145 = r_145[:len(r_560)]
 				s_557 = s_557[:len(r_560)]
 				s_559 = s_559[:len(r_560)]
@@ -3588,7 +3588,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if n_567 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_567}))
 				}
-				r_569 := ar.F64(state_9)
+				r_569 := ar.F64w(state_9)
 				row_563 = row_563[:len(r_569)]
 				s_566 = s_566[:len(r_569)]
 				s_568 = s_568[:len(r_569)]
@@ -3612,7 +3612,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if n_575 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_575}))
 				}
-				r_577 := ar.F64(sequence_12)
+				r_577 := ar.F64w(sequence_12)
 				r_145 = r_145[:len(r_577)]
 				s_574 = s_574[:len(r_577)]
 				s_576 = s_576[:len(r_577)]
@@ -3636,7 +3636,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if n_583 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_583}))
 				}
-				r_585 := ar.F64(state_9)
+				r_585 := ar.F64w(state_9)
 				row_563 = row_563[:len(r_585)]
 				s_582 = s_582[:len(r_585)]
 				s_584 = s_584[:len(r_585)]
@@ -3650,7 +3650,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if sequence_12 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 				}
-				r_589 := ar.F64(state_9)
+				r_589 := ar.F64w(state_9)
 				row_588 = row_588[:len(r_589)]
 				r_560 = r_560[:len(r_589)]
 				r_569 = r_569[:len(r_589)]
@@ -3658,7 +3658,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				for i_590 := range r_589 {
 					r_589[i_590] = ((row_588[i_590] * r_560[i_590]) + (r_569[i_590] * r_585[i_590]))
 				}
-				r_592 := ar.F64(state_9)
+				r_592 := ar.F64w(state_9)
 				r_589 = r_589[:len(r_592)]
 				for i_593 := range r_592 {
 					r_592[i_593] = (math.Tanh(r_589[i_593]))
@@ -3666,7 +3666,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if state_9 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 				}
-				r_595 := ar.F64(sequence_12)
+				r_595 := ar.F64w(sequence_12)
 				r_577 = r_577[:len(r_595)]
 				r_592 = r_592[:len(r_595)]
 				for i_596 := range r_595 {
@@ -3678,7 +3678,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if sequence_12 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 				}
-				c_598 := ar.F64(len(state_7))
+				c_598 := ar.F64w(len(state_7))
 				copy(c_598, state_7)
 				copy(c_598[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_595)
 				if int64(1) >= int64(state_8) {
@@ -3692,7 +3692,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_600 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_600)
 					}
-					a_489 = ar.F64(tot_599)
+					a_489 = ar.F64w(tot_599)
 				} else if sequence_12 != d_490 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_490}))
 				}
@@ -3704,7 +3704,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_602 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_602)
 					}
-					a_492 = ar.F64(tot_601)
+					a_492 = ar.F64w(tot_601)
 				} else if state_8 != d_493 || state_9 != d_494 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_493, d_494}))
 				}
@@ -3716,7 +3716,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_604 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_604)
 					}
-					a_496 = ar.F64(tot_603)
+					a_496 = ar.F64w(tot_603)
 				} else if state_9 != d_497 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_497}))
 				}
@@ -3728,7 +3728,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_606 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_606)
 					}
-					a_499 = ar.F64(tot_605)
+					a_499 = ar.F64w(tot_605)
 				} else if state_9 != d_500 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_500}))
 				}
@@ -3740,7 +3740,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_608 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_608)
 					}
-					a_502 = ar.F64(tot_607)
+					a_502 = ar.F64w(tot_607)
 				} else if sequence_12 != d_503 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_503}))
 				}
@@ -3752,7 +3752,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_610 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_610)
 					}
-					a_505 = ar.F64(tot_609)
+					a_505 = ar.F64w(tot_609)
 				} else if state_9 != d_506 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_506}))
 				}
@@ -3764,7 +3764,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_612 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_612)
 					}
-					a_508 = ar.F64(tot_611)
+					a_508 = ar.F64w(tot_611)
 				} else if state_9 != d_509 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_509}))
 				}
@@ -3776,7 +3776,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_614 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_614)
 					}
-					a_511 = ar.F64(tot_613)
+					a_511 = ar.F64w(tot_613)
 				} else if sequence_12 != d_512 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_512}))
 				}
@@ -3788,7 +3788,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_616 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_616)
 					}
-					a_514 = ar.F64(tot_615)
+					a_514 = ar.F64w(tot_615)
 				} else if state_9 != d_515 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_515}))
 				}
@@ -3800,7 +3800,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_618 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_618)
 					}
-					a_517 = ar.F64(tot_617)
+					a_517 = ar.F64w(tot_617)
 				} else if mainparams_3 != d_518 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_518}))
 				}
@@ -3812,7 +3812,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_620 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_620)
 					}
-					a_520 = ar.F64(tot_619)
+					a_520 = ar.F64w(tot_619)
 				} else if n_581 != d_521 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{n_581})+", element 0 has shape "+runtime.ShapeString([]int{d_521}))
 				}
@@ -3824,7 +3824,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_622 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_622)
 					}
-					a_523 = ar.F64(tot_621)
+					a_523 = ar.F64w(tot_621)
 				} else if state_9 != d_524 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_524}))
 				}
@@ -3836,7 +3836,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_624 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_624)
 					}
-					a_526 = ar.F64(tot_623)
+					a_526 = ar.F64w(tot_623)
 				} else if mainparams_3 != d_527 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_527}))
 				}
@@ -3848,7 +3848,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_626 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_626)
 					}
-					a_529 = ar.F64(tot_625)
+					a_529 = ar.F64w(tot_625)
 				} else if n_573 != d_530 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{n_573})+", element 0 has shape "+runtime.ShapeString([]int{d_530}))
 				}
@@ -3860,7 +3860,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_628 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_628)
 					}
-					a_532 = ar.F64(tot_627)
+					a_532 = ar.F64w(tot_627)
 				} else if sequence_12 != d_533 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_533}))
 				}
@@ -3872,7 +3872,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_630 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_630)
 					}
-					a_535 = ar.F64(tot_629)
+					a_535 = ar.F64w(tot_629)
 				} else if n_565 != d_536 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{n_565})+", element 0 has shape "+runtime.ShapeString([]int{d_536}))
 				}
@@ -3884,7 +3884,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_632 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_632)
 					}
-					a_538 = ar.F64(tot_631)
+					a_538 = ar.F64w(tot_631)
 				} else if state_9 != d_539 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_539}))
 				}
@@ -3896,7 +3896,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_634 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_634)
 					}
-					a_541 = ar.F64(tot_633)
+					a_541 = ar.F64w(tot_633)
 				} else if n_556 != d_542 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{n_556})+", element 0 has shape "+runtime.ShapeString([]int{d_542}))
 				}
@@ -3908,7 +3908,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_636 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_636)
 					}
-					a_544 = ar.F64(tot_635)
+					a_544 = ar.F64w(tot_635)
 				} else if sequence_12 != d_545 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_545}))
 				}
@@ -3920,7 +3920,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if err_638 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_638)
 					}
-					a_547 = ar.F64(tot_637)
+					a_547 = ar.F64w(tot_637)
 				} else if state_8 != d_548 || state_9 != d_549 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_548, d_549}))
 				}
@@ -3999,7 +3999,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		if extraparams_6 != c_640 {
 			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_640})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
-		r_669 := ar.F64(c_640)
+		r_669 := ar.F64w(c_640)
 		c_639 = c_639[:len(r_669)]
 		row_667 = row_667[:len(r_669)]
 		row_668 = row_668[:len(r_669)]
@@ -4018,7 +4018,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				r_669[i_670] = ((c_639[i_670] * row_667[i_670]) + row_668[i_670])
 			}
 		}
-		r_676 := ar.F64(c_640)
+		r_676 := ar.F64w(c_640)
 		r_669 = r_669[:len(r_676)]
 		if len(r_676) >= 262144 {
 			r_676 := r_676
@@ -4043,7 +4043,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		if c_640 != sequence_12 {
 			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_640}))
 		}
-		r_687 := ar.F64(sequence_12)
+		r_687 := ar.F64w(sequence_12)
 		row_685 = row_685[:len(r_687)]
 		r_669 = r_669[:len(r_687)]
 		if len(r_687) >= 262144 {
@@ -4157,11 +4157,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		var d_786 int = 0
 		var d_787 int = 0
 		var rs_788 int = 0
-		a_789 := ar.F64(n_695)
+		a_789 := ar.F64w(n_695)
 		var a_790 []float64
 		var d_791 int = 0
 		var rs_792 int = 0
-		a_793 := ar.F64(n_695)
+		a_793 := ar.F64w(n_695)
 		var a_794 []float64
 		var d_795 int = 0
 		var rs_796 int = 0
@@ -4271,7 +4271,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		var d_900 int = 0
 		var d_901 int = 0
 		var rs_902 int = 0
-		a_903 := ar.F64(n_695)
+		a_903 := ar.F64w(n_695)
 		for i_904 := 0; i_904 < n_695; i_904++ {
 			mark_905 := ar.mark()
 			if i_904 > 0 {
@@ -4288,7 +4288,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if extraparams_6 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 				}
-				r_910 := ar.F64(sequence_12)
+				r_910 := ar.F64w(sequence_12)
 				row_908 = row_908[:len(r_910)]
 				row_909 = row_909[:len(r_910)]
 				for i_911 := range r_910 {
@@ -4385,7 +4385,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if n_983 != sequence_12 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_983}))
 					}
-					r_985 := ar.F64(sequence_12)
+					r_985 := ar.F64w(sequence_12)
 					r_910 = r_910[:len(r_985)]
 					s_982 = s_982[:len(r_985)]
 					s_984 = s_984[:len(r_985)]
@@ -4413,7 +4413,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if n_992 != st_698 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_698})+" and "+runtime.ShapeString([]int{n_992}))
 					}
-					r_994 := ar.F64(st_698)
+					r_994 := ar.F64w(st_698)
 					row_988 = row_988[:len(r_994)]
 					s_991 = s_991[:len(r_994)]
 					s_993 = s_993[:len(r_994)]
@@ -4437,7 +4437,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if n_1000 != sequence_12 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1000}))
 					}
-					r_1002 := ar.F64(sequence_12)
+					r_1002 := ar.F64w(sequence_12)
 					r_910 = r_910[:len(r_1002)]
 					s_999 = s_999[:len(r_1002)]
 					s_1001 = s_1001[:len(r_1002)]
@@ -4461,7 +4461,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if n_1008 != st_698 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_698})+" and "+runtime.ShapeString([]int{n_1008}))
 					}
-					r_1010 := ar.F64(st_698)
+					r_1010 := ar.F64w(st_698)
 					row_988 = row_988[:len(r_1010)]
 					s_1007 = s_1007[:len(r_1010)]
 					s_1009 = s_1009[:len(r_1010)]
@@ -4475,7 +4475,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if sequence_12 != st_698 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_698})+" and "+runtime.ShapeString([]int{sequence_12}))
 					}
-					r_1014 := ar.F64(st_698)
+					r_1014 := ar.F64w(st_698)
 					row_1013 = row_1013[:len(r_1014)]
 					r_985 = r_985[:len(r_1014)]
 					r_994 = r_994[:len(r_1014)]
@@ -4483,7 +4483,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					for i_1015 := range r_1014 {
 						r_1014[i_1015] = ((row_1013[i_1015] * r_985[i_1015]) + (r_994[i_1015] * r_1010[i_1015]))
 					}
-					r_1017 := ar.F64(st_698)
+					r_1017 := ar.F64w(st_698)
 					r_1014 = r_1014[:len(r_1017)]
 					for i_1018 := range r_1017 {
 						r_1017[i_1018] = (math.Tanh(r_1014[i_1018]))
@@ -4491,7 +4491,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if st_698 != sequence_12 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_698}))
 					}
-					r_1020 := ar.F64(sequence_12)
+					r_1020 := ar.F64w(sequence_12)
 					r_1002 = r_1002[:len(r_1020)]
 					r_1017 = r_1017[:len(r_1020)]
 					for i_1021 := range r_1020 {
@@ -4503,7 +4503,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if sequence_12 != st_698 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_698}))
 					}
-					c_1023 := ar.F64(len(st_696))
+					c_1023 := ar.F64w(len(st_696))
 					copy(c_1023, st_696)
 					copy(c_1023[int(int64(0))*st_698:(int(int64(0))+1)*st_698], r_1020)
 					if int64(1) >= int64(st_697) {
@@ -4647,7 +4647,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if n_1139 != st_1026 {
 								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1026})+" and "+runtime.ShapeString([]int{n_1139}))
 							}
-							r_1141 := ar.F64(st_1026)
+							r_1141 := ar.F64w(st_1026)
 							st_1025 = st_1025[:len(r_1141)]
 							s_1138 = s_1138[:len(r_1141)]
 							s_1140 = s_1140[:len(r_1141)]
@@ -4675,7 +4675,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if n_1148 != st_1029 {
 								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1029})+" and "+runtime.ShapeString([]int{n_1148}))
 							}
-							r_1150 := ar.F64(st_1029)
+							r_1150 := ar.F64w(st_1029)
 							row_1144 = row_1144[:len(r_1150)]
 							s_1147 = s_1147[:len(r_1150)]
 							s_1149 = s_1149[:len(r_1150)]
@@ -4699,7 +4699,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if n_1156 != st_1026 {
 								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1026})+" and "+runtime.ShapeString([]int{n_1156}))
 							}
-							r_1158 := ar.F64(st_1026)
+							r_1158 := ar.F64w(st_1026)
 							st_1025 = st_1025[:len(r_1158)]
 							s_1155 = s_1155[:len(r_1158)]
 							s_1157 = s_1157[:len(r_1158)]
@@ -4723,7 +4723,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if n_1164 != st_1029 {
 								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1029})+" and "+runtime.ShapeString([]int{n_1164}))
 							}
-							r_1166 := ar.F64(st_1029)
+							r_1166 := ar.F64w(st_1029)
 							row_1144 = row_1144[:len(r_1166)]
 							s_1163 = s_1163[:len(r_1166)]
 							s_1165 = s_1165[:len(r_1166)]
@@ -4737,7 +4737,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if st_1026 != st_1029 {
 								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1029})+" and "+runtime.ShapeString([]int{st_1026}))
 							}
-							r_1170 := ar.F64(st_1029)
+							r_1170 := ar.F64w(st_1029)
 							row_1169 = row_1169[:len(r_1170)]
 							r_1141 = r_1141[:len(r_1170)]
 							r_1150 = r_1150[:len(r_1170)]
@@ -4745,7 +4745,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							for i_1171 := range r_1170 {
 								r_1170[i_1171] = ((row_1169[i_1171] * r_1141[i_1171]) + (r_1150[i_1171] * r_1166[i_1171]))
 							}
-							r_1173 := ar.F64(st_1029)
+							r_1173 := ar.F64w(st_1029)
 							r_1170 = r_1170[:len(r_1173)]
 							for i_1174 := range r_1173 {
 								r_1173[i_1174] = (math.Tanh(r_1170[i_1174]))
@@ -4753,7 +4753,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if st_1029 != st_1026 {
 								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1026})+" and "+runtime.ShapeString([]int{st_1029}))
 							}
-							r_1176 := ar.F64(st_1026)
+							r_1176 := ar.F64w(st_1026)
 							r_1158 = r_1158[:len(r_1176)]
 							r_1173 = r_1173[:len(r_1176)]
 							for i_1177 := range r_1176 {
@@ -4765,7 +4765,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if st_1026 != st_1029 {
 								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_1026})+"; elements have shape "+runtime.ShapeString([]int{st_1029}))
 							}
-							c_1179 := ar.F64(len(st_1027))
+							c_1179 := ar.F64w(len(st_1027))
 							copy(c_1179, st_1027)
 							copy(c_1179[int(x_1133)*st_1029:(int(x_1133)+1)*st_1029], r_1176)
 							if x_1135 < 0 || x_1135 >= int64(st_1028) {
@@ -4781,7 +4781,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1181 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1181)
 							}
-							a_1067 = ar.F64(tot_1180)
+							a_1067 = ar.F64w(tot_1180)
 						} else if st_1026 != d_1068 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1026})+", element 0 has shape "+runtime.ShapeString([]int{d_1068}))
 						}
@@ -4793,7 +4793,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1183 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1183)
 							}
-							a_1070 = ar.F64(tot_1182)
+							a_1070 = ar.F64w(tot_1182)
 						} else if st_1028 != d_1071 || st_1029 != d_1072 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1028, st_1029})+", element 0 has shape "+runtime.ShapeString([]int{d_1071, d_1072}))
 						}
@@ -4805,7 +4805,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1185 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1185)
 							}
-							a_1074 = ar.F64(tot_1184)
+							a_1074 = ar.F64w(tot_1184)
 						} else if st_1031 != d_1075 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1031})+", element 0 has shape "+runtime.ShapeString([]int{d_1075}))
 						}
@@ -4817,7 +4817,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1187 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1187)
 							}
-							a_1077 = ar.F64(tot_1186)
+							a_1077 = ar.F64w(tot_1186)
 						} else if st_1033 != d_1078 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1033})+", element 0 has shape "+runtime.ShapeString([]int{d_1078}))
 						}
@@ -4829,7 +4829,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1189 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1189)
 							}
-							a_1080 = ar.F64(tot_1188)
+							a_1080 = ar.F64w(tot_1188)
 						} else if st_1035 != d_1081 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1035})+", element 0 has shape "+runtime.ShapeString([]int{d_1081}))
 						}
@@ -4841,7 +4841,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1191 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1191)
 							}
-							a_1083 = ar.F64(tot_1190)
+							a_1083 = ar.F64w(tot_1190)
 						} else if st_1037 != d_1084 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1037})+", element 0 has shape "+runtime.ShapeString([]int{d_1084}))
 						}
@@ -4853,7 +4853,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1193 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1193)
 							}
-							a_1086 = ar.F64(tot_1192)
+							a_1086 = ar.F64w(tot_1192)
 						} else if st_1039 != d_1087 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1039})+", element 0 has shape "+runtime.ShapeString([]int{d_1087}))
 						}
@@ -4865,7 +4865,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1195 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1195)
 							}
-							a_1089 = ar.F64(tot_1194)
+							a_1089 = ar.F64w(tot_1194)
 						} else if st_1041 != d_1090 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1041})+", element 0 has shape "+runtime.ShapeString([]int{d_1090}))
 						}
@@ -4877,7 +4877,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1197 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1197)
 							}
-							a_1092 = ar.F64(tot_1196)
+							a_1092 = ar.F64w(tot_1196)
 						} else if st_1043 != d_1093 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1043})+", element 0 has shape "+runtime.ShapeString([]int{d_1093}))
 						}
@@ -4889,7 +4889,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1199 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1199)
 							}
-							a_1095 = ar.F64(tot_1198)
+							a_1095 = ar.F64w(tot_1198)
 						} else if st_1045 != d_1096 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1045})+", element 0 has shape "+runtime.ShapeString([]int{d_1096}))
 						}
@@ -4901,7 +4901,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1201 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1201)
 							}
-							a_1098 = ar.F64(tot_1200)
+							a_1098 = ar.F64w(tot_1200)
 						} else if st_1047 != d_1099 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1047})+", element 0 has shape "+runtime.ShapeString([]int{d_1099}))
 						}
@@ -4913,7 +4913,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1203 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1203)
 							}
-							a_1101 = ar.F64(tot_1202)
+							a_1101 = ar.F64w(tot_1202)
 						} else if st_1049 != d_1102 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1049})+", element 0 has shape "+runtime.ShapeString([]int{d_1102}))
 						}
@@ -4925,7 +4925,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1205 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1205)
 							}
-							a_1104 = ar.F64(tot_1204)
+							a_1104 = ar.F64w(tot_1204)
 						} else if st_1051 != d_1105 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1051})+", element 0 has shape "+runtime.ShapeString([]int{d_1105}))
 						}
@@ -4937,7 +4937,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1207 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1207)
 							}
-							a_1107 = ar.F64(tot_1206)
+							a_1107 = ar.F64w(tot_1206)
 						} else if st_1053 != d_1108 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1053})+", element 0 has shape "+runtime.ShapeString([]int{d_1108}))
 						}
@@ -4949,7 +4949,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1209 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1209)
 							}
-							a_1110 = ar.F64(tot_1208)
+							a_1110 = ar.F64w(tot_1208)
 						} else if st_1055 != d_1111 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1055})+", element 0 has shape "+runtime.ShapeString([]int{d_1111}))
 						}
@@ -4961,7 +4961,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1211 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1211)
 							}
-							a_1113 = ar.F64(tot_1210)
+							a_1113 = ar.F64w(tot_1210)
 						} else if st_1057 != d_1114 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1057})+", element 0 has shape "+runtime.ShapeString([]int{d_1114}))
 						}
@@ -4973,7 +4973,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1213 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1213)
 							}
-							a_1116 = ar.F64(tot_1212)
+							a_1116 = ar.F64w(tot_1212)
 						} else if st_1059 != d_1117 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1059})+", element 0 has shape "+runtime.ShapeString([]int{d_1117}))
 						}
@@ -4985,7 +4985,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1215 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1215)
 							}
-							a_1119 = ar.F64(tot_1214)
+							a_1119 = ar.F64w(tot_1214)
 						} else if st_1061 != d_1120 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1061})+", element 0 has shape "+runtime.ShapeString([]int{d_1120}))
 						}
@@ -4997,7 +4997,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1217 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1217)
 							}
-							a_1122 = ar.F64(tot_1216)
+							a_1122 = ar.F64w(tot_1216)
 						} else if st_1063 != d_1123 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1063})+", element 0 has shape "+runtime.ShapeString([]int{d_1123}))
 						}
@@ -5009,7 +5009,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1219 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1219)
 							}
-							a_1125 = ar.F64(tot_1218)
+							a_1125 = ar.F64w(tot_1218)
 						} else if st_1065 != d_1126 || st_1066 != d_1127 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1065, st_1066})+", element 0 has shape "+runtime.ShapeString([]int{d_1126, d_1127}))
 						}
@@ -5112,7 +5112,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if n_1291 != sequence_12 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1291}))
 						}
-						r_1293 := ar.F64(sequence_12)
+						r_1293 := ar.F64w(sequence_12)
 						r_910 = r_910[:len(r_1293)]
 						s_1290 = s_1290[:len(r_1293)]
 						s_1292 = s_1292[:len(r_1293)]
@@ -5140,7 +5140,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if n_1300 != st_698 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_698})+" and "+runtime.ShapeString([]int{n_1300}))
 						}
-						r_1302 := ar.F64(st_698)
+						r_1302 := ar.F64w(st_698)
 						row_1296 = row_1296[:len(r_1302)]
 						s_1299 = s_1299[:len(r_1302)]
 						s_1301 = s_1301[:len(r_1302)]
@@ -5164,7 +5164,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if n_1308 != sequence_12 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1308}))
 						}
-						r_1310 := ar.F64(sequence_12)
+						r_1310 := ar.F64w(sequence_12)
 						r_910 = r_910[:len(r_1310)]
 						s_1307 = s_1307[:len(r_1310)]
 						s_1309 = s_1309[:len(r_1310)]
@@ -5188,7 +5188,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if n_1316 != st_698 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_698})+" and "+runtime.ShapeString([]int{n_1316}))
 						}
-						r_1318 := ar.F64(st_698)
+						r_1318 := ar.F64w(st_698)
 						row_1296 = row_1296[:len(r_1318)]
 						s_1315 = s_1315[:len(r_1318)]
 						s_1317 = s_1317[:len(r_1318)]
@@ -5202,7 +5202,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if sequence_12 != st_698 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_698})+" and "+runtime.ShapeString([]int{sequence_12}))
 						}
-						r_1322 := ar.F64(st_698)
+						r_1322 := ar.F64w(st_698)
 						row_1321 = row_1321[:len(r_1322)]
 						r_1293 = r_1293[:len(r_1322)]
 						r_1302 = r_1302[:len(r_1322)]
@@ -5210,7 +5210,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						for i_1323 := range r_1322 {
 							r_1322[i_1323] = ((row_1321[i_1323] * r_1293[i_1323]) + (r_1302[i_1323] * r_1318[i_1323]))
 						}
-						r_1325 := ar.F64(st_698)
+						r_1325 := ar.F64w(st_698)
 						r_1322 = r_1322[:len(r_1325)]
 						for i_1326 := range r_1325 {
 							r_1325[i_1326] = (math.Tanh(r_1322[i_1326]))
@@ -5218,7 +5218,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if st_698 != sequence_12 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_698}))
 						}
-						r_1328 := ar.F64(sequence_12)
+						r_1328 := ar.F64w(sequence_12)
 						r_1310 = r_1310[:len(r_1328)]
 						r_1325 = r_1325[:len(r_1328)]
 						for i_1329 := range r_1328 {
@@ -5230,7 +5230,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if sequence_12 != st_698 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_698}))
 						}
-						c_1331 := ar.F64(len(st_696))
+						c_1331 := ar.F64w(len(st_696))
 						copy(c_1331, st_696)
 						copy(c_1331[int(int64(0))*st_698:(int(int64(0))+1)*st_698], r_1328)
 						if int64(1) >= int64(st_697) {
@@ -5244,7 +5244,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1333 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1333)
 							}
-							a_1222 = ar.F64(tot_1332)
+							a_1222 = ar.F64w(tot_1332)
 						} else if sequence_12 != d_1223 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1223}))
 						}
@@ -5256,7 +5256,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1335 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1335)
 							}
-							a_1225 = ar.F64(tot_1334)
+							a_1225 = ar.F64w(tot_1334)
 						} else if st_697 != d_1226 || st_698 != d_1227 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{st_697, st_698})+", element 0 has shape "+runtime.ShapeString([]int{d_1226, d_1227}))
 						}
@@ -5268,7 +5268,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1337 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1337)
 							}
-							a_1229 = ar.F64(tot_1336)
+							a_1229 = ar.F64w(tot_1336)
 						} else if st_698 != d_1230 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{st_698})+", element 0 has shape "+runtime.ShapeString([]int{d_1230}))
 						}
@@ -5280,7 +5280,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1339 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1339)
 							}
-							a_1232 = ar.F64(tot_1338)
+							a_1232 = ar.F64w(tot_1338)
 						} else if st_698 != d_1233 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{st_698})+", element 0 has shape "+runtime.ShapeString([]int{d_1233}))
 						}
@@ -5292,7 +5292,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1341 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1341)
 							}
-							a_1235 = ar.F64(tot_1340)
+							a_1235 = ar.F64w(tot_1340)
 						} else if sequence_12 != d_1236 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1236}))
 						}
@@ -5304,7 +5304,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1343 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1343)
 							}
-							a_1238 = ar.F64(tot_1342)
+							a_1238 = ar.F64w(tot_1342)
 						} else if st_698 != d_1239 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{st_698})+", element 0 has shape "+runtime.ShapeString([]int{d_1239}))
 						}
@@ -5316,7 +5316,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1345 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1345)
 							}
-							a_1241 = ar.F64(tot_1344)
+							a_1241 = ar.F64w(tot_1344)
 						} else if st_698 != d_1242 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{st_698})+", element 0 has shape "+runtime.ShapeString([]int{d_1242}))
 						}
@@ -5328,7 +5328,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1347 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1347)
 							}
-							a_1244 = ar.F64(tot_1346)
+							a_1244 = ar.F64w(tot_1346)
 						} else if sequence_12 != d_1245 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1245}))
 						}
@@ -5340,7 +5340,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1349 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1349)
 							}
-							a_1247 = ar.F64(tot_1348)
+							a_1247 = ar.F64w(tot_1348)
 						} else if st_698 != d_1248 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{st_698})+", element 0 has shape "+runtime.ShapeString([]int{d_1248}))
 						}
@@ -5352,7 +5352,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1351 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1351)
 							}
-							a_1250 = ar.F64(tot_1350)
+							a_1250 = ar.F64w(tot_1350)
 						} else if mainparams_3 != d_1251 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1251}))
 						}
@@ -5364,7 +5364,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1353 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1353)
 							}
-							a_1253 = ar.F64(tot_1352)
+							a_1253 = ar.F64w(tot_1352)
 						} else if n_1314 != d_1254 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{n_1314})+", element 0 has shape "+runtime.ShapeString([]int{d_1254}))
 						}
@@ -5376,7 +5376,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1355 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1355)
 							}
-							a_1256 = ar.F64(tot_1354)
+							a_1256 = ar.F64w(tot_1354)
 						} else if st_698 != d_1257 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{st_698})+", element 0 has shape "+runtime.ShapeString([]int{d_1257}))
 						}
@@ -5388,7 +5388,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1357 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1357)
 							}
-							a_1259 = ar.F64(tot_1356)
+							a_1259 = ar.F64w(tot_1356)
 						} else if mainparams_3 != d_1260 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1260}))
 						}
@@ -5400,7 +5400,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1359 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1359)
 							}
-							a_1262 = ar.F64(tot_1358)
+							a_1262 = ar.F64w(tot_1358)
 						} else if n_1306 != d_1263 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{n_1306})+", element 0 has shape "+runtime.ShapeString([]int{d_1263}))
 						}
@@ -5412,7 +5412,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1361 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1361)
 							}
-							a_1265 = ar.F64(tot_1360)
+							a_1265 = ar.F64w(tot_1360)
 						} else if sequence_12 != d_1266 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1266}))
 						}
@@ -5424,7 +5424,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1363 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1363)
 							}
-							a_1268 = ar.F64(tot_1362)
+							a_1268 = ar.F64w(tot_1362)
 						} else if n_1298 != d_1269 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{n_1298})+", element 0 has shape "+runtime.ShapeString([]int{d_1269}))
 						}
@@ -5436,7 +5436,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1365 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1365)
 							}
-							a_1271 = ar.F64(tot_1364)
+							a_1271 = ar.F64w(tot_1364)
 						} else if st_698 != d_1272 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{st_698})+", element 0 has shape "+runtime.ShapeString([]int{d_1272}))
 						}
@@ -5448,7 +5448,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1367 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1367)
 							}
-							a_1274 = ar.F64(tot_1366)
+							a_1274 = ar.F64w(tot_1366)
 						} else if n_1289 != d_1275 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{n_1289})+", element 0 has shape "+runtime.ShapeString([]int{d_1275}))
 						}
@@ -5460,7 +5460,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1369 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1369)
 							}
-							a_1277 = ar.F64(tot_1368)
+							a_1277 = ar.F64w(tot_1368)
 						} else if sequence_12 != d_1278 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1278}))
 						}
@@ -5472,7 +5472,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							if err_1371 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1371)
 							}
-							a_1280 = ar.F64(tot_1370)
+							a_1280 = ar.F64w(tot_1370)
 						} else if st_697 != d_1281 || st_698 != d_1282 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{st_697, st_698})+", element 0 has shape "+runtime.ShapeString([]int{d_1281, d_1282}))
 						}
@@ -5551,14 +5551,14 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if extraparams_6 != c_1373 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1373})+" and "+runtime.ShapeString([]int{extraparams_6}))
 				}
-				r_1402 := ar.F64(c_1373)
+				r_1402 := ar.F64w(c_1373)
 				c_1372 = c_1372[:len(r_1402)]
 				row_1400 = row_1400[:len(r_1402)]
 				row_1401 = row_1401[:len(r_1402)]
 				for i_1403 := range r_1402 {
 					r_1402[i_1403] = ((c_1372[i_1403] * row_1400[i_1403]) + row_1401[i_1403])
 				}
-				r_1405 := ar.F64(c_1373)
+				r_1405 := ar.F64w(c_1373)
 				r_1402 = r_1402[:len(r_1405)]
 				for i_1406 := range r_1405 {
 					r_1405[i_1406] = (math.Exp(r_1402[i_1406]))
@@ -5574,7 +5574,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if c_1373 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_1373}))
 				}
-				r_1413 := ar.F64(sequence_12)
+				r_1413 := ar.F64w(sequence_12)
 				row_1411 = row_1411[:len(r_1413)]
 				r_1402 = r_1402[:len(r_1413)]
 				for i_1414 := range r_1413 {
@@ -5591,7 +5591,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1419 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1419)
 				}
-				a_785 = ar.F64(tot_1418)
+				a_785 = ar.F64w(tot_1418)
 			} else if st_697 != d_786 || st_698 != d_787 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_697, st_698})+", element 0 has shape "+runtime.ShapeString([]int{d_786, d_787}))
 			}
@@ -5604,7 +5604,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1421 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1421)
 				}
-				a_790 = ar.F64(tot_1420)
+				a_790 = ar.F64w(tot_1420)
 			} else if st_701 != d_791 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_701})+", element 0 has shape "+runtime.ShapeString([]int{d_791}))
 			}
@@ -5617,7 +5617,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1423 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1423)
 				}
-				a_794 = ar.F64(tot_1422)
+				a_794 = ar.F64w(tot_1422)
 			} else if st_704 != d_795 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_704})+", element 0 has shape "+runtime.ShapeString([]int{d_795}))
 			}
@@ -5629,7 +5629,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1425 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1425)
 				}
-				a_797 = ar.F64(tot_1424)
+				a_797 = ar.F64w(tot_1424)
 			} else if st_706 != d_798 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_706})+", element 0 has shape "+runtime.ShapeString([]int{d_798}))
 			}
@@ -5641,7 +5641,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1427 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1427)
 				}
-				a_800 = ar.F64(tot_1426)
+				a_800 = ar.F64w(tot_1426)
 			} else if st_708 != d_801 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_708})+", element 0 has shape "+runtime.ShapeString([]int{d_801}))
 			}
@@ -5653,7 +5653,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1429 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1429)
 				}
-				a_803 = ar.F64(tot_1428)
+				a_803 = ar.F64w(tot_1428)
 			} else if st_710 != d_804 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_710})+", element 0 has shape "+runtime.ShapeString([]int{d_804}))
 			}
@@ -5665,7 +5665,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1431 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1431)
 				}
-				a_806 = ar.F64(tot_1430)
+				a_806 = ar.F64w(tot_1430)
 			} else if st_712 != d_807 || st_713 != d_808 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_712, st_713})+", element 0 has shape "+runtime.ShapeString([]int{d_807, d_808}))
 			}
@@ -5677,7 +5677,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1433 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1433)
 				}
-				a_810 = ar.F64(tot_1432)
+				a_810 = ar.F64w(tot_1432)
 			} else if st_715 != d_811 || st_716 != d_812 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_715, st_716})+", element 0 has shape "+runtime.ShapeString([]int{d_811, d_812}))
 			}
@@ -5689,7 +5689,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1435 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1435)
 				}
-				a_814 = ar.F64(tot_1434)
+				a_814 = ar.F64w(tot_1434)
 			} else if st_718 != d_815 || st_719 != d_816 || st_720 != d_817 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_718, st_719, st_720})+", element 0 has shape "+runtime.ShapeString([]int{d_815, d_816, d_817}))
 			}
@@ -5701,7 +5701,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1437 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1437)
 				}
-				a_819 = ar.F64(tot_1436)
+				a_819 = ar.F64w(tot_1436)
 			} else if st_722 != d_820 || st_723 != d_821 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_722, st_723})+", element 0 has shape "+runtime.ShapeString([]int{d_820, d_821}))
 			}
@@ -5713,7 +5713,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1439 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1439)
 				}
-				a_823 = ar.F64(tot_1438)
+				a_823 = ar.F64w(tot_1438)
 			} else if st_725 != d_824 || st_726 != d_825 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_725, st_726})+", element 0 has shape "+runtime.ShapeString([]int{d_824, d_825}))
 			}
@@ -5725,7 +5725,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1441 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1441)
 				}
-				a_827 = ar.F64(tot_1440)
+				a_827 = ar.F64w(tot_1440)
 			} else if st_728 != d_828 || st_729 != d_829 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_728, st_729})+", element 0 has shape "+runtime.ShapeString([]int{d_828, d_829}))
 			}
@@ -5737,7 +5737,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1443 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1443)
 				}
-				a_831 = ar.F64(tot_1442)
+				a_831 = ar.F64w(tot_1442)
 			} else if st_731 != d_832 || st_732 != d_833 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_731, st_732})+", element 0 has shape "+runtime.ShapeString([]int{d_832, d_833}))
 			}
@@ -5749,7 +5749,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1445 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1445)
 				}
-				a_835 = ar.F64(tot_1444)
+				a_835 = ar.F64w(tot_1444)
 			} else if st_734 != d_836 || st_735 != d_837 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_734, st_735})+", element 0 has shape "+runtime.ShapeString([]int{d_836, d_837}))
 			}
@@ -5761,7 +5761,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1447 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1447)
 				}
-				a_839 = ar.F64(tot_1446)
+				a_839 = ar.F64w(tot_1446)
 			} else if st_737 != d_840 || st_738 != d_841 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_737, st_738})+", element 0 has shape "+runtime.ShapeString([]int{d_840, d_841}))
 			}
@@ -5773,7 +5773,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1449 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1449)
 				}
-				a_843 = ar.F64(tot_1448)
+				a_843 = ar.F64w(tot_1448)
 			} else if st_740 != d_844 || st_741 != d_845 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_740, st_741})+", element 0 has shape "+runtime.ShapeString([]int{d_844, d_845}))
 			}
@@ -5785,7 +5785,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1451 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1451)
 				}
-				a_847 = ar.F64(tot_1450)
+				a_847 = ar.F64w(tot_1450)
 			} else if st_743 != d_848 || st_744 != d_849 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_743, st_744})+", element 0 has shape "+runtime.ShapeString([]int{d_848, d_849}))
 			}
@@ -5797,7 +5797,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1453 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1453)
 				}
-				a_851 = ar.F64(tot_1452)
+				a_851 = ar.F64w(tot_1452)
 			} else if st_746 != d_852 || st_747 != d_853 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_746, st_747})+", element 0 has shape "+runtime.ShapeString([]int{d_852, d_853}))
 			}
@@ -5809,7 +5809,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1455 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1455)
 				}
-				a_855 = ar.F64(tot_1454)
+				a_855 = ar.F64w(tot_1454)
 			} else if st_749 != d_856 || st_750 != d_857 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_749, st_750})+", element 0 has shape "+runtime.ShapeString([]int{d_856, d_857}))
 			}
@@ -5821,7 +5821,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1457 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1457)
 				}
-				a_859 = ar.F64(tot_1456)
+				a_859 = ar.F64w(tot_1456)
 			} else if st_752 != d_860 || st_753 != d_861 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_752, st_753})+", element 0 has shape "+runtime.ShapeString([]int{d_860, d_861}))
 			}
@@ -5833,7 +5833,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1459 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1459)
 				}
-				a_863 = ar.F64(tot_1458)
+				a_863 = ar.F64w(tot_1458)
 			} else if st_755 != d_864 || st_756 != d_865 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_755, st_756})+", element 0 has shape "+runtime.ShapeString([]int{d_864, d_865}))
 			}
@@ -5845,7 +5845,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1461 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1461)
 				}
-				a_867 = ar.F64(tot_1460)
+				a_867 = ar.F64w(tot_1460)
 			} else if st_758 != d_868 || st_759 != d_869 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_758, st_759})+", element 0 has shape "+runtime.ShapeString([]int{d_868, d_869}))
 			}
@@ -5857,7 +5857,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1463 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1463)
 				}
-				a_871 = ar.F64(tot_1462)
+				a_871 = ar.F64w(tot_1462)
 			} else if st_761 != d_872 || st_762 != d_873 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_761, st_762})+", element 0 has shape "+runtime.ShapeString([]int{d_872, d_873}))
 			}
@@ -5869,7 +5869,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1465 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1465)
 				}
-				a_875 = ar.F64(tot_1464)
+				a_875 = ar.F64w(tot_1464)
 			} else if st_764 != d_876 || st_765 != d_877 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_764, st_765})+", element 0 has shape "+runtime.ShapeString([]int{d_876, d_877}))
 			}
@@ -5881,7 +5881,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1467 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1467)
 				}
-				a_879 = ar.F64(tot_1466)
+				a_879 = ar.F64w(tot_1466)
 			} else if st_767 != d_880 || st_768 != d_881 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_767, st_768})+", element 0 has shape "+runtime.ShapeString([]int{d_880, d_881}))
 			}
@@ -5893,7 +5893,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1469 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1469)
 				}
-				a_883 = ar.F64(tot_1468)
+				a_883 = ar.F64w(tot_1468)
 			} else if st_770 != d_884 || st_771 != d_885 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_770, st_771})+", element 0 has shape "+runtime.ShapeString([]int{d_884, d_885}))
 			}
@@ -5905,7 +5905,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1471 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1471)
 				}
-				a_887 = ar.F64(tot_1470)
+				a_887 = ar.F64w(tot_1470)
 			} else if st_773 != d_888 || st_774 != d_889 || st_775 != d_890 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_773, st_774, st_775})+", element 0 has shape "+runtime.ShapeString([]int{d_888, d_889, d_890}))
 			}
@@ -5917,7 +5917,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1473 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1473)
 				}
-				a_892 = ar.F64(tot_1472)
+				a_892 = ar.F64w(tot_1472)
 			} else if st_777 != d_893 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_777})+", element 0 has shape "+runtime.ShapeString([]int{d_893}))
 			}
@@ -5929,7 +5929,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1475 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1475)
 				}
-				a_895 = ar.F64(tot_1474)
+				a_895 = ar.F64w(tot_1474)
 			} else if st_779 != d_896 || st_780 != d_897 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_779, st_780})+", element 0 has shape "+runtime.ShapeString([]int{d_896, d_897}))
 			}
@@ -5941,7 +5941,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_1477 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1477)
 				}
-				a_899 = ar.F64(tot_1476)
+				a_899 = ar.F64w(tot_1476)
 			} else if st_782 != d_900 || st_783 != d_901 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_782, st_783})+", element 0 has shape "+runtime.ShapeString([]int{d_900, d_901}))
 			}
@@ -5959,11 +5959,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		var d_1481 int = 0
 		var d_1482 int = 0
 		var rs_1483 int = 0
-		a_1484 := ar.F64(n_1478)
+		a_1484 := ar.F64w(n_1478)
 		var a_1485 []float64
 		var d_1486 int = 0
 		var rs_1487 int = 0
-		a_1488 := ar.F64(n_1478)
+		a_1488 := ar.F64w(n_1478)
 		var a_1489 []float64
 		var d_1490 int = 0
 		var rs_1491 int = 0
@@ -6073,7 +6073,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		var d_1595 int = 0
 		var d_1596 int = 0
 		var rs_1597 int = 0
-		a_1598 := ar.F64(n_1478)
+		a_1598 := ar.F64w(n_1478)
 		for i_1599 := 0; i_1599 < n_1478; i_1599++ {
 			mark_1600 := ar.mark()
 			i_1601 := int64(i_1599)
@@ -6089,7 +6089,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if extraparams_6 != sequence_12 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 			}
-			r_1604 := ar.F64(sequence_12)
+			r_1604 := ar.F64w(sequence_12)
 			row_1602 = row_1602[:len(r_1604)]
 			row_1603 = row_1603[:len(r_1604)]
 			for i_1605 := range r_1604 {
@@ -6186,7 +6186,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if n_1677 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1677}))
 				}
-				r_1679 := ar.F64(sequence_12)
+				r_1679 := ar.F64w(sequence_12)
 				r_1604 = r_1604[:len(r_1679)]
 				s_1676 = s_1676[:len(r_1679)]
 				s_1678 = s_1678[:len(r_1679)]
@@ -6214,7 +6214,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if n_1686 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1686}))
 				}
-				r_1688 := ar.F64(state_9)
+				r_1688 := ar.F64w(state_9)
 				row_1682 = row_1682[:len(r_1688)]
 				s_1685 = s_1685[:len(r_1688)]
 				s_1687 = s_1687[:len(r_1688)]
@@ -6238,7 +6238,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if n_1694 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1694}))
 				}
-				r_1696 := ar.F64(sequence_12)
+				r_1696 := ar.F64w(sequence_12)
 				r_1604 = r_1604[:len(r_1696)]
 				s_1693 = s_1693[:len(r_1696)]
 				s_1695 = s_1695[:len(r_1696)]
@@ -6262,7 +6262,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if n_1702 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1702}))
 				}
-				r_1704 := ar.F64(state_9)
+				r_1704 := ar.F64w(state_9)
 				row_1682 = row_1682[:len(r_1704)]
 				s_1701 = s_1701[:len(r_1704)]
 				s_1703 = s_1703[:len(r_1704)]
@@ -6276,7 +6276,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if sequence_12 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 				}
-				r_1708 := ar.F64(state_9)
+				r_1708 := ar.F64w(state_9)
 				row_1707 = row_1707[:len(r_1708)]
 				r_1679 = r_1679[:len(r_1708)]
 				r_1688 = r_1688[:len(r_1708)]
@@ -6284,7 +6284,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				for i_1709 := range r_1708 {
 					r_1708[i_1709] = ((row_1707[i_1709] * r_1679[i_1709]) + (r_1688[i_1709] * r_1704[i_1709]))
 				}
-				r_1711 := ar.F64(state_9)
+				r_1711 := ar.F64w(state_9)
 				r_1708 = r_1708[:len(r_1711)]
 				for i_1712 := range r_1711 {
 					r_1711[i_1712] = (math.Tanh(r_1708[i_1712]))
@@ -6292,7 +6292,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if state_9 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 				}
-				r_1714 := ar.F64(sequence_12)
+				r_1714 := ar.F64w(sequence_12)
 				r_1696 = r_1696[:len(r_1714)]
 				r_1711 = r_1711[:len(r_1714)]
 				for i_1715 := range r_1714 {
@@ -6304,7 +6304,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if sequence_12 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 				}
-				c_1717 := ar.F64(len(state_7))
+				c_1717 := ar.F64w(len(state_7))
 				copy(c_1717, state_7)
 				copy(c_1717[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_1714)
 				if int64(1) >= int64(state_8) {
@@ -6448,7 +6448,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if n_1833 != st_1720 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1720})+" and "+runtime.ShapeString([]int{n_1833}))
 						}
-						r_1835 := ar.F64(st_1720)
+						r_1835 := ar.F64w(st_1720)
 						st_1719 = st_1719[:len(r_1835)]
 						s_1832 = s_1832[:len(r_1835)]
 						s_1834 = s_1834[:len(r_1835)]
@@ -6476,7 +6476,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if n_1842 != st_1723 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1723})+" and "+runtime.ShapeString([]int{n_1842}))
 						}
-						r_1844 := ar.F64(st_1723)
+						r_1844 := ar.F64w(st_1723)
 						row_1838 = row_1838[:len(r_1844)]
 						s_1841 = s_1841[:len(r_1844)]
 						s_1843 = s_1843[:len(r_1844)]
@@ -6500,7 +6500,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if n_1850 != st_1720 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1720})+" and "+runtime.ShapeString([]int{n_1850}))
 						}
-						r_1852 := ar.F64(st_1720)
+						r_1852 := ar.F64w(st_1720)
 						st_1719 = st_1719[:len(r_1852)]
 						s_1849 = s_1849[:len(r_1852)]
 						s_1851 = s_1851[:len(r_1852)]
@@ -6524,7 +6524,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if n_1858 != st_1723 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1723})+" and "+runtime.ShapeString([]int{n_1858}))
 						}
-						r_1860 := ar.F64(st_1723)
+						r_1860 := ar.F64w(st_1723)
 						row_1838 = row_1838[:len(r_1860)]
 						s_1857 = s_1857[:len(r_1860)]
 						s_1859 = s_1859[:len(r_1860)]
@@ -6538,7 +6538,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if st_1720 != st_1723 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1723})+" and "+runtime.ShapeString([]int{st_1720}))
 						}
-						r_1864 := ar.F64(st_1723)
+						r_1864 := ar.F64w(st_1723)
 						row_1863 = row_1863[:len(r_1864)]
 						r_1835 = r_1835[:len(r_1864)]
 						r_1844 = r_1844[:len(r_1864)]
@@ -6546,7 +6546,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						for i_1865 := range r_1864 {
 							r_1864[i_1865] = ((row_1863[i_1865] * r_1835[i_1865]) + (r_1844[i_1865] * r_1860[i_1865]))
 						}
-						r_1867 := ar.F64(st_1723)
+						r_1867 := ar.F64w(st_1723)
 						r_1864 = r_1864[:len(r_1867)]
 						for i_1868 := range r_1867 {
 							r_1867[i_1868] = (math.Tanh(r_1864[i_1868]))
@@ -6554,7 +6554,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if st_1723 != st_1720 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1720})+" and "+runtime.ShapeString([]int{st_1723}))
 						}
-						r_1870 := ar.F64(st_1720)
+						r_1870 := ar.F64w(st_1720)
 						r_1852 = r_1852[:len(r_1870)]
 						r_1867 = r_1867[:len(r_1870)]
 						for i_1871 := range r_1870 {
@@ -6566,7 +6566,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if st_1720 != st_1723 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_1720})+"; elements have shape "+runtime.ShapeString([]int{st_1723}))
 						}
-						c_1873 := ar.F64(len(st_1721))
+						c_1873 := ar.F64w(len(st_1721))
 						copy(c_1873, st_1721)
 						copy(c_1873[int(x_1827)*st_1723:(int(x_1827)+1)*st_1723], r_1870)
 						if x_1829 < 0 || x_1829 >= int64(st_1722) {
@@ -6582,7 +6582,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_1875 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1875)
 						}
-						a_1761 = ar.F64(tot_1874)
+						a_1761 = ar.F64w(tot_1874)
 					} else if st_1720 != d_1762 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1720})+", element 0 has shape "+runtime.ShapeString([]int{d_1762}))
 					}
@@ -6594,7 +6594,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_1877 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1877)
 						}
-						a_1764 = ar.F64(tot_1876)
+						a_1764 = ar.F64w(tot_1876)
 					} else if st_1722 != d_1765 || st_1723 != d_1766 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1722, st_1723})+", element 0 has shape "+runtime.ShapeString([]int{d_1765, d_1766}))
 					}
@@ -6606,7 +6606,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_1879 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1879)
 						}
-						a_1768 = ar.F64(tot_1878)
+						a_1768 = ar.F64w(tot_1878)
 					} else if st_1725 != d_1769 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1725})+", element 0 has shape "+runtime.ShapeString([]int{d_1769}))
 					}
@@ -6618,7 +6618,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_1881 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1881)
 						}
-						a_1771 = ar.F64(tot_1880)
+						a_1771 = ar.F64w(tot_1880)
 					} else if st_1727 != d_1772 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1727})+", element 0 has shape "+runtime.ShapeString([]int{d_1772}))
 					}
@@ -6630,7 +6630,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_1883 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1883)
 						}
-						a_1774 = ar.F64(tot_1882)
+						a_1774 = ar.F64w(tot_1882)
 					} else if st_1729 != d_1775 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1729})+", element 0 has shape "+runtime.ShapeString([]int{d_1775}))
 					}
@@ -6642,7 +6642,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_1885 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1885)
 						}
-						a_1777 = ar.F64(tot_1884)
+						a_1777 = ar.F64w(tot_1884)
 					} else if st_1731 != d_1778 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1731})+", element 0 has shape "+runtime.ShapeString([]int{d_1778}))
 					}
@@ -6654,7 +6654,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_1887 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1887)
 						}
-						a_1780 = ar.F64(tot_1886)
+						a_1780 = ar.F64w(tot_1886)
 					} else if st_1733 != d_1781 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1733})+", element 0 has shape "+runtime.ShapeString([]int{d_1781}))
 					}
@@ -6666,7 +6666,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_1889 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1889)
 						}
-						a_1783 = ar.F64(tot_1888)
+						a_1783 = ar.F64w(tot_1888)
 					} else if st_1735 != d_1784 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1735})+", element 0 has shape "+runtime.ShapeString([]int{d_1784}))
 					}
@@ -6678,7 +6678,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_1891 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1891)
 						}
-						a_1786 = ar.F64(tot_1890)
+						a_1786 = ar.F64w(tot_1890)
 					} else if st_1737 != d_1787 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1737})+", element 0 has shape "+runtime.ShapeString([]int{d_1787}))
 					}
@@ -6690,7 +6690,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_1893 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1893)
 						}
-						a_1789 = ar.F64(tot_1892)
+						a_1789 = ar.F64w(tot_1892)
 					} else if st_1739 != d_1790 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1739})+", element 0 has shape "+runtime.ShapeString([]int{d_1790}))
 					}
@@ -6702,7 +6702,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_1895 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1895)
 						}
-						a_1792 = ar.F64(tot_1894)
+						a_1792 = ar.F64w(tot_1894)
 					} else if st_1741 != d_1793 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1741})+", element 0 has shape "+runtime.ShapeString([]int{d_1793}))
 					}
@@ -6714,7 +6714,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_1897 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1897)
 						}
-						a_1795 = ar.F64(tot_1896)
+						a_1795 = ar.F64w(tot_1896)
 					} else if st_1743 != d_1796 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1743})+", element 0 has shape "+runtime.ShapeString([]int{d_1796}))
 					}
@@ -6726,7 +6726,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_1899 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1899)
 						}
-						a_1798 = ar.F64(tot_1898)
+						a_1798 = ar.F64w(tot_1898)
 					} else if st_1745 != d_1799 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1745})+", element 0 has shape "+runtime.ShapeString([]int{d_1799}))
 					}
@@ -6738,7 +6738,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_1901 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1901)
 						}
-						a_1801 = ar.F64(tot_1900)
+						a_1801 = ar.F64w(tot_1900)
 					} else if st_1747 != d_1802 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1747})+", element 0 has shape "+runtime.ShapeString([]int{d_1802}))
 					}
@@ -6750,7 +6750,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_1903 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1903)
 						}
-						a_1804 = ar.F64(tot_1902)
+						a_1804 = ar.F64w(tot_1902)
 					} else if st_1749 != d_1805 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1749})+", element 0 has shape "+runtime.ShapeString([]int{d_1805}))
 					}
@@ -6762,7 +6762,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_1905 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1905)
 						}
-						a_1807 = ar.F64(tot_1904)
+						a_1807 = ar.F64w(tot_1904)
 					} else if st_1751 != d_1808 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1751})+", element 0 has shape "+runtime.ShapeString([]int{d_1808}))
 					}
@@ -6774,7 +6774,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_1907 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1907)
 						}
-						a_1810 = ar.F64(tot_1906)
+						a_1810 = ar.F64w(tot_1906)
 					} else if st_1753 != d_1811 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1753})+", element 0 has shape "+runtime.ShapeString([]int{d_1811}))
 					}
@@ -6786,7 +6786,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_1909 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1909)
 						}
-						a_1813 = ar.F64(tot_1908)
+						a_1813 = ar.F64w(tot_1908)
 					} else if st_1755 != d_1814 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1755})+", element 0 has shape "+runtime.ShapeString([]int{d_1814}))
 					}
@@ -6798,7 +6798,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_1911 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1911)
 						}
-						a_1816 = ar.F64(tot_1910)
+						a_1816 = ar.F64w(tot_1910)
 					} else if st_1757 != d_1817 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1757})+", element 0 has shape "+runtime.ShapeString([]int{d_1817}))
 					}
@@ -6810,7 +6810,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_1913 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1913)
 						}
-						a_1819 = ar.F64(tot_1912)
+						a_1819 = ar.F64w(tot_1912)
 					} else if st_1759 != d_1820 || st_1760 != d_1821 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1759, st_1760})+", element 0 has shape "+runtime.ShapeString([]int{d_1820, d_1821}))
 					}
@@ -6913,7 +6913,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if n_1985 != sequence_12 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1985}))
 					}
-					r_1987 := ar.F64(sequence_12)
+					r_1987 := ar.F64w(sequence_12)
 					r_1604 = r_1604[:len(r_1987)]
 					s_1984 = s_1984[:len(r_1987)]
 					s_1986 = s_1986[:len(r_1987)]
@@ -6941,7 +6941,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if n_1994 != state_9 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1994}))
 					}
-					r_1996 := ar.F64(state_9)
+					r_1996 := ar.F64w(state_9)
 					row_1990 = row_1990[:len(r_1996)]
 					s_1993 = s_1993[:len(r_1996)]
 					s_1995 = s_1995[:len(r_1996)]
@@ -6965,7 +6965,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if n_2002 != sequence_12 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_2002}))
 					}
-					r_2004 := ar.F64(sequence_12)
+					r_2004 := ar.F64w(sequence_12)
 					r_1604 = r_1604[:len(r_2004)]
 					s_2001 = s_2001[:len(r_2004)]
 					s_2003 = s_2003[:len(r_2004)]
@@ -6989,7 +6989,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if n_2010 != state_9 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_2010}))
 					}
-					r_2012 := ar.F64(state_9)
+					r_2012 := ar.F64w(state_9)
 					row_1990 = row_1990[:len(r_2012)]
 					s_2009 = s_2009[:len(r_2012)]
 					s_2011 = s_2011[:len(r_2012)]
@@ -7003,7 +7003,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if sequence_12 != state_9 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 					}
-					r_2016 := ar.F64(state_9)
+					r_2016 := ar.F64w(state_9)
 					row_2015 = row_2015[:len(r_2016)]
 					r_1987 = r_1987[:len(r_2016)]
 					r_1996 = r_1996[:len(r_2016)]
@@ -7011,7 +7011,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					for i_2017 := range r_2016 {
 						r_2016[i_2017] = ((row_2015[i_2017] * r_1987[i_2017]) + (r_1996[i_2017] * r_2012[i_2017]))
 					}
-					r_2019 := ar.F64(state_9)
+					r_2019 := ar.F64w(state_9)
 					r_2016 = r_2016[:len(r_2019)]
 					for i_2020 := range r_2019 {
 						r_2019[i_2020] = (math.Tanh(r_2016[i_2020]))
@@ -7019,7 +7019,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if state_9 != sequence_12 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 					}
-					r_2022 := ar.F64(sequence_12)
+					r_2022 := ar.F64w(sequence_12)
 					r_2004 = r_2004[:len(r_2022)]
 					r_2019 = r_2019[:len(r_2022)]
 					for i_2023 := range r_2022 {
@@ -7031,7 +7031,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if sequence_12 != state_9 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 					}
-					c_2025 := ar.F64(len(state_7))
+					c_2025 := ar.F64w(len(state_7))
 					copy(c_2025, state_7)
 					copy(c_2025[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_2022)
 					if int64(1) >= int64(state_8) {
@@ -7045,7 +7045,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2027 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2027)
 						}
-						a_1916 = ar.F64(tot_2026)
+						a_1916 = ar.F64w(tot_2026)
 					} else if sequence_12 != d_1917 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1917}))
 					}
@@ -7057,7 +7057,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2029 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2029)
 						}
-						a_1919 = ar.F64(tot_2028)
+						a_1919 = ar.F64w(tot_2028)
 					} else if state_8 != d_1920 || state_9 != d_1921 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1920, d_1921}))
 					}
@@ -7069,7 +7069,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2031 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2031)
 						}
-						a_1923 = ar.F64(tot_2030)
+						a_1923 = ar.F64w(tot_2030)
 					} else if state_9 != d_1924 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1924}))
 					}
@@ -7081,7 +7081,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2033 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2033)
 						}
-						a_1926 = ar.F64(tot_2032)
+						a_1926 = ar.F64w(tot_2032)
 					} else if state_9 != d_1927 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1927}))
 					}
@@ -7093,7 +7093,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2035 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2035)
 						}
-						a_1929 = ar.F64(tot_2034)
+						a_1929 = ar.F64w(tot_2034)
 					} else if sequence_12 != d_1930 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1930}))
 					}
@@ -7105,7 +7105,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2037 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2037)
 						}
-						a_1932 = ar.F64(tot_2036)
+						a_1932 = ar.F64w(tot_2036)
 					} else if state_9 != d_1933 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1933}))
 					}
@@ -7117,7 +7117,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2039 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2039)
 						}
-						a_1935 = ar.F64(tot_2038)
+						a_1935 = ar.F64w(tot_2038)
 					} else if state_9 != d_1936 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1936}))
 					}
@@ -7129,7 +7129,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2041 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2041)
 						}
-						a_1938 = ar.F64(tot_2040)
+						a_1938 = ar.F64w(tot_2040)
 					} else if sequence_12 != d_1939 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1939}))
 					}
@@ -7141,7 +7141,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2043 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2043)
 						}
-						a_1941 = ar.F64(tot_2042)
+						a_1941 = ar.F64w(tot_2042)
 					} else if state_9 != d_1942 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1942}))
 					}
@@ -7153,7 +7153,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2045 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2045)
 						}
-						a_1944 = ar.F64(tot_2044)
+						a_1944 = ar.F64w(tot_2044)
 					} else if mainparams_3 != d_1945 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1945}))
 					}
@@ -7165,7 +7165,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2047 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2047)
 						}
-						a_1947 = ar.F64(tot_2046)
+						a_1947 = ar.F64w(tot_2046)
 					} else if n_2008 != d_1948 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{n_2008})+", element 0 has shape "+runtime.ShapeString([]int{d_1948}))
 					}
@@ -7177,7 +7177,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2049 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2049)
 						}
-						a_1950 = ar.F64(tot_2048)
+						a_1950 = ar.F64w(tot_2048)
 					} else if state_9 != d_1951 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1951}))
 					}
@@ -7189,7 +7189,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2051 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2051)
 						}
-						a_1953 = ar.F64(tot_2050)
+						a_1953 = ar.F64w(tot_2050)
 					} else if mainparams_3 != d_1954 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1954}))
 					}
@@ -7201,7 +7201,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2053 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2053)
 						}
-						a_1956 = ar.F64(tot_2052)
+						a_1956 = ar.F64w(tot_2052)
 					} else if n_2000 != d_1957 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{n_2000})+", element 0 has shape "+runtime.ShapeString([]int{d_1957}))
 					}
@@ -7213,7 +7213,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2055 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2055)
 						}
-						a_1959 = ar.F64(tot_2054)
+						a_1959 = ar.F64w(tot_2054)
 					} else if sequence_12 != d_1960 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1960}))
 					}
@@ -7225,7 +7225,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2057 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2057)
 						}
-						a_1962 = ar.F64(tot_2056)
+						a_1962 = ar.F64w(tot_2056)
 					} else if n_1992 != d_1963 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{n_1992})+", element 0 has shape "+runtime.ShapeString([]int{d_1963}))
 					}
@@ -7237,7 +7237,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2059 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2059)
 						}
-						a_1965 = ar.F64(tot_2058)
+						a_1965 = ar.F64w(tot_2058)
 					} else if state_9 != d_1966 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1966}))
 					}
@@ -7249,7 +7249,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2061 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2061)
 						}
-						a_1968 = ar.F64(tot_2060)
+						a_1968 = ar.F64w(tot_2060)
 					} else if n_1983 != d_1969 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{n_1983})+", element 0 has shape "+runtime.ShapeString([]int{d_1969}))
 					}
@@ -7261,7 +7261,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2063 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2063)
 						}
-						a_1971 = ar.F64(tot_2062)
+						a_1971 = ar.F64w(tot_2062)
 					} else if sequence_12 != d_1972 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1972}))
 					}
@@ -7273,7 +7273,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if err_2065 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2065)
 						}
-						a_1974 = ar.F64(tot_2064)
+						a_1974 = ar.F64w(tot_2064)
 					} else if state_8 != d_1975 || state_9 != d_1976 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1975, d_1976}))
 					}
@@ -7352,14 +7352,14 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if extraparams_6 != c_2067 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_2067})+" and "+runtime.ShapeString([]int{extraparams_6}))
 			}
-			r_2096 := ar.F64(c_2067)
+			r_2096 := ar.F64w(c_2067)
 			c_2066 = c_2066[:len(r_2096)]
 			row_2094 = row_2094[:len(r_2096)]
 			row_2095 = row_2095[:len(r_2096)]
 			for i_2097 := range r_2096 {
 				r_2096[i_2097] = ((c_2066[i_2097] * row_2094[i_2097]) + row_2095[i_2097])
 			}
-			r_2099 := ar.F64(c_2067)
+			r_2099 := ar.F64w(c_2067)
 			r_2096 = r_2096[:len(r_2099)]
 			for i_2100 := range r_2099 {
 				r_2099[i_2100] = (math.Exp(r_2096[i_2100]))
@@ -7374,7 +7374,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if c_2067 != sequence_12 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_2067}))
 			}
-			r_2106 := ar.F64(sequence_12)
+			r_2106 := ar.F64w(sequence_12)
 			row_2104 = row_2104[:len(r_2106)]
 			r_2096 = r_2096[:len(r_2106)]
 			for i_2107 := range r_2106 {
@@ -7388,7 +7388,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2111 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2111)
 				}
-				a_1480 = ar.F64(tot_2110)
+				a_1480 = ar.F64w(tot_2110)
 			} else if c_2069 != d_1481 || c_2070 != d_1482 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_2069, c_2070})+", element 0 has shape "+runtime.ShapeString([]int{d_1481, d_1482}))
 			}
@@ -7401,7 +7401,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2113 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2113)
 				}
-				a_1485 = ar.F64(tot_2112)
+				a_1485 = ar.F64w(tot_2112)
 			} else if sequence_12 != d_1486 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1486}))
 			}
@@ -7414,7 +7414,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2115 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2115)
 				}
-				a_1489 = ar.F64(tot_2114)
+				a_1489 = ar.F64w(tot_2114)
 			} else if c_2067 != d_1490 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_2067})+", element 0 has shape "+runtime.ShapeString([]int{d_1490}))
 			}
@@ -7426,7 +7426,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2117 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2117)
 				}
-				a_1492 = ar.F64(tot_2116)
+				a_1492 = ar.F64w(tot_2116)
 			} else if extraparams_6 != d_1493 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{extraparams_6})+", element 0 has shape "+runtime.ShapeString([]int{d_1493}))
 			}
@@ -7438,7 +7438,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2119 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2119)
 				}
-				a_1495 = ar.F64(tot_2118)
+				a_1495 = ar.F64w(tot_2118)
 			} else if c_2067 != d_1496 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_2067})+", element 0 has shape "+runtime.ShapeString([]int{d_1496}))
 			}
@@ -7450,7 +7450,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2121 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2121)
 				}
-				a_1498 = ar.F64(tot_2120)
+				a_1498 = ar.F64w(tot_2120)
 			} else if c_2067 != d_1499 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_2067})+", element 0 has shape "+runtime.ShapeString([]int{d_1499}))
 			}
@@ -7462,7 +7462,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2123 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2123)
 				}
-				a_1501 = ar.F64(tot_2122)
+				a_1501 = ar.F64w(tot_2122)
 			} else if c_2069 != d_1502 || c_2070 != d_1503 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_2069, c_2070})+", element 0 has shape "+runtime.ShapeString([]int{d_1502, d_1503}))
 			}
@@ -7474,7 +7474,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2125 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2125)
 				}
-				a_1505 = ar.F64(tot_2124)
+				a_1505 = ar.F64w(tot_2124)
 			} else if c_1611 != d_1506 || c_1612 != d_1507 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1611, c_1612})+", element 0 has shape "+runtime.ShapeString([]int{d_1506, d_1507}))
 			}
@@ -7486,7 +7486,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2127 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2127)
 				}
-				a_1509 = ar.F64(tot_2126)
+				a_1509 = ar.F64w(tot_2126)
 			} else if c_1614 != d_1510 || c_1615 != d_1511 || c_1616 != d_1512 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1614, c_1615, c_1616})+", element 0 has shape "+runtime.ShapeString([]int{d_1510, d_1511, d_1512}))
 			}
@@ -7498,7 +7498,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2129 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2129)
 				}
-				a_1514 = ar.F64(tot_2128)
+				a_1514 = ar.F64w(tot_2128)
 			} else if c_1618 != d_1515 || c_1619 != d_1516 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1618, c_1619})+", element 0 has shape "+runtime.ShapeString([]int{d_1515, d_1516}))
 			}
@@ -7510,7 +7510,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2131 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2131)
 				}
-				a_1518 = ar.F64(tot_2130)
+				a_1518 = ar.F64w(tot_2130)
 			} else if c_1621 != d_1519 || c_1622 != d_1520 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1621, c_1622})+", element 0 has shape "+runtime.ShapeString([]int{d_1519, d_1520}))
 			}
@@ -7522,7 +7522,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2133 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2133)
 				}
-				a_1522 = ar.F64(tot_2132)
+				a_1522 = ar.F64w(tot_2132)
 			} else if c_1624 != d_1523 || c_1625 != d_1524 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1624, c_1625})+", element 0 has shape "+runtime.ShapeString([]int{d_1523, d_1524}))
 			}
@@ -7534,7 +7534,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2135 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2135)
 				}
-				a_1526 = ar.F64(tot_2134)
+				a_1526 = ar.F64w(tot_2134)
 			} else if c_1627 != d_1527 || c_1628 != d_1528 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1627, c_1628})+", element 0 has shape "+runtime.ShapeString([]int{d_1527, d_1528}))
 			}
@@ -7546,7 +7546,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2137 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2137)
 				}
-				a_1530 = ar.F64(tot_2136)
+				a_1530 = ar.F64w(tot_2136)
 			} else if c_1630 != d_1531 || c_1631 != d_1532 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1630, c_1631})+", element 0 has shape "+runtime.ShapeString([]int{d_1531, d_1532}))
 			}
@@ -7558,7 +7558,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2139 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2139)
 				}
-				a_1534 = ar.F64(tot_2138)
+				a_1534 = ar.F64w(tot_2138)
 			} else if c_1633 != d_1535 || c_1634 != d_1536 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1633, c_1634})+", element 0 has shape "+runtime.ShapeString([]int{d_1535, d_1536}))
 			}
@@ -7570,7 +7570,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2141 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2141)
 				}
-				a_1538 = ar.F64(tot_2140)
+				a_1538 = ar.F64w(tot_2140)
 			} else if c_1636 != d_1539 || c_1637 != d_1540 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1636, c_1637})+", element 0 has shape "+runtime.ShapeString([]int{d_1539, d_1540}))
 			}
@@ -7582,7 +7582,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2143 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2143)
 				}
-				a_1542 = ar.F64(tot_2142)
+				a_1542 = ar.F64w(tot_2142)
 			} else if c_1639 != d_1543 || c_1640 != d_1544 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1639, c_1640})+", element 0 has shape "+runtime.ShapeString([]int{d_1543, d_1544}))
 			}
@@ -7594,7 +7594,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2145 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2145)
 				}
-				a_1546 = ar.F64(tot_2144)
+				a_1546 = ar.F64w(tot_2144)
 			} else if c_1642 != d_1547 || c_1643 != d_1548 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1642, c_1643})+", element 0 has shape "+runtime.ShapeString([]int{d_1547, d_1548}))
 			}
@@ -7606,7 +7606,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2147 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2147)
 				}
-				a_1550 = ar.F64(tot_2146)
+				a_1550 = ar.F64w(tot_2146)
 			} else if c_1645 != d_1551 || c_1646 != d_1552 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1645, c_1646})+", element 0 has shape "+runtime.ShapeString([]int{d_1551, d_1552}))
 			}
@@ -7618,7 +7618,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2149 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2149)
 				}
-				a_1554 = ar.F64(tot_2148)
+				a_1554 = ar.F64w(tot_2148)
 			} else if c_1648 != d_1555 || c_1649 != d_1556 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1648, c_1649})+", element 0 has shape "+runtime.ShapeString([]int{d_1555, d_1556}))
 			}
@@ -7630,7 +7630,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2151 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2151)
 				}
-				a_1558 = ar.F64(tot_2150)
+				a_1558 = ar.F64w(tot_2150)
 			} else if c_1651 != d_1559 || c_1652 != d_1560 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1651, c_1652})+", element 0 has shape "+runtime.ShapeString([]int{d_1559, d_1560}))
 			}
@@ -7642,7 +7642,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2153 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2153)
 				}
-				a_1562 = ar.F64(tot_2152)
+				a_1562 = ar.F64w(tot_2152)
 			} else if c_1654 != d_1563 || c_1655 != d_1564 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1654, c_1655})+", element 0 has shape "+runtime.ShapeString([]int{d_1563, d_1564}))
 			}
@@ -7654,7 +7654,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2155 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2155)
 				}
-				a_1566 = ar.F64(tot_2154)
+				a_1566 = ar.F64w(tot_2154)
 			} else if c_1657 != d_1567 || c_1658 != d_1568 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1657, c_1658})+", element 0 has shape "+runtime.ShapeString([]int{d_1567, d_1568}))
 			}
@@ -7666,7 +7666,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2157 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2157)
 				}
-				a_1570 = ar.F64(tot_2156)
+				a_1570 = ar.F64w(tot_2156)
 			} else if c_1660 != d_1571 || c_1661 != d_1572 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1660, c_1661})+", element 0 has shape "+runtime.ShapeString([]int{d_1571, d_1572}))
 			}
@@ -7678,7 +7678,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2159 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2159)
 				}
-				a_1574 = ar.F64(tot_2158)
+				a_1574 = ar.F64w(tot_2158)
 			} else if c_1663 != d_1575 || c_1664 != d_1576 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1663, c_1664})+", element 0 has shape "+runtime.ShapeString([]int{d_1575, d_1576}))
 			}
@@ -7690,7 +7690,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2161 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2161)
 				}
-				a_1578 = ar.F64(tot_2160)
+				a_1578 = ar.F64w(tot_2160)
 			} else if c_1666 != d_1579 || c_1667 != d_1580 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1666, c_1667})+", element 0 has shape "+runtime.ShapeString([]int{d_1579, d_1580}))
 			}
@@ -7702,7 +7702,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2163 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2163)
 				}
-				a_1582 = ar.F64(tot_2162)
+				a_1582 = ar.F64w(tot_2162)
 			} else if c_1669 != d_1583 || c_1670 != d_1584 || c_1671 != d_1585 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1669, c_1670, c_1671})+", element 0 has shape "+runtime.ShapeString([]int{d_1583, d_1584, d_1585}))
 			}
@@ -7714,7 +7714,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2165 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2165)
 				}
-				a_1587 = ar.F64(tot_2164)
+				a_1587 = ar.F64w(tot_2164)
 			} else if sequence_12 != d_1588 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1588}))
 			}
@@ -7726,7 +7726,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2167 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2167)
 				}
-				a_1590 = ar.F64(tot_2166)
+				a_1590 = ar.F64w(tot_2166)
 			} else if state_8 != d_1591 || state_9 != d_1592 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1591, d_1592}))
 			}
@@ -7738,7 +7738,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if err_2169 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2169)
 				}
-				a_1594 = ar.F64(tot_2168)
+				a_1594 = ar.F64w(tot_2168)
 			} else if state_8 != d_1595 || state_9 != d_1596 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1595, d_1596}))
 			}
@@ -7949,7 +7949,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_2594, sequence_11))
 		}
 		row_2595 := sequence_10[int(x_2594)*sequence_12 : (int(x_2594)+1)*sequence_12]
-		r_2596 := ar.F64(sequence_12)
+		r_2596 := ar.F64w(sequence_12)
 		row_2595 = row_2595[:len(r_2596)]
 		for i_2597 := range r_2596 {
 			r_2596[i_2597] = (row_2595[i_2597] * rev_2243)
@@ -7961,7 +7961,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		if c_33 != sequence_12 {
 			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_33}))
 		}
-		r_2603 := ar.F64(sequence_12)
+		r_2603 := ar.F64w(sequence_12)
 		r_2596 = r_2596[:len(r_2603)]
 		row_2540 = row_2540[:len(r_2603)]
 		for i_2604 := range r_2603 {
@@ -7980,7 +7980,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		if sequence_12 != c_36 {
 			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{c_36})+" and "+runtime.ShapeString([]int{sequence_12}))
 		}
-		r_2608 := ar.F64(c_36)
+		r_2608 := ar.F64w(c_36)
 		row_2541 = row_2541[:len(r_2608)]
 		r_2603 = r_2603[:len(r_2608)]
 		for i_2609 := range r_2608 {
@@ -8116,7 +8116,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if c_75 != c_71 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_71})+" and "+runtime.ShapeString([]int{c_75}))
 			}
-			r_2755 := ar.F64(c_71)
+			r_2755 := ar.F64w(c_71)
 			row_2724 = row_2724[:len(r_2755)]
 			row_2725 = row_2725[:len(r_2755)]
 			z_2744 = z_2744[:len(r_2755)]
@@ -8178,7 +8178,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if c_63 != c_67 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_67})+" and "+runtime.ShapeString([]int{c_63}))
 			}
-			r_2768 := ar.F64(c_67)
+			r_2768 := ar.F64w(c_67)
 			row_2723 = row_2723[:len(r_2768)]
 			row_2722 = row_2722[:len(r_2768)]
 			rev_2614 = rev_2614[:len(r_2768)]
@@ -8203,7 +8203,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if c_67 != c_103 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_103})+" and "+runtime.ShapeString([]int{c_67}))
 			}
-			r_2774 := ar.F64(c_103)
+			r_2774 := ar.F64w(c_103)
 			row_2732 = row_2732[:len(r_2774)]
 			r_2768 = r_2768[:len(r_2774)]
 			for i_2775 := range r_2774 {
@@ -8234,7 +8234,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if c_71 != c_75 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_75})+" and "+runtime.ShapeString([]int{c_71}))
 			}
-			r_2781 := ar.F64(c_75)
+			r_2781 := ar.F64w(c_75)
 			row_2725 = row_2725[:len(r_2781)]
 			row_2724 = row_2724[:len(r_2781)]
 			z_2744 = z_2744[:len(r_2781)]
@@ -8296,7 +8296,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if c_83 != c_79 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_79})+" and "+runtime.ShapeString([]int{c_83}))
 			}
-			r_2794 := ar.F64(c_79)
+			r_2794 := ar.F64w(c_79)
 			row_2726 = row_2726[:len(r_2794)]
 			row_2727 = row_2727[:len(r_2794)]
 			z_2744 = z_2744[:len(r_2794)]
@@ -8454,145 +8454,120 @@ func fn_cross(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 i
 	if b_6 != a_3 {
 		return nil, 0, 0, nbErrorf("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
-	r_12 := ar.F64(a_3)
-	row_8 = row_8[:len(r_12)]
-	row_9 = row_9[:len(r_12)]
-	row_10 = row_10[:len(r_12)]
-	row_11 = row_11[:len(r_12)]
-	if len(r_12) >= 262144 {
-		r_12 := r_12
-		row_8 := row_8
-		row_9 := row_9
-		row_10 := row_10
-		row_11 := row_11
-		runtime.ParallelFor(len(r_12), 16384, func(lo_16, hi int) {
-			for i_17 := lo_16; i_17 < hi; i_17++ {
-				r_12[i_17] = ((row_8[i_17] * row_9[i_17]) - (row_10[i_17] * row_11[i_17]))
-			}
-		})
-	} else {
-		for i_13 := range r_12 {
-			r_12[i_13] = ((row_8[i_13] * row_9[i_13]) - (row_10[i_13] * row_11[i_13]))
-		}
-	}
 	if int64(2) >= int64(a_2) {
 		return nil, 0, 0, nbAt("models.nab:123:32", runtime.CheckIndex(int64(2), a_2))
 	}
-	row_19 := a_1[int(int64(2))*a_3 : (int(int64(2))+1)*a_3]
+	row_12 := a_1[int(int64(2))*a_3 : (int(int64(2))+1)*a_3]
 	if int64(0) >= int64(b_5) {
 		return nil, 0, 0, nbAt("models.nab:123:39", runtime.CheckIndex(int64(0), b_5))
 	}
-	row_20 := b_4[int(int64(0))*b_6 : (int(int64(0))+1)*b_6]
+	row_13 := b_4[int(int64(0))*b_6 : (int(int64(0))+1)*b_6]
 	if b_6 != a_3 {
 		return nil, 0, 0, nbErrorf("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
 	if int64(0) >= int64(a_2) {
 		return nil, 0, 0, nbAt("models.nab:123:46", runtime.CheckIndex(int64(0), a_2))
 	}
-	row_21 := a_1[int(int64(0))*a_3 : (int(int64(0))+1)*a_3]
+	row_14 := a_1[int(int64(0))*a_3 : (int(int64(0))+1)*a_3]
 	if int64(2) >= int64(b_5) {
 		return nil, 0, 0, nbAt("models.nab:123:53", runtime.CheckIndex(int64(2), b_5))
 	}
-	row_22 := b_4[int(int64(2))*b_6 : (int(int64(2))+1)*b_6]
+	row_15 := b_4[int(int64(2))*b_6 : (int(int64(2))+1)*b_6]
 	if b_6 != a_3 {
 		return nil, 0, 0, nbErrorf("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
-	}
-	r_23 := ar.F64(a_3)
-	row_19 = row_19[:len(r_23)]
-	row_20 = row_20[:len(r_23)]
-	row_21 = row_21[:len(r_23)]
-	row_22 = row_22[:len(r_23)]
-	if len(r_23) >= 262144 {
-		r_23 := r_23
-		row_19 := row_19
-		row_20 := row_20
-		row_21 := row_21
-		row_22 := row_22
-		runtime.ParallelFor(len(r_23), 16384, func(lo_27, hi int) {
-			for i_28 := lo_27; i_28 < hi; i_28++ {
-				r_23[i_28] = ((row_19[i_28] * row_20[i_28]) - (row_21[i_28] * row_22[i_28]))
-			}
-		})
-	} else {
-		for i_24 := range r_23 {
-			r_23[i_24] = ((row_19[i_24] * row_20[i_24]) - (row_21[i_24] * row_22[i_24]))
-		}
 	}
 	if int64(0) >= int64(a_2) {
 		return nil, 0, 0, nbAt("models.nab:123:59", runtime.CheckIndex(int64(0), a_2))
 	}
-	row_30 := a_1[int(int64(0))*a_3 : (int(int64(0))+1)*a_3]
+	row_16 := a_1[int(int64(0))*a_3 : (int(int64(0))+1)*a_3]
 	if int64(1) >= int64(b_5) {
 		return nil, 0, 0, nbAt("models.nab:123:66", runtime.CheckIndex(int64(1), b_5))
 	}
-	row_31 := b_4[int(int64(1))*b_6 : (int(int64(1))+1)*b_6]
+	row_17 := b_4[int(int64(1))*b_6 : (int(int64(1))+1)*b_6]
 	if b_6 != a_3 {
 		return nil, 0, 0, nbErrorf("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
 	if int64(1) >= int64(a_2) {
 		return nil, 0, 0, nbAt("models.nab:123:73", runtime.CheckIndex(int64(1), a_2))
 	}
-	row_32 := a_1[int(int64(1))*a_3 : (int(int64(1))+1)*a_3]
+	row_18 := a_1[int(int64(1))*a_3 : (int(int64(1))+1)*a_3]
 	if int64(0) >= int64(b_5) {
 		return nil, 0, 0, nbAt("models.nab:123:80", runtime.CheckIndex(int64(0), b_5))
 	}
-	row_33 := b_4[int(int64(0))*b_6 : (int(int64(0))+1)*b_6]
+	row_19 := b_4[int(int64(0))*b_6 : (int(int64(0))+1)*b_6]
 	if b_6 != a_3 {
 		return nil, 0, 0, nbErrorf("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
-	r_34 := ar.F64(a_3)
-	row_30 = row_30[:len(r_34)]
-	row_31 = row_31[:len(r_34)]
-	row_32 = row_32[:len(r_34)]
-	row_33 = row_33[:len(r_34)]
-	if len(r_34) >= 262144 {
-		r_34 := r_34
-		row_30 := row_30
-		row_31 := row_31
-		row_32 := row_32
-		row_33 := row_33
-		runtime.ParallelFor(len(r_34), 16384, func(lo_38, hi int) {
-			for i_39 := lo_38; i_39 < hi; i_39++ {
-				r_34[i_39] = ((row_30[i_39] * row_31[i_39]) - (row_32[i_39] * row_33[i_39]))
+	rs_20 := a_3
+	tot_21, err_22 := runtime.MulSize(3, rs_20)
+	if err_22 != nil {
+		return nil, 0, 0, nbAt("models.nab:123:3", err_22)
+	}
+	a_23 := ar.F64w(tot_21)
+	row_24 := a_23[0*rs_20 : 1*rs_20]
+	row_8 = row_8[:len(row_24)]
+	row_9 = row_9[:len(row_24)]
+	row_10 = row_10[:len(row_24)]
+	row_11 = row_11[:len(row_24)]
+	if len(row_24) >= 262144 {
+		row_24 := row_24
+		row_8 := row_8
+		row_9 := row_9
+		row_10 := row_10
+		row_11 := row_11
+		runtime.ParallelFor(len(row_24), 16384, func(lo_28, hi int) {
+			for i_29 := lo_28; i_29 < hi; i_29++ {
+				row_24[i_29] = ((row_8[i_29] * row_9[i_29]) - (row_10[i_29] * row_11[i_29]))
 			}
 		})
 	} else {
-		for i_35 := range r_34 {
-			r_34[i_35] = ((row_30[i_35] * row_31[i_35]) - (row_32[i_35] * row_33[i_35]))
+		for i_25 := range row_24 {
+			row_24[i_25] = ((row_8[i_25] * row_9[i_25]) - (row_10[i_25] * row_11[i_25]))
 		}
 	}
-	var a_41 []float64
-	var d_42 int = 0
-	var rs_43 int = 0
-	for i_44 := 0; i_44 < 3; i_44++ {
-		mark_45 := ar.mark()
-		var e_46 []float64
-		var e_47 int
-		switch i_44 {
-		case 0:
-			e_46, e_47 = r_12, a_3
-		case 1:
-			e_46, e_47 = r_23, a_3
-		case 2:
-			e_46, e_47 = r_34, a_3
-		}
-		if i_44 == 0 {
-			d_42 = e_47
-			rs_43 = d_42
-			tot_48, err_49 := runtime.MulSize(3, rs_43)
-			if err_49 != nil {
-				return nil, 0, 0, nbAt("models.nab:123:3", err_49)
+	row_31 := a_23[1*rs_20 : 2*rs_20]
+	row_12 = row_12[:len(row_31)]
+	row_13 = row_13[:len(row_31)]
+	row_14 = row_14[:len(row_31)]
+	row_15 = row_15[:len(row_31)]
+	if len(row_31) >= 262144 {
+		row_31 := row_31
+		row_12 := row_12
+		row_13 := row_13
+		row_14 := row_14
+		row_15 := row_15
+		runtime.ParallelFor(len(row_31), 16384, func(lo_35, hi int) {
+			for i_36 := lo_35; i_36 < hi; i_36++ {
+				row_31[i_36] = ((row_12[i_36] * row_13[i_36]) - (row_14[i_36] * row_15[i_36]))
 			}
-			a_41 = ar.F64(tot_48)
-		} else if e_47 != d_42 {
-			return nil, 0, 0, nbErrorf("models.nab:123:3", "array literal: element "+strconv.Itoa(i_44)+" has shape "+runtime.ShapeString([]int{e_47})+", element 0 has shape "+runtime.ShapeString([]int{d_42}))
-		}
-		copy(a_41[i_44*rs_43:(i_44+1)*rs_43], e_46)
-		if i_44 > 0 {
-			ar.release(mark_45)
+		})
+	} else {
+		for i_32 := range row_31 {
+			row_31[i_32] = ((row_12[i_32] * row_13[i_32]) - (row_14[i_32] * row_15[i_32]))
 		}
 	}
-	return a_41, 3, d_42, nil
+	row_38 := a_23[2*rs_20 : 3*rs_20]
+	row_16 = row_16[:len(row_38)]
+	row_17 = row_17[:len(row_38)]
+	row_18 = row_18[:len(row_38)]
+	row_19 = row_19[:len(row_38)]
+	if len(row_38) >= 262144 {
+		row_38 := row_38
+		row_16 := row_16
+		row_17 := row_17
+		row_18 := row_18
+		row_19 := row_19
+		runtime.ParallelFor(len(row_38), 16384, func(lo_42, hi int) {
+			for i_43 := lo_42; i_43 < hi; i_43++ {
+				row_38[i_43] = ((row_16[i_43] * row_17[i_43]) - (row_18[i_43] * row_19[i_43]))
+			}
+		})
+	} else {
+		for i_39 := range row_38 {
+			row_38[i_39] = ((row_16[i_39] * row_17[i_39]) - (row_18[i_39] * row_19[i_39]))
+		}
+	}
+	return a_23, 3, a_3, nil
 }
 
 // fn_rotate is def rotate (models.nab:126:5).
@@ -8621,7 +8596,7 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 		return nil, 0, 0, nbAt("models.nab:127:36", runtime.CheckIndex(int64(2), r_2))
 	}
 	row_10 := r_1[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
-	r_11 := ar.F64(r_3)
+	r_11 := ar.F64w(r_3)
 	row_8 = row_8[:len(r_11)]
 	row_9 = row_9[:len(r_11)]
 	row_10 = row_10[:len(r_11)]
@@ -8640,7 +8615,7 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 			r_11[i_12] = (((row_8[i_12] * row_8[i_12]) + (row_9[i_12] * row_9[i_12])) + (row_10[i_12] * row_10[i_12]))
 		}
 	}
-	r_18 := ar.F64(r_3)
+	r_18 := ar.F64w(r_3)
 	r_11 = r_11[:len(r_18)]
 	if len(r_18) >= 262144 {
 		r_18 := r_18
@@ -8655,7 +8630,7 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 			r_18[i_19] = (runtime.Sign(r_11[i_19]))
 		}
 	}
-	r_25 := ar.F64(r_3)
+	r_25 := ar.F64w(r_3)
 	r_11 = r_11[:len(r_25)]
 	r_18 = r_18[:len(r_25)]
 	if len(r_25) >= 262144 {
@@ -8672,7 +8647,7 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 			r_25[i_26] = (math.Sqrt((r_11[i_26] + (1.0 - r_18[i_26]))))
 		}
 	}
-	r_32 := ar.F64(r_3)
+	r_32 := ar.F64w(r_3)
 	r_25 = r_25[:len(r_32)]
 	if len(r_32) >= 262144 {
 		r_32 := r_32
@@ -8687,7 +8662,7 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 			r_32[i_33] = (math.Cos(r_25[i_33]))
 		}
 	}
-	r_39 := ar.F64(r_3)
+	r_39 := ar.F64w(r_3)
 	r_25 = r_25[:len(r_39)]
 	if len(r_39) >= 262144 {
 		r_39 := r_39
@@ -8706,312 +8681,284 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 		return nil, 0, 0, nbAt("models.nab:132:16", runtime.CheckIndex(int64(0), r_2))
 	}
 	row_46 := r_1[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
-	r_47 := ar.F64(r_3)
-	row_46 = row_46[:len(r_47)]
-	r_25 = r_25[:len(r_47)]
-	if len(r_47) >= 262144 {
-		r_47 := r_47
-		row_46 := row_46
-		r_25 := r_25
-		runtime.ParallelFor(len(r_47), 16384, func(lo_51, hi int) {
-			for i_52 := lo_51; i_52 < hi; i_52++ {
-				r_47[i_52] = (row_46[i_52] / r_25[i_52])
-			}
-		})
-	} else {
-		for i_48 := range r_47 {
-			r_47[i_48] = (row_46[i_48] / r_25[i_48])
-		}
-	}
 	if int64(1) >= int64(r_2) {
 		return nil, 0, 0, nbAt("models.nab:132:30", runtime.CheckIndex(int64(1), r_2))
 	}
-	row_54 := r_1[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
-	r_55 := ar.F64(r_3)
-	row_54 = row_54[:len(r_55)]
-	r_25 = r_25[:len(r_55)]
-	if len(r_55) >= 262144 {
-		r_55 := r_55
-		row_54 := row_54
-		r_25 := r_25
-		runtime.ParallelFor(len(r_55), 16384, func(lo_59, hi int) {
-			for i_60 := lo_59; i_60 < hi; i_60++ {
-				r_55[i_60] = (row_54[i_60] / r_25[i_60])
-			}
-		})
-	} else {
-		for i_56 := range r_55 {
-			r_55[i_56] = (row_54[i_56] / r_25[i_56])
-		}
-	}
+	row_47 := r_1[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if int64(2) >= int64(r_2) {
 		return nil, 0, 0, nbAt("models.nab:132:44", runtime.CheckIndex(int64(2), r_2))
 	}
-	row_62 := r_1[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
-	r_63 := ar.F64(r_3)
-	row_62 = row_62[:len(r_63)]
-	r_25 = r_25[:len(r_63)]
-	if len(r_63) >= 262144 {
-		r_63 := r_63
-		row_62 := row_62
+	row_48 := r_1[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
+	rs_49 := r_3
+	tot_50, err_51 := runtime.MulSize(3, rs_49)
+	if err_51 != nil {
+		return nil, 0, 0, nbAt("models.nab:132:14", err_51)
+	}
+	a_52 := ar.F64w(tot_50)
+	row_53 := a_52[0*rs_49 : 1*rs_49]
+	row_46 = row_46[:len(row_53)]
+	r_25 = r_25[:len(row_53)]
+	if len(row_53) >= 262144 {
+		row_53 := row_53
+		row_46 := row_46
 		r_25 := r_25
-		runtime.ParallelFor(len(r_63), 16384, func(lo_67, hi int) {
-			for i_68 := lo_67; i_68 < hi; i_68++ {
-				r_63[i_68] = (row_62[i_68] / r_25[i_68])
+		runtime.ParallelFor(len(row_53), 16384, func(lo_57, hi int) {
+			for i_58 := lo_57; i_58 < hi; i_58++ {
+				row_53[i_58] = (row_46[i_58] / r_25[i_58])
 			}
 		})
 	} else {
-		for i_64 := range r_63 {
-			r_63[i_64] = (row_62[i_64] / r_25[i_64])
+		for i_54 := range row_53 {
+			row_53[i_54] = (row_46[i_54] / r_25[i_54])
 		}
 	}
-	var a_70 []float64
-	var d_71 int = 0
-	var rs_72 int = 0
-	for i_73 := 0; i_73 < 3; i_73++ {
-		mark_74 := ar.mark()
-		var e_75 []float64
-		var e_76 int
-		switch i_73 {
-		case 0:
-			e_75, e_76 = r_47, r_3
-		case 1:
-			e_75, e_76 = r_55, r_3
-		case 2:
-			e_75, e_76 = r_63, r_3
-		}
-		if i_73 == 0 {
-			d_71 = e_76
-			rs_72 = d_71
-			tot_77, err_78 := runtime.MulSize(3, rs_72)
-			if err_78 != nil {
-				return nil, 0, 0, nbAt("models.nab:132:14", err_78)
+	row_60 := a_52[1*rs_49 : 2*rs_49]
+	row_47 = row_47[:len(row_60)]
+	r_25 = r_25[:len(row_60)]
+	if len(row_60) >= 262144 {
+		row_60 := row_60
+		row_47 := row_47
+		r_25 := r_25
+		runtime.ParallelFor(len(row_60), 16384, func(lo_64, hi int) {
+			for i_65 := lo_64; i_65 < hi; i_65++ {
+				row_60[i_65] = (row_47[i_65] / r_25[i_65])
 			}
-			a_70 = ar.F64(tot_77)
-		} else if e_76 != d_71 {
-			return nil, 0, 0, nbErrorf("models.nab:132:14", "array literal: element "+strconv.Itoa(i_73)+" has shape "+runtime.ShapeString([]int{e_76})+", element 0 has shape "+runtime.ShapeString([]int{d_71}))
-		}
-		copy(a_70[i_73*rs_72:(i_73+1)*rs_72], e_75)
-		if i_73 > 0 {
-			ar.release(mark_74)
+		})
+	} else {
+		for i_61 := range row_60 {
+			row_60[i_61] = (row_47[i_61] / r_25[i_61])
 		}
 	}
-	r_79, r_80, r_81, err_82 := fn_cross(ar, a_70, 3, d_71, x_4, x_5, x_6)
-	if err_82 != nil {
-		return nil, 0, 0, nbFrame(err_82, "cross", "models.nab:122:5", "models.nab:133:12")
+	row_67 := a_52[2*rs_49 : 3*rs_49]
+	row_48 = row_48[:len(row_67)]
+	r_25 = r_25[:len(row_67)]
+	if len(row_67) >= 262144 {
+		row_67 := row_67
+		row_48 := row_48
+		r_25 := r_25
+		runtime.ParallelFor(len(row_67), 16384, func(lo_71, hi int) {
+			for i_72 := lo_71; i_72 < hi; i_72++ {
+				row_67[i_72] = (row_48[i_72] / r_25[i_72])
+			}
+		})
+	} else {
+		for i_68 := range row_67 {
+			row_67[i_68] = (row_48[i_68] / r_25[i_68])
+		}
 	}
-	row_83 := a_70[int(int64(0))*d_71 : (int(int64(0))+1)*d_71]
+	r_74, r_75, r_76, err_77 := fn_cross(ar, a_52, 3, r_3, x_4, x_5, x_6)
+	if err_77 != nil {
+		return nil, 0, 0, nbFrame(err_77, "cross", "models.nab:122:5", "models.nab:133:12")
+	}
+	row_78 := a_52[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if int64(0) >= int64(x_5) {
 		return nil, 0, 0, nbAt("models.nab:134:25", runtime.CheckIndex(int64(0), x_5))
 	}
-	row_84 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
-	if x_6 != d_71 {
-		return nil, 0, 0, nbErrorf("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{d_71})+" and "+runtime.ShapeString([]int{x_6}))
+	row_79 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	if x_6 != r_3 {
+		return nil, 0, 0, nbErrorf("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	row_85 := a_70[int(int64(1))*d_71 : (int(int64(1))+1)*d_71]
+	row_80 := a_52[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if int64(1) >= int64(x_5) {
 		return nil, 0, 0, nbAt("models.nab:134:42", runtime.CheckIndex(int64(1), x_5))
 	}
-	row_86 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
-	if x_6 != d_71 {
-		return nil, 0, 0, nbErrorf("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{d_71})+" and "+runtime.ShapeString([]int{x_6}))
+	row_81 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	if x_6 != r_3 {
+		return nil, 0, 0, nbErrorf("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	row_87 := a_70[int(int64(2))*d_71 : (int(int64(2))+1)*d_71]
+	row_82 := a_52[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	if int64(2) >= int64(x_5) {
 		return nil, 0, 0, nbAt("models.nab:134:59", runtime.CheckIndex(int64(2), x_5))
 	}
-	row_88 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
-	if x_6 != d_71 {
-		return nil, 0, 0, nbErrorf("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{d_71})+" and "+runtime.ShapeString([]int{x_6}))
+	row_83 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	if x_6 != r_3 {
+		return nil, 0, 0, nbErrorf("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	if r_3 != d_71 {
-		return nil, 0, 0, nbErrorf("models.nab:134:64", "shape mismatch in '*': "+runtime.ShapeString([]int{d_71})+" and "+runtime.ShapeString([]int{r_3}))
-	}
-	r_89 := ar.F64(d_71)
-	row_83 = row_83[:len(r_89)]
-	row_84 = row_84[:len(r_89)]
-	row_85 = row_85[:len(r_89)]
-	row_86 = row_86[:len(r_89)]
-	row_87 = row_87[:len(r_89)]
-	row_88 = row_88[:len(r_89)]
-	r_32 = r_32[:len(r_89)]
-	if len(r_89) >= 262144 {
-		r_89 := r_89
+	r_84 := ar.F64w(r_3)
+	row_78 = row_78[:len(r_84)]
+	row_79 = row_79[:len(r_84)]
+	row_80 = row_80[:len(r_84)]
+	row_81 = row_81[:len(r_84)]
+	row_82 = row_82[:len(r_84)]
+	row_83 = row_83[:len(r_84)]
+	r_32 = r_32[:len(r_84)]
+	if len(r_84) >= 262144 {
+		r_84 := r_84
+		row_78 := row_78
+		row_79 := row_79
+		row_80 := row_80
+		row_81 := row_81
+		row_82 := row_82
 		row_83 := row_83
-		row_84 := row_84
-		row_85 := row_85
-		row_86 := row_86
-		row_87 := row_87
-		row_88 := row_88
 		r_32 := r_32
-		runtime.ParallelFor(len(r_89), 16384, func(lo_93, hi int) {
-			for i_94 := lo_93; i_94 < hi; i_94++ {
-				r_89[i_94] = ((((row_83[i_94] * row_84[i_94]) + (row_85[i_94] * row_86[i_94])) + (row_87[i_94] * row_88[i_94])) * (1.0 - r_32[i_94]))
+		runtime.ParallelFor(len(r_84), 16384, func(lo_88, hi int) {
+			for i_89 := lo_88; i_89 < hi; i_89++ {
+				r_84[i_89] = ((((row_78[i_89] * row_79[i_89]) + (row_80[i_89] * row_81[i_89])) + (row_82[i_89] * row_83[i_89])) * (1.0 - r_32[i_89]))
 			}
 		})
 	} else {
-		for i_90 := range r_89 {
-			r_89[i_90] = ((((row_83[i_90] * row_84[i_90]) + (row_85[i_90] * row_86[i_90])) + (row_87[i_90] * row_88[i_90])) * (1.0 - r_32[i_90]))
+		for i_85 := range r_84 {
+			r_84[i_85] = ((((row_78[i_85] * row_79[i_85]) + (row_80[i_85] * row_81[i_85])) + (row_82[i_85] * row_83[i_85])) * (1.0 - r_32[i_85]))
 		}
 	}
-	n_96, err_97 := runtime.CheckSize(int64(3))
-	if err_97 != nil {
-		return nil, 0, 0, nbAt("models.nab:135:14", err_97)
+	n_91, err_92 := runtime.CheckSize(int64(3))
+	if err_92 != nil {
+		return nil, 0, 0, nbAt("models.nab:135:14", err_92)
 	}
-	var a_98 []float64
-	var d_99 int = 0
-	var rs_100 int = 0
-	for i_101 := 0; i_101 < n_96; i_101++ {
-		mark_102 := ar.mark()
-		i_103 := int64(i_101)
-		if i_103 < 0 || i_103 >= int64(x_5) {
-			return nil, 0, 0, nbAt("models.nab:135:16", runtime.CheckIndex(i_103, x_5))
+	var a_93 []float64
+	var d_94 int = 0
+	var rs_95 int = 0
+	for i_96 := 0; i_96 < n_91; i_96++ {
+		mark_97 := ar.mark()
+		i_98 := int64(i_96)
+		if i_98 < 0 || i_98 >= int64(x_5) {
+			return nil, 0, 0, nbAt("models.nab:135:16", runtime.CheckIndex(i_98, x_5))
 		}
-		row_104 := x_4[int(i_103)*x_6 : (int(i_103)+1)*x_6]
+		row_99 := x_4[int(i_98)*x_6 : (int(i_98)+1)*x_6]
 		if r_3 != x_6 {
 			return nil, 0, 0, nbErrorf("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 		}
-		if i_103 < 0 || i_103 >= int64(r_80) {
-			return nil, 0, 0, nbAt("models.nab:135:31", runtime.CheckIndex(i_103, r_80))
+		if i_98 < 0 || i_98 >= int64(r_75) {
+			return nil, 0, 0, nbAt("models.nab:135:31", runtime.CheckIndex(i_98, r_75))
 		}
-		row_105 := r_79[int(i_103)*r_81 : (int(i_103)+1)*r_81]
-		if r_3 != r_81 {
-			return nil, 0, 0, nbErrorf("models.nab:135:35", "shape mismatch in '*': "+runtime.ShapeString([]int{r_81})+" and "+runtime.ShapeString([]int{r_3}))
+		row_100 := r_74[int(i_98)*r_76 : (int(i_98)+1)*r_76]
+		if r_3 != r_76 {
+			return nil, 0, 0, nbErrorf("models.nab:135:35", "shape mismatch in '*': "+runtime.ShapeString([]int{r_76})+" and "+runtime.ShapeString([]int{r_3}))
 		}
-		if r_81 != x_6 {
-			return nil, 0, 0, nbErrorf("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_81}))
+		if r_76 != x_6 {
+			return nil, 0, 0, nbErrorf("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_76}))
 		}
-		if i_103 < 0 || i_103 >= int64(3) {
-			return nil, 0, 0, nbAt("models.nab:135:48", runtime.CheckIndex(i_103, 3))
+		if i_98 < 0 || i_98 >= int64(3) {
+			return nil, 0, 0, nbAt("models.nab:135:48", runtime.CheckIndex(i_98, 3))
 		}
-		row_106 := a_70[int(i_103)*d_71 : (int(i_103)+1)*d_71]
-		if d_71 != x_6 {
-			return nil, 0, 0, nbErrorf("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{d_71}))
+		row_101 := a_52[int(i_98)*r_3 : (int(i_98)+1)*r_3]
+		if r_3 != x_6 {
+			return nil, 0, 0, nbErrorf("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 		}
-		if i_101 == 0 {
-			d_99 = x_6
-			rs_100 = d_99
-			tot_107, err_108 := runtime.MulSize(n_96, rs_100)
-			if err_108 != nil {
-				return nil, 0, 0, nbAt("models.nab:135:14", err_108)
+		if i_96 == 0 {
+			d_94 = x_6
+			rs_95 = d_94
+			tot_102, err_103 := runtime.MulSize(n_91, rs_95)
+			if err_103 != nil {
+				return nil, 0, 0, nbAt("models.nab:135:14", err_103)
 			}
-			a_98 = ar.F64(tot_107)
-		} else if x_6 != d_99 {
-			return nil, 0, 0, nbErrorf("models.nab:135:14", "build: element "+strconv.Itoa(i_101)+" has shape "+runtime.ShapeString([]int{x_6})+", element 0 has shape "+runtime.ShapeString([]int{d_99}))
+			a_93 = ar.F64w(tot_102)
+		} else if x_6 != d_94 {
+			return nil, 0, 0, nbErrorf("models.nab:135:14", "build: element "+strconv.Itoa(i_96)+" has shape "+runtime.ShapeString([]int{x_6})+", element 0 has shape "+runtime.ShapeString([]int{d_94}))
 		}
-		row_109 := a_98[i_101*rs_100 : (i_101+1)*rs_100]
-		row_104 = row_104[:len(row_109)]
-		r_32 = r_32[:len(row_109)]
-		row_105 = row_105[:len(row_109)]
-		r_39 = r_39[:len(row_109)]
-		row_106 = row_106[:len(row_109)]
-		r_89 = r_89[:len(row_109)]
-		if len(row_109) >= 262144 {
-			row_109 := row_109
+		row_104 := a_93[i_96*rs_95 : (i_96+1)*rs_95]
+		row_99 = row_99[:len(row_104)]
+		r_32 = r_32[:len(row_104)]
+		row_100 = row_100[:len(row_104)]
+		r_39 = r_39[:len(row_104)]
+		row_101 = row_101[:len(row_104)]
+		r_84 = r_84[:len(row_104)]
+		if len(row_104) >= 262144 {
 			row_104 := row_104
+			row_99 := row_99
 			r_32 := r_32
-			row_105 := row_105
+			row_100 := row_100
 			r_39 := r_39
-			row_106 := row_106
-			r_89 := r_89
-			runtime.ParallelFor(len(row_109), 16384, func(lo_113, hi int) {
-				for i_114 := lo_113; i_114 < hi; i_114++ {
-					row_109[i_114] = (((row_104[i_114] * r_32[i_114]) + (row_105[i_114] * r_39[i_114])) + (row_106[i_114] * r_89[i_114]))
+			row_101 := row_101
+			r_84 := r_84
+			runtime.ParallelFor(len(row_104), 16384, func(lo_108, hi int) {
+				for i_109 := lo_108; i_109 < hi; i_109++ {
+					row_104[i_109] = (((row_99[i_109] * r_32[i_109]) + (row_100[i_109] * r_39[i_109])) + (row_101[i_109] * r_84[i_109]))
 				}
 			})
 		} else {
-			for i_110 := range row_109 {
-				row_109[i_110] = (((row_104[i_110] * r_32[i_110]) + (row_105[i_110] * r_39[i_110])) + (row_106[i_110] * r_89[i_110]))
+			for i_105 := range row_104 {
+				row_104[i_105] = (((row_99[i_105] * r_32[i_105]) + (row_100[i_105] * r_39[i_105])) + (row_101[i_105] * r_84[i_105]))
 			}
 		}
-		if i_101 > 0 {
-			ar.release(mark_102)
+		if i_96 > 0 {
+			ar.release(mark_97)
 		}
 	}
-	r_116, r_117, r_118, err_119 := fn_cross(ar, r_1, r_2, r_3, x_4, x_5, x_6)
-	if err_119 != nil {
-		return nil, 0, 0, nbFrame(err_119, "cross", "models.nab:122:5", "models.nab:136:19")
+	r_111, r_112, r_113, err_114 := fn_cross(ar, r_1, r_2, r_3, x_4, x_5, x_6)
+	if err_114 != nil {
+		return nil, 0, 0, nbFrame(err_114, "cross", "models.nab:122:5", "models.nab:136:19")
 	}
-	if r_117 != x_5 || r_118 != x_6 {
-		return nil, 0, 0, nbErrorf("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_117, r_118}))
+	if r_112 != x_5 || r_113 != x_6 {
+		return nil, 0, 0, nbErrorf("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_112, r_113}))
 	}
-	n_120 := x_5 * x_6
-	r_121 := ar.F64(n_120)
-	x_4 = x_4[:len(r_121)]
-	r_116 = r_116[:len(r_121)]
-	if len(r_121) >= 262144 {
-		r_121 := r_121
-		x_4 := x_4
+	n_115 := x_5 * x_6
+	r_116 := ar.F64w(n_115)
+	x_4 = x_4[:len(r_116)]
+	r_111 = r_111[:len(r_116)]
+	if len(r_116) >= 262144 {
 		r_116 := r_116
-		runtime.ParallelFor(len(r_121), 16384, func(lo_125, hi int) {
-			for i_126 := lo_125; i_126 < hi; i_126++ {
-				r_121[i_126] = (x_4[i_126] + r_116[i_126])
+		x_4 := x_4
+		r_111 := r_111
+		runtime.ParallelFor(len(r_116), 16384, func(lo_120, hi int) {
+			for i_121 := lo_120; i_121 < hi; i_121++ {
+				r_116[i_121] = (x_4[i_121] + r_111[i_121])
 			}
 		})
 	} else {
-		for i_122 := range r_121 {
-			r_121[i_122] = (x_4[i_122] + r_116[i_122])
+		for i_117 := range r_116 {
+			r_116[i_117] = (x_4[i_117] + r_111[i_117])
 		}
 	}
-	n_128, err_129 := runtime.CheckSize(int64(3))
-	if err_129 != nil {
-		return nil, 0, 0, nbAt("models.nab:137:6", err_129)
+	n_123, err_124 := runtime.CheckSize(int64(3))
+	if err_124 != nil {
+		return nil, 0, 0, nbAt("models.nab:137:6", err_124)
 	}
-	var a_130 []float64
-	var d_131 int = 0
-	var rs_132 int = 0
-	for i_133 := 0; i_133 < n_128; i_133++ {
-		mark_134 := ar.mark()
-		i_135 := int64(i_133)
-		if i_135 < 0 || i_135 >= int64(n_96) {
-			return nil, 0, 0, nbAt("models.nab:137:20", runtime.CheckIndex(i_135, n_96))
+	var a_125 []float64
+	var d_126 int = 0
+	var rs_127 int = 0
+	for i_128 := 0; i_128 < n_123; i_128++ {
+		mark_129 := ar.mark()
+		i_130 := int64(i_128)
+		if i_130 < 0 || i_130 >= int64(n_91) {
+			return nil, 0, 0, nbAt("models.nab:137:20", runtime.CheckIndex(i_130, n_91))
 		}
-		row_136 := a_98[int(i_135)*d_99 : (int(i_135)+1)*d_99]
-		if d_99 != r_3 {
-			return nil, 0, 0, nbErrorf("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_99}))
+		row_131 := a_93[int(i_130)*d_94 : (int(i_130)+1)*d_94]
+		if d_94 != r_3 {
+			return nil, 0, 0, nbErrorf("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_94}))
 		}
-		if i_135 < 0 || i_135 >= int64(x_5) {
-			return nil, 0, 0, nbAt("models.nab:137:48", runtime.CheckIndex(i_135, x_5))
+		if i_130 < 0 || i_130 >= int64(x_5) {
+			return nil, 0, 0, nbAt("models.nab:137:48", runtime.CheckIndex(i_130, x_5))
 		}
-		row_137 := r_121[int(i_135)*x_6 : (int(i_135)+1)*x_6]
+		row_132 := r_116[int(i_130)*x_6 : (int(i_130)+1)*x_6]
 		if x_6 != r_3 {
 			return nil, 0, 0, nbErrorf("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 		}
-		if i_133 == 0 {
-			d_131 = r_3
-			rs_132 = d_131
-			tot_138, err_139 := runtime.MulSize(n_128, rs_132)
-			if err_139 != nil {
-				return nil, 0, 0, nbAt("models.nab:137:6", err_139)
+		if i_128 == 0 {
+			d_126 = r_3
+			rs_127 = d_126
+			tot_133, err_134 := runtime.MulSize(n_123, rs_127)
+			if err_134 != nil {
+				return nil, 0, 0, nbAt("models.nab:137:6", err_134)
 			}
-			a_130 = ar.F64(tot_138)
-		} else if r_3 != d_131 {
-			return nil, 0, 0, nbErrorf("models.nab:137:6", "build: element "+strconv.Itoa(i_133)+" has shape "+runtime.ShapeString([]int{r_3})+", element 0 has shape "+runtime.ShapeString([]int{d_131}))
+			a_125 = ar.F64w(tot_133)
+		} else if r_3 != d_126 {
+			return nil, 0, 0, nbErrorf("models.nab:137:6", "build: element "+strconv.Itoa(i_128)+" has shape "+runtime.ShapeString([]int{r_3})+", element 0 has shape "+runtime.ShapeString([]int{d_126}))
 		}
-		row_140 := a_130[i_133*rs_132 : (i_133+1)*rs_132]
-		r_18 = r_18[:len(row_140)]
-		row_136 = row_136[:len(row_140)]
-		row_137 = row_137[:len(row_140)]
-		if len(row_140) >= 262144 {
-			row_140 := row_140
+		row_135 := a_125[i_128*rs_127 : (i_128+1)*rs_127]
+		r_18 = r_18[:len(row_135)]
+		row_131 = row_131[:len(row_135)]
+		row_132 = row_132[:len(row_135)]
+		if len(row_135) >= 262144 {
+			row_135 := row_135
 			r_18 := r_18
-			row_136 := row_136
-			row_137 := row_137
-			runtime.ParallelFor(len(row_140), 16384, func(lo_144, hi int) {
-				for i_145 := lo_144; i_145 < hi; i_145++ {
-					row_140[i_145] = ((r_18[i_145] * row_136[i_145]) + ((1.0 - r_18[i_145]) * row_137[i_145]))
+			row_131 := row_131
+			row_132 := row_132
+			runtime.ParallelFor(len(row_135), 16384, func(lo_139, hi int) {
+				for i_140 := lo_139; i_140 < hi; i_140++ {
+					row_135[i_140] = ((r_18[i_140] * row_131[i_140]) + ((1.0 - r_18[i_140]) * row_132[i_140]))
 				}
 			})
 		} else {
-			for i_141 := range row_140 {
-				row_140[i_141] = ((r_18[i_141] * row_136[i_141]) + ((1.0 - r_18[i_141]) * row_137[i_141]))
+			for i_136 := range row_135 {
+				row_135[i_136] = ((r_18[i_136] * row_131[i_136]) + ((1.0 - r_18[i_136]) * row_132[i_136]))
 			}
 		}
-		if i_133 > 0 {
-			ar.release(mark_134)
+		if i_128 > 0 {
+			ar.release(mark_129)
 		}
 	}
-	return a_130, n_128, d_131, nil
+	return a_125, n_123, d_126, nil
 }
 
 // fn_residuals is def residuals (models.nab:142:5).
@@ -9053,7 +9000,7 @@ func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []floa
 		return nil, 0, 0, nil, 0, nbErrorf("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{n_15, cam_3}))
 	}
 	n_17 := x_5 * x_6
-	r_18 := ar.F64(n_17)
+	r_18 := ar.F64w(n_17)
 	x_4 = x_4[:len(r_18)]
 	s_16 = s_16[:len(r_18)]
 	if len(r_18) >= 262144 {
@@ -9082,265 +9029,242 @@ func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []floa
 		return nil, 0, 0, nil, 0, nbAt("models.nab:144:20", runtime.CheckIndex(int64(2), r_26))
 	}
 	row_30 := r_25[int(int64(2))*r_27 : (int(int64(2))+1)*r_27]
-	r_31 := ar.F64(r_27)
-	row_29 = row_29[:len(r_31)]
-	row_30 = row_30[:len(r_31)]
-	if len(r_31) >= 262144 {
-		r_31 := r_31
-		row_29 := row_29
-		row_30 := row_30
-		runtime.ParallelFor(len(r_31), 16384, func(lo_35, hi int) {
-			for i_36 := lo_35; i_36 < hi; i_36++ {
-				r_31[i_36] = (row_29[i_36] / row_30[i_36])
-			}
-		})
-	} else {
-		for i_32 := range r_31 {
-			r_31[i_32] = (row_29[i_32] / row_30[i_32])
-		}
-	}
 	if int64(1) >= int64(r_26) {
 		return nil, 0, 0, nil, 0, nbAt("models.nab:144:26", runtime.CheckIndex(int64(1), r_26))
 	}
-	row_38 := r_25[int(int64(1))*r_27 : (int(int64(1))+1)*r_27]
+	row_31 := r_25[int(int64(1))*r_27 : (int(int64(1))+1)*r_27]
 	if int64(2) >= int64(r_26) {
 		return nil, 0, 0, nil, 0, nbAt("models.nab:144:33", runtime.CheckIndex(int64(2), r_26))
 	}
-	row_39 := r_25[int(int64(2))*r_27 : (int(int64(2))+1)*r_27]
-	r_40 := ar.F64(r_27)
-	row_38 = row_38[:len(r_40)]
-	row_39 = row_39[:len(r_40)]
-	if len(r_40) >= 262144 {
-		r_40 := r_40
-		row_38 := row_38
-		row_39 := row_39
-		runtime.ParallelFor(len(r_40), 16384, func(lo_44, hi int) {
-			for i_45 := lo_44; i_45 < hi; i_45++ {
-				r_40[i_45] = (row_38[i_45] / row_39[i_45])
+	row_32 := r_25[int(int64(2))*r_27 : (int(int64(2))+1)*r_27]
+	rs_33 := r_27
+	tot_34, err_35 := runtime.MulSize(2, rs_33)
+	if err_35 != nil {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:144:11", err_35)
+	}
+	a_36 := ar.F64w(tot_34)
+	row_37 := a_36[0*rs_33 : 1*rs_33]
+	row_29 = row_29[:len(row_37)]
+	row_30 = row_30[:len(row_37)]
+	if len(row_37) >= 262144 {
+		row_37 := row_37
+		row_29 := row_29
+		row_30 := row_30
+		runtime.ParallelFor(len(row_37), 16384, func(lo_41, hi int) {
+			for i_42 := lo_41; i_42 < hi; i_42++ {
+				row_37[i_42] = (row_29[i_42] / row_30[i_42])
 			}
 		})
 	} else {
-		for i_41 := range r_40 {
-			r_40[i_41] = (row_38[i_41] / row_39[i_41])
+		for i_38 := range row_37 {
+			row_37[i_38] = (row_29[i_38] / row_30[i_38])
 		}
 	}
-	var a_47 []float64
-	var d_48 int = 0
-	var rs_49 int = 0
-	for i_50 := 0; i_50 < 2; i_50++ {
-		mark_51 := ar.mark()
-		var e_52 []float64
-		var e_53 int
-		switch i_50 {
-		case 0:
-			e_52, e_53 = r_31, r_27
-		case 1:
-			e_52, e_53 = r_40, r_27
-		}
-		if i_50 == 0 {
-			d_48 = e_53
-			rs_49 = d_48
-			tot_54, err_55 := runtime.MulSize(2, rs_49)
-			if err_55 != nil {
-				return nil, 0, 0, nil, 0, nbAt("models.nab:144:11", err_55)
-			}
-			a_47 = ar.F64(tot_54)
-		} else if e_53 != d_48 {
-			return nil, 0, 0, nil, 0, nbErrorf("models.nab:144:11", "array literal: element "+strconv.Itoa(i_50)+" has shape "+runtime.ShapeString([]int{e_53})+", element 0 has shape "+runtime.ShapeString([]int{d_48}))
-		}
-		copy(a_47[i_50*rs_49:(i_50+1)*rs_49], e_52)
-		if i_50 > 0 {
-			ar.release(mark_51)
-		}
-	}
-	row_56 := a_47[int(int64(0))*d_48 : (int(int64(0))+1)*d_48]
-	row_57 := a_47[int(int64(1))*d_48 : (int(int64(1))+1)*d_48]
-	r_58 := ar.F64(d_48)
-	row_56 = row_56[:len(r_58)]
-	row_57 = row_57[:len(r_58)]
-	if len(r_58) >= 262144 {
-		r_58 := r_58
-		row_56 := row_56
-		row_57 := row_57
-		runtime.ParallelFor(len(r_58), 16384, func(lo_62, hi int) {
-			for i_63 := lo_62; i_63 < hi; i_63++ {
-				r_58[i_63] = ((row_56[i_63] * row_56[i_63]) + (row_57[i_63] * row_57[i_63]))
+	row_44 := a_36[1*rs_33 : 2*rs_33]
+	row_31 = row_31[:len(row_44)]
+	row_32 = row_32[:len(row_44)]
+	if len(row_44) >= 262144 {
+		row_44 := row_44
+		row_31 := row_31
+		row_32 := row_32
+		runtime.ParallelFor(len(row_44), 16384, func(lo_48, hi int) {
+			for i_49 := lo_48; i_49 < hi; i_49++ {
+				row_44[i_49] = (row_31[i_49] / row_32[i_49])
 			}
 		})
 	} else {
-		for i_59 := range r_58 {
-			r_58[i_59] = ((row_56[i_59] * row_56[i_59]) + (row_57[i_59] * row_57[i_59]))
+		for i_45 := range row_44 {
+			row_44[i_45] = (row_31[i_45] / row_32[i_45])
+		}
+	}
+	row_51 := a_36[int(int64(0))*r_27 : (int(int64(0))+1)*r_27]
+	row_52 := a_36[int(int64(1))*r_27 : (int(int64(1))+1)*r_27]
+	r_53 := ar.F64w(r_27)
+	row_51 = row_51[:len(r_53)]
+	row_52 = row_52[:len(r_53)]
+	if len(r_53) >= 262144 {
+		r_53 := r_53
+		row_51 := row_51
+		row_52 := row_52
+		runtime.ParallelFor(len(r_53), 16384, func(lo_57, hi int) {
+			for i_58 := lo_57; i_58 < hi; i_58++ {
+				r_53[i_58] = ((row_51[i_58] * row_51[i_58]) + (row_52[i_58] * row_52[i_58]))
+			}
+		})
+	} else {
+		for i_54 := range r_53 {
+			r_53[i_54] = ((row_51[i_54] * row_51[i_54]) + (row_52[i_54] * row_52[i_54]))
 		}
 	}
 	if int64(9) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nbAt("models.nab:146:26", runtime.CheckIndex(int64(9), cam_2))
 	}
-	row_65 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
-	if d_48 != cam_3 {
-		return nil, 0, 0, nil, 0, nbErrorf("models.nab:146:30", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_48}))
+	row_60 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
+	if r_27 != cam_3 {
+		return nil, 0, 0, nil, 0, nbErrorf("models.nab:146:30", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_27}))
 	}
 	if int64(10) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nbAt("models.nab:146:41", runtime.CheckIndex(int64(10), cam_2))
 	}
-	row_66 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
-	if d_48 != cam_3 {
-		return nil, 0, 0, nil, 0, nbErrorf("models.nab:146:46", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_48}))
+	row_61 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
+	if r_27 != cam_3 {
+		return nil, 0, 0, nil, 0, nbErrorf("models.nab:146:46", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_27}))
 	}
-	r_67 := ar.F64(cam_3)
-	row_65 = row_65[:len(r_67)]
-	r_58 = r_58[:len(r_67)]
-	row_66 = row_66[:len(r_67)]
-	if len(r_67) >= 262144 {
-		r_67 := r_67
-		row_65 := row_65
-		r_58 := r_58
-		row_66 := row_66
-		runtime.ParallelFor(len(r_67), 16384, func(lo_71, hi int) {
-			for i_72 := lo_71; i_72 < hi; i_72++ {
-				r_67[i_72] = ((1.0 + (row_65[i_72] * r_58[i_72])) + (row_66[i_72] * (r_58[i_72] * r_58[i_72])))
+	r_62 := ar.F64w(cam_3)
+	row_60 = row_60[:len(r_62)]
+	r_53 = r_53[:len(r_62)]
+	row_61 = row_61[:len(r_62)]
+	if len(r_62) >= 262144 {
+		r_62 := r_62
+		row_60 := row_60
+		r_53 := r_53
+		row_61 := row_61
+		runtime.ParallelFor(len(r_62), 16384, func(lo_66, hi int) {
+			for i_67 := lo_66; i_67 < hi; i_67++ {
+				r_62[i_67] = ((1.0 + (row_60[i_67] * r_53[i_67])) + (row_61[i_67] * (r_53[i_67] * r_53[i_67])))
 			}
 		})
 	} else {
-		for i_68 := range r_67 {
-			r_67[i_68] = ((1.0 + (row_65[i_68] * r_58[i_68])) + (row_66[i_68] * (r_58[i_68] * r_58[i_68])))
+		for i_63 := range r_62 {
+			r_62[i_63] = ((1.0 + (row_60[i_63] * r_53[i_63])) + (row_61[i_63] * (r_53[i_63] * r_53[i_63])))
 		}
 	}
-	n_74, err_75 := runtime.CheckSize(int64(2))
-	if err_75 != nil {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_75)
+	n_69, err_70 := runtime.CheckSize(int64(2))
+	if err_70 != nil {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_70)
 	}
-	var a_76 []float64
-	var d_77 int = 0
-	var rs_78 int = 0
-	for i_79 := 0; i_79 < n_74; i_79++ {
-		mark_80 := ar.mark()
-		i_81 := int64(i_79)
+	var a_71 []float64
+	var d_72 int = 0
+	var rs_73 int = 0
+	for i_74 := 0; i_74 < n_69; i_74++ {
+		mark_75 := ar.mark()
+		i_76 := int64(i_74)
 		if int64(6) >= int64(cam_2) {
 			return nil, 0, 0, nil, 0, nbAt("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
 		}
-		row_82 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
-		if i_81 < 0 || i_81 >= int64(2) {
-			return nil, 0, 0, nil, 0, nbAt("models.nab:147:25", runtime.CheckIndex(i_81, 2))
+		row_77 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
+		if i_76 < 0 || i_76 >= int64(2) {
+			return nil, 0, 0, nil, 0, nbAt("models.nab:147:25", runtime.CheckIndex(i_76, 2))
 		}
-		row_83 := a_47[int(i_81)*d_48 : (int(i_81)+1)*d_48]
-		if d_48 != cam_3 {
-			return nil, 0, 0, nil, 0, nbErrorf("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_48}))
+		row_78 := a_36[int(i_76)*r_27 : (int(i_76)+1)*r_27]
+		if r_27 != cam_3 {
+			return nil, 0, 0, nil, 0, nbErrorf("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_27}))
 		}
-		x_84 := int64(7) + i_81
-		if x_84 < 0 || x_84 >= int64(cam_2) {
-			return nil, 0, 0, nil, 0, nbAt("models.nab:147:44", runtime.CheckIndex(x_84, cam_2))
+		x_79 := int64(7) + i_76
+		if x_79 < 0 || x_79 >= int64(cam_2) {
+			return nil, 0, 0, nil, 0, nbAt("models.nab:147:44", runtime.CheckIndex(x_79, cam_2))
 		}
-		row_85 := cam_1[int(x_84)*cam_3 : (int(x_84)+1)*cam_3]
-		if i_79 == 0 {
-			d_77 = cam_3
-			rs_78 = d_77
-			tot_86, err_87 := runtime.MulSize(n_74, rs_78)
-			if err_87 != nil {
-				return nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_87)
+		row_80 := cam_1[int(x_79)*cam_3 : (int(x_79)+1)*cam_3]
+		if i_74 == 0 {
+			d_72 = cam_3
+			rs_73 = d_72
+			tot_81, err_82 := runtime.MulSize(n_69, rs_73)
+			if err_82 != nil {
+				return nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_82)
 			}
-			a_76 = ar.F64(tot_86)
-		} else if cam_3 != d_77 {
-			return nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_79)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_77}))
+			a_71 = ar.F64w(tot_81)
+		} else if cam_3 != d_72 {
+			return nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_74)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_72}))
 		}
-		row_88 := a_76[i_79*rs_78 : (i_79+1)*rs_78]
-		row_82 = row_82[:len(row_88)]
-		row_83 = row_83[:len(row_88)]
-		r_67 = r_67[:len(row_88)]
-		row_85 = row_85[:len(row_88)]
-		if len(row_88) >= 262144 {
-			row_88 := row_88
-			row_82 := row_82
+		row_83 := a_71[i_74*rs_73 : (i_74+1)*rs_73]
+		row_77 = row_77[:len(row_83)]
+		row_78 = row_78[:len(row_83)]
+		r_62 = r_62[:len(row_83)]
+		row_80 = row_80[:len(row_83)]
+		if len(row_83) >= 262144 {
 			row_83 := row_83
-			r_67 := r_67
-			row_85 := row_85
-			runtime.ParallelFor(len(row_88), 16384, func(lo_92, hi int) {
-				for i_93 := lo_92; i_93 < hi; i_93++ {
-					row_88[i_93] = (((row_82[i_93] * row_83[i_93]) * r_67[i_93]) + row_85[i_93])
+			row_77 := row_77
+			row_78 := row_78
+			r_62 := r_62
+			row_80 := row_80
+			runtime.ParallelFor(len(row_83), 16384, func(lo_87, hi int) {
+				for i_88 := lo_87; i_88 < hi; i_88++ {
+					row_83[i_88] = (((row_77[i_88] * row_78[i_88]) * r_62[i_88]) + row_80[i_88])
 				}
 			})
 		} else {
-			for i_89 := range row_88 {
-				row_88[i_89] = (((row_82[i_89] * row_83[i_89]) * r_67[i_89]) + row_85[i_89])
+			for i_84 := range row_83 {
+				row_83[i_84] = (((row_77[i_84] * row_78[i_84]) * r_62[i_84]) + row_80[i_84])
 			}
 		}
-		if i_79 > 0 {
-			ar.release(mark_80)
+		if i_74 > 0 {
+			ar.release(mark_75)
 		}
 	}
-	n_95, err_96 := runtime.CheckSize(int64(2))
-	if err_96 != nil {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_96)
+	n_90, err_91 := runtime.CheckSize(int64(2))
+	if err_91 != nil {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_91)
 	}
-	var a_97 []float64
-	var d_98 int = 0
-	var rs_99 int = 0
-	for i_100 := 0; i_100 < n_95; i_100++ {
-		mark_101 := ar.mark()
-		i_102 := int64(i_100)
-		if i_102 < 0 || i_102 >= int64(n_74) {
-			return nil, 0, 0, nil, 0, nbAt("models.nab:148:17", runtime.CheckIndex(i_102, n_74))
+	var a_92 []float64
+	var d_93 int = 0
+	var rs_94 int = 0
+	for i_95 := 0; i_95 < n_90; i_95++ {
+		mark_96 := ar.mark()
+		i_97 := int64(i_95)
+		if i_97 < 0 || i_97 >= int64(n_69) {
+			return nil, 0, 0, nil, 0, nbAt("models.nab:148:17", runtime.CheckIndex(i_97, n_69))
 		}
-		row_103 := a_76[int(i_102)*d_77 : (int(i_102)+1)*d_77]
-		if i_102 < 0 || i_102 >= int64(feat_10) {
-			return nil, 0, 0, nil, 0, nbAt("models.nab:148:27", runtime.CheckIndex(i_102, feat_10))
+		row_98 := a_71[int(i_97)*d_72 : (int(i_97)+1)*d_72]
+		if i_97 < 0 || i_97 >= int64(feat_10) {
+			return nil, 0, 0, nil, 0, nbAt("models.nab:148:27", runtime.CheckIndex(i_97, feat_10))
 		}
-		row_104 := feat_9[int(i_102)*feat_11 : (int(i_102)+1)*feat_11]
-		if feat_11 != d_77 {
-			return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_77})+" and "+runtime.ShapeString([]int{feat_11}))
+		row_99 := feat_9[int(i_97)*feat_11 : (int(i_97)+1)*feat_11]
+		if feat_11 != d_72 {
+			return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_72})+" and "+runtime.ShapeString([]int{feat_11}))
 		}
-		if d_77 != w_8 {
-			return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_77}))
+		if d_72 != w_8 {
+			return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_72}))
 		}
-		if i_100 == 0 {
-			d_98 = w_8
-			rs_99 = d_98
-			tot_105, err_106 := runtime.MulSize(n_95, rs_99)
-			if err_106 != nil {
-				return nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_106)
+		if i_95 == 0 {
+			d_93 = w_8
+			rs_94 = d_93
+			tot_100, err_101 := runtime.MulSize(n_90, rs_94)
+			if err_101 != nil {
+				return nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_101)
 			}
-			a_97 = ar.F64(tot_105)
-		} else if w_8 != d_98 {
-			return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "build: element "+strconv.Itoa(i_100)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_98}))
+			a_92 = ar.F64w(tot_100)
+		} else if w_8 != d_93 {
+			return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "build: element "+strconv.Itoa(i_95)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_93}))
 		}
-		row_107 := a_97[i_100*rs_99 : (i_100+1)*rs_99]
-		w_7 = w_7[:len(row_107)]
-		row_103 = row_103[:len(row_107)]
-		row_104 = row_104[:len(row_107)]
-		if len(row_107) >= 262144 {
-			row_107 := row_107
+		row_102 := a_92[i_95*rs_94 : (i_95+1)*rs_94]
+		w_7 = w_7[:len(row_102)]
+		row_98 = row_98[:len(row_102)]
+		row_99 = row_99[:len(row_102)]
+		if len(row_102) >= 262144 {
+			row_102 := row_102
 			w_7 := w_7
-			row_103 := row_103
-			row_104 := row_104
-			runtime.ParallelFor(len(row_107), 16384, func(lo_111, hi int) {
-				for i_112 := lo_111; i_112 < hi; i_112++ {
-					row_107[i_112] = (w_7[i_112] * (row_103[i_112] - row_104[i_112]))
+			row_98 := row_98
+			row_99 := row_99
+			runtime.ParallelFor(len(row_102), 16384, func(lo_106, hi int) {
+				for i_107 := lo_106; i_107 < hi; i_107++ {
+					row_102[i_107] = (w_7[i_107] * (row_98[i_107] - row_99[i_107]))
 				}
 			})
 		} else {
-			for i_108 := range row_107 {
-				row_107[i_108] = (w_7[i_108] * (row_103[i_108] - row_104[i_108]))
+			for i_103 := range row_102 {
+				row_102[i_103] = (w_7[i_103] * (row_98[i_103] - row_99[i_103]))
 			}
 		}
-		if i_100 > 0 {
-			ar.release(mark_101)
+		if i_95 > 0 {
+			ar.release(mark_96)
 		}
 	}
-	r_114 := ar.F64(w_8)
-	w_7 = w_7[:len(r_114)]
-	if len(r_114) >= 262144 {
-		r_114 := r_114
+	r_109 := ar.F64w(w_8)
+	w_7 = w_7[:len(r_109)]
+	if len(r_109) >= 262144 {
+		r_109 := r_109
 		w_7 := w_7
-		runtime.ParallelFor(len(r_114), 16384, func(lo_118, hi int) {
-			for i_119 := lo_118; i_119 < hi; i_119++ {
-				r_114[i_119] = (1.0 - (w_7[i_119] * w_7[i_119]))
+		runtime.ParallelFor(len(r_109), 16384, func(lo_113, hi int) {
+			for i_114 := lo_113; i_114 < hi; i_114++ {
+				r_109[i_114] = (1.0 - (w_7[i_114] * w_7[i_114]))
 			}
 		})
 	} else {
-		for i_115 := range r_114 {
-			r_114[i_115] = (1.0 - (w_7[i_115] * w_7[i_115]))
+		for i_110 := range r_109 {
+			r_109[i_110] = (1.0 - (w_7[i_110] * w_7[i_110]))
 		}
 	}
-	return a_97, n_95, d_98, r_114, w_8, nil
+	return a_92, n_90, d_93, r_109, w_8, nil
 }
 
 // fn_gathered is def gathered (models.nab:151:5).
@@ -9363,13 +9287,13 @@ func fn_gathered(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []
 	pts_4 = pts_4[:pts_5*pts_6]
 	camidx_7 = camidx_7[:camidx_8]
 	ptidx_9 = ptidx_9[:ptidx_10]
-	t_14 := ar.F64(len(cams_1))
+	t_14 := ar.F64w(len(cams_1))
 	for i_15 := 0; i_15 < cams_2; i_15++ {
 		for j_16 := 0; j_16 < cams_3; j_16++ {
 			t_14[j_16*cams_2+i_15] = cams_1[i_15*cams_3+j_16]
 		}
 	}
-	t_17 := ar.F64(len(pts_4))
+	t_17 := ar.F64w(len(pts_4))
 	for i_18 := 0; i_18 < pts_5; i_18++ {
 		for j_19 := 0; j_19 < pts_6; j_19++ {
 			t_17[j_19*pts_5+i_18] = pts_4[i_18*pts_6+j_19]
@@ -9394,68 +9318,88 @@ func fn_gathered(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []
 				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:8", runtime.CheckIndex(j_29, cams_2))
 			}
 		}
-		a_30 := ar.F64(camidx_8)
-		for i_31 := 0; i_31 < camidx_8; i_31++ {
-			x_33 := row_28[int(camidx_7[i_31])]
-			a_30[i_31] = x_33
-		}
 		if i_25 == 0 {
 			d_23 = camidx_8
 			rs_24 = d_23
-			tot_34, err_35 := runtime.MulSize(n_20, rs_24)
-			if err_35 != nil {
-				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:7", err_35)
+			tot_30, err_31 := runtime.MulSize(n_20, rs_24)
+			if err_31 != nil {
+				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:7", err_31)
 			}
-			a_22 = ar.F64(tot_34)
+			a_22 = ar.F64w(tot_30)
 		} else if camidx_8 != d_23 {
 			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:154:7", "build: element "+strconv.Itoa(i_25)+" has shape "+runtime.ShapeString([]int{camidx_8})+", element 0 has shape "+runtime.ShapeString([]int{d_23}))
 		}
-		copy(a_22[i_25*rs_24:(i_25+1)*rs_24], a_30)
+		row_32 := a_22[i_25*rs_24 : (i_25+1)*rs_24]
+		camidx_7 = camidx_7[:len(row_32)]
+		if len(row_32) >= 262144 {
+			row_32 := row_32
+			row_28 := row_28
+			camidx_7 := camidx_7
+			runtime.ParallelFor(len(row_32), 16384, func(lo_36, hi int) {
+				for i_37 := lo_36; i_37 < hi; i_37++ {
+					row_32[i_37] = row_28[int(camidx_7[i_37])]
+				}
+			})
+		} else {
+			for i_33 := range row_32 {
+				row_32[i_33] = row_28[int(camidx_7[i_33])]
+			}
+		}
 		if i_25 > 0 {
 			ar.release(mark_26)
 		}
 	}
-	n_36, err_37 := runtime.CheckSize(int64(3))
-	if err_37 != nil {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:44", err_37)
+	n_39, err_40 := runtime.CheckSize(int64(3))
+	if err_40 != nil {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:44", err_40)
 	}
-	var a_38 []float64
-	var d_39 int = 0
-	var rs_40 int = 0
-	for i_41 := 0; i_41 < n_36; i_41++ {
-		mark_42 := ar.mark()
-		i_43 := int64(i_41)
-		if i_43 < 0 || i_43 >= int64(pts_6) {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:54", runtime.CheckIndex(i_43, pts_6))
+	var a_41 []float64
+	var d_42 int = 0
+	var rs_43 int = 0
+	for i_44 := 0; i_44 < n_39; i_44++ {
+		mark_45 := ar.mark()
+		i_46 := int64(i_44)
+		if i_46 < 0 || i_46 >= int64(pts_6) {
+			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:54", runtime.CheckIndex(i_46, pts_6))
 		}
-		row_44 := t_17[int(i_43)*pts_5 : (int(i_43)+1)*pts_5]
-		for _, j_45 := range ptidx_9 {
-			if j_45 < 0 || j_45 >= int64(pts_5) {
-				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:45", runtime.CheckIndex(j_45, pts_5))
+		row_47 := t_17[int(i_46)*pts_5 : (int(i_46)+1)*pts_5]
+		for _, j_48 := range ptidx_9 {
+			if j_48 < 0 || j_48 >= int64(pts_5) {
+				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:45", runtime.CheckIndex(j_48, pts_5))
 			}
 		}
-		a_46 := ar.F64(ptidx_10)
-		for i_47 := 0; i_47 < ptidx_10; i_47++ {
-			x_49 := row_44[int(ptidx_9[i_47])]
-			a_46[i_47] = x_49
-		}
-		if i_41 == 0 {
-			d_39 = ptidx_10
-			rs_40 = d_39
-			tot_50, err_51 := runtime.MulSize(n_36, rs_40)
-			if err_51 != nil {
-				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:44", err_51)
+		if i_44 == 0 {
+			d_42 = ptidx_10
+			rs_43 = d_42
+			tot_49, err_50 := runtime.MulSize(n_39, rs_43)
+			if err_50 != nil {
+				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:44", err_50)
 			}
-			a_38 = ar.F64(tot_50)
-		} else if ptidx_10 != d_39 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:154:44", "build: element "+strconv.Itoa(i_41)+" has shape "+runtime.ShapeString([]int{ptidx_10})+", element 0 has shape "+runtime.ShapeString([]int{d_39}))
+			a_41 = ar.F64w(tot_49)
+		} else if ptidx_10 != d_42 {
+			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:154:44", "build: element "+strconv.Itoa(i_44)+" has shape "+runtime.ShapeString([]int{ptidx_10})+", element 0 has shape "+runtime.ShapeString([]int{d_42}))
 		}
-		copy(a_38[i_41*rs_40:(i_41+1)*rs_40], a_46)
-		if i_41 > 0 {
-			ar.release(mark_42)
+		row_51 := a_41[i_44*rs_43 : (i_44+1)*rs_43]
+		ptidx_9 = ptidx_9[:len(row_51)]
+		if len(row_51) >= 262144 {
+			row_51 := row_51
+			row_47 := row_47
+			ptidx_9 := ptidx_9
+			runtime.ParallelFor(len(row_51), 16384, func(lo_55, hi int) {
+				for i_56 := lo_55; i_56 < hi; i_56++ {
+					row_51[i_56] = row_47[int(ptidx_9[i_56])]
+				}
+			})
+		} else {
+			for i_52 := range row_51 {
+				row_51[i_52] = row_47[int(ptidx_9[i_52])]
+			}
+		}
+		if i_44 > 0 {
+			ar.release(mark_45)
 		}
 	}
-	return a_22, n_20, d_23, a_38, n_36, d_39, nil
+	return a_22, n_20, d_23, a_41, n_39, d_42, nil
 }
 
 // fn_baobjective is def ba_objective (models.nab:156:12).
@@ -9493,7 +9437,7 @@ func fn_baobjective(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4
 	if err_25 != nil {
 		return nil, 0, 0, nil, 0, nbFrame(err_25, "gathered", "models.nab:151:5", "models.nab:158:18")
 	}
-	t_26 := ar.F64(len(feats_9))
+	t_26 := ar.F64w(len(feats_9))
 	for i_27 := 0; i_27 < feats_10; i_27++ {
 		for j_28 := 0; j_28 < feats_11; j_28++ {
 			t_26[j_28*feats_10+i_27] = feats_9[i_27*feats_11+j_28]
@@ -9546,53 +9490,11 @@ func fn_crosssplit11fwd(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []floa
 	if b_6 != a_3 {
 		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
-	r_13 := ar.F64(a_3)
-	row_7 = row_7[:len(r_13)]
-	row_8 = row_8[:len(r_13)]
-	row_9 = row_9[:len(r_13)]
-	row_10 = row_10[:len(r_13)]
-	if len(r_13) >= 262144 {
-		r_13 := r_13
-		row_7 := row_7
-		row_8 := row_8
-		row_9 := row_9
-		row_10 := row_10
-		runtime.ParallelFor(len(r_13), 16384, func(lo_17, hi int) {
-			for i_18 := lo_17; i_18 < hi; i_18++ {
-				r_13[i_18] = ((row_7[i_18] * row_8[i_18]) - (row_9[i_18] * row_10[i_18]))
-			}
-		})
-	} else {
-		for i_14 := range r_13 {
-			r_13[i_14] = ((row_7[i_14] * row_8[i_14]) - (row_9[i_14] * row_10[i_14]))
-		}
-	}
 	if b_6 != a_3 {
 		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
 	if b_6 != a_3 {
 		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
-	}
-	r_20 := ar.F64(a_3)
-	row_9 = row_9[:len(r_20)]
-	row_11 = row_11[:len(r_20)]
-	row_12 = row_12[:len(r_20)]
-	row_8 = row_8[:len(r_20)]
-	if len(r_20) >= 262144 {
-		r_20 := r_20
-		row_9 := row_9
-		row_11 := row_11
-		row_12 := row_12
-		row_8 := row_8
-		runtime.ParallelFor(len(r_20), 16384, func(lo_24, hi int) {
-			for i_25 := lo_24; i_25 < hi; i_25++ {
-				r_20[i_25] = ((row_9[i_25] * row_11[i_25]) - (row_12[i_25] * row_8[i_25]))
-			}
-		})
-	} else {
-		for i_21 := range r_20 {
-			r_20[i_21] = ((row_9[i_21] * row_11[i_21]) - (row_12[i_21] * row_8[i_21]))
-		}
 	}
 	if b_6 != a_3 {
 		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
@@ -9600,59 +9502,76 @@ func fn_crosssplit11fwd(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []floa
 	if b_6 != a_3 {
 		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
-	r_27 := ar.F64(a_3)
-	row_12 = row_12[:len(r_27)]
-	row_10 = row_10[:len(r_27)]
-	row_7 = row_7[:len(r_27)]
-	row_11 = row_11[:len(r_27)]
-	if len(r_27) >= 262144 {
-		r_27 := r_27
+	rs_13 := a_3
+	tot_14, err_15 := runtime.MulSize(3, rs_13)
+	if err_15 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:123:3", err_15)
+	}
+	a_16 := ar.F64w(tot_14)
+	row_17 := a_16[0*rs_13 : 1*rs_13]
+	row_7 = row_7[:len(row_17)]
+	row_8 = row_8[:len(row_17)]
+	row_9 = row_9[:len(row_17)]
+	row_10 = row_10[:len(row_17)]
+	if len(row_17) >= 262144 {
+		row_17 := row_17
+		row_7 := row_7
+		row_8 := row_8
+		row_9 := row_9
+		row_10 := row_10
+		runtime.ParallelFor(len(row_17), 16384, func(lo_21, hi int) {
+			for i_22 := lo_21; i_22 < hi; i_22++ {
+				row_17[i_22] = ((row_7[i_22] * row_8[i_22]) - (row_9[i_22] * row_10[i_22]))
+			}
+		})
+	} else {
+		for i_18 := range row_17 {
+			row_17[i_18] = ((row_7[i_18] * row_8[i_18]) - (row_9[i_18] * row_10[i_18]))
+		}
+	}
+	row_24 := a_16[1*rs_13 : 2*rs_13]
+	row_9 = row_9[:len(row_24)]
+	row_11 = row_11[:len(row_24)]
+	row_12 = row_12[:len(row_24)]
+	row_8 = row_8[:len(row_24)]
+	if len(row_24) >= 262144 {
+		row_24 := row_24
+		row_9 := row_9
+		row_11 := row_11
+		row_12 := row_12
+		row_8 := row_8
+		runtime.ParallelFor(len(row_24), 16384, func(lo_28, hi int) {
+			for i_29 := lo_28; i_29 < hi; i_29++ {
+				row_24[i_29] = ((row_9[i_29] * row_11[i_29]) - (row_12[i_29] * row_8[i_29]))
+			}
+		})
+	} else {
+		for i_25 := range row_24 {
+			row_24[i_25] = ((row_9[i_25] * row_11[i_25]) - (row_12[i_25] * row_8[i_25]))
+		}
+	}
+	row_31 := a_16[2*rs_13 : 3*rs_13]
+	row_12 = row_12[:len(row_31)]
+	row_10 = row_10[:len(row_31)]
+	row_7 = row_7[:len(row_31)]
+	row_11 = row_11[:len(row_31)]
+	if len(row_31) >= 262144 {
+		row_31 := row_31
 		row_12 := row_12
 		row_10 := row_10
 		row_7 := row_7
 		row_11 := row_11
-		runtime.ParallelFor(len(r_27), 16384, func(lo_31, hi int) {
-			for i_32 := lo_31; i_32 < hi; i_32++ {
-				r_27[i_32] = ((row_12[i_32] * row_10[i_32]) - (row_7[i_32] * row_11[i_32]))
+		runtime.ParallelFor(len(row_31), 16384, func(lo_35, hi int) {
+			for i_36 := lo_35; i_36 < hi; i_36++ {
+				row_31[i_36] = ((row_12[i_36] * row_10[i_36]) - (row_7[i_36] * row_11[i_36]))
 			}
 		})
 	} else {
-		for i_28 := range r_27 {
-			r_27[i_28] = ((row_12[i_28] * row_10[i_28]) - (row_7[i_28] * row_11[i_28]))
+		for i_32 := range row_31 {
+			row_31[i_32] = ((row_12[i_32] * row_10[i_32]) - (row_7[i_32] * row_11[i_32]))
 		}
 	}
-	var a_34 []float64
-	var d_35 int = 0
-	var rs_36 int = 0
-	for i_37 := 0; i_37 < 3; i_37++ {
-		mark_38 := ar.mark()
-		var e_39 []float64
-		var e_40 int
-		switch i_37 {
-		case 0:
-			e_39, e_40 = r_13, a_3
-		case 1:
-			e_39, e_40 = r_20, a_3
-		case 2:
-			e_39, e_40 = r_27, a_3
-		}
-		if i_37 == 0 {
-			d_35 = e_40
-			rs_36 = d_35
-			tot_41, err_42 := runtime.MulSize(3, rs_36)
-			if err_42 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:123:3", err_42)
-			}
-			a_34 = ar.F64(tot_41)
-		} else if e_40 != d_35 {
-			return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:123:3", "array literal: element "+strconv.Itoa(i_37)+" has shape "+runtime.ShapeString([]int{e_40})+", element 0 has shape "+runtime.ShapeString([]int{d_35}))
-		}
-		copy(a_34[i_37*rs_36:(i_37+1)*rs_36], e_39)
-		if i_37 > 0 {
-			ar.release(mark_38)
-		}
-	}
-	return a_34, 3, d_35, row_11, b_6, row_7, a_3, b_4, b_5, b_6, a_1, a_2, a_3, row_10, b_6, row_12, a_3, row_8, b_6, row_12, a_3, row_11, b_6, row_9, a_3, row_10, b_6, row_9, a_3, row_8, b_6, row_7, a_3, nil
+	return a_16, 3, a_3, row_11, b_6, row_7, a_3, b_4, b_5, b_6, a_1, a_2, a_3, row_10, b_6, row_12, a_3, row_8, b_6, row_12, a_3, row_11, b_6, row_9, a_3, row_10, b_6, row_9, a_3, row_8, b_6, row_7, a_3, nil
 }
 
 // fn_crosssplit11bwd is def cross$split_11$bwd (models.nab:122:5).
@@ -9687,7 +9606,7 @@ func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []floa
 		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(2), ybar_32))
 	}
 	row_36 := ybar_31[int(int64(2))*ybar_33 : (int(int64(2))+1)*ybar_33]
-	r_37 := ar.F64(ybar_33)
+	r_37 := ar.F64w(ybar_33)
 	row_36 = row_36[:len(r_37)]
 	if len(r_37) >= 262144 {
 		r_37 := r_37
@@ -9808,7 +9727,7 @@ func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []floa
 			row_67[i_68] += (tape_11[i_68] * row_36[i_68])
 		}
 	}
-	r_74 := ar.F64(ybar_33)
+	r_74 := ar.F64w(ybar_33)
 	row_35 = row_35[:len(r_74)]
 	if len(r_74) >= 262144 {
 		r_74 := r_74
@@ -9927,7 +9846,7 @@ func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []floa
 			row_102[i_103] += (tape_19[i_103] * row_35[i_103])
 		}
 	}
-	r_109 := ar.F64(ybar_33)
+	r_109 := ar.F64w(ybar_33)
 	row_34 = row_34[:len(r_109)]
 	if len(r_109) >= 262144 {
 		r_109 := r_109
@@ -10071,7 +9990,7 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:127:36", runtime.CheckIndex(int64(2), r_2))
 	}
 	row_9 := r_1[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
-	r_10 := ar.F64(r_3)
+	r_10 := ar.F64w(r_3)
 	row_7 = row_7[:len(r_10)]
 	row_8 = row_8[:len(r_10)]
 	row_9 = row_9[:len(r_10)]
@@ -10090,7 +10009,7 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 			r_10[i_11] = (((row_7[i_11] * row_7[i_11]) + (row_8[i_11] * row_8[i_11])) + (row_9[i_11] * row_9[i_11]))
 		}
 	}
-	r_17 := ar.F64(r_3)
+	r_17 := ar.F64w(r_3)
 	r_10 = r_10[:len(r_17)]
 	if len(r_17) >= 262144 {
 		r_17 := r_17
@@ -10105,7 +10024,7 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 			r_17[i_18] = (runtime.Sign(r_10[i_18]))
 		}
 	}
-	r_24 := ar.F64(r_3)
+	r_24 := ar.F64w(r_3)
 	r_17 = r_17[:len(r_24)]
 	if len(r_24) >= 262144 {
 		r_24 := r_24
@@ -10120,7 +10039,7 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 			r_24[i_25] = (1.0 - r_17[i_25])
 		}
 	}
-	r_31 := ar.F64(r_3)
+	r_31 := ar.F64w(r_3)
 	r_10 = r_10[:len(r_31)]
 	r_24 = r_24[:len(r_31)]
 	if len(r_31) >= 262144 {
@@ -10137,7 +10056,7 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 			r_31[i_32] = (math.Sqrt((r_10[i_32] + r_24[i_32])))
 		}
 	}
-	r_38 := ar.F64(r_3)
+	r_38 := ar.F64w(r_3)
 	r_31 = r_31[:len(r_38)]
 	if len(r_38) >= 262144 {
 		r_38 := r_38
@@ -10152,7 +10071,7 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 			r_38[i_39] = (math.Cos(r_31[i_39]))
 		}
 	}
-	r_45 := ar.F64(r_3)
+	r_45 := ar.F64w(r_3)
 	r_31 = r_31[:len(r_45)]
 	if len(r_45) >= 262144 {
 		r_45 := r_45
@@ -10167,7 +10086,7 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 			r_45[i_46] = (math.Sin(r_31[i_46]))
 		}
 	}
-	r_52 := ar.F64(r_3)
+	r_52 := ar.F64w(r_3)
 	row_7 = row_7[:len(r_52)]
 	r_31 = r_31[:len(r_52)]
 	if len(r_52) >= 262144 {
@@ -10184,7 +10103,7 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 			r_52[i_53] = (row_7[i_53] / r_31[i_53])
 		}
 	}
-	r_59 := ar.F64(r_3)
+	r_59 := ar.F64w(r_3)
 	row_8 = row_8[:len(r_59)]
 	r_31 = r_31[:len(r_59)]
 	if len(r_59) >= 262144 {
@@ -10201,7 +10120,7 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 			r_59[i_60] = (row_8[i_60] / r_31[i_60])
 		}
 	}
-	r_66 := ar.F64(r_3)
+	r_66 := ar.F64w(r_3)
 	row_9 = row_9[:len(r_66)]
 	r_31 = r_31[:len(r_66)]
 	if len(r_66) >= 262144 {
@@ -10218,38 +10137,21 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 			r_66[i_67] = (row_9[i_67] / r_31[i_67])
 		}
 	}
-	var a_73 []float64
-	var d_74 int = 0
-	var rs_75 int = 0
-	for i_76 := 0; i_76 < 3; i_76++ {
-		mark_77 := ar.mark()
-		var e_78 []float64
-		var e_79 int
-		switch i_76 {
-		case 0:
-			e_78, e_79 = r_52, r_3
-		case 1:
-			e_78, e_79 = r_59, r_3
-		case 2:
-			e_78, e_79 = r_66, r_3
-		}
-		if i_76 == 0 {
-			d_74 = e_79
-			rs_75 = d_74
-			tot_80, err_81 := runtime.MulSize(3, rs_75)
-			if err_81 != nil {
-				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:132:14", err_81)
-			}
-			a_73 = ar.F64(tot_80)
-		} else if e_79 != d_74 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:132:14", "array literal: element "+strconv.Itoa(i_76)+" has shape "+runtime.ShapeString([]int{e_79})+", element 0 has shape "+runtime.ShapeString([]int{d_74}))
-		}
-		copy(a_73[i_76*rs_75:(i_76+1)*rs_75], e_78)
-		if i_76 > 0 {
-			ar.release(mark_77)
-		}
+	rs_73 := r_3
+	tot_74, err_75 := runtime.MulSize(3, rs_73)
+	if err_75 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:132:14", err_75)
 	}
-	r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, err_115 := fn_crosssplit11fwd(ar, a_73, 3, d_74, x_4, x_5, x_6)
+	a_76 := ar.F64w(tot_74)
+	row_77 := a_76[0*rs_73 : 1*rs_73]
+	copy(row_77, r_52)
+	row_78 := a_76[1*rs_73 : 2*rs_73]
+	copy(row_78, r_59)
+	row_79 := a_76[2*rs_73 : 3*rs_73]
+	copy(row_79, r_66)
+	r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, err_113 := fn_crosssplit11fwd(ar, a_76, 3, r_3, x_4, x_5, x_6)
+	_ = r_83
+	_ = r_84
 	_ = r_85
 	_ = r_86
 	_ = r_87
@@ -10278,168 +10180,165 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 	_ = r_110
 	_ = r_111
 	_ = r_112
-	_ = r_113
-	_ = r_114
-	if err_115 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbFrame(err_115, "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
+	if err_113 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbFrame(err_113, "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	row_116 := a_73[int(int64(0))*d_74 : (int(int64(0))+1)*d_74]
+	row_114 := a_76[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if int64(0) >= int64(x_5) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:134:25", runtime.CheckIndex(int64(0), x_5))
 	}
-	row_117 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
-	row_118 := a_73[int(int64(1))*d_74 : (int(int64(1))+1)*d_74]
+	row_115 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	row_116 := a_76[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if int64(1) >= int64(x_5) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:134:42", runtime.CheckIndex(int64(1), x_5))
 	}
-	row_119 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
-	row_120 := a_73[int(int64(2))*d_74 : (int(int64(2))+1)*d_74]
+	row_117 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	row_118 := a_76[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	if int64(2) >= int64(x_5) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:134:59", runtime.CheckIndex(int64(2), x_5))
 	}
-	row_121 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
-	if x_6 != d_74 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{d_74})+" and "+runtime.ShapeString([]int{x_6}))
+	row_119 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	if x_6 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	if x_6 != d_74 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{d_74})+" and "+runtime.ShapeString([]int{x_6}))
+	if x_6 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	if x_6 != d_74 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{d_74})+" and "+runtime.ShapeString([]int{x_6}))
+	if x_6 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	r_122 := ar.F64(d_74)
-	row_116 = row_116[:len(r_122)]
-	row_117 = row_117[:len(r_122)]
-	row_118 = row_118[:len(r_122)]
-	row_119 = row_119[:len(r_122)]
-	row_120 = row_120[:len(r_122)]
-	row_121 = row_121[:len(r_122)]
-	if len(r_122) >= 262144 {
-		r_122 := r_122
+	r_120 := ar.F64w(r_3)
+	row_114 = row_114[:len(r_120)]
+	row_115 = row_115[:len(r_120)]
+	row_116 = row_116[:len(r_120)]
+	row_117 = row_117[:len(r_120)]
+	row_118 = row_118[:len(r_120)]
+	row_119 = row_119[:len(r_120)]
+	if len(r_120) >= 262144 {
+		r_120 := r_120
+		row_114 := row_114
+		row_115 := row_115
 		row_116 := row_116
 		row_117 := row_117
 		row_118 := row_118
 		row_119 := row_119
-		row_120 := row_120
-		row_121 := row_121
-		runtime.ParallelFor(len(r_122), 16384, func(lo_126, hi int) {
-			for i_127 := lo_126; i_127 < hi; i_127++ {
-				r_122[i_127] = (((row_116[i_127] * row_117[i_127]) + (row_118[i_127] * row_119[i_127])) + (row_120[i_127] * row_121[i_127]))
+		runtime.ParallelFor(len(r_120), 16384, func(lo_124, hi int) {
+			for i_125 := lo_124; i_125 < hi; i_125++ {
+				r_120[i_125] = (((row_114[i_125] * row_115[i_125]) + (row_116[i_125] * row_117[i_125])) + (row_118[i_125] * row_119[i_125]))
 			}
 		})
 	} else {
-		for i_123 := range r_122 {
-			r_122[i_123] = (((row_116[i_123] * row_117[i_123]) + (row_118[i_123] * row_119[i_123])) + (row_120[i_123] * row_121[i_123]))
+		for i_121 := range r_120 {
+			r_120[i_121] = (((row_114[i_121] * row_115[i_121]) + (row_116[i_121] * row_117[i_121])) + (row_118[i_121] * row_119[i_121]))
 		}
 	}
-	r_129 := ar.F64(r_3)
-	r_38 = r_38[:len(r_129)]
-	if len(r_129) >= 262144 {
-		r_129 := r_129
+	r_127 := ar.F64w(r_3)
+	r_38 = r_38[:len(r_127)]
+	if len(r_127) >= 262144 {
+		r_127 := r_127
 		r_38 := r_38
-		runtime.ParallelFor(len(r_129), 16384, func(lo_133, hi int) {
-			for i_134 := lo_133; i_134 < hi; i_134++ {
-				r_129[i_134] = (1.0 - r_38[i_134])
+		runtime.ParallelFor(len(r_127), 16384, func(lo_131, hi int) {
+			for i_132 := lo_131; i_132 < hi; i_132++ {
+				r_127[i_132] = (1.0 - r_38[i_132])
 			}
 		})
 	} else {
-		for i_130 := range r_129 {
-			r_129[i_130] = (1.0 - r_38[i_130])
+		for i_128 := range r_127 {
+			r_127[i_128] = (1.0 - r_38[i_128])
 		}
 	}
-	if r_3 != d_74 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:134:64", "shape mismatch in '*': "+runtime.ShapeString([]int{d_74})+" and "+runtime.ShapeString([]int{r_3}))
-	}
-	r_136 := ar.F64(d_74)
-	r_122 = r_122[:len(r_136)]
-	r_129 = r_129[:len(r_136)]
-	if len(r_136) >= 262144 {
-		r_136 := r_136
-		r_122 := r_122
-		r_129 := r_129
-		runtime.ParallelFor(len(r_136), 16384, func(lo_140, hi int) {
-			for i_141 := lo_140; i_141 < hi; i_141++ {
-				r_136[i_141] = (r_122[i_141] * r_129[i_141])
+	r_134 := ar.F64w(r_3)
+	r_120 = r_120[:len(r_134)]
+	r_127 = r_127[:len(r_134)]
+	if len(r_134) >= 262144 {
+		r_134 := r_134
+		r_120 := r_120
+		r_127 := r_127
+		runtime.ParallelFor(len(r_134), 16384, func(lo_138, hi int) {
+			for i_139 := lo_138; i_139 < hi; i_139++ {
+				r_134[i_139] = (r_120[i_139] * r_127[i_139])
 			}
 		})
 	} else {
-		for i_137 := range r_136 {
-			r_136[i_137] = (r_122[i_137] * r_129[i_137])
+		for i_135 := range r_134 {
+			r_134[i_135] = (r_120[i_135] * r_127[i_135])
 		}
 	}
-	n_143, err_144 := runtime.CheckSize(int64(3))
-	if err_144 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:14", err_144)
+	n_141, err_142 := runtime.CheckSize(int64(3))
+	if err_142 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:14", err_142)
 	}
-	var a_145 []float64
-	var d_146 int = 0
-	var rs_147 int = 0
+	var a_143 []float64
+	var d_144 int = 0
+	var rs_145 int = 0
+	var a_146 []float64
+	var a_147 []float64
 	var a_148 []float64
-	var a_149 []float64
-	var a_150 []float64
-	for i_151 := 0; i_151 < n_143; i_151++ {
-		mark_152 := ar.mark()
-		i_153 := int64(i_151)
-		if i_153 < 0 || i_153 >= int64(x_5) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:16", runtime.CheckIndex(i_153, x_5))
+	for i_149 := 0; i_149 < n_141; i_149++ {
+		mark_150 := ar.mark()
+		i_151 := int64(i_149)
+		if i_151 < 0 || i_151 >= int64(x_5) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:16", runtime.CheckIndex(i_151, x_5))
 		}
-		row_154 := x_4[int(i_153)*x_6 : (int(i_153)+1)*x_6]
-		if i_153 < 0 || i_153 >= int64(r_83) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:31", runtime.CheckIndex(i_153, r_83))
+		row_152 := x_4[int(i_151)*x_6 : (int(i_151)+1)*x_6]
+		if i_151 < 0 || i_151 >= int64(r_81) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:31", runtime.CheckIndex(i_151, r_81))
 		}
-		row_155 := r_82[int(i_153)*r_84 : (int(i_153)+1)*r_84]
-		if i_153 < 0 || i_153 >= int64(3) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:48", runtime.CheckIndex(i_153, 3))
+		row_153 := r_80[int(i_151)*r_82 : (int(i_151)+1)*r_82]
+		if i_151 < 0 || i_151 >= int64(3) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:48", runtime.CheckIndex(i_151, 3))
 		}
-		row_156 := a_73[int(i_153)*d_74 : (int(i_153)+1)*d_74]
+		row_154 := a_76[int(i_151)*r_3 : (int(i_151)+1)*r_3]
 		if r_3 != x_6 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 		}
-		if r_3 != r_84 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:35", "shape mismatch in '*': "+runtime.ShapeString([]int{r_84})+" and "+runtime.ShapeString([]int{r_3}))
+		if r_3 != r_82 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:35", "shape mismatch in '*': "+runtime.ShapeString([]int{r_82})+" and "+runtime.ShapeString([]int{r_3}))
 		}
-		if r_84 != x_6 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_84}))
+		if r_82 != x_6 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_82}))
 		}
-		if d_74 != x_6 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{d_74}))
+		if r_3 != x_6 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 		}
-		r_157 := ar.F64(x_6)
-		row_154 = row_154[:len(r_157)]
-		r_38 = r_38[:len(r_157)]
-		row_155 = row_155[:len(r_157)]
-		r_45 = r_45[:len(r_157)]
-		row_156 = row_156[:len(r_157)]
-		r_136 = r_136[:len(r_157)]
-		for i_158 := range r_157 {
-			r_157[i_158] = (((row_154[i_158] * r_38[i_158]) + (row_155[i_158] * r_45[i_158])) + (row_156[i_158] * r_136[i_158]))
+		r_155 := ar.F64w(x_6)
+		row_152 = row_152[:len(r_155)]
+		r_38 = r_38[:len(r_155)]
+		row_153 = row_153[:len(r_155)]
+		r_45 = r_45[:len(r_155)]
+		row_154 = row_154[:len(r_155)]
+		r_134 = r_134[:len(r_155)]
+		for i_156 := range r_155 {
+			r_155[i_156] = (((row_152[i_156] * r_38[i_156]) + (row_153[i_156] * r_45[i_156])) + (row_154[i_156] * r_134[i_156]))
 		}
-		if i_151 == 0 {
-			d_146 = x_6
-			rs_147 = d_146
-			tot_160, err_161 := runtime.MulSize(n_143, rs_147)
-			if err_161 != nil {
-				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:14", err_161)
+		if i_149 == 0 {
+			d_144 = x_6
+			rs_145 = d_144
+			tot_158, err_159 := runtime.MulSize(n_141, rs_145)
+			if err_159 != nil {
+				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:14", err_159)
 			}
-			a_145 = ar.F64(tot_160)
-		} else if x_6 != d_146 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:14", "build: element "+strconv.Itoa(i_151)+" has shape "+runtime.ShapeString([]int{x_6})+", element 0 has shape "+runtime.ShapeString([]int{d_146}))
+			a_143 = ar.F64w(tot_158)
+		} else if x_6 != d_144 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:14", "build: element "+strconv.Itoa(i_149)+" has shape "+runtime.ShapeString([]int{x_6})+", element 0 has shape "+runtime.ShapeString([]int{d_144}))
 		}
-		copy(a_145[i_151*rs_147:(i_151+1)*rs_147], r_157)
-		if i_151 > 0 {
-			ar.release(mark_152)
+		copy(a_143[i_149*rs_145:(i_149+1)*rs_145], r_155)
+		if i_149 > 0 {
+			ar.release(mark_150)
 		}
 	}
-	a_148 = a_73[:n_143*d_74]
-	a_149 = r_82[:n_143*r_84]
-	a_150 = x_4[:n_143*x_6]
-	n_162, err_163 := runtime.CheckSize(int64(3))
-	_ = n_162
-	if err_163 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:14", err_163)
+	a_146 = a_76[:n_141*r_3]
+	a_147 = r_80[:n_141*r_82]
+	a_148 = x_4[:n_141*x_6]
+	n_160, err_161 := runtime.CheckSize(int64(3))
+	_ = n_160
+	if err_161 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:14", err_161)
 	}
-	view_164 := a_145
-	r_165, r_166, r_167, r_168, r_169, r_170, r_171, r_172, r_173, r_174, r_175, r_176, r_177, r_178, r_179, r_180, r_181, r_182, r_183, r_184, r_185, r_186, r_187, r_188, r_189, r_190, r_191, r_192, r_193, r_194, r_195, r_196, r_197, err_198 := fn_crosssplit11fwd(ar, r_1, r_2, r_3, x_4, x_5, x_6)
+	view_162 := a_143
+	r_163, r_164, r_165, r_166, r_167, r_168, r_169, r_170, r_171, r_172, r_173, r_174, r_175, r_176, r_177, r_178, r_179, r_180, r_181, r_182, r_183, r_184, r_185, r_186, r_187, r_188, r_189, r_190, r_191, r_192, r_193, r_194, r_195, err_196 := fn_crosssplit11fwd(ar, r_1, r_2, r_3, x_4, x_5, x_6)
+	_ = r_166
+	_ = r_167
 	_ = r_168
 	_ = r_169
 	_ = r_170
@@ -10468,93 +10367,91 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 	_ = r_193
 	_ = r_194
 	_ = r_195
-	_ = r_196
-	_ = r_197
-	if err_198 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbFrame(err_198, "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+	if err_196 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbFrame(err_196, "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
 	}
-	if r_166 != x_5 || r_167 != x_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_166, r_167}))
+	if r_164 != x_5 || r_165 != x_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_164, r_165}))
 	}
-	n_199 := x_5 * x_6
-	r_200 := ar.F64(n_199)
-	x_4 = x_4[:len(r_200)]
-	r_165 = r_165[:len(r_200)]
-	if len(r_200) >= 262144 {
-		r_200 := r_200
+	n_197 := x_5 * x_6
+	r_198 := ar.F64w(n_197)
+	x_4 = x_4[:len(r_198)]
+	r_163 = r_163[:len(r_198)]
+	if len(r_198) >= 262144 {
+		r_198 := r_198
 		x_4 := x_4
-		r_165 := r_165
-		runtime.ParallelFor(len(r_200), 16384, func(lo_204, hi int) {
-			for i_205 := lo_204; i_205 < hi; i_205++ {
-				r_200[i_205] = (x_4[i_205] + r_165[i_205])
+		r_163 := r_163
+		runtime.ParallelFor(len(r_198), 16384, func(lo_202, hi int) {
+			for i_203 := lo_202; i_203 < hi; i_203++ {
+				r_198[i_203] = (x_4[i_203] + r_163[i_203])
 			}
 		})
 	} else {
-		for i_201 := range r_200 {
-			r_200[i_201] = (x_4[i_201] + r_165[i_201])
+		for i_199 := range r_198 {
+			r_198[i_199] = (x_4[i_199] + r_163[i_199])
 		}
 	}
-	n_207, err_208 := runtime.CheckSize(int64(3))
-	if err_208 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:6", err_208)
+	n_205, err_206 := runtime.CheckSize(int64(3))
+	if err_206 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:6", err_206)
 	}
-	var a_209 []float64
-	var d_210 int = 0
-	var rs_211 int = 0
-	for i_212 := 0; i_212 < n_207; i_212++ {
-		mark_213 := ar.mark()
-		i_214 := int64(i_212)
-		if i_214 < 0 || i_214 >= int64(n_143) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:20", runtime.CheckIndex(i_214, n_143))
+	var a_207 []float64
+	var d_208 int = 0
+	var rs_209 int = 0
+	for i_210 := 0; i_210 < n_205; i_210++ {
+		mark_211 := ar.mark()
+		i_212 := int64(i_210)
+		if i_212 < 0 || i_212 >= int64(n_141) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:20", runtime.CheckIndex(i_212, n_141))
 		}
-		row_215 := view_164[int(i_214)*d_146 : (int(i_214)+1)*d_146]
-		if d_146 != r_3 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_146}))
+		row_213 := view_162[int(i_212)*d_144 : (int(i_212)+1)*d_144]
+		if d_144 != r_3 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_144}))
 		}
-		if i_214 < 0 || i_214 >= int64(x_5) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:48", runtime.CheckIndex(i_214, x_5))
+		if i_212 < 0 || i_212 >= int64(x_5) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:48", runtime.CheckIndex(i_212, x_5))
 		}
-		row_216 := r_200[int(i_214)*x_6 : (int(i_214)+1)*x_6]
+		row_214 := r_198[int(i_212)*x_6 : (int(i_212)+1)*x_6]
 		if x_6 != r_3 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 		}
-		if i_212 == 0 {
-			d_210 = r_3
-			rs_211 = d_210
-			tot_217, err_218 := runtime.MulSize(n_207, rs_211)
-			if err_218 != nil {
-				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:6", err_218)
+		if i_210 == 0 {
+			d_208 = r_3
+			rs_209 = d_208
+			tot_215, err_216 := runtime.MulSize(n_205, rs_209)
+			if err_216 != nil {
+				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:6", err_216)
 			}
-			a_209 = ar.F64(tot_217)
-		} else if r_3 != d_210 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:137:6", "build: element "+strconv.Itoa(i_212)+" has shape "+runtime.ShapeString([]int{r_3})+", element 0 has shape "+runtime.ShapeString([]int{d_210}))
+			a_207 = ar.F64w(tot_215)
+		} else if r_3 != d_208 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:137:6", "build: element "+strconv.Itoa(i_210)+" has shape "+runtime.ShapeString([]int{r_3})+", element 0 has shape "+runtime.ShapeString([]int{d_208}))
 		}
-		row_219 := a_209[i_212*rs_211 : (i_212+1)*rs_211]
-		r_17 = r_17[:len(row_219)]
-		row_215 = row_215[:len(row_219)]
-		r_24 = r_24[:len(row_219)]
-		row_216 = row_216[:len(row_219)]
-		if len(row_219) >= 262144 {
-			row_219 := row_219
+		row_217 := a_207[i_210*rs_209 : (i_210+1)*rs_209]
+		r_17 = r_17[:len(row_217)]
+		row_213 = row_213[:len(row_217)]
+		r_24 = r_24[:len(row_217)]
+		row_214 = row_214[:len(row_217)]
+		if len(row_217) >= 262144 {
+			row_217 := row_217
 			r_17 := r_17
-			row_215 := row_215
+			row_213 := row_213
 			r_24 := r_24
-			row_216 := row_216
-			runtime.ParallelFor(len(row_219), 16384, func(lo_223, hi int) {
-				for i_224 := lo_223; i_224 < hi; i_224++ {
-					row_219[i_224] = ((r_17[i_224] * row_215[i_224]) + (r_24[i_224] * row_216[i_224]))
+			row_214 := row_214
+			runtime.ParallelFor(len(row_217), 16384, func(lo_221, hi int) {
+				for i_222 := lo_221; i_222 < hi; i_222++ {
+					row_217[i_222] = ((r_17[i_222] * row_213[i_222]) + (r_24[i_222] * row_214[i_222]))
 				}
 			})
 		} else {
-			for i_220 := range row_219 {
-				row_219[i_220] = ((r_17[i_220] * row_215[i_220]) + (r_24[i_220] * row_216[i_220]))
+			for i_218 := range row_217 {
+				row_217[i_218] = ((r_17[i_218] * row_213[i_218]) + (r_24[i_218] * row_214[i_218]))
 			}
 		}
-		if i_212 > 0 {
-			ar.release(mark_213)
+		if i_210 > 0 {
+			ar.release(mark_211)
 		}
 	}
-	return a_209, n_207, d_210, view_164, n_143, d_146, r_200, x_5, x_6, r_10, r_3, r_1, r_2, r_3, x_4, x_5, x_6, r_38, r_3, r_82, r_83, r_84, r_45, r_3, a_73, 3, d_74, r_136, d_74, a_145, n_143, d_146, a_148, n_143, d_74, a_149, n_143, r_84, a_150, n_143, x_6, r_129, r_3, r_122, d_74, row_121, x_6, row_120, d_74, row_119, x_6, row_118, d_74, row_117, x_6, row_116, d_74, r_31, r_3, r_66, r_3, r_59, r_3, r_52, r_3, row_9, r_3, row_8, r_3, row_7, r_3, nil
+	return a_207, n_205, d_208, view_162, n_141, d_144, r_198, x_5, x_6, r_10, r_3, r_1, r_2, r_3, x_4, x_5, x_6, r_38, r_3, r_80, r_81, r_82, r_45, r_3, a_76, 3, r_3, r_134, r_3, a_143, n_141, d_144, a_146, n_141, r_3, a_147, n_141, r_82, a_148, n_141, x_6, r_127, r_3, r_120, r_3, row_119, x_6, row_118, r_3, row_117, x_6, row_116, r_3, row_115, x_6, row_114, r_3, r_31, r_3, r_66, r_3, r_59, r_3, r_52, r_3, row_9, r_3, row_8, r_3, row_7, r_3, nil
 }
 
 // fn_rotatesplit11bwd is def rotate$split_11$bwd (models.nab:126:5).
@@ -10592,7 +10489,7 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 	tape_65 = tape_65[:tape_66]
 	tape_67 = tape_67[:tape_68]
 	ybar_69 = ybar_69[:ybar_70*ybar_71]
-	r_72 := ar.F64(tape_8)
+	r_72 := ar.F64w(tape_8)
 	tape_7 = tape_7[:len(r_72)]
 	if len(r_72) >= 262144 {
 		r_72 := r_72
@@ -10667,7 +10564,7 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_5, tape_6})+" and "+runtime.ShapeString([]int{r_142, r_143}))
 	}
 	n_145 := tape_5 * tape_6
-	r_146 := ar.F64(n_145)
+	r_146 := ar.F64w(n_145)
 	z_80 = z_80[:len(r_146)]
 	r_141 = r_141[:len(r_146)]
 	if len(r_146) >= 262144 {
@@ -10800,7 +10697,7 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 	if tape_26 != tape_40 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_40})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
-	r_222 := ar.F64(tape_40)
+	r_222 := ar.F64w(tape_40)
 	tape_39 = tape_39[:len(r_222)]
 	z_157 = z_157[:len(r_222)]
 	if len(r_222) >= 262144 {
@@ -11032,7 +10929,7 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(2), tape_23))
 	}
 	row_323 := z_156[int(int64(2))*tape_24 : (int(int64(2))+1)*tape_24]
-	r_324 := ar.F64(tape_56)
+	r_324 := ar.F64w(tape_56)
 	tape_55 = tape_55[:len(r_324)]
 	if len(r_324) >= 262144 {
 		r_324 := r_324
@@ -11053,7 +10950,7 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 	if tape_24 != tape_58 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_58})+" and "+runtime.ShapeString([]int{tape_24}))
 	}
-	r_331 := ar.F64(tape_58)
+	r_331 := ar.F64w(tape_58)
 	tape_57 = tape_57[:len(r_331)]
 	tape_55 = tape_55[:len(r_331)]
 	row_323 = row_323[:len(r_331)]
@@ -11259,7 +11156,7 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 	if tape_58 != tape_56 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_58}))
 	}
-	r_389 := ar.F64(tape_56)
+	r_389 := ar.F64w(tape_56)
 	tape_55 = tape_55[:len(r_389)]
 	r_331 = r_331[:len(r_389)]
 	if len(r_389) >= 262144 {
@@ -11388,7 +11285,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{n_19, cam_3}))
 	}
 	n_21 := x_5 * x_6
-	r_22 := ar.F64(n_21)
+	r_22 := ar.F64w(n_21)
 	x_4 = x_4[:len(r_22)]
 	s_20 = s_20[:len(r_22)]
 	if len(r_22) >= 262144 {
@@ -11417,7 +11314,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:144:13", runtime.CheckIndex(int64(0), r_30))
 	}
 	row_102 := r_29[int(int64(0))*r_31 : (int(int64(0))+1)*r_31]
-	r_103 := ar.F64(r_31)
+	r_103 := ar.F64w(r_31)
 	row_102 = row_102[:len(r_103)]
 	row_101 = row_101[:len(r_103)]
 	if len(r_103) >= 262144 {
@@ -11438,7 +11335,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:144:26", runtime.CheckIndex(int64(1), r_30))
 	}
 	row_110 := r_29[int(int64(1))*r_31 : (int(int64(1))+1)*r_31]
-	r_111 := ar.F64(r_31)
+	r_111 := ar.F64w(r_31)
 	row_110 = row_110[:len(r_111)]
 	row_101 = row_101[:len(r_111)]
 	if len(r_111) >= 262144 {
@@ -11455,717 +11352,686 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 			r_111[i_112] = (row_110[i_112] / row_101[i_112])
 		}
 	}
-	var a_118 []float64
-	var d_119 int = 0
-	var rs_120 int = 0
-	for i_121 := 0; i_121 < 2; i_121++ {
-		mark_122 := ar.mark()
-		var e_123 []float64
-		var e_124 int
-		switch i_121 {
-		case 0:
-			e_123, e_124 = r_103, r_31
-		case 1:
-			e_123, e_124 = r_111, r_31
-		}
-		if i_121 == 0 {
-			d_119 = e_124
-			rs_120 = d_119
-			tot_125, err_126 := runtime.MulSize(2, rs_120)
-			if err_126 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:144:11", err_126)
-			}
-			a_118 = ar.F64(tot_125)
-		} else if e_124 != d_119 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:144:11", "array literal: element "+strconv.Itoa(i_121)+" has shape "+runtime.ShapeString([]int{e_124})+", element 0 has shape "+runtime.ShapeString([]int{d_119}))
-		}
-		copy(a_118[i_121*rs_120:(i_121+1)*rs_120], e_123)
-		if i_121 > 0 {
-			ar.release(mark_122)
-		}
+	rs_118 := r_31
+	tot_119, err_120 := runtime.MulSize(2, rs_118)
+	if err_120 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:144:11", err_120)
 	}
-	row_127 := a_118[int(int64(0))*d_119 : (int(int64(0))+1)*d_119]
-	row_128 := a_118[int(int64(1))*d_119 : (int(int64(1))+1)*d_119]
-	r_129 := ar.F64(d_119)
-	row_127 = row_127[:len(r_129)]
-	row_128 = row_128[:len(r_129)]
-	if len(r_129) >= 262144 {
-		r_129 := r_129
-		row_127 := row_127
-		row_128 := row_128
-		runtime.ParallelFor(len(r_129), 16384, func(lo_133, hi int) {
-			for i_134 := lo_133; i_134 < hi; i_134++ {
-				r_129[i_134] = ((row_127[i_134] * row_127[i_134]) + (row_128[i_134] * row_128[i_134]))
+	a_121 := ar.F64w(tot_119)
+	row_122 := a_121[0*rs_118 : 1*rs_118]
+	copy(row_122, r_103)
+	row_123 := a_121[1*rs_118 : 2*rs_118]
+	copy(row_123, r_111)
+	row_124 := a_121[int(int64(0))*r_31 : (int(int64(0))+1)*r_31]
+	row_125 := a_121[int(int64(1))*r_31 : (int(int64(1))+1)*r_31]
+	r_126 := ar.F64w(r_31)
+	row_124 = row_124[:len(r_126)]
+	row_125 = row_125[:len(r_126)]
+	if len(r_126) >= 262144 {
+		r_126 := r_126
+		row_124 := row_124
+		row_125 := row_125
+		runtime.ParallelFor(len(r_126), 16384, func(lo_130, hi int) {
+			for i_131 := lo_130; i_131 < hi; i_131++ {
+				r_126[i_131] = ((row_124[i_131] * row_124[i_131]) + (row_125[i_131] * row_125[i_131]))
 			}
 		})
 	} else {
-		for i_130 := range r_129 {
-			r_129[i_130] = ((row_127[i_130] * row_127[i_130]) + (row_128[i_130] * row_128[i_130]))
+		for i_127 := range r_126 {
+			r_126[i_127] = ((row_124[i_127] * row_124[i_127]) + (row_125[i_127] * row_125[i_127]))
 		}
 	}
 	if int64(9) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:146:26", runtime.CheckIndex(int64(9), cam_2))
 	}
-	row_136 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
+	row_133 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
 	if int64(10) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:146:41", runtime.CheckIndex(int64(10), cam_2))
 	}
-	row_137 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
-	r_138 := ar.F64(d_119)
-	r_129 = r_129[:len(r_138)]
-	if len(r_138) >= 262144 {
-		r_138 := r_138
-		r_129 := r_129
-		runtime.ParallelFor(len(r_138), 16384, func(lo_142, hi int) {
-			for i_143 := lo_142; i_143 < hi; i_143++ {
-				r_138[i_143] = (r_129[i_143] * r_129[i_143])
+	row_134 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
+	r_135 := ar.F64w(r_31)
+	r_126 = r_126[:len(r_135)]
+	if len(r_135) >= 262144 {
+		r_135 := r_135
+		r_126 := r_126
+		runtime.ParallelFor(len(r_135), 16384, func(lo_139, hi int) {
+			for i_140 := lo_139; i_140 < hi; i_140++ {
+				r_135[i_140] = (r_126[i_140] * r_126[i_140])
 			}
 		})
 	} else {
-		for i_139 := range r_138 {
-			r_138[i_139] = (r_129[i_139] * r_129[i_139])
+		for i_136 := range r_135 {
+			r_135[i_136] = (r_126[i_136] * r_126[i_136])
 		}
 	}
-	if d_119 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:146:30", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_119}))
+	if r_31 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:146:30", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_31}))
 	}
-	if d_119 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:146:46", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_119}))
+	if r_31 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:146:46", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_31}))
 	}
-	r_145 := ar.F64(cam_3)
-	row_136 = row_136[:len(r_145)]
-	r_129 = r_129[:len(r_145)]
-	row_137 = row_137[:len(r_145)]
-	r_138 = r_138[:len(r_145)]
-	if len(r_145) >= 262144 {
-		r_145 := r_145
-		row_136 := row_136
-		r_129 := r_129
-		row_137 := row_137
-		r_138 := r_138
-		runtime.ParallelFor(len(r_145), 16384, func(lo_149, hi int) {
-			for i_150 := lo_149; i_150 < hi; i_150++ {
-				r_145[i_150] = ((1.0 + (row_136[i_150] * r_129[i_150])) + (row_137[i_150] * r_138[i_150]))
+	r_142 := ar.F64w(cam_3)
+	row_133 = row_133[:len(r_142)]
+	r_126 = r_126[:len(r_142)]
+	row_134 = row_134[:len(r_142)]
+	r_135 = r_135[:len(r_142)]
+	if len(r_142) >= 262144 {
+		r_142 := r_142
+		row_133 := row_133
+		r_126 := r_126
+		row_134 := row_134
+		r_135 := r_135
+		runtime.ParallelFor(len(r_142), 16384, func(lo_146, hi int) {
+			for i_147 := lo_146; i_147 < hi; i_147++ {
+				r_142[i_147] = ((1.0 + (row_133[i_147] * r_126[i_147])) + (row_134[i_147] * r_135[i_147]))
 			}
 		})
 	} else {
-		for i_146 := range r_145 {
-			r_145[i_146] = ((1.0 + (row_136[i_146] * r_129[i_146])) + (row_137[i_146] * r_138[i_146]))
+		for i_143 := range r_142 {
+			r_142[i_143] = ((1.0 + (row_133[i_143] * r_126[i_143])) + (row_134[i_143] * r_135[i_143]))
 		}
 	}
-	n_152, err_153 := runtime.CheckSize(int64(2))
-	if err_153 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_153)
+	n_149, err_150 := runtime.CheckSize(int64(2))
+	if err_150 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_150)
 	}
+	var a_151 []float64
+	var d_152 int = 0
+	var rs_153 int = 0
 	var a_154 []float64
 	var d_155 int = 0
 	var rs_156 int = 0
 	var a_157 []float64
-	var d_158 int = 0
-	var rs_159 int = 0
-	var a_160 []float64
-	var a_161 []float64
-	var d_162 int = 0
-	var rs_163 int = 0
-	for i_164 := 0; i_164 < n_152; i_164++ {
-		mark_165 := ar.mark()
-		i_166 := int64(i_164)
+	var a_158 []float64
+	var d_159 int = 0
+	var rs_160 int = 0
+	for i_161 := 0; i_161 < n_149; i_161++ {
+		mark_162 := ar.mark()
+		i_163 := int64(i_161)
 		if int64(6) >= int64(cam_2) {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
 		}
-		row_167 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
-		if i_166 < 0 || i_166 >= int64(2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:25", runtime.CheckIndex(i_166, 2))
+		row_164 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
+		if i_163 < 0 || i_163 >= int64(2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:25", runtime.CheckIndex(i_163, 2))
 		}
-		row_168 := a_118[int(i_166)*d_119 : (int(i_166)+1)*d_119]
-		if d_119 != cam_3 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_119}))
+		row_165 := a_121[int(i_163)*r_31 : (int(i_163)+1)*r_31]
+		if r_31 != cam_3 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_31}))
 		}
-		r_169 := ar.F64(cam_3)
-		row_167 = row_167[:len(r_169)]
-		row_168 = row_168[:len(r_169)]
-		for i_170 := range r_169 {
-			r_169[i_170] = (row_167[i_170] * row_168[i_170])
+		r_166 := ar.F64w(cam_3)
+		row_164 = row_164[:len(r_166)]
+		row_165 = row_165[:len(r_166)]
+		for i_167 := range r_166 {
+			r_166[i_167] = (row_164[i_167] * row_165[i_167])
 		}
-		x_172 := int64(7) + i_166
-		if x_172 < 0 || x_172 >= int64(cam_2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:44", runtime.CheckIndex(x_172, cam_2))
+		x_169 := int64(7) + i_163
+		if x_169 < 0 || x_169 >= int64(cam_2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:44", runtime.CheckIndex(x_169, cam_2))
 		}
-		row_173 := cam_1[int(x_172)*cam_3 : (int(x_172)+1)*cam_3]
-		r_174 := ar.F64(cam_3)
-		r_169 = r_169[:len(r_174)]
-		r_145 = r_145[:len(r_174)]
-		row_173 = row_173[:len(r_174)]
-		for i_175 := range r_174 {
-			r_174[i_175] = ((r_169[i_175] * r_145[i_175]) + row_173[i_175])
+		row_170 := cam_1[int(x_169)*cam_3 : (int(x_169)+1)*cam_3]
+		r_171 := ar.F64w(cam_3)
+		r_166 = r_166[:len(r_171)]
+		r_142 = r_142[:len(r_171)]
+		row_170 = row_170[:len(r_171)]
+		for i_172 := range r_171 {
+			r_171[i_172] = ((r_166[i_172] * r_142[i_172]) + row_170[i_172])
 		}
-		if i_164 == 0 {
+		if i_161 == 0 {
+			d_152 = cam_3
+			rs_153 = d_152
+			tot_174, err_175 := runtime.MulSize(n_149, rs_153)
+			if err_175 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_175)
+			}
+			a_151 = ar.F64w(tot_174)
+		} else if cam_3 != d_152 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_161)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_152}))
+		}
+		copy(a_151[i_161*rs_153:(i_161+1)*rs_153], r_171)
+		if i_161 == 0 {
 			d_155 = cam_3
 			rs_156 = d_155
-			tot_177, err_178 := runtime.MulSize(n_152, rs_156)
-			if err_178 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_178)
+			tot_176, err_177 := runtime.MulSize(n_149, rs_156)
+			if err_177 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_177)
 			}
-			a_154 = ar.F64(tot_177)
+			a_154 = ar.F64w(tot_176)
 		} else if cam_3 != d_155 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_164)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_155}))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_161)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_155}))
 		}
-		copy(a_154[i_164*rs_156:(i_164+1)*rs_156], r_174)
-		if i_164 == 0 {
-			d_158 = cam_3
-			rs_159 = d_158
-			tot_179, err_180 := runtime.MulSize(n_152, rs_159)
-			if err_180 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_180)
+		copy(a_154[i_161*rs_156:(i_161+1)*rs_156], r_166)
+		if i_161 == 0 {
+			d_159 = cam_3
+			rs_160 = d_159
+			tot_178, err_179 := runtime.MulSize(n_149, rs_160)
+			if err_179 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_179)
 			}
-			a_157 = ar.F64(tot_179)
-		} else if cam_3 != d_158 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_164)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_158}))
+			a_158 = ar.F64w(tot_178)
+		} else if cam_3 != d_159 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_161)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_159}))
 		}
-		copy(a_157[i_164*rs_159:(i_164+1)*rs_159], r_169)
-		if i_164 == 0 {
-			d_162 = cam_3
-			rs_163 = d_162
-			tot_181, err_182 := runtime.MulSize(n_152, rs_163)
-			if err_182 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_182)
-			}
-			a_161 = ar.F64(tot_181)
-		} else if cam_3 != d_162 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_164)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_162}))
-		}
-		copy(a_161[i_164*rs_163:(i_164+1)*rs_163], row_167)
-		if i_164 > 0 {
-			ar.release(mark_165)
+		copy(a_158[i_161*rs_160:(i_161+1)*rs_160], row_164)
+		if i_161 > 0 {
+			ar.release(mark_162)
 		}
 	}
-	a_160 = a_118[:n_152*d_119]
+	a_157 = a_121[:n_149*r_31]
+	n_180, err_181 := runtime.CheckSize(int64(2))
+	_ = n_180
+	if err_181 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_181)
+	}
+	view_182 := a_151
 	n_183, err_184 := runtime.CheckSize(int64(2))
-	_ = n_183
 	if err_184 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_184)
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_184)
 	}
-	view_185 := a_154
-	n_186, err_187 := runtime.CheckSize(int64(2))
-	if err_187 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_187)
-	}
+	var a_185 []float64
+	var d_186 int = 0
+	var rs_187 int = 0
 	var a_188 []float64
 	var d_189 int = 0
 	var rs_190 int = 0
-	var a_191 []float64
-	var d_192 int = 0
-	var rs_193 int = 0
-	for i_194 := 0; i_194 < n_186; i_194++ {
-		mark_195 := ar.mark()
-		i_196 := int64(i_194)
-		if i_196 < 0 || i_196 >= int64(n_152) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:17", runtime.CheckIndex(i_196, n_152))
+	for i_191 := 0; i_191 < n_183; i_191++ {
+		mark_192 := ar.mark()
+		i_193 := int64(i_191)
+		if i_193 < 0 || i_193 >= int64(n_149) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:17", runtime.CheckIndex(i_193, n_149))
 		}
-		row_197 := view_185[int(i_196)*d_155 : (int(i_196)+1)*d_155]
-		if i_196 < 0 || i_196 >= int64(feat_10) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:27", runtime.CheckIndex(i_196, feat_10))
+		row_194 := view_182[int(i_193)*d_152 : (int(i_193)+1)*d_152]
+		if i_193 < 0 || i_193 >= int64(feat_10) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:27", runtime.CheckIndex(i_193, feat_10))
 		}
-		row_198 := feat_9[int(i_196)*feat_11 : (int(i_196)+1)*feat_11]
-		if feat_11 != d_155 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_155})+" and "+runtime.ShapeString([]int{feat_11}))
+		row_195 := feat_9[int(i_193)*feat_11 : (int(i_193)+1)*feat_11]
+		if feat_11 != d_152 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_152})+" and "+runtime.ShapeString([]int{feat_11}))
 		}
-		r_199 := ar.F64(d_155)
-		row_197 = row_197[:len(r_199)]
-		row_198 = row_198[:len(r_199)]
+		r_196 := ar.F64w(d_152)
+		row_194 = row_194[:len(r_196)]
+		row_195 = row_195[:len(r_196)]
+		for i_197 := range r_196 {
+			r_196[i_197] = (row_194[i_197] - row_195[i_197])
+		}
+		if d_152 != w_8 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_152}))
+		}
+		r_199 := ar.F64w(w_8)
+		w_7 = w_7[:len(r_199)]
+		r_196 = r_196[:len(r_199)]
 		for i_200 := range r_199 {
-			r_199[i_200] = (row_197[i_200] - row_198[i_200])
+			r_199[i_200] = (w_7[i_200] * r_196[i_200])
 		}
-		if d_155 != w_8 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_155}))
+		if i_191 == 0 {
+			d_186 = w_8
+			rs_187 = d_186
+			tot_202, err_203 := runtime.MulSize(n_183, rs_187)
+			if err_203 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_203)
+			}
+			a_185 = ar.F64w(tot_202)
+		} else if w_8 != d_186 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "build: element "+strconv.Itoa(i_191)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_186}))
 		}
-		r_202 := ar.F64(w_8)
-		w_7 = w_7[:len(r_202)]
-		r_199 = r_199[:len(r_202)]
-		for i_203 := range r_202 {
-			r_202[i_203] = (w_7[i_203] * r_199[i_203])
-		}
-		if i_194 == 0 {
-			d_189 = w_8
+		copy(a_185[i_191*rs_187:(i_191+1)*rs_187], r_199)
+		if i_191 == 0 {
+			d_189 = d_152
 			rs_190 = d_189
-			tot_205, err_206 := runtime.MulSize(n_186, rs_190)
-			if err_206 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_206)
+			tot_204, err_205 := runtime.MulSize(n_183, rs_190)
+			if err_205 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_205)
 			}
-			a_188 = ar.F64(tot_205)
-		} else if w_8 != d_189 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "build: element "+strconv.Itoa(i_194)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_189}))
+			a_188 = ar.F64w(tot_204)
+		} else if d_152 != d_189 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "build: element "+strconv.Itoa(i_191)+" has shape "+runtime.ShapeString([]int{d_152})+", element 0 has shape "+runtime.ShapeString([]int{d_189}))
 		}
-		copy(a_188[i_194*rs_190:(i_194+1)*rs_190], r_202)
-		if i_194 == 0 {
-			d_192 = d_155
-			rs_193 = d_192
-			tot_207, err_208 := runtime.MulSize(n_186, rs_193)
-			if err_208 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_208)
-			}
-			a_191 = ar.F64(tot_207)
-		} else if d_155 != d_192 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "build: element "+strconv.Itoa(i_194)+" has shape "+runtime.ShapeString([]int{d_155})+", element 0 has shape "+runtime.ShapeString([]int{d_192}))
-		}
-		copy(a_191[i_194*rs_193:(i_194+1)*rs_193], r_199)
-		if i_194 > 0 {
-			ar.release(mark_195)
+		copy(a_188[i_191*rs_190:(i_191+1)*rs_190], r_196)
+		if i_191 > 0 {
+			ar.release(mark_192)
 		}
 	}
 	if ybar_16 != w_8 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_16}))
 	}
-	r_209 := ar.F64(w_8)
-	w_7 = w_7[:len(r_209)]
-	ybar_15 = ybar_15[:len(r_209)]
-	if len(r_209) >= 262144 {
-		r_209 := r_209
+	r_206 := ar.F64w(w_8)
+	w_7 = w_7[:len(r_206)]
+	ybar_15 = ybar_15[:len(r_206)]
+	if len(r_206) >= 262144 {
+		r_206 := r_206
 		w_7 := w_7
 		ybar_15 := ybar_15
-		runtime.ParallelFor(len(r_209), 16384, func(lo_213, hi int) {
-			for i_214 := lo_213; i_214 < hi; i_214++ {
-				r_209[i_214] = ((2.0 * w_7[i_214]) * -ybar_15[i_214])
+		runtime.ParallelFor(len(r_206), 16384, func(lo_210, hi int) {
+			for i_211 := lo_210; i_211 < hi; i_211++ {
+				r_206[i_211] = ((2.0 * w_7[i_211]) * -ybar_15[i_211])
 			}
 		})
 	} else {
-		for i_210 := range r_209 {
-			r_209[i_210] = ((2.0 * w_7[i_210]) * -ybar_15[i_210])
+		for i_207 := range r_206 {
+			r_206[i_207] = ((2.0 * w_7[i_207]) * -ybar_15[i_207])
 		}
 	}
-	z_216 := ar.F64(len(view_185))
-	var rev_217 []float64
+	z_213 := ar.F64(len(view_182))
+	var rev_214 []float64
+	var rev_215 int
+	var rev_216 []float64
+	var rev_217 int
 	var rev_218 int
-	var rev_219 []float64
-	var rev_220 int
-	var rev_221 int
-	rev_217, rev_218, rev_219, rev_220, rev_221 = r_209, w_8, z_216, n_152, d_155
-	for i_232 := int64(0); i_232 < int64(2); i_232++ {
-		if i_232 < 0 || i_232 >= int64(ybar_13) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_232, ybar_13))
+	rev_214, rev_215, rev_216, rev_217, rev_218 = r_206, w_8, z_213, n_149, d_152
+	for i_229 := int64(0); i_229 < int64(2); i_229++ {
+		if i_229 < 0 || i_229 >= int64(ybar_13) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_229, ybar_13))
 		}
-		row_234 := ybar_12[int(i_232)*ybar_14 : (int(i_232)+1)*ybar_14]
-		if i_232 < 0 || i_232 >= int64(n_186) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_232, n_186))
+		row_231 := ybar_12[int(i_229)*ybar_14 : (int(i_229)+1)*ybar_14]
+		if i_229 < 0 || i_229 >= int64(n_183) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_229, n_183))
 		}
-		row_235 := a_188[int(i_232)*d_189 : (int(i_232)+1)*d_189]
-		_ = row_235
-		row_236 := a_191[int(i_232)*d_192 : (int(i_232)+1)*d_192]
-		if ybar_14 != d_192 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{d_192})+" and "+runtime.ShapeString([]int{ybar_14}))
+		row_232 := a_185[int(i_229)*d_186 : (int(i_229)+1)*d_186]
+		_ = row_232
+		row_233 := a_188[int(i_229)*d_189 : (int(i_229)+1)*d_189]
+		if ybar_14 != d_189 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{d_189})+" and "+runtime.ShapeString([]int{ybar_14}))
 		}
-		if rev_218 != d_192 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_218})+" and "+runtime.ShapeString([]int{d_192})+" differ")
+		if rev_215 != d_189 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_215})+" and "+runtime.ShapeString([]int{d_189})+" differ")
 		}
-		row_236 = row_236[:len(rev_217)]
-		row_234 = row_234[:len(rev_217)]
-		for i_238 := range rev_217 {
-			rev_217[i_238] += (row_236[i_238] * row_234[i_238])
+		row_233 = row_233[:len(rev_214)]
+		row_231 = row_231[:len(rev_214)]
+		for i_235 := range rev_214 {
+			rev_214[i_235] += (row_233[i_235] * row_231[i_235])
 		}
 		if ybar_14 != w_8 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_14}))
 		}
-		if i_232 < 0 || i_232 >= int64(rev_220) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", runtime.CheckIndex(i_232, rev_220))
+		if i_229 < 0 || i_229 >= int64(rev_217) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", runtime.CheckIndex(i_229, rev_217))
 		}
-		if rev_221 != w_8 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_221})+" and "+runtime.ShapeString([]int{w_8})+" differ")
+		if rev_218 != w_8 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_218})+" and "+runtime.ShapeString([]int{w_8})+" differ")
 		}
-		row_240 := rev_219[i_232*int64(rev_221) : (i_232+1)*int64(rev_221)]
-		w_7 = w_7[:len(row_240)]
-		row_234 = row_234[:len(row_240)]
-		for i_241 := range row_240 {
-			row_240[i_241] += (w_7[i_241] * row_234[i_241])
+		row_237 := rev_216[i_229*int64(rev_218) : (i_229+1)*int64(rev_218)]
+		w_7 = w_7[:len(row_237)]
+		row_231 = row_231[:len(row_237)]
+		for i_238 := range row_237 {
+			row_237[i_238] += (w_7[i_238] * row_231[i_238])
 		}
 	}
-	z_243 := ar.F64(len(cam_1))
-	z_244 := ar.F64(len(a_118))
-	z_245 := ar.F64(len(r_145))
+	z_240 := ar.F64(len(cam_1))
+	z_241 := ar.F64(len(a_121))
+	z_242 := ar.F64(len(r_142))
+	var rev_243 []float64
+	var rev_244 int
+	var rev_245 int
 	var rev_246 []float64
 	var rev_247 int
 	var rev_248 int
 	var rev_249 []float64
 	var rev_250 int
-	var rev_251 int
-	var rev_252 []float64
-	var rev_253 int
-	rev_246, rev_247, rev_248, rev_249, rev_250, rev_251, rev_252, rev_253 = z_243, cam_2, cam_3, z_244, 2, d_119, z_245, cam_3
-	for i_275 := int64(0); i_275 < int64(2); i_275++ {
-		mark_276 := ar.mark()
-		if i_275 < 0 || i_275 >= int64(n_152) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_275, n_152))
+	rev_243, rev_244, rev_245, rev_246, rev_247, rev_248, rev_249, rev_250 = z_240, cam_2, cam_3, z_241, 2, r_31, z_242, cam_3
+	for i_272 := int64(0); i_272 < int64(2); i_272++ {
+		mark_273 := ar.mark()
+		if i_272 < 0 || i_272 >= int64(n_149) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_272, n_149))
 		}
-		row_277 := z_216[int(i_275)*d_155 : (int(i_275)+1)*d_155]
-		if i_275 < 0 || i_275 >= int64(n_152) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_275, n_152))
+		row_274 := z_213[int(i_272)*d_152 : (int(i_272)+1)*d_152]
+		if i_272 < 0 || i_272 >= int64(n_149) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_272, n_149))
 		}
-		row_278 := a_154[int(i_275)*d_155 : (int(i_275)+1)*d_155]
-		_ = row_278
-		row_279 := a_157[int(i_275)*d_158 : (int(i_275)+1)*d_158]
-		row_280 := a_160[int(i_275)*d_119 : (int(i_275)+1)*d_119]
-		row_281 := a_161[int(i_275)*d_162 : (int(i_275)+1)*d_162]
-		x_282 := int64(7) + i_275
-		if x_282 < 0 || x_282 >= int64(rev_247) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", runtime.CheckIndex(x_282, rev_247))
+		row_275 := a_151[int(i_272)*d_152 : (int(i_272)+1)*d_152]
+		_ = row_275
+		row_276 := a_154[int(i_272)*d_155 : (int(i_272)+1)*d_155]
+		row_277 := a_157[int(i_272)*r_31 : (int(i_272)+1)*r_31]
+		row_278 := a_158[int(i_272)*d_159 : (int(i_272)+1)*d_159]
+		x_279 := int64(7) + i_272
+		if x_279 < 0 || x_279 >= int64(rev_244) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", runtime.CheckIndex(x_279, rev_244))
 		}
-		if rev_248 != d_155 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_248})+" and "+runtime.ShapeString([]int{d_155})+" differ")
+		if rev_245 != d_152 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_245})+" and "+runtime.ShapeString([]int{d_152})+" differ")
 		}
-		row_283 := rev_246[x_282*int64(rev_248) : (x_282+1)*int64(rev_248)]
-		for j_284 := range row_283 {
-			row_283[j_284] += row_277[j_284]
+		row_280 := rev_243[x_279*int64(rev_245) : (x_279+1)*int64(rev_245)]
+		for j_281 := range row_280 {
+			row_280[j_281] += row_274[j_281]
 		}
-		if d_155 != cam_3 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_155}))
+		if d_152 != cam_3 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_152}))
 		}
-		r_285 := ar.F64(cam_3)
-		r_145 = r_145[:len(r_285)]
-		row_277 = row_277[:len(r_285)]
-		for i_286 := range r_285 {
-			r_285[i_286] = (r_145[i_286] * row_277[i_286])
+		r_282 := ar.F64w(cam_3)
+		r_142 = r_142[:len(r_282)]
+		row_274 = row_274[:len(r_282)]
+		for i_283 := range r_282 {
+			r_282[i_283] = (r_142[i_283] * row_274[i_283])
 		}
-		if d_155 != d_158 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_158})+" and "+runtime.ShapeString([]int{d_155}))
+		if d_152 != d_155 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_155})+" and "+runtime.ShapeString([]int{d_152}))
 		}
-		if rev_253 != d_158 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_253})+" and "+runtime.ShapeString([]int{d_158})+" differ")
+		if rev_250 != d_155 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_250})+" and "+runtime.ShapeString([]int{d_155})+" differ")
 		}
-		row_279 = row_279[:len(rev_252)]
-		row_277 = row_277[:len(rev_252)]
-		for i_289 := range rev_252 {
-			rev_252[i_289] += (row_279[i_289] * row_277[i_289])
+		row_276 = row_276[:len(rev_249)]
+		row_274 = row_274[:len(rev_249)]
+		for i_286 := range rev_249 {
+			rev_249[i_286] += (row_276[i_286] * row_274[i_286])
 		}
-		if cam_3 != d_162 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_162})+" and "+runtime.ShapeString([]int{cam_3}))
+		if cam_3 != d_159 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_159})+" and "+runtime.ShapeString([]int{cam_3}))
 		}
-		if i_275 < 0 || i_275 >= int64(rev_250) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", runtime.CheckIndex(i_275, rev_250))
+		if i_272 < 0 || i_272 >= int64(rev_247) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", runtime.CheckIndex(i_272, rev_247))
 		}
-		if rev_251 != d_162 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_251})+" and "+runtime.ShapeString([]int{d_162})+" differ")
+		if rev_248 != d_159 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_248})+" and "+runtime.ShapeString([]int{d_159})+" differ")
 		}
-		row_291 := rev_249[i_275*int64(rev_251) : (i_275+1)*int64(rev_251)]
-		row_281 = row_281[:len(row_291)]
-		r_285 = r_285[:len(row_291)]
+		row_288 := rev_246[i_272*int64(rev_248) : (i_272+1)*int64(rev_248)]
+		row_278 = row_278[:len(row_288)]
+		r_282 = r_282[:len(row_288)]
+		for i_289 := range row_288 {
+			row_288[i_289] += (row_278[i_289] * r_282[i_289])
+		}
+		if cam_3 != r_31 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{cam_3}))
+		}
+		if int64(6) >= int64(rev_244) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", runtime.CheckIndex(int64(6), rev_244))
+		}
+		if rev_245 != r_31 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_245})+" and "+runtime.ShapeString([]int{r_31})+" differ")
+		}
+		row_291 := rev_243[int64(6)*int64(rev_245) : (int64(6)+1)*int64(rev_245)]
+		row_277 = row_277[:len(row_291)]
+		r_282 = r_282[:len(row_291)]
 		for i_292 := range row_291 {
-			row_291[i_292] += (row_281[i_292] * r_285[i_292])
+			row_291[i_292] += (row_277[i_292] * r_282[i_292])
 		}
-		if cam_3 != d_119 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_119})+" and "+runtime.ShapeString([]int{cam_3}))
-		}
-		if int64(6) >= int64(rev_247) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", runtime.CheckIndex(int64(6), rev_247))
-		}
-		if rev_248 != d_119 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_248})+" and "+runtime.ShapeString([]int{d_119})+" differ")
-		}
-		row_294 := rev_246[int64(6)*int64(rev_248) : (int64(6)+1)*int64(rev_248)]
-		row_280 = row_280[:len(row_294)]
-		r_285 = r_285[:len(row_294)]
-		for i_295 := range row_294 {
-			row_294[i_295] += (row_280[i_295] * r_285[i_295])
-		}
-		ar.release(mark_276)
+		ar.release(mark_273)
 	}
-	if cam_3 != d_119 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{d_119})+" and "+runtime.ShapeString([]int{cam_3}))
+	if cam_3 != r_31 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
-	r_297 := ar.F64(d_119)
-	r_129 = r_129[:len(r_297)]
-	row_137 = row_137[:len(r_297)]
-	z_245 = z_245[:len(r_297)]
-	if len(r_297) >= 262144 {
-		r_297 := r_297
-		r_129 := r_129
-		row_137 := row_137
-		z_245 := z_245
-		runtime.ParallelFor(len(r_297), 16384, func(lo_301, hi int) {
-			for i_302 := lo_301; i_302 < hi; i_302++ {
-				r_297[i_302] = ((2.0 * r_129[i_302]) * (row_137[i_302] * z_245[i_302]))
+	r_294 := ar.F64w(r_31)
+	r_126 = r_126[:len(r_294)]
+	row_134 = row_134[:len(r_294)]
+	z_242 = z_242[:len(r_294)]
+	if len(r_294) >= 262144 {
+		r_294 := r_294
+		r_126 := r_126
+		row_134 := row_134
+		z_242 := z_242
+		runtime.ParallelFor(len(r_294), 16384, func(lo_298, hi int) {
+			for i_299 := lo_298; i_299 < hi; i_299++ {
+				r_294[i_299] = ((2.0 * r_126[i_299]) * (row_134[i_299] * z_242[i_299]))
 			}
 		})
 	} else {
-		for i_298 := range r_297 {
-			r_297[i_298] = ((2.0 * r_129[i_298]) * (row_137[i_298] * z_245[i_298]))
+		for i_295 := range r_294 {
+			r_294[i_295] = ((2.0 * r_126[i_295]) * (row_134[i_295] * z_242[i_295]))
 		}
 	}
-	if cam_3 != d_119 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{d_119})+" and "+runtime.ShapeString([]int{cam_3}))
+	if cam_3 != r_31 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
 	if int64(10) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(10), cam_2))
 	}
-	if cam_3 != d_119 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_119})+" differ")
+	if cam_3 != r_31 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_31})+" differ")
 	}
-	row_304 := z_243[int64(10)*int64(cam_3) : (int64(10)+1)*int64(cam_3)]
-	r_138 = r_138[:len(row_304)]
-	z_245 = z_245[:len(row_304)]
-	if len(row_304) >= 262144 {
-		row_304 := row_304
-		r_138 := r_138
-		z_245 := z_245
-		runtime.ParallelFor(len(row_304), 16384, func(lo_308, hi int) {
-			for i_309 := lo_308; i_309 < hi; i_309++ {
-				row_304[i_309] += (r_138[i_309] * z_245[i_309])
+	row_301 := z_240[int64(10)*int64(cam_3) : (int64(10)+1)*int64(cam_3)]
+	r_135 = r_135[:len(row_301)]
+	z_242 = z_242[:len(row_301)]
+	if len(row_301) >= 262144 {
+		row_301 := row_301
+		r_135 := r_135
+		z_242 := z_242
+		runtime.ParallelFor(len(row_301), 16384, func(lo_305, hi int) {
+			for i_306 := lo_305; i_306 < hi; i_306++ {
+				row_301[i_306] += (r_135[i_306] * z_242[i_306])
 			}
 		})
 	} else {
-		for i_305 := range row_304 {
-			row_304[i_305] += (r_138[i_305] * z_245[i_305])
+		for i_302 := range row_301 {
+			row_301[i_302] += (r_135[i_302] * z_242[i_302])
 		}
 	}
-	if d_119 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{d_119})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
+	if r_31 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
 	}
-	row_136 = row_136[:len(r_297)]
-	z_245 = z_245[:len(r_297)]
-	if len(r_297) >= 262144 {
-		r_297 := r_297
-		row_136 := row_136
-		z_245 := z_245
-		runtime.ParallelFor(len(r_297), 16384, func(lo_315, hi int) {
-			for i_316 := lo_315; i_316 < hi; i_316++ {
-				r_297[i_316] += (row_136[i_316] * z_245[i_316])
+	row_133 = row_133[:len(r_294)]
+	z_242 = z_242[:len(r_294)]
+	if len(r_294) >= 262144 {
+		r_294 := r_294
+		row_133 := row_133
+		z_242 := z_242
+		runtime.ParallelFor(len(r_294), 16384, func(lo_312, hi int) {
+			for i_313 := lo_312; i_313 < hi; i_313++ {
+				r_294[i_313] += (row_133[i_313] * z_242[i_313])
 			}
 		})
 	} else {
-		for i_312 := range r_297 {
-			r_297[i_312] += (row_136[i_312] * z_245[i_312])
+		for i_309 := range r_294 {
+			r_294[i_309] += (row_133[i_309] * z_242[i_309])
 		}
 	}
-	if cam_3 != d_119 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{d_119})+" and "+runtime.ShapeString([]int{cam_3}))
+	if cam_3 != r_31 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
 	if int64(9) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(9), cam_2))
 	}
-	if cam_3 != d_119 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_119})+" differ")
+	if cam_3 != r_31 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_31})+" differ")
 	}
-	row_318 := z_243[int64(9)*int64(cam_3) : (int64(9)+1)*int64(cam_3)]
-	r_129 = r_129[:len(row_318)]
-	z_245 = z_245[:len(row_318)]
-	if len(row_318) >= 262144 {
-		row_318 := row_318
-		r_129 := r_129
-		z_245 := z_245
-		runtime.ParallelFor(len(row_318), 16384, func(lo_322, hi int) {
-			for i_323 := lo_322; i_323 < hi; i_323++ {
-				row_318[i_323] += (r_129[i_323] * z_245[i_323])
+	row_315 := z_240[int64(9)*int64(cam_3) : (int64(9)+1)*int64(cam_3)]
+	r_126 = r_126[:len(row_315)]
+	z_242 = z_242[:len(row_315)]
+	if len(row_315) >= 262144 {
+		row_315 := row_315
+		r_126 := r_126
+		z_242 := z_242
+		runtime.ParallelFor(len(row_315), 16384, func(lo_319, hi int) {
+			for i_320 := lo_319; i_320 < hi; i_320++ {
+				row_315[i_320] += (r_126[i_320] * z_242[i_320])
 			}
 		})
 	} else {
-		for i_319 := range row_318 {
-			row_318[i_319] += (r_129[i_319] * z_245[i_319])
+		for i_316 := range row_315 {
+			row_315[i_316] += (r_126[i_316] * z_242[i_316])
 		}
 	}
-	row_325 := z_244[int64(1)*int64(d_119) : (int64(1)+1)*int64(d_119)]
-	row_128 = row_128[:len(row_325)]
-	r_297 = r_297[:len(row_325)]
-	if len(row_325) >= 262144 {
-		row_325 := row_325
-		row_128 := row_128
-		r_297 := r_297
-		runtime.ParallelFor(len(row_325), 16384, func(lo_329, hi int) {
-			for i_330 := lo_329; i_330 < hi; i_330++ {
-				row_325[i_330] += ((2.0 * row_128[i_330]) * r_297[i_330])
+	row_322 := z_241[int64(1)*int64(r_31) : (int64(1)+1)*int64(r_31)]
+	row_125 = row_125[:len(row_322)]
+	r_294 = r_294[:len(row_322)]
+	if len(row_322) >= 262144 {
+		row_322 := row_322
+		row_125 := row_125
+		r_294 := r_294
+		runtime.ParallelFor(len(row_322), 16384, func(lo_326, hi int) {
+			for i_327 := lo_326; i_327 < hi; i_327++ {
+				row_322[i_327] += ((2.0 * row_125[i_327]) * r_294[i_327])
 			}
 		})
 	} else {
-		for i_326 := range row_325 {
-			row_325[i_326] += ((2.0 * row_128[i_326]) * r_297[i_326])
+		for i_323 := range row_322 {
+			row_322[i_323] += ((2.0 * row_125[i_323]) * r_294[i_323])
 		}
 	}
-	row_332 := z_244[int64(0)*int64(d_119) : (int64(0)+1)*int64(d_119)]
-	row_127 = row_127[:len(row_332)]
-	r_297 = r_297[:len(row_332)]
-	if len(row_332) >= 262144 {
-		row_332 := row_332
-		row_127 := row_127
-		r_297 := r_297
-		runtime.ParallelFor(len(row_332), 16384, func(lo_336, hi int) {
-			for i_337 := lo_336; i_337 < hi; i_337++ {
-				row_332[i_337] += ((2.0 * row_127[i_337]) * r_297[i_337])
+	row_329 := z_241[int64(0)*int64(r_31) : (int64(0)+1)*int64(r_31)]
+	row_124 = row_124[:len(row_329)]
+	r_294 = r_294[:len(row_329)]
+	if len(row_329) >= 262144 {
+		row_329 := row_329
+		row_124 := row_124
+		r_294 := r_294
+		runtime.ParallelFor(len(row_329), 16384, func(lo_333, hi int) {
+			for i_334 := lo_333; i_334 < hi; i_334++ {
+				row_329[i_334] += ((2.0 * row_124[i_334]) * r_294[i_334])
 			}
 		})
 	} else {
-		for i_333 := range row_332 {
-			row_332[i_333] += ((2.0 * row_127[i_333]) * r_297[i_333])
+		for i_330 := range row_329 {
+			row_329[i_330] += ((2.0 * row_124[i_330]) * r_294[i_330])
 		}
 	}
-	row_339 := z_244[int(int64(0))*d_119 : (int(int64(0))+1)*d_119]
-	row_340 := z_244[int(int64(1))*d_119 : (int(int64(1))+1)*d_119]
-	r_341 := ar.F64(r_31)
-	row_101 = row_101[:len(r_341)]
-	if len(r_341) >= 262144 {
-		r_341 := r_341
+	row_336 := z_241[int(int64(0))*r_31 : (int(int64(0))+1)*r_31]
+	row_337 := z_241[int(int64(1))*r_31 : (int(int64(1))+1)*r_31]
+	r_338 := ar.F64w(r_31)
+	row_101 = row_101[:len(r_338)]
+	if len(r_338) >= 262144 {
+		r_338 := r_338
 		row_101 := row_101
-		runtime.ParallelFor(len(r_341), 16384, func(lo_345, hi int) {
-			for i_346 := lo_345; i_346 < hi; i_346++ {
-				r_341[i_346] = (1.0 / row_101[i_346])
+		runtime.ParallelFor(len(r_338), 16384, func(lo_342, hi int) {
+			for i_343 := lo_342; i_343 < hi; i_343++ {
+				r_338[i_343] = (1.0 / row_101[i_343])
 			}
 		})
 	} else {
-		for i_342 := range r_341 {
-			r_341[i_342] = (1.0 / row_101[i_342])
+		for i_339 := range r_338 {
+			r_338[i_339] = (1.0 / row_101[i_339])
 		}
 	}
-	z_348 := ar.F64(len(r_29))
-	if d_119 != r_31 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{d_119}))
-	}
+	z_345 := ar.F64(len(r_29))
 	if int64(2) >= int64(r_30) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(2), r_30))
 	}
-	row_349 := z_348[int64(2)*int64(r_31) : (int64(2)+1)*int64(r_31)]
-	r_111 = r_111[:len(row_349)]
-	row_101 = row_101[:len(row_349)]
-	row_340 = row_340[:len(row_349)]
-	if len(row_349) >= 262144 {
-		row_349 := row_349
+	row_346 := z_345[int64(2)*int64(r_31) : (int64(2)+1)*int64(r_31)]
+	r_111 = r_111[:len(row_346)]
+	row_101 = row_101[:len(row_346)]
+	row_337 = row_337[:len(row_346)]
+	if len(row_346) >= 262144 {
+		row_346 := row_346
 		r_111 := r_111
 		row_101 := row_101
-		row_340 := row_340
-		runtime.ParallelFor(len(row_349), 16384, func(lo_353, hi int) {
-			for i_354 := lo_353; i_354 < hi; i_354++ {
-				row_349[i_354] += ((-(r_111[i_354] / row_101[i_354])) * row_340[i_354])
+		row_337 := row_337
+		runtime.ParallelFor(len(row_346), 16384, func(lo_350, hi int) {
+			for i_351 := lo_350; i_351 < hi; i_351++ {
+				row_346[i_351] += ((-(r_111[i_351] / row_101[i_351])) * row_337[i_351])
 			}
 		})
 	} else {
-		for i_350 := range row_349 {
-			row_349[i_350] += ((-(r_111[i_350] / row_101[i_350])) * row_340[i_350])
+		for i_347 := range row_346 {
+			row_346[i_347] += ((-(r_111[i_347] / row_101[i_347])) * row_337[i_347])
 		}
-	}
-	if d_119 != r_31 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{d_119}))
 	}
 	if int64(1) >= int64(r_30) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(1), r_30))
 	}
-	row_356 := z_348[int64(1)*int64(r_31) : (int64(1)+1)*int64(r_31)]
-	r_341 = r_341[:len(row_356)]
-	row_340 = row_340[:len(row_356)]
-	if len(row_356) >= 262144 {
-		row_356 := row_356
-		r_341 := r_341
-		row_340 := row_340
-		runtime.ParallelFor(len(row_356), 16384, func(lo_360, hi int) {
-			for i_361 := lo_360; i_361 < hi; i_361++ {
-				row_356[i_361] += (r_341[i_361] * row_340[i_361])
+	row_353 := z_345[int64(1)*int64(r_31) : (int64(1)+1)*int64(r_31)]
+	r_338 = r_338[:len(row_353)]
+	row_337 = row_337[:len(row_353)]
+	if len(row_353) >= 262144 {
+		row_353 := row_353
+		r_338 := r_338
+		row_337 := row_337
+		runtime.ParallelFor(len(row_353), 16384, func(lo_357, hi int) {
+			for i_358 := lo_357; i_358 < hi; i_358++ {
+				row_353[i_358] += (r_338[i_358] * row_337[i_358])
 			}
 		})
 	} else {
-		for i_357 := range row_356 {
-			row_356[i_357] += (r_341[i_357] * row_340[i_357])
+		for i_354 := range row_353 {
+			row_353[i_354] += (r_338[i_354] * row_337[i_354])
 		}
-	}
-	if d_119 != r_31 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{d_119}))
 	}
 	if int64(2) >= int64(r_30) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(2), r_30))
 	}
-	row_363 := z_348[int64(2)*int64(r_31) : (int64(2)+1)*int64(r_31)]
-	r_103 = r_103[:len(row_363)]
-	row_101 = row_101[:len(row_363)]
-	row_339 = row_339[:len(row_363)]
-	if len(row_363) >= 262144 {
-		row_363 := row_363
+	row_360 := z_345[int64(2)*int64(r_31) : (int64(2)+1)*int64(r_31)]
+	r_103 = r_103[:len(row_360)]
+	row_101 = row_101[:len(row_360)]
+	row_336 = row_336[:len(row_360)]
+	if len(row_360) >= 262144 {
+		row_360 := row_360
 		r_103 := r_103
 		row_101 := row_101
-		row_339 := row_339
-		runtime.ParallelFor(len(row_363), 16384, func(lo_367, hi int) {
-			for i_368 := lo_367; i_368 < hi; i_368++ {
-				row_363[i_368] += ((-(r_103[i_368] / row_101[i_368])) * row_339[i_368])
+		row_336 := row_336
+		runtime.ParallelFor(len(row_360), 16384, func(lo_364, hi int) {
+			for i_365 := lo_364; i_365 < hi; i_365++ {
+				row_360[i_365] += ((-(r_103[i_365] / row_101[i_365])) * row_336[i_365])
 			}
 		})
 	} else {
-		for i_364 := range row_363 {
-			row_363[i_364] += ((-(r_103[i_364] / row_101[i_364])) * row_339[i_364])
+		for i_361 := range row_360 {
+			row_360[i_361] += ((-(r_103[i_361] / row_101[i_361])) * row_336[i_361])
 		}
-	}
-	if d_119 != r_31 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{d_119}))
 	}
 	if int64(0) >= int64(r_30) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(0), r_30))
 	}
-	row_370 := z_348[int64(0)*int64(r_31) : (int64(0)+1)*int64(r_31)]
-	r_341 = r_341[:len(row_370)]
-	row_339 = row_339[:len(row_370)]
-	if len(row_370) >= 262144 {
-		row_370 := row_370
-		r_341 := r_341
-		row_339 := row_339
-		runtime.ParallelFor(len(row_370), 16384, func(lo_374, hi int) {
-			for i_375 := lo_374; i_375 < hi; i_375++ {
-				row_370[i_375] += (r_341[i_375] * row_339[i_375])
+	row_367 := z_345[int64(0)*int64(r_31) : (int64(0)+1)*int64(r_31)]
+	r_338 = r_338[:len(row_367)]
+	row_336 = row_336[:len(row_367)]
+	if len(row_367) >= 262144 {
+		row_367 := row_367
+		r_338 := r_338
+		row_336 := row_336
+		runtime.ParallelFor(len(row_367), 16384, func(lo_371, hi int) {
+			for i_372 := lo_371; i_372 < hi; i_372++ {
+				row_367[i_372] += (r_338[i_372] * row_336[i_372])
 			}
 		})
 	} else {
-		for i_371 := range row_370 {
-			row_370[i_371] += (r_341[i_371] * row_339[i_371])
+		for i_368 := range row_367 {
+			row_367[i_368] += (r_338[i_368] * row_336[i_368])
 		}
 	}
-	r_377, r_378, r_379, r_380, r_381, r_382, err_383 := fn_rotatesplit11bwd(ar, r_32, r_33, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, z_348, r_30, r_31)
-	if err_383 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbFrame(err_383, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
+	r_374, r_375, r_376, r_377, r_378, r_379, err_380 := fn_rotatesplit11bwd(ar, r_32, r_33, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, z_345, r_30, r_31)
+	if err_380 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbFrame(err_380, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	if int64(3)+int64(r_381) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_381), cam_2))
-	}
-	if r_382 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_382})+" and "+runtime.ShapeString([]int{cam_3}))
-	}
-	region_384 := z_243[int(int64(3))*cam_3 : (int(int64(3))+r_381)*cam_3]
-	r_380 = r_380[:len(region_384)]
-	if len(region_384) >= 262144 {
-		region_384 := region_384
-		r_380 := r_380
-		runtime.ParallelFor(len(region_384), 16384, func(lo_388, hi int) {
-			for i_389 := lo_388; i_389 < hi; i_389++ {
-				region_384[i_389] += -r_380[i_389]
-			}
-		})
-	} else {
-		for i_385 := range region_384 {
-			region_384[i_385] += -r_380[i_385]
-		}
-	}
-	if int64(0)+int64(r_378) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_378), cam_2))
+	if int64(3)+int64(r_378) > int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_378), cam_2))
 	}
 	if r_379 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_379})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
-	region_391 := z_243[int(int64(0))*cam_3 : (int(int64(0))+r_378)*cam_3]
-	r_377 = r_377[:len(region_391)]
-	for i_392 := range region_391 {
-		region_391[i_392] += r_377[i_392]
-	}
-	n_393, err_394 := runtime.CheckSize(int64(2))
-	_ = n_393
-	if err_394 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_394)
-	}
-	view_395 := a_188
-	r_396 := ar.F64(w_8)
-	w_7 = w_7[:len(r_396)]
-	if len(r_396) >= 262144 {
-		r_396 := r_396
-		w_7 := w_7
-		runtime.ParallelFor(len(r_396), 16384, func(lo_400, hi int) {
-			for i_401 := lo_400; i_401 < hi; i_401++ {
-				r_396[i_401] = (1.0 - (w_7[i_401] * w_7[i_401]))
+	region_381 := z_240[int(int64(3))*cam_3 : (int(int64(3))+r_378)*cam_3]
+	r_377 = r_377[:len(region_381)]
+	if len(region_381) >= 262144 {
+		region_381 := region_381
+		r_377 := r_377
+		runtime.ParallelFor(len(region_381), 16384, func(lo_385, hi int) {
+			for i_386 := lo_385; i_386 < hi; i_386++ {
+				region_381[i_386] += -r_377[i_386]
 			}
 		})
 	} else {
-		for i_397 := range r_396 {
-			r_396[i_397] = (1.0 - (w_7[i_397] * w_7[i_397]))
+		for i_382 := range region_381 {
+			region_381[i_382] += -r_377[i_382]
 		}
 	}
-	return view_395, n_186, d_189, r_396, w_8, z_243, cam_2, cam_3, r_380, r_381, r_382, r_209, w_8, nil
+	if int64(0)+int64(r_375) > int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_375), cam_2))
+	}
+	if r_376 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_376})+" and "+runtime.ShapeString([]int{cam_3}))
+	}
+	region_388 := z_240[int(int64(0))*cam_3 : (int(int64(0))+r_375)*cam_3]
+	r_374 = r_374[:len(region_388)]
+	for i_389 := range region_388 {
+		region_388[i_389] += r_374[i_389]
+	}
+	n_390, err_391 := runtime.CheckSize(int64(2))
+	_ = n_390
+	if err_391 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_391)
+	}
+	view_392 := a_185
+	r_393 := ar.F64w(w_8)
+	w_7 = w_7[:len(r_393)]
+	if len(r_393) >= 262144 {
+		r_393 := r_393
+		w_7 := w_7
+		runtime.ParallelFor(len(r_393), 16384, func(lo_397, hi int) {
+			for i_398 := lo_397; i_398 < hi; i_398++ {
+				r_393[i_398] = (1.0 - (w_7[i_398] * w_7[i_398]))
+			}
+		})
+	} else {
+		for i_394 := range r_393 {
+			r_393[i_394] = (1.0 - (w_7[i_394] * w_7[i_394]))
+		}
+	}
+	return view_392, n_183, d_186, r_393, w_8, z_240, cam_2, cam_3, r_377, r_378, r_379, r_206, w_8, nil
 }
 
 // fn_bajacobian is def ba_jacobian (models.nab:171:12).
@@ -12203,7 +12069,7 @@ func fn_bajacobian(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 
 	if err_25 != nil {
 		return nil, 0, 0, 0, nil, 0, nbFrame(err_25, "gathered", "models.nab:151:5", "models.nab:173:18")
 	}
-	t_26 := ar.F64(len(feats_9))
+	t_26 := ar.F64w(len(feats_9))
 	for i_27 := 0; i_27 < feats_10; i_27++ {
 		for j_28 := 0; j_28 < feats_11; j_28++ {
 			t_26[j_28*feats_10+i_27] = feats_9[i_27*feats_11+j_28]
@@ -12247,7 +12113,7 @@ func fn_bajacobian(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 
 			if err_48 != nil {
 				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:50", err_48)
 			}
-			a_31 = ar.F64(tot_47)
+			a_31 = ar.F64w(tot_47)
 		} else if c_39 != d_32 {
 			return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:177:50", "build: element "+strconv.Itoa(i_34)+" has shape "+runtime.ShapeString([]int{c_39})+", element 0 has shape "+runtime.ShapeString([]int{d_32}))
 		}
@@ -12274,230 +12140,174 @@ func fn_bajacobian(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 
 	if r_59 != r_62 {
 		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:178:15", "concat: elements have shapes "+runtime.ShapeString([]int{r_59})+" and "+runtime.ShapeString([]int{r_62}))
 	}
-	c_67 := ar.F64(len(r_57) + len(r_60))
+	c_67 := ar.F64w(len(r_57) + len(r_60))
 	copy(c_67, r_57)
 	copy(c_67[len(r_57):], r_60)
-	var a_68 []float64
-	var d_69 int = 0
-	var rs_70 int = 0
-	for i_71 := 0; i_71 < 1; i_71++ {
-		mark_72 := ar.mark()
-		var e_73 []float64
-		var e_74 int
-		switch i_71 {
-		case 0:
-			e_73, e_74 = r_63, r_64
-		}
-		if i_71 == 0 {
-			d_69 = e_74
-			rs_70 = d_69
-			tot_75, err_76 := runtime.MulSize(1, rs_70)
-			if err_76 != nil {
-				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:178:31", err_76)
+	rs_68 := r_64
+	tot_69, err_70 := runtime.MulSize(1, rs_68)
+	if err_70 != nil {
+		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:178:31", err_70)
+	}
+	a_71 := ar.F64w(tot_69)
+	row_72 := a_71[0*rs_68 : 1*rs_68]
+	copy(row_72, r_63)
+	n_73 := n_66 + 1
+	if r_59 != r_64 {
+		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_59})+" and "+runtime.ShapeString([]int{r_64}))
+	}
+	c_74 := ar.F64w(len(c_67) + len(a_71))
+	copy(c_74, c_67)
+	copy(c_74[len(c_67):], a_71)
+	n_75, err_76 := runtime.CheckSize(int64(2))
+	if err_76 != nil {
+		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:50", err_76)
+	}
+	var a_77 []float64
+	var d_78 int = 0
+	var rs_79 int = 0
+	for i_80 := 0; i_80 < n_75; i_80++ {
+		mark_81 := ar.mark()
+		i_82 := int64(i_80)
+		x_83 := i_82 == int64(1)
+		var c_84 []float64
+		var c_85 int
+		if x_83 {
+			n_86, err_87 := runtime.CheckSize(size_18)
+			if err_87 != nil {
+				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:66", err_87)
 			}
-			a_68 = ar.F64(tot_75)
-		} else if e_74 != d_69 {
-			return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:178:31", "array literal: element "+strconv.Itoa(i_71)+" has shape "+runtime.ShapeString([]int{e_74})+", element 0 has shape "+runtime.ShapeString([]int{d_69}))
-		}
-		copy(a_68[i_71*rs_70:(i_71+1)*rs_70], e_73)
-		if i_71 > 0 {
-			ar.release(mark_72)
-		}
-	}
-	n_77 := n_66 + 1
-	if r_59 != d_69 {
-		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_59})+" and "+runtime.ShapeString([]int{d_69}))
-	}
-	c_78 := ar.F64(len(c_67) + len(a_68))
-	copy(c_78, c_67)
-	copy(c_78[len(c_67):], a_68)
-	n_79, err_80 := runtime.CheckSize(int64(2))
-	if err_80 != nil {
-		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:50", err_80)
-	}
-	var a_81 []float64
-	var d_82 int = 0
-	var rs_83 int = 0
-	for i_84 := 0; i_84 < n_79; i_84++ {
-		mark_85 := ar.mark()
-		i_86 := int64(i_84)
-		x_87 := i_86 == int64(1)
-		var c_88 []float64
-		var c_89 int
-		if x_87 {
+			a_88 := ar.F64(n_86)
+			for i_89 := range a_88 {
+				a_88[i_89] = 1
+			}
+			c_84, c_85 = a_88, n_86
+		} else {
 			n_90, err_91 := runtime.CheckSize(size_18)
 			if err_91 != nil {
-				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:66", err_91)
+				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:79", err_91)
 			}
 			a_92 := ar.F64(n_90)
-			for i_93 := range a_92 {
-				a_92[i_93] = 1
-			}
-			c_88, c_89 = a_92, n_90
-		} else {
-			n_94, err_95 := runtime.CheckSize(size_18)
-			if err_95 != nil {
-				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:79", err_95)
-			}
-			a_96 := ar.F64(n_94)
-			c_88, c_89 = a_96, n_94
+			c_84, c_85 = a_92, n_90
 		}
-		if i_84 == 0 {
-			d_82 = c_89
-			rs_83 = d_82
-			tot_97, err_98 := runtime.MulSize(n_79, rs_83)
-			if err_98 != nil {
-				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:50", err_98)
+		if i_80 == 0 {
+			d_78 = c_85
+			rs_79 = d_78
+			tot_93, err_94 := runtime.MulSize(n_75, rs_79)
+			if err_94 != nil {
+				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:50", err_94)
 			}
-			a_81 = ar.F64(tot_97)
-		} else if c_89 != d_82 {
-			return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:177:50", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{c_89})+", element 0 has shape "+runtime.ShapeString([]int{d_82}))
+			a_77 = ar.F64w(tot_93)
+		} else if c_85 != d_78 {
+			return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:177:50", "build: element "+strconv.Itoa(i_80)+" has shape "+runtime.ShapeString([]int{c_85})+", element 0 has shape "+runtime.ShapeString([]int{d_78}))
 		}
-		copy(a_81[i_84*rs_83:(i_84+1)*rs_83], c_88)
-		if i_84 > 0 {
-			ar.release(mark_85)
+		copy(a_77[i_80*rs_79:(i_80+1)*rs_79], c_84)
+		if i_80 > 0 {
+			ar.release(mark_81)
 		}
 	}
-	n_99, err_100 := runtime.CheckSize(size_18)
-	if err_100 != nil {
-		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:100", err_100)
+	n_95, err_96 := runtime.CheckSize(size_18)
+	if err_96 != nil {
+		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:100", err_96)
 	}
-	a_101 := ar.F64(n_99)
-	r_102, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, err_115 := fn_residualsvjp1110(ar, r_19, r_20, r_21, r_22, r_23, r_24, w_7, w_8, t_26, feats_11, feats_10, a_81, n_79, d_82, a_101, n_99)
+	a_97 := ar.F64(n_95)
+	r_98, r_99, r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, err_111 := fn_residualsvjp1110(ar, r_19, r_20, r_21, r_22, r_23, r_24, w_7, w_8, t_26, feats_11, feats_10, a_77, n_75, d_78, a_97, n_95)
+	_ = r_98
+	_ = r_99
+	_ = r_100
+	_ = r_101
 	_ = r_102
-	_ = r_103
-	_ = r_104
-	_ = r_105
-	_ = r_106
-	if err_115 != nil {
-		return nil, 0, 0, 0, nil, 0, nbFrame(err_115, "residuals$vjp_1110", "models.nab:142:5", "models.nab:175:57")
+	if err_111 != nil {
+		return nil, 0, 0, 0, nil, 0, nbFrame(err_111, "residuals$vjp_1110", "models.nab:142:5", "models.nab:175:57")
 	}
-	n_116 := r_108 + r_111
-	if r_109 != r_112 {
-		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:178:15", "concat: elements have shapes "+runtime.ShapeString([]int{r_109})+" and "+runtime.ShapeString([]int{r_112}))
+	n_112 := r_104 + r_107
+	if r_105 != r_108 {
+		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:178:15", "concat: elements have shapes "+runtime.ShapeString([]int{r_105})+" and "+runtime.ShapeString([]int{r_108}))
 	}
-	c_117 := ar.F64(len(r_107) + len(r_110))
-	copy(c_117, r_107)
-	copy(c_117[len(r_107):], r_110)
-	var a_118 []float64
-	var d_119 int = 0
-	var rs_120 int = 0
-	for i_121 := 0; i_121 < 1; i_121++ {
-		mark_122 := ar.mark()
-		var e_123 []float64
-		var e_124 int
-		switch i_121 {
-		case 0:
-			e_123, e_124 = r_113, r_114
-		}
-		if i_121 == 0 {
-			d_119 = e_124
-			rs_120 = d_119
-			tot_125, err_126 := runtime.MulSize(1, rs_120)
-			if err_126 != nil {
-				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:178:31", err_126)
+	c_113 := ar.F64w(len(r_103) + len(r_106))
+	copy(c_113, r_103)
+	copy(c_113[len(r_103):], r_106)
+	rs_114 := r_110
+	tot_115, err_116 := runtime.MulSize(1, rs_114)
+	if err_116 != nil {
+		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:178:31", err_116)
+	}
+	a_117 := ar.F64w(tot_115)
+	row_118 := a_117[0*rs_114 : 1*rs_114]
+	copy(row_118, r_109)
+	n_119 := n_112 + 1
+	if r_105 != r_110 {
+		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_105})+" and "+runtime.ShapeString([]int{r_110}))
+	}
+	c_120 := ar.F64w(len(c_113) + len(a_117))
+	copy(c_120, c_113)
+	copy(c_120[len(c_113):], a_117)
+	if n_119 != n_73 || r_105 != r_59 {
+		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:180:7", "array literal: element 1 has shape "+runtime.ShapeString([]int{n_119, r_105})+", element 0 has shape "+runtime.ShapeString([]int{n_73, r_59}))
+	}
+	rs_121 := n_73 * r_59
+	tot_122, err_123 := runtime.MulSize(2, rs_121)
+	if err_123 != nil {
+		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:180:7", err_123)
+	}
+	a_124 := ar.F64w(tot_122)
+	row_125 := a_124[0*rs_121 : 1*rs_121]
+	copy(row_125, c_74)
+	row_126 := a_124[1*rs_121 : 2*rs_121]
+	copy(row_126, c_120)
+	n_127, err_128 := runtime.CheckSize(int64(2))
+	if err_128 != nil {
+		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:179:49", err_128)
+	}
+	n_129, err_130 := runtime.CheckSize(size_18)
+	if err_130 != nil {
+		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:179:57", err_130)
+	}
+	a_131 := ar.F64(n_129)
+	var a_132 []float64
+	var d_133 int = 0
+	var rs_134 int = 0
+	for i_135 := 0; i_135 < n_127; i_135++ {
+		mark_136 := ar.mark()
+		if i_135 == 0 {
+			d_133 = n_129
+			rs_134 = d_133
+			tot_137, err_138 := runtime.MulSize(n_127, rs_134)
+			if err_138 != nil {
+				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:179:49", err_138)
 			}
-			a_118 = ar.F64(tot_125)
-		} else if e_124 != d_119 {
-			return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:178:31", "array literal: element "+strconv.Itoa(i_121)+" has shape "+runtime.ShapeString([]int{e_124})+", element 0 has shape "+runtime.ShapeString([]int{d_119}))
+			a_132 = ar.F64w(tot_137)
+		} else if n_129 != d_133 {
+			return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:179:49", "fill: element "+strconv.Itoa(i_135)+" has shape "+runtime.ShapeString([]int{n_129})+", element 0 has shape "+runtime.ShapeString([]int{d_133}))
 		}
-		copy(a_118[i_121*rs_120:(i_121+1)*rs_120], e_123)
-		if i_121 > 0 {
-			ar.release(mark_122)
-		}
-	}
-	n_127 := n_116 + 1
-	if r_109 != d_119 {
-		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_109})+" and "+runtime.ShapeString([]int{d_119}))
-	}
-	c_128 := ar.F64(len(c_117) + len(a_118))
-	copy(c_128, c_117)
-	copy(c_128[len(c_117):], a_118)
-	var a_129 []float64
-	var d_130 int = 15
-	var d_131 int = 0
-	var rs_132 int = 0
-	for i_133 := 0; i_133 < 2; i_133++ {
-		mark_134 := ar.mark()
-		var e_135 []float64
-		var e_136 int
-		var e_137 int
-		switch i_133 {
-		case 0:
-			e_135, e_136, e_137 = c_78, n_77, r_59
-		case 1:
-			e_135, e_136, e_137 = c_128, n_127, r_109
-		}
-		if i_133 == 0 {
-			d_130, d_131 = e_136, e_137
-			rs_132 = d_130 * d_131
-			tot_138, err_139 := runtime.MulSize(2, rs_132)
-			if err_139 != nil {
-				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:180:7", err_139)
-			}
-			a_129 = ar.F64(tot_138)
-		} else if e_136 != d_130 || e_137 != d_131 {
-			return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:180:7", "array literal: element "+strconv.Itoa(i_133)+" has shape "+runtime.ShapeString([]int{e_136, e_137})+", element 0 has shape "+runtime.ShapeString([]int{d_130, d_131}))
-		}
-		copy(a_129[i_133*rs_132:(i_133+1)*rs_132], e_135)
-		if i_133 > 0 {
-			ar.release(mark_134)
+		copy(a_132[i_135*rs_134:(i_135+1)*rs_134], a_131)
+		if i_135 > 0 {
+			ar.release(mark_136)
 		}
 	}
-	n_140, err_141 := runtime.CheckSize(int64(2))
-	if err_141 != nil {
-		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:179:49", err_141)
+	n_139, err_140 := runtime.CheckSize(size_18)
+	if err_140 != nil {
+		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:179:68", err_140)
 	}
-	n_142, err_143 := runtime.CheckSize(size_18)
-	if err_143 != nil {
-		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:179:57", err_143)
+	a_141 := ar.F64(n_139)
+	for i_142 := range a_141 {
+		a_141[i_142] = 1
 	}
-	a_144 := ar.F64(n_142)
-	var a_145 []float64
-	var d_146 int = 0
-	var rs_147 int = 0
-	for i_148 := 0; i_148 < n_140; i_148++ {
-		mark_149 := ar.mark()
-		if i_148 == 0 {
-			d_146 = n_142
-			rs_147 = d_146
-			tot_150, err_151 := runtime.MulSize(n_140, rs_147)
-			if err_151 != nil {
-				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:179:49", err_151)
-			}
-			a_145 = ar.F64(tot_150)
-		} else if n_142 != d_146 {
-			return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:179:49", "fill: element "+strconv.Itoa(i_148)+" has shape "+runtime.ShapeString([]int{n_142})+", element 0 has shape "+runtime.ShapeString([]int{d_146}))
-		}
-		copy(a_145[i_148*rs_147:(i_148+1)*rs_147], a_144)
-		if i_148 > 0 {
-			ar.release(mark_149)
-		}
+	r_143, r_144, r_145, r_146, r_147, r_148, r_149, r_150, r_151, r_152, r_153, r_154, r_155, err_156 := fn_residualsvjp1110(ar, r_19, r_20, r_21, r_22, r_23, r_24, w_7, w_8, t_26, feats_11, feats_10, a_132, n_127, d_133, a_141, n_139)
+	_ = r_143
+	_ = r_144
+	_ = r_145
+	_ = r_146
+	_ = r_147
+	_ = r_148
+	_ = r_149
+	_ = r_150
+	_ = r_151
+	_ = r_152
+	_ = r_153
+	if err_156 != nil {
+		return nil, 0, 0, 0, nil, 0, nbFrame(err_156, "residuals$vjp_1110", "models.nab:142:5", "models.nab:175:57")
 	}
-	n_152, err_153 := runtime.CheckSize(size_18)
-	if err_153 != nil {
-		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:179:68", err_153)
-	}
-	a_154 := ar.F64(n_152)
-	for i_155 := range a_154 {
-		a_154[i_155] = 1
-	}
-	r_156, r_157, r_158, r_159, r_160, r_161, r_162, r_163, r_164, r_165, r_166, r_167, r_168, err_169 := fn_residualsvjp1110(ar, r_19, r_20, r_21, r_22, r_23, r_24, w_7, w_8, t_26, feats_11, feats_10, a_145, n_140, d_146, a_154, n_152)
-	_ = r_156
-	_ = r_157
-	_ = r_158
-	_ = r_159
-	_ = r_160
-	_ = r_161
-	_ = r_162
-	_ = r_163
-	_ = r_164
-	_ = r_165
-	_ = r_166
-	if err_169 != nil {
-		return nil, 0, 0, 0, nil, 0, nbFrame(err_169, "residuals$vjp_1110", "models.nab:142:5", "models.nab:175:57")
-	}
-	return a_129, 2, d_130, d_131, r_167, r_168, nil
+	return a_124, 2, n_73, r_59, r_154, r_155, nil
 }
 
 // nbArena hands out the arrays of one call: zeroed slices cut from
@@ -12547,19 +12357,25 @@ func nbCut[T any](buf *[]T, n int, gen *int) []T {
 	return s
 }
 
-// F64, I64 and Bool cut n zeroed elements; the common case (room in the
-// current chunk) is small enough to be inlined.
-func (a *nbArena) F64(n int) []float64 {
+// F64w cuts n elements of unspecified contents, for code that stores
+// every one before reading any: clearing them would be a wasted pass.
+func (a *nbArena) F64w(n int) []float64 {
 	if a != nil {
 		if l := len(a.f); l+n <= cap(a.f) {
 			s := a.f[l : l+n : l+n]
 			a.f = a.f[:l+n]
-			clear(s)
 			return s
 		}
 		return nbCut(&a.f, n, &a.gen)
 	}
 	return make([]float64, n)
+}
+
+// F64, I64 and Bool cut n zeroed elements.
+func (a *nbArena) F64(n int) []float64 {
+	s := a.F64w(n)
+	clear(s)
+	return s
 }
 
 func (a *nbArena) I64(n int) []int64 {

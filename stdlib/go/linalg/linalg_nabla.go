@@ -355,7 +355,7 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 			if err_17 != nil {
 				return nil, 0, 0, false, nbAt("std/linalg:17:19", err_17)
 			}
-			a_7 = ar.F64(tot_16)
+			a_7 = ar.F64w(tot_16)
 		} else if n_13 != d_8 {
 			return nil, 0, 0, false, nbErrorf("std/linalg:17:19", "build: element "+strconv.Itoa(i_10)+" has shape "+runtime.ShapeString([]int{n_13})+", element 0 has shape "+runtime.ShapeString([]int{d_8}))
 		}
@@ -448,7 +448,7 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 						if i_109 < 0 || i_109 >= int64(state_120) {
 							return nil, 0, 0, false, nbAt("std/linalg:25:36", runtime.CheckIndex(i_109, state_120))
 						}
-						c_188 := ar.F64(len(state_119))
+						c_188 := ar.F64w(len(state_119))
 						copy(c_188, state_119)
 						c_188[int(i_109)] = x_187
 						c_184, c_185, c_186 = c_188, state_120, state_121
@@ -475,7 +475,7 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 					if j_159 < 0 || j_159 >= int64(state_120) {
 						return nil, 0, 0, false, nbAt("std/linalg:26:18", runtime.CheckIndex(j_159, state_120))
 					}
-					c_195 := ar.F64(len(state_119))
+					c_195 := ar.F64w(len(state_119))
 					copy(c_195, state_119)
 					c_195[int(j_159)] = x_194
 					c_177, c_178, c_179 = c_195, state_120, state_121
@@ -489,7 +489,7 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 			if state_120 != state_20 {
 				return nil, 0, 0, false, nbErrorf("std/linalg:27:9", "update: value has shape "+runtime.ShapeString([]int{state_120})+"; elements have shape "+runtime.ShapeString([]int{state_20}))
 			}
-			c_196 := ar.F64(len(state_18))
+			c_196 := ar.F64w(len(state_18))
 			copy(c_196, state_18)
 			copy(c_196[int(i_109)*state_20:(int(i_109)+1)*state_20], state_119)
 			c_112, c_113, c_114, c_115 = c_196, state_19, state_20, state_121
@@ -629,7 +629,7 @@ func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 		if x_60 < 0 || x_60 >= int64(x_35) {
 			return nil, 0, nbAt("std/linalg:43:11", runtime.CheckIndex(x_60, x_35))
 		}
-		c_78 := ar.F64(len(x_34))
+		c_78 := ar.F64w(len(x_34))
 		copy(c_78, x_34)
 		c_78[int(x_60)] = x_77
 		x_34 = c_78
@@ -661,7 +661,7 @@ func fn_linalglusolve(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 		if err_74 != nil {
 			return nil, 0, nbAt("std/linalg:72:22", err_74)
 		}
-		r_75 := ar.F64(n_73)
+		r_75 := ar.F64w(n_73)
 		for i_76 := range r_75 {
 			i_78 := int64(i_76)
 			x_79 := i_78 >= k_71
@@ -693,7 +693,7 @@ func fn_linalglusolve(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 		if k_71 < 0 || k_71 >= int64(state_8) {
 			return nil, 0, nbAt("std/linalg:77:23", runtime.CheckIndex(k_71, state_8))
 		}
-		c_86 := ar.F64(len(state_7))
+		c_86 := ar.F64w(len(state_7))
 		copy(c_86, state_7)
 		copy(c_86[int(k_71)*state_9:(int(k_71)+1)*state_9], row_85)
 		if k_71 < 0 || k_71 >= int64(state_8) {
@@ -711,7 +711,7 @@ func fn_linalglusolve(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 		if k_71 < 0 || k_71 >= int64(state_11) {
 			return nil, 0, nbAt("std/linalg:78:23", runtime.CheckIndex(k_71, state_11))
 		}
-		c_89 := ar.F64(len(state_10))
+		c_89 := ar.F64w(len(state_10))
 		copy(c_89, state_10)
 		c_89[int(k_71)] = x_88
 		if k_71 < 0 || k_71 >= int64(state_11) {
@@ -761,7 +761,7 @@ func fn_linalglusolve(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 					return nil, 0, nbAt("std/linalg:80:55", runtime.CheckIndex(k_71, state_8))
 				}
 				row_108 := c_86[int(k_71)*state_9 : (int(k_71)+1)*state_9]
-				r_109 := ar.F64(state_9)
+				r_109 := ar.F64w(state_9)
 				row_104 = row_104[:len(r_109)]
 				row_108 = row_108[:len(r_109)]
 				for i_110 := range r_109 {
@@ -782,7 +782,7 @@ func fn_linalglusolve(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 				if err_114 != nil {
 					return nil, 0, nbAt("std/linalg:80:11", err_114)
 				}
-				a_95 = ar.F64(tot_113)
+				a_95 = ar.F64w(tot_113)
 			} else if c_103 != d_96 {
 				return nil, 0, nbErrorf("std/linalg:80:11", "build: element "+strconv.Itoa(i_98)+" has shape "+runtime.ShapeString([]int{c_103})+", element 0 has shape "+runtime.ShapeString([]int{d_96}))
 			}
@@ -795,7 +795,7 @@ func fn_linalglusolve(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 		if err_116 != nil {
 			return nil, 0, nbAt("std/linalg:81:11", err_116)
 		}
-		r_117 := ar.F64(n_115)
+		r_117 := ar.F64w(n_115)
 		for i_118 := range r_117 {
 			i_120 := int64(i_118)
 			x_121 := i_120 > k_71
@@ -891,7 +891,7 @@ func fn_linalglusolve(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 		if x_160 < 0 || x_160 >= int64(x_135) {
 			return nil, 0, nbAt("std/linalg:85:11", runtime.CheckIndex(x_160, x_135))
 		}
-		c_178 := ar.F64(len(x_134))
+		c_178 := ar.F64w(len(x_134))
 		copy(c_178, x_134)
 		c_178[int(x_160)] = x_177
 		x_134 = c_178
@@ -958,7 +958,7 @@ func fn_linalgsorsweep(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float
 		if i_31 < 0 || i_31 >= int64(x_11) {
 			return nil, 0, nbAt("std/linalg:173:8", runtime.CheckIndex(i_31, x_11))
 		}
-		c_50 := ar.F64(len(x_10))
+		c_50 := ar.F64w(len(x_10))
 		copy(c_50, x_10)
 		c_50[int(i_31)] = x_49
 		x_10 = c_50
@@ -1020,7 +1020,7 @@ func fn_linalgsor(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b
 		if a_2 != b_5 {
 			return nil, 0, nbErrorf("std/linalg:188:22", "shape mismatch in '-': "+runtime.ShapeString([]int{b_5})+" and "+runtime.ShapeString([]int{a_2}))
 		}
-		r_41 := ar.F64(b_5)
+		r_41 := ar.F64w(b_5)
 		b_4 = b_4[:len(r_41)]
 		a_35 = a_35[:len(r_41)]
 		for i_42 := range r_41 {
@@ -1055,7 +1055,7 @@ func fn_linalgsorauto(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 	}
 	x_12 := float64(size_7)
 	x_13 := math.Sqrt(x_12)
-	r_14 := ar.F64(n_8)
+	r_14 := ar.F64w(n_8)
 	a_10 = a_10[:len(r_14)]
 	if len(r_14) >= 262144 {
 		r_14 := r_14
@@ -1080,7 +1080,7 @@ func fn_linalgsorauto(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 		if err_51 != nil {
 			return nil, 0, nbAt("std/linalg:197:30", err_51)
 		}
-		r_52 := ar.F64(n_50)
+		r_52 := ar.F64w(n_50)
 		for i_53 := range r_52 {
 			i_55 := int64(i_53)
 			row_56 := a_1[int(i_55)*a_3 : (int(i_55)+1)*a_3]
@@ -1113,7 +1113,7 @@ func fn_linalgsorauto(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 		var c_69 int
 		if x_67 {
 			s_70 := runtime.Norm2(r_52)
-			r_71 := ar.F64(n_50)
+			r_71 := ar.F64w(n_50)
 			r_52 = r_52[:len(r_71)]
 			for i_72 := range r_71 {
 				r_71[i_72] = (r_52[i_72] / s_70)
@@ -1129,7 +1129,7 @@ func fn_linalgsorauto(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 	if err_75 != nil {
 		return nil, 0, nbAt("std/linalg:197:30", err_75)
 	}
-	r_76 := ar.F64(n_74)
+	r_76 := ar.F64w(n_74)
 	if len(r_76) >= 256 {
 		a_1 := a_1
 		a_3 := a_3
@@ -1293,7 +1293,7 @@ func fn_cg(ar *nbArena, matvec_1 func([]float64, int) ([]float64, int), b_2 []fl
 	if r_13 != b_3 {
 		return nil, 0, nbErrorf("std/linalg:127:14", "shape mismatch in '-': "+runtime.ShapeString([]int{b_3})+" and "+runtime.ShapeString([]int{r_13}))
 	}
-	r_14 := ar.F64(b_3)
+	r_14 := ar.F64w(b_3)
 	b_2 = b_2[:len(r_14)]
 	r_12 = r_12[:len(r_14)]
 	if len(r_14) >= 262144 {
@@ -1352,7 +1352,7 @@ func fn_cg(ar *nbArena, matvec_1 func([]float64, int) ([]float64, int), b_2 []fl
 		if r_55 != state_28 {
 			return nil, 0, nbErrorf("std/linalg:135:18", "shape mismatch in '-': "+runtime.ShapeString([]int{state_28})+" and "+runtime.ShapeString([]int{r_55}))
 		}
-		r_58 := ar.F64(state_28)
+		r_58 := ar.F64w(state_28)
 		state_27 = state_27[:len(r_58)]
 		r_54 = r_54[:len(r_58)]
 		for i_59 := range r_58 {
@@ -1362,7 +1362,7 @@ func fn_cg(ar *nbArena, matvec_1 func([]float64, int) ([]float64, int), b_2 []fl
 		if state_30 != state_26 {
 			return nil, 0, nbErrorf("std/linalg:134:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_26})+" and "+runtime.ShapeString([]int{state_30}))
 		}
-		r_62 := ar.F64(state_26)
+		r_62 := ar.F64w(state_26)
 		state_25 = state_25[:len(r_62)]
 		state_29 = state_29[:len(r_62)]
 		for i_63 := range r_62 {
@@ -1372,7 +1372,7 @@ func fn_cg(ar *nbArena, matvec_1 func([]float64, int) ([]float64, int), b_2 []fl
 		if state_30 != state_28 {
 			return nil, 0, nbErrorf("std/linalg:138:22", "shape mismatch in '+': "+runtime.ShapeString([]int{state_28})+" and "+runtime.ShapeString([]int{state_30}))
 		}
-		r_66 := ar.F64(state_28)
+		r_66 := ar.F64w(state_28)
 		r_58 = r_58[:len(r_66)]
 		state_29 = state_29[:len(r_66)]
 		for i_67 := range r_66 {
@@ -1393,7 +1393,7 @@ func fn_cg(ar *nbArena, matvec_1 func([]float64, int) ([]float64, int), b_2 []fl
 	if b_3 != r_72 {
 		return nil, 0, nbErrorf("std/linalg:122:21", "shape mismatch in '-': "+runtime.ShapeString([]int{r_72})+" and "+runtime.ShapeString([]int{b_3}))
 	}
-	r_73 := ar.F64(r_72)
+	r_73 := ar.F64w(r_72)
 	r_71 = r_71[:len(r_73)]
 	b_2 = b_2[:len(r_73)]
 	if len(r_73) >= 262144 {
@@ -1410,7 +1410,7 @@ func fn_cg(ar *nbArena, matvec_1 func([]float64, int) ([]float64, int), b_2 []fl
 			r_73[i_74] = (r_71[i_74] - b_2[i_74])
 		}
 	}
-	r_80 := ar.F64(r_72)
+	r_80 := ar.F64w(r_72)
 	r_73 = r_73[:len(r_80)]
 	if len(r_80) >= 262144 {
 		r_80 := r_80
@@ -1440,7 +1440,7 @@ func fn_cg(ar *nbArena, matvec_1 func([]float64, int) ([]float64, int), b_2 []fl
 	if len(x_91) != x0_5 {
 		return nil, 0, nbErrorf("std/linalg:123:8", "shape mismatch in '-': "+runtime.ShapeString([]int{x0_5})+" and "+runtime.ShapeString([]int{len(x_91)}))
 	}
-	r_93 := ar.F64(x0_5)
+	r_93 := ar.F64w(x0_5)
 	state_25 = state_25[:len(r_93)]
 	x_91 = x_91[:len(r_93)]
 	if len(r_93) >= 262144 {
@@ -1487,7 +1487,7 @@ func fn_pcg(ar *nbArena, matvec_1 func([]float64, int) ([]float64, int), precond
 	if r_14 != b_4 {
 		return nil, 0, nbErrorf("std/linalg:153:14", "shape mismatch in '-': "+runtime.ShapeString([]int{b_4})+" and "+runtime.ShapeString([]int{r_14}))
 	}
-	r_15 := ar.F64(b_4)
+	r_15 := ar.F64w(b_4)
 	b_3 = b_3[:len(r_15)]
 	r_13 = r_13[:len(r_15)]
 	if len(r_15) >= 262144 {
@@ -1553,7 +1553,7 @@ func fn_pcg(ar *nbArena, matvec_1 func([]float64, int) ([]float64, int), precond
 		if r_60 != state_31 {
 			return nil, 0, nbErrorf("std/linalg:162:18", "shape mismatch in '-': "+runtime.ShapeString([]int{state_31})+" and "+runtime.ShapeString([]int{r_60}))
 		}
-		r_63 := ar.F64(state_31)
+		r_63 := ar.F64w(state_31)
 		state_30 = state_30[:len(r_63)]
 		r_59 = r_59[:len(r_63)]
 		for i_64 := range r_63 {
@@ -1570,7 +1570,7 @@ func fn_pcg(ar *nbArena, matvec_1 func([]float64, int) ([]float64, int), precond
 		if state_33 != state_29 {
 			return nil, 0, nbErrorf("std/linalg:161:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_29})+" and "+runtime.ShapeString([]int{state_33}))
 		}
-		r_69 := ar.F64(state_29)
+		r_69 := ar.F64w(state_29)
 		state_28 = state_28[:len(r_69)]
 		state_32 = state_32[:len(r_69)]
 		for i_70 := range r_69 {
@@ -1580,7 +1580,7 @@ func fn_pcg(ar *nbArena, matvec_1 func([]float64, int) ([]float64, int), precond
 		if state_33 != r_67 {
 			return nil, 0, nbErrorf("std/linalg:166:22", "shape mismatch in '+': "+runtime.ShapeString([]int{r_67})+" and "+runtime.ShapeString([]int{state_33}))
 		}
-		r_73 := ar.F64(r_67)
+		r_73 := ar.F64w(r_67)
 		r_66 = r_66[:len(r_73)]
 		state_32 = state_32[:len(r_73)]
 		for i_74 := range r_73 {
@@ -1601,7 +1601,7 @@ func fn_pcg(ar *nbArena, matvec_1 func([]float64, int) ([]float64, int), precond
 	if b_4 != r_79 {
 		return nil, 0, nbErrorf("std/linalg:122:21", "shape mismatch in '-': "+runtime.ShapeString([]int{r_79})+" and "+runtime.ShapeString([]int{b_4}))
 	}
-	r_80 := ar.F64(r_79)
+	r_80 := ar.F64w(r_79)
 	r_78 = r_78[:len(r_80)]
 	b_3 = b_3[:len(r_80)]
 	if len(r_80) >= 262144 {
@@ -1618,7 +1618,7 @@ func fn_pcg(ar *nbArena, matvec_1 func([]float64, int) ([]float64, int), precond
 			r_80[i_81] = (r_78[i_81] - b_3[i_81])
 		}
 	}
-	r_87 := ar.F64(r_79)
+	r_87 := ar.F64w(r_79)
 	r_80 = r_80[:len(r_87)]
 	if len(r_87) >= 262144 {
 		r_87 := r_87
@@ -1648,7 +1648,7 @@ func fn_pcg(ar *nbArena, matvec_1 func([]float64, int) ([]float64, int), precond
 	if len(x_98) != x0_6 {
 		return nil, 0, nbErrorf("std/linalg:123:8", "shape mismatch in '-': "+runtime.ShapeString([]int{x0_6})+" and "+runtime.ShapeString([]int{len(x_98)}))
 	}
-	r_100 := ar.F64(x0_6)
+	r_100 := ar.F64w(x0_6)
 	state_28 = state_28[:len(r_100)]
 	x_98 = x_98[:len(r_100)]
 	if len(r_100) >= 262144 {
@@ -1751,19 +1751,25 @@ func nbCut[T any](buf *[]T, n int, gen *int) []T {
 	return s
 }
 
-// F64, I64 and Bool cut n zeroed elements; the common case (room in the
-// current chunk) is small enough to be inlined.
-func (a *nbArena) F64(n int) []float64 {
+// F64w cuts n elements of unspecified contents, for code that stores
+// every one before reading any: clearing them would be a wasted pass.
+func (a *nbArena) F64w(n int) []float64 {
 	if a != nil {
 		if l := len(a.f); l+n <= cap(a.f) {
 			s := a.f[l : l+n : l+n]
 			a.f = a.f[:l+n]
-			clear(s)
 			return s
 		}
 		return nbCut(&a.f, n, &a.gen)
 	}
 	return make([]float64, n)
+}
+
+// F64, I64 and Bool cut n zeroed elements.
+func (a *nbArena) F64(n int) []float64 {
+	s := a.F64w(n)
+	clear(s)
+	return s
 }
 
 func (a *nbArena) I64(n int) []int64 {

@@ -137,7 +137,7 @@ func fn_rk4(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), y0_
 		if r_54 != y_15 {
 			return nil, 0, nbErrorf("std/ode:30:31", "shape mismatch in '+': "+runtime.ShapeString([]int{y_15})+" and "+runtime.ShapeString([]int{r_54}))
 		}
-		r_58 := ar.F64(y_15)
+		r_58 := ar.F64w(y_15)
 		y_14 = y_14[:len(r_58)]
 		r_53 = r_53[:len(r_58)]
 		for i_59 := range r_58 {
@@ -153,7 +153,7 @@ func fn_rk4(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), y0_
 		if r_62 != y_15 {
 			return nil, 0, nbErrorf("std/ode:31:31", "shape mismatch in '+': "+runtime.ShapeString([]int{y_15})+" and "+runtime.ShapeString([]int{r_62}))
 		}
-		r_66 := ar.F64(y_15)
+		r_66 := ar.F64w(y_15)
 		y_14 = y_14[:len(r_66)]
 		r_61 = r_61[:len(r_66)]
 		for i_67 := range r_66 {
@@ -174,7 +174,7 @@ func fn_rk4(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), y0_
 		if r_70 != y_15 {
 			return nil, 0, nbErrorf("std/ode:32:25", "shape mismatch in '+': "+runtime.ShapeString([]int{y_15})+" and "+runtime.ShapeString([]int{r_70}))
 		}
-		r_73 := ar.F64(y_15)
+		r_73 := ar.F64w(y_15)
 		y_14 = y_14[:len(r_73)]
 		r_69 = r_69[:len(r_73)]
 		for i_74 := range r_73 {
@@ -190,7 +190,7 @@ func fn_rk4(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), y0_
 		if r_54 != y_15 {
 			return nil, 0, nbErrorf("std/ode:34:16", "shape mismatch in '+': "+runtime.ShapeString([]int{y_15})+" and "+runtime.ShapeString([]int{r_54}))
 		}
-		r_78 := ar.F64(y_15)
+		r_78 := ar.F64w(y_15)
 		y_14 = y_14[:len(r_78)]
 		r_53 = r_53[:len(r_78)]
 		r_61 = r_61[:len(r_78)]
@@ -237,7 +237,7 @@ func fn_dopri5(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), 
 	if int64(r_19) != n_13 {
 		return nil, 0, nbErrorf("std/ode:57:12", runtime.DimMessage("the result of f", "[n]f64", "n", int64(r_19), n_13))
 	}
-	r_20 := ar.F64(y0_3)
+	r_20 := ar.F64w(y0_3)
 	y0_2 = y0_2[:len(r_20)]
 	if len(r_20) >= 262144 {
 		r_20 := r_20
@@ -254,7 +254,7 @@ func fn_dopri5(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), 
 			r_20[i_21] = (atol_7 + (rtol_6 * (math.Abs(y0_2[i_21]))))
 		}
 	}
-	r_27 := ar.F64(y0_3)
+	r_27 := ar.F64w(y0_3)
 	y0_2 = y0_2[:len(r_27)]
 	r_20 = r_20[:len(r_27)]
 	if len(r_27) >= 262144 {
@@ -292,7 +292,7 @@ func fn_dopri5(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), 
 	if y0_3 != r_19 {
 		return nil, 0, nbErrorf("std/ode:63:26", "shape mismatch in '/': "+runtime.ShapeString([]int{r_19})+" and "+runtime.ShapeString([]int{y0_3}))
 	}
-	r_43 := ar.F64(r_19)
+	r_43 := ar.F64w(r_19)
 	r_18 = r_18[:len(r_43)]
 	r_20 = r_20[:len(r_43)]
 	if len(r_43) >= 262144 {
@@ -349,7 +349,7 @@ func fn_dopri5(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), 
 	if r_19 != y0_3 {
 		return nil, 0, nbErrorf("std/ode:65:15", "shape mismatch in '+': "+runtime.ShapeString([]int{y0_3})+" and "+runtime.ShapeString([]int{r_19}))
 	}
-	r_68 := ar.F64(y0_3)
+	r_68 := ar.F64w(y0_3)
 	y0_2 = y0_2[:len(r_68)]
 	r_18 = r_18[:len(r_68)]
 	if len(r_68) >= 262144 {
@@ -377,7 +377,7 @@ func fn_dopri5(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), 
 	if y0_3 != r_76 {
 		return nil, 0, nbErrorf("std/ode:66:66", "shape mismatch in '/': "+runtime.ShapeString([]int{r_76})+" and "+runtime.ShapeString([]int{y0_3}))
 	}
-	r_77 := ar.F64(r_76)
+	r_77 := ar.F64w(r_76)
 	r_75 = r_75[:len(r_77)]
 	r_18 = r_18[:len(r_77)]
 	r_20 = r_20[:len(r_77)]
@@ -468,7 +468,7 @@ func fn_dopri5(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), 
 		if state_109 != state_107 {
 			return nil, 0, nbErrorf("std/ode:43:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_107})+" and "+runtime.ShapeString([]int{state_109}))
 		}
-		r_212 := ar.F64(state_107)
+		r_212 := ar.F64w(state_107)
 		state_106 = state_106[:len(r_212)]
 		state_108 = state_108[:len(r_212)]
 		for i_213 := range r_212 {
@@ -487,7 +487,7 @@ func fn_dopri5(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), 
 		if state_109 != state_107 {
 			return nil, 0, nbErrorf("std/ode:44:36", "shape mismatch in '+': "+runtime.ShapeString([]int{state_107})+" and "+runtime.ShapeString([]int{state_109}))
 		}
-		r_220 := ar.F64(state_107)
+		r_220 := ar.F64w(state_107)
 		state_106 = state_106[:len(r_220)]
 		state_108 = state_108[:len(r_220)]
 		r_215 = r_215[:len(r_220)]
@@ -510,7 +510,7 @@ func fn_dopri5(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), 
 		if state_109 != state_107 {
 			return nil, 0, nbErrorf("std/ode:45:35", "shape mismatch in '+': "+runtime.ShapeString([]int{state_107})+" and "+runtime.ShapeString([]int{state_109}))
 		}
-		r_228 := ar.F64(state_107)
+		r_228 := ar.F64w(state_107)
 		state_106 = state_106[:len(r_228)]
 		state_108 = state_108[:len(r_228)]
 		r_215 = r_215[:len(r_228)]
@@ -537,7 +537,7 @@ func fn_dopri5(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), 
 		if state_109 != state_107 {
 			return nil, 0, nbErrorf("std/ode:46:35", "shape mismatch in '+': "+runtime.ShapeString([]int{state_107})+" and "+runtime.ShapeString([]int{state_109}))
 		}
-		r_236 := ar.F64(state_107)
+		r_236 := ar.F64w(state_107)
 		state_106 = state_106[:len(r_236)]
 		state_108 = state_108[:len(r_236)]
 		r_215 = r_215[:len(r_236)]
@@ -566,7 +566,7 @@ func fn_dopri5(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), 
 		if state_109 != state_107 {
 			return nil, 0, nbErrorf("std/ode:47:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_107})+" and "+runtime.ShapeString([]int{state_109}))
 		}
-		r_242 := ar.F64(state_107)
+		r_242 := ar.F64w(state_107)
 		state_106 = state_106[:len(r_242)]
 		state_108 = state_108[:len(r_242)]
 		r_215 = r_215[:len(r_242)]
@@ -595,7 +595,7 @@ func fn_dopri5(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), 
 		if state_109 != state_107 {
 			return nil, 0, nbErrorf("std/ode:48:14", "shape mismatch in '+': "+runtime.ShapeString([]int{state_107})+" and "+runtime.ShapeString([]int{state_109}))
 		}
-		r_247 := ar.F64(state_107)
+		r_247 := ar.F64w(state_107)
 		state_106 = state_106[:len(r_247)]
 		state_108 = state_108[:len(r_247)]
 		r_223 = r_223[:len(r_247)]
@@ -625,7 +625,7 @@ func fn_dopri5(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), 
 		if r_252 != state_109 {
 			return nil, 0, nbErrorf("std/ode:50:125", "shape mismatch in '-': "+runtime.ShapeString([]int{state_109})+" and "+runtime.ShapeString([]int{r_252}))
 		}
-		r_253 := ar.F64(state_109)
+		r_253 := ar.F64w(state_109)
 		state_108 = state_108[:len(r_253)]
 		r_223 = r_223[:len(r_253)]
 		r_231 = r_231[:len(r_253)]
@@ -638,7 +638,7 @@ func fn_dopri5(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), 
 		if state_107 != state_109 {
 			return nil, 0, nbErrorf("std/ode:75:45", "shape mismatch in '/': "+runtime.ShapeString([]int{state_109})+" and "+runtime.ShapeString([]int{state_107}))
 		}
-		r_256 := ar.F64(state_109)
+		r_256 := ar.F64w(state_109)
 		r_253 = r_253[:len(r_256)]
 		state_106 = state_106[:len(r_256)]
 		r_247 = r_247[:len(r_256)]
@@ -746,19 +746,25 @@ func nbCut[T any](buf *[]T, n int, gen *int) []T {
 	return s
 }
 
-// F64, I64 and Bool cut n zeroed elements; the common case (room in the
-// current chunk) is small enough to be inlined.
-func (a *nbArena) F64(n int) []float64 {
+// F64w cuts n elements of unspecified contents, for code that stores
+// every one before reading any: clearing them would be a wasted pass.
+func (a *nbArena) F64w(n int) []float64 {
 	if a != nil {
 		if l := len(a.f); l+n <= cap(a.f) {
 			s := a.f[l : l+n : l+n]
 			a.f = a.f[:l+n]
-			clear(s)
 			return s
 		}
 		return nbCut(&a.f, n, &a.gen)
 	}
 	return make([]float64, n)
+}
+
+// F64, I64 and Bool cut n zeroed elements.
+func (a *nbArena) F64(n int) []float64 {
+	s := a.F64w(n)
+	clear(s)
+	return s
 }
 
 func (a *nbArena) I64(n int) []int64 {

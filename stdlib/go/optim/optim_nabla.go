@@ -803,7 +803,7 @@ func fn_optimadamstep(ar *nbArena, g_1 []float64, g_2 int, m_3 []float64, m_4 in
 	if g_2 != m_4 {
 		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:112:20", "shape mismatch in '+': "+runtime.ShapeString([]int{m_4})+" and "+runtime.ShapeString([]int{g_2}))
 	}
-	r_9 := ar.F64(m_4)
+	r_9 := ar.F64w(m_4)
 	m_3 = m_3[:len(r_9)]
 	g_1 = g_1[:len(r_9)]
 	if len(r_9) >= 262144 {
@@ -823,7 +823,7 @@ func fn_optimadamstep(ar *nbArena, g_1 []float64, g_2 int, m_3 []float64, m_4 in
 	if g_2 != v_6 {
 		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:113:22", "shape mismatch in '+': "+runtime.ShapeString([]int{v_6})+" and "+runtime.ShapeString([]int{g_2}))
 	}
-	r_16 := ar.F64(v_6)
+	r_16 := ar.F64w(v_6)
 	v_5 = v_5[:len(r_16)]
 	g_1 = g_1[:len(r_16)]
 	if len(r_16) >= 262144 {
@@ -849,7 +849,7 @@ func fn_optimadamstep(ar *nbArena, g_1 []float64, g_2 int, m_3 []float64, m_4 in
 	if v_6 != m_4 {
 		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:116:10", "shape mismatch in '/': "+runtime.ShapeString([]int{m_4})+" and "+runtime.ShapeString([]int{v_6}))
 	}
-	r_29 := ar.F64(m_4)
+	r_29 := ar.F64w(m_4)
 	r_9 = r_9[:len(r_29)]
 	r_16 = r_16[:len(r_29)]
 	if len(r_29) >= 262144 {
@@ -1242,7 +1242,7 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 		if y_8 != state_19 {
 			return nil, 0, nbErrorf("std/optim:390:11", "shape mismatch in '-': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{y_8}))
 		}
-		r_49 := ar.F64(state_19)
+		r_49 := ar.F64w(state_19)
 		state_18 = state_18[:len(r_49)]
 		row_48 = row_48[:len(r_49)]
 		for i_50 := range r_49 {
@@ -1251,7 +1251,7 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 		if x_43 < 0 || x_43 >= int64(state_21) {
 			return nil, 0, nbAt("std/optim:390:23", runtime.CheckIndex(x_43, state_21))
 		}
-		c_52 := ar.F64(len(state_20))
+		c_52 := ar.F64w(len(state_20))
 		copy(c_52, state_20)
 		c_52[int(x_43)] = x_47
 		state_18, state_20 = r_49, c_52
@@ -1288,7 +1288,7 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 	} else {
 		c_57 = 1.0
 	}
-	r_64 := ar.F64(q0_2)
+	r_64 := ar.F64w(q0_2)
 	state_18 = state_18[:len(r_64)]
 	if len(r_64) >= 262144 {
 		r_64 := r_64
@@ -1342,7 +1342,7 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 		if s_5 != r_72 {
 			return nil, 0, nbErrorf("std/optim:396:13", "shape mismatch in '+': "+runtime.ShapeString([]int{r_72})+" and "+runtime.ShapeString([]int{s_5}))
 		}
-		r_103 := ar.F64(r_72)
+		r_103 := ar.F64w(r_72)
 		r_71 = r_71[:len(r_103)]
 		row_102 = row_102[:len(r_103)]
 		for i_104 := range r_103 {
@@ -1372,7 +1372,7 @@ func fn_optimclip(ar *nbArena, x_1 []float64, x_2 int, lo_3 []float64, lo_4 int,
 	if hi_6 != x_2 {
 		return nil, 0, nbErrorf("std/optim:781:55", "shape mismatch in min: "+runtime.ShapeString([]int{x_2})+" and "+runtime.ShapeString([]int{hi_6}))
 	}
-	r_8 := ar.F64(x_2)
+	r_8 := ar.F64w(x_2)
 	x_1 = x_1[:len(r_8)]
 	lo_3 = lo_3[:len(r_8)]
 	hi_5 = hi_5[:len(r_8)]
@@ -1440,7 +1440,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 			if err_28 != nil {
 				return nil, 0, 0, 0, 0, nbAt("std/optim:405:20", err_28)
 			}
-			a_18 = ar.F64(tot_27)
+			a_18 = ar.F64w(tot_27)
 		} else if n_24 != d_19 {
 			return nil, 0, 0, 0, 0, nbErrorf("std/optim:405:20", "build: element "+strconv.Itoa(i_21)+" has shape "+runtime.ShapeString([]int{n_24})+", element 0 has shape "+runtime.ShapeString([]int{d_19}))
 		}
@@ -1472,7 +1472,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 			if err_41 != nil {
 				return nil, 0, 0, 0, 0, nbAt("std/optim:405:43", err_41)
 			}
-			a_31 = ar.F64(tot_40)
+			a_31 = ar.F64w(tot_40)
 		} else if n_37 != d_32 {
 			return nil, 0, 0, 0, 0, nbErrorf("std/optim:405:43", "build: element "+strconv.Itoa(i_34)+" has shape "+runtime.ShapeString([]int{n_37})+", element 0 has shape "+runtime.ShapeString([]int{d_32}))
 		}
@@ -1516,7 +1516,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 		}
 		var c_624 bool
 		if c_622 {
-			r_625 := ar.F64(state_49)
+			r_625 := ar.F64w(state_49)
 			state_48 = state_48[:len(r_625)]
 			if len(r_625) >= 262144 {
 				r_625 := r_625
@@ -1545,7 +1545,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 		if err_637 != nil {
 			return nil, 0, 0, 0, 0, nbFrame(err_637, "optim.two_loop", "std/optim:386:5", "std/optim:407:17")
 		}
-		r_638 := ar.F64(r_636)
+		r_638 := ar.F64w(r_636)
 		r_635 = r_635[:len(r_638)]
 		for i_639 := range r_638 {
 			r_638[i_639] = -r_635[i_639]
@@ -1560,7 +1560,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 		if x_642 {
 			c_643, c_644 = r_638, r_636
 		} else {
-			r_645 := ar.F64(state_49)
+			r_645 := ar.F64w(state_49)
 			state_48 = state_48[:len(r_645)]
 			for i_646 := range r_645 {
 				r_645[i_646] = -state_48[i_646]
@@ -1629,7 +1629,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 			if c_644 != state_46 {
 				return nil, 0, 0, 0, 0, nbErrorf("std/optim:335:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_46})+" and "+runtime.ShapeString([]int{c_644}))
 			}
-			r_901 := ar.F64(state_46)
+			r_901 := ar.F64w(state_46)
 			state_45 = state_45[:len(r_901)]
 			c_643 = c_643[:len(r_901)]
 			for i_902 := range r_901 {
@@ -2031,13 +2031,13 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 			if c_644 != state_46 {
 				return nil, 0, 0, 0, 0, nbErrorf("std/optim:412:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_46})+" and "+runtime.ShapeString([]int{c_644}))
 			}
-			r_1148 := ar.F64(state_46)
+			r_1148 := ar.F64w(state_46)
 			state_45 = state_45[:len(r_1148)]
 			c_643 = c_643[:len(r_1148)]
 			for i_1149 := range r_1148 {
 				r_1148[i_1149] = (state_45[i_1149] + (c_1119 * c_643[i_1149]))
 			}
-			r_1151 := ar.F64(state_46)
+			r_1151 := ar.F64w(state_46)
 			r_1148 = r_1148[:len(r_1151)]
 			state_45 = state_45[:len(r_1151)]
 			for i_1152 := range r_1151 {
@@ -2046,7 +2046,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 			if state_49 != c_1122 {
 				return nil, 0, 0, 0, 0, nbErrorf("std/optim:414:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1122})+" and "+runtime.ShapeString([]int{state_49}))
 			}
-			r_1154 := ar.F64(c_1122)
+			r_1154 := ar.F64w(c_1122)
 			c_1121 = c_1121[:len(r_1154)]
 			state_48 = state_48[:len(r_1154)]
 			for i_1155 := range r_1154 {
@@ -2085,7 +2085,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 				if state_46 != state_52 {
 					return nil, 0, 0, 0, 0, nbErrorf("std/optim:418:25", "update: value has shape "+runtime.ShapeString([]int{state_46})+"; elements have shape "+runtime.ShapeString([]int{state_52}))
 				}
-				c_1180 := ar.F64(len(state_50))
+				c_1180 := ar.F64w(len(state_50))
 				copy(c_1180, state_50)
 				copy(c_1180[int(state_58)*state_52:(int(state_58)+1)*state_52], r_1151)
 				if state_58 < 0 || state_58 >= int64(state_54) {
@@ -2094,14 +2094,14 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 				if c_1122 != state_55 {
 					return nil, 0, 0, 0, 0, nbErrorf("std/optim:418:46", "update: value has shape "+runtime.ShapeString([]int{c_1122})+"; elements have shape "+runtime.ShapeString([]int{state_55}))
 				}
-				c_1181 := ar.F64(len(state_53))
+				c_1181 := ar.F64w(len(state_53))
 				copy(c_1181, state_53)
 				copy(c_1181[int(state_58)*state_55:(int(state_58)+1)*state_55], r_1154)
 				x_1182 := 1.0 / d_1157
 				if state_58 < 0 || state_58 >= int64(state_57) {
 					return nil, 0, 0, 0, 0, nbAt("std/optim:418:67", runtime.CheckIndex(state_58, state_57))
 				}
-				c_1183 := ar.F64(len(state_56))
+				c_1183 := ar.F64w(len(state_56))
 				copy(c_1183, state_56)
 				c_1183[int(state_58)] = x_1182
 				x_1184 := state_58 + int64(1)
@@ -2176,7 +2176,7 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			if err_24 != nil {
 				return nil, 0, 0, 0, 0, nbAt("std/optim:447:13", err_24)
 			}
-			a_15 = ar.F64(tot_23)
+			a_15 = ar.F64w(tot_23)
 		} else if n_21 != d_16 {
 			return nil, 0, 0, 0, 0, nbErrorf("std/optim:447:13", "build: element "+strconv.Itoa(i_18)+" has shape "+runtime.ShapeString([]int{n_21})+", element 0 has shape "+runtime.ShapeString([]int{d_16}))
 		}
@@ -2237,7 +2237,7 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		}
 		var c_610 bool
 		if c_608 {
-			r_611 := ar.F64(state_42)
+			r_611 := ar.F64w(state_42)
 			state_41 = state_41[:len(r_611)]
 			if len(r_611) >= 262144 {
 				r_611 := r_611
@@ -2279,7 +2279,7 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		} else {
 			runtime.Gemv(false, state_44, state_45, 1, state_43, state_41, 0, a_621)
 		}
-		r_627 := ar.F64(state_44)
+		r_627 := ar.F64w(state_44)
 		a_621 = a_621[:len(r_627)]
 		for i_628 := range r_627 {
 			r_627[i_628] = -a_621[i_628]
@@ -2294,7 +2294,7 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		if x_631 {
 			c_632, c_633 = r_627, state_44
 		} else {
-			r_634 := ar.F64(state_42)
+			r_634 := ar.F64w(state_42)
 			state_41 = state_41[:len(r_634)]
 			for i_635 := range r_634 {
 				r_634[i_635] = -state_41[i_635]
@@ -2363,7 +2363,7 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			if c_633 != state_39 {
 				return nil, 0, 0, 0, 0, nbErrorf("std/optim:335:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_39})+" and "+runtime.ShapeString([]int{c_633}))
 			}
-			r_890 := ar.F64(state_39)
+			r_890 := ar.F64w(state_39)
 			state_38 = state_38[:len(r_890)]
 			c_632 = c_632[:len(r_890)]
 			for i_891 := range r_890 {
@@ -2758,13 +2758,13 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			if c_633 != state_39 {
 				return nil, 0, 0, 0, 0, nbErrorf("std/optim:456:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_39})+" and "+runtime.ShapeString([]int{c_633}))
 			}
-			r_1130 := ar.F64(state_39)
+			r_1130 := ar.F64w(state_39)
 			state_38 = state_38[:len(r_1130)]
 			c_632 = c_632[:len(r_1130)]
 			for i_1131 := range r_1130 {
 				r_1130[i_1131] = (state_38[i_1131] + (c_1108 * c_632[i_1131]))
 			}
-			r_1133 := ar.F64(state_39)
+			r_1133 := ar.F64w(state_39)
 			r_1130 = r_1130[:len(r_1133)]
 			state_38 = state_38[:len(r_1133)]
 			for i_1134 := range r_1133 {
@@ -2773,7 +2773,7 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			if state_42 != c_1111 {
 				return nil, 0, 0, 0, 0, nbErrorf("std/optim:458:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1111})+" and "+runtime.ShapeString([]int{state_42}))
 			}
-			r_1136 := ar.F64(c_1111)
+			r_1136 := ar.F64w(c_1111)
 			c_1110 = c_1110[:len(r_1136)]
 			state_41 = state_41[:len(r_1136)]
 			for i_1137 := range r_1136 {
@@ -2791,7 +2791,7 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 				d_1144 := runtime.Dot(r_1136, r_1136)
 				x_1145 := d_1139 / d_1144
 				n_1146 := n_13 * d_16
-				r_1147 := ar.F64(n_1146)
+				r_1147 := ar.F64w(n_1146)
 				a_15 = a_15[:len(r_1147)]
 				for i_1148 := range r_1147 {
 					r_1147[i_1148] = (x_1145 * a_15[i_1148])
@@ -2850,7 +2850,7 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 				return nil, 0, 0, 0, 0, nbErrorf("std/optim:464:57", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1142, c_1143})+" and "+runtime.ShapeString([]int{state_39, state_39}))
 			}
 			n_1167 := c_1142 * c_1143
-			r_1168 := ar.F64(n_1167)
+			r_1168 := ar.F64w(n_1167)
 			c_1141 = c_1141[:len(r_1168)]
 			for i_1169 := range r_1168 {
 				r_1168[i_1169] = ((c_1141[i_1169] - (x_1156 * (r_1133[i_1169/c_1142]*a_1150[i_1169%c_1142] + a_1150[i_1169/state_39]*r_1133[i_1169%state_39]))) + (x_1164 * r_1133[i_1169/state_39] * r_1133[i_1169%state_39]))
@@ -2894,7 +2894,7 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 	if int64(r_12) != n_9 {
 		return nil, 0, 0, 0, 0, nbErrorf("std/optim:492:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_12), n_9))
 	}
-	r_13 := ar.F64(r_12)
+	r_13 := ar.F64w(r_12)
 	r_11 = r_11[:len(r_13)]
 	if len(r_13) >= 262144 {
 		r_13 := r_13
@@ -2938,7 +2938,7 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 		}
 		var c_577 bool
 		if c_575 {
-			r_578 := ar.F64(state_26)
+			r_578 := ar.F64w(state_26)
 			state_25 = state_25[:len(r_578)]
 			if len(r_578) >= 262144 {
 				r_578 := r_578
@@ -3000,7 +3000,7 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 		var c_601 []float64
 		var c_602 int
 		if c_598 {
-			r_603 := ar.F64(state_26)
+			r_603 := ar.F64w(state_26)
 			state_25 = state_25[:len(r_603)]
 			for i_604 := range r_603 {
 				r_603[i_604] = -state_25[i_604]
@@ -3016,7 +3016,7 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 		x_607 := state_33 == int64(0)
 		var c_608 float64
 		if x_607 {
-			r_609 := ar.F64(state_26)
+			r_609 := ar.F64w(state_26)
 			state_25 = state_25[:len(r_609)]
 			for i_610 := range r_609 {
 				r_609[i_610] = (math.Abs(state_25[i_610]))
@@ -3079,7 +3079,7 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 			if c_602 != state_23 {
 				return nil, 0, 0, 0, 0, nbErrorf("std/optim:335:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_23})+" and "+runtime.ShapeString([]int{c_602}))
 			}
-			r_865 := ar.F64(state_23)
+			r_865 := ar.F64w(state_23)
 			state_22 = state_22[:len(r_865)]
 			c_601 = c_601[:len(r_865)]
 			for i_866 := range r_865 {
@@ -3478,7 +3478,7 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 			if c_602 != state_23 {
 				return nil, 0, 0, 0, 0, nbErrorf("std/optim:505:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_23})+" and "+runtime.ShapeString([]int{c_602}))
 			}
-			r_1109 := ar.F64(state_23)
+			r_1109 := ar.F64w(state_23)
 			state_22 = state_22[:len(r_1109)]
 			c_601 = c_601[:len(r_1109)]
 			for i_1110 := range r_1109 {
@@ -3499,7 +3499,7 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 			if c_602 != c_1086 {
 				return nil, 0, 0, 0, 0, nbErrorf("std/optim:508:30", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1086})+" and "+runtime.ShapeString([]int{c_602}))
 			}
-			r_1118 := ar.F64(c_1086)
+			r_1118 := ar.F64w(c_1086)
 			c_1085 = c_1085[:len(r_1118)]
 			c_601 = c_601[:len(r_1118)]
 			for i_1119 := range r_1118 {
@@ -3613,7 +3613,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			if err_46 != nil {
 				return nil, 0, 0, 0, 0, nbAt("std/optim:807:20", err_46)
 			}
-			a_36 = ar.F64(tot_45)
+			a_36 = ar.F64w(tot_45)
 		} else if n_42 != d_37 {
 			return nil, 0, 0, 0, 0, nbErrorf("std/optim:807:20", "build: element "+strconv.Itoa(i_39)+" has shape "+runtime.ShapeString([]int{n_42})+", element 0 has shape "+runtime.ShapeString([]int{d_37}))
 		}
@@ -3645,7 +3645,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			if err_59 != nil {
 				return nil, 0, 0, 0, 0, nbAt("std/optim:807:43", err_59)
 			}
-			a_49 = ar.F64(tot_58)
+			a_49 = ar.F64w(tot_58)
 		} else if n_55 != d_50 {
 			return nil, 0, 0, 0, 0, nbErrorf("std/optim:807:43", "build: element "+strconv.Itoa(i_52)+" has shape "+runtime.ShapeString([]int{n_55})+", element 0 has shape "+runtime.ShapeString([]int{d_50}))
 		}
@@ -3692,7 +3692,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			if state_67 != state_64 {
 				return nil, 0, 0, 0, 0, nbErrorf("std/optim:804:47", "shape mismatch in '-': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{state_67}))
 			}
-			r_239 := ar.F64(state_64)
+			r_239 := ar.F64w(state_64)
 			state_63 = state_63[:len(r_239)]
 			state_66 = state_66[:len(r_239)]
 			if len(r_239) >= 262144 {
@@ -3716,7 +3716,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			if state_64 != r_247 {
 				return nil, 0, 0, 0, 0, nbErrorf("std/optim:804:60", "shape mismatch in '-': "+runtime.ShapeString([]int{r_247})+" and "+runtime.ShapeString([]int{state_64}))
 			}
-			r_249 := ar.F64(r_247)
+			r_249 := ar.F64w(r_247)
 			r_246 = r_246[:len(r_249)]
 			state_63 = state_63[:len(r_249)]
 			if len(r_249) >= 262144 {
@@ -3747,7 +3747,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		if err_260 != nil {
 			return nil, 0, 0, 0, 0, nbAt("std/optim:810:18", err_260)
 		}
-		r_261 := ar.F64(n_259)
+		r_261 := ar.F64w(n_259)
 		for i_262 := range r_261 {
 			i_264 := int64(i_262)
 			if i_264 < 0 || i_264 >= int64(state_64) {
@@ -3807,7 +3807,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		if state_67 != n_259 {
 			return nil, 0, 0, 0, 0, nbErrorf("std/optim:811:38", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{state_67}))
 		}
-		r_279 := ar.F64(n_259)
+		r_279 := ar.F64w(n_259)
 		r_261 = r_261[:len(r_279)]
 		state_66 = state_66[:len(r_279)]
 		for i_280 := range r_279 {
@@ -3820,7 +3820,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		if r_283 != n_259 {
 			return nil, 0, 0, 0, 0, nbErrorf("std/optim:811:22", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{r_283}))
 		}
-		r_285 := ar.F64(n_259)
+		r_285 := ar.F64w(n_259)
 		r_261 = r_261[:len(r_285)]
 		r_282 = r_282[:len(r_285)]
 		for i_286 := range r_285 {
@@ -3839,7 +3839,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			if state_67 != n_259 {
 				return nil, 0, 0, 0, 0, nbErrorf("std/optim:812:54", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{state_67}))
 			}
-			r_292 := ar.F64(n_259)
+			r_292 := ar.F64w(n_259)
 			r_261 = r_261[:len(r_292)]
 			state_66 = state_66[:len(r_292)]
 			for i_293 := range r_292 {
@@ -3853,7 +3853,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			if state_67 != n_259 {
 				return nil, 0, 0, 0, 0, nbErrorf("std/optim:813:58", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{state_67}))
 			}
-			r_297 := ar.F64(n_259)
+			r_297 := ar.F64w(n_259)
 			r_261 = r_261[:len(r_297)]
 			state_66 = state_66[:len(r_297)]
 			for i_298 := range r_297 {
@@ -3869,7 +3869,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		if c_291 != state_64 {
 			return nil, 0, 0, 0, 0, nbErrorf("std/optim:815:24", "shape mismatch in '+': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{c_291}))
 		}
-		r_303 := ar.F64(state_64)
+		r_303 := ar.F64w(state_64)
 		state_63 = state_63[:len(r_303)]
 		c_290 = c_290[:len(r_303)]
 		for i_304 := range r_303 {
@@ -3924,7 +3924,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			if c_291 != state_64 {
 				return nil, 0, 0, 0, 0, nbErrorf("std/optim:820:28", "shape mismatch in '+': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{c_291}))
 			}
-			r_341 := ar.F64(state_64)
+			r_341 := ar.F64w(state_64)
 			state_63 = state_63[:len(r_341)]
 			c_290 = c_290[:len(r_341)]
 			for i_342 := range r_341 {
@@ -3968,7 +3968,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			if state_64 != state_314 {
 				return nil, 0, 0, 0, 0, nbErrorf("std/optim:824:19", "shape mismatch in '-': "+runtime.ShapeString([]int{state_314})+" and "+runtime.ShapeString([]int{state_64}))
 			}
-			r_371 := ar.F64(state_314)
+			r_371 := ar.F64w(state_314)
 			state_313 = state_313[:len(r_371)]
 			state_63 = state_63[:len(r_371)]
 			for i_372 := range r_371 {
@@ -3977,7 +3977,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			if state_67 != state_317 {
 				return nil, 0, 0, 0, 0, nbErrorf("std/optim:825:19", "shape mismatch in '-': "+runtime.ShapeString([]int{state_317})+" and "+runtime.ShapeString([]int{state_67}))
 			}
-			r_374 := ar.F64(state_317)
+			r_374 := ar.F64w(state_317)
 			state_316 = state_316[:len(r_374)]
 			state_66 = state_66[:len(r_374)]
 			for i_375 := range r_374 {
@@ -4016,7 +4016,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 				if state_314 != state_70 {
 					return nil, 0, 0, 0, 0, nbErrorf("std/optim:829:25", "update: value has shape "+runtime.ShapeString([]int{state_314})+"; elements have shape "+runtime.ShapeString([]int{state_70}))
 				}
-				c_400 := ar.F64(len(state_68))
+				c_400 := ar.F64w(len(state_68))
 				copy(c_400, state_68)
 				copy(c_400[int(state_76)*state_70:(int(state_76)+1)*state_70], r_371)
 				if state_76 < 0 || state_76 >= int64(state_72) {
@@ -4025,14 +4025,14 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 				if state_317 != state_73 {
 					return nil, 0, 0, 0, 0, nbErrorf("std/optim:829:46", "update: value has shape "+runtime.ShapeString([]int{state_317})+"; elements have shape "+runtime.ShapeString([]int{state_73}))
 				}
-				c_401 := ar.F64(len(state_71))
+				c_401 := ar.F64w(len(state_71))
 				copy(c_401, state_71)
 				copy(c_401[int(state_76)*state_73:(int(state_76)+1)*state_73], r_374)
 				x_402 := 1.0 / d_377
 				if state_76 < 0 || state_76 >= int64(state_75) {
 					return nil, 0, 0, 0, 0, nbAt("std/optim:829:67", runtime.CheckIndex(state_76, state_75))
 				}
-				c_403 := ar.F64(len(state_74))
+				c_403 := ar.F64w(len(state_74))
 				copy(c_403, state_74)
 				c_403[int(state_76)] = x_402
 				x_404 := state_76 + int64(1)
@@ -4105,7 +4105,7 @@ func fn_gd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_
 		if r_27 != x_10 {
 			return nil, 0, 0, 0, nbErrorf("std/optim:55:67", "shape mismatch in '-': "+runtime.ShapeString([]int{x_10})+" and "+runtime.ShapeString([]int{r_27}))
 		}
-		r_33 := ar.F64(x_10)
+		r_33 := ar.F64w(x_10)
 		x_9 = x_9[:len(r_33)]
 		r_26 = r_26[:len(r_33)]
 		for i_34 := range r_33 {
@@ -4194,7 +4194,7 @@ func fn_momentum(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 		if r_38 != state_18 {
 			return nil, 0, 0, 0, nbErrorf("std/optim:67:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{r_38}))
 		}
-		r_44 := ar.F64(state_18)
+		r_44 := ar.F64w(state_18)
 		state_17 = state_17[:len(r_44)]
 		r_37 = r_37[:len(r_44)]
 		for i_45 := range r_44 {
@@ -4203,7 +4203,7 @@ func fn_momentum(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 		if state_18 != state_16 {
 			return nil, 0, 0, 0, nbErrorf("std/optim:68:75", "shape mismatch in '-': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{state_18}))
 		}
-		r_47 := ar.F64(state_16)
+		r_47 := ar.F64w(state_16)
 		state_15 = state_15[:len(r_47)]
 		r_44 = r_44[:len(r_47)]
 		for i_48 := range r_47 {
@@ -4292,7 +4292,7 @@ func fn_nesterov(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 		if r_38 != state_18 {
 			return nil, 0, 0, 0, nbErrorf("std/optim:81:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{r_38}))
 		}
-		r_44 := ar.F64(state_18)
+		r_44 := ar.F64w(state_18)
 		state_17 = state_17[:len(r_44)]
 		r_37 = r_37[:len(r_44)]
 		for i_45 := range r_44 {
@@ -4304,7 +4304,7 @@ func fn_nesterov(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 		if r_38 != state_16 {
 			return nil, 0, 0, 0, nbErrorf("std/optim:82:86", "shape mismatch in '-': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_38}))
 		}
-		r_47 := ar.F64(state_16)
+		r_47 := ar.F64w(state_16)
 		state_15 = state_15[:len(r_47)]
 		r_37 = r_37[:len(r_47)]
 		r_44 = r_44[:len(r_47)]
@@ -4390,7 +4390,7 @@ func fn_adagrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 		if r_36 != state_16 {
 			return nil, 0, 0, 0, nbErrorf("std/optim:93:16", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_36}))
 		}
-		r_42 := ar.F64(state_16)
+		r_42 := ar.F64w(state_16)
 		state_15 = state_15[:len(r_42)]
 		r_35 = r_35[:len(r_42)]
 		for i_43 := range r_42 {
@@ -4402,7 +4402,7 @@ func fn_adagrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 		if r_36 != state_14 {
 			return nil, 0, 0, 0, nbErrorf("std/optim:94:94", "shape mismatch in '-': "+runtime.ShapeString([]int{state_14})+" and "+runtime.ShapeString([]int{r_36}))
 		}
-		r_45 := ar.F64(state_14)
+		r_45 := ar.F64w(state_14)
 		state_13 = state_13[:len(r_45)]
 		r_35 = r_35[:len(r_45)]
 		r_42 = r_42[:len(r_45)]
@@ -4488,7 +4488,7 @@ func fn_rmsprop(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 		if r_36 != state_16 {
 			return nil, 0, 0, 0, nbErrorf("std/optim:105:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_36}))
 		}
-		r_42 := ar.F64(state_16)
+		r_42 := ar.F64w(state_16)
 		state_15 = state_15[:len(r_42)]
 		r_35 = r_35[:len(r_42)]
 		for i_43 := range r_42 {
@@ -4500,7 +4500,7 @@ func fn_rmsprop(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 		if r_36 != state_14 {
 			return nil, 0, 0, 0, nbErrorf("std/optim:106:93", "shape mismatch in '-': "+runtime.ShapeString([]int{state_14})+" and "+runtime.ShapeString([]int{r_36}))
 		}
-		r_45 := ar.F64(state_14)
+		r_45 := ar.F64w(state_14)
 		state_13 = state_13[:len(r_45)]
 		r_35 = r_35[:len(r_45)]
 		r_42 = r_42[:len(r_45)]
@@ -4598,7 +4598,7 @@ func fn_adam(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		if r_54 != state_17 {
 			return nil, 0, 0, 0, nbErrorf("std/optim:128:70", "shape mismatch in '-': "+runtime.ShapeString([]int{state_17})+" and "+runtime.ShapeString([]int{r_54}))
 		}
-		r_60 := ar.F64(state_17)
+		r_60 := ar.F64w(state_17)
 		state_16 = state_16[:len(r_60)]
 		r_53 = r_53[:len(r_60)]
 		for i_61 := range r_60 {
@@ -4700,7 +4700,7 @@ func fn_adamw(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 			return nil, 0, 0, 0, nbErrorf("std/optim:141:80", "shape mismatch in '-': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{r_57}))
 		}
 		x_63 := lr_4 * wd_5
-		r_64 := ar.F64(state_19)
+		r_64 := ar.F64w(state_19)
 		state_18 = state_18[:len(r_64)]
 		r_56 = r_56[:len(r_64)]
 		for i_65 := range r_64 {
@@ -4792,7 +4792,7 @@ func fn_adabelief(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, in
 		if r_55 != state_19 {
 			return nil, 0, 0, 0, nbErrorf("std/optim:154:22", "shape mismatch in '+': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{r_55}))
 		}
-		r_61 := ar.F64(state_19)
+		r_61 := ar.F64w(state_19)
 		state_18 = state_18[:len(r_61)]
 		r_54 = r_54[:len(r_61)]
 		for i_62 := range r_61 {
@@ -4807,7 +4807,7 @@ func fn_adabelief(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, in
 		if r_55 != state_21 {
 			return nil, 0, 0, 0, nbErrorf("std/optim:155:24", "shape mismatch in '+': "+runtime.ShapeString([]int{state_21})+" and "+runtime.ShapeString([]int{r_55}))
 		}
-		r_64 := ar.F64(state_21)
+		r_64 := ar.F64w(state_21)
 		state_20 = state_20[:len(r_64)]
 		r_54 = r_54[:len(r_64)]
 		r_61 = r_61[:len(r_64)]
@@ -4825,7 +4825,7 @@ func fn_adabelief(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, in
 		if state_21 != state_19 {
 			return nil, 0, 0, 0, nbErrorf("std/optim:158:16", "shape mismatch in '/': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{state_21}))
 		}
-		r_75 := ar.F64(state_19)
+		r_75 := ar.F64w(state_19)
 		r_61 = r_61[:len(r_75)]
 		r_64 = r_64[:len(r_75)]
 		for i_76 := range r_75 {
@@ -4834,7 +4834,7 @@ func fn_adabelief(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, in
 		if state_19 != state_17 {
 			return nil, 0, 0, 0, nbErrorf("std/optim:159:75", "shape mismatch in '-': "+runtime.ShapeString([]int{state_17})+" and "+runtime.ShapeString([]int{state_19}))
 		}
-		r_78 := ar.F64(state_17)
+		r_78 := ar.F64w(state_17)
 		state_16 = state_16[:len(r_78)]
 		r_75 = r_75[:len(r_78)]
 		for i_79 := range r_78 {
@@ -4933,7 +4933,7 @@ func fn_diffgrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 		if r_60 != state_22 {
 			return nil, 0, 0, 0, nbErrorf("std/optim:171:22", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_60}))
 		}
-		r_66 := ar.F64(state_22)
+		r_66 := ar.F64w(state_22)
 		state_21 = state_21[:len(r_66)]
 		r_59 = r_59[:len(r_66)]
 		for i_67 := range r_66 {
@@ -4942,7 +4942,7 @@ func fn_diffgrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 		if r_60 != state_24 {
 			return nil, 0, 0, 0, nbErrorf("std/optim:172:24", "shape mismatch in '+': "+runtime.ShapeString([]int{state_24})+" and "+runtime.ShapeString([]int{r_60}))
 		}
-		r_69 := ar.F64(state_24)
+		r_69 := ar.F64w(state_24)
 		state_23 = state_23[:len(r_69)]
 		r_59 = r_59[:len(r_69)]
 		for i_70 := range r_69 {
@@ -4965,7 +4965,7 @@ func fn_diffgrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 		if state_24 != state_26 {
 			return nil, 0, 0, 0, nbErrorf("std/optim:176:21", "shape mismatch in '/': "+runtime.ShapeString([]int{state_26})+" and "+runtime.ShapeString([]int{state_24}))
 		}
-		r_80 := ar.F64(state_26)
+		r_80 := ar.F64w(state_26)
 		state_25 = state_25[:len(r_80)]
 		r_59 = r_59[:len(r_80)]
 		r_66 = r_66[:len(r_80)]
@@ -4976,7 +4976,7 @@ func fn_diffgrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 		if state_26 != state_20 {
 			return nil, 0, 0, 0, nbErrorf("std/optim:177:74", "shape mismatch in '-': "+runtime.ShapeString([]int{state_20})+" and "+runtime.ShapeString([]int{state_26}))
 		}
-		r_83 := ar.F64(state_20)
+		r_83 := ar.F64w(state_20)
 		state_19 = state_19[:len(r_83)]
 		r_80 = r_80[:len(r_83)]
 		for i_84 := range r_83 {
@@ -5093,7 +5093,7 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			if state_31 != r_84 {
 				return nil, 0, 0, 0, nbErrorf("std/optim:191:44", "shape mismatch in '-': "+runtime.ShapeString([]int{r_84})+" and "+runtime.ShapeString([]int{state_31}))
 			}
-			r_96 := ar.F64(r_84)
+			r_96 := ar.F64w(r_84)
 			r_83 = r_83[:len(r_96)]
 			state_30 = state_30[:len(r_96)]
 			for i_97 := range r_96 {
@@ -5104,7 +5104,7 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		if r_84 != state_25 {
 			return nil, 0, 0, 0, nbErrorf("std/optim:192:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_25})+" and "+runtime.ShapeString([]int{r_84}))
 		}
-		r_99 := ar.F64(state_25)
+		r_99 := ar.F64w(state_25)
 		state_24 = state_24[:len(r_99)]
 		r_83 = r_83[:len(r_99)]
 		for i_100 := range r_99 {
@@ -5113,7 +5113,7 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		if c_92 != state_27 {
 			return nil, 0, 0, 0, nbErrorf("std/optim:193:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_27})+" and "+runtime.ShapeString([]int{c_92}))
 		}
-		r_102 := ar.F64(state_27)
+		r_102 := ar.F64w(state_27)
 		state_26 = state_26[:len(r_102)]
 		c_91 = c_91[:len(r_102)]
 		for i_103 := range r_102 {
@@ -5122,7 +5122,7 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		if c_92 != r_84 {
 			return nil, 0, 0, 0, nbErrorf("std/optim:194:15", "shape mismatch in '+': "+runtime.ShapeString([]int{r_84})+" and "+runtime.ShapeString([]int{c_92}))
 		}
-		r_105 := ar.F64(r_84)
+		r_105 := ar.F64w(r_84)
 		r_83 = r_83[:len(r_105)]
 		c_91 = c_91[:len(r_105)]
 		for i_106 := range r_105 {
@@ -5131,7 +5131,7 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		if r_84 != state_29 {
 			return nil, 0, 0, 0, nbErrorf("std/optim:195:25", "shape mismatch in '+': "+runtime.ShapeString([]int{state_29})+" and "+runtime.ShapeString([]int{r_84}))
 		}
-		r_108 := ar.F64(state_29)
+		r_108 := ar.F64w(state_29)
 		state_28 = state_28[:len(r_108)]
 		r_105 = r_105[:len(r_108)]
 		for i_109 := range r_108 {
@@ -5155,7 +5155,7 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		if state_29 != state_25 {
 			return nil, 0, 0, 0, nbErrorf("std/optim:199:33", "shape mismatch in '/': "+runtime.ShapeString([]int{state_25})+" and "+runtime.ShapeString([]int{state_29}))
 		}
-		r_123 := ar.F64(state_25)
+		r_123 := ar.F64w(state_25)
 		r_99 = r_99[:len(r_123)]
 		r_102 = r_102[:len(r_123)]
 		r_108 = r_108[:len(r_123)]
@@ -5165,7 +5165,7 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		if state_25 != state_23 {
 			return nil, 0, 0, 0, nbErrorf("std/optim:200:73", "shape mismatch in '-': "+runtime.ShapeString([]int{state_23})+" and "+runtime.ShapeString([]int{state_25}))
 		}
-		r_126 := ar.F64(state_23)
+		r_126 := ar.F64w(state_23)
 		state_22 = state_22[:len(r_126)]
 		r_123 = r_123[:len(r_126)]
 		for i_127 := range r_126 {
@@ -5254,7 +5254,7 @@ func fn_lion(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		if r_41 != state_18 {
 			return nil, 0, 0, 0, nbErrorf("std/optim:213:21", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{r_41}))
 		}
-		r_47 := ar.F64(state_18)
+		r_47 := ar.F64w(state_18)
 		state_17 = state_17[:len(r_47)]
 		r_40 = r_40[:len(r_47)]
 		for i_48 := range r_47 {
@@ -5266,7 +5266,7 @@ func fn_lion(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		if state_18 != state_16 {
 			return nil, 0, 0, 0, nbErrorf("std/optim:214:85", "shape mismatch in '-': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{state_18}))
 		}
-		r_50 := ar.F64(state_16)
+		r_50 := ar.F64w(state_16)
 		state_15 = state_15[:len(r_50)]
 		r_47 = r_47[:len(r_50)]
 		for i_51 := range r_50 {
@@ -5275,7 +5275,7 @@ func fn_lion(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		if r_41 != state_18 {
 			return nil, 0, 0, 0, nbErrorf("std/optim:214:121", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{r_41}))
 		}
-		r_53 := ar.F64(state_18)
+		r_53 := ar.F64w(state_18)
 		state_17 = state_17[:len(r_53)]
 		r_40 = r_40[:len(r_53)]
 		for i_54 := range r_53 {
@@ -5398,7 +5398,7 @@ func fn_projectedgradient(ar *nbArena, fg_1 func([]float64, int) (float64, []flo
 		if r_49 != x_29 {
 			return nil, 0, 0, 0, nbErrorf("std/optim:793:132", "shape mismatch in '-': "+runtime.ShapeString([]int{x_29})+" and "+runtime.ShapeString([]int{r_49}))
 		}
-		r_55 := ar.F64(x_29)
+		r_55 := ar.F64w(x_29)
 		x_28 = x_28[:len(r_55)]
 		r_48 = r_48[:len(r_55)]
 		for i_56 := range r_55 {
@@ -5489,19 +5489,25 @@ func nbCut[T any](buf *[]T, n int, gen *int) []T {
 	return s
 }
 
-// F64, I64 and Bool cut n zeroed elements; the common case (room in the
-// current chunk) is small enough to be inlined.
-func (a *nbArena) F64(n int) []float64 {
+// F64w cuts n elements of unspecified contents, for code that stores
+// every one before reading any: clearing them would be a wasted pass.
+func (a *nbArena) F64w(n int) []float64 {
 	if a != nil {
 		if l := len(a.f); l+n <= cap(a.f) {
 			s := a.f[l : l+n : l+n]
 			a.f = a.f[:l+n]
-			clear(s)
 			return s
 		}
 		return nbCut(&a.f, n, &a.gen)
 	}
 	return make([]float64, n)
+}
+
+// F64, I64 and Bool cut n zeroed elements.
+func (a *nbArena) F64(n int) []float64 {
+	s := a.F64w(n)
+	clear(s)
+	return s
 }
 
 func (a *nbArena) I64(n int) []int64 {

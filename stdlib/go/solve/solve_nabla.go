@@ -244,7 +244,7 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 			if err_17 != nil {
 				return nil, 0, 0, false, nbAt("std/linalg:17:19", err_17)
 			}
-			a_7 = ar.F64(tot_16)
+			a_7 = ar.F64w(tot_16)
 		} else if n_13 != d_8 {
 			return nil, 0, 0, false, nbErrorf("std/linalg:17:19", "build: element "+strconv.Itoa(i_10)+" has shape "+runtime.ShapeString([]int{n_13})+", element 0 has shape "+runtime.ShapeString([]int{d_8}))
 		}
@@ -337,7 +337,7 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 						if i_109 < 0 || i_109 >= int64(state_120) {
 							return nil, 0, 0, false, nbAt("std/linalg:25:36", runtime.CheckIndex(i_109, state_120))
 						}
-						c_188 := ar.F64(len(state_119))
+						c_188 := ar.F64w(len(state_119))
 						copy(c_188, state_119)
 						c_188[int(i_109)] = x_187
 						c_184, c_185, c_186 = c_188, state_120, state_121
@@ -364,7 +364,7 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 					if j_159 < 0 || j_159 >= int64(state_120) {
 						return nil, 0, 0, false, nbAt("std/linalg:26:18", runtime.CheckIndex(j_159, state_120))
 					}
-					c_195 := ar.F64(len(state_119))
+					c_195 := ar.F64w(len(state_119))
 					copy(c_195, state_119)
 					c_195[int(j_159)] = x_194
 					c_177, c_178, c_179 = c_195, state_120, state_121
@@ -378,7 +378,7 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 			if state_120 != state_20 {
 				return nil, 0, 0, false, nbErrorf("std/linalg:27:9", "update: value has shape "+runtime.ShapeString([]int{state_120})+"; elements have shape "+runtime.ShapeString([]int{state_20}))
 			}
-			c_196 := ar.F64(len(state_18))
+			c_196 := ar.F64w(len(state_18))
 			copy(c_196, state_18)
 			copy(c_196[int(i_109)*state_20:(int(i_109)+1)*state_20], state_119)
 			c_112, c_113, c_114, c_115 = c_196, state_19, state_20, state_121
@@ -518,7 +518,7 @@ func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 		if x_60 < 0 || x_60 >= int64(x_35) {
 			return nil, 0, nbAt("std/linalg:43:11", runtime.CheckIndex(x_60, x_35))
 		}
-		c_78 := ar.F64(len(x_34))
+		c_78 := ar.F64w(len(x_34))
 		copy(c_78, x_34)
 		c_78[int(x_60)] = x_77
 		x_34 = c_78
@@ -548,7 +548,7 @@ func fn_linalgcholreg(ar *nbArena, h_1 []float64, h_2 int, h_3 int) ([]float64, 
 		if err_14 != nil {
 			return nil, 0, 0, nbAt("std/linalg:54:23", err_14)
 		}
-		r_15 := ar.F64(n_13)
+		r_15 := ar.F64w(n_13)
 		if len(r_15) >= 262144 {
 			h_1 := h_1
 			h_3 := h_3
@@ -632,7 +632,7 @@ func fn_linalgcholreg(ar *nbArena, h_1 []float64, h_2 int, h_3 int) ([]float64, 
 					if err_85 != nil {
 						return nil, 0, 0, nbAt("std/linalg:58:32", err_85)
 					}
-					a_76 = ar.F64(tot_84)
+					a_76 = ar.F64w(tot_84)
 				} else if n_82 != d_77 {
 					return nil, 0, 0, nbErrorf("std/linalg:58:32", "build: element "+strconv.Itoa(i_79)+" has shape "+runtime.ShapeString([]int{n_82})+", element 0 has shape "+runtime.ShapeString([]int{d_77}))
 				}
@@ -699,7 +699,7 @@ func fn_linalgcholreg(ar *nbArena, h_1 []float64, h_2 int, h_3 int) ([]float64, 
 				if err_117 != nil {
 					return nil, 0, 0, nbAt("std/linalg:60:25", err_117)
 				}
-				a_118 := ar.F64(n_116)
+				a_118 := ar.F64w(n_116)
 				for i_119 := 0; i_119 < n_116; i_119++ {
 					a_118[i_119] = math.NaN()
 				}
@@ -710,7 +710,7 @@ func fn_linalgcholreg(ar *nbArena, h_1 []float64, h_2 int, h_3 int) ([]float64, 
 					if err_122 != nil {
 						return nil, 0, 0, nbAt("std/linalg:60:24", err_122)
 					}
-					a_110 = ar.F64(tot_121)
+					a_110 = ar.F64w(tot_121)
 				} else if n_116 != d_111 {
 					return nil, 0, 0, nbErrorf("std/linalg:60:24", "build: element "+strconv.Itoa(i_113)+" has shape "+runtime.ShapeString([]int{n_116})+", element 0 has shape "+runtime.ShapeString([]int{d_111}))
 				}
@@ -743,7 +743,7 @@ func fn_solveadmmlasso(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float
 	if !x_12 {
 		return nil, 0, nbErrorf("std/solve:44:13", "solve.admm_lasso: argument 4 (rho) must be positive")
 	}
-	t_13 := ar.F64(len(a_1))
+	t_13 := ar.F64w(len(a_1))
 	for i_14 := 0; i_14 < a_2; i_14++ {
 		for j_15 := 0; j_15 < a_3; j_15++ {
 			t_13[j_15*a_2+i_14] = a_1[i_14*a_3+j_15]
@@ -776,7 +776,7 @@ func fn_solveadmmlasso(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float
 			if err_30 != nil {
 				return nil, 0, nbAt("std/solve:47:42", err_30)
 			}
-			a_21 = ar.F64(tot_29)
+			a_21 = ar.F64w(tot_29)
 		} else if n_27 != d_22 {
 			return nil, 0, nbErrorf("std/solve:47:42", "build: element "+strconv.Itoa(i_24)+" has shape "+runtime.ShapeString([]int{n_27})+", element 0 has shape "+runtime.ShapeString([]int{d_22}))
 		}
@@ -818,7 +818,7 @@ func fn_solveadmmlasso(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float
 		return nil, 0, nbErrorf("std/solve:47:34", "shape mismatch in '+': "+runtime.ShapeString([]int{a_3, a_3})+" and "+runtime.ShapeString([]int{n_19, d_22}))
 	}
 	n_44 := a_3 * a_3
-	r_45 := ar.F64(n_44)
+	r_45 := ar.F64w(n_44)
 	a_18 = a_18[:len(r_45)]
 	a_21 = a_21[:len(r_45)]
 	if len(r_45) >= 262144 {
@@ -893,7 +893,7 @@ func fn_solveadmmlasso(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float
 		if state_74 != a_3 {
 			return nil, 0, nbErrorf("std/solve:50:38", "shape mismatch in '+': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{state_74}))
 		}
-		r_97 := ar.F64(a_3)
+		r_97 := ar.F64w(a_3)
 		a_56 = a_56[:len(r_97)]
 		state_73 = state_73[:len(r_97)]
 		state_75 = state_75[:len(r_97)]
@@ -907,14 +907,14 @@ func fn_solveadmmlasso(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float
 		if state_76 != r_101 {
 			return nil, 0, nbErrorf("std/solve:51:32", "shape mismatch in '+': "+runtime.ShapeString([]int{r_101})+" and "+runtime.ShapeString([]int{state_76}))
 		}
-		r_103 := ar.F64(r_101)
+		r_103 := ar.F64w(r_101)
 		r_100 = r_100[:len(r_103)]
 		state_75 = state_75[:len(r_103)]
 		for i_104 := range r_103 {
 			r_103[i_104] = (r_100[i_104] + state_75[i_104])
 		}
 		x_106 := lam_6 / rho_7
-		r_107 := ar.F64(r_101)
+		r_107 := ar.F64w(r_101)
 		r_103 = r_103[:len(r_107)]
 		for i_108 := range r_107 {
 			r_107[i_108] = ((runtime.Sign(r_103[i_108])) * (runtime.Max2(((math.Abs(r_103[i_108])) - x_106), 0.0)))
@@ -925,7 +925,7 @@ func fn_solveadmmlasso(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float
 		if r_101 != state_76 {
 			return nil, 0, nbErrorf("std/solve:52:131", "shape mismatch in '-': "+runtime.ShapeString([]int{state_76})+" and "+runtime.ShapeString([]int{r_101}))
 		}
-		r_110 := ar.F64(state_76)
+		r_110 := ar.F64w(state_76)
 		state_75 = state_75[:len(r_110)]
 		r_100 = r_100[:len(r_110)]
 		r_107 = r_107[:len(r_110)]
@@ -1021,7 +1021,7 @@ func fn_solvesinkhornf(ar *nbArena, c_1 []float64, c_2 int, c_3 int, a_4 []float
 	if err_12 != nil {
 		return nil, 0, nbAt("std/solve:171:3", err_12)
 	}
-	r_13 := ar.F64(n_11)
+	r_13 := ar.F64w(n_11)
 	if len(r_13) >= 256 {
 		a_5 := a_5
 		a_4 := a_4
@@ -1051,7 +1051,7 @@ func fn_solvesinkhornf(ar *nbArena, c_1 []float64, c_2 int, c_3 int, a_4 []float
 					errs_27[lo_28/32] = nbErrorf("std/solve:171:41", "shape mismatch in '-': "+runtime.ShapeString([]int{g_7})+" and "+runtime.ShapeString([]int{c_3}))
 					return
 				}
-				r_36 := ar.F64(g_7)
+				r_36 := ar.F64w(g_7)
 				g_6 = g_6[:len(r_36)]
 				row_35 = row_35[:len(r_36)]
 				for i_37 := range r_36 {
@@ -1083,7 +1083,7 @@ func fn_solvesinkhornf(ar *nbArena, c_1 []float64, c_2 int, c_3 int, a_4 []float
 			if c_3 != g_7 {
 				return nil, 0, nbErrorf("std/solve:171:41", "shape mismatch in '-': "+runtime.ShapeString([]int{g_7})+" and "+runtime.ShapeString([]int{c_3}))
 			}
-			r_21 := ar.F64(g_7)
+			r_21 := ar.F64w(g_7)
 			g_6 = g_6[:len(r_21)]
 			row_20 = row_20[:len(r_21)]
 			for i_22 := range r_21 {
@@ -1116,7 +1116,7 @@ func fn_solvesinkhorng(ar *nbArena, c_1 []float64, c_2 int, c_3 int, b_4 []float
 	if err_12 != nil {
 		return nil, 0, nbAt("std/solve:176:3", err_12)
 	}
-	r_13 := ar.F64(n_11)
+	r_13 := ar.F64w(n_11)
 	if len(r_13) >= 256 {
 		b_5 := b_5
 		b_4 := b_4
@@ -1151,7 +1151,7 @@ func fn_solvesinkhorng(ar *nbArena, c_1 []float64, c_2 int, c_3 int, b_4 []float
 					errs_31[lo_32/32] = nbErrorf("std/solve:176:41", "shape mismatch in '-': "+runtime.ShapeString([]int{f_7})+" and "+runtime.ShapeString([]int{n_39}))
 					return
 				}
-				r_41 := ar.F64(f_7)
+				r_41 := ar.F64w(f_7)
 				f_6 = f_6[:len(r_41)]
 				for i_42 := range r_41 {
 					i_44 := int64(i_42)
@@ -1188,7 +1188,7 @@ func fn_solvesinkhorng(ar *nbArena, c_1 []float64, c_2 int, c_3 int, b_4 []float
 			if n_20 != f_7 {
 				return nil, 0, nbErrorf("std/solve:176:41", "shape mismatch in '-': "+runtime.ShapeString([]int{f_7})+" and "+runtime.ShapeString([]int{n_20}))
 			}
-			r_22 := ar.F64(f_7)
+			r_22 := ar.F64w(f_7)
 			f_6 = f_6[:len(r_22)]
 			for i_23 := range r_22 {
 				i_25 := int64(i_23)
@@ -1240,7 +1240,7 @@ func fn_solvesinkhornF(ar *nbArena, x_1 []float64, x_2 int, p_3 []float64, p_4 i
 	if r_26 != n_18 {
 		return nil, 0, nbErrorf("std/solve:187:14", "shape mismatch in '-': "+runtime.ShapeString([]int{n_18})+" and "+runtime.ShapeString([]int{r_26}))
 	}
-	r_28 := ar.F64(n_18)
+	r_28 := ar.F64w(n_18)
 	s_19 = s_19[:len(r_28)]
 	r_25 = r_25[:len(r_28)]
 	if len(r_28) >= 262144 {
@@ -1261,7 +1261,7 @@ func fn_solvesinkhornF(ar *nbArena, x_1 []float64, x_2 int, p_3 []float64, p_4 i
 	if err_36 != nil {
 		return nil, 0, nbAt("std/solve:189:17", err_36)
 	}
-	r_37 := ar.F64(n_35)
+	r_37 := ar.F64w(n_35)
 	if len(r_37) >= 262144 {
 		n_17 := n_17
 		n_20 := n_20
@@ -1333,7 +1333,7 @@ func fn_solvesinkhornF(ar *nbArena, x_1 []float64, x_2 int, p_3 []float64, p_4 i
 		}
 	}
 	n_61 := n_18 + n_35
-	c_62 := ar.F64(len(r_28) + len(r_37))
+	c_62 := ar.F64w(len(r_28) + len(r_37))
 	copy(c_62, r_28)
 	copy(c_62[len(r_28):], r_37)
 	if int64(n_61) != size_5 {
@@ -1403,7 +1403,7 @@ func fn_solvesinkhornpotentials(ar *nbArena, p_1 []float64, p_2 int) ([]float64,
 		return nil, 0, nbAt("std/solve:206:12", runtime.CheckIndex(x_49, state_24))
 	}
 	x_50 := state_23[int(x_49)]
-	r_51 := ar.F64(state_22)
+	r_51 := ar.F64w(state_22)
 	state_21 = state_21[:len(r_51)]
 	if len(r_51) >= 262144 {
 		r_51 := r_51
@@ -1419,7 +1419,7 @@ func fn_solvesinkhornpotentials(ar *nbArena, p_1 []float64, p_2 int) ([]float64,
 			r_51[i_52] = (state_21[i_52] + x_50)
 		}
 	}
-	r_58 := ar.F64(state_24)
+	r_58 := ar.F64w(state_24)
 	state_23 = state_23[:len(r_58)]
 	if len(r_58) >= 262144 {
 		r_58 := r_58
@@ -1436,7 +1436,7 @@ func fn_solvesinkhornpotentials(ar *nbArena, p_1 []float64, p_2 int) ([]float64,
 		}
 	}
 	n_65 := state_22 + state_24
-	c_66 := ar.F64(len(r_51) + len(r_58))
+	c_66 := ar.F64w(len(r_51) + len(r_58))
 	copy(c_66, r_51)
 	copy(c_66[len(r_51):], r_58)
 	return c_66, n_65, nil
@@ -1461,11 +1461,11 @@ func fn_solvesinkhorn(ar *nbArena, c_1 []float64, c_2 int, c_3 int, a_4 []float6
 	}
 	x_13 := float64(size_10)
 	x_14 := float64(size_11)
-	a_15 := ar.F64(3)
+	a_15 := ar.F64w(3)
 	a_15[0], a_15[1], a_15[2] = x_13, x_14, eps_8
 	n_16 := c_2 * c_3
 	n_17 := 3 + n_16
-	c_18 := ar.F64(len(a_15) + len(c_1))
+	c_18 := ar.F64w(len(a_15) + len(c_1))
 	copy(c_18, a_15)
 	copy(c_18[len(a_15):], c_1)
 	s_19 := runtime.Min(a_4)
@@ -1479,7 +1479,7 @@ func fn_solvesinkhorn(ar *nbArena, c_1 []float64, c_2 int, c_3 int, a_4 []float6
 		return nil, 0, 0, nbErrorf("std/solve:225:11", "solve.sinkhorn: argument 3 (b) must have positive entries")
 	}
 	n_23 := a_5 + b_7
-	c_24 := ar.F64(len(a_4) + len(b_6))
+	c_24 := ar.F64w(len(a_4) + len(b_6))
 	copy(c_24, a_4)
 	copy(c_24[len(a_4):], b_6)
 	x_25 := iters_9 >= int64(0)
@@ -1487,14 +1487,14 @@ func fn_solvesinkhorn(ar *nbArena, c_1 []float64, c_2 int, c_3 int, a_4 []float6
 		return nil, 0, 0, nbErrorf("std/solve:223:15", "solve.sinkhorn: argument 5 (iters) must be non-negative")
 	}
 	x_26 := float64(iters_9)
-	a_27 := ar.F64(1)
+	a_27 := ar.F64w(1)
 	a_27[0] = x_26
 	n_28 := n_23 + 1
-	c_29 := ar.F64(len(c_24) + len(a_27))
+	c_29 := ar.F64w(len(c_24) + len(a_27))
 	copy(c_29, c_24)
 	copy(c_29[len(c_24):], a_27)
 	n_30 := n_17 + n_28
-	c_31 := ar.F64(len(c_18) + len(c_29))
+	c_31 := ar.F64w(len(c_18) + len(c_29))
 	copy(c_31, c_18)
 	copy(c_31[len(c_18):], c_29)
 	r_32, r_33, err_34 := fn_solvesinkhornpotentials(ar, c_31, n_30)
@@ -1522,7 +1522,7 @@ func fn_solvesinkhorn(ar *nbArena, c_1 []float64, c_2 int, c_3 int, a_4 []float6
 			if err_46 != nil {
 				return nil, 0, 0, nbAt("std/solve:227:6", err_46)
 			}
-			a_37 = ar.F64(tot_45)
+			a_37 = ar.F64w(tot_45)
 		} else if n_43 != d_38 {
 			return nil, 0, 0, nbErrorf("std/solve:227:6", "build: element "+strconv.Itoa(i_40)+" has shape "+runtime.ShapeString([]int{n_43})+", element 0 has shape "+runtime.ShapeString([]int{d_38}))
 		}
@@ -1684,7 +1684,7 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 			if err_45 != nil {
 				return nil, 0, 0, nbAt("std/solve:301:31", err_45)
 			}
-			a_35 = ar.F64(tot_44)
+			a_35 = ar.F64w(tot_44)
 		} else if n_41 != d_36 {
 			return nil, 0, 0, nbErrorf("std/solve:301:31", "build: element "+strconv.Itoa(i_38)+" has shape "+runtime.ShapeString([]int{n_41})+", element 0 has shape "+runtime.ShapeString([]int{d_36}))
 		}
@@ -1714,7 +1714,7 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 			if err_57 != nil {
 				return nil, 0, 0, nbAt("std/solve:296:12", err_57)
 			}
-			a_48 = ar.F64(tot_56)
+			a_48 = ar.F64w(tot_56)
 		} else if n_54 != d_49 {
 			return nil, 0, 0, nbErrorf("std/solve:296:12", "build: element "+strconv.Itoa(i_51)+" has shape "+runtime.ShapeString([]int{n_54})+", element 0 has shape "+runtime.ShapeString([]int{d_49}))
 		}
@@ -1771,7 +1771,7 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 			mark_197 := ar.mark()
 			row_198 := mask_4[i_196*mask_6 : (i_196+1)*mask_6]
 			row_199 := mm_1[i_196*mm_3 : (i_196+1)*mm_3]
-			t_200 := ar.F64(len(state_80))
+			t_200 := ar.F64w(len(state_80))
 			for i_201 := 0; i_201 < state_81; i_201++ {
 				for j_202 := 0; j_202 < state_82; j_202++ {
 					t_200[j_202*state_81+i_201] = state_80[i_201*state_82+j_202]
@@ -1799,7 +1799,7 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 					if err_214 != nil {
 						return nil, 0, 0, nbAt("std/solve:299:15", err_214)
 					}
-					a_206 = ar.F64(tot_213)
+					a_206 = ar.F64w(tot_213)
 				} else if state_81 != d_207 {
 					return nil, 0, 0, nbErrorf("std/solve:299:15", "build: element "+strconv.Itoa(i_209)+" has shape "+runtime.ShapeString([]int{state_81})+", element 0 has shape "+runtime.ShapeString([]int{d_207}))
 				}
@@ -1854,7 +1854,7 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 				if err_235 != nil {
 					return nil, 0, 0, nbAt("std/solve:298:5", err_235)
 				}
-				a_193 = ar.F64(tot_234)
+				a_193 = ar.F64w(tot_234)
 			} else if r_232 != d_194 {
 				return nil, 0, 0, nbErrorf("std/solve:298:5", "map: element "+strconv.Itoa(i_196)+" has shape "+runtime.ShapeString([]int{r_232})+", element 0 has shape "+runtime.ShapeString([]int{d_194}))
 			}
@@ -1863,13 +1863,13 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 				ar.release(mark_197)
 			}
 		}
-		t_236 := ar.F64(len(mask_4))
+		t_236 := ar.F64w(len(mask_4))
 		for i_237 := 0; i_237 < mask_5; i_237++ {
 			for j_238 := 0; j_238 < mask_6; j_238++ {
 				t_236[j_238*mask_5+i_237] = mask_4[i_237*mask_6+j_238]
 			}
 		}
-		t_239 := ar.F64(len(mm_1))
+		t_239 := ar.F64w(len(mm_1))
 		for i_240 := 0; i_240 < mm_2; i_240++ {
 			for j_241 := 0; j_241 < mm_3; j_241++ {
 				t_239[j_241*mm_2+i_240] = mm_1[i_240*mm_3+j_241]
@@ -1885,7 +1885,7 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 			mark_246 := ar.mark()
 			row_247 := t_236[i_245*mask_5 : (i_245+1)*mask_5]
 			row_248 := t_239[i_245*mm_2 : (i_245+1)*mm_2]
-			t_249 := ar.F64(len(a_193))
+			t_249 := ar.F64w(len(a_193))
 			for i_250 := 0; i_250 < mask_5; i_250++ {
 				for j_251 := 0; j_251 < d_194; j_251++ {
 					t_249[j_251*mask_5+i_250] = a_193[i_250*d_194+j_251]
@@ -1910,7 +1910,7 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 					if err_263 != nil {
 						return nil, 0, 0, nbAt("std/solve:299:15", err_263)
 					}
-					a_255 = ar.F64(tot_262)
+					a_255 = ar.F64w(tot_262)
 				} else if mask_5 != d_256 {
 					return nil, 0, 0, nbErrorf("std/solve:299:15", "build: element "+strconv.Itoa(i_258)+" has shape "+runtime.ShapeString([]int{mask_5})+", element 0 has shape "+runtime.ShapeString([]int{d_256}))
 				}
@@ -1965,7 +1965,7 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 				if err_284 != nil {
 					return nil, 0, 0, nbAt("std/solve:298:5", err_284)
 				}
-				a_242 = ar.F64(tot_283)
+				a_242 = ar.F64w(tot_283)
 			} else if r_281 != d_243 {
 				return nil, 0, 0, nbErrorf("std/solve:298:5", "map: element "+strconv.Itoa(i_245)+" has shape "+runtime.ShapeString([]int{r_281})+", element 0 has shape "+runtime.ShapeString([]int{d_243}))
 			}
@@ -1974,7 +1974,7 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 				ar.release(mark_246)
 			}
 		}
-		t_285 := ar.F64(len(a_242))
+		t_285 := ar.F64w(len(a_242))
 		for i_286 := 0; i_286 < mask_6; i_286++ {
 			for j_287 := 0; j_287 < d_243; j_287++ {
 				t_285[j_287*mask_6+i_286] = a_242[i_286*d_243+j_287]
@@ -1993,7 +1993,7 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 			return nil, 0, 0, nbErrorf("std/solve:306:55", "shape mismatch in '-': "+runtime.ShapeString([]int{mask_5, mask_6})+" and "+runtime.ShapeString([]int{mm_2, mm_3}))
 		}
 		n_291 := mask_5 * mask_6
-		r_292 := ar.F64(n_291)
+		r_292 := ar.F64w(n_291)
 		mask_4 = mask_4[:len(r_292)]
 		a_290 = a_290[:len(r_292)]
 		mm_1 = mm_1[:len(r_292)]
@@ -2021,7 +2021,7 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 		state_77, state_78, state_79, state_80, state_81, state_82 = a_193, mask_5, d_194, a_242, mask_6, d_243
 		_ = mark_192
 	}
-	t_299 := ar.F64(len(state_80))
+	t_299 := ar.F64w(len(state_80))
 	for i_300 := 0; i_300 < state_81; i_300++ {
 		for j_301 := 0; j_301 < state_82; j_301++ {
 			t_299[j_301*state_81+i_300] = state_80[i_300*state_82+j_301]
@@ -2061,7 +2061,7 @@ func fn_softthreshold(ar *nbArena, v_1 []float64, v_2 int, k_3 float64) ([]float
 	size_4 := int64(v_2)
 	_ = size_4
 	v_1 = v_1[:v_2]
-	r_5 := ar.F64(v_2)
+	r_5 := ar.F64w(v_2)
 	v_1 = v_1[:len(r_5)]
 	if len(r_5) >= 262144 {
 		r_5 := r_5
@@ -2106,7 +2106,7 @@ func fn_extragradient(ar *nbArena, op_1 func([]float64, int) ([]float64, int), z
 		if r_26 != z_10 {
 			return nil, 0, nbErrorf("std/solve:156:16", "shape mismatch in '-': "+runtime.ShapeString([]int{z_10})+" and "+runtime.ShapeString([]int{r_26}))
 		}
-		r_27 := ar.F64(z_10)
+		r_27 := ar.F64w(z_10)
 		z_9 = z_9[:len(r_27)]
 		r_25 = r_25[:len(r_27)]
 		for i_28 := range r_27 {
@@ -2119,7 +2119,7 @@ func fn_extragradient(ar *nbArena, op_1 func([]float64, int) ([]float64, int), z
 		if r_31 != z_10 {
 			return nil, 0, nbErrorf("std/solve:157:88", "shape mismatch in '-': "+runtime.ShapeString([]int{z_10})+" and "+runtime.ShapeString([]int{r_31}))
 		}
-		r_32 := ar.F64(z_10)
+		r_32 := ar.F64w(z_10)
 		z_9 = z_9[:len(r_32)]
 		r_30 = r_30[:len(r_32)]
 		for i_33 := range r_32 {
@@ -2217,19 +2217,25 @@ func nbCut[T any](buf *[]T, n int, gen *int) []T {
 	return s
 }
 
-// F64, I64 and Bool cut n zeroed elements; the common case (room in the
-// current chunk) is small enough to be inlined.
-func (a *nbArena) F64(n int) []float64 {
+// F64w cuts n elements of unspecified contents, for code that stores
+// every one before reading any: clearing them would be a wasted pass.
+func (a *nbArena) F64w(n int) []float64 {
 	if a != nil {
 		if l := len(a.f); l+n <= cap(a.f) {
 			s := a.f[l : l+n : l+n]
 			a.f = a.f[:l+n]
-			clear(s)
 			return s
 		}
 		return nbCut(&a.f, n, &a.gen)
 	}
 	return make([]float64, n)
+}
+
+// F64, I64 and Bool cut n zeroed elements.
+func (a *nbArena) F64(n int) []float64 {
+	s := a.F64w(n)
+	clear(s)
+	return s
 }
 
 func (a *nbArena) I64(n int) []int64 {
