@@ -148,6 +148,12 @@ func (s *shapeScan) exprShapeVaries(x ir.Expr) bool {
 	if hasIntLeaf(x.Type()) && s.dependsOnOwn(x) {
 		return true // a tuple with an integer that varies
 	}
+	if l, ok := x.(*ir.Lambda); ok {
+		return s.exprShapeVaries(l.Body) // the shape of what it returns
+	}
+	if !hasRuntimeDim(x.Type()) {
+		return false // every size is a constant or the def's size variable
+	}
 	switch x := x.(type) {
 	case *ir.Var:
 		return s.shapeVaries(x)
