@@ -35,10 +35,7 @@ func TestParallelLoops(t *testing.T) {
 		t.Skip("builds a Go program")
 	}
 	ctx := context.Background()
-	res, err := pipeline.Compile(ctx, "par.nab", []byte(parallelSrc), pipeline.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := mustCompile(t, "par.nab", parallelSrc)
 	src, err := codegen.Generate(res.Opt, codegen.Options{Main: true, ParallelMin: 4})
 	if err != nil {
 		t.Fatal(err)
@@ -52,10 +49,7 @@ func TestParallelLoops(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ip, err := pipeline.Interp.Load(ctx, res.Opt)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ip := mustLoad(t, pipeline.Interp, res.Opt)
 	x := make([]string, 37)
 	for i := range x {
 		x[i] = fmt.Sprint(float64(i%7)*0.25 - 0.6)

@@ -28,10 +28,7 @@ func TestProgress(t *testing.T) {
 		t.Skip("builds a Go program")
 	}
 	ctx := context.Background()
-	res, err := pipeline.Compile(ctx, "progress.nab", []byte(progressSrc), pipeline.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := mustCompile(t, "progress.nab", progressSrc)
 	gen, err := codegen.Generate(res.Opt, codegen.Options{Package: "p"})
 	if err != nil {
 		t.Fatal(err)
@@ -39,14 +36,8 @@ func TestProgress(t *testing.T) {
 	if bytes.Contains(gen, []byte("nbReport")) {
 		t.Errorf("an exported package reports progress: it has no host to report to")
 	}
-	ip, err := pipeline.Interp.Load(ctx, res.Opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gp, err := codegen.Backend.Load(ctx, res.Opt)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ip := mustLoad(t, pipeline.Interp, res.Opt)
+	gp := mustLoad(t, codegen.Backend, res.Opt)
 	for _, c := range []struct{ def, arg string }{{"main", "[-1.2, 1]"}, {"odd", "1.5"}} {
 		params, result, err := ip.Signature(c.def)
 		if err != nil {

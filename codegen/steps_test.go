@@ -32,10 +32,7 @@ func TestStepLimit(t *testing.T) {
 		t.Skip("builds Go programs")
 	}
 	ctx := context.Background()
-	res, err := pipeline.Compile(ctx, "steps.nab", []byte(stepsSrc), pipeline.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := mustCompile(t, "steps.nab", stepsSrc)
 	plain, err := codegen.Generate(res.Opt, codegen.Options{Main: true})
 	if err != nil {
 		t.Fatal(err)
@@ -46,18 +43,9 @@ func TestStepLimit(t *testing.T) {
 	if _, err := codegen.Generate(res.Opt, codegen.Options{Steps: true}); err == nil {
 		t.Errorf("Options.Steps without Main: no error")
 	}
-	ip, err := pipeline.Interp.Load(ctx, res.Opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gp, err := codegen.Backend.Load(ctx, res.Opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sp, err := codegen.StepBackend.Load(ctx, res.Opt)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ip := mustLoad(t, pipeline.Interp, res.Opt)
+	gp := mustLoad(t, codegen.Backend, res.Opt)
+	sp := mustLoad(t, codegen.StepBackend, res.Opt)
 	for _, tc := range []struct {
 		def   string
 		args  []string
@@ -119,10 +107,7 @@ func TestStepLimitParallel(t *testing.T) {
 		t.Skip("builds a Go program")
 	}
 	ctx := context.Background()
-	res, err := pipeline.Compile(ctx, "steps.nab", []byte(stepsSrc), pipeline.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := mustCompile(t, "steps.nab", stepsSrc)
 	src, err := codegen.Generate(res.Opt, codegen.Options{Main: true, Steps: true, ParallelMin: 4})
 	if err != nil {
 		t.Fatal(err)
