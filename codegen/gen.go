@@ -407,7 +407,7 @@ func (g *gen) emitDef(di *defInfo) (err error) {
 		}
 		code = strings.Join(keep, "\n")
 	}
-	code = markUnused(code)
+	code = markUnused(dropDeadParts(code))
 	if di.value {
 		g.emitValueDef(di, code, resTypes)
 		return nil
