@@ -47,15 +47,7 @@ func dropDeadParts(code string) string {
 				continue
 			}
 		}
-		rest := l
-		if m := lhsRE.FindStringSubmatch(l); m != nil && !strings.HasPrefix(strings.TrimSpace(l), "for ") {
-			rest = l[len(m[0]):]
-		} else if m := varDecRE.FindStringSubmatch(l); m != nil {
-			rest = ""
-			if i := strings.Index(l, " = "); i >= 0 {
-				rest = l[i+3:]
-			}
-		}
+		_, _, rest := splitStore(l)
 		for _, id := range identRE.FindAllString(rest, -1) {
 			use(id)
 		}
@@ -88,19 +80,17 @@ func dropDeadParts(code string) string {
 					continue
 				}
 			}
-		} else if m := lhsRE.FindStringSubmatch(l); m != nil && m[2] == "=" && !strings.HasPrefix(strings.TrimSpace(l), "for ") {
-			names := strings.Split(m[1], ",")
+		} else if names, op, rest := splitStore(l); op == "=" {
 			hit := false
 			for i, n := range names {
-				if n = strings.TrimSpace(n); dead(n) {
-					n, hit = "_", true
+				if dead(n) {
+					names[i], hit = "_", true
 				}
-				names[i] = n
 			}
 			if hit {
 				changed = true
 				indent := l[:len(l)-len(strings.TrimLeft(l, " \t"))]
-				l = indent + strings.Join(names, ", ") + " = " + l[len(m[0]):]
+				l = indent + strings.Join(names, ", ") + " = " + rest
 			}
 		}
 		out = append(out, l)
