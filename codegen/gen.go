@@ -407,7 +407,7 @@ func (g *gen) emitDef(di *defInfo) (err error) {
 		}
 		code = strings.Join(keep, "\n")
 	}
-	code = markUnused(code)
+	code = markUnused(dropDeadParts(code))
 	if di.value {
 		g.emitValueDef(di, code, resTypes)
 		return nil
@@ -464,23 +464,9 @@ func markUnused(code string) string {
 	uses := map[string]int{}
 	decl := make([][]string, len(lines))
 	for k, l := range lines {
-		rest := l
-		if m := varDecRE.FindStringSubmatch(l); m != nil {
-			decl[k] = []string{m[1]}
-			if i := strings.Index(l, " = "); i >= 0 {
-				rest = l[i+3:]
-			} else {
-				rest = ""
-			}
-		} else if m := lhsRE.FindStringSubmatch(l); m != nil && !strings.HasPrefix(strings.TrimSpace(l), "for ") {
-			names := strings.Split(m[1], ",")
-			for i := range names {
-				names[i] = strings.TrimSpace(names[i])
-			}
-			if m[2] == ":=" {
-				decl[k] = names
-			}
-			rest = l[len(m[0]):]
+		names, op, rest := splitStore(l)
+		if op == ":=" || op == "var" {
+			decl[k] = names
 		}
 		for _, id := range identRE.FindAllString(rest, -1) {
 			uses[id]++
@@ -496,6 +482,25 @@ func markUnused(code string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// splitStore splits a line of emitted code into the names it stores to,
+// how ("var", ":=", "=" or "" for none) and the rest, which it reads.
+func splitStore(l string) (names []string, op, rest string) {
+	if m := varDecRE.FindStringSubmatch(l); m != nil {
+		if i := strings.Index(l, " = "); i >= 0 {
+			rest = l[i+3:]
+		}
+		return []string{m[1]}, "var", rest
+	}
+	if m := lhsRE.FindStringSubmatch(l); m != nil && !strings.HasPrefix(strings.TrimSpace(l), "for ") {
+		names = strings.Split(m[1], ",")
+		for i := range names {
+			names[i] = strings.TrimSpace(names[i])
+		}
+		return names, m[2], l[len(m[0]):]
+	}
+	return nil, "", l
 }
 
 // ---- functions ----

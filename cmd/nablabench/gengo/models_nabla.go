@@ -452,9 +452,7 @@ func fn_rosenvjp(ar *nbArena, x_1 []float64, x_2 int, ybar_3 float64) (float64, 
 	}
 	z_39 := ar.F64(len(x_1))
 	var rev_40 []float64
-	var rev_41 int
-	_ = rev_41
-	rev_40, rev_41 = z_39, x_2
+	rev_40 = z_39
 	for i_58 := int64(0); i_58 < x_5; i_58++ {
 		x_60 := i_58 + int64(1)
 		x_61 := x_1[int(i_58)]
@@ -1923,9 +1921,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	var rev_216 int
 	var rev_217 int
 	var rev_218 []float64
-	var rev_219 int
-	_ = rev_219
-	rev_215, rev_216, rev_217, rev_218, rev_219 = z_213, icf_7, icf_8, z_214, n_41
+	rev_215, rev_216, rev_217, rev_218 = z_213, icf_7, icf_8, z_214
 	for i_240 := int64(0); i_240 < n_15; i_240++ {
 		x_242 := a_154[int(i_240)]
 		_ = x_242
@@ -1976,17 +1972,14 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	z_261 := ar.F64(len(view_40))
 	z_262 := ar.F64(len(means_3))
 	var rev_263 []float64
-	var rev_264 int
 	var rev_265 []float64
-	var rev_266 int
 	var rev_267 []float64
-	var rev_268 int
 	var rev_269 int
 	var rev_270 int
 	var rev_271 []float64
 	var rev_272 int
 	var rev_273 int
-	rev_263, rev_264, rev_265, rev_266, rev_267, rev_268, rev_269, rev_270, rev_271, rev_272, rev_273 = r_206, alphas_2, z_214, n_41, z_261, n_18, d_21, d_22, z_262, means_4, means_5
+	rev_263, rev_265, rev_267, rev_269, rev_270, rev_271, rev_272, rev_273 = r_206, z_214, z_261, d_21, d_22, z_262, means_4, means_5
 	for i_362 := int64(0); i_362 < n_17; i_362++ {
 		mark_363 := ar.mark()
 		x_364 := a_61[int(i_362)]
@@ -2008,20 +2001,14 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			r_376[i_377] = ((math.Exp((row_365[i_377] - x_366))) * ybar_14)
 		}
 		var rev_379 []float64
-		var rev_380 int
-		_ = rev_380
 		var rev_381 []float64
-		var rev_382 int
-		_ = rev_382
 		var rev_383 []float64
-		var rev_384 int
-		_ = rev_384
 		var rev_385 int
 		var rev_386 int
 		var rev_387 []float64
 		var rev_388 int
 		var rev_389 int
-		rev_379, rev_380, rev_381, rev_382, rev_383, rev_384, rev_385, rev_386, rev_387, rev_388, rev_389 = rev_263, rev_264, rev_265, rev_266, rev_267, rev_268, rev_269, rev_270, rev_271, rev_272, rev_273
+		rev_379, rev_381, rev_383, rev_385, rev_386, rev_387, rev_388, rev_389 = rev_263, rev_265, rev_267, rev_269, rev_270, rev_271, rev_272, rev_273
 		for i_420 := int64(0); i_420 < n_15; i_420++ {
 			mark_421 := ar.mark()
 			if i_420 < 0 || i_420 >= int64(d_63) {
@@ -2481,155 +2468,91 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 	var c_22 int
 	var c_23 int
 	var c_24 []float64
-	var c_25 int
-	_ = c_25
 	var c_26 []float64
-	var c_27 int
-	_ = c_27
 	var c_28 int
 	var c_29 []float64
-	var c_30 int
-	_ = c_30
 	var c_31 []float64
-	var c_32 int
-	_ = c_32
 	var c_33 int
 	var c_34 []float64
-	var c_35 int
-	_ = c_35
 	var c_36 int
 	var c_37 []float64
-	var c_38 int
-	_ = c_38
 	var c_39 int
 	var c_40 []float64
-	var c_41 int
-	_ = c_41
 	var c_42 int
 	var c_43 []float64
-	var c_44 int
-	_ = c_44
 	var c_45 int
 	var c_46 int
 	var c_47 []float64
-	var c_48 int
-	_ = c_48
 	var c_49 int
 	var c_50 int
 	var c_51 []float64
-	var c_52 int
-	_ = c_52
 	var c_53 int
 	var c_54 int
 	var c_55 int
 	var c_56 []float64
-	var c_57 int
-	_ = c_57
 	var c_58 int
 	var c_59 int
 	var c_60 []float64
-	var c_61 int
-	_ = c_61
 	var c_62 int
 	var c_63 int
 	var c_64 []float64
-	var c_65 int
-	_ = c_65
 	var c_66 int
 	var c_67 int
 	var c_68 []float64
-	var c_69 int
-	_ = c_69
 	var c_70 int
 	var c_71 int
 	var c_72 []float64
-	var c_73 int
-	_ = c_73
 	var c_74 int
 	var c_75 int
 	var c_76 []float64
-	var c_77 int
-	_ = c_77
 	var c_78 int
 	var c_79 int
 	var c_80 []float64
-	var c_81 int
-	_ = c_81
 	var c_82 int
 	var c_83 int
 	var c_84 []float64
-	var c_85 int
-	_ = c_85
 	var c_86 int
 	var c_87 int
 	var c_88 []float64
-	var c_89 int
-	_ = c_89
 	var c_90 int
 	var c_91 int
 	var c_92 []float64
-	var c_93 int
-	_ = c_93
 	var c_94 int
 	var c_95 int
 	var c_96 []float64
-	var c_97 int
-	_ = c_97
 	var c_98 int
 	var c_99 int
 	var c_100 []float64
-	var c_101 int
-	_ = c_101
 	var c_102 int
 	var c_103 int
 	var c_104 []float64
-	var c_105 int
-	_ = c_105
 	var c_106 int
 	var c_107 int
 	var c_108 []float64
-	var c_109 int
-	_ = c_109
 	var c_110 int
 	var c_111 int
 	var c_112 []float64
-	var c_113 int
-	_ = c_113
 	var c_114 int
 	var c_115 int
 	var c_116 []float64
-	var c_117 int
-	_ = c_117
 	var c_118 int
 	var c_119 int
 	var c_120 []float64
-	var c_121 int
-	_ = c_121
 	var c_122 int
 	var c_123 int
 	var c_124 []float64
-	var c_125 int
-	_ = c_125
 	var c_126 int
 	var c_127 int
 	var c_128 int
 	var c_129 []float64
-	var c_130 int
-	_ = c_130
 	var c_131 int
 	var c_132 []float64
-	var c_133 int
-	_ = c_133
 	var c_134 int
 	var c_135 int
 	var c_136 []float64
-	var c_137 int
-	_ = c_137
 	var c_138 int
 	var c_139 int
 	var c_140 []float64
-	var c_141 int
-	_ = c_141
 	if x_19 {
 		x_142 := x_18 - int64(1)
 		if int64(0) >= int64(sequence_11) {
@@ -5949,7 +5872,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			a_903[i_904] = st_784
 			_ = mark_905
 		}
-		c_20, c_21, c_22, c_23, c_24, c_25, c_26, c_27, c_28, c_29, c_30, c_31, c_32, c_33, c_34, c_35, c_36, c_37, c_38, c_39, c_40, c_41, c_42, c_43, c_44, c_45, c_46, c_47, c_48, c_49, c_50, c_51, c_52, c_53, c_54, c_55, c_56, c_57, c_58, c_59, c_60, c_61, c_62, c_63, c_64, c_65, c_66, c_67, c_68, c_69, c_70, c_71, c_72, c_73, c_74, c_75, c_76, c_77, c_78, c_79, c_80, c_81, c_82, c_83, c_84, c_85, c_86, c_87, c_88, c_89, c_90, c_91, c_92, c_93, c_94, c_95, c_96, c_97, c_98, c_99, c_100, c_101, c_102, c_103, c_104, c_105, c_106, c_107, c_108, c_109, c_110, c_111, c_112, c_113, c_114, c_115, c_116, c_117, c_118, c_119, c_120, c_121, c_122, c_123, c_124, c_125, c_126, c_127, c_128, c_129, c_130, c_131, c_132, c_133, c_134, c_135, c_136, c_137, c_138, c_139, c_140, c_141 = a_785, n_695, d_786, d_787, a_789, n_695, a_790, n_695, d_791, a_793, n_695, a_794, n_695, d_795, a_797, n_695, d_798, a_800, n_695, d_801, a_803, n_695, d_804, a_806, n_695, d_807, d_808, a_810, n_695, d_811, d_812, a_814, n_695, d_815, d_816, d_817, a_819, n_695, d_820, d_821, a_823, n_695, d_824, d_825, a_827, n_695, d_828, d_829, a_831, n_695, d_832, d_833, a_835, n_695, d_836, d_837, a_839, n_695, d_840, d_841, a_843, n_695, d_844, d_845, a_847, n_695, d_848, d_849, a_851, n_695, d_852, d_853, a_855, n_695, d_856, d_857, a_859, n_695, d_860, d_861, a_863, n_695, d_864, d_865, a_867, n_695, d_868, d_869, a_871, n_695, d_872, d_873, a_875, n_695, d_876, d_877, a_879, n_695, d_880, d_881, a_883, n_695, d_884, d_885, a_887, n_695, d_888, d_889, d_890, a_892, n_695, d_893, a_895, n_695, d_896, d_897, a_899, n_695, d_900, d_901, a_903, n_695
+		c_20, c_21, c_22, c_23, c_24, c_26, c_28, c_29, c_31, c_33, c_34, c_36, c_37, c_39, c_40, c_42, c_43, c_45, c_46, c_47, c_49, c_50, c_51, c_53, c_54, c_55, c_56, c_58, c_59, c_60, c_62, c_63, c_64, c_66, c_67, c_68, c_70, c_71, c_72, c_74, c_75, c_76, c_78, c_79, c_80, c_82, c_83, c_84, c_86, c_87, c_88, c_90, c_91, c_92, c_94, c_95, c_96, c_98, c_99, c_100, c_102, c_103, c_104, c_106, c_107, c_108, c_110, c_111, c_112, c_114, c_115, c_116, c_118, c_119, c_120, c_122, c_123, c_124, c_126, c_127, c_128, c_129, c_131, c_132, c_134, c_135, c_136, c_138, c_139, c_140 = a_785, n_695, d_786, d_787, a_789, a_790, d_791, a_793, a_794, d_795, a_797, d_798, a_800, d_801, a_803, d_804, a_806, d_807, d_808, a_810, d_811, d_812, a_814, d_815, d_816, d_817, a_819, d_820, d_821, a_823, d_824, d_825, a_827, d_828, d_829, a_831, d_832, d_833, a_835, d_836, d_837, a_839, d_840, d_841, a_843, d_844, d_845, a_847, d_848, d_849, a_851, d_852, d_853, a_855, d_856, d_857, a_859, d_860, d_861, a_863, d_864, d_865, a_867, d_868, d_869, a_871, d_872, d_873, a_875, d_876, d_877, a_879, d_880, d_881, a_883, d_884, d_885, a_887, d_888, d_889, d_890, a_892, d_893, a_895, d_896, d_897, a_899, d_900, d_901, a_903
 	} else {
 		n_1478, err_1479 := runtime.CheckSize(int64(0))
 		if err_1479 != nil {
@@ -7748,7 +7671,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				ar.release(mark_1600)
 			}
 		}
-		c_20, c_21, c_22, c_23, c_24, c_25, c_26, c_27, c_28, c_29, c_30, c_31, c_32, c_33, c_34, c_35, c_36, c_37, c_38, c_39, c_40, c_41, c_42, c_43, c_44, c_45, c_46, c_47, c_48, c_49, c_50, c_51, c_52, c_53, c_54, c_55, c_56, c_57, c_58, c_59, c_60, c_61, c_62, c_63, c_64, c_65, c_66, c_67, c_68, c_69, c_70, c_71, c_72, c_73, c_74, c_75, c_76, c_77, c_78, c_79, c_80, c_81, c_82, c_83, c_84, c_85, c_86, c_87, c_88, c_89, c_90, c_91, c_92, c_93, c_94, c_95, c_96, c_97, c_98, c_99, c_100, c_101, c_102, c_103, c_104, c_105, c_106, c_107, c_108, c_109, c_110, c_111, c_112, c_113, c_114, c_115, c_116, c_117, c_118, c_119, c_120, c_121, c_122, c_123, c_124, c_125, c_126, c_127, c_128, c_129, c_130, c_131, c_132, c_133, c_134, c_135, c_136, c_137, c_138, c_139, c_140, c_141 = a_1480, n_1478, d_1481, d_1482, a_1484, n_1478, a_1485, n_1478, d_1486, a_1488, n_1478, a_1489, n_1478, d_1490, a_1492, n_1478, d_1493, a_1495, n_1478, d_1496, a_1498, n_1478, d_1499, a_1501, n_1478, d_1502, d_1503, a_1505, n_1478, d_1506, d_1507, a_1509, n_1478, d_1510, d_1511, d_1512, a_1514, n_1478, d_1515, d_1516, a_1518, n_1478, d_1519, d_1520, a_1522, n_1478, d_1523, d_1524, a_1526, n_1478, d_1527, d_1528, a_1530, n_1478, d_1531, d_1532, a_1534, n_1478, d_1535, d_1536, a_1538, n_1478, d_1539, d_1540, a_1542, n_1478, d_1543, d_1544, a_1546, n_1478, d_1547, d_1548, a_1550, n_1478, d_1551, d_1552, a_1554, n_1478, d_1555, d_1556, a_1558, n_1478, d_1559, d_1560, a_1562, n_1478, d_1563, d_1564, a_1566, n_1478, d_1567, d_1568, a_1570, n_1478, d_1571, d_1572, a_1574, n_1478, d_1575, d_1576, a_1578, n_1478, d_1579, d_1580, a_1582, n_1478, d_1583, d_1584, d_1585, a_1587, n_1478, d_1588, a_1590, n_1478, d_1591, d_1592, a_1594, n_1478, d_1595, d_1596, a_1598, n_1478
+		c_20, c_21, c_22, c_23, c_24, c_26, c_28, c_29, c_31, c_33, c_34, c_36, c_37, c_39, c_40, c_42, c_43, c_45, c_46, c_47, c_49, c_50, c_51, c_53, c_54, c_55, c_56, c_58, c_59, c_60, c_62, c_63, c_64, c_66, c_67, c_68, c_70, c_71, c_72, c_74, c_75, c_76, c_78, c_79, c_80, c_82, c_83, c_84, c_86, c_87, c_88, c_90, c_91, c_92, c_94, c_95, c_96, c_98, c_99, c_100, c_102, c_103, c_104, c_106, c_107, c_108, c_110, c_111, c_112, c_114, c_115, c_116, c_118, c_119, c_120, c_122, c_123, c_124, c_126, c_127, c_128, c_129, c_131, c_132, c_134, c_135, c_136, c_138, c_139, c_140 = a_1480, n_1478, d_1481, d_1482, a_1484, a_1485, d_1486, a_1488, a_1489, d_1490, a_1492, d_1493, a_1495, d_1496, a_1498, d_1499, a_1501, d_1502, d_1503, a_1505, d_1506, d_1507, a_1509, d_1510, d_1511, d_1512, a_1514, d_1515, d_1516, a_1518, d_1519, d_1520, a_1522, d_1523, d_1524, a_1526, d_1527, d_1528, a_1530, d_1531, d_1532, a_1534, d_1535, d_1536, a_1538, d_1539, d_1540, a_1542, d_1543, d_1544, a_1546, d_1547, d_1548, a_1550, d_1551, d_1552, a_1554, d_1555, d_1556, a_1558, d_1559, d_1560, a_1562, d_1563, d_1564, a_1566, d_1567, d_1568, a_1570, d_1571, d_1572, a_1574, d_1575, d_1576, a_1578, d_1579, d_1580, a_1582, d_1583, d_1584, d_1585, a_1587, d_1588, a_1590, d_1591, d_1592, a_1594, d_1595, d_1596, a_1598
 	}
 	var c_2170 []float64
 	var c_2171 int

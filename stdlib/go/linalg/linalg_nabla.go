@@ -534,9 +534,7 @@ func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 	}
 	a_9 := ar.F64(n_7)
 	var y_10 []float64
-	var y_11 int
-	_ = y_11
-	y_10, y_11 = a_9, n_7
+	y_10 = a_9
 	for i_12 := int64(0); i_12 < size_6; i_12++ {
 		if i_12 < 0 || i_12 >= int64(b_5) {
 			return nil, 0, nbAt("std/linalg:40:20", runtime.CheckIndex(i_12, b_5))

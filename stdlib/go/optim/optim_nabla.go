@@ -2917,7 +2917,6 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 	var state_25 []float64
 	var state_26 int
 	var state_27 []float64
-	var state_28 int
 	var state_29 []float64
 	var state_30 int
 	var state_31 float64
@@ -2926,7 +2925,7 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 	var state_34 int64
 	var state_35 int64
 	var state_36 bool
-	state_22, state_23, state_24, state_25, state_26, state_27, state_28, state_29, state_30, state_31, state_32, state_33, state_34, state_35, state_36 = x0_2, x0_3, r_10, r_11, r_12, r_11, r_12, r_13, r_12, x_21, 0.0, int64(0), int64(0), int64(1), false
+	state_22, state_23, state_24, state_25, state_26, state_27, state_29, state_30, state_31, state_32, state_33, state_34, state_35, state_36 = x0_2, x0_3, r_10, r_11, r_12, r_11, r_13, r_12, x_21, 0.0, int64(0), int64(0), int64(1), false
 	for {
 		x_574 := !state_36
 		var c_575 bool
@@ -3462,7 +3461,6 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 		var c_1096 []float64
 		var c_1097 int
 		var c_1098 []float64
-		var c_1099 int
 		var c_1100 []float64
 		var c_1101 int
 		var c_1102 float64
@@ -3473,7 +3471,7 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 		var c_1107 bool
 		if x_1092 {
 			x_1108 := state_35 + c_1087
-			c_1093, c_1094, c_1095, c_1096, c_1097, c_1098, c_1099, c_1100, c_1101, c_1102, c_1103, c_1104, c_1105, c_1106, c_1107 = state_22, state_23, state_24, state_25, state_26, state_27, state_28, c_601, c_602, d_606, state_32, state_33, state_34, x_1108, true
+			c_1093, c_1094, c_1095, c_1096, c_1097, c_1098, c_1100, c_1101, c_1102, c_1103, c_1104, c_1105, c_1106, c_1107 = state_22, state_23, state_24, state_25, state_26, state_27, c_601, c_602, d_606, state_32, state_33, state_34, x_1108, true
 		} else {
 			if c_602 != state_23 {
 				return nil, 0, 0, 0, 0, nbErrorf("std/optim:505:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_23})+" and "+runtime.ShapeString([]int{c_602}))
@@ -3514,9 +3512,9 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 				c_1122 = x_1123
 			}
 			x_1124 := state_35 + c_1087
-			c_1093, c_1094, c_1095, c_1096, c_1097, c_1098, c_1099, c_1100, c_1101, c_1102, c_1103, c_1104, c_1105, c_1106, c_1107 = r_1109, state_23, c_1084, c_1085, c_1086, state_25, state_26, r_1118, c_1086, d_606, c_1083, x_1121, c_1122, x_1124, false
+			c_1093, c_1094, c_1095, c_1096, c_1097, c_1098, c_1100, c_1101, c_1102, c_1103, c_1104, c_1105, c_1106, c_1107 = r_1109, state_23, c_1084, c_1085, c_1086, state_25, r_1118, c_1086, d_606, c_1083, x_1121, c_1122, x_1124, false
 		}
-		state_22, state_23, state_24, state_25, state_26, state_27, state_28, state_29, state_30, state_31, state_32, state_33, state_34, state_35, state_36 = c_1093, c_1094, c_1095, c_1096, c_1097, c_1098, c_1099, c_1100, c_1101, c_1102, c_1103, c_1104, c_1105, c_1106, c_1107
+		state_22, state_23, state_24, state_25, state_26, state_27, state_29, state_30, state_31, state_32, state_33, state_34, state_35, state_36 = c_1093, c_1094, c_1095, c_1096, c_1097, c_1098, c_1100, c_1101, c_1102, c_1103, c_1104, c_1105, c_1106, c_1107
 		_ = mark_587
 	}
 	return state_22, state_23, state_24, state_33, state_35, nil

@@ -423,9 +423,7 @@ func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 	}
 	a_9 := ar.F64(n_7)
 	var y_10 []float64
-	var y_11 int
-	_ = y_11
-	y_10, y_11 = a_9, n_7
+	y_10 = a_9
 	for i_12 := int64(0); i_12 < size_6; i_12++ {
 		if i_12 < 0 || i_12 >= int64(b_5) {
 			return nil, 0, nbAt("std/linalg:40:20", runtime.CheckIndex(i_12, b_5))
@@ -862,6 +860,7 @@ func fn_solveadmmlasso(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float
 		return nil, 0, nbAt("std/solve:49:37", err_63)
 	}
 	a_64 := ar.F64(n_62)
+	_ = a_64
 	n_65, err_66 := runtime.CheckSize(size_10)
 	if err_66 != nil {
 		return nil, 0, nbAt("std/solve:49:47", err_66)
@@ -872,15 +871,11 @@ func fn_solveadmmlasso(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float
 		return nil, 0, nbAt("std/solve:49:57", err_69)
 	}
 	a_70 := ar.F64(n_68)
-	var state_71 []float64
-	_ = state_71
-	var state_72 int
-	_ = state_72
 	var state_73 []float64
 	var state_74 int
 	var state_75 []float64
 	var state_76 int
-	state_71, state_72, state_73, state_74, state_75, state_76 = a_64, n_62, a_67, n_65, a_70, n_68
+	state_73, state_74, state_75, state_76 = a_67, n_65, a_70, n_68
 	x_94 := iters_8 >= int64(0)
 	if !x_94 {
 		return nil, 0, nbErrorf("std/solve:45:15", "solve.admm_lasso: argument 5 (iters) must be non-negative")
@@ -932,7 +927,7 @@ func fn_solveadmmlasso(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float
 		for i_111 := range r_110 {
 			r_110[i_111] = ((state_75[i_111] + r_100[i_111]) - r_107[i_111])
 		}
-		state_71, state_72, state_73, state_74, state_75 = r_100, r_101, r_107, r_101, r_110
+		state_73, state_74, state_75 = r_107, r_101, r_110
 		_ = mark_96
 	}
 	return state_73, state_74, nil
