@@ -329,7 +329,10 @@ func (r *rev) get(blk *block, x ir.Expr) ir.Expr {
 
 func (r *rev) materialize(blk *block, x ir.Expr, cur *adjoint) ir.Expr {
 	if cur != nil && cur.elems == nil {
-		return cur.val
+		if cur.val != nil {
+			return cur.val
+		}
+		cur = nil // an adjoint nothing was added to: zero
 	}
 	if t, ok := x.Type().(*ir.Tuple); ok {
 		xv := blk.bind("x", x)
