@@ -90,7 +90,29 @@ type AdamMethod struct {
 	gradMethod
 }
 
+// NewtonMethod is std/optim's Newton method with a modified Hessian and
+// Armijo backtracking (see Newton) as a gonum optimize.Method, in place of
+// gonum's optimize.Newton (Newton itself is the plain function). The
+// problem must have a Grad and a Hess: the driver asks Minimize for the
+// value and gradient at x0 and at each trial point of its line search
+// (FuncEvaluation|GradEvaluation tasks) and for the Hessian once per
+// iteration at the current point (a HessEvaluation task), and talks to
+// Minimize as LBFGS does otherwise. Status reports Failure with
+// ErrNoDecrease when the backtracking step fell below 1e-10. A
+// NewtonMethod may be reused for several runs, one at a time.
+type NewtonMethod struct {
+	// GradStopThreshold stops the driver once ‖∇f‖∞ ≤ GradStopThreshold.
+	// Zero means 1e-12 (gonum's default); NaN disables the test.
+	GradStopThreshold float64
+	// MaxIterations caps the driver's iterations; zero means no cap.
+	MaxIterations int
+
+	gradMethod
+}
+
 var (
+	_ optimize.Method   = (*NewtonMethod)(nil)
+	_ optimize.Statuser = (*NewtonMethod)(nil)
 	_ optimize.Method   = (*LBFGS)(nil)
 	_ optimize.Statuser = (*LBFGS)(nil)
 	_ optimize.Method   = (*BFGS)(nil)
@@ -129,6 +151,28 @@ func (*gradMethod) Uses(has optimize.Available) (optimize.Available, error) {
 
 // Status is part of optimize.Statuser: why the driver stopped by itself.
 func (m *gradMethod) Status() (optimize.Status, error) { return m.out.status, m.out.err }
+
+// Uses is part of optimize.Method: NewtonMethod needs the gradient and the
+// Hessian.
+func (*NewtonMethod) Uses(has optimize.Available) (optimize.Available, error) {
+	switch {
+	case !has.Grad:
+		return optimize.Available{}, optimize.ErrMissingGrad
+	case !has.Hess:
+		return optimize.Available{}, optimize.ErrMissingHess
+	}
+	return optimize.Available{Grad: true, Hess: true}, nil
+}
+
+// Run is part of optimize.Method.
+func (nm *NewtonMethod) Run(operation chan<- optimize.Task, result <-chan optimize.Task, tasks []optimize.Task) {
+	gtol, maxIter, err := stopping("NewtonMethod", nm.GradStopThreshold, nm.MaxIterations)
+	d := func(s *session, x0 []float64) ([]float64, int64, error) {
+		x, _, k, _, err := Newton(s.eval, s.hess, x0, maxIter, gtol)
+		return x, k, err
+	}
+	runMethod(d, err, gtol, maxIter, false, &nm.out, operation, result, tasks)
+}
 
 // Run is part of optimize.Method.
 func (l *LBFGS) Run(operation chan<- optimize.Task, result <-chan optimize.Task, tasks []optimize.Task) {
@@ -170,8 +214,8 @@ func lineSearch(method string, gradStop float64, maxIterations int, fieldErr err
 	if err == nil {
 		err = fieldErr
 	}
-	d := func(fg func([]float64) (float64, []float64), x0 []float64) ([]float64, int64, error) {
-		return call(fg, x0, maxIter, gtol)
+	d := func(s *session, x0 []float64) ([]float64, int64, error) {
+		return call(s.eval, x0, maxIter, gtol)
 	}
 	runMethod(d, err, gtol, maxIter, false, out, operation, result, tasks)
 }
@@ -187,8 +231,8 @@ func (a *AdamMethod) Run(operation chan<- optimize.Task, result <-chan optimize.
 	case lr == 0:
 		lr = 0.001
 	}
-	d := func(fg func([]float64) (float64, []float64), x0 []float64) ([]float64, int64, error) {
-		x, _, k, err := Adam(fg, x0, lr, steps)
+	d := func(s *session, x0 []float64) ([]float64, int64, error) {
+		x, _, k, err := Adam(s.eval, x0, lr, steps)
 		return x, k, err
 	}
 	runMethod(d, err, gtol, steps, true, &a.out, operation, result, tasks)
@@ -216,9 +260,10 @@ func stopping(method string, gradStop float64, maxIter int) (float64, int64, err
 	return gtol, k, nil
 }
 
-// A driver runs a Nabla minimizer from x0 with the objective and gradient
-// fg and returns its final x and iteration count.
-type driver func(fg func([]float64) (float64, []float64), x0 []float64) ([]float64, int64, error)
+// A driver runs a Nabla minimizer from x0 with the session's callbacks
+// (eval for the objective and gradient, hess for the Hessian) and returns
+// its final x and iteration count.
+type driver func(s *session, x0 []float64) ([]float64, int64, error)
 
 // stopRun unwinds the driver when Minimize has ended the run.
 type stopRun struct{}
@@ -284,7 +329,7 @@ func (s *session) drive(d driver, gtol float64, maxIter int64) {
 		}
 	}()
 	x0 := append([]float64(nil), s.task.X...)
-	x, k, err := d(s.eval, x0)
+	x, k, err := d(s, x0)
 	switch {
 	case err != nil:
 		s.status, s.err = optimize.Failure, err
@@ -348,6 +393,27 @@ func (s *session) eval(x []float64) (float64, []float64) {
 		}
 	}
 	return f, g
+}
+
+// hess is the Hessian callback of NewtonMethod's driver: it has Minimize
+// evaluate the Hessian at x and returns it as n·n values, row by row. At a
+// point other than the last one evaluated, the value and gradient that
+// task.Location holds are then stale, and known is cleared.
+func (s *session) hess(x []float64) []float64 {
+	if !slices.Equal(x, s.task.X) {
+		copy(s.task.X, x)
+		s.known = false
+	}
+	s.task.Op = optimize.HessEvaluation
+	s.exchange()
+	n := len(x)
+	h := make([]float64, n*n)
+	for i := range n {
+		for j := range n {
+			h[i*n+j] = s.task.Location.Hessian.At(i, j)
+		}
+	}
+	return h
 }
 
 // exchange sends the task and takes Minimize's answer; PostIteration ends

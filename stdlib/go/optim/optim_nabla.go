@@ -788,6 +788,765 @@ func ProjectedGradientInto(dst0 []float64, fg func([]float64) (float64, []float6
 	return r1_0, r2_0, nil
 }
 
+// Newton minimizes f from x0 by Newton's method with a modified Hessian
+// and line search: std/optim's newton (Nocedal and Wright, Alg. 3.2 with
+// Alg. 3.3): the step solves (H + τ·I)·d = −∇f with τ = 0 when H is
+// positive definite, else the first of τ₀ = 1e-3·max|diag H|, 2τ₀, 4τ₀, ...
+// that admits a Cholesky factorization; then Armijo backtracking from
+// α = 1 (c1 = 1e-4, halving). fg(x) returns f(x) and ∇f(x), and is called
+// at x0 and at every trial point; hess(x) returns the Hessian ∇²f(x) as n·n
+// values, row by row (only its lower triangle is read), once per
+// iteration. It stops when ‖∇f(x)‖∞ ≤ gtol, after max_iter iterations, or
+// when α falls below 1e-10, and returns (x, f(x), iterations, evaluations
+// of fg). max_iter and gtol must be non-negative.
+//
+// It is the Nabla def newton(fg: [n]f64 -> (f64, [n]f64), hess: [n]f64 -> [k]f64, x0: [n]f64, max_iter: i64, gtol: f64): ([n]f64, f64, i64, i64) (optim.nab:185:12).
+// Its array results are newly allocated; NewtonInto writes them into buffers instead.
+func Newton(fg func([]float64) (float64, []float64), hess func([]float64) []float64, x0 []float64, maxiter int64, gtol float64) ([]float64, float64, int64, int64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if fg == nil {
+		return nil, 0, 0, 0, fmt.Errorf("newton: argument fg is a nil function")
+	}
+	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
+		r0, r1 := fg(a0[:a0n])
+		return r0, r1, len(r1)
+	}
+	if hess == nil {
+		return nil, 0, 0, 0, fmt.Errorf("newton: argument hess is a nil function")
+	}
+	hessIn := func(a0 []float64, a0n int) ([]float64, int) {
+		r0 := hess(a0[:a0n])
+		return r0, len(r0)
+	}
+	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_newton(ar, fgIn, hessIn, x0, len(x0), maxiter, gtol)
+	if err != nil {
+		return nil, 0, 0, 0, nbFrame(err, "newton", "optim.nab:185:12", "")
+	}
+	return nbOut1(r0_0, r0_1), r1_0, r2_0, r3_0, nil
+}
+
+// NewtonInto is Newton with its array results written into the dst buffers,
+// which must have the results' shapes; in steady state it allocates nothing.
+func NewtonInto(dst0 []float64, fg func([]float64) (float64, []float64), hess func([]float64) []float64, x0 []float64, maxiter int64, gtol float64) (float64, int64, int64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if fg == nil {
+		return 0, 0, 0, fmt.Errorf("newton: argument fg is a nil function")
+	}
+	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
+		r0, r1 := fg(a0[:a0n])
+		return r0, r1, len(r1)
+	}
+	if hess == nil {
+		return 0, 0, 0, fmt.Errorf("newton: argument hess is a nil function")
+	}
+	hessIn := func(a0 []float64, a0n int) ([]float64, int) {
+		r0 := hess(a0[:a0n])
+		return r0, len(r0)
+	}
+	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_newton(ar, fgIn, hessIn, x0, len(x0), maxiter, gtol)
+	if err != nil {
+		return 0, 0, 0, nbFrame(err, "newton", "optim.nab:185:12", "")
+	}
+	if !nbInto1(dst0, r0_0, r0_1) {
+		return 0, 0, 0, fmt.Errorf("newton: dst0 does not have the result's shape %v", []int{r0_1})
+	}
+	return r1_0, r2_0, r3_0, nil
+}
+
+// NewtonCg minimizes f from x0 by the line-search Newton–CG (truncated
+// Newton) method: std/optim's newton_cg (Nocedal and Wright, Alg. 7.1):
+// conjugate gradients on H·d = −∇f to the forcing tolerance
+// min(0.5, √‖g‖₂)·‖g‖₂ (at most 2n + 10 products), stopping at negative
+// curvature, then Armijo backtracking as in newton. No Hessian is formed:
+// hv(x, v) returns ∇²f(x)·v. fg(x) returns f(x) and ∇f(x), and is called at
+// x0 and at every trial point. It stops when ‖∇f(x)‖∞ ≤ gtol, after
+// max_iter iterations, or when α falls below 1e-10, and returns (x, f(x),
+// iterations, evaluations of fg). max_iter and gtol must be non-negative.
+//
+// It is the Nabla def newton_cg(fg: [n]f64 -> (f64, [n]f64), hv: ([n]f64, [n]f64) -> [n]f64, x0: [n]f64, max_iter: i64, gtol: f64): ([n]f64, f64, i64, i64) (optim.nab:199:12).
+// Its array results are newly allocated; NewtonCgInto writes them into buffers instead.
+func NewtonCg(fg func([]float64) (float64, []float64), hv func([]float64, []float64) []float64, x0 []float64, maxiter int64, gtol float64) ([]float64, float64, int64, int64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if fg == nil {
+		return nil, 0, 0, 0, fmt.Errorf("newton_cg: argument fg is a nil function")
+	}
+	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
+		r0, r1 := fg(a0[:a0n])
+		return r0, r1, len(r1)
+	}
+	if hv == nil {
+		return nil, 0, 0, 0, fmt.Errorf("newton_cg: argument hv is a nil function")
+	}
+	hvIn := func(a0 []float64, a0n int, a1 []float64, a1n int) ([]float64, int) {
+		r0 := hv(a0[:a0n], a1[:a1n])
+		return r0, len(r0)
+	}
+	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_newtoncg(ar, fgIn, hvIn, x0, len(x0), maxiter, gtol)
+	if err != nil {
+		return nil, 0, 0, 0, nbFrame(err, "newton_cg", "optim.nab:199:12", "")
+	}
+	return nbOut1(r0_0, r0_1), r1_0, r2_0, r3_0, nil
+}
+
+// NewtonCgInto is NewtonCg with its array results written into the dst buffers,
+// which must have the results' shapes; in steady state it allocates nothing.
+func NewtonCgInto(dst0 []float64, fg func([]float64) (float64, []float64), hv func([]float64, []float64) []float64, x0 []float64, maxiter int64, gtol float64) (float64, int64, int64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if fg == nil {
+		return 0, 0, 0, fmt.Errorf("newton_cg: argument fg is a nil function")
+	}
+	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
+		r0, r1 := fg(a0[:a0n])
+		return r0, r1, len(r1)
+	}
+	if hv == nil {
+		return 0, 0, 0, fmt.Errorf("newton_cg: argument hv is a nil function")
+	}
+	hvIn := func(a0 []float64, a0n int, a1 []float64, a1n int) ([]float64, int) {
+		r0 := hv(a0[:a0n], a1[:a1n])
+		return r0, len(r0)
+	}
+	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_newtoncg(ar, fgIn, hvIn, x0, len(x0), maxiter, gtol)
+	if err != nil {
+		return 0, 0, 0, nbFrame(err, "newton_cg", "optim.nab:199:12", "")
+	}
+	if !nbInto1(dst0, r0_0, r0_1) {
+		return 0, 0, 0, fmt.Errorf("newton_cg: dst0 does not have the result's shape %v", []int{r0_1})
+	}
+	return r1_0, r2_0, r3_0, nil
+}
+
+// LazyNewton is newton with lazy Hessian updates: std/optim's lazy_newton
+// (Doikov, Chayti and Jaggi, 2023) calls hess and factors the (modified)
+// Hessian at iterations 0, every, 2·every, ... and reuses the
+// factorization in between; the line search is newton's. It returns (x,
+// f(x), iterations, evaluations of fg). every must be at least 1,
+// max_iter and gtol non-negative.
+//
+// It is the Nabla def lazy_newton(fg: [n]f64 -> (f64, [n]f64), hess: [n]f64 -> [k]f64, x0: [n]f64, every: i64, max_iter: i64, gtol: f64): ([n]f64, f64, i64, i64) (optim.nab:210:12).
+// Its array results are newly allocated; LazyNewtonInto writes them into buffers instead.
+func LazyNewton(fg func([]float64) (float64, []float64), hess func([]float64) []float64, x0 []float64, every int64, maxiter int64, gtol float64) ([]float64, float64, int64, int64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if fg == nil {
+		return nil, 0, 0, 0, fmt.Errorf("lazy_newton: argument fg is a nil function")
+	}
+	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
+		r0, r1 := fg(a0[:a0n])
+		return r0, r1, len(r1)
+	}
+	if hess == nil {
+		return nil, 0, 0, 0, fmt.Errorf("lazy_newton: argument hess is a nil function")
+	}
+	hessIn := func(a0 []float64, a0n int) ([]float64, int) {
+		r0 := hess(a0[:a0n])
+		return r0, len(r0)
+	}
+	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_lazynewton(ar, fgIn, hessIn, x0, len(x0), every, maxiter, gtol)
+	if err != nil {
+		return nil, 0, 0, 0, nbFrame(err, "lazy_newton", "optim.nab:210:12", "")
+	}
+	return nbOut1(r0_0, r0_1), r1_0, r2_0, r3_0, nil
+}
+
+// LazyNewtonInto is LazyNewton with its array results written into the dst buffers,
+// which must have the results' shapes; in steady state it allocates nothing.
+func LazyNewtonInto(dst0 []float64, fg func([]float64) (float64, []float64), hess func([]float64) []float64, x0 []float64, every int64, maxiter int64, gtol float64) (float64, int64, int64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if fg == nil {
+		return 0, 0, 0, fmt.Errorf("lazy_newton: argument fg is a nil function")
+	}
+	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
+		r0, r1 := fg(a0[:a0n])
+		return r0, r1, len(r1)
+	}
+	if hess == nil {
+		return 0, 0, 0, fmt.Errorf("lazy_newton: argument hess is a nil function")
+	}
+	hessIn := func(a0 []float64, a0n int) ([]float64, int) {
+		r0 := hess(a0[:a0n])
+		return r0, len(r0)
+	}
+	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_lazynewton(ar, fgIn, hessIn, x0, len(x0), every, maxiter, gtol)
+	if err != nil {
+		return 0, 0, 0, nbFrame(err, "lazy_newton", "optim.nab:210:12", "")
+	}
+	if !nbInto1(dst0, r0_0, r0_1) {
+		return 0, 0, 0, fmt.Errorf("lazy_newton: dst0 does not have the result's shape %v", []int{r0_1})
+	}
+	return r1_0, r2_0, r3_0, nil
+}
+
+// DampedNewton is the damped Newton method for self-concordant functions:
+// std/optim's damped_newton (Nesterov, Lectures on Convex Optimization,
+// §5.2): x ← x − H⁻¹∇f/(1 + λ) with the Newton decrement λ = √(∇fᵀH⁻¹∇f),
+// the full step once λ < 0.25, no line search (H regularized as in newton
+// when it is not positive definite). fg is called at x0 and once per
+// iteration, hess once per iteration. It stops when ‖∇f(x)‖∞ ≤ gtol or
+// after max_iter iterations and returns (x, f(x), iterations, evaluations
+// of fg). max_iter and gtol must be non-negative.
+//
+// It is the Nabla def damped_newton(fg: [n]f64 -> (f64, [n]f64), hess: [n]f64 -> [k]f64, x0: [n]f64, max_iter: i64, gtol: f64): ([n]f64, f64, i64, i64) (optim.nab:224:12).
+// Its array results are newly allocated; DampedNewtonInto writes them into buffers instead.
+func DampedNewton(fg func([]float64) (float64, []float64), hess func([]float64) []float64, x0 []float64, maxiter int64, gtol float64) ([]float64, float64, int64, int64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if fg == nil {
+		return nil, 0, 0, 0, fmt.Errorf("damped_newton: argument fg is a nil function")
+	}
+	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
+		r0, r1 := fg(a0[:a0n])
+		return r0, r1, len(r1)
+	}
+	if hess == nil {
+		return nil, 0, 0, 0, fmt.Errorf("damped_newton: argument hess is a nil function")
+	}
+	hessIn := func(a0 []float64, a0n int) ([]float64, int) {
+		r0 := hess(a0[:a0n])
+		return r0, len(r0)
+	}
+	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_dampednewton(ar, fgIn, hessIn, x0, len(x0), maxiter, gtol)
+	if err != nil {
+		return nil, 0, 0, 0, nbFrame(err, "damped_newton", "optim.nab:224:12", "")
+	}
+	return nbOut1(r0_0, r0_1), r1_0, r2_0, r3_0, nil
+}
+
+// DampedNewtonInto is DampedNewton with its array results written into the dst buffers,
+// which must have the results' shapes; in steady state it allocates nothing.
+func DampedNewtonInto(dst0 []float64, fg func([]float64) (float64, []float64), hess func([]float64) []float64, x0 []float64, maxiter int64, gtol float64) (float64, int64, int64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if fg == nil {
+		return 0, 0, 0, fmt.Errorf("damped_newton: argument fg is a nil function")
+	}
+	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
+		r0, r1 := fg(a0[:a0n])
+		return r0, r1, len(r1)
+	}
+	if hess == nil {
+		return 0, 0, 0, fmt.Errorf("damped_newton: argument hess is a nil function")
+	}
+	hessIn := func(a0 []float64, a0n int) ([]float64, int) {
+		r0 := hess(a0[:a0n])
+		return r0, len(r0)
+	}
+	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_dampednewton(ar, fgIn, hessIn, x0, len(x0), maxiter, gtol)
+	if err != nil {
+		return 0, 0, 0, nbFrame(err, "damped_newton", "optim.nab:224:12", "")
+	}
+	if !nbInto1(dst0, r0_0, r0_1) {
+		return 0, 0, 0, fmt.Errorf("damped_newton: dst0 does not have the result's shape %v", []int{r0_1})
+	}
+	return r1_0, r2_0, r3_0, nil
+}
+
+// fn_linalgcholtry is def linalg.chol_try (std/linalg:16:5).
+func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, int, int, bool, error) {
+	size_4 := int64(a_2)
+	if int64(a_3) != size_4 {
+		return nil, 0, 0, false, nbErrorf("std/linalg:16:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_4, a_3))
+	}
+	a_1 = a_1[:a_2*a_3]
+	n_5, err_6 := runtime.CheckSize(size_4)
+	if err_6 != nil {
+		return nil, 0, 0, false, nbAt("std/linalg:17:19", err_6)
+	}
+	var a_7 []float64
+	var d_8 int = 0
+	var rs_9 int = 0
+	for i_10 := 0; i_10 < n_5; i_10++ {
+		mark_11 := ar.mark()
+		i_12 := int64(i_10)
+		_ = i_12
+		n_13, err_14 := runtime.CheckSize(size_4)
+		if err_14 != nil {
+			return nil, 0, 0, false, nbAt("std/linalg:17:20", err_14)
+		}
+		a_15 := ar.F64(n_13)
+		if i_10 == 0 {
+			d_8 = n_13
+			rs_9 = d_8
+			tot_16, err_17 := runtime.MulSize(n_5, rs_9)
+			if err_17 != nil {
+				return nil, 0, 0, false, nbAt("std/linalg:17:19", err_17)
+			}
+			a_7 = ar.F64w(tot_16)
+		} else if n_13 != d_8 {
+			return nil, 0, 0, false, nbErrorf("std/linalg:17:19", "build: element "+strconv.Itoa(i_10)+" has shape "+runtime.ShapeString([]int{n_13})+", element 0 has shape "+runtime.ShapeString([]int{d_8}))
+		}
+		copy(a_7[i_10*rs_9:(i_10+1)*rs_9], a_15)
+		if i_10 > 0 {
+			ar.release(mark_11)
+		}
+	}
+	var state_18 []float64
+	var state_19 int
+	var state_20 int
+	var state_21 bool
+	state_18, state_19, state_20, state_21 = a_7, n_5, d_8, true
+	for i_109 := int64(0); i_109 < size_4; i_109++ {
+		mark_110 := ar.mark()
+		x_111 := !state_21
+		var c_112 []float64
+		var c_113 int
+		var c_114 int
+		var c_115 bool
+		if x_111 {
+			c_112, c_113, c_114, c_115 = state_18, state_19, state_20, state_21
+		} else {
+			n_116, err_117 := runtime.CheckSize(size_4)
+			if err_117 != nil {
+				return nil, 0, 0, false, nbAt("std/linalg:20:26", err_117)
+			}
+			a_118 := ar.F64(n_116)
+			var state_119 []float64
+			var state_120 int
+			var state_121 bool
+			state_119, state_120, state_121 = a_118, n_116, true
+			x_158 := i_109 + int64(1)
+			for j_159 := int64(0); j_159 < x_158; j_159++ {
+				mark_160 := ar.mark()
+				x_161 := j_159 == i_109
+				var c_162 []float64
+				var c_163 int
+				if x_161 {
+					c_162, c_163 = state_119, state_120
+				} else {
+					if j_159 < 0 || j_159 >= int64(state_19) {
+						return nil, 0, 0, false, nbAt("std/linalg:21:43", runtime.CheckIndex(j_159, state_19))
+					}
+					row_164 := state_18[int(j_159)*state_20 : (int(j_159)+1)*state_20]
+					c_162, c_163 = row_164, state_20
+				}
+				n_165, err_166 := runtime.CheckSize(size_4)
+				if err_166 != nil {
+					return nil, 0, 0, false, nbAt("std/linalg:22:21", err_166)
+				}
+				var s_167 float64 = 0
+				for i_168 := 0; i_168 < n_165; i_168++ {
+					i_170 := int64(i_168)
+					x_171 := i_170 < j_159
+					var c_172 float64
+					if x_171 {
+						if i_170 < 0 || i_170 >= int64(state_120) {
+							return nil, 0, 0, false, nbAt("std/linalg:22:39", runtime.CheckIndex(i_170, state_120))
+						}
+						x_173 := state_119[int(i_170)]
+						if i_170 < 0 || i_170 >= int64(c_163) {
+							return nil, 0, 0, false, nbAt("std/linalg:22:47", runtime.CheckIndex(i_170, c_163))
+						}
+						x_174 := c_162[int(i_170)]
+						x_175 := x_173 * x_174
+						c_172 = x_175
+					} else {
+						c_172 = 0.0
+					}
+					s_167 += c_172
+				}
+				x_176 := j_159 == i_109
+				var c_177 []float64
+				var c_178 int
+				var c_179 bool
+				if x_176 {
+					row_180 := a_1[int(i_109)*a_3 : (int(i_109)+1)*a_3]
+					if i_109 < 0 || i_109 >= int64(a_3) {
+						return nil, 0, 0, false, nbAt("std/linalg:24:25", runtime.CheckIndex(i_109, a_3))
+					}
+					x_181 := row_180[int(i_109)]
+					x_182 := x_181 - s_167
+					x_183 := x_182 > 0.0
+					var c_184 []float64
+					var c_185 int
+					var c_186 bool
+					if x_183 {
+						x_187 := math.Sqrt(x_182)
+						if i_109 < 0 || i_109 >= int64(state_120) {
+							return nil, 0, 0, false, nbAt("std/linalg:25:36", runtime.CheckIndex(i_109, state_120))
+						}
+						c_188 := ar.F64w(len(state_119))
+						copy(c_188, state_119)
+						c_188[int(i_109)] = x_187
+						c_184, c_185, c_186 = c_188, state_120, state_121
+					} else {
+						c_184, c_185, c_186 = state_119, state_120, false
+					}
+					c_177, c_178, c_179 = c_184, c_185, c_186
+				} else {
+					row_189 := a_1[int(i_109)*a_3 : (int(i_109)+1)*a_3]
+					if j_159 < 0 || j_159 >= int64(a_3) {
+						return nil, 0, 0, false, nbAt("std/linalg:26:35", runtime.CheckIndex(j_159, a_3))
+					}
+					x_190 := row_189[int(j_159)]
+					x_191 := x_190 - s_167
+					if j_159 < 0 || j_159 >= int64(state_19) {
+						return nil, 0, 0, false, nbAt("std/linalg:26:50", runtime.CheckIndex(j_159, state_19))
+					}
+					row_192 := state_18[int(j_159)*state_20 : (int(j_159)+1)*state_20]
+					if j_159 < 0 || j_159 >= int64(state_20) {
+						return nil, 0, 0, false, nbAt("std/linalg:26:50", runtime.CheckIndex(j_159, state_20))
+					}
+					x_193 := row_192[int(j_159)]
+					x_194 := x_191 / x_193
+					if j_159 < 0 || j_159 >= int64(state_120) {
+						return nil, 0, 0, false, nbAt("std/linalg:26:18", runtime.CheckIndex(j_159, state_120))
+					}
+					c_195 := ar.F64w(len(state_119))
+					copy(c_195, state_119)
+					c_195[int(j_159)] = x_194
+					c_177, c_178, c_179 = c_195, state_120, state_121
+				}
+				state_119, state_120, state_121 = c_177, c_178, c_179
+				_ = mark_160
+			}
+			if i_109 < 0 || i_109 >= int64(state_19) {
+				return nil, 0, 0, false, nbAt("std/linalg:27:9", runtime.CheckIndex(i_109, state_19))
+			}
+			if state_120 != state_20 {
+				return nil, 0, 0, false, nbErrorf("std/linalg:27:9", "update: value has shape "+runtime.ShapeString([]int{state_120})+"; elements have shape "+runtime.ShapeString([]int{state_20}))
+			}
+			c_196 := ar.F64w(len(state_18))
+			copy(c_196, state_18)
+			copy(c_196[int(i_109)*state_20:(int(i_109)+1)*state_20], state_119)
+			c_112, c_113, c_114, c_115 = c_196, state_19, state_20, state_121
+		}
+		state_18, state_19, state_20, state_21 = c_112, c_113, c_114, c_115
+		_ = mark_110
+	}
+	return state_18, state_19, state_20, state_21, nil
+}
+
+// fn_linalgchosolve is def linalg.cho_solve (std/linalg:38:5).
+func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float64, b_5 int) ([]float64, int, error) {
+	size_6 := int64(l_2)
+	if int64(l_3) != size_6 {
+		return nil, 0, nbErrorf("std/linalg:38:22", fmt.Sprintf("size mismatch: n is %d (l) but dimension 2 of l has size %d", size_6, l_3))
+	}
+	if int64(b_5) != size_6 {
+		return nil, 0, nbErrorf("std/linalg:38:33", fmt.Sprintf("size mismatch: n is %d (l) but b has size %d", size_6, b_5))
+	}
+	l_1 = l_1[:l_2*l_3]
+	b_4 = b_4[:b_5]
+	n_7, err_8 := runtime.CheckSize(size_6)
+	if err_8 != nil {
+		return nil, 0, nbAt("std/linalg:39:20", err_8)
+	}
+	a_9 := ar.F64(n_7)
+	var y_10 []float64
+	y_10 = a_9
+	for i_12 := int64(0); i_12 < size_6; i_12++ {
+		if i_12 < 0 || i_12 >= int64(b_5) {
+			return nil, 0, nbAt("std/linalg:40:20", runtime.CheckIndex(i_12, b_5))
+		}
+		x_14 := b_4[int(i_12)]
+		n_15, err_16 := runtime.CheckSize(size_6)
+		if err_16 != nil {
+			return nil, 0, nbAt("std/linalg:40:30", err_16)
+		}
+		var s_17 float64 = 0
+		for i_18 := 0; i_18 < n_15; i_18++ {
+			i_20 := int64(i_18)
+			x_21 := i_20 < i_12
+			var c_22 float64
+			if x_21 {
+				row_23 := l_1[int(i_12)*l_3 : (int(i_12)+1)*l_3]
+				if i_20 < 0 || i_20 >= int64(l_3) {
+					return nil, 0, nbAt("std/linalg:40:46", runtime.CheckIndex(i_20, l_3))
+				}
+				x_24 := row_23[int(i_20)]
+				x_25 := y_10[int(i_20)]
+				x_26 := x_24 * x_25
+				c_22 = x_26
+			} else {
+				c_22 = 0.0
+			}
+			s_17 += c_22
+		}
+		x_27 := x_14 - s_17
+		row_28 := l_1[int(i_12)*l_3 : (int(i_12)+1)*l_3]
+		if i_12 < 0 || i_12 >= int64(l_3) {
+			return nil, 0, nbAt("std/linalg:40:85", runtime.CheckIndex(i_12, l_3))
+		}
+		x_29 := row_28[int(i_12)]
+		x_30 := x_27 / x_29
+		y_10[int(i_12)] = x_30
+	}
+	n_31, err_32 := runtime.CheckSize(size_6)
+	if err_32 != nil {
+		return nil, 0, nbAt("std/linalg:41:15", err_32)
+	}
+	a_33 := ar.F64(n_31)
+	var x_34 []float64
+	var x_35 int
+	x_34, x_35 = a_33, n_31
+	for t_57 := int64(0); t_57 < size_6; t_57++ {
+		mark_58 := ar.mark()
+		x_59 := size_6 - int64(1)
+		x_60 := x_59 - t_57
+		if x_60 < 0 || x_60 >= int64(n_7) {
+			return nil, 0, nbAt("std/linalg:43:26", runtime.CheckIndex(x_60, n_7))
+		}
+		x_61 := a_9[int(x_60)]
+		n_62, err_63 := runtime.CheckSize(size_6)
+		if err_63 != nil {
+			return nil, 0, nbAt("std/linalg:43:36", err_63)
+		}
+		var s_64 float64 = 0
+		for i_65 := 0; i_65 < n_62; i_65++ {
+			i_67 := int64(i_65)
+			x_68 := i_67 > x_60
+			var c_69 float64
+			if x_68 {
+				row_70 := l_1[int(i_67)*l_3 : (int(i_67)+1)*l_3]
+				if x_60 < 0 || x_60 >= int64(l_3) {
+					return nil, 0, nbAt("std/linalg:43:52", runtime.CheckIndex(x_60, l_3))
+				}
+				x_71 := row_70[int(x_60)]
+				if i_67 < 0 || i_67 >= int64(x_35) {
+					return nil, 0, nbAt("std/linalg:43:62", runtime.CheckIndex(i_67, x_35))
+				}
+				x_72 := x_34[int(i_67)]
+				x_73 := x_71 * x_72
+				c_69 = x_73
+			} else {
+				c_69 = 0.0
+			}
+			s_64 += c_69
+		}
+		x_74 := x_61 - s_64
+		if x_60 < 0 || x_60 >= int64(l_2) {
+			return nil, 0, nbAt("std/linalg:43:91", runtime.CheckIndex(x_60, l_2))
+		}
+		row_75 := l_1[int(x_60)*l_3 : (int(x_60)+1)*l_3]
+		if x_60 < 0 || x_60 >= int64(l_3) {
+			return nil, 0, nbAt("std/linalg:43:91", runtime.CheckIndex(x_60, l_3))
+		}
+		x_76 := row_75[int(x_60)]
+		x_77 := x_74 / x_76
+		if x_60 < 0 || x_60 >= int64(x_35) {
+			return nil, 0, nbAt("std/linalg:43:11", runtime.CheckIndex(x_60, x_35))
+		}
+		c_78 := ar.F64w(len(x_34))
+		copy(c_78, x_34)
+		c_78[int(x_60)] = x_77
+		x_34 = c_78
+		_ = mark_58
+	}
+	return x_34, n_31, nil
+}
+
+// fn_linalgcholreg is def linalg.chol_reg (std/linalg:51:5).
+func fn_linalgcholreg(ar *nbArena, h_1 []float64, h_2 int, h_3 int) ([]float64, int, int, error) {
+	size_4 := int64(h_2)
+	if int64(h_3) != size_4 {
+		return nil, 0, 0, nbErrorf("std/linalg:51:21", fmt.Sprintf("size mismatch: n is %d (h) but dimension 2 of h has size %d", size_4, h_3))
+	}
+	h_1 = h_1[:h_2*h_3]
+	r_5, r_6, r_7, r_8, err_9 := fn_linalgcholtry(ar, h_1, h_2, h_3)
+	if err_9 != nil {
+		return nil, 0, 0, nbFrame(err_9, "linalg.chol_try", "std/linalg:16:5", "std/linalg:52:19")
+	}
+	var c_10 []float64
+	var c_11 int
+	var c_12 int
+	if r_8 {
+		c_10, c_11, c_12 = r_5, r_6, r_7
+	} else {
+		n_13, err_14 := runtime.CheckSize(size_4)
+		if err_14 != nil {
+			return nil, 0, 0, nbAt("std/linalg:54:23", err_14)
+		}
+		r_15 := ar.F64w(n_13)
+		if len(r_15) >= 262144 {
+			h_1 := h_1
+			h_3 := h_3
+			r_15 := r_15
+			errs_21 := make([]error, (len(r_15)+16383)/16384)
+			runtime.ParallelFor(len(r_15), 16384, func(lo_22, hi int) {
+				for i_23 := lo_22; i_23 < hi; i_23++ {
+					i_25 := int64(i_23)
+					row_26 := h_1[int(i_25)*h_3 : (int(i_25)+1)*h_3]
+					if i_25 < 0 || i_25 >= int64(h_3) {
+						errs_21[lo_22/16384] = nbAt("std/linalg:54:25", runtime.CheckIndex(i_25, h_3))
+						return
+					}
+					x_27 := row_26[int(i_25)]
+					r_15[i_23] = (math.Abs(x_27))
+				}
+			})
+			for _, err_28 := range errs_21 {
+				if err_28 != nil {
+					return nil, 0, 0, err_28
+				}
+			}
+		} else {
+			for i_16 := range r_15 {
+				i_18 := int64(i_16)
+				row_19 := h_1[int(i_18)*h_3 : (int(i_18)+1)*h_3]
+				if i_18 < 0 || i_18 >= int64(h_3) {
+					return nil, 0, 0, nbAt("std/linalg:54:25", runtime.CheckIndex(i_18, h_3))
+				}
+				x_20 := row_19[int(i_18)]
+				r_15[i_16] = (math.Abs(x_20))
+			}
+		}
+		s_29 := runtime.Max(r_15)
+		x_30 := s_29 > 0.0
+		var c_31 float64
+		if x_30 {
+			x_32 := 0.001 * s_29
+			c_31 = x_32
+		} else {
+			c_31 = 0.001
+		}
+		var state_33 []float64
+		var state_34 int
+		var state_35 int
+		var state_36 bool
+		var state_37 float64
+		var state_38 int64
+		state_33, state_34, state_35, state_36, state_37, state_38 = r_5, r_6, r_7, false, c_31, int64(0)
+		for {
+			x_70 := !state_36
+			var c_71 bool
+			if x_70 {
+				x_72 := state_38 < int64(200)
+				c_71 = x_72
+			} else {
+				c_71 = false
+			}
+			if !c_71 {
+				break
+			}
+			mark_73 := ar.mark()
+			n_74, err_75 := runtime.CheckSize(size_4)
+			if err_75 != nil {
+				return nil, 0, 0, nbAt("std/linalg:58:32", err_75)
+			}
+			var a_76 []float64
+			var d_77 int = 0
+			var rs_78 int = 0
+			for i_79 := 0; i_79 < n_74; i_79++ {
+				mark_80 := ar.mark()
+				i_81 := int64(i_79)
+				n_82, err_83 := runtime.CheckSize(size_4)
+				if err_83 != nil {
+					return nil, 0, 0, nbAt("std/linalg:58:33", err_83)
+				}
+				if i_79 == 0 {
+					d_77 = n_82
+					rs_78 = d_77
+					tot_84, err_85 := runtime.MulSize(n_74, rs_78)
+					if err_85 != nil {
+						return nil, 0, 0, nbAt("std/linalg:58:32", err_85)
+					}
+					a_76 = ar.F64w(tot_84)
+				} else if n_82 != d_77 {
+					return nil, 0, 0, nbErrorf("std/linalg:58:32", "build: element "+strconv.Itoa(i_79)+" has shape "+runtime.ShapeString([]int{n_82})+", element 0 has shape "+runtime.ShapeString([]int{d_77}))
+				}
+				row_86 := a_76[i_79*rs_78 : (i_79+1)*rs_78]
+				for i_87 := range row_86 {
+					i_89 := int64(i_87)
+					x_90 := i_81 == i_89
+					var c_91 float64
+					if x_90 {
+						row_92 := h_1[int(i_81)*h_3 : (int(i_81)+1)*h_3]
+						if i_89 < 0 || i_89 >= int64(h_3) {
+							return nil, 0, 0, nbAt("std/linalg:58:50", runtime.CheckIndex(i_89, h_3))
+						}
+						x_93 := row_92[int(i_89)]
+						x_94 := x_93 + state_37
+						c_91 = x_94
+					} else {
+						row_95 := h_1[int(i_81)*h_3 : (int(i_81)+1)*h_3]
+						if i_89 < 0 || i_89 >= int64(h_3) {
+							return nil, 0, 0, nbAt("std/linalg:58:69", runtime.CheckIndex(i_89, h_3))
+						}
+						x_96 := row_95[int(i_89)]
+						c_91 = x_96
+					}
+					row_86[i_87] = c_91
+				}
+				if i_79 > 0 {
+					ar.release(mark_80)
+				}
+			}
+			r_97, r_98, r_99, r_100, err_101 := fn_linalgcholtry(ar, a_76, n_74, d_77)
+			if err_101 != nil {
+				return nil, 0, 0, nbFrame(err_101, "linalg.chol_try", "std/linalg:16:5", "std/linalg:58:23")
+			}
+			var c_102 float64
+			if r_100 {
+				c_102 = state_37
+			} else {
+				x_103 := 2.0 * state_37
+				c_102 = x_103
+			}
+			x_104 := state_38 + int64(1)
+			state_33, state_34, state_35, state_36, state_37, state_38 = r_97, r_98, r_99, r_100, c_102, x_104
+			_ = mark_73
+		}
+		var c_105 []float64
+		var c_106 int
+		var c_107 int
+		if state_36 {
+			c_105, c_106, c_107 = state_33, state_34, state_35
+		} else {
+			n_108, err_109 := runtime.CheckSize(size_4)
+			if err_109 != nil {
+				return nil, 0, 0, nbAt("std/linalg:60:24", err_109)
+			}
+			var a_110 []float64
+			var d_111 int = 0
+			var rs_112 int = 0
+			for i_113 := 0; i_113 < n_108; i_113++ {
+				mark_114 := ar.mark()
+				i_115 := int64(i_113)
+				_ = i_115
+				n_116, err_117 := runtime.CheckSize(size_4)
+				if err_117 != nil {
+					return nil, 0, 0, nbAt("std/linalg:60:25", err_117)
+				}
+				a_118 := ar.F64w(n_116)
+				for i_119 := 0; i_119 < n_116; i_119++ {
+					a_118[i_119] = math.NaN()
+				}
+				if i_113 == 0 {
+					d_111 = n_116
+					rs_112 = d_111
+					tot_121, err_122 := runtime.MulSize(n_108, rs_112)
+					if err_122 != nil {
+						return nil, 0, 0, nbAt("std/linalg:60:24", err_122)
+					}
+					a_110 = ar.F64w(tot_121)
+				} else if n_116 != d_111 {
+					return nil, 0, 0, nbErrorf("std/linalg:60:24", "build: element "+strconv.Itoa(i_113)+" has shape "+runtime.ShapeString([]int{n_116})+", element 0 has shape "+runtime.ShapeString([]int{d_111}))
+				}
+				copy(a_110[i_113*rs_112:(i_113+1)*rs_112], a_118)
+				if i_113 > 0 {
+					ar.release(mark_114)
+				}
+			}
+			c_105, c_106, c_107 = a_110, n_108, d_111
+		}
+		c_10, c_11, c_12 = c_105, c_106, c_107
+	}
+	return c_10, c_11, c_12, nil
+}
+
 // fn_optimadamstep is def optim.adam_step (std/optim:111:5).
 func fn_optimadamstep(ar *nbArena, g_1 []float64, g_2 int, m_3 []float64, m_4 int, v_5 []float64, v_6 int, t_7 int64) ([]float64, int, []float64, int, []float64, int, error) {
 	size_8 := int64(g_2)
@@ -1354,23 +2113,23 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 	return r_71, q0_2, nil
 }
 
-// fn_optimclip is def optim.clip (std/optim:781:5).
+// fn_optimclip is def optim.clip (std/optim:831:5).
 func fn_optimclip(ar *nbArena, x_1 []float64, x_2 int, lo_3 []float64, lo_4 int, hi_5 []float64, hi_6 int) ([]float64, int, error) {
 	size_7 := int64(x_2)
 	if int64(lo_4) != size_7 {
-		return nil, 0, nbErrorf("std/optim:781:26", fmt.Sprintf("size mismatch: n is %d (x) but lo has size %d", size_7, lo_4))
+		return nil, 0, nbErrorf("std/optim:831:26", fmt.Sprintf("size mismatch: n is %d (x) but lo has size %d", size_7, lo_4))
 	}
 	if int64(hi_6) != size_7 {
-		return nil, 0, nbErrorf("std/optim:781:38", fmt.Sprintf("size mismatch: n is %d (x) but hi has size %d", size_7, hi_6))
+		return nil, 0, nbErrorf("std/optim:831:38", fmt.Sprintf("size mismatch: n is %d (x) but hi has size %d", size_7, hi_6))
 	}
 	x_1 = x_1[:x_2]
 	lo_3 = lo_3[:lo_4]
 	hi_5 = hi_5[:hi_6]
 	if lo_4 != x_2 {
-		return nil, 0, nbErrorf("std/optim:781:59", "shape mismatch in max: "+runtime.ShapeString([]int{x_2})+" and "+runtime.ShapeString([]int{lo_4}))
+		return nil, 0, nbErrorf("std/optim:831:59", "shape mismatch in max: "+runtime.ShapeString([]int{x_2})+" and "+runtime.ShapeString([]int{lo_4}))
 	}
 	if hi_6 != x_2 {
-		return nil, 0, nbErrorf("std/optim:781:55", "shape mismatch in min: "+runtime.ShapeString([]int{x_2})+" and "+runtime.ShapeString([]int{hi_6}))
+		return nil, 0, nbErrorf("std/optim:831:55", "shape mismatch in min: "+runtime.ShapeString([]int{x_2})+" and "+runtime.ShapeString([]int{hi_6}))
 	}
 	r_8 := ar.F64w(x_2)
 	x_1 = x_1[:len(r_8)]
@@ -3570,10 +4329,10 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 	}
 	n_25 := int64(x0_3)
 	if int64(lo_5) != n_25 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:800:63", runtime.DimMessage("lo", "[n]f64", "n", int64(lo_5), n_25))
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:850:63", runtime.DimMessage("lo", "[n]f64", "n", int64(lo_5), n_25))
 	}
 	if int64(hi_7) != n_25 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:800:75", runtime.DimMessage("hi", "[n]f64", "n", int64(hi_7), n_25))
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:850:75", runtime.DimMessage("hi", "[n]f64", "n", int64(hi_7), n_25))
 	}
 	x_26 := m_8 >= int64(1)
 	if !x_26 {
@@ -3582,15 +4341,15 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 	x_27 := max(m_8, int64(1))
 	r_28, r_29, err_30 := fn_optimclip(ar, x0_2, x0_3, lo_4, lo_5, hi_6, hi_7)
 	if err_30 != nil {
-		return nil, 0, 0, 0, 0, nbFrame(err_30, "optim.clip", "std/optim:781:5", "std/optim:802:12")
+		return nil, 0, 0, 0, 0, nbFrame(err_30, "optim.clip", "std/optim:831:5", "std/optim:852:12")
 	}
 	r_31, r_32, r_33 := fg_1(r_28, r_29)
 	if int64(r_33) != n_25 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:803:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_33), n_25))
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:853:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_33), n_25))
 	}
 	n_34, err_35 := runtime.CheckSize(x_27)
 	if err_35 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:807:20", err_35)
+		return nil, 0, 0, 0, 0, nbAt("std/optim:857:20", err_35)
 	}
 	var a_36 []float64
 	var d_37 int = 0
@@ -3601,7 +4360,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		_ = i_41
 		n_42, err_43 := runtime.CheckSize(n_25)
 		if err_43 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:807:21", err_43)
+			return nil, 0, 0, 0, 0, nbAt("std/optim:857:21", err_43)
 		}
 		a_44 := ar.F64(n_42)
 		if i_39 == 0 {
@@ -3609,11 +4368,11 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			rs_38 = d_37
 			tot_45, err_46 := runtime.MulSize(n_34, rs_38)
 			if err_46 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:807:20", err_46)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:857:20", err_46)
 			}
 			a_36 = ar.F64w(tot_45)
 		} else if n_42 != d_37 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:807:20", "build: element "+strconv.Itoa(i_39)+" has shape "+runtime.ShapeString([]int{n_42})+", element 0 has shape "+runtime.ShapeString([]int{d_37}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:857:20", "build: element "+strconv.Itoa(i_39)+" has shape "+runtime.ShapeString([]int{n_42})+", element 0 has shape "+runtime.ShapeString([]int{d_37}))
 		}
 		copy(a_36[i_39*rs_38:(i_39+1)*rs_38], a_44)
 		if i_39 > 0 {
@@ -3622,7 +4381,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 	}
 	n_47, err_48 := runtime.CheckSize(x_27)
 	if err_48 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:807:43", err_48)
+		return nil, 0, 0, 0, 0, nbAt("std/optim:857:43", err_48)
 	}
 	var a_49 []float64
 	var d_50 int = 0
@@ -3633,7 +4392,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		_ = i_54
 		n_55, err_56 := runtime.CheckSize(n_25)
 		if err_56 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:807:44", err_56)
+			return nil, 0, 0, 0, 0, nbAt("std/optim:857:44", err_56)
 		}
 		a_57 := ar.F64(n_55)
 		if i_52 == 0 {
@@ -3641,11 +4400,11 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			rs_51 = d_50
 			tot_58, err_59 := runtime.MulSize(n_47, rs_51)
 			if err_59 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:807:43", err_59)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:857:43", err_59)
 			}
 			a_49 = ar.F64w(tot_58)
 		} else if n_55 != d_50 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:807:43", "build: element "+strconv.Itoa(i_52)+" has shape "+runtime.ShapeString([]int{n_55})+", element 0 has shape "+runtime.ShapeString([]int{d_50}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:857:43", "build: element "+strconv.Itoa(i_52)+" has shape "+runtime.ShapeString([]int{n_55})+", element 0 has shape "+runtime.ShapeString([]int{d_50}))
 		}
 		copy(a_49[i_52*rs_51:(i_52+1)*rs_51], a_57)
 		if i_52 > 0 {
@@ -3654,7 +4413,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 	}
 	n_60, err_61 := runtime.CheckSize(x_27)
 	if err_61 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:807:66", err_61)
+		return nil, 0, 0, 0, 0, nbAt("std/optim:857:66", err_61)
 	}
 	a_62 := ar.F64(n_60)
 	var state_63 []float64
@@ -3688,7 +4447,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		var c_238 bool
 		if c_236 {
 			if state_67 != state_64 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:804:47", "shape mismatch in '-': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{state_67}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:854:47", "shape mismatch in '-': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{state_67}))
 			}
 			r_239 := ar.F64w(state_64)
 			state_63 = state_63[:len(r_239)]
@@ -3709,10 +4468,10 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			}
 			r_246, r_247, err_248 := fn_optimclip(ar, r_239, state_64, lo_4, lo_5, hi_6, hi_7)
 			if err_248 != nil {
-				return nil, 0, 0, 0, 0, nbFrame(err_248, "optim.clip", "std/optim:781:5", "std/optim:804:40")
+				return nil, 0, 0, 0, 0, nbFrame(err_248, "optim.clip", "std/optim:831:5", "std/optim:854:40")
 			}
 			if state_64 != r_247 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:804:60", "shape mismatch in '-': "+runtime.ShapeString([]int{r_247})+" and "+runtime.ShapeString([]int{state_64}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:854:60", "shape mismatch in '-': "+runtime.ShapeString([]int{r_247})+" and "+runtime.ShapeString([]int{state_64}))
 			}
 			r_249 := ar.F64w(r_247)
 			r_246 = r_246[:len(r_249)]
@@ -3743,24 +4502,24 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		mark_258 := ar.mark()
 		n_259, err_260 := runtime.CheckSize(n_25)
 		if err_260 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:810:18", err_260)
+			return nil, 0, 0, 0, 0, nbAt("std/optim:860:18", err_260)
 		}
 		r_261 := ar.F64w(n_259)
 		for i_262 := range r_261 {
 			i_264 := int64(i_262)
 			if i_264 < 0 || i_264 >= int64(state_64) {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:810:24", runtime.CheckIndex(i_264, state_64))
+				return nil, 0, 0, 0, 0, nbAt("std/optim:860:24", runtime.CheckIndex(i_264, state_64))
 			}
 			x_265 := state_63[int(i_264)]
 			if i_264 < 0 || i_264 >= int64(lo_5) {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:810:33", runtime.CheckIndex(i_264, lo_5))
+				return nil, 0, 0, 0, 0, nbAt("std/optim:860:33", runtime.CheckIndex(i_264, lo_5))
 			}
 			x_266 := lo_4[int(i_264)]
 			x_267 := x_265 <= x_266
 			var c_268 bool
 			if x_267 {
 				if i_264 < 0 || i_264 >= int64(state_67) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:810:41", runtime.CheckIndex(i_264, state_67))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:860:41", runtime.CheckIndex(i_264, state_67))
 				}
 				x_269 := state_66[int(i_264)]
 				x_270 := x_269 > 0.0
@@ -3773,18 +4532,18 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 				c_271 = true
 			} else {
 				if i_264 < 0 || i_264 >= int64(state_64) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:810:57", runtime.CheckIndex(i_264, state_64))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:860:57", runtime.CheckIndex(i_264, state_64))
 				}
 				x_272 := state_63[int(i_264)]
 				if i_264 < 0 || i_264 >= int64(hi_7) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:810:66", runtime.CheckIndex(i_264, hi_7))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:860:66", runtime.CheckIndex(i_264, hi_7))
 				}
 				x_273 := hi_6[int(i_264)]
 				x_274 := x_272 >= x_273
 				var c_275 bool
 				if x_274 {
 					if i_264 < 0 || i_264 >= int64(state_67) {
-						return nil, 0, 0, 0, 0, nbAt("std/optim:810:74", runtime.CheckIndex(i_264, state_67))
+						return nil, 0, 0, 0, 0, nbAt("std/optim:860:74", runtime.CheckIndex(i_264, state_67))
 					}
 					x_276 := state_66[int(i_264)]
 					x_277 := x_276 < 0.0
@@ -3803,7 +4562,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			r_261[i_262] = c_278
 		}
 		if state_67 != n_259 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:811:38", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{state_67}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:861:38", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{state_67}))
 		}
 		r_279 := ar.F64w(n_259)
 		r_261 = r_261[:len(r_279)]
@@ -3813,10 +4572,10 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		}
 		r_282, r_283, err_284 := fn_optimtwoloop(ar, r_279, n_259, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77)
 		if err_284 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_284, "optim.two_loop", "std/optim:386:5", "std/optim:811:24")
+			return nil, 0, 0, 0, 0, nbFrame(err_284, "optim.two_loop", "std/optim:386:5", "std/optim:861:24")
 		}
 		if r_283 != n_259 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:811:22", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{r_283}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:861:22", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{r_283}))
 		}
 		r_285 := ar.F64w(n_259)
 		r_261 = r_261[:len(r_285)]
@@ -3825,7 +4584,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			r_285[i_286] = (-r_261[i_286] * r_282[i_286])
 		}
 		if len(r_285) != len(state_66) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:812:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_285), len(state_66)))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:862:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_285), len(state_66)))
 		}
 		d_288 := runtime.Dot(r_285, state_66)
 		x_289 := d_288 < 0.0
@@ -3835,7 +4594,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			c_290, c_291 = r_285, n_259
 		} else {
 			if state_67 != n_259 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:812:54", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{state_67}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:862:54", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{state_67}))
 			}
 			r_292 := ar.F64w(n_259)
 			r_261 = r_261[:len(r_292)]
@@ -3849,7 +4608,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		var c_296 float64
 		if x_295 {
 			if state_67 != n_259 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:813:58", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{state_67}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:863:58", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{state_67}))
 			}
 			r_297 := ar.F64w(n_259)
 			r_261 = r_261[:len(r_297)]
@@ -3865,7 +4624,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			c_296 = 1.0
 		}
 		if c_291 != state_64 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:815:24", "shape mismatch in '+': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{c_291}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:865:24", "shape mismatch in '+': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{c_291}))
 		}
 		r_303 := ar.F64w(state_64)
 		state_63 = state_63[:len(r_303)]
@@ -3875,11 +4634,11 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		}
 		r_306, r_307, err_308 := fn_optimclip(ar, r_303, state_64, lo_4, lo_5, hi_6, hi_7)
 		if err_308 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_308, "optim.clip", "std/optim:781:5", "std/optim:815:17")
+			return nil, 0, 0, 0, 0, nbFrame(err_308, "optim.clip", "std/optim:831:5", "std/optim:865:17")
 		}
 		r_309, r_310, r_311 := fg_1(r_306, r_307)
 		if int64(r_311) != n_25 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:816:24", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_311), n_25))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:866:24", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_311), n_25))
 		}
 		var state_312 float64
 		var state_313 []float64
@@ -3891,10 +4650,10 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		state_312, state_313, state_314, state_315, state_316, state_317, state_318 = c_296, r_306, r_307, r_309, r_310, r_311, int64(1)
 		for {
 			if state_64 != state_314 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:818:45", "shape mismatch in '-': "+runtime.ShapeString([]int{state_314})+" and "+runtime.ShapeString([]int{state_64}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:868:45", "shape mismatch in '-': "+runtime.ShapeString([]int{state_314})+" and "+runtime.ShapeString([]int{state_64}))
 			}
 			if state_67 != state_314 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:818:35", fmt.Sprintf("dot: sizes %d and %d differ", state_67, state_314))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:868:35", fmt.Sprintf("dot: sizes %d and %d differ", state_67, state_314))
 			}
 			var s_330 float64 = 0
 			state_66 = state_66[:state_67]
@@ -3920,7 +4679,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			mark_339 := ar.mark()
 			x_340 := state_312 / 2.0
 			if c_291 != state_64 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:820:28", "shape mismatch in '+': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{c_291}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:870:28", "shape mismatch in '+': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{c_291}))
 			}
 			r_341 := ar.F64w(state_64)
 			state_63 = state_63[:len(r_341)]
@@ -3930,11 +4689,11 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			}
 			r_344, r_345, err_346 := fn_optimclip(ar, r_341, state_64, lo_4, lo_5, hi_6, hi_7)
 			if err_346 != nil {
-				return nil, 0, 0, 0, 0, nbFrame(err_346, "optim.clip", "std/optim:781:5", "std/optim:820:21")
+				return nil, 0, 0, 0, 0, nbFrame(err_346, "optim.clip", "std/optim:831:5", "std/optim:870:21")
 			}
 			r_347, r_348, r_349 := fg_1(r_344, r_345)
 			if int64(r_349) != n_25 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:821:28", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_349), n_25))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:871:28", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_349), n_25))
 			}
 			x_350 := state_318 + int64(1)
 			state_312, state_313, state_314, state_315, state_316, state_317, state_318 = x_340, r_344, r_345, r_347, r_348, r_349, x_350
@@ -3964,7 +4723,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			c_352, c_353, c_354, c_355, c_356, c_357, c_358, c_359, c_360, c_361, c_362, c_363, c_364, c_365, c_366, c_367, c_368, c_369 = state_63, state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77, state_78, x_370, true
 		} else {
 			if state_64 != state_314 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:824:19", "shape mismatch in '-': "+runtime.ShapeString([]int{state_314})+" and "+runtime.ShapeString([]int{state_64}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:874:19", "shape mismatch in '-': "+runtime.ShapeString([]int{state_314})+" and "+runtime.ShapeString([]int{state_64}))
 			}
 			r_371 := ar.F64w(state_314)
 			state_313 = state_313[:len(r_371)]
@@ -3973,7 +4732,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 				r_371[i_372] = (state_313[i_372] - state_63[i_372])
 			}
 			if state_67 != state_317 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:825:19", "shape mismatch in '-': "+runtime.ShapeString([]int{state_317})+" and "+runtime.ShapeString([]int{state_67}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:875:19", "shape mismatch in '-': "+runtime.ShapeString([]int{state_317})+" and "+runtime.ShapeString([]int{state_67}))
 			}
 			r_374 := ar.F64w(state_317)
 			state_316 = state_316[:len(r_374)]
@@ -3982,7 +4741,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 				r_374[i_375] = (state_316[i_375] - state_66[i_375])
 			}
 			if len(r_371) != len(r_374) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:826:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_371), len(r_374)))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:876:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_371), len(r_374)))
 			}
 			d_377 := runtime.Dot(r_371, r_374)
 			x_378 := state_78 + int64(1)
@@ -4009,33 +4768,33 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			var c_399 bool
 			if x_381 {
 				if state_76 < 0 || state_76 >= int64(state_69) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:829:25", runtime.CheckIndex(state_76, state_69))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:879:25", runtime.CheckIndex(state_76, state_69))
 				}
 				if state_314 != state_70 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:829:25", "update: value has shape "+runtime.ShapeString([]int{state_314})+"; elements have shape "+runtime.ShapeString([]int{state_70}))
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:879:25", "update: value has shape "+runtime.ShapeString([]int{state_314})+"; elements have shape "+runtime.ShapeString([]int{state_70}))
 				}
 				c_400 := ar.F64w(len(state_68))
 				copy(c_400, state_68)
 				copy(c_400[int(state_76)*state_70:(int(state_76)+1)*state_70], r_371)
 				if state_76 < 0 || state_76 >= int64(state_72) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:829:46", runtime.CheckIndex(state_76, state_72))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:879:46", runtime.CheckIndex(state_76, state_72))
 				}
 				if state_317 != state_73 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:829:46", "update: value has shape "+runtime.ShapeString([]int{state_317})+"; elements have shape "+runtime.ShapeString([]int{state_73}))
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:879:46", "update: value has shape "+runtime.ShapeString([]int{state_317})+"; elements have shape "+runtime.ShapeString([]int{state_73}))
 				}
 				c_401 := ar.F64w(len(state_71))
 				copy(c_401, state_71)
 				copy(c_401[int(state_76)*state_73:(int(state_76)+1)*state_73], r_374)
 				x_402 := 1.0 / d_377
 				if state_76 < 0 || state_76 >= int64(state_75) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:829:67", runtime.CheckIndex(state_76, state_75))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:879:67", runtime.CheckIndex(state_76, state_75))
 				}
 				c_403 := ar.F64w(len(state_74))
 				copy(c_403, state_74)
 				c_403[int(state_76)] = x_402
 				x_404 := state_76 + int64(1)
 				if x_27 == 0 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:829:107", "integer division by zero")
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:879:107", "integer division by zero")
 				}
 				x_405 := x_404 % x_27
 				x_406 := state_77 + int64(1)
@@ -4050,15 +4809,15 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		}
 		n_410 := int64(state_69)
 		if int64(c_358) != n_410 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:810:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_358), n_410))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:860:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_358), n_410))
 		}
 		n_411 := int64(state_72)
 		if int64(c_361) != n_411 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:810:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_361), n_411))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:860:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_361), n_411))
 		}
 		n_412 := int64(state_75)
 		if int64(c_364) != n_412 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:810:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_364), n_412))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:860:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_364), n_412))
 		}
 		state_63, state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77, state_78, state_79, state_80 = c_352, c_353, c_354, c_355, c_356, c_357, c_358, c_359, c_360, c_361, c_362, c_363, c_364, c_365, c_366, c_367, c_368, c_369
 		_ = mark_258
@@ -5327,24 +6086,24 @@ func fn_projectedgradient(ar *nbArena, fg_1 func([]float64, int) (float64, []flo
 	hi_6 = hi_6[:hi_7]
 	n_11 := int64(x0_3)
 	if int64(lo_5) != n_11 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:787:59", runtime.DimMessage("lo", "[n]f64", "n", int64(lo_5), n_11))
+		return nil, 0, 0, 0, nbErrorf("std/optim:837:59", runtime.DimMessage("lo", "[n]f64", "n", int64(lo_5), n_11))
 	}
 	if int64(hi_7) != n_11 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:787:71", runtime.DimMessage("hi", "[n]f64", "n", int64(hi_7), n_11))
+		return nil, 0, 0, 0, nbErrorf("std/optim:837:71", runtime.DimMessage("hi", "[n]f64", "n", int64(hi_7), n_11))
 	}
 	n_12, err_13 := runtime.CheckSize(n_11)
 	if err_13 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:788:23", err_13)
+		return nil, 0, 0, 0, nbAt("std/optim:838:23", err_13)
 	}
 	var s_14 int64 = 0
 	for i_15 := 0; i_15 < n_12; i_15++ {
 		i_17 := int64(i_15)
 		if i_17 < 0 || i_17 >= int64(lo_5) {
-			return nil, 0, 0, 0, nbAt("std/optim:788:29", runtime.CheckIndex(i_17, lo_5))
+			return nil, 0, 0, 0, nbAt("std/optim:838:29", runtime.CheckIndex(i_17, lo_5))
 		}
 		x_18 := lo_4[int(i_17)]
 		if i_17 < 0 || i_17 >= int64(hi_7) {
-			return nil, 0, 0, 0, nbAt("std/optim:788:38", runtime.CheckIndex(i_17, hi_7))
+			return nil, 0, 0, 0, nbAt("std/optim:838:38", runtime.CheckIndex(i_17, hi_7))
 		}
 		x_19 := hi_6[int(i_17)]
 		x_20 := x_18 <= x_19
@@ -5358,19 +6117,19 @@ func fn_projectedgradient(ar *nbArena, fg_1 func([]float64, int) (float64, []flo
 	}
 	x_22 := s_14 == int64(0)
 	if !x_22 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:788:12", "optim.projected_gradient: arguments 3 and 4 (lo, hi) must have lo ≤ hi")
+		return nil, 0, 0, 0, nbErrorf("std/optim:838:12", "optim.projected_gradient: arguments 3 and 4 (lo, hi) must have lo ≤ hi")
 	}
 	x_23 := lr_8 >= 0.0
 	if !x_23 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:789:12", "optim.projected_gradient: argument 5 (lr) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:839:12", "optim.projected_gradient: argument 5 (lr) must be non-negative")
 	}
 	x_24 := steps_9 >= int64(0)
 	if !x_24 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:790:15", "optim.projected_gradient: argument 6 (steps) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:840:15", "optim.projected_gradient: argument 6 (steps) must be non-negative")
 	}
 	r_25, r_26, err_27 := fn_optimclip(ar, x0_2, x0_3, lo_4, lo_5, hi_6, hi_7)
 	if err_27 != nil {
-		return nil, 0, 0, 0, nbFrame(err_27, "optim.clip", "std/optim:781:5", "std/optim:791:20")
+		return nil, 0, 0, 0, nbFrame(err_27, "optim.clip", "std/optim:831:5", "std/optim:841:20")
 	}
 	var x_28 []float64
 	var x_29 int
@@ -5394,7 +6153,7 @@ func fn_projectedgradient(ar *nbArena, fg_1 func([]float64, int) (float64, []flo
 		x_54 := r_47 + s_51
 		_ = x_54
 		if r_49 != x_29 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:793:132", "shape mismatch in '-': "+runtime.ShapeString([]int{x_29})+" and "+runtime.ShapeString([]int{r_49}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:843:132", "shape mismatch in '-': "+runtime.ShapeString([]int{x_29})+" and "+runtime.ShapeString([]int{r_49}))
 		}
 		r_55 := ar.F64w(x_29)
 		x_28 = x_28[:len(r_55)]
@@ -5404,7 +6163,7 @@ func fn_projectedgradient(ar *nbArena, fg_1 func([]float64, int) (float64, []flo
 		}
 		r_58, r_59, err_60 := fn_optimclip(ar, r_55, x_29, lo_4, lo_5, hi_6, hi_7)
 		if err_60 != nil {
-			return nil, 0, 0, 0, nbFrame(err_60, "optim.clip", "std/optim:781:5", "std/optim:793:125")
+			return nil, 0, 0, 0, nbFrame(err_60, "optim.clip", "std/optim:831:5", "std/optim:843:125")
 		}
 		x_28, x_29 = r_58, r_59
 		_ = mark_46
@@ -5438,6 +6197,874 @@ func fn_projectedgradient(ar *nbArena, fg_1 func([]float64, int) (float64, []flo
 	x_72 := r_61 + s_65
 	x_73 := max(steps_9, int64(0))
 	return x_28, x_29, x_72, x_73, nil
+}
+
+// fn_newton is def newton (optim.nab:185:12).
+func fn_newton(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), hess_2 func([]float64, int) ([]float64, int), x0_3 []float64, x0_4 int, maxiter_5 int64, gtol_6 float64) ([]float64, int, float64, int64, int64, error) {
+	size_7 := int64(x0_4)
+	_ = size_7
+	x0_3 = x0_3[:x0_4]
+	x_8 := maxiter_5 >= int64(0)
+	if !x_8 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:186:18", "optim.Newton: argument 4 (max_iter) must be non-negative")
+	}
+	x_9 := gtol_6 >= 0.0
+	if !x_9 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:187:14", "optim.Newton: argument 5 (gtol) must be non-negative")
+	}
+	n_10 := int64(x0_4)
+	r_11, r_12, r_13 := fg_1(x0_3, x0_4)
+	if int64(r_13) != n_10 {
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:555:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_13), n_10))
+	}
+	var state_14 []float64
+	var state_15 int
+	var state_16 float64
+	var state_17 []float64
+	var state_18 int
+	var state_19 int64
+	var state_20 int64
+	var state_21 bool
+	state_14, state_15, state_16, state_17, state_18, state_19, state_20, state_21 = x0_3, x0_4, r_11, r_12, r_13, int64(0), int64(1), false
+	for {
+		x_94 := !state_21
+		var c_95 bool
+		if x_94 {
+			x_96 := state_19 < maxiter_5
+			c_95 = x_96
+		} else {
+			c_95 = false
+		}
+		var c_97 bool
+		if c_95 {
+			r_98 := ar.F64w(state_18)
+			state_17 = state_17[:len(r_98)]
+			if len(r_98) >= 262144 {
+				r_98 := r_98
+				state_17 := state_17
+				runtime.ParallelFor(len(r_98), 16384, func(lo_102, hi int) {
+					for i_103 := lo_102; i_103 < hi; i_103++ {
+						r_98[i_103] = (math.Abs(state_17[i_103]))
+					}
+				})
+			} else {
+				for i_99 := range r_98 {
+					r_98[i_99] = (math.Abs(state_17[i_99]))
+				}
+			}
+			s_105 := runtime.Max(r_98)
+			x_106 := s_105 > gtol_6
+			c_97 = x_106
+		} else {
+			c_97 = false
+		}
+		if !c_97 {
+			break
+		}
+		mark_107 := ar.mark()
+		n_108 := int64(state_15)
+		r_109, r_110 := hess_2(state_14, state_15)
+		n_111 := int64(r_110)
+		x_112 := n_108 * n_108
+		x_113 := n_111 == x_112
+		if !x_113 {
+			return nil, 0, 0, 0, 0, nbErrorf("optim.nab:171:11", "optim: the Hessian callback must return n·n values (row by row) for x of length n")
+		}
+		n_114 := int64(len(r_109))
+		if n_108 < 0 || (n_108 == 0 && n_114 != 0) || (n_108 != 0 && (n_114%n_108 != 0 || n_114/n_108 != n_108)) {
+			return nil, 0, 0, 0, 0, nbErrorf("optim.nab:172:6", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_114, n_108, n_108))
+		}
+		m_115 := int(n_108)
+		n_116 := int(n_108)
+		if int64(m_115) != n_10 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:559:31", runtime.DimMessage("the result of hess", "[n][n]f64", "n", int64(m_115), n_10))
+		}
+		if int64(n_116) != n_10 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:559:31", runtime.DimMessage("dimension 2 of the result of hess", "[n][n]f64", "n", int64(n_116), n_10))
+		}
+		r_117, r_118, r_119, err_120 := fn_linalgcholreg(ar, r_109, m_115, n_116)
+		if err_120 != nil {
+			return nil, 0, 0, 0, 0, nbFrame(err_120, "linalg.chol_reg", "std/linalg:51:5", "std/optim:559:15")
+		}
+		r_121, r_122, err_123 := fn_linalgchosolve(ar, r_117, r_118, r_119, state_17, state_18)
+		if err_123 != nil {
+			return nil, 0, 0, 0, 0, nbFrame(err_123, "linalg.cho_solve", "std/linalg:38:5", "std/optim:560:16")
+		}
+		r_124 := ar.F64w(r_122)
+		r_121 = r_121[:len(r_124)]
+		for i_125 := range r_124 {
+			r_124[i_125] = -r_121[i_125]
+		}
+		n_127 := int64(state_15)
+		if int64(state_18) != n_127 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:541:71", runtime.DimMessage("g", "[n]f64", "n", int64(state_18), n_127))
+		}
+		if int64(r_122) != n_127 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:541:82", runtime.DimMessage("d", "[n]f64", "n", int64(r_122), n_127))
+		}
+		if len(state_17) != len(r_124) {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:542:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_17), len(r_124)))
+		}
+		d_128 := runtime.Dot(state_17, r_124)
+		if r_122 != state_15 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:543:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_15})+" and "+runtime.ShapeString([]int{r_122}))
+		}
+		r_129 := ar.F64w(state_15)
+		state_14 = state_14[:len(r_129)]
+		r_124 = r_124[:len(r_129)]
+		for i_130 := range r_129 {
+			r_129[i_130] = (state_14[i_130] + r_124[i_130])
+		}
+		r_132, r_133, r_134 := fg_1(r_129, state_15)
+		if int64(r_134) != n_127 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:543:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_134), n_127))
+		}
+		var state_135 float64
+		var state_136 float64
+		var state_137 []float64
+		var state_138 int
+		var state_139 int64
+		state_135, state_136, state_137, state_138, state_139 = 1.0, r_132, r_133, r_134, int64(1)
+		for {
+			x_148 := 0.0001 * state_135
+			x_149 := x_148 * d_128
+			x_150 := state_16 + x_149
+			x_151 := state_136 <= x_150
+			x_152 := !x_151
+			var c_153 bool
+			if x_152 {
+				x_154 := state_135 >= 1e-10
+				c_153 = x_154
+			} else {
+				c_153 = false
+			}
+			if !c_153 {
+				break
+			}
+			mark_155 := ar.mark()
+			x_156 := state_135 / 2.0
+			if r_122 != state_15 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:547:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_15})+" and "+runtime.ShapeString([]int{r_122}))
+			}
+			r_157 := ar.F64w(state_15)
+			state_14 = state_14[:len(r_157)]
+			r_124 = r_124[:len(r_157)]
+			for i_158 := range r_157 {
+				r_157[i_158] = (state_14[i_158] + (x_156 * r_124[i_158]))
+			}
+			r_160, r_161, r_162 := fg_1(r_157, state_15)
+			if int64(r_162) != n_127 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:547:24", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_162), n_127))
+			}
+			x_163 := state_139 + int64(1)
+			state_135, state_136, state_137, state_138, state_139 = x_156, r_160, r_161, r_162, x_163
+			_ = mark_155
+		}
+		x_164 := state_135 >= 1e-10
+		x_165 := !x_164
+		var c_166 []float64
+		var c_167 int
+		var c_168 float64
+		var c_169 []float64
+		var c_170 int
+		var c_171 int64
+		var c_172 int64
+		var c_173 bool
+		if x_165 {
+			x_174 := state_20 + state_139
+			c_166, c_167, c_168, c_169, c_170, c_171, c_172, c_173 = state_14, state_15, state_16, state_17, state_18, state_19, x_174, true
+		} else {
+			if r_122 != state_15 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:564:13", "shape mismatch in '+': "+runtime.ShapeString([]int{state_15})+" and "+runtime.ShapeString([]int{r_122}))
+			}
+			r_175 := ar.F64w(state_15)
+			state_14 = state_14[:len(r_175)]
+			r_124 = r_124[:len(r_175)]
+			for i_176 := range r_175 {
+				r_175[i_176] = (state_14[i_176] + (state_135 * r_124[i_176]))
+			}
+			x_178 := state_19 + int64(1)
+			x_179 := state_20 + state_139
+			c_166, c_167, c_168, c_169, c_170, c_171, c_172, c_173 = r_175, state_15, state_136, state_137, state_138, x_178, x_179, false
+		}
+		state_14, state_15, state_16, state_17, state_18, state_19, state_20, state_21 = c_166, c_167, c_168, c_169, c_170, c_171, c_172, c_173
+		_ = mark_107
+	}
+	return state_14, state_15, state_16, state_19, state_20, nil
+}
+
+// fn_newtoncg is def newton_cg (optim.nab:199:12).
+func fn_newtoncg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), hv_2 func([]float64, int, []float64, int) ([]float64, int), x0_3 []float64, x0_4 int, maxiter_5 int64, gtol_6 float64) ([]float64, int, float64, int64, int64, error) {
+	size_7 := int64(x0_4)
+	_ = size_7
+	x0_3 = x0_3[:x0_4]
+	x_8 := maxiter_5 >= int64(0)
+	if !x_8 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:200:18", "optim.NewtonCg: argument 4 (max_iter) must be non-negative")
+	}
+	x_9 := gtol_6 >= 0.0
+	if !x_9 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:201:14", "optim.NewtonCg: argument 5 (gtol) must be non-negative")
+	}
+	r_10, r_11, r_12 := fg_1(x0_3, x0_4)
+	n_13 := int64(x0_4)
+	if int64(r_12) != n_13 {
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:615:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_12), n_13))
+	}
+	var state_14 []float64
+	var state_15 int
+	var state_16 float64
+	var state_17 []float64
+	var state_18 int
+	var state_19 int64
+	var state_20 int64
+	var state_21 bool
+	state_14, state_15, state_16, state_17, state_18, state_19, state_20, state_21 = x0_3, x0_4, r_10, r_11, r_12, int64(0), int64(1), false
+	for {
+		x_175 := !state_21
+		var c_176 bool
+		if x_175 {
+			x_177 := state_19 < maxiter_5
+			c_176 = x_177
+		} else {
+			c_176 = false
+		}
+		var c_178 bool
+		if c_176 {
+			r_179 := ar.F64w(state_18)
+			state_17 = state_17[:len(r_179)]
+			if len(r_179) >= 262144 {
+				r_179 := r_179
+				state_17 := state_17
+				runtime.ParallelFor(len(r_179), 16384, func(lo_183, hi int) {
+					for i_184 := lo_183; i_184 < hi; i_184++ {
+						r_179[i_184] = (math.Abs(state_17[i_184]))
+					}
+				})
+			} else {
+				for i_180 := range r_179 {
+					r_179[i_180] = (math.Abs(state_17[i_180]))
+				}
+			}
+			s_186 := runtime.Max(r_179)
+			x_187 := s_186 > gtol_6
+			c_178 = x_187
+		} else {
+			c_178 = false
+		}
+		if !c_178 {
+			break
+		}
+		mark_188 := ar.mark()
+		n_189 := int64(state_15)
+		if int64(state_18) != n_189 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:594:66", runtime.DimMessage("g", "[n]f64", "n", int64(state_18), n_189))
+		}
+		s_190 := runtime.Norm2(state_17)
+		x_191 := math.Sqrt(s_190)
+		x_192 := runtime.Min2(0.5, x_191)
+		x_193 := x_192 * s_190
+		n_194, err_195 := runtime.CheckSize(n_189)
+		if err_195 != nil {
+			return nil, 0, 0, 0, 0, nbAt("std/optim:598:37", err_195)
+		}
+		a_196 := ar.F64(n_194)
+		r_197 := ar.F64w(state_18)
+		state_17 = state_17[:len(r_197)]
+		for i_198 := range r_197 {
+			r_197[i_198] = -state_17[i_198]
+		}
+		var state_200 []float64
+		var state_201 int
+		var state_202 []float64
+		var state_203 int
+		var state_204 []float64
+		var state_205 int
+		var state_206 int64
+		var state_207 bool
+		var state_208 bool
+		state_200, state_201, state_202, state_203, state_204, state_205, state_206, state_207, state_208 = a_196, n_194, state_17, state_18, r_197, state_18, int64(0), false, false
+		for {
+			x_240 := !state_207
+			var c_241 bool
+			if x_240 {
+				x_242 := int64(2) * n_189
+				x_243 := x_242 + int64(10)
+				x_244 := state_206 < x_243
+				c_241 = x_244
+			} else {
+				c_241 = false
+			}
+			if !c_241 {
+				break
+			}
+			mark_245 := ar.mark()
+			r_246, r_247 := hv_2(state_14, state_15, state_204, state_205)
+			if int64(r_247) != n_189 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:600:16", runtime.DimMessage("the result of hv", "[n]f64", "n", int64(r_247), n_189))
+			}
+			if len(state_204) != len(r_246) {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:601:18", fmt.Sprintf("dot: sizes %d and %d differ", len(state_204), len(r_246)))
+			}
+			d_248 := runtime.Dot(state_204, r_246)
+			x_249 := d_248 <= 0.0
+			var c_250 []float64
+			var c_251 int
+			var c_252 []float64
+			var c_253 int
+			var c_254 []float64
+			var c_255 int
+			var c_256 int64
+			var c_257 bool
+			var c_258 bool
+			if x_249 {
+				x_259 := state_206 + int64(1)
+				c_250, c_251, c_252, c_253, c_254, c_255, c_256, c_257, c_258 = state_200, state_201, state_202, state_203, state_204, state_205, x_259, true, true
+			} else {
+				d_260 := runtime.Dot(state_202, state_202)
+				x_261 := d_260 / d_248
+				if r_247 != state_203 {
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:605:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_203})+" and "+runtime.ShapeString([]int{r_247}))
+				}
+				r_262 := ar.F64w(state_203)
+				state_202 = state_202[:len(r_262)]
+				r_246 = r_246[:len(r_262)]
+				for i_263 := range r_262 {
+					r_262[i_263] = (state_202[i_263] + (x_261 * r_246[i_263]))
+				}
+				if state_205 != state_201 {
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:604:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_201})+" and "+runtime.ShapeString([]int{state_205}))
+				}
+				r_265 := ar.F64w(state_201)
+				state_200 = state_200[:len(r_265)]
+				state_204 = state_204[:len(r_265)]
+				for i_266 := range r_265 {
+					r_265[i_266] = (state_200[i_266] + (x_261 * state_204[i_266]))
+				}
+				d_268 := runtime.Dot(r_262, r_262)
+				d_269 := runtime.Dot(state_202, state_202)
+				x_270 := d_268 / d_269
+				if state_205 != state_203 {
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:607:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_203})+" and "+runtime.ShapeString([]int{state_205}))
+				}
+				r_271 := ar.F64w(state_203)
+				r_262 = r_262[:len(r_271)]
+				state_204 = state_204[:len(r_271)]
+				for i_272 := range r_271 {
+					r_271[i_272] = (-r_262[i_272] + (x_270 * state_204[i_272]))
+				}
+				x_274 := state_206 + int64(1)
+				s_275 := runtime.Norm2(r_262)
+				x_276 := s_275 < x_193
+				c_250, c_251, c_252, c_253, c_254, c_255, c_256, c_257, c_258 = r_265, state_201, r_262, state_203, r_271, state_203, x_274, x_276, false
+			}
+			state_200, state_201, state_202, state_203, state_204, state_205, state_206, state_207, state_208 = c_250, c_251, c_252, c_253, c_254, c_255, c_256, c_257, c_258
+			_ = mark_245
+		}
+		var c_277 bool
+		if state_208 {
+			x_278 := state_206 == int64(1)
+			c_277 = x_278
+		} else {
+			c_277 = false
+		}
+		var c_279 []float64
+		var c_280 int
+		if c_277 {
+			r_281 := ar.F64w(state_18)
+			state_17 = state_17[:len(r_281)]
+			for i_282 := range r_281 {
+				r_281[i_282] = -state_17[i_282]
+			}
+			c_279, c_280 = r_281, state_18
+		} else {
+			x_284 := state_206 == int64(0)
+			var c_285 []float64
+			var c_286 int
+			if x_284 {
+				r_287 := ar.F64w(state_18)
+				state_17 = state_17[:len(r_287)]
+				for i_288 := range r_287 {
+					r_287[i_288] = -state_17[i_288]
+				}
+				c_285, c_286 = r_287, state_18
+			} else {
+				c_285, c_286 = state_200, state_201
+			}
+			c_279, c_280 = c_285, c_286
+		}
+		if int64(c_280) != n_189 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:541:82", runtime.DimMessage("d", "[n]f64", "n", int64(c_280), n_189))
+		}
+		if len(state_17) != len(c_279) {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:542:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_17), len(c_279)))
+		}
+		d_290 := runtime.Dot(state_17, c_279)
+		if c_280 != state_15 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:543:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_15})+" and "+runtime.ShapeString([]int{c_280}))
+		}
+		r_291 := ar.F64w(state_15)
+		state_14 = state_14[:len(r_291)]
+		c_279 = c_279[:len(r_291)]
+		for i_292 := range r_291 {
+			r_291[i_292] = (state_14[i_292] + c_279[i_292])
+		}
+		r_294, r_295, r_296 := fg_1(r_291, state_15)
+		if int64(r_296) != n_189 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:543:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_296), n_189))
+		}
+		var state_297 float64
+		var state_298 float64
+		var state_299 []float64
+		var state_300 int
+		var state_301 int64
+		state_297, state_298, state_299, state_300, state_301 = 1.0, r_294, r_295, r_296, int64(1)
+		for {
+			x_310 := 0.0001 * state_297
+			x_311 := x_310 * d_290
+			x_312 := state_16 + x_311
+			x_313 := state_298 <= x_312
+			x_314 := !x_313
+			var c_315 bool
+			if x_314 {
+				x_316 := state_297 >= 1e-10
+				c_315 = x_316
+			} else {
+				c_315 = false
+			}
+			if !c_315 {
+				break
+			}
+			mark_317 := ar.mark()
+			x_318 := state_297 / 2.0
+			if c_280 != state_15 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:547:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_15})+" and "+runtime.ShapeString([]int{c_280}))
+			}
+			r_319 := ar.F64w(state_15)
+			state_14 = state_14[:len(r_319)]
+			c_279 = c_279[:len(r_319)]
+			for i_320 := range r_319 {
+				r_319[i_320] = (state_14[i_320] + (x_318 * c_279[i_320]))
+			}
+			r_322, r_323, r_324 := fg_1(r_319, state_15)
+			if int64(r_324) != n_189 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:547:24", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_324), n_189))
+			}
+			x_325 := state_301 + int64(1)
+			state_297, state_298, state_299, state_300, state_301 = x_318, r_322, r_323, r_324, x_325
+			_ = mark_317
+		}
+		x_326 := state_297 >= 1e-10
+		x_327 := !x_326
+		var c_328 []float64
+		var c_329 int
+		var c_330 float64
+		var c_331 []float64
+		var c_332 int
+		var c_333 int64
+		var c_334 int64
+		var c_335 bool
+		if x_327 {
+			x_336 := state_20 + state_301
+			c_328, c_329, c_330, c_331, c_332, c_333, c_334, c_335 = state_14, state_15, state_16, state_17, state_18, state_19, x_336, true
+		} else {
+			if c_280 != state_15 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:623:13", "shape mismatch in '+': "+runtime.ShapeString([]int{state_15})+" and "+runtime.ShapeString([]int{c_280}))
+			}
+			r_337 := ar.F64w(state_15)
+			state_14 = state_14[:len(r_337)]
+			c_279 = c_279[:len(r_337)]
+			for i_338 := range r_337 {
+				r_337[i_338] = (state_14[i_338] + (state_297 * c_279[i_338]))
+			}
+			x_340 := state_19 + int64(1)
+			x_341 := state_20 + state_301
+			c_328, c_329, c_330, c_331, c_332, c_333, c_334, c_335 = r_337, state_15, state_298, state_299, state_300, x_340, x_341, false
+		}
+		state_14, state_15, state_16, state_17, state_18, state_19, state_20, state_21 = c_328, c_329, c_330, c_331, c_332, c_333, c_334, c_335
+		_ = mark_188
+	}
+	return state_14, state_15, state_16, state_19, state_20, nil
+}
+
+// fn_lazynewton is def lazy_newton (optim.nab:210:12).
+func fn_lazynewton(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), hess_2 func([]float64, int) ([]float64, int), x0_3 []float64, x0_4 int, every_5 int64, maxiter_6 int64, gtol_7 float64) ([]float64, int, float64, int64, int64, error) {
+	size_8 := int64(x0_4)
+	_ = size_8
+	x0_3 = x0_3[:x0_4]
+	x_9 := maxiter_6 >= int64(0)
+	if !x_9 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:212:18", "optim.LazyNewton: argument 5 (max_iter) must be non-negative")
+	}
+	x_10 := gtol_7 >= 0.0
+	if !x_10 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:213:14", "optim.LazyNewton: argument 6 (gtol) must be non-negative")
+	}
+	n_11 := int64(x0_4)
+	x_12 := every_5 >= int64(1)
+	if !x_12 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:211:15", "optim.LazyNewton: argument 4 (every) must be at least 1")
+	}
+	x_13 := max(every_5, int64(1))
+	r_14, r_15, r_16 := fg_1(x0_3, x0_4)
+	if int64(r_16) != n_11 {
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:652:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_16), n_11))
+	}
+	n_17, err_18 := runtime.CheckSize(n_11)
+	if err_18 != nil {
+		return nil, 0, 0, 0, 0, nbAt("std/optim:654:53", err_18)
+	}
+	var a_19 []float64
+	var d_20 int = 0
+	var rs_21 int = 0
+	for i_22 := 0; i_22 < n_17; i_22++ {
+		mark_23 := ar.mark()
+		i_24 := int64(i_22)
+		_ = i_24
+		n_25, err_26 := runtime.CheckSize(n_11)
+		if err_26 != nil {
+			return nil, 0, 0, 0, 0, nbAt("std/optim:654:54", err_26)
+		}
+		a_27 := ar.F64(n_25)
+		if i_22 == 0 {
+			d_20 = n_25
+			rs_21 = d_20
+			tot_28, err_29 := runtime.MulSize(n_17, rs_21)
+			if err_29 != nil {
+				return nil, 0, 0, 0, 0, nbAt("std/optim:654:53", err_29)
+			}
+			a_19 = ar.F64w(tot_28)
+		} else if n_25 != d_20 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:654:53", "build: element "+strconv.Itoa(i_22)+" has shape "+runtime.ShapeString([]int{n_25})+", element 0 has shape "+runtime.ShapeString([]int{d_20}))
+		}
+		copy(a_19[i_22*rs_21:(i_22+1)*rs_21], a_27)
+		if i_22 > 0 {
+			ar.release(mark_23)
+		}
+	}
+	var state_30 []float64
+	var state_31 int
+	var state_32 float64
+	var state_33 []float64
+	var state_34 int
+	var state_35 []float64
+	var state_36 int
+	var state_37 int
+	var state_38 int64
+	var state_39 int64
+	var state_40 bool
+	state_30, state_31, state_32, state_33, state_34, state_35, state_36, state_37, state_38, state_39, state_40 = x0_3, x0_4, r_14, r_15, r_16, a_19, n_17, d_20, int64(0), int64(1), false
+	for {
+		x_121 := !state_40
+		var c_122 bool
+		if x_121 {
+			x_123 := state_38 < maxiter_6
+			c_122 = x_123
+		} else {
+			c_122 = false
+		}
+		var c_124 bool
+		if c_122 {
+			r_125 := ar.F64w(state_34)
+			state_33 = state_33[:len(r_125)]
+			if len(r_125) >= 262144 {
+				r_125 := r_125
+				state_33 := state_33
+				runtime.ParallelFor(len(r_125), 16384, func(lo_129, hi int) {
+					for i_130 := lo_129; i_130 < hi; i_130++ {
+						r_125[i_130] = (math.Abs(state_33[i_130]))
+					}
+				})
+			} else {
+				for i_126 := range r_125 {
+					r_125[i_126] = (math.Abs(state_33[i_126]))
+				}
+			}
+			s_132 := runtime.Max(r_125)
+			x_133 := s_132 > gtol_7
+			c_124 = x_133
+		} else {
+			c_124 = false
+		}
+		if !c_124 {
+			break
+		}
+		mark_134 := ar.mark()
+		if x_13 == 0 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:656:21", "integer division by zero")
+		}
+		x_135 := state_38 % x_13
+		x_136 := x_135 == int64(0)
+		var c_137 []float64
+		var c_138 int
+		var c_139 int
+		if x_136 {
+			n_140 := int64(state_31)
+			r_141, r_142 := hess_2(state_30, state_31)
+			n_143 := int64(r_142)
+			x_144 := n_140 * n_140
+			x_145 := n_143 == x_144
+			if !x_145 {
+				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:171:11", "optim: the Hessian callback must return n·n values (row by row) for x of length n")
+			}
+			n_146 := int64(len(r_141))
+			if n_140 < 0 || (n_140 == 0 && n_146 != 0) || (n_140 != 0 && (n_146%n_140 != 0 || n_146/n_140 != n_140)) {
+				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:172:6", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_146, n_140, n_140))
+			}
+			m_147 := int(n_140)
+			n_148 := int(n_140)
+			if int64(m_147) != n_11 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:656:52", runtime.DimMessage("the result of hess", "[n][n]f64", "n", int64(m_147), n_11))
+			}
+			if int64(n_148) != n_11 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:656:52", runtime.DimMessage("dimension 2 of the result of hess", "[n][n]f64", "n", int64(n_148), n_11))
+			}
+			r_149, r_150, r_151, err_152 := fn_linalgcholreg(ar, r_141, m_147, n_148)
+			if err_152 != nil {
+				return nil, 0, 0, 0, 0, nbFrame(err_152, "linalg.chol_reg", "std/linalg:51:5", "std/optim:656:36")
+			}
+			c_137, c_138, c_139 = r_149, r_150, r_151
+		} else {
+			c_137, c_138, c_139 = state_35, state_36, state_37
+		}
+		r_153, r_154, err_155 := fn_linalgchosolve(ar, c_137, c_138, c_139, state_33, state_34)
+		if err_155 != nil {
+			return nil, 0, 0, 0, 0, nbFrame(err_155, "linalg.cho_solve", "std/linalg:38:5", "std/optim:657:16")
+		}
+		r_156 := ar.F64w(r_154)
+		r_153 = r_153[:len(r_156)]
+		for i_157 := range r_156 {
+			r_156[i_157] = -r_153[i_157]
+		}
+		n_159 := int64(state_31)
+		if int64(state_34) != n_159 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:541:71", runtime.DimMessage("g", "[n]f64", "n", int64(state_34), n_159))
+		}
+		if int64(r_154) != n_159 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:541:82", runtime.DimMessage("d", "[n]f64", "n", int64(r_154), n_159))
+		}
+		if len(state_33) != len(r_156) {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:542:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_33), len(r_156)))
+		}
+		d_160 := runtime.Dot(state_33, r_156)
+		if r_154 != state_31 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:543:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_31})+" and "+runtime.ShapeString([]int{r_154}))
+		}
+		r_161 := ar.F64w(state_31)
+		state_30 = state_30[:len(r_161)]
+		r_156 = r_156[:len(r_161)]
+		for i_162 := range r_161 {
+			r_161[i_162] = (state_30[i_162] + r_156[i_162])
+		}
+		r_164, r_165, r_166 := fg_1(r_161, state_31)
+		if int64(r_166) != n_159 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:543:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_166), n_159))
+		}
+		var state_167 float64
+		var state_168 float64
+		var state_169 []float64
+		var state_170 int
+		var state_171 int64
+		state_167, state_168, state_169, state_170, state_171 = 1.0, r_164, r_165, r_166, int64(1)
+		for {
+			x_180 := 0.0001 * state_167
+			x_181 := x_180 * d_160
+			x_182 := state_32 + x_181
+			x_183 := state_168 <= x_182
+			x_184 := !x_183
+			var c_185 bool
+			if x_184 {
+				x_186 := state_167 >= 1e-10
+				c_185 = x_186
+			} else {
+				c_185 = false
+			}
+			if !c_185 {
+				break
+			}
+			mark_187 := ar.mark()
+			x_188 := state_167 / 2.0
+			if r_154 != state_31 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:547:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_31})+" and "+runtime.ShapeString([]int{r_154}))
+			}
+			r_189 := ar.F64w(state_31)
+			state_30 = state_30[:len(r_189)]
+			r_156 = r_156[:len(r_189)]
+			for i_190 := range r_189 {
+				r_189[i_190] = (state_30[i_190] + (x_188 * r_156[i_190]))
+			}
+			r_192, r_193, r_194 := fg_1(r_189, state_31)
+			if int64(r_194) != n_159 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:547:24", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_194), n_159))
+			}
+			x_195 := state_171 + int64(1)
+			state_167, state_168, state_169, state_170, state_171 = x_188, r_192, r_193, r_194, x_195
+			_ = mark_187
+		}
+		x_196 := state_167 >= 1e-10
+		x_197 := !x_196
+		var c_198 []float64
+		var c_199 int
+		var c_200 float64
+		var c_201 []float64
+		var c_202 int
+		var c_203 []float64
+		var c_204 int
+		var c_205 int
+		var c_206 int64
+		var c_207 int64
+		var c_208 bool
+		if x_197 {
+			x_209 := state_39 + state_171
+			c_198, c_199, c_200, c_201, c_202, c_203, c_204, c_205, c_206, c_207, c_208 = state_30, state_31, state_32, state_33, state_34, c_137, c_138, c_139, state_38, x_209, true
+		} else {
+			if r_154 != state_31 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:661:13", "shape mismatch in '+': "+runtime.ShapeString([]int{state_31})+" and "+runtime.ShapeString([]int{r_154}))
+			}
+			r_210 := ar.F64w(state_31)
+			state_30 = state_30[:len(r_210)]
+			r_156 = r_156[:len(r_210)]
+			for i_211 := range r_210 {
+				r_210[i_211] = (state_30[i_211] + (state_167 * r_156[i_211]))
+			}
+			x_213 := state_38 + int64(1)
+			x_214 := state_39 + state_171
+			c_198, c_199, c_200, c_201, c_202, c_203, c_204, c_205, c_206, c_207, c_208 = r_210, state_31, state_168, state_169, state_170, c_137, c_138, c_139, x_213, x_214, false
+		}
+		state_30, state_31, state_32, state_33, state_34, state_35, state_36, state_37, state_38, state_39, state_40 = c_198, c_199, c_200, c_201, c_202, c_203, c_204, c_205, c_206, c_207, c_208
+		_ = mark_134
+	}
+	return state_30, state_31, state_32, state_38, state_39, nil
+}
+
+// fn_dampednewton is def damped_newton (optim.nab:224:12).
+func fn_dampednewton(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), hess_2 func([]float64, int) ([]float64, int), x0_3 []float64, x0_4 int, maxiter_5 int64, gtol_6 float64) ([]float64, int, float64, int64, int64, error) {
+	size_7 := int64(x0_4)
+	_ = size_7
+	x0_3 = x0_3[:x0_4]
+	x_8 := maxiter_5 >= int64(0)
+	if !x_8 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:225:18", "optim.DampedNewton: argument 4 (max_iter) must be non-negative")
+	}
+	x_9 := gtol_6 >= 0.0
+	if !x_9 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:226:14", "optim.DampedNewton: argument 5 (gtol) must be non-negative")
+	}
+	n_10 := int64(x0_4)
+	r_11, r_12, r_13 := fg_1(x0_3, x0_4)
+	if int64(r_13) != n_10 {
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:688:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_13), n_10))
+	}
+	var state_14 []float64
+	var state_15 int
+	var state_16 float64
+	var state_17 []float64
+	var state_18 int
+	var state_19 int64
+	var state_20 int64
+	state_14, state_15, state_16, state_17, state_18, state_19, state_20 = x0_3, x0_4, r_11, r_12, r_13, int64(0), int64(1)
+	for {
+		x_59 := state_19 < maxiter_5
+		var c_60 bool
+		if x_59 {
+			r_61 := ar.F64w(state_18)
+			state_17 = state_17[:len(r_61)]
+			if len(r_61) >= 262144 {
+				r_61 := r_61
+				state_17 := state_17
+				runtime.ParallelFor(len(r_61), 16384, func(lo_65, hi int) {
+					for i_66 := lo_65; i_66 < hi; i_66++ {
+						r_61[i_66] = (math.Abs(state_17[i_66]))
+					}
+				})
+			} else {
+				for i_62 := range r_61 {
+					r_61[i_62] = (math.Abs(state_17[i_62]))
+				}
+			}
+			s_68 := runtime.Max(r_61)
+			x_69 := s_68 > gtol_6
+			c_60 = x_69
+		} else {
+			c_60 = false
+		}
+		if !c_60 {
+			break
+		}
+		mark_70 := ar.mark()
+		n_71 := int64(state_15)
+		r_72, r_73 := hess_2(state_14, state_15)
+		n_74 := int64(r_73)
+		x_75 := n_71 * n_71
+		x_76 := n_74 == x_75
+		if !x_76 {
+			return nil, 0, 0, 0, 0, nbErrorf("optim.nab:171:11", "optim: the Hessian callback must return n·n values (row by row) for x of length n")
+		}
+		n_77 := int64(len(r_72))
+		if n_71 < 0 || (n_71 == 0 && n_77 != 0) || (n_71 != 0 && (n_77%n_71 != 0 || n_77/n_71 != n_71)) {
+			return nil, 0, 0, 0, 0, nbErrorf("optim.nab:172:6", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_77, n_71, n_71))
+		}
+		m_78 := int(n_71)
+		n_79 := int(n_71)
+		if int64(m_78) != n_10 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:692:49", runtime.DimMessage("the result of hess", "[n][n]f64", "n", int64(m_78), n_10))
+		}
+		if int64(n_79) != n_10 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:692:49", runtime.DimMessage("dimension 2 of the result of hess", "[n][n]f64", "n", int64(n_79), n_10))
+		}
+		r_80, r_81, r_82, err_83 := fn_linalgcholreg(ar, r_72, m_78, n_79)
+		if err_83 != nil {
+			return nil, 0, 0, 0, 0, nbFrame(err_83, "linalg.chol_reg", "std/linalg:51:5", "std/optim:692:33")
+		}
+		r_84, r_85, err_86 := fn_linalgchosolve(ar, r_80, r_81, r_82, state_17, state_18)
+		if err_86 != nil {
+			return nil, 0, 0, 0, 0, nbFrame(err_86, "linalg.cho_solve", "std/linalg:38:5", "std/optim:692:16")
+		}
+		r_87 := ar.F64w(r_85)
+		r_84 = r_84[:len(r_87)]
+		for i_88 := range r_87 {
+			r_87[i_88] = -r_84[i_88]
+		}
+		if len(state_17) != len(r_87) {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:693:32", fmt.Sprintf("dot: sizes %d and %d differ", len(state_17), len(r_87)))
+		}
+		d_90 := runtime.Dot(state_17, r_87)
+		x_91 := -d_90
+		x_92 := runtime.Max2(0.0, x_91)
+		x_93 := math.Sqrt(x_92)
+		x_94 := x_93 < 0.25
+		var c_95 []float64
+		var c_96 int
+		if x_94 {
+			c_95, c_96 = r_87, r_85
+		} else {
+			x_97 := 1.0 + x_93
+			r_98 := ar.F64w(r_85)
+			r_87 = r_87[:len(r_98)]
+			for i_99 := range r_98 {
+				r_98[i_99] = (r_87[i_99] / x_97)
+			}
+			c_95, c_96 = r_98, r_85
+		}
+		if c_96 != state_15 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:695:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_15})+" and "+runtime.ShapeString([]int{c_96}))
+		}
+		r_101 := ar.F64w(state_15)
+		state_14 = state_14[:len(r_101)]
+		c_95 = c_95[:len(r_101)]
+		for i_102 := range r_101 {
+			r_101[i_102] = (state_14[i_102] + c_95[i_102])
+		}
+		r_104, r_105, r_106 := fg_1(r_101, state_15)
+		if int64(r_106) != n_10 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:696:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_106), n_10))
+		}
+		x_107 := state_19 + int64(1)
+		x_108 := state_20 + int64(1)
+		state_14, state_16, state_17, state_18, state_19, state_20 = r_101, r_104, r_105, r_106, x_107, x_108
+		_ = mark_70
+	}
+	return state_14, x0_4, state_16, state_19, state_20, nil
 }
 
 // nbArena hands out the arrays of one call: zeroed slices cut from
