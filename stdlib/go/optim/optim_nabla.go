@@ -1054,6 +1054,143 @@ func DampedNewtonInto(dst0 []float64, fg func([]float64) (float64, []float64), h
 	return r1_0, r2_0, r3_0, nil
 }
 
+// GaussNewton minimizes ½‖r(x)‖² from x0 by the Gauss–Newton method with
+// line search: std/optim's gauss_newton (Nocedal and Wright, §10.3): it
+// solves JᵀJ·δ = −Jᵀr (JᵀJ regularized by τ·I as newton does when it is
+// singular), then Armijo backtracking on ½‖r‖² (c1 = 1e-4, halving,
+// ending the run when α < 1e-10). r is called at x0, at every trial point
+// and again at each accepted point; jac at x0 and at each accepted point.
+// It stops when ‖Jᵀr‖∞ ≤ tol, when a step changes x by less than
+// tol·(‖x‖₂ + tol), or after max_iter iterations, and returns (x,
+// ½‖r(x)‖², iterations, evaluations of r). max_iter and tol must be
+// non-negative.
+//
+// It is the Nabla def gauss_newton(r: [n]f64 -> [m]f64, jac: [n]f64 -> [k]f64, x0: [n]f64, max_iter: i64, tol: f64): ([n]f64, f64, i64, i64) (optim.nab:244:12).
+// Its array results are newly allocated; GaussNewtonInto writes them into buffers instead.
+func GaussNewton(r func([]float64) []float64, jac func([]float64) []float64, x0 []float64, maxiter int64, tol float64) ([]float64, float64, int64, int64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if r == nil {
+		return nil, 0, 0, 0, fmt.Errorf("gauss_newton: argument r is a nil function")
+	}
+	rIn := func(a0 []float64, a0n int) ([]float64, int) {
+		r0 := r(a0[:a0n])
+		return r0, len(r0)
+	}
+	if jac == nil {
+		return nil, 0, 0, 0, fmt.Errorf("gauss_newton: argument jac is a nil function")
+	}
+	jacIn := func(a0 []float64, a0n int) ([]float64, int) {
+		r0 := jac(a0[:a0n])
+		return r0, len(r0)
+	}
+	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_gaussnewton(ar, rIn, jacIn, x0, len(x0), maxiter, tol)
+	if err != nil {
+		return nil, 0, 0, 0, nbFrame(err, "gauss_newton", "optim.nab:244:12", "")
+	}
+	return nbOut1(r0_0, r0_1), r1_0, r2_0, r3_0, nil
+}
+
+// GaussNewtonInto is GaussNewton with its array results written into the dst buffers,
+// which must have the results' shapes; in steady state it allocates nothing.
+func GaussNewtonInto(dst0 []float64, r func([]float64) []float64, jac func([]float64) []float64, x0 []float64, maxiter int64, tol float64) (float64, int64, int64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if r == nil {
+		return 0, 0, 0, fmt.Errorf("gauss_newton: argument r is a nil function")
+	}
+	rIn := func(a0 []float64, a0n int) ([]float64, int) {
+		r0 := r(a0[:a0n])
+		return r0, len(r0)
+	}
+	if jac == nil {
+		return 0, 0, 0, fmt.Errorf("gauss_newton: argument jac is a nil function")
+	}
+	jacIn := func(a0 []float64, a0n int) ([]float64, int) {
+		r0 := jac(a0[:a0n])
+		return r0, len(r0)
+	}
+	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_gaussnewton(ar, rIn, jacIn, x0, len(x0), maxiter, tol)
+	if err != nil {
+		return 0, 0, 0, nbFrame(err, "gauss_newton", "optim.nab:244:12", "")
+	}
+	if !nbInto1(dst0, r0_0, r0_1) {
+		return 0, 0, 0, fmt.Errorf("gauss_newton: dst0 does not have the result's shape %v", []int{r0_1})
+	}
+	return r1_0, r2_0, r3_0, nil
+}
+
+// LevenbergMarquardt minimizes ½‖r(x)‖² from x0 by the
+// Levenberg–Marquardt method with Nielsen's damping update: std/optim's
+// levenberg_marquardt (Madsen, Nielsen and Tingleff, 2004, Alg. 3.16):
+// each iteration solves (JᵀJ + μ·D)·δ = −Jᵀr with D = diag(JᵀJ), each
+// entry the largest seen so far and at least 1e-12, from μ = 1e-3; the
+// step is taken when the gain ratio ρ > 0 (μ ← μ·max(1/3, 1 − (2ρ − 1)³)),
+// else μ grows (×2, ×4, ...). r is called at x0 and once per iteration,
+// jac at x0 and at each accepted point. It stops when ‖Jᵀr‖∞ ≤ tol, when
+// an accepted step changes x by less than tol·(‖x‖₂ + tol), or after
+// max_iter iterations (rejected steps count), and returns (x, ½‖r(x)‖²,
+// iterations, evaluations of r). max_iter and tol must be non-negative.
+//
+// It is the Nabla def levenberg_marquardt(r: [n]f64 -> [m]f64, jac: [n]f64 -> [k]f64, x0: [n]f64, max_iter: i64, tol: f64): ([n]f64, f64, i64, i64) (optim.nab:260:12).
+// Its array results are newly allocated; LevenbergMarquardtInto writes them into buffers instead.
+func LevenbergMarquardt(r func([]float64) []float64, jac func([]float64) []float64, x0 []float64, maxiter int64, tol float64) ([]float64, float64, int64, int64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if r == nil {
+		return nil, 0, 0, 0, fmt.Errorf("levenberg_marquardt: argument r is a nil function")
+	}
+	rIn := func(a0 []float64, a0n int) ([]float64, int) {
+		r0 := r(a0[:a0n])
+		return r0, len(r0)
+	}
+	if jac == nil {
+		return nil, 0, 0, 0, fmt.Errorf("levenberg_marquardt: argument jac is a nil function")
+	}
+	jacIn := func(a0 []float64, a0n int) ([]float64, int) {
+		r0 := jac(a0[:a0n])
+		return r0, len(r0)
+	}
+	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_levenbergmarquardt(ar, rIn, jacIn, x0, len(x0), maxiter, tol)
+	if err != nil {
+		return nil, 0, 0, 0, nbFrame(err, "levenberg_marquardt", "optim.nab:260:12", "")
+	}
+	return nbOut1(r0_0, r0_1), r1_0, r2_0, r3_0, nil
+}
+
+// LevenbergMarquardtInto is LevenbergMarquardt with its array results written into the dst buffers,
+// which must have the results' shapes; in steady state it allocates nothing.
+func LevenbergMarquardtInto(dst0 []float64, r func([]float64) []float64, jac func([]float64) []float64, x0 []float64, maxiter int64, tol float64) (float64, int64, int64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if r == nil {
+		return 0, 0, 0, fmt.Errorf("levenberg_marquardt: argument r is a nil function")
+	}
+	rIn := func(a0 []float64, a0n int) ([]float64, int) {
+		r0 := r(a0[:a0n])
+		return r0, len(r0)
+	}
+	if jac == nil {
+		return 0, 0, 0, fmt.Errorf("levenberg_marquardt: argument jac is a nil function")
+	}
+	jacIn := func(a0 []float64, a0n int) ([]float64, int) {
+		r0 := jac(a0[:a0n])
+		return r0, len(r0)
+	}
+	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_levenbergmarquardt(ar, rIn, jacIn, x0, len(x0), maxiter, tol)
+	if err != nil {
+		return 0, 0, 0, nbFrame(err, "levenberg_marquardt", "optim.nab:260:12", "")
+	}
+	if !nbInto1(dst0, r0_0, r0_1) {
+		return 0, 0, 0, fmt.Errorf("levenberg_marquardt: dst0 does not have the result's shape %v", []int{r0_1})
+	}
+	return r1_0, r2_0, r3_0, nil
+}
+
 // fn_linalgcholtry is def linalg.chol_try (std/linalg:16:5).
 func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, int, int, bool, error) {
 	size_4 := int64(a_2)
@@ -1941,21 +2078,21 @@ func fn_optimmtstep(ar *nbArena, stx_1 float64, fx_2 float64, dx_3 float64, sty_
 	return c_200, c_201, c_202, c_203, c_204, c_205, c_206, c_207, c_208
 }
 
-// fn_optimtwoloop is def optim.two_loop (std/optim:386:5).
+// fn_optimtwoloop is def optim.two_loop (std/optim:376:5).
 func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 int, s_5 int, y_6 []float64, y_7 int, y_8 int, rho_9 []float64, rho_10 int, head_11 int64, cnt_12 int64) ([]float64, int, error) {
 	size_13 := int64(q0_2)
 	if int64(s_5) != size_13 {
-		return nil, 0, nbErrorf("std/optim:386:33", fmt.Sprintf("size mismatch: n is %d (q0) but dimension 2 of s has size %d", size_13, s_5))
+		return nil, 0, nbErrorf("std/optim:376:33", fmt.Sprintf("size mismatch: n is %d (q0) but dimension 2 of s has size %d", size_13, s_5))
 	}
 	if int64(y_8) != size_13 {
-		return nil, 0, nbErrorf("std/optim:386:47", fmt.Sprintf("size mismatch: n is %d (q0) but dimension 2 of y has size %d", size_13, y_8))
+		return nil, 0, nbErrorf("std/optim:376:47", fmt.Sprintf("size mismatch: n is %d (q0) but dimension 2 of y has size %d", size_13, y_8))
 	}
 	size_14 := int64(s_4)
 	if int64(y_7) != size_14 {
-		return nil, 0, nbErrorf("std/optim:386:44", fmt.Sprintf("size mismatch: m is %d (s) but y has size %d", size_14, y_7))
+		return nil, 0, nbErrorf("std/optim:376:44", fmt.Sprintf("size mismatch: m is %d (s) but y has size %d", size_14, y_7))
 	}
 	if int64(rho_10) != size_14 {
-		return nil, 0, nbErrorf("std/optim:386:60", fmt.Sprintf("size mismatch: m is %d (s) but rho has size %d", size_14, rho_10))
+		return nil, 0, nbErrorf("std/optim:376:60", fmt.Sprintf("size mismatch: m is %d (s) but rho has size %d", size_14, rho_10))
 	}
 	q0_1 = q0_1[:q0_2]
 	s_3 = s_3[:s_4*s_5]
@@ -1963,7 +2100,7 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 	rho_9 = rho_9[:rho_10]
 	n_15, err_16 := runtime.CheckSize(size_14)
 	if err_16 != nil {
-		return nil, 0, nbAt("std/optim:387:43", err_16)
+		return nil, 0, nbAt("std/optim:377:43", err_16)
 	}
 	a_17 := ar.F64(n_15)
 	var state_18 []float64
@@ -1978,28 +2115,28 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 		x_41 := int64(2) * size_14
 		x_42 := x_40 + x_41
 		if size_14 == 0 {
-			return nil, 0, nbErrorf("std/optim:388:36", "integer division by zero")
+			return nil, 0, nbErrorf("std/optim:378:36", "integer division by zero")
 		}
 		x_43 := x_42 % size_14
 		if x_43 < 0 || x_43 >= int64(rho_10) {
-			return nil, 0, nbAt("std/optim:389:16", runtime.CheckIndex(x_43, rho_10))
+			return nil, 0, nbAt("std/optim:379:16", runtime.CheckIndex(x_43, rho_10))
 		}
 		x_44 := rho_9[int(x_43)]
 		if x_43 < 0 || x_43 >= int64(s_4) {
-			return nil, 0, nbAt("std/optim:389:27", runtime.CheckIndex(x_43, s_4))
+			return nil, 0, nbAt("std/optim:379:27", runtime.CheckIndex(x_43, s_4))
 		}
 		row_45 := s_3[int(x_43)*s_5 : (int(x_43)+1)*s_5]
 		if len(row_45) != len(state_18) {
-			return nil, 0, nbErrorf("std/optim:389:22", fmt.Sprintf("dot: sizes %d and %d differ", len(row_45), len(state_18)))
+			return nil, 0, nbErrorf("std/optim:379:22", fmt.Sprintf("dot: sizes %d and %d differ", len(row_45), len(state_18)))
 		}
 		d_46 := runtime.Dot(row_45, state_18)
 		x_47 := x_44 * d_46
 		if x_43 < 0 || x_43 >= int64(y_7) {
-			return nil, 0, nbAt("std/optim:390:18", runtime.CheckIndex(x_43, y_7))
+			return nil, 0, nbAt("std/optim:380:18", runtime.CheckIndex(x_43, y_7))
 		}
 		row_48 := y_6[int(x_43)*y_8 : (int(x_43)+1)*y_8]
 		if y_8 != state_19 {
-			return nil, 0, nbErrorf("std/optim:390:11", "shape mismatch in '-': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{y_8}))
+			return nil, 0, nbErrorf("std/optim:380:11", "shape mismatch in '-': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{y_8}))
 		}
 		r_49 := ar.F64w(state_19)
 		state_18 = state_18[:len(r_49)]
@@ -2008,7 +2145,7 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 			r_49[i_50] = (state_18[i_50] - (x_47 * row_48[i_50]))
 		}
 		if x_43 < 0 || x_43 >= int64(state_21) {
-			return nil, 0, nbAt("std/optim:390:23", runtime.CheckIndex(x_43, state_21))
+			return nil, 0, nbAt("std/optim:380:23", runtime.CheckIndex(x_43, state_21))
 		}
 		c_52 := ar.F64w(len(state_20))
 		copy(c_52, state_20)
@@ -2019,26 +2156,26 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 	x_53 := head_11 - int64(1)
 	x_54 := x_53 + size_14
 	if size_14 == 0 {
-		return nil, 0, nbErrorf("std/optim:391:31", "integer division by zero")
+		return nil, 0, nbErrorf("std/optim:381:31", "integer division by zero")
 	}
 	x_55 := x_54 % size_14
 	x_56 := cnt_12 > int64(0)
 	var c_57 float64
 	if x_56 {
 		if x_55 < 0 || x_55 >= int64(rho_10) {
-			return nil, 0, nbAt("std/optim:392:41", runtime.CheckIndex(x_55, rho_10))
+			return nil, 0, nbAt("std/optim:382:41", runtime.CheckIndex(x_55, rho_10))
 		}
 		x_58 := rho_9[int(x_55)]
 		if x_55 < 0 || x_55 >= int64(y_7) {
-			return nil, 0, nbAt("std/optim:392:57", runtime.CheckIndex(x_55, y_7))
+			return nil, 0, nbAt("std/optim:382:57", runtime.CheckIndex(x_55, y_7))
 		}
 		row_59 := y_6[int(x_55)*y_8 : (int(x_55)+1)*y_8]
 		if x_55 < 0 || x_55 >= int64(y_7) {
-			return nil, 0, nbAt("std/optim:392:68", runtime.CheckIndex(x_55, y_7))
+			return nil, 0, nbAt("std/optim:382:68", runtime.CheckIndex(x_55, y_7))
 		}
 		row_60 := y_6[int(x_55)*y_8 : (int(x_55)+1)*y_8]
 		if len(row_59) != len(row_60) {
-			return nil, 0, nbErrorf("std/optim:392:52", fmt.Sprintf("dot: sizes %d and %d differ", len(row_59), len(row_60)))
+			return nil, 0, nbErrorf("std/optim:382:52", fmt.Sprintf("dot: sizes %d and %d differ", len(row_59), len(row_60)))
 		}
 		d_61 := runtime.Dot(row_59, row_60)
 		x_62 := x_58 * d_61
@@ -2073,33 +2210,33 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 		x_93 := int64(2) * size_14
 		x_94 := x_92 + x_93
 		if size_14 == 0 {
-			return nil, 0, nbErrorf("std/optim:394:41", "integer division by zero")
+			return nil, 0, nbErrorf("std/optim:384:41", "integer division by zero")
 		}
 		x_95 := x_94 % size_14
 		if x_95 < 0 || x_95 >= int64(n_15) {
-			return nil, 0, nbAt("std/optim:396:21", runtime.CheckIndex(x_95, n_15))
+			return nil, 0, nbAt("std/optim:386:21", runtime.CheckIndex(x_95, n_15))
 		}
 		x_96 := state_20[int(x_95)]
 		if x_95 < 0 || x_95 >= int64(rho_10) {
-			return nil, 0, nbAt("std/optim:395:19", runtime.CheckIndex(x_95, rho_10))
+			return nil, 0, nbAt("std/optim:385:19", runtime.CheckIndex(x_95, rho_10))
 		}
 		x_97 := rho_9[int(x_95)]
 		if x_95 < 0 || x_95 >= int64(y_7) {
-			return nil, 0, nbAt("std/optim:395:30", runtime.CheckIndex(x_95, y_7))
+			return nil, 0, nbAt("std/optim:385:30", runtime.CheckIndex(x_95, y_7))
 		}
 		row_98 := y_6[int(x_95)*y_8 : (int(x_95)+1)*y_8]
 		if len(row_98) != len(r_71) {
-			return nil, 0, nbErrorf("std/optim:395:25", fmt.Sprintf("dot: sizes %d and %d differ", len(row_98), len(r_71)))
+			return nil, 0, nbErrorf("std/optim:385:25", fmt.Sprintf("dot: sizes %d and %d differ", len(row_98), len(r_71)))
 		}
 		d_99 := runtime.Dot(row_98, r_71)
 		x_100 := x_97 * d_99
 		x_101 := x_96 - x_100
 		if x_95 < 0 || x_95 >= int64(s_4) {
-			return nil, 0, nbAt("std/optim:396:33", runtime.CheckIndex(x_95, s_4))
+			return nil, 0, nbAt("std/optim:386:33", runtime.CheckIndex(x_95, s_4))
 		}
 		row_102 := s_3[int(x_95)*s_5 : (int(x_95)+1)*s_5]
 		if s_5 != r_72 {
-			return nil, 0, nbErrorf("std/optim:396:13", "shape mismatch in '+': "+runtime.ShapeString([]int{r_72})+" and "+runtime.ShapeString([]int{s_5}))
+			return nil, 0, nbErrorf("std/optim:386:13", "shape mismatch in '+': "+runtime.ShapeString([]int{r_72})+" and "+runtime.ShapeString([]int{s_5}))
 		}
 		r_103 := ar.F64w(r_72)
 		r_71 = r_71[:len(r_103)]
@@ -2113,23 +2250,23 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 	return r_71, q0_2, nil
 }
 
-// fn_optimclip is def optim.clip (std/optim:831:5).
+// fn_optimclip is def optim.clip (std/optim:824:5).
 func fn_optimclip(ar *nbArena, x_1 []float64, x_2 int, lo_3 []float64, lo_4 int, hi_5 []float64, hi_6 int) ([]float64, int, error) {
 	size_7 := int64(x_2)
 	if int64(lo_4) != size_7 {
-		return nil, 0, nbErrorf("std/optim:831:26", fmt.Sprintf("size mismatch: n is %d (x) but lo has size %d", size_7, lo_4))
+		return nil, 0, nbErrorf("std/optim:824:26", fmt.Sprintf("size mismatch: n is %d (x) but lo has size %d", size_7, lo_4))
 	}
 	if int64(hi_6) != size_7 {
-		return nil, 0, nbErrorf("std/optim:831:38", fmt.Sprintf("size mismatch: n is %d (x) but hi has size %d", size_7, hi_6))
+		return nil, 0, nbErrorf("std/optim:824:38", fmt.Sprintf("size mismatch: n is %d (x) but hi has size %d", size_7, hi_6))
 	}
 	x_1 = x_1[:x_2]
 	lo_3 = lo_3[:lo_4]
 	hi_5 = hi_5[:hi_6]
 	if lo_4 != x_2 {
-		return nil, 0, nbErrorf("std/optim:831:59", "shape mismatch in max: "+runtime.ShapeString([]int{x_2})+" and "+runtime.ShapeString([]int{lo_4}))
+		return nil, 0, nbErrorf("std/optim:824:59", "shape mismatch in max: "+runtime.ShapeString([]int{x_2})+" and "+runtime.ShapeString([]int{lo_4}))
 	}
 	if hi_6 != x_2 {
-		return nil, 0, nbErrorf("std/optim:831:55", "shape mismatch in min: "+runtime.ShapeString([]int{x_2})+" and "+runtime.ShapeString([]int{hi_6}))
+		return nil, 0, nbErrorf("std/optim:824:55", "shape mismatch in min: "+runtime.ShapeString([]int{x_2})+" and "+runtime.ShapeString([]int{hi_6}))
 	}
 	r_8 := ar.F64w(x_2)
 	x_1 = x_1[:len(r_8)]
@@ -2174,11 +2311,11 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 	x_12 := max(m_4, int64(1))
 	r_13, r_14, r_15 := fg_1(x0_2, x0_3)
 	if int64(r_15) != n_10 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:402:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_15), n_10))
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:392:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_15), n_10))
 	}
 	n_16, err_17 := runtime.CheckSize(x_12)
 	if err_17 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:405:20", err_17)
+		return nil, 0, 0, 0, 0, nbAt("std/optim:395:20", err_17)
 	}
 	var a_18 []float64
 	var d_19 int = 0
@@ -2189,7 +2326,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 		_ = i_23
 		n_24, err_25 := runtime.CheckSize(n_10)
 		if err_25 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:405:21", err_25)
+			return nil, 0, 0, 0, 0, nbAt("std/optim:395:21", err_25)
 		}
 		a_26 := ar.F64(n_24)
 		if i_21 == 0 {
@@ -2197,11 +2334,11 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 			rs_20 = d_19
 			tot_27, err_28 := runtime.MulSize(n_16, rs_20)
 			if err_28 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:405:20", err_28)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:395:20", err_28)
 			}
 			a_18 = ar.F64w(tot_27)
 		} else if n_24 != d_19 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:405:20", "build: element "+strconv.Itoa(i_21)+" has shape "+runtime.ShapeString([]int{n_24})+", element 0 has shape "+runtime.ShapeString([]int{d_19}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:395:20", "build: element "+strconv.Itoa(i_21)+" has shape "+runtime.ShapeString([]int{n_24})+", element 0 has shape "+runtime.ShapeString([]int{d_19}))
 		}
 		copy(a_18[i_21*rs_20:(i_21+1)*rs_20], a_26)
 		if i_21 > 0 {
@@ -2210,7 +2347,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 	}
 	n_29, err_30 := runtime.CheckSize(x_12)
 	if err_30 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:405:43", err_30)
+		return nil, 0, 0, 0, 0, nbAt("std/optim:395:43", err_30)
 	}
 	var a_31 []float64
 	var d_32 int = 0
@@ -2221,7 +2358,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 		_ = i_36
 		n_37, err_38 := runtime.CheckSize(n_10)
 		if err_38 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:405:44", err_38)
+			return nil, 0, 0, 0, 0, nbAt("std/optim:395:44", err_38)
 		}
 		a_39 := ar.F64(n_37)
 		if i_34 == 0 {
@@ -2229,11 +2366,11 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 			rs_33 = d_32
 			tot_40, err_41 := runtime.MulSize(n_29, rs_33)
 			if err_41 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:405:43", err_41)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:395:43", err_41)
 			}
 			a_31 = ar.F64w(tot_40)
 		} else if n_37 != d_32 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:405:43", "build: element "+strconv.Itoa(i_34)+" has shape "+runtime.ShapeString([]int{n_37})+", element 0 has shape "+runtime.ShapeString([]int{d_32}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:395:43", "build: element "+strconv.Itoa(i_34)+" has shape "+runtime.ShapeString([]int{n_37})+", element 0 has shape "+runtime.ShapeString([]int{d_32}))
 		}
 		copy(a_31[i_34*rs_33:(i_34+1)*rs_33], a_39)
 		if i_34 > 0 {
@@ -2242,7 +2379,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 	}
 	n_42, err_43 := runtime.CheckSize(x_12)
 	if err_43 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:405:66", err_43)
+		return nil, 0, 0, 0, 0, nbAt("std/optim:395:66", err_43)
 	}
 	a_44 := ar.F64(n_42)
 	var state_45 []float64
@@ -2302,7 +2439,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 		mark_634 := ar.mark()
 		r_635, r_636, err_637 := fn_optimtwoloop(ar, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59)
 		if err_637 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_637, "optim.two_loop", "std/optim:386:5", "std/optim:407:17")
+			return nil, 0, 0, 0, 0, nbFrame(err_637, "optim.two_loop", "std/optim:376:5", "std/optim:397:17")
 		}
 		r_638 := ar.F64w(r_636)
 		r_635 = r_635[:len(r_638)]
@@ -2310,7 +2447,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 			r_638[i_639] = -r_635[i_639]
 		}
 		if len(r_638) != len(state_48) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:408:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_638), len(state_48)))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:398:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_638), len(state_48)))
 		}
 		d_641 := runtime.Dot(r_638, state_48)
 		x_642 := d_641 < 0.0
@@ -2788,7 +2925,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 			c_1129, c_1130, c_1131, c_1132, c_1133, c_1134, c_1135, c_1136, c_1137, c_1138, c_1139, c_1140, c_1141, c_1142, c_1143, c_1144, c_1145, c_1146 = state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59, state_60, x_1147, true
 		} else {
 			if c_644 != state_46 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:412:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_46})+" and "+runtime.ShapeString([]int{c_644}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:402:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_46})+" and "+runtime.ShapeString([]int{c_644}))
 			}
 			r_1148 := ar.F64w(state_46)
 			state_45 = state_45[:len(r_1148)]
@@ -2803,7 +2940,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 				r_1151[i_1152] = (r_1148[i_1152] - state_45[i_1152])
 			}
 			if state_49 != c_1122 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:414:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1122})+" and "+runtime.ShapeString([]int{state_49}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:404:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1122})+" and "+runtime.ShapeString([]int{state_49}))
 			}
 			r_1154 := ar.F64w(c_1122)
 			c_1121 = c_1121[:len(r_1154)]
@@ -2812,7 +2949,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 				r_1154[i_1155] = (c_1121[i_1155] - state_48[i_1155])
 			}
 			if len(r_1151) != len(r_1154) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:415:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1151), len(r_1154)))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:405:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1151), len(r_1154)))
 			}
 			d_1157 := runtime.Dot(r_1151, r_1154)
 			x_1158 := state_60 + int64(1)
@@ -2839,33 +2976,33 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 			var c_1179 bool
 			if x_1161 {
 				if state_58 < 0 || state_58 >= int64(state_51) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:418:25", runtime.CheckIndex(state_58, state_51))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:408:25", runtime.CheckIndex(state_58, state_51))
 				}
 				if state_46 != state_52 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:418:25", "update: value has shape "+runtime.ShapeString([]int{state_46})+"; elements have shape "+runtime.ShapeString([]int{state_52}))
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:408:25", "update: value has shape "+runtime.ShapeString([]int{state_46})+"; elements have shape "+runtime.ShapeString([]int{state_52}))
 				}
 				c_1180 := ar.F64w(len(state_50))
 				copy(c_1180, state_50)
 				copy(c_1180[int(state_58)*state_52:(int(state_58)+1)*state_52], r_1151)
 				if state_58 < 0 || state_58 >= int64(state_54) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:418:46", runtime.CheckIndex(state_58, state_54))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:408:46", runtime.CheckIndex(state_58, state_54))
 				}
 				if c_1122 != state_55 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:418:46", "update: value has shape "+runtime.ShapeString([]int{c_1122})+"; elements have shape "+runtime.ShapeString([]int{state_55}))
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:408:46", "update: value has shape "+runtime.ShapeString([]int{c_1122})+"; elements have shape "+runtime.ShapeString([]int{state_55}))
 				}
 				c_1181 := ar.F64w(len(state_53))
 				copy(c_1181, state_53)
 				copy(c_1181[int(state_58)*state_55:(int(state_58)+1)*state_55], r_1154)
 				x_1182 := 1.0 / d_1157
 				if state_58 < 0 || state_58 >= int64(state_57) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:418:67", runtime.CheckIndex(state_58, state_57))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:408:67", runtime.CheckIndex(state_58, state_57))
 				}
 				c_1183 := ar.F64w(len(state_56))
 				copy(c_1183, state_56)
 				c_1183[int(state_58)] = x_1182
 				x_1184 := state_58 + int64(1)
 				if x_12 == 0 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:418:107", "integer division by zero")
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:408:107", "integer division by zero")
 				}
 				x_1185 := x_1184 % x_12
 				x_1186 := state_59 + int64(1)
@@ -2880,15 +3017,15 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 		}
 		n_1190 := int64(state_51)
 		if int64(c_1135) != n_1190 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:407:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_1135), n_1190))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:397:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_1135), n_1190))
 		}
 		n_1191 := int64(state_54)
 		if int64(c_1138) != n_1191 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:407:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_1138), n_1191))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:397:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_1138), n_1191))
 		}
 		n_1192 := int64(state_57)
 		if int64(c_1141) != n_1192 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:407:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_1141), n_1192))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:397:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_1141), n_1192))
 		}
 		state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59, state_60, state_61, state_62 = c_1129, c_1130, c_1131, c_1132, c_1133, c_1134, c_1135, c_1136, c_1137, c_1138, c_1139, c_1140, c_1141, c_1142, c_1143, c_1144, c_1145, c_1146
 		_ = mark_634
@@ -2912,11 +3049,11 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 	n_9 := int64(x0_3)
 	r_10, r_11, r_12 := fg_1(x0_2, x0_3)
 	if int64(r_12) != n_9 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:446:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_12), n_9))
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:436:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_12), n_9))
 	}
 	n_13, err_14 := runtime.CheckSize(n_9)
 	if err_14 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:447:13", err_14)
+		return nil, 0, 0, 0, 0, nbAt("std/optim:437:13", err_14)
 	}
 	var a_15 []float64
 	var d_16 int = 0
@@ -2926,18 +3063,18 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		i_20 := int64(i_18)
 		n_21, err_22 := runtime.CheckSize(n_9)
 		if err_22 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:447:14", err_22)
+			return nil, 0, 0, 0, 0, nbAt("std/optim:437:14", err_22)
 		}
 		if i_18 == 0 {
 			d_16 = n_21
 			rs_17 = d_16
 			tot_23, err_24 := runtime.MulSize(n_13, rs_17)
 			if err_24 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:447:13", err_24)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:437:13", err_24)
 			}
 			a_15 = ar.F64w(tot_23)
 		} else if n_21 != d_16 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:447:13", "build: element "+strconv.Itoa(i_18)+" has shape "+runtime.ShapeString([]int{n_21})+", element 0 has shape "+runtime.ShapeString([]int{d_16}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:437:13", "build: element "+strconv.Itoa(i_18)+" has shape "+runtime.ShapeString([]int{n_21})+", element 0 has shape "+runtime.ShapeString([]int{d_16}))
 		}
 		row_25 := a_15[i_18*rs_17 : (i_18+1)*rs_17]
 		if len(row_25) >= 262144 {
@@ -3022,7 +3159,7 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		}
 		mark_620 := ar.mark()
 		if state_42 != state_45 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:451:20", "'@': inner sizes differ: "+runtime.ShapeString([]int{state_44, state_45})+" @ "+runtime.ShapeString([]int{state_42}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:441:20", "'@': inner sizes differ: "+runtime.ShapeString([]int{state_44, state_45})+" @ "+runtime.ShapeString([]int{state_42}))
 		}
 		a_621 := ar.F64(state_44)
 		if state_45 <= 32 {
@@ -3044,7 +3181,7 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			r_627[i_628] = -a_621[i_628]
 		}
 		if len(r_627) != len(state_41) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:452:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_627), len(state_41)))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:442:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_627), len(state_41)))
 		}
 		d_630 := runtime.Dot(r_627, state_41)
 		x_631 := d_630 < 0.0
@@ -3515,7 +3652,7 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			c_1118, c_1119, c_1120, c_1121, c_1122, c_1123, c_1124, c_1125, c_1126, c_1127, c_1128 = state_38, state_39, state_40, state_41, state_42, state_43, state_44, state_45, state_46, x_1129, true
 		} else {
 			if c_633 != state_39 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:456:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_39})+" and "+runtime.ShapeString([]int{c_633}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:446:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_39})+" and "+runtime.ShapeString([]int{c_633}))
 			}
 			r_1130 := ar.F64w(state_39)
 			state_38 = state_38[:len(r_1130)]
@@ -3530,7 +3667,7 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 				r_1133[i_1134] = (r_1130[i_1134] - state_38[i_1134])
 			}
 			if state_42 != c_1111 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:458:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1111})+" and "+runtime.ShapeString([]int{state_42}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:448:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1111})+" and "+runtime.ShapeString([]int{state_42}))
 			}
 			r_1136 := ar.F64w(c_1111)
 			c_1110 = c_1110[:len(r_1136)]
@@ -3539,7 +3676,7 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 				r_1136[i_1137] = (c_1110[i_1137] - state_41[i_1137])
 			}
 			if len(r_1133) != len(r_1136) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:459:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1133), len(r_1136)))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:449:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1133), len(r_1136)))
 			}
 			d_1139 := runtime.Dot(r_1133, r_1136)
 			x_1140 := state_46 == int64(0)
@@ -3560,7 +3697,7 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 				c_1141, c_1142, c_1143 = state_43, state_44, state_45
 			}
 			if c_1111 != c_1143 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:462:19", "'@': inner sizes differ: "+runtime.ShapeString([]int{c_1142, c_1143})+" @ "+runtime.ShapeString([]int{c_1111}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:452:19", "'@': inner sizes differ: "+runtime.ShapeString([]int{c_1142, c_1143})+" @ "+runtime.ShapeString([]int{c_1111}))
 			}
 			a_1150 := ar.F64(c_1142)
 			if c_1143 <= 32 {
@@ -3579,34 +3716,34 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			x_1156 := 1.0 / d_1139
 			tot_1157, err_1158 := runtime.MulSize(state_39, c_1142)
 			if err_1158 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:464:26", err_1158)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:454:26", err_1158)
 			}
 			_ = tot_1157
 			tot_1159, err_1160 := runtime.MulSize(c_1142, state_39)
 			if err_1160 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:464:42", err_1160)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:454:42", err_1160)
 			}
 			_ = tot_1159
 			if c_1142 != state_39 || state_39 != c_1142 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:464:40", "shape mismatch in '+': "+runtime.ShapeString([]int{state_39, c_1142})+" and "+runtime.ShapeString([]int{c_1142, state_39}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:454:40", "shape mismatch in '+': "+runtime.ShapeString([]int{state_39, c_1142})+" and "+runtime.ShapeString([]int{c_1142, state_39}))
 			}
 			if state_39 != c_1142 || c_1142 != c_1143 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:464:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1142, c_1143})+" and "+runtime.ShapeString([]int{state_39, c_1142}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:454:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1142, c_1143})+" and "+runtime.ShapeString([]int{state_39, c_1142}))
 			}
 			x_1161 := x_1156 * x_1156
 			if len(r_1136) != len(a_1150) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:464:68", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1136), len(a_1150)))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:454:68", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1136), len(a_1150)))
 			}
 			d_1162 := runtime.Dot(r_1136, a_1150)
 			x_1163 := x_1161 * d_1162
 			x_1164 := x_1163 + x_1156
 			tot_1165, err_1166 := runtime.MulSize(state_39, state_39)
 			if err_1166 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:464:87", err_1166)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:454:87", err_1166)
 			}
 			_ = tot_1165
 			if state_39 != c_1142 || state_39 != c_1143 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:464:57", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1142, c_1143})+" and "+runtime.ShapeString([]int{state_39, state_39}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:454:57", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1142, c_1143})+" and "+runtime.ShapeString([]int{state_39, state_39}))
 			}
 			n_1167 := c_1142 * c_1143
 			r_1168 := ar.F64w(n_1167)
@@ -3651,7 +3788,7 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 	n_9 := int64(x0_3)
 	r_10, r_11, r_12 := fg_1(x0_2, x0_3)
 	if int64(r_12) != n_9 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:492:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_12), n_9))
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:482:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_12), n_9))
 	}
 	r_13 := ar.F64w(r_12)
 	r_11 = r_11[:len(r_13)]
@@ -3735,7 +3872,7 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 			c_592 = true
 		} else {
 			if len(state_25) != len(state_27) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:499:53", fmt.Sprintf("dot: sizes %d and %d differ", len(state_25), len(state_27)))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:489:53", fmt.Sprintf("dot: sizes %d and %d differ", len(state_25), len(state_27)))
 			}
 			d_593 := runtime.Dot(state_25, state_27)
 			x_594 := math.Abs(d_593)
@@ -3749,7 +3886,7 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 			c_598 = true
 		} else {
 			if len(state_25) != len(state_29) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:499:87", fmt.Sprintf("dot: sizes %d and %d differ", len(state_25), len(state_29)))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:489:87", fmt.Sprintf("dot: sizes %d and %d differ", len(state_25), len(state_29)))
 			}
 			d_599 := runtime.Dot(state_25, state_29)
 			x_600 := d_599 >= 0.0
@@ -3768,7 +3905,7 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 			c_601, c_602 = state_29, state_30
 		}
 		if len(state_25) != len(c_601) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:501:17", fmt.Sprintf("dot: sizes %d and %d differ", len(state_25), len(c_601)))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:491:17", fmt.Sprintf("dot: sizes %d and %d differ", len(state_25), len(c_601)))
 		}
 		d_606 := runtime.Dot(state_25, c_601)
 		x_607 := state_33 == int64(0)
@@ -4233,7 +4370,7 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 			c_1093, c_1094, c_1095, c_1096, c_1097, c_1098, c_1100, c_1101, c_1102, c_1103, c_1104, c_1105, c_1106, c_1107 = state_22, state_23, state_24, state_25, state_26, state_27, c_601, c_602, d_606, state_32, state_33, state_34, x_1108, true
 		} else {
 			if c_602 != state_23 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:505:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_23})+" and "+runtime.ShapeString([]int{c_602}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:495:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_23})+" and "+runtime.ShapeString([]int{c_602}))
 			}
 			r_1109 := ar.F64w(state_23)
 			state_22 = state_22[:len(r_1109)]
@@ -4242,7 +4379,7 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 				r_1109[i_1110] = (state_22[i_1110] + (c_1083 * c_601[i_1110]))
 			}
 			if state_26 != c_1086 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:506:38", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1086})+" and "+runtime.ShapeString([]int{state_26}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:496:38", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1086})+" and "+runtime.ShapeString([]int{state_26}))
 			}
 			var s_1112 float64 = 0
 			c_1085 = c_1085[:c_1086]
@@ -4254,7 +4391,7 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 			x_1116 := s_1112 / d_1115
 			x_1117 := runtime.Max2(0.0, x_1116)
 			if c_602 != c_1086 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:508:30", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1086})+" and "+runtime.ShapeString([]int{c_602}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:498:30", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1086})+" and "+runtime.ShapeString([]int{c_602}))
 			}
 			r_1118 := ar.F64w(c_1086)
 			c_1085 = c_1085[:len(r_1118)]
@@ -4329,10 +4466,10 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 	}
 	n_25 := int64(x0_3)
 	if int64(lo_5) != n_25 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:850:63", runtime.DimMessage("lo", "[n]f64", "n", int64(lo_5), n_25))
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:843:63", runtime.DimMessage("lo", "[n]f64", "n", int64(lo_5), n_25))
 	}
 	if int64(hi_7) != n_25 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:850:75", runtime.DimMessage("hi", "[n]f64", "n", int64(hi_7), n_25))
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:843:75", runtime.DimMessage("hi", "[n]f64", "n", int64(hi_7), n_25))
 	}
 	x_26 := m_8 >= int64(1)
 	if !x_26 {
@@ -4341,15 +4478,15 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 	x_27 := max(m_8, int64(1))
 	r_28, r_29, err_30 := fn_optimclip(ar, x0_2, x0_3, lo_4, lo_5, hi_6, hi_7)
 	if err_30 != nil {
-		return nil, 0, 0, 0, 0, nbFrame(err_30, "optim.clip", "std/optim:831:5", "std/optim:852:12")
+		return nil, 0, 0, 0, 0, nbFrame(err_30, "optim.clip", "std/optim:824:5", "std/optim:845:12")
 	}
 	r_31, r_32, r_33 := fg_1(r_28, r_29)
 	if int64(r_33) != n_25 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:853:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_33), n_25))
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:846:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_33), n_25))
 	}
 	n_34, err_35 := runtime.CheckSize(x_27)
 	if err_35 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:857:20", err_35)
+		return nil, 0, 0, 0, 0, nbAt("std/optim:850:20", err_35)
 	}
 	var a_36 []float64
 	var d_37 int = 0
@@ -4360,7 +4497,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		_ = i_41
 		n_42, err_43 := runtime.CheckSize(n_25)
 		if err_43 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:857:21", err_43)
+			return nil, 0, 0, 0, 0, nbAt("std/optim:850:21", err_43)
 		}
 		a_44 := ar.F64(n_42)
 		if i_39 == 0 {
@@ -4368,11 +4505,11 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			rs_38 = d_37
 			tot_45, err_46 := runtime.MulSize(n_34, rs_38)
 			if err_46 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:857:20", err_46)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:850:20", err_46)
 			}
 			a_36 = ar.F64w(tot_45)
 		} else if n_42 != d_37 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:857:20", "build: element "+strconv.Itoa(i_39)+" has shape "+runtime.ShapeString([]int{n_42})+", element 0 has shape "+runtime.ShapeString([]int{d_37}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:850:20", "build: element "+strconv.Itoa(i_39)+" has shape "+runtime.ShapeString([]int{n_42})+", element 0 has shape "+runtime.ShapeString([]int{d_37}))
 		}
 		copy(a_36[i_39*rs_38:(i_39+1)*rs_38], a_44)
 		if i_39 > 0 {
@@ -4381,7 +4518,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 	}
 	n_47, err_48 := runtime.CheckSize(x_27)
 	if err_48 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:857:43", err_48)
+		return nil, 0, 0, 0, 0, nbAt("std/optim:850:43", err_48)
 	}
 	var a_49 []float64
 	var d_50 int = 0
@@ -4392,7 +4529,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		_ = i_54
 		n_55, err_56 := runtime.CheckSize(n_25)
 		if err_56 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:857:44", err_56)
+			return nil, 0, 0, 0, 0, nbAt("std/optim:850:44", err_56)
 		}
 		a_57 := ar.F64(n_55)
 		if i_52 == 0 {
@@ -4400,11 +4537,11 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			rs_51 = d_50
 			tot_58, err_59 := runtime.MulSize(n_47, rs_51)
 			if err_59 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:857:43", err_59)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:850:43", err_59)
 			}
 			a_49 = ar.F64w(tot_58)
 		} else if n_55 != d_50 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:857:43", "build: element "+strconv.Itoa(i_52)+" has shape "+runtime.ShapeString([]int{n_55})+", element 0 has shape "+runtime.ShapeString([]int{d_50}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:850:43", "build: element "+strconv.Itoa(i_52)+" has shape "+runtime.ShapeString([]int{n_55})+", element 0 has shape "+runtime.ShapeString([]int{d_50}))
 		}
 		copy(a_49[i_52*rs_51:(i_52+1)*rs_51], a_57)
 		if i_52 > 0 {
@@ -4413,7 +4550,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 	}
 	n_60, err_61 := runtime.CheckSize(x_27)
 	if err_61 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:857:66", err_61)
+		return nil, 0, 0, 0, 0, nbAt("std/optim:850:66", err_61)
 	}
 	a_62 := ar.F64(n_60)
 	var state_63 []float64
@@ -4447,7 +4584,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		var c_238 bool
 		if c_236 {
 			if state_67 != state_64 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:854:47", "shape mismatch in '-': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{state_67}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:847:47", "shape mismatch in '-': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{state_67}))
 			}
 			r_239 := ar.F64w(state_64)
 			state_63 = state_63[:len(r_239)]
@@ -4468,10 +4605,10 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			}
 			r_246, r_247, err_248 := fn_optimclip(ar, r_239, state_64, lo_4, lo_5, hi_6, hi_7)
 			if err_248 != nil {
-				return nil, 0, 0, 0, 0, nbFrame(err_248, "optim.clip", "std/optim:831:5", "std/optim:854:40")
+				return nil, 0, 0, 0, 0, nbFrame(err_248, "optim.clip", "std/optim:824:5", "std/optim:847:40")
 			}
 			if state_64 != r_247 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:854:60", "shape mismatch in '-': "+runtime.ShapeString([]int{r_247})+" and "+runtime.ShapeString([]int{state_64}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:847:60", "shape mismatch in '-': "+runtime.ShapeString([]int{r_247})+" and "+runtime.ShapeString([]int{state_64}))
 			}
 			r_249 := ar.F64w(r_247)
 			r_246 = r_246[:len(r_249)]
@@ -4502,24 +4639,24 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		mark_258 := ar.mark()
 		n_259, err_260 := runtime.CheckSize(n_25)
 		if err_260 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:860:18", err_260)
+			return nil, 0, 0, 0, 0, nbAt("std/optim:853:18", err_260)
 		}
 		r_261 := ar.F64w(n_259)
 		for i_262 := range r_261 {
 			i_264 := int64(i_262)
 			if i_264 < 0 || i_264 >= int64(state_64) {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:860:24", runtime.CheckIndex(i_264, state_64))
+				return nil, 0, 0, 0, 0, nbAt("std/optim:853:24", runtime.CheckIndex(i_264, state_64))
 			}
 			x_265 := state_63[int(i_264)]
 			if i_264 < 0 || i_264 >= int64(lo_5) {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:860:33", runtime.CheckIndex(i_264, lo_5))
+				return nil, 0, 0, 0, 0, nbAt("std/optim:853:33", runtime.CheckIndex(i_264, lo_5))
 			}
 			x_266 := lo_4[int(i_264)]
 			x_267 := x_265 <= x_266
 			var c_268 bool
 			if x_267 {
 				if i_264 < 0 || i_264 >= int64(state_67) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:860:41", runtime.CheckIndex(i_264, state_67))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:853:41", runtime.CheckIndex(i_264, state_67))
 				}
 				x_269 := state_66[int(i_264)]
 				x_270 := x_269 > 0.0
@@ -4532,18 +4669,18 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 				c_271 = true
 			} else {
 				if i_264 < 0 || i_264 >= int64(state_64) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:860:57", runtime.CheckIndex(i_264, state_64))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:853:57", runtime.CheckIndex(i_264, state_64))
 				}
 				x_272 := state_63[int(i_264)]
 				if i_264 < 0 || i_264 >= int64(hi_7) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:860:66", runtime.CheckIndex(i_264, hi_7))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:853:66", runtime.CheckIndex(i_264, hi_7))
 				}
 				x_273 := hi_6[int(i_264)]
 				x_274 := x_272 >= x_273
 				var c_275 bool
 				if x_274 {
 					if i_264 < 0 || i_264 >= int64(state_67) {
-						return nil, 0, 0, 0, 0, nbAt("std/optim:860:74", runtime.CheckIndex(i_264, state_67))
+						return nil, 0, 0, 0, 0, nbAt("std/optim:853:74", runtime.CheckIndex(i_264, state_67))
 					}
 					x_276 := state_66[int(i_264)]
 					x_277 := x_276 < 0.0
@@ -4562,7 +4699,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			r_261[i_262] = c_278
 		}
 		if state_67 != n_259 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:861:38", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{state_67}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:854:38", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{state_67}))
 		}
 		r_279 := ar.F64w(n_259)
 		r_261 = r_261[:len(r_279)]
@@ -4572,10 +4709,10 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		}
 		r_282, r_283, err_284 := fn_optimtwoloop(ar, r_279, n_259, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77)
 		if err_284 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_284, "optim.two_loop", "std/optim:386:5", "std/optim:861:24")
+			return nil, 0, 0, 0, 0, nbFrame(err_284, "optim.two_loop", "std/optim:376:5", "std/optim:854:24")
 		}
 		if r_283 != n_259 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:861:22", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{r_283}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:854:22", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{r_283}))
 		}
 		r_285 := ar.F64w(n_259)
 		r_261 = r_261[:len(r_285)]
@@ -4584,7 +4721,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			r_285[i_286] = (-r_261[i_286] * r_282[i_286])
 		}
 		if len(r_285) != len(state_66) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:862:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_285), len(state_66)))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:855:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_285), len(state_66)))
 		}
 		d_288 := runtime.Dot(r_285, state_66)
 		x_289 := d_288 < 0.0
@@ -4594,7 +4731,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			c_290, c_291 = r_285, n_259
 		} else {
 			if state_67 != n_259 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:862:54", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{state_67}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:855:54", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{state_67}))
 			}
 			r_292 := ar.F64w(n_259)
 			r_261 = r_261[:len(r_292)]
@@ -4608,7 +4745,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		var c_296 float64
 		if x_295 {
 			if state_67 != n_259 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:863:58", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{state_67}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:856:58", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{state_67}))
 			}
 			r_297 := ar.F64w(n_259)
 			r_261 = r_261[:len(r_297)]
@@ -4624,7 +4761,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			c_296 = 1.0
 		}
 		if c_291 != state_64 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:865:24", "shape mismatch in '+': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{c_291}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:858:24", "shape mismatch in '+': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{c_291}))
 		}
 		r_303 := ar.F64w(state_64)
 		state_63 = state_63[:len(r_303)]
@@ -4634,11 +4771,11 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		}
 		r_306, r_307, err_308 := fn_optimclip(ar, r_303, state_64, lo_4, lo_5, hi_6, hi_7)
 		if err_308 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_308, "optim.clip", "std/optim:831:5", "std/optim:865:17")
+			return nil, 0, 0, 0, 0, nbFrame(err_308, "optim.clip", "std/optim:824:5", "std/optim:858:17")
 		}
 		r_309, r_310, r_311 := fg_1(r_306, r_307)
 		if int64(r_311) != n_25 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:866:24", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_311), n_25))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:859:24", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_311), n_25))
 		}
 		var state_312 float64
 		var state_313 []float64
@@ -4650,10 +4787,10 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		state_312, state_313, state_314, state_315, state_316, state_317, state_318 = c_296, r_306, r_307, r_309, r_310, r_311, int64(1)
 		for {
 			if state_64 != state_314 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:868:45", "shape mismatch in '-': "+runtime.ShapeString([]int{state_314})+" and "+runtime.ShapeString([]int{state_64}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:861:45", "shape mismatch in '-': "+runtime.ShapeString([]int{state_314})+" and "+runtime.ShapeString([]int{state_64}))
 			}
 			if state_67 != state_314 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:868:35", fmt.Sprintf("dot: sizes %d and %d differ", state_67, state_314))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:861:35", fmt.Sprintf("dot: sizes %d and %d differ", state_67, state_314))
 			}
 			var s_330 float64 = 0
 			state_66 = state_66[:state_67]
@@ -4679,7 +4816,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			mark_339 := ar.mark()
 			x_340 := state_312 / 2.0
 			if c_291 != state_64 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:870:28", "shape mismatch in '+': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{c_291}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:863:28", "shape mismatch in '+': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{c_291}))
 			}
 			r_341 := ar.F64w(state_64)
 			state_63 = state_63[:len(r_341)]
@@ -4689,11 +4826,11 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			}
 			r_344, r_345, err_346 := fn_optimclip(ar, r_341, state_64, lo_4, lo_5, hi_6, hi_7)
 			if err_346 != nil {
-				return nil, 0, 0, 0, 0, nbFrame(err_346, "optim.clip", "std/optim:831:5", "std/optim:870:21")
+				return nil, 0, 0, 0, 0, nbFrame(err_346, "optim.clip", "std/optim:824:5", "std/optim:863:21")
 			}
 			r_347, r_348, r_349 := fg_1(r_344, r_345)
 			if int64(r_349) != n_25 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:871:28", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_349), n_25))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:864:28", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_349), n_25))
 			}
 			x_350 := state_318 + int64(1)
 			state_312, state_313, state_314, state_315, state_316, state_317, state_318 = x_340, r_344, r_345, r_347, r_348, r_349, x_350
@@ -4723,7 +4860,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			c_352, c_353, c_354, c_355, c_356, c_357, c_358, c_359, c_360, c_361, c_362, c_363, c_364, c_365, c_366, c_367, c_368, c_369 = state_63, state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77, state_78, x_370, true
 		} else {
 			if state_64 != state_314 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:874:19", "shape mismatch in '-': "+runtime.ShapeString([]int{state_314})+" and "+runtime.ShapeString([]int{state_64}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:867:19", "shape mismatch in '-': "+runtime.ShapeString([]int{state_314})+" and "+runtime.ShapeString([]int{state_64}))
 			}
 			r_371 := ar.F64w(state_314)
 			state_313 = state_313[:len(r_371)]
@@ -4732,7 +4869,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 				r_371[i_372] = (state_313[i_372] - state_63[i_372])
 			}
 			if state_67 != state_317 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:875:19", "shape mismatch in '-': "+runtime.ShapeString([]int{state_317})+" and "+runtime.ShapeString([]int{state_67}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:868:19", "shape mismatch in '-': "+runtime.ShapeString([]int{state_317})+" and "+runtime.ShapeString([]int{state_67}))
 			}
 			r_374 := ar.F64w(state_317)
 			state_316 = state_316[:len(r_374)]
@@ -4741,7 +4878,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 				r_374[i_375] = (state_316[i_375] - state_66[i_375])
 			}
 			if len(r_371) != len(r_374) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:876:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_371), len(r_374)))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:869:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_371), len(r_374)))
 			}
 			d_377 := runtime.Dot(r_371, r_374)
 			x_378 := state_78 + int64(1)
@@ -4768,33 +4905,33 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			var c_399 bool
 			if x_381 {
 				if state_76 < 0 || state_76 >= int64(state_69) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:879:25", runtime.CheckIndex(state_76, state_69))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:872:25", runtime.CheckIndex(state_76, state_69))
 				}
 				if state_314 != state_70 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:879:25", "update: value has shape "+runtime.ShapeString([]int{state_314})+"; elements have shape "+runtime.ShapeString([]int{state_70}))
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:872:25", "update: value has shape "+runtime.ShapeString([]int{state_314})+"; elements have shape "+runtime.ShapeString([]int{state_70}))
 				}
 				c_400 := ar.F64w(len(state_68))
 				copy(c_400, state_68)
 				copy(c_400[int(state_76)*state_70:(int(state_76)+1)*state_70], r_371)
 				if state_76 < 0 || state_76 >= int64(state_72) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:879:46", runtime.CheckIndex(state_76, state_72))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:872:46", runtime.CheckIndex(state_76, state_72))
 				}
 				if state_317 != state_73 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:879:46", "update: value has shape "+runtime.ShapeString([]int{state_317})+"; elements have shape "+runtime.ShapeString([]int{state_73}))
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:872:46", "update: value has shape "+runtime.ShapeString([]int{state_317})+"; elements have shape "+runtime.ShapeString([]int{state_73}))
 				}
 				c_401 := ar.F64w(len(state_71))
 				copy(c_401, state_71)
 				copy(c_401[int(state_76)*state_73:(int(state_76)+1)*state_73], r_374)
 				x_402 := 1.0 / d_377
 				if state_76 < 0 || state_76 >= int64(state_75) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:879:67", runtime.CheckIndex(state_76, state_75))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:872:67", runtime.CheckIndex(state_76, state_75))
 				}
 				c_403 := ar.F64w(len(state_74))
 				copy(c_403, state_74)
 				c_403[int(state_76)] = x_402
 				x_404 := state_76 + int64(1)
 				if x_27 == 0 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:879:107", "integer division by zero")
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:872:107", "integer division by zero")
 				}
 				x_405 := x_404 % x_27
 				x_406 := state_77 + int64(1)
@@ -4809,15 +4946,15 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		}
 		n_410 := int64(state_69)
 		if int64(c_358) != n_410 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:860:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_358), n_410))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:853:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_358), n_410))
 		}
 		n_411 := int64(state_72)
 		if int64(c_361) != n_411 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:860:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_361), n_411))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:853:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_361), n_411))
 		}
 		n_412 := int64(state_75)
 		if int64(c_364) != n_412 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:860:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_364), n_412))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:853:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_364), n_412))
 		}
 		state_63, state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77, state_78, state_79, state_80 = c_352, c_353, c_354, c_355, c_356, c_357, c_358, c_359, c_360, c_361, c_362, c_363, c_364, c_365, c_366, c_367, c_368, c_369
 		_ = mark_258
@@ -6086,24 +6223,24 @@ func fn_projectedgradient(ar *nbArena, fg_1 func([]float64, int) (float64, []flo
 	hi_6 = hi_6[:hi_7]
 	n_11 := int64(x0_3)
 	if int64(lo_5) != n_11 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:837:59", runtime.DimMessage("lo", "[n]f64", "n", int64(lo_5), n_11))
+		return nil, 0, 0, 0, nbErrorf("std/optim:830:59", runtime.DimMessage("lo", "[n]f64", "n", int64(lo_5), n_11))
 	}
 	if int64(hi_7) != n_11 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:837:71", runtime.DimMessage("hi", "[n]f64", "n", int64(hi_7), n_11))
+		return nil, 0, 0, 0, nbErrorf("std/optim:830:71", runtime.DimMessage("hi", "[n]f64", "n", int64(hi_7), n_11))
 	}
 	n_12, err_13 := runtime.CheckSize(n_11)
 	if err_13 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:838:23", err_13)
+		return nil, 0, 0, 0, nbAt("std/optim:831:23", err_13)
 	}
 	var s_14 int64 = 0
 	for i_15 := 0; i_15 < n_12; i_15++ {
 		i_17 := int64(i_15)
 		if i_17 < 0 || i_17 >= int64(lo_5) {
-			return nil, 0, 0, 0, nbAt("std/optim:838:29", runtime.CheckIndex(i_17, lo_5))
+			return nil, 0, 0, 0, nbAt("std/optim:831:29", runtime.CheckIndex(i_17, lo_5))
 		}
 		x_18 := lo_4[int(i_17)]
 		if i_17 < 0 || i_17 >= int64(hi_7) {
-			return nil, 0, 0, 0, nbAt("std/optim:838:38", runtime.CheckIndex(i_17, hi_7))
+			return nil, 0, 0, 0, nbAt("std/optim:831:38", runtime.CheckIndex(i_17, hi_7))
 		}
 		x_19 := hi_6[int(i_17)]
 		x_20 := x_18 <= x_19
@@ -6117,19 +6254,19 @@ func fn_projectedgradient(ar *nbArena, fg_1 func([]float64, int) (float64, []flo
 	}
 	x_22 := s_14 == int64(0)
 	if !x_22 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:838:12", "optim.projected_gradient: arguments 3 and 4 (lo, hi) must have lo ≤ hi")
+		return nil, 0, 0, 0, nbErrorf("std/optim:831:12", "optim.projected_gradient: arguments 3 and 4 (lo, hi) must have lo ≤ hi")
 	}
 	x_23 := lr_8 >= 0.0
 	if !x_23 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:839:12", "optim.projected_gradient: argument 5 (lr) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:832:12", "optim.projected_gradient: argument 5 (lr) must be non-negative")
 	}
 	x_24 := steps_9 >= int64(0)
 	if !x_24 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:840:15", "optim.projected_gradient: argument 6 (steps) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:833:15", "optim.projected_gradient: argument 6 (steps) must be non-negative")
 	}
 	r_25, r_26, err_27 := fn_optimclip(ar, x0_2, x0_3, lo_4, lo_5, hi_6, hi_7)
 	if err_27 != nil {
-		return nil, 0, 0, 0, nbFrame(err_27, "optim.clip", "std/optim:831:5", "std/optim:841:20")
+		return nil, 0, 0, 0, nbFrame(err_27, "optim.clip", "std/optim:824:5", "std/optim:834:20")
 	}
 	var x_28 []float64
 	var x_29 int
@@ -6153,7 +6290,7 @@ func fn_projectedgradient(ar *nbArena, fg_1 func([]float64, int) (float64, []flo
 		x_54 := r_47 + s_51
 		_ = x_54
 		if r_49 != x_29 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:843:132", "shape mismatch in '-': "+runtime.ShapeString([]int{x_29})+" and "+runtime.ShapeString([]int{r_49}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:836:132", "shape mismatch in '-': "+runtime.ShapeString([]int{x_29})+" and "+runtime.ShapeString([]int{r_49}))
 		}
 		r_55 := ar.F64w(x_29)
 		x_28 = x_28[:len(r_55)]
@@ -6163,7 +6300,7 @@ func fn_projectedgradient(ar *nbArena, fg_1 func([]float64, int) (float64, []flo
 		}
 		r_58, r_59, err_60 := fn_optimclip(ar, r_55, x_29, lo_4, lo_5, hi_6, hi_7)
 		if err_60 != nil {
-			return nil, 0, 0, 0, nbFrame(err_60, "optim.clip", "std/optim:831:5", "std/optim:843:125")
+			return nil, 0, 0, 0, nbFrame(err_60, "optim.clip", "std/optim:824:5", "std/optim:836:125")
 		}
 		x_28, x_29 = r_58, r_59
 		_ = mark_46
@@ -6215,7 +6352,7 @@ func fn_newton(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 	n_10 := int64(x0_4)
 	r_11, r_12, r_13 := fg_1(x0_3, x0_4)
 	if int64(r_13) != n_10 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:555:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_13), n_10))
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:548:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_13), n_10))
 	}
 	var state_14 []float64
 	var state_15 int
@@ -6227,168 +6364,166 @@ func fn_newton(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 	var state_21 bool
 	state_14, state_15, state_16, state_17, state_18, state_19, state_20, state_21 = x0_3, x0_4, r_11, r_12, r_13, int64(0), int64(1), false
 	for {
-		x_94 := !state_21
-		var c_95 bool
-		if x_94 {
-			x_96 := state_19 < maxiter_5
-			c_95 = x_96
+		x_95 := !state_21
+		var c_96 bool
+		if x_95 {
+			x_97 := state_19 < maxiter_5
+			c_96 = x_97
 		} else {
-			c_95 = false
+			c_96 = false
 		}
-		var c_97 bool
-		if c_95 {
-			r_98 := ar.F64w(state_18)
-			state_17 = state_17[:len(r_98)]
-			if len(r_98) >= 262144 {
-				r_98 := r_98
+		var c_98 bool
+		if c_96 {
+			r_99 := ar.F64w(state_18)
+			state_17 = state_17[:len(r_99)]
+			if len(r_99) >= 262144 {
+				r_99 := r_99
 				state_17 := state_17
-				runtime.ParallelFor(len(r_98), 16384, func(lo_102, hi int) {
-					for i_103 := lo_102; i_103 < hi; i_103++ {
-						r_98[i_103] = (math.Abs(state_17[i_103]))
+				runtime.ParallelFor(len(r_99), 16384, func(lo_103, hi int) {
+					for i_104 := lo_103; i_104 < hi; i_104++ {
+						r_99[i_104] = (math.Abs(state_17[i_104]))
 					}
 				})
 			} else {
-				for i_99 := range r_98 {
-					r_98[i_99] = (math.Abs(state_17[i_99]))
+				for i_100 := range r_99 {
+					r_99[i_100] = (math.Abs(state_17[i_100]))
 				}
 			}
-			s_105 := runtime.Max(r_98)
-			x_106 := s_105 > gtol_6
-			c_97 = x_106
+			s_106 := runtime.Max(r_99)
+			x_107 := s_106 > gtol_6
+			c_98 = x_107
 		} else {
-			c_97 = false
+			c_98 = false
 		}
-		if !c_97 {
+		if !c_98 {
 			break
 		}
-		mark_107 := ar.mark()
-		n_108 := int64(state_15)
-		r_109, r_110 := hess_2(state_14, state_15)
-		n_111 := int64(r_110)
-		x_112 := n_108 * n_108
-		x_113 := n_111 == x_112
-		if !x_113 {
+		mark_108 := ar.mark()
+		n_109 := int64(state_15)
+		r_110, r_111 := hess_2(state_14, state_15)
+		n_112 := int64(r_111)
+		x_113 := n_109 * n_109
+		x_114 := n_112 == x_113
+		if !x_114 {
 			return nil, 0, 0, 0, 0, nbErrorf("optim.nab:171:11", "optim: the Hessian callback must return n·n values (row by row) for x of length n")
 		}
-		n_114 := int64(len(r_109))
-		if n_108 < 0 || (n_108 == 0 && n_114 != 0) || (n_108 != 0 && (n_114%n_108 != 0 || n_114/n_108 != n_108)) {
-			return nil, 0, 0, 0, 0, nbErrorf("optim.nab:172:6", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_114, n_108, n_108))
+		n_115 := int64(len(r_110))
+		if n_109 < 0 || (n_109 == 0 && n_115 != 0) || (n_109 != 0 && (n_115%n_109 != 0 || n_115/n_109 != n_109)) {
+			return nil, 0, 0, 0, 0, nbErrorf("optim.nab:172:6", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_115, n_109, n_109))
 		}
-		m_115 := int(n_108)
-		n_116 := int(n_108)
-		if int64(m_115) != n_10 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:559:31", runtime.DimMessage("the result of hess", "[n][n]f64", "n", int64(m_115), n_10))
+		m_116 := int(n_109)
+		n_117 := int(n_109)
+		if int64(m_116) != n_10 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:552:31", runtime.DimMessage("the result of hess", "[n][n]f64", "n", int64(m_116), n_10))
 		}
-		if int64(n_116) != n_10 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:559:31", runtime.DimMessage("dimension 2 of the result of hess", "[n][n]f64", "n", int64(n_116), n_10))
+		if int64(n_117) != n_10 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:552:31", runtime.DimMessage("dimension 2 of the result of hess", "[n][n]f64", "n", int64(n_117), n_10))
 		}
-		r_117, r_118, r_119, err_120 := fn_linalgcholreg(ar, r_109, m_115, n_116)
-		if err_120 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_120, "linalg.chol_reg", "std/linalg:51:5", "std/optim:559:15")
+		r_118, r_119, r_120, err_121 := fn_linalgcholreg(ar, r_110, m_116, n_117)
+		if err_121 != nil {
+			return nil, 0, 0, 0, 0, nbFrame(err_121, "linalg.chol_reg", "std/linalg:51:5", "std/optim:552:15")
 		}
-		r_121, r_122, err_123 := fn_linalgchosolve(ar, r_117, r_118, r_119, state_17, state_18)
-		if err_123 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_123, "linalg.cho_solve", "std/linalg:38:5", "std/optim:560:16")
+		r_122, r_123, err_124 := fn_linalgchosolve(ar, r_118, r_119, r_120, state_17, state_18)
+		if err_124 != nil {
+			return nil, 0, 0, 0, 0, nbFrame(err_124, "linalg.cho_solve", "std/linalg:38:5", "std/optim:553:16")
 		}
-		r_124 := ar.F64w(r_122)
-		r_121 = r_121[:len(r_124)]
-		for i_125 := range r_124 {
-			r_124[i_125] = -r_121[i_125]
+		r_125 := ar.F64w(r_123)
+		r_122 = r_122[:len(r_125)]
+		for i_126 := range r_125 {
+			r_125[i_126] = -r_122[i_126]
 		}
-		n_127 := int64(state_15)
-		if int64(state_18) != n_127 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:541:71", runtime.DimMessage("g", "[n]f64", "n", int64(state_18), n_127))
+		n_128 := int64(state_15)
+		if int64(state_18) != n_128 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:534:71", runtime.DimMessage("g", "[n]f64", "n", int64(state_18), n_128))
 		}
-		if int64(r_122) != n_127 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:541:82", runtime.DimMessage("d", "[n]f64", "n", int64(r_122), n_127))
+		if int64(r_123) != n_128 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:534:82", runtime.DimMessage("d", "[n]f64", "n", int64(r_123), n_128))
 		}
-		if len(state_17) != len(r_124) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:542:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_17), len(r_124)))
+		if len(state_17) != len(r_125) {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:535:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_17), len(r_125)))
 		}
-		d_128 := runtime.Dot(state_17, r_124)
-		if r_122 != state_15 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:543:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_15})+" and "+runtime.ShapeString([]int{r_122}))
+		d_129 := runtime.Dot(state_17, r_125)
+		if r_123 != state_15 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:536:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_15})+" and "+runtime.ShapeString([]int{r_123}))
 		}
-		r_129 := ar.F64w(state_15)
-		state_14 = state_14[:len(r_129)]
-		r_124 = r_124[:len(r_129)]
-		for i_130 := range r_129 {
-			r_129[i_130] = (state_14[i_130] + r_124[i_130])
+		r_130 := ar.F64w(state_15)
+		state_14 = state_14[:len(r_130)]
+		r_125 = r_125[:len(r_130)]
+		for i_131 := range r_130 {
+			r_130[i_131] = (state_14[i_131] + r_125[i_131])
 		}
-		r_132, r_133, r_134 := fg_1(r_129, state_15)
-		if int64(r_134) != n_127 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:543:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_134), n_127))
-		}
-		var state_135 float64
-		var state_136 float64
-		var state_137 []float64
-		var state_138 int
-		var state_139 int64
-		state_135, state_136, state_137, state_138, state_139 = 1.0, r_132, r_133, r_134, int64(1)
+		r_133, r_134, r_135 := fg_1(r_130, state_15)
+		n_136 := int64(r_135)
+		var state_137 float64
+		var state_138 float64
+		var state_139 []float64
+		var state_140 int
+		var state_141 int64
+		state_137, state_138, state_139, state_140, state_141 = 1.0, r_133, r_134, r_135, int64(1)
 		for {
-			x_148 := 0.0001 * state_135
-			x_149 := x_148 * d_128
-			x_150 := state_16 + x_149
-			x_151 := state_136 <= x_150
-			x_152 := !x_151
-			var c_153 bool
-			if x_152 {
-				x_154 := state_135 >= 1e-10
-				c_153 = x_154
+			x_150 := 0.0001 * state_137
+			x_151 := x_150 * d_129
+			x_152 := state_16 + x_151
+			x_153 := state_138 <= x_152
+			x_154 := !x_153
+			var c_155 bool
+			if x_154 {
+				x_156 := state_137 >= 1e-10
+				c_155 = x_156
 			} else {
-				c_153 = false
+				c_155 = false
 			}
-			if !c_153 {
+			if !c_155 {
 				break
 			}
-			mark_155 := ar.mark()
-			x_156 := state_135 / 2.0
-			if r_122 != state_15 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:547:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_15})+" and "+runtime.ShapeString([]int{r_122}))
+			mark_157 := ar.mark()
+			x_158 := state_137 / 2.0
+			if r_123 != state_15 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:540:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_15})+" and "+runtime.ShapeString([]int{r_123}))
 			}
-			r_157 := ar.F64w(state_15)
-			state_14 = state_14[:len(r_157)]
-			r_124 = r_124[:len(r_157)]
-			for i_158 := range r_157 {
-				r_157[i_158] = (state_14[i_158] + (x_156 * r_124[i_158]))
+			r_159 := ar.F64w(state_15)
+			state_14 = state_14[:len(r_159)]
+			r_125 = r_125[:len(r_159)]
+			for i_160 := range r_159 {
+				r_159[i_160] = (state_14[i_160] + (x_158 * r_125[i_160]))
 			}
-			r_160, r_161, r_162 := fg_1(r_157, state_15)
-			if int64(r_162) != n_127 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:547:24", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_162), n_127))
+			r_162, r_163, r_164 := fg_1(r_159, state_15)
+			if int64(r_164) != n_136 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:540:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(r_164), n_136))
 			}
-			x_163 := state_139 + int64(1)
-			state_135, state_136, state_137, state_138, state_139 = x_156, r_160, r_161, r_162, x_163
-			_ = mark_155
+			x_165 := state_141 + int64(1)
+			state_137, state_138, state_139, state_140, state_141 = x_158, r_162, r_163, r_164, x_165
+			_ = mark_157
 		}
-		x_164 := state_135 >= 1e-10
-		x_165 := !x_164
-		var c_166 []float64
-		var c_167 int
-		var c_168 float64
-		var c_169 []float64
-		var c_170 int
-		var c_171 int64
-		var c_172 int64
-		var c_173 bool
-		if x_165 {
-			x_174 := state_20 + state_139
-			c_166, c_167, c_168, c_169, c_170, c_171, c_172, c_173 = state_14, state_15, state_16, state_17, state_18, state_19, x_174, true
+		x_166 := state_137 >= 1e-10
+		x_167 := !x_166
+		var c_168 []float64
+		var c_169 int
+		var c_170 float64
+		var c_171 []float64
+		var c_172 int
+		var c_173 int64
+		var c_174 int64
+		var c_175 bool
+		if x_167 {
+			x_176 := state_20 + state_141
+			c_168, c_169, c_170, c_171, c_172, c_173, c_174, c_175 = state_14, state_15, state_16, state_17, state_18, state_19, x_176, true
 		} else {
-			if r_122 != state_15 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:564:13", "shape mismatch in '+': "+runtime.ShapeString([]int{state_15})+" and "+runtime.ShapeString([]int{r_122}))
+			if r_123 != state_15 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:557:13", "shape mismatch in '+': "+runtime.ShapeString([]int{state_15})+" and "+runtime.ShapeString([]int{r_123}))
 			}
-			r_175 := ar.F64w(state_15)
-			state_14 = state_14[:len(r_175)]
-			r_124 = r_124[:len(r_175)]
-			for i_176 := range r_175 {
-				r_175[i_176] = (state_14[i_176] + (state_135 * r_124[i_176]))
+			r_177 := ar.F64w(state_15)
+			state_14 = state_14[:len(r_177)]
+			r_125 = r_125[:len(r_177)]
+			for i_178 := range r_177 {
+				r_177[i_178] = (state_14[i_178] + (state_137 * r_125[i_178]))
 			}
-			x_178 := state_19 + int64(1)
-			x_179 := state_20 + state_139
-			c_166, c_167, c_168, c_169, c_170, c_171, c_172, c_173 = r_175, state_15, state_136, state_137, state_138, x_178, x_179, false
+			x_180 := state_19 + int64(1)
+			x_181 := state_20 + state_141
+			c_168, c_169, c_170, c_171, c_172, c_173, c_174, c_175 = r_177, state_15, state_138, state_139, state_140, x_180, x_181, false
 		}
-		state_14, state_15, state_16, state_17, state_18, state_19, state_20, state_21 = c_166, c_167, c_168, c_169, c_170, c_171, c_172, c_173
-		_ = mark_107
+		state_14, state_15, state_16, state_17, state_18, state_19, state_20, state_21 = c_168, c_169, c_170, c_171, c_172, c_173, c_174, c_175
+		_ = mark_108
 	}
 	return state_14, state_15, state_16, state_19, state_20, nil
 }
@@ -6409,7 +6544,7 @@ func fn_newtoncg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 	r_10, r_11, r_12 := fg_1(x0_3, x0_4)
 	n_13 := int64(x0_4)
 	if int64(r_12) != n_13 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:615:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_12), n_13))
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:608:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_12), n_13))
 	}
 	var state_14 []float64
 	var state_15 int
@@ -6421,268 +6556,266 @@ func fn_newtoncg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 	var state_21 bool
 	state_14, state_15, state_16, state_17, state_18, state_19, state_20, state_21 = x0_3, x0_4, r_10, r_11, r_12, int64(0), int64(1), false
 	for {
-		x_175 := !state_21
-		var c_176 bool
-		if x_175 {
-			x_177 := state_19 < maxiter_5
-			c_176 = x_177
+		x_176 := !state_21
+		var c_177 bool
+		if x_176 {
+			x_178 := state_19 < maxiter_5
+			c_177 = x_178
 		} else {
-			c_176 = false
+			c_177 = false
 		}
-		var c_178 bool
-		if c_176 {
-			r_179 := ar.F64w(state_18)
-			state_17 = state_17[:len(r_179)]
-			if len(r_179) >= 262144 {
-				r_179 := r_179
+		var c_179 bool
+		if c_177 {
+			r_180 := ar.F64w(state_18)
+			state_17 = state_17[:len(r_180)]
+			if len(r_180) >= 262144 {
+				r_180 := r_180
 				state_17 := state_17
-				runtime.ParallelFor(len(r_179), 16384, func(lo_183, hi int) {
-					for i_184 := lo_183; i_184 < hi; i_184++ {
-						r_179[i_184] = (math.Abs(state_17[i_184]))
+				runtime.ParallelFor(len(r_180), 16384, func(lo_184, hi int) {
+					for i_185 := lo_184; i_185 < hi; i_185++ {
+						r_180[i_185] = (math.Abs(state_17[i_185]))
 					}
 				})
 			} else {
-				for i_180 := range r_179 {
-					r_179[i_180] = (math.Abs(state_17[i_180]))
+				for i_181 := range r_180 {
+					r_180[i_181] = (math.Abs(state_17[i_181]))
 				}
 			}
-			s_186 := runtime.Max(r_179)
-			x_187 := s_186 > gtol_6
-			c_178 = x_187
+			s_187 := runtime.Max(r_180)
+			x_188 := s_187 > gtol_6
+			c_179 = x_188
 		} else {
-			c_178 = false
+			c_179 = false
 		}
-		if !c_178 {
+		if !c_179 {
 			break
 		}
-		mark_188 := ar.mark()
-		n_189 := int64(state_15)
-		if int64(state_18) != n_189 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:594:66", runtime.DimMessage("g", "[n]f64", "n", int64(state_18), n_189))
+		mark_189 := ar.mark()
+		n_190 := int64(state_15)
+		if int64(state_18) != n_190 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:587:66", runtime.DimMessage("g", "[n]f64", "n", int64(state_18), n_190))
 		}
-		s_190 := runtime.Norm2(state_17)
-		x_191 := math.Sqrt(s_190)
-		x_192 := runtime.Min2(0.5, x_191)
-		x_193 := x_192 * s_190
-		n_194, err_195 := runtime.CheckSize(n_189)
-		if err_195 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:598:37", err_195)
+		s_191 := runtime.Norm2(state_17)
+		x_192 := math.Sqrt(s_191)
+		x_193 := runtime.Min2(0.5, x_192)
+		x_194 := x_193 * s_191
+		n_195, err_196 := runtime.CheckSize(n_190)
+		if err_196 != nil {
+			return nil, 0, 0, 0, 0, nbAt("std/optim:591:37", err_196)
 		}
-		a_196 := ar.F64(n_194)
-		r_197 := ar.F64w(state_18)
-		state_17 = state_17[:len(r_197)]
-		for i_198 := range r_197 {
-			r_197[i_198] = -state_17[i_198]
+		a_197 := ar.F64(n_195)
+		r_198 := ar.F64w(state_18)
+		state_17 = state_17[:len(r_198)]
+		for i_199 := range r_198 {
+			r_198[i_199] = -state_17[i_199]
 		}
-		var state_200 []float64
-		var state_201 int
-		var state_202 []float64
-		var state_203 int
-		var state_204 []float64
-		var state_205 int
-		var state_206 int64
-		var state_207 bool
+		var state_201 []float64
+		var state_202 int
+		var state_203 []float64
+		var state_204 int
+		var state_205 []float64
+		var state_206 int
+		var state_207 int64
 		var state_208 bool
-		state_200, state_201, state_202, state_203, state_204, state_205, state_206, state_207, state_208 = a_196, n_194, state_17, state_18, r_197, state_18, int64(0), false, false
+		var state_209 bool
+		state_201, state_202, state_203, state_204, state_205, state_206, state_207, state_208, state_209 = a_197, n_195, state_17, state_18, r_198, state_18, int64(0), false, false
 		for {
-			x_240 := !state_207
-			var c_241 bool
-			if x_240 {
-				x_242 := int64(2) * n_189
-				x_243 := x_242 + int64(10)
-				x_244 := state_206 < x_243
-				c_241 = x_244
+			x_241 := !state_208
+			var c_242 bool
+			if x_241 {
+				x_243 := int64(2) * n_190
+				x_244 := x_243 + int64(10)
+				x_245 := state_207 < x_244
+				c_242 = x_245
 			} else {
-				c_241 = false
+				c_242 = false
 			}
-			if !c_241 {
+			if !c_242 {
 				break
 			}
-			mark_245 := ar.mark()
-			r_246, r_247 := hv_2(state_14, state_15, state_204, state_205)
-			if int64(r_247) != n_189 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:600:16", runtime.DimMessage("the result of hv", "[n]f64", "n", int64(r_247), n_189))
+			mark_246 := ar.mark()
+			r_247, r_248 := hv_2(state_14, state_15, state_205, state_206)
+			if int64(r_248) != n_190 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:593:16", runtime.DimMessage("the result of hv", "[n]f64", "n", int64(r_248), n_190))
 			}
-			if len(state_204) != len(r_246) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:601:18", fmt.Sprintf("dot: sizes %d and %d differ", len(state_204), len(r_246)))
+			if len(state_205) != len(r_247) {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:594:18", fmt.Sprintf("dot: sizes %d and %d differ", len(state_205), len(r_247)))
 			}
-			d_248 := runtime.Dot(state_204, r_246)
-			x_249 := d_248 <= 0.0
-			var c_250 []float64
-			var c_251 int
-			var c_252 []float64
-			var c_253 int
-			var c_254 []float64
-			var c_255 int
-			var c_256 int64
-			var c_257 bool
+			d_249 := runtime.Dot(state_205, r_247)
+			x_250 := d_249 <= 0.0
+			var c_251 []float64
+			var c_252 int
+			var c_253 []float64
+			var c_254 int
+			var c_255 []float64
+			var c_256 int
+			var c_257 int64
 			var c_258 bool
-			if x_249 {
-				x_259 := state_206 + int64(1)
-				c_250, c_251, c_252, c_253, c_254, c_255, c_256, c_257, c_258 = state_200, state_201, state_202, state_203, state_204, state_205, x_259, true, true
+			var c_259 bool
+			if x_250 {
+				x_260 := state_207 + int64(1)
+				c_251, c_252, c_253, c_254, c_255, c_256, c_257, c_258, c_259 = state_201, state_202, state_203, state_204, state_205, state_206, x_260, true, true
 			} else {
-				d_260 := runtime.Dot(state_202, state_202)
-				x_261 := d_260 / d_248
-				if r_247 != state_203 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:605:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_203})+" and "+runtime.ShapeString([]int{r_247}))
+				d_261 := runtime.Dot(state_203, state_203)
+				x_262 := d_261 / d_249
+				if r_248 != state_204 {
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:598:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_204})+" and "+runtime.ShapeString([]int{r_248}))
 				}
-				r_262 := ar.F64w(state_203)
-				state_202 = state_202[:len(r_262)]
-				r_246 = r_246[:len(r_262)]
-				for i_263 := range r_262 {
-					r_262[i_263] = (state_202[i_263] + (x_261 * r_246[i_263]))
+				r_263 := ar.F64w(state_204)
+				state_203 = state_203[:len(r_263)]
+				r_247 = r_247[:len(r_263)]
+				for i_264 := range r_263 {
+					r_263[i_264] = (state_203[i_264] + (x_262 * r_247[i_264]))
 				}
-				if state_205 != state_201 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:604:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_201})+" and "+runtime.ShapeString([]int{state_205}))
+				if state_206 != state_202 {
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:597:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_202})+" and "+runtime.ShapeString([]int{state_206}))
 				}
-				r_265 := ar.F64w(state_201)
-				state_200 = state_200[:len(r_265)]
-				state_204 = state_204[:len(r_265)]
-				for i_266 := range r_265 {
-					r_265[i_266] = (state_200[i_266] + (x_261 * state_204[i_266]))
+				r_266 := ar.F64w(state_202)
+				state_201 = state_201[:len(r_266)]
+				state_205 = state_205[:len(r_266)]
+				for i_267 := range r_266 {
+					r_266[i_267] = (state_201[i_267] + (x_262 * state_205[i_267]))
 				}
-				d_268 := runtime.Dot(r_262, r_262)
-				d_269 := runtime.Dot(state_202, state_202)
-				x_270 := d_268 / d_269
-				if state_205 != state_203 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:607:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_203})+" and "+runtime.ShapeString([]int{state_205}))
+				d_269 := runtime.Dot(r_263, r_263)
+				d_270 := runtime.Dot(state_203, state_203)
+				x_271 := d_269 / d_270
+				if state_206 != state_204 {
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:600:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_204})+" and "+runtime.ShapeString([]int{state_206}))
 				}
-				r_271 := ar.F64w(state_203)
-				r_262 = r_262[:len(r_271)]
-				state_204 = state_204[:len(r_271)]
-				for i_272 := range r_271 {
-					r_271[i_272] = (-r_262[i_272] + (x_270 * state_204[i_272]))
+				r_272 := ar.F64w(state_204)
+				r_263 = r_263[:len(r_272)]
+				state_205 = state_205[:len(r_272)]
+				for i_273 := range r_272 {
+					r_272[i_273] = (-r_263[i_273] + (x_271 * state_205[i_273]))
 				}
-				x_274 := state_206 + int64(1)
-				s_275 := runtime.Norm2(r_262)
-				x_276 := s_275 < x_193
-				c_250, c_251, c_252, c_253, c_254, c_255, c_256, c_257, c_258 = r_265, state_201, r_262, state_203, r_271, state_203, x_274, x_276, false
+				x_275 := state_207 + int64(1)
+				s_276 := runtime.Norm2(r_263)
+				x_277 := s_276 < x_194
+				c_251, c_252, c_253, c_254, c_255, c_256, c_257, c_258, c_259 = r_266, state_202, r_263, state_204, r_272, state_204, x_275, x_277, false
 			}
-			state_200, state_201, state_202, state_203, state_204, state_205, state_206, state_207, state_208 = c_250, c_251, c_252, c_253, c_254, c_255, c_256, c_257, c_258
-			_ = mark_245
+			state_201, state_202, state_203, state_204, state_205, state_206, state_207, state_208, state_209 = c_251, c_252, c_253, c_254, c_255, c_256, c_257, c_258, c_259
+			_ = mark_246
 		}
-		var c_277 bool
-		if state_208 {
-			x_278 := state_206 == int64(1)
-			c_277 = x_278
+		var c_278 bool
+		if state_209 {
+			x_279 := state_207 == int64(1)
+			c_278 = x_279
 		} else {
-			c_277 = false
+			c_278 = false
 		}
-		var c_279 []float64
-		var c_280 int
-		if c_277 {
-			r_281 := ar.F64w(state_18)
-			state_17 = state_17[:len(r_281)]
-			for i_282 := range r_281 {
-				r_281[i_282] = -state_17[i_282]
+		var c_280 []float64
+		var c_281 int
+		if c_278 {
+			r_282 := ar.F64w(state_18)
+			state_17 = state_17[:len(r_282)]
+			for i_283 := range r_282 {
+				r_282[i_283] = -state_17[i_283]
 			}
-			c_279, c_280 = r_281, state_18
+			c_280, c_281 = r_282, state_18
 		} else {
-			x_284 := state_206 == int64(0)
-			var c_285 []float64
-			var c_286 int
-			if x_284 {
-				r_287 := ar.F64w(state_18)
-				state_17 = state_17[:len(r_287)]
-				for i_288 := range r_287 {
-					r_287[i_288] = -state_17[i_288]
+			x_285 := state_207 == int64(0)
+			var c_286 []float64
+			var c_287 int
+			if x_285 {
+				r_288 := ar.F64w(state_18)
+				state_17 = state_17[:len(r_288)]
+				for i_289 := range r_288 {
+					r_288[i_289] = -state_17[i_289]
 				}
-				c_285, c_286 = r_287, state_18
+				c_286, c_287 = r_288, state_18
 			} else {
-				c_285, c_286 = state_200, state_201
+				c_286, c_287 = state_201, state_202
 			}
-			c_279, c_280 = c_285, c_286
+			c_280, c_281 = c_286, c_287
 		}
-		if int64(c_280) != n_189 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:541:82", runtime.DimMessage("d", "[n]f64", "n", int64(c_280), n_189))
+		if int64(c_281) != n_190 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:534:82", runtime.DimMessage("d", "[n]f64", "n", int64(c_281), n_190))
 		}
-		if len(state_17) != len(c_279) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:542:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_17), len(c_279)))
+		if len(state_17) != len(c_280) {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:535:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_17), len(c_280)))
 		}
-		d_290 := runtime.Dot(state_17, c_279)
-		if c_280 != state_15 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:543:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_15})+" and "+runtime.ShapeString([]int{c_280}))
+		d_291 := runtime.Dot(state_17, c_280)
+		if c_281 != state_15 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:536:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_15})+" and "+runtime.ShapeString([]int{c_281}))
 		}
-		r_291 := ar.F64w(state_15)
-		state_14 = state_14[:len(r_291)]
-		c_279 = c_279[:len(r_291)]
-		for i_292 := range r_291 {
-			r_291[i_292] = (state_14[i_292] + c_279[i_292])
+		r_292 := ar.F64w(state_15)
+		state_14 = state_14[:len(r_292)]
+		c_280 = c_280[:len(r_292)]
+		for i_293 := range r_292 {
+			r_292[i_293] = (state_14[i_293] + c_280[i_293])
 		}
-		r_294, r_295, r_296 := fg_1(r_291, state_15)
-		if int64(r_296) != n_189 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:543:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_296), n_189))
-		}
-		var state_297 float64
-		var state_298 float64
-		var state_299 []float64
-		var state_300 int
-		var state_301 int64
-		state_297, state_298, state_299, state_300, state_301 = 1.0, r_294, r_295, r_296, int64(1)
+		r_295, r_296, r_297 := fg_1(r_292, state_15)
+		n_298 := int64(r_297)
+		var state_299 float64
+		var state_300 float64
+		var state_301 []float64
+		var state_302 int
+		var state_303 int64
+		state_299, state_300, state_301, state_302, state_303 = 1.0, r_295, r_296, r_297, int64(1)
 		for {
-			x_310 := 0.0001 * state_297
-			x_311 := x_310 * d_290
-			x_312 := state_16 + x_311
-			x_313 := state_298 <= x_312
-			x_314 := !x_313
-			var c_315 bool
-			if x_314 {
-				x_316 := state_297 >= 1e-10
-				c_315 = x_316
+			x_312 := 0.0001 * state_299
+			x_313 := x_312 * d_291
+			x_314 := state_16 + x_313
+			x_315 := state_300 <= x_314
+			x_316 := !x_315
+			var c_317 bool
+			if x_316 {
+				x_318 := state_299 >= 1e-10
+				c_317 = x_318
 			} else {
-				c_315 = false
+				c_317 = false
 			}
-			if !c_315 {
+			if !c_317 {
 				break
 			}
-			mark_317 := ar.mark()
-			x_318 := state_297 / 2.0
-			if c_280 != state_15 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:547:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_15})+" and "+runtime.ShapeString([]int{c_280}))
+			mark_319 := ar.mark()
+			x_320 := state_299 / 2.0
+			if c_281 != state_15 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:540:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_15})+" and "+runtime.ShapeString([]int{c_281}))
 			}
-			r_319 := ar.F64w(state_15)
-			state_14 = state_14[:len(r_319)]
-			c_279 = c_279[:len(r_319)]
-			for i_320 := range r_319 {
-				r_319[i_320] = (state_14[i_320] + (x_318 * c_279[i_320]))
+			r_321 := ar.F64w(state_15)
+			state_14 = state_14[:len(r_321)]
+			c_280 = c_280[:len(r_321)]
+			for i_322 := range r_321 {
+				r_321[i_322] = (state_14[i_322] + (x_320 * c_280[i_322]))
 			}
-			r_322, r_323, r_324 := fg_1(r_319, state_15)
-			if int64(r_324) != n_189 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:547:24", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_324), n_189))
+			r_324, r_325, r_326 := fg_1(r_321, state_15)
+			if int64(r_326) != n_298 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:540:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(r_326), n_298))
 			}
-			x_325 := state_301 + int64(1)
-			state_297, state_298, state_299, state_300, state_301 = x_318, r_322, r_323, r_324, x_325
-			_ = mark_317
+			x_327 := state_303 + int64(1)
+			state_299, state_300, state_301, state_302, state_303 = x_320, r_324, r_325, r_326, x_327
+			_ = mark_319
 		}
-		x_326 := state_297 >= 1e-10
-		x_327 := !x_326
-		var c_328 []float64
-		var c_329 int
-		var c_330 float64
-		var c_331 []float64
-		var c_332 int
-		var c_333 int64
-		var c_334 int64
-		var c_335 bool
-		if x_327 {
-			x_336 := state_20 + state_301
-			c_328, c_329, c_330, c_331, c_332, c_333, c_334, c_335 = state_14, state_15, state_16, state_17, state_18, state_19, x_336, true
+		x_328 := state_299 >= 1e-10
+		x_329 := !x_328
+		var c_330 []float64
+		var c_331 int
+		var c_332 float64
+		var c_333 []float64
+		var c_334 int
+		var c_335 int64
+		var c_336 int64
+		var c_337 bool
+		if x_329 {
+			x_338 := state_20 + state_303
+			c_330, c_331, c_332, c_333, c_334, c_335, c_336, c_337 = state_14, state_15, state_16, state_17, state_18, state_19, x_338, true
 		} else {
-			if c_280 != state_15 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:623:13", "shape mismatch in '+': "+runtime.ShapeString([]int{state_15})+" and "+runtime.ShapeString([]int{c_280}))
+			if c_281 != state_15 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:616:13", "shape mismatch in '+': "+runtime.ShapeString([]int{state_15})+" and "+runtime.ShapeString([]int{c_281}))
 			}
-			r_337 := ar.F64w(state_15)
-			state_14 = state_14[:len(r_337)]
-			c_279 = c_279[:len(r_337)]
-			for i_338 := range r_337 {
-				r_337[i_338] = (state_14[i_338] + (state_297 * c_279[i_338]))
+			r_339 := ar.F64w(state_15)
+			state_14 = state_14[:len(r_339)]
+			c_280 = c_280[:len(r_339)]
+			for i_340 := range r_339 {
+				r_339[i_340] = (state_14[i_340] + (state_299 * c_280[i_340]))
 			}
-			x_340 := state_19 + int64(1)
-			x_341 := state_20 + state_301
-			c_328, c_329, c_330, c_331, c_332, c_333, c_334, c_335 = r_337, state_15, state_298, state_299, state_300, x_340, x_341, false
+			x_342 := state_19 + int64(1)
+			x_343 := state_20 + state_303
+			c_330, c_331, c_332, c_333, c_334, c_335, c_336, c_337 = r_339, state_15, state_300, state_301, state_302, x_342, x_343, false
 		}
-		state_14, state_15, state_16, state_17, state_18, state_19, state_20, state_21 = c_328, c_329, c_330, c_331, c_332, c_333, c_334, c_335
-		_ = mark_188
+		state_14, state_15, state_16, state_17, state_18, state_19, state_20, state_21 = c_330, c_331, c_332, c_333, c_334, c_335, c_336, c_337
+		_ = mark_189
 	}
 	return state_14, state_15, state_16, state_19, state_20, nil
 }
@@ -6708,11 +6841,11 @@ func fn_lazynewton(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, i
 	x_13 := max(every_5, int64(1))
 	r_14, r_15, r_16 := fg_1(x0_3, x0_4)
 	if int64(r_16) != n_11 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:652:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_16), n_11))
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:645:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_16), n_11))
 	}
 	n_17, err_18 := runtime.CheckSize(n_11)
 	if err_18 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:654:53", err_18)
+		return nil, 0, 0, 0, 0, nbAt("std/optim:647:53", err_18)
 	}
 	var a_19 []float64
 	var d_20 int = 0
@@ -6723,7 +6856,7 @@ func fn_lazynewton(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, i
 		_ = i_24
 		n_25, err_26 := runtime.CheckSize(n_11)
 		if err_26 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:654:54", err_26)
+			return nil, 0, 0, 0, 0, nbAt("std/optim:647:54", err_26)
 		}
 		a_27 := ar.F64(n_25)
 		if i_22 == 0 {
@@ -6731,11 +6864,11 @@ func fn_lazynewton(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, i
 			rs_21 = d_20
 			tot_28, err_29 := runtime.MulSize(n_17, rs_21)
 			if err_29 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:654:53", err_29)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:647:53", err_29)
 			}
 			a_19 = ar.F64w(tot_28)
 		} else if n_25 != d_20 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:654:53", "build: element "+strconv.Itoa(i_22)+" has shape "+runtime.ShapeString([]int{n_25})+", element 0 has shape "+runtime.ShapeString([]int{d_20}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:647:53", "build: element "+strconv.Itoa(i_22)+" has shape "+runtime.ShapeString([]int{n_25})+", element 0 has shape "+runtime.ShapeString([]int{d_20}))
 		}
 		copy(a_19[i_22*rs_21:(i_22+1)*rs_21], a_27)
 		if i_22 > 0 {
@@ -6755,184 +6888,182 @@ func fn_lazynewton(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, i
 	var state_40 bool
 	state_30, state_31, state_32, state_33, state_34, state_35, state_36, state_37, state_38, state_39, state_40 = x0_3, x0_4, r_14, r_15, r_16, a_19, n_17, d_20, int64(0), int64(1), false
 	for {
-		x_121 := !state_40
-		var c_122 bool
-		if x_121 {
-			x_123 := state_38 < maxiter_6
-			c_122 = x_123
+		x_122 := !state_40
+		var c_123 bool
+		if x_122 {
+			x_124 := state_38 < maxiter_6
+			c_123 = x_124
 		} else {
-			c_122 = false
+			c_123 = false
 		}
-		var c_124 bool
-		if c_122 {
-			r_125 := ar.F64w(state_34)
-			state_33 = state_33[:len(r_125)]
-			if len(r_125) >= 262144 {
-				r_125 := r_125
+		var c_125 bool
+		if c_123 {
+			r_126 := ar.F64w(state_34)
+			state_33 = state_33[:len(r_126)]
+			if len(r_126) >= 262144 {
+				r_126 := r_126
 				state_33 := state_33
-				runtime.ParallelFor(len(r_125), 16384, func(lo_129, hi int) {
-					for i_130 := lo_129; i_130 < hi; i_130++ {
-						r_125[i_130] = (math.Abs(state_33[i_130]))
+				runtime.ParallelFor(len(r_126), 16384, func(lo_130, hi int) {
+					for i_131 := lo_130; i_131 < hi; i_131++ {
+						r_126[i_131] = (math.Abs(state_33[i_131]))
 					}
 				})
 			} else {
-				for i_126 := range r_125 {
-					r_125[i_126] = (math.Abs(state_33[i_126]))
+				for i_127 := range r_126 {
+					r_126[i_127] = (math.Abs(state_33[i_127]))
 				}
 			}
-			s_132 := runtime.Max(r_125)
-			x_133 := s_132 > gtol_7
-			c_124 = x_133
+			s_133 := runtime.Max(r_126)
+			x_134 := s_133 > gtol_7
+			c_125 = x_134
 		} else {
-			c_124 = false
+			c_125 = false
 		}
-		if !c_124 {
+		if !c_125 {
 			break
 		}
-		mark_134 := ar.mark()
+		mark_135 := ar.mark()
 		if x_13 == 0 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:656:21", "integer division by zero")
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:649:21", "integer division by zero")
 		}
-		x_135 := state_38 % x_13
-		x_136 := x_135 == int64(0)
-		var c_137 []float64
-		var c_138 int
+		x_136 := state_38 % x_13
+		x_137 := x_136 == int64(0)
+		var c_138 []float64
 		var c_139 int
-		if x_136 {
-			n_140 := int64(state_31)
-			r_141, r_142 := hess_2(state_30, state_31)
-			n_143 := int64(r_142)
-			x_144 := n_140 * n_140
-			x_145 := n_143 == x_144
-			if !x_145 {
+		var c_140 int
+		if x_137 {
+			n_141 := int64(state_31)
+			r_142, r_143 := hess_2(state_30, state_31)
+			n_144 := int64(r_143)
+			x_145 := n_141 * n_141
+			x_146 := n_144 == x_145
+			if !x_146 {
 				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:171:11", "optim: the Hessian callback must return n·n values (row by row) for x of length n")
 			}
-			n_146 := int64(len(r_141))
-			if n_140 < 0 || (n_140 == 0 && n_146 != 0) || (n_140 != 0 && (n_146%n_140 != 0 || n_146/n_140 != n_140)) {
-				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:172:6", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_146, n_140, n_140))
+			n_147 := int64(len(r_142))
+			if n_141 < 0 || (n_141 == 0 && n_147 != 0) || (n_141 != 0 && (n_147%n_141 != 0 || n_147/n_141 != n_141)) {
+				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:172:6", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_147, n_141, n_141))
 			}
-			m_147 := int(n_140)
-			n_148 := int(n_140)
-			if int64(m_147) != n_11 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:656:52", runtime.DimMessage("the result of hess", "[n][n]f64", "n", int64(m_147), n_11))
+			m_148 := int(n_141)
+			n_149 := int(n_141)
+			if int64(m_148) != n_11 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:649:52", runtime.DimMessage("the result of hess", "[n][n]f64", "n", int64(m_148), n_11))
 			}
-			if int64(n_148) != n_11 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:656:52", runtime.DimMessage("dimension 2 of the result of hess", "[n][n]f64", "n", int64(n_148), n_11))
+			if int64(n_149) != n_11 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:649:52", runtime.DimMessage("dimension 2 of the result of hess", "[n][n]f64", "n", int64(n_149), n_11))
 			}
-			r_149, r_150, r_151, err_152 := fn_linalgcholreg(ar, r_141, m_147, n_148)
-			if err_152 != nil {
-				return nil, 0, 0, 0, 0, nbFrame(err_152, "linalg.chol_reg", "std/linalg:51:5", "std/optim:656:36")
+			r_150, r_151, r_152, err_153 := fn_linalgcholreg(ar, r_142, m_148, n_149)
+			if err_153 != nil {
+				return nil, 0, 0, 0, 0, nbFrame(err_153, "linalg.chol_reg", "std/linalg:51:5", "std/optim:649:36")
 			}
-			c_137, c_138, c_139 = r_149, r_150, r_151
+			c_138, c_139, c_140 = r_150, r_151, r_152
 		} else {
-			c_137, c_138, c_139 = state_35, state_36, state_37
+			c_138, c_139, c_140 = state_35, state_36, state_37
 		}
-		r_153, r_154, err_155 := fn_linalgchosolve(ar, c_137, c_138, c_139, state_33, state_34)
-		if err_155 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_155, "linalg.cho_solve", "std/linalg:38:5", "std/optim:657:16")
+		r_154, r_155, err_156 := fn_linalgchosolve(ar, c_138, c_139, c_140, state_33, state_34)
+		if err_156 != nil {
+			return nil, 0, 0, 0, 0, nbFrame(err_156, "linalg.cho_solve", "std/linalg:38:5", "std/optim:650:16")
 		}
-		r_156 := ar.F64w(r_154)
-		r_153 = r_153[:len(r_156)]
-		for i_157 := range r_156 {
-			r_156[i_157] = -r_153[i_157]
+		r_157 := ar.F64w(r_155)
+		r_154 = r_154[:len(r_157)]
+		for i_158 := range r_157 {
+			r_157[i_158] = -r_154[i_158]
 		}
-		n_159 := int64(state_31)
-		if int64(state_34) != n_159 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:541:71", runtime.DimMessage("g", "[n]f64", "n", int64(state_34), n_159))
+		n_160 := int64(state_31)
+		if int64(state_34) != n_160 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:534:71", runtime.DimMessage("g", "[n]f64", "n", int64(state_34), n_160))
 		}
-		if int64(r_154) != n_159 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:541:82", runtime.DimMessage("d", "[n]f64", "n", int64(r_154), n_159))
+		if int64(r_155) != n_160 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:534:82", runtime.DimMessage("d", "[n]f64", "n", int64(r_155), n_160))
 		}
-		if len(state_33) != len(r_156) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:542:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_33), len(r_156)))
+		if len(state_33) != len(r_157) {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:535:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_33), len(r_157)))
 		}
-		d_160 := runtime.Dot(state_33, r_156)
-		if r_154 != state_31 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:543:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_31})+" and "+runtime.ShapeString([]int{r_154}))
+		d_161 := runtime.Dot(state_33, r_157)
+		if r_155 != state_31 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:536:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_31})+" and "+runtime.ShapeString([]int{r_155}))
 		}
-		r_161 := ar.F64w(state_31)
-		state_30 = state_30[:len(r_161)]
-		r_156 = r_156[:len(r_161)]
-		for i_162 := range r_161 {
-			r_161[i_162] = (state_30[i_162] + r_156[i_162])
+		r_162 := ar.F64w(state_31)
+		state_30 = state_30[:len(r_162)]
+		r_157 = r_157[:len(r_162)]
+		for i_163 := range r_162 {
+			r_162[i_163] = (state_30[i_163] + r_157[i_163])
 		}
-		r_164, r_165, r_166 := fg_1(r_161, state_31)
-		if int64(r_166) != n_159 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:543:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_166), n_159))
-		}
-		var state_167 float64
-		var state_168 float64
-		var state_169 []float64
-		var state_170 int
-		var state_171 int64
-		state_167, state_168, state_169, state_170, state_171 = 1.0, r_164, r_165, r_166, int64(1)
+		r_165, r_166, r_167 := fg_1(r_162, state_31)
+		n_168 := int64(r_167)
+		var state_169 float64
+		var state_170 float64
+		var state_171 []float64
+		var state_172 int
+		var state_173 int64
+		state_169, state_170, state_171, state_172, state_173 = 1.0, r_165, r_166, r_167, int64(1)
 		for {
-			x_180 := 0.0001 * state_167
-			x_181 := x_180 * d_160
-			x_182 := state_32 + x_181
-			x_183 := state_168 <= x_182
-			x_184 := !x_183
-			var c_185 bool
-			if x_184 {
-				x_186 := state_167 >= 1e-10
-				c_185 = x_186
+			x_182 := 0.0001 * state_169
+			x_183 := x_182 * d_161
+			x_184 := state_32 + x_183
+			x_185 := state_170 <= x_184
+			x_186 := !x_185
+			var c_187 bool
+			if x_186 {
+				x_188 := state_169 >= 1e-10
+				c_187 = x_188
 			} else {
-				c_185 = false
+				c_187 = false
 			}
-			if !c_185 {
+			if !c_187 {
 				break
 			}
-			mark_187 := ar.mark()
-			x_188 := state_167 / 2.0
-			if r_154 != state_31 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:547:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_31})+" and "+runtime.ShapeString([]int{r_154}))
+			mark_189 := ar.mark()
+			x_190 := state_169 / 2.0
+			if r_155 != state_31 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:540:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_31})+" and "+runtime.ShapeString([]int{r_155}))
 			}
-			r_189 := ar.F64w(state_31)
-			state_30 = state_30[:len(r_189)]
-			r_156 = r_156[:len(r_189)]
-			for i_190 := range r_189 {
-				r_189[i_190] = (state_30[i_190] + (x_188 * r_156[i_190]))
+			r_191 := ar.F64w(state_31)
+			state_30 = state_30[:len(r_191)]
+			r_157 = r_157[:len(r_191)]
+			for i_192 := range r_191 {
+				r_191[i_192] = (state_30[i_192] + (x_190 * r_157[i_192]))
 			}
-			r_192, r_193, r_194 := fg_1(r_189, state_31)
-			if int64(r_194) != n_159 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:547:24", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_194), n_159))
+			r_194, r_195, r_196 := fg_1(r_191, state_31)
+			if int64(r_196) != n_168 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:540:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(r_196), n_168))
 			}
-			x_195 := state_171 + int64(1)
-			state_167, state_168, state_169, state_170, state_171 = x_188, r_192, r_193, r_194, x_195
-			_ = mark_187
+			x_197 := state_173 + int64(1)
+			state_169, state_170, state_171, state_172, state_173 = x_190, r_194, r_195, r_196, x_197
+			_ = mark_189
 		}
-		x_196 := state_167 >= 1e-10
-		x_197 := !x_196
-		var c_198 []float64
-		var c_199 int
-		var c_200 float64
-		var c_201 []float64
-		var c_202 int
+		x_198 := state_169 >= 1e-10
+		x_199 := !x_198
+		var c_200 []float64
+		var c_201 int
+		var c_202 float64
 		var c_203 []float64
 		var c_204 int
-		var c_205 int
-		var c_206 int64
-		var c_207 int64
-		var c_208 bool
-		if x_197 {
-			x_209 := state_39 + state_171
-			c_198, c_199, c_200, c_201, c_202, c_203, c_204, c_205, c_206, c_207, c_208 = state_30, state_31, state_32, state_33, state_34, c_137, c_138, c_139, state_38, x_209, true
+		var c_205 []float64
+		var c_206 int
+		var c_207 int
+		var c_208 int64
+		var c_209 int64
+		var c_210 bool
+		if x_199 {
+			x_211 := state_39 + state_173
+			c_200, c_201, c_202, c_203, c_204, c_205, c_206, c_207, c_208, c_209, c_210 = state_30, state_31, state_32, state_33, state_34, c_138, c_139, c_140, state_38, x_211, true
 		} else {
-			if r_154 != state_31 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:661:13", "shape mismatch in '+': "+runtime.ShapeString([]int{state_31})+" and "+runtime.ShapeString([]int{r_154}))
+			if r_155 != state_31 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:654:13", "shape mismatch in '+': "+runtime.ShapeString([]int{state_31})+" and "+runtime.ShapeString([]int{r_155}))
 			}
-			r_210 := ar.F64w(state_31)
-			state_30 = state_30[:len(r_210)]
-			r_156 = r_156[:len(r_210)]
-			for i_211 := range r_210 {
-				r_210[i_211] = (state_30[i_211] + (state_167 * r_156[i_211]))
+			r_212 := ar.F64w(state_31)
+			state_30 = state_30[:len(r_212)]
+			r_157 = r_157[:len(r_212)]
+			for i_213 := range r_212 {
+				r_212[i_213] = (state_30[i_213] + (state_169 * r_157[i_213]))
 			}
-			x_213 := state_38 + int64(1)
-			x_214 := state_39 + state_171
-			c_198, c_199, c_200, c_201, c_202, c_203, c_204, c_205, c_206, c_207, c_208 = r_210, state_31, state_168, state_169, state_170, c_137, c_138, c_139, x_213, x_214, false
+			x_215 := state_38 + int64(1)
+			x_216 := state_39 + state_173
+			c_200, c_201, c_202, c_203, c_204, c_205, c_206, c_207, c_208, c_209, c_210 = r_212, state_31, state_170, state_171, state_172, c_138, c_139, c_140, x_215, x_216, false
 		}
-		state_30, state_31, state_32, state_33, state_34, state_35, state_36, state_37, state_38, state_39, state_40 = c_198, c_199, c_200, c_201, c_202, c_203, c_204, c_205, c_206, c_207, c_208
-		_ = mark_134
+		state_30, state_31, state_32, state_33, state_34, state_35, state_36, state_37, state_38, state_39, state_40 = c_200, c_201, c_202, c_203, c_204, c_205, c_206, c_207, c_208, c_209, c_210
+		_ = mark_135
 	}
 	return state_30, state_31, state_32, state_38, state_39, nil
 }
@@ -6953,7 +7084,7 @@ func fn_dampednewton(ar *nbArena, fg_1 func([]float64, int) (float64, []float64,
 	n_10 := int64(x0_4)
 	r_11, r_12, r_13 := fg_1(x0_3, x0_4)
 	if int64(r_13) != n_10 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:688:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_13), n_10))
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:681:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_13), n_10))
 	}
 	var state_14 []float64
 	var state_15 int
@@ -7007,18 +7138,18 @@ func fn_dampednewton(ar *nbArena, fg_1 func([]float64, int) (float64, []float64,
 		m_78 := int(n_71)
 		n_79 := int(n_71)
 		if int64(m_78) != n_10 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:692:49", runtime.DimMessage("the result of hess", "[n][n]f64", "n", int64(m_78), n_10))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:685:49", runtime.DimMessage("the result of hess", "[n][n]f64", "n", int64(m_78), n_10))
 		}
 		if int64(n_79) != n_10 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:692:49", runtime.DimMessage("dimension 2 of the result of hess", "[n][n]f64", "n", int64(n_79), n_10))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:685:49", runtime.DimMessage("dimension 2 of the result of hess", "[n][n]f64", "n", int64(n_79), n_10))
 		}
 		r_80, r_81, r_82, err_83 := fn_linalgcholreg(ar, r_72, m_78, n_79)
 		if err_83 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_83, "linalg.chol_reg", "std/linalg:51:5", "std/optim:692:33")
+			return nil, 0, 0, 0, 0, nbFrame(err_83, "linalg.chol_reg", "std/linalg:51:5", "std/optim:685:33")
 		}
 		r_84, r_85, err_86 := fn_linalgchosolve(ar, r_80, r_81, r_82, state_17, state_18)
 		if err_86 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_86, "linalg.cho_solve", "std/linalg:38:5", "std/optim:692:16")
+			return nil, 0, 0, 0, 0, nbFrame(err_86, "linalg.cho_solve", "std/linalg:38:5", "std/optim:685:16")
 		}
 		r_87 := ar.F64w(r_85)
 		r_84 = r_84[:len(r_87)]
@@ -7026,7 +7157,7 @@ func fn_dampednewton(ar *nbArena, fg_1 func([]float64, int) (float64, []float64,
 			r_87[i_88] = -r_84[i_88]
 		}
 		if len(state_17) != len(r_87) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:693:32", fmt.Sprintf("dot: sizes %d and %d differ", len(state_17), len(r_87)))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:686:32", fmt.Sprintf("dot: sizes %d and %d differ", len(state_17), len(r_87)))
 		}
 		d_90 := runtime.Dot(state_17, r_87)
 		x_91 := -d_90
@@ -7047,7 +7178,7 @@ func fn_dampednewton(ar *nbArena, fg_1 func([]float64, int) (float64, []float64,
 			c_95, c_96 = r_98, r_85
 		}
 		if c_96 != state_15 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:695:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_15})+" and "+runtime.ShapeString([]int{c_96}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:688:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_15})+" and "+runtime.ShapeString([]int{c_96}))
 		}
 		r_101 := ar.F64w(state_15)
 		state_14 = state_14[:len(r_101)]
@@ -7057,7 +7188,7 @@ func fn_dampednewton(ar *nbArena, fg_1 func([]float64, int) (float64, []float64,
 		}
 		r_104, r_105, r_106 := fg_1(r_101, state_15)
 		if int64(r_106) != n_10 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:696:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_106), n_10))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:689:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_106), n_10))
 		}
 		x_107 := state_19 + int64(1)
 		x_108 := state_20 + int64(1)
@@ -7065,6 +7196,734 @@ func fn_dampednewton(ar *nbArena, fg_1 func([]float64, int) (float64, []float64,
 		_ = mark_70
 	}
 	return state_14, x0_4, state_16, state_19, state_20, nil
+}
+
+// fn_gaussnewton is def gauss_newton (optim.nab:244:12).
+func fn_gaussnewton(ar *nbArena, r_1 func([]float64, int) ([]float64, int), jac_2 func([]float64, int) ([]float64, int), x0_3 []float64, x0_4 int, maxiter_5 int64, tol_6 float64) ([]float64, int, float64, int64, int64, error) {
+	size_7 := int64(x0_4)
+	x0_3 = x0_3[:x0_4]
+	x_8 := maxiter_5 >= int64(0)
+	if !x_8 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:245:18", "optim.GaussNewton: argument 4 (max_iter) must be non-negative")
+	}
+	x_9 := tol_6 >= 0.0
+	if !x_9 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:246:13", "optim.GaussNewton: argument 5 (tol) must be non-negative")
+	}
+	n_10 := int64(x0_4)
+	r_11, r_12 := r_1(x0_3, x0_4)
+	n_13 := int64(r_12)
+	r_14, r_15 := jac_2(x0_3, x0_4)
+	n_16 := int64(r_15)
+	x_17 := max(size_7, int64(1))
+	if x_17 == 0 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:247:77", "integer division by zero")
+	}
+	x_18 := n_16 % x_17
+	x_19 := x_18 == int64(0)
+	if !x_19 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:247:68", "optim.GaussNewton: jac(x) must return m·n values (row by row) for x of length n")
+	}
+	x_20 := max(size_7, int64(1))
+	if x_20 == 0 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:247:185", "integer division by zero")
+	}
+	x_21 := n_16 / x_20
+	n_22 := int64(len(r_14))
+	if x_21 < 0 || size_7 < 0 || (size_7 == 0 && n_22 != 0) || (size_7 != 0 && (n_22%size_7 != 0 || n_22/size_7 != x_21)) {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:247:60", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_22, x_21, size_7))
+	}
+	m_23 := int(x_21)
+	n_24 := int(size_7)
+	if int64(m_23) != n_13 {
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:729:12", runtime.DimMessage("the result of jac", "[m][n]f64", "m", int64(m_23), n_13))
+	}
+	if int64(n_24) != n_10 {
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:729:12", runtime.DimMessage("dimension 2 of the result of jac", "[m][n]f64", "n", int64(n_24), n_10))
+	}
+	d_25 := runtime.Dot(r_11, r_11)
+	x_26 := 0.5 * d_25
+	t_27 := ar.F64w(len(r_14))
+	for i_28 := 0; i_28 < m_23; i_28++ {
+		for j_29 := 0; j_29 < n_24; j_29++ {
+			t_27[j_29*m_23+i_28] = r_14[i_28*n_24+j_29]
+		}
+	}
+	if r_12 != m_23 {
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:731:82", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_24, m_23})+" @ "+runtime.ShapeString([]int{r_12}))
+	}
+	a_30 := ar.F64(n_24)
+	if m_23 <= 32 {
+		r_11 = r_11[:m_23]
+		for r_31 := range a_30 {
+			row_32 := t_27[r_31*m_23 : (r_31+1)*m_23]
+			s_33 := 0.0
+			for c_34, v_35 := range row_32 {
+				s_33 += v_35 * r_11[c_34]
+			}
+			a_30[r_31] = s_33
+		}
+	} else {
+		runtime.Gemv(false, n_24, m_23, 1, t_27, r_11, 0, a_30)
+	}
+	t_36 := ar.F64w(len(r_14))
+	for i_37 := 0; i_37 < m_23; i_37++ {
+		for j_38 := 0; j_38 < n_24; j_38++ {
+			t_36[j_38*m_23+i_37] = r_14[i_37*n_24+j_38]
+		}
+	}
+	tot_39, err_40 := runtime.MulSize(n_24, n_24)
+	if err_40 != nil {
+		return nil, 0, 0, 0, 0, nbAt("std/optim:731:102", err_40)
+	}
+	a_41 := ar.F64(tot_39)
+	runtime.Gemm(false, false, n_24, n_24, m_23, 1, t_36, r_14, 0, a_41)
+	var state_42 []float64
+	var state_43 int
+	var state_44 float64
+	var state_45 []float64
+	var state_46 int
+	var state_47 []float64
+	var state_48 int
+	var state_49 int
+	var state_50 int64
+	var state_51 int64
+	var state_52 bool
+	state_42, state_43, state_44, state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52 = x0_3, x0_4, x_26, a_30, n_24, a_41, n_24, n_24, int64(0), int64(1), false
+	for {
+		x_155 := !state_52
+		var c_156 bool
+		if x_155 {
+			x_157 := state_50 < maxiter_5
+			c_156 = x_157
+		} else {
+			c_156 = false
+		}
+		var c_158 bool
+		if c_156 {
+			r_159 := ar.F64w(state_46)
+			state_45 = state_45[:len(r_159)]
+			if len(r_159) >= 262144 {
+				r_159 := r_159
+				state_45 := state_45
+				runtime.ParallelFor(len(r_159), 16384, func(lo_163, hi int) {
+					for i_164 := lo_163; i_164 < hi; i_164++ {
+						r_159[i_164] = (math.Abs(state_45[i_164]))
+					}
+				})
+			} else {
+				for i_160 := range r_159 {
+					r_159[i_160] = (math.Abs(state_45[i_160]))
+				}
+			}
+			s_166 := runtime.Max(r_159)
+			x_167 := s_166 > tol_6
+			c_158 = x_167
+		} else {
+			c_158 = false
+		}
+		if !c_158 {
+			break
+		}
+		mark_168 := ar.mark()
+		r_169, r_170, r_171, err_172 := fn_linalgcholreg(ar, state_47, state_48, state_49)
+		if err_172 != nil {
+			return nil, 0, 0, 0, 0, nbFrame(err_172, "linalg.chol_reg", "std/linalg:51:5", "std/optim:733:33")
+		}
+		r_173, r_174, err_175 := fn_linalgchosolve(ar, r_169, r_170, r_171, state_45, state_46)
+		if err_175 != nil {
+			return nil, 0, 0, 0, 0, nbFrame(err_175, "linalg.cho_solve", "std/linalg:38:5", "std/optim:733:16")
+		}
+		r_176 := ar.F64w(r_174)
+		r_173 = r_173[:len(r_176)]
+		for i_177 := range r_176 {
+			r_176[i_177] = -r_173[i_177]
+		}
+		n_179 := int64(state_43)
+		if int64(state_46) != n_179 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:534:71", runtime.DimMessage("g", "[n]f64", "n", int64(state_46), n_179))
+		}
+		if int64(r_174) != n_179 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:534:82", runtime.DimMessage("d", "[n]f64", "n", int64(r_174), n_179))
+		}
+		if len(state_45) != len(r_176) {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:535:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_45), len(r_176)))
+		}
+		d_180 := runtime.Dot(state_45, r_176)
+		if r_174 != state_43 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:536:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_43})+" and "+runtime.ShapeString([]int{r_174}))
+		}
+		r_181 := ar.F64w(state_43)
+		state_42 = state_42[:len(r_181)]
+		r_176 = r_176[:len(r_181)]
+		for i_182 := range r_181 {
+			r_181[i_182] = (state_42[i_182] + r_176[i_182])
+		}
+		r_184, r_185 := r_1(r_181, state_43)
+		d_186 := runtime.Dot(r_184, r_184)
+		x_187 := 0.5 * d_186
+		n_188 := int64(r_185)
+		var state_189 float64
+		var state_190 float64
+		var state_191 []float64
+		var state_192 int
+		var state_193 int64
+		state_189, state_190, state_191, state_192, state_193 = 1.0, x_187, r_184, r_185, int64(1)
+		for {
+			x_203 := 0.0001 * state_189
+			x_204 := x_203 * d_180
+			x_205 := state_44 + x_204
+			x_206 := state_190 <= x_205
+			x_207 := !x_206
+			var c_208 bool
+			if x_207 {
+				x_209 := state_189 >= 1e-10
+				c_208 = x_209
+			} else {
+				c_208 = false
+			}
+			if !c_208 {
+				break
+			}
+			mark_210 := ar.mark()
+			x_211 := state_189 / 2.0
+			if r_174 != state_43 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:540:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_43})+" and "+runtime.ShapeString([]int{r_174}))
+			}
+			r_212 := ar.F64w(state_43)
+			state_42 = state_42[:len(r_212)]
+			r_176 = r_176[:len(r_212)]
+			for i_213 := range r_212 {
+				r_212[i_213] = (state_42[i_213] + (x_211 * r_176[i_213]))
+			}
+			r_215, r_216 := r_1(r_212, state_43)
+			d_217 := runtime.Dot(r_215, r_215)
+			x_218 := 0.5 * d_217
+			if int64(r_216) != n_188 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:540:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(r_216), n_188))
+			}
+			x_219 := state_193 + int64(1)
+			state_189, state_190, state_191, state_192, state_193 = x_211, x_218, r_215, r_216, x_219
+			_ = mark_210
+		}
+		x_220 := state_189 >= 1e-10
+		x_221 := !x_220
+		var c_222 []float64
+		var c_223 int
+		var c_224 float64
+		var c_225 []float64
+		var c_226 int
+		var c_227 []float64
+		var c_228 int
+		var c_229 int
+		var c_230 int64
+		var c_231 int64
+		var c_232 bool
+		if x_221 {
+			x_233 := state_51 + state_193
+			c_222, c_223, c_224, c_225, c_226, c_227, c_228, c_229, c_230, c_231, c_232 = state_42, state_43, state_44, state_45, state_46, state_47, state_48, state_49, state_50, x_233, true
+		} else {
+			if r_174 != state_43 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:736:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_43})+" and "+runtime.ShapeString([]int{r_174}))
+			}
+			r_234 := ar.F64w(state_43)
+			state_42 = state_42[:len(r_234)]
+			r_176 = r_176[:len(r_234)]
+			for i_235 := range r_234 {
+				r_234[i_235] = (state_42[i_235] + (state_189 * r_176[i_235]))
+			}
+			r_237, r_238 := jac_2(r_234, state_43)
+			n_239 := int64(r_238)
+			x_240 := max(size_7, int64(1))
+			if x_240 == 0 {
+				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:247:77", "integer division by zero")
+			}
+			x_241 := n_239 % x_240
+			x_242 := x_241 == int64(0)
+			if !x_242 {
+				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:247:68", "optim.GaussNewton: jac(x) must return m·n values (row by row) for x of length n")
+			}
+			x_243 := max(size_7, int64(1))
+			if x_243 == 0 {
+				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:247:185", "integer division by zero")
+			}
+			x_244 := n_239 / x_243
+			n_245 := int64(len(r_237))
+			if x_244 < 0 || size_7 < 0 || (size_7 == 0 && n_245 != 0) || (size_7 != 0 && (n_245%size_7 != 0 || n_245/size_7 != x_244)) {
+				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:247:60", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_245, x_244, size_7))
+			}
+			m_246 := int(x_244)
+			n_247 := int(size_7)
+			if int64(m_246) != n_13 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:737:16", runtime.DimMessage("the result of jac", "[m][n]f64", "m", int64(m_246), n_13))
+			}
+			if int64(n_247) != n_10 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:737:16", runtime.DimMessage("dimension 2 of the result of jac", "[m][n]f64", "n", int64(n_247), n_10))
+			}
+			t_248 := ar.F64w(len(r_237))
+			for i_249 := 0; i_249 < m_246; i_249++ {
+				for j_250 := 0; j_250 < n_247; j_250++ {
+					t_248[j_250*m_246+i_249] = r_237[i_249*n_247+j_250]
+				}
+			}
+			if state_192 != m_246 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:739:33", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_247, m_246})+" @ "+runtime.ShapeString([]int{state_192}))
+			}
+			a_251 := ar.F64(n_247)
+			if m_246 <= 32 {
+				state_191 = state_191[:m_246]
+				for r_252 := range a_251 {
+					row_253 := t_248[r_252*m_246 : (r_252+1)*m_246]
+					s_254 := 0.0
+					for c_255, v_256 := range row_253 {
+						s_254 += v_256 * state_191[c_255]
+					}
+					a_251[r_252] = s_254
+				}
+			} else {
+				runtime.Gemv(false, n_247, m_246, 1, t_248, state_191, 0, a_251)
+			}
+			t_257 := ar.F64w(len(r_237))
+			for i_258 := 0; i_258 < m_246; i_258++ {
+				for j_259 := 0; j_259 < n_247; j_259++ {
+					t_257[j_259*m_246+i_258] = r_237[i_258*n_247+j_259]
+				}
+			}
+			tot_260, err_261 := runtime.MulSize(n_247, n_247)
+			if err_261 != nil {
+				return nil, 0, 0, 0, 0, nbAt("std/optim:739:53", err_261)
+			}
+			a_262 := ar.F64(tot_260)
+			runtime.Gemm(false, false, n_247, n_247, m_246, 1, t_257, r_237, 0, a_262)
+			x_263 := state_50 + int64(1)
+			x_264 := state_51 + state_193
+			s_265 := runtime.Norm2(r_176)
+			x_266 := state_189 * s_265
+			s_267 := runtime.Norm2(r_234)
+			x_268 := s_267 + tol_6
+			x_269 := tol_6 * x_268
+			x_270 := x_266 < x_269
+			c_222, c_223, c_224, c_225, c_226, c_227, c_228, c_229, c_230, c_231, c_232 = r_234, state_43, state_190, a_251, n_247, a_262, n_247, n_247, x_263, x_264, x_270
+		}
+		state_42, state_43, state_44, state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52 = c_222, c_223, c_224, c_225, c_226, c_227, c_228, c_229, c_230, c_231, c_232
+		_ = mark_168
+	}
+	return state_42, state_43, state_44, state_50, state_51, nil
+}
+
+// fn_levenbergmarquardt is def levenberg_marquardt (optim.nab:260:12).
+func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int), jac_2 func([]float64, int) ([]float64, int), x0_3 []float64, x0_4 int, maxiter_5 int64, tol_6 float64) ([]float64, int, float64, int64, int64, error) {
+	size_7 := int64(x0_4)
+	x0_3 = x0_3[:x0_4]
+	x_8 := maxiter_5 >= int64(0)
+	if !x_8 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:261:18", "optim.LevenbergMarquardt: argument 4 (max_iter) must be non-negative")
+	}
+	x_9 := tol_6 >= 0.0
+	if !x_9 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:262:13", "optim.LevenbergMarquardt: argument 5 (tol) must be non-negative")
+	}
+	n_10 := int64(x0_4)
+	r_11, r_12 := r_1(x0_3, x0_4)
+	n_13 := int64(r_12)
+	r_14, r_15 := jac_2(x0_3, x0_4)
+	n_16 := int64(r_15)
+	x_17 := max(size_7, int64(1))
+	if x_17 == 0 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:263:84", "integer division by zero")
+	}
+	x_18 := n_16 % x_17
+	x_19 := x_18 == int64(0)
+	if !x_19 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:263:75", "optim.LevenbergMarquardt: jac(x) must return m·n values (row by row) for x of length n")
+	}
+	x_20 := max(size_7, int64(1))
+	if x_20 == 0 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:263:199", "integer division by zero")
+	}
+	x_21 := n_16 / x_20
+	n_22 := int64(len(r_14))
+	if x_21 < 0 || size_7 < 0 || (size_7 == 0 && n_22 != 0) || (size_7 != 0 && (n_22%size_7 != 0 || n_22/size_7 != x_21)) {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:263:67", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_22, x_21, size_7))
+	}
+	m_23 := int(x_21)
+	n_24 := int(size_7)
+	if int64(m_23) != n_13 {
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:768:12", runtime.DimMessage("the result of jac", "[m][n]f64", "m", int64(m_23), n_13))
+	}
+	if int64(n_24) != n_10 {
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:768:12", runtime.DimMessage("dimension 2 of the result of jac", "[m][n]f64", "n", int64(n_24), n_10))
+	}
+	t_25 := ar.F64w(len(r_14))
+	for i_26 := 0; i_26 < m_23; i_26++ {
+		for j_27 := 0; j_27 < n_24; j_27++ {
+			t_25[j_27*m_23+i_26] = r_14[i_26*n_24+j_27]
+		}
+	}
+	tot_28, err_29 := runtime.MulSize(n_24, n_24)
+	if err_29 != nil {
+		return nil, 0, 0, 0, 0, nbAt("std/optim:769:26", err_29)
+	}
+	a_30 := ar.F64(tot_28)
+	runtime.Gemm(false, false, n_24, n_24, m_23, 1, t_25, r_14, 0, a_30)
+	d_31 := runtime.Dot(r_11, r_11)
+	x_32 := 0.5 * d_31
+	t_33 := ar.F64w(len(r_14))
+	for i_34 := 0; i_34 < m_23; i_34++ {
+		for j_35 := 0; j_35 < n_24; j_35++ {
+			t_33[j_35*m_23+i_34] = r_14[i_34*n_24+j_35]
+		}
+	}
+	if r_12 != m_23 {
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:772:45", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_24, m_23})+" @ "+runtime.ShapeString([]int{r_12}))
+	}
+	a_36 := ar.F64(n_24)
+	if m_23 <= 32 {
+		r_11 = r_11[:m_23]
+		for r_37 := range a_36 {
+			row_38 := t_33[r_37*m_23 : (r_37+1)*m_23]
+			s_39 := 0.0
+			for c_40, v_41 := range row_38 {
+				s_39 += v_41 * r_11[c_40]
+			}
+			a_36[r_37] = s_39
+		}
+	} else {
+		runtime.Gemv(false, n_24, m_23, 1, t_33, r_11, 0, a_36)
+	}
+	n_42, err_43 := runtime.CheckSize(n_10)
+	if err_43 != nil {
+		return nil, 0, 0, 0, 0, nbAt("std/optim:772:59", err_43)
+	}
+	r_44 := ar.F64w(n_42)
+	if len(r_44) >= 262144 {
+		n_24 := n_24
+		a_30 := a_30
+		r_44 := r_44
+		errs_50 := make([]error, (len(r_44)+16383)/16384)
+		runtime.ParallelFor(len(r_44), 16384, func(lo_51, hi int) {
+			for i_52 := lo_51; i_52 < hi; i_52++ {
+				i_54 := int64(i_52)
+				if i_54 < 0 || i_54 >= int64(n_24) {
+					errs_50[lo_51/16384] = nbAt("std/optim:772:62", runtime.CheckIndex(i_54, n_24))
+					return
+				}
+				row_55 := a_30[int(i_54)*n_24 : (int(i_54)+1)*n_24]
+				if i_54 < 0 || i_54 >= int64(n_24) {
+					errs_50[lo_51/16384] = nbAt("std/optim:772:62", runtime.CheckIndex(i_54, n_24))
+					return
+				}
+				x_56 := row_55[int(i_54)]
+				r_44[i_52] = (runtime.Max2(x_56, 1e-12))
+			}
+		})
+		for _, err_57 := range errs_50 {
+			if err_57 != nil {
+				return nil, 0, 0, 0, 0, err_57
+			}
+		}
+	} else {
+		for i_45 := range r_44 {
+			i_47 := int64(i_45)
+			if i_47 < 0 || i_47 >= int64(n_24) {
+				return nil, 0, 0, 0, 0, nbAt("std/optim:772:62", runtime.CheckIndex(i_47, n_24))
+			}
+			row_48 := a_30[int(i_47)*n_24 : (int(i_47)+1)*n_24]
+			if i_47 < 0 || i_47 >= int64(n_24) {
+				return nil, 0, 0, 0, 0, nbAt("std/optim:772:62", runtime.CheckIndex(i_47, n_24))
+			}
+			x_49 := row_48[int(i_47)]
+			r_44[i_45] = (runtime.Max2(x_49, 1e-12))
+		}
+	}
+	var state_58 []float64
+	var state_59 int
+	var state_60 float64
+	var state_61 []float64
+	var state_62 int
+	var state_63 []float64
+	var state_64 int
+	var state_65 int
+	var state_66 []float64
+	var state_67 int
+	var state_68 float64
+	var state_69 float64
+	var state_70 int64
+	var state_71 int64
+	var state_72 bool
+	state_58, state_59, state_60, state_61, state_62, state_63, state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72 = x0_3, x0_4, x_32, a_36, n_24, a_30, n_24, n_24, r_44, n_42, 0.001, 2.0, int64(0), int64(1), false
+	for {
+		x_188 := !state_72
+		var c_189 bool
+		if x_188 {
+			x_190 := state_70 < maxiter_5
+			c_189 = x_190
+		} else {
+			c_189 = false
+		}
+		var c_191 bool
+		if c_189 {
+			r_192 := ar.F64w(state_62)
+			state_61 = state_61[:len(r_192)]
+			if len(r_192) >= 262144 {
+				r_192 := r_192
+				state_61 := state_61
+				runtime.ParallelFor(len(r_192), 16384, func(lo_196, hi int) {
+					for i_197 := lo_196; i_197 < hi; i_197++ {
+						r_192[i_197] = (math.Abs(state_61[i_197]))
+					}
+				})
+			} else {
+				for i_193 := range r_192 {
+					r_192[i_193] = (math.Abs(state_61[i_193]))
+				}
+			}
+			s_199 := runtime.Max(r_192)
+			x_200 := s_199 > tol_6
+			c_191 = x_200
+		} else {
+			c_191 = false
+		}
+		if !c_191 {
+			break
+		}
+		mark_201 := ar.mark()
+		n_202, err_203 := runtime.CheckSize(n_10)
+		if err_203 != nil {
+			return nil, 0, 0, 0, 0, nbAt("std/optim:774:31", err_203)
+		}
+		var a_204 []float64
+		var d_205 int = 0
+		var rs_206 int = 0
+		for i_207 := 0; i_207 < n_202; i_207++ {
+			mark_208 := ar.mark()
+			i_209 := int64(i_207)
+			n_210, err_211 := runtime.CheckSize(n_10)
+			if err_211 != nil {
+				return nil, 0, 0, 0, 0, nbAt("std/optim:774:32", err_211)
+			}
+			if i_207 == 0 {
+				d_205 = n_210
+				rs_206 = d_205
+				tot_212, err_213 := runtime.MulSize(n_202, rs_206)
+				if err_213 != nil {
+					return nil, 0, 0, 0, 0, nbAt("std/optim:774:31", err_213)
+				}
+				a_204 = ar.F64w(tot_212)
+			} else if n_210 != d_205 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:774:31", "build: element "+strconv.Itoa(i_207)+" has shape "+runtime.ShapeString([]int{n_210})+", element 0 has shape "+runtime.ShapeString([]int{d_205}))
+			}
+			row_214 := a_204[i_207*rs_206 : (i_207+1)*rs_206]
+			for i_215 := range row_214 {
+				i_217 := int64(i_215)
+				x_218 := i_209 == i_217
+				var c_219 float64
+				if x_218 {
+					if i_209 < 0 || i_209 >= int64(state_64) {
+						return nil, 0, 0, 0, 0, nbAt("std/optim:774:51", runtime.CheckIndex(i_209, state_64))
+					}
+					row_220 := state_63[int(i_209)*state_65 : (int(i_209)+1)*state_65]
+					if i_217 < 0 || i_217 >= int64(state_65) {
+						return nil, 0, 0, 0, 0, nbAt("std/optim:774:51", runtime.CheckIndex(i_217, state_65))
+					}
+					x_221 := row_220[int(i_217)]
+					if i_209 < 0 || i_209 >= int64(state_67) {
+						return nil, 0, 0, 0, 0, nbAt("std/optim:774:67", runtime.CheckIndex(i_209, state_67))
+					}
+					x_222 := state_66[int(i_209)]
+					x_223 := state_68 * x_222
+					x_224 := x_221 + x_223
+					c_219 = x_224
+				} else {
+					if i_209 < 0 || i_209 >= int64(state_64) {
+						return nil, 0, 0, 0, 0, nbAt("std/optim:774:79", runtime.CheckIndex(i_209, state_64))
+					}
+					row_225 := state_63[int(i_209)*state_65 : (int(i_209)+1)*state_65]
+					if i_217 < 0 || i_217 >= int64(state_65) {
+						return nil, 0, 0, 0, 0, nbAt("std/optim:774:79", runtime.CheckIndex(i_217, state_65))
+					}
+					x_226 := row_225[int(i_217)]
+					c_219 = x_226
+				}
+				row_214[i_215] = c_219
+			}
+			if i_207 > 0 {
+				ar.release(mark_208)
+			}
+		}
+		r_227, r_228, r_229, err_230 := fn_linalgcholreg(ar, a_204, n_202, d_205)
+		if err_230 != nil {
+			return nil, 0, 0, 0, 0, nbFrame(err_230, "linalg.chol_reg", "std/linalg:51:5", "std/optim:774:15")
+		}
+		r_231, r_232, err_233 := fn_linalgchosolve(ar, r_227, r_228, r_229, state_61, state_62)
+		if err_233 != nil {
+			return nil, 0, 0, 0, 0, nbFrame(err_233, "linalg.cho_solve", "std/linalg:38:5", "std/optim:775:16")
+		}
+		r_234 := ar.F64w(r_232)
+		r_231 = r_231[:len(r_234)]
+		for i_235 := range r_234 {
+			r_234[i_235] = -r_231[i_235]
+		}
+		if r_232 != state_59 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:776:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_59})+" and "+runtime.ShapeString([]int{r_232}))
+		}
+		r_237 := ar.F64w(state_59)
+		state_58 = state_58[:len(r_237)]
+		r_234 = r_234[:len(r_237)]
+		for i_238 := range r_237 {
+			r_237[i_238] = (state_58[i_238] + r_234[i_238])
+		}
+		r_240, r_241 := r_1(r_237, state_59)
+		if int64(r_241) != n_13 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:777:16", runtime.DimMessage("the result of r", "[m]f64", "m", int64(r_241), n_13))
+		}
+		d_242 := runtime.Dot(r_240, r_240)
+		x_243 := 0.5 * d_242
+		x_244 := state_60 - x_243
+		if r_232 != state_67 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:779:39", "shape mismatch in '*': "+runtime.ShapeString([]int{state_67})+" and "+runtime.ShapeString([]int{r_232}))
+		}
+		if state_62 != state_67 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:779:43", "shape mismatch in '-': "+runtime.ShapeString([]int{state_67})+" and "+runtime.ShapeString([]int{state_62}))
+		}
+		if r_232 != state_67 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:779:24", fmt.Sprintf("dot: sizes %d and %d differ", r_232, state_67))
+		}
+		var s_245 float64 = 0
+		r_234 = r_234[:r_232]
+		state_66 = state_66[:r_232]
+		state_61 = state_61[:r_232]
+		for i_246 := 0; i_246 < r_232; i_246++ {
+			s_245 += r_234[i_246] * (((state_68 * state_66[i_246]) * r_234[i_246]) - state_61[i_246])
+		}
+		x_248 := 0.5 * s_245
+		x_249 := x_244 / x_248
+		x_250 := x_249 > 0.0
+		var c_251 []float64
+		var c_252 int
+		var c_253 float64
+		var c_254 []float64
+		var c_255 int
+		var c_256 []float64
+		var c_257 int
+		var c_258 int
+		var c_259 []float64
+		var c_260 int
+		var c_261 float64
+		var c_262 float64
+		var c_263 int64
+		var c_264 int64
+		var c_265 bool
+		if x_250 {
+			r_266, r_267 := jac_2(r_237, state_59)
+			n_268 := int64(r_267)
+			x_269 := max(size_7, int64(1))
+			if x_269 == 0 {
+				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:263:84", "integer division by zero")
+			}
+			x_270 := n_268 % x_269
+			x_271 := x_270 == int64(0)
+			if !x_271 {
+				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:263:75", "optim.LevenbergMarquardt: jac(x) must return m·n values (row by row) for x of length n")
+			}
+			x_272 := max(size_7, int64(1))
+			if x_272 == 0 {
+				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:263:199", "integer division by zero")
+			}
+			x_273 := n_268 / x_272
+			n_274 := int64(len(r_266))
+			if x_273 < 0 || size_7 < 0 || (size_7 == 0 && n_274 != 0) || (size_7 != 0 && (n_274%size_7 != 0 || n_274/size_7 != x_273)) {
+				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:263:67", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_274, x_273, size_7))
+			}
+			m_275 := int(x_273)
+			n_276 := int(size_7)
+			if int64(m_275) != n_13 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:782:21", runtime.DimMessage("the result of jac", "[m][n]f64", "m", int64(m_275), n_13))
+			}
+			if int64(n_276) != n_10 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:782:21", runtime.DimMessage("dimension 2 of the result of jac", "[m][n]f64", "n", int64(n_276), n_10))
+			}
+			t_277 := ar.F64w(len(r_266))
+			for i_278 := 0; i_278 < m_275; i_278++ {
+				for j_279 := 0; j_279 < n_276; j_279++ {
+					t_277[j_279*m_275+i_278] = r_266[i_278*n_276+j_279]
+				}
+			}
+			tot_280, err_281 := runtime.MulSize(n_276, n_276)
+			if err_281 != nil {
+				return nil, 0, 0, 0, 0, nbAt("std/optim:783:35", err_281)
+			}
+			a_282 := ar.F64(tot_280)
+			runtime.Gemm(false, false, n_276, n_276, m_275, 1, t_277, r_266, 0, a_282)
+			t_283 := ar.F64w(len(r_266))
+			for i_284 := 0; i_284 < m_275; i_284++ {
+				for j_285 := 0; j_285 < n_276; j_285++ {
+					t_283[j_285*m_275+i_284] = r_266[i_284*n_276+j_285]
+				}
+			}
+			if r_241 != m_275 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:784:35", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_276, m_275})+" @ "+runtime.ShapeString([]int{r_241}))
+			}
+			a_286 := ar.F64(n_276)
+			if m_275 <= 32 {
+				r_240 = r_240[:m_275]
+				for r_287 := range a_286 {
+					row_288 := t_283[r_287*m_275 : (r_287+1)*m_275]
+					s_289 := 0.0
+					for c_290, v_291 := range row_288 {
+						s_289 += v_291 * r_240[c_290]
+					}
+					a_286[r_287] = s_289
+				}
+			} else {
+				runtime.Gemv(false, n_276, m_275, 1, t_283, r_240, 0, a_286)
+			}
+			n_292, err_293 := runtime.CheckSize(n_10)
+			if err_293 != nil {
+				return nil, 0, 0, 0, 0, nbAt("std/optim:786:40", err_293)
+			}
+			if n_292 != state_67 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:786:32", "shape mismatch in max: "+runtime.ShapeString([]int{state_67})+" and "+runtime.ShapeString([]int{n_292}))
+			}
+			r_294 := ar.F64w(state_67)
+			state_66 = state_66[:len(r_294)]
+			for i_295 := range r_294 {
+				i_297 := int64(i_295)
+				if i_297 < 0 || i_297 >= int64(n_276) {
+					return nil, 0, 0, 0, 0, nbAt("std/optim:786:43", runtime.CheckIndex(i_297, n_276))
+				}
+				row_298 := a_282[int(i_297)*n_276 : (int(i_297)+1)*n_276]
+				if i_297 < 0 || i_297 >= int64(n_276) {
+					return nil, 0, 0, 0, 0, nbAt("std/optim:786:43", runtime.CheckIndex(i_297, n_276))
+				}
+				x_299 := row_298[int(i_297)]
+				r_294[i_295] = (runtime.Max2(state_66[i_295], x_299))
+			}
+			x_300 := 2.0 * x_249
+			x_301 := x_300 - 1.0
+			x_302 := math.Pow(x_301, 3.0)
+			x_303 := 1.0 - x_302
+			x_304 := runtime.Max2(0.3333333333333333, x_303)
+			x_305 := state_68 * x_304
+			x_306 := state_70 + int64(1)
+			x_307 := state_71 + int64(1)
+			s_308 := runtime.Norm2(r_234)
+			s_309 := runtime.Norm2(r_237)
+			x_310 := s_309 + tol_6
+			x_311 := tol_6 * x_310
+			x_312 := s_308 < x_311
+			c_251, c_252, c_253, c_254, c_255, c_256, c_257, c_258, c_259, c_260, c_261, c_262, c_263, c_264, c_265 = r_237, state_59, x_243, a_286, n_276, a_282, n_276, n_276, r_294, state_67, x_305, 2.0, x_306, x_307, x_312
+		} else {
+			x_313 := state_68 * state_69
+			x_314 := 2.0 * state_69
+			x_315 := state_70 + int64(1)
+			x_316 := state_71 + int64(1)
+			c_251, c_252, c_253, c_254, c_255, c_256, c_257, c_258, c_259, c_260, c_261, c_262, c_263, c_264, c_265 = state_58, state_59, state_60, state_61, state_62, state_63, state_64, state_65, state_66, state_67, x_313, x_314, x_315, x_316, false
+		}
+		state_58, state_59, state_60, state_61, state_62, state_63, state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72 = c_251, c_252, c_253, c_254, c_255, c_256, c_257, c_258, c_259, c_260, c_261, c_262, c_263, c_264, c_265
+		_ = mark_201
+	}
+	return state_58, state_59, state_60, state_70, state_71, nil
 }
 
 // nbArena hands out the arrays of one call: zeroed slices cut from
