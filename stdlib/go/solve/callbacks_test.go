@@ -26,7 +26,9 @@ func fgOf(f interface {
 }
 
 // hvOf is ∇²f(x)·v from gonum's Hess, counting its calls.
-func hvOf(h interface{ Hess(*mat.SymDense, []float64) }, calls *int) func(x, v []float64) []float64 {
+func hvOf(h interface {
+	Hess(*mat.SymDense, []float64)
+}, calls *int) func(x, v []float64) []float64 {
 	return func(x, v []float64) []float64 {
 		*calls++
 		n := len(x)
