@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/floats"
@@ -232,5 +233,171 @@ func TestGonumBealeHessian(t *testing.T) {
 	p.hessInto(mine, x)
 	if !mat.EqualApprox(mine, want, 1e-6) {
 		t.Errorf("hessInto(Beale) = %v, differences give %v", mat.Formatted(mine), mat.Formatted(want))
+	}
+}
+
+// TestNewtonMethodMGH passes NewtonMethod to optimize.Minimize as a gonum
+// user passes gonum's Newton, with the same Hessian: the known minimum
+// (Extended Rosenbrock's other local minimum for n = 10), the Result's
+// gradient at its X, and Hessian evaluations equal to the driver's
+// iterations. The log compares evaluations with gonum's Newton:
+//
+//	go test -run NewtonMethodMGH -v ./stdlib/go/optim | grep -o '| .*'
+func TestNewtonMethodMGH(t *testing.T) {
+	limit := &optimize.Settings{FuncEvaluations: 10000}
+	for _, p := range mghProblems() {
+		t.Run(p.name, func(t *testing.T) {
+			res, err := optimize.Minimize(p.problemHess(), p.x0, limit, &NewtonMethod{GradStopThreshold: p.gtol})
+			ref, refErr := optimize.Minimize(p.problemHess(), p.x0, limit, &optimize.Newton{})
+			refF := "failed: " + fmt.Sprint(refErr)
+			if refErr == nil {
+				refF = fmt.Sprintf("%v, F = %.3g", ref.Status, ref.F)
+			}
+			t.Logf("| NewtonMethod | %s | %d/%d/%d | %d | %v, F = %.3g | %d/%d/%d | %d | %s |", p.name,
+				res.FuncEvaluations, res.GradEvaluations, res.HessEvaluations, res.MajorIterations, res.Status, res.F,
+				ref.FuncEvaluations, ref.GradEvaluations, ref.HessEvaluations, ref.MajorIterations, refF)
+			if err != nil {
+				t.Fatalf("Minimize: %v (status %v, F = %g at %v)", err, res.Status, res.F, res.X)
+			}
+			if res.Status != optimize.GradientThreshold || res.FuncEvaluations != res.GradEvaluations {
+				t.Errorf("status %v, %d function and %d gradient evaluations", res.Status, res.FuncEvaluations, res.GradEvaluations)
+			}
+			if p.name == "Rosenbrock10" {
+				if !(math.Abs(res.F-3.9866) < 1e-3) {
+					t.Errorf("F = %g; want the local minimum F ≈ 3.99 the plain Newton reaches", res.F)
+				}
+			} else if !(res.F <= 1e-14) || !p.near(res.X) {
+				t.Errorf("F = %g at %v; want 0 at %v", res.F, res.X, p.xstar)
+			}
+			g := make([]float64, len(res.X))
+			p.grad(g, res.X)
+			if !slices.Equal(g, res.Gradient) {
+				t.Errorf("Result.Gradient %v is not the gradient at Result.X %v", res.Gradient, g)
+			}
+			// The same run as the plain function: one Hessian per iteration.
+			// Result.X is the lowest point evaluated, which is x unless an
+			// earlier point was as low to rounding (Rosenbrock10's last steps).
+			calls, hcalls := 0, 0
+			gtol := p.gtol
+			if gtol == 0 {
+				gtol = 1e-12
+			}
+			x, fx, iters, evals, err := Newton(p.fgOf(&calls), p.hessOf(&hcalls), p.x0, math.MaxInt64, gtol)
+			same := slices.Equal(x, res.X) || res.F <= fx
+			if err != nil || !same || int(evals) != res.FuncEvaluations || int(iters) != res.HessEvaluations {
+				t.Errorf("Newton: x = %v, %d evaluations, %d iterations, err %v; NewtonMethod: x = %v, %d evaluations, %d Hessians",
+					x, evals, iters, err, res.X, res.FuncEvaluations, res.HessEvaluations)
+			}
+		})
+	}
+}
+
+// TestNewtonMethodSettings: gonum's limits stop NewtonMethod; its fields
+// are checked; it needs Grad and Hess.
+func TestNewtonMethodSettings(t *testing.T) {
+	rosen := mghProblems()[0]
+	x0 := rosen.x0
+	r, err := optimize.Minimize(rosen.problemHess(), x0, &optimize.Settings{MajorIterations: 5}, &NewtonMethod{})
+	if err != nil || r.Status != optimize.IterationLimit || r.MajorIterations != 5 {
+		t.Errorf("MajorIterations 5: %v, %d major iterations, err %v", r.Status, r.MajorIterations, err)
+	}
+	r, err = optimize.Minimize(rosen.problemHess(), x0, &optimize.Settings{FuncEvaluations: 7}, &NewtonMethod{})
+	if err != nil || r.Status != optimize.FunctionEvaluationLimit || r.FuncEvaluations != 7 {
+		t.Errorf("FuncEvaluations 7: %v, %d evaluations, err %v", r.Status, r.FuncEvaluations, err)
+	}
+	r, err = optimize.Minimize(rosen.problemHess(), x0, nil, &NewtonMethod{MaxIterations: 3})
+	if err != nil || r.Status != optimize.IterationLimit || r.HessEvaluations != 3 {
+		t.Errorf("MaxIterations 3: %v, %d Hessians, err %v", r.Status, r.HessEvaluations, err)
+	}
+	for _, c := range []struct {
+		m    *NewtonMethod
+		want string
+	}{
+		{&NewtonMethod{GradStopThreshold: -1}, "NewtonMethod.GradStopThreshold is -1"},
+		{&NewtonMethod{MaxIterations: -1}, "NewtonMethod.MaxIterations is negative"},
+	} {
+		r, err := optimize.Minimize(rosen.problemHess(), x0, nil, c.m)
+		if err == nil || !strings.Contains(err.Error(), c.want) || r.Status != optimize.Failure {
+			t.Errorf("status %v, err %v; want Failure and an error containing %q", r.Status, err, c.want)
+		}
+	}
+	p := rosen.problemHess()
+	p.Func = func([]float64) float64 { return math.NaN() }
+	if _, err := optimize.Minimize(p, x0, nil, &NewtonMethod{}); err == nil || !strings.Contains(err.Error(), "initial function value is NaN") {
+		t.Errorf("NaN start: err %v", err)
+	}
+	// (Minimize panics when Uses fails, for gonum's methods too.)
+	if _, err := (&NewtonMethod{}).Uses(optimize.Available{Grad: true}); err != optimize.ErrMissingHess {
+		t.Errorf("Uses without a Hessian: %v, want ErrMissingHess", err)
+	}
+	if _, err := (&NewtonMethod{}).Uses(optimize.Available{Hess: true}); err != optimize.ErrMissingGrad {
+		t.Errorf("Uses without a gradient: %v", err)
+	}
+}
+
+// TestNewtonBadArguments: bad counts and tolerances, nil callbacks and
+// callback results of the wrong size are Go errors naming them, never
+// panics.
+func TestNewtonBadArguments(t *testing.T) {
+	rosen := mghProblems()[0]
+	fg, hess, hv := rosen.fgOf(new(int)), rosen.hessOf(new(int)), rosen.hvOf(new(int))
+	r := func(x []float64) []float64 { return []float64{10 * (x[1] - x[0]*x[0]), 1 - x[0]} }
+	jac := func(x []float64) []float64 { return []float64{-20 * x[0], 10, -1, 0} }
+	x0 := []float64{-1.2, 1}
+	cases := []struct {
+		name string
+		call func() error
+		want string
+	}{
+		{"Newton max_iter", func() error { _, _, _, _, err := Newton(fg, hess, x0, -1, 0); return err }, "optim.Newton: argument 4 (max_iter) must be non-negative"},
+		{"Newton gtol", func() error { _, _, _, _, err := Newton(fg, hess, x0, 10, -1); return err }, "optim.Newton: argument 5 (gtol) must be non-negative"},
+		{"Newton NaN gtol", func() error { _, _, _, _, err := Newton(fg, hess, x0, 10, math.NaN()); return err }, "argument 5 (gtol) must be non-negative"},
+		{"Newton nil fg", func() error { _, _, _, _, err := Newton(nil, hess, x0, 10, 0); return err }, "newton: argument fg is a nil function"},
+		{"Newton nil hess", func() error { _, _, _, _, err := Newton(fg, nil, x0, 10, 0); return err }, "newton: argument hess is a nil function"},
+		{"Newton short hess", func() error {
+			_, _, _, _, err := Newton(fg, func(x []float64) []float64 { return hess(x)[:3] }, x0, 10, 0)
+			return err
+		}, "the Hessian callback must return n·n values"},
+		{"NewtonInto short dst", func() error { _, _, _, err := NewtonInto(make([]float64, 1), fg, hess, x0, 10, 0); return err }, "dst0 does not have the result's shape [2]"},
+		{"NewtonCg gtol", func() error { _, _, _, _, err := NewtonCg(fg, hv, x0, 10, -1); return err }, "optim.NewtonCg: argument 5 (gtol) must be non-negative"},
+		{"NewtonCg nil hv", func() error { _, _, _, _, err := NewtonCg(fg, nil, x0, 10, 0); return err }, "newton_cg: argument hv is a nil function"},
+		{"NewtonCg short hv", func() error {
+			_, _, _, _, err := NewtonCg(fg, func(x, v []float64) []float64 { return v[:1] }, x0, 10, 0)
+			return err
+		}, "the result of hv"},
+		{"LazyNewton every", func() error { _, _, _, _, err := LazyNewton(fg, hess, x0, 0, 10, 0); return err }, "optim.LazyNewton: argument 4 (every) must be at least 1"},
+		{"LazyNewton max_iter", func() error { _, _, _, _, err := LazyNewton(fg, hess, x0, 2, -1, 0); return err }, "optim.LazyNewton: argument 5 (max_iter) must be non-negative"},
+		{"LazyNewton nil hess", func() error { _, _, _, _, err := LazyNewton(fg, nil, x0, 2, 10, 0); return err }, "lazy_newton: argument hess is a nil function"},
+		{"DampedNewton gtol", func() error { _, _, _, _, err := DampedNewton(fg, hess, x0, 10, -1); return err }, "optim.DampedNewton: argument 5 (gtol) must be non-negative"},
+		{"DampedNewton long hess", func() error {
+			_, _, _, _, err := DampedNewton(fg, func(x []float64) []float64 { return append(hess(x), 0) }, x0, 10, 0)
+			return err
+		}, "the Hessian callback must return n·n values"},
+		{"GaussNewton max_iter", func() error { _, _, _, _, err := GaussNewton(r, jac, x0, -1, 0); return err }, "optim.GaussNewton: argument 4 (max_iter) must be non-negative"},
+		{"GaussNewton tol", func() error { _, _, _, _, err := GaussNewton(r, jac, x0, 10, -1); return err }, "optim.GaussNewton: argument 5 (tol) must be non-negative"},
+		{"GaussNewton nil jac", func() error { _, _, _, _, err := GaussNewton(r, nil, x0, 10, 0); return err }, "gauss_newton: argument jac is a nil function"},
+		{"GaussNewton jac not m·n", func() error {
+			_, _, _, _, err := GaussNewton(r, func(x []float64) []float64 { return jac(x)[:3] }, x0, 10, 0)
+			return err
+		}, "optim.GaussNewton: jac(x) must return m·n values"},
+		{"GaussNewton jac of 1 row", func() error {
+			_, _, _, _, err := GaussNewton(r, func(x []float64) []float64 { return jac(x)[:2] }, x0, 10, 0)
+			return err
+		}, "size"},
+		{"LevenbergMarquardt tol", func() error { _, _, _, _, err := LevenbergMarquardt(r, jac, x0, 10, -1); return err }, "optim.LevenbergMarquardt: argument 5 (tol) must be non-negative"},
+		{"LevenbergMarquardt nil r", func() error { _, _, _, _, err := LevenbergMarquardt(nil, jac, x0, 10, 0); return err }, "levenberg_marquardt: argument r is a nil function"},
+		{"LevenbergMarquardt jac not m·n", func() error {
+			_, _, _, _, err := LevenbergMarquardt(r, func(x []float64) []float64 { return jac(x)[:3] }, x0, 10, 0)
+			return err
+		}, "optim.LevenbergMarquardt: jac(x) must return m·n values"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := c.call()
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("err = %v, want one containing %q", err, c.want)
+			}
+			t.Log(err)
+		})
 	}
 }
