@@ -401,3 +401,29 @@ func TestNewtonBadArguments(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkNewton runs NewtonMethod and gonum's Newton under Minimize on
+// the MGH problems with the same Hessian callback; evals/op and hess/op
+// are the function and Hessian evaluations.
+func BenchmarkNewton(b *testing.B) {
+	limit := &optimize.Settings{FuncEvaluations: 10000}
+	for _, p := range mghProblems() {
+		methods := []struct {
+			name string
+			m    func() optimize.Method
+		}{
+			{"nabla", func() optimize.Method { return &NewtonMethod{GradStopThreshold: p.gtol} }},
+			{"gonum", func() optimize.Method { return &optimize.Newton{} }},
+		}
+		for _, mm := range methods {
+			b.Run(p.name+"/"+mm.name, func(b *testing.B) {
+				var r *optimize.Result
+				for b.Loop() {
+					r, _ = optimize.Minimize(p.problemHess(), p.x0, limit, mm.m())
+				}
+				b.ReportMetric(float64(r.FuncEvaluations), "evals/op")
+				b.ReportMetric(float64(r.HessEvaluations), "hess/op")
+			})
+		}
+	}
+}

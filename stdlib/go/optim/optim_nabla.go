@@ -1684,20 +1684,20 @@ func fn_linalgcholreg(ar *nbArena, h_1 []float64, h_2 int, h_3 int) ([]float64, 
 	return c_10, c_11, c_12, nil
 }
 
-// fn_optimadamstep is def optim.adam_step (std/optim:111:5).
+// fn_optimadamstep is def optim.adam_step (std/optim:114:5).
 func fn_optimadamstep(ar *nbArena, g_1 []float64, g_2 int, m_3 []float64, m_4 int, v_5 []float64, v_6 int, t_7 int64) ([]float64, int, []float64, int, []float64, int, error) {
 	size_8 := int64(g_2)
 	if int64(m_4) != size_8 {
-		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:111:30", fmt.Sprintf("size mismatch: n is %d (g) but m has size %d", size_8, m_4))
+		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:114:30", fmt.Sprintf("size mismatch: n is %d (g) but m has size %d", size_8, m_4))
 	}
 	if int64(v_6) != size_8 {
-		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:111:41", fmt.Sprintf("size mismatch: n is %d (g) but v has size %d", size_8, v_6))
+		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:114:41", fmt.Sprintf("size mismatch: n is %d (g) but v has size %d", size_8, v_6))
 	}
 	g_1 = g_1[:g_2]
 	m_3 = m_3[:m_4]
 	v_5 = v_5[:v_6]
 	if g_2 != m_4 {
-		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:112:20", "shape mismatch in '+': "+runtime.ShapeString([]int{m_4})+" and "+runtime.ShapeString([]int{g_2}))
+		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:115:20", "shape mismatch in '+': "+runtime.ShapeString([]int{m_4})+" and "+runtime.ShapeString([]int{g_2}))
 	}
 	r_9 := ar.F64w(m_4)
 	m_3 = m_3[:len(r_9)]
@@ -1717,7 +1717,7 @@ func fn_optimadamstep(ar *nbArena, g_1 []float64, g_2 int, m_3 []float64, m_4 in
 		}
 	}
 	if g_2 != v_6 {
-		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:113:22", "shape mismatch in '+': "+runtime.ShapeString([]int{v_6})+" and "+runtime.ShapeString([]int{g_2}))
+		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:116:22", "shape mismatch in '+': "+runtime.ShapeString([]int{v_6})+" and "+runtime.ShapeString([]int{g_2}))
 	}
 	r_16 := ar.F64w(v_6)
 	v_5 = v_5[:len(r_16)]
@@ -1743,7 +1743,7 @@ func fn_optimadamstep(ar *nbArena, g_1 []float64, g_2 int, m_3 []float64, m_4 in
 	x_27 := math.Pow(0.999, x_26)
 	x_28 := 1.0 - x_27
 	if v_6 != m_4 {
-		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:116:10", "shape mismatch in '/': "+runtime.ShapeString([]int{m_4})+" and "+runtime.ShapeString([]int{v_6}))
+		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:119:10", "shape mismatch in '/': "+runtime.ShapeString([]int{m_4})+" and "+runtime.ShapeString([]int{v_6}))
 	}
 	r_29 := ar.F64w(m_4)
 	r_9 = r_9[:len(r_29)]
@@ -1767,7 +1767,7 @@ func fn_optimadamstep(ar *nbArena, g_1 []float64, g_2 int, m_3 []float64, m_4 in
 	return r_29, m_4, r_9, m_4, r_16, v_6, nil
 }
 
-// fn_optimmtstep is def optim.mt_step (std/optim:277:5).
+// fn_optimmtstep is def optim.mt_step (std/optim:280:5).
 func fn_optimmtstep(ar *nbArena, stx_1 float64, fx_2 float64, dx_3 float64, sty_4 float64, fy_5 float64, dy_6 float64, stp_7 float64, fp_8 float64, dp_9 float64, brackt_10 bool, stpmin_11 float64, stpmax_12 float64) (float64, float64, float64, float64, float64, float64, bool, float64, bool) {
 	x_13 := runtime.Sign(dx_3)
 	x_14 := dp_9 * x_13
@@ -2078,21 +2078,21 @@ func fn_optimmtstep(ar *nbArena, stx_1 float64, fx_2 float64, dx_3 float64, sty_
 	return c_200, c_201, c_202, c_203, c_204, c_205, c_206, c_207, c_208
 }
 
-// fn_optimtwoloop is def optim.two_loop (std/optim:387:5).
+// fn_optimtwoloop is def optim.two_loop (std/optim:390:5).
 func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 int, s_5 int, y_6 []float64, y_7 int, y_8 int, rho_9 []float64, rho_10 int, head_11 int64, cnt_12 int64) ([]float64, int, error) {
 	size_13 := int64(q0_2)
 	if int64(s_5) != size_13 {
-		return nil, 0, nbErrorf("std/optim:387:33", fmt.Sprintf("size mismatch: n is %d (q0) but dimension 2 of s has size %d", size_13, s_5))
+		return nil, 0, nbErrorf("std/optim:390:33", fmt.Sprintf("size mismatch: n is %d (q0) but dimension 2 of s has size %d", size_13, s_5))
 	}
 	if int64(y_8) != size_13 {
-		return nil, 0, nbErrorf("std/optim:387:47", fmt.Sprintf("size mismatch: n is %d (q0) but dimension 2 of y has size %d", size_13, y_8))
+		return nil, 0, nbErrorf("std/optim:390:47", fmt.Sprintf("size mismatch: n is %d (q0) but dimension 2 of y has size %d", size_13, y_8))
 	}
 	size_14 := int64(s_4)
 	if int64(y_7) != size_14 {
-		return nil, 0, nbErrorf("std/optim:387:44", fmt.Sprintf("size mismatch: m is %d (s) but y has size %d", size_14, y_7))
+		return nil, 0, nbErrorf("std/optim:390:44", fmt.Sprintf("size mismatch: m is %d (s) but y has size %d", size_14, y_7))
 	}
 	if int64(rho_10) != size_14 {
-		return nil, 0, nbErrorf("std/optim:387:60", fmt.Sprintf("size mismatch: m is %d (s) but rho has size %d", size_14, rho_10))
+		return nil, 0, nbErrorf("std/optim:390:60", fmt.Sprintf("size mismatch: m is %d (s) but rho has size %d", size_14, rho_10))
 	}
 	q0_1 = q0_1[:q0_2]
 	s_3 = s_3[:s_4*s_5]
@@ -2100,7 +2100,7 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 	rho_9 = rho_9[:rho_10]
 	n_15, err_16 := runtime.CheckSize(size_14)
 	if err_16 != nil {
-		return nil, 0, nbAt("std/optim:388:43", err_16)
+		return nil, 0, nbAt("std/optim:391:43", err_16)
 	}
 	a_17 := ar.F64(n_15)
 	var state_18 []float64
@@ -2115,28 +2115,28 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 		x_41 := int64(2) * size_14
 		x_42 := x_40 + x_41
 		if size_14 == 0 {
-			return nil, 0, nbErrorf("std/optim:389:36", "integer division by zero")
+			return nil, 0, nbErrorf("std/optim:392:36", "integer division by zero")
 		}
 		x_43 := x_42 % size_14
 		if x_43 < 0 || x_43 >= int64(rho_10) {
-			return nil, 0, nbAt("std/optim:390:16", runtime.CheckIndex(x_43, rho_10))
+			return nil, 0, nbAt("std/optim:393:16", runtime.CheckIndex(x_43, rho_10))
 		}
 		x_44 := rho_9[int(x_43)]
 		if x_43 < 0 || x_43 >= int64(s_4) {
-			return nil, 0, nbAt("std/optim:390:27", runtime.CheckIndex(x_43, s_4))
+			return nil, 0, nbAt("std/optim:393:27", runtime.CheckIndex(x_43, s_4))
 		}
 		row_45 := s_3[int(x_43)*s_5 : (int(x_43)+1)*s_5]
 		if len(row_45) != len(state_18) {
-			return nil, 0, nbErrorf("std/optim:390:22", fmt.Sprintf("dot: sizes %d and %d differ", len(row_45), len(state_18)))
+			return nil, 0, nbErrorf("std/optim:393:22", fmt.Sprintf("dot: sizes %d and %d differ", len(row_45), len(state_18)))
 		}
 		d_46 := runtime.Dot(row_45, state_18)
 		x_47 := x_44 * d_46
 		if x_43 < 0 || x_43 >= int64(y_7) {
-			return nil, 0, nbAt("std/optim:391:18", runtime.CheckIndex(x_43, y_7))
+			return nil, 0, nbAt("std/optim:394:18", runtime.CheckIndex(x_43, y_7))
 		}
 		row_48 := y_6[int(x_43)*y_8 : (int(x_43)+1)*y_8]
 		if y_8 != state_19 {
-			return nil, 0, nbErrorf("std/optim:391:11", "shape mismatch in '-': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{y_8}))
+			return nil, 0, nbErrorf("std/optim:394:11", "shape mismatch in '-': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{y_8}))
 		}
 		r_49 := ar.F64w(state_19)
 		state_18 = state_18[:len(r_49)]
@@ -2145,7 +2145,7 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 			r_49[i_50] = (state_18[i_50] - (x_47 * row_48[i_50]))
 		}
 		if x_43 < 0 || x_43 >= int64(state_21) {
-			return nil, 0, nbAt("std/optim:391:23", runtime.CheckIndex(x_43, state_21))
+			return nil, 0, nbAt("std/optim:394:23", runtime.CheckIndex(x_43, state_21))
 		}
 		c_52 := ar.F64w(len(state_20))
 		copy(c_52, state_20)
@@ -2156,26 +2156,26 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 	x_53 := head_11 - int64(1)
 	x_54 := x_53 + size_14
 	if size_14 == 0 {
-		return nil, 0, nbErrorf("std/optim:392:31", "integer division by zero")
+		return nil, 0, nbErrorf("std/optim:395:31", "integer division by zero")
 	}
 	x_55 := x_54 % size_14
 	x_56 := cnt_12 > int64(0)
 	var c_57 float64
 	if x_56 {
 		if x_55 < 0 || x_55 >= int64(rho_10) {
-			return nil, 0, nbAt("std/optim:393:41", runtime.CheckIndex(x_55, rho_10))
+			return nil, 0, nbAt("std/optim:396:41", runtime.CheckIndex(x_55, rho_10))
 		}
 		x_58 := rho_9[int(x_55)]
 		if x_55 < 0 || x_55 >= int64(y_7) {
-			return nil, 0, nbAt("std/optim:393:57", runtime.CheckIndex(x_55, y_7))
+			return nil, 0, nbAt("std/optim:396:57", runtime.CheckIndex(x_55, y_7))
 		}
 		row_59 := y_6[int(x_55)*y_8 : (int(x_55)+1)*y_8]
 		if x_55 < 0 || x_55 >= int64(y_7) {
-			return nil, 0, nbAt("std/optim:393:68", runtime.CheckIndex(x_55, y_7))
+			return nil, 0, nbAt("std/optim:396:68", runtime.CheckIndex(x_55, y_7))
 		}
 		row_60 := y_6[int(x_55)*y_8 : (int(x_55)+1)*y_8]
 		if len(row_59) != len(row_60) {
-			return nil, 0, nbErrorf("std/optim:393:52", fmt.Sprintf("dot: sizes %d and %d differ", len(row_59), len(row_60)))
+			return nil, 0, nbErrorf("std/optim:396:52", fmt.Sprintf("dot: sizes %d and %d differ", len(row_59), len(row_60)))
 		}
 		d_61 := runtime.Dot(row_59, row_60)
 		x_62 := x_58 * d_61
@@ -2210,33 +2210,33 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 		x_93 := int64(2) * size_14
 		x_94 := x_92 + x_93
 		if size_14 == 0 {
-			return nil, 0, nbErrorf("std/optim:395:41", "integer division by zero")
+			return nil, 0, nbErrorf("std/optim:398:41", "integer division by zero")
 		}
 		x_95 := x_94 % size_14
 		if x_95 < 0 || x_95 >= int64(n_15) {
-			return nil, 0, nbAt("std/optim:397:21", runtime.CheckIndex(x_95, n_15))
+			return nil, 0, nbAt("std/optim:400:21", runtime.CheckIndex(x_95, n_15))
 		}
 		x_96 := state_20[int(x_95)]
 		if x_95 < 0 || x_95 >= int64(rho_10) {
-			return nil, 0, nbAt("std/optim:396:19", runtime.CheckIndex(x_95, rho_10))
+			return nil, 0, nbAt("std/optim:399:19", runtime.CheckIndex(x_95, rho_10))
 		}
 		x_97 := rho_9[int(x_95)]
 		if x_95 < 0 || x_95 >= int64(y_7) {
-			return nil, 0, nbAt("std/optim:396:30", runtime.CheckIndex(x_95, y_7))
+			return nil, 0, nbAt("std/optim:399:30", runtime.CheckIndex(x_95, y_7))
 		}
 		row_98 := y_6[int(x_95)*y_8 : (int(x_95)+1)*y_8]
 		if len(row_98) != len(r_71) {
-			return nil, 0, nbErrorf("std/optim:396:25", fmt.Sprintf("dot: sizes %d and %d differ", len(row_98), len(r_71)))
+			return nil, 0, nbErrorf("std/optim:399:25", fmt.Sprintf("dot: sizes %d and %d differ", len(row_98), len(r_71)))
 		}
 		d_99 := runtime.Dot(row_98, r_71)
 		x_100 := x_97 * d_99
 		x_101 := x_96 - x_100
 		if x_95 < 0 || x_95 >= int64(s_4) {
-			return nil, 0, nbAt("std/optim:397:33", runtime.CheckIndex(x_95, s_4))
+			return nil, 0, nbAt("std/optim:400:33", runtime.CheckIndex(x_95, s_4))
 		}
 		row_102 := s_3[int(x_95)*s_5 : (int(x_95)+1)*s_5]
 		if s_5 != r_72 {
-			return nil, 0, nbErrorf("std/optim:397:13", "shape mismatch in '+': "+runtime.ShapeString([]int{r_72})+" and "+runtime.ShapeString([]int{s_5}))
+			return nil, 0, nbErrorf("std/optim:400:13", "shape mismatch in '+': "+runtime.ShapeString([]int{r_72})+" and "+runtime.ShapeString([]int{s_5}))
 		}
 		r_103 := ar.F64w(r_72)
 		r_71 = r_71[:len(r_103)]
@@ -2250,23 +2250,23 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 	return r_71, q0_2, nil
 }
 
-// fn_optimclip is def optim.clip (std/optim:835:5).
+// fn_optimclip is def optim.clip (std/optim:838:5).
 func fn_optimclip(ar *nbArena, x_1 []float64, x_2 int, lo_3 []float64, lo_4 int, hi_5 []float64, hi_6 int) ([]float64, int, error) {
 	size_7 := int64(x_2)
 	if int64(lo_4) != size_7 {
-		return nil, 0, nbErrorf("std/optim:835:26", fmt.Sprintf("size mismatch: n is %d (x) but lo has size %d", size_7, lo_4))
+		return nil, 0, nbErrorf("std/optim:838:26", fmt.Sprintf("size mismatch: n is %d (x) but lo has size %d", size_7, lo_4))
 	}
 	if int64(hi_6) != size_7 {
-		return nil, 0, nbErrorf("std/optim:835:38", fmt.Sprintf("size mismatch: n is %d (x) but hi has size %d", size_7, hi_6))
+		return nil, 0, nbErrorf("std/optim:838:38", fmt.Sprintf("size mismatch: n is %d (x) but hi has size %d", size_7, hi_6))
 	}
 	x_1 = x_1[:x_2]
 	lo_3 = lo_3[:lo_4]
 	hi_5 = hi_5[:hi_6]
 	if lo_4 != x_2 {
-		return nil, 0, nbErrorf("std/optim:835:59", "shape mismatch in max: "+runtime.ShapeString([]int{x_2})+" and "+runtime.ShapeString([]int{lo_4}))
+		return nil, 0, nbErrorf("std/optim:838:59", "shape mismatch in max: "+runtime.ShapeString([]int{x_2})+" and "+runtime.ShapeString([]int{lo_4}))
 	}
 	if hi_6 != x_2 {
-		return nil, 0, nbErrorf("std/optim:835:55", "shape mismatch in min: "+runtime.ShapeString([]int{x_2})+" and "+runtime.ShapeString([]int{hi_6}))
+		return nil, 0, nbErrorf("std/optim:838:55", "shape mismatch in min: "+runtime.ShapeString([]int{x_2})+" and "+runtime.ShapeString([]int{hi_6}))
 	}
 	r_8 := ar.F64w(x_2)
 	x_1 = x_1[:len(r_8)]
@@ -2311,11 +2311,11 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 	x_12 := max(m_4, int64(1))
 	r_13, r_14, r_15 := fg_1(x0_2, x0_3)
 	if int64(r_15) != n_10 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:403:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_15), n_10))
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:406:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_15), n_10))
 	}
 	n_16, err_17 := runtime.CheckSize(x_12)
 	if err_17 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:406:20", err_17)
+		return nil, 0, 0, 0, 0, nbAt("std/optim:409:20", err_17)
 	}
 	var a_18 []float64
 	var d_19 int = 0
@@ -2326,7 +2326,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 		_ = i_23
 		n_24, err_25 := runtime.CheckSize(n_10)
 		if err_25 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:406:21", err_25)
+			return nil, 0, 0, 0, 0, nbAt("std/optim:409:21", err_25)
 		}
 		a_26 := ar.F64(n_24)
 		if i_21 == 0 {
@@ -2334,11 +2334,11 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 			rs_20 = d_19
 			tot_27, err_28 := runtime.MulSize(n_16, rs_20)
 			if err_28 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:406:20", err_28)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:409:20", err_28)
 			}
 			a_18 = ar.F64w(tot_27)
 		} else if n_24 != d_19 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:406:20", "build: element "+strconv.Itoa(i_21)+" has shape "+runtime.ShapeString([]int{n_24})+", element 0 has shape "+runtime.ShapeString([]int{d_19}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:409:20", "build: element "+strconv.Itoa(i_21)+" has shape "+runtime.ShapeString([]int{n_24})+", element 0 has shape "+runtime.ShapeString([]int{d_19}))
 		}
 		copy(a_18[i_21*rs_20:(i_21+1)*rs_20], a_26)
 		if i_21 > 0 {
@@ -2347,7 +2347,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 	}
 	n_29, err_30 := runtime.CheckSize(x_12)
 	if err_30 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:406:43", err_30)
+		return nil, 0, 0, 0, 0, nbAt("std/optim:409:43", err_30)
 	}
 	var a_31 []float64
 	var d_32 int = 0
@@ -2358,7 +2358,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 		_ = i_36
 		n_37, err_38 := runtime.CheckSize(n_10)
 		if err_38 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:406:44", err_38)
+			return nil, 0, 0, 0, 0, nbAt("std/optim:409:44", err_38)
 		}
 		a_39 := ar.F64(n_37)
 		if i_34 == 0 {
@@ -2366,11 +2366,11 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 			rs_33 = d_32
 			tot_40, err_41 := runtime.MulSize(n_29, rs_33)
 			if err_41 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:406:43", err_41)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:409:43", err_41)
 			}
 			a_31 = ar.F64w(tot_40)
 		} else if n_37 != d_32 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:406:43", "build: element "+strconv.Itoa(i_34)+" has shape "+runtime.ShapeString([]int{n_37})+", element 0 has shape "+runtime.ShapeString([]int{d_32}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:409:43", "build: element "+strconv.Itoa(i_34)+" has shape "+runtime.ShapeString([]int{n_37})+", element 0 has shape "+runtime.ShapeString([]int{d_32}))
 		}
 		copy(a_31[i_34*rs_33:(i_34+1)*rs_33], a_39)
 		if i_34 > 0 {
@@ -2379,7 +2379,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 	}
 	n_42, err_43 := runtime.CheckSize(x_12)
 	if err_43 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:406:66", err_43)
+		return nil, 0, 0, 0, 0, nbAt("std/optim:409:66", err_43)
 	}
 	a_44 := ar.F64(n_42)
 	var state_45 []float64
@@ -2439,7 +2439,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 		mark_634 := ar.mark()
 		r_635, r_636, err_637 := fn_optimtwoloop(ar, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59)
 		if err_637 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_637, "optim.two_loop", "std/optim:387:5", "std/optim:408:17")
+			return nil, 0, 0, 0, 0, nbFrame(err_637, "optim.two_loop", "std/optim:390:5", "std/optim:411:17")
 		}
 		r_638 := ar.F64w(r_636)
 		r_635 = r_635[:len(r_638)]
@@ -2447,7 +2447,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 			r_638[i_639] = -r_635[i_639]
 		}
 		if len(r_638) != len(state_48) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:409:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_638), len(state_48)))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:412:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_638), len(state_48)))
 		}
 		d_641 := runtime.Dot(r_638, state_48)
 		x_642 := d_641 < 0.0
@@ -2475,13 +2475,13 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 		}
 		n_653 := int64(state_46)
 		if int64(state_49) != n_653 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:337:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_49), n_653))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:340:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_49), n_653))
 		}
 		if int64(c_644) != n_653 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:337:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_644), n_653))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:340:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_644), n_653))
 		}
 		if len(state_48) != len(c_643) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:338:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_48), len(c_643)))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:341:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_48), len(c_643)))
 		}
 		d_654 := runtime.Dot(state_48, c_643)
 		x_655 := 0.0001 * d_654
@@ -2523,7 +2523,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 			}
 			mark_900 := ar.mark()
 			if c_644 != state_46 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:346:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_46})+" and "+runtime.ShapeString([]int{c_644}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:349:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_46})+" and "+runtime.ShapeString([]int{c_644}))
 			}
 			r_901 := ar.F64w(state_46)
 			state_45 = state_45[:len(r_901)]
@@ -2533,10 +2533,10 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 			}
 			r_904, r_905, r_906 := fg_1(r_901, state_46)
 			if int64(r_906) != n_653 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:346:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_906), n_653))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:349:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_906), n_653))
 			}
 			if len(r_905) != len(c_643) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:347:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_905), len(c_643)))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:350:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_905), len(c_643)))
 			}
 			d_907 := runtime.Dot(r_905, c_643)
 			x_908 := state_658 * x_655
@@ -2925,7 +2925,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 			c_1129, c_1130, c_1131, c_1132, c_1133, c_1134, c_1135, c_1136, c_1137, c_1138, c_1139, c_1140, c_1141, c_1142, c_1143, c_1144, c_1145, c_1146 = state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59, state_60, x_1147, true
 		} else {
 			if c_644 != state_46 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:413:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_46})+" and "+runtime.ShapeString([]int{c_644}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:416:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_46})+" and "+runtime.ShapeString([]int{c_644}))
 			}
 			r_1148 := ar.F64w(state_46)
 			state_45 = state_45[:len(r_1148)]
@@ -2940,7 +2940,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 				r_1151[i_1152] = (r_1148[i_1152] - state_45[i_1152])
 			}
 			if state_49 != c_1122 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:415:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1122})+" and "+runtime.ShapeString([]int{state_49}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:418:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1122})+" and "+runtime.ShapeString([]int{state_49}))
 			}
 			r_1154 := ar.F64w(c_1122)
 			c_1121 = c_1121[:len(r_1154)]
@@ -2949,7 +2949,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 				r_1154[i_1155] = (c_1121[i_1155] - state_48[i_1155])
 			}
 			if len(r_1151) != len(r_1154) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:416:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1151), len(r_1154)))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:419:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1151), len(r_1154)))
 			}
 			d_1157 := runtime.Dot(r_1151, r_1154)
 			x_1158 := state_60 + int64(1)
@@ -2976,33 +2976,33 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 			var c_1179 bool
 			if x_1161 {
 				if state_58 < 0 || state_58 >= int64(state_51) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:419:25", runtime.CheckIndex(state_58, state_51))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:422:25", runtime.CheckIndex(state_58, state_51))
 				}
 				if state_46 != state_52 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:419:25", "update: value has shape "+runtime.ShapeString([]int{state_46})+"; elements have shape "+runtime.ShapeString([]int{state_52}))
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:422:25", "update: value has shape "+runtime.ShapeString([]int{state_46})+"; elements have shape "+runtime.ShapeString([]int{state_52}))
 				}
 				c_1180 := ar.F64w(len(state_50))
 				copy(c_1180, state_50)
 				copy(c_1180[int(state_58)*state_52:(int(state_58)+1)*state_52], r_1151)
 				if state_58 < 0 || state_58 >= int64(state_54) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:419:46", runtime.CheckIndex(state_58, state_54))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:422:46", runtime.CheckIndex(state_58, state_54))
 				}
 				if c_1122 != state_55 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:419:46", "update: value has shape "+runtime.ShapeString([]int{c_1122})+"; elements have shape "+runtime.ShapeString([]int{state_55}))
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:422:46", "update: value has shape "+runtime.ShapeString([]int{c_1122})+"; elements have shape "+runtime.ShapeString([]int{state_55}))
 				}
 				c_1181 := ar.F64w(len(state_53))
 				copy(c_1181, state_53)
 				copy(c_1181[int(state_58)*state_55:(int(state_58)+1)*state_55], r_1154)
 				x_1182 := 1.0 / d_1157
 				if state_58 < 0 || state_58 >= int64(state_57) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:419:67", runtime.CheckIndex(state_58, state_57))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:422:67", runtime.CheckIndex(state_58, state_57))
 				}
 				c_1183 := ar.F64w(len(state_56))
 				copy(c_1183, state_56)
 				c_1183[int(state_58)] = x_1182
 				x_1184 := state_58 + int64(1)
 				if x_12 == 0 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:419:107", "integer division by zero")
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:422:107", "integer division by zero")
 				}
 				x_1185 := x_1184 % x_12
 				x_1186 := state_59 + int64(1)
@@ -3017,15 +3017,15 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 		}
 		n_1190 := int64(state_51)
 		if int64(c_1135) != n_1190 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:408:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_1135), n_1190))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:411:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_1135), n_1190))
 		}
 		n_1191 := int64(state_54)
 		if int64(c_1138) != n_1191 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:408:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_1138), n_1191))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:411:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_1138), n_1191))
 		}
 		n_1192 := int64(state_57)
 		if int64(c_1141) != n_1192 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:408:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_1141), n_1192))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:411:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_1141), n_1192))
 		}
 		state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59, state_60, state_61, state_62 = c_1129, c_1130, c_1131, c_1132, c_1133, c_1134, c_1135, c_1136, c_1137, c_1138, c_1139, c_1140, c_1141, c_1142, c_1143, c_1144, c_1145, c_1146
 		_ = mark_634
@@ -3049,11 +3049,11 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 	n_9 := int64(x0_3)
 	r_10, r_11, r_12 := fg_1(x0_2, x0_3)
 	if int64(r_12) != n_9 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:447:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_12), n_9))
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:450:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_12), n_9))
 	}
 	n_13, err_14 := runtime.CheckSize(n_9)
 	if err_14 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:448:13", err_14)
+		return nil, 0, 0, 0, 0, nbAt("std/optim:451:13", err_14)
 	}
 	var a_15 []float64
 	var d_16 int = 0
@@ -3063,18 +3063,18 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		i_20 := int64(i_18)
 		n_21, err_22 := runtime.CheckSize(n_9)
 		if err_22 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:448:14", err_22)
+			return nil, 0, 0, 0, 0, nbAt("std/optim:451:14", err_22)
 		}
 		if i_18 == 0 {
 			d_16 = n_21
 			rs_17 = d_16
 			tot_23, err_24 := runtime.MulSize(n_13, rs_17)
 			if err_24 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:448:13", err_24)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:451:13", err_24)
 			}
 			a_15 = ar.F64w(tot_23)
 		} else if n_21 != d_16 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:448:13", "build: element "+strconv.Itoa(i_18)+" has shape "+runtime.ShapeString([]int{n_21})+", element 0 has shape "+runtime.ShapeString([]int{d_16}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:451:13", "build: element "+strconv.Itoa(i_18)+" has shape "+runtime.ShapeString([]int{n_21})+", element 0 has shape "+runtime.ShapeString([]int{d_16}))
 		}
 		row_25 := a_15[i_18*rs_17 : (i_18+1)*rs_17]
 		if len(row_25) >= 262144 {
@@ -3159,7 +3159,7 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		}
 		mark_620 := ar.mark()
 		if state_42 != state_45 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:452:20", "'@': inner sizes differ: "+runtime.ShapeString([]int{state_44, state_45})+" @ "+runtime.ShapeString([]int{state_42}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:455:20", "'@': inner sizes differ: "+runtime.ShapeString([]int{state_44, state_45})+" @ "+runtime.ShapeString([]int{state_42}))
 		}
 		a_621 := ar.F64(state_44)
 		if state_45 <= 32 {
@@ -3181,7 +3181,7 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			r_627[i_628] = -a_621[i_628]
 		}
 		if len(r_627) != len(state_41) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:453:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_627), len(state_41)))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:456:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_627), len(state_41)))
 		}
 		d_630 := runtime.Dot(r_627, state_41)
 		x_631 := d_630 < 0.0
@@ -3209,13 +3209,13 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		}
 		n_642 := int64(state_39)
 		if int64(state_42) != n_642 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:337:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_42), n_642))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:340:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_42), n_642))
 		}
 		if int64(c_633) != n_642 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:337:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_633), n_642))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:340:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_633), n_642))
 		}
 		if len(state_41) != len(c_632) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:338:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_41), len(c_632)))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:341:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_41), len(c_632)))
 		}
 		d_643 := runtime.Dot(state_41, c_632)
 		x_644 := 0.0001 * d_643
@@ -3257,7 +3257,7 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			}
 			mark_889 := ar.mark()
 			if c_633 != state_39 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:346:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_39})+" and "+runtime.ShapeString([]int{c_633}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:349:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_39})+" and "+runtime.ShapeString([]int{c_633}))
 			}
 			r_890 := ar.F64w(state_39)
 			state_38 = state_38[:len(r_890)]
@@ -3267,10 +3267,10 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			}
 			r_893, r_894, r_895 := fg_1(r_890, state_39)
 			if int64(r_895) != n_642 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:346:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_895), n_642))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:349:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_895), n_642))
 			}
 			if len(r_894) != len(c_632) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:347:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_894), len(c_632)))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:350:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_894), len(c_632)))
 			}
 			d_896 := runtime.Dot(r_894, c_632)
 			x_897 := state_647 * x_644
@@ -3652,7 +3652,7 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			c_1118, c_1119, c_1120, c_1121, c_1122, c_1123, c_1124, c_1125, c_1126, c_1127, c_1128 = state_38, state_39, state_40, state_41, state_42, state_43, state_44, state_45, state_46, x_1129, true
 		} else {
 			if c_633 != state_39 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:457:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_39})+" and "+runtime.ShapeString([]int{c_633}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:460:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_39})+" and "+runtime.ShapeString([]int{c_633}))
 			}
 			r_1130 := ar.F64w(state_39)
 			state_38 = state_38[:len(r_1130)]
@@ -3667,7 +3667,7 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 				r_1133[i_1134] = (r_1130[i_1134] - state_38[i_1134])
 			}
 			if state_42 != c_1111 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:459:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1111})+" and "+runtime.ShapeString([]int{state_42}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:462:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1111})+" and "+runtime.ShapeString([]int{state_42}))
 			}
 			r_1136 := ar.F64w(c_1111)
 			c_1110 = c_1110[:len(r_1136)]
@@ -3676,7 +3676,7 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 				r_1136[i_1137] = (c_1110[i_1137] - state_41[i_1137])
 			}
 			if len(r_1133) != len(r_1136) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:460:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1133), len(r_1136)))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:463:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1133), len(r_1136)))
 			}
 			d_1139 := runtime.Dot(r_1133, r_1136)
 			x_1140 := state_46 == int64(0)
@@ -3697,7 +3697,7 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 				c_1141, c_1142, c_1143 = state_43, state_44, state_45
 			}
 			if c_1111 != c_1143 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:463:19", "'@': inner sizes differ: "+runtime.ShapeString([]int{c_1142, c_1143})+" @ "+runtime.ShapeString([]int{c_1111}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:466:19", "'@': inner sizes differ: "+runtime.ShapeString([]int{c_1142, c_1143})+" @ "+runtime.ShapeString([]int{c_1111}))
 			}
 			a_1150 := ar.F64(c_1142)
 			if c_1143 <= 32 {
@@ -3716,34 +3716,34 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			x_1156 := 1.0 / d_1139
 			tot_1157, err_1158 := runtime.MulSize(state_39, c_1142)
 			if err_1158 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:465:26", err_1158)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:468:26", err_1158)
 			}
 			_ = tot_1157
 			tot_1159, err_1160 := runtime.MulSize(c_1142, state_39)
 			if err_1160 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:465:42", err_1160)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:468:42", err_1160)
 			}
 			_ = tot_1159
 			if c_1142 != state_39 || state_39 != c_1142 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:465:40", "shape mismatch in '+': "+runtime.ShapeString([]int{state_39, c_1142})+" and "+runtime.ShapeString([]int{c_1142, state_39}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:468:40", "shape mismatch in '+': "+runtime.ShapeString([]int{state_39, c_1142})+" and "+runtime.ShapeString([]int{c_1142, state_39}))
 			}
 			if state_39 != c_1142 || c_1142 != c_1143 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:465:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1142, c_1143})+" and "+runtime.ShapeString([]int{state_39, c_1142}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:468:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1142, c_1143})+" and "+runtime.ShapeString([]int{state_39, c_1142}))
 			}
 			x_1161 := x_1156 * x_1156
 			if len(r_1136) != len(a_1150) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:465:68", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1136), len(a_1150)))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:468:68", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1136), len(a_1150)))
 			}
 			d_1162 := runtime.Dot(r_1136, a_1150)
 			x_1163 := x_1161 * d_1162
 			x_1164 := x_1163 + x_1156
 			tot_1165, err_1166 := runtime.MulSize(state_39, state_39)
 			if err_1166 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:465:87", err_1166)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:468:87", err_1166)
 			}
 			_ = tot_1165
 			if state_39 != c_1142 || state_39 != c_1143 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:465:57", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1142, c_1143})+" and "+runtime.ShapeString([]int{state_39, state_39}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:468:57", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1142, c_1143})+" and "+runtime.ShapeString([]int{state_39, state_39}))
 			}
 			n_1167 := c_1142 * c_1143
 			r_1168 := ar.F64w(n_1167)
@@ -3788,7 +3788,7 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 	n_9 := int64(x0_3)
 	r_10, r_11, r_12 := fg_1(x0_2, x0_3)
 	if int64(r_12) != n_9 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:493:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_12), n_9))
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:496:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_12), n_9))
 	}
 	r_13 := ar.F64w(r_12)
 	r_11 = r_11[:len(r_13)]
@@ -3872,7 +3872,7 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 			c_592 = true
 		} else {
 			if len(state_25) != len(state_27) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:500:53", fmt.Sprintf("dot: sizes %d and %d differ", len(state_25), len(state_27)))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:503:53", fmt.Sprintf("dot: sizes %d and %d differ", len(state_25), len(state_27)))
 			}
 			d_593 := runtime.Dot(state_25, state_27)
 			x_594 := math.Abs(d_593)
@@ -3886,7 +3886,7 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 			c_598 = true
 		} else {
 			if len(state_25) != len(state_29) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:500:87", fmt.Sprintf("dot: sizes %d and %d differ", len(state_25), len(state_29)))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:503:87", fmt.Sprintf("dot: sizes %d and %d differ", len(state_25), len(state_29)))
 			}
 			d_599 := runtime.Dot(state_25, state_29)
 			x_600 := d_599 >= 0.0
@@ -3905,7 +3905,7 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 			c_601, c_602 = state_29, state_30
 		}
 		if len(state_25) != len(c_601) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:502:17", fmt.Sprintf("dot: sizes %d and %d differ", len(state_25), len(c_601)))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:505:17", fmt.Sprintf("dot: sizes %d and %d differ", len(state_25), len(c_601)))
 		}
 		d_606 := runtime.Dot(state_25, c_601)
 		x_607 := state_33 == int64(0)
@@ -3928,10 +3928,10 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 		}
 		n_618 := int64(state_23)
 		if int64(state_26) != n_618 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:337:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_26), n_618))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:340:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_26), n_618))
 		}
 		if int64(c_602) != n_618 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:337:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_602), n_618))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:340:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_602), n_618))
 		}
 		x_619 := 0.0001 * d_606
 		x_620 := 4.0 * c_608
@@ -3972,7 +3972,7 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 			}
 			mark_864 := ar.mark()
 			if c_602 != state_23 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:346:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_23})+" and "+runtime.ShapeString([]int{c_602}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:349:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_23})+" and "+runtime.ShapeString([]int{c_602}))
 			}
 			r_865 := ar.F64w(state_23)
 			state_22 = state_22[:len(r_865)]
@@ -3982,10 +3982,10 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 			}
 			r_868, r_869, r_870 := fg_1(r_865, state_23)
 			if int64(r_870) != n_618 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:346:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_870), n_618))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:349:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_870), n_618))
 			}
 			if len(r_869) != len(c_601) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:347:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_869), len(c_601)))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:350:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_869), len(c_601)))
 			}
 			d_871 := runtime.Dot(r_869, c_601)
 			x_872 := state_622 * x_619
@@ -4370,7 +4370,7 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 			c_1093, c_1094, c_1095, c_1096, c_1097, c_1098, c_1100, c_1101, c_1102, c_1103, c_1104, c_1105, c_1106, c_1107 = state_22, state_23, state_24, state_25, state_26, state_27, c_601, c_602, d_606, state_32, state_33, state_34, x_1108, true
 		} else {
 			if c_602 != state_23 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:506:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_23})+" and "+runtime.ShapeString([]int{c_602}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:509:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_23})+" and "+runtime.ShapeString([]int{c_602}))
 			}
 			r_1109 := ar.F64w(state_23)
 			state_22 = state_22[:len(r_1109)]
@@ -4379,7 +4379,7 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 				r_1109[i_1110] = (state_22[i_1110] + (c_1083 * c_601[i_1110]))
 			}
 			if state_26 != c_1086 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:507:38", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1086})+" and "+runtime.ShapeString([]int{state_26}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:510:38", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1086})+" and "+runtime.ShapeString([]int{state_26}))
 			}
 			var s_1112 float64 = 0
 			c_1085 = c_1085[:c_1086]
@@ -4391,7 +4391,7 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 			x_1116 := s_1112 / d_1115
 			x_1117 := runtime.Max2(0.0, x_1116)
 			if c_602 != c_1086 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:509:30", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1086})+" and "+runtime.ShapeString([]int{c_602}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:512:30", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1086})+" and "+runtime.ShapeString([]int{c_602}))
 			}
 			r_1118 := ar.F64w(c_1086)
 			c_1085 = c_1085[:len(r_1118)]
@@ -4466,10 +4466,10 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 	}
 	n_25 := int64(x0_3)
 	if int64(lo_5) != n_25 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:854:63", runtime.DimMessage("lo", "[n]f64", "n", int64(lo_5), n_25))
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:857:63", runtime.DimMessage("lo", "[n]f64", "n", int64(lo_5), n_25))
 	}
 	if int64(hi_7) != n_25 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:854:75", runtime.DimMessage("hi", "[n]f64", "n", int64(hi_7), n_25))
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:857:75", runtime.DimMessage("hi", "[n]f64", "n", int64(hi_7), n_25))
 	}
 	x_26 := m_8 >= int64(1)
 	if !x_26 {
@@ -4478,15 +4478,15 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 	x_27 := max(m_8, int64(1))
 	r_28, r_29, err_30 := fn_optimclip(ar, x0_2, x0_3, lo_4, lo_5, hi_6, hi_7)
 	if err_30 != nil {
-		return nil, 0, 0, 0, 0, nbFrame(err_30, "optim.clip", "std/optim:835:5", "std/optim:856:12")
+		return nil, 0, 0, 0, 0, nbFrame(err_30, "optim.clip", "std/optim:838:5", "std/optim:859:12")
 	}
 	r_31, r_32, r_33 := fg_1(r_28, r_29)
 	if int64(r_33) != n_25 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:857:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_33), n_25))
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:860:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_33), n_25))
 	}
 	n_34, err_35 := runtime.CheckSize(x_27)
 	if err_35 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:861:20", err_35)
+		return nil, 0, 0, 0, 0, nbAt("std/optim:864:20", err_35)
 	}
 	var a_36 []float64
 	var d_37 int = 0
@@ -4497,7 +4497,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		_ = i_41
 		n_42, err_43 := runtime.CheckSize(n_25)
 		if err_43 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:861:21", err_43)
+			return nil, 0, 0, 0, 0, nbAt("std/optim:864:21", err_43)
 		}
 		a_44 := ar.F64(n_42)
 		if i_39 == 0 {
@@ -4505,11 +4505,11 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			rs_38 = d_37
 			tot_45, err_46 := runtime.MulSize(n_34, rs_38)
 			if err_46 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:861:20", err_46)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:864:20", err_46)
 			}
 			a_36 = ar.F64w(tot_45)
 		} else if n_42 != d_37 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:861:20", "build: element "+strconv.Itoa(i_39)+" has shape "+runtime.ShapeString([]int{n_42})+", element 0 has shape "+runtime.ShapeString([]int{d_37}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:864:20", "build: element "+strconv.Itoa(i_39)+" has shape "+runtime.ShapeString([]int{n_42})+", element 0 has shape "+runtime.ShapeString([]int{d_37}))
 		}
 		copy(a_36[i_39*rs_38:(i_39+1)*rs_38], a_44)
 		if i_39 > 0 {
@@ -4518,7 +4518,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 	}
 	n_47, err_48 := runtime.CheckSize(x_27)
 	if err_48 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:861:43", err_48)
+		return nil, 0, 0, 0, 0, nbAt("std/optim:864:43", err_48)
 	}
 	var a_49 []float64
 	var d_50 int = 0
@@ -4529,7 +4529,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		_ = i_54
 		n_55, err_56 := runtime.CheckSize(n_25)
 		if err_56 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:861:44", err_56)
+			return nil, 0, 0, 0, 0, nbAt("std/optim:864:44", err_56)
 		}
 		a_57 := ar.F64(n_55)
 		if i_52 == 0 {
@@ -4537,11 +4537,11 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			rs_51 = d_50
 			tot_58, err_59 := runtime.MulSize(n_47, rs_51)
 			if err_59 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:861:43", err_59)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:864:43", err_59)
 			}
 			a_49 = ar.F64w(tot_58)
 		} else if n_55 != d_50 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:861:43", "build: element "+strconv.Itoa(i_52)+" has shape "+runtime.ShapeString([]int{n_55})+", element 0 has shape "+runtime.ShapeString([]int{d_50}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:864:43", "build: element "+strconv.Itoa(i_52)+" has shape "+runtime.ShapeString([]int{n_55})+", element 0 has shape "+runtime.ShapeString([]int{d_50}))
 		}
 		copy(a_49[i_52*rs_51:(i_52+1)*rs_51], a_57)
 		if i_52 > 0 {
@@ -4550,7 +4550,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 	}
 	n_60, err_61 := runtime.CheckSize(x_27)
 	if err_61 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:861:66", err_61)
+		return nil, 0, 0, 0, 0, nbAt("std/optim:864:66", err_61)
 	}
 	a_62 := ar.F64(n_60)
 	var state_63 []float64
@@ -4584,7 +4584,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		var c_238 bool
 		if c_236 {
 			if state_67 != state_64 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:858:47", "shape mismatch in '-': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{state_67}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:861:47", "shape mismatch in '-': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{state_67}))
 			}
 			r_239 := ar.F64w(state_64)
 			state_63 = state_63[:len(r_239)]
@@ -4605,10 +4605,10 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			}
 			r_246, r_247, err_248 := fn_optimclip(ar, r_239, state_64, lo_4, lo_5, hi_6, hi_7)
 			if err_248 != nil {
-				return nil, 0, 0, 0, 0, nbFrame(err_248, "optim.clip", "std/optim:835:5", "std/optim:858:40")
+				return nil, 0, 0, 0, 0, nbFrame(err_248, "optim.clip", "std/optim:838:5", "std/optim:861:40")
 			}
 			if state_64 != r_247 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:858:60", "shape mismatch in '-': "+runtime.ShapeString([]int{r_247})+" and "+runtime.ShapeString([]int{state_64}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:861:60", "shape mismatch in '-': "+runtime.ShapeString([]int{r_247})+" and "+runtime.ShapeString([]int{state_64}))
 			}
 			r_249 := ar.F64w(r_247)
 			r_246 = r_246[:len(r_249)]
@@ -4639,24 +4639,24 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		mark_258 := ar.mark()
 		n_259, err_260 := runtime.CheckSize(n_25)
 		if err_260 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:864:18", err_260)
+			return nil, 0, 0, 0, 0, nbAt("std/optim:867:18", err_260)
 		}
 		r_261 := ar.F64w(n_259)
 		for i_262 := range r_261 {
 			i_264 := int64(i_262)
 			if i_264 < 0 || i_264 >= int64(state_64) {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:864:24", runtime.CheckIndex(i_264, state_64))
+				return nil, 0, 0, 0, 0, nbAt("std/optim:867:24", runtime.CheckIndex(i_264, state_64))
 			}
 			x_265 := state_63[int(i_264)]
 			if i_264 < 0 || i_264 >= int64(lo_5) {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:864:33", runtime.CheckIndex(i_264, lo_5))
+				return nil, 0, 0, 0, 0, nbAt("std/optim:867:33", runtime.CheckIndex(i_264, lo_5))
 			}
 			x_266 := lo_4[int(i_264)]
 			x_267 := x_265 <= x_266
 			var c_268 bool
 			if x_267 {
 				if i_264 < 0 || i_264 >= int64(state_67) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:864:41", runtime.CheckIndex(i_264, state_67))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:867:41", runtime.CheckIndex(i_264, state_67))
 				}
 				x_269 := state_66[int(i_264)]
 				x_270 := x_269 > 0.0
@@ -4669,18 +4669,18 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 				c_271 = true
 			} else {
 				if i_264 < 0 || i_264 >= int64(state_64) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:864:57", runtime.CheckIndex(i_264, state_64))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:867:57", runtime.CheckIndex(i_264, state_64))
 				}
 				x_272 := state_63[int(i_264)]
 				if i_264 < 0 || i_264 >= int64(hi_7) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:864:66", runtime.CheckIndex(i_264, hi_7))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:867:66", runtime.CheckIndex(i_264, hi_7))
 				}
 				x_273 := hi_6[int(i_264)]
 				x_274 := x_272 >= x_273
 				var c_275 bool
 				if x_274 {
 					if i_264 < 0 || i_264 >= int64(state_67) {
-						return nil, 0, 0, 0, 0, nbAt("std/optim:864:74", runtime.CheckIndex(i_264, state_67))
+						return nil, 0, 0, 0, 0, nbAt("std/optim:867:74", runtime.CheckIndex(i_264, state_67))
 					}
 					x_276 := state_66[int(i_264)]
 					x_277 := x_276 < 0.0
@@ -4699,7 +4699,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			r_261[i_262] = c_278
 		}
 		if state_67 != n_259 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:865:38", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{state_67}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:868:38", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{state_67}))
 		}
 		r_279 := ar.F64w(n_259)
 		r_261 = r_261[:len(r_279)]
@@ -4709,10 +4709,10 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		}
 		r_282, r_283, err_284 := fn_optimtwoloop(ar, r_279, n_259, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77)
 		if err_284 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_284, "optim.two_loop", "std/optim:387:5", "std/optim:865:24")
+			return nil, 0, 0, 0, 0, nbFrame(err_284, "optim.two_loop", "std/optim:390:5", "std/optim:868:24")
 		}
 		if r_283 != n_259 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:865:22", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{r_283}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:868:22", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{r_283}))
 		}
 		r_285 := ar.F64w(n_259)
 		r_261 = r_261[:len(r_285)]
@@ -4721,7 +4721,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			r_285[i_286] = (-r_261[i_286] * r_282[i_286])
 		}
 		if len(r_285) != len(state_66) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:866:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_285), len(state_66)))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:869:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_285), len(state_66)))
 		}
 		d_288 := runtime.Dot(r_285, state_66)
 		x_289 := d_288 < 0.0
@@ -4731,7 +4731,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			c_290, c_291 = r_285, n_259
 		} else {
 			if state_67 != n_259 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:866:54", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{state_67}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:869:54", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{state_67}))
 			}
 			r_292 := ar.F64w(n_259)
 			r_261 = r_261[:len(r_292)]
@@ -4745,7 +4745,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		var c_296 float64
 		if x_295 {
 			if state_67 != n_259 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:867:58", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{state_67}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:870:58", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{state_67}))
 			}
 			r_297 := ar.F64w(n_259)
 			r_261 = r_261[:len(r_297)]
@@ -4761,7 +4761,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			c_296 = 1.0
 		}
 		if c_291 != state_64 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:869:24", "shape mismatch in '+': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{c_291}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:872:24", "shape mismatch in '+': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{c_291}))
 		}
 		r_303 := ar.F64w(state_64)
 		state_63 = state_63[:len(r_303)]
@@ -4771,11 +4771,11 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		}
 		r_306, r_307, err_308 := fn_optimclip(ar, r_303, state_64, lo_4, lo_5, hi_6, hi_7)
 		if err_308 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_308, "optim.clip", "std/optim:835:5", "std/optim:869:17")
+			return nil, 0, 0, 0, 0, nbFrame(err_308, "optim.clip", "std/optim:838:5", "std/optim:872:17")
 		}
 		r_309, r_310, r_311 := fg_1(r_306, r_307)
 		if int64(r_311) != n_25 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:870:24", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_311), n_25))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:873:24", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_311), n_25))
 		}
 		var state_312 float64
 		var state_313 []float64
@@ -4787,10 +4787,10 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		state_312, state_313, state_314, state_315, state_316, state_317, state_318 = c_296, r_306, r_307, r_309, r_310, r_311, int64(1)
 		for {
 			if state_64 != state_314 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:872:45", "shape mismatch in '-': "+runtime.ShapeString([]int{state_314})+" and "+runtime.ShapeString([]int{state_64}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:875:45", "shape mismatch in '-': "+runtime.ShapeString([]int{state_314})+" and "+runtime.ShapeString([]int{state_64}))
 			}
 			if state_67 != state_314 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:872:35", fmt.Sprintf("dot: sizes %d and %d differ", state_67, state_314))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:875:35", fmt.Sprintf("dot: sizes %d and %d differ", state_67, state_314))
 			}
 			var s_330 float64 = 0
 			state_66 = state_66[:state_67]
@@ -4816,7 +4816,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			mark_339 := ar.mark()
 			x_340 := state_312 / 2.0
 			if c_291 != state_64 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:874:28", "shape mismatch in '+': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{c_291}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:877:28", "shape mismatch in '+': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{c_291}))
 			}
 			r_341 := ar.F64w(state_64)
 			state_63 = state_63[:len(r_341)]
@@ -4826,11 +4826,11 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			}
 			r_344, r_345, err_346 := fn_optimclip(ar, r_341, state_64, lo_4, lo_5, hi_6, hi_7)
 			if err_346 != nil {
-				return nil, 0, 0, 0, 0, nbFrame(err_346, "optim.clip", "std/optim:835:5", "std/optim:874:21")
+				return nil, 0, 0, 0, 0, nbFrame(err_346, "optim.clip", "std/optim:838:5", "std/optim:877:21")
 			}
 			r_347, r_348, r_349 := fg_1(r_344, r_345)
 			if int64(r_349) != n_25 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:875:28", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_349), n_25))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:878:28", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_349), n_25))
 			}
 			x_350 := state_318 + int64(1)
 			state_312, state_313, state_314, state_315, state_316, state_317, state_318 = x_340, r_344, r_345, r_347, r_348, r_349, x_350
@@ -4860,7 +4860,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			c_352, c_353, c_354, c_355, c_356, c_357, c_358, c_359, c_360, c_361, c_362, c_363, c_364, c_365, c_366, c_367, c_368, c_369 = state_63, state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77, state_78, x_370, true
 		} else {
 			if state_64 != state_314 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:878:19", "shape mismatch in '-': "+runtime.ShapeString([]int{state_314})+" and "+runtime.ShapeString([]int{state_64}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:881:19", "shape mismatch in '-': "+runtime.ShapeString([]int{state_314})+" and "+runtime.ShapeString([]int{state_64}))
 			}
 			r_371 := ar.F64w(state_314)
 			state_313 = state_313[:len(r_371)]
@@ -4869,7 +4869,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 				r_371[i_372] = (state_313[i_372] - state_63[i_372])
 			}
 			if state_67 != state_317 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:879:19", "shape mismatch in '-': "+runtime.ShapeString([]int{state_317})+" and "+runtime.ShapeString([]int{state_67}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:882:19", "shape mismatch in '-': "+runtime.ShapeString([]int{state_317})+" and "+runtime.ShapeString([]int{state_67}))
 			}
 			r_374 := ar.F64w(state_317)
 			state_316 = state_316[:len(r_374)]
@@ -4878,7 +4878,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 				r_374[i_375] = (state_316[i_375] - state_66[i_375])
 			}
 			if len(r_371) != len(r_374) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:880:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_371), len(r_374)))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:883:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_371), len(r_374)))
 			}
 			d_377 := runtime.Dot(r_371, r_374)
 			x_378 := state_78 + int64(1)
@@ -4905,33 +4905,33 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			var c_399 bool
 			if x_381 {
 				if state_76 < 0 || state_76 >= int64(state_69) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:883:25", runtime.CheckIndex(state_76, state_69))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:886:25", runtime.CheckIndex(state_76, state_69))
 				}
 				if state_314 != state_70 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:883:25", "update: value has shape "+runtime.ShapeString([]int{state_314})+"; elements have shape "+runtime.ShapeString([]int{state_70}))
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:886:25", "update: value has shape "+runtime.ShapeString([]int{state_314})+"; elements have shape "+runtime.ShapeString([]int{state_70}))
 				}
 				c_400 := ar.F64w(len(state_68))
 				copy(c_400, state_68)
 				copy(c_400[int(state_76)*state_70:(int(state_76)+1)*state_70], r_371)
 				if state_76 < 0 || state_76 >= int64(state_72) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:883:46", runtime.CheckIndex(state_76, state_72))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:886:46", runtime.CheckIndex(state_76, state_72))
 				}
 				if state_317 != state_73 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:883:46", "update: value has shape "+runtime.ShapeString([]int{state_317})+"; elements have shape "+runtime.ShapeString([]int{state_73}))
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:886:46", "update: value has shape "+runtime.ShapeString([]int{state_317})+"; elements have shape "+runtime.ShapeString([]int{state_73}))
 				}
 				c_401 := ar.F64w(len(state_71))
 				copy(c_401, state_71)
 				copy(c_401[int(state_76)*state_73:(int(state_76)+1)*state_73], r_374)
 				x_402 := 1.0 / d_377
 				if state_76 < 0 || state_76 >= int64(state_75) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:883:67", runtime.CheckIndex(state_76, state_75))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:886:67", runtime.CheckIndex(state_76, state_75))
 				}
 				c_403 := ar.F64w(len(state_74))
 				copy(c_403, state_74)
 				c_403[int(state_76)] = x_402
 				x_404 := state_76 + int64(1)
 				if x_27 == 0 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:883:107", "integer division by zero")
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:886:107", "integer division by zero")
 				}
 				x_405 := x_404 % x_27
 				x_406 := state_77 + int64(1)
@@ -4946,15 +4946,15 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		}
 		n_410 := int64(state_69)
 		if int64(c_358) != n_410 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:864:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_358), n_410))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:867:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_358), n_410))
 		}
 		n_411 := int64(state_72)
 		if int64(c_361) != n_411 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:864:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_361), n_411))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:867:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_361), n_411))
 		}
 		n_412 := int64(state_75)
 		if int64(c_364) != n_412 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:864:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_364), n_412))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:867:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_364), n_412))
 		}
 		state_63, state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77, state_78, state_79, state_80 = c_352, c_353, c_354, c_355, c_356, c_357, c_358, c_359, c_360, c_361, c_362, c_363, c_364, c_365, c_366, c_367, c_368, c_369
 		_ = mark_258
@@ -4969,11 +4969,11 @@ func fn_gd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_
 	x0_2 = x0_2[:x0_3]
 	x_7 := lr_4 >= 0.0
 	if !x_7 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:51:12", "optim.gd: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:54:12", "optim.gd: argument 3 (lr) must be non-negative")
 	}
 	x_8 := steps_5 >= int64(0)
 	if !x_8 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:52:15", "optim.gd: argument 4 (steps) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:55:15", "optim.gd: argument 4 (steps) must be non-negative")
 	}
 	var x_9 []float64
 	var x_10 int
@@ -4983,10 +4983,10 @@ func fn_gd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_
 		r_25, r_26, r_27 := fg_1(x_9, x_10)
 		n_28 := int64(x_10)
 		if int64(r_27) != n_28 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:225:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_27), n_28))
+			return nil, 0, 0, 0, nbErrorf("std/optim:228:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_27), n_28))
 		}
 		if r_27 != x_10 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:226:10", fmt.Sprintf("dot: sizes %d and %d differ", r_27, x_10))
+			return nil, 0, 0, 0, nbErrorf("std/optim:229:10", fmt.Sprintf("dot: sizes %d and %d differ", r_27, x_10))
 		}
 		var s_29 float64 = 0
 		r_26 = r_26[:r_27]
@@ -4997,7 +4997,7 @@ func fn_gd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_
 		x_32 := r_25 + s_29
 		_ = x_32
 		if r_27 != x_10 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:55:67", "shape mismatch in '-': "+runtime.ShapeString([]int{x_10})+" and "+runtime.ShapeString([]int{r_27}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:58:67", "shape mismatch in '-': "+runtime.ShapeString([]int{x_10})+" and "+runtime.ShapeString([]int{r_27}))
 		}
 		r_33 := ar.F64w(x_10)
 		x_9 = x_9[:len(r_33)]
@@ -5011,10 +5011,10 @@ func fn_gd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_
 	r_36, r_37, r_38 := fg_1(x_9, x0_3)
 	n_39 := int64(x0_3)
 	if int64(r_38) != n_39 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:225:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_38), n_39))
+		return nil, 0, 0, 0, nbErrorf("std/optim:228:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_38), n_39))
 	}
 	if r_38 != x0_3 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:226:10", fmt.Sprintf("dot: sizes %d and %d differ", r_38, x0_3))
+		return nil, 0, 0, 0, nbErrorf("std/optim:229:10", fmt.Sprintf("dot: sizes %d and %d differ", r_38, x0_3))
 	}
 	var s_40 float64 = 0
 	r_37 = r_37[:r_38]
@@ -5046,20 +5046,20 @@ func fn_momentum(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 	x0_2 = x0_2[:x0_3]
 	x_8 := lr_4 >= 0.0
 	if !x_8 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:62:12", "optim.momentum: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:65:12", "optim.momentum: argument 3 (lr) must be non-negative")
 	}
 	x_9 := beta_5 >= 0.0
 	if !x_9 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:63:14", "optim.momentum: argument 4 (beta) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:66:14", "optim.momentum: argument 4 (beta) must be non-negative")
 	}
 	x_10 := steps_6 >= int64(0)
 	if !x_10 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:64:15", "optim.momentum: argument 5 (steps) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:67:15", "optim.momentum: argument 5 (steps) must be non-negative")
 	}
 	n_11 := int64(x0_3)
 	n_12, err_13 := runtime.CheckSize(n_11)
 	if err_13 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:65:35", err_13)
+		return nil, 0, 0, 0, nbAt("std/optim:68:35", err_13)
 	}
 	a_14 := ar.F64(n_12)
 	var state_15 []float64
@@ -5072,10 +5072,10 @@ func fn_momentum(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 		r_36, r_37, r_38 := fg_1(state_15, state_16)
 		n_39 := int64(state_16)
 		if int64(r_38) != n_39 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:225:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_38), n_39))
+			return nil, 0, 0, 0, nbErrorf("std/optim:228:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_38), n_39))
 		}
 		if r_38 != state_16 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:226:10", fmt.Sprintf("dot: sizes %d and %d differ", r_38, state_16))
+			return nil, 0, 0, 0, nbErrorf("std/optim:229:10", fmt.Sprintf("dot: sizes %d and %d differ", r_38, state_16))
 		}
 		var s_40 float64 = 0
 		r_37 = r_37[:r_38]
@@ -5086,7 +5086,7 @@ func fn_momentum(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 		x_43 := r_36 + s_40
 		_ = x_43
 		if r_38 != state_18 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:67:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{r_38}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:70:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{r_38}))
 		}
 		r_44 := ar.F64w(state_18)
 		state_17 = state_17[:len(r_44)]
@@ -5095,7 +5095,7 @@ func fn_momentum(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 			r_44[i_45] = ((beta_5 * state_17[i_45]) + r_37[i_45])
 		}
 		if state_18 != state_16 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:68:75", "shape mismatch in '-': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{state_18}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:71:75", "shape mismatch in '-': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{state_18}))
 		}
 		r_47 := ar.F64w(state_16)
 		state_15 = state_15[:len(r_47)]
@@ -5109,10 +5109,10 @@ func fn_momentum(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 	r_50, r_51, r_52 := fg_1(state_15, x0_3)
 	n_53 := int64(x0_3)
 	if int64(r_52) != n_53 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:225:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_52), n_53))
+		return nil, 0, 0, 0, nbErrorf("std/optim:228:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_52), n_53))
 	}
 	if r_52 != x0_3 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:226:10", fmt.Sprintf("dot: sizes %d and %d differ", r_52, x0_3))
+		return nil, 0, 0, 0, nbErrorf("std/optim:229:10", fmt.Sprintf("dot: sizes %d and %d differ", r_52, x0_3))
 	}
 	var s_54 float64 = 0
 	r_51 = r_51[:r_52]
@@ -5144,20 +5144,20 @@ func fn_nesterov(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 	x0_2 = x0_2[:x0_3]
 	x_8 := lr_4 >= 0.0
 	if !x_8 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:76:12", "optim.nesterov: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:79:12", "optim.nesterov: argument 3 (lr) must be non-negative")
 	}
 	x_9 := beta_5 >= 0.0
 	if !x_9 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:77:14", "optim.nesterov: argument 4 (beta) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:80:14", "optim.nesterov: argument 4 (beta) must be non-negative")
 	}
 	x_10 := steps_6 >= int64(0)
 	if !x_10 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:78:15", "optim.nesterov: argument 5 (steps) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:81:15", "optim.nesterov: argument 5 (steps) must be non-negative")
 	}
 	n_11 := int64(x0_3)
 	n_12, err_13 := runtime.CheckSize(n_11)
 	if err_13 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:79:35", err_13)
+		return nil, 0, 0, 0, nbAt("std/optim:82:35", err_13)
 	}
 	a_14 := ar.F64(n_12)
 	var state_15 []float64
@@ -5170,10 +5170,10 @@ func fn_nesterov(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 		r_36, r_37, r_38 := fg_1(state_15, state_16)
 		n_39 := int64(state_16)
 		if int64(r_38) != n_39 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:225:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_38), n_39))
+			return nil, 0, 0, 0, nbErrorf("std/optim:228:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_38), n_39))
 		}
 		if r_38 != state_16 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:226:10", fmt.Sprintf("dot: sizes %d and %d differ", r_38, state_16))
+			return nil, 0, 0, 0, nbErrorf("std/optim:229:10", fmt.Sprintf("dot: sizes %d and %d differ", r_38, state_16))
 		}
 		var s_40 float64 = 0
 		r_37 = r_37[:r_38]
@@ -5184,7 +5184,7 @@ func fn_nesterov(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 		x_43 := r_36 + s_40
 		_ = x_43
 		if r_38 != state_18 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:81:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{r_38}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:84:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{r_38}))
 		}
 		r_44 := ar.F64w(state_18)
 		state_17 = state_17[:len(r_44)]
@@ -5193,10 +5193,10 @@ func fn_nesterov(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 			r_44[i_45] = ((beta_5 * state_17[i_45]) + r_37[i_45])
 		}
 		if state_18 != r_38 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:82:96", "shape mismatch in '+': "+runtime.ShapeString([]int{r_38})+" and "+runtime.ShapeString([]int{state_18}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:85:96", "shape mismatch in '+': "+runtime.ShapeString([]int{r_38})+" and "+runtime.ShapeString([]int{state_18}))
 		}
 		if r_38 != state_16 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:82:86", "shape mismatch in '-': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_38}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:85:86", "shape mismatch in '-': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_38}))
 		}
 		r_47 := ar.F64w(state_16)
 		state_15 = state_15[:len(r_47)]
@@ -5211,10 +5211,10 @@ func fn_nesterov(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 	r_50, r_51, r_52 := fg_1(state_15, x0_3)
 	n_53 := int64(x0_3)
 	if int64(r_52) != n_53 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:225:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_52), n_53))
+		return nil, 0, 0, 0, nbErrorf("std/optim:228:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_52), n_53))
 	}
 	if r_52 != x0_3 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:226:10", fmt.Sprintf("dot: sizes %d and %d differ", r_52, x0_3))
+		return nil, 0, 0, 0, nbErrorf("std/optim:229:10", fmt.Sprintf("dot: sizes %d and %d differ", r_52, x0_3))
 	}
 	var s_54 float64 = 0
 	r_51 = r_51[:r_52]
@@ -5246,16 +5246,16 @@ func fn_adagrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 	x0_2 = x0_2[:x0_3]
 	x_7 := lr_4 >= 0.0
 	if !x_7 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:89:12", "optim.adagrad: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:92:12", "optim.adagrad: argument 3 (lr) must be non-negative")
 	}
 	x_8 := steps_5 >= int64(0)
 	if !x_8 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:90:15", "optim.adagrad: argument 4 (steps) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:93:15", "optim.adagrad: argument 4 (steps) must be non-negative")
 	}
 	n_9 := int64(x0_3)
 	n_10, err_11 := runtime.CheckSize(n_9)
 	if err_11 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:91:35", err_11)
+		return nil, 0, 0, 0, nbAt("std/optim:94:35", err_11)
 	}
 	a_12 := ar.F64(n_10)
 	var state_13 []float64
@@ -5268,10 +5268,10 @@ func fn_adagrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 		r_34, r_35, r_36 := fg_1(state_13, state_14)
 		n_37 := int64(state_14)
 		if int64(r_36) != n_37 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:225:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_36), n_37))
+			return nil, 0, 0, 0, nbErrorf("std/optim:228:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_36), n_37))
 		}
 		if r_36 != state_14 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:226:10", fmt.Sprintf("dot: sizes %d and %d differ", r_36, state_14))
+			return nil, 0, 0, 0, nbErrorf("std/optim:229:10", fmt.Sprintf("dot: sizes %d and %d differ", r_36, state_14))
 		}
 		var s_38 float64 = 0
 		r_35 = r_35[:r_36]
@@ -5282,7 +5282,7 @@ func fn_adagrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 		x_41 := r_34 + s_38
 		_ = x_41
 		if r_36 != state_16 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:93:16", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_36}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:96:16", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_36}))
 		}
 		r_42 := ar.F64w(state_16)
 		state_15 = state_15[:len(r_42)]
@@ -5291,10 +5291,10 @@ func fn_adagrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 			r_42[i_43] = (state_15[i_43] + (r_35[i_43] * r_35[i_43]))
 		}
 		if state_16 != r_36 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:94:103", "shape mismatch in '/': "+runtime.ShapeString([]int{r_36})+" and "+runtime.ShapeString([]int{state_16}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:97:103", "shape mismatch in '/': "+runtime.ShapeString([]int{r_36})+" and "+runtime.ShapeString([]int{state_16}))
 		}
 		if r_36 != state_14 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:94:94", "shape mismatch in '-': "+runtime.ShapeString([]int{state_14})+" and "+runtime.ShapeString([]int{r_36}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:97:94", "shape mismatch in '-': "+runtime.ShapeString([]int{state_14})+" and "+runtime.ShapeString([]int{r_36}))
 		}
 		r_45 := ar.F64w(state_14)
 		state_13 = state_13[:len(r_45)]
@@ -5309,10 +5309,10 @@ func fn_adagrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 	r_48, r_49, r_50 := fg_1(state_13, x0_3)
 	n_51 := int64(x0_3)
 	if int64(r_50) != n_51 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:225:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_50), n_51))
+		return nil, 0, 0, 0, nbErrorf("std/optim:228:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_50), n_51))
 	}
 	if r_50 != x0_3 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:226:10", fmt.Sprintf("dot: sizes %d and %d differ", r_50, x0_3))
+		return nil, 0, 0, 0, nbErrorf("std/optim:229:10", fmt.Sprintf("dot: sizes %d and %d differ", r_50, x0_3))
 	}
 	var s_52 float64 = 0
 	r_49 = r_49[:r_50]
@@ -5344,16 +5344,16 @@ func fn_rmsprop(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 	x0_2 = x0_2[:x0_3]
 	x_7 := lr_4 >= 0.0
 	if !x_7 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:101:12", "optim.rmsprop: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:104:12", "optim.rmsprop: argument 3 (lr) must be non-negative")
 	}
 	x_8 := steps_5 >= int64(0)
 	if !x_8 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:102:15", "optim.rmsprop: argument 4 (steps) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:105:15", "optim.rmsprop: argument 4 (steps) must be non-negative")
 	}
 	n_9 := int64(x0_3)
 	n_10, err_11 := runtime.CheckSize(n_9)
 	if err_11 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:103:35", err_11)
+		return nil, 0, 0, 0, nbAt("std/optim:106:35", err_11)
 	}
 	a_12 := ar.F64(n_10)
 	var state_13 []float64
@@ -5366,10 +5366,10 @@ func fn_rmsprop(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 		r_34, r_35, r_36 := fg_1(state_13, state_14)
 		n_37 := int64(state_14)
 		if int64(r_36) != n_37 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:225:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_36), n_37))
+			return nil, 0, 0, 0, nbErrorf("std/optim:228:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_36), n_37))
 		}
 		if r_36 != state_14 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:226:10", fmt.Sprintf("dot: sizes %d and %d differ", r_36, state_14))
+			return nil, 0, 0, 0, nbErrorf("std/optim:229:10", fmt.Sprintf("dot: sizes %d and %d differ", r_36, state_14))
 		}
 		var s_38 float64 = 0
 		r_35 = r_35[:r_36]
@@ -5380,7 +5380,7 @@ func fn_rmsprop(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 		x_41 := r_34 + s_38
 		_ = x_41
 		if r_36 != state_16 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:105:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_36}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:108:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_36}))
 		}
 		r_42 := ar.F64w(state_16)
 		state_15 = state_15[:len(r_42)]
@@ -5389,10 +5389,10 @@ func fn_rmsprop(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 			r_42[i_43] = ((0.99 * state_15[i_43]) + (0.01 * (r_35[i_43] * r_35[i_43])))
 		}
 		if state_16 != r_36 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:106:102", "shape mismatch in '/': "+runtime.ShapeString([]int{r_36})+" and "+runtime.ShapeString([]int{state_16}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:109:102", "shape mismatch in '/': "+runtime.ShapeString([]int{r_36})+" and "+runtime.ShapeString([]int{state_16}))
 		}
 		if r_36 != state_14 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:106:93", "shape mismatch in '-': "+runtime.ShapeString([]int{state_14})+" and "+runtime.ShapeString([]int{r_36}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:109:93", "shape mismatch in '-': "+runtime.ShapeString([]int{state_14})+" and "+runtime.ShapeString([]int{r_36}))
 		}
 		r_45 := ar.F64w(state_14)
 		state_13 = state_13[:len(r_45)]
@@ -5407,10 +5407,10 @@ func fn_rmsprop(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 	r_48, r_49, r_50 := fg_1(state_13, x0_3)
 	n_51 := int64(x0_3)
 	if int64(r_50) != n_51 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:225:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_50), n_51))
+		return nil, 0, 0, 0, nbErrorf("std/optim:228:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_50), n_51))
 	}
 	if r_50 != x0_3 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:226:10", fmt.Sprintf("dot: sizes %d and %d differ", r_50, x0_3))
+		return nil, 0, 0, 0, nbErrorf("std/optim:229:10", fmt.Sprintf("dot: sizes %d and %d differ", r_50, x0_3))
 	}
 	var s_52 float64 = 0
 	r_49 = r_49[:r_50]
@@ -5443,20 +5443,20 @@ func fn_adam(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 	n_7 := int64(x0_3)
 	x_8 := lr_4 >= 0.0
 	if !x_8 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:123:12", "optim.adam: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:126:12", "optim.adam: argument 3 (lr) must be non-negative")
 	}
 	x_9 := steps_5 >= int64(0)
 	if !x_9 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:124:15", "optim.adam: argument 4 (steps) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:127:15", "optim.adam: argument 4 (steps) must be non-negative")
 	}
 	n_10, err_11 := runtime.CheckSize(n_7)
 	if err_11 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:125:41", err_11)
+		return nil, 0, 0, 0, nbAt("std/optim:128:41", err_11)
 	}
 	a_12 := ar.F64(n_10)
 	n_13, err_14 := runtime.CheckSize(n_7)
 	if err_14 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:125:51", err_14)
+		return nil, 0, 0, 0, nbAt("std/optim:128:51", err_14)
 	}
 	a_15 := ar.F64(n_13)
 	var state_16 []float64
@@ -5471,10 +5471,10 @@ func fn_adam(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		r_44, r_45, r_46 := fg_1(state_16, state_17)
 		n_47 := int64(state_17)
 		if int64(r_46) != n_47 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:225:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_46), n_47))
+			return nil, 0, 0, 0, nbErrorf("std/optim:228:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_46), n_47))
 		}
 		if r_46 != state_17 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:226:10", fmt.Sprintf("dot: sizes %d and %d differ", r_46, state_17))
+			return nil, 0, 0, 0, nbErrorf("std/optim:229:10", fmt.Sprintf("dot: sizes %d and %d differ", r_46, state_17))
 		}
 		var s_48 float64 = 0
 		r_45 = r_45[:r_46]
@@ -5487,10 +5487,10 @@ func fn_adam(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		x_52 := t_42 + int64(1)
 		r_53, r_54, r_55, r_56, r_57, r_58, err_59 := fn_optimadamstep(ar, r_45, r_46, state_18, state_19, state_20, state_21, x_52)
 		if err_59 != nil {
-			return nil, 0, 0, 0, nbFrame(err_59, "optim.adam_step", "std/optim:111:5", "std/optim:127:23")
+			return nil, 0, 0, 0, nbFrame(err_59, "optim.adam_step", "std/optim:114:5", "std/optim:130:23")
 		}
 		if r_54 != state_17 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:128:70", "shape mismatch in '-': "+runtime.ShapeString([]int{state_17})+" and "+runtime.ShapeString([]int{r_54}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:131:70", "shape mismatch in '-': "+runtime.ShapeString([]int{state_17})+" and "+runtime.ShapeString([]int{r_54}))
 		}
 		r_60 := ar.F64w(state_17)
 		state_16 = state_16[:len(r_60)]
@@ -5504,10 +5504,10 @@ func fn_adam(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 	r_63, r_64, r_65 := fg_1(state_16, x0_3)
 	n_66 := int64(x0_3)
 	if int64(r_65) != n_66 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:225:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_65), n_66))
+		return nil, 0, 0, 0, nbErrorf("std/optim:228:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_65), n_66))
 	}
 	if r_65 != x0_3 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:226:10", fmt.Sprintf("dot: sizes %d and %d differ", r_65, x0_3))
+		return nil, 0, 0, 0, nbErrorf("std/optim:229:10", fmt.Sprintf("dot: sizes %d and %d differ", r_65, x0_3))
 	}
 	var s_67 float64 = 0
 	r_64 = r_64[:r_65]
@@ -5540,24 +5540,24 @@ func fn_adamw(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 	n_8 := int64(x0_3)
 	x_9 := lr_4 >= 0.0
 	if !x_9 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:135:12", "optim.adamw: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:138:12", "optim.adamw: argument 3 (lr) must be non-negative")
 	}
 	x_10 := wd_5 >= 0.0
 	if !x_10 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:136:12", "optim.adamw: argument 4 (wd) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:139:12", "optim.adamw: argument 4 (wd) must be non-negative")
 	}
 	x_11 := steps_6 >= int64(0)
 	if !x_11 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:137:15", "optim.adamw: argument 5 (steps) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:140:15", "optim.adamw: argument 5 (steps) must be non-negative")
 	}
 	n_12, err_13 := runtime.CheckSize(n_8)
 	if err_13 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:138:41", err_13)
+		return nil, 0, 0, 0, nbAt("std/optim:141:41", err_13)
 	}
 	a_14 := ar.F64(n_12)
 	n_15, err_16 := runtime.CheckSize(n_8)
 	if err_16 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:138:51", err_16)
+		return nil, 0, 0, 0, nbAt("std/optim:141:51", err_16)
 	}
 	a_17 := ar.F64(n_15)
 	var state_18 []float64
@@ -5572,10 +5572,10 @@ func fn_adamw(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 		r_47, r_48, r_49 := fg_1(state_18, state_19)
 		n_50 := int64(state_19)
 		if int64(r_49) != n_50 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:225:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_49), n_50))
+			return nil, 0, 0, 0, nbErrorf("std/optim:228:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_49), n_50))
 		}
 		if r_49 != state_19 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:226:10", fmt.Sprintf("dot: sizes %d and %d differ", r_49, state_19))
+			return nil, 0, 0, 0, nbErrorf("std/optim:229:10", fmt.Sprintf("dot: sizes %d and %d differ", r_49, state_19))
 		}
 		var s_51 float64 = 0
 		r_48 = r_48[:r_49]
@@ -5588,10 +5588,10 @@ func fn_adamw(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 		x_55 := t_45 + int64(1)
 		r_56, r_57, r_58, r_59, r_60, r_61, err_62 := fn_optimadamstep(ar, r_48, r_49, state_20, state_21, state_22, state_23, x_55)
 		if err_62 != nil {
-			return nil, 0, 0, 0, nbFrame(err_62, "optim.adam_step", "std/optim:111:5", "std/optim:140:23")
+			return nil, 0, 0, 0, nbFrame(err_62, "optim.adam_step", "std/optim:114:5", "std/optim:143:23")
 		}
 		if r_57 != state_19 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:141:80", "shape mismatch in '-': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{r_57}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:144:80", "shape mismatch in '-': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{r_57}))
 		}
 		x_63 := lr_4 * wd_5
 		r_64 := ar.F64w(state_19)
@@ -5606,10 +5606,10 @@ func fn_adamw(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 	r_67, r_68, r_69 := fg_1(state_18, x0_3)
 	n_70 := int64(x0_3)
 	if int64(r_69) != n_70 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:225:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_69), n_70))
+		return nil, 0, 0, 0, nbErrorf("std/optim:228:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_69), n_70))
 	}
 	if r_69 != x0_3 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:226:10", fmt.Sprintf("dot: sizes %d and %d differ", r_69, x0_3))
+		return nil, 0, 0, 0, nbErrorf("std/optim:229:10", fmt.Sprintf("dot: sizes %d and %d differ", r_69, x0_3))
 	}
 	var s_71 float64 = 0
 	r_68 = r_68[:r_69]
@@ -5642,20 +5642,20 @@ func fn_adabelief(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, in
 	n_7 := int64(x0_3)
 	x_8 := lr_4 >= 0.0
 	if !x_8 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:150:12", "optim.adabelief: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:153:12", "optim.adabelief: argument 3 (lr) must be non-negative")
 	}
 	x_9 := steps_5 >= int64(0)
 	if !x_9 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:151:15", "optim.adabelief: argument 4 (steps) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:154:15", "optim.adabelief: argument 4 (steps) must be non-negative")
 	}
 	n_10, err_11 := runtime.CheckSize(n_7)
 	if err_11 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:152:41", err_11)
+		return nil, 0, 0, 0, nbAt("std/optim:155:41", err_11)
 	}
 	a_12 := ar.F64(n_10)
 	n_13, err_14 := runtime.CheckSize(n_7)
 	if err_14 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:152:51", err_14)
+		return nil, 0, 0, 0, nbAt("std/optim:155:51", err_14)
 	}
 	a_15 := ar.F64(n_13)
 	var state_16 []float64
@@ -5670,10 +5670,10 @@ func fn_adabelief(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, in
 		r_53, r_54, r_55 := fg_1(state_16, state_17)
 		n_56 := int64(state_17)
 		if int64(r_55) != n_56 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:225:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_55), n_56))
+			return nil, 0, 0, 0, nbErrorf("std/optim:228:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_55), n_56))
 		}
 		if r_55 != state_17 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:226:10", fmt.Sprintf("dot: sizes %d and %d differ", r_55, state_17))
+			return nil, 0, 0, 0, nbErrorf("std/optim:229:10", fmt.Sprintf("dot: sizes %d and %d differ", r_55, state_17))
 		}
 		var s_57 float64 = 0
 		r_54 = r_54[:r_55]
@@ -5684,7 +5684,7 @@ func fn_adabelief(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, in
 		x_60 := r_53 + s_57
 		_ = x_60
 		if r_55 != state_19 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:154:22", "shape mismatch in '+': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{r_55}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:157:22", "shape mismatch in '+': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{r_55}))
 		}
 		r_61 := ar.F64w(state_19)
 		state_18 = state_18[:len(r_61)]
@@ -5693,13 +5693,13 @@ func fn_adabelief(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, in
 			r_61[i_62] = ((0.9 * state_18[i_62]) + (0.1 * r_54[i_62]))
 		}
 		if state_19 != r_55 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:155:38", "shape mismatch in '-': "+runtime.ShapeString([]int{r_55})+" and "+runtime.ShapeString([]int{state_19}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:158:38", "shape mismatch in '-': "+runtime.ShapeString([]int{r_55})+" and "+runtime.ShapeString([]int{state_19}))
 		}
 		if state_19 != r_55 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:155:49", "shape mismatch in '-': "+runtime.ShapeString([]int{r_55})+" and "+runtime.ShapeString([]int{state_19}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:158:49", "shape mismatch in '-': "+runtime.ShapeString([]int{r_55})+" and "+runtime.ShapeString([]int{state_19}))
 		}
 		if r_55 != state_21 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:155:24", "shape mismatch in '+': "+runtime.ShapeString([]int{state_21})+" and "+runtime.ShapeString([]int{r_55}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:158:24", "shape mismatch in '+': "+runtime.ShapeString([]int{state_21})+" and "+runtime.ShapeString([]int{r_55}))
 		}
 		r_64 := ar.F64w(state_21)
 		state_20 = state_20[:len(r_64)]
@@ -5717,7 +5717,7 @@ func fn_adabelief(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, in
 		x_73 := math.Pow(0.999, x_72)
 		x_74 := 1.0 - x_73
 		if state_21 != state_19 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:158:16", "shape mismatch in '/': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{state_21}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:161:16", "shape mismatch in '/': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{state_21}))
 		}
 		r_75 := ar.F64w(state_19)
 		r_61 = r_61[:len(r_75)]
@@ -5726,7 +5726,7 @@ func fn_adabelief(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, in
 			r_75[i_76] = ((r_61[i_76] / x_70) / ((math.Sqrt((r_64[i_76] / x_74))) + 1e-16))
 		}
 		if state_19 != state_17 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:159:75", "shape mismatch in '-': "+runtime.ShapeString([]int{state_17})+" and "+runtime.ShapeString([]int{state_19}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:162:75", "shape mismatch in '-': "+runtime.ShapeString([]int{state_17})+" and "+runtime.ShapeString([]int{state_19}))
 		}
 		r_78 := ar.F64w(state_17)
 		state_16 = state_16[:len(r_78)]
@@ -5740,10 +5740,10 @@ func fn_adabelief(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, in
 	r_81, r_82, r_83 := fg_1(state_16, x0_3)
 	n_84 := int64(x0_3)
 	if int64(r_83) != n_84 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:225:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_83), n_84))
+		return nil, 0, 0, 0, nbErrorf("std/optim:228:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_83), n_84))
 	}
 	if r_83 != x0_3 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:226:10", fmt.Sprintf("dot: sizes %d and %d differ", r_83, x0_3))
+		return nil, 0, 0, 0, nbErrorf("std/optim:229:10", fmt.Sprintf("dot: sizes %d and %d differ", r_83, x0_3))
 	}
 	var s_85 float64 = 0
 	r_82 = r_82[:r_83]
@@ -5776,25 +5776,25 @@ func fn_diffgrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 	n_7 := int64(x0_3)
 	x_8 := lr_4 >= 0.0
 	if !x_8 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:167:12", "optim.diffgrad: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:170:12", "optim.diffgrad: argument 3 (lr) must be non-negative")
 	}
 	x_9 := steps_5 >= int64(0)
 	if !x_9 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:168:15", "optim.diffgrad: argument 4 (steps) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:171:15", "optim.diffgrad: argument 4 (steps) must be non-negative")
 	}
 	n_10, err_11 := runtime.CheckSize(n_7)
 	if err_11 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:169:49", err_11)
+		return nil, 0, 0, 0, nbAt("std/optim:172:49", err_11)
 	}
 	a_12 := ar.F64(n_10)
 	n_13, err_14 := runtime.CheckSize(n_7)
 	if err_14 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:169:59", err_14)
+		return nil, 0, 0, 0, nbAt("std/optim:172:59", err_14)
 	}
 	a_15 := ar.F64(n_13)
 	n_16, err_17 := runtime.CheckSize(n_7)
 	if err_17 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:169:69", err_17)
+		return nil, 0, 0, 0, nbAt("std/optim:172:69", err_17)
 	}
 	a_18 := ar.F64(n_16)
 	var state_19 []float64
@@ -5811,10 +5811,10 @@ func fn_diffgrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 		r_58, r_59, r_60 := fg_1(state_19, state_20)
 		n_61 := int64(state_20)
 		if int64(r_60) != n_61 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:225:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_60), n_61))
+			return nil, 0, 0, 0, nbErrorf("std/optim:228:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_60), n_61))
 		}
 		if r_60 != state_20 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:226:10", fmt.Sprintf("dot: sizes %d and %d differ", r_60, state_20))
+			return nil, 0, 0, 0, nbErrorf("std/optim:229:10", fmt.Sprintf("dot: sizes %d and %d differ", r_60, state_20))
 		}
 		var s_62 float64 = 0
 		r_59 = r_59[:r_60]
@@ -5825,7 +5825,7 @@ func fn_diffgrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 		x_65 := r_58 + s_62
 		_ = x_65
 		if r_60 != state_22 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:171:22", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_60}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:174:22", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_60}))
 		}
 		r_66 := ar.F64w(state_22)
 		state_21 = state_21[:len(r_66)]
@@ -5834,7 +5834,7 @@ func fn_diffgrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 			r_66[i_67] = ((0.9 * state_21[i_67]) + (0.1 * r_59[i_67]))
 		}
 		if r_60 != state_24 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:172:24", "shape mismatch in '+': "+runtime.ShapeString([]int{state_24})+" and "+runtime.ShapeString([]int{r_60}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:175:24", "shape mismatch in '+': "+runtime.ShapeString([]int{state_24})+" and "+runtime.ShapeString([]int{r_60}))
 		}
 		r_69 := ar.F64w(state_24)
 		state_23 = state_23[:len(r_69)]
@@ -5843,21 +5843,21 @@ func fn_diffgrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 			r_69[i_70] = ((0.999 * state_23[i_70]) + (0.001 * (r_59[i_70] * r_59[i_70])))
 		}
 		if r_60 != state_26 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:175:29", "shape mismatch in '-': "+runtime.ShapeString([]int{state_26})+" and "+runtime.ShapeString([]int{r_60}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:178:29", "shape mismatch in '-': "+runtime.ShapeString([]int{state_26})+" and "+runtime.ShapeString([]int{r_60}))
 		}
 		x_72 := t_56 + int64(1)
 		x_73 := float64(x_72)
 		x_74 := math.Pow(0.9, x_73)
 		x_75 := 1.0 - x_74
 		if state_22 != state_26 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:176:16", "shape mismatch in '*': "+runtime.ShapeString([]int{state_26})+" and "+runtime.ShapeString([]int{state_22}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:179:16", "shape mismatch in '*': "+runtime.ShapeString([]int{state_26})+" and "+runtime.ShapeString([]int{state_22}))
 		}
 		x_76 := t_56 + int64(1)
 		x_77 := float64(x_76)
 		x_78 := math.Pow(0.999, x_77)
 		x_79 := 1.0 - x_78
 		if state_24 != state_26 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:176:21", "shape mismatch in '/': "+runtime.ShapeString([]int{state_26})+" and "+runtime.ShapeString([]int{state_24}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:179:21", "shape mismatch in '/': "+runtime.ShapeString([]int{state_26})+" and "+runtime.ShapeString([]int{state_24}))
 		}
 		r_80 := ar.F64w(state_26)
 		state_25 = state_25[:len(r_80)]
@@ -5868,7 +5868,7 @@ func fn_diffgrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 			r_80[i_81] = (((runtime.Sigmoid((math.Abs((state_25[i_81] - r_59[i_81]))))) * (r_66[i_81] / x_75)) / ((math.Sqrt((r_69[i_81] / x_79))) + 1e-08))
 		}
 		if state_26 != state_20 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:177:74", "shape mismatch in '-': "+runtime.ShapeString([]int{state_20})+" and "+runtime.ShapeString([]int{state_26}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:180:74", "shape mismatch in '-': "+runtime.ShapeString([]int{state_20})+" and "+runtime.ShapeString([]int{state_26}))
 		}
 		r_83 := ar.F64w(state_20)
 		state_19 = state_19[:len(r_83)]
@@ -5882,10 +5882,10 @@ func fn_diffgrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 	r_86, r_87, r_88 := fg_1(state_19, x0_3)
 	n_89 := int64(x0_3)
 	if int64(r_88) != n_89 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:225:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_88), n_89))
+		return nil, 0, 0, 0, nbErrorf("std/optim:228:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_88), n_89))
 	}
 	if r_88 != x0_3 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:226:10", fmt.Sprintf("dot: sizes %d and %d differ", r_88, x0_3))
+		return nil, 0, 0, 0, nbErrorf("std/optim:229:10", fmt.Sprintf("dot: sizes %d and %d differ", r_88, x0_3))
 	}
 	var s_90 float64 = 0
 	r_87 = r_87[:r_88]
@@ -5918,30 +5918,30 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 	n_7 := int64(x0_3)
 	x_8 := lr_4 >= 0.0
 	if !x_8 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:187:12", "optim.adan: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:190:12", "optim.adan: argument 3 (lr) must be non-negative")
 	}
 	x_9 := steps_5 >= int64(0)
 	if !x_9 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:188:15", "optim.adan: argument 4 (steps) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:191:15", "optim.adan: argument 4 (steps) must be non-negative")
 	}
 	n_10, err_11 := runtime.CheckSize(n_7)
 	if err_11 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:189:57", err_11)
+		return nil, 0, 0, 0, nbAt("std/optim:192:57", err_11)
 	}
 	a_12 := ar.F64(n_10)
 	n_13, err_14 := runtime.CheckSize(n_7)
 	if err_14 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:189:67", err_14)
+		return nil, 0, 0, 0, nbAt("std/optim:192:67", err_14)
 	}
 	a_15 := ar.F64(n_13)
 	n_16, err_17 := runtime.CheckSize(n_7)
 	if err_17 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:189:77", err_17)
+		return nil, 0, 0, 0, nbAt("std/optim:192:77", err_17)
 	}
 	a_18 := ar.F64(n_16)
 	n_19, err_20 := runtime.CheckSize(n_7)
 	if err_20 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:189:87", err_20)
+		return nil, 0, 0, 0, nbAt("std/optim:192:87", err_20)
 	}
 	a_21 := ar.F64(n_19)
 	var state_22 []float64
@@ -5960,10 +5960,10 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		r_82, r_83, r_84 := fg_1(state_22, state_23)
 		n_85 := int64(state_23)
 		if int64(r_84) != n_85 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:225:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_84), n_85))
+			return nil, 0, 0, 0, nbErrorf("std/optim:228:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_84), n_85))
 		}
 		if r_84 != state_23 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:226:10", fmt.Sprintf("dot: sizes %d and %d differ", r_84, state_23))
+			return nil, 0, 0, 0, nbErrorf("std/optim:229:10", fmt.Sprintf("dot: sizes %d and %d differ", r_84, state_23))
 		}
 		var s_86 float64 = 0
 		r_83 = r_83[:r_84]
@@ -5979,13 +5979,13 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		if x_90 {
 			n_93, err_94 := runtime.CheckSize(n_7)
 			if err_94 != nil {
-				return nil, 0, 0, 0, nbAt("std/optim:191:28", err_94)
+				return nil, 0, 0, 0, nbAt("std/optim:194:28", err_94)
 			}
 			a_95 := ar.F64(n_93)
 			c_91, c_92 = a_95, n_93
 		} else {
 			if state_31 != r_84 {
-				return nil, 0, 0, 0, nbErrorf("std/optim:191:44", "shape mismatch in '-': "+runtime.ShapeString([]int{r_84})+" and "+runtime.ShapeString([]int{state_31}))
+				return nil, 0, 0, 0, nbErrorf("std/optim:194:44", "shape mismatch in '-': "+runtime.ShapeString([]int{r_84})+" and "+runtime.ShapeString([]int{state_31}))
 			}
 			r_96 := ar.F64w(r_84)
 			r_83 = r_83[:len(r_96)]
@@ -5996,7 +5996,7 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			c_91, c_92 = r_96, r_84
 		}
 		if r_84 != state_25 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:192:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_25})+" and "+runtime.ShapeString([]int{r_84}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:195:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_25})+" and "+runtime.ShapeString([]int{r_84}))
 		}
 		r_99 := ar.F64w(state_25)
 		state_24 = state_24[:len(r_99)]
@@ -6005,7 +6005,7 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			r_99[i_100] = ((0.98 * state_24[i_100]) + (0.02 * r_83[i_100]))
 		}
 		if c_92 != state_27 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:193:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_27})+" and "+runtime.ShapeString([]int{c_92}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:196:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_27})+" and "+runtime.ShapeString([]int{c_92}))
 		}
 		r_102 := ar.F64w(state_27)
 		state_26 = state_26[:len(r_102)]
@@ -6014,7 +6014,7 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			r_102[i_103] = ((0.92 * state_26[i_103]) + (0.08 * c_91[i_103]))
 		}
 		if c_92 != r_84 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:194:15", "shape mismatch in '+': "+runtime.ShapeString([]int{r_84})+" and "+runtime.ShapeString([]int{c_92}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:197:15", "shape mismatch in '+': "+runtime.ShapeString([]int{r_84})+" and "+runtime.ShapeString([]int{c_92}))
 		}
 		r_105 := ar.F64w(r_84)
 		r_83 = r_83[:len(r_105)]
@@ -6023,7 +6023,7 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			r_105[i_106] = (r_83[i_106] + (0.92 * c_91[i_106]))
 		}
 		if r_84 != state_29 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:195:25", "shape mismatch in '+': "+runtime.ShapeString([]int{state_29})+" and "+runtime.ShapeString([]int{r_84}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:198:25", "shape mismatch in '+': "+runtime.ShapeString([]int{state_29})+" and "+runtime.ShapeString([]int{r_84}))
 		}
 		r_108 := ar.F64w(state_29)
 		state_28 = state_28[:len(r_108)]
@@ -6040,14 +6040,14 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		x_117 := math.Pow(0.92, x_116)
 		x_118 := 1.0 - x_117
 		if state_27 != state_25 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:199:20", "shape mismatch in '+': "+runtime.ShapeString([]int{state_25})+" and "+runtime.ShapeString([]int{state_27}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:202:20", "shape mismatch in '+': "+runtime.ShapeString([]int{state_25})+" and "+runtime.ShapeString([]int{state_27}))
 		}
 		x_119 := t_80 + int64(1)
 		x_120 := float64(x_119)
 		x_121 := math.Pow(0.99, x_120)
 		x_122 := 1.0 - x_121
 		if state_29 != state_25 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:199:33", "shape mismatch in '/': "+runtime.ShapeString([]int{state_25})+" and "+runtime.ShapeString([]int{state_29}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:202:33", "shape mismatch in '/': "+runtime.ShapeString([]int{state_25})+" and "+runtime.ShapeString([]int{state_29}))
 		}
 		r_123 := ar.F64w(state_25)
 		r_99 = r_99[:len(r_123)]
@@ -6057,7 +6057,7 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			r_123[i_124] = (((r_99[i_124] / x_114) + (0.92 * (r_102[i_124] / x_118))) / ((math.Sqrt((r_108[i_124] / x_122))) + 1e-08))
 		}
 		if state_25 != state_23 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:200:73", "shape mismatch in '-': "+runtime.ShapeString([]int{state_23})+" and "+runtime.ShapeString([]int{state_25}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:203:73", "shape mismatch in '-': "+runtime.ShapeString([]int{state_23})+" and "+runtime.ShapeString([]int{state_25}))
 		}
 		r_126 := ar.F64w(state_23)
 		state_22 = state_22[:len(r_126)]
@@ -6071,10 +6071,10 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 	r_129, r_130, r_131 := fg_1(state_22, x0_3)
 	n_132 := int64(x0_3)
 	if int64(r_131) != n_132 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:225:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_131), n_132))
+		return nil, 0, 0, 0, nbErrorf("std/optim:228:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_131), n_132))
 	}
 	if r_131 != x0_3 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:226:10", fmt.Sprintf("dot: sizes %d and %d differ", r_131, x0_3))
+		return nil, 0, 0, 0, nbErrorf("std/optim:229:10", fmt.Sprintf("dot: sizes %d and %d differ", r_131, x0_3))
 	}
 	var s_133 float64 = 0
 	r_130 = r_130[:r_131]
@@ -6106,20 +6106,20 @@ func fn_lion(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 	x0_2 = x0_2[:x0_3]
 	x_8 := lr_4 >= 0.0
 	if !x_8 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:208:12", "optim.lion: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:211:12", "optim.lion: argument 3 (lr) must be non-negative")
 	}
 	x_9 := wd_5 >= 0.0
 	if !x_9 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:209:12", "optim.lion: argument 4 (wd) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:212:12", "optim.lion: argument 4 (wd) must be non-negative")
 	}
 	x_10 := steps_6 >= int64(0)
 	if !x_10 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:210:15", "optim.lion: argument 5 (steps) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:213:15", "optim.lion: argument 5 (steps) must be non-negative")
 	}
 	n_11 := int64(x0_3)
 	n_12, err_13 := runtime.CheckSize(n_11)
 	if err_13 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:211:35", err_13)
+		return nil, 0, 0, 0, nbAt("std/optim:214:35", err_13)
 	}
 	a_14 := ar.F64(n_12)
 	var state_15 []float64
@@ -6132,10 +6132,10 @@ func fn_lion(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		r_39, r_40, r_41 := fg_1(state_15, state_16)
 		n_42 := int64(state_16)
 		if int64(r_41) != n_42 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:225:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_41), n_42))
+			return nil, 0, 0, 0, nbErrorf("std/optim:228:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_41), n_42))
 		}
 		if r_41 != state_16 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:226:10", fmt.Sprintf("dot: sizes %d and %d differ", r_41, state_16))
+			return nil, 0, 0, 0, nbErrorf("std/optim:229:10", fmt.Sprintf("dot: sizes %d and %d differ", r_41, state_16))
 		}
 		var s_43 float64 = 0
 		r_40 = r_40[:r_41]
@@ -6146,7 +6146,7 @@ func fn_lion(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		x_46 := r_39 + s_43
 		_ = x_46
 		if r_41 != state_18 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:213:21", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{r_41}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:216:21", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{r_41}))
 		}
 		r_47 := ar.F64w(state_18)
 		state_17 = state_17[:len(r_47)]
@@ -6155,10 +6155,10 @@ func fn_lion(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			r_47[i_48] = ((0.9 * state_17[i_48]) + (0.1 * r_40[i_48]))
 		}
 		if state_16 != state_18 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:214:101", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{state_16}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:217:101", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{state_16}))
 		}
 		if state_18 != state_16 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:214:85", "shape mismatch in '-': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{state_18}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:217:85", "shape mismatch in '-': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{state_18}))
 		}
 		r_50 := ar.F64w(state_16)
 		state_15 = state_15[:len(r_50)]
@@ -6167,7 +6167,7 @@ func fn_lion(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			r_50[i_51] = (state_15[i_51] - (lr_4 * ((runtime.Sign(r_47[i_51])) + (wd_5 * state_15[i_51]))))
 		}
 		if r_41 != state_18 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:214:121", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{r_41}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:217:121", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{r_41}))
 		}
 		r_53 := ar.F64w(state_18)
 		state_17 = state_17[:len(r_53)]
@@ -6181,10 +6181,10 @@ func fn_lion(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 	r_56, r_57, r_58 := fg_1(state_15, x0_3)
 	n_59 := int64(x0_3)
 	if int64(r_58) != n_59 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:225:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_58), n_59))
+		return nil, 0, 0, 0, nbErrorf("std/optim:228:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_58), n_59))
 	}
 	if r_58 != x0_3 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:226:10", fmt.Sprintf("dot: sizes %d and %d differ", r_58, x0_3))
+		return nil, 0, 0, 0, nbErrorf("std/optim:229:10", fmt.Sprintf("dot: sizes %d and %d differ", r_58, x0_3))
 	}
 	var s_60 float64 = 0
 	r_57 = r_57[:r_58]
@@ -6223,24 +6223,24 @@ func fn_projectedgradient(ar *nbArena, fg_1 func([]float64, int) (float64, []flo
 	hi_6 = hi_6[:hi_7]
 	n_11 := int64(x0_3)
 	if int64(lo_5) != n_11 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:841:59", runtime.DimMessage("lo", "[n]f64", "n", int64(lo_5), n_11))
+		return nil, 0, 0, 0, nbErrorf("std/optim:844:59", runtime.DimMessage("lo", "[n]f64", "n", int64(lo_5), n_11))
 	}
 	if int64(hi_7) != n_11 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:841:71", runtime.DimMessage("hi", "[n]f64", "n", int64(hi_7), n_11))
+		return nil, 0, 0, 0, nbErrorf("std/optim:844:71", runtime.DimMessage("hi", "[n]f64", "n", int64(hi_7), n_11))
 	}
 	n_12, err_13 := runtime.CheckSize(n_11)
 	if err_13 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:842:23", err_13)
+		return nil, 0, 0, 0, nbAt("std/optim:845:23", err_13)
 	}
 	var s_14 int64 = 0
 	for i_15 := 0; i_15 < n_12; i_15++ {
 		i_17 := int64(i_15)
 		if i_17 < 0 || i_17 >= int64(lo_5) {
-			return nil, 0, 0, 0, nbAt("std/optim:842:29", runtime.CheckIndex(i_17, lo_5))
+			return nil, 0, 0, 0, nbAt("std/optim:845:29", runtime.CheckIndex(i_17, lo_5))
 		}
 		x_18 := lo_4[int(i_17)]
 		if i_17 < 0 || i_17 >= int64(hi_7) {
-			return nil, 0, 0, 0, nbAt("std/optim:842:38", runtime.CheckIndex(i_17, hi_7))
+			return nil, 0, 0, 0, nbAt("std/optim:845:38", runtime.CheckIndex(i_17, hi_7))
 		}
 		x_19 := hi_6[int(i_17)]
 		x_20 := x_18 <= x_19
@@ -6254,19 +6254,19 @@ func fn_projectedgradient(ar *nbArena, fg_1 func([]float64, int) (float64, []flo
 	}
 	x_22 := s_14 == int64(0)
 	if !x_22 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:842:12", "optim.projected_gradient: arguments 3 and 4 (lo, hi) must have lo ≤ hi")
+		return nil, 0, 0, 0, nbErrorf("std/optim:845:12", "optim.projected_gradient: arguments 3 and 4 (lo, hi) must have lo ≤ hi")
 	}
 	x_23 := lr_8 >= 0.0
 	if !x_23 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:843:12", "optim.projected_gradient: argument 5 (lr) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:846:12", "optim.projected_gradient: argument 5 (lr) must be non-negative")
 	}
 	x_24 := steps_9 >= int64(0)
 	if !x_24 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:844:15", "optim.projected_gradient: argument 6 (steps) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:847:15", "optim.projected_gradient: argument 6 (steps) must be non-negative")
 	}
 	r_25, r_26, err_27 := fn_optimclip(ar, x0_2, x0_3, lo_4, lo_5, hi_6, hi_7)
 	if err_27 != nil {
-		return nil, 0, 0, 0, nbFrame(err_27, "optim.clip", "std/optim:835:5", "std/optim:845:20")
+		return nil, 0, 0, 0, nbFrame(err_27, "optim.clip", "std/optim:838:5", "std/optim:848:20")
 	}
 	var x_28 []float64
 	var x_29 int
@@ -6276,10 +6276,10 @@ func fn_projectedgradient(ar *nbArena, fg_1 func([]float64, int) (float64, []flo
 		r_47, r_48, r_49 := fg_1(x_28, x_29)
 		n_50 := int64(x_29)
 		if int64(r_49) != n_50 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:225:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_49), n_50))
+			return nil, 0, 0, 0, nbErrorf("std/optim:228:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_49), n_50))
 		}
 		if r_49 != x_29 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:226:10", fmt.Sprintf("dot: sizes %d and %d differ", r_49, x_29))
+			return nil, 0, 0, 0, nbErrorf("std/optim:229:10", fmt.Sprintf("dot: sizes %d and %d differ", r_49, x_29))
 		}
 		var s_51 float64 = 0
 		r_48 = r_48[:r_49]
@@ -6290,7 +6290,7 @@ func fn_projectedgradient(ar *nbArena, fg_1 func([]float64, int) (float64, []flo
 		x_54 := r_47 + s_51
 		_ = x_54
 		if r_49 != x_29 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:847:132", "shape mismatch in '-': "+runtime.ShapeString([]int{x_29})+" and "+runtime.ShapeString([]int{r_49}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:850:132", "shape mismatch in '-': "+runtime.ShapeString([]int{x_29})+" and "+runtime.ShapeString([]int{r_49}))
 		}
 		r_55 := ar.F64w(x_29)
 		x_28 = x_28[:len(r_55)]
@@ -6300,7 +6300,7 @@ func fn_projectedgradient(ar *nbArena, fg_1 func([]float64, int) (float64, []flo
 		}
 		r_58, r_59, err_60 := fn_optimclip(ar, r_55, x_29, lo_4, lo_5, hi_6, hi_7)
 		if err_60 != nil {
-			return nil, 0, 0, 0, nbFrame(err_60, "optim.clip", "std/optim:835:5", "std/optim:847:125")
+			return nil, 0, 0, 0, nbFrame(err_60, "optim.clip", "std/optim:838:5", "std/optim:850:125")
 		}
 		x_28, x_29 = r_58, r_59
 		_ = mark_46
@@ -6308,10 +6308,10 @@ func fn_projectedgradient(ar *nbArena, fg_1 func([]float64, int) (float64, []flo
 	r_61, r_62, r_63 := fg_1(x_28, x_29)
 	n_64 := int64(x_29)
 	if int64(r_63) != n_64 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:225:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_63), n_64))
+		return nil, 0, 0, 0, nbErrorf("std/optim:228:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_63), n_64))
 	}
 	if r_63 != x_29 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:226:10", fmt.Sprintf("dot: sizes %d and %d differ", r_63, x_29))
+		return nil, 0, 0, 0, nbErrorf("std/optim:229:10", fmt.Sprintf("dot: sizes %d and %d differ", r_63, x_29))
 	}
 	var s_65 float64 = 0
 	r_62 = r_62[:r_63]
@@ -6352,7 +6352,7 @@ func fn_newton(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 	n_10 := int64(x0_4)
 	r_11, r_12, r_13 := fg_1(x0_3, x0_4)
 	if int64(r_13) != n_10 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:559:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_13), n_10))
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:562:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_13), n_10))
 	}
 	var state_14 []float64
 	var state_15 int
@@ -6414,18 +6414,18 @@ func fn_newton(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		m_116 := int(n_109)
 		n_117 := int(n_109)
 		if int64(m_116) != n_10 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:563:31", runtime.DimMessage("the result of hess", "[n][n]f64", "n", int64(m_116), n_10))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:566:31", runtime.DimMessage("the result of hess", "[n][n]f64", "n", int64(m_116), n_10))
 		}
 		if int64(n_117) != n_10 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:563:31", runtime.DimMessage("dimension 2 of the result of hess", "[n][n]f64", "n", int64(n_117), n_10))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:566:31", runtime.DimMessage("dimension 2 of the result of hess", "[n][n]f64", "n", int64(n_117), n_10))
 		}
 		r_118, r_119, r_120, err_121 := fn_linalgcholreg(ar, r_110, m_116, n_117)
 		if err_121 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_121, "linalg.chol_reg", "std/linalg:51:5", "std/optim:563:15")
+			return nil, 0, 0, 0, 0, nbFrame(err_121, "linalg.chol_reg", "std/linalg:51:5", "std/optim:566:15")
 		}
 		r_122, r_123, err_124 := fn_linalgchosolve(ar, r_118, r_119, r_120, state_17, state_18)
 		if err_124 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_124, "linalg.cho_solve", "std/linalg:38:5", "std/optim:564:16")
+			return nil, 0, 0, 0, 0, nbFrame(err_124, "linalg.cho_solve", "std/linalg:38:5", "std/optim:567:16")
 		}
 		r_125 := ar.F64w(r_123)
 		r_122 = r_122[:len(r_125)]
@@ -6434,17 +6434,17 @@ func fn_newton(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		}
 		n_128 := int64(state_15)
 		if int64(state_18) != n_128 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:545:71", runtime.DimMessage("g", "[n]f64", "n", int64(state_18), n_128))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:548:71", runtime.DimMessage("g", "[n]f64", "n", int64(state_18), n_128))
 		}
 		if int64(r_123) != n_128 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:545:82", runtime.DimMessage("d", "[n]f64", "n", int64(r_123), n_128))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:548:82", runtime.DimMessage("d", "[n]f64", "n", int64(r_123), n_128))
 		}
 		if len(state_17) != len(r_125) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:546:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_17), len(r_125)))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:549:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_17), len(r_125)))
 		}
 		d_129 := runtime.Dot(state_17, r_125)
 		if r_123 != state_15 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:547:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_15})+" and "+runtime.ShapeString([]int{r_123}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:550:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_15})+" and "+runtime.ShapeString([]int{r_123}))
 		}
 		r_130 := ar.F64w(state_15)
 		state_14 = state_14[:len(r_130)]
@@ -6479,7 +6479,7 @@ func fn_newton(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			mark_157 := ar.mark()
 			x_158 := state_137 / 2.0
 			if r_123 != state_15 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:551:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_15})+" and "+runtime.ShapeString([]int{r_123}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:554:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_15})+" and "+runtime.ShapeString([]int{r_123}))
 			}
 			r_159 := ar.F64w(state_15)
 			state_14 = state_14[:len(r_159)]
@@ -6489,7 +6489,7 @@ func fn_newton(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			}
 			r_162, r_163, r_164 := fg_1(r_159, state_15)
 			if int64(r_164) != n_136 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:551:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(r_164), n_136))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:554:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(r_164), n_136))
 			}
 			x_165 := state_141 + int64(1)
 			state_137, state_138, state_139, state_140, state_141 = x_158, r_162, r_163, r_164, x_165
@@ -6510,7 +6510,7 @@ func fn_newton(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			c_168, c_169, c_170, c_171, c_172, c_173, c_174, c_175 = state_14, state_15, state_16, state_17, state_18, state_19, x_176, true
 		} else {
 			if r_123 != state_15 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:568:13", "shape mismatch in '+': "+runtime.ShapeString([]int{state_15})+" and "+runtime.ShapeString([]int{r_123}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:571:13", "shape mismatch in '+': "+runtime.ShapeString([]int{state_15})+" and "+runtime.ShapeString([]int{r_123}))
 			}
 			r_177 := ar.F64w(state_15)
 			state_14 = state_14[:len(r_177)]
@@ -6544,7 +6544,7 @@ func fn_newtoncg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 	r_10, r_11, r_12 := fg_1(x0_3, x0_4)
 	n_13 := int64(x0_4)
 	if int64(r_12) != n_13 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:619:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_12), n_13))
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:622:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_12), n_13))
 	}
 	var state_14 []float64
 	var state_15 int
@@ -6593,7 +6593,7 @@ func fn_newtoncg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 		mark_189 := ar.mark()
 		n_190 := int64(state_15)
 		if int64(state_18) != n_190 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:598:66", runtime.DimMessage("g", "[n]f64", "n", int64(state_18), n_190))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:601:66", runtime.DimMessage("g", "[n]f64", "n", int64(state_18), n_190))
 		}
 		s_191 := runtime.Norm2(state_17)
 		x_192 := math.Sqrt(s_191)
@@ -6601,7 +6601,7 @@ func fn_newtoncg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 		x_194 := x_193 * s_191
 		n_195, err_196 := runtime.CheckSize(n_190)
 		if err_196 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:602:37", err_196)
+			return nil, 0, 0, 0, 0, nbAt("std/optim:605:37", err_196)
 		}
 		a_197 := ar.F64(n_195)
 		r_198 := ar.F64w(state_18)
@@ -6636,10 +6636,10 @@ func fn_newtoncg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 			mark_246 := ar.mark()
 			r_247, r_248 := hv_2(state_14, state_15, state_205, state_206)
 			if int64(r_248) != n_190 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:604:16", runtime.DimMessage("the result of hv", "[n]f64", "n", int64(r_248), n_190))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:607:16", runtime.DimMessage("the result of hv", "[n]f64", "n", int64(r_248), n_190))
 			}
 			if len(state_205) != len(r_247) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:605:18", fmt.Sprintf("dot: sizes %d and %d differ", len(state_205), len(r_247)))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:608:18", fmt.Sprintf("dot: sizes %d and %d differ", len(state_205), len(r_247)))
 			}
 			d_249 := runtime.Dot(state_205, r_247)
 			x_250 := d_249 <= 0.0
@@ -6659,7 +6659,7 @@ func fn_newtoncg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 				d_261 := runtime.Dot(state_203, state_203)
 				x_262 := d_261 / d_249
 				if r_248 != state_204 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:609:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_204})+" and "+runtime.ShapeString([]int{r_248}))
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:612:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_204})+" and "+runtime.ShapeString([]int{r_248}))
 				}
 				r_263 := ar.F64w(state_204)
 				state_203 = state_203[:len(r_263)]
@@ -6668,7 +6668,7 @@ func fn_newtoncg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 					r_263[i_264] = (state_203[i_264] + (x_262 * r_247[i_264]))
 				}
 				if state_206 != state_202 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:608:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_202})+" and "+runtime.ShapeString([]int{state_206}))
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:611:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_202})+" and "+runtime.ShapeString([]int{state_206}))
 				}
 				r_266 := ar.F64w(state_202)
 				state_201 = state_201[:len(r_266)]
@@ -6680,7 +6680,7 @@ func fn_newtoncg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 				d_270 := runtime.Dot(state_203, state_203)
 				x_271 := d_269 / d_270
 				if state_206 != state_204 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:611:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_204})+" and "+runtime.ShapeString([]int{state_206}))
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:614:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_204})+" and "+runtime.ShapeString([]int{state_206}))
 				}
 				r_272 := ar.F64w(state_204)
 				r_263 = r_263[:len(r_272)]
@@ -6729,14 +6729,14 @@ func fn_newtoncg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 			c_280, c_281 = c_286, c_287
 		}
 		if int64(c_281) != n_190 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:545:82", runtime.DimMessage("d", "[n]f64", "n", int64(c_281), n_190))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:548:82", runtime.DimMessage("d", "[n]f64", "n", int64(c_281), n_190))
 		}
 		if len(state_17) != len(c_280) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:546:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_17), len(c_280)))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:549:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_17), len(c_280)))
 		}
 		d_291 := runtime.Dot(state_17, c_280)
 		if c_281 != state_15 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:547:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_15})+" and "+runtime.ShapeString([]int{c_281}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:550:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_15})+" and "+runtime.ShapeString([]int{c_281}))
 		}
 		r_292 := ar.F64w(state_15)
 		state_14 = state_14[:len(r_292)]
@@ -6771,7 +6771,7 @@ func fn_newtoncg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 			mark_319 := ar.mark()
 			x_320 := state_299 / 2.0
 			if c_281 != state_15 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:551:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_15})+" and "+runtime.ShapeString([]int{c_281}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:554:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_15})+" and "+runtime.ShapeString([]int{c_281}))
 			}
 			r_321 := ar.F64w(state_15)
 			state_14 = state_14[:len(r_321)]
@@ -6781,7 +6781,7 @@ func fn_newtoncg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 			}
 			r_324, r_325, r_326 := fg_1(r_321, state_15)
 			if int64(r_326) != n_298 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:551:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(r_326), n_298))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:554:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(r_326), n_298))
 			}
 			x_327 := state_303 + int64(1)
 			state_299, state_300, state_301, state_302, state_303 = x_320, r_324, r_325, r_326, x_327
@@ -6802,7 +6802,7 @@ func fn_newtoncg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 			c_330, c_331, c_332, c_333, c_334, c_335, c_336, c_337 = state_14, state_15, state_16, state_17, state_18, state_19, x_338, true
 		} else {
 			if c_281 != state_15 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:627:13", "shape mismatch in '+': "+runtime.ShapeString([]int{state_15})+" and "+runtime.ShapeString([]int{c_281}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:630:13", "shape mismatch in '+': "+runtime.ShapeString([]int{state_15})+" and "+runtime.ShapeString([]int{c_281}))
 			}
 			r_339 := ar.F64w(state_15)
 			state_14 = state_14[:len(r_339)]
@@ -6841,11 +6841,11 @@ func fn_lazynewton(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, i
 	x_13 := max(every_5, int64(1))
 	r_14, r_15, r_16 := fg_1(x0_3, x0_4)
 	if int64(r_16) != n_11 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:656:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_16), n_11))
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:659:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_16), n_11))
 	}
 	n_17, err_18 := runtime.CheckSize(n_11)
 	if err_18 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:658:53", err_18)
+		return nil, 0, 0, 0, 0, nbAt("std/optim:661:53", err_18)
 	}
 	var a_19 []float64
 	var d_20 int = 0
@@ -6856,7 +6856,7 @@ func fn_lazynewton(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, i
 		_ = i_24
 		n_25, err_26 := runtime.CheckSize(n_11)
 		if err_26 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:658:54", err_26)
+			return nil, 0, 0, 0, 0, nbAt("std/optim:661:54", err_26)
 		}
 		a_27 := ar.F64(n_25)
 		if i_22 == 0 {
@@ -6864,11 +6864,11 @@ func fn_lazynewton(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, i
 			rs_21 = d_20
 			tot_28, err_29 := runtime.MulSize(n_17, rs_21)
 			if err_29 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:658:53", err_29)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:661:53", err_29)
 			}
 			a_19 = ar.F64w(tot_28)
 		} else if n_25 != d_20 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:658:53", "build: element "+strconv.Itoa(i_22)+" has shape "+runtime.ShapeString([]int{n_25})+", element 0 has shape "+runtime.ShapeString([]int{d_20}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:661:53", "build: element "+strconv.Itoa(i_22)+" has shape "+runtime.ShapeString([]int{n_25})+", element 0 has shape "+runtime.ShapeString([]int{d_20}))
 		}
 		copy(a_19[i_22*rs_21:(i_22+1)*rs_21], a_27)
 		if i_22 > 0 {
@@ -6924,7 +6924,7 @@ func fn_lazynewton(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, i
 		}
 		mark_135 := ar.mark()
 		if x_13 == 0 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:660:21", "integer division by zero")
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:663:21", "integer division by zero")
 		}
 		x_136 := state_38 % x_13
 		x_137 := x_136 == int64(0)
@@ -6947,14 +6947,14 @@ func fn_lazynewton(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, i
 			m_148 := int(n_141)
 			n_149 := int(n_141)
 			if int64(m_148) != n_11 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:660:52", runtime.DimMessage("the result of hess", "[n][n]f64", "n", int64(m_148), n_11))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:663:52", runtime.DimMessage("the result of hess", "[n][n]f64", "n", int64(m_148), n_11))
 			}
 			if int64(n_149) != n_11 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:660:52", runtime.DimMessage("dimension 2 of the result of hess", "[n][n]f64", "n", int64(n_149), n_11))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:663:52", runtime.DimMessage("dimension 2 of the result of hess", "[n][n]f64", "n", int64(n_149), n_11))
 			}
 			r_150, r_151, r_152, err_153 := fn_linalgcholreg(ar, r_142, m_148, n_149)
 			if err_153 != nil {
-				return nil, 0, 0, 0, 0, nbFrame(err_153, "linalg.chol_reg", "std/linalg:51:5", "std/optim:660:36")
+				return nil, 0, 0, 0, 0, nbFrame(err_153, "linalg.chol_reg", "std/linalg:51:5", "std/optim:663:36")
 			}
 			c_138, c_139, c_140 = r_150, r_151, r_152
 		} else {
@@ -6962,7 +6962,7 @@ func fn_lazynewton(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, i
 		}
 		r_154, r_155, err_156 := fn_linalgchosolve(ar, c_138, c_139, c_140, state_33, state_34)
 		if err_156 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_156, "linalg.cho_solve", "std/linalg:38:5", "std/optim:661:16")
+			return nil, 0, 0, 0, 0, nbFrame(err_156, "linalg.cho_solve", "std/linalg:38:5", "std/optim:664:16")
 		}
 		r_157 := ar.F64w(r_155)
 		r_154 = r_154[:len(r_157)]
@@ -6971,17 +6971,17 @@ func fn_lazynewton(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, i
 		}
 		n_160 := int64(state_31)
 		if int64(state_34) != n_160 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:545:71", runtime.DimMessage("g", "[n]f64", "n", int64(state_34), n_160))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:548:71", runtime.DimMessage("g", "[n]f64", "n", int64(state_34), n_160))
 		}
 		if int64(r_155) != n_160 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:545:82", runtime.DimMessage("d", "[n]f64", "n", int64(r_155), n_160))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:548:82", runtime.DimMessage("d", "[n]f64", "n", int64(r_155), n_160))
 		}
 		if len(state_33) != len(r_157) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:546:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_33), len(r_157)))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:549:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_33), len(r_157)))
 		}
 		d_161 := runtime.Dot(state_33, r_157)
 		if r_155 != state_31 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:547:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_31})+" and "+runtime.ShapeString([]int{r_155}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:550:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_31})+" and "+runtime.ShapeString([]int{r_155}))
 		}
 		r_162 := ar.F64w(state_31)
 		state_30 = state_30[:len(r_162)]
@@ -7016,7 +7016,7 @@ func fn_lazynewton(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, i
 			mark_189 := ar.mark()
 			x_190 := state_169 / 2.0
 			if r_155 != state_31 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:551:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_31})+" and "+runtime.ShapeString([]int{r_155}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:554:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_31})+" and "+runtime.ShapeString([]int{r_155}))
 			}
 			r_191 := ar.F64w(state_31)
 			state_30 = state_30[:len(r_191)]
@@ -7026,7 +7026,7 @@ func fn_lazynewton(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, i
 			}
 			r_194, r_195, r_196 := fg_1(r_191, state_31)
 			if int64(r_196) != n_168 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:551:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(r_196), n_168))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:554:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(r_196), n_168))
 			}
 			x_197 := state_173 + int64(1)
 			state_169, state_170, state_171, state_172, state_173 = x_190, r_194, r_195, r_196, x_197
@@ -7050,7 +7050,7 @@ func fn_lazynewton(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, i
 			c_200, c_201, c_202, c_203, c_204, c_205, c_206, c_207, c_208, c_209, c_210 = state_30, state_31, state_32, state_33, state_34, c_138, c_139, c_140, state_38, x_211, true
 		} else {
 			if r_155 != state_31 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:665:13", "shape mismatch in '+': "+runtime.ShapeString([]int{state_31})+" and "+runtime.ShapeString([]int{r_155}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:668:13", "shape mismatch in '+': "+runtime.ShapeString([]int{state_31})+" and "+runtime.ShapeString([]int{r_155}))
 			}
 			r_212 := ar.F64w(state_31)
 			state_30 = state_30[:len(r_212)]
@@ -7084,7 +7084,7 @@ func fn_dampednewton(ar *nbArena, fg_1 func([]float64, int) (float64, []float64,
 	n_10 := int64(x0_4)
 	r_11, r_12, r_13 := fg_1(x0_3, x0_4)
 	if int64(r_13) != n_10 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:692:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_13), n_10))
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:695:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_13), n_10))
 	}
 	var state_14 []float64
 	var state_15 int
@@ -7138,18 +7138,18 @@ func fn_dampednewton(ar *nbArena, fg_1 func([]float64, int) (float64, []float64,
 		m_78 := int(n_71)
 		n_79 := int(n_71)
 		if int64(m_78) != n_10 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:696:49", runtime.DimMessage("the result of hess", "[n][n]f64", "n", int64(m_78), n_10))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:699:49", runtime.DimMessage("the result of hess", "[n][n]f64", "n", int64(m_78), n_10))
 		}
 		if int64(n_79) != n_10 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:696:49", runtime.DimMessage("dimension 2 of the result of hess", "[n][n]f64", "n", int64(n_79), n_10))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:699:49", runtime.DimMessage("dimension 2 of the result of hess", "[n][n]f64", "n", int64(n_79), n_10))
 		}
 		r_80, r_81, r_82, err_83 := fn_linalgcholreg(ar, r_72, m_78, n_79)
 		if err_83 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_83, "linalg.chol_reg", "std/linalg:51:5", "std/optim:696:33")
+			return nil, 0, 0, 0, 0, nbFrame(err_83, "linalg.chol_reg", "std/linalg:51:5", "std/optim:699:33")
 		}
 		r_84, r_85, err_86 := fn_linalgchosolve(ar, r_80, r_81, r_82, state_17, state_18)
 		if err_86 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_86, "linalg.cho_solve", "std/linalg:38:5", "std/optim:696:16")
+			return nil, 0, 0, 0, 0, nbFrame(err_86, "linalg.cho_solve", "std/linalg:38:5", "std/optim:699:16")
 		}
 		r_87 := ar.F64w(r_85)
 		r_84 = r_84[:len(r_87)]
@@ -7157,7 +7157,7 @@ func fn_dampednewton(ar *nbArena, fg_1 func([]float64, int) (float64, []float64,
 			r_87[i_88] = -r_84[i_88]
 		}
 		if len(state_17) != len(r_87) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:697:32", fmt.Sprintf("dot: sizes %d and %d differ", len(state_17), len(r_87)))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:700:32", fmt.Sprintf("dot: sizes %d and %d differ", len(state_17), len(r_87)))
 		}
 		d_90 := runtime.Dot(state_17, r_87)
 		x_91 := -d_90
@@ -7178,7 +7178,7 @@ func fn_dampednewton(ar *nbArena, fg_1 func([]float64, int) (float64, []float64,
 			c_95, c_96 = r_98, r_85
 		}
 		if c_96 != state_15 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:699:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_15})+" and "+runtime.ShapeString([]int{c_96}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:702:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_15})+" and "+runtime.ShapeString([]int{c_96}))
 		}
 		r_101 := ar.F64w(state_15)
 		state_14 = state_14[:len(r_101)]
@@ -7188,7 +7188,7 @@ func fn_dampednewton(ar *nbArena, fg_1 func([]float64, int) (float64, []float64,
 		}
 		r_104, r_105, r_106 := fg_1(r_101, state_15)
 		if int64(r_106) != n_10 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:700:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_106), n_10))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:703:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_106), n_10))
 		}
 		x_107 := state_19 + int64(1)
 		x_108 := state_20 + int64(1)
@@ -7236,10 +7236,10 @@ func fn_gaussnewton(ar *nbArena, r_1 func([]float64, int) ([]float64, int), jac_
 	m_23 := int(x_21)
 	n_24 := int(size_7)
 	if int64(m_23) != n_13 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:740:12", runtime.DimMessage("the result of jac", "[m][n]f64", "m", int64(m_23), n_13))
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:743:12", runtime.DimMessage("the result of jac", "[m][n]f64", "m", int64(m_23), n_13))
 	}
 	if int64(n_24) != n_10 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:740:12", runtime.DimMessage("dimension 2 of the result of jac", "[m][n]f64", "n", int64(n_24), n_10))
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:743:12", runtime.DimMessage("dimension 2 of the result of jac", "[m][n]f64", "n", int64(n_24), n_10))
 	}
 	d_25 := runtime.Dot(r_11, r_11)
 	x_26 := 0.5 * d_25
@@ -7250,7 +7250,7 @@ func fn_gaussnewton(ar *nbArena, r_1 func([]float64, int) ([]float64, int), jac_
 		}
 	}
 	if r_12 != m_23 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:742:82", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_24, m_23})+" @ "+runtime.ShapeString([]int{r_12}))
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:745:82", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_24, m_23})+" @ "+runtime.ShapeString([]int{r_12}))
 	}
 	a_30 := ar.F64(n_24)
 	if m_23 <= 32 {
@@ -7274,7 +7274,7 @@ func fn_gaussnewton(ar *nbArena, r_1 func([]float64, int) ([]float64, int), jac_
 	}
 	tot_39, err_40 := runtime.MulSize(n_24, n_24)
 	if err_40 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:742:102", err_40)
+		return nil, 0, 0, 0, 0, nbAt("std/optim:745:102", err_40)
 	}
 	a_41 := ar.F64(tot_39)
 	runtime.Gemm(false, false, n_24, n_24, m_23, 1, t_36, r_14, 0, a_41)
@@ -7328,11 +7328,11 @@ func fn_gaussnewton(ar *nbArena, r_1 func([]float64, int) ([]float64, int), jac_
 		mark_168 := ar.mark()
 		r_169, r_170, r_171, err_172 := fn_linalgcholreg(ar, state_47, state_48, state_49)
 		if err_172 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_172, "linalg.chol_reg", "std/linalg:51:5", "std/optim:744:33")
+			return nil, 0, 0, 0, 0, nbFrame(err_172, "linalg.chol_reg", "std/linalg:51:5", "std/optim:747:33")
 		}
 		r_173, r_174, err_175 := fn_linalgchosolve(ar, r_169, r_170, r_171, state_45, state_46)
 		if err_175 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_175, "linalg.cho_solve", "std/linalg:38:5", "std/optim:744:16")
+			return nil, 0, 0, 0, 0, nbFrame(err_175, "linalg.cho_solve", "std/linalg:38:5", "std/optim:747:16")
 		}
 		r_176 := ar.F64w(r_174)
 		r_173 = r_173[:len(r_176)]
@@ -7341,17 +7341,17 @@ func fn_gaussnewton(ar *nbArena, r_1 func([]float64, int) ([]float64, int), jac_
 		}
 		n_179 := int64(state_43)
 		if int64(state_46) != n_179 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:545:71", runtime.DimMessage("g", "[n]f64", "n", int64(state_46), n_179))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:548:71", runtime.DimMessage("g", "[n]f64", "n", int64(state_46), n_179))
 		}
 		if int64(r_174) != n_179 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:545:82", runtime.DimMessage("d", "[n]f64", "n", int64(r_174), n_179))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:548:82", runtime.DimMessage("d", "[n]f64", "n", int64(r_174), n_179))
 		}
 		if len(state_45) != len(r_176) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:546:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_45), len(r_176)))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:549:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_45), len(r_176)))
 		}
 		d_180 := runtime.Dot(state_45, r_176)
 		if r_174 != state_43 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:547:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_43})+" and "+runtime.ShapeString([]int{r_174}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:550:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_43})+" and "+runtime.ShapeString([]int{r_174}))
 		}
 		r_181 := ar.F64w(state_43)
 		state_42 = state_42[:len(r_181)]
@@ -7388,7 +7388,7 @@ func fn_gaussnewton(ar *nbArena, r_1 func([]float64, int) ([]float64, int), jac_
 			mark_210 := ar.mark()
 			x_211 := state_189 / 2.0
 			if r_174 != state_43 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:551:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_43})+" and "+runtime.ShapeString([]int{r_174}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:554:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_43})+" and "+runtime.ShapeString([]int{r_174}))
 			}
 			r_212 := ar.F64w(state_43)
 			state_42 = state_42[:len(r_212)]
@@ -7400,7 +7400,7 @@ func fn_gaussnewton(ar *nbArena, r_1 func([]float64, int) ([]float64, int), jac_
 			d_217 := runtime.Dot(r_215, r_215)
 			x_218 := 0.5 * d_217
 			if int64(r_216) != n_188 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:551:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(r_216), n_188))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:554:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(r_216), n_188))
 			}
 			x_219 := state_193 + int64(1)
 			state_189, state_190, state_191, state_192, state_193 = x_211, x_218, r_215, r_216, x_219
@@ -7424,7 +7424,7 @@ func fn_gaussnewton(ar *nbArena, r_1 func([]float64, int) ([]float64, int), jac_
 			c_222, c_223, c_224, c_225, c_226, c_227, c_228, c_229, c_230, c_231, c_232 = state_42, state_43, state_44, state_45, state_46, state_47, state_48, state_49, state_50, x_233, true
 		} else {
 			if r_174 != state_43 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:747:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_43})+" and "+runtime.ShapeString([]int{r_174}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:750:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_43})+" and "+runtime.ShapeString([]int{r_174}))
 			}
 			r_234 := ar.F64w(state_43)
 			state_42 = state_42[:len(r_234)]
@@ -7455,10 +7455,10 @@ func fn_gaussnewton(ar *nbArena, r_1 func([]float64, int) ([]float64, int), jac_
 			m_246 := int(x_244)
 			n_247 := int(size_7)
 			if int64(m_246) != n_13 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:748:16", runtime.DimMessage("the result of jac", "[m][n]f64", "m", int64(m_246), n_13))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:751:16", runtime.DimMessage("the result of jac", "[m][n]f64", "m", int64(m_246), n_13))
 			}
 			if int64(n_247) != n_10 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:748:16", runtime.DimMessage("dimension 2 of the result of jac", "[m][n]f64", "n", int64(n_247), n_10))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:751:16", runtime.DimMessage("dimension 2 of the result of jac", "[m][n]f64", "n", int64(n_247), n_10))
 			}
 			t_248 := ar.F64w(len(r_237))
 			for i_249 := 0; i_249 < m_246; i_249++ {
@@ -7467,7 +7467,7 @@ func fn_gaussnewton(ar *nbArena, r_1 func([]float64, int) ([]float64, int), jac_
 				}
 			}
 			if state_192 != m_246 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:750:33", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_247, m_246})+" @ "+runtime.ShapeString([]int{state_192}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:753:33", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_247, m_246})+" @ "+runtime.ShapeString([]int{state_192}))
 			}
 			a_251 := ar.F64(n_247)
 			if m_246 <= 32 {
@@ -7491,7 +7491,7 @@ func fn_gaussnewton(ar *nbArena, r_1 func([]float64, int) ([]float64, int), jac_
 			}
 			tot_260, err_261 := runtime.MulSize(n_247, n_247)
 			if err_261 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:750:53", err_261)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:753:53", err_261)
 			}
 			a_262 := ar.F64(tot_260)
 			runtime.Gemm(false, false, n_247, n_247, m_246, 1, t_257, r_237, 0, a_262)
@@ -7549,10 +7549,10 @@ func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int
 	m_23 := int(x_21)
 	n_24 := int(size_7)
 	if int64(m_23) != n_13 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:779:12", runtime.DimMessage("the result of jac", "[m][n]f64", "m", int64(m_23), n_13))
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:782:12", runtime.DimMessage("the result of jac", "[m][n]f64", "m", int64(m_23), n_13))
 	}
 	if int64(n_24) != n_10 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:779:12", runtime.DimMessage("dimension 2 of the result of jac", "[m][n]f64", "n", int64(n_24), n_10))
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:782:12", runtime.DimMessage("dimension 2 of the result of jac", "[m][n]f64", "n", int64(n_24), n_10))
 	}
 	t_25 := ar.F64w(len(r_14))
 	for i_26 := 0; i_26 < m_23; i_26++ {
@@ -7562,7 +7562,7 @@ func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int
 	}
 	tot_28, err_29 := runtime.MulSize(n_24, n_24)
 	if err_29 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:780:26", err_29)
+		return nil, 0, 0, 0, 0, nbAt("std/optim:783:26", err_29)
 	}
 	a_30 := ar.F64(tot_28)
 	runtime.Gemm(false, false, n_24, n_24, m_23, 1, t_25, r_14, 0, a_30)
@@ -7575,7 +7575,7 @@ func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int
 		}
 	}
 	if r_12 != m_23 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:783:45", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_24, m_23})+" @ "+runtime.ShapeString([]int{r_12}))
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:786:45", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_24, m_23})+" @ "+runtime.ShapeString([]int{r_12}))
 	}
 	a_36 := ar.F64(n_24)
 	if m_23 <= 32 {
@@ -7593,7 +7593,7 @@ func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int
 	}
 	n_42, err_43 := runtime.CheckSize(n_10)
 	if err_43 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:783:59", err_43)
+		return nil, 0, 0, 0, 0, nbAt("std/optim:786:59", err_43)
 	}
 	r_44 := ar.F64w(n_42)
 	if len(r_44) >= 262144 {
@@ -7605,12 +7605,12 @@ func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int
 			for i_52 := lo_51; i_52 < hi; i_52++ {
 				i_54 := int64(i_52)
 				if i_54 < 0 || i_54 >= int64(n_24) {
-					errs_50[lo_51/16384] = nbAt("std/optim:783:62", runtime.CheckIndex(i_54, n_24))
+					errs_50[lo_51/16384] = nbAt("std/optim:786:62", runtime.CheckIndex(i_54, n_24))
 					return
 				}
 				row_55 := a_30[int(i_54)*n_24 : (int(i_54)+1)*n_24]
 				if i_54 < 0 || i_54 >= int64(n_24) {
-					errs_50[lo_51/16384] = nbAt("std/optim:783:62", runtime.CheckIndex(i_54, n_24))
+					errs_50[lo_51/16384] = nbAt("std/optim:786:62", runtime.CheckIndex(i_54, n_24))
 					return
 				}
 				x_56 := row_55[int(i_54)]
@@ -7626,11 +7626,11 @@ func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int
 		for i_45 := range r_44 {
 			i_47 := int64(i_45)
 			if i_47 < 0 || i_47 >= int64(n_24) {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:783:62", runtime.CheckIndex(i_47, n_24))
+				return nil, 0, 0, 0, 0, nbAt("std/optim:786:62", runtime.CheckIndex(i_47, n_24))
 			}
 			row_48 := a_30[int(i_47)*n_24 : (int(i_47)+1)*n_24]
 			if i_47 < 0 || i_47 >= int64(n_24) {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:783:62", runtime.CheckIndex(i_47, n_24))
+				return nil, 0, 0, 0, 0, nbAt("std/optim:786:62", runtime.CheckIndex(i_47, n_24))
 			}
 			x_49 := row_48[int(i_47)]
 			r_44[i_45] = (runtime.Max2(x_49, 1e-12))
@@ -7690,7 +7690,7 @@ func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int
 		mark_201 := ar.mark()
 		n_202, err_203 := runtime.CheckSize(n_10)
 		if err_203 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:785:31", err_203)
+			return nil, 0, 0, 0, 0, nbAt("std/optim:788:31", err_203)
 		}
 		var a_204 []float64
 		var d_205 int = 0
@@ -7700,18 +7700,18 @@ func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int
 			i_209 := int64(i_207)
 			n_210, err_211 := runtime.CheckSize(n_10)
 			if err_211 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:785:32", err_211)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:788:32", err_211)
 			}
 			if i_207 == 0 {
 				d_205 = n_210
 				rs_206 = d_205
 				tot_212, err_213 := runtime.MulSize(n_202, rs_206)
 				if err_213 != nil {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:785:31", err_213)
+					return nil, 0, 0, 0, 0, nbAt("std/optim:788:31", err_213)
 				}
 				a_204 = ar.F64w(tot_212)
 			} else if n_210 != d_205 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:785:31", "build: element "+strconv.Itoa(i_207)+" has shape "+runtime.ShapeString([]int{n_210})+", element 0 has shape "+runtime.ShapeString([]int{d_205}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:788:31", "build: element "+strconv.Itoa(i_207)+" has shape "+runtime.ShapeString([]int{n_210})+", element 0 has shape "+runtime.ShapeString([]int{d_205}))
 			}
 			row_214 := a_204[i_207*rs_206 : (i_207+1)*rs_206]
 			for i_215 := range row_214 {
@@ -7720,15 +7720,15 @@ func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int
 				var c_219 float64
 				if x_218 {
 					if i_209 < 0 || i_209 >= int64(state_64) {
-						return nil, 0, 0, 0, 0, nbAt("std/optim:785:51", runtime.CheckIndex(i_209, state_64))
+						return nil, 0, 0, 0, 0, nbAt("std/optim:788:51", runtime.CheckIndex(i_209, state_64))
 					}
 					row_220 := state_63[int(i_209)*state_65 : (int(i_209)+1)*state_65]
 					if i_217 < 0 || i_217 >= int64(state_65) {
-						return nil, 0, 0, 0, 0, nbAt("std/optim:785:51", runtime.CheckIndex(i_217, state_65))
+						return nil, 0, 0, 0, 0, nbAt("std/optim:788:51", runtime.CheckIndex(i_217, state_65))
 					}
 					x_221 := row_220[int(i_217)]
 					if i_209 < 0 || i_209 >= int64(state_67) {
-						return nil, 0, 0, 0, 0, nbAt("std/optim:785:67", runtime.CheckIndex(i_209, state_67))
+						return nil, 0, 0, 0, 0, nbAt("std/optim:788:67", runtime.CheckIndex(i_209, state_67))
 					}
 					x_222 := state_66[int(i_209)]
 					x_223 := state_68 * x_222
@@ -7736,11 +7736,11 @@ func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int
 					c_219 = x_224
 				} else {
 					if i_209 < 0 || i_209 >= int64(state_64) {
-						return nil, 0, 0, 0, 0, nbAt("std/optim:785:79", runtime.CheckIndex(i_209, state_64))
+						return nil, 0, 0, 0, 0, nbAt("std/optim:788:79", runtime.CheckIndex(i_209, state_64))
 					}
 					row_225 := state_63[int(i_209)*state_65 : (int(i_209)+1)*state_65]
 					if i_217 < 0 || i_217 >= int64(state_65) {
-						return nil, 0, 0, 0, 0, nbAt("std/optim:785:79", runtime.CheckIndex(i_217, state_65))
+						return nil, 0, 0, 0, 0, nbAt("std/optim:788:79", runtime.CheckIndex(i_217, state_65))
 					}
 					x_226 := row_225[int(i_217)]
 					c_219 = x_226
@@ -7753,11 +7753,11 @@ func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int
 		}
 		r_227, r_228, r_229, err_230 := fn_linalgcholreg(ar, a_204, n_202, d_205)
 		if err_230 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_230, "linalg.chol_reg", "std/linalg:51:5", "std/optim:785:15")
+			return nil, 0, 0, 0, 0, nbFrame(err_230, "linalg.chol_reg", "std/linalg:51:5", "std/optim:788:15")
 		}
 		r_231, r_232, err_233 := fn_linalgchosolve(ar, r_227, r_228, r_229, state_61, state_62)
 		if err_233 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_233, "linalg.cho_solve", "std/linalg:38:5", "std/optim:786:16")
+			return nil, 0, 0, 0, 0, nbFrame(err_233, "linalg.cho_solve", "std/linalg:38:5", "std/optim:789:16")
 		}
 		r_234 := ar.F64w(r_232)
 		r_231 = r_231[:len(r_234)]
@@ -7765,7 +7765,7 @@ func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int
 			r_234[i_235] = -r_231[i_235]
 		}
 		if r_232 != state_59 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:787:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_59})+" and "+runtime.ShapeString([]int{r_232}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:790:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_59})+" and "+runtime.ShapeString([]int{r_232}))
 		}
 		r_237 := ar.F64w(state_59)
 		state_58 = state_58[:len(r_237)]
@@ -7775,19 +7775,19 @@ func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int
 		}
 		r_240, r_241 := r_1(r_237, state_59)
 		if int64(r_241) != n_13 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:788:16", runtime.DimMessage("the result of r", "[m]f64", "m", int64(r_241), n_13))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:791:16", runtime.DimMessage("the result of r", "[m]f64", "m", int64(r_241), n_13))
 		}
 		d_242 := runtime.Dot(r_240, r_240)
 		x_243 := 0.5 * d_242
 		x_244 := state_60 - x_243
 		if r_232 != state_67 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:790:39", "shape mismatch in '*': "+runtime.ShapeString([]int{state_67})+" and "+runtime.ShapeString([]int{r_232}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:793:39", "shape mismatch in '*': "+runtime.ShapeString([]int{state_67})+" and "+runtime.ShapeString([]int{r_232}))
 		}
 		if state_62 != state_67 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:790:43", "shape mismatch in '-': "+runtime.ShapeString([]int{state_67})+" and "+runtime.ShapeString([]int{state_62}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:793:43", "shape mismatch in '-': "+runtime.ShapeString([]int{state_67})+" and "+runtime.ShapeString([]int{state_62}))
 		}
 		if r_232 != state_67 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:790:24", fmt.Sprintf("dot: sizes %d and %d differ", r_232, state_67))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:793:24", fmt.Sprintf("dot: sizes %d and %d differ", r_232, state_67))
 		}
 		var s_245 float64 = 0
 		r_234 = r_234[:r_232]
@@ -7838,10 +7838,10 @@ func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int
 			m_275 := int(x_273)
 			n_276 := int(size_7)
 			if int64(m_275) != n_13 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:793:21", runtime.DimMessage("the result of jac", "[m][n]f64", "m", int64(m_275), n_13))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:796:21", runtime.DimMessage("the result of jac", "[m][n]f64", "m", int64(m_275), n_13))
 			}
 			if int64(n_276) != n_10 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:793:21", runtime.DimMessage("dimension 2 of the result of jac", "[m][n]f64", "n", int64(n_276), n_10))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:796:21", runtime.DimMessage("dimension 2 of the result of jac", "[m][n]f64", "n", int64(n_276), n_10))
 			}
 			t_277 := ar.F64w(len(r_266))
 			for i_278 := 0; i_278 < m_275; i_278++ {
@@ -7851,7 +7851,7 @@ func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int
 			}
 			tot_280, err_281 := runtime.MulSize(n_276, n_276)
 			if err_281 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:794:35", err_281)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:797:35", err_281)
 			}
 			a_282 := ar.F64(tot_280)
 			runtime.Gemm(false, false, n_276, n_276, m_275, 1, t_277, r_266, 0, a_282)
@@ -7862,7 +7862,7 @@ func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int
 				}
 			}
 			if r_241 != m_275 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:795:35", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_276, m_275})+" @ "+runtime.ShapeString([]int{r_241}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:798:35", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_276, m_275})+" @ "+runtime.ShapeString([]int{r_241}))
 			}
 			a_286 := ar.F64(n_276)
 			if m_275 <= 32 {
@@ -7880,21 +7880,21 @@ func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int
 			}
 			n_292, err_293 := runtime.CheckSize(n_10)
 			if err_293 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:797:40", err_293)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:800:40", err_293)
 			}
 			if n_292 != state_67 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:797:32", "shape mismatch in max: "+runtime.ShapeString([]int{state_67})+" and "+runtime.ShapeString([]int{n_292}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:800:32", "shape mismatch in max: "+runtime.ShapeString([]int{state_67})+" and "+runtime.ShapeString([]int{n_292}))
 			}
 			r_294 := ar.F64w(state_67)
 			state_66 = state_66[:len(r_294)]
 			for i_295 := range r_294 {
 				i_297 := int64(i_295)
 				if i_297 < 0 || i_297 >= int64(n_276) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:797:43", runtime.CheckIndex(i_297, n_276))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:800:43", runtime.CheckIndex(i_297, n_276))
 				}
 				row_298 := a_282[int(i_297)*n_276 : (int(i_297)+1)*n_276]
 				if i_297 < 0 || i_297 >= int64(n_276) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:797:43", runtime.CheckIndex(i_297, n_276))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:800:43", runtime.CheckIndex(i_297, n_276))
 				}
 				x_299 := row_298[int(i_297)]
 				r_294[i_295] = (runtime.Max2(state_66[i_295], x_299))
