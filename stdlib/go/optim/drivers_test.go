@@ -46,10 +46,7 @@ func TestDriversMGH(t *testing.T) {
 	for _, d := range lineSearchDrivers {
 		for _, p := range mghProblems() {
 			t.Run(d.name+"/"+p.name, func(t *testing.T) {
-				gtol := p.gtol
-				if gtol == 0 {
-					gtol = 1e-12
-				}
+				gtol := p.driverGtol()
 				calls := 0
 				x0 := slices.Clone(p.x0)
 				x, fx, iters, evals, err := d.run(p.fgOf(&calls), x0, 10000, gtol)

@@ -159,10 +159,7 @@ func TestNewtonDriversMGH(t *testing.T) {
 	for _, d := range newtonDrivers {
 		for _, p := range mghProblems() {
 			t.Run(d.name+"/"+p.name, func(t *testing.T) {
-				gtol := p.gtol
-				if gtol == 0 {
-					gtol = 1e-12
-				}
+				gtol := p.driverGtol()
 				calls := 0
 				x0 := slices.Clone(p.x0)
 				x, fx, iters, evals, hcalls, err := d.run(p, p.fgOf(&calls), x0, gtol)
@@ -278,10 +275,7 @@ func TestNewtonMethodMGH(t *testing.T) {
 			// Result.X is the lowest point evaluated, which is x unless an
 			// earlier point was as low to rounding (Rosenbrock10's last steps).
 			calls, hcalls := 0, 0
-			gtol := p.gtol
-			if gtol == 0 {
-				gtol = 1e-12
-			}
+			gtol := p.driverGtol()
 			x, fx, iters, evals, err := Newton(p.fgOf(&calls), p.hessOf(&hcalls), p.x0, math.MaxInt64, gtol)
 			same := slices.Equal(x, res.X) || res.F <= fx
 			if err != nil || !same || int(evals) != res.FuncEvaluations || int(iters) != res.HessEvaluations {

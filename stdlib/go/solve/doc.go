@@ -9,9 +9,8 @@
 // Fista, Bcd and Auglag take Go callbacks for the derivatives a Go
 // function cannot get from the compiler: fg(x) = (f(x), ∇f(x)) for the
 // objective, hv(x, v) = ∇²f(x)·v for Bcd's block Hessians, and for
-// Auglag the constraints c(x) and their Jacobian, p·n values row by row.
-// frank_wolfe_simplex and mirror_descent_simplex are not exported yet
-// (docs/stdlib.md, "From Go").
+// Auglag the constraints c(x) and their Jacobian, p·n values row by row;
+// FrankWolfeSimplex and MirrorDescentSimplex take fg too.
 package solve
 
 //go:generate go run github.com/nabla-lang/nabla/stdlib/go/internal/stdgen/cmd/stdgen -pkg solve -o solve_nabla.go solve.nab

@@ -71,3 +71,35 @@ func ExampleAuglag() {
 	fmt.Printf("x = %.6f, λ = %.6f\n", x, lam)
 	// Output: x = [0.500000 0.500000], λ = [-1.000000]
 }
+
+// simplexFg is ½‖x − p‖² with p = (0.2, 0.5, 0.3) in the simplex, so the
+// minimum over the simplex is p.
+func simplexFg(x []float64) (float64, []float64) {
+	p := []float64{0.2, 0.5, 0.3}
+	f, g := 0.0, make([]float64, len(x))
+	for i := range x {
+		f += 0.5 * (x[i] - p[i]) * (x[i] - p[i])
+		g[i] = x[i] - p[i]
+	}
+	return f, g
+}
+
+// FrankWolfeSimplex moves towards one vertex of the simplex per step.
+func ExampleFrankWolfeSimplex() {
+	x, err := solve.FrankWolfeSimplex(simplexFg, []float64{1, 0, 0}, 5000)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("x = %.2f\n", x)
+	// Output: x = [0.20 0.50 0.30]
+}
+
+// MirrorDescentSimplex multiplies x by exp(−lr·∇f) and renormalizes.
+func ExampleMirrorDescentSimplex() {
+	x, err := solve.MirrorDescentSimplex(simplexFg, []float64{1.0 / 3, 1.0 / 3, 1.0 / 3}, 1, 200)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("x = %.6f\n", x)
+	// Output: x = [0.200000 0.500000 0.300000]
+}

@@ -15,7 +15,7 @@ import (
 // penalty rho from x = z = u = 0 (Boyd et al., 2011, §6.4) and returns z
 // after iters iterations (exactly sparse).
 //
-// It is the Nabla def admm_lasso(a: [m][n]f64, b: [m]f64, lam: f64, rho: f64, iters: i64): [n]f64 (solve.nab:15:12).
+// It is the Nabla def admm_lasso(a: [m][n]f64, b: [m]f64, lam: f64, rho: f64, iters: i64): [n]f64 (solve.nab:16:12).
 // Its array results are newly allocated; AdmmLassoInto writes them into buffers instead.
 func AdmmLasso(a [][]float64, b []float64, lam float64, rho float64, iters int64) ([]float64, error) {
 	ar := nbArenas.Get()
@@ -27,7 +27,7 @@ func AdmmLasso(a [][]float64, b []float64, lam float64, rho float64, iters int64
 	}
 	r0_0, r0_1, err := fn_admmlasso(ar, aFlat, aDims[0], aDims[1], b, len(b), lam, rho, iters)
 	if err != nil {
-		return nil, nbFrame(err, "admm_lasso", "solve.nab:15:12", "")
+		return nil, nbFrame(err, "admm_lasso", "solve.nab:16:12", "")
 	}
 	return nbOut1(r0_0, r0_1), nil
 }
@@ -44,7 +44,7 @@ func AdmmLassoInto(dst0 []float64, a [][]float64, b []float64, lam float64, rho 
 	}
 	r0_0, r0_1, err := fn_admmlasso(ar, aFlat, aDims[0], aDims[1], b, len(b), lam, rho, iters)
 	if err != nil {
-		return nbFrame(err, "admm_lasso", "solve.nab:15:12", "")
+		return nbFrame(err, "admm_lasso", "solve.nab:16:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return fmt.Errorf("admm_lasso: dst0 does not have the result's shape %v", []int{r0_1})
@@ -54,7 +54,7 @@ func AdmmLassoInto(dst0 []float64, a [][]float64, b []float64, lam float64, rho 
 
 // SoftThreshold is the proximal map of k·‖·‖₁: sign(v)·max(|v| − k, 0).
 //
-// It is the Nabla def soft_threshold(v: [n]f64, k: f64): [n]f64 (solve.nab:19:12).
+// It is the Nabla def soft_threshold(v: [n]f64, k: f64): [n]f64 (solve.nab:20:12).
 // Its array results are newly allocated; SoftThresholdInto writes them into buffers instead.
 func SoftThreshold(v []float64, k float64) []float64 {
 	ar := nbArenas.Get()
@@ -81,7 +81,7 @@ func SoftThresholdInto(dst0 []float64, v []float64, k float64) error {
 // game, its gradient field) by Korpelevich's method:
 // z½ = z − lr·op(z); z ← z − lr·op(z½), for steps steps.
 //
-// It is the Nabla def extragradient(op: [n]f64 -> [n]f64, z0: [n]f64, lr: f64, steps: i64): [n]f64 (solve.nab:24:12).
+// It is the Nabla def extragradient(op: [n]f64 -> [n]f64, z0: [n]f64, lr: f64, steps: i64): [n]f64 (solve.nab:25:12).
 // Its array results are newly allocated; ExtragradientInto writes them into buffers instead.
 func Extragradient(op func([]float64) []float64, z0 []float64, lr float64, steps int64) ([]float64, error) {
 	ar := nbArenas.Get()
@@ -96,7 +96,7 @@ func Extragradient(op func([]float64) []float64, z0 []float64, lr float64, steps
 	}
 	r0_0, r0_1, err := fn_extragradient(ar, opIn, z0, len(z0), lr, steps)
 	if err != nil {
-		return nil, nbFrame(err, "extragradient", "solve.nab:24:12", "")
+		return nil, nbFrame(err, "extragradient", "solve.nab:25:12", "")
 	}
 	return nbOut1(r0_0, r0_1), nil
 }
@@ -116,7 +116,7 @@ func ExtragradientInto(dst0 []float64, op func([]float64) []float64, z0 []float6
 	}
 	r0_0, r0_1, err := fn_extragradient(ar, opIn, z0, len(z0), lr, steps)
 	if err != nil {
-		return nbFrame(err, "extragradient", "solve.nab:24:12", "")
+		return nbFrame(err, "extragradient", "solve.nab:25:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return fmt.Errorf("extragradient: dst0 does not have the result's shape %v", []int{r0_1})
@@ -128,7 +128,7 @@ func ExtragradientInto(dst0 []float64, op func([]float64) []float64, z0 []float6
 // min ⟨P, C⟩ − eps·H(P) with row sums a and column sums b, after iters
 // log-domain Sinkhorn iterations.
 //
-// It is the Nabla def sinkhorn(c: [m][n]f64, a: [m]f64, b: [n]f64, eps: f64, iters: i64): [m][n]f64 (solve.nab:30:12).
+// It is the Nabla def sinkhorn(c: [m][n]f64, a: [m]f64, b: [n]f64, eps: f64, iters: i64): [m][n]f64 (solve.nab:31:12).
 // Its array results are newly allocated; SinkhornInto writes them into buffers instead.
 func Sinkhorn(c [][]float64, a []float64, b []float64, eps float64, iters int64) ([][]float64, error) {
 	ar := nbArenas.Get()
@@ -140,7 +140,7 @@ func Sinkhorn(c [][]float64, a []float64, b []float64, eps float64, iters int64)
 	}
 	r0_0, r0_1, r0_2, err := fn_sinkhorn(ar, cFlat, cDims[0], cDims[1], a, len(a), b, len(b), eps, iters)
 	if err != nil {
-		return nil, nbFrame(err, "sinkhorn", "solve.nab:30:12", "")
+		return nil, nbFrame(err, "sinkhorn", "solve.nab:31:12", "")
 	}
 	return nbOut2(r0_0, r0_1, r0_2), nil
 }
@@ -157,7 +157,7 @@ func SinkhornInto(dst0 [][]float64, c [][]float64, a []float64, b []float64, eps
 	}
 	r0_0, r0_1, r0_2, err := fn_sinkhorn(ar, cFlat, cDims[0], cDims[1], a, len(a), b, len(b), eps, iters)
 	if err != nil {
-		return nbFrame(err, "sinkhorn", "solve.nab:30:12", "")
+		return nbFrame(err, "sinkhorn", "solve.nab:31:12", "")
 	}
 	if !nbInto2(dst0, r0_0, r0_1, r0_2) {
 		return fmt.Errorf("sinkhorn: dst0 does not have the result's shape %v", []int{r0_1, r0_2})
@@ -169,7 +169,7 @@ func SinkhornInto(dst0 [][]float64, c [][]float64, a []float64, b []float64, eps
 // 1 (the others are ignored) by iters rounds of alternating least squares
 // from a fixed start, and returns the completed m×n matrix.
 //
-// It is the Nabla def complete(mm: [m][n]f64, mask: [m][n]f64, rank: i64, iters: i64): [m][n]f64 (solve.nab:36:12).
+// It is the Nabla def complete(mm: [m][n]f64, mask: [m][n]f64, rank: i64, iters: i64): [m][n]f64 (solve.nab:37:12).
 // Its array results are newly allocated; CompleteInto writes them into buffers instead.
 func Complete(mm [][]float64, mask [][]float64, rank int64, iters int64) ([][]float64, error) {
 	ar := nbArenas.Get()
@@ -185,7 +185,7 @@ func Complete(mm [][]float64, mask [][]float64, rank int64, iters int64) ([][]fl
 	}
 	r0_0, r0_1, r0_2, err := fn_complete(ar, mmFlat, mmDims[0], mmDims[1], maskFlat, maskDims[0], maskDims[1], rank, iters)
 	if err != nil {
-		return nil, nbFrame(err, "complete", "solve.nab:36:12", "")
+		return nil, nbFrame(err, "complete", "solve.nab:37:12", "")
 	}
 	return nbOut2(r0_0, r0_1, r0_2), nil
 }
@@ -206,7 +206,7 @@ func CompleteInto(dst0 [][]float64, mm [][]float64, mask [][]float64, rank int64
 	}
 	r0_0, r0_1, r0_2, err := fn_complete(ar, mmFlat, mmDims[0], mmDims[1], maskFlat, maskDims[0], maskDims[1], rank, iters)
 	if err != nil {
-		return nbFrame(err, "complete", "solve.nab:36:12", "")
+		return nbFrame(err, "complete", "solve.nab:37:12", "")
 	}
 	if !nbInto2(dst0, r0_0, r0_1, r0_2) {
 		return fmt.Errorf("complete: dst0 does not have the result's shape %v", []int{r0_1, r0_2})
@@ -223,7 +223,7 @@ func CompleteInto(dst0 [][]float64, mm [][]float64, mask [][]float64, rank int64
 // step) returns argmin_u g(u) + ‖u − v‖²/(2·step). It runs steps steps
 // and returns x; step and steps must be non-negative.
 //
-// It is the Nabla def fista(fg: [n]f64 -> (f64, [n]f64), prox: ([n]f64, f64) -> [n]f64, x0: [n]f64, step: f64, steps: i64): [n]f64 (solve.nab:47:12).
+// It is the Nabla def fista(fg: [n]f64 -> (f64, [n]f64), prox: ([n]f64, f64) -> [n]f64, x0: [n]f64, step: f64, steps: i64): [n]f64 (solve.nab:48:12).
 // Its array results are newly allocated; FistaInto writes them into buffers instead.
 func Fista(fg func([]float64) (float64, []float64), prox func([]float64, float64) []float64, x0 []float64, step float64, steps int64) ([]float64, error) {
 	ar := nbArenas.Get()
@@ -245,7 +245,7 @@ func Fista(fg func([]float64) (float64, []float64), prox func([]float64, float64
 	}
 	r0_0, r0_1, err := fn_fista(ar, fgIn, proxIn, x0, len(x0), step, steps)
 	if err != nil {
-		return nil, nbFrame(err, "fista", "solve.nab:47:12", "")
+		return nil, nbFrame(err, "fista", "solve.nab:48:12", "")
 	}
 	return nbOut1(r0_0, r0_1), nil
 }
@@ -272,7 +272,7 @@ func FistaInto(dst0 []float64, fg func([]float64) (float64, []float64), prox fun
 	}
 	r0_0, r0_1, err := fn_fista(ar, fgIn, proxIn, x0, len(x0), step, steps)
 	if err != nil {
-		return nbFrame(err, "fista", "solve.nab:47:12", "")
+		return nbFrame(err, "fista", "solve.nab:48:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return fmt.Errorf("fista: dst0 does not have the result's shape %v", []int{r0_1})
@@ -291,7 +291,7 @@ func FistaInto(dst0 []float64, fg func([]float64) (float64, []float64), prox fun
 // It runs iters iterations and returns x; block must be at least 1, iters
 // non-negative.
 //
-// It is the Nabla def bcd(fg: [n]f64 -> (f64, [n]f64), hv: ([n]f64, [n]f64) -> [n]f64, x0: [n]f64, block: i64, iters: i64): [n]f64 (solve.nab:60:12).
+// It is the Nabla def bcd(fg: [n]f64 -> (f64, [n]f64), hv: ([n]f64, [n]f64) -> [n]f64, x0: [n]f64, block: i64, iters: i64): [n]f64 (solve.nab:61:12).
 // Its array results are newly allocated; BcdInto writes them into buffers instead.
 func Bcd(fg func([]float64) (float64, []float64), hv func([]float64, []float64) []float64, x0 []float64, block int64, iters int64) ([]float64, error) {
 	ar := nbArenas.Get()
@@ -313,7 +313,7 @@ func Bcd(fg func([]float64) (float64, []float64), hv func([]float64, []float64) 
 	}
 	r0_0, r0_1, err := fn_bcd(ar, fgIn, hvIn, x0, len(x0), block, iters)
 	if err != nil {
-		return nil, nbFrame(err, "bcd", "solve.nab:60:12", "")
+		return nil, nbFrame(err, "bcd", "solve.nab:61:12", "")
 	}
 	return nbOut1(r0_0, r0_1), nil
 }
@@ -340,7 +340,7 @@ func BcdInto(dst0 []float64, fg func([]float64) (float64, []float64), hv func([]
 	}
 	r0_0, r0_1, err := fn_bcd(ar, fgIn, hvIn, x0, len(x0), block, iters)
 	if err != nil {
-		return nbFrame(err, "bcd", "solve.nab:60:12", "")
+		return nbFrame(err, "bcd", "solve.nab:61:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return fmt.Errorf("bcd: dst0 does not have the result's shape %v", []int{r0_1})
@@ -360,7 +360,7 @@ func BcdInto(dst0 []float64, fg func([]float64) (float64, []float64), hv func([]
 // that ∇f(x) + Jᵀλ = 0 at a solution (J must have full row rank). outer
 // and inner must be non-negative.
 //
-// It is the Nabla def auglag(fg: [n]f64 -> (f64, [n]f64), c: [n]f64 -> [p]f64, jac: [n]f64 -> [k]f64, x0: [n]f64, outer: i64, inner: i64): ([n]f64, [p]f64) (solve.nab:76:12).
+// It is the Nabla def auglag(fg: [n]f64 -> (f64, [n]f64), c: [n]f64 -> [p]f64, jac: [n]f64 -> [k]f64, x0: [n]f64, outer: i64, inner: i64): ([n]f64, [p]f64) (solve.nab:77:12).
 // Its array results are newly allocated; AuglagInto writes them into buffers instead.
 func Auglag(fg func([]float64) (float64, []float64), c func([]float64) []float64, jac func([]float64) []float64, x0 []float64, outer int64, inner int64) ([]float64, []float64, error) {
 	ar := nbArenas.Get()
@@ -389,7 +389,7 @@ func Auglag(fg func([]float64) (float64, []float64), c func([]float64) []float64
 	}
 	r0_0, r0_1, r1_0, r1_1, err := fn_auglag(ar, fgIn, cIn, jacIn, x0, len(x0), outer, inner)
 	if err != nil {
-		return nil, nil, nbFrame(err, "auglag", "solve.nab:76:12", "")
+		return nil, nil, nbFrame(err, "auglag", "solve.nab:77:12", "")
 	}
 	return nbOut1(r0_0, r0_1), nbOut1(r1_0, r1_1), nil
 }
@@ -423,13 +423,114 @@ func AuglagInto(dst0 []float64, dst1 []float64, fg func([]float64) (float64, []f
 	}
 	r0_0, r0_1, r1_0, r1_1, err := fn_auglag(ar, fgIn, cIn, jacIn, x0, len(x0), outer, inner)
 	if err != nil {
-		return nbFrame(err, "auglag", "solve.nab:76:12", "")
+		return nbFrame(err, "auglag", "solve.nab:77:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return fmt.Errorf("auglag: dst0 does not have the result's shape %v", []int{r0_1})
 	}
 	if !nbInto1(dst1, r1_0, r1_1) {
 		return fmt.Errorf("auglag: dst1 does not have the result's shape %v", []int{r1_1})
+	}
+	return nil
+}
+
+// FrankWolfeSimplex minimizes a smooth f over the probability simplex
+// {x ≥ 0, Σx = 1} by the Frank–Wolfe method: std/solve's
+// frank_wolfe_simplex (Frank and Wolfe, 1956; Jaggi, 2013), s = e_i with
+// i = argmin ∇f(x) (the lowest index on ties), x ← (1 − γ)·x + γ·s with
+// γ = 2/(t + 2), t from 0. fg(x) returns f(x) and ∇f(x), once per
+// iteration. It runs iters iterations and returns x; iters must be
+// non-negative.
+//
+// It is the Nabla def frank_wolfe_simplex(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, iters: i64): [n]f64 (solve.nab:92:12).
+// Its array results are newly allocated; FrankWolfeSimplexInto writes them into buffers instead.
+func FrankWolfeSimplex(fg func([]float64) (float64, []float64), x0 []float64, iters int64) ([]float64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if fg == nil {
+		return nil, fmt.Errorf("frank_wolfe_simplex: argument fg is a nil function")
+	}
+	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
+		r0, r1 := fg(a0[:a0n])
+		return r0, r1, len(r1)
+	}
+	r0_0, r0_1, err := fn_frankwolfesimplex(ar, fgIn, x0, len(x0), iters)
+	if err != nil {
+		return nil, nbFrame(err, "frank_wolfe_simplex", "solve.nab:92:12", "")
+	}
+	return nbOut1(r0_0, r0_1), nil
+}
+
+// FrankWolfeSimplexInto is FrankWolfeSimplex with its array results written into the dst buffers,
+// which must have the results' shapes; in steady state it allocates nothing.
+func FrankWolfeSimplexInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, iters int64) error {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if fg == nil {
+		return fmt.Errorf("frank_wolfe_simplex: argument fg is a nil function")
+	}
+	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
+		r0, r1 := fg(a0[:a0n])
+		return r0, r1, len(r1)
+	}
+	r0_0, r0_1, err := fn_frankwolfesimplex(ar, fgIn, x0, len(x0), iters)
+	if err != nil {
+		return nbFrame(err, "frank_wolfe_simplex", "solve.nab:92:12", "")
+	}
+	if !nbInto1(dst0, r0_0, r0_1) {
+		return fmt.Errorf("frank_wolfe_simplex: dst0 does not have the result's shape %v", []int{r0_1})
+	}
+	return nil
+}
+
+// MirrorDescentSimplex minimizes f over the probability simplex by
+// entropic mirror descent (exponentiated gradient): std/solve's
+// mirror_descent_simplex, x ← x·exp(−lr·∇f(x))/Σ(x·exp(−lr·∇f(x))).
+// fg(x) returns f(x) and ∇f(x), once per step. It runs steps steps and
+// returns x; x0 should be in the simplex's interior, lr and steps must be
+// non-negative.
+//
+// It is the Nabla def mirror_descent_simplex(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): [n]f64 (solve.nab:101:12).
+// Its array results are newly allocated; MirrorDescentSimplexInto writes them into buffers instead.
+func MirrorDescentSimplex(fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) ([]float64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if fg == nil {
+		return nil, fmt.Errorf("mirror_descent_simplex: argument fg is a nil function")
+	}
+	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
+		r0, r1 := fg(a0[:a0n])
+		return r0, r1, len(r1)
+	}
+	r0_0, r0_1, err := fn_mirrordescentsimplex(ar, fgIn, x0, len(x0), lr, steps)
+	if err != nil {
+		return nil, nbFrame(err, "mirror_descent_simplex", "solve.nab:101:12", "")
+	}
+	return nbOut1(r0_0, r0_1), nil
+}
+
+// MirrorDescentSimplexInto is MirrorDescentSimplex with its array results written into the dst buffers,
+// which must have the results' shapes; in steady state it allocates nothing.
+func MirrorDescentSimplexInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) error {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if fg == nil {
+		return fmt.Errorf("mirror_descent_simplex: argument fg is a nil function")
+	}
+	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
+		r0, r1 := fg(a0[:a0n])
+		return r0, r1, len(r1)
+	}
+	r0_0, r0_1, err := fn_mirrordescentsimplex(ar, fgIn, x0, len(x0), lr, steps)
+	if err != nil {
+		return nbFrame(err, "mirror_descent_simplex", "solve.nab:101:12", "")
+	}
+	if !nbInto1(dst0, r0_0, r0_1) {
+		return fmt.Errorf("mirror_descent_simplex: dst0 does not have the result's shape %v", []int{r0_1})
 	}
 	return nil
 }
@@ -2999,11 +3100,11 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 	return a_304, state_78, state_81, nil
 }
 
-// fn_admmlasso is def admm_lasso (solve.nab:15:12).
+// fn_admmlasso is def admm_lasso (solve.nab:16:12).
 func fn_admmlasso(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, lam_6 float64, rho_7 float64, iters_8 int64) ([]float64, int, error) {
 	size_9 := int64(a_2)
 	if int64(b_5) != size_9 {
-		return nil, 0, nbErrorf("solve.nab:15:41", fmt.Sprintf("size mismatch: m is %d (a) but b has size %d", size_9, b_5))
+		return nil, 0, nbErrorf("solve.nab:16:41", fmt.Sprintf("size mismatch: m is %d (a) but b has size %d", size_9, b_5))
 	}
 	size_10 := int64(a_3)
 	_ = size_10
@@ -3011,12 +3112,12 @@ func fn_admmlasso(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b
 	b_4 = b_4[:b_5]
 	r_11, r_12, err_13 := fn_solveadmmlasso(ar, a_1, a_2, a_3, b_4, b_5, lam_6, rho_7, iters_8)
 	if err_13 != nil {
-		return nil, 0, nbFrame(err_13, "solve.admm_lasso", "std/solve:42:5", "solve.nab:16:3")
+		return nil, 0, nbFrame(err_13, "solve.admm_lasso", "std/solve:42:5", "solve.nab:17:3")
 	}
 	return r_11, r_12, nil
 }
 
-// fn_softthreshold is def soft_threshold (solve.nab:19:12).
+// fn_softthreshold is def soft_threshold (solve.nab:20:12).
 func fn_softthreshold(ar *nbArena, v_1 []float64, v_2 int, k_3 float64) ([]float64, int) {
 	size_4 := int64(v_2)
 	_ = size_4
@@ -3040,7 +3141,7 @@ func fn_softthreshold(ar *nbArena, v_1 []float64, v_2 int, k_3 float64) ([]float
 	return r_5, v_2
 }
 
-// fn_extragradient is def extragradient (solve.nab:24:12).
+// fn_extragradient is def extragradient (solve.nab:25:12).
 func fn_extragradient(ar *nbArena, op_1 func([]float64, int) ([]float64, int), z0_2 []float64, z0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, error) {
 	size_6 := int64(z0_3)
 	_ = size_6
@@ -3091,46 +3192,46 @@ func fn_extragradient(ar *nbArena, op_1 func([]float64, int) ([]float64, int), z
 	return z_9, z0_3, nil
 }
 
-// fn_sinkhorn is def sinkhorn (solve.nab:30:12).
+// fn_sinkhorn is def sinkhorn (solve.nab:31:12).
 func fn_sinkhorn(ar *nbArena, c_1 []float64, c_2 int, c_3 int, a_4 []float64, a_5 int, b_6 []float64, b_7 int, eps_8 float64, iters_9 int64) ([]float64, int, int, error) {
 	size_10 := int64(c_2)
 	if int64(a_5) != size_10 {
-		return nil, 0, 0, nbErrorf("solve.nab:30:39", fmt.Sprintf("size mismatch: m is %d (c) but a has size %d", size_10, a_5))
+		return nil, 0, 0, nbErrorf("solve.nab:31:39", fmt.Sprintf("size mismatch: m is %d (c) but a has size %d", size_10, a_5))
 	}
 	size_11 := int64(c_3)
 	if int64(b_7) != size_11 {
-		return nil, 0, 0, nbErrorf("solve.nab:30:50", fmt.Sprintf("size mismatch: n is %d (dimension 2 of c) but b has size %d", size_11, b_7))
+		return nil, 0, 0, nbErrorf("solve.nab:31:50", fmt.Sprintf("size mismatch: n is %d (dimension 2 of c) but b has size %d", size_11, b_7))
 	}
 	c_1 = c_1[:c_2*c_3]
 	a_4 = a_4[:a_5]
 	b_6 = b_6[:b_7]
 	r_12, r_13, r_14, err_15 := fn_solvesinkhorn(ar, c_1, c_2, c_3, a_4, a_5, b_6, b_7, eps_8, iters_9)
 	if err_15 != nil {
-		return nil, 0, 0, nbFrame(err_15, "solve.sinkhorn", "std/solve:235:5", "solve.nab:31:3")
+		return nil, 0, 0, nbFrame(err_15, "solve.sinkhorn", "std/solve:235:5", "solve.nab:32:3")
 	}
 	return r_12, r_13, r_14, nil
 }
 
-// fn_complete is def complete (solve.nab:36:12).
+// fn_complete is def complete (solve.nab:37:12).
 func fn_complete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []float64, mask_5 int, mask_6 int, rank_7 int64, iters_8 int64) ([]float64, int, int, error) {
 	size_9 := int64(mm_2)
 	if int64(mask_5) != size_9 {
-		return nil, 0, 0, nbErrorf("solve.nab:36:43", fmt.Sprintf("size mismatch: m is %d (mm) but mask has size %d", size_9, mask_5))
+		return nil, 0, 0, nbErrorf("solve.nab:37:43", fmt.Sprintf("size mismatch: m is %d (mm) but mask has size %d", size_9, mask_5))
 	}
 	size_10 := int64(mm_3)
 	if int64(mask_6) != size_10 {
-		return nil, 0, 0, nbErrorf("solve.nab:36:46", fmt.Sprintf("size mismatch: n is %d (dimension 2 of mm) but dimension 2 of mask has size %d", size_10, mask_6))
+		return nil, 0, 0, nbErrorf("solve.nab:37:46", fmt.Sprintf("size mismatch: n is %d (dimension 2 of mm) but dimension 2 of mask has size %d", size_10, mask_6))
 	}
 	mm_1 = mm_1[:mm_2*mm_3]
 	mask_4 = mask_4[:mask_5*mask_6]
 	r_11, r_12, r_13, err_14 := fn_solvecomplete(ar, mm_1, mm_2, mm_3, mask_4, mask_5, mask_6, rank_7, iters_8)
 	if err_14 != nil {
-		return nil, 0, 0, nbFrame(err_14, "solve.complete", "std/solve:305:5", "solve.nab:37:3")
+		return nil, 0, 0, nbFrame(err_14, "solve.complete", "std/solve:305:5", "solve.nab:38:3")
 	}
 	return r_11, r_12, r_13, nil
 }
 
-// fn_fista is def fista (solve.nab:47:12).
+// fn_fista is def fista (solve.nab:48:12).
 func fn_fista(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), prox_2 func([]float64, int, float64) ([]float64, int), x0_3 []float64, x0_4 int, step_5 float64, steps_6 int64) ([]float64, int, error) {
 	size_7 := int64(x0_4)
 	_ = size_7
@@ -3194,7 +3295,7 @@ func fn_fista(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 	return state_10, state_11, nil
 }
 
-// fn_bcd is def bcd (solve.nab:60:12).
+// fn_bcd is def bcd (solve.nab:61:12).
 func fn_bcd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), hv_2 func([]float64, int, []float64, int) ([]float64, int), x0_3 []float64, x0_4 int, block_5 int64, iters_6 int64) ([]float64, int, error) {
 	size_7 := int64(x0_4)
 	_ = size_7
@@ -3202,7 +3303,7 @@ func fn_bcd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), hv
 	n_8 := int64(x0_4)
 	x_9 := block_5 >= int64(1)
 	if !x_9 {
-		return nil, 0, nbErrorf("solve.nab:61:15", "solve.Bcd: argument 4 (block) must be at least 1")
+		return nil, 0, nbErrorf("solve.nab:62:15", "solve.Bcd: argument 4 (block) must be at least 1")
 	}
 	x_10 := max(block_5, int64(1))
 	x_11 := n_8 + x_10
@@ -3216,7 +3317,7 @@ func fn_bcd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), hv
 	x_14, x_15 = x0_3, x0_4
 	x_128 := iters_6 >= int64(0)
 	if !x_128 {
-		return nil, 0, nbErrorf("solve.nab:62:15", "solve.Bcd: argument 5 (iters) must be non-negative")
+		return nil, 0, nbErrorf("solve.nab:63:15", "solve.Bcd: argument 5 (iters) must be non-negative")
 	}
 	for it_129 := int64(0); it_129 < iters_6; it_129++ {
 		mark_130 := ar.mark()
@@ -3463,17 +3564,17 @@ func fn_bcd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), hv
 	return x_14, x_15, nil
 }
 
-// fn_auglag is def auglag (solve.nab:76:12).
+// fn_auglag is def auglag (solve.nab:77:12).
 func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), c_2 func([]float64, int) ([]float64, int), jac_3 func([]float64, int) ([]float64, int), x0_4 []float64, x0_5 int, outer_6 int64, inner_7 int64) ([]float64, int, []float64, int, error) {
 	size_8 := int64(x0_5)
 	x0_4 = x0_4[:x0_5]
 	x_9 := outer_6 >= int64(0)
 	if !x_9 {
-		return nil, 0, nil, 0, nbErrorf("solve.nab:77:15", "solve.Auglag: argument 5 (outer) must be non-negative")
+		return nil, 0, nil, 0, nbErrorf("solve.nab:78:15", "solve.Auglag: argument 5 (outer) must be non-negative")
 	}
 	x_10 := inner_7 >= int64(0)
 	if !x_10 {
-		return nil, 0, nil, 0, nbErrorf("solve.nab:78:15", "solve.Auglag: argument 6 (inner) must be non-negative")
+		return nil, 0, nil, 0, nbErrorf("solve.nab:79:15", "solve.Auglag: argument 6 (inner) must be non-negative")
 	}
 	n_11 := int64(x0_5)
 	r_12, r_13 := c_2(x0_4, x0_5)
@@ -3528,21 +3629,21 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		n_1422 := int64(r_1421)
 		x_1423 := max(size_8, int64(1))
 		if x_1423 == 0 {
-			return nil, 0, nil, 0, nbErrorf("solve.nab:81:25", "integer division by zero")
+			return nil, 0, nil, 0, nbErrorf("solve.nab:82:25", "integer division by zero")
 		}
 		x_1424 := n_1422 % x_1423
 		x_1425 := x_1424 == int64(0)
 		if !x_1425 {
-			return nil, 0, nil, 0, nbErrorf("solve.nab:81:16", "solve.Auglag: jac(x) must return p·n values (row by row) for x of length n")
+			return nil, 0, nil, 0, nbErrorf("solve.nab:82:16", "solve.Auglag: jac(x) must return p·n values (row by row) for x of length n")
 		}
 		x_1426 := max(size_8, int64(1))
 		if x_1426 == 0 {
-			return nil, 0, nil, 0, nbErrorf("solve.nab:81:128", "integer division by zero")
+			return nil, 0, nil, 0, nbErrorf("solve.nab:82:128", "integer division by zero")
 		}
 		x_1427 := n_1422 / x_1426
 		n_1428 := int64(len(r_1420))
 		if x_1427 < 0 || size_8 < 0 || (size_8 == 0 && n_1428 != 0) || (size_8 != 0 && (n_1428%size_8 != 0 || n_1428/size_8 != x_1427)) {
-			return nil, 0, nil, 0, nbErrorf("solve.nab:81:8", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_1428, x_1427, size_8))
+			return nil, 0, nil, 0, nbErrorf("solve.nab:82:8", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_1428, x_1427, size_8))
 		}
 		m_1429 := int(x_1427)
 		n_1430 := int(size_8)
@@ -3562,7 +3663,7 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			r_1434[i_1435] = (state_21[i_1435] + (state_23 * r_1412[i_1435]))
 		}
 		if state_22 != m_1429 {
-			return nil, 0, nil, 0, nbErrorf("solve.nab:82:60", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_1430, m_1429})+" @ "+runtime.ShapeString([]int{state_22}))
+			return nil, 0, nil, 0, nbErrorf("solve.nab:83:60", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_1430, m_1429})+" @ "+runtime.ShapeString([]int{state_22}))
 		}
 		a_1437 := ar.F64(n_1430)
 		if m_1429 <= 32 {
@@ -3822,21 +3923,21 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 				n_2445 := int64(r_2444)
 				x_2446 := max(size_8, int64(1))
 				if x_2446 == 0 {
-					return nil, 0, nil, 0, nbErrorf("solve.nab:81:25", "integer division by zero")
+					return nil, 0, nil, 0, nbErrorf("solve.nab:82:25", "integer division by zero")
 				}
 				x_2447 := n_2445 % x_2446
 				x_2448 := x_2447 == int64(0)
 				if !x_2448 {
-					return nil, 0, nil, 0, nbErrorf("solve.nab:81:16", "solve.Auglag: jac(x) must return p·n values (row by row) for x of length n")
+					return nil, 0, nil, 0, nbErrorf("solve.nab:82:16", "solve.Auglag: jac(x) must return p·n values (row by row) for x of length n")
 				}
 				x_2449 := max(size_8, int64(1))
 				if x_2449 == 0 {
-					return nil, 0, nil, 0, nbErrorf("solve.nab:81:128", "integer division by zero")
+					return nil, 0, nil, 0, nbErrorf("solve.nab:82:128", "integer division by zero")
 				}
 				x_2450 := n_2445 / x_2449
 				n_2451 := int64(len(r_2443))
 				if x_2450 < 0 || size_8 < 0 || (size_8 == 0 && n_2451 != 0) || (size_8 != 0 && (n_2451%size_8 != 0 || n_2451/size_8 != x_2450)) {
-					return nil, 0, nil, 0, nbErrorf("solve.nab:81:8", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_2451, x_2450, size_8))
+					return nil, 0, nil, 0, nbErrorf("solve.nab:82:8", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_2451, x_2450, size_8))
 				}
 				m_2452 := int(x_2450)
 				n_2453 := int(size_8)
@@ -3856,7 +3957,7 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 					r_2457[i_2458] = (state_21[i_2458] + (state_23 * r_2435[i_2458]))
 				}
 				if state_22 != m_2452 {
-					return nil, 0, nil, 0, nbErrorf("solve.nab:82:60", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_2453, m_2452})+" @ "+runtime.ShapeString([]int{state_22}))
+					return nil, 0, nil, 0, nbErrorf("solve.nab:83:60", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_2453, m_2452})+" @ "+runtime.ShapeString([]int{state_22}))
 				}
 				a_2460 := ar.F64(n_2453)
 				if m_2452 <= 32 {
@@ -4440,21 +4541,21 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 	n_2787 := int64(r_2786)
 	x_2788 := max(size_8, int64(1))
 	if x_2788 == 0 {
-		return nil, 0, nil, 0, nbErrorf("solve.nab:81:25", "integer division by zero")
+		return nil, 0, nil, 0, nbErrorf("solve.nab:82:25", "integer division by zero")
 	}
 	x_2789 := n_2787 % x_2788
 	x_2790 := x_2789 == int64(0)
 	if !x_2790 {
-		return nil, 0, nil, 0, nbErrorf("solve.nab:81:16", "solve.Auglag: jac(x) must return p·n values (row by row) for x of length n")
+		return nil, 0, nil, 0, nbErrorf("solve.nab:82:16", "solve.Auglag: jac(x) must return p·n values (row by row) for x of length n")
 	}
 	x_2791 := max(size_8, int64(1))
 	if x_2791 == 0 {
-		return nil, 0, nil, 0, nbErrorf("solve.nab:81:128", "integer division by zero")
+		return nil, 0, nil, 0, nbErrorf("solve.nab:82:128", "integer division by zero")
 	}
 	x_2792 := n_2787 / x_2791
 	n_2793 := int64(len(r_2785))
 	if x_2792 < 0 || size_8 < 0 || (size_8 == 0 && n_2793 != 0) || (size_8 != 0 && (n_2793%size_8 != 0 || n_2793/size_8 != x_2792)) {
-		return nil, 0, nil, 0, nbErrorf("solve.nab:81:8", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_2793, x_2792, size_8))
+		return nil, 0, nil, 0, nbErrorf("solve.nab:82:8", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_2793, x_2792, size_8))
 	}
 	m_2794 := int(x_2792)
 	n_2795 := int(size_8)
@@ -4518,6 +4619,128 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		}
 	}
 	return state_19, state_20, r_2814, r_2812, nil
+}
+
+// fn_frankwolfesimplex is def frank_wolfe_simplex (solve.nab:92:12).
+func fn_frankwolfesimplex(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, iters_4 int64) ([]float64, int, error) {
+	size_5 := int64(x0_3)
+	_ = size_5
+	x0_2 = x0_2[:x0_3]
+	n_6 := int64(x0_3)
+	var x_7 []float64
+	var x_8 int
+	x_7, x_8 = x0_2, x0_3
+	x_31 := iters_4 >= int64(0)
+	if !x_31 {
+		return nil, 0, nbErrorf("std/solve:141:15", "solve.frank_wolfe_simplex: argument 3 (iters) must be non-negative")
+	}
+	for t_32 := int64(0); t_32 < iters_4; t_32++ {
+		mark_33 := ar.mark()
+		r_34, r_35, r_36 := fg_1(x_7, x_8)
+		n_37 := int64(x_8)
+		if int64(r_36) != n_37 {
+			return nil, 0, nbErrorf("std/optim:228:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_36), n_37))
+		}
+		if r_36 != x_8 {
+			return nil, 0, nbErrorf("std/optim:229:10", fmt.Sprintf("dot: sizes %d and %d differ", r_36, x_8))
+		}
+		var s_38 float64 = 0
+		r_35 = r_35[:r_36]
+		x_7 = x_7[:r_36]
+		for i_39 := 0; i_39 < r_36; i_39++ {
+			s_38 += r_35[i_39] * (x_7[i_39] - x_7[i_39])
+		}
+		x_41 := r_34 + s_38
+		_ = x_41
+		if r_36 == 0 {
+			return nil, 0, nbErrorf("std/solve:144:13", "argmin of an empty array")
+		}
+		k_42 := int64(runtime.ArgMin(r_35))
+		x_43 := float64(t_32)
+		x_44 := x_43 + 2.0
+		x_45 := 2.0 / x_44
+		x_46 := 1.0 - x_45
+		n_47, err_48 := runtime.CheckSize(n_6)
+		if err_48 != nil {
+			return nil, 0, nbAt("std/solve:146:156", err_48)
+		}
+		if n_47 != x_8 {
+			return nil, 0, nbErrorf("std/solve:146:146", "shape mismatch in '+': "+runtime.ShapeString([]int{x_8})+" and "+runtime.ShapeString([]int{n_47}))
+		}
+		r_49 := ar.F64w(x_8)
+		x_7 = x_7[:len(r_49)]
+		for i_50 := range r_49 {
+			i_52 := int64(i_50)
+			x_53 := i_52 == k_42
+			var c_54 float64
+			if x_53 {
+				c_54 = 1.0
+			} else {
+				c_54 = 0.0
+			}
+			r_49[i_50] = ((x_46 * x_7[i_50]) + (x_45 * c_54))
+		}
+		x_7 = r_49
+		_ = mark_33
+	}
+	return x_7, x0_3, nil
+}
+
+// fn_mirrordescentsimplex is def mirror_descent_simplex (solve.nab:101:12).
+func fn_mirrordescentsimplex(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, error) {
+	size_6 := int64(x0_3)
+	_ = size_6
+	x0_2 = x0_2[:x0_3]
+	x_7 := lr_4 >= 0.0
+	if !x_7 {
+		return nil, 0, nbErrorf("std/solve:155:12", "solve.mirror_descent_simplex: argument 3 (lr) must be non-negative")
+	}
+	var x_8 []float64
+	var x_9 int
+	x_8, x_9 = x0_2, x0_3
+	x_28 := steps_5 >= int64(0)
+	if !x_28 {
+		return nil, 0, nbErrorf("std/solve:156:15", "solve.mirror_descent_simplex: argument 4 (steps) must be non-negative")
+	}
+	for t_29 := int64(0); t_29 < steps_5; t_29++ {
+		mark_30 := ar.mark()
+		r_31, r_32, r_33 := fg_1(x_8, x_9)
+		n_34 := int64(x_9)
+		if int64(r_33) != n_34 {
+			return nil, 0, nbErrorf("std/optim:228:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_33), n_34))
+		}
+		if r_33 != x_9 {
+			return nil, 0, nbErrorf("std/optim:229:10", fmt.Sprintf("dot: sizes %d and %d differ", r_33, x_9))
+		}
+		var s_35 float64 = 0
+		r_32 = r_32[:r_33]
+		x_8 = x_8[:r_33]
+		for i_36 := 0; i_36 < r_33; i_36++ {
+			s_35 += r_32[i_36] * (x_8[i_36] - x_8[i_36])
+		}
+		x_38 := r_31 + s_35
+		_ = x_38
+		x_39 := -lr_4
+		s_40 := runtime.Min(r_32)
+		if r_33 != x_9 {
+			return nil, 0, nbErrorf("std/solve:159:15", "shape mismatch in '*': "+runtime.ShapeString([]int{x_9})+" and "+runtime.ShapeString([]int{r_33}))
+		}
+		r_41 := ar.F64w(x_9)
+		x_8 = x_8[:len(r_41)]
+		r_32 = r_32[:len(r_41)]
+		for i_42 := range r_41 {
+			r_41[i_42] = (x_8[i_42] * (math.Exp((x_39 * (r_32[i_42] - s_40)))))
+		}
+		s_44 := runtime.Sum(r_41)
+		r_45 := ar.F64w(x_9)
+		r_41 = r_41[:len(r_45)]
+		for i_46 := range r_45 {
+			r_45[i_46] = (r_41[i_46] / s_44)
+		}
+		x_8 = r_45
+		_ = mark_30
+	}
+	return x_8, x0_3, nil
 }
 
 // nbArena hands out the arrays of one call: zeroed slices cut from
