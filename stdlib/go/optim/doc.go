@@ -17,15 +17,17 @@
 //	x, fx, iters, evals, err := optim.NonlinearCg(fg, x0, 500, 1e-10) // PR+ conjugate gradients
 //	x, fx, iters, evals, err := optim.Lbfgsb(fg, x0, lo, hi, 10, 500, 1e-10) // lo ≤ x ≤ hi
 //
-// Newton's methods take the Hessian as a second callback, n·n values row
-// by row (a callback cannot return a matrix), or, for NewtonCg, its
-// products with vectors, hv(x, v) = ∇²f(x)·v; they call fg at x0 and at
-// each trial point of their line search:
+// Newton's methods take f and its gradient g as two callbacks, as a gonum
+// optimize.Problem has them (their line search needs values only: f is
+// called at x0 and each trial point, g at x0 and each iterate), and the
+// Hessian as a third, n·n values row by row (a callback cannot return a
+// matrix), or, for NewtonCg, its products with vectors,
+// hv(x, v) = ∇²f(x)·v; they return the evaluations of f:
 //
-//	x, fx, iters, evals, err := optim.Newton(fg, hess, x0, 100, 1e-10)
-//	x, fx, iters, evals, err := optim.NewtonCg(fg, hv, x0, 100, 1e-10)
-//	x, fx, iters, evals, err := optim.LazyNewton(fg, hess, x0, 5, 100, 1e-10) // a Hessian every 5 iterations
-//	x, fx, iters, evals, err := optim.DampedNewton(fg, hess, x0, 100, 1e-10)
+//	x, fx, iters, evals, err := optim.Newton(f, g, hess, x0, 100, 1e-10)
+//	x, fx, iters, evals, err := optim.NewtonCg(f, g, hv, x0, 100, 1e-10)
+//	x, fx, iters, evals, err := optim.LazyNewton(f, g, hess, x0, 5, 100, 1e-10) // a Hessian every 5 iterations
+//	x, fx, iters, evals, err := optim.DampedNewton(f, g, hess, x0, 100, 1e-10)
 //
 // The least-squares methods minimize ½‖r(x)‖² with a callback for the m
 // residuals and one for their Jacobian, m·n values row by row, and count

@@ -383,13 +383,19 @@ func ExampleAdamMethod() {
 	// Output: x = [3.000000 -1.000000], FunctionConvergence
 }
 
-// bowlHess is the Hessian of bowl, row by row: diag(2, 20).
+// bowlF, bowlG and bowlHess are bowl's value, gradient and Hessian (row
+// by row: diag(2, 20)) apart, as Newton's methods take them.
+func bowlF(x []float64) float64 { f, _ := bowl(x); return f }
+
+func bowlG(x []float64) []float64 { _, g := bowl(x); return g }
+
 func bowlHess(x []float64) []float64 { return []float64{2, 0, 0, 20} }
 
-// Newton takes the Hessian as a second callback, n·n values row by row.
-// On a quadratic the first step is exact.
+// Newton takes f, its gradient and its Hessian (n·n values, row by row)
+// as three callbacks, like a gonum optimize.Problem. On a quadratic the
+// first step is exact.
 func ExampleNewton() {
-	x, fx, iters, evals, err := optim.Newton(bowl, bowlHess, []float64{0, 0}, 100, 1e-10)
+	x, fx, iters, evals, err := optim.Newton(bowlF, bowlG, bowlHess, []float64{0, 0}, 100, 1e-10)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -400,15 +406,19 @@ func ExampleNewton() {
 // NewtonCg needs Hessian-vector products only: hv(x, v) = ∇²f(x)·v. On
 // Rosenbrock's function, with its Hessian written out.
 func ExampleNewtonCg() {
-	fg := func(x []float64) (float64, []float64) {
+	f := func(x []float64) float64 {
 		a, b := 1-x[0], x[1]-x[0]*x[0]
-		return a*a + 100*b*b, []float64{-2*a - 400*x[0]*b, 200 * b}
+		return a*a + 100*b*b
+	}
+	g := func(x []float64) []float64 {
+		a, b := 1-x[0], x[1]-x[0]*x[0]
+		return []float64{-2*a - 400*x[0]*b, 200 * b}
 	}
 	hv := func(x, v []float64) []float64 {
 		h00, h01, h11 := 2-400*(x[1]-x[0]*x[0])+800*x[0]*x[0], -400*x[0], 200.0
 		return []float64{h00*v[0] + h01*v[1], h01*v[0] + h11*v[1]}
 	}
-	x, fx, _, _, err := optim.NewtonCg(fg, hv, []float64{-1.2, 1}, 200, 1e-10)
+	x, fx, _, _, err := optim.NewtonCg(f, g, hv, []float64{-1.2, 1}, 200, 1e-10)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -420,7 +430,7 @@ func ExampleNewtonCg() {
 func ExampleLazyNewton() {
 	hcalls := 0
 	hess := func(x []float64) []float64 { hcalls++; return bowlHess(x) }
-	x, _, iters, _, err := optim.LazyNewton(bowl, hess, []float64{0, 0}, 5, 100, 1e-10)
+	x, _, iters, _, err := optim.LazyNewton(bowlF, bowlG, hess, []float64{0, 0}, 5, 100, 1e-10)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -431,13 +441,19 @@ func ExampleLazyNewton() {
 // DampedNewton on a self-concordant function, f(x) = Σ xᵢ − log xᵢ
 // (minimum at xᵢ = 1), from far away: damped steps, then full ones.
 func ExampleDampedNewton() {
-	fg := func(x []float64) (float64, []float64) {
-		f, g := 0.0, make([]float64, len(x))
-		for i, v := range x {
-			f += v - math.Log(v)
-			g[i] = 1 - 1/v
+	f := func(x []float64) float64 {
+		s := 0.0
+		for _, v := range x {
+			s += v - math.Log(v)
 		}
-		return f, g
+		return s
+	}
+	g := func(x []float64) []float64 {
+		out := make([]float64, len(x))
+		for i, v := range x {
+			out[i] = 1 - 1/v
+		}
+		return out
 	}
 	hess := func(x []float64) []float64 {
 		n := len(x)
@@ -447,7 +463,7 @@ func ExampleDampedNewton() {
 		}
 		return h
 	}
-	x, fx, _, _, err := optim.DampedNewton(fg, hess, []float64{20, 0.01}, 100, 1e-12)
+	x, fx, _, _, err := optim.DampedNewton(f, g, hess, []float64{20, 0.01}, 100, 1e-12)
 	if err != nil {
 		log.Fatal(err)
 	}

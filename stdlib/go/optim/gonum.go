@@ -93,13 +93,13 @@ type AdamMethod struct {
 // NewtonMethod is std/optim's Newton method with a modified Hessian and
 // Armijo backtracking (see Newton) as a gonum optimize.Method, in place of
 // gonum's optimize.Newton (Newton itself is the plain function). The
-// problem must have a Grad and a Hess: the driver asks Minimize for the
-// value and gradient at x0 and at each trial point of its line search
-// (FuncEvaluation|GradEvaluation tasks) and for the Hessian once per
-// iteration at the current point (a HessEvaluation task), and talks to
-// Minimize as LBFGS does otherwise. Status reports Failure with
-// ErrNoDecrease when the backtracking step fell below 1e-10. A
-// NewtonMethod may be reused for several runs, one at a time.
+// problem must have a Grad and a Hess. The driver's evaluations become
+// tasks as Newton's callbacks are called: a FuncEvaluation at each trial
+// point of its line search, a GradEvaluation at x0 and at each iterate,
+// which is sent as a MajorIteration, and a HessEvaluation once per
+// iteration. Minimize's settings end a run as for LBFGS; Status reports
+// Failure with ErrNoDecrease when the backtracking step fell below 1e-10.
+// A NewtonMethod may be reused for several runs, one at a time.
 type NewtonMethod struct {
 	// GradStopThreshold stops the driver once ‖∇f‖∞ ≤ GradStopThreshold.
 	// Zero means 1e-12 (gonum's default); NaN disables the test.
@@ -168,7 +168,7 @@ func (*NewtonMethod) Uses(has optimize.Available) (optimize.Available, error) {
 func (nm *NewtonMethod) Run(operation chan<- optimize.Task, result <-chan optimize.Task, tasks []optimize.Task) {
 	gtol, maxIter, err := stopping("NewtonMethod", nm.GradStopThreshold, nm.MaxIterations)
 	d := func(s *session, x0 []float64) ([]float64, int64, error) {
-		x, _, k, _, err := Newton(s.eval, s.hess, x0, maxIter, gtol)
+		x, _, k, _, err := Newton(s.fval, s.gval, s.hess, x0, maxIter, gtol)
 		return x, k, err
 	}
 	runMethod(d, err, gtol, maxIter, false, &nm.out, operation, result, tasks)
@@ -261,8 +261,8 @@ func stopping(method string, gradStop float64, maxIter int) (float64, int64, err
 }
 
 // A driver runs a Nabla minimizer from x0 with the session's callbacks
-// (eval for the objective and gradient, hess for the Hessian) and returns
-// its final x and iteration count.
+// (eval for the objective and gradient, or fval and gval apart, hess for
+// the Hessian) and returns its final x and iteration count.
 type driver func(s *session, x0 []float64) ([]float64, int64, error)
 
 // stopRun unwinds the driver when Minimize has ended the run.
@@ -280,9 +280,9 @@ type session struct {
 	operation chan<- optimize.Task
 	result    <-chan optimize.Task
 	task      optimize.Task
-	known     bool    // task.Location holds F and Gradient at task.X
-	best      float64 // F at the last MajorIteration
-	majors    int     // MajorIterations sent
+	have      optimize.Operation // the evaluations task.Location holds at task.X
+	best      float64            // F at the last MajorIteration
+	majors    int                // MajorIterations sent
 	bestX     []float64
 	bestGNorm float64
 	ended     bool    // Minimize sent PostIteration
@@ -299,8 +299,10 @@ type session struct {
 func runMethod(d driver, setErr error, gtol float64, maxIter int64, everyEval bool, out *outcome, operation chan<- optimize.Task, result <-chan optimize.Task, tasks []optimize.Task) {
 	s := &session{operation: operation, result: result, task: tasks[0], best: math.Inf(1), everyEval: everyEval, gtol: gtol}
 	// Minimize tells in Op which values of the initial location it knows.
-	const fg = optimize.FuncEvaluation | optimize.GradEvaluation
-	s.known = s.task.Op&fg == fg && len(s.task.Gradient) == len(s.task.X)
+	s.have = s.task.Op & optimize.FuncEvaluation
+	if s.task.Op&optimize.GradEvaluation != 0 && len(s.task.Gradient) == len(s.task.X) {
+		s.have |= optimize.GradEvaluation
+	}
 	if setErr != nil {
 		s.status, s.err = optimize.Failure, setErr
 	} else {
@@ -346,12 +348,26 @@ func (s *session) drive(d driver, gtol float64, maxIter int64) {
 // else +Inf.
 func (s *session) gradNormAt(x []float64) float64 {
 	switch {
-	case s.known && slices.Equal(x, s.task.X):
+	case s.have&optimize.GradEvaluation != 0 && slices.Equal(x, s.task.X):
 		return floats.Norm(s.task.Gradient, math.Inf(1))
 	case s.bestX != nil && slices.Equal(x, s.bestX):
 		return s.bestGNorm
 	}
 	return math.Inf(1)
+}
+
+// at makes task.Location hold the evaluations ops at x, asking Minimize
+// for those it lacks there.
+func (s *session) at(x []float64, ops optimize.Operation) {
+	if !slices.Equal(x, s.task.X) {
+		copy(s.task.X, x)
+		s.have = 0
+	}
+	if miss := ops &^ s.have; miss != 0 {
+		s.task.Op = miss
+		s.exchange()
+		s.have |= miss
+	}
 }
 
 // eval is the driver's callback: it has Minimize evaluate the objective and
@@ -360,12 +376,30 @@ func (s *session) gradNormAt(x []float64) float64 {
 // returns copies (the driver may keep
 // them while Minimize reuses its buffers).
 func (s *session) eval(x []float64) (float64, []float64) {
-	if !s.known || !slices.Equal(x, s.task.X) {
-		copy(s.task.X, x)
-		s.task.Op = optimize.FuncEvaluation | optimize.GradEvaluation
-		s.exchange()
-		s.known = true
-	}
+	s.at(x, optimize.FuncEvaluation|optimize.GradEvaluation)
+	return s.iterate(s.everyEval)
+}
+
+// fval is the objective callback of NewtonMethod's driver, which calls it
+// at x0 and at the trial points of its line search.
+func (s *session) fval(x []float64) float64 {
+	s.at(x, optimize.FuncEvaluation)
+	return s.task.F
+}
+
+// gval is the gradient callback of NewtonMethod's driver, which calls it
+// at x0 and at each iterate (where fval was called last): every call is a
+// MajorIteration.
+func (s *session) gval(x []float64) []float64 {
+	s.at(x, optimize.FuncEvaluation|optimize.GradEvaluation)
+	_, g := s.iterate(true)
+	return g
+}
+
+// iterate returns F and a copy of the gradient at task.X, checking them
+// at the starting point, and sends a MajorIteration there, at a new lowest
+// value, or always if every.
+func (s *session) iterate(every bool) (float64, []float64) {
 	loc := s.task.Location
 	if s.majors == 0 {
 		// The starting point, checked as gonum's local methods do.
@@ -379,7 +413,7 @@ func (s *session) eval(x []float64) (float64, []float64) {
 		}
 	}
 	f, g := loc.F, append([]float64(nil), loc.Gradient...)
-	if s.majors == 0 || f < s.best || s.everyEval {
+	if s.majors == 0 || f < s.best || every {
 		s.best = f
 		s.bestX = append(s.bestX[:0], loc.X...)
 		s.bestGNorm = floats.Norm(g, math.Inf(1))
@@ -396,16 +430,9 @@ func (s *session) eval(x []float64) (float64, []float64) {
 }
 
 // hess is the Hessian callback of NewtonMethod's driver: it has Minimize
-// evaluate the Hessian at x and returns it as n·n values, row by row. At a
-// point other than the last one evaluated, the value and gradient that
-// task.Location holds are then stale, and known is cleared.
+// evaluate the Hessian at x and returns it as n·n values, row by row.
 func (s *session) hess(x []float64) []float64 {
-	if !slices.Equal(x, s.task.X) {
-		copy(s.task.X, x)
-		s.known = false
-	}
-	s.task.Op = optimize.HessEvaluation
-	s.exchange()
+	s.at(x, optimize.HessEvaluation)
 	n := len(x)
 	h := make([]float64, n*n)
 	for i := range n {

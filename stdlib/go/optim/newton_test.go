@@ -91,6 +91,20 @@ func (p mgh) hessOf(calls *int) func([]float64) []float64 {
 	}
 }
 
+// fOf and gOf are p's objective and gradient, counting their calls.
+func (p mgh) fOf(calls *int) func([]float64) float64 {
+	return func(x []float64) float64 { *calls++; return p.fn.Func(x) }
+}
+
+func (p mgh) gOf(calls *int) func([]float64) []float64 {
+	return func(x []float64) []float64 {
+		*calls++
+		g := make([]float64, len(x))
+		p.grad(g, x)
+		return g
+	}
+}
+
 // hvOf is p's Hessian-vector product ∇²f(x)·v, counting its calls.
 func (p mgh) hvOf(calls *int) func(x, v []float64) []float64 {
 	return func(x, v []float64) []float64 {
@@ -111,36 +125,36 @@ func (p mgh) problemHess() optimize.Problem {
 }
 
 // newtonDrivers are the Newton methods' plain functions; run returns, after
-// x, f(x), iterations and evaluations of fg, the calls of the second-order
+// x, f(x), iterations and evaluations of f, the calls of the second-order
 // callback (Hessians; products for NewtonCg).
 var newtonDrivers = []struct {
 	name   string
-	run    func(p mgh, fg func([]float64) (float64, []float64), x0 []float64, gtol float64) ([]float64, float64, int64, int64, int, error)
+	run    func(p mgh, f func([]float64) float64, g func([]float64) []float64, x0 []float64, gtol float64) ([]float64, float64, int64, int64, int, error)
 	gonum  bool              // compare with gonum's Newton
 	misses map[string]string // problem → why the method does not reach the minimum
 	local  map[string]bool   // problems where it converges to another local minimum
 }{
-	{"Newton", func(p mgh, fg func([]float64) (float64, []float64), x0 []float64, gtol float64) ([]float64, float64, int64, int64, int, error) {
+	{"Newton", func(p mgh, f func([]float64) float64, g func([]float64) []float64, x0 []float64, gtol float64) ([]float64, float64, int64, int64, int, error) {
 		hc := 0
-		x, fx, k, ev, err := Newton(fg, p.hessOf(&hc), x0, 10000, gtol)
+		x, fx, k, ev, err := Newton(f, g, p.hessOf(&hc), x0, 10000, gtol)
 		return x, fx, k, ev, hc, err
 	}, true, nil, map[string]bool{"Rosenbrock10": true}},
-	{"NewtonCg", func(p mgh, fg func([]float64) (float64, []float64), x0 []float64, gtol float64) ([]float64, float64, int64, int64, int, error) {
+	{"NewtonCg", func(p mgh, f func([]float64) float64, g func([]float64) []float64, x0 []float64, gtol float64) ([]float64, float64, int64, int64, int, error) {
 		hc := 0
-		x, fx, k, ev, err := NewtonCg(fg, p.hvOf(&hc), x0, 10000, gtol)
+		x, fx, k, ev, err := NewtonCg(f, g, p.hvOf(&hc), x0, 10000, gtol)
 		return x, fx, k, ev, hc, err
 	}, false, nil, nil},
-	{"LazyNewton", func(p mgh, fg func([]float64) (float64, []float64), x0 []float64, gtol float64) ([]float64, float64, int64, int64, int, error) {
+	{"LazyNewton", func(p mgh, f func([]float64) float64, g func([]float64) []float64, x0 []float64, gtol float64) ([]float64, float64, int64, int64, int, error) {
 		hc := 0
-		x, fx, k, ev, err := LazyNewton(fg, p.hessOf(&hc), x0, 2, 10000, gtol)
+		x, fx, k, ev, err := LazyNewton(f, g, p.hessOf(&hc), x0, 2, 10000, gtol)
 		return x, fx, k, ev, hc, err
 	}, false, map[string]string{
 		"BrownBadlyScaled": "std/optim's known miss: the reused Hessian gives no direction along which backtracking succeeds",
 		"Box3D":            "the stale Hessian lets the iterates drift along the valley of minimizers (t, t, 0) towards t ≈ 300, F ≈ 1e-5 after 10000 iterations",
 	}, nil},
-	{"DampedNewton", func(p mgh, fg func([]float64) (float64, []float64), x0 []float64, gtol float64) ([]float64, float64, int64, int64, int, error) {
+	{"DampedNewton", func(p mgh, f func([]float64) float64, g func([]float64) []float64, x0 []float64, gtol float64) ([]float64, float64, int64, int64, int, error) {
 		hc := 0
-		x, fx, k, ev, err := DampedNewton(fg, p.hessOf(&hc), x0, 10000, gtol)
+		x, fx, k, ev, err := DampedNewton(f, g, p.hessOf(&hc), x0, 10000, gtol)
 		return x, fx, k, ev, hc, err
 	}, false, map[string]string{
 		"BrownBadlyScaled":  "std/optim's known miss: not self-concordant, the damped steps crawl",
@@ -160,9 +174,9 @@ func TestNewtonDriversMGH(t *testing.T) {
 		for _, p := range mghProblems() {
 			t.Run(d.name+"/"+p.name, func(t *testing.T) {
 				gtol := p.driverGtol()
-				calls := 0
+				calls, gcalls := 0, 0
 				x0 := slices.Clone(p.x0)
-				x, fx, iters, evals, hcalls, err := d.run(p, p.fgOf(&calls), x0, gtol)
+				x, fx, iters, evals, hcalls, err := d.run(p, p.fOf(&calls), p.gOf(&gcalls), x0, gtol)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -174,9 +188,9 @@ func TestNewtonDriversMGH(t *testing.T) {
 						ref = "failed: " + err.Error()
 					}
 				}
-				t.Logf("| %s | %s | %d/%d | %d | F = %.3g | %s |", d.name, p.name, evals, hcalls, iters, fx, ref)
-				if evals != int64(calls) || iters < 0 || iters > evals {
-					t.Errorf("%d iterations, %d evaluations reported, %d callback calls", iters, evals, calls)
+				t.Logf("| %s | %s | %d/%d/%d | %d | F = %.3g | %s |", d.name, p.name, evals, gcalls, hcalls, iters, fx, ref)
+				if evals != int64(calls) || int64(gcalls) != iters+1 || iters < 0 || iters > evals {
+					t.Errorf("%d iterations, %d evaluations reported, %d calls of f, %d of g", iters, evals, calls, gcalls)
 				}
 				if !slices.Equal(x0, p.x0) {
 					t.Errorf("x0 changed to %v", x0)
@@ -256,8 +270,8 @@ func TestNewtonMethodMGH(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Minimize: %v (status %v, F = %g at %v)", err, res.Status, res.F, res.X)
 			}
-			if res.Status != optimize.GradientThreshold || res.FuncEvaluations != res.GradEvaluations {
-				t.Errorf("status %v, %d function and %d gradient evaluations", res.Status, res.FuncEvaluations, res.GradEvaluations)
+			if res.Status != optimize.GradientThreshold || res.MajorIterations != res.GradEvaluations {
+				t.Errorf("status %v, %d major iterations and %d gradient evaluations", res.Status, res.MajorIterations, res.GradEvaluations)
 			}
 			if p.name == "Rosenbrock10" {
 				if !(math.Abs(res.F-3.9866) < 1e-3) {
@@ -274,11 +288,11 @@ func TestNewtonMethodMGH(t *testing.T) {
 			// The same run as the plain function: one Hessian per iteration.
 			// Result.X is the lowest point evaluated, which is x unless an
 			// earlier point was as low to rounding (Rosenbrock10's last steps).
-			calls, hcalls := 0, 0
+			hcalls := 0
 			gtol := p.driverGtol()
-			x, fx, iters, evals, err := Newton(p.fgOf(&calls), p.hessOf(&hcalls), p.x0, math.MaxInt64, gtol)
+			x, fx, iters, evals, err := Newton(p.fOf(new(int)), p.gOf(new(int)), p.hessOf(&hcalls), p.x0, math.MaxInt64, gtol)
 			same := slices.Equal(x, res.X) || res.F <= fx
-			if err != nil || !same || int(evals) != res.FuncEvaluations || int(iters) != res.HessEvaluations {
+			if err != nil || !same || int(evals) != res.FuncEvaluations || int(iters) != res.HessEvaluations || int(iters)+1 != res.GradEvaluations {
 				t.Errorf("Newton: x = %v, %d evaluations, %d iterations, err %v; NewtonMethod: x = %v, %d evaluations, %d Hessians",
 					x, evals, iters, err, res.X, res.FuncEvaluations, res.HessEvaluations)
 			}
@@ -334,7 +348,7 @@ func TestNewtonMethodSettings(t *testing.T) {
 // panics.
 func TestNewtonBadArguments(t *testing.T) {
 	rosen := mghProblems()[0]
-	fg, hess, hv := rosen.fgOf(new(int)), rosen.hessOf(new(int)), rosen.hvOf(new(int))
+	f, g, hess, hv := rosen.fOf(new(int)), rosen.gOf(new(int)), rosen.hessOf(new(int)), rosen.hvOf(new(int))
 	r := func(x []float64) []float64 { return []float64{10 * (x[1] - x[0]*x[0]), 1 - x[0]} }
 	jac := func(x []float64) []float64 { return []float64{-20 * x[0], 10, -1, 0} }
 	x0 := []float64{-1.2, 1}
@@ -343,28 +357,33 @@ func TestNewtonBadArguments(t *testing.T) {
 		call func() error
 		want string
 	}{
-		{"Newton max_iter", func() error { _, _, _, _, err := Newton(fg, hess, x0, -1, 0); return err }, "optim.Newton: argument 4 (max_iter) must be non-negative"},
-		{"Newton gtol", func() error { _, _, _, _, err := Newton(fg, hess, x0, 10, -1); return err }, "optim.Newton: argument 5 (gtol) must be non-negative"},
-		{"Newton NaN gtol", func() error { _, _, _, _, err := Newton(fg, hess, x0, 10, math.NaN()); return err }, "argument 5 (gtol) must be non-negative"},
-		{"Newton nil fg", func() error { _, _, _, _, err := Newton(nil, hess, x0, 10, 0); return err }, "newton: argument fg is a nil function"},
-		{"Newton nil hess", func() error { _, _, _, _, err := Newton(fg, nil, x0, 10, 0); return err }, "newton: argument hess is a nil function"},
+		{"Newton max_iter", func() error { _, _, _, _, err := Newton(f, g, hess, x0, -1, 0); return err }, "optim.Newton: argument 5 (max_iter) must be non-negative"},
+		{"Newton gtol", func() error { _, _, _, _, err := Newton(f, g, hess, x0, 10, -1); return err }, "optim.Newton: argument 6 (gtol) must be non-negative"},
+		{"Newton NaN gtol", func() error { _, _, _, _, err := Newton(f, g, hess, x0, 10, math.NaN()); return err }, "argument 6 (gtol) must be non-negative"},
+		{"Newton nil f", func() error { _, _, _, _, err := Newton(nil, g, hess, x0, 10, 0); return err }, "newton: argument f is a nil function"},
+		{"Newton nil g", func() error { _, _, _, _, err := Newton(f, nil, hess, x0, 10, 0); return err }, "newton: argument g is a nil function"},
+		{"Newton short g", func() error {
+			_, _, _, _, err := Newton(f, func(x []float64) []float64 { return g(x)[:1] }, hess, x0, 10, 0)
+			return err
+		}, "the result of g"},
+		{"Newton nil hess", func() error { _, _, _, _, err := Newton(f, g, nil, x0, 10, 0); return err }, "newton: argument hess is a nil function"},
 		{"Newton short hess", func() error {
-			_, _, _, _, err := Newton(fg, func(x []float64) []float64 { return hess(x)[:3] }, x0, 10, 0)
+			_, _, _, _, err := Newton(f, g, func(x []float64) []float64 { return hess(x)[:3] }, x0, 10, 0)
 			return err
 		}, "the Hessian callback must return n·n values"},
-		{"NewtonInto short dst", func() error { _, _, _, err := NewtonInto(make([]float64, 1), fg, hess, x0, 10, 0); return err }, "dst0 does not have the result's shape [2]"},
-		{"NewtonCg gtol", func() error { _, _, _, _, err := NewtonCg(fg, hv, x0, 10, -1); return err }, "optim.NewtonCg: argument 5 (gtol) must be non-negative"},
-		{"NewtonCg nil hv", func() error { _, _, _, _, err := NewtonCg(fg, nil, x0, 10, 0); return err }, "newton_cg: argument hv is a nil function"},
+		{"NewtonInto short dst", func() error { _, _, _, err := NewtonInto(make([]float64, 1), f, g, hess, x0, 10, 0); return err }, "dst0 does not have the result's shape [2]"},
+		{"NewtonCg gtol", func() error { _, _, _, _, err := NewtonCg(f, g, hv, x0, 10, -1); return err }, "optim.NewtonCg: argument 6 (gtol) must be non-negative"},
+		{"NewtonCg nil hv", func() error { _, _, _, _, err := NewtonCg(f, g, nil, x0, 10, 0); return err }, "newton_cg: argument hv is a nil function"},
 		{"NewtonCg short hv", func() error {
-			_, _, _, _, err := NewtonCg(fg, func(x, v []float64) []float64 { return v[:1] }, x0, 10, 0)
+			_, _, _, _, err := NewtonCg(f, g, func(x, v []float64) []float64 { return v[:1] }, x0, 10, 0)
 			return err
 		}, "the result of hv"},
-		{"LazyNewton every", func() error { _, _, _, _, err := LazyNewton(fg, hess, x0, 0, 10, 0); return err }, "optim.LazyNewton: argument 4 (every) must be at least 1"},
-		{"LazyNewton max_iter", func() error { _, _, _, _, err := LazyNewton(fg, hess, x0, 2, -1, 0); return err }, "optim.LazyNewton: argument 5 (max_iter) must be non-negative"},
-		{"LazyNewton nil hess", func() error { _, _, _, _, err := LazyNewton(fg, nil, x0, 2, 10, 0); return err }, "lazy_newton: argument hess is a nil function"},
-		{"DampedNewton gtol", func() error { _, _, _, _, err := DampedNewton(fg, hess, x0, 10, -1); return err }, "optim.DampedNewton: argument 5 (gtol) must be non-negative"},
+		{"LazyNewton every", func() error { _, _, _, _, err := LazyNewton(f, g, hess, x0, 0, 10, 0); return err }, "optim.LazyNewton: argument 5 (every) must be at least 1"},
+		{"LazyNewton max_iter", func() error { _, _, _, _, err := LazyNewton(f, g, hess, x0, 2, -1, 0); return err }, "optim.LazyNewton: argument 6 (max_iter) must be non-negative"},
+		{"LazyNewton nil hess", func() error { _, _, _, _, err := LazyNewton(f, g, nil, x0, 2, 10, 0); return err }, "lazy_newton: argument hess is a nil function"},
+		{"DampedNewton gtol", func() error { _, _, _, _, err := DampedNewton(f, g, hess, x0, 10, -1); return err }, "optim.DampedNewton: argument 6 (gtol) must be non-negative"},
 		{"DampedNewton long hess", func() error {
-			_, _, _, _, err := DampedNewton(fg, func(x []float64) []float64 { return append(hess(x), 0) }, x0, 10, 0)
+			_, _, _, _, err := DampedNewton(f, g, func(x []float64) []float64 { return append(hess(x), 0) }, x0, 10, 0)
 			return err
 		}, "the Hessian callback must return n·n values"},
 		{"GaussNewton max_iter", func() error { _, _, _, _, err := GaussNewton(r, jac, x0, -1, 0); return err }, "optim.GaussNewton: argument 4 (max_iter) must be non-negative"},
@@ -397,8 +416,8 @@ func TestNewtonBadArguments(t *testing.T) {
 }
 
 // BenchmarkNewton runs NewtonMethod and gonum's Newton under Minimize on
-// the MGH problems with the same Hessian callback; evals/op and hess/op
-// are the function and Hessian evaluations.
+// the MGH problems with the same Hessian callback; evals/op, grads/op and
+// hess/op are the function, gradient and Hessian evaluations.
 func BenchmarkNewton(b *testing.B) {
 	limit := &optimize.Settings{FuncEvaluations: 10000}
 	for _, p := range mghProblems() {
@@ -416,6 +435,7 @@ func BenchmarkNewton(b *testing.B) {
 					r, _ = optimize.Minimize(p.problemHess(), p.x0, limit, mm.m())
 				}
 				b.ReportMetric(float64(r.FuncEvaluations), "evals/op")
+				b.ReportMetric(float64(r.GradEvaluations), "grads/op")
 				b.ReportMetric(float64(r.HessEvaluations), "hess/op")
 			})
 		}

@@ -21,7 +21,7 @@ import (
 // evaluations of fg). m must be at least 1, max_iter and gtol
 // non-negative.
 //
-// It is the Nabla def lbfgs(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, m: i64, max_iter: i64, gtol: f64): ([n]f64, f64, i64, i64) (optim.nab:28:12).
+// It is the Nabla def lbfgs(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, m: i64, max_iter: i64, gtol: f64): ([n]f64, f64, i64, i64) (optim.nab:29:12).
 // Its array results are newly allocated; LbfgsInto writes them into buffers instead.
 func Lbfgs(fg func([]float64) (float64, []float64), x0 []float64, m int64, maxiter int64, gtol float64) ([]float64, float64, int64, int64, error) {
 	ar := nbArenas.Get()
@@ -36,7 +36,7 @@ func Lbfgs(fg func([]float64) (float64, []float64), x0 []float64, m int64, maxit
 	}
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_lbfgs(ar, fgIn, x0, len(x0), m, maxiter, gtol)
 	if err != nil {
-		return nil, 0, 0, 0, nbFrame(err, "lbfgs", "optim.nab:28:12", "")
+		return nil, 0, 0, 0, nbFrame(err, "lbfgs", "optim.nab:29:12", "")
 	}
 	return nbOut1(r0_0, r0_1), r1_0, r2_0, r3_0, nil
 }
@@ -56,7 +56,7 @@ func LbfgsInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []flo
 	}
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_lbfgs(ar, fgIn, x0, len(x0), m, maxiter, gtol)
 	if err != nil {
-		return 0, 0, 0, nbFrame(err, "lbfgs", "optim.nab:28:12", "")
+		return 0, 0, 0, nbFrame(err, "lbfgs", "optim.nab:29:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return 0, 0, 0, fmt.Errorf("lbfgs: dst0 does not have the result's shape %v", []int{r0_1})
@@ -75,7 +75,7 @@ func LbfgsInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []flo
 // fg). max_iter and gtol must be non-negative. It keeps an n×n matrix:
 // for large n use lbfgs.
 //
-// It is the Nabla def bfgs(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, max_iter: i64, gtol: f64): ([n]f64, f64, i64, i64) (optim.nab:44:12).
+// It is the Nabla def bfgs(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, max_iter: i64, gtol: f64): ([n]f64, f64, i64, i64) (optim.nab:45:12).
 // Its array results are newly allocated; BfgsInto writes them into buffers instead.
 func Bfgs(fg func([]float64) (float64, []float64), x0 []float64, maxiter int64, gtol float64) ([]float64, float64, int64, int64, error) {
 	ar := nbArenas.Get()
@@ -90,7 +90,7 @@ func Bfgs(fg func([]float64) (float64, []float64), x0 []float64, maxiter int64, 
 	}
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_bfgs(ar, fgIn, x0, len(x0), maxiter, gtol)
 	if err != nil {
-		return nil, 0, 0, 0, nbFrame(err, "bfgs", "optim.nab:44:12", "")
+		return nil, 0, 0, 0, nbFrame(err, "bfgs", "optim.nab:45:12", "")
 	}
 	return nbOut1(r0_0, r0_1), r1_0, r2_0, r3_0, nil
 }
@@ -110,7 +110,7 @@ func BfgsInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []floa
 	}
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_bfgs(ar, fgIn, x0, len(x0), maxiter, gtol)
 	if err != nil {
-		return 0, 0, 0, nbFrame(err, "bfgs", "optim.nab:44:12", "")
+		return 0, 0, 0, nbFrame(err, "bfgs", "optim.nab:45:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return 0, 0, 0, fmt.Errorf("bfgs: dst0 does not have the result's shape %v", []int{r0_1})
@@ -128,7 +128,7 @@ func BfgsInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []floa
 // search finds no decrease, and returns (x, f(x), iterations, evaluations
 // of fg). max_iter and gtol must be non-negative.
 //
-// It is the Nabla def nonlinear_cg(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, max_iter: i64, gtol: f64): ([n]f64, f64, i64, i64) (optim.nab:58:12).
+// It is the Nabla def nonlinear_cg(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, max_iter: i64, gtol: f64): ([n]f64, f64, i64, i64) (optim.nab:59:12).
 // Its array results are newly allocated; NonlinearCgInto writes them into buffers instead.
 func NonlinearCg(fg func([]float64) (float64, []float64), x0 []float64, maxiter int64, gtol float64) ([]float64, float64, int64, int64, error) {
 	ar := nbArenas.Get()
@@ -143,7 +143,7 @@ func NonlinearCg(fg func([]float64) (float64, []float64), x0 []float64, maxiter 
 	}
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_nonlinearcg(ar, fgIn, x0, len(x0), maxiter, gtol)
 	if err != nil {
-		return nil, 0, 0, 0, nbFrame(err, "nonlinear_cg", "optim.nab:58:12", "")
+		return nil, 0, 0, 0, nbFrame(err, "nonlinear_cg", "optim.nab:59:12", "")
 	}
 	return nbOut1(r0_0, r0_1), r1_0, r2_0, r3_0, nil
 }
@@ -163,7 +163,7 @@ func NonlinearCgInto(dst0 []float64, fg func([]float64) (float64, []float64), x0
 	}
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_nonlinearcg(ar, fgIn, x0, len(x0), maxiter, gtol)
 	if err != nil {
-		return 0, 0, 0, nbFrame(err, "nonlinear_cg", "optim.nab:58:12", "")
+		return 0, 0, 0, nbFrame(err, "nonlinear_cg", "optim.nab:59:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return 0, 0, 0, fmt.Errorf("nonlinear_cg: dst0 does not have the result's shape %v", []int{r0_1})
@@ -181,7 +181,7 @@ func NonlinearCgInto(dst0 []float64, fg func([]float64) (float64, []float64), x0
 // returns (x, f(x), iterations, evaluations of fg). x0, lo and hi must
 // have one length, lo ≤ hi, m ≥ 1, max_iter and gtol non-negative.
 //
-// It is the Nabla def lbfgsb(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lo: [n]f64, hi: [n]f64, m: i64, max_iter: i64, gtol: f64): ([n]f64, f64, i64, i64) (optim.nab:72:12).
+// It is the Nabla def lbfgsb(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lo: [n]f64, hi: [n]f64, m: i64, max_iter: i64, gtol: f64): ([n]f64, f64, i64, i64) (optim.nab:73:12).
 // Its array results are newly allocated; LbfgsbInto writes them into buffers instead.
 func Lbfgsb(fg func([]float64) (float64, []float64), x0 []float64, lo []float64, hi []float64, m int64, maxiter int64, gtol float64) ([]float64, float64, int64, int64, error) {
 	ar := nbArenas.Get()
@@ -196,7 +196,7 @@ func Lbfgsb(fg func([]float64) (float64, []float64), x0 []float64, lo []float64,
 	}
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_lbfgsb(ar, fgIn, x0, len(x0), lo, len(lo), hi, len(hi), m, maxiter, gtol)
 	if err != nil {
-		return nil, 0, 0, 0, nbFrame(err, "lbfgsb", "optim.nab:72:12", "")
+		return nil, 0, 0, 0, nbFrame(err, "lbfgsb", "optim.nab:73:12", "")
 	}
 	return nbOut1(r0_0, r0_1), r1_0, r2_0, r3_0, nil
 }
@@ -216,7 +216,7 @@ func LbfgsbInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []fl
 	}
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_lbfgsb(ar, fgIn, x0, len(x0), lo, len(lo), hi, len(hi), m, maxiter, gtol)
 	if err != nil {
-		return 0, 0, 0, nbFrame(err, "lbfgsb", "optim.nab:72:12", "")
+		return 0, 0, 0, nbFrame(err, "lbfgsb", "optim.nab:73:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return 0, 0, 0, fmt.Errorf("lbfgsb: dst0 does not have the result's shape %v", []int{r0_1})
@@ -227,7 +227,7 @@ func LbfgsbInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []fl
 // Gd is gradient descent: x ← x − lr·∇f(x).
 // It returns (x, f(x), steps), calling fg steps + 1 times.
 //
-// It is the Nabla def gd(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:86:12).
+// It is the Nabla def gd(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:87:12).
 // Its array results are newly allocated; GdInto writes them into buffers instead.
 func Gd(fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) ([]float64, float64, int64, error) {
 	ar := nbArenas.Get()
@@ -242,7 +242,7 @@ func Gd(fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_gd(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return nil, 0, 0, nbFrame(err, "gd", "optim.nab:86:12", "")
+		return nil, 0, 0, nbFrame(err, "gd", "optim.nab:87:12", "")
 	}
 	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
 }
@@ -262,7 +262,7 @@ func GdInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float6
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_gd(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return 0, 0, nbFrame(err, "gd", "optim.nab:86:12", "")
+		return 0, 0, nbFrame(err, "gd", "optim.nab:87:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return 0, 0, fmt.Errorf("gd: dst0 does not have the result's shape %v", []int{r0_1})
@@ -274,7 +274,7 @@ func GdInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float6
 // v ← β·v + g; x ← x − lr·v.
 // It returns (x, f(x), steps), calling fg steps + 1 times.
 //
-// It is the Nabla def momentum(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, beta: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:92:12).
+// It is the Nabla def momentum(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, beta: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:93:12).
 // Its array results are newly allocated; MomentumInto writes them into buffers instead.
 func Momentum(fg func([]float64) (float64, []float64), x0 []float64, lr float64, beta float64, steps int64) ([]float64, float64, int64, error) {
 	ar := nbArenas.Get()
@@ -289,7 +289,7 @@ func Momentum(fg func([]float64) (float64, []float64), x0 []float64, lr float64,
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_momentum(ar, fgIn, x0, len(x0), lr, beta, steps)
 	if err != nil {
-		return nil, 0, 0, nbFrame(err, "momentum", "optim.nab:92:12", "")
+		return nil, 0, 0, nbFrame(err, "momentum", "optim.nab:93:12", "")
 	}
 	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
 }
@@ -309,7 +309,7 @@ func MomentumInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_momentum(ar, fgIn, x0, len(x0), lr, beta, steps)
 	if err != nil {
-		return 0, 0, nbFrame(err, "momentum", "optim.nab:92:12", "")
+		return 0, 0, nbFrame(err, "momentum", "optim.nab:93:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return 0, 0, fmt.Errorf("momentum: dst0 does not have the result's shape %v", []int{r0_1})
@@ -321,7 +321,7 @@ func MomentumInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []
 // al. (2013): v ← β·v + g; x ← x − lr·(g + β·v).
 // It returns (x, f(x), steps), calling fg steps + 1 times.
 //
-// It is the Nabla def nesterov(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, beta: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:98:12).
+// It is the Nabla def nesterov(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, beta: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:99:12).
 // Its array results are newly allocated; NesterovInto writes them into buffers instead.
 func Nesterov(fg func([]float64) (float64, []float64), x0 []float64, lr float64, beta float64, steps int64) ([]float64, float64, int64, error) {
 	ar := nbArenas.Get()
@@ -336,7 +336,7 @@ func Nesterov(fg func([]float64) (float64, []float64), x0 []float64, lr float64,
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_nesterov(ar, fgIn, x0, len(x0), lr, beta, steps)
 	if err != nil {
-		return nil, 0, 0, nbFrame(err, "nesterov", "optim.nab:98:12", "")
+		return nil, 0, 0, nbFrame(err, "nesterov", "optim.nab:99:12", "")
 	}
 	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
 }
@@ -356,7 +356,7 @@ func NesterovInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_nesterov(ar, fgIn, x0, len(x0), lr, beta, steps)
 	if err != nil {
-		return 0, 0, nbFrame(err, "nesterov", "optim.nab:98:12", "")
+		return 0, 0, nbFrame(err, "nesterov", "optim.nab:99:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return 0, 0, fmt.Errorf("nesterov: dst0 does not have the result's shape %v", []int{r0_1})
@@ -368,7 +368,7 @@ func NesterovInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []
 // x ← x − lr·g/(√G + 1e-10).
 // It returns (x, f(x), steps), calling fg steps + 1 times.
 //
-// It is the Nabla def adagrad(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:104:12).
+// It is the Nabla def adagrad(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:105:12).
 // Its array results are newly allocated; AdagradInto writes them into buffers instead.
 func Adagrad(fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) ([]float64, float64, int64, error) {
 	ar := nbArenas.Get()
@@ -383,7 +383,7 @@ func Adagrad(fg func([]float64) (float64, []float64), x0 []float64, lr float64, 
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_adagrad(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return nil, 0, 0, nbFrame(err, "adagrad", "optim.nab:104:12", "")
+		return nil, 0, 0, nbFrame(err, "adagrad", "optim.nab:105:12", "")
 	}
 	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
 }
@@ -403,7 +403,7 @@ func AdagradInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []f
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_adagrad(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return 0, 0, nbFrame(err, "adagrad", "optim.nab:104:12", "")
+		return 0, 0, nbFrame(err, "adagrad", "optim.nab:105:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return 0, 0, fmt.Errorf("adagrad: dst0 does not have the result's shape %v", []int{r0_1})
@@ -415,7 +415,7 @@ func AdagradInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []f
 // x ← x − lr·g/(√v + 1e-8).
 // It returns (x, f(x), steps), calling fg steps + 1 times.
 //
-// It is the Nabla def rmsprop(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:110:12).
+// It is the Nabla def rmsprop(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:111:12).
 // Its array results are newly allocated; RmspropInto writes them into buffers instead.
 func Rmsprop(fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) ([]float64, float64, int64, error) {
 	ar := nbArenas.Get()
@@ -430,7 +430,7 @@ func Rmsprop(fg func([]float64) (float64, []float64), x0 []float64, lr float64, 
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_rmsprop(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return nil, 0, 0, nbFrame(err, "rmsprop", "optim.nab:110:12", "")
+		return nil, 0, 0, nbFrame(err, "rmsprop", "optim.nab:111:12", "")
 	}
 	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
 }
@@ -450,7 +450,7 @@ func RmspropInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []f
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_rmsprop(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return 0, 0, nbFrame(err, "rmsprop", "optim.nab:110:12", "")
+		return 0, 0, nbFrame(err, "rmsprop", "optim.nab:111:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return 0, 0, fmt.Errorf("rmsprop: dst0 does not have the result's shape %v", []int{r0_1})
@@ -463,7 +463,7 @@ func RmspropInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []f
 // with the bias-corrected m̂ = m/(1 − 0.9ᵗ), v̂ = v/(1 − 0.999ᵗ).
 // It returns (x, f(x), steps), calling fg steps + 1 times.
 //
-// It is the Nabla def adam(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:117:12).
+// It is the Nabla def adam(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:118:12).
 // Its array results are newly allocated; AdamInto writes them into buffers instead.
 func Adam(fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) ([]float64, float64, int64, error) {
 	ar := nbArenas.Get()
@@ -478,7 +478,7 @@ func Adam(fg func([]float64) (float64, []float64), x0 []float64, lr float64, ste
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_adam(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return nil, 0, 0, nbFrame(err, "adam", "optim.nab:117:12", "")
+		return nil, 0, 0, nbFrame(err, "adam", "optim.nab:118:12", "")
 	}
 	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
 }
@@ -498,7 +498,7 @@ func AdamInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []floa
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_adam(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return 0, 0, nbFrame(err, "adam", "optim.nab:117:12", "")
+		return 0, 0, nbFrame(err, "adam", "optim.nab:118:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return 0, 0, fmt.Errorf("adam: dst0 does not have the result's shape %v", []int{r0_1})
@@ -510,7 +510,7 @@ func AdamInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []floa
 // wd on the pre-step x: x ← x − lr·m̂/(√v̂ + ε) − lr·wd·x.
 // It returns (x, f(x), steps), calling fg steps + 1 times.
 //
-// It is the Nabla def adamw(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, wd: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:123:12).
+// It is the Nabla def adamw(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, wd: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:124:12).
 // Its array results are newly allocated; AdamwInto writes them into buffers instead.
 func Adamw(fg func([]float64) (float64, []float64), x0 []float64, lr float64, wd float64, steps int64) ([]float64, float64, int64, error) {
 	ar := nbArenas.Get()
@@ -525,7 +525,7 @@ func Adamw(fg func([]float64) (float64, []float64), x0 []float64, lr float64, wd
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_adamw(ar, fgIn, x0, len(x0), lr, wd, steps)
 	if err != nil {
-		return nil, 0, 0, nbFrame(err, "adamw", "optim.nab:123:12", "")
+		return nil, 0, 0, nbFrame(err, "adamw", "optim.nab:124:12", "")
 	}
 	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
 }
@@ -545,7 +545,7 @@ func AdamwInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []flo
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_adamw(ar, fgIn, x0, len(x0), lr, wd, steps)
 	if err != nil {
-		return 0, 0, nbFrame(err, "adamw", "optim.nab:123:12", "")
+		return 0, 0, nbFrame(err, "adamw", "optim.nab:124:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return 0, 0, fmt.Errorf("adamw: dst0 does not have the result's shape %v", []int{r0_1})
@@ -557,7 +557,7 @@ func AdamwInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []flo
 // g − m in place of g², ε = 1e-16.
 // It returns (x, f(x), steps), calling fg steps + 1 times.
 //
-// It is the Nabla def adabelief(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:129:12).
+// It is the Nabla def adabelief(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:130:12).
 // Its array results are newly allocated; AdabeliefInto writes them into buffers instead.
 func Adabelief(fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) ([]float64, float64, int64, error) {
 	ar := nbArenas.Get()
@@ -572,7 +572,7 @@ func Adabelief(fg func([]float64) (float64, []float64), x0 []float64, lr float64
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_adabelief(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return nil, 0, 0, nbFrame(err, "adabelief", "optim.nab:129:12", "")
+		return nil, 0, 0, nbFrame(err, "adabelief", "optim.nab:130:12", "")
 	}
 	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
 }
@@ -592,7 +592,7 @@ func AdabeliefInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 [
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_adabelief(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return 0, 0, nbFrame(err, "adabelief", "optim.nab:129:12", "")
+		return 0, 0, nbFrame(err, "adabelief", "optim.nab:130:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return 0, 0, fmt.Errorf("adabelief: dst0 does not have the result's shape %v", []int{r0_1})
@@ -604,7 +604,7 @@ func AdabeliefInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 [
 // sigmoid(|g_prev − g|).
 // It returns (x, f(x), steps), calling fg steps + 1 times.
 //
-// It is the Nabla def diffgrad(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:135:12).
+// It is the Nabla def diffgrad(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:136:12).
 // Its array results are newly allocated; DiffgradInto writes them into buffers instead.
 func Diffgrad(fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) ([]float64, float64, int64, error) {
 	ar := nbArenas.Get()
@@ -619,7 +619,7 @@ func Diffgrad(fg func([]float64) (float64, []float64), x0 []float64, lr float64,
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_diffgrad(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return nil, 0, 0, nbFrame(err, "diffgrad", "optim.nab:135:12", "")
+		return nil, 0, 0, nbFrame(err, "diffgrad", "optim.nab:136:12", "")
 	}
 	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
 }
@@ -639,7 +639,7 @@ func DiffgradInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_diffgrad(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return 0, 0, nbFrame(err, "diffgrad", "optim.nab:135:12", "")
+		return 0, 0, nbFrame(err, "diffgrad", "optim.nab:136:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return 0, 0, fmt.Errorf("diffgrad: dst0 does not have the result's shape %v", []int{r0_1})
@@ -651,7 +651,7 @@ func DiffgradInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []
 // Nesterov momentum estimated from gradient differences.
 // It returns (x, f(x), steps), calling fg steps + 1 times.
 //
-// It is the Nabla def adan(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:141:12).
+// It is the Nabla def adan(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:142:12).
 // Its array results are newly allocated; AdanInto writes them into buffers instead.
 func Adan(fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) ([]float64, float64, int64, error) {
 	ar := nbArenas.Get()
@@ -666,7 +666,7 @@ func Adan(fg func([]float64) (float64, []float64), x0 []float64, lr float64, ste
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_adan(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return nil, 0, 0, nbFrame(err, "adan", "optim.nab:141:12", "")
+		return nil, 0, 0, nbFrame(err, "adan", "optim.nab:142:12", "")
 	}
 	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
 }
@@ -686,7 +686,7 @@ func AdanInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []floa
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_adan(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return 0, 0, nbFrame(err, "adan", "optim.nab:141:12", "")
+		return 0, 0, nbFrame(err, "adan", "optim.nab:142:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return 0, 0, fmt.Errorf("adan: dst0 does not have the result's shape %v", []int{r0_1})
@@ -698,7 +698,7 @@ func AdanInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []floa
 // x ← x − lr·(sign(0.9·m + 0.1·g) + wd·x); m ← 0.99·m + 0.01·g.
 // It returns (x, f(x), steps), calling fg steps + 1 times.
 //
-// It is the Nabla def lion(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, wd: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:147:12).
+// It is the Nabla def lion(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, wd: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:148:12).
 // Its array results are newly allocated; LionInto writes them into buffers instead.
 func Lion(fg func([]float64) (float64, []float64), x0 []float64, lr float64, wd float64, steps int64) ([]float64, float64, int64, error) {
 	ar := nbArenas.Get()
@@ -713,7 +713,7 @@ func Lion(fg func([]float64) (float64, []float64), x0 []float64, lr float64, wd 
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_lion(ar, fgIn, x0, len(x0), lr, wd, steps)
 	if err != nil {
-		return nil, 0, 0, nbFrame(err, "lion", "optim.nab:147:12", "")
+		return nil, 0, 0, nbFrame(err, "lion", "optim.nab:148:12", "")
 	}
 	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
 }
@@ -733,7 +733,7 @@ func LionInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []floa
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_lion(ar, fgIn, x0, len(x0), lr, wd, steps)
 	if err != nil {
-		return 0, 0, nbFrame(err, "lion", "optim.nab:147:12", "")
+		return 0, 0, nbFrame(err, "lion", "optim.nab:148:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return 0, 0, fmt.Errorf("lion: dst0 does not have the result's shape %v", []int{r0_1})
@@ -745,7 +745,7 @@ func LionInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []floa
 // on lo ≤ x ≤ hi: x ← clip(x − lr·∇f(x), lo, hi), from x0 projected.
 // It returns (x, f(x), steps), calling fg steps + 1 times.
 //
-// It is the Nabla def projected_gradient(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lo: [n]f64, hi: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:153:12).
+// It is the Nabla def projected_gradient(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lo: [n]f64, hi: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:154:12).
 // Its array results are newly allocated; ProjectedGradientInto writes them into buffers instead.
 func ProjectedGradient(fg func([]float64) (float64, []float64), x0 []float64, lo []float64, hi []float64, lr float64, steps int64) ([]float64, float64, int64, error) {
 	ar := nbArenas.Get()
@@ -760,7 +760,7 @@ func ProjectedGradient(fg func([]float64) (float64, []float64), x0 []float64, lo
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_projectedgradient(ar, fgIn, x0, len(x0), lo, len(lo), hi, len(hi), lr, steps)
 	if err != nil {
-		return nil, 0, 0, nbFrame(err, "projected_gradient", "optim.nab:153:12", "")
+		return nil, 0, 0, nbFrame(err, "projected_gradient", "optim.nab:154:12", "")
 	}
 	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
 }
@@ -780,7 +780,7 @@ func ProjectedGradientInto(dst0 []float64, fg func([]float64) (float64, []float6
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_projectedgradient(ar, fgIn, x0, len(x0), lo, len(lo), hi, len(hi), lr, steps)
 	if err != nil {
-		return 0, 0, nbFrame(err, "projected_gradient", "optim.nab:153:12", "")
+		return 0, 0, nbFrame(err, "projected_gradient", "optim.nab:154:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return 0, 0, fmt.Errorf("projected_gradient: dst0 does not have the result's shape %v", []int{r0_1})
@@ -793,25 +793,34 @@ func ProjectedGradientInto(dst0 []float64, fg func([]float64) (float64, []float6
 // Alg. 3.3): the step solves (H + τ·I)·d = −∇f with τ = 0 when H is
 // positive definite, else the first of τ₀ = 1e-3·max|diag H|, 2τ₀, 4τ₀, ...
 // that admits a Cholesky factorization; then Armijo backtracking from
-// α = 1 (c1 = 1e-4, halving). fg(x) returns f(x) and ∇f(x), and is called
-// at x0 and at every trial point; hess(x) returns the Hessian ∇²f(x) as n·n
-// values, row by row (only its lower triangle is read), once per
-// iteration. It stops when ‖∇f(x)‖∞ ≤ gtol, after max_iter iterations, or
-// when α falls below 1e-10, and returns (x, f(x), iterations, evaluations
-// of fg). max_iter and gtol must be non-negative.
+// α = 1 (c1 = 1e-4, halving). f(x) is called at x0 and at every trial
+// point, g(x) = ∇f(x) at x0 and at every iterate, and hess(x), the
+// Hessian ∇²f(x) as n·n values row by row (only its lower triangle is
+// read), once per iteration: the callbacks of a gonum optimize.Problem. It
+// stops when ‖∇f(x)‖∞ ≤ gtol, after max_iter iterations, or when α falls
+// below 1e-10, and returns (x, f(x), iterations, evaluations of f). The
+// gradient was evaluated iterations + 1 times. max_iter and gtol must be
+// non-negative.
 //
-// It is the Nabla def newton(fg: [n]f64 -> (f64, [n]f64), hess: [n]f64 -> [k]f64, x0: [n]f64, max_iter: i64, gtol: f64): ([n]f64, f64, i64, i64) (optim.nab:178:12).
+// It is the Nabla def newton(f: [n]f64 -> f64, g: [n]f64 -> [n]f64, hess: [n]f64 -> [k]f64, x0: [n]f64, max_iter: i64, gtol: f64): ([n]f64, f64, i64, i64) (optim.nab:183:12).
 // Its array results are newly allocated; NewtonInto writes them into buffers instead.
-func Newton(fg func([]float64) (float64, []float64), hess func([]float64) []float64, x0 []float64, maxiter int64, gtol float64) ([]float64, float64, int64, int64, error) {
+func Newton(f func([]float64) float64, g func([]float64) []float64, hess func([]float64) []float64, x0 []float64, maxiter int64, gtol float64) ([]float64, float64, int64, int64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
 	defer nbArenas.Put(ar)
-	if fg == nil {
-		return nil, 0, 0, 0, fmt.Errorf("newton: argument fg is a nil function")
+	if f == nil {
+		return nil, 0, 0, 0, fmt.Errorf("newton: argument f is a nil function")
 	}
-	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
-		r0, r1 := fg(a0[:a0n])
-		return r0, r1, len(r1)
+	fIn := func(a0 []float64, a0n int) float64 {
+		r0 := f(a0[:a0n])
+		return r0
+	}
+	if g == nil {
+		return nil, 0, 0, 0, fmt.Errorf("newton: argument g is a nil function")
+	}
+	gIn := func(a0 []float64, a0n int) ([]float64, int) {
+		r0 := g(a0[:a0n])
+		return r0, len(r0)
 	}
 	if hess == nil {
 		return nil, 0, 0, 0, fmt.Errorf("newton: argument hess is a nil function")
@@ -820,25 +829,32 @@ func Newton(fg func([]float64) (float64, []float64), hess func([]float64) []floa
 		r0 := hess(a0[:a0n])
 		return r0, len(r0)
 	}
-	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_newton(ar, fgIn, hessIn, x0, len(x0), maxiter, gtol)
+	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_newton(ar, fIn, gIn, hessIn, x0, len(x0), maxiter, gtol)
 	if err != nil {
-		return nil, 0, 0, 0, nbFrame(err, "newton", "optim.nab:178:12", "")
+		return nil, 0, 0, 0, nbFrame(err, "newton", "optim.nab:183:12", "")
 	}
 	return nbOut1(r0_0, r0_1), r1_0, r2_0, r3_0, nil
 }
 
 // NewtonInto is Newton with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates nothing.
-func NewtonInto(dst0 []float64, fg func([]float64) (float64, []float64), hess func([]float64) []float64, x0 []float64, maxiter int64, gtol float64) (float64, int64, int64, error) {
+func NewtonInto(dst0 []float64, f func([]float64) float64, g func([]float64) []float64, hess func([]float64) []float64, x0 []float64, maxiter int64, gtol float64) (float64, int64, int64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
 	defer nbArenas.Put(ar)
-	if fg == nil {
-		return 0, 0, 0, fmt.Errorf("newton: argument fg is a nil function")
+	if f == nil {
+		return 0, 0, 0, fmt.Errorf("newton: argument f is a nil function")
 	}
-	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
-		r0, r1 := fg(a0[:a0n])
-		return r0, r1, len(r1)
+	fIn := func(a0 []float64, a0n int) float64 {
+		r0 := f(a0[:a0n])
+		return r0
+	}
+	if g == nil {
+		return 0, 0, 0, fmt.Errorf("newton: argument g is a nil function")
+	}
+	gIn := func(a0 []float64, a0n int) ([]float64, int) {
+		r0 := g(a0[:a0n])
+		return r0, len(r0)
 	}
 	if hess == nil {
 		return 0, 0, 0, fmt.Errorf("newton: argument hess is a nil function")
@@ -847,9 +863,9 @@ func NewtonInto(dst0 []float64, fg func([]float64) (float64, []float64), hess fu
 		r0 := hess(a0[:a0n])
 		return r0, len(r0)
 	}
-	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_newton(ar, fgIn, hessIn, x0, len(x0), maxiter, gtol)
+	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_newton(ar, fIn, gIn, hessIn, x0, len(x0), maxiter, gtol)
 	if err != nil {
-		return 0, 0, 0, nbFrame(err, "newton", "optim.nab:178:12", "")
+		return 0, 0, 0, nbFrame(err, "newton", "optim.nab:183:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return 0, 0, 0, fmt.Errorf("newton: dst0 does not have the result's shape %v", []int{r0_1})
@@ -862,23 +878,30 @@ func NewtonInto(dst0 []float64, fg func([]float64) (float64, []float64), hess fu
 // conjugate gradients on H·d = −∇f to the forcing tolerance
 // min(0.5, √‖g‖₂)·‖g‖₂ (at most 2n + 10 products), stopping at negative
 // curvature, then Armijo backtracking as in newton. No Hessian is formed:
-// hv(x, v) returns ∇²f(x)·v. fg(x) returns f(x) and ∇f(x), and is called at
-// x0 and at every trial point. It stops when ‖∇f(x)‖∞ ≤ gtol, after
-// max_iter iterations, or when α falls below 1e-10, and returns (x, f(x),
-// iterations, evaluations of fg). max_iter and gtol must be non-negative.
+// hv(x, v) returns ∇²f(x)·v. f and g are called as in newton. It stops
+// when ‖∇f(x)‖∞ ≤ gtol, after max_iter iterations, or when α falls below
+// 1e-10, and returns (x, f(x), iterations, evaluations of f). max_iter
+// and gtol must be non-negative.
 //
-// It is the Nabla def newton_cg(fg: [n]f64 -> (f64, [n]f64), hv: ([n]f64, [n]f64) -> [n]f64, x0: [n]f64, max_iter: i64, gtol: f64): ([n]f64, f64, i64, i64) (optim.nab:192:12).
+// It is the Nabla def newton_cg(f: [n]f64 -> f64, g: [n]f64 -> [n]f64, hv: ([n]f64, [n]f64) -> [n]f64, x0: [n]f64, max_iter: i64, gtol: f64): ([n]f64, f64, i64, i64) (optim.nab:197:12).
 // Its array results are newly allocated; NewtonCgInto writes them into buffers instead.
-func NewtonCg(fg func([]float64) (float64, []float64), hv func([]float64, []float64) []float64, x0 []float64, maxiter int64, gtol float64) ([]float64, float64, int64, int64, error) {
+func NewtonCg(f func([]float64) float64, g func([]float64) []float64, hv func([]float64, []float64) []float64, x0 []float64, maxiter int64, gtol float64) ([]float64, float64, int64, int64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
 	defer nbArenas.Put(ar)
-	if fg == nil {
-		return nil, 0, 0, 0, fmt.Errorf("newton_cg: argument fg is a nil function")
+	if f == nil {
+		return nil, 0, 0, 0, fmt.Errorf("newton_cg: argument f is a nil function")
 	}
-	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
-		r0, r1 := fg(a0[:a0n])
-		return r0, r1, len(r1)
+	fIn := func(a0 []float64, a0n int) float64 {
+		r0 := f(a0[:a0n])
+		return r0
+	}
+	if g == nil {
+		return nil, 0, 0, 0, fmt.Errorf("newton_cg: argument g is a nil function")
+	}
+	gIn := func(a0 []float64, a0n int) ([]float64, int) {
+		r0 := g(a0[:a0n])
+		return r0, len(r0)
 	}
 	if hv == nil {
 		return nil, 0, 0, 0, fmt.Errorf("newton_cg: argument hv is a nil function")
@@ -887,25 +910,32 @@ func NewtonCg(fg func([]float64) (float64, []float64), hv func([]float64, []floa
 		r0 := hv(a0[:a0n], a1[:a1n])
 		return r0, len(r0)
 	}
-	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_newtoncg(ar, fgIn, hvIn, x0, len(x0), maxiter, gtol)
+	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_newtoncg(ar, fIn, gIn, hvIn, x0, len(x0), maxiter, gtol)
 	if err != nil {
-		return nil, 0, 0, 0, nbFrame(err, "newton_cg", "optim.nab:192:12", "")
+		return nil, 0, 0, 0, nbFrame(err, "newton_cg", "optim.nab:197:12", "")
 	}
 	return nbOut1(r0_0, r0_1), r1_0, r2_0, r3_0, nil
 }
 
 // NewtonCgInto is NewtonCg with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates nothing.
-func NewtonCgInto(dst0 []float64, fg func([]float64) (float64, []float64), hv func([]float64, []float64) []float64, x0 []float64, maxiter int64, gtol float64) (float64, int64, int64, error) {
+func NewtonCgInto(dst0 []float64, f func([]float64) float64, g func([]float64) []float64, hv func([]float64, []float64) []float64, x0 []float64, maxiter int64, gtol float64) (float64, int64, int64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
 	defer nbArenas.Put(ar)
-	if fg == nil {
-		return 0, 0, 0, fmt.Errorf("newton_cg: argument fg is a nil function")
+	if f == nil {
+		return 0, 0, 0, fmt.Errorf("newton_cg: argument f is a nil function")
 	}
-	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
-		r0, r1 := fg(a0[:a0n])
-		return r0, r1, len(r1)
+	fIn := func(a0 []float64, a0n int) float64 {
+		r0 := f(a0[:a0n])
+		return r0
+	}
+	if g == nil {
+		return 0, 0, 0, fmt.Errorf("newton_cg: argument g is a nil function")
+	}
+	gIn := func(a0 []float64, a0n int) ([]float64, int) {
+		r0 := g(a0[:a0n])
+		return r0, len(r0)
 	}
 	if hv == nil {
 		return 0, 0, 0, fmt.Errorf("newton_cg: argument hv is a nil function")
@@ -914,9 +944,9 @@ func NewtonCgInto(dst0 []float64, fg func([]float64) (float64, []float64), hv fu
 		r0 := hv(a0[:a0n], a1[:a1n])
 		return r0, len(r0)
 	}
-	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_newtoncg(ar, fgIn, hvIn, x0, len(x0), maxiter, gtol)
+	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_newtoncg(ar, fIn, gIn, hvIn, x0, len(x0), maxiter, gtol)
 	if err != nil {
-		return 0, 0, 0, nbFrame(err, "newton_cg", "optim.nab:192:12", "")
+		return 0, 0, 0, nbFrame(err, "newton_cg", "optim.nab:197:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return 0, 0, 0, fmt.Errorf("newton_cg: dst0 does not have the result's shape %v", []int{r0_1})
@@ -927,22 +957,29 @@ func NewtonCgInto(dst0 []float64, fg func([]float64) (float64, []float64), hv fu
 // LazyNewton is newton with lazy Hessian updates: std/optim's lazy_newton
 // (Doikov, Chayti and Jaggi, 2023) calls hess and factors the (modified)
 // Hessian at iterations 0, every, 2·every, ... and reuses the
-// factorization in between; the line search is newton's. It returns (x,
-// f(x), iterations, evaluations of fg). every must be at least 1,
-// max_iter and gtol non-negative.
+// factorization in between; f, g and the line search are newton's. It
+// returns (x, f(x), iterations, evaluations of f). every must be at least
+// 1, max_iter and gtol non-negative.
 //
-// It is the Nabla def lazy_newton(fg: [n]f64 -> (f64, [n]f64), hess: [n]f64 -> [k]f64, x0: [n]f64, every: i64, max_iter: i64, gtol: f64): ([n]f64, f64, i64, i64) (optim.nab:203:12).
+// It is the Nabla def lazy_newton(f: [n]f64 -> f64, g: [n]f64 -> [n]f64, hess: [n]f64 -> [k]f64, x0: [n]f64, every: i64, max_iter: i64, gtol: f64): ([n]f64, f64, i64, i64) (optim.nab:208:12).
 // Its array results are newly allocated; LazyNewtonInto writes them into buffers instead.
-func LazyNewton(fg func([]float64) (float64, []float64), hess func([]float64) []float64, x0 []float64, every int64, maxiter int64, gtol float64) ([]float64, float64, int64, int64, error) {
+func LazyNewton(f func([]float64) float64, g func([]float64) []float64, hess func([]float64) []float64, x0 []float64, every int64, maxiter int64, gtol float64) ([]float64, float64, int64, int64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
 	defer nbArenas.Put(ar)
-	if fg == nil {
-		return nil, 0, 0, 0, fmt.Errorf("lazy_newton: argument fg is a nil function")
+	if f == nil {
+		return nil, 0, 0, 0, fmt.Errorf("lazy_newton: argument f is a nil function")
 	}
-	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
-		r0, r1 := fg(a0[:a0n])
-		return r0, r1, len(r1)
+	fIn := func(a0 []float64, a0n int) float64 {
+		r0 := f(a0[:a0n])
+		return r0
+	}
+	if g == nil {
+		return nil, 0, 0, 0, fmt.Errorf("lazy_newton: argument g is a nil function")
+	}
+	gIn := func(a0 []float64, a0n int) ([]float64, int) {
+		r0 := g(a0[:a0n])
+		return r0, len(r0)
 	}
 	if hess == nil {
 		return nil, 0, 0, 0, fmt.Errorf("lazy_newton: argument hess is a nil function")
@@ -951,25 +988,32 @@ func LazyNewton(fg func([]float64) (float64, []float64), hess func([]float64) []
 		r0 := hess(a0[:a0n])
 		return r0, len(r0)
 	}
-	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_lazynewton(ar, fgIn, hessIn, x0, len(x0), every, maxiter, gtol)
+	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_lazynewton(ar, fIn, gIn, hessIn, x0, len(x0), every, maxiter, gtol)
 	if err != nil {
-		return nil, 0, 0, 0, nbFrame(err, "lazy_newton", "optim.nab:203:12", "")
+		return nil, 0, 0, 0, nbFrame(err, "lazy_newton", "optim.nab:208:12", "")
 	}
 	return nbOut1(r0_0, r0_1), r1_0, r2_0, r3_0, nil
 }
 
 // LazyNewtonInto is LazyNewton with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates nothing.
-func LazyNewtonInto(dst0 []float64, fg func([]float64) (float64, []float64), hess func([]float64) []float64, x0 []float64, every int64, maxiter int64, gtol float64) (float64, int64, int64, error) {
+func LazyNewtonInto(dst0 []float64, f func([]float64) float64, g func([]float64) []float64, hess func([]float64) []float64, x0 []float64, every int64, maxiter int64, gtol float64) (float64, int64, int64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
 	defer nbArenas.Put(ar)
-	if fg == nil {
-		return 0, 0, 0, fmt.Errorf("lazy_newton: argument fg is a nil function")
+	if f == nil {
+		return 0, 0, 0, fmt.Errorf("lazy_newton: argument f is a nil function")
 	}
-	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
-		r0, r1 := fg(a0[:a0n])
-		return r0, r1, len(r1)
+	fIn := func(a0 []float64, a0n int) float64 {
+		r0 := f(a0[:a0n])
+		return r0
+	}
+	if g == nil {
+		return 0, 0, 0, fmt.Errorf("lazy_newton: argument g is a nil function")
+	}
+	gIn := func(a0 []float64, a0n int) ([]float64, int) {
+		r0 := g(a0[:a0n])
+		return r0, len(r0)
 	}
 	if hess == nil {
 		return 0, 0, 0, fmt.Errorf("lazy_newton: argument hess is a nil function")
@@ -978,9 +1022,9 @@ func LazyNewtonInto(dst0 []float64, fg func([]float64) (float64, []float64), hes
 		r0 := hess(a0[:a0n])
 		return r0, len(r0)
 	}
-	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_lazynewton(ar, fgIn, hessIn, x0, len(x0), every, maxiter, gtol)
+	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_lazynewton(ar, fIn, gIn, hessIn, x0, len(x0), every, maxiter, gtol)
 	if err != nil {
-		return 0, 0, 0, nbFrame(err, "lazy_newton", "optim.nab:203:12", "")
+		return 0, 0, 0, nbFrame(err, "lazy_newton", "optim.nab:208:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return 0, 0, 0, fmt.Errorf("lazy_newton: dst0 does not have the result's shape %v", []int{r0_1})
@@ -992,23 +1036,30 @@ func LazyNewtonInto(dst0 []float64, fg func([]float64) (float64, []float64), hes
 // std/optim's damped_newton (Nesterov, Lectures on Convex Optimization,
 // §5.2): x ← x − H⁻¹∇f/(1 + λ) with the Newton decrement λ = √(∇fᵀH⁻¹∇f),
 // the full step once λ < 0.25, no line search (H regularized as in newton
-// when it is not positive definite). fg is called at x0 and once per
+// when it is not positive definite). f and g are called at x0 and once per
 // iteration, hess once per iteration. It stops when ‖∇f(x)‖∞ ≤ gtol or
 // after max_iter iterations and returns (x, f(x), iterations, evaluations
-// of fg). max_iter and gtol must be non-negative.
+// of f). max_iter and gtol must be non-negative.
 //
-// It is the Nabla def damped_newton(fg: [n]f64 -> (f64, [n]f64), hess: [n]f64 -> [k]f64, x0: [n]f64, max_iter: i64, gtol: f64): ([n]f64, f64, i64, i64) (optim.nab:217:12).
+// It is the Nabla def damped_newton(f: [n]f64 -> f64, g: [n]f64 -> [n]f64, hess: [n]f64 -> [k]f64, x0: [n]f64, max_iter: i64, gtol: f64): ([n]f64, f64, i64, i64) (optim.nab:222:12).
 // Its array results are newly allocated; DampedNewtonInto writes them into buffers instead.
-func DampedNewton(fg func([]float64) (float64, []float64), hess func([]float64) []float64, x0 []float64, maxiter int64, gtol float64) ([]float64, float64, int64, int64, error) {
+func DampedNewton(f func([]float64) float64, g func([]float64) []float64, hess func([]float64) []float64, x0 []float64, maxiter int64, gtol float64) ([]float64, float64, int64, int64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
 	defer nbArenas.Put(ar)
-	if fg == nil {
-		return nil, 0, 0, 0, fmt.Errorf("damped_newton: argument fg is a nil function")
+	if f == nil {
+		return nil, 0, 0, 0, fmt.Errorf("damped_newton: argument f is a nil function")
 	}
-	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
-		r0, r1 := fg(a0[:a0n])
-		return r0, r1, len(r1)
+	fIn := func(a0 []float64, a0n int) float64 {
+		r0 := f(a0[:a0n])
+		return r0
+	}
+	if g == nil {
+		return nil, 0, 0, 0, fmt.Errorf("damped_newton: argument g is a nil function")
+	}
+	gIn := func(a0 []float64, a0n int) ([]float64, int) {
+		r0 := g(a0[:a0n])
+		return r0, len(r0)
 	}
 	if hess == nil {
 		return nil, 0, 0, 0, fmt.Errorf("damped_newton: argument hess is a nil function")
@@ -1017,25 +1068,32 @@ func DampedNewton(fg func([]float64) (float64, []float64), hess func([]float64) 
 		r0 := hess(a0[:a0n])
 		return r0, len(r0)
 	}
-	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_dampednewton(ar, fgIn, hessIn, x0, len(x0), maxiter, gtol)
+	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_dampednewton(ar, fIn, gIn, hessIn, x0, len(x0), maxiter, gtol)
 	if err != nil {
-		return nil, 0, 0, 0, nbFrame(err, "damped_newton", "optim.nab:217:12", "")
+		return nil, 0, 0, 0, nbFrame(err, "damped_newton", "optim.nab:222:12", "")
 	}
 	return nbOut1(r0_0, r0_1), r1_0, r2_0, r3_0, nil
 }
 
 // DampedNewtonInto is DampedNewton with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates nothing.
-func DampedNewtonInto(dst0 []float64, fg func([]float64) (float64, []float64), hess func([]float64) []float64, x0 []float64, maxiter int64, gtol float64) (float64, int64, int64, error) {
+func DampedNewtonInto(dst0 []float64, f func([]float64) float64, g func([]float64) []float64, hess func([]float64) []float64, x0 []float64, maxiter int64, gtol float64) (float64, int64, int64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
 	defer nbArenas.Put(ar)
-	if fg == nil {
-		return 0, 0, 0, fmt.Errorf("damped_newton: argument fg is a nil function")
+	if f == nil {
+		return 0, 0, 0, fmt.Errorf("damped_newton: argument f is a nil function")
 	}
-	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
-		r0, r1 := fg(a0[:a0n])
-		return r0, r1, len(r1)
+	fIn := func(a0 []float64, a0n int) float64 {
+		r0 := f(a0[:a0n])
+		return r0
+	}
+	if g == nil {
+		return 0, 0, 0, fmt.Errorf("damped_newton: argument g is a nil function")
+	}
+	gIn := func(a0 []float64, a0n int) ([]float64, int) {
+		r0 := g(a0[:a0n])
+		return r0, len(r0)
 	}
 	if hess == nil {
 		return 0, 0, 0, fmt.Errorf("damped_newton: argument hess is a nil function")
@@ -1044,9 +1102,9 @@ func DampedNewtonInto(dst0 []float64, fg func([]float64) (float64, []float64), h
 		r0 := hess(a0[:a0n])
 		return r0, len(r0)
 	}
-	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_dampednewton(ar, fgIn, hessIn, x0, len(x0), maxiter, gtol)
+	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_dampednewton(ar, fIn, gIn, hessIn, x0, len(x0), maxiter, gtol)
 	if err != nil {
-		return 0, 0, 0, nbFrame(err, "damped_newton", "optim.nab:217:12", "")
+		return 0, 0, 0, nbFrame(err, "damped_newton", "optim.nab:222:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return 0, 0, 0, fmt.Errorf("damped_newton: dst0 does not have the result's shape %v", []int{r0_1})
@@ -1065,7 +1123,7 @@ func DampedNewtonInto(dst0 []float64, fg func([]float64) (float64, []float64), h
 // ½‖r(x)‖², iterations, evaluations of r). max_iter and tol must be
 // non-negative.
 //
-// It is the Nabla def gauss_newton(r: [n]f64 -> [m]f64, jac: [n]f64 -> [k]f64, x0: [n]f64, max_iter: i64, tol: f64): ([n]f64, f64, i64, i64) (optim.nab:237:12).
+// It is the Nabla def gauss_newton(r: [n]f64 -> [m]f64, jac: [n]f64 -> [k]f64, x0: [n]f64, max_iter: i64, tol: f64): ([n]f64, f64, i64, i64) (optim.nab:242:12).
 // Its array results are newly allocated; GaussNewtonInto writes them into buffers instead.
 func GaussNewton(r func([]float64) []float64, jac func([]float64) []float64, x0 []float64, maxiter int64, tol float64) ([]float64, float64, int64, int64, error) {
 	ar := nbArenas.Get()
@@ -1087,7 +1145,7 @@ func GaussNewton(r func([]float64) []float64, jac func([]float64) []float64, x0 
 	}
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_gaussnewton(ar, rIn, jacIn, x0, len(x0), maxiter, tol)
 	if err != nil {
-		return nil, 0, 0, 0, nbFrame(err, "gauss_newton", "optim.nab:237:12", "")
+		return nil, 0, 0, 0, nbFrame(err, "gauss_newton", "optim.nab:242:12", "")
 	}
 	return nbOut1(r0_0, r0_1), r1_0, r2_0, r3_0, nil
 }
@@ -1114,7 +1172,7 @@ func GaussNewtonInto(dst0 []float64, r func([]float64) []float64, jac func([]flo
 	}
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_gaussnewton(ar, rIn, jacIn, x0, len(x0), maxiter, tol)
 	if err != nil {
-		return 0, 0, 0, nbFrame(err, "gauss_newton", "optim.nab:237:12", "")
+		return 0, 0, 0, nbFrame(err, "gauss_newton", "optim.nab:242:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return 0, 0, 0, fmt.Errorf("gauss_newton: dst0 does not have the result's shape %v", []int{r0_1})
@@ -1134,7 +1192,7 @@ func GaussNewtonInto(dst0 []float64, r func([]float64) []float64, jac func([]flo
 // max_iter iterations (rejected steps count), and returns (x, ½‖r(x)‖²,
 // iterations, evaluations of r). max_iter and tol must be non-negative.
 //
-// It is the Nabla def levenberg_marquardt(r: [n]f64 -> [m]f64, jac: [n]f64 -> [k]f64, x0: [n]f64, max_iter: i64, tol: f64): ([n]f64, f64, i64, i64) (optim.nab:253:12).
+// It is the Nabla def levenberg_marquardt(r: [n]f64 -> [m]f64, jac: [n]f64 -> [k]f64, x0: [n]f64, max_iter: i64, tol: f64): ([n]f64, f64, i64, i64) (optim.nab:258:12).
 // Its array results are newly allocated; LevenbergMarquardtInto writes them into buffers instead.
 func LevenbergMarquardt(r func([]float64) []float64, jac func([]float64) []float64, x0 []float64, maxiter int64, tol float64) ([]float64, float64, int64, int64, error) {
 	ar := nbArenas.Get()
@@ -1156,7 +1214,7 @@ func LevenbergMarquardt(r func([]float64) []float64, jac func([]float64) []float
 	}
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_levenbergmarquardt(ar, rIn, jacIn, x0, len(x0), maxiter, tol)
 	if err != nil {
-		return nil, 0, 0, 0, nbFrame(err, "levenberg_marquardt", "optim.nab:253:12", "")
+		return nil, 0, 0, 0, nbFrame(err, "levenberg_marquardt", "optim.nab:258:12", "")
 	}
 	return nbOut1(r0_0, r0_1), r1_0, r2_0, r3_0, nil
 }
@@ -1183,7 +1241,7 @@ func LevenbergMarquardtInto(dst0 []float64, r func([]float64) []float64, jac fun
 	}
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_levenbergmarquardt(ar, rIn, jacIn, x0, len(x0), maxiter, tol)
 	if err != nil {
-		return 0, 0, 0, nbFrame(err, "levenberg_marquardt", "optim.nab:253:12", "")
+		return 0, 0, 0, nbFrame(err, "levenberg_marquardt", "optim.nab:258:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return 0, 0, 0, fmt.Errorf("levenberg_marquardt: dst0 does not have the result's shape %v", []int{r0_1})
@@ -1684,20 +1742,20 @@ func fn_linalgcholreg(ar *nbArena, h_1 []float64, h_2 int, h_3 int) ([]float64, 
 	return c_10, c_11, c_12, nil
 }
 
-// fn_optimadamstep is def optim.adam_step (std/optim:114:5).
+// fn_optimadamstep is def optim.adam_step (std/optim:115:5).
 func fn_optimadamstep(ar *nbArena, g_1 []float64, g_2 int, m_3 []float64, m_4 int, v_5 []float64, v_6 int, t_7 int64) ([]float64, int, []float64, int, []float64, int, error) {
 	size_8 := int64(g_2)
 	if int64(m_4) != size_8 {
-		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:114:30", fmt.Sprintf("size mismatch: n is %d (g) but m has size %d", size_8, m_4))
+		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:115:30", fmt.Sprintf("size mismatch: n is %d (g) but m has size %d", size_8, m_4))
 	}
 	if int64(v_6) != size_8 {
-		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:114:41", fmt.Sprintf("size mismatch: n is %d (g) but v has size %d", size_8, v_6))
+		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:115:41", fmt.Sprintf("size mismatch: n is %d (g) but v has size %d", size_8, v_6))
 	}
 	g_1 = g_1[:g_2]
 	m_3 = m_3[:m_4]
 	v_5 = v_5[:v_6]
 	if g_2 != m_4 {
-		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:115:20", "shape mismatch in '+': "+runtime.ShapeString([]int{m_4})+" and "+runtime.ShapeString([]int{g_2}))
+		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:116:20", "shape mismatch in '+': "+runtime.ShapeString([]int{m_4})+" and "+runtime.ShapeString([]int{g_2}))
 	}
 	r_9 := ar.F64w(m_4)
 	m_3 = m_3[:len(r_9)]
@@ -1717,7 +1775,7 @@ func fn_optimadamstep(ar *nbArena, g_1 []float64, g_2 int, m_3 []float64, m_4 in
 		}
 	}
 	if g_2 != v_6 {
-		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:116:22", "shape mismatch in '+': "+runtime.ShapeString([]int{v_6})+" and "+runtime.ShapeString([]int{g_2}))
+		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:117:22", "shape mismatch in '+': "+runtime.ShapeString([]int{v_6})+" and "+runtime.ShapeString([]int{g_2}))
 	}
 	r_16 := ar.F64w(v_6)
 	v_5 = v_5[:len(r_16)]
@@ -1743,7 +1801,7 @@ func fn_optimadamstep(ar *nbArena, g_1 []float64, g_2 int, m_3 []float64, m_4 in
 	x_27 := math.Pow(0.999, x_26)
 	x_28 := 1.0 - x_27
 	if v_6 != m_4 {
-		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:119:10", "shape mismatch in '/': "+runtime.ShapeString([]int{m_4})+" and "+runtime.ShapeString([]int{v_6}))
+		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:120:10", "shape mismatch in '/': "+runtime.ShapeString([]int{m_4})+" and "+runtime.ShapeString([]int{v_6}))
 	}
 	r_29 := ar.F64w(m_4)
 	r_9 = r_9[:len(r_29)]
@@ -1767,7 +1825,7 @@ func fn_optimadamstep(ar *nbArena, g_1 []float64, g_2 int, m_3 []float64, m_4 in
 	return r_29, m_4, r_9, m_4, r_16, v_6, nil
 }
 
-// fn_optimmtstep is def optim.mt_step (std/optim:280:5).
+// fn_optimmtstep is def optim.mt_step (std/optim:281:5).
 func fn_optimmtstep(ar *nbArena, stx_1 float64, fx_2 float64, dx_3 float64, sty_4 float64, fy_5 float64, dy_6 float64, stp_7 float64, fp_8 float64, dp_9 float64, brackt_10 bool, stpmin_11 float64, stpmax_12 float64) (float64, float64, float64, float64, float64, float64, bool, float64, bool) {
 	x_13 := runtime.Sign(dx_3)
 	x_14 := dp_9 * x_13
@@ -2078,21 +2136,21 @@ func fn_optimmtstep(ar *nbArena, stx_1 float64, fx_2 float64, dx_3 float64, sty_
 	return c_200, c_201, c_202, c_203, c_204, c_205, c_206, c_207, c_208
 }
 
-// fn_optimtwoloop is def optim.two_loop (std/optim:390:5).
+// fn_optimtwoloop is def optim.two_loop (std/optim:391:5).
 func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 int, s_5 int, y_6 []float64, y_7 int, y_8 int, rho_9 []float64, rho_10 int, head_11 int64, cnt_12 int64) ([]float64, int, error) {
 	size_13 := int64(q0_2)
 	if int64(s_5) != size_13 {
-		return nil, 0, nbErrorf("std/optim:390:33", fmt.Sprintf("size mismatch: n is %d (q0) but dimension 2 of s has size %d", size_13, s_5))
+		return nil, 0, nbErrorf("std/optim:391:33", fmt.Sprintf("size mismatch: n is %d (q0) but dimension 2 of s has size %d", size_13, s_5))
 	}
 	if int64(y_8) != size_13 {
-		return nil, 0, nbErrorf("std/optim:390:47", fmt.Sprintf("size mismatch: n is %d (q0) but dimension 2 of y has size %d", size_13, y_8))
+		return nil, 0, nbErrorf("std/optim:391:47", fmt.Sprintf("size mismatch: n is %d (q0) but dimension 2 of y has size %d", size_13, y_8))
 	}
 	size_14 := int64(s_4)
 	if int64(y_7) != size_14 {
-		return nil, 0, nbErrorf("std/optim:390:44", fmt.Sprintf("size mismatch: m is %d (s) but y has size %d", size_14, y_7))
+		return nil, 0, nbErrorf("std/optim:391:44", fmt.Sprintf("size mismatch: m is %d (s) but y has size %d", size_14, y_7))
 	}
 	if int64(rho_10) != size_14 {
-		return nil, 0, nbErrorf("std/optim:390:60", fmt.Sprintf("size mismatch: m is %d (s) but rho has size %d", size_14, rho_10))
+		return nil, 0, nbErrorf("std/optim:391:60", fmt.Sprintf("size mismatch: m is %d (s) but rho has size %d", size_14, rho_10))
 	}
 	q0_1 = q0_1[:q0_2]
 	s_3 = s_3[:s_4*s_5]
@@ -2100,7 +2158,7 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 	rho_9 = rho_9[:rho_10]
 	n_15, err_16 := runtime.CheckSize(size_14)
 	if err_16 != nil {
-		return nil, 0, nbAt("std/optim:391:43", err_16)
+		return nil, 0, nbAt("std/optim:392:43", err_16)
 	}
 	a_17 := ar.F64(n_15)
 	var state_18 []float64
@@ -2115,28 +2173,28 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 		x_41 := int64(2) * size_14
 		x_42 := x_40 + x_41
 		if size_14 == 0 {
-			return nil, 0, nbErrorf("std/optim:392:36", "integer division by zero")
+			return nil, 0, nbErrorf("std/optim:393:36", "integer division by zero")
 		}
 		x_43 := x_42 % size_14
 		if x_43 < 0 || x_43 >= int64(rho_10) {
-			return nil, 0, nbAt("std/optim:393:16", runtime.CheckIndex(x_43, rho_10))
+			return nil, 0, nbAt("std/optim:394:16", runtime.CheckIndex(x_43, rho_10))
 		}
 		x_44 := rho_9[int(x_43)]
 		if x_43 < 0 || x_43 >= int64(s_4) {
-			return nil, 0, nbAt("std/optim:393:27", runtime.CheckIndex(x_43, s_4))
+			return nil, 0, nbAt("std/optim:394:27", runtime.CheckIndex(x_43, s_4))
 		}
 		row_45 := s_3[int(x_43)*s_5 : (int(x_43)+1)*s_5]
 		if len(row_45) != len(state_18) {
-			return nil, 0, nbErrorf("std/optim:393:22", fmt.Sprintf("dot: sizes %d and %d differ", len(row_45), len(state_18)))
+			return nil, 0, nbErrorf("std/optim:394:22", fmt.Sprintf("dot: sizes %d and %d differ", len(row_45), len(state_18)))
 		}
 		d_46 := runtime.Dot(row_45, state_18)
 		x_47 := x_44 * d_46
 		if x_43 < 0 || x_43 >= int64(y_7) {
-			return nil, 0, nbAt("std/optim:394:18", runtime.CheckIndex(x_43, y_7))
+			return nil, 0, nbAt("std/optim:395:18", runtime.CheckIndex(x_43, y_7))
 		}
 		row_48 := y_6[int(x_43)*y_8 : (int(x_43)+1)*y_8]
 		if y_8 != state_19 {
-			return nil, 0, nbErrorf("std/optim:394:11", "shape mismatch in '-': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{y_8}))
+			return nil, 0, nbErrorf("std/optim:395:11", "shape mismatch in '-': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{y_8}))
 		}
 		r_49 := ar.F64w(state_19)
 		state_18 = state_18[:len(r_49)]
@@ -2145,7 +2203,7 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 			r_49[i_50] = (state_18[i_50] - (x_47 * row_48[i_50]))
 		}
 		if x_43 < 0 || x_43 >= int64(state_21) {
-			return nil, 0, nbAt("std/optim:394:23", runtime.CheckIndex(x_43, state_21))
+			return nil, 0, nbAt("std/optim:395:23", runtime.CheckIndex(x_43, state_21))
 		}
 		c_52 := ar.F64w(len(state_20))
 		copy(c_52, state_20)
@@ -2156,26 +2214,26 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 	x_53 := head_11 - int64(1)
 	x_54 := x_53 + size_14
 	if size_14 == 0 {
-		return nil, 0, nbErrorf("std/optim:395:31", "integer division by zero")
+		return nil, 0, nbErrorf("std/optim:396:31", "integer division by zero")
 	}
 	x_55 := x_54 % size_14
 	x_56 := cnt_12 > int64(0)
 	var c_57 float64
 	if x_56 {
 		if x_55 < 0 || x_55 >= int64(rho_10) {
-			return nil, 0, nbAt("std/optim:396:41", runtime.CheckIndex(x_55, rho_10))
+			return nil, 0, nbAt("std/optim:397:41", runtime.CheckIndex(x_55, rho_10))
 		}
 		x_58 := rho_9[int(x_55)]
 		if x_55 < 0 || x_55 >= int64(y_7) {
-			return nil, 0, nbAt("std/optim:396:57", runtime.CheckIndex(x_55, y_7))
+			return nil, 0, nbAt("std/optim:397:57", runtime.CheckIndex(x_55, y_7))
 		}
 		row_59 := y_6[int(x_55)*y_8 : (int(x_55)+1)*y_8]
 		if x_55 < 0 || x_55 >= int64(y_7) {
-			return nil, 0, nbAt("std/optim:396:68", runtime.CheckIndex(x_55, y_7))
+			return nil, 0, nbAt("std/optim:397:68", runtime.CheckIndex(x_55, y_7))
 		}
 		row_60 := y_6[int(x_55)*y_8 : (int(x_55)+1)*y_8]
 		if len(row_59) != len(row_60) {
-			return nil, 0, nbErrorf("std/optim:396:52", fmt.Sprintf("dot: sizes %d and %d differ", len(row_59), len(row_60)))
+			return nil, 0, nbErrorf("std/optim:397:52", fmt.Sprintf("dot: sizes %d and %d differ", len(row_59), len(row_60)))
 		}
 		d_61 := runtime.Dot(row_59, row_60)
 		x_62 := x_58 * d_61
@@ -2210,33 +2268,33 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 		x_93 := int64(2) * size_14
 		x_94 := x_92 + x_93
 		if size_14 == 0 {
-			return nil, 0, nbErrorf("std/optim:398:41", "integer division by zero")
+			return nil, 0, nbErrorf("std/optim:399:41", "integer division by zero")
 		}
 		x_95 := x_94 % size_14
 		if x_95 < 0 || x_95 >= int64(n_15) {
-			return nil, 0, nbAt("std/optim:400:21", runtime.CheckIndex(x_95, n_15))
+			return nil, 0, nbAt("std/optim:401:21", runtime.CheckIndex(x_95, n_15))
 		}
 		x_96 := state_20[int(x_95)]
 		if x_95 < 0 || x_95 >= int64(rho_10) {
-			return nil, 0, nbAt("std/optim:399:19", runtime.CheckIndex(x_95, rho_10))
+			return nil, 0, nbAt("std/optim:400:19", runtime.CheckIndex(x_95, rho_10))
 		}
 		x_97 := rho_9[int(x_95)]
 		if x_95 < 0 || x_95 >= int64(y_7) {
-			return nil, 0, nbAt("std/optim:399:30", runtime.CheckIndex(x_95, y_7))
+			return nil, 0, nbAt("std/optim:400:30", runtime.CheckIndex(x_95, y_7))
 		}
 		row_98 := y_6[int(x_95)*y_8 : (int(x_95)+1)*y_8]
 		if len(row_98) != len(r_71) {
-			return nil, 0, nbErrorf("std/optim:399:25", fmt.Sprintf("dot: sizes %d and %d differ", len(row_98), len(r_71)))
+			return nil, 0, nbErrorf("std/optim:400:25", fmt.Sprintf("dot: sizes %d and %d differ", len(row_98), len(r_71)))
 		}
 		d_99 := runtime.Dot(row_98, r_71)
 		x_100 := x_97 * d_99
 		x_101 := x_96 - x_100
 		if x_95 < 0 || x_95 >= int64(s_4) {
-			return nil, 0, nbAt("std/optim:400:33", runtime.CheckIndex(x_95, s_4))
+			return nil, 0, nbAt("std/optim:401:33", runtime.CheckIndex(x_95, s_4))
 		}
 		row_102 := s_3[int(x_95)*s_5 : (int(x_95)+1)*s_5]
 		if s_5 != r_72 {
-			return nil, 0, nbErrorf("std/optim:400:13", "shape mismatch in '+': "+runtime.ShapeString([]int{r_72})+" and "+runtime.ShapeString([]int{s_5}))
+			return nil, 0, nbErrorf("std/optim:401:13", "shape mismatch in '+': "+runtime.ShapeString([]int{r_72})+" and "+runtime.ShapeString([]int{s_5}))
 		}
 		r_103 := ar.F64w(r_72)
 		r_71 = r_71[:len(r_103)]
@@ -2250,23 +2308,23 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 	return r_71, q0_2, nil
 }
 
-// fn_optimclip is def optim.clip (std/optim:838:5).
+// fn_optimclip is def optim.clip (std/optim:848:5).
 func fn_optimclip(ar *nbArena, x_1 []float64, x_2 int, lo_3 []float64, lo_4 int, hi_5 []float64, hi_6 int) ([]float64, int, error) {
 	size_7 := int64(x_2)
 	if int64(lo_4) != size_7 {
-		return nil, 0, nbErrorf("std/optim:838:26", fmt.Sprintf("size mismatch: n is %d (x) but lo has size %d", size_7, lo_4))
+		return nil, 0, nbErrorf("std/optim:848:26", fmt.Sprintf("size mismatch: n is %d (x) but lo has size %d", size_7, lo_4))
 	}
 	if int64(hi_6) != size_7 {
-		return nil, 0, nbErrorf("std/optim:838:38", fmt.Sprintf("size mismatch: n is %d (x) but hi has size %d", size_7, hi_6))
+		return nil, 0, nbErrorf("std/optim:848:38", fmt.Sprintf("size mismatch: n is %d (x) but hi has size %d", size_7, hi_6))
 	}
 	x_1 = x_1[:x_2]
 	lo_3 = lo_3[:lo_4]
 	hi_5 = hi_5[:hi_6]
 	if lo_4 != x_2 {
-		return nil, 0, nbErrorf("std/optim:838:59", "shape mismatch in max: "+runtime.ShapeString([]int{x_2})+" and "+runtime.ShapeString([]int{lo_4}))
+		return nil, 0, nbErrorf("std/optim:848:59", "shape mismatch in max: "+runtime.ShapeString([]int{x_2})+" and "+runtime.ShapeString([]int{lo_4}))
 	}
 	if hi_6 != x_2 {
-		return nil, 0, nbErrorf("std/optim:838:55", "shape mismatch in min: "+runtime.ShapeString([]int{x_2})+" and "+runtime.ShapeString([]int{hi_6}))
+		return nil, 0, nbErrorf("std/optim:848:55", "shape mismatch in min: "+runtime.ShapeString([]int{x_2})+" and "+runtime.ShapeString([]int{hi_6}))
 	}
 	r_8 := ar.F64w(x_2)
 	x_1 = x_1[:len(r_8)]
@@ -2290,32 +2348,32 @@ func fn_optimclip(ar *nbArena, x_1 []float64, x_2 int, lo_3 []float64, lo_4 int,
 	return r_8, x_2, nil
 }
 
-// fn_lbfgs is def lbfgs (optim.nab:28:12).
+// fn_lbfgs is def lbfgs (optim.nab:29:12).
 func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, m_4 int64, maxiter_5 int64, gtol_6 float64) ([]float64, int, float64, int64, int64, error) {
 	size_7 := int64(x0_3)
 	_ = size_7
 	x0_2 = x0_2[:x0_3]
 	x_8 := maxiter_5 >= int64(0)
 	if !x_8 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:30:18", "optim.Lbfgs: argument 4 (max_iter) must be non-negative")
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:31:18", "optim.Lbfgs: argument 4 (max_iter) must be non-negative")
 	}
 	x_9 := gtol_6 >= 0.0
 	if !x_9 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:31:14", "optim.Lbfgs: argument 5 (gtol) must be non-negative")
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:32:14", "optim.Lbfgs: argument 5 (gtol) must be non-negative")
 	}
 	n_10 := int64(x0_3)
 	x_11 := m_4 >= int64(1)
 	if !x_11 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:29:11", "optim.Lbfgs: argument 3 (m) must be at least 1")
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:30:11", "optim.Lbfgs: argument 3 (m) must be at least 1")
 	}
 	x_12 := max(m_4, int64(1))
 	r_13, r_14, r_15 := fg_1(x0_2, x0_3)
 	if int64(r_15) != n_10 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:406:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_15), n_10))
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:407:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_15), n_10))
 	}
 	n_16, err_17 := runtime.CheckSize(x_12)
 	if err_17 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:409:20", err_17)
+		return nil, 0, 0, 0, 0, nbAt("std/optim:410:20", err_17)
 	}
 	var a_18 []float64
 	var d_19 int = 0
@@ -2326,7 +2384,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 		_ = i_23
 		n_24, err_25 := runtime.CheckSize(n_10)
 		if err_25 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:409:21", err_25)
+			return nil, 0, 0, 0, 0, nbAt("std/optim:410:21", err_25)
 		}
 		a_26 := ar.F64(n_24)
 		if i_21 == 0 {
@@ -2334,11 +2392,11 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 			rs_20 = d_19
 			tot_27, err_28 := runtime.MulSize(n_16, rs_20)
 			if err_28 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:409:20", err_28)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:410:20", err_28)
 			}
 			a_18 = ar.F64w(tot_27)
 		} else if n_24 != d_19 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:409:20", "build: element "+strconv.Itoa(i_21)+" has shape "+runtime.ShapeString([]int{n_24})+", element 0 has shape "+runtime.ShapeString([]int{d_19}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:410:20", "build: element "+strconv.Itoa(i_21)+" has shape "+runtime.ShapeString([]int{n_24})+", element 0 has shape "+runtime.ShapeString([]int{d_19}))
 		}
 		copy(a_18[i_21*rs_20:(i_21+1)*rs_20], a_26)
 		if i_21 > 0 {
@@ -2347,7 +2405,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 	}
 	n_29, err_30 := runtime.CheckSize(x_12)
 	if err_30 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:409:43", err_30)
+		return nil, 0, 0, 0, 0, nbAt("std/optim:410:43", err_30)
 	}
 	var a_31 []float64
 	var d_32 int = 0
@@ -2358,7 +2416,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 		_ = i_36
 		n_37, err_38 := runtime.CheckSize(n_10)
 		if err_38 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:409:44", err_38)
+			return nil, 0, 0, 0, 0, nbAt("std/optim:410:44", err_38)
 		}
 		a_39 := ar.F64(n_37)
 		if i_34 == 0 {
@@ -2366,11 +2424,11 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 			rs_33 = d_32
 			tot_40, err_41 := runtime.MulSize(n_29, rs_33)
 			if err_41 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:409:43", err_41)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:410:43", err_41)
 			}
 			a_31 = ar.F64w(tot_40)
 		} else if n_37 != d_32 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:409:43", "build: element "+strconv.Itoa(i_34)+" has shape "+runtime.ShapeString([]int{n_37})+", element 0 has shape "+runtime.ShapeString([]int{d_32}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:410:43", "build: element "+strconv.Itoa(i_34)+" has shape "+runtime.ShapeString([]int{n_37})+", element 0 has shape "+runtime.ShapeString([]int{d_32}))
 		}
 		copy(a_31[i_34*rs_33:(i_34+1)*rs_33], a_39)
 		if i_34 > 0 {
@@ -2379,7 +2437,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 	}
 	n_42, err_43 := runtime.CheckSize(x_12)
 	if err_43 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:409:66", err_43)
+		return nil, 0, 0, 0, 0, nbAt("std/optim:410:66", err_43)
 	}
 	a_44 := ar.F64(n_42)
 	var state_45 []float64
@@ -2439,7 +2497,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 		mark_634 := ar.mark()
 		r_635, r_636, err_637 := fn_optimtwoloop(ar, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59)
 		if err_637 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_637, "optim.two_loop", "std/optim:390:5", "std/optim:411:17")
+			return nil, 0, 0, 0, 0, nbFrame(err_637, "optim.two_loop", "std/optim:391:5", "std/optim:412:17")
 		}
 		r_638 := ar.F64w(r_636)
 		r_635 = r_635[:len(r_638)]
@@ -2447,7 +2505,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 			r_638[i_639] = -r_635[i_639]
 		}
 		if len(r_638) != len(state_48) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:412:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_638), len(state_48)))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:413:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_638), len(state_48)))
 		}
 		d_641 := runtime.Dot(r_638, state_48)
 		x_642 := d_641 < 0.0
@@ -2475,13 +2533,13 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 		}
 		n_653 := int64(state_46)
 		if int64(state_49) != n_653 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:340:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_49), n_653))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:341:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_49), n_653))
 		}
 		if int64(c_644) != n_653 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:340:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_644), n_653))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:341:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_644), n_653))
 		}
 		if len(state_48) != len(c_643) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:341:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_48), len(c_643)))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:342:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_48), len(c_643)))
 		}
 		d_654 := runtime.Dot(state_48, c_643)
 		x_655 := 0.0001 * d_654
@@ -2523,7 +2581,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 			}
 			mark_900 := ar.mark()
 			if c_644 != state_46 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:349:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_46})+" and "+runtime.ShapeString([]int{c_644}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:350:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_46})+" and "+runtime.ShapeString([]int{c_644}))
 			}
 			r_901 := ar.F64w(state_46)
 			state_45 = state_45[:len(r_901)]
@@ -2533,10 +2591,10 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 			}
 			r_904, r_905, r_906 := fg_1(r_901, state_46)
 			if int64(r_906) != n_653 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:349:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_906), n_653))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:350:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_906), n_653))
 			}
 			if len(r_905) != len(c_643) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:350:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_905), len(c_643)))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:351:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_905), len(c_643)))
 			}
 			d_907 := runtime.Dot(r_905, c_643)
 			x_908 := state_658 * x_655
@@ -2925,7 +2983,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 			c_1129, c_1130, c_1131, c_1132, c_1133, c_1134, c_1135, c_1136, c_1137, c_1138, c_1139, c_1140, c_1141, c_1142, c_1143, c_1144, c_1145, c_1146 = state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59, state_60, x_1147, true
 		} else {
 			if c_644 != state_46 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:416:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_46})+" and "+runtime.ShapeString([]int{c_644}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:417:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_46})+" and "+runtime.ShapeString([]int{c_644}))
 			}
 			r_1148 := ar.F64w(state_46)
 			state_45 = state_45[:len(r_1148)]
@@ -2940,7 +2998,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 				r_1151[i_1152] = (r_1148[i_1152] - state_45[i_1152])
 			}
 			if state_49 != c_1122 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:418:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1122})+" and "+runtime.ShapeString([]int{state_49}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:419:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1122})+" and "+runtime.ShapeString([]int{state_49}))
 			}
 			r_1154 := ar.F64w(c_1122)
 			c_1121 = c_1121[:len(r_1154)]
@@ -2949,7 +3007,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 				r_1154[i_1155] = (c_1121[i_1155] - state_48[i_1155])
 			}
 			if len(r_1151) != len(r_1154) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:419:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1151), len(r_1154)))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:420:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1151), len(r_1154)))
 			}
 			d_1157 := runtime.Dot(r_1151, r_1154)
 			x_1158 := state_60 + int64(1)
@@ -2976,33 +3034,33 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 			var c_1179 bool
 			if x_1161 {
 				if state_58 < 0 || state_58 >= int64(state_51) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:422:25", runtime.CheckIndex(state_58, state_51))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:423:25", runtime.CheckIndex(state_58, state_51))
 				}
 				if state_46 != state_52 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:422:25", "update: value has shape "+runtime.ShapeString([]int{state_46})+"; elements have shape "+runtime.ShapeString([]int{state_52}))
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:423:25", "update: value has shape "+runtime.ShapeString([]int{state_46})+"; elements have shape "+runtime.ShapeString([]int{state_52}))
 				}
 				c_1180 := ar.F64w(len(state_50))
 				copy(c_1180, state_50)
 				copy(c_1180[int(state_58)*state_52:(int(state_58)+1)*state_52], r_1151)
 				if state_58 < 0 || state_58 >= int64(state_54) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:422:46", runtime.CheckIndex(state_58, state_54))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:423:46", runtime.CheckIndex(state_58, state_54))
 				}
 				if c_1122 != state_55 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:422:46", "update: value has shape "+runtime.ShapeString([]int{c_1122})+"; elements have shape "+runtime.ShapeString([]int{state_55}))
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:423:46", "update: value has shape "+runtime.ShapeString([]int{c_1122})+"; elements have shape "+runtime.ShapeString([]int{state_55}))
 				}
 				c_1181 := ar.F64w(len(state_53))
 				copy(c_1181, state_53)
 				copy(c_1181[int(state_58)*state_55:(int(state_58)+1)*state_55], r_1154)
 				x_1182 := 1.0 / d_1157
 				if state_58 < 0 || state_58 >= int64(state_57) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:422:67", runtime.CheckIndex(state_58, state_57))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:423:67", runtime.CheckIndex(state_58, state_57))
 				}
 				c_1183 := ar.F64w(len(state_56))
 				copy(c_1183, state_56)
 				c_1183[int(state_58)] = x_1182
 				x_1184 := state_58 + int64(1)
 				if x_12 == 0 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:422:107", "integer division by zero")
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:423:107", "integer division by zero")
 				}
 				x_1185 := x_1184 % x_12
 				x_1186 := state_59 + int64(1)
@@ -3017,15 +3075,15 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 		}
 		n_1190 := int64(state_51)
 		if int64(c_1135) != n_1190 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:411:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_1135), n_1190))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:412:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_1135), n_1190))
 		}
 		n_1191 := int64(state_54)
 		if int64(c_1138) != n_1191 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:411:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_1138), n_1191))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:412:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_1138), n_1191))
 		}
 		n_1192 := int64(state_57)
 		if int64(c_1141) != n_1192 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:411:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_1141), n_1192))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:412:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_1141), n_1192))
 		}
 		state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59, state_60, state_61, state_62 = c_1129, c_1130, c_1131, c_1132, c_1133, c_1134, c_1135, c_1136, c_1137, c_1138, c_1139, c_1140, c_1141, c_1142, c_1143, c_1144, c_1145, c_1146
 		_ = mark_634
@@ -3033,27 +3091,27 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 	return state_45, state_46, state_47, state_60, state_61, nil
 }
 
-// fn_bfgs is def bfgs (optim.nab:44:12).
+// fn_bfgs is def bfgs (optim.nab:45:12).
 func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, maxiter_4 int64, gtol_5 float64) ([]float64, int, float64, int64, int64, error) {
 	size_6 := int64(x0_3)
 	_ = size_6
 	x0_2 = x0_2[:x0_3]
 	x_7 := maxiter_4 >= int64(0)
 	if !x_7 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:45:18", "optim.Bfgs: argument 3 (max_iter) must be non-negative")
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:46:18", "optim.Bfgs: argument 3 (max_iter) must be non-negative")
 	}
 	x_8 := gtol_5 >= 0.0
 	if !x_8 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:46:14", "optim.Bfgs: argument 4 (gtol) must be non-negative")
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:47:14", "optim.Bfgs: argument 4 (gtol) must be non-negative")
 	}
 	n_9 := int64(x0_3)
 	r_10, r_11, r_12 := fg_1(x0_2, x0_3)
 	if int64(r_12) != n_9 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:450:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_12), n_9))
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:451:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_12), n_9))
 	}
 	n_13, err_14 := runtime.CheckSize(n_9)
 	if err_14 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:451:13", err_14)
+		return nil, 0, 0, 0, 0, nbAt("std/optim:452:13", err_14)
 	}
 	var a_15 []float64
 	var d_16 int = 0
@@ -3063,18 +3121,18 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		i_20 := int64(i_18)
 		n_21, err_22 := runtime.CheckSize(n_9)
 		if err_22 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:451:14", err_22)
+			return nil, 0, 0, 0, 0, nbAt("std/optim:452:14", err_22)
 		}
 		if i_18 == 0 {
 			d_16 = n_21
 			rs_17 = d_16
 			tot_23, err_24 := runtime.MulSize(n_13, rs_17)
 			if err_24 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:451:13", err_24)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:452:13", err_24)
 			}
 			a_15 = ar.F64w(tot_23)
 		} else if n_21 != d_16 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:451:13", "build: element "+strconv.Itoa(i_18)+" has shape "+runtime.ShapeString([]int{n_21})+", element 0 has shape "+runtime.ShapeString([]int{d_16}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:452:13", "build: element "+strconv.Itoa(i_18)+" has shape "+runtime.ShapeString([]int{n_21})+", element 0 has shape "+runtime.ShapeString([]int{d_16}))
 		}
 		row_25 := a_15[i_18*rs_17 : (i_18+1)*rs_17]
 		if len(row_25) >= 262144 {
@@ -3159,7 +3217,7 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		}
 		mark_620 := ar.mark()
 		if state_42 != state_45 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:455:20", "'@': inner sizes differ: "+runtime.ShapeString([]int{state_44, state_45})+" @ "+runtime.ShapeString([]int{state_42}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:456:20", "'@': inner sizes differ: "+runtime.ShapeString([]int{state_44, state_45})+" @ "+runtime.ShapeString([]int{state_42}))
 		}
 		a_621 := ar.F64(state_44)
 		if state_45 <= 32 {
@@ -3181,7 +3239,7 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			r_627[i_628] = -a_621[i_628]
 		}
 		if len(r_627) != len(state_41) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:456:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_627), len(state_41)))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:457:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_627), len(state_41)))
 		}
 		d_630 := runtime.Dot(r_627, state_41)
 		x_631 := d_630 < 0.0
@@ -3209,13 +3267,13 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		}
 		n_642 := int64(state_39)
 		if int64(state_42) != n_642 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:340:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_42), n_642))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:341:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_42), n_642))
 		}
 		if int64(c_633) != n_642 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:340:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_633), n_642))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:341:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_633), n_642))
 		}
 		if len(state_41) != len(c_632) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:341:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_41), len(c_632)))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:342:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_41), len(c_632)))
 		}
 		d_643 := runtime.Dot(state_41, c_632)
 		x_644 := 0.0001 * d_643
@@ -3257,7 +3315,7 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			}
 			mark_889 := ar.mark()
 			if c_633 != state_39 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:349:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_39})+" and "+runtime.ShapeString([]int{c_633}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:350:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_39})+" and "+runtime.ShapeString([]int{c_633}))
 			}
 			r_890 := ar.F64w(state_39)
 			state_38 = state_38[:len(r_890)]
@@ -3267,10 +3325,10 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			}
 			r_893, r_894, r_895 := fg_1(r_890, state_39)
 			if int64(r_895) != n_642 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:349:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_895), n_642))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:350:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_895), n_642))
 			}
 			if len(r_894) != len(c_632) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:350:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_894), len(c_632)))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:351:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_894), len(c_632)))
 			}
 			d_896 := runtime.Dot(r_894, c_632)
 			x_897 := state_647 * x_644
@@ -3652,7 +3710,7 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			c_1118, c_1119, c_1120, c_1121, c_1122, c_1123, c_1124, c_1125, c_1126, c_1127, c_1128 = state_38, state_39, state_40, state_41, state_42, state_43, state_44, state_45, state_46, x_1129, true
 		} else {
 			if c_633 != state_39 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:460:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_39})+" and "+runtime.ShapeString([]int{c_633}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:461:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_39})+" and "+runtime.ShapeString([]int{c_633}))
 			}
 			r_1130 := ar.F64w(state_39)
 			state_38 = state_38[:len(r_1130)]
@@ -3667,7 +3725,7 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 				r_1133[i_1134] = (r_1130[i_1134] - state_38[i_1134])
 			}
 			if state_42 != c_1111 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:462:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1111})+" and "+runtime.ShapeString([]int{state_42}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:463:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1111})+" and "+runtime.ShapeString([]int{state_42}))
 			}
 			r_1136 := ar.F64w(c_1111)
 			c_1110 = c_1110[:len(r_1136)]
@@ -3676,7 +3734,7 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 				r_1136[i_1137] = (c_1110[i_1137] - state_41[i_1137])
 			}
 			if len(r_1133) != len(r_1136) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:463:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1133), len(r_1136)))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:464:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1133), len(r_1136)))
 			}
 			d_1139 := runtime.Dot(r_1133, r_1136)
 			x_1140 := state_46 == int64(0)
@@ -3697,7 +3755,7 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 				c_1141, c_1142, c_1143 = state_43, state_44, state_45
 			}
 			if c_1111 != c_1143 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:466:19", "'@': inner sizes differ: "+runtime.ShapeString([]int{c_1142, c_1143})+" @ "+runtime.ShapeString([]int{c_1111}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:467:19", "'@': inner sizes differ: "+runtime.ShapeString([]int{c_1142, c_1143})+" @ "+runtime.ShapeString([]int{c_1111}))
 			}
 			a_1150 := ar.F64(c_1142)
 			if c_1143 <= 32 {
@@ -3716,34 +3774,34 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			x_1156 := 1.0 / d_1139
 			tot_1157, err_1158 := runtime.MulSize(state_39, c_1142)
 			if err_1158 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:468:26", err_1158)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:469:26", err_1158)
 			}
 			_ = tot_1157
 			tot_1159, err_1160 := runtime.MulSize(c_1142, state_39)
 			if err_1160 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:468:42", err_1160)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:469:42", err_1160)
 			}
 			_ = tot_1159
 			if c_1142 != state_39 || state_39 != c_1142 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:468:40", "shape mismatch in '+': "+runtime.ShapeString([]int{state_39, c_1142})+" and "+runtime.ShapeString([]int{c_1142, state_39}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:469:40", "shape mismatch in '+': "+runtime.ShapeString([]int{state_39, c_1142})+" and "+runtime.ShapeString([]int{c_1142, state_39}))
 			}
 			if state_39 != c_1142 || c_1142 != c_1143 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:468:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1142, c_1143})+" and "+runtime.ShapeString([]int{state_39, c_1142}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:469:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1142, c_1143})+" and "+runtime.ShapeString([]int{state_39, c_1142}))
 			}
 			x_1161 := x_1156 * x_1156
 			if len(r_1136) != len(a_1150) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:468:68", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1136), len(a_1150)))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:469:68", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1136), len(a_1150)))
 			}
 			d_1162 := runtime.Dot(r_1136, a_1150)
 			x_1163 := x_1161 * d_1162
 			x_1164 := x_1163 + x_1156
 			tot_1165, err_1166 := runtime.MulSize(state_39, state_39)
 			if err_1166 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:468:87", err_1166)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:469:87", err_1166)
 			}
 			_ = tot_1165
 			if state_39 != c_1142 || state_39 != c_1143 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:468:57", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1142, c_1143})+" and "+runtime.ShapeString([]int{state_39, state_39}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:469:57", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1142, c_1143})+" and "+runtime.ShapeString([]int{state_39, state_39}))
 			}
 			n_1167 := c_1142 * c_1143
 			r_1168 := ar.F64w(n_1167)
@@ -3772,23 +3830,23 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 	return state_38, state_39, state_40, state_46, state_47, nil
 }
 
-// fn_nonlinearcg is def nonlinear_cg (optim.nab:58:12).
+// fn_nonlinearcg is def nonlinear_cg (optim.nab:59:12).
 func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, maxiter_4 int64, gtol_5 float64) ([]float64, int, float64, int64, int64, error) {
 	size_6 := int64(x0_3)
 	_ = size_6
 	x0_2 = x0_2[:x0_3]
 	x_7 := maxiter_4 >= int64(0)
 	if !x_7 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:59:18", "optim.NonlinearCg: argument 3 (max_iter) must be non-negative")
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:60:18", "optim.NonlinearCg: argument 3 (max_iter) must be non-negative")
 	}
 	x_8 := gtol_5 >= 0.0
 	if !x_8 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:60:14", "optim.NonlinearCg: argument 4 (gtol) must be non-negative")
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:61:14", "optim.NonlinearCg: argument 4 (gtol) must be non-negative")
 	}
 	n_9 := int64(x0_3)
 	r_10, r_11, r_12 := fg_1(x0_2, x0_3)
 	if int64(r_12) != n_9 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:496:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_12), n_9))
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:497:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_12), n_9))
 	}
 	r_13 := ar.F64w(r_12)
 	r_11 = r_11[:len(r_13)]
@@ -3872,7 +3930,7 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 			c_592 = true
 		} else {
 			if len(state_25) != len(state_27) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:503:53", fmt.Sprintf("dot: sizes %d and %d differ", len(state_25), len(state_27)))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:504:53", fmt.Sprintf("dot: sizes %d and %d differ", len(state_25), len(state_27)))
 			}
 			d_593 := runtime.Dot(state_25, state_27)
 			x_594 := math.Abs(d_593)
@@ -3886,7 +3944,7 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 			c_598 = true
 		} else {
 			if len(state_25) != len(state_29) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:503:87", fmt.Sprintf("dot: sizes %d and %d differ", len(state_25), len(state_29)))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:504:87", fmt.Sprintf("dot: sizes %d and %d differ", len(state_25), len(state_29)))
 			}
 			d_599 := runtime.Dot(state_25, state_29)
 			x_600 := d_599 >= 0.0
@@ -3905,7 +3963,7 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 			c_601, c_602 = state_29, state_30
 		}
 		if len(state_25) != len(c_601) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:505:17", fmt.Sprintf("dot: sizes %d and %d differ", len(state_25), len(c_601)))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:506:17", fmt.Sprintf("dot: sizes %d and %d differ", len(state_25), len(c_601)))
 		}
 		d_606 := runtime.Dot(state_25, c_601)
 		x_607 := state_33 == int64(0)
@@ -3928,10 +3986,10 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 		}
 		n_618 := int64(state_23)
 		if int64(state_26) != n_618 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:340:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_26), n_618))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:341:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_26), n_618))
 		}
 		if int64(c_602) != n_618 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:340:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_602), n_618))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:341:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_602), n_618))
 		}
 		x_619 := 0.0001 * d_606
 		x_620 := 4.0 * c_608
@@ -3972,7 +4030,7 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 			}
 			mark_864 := ar.mark()
 			if c_602 != state_23 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:349:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_23})+" and "+runtime.ShapeString([]int{c_602}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:350:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_23})+" and "+runtime.ShapeString([]int{c_602}))
 			}
 			r_865 := ar.F64w(state_23)
 			state_22 = state_22[:len(r_865)]
@@ -3982,10 +4040,10 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 			}
 			r_868, r_869, r_870 := fg_1(r_865, state_23)
 			if int64(r_870) != n_618 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:349:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_870), n_618))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:350:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_870), n_618))
 			}
 			if len(r_869) != len(c_601) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:350:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_869), len(c_601)))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:351:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_869), len(c_601)))
 			}
 			d_871 := runtime.Dot(r_869, c_601)
 			x_872 := state_622 * x_619
@@ -4370,7 +4428,7 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 			c_1093, c_1094, c_1095, c_1096, c_1097, c_1098, c_1100, c_1101, c_1102, c_1103, c_1104, c_1105, c_1106, c_1107 = state_22, state_23, state_24, state_25, state_26, state_27, c_601, c_602, d_606, state_32, state_33, state_34, x_1108, true
 		} else {
 			if c_602 != state_23 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:509:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_23})+" and "+runtime.ShapeString([]int{c_602}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:510:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_23})+" and "+runtime.ShapeString([]int{c_602}))
 			}
 			r_1109 := ar.F64w(state_23)
 			state_22 = state_22[:len(r_1109)]
@@ -4379,7 +4437,7 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 				r_1109[i_1110] = (state_22[i_1110] + (c_1083 * c_601[i_1110]))
 			}
 			if state_26 != c_1086 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:510:38", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1086})+" and "+runtime.ShapeString([]int{state_26}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:511:38", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1086})+" and "+runtime.ShapeString([]int{state_26}))
 			}
 			var s_1112 float64 = 0
 			c_1085 = c_1085[:c_1086]
@@ -4391,7 +4449,7 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 			x_1116 := s_1112 / d_1115
 			x_1117 := runtime.Max2(0.0, x_1116)
 			if c_602 != c_1086 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:512:30", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1086})+" and "+runtime.ShapeString([]int{c_602}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:513:30", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1086})+" and "+runtime.ShapeString([]int{c_602}))
 			}
 			r_1118 := ar.F64w(c_1086)
 			c_1085 = c_1085[:len(r_1118)]
@@ -4416,31 +4474,31 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 	return state_22, state_23, state_24, state_33, state_35, nil
 }
 
-// fn_lbfgsb is def lbfgsb (optim.nab:72:12).
+// fn_lbfgsb is def lbfgsb (optim.nab:73:12).
 func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lo_4 []float64, lo_5 int, hi_6 []float64, hi_7 int, m_8 int64, maxiter_9 int64, gtol_10 float64) ([]float64, int, float64, int64, int64, error) {
 	size_11 := int64(x0_3)
 	if int64(lo_5) != size_11 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:72:65", fmt.Sprintf("size mismatch: n is %d (x0) but lo has size %d", size_11, lo_5))
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:73:65", fmt.Sprintf("size mismatch: n is %d (x0) but lo has size %d", size_11, lo_5))
 	}
 	if int64(hi_7) != size_11 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:72:77", fmt.Sprintf("size mismatch: n is %d (x0) but hi has size %d", size_11, hi_7))
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:73:77", fmt.Sprintf("size mismatch: n is %d (x0) but hi has size %d", size_11, hi_7))
 	}
 	x0_2 = x0_2[:x0_3]
 	lo_4 = lo_4[:lo_5]
 	hi_6 = hi_6[:hi_7]
 	n_12, err_13 := runtime.CheckSize(size_11)
 	if err_13 != nil {
-		return nil, 0, 0, 0, 0, nbAt("optim.nab:73:23", err_13)
+		return nil, 0, 0, 0, 0, nbAt("optim.nab:74:23", err_13)
 	}
 	var s_14 int64 = 0
 	for i_15 := 0; i_15 < n_12; i_15++ {
 		i_17 := int64(i_15)
 		if i_17 < 0 || i_17 >= int64(lo_5) {
-			return nil, 0, 0, 0, 0, nbAt("optim.nab:73:29", runtime.CheckIndex(i_17, lo_5))
+			return nil, 0, 0, 0, 0, nbAt("optim.nab:74:29", runtime.CheckIndex(i_17, lo_5))
 		}
 		x_18 := lo_4[int(i_17)]
 		if i_17 < 0 || i_17 >= int64(hi_7) {
-			return nil, 0, 0, 0, 0, nbAt("optim.nab:73:38", runtime.CheckIndex(i_17, hi_7))
+			return nil, 0, 0, 0, 0, nbAt("optim.nab:74:38", runtime.CheckIndex(i_17, hi_7))
 		}
 		x_19 := hi_6[int(i_17)]
 		x_20 := x_18 <= x_19
@@ -4454,39 +4512,39 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 	}
 	x_22 := s_14 == int64(0)
 	if !x_22 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:73:12", "optim.Lbfgsb: arguments 3 and 4 (lo, hi) must have lo ≤ hi")
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:74:12", "optim.Lbfgsb: arguments 3 and 4 (lo, hi) must have lo ≤ hi")
 	}
 	x_23 := maxiter_9 >= int64(0)
 	if !x_23 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:75:18", "optim.Lbfgsb: argument 6 (max_iter) must be non-negative")
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:76:18", "optim.Lbfgsb: argument 6 (max_iter) must be non-negative")
 	}
 	x_24 := gtol_10 >= 0.0
 	if !x_24 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:76:14", "optim.Lbfgsb: argument 7 (gtol) must be non-negative")
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:77:14", "optim.Lbfgsb: argument 7 (gtol) must be non-negative")
 	}
 	n_25 := int64(x0_3)
 	if int64(lo_5) != n_25 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:857:63", runtime.DimMessage("lo", "[n]f64", "n", int64(lo_5), n_25))
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:867:63", runtime.DimMessage("lo", "[n]f64", "n", int64(lo_5), n_25))
 	}
 	if int64(hi_7) != n_25 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:857:75", runtime.DimMessage("hi", "[n]f64", "n", int64(hi_7), n_25))
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:867:75", runtime.DimMessage("hi", "[n]f64", "n", int64(hi_7), n_25))
 	}
 	x_26 := m_8 >= int64(1)
 	if !x_26 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:74:11", "optim.Lbfgsb: argument 5 (m) must be at least 1")
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:75:11", "optim.Lbfgsb: argument 5 (m) must be at least 1")
 	}
 	x_27 := max(m_8, int64(1))
 	r_28, r_29, err_30 := fn_optimclip(ar, x0_2, x0_3, lo_4, lo_5, hi_6, hi_7)
 	if err_30 != nil {
-		return nil, 0, 0, 0, 0, nbFrame(err_30, "optim.clip", "std/optim:838:5", "std/optim:859:12")
+		return nil, 0, 0, 0, 0, nbFrame(err_30, "optim.clip", "std/optim:848:5", "std/optim:869:12")
 	}
 	r_31, r_32, r_33 := fg_1(r_28, r_29)
 	if int64(r_33) != n_25 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:860:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_33), n_25))
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:870:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_33), n_25))
 	}
 	n_34, err_35 := runtime.CheckSize(x_27)
 	if err_35 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:864:20", err_35)
+		return nil, 0, 0, 0, 0, nbAt("std/optim:874:20", err_35)
 	}
 	var a_36 []float64
 	var d_37 int = 0
@@ -4497,7 +4555,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		_ = i_41
 		n_42, err_43 := runtime.CheckSize(n_25)
 		if err_43 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:864:21", err_43)
+			return nil, 0, 0, 0, 0, nbAt("std/optim:874:21", err_43)
 		}
 		a_44 := ar.F64(n_42)
 		if i_39 == 0 {
@@ -4505,11 +4563,11 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			rs_38 = d_37
 			tot_45, err_46 := runtime.MulSize(n_34, rs_38)
 			if err_46 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:864:20", err_46)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:874:20", err_46)
 			}
 			a_36 = ar.F64w(tot_45)
 		} else if n_42 != d_37 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:864:20", "build: element "+strconv.Itoa(i_39)+" has shape "+runtime.ShapeString([]int{n_42})+", element 0 has shape "+runtime.ShapeString([]int{d_37}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:874:20", "build: element "+strconv.Itoa(i_39)+" has shape "+runtime.ShapeString([]int{n_42})+", element 0 has shape "+runtime.ShapeString([]int{d_37}))
 		}
 		copy(a_36[i_39*rs_38:(i_39+1)*rs_38], a_44)
 		if i_39 > 0 {
@@ -4518,7 +4576,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 	}
 	n_47, err_48 := runtime.CheckSize(x_27)
 	if err_48 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:864:43", err_48)
+		return nil, 0, 0, 0, 0, nbAt("std/optim:874:43", err_48)
 	}
 	var a_49 []float64
 	var d_50 int = 0
@@ -4529,7 +4587,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		_ = i_54
 		n_55, err_56 := runtime.CheckSize(n_25)
 		if err_56 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:864:44", err_56)
+			return nil, 0, 0, 0, 0, nbAt("std/optim:874:44", err_56)
 		}
 		a_57 := ar.F64(n_55)
 		if i_52 == 0 {
@@ -4537,11 +4595,11 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			rs_51 = d_50
 			tot_58, err_59 := runtime.MulSize(n_47, rs_51)
 			if err_59 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:864:43", err_59)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:874:43", err_59)
 			}
 			a_49 = ar.F64w(tot_58)
 		} else if n_55 != d_50 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:864:43", "build: element "+strconv.Itoa(i_52)+" has shape "+runtime.ShapeString([]int{n_55})+", element 0 has shape "+runtime.ShapeString([]int{d_50}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:874:43", "build: element "+strconv.Itoa(i_52)+" has shape "+runtime.ShapeString([]int{n_55})+", element 0 has shape "+runtime.ShapeString([]int{d_50}))
 		}
 		copy(a_49[i_52*rs_51:(i_52+1)*rs_51], a_57)
 		if i_52 > 0 {
@@ -4550,7 +4608,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 	}
 	n_60, err_61 := runtime.CheckSize(x_27)
 	if err_61 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:864:66", err_61)
+		return nil, 0, 0, 0, 0, nbAt("std/optim:874:66", err_61)
 	}
 	a_62 := ar.F64(n_60)
 	var state_63 []float64
@@ -4584,7 +4642,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		var c_238 bool
 		if c_236 {
 			if state_67 != state_64 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:861:47", "shape mismatch in '-': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{state_67}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:871:47", "shape mismatch in '-': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{state_67}))
 			}
 			r_239 := ar.F64w(state_64)
 			state_63 = state_63[:len(r_239)]
@@ -4605,10 +4663,10 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			}
 			r_246, r_247, err_248 := fn_optimclip(ar, r_239, state_64, lo_4, lo_5, hi_6, hi_7)
 			if err_248 != nil {
-				return nil, 0, 0, 0, 0, nbFrame(err_248, "optim.clip", "std/optim:838:5", "std/optim:861:40")
+				return nil, 0, 0, 0, 0, nbFrame(err_248, "optim.clip", "std/optim:848:5", "std/optim:871:40")
 			}
 			if state_64 != r_247 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:861:60", "shape mismatch in '-': "+runtime.ShapeString([]int{r_247})+" and "+runtime.ShapeString([]int{state_64}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:871:60", "shape mismatch in '-': "+runtime.ShapeString([]int{r_247})+" and "+runtime.ShapeString([]int{state_64}))
 			}
 			r_249 := ar.F64w(r_247)
 			r_246 = r_246[:len(r_249)]
@@ -4639,24 +4697,24 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		mark_258 := ar.mark()
 		n_259, err_260 := runtime.CheckSize(n_25)
 		if err_260 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:867:18", err_260)
+			return nil, 0, 0, 0, 0, nbAt("std/optim:877:18", err_260)
 		}
 		r_261 := ar.F64w(n_259)
 		for i_262 := range r_261 {
 			i_264 := int64(i_262)
 			if i_264 < 0 || i_264 >= int64(state_64) {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:867:24", runtime.CheckIndex(i_264, state_64))
+				return nil, 0, 0, 0, 0, nbAt("std/optim:877:24", runtime.CheckIndex(i_264, state_64))
 			}
 			x_265 := state_63[int(i_264)]
 			if i_264 < 0 || i_264 >= int64(lo_5) {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:867:33", runtime.CheckIndex(i_264, lo_5))
+				return nil, 0, 0, 0, 0, nbAt("std/optim:877:33", runtime.CheckIndex(i_264, lo_5))
 			}
 			x_266 := lo_4[int(i_264)]
 			x_267 := x_265 <= x_266
 			var c_268 bool
 			if x_267 {
 				if i_264 < 0 || i_264 >= int64(state_67) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:867:41", runtime.CheckIndex(i_264, state_67))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:877:41", runtime.CheckIndex(i_264, state_67))
 				}
 				x_269 := state_66[int(i_264)]
 				x_270 := x_269 > 0.0
@@ -4669,18 +4727,18 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 				c_271 = true
 			} else {
 				if i_264 < 0 || i_264 >= int64(state_64) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:867:57", runtime.CheckIndex(i_264, state_64))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:877:57", runtime.CheckIndex(i_264, state_64))
 				}
 				x_272 := state_63[int(i_264)]
 				if i_264 < 0 || i_264 >= int64(hi_7) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:867:66", runtime.CheckIndex(i_264, hi_7))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:877:66", runtime.CheckIndex(i_264, hi_7))
 				}
 				x_273 := hi_6[int(i_264)]
 				x_274 := x_272 >= x_273
 				var c_275 bool
 				if x_274 {
 					if i_264 < 0 || i_264 >= int64(state_67) {
-						return nil, 0, 0, 0, 0, nbAt("std/optim:867:74", runtime.CheckIndex(i_264, state_67))
+						return nil, 0, 0, 0, 0, nbAt("std/optim:877:74", runtime.CheckIndex(i_264, state_67))
 					}
 					x_276 := state_66[int(i_264)]
 					x_277 := x_276 < 0.0
@@ -4699,7 +4757,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			r_261[i_262] = c_278
 		}
 		if state_67 != n_259 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:868:38", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{state_67}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:878:38", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{state_67}))
 		}
 		r_279 := ar.F64w(n_259)
 		r_261 = r_261[:len(r_279)]
@@ -4709,10 +4767,10 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		}
 		r_282, r_283, err_284 := fn_optimtwoloop(ar, r_279, n_259, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77)
 		if err_284 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_284, "optim.two_loop", "std/optim:390:5", "std/optim:868:24")
+			return nil, 0, 0, 0, 0, nbFrame(err_284, "optim.two_loop", "std/optim:391:5", "std/optim:878:24")
 		}
 		if r_283 != n_259 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:868:22", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{r_283}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:878:22", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{r_283}))
 		}
 		r_285 := ar.F64w(n_259)
 		r_261 = r_261[:len(r_285)]
@@ -4721,7 +4779,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			r_285[i_286] = (-r_261[i_286] * r_282[i_286])
 		}
 		if len(r_285) != len(state_66) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:869:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_285), len(state_66)))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:879:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_285), len(state_66)))
 		}
 		d_288 := runtime.Dot(r_285, state_66)
 		x_289 := d_288 < 0.0
@@ -4731,7 +4789,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			c_290, c_291 = r_285, n_259
 		} else {
 			if state_67 != n_259 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:869:54", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{state_67}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:879:54", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{state_67}))
 			}
 			r_292 := ar.F64w(n_259)
 			r_261 = r_261[:len(r_292)]
@@ -4745,7 +4803,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		var c_296 float64
 		if x_295 {
 			if state_67 != n_259 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:870:58", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{state_67}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:880:58", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{state_67}))
 			}
 			r_297 := ar.F64w(n_259)
 			r_261 = r_261[:len(r_297)]
@@ -4761,7 +4819,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			c_296 = 1.0
 		}
 		if c_291 != state_64 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:872:24", "shape mismatch in '+': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{c_291}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:882:24", "shape mismatch in '+': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{c_291}))
 		}
 		r_303 := ar.F64w(state_64)
 		state_63 = state_63[:len(r_303)]
@@ -4771,11 +4829,11 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		}
 		r_306, r_307, err_308 := fn_optimclip(ar, r_303, state_64, lo_4, lo_5, hi_6, hi_7)
 		if err_308 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_308, "optim.clip", "std/optim:838:5", "std/optim:872:17")
+			return nil, 0, 0, 0, 0, nbFrame(err_308, "optim.clip", "std/optim:848:5", "std/optim:882:17")
 		}
 		r_309, r_310, r_311 := fg_1(r_306, r_307)
 		if int64(r_311) != n_25 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:873:24", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_311), n_25))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:883:24", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_311), n_25))
 		}
 		var state_312 float64
 		var state_313 []float64
@@ -4787,10 +4845,10 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		state_312, state_313, state_314, state_315, state_316, state_317, state_318 = c_296, r_306, r_307, r_309, r_310, r_311, int64(1)
 		for {
 			if state_64 != state_314 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:875:45", "shape mismatch in '-': "+runtime.ShapeString([]int{state_314})+" and "+runtime.ShapeString([]int{state_64}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:885:45", "shape mismatch in '-': "+runtime.ShapeString([]int{state_314})+" and "+runtime.ShapeString([]int{state_64}))
 			}
 			if state_67 != state_314 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:875:35", fmt.Sprintf("dot: sizes %d and %d differ", state_67, state_314))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:885:35", fmt.Sprintf("dot: sizes %d and %d differ", state_67, state_314))
 			}
 			var s_330 float64 = 0
 			state_66 = state_66[:state_67]
@@ -4816,7 +4874,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			mark_339 := ar.mark()
 			x_340 := state_312 / 2.0
 			if c_291 != state_64 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:877:28", "shape mismatch in '+': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{c_291}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:887:28", "shape mismatch in '+': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{c_291}))
 			}
 			r_341 := ar.F64w(state_64)
 			state_63 = state_63[:len(r_341)]
@@ -4826,11 +4884,11 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			}
 			r_344, r_345, err_346 := fn_optimclip(ar, r_341, state_64, lo_4, lo_5, hi_6, hi_7)
 			if err_346 != nil {
-				return nil, 0, 0, 0, 0, nbFrame(err_346, "optim.clip", "std/optim:838:5", "std/optim:877:21")
+				return nil, 0, 0, 0, 0, nbFrame(err_346, "optim.clip", "std/optim:848:5", "std/optim:887:21")
 			}
 			r_347, r_348, r_349 := fg_1(r_344, r_345)
 			if int64(r_349) != n_25 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:878:28", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_349), n_25))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:888:28", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_349), n_25))
 			}
 			x_350 := state_318 + int64(1)
 			state_312, state_313, state_314, state_315, state_316, state_317, state_318 = x_340, r_344, r_345, r_347, r_348, r_349, x_350
@@ -4860,7 +4918,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			c_352, c_353, c_354, c_355, c_356, c_357, c_358, c_359, c_360, c_361, c_362, c_363, c_364, c_365, c_366, c_367, c_368, c_369 = state_63, state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77, state_78, x_370, true
 		} else {
 			if state_64 != state_314 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:881:19", "shape mismatch in '-': "+runtime.ShapeString([]int{state_314})+" and "+runtime.ShapeString([]int{state_64}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:891:19", "shape mismatch in '-': "+runtime.ShapeString([]int{state_314})+" and "+runtime.ShapeString([]int{state_64}))
 			}
 			r_371 := ar.F64w(state_314)
 			state_313 = state_313[:len(r_371)]
@@ -4869,7 +4927,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 				r_371[i_372] = (state_313[i_372] - state_63[i_372])
 			}
 			if state_67 != state_317 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:882:19", "shape mismatch in '-': "+runtime.ShapeString([]int{state_317})+" and "+runtime.ShapeString([]int{state_67}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:892:19", "shape mismatch in '-': "+runtime.ShapeString([]int{state_317})+" and "+runtime.ShapeString([]int{state_67}))
 			}
 			r_374 := ar.F64w(state_317)
 			state_316 = state_316[:len(r_374)]
@@ -4878,7 +4936,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 				r_374[i_375] = (state_316[i_375] - state_66[i_375])
 			}
 			if len(r_371) != len(r_374) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:883:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_371), len(r_374)))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:893:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_371), len(r_374)))
 			}
 			d_377 := runtime.Dot(r_371, r_374)
 			x_378 := state_78 + int64(1)
@@ -4905,33 +4963,33 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			var c_399 bool
 			if x_381 {
 				if state_76 < 0 || state_76 >= int64(state_69) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:886:25", runtime.CheckIndex(state_76, state_69))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:896:25", runtime.CheckIndex(state_76, state_69))
 				}
 				if state_314 != state_70 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:886:25", "update: value has shape "+runtime.ShapeString([]int{state_314})+"; elements have shape "+runtime.ShapeString([]int{state_70}))
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:896:25", "update: value has shape "+runtime.ShapeString([]int{state_314})+"; elements have shape "+runtime.ShapeString([]int{state_70}))
 				}
 				c_400 := ar.F64w(len(state_68))
 				copy(c_400, state_68)
 				copy(c_400[int(state_76)*state_70:(int(state_76)+1)*state_70], r_371)
 				if state_76 < 0 || state_76 >= int64(state_72) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:886:46", runtime.CheckIndex(state_76, state_72))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:896:46", runtime.CheckIndex(state_76, state_72))
 				}
 				if state_317 != state_73 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:886:46", "update: value has shape "+runtime.ShapeString([]int{state_317})+"; elements have shape "+runtime.ShapeString([]int{state_73}))
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:896:46", "update: value has shape "+runtime.ShapeString([]int{state_317})+"; elements have shape "+runtime.ShapeString([]int{state_73}))
 				}
 				c_401 := ar.F64w(len(state_71))
 				copy(c_401, state_71)
 				copy(c_401[int(state_76)*state_73:(int(state_76)+1)*state_73], r_374)
 				x_402 := 1.0 / d_377
 				if state_76 < 0 || state_76 >= int64(state_75) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:886:67", runtime.CheckIndex(state_76, state_75))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:896:67", runtime.CheckIndex(state_76, state_75))
 				}
 				c_403 := ar.F64w(len(state_74))
 				copy(c_403, state_74)
 				c_403[int(state_76)] = x_402
 				x_404 := state_76 + int64(1)
 				if x_27 == 0 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:886:107", "integer division by zero")
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:896:107", "integer division by zero")
 				}
 				x_405 := x_404 % x_27
 				x_406 := state_77 + int64(1)
@@ -4946,15 +5004,15 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		}
 		n_410 := int64(state_69)
 		if int64(c_358) != n_410 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:867:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_358), n_410))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:877:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_358), n_410))
 		}
 		n_411 := int64(state_72)
 		if int64(c_361) != n_411 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:867:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_361), n_411))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:877:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_361), n_411))
 		}
 		n_412 := int64(state_75)
 		if int64(c_364) != n_412 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:867:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_364), n_412))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:877:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_364), n_412))
 		}
 		state_63, state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77, state_78, state_79, state_80 = c_352, c_353, c_354, c_355, c_356, c_357, c_358, c_359, c_360, c_361, c_362, c_363, c_364, c_365, c_366, c_367, c_368, c_369
 		_ = mark_258
@@ -4962,18 +5020,18 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 	return state_63, state_64, state_65, state_78, state_79, nil
 }
 
-// fn_gd is def gd (optim.nab:86:12).
+// fn_gd is def gd (optim.nab:87:12).
 func fn_gd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
 	size_6 := int64(x0_3)
 	_ = size_6
 	x0_2 = x0_2[:x0_3]
 	x_7 := lr_4 >= 0.0
 	if !x_7 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:54:12", "optim.gd: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:55:12", "optim.gd: argument 3 (lr) must be non-negative")
 	}
 	x_8 := steps_5 >= int64(0)
 	if !x_8 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:55:15", "optim.gd: argument 4 (steps) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:56:15", "optim.gd: argument 4 (steps) must be non-negative")
 	}
 	var x_9 []float64
 	var x_10 int
@@ -4983,10 +5041,10 @@ func fn_gd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_
 		r_25, r_26, r_27 := fg_1(x_9, x_10)
 		n_28 := int64(x_10)
 		if int64(r_27) != n_28 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:228:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_27), n_28))
+			return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_27), n_28))
 		}
 		if r_27 != x_10 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:229:10", fmt.Sprintf("dot: sizes %d and %d differ", r_27, x_10))
+			return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_27, x_10))
 		}
 		var s_29 float64 = 0
 		r_26 = r_26[:r_27]
@@ -4997,7 +5055,7 @@ func fn_gd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_
 		x_32 := r_25 + s_29
 		_ = x_32
 		if r_27 != x_10 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:58:67", "shape mismatch in '-': "+runtime.ShapeString([]int{x_10})+" and "+runtime.ShapeString([]int{r_27}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:59:67", "shape mismatch in '-': "+runtime.ShapeString([]int{x_10})+" and "+runtime.ShapeString([]int{r_27}))
 		}
 		r_33 := ar.F64w(x_10)
 		x_9 = x_9[:len(r_33)]
@@ -5011,10 +5069,10 @@ func fn_gd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_
 	r_36, r_37, r_38 := fg_1(x_9, x0_3)
 	n_39 := int64(x0_3)
 	if int64(r_38) != n_39 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:228:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_38), n_39))
+		return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_38), n_39))
 	}
 	if r_38 != x0_3 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:229:10", fmt.Sprintf("dot: sizes %d and %d differ", r_38, x0_3))
+		return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_38, x0_3))
 	}
 	var s_40 float64 = 0
 	r_37 = r_37[:r_38]
@@ -5039,27 +5097,27 @@ func fn_gd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_
 	return x_9, x0_3, x_47, x_48, nil
 }
 
-// fn_momentum is def momentum (optim.nab:92:12).
+// fn_momentum is def momentum (optim.nab:93:12).
 func fn_momentum(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, beta_5 float64, steps_6 int64) ([]float64, int, float64, int64, error) {
 	size_7 := int64(x0_3)
 	_ = size_7
 	x0_2 = x0_2[:x0_3]
 	x_8 := lr_4 >= 0.0
 	if !x_8 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:65:12", "optim.momentum: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:66:12", "optim.momentum: argument 3 (lr) must be non-negative")
 	}
 	x_9 := beta_5 >= 0.0
 	if !x_9 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:66:14", "optim.momentum: argument 4 (beta) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:67:14", "optim.momentum: argument 4 (beta) must be non-negative")
 	}
 	x_10 := steps_6 >= int64(0)
 	if !x_10 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:67:15", "optim.momentum: argument 5 (steps) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:68:15", "optim.momentum: argument 5 (steps) must be non-negative")
 	}
 	n_11 := int64(x0_3)
 	n_12, err_13 := runtime.CheckSize(n_11)
 	if err_13 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:68:35", err_13)
+		return nil, 0, 0, 0, nbAt("std/optim:69:35", err_13)
 	}
 	a_14 := ar.F64(n_12)
 	var state_15 []float64
@@ -5072,10 +5130,10 @@ func fn_momentum(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 		r_36, r_37, r_38 := fg_1(state_15, state_16)
 		n_39 := int64(state_16)
 		if int64(r_38) != n_39 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:228:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_38), n_39))
+			return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_38), n_39))
 		}
 		if r_38 != state_16 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:229:10", fmt.Sprintf("dot: sizes %d and %d differ", r_38, state_16))
+			return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_38, state_16))
 		}
 		var s_40 float64 = 0
 		r_37 = r_37[:r_38]
@@ -5086,7 +5144,7 @@ func fn_momentum(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 		x_43 := r_36 + s_40
 		_ = x_43
 		if r_38 != state_18 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:70:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{r_38}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:71:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{r_38}))
 		}
 		r_44 := ar.F64w(state_18)
 		state_17 = state_17[:len(r_44)]
@@ -5095,7 +5153,7 @@ func fn_momentum(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 			r_44[i_45] = ((beta_5 * state_17[i_45]) + r_37[i_45])
 		}
 		if state_18 != state_16 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:71:75", "shape mismatch in '-': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{state_18}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:72:75", "shape mismatch in '-': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{state_18}))
 		}
 		r_47 := ar.F64w(state_16)
 		state_15 = state_15[:len(r_47)]
@@ -5109,10 +5167,10 @@ func fn_momentum(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 	r_50, r_51, r_52 := fg_1(state_15, x0_3)
 	n_53 := int64(x0_3)
 	if int64(r_52) != n_53 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:228:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_52), n_53))
+		return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_52), n_53))
 	}
 	if r_52 != x0_3 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:229:10", fmt.Sprintf("dot: sizes %d and %d differ", r_52, x0_3))
+		return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_52, x0_3))
 	}
 	var s_54 float64 = 0
 	r_51 = r_51[:r_52]
@@ -5137,27 +5195,27 @@ func fn_momentum(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 	return state_15, x0_3, x_61, x_62, nil
 }
 
-// fn_nesterov is def nesterov (optim.nab:98:12).
+// fn_nesterov is def nesterov (optim.nab:99:12).
 func fn_nesterov(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, beta_5 float64, steps_6 int64) ([]float64, int, float64, int64, error) {
 	size_7 := int64(x0_3)
 	_ = size_7
 	x0_2 = x0_2[:x0_3]
 	x_8 := lr_4 >= 0.0
 	if !x_8 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:79:12", "optim.nesterov: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:80:12", "optim.nesterov: argument 3 (lr) must be non-negative")
 	}
 	x_9 := beta_5 >= 0.0
 	if !x_9 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:80:14", "optim.nesterov: argument 4 (beta) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:81:14", "optim.nesterov: argument 4 (beta) must be non-negative")
 	}
 	x_10 := steps_6 >= int64(0)
 	if !x_10 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:81:15", "optim.nesterov: argument 5 (steps) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:82:15", "optim.nesterov: argument 5 (steps) must be non-negative")
 	}
 	n_11 := int64(x0_3)
 	n_12, err_13 := runtime.CheckSize(n_11)
 	if err_13 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:82:35", err_13)
+		return nil, 0, 0, 0, nbAt("std/optim:83:35", err_13)
 	}
 	a_14 := ar.F64(n_12)
 	var state_15 []float64
@@ -5170,10 +5228,10 @@ func fn_nesterov(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 		r_36, r_37, r_38 := fg_1(state_15, state_16)
 		n_39 := int64(state_16)
 		if int64(r_38) != n_39 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:228:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_38), n_39))
+			return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_38), n_39))
 		}
 		if r_38 != state_16 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:229:10", fmt.Sprintf("dot: sizes %d and %d differ", r_38, state_16))
+			return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_38, state_16))
 		}
 		var s_40 float64 = 0
 		r_37 = r_37[:r_38]
@@ -5184,7 +5242,7 @@ func fn_nesterov(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 		x_43 := r_36 + s_40
 		_ = x_43
 		if r_38 != state_18 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:84:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{r_38}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:85:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{r_38}))
 		}
 		r_44 := ar.F64w(state_18)
 		state_17 = state_17[:len(r_44)]
@@ -5193,10 +5251,10 @@ func fn_nesterov(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 			r_44[i_45] = ((beta_5 * state_17[i_45]) + r_37[i_45])
 		}
 		if state_18 != r_38 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:85:96", "shape mismatch in '+': "+runtime.ShapeString([]int{r_38})+" and "+runtime.ShapeString([]int{state_18}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:86:96", "shape mismatch in '+': "+runtime.ShapeString([]int{r_38})+" and "+runtime.ShapeString([]int{state_18}))
 		}
 		if r_38 != state_16 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:85:86", "shape mismatch in '-': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_38}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:86:86", "shape mismatch in '-': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_38}))
 		}
 		r_47 := ar.F64w(state_16)
 		state_15 = state_15[:len(r_47)]
@@ -5211,10 +5269,10 @@ func fn_nesterov(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 	r_50, r_51, r_52 := fg_1(state_15, x0_3)
 	n_53 := int64(x0_3)
 	if int64(r_52) != n_53 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:228:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_52), n_53))
+		return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_52), n_53))
 	}
 	if r_52 != x0_3 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:229:10", fmt.Sprintf("dot: sizes %d and %d differ", r_52, x0_3))
+		return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_52, x0_3))
 	}
 	var s_54 float64 = 0
 	r_51 = r_51[:r_52]
@@ -5239,23 +5297,23 @@ func fn_nesterov(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 	return state_15, x0_3, x_61, x_62, nil
 }
 
-// fn_adagrad is def adagrad (optim.nab:104:12).
+// fn_adagrad is def adagrad (optim.nab:105:12).
 func fn_adagrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
 	size_6 := int64(x0_3)
 	_ = size_6
 	x0_2 = x0_2[:x0_3]
 	x_7 := lr_4 >= 0.0
 	if !x_7 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:92:12", "optim.adagrad: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:93:12", "optim.adagrad: argument 3 (lr) must be non-negative")
 	}
 	x_8 := steps_5 >= int64(0)
 	if !x_8 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:93:15", "optim.adagrad: argument 4 (steps) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:94:15", "optim.adagrad: argument 4 (steps) must be non-negative")
 	}
 	n_9 := int64(x0_3)
 	n_10, err_11 := runtime.CheckSize(n_9)
 	if err_11 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:94:35", err_11)
+		return nil, 0, 0, 0, nbAt("std/optim:95:35", err_11)
 	}
 	a_12 := ar.F64(n_10)
 	var state_13 []float64
@@ -5268,10 +5326,10 @@ func fn_adagrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 		r_34, r_35, r_36 := fg_1(state_13, state_14)
 		n_37 := int64(state_14)
 		if int64(r_36) != n_37 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:228:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_36), n_37))
+			return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_36), n_37))
 		}
 		if r_36 != state_14 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:229:10", fmt.Sprintf("dot: sizes %d and %d differ", r_36, state_14))
+			return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_36, state_14))
 		}
 		var s_38 float64 = 0
 		r_35 = r_35[:r_36]
@@ -5282,7 +5340,7 @@ func fn_adagrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 		x_41 := r_34 + s_38
 		_ = x_41
 		if r_36 != state_16 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:96:16", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_36}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:97:16", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_36}))
 		}
 		r_42 := ar.F64w(state_16)
 		state_15 = state_15[:len(r_42)]
@@ -5291,10 +5349,10 @@ func fn_adagrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 			r_42[i_43] = (state_15[i_43] + (r_35[i_43] * r_35[i_43]))
 		}
 		if state_16 != r_36 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:97:103", "shape mismatch in '/': "+runtime.ShapeString([]int{r_36})+" and "+runtime.ShapeString([]int{state_16}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:98:103", "shape mismatch in '/': "+runtime.ShapeString([]int{r_36})+" and "+runtime.ShapeString([]int{state_16}))
 		}
 		if r_36 != state_14 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:97:94", "shape mismatch in '-': "+runtime.ShapeString([]int{state_14})+" and "+runtime.ShapeString([]int{r_36}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:98:94", "shape mismatch in '-': "+runtime.ShapeString([]int{state_14})+" and "+runtime.ShapeString([]int{r_36}))
 		}
 		r_45 := ar.F64w(state_14)
 		state_13 = state_13[:len(r_45)]
@@ -5309,10 +5367,10 @@ func fn_adagrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 	r_48, r_49, r_50 := fg_1(state_13, x0_3)
 	n_51 := int64(x0_3)
 	if int64(r_50) != n_51 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:228:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_50), n_51))
+		return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_50), n_51))
 	}
 	if r_50 != x0_3 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:229:10", fmt.Sprintf("dot: sizes %d and %d differ", r_50, x0_3))
+		return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_50, x0_3))
 	}
 	var s_52 float64 = 0
 	r_49 = r_49[:r_50]
@@ -5337,23 +5395,23 @@ func fn_adagrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 	return state_13, x0_3, x_59, x_60, nil
 }
 
-// fn_rmsprop is def rmsprop (optim.nab:110:12).
+// fn_rmsprop is def rmsprop (optim.nab:111:12).
 func fn_rmsprop(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
 	size_6 := int64(x0_3)
 	_ = size_6
 	x0_2 = x0_2[:x0_3]
 	x_7 := lr_4 >= 0.0
 	if !x_7 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:104:12", "optim.rmsprop: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:105:12", "optim.rmsprop: argument 3 (lr) must be non-negative")
 	}
 	x_8 := steps_5 >= int64(0)
 	if !x_8 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:105:15", "optim.rmsprop: argument 4 (steps) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:106:15", "optim.rmsprop: argument 4 (steps) must be non-negative")
 	}
 	n_9 := int64(x0_3)
 	n_10, err_11 := runtime.CheckSize(n_9)
 	if err_11 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:106:35", err_11)
+		return nil, 0, 0, 0, nbAt("std/optim:107:35", err_11)
 	}
 	a_12 := ar.F64(n_10)
 	var state_13 []float64
@@ -5366,10 +5424,10 @@ func fn_rmsprop(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 		r_34, r_35, r_36 := fg_1(state_13, state_14)
 		n_37 := int64(state_14)
 		if int64(r_36) != n_37 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:228:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_36), n_37))
+			return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_36), n_37))
 		}
 		if r_36 != state_14 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:229:10", fmt.Sprintf("dot: sizes %d and %d differ", r_36, state_14))
+			return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_36, state_14))
 		}
 		var s_38 float64 = 0
 		r_35 = r_35[:r_36]
@@ -5380,7 +5438,7 @@ func fn_rmsprop(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 		x_41 := r_34 + s_38
 		_ = x_41
 		if r_36 != state_16 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:108:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_36}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:109:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_36}))
 		}
 		r_42 := ar.F64w(state_16)
 		state_15 = state_15[:len(r_42)]
@@ -5389,10 +5447,10 @@ func fn_rmsprop(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 			r_42[i_43] = ((0.99 * state_15[i_43]) + (0.01 * (r_35[i_43] * r_35[i_43])))
 		}
 		if state_16 != r_36 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:109:102", "shape mismatch in '/': "+runtime.ShapeString([]int{r_36})+" and "+runtime.ShapeString([]int{state_16}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:110:102", "shape mismatch in '/': "+runtime.ShapeString([]int{r_36})+" and "+runtime.ShapeString([]int{state_16}))
 		}
 		if r_36 != state_14 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:109:93", "shape mismatch in '-': "+runtime.ShapeString([]int{state_14})+" and "+runtime.ShapeString([]int{r_36}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:110:93", "shape mismatch in '-': "+runtime.ShapeString([]int{state_14})+" and "+runtime.ShapeString([]int{r_36}))
 		}
 		r_45 := ar.F64w(state_14)
 		state_13 = state_13[:len(r_45)]
@@ -5407,10 +5465,10 @@ func fn_rmsprop(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 	r_48, r_49, r_50 := fg_1(state_13, x0_3)
 	n_51 := int64(x0_3)
 	if int64(r_50) != n_51 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:228:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_50), n_51))
+		return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_50), n_51))
 	}
 	if r_50 != x0_3 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:229:10", fmt.Sprintf("dot: sizes %d and %d differ", r_50, x0_3))
+		return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_50, x0_3))
 	}
 	var s_52 float64 = 0
 	r_49 = r_49[:r_50]
@@ -5435,7 +5493,7 @@ func fn_rmsprop(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 	return state_13, x0_3, x_59, x_60, nil
 }
 
-// fn_adam is def adam (optim.nab:117:12).
+// fn_adam is def adam (optim.nab:118:12).
 func fn_adam(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
 	size_6 := int64(x0_3)
 	_ = size_6
@@ -5443,20 +5501,20 @@ func fn_adam(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 	n_7 := int64(x0_3)
 	x_8 := lr_4 >= 0.0
 	if !x_8 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:126:12", "optim.adam: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:127:12", "optim.adam: argument 3 (lr) must be non-negative")
 	}
 	x_9 := steps_5 >= int64(0)
 	if !x_9 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:127:15", "optim.adam: argument 4 (steps) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:128:15", "optim.adam: argument 4 (steps) must be non-negative")
 	}
 	n_10, err_11 := runtime.CheckSize(n_7)
 	if err_11 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:128:41", err_11)
+		return nil, 0, 0, 0, nbAt("std/optim:129:41", err_11)
 	}
 	a_12 := ar.F64(n_10)
 	n_13, err_14 := runtime.CheckSize(n_7)
 	if err_14 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:128:51", err_14)
+		return nil, 0, 0, 0, nbAt("std/optim:129:51", err_14)
 	}
 	a_15 := ar.F64(n_13)
 	var state_16 []float64
@@ -5471,10 +5529,10 @@ func fn_adam(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		r_44, r_45, r_46 := fg_1(state_16, state_17)
 		n_47 := int64(state_17)
 		if int64(r_46) != n_47 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:228:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_46), n_47))
+			return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_46), n_47))
 		}
 		if r_46 != state_17 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:229:10", fmt.Sprintf("dot: sizes %d and %d differ", r_46, state_17))
+			return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_46, state_17))
 		}
 		var s_48 float64 = 0
 		r_45 = r_45[:r_46]
@@ -5487,10 +5545,10 @@ func fn_adam(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		x_52 := t_42 + int64(1)
 		r_53, r_54, r_55, r_56, r_57, r_58, err_59 := fn_optimadamstep(ar, r_45, r_46, state_18, state_19, state_20, state_21, x_52)
 		if err_59 != nil {
-			return nil, 0, 0, 0, nbFrame(err_59, "optim.adam_step", "std/optim:114:5", "std/optim:130:23")
+			return nil, 0, 0, 0, nbFrame(err_59, "optim.adam_step", "std/optim:115:5", "std/optim:131:23")
 		}
 		if r_54 != state_17 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:131:70", "shape mismatch in '-': "+runtime.ShapeString([]int{state_17})+" and "+runtime.ShapeString([]int{r_54}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:132:70", "shape mismatch in '-': "+runtime.ShapeString([]int{state_17})+" and "+runtime.ShapeString([]int{r_54}))
 		}
 		r_60 := ar.F64w(state_17)
 		state_16 = state_16[:len(r_60)]
@@ -5504,10 +5562,10 @@ func fn_adam(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 	r_63, r_64, r_65 := fg_1(state_16, x0_3)
 	n_66 := int64(x0_3)
 	if int64(r_65) != n_66 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:228:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_65), n_66))
+		return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_65), n_66))
 	}
 	if r_65 != x0_3 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:229:10", fmt.Sprintf("dot: sizes %d and %d differ", r_65, x0_3))
+		return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_65, x0_3))
 	}
 	var s_67 float64 = 0
 	r_64 = r_64[:r_65]
@@ -5532,7 +5590,7 @@ func fn_adam(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 	return state_16, x0_3, x_74, x_75, nil
 }
 
-// fn_adamw is def adamw (optim.nab:123:12).
+// fn_adamw is def adamw (optim.nab:124:12).
 func fn_adamw(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, wd_5 float64, steps_6 int64) ([]float64, int, float64, int64, error) {
 	size_7 := int64(x0_3)
 	_ = size_7
@@ -5540,24 +5598,24 @@ func fn_adamw(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 	n_8 := int64(x0_3)
 	x_9 := lr_4 >= 0.0
 	if !x_9 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:138:12", "optim.adamw: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:139:12", "optim.adamw: argument 3 (lr) must be non-negative")
 	}
 	x_10 := wd_5 >= 0.0
 	if !x_10 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:139:12", "optim.adamw: argument 4 (wd) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:140:12", "optim.adamw: argument 4 (wd) must be non-negative")
 	}
 	x_11 := steps_6 >= int64(0)
 	if !x_11 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:140:15", "optim.adamw: argument 5 (steps) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:141:15", "optim.adamw: argument 5 (steps) must be non-negative")
 	}
 	n_12, err_13 := runtime.CheckSize(n_8)
 	if err_13 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:141:41", err_13)
+		return nil, 0, 0, 0, nbAt("std/optim:142:41", err_13)
 	}
 	a_14 := ar.F64(n_12)
 	n_15, err_16 := runtime.CheckSize(n_8)
 	if err_16 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:141:51", err_16)
+		return nil, 0, 0, 0, nbAt("std/optim:142:51", err_16)
 	}
 	a_17 := ar.F64(n_15)
 	var state_18 []float64
@@ -5572,10 +5630,10 @@ func fn_adamw(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 		r_47, r_48, r_49 := fg_1(state_18, state_19)
 		n_50 := int64(state_19)
 		if int64(r_49) != n_50 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:228:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_49), n_50))
+			return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_49), n_50))
 		}
 		if r_49 != state_19 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:229:10", fmt.Sprintf("dot: sizes %d and %d differ", r_49, state_19))
+			return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_49, state_19))
 		}
 		var s_51 float64 = 0
 		r_48 = r_48[:r_49]
@@ -5588,10 +5646,10 @@ func fn_adamw(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 		x_55 := t_45 + int64(1)
 		r_56, r_57, r_58, r_59, r_60, r_61, err_62 := fn_optimadamstep(ar, r_48, r_49, state_20, state_21, state_22, state_23, x_55)
 		if err_62 != nil {
-			return nil, 0, 0, 0, nbFrame(err_62, "optim.adam_step", "std/optim:114:5", "std/optim:143:23")
+			return nil, 0, 0, 0, nbFrame(err_62, "optim.adam_step", "std/optim:115:5", "std/optim:144:23")
 		}
 		if r_57 != state_19 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:144:80", "shape mismatch in '-': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{r_57}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:145:80", "shape mismatch in '-': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{r_57}))
 		}
 		x_63 := lr_4 * wd_5
 		r_64 := ar.F64w(state_19)
@@ -5606,10 +5664,10 @@ func fn_adamw(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 	r_67, r_68, r_69 := fg_1(state_18, x0_3)
 	n_70 := int64(x0_3)
 	if int64(r_69) != n_70 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:228:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_69), n_70))
+		return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_69), n_70))
 	}
 	if r_69 != x0_3 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:229:10", fmt.Sprintf("dot: sizes %d and %d differ", r_69, x0_3))
+		return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_69, x0_3))
 	}
 	var s_71 float64 = 0
 	r_68 = r_68[:r_69]
@@ -5634,7 +5692,7 @@ func fn_adamw(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 	return state_18, x0_3, x_78, x_79, nil
 }
 
-// fn_adabelief is def adabelief (optim.nab:129:12).
+// fn_adabelief is def adabelief (optim.nab:130:12).
 func fn_adabelief(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
 	size_6 := int64(x0_3)
 	_ = size_6
@@ -5642,20 +5700,20 @@ func fn_adabelief(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, in
 	n_7 := int64(x0_3)
 	x_8 := lr_4 >= 0.0
 	if !x_8 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:153:12", "optim.adabelief: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:154:12", "optim.adabelief: argument 3 (lr) must be non-negative")
 	}
 	x_9 := steps_5 >= int64(0)
 	if !x_9 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:154:15", "optim.adabelief: argument 4 (steps) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:155:15", "optim.adabelief: argument 4 (steps) must be non-negative")
 	}
 	n_10, err_11 := runtime.CheckSize(n_7)
 	if err_11 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:155:41", err_11)
+		return nil, 0, 0, 0, nbAt("std/optim:156:41", err_11)
 	}
 	a_12 := ar.F64(n_10)
 	n_13, err_14 := runtime.CheckSize(n_7)
 	if err_14 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:155:51", err_14)
+		return nil, 0, 0, 0, nbAt("std/optim:156:51", err_14)
 	}
 	a_15 := ar.F64(n_13)
 	var state_16 []float64
@@ -5670,10 +5728,10 @@ func fn_adabelief(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, in
 		r_53, r_54, r_55 := fg_1(state_16, state_17)
 		n_56 := int64(state_17)
 		if int64(r_55) != n_56 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:228:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_55), n_56))
+			return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_55), n_56))
 		}
 		if r_55 != state_17 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:229:10", fmt.Sprintf("dot: sizes %d and %d differ", r_55, state_17))
+			return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_55, state_17))
 		}
 		var s_57 float64 = 0
 		r_54 = r_54[:r_55]
@@ -5684,7 +5742,7 @@ func fn_adabelief(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, in
 		x_60 := r_53 + s_57
 		_ = x_60
 		if r_55 != state_19 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:157:22", "shape mismatch in '+': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{r_55}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:158:22", "shape mismatch in '+': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{r_55}))
 		}
 		r_61 := ar.F64w(state_19)
 		state_18 = state_18[:len(r_61)]
@@ -5693,13 +5751,13 @@ func fn_adabelief(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, in
 			r_61[i_62] = ((0.9 * state_18[i_62]) + (0.1 * r_54[i_62]))
 		}
 		if state_19 != r_55 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:158:38", "shape mismatch in '-': "+runtime.ShapeString([]int{r_55})+" and "+runtime.ShapeString([]int{state_19}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:159:38", "shape mismatch in '-': "+runtime.ShapeString([]int{r_55})+" and "+runtime.ShapeString([]int{state_19}))
 		}
 		if state_19 != r_55 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:158:49", "shape mismatch in '-': "+runtime.ShapeString([]int{r_55})+" and "+runtime.ShapeString([]int{state_19}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:159:49", "shape mismatch in '-': "+runtime.ShapeString([]int{r_55})+" and "+runtime.ShapeString([]int{state_19}))
 		}
 		if r_55 != state_21 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:158:24", "shape mismatch in '+': "+runtime.ShapeString([]int{state_21})+" and "+runtime.ShapeString([]int{r_55}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:159:24", "shape mismatch in '+': "+runtime.ShapeString([]int{state_21})+" and "+runtime.ShapeString([]int{r_55}))
 		}
 		r_64 := ar.F64w(state_21)
 		state_20 = state_20[:len(r_64)]
@@ -5717,7 +5775,7 @@ func fn_adabelief(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, in
 		x_73 := math.Pow(0.999, x_72)
 		x_74 := 1.0 - x_73
 		if state_21 != state_19 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:161:16", "shape mismatch in '/': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{state_21}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:162:16", "shape mismatch in '/': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{state_21}))
 		}
 		r_75 := ar.F64w(state_19)
 		r_61 = r_61[:len(r_75)]
@@ -5726,7 +5784,7 @@ func fn_adabelief(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, in
 			r_75[i_76] = ((r_61[i_76] / x_70) / ((math.Sqrt((r_64[i_76] / x_74))) + 1e-16))
 		}
 		if state_19 != state_17 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:162:75", "shape mismatch in '-': "+runtime.ShapeString([]int{state_17})+" and "+runtime.ShapeString([]int{state_19}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:163:75", "shape mismatch in '-': "+runtime.ShapeString([]int{state_17})+" and "+runtime.ShapeString([]int{state_19}))
 		}
 		r_78 := ar.F64w(state_17)
 		state_16 = state_16[:len(r_78)]
@@ -5740,10 +5798,10 @@ func fn_adabelief(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, in
 	r_81, r_82, r_83 := fg_1(state_16, x0_3)
 	n_84 := int64(x0_3)
 	if int64(r_83) != n_84 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:228:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_83), n_84))
+		return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_83), n_84))
 	}
 	if r_83 != x0_3 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:229:10", fmt.Sprintf("dot: sizes %d and %d differ", r_83, x0_3))
+		return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_83, x0_3))
 	}
 	var s_85 float64 = 0
 	r_82 = r_82[:r_83]
@@ -5768,7 +5826,7 @@ func fn_adabelief(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, in
 	return state_16, x0_3, x_92, x_93, nil
 }
 
-// fn_diffgrad is def diffgrad (optim.nab:135:12).
+// fn_diffgrad is def diffgrad (optim.nab:136:12).
 func fn_diffgrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
 	size_6 := int64(x0_3)
 	_ = size_6
@@ -5776,25 +5834,25 @@ func fn_diffgrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 	n_7 := int64(x0_3)
 	x_8 := lr_4 >= 0.0
 	if !x_8 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:170:12", "optim.diffgrad: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:171:12", "optim.diffgrad: argument 3 (lr) must be non-negative")
 	}
 	x_9 := steps_5 >= int64(0)
 	if !x_9 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:171:15", "optim.diffgrad: argument 4 (steps) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:172:15", "optim.diffgrad: argument 4 (steps) must be non-negative")
 	}
 	n_10, err_11 := runtime.CheckSize(n_7)
 	if err_11 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:172:49", err_11)
+		return nil, 0, 0, 0, nbAt("std/optim:173:49", err_11)
 	}
 	a_12 := ar.F64(n_10)
 	n_13, err_14 := runtime.CheckSize(n_7)
 	if err_14 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:172:59", err_14)
+		return nil, 0, 0, 0, nbAt("std/optim:173:59", err_14)
 	}
 	a_15 := ar.F64(n_13)
 	n_16, err_17 := runtime.CheckSize(n_7)
 	if err_17 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:172:69", err_17)
+		return nil, 0, 0, 0, nbAt("std/optim:173:69", err_17)
 	}
 	a_18 := ar.F64(n_16)
 	var state_19 []float64
@@ -5811,10 +5869,10 @@ func fn_diffgrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 		r_58, r_59, r_60 := fg_1(state_19, state_20)
 		n_61 := int64(state_20)
 		if int64(r_60) != n_61 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:228:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_60), n_61))
+			return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_60), n_61))
 		}
 		if r_60 != state_20 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:229:10", fmt.Sprintf("dot: sizes %d and %d differ", r_60, state_20))
+			return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_60, state_20))
 		}
 		var s_62 float64 = 0
 		r_59 = r_59[:r_60]
@@ -5825,7 +5883,7 @@ func fn_diffgrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 		x_65 := r_58 + s_62
 		_ = x_65
 		if r_60 != state_22 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:174:22", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_60}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:175:22", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_60}))
 		}
 		r_66 := ar.F64w(state_22)
 		state_21 = state_21[:len(r_66)]
@@ -5834,7 +5892,7 @@ func fn_diffgrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 			r_66[i_67] = ((0.9 * state_21[i_67]) + (0.1 * r_59[i_67]))
 		}
 		if r_60 != state_24 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:175:24", "shape mismatch in '+': "+runtime.ShapeString([]int{state_24})+" and "+runtime.ShapeString([]int{r_60}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:176:24", "shape mismatch in '+': "+runtime.ShapeString([]int{state_24})+" and "+runtime.ShapeString([]int{r_60}))
 		}
 		r_69 := ar.F64w(state_24)
 		state_23 = state_23[:len(r_69)]
@@ -5843,21 +5901,21 @@ func fn_diffgrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 			r_69[i_70] = ((0.999 * state_23[i_70]) + (0.001 * (r_59[i_70] * r_59[i_70])))
 		}
 		if r_60 != state_26 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:178:29", "shape mismatch in '-': "+runtime.ShapeString([]int{state_26})+" and "+runtime.ShapeString([]int{r_60}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:179:29", "shape mismatch in '-': "+runtime.ShapeString([]int{state_26})+" and "+runtime.ShapeString([]int{r_60}))
 		}
 		x_72 := t_56 + int64(1)
 		x_73 := float64(x_72)
 		x_74 := math.Pow(0.9, x_73)
 		x_75 := 1.0 - x_74
 		if state_22 != state_26 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:179:16", "shape mismatch in '*': "+runtime.ShapeString([]int{state_26})+" and "+runtime.ShapeString([]int{state_22}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:180:16", "shape mismatch in '*': "+runtime.ShapeString([]int{state_26})+" and "+runtime.ShapeString([]int{state_22}))
 		}
 		x_76 := t_56 + int64(1)
 		x_77 := float64(x_76)
 		x_78 := math.Pow(0.999, x_77)
 		x_79 := 1.0 - x_78
 		if state_24 != state_26 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:179:21", "shape mismatch in '/': "+runtime.ShapeString([]int{state_26})+" and "+runtime.ShapeString([]int{state_24}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:180:21", "shape mismatch in '/': "+runtime.ShapeString([]int{state_26})+" and "+runtime.ShapeString([]int{state_24}))
 		}
 		r_80 := ar.F64w(state_26)
 		state_25 = state_25[:len(r_80)]
@@ -5868,7 +5926,7 @@ func fn_diffgrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 			r_80[i_81] = (((runtime.Sigmoid((math.Abs((state_25[i_81] - r_59[i_81]))))) * (r_66[i_81] / x_75)) / ((math.Sqrt((r_69[i_81] / x_79))) + 1e-08))
 		}
 		if state_26 != state_20 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:180:74", "shape mismatch in '-': "+runtime.ShapeString([]int{state_20})+" and "+runtime.ShapeString([]int{state_26}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:181:74", "shape mismatch in '-': "+runtime.ShapeString([]int{state_20})+" and "+runtime.ShapeString([]int{state_26}))
 		}
 		r_83 := ar.F64w(state_20)
 		state_19 = state_19[:len(r_83)]
@@ -5882,10 +5940,10 @@ func fn_diffgrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 	r_86, r_87, r_88 := fg_1(state_19, x0_3)
 	n_89 := int64(x0_3)
 	if int64(r_88) != n_89 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:228:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_88), n_89))
+		return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_88), n_89))
 	}
 	if r_88 != x0_3 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:229:10", fmt.Sprintf("dot: sizes %d and %d differ", r_88, x0_3))
+		return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_88, x0_3))
 	}
 	var s_90 float64 = 0
 	r_87 = r_87[:r_88]
@@ -5910,7 +5968,7 @@ func fn_diffgrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 	return state_19, x0_3, x_97, x_98, nil
 }
 
-// fn_adan is def adan (optim.nab:141:12).
+// fn_adan is def adan (optim.nab:142:12).
 func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
 	size_6 := int64(x0_3)
 	_ = size_6
@@ -5918,30 +5976,30 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 	n_7 := int64(x0_3)
 	x_8 := lr_4 >= 0.0
 	if !x_8 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:190:12", "optim.adan: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:191:12", "optim.adan: argument 3 (lr) must be non-negative")
 	}
 	x_9 := steps_5 >= int64(0)
 	if !x_9 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:191:15", "optim.adan: argument 4 (steps) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:192:15", "optim.adan: argument 4 (steps) must be non-negative")
 	}
 	n_10, err_11 := runtime.CheckSize(n_7)
 	if err_11 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:192:57", err_11)
+		return nil, 0, 0, 0, nbAt("std/optim:193:57", err_11)
 	}
 	a_12 := ar.F64(n_10)
 	n_13, err_14 := runtime.CheckSize(n_7)
 	if err_14 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:192:67", err_14)
+		return nil, 0, 0, 0, nbAt("std/optim:193:67", err_14)
 	}
 	a_15 := ar.F64(n_13)
 	n_16, err_17 := runtime.CheckSize(n_7)
 	if err_17 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:192:77", err_17)
+		return nil, 0, 0, 0, nbAt("std/optim:193:77", err_17)
 	}
 	a_18 := ar.F64(n_16)
 	n_19, err_20 := runtime.CheckSize(n_7)
 	if err_20 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:192:87", err_20)
+		return nil, 0, 0, 0, nbAt("std/optim:193:87", err_20)
 	}
 	a_21 := ar.F64(n_19)
 	var state_22 []float64
@@ -5960,10 +6018,10 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		r_82, r_83, r_84 := fg_1(state_22, state_23)
 		n_85 := int64(state_23)
 		if int64(r_84) != n_85 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:228:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_84), n_85))
+			return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_84), n_85))
 		}
 		if r_84 != state_23 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:229:10", fmt.Sprintf("dot: sizes %d and %d differ", r_84, state_23))
+			return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_84, state_23))
 		}
 		var s_86 float64 = 0
 		r_83 = r_83[:r_84]
@@ -5979,13 +6037,13 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		if x_90 {
 			n_93, err_94 := runtime.CheckSize(n_7)
 			if err_94 != nil {
-				return nil, 0, 0, 0, nbAt("std/optim:194:28", err_94)
+				return nil, 0, 0, 0, nbAt("std/optim:195:28", err_94)
 			}
 			a_95 := ar.F64(n_93)
 			c_91, c_92 = a_95, n_93
 		} else {
 			if state_31 != r_84 {
-				return nil, 0, 0, 0, nbErrorf("std/optim:194:44", "shape mismatch in '-': "+runtime.ShapeString([]int{r_84})+" and "+runtime.ShapeString([]int{state_31}))
+				return nil, 0, 0, 0, nbErrorf("std/optim:195:44", "shape mismatch in '-': "+runtime.ShapeString([]int{r_84})+" and "+runtime.ShapeString([]int{state_31}))
 			}
 			r_96 := ar.F64w(r_84)
 			r_83 = r_83[:len(r_96)]
@@ -5996,7 +6054,7 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			c_91, c_92 = r_96, r_84
 		}
 		if r_84 != state_25 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:195:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_25})+" and "+runtime.ShapeString([]int{r_84}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:196:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_25})+" and "+runtime.ShapeString([]int{r_84}))
 		}
 		r_99 := ar.F64w(state_25)
 		state_24 = state_24[:len(r_99)]
@@ -6005,7 +6063,7 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			r_99[i_100] = ((0.98 * state_24[i_100]) + (0.02 * r_83[i_100]))
 		}
 		if c_92 != state_27 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:196:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_27})+" and "+runtime.ShapeString([]int{c_92}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:197:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_27})+" and "+runtime.ShapeString([]int{c_92}))
 		}
 		r_102 := ar.F64w(state_27)
 		state_26 = state_26[:len(r_102)]
@@ -6014,7 +6072,7 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			r_102[i_103] = ((0.92 * state_26[i_103]) + (0.08 * c_91[i_103]))
 		}
 		if c_92 != r_84 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:197:15", "shape mismatch in '+': "+runtime.ShapeString([]int{r_84})+" and "+runtime.ShapeString([]int{c_92}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:198:15", "shape mismatch in '+': "+runtime.ShapeString([]int{r_84})+" and "+runtime.ShapeString([]int{c_92}))
 		}
 		r_105 := ar.F64w(r_84)
 		r_83 = r_83[:len(r_105)]
@@ -6023,7 +6081,7 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			r_105[i_106] = (r_83[i_106] + (0.92 * c_91[i_106]))
 		}
 		if r_84 != state_29 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:198:25", "shape mismatch in '+': "+runtime.ShapeString([]int{state_29})+" and "+runtime.ShapeString([]int{r_84}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:199:25", "shape mismatch in '+': "+runtime.ShapeString([]int{state_29})+" and "+runtime.ShapeString([]int{r_84}))
 		}
 		r_108 := ar.F64w(state_29)
 		state_28 = state_28[:len(r_108)]
@@ -6040,14 +6098,14 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		x_117 := math.Pow(0.92, x_116)
 		x_118 := 1.0 - x_117
 		if state_27 != state_25 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:202:20", "shape mismatch in '+': "+runtime.ShapeString([]int{state_25})+" and "+runtime.ShapeString([]int{state_27}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:203:20", "shape mismatch in '+': "+runtime.ShapeString([]int{state_25})+" and "+runtime.ShapeString([]int{state_27}))
 		}
 		x_119 := t_80 + int64(1)
 		x_120 := float64(x_119)
 		x_121 := math.Pow(0.99, x_120)
 		x_122 := 1.0 - x_121
 		if state_29 != state_25 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:202:33", "shape mismatch in '/': "+runtime.ShapeString([]int{state_25})+" and "+runtime.ShapeString([]int{state_29}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:203:33", "shape mismatch in '/': "+runtime.ShapeString([]int{state_25})+" and "+runtime.ShapeString([]int{state_29}))
 		}
 		r_123 := ar.F64w(state_25)
 		r_99 = r_99[:len(r_123)]
@@ -6057,7 +6115,7 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			r_123[i_124] = (((r_99[i_124] / x_114) + (0.92 * (r_102[i_124] / x_118))) / ((math.Sqrt((r_108[i_124] / x_122))) + 1e-08))
 		}
 		if state_25 != state_23 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:203:73", "shape mismatch in '-': "+runtime.ShapeString([]int{state_23})+" and "+runtime.ShapeString([]int{state_25}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:204:73", "shape mismatch in '-': "+runtime.ShapeString([]int{state_23})+" and "+runtime.ShapeString([]int{state_25}))
 		}
 		r_126 := ar.F64w(state_23)
 		state_22 = state_22[:len(r_126)]
@@ -6071,10 +6129,10 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 	r_129, r_130, r_131 := fg_1(state_22, x0_3)
 	n_132 := int64(x0_3)
 	if int64(r_131) != n_132 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:228:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_131), n_132))
+		return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_131), n_132))
 	}
 	if r_131 != x0_3 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:229:10", fmt.Sprintf("dot: sizes %d and %d differ", r_131, x0_3))
+		return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_131, x0_3))
 	}
 	var s_133 float64 = 0
 	r_130 = r_130[:r_131]
@@ -6099,27 +6157,27 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 	return state_22, x0_3, x_140, x_141, nil
 }
 
-// fn_lion is def lion (optim.nab:147:12).
+// fn_lion is def lion (optim.nab:148:12).
 func fn_lion(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, wd_5 float64, steps_6 int64) ([]float64, int, float64, int64, error) {
 	size_7 := int64(x0_3)
 	_ = size_7
 	x0_2 = x0_2[:x0_3]
 	x_8 := lr_4 >= 0.0
 	if !x_8 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:211:12", "optim.lion: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:212:12", "optim.lion: argument 3 (lr) must be non-negative")
 	}
 	x_9 := wd_5 >= 0.0
 	if !x_9 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:212:12", "optim.lion: argument 4 (wd) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:213:12", "optim.lion: argument 4 (wd) must be non-negative")
 	}
 	x_10 := steps_6 >= int64(0)
 	if !x_10 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:213:15", "optim.lion: argument 5 (steps) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:214:15", "optim.lion: argument 5 (steps) must be non-negative")
 	}
 	n_11 := int64(x0_3)
 	n_12, err_13 := runtime.CheckSize(n_11)
 	if err_13 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:214:35", err_13)
+		return nil, 0, 0, 0, nbAt("std/optim:215:35", err_13)
 	}
 	a_14 := ar.F64(n_12)
 	var state_15 []float64
@@ -6132,10 +6190,10 @@ func fn_lion(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		r_39, r_40, r_41 := fg_1(state_15, state_16)
 		n_42 := int64(state_16)
 		if int64(r_41) != n_42 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:228:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_41), n_42))
+			return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_41), n_42))
 		}
 		if r_41 != state_16 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:229:10", fmt.Sprintf("dot: sizes %d and %d differ", r_41, state_16))
+			return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_41, state_16))
 		}
 		var s_43 float64 = 0
 		r_40 = r_40[:r_41]
@@ -6146,7 +6204,7 @@ func fn_lion(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		x_46 := r_39 + s_43
 		_ = x_46
 		if r_41 != state_18 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:216:21", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{r_41}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:217:21", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{r_41}))
 		}
 		r_47 := ar.F64w(state_18)
 		state_17 = state_17[:len(r_47)]
@@ -6155,10 +6213,10 @@ func fn_lion(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			r_47[i_48] = ((0.9 * state_17[i_48]) + (0.1 * r_40[i_48]))
 		}
 		if state_16 != state_18 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:217:101", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{state_16}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:218:101", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{state_16}))
 		}
 		if state_18 != state_16 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:217:85", "shape mismatch in '-': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{state_18}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:218:85", "shape mismatch in '-': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{state_18}))
 		}
 		r_50 := ar.F64w(state_16)
 		state_15 = state_15[:len(r_50)]
@@ -6167,7 +6225,7 @@ func fn_lion(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			r_50[i_51] = (state_15[i_51] - (lr_4 * ((runtime.Sign(r_47[i_51])) + (wd_5 * state_15[i_51]))))
 		}
 		if r_41 != state_18 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:217:121", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{r_41}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:218:121", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{r_41}))
 		}
 		r_53 := ar.F64w(state_18)
 		state_17 = state_17[:len(r_53)]
@@ -6181,10 +6239,10 @@ func fn_lion(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 	r_56, r_57, r_58 := fg_1(state_15, x0_3)
 	n_59 := int64(x0_3)
 	if int64(r_58) != n_59 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:228:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_58), n_59))
+		return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_58), n_59))
 	}
 	if r_58 != x0_3 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:229:10", fmt.Sprintf("dot: sizes %d and %d differ", r_58, x0_3))
+		return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_58, x0_3))
 	}
 	var s_60 float64 = 0
 	r_57 = r_57[:r_58]
@@ -6209,38 +6267,38 @@ func fn_lion(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 	return state_15, x0_3, x_67, x_68, nil
 }
 
-// fn_projectedgradient is def projected_gradient (optim.nab:153:12).
+// fn_projectedgradient is def projected_gradient (optim.nab:154:12).
 func fn_projectedgradient(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lo_4 []float64, lo_5 int, hi_6 []float64, hi_7 int, lr_8 float64, steps_9 int64) ([]float64, int, float64, int64, error) {
 	size_10 := int64(x0_3)
 	if int64(lo_5) != size_10 {
-		return nil, 0, 0, 0, nbErrorf("optim.nab:153:77", fmt.Sprintf("size mismatch: n is %d (x0) but lo has size %d", size_10, lo_5))
+		return nil, 0, 0, 0, nbErrorf("optim.nab:154:77", fmt.Sprintf("size mismatch: n is %d (x0) but lo has size %d", size_10, lo_5))
 	}
 	if int64(hi_7) != size_10 {
-		return nil, 0, 0, 0, nbErrorf("optim.nab:153:89", fmt.Sprintf("size mismatch: n is %d (x0) but hi has size %d", size_10, hi_7))
+		return nil, 0, 0, 0, nbErrorf("optim.nab:154:89", fmt.Sprintf("size mismatch: n is %d (x0) but hi has size %d", size_10, hi_7))
 	}
 	x0_2 = x0_2[:x0_3]
 	lo_4 = lo_4[:lo_5]
 	hi_6 = hi_6[:hi_7]
 	n_11 := int64(x0_3)
 	if int64(lo_5) != n_11 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:844:59", runtime.DimMessage("lo", "[n]f64", "n", int64(lo_5), n_11))
+		return nil, 0, 0, 0, nbErrorf("std/optim:854:59", runtime.DimMessage("lo", "[n]f64", "n", int64(lo_5), n_11))
 	}
 	if int64(hi_7) != n_11 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:844:71", runtime.DimMessage("hi", "[n]f64", "n", int64(hi_7), n_11))
+		return nil, 0, 0, 0, nbErrorf("std/optim:854:71", runtime.DimMessage("hi", "[n]f64", "n", int64(hi_7), n_11))
 	}
 	n_12, err_13 := runtime.CheckSize(n_11)
 	if err_13 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:845:23", err_13)
+		return nil, 0, 0, 0, nbAt("std/optim:855:23", err_13)
 	}
 	var s_14 int64 = 0
 	for i_15 := 0; i_15 < n_12; i_15++ {
 		i_17 := int64(i_15)
 		if i_17 < 0 || i_17 >= int64(lo_5) {
-			return nil, 0, 0, 0, nbAt("std/optim:845:29", runtime.CheckIndex(i_17, lo_5))
+			return nil, 0, 0, 0, nbAt("std/optim:855:29", runtime.CheckIndex(i_17, lo_5))
 		}
 		x_18 := lo_4[int(i_17)]
 		if i_17 < 0 || i_17 >= int64(hi_7) {
-			return nil, 0, 0, 0, nbAt("std/optim:845:38", runtime.CheckIndex(i_17, hi_7))
+			return nil, 0, 0, 0, nbAt("std/optim:855:38", runtime.CheckIndex(i_17, hi_7))
 		}
 		x_19 := hi_6[int(i_17)]
 		x_20 := x_18 <= x_19
@@ -6254,19 +6312,19 @@ func fn_projectedgradient(ar *nbArena, fg_1 func([]float64, int) (float64, []flo
 	}
 	x_22 := s_14 == int64(0)
 	if !x_22 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:845:12", "optim.projected_gradient: arguments 3 and 4 (lo, hi) must have lo ≤ hi")
+		return nil, 0, 0, 0, nbErrorf("std/optim:855:12", "optim.projected_gradient: arguments 3 and 4 (lo, hi) must have lo ≤ hi")
 	}
 	x_23 := lr_8 >= 0.0
 	if !x_23 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:846:12", "optim.projected_gradient: argument 5 (lr) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:856:12", "optim.projected_gradient: argument 5 (lr) must be non-negative")
 	}
 	x_24 := steps_9 >= int64(0)
 	if !x_24 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:847:15", "optim.projected_gradient: argument 6 (steps) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:857:15", "optim.projected_gradient: argument 6 (steps) must be non-negative")
 	}
 	r_25, r_26, err_27 := fn_optimclip(ar, x0_2, x0_3, lo_4, lo_5, hi_6, hi_7)
 	if err_27 != nil {
-		return nil, 0, 0, 0, nbFrame(err_27, "optim.clip", "std/optim:838:5", "std/optim:848:20")
+		return nil, 0, 0, 0, nbFrame(err_27, "optim.clip", "std/optim:848:5", "std/optim:858:20")
 	}
 	var x_28 []float64
 	var x_29 int
@@ -6276,10 +6334,10 @@ func fn_projectedgradient(ar *nbArena, fg_1 func([]float64, int) (float64, []flo
 		r_47, r_48, r_49 := fg_1(x_28, x_29)
 		n_50 := int64(x_29)
 		if int64(r_49) != n_50 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:228:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_49), n_50))
+			return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_49), n_50))
 		}
 		if r_49 != x_29 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:229:10", fmt.Sprintf("dot: sizes %d and %d differ", r_49, x_29))
+			return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_49, x_29))
 		}
 		var s_51 float64 = 0
 		r_48 = r_48[:r_49]
@@ -6290,7 +6348,7 @@ func fn_projectedgradient(ar *nbArena, fg_1 func([]float64, int) (float64, []flo
 		x_54 := r_47 + s_51
 		_ = x_54
 		if r_49 != x_29 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:850:132", "shape mismatch in '-': "+runtime.ShapeString([]int{x_29})+" and "+runtime.ShapeString([]int{r_49}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:860:132", "shape mismatch in '-': "+runtime.ShapeString([]int{x_29})+" and "+runtime.ShapeString([]int{r_49}))
 		}
 		r_55 := ar.F64w(x_29)
 		x_28 = x_28[:len(r_55)]
@@ -6300,7 +6358,7 @@ func fn_projectedgradient(ar *nbArena, fg_1 func([]float64, int) (float64, []flo
 		}
 		r_58, r_59, err_60 := fn_optimclip(ar, r_55, x_29, lo_4, lo_5, hi_6, hi_7)
 		if err_60 != nil {
-			return nil, 0, 0, 0, nbFrame(err_60, "optim.clip", "std/optim:838:5", "std/optim:850:125")
+			return nil, 0, 0, 0, nbFrame(err_60, "optim.clip", "std/optim:848:5", "std/optim:860:125")
 		}
 		x_28, x_29 = r_58, r_59
 		_ = mark_46
@@ -6308,10 +6366,10 @@ func fn_projectedgradient(ar *nbArena, fg_1 func([]float64, int) (float64, []flo
 	r_61, r_62, r_63 := fg_1(x_28, x_29)
 	n_64 := int64(x_29)
 	if int64(r_63) != n_64 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:228:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_63), n_64))
+		return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_63), n_64))
 	}
 	if r_63 != x_29 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:229:10", fmt.Sprintf("dot: sizes %d and %d differ", r_63, x_29))
+		return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_63, x_29))
 	}
 	var s_65 float64 = 0
 	r_62 = r_62[:r_63]
@@ -6336,879 +6394,926 @@ func fn_projectedgradient(ar *nbArena, fg_1 func([]float64, int) (float64, []flo
 	return x_28, x_29, x_72, x_73, nil
 }
 
-// fn_newton is def newton (optim.nab:178:12).
-func fn_newton(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), hess_2 func([]float64, int) ([]float64, int), x0_3 []float64, x0_4 int, maxiter_5 int64, gtol_6 float64) ([]float64, int, float64, int64, int64, error) {
-	size_7 := int64(x0_4)
-	_ = size_7
-	x0_3 = x0_3[:x0_4]
-	x_8 := maxiter_5 >= int64(0)
-	if !x_8 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:179:18", "optim.Newton: argument 4 (max_iter) must be non-negative")
-	}
-	x_9 := gtol_6 >= 0.0
-	if !x_9 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:180:14", "optim.Newton: argument 5 (gtol) must be non-negative")
-	}
-	n_10 := int64(x0_4)
-	r_11, r_12, r_13 := fg_1(x0_3, x0_4)
-	if int64(r_13) != n_10 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:562:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_13), n_10))
-	}
-	var state_14 []float64
-	var state_15 int
-	var state_16 float64
-	var state_17 []float64
-	var state_18 int
-	var state_19 int64
-	var state_20 int64
-	var state_21 bool
-	state_14, state_15, state_16, state_17, state_18, state_19, state_20, state_21 = x0_3, x0_4, r_11, r_12, r_13, int64(0), int64(1), false
-	for {
-		x_95 := !state_21
-		var c_96 bool
-		if x_95 {
-			x_97 := state_19 < maxiter_5
-			c_96 = x_97
-		} else {
-			c_96 = false
-		}
-		var c_98 bool
-		if c_96 {
-			r_99 := ar.F64w(state_18)
-			state_17 = state_17[:len(r_99)]
-			if len(r_99) >= 262144 {
-				r_99 := r_99
-				state_17 := state_17
-				runtime.ParallelFor(len(r_99), 16384, func(lo_103, hi int) {
-					for i_104 := lo_103; i_104 < hi; i_104++ {
-						r_99[i_104] = (math.Abs(state_17[i_104]))
-					}
-				})
-			} else {
-				for i_100 := range r_99 {
-					r_99[i_100] = (math.Abs(state_17[i_100]))
-				}
-			}
-			s_106 := runtime.Max(r_99)
-			x_107 := s_106 > gtol_6
-			c_98 = x_107
-		} else {
-			c_98 = false
-		}
-		if !c_98 {
-			break
-		}
-		mark_108 := ar.mark()
-		n_109 := int64(state_15)
-		r_110, r_111 := hess_2(state_14, state_15)
-		n_112 := int64(r_111)
-		x_113 := n_109 * n_109
-		x_114 := n_112 == x_113
-		if !x_114 {
-			return nil, 0, 0, 0, 0, nbErrorf("optim.nab:164:11", "optim: the Hessian callback must return n·n values (row by row) for x of length n")
-		}
-		n_115 := int64(len(r_110))
-		if n_109 < 0 || (n_109 == 0 && n_115 != 0) || (n_109 != 0 && (n_115%n_109 != 0 || n_115/n_109 != n_109)) {
-			return nil, 0, 0, 0, 0, nbErrorf("optim.nab:165:6", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_115, n_109, n_109))
-		}
-		m_116 := int(n_109)
-		n_117 := int(n_109)
-		if int64(m_116) != n_10 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:566:31", runtime.DimMessage("the result of hess", "[n][n]f64", "n", int64(m_116), n_10))
-		}
-		if int64(n_117) != n_10 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:566:31", runtime.DimMessage("dimension 2 of the result of hess", "[n][n]f64", "n", int64(n_117), n_10))
-		}
-		r_118, r_119, r_120, err_121 := fn_linalgcholreg(ar, r_110, m_116, n_117)
-		if err_121 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_121, "linalg.chol_reg", "std/linalg:51:5", "std/optim:566:15")
-		}
-		r_122, r_123, err_124 := fn_linalgchosolve(ar, r_118, r_119, r_120, state_17, state_18)
-		if err_124 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_124, "linalg.cho_solve", "std/linalg:38:5", "std/optim:567:16")
-		}
-		r_125 := ar.F64w(r_123)
-		r_122 = r_122[:len(r_125)]
-		for i_126 := range r_125 {
-			r_125[i_126] = -r_122[i_126]
-		}
-		n_128 := int64(state_15)
-		if int64(state_18) != n_128 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:548:71", runtime.DimMessage("g", "[n]f64", "n", int64(state_18), n_128))
-		}
-		if int64(r_123) != n_128 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:548:82", runtime.DimMessage("d", "[n]f64", "n", int64(r_123), n_128))
-		}
-		if len(state_17) != len(r_125) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:549:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_17), len(r_125)))
-		}
-		d_129 := runtime.Dot(state_17, r_125)
-		if r_123 != state_15 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:550:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_15})+" and "+runtime.ShapeString([]int{r_123}))
-		}
-		r_130 := ar.F64w(state_15)
-		state_14 = state_14[:len(r_130)]
-		r_125 = r_125[:len(r_130)]
-		for i_131 := range r_130 {
-			r_130[i_131] = (state_14[i_131] + r_125[i_131])
-		}
-		r_133, r_134, r_135 := fg_1(r_130, state_15)
-		n_136 := int64(r_135)
-		var state_137 float64
-		var state_138 float64
-		var state_139 []float64
-		var state_140 int
-		var state_141 int64
-		state_137, state_138, state_139, state_140, state_141 = 1.0, r_133, r_134, r_135, int64(1)
-		for {
-			x_150 := 0.0001 * state_137
-			x_151 := x_150 * d_129
-			x_152 := state_16 + x_151
-			x_153 := state_138 <= x_152
-			x_154 := !x_153
-			var c_155 bool
-			if x_154 {
-				x_156 := state_137 >= 1e-10
-				c_155 = x_156
-			} else {
-				c_155 = false
-			}
-			if !c_155 {
-				break
-			}
-			mark_157 := ar.mark()
-			x_158 := state_137 / 2.0
-			if r_123 != state_15 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:554:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_15})+" and "+runtime.ShapeString([]int{r_123}))
-			}
-			r_159 := ar.F64w(state_15)
-			state_14 = state_14[:len(r_159)]
-			r_125 = r_125[:len(r_159)]
-			for i_160 := range r_159 {
-				r_159[i_160] = (state_14[i_160] + (x_158 * r_125[i_160]))
-			}
-			r_162, r_163, r_164 := fg_1(r_159, state_15)
-			if int64(r_164) != n_136 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:554:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(r_164), n_136))
-			}
-			x_165 := state_141 + int64(1)
-			state_137, state_138, state_139, state_140, state_141 = x_158, r_162, r_163, r_164, x_165
-			_ = mark_157
-		}
-		x_166 := state_137 >= 1e-10
-		x_167 := !x_166
-		var c_168 []float64
-		var c_169 int
-		var c_170 float64
-		var c_171 []float64
-		var c_172 int
-		var c_173 int64
-		var c_174 int64
-		var c_175 bool
-		if x_167 {
-			x_176 := state_20 + state_141
-			c_168, c_169, c_170, c_171, c_172, c_173, c_174, c_175 = state_14, state_15, state_16, state_17, state_18, state_19, x_176, true
-		} else {
-			if r_123 != state_15 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:571:13", "shape mismatch in '+': "+runtime.ShapeString([]int{state_15})+" and "+runtime.ShapeString([]int{r_123}))
-			}
-			r_177 := ar.F64w(state_15)
-			state_14 = state_14[:len(r_177)]
-			r_125 = r_125[:len(r_177)]
-			for i_178 := range r_177 {
-				r_177[i_178] = (state_14[i_178] + (state_137 * r_125[i_178]))
-			}
-			x_180 := state_19 + int64(1)
-			x_181 := state_20 + state_141
-			c_168, c_169, c_170, c_171, c_172, c_173, c_174, c_175 = r_177, state_15, state_138, state_139, state_140, x_180, x_181, false
-		}
-		state_14, state_15, state_16, state_17, state_18, state_19, state_20, state_21 = c_168, c_169, c_170, c_171, c_172, c_173, c_174, c_175
-		_ = mark_108
-	}
-	return state_14, state_15, state_16, state_19, state_20, nil
-}
-
-// fn_newtoncg is def newton_cg (optim.nab:192:12).
-func fn_newtoncg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), hv_2 func([]float64, int, []float64, int) ([]float64, int), x0_3 []float64, x0_4 int, maxiter_5 int64, gtol_6 float64) ([]float64, int, float64, int64, int64, error) {
-	size_7 := int64(x0_4)
-	_ = size_7
-	x0_3 = x0_3[:x0_4]
-	x_8 := maxiter_5 >= int64(0)
-	if !x_8 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:193:18", "optim.NewtonCg: argument 4 (max_iter) must be non-negative")
-	}
-	x_9 := gtol_6 >= 0.0
-	if !x_9 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:194:14", "optim.NewtonCg: argument 5 (gtol) must be non-negative")
-	}
-	r_10, r_11, r_12 := fg_1(x0_3, x0_4)
-	n_13 := int64(x0_4)
-	if int64(r_12) != n_13 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:622:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_12), n_13))
-	}
-	var state_14 []float64
-	var state_15 int
-	var state_16 float64
-	var state_17 []float64
-	var state_18 int
-	var state_19 int64
-	var state_20 int64
-	var state_21 bool
-	state_14, state_15, state_16, state_17, state_18, state_19, state_20, state_21 = x0_3, x0_4, r_10, r_11, r_12, int64(0), int64(1), false
-	for {
-		x_176 := !state_21
-		var c_177 bool
-		if x_176 {
-			x_178 := state_19 < maxiter_5
-			c_177 = x_178
-		} else {
-			c_177 = false
-		}
-		var c_179 bool
-		if c_177 {
-			r_180 := ar.F64w(state_18)
-			state_17 = state_17[:len(r_180)]
-			if len(r_180) >= 262144 {
-				r_180 := r_180
-				state_17 := state_17
-				runtime.ParallelFor(len(r_180), 16384, func(lo_184, hi int) {
-					for i_185 := lo_184; i_185 < hi; i_185++ {
-						r_180[i_185] = (math.Abs(state_17[i_185]))
-					}
-				})
-			} else {
-				for i_181 := range r_180 {
-					r_180[i_181] = (math.Abs(state_17[i_181]))
-				}
-			}
-			s_187 := runtime.Max(r_180)
-			x_188 := s_187 > gtol_6
-			c_179 = x_188
-		} else {
-			c_179 = false
-		}
-		if !c_179 {
-			break
-		}
-		mark_189 := ar.mark()
-		n_190 := int64(state_15)
-		if int64(state_18) != n_190 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:601:66", runtime.DimMessage("g", "[n]f64", "n", int64(state_18), n_190))
-		}
-		s_191 := runtime.Norm2(state_17)
-		x_192 := math.Sqrt(s_191)
-		x_193 := runtime.Min2(0.5, x_192)
-		x_194 := x_193 * s_191
-		n_195, err_196 := runtime.CheckSize(n_190)
-		if err_196 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:605:37", err_196)
-		}
-		a_197 := ar.F64(n_195)
-		r_198 := ar.F64w(state_18)
-		state_17 = state_17[:len(r_198)]
-		for i_199 := range r_198 {
-			r_198[i_199] = -state_17[i_199]
-		}
-		var state_201 []float64
-		var state_202 int
-		var state_203 []float64
-		var state_204 int
-		var state_205 []float64
-		var state_206 int
-		var state_207 int64
-		var state_208 bool
-		var state_209 bool
-		state_201, state_202, state_203, state_204, state_205, state_206, state_207, state_208, state_209 = a_197, n_195, state_17, state_18, r_198, state_18, int64(0), false, false
-		for {
-			x_241 := !state_208
-			var c_242 bool
-			if x_241 {
-				x_243 := int64(2) * n_190
-				x_244 := x_243 + int64(10)
-				x_245 := state_207 < x_244
-				c_242 = x_245
-			} else {
-				c_242 = false
-			}
-			if !c_242 {
-				break
-			}
-			mark_246 := ar.mark()
-			r_247, r_248 := hv_2(state_14, state_15, state_205, state_206)
-			if int64(r_248) != n_190 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:607:16", runtime.DimMessage("the result of hv", "[n]f64", "n", int64(r_248), n_190))
-			}
-			if len(state_205) != len(r_247) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:608:18", fmt.Sprintf("dot: sizes %d and %d differ", len(state_205), len(r_247)))
-			}
-			d_249 := runtime.Dot(state_205, r_247)
-			x_250 := d_249 <= 0.0
-			var c_251 []float64
-			var c_252 int
-			var c_253 []float64
-			var c_254 int
-			var c_255 []float64
-			var c_256 int
-			var c_257 int64
-			var c_258 bool
-			var c_259 bool
-			if x_250 {
-				x_260 := state_207 + int64(1)
-				c_251, c_252, c_253, c_254, c_255, c_256, c_257, c_258, c_259 = state_201, state_202, state_203, state_204, state_205, state_206, x_260, true, true
-			} else {
-				d_261 := runtime.Dot(state_203, state_203)
-				x_262 := d_261 / d_249
-				if r_248 != state_204 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:612:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_204})+" and "+runtime.ShapeString([]int{r_248}))
-				}
-				r_263 := ar.F64w(state_204)
-				state_203 = state_203[:len(r_263)]
-				r_247 = r_247[:len(r_263)]
-				for i_264 := range r_263 {
-					r_263[i_264] = (state_203[i_264] + (x_262 * r_247[i_264]))
-				}
-				if state_206 != state_202 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:611:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_202})+" and "+runtime.ShapeString([]int{state_206}))
-				}
-				r_266 := ar.F64w(state_202)
-				state_201 = state_201[:len(r_266)]
-				state_205 = state_205[:len(r_266)]
-				for i_267 := range r_266 {
-					r_266[i_267] = (state_201[i_267] + (x_262 * state_205[i_267]))
-				}
-				d_269 := runtime.Dot(r_263, r_263)
-				d_270 := runtime.Dot(state_203, state_203)
-				x_271 := d_269 / d_270
-				if state_206 != state_204 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:614:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_204})+" and "+runtime.ShapeString([]int{state_206}))
-				}
-				r_272 := ar.F64w(state_204)
-				r_263 = r_263[:len(r_272)]
-				state_205 = state_205[:len(r_272)]
-				for i_273 := range r_272 {
-					r_272[i_273] = (-r_263[i_273] + (x_271 * state_205[i_273]))
-				}
-				x_275 := state_207 + int64(1)
-				s_276 := runtime.Norm2(r_263)
-				x_277 := s_276 < x_194
-				c_251, c_252, c_253, c_254, c_255, c_256, c_257, c_258, c_259 = r_266, state_202, r_263, state_204, r_272, state_204, x_275, x_277, false
-			}
-			state_201, state_202, state_203, state_204, state_205, state_206, state_207, state_208, state_209 = c_251, c_252, c_253, c_254, c_255, c_256, c_257, c_258, c_259
-			_ = mark_246
-		}
-		var c_278 bool
-		if state_209 {
-			x_279 := state_207 == int64(1)
-			c_278 = x_279
-		} else {
-			c_278 = false
-		}
-		var c_280 []float64
-		var c_281 int
-		if c_278 {
-			r_282 := ar.F64w(state_18)
-			state_17 = state_17[:len(r_282)]
-			for i_283 := range r_282 {
-				r_282[i_283] = -state_17[i_283]
-			}
-			c_280, c_281 = r_282, state_18
-		} else {
-			x_285 := state_207 == int64(0)
-			var c_286 []float64
-			var c_287 int
-			if x_285 {
-				r_288 := ar.F64w(state_18)
-				state_17 = state_17[:len(r_288)]
-				for i_289 := range r_288 {
-					r_288[i_289] = -state_17[i_289]
-				}
-				c_286, c_287 = r_288, state_18
-			} else {
-				c_286, c_287 = state_201, state_202
-			}
-			c_280, c_281 = c_286, c_287
-		}
-		if int64(c_281) != n_190 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:548:82", runtime.DimMessage("d", "[n]f64", "n", int64(c_281), n_190))
-		}
-		if len(state_17) != len(c_280) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:549:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_17), len(c_280)))
-		}
-		d_291 := runtime.Dot(state_17, c_280)
-		if c_281 != state_15 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:550:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_15})+" and "+runtime.ShapeString([]int{c_281}))
-		}
-		r_292 := ar.F64w(state_15)
-		state_14 = state_14[:len(r_292)]
-		c_280 = c_280[:len(r_292)]
-		for i_293 := range r_292 {
-			r_292[i_293] = (state_14[i_293] + c_280[i_293])
-		}
-		r_295, r_296, r_297 := fg_1(r_292, state_15)
-		n_298 := int64(r_297)
-		var state_299 float64
-		var state_300 float64
-		var state_301 []float64
-		var state_302 int
-		var state_303 int64
-		state_299, state_300, state_301, state_302, state_303 = 1.0, r_295, r_296, r_297, int64(1)
-		for {
-			x_312 := 0.0001 * state_299
-			x_313 := x_312 * d_291
-			x_314 := state_16 + x_313
-			x_315 := state_300 <= x_314
-			x_316 := !x_315
-			var c_317 bool
-			if x_316 {
-				x_318 := state_299 >= 1e-10
-				c_317 = x_318
-			} else {
-				c_317 = false
-			}
-			if !c_317 {
-				break
-			}
-			mark_319 := ar.mark()
-			x_320 := state_299 / 2.0
-			if c_281 != state_15 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:554:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_15})+" and "+runtime.ShapeString([]int{c_281}))
-			}
-			r_321 := ar.F64w(state_15)
-			state_14 = state_14[:len(r_321)]
-			c_280 = c_280[:len(r_321)]
-			for i_322 := range r_321 {
-				r_321[i_322] = (state_14[i_322] + (x_320 * c_280[i_322]))
-			}
-			r_324, r_325, r_326 := fg_1(r_321, state_15)
-			if int64(r_326) != n_298 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:554:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(r_326), n_298))
-			}
-			x_327 := state_303 + int64(1)
-			state_299, state_300, state_301, state_302, state_303 = x_320, r_324, r_325, r_326, x_327
-			_ = mark_319
-		}
-		x_328 := state_299 >= 1e-10
-		x_329 := !x_328
-		var c_330 []float64
-		var c_331 int
-		var c_332 float64
-		var c_333 []float64
-		var c_334 int
-		var c_335 int64
-		var c_336 int64
-		var c_337 bool
-		if x_329 {
-			x_338 := state_20 + state_303
-			c_330, c_331, c_332, c_333, c_334, c_335, c_336, c_337 = state_14, state_15, state_16, state_17, state_18, state_19, x_338, true
-		} else {
-			if c_281 != state_15 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:630:13", "shape mismatch in '+': "+runtime.ShapeString([]int{state_15})+" and "+runtime.ShapeString([]int{c_281}))
-			}
-			r_339 := ar.F64w(state_15)
-			state_14 = state_14[:len(r_339)]
-			c_280 = c_280[:len(r_339)]
-			for i_340 := range r_339 {
-				r_339[i_340] = (state_14[i_340] + (state_299 * c_280[i_340]))
-			}
-			x_342 := state_19 + int64(1)
-			x_343 := state_20 + state_303
-			c_330, c_331, c_332, c_333, c_334, c_335, c_336, c_337 = r_339, state_15, state_300, state_301, state_302, x_342, x_343, false
-		}
-		state_14, state_15, state_16, state_17, state_18, state_19, state_20, state_21 = c_330, c_331, c_332, c_333, c_334, c_335, c_336, c_337
-		_ = mark_189
-	}
-	return state_14, state_15, state_16, state_19, state_20, nil
-}
-
-// fn_lazynewton is def lazy_newton (optim.nab:203:12).
-func fn_lazynewton(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), hess_2 func([]float64, int) ([]float64, int), x0_3 []float64, x0_4 int, every_5 int64, maxiter_6 int64, gtol_7 float64) ([]float64, int, float64, int64, int64, error) {
-	size_8 := int64(x0_4)
+// fn_newton is def newton (optim.nab:183:12).
+func fn_newton(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]float64, int) ([]float64, int), hess_3 func([]float64, int) ([]float64, int), x0_4 []float64, x0_5 int, maxiter_6 int64, gtol_7 float64) ([]float64, int, float64, int64, int64, error) {
+	size_8 := int64(x0_5)
 	_ = size_8
-	x0_3 = x0_3[:x0_4]
+	x0_4 = x0_4[:x0_5]
 	x_9 := maxiter_6 >= int64(0)
 	if !x_9 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:205:18", "optim.LazyNewton: argument 5 (max_iter) must be non-negative")
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:184:18", "optim.Newton: argument 5 (max_iter) must be non-negative")
 	}
 	x_10 := gtol_7 >= 0.0
 	if !x_10 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:206:14", "optim.LazyNewton: argument 6 (gtol) must be non-negative")
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:185:14", "optim.Newton: argument 6 (gtol) must be non-negative")
 	}
-	n_11 := int64(x0_4)
-	x_12 := every_5 >= int64(1)
-	if !x_12 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:204:15", "optim.LazyNewton: argument 4 (every) must be at least 1")
+	n_11 := int64(x0_5)
+	r_12 := f_1(x0_4, x0_5)
+	r_13, r_14 := g_2(x0_4, x0_5)
+	if int64(r_14) != n_11 {
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:570:50", runtime.DimMessage("the result of g", "[n]f64", "n", int64(r_14), n_11))
 	}
-	x_13 := max(every_5, int64(1))
-	r_14, r_15, r_16 := fg_1(x0_3, x0_4)
-	if int64(r_16) != n_11 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:659:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_16), n_11))
-	}
-	n_17, err_18 := runtime.CheckSize(n_11)
-	if err_18 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:661:53", err_18)
-	}
-	var a_19 []float64
-	var d_20 int = 0
-	var rs_21 int = 0
-	for i_22 := 0; i_22 < n_17; i_22++ {
-		mark_23 := ar.mark()
-		i_24 := int64(i_22)
-		_ = i_24
-		n_25, err_26 := runtime.CheckSize(n_11)
-		if err_26 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:661:54", err_26)
-		}
-		a_27 := ar.F64(n_25)
-		if i_22 == 0 {
-			d_20 = n_25
-			rs_21 = d_20
-			tot_28, err_29 := runtime.MulSize(n_17, rs_21)
-			if err_29 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:661:53", err_29)
-			}
-			a_19 = ar.F64w(tot_28)
-		} else if n_25 != d_20 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:661:53", "build: element "+strconv.Itoa(i_22)+" has shape "+runtime.ShapeString([]int{n_25})+", element 0 has shape "+runtime.ShapeString([]int{d_20}))
-		}
-		copy(a_19[i_22*rs_21:(i_22+1)*rs_21], a_27)
-		if i_22 > 0 {
-			ar.release(mark_23)
-		}
-	}
-	var state_30 []float64
-	var state_31 int
-	var state_32 float64
-	var state_33 []float64
-	var state_34 int
-	var state_35 []float64
-	var state_36 int
-	var state_37 int
-	var state_38 int64
-	var state_39 int64
-	var state_40 bool
-	state_30, state_31, state_32, state_33, state_34, state_35, state_36, state_37, state_38, state_39, state_40 = x0_3, x0_4, r_14, r_15, r_16, a_19, n_17, d_20, int64(0), int64(1), false
+	var state_15 []float64
+	var state_16 int
+	var state_17 float64
+	var state_18 []float64
+	var state_19 int
+	var state_20 int64
+	var state_21 int64
+	var state_22 bool
+	state_15, state_16, state_17, state_18, state_19, state_20, state_21, state_22 = x0_4, x0_5, r_12, r_13, r_14, int64(0), int64(1), false
 	for {
-		x_122 := !state_40
-		var c_123 bool
-		if x_122 {
-			x_124 := state_38 < maxiter_6
-			c_123 = x_124
+		x_101 := !state_22
+		var c_102 bool
+		if x_101 {
+			x_103 := state_20 < maxiter_6
+			c_102 = x_103
 		} else {
-			c_123 = false
+			c_102 = false
 		}
-		var c_125 bool
-		if c_123 {
-			r_126 := ar.F64w(state_34)
-			state_33 = state_33[:len(r_126)]
-			if len(r_126) >= 262144 {
-				r_126 := r_126
-				state_33 := state_33
-				runtime.ParallelFor(len(r_126), 16384, func(lo_130, hi int) {
-					for i_131 := lo_130; i_131 < hi; i_131++ {
-						r_126[i_131] = (math.Abs(state_33[i_131]))
+		var c_104 bool
+		if c_102 {
+			r_105 := ar.F64w(state_19)
+			state_18 = state_18[:len(r_105)]
+			if len(r_105) >= 262144 {
+				r_105 := r_105
+				state_18 := state_18
+				runtime.ParallelFor(len(r_105), 16384, func(lo_109, hi int) {
+					for i_110 := lo_109; i_110 < hi; i_110++ {
+						r_105[i_110] = (math.Abs(state_18[i_110]))
 					}
 				})
 			} else {
-				for i_127 := range r_126 {
-					r_126[i_127] = (math.Abs(state_33[i_127]))
+				for i_106 := range r_105 {
+					r_105[i_106] = (math.Abs(state_18[i_106]))
 				}
 			}
-			s_133 := runtime.Max(r_126)
-			x_134 := s_133 > gtol_7
-			c_125 = x_134
+			s_112 := runtime.Max(r_105)
+			x_113 := s_112 > gtol_7
+			c_104 = x_113
 		} else {
-			c_125 = false
+			c_104 = false
 		}
-		if !c_125 {
+		if !c_104 {
 			break
 		}
-		mark_135 := ar.mark()
-		if x_13 == 0 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:663:21", "integer division by zero")
+		mark_114 := ar.mark()
+		n_115 := int64(state_16)
+		r_116, r_117 := hess_3(state_15, state_16)
+		n_118 := int64(r_117)
+		x_119 := n_115 * n_115
+		x_120 := n_118 == x_119
+		if !x_120 {
+			return nil, 0, 0, 0, 0, nbErrorf("optim.nab:167:11", "optim: the Hessian callback must return n·n values (row by row) for x of length n")
 		}
-		x_136 := state_38 % x_13
-		x_137 := x_136 == int64(0)
-		var c_138 []float64
-		var c_139 int
-		var c_140 int
-		if x_137 {
-			n_141 := int64(state_31)
-			r_142, r_143 := hess_2(state_30, state_31)
-			n_144 := int64(r_143)
-			x_145 := n_141 * n_141
-			x_146 := n_144 == x_145
-			if !x_146 {
-				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:164:11", "optim: the Hessian callback must return n·n values (row by row) for x of length n")
-			}
-			n_147 := int64(len(r_142))
-			if n_141 < 0 || (n_141 == 0 && n_147 != 0) || (n_141 != 0 && (n_147%n_141 != 0 || n_147/n_141 != n_141)) {
-				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:165:6", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_147, n_141, n_141))
-			}
-			m_148 := int(n_141)
-			n_149 := int(n_141)
-			if int64(m_148) != n_11 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:663:52", runtime.DimMessage("the result of hess", "[n][n]f64", "n", int64(m_148), n_11))
-			}
-			if int64(n_149) != n_11 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:663:52", runtime.DimMessage("dimension 2 of the result of hess", "[n][n]f64", "n", int64(n_149), n_11))
-			}
-			r_150, r_151, r_152, err_153 := fn_linalgcholreg(ar, r_142, m_148, n_149)
-			if err_153 != nil {
-				return nil, 0, 0, 0, 0, nbFrame(err_153, "linalg.chol_reg", "std/linalg:51:5", "std/optim:663:36")
-			}
-			c_138, c_139, c_140 = r_150, r_151, r_152
-		} else {
-			c_138, c_139, c_140 = state_35, state_36, state_37
+		n_121 := int64(len(r_116))
+		if n_115 < 0 || (n_115 == 0 && n_121 != 0) || (n_115 != 0 && (n_121%n_115 != 0 || n_121/n_115 != n_115)) {
+			return nil, 0, 0, 0, 0, nbErrorf("optim.nab:168:6", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_121, n_115, n_115))
 		}
-		r_154, r_155, err_156 := fn_linalgchosolve(ar, c_138, c_139, c_140, state_33, state_34)
-		if err_156 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_156, "linalg.cho_solve", "std/linalg:38:5", "std/optim:664:16")
+		m_122 := int(n_115)
+		n_123 := int(n_115)
+		if int64(m_122) != n_11 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:572:31", runtime.DimMessage("the result of hess", "[n][n]f64", "n", int64(m_122), n_11))
 		}
-		r_157 := ar.F64w(r_155)
-		r_154 = r_154[:len(r_157)]
-		for i_158 := range r_157 {
-			r_157[i_158] = -r_154[i_158]
+		if int64(n_123) != n_11 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:572:31", runtime.DimMessage("dimension 2 of the result of hess", "[n][n]f64", "n", int64(n_123), n_11))
 		}
-		n_160 := int64(state_31)
-		if int64(state_34) != n_160 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:548:71", runtime.DimMessage("g", "[n]f64", "n", int64(state_34), n_160))
+		r_124, r_125, r_126, err_127 := fn_linalgcholreg(ar, r_116, m_122, n_123)
+		if err_127 != nil {
+			return nil, 0, 0, 0, 0, nbFrame(err_127, "linalg.chol_reg", "std/linalg:51:5", "std/optim:572:15")
 		}
-		if int64(r_155) != n_160 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:548:82", runtime.DimMessage("d", "[n]f64", "n", int64(r_155), n_160))
+		r_128, r_129, err_130 := fn_linalgchosolve(ar, r_124, r_125, r_126, state_18, state_19)
+		if err_130 != nil {
+			return nil, 0, 0, 0, 0, nbFrame(err_130, "linalg.cho_solve", "std/linalg:38:5", "std/optim:573:16")
 		}
-		if len(state_33) != len(r_157) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:549:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_33), len(r_157)))
+		r_131 := ar.F64w(r_129)
+		r_128 = r_128[:len(r_131)]
+		for i_132 := range r_131 {
+			r_131[i_132] = -r_128[i_132]
 		}
-		d_161 := runtime.Dot(state_33, r_157)
-		if r_155 != state_31 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:550:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_31})+" and "+runtime.ShapeString([]int{r_155}))
+		n_134 := int64(state_16)
+		if int64(state_19) != n_134 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:559:57", runtime.DimMessage("g", "[n]f64", "n", int64(state_19), n_134))
 		}
-		r_162 := ar.F64w(state_31)
-		state_30 = state_30[:len(r_162)]
-		r_157 = r_157[:len(r_162)]
-		for i_163 := range r_162 {
-			r_162[i_163] = (state_30[i_163] + r_157[i_163])
+		if int64(r_129) != n_134 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:559:68", runtime.DimMessage("d", "[n]f64", "n", int64(r_129), n_134))
 		}
-		r_165, r_166, r_167 := fg_1(r_162, state_31)
-		n_168 := int64(r_167)
-		var state_169 float64
-		var state_170 float64
-		var state_171 []float64
-		var state_172 int
-		var state_173 int64
-		state_169, state_170, state_171, state_172, state_173 = 1.0, r_165, r_166, r_167, int64(1)
+		if len(state_18) != len(r_131) {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:549:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_18), len(r_131)))
+		}
+		d_135 := runtime.Dot(state_18, r_131)
+		if r_129 != state_16 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:550:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_129}))
+		}
+		r_136 := ar.F64w(state_16)
+		state_15 = state_15[:len(r_136)]
+		r_131 = r_131[:len(r_136)]
+		for i_137 := range r_136 {
+			r_136[i_137] = (state_15[i_137] + r_131[i_137])
+		}
+		r_139 := f_1(r_136, state_16)
+		n_140, err_141 := runtime.CheckSize(int64(0))
+		if err_141 != nil {
+			return nil, 0, 0, 0, 0, nbAt("std/optim:560:67", err_141)
+		}
+		a_142 := ar.F64(n_140)
+		_ = a_142
+		n_143 := int64(n_140)
+		var state_144 float64
+		var state_145 float64
+		var state_148 int64
+		state_144, state_145, state_148 = 1.0, r_139, int64(1)
 		for {
-			x_182 := 0.0001 * state_169
-			x_183 := x_182 * d_161
-			x_184 := state_32 + x_183
-			x_185 := state_170 <= x_184
-			x_186 := !x_185
-			var c_187 bool
-			if x_186 {
-				x_188 := state_169 >= 1e-10
-				c_187 = x_188
+			x_158 := 0.0001 * state_144
+			x_159 := x_158 * d_135
+			x_160 := state_17 + x_159
+			x_161 := state_145 <= x_160
+			x_162 := !x_161
+			var c_163 bool
+			if x_162 {
+				x_164 := state_144 >= 1e-10
+				c_163 = x_164
 			} else {
-				c_187 = false
+				c_163 = false
 			}
-			if !c_187 {
+			if !c_163 {
 				break
 			}
-			mark_189 := ar.mark()
-			x_190 := state_169 / 2.0
-			if r_155 != state_31 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:554:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_31})+" and "+runtime.ShapeString([]int{r_155}))
+			mark_165 := ar.mark()
+			x_166 := state_144 / 2.0
+			if r_129 != state_16 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:554:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_129}))
 			}
-			r_191 := ar.F64w(state_31)
-			state_30 = state_30[:len(r_191)]
-			r_157 = r_157[:len(r_191)]
-			for i_192 := range r_191 {
-				r_191[i_192] = (state_30[i_192] + (x_190 * r_157[i_192]))
+			r_167 := ar.F64w(state_16)
+			state_15 = state_15[:len(r_167)]
+			r_131 = r_131[:len(r_167)]
+			for i_168 := range r_167 {
+				r_167[i_168] = (state_15[i_168] + (x_166 * r_131[i_168]))
 			}
-			r_194, r_195, r_196 := fg_1(r_191, state_31)
-			if int64(r_196) != n_168 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:554:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(r_196), n_168))
+			r_170 := f_1(r_167, state_16)
+			n_171, err_172 := runtime.CheckSize(int64(0))
+			if err_172 != nil {
+				return nil, 0, 0, 0, 0, nbAt("std/optim:560:67", err_172)
 			}
-			x_197 := state_173 + int64(1)
-			state_169, state_170, state_171, state_172, state_173 = x_190, r_194, r_195, r_196, x_197
-			_ = mark_189
+			a_173 := ar.F64(n_171)
+			_ = a_173
+			if int64(n_171) != n_143 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:554:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(n_171), n_143))
+			}
+			x_174 := state_148 + int64(1)
+			state_144, state_145, state_148 = x_166, r_170, x_174
+			_ = mark_165
 		}
-		x_198 := state_169 >= 1e-10
-		x_199 := !x_198
-		var c_200 []float64
-		var c_201 int
-		var c_202 float64
-		var c_203 []float64
-		var c_204 int
-		var c_205 []float64
-		var c_206 int
-		var c_207 int
-		var c_208 int64
-		var c_209 int64
-		var c_210 bool
-		if x_199 {
-			x_211 := state_39 + state_173
-			c_200, c_201, c_202, c_203, c_204, c_205, c_206, c_207, c_208, c_209, c_210 = state_30, state_31, state_32, state_33, state_34, c_138, c_139, c_140, state_38, x_211, true
+		x_175 := state_144 >= 1e-10
+		x_176 := !x_175
+		var c_177 []float64
+		var c_178 int
+		var c_179 float64
+		var c_180 []float64
+		var c_181 int
+		var c_182 int64
+		var c_183 int64
+		var c_184 bool
+		if x_176 {
+			x_185 := state_21 + state_148
+			c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184 = state_15, state_16, state_17, state_18, state_19, state_20, x_185, true
 		} else {
-			if r_155 != state_31 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:668:13", "shape mismatch in '+': "+runtime.ShapeString([]int{state_31})+" and "+runtime.ShapeString([]int{r_155}))
+			if r_129 != state_16 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:576:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_129}))
 			}
-			r_212 := ar.F64w(state_31)
-			state_30 = state_30[:len(r_212)]
-			r_157 = r_157[:len(r_212)]
-			for i_213 := range r_212 {
-				r_212[i_213] = (state_30[i_213] + (state_169 * r_157[i_213]))
+			r_186 := ar.F64w(state_16)
+			state_15 = state_15[:len(r_186)]
+			r_131 = r_131[:len(r_186)]
+			for i_187 := range r_186 {
+				r_186[i_187] = (state_15[i_187] + (state_144 * r_131[i_187]))
 			}
-			x_215 := state_38 + int64(1)
-			x_216 := state_39 + state_173
-			c_200, c_201, c_202, c_203, c_204, c_205, c_206, c_207, c_208, c_209, c_210 = r_212, state_31, state_170, state_171, state_172, c_138, c_139, c_140, x_215, x_216, false
+			r_189, r_190 := g_2(r_186, state_16)
+			if int64(r_190) != n_11 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:577:16", runtime.DimMessage("the result of g", "[n]f64", "n", int64(r_190), n_11))
+			}
+			x_191 := state_20 + int64(1)
+			x_192 := state_21 + state_148
+			c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184 = r_186, state_16, state_145, r_189, r_190, x_191, x_192, false
 		}
-		state_30, state_31, state_32, state_33, state_34, state_35, state_36, state_37, state_38, state_39, state_40 = c_200, c_201, c_202, c_203, c_204, c_205, c_206, c_207, c_208, c_209, c_210
-		_ = mark_135
+		state_15, state_16, state_17, state_18, state_19, state_20, state_21, state_22 = c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184
+		_ = mark_114
 	}
-	return state_30, state_31, state_32, state_38, state_39, nil
+	return state_15, state_16, state_17, state_20, state_21, nil
 }
 
-// fn_dampednewton is def damped_newton (optim.nab:217:12).
-func fn_dampednewton(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), hess_2 func([]float64, int) ([]float64, int), x0_3 []float64, x0_4 int, maxiter_5 int64, gtol_6 float64) ([]float64, int, float64, int64, int64, error) {
-	size_7 := int64(x0_4)
-	_ = size_7
-	x0_3 = x0_3[:x0_4]
-	x_8 := maxiter_5 >= int64(0)
-	if !x_8 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:218:18", "optim.DampedNewton: argument 4 (max_iter) must be non-negative")
-	}
-	x_9 := gtol_6 >= 0.0
+// fn_newtoncg is def newton_cg (optim.nab:197:12).
+func fn_newtoncg(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]float64, int) ([]float64, int), hv_3 func([]float64, int, []float64, int) ([]float64, int), x0_4 []float64, x0_5 int, maxiter_6 int64, gtol_7 float64) ([]float64, int, float64, int64, int64, error) {
+	size_8 := int64(x0_5)
+	_ = size_8
+	x0_4 = x0_4[:x0_5]
+	x_9 := maxiter_6 >= int64(0)
 	if !x_9 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:219:14", "optim.DampedNewton: argument 5 (gtol) must be non-negative")
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:198:18", "optim.NewtonCg: argument 5 (max_iter) must be non-negative")
 	}
-	n_10 := int64(x0_4)
-	r_11, r_12, r_13 := fg_1(x0_3, x0_4)
-	if int64(r_13) != n_10 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:695:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_13), n_10))
+	x_10 := gtol_7 >= 0.0
+	if !x_10 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:199:14", "optim.NewtonCg: argument 6 (gtol) must be non-negative")
 	}
-	var state_14 []float64
-	var state_15 int
-	var state_16 float64
-	var state_17 []float64
-	var state_18 int
-	var state_19 int64
+	n_11 := int64(x0_5)
+	r_12 := f_1(x0_4, x0_5)
+	r_13, r_14 := g_2(x0_4, x0_5)
+	if int64(r_14) != n_11 {
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:630:50", runtime.DimMessage("the result of g", "[n]f64", "n", int64(r_14), n_11))
+	}
+	var state_15 []float64
+	var state_16 int
+	var state_17 float64
+	var state_18 []float64
+	var state_19 int
 	var state_20 int64
-	state_14, state_15, state_16, state_17, state_18, state_19, state_20 = x0_3, x0_4, r_11, r_12, r_13, int64(0), int64(1)
+	var state_21 int64
+	var state_22 bool
+	state_15, state_16, state_17, state_18, state_19, state_20, state_21, state_22 = x0_4, x0_5, r_12, r_13, r_14, int64(0), int64(1), false
 	for {
-		x_59 := state_19 < maxiter_5
-		var c_60 bool
-		if x_59 {
-			r_61 := ar.F64w(state_18)
-			state_17 = state_17[:len(r_61)]
-			if len(r_61) >= 262144 {
-				r_61 := r_61
-				state_17 := state_17
-				runtime.ParallelFor(len(r_61), 16384, func(lo_65, hi int) {
-					for i_66 := lo_65; i_66 < hi; i_66++ {
-						r_61[i_66] = (math.Abs(state_17[i_66]))
+		x_182 := !state_22
+		var c_183 bool
+		if x_182 {
+			x_184 := state_20 < maxiter_6
+			c_183 = x_184
+		} else {
+			c_183 = false
+		}
+		var c_185 bool
+		if c_183 {
+			r_186 := ar.F64w(state_19)
+			state_18 = state_18[:len(r_186)]
+			if len(r_186) >= 262144 {
+				r_186 := r_186
+				state_18 := state_18
+				runtime.ParallelFor(len(r_186), 16384, func(lo_190, hi int) {
+					for i_191 := lo_190; i_191 < hi; i_191++ {
+						r_186[i_191] = (math.Abs(state_18[i_191]))
 					}
 				})
 			} else {
-				for i_62 := range r_61 {
-					r_61[i_62] = (math.Abs(state_17[i_62]))
+				for i_187 := range r_186 {
+					r_186[i_187] = (math.Abs(state_18[i_187]))
 				}
 			}
-			s_68 := runtime.Max(r_61)
-			x_69 := s_68 > gtol_6
-			c_60 = x_69
+			s_193 := runtime.Max(r_186)
+			x_194 := s_193 > gtol_7
+			c_185 = x_194
 		} else {
-			c_60 = false
+			c_185 = false
 		}
-		if !c_60 {
+		if !c_185 {
 			break
 		}
-		mark_70 := ar.mark()
-		n_71 := int64(state_15)
-		r_72, r_73 := hess_2(state_14, state_15)
-		n_74 := int64(r_73)
-		x_75 := n_71 * n_71
-		x_76 := n_74 == x_75
-		if !x_76 {
-			return nil, 0, 0, 0, 0, nbErrorf("optim.nab:164:11", "optim: the Hessian callback must return n·n values (row by row) for x of length n")
+		mark_195 := ar.mark()
+		n_196 := int64(state_16)
+		if int64(state_19) != n_196 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:608:66", runtime.DimMessage("g", "[n]f64", "n", int64(state_19), n_196))
 		}
-		n_77 := int64(len(r_72))
-		if n_71 < 0 || (n_71 == 0 && n_77 != 0) || (n_71 != 0 && (n_77%n_71 != 0 || n_77/n_71 != n_71)) {
-			return nil, 0, 0, 0, 0, nbErrorf("optim.nab:165:6", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_77, n_71, n_71))
+		s_197 := runtime.Norm2(state_18)
+		x_198 := math.Sqrt(s_197)
+		x_199 := runtime.Min2(0.5, x_198)
+		x_200 := x_199 * s_197
+		n_201, err_202 := runtime.CheckSize(n_196)
+		if err_202 != nil {
+			return nil, 0, 0, 0, 0, nbAt("std/optim:612:37", err_202)
 		}
-		m_78 := int(n_71)
-		n_79 := int(n_71)
-		if int64(m_78) != n_10 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:699:49", runtime.DimMessage("the result of hess", "[n][n]f64", "n", int64(m_78), n_10))
+		a_203 := ar.F64(n_201)
+		r_204 := ar.F64w(state_19)
+		state_18 = state_18[:len(r_204)]
+		for i_205 := range r_204 {
+			r_204[i_205] = -state_18[i_205]
 		}
-		if int64(n_79) != n_10 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:699:49", runtime.DimMessage("dimension 2 of the result of hess", "[n][n]f64", "n", int64(n_79), n_10))
-		}
-		r_80, r_81, r_82, err_83 := fn_linalgcholreg(ar, r_72, m_78, n_79)
-		if err_83 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_83, "linalg.chol_reg", "std/linalg:51:5", "std/optim:699:33")
-		}
-		r_84, r_85, err_86 := fn_linalgchosolve(ar, r_80, r_81, r_82, state_17, state_18)
-		if err_86 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_86, "linalg.cho_solve", "std/linalg:38:5", "std/optim:699:16")
-		}
-		r_87 := ar.F64w(r_85)
-		r_84 = r_84[:len(r_87)]
-		for i_88 := range r_87 {
-			r_87[i_88] = -r_84[i_88]
-		}
-		if len(state_17) != len(r_87) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:700:32", fmt.Sprintf("dot: sizes %d and %d differ", len(state_17), len(r_87)))
-		}
-		d_90 := runtime.Dot(state_17, r_87)
-		x_91 := -d_90
-		x_92 := runtime.Max2(0.0, x_91)
-		x_93 := math.Sqrt(x_92)
-		x_94 := x_93 < 0.25
-		var c_95 []float64
-		var c_96 int
-		if x_94 {
-			c_95, c_96 = r_87, r_85
-		} else {
-			x_97 := 1.0 + x_93
-			r_98 := ar.F64w(r_85)
-			r_87 = r_87[:len(r_98)]
-			for i_99 := range r_98 {
-				r_98[i_99] = (r_87[i_99] / x_97)
+		var state_207 []float64
+		var state_208 int
+		var state_209 []float64
+		var state_210 int
+		var state_211 []float64
+		var state_212 int
+		var state_213 int64
+		var state_214 bool
+		var state_215 bool
+		state_207, state_208, state_209, state_210, state_211, state_212, state_213, state_214, state_215 = a_203, n_201, state_18, state_19, r_204, state_19, int64(0), false, false
+		for {
+			x_247 := !state_214
+			var c_248 bool
+			if x_247 {
+				x_249 := int64(2) * n_196
+				x_250 := x_249 + int64(10)
+				x_251 := state_213 < x_250
+				c_248 = x_251
+			} else {
+				c_248 = false
 			}
-			c_95, c_96 = r_98, r_85
+			if !c_248 {
+				break
+			}
+			mark_252 := ar.mark()
+			r_253, r_254 := hv_3(state_15, state_16, state_211, state_212)
+			if int64(r_254) != n_196 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:614:16", runtime.DimMessage("the result of hv", "[n]f64", "n", int64(r_254), n_196))
+			}
+			if len(state_211) != len(r_253) {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:615:18", fmt.Sprintf("dot: sizes %d and %d differ", len(state_211), len(r_253)))
+			}
+			d_255 := runtime.Dot(state_211, r_253)
+			x_256 := d_255 <= 0.0
+			var c_257 []float64
+			var c_258 int
+			var c_259 []float64
+			var c_260 int
+			var c_261 []float64
+			var c_262 int
+			var c_263 int64
+			var c_264 bool
+			var c_265 bool
+			if x_256 {
+				x_266 := state_213 + int64(1)
+				c_257, c_258, c_259, c_260, c_261, c_262, c_263, c_264, c_265 = state_207, state_208, state_209, state_210, state_211, state_212, x_266, true, true
+			} else {
+				d_267 := runtime.Dot(state_209, state_209)
+				x_268 := d_267 / d_255
+				if r_254 != state_210 {
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:619:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_210})+" and "+runtime.ShapeString([]int{r_254}))
+				}
+				r_269 := ar.F64w(state_210)
+				state_209 = state_209[:len(r_269)]
+				r_253 = r_253[:len(r_269)]
+				for i_270 := range r_269 {
+					r_269[i_270] = (state_209[i_270] + (x_268 * r_253[i_270]))
+				}
+				if state_212 != state_208 {
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:618:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_208})+" and "+runtime.ShapeString([]int{state_212}))
+				}
+				r_272 := ar.F64w(state_208)
+				state_207 = state_207[:len(r_272)]
+				state_211 = state_211[:len(r_272)]
+				for i_273 := range r_272 {
+					r_272[i_273] = (state_207[i_273] + (x_268 * state_211[i_273]))
+				}
+				d_275 := runtime.Dot(r_269, r_269)
+				d_276 := runtime.Dot(state_209, state_209)
+				x_277 := d_275 / d_276
+				if state_212 != state_210 {
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:621:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_210})+" and "+runtime.ShapeString([]int{state_212}))
+				}
+				r_278 := ar.F64w(state_210)
+				r_269 = r_269[:len(r_278)]
+				state_211 = state_211[:len(r_278)]
+				for i_279 := range r_278 {
+					r_278[i_279] = (-r_269[i_279] + (x_277 * state_211[i_279]))
+				}
+				x_281 := state_213 + int64(1)
+				s_282 := runtime.Norm2(r_269)
+				x_283 := s_282 < x_200
+				c_257, c_258, c_259, c_260, c_261, c_262, c_263, c_264, c_265 = r_272, state_208, r_269, state_210, r_278, state_210, x_281, x_283, false
+			}
+			state_207, state_208, state_209, state_210, state_211, state_212, state_213, state_214, state_215 = c_257, c_258, c_259, c_260, c_261, c_262, c_263, c_264, c_265
+			_ = mark_252
 		}
-		if c_96 != state_15 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:702:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_15})+" and "+runtime.ShapeString([]int{c_96}))
+		var c_284 bool
+		if state_215 {
+			x_285 := state_213 == int64(1)
+			c_284 = x_285
+		} else {
+			c_284 = false
 		}
-		r_101 := ar.F64w(state_15)
-		state_14 = state_14[:len(r_101)]
-		c_95 = c_95[:len(r_101)]
-		for i_102 := range r_101 {
-			r_101[i_102] = (state_14[i_102] + c_95[i_102])
+		var c_286 []float64
+		var c_287 int
+		if c_284 {
+			r_288 := ar.F64w(state_19)
+			state_18 = state_18[:len(r_288)]
+			for i_289 := range r_288 {
+				r_288[i_289] = -state_18[i_289]
+			}
+			c_286, c_287 = r_288, state_19
+		} else {
+			x_291 := state_213 == int64(0)
+			var c_292 []float64
+			var c_293 int
+			if x_291 {
+				r_294 := ar.F64w(state_19)
+				state_18 = state_18[:len(r_294)]
+				for i_295 := range r_294 {
+					r_294[i_295] = -state_18[i_295]
+				}
+				c_292, c_293 = r_294, state_19
+			} else {
+				c_292, c_293 = state_207, state_208
+			}
+			c_286, c_287 = c_292, c_293
 		}
-		r_104, r_105, r_106 := fg_1(r_101, state_15)
-		if int64(r_106) != n_10 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:703:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_106), n_10))
+		if int64(c_287) != n_196 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:559:68", runtime.DimMessage("d", "[n]f64", "n", int64(c_287), n_196))
 		}
-		x_107 := state_19 + int64(1)
-		x_108 := state_20 + int64(1)
-		state_14, state_16, state_17, state_18, state_19, state_20 = r_101, r_104, r_105, r_106, x_107, x_108
-		_ = mark_70
+		if len(state_18) != len(c_286) {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:549:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_18), len(c_286)))
+		}
+		d_297 := runtime.Dot(state_18, c_286)
+		if c_287 != state_16 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:550:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{c_287}))
+		}
+		r_298 := ar.F64w(state_16)
+		state_15 = state_15[:len(r_298)]
+		c_286 = c_286[:len(r_298)]
+		for i_299 := range r_298 {
+			r_298[i_299] = (state_15[i_299] + c_286[i_299])
+		}
+		r_301 := f_1(r_298, state_16)
+		n_302, err_303 := runtime.CheckSize(int64(0))
+		if err_303 != nil {
+			return nil, 0, 0, 0, 0, nbAt("std/optim:560:67", err_303)
+		}
+		a_304 := ar.F64(n_302)
+		_ = a_304
+		n_305 := int64(n_302)
+		var state_306 float64
+		var state_307 float64
+		var state_310 int64
+		state_306, state_307, state_310 = 1.0, r_301, int64(1)
+		for {
+			x_320 := 0.0001 * state_306
+			x_321 := x_320 * d_297
+			x_322 := state_17 + x_321
+			x_323 := state_307 <= x_322
+			x_324 := !x_323
+			var c_325 bool
+			if x_324 {
+				x_326 := state_306 >= 1e-10
+				c_325 = x_326
+			} else {
+				c_325 = false
+			}
+			if !c_325 {
+				break
+			}
+			mark_327 := ar.mark()
+			x_328 := state_306 / 2.0
+			if c_287 != state_16 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:554:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{c_287}))
+			}
+			r_329 := ar.F64w(state_16)
+			state_15 = state_15[:len(r_329)]
+			c_286 = c_286[:len(r_329)]
+			for i_330 := range r_329 {
+				r_329[i_330] = (state_15[i_330] + (x_328 * c_286[i_330]))
+			}
+			r_332 := f_1(r_329, state_16)
+			n_333, err_334 := runtime.CheckSize(int64(0))
+			if err_334 != nil {
+				return nil, 0, 0, 0, 0, nbAt("std/optim:560:67", err_334)
+			}
+			a_335 := ar.F64(n_333)
+			_ = a_335
+			if int64(n_333) != n_305 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:554:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(n_333), n_305))
+			}
+			x_336 := state_310 + int64(1)
+			state_306, state_307, state_310 = x_328, r_332, x_336
+			_ = mark_327
+		}
+		x_337 := state_306 >= 1e-10
+		x_338 := !x_337
+		var c_339 []float64
+		var c_340 int
+		var c_341 float64
+		var c_342 []float64
+		var c_343 int
+		var c_344 int64
+		var c_345 int64
+		var c_346 bool
+		if x_338 {
+			x_347 := state_21 + state_310
+			c_339, c_340, c_341, c_342, c_343, c_344, c_345, c_346 = state_15, state_16, state_17, state_18, state_19, state_20, x_347, true
+		} else {
+			if c_287 != state_16 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:635:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{c_287}))
+			}
+			r_348 := ar.F64w(state_16)
+			state_15 = state_15[:len(r_348)]
+			c_286 = c_286[:len(r_348)]
+			for i_349 := range r_348 {
+				r_348[i_349] = (state_15[i_349] + (state_306 * c_286[i_349]))
+			}
+			r_351, r_352 := g_2(r_348, state_16)
+			if int64(r_352) != n_11 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:636:16", runtime.DimMessage("the result of g", "[n]f64", "n", int64(r_352), n_11))
+			}
+			x_353 := state_20 + int64(1)
+			x_354 := state_21 + state_310
+			c_339, c_340, c_341, c_342, c_343, c_344, c_345, c_346 = r_348, state_16, state_307, r_351, r_352, x_353, x_354, false
+		}
+		state_15, state_16, state_17, state_18, state_19, state_20, state_21, state_22 = c_339, c_340, c_341, c_342, c_343, c_344, c_345, c_346
+		_ = mark_195
 	}
-	return state_14, x0_4, state_16, state_19, state_20, nil
+	return state_15, state_16, state_17, state_20, state_21, nil
 }
 
-// fn_gaussnewton is def gauss_newton (optim.nab:237:12).
+// fn_lazynewton is def lazy_newton (optim.nab:208:12).
+func fn_lazynewton(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]float64, int) ([]float64, int), hess_3 func([]float64, int) ([]float64, int), x0_4 []float64, x0_5 int, every_6 int64, maxiter_7 int64, gtol_8 float64) ([]float64, int, float64, int64, int64, error) {
+	size_9 := int64(x0_5)
+	_ = size_9
+	x0_4 = x0_4[:x0_5]
+	x_10 := maxiter_7 >= int64(0)
+	if !x_10 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:210:18", "optim.LazyNewton: argument 6 (max_iter) must be non-negative")
+	}
+	x_11 := gtol_8 >= 0.0
+	if !x_11 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:211:14", "optim.LazyNewton: argument 7 (gtol) must be non-negative")
+	}
+	n_12 := int64(x0_5)
+	x_13 := every_6 >= int64(1)
+	if !x_13 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:209:15", "optim.LazyNewton: argument 5 (every) must be at least 1")
+	}
+	x_14 := max(every_6, int64(1))
+	r_15 := f_1(x0_4, x0_5)
+	r_16, r_17 := g_2(x0_4, x0_5)
+	if int64(r_17) != n_12 {
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:668:53", runtime.DimMessage("the result of g", "[n]f64", "n", int64(r_17), n_12))
+	}
+	n_18, err_19 := runtime.CheckSize(n_12)
+	if err_19 != nil {
+		return nil, 0, 0, 0, 0, nbAt("std/optim:668:60", err_19)
+	}
+	var a_20 []float64
+	var d_21 int = 0
+	var rs_22 int = 0
+	for i_23 := 0; i_23 < n_18; i_23++ {
+		mark_24 := ar.mark()
+		i_25 := int64(i_23)
+		_ = i_25
+		n_26, err_27 := runtime.CheckSize(n_12)
+		if err_27 != nil {
+			return nil, 0, 0, 0, 0, nbAt("std/optim:668:61", err_27)
+		}
+		a_28 := ar.F64(n_26)
+		if i_23 == 0 {
+			d_21 = n_26
+			rs_22 = d_21
+			tot_29, err_30 := runtime.MulSize(n_18, rs_22)
+			if err_30 != nil {
+				return nil, 0, 0, 0, 0, nbAt("std/optim:668:60", err_30)
+			}
+			a_20 = ar.F64w(tot_29)
+		} else if n_26 != d_21 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:668:60", "build: element "+strconv.Itoa(i_23)+" has shape "+runtime.ShapeString([]int{n_26})+", element 0 has shape "+runtime.ShapeString([]int{d_21}))
+		}
+		copy(a_20[i_23*rs_22:(i_23+1)*rs_22], a_28)
+		if i_23 > 0 {
+			ar.release(mark_24)
+		}
+	}
+	var state_31 []float64
+	var state_32 int
+	var state_33 float64
+	var state_34 []float64
+	var state_35 int
+	var state_36 []float64
+	var state_37 int
+	var state_38 int
+	var state_39 int64
+	var state_40 int64
+	var state_41 bool
+	state_31, state_32, state_33, state_34, state_35, state_36, state_37, state_38, state_39, state_40, state_41 = x0_4, x0_5, r_15, r_16, r_17, a_20, n_18, d_21, int64(0), int64(1), false
+	for {
+		x_128 := !state_41
+		var c_129 bool
+		if x_128 {
+			x_130 := state_39 < maxiter_7
+			c_129 = x_130
+		} else {
+			c_129 = false
+		}
+		var c_131 bool
+		if c_129 {
+			r_132 := ar.F64w(state_35)
+			state_34 = state_34[:len(r_132)]
+			if len(r_132) >= 262144 {
+				r_132 := r_132
+				state_34 := state_34
+				runtime.ParallelFor(len(r_132), 16384, func(lo_136, hi int) {
+					for i_137 := lo_136; i_137 < hi; i_137++ {
+						r_132[i_137] = (math.Abs(state_34[i_137]))
+					}
+				})
+			} else {
+				for i_133 := range r_132 {
+					r_132[i_133] = (math.Abs(state_34[i_133]))
+				}
+			}
+			s_139 := runtime.Max(r_132)
+			x_140 := s_139 > gtol_8
+			c_131 = x_140
+		} else {
+			c_131 = false
+		}
+		if !c_131 {
+			break
+		}
+		mark_141 := ar.mark()
+		if x_14 == 0 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:670:21", "integer division by zero")
+		}
+		x_142 := state_39 % x_14
+		x_143 := x_142 == int64(0)
+		var c_144 []float64
+		var c_145 int
+		var c_146 int
+		if x_143 {
+			n_147 := int64(state_32)
+			r_148, r_149 := hess_3(state_31, state_32)
+			n_150 := int64(r_149)
+			x_151 := n_147 * n_147
+			x_152 := n_150 == x_151
+			if !x_152 {
+				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:167:11", "optim: the Hessian callback must return n·n values (row by row) for x of length n")
+			}
+			n_153 := int64(len(r_148))
+			if n_147 < 0 || (n_147 == 0 && n_153 != 0) || (n_147 != 0 && (n_153%n_147 != 0 || n_153/n_147 != n_147)) {
+				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:168:6", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_153, n_147, n_147))
+			}
+			m_154 := int(n_147)
+			n_155 := int(n_147)
+			if int64(m_154) != n_12 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:670:52", runtime.DimMessage("the result of hess", "[n][n]f64", "n", int64(m_154), n_12))
+			}
+			if int64(n_155) != n_12 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:670:52", runtime.DimMessage("dimension 2 of the result of hess", "[n][n]f64", "n", int64(n_155), n_12))
+			}
+			r_156, r_157, r_158, err_159 := fn_linalgcholreg(ar, r_148, m_154, n_155)
+			if err_159 != nil {
+				return nil, 0, 0, 0, 0, nbFrame(err_159, "linalg.chol_reg", "std/linalg:51:5", "std/optim:670:36")
+			}
+			c_144, c_145, c_146 = r_156, r_157, r_158
+		} else {
+			c_144, c_145, c_146 = state_36, state_37, state_38
+		}
+		r_160, r_161, err_162 := fn_linalgchosolve(ar, c_144, c_145, c_146, state_34, state_35)
+		if err_162 != nil {
+			return nil, 0, 0, 0, 0, nbFrame(err_162, "linalg.cho_solve", "std/linalg:38:5", "std/optim:671:16")
+		}
+		r_163 := ar.F64w(r_161)
+		r_160 = r_160[:len(r_163)]
+		for i_164 := range r_163 {
+			r_163[i_164] = -r_160[i_164]
+		}
+		n_166 := int64(state_32)
+		if int64(state_35) != n_166 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:559:57", runtime.DimMessage("g", "[n]f64", "n", int64(state_35), n_166))
+		}
+		if int64(r_161) != n_166 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:559:68", runtime.DimMessage("d", "[n]f64", "n", int64(r_161), n_166))
+		}
+		if len(state_34) != len(r_163) {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:549:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_34), len(r_163)))
+		}
+		d_167 := runtime.Dot(state_34, r_163)
+		if r_161 != state_32 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:550:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_32})+" and "+runtime.ShapeString([]int{r_161}))
+		}
+		r_168 := ar.F64w(state_32)
+		state_31 = state_31[:len(r_168)]
+		r_163 = r_163[:len(r_168)]
+		for i_169 := range r_168 {
+			r_168[i_169] = (state_31[i_169] + r_163[i_169])
+		}
+		r_171 := f_1(r_168, state_32)
+		n_172, err_173 := runtime.CheckSize(int64(0))
+		if err_173 != nil {
+			return nil, 0, 0, 0, 0, nbAt("std/optim:560:67", err_173)
+		}
+		a_174 := ar.F64(n_172)
+		_ = a_174
+		n_175 := int64(n_172)
+		var state_176 float64
+		var state_177 float64
+		var state_180 int64
+		state_176, state_177, state_180 = 1.0, r_171, int64(1)
+		for {
+			x_190 := 0.0001 * state_176
+			x_191 := x_190 * d_167
+			x_192 := state_33 + x_191
+			x_193 := state_177 <= x_192
+			x_194 := !x_193
+			var c_195 bool
+			if x_194 {
+				x_196 := state_176 >= 1e-10
+				c_195 = x_196
+			} else {
+				c_195 = false
+			}
+			if !c_195 {
+				break
+			}
+			mark_197 := ar.mark()
+			x_198 := state_176 / 2.0
+			if r_161 != state_32 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:554:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_32})+" and "+runtime.ShapeString([]int{r_161}))
+			}
+			r_199 := ar.F64w(state_32)
+			state_31 = state_31[:len(r_199)]
+			r_163 = r_163[:len(r_199)]
+			for i_200 := range r_199 {
+				r_199[i_200] = (state_31[i_200] + (x_198 * r_163[i_200]))
+			}
+			r_202 := f_1(r_199, state_32)
+			n_203, err_204 := runtime.CheckSize(int64(0))
+			if err_204 != nil {
+				return nil, 0, 0, 0, 0, nbAt("std/optim:560:67", err_204)
+			}
+			a_205 := ar.F64(n_203)
+			_ = a_205
+			if int64(n_203) != n_175 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:554:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(n_203), n_175))
+			}
+			x_206 := state_180 + int64(1)
+			state_176, state_177, state_180 = x_198, r_202, x_206
+			_ = mark_197
+		}
+		x_207 := state_176 >= 1e-10
+		x_208 := !x_207
+		var c_209 []float64
+		var c_210 int
+		var c_211 float64
+		var c_212 []float64
+		var c_213 int
+		var c_214 []float64
+		var c_215 int
+		var c_216 int
+		var c_217 int64
+		var c_218 int64
+		var c_219 bool
+		if x_208 {
+			x_220 := state_40 + state_180
+			c_209, c_210, c_211, c_212, c_213, c_214, c_215, c_216, c_217, c_218, c_219 = state_31, state_32, state_33, state_34, state_35, c_144, c_145, c_146, state_39, x_220, true
+		} else {
+			if r_161 != state_32 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:674:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_32})+" and "+runtime.ShapeString([]int{r_161}))
+			}
+			r_221 := ar.F64w(state_32)
+			state_31 = state_31[:len(r_221)]
+			r_163 = r_163[:len(r_221)]
+			for i_222 := range r_221 {
+				r_221[i_222] = (state_31[i_222] + (state_176 * r_163[i_222]))
+			}
+			r_224, r_225 := g_2(r_221, state_32)
+			if int64(r_225) != n_12 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:675:16", runtime.DimMessage("the result of g", "[n]f64", "n", int64(r_225), n_12))
+			}
+			x_226 := state_39 + int64(1)
+			x_227 := state_40 + state_180
+			c_209, c_210, c_211, c_212, c_213, c_214, c_215, c_216, c_217, c_218, c_219 = r_221, state_32, state_177, r_224, r_225, c_144, c_145, c_146, x_226, x_227, false
+		}
+		state_31, state_32, state_33, state_34, state_35, state_36, state_37, state_38, state_39, state_40, state_41 = c_209, c_210, c_211, c_212, c_213, c_214, c_215, c_216, c_217, c_218, c_219
+		_ = mark_141
+	}
+	return state_31, state_32, state_33, state_39, state_40, nil
+}
+
+// fn_dampednewton is def damped_newton (optim.nab:222:12).
+func fn_dampednewton(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]float64, int) ([]float64, int), hess_3 func([]float64, int) ([]float64, int), x0_4 []float64, x0_5 int, maxiter_6 int64, gtol_7 float64) ([]float64, int, float64, int64, int64, error) {
+	size_8 := int64(x0_5)
+	_ = size_8
+	x0_4 = x0_4[:x0_5]
+	x_9 := maxiter_6 >= int64(0)
+	if !x_9 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:223:18", "optim.DampedNewton: argument 5 (max_iter) must be non-negative")
+	}
+	x_10 := gtol_7 >= 0.0
+	if !x_10 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:224:14", "optim.DampedNewton: argument 6 (gtol) must be non-negative")
+	}
+	n_11 := int64(x0_5)
+	r_12 := f_1(x0_4, x0_5)
+	r_13, r_14 := g_2(x0_4, x0_5)
+	if int64(r_14) != n_11 {
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:706:44", runtime.DimMessage("the result of g", "[n]f64", "n", int64(r_14), n_11))
+	}
+	var state_15 []float64
+	var state_16 int
+	var state_17 float64
+	var state_18 []float64
+	var state_19 int
+	var state_20 int64
+	var state_21 int64
+	state_15, state_16, state_17, state_18, state_19, state_20, state_21 = x0_4, x0_5, r_12, r_13, r_14, int64(0), int64(1)
+	for {
+		x_60 := state_20 < maxiter_6
+		var c_61 bool
+		if x_60 {
+			r_62 := ar.F64w(state_19)
+			state_18 = state_18[:len(r_62)]
+			if len(r_62) >= 262144 {
+				r_62 := r_62
+				state_18 := state_18
+				runtime.ParallelFor(len(r_62), 16384, func(lo_66, hi int) {
+					for i_67 := lo_66; i_67 < hi; i_67++ {
+						r_62[i_67] = (math.Abs(state_18[i_67]))
+					}
+				})
+			} else {
+				for i_63 := range r_62 {
+					r_62[i_63] = (math.Abs(state_18[i_63]))
+				}
+			}
+			s_69 := runtime.Max(r_62)
+			x_70 := s_69 > gtol_7
+			c_61 = x_70
+		} else {
+			c_61 = false
+		}
+		if !c_61 {
+			break
+		}
+		mark_71 := ar.mark()
+		n_72 := int64(state_16)
+		r_73, r_74 := hess_3(state_15, state_16)
+		n_75 := int64(r_74)
+		x_76 := n_72 * n_72
+		x_77 := n_75 == x_76
+		if !x_77 {
+			return nil, 0, 0, 0, 0, nbErrorf("optim.nab:167:11", "optim: the Hessian callback must return n·n values (row by row) for x of length n")
+		}
+		n_78 := int64(len(r_73))
+		if n_72 < 0 || (n_72 == 0 && n_78 != 0) || (n_72 != 0 && (n_78%n_72 != 0 || n_78/n_72 != n_72)) {
+			return nil, 0, 0, 0, 0, nbErrorf("optim.nab:168:6", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_78, n_72, n_72))
+		}
+		m_79 := int(n_72)
+		n_80 := int(n_72)
+		if int64(m_79) != n_11 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:708:49", runtime.DimMessage("the result of hess", "[n][n]f64", "n", int64(m_79), n_11))
+		}
+		if int64(n_80) != n_11 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:708:49", runtime.DimMessage("dimension 2 of the result of hess", "[n][n]f64", "n", int64(n_80), n_11))
+		}
+		r_81, r_82, r_83, err_84 := fn_linalgcholreg(ar, r_73, m_79, n_80)
+		if err_84 != nil {
+			return nil, 0, 0, 0, 0, nbFrame(err_84, "linalg.chol_reg", "std/linalg:51:5", "std/optim:708:33")
+		}
+		r_85, r_86, err_87 := fn_linalgchosolve(ar, r_81, r_82, r_83, state_18, state_19)
+		if err_87 != nil {
+			return nil, 0, 0, 0, 0, nbFrame(err_87, "linalg.cho_solve", "std/linalg:38:5", "std/optim:708:16")
+		}
+		r_88 := ar.F64w(r_86)
+		r_85 = r_85[:len(r_88)]
+		for i_89 := range r_88 {
+			r_88[i_89] = -r_85[i_89]
+		}
+		if len(state_18) != len(r_88) {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:709:32", fmt.Sprintf("dot: sizes %d and %d differ", len(state_18), len(r_88)))
+		}
+		d_91 := runtime.Dot(state_18, r_88)
+		x_92 := -d_91
+		x_93 := runtime.Max2(0.0, x_92)
+		x_94 := math.Sqrt(x_93)
+		x_95 := x_94 < 0.25
+		var c_96 []float64
+		var c_97 int
+		if x_95 {
+			c_96, c_97 = r_88, r_86
+		} else {
+			x_98 := 1.0 + x_94
+			r_99 := ar.F64w(r_86)
+			r_88 = r_88[:len(r_99)]
+			for i_100 := range r_99 {
+				r_99[i_100] = (r_88[i_100] / x_98)
+			}
+			c_96, c_97 = r_99, r_86
+		}
+		if c_97 != state_16 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:711:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{c_97}))
+		}
+		r_102 := ar.F64w(state_16)
+		state_15 = state_15[:len(r_102)]
+		c_96 = c_96[:len(r_102)]
+		for i_103 := range r_102 {
+			r_102[i_103] = (state_15[i_103] + c_96[i_103])
+		}
+		r_105 := f_1(r_102, state_16)
+		r_106, r_107 := g_2(r_102, state_16)
+		if int64(r_107) != n_11 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:713:16", runtime.DimMessage("the result of g", "[n]f64", "n", int64(r_107), n_11))
+		}
+		x_108 := state_20 + int64(1)
+		x_109 := state_21 + int64(1)
+		state_15, state_17, state_18, state_19, state_20, state_21 = r_102, r_105, r_106, r_107, x_108, x_109
+		_ = mark_71
+	}
+	return state_15, x0_5, state_17, state_20, state_21, nil
+}
+
+// fn_gaussnewton is def gauss_newton (optim.nab:242:12).
 func fn_gaussnewton(ar *nbArena, r_1 func([]float64, int) ([]float64, int), jac_2 func([]float64, int) ([]float64, int), x0_3 []float64, x0_4 int, maxiter_5 int64, tol_6 float64) ([]float64, int, float64, int64, int64, error) {
 	size_7 := int64(x0_4)
 	x0_3 = x0_3[:x0_4]
 	x_8 := maxiter_5 >= int64(0)
 	if !x_8 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:238:18", "optim.GaussNewton: argument 4 (max_iter) must be non-negative")
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:243:18", "optim.GaussNewton: argument 4 (max_iter) must be non-negative")
 	}
 	x_9 := tol_6 >= 0.0
 	if !x_9 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:239:13", "optim.GaussNewton: argument 5 (tol) must be non-negative")
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:244:13", "optim.GaussNewton: argument 5 (tol) must be non-negative")
 	}
 	n_10 := int64(x0_4)
 	r_11, r_12 := r_1(x0_3, x0_4)
@@ -7217,29 +7322,29 @@ func fn_gaussnewton(ar *nbArena, r_1 func([]float64, int) ([]float64, int), jac_
 	n_16 := int64(r_15)
 	x_17 := max(size_7, int64(1))
 	if x_17 == 0 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:240:77", "integer division by zero")
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:245:77", "integer division by zero")
 	}
 	x_18 := n_16 % x_17
 	x_19 := x_18 == int64(0)
 	if !x_19 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:240:68", "optim.GaussNewton: jac(x) must return m·n values (row by row) for x of length n")
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:245:68", "optim.GaussNewton: jac(x) must return m·n values (row by row) for x of length n")
 	}
 	x_20 := max(size_7, int64(1))
 	if x_20 == 0 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:240:185", "integer division by zero")
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:245:185", "integer division by zero")
 	}
 	x_21 := n_16 / x_20
 	n_22 := int64(len(r_14))
 	if x_21 < 0 || size_7 < 0 || (size_7 == 0 && n_22 != 0) || (size_7 != 0 && (n_22%size_7 != 0 || n_22/size_7 != x_21)) {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:240:60", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_22, x_21, size_7))
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:245:60", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_22, x_21, size_7))
 	}
 	m_23 := int(x_21)
 	n_24 := int(size_7)
 	if int64(m_23) != n_13 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:743:12", runtime.DimMessage("the result of jac", "[m][n]f64", "m", int64(m_23), n_13))
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:753:12", runtime.DimMessage("the result of jac", "[m][n]f64", "m", int64(m_23), n_13))
 	}
 	if int64(n_24) != n_10 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:743:12", runtime.DimMessage("dimension 2 of the result of jac", "[m][n]f64", "n", int64(n_24), n_10))
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:753:12", runtime.DimMessage("dimension 2 of the result of jac", "[m][n]f64", "n", int64(n_24), n_10))
 	}
 	d_25 := runtime.Dot(r_11, r_11)
 	x_26 := 0.5 * d_25
@@ -7250,7 +7355,7 @@ func fn_gaussnewton(ar *nbArena, r_1 func([]float64, int) ([]float64, int), jac_
 		}
 	}
 	if r_12 != m_23 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:745:82", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_24, m_23})+" @ "+runtime.ShapeString([]int{r_12}))
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:755:82", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_24, m_23})+" @ "+runtime.ShapeString([]int{r_12}))
 	}
 	a_30 := ar.F64(n_24)
 	if m_23 <= 32 {
@@ -7274,7 +7379,7 @@ func fn_gaussnewton(ar *nbArena, r_1 func([]float64, int) ([]float64, int), jac_
 	}
 	tot_39, err_40 := runtime.MulSize(n_24, n_24)
 	if err_40 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:745:102", err_40)
+		return nil, 0, 0, 0, 0, nbAt("std/optim:755:102", err_40)
 	}
 	a_41 := ar.F64(tot_39)
 	runtime.Gemm(false, false, n_24, n_24, m_23, 1, t_36, r_14, 0, a_41)
@@ -7328,11 +7433,11 @@ func fn_gaussnewton(ar *nbArena, r_1 func([]float64, int) ([]float64, int), jac_
 		mark_168 := ar.mark()
 		r_169, r_170, r_171, err_172 := fn_linalgcholreg(ar, state_47, state_48, state_49)
 		if err_172 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_172, "linalg.chol_reg", "std/linalg:51:5", "std/optim:747:33")
+			return nil, 0, 0, 0, 0, nbFrame(err_172, "linalg.chol_reg", "std/linalg:51:5", "std/optim:757:33")
 		}
 		r_173, r_174, err_175 := fn_linalgchosolve(ar, r_169, r_170, r_171, state_45, state_46)
 		if err_175 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_175, "linalg.cho_solve", "std/linalg:38:5", "std/optim:747:16")
+			return nil, 0, 0, 0, 0, nbFrame(err_175, "linalg.cho_solve", "std/linalg:38:5", "std/optim:757:16")
 		}
 		r_176 := ar.F64w(r_174)
 		r_173 = r_173[:len(r_176)]
@@ -7424,7 +7529,7 @@ func fn_gaussnewton(ar *nbArena, r_1 func([]float64, int) ([]float64, int), jac_
 			c_222, c_223, c_224, c_225, c_226, c_227, c_228, c_229, c_230, c_231, c_232 = state_42, state_43, state_44, state_45, state_46, state_47, state_48, state_49, state_50, x_233, true
 		} else {
 			if r_174 != state_43 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:750:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_43})+" and "+runtime.ShapeString([]int{r_174}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:760:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_43})+" and "+runtime.ShapeString([]int{r_174}))
 			}
 			r_234 := ar.F64w(state_43)
 			state_42 = state_42[:len(r_234)]
@@ -7436,29 +7541,29 @@ func fn_gaussnewton(ar *nbArena, r_1 func([]float64, int) ([]float64, int), jac_
 			n_239 := int64(r_238)
 			x_240 := max(size_7, int64(1))
 			if x_240 == 0 {
-				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:240:77", "integer division by zero")
+				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:245:77", "integer division by zero")
 			}
 			x_241 := n_239 % x_240
 			x_242 := x_241 == int64(0)
 			if !x_242 {
-				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:240:68", "optim.GaussNewton: jac(x) must return m·n values (row by row) for x of length n")
+				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:245:68", "optim.GaussNewton: jac(x) must return m·n values (row by row) for x of length n")
 			}
 			x_243 := max(size_7, int64(1))
 			if x_243 == 0 {
-				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:240:185", "integer division by zero")
+				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:245:185", "integer division by zero")
 			}
 			x_244 := n_239 / x_243
 			n_245 := int64(len(r_237))
 			if x_244 < 0 || size_7 < 0 || (size_7 == 0 && n_245 != 0) || (size_7 != 0 && (n_245%size_7 != 0 || n_245/size_7 != x_244)) {
-				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:240:60", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_245, x_244, size_7))
+				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:245:60", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_245, x_244, size_7))
 			}
 			m_246 := int(x_244)
 			n_247 := int(size_7)
 			if int64(m_246) != n_13 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:751:16", runtime.DimMessage("the result of jac", "[m][n]f64", "m", int64(m_246), n_13))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:761:16", runtime.DimMessage("the result of jac", "[m][n]f64", "m", int64(m_246), n_13))
 			}
 			if int64(n_247) != n_10 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:751:16", runtime.DimMessage("dimension 2 of the result of jac", "[m][n]f64", "n", int64(n_247), n_10))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:761:16", runtime.DimMessage("dimension 2 of the result of jac", "[m][n]f64", "n", int64(n_247), n_10))
 			}
 			t_248 := ar.F64w(len(r_237))
 			for i_249 := 0; i_249 < m_246; i_249++ {
@@ -7467,7 +7572,7 @@ func fn_gaussnewton(ar *nbArena, r_1 func([]float64, int) ([]float64, int), jac_
 				}
 			}
 			if state_192 != m_246 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:753:33", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_247, m_246})+" @ "+runtime.ShapeString([]int{state_192}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:763:33", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_247, m_246})+" @ "+runtime.ShapeString([]int{state_192}))
 			}
 			a_251 := ar.F64(n_247)
 			if m_246 <= 32 {
@@ -7491,7 +7596,7 @@ func fn_gaussnewton(ar *nbArena, r_1 func([]float64, int) ([]float64, int), jac_
 			}
 			tot_260, err_261 := runtime.MulSize(n_247, n_247)
 			if err_261 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:753:53", err_261)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:763:53", err_261)
 			}
 			a_262 := ar.F64(tot_260)
 			runtime.Gemm(false, false, n_247, n_247, m_246, 1, t_257, r_237, 0, a_262)
@@ -7511,17 +7616,17 @@ func fn_gaussnewton(ar *nbArena, r_1 func([]float64, int) ([]float64, int), jac_
 	return state_42, state_43, state_44, state_50, state_51, nil
 }
 
-// fn_levenbergmarquardt is def levenberg_marquardt (optim.nab:253:12).
+// fn_levenbergmarquardt is def levenberg_marquardt (optim.nab:258:12).
 func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int), jac_2 func([]float64, int) ([]float64, int), x0_3 []float64, x0_4 int, maxiter_5 int64, tol_6 float64) ([]float64, int, float64, int64, int64, error) {
 	size_7 := int64(x0_4)
 	x0_3 = x0_3[:x0_4]
 	x_8 := maxiter_5 >= int64(0)
 	if !x_8 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:254:18", "optim.LevenbergMarquardt: argument 4 (max_iter) must be non-negative")
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:259:18", "optim.LevenbergMarquardt: argument 4 (max_iter) must be non-negative")
 	}
 	x_9 := tol_6 >= 0.0
 	if !x_9 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:255:13", "optim.LevenbergMarquardt: argument 5 (tol) must be non-negative")
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:260:13", "optim.LevenbergMarquardt: argument 5 (tol) must be non-negative")
 	}
 	n_10 := int64(x0_4)
 	r_11, r_12 := r_1(x0_3, x0_4)
@@ -7530,29 +7635,29 @@ func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int
 	n_16 := int64(r_15)
 	x_17 := max(size_7, int64(1))
 	if x_17 == 0 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:256:84", "integer division by zero")
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:261:84", "integer division by zero")
 	}
 	x_18 := n_16 % x_17
 	x_19 := x_18 == int64(0)
 	if !x_19 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:256:75", "optim.LevenbergMarquardt: jac(x) must return m·n values (row by row) for x of length n")
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:261:75", "optim.LevenbergMarquardt: jac(x) must return m·n values (row by row) for x of length n")
 	}
 	x_20 := max(size_7, int64(1))
 	if x_20 == 0 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:256:199", "integer division by zero")
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:261:199", "integer division by zero")
 	}
 	x_21 := n_16 / x_20
 	n_22 := int64(len(r_14))
 	if x_21 < 0 || size_7 < 0 || (size_7 == 0 && n_22 != 0) || (size_7 != 0 && (n_22%size_7 != 0 || n_22/size_7 != x_21)) {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:256:67", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_22, x_21, size_7))
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:261:67", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_22, x_21, size_7))
 	}
 	m_23 := int(x_21)
 	n_24 := int(size_7)
 	if int64(m_23) != n_13 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:782:12", runtime.DimMessage("the result of jac", "[m][n]f64", "m", int64(m_23), n_13))
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:792:12", runtime.DimMessage("the result of jac", "[m][n]f64", "m", int64(m_23), n_13))
 	}
 	if int64(n_24) != n_10 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:782:12", runtime.DimMessage("dimension 2 of the result of jac", "[m][n]f64", "n", int64(n_24), n_10))
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:792:12", runtime.DimMessage("dimension 2 of the result of jac", "[m][n]f64", "n", int64(n_24), n_10))
 	}
 	t_25 := ar.F64w(len(r_14))
 	for i_26 := 0; i_26 < m_23; i_26++ {
@@ -7562,7 +7667,7 @@ func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int
 	}
 	tot_28, err_29 := runtime.MulSize(n_24, n_24)
 	if err_29 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:783:26", err_29)
+		return nil, 0, 0, 0, 0, nbAt("std/optim:793:26", err_29)
 	}
 	a_30 := ar.F64(tot_28)
 	runtime.Gemm(false, false, n_24, n_24, m_23, 1, t_25, r_14, 0, a_30)
@@ -7575,7 +7680,7 @@ func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int
 		}
 	}
 	if r_12 != m_23 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:786:45", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_24, m_23})+" @ "+runtime.ShapeString([]int{r_12}))
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:796:45", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_24, m_23})+" @ "+runtime.ShapeString([]int{r_12}))
 	}
 	a_36 := ar.F64(n_24)
 	if m_23 <= 32 {
@@ -7593,7 +7698,7 @@ func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int
 	}
 	n_42, err_43 := runtime.CheckSize(n_10)
 	if err_43 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:786:59", err_43)
+		return nil, 0, 0, 0, 0, nbAt("std/optim:796:59", err_43)
 	}
 	r_44 := ar.F64w(n_42)
 	if len(r_44) >= 262144 {
@@ -7605,12 +7710,12 @@ func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int
 			for i_52 := lo_51; i_52 < hi; i_52++ {
 				i_54 := int64(i_52)
 				if i_54 < 0 || i_54 >= int64(n_24) {
-					errs_50[lo_51/16384] = nbAt("std/optim:786:62", runtime.CheckIndex(i_54, n_24))
+					errs_50[lo_51/16384] = nbAt("std/optim:796:62", runtime.CheckIndex(i_54, n_24))
 					return
 				}
 				row_55 := a_30[int(i_54)*n_24 : (int(i_54)+1)*n_24]
 				if i_54 < 0 || i_54 >= int64(n_24) {
-					errs_50[lo_51/16384] = nbAt("std/optim:786:62", runtime.CheckIndex(i_54, n_24))
+					errs_50[lo_51/16384] = nbAt("std/optim:796:62", runtime.CheckIndex(i_54, n_24))
 					return
 				}
 				x_56 := row_55[int(i_54)]
@@ -7626,11 +7731,11 @@ func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int
 		for i_45 := range r_44 {
 			i_47 := int64(i_45)
 			if i_47 < 0 || i_47 >= int64(n_24) {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:786:62", runtime.CheckIndex(i_47, n_24))
+				return nil, 0, 0, 0, 0, nbAt("std/optim:796:62", runtime.CheckIndex(i_47, n_24))
 			}
 			row_48 := a_30[int(i_47)*n_24 : (int(i_47)+1)*n_24]
 			if i_47 < 0 || i_47 >= int64(n_24) {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:786:62", runtime.CheckIndex(i_47, n_24))
+				return nil, 0, 0, 0, 0, nbAt("std/optim:796:62", runtime.CheckIndex(i_47, n_24))
 			}
 			x_49 := row_48[int(i_47)]
 			r_44[i_45] = (runtime.Max2(x_49, 1e-12))
@@ -7690,7 +7795,7 @@ func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int
 		mark_201 := ar.mark()
 		n_202, err_203 := runtime.CheckSize(n_10)
 		if err_203 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:788:31", err_203)
+			return nil, 0, 0, 0, 0, nbAt("std/optim:798:31", err_203)
 		}
 		var a_204 []float64
 		var d_205 int = 0
@@ -7700,18 +7805,18 @@ func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int
 			i_209 := int64(i_207)
 			n_210, err_211 := runtime.CheckSize(n_10)
 			if err_211 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:788:32", err_211)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:798:32", err_211)
 			}
 			if i_207 == 0 {
 				d_205 = n_210
 				rs_206 = d_205
 				tot_212, err_213 := runtime.MulSize(n_202, rs_206)
 				if err_213 != nil {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:788:31", err_213)
+					return nil, 0, 0, 0, 0, nbAt("std/optim:798:31", err_213)
 				}
 				a_204 = ar.F64w(tot_212)
 			} else if n_210 != d_205 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:788:31", "build: element "+strconv.Itoa(i_207)+" has shape "+runtime.ShapeString([]int{n_210})+", element 0 has shape "+runtime.ShapeString([]int{d_205}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:798:31", "build: element "+strconv.Itoa(i_207)+" has shape "+runtime.ShapeString([]int{n_210})+", element 0 has shape "+runtime.ShapeString([]int{d_205}))
 			}
 			row_214 := a_204[i_207*rs_206 : (i_207+1)*rs_206]
 			for i_215 := range row_214 {
@@ -7720,15 +7825,15 @@ func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int
 				var c_219 float64
 				if x_218 {
 					if i_209 < 0 || i_209 >= int64(state_64) {
-						return nil, 0, 0, 0, 0, nbAt("std/optim:788:51", runtime.CheckIndex(i_209, state_64))
+						return nil, 0, 0, 0, 0, nbAt("std/optim:798:51", runtime.CheckIndex(i_209, state_64))
 					}
 					row_220 := state_63[int(i_209)*state_65 : (int(i_209)+1)*state_65]
 					if i_217 < 0 || i_217 >= int64(state_65) {
-						return nil, 0, 0, 0, 0, nbAt("std/optim:788:51", runtime.CheckIndex(i_217, state_65))
+						return nil, 0, 0, 0, 0, nbAt("std/optim:798:51", runtime.CheckIndex(i_217, state_65))
 					}
 					x_221 := row_220[int(i_217)]
 					if i_209 < 0 || i_209 >= int64(state_67) {
-						return nil, 0, 0, 0, 0, nbAt("std/optim:788:67", runtime.CheckIndex(i_209, state_67))
+						return nil, 0, 0, 0, 0, nbAt("std/optim:798:67", runtime.CheckIndex(i_209, state_67))
 					}
 					x_222 := state_66[int(i_209)]
 					x_223 := state_68 * x_222
@@ -7736,11 +7841,11 @@ func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int
 					c_219 = x_224
 				} else {
 					if i_209 < 0 || i_209 >= int64(state_64) {
-						return nil, 0, 0, 0, 0, nbAt("std/optim:788:79", runtime.CheckIndex(i_209, state_64))
+						return nil, 0, 0, 0, 0, nbAt("std/optim:798:79", runtime.CheckIndex(i_209, state_64))
 					}
 					row_225 := state_63[int(i_209)*state_65 : (int(i_209)+1)*state_65]
 					if i_217 < 0 || i_217 >= int64(state_65) {
-						return nil, 0, 0, 0, 0, nbAt("std/optim:788:79", runtime.CheckIndex(i_217, state_65))
+						return nil, 0, 0, 0, 0, nbAt("std/optim:798:79", runtime.CheckIndex(i_217, state_65))
 					}
 					x_226 := row_225[int(i_217)]
 					c_219 = x_226
@@ -7753,11 +7858,11 @@ func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int
 		}
 		r_227, r_228, r_229, err_230 := fn_linalgcholreg(ar, a_204, n_202, d_205)
 		if err_230 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_230, "linalg.chol_reg", "std/linalg:51:5", "std/optim:788:15")
+			return nil, 0, 0, 0, 0, nbFrame(err_230, "linalg.chol_reg", "std/linalg:51:5", "std/optim:798:15")
 		}
 		r_231, r_232, err_233 := fn_linalgchosolve(ar, r_227, r_228, r_229, state_61, state_62)
 		if err_233 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_233, "linalg.cho_solve", "std/linalg:38:5", "std/optim:789:16")
+			return nil, 0, 0, 0, 0, nbFrame(err_233, "linalg.cho_solve", "std/linalg:38:5", "std/optim:799:16")
 		}
 		r_234 := ar.F64w(r_232)
 		r_231 = r_231[:len(r_234)]
@@ -7765,7 +7870,7 @@ func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int
 			r_234[i_235] = -r_231[i_235]
 		}
 		if r_232 != state_59 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:790:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_59})+" and "+runtime.ShapeString([]int{r_232}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:800:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_59})+" and "+runtime.ShapeString([]int{r_232}))
 		}
 		r_237 := ar.F64w(state_59)
 		state_58 = state_58[:len(r_237)]
@@ -7775,19 +7880,19 @@ func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int
 		}
 		r_240, r_241 := r_1(r_237, state_59)
 		if int64(r_241) != n_13 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:791:16", runtime.DimMessage("the result of r", "[m]f64", "m", int64(r_241), n_13))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:801:16", runtime.DimMessage("the result of r", "[m]f64", "m", int64(r_241), n_13))
 		}
 		d_242 := runtime.Dot(r_240, r_240)
 		x_243 := 0.5 * d_242
 		x_244 := state_60 - x_243
 		if r_232 != state_67 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:793:39", "shape mismatch in '*': "+runtime.ShapeString([]int{state_67})+" and "+runtime.ShapeString([]int{r_232}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:803:39", "shape mismatch in '*': "+runtime.ShapeString([]int{state_67})+" and "+runtime.ShapeString([]int{r_232}))
 		}
 		if state_62 != state_67 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:793:43", "shape mismatch in '-': "+runtime.ShapeString([]int{state_67})+" and "+runtime.ShapeString([]int{state_62}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:803:43", "shape mismatch in '-': "+runtime.ShapeString([]int{state_67})+" and "+runtime.ShapeString([]int{state_62}))
 		}
 		if r_232 != state_67 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:793:24", fmt.Sprintf("dot: sizes %d and %d differ", r_232, state_67))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:803:24", fmt.Sprintf("dot: sizes %d and %d differ", r_232, state_67))
 		}
 		var s_245 float64 = 0
 		r_234 = r_234[:r_232]
@@ -7819,29 +7924,29 @@ func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int
 			n_268 := int64(r_267)
 			x_269 := max(size_7, int64(1))
 			if x_269 == 0 {
-				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:256:84", "integer division by zero")
+				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:261:84", "integer division by zero")
 			}
 			x_270 := n_268 % x_269
 			x_271 := x_270 == int64(0)
 			if !x_271 {
-				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:256:75", "optim.LevenbergMarquardt: jac(x) must return m·n values (row by row) for x of length n")
+				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:261:75", "optim.LevenbergMarquardt: jac(x) must return m·n values (row by row) for x of length n")
 			}
 			x_272 := max(size_7, int64(1))
 			if x_272 == 0 {
-				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:256:199", "integer division by zero")
+				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:261:199", "integer division by zero")
 			}
 			x_273 := n_268 / x_272
 			n_274 := int64(len(r_266))
 			if x_273 < 0 || size_7 < 0 || (size_7 == 0 && n_274 != 0) || (size_7 != 0 && (n_274%size_7 != 0 || n_274/size_7 != x_273)) {
-				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:256:67", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_274, x_273, size_7))
+				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:261:67", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_274, x_273, size_7))
 			}
 			m_275 := int(x_273)
 			n_276 := int(size_7)
 			if int64(m_275) != n_13 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:796:21", runtime.DimMessage("the result of jac", "[m][n]f64", "m", int64(m_275), n_13))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:806:21", runtime.DimMessage("the result of jac", "[m][n]f64", "m", int64(m_275), n_13))
 			}
 			if int64(n_276) != n_10 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:796:21", runtime.DimMessage("dimension 2 of the result of jac", "[m][n]f64", "n", int64(n_276), n_10))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:806:21", runtime.DimMessage("dimension 2 of the result of jac", "[m][n]f64", "n", int64(n_276), n_10))
 			}
 			t_277 := ar.F64w(len(r_266))
 			for i_278 := 0; i_278 < m_275; i_278++ {
@@ -7851,7 +7956,7 @@ func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int
 			}
 			tot_280, err_281 := runtime.MulSize(n_276, n_276)
 			if err_281 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:797:35", err_281)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:807:35", err_281)
 			}
 			a_282 := ar.F64(tot_280)
 			runtime.Gemm(false, false, n_276, n_276, m_275, 1, t_277, r_266, 0, a_282)
@@ -7862,7 +7967,7 @@ func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int
 				}
 			}
 			if r_241 != m_275 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:798:35", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_276, m_275})+" @ "+runtime.ShapeString([]int{r_241}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:808:35", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_276, m_275})+" @ "+runtime.ShapeString([]int{r_241}))
 			}
 			a_286 := ar.F64(n_276)
 			if m_275 <= 32 {
@@ -7880,21 +7985,21 @@ func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int
 			}
 			n_292, err_293 := runtime.CheckSize(n_10)
 			if err_293 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:800:40", err_293)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:810:40", err_293)
 			}
 			if n_292 != state_67 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:800:32", "shape mismatch in max: "+runtime.ShapeString([]int{state_67})+" and "+runtime.ShapeString([]int{n_292}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:810:32", "shape mismatch in max: "+runtime.ShapeString([]int{state_67})+" and "+runtime.ShapeString([]int{n_292}))
 			}
 			r_294 := ar.F64w(state_67)
 			state_66 = state_66[:len(r_294)]
 			for i_295 := range r_294 {
 				i_297 := int64(i_295)
 				if i_297 < 0 || i_297 >= int64(n_276) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:800:43", runtime.CheckIndex(i_297, n_276))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:810:43", runtime.CheckIndex(i_297, n_276))
 				}
 				row_298 := a_282[int(i_297)*n_276 : (int(i_297)+1)*n_276]
 				if i_297 < 0 || i_297 >= int64(n_276) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:800:43", runtime.CheckIndex(i_297, n_276))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:810:43", runtime.CheckIndex(i_297, n_276))
 				}
 				x_299 := row_298[int(i_297)]
 				r_294[i_295] = (runtime.Max2(state_66[i_295], x_299))

@@ -1307,7 +1307,7 @@ func fn_linalglusolve(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 	return x_134, n_131, nil
 }
 
-// fn_optimmtstep is def optim.mt_step (std/optim:280:5).
+// fn_optimmtstep is def optim.mt_step (std/optim:281:5).
 func fn_optimmtstep(ar *nbArena, stx_1 float64, fx_2 float64, dx_3 float64, sty_4 float64, fy_5 float64, dy_6 float64, stp_7 float64, fp_8 float64, dp_9 float64, brackt_10 bool, stpmin_11 float64, stpmax_12 float64) (float64, float64, float64, float64, float64, float64, bool, float64, bool) {
 	x_13 := runtime.Sign(dx_3)
 	x_14 := dp_9 * x_13
@@ -1618,21 +1618,21 @@ func fn_optimmtstep(ar *nbArena, stx_1 float64, fx_2 float64, dx_3 float64, sty_
 	return c_200, c_201, c_202, c_203, c_204, c_205, c_206, c_207, c_208
 }
 
-// fn_optimtwoloop is def optim.two_loop (std/optim:390:5).
+// fn_optimtwoloop is def optim.two_loop (std/optim:391:5).
 func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 int, s_5 int, y_6 []float64, y_7 int, y_8 int, rho_9 []float64, rho_10 int, head_11 int64, cnt_12 int64) ([]float64, int, error) {
 	size_13 := int64(q0_2)
 	if int64(s_5) != size_13 {
-		return nil, 0, nbErrorf("std/optim:390:33", fmt.Sprintf("size mismatch: n is %d (q0) but dimension 2 of s has size %d", size_13, s_5))
+		return nil, 0, nbErrorf("std/optim:391:33", fmt.Sprintf("size mismatch: n is %d (q0) but dimension 2 of s has size %d", size_13, s_5))
 	}
 	if int64(y_8) != size_13 {
-		return nil, 0, nbErrorf("std/optim:390:47", fmt.Sprintf("size mismatch: n is %d (q0) but dimension 2 of y has size %d", size_13, y_8))
+		return nil, 0, nbErrorf("std/optim:391:47", fmt.Sprintf("size mismatch: n is %d (q0) but dimension 2 of y has size %d", size_13, y_8))
 	}
 	size_14 := int64(s_4)
 	if int64(y_7) != size_14 {
-		return nil, 0, nbErrorf("std/optim:390:44", fmt.Sprintf("size mismatch: m is %d (s) but y has size %d", size_14, y_7))
+		return nil, 0, nbErrorf("std/optim:391:44", fmt.Sprintf("size mismatch: m is %d (s) but y has size %d", size_14, y_7))
 	}
 	if int64(rho_10) != size_14 {
-		return nil, 0, nbErrorf("std/optim:390:60", fmt.Sprintf("size mismatch: m is %d (s) but rho has size %d", size_14, rho_10))
+		return nil, 0, nbErrorf("std/optim:391:60", fmt.Sprintf("size mismatch: m is %d (s) but rho has size %d", size_14, rho_10))
 	}
 	q0_1 = q0_1[:q0_2]
 	s_3 = s_3[:s_4*s_5]
@@ -1640,7 +1640,7 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 	rho_9 = rho_9[:rho_10]
 	n_15, err_16 := runtime.CheckSize(size_14)
 	if err_16 != nil {
-		return nil, 0, nbAt("std/optim:391:43", err_16)
+		return nil, 0, nbAt("std/optim:392:43", err_16)
 	}
 	a_17 := ar.F64(n_15)
 	var state_18 []float64
@@ -1655,28 +1655,28 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 		x_41 := int64(2) * size_14
 		x_42 := x_40 + x_41
 		if size_14 == 0 {
-			return nil, 0, nbErrorf("std/optim:392:36", "integer division by zero")
+			return nil, 0, nbErrorf("std/optim:393:36", "integer division by zero")
 		}
 		x_43 := x_42 % size_14
 		if x_43 < 0 || x_43 >= int64(rho_10) {
-			return nil, 0, nbAt("std/optim:393:16", runtime.CheckIndex(x_43, rho_10))
+			return nil, 0, nbAt("std/optim:394:16", runtime.CheckIndex(x_43, rho_10))
 		}
 		x_44 := rho_9[int(x_43)]
 		if x_43 < 0 || x_43 >= int64(s_4) {
-			return nil, 0, nbAt("std/optim:393:27", runtime.CheckIndex(x_43, s_4))
+			return nil, 0, nbAt("std/optim:394:27", runtime.CheckIndex(x_43, s_4))
 		}
 		row_45 := s_3[int(x_43)*s_5 : (int(x_43)+1)*s_5]
 		if len(row_45) != len(state_18) {
-			return nil, 0, nbErrorf("std/optim:393:22", fmt.Sprintf("dot: sizes %d and %d differ", len(row_45), len(state_18)))
+			return nil, 0, nbErrorf("std/optim:394:22", fmt.Sprintf("dot: sizes %d and %d differ", len(row_45), len(state_18)))
 		}
 		d_46 := runtime.Dot(row_45, state_18)
 		x_47 := x_44 * d_46
 		if x_43 < 0 || x_43 >= int64(y_7) {
-			return nil, 0, nbAt("std/optim:394:18", runtime.CheckIndex(x_43, y_7))
+			return nil, 0, nbAt("std/optim:395:18", runtime.CheckIndex(x_43, y_7))
 		}
 		row_48 := y_6[int(x_43)*y_8 : (int(x_43)+1)*y_8]
 		if y_8 != state_19 {
-			return nil, 0, nbErrorf("std/optim:394:11", "shape mismatch in '-': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{y_8}))
+			return nil, 0, nbErrorf("std/optim:395:11", "shape mismatch in '-': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{y_8}))
 		}
 		r_49 := ar.F64w(state_19)
 		state_18 = state_18[:len(r_49)]
@@ -1685,7 +1685,7 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 			r_49[i_50] = (state_18[i_50] - (x_47 * row_48[i_50]))
 		}
 		if x_43 < 0 || x_43 >= int64(state_21) {
-			return nil, 0, nbAt("std/optim:394:23", runtime.CheckIndex(x_43, state_21))
+			return nil, 0, nbAt("std/optim:395:23", runtime.CheckIndex(x_43, state_21))
 		}
 		c_52 := ar.F64w(len(state_20))
 		copy(c_52, state_20)
@@ -1696,26 +1696,26 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 	x_53 := head_11 - int64(1)
 	x_54 := x_53 + size_14
 	if size_14 == 0 {
-		return nil, 0, nbErrorf("std/optim:395:31", "integer division by zero")
+		return nil, 0, nbErrorf("std/optim:396:31", "integer division by zero")
 	}
 	x_55 := x_54 % size_14
 	x_56 := cnt_12 > int64(0)
 	var c_57 float64
 	if x_56 {
 		if x_55 < 0 || x_55 >= int64(rho_10) {
-			return nil, 0, nbAt("std/optim:396:41", runtime.CheckIndex(x_55, rho_10))
+			return nil, 0, nbAt("std/optim:397:41", runtime.CheckIndex(x_55, rho_10))
 		}
 		x_58 := rho_9[int(x_55)]
 		if x_55 < 0 || x_55 >= int64(y_7) {
-			return nil, 0, nbAt("std/optim:396:57", runtime.CheckIndex(x_55, y_7))
+			return nil, 0, nbAt("std/optim:397:57", runtime.CheckIndex(x_55, y_7))
 		}
 		row_59 := y_6[int(x_55)*y_8 : (int(x_55)+1)*y_8]
 		if x_55 < 0 || x_55 >= int64(y_7) {
-			return nil, 0, nbAt("std/optim:396:68", runtime.CheckIndex(x_55, y_7))
+			return nil, 0, nbAt("std/optim:397:68", runtime.CheckIndex(x_55, y_7))
 		}
 		row_60 := y_6[int(x_55)*y_8 : (int(x_55)+1)*y_8]
 		if len(row_59) != len(row_60) {
-			return nil, 0, nbErrorf("std/optim:396:52", fmt.Sprintf("dot: sizes %d and %d differ", len(row_59), len(row_60)))
+			return nil, 0, nbErrorf("std/optim:397:52", fmt.Sprintf("dot: sizes %d and %d differ", len(row_59), len(row_60)))
 		}
 		d_61 := runtime.Dot(row_59, row_60)
 		x_62 := x_58 * d_61
@@ -1750,33 +1750,33 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 		x_93 := int64(2) * size_14
 		x_94 := x_92 + x_93
 		if size_14 == 0 {
-			return nil, 0, nbErrorf("std/optim:398:41", "integer division by zero")
+			return nil, 0, nbErrorf("std/optim:399:41", "integer division by zero")
 		}
 		x_95 := x_94 % size_14
 		if x_95 < 0 || x_95 >= int64(n_15) {
-			return nil, 0, nbAt("std/optim:400:21", runtime.CheckIndex(x_95, n_15))
+			return nil, 0, nbAt("std/optim:401:21", runtime.CheckIndex(x_95, n_15))
 		}
 		x_96 := state_20[int(x_95)]
 		if x_95 < 0 || x_95 >= int64(rho_10) {
-			return nil, 0, nbAt("std/optim:399:19", runtime.CheckIndex(x_95, rho_10))
+			return nil, 0, nbAt("std/optim:400:19", runtime.CheckIndex(x_95, rho_10))
 		}
 		x_97 := rho_9[int(x_95)]
 		if x_95 < 0 || x_95 >= int64(y_7) {
-			return nil, 0, nbAt("std/optim:399:30", runtime.CheckIndex(x_95, y_7))
+			return nil, 0, nbAt("std/optim:400:30", runtime.CheckIndex(x_95, y_7))
 		}
 		row_98 := y_6[int(x_95)*y_8 : (int(x_95)+1)*y_8]
 		if len(row_98) != len(r_71) {
-			return nil, 0, nbErrorf("std/optim:399:25", fmt.Sprintf("dot: sizes %d and %d differ", len(row_98), len(r_71)))
+			return nil, 0, nbErrorf("std/optim:400:25", fmt.Sprintf("dot: sizes %d and %d differ", len(row_98), len(r_71)))
 		}
 		d_99 := runtime.Dot(row_98, r_71)
 		x_100 := x_97 * d_99
 		x_101 := x_96 - x_100
 		if x_95 < 0 || x_95 >= int64(s_4) {
-			return nil, 0, nbAt("std/optim:400:33", runtime.CheckIndex(x_95, s_4))
+			return nil, 0, nbAt("std/optim:401:33", runtime.CheckIndex(x_95, s_4))
 		}
 		row_102 := s_3[int(x_95)*s_5 : (int(x_95)+1)*s_5]
 		if s_5 != r_72 {
-			return nil, 0, nbErrorf("std/optim:400:13", "shape mismatch in '+': "+runtime.ShapeString([]int{r_72})+" and "+runtime.ShapeString([]int{s_5}))
+			return nil, 0, nbErrorf("std/optim:401:13", "shape mismatch in '+': "+runtime.ShapeString([]int{r_72})+" and "+runtime.ShapeString([]int{s_5}))
 		}
 		r_103 := ar.F64w(r_72)
 		r_71 = r_71[:len(r_103)]
@@ -3257,7 +3257,7 @@ func fn_fista(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 		_ = r_39
 		n_42 := int64(state_13)
 		if int64(r_41) != n_42 {
-			return nil, 0, nbErrorf("std/optim:228:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_41), n_42))
+			return nil, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_41), n_42))
 		}
 		if r_41 != state_13 {
 			return nil, 0, nbErrorf("std/solve:26:21", "shape mismatch in '-': "+runtime.ShapeString([]int{state_13})+" and "+runtime.ShapeString([]int{r_41}))
@@ -3692,11 +3692,11 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			r_1443[i_1444] = (r_1410[i_1444] + a_1437[i_1444])
 		}
 		if int64(r_1411) != n_1408 {
-			return nil, 0, nil, 0, nbErrorf("std/optim:406:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_1411), n_1408))
+			return nil, 0, nil, 0, nbErrorf("std/optim:407:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_1411), n_1408))
 		}
 		n_1446, err_1447 := runtime.CheckSize(int64(10))
 		if err_1447 != nil {
-			return nil, 0, nil, 0, nbAt("std/optim:409:20", err_1447)
+			return nil, 0, nil, 0, nbAt("std/optim:410:20", err_1447)
 		}
 		var a_1448 []float64
 		var d_1449 int = 0
@@ -3707,7 +3707,7 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			_ = i_1453
 			n_1454, err_1455 := runtime.CheckSize(n_1408)
 			if err_1455 != nil {
-				return nil, 0, nil, 0, nbAt("std/optim:409:21", err_1455)
+				return nil, 0, nil, 0, nbAt("std/optim:410:21", err_1455)
 			}
 			a_1456 := ar.F64(n_1454)
 			if i_1451 == 0 {
@@ -3715,11 +3715,11 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 				rs_1450 = d_1449
 				tot_1457, err_1458 := runtime.MulSize(n_1446, rs_1450)
 				if err_1458 != nil {
-					return nil, 0, nil, 0, nbAt("std/optim:409:20", err_1458)
+					return nil, 0, nil, 0, nbAt("std/optim:410:20", err_1458)
 				}
 				a_1448 = ar.F64w(tot_1457)
 			} else if n_1454 != d_1449 {
-				return nil, 0, nil, 0, nbErrorf("std/optim:409:20", "build: element "+strconv.Itoa(i_1451)+" has shape "+runtime.ShapeString([]int{n_1454})+", element 0 has shape "+runtime.ShapeString([]int{d_1449}))
+				return nil, 0, nil, 0, nbErrorf("std/optim:410:20", "build: element "+strconv.Itoa(i_1451)+" has shape "+runtime.ShapeString([]int{n_1454})+", element 0 has shape "+runtime.ShapeString([]int{d_1449}))
 			}
 			copy(a_1448[i_1451*rs_1450:(i_1451+1)*rs_1450], a_1456)
 			if i_1451 > 0 {
@@ -3728,7 +3728,7 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		}
 		n_1459, err_1460 := runtime.CheckSize(int64(10))
 		if err_1460 != nil {
-			return nil, 0, nil, 0, nbAt("std/optim:409:43", err_1460)
+			return nil, 0, nil, 0, nbAt("std/optim:410:43", err_1460)
 		}
 		var a_1461 []float64
 		var d_1462 int = 0
@@ -3739,7 +3739,7 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			_ = i_1466
 			n_1467, err_1468 := runtime.CheckSize(n_1408)
 			if err_1468 != nil {
-				return nil, 0, nil, 0, nbAt("std/optim:409:44", err_1468)
+				return nil, 0, nil, 0, nbAt("std/optim:410:44", err_1468)
 			}
 			a_1469 := ar.F64(n_1467)
 			if i_1464 == 0 {
@@ -3747,11 +3747,11 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 				rs_1463 = d_1462
 				tot_1470, err_1471 := runtime.MulSize(n_1459, rs_1463)
 				if err_1471 != nil {
-					return nil, 0, nil, 0, nbAt("std/optim:409:43", err_1471)
+					return nil, 0, nil, 0, nbAt("std/optim:410:43", err_1471)
 				}
 				a_1461 = ar.F64w(tot_1470)
 			} else if n_1467 != d_1462 {
-				return nil, 0, nil, 0, nbErrorf("std/optim:409:43", "build: element "+strconv.Itoa(i_1464)+" has shape "+runtime.ShapeString([]int{n_1467})+", element 0 has shape "+runtime.ShapeString([]int{d_1462}))
+				return nil, 0, nil, 0, nbErrorf("std/optim:410:43", "build: element "+strconv.Itoa(i_1464)+" has shape "+runtime.ShapeString([]int{n_1467})+", element 0 has shape "+runtime.ShapeString([]int{d_1462}))
 			}
 			copy(a_1461[i_1464*rs_1463:(i_1464+1)*rs_1463], a_1469)
 			if i_1464 > 0 {
@@ -3760,7 +3760,7 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		}
 		n_1472, err_1473 := runtime.CheckSize(int64(10))
 		if err_1473 != nil {
-			return nil, 0, nil, 0, nbAt("std/optim:409:66", err_1473)
+			return nil, 0, nil, 0, nbAt("std/optim:410:66", err_1473)
 		}
 		a_1474 := ar.F64(n_1472)
 		var state_1475 []float64
@@ -3810,7 +3810,7 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			mark_2128 := ar.mark()
 			r_2129, r_2130, err_2131 := fn_optimtwoloop(ar, state_1478, state_1479, state_1480, state_1481, state_1482, state_1483, state_1484, state_1485, state_1486, state_1487, state_1488, state_1489)
 			if err_2131 != nil {
-				return nil, 0, nil, 0, nbFrame(err_2131, "optim.two_loop", "std/optim:390:5", "std/optim:411:17")
+				return nil, 0, nil, 0, nbFrame(err_2131, "optim.two_loop", "std/optim:391:5", "std/optim:412:17")
 			}
 			r_2132 := ar.F64w(r_2130)
 			r_2129 = r_2129[:len(r_2132)]
@@ -3818,7 +3818,7 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 				r_2132[i_2133] = -r_2129[i_2133]
 			}
 			if len(r_2132) != len(state_1478) {
-				return nil, 0, nil, 0, nbErrorf("std/optim:412:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_2132), len(state_1478)))
+				return nil, 0, nil, 0, nbErrorf("std/optim:413:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_2132), len(state_1478)))
 			}
 			d_2135 := runtime.Dot(r_2132, state_1478)
 			x_2136 := d_2135 < 0.0
@@ -3846,13 +3846,13 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			}
 			n_2147 := int64(state_1476)
 			if int64(state_1479) != n_2147 {
-				return nil, 0, nil, 0, nbErrorf("std/optim:340:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_1479), n_2147))
+				return nil, 0, nil, 0, nbErrorf("std/optim:341:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_1479), n_2147))
 			}
 			if int64(c_2138) != n_2147 {
-				return nil, 0, nil, 0, nbErrorf("std/optim:340:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_2138), n_2147))
+				return nil, 0, nil, 0, nbErrorf("std/optim:341:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_2138), n_2147))
 			}
 			if len(state_1478) != len(c_2137) {
-				return nil, 0, nil, 0, nbErrorf("std/optim:341:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_1478), len(c_2137)))
+				return nil, 0, nil, 0, nbErrorf("std/optim:342:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_1478), len(c_2137)))
 			}
 			d_2148 := runtime.Dot(state_1478, c_2137)
 			x_2149 := 0.0001 * d_2148
@@ -3894,7 +3894,7 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 				}
 				mark_2428 := ar.mark()
 				if c_2138 != state_1476 {
-					return nil, 0, nil, 0, nbErrorf("std/optim:349:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_1476})+" and "+runtime.ShapeString([]int{c_2138}))
+					return nil, 0, nil, 0, nbErrorf("std/optim:350:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_1476})+" and "+runtime.ShapeString([]int{c_2138}))
 				}
 				r_2429 := ar.F64w(state_1476)
 				state_1475 = state_1475[:len(r_2429)]
@@ -3986,10 +3986,10 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 					r_2466[i_2467] = (r_2433[i_2467] + a_2460[i_2467])
 				}
 				if int64(r_2434) != n_2147 {
-					return nil, 0, nil, 0, nbErrorf("std/optim:349:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_2434), n_2147))
+					return nil, 0, nil, 0, nbErrorf("std/optim:350:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_2434), n_2147))
 				}
 				if len(r_2466) != len(c_2137) {
-					return nil, 0, nil, 0, nbErrorf("std/optim:350:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_2466), len(c_2137)))
+					return nil, 0, nil, 0, nbErrorf("std/optim:351:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_2466), len(c_2137)))
 				}
 				d_2469 := runtime.Dot(r_2466, c_2137)
 				x_2470 := state_2152 * x_2149
@@ -4378,7 +4378,7 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 				c_2691, c_2692, c_2693, c_2694, c_2695, c_2696, c_2697, c_2698, c_2699, c_2700, c_2701, c_2702, c_2703, c_2704, c_2705, c_2706, c_2707, c_2708 = state_1475, state_1476, state_1477, state_1478, state_1479, state_1480, state_1481, state_1482, state_1483, state_1484, state_1485, state_1486, state_1487, state_1488, state_1489, state_1490, x_2709, true
 			} else {
 				if c_2138 != state_1476 {
-					return nil, 0, nil, 0, nbErrorf("std/optim:416:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_1476})+" and "+runtime.ShapeString([]int{c_2138}))
+					return nil, 0, nil, 0, nbErrorf("std/optim:417:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_1476})+" and "+runtime.ShapeString([]int{c_2138}))
 				}
 				r_2710 := ar.F64w(state_1476)
 				state_1475 = state_1475[:len(r_2710)]
@@ -4393,7 +4393,7 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 					r_2713[i_2714] = (r_2710[i_2714] - state_1475[i_2714])
 				}
 				if state_1479 != c_2684 {
-					return nil, 0, nil, 0, nbErrorf("std/optim:418:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_2684})+" and "+runtime.ShapeString([]int{state_1479}))
+					return nil, 0, nil, 0, nbErrorf("std/optim:419:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_2684})+" and "+runtime.ShapeString([]int{state_1479}))
 				}
 				r_2716 := ar.F64w(c_2684)
 				c_2683 = c_2683[:len(r_2716)]
@@ -4402,7 +4402,7 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 					r_2716[i_2717] = (c_2683[i_2717] - state_1478[i_2717])
 				}
 				if len(r_2713) != len(r_2716) {
-					return nil, 0, nil, 0, nbErrorf("std/optim:419:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_2713), len(r_2716)))
+					return nil, 0, nil, 0, nbErrorf("std/optim:420:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_2713), len(r_2716)))
 				}
 				d_2719 := runtime.Dot(r_2713, r_2716)
 				x_2720 := state_1490 + int64(1)
@@ -4429,26 +4429,26 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 				var c_2741 bool
 				if x_2723 {
 					if state_1488 < 0 || state_1488 >= int64(state_1481) {
-						return nil, 0, nil, 0, nbAt("std/optim:422:25", runtime.CheckIndex(state_1488, state_1481))
+						return nil, 0, nil, 0, nbAt("std/optim:423:25", runtime.CheckIndex(state_1488, state_1481))
 					}
 					if state_1476 != state_1482 {
-						return nil, 0, nil, 0, nbErrorf("std/optim:422:25", "update: value has shape "+runtime.ShapeString([]int{state_1476})+"; elements have shape "+runtime.ShapeString([]int{state_1482}))
+						return nil, 0, nil, 0, nbErrorf("std/optim:423:25", "update: value has shape "+runtime.ShapeString([]int{state_1476})+"; elements have shape "+runtime.ShapeString([]int{state_1482}))
 					}
 					c_2742 := ar.F64w(len(state_1480))
 					copy(c_2742, state_1480)
 					copy(c_2742[int(state_1488)*state_1482:(int(state_1488)+1)*state_1482], r_2713)
 					if state_1488 < 0 || state_1488 >= int64(state_1484) {
-						return nil, 0, nil, 0, nbAt("std/optim:422:46", runtime.CheckIndex(state_1488, state_1484))
+						return nil, 0, nil, 0, nbAt("std/optim:423:46", runtime.CheckIndex(state_1488, state_1484))
 					}
 					if c_2684 != state_1485 {
-						return nil, 0, nil, 0, nbErrorf("std/optim:422:46", "update: value has shape "+runtime.ShapeString([]int{c_2684})+"; elements have shape "+runtime.ShapeString([]int{state_1485}))
+						return nil, 0, nil, 0, nbErrorf("std/optim:423:46", "update: value has shape "+runtime.ShapeString([]int{c_2684})+"; elements have shape "+runtime.ShapeString([]int{state_1485}))
 					}
 					c_2743 := ar.F64w(len(state_1483))
 					copy(c_2743, state_1483)
 					copy(c_2743[int(state_1488)*state_1485:(int(state_1488)+1)*state_1485], r_2716)
 					x_2744 := 1.0 / d_2719
 					if state_1488 < 0 || state_1488 >= int64(state_1487) {
-						return nil, 0, nil, 0, nbAt("std/optim:422:67", runtime.CheckIndex(state_1488, state_1487))
+						return nil, 0, nil, 0, nbAt("std/optim:423:67", runtime.CheckIndex(state_1488, state_1487))
 					}
 					c_2745 := ar.F64w(len(state_1486))
 					copy(c_2745, state_1486)
@@ -4467,15 +4467,15 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			}
 			n_2752 := int64(state_1481)
 			if int64(c_2697) != n_2752 {
-				return nil, 0, nil, 0, nbErrorf("std/optim:411:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_2697), n_2752))
+				return nil, 0, nil, 0, nbErrorf("std/optim:412:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_2697), n_2752))
 			}
 			n_2753 := int64(state_1484)
 			if int64(c_2700) != n_2753 {
-				return nil, 0, nil, 0, nbErrorf("std/optim:411:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_2700), n_2753))
+				return nil, 0, nil, 0, nbErrorf("std/optim:412:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_2700), n_2753))
 			}
 			n_2754 := int64(state_1487)
 			if int64(c_2703) != n_2754 {
-				return nil, 0, nil, 0, nbErrorf("std/optim:411:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_2703), n_2754))
+				return nil, 0, nil, 0, nbErrorf("std/optim:412:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_2703), n_2754))
 			}
 			state_1475, state_1476, state_1477, state_1478, state_1479, state_1480, state_1481, state_1482, state_1483, state_1484, state_1485, state_1486, state_1487, state_1488, state_1489, state_1490, state_1491, state_1492 = c_2691, c_2692, c_2693, c_2694, c_2695, c_2696, c_2697, c_2698, c_2699, c_2700, c_2701, c_2702, c_2703, c_2704, c_2705, c_2706, c_2707, c_2708
 			_ = mark_2128
@@ -4639,10 +4639,10 @@ func fn_frankwolfesimplex(ar *nbArena, fg_1 func([]float64, int) (float64, []flo
 		r_34, r_35, r_36 := fg_1(x_7, x_8)
 		n_37 := int64(x_8)
 		if int64(r_36) != n_37 {
-			return nil, 0, nbErrorf("std/optim:228:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_36), n_37))
+			return nil, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_36), n_37))
 		}
 		if r_36 != x_8 {
-			return nil, 0, nbErrorf("std/optim:229:10", fmt.Sprintf("dot: sizes %d and %d differ", r_36, x_8))
+			return nil, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_36, x_8))
 		}
 		var s_38 float64 = 0
 		r_35 = r_35[:r_36]
@@ -4707,10 +4707,10 @@ func fn_mirrordescentsimplex(ar *nbArena, fg_1 func([]float64, int) (float64, []
 		r_31, r_32, r_33 := fg_1(x_8, x_9)
 		n_34 := int64(x_9)
 		if int64(r_33) != n_34 {
-			return nil, 0, nbErrorf("std/optim:228:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_33), n_34))
+			return nil, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_33), n_34))
 		}
 		if r_33 != x_9 {
-			return nil, 0, nbErrorf("std/optim:229:10", fmt.Sprintf("dot: sizes %d and %d differ", r_33, x_9))
+			return nil, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_33, x_9))
 		}
 		var s_35 float64 = 0
 		r_32 = r_32[:r_33]
