@@ -334,6 +334,20 @@ func TestNewtonMethodSettings(t *testing.T) {
 	if _, err := optimize.Minimize(p, x0, nil, &NewtonMethod{}); err == nil || !strings.Contains(err.Error(), "initial function value is NaN") {
 		t.Errorf("NaN start: err %v", err)
 	}
+	// InitValues saves the first evaluations of F and ∇f.
+	settings := &optimize.Settings{MajorIterations: 10}
+	plain, err := optimize.Minimize(rosen.problemHess(), x0, settings, &NewtonMethod{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g0 := make([]float64, 2)
+	rosen.grad(g0, x0)
+	settings.InitValues = &optimize.Location{F: rosen.fn.Func(x0), Gradient: g0}
+	given, err := optimize.Minimize(rosen.problemHess(), x0, settings, &NewtonMethod{})
+	if err != nil || given.FuncEvaluations != plain.FuncEvaluations-1 || given.GradEvaluations != plain.GradEvaluations-1 || !slices.Equal(given.X, plain.X) {
+		t.Errorf("with InitValues: %d/%d evaluations, x = %v, err %v; without: %d/%d, x = %v",
+			given.FuncEvaluations, given.GradEvaluations, given.X, err, plain.FuncEvaluations, plain.GradEvaluations, plain.X)
+	}
 	// (Minimize panics when Uses fails, for gonum's methods too.)
 	if _, err := (&NewtonMethod{}).Uses(optimize.Available{Grad: true}); err != optimize.ErrMissingHess {
 		t.Errorf("Uses without a Hessian: %v, want ErrMissingHess", err)
