@@ -366,11 +366,7 @@ func TestNewtonBadArguments(t *testing.T) {
 	r := func(x []float64) []float64 { return []float64{10 * (x[1] - x[0]*x[0]), 1 - x[0]} }
 	jac := func(x []float64) []float64 { return []float64{-20 * x[0], 10, -1, 0} }
 	x0 := []float64{-1.2, 1}
-	cases := []struct {
-		name string
-		call func() error
-		want string
-	}{
+	checkErrors(t, []errCase{
 		{"Newton max_iter", func() error { _, _, _, _, err := Newton(f, g, hess, x0, -1, 0); return err }, "optim.Newton: argument 5 (max_iter) must be non-negative"},
 		{"Newton gtol", func() error { _, _, _, _, err := Newton(f, g, hess, x0, 10, -1); return err }, "optim.Newton: argument 6 (gtol) must be non-negative"},
 		{"Newton NaN gtol", func() error { _, _, _, _, err := Newton(f, g, hess, x0, 10, math.NaN()); return err }, "argument 6 (gtol) must be non-negative"},
@@ -417,16 +413,7 @@ func TestNewtonBadArguments(t *testing.T) {
 			_, _, _, _, err := LevenbergMarquardt(r, func(x []float64) []float64 { return jac(x)[:3] }, x0, 10, 0)
 			return err
 		}, "optim.LevenbergMarquardt: jac(x) must return m·n values"},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			err := c.call()
-			if err == nil || !strings.Contains(err.Error(), c.want) {
-				t.Errorf("err = %v, want one containing %q", err, c.want)
-			}
-			t.Log(err)
-		})
-	}
+	})
 }
 
 // BenchmarkNewton runs NewtonMethod and gonum's Newton under Minimize on
