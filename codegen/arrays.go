@@ -1221,6 +1221,15 @@ func lowerAccAddAt(f *fn, e *ir.PrimCall) val {
 }
 
 func lowerLoopSave(f *fn, e *ir.PrimCall) val {
+	var plan *stackPlan
+	if f.plan != nil {
+		// Every state is computed (the next iteration reads it), but
+		// leaves the reader never looks at, or only at the shape of, are
+		// not stored: reverse mode's tapes keep more than its reverse
+		// pass reads.
+		plan = &stackPlan{read: f.plan.leaves}
+		f.plan = nil
+	}
 	n := f.compile(e.Args[0]).parts[0]
 	init := f.compile(e.Args[1])
 	sf := f.staticFn(e.Args[2])
@@ -1228,7 +1237,7 @@ func lowerLoopSave(f *fn, e *ir.PrimCall) val {
 	cnt := f.def("n", fmt.Sprintf("int(max(%s, 0)) + 1", n))
 	st := f.declare("st", at.Elem)
 	f.assign(st, init)
-	return f.stackR("loop_save", at, cnt, e.P, isScalarTuple(at.Elem), func(i string) val {
+	return f.stackP("loop_save", at, cnt, e.P, isScalarTuple(at.Elem), plan, func(i string) val {
 		f.line("if %s > 0 {", i)
 		saveEnv, saveFenv := f.env, f.fenv
 		f.env, f.fenv = cloneEnv(saveEnv), cloneFenv(saveFenv)

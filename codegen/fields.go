@@ -49,12 +49,14 @@ func fieldUses(e ir.Expr, s *ir.Var, nfields int) []int {
 		v, ok := pc.Args[0].(*ir.Var)
 		return ok && v == s
 	}
-	// field is the field a projection of s reads, or -1.
+	// field is the top-level field a projection of s (or a chain of
+	// them, s[j].f.g) reads, or -1.
 	field := func(x ir.Expr) int {
 		p, ok := x.(*ir.Proj)
 		if !ok {
 			return -1
 		}
+		p = innerProj(p)
 		if isElem(p.X) {
 			return p.Index
 		}
@@ -77,8 +79,8 @@ func fieldUses(e ir.Expr, s *ir.Var, nfields int) []int {
 		case *ir.Proj:
 			if k := field(x); k >= 0 {
 				used[k] = fieldData
-				if isElem(x.X) {
-					walk(x.X.(*ir.PrimCall).Args[1])
+				if p := innerProj(x); isElem(p.X) {
+					walk(p.X.(*ir.PrimCall).Args[1])
 				}
 				return
 			}
@@ -86,7 +88,7 @@ func fieldUses(e ir.Expr, s *ir.Var, nfields int) []int {
 			if x.Op == ir.PrimLen || x.Op == ir.PrimDim || x.Op == ir.PrimZerosLike {
 				if k := field(x.Args[0]); k >= 0 {
 					used[k] = max(used[k], fieldShape)
-					if p := x.Args[0].(*ir.Proj); isElem(p.X) {
+					if p := innerProj(x.Args[0].(*ir.Proj)); isElem(p.X) {
 						walk(p.X.(*ir.PrimCall).Args[1])
 					}
 					for _, a := range x.Args[1:] {
@@ -110,6 +112,18 @@ func fieldUses(e ir.Expr, s *ir.Var, nfields int) []int {
 		return nil
 	}
 	return used
+}
+
+// innerProj is the innermost projection of the chain p (p.X when it is
+// no projection itself): x.f of x.f.g.
+func innerProj(p *ir.Proj) *ir.Proj {
+	for {
+		q, ok := p.X.(*ir.Proj)
+		if !ok {
+			return p
+		}
+		p = q
+	}
 }
 
 // A leafPlan is, per leaf of a saved array's elements, how it is read:

@@ -742,8 +742,14 @@ func (f *fn) compileL(e ir.Expr) val {
 			return f.compileL(e.Body)
 		}
 		var v val
-		if pc, ok := e.Value.(*ir.PrimCall); ok && pc.Op == ir.PrimBuild {
+		if isSaver(e.Value) {
 			f.plan = planLeaves(e.Body, e.Var)
+		}
+		if c, ok := e.Value.(*ir.If); ok && isSaver(c.Then) && isSaver(c.Else) {
+			if plan := planLeaves(e.Body, e.Var); plan != nil {
+				f.env[e.Var] = f.compileSaverIf(c, plan)
+				return f.compileL(e.Body)
+			}
 		}
 		if f.canDefer(e) {
 			v = f.compileL(e.Value)
@@ -991,6 +997,65 @@ func (f *fn) compileIf(e *ir.If) val {
 	f.branch(e.Then, res)
 	f.line("} else {")
 	f.branch(e.Else, res)
+	f.line("}")
+	return res
+}
+
+// isSaver reports whether e is a build or loop_save, whose leaves a
+// leafPlan may leave unstored.
+func isSaver(e ir.Expr) bool {
+	pc, ok := e.(*ir.PrimCall)
+	return ok && (pc.Op == ir.PrimBuild || pc.Op == ir.PrimLoopSave)
+}
+
+// compileSaverIf is compileIf for reverse mode's saved loop states, if n
+// > 0 then loop_save(...) else build(0, ...), both branches following
+// plan: a part that neither branch stores stays unstored (deadAtom); one
+// that only one branch stores is left zero in the other, which is
+// equally unread.
+func (f *fn) compileSaverIf(e *ir.If, plan *leafPlan) val {
+	c := f.compile(e.Cond)
+	save := f.b
+	var code [2]string
+	var vs [2]val
+	for k, br := range []ir.Expr{e.Then, e.Else} {
+		f.b = &strings.Builder{}
+		saveEnv, saveFenv := f.env, f.fenv
+		f.env, f.fenv = cloneEnv(saveEnv), cloneFenv(saveFenv)
+		f.plan = plan
+		vs[k] = f.compile(br)
+		f.plan = nil
+		f.env, f.fenv = saveEnv, saveFenv
+		code[k] = f.b.String()
+	}
+	f.b = save
+	res := val{t: e.Type()}
+	types := partTypes(res.t)
+	for i := range vs[0].parts {
+		if vs[0].parts[i] == deadAtom && vs[1].parts[i] == deadAtom {
+			res.parts = append(res.parts, deadAtom)
+			continue
+		}
+		n := f.fresh("c")
+		f.line("var %s %s", n, types[i])
+		res.parts = append(res.parts, n)
+	}
+	f.line("if %s {", c.parts[0])
+	for k := range vs {
+		if k == 1 {
+			f.line("} else {")
+		}
+		f.b.WriteString(code[k])
+		var l, r []string
+		for i, p := range res.parts {
+			if p != deadAtom && vs[k].parts[i] != deadAtom && vs[k].parts[i] != p {
+				l, r = append(l, p), append(r, vs[k].parts[i])
+			}
+		}
+		if len(l) > 0 {
+			f.line("%s = %s", strings.Join(l, ", "), strings.Join(r, ", "))
+		}
+	}
 	f.line("}")
 	return res
 }
