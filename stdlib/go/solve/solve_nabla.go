@@ -469,6 +469,7 @@ func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 	var x_34 []float64
 	var x_35 int
 	x_34, x_35 = a_33, n_31
+	buf_79 := ar.F64w(x_35)
 	for t_57 := int64(0); t_57 < size_6; t_57++ {
 		mark_58 := ar.mark()
 		x_59 := size_6 - int64(1)
@@ -520,7 +521,11 @@ func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 		copy(c_78, x_34)
 		c_78[int(x_60)] = x_77
 		x_34 = c_78
-		_ = mark_58
+		if x_35 == len(buf_79) {
+			copy(buf_79, x_34)
+			x_34 = buf_79
+			ar.release(mark_58)
+		}
 	}
 	return x_34, n_31, nil
 }
@@ -2092,6 +2097,7 @@ func fn_extragradient(ar *nbArena, op_1 func([]float64, int) ([]float64, int), z
 	if !x_22 {
 		return nil, 0, nbErrorf("std/solve:154:15", "solve.extragradient: argument 4 (steps) must be non-negative")
 	}
+	buf_35 := ar.F64w(z_10)
 	for t_23 := int64(0); t_23 < steps_5; t_23++ {
 		mark_24 := ar.mark()
 		r_25, r_26 := op_1(z_9, z_10)
@@ -2121,7 +2127,11 @@ func fn_extragradient(ar *nbArena, op_1 func([]float64, int) ([]float64, int), z
 			r_32[i_33] = (z_9[i_33] - (lr_4 * r_30[i_33]))
 		}
 		z_9 = r_32
-		_ = mark_24
+		if z_10 == len(buf_35) {
+			copy(buf_35, z_9)
+			z_9 = buf_35
+			ar.release(mark_24)
+		}
 	}
 	return z_9, z0_3, nil
 }
@@ -2175,9 +2185,29 @@ type nbArena struct {
 	i   []int64
 	b   []bool
 	gen int // counts new chunks
+	// spill counts, by kind, the capacity of the chunks given up since
+	// the last reset.
+	spill [3]int
 }
 
+// reset starts a call. After a call that outgrew its chunks, the next
+// one gets a chunk as large as all of them, so that it cuts every array
+// from one chunk instead of growing through the same sizes again (a
+// chunk's pages cost nothing until they are touched).
 func (a *nbArena) reset() {
+	if a.spill != [3]int{} {
+		if a.spill[0] > 0 {
+			a.f = make([]float64, 0, cap(a.f)+a.spill[0])
+		}
+		if a.spill[1] > 0 {
+			a.i = make([]int64, 0, cap(a.i)+a.spill[1])
+		}
+		if a.spill[2] > 0 {
+			a.b = make([]bool, 0, cap(a.b)+a.spill[2])
+		}
+		a.spill = [3]int{}
+		a.gen++
+	}
 	a.f, a.i, a.b = a.f[:0], a.i[:0], a.b[:0]
 }
 
@@ -2200,9 +2230,10 @@ func (a *nbArena) release(m nbMark) {
 	}
 }
 
-func nbCut[T any](buf *[]T, n int, gen *int) []T {
+func nbCut[T any](buf *[]T, n int, gen, spill *int) []T {
 	b := *buf
 	if len(b)+n > cap(b) {
+		*spill += cap(b)
 		b = make([]T, 0, max(2*cap(b), n, 1024))
 		*gen++
 	}
@@ -2221,7 +2252,7 @@ func (a *nbArena) F64w(n int) []float64 {
 			a.f = a.f[:l+n]
 			return s
 		}
-		return nbCut(&a.f, n, &a.gen)
+		return nbCut(&a.f, n, &a.gen, &a.spill[0])
 	}
 	return make([]float64, n)
 }
@@ -2237,14 +2268,14 @@ func (a *nbArena) I64(n int) []int64 {
 	if a == nil {
 		return make([]int64, n)
 	}
-	return nbCut(&a.i, n, &a.gen)
+	return nbCut(&a.i, n, &a.gen, &a.spill[1])
 }
 
 func (a *nbArena) Bool(n int) []bool {
 	if a == nil {
 		return make([]bool, n)
 	}
-	return nbCut(&a.b, n, &a.gen)
+	return nbCut(&a.b, n, &a.gen, &a.spill[2])
 }
 
 // nbArenas keeps idle arenas. Unlike a sync.Pool it is not emptied by
@@ -2327,13 +2358,13 @@ func nbFrame(err error, def, defPos, call string) error {
 // nbAlloc cuts n zeroed elements of type T from the arena.
 func nbAlloc[T any](ar *nbArena, n int) []T {
 	if p, ok := any(&ar.f).(*[]T); ok {
-		return nbCut(p, n, &ar.gen)
+		return nbCut(p, n, &ar.gen, &ar.spill[0])
 	}
 	if p, ok := any(&ar.i).(*[]T); ok {
-		return nbCut(p, n, &ar.gen)
+		return nbCut(p, n, &ar.gen, &ar.spill[1])
 	}
 	if p, ok := any(&ar.b).(*[]T); ok {
-		return nbCut(p, n, &ar.gen)
+		return nbCut(p, n, &ar.gen, &ar.spill[2])
 	}
 	return make([]T, n)
 }
