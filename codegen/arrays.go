@@ -143,7 +143,7 @@ type stackPlan struct {
 	views map[int][]string
 	// carry, when set, ends an iteration in place of the release a
 	// non-releasable stack leaves out (loop_save's carried state).
-	carry func(mark, i string)
+	carry func(mark, i string, body int)
 }
 
 // how is how leaf k is read.
@@ -226,12 +226,13 @@ func (f *fn) stackP(name string, at *ir.Array, n string, pos ir.Pos, releasable 
 	saveEnv, saveFenv := f.env, f.fenv
 	f.env, f.fenv = cloneEnv(saveEnv), cloneFenv(saveFenv)
 	mark := f.iterMark()
+	body := f.b.Len()
 	release := func() {
 		switch {
 		case releasable:
 			f.release(mark, i+" > 0")
 		case plan != nil && plan.carry != nil:
-			plan.carry(mark, i)
+			plan.carry(mark, i, body)
 		default:
 			f.line("_ = %s", mark)
 		}
@@ -1252,14 +1253,15 @@ func lowerLoopSave(f *fn, e *ir.PrimCall) val {
 	cnt := f.def("n", fmt.Sprintf("int(max(%s, 0)) + 1", n))
 	st := f.declare("st", at.Elem)
 	f.assign(st, init)
+	var next val // the step's result, which the iteration assigns to st
 	if plan != nil && !isScalarTuple(at.Elem) {
-		plan.carry = f.carryState(st, carriedLeaves(sf, at.Elem, last))
+		plan.carry = f.carryState(st, carriedLeaves(sf, at.Elem, last), &next)
 	}
 	res := f.stackP("loop_save", at, cnt, e.P, isScalarTuple(at.Elem), plan, func(i string) val {
 		f.line("if %s > 0 {", i)
 		saveEnv, saveFenv := f.env, f.fenv
 		f.env, f.fenv = cloneEnv(saveEnv), cloneFenv(saveFenv)
-		next := f.callStatic(sf, []val{valOf(ir.TI64, f.def("k", "int64("+i+"-1)")), st}, e.P, at.Elem)
+		next = f.callStatic(sf, []val{valOf(ir.TI64, f.def("k", "int64("+i+"-1)")), st}, e.P, at.Elem)
 		f.assign(st, next)
 		f.env, f.fenv = saveEnv, saveFenv
 		f.line("}")
@@ -1351,30 +1353,55 @@ func projectedFields(e ir.Expr, v *ir.Var, nfields int) []bool {
 // carried leaves (carried) are copied into buffers of their own, made
 // before the loop: the iteration's temporaries are then released,
 // rather than kept to the end of the loop (an iteration's tape is
-// stored by copy already). A state whose sizes changed keeps them.
-func (f *fn) carryState(st val, carried []int) func(mark, i string) {
-	ls, sp := st.leafParts()
-	bufs := make([]string, len(ls))
-	for _, k := range carried {
-		bufs[k] = f.def("buf", f.mkW(ls[k].kind, strings.Join(sp[k][1:], "*")))
-	}
-	return func(mark, i string) {
+// stored by copy already). That needs each carried leaf of the step's
+// result (*next) to be an array the iteration allocated, a distinct one
+// (not a buffer, a part of the old state or a view, which the copies
+// could overwrite before they are read); otherwise, or when the state's
+// sizes changed, the iteration keeps its arrays.
+func (f *fn) carryState(st val, carried []int, next *val) func(mark, i string, body int) {
+	head := f.b.Len() // where the buffers are declared, if they are made
+	return func(mark, i string, body int) {
 		if len(carried) == 0 || f.allocs == f.marks[mark] {
 			f.release(mark, i+" > 0")
 			return
 		}
-		conds := []string{i + " > 0"}
-		for _, k := range carried {
-			conds = append(conds, fmt.Sprintf("%s == len(%s)", strings.Join(sp[k][1:], "*"), bufs[k]))
+		if next.parts == nil || !f.freshParts(*next, carried, body) {
+			f.line("_ = %s", mark)
+			return
 		}
-		f.line("if %s {", strings.Join(conds, " && "))
-		for _, k := range carried {
-			f.line("copy(%s, %s)", bufs[k], sp[k][0])
-			f.line("%s = %s", sp[k][0], bufs[k])
-		}
-		f.release(mark, "")
-		f.line("}")
+		f.carryInto(st, carried, mark, head, i+" > 0")
 	}
+}
+
+// carryInto ends an iteration by copying the leaves carried of the
+// state st into buffers, declared at offset head of f.b (before the
+// loop) and sized as st is there, then releasing the iteration's arrays;
+// cond, if not "", guards that as a state whose sizes changed does.
+func (f *fn) carryInto(st val, carried []int, mark string, head int, cond string) {
+	ls, sp := st.leafParts()
+	var decls strings.Builder
+	var conds, copies []string
+	if cond != "" {
+		conds = append(conds, cond)
+	}
+	for _, k := range carried {
+		buf := f.fresh("buf")
+		size := strings.Join(sp[k][1:], "*")
+		fmt.Fprintf(&decls, "%s := %s\n", buf, f.mkW(ls[k].kind, size))
+		conds = append(conds, fmt.Sprintf("%s == len(%s)", size, buf))
+		copies = append(copies, fmt.Sprintf("copy(%s, %s)", buf, sp[k][0]), fmt.Sprintf("%s = %s", sp[k][0], buf))
+	}
+	code := f.b.String()
+	f.b.Reset()
+	f.b.WriteString(code[:head])
+	f.b.WriteString(decls.String())
+	f.b.WriteString(code[head:])
+	f.line("if %s {", strings.Join(conds, " && "))
+	for _, c := range copies {
+		f.line("%s", c)
+	}
+	f.release(mark, "")
+	f.line("}")
 }
 
 // lowerWhileSave runs the loop first, appending each state's leaves to

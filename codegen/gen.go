@@ -1343,40 +1343,32 @@ func (f *fn) iterCarry(mark string, st, next val, head, body int) {
 		f.iterRelease(mark, st, next, "")
 		return
 	}
-	code := f.b.String()
+	if !f.freshParts(next, fresh, body) {
+		f.line("_ = %s", mark)
+		return
+	}
+	f.carryInto(st, fresh, mark, head, "")
+}
+
+// freshParts reports whether the data of each leaf k (in leaves) of v
+// is an array the code from offset body of f.b allocates, each a
+// distinct one and no view: its contents may be copied elsewhere and its
+// storage released.
+func (f *fn) freshParts(v val, leaves []int, body int) bool {
 	allocated := map[string]int{}
-	for _, m := range allocRE.FindAllStringSubmatch(code[body:], -1) {
+	for _, m := range allocRE.FindAllStringSubmatch(f.b.String()[body:], -1) {
 		allocated[m[1]]++
 	}
+	_, vp := v.leafParts()
 	seen := map[string]bool{}
-	for _, k := range fresh {
-		// (The next state's atom was assigned to the state's part.)
-		a := np[k][0]
+	for _, k := range leaves {
+		a := vp[k][0]
 		if allocated[a] != 1 || seen[a] || f.views[a] {
-			f.line("_ = %s", mark)
-			return
+			return false
 		}
 		seen[a] = true
 	}
-	var decls strings.Builder
-	var conds, copies []string
-	for _, k := range fresh {
-		buf := f.fresh("buf")
-		size := strings.Join(sp[k][1:], "*")
-		fmt.Fprintf(&decls, "%s := %s\n", buf, f.mkW(ls[k].kind, size))
-		conds = append(conds, fmt.Sprintf("%s == len(%s)", size, buf))
-		copies = append(copies, fmt.Sprintf("copy(%s, %s)", buf, sp[k][0]), fmt.Sprintf("%s = %s", sp[k][0], buf))
-	}
-	f.b.Reset()
-	f.b.WriteString(code[:head])
-	f.b.WriteString(decls.String())
-	f.b.WriteString(code[head:])
-	f.line("if %s {", strings.Join(conds, " && "))
-	for _, c := range copies {
-		f.line("%s", c)
-	}
-	f.release(mark, "")
-	f.line("}")
+	return true
 }
 
 // allocRE matches a line declaring an arena allocation, `name :=

@@ -2471,82 +2471,82 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 	x_17 := n_16 - int64(1)
 	x_18 := max(x_17, int64(0))
 	x_19 := x_18 > int64(0)
-	var c_2013 []float64
+	var c_2012 []float64
+	var c_2013 int
 	var c_2014 int
 	var c_2015 int
-	var c_2016 int
-	var c_2017 float64
-	var c_2021 []float64
-	var c_2023 []float64
-	var c_2025 int
-	var c_2026 []float64
-	var c_2028 int
-	var c_2029 []float64
-	var c_2031 int
-	var c_2037 []float64
+	var c_2016 float64
+	var c_2020 []float64
+	var c_2022 []float64
+	var c_2024 int
+	var c_2025 []float64
+	var c_2027 int
+	var c_2028 []float64
+	var c_2030 int
+	var c_2036 []float64
+	var c_2038 int
 	var c_2039 int
-	var c_2040 int
-	var c_2041 []float64
+	var c_2040 []float64
+	var c_2042 int
 	var c_2043 int
 	var c_2044 int
-	var c_2045 int
-	var c_2046 []float64
+	var c_2045 []float64
+	var c_2047 int
 	var c_2048 int
-	var c_2049 int
-	var c_2050 []float64
+	var c_2049 []float64
+	var c_2051 int
 	var c_2052 int
-	var c_2053 int
-	var c_2054 []float64
+	var c_2053 []float64
+	var c_2055 int
 	var c_2056 int
-	var c_2057 int
-	var c_2058 []float64
+	var c_2057 []float64
+	var c_2059 int
 	var c_2060 int
-	var c_2061 int
-	var c_2062 []float64
+	var c_2061 []float64
+	var c_2063 int
 	var c_2064 int
-	var c_2065 int
-	var c_2066 []float64
+	var c_2065 []float64
+	var c_2067 int
 	var c_2068 int
-	var c_2069 int
-	var c_2070 []float64
+	var c_2069 []float64
+	var c_2071 int
 	var c_2072 int
-	var c_2073 int
-	var c_2074 []float64
+	var c_2073 []float64
+	var c_2075 int
 	var c_2076 int
-	var c_2077 int
-	var c_2078 []float64
+	var c_2077 []float64
+	var c_2079 int
 	var c_2080 int
-	var c_2081 int
-	var c_2082 []float64
+	var c_2081 []float64
+	var c_2083 int
 	var c_2084 int
-	var c_2085 int
-	var c_2086 []float64
+	var c_2085 []float64
+	var c_2087 int
 	var c_2088 int
-	var c_2089 int
-	var c_2090 []float64
+	var c_2089 []float64
+	var c_2091 int
 	var c_2092 int
-	var c_2093 int
-	var c_2094 []float64
+	var c_2093 []float64
+	var c_2095 int
 	var c_2096 int
-	var c_2097 int
-	var c_2098 []float64
+	var c_2097 []float64
+	var c_2099 int
 	var c_2100 int
-	var c_2101 int
-	var c_2102 []float64
+	var c_2101 []float64
+	var c_2103 int
 	var c_2104 int
-	var c_2105 int
-	var c_2106 []float64
+	var c_2105 []float64
+	var c_2107 int
 	var c_2108 int
-	var c_2109 int
-	var c_2110 []float64
+	var c_2109 []float64
+	var c_2111 int
 	var c_2112 int
-	var c_2113 int
-	var c_2114 []float64
+	var c_2113 []float64
+	var c_2115 int
 	var c_2116 int
 	var c_2117 int
-	var c_2118 int
+	var c_2124 int
 	var c_2125 int
-	var c_2126 int
 	if x_19 {
 		x_20 := x_18 - int64(1)
 		if int64(0) >= int64(sequence_11) {
@@ -4056,326 +4056,325 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		var st_660 int
 		var st_661 int
 		st_574, st_575, st_576, st_577, st_580, st_581, st_582, st_583, st_584, st_585, st_586, st_592, st_593, st_594, st_595, st_596, st_597, st_598, st_599, st_600, st_601, st_602, st_603, st_604, st_605, st_606, st_607, st_608, st_609, st_610, st_611, st_612, st_613, st_614, st_615, st_616, st_617, st_618, st_619, st_620, st_621, st_622, st_623, st_624, st_625, st_626, st_627, st_628, st_629, st_630, st_631, st_632, st_633, st_634, st_635, st_636, st_637, st_638, st_639, st_640, st_641, st_642, st_643, st_644, st_645, st_646, st_647, st_648, st_649, st_650, st_651, st_652, st_653, st_660, st_661 = c_519, c_520, c_521, s_572, x_562, r_554, c_518, row_545, extraparams_6, c_517, c_518, c_33, c_34, c_35, c_36, c_37, c_38, c_39, c_40, c_41, c_42, c_43, c_44, c_45, c_46, c_47, c_48, c_49, c_50, c_51, c_52, c_53, c_54, c_55, c_56, c_57, c_58, c_59, c_60, c_61, c_62, c_63, c_64, c_65, c_66, c_67, c_68, c_69, c_70, c_71, c_72, c_73, c_74, c_75, c_76, c_77, c_78, c_79, c_80, c_81, c_82, c_83, c_84, c_85, c_86, c_87, c_88, c_89, c_90, c_91, c_92, c_93, c_94, state_8, state_9
-		buf_663 := ar.F64w(st_575 * st_576)
-		a_664 := ar.F64w(n_573)
-		var a_665 []float64
-		var d_666 int = 0
-		var rs_667 int = 0
-		var a_668 []float64
-		var d_669 int = 0
-		var rs_670 int = 0
-		var a_671 []float64
-		var d_672 int = 0
-		var rs_673 int = 0
-		var a_674 []float64
+		a_663 := ar.F64w(n_573)
+		var a_664 []float64
+		var d_665 int = 0
+		var rs_666 int = 0
+		var a_667 []float64
+		var d_668 int = 0
+		var rs_669 int = 0
+		var a_670 []float64
+		var d_671 int = 0
+		var rs_672 int = 0
+		var a_673 []float64
+		var d_674 int = 0
 		var d_675 int = 0
-		var d_676 int = 0
-		var rs_677 int = 0
-		var a_678 []float64
+		var rs_676 int = 0
+		var a_677 []float64
+		var d_678 int = 0
 		var d_679 int = 0
 		var d_680 int = 0
-		var d_681 int = 0
-		var rs_682 int = 0
-		var a_683 []float64
+		var rs_681 int = 0
+		var a_682 []float64
+		var d_683 int = 0
 		var d_684 int = 0
-		var d_685 int = 0
-		var rs_686 int = 0
-		var a_687 []float64
+		var rs_685 int = 0
+		var a_686 []float64
+		var d_687 int = 0
 		var d_688 int = 0
-		var d_689 int = 0
-		var rs_690 int = 0
-		var a_691 []float64
+		var rs_689 int = 0
+		var a_690 []float64
+		var d_691 int = 0
 		var d_692 int = 0
-		var d_693 int = 0
-		var rs_694 int = 0
-		var a_695 []float64
+		var rs_693 int = 0
+		var a_694 []float64
+		var d_695 int = 0
 		var d_696 int = 0
-		var d_697 int = 0
-		var rs_698 int = 0
-		var a_699 []float64
+		var rs_697 int = 0
+		var a_698 []float64
+		var d_699 int = 0
 		var d_700 int = 0
-		var d_701 int = 0
-		var rs_702 int = 0
-		var a_703 []float64
+		var rs_701 int = 0
+		var a_702 []float64
+		var d_703 int = 0
 		var d_704 int = 0
-		var d_705 int = 0
-		var rs_706 int = 0
-		var a_707 []float64
+		var rs_705 int = 0
+		var a_706 []float64
+		var d_707 int = 0
 		var d_708 int = 0
-		var d_709 int = 0
-		var rs_710 int = 0
-		var a_711 []float64
+		var rs_709 int = 0
+		var a_710 []float64
+		var d_711 int = 0
 		var d_712 int = 0
-		var d_713 int = 0
-		var rs_714 int = 0
-		var a_715 []float64
+		var rs_713 int = 0
+		var a_714 []float64
+		var d_715 int = 0
 		var d_716 int = 0
-		var d_717 int = 0
-		var rs_718 int = 0
-		var a_719 []float64
+		var rs_717 int = 0
+		var a_718 []float64
+		var d_719 int = 0
 		var d_720 int = 0
-		var d_721 int = 0
-		var rs_722 int = 0
-		var a_723 []float64
+		var rs_721 int = 0
+		var a_722 []float64
+		var d_723 int = 0
 		var d_724 int = 0
-		var d_725 int = 0
-		var rs_726 int = 0
-		var a_727 []float64
+		var rs_725 int = 0
+		var a_726 []float64
+		var d_727 int = 0
 		var d_728 int = 0
-		var d_729 int = 0
-		var rs_730 int = 0
-		var a_731 []float64
+		var rs_729 int = 0
+		var a_730 []float64
+		var d_731 int = 0
 		var d_732 int = 0
-		var d_733 int = 0
-		var rs_734 int = 0
-		var a_735 []float64
+		var rs_733 int = 0
+		var a_734 []float64
+		var d_735 int = 0
 		var d_736 int = 0
-		var d_737 int = 0
-		var rs_738 int = 0
-		var a_739 []float64
+		var rs_737 int = 0
+		var a_738 []float64
+		var d_739 int = 0
 		var d_740 int = 0
-		var d_741 int = 0
-		var rs_742 int = 0
-		var a_743 []float64
+		var rs_741 int = 0
+		var a_742 []float64
+		var d_743 int = 0
 		var d_744 int = 0
-		var d_745 int = 0
-		var rs_746 int = 0
-		var a_747 []float64
+		var rs_745 int = 0
+		var a_746 []float64
+		var d_747 int = 0
 		var d_748 int = 0
-		var d_749 int = 0
-		var rs_750 int = 0
-		var a_751 []float64
+		var rs_749 int = 0
+		var a_750 []float64
+		var d_751 int = 0
 		var d_752 int = 0
 		var d_753 int = 0
-		var d_754 int = 0
-		var rs_755 int = 0
+		var rs_754 int = 0
+		var d_755 int = 0
 		var d_756 int = 0
-		var d_757 int = 0
-		var rs_758 int = 0
-		for i_759 := 0; i_759 < n_573; i_759++ {
-			mark_760 := ar.mark()
-			if i_759 > 0 {
-				k_761 := int64(i_759 - 1)
-				x_762 := k_761 + int64(1)
-				if x_762 < 0 || x_762 >= int64(sequence_11) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(x_762, sequence_11))
+		var rs_757 int = 0
+		for i_758 := 0; i_758 < n_573; i_758++ {
+			mark_759 := ar.mark()
+			if i_758 > 0 {
+				k_760 := int64(i_758 - 1)
+				x_761 := k_760 + int64(1)
+				if x_761 < 0 || x_761 >= int64(sequence_11) {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(x_761, sequence_11))
 				}
-				row_763 := sequence_10[int(x_762)*sequence_12 : (int(x_762)+1)*sequence_12]
+				row_762 := sequence_10[int(x_761)*sequence_12 : (int(x_761)+1)*sequence_12]
 				if int64(0) >= int64(extraparams_5) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
 				}
-				row_764 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
+				row_763 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
 				if extraparams_6 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 				}
-				r_765 := ar.F64w(sequence_12)
-				row_763 = row_763[:len(r_765)]
-				row_764 = row_764[:len(r_765)]
-				for i_766 := range r_765 {
-					r_765[i_766] = (row_763[i_766] * row_764[i_766])
+				r_764 := ar.F64w(sequence_12)
+				row_762 = row_762[:len(r_764)]
+				row_763 = row_763[:len(r_764)]
+				for i_765 := range r_764 {
+					r_764[i_765] = (row_762[i_765] * row_763[i_765])
 				}
-				x_768 := n_14 / int64(2)
-				x_769 := max(x_768, int64(0))
-				x_770 := x_769 > int64(0)
-				var c_771 []float64
+				x_767 := n_14 / int64(2)
+				x_768 := max(x_767, int64(0))
+				x_769 := x_768 > int64(0)
+				var c_770 []float64
+				var c_771 int
 				var c_772 int
-				var c_773 int
-				var c_774 []float64
+				var c_773 []float64
+				var c_774 int
 				var c_775 int
 				var c_776 int
-				var c_777 int
-				var c_778 []float64
+				var c_777 []float64
+				var c_778 int
 				var c_779 int
-				var c_780 int
-				var c_781 []float64
+				var c_780 []float64
+				var c_781 int
 				var c_782 int
-				var c_783 int
-				var c_784 []float64
+				var c_783 []float64
+				var c_784 int
 				var c_785 int
-				var c_786 int
-				var c_787 []float64
+				var c_786 []float64
+				var c_787 int
 				var c_788 int
-				var c_789 int
-				var c_790 []float64
+				var c_789 []float64
+				var c_790 int
 				var c_791 int
-				var c_792 int
-				var c_793 []float64
+				var c_792 []float64
+				var c_793 int
 				var c_794 int
-				var c_795 int
-				var c_796 []float64
+				var c_795 []float64
+				var c_796 int
 				var c_797 int
-				var c_798 int
-				var c_799 []float64
+				var c_798 []float64
+				var c_799 int
 				var c_800 int
-				var c_801 int
-				var c_802 []float64
+				var c_801 []float64
+				var c_802 int
 				var c_803 int
-				var c_804 int
-				var c_805 []float64
+				var c_804 []float64
+				var c_805 int
 				var c_806 int
-				var c_807 int
-				var c_808 []float64
+				var c_807 []float64
+				var c_808 int
 				var c_809 int
-				var c_810 int
-				var c_811 []float64
+				var c_810 []float64
+				var c_811 int
 				var c_812 int
-				var c_813 int
-				var c_814 []float64
+				var c_813 []float64
+				var c_814 int
 				var c_815 int
-				var c_816 int
-				var c_817 []float64
+				var c_816 []float64
+				var c_817 int
 				var c_818 int
-				var c_819 int
-				var c_820 []float64
+				var c_819 []float64
+				var c_820 int
 				var c_821 int
-				var c_822 int
-				var c_823 []float64
+				var c_822 []float64
+				var c_823 int
 				var c_824 int
-				var c_825 int
-				var c_826 []float64
+				var c_825 []float64
+				var c_826 int
 				var c_827 int
-				var c_828 int
-				var c_829 []float64
+				var c_828 []float64
+				var c_829 int
 				var c_830 int
 				var c_831 int
-				var c_832 int
-				if x_770 {
-					x_833 := x_769 - int64(1)
+				if x_769 {
+					x_832 := x_768 - int64(1)
 					if int64(0) >= int64(mainparams_2) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 					}
-					row_834 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+					row_833 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 					if int64(1) >= int64(mainparams_2) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 					}
-					row_835 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+					row_834 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_836 := int(n_15) - int(int64(0))
-					s_837 := row_834[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_836 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_836}))
+					n_835 := int(n_15) - int(int64(0))
+					s_836 := row_833[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_835 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_835}))
 					}
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_838 := int(n_15) - int(int64(0))
-					s_839 := row_835[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_838 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_838}))
+					n_837 := int(n_15) - int(int64(0))
+					s_838 := row_834[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_837 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_837}))
 					}
-					r_840 := ar.F64w(sequence_12)
-					r_765 = r_765[:len(r_840)]
-					s_837 = s_837[:len(r_840)]
-					s_839 = s_839[:len(r_840)]
-					for i_841 := range r_840 {
-						r_840[i_841] = (runtime.Sigmoid(((r_765[i_841] * s_837[i_841]) + s_839[i_841])))
+					r_839 := ar.F64w(sequence_12)
+					r_764 = r_764[:len(r_839)]
+					s_836 = s_836[:len(r_839)]
+					s_838 = s_838[:len(r_839)]
+					for i_840 := range r_839 {
+						r_839[i_840] = (runtime.Sigmoid(((r_764[i_840] * s_836[i_840]) + s_838[i_840])))
 					}
 					if int64(0) >= int64(st_575) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), st_575))
 					}
-					row_843 := st_574[int(int64(0))*st_576 : (int(int64(0))+1)*st_576]
-					x_844 := int64(2) * n_15
-					if n_15 < 0 || x_844 < n_15 || x_844 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_844, mainparams_3))
+					row_842 := st_574[int(int64(0))*st_576 : (int(int64(0))+1)*st_576]
+					x_843 := int64(2) * n_15
+					if n_15 < 0 || x_843 < n_15 || x_843 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_843, mainparams_3))
 					}
-					n_845 := int(x_844) - int(n_15)
-					s_846 := row_834[int(n_15)*1 : int(x_844)*1 : int(x_844)*1]
-					if n_845 != st_576 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_576})+" and "+runtime.ShapeString([]int{n_845}))
+					n_844 := int(x_843) - int(n_15)
+					s_845 := row_833[int(n_15)*1 : int(x_843)*1 : int(x_843)*1]
+					if n_844 != st_576 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_576})+" and "+runtime.ShapeString([]int{n_844}))
 					}
-					if n_15 < 0 || x_844 < n_15 || x_844 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_844, mainparams_3))
+					if n_15 < 0 || x_843 < n_15 || x_843 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_843, mainparams_3))
 					}
-					n_847 := int(x_844) - int(n_15)
-					s_848 := row_835[int(n_15)*1 : int(x_844)*1 : int(x_844)*1]
-					if n_847 != st_576 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_576})+" and "+runtime.ShapeString([]int{n_847}))
+					n_846 := int(x_843) - int(n_15)
+					s_847 := row_834[int(n_15)*1 : int(x_843)*1 : int(x_843)*1]
+					if n_846 != st_576 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_576})+" and "+runtime.ShapeString([]int{n_846}))
 					}
-					r_849 := ar.F64w(st_576)
-					row_843 = row_843[:len(r_849)]
-					s_846 = s_846[:len(r_849)]
-					s_848 = s_848[:len(r_849)]
-					for i_850 := range r_849 {
-						r_849[i_850] = (runtime.Sigmoid(((row_843[i_850] * s_846[i_850]) + s_848[i_850])))
+					r_848 := ar.F64w(st_576)
+					row_842 = row_842[:len(r_848)]
+					s_845 = s_845[:len(r_848)]
+					s_847 = s_847[:len(r_848)]
+					for i_849 := range r_848 {
+						r_848[i_849] = (runtime.Sigmoid(((row_842[i_849] * s_845[i_849]) + s_847[i_849])))
 					}
-					x_852 := int64(3) * n_15
-					if x_844 < 0 || x_852 < x_844 || x_852 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_844, x_852, mainparams_3))
+					x_851 := int64(3) * n_15
+					if x_843 < 0 || x_851 < x_843 || x_851 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_843, x_851, mainparams_3))
 					}
-					n_853 := int(x_852) - int(x_844)
-					s_854 := row_834[int(x_844)*1 : int(x_852)*1 : int(x_852)*1]
-					if n_853 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_853}))
+					n_852 := int(x_851) - int(x_843)
+					s_853 := row_833[int(x_843)*1 : int(x_851)*1 : int(x_851)*1]
+					if n_852 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_852}))
 					}
-					if x_844 < 0 || x_852 < x_844 || x_852 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_844, x_852, mainparams_3))
+					if x_843 < 0 || x_851 < x_843 || x_851 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_843, x_851, mainparams_3))
 					}
-					n_855 := int(x_852) - int(x_844)
-					s_856 := row_835[int(x_844)*1 : int(x_852)*1 : int(x_852)*1]
-					if n_855 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_855}))
+					n_854 := int(x_851) - int(x_843)
+					s_855 := row_834[int(x_843)*1 : int(x_851)*1 : int(x_851)*1]
+					if n_854 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_854}))
 					}
-					r_857 := ar.F64w(sequence_12)
-					r_765 = r_765[:len(r_857)]
-					s_854 = s_854[:len(r_857)]
-					s_856 = s_856[:len(r_857)]
-					for i_858 := range r_857 {
-						r_857[i_858] = (runtime.Sigmoid(((r_765[i_858] * s_854[i_858]) + s_856[i_858])))
+					r_856 := ar.F64w(sequence_12)
+					r_764 = r_764[:len(r_856)]
+					s_853 = s_853[:len(r_856)]
+					s_855 = s_855[:len(r_856)]
+					for i_857 := range r_856 {
+						r_856[i_857] = (runtime.Sigmoid(((r_764[i_857] * s_853[i_857]) + s_855[i_857])))
 					}
-					x_860 := int64(4) * n_15
-					if x_852 < 0 || x_860 < x_852 || x_860 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_852, x_860, mainparams_3))
+					x_859 := int64(4) * n_15
+					if x_851 < 0 || x_859 < x_851 || x_859 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_851, x_859, mainparams_3))
 					}
-					n_861 := int(x_860) - int(x_852)
-					s_862 := row_834[int(x_852)*1 : int(x_860)*1 : int(x_860)*1]
-					if n_861 != st_576 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_576})+" and "+runtime.ShapeString([]int{n_861}))
+					n_860 := int(x_859) - int(x_851)
+					s_861 := row_833[int(x_851)*1 : int(x_859)*1 : int(x_859)*1]
+					if n_860 != st_576 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_576})+" and "+runtime.ShapeString([]int{n_860}))
 					}
-					if x_852 < 0 || x_860 < x_852 || x_860 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_852, x_860, mainparams_3))
+					if x_851 < 0 || x_859 < x_851 || x_859 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_851, x_859, mainparams_3))
 					}
-					n_863 := int(x_860) - int(x_852)
-					s_864 := row_835[int(x_852)*1 : int(x_860)*1 : int(x_860)*1]
-					if n_863 != st_576 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_576})+" and "+runtime.ShapeString([]int{n_863}))
+					n_862 := int(x_859) - int(x_851)
+					s_863 := row_834[int(x_851)*1 : int(x_859)*1 : int(x_859)*1]
+					if n_862 != st_576 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_576})+" and "+runtime.ShapeString([]int{n_862}))
 					}
-					r_865 := ar.F64w(st_576)
-					row_843 = row_843[:len(r_865)]
-					s_862 = s_862[:len(r_865)]
-					s_864 = s_864[:len(r_865)]
-					for i_866 := range r_865 {
-						r_865[i_866] = (math.Tanh(((row_843[i_866] * s_862[i_866]) + s_864[i_866])))
+					r_864 := ar.F64w(st_576)
+					row_842 = row_842[:len(r_864)]
+					s_861 = s_861[:len(r_864)]
+					s_863 = s_863[:len(r_864)]
+					for i_865 := range r_864 {
+						r_864[i_865] = (math.Tanh(((row_842[i_865] * s_861[i_865]) + s_863[i_865])))
 					}
 					if int64(1) >= int64(st_575) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), st_575))
 					}
-					row_868 := st_574[int(int64(1))*st_576 : (int(int64(1))+1)*st_576]
+					row_867 := st_574[int(int64(1))*st_576 : (int(int64(1))+1)*st_576]
 					if sequence_12 != st_576 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_576})+" and "+runtime.ShapeString([]int{sequence_12}))
 					}
-					r_869 := ar.F64w(st_576)
-					row_868 = row_868[:len(r_869)]
-					r_840 = r_840[:len(r_869)]
-					r_849 = r_849[:len(r_869)]
-					r_865 = r_865[:len(r_869)]
-					for i_870 := range r_869 {
-						r_869[i_870] = ((row_868[i_870] * r_840[i_870]) + (r_849[i_870] * r_865[i_870]))
+					r_868 := ar.F64w(st_576)
+					row_867 = row_867[:len(r_868)]
+					r_839 = r_839[:len(r_868)]
+					r_848 = r_848[:len(r_868)]
+					r_864 = r_864[:len(r_868)]
+					for i_869 := range r_868 {
+						r_868[i_869] = ((row_867[i_869] * r_839[i_869]) + (r_848[i_869] * r_864[i_869]))
 					}
-					r_872 := ar.F64w(st_576)
-					r_869 = r_869[:len(r_872)]
-					for i_873 := range r_872 {
-						r_872[i_873] = (math.Tanh(r_869[i_873]))
+					r_871 := ar.F64w(st_576)
+					r_868 = r_868[:len(r_871)]
+					for i_872 := range r_871 {
+						r_871[i_872] = (math.Tanh(r_868[i_872]))
 					}
 					if st_576 != sequence_12 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_576}))
 					}
-					r_875 := ar.F64w(sequence_12)
-					r_857 = r_857[:len(r_875)]
-					r_872 = r_872[:len(r_875)]
-					for i_876 := range r_875 {
-						r_875[i_876] = (r_857[i_876] * r_872[i_876])
+					r_874 := ar.F64w(sequence_12)
+					r_856 = r_856[:len(r_874)]
+					r_871 = r_871[:len(r_874)]
+					for i_875 := range r_874 {
+						r_874[i_875] = (r_856[i_875] * r_871[i_875])
 					}
 					if int64(0) >= int64(st_575) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), st_575))
@@ -4383,726 +4382,726 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if sequence_12 != st_576 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_576}))
 					}
-					c_878 := ar.F64w(len(st_574))
-					copy(c_878, st_574)
-					copy(c_878[int(int64(0))*st_576:(int(int64(0))+1)*st_576], r_875)
+					c_877 := ar.F64w(len(st_574))
+					copy(c_877, st_574)
+					copy(c_877[int(int64(0))*st_576:(int(int64(0))+1)*st_576], r_874)
 					if int64(1) >= int64(st_575) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), st_575))
 					}
-					copy(c_878[int(int64(1))*st_576:(int(int64(1))+1)*st_576], r_869)
-					n_879 := int(max(x_833, 0)) + 1
-					var st_880 []float64
-					var st_881 int
-					var st_882 []float64
+					copy(c_877[int(int64(1))*st_576:(int(int64(1))+1)*st_576], r_868)
+					n_878 := int(max(x_832, 0)) + 1
+					var st_879 []float64
+					var st_880 int
+					var st_881 []float64
+					var st_882 int
 					var st_883 int
-					var st_884 int
-					var st_885 []float64
-					var st_886 int
-					var st_887 []float64
-					var st_888 int
-					var st_889 []float64
-					var st_890 int
-					var st_891 []float64
-					var st_892 int
-					var st_893 []float64
-					var st_894 int
-					var st_895 []float64
-					var st_896 int
-					var st_897 []float64
-					var st_898 int
-					var st_899 []float64
-					var st_900 int
-					var st_901 []float64
-					var st_902 int
-					var st_903 []float64
-					var st_904 int
-					var st_905 []float64
-					var st_906 int
-					var st_907 []float64
-					var st_908 int
-					var st_909 []float64
-					var st_910 int
-					var st_911 []float64
-					var st_912 int
-					var st_913 []float64
-					var st_914 int
-					var st_915 []float64
-					var st_916 int
-					var st_917 []float64
-					var st_918 int
-					var st_919 []float64
+					var st_884 []float64
+					var st_885 int
+					var st_886 []float64
+					var st_887 int
+					var st_888 []float64
+					var st_889 int
+					var st_890 []float64
+					var st_891 int
+					var st_892 []float64
+					var st_893 int
+					var st_894 []float64
+					var st_895 int
+					var st_896 []float64
+					var st_897 int
+					var st_898 []float64
+					var st_899 int
+					var st_900 []float64
+					var st_901 int
+					var st_902 []float64
+					var st_903 int
+					var st_904 []float64
+					var st_905 int
+					var st_906 []float64
+					var st_907 int
+					var st_908 []float64
+					var st_909 int
+					var st_910 []float64
+					var st_911 int
+					var st_912 []float64
+					var st_913 int
+					var st_914 []float64
+					var st_915 int
+					var st_916 []float64
+					var st_917 int
+					var st_918 []float64
+					var st_919 int
 					var st_920 int
-					var st_921 int
-					st_880, st_881, st_882, st_883, st_884, st_885, st_886, st_887, st_888, st_889, st_890, st_891, st_892, st_893, st_894, st_895, st_896, st_897, st_898, st_899, st_900, st_901, st_902, st_903, st_904, st_905, st_906, st_907, st_908, st_909, st_910, st_911, st_912, st_913, st_914, st_915, st_916, st_917, st_918, st_919, st_920, st_921 = r_875, sequence_12, c_878, st_575, st_576, r_869, st_576, r_872, st_576, r_857, sequence_12, r_865, st_576, r_849, st_576, r_840, sequence_12, row_868, st_576, row_835, mainparams_3, s_862, n_861, row_843, st_576, row_834, mainparams_3, s_854, n_853, r_765, sequence_12, s_846, n_845, row_843, st_576, s_837, n_836, r_765, sequence_12, st_574, st_575, st_576
-					var a_922 []float64
-					var d_923 int = 0
-					var rs_924 int = 0
-					var a_925 []float64
+					st_879, st_880, st_881, st_882, st_883, st_884, st_885, st_886, st_887, st_888, st_889, st_890, st_891, st_892, st_893, st_894, st_895, st_896, st_897, st_898, st_899, st_900, st_901, st_902, st_903, st_904, st_905, st_906, st_907, st_908, st_909, st_910, st_911, st_912, st_913, st_914, st_915, st_916, st_917, st_918, st_919, st_920 = r_874, sequence_12, c_877, st_575, st_576, r_868, st_576, r_871, st_576, r_856, sequence_12, r_864, st_576, r_848, st_576, r_839, sequence_12, row_867, st_576, row_834, mainparams_3, s_861, n_860, row_842, st_576, row_833, mainparams_3, s_853, n_852, r_764, sequence_12, s_845, n_844, row_842, st_576, s_836, n_835, r_764, sequence_12, st_574, st_575, st_576
+					var a_921 []float64
+					var d_922 int = 0
+					var rs_923 int = 0
+					var a_924 []float64
+					var d_925 int = 0
 					var d_926 int = 0
-					var d_927 int = 0
-					var rs_928 int = 0
-					var a_929 []float64
-					var d_930 int = 0
-					var rs_931 int = 0
-					var a_932 []float64
-					var d_933 int = 0
-					var rs_934 int = 0
-					var a_935 []float64
-					var d_936 int = 0
-					var rs_937 int = 0
-					var a_938 []float64
-					var d_939 int = 0
-					var rs_940 int = 0
-					var a_941 []float64
-					var d_942 int = 0
-					var rs_943 int = 0
-					var a_944 []float64
-					var d_945 int = 0
-					var rs_946 int = 0
-					var a_947 []float64
-					var d_948 int = 0
-					var rs_949 int = 0
-					var a_950 []float64
-					var d_951 int = 0
-					var rs_952 int = 0
-					var a_953 []float64
-					var d_954 int = 0
-					var rs_955 int = 0
-					var a_956 []float64
-					var d_957 int = 0
-					var rs_958 int = 0
-					var a_959 []float64
-					var d_960 int = 0
-					var rs_961 int = 0
-					var a_962 []float64
-					var d_963 int = 0
-					var rs_964 int = 0
-					var a_965 []float64
-					var d_966 int = 0
-					var rs_967 int = 0
-					var a_968 []float64
-					var d_969 int = 0
-					var rs_970 int = 0
-					var a_971 []float64
-					var d_972 int = 0
-					var rs_973 int = 0
-					var a_974 []float64
-					var d_975 int = 0
-					var rs_976 int = 0
-					var a_977 []float64
-					var d_978 int = 0
-					var rs_979 int = 0
-					var a_980 []float64
+					var rs_927 int = 0
+					var a_928 []float64
+					var d_929 int = 0
+					var rs_930 int = 0
+					var a_931 []float64
+					var d_932 int = 0
+					var rs_933 int = 0
+					var a_934 []float64
+					var d_935 int = 0
+					var rs_936 int = 0
+					var a_937 []float64
+					var d_938 int = 0
+					var rs_939 int = 0
+					var a_940 []float64
+					var d_941 int = 0
+					var rs_942 int = 0
+					var a_943 []float64
+					var d_944 int = 0
+					var rs_945 int = 0
+					var a_946 []float64
+					var d_947 int = 0
+					var rs_948 int = 0
+					var a_949 []float64
+					var d_950 int = 0
+					var rs_951 int = 0
+					var a_952 []float64
+					var d_953 int = 0
+					var rs_954 int = 0
+					var a_955 []float64
+					var d_956 int = 0
+					var rs_957 int = 0
+					var a_958 []float64
+					var d_959 int = 0
+					var rs_960 int = 0
+					var a_961 []float64
+					var d_962 int = 0
+					var rs_963 int = 0
+					var a_964 []float64
+					var d_965 int = 0
+					var rs_966 int = 0
+					var a_967 []float64
+					var d_968 int = 0
+					var rs_969 int = 0
+					var a_970 []float64
+					var d_971 int = 0
+					var rs_972 int = 0
+					var a_973 []float64
+					var d_974 int = 0
+					var rs_975 int = 0
+					var a_976 []float64
+					var d_977 int = 0
+					var rs_978 int = 0
+					var a_979 []float64
+					var d_980 int = 0
 					var d_981 int = 0
-					var d_982 int = 0
-					var rs_983 int = 0
-					for i_984 := 0; i_984 < n_879; i_984++ {
-						mark_985 := ar.mark()
-						if i_984 > 0 {
-							k_986 := int64(i_984 - 1)
-							x_987 := k_986 + int64(1)
-							x_988 := int64(2) * x_987
-							if x_988 < 0 || x_988 >= int64(mainparams_2) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_988, mainparams_2))
+					var rs_982 int = 0
+					for i_983 := 0; i_983 < n_878; i_983++ {
+						mark_984 := ar.mark()
+						if i_983 > 0 {
+							k_985 := int64(i_983 - 1)
+							x_986 := k_985 + int64(1)
+							x_987 := int64(2) * x_986
+							if x_987 < 0 || x_987 >= int64(mainparams_2) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_987, mainparams_2))
 							}
-							row_989 := mainparams_1[int(x_988)*mainparams_3 : (int(x_988)+1)*mainparams_3]
-							x_990 := x_988 + int64(1)
-							if x_990 < 0 || x_990 >= int64(mainparams_2) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_990, mainparams_2))
+							row_988 := mainparams_1[int(x_987)*mainparams_3 : (int(x_987)+1)*mainparams_3]
+							x_989 := x_987 + int64(1)
+							if x_989 < 0 || x_989 >= int64(mainparams_2) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_989, mainparams_2))
 							}
-							row_991 := mainparams_1[int(x_990)*mainparams_3 : (int(x_990)+1)*mainparams_3]
+							row_990 := mainparams_1[int(x_989)*mainparams_3 : (int(x_989)+1)*mainparams_3]
 							if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 							}
-							n_992 := int(n_15) - int(int64(0))
-							s_993 := row_989[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-							if n_992 != st_881 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_881})+" and "+runtime.ShapeString([]int{n_992}))
+							n_991 := int(n_15) - int(int64(0))
+							s_992 := row_988[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+							if n_991 != st_880 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_880})+" and "+runtime.ShapeString([]int{n_991}))
 							}
 							if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 							}
-							n_994 := int(n_15) - int(int64(0))
-							s_995 := row_991[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-							if n_994 != st_881 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_881})+" and "+runtime.ShapeString([]int{n_994}))
+							n_993 := int(n_15) - int(int64(0))
+							s_994 := row_990[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+							if n_993 != st_880 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_880})+" and "+runtime.ShapeString([]int{n_993}))
 							}
-							r_996 := ar.F64w(st_881)
-							st_880 = st_880[:len(r_996)]
-							s_993 = s_993[:len(r_996)]
-							s_995 = s_995[:len(r_996)]
-							for i_997 := range r_996 {
-								r_996[i_997] = (runtime.Sigmoid(((st_880[i_997] * s_993[i_997]) + s_995[i_997])))
+							r_995 := ar.F64w(st_880)
+							st_879 = st_879[:len(r_995)]
+							s_992 = s_992[:len(r_995)]
+							s_994 = s_994[:len(r_995)]
+							for i_996 := range r_995 {
+								r_995[i_996] = (runtime.Sigmoid(((st_879[i_996] * s_992[i_996]) + s_994[i_996])))
 							}
-							if x_988 < 0 || x_988 >= int64(st_883) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_988, st_883))
+							if x_987 < 0 || x_987 >= int64(st_882) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_987, st_882))
 							}
-							row_999 := st_882[int(x_988)*st_884 : (int(x_988)+1)*st_884]
-							x_1000 := int64(2) * n_15
-							if n_15 < 0 || x_1000 < n_15 || x_1000 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1000, mainparams_3))
+							row_998 := st_881[int(x_987)*st_883 : (int(x_987)+1)*st_883]
+							x_999 := int64(2) * n_15
+							if n_15 < 0 || x_999 < n_15 || x_999 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_999, mainparams_3))
 							}
-							n_1001 := int(x_1000) - int(n_15)
-							s_1002 := row_989[int(n_15)*1 : int(x_1000)*1 : int(x_1000)*1]
-							if n_1001 != st_884 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_884})+" and "+runtime.ShapeString([]int{n_1001}))
+							n_1000 := int(x_999) - int(n_15)
+							s_1001 := row_988[int(n_15)*1 : int(x_999)*1 : int(x_999)*1]
+							if n_1000 != st_883 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_883})+" and "+runtime.ShapeString([]int{n_1000}))
 							}
-							if n_15 < 0 || x_1000 < n_15 || x_1000 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1000, mainparams_3))
+							if n_15 < 0 || x_999 < n_15 || x_999 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_999, mainparams_3))
 							}
-							n_1003 := int(x_1000) - int(n_15)
-							s_1004 := row_991[int(n_15)*1 : int(x_1000)*1 : int(x_1000)*1]
-							if n_1003 != st_884 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_884})+" and "+runtime.ShapeString([]int{n_1003}))
+							n_1002 := int(x_999) - int(n_15)
+							s_1003 := row_990[int(n_15)*1 : int(x_999)*1 : int(x_999)*1]
+							if n_1002 != st_883 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_883})+" and "+runtime.ShapeString([]int{n_1002}))
 							}
-							r_1005 := ar.F64w(st_884)
-							row_999 = row_999[:len(r_1005)]
-							s_1002 = s_1002[:len(r_1005)]
-							s_1004 = s_1004[:len(r_1005)]
-							for i_1006 := range r_1005 {
-								r_1005[i_1006] = (runtime.Sigmoid(((row_999[i_1006] * s_1002[i_1006]) + s_1004[i_1006])))
+							r_1004 := ar.F64w(st_883)
+							row_998 = row_998[:len(r_1004)]
+							s_1001 = s_1001[:len(r_1004)]
+							s_1003 = s_1003[:len(r_1004)]
+							for i_1005 := range r_1004 {
+								r_1004[i_1005] = (runtime.Sigmoid(((row_998[i_1005] * s_1001[i_1005]) + s_1003[i_1005])))
 							}
-							x_1008 := int64(3) * n_15
-							if x_1000 < 0 || x_1008 < x_1000 || x_1008 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1000, x_1008, mainparams_3))
+							x_1007 := int64(3) * n_15
+							if x_999 < 0 || x_1007 < x_999 || x_1007 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_999, x_1007, mainparams_3))
 							}
-							n_1009 := int(x_1008) - int(x_1000)
-							s_1010 := row_989[int(x_1000)*1 : int(x_1008)*1 : int(x_1008)*1]
-							if n_1009 != st_881 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_881})+" and "+runtime.ShapeString([]int{n_1009}))
+							n_1008 := int(x_1007) - int(x_999)
+							s_1009 := row_988[int(x_999)*1 : int(x_1007)*1 : int(x_1007)*1]
+							if n_1008 != st_880 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_880})+" and "+runtime.ShapeString([]int{n_1008}))
 							}
-							if x_1000 < 0 || x_1008 < x_1000 || x_1008 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1000, x_1008, mainparams_3))
+							if x_999 < 0 || x_1007 < x_999 || x_1007 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_999, x_1007, mainparams_3))
 							}
-							n_1011 := int(x_1008) - int(x_1000)
-							s_1012 := row_991[int(x_1000)*1 : int(x_1008)*1 : int(x_1008)*1]
-							if n_1011 != st_881 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_881})+" and "+runtime.ShapeString([]int{n_1011}))
+							n_1010 := int(x_1007) - int(x_999)
+							s_1011 := row_990[int(x_999)*1 : int(x_1007)*1 : int(x_1007)*1]
+							if n_1010 != st_880 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_880})+" and "+runtime.ShapeString([]int{n_1010}))
 							}
-							r_1013 := ar.F64w(st_881)
-							st_880 = st_880[:len(r_1013)]
-							s_1010 = s_1010[:len(r_1013)]
-							s_1012 = s_1012[:len(r_1013)]
-							for i_1014 := range r_1013 {
-								r_1013[i_1014] = (runtime.Sigmoid(((st_880[i_1014] * s_1010[i_1014]) + s_1012[i_1014])))
+							r_1012 := ar.F64w(st_880)
+							st_879 = st_879[:len(r_1012)]
+							s_1009 = s_1009[:len(r_1012)]
+							s_1011 = s_1011[:len(r_1012)]
+							for i_1013 := range r_1012 {
+								r_1012[i_1013] = (runtime.Sigmoid(((st_879[i_1013] * s_1009[i_1013]) + s_1011[i_1013])))
 							}
-							x_1016 := int64(4) * n_15
-							if x_1008 < 0 || x_1016 < x_1008 || x_1016 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1008, x_1016, mainparams_3))
+							x_1015 := int64(4) * n_15
+							if x_1007 < 0 || x_1015 < x_1007 || x_1015 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1007, x_1015, mainparams_3))
 							}
-							n_1017 := int(x_1016) - int(x_1008)
-							s_1018 := row_989[int(x_1008)*1 : int(x_1016)*1 : int(x_1016)*1]
-							if n_1017 != st_884 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_884})+" and "+runtime.ShapeString([]int{n_1017}))
+							n_1016 := int(x_1015) - int(x_1007)
+							s_1017 := row_988[int(x_1007)*1 : int(x_1015)*1 : int(x_1015)*1]
+							if n_1016 != st_883 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_883})+" and "+runtime.ShapeString([]int{n_1016}))
 							}
-							if x_1008 < 0 || x_1016 < x_1008 || x_1016 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1008, x_1016, mainparams_3))
+							if x_1007 < 0 || x_1015 < x_1007 || x_1015 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1007, x_1015, mainparams_3))
 							}
-							n_1019 := int(x_1016) - int(x_1008)
-							s_1020 := row_991[int(x_1008)*1 : int(x_1016)*1 : int(x_1016)*1]
-							if n_1019 != st_884 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_884})+" and "+runtime.ShapeString([]int{n_1019}))
+							n_1018 := int(x_1015) - int(x_1007)
+							s_1019 := row_990[int(x_1007)*1 : int(x_1015)*1 : int(x_1015)*1]
+							if n_1018 != st_883 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_883})+" and "+runtime.ShapeString([]int{n_1018}))
 							}
-							r_1021 := ar.F64w(st_884)
-							row_999 = row_999[:len(r_1021)]
-							s_1018 = s_1018[:len(r_1021)]
-							s_1020 = s_1020[:len(r_1021)]
-							for i_1022 := range r_1021 {
-								r_1021[i_1022] = (math.Tanh(((row_999[i_1022] * s_1018[i_1022]) + s_1020[i_1022])))
+							r_1020 := ar.F64w(st_883)
+							row_998 = row_998[:len(r_1020)]
+							s_1017 = s_1017[:len(r_1020)]
+							s_1019 = s_1019[:len(r_1020)]
+							for i_1021 := range r_1020 {
+								r_1020[i_1021] = (math.Tanh(((row_998[i_1021] * s_1017[i_1021]) + s_1019[i_1021])))
 							}
-							if x_990 < 0 || x_990 >= int64(st_883) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_990, st_883))
+							if x_989 < 0 || x_989 >= int64(st_882) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_989, st_882))
 							}
-							row_1024 := st_882[int(x_990)*st_884 : (int(x_990)+1)*st_884]
-							if st_881 != st_884 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_884})+" and "+runtime.ShapeString([]int{st_881}))
+							row_1023 := st_881[int(x_989)*st_883 : (int(x_989)+1)*st_883]
+							if st_880 != st_883 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_883})+" and "+runtime.ShapeString([]int{st_880}))
 							}
-							r_1025 := ar.F64w(st_884)
-							row_1024 = row_1024[:len(r_1025)]
-							r_996 = r_996[:len(r_1025)]
-							r_1005 = r_1005[:len(r_1025)]
-							r_1021 = r_1021[:len(r_1025)]
-							for i_1026 := range r_1025 {
-								r_1025[i_1026] = ((row_1024[i_1026] * r_996[i_1026]) + (r_1005[i_1026] * r_1021[i_1026]))
+							r_1024 := ar.F64w(st_883)
+							row_1023 = row_1023[:len(r_1024)]
+							r_995 = r_995[:len(r_1024)]
+							r_1004 = r_1004[:len(r_1024)]
+							r_1020 = r_1020[:len(r_1024)]
+							for i_1025 := range r_1024 {
+								r_1024[i_1025] = ((row_1023[i_1025] * r_995[i_1025]) + (r_1004[i_1025] * r_1020[i_1025]))
 							}
-							r_1028 := ar.F64w(st_884)
-							r_1025 = r_1025[:len(r_1028)]
-							for i_1029 := range r_1028 {
-								r_1028[i_1029] = (math.Tanh(r_1025[i_1029]))
+							r_1027 := ar.F64w(st_883)
+							r_1024 = r_1024[:len(r_1027)]
+							for i_1028 := range r_1027 {
+								r_1027[i_1028] = (math.Tanh(r_1024[i_1028]))
 							}
-							if st_884 != st_881 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_881})+" and "+runtime.ShapeString([]int{st_884}))
+							if st_883 != st_880 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_880})+" and "+runtime.ShapeString([]int{st_883}))
 							}
-							r_1031 := ar.F64w(st_881)
-							r_1013 = r_1013[:len(r_1031)]
-							r_1028 = r_1028[:len(r_1031)]
-							for i_1032 := range r_1031 {
-								r_1031[i_1032] = (r_1013[i_1032] * r_1028[i_1032])
+							r_1030 := ar.F64w(st_880)
+							r_1012 = r_1012[:len(r_1030)]
+							r_1027 = r_1027[:len(r_1030)]
+							for i_1031 := range r_1030 {
+								r_1030[i_1031] = (r_1012[i_1031] * r_1027[i_1031])
 							}
-							if x_988 < 0 || x_988 >= int64(st_883) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_988, st_883))
+							if x_987 < 0 || x_987 >= int64(st_882) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_987, st_882))
 							}
-							if st_881 != st_884 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_881})+"; elements have shape "+runtime.ShapeString([]int{st_884}))
+							if st_880 != st_883 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_880})+"; elements have shape "+runtime.ShapeString([]int{st_883}))
 							}
-							c_1034 := ar.F64w(len(st_882))
-							copy(c_1034, st_882)
-							copy(c_1034[int(x_988)*st_884:(int(x_988)+1)*st_884], r_1031)
-							if x_990 < 0 || x_990 >= int64(st_883) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_990, st_883))
+							c_1033 := ar.F64w(len(st_881))
+							copy(c_1033, st_881)
+							copy(c_1033[int(x_987)*st_883:(int(x_987)+1)*st_883], r_1030)
+							if x_989 < 0 || x_989 >= int64(st_882) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_989, st_882))
 							}
-							copy(c_1034[int(x_990)*st_884:(int(x_990)+1)*st_884], r_1025)
-							st_880, st_882, st_885, st_886, st_887, st_888, st_889, st_890, st_891, st_892, st_893, st_894, st_895, st_896, st_897, st_898, st_899, st_900, st_901, st_902, st_903, st_904, st_905, st_906, st_907, st_908, st_909, st_910, st_911, st_912, st_913, st_914, st_915, st_916, st_917, st_918, st_919, st_920, st_921 = r_1031, c_1034, r_1025, st_884, r_1028, st_884, r_1013, st_881, r_1021, st_884, r_1005, st_884, r_996, st_881, row_1024, st_884, row_991, mainparams_3, s_1018, n_1017, row_999, st_884, row_989, mainparams_3, s_1010, n_1009, st_880, st_881, s_1002, n_1001, row_999, st_884, s_993, n_992, st_880, st_881, st_882, st_883, st_884
+							copy(c_1033[int(x_989)*st_883:(int(x_989)+1)*st_883], r_1024)
+							st_879, st_881, st_884, st_885, st_886, st_887, st_888, st_889, st_890, st_891, st_892, st_893, st_894, st_895, st_896, st_897, st_898, st_899, st_900, st_901, st_902, st_903, st_904, st_905, st_906, st_907, st_908, st_909, st_910, st_911, st_912, st_913, st_914, st_915, st_916, st_917, st_918, st_919, st_920 = r_1030, c_1033, r_1024, st_883, r_1027, st_883, r_1012, st_880, r_1020, st_883, r_1004, st_883, r_995, st_880, row_1023, st_883, row_990, mainparams_3, s_1017, n_1016, row_998, st_883, row_988, mainparams_3, s_1009, n_1008, st_879, st_880, s_1001, n_1000, row_998, st_883, s_992, n_991, st_879, st_880, st_881, st_882, st_883
 						}
-						if i_984 == 0 {
-							d_923 = st_881
-							rs_924 = d_923
-							tot_1035, err_1036 := runtime.MulSize(n_879, rs_924)
-							if err_1036 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1036)
+						if i_983 == 0 {
+							d_922 = st_880
+							rs_923 = d_922
+							tot_1034, err_1035 := runtime.MulSize(n_878, rs_923)
+							if err_1035 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1035)
 							}
-							a_922 = ar.F64w(tot_1035)
-						} else if st_881 != d_923 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_984)+" has shape "+runtime.ShapeString([]int{st_881})+", element 0 has shape "+runtime.ShapeString([]int{d_923}))
+							a_921 = ar.F64w(tot_1034)
+						} else if st_880 != d_922 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_880})+", element 0 has shape "+runtime.ShapeString([]int{d_922}))
 						}
-						copy(a_922[i_984*rs_924:(i_984+1)*rs_924], st_880)
-						if i_984 == 0 {
-							d_926, d_927 = st_883, st_884
-							rs_928 = d_926 * d_927
-							tot_1037, err_1038 := runtime.MulSize(n_879, rs_928)
-							if err_1038 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1038)
+						copy(a_921[i_983*rs_923:(i_983+1)*rs_923], st_879)
+						if i_983 == 0 {
+							d_925, d_926 = st_882, st_883
+							rs_927 = d_925 * d_926
+							tot_1036, err_1037 := runtime.MulSize(n_878, rs_927)
+							if err_1037 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1037)
 							}
-							a_925 = ar.F64w(tot_1037)
-						} else if st_883 != d_926 || st_884 != d_927 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_984)+" has shape "+runtime.ShapeString([]int{st_883, st_884})+", element 0 has shape "+runtime.ShapeString([]int{d_926, d_927}))
+							a_924 = ar.F64w(tot_1036)
+						} else if st_882 != d_925 || st_883 != d_926 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_882, st_883})+", element 0 has shape "+runtime.ShapeString([]int{d_925, d_926}))
 						}
-						copy(a_925[i_984*rs_928:(i_984+1)*rs_928], st_882)
-						if i_984 == 0 {
-							d_930 = st_886
-							rs_931 = d_930
-							tot_1039, err_1040 := runtime.MulSize(n_879, rs_931)
-							if err_1040 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1040)
+						copy(a_924[i_983*rs_927:(i_983+1)*rs_927], st_881)
+						if i_983 == 0 {
+							d_929 = st_885
+							rs_930 = d_929
+							tot_1038, err_1039 := runtime.MulSize(n_878, rs_930)
+							if err_1039 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1039)
 							}
-							a_929 = ar.F64w(tot_1039)
-						} else if st_886 != d_930 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_984)+" has shape "+runtime.ShapeString([]int{st_886})+", element 0 has shape "+runtime.ShapeString([]int{d_930}))
+							a_928 = ar.F64w(tot_1038)
+						} else if st_885 != d_929 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_885})+", element 0 has shape "+runtime.ShapeString([]int{d_929}))
 						}
-						copy(a_929[i_984*rs_931:(i_984+1)*rs_931], st_885)
-						if i_984 == 0 {
-							d_933 = st_888
-							rs_934 = d_933
-							tot_1041, err_1042 := runtime.MulSize(n_879, rs_934)
-							if err_1042 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1042)
+						copy(a_928[i_983*rs_930:(i_983+1)*rs_930], st_884)
+						if i_983 == 0 {
+							d_932 = st_887
+							rs_933 = d_932
+							tot_1040, err_1041 := runtime.MulSize(n_878, rs_933)
+							if err_1041 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1041)
 							}
-							a_932 = ar.F64w(tot_1041)
-						} else if st_888 != d_933 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_984)+" has shape "+runtime.ShapeString([]int{st_888})+", element 0 has shape "+runtime.ShapeString([]int{d_933}))
+							a_931 = ar.F64w(tot_1040)
+						} else if st_887 != d_932 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_887})+", element 0 has shape "+runtime.ShapeString([]int{d_932}))
 						}
-						copy(a_932[i_984*rs_934:(i_984+1)*rs_934], st_887)
-						if i_984 == 0 {
-							d_936 = st_890
-							rs_937 = d_936
-							tot_1043, err_1044 := runtime.MulSize(n_879, rs_937)
-							if err_1044 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1044)
+						copy(a_931[i_983*rs_933:(i_983+1)*rs_933], st_886)
+						if i_983 == 0 {
+							d_935 = st_889
+							rs_936 = d_935
+							tot_1042, err_1043 := runtime.MulSize(n_878, rs_936)
+							if err_1043 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1043)
 							}
-							a_935 = ar.F64w(tot_1043)
-						} else if st_890 != d_936 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_984)+" has shape "+runtime.ShapeString([]int{st_890})+", element 0 has shape "+runtime.ShapeString([]int{d_936}))
+							a_934 = ar.F64w(tot_1042)
+						} else if st_889 != d_935 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_889})+", element 0 has shape "+runtime.ShapeString([]int{d_935}))
 						}
-						copy(a_935[i_984*rs_937:(i_984+1)*rs_937], st_889)
-						if i_984 == 0 {
-							d_939 = st_892
-							rs_940 = d_939
-							tot_1045, err_1046 := runtime.MulSize(n_879, rs_940)
-							if err_1046 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1046)
+						copy(a_934[i_983*rs_936:(i_983+1)*rs_936], st_888)
+						if i_983 == 0 {
+							d_938 = st_891
+							rs_939 = d_938
+							tot_1044, err_1045 := runtime.MulSize(n_878, rs_939)
+							if err_1045 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1045)
 							}
-							a_938 = ar.F64w(tot_1045)
-						} else if st_892 != d_939 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_984)+" has shape "+runtime.ShapeString([]int{st_892})+", element 0 has shape "+runtime.ShapeString([]int{d_939}))
+							a_937 = ar.F64w(tot_1044)
+						} else if st_891 != d_938 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_891})+", element 0 has shape "+runtime.ShapeString([]int{d_938}))
 						}
-						copy(a_938[i_984*rs_940:(i_984+1)*rs_940], st_891)
-						if i_984 == 0 {
-							d_942 = st_894
-							rs_943 = d_942
-							tot_1047, err_1048 := runtime.MulSize(n_879, rs_943)
-							if err_1048 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1048)
+						copy(a_937[i_983*rs_939:(i_983+1)*rs_939], st_890)
+						if i_983 == 0 {
+							d_941 = st_893
+							rs_942 = d_941
+							tot_1046, err_1047 := runtime.MulSize(n_878, rs_942)
+							if err_1047 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1047)
 							}
-							a_941 = ar.F64w(tot_1047)
-						} else if st_894 != d_942 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_984)+" has shape "+runtime.ShapeString([]int{st_894})+", element 0 has shape "+runtime.ShapeString([]int{d_942}))
+							a_940 = ar.F64w(tot_1046)
+						} else if st_893 != d_941 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_893})+", element 0 has shape "+runtime.ShapeString([]int{d_941}))
 						}
-						copy(a_941[i_984*rs_943:(i_984+1)*rs_943], st_893)
-						if i_984 == 0 {
-							d_945 = st_896
-							rs_946 = d_945
-							tot_1049, err_1050 := runtime.MulSize(n_879, rs_946)
-							if err_1050 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1050)
+						copy(a_940[i_983*rs_942:(i_983+1)*rs_942], st_892)
+						if i_983 == 0 {
+							d_944 = st_895
+							rs_945 = d_944
+							tot_1048, err_1049 := runtime.MulSize(n_878, rs_945)
+							if err_1049 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1049)
 							}
-							a_944 = ar.F64w(tot_1049)
-						} else if st_896 != d_945 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_984)+" has shape "+runtime.ShapeString([]int{st_896})+", element 0 has shape "+runtime.ShapeString([]int{d_945}))
+							a_943 = ar.F64w(tot_1048)
+						} else if st_895 != d_944 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_895})+", element 0 has shape "+runtime.ShapeString([]int{d_944}))
 						}
-						copy(a_944[i_984*rs_946:(i_984+1)*rs_946], st_895)
-						if i_984 == 0 {
-							d_948 = st_898
-							rs_949 = d_948
-							tot_1051, err_1052 := runtime.MulSize(n_879, rs_949)
-							if err_1052 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1052)
+						copy(a_943[i_983*rs_945:(i_983+1)*rs_945], st_894)
+						if i_983 == 0 {
+							d_947 = st_897
+							rs_948 = d_947
+							tot_1050, err_1051 := runtime.MulSize(n_878, rs_948)
+							if err_1051 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1051)
 							}
-							a_947 = ar.F64w(tot_1051)
-						} else if st_898 != d_948 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_984)+" has shape "+runtime.ShapeString([]int{st_898})+", element 0 has shape "+runtime.ShapeString([]int{d_948}))
+							a_946 = ar.F64w(tot_1050)
+						} else if st_897 != d_947 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_897})+", element 0 has shape "+runtime.ShapeString([]int{d_947}))
 						}
-						copy(a_947[i_984*rs_949:(i_984+1)*rs_949], st_897)
-						if i_984 == 0 {
-							d_951 = st_900
-							rs_952 = d_951
-							tot_1053, err_1054 := runtime.MulSize(n_879, rs_952)
-							if err_1054 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1054)
+						copy(a_946[i_983*rs_948:(i_983+1)*rs_948], st_896)
+						if i_983 == 0 {
+							d_950 = st_899
+							rs_951 = d_950
+							tot_1052, err_1053 := runtime.MulSize(n_878, rs_951)
+							if err_1053 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1053)
 							}
-							a_950 = ar.F64w(tot_1053)
-						} else if st_900 != d_951 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_984)+" has shape "+runtime.ShapeString([]int{st_900})+", element 0 has shape "+runtime.ShapeString([]int{d_951}))
+							a_949 = ar.F64w(tot_1052)
+						} else if st_899 != d_950 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_899})+", element 0 has shape "+runtime.ShapeString([]int{d_950}))
 						}
-						copy(a_950[i_984*rs_952:(i_984+1)*rs_952], st_899)
-						if i_984 == 0 {
-							d_954 = st_902
-							rs_955 = d_954
-							tot_1055, err_1056 := runtime.MulSize(n_879, rs_955)
-							if err_1056 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1056)
+						copy(a_949[i_983*rs_951:(i_983+1)*rs_951], st_898)
+						if i_983 == 0 {
+							d_953 = st_901
+							rs_954 = d_953
+							tot_1054, err_1055 := runtime.MulSize(n_878, rs_954)
+							if err_1055 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1055)
 							}
-							a_953 = ar.F64w(tot_1055)
-						} else if st_902 != d_954 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_984)+" has shape "+runtime.ShapeString([]int{st_902})+", element 0 has shape "+runtime.ShapeString([]int{d_954}))
+							a_952 = ar.F64w(tot_1054)
+						} else if st_901 != d_953 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_901})+", element 0 has shape "+runtime.ShapeString([]int{d_953}))
 						}
-						copy(a_953[i_984*rs_955:(i_984+1)*rs_955], st_901)
-						if i_984 == 0 {
-							d_957 = st_904
-							rs_958 = d_957
-							tot_1057, err_1058 := runtime.MulSize(n_879, rs_958)
-							if err_1058 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1058)
+						copy(a_952[i_983*rs_954:(i_983+1)*rs_954], st_900)
+						if i_983 == 0 {
+							d_956 = st_903
+							rs_957 = d_956
+							tot_1056, err_1057 := runtime.MulSize(n_878, rs_957)
+							if err_1057 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1057)
 							}
-							a_956 = ar.F64w(tot_1057)
-						} else if st_904 != d_957 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_984)+" has shape "+runtime.ShapeString([]int{st_904})+", element 0 has shape "+runtime.ShapeString([]int{d_957}))
+							a_955 = ar.F64w(tot_1056)
+						} else if st_903 != d_956 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_903})+", element 0 has shape "+runtime.ShapeString([]int{d_956}))
 						}
-						copy(a_956[i_984*rs_958:(i_984+1)*rs_958], st_903)
-						if i_984 == 0 {
-							d_960 = st_906
-							rs_961 = d_960
-							tot_1059, err_1060 := runtime.MulSize(n_879, rs_961)
-							if err_1060 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1060)
+						copy(a_955[i_983*rs_957:(i_983+1)*rs_957], st_902)
+						if i_983 == 0 {
+							d_959 = st_905
+							rs_960 = d_959
+							tot_1058, err_1059 := runtime.MulSize(n_878, rs_960)
+							if err_1059 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1059)
 							}
-							a_959 = ar.F64w(tot_1059)
-						} else if st_906 != d_960 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_984)+" has shape "+runtime.ShapeString([]int{st_906})+", element 0 has shape "+runtime.ShapeString([]int{d_960}))
+							a_958 = ar.F64w(tot_1058)
+						} else if st_905 != d_959 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_905})+", element 0 has shape "+runtime.ShapeString([]int{d_959}))
 						}
-						copy(a_959[i_984*rs_961:(i_984+1)*rs_961], st_905)
-						if i_984 == 0 {
-							d_963 = st_908
-							rs_964 = d_963
-							tot_1061, err_1062 := runtime.MulSize(n_879, rs_964)
-							if err_1062 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1062)
+						copy(a_958[i_983*rs_960:(i_983+1)*rs_960], st_904)
+						if i_983 == 0 {
+							d_962 = st_907
+							rs_963 = d_962
+							tot_1060, err_1061 := runtime.MulSize(n_878, rs_963)
+							if err_1061 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1061)
 							}
-							a_962 = ar.F64w(tot_1061)
-						} else if st_908 != d_963 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_984)+" has shape "+runtime.ShapeString([]int{st_908})+", element 0 has shape "+runtime.ShapeString([]int{d_963}))
+							a_961 = ar.F64w(tot_1060)
+						} else if st_907 != d_962 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_907})+", element 0 has shape "+runtime.ShapeString([]int{d_962}))
 						}
-						copy(a_962[i_984*rs_964:(i_984+1)*rs_964], st_907)
-						if i_984 == 0 {
-							d_966 = st_910
-							rs_967 = d_966
-							tot_1063, err_1064 := runtime.MulSize(n_879, rs_967)
-							if err_1064 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1064)
+						copy(a_961[i_983*rs_963:(i_983+1)*rs_963], st_906)
+						if i_983 == 0 {
+							d_965 = st_909
+							rs_966 = d_965
+							tot_1062, err_1063 := runtime.MulSize(n_878, rs_966)
+							if err_1063 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1063)
 							}
-							a_965 = ar.F64w(tot_1063)
-						} else if st_910 != d_966 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_984)+" has shape "+runtime.ShapeString([]int{st_910})+", element 0 has shape "+runtime.ShapeString([]int{d_966}))
+							a_964 = ar.F64w(tot_1062)
+						} else if st_909 != d_965 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_909})+", element 0 has shape "+runtime.ShapeString([]int{d_965}))
 						}
-						copy(a_965[i_984*rs_967:(i_984+1)*rs_967], st_909)
-						if i_984 == 0 {
-							d_969 = st_912
-							rs_970 = d_969
-							tot_1065, err_1066 := runtime.MulSize(n_879, rs_970)
-							if err_1066 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1066)
+						copy(a_964[i_983*rs_966:(i_983+1)*rs_966], st_908)
+						if i_983 == 0 {
+							d_968 = st_911
+							rs_969 = d_968
+							tot_1064, err_1065 := runtime.MulSize(n_878, rs_969)
+							if err_1065 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1065)
 							}
-							a_968 = ar.F64w(tot_1065)
-						} else if st_912 != d_969 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_984)+" has shape "+runtime.ShapeString([]int{st_912})+", element 0 has shape "+runtime.ShapeString([]int{d_969}))
+							a_967 = ar.F64w(tot_1064)
+						} else if st_911 != d_968 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_911})+", element 0 has shape "+runtime.ShapeString([]int{d_968}))
 						}
-						copy(a_968[i_984*rs_970:(i_984+1)*rs_970], st_911)
-						if i_984 == 0 {
-							d_972 = st_914
-							rs_973 = d_972
-							tot_1067, err_1068 := runtime.MulSize(n_879, rs_973)
-							if err_1068 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1068)
+						copy(a_967[i_983*rs_969:(i_983+1)*rs_969], st_910)
+						if i_983 == 0 {
+							d_971 = st_913
+							rs_972 = d_971
+							tot_1066, err_1067 := runtime.MulSize(n_878, rs_972)
+							if err_1067 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1067)
 							}
-							a_971 = ar.F64w(tot_1067)
-						} else if st_914 != d_972 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_984)+" has shape "+runtime.ShapeString([]int{st_914})+", element 0 has shape "+runtime.ShapeString([]int{d_972}))
+							a_970 = ar.F64w(tot_1066)
+						} else if st_913 != d_971 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_913})+", element 0 has shape "+runtime.ShapeString([]int{d_971}))
 						}
-						copy(a_971[i_984*rs_973:(i_984+1)*rs_973], st_913)
-						if i_984 == 0 {
-							d_975 = st_916
-							rs_976 = d_975
-							tot_1069, err_1070 := runtime.MulSize(n_879, rs_976)
-							if err_1070 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1070)
+						copy(a_970[i_983*rs_972:(i_983+1)*rs_972], st_912)
+						if i_983 == 0 {
+							d_974 = st_915
+							rs_975 = d_974
+							tot_1068, err_1069 := runtime.MulSize(n_878, rs_975)
+							if err_1069 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1069)
 							}
-							a_974 = ar.F64w(tot_1069)
-						} else if st_916 != d_975 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_984)+" has shape "+runtime.ShapeString([]int{st_916})+", element 0 has shape "+runtime.ShapeString([]int{d_975}))
+							a_973 = ar.F64w(tot_1068)
+						} else if st_915 != d_974 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_915})+", element 0 has shape "+runtime.ShapeString([]int{d_974}))
 						}
-						copy(a_974[i_984*rs_976:(i_984+1)*rs_976], st_915)
-						if i_984 == 0 {
-							d_978 = st_918
-							rs_979 = d_978
-							tot_1071, err_1072 := runtime.MulSize(n_879, rs_979)
-							if err_1072 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1072)
+						copy(a_973[i_983*rs_975:(i_983+1)*rs_975], st_914)
+						if i_983 == 0 {
+							d_977 = st_917
+							rs_978 = d_977
+							tot_1070, err_1071 := runtime.MulSize(n_878, rs_978)
+							if err_1071 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1071)
 							}
-							a_977 = ar.F64w(tot_1071)
-						} else if st_918 != d_978 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_984)+" has shape "+runtime.ShapeString([]int{st_918})+", element 0 has shape "+runtime.ShapeString([]int{d_978}))
+							a_976 = ar.F64w(tot_1070)
+						} else if st_917 != d_977 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_917})+", element 0 has shape "+runtime.ShapeString([]int{d_977}))
 						}
-						copy(a_977[i_984*rs_979:(i_984+1)*rs_979], st_917)
-						if i_984 == 0 {
-							d_981, d_982 = st_920, st_921
-							rs_983 = d_981 * d_982
-							tot_1073, err_1074 := runtime.MulSize(n_879, rs_983)
-							if err_1074 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1074)
+						copy(a_976[i_983*rs_978:(i_983+1)*rs_978], st_916)
+						if i_983 == 0 {
+							d_980, d_981 = st_919, st_920
+							rs_982 = d_980 * d_981
+							tot_1072, err_1073 := runtime.MulSize(n_878, rs_982)
+							if err_1073 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1073)
 							}
-							a_980 = ar.F64w(tot_1073)
-						} else if st_920 != d_981 || st_921 != d_982 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_984)+" has shape "+runtime.ShapeString([]int{st_920, st_921})+", element 0 has shape "+runtime.ShapeString([]int{d_981, d_982}))
+							a_979 = ar.F64w(tot_1072)
+						} else if st_919 != d_980 || st_920 != d_981 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_919, st_920})+", element 0 has shape "+runtime.ShapeString([]int{d_980, d_981}))
 						}
-						copy(a_980[i_984*rs_983:(i_984+1)*rs_983], st_919)
-						_ = mark_985
+						copy(a_979[i_983*rs_982:(i_983+1)*rs_982], st_918)
+						_ = mark_984
 					}
-					c_771, c_772, c_773, c_774, c_775, c_776, c_777, c_778, c_779, c_780, c_781, c_782, c_783, c_784, c_785, c_786, c_787, c_788, c_789, c_790, c_791, c_792, c_793, c_794, c_795, c_796, c_797, c_798, c_799, c_800, c_801, c_802, c_803, c_804, c_805, c_806, c_807, c_808, c_809, c_810, c_811, c_812, c_813, c_814, c_815, c_816, c_817, c_818, c_819, c_820, c_821, c_822, c_823, c_824, c_825, c_826, c_827, c_828, c_829, c_830, c_831, c_832 = a_922, n_879, d_923, a_925, n_879, d_926, d_927, a_929, n_879, d_930, a_932, n_879, d_933, a_935, n_879, d_936, a_938, n_879, d_939, a_941, n_879, d_942, a_944, n_879, d_945, a_947, n_879, d_948, a_950, n_879, d_951, a_953, n_879, d_954, a_956, n_879, d_957, a_959, n_879, d_960, a_962, n_879, d_963, a_965, n_879, d_966, a_968, n_879, d_969, a_971, n_879, d_972, a_974, n_879, d_975, a_977, n_879, d_978, a_980, n_879, d_981, d_982
+					c_770, c_771, c_772, c_773, c_774, c_775, c_776, c_777, c_778, c_779, c_780, c_781, c_782, c_783, c_784, c_785, c_786, c_787, c_788, c_789, c_790, c_791, c_792, c_793, c_794, c_795, c_796, c_797, c_798, c_799, c_800, c_801, c_802, c_803, c_804, c_805, c_806, c_807, c_808, c_809, c_810, c_811, c_812, c_813, c_814, c_815, c_816, c_817, c_818, c_819, c_820, c_821, c_822, c_823, c_824, c_825, c_826, c_827, c_828, c_829, c_830, c_831 = a_921, n_878, d_922, a_924, n_878, d_925, d_926, a_928, n_878, d_929, a_931, n_878, d_932, a_934, n_878, d_935, a_937, n_878, d_938, a_940, n_878, d_941, a_943, n_878, d_944, a_946, n_878, d_947, a_949, n_878, d_950, a_952, n_878, d_953, a_955, n_878, d_956, a_958, n_878, d_959, a_961, n_878, d_962, a_964, n_878, d_965, a_967, n_878, d_968, a_970, n_878, d_971, a_973, n_878, d_974, a_976, n_878, d_977, a_979, n_878, d_980, d_981
 				} else {
-					n_1075, err_1076 := runtime.CheckSize(int64(0))
-					if err_1076 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1076)
+					n_1074, err_1075 := runtime.CheckSize(int64(0))
+					if err_1075 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1075)
 					}
-					var a_1077 []float64
-					var d_1078 int = 0
-					var rs_1079 int = 0
-					var a_1080 []float64
+					var a_1076 []float64
+					var d_1077 int = 0
+					var rs_1078 int = 0
+					var a_1079 []float64
+					var d_1080 int = 0
 					var d_1081 int = 0
-					var d_1082 int = 0
-					var rs_1083 int = 0
-					var a_1084 []float64
-					var d_1085 int = 0
-					var rs_1086 int = 0
-					var a_1087 []float64
-					var d_1088 int = 0
-					var rs_1089 int = 0
-					var a_1090 []float64
-					var d_1091 int = 0
-					var rs_1092 int = 0
-					var a_1093 []float64
-					var d_1094 int = 0
-					var rs_1095 int = 0
-					var a_1096 []float64
-					var d_1097 int = 0
-					var rs_1098 int = 0
-					var a_1099 []float64
-					var d_1100 int = 0
-					var rs_1101 int = 0
-					var a_1102 []float64
-					var d_1103 int = 0
-					var rs_1104 int = 0
-					var a_1105 []float64
-					var d_1106 int = 0
-					var rs_1107 int = 0
-					var a_1108 []float64
-					var d_1109 int = 0
-					var rs_1110 int = 0
-					var a_1111 []float64
-					var d_1112 int = 0
-					var rs_1113 int = 0
-					var a_1114 []float64
-					var d_1115 int = 0
-					var rs_1116 int = 0
-					var a_1117 []float64
-					var d_1118 int = 0
-					var rs_1119 int = 0
-					var a_1120 []float64
-					var d_1121 int = 0
-					var rs_1122 int = 0
-					var a_1123 []float64
-					var d_1124 int = 0
-					var rs_1125 int = 0
-					var a_1126 []float64
-					var d_1127 int = 0
-					var rs_1128 int = 0
-					var a_1129 []float64
-					var d_1130 int = 0
-					var rs_1131 int = 0
-					var a_1132 []float64
-					var d_1133 int = 0
-					var rs_1134 int = 0
-					var a_1135 []float64
+					var rs_1082 int = 0
+					var a_1083 []float64
+					var d_1084 int = 0
+					var rs_1085 int = 0
+					var a_1086 []float64
+					var d_1087 int = 0
+					var rs_1088 int = 0
+					var a_1089 []float64
+					var d_1090 int = 0
+					var rs_1091 int = 0
+					var a_1092 []float64
+					var d_1093 int = 0
+					var rs_1094 int = 0
+					var a_1095 []float64
+					var d_1096 int = 0
+					var rs_1097 int = 0
+					var a_1098 []float64
+					var d_1099 int = 0
+					var rs_1100 int = 0
+					var a_1101 []float64
+					var d_1102 int = 0
+					var rs_1103 int = 0
+					var a_1104 []float64
+					var d_1105 int = 0
+					var rs_1106 int = 0
+					var a_1107 []float64
+					var d_1108 int = 0
+					var rs_1109 int = 0
+					var a_1110 []float64
+					var d_1111 int = 0
+					var rs_1112 int = 0
+					var a_1113 []float64
+					var d_1114 int = 0
+					var rs_1115 int = 0
+					var a_1116 []float64
+					var d_1117 int = 0
+					var rs_1118 int = 0
+					var a_1119 []float64
+					var d_1120 int = 0
+					var rs_1121 int = 0
+					var a_1122 []float64
+					var d_1123 int = 0
+					var rs_1124 int = 0
+					var a_1125 []float64
+					var d_1126 int = 0
+					var rs_1127 int = 0
+					var a_1128 []float64
+					var d_1129 int = 0
+					var rs_1130 int = 0
+					var a_1131 []float64
+					var d_1132 int = 0
+					var rs_1133 int = 0
+					var a_1134 []float64
+					var d_1135 int = 0
 					var d_1136 int = 0
-					var d_1137 int = 0
-					var rs_1138 int = 0
-					for i_1139 := 0; i_1139 < n_1075; i_1139++ {
-						mark_1140 := ar.mark()
-						i_1141 := int64(i_1139)
-						_ = i_1141
+					var rs_1137 int = 0
+					for i_1138 := 0; i_1138 < n_1074; i_1138++ {
+						mark_1139 := ar.mark()
+						i_1140 := int64(i_1138)
+						_ = i_1140
 						if int64(0) >= int64(mainparams_2) {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 						}
-						row_1142 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+						row_1141 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 						if int64(1) >= int64(mainparams_2) {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 						}
-						row_1143 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+						row_1142 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 						}
-						n_1144 := int(n_15) - int(int64(0))
-						s_1145 := row_1142[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-						if n_1144 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1144}))
+						n_1143 := int(n_15) - int(int64(0))
+						s_1144 := row_1141[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+						if n_1143 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1143}))
 						}
 						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 						}
-						n_1146 := int(n_15) - int(int64(0))
-						s_1147 := row_1143[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-						if n_1146 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1146}))
+						n_1145 := int(n_15) - int(int64(0))
+						s_1146 := row_1142[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+						if n_1145 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1145}))
 						}
-						r_1148 := ar.F64w(sequence_12)
-						r_765 = r_765[:len(r_1148)]
-						s_1145 = s_1145[:len(r_1148)]
-						s_1147 = s_1147[:len(r_1148)]
-						for i_1149 := range r_1148 {
-							r_1148[i_1149] = (runtime.Sigmoid(((r_765[i_1149] * s_1145[i_1149]) + s_1147[i_1149])))
+						r_1147 := ar.F64w(sequence_12)
+						r_764 = r_764[:len(r_1147)]
+						s_1144 = s_1144[:len(r_1147)]
+						s_1146 = s_1146[:len(r_1147)]
+						for i_1148 := range r_1147 {
+							r_1147[i_1148] = (runtime.Sigmoid(((r_764[i_1148] * s_1144[i_1148]) + s_1146[i_1148])))
 						}
 						if int64(0) >= int64(st_575) {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), st_575))
 						}
-						row_1151 := st_574[int(int64(0))*st_576 : (int(int64(0))+1)*st_576]
-						x_1152 := int64(2) * n_15
-						if n_15 < 0 || x_1152 < n_15 || x_1152 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1152, mainparams_3))
+						row_1150 := st_574[int(int64(0))*st_576 : (int(int64(0))+1)*st_576]
+						x_1151 := int64(2) * n_15
+						if n_15 < 0 || x_1151 < n_15 || x_1151 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1151, mainparams_3))
 						}
-						n_1153 := int(x_1152) - int(n_15)
-						s_1154 := row_1142[int(n_15)*1 : int(x_1152)*1 : int(x_1152)*1]
-						if n_1153 != st_576 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_576})+" and "+runtime.ShapeString([]int{n_1153}))
+						n_1152 := int(x_1151) - int(n_15)
+						s_1153 := row_1141[int(n_15)*1 : int(x_1151)*1 : int(x_1151)*1]
+						if n_1152 != st_576 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_576})+" and "+runtime.ShapeString([]int{n_1152}))
 						}
-						if n_15 < 0 || x_1152 < n_15 || x_1152 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1152, mainparams_3))
+						if n_15 < 0 || x_1151 < n_15 || x_1151 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1151, mainparams_3))
 						}
-						n_1155 := int(x_1152) - int(n_15)
-						s_1156 := row_1143[int(n_15)*1 : int(x_1152)*1 : int(x_1152)*1]
-						if n_1155 != st_576 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_576})+" and "+runtime.ShapeString([]int{n_1155}))
+						n_1154 := int(x_1151) - int(n_15)
+						s_1155 := row_1142[int(n_15)*1 : int(x_1151)*1 : int(x_1151)*1]
+						if n_1154 != st_576 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_576})+" and "+runtime.ShapeString([]int{n_1154}))
 						}
-						r_1157 := ar.F64w(st_576)
-						row_1151 = row_1151[:len(r_1157)]
-						s_1154 = s_1154[:len(r_1157)]
-						s_1156 = s_1156[:len(r_1157)]
-						for i_1158 := range r_1157 {
-							r_1157[i_1158] = (runtime.Sigmoid(((row_1151[i_1158] * s_1154[i_1158]) + s_1156[i_1158])))
+						r_1156 := ar.F64w(st_576)
+						row_1150 = row_1150[:len(r_1156)]
+						s_1153 = s_1153[:len(r_1156)]
+						s_1155 = s_1155[:len(r_1156)]
+						for i_1157 := range r_1156 {
+							r_1156[i_1157] = (runtime.Sigmoid(((row_1150[i_1157] * s_1153[i_1157]) + s_1155[i_1157])))
 						}
-						x_1160 := int64(3) * n_15
-						if x_1152 < 0 || x_1160 < x_1152 || x_1160 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1152, x_1160, mainparams_3))
+						x_1159 := int64(3) * n_15
+						if x_1151 < 0 || x_1159 < x_1151 || x_1159 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1151, x_1159, mainparams_3))
 						}
-						n_1161 := int(x_1160) - int(x_1152)
-						s_1162 := row_1142[int(x_1152)*1 : int(x_1160)*1 : int(x_1160)*1]
-						if n_1161 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1161}))
+						n_1160 := int(x_1159) - int(x_1151)
+						s_1161 := row_1141[int(x_1151)*1 : int(x_1159)*1 : int(x_1159)*1]
+						if n_1160 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1160}))
 						}
-						if x_1152 < 0 || x_1160 < x_1152 || x_1160 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1152, x_1160, mainparams_3))
+						if x_1151 < 0 || x_1159 < x_1151 || x_1159 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1151, x_1159, mainparams_3))
 						}
-						n_1163 := int(x_1160) - int(x_1152)
-						s_1164 := row_1143[int(x_1152)*1 : int(x_1160)*1 : int(x_1160)*1]
-						if n_1163 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1163}))
+						n_1162 := int(x_1159) - int(x_1151)
+						s_1163 := row_1142[int(x_1151)*1 : int(x_1159)*1 : int(x_1159)*1]
+						if n_1162 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1162}))
 						}
-						r_1165 := ar.F64w(sequence_12)
-						r_765 = r_765[:len(r_1165)]
-						s_1162 = s_1162[:len(r_1165)]
-						s_1164 = s_1164[:len(r_1165)]
-						for i_1166 := range r_1165 {
-							r_1165[i_1166] = (runtime.Sigmoid(((r_765[i_1166] * s_1162[i_1166]) + s_1164[i_1166])))
+						r_1164 := ar.F64w(sequence_12)
+						r_764 = r_764[:len(r_1164)]
+						s_1161 = s_1161[:len(r_1164)]
+						s_1163 = s_1163[:len(r_1164)]
+						for i_1165 := range r_1164 {
+							r_1164[i_1165] = (runtime.Sigmoid(((r_764[i_1165] * s_1161[i_1165]) + s_1163[i_1165])))
 						}
-						x_1168 := int64(4) * n_15
-						if x_1160 < 0 || x_1168 < x_1160 || x_1168 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1160, x_1168, mainparams_3))
+						x_1167 := int64(4) * n_15
+						if x_1159 < 0 || x_1167 < x_1159 || x_1167 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1159, x_1167, mainparams_3))
 						}
-						n_1169 := int(x_1168) - int(x_1160)
-						s_1170 := row_1142[int(x_1160)*1 : int(x_1168)*1 : int(x_1168)*1]
-						if n_1169 != st_576 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_576})+" and "+runtime.ShapeString([]int{n_1169}))
+						n_1168 := int(x_1167) - int(x_1159)
+						s_1169 := row_1141[int(x_1159)*1 : int(x_1167)*1 : int(x_1167)*1]
+						if n_1168 != st_576 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_576})+" and "+runtime.ShapeString([]int{n_1168}))
 						}
-						if x_1160 < 0 || x_1168 < x_1160 || x_1168 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1160, x_1168, mainparams_3))
+						if x_1159 < 0 || x_1167 < x_1159 || x_1167 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1159, x_1167, mainparams_3))
 						}
-						n_1171 := int(x_1168) - int(x_1160)
-						s_1172 := row_1143[int(x_1160)*1 : int(x_1168)*1 : int(x_1168)*1]
-						if n_1171 != st_576 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_576})+" and "+runtime.ShapeString([]int{n_1171}))
+						n_1170 := int(x_1167) - int(x_1159)
+						s_1171 := row_1142[int(x_1159)*1 : int(x_1167)*1 : int(x_1167)*1]
+						if n_1170 != st_576 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_576})+" and "+runtime.ShapeString([]int{n_1170}))
 						}
-						r_1173 := ar.F64w(st_576)
-						row_1151 = row_1151[:len(r_1173)]
-						s_1170 = s_1170[:len(r_1173)]
-						s_1172 = s_1172[:len(r_1173)]
-						for i_1174 := range r_1173 {
-							r_1173[i_1174] = (math.Tanh(((row_1151[i_1174] * s_1170[i_1174]) + s_1172[i_1174])))
+						r_1172 := ar.F64w(st_576)
+						row_1150 = row_1150[:len(r_1172)]
+						s_1169 = s_1169[:len(r_1172)]
+						s_1171 = s_1171[:len(r_1172)]
+						for i_1173 := range r_1172 {
+							r_1172[i_1173] = (math.Tanh(((row_1150[i_1173] * s_1169[i_1173]) + s_1171[i_1173])))
 						}
 						if int64(1) >= int64(st_575) {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), st_575))
 						}
-						row_1176 := st_574[int(int64(1))*st_576 : (int(int64(1))+1)*st_576]
+						row_1175 := st_574[int(int64(1))*st_576 : (int(int64(1))+1)*st_576]
 						if sequence_12 != st_576 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_576})+" and "+runtime.ShapeString([]int{sequence_12}))
 						}
-						r_1177 := ar.F64w(st_576)
-						row_1176 = row_1176[:len(r_1177)]
-						r_1148 = r_1148[:len(r_1177)]
-						r_1157 = r_1157[:len(r_1177)]
-						r_1173 = r_1173[:len(r_1177)]
-						for i_1178 := range r_1177 {
-							r_1177[i_1178] = ((row_1176[i_1178] * r_1148[i_1178]) + (r_1157[i_1178] * r_1173[i_1178]))
+						r_1176 := ar.F64w(st_576)
+						row_1175 = row_1175[:len(r_1176)]
+						r_1147 = r_1147[:len(r_1176)]
+						r_1156 = r_1156[:len(r_1176)]
+						r_1172 = r_1172[:len(r_1176)]
+						for i_1177 := range r_1176 {
+							r_1176[i_1177] = ((row_1175[i_1177] * r_1147[i_1177]) + (r_1156[i_1177] * r_1172[i_1177]))
 						}
-						r_1180 := ar.F64w(st_576)
-						r_1177 = r_1177[:len(r_1180)]
-						for i_1181 := range r_1180 {
-							r_1180[i_1181] = (math.Tanh(r_1177[i_1181]))
+						r_1179 := ar.F64w(st_576)
+						r_1176 = r_1176[:len(r_1179)]
+						for i_1180 := range r_1179 {
+							r_1179[i_1180] = (math.Tanh(r_1176[i_1180]))
 						}
 						if st_576 != sequence_12 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_576}))
 						}
-						r_1183 := ar.F64w(sequence_12)
-						r_1165 = r_1165[:len(r_1183)]
-						r_1180 = r_1180[:len(r_1183)]
-						for i_1184 := range r_1183 {
-							r_1183[i_1184] = (r_1165[i_1184] * r_1180[i_1184])
+						r_1182 := ar.F64w(sequence_12)
+						r_1164 = r_1164[:len(r_1182)]
+						r_1179 = r_1179[:len(r_1182)]
+						for i_1183 := range r_1182 {
+							r_1182[i_1183] = (r_1164[i_1183] * r_1179[i_1183])
 						}
 						if int64(0) >= int64(st_575) {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), st_575))
@@ -5110,1002 +5109,998 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						if sequence_12 != st_576 {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_576}))
 						}
-						c_1186 := ar.F64w(len(st_574))
-						copy(c_1186, st_574)
-						copy(c_1186[int(int64(0))*st_576:(int(int64(0))+1)*st_576], r_1183)
+						c_1185 := ar.F64w(len(st_574))
+						copy(c_1185, st_574)
+						copy(c_1185[int(int64(0))*st_576:(int(int64(0))+1)*st_576], r_1182)
 						if int64(1) >= int64(st_575) {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), st_575))
 						}
-						copy(c_1186[int(int64(1))*st_576:(int(int64(1))+1)*st_576], r_1177)
-						if i_1139 == 0 {
-							d_1078 = sequence_12
-							rs_1079 = d_1078
-							tot_1187, err_1188 := runtime.MulSize(n_1075, rs_1079)
-							if err_1188 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1188)
+						copy(c_1185[int(int64(1))*st_576:(int(int64(1))+1)*st_576], r_1176)
+						if i_1138 == 0 {
+							d_1077 = sequence_12
+							rs_1078 = d_1077
+							tot_1186, err_1187 := runtime.MulSize(n_1074, rs_1078)
+							if err_1187 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1187)
 							}
-							a_1077 = ar.F64w(tot_1187)
-						} else if sequence_12 != d_1078 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1139)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1078}))
+							a_1076 = ar.F64w(tot_1186)
+						} else if sequence_12 != d_1077 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1077}))
 						}
-						copy(a_1077[i_1139*rs_1079:(i_1139+1)*rs_1079], r_1183)
-						if i_1139 == 0 {
-							d_1081, d_1082 = st_575, st_576
-							rs_1083 = d_1081 * d_1082
-							tot_1189, err_1190 := runtime.MulSize(n_1075, rs_1083)
-							if err_1190 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1190)
+						copy(a_1076[i_1138*rs_1078:(i_1138+1)*rs_1078], r_1182)
+						if i_1138 == 0 {
+							d_1080, d_1081 = st_575, st_576
+							rs_1082 = d_1080 * d_1081
+							tot_1188, err_1189 := runtime.MulSize(n_1074, rs_1082)
+							if err_1189 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1189)
 							}
-							a_1080 = ar.F64w(tot_1189)
-						} else if st_575 != d_1081 || st_576 != d_1082 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1139)+" has shape "+runtime.ShapeString([]int{st_575, st_576})+", element 0 has shape "+runtime.ShapeString([]int{d_1081, d_1082}))
+							a_1079 = ar.F64w(tot_1188)
+						} else if st_575 != d_1080 || st_576 != d_1081 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{st_575, st_576})+", element 0 has shape "+runtime.ShapeString([]int{d_1080, d_1081}))
 						}
-						copy(a_1080[i_1139*rs_1083:(i_1139+1)*rs_1083], c_1186)
-						if i_1139 == 0 {
-							d_1085 = st_576
-							rs_1086 = d_1085
-							tot_1191, err_1192 := runtime.MulSize(n_1075, rs_1086)
-							if err_1192 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1192)
+						copy(a_1079[i_1138*rs_1082:(i_1138+1)*rs_1082], c_1185)
+						if i_1138 == 0 {
+							d_1084 = st_576
+							rs_1085 = d_1084
+							tot_1190, err_1191 := runtime.MulSize(n_1074, rs_1085)
+							if err_1191 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1191)
 							}
-							a_1084 = ar.F64w(tot_1191)
-						} else if st_576 != d_1085 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1139)+" has shape "+runtime.ShapeString([]int{st_576})+", element 0 has shape "+runtime.ShapeString([]int{d_1085}))
+							a_1083 = ar.F64w(tot_1190)
+						} else if st_576 != d_1084 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{st_576})+", element 0 has shape "+runtime.ShapeString([]int{d_1084}))
 						}
-						copy(a_1084[i_1139*rs_1086:(i_1139+1)*rs_1086], r_1177)
-						if i_1139 == 0 {
-							d_1088 = st_576
-							rs_1089 = d_1088
-							tot_1193, err_1194 := runtime.MulSize(n_1075, rs_1089)
-							if err_1194 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1194)
+						copy(a_1083[i_1138*rs_1085:(i_1138+1)*rs_1085], r_1176)
+						if i_1138 == 0 {
+							d_1087 = st_576
+							rs_1088 = d_1087
+							tot_1192, err_1193 := runtime.MulSize(n_1074, rs_1088)
+							if err_1193 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1193)
 							}
-							a_1087 = ar.F64w(tot_1193)
-						} else if st_576 != d_1088 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1139)+" has shape "+runtime.ShapeString([]int{st_576})+", element 0 has shape "+runtime.ShapeString([]int{d_1088}))
+							a_1086 = ar.F64w(tot_1192)
+						} else if st_576 != d_1087 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{st_576})+", element 0 has shape "+runtime.ShapeString([]int{d_1087}))
 						}
-						copy(a_1087[i_1139*rs_1089:(i_1139+1)*rs_1089], r_1180)
-						if i_1139 == 0 {
-							d_1091 = sequence_12
-							rs_1092 = d_1091
-							tot_1195, err_1196 := runtime.MulSize(n_1075, rs_1092)
-							if err_1196 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1196)
+						copy(a_1086[i_1138*rs_1088:(i_1138+1)*rs_1088], r_1179)
+						if i_1138 == 0 {
+							d_1090 = sequence_12
+							rs_1091 = d_1090
+							tot_1194, err_1195 := runtime.MulSize(n_1074, rs_1091)
+							if err_1195 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1195)
 							}
-							a_1090 = ar.F64w(tot_1195)
-						} else if sequence_12 != d_1091 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1139)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1091}))
+							a_1089 = ar.F64w(tot_1194)
+						} else if sequence_12 != d_1090 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1090}))
 						}
-						copy(a_1090[i_1139*rs_1092:(i_1139+1)*rs_1092], r_1165)
-						if i_1139 == 0 {
-							d_1094 = st_576
-							rs_1095 = d_1094
-							tot_1197, err_1198 := runtime.MulSize(n_1075, rs_1095)
-							if err_1198 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1198)
+						copy(a_1089[i_1138*rs_1091:(i_1138+1)*rs_1091], r_1164)
+						if i_1138 == 0 {
+							d_1093 = st_576
+							rs_1094 = d_1093
+							tot_1196, err_1197 := runtime.MulSize(n_1074, rs_1094)
+							if err_1197 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1197)
 							}
-							a_1093 = ar.F64w(tot_1197)
-						} else if st_576 != d_1094 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1139)+" has shape "+runtime.ShapeString([]int{st_576})+", element 0 has shape "+runtime.ShapeString([]int{d_1094}))
+							a_1092 = ar.F64w(tot_1196)
+						} else if st_576 != d_1093 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{st_576})+", element 0 has shape "+runtime.ShapeString([]int{d_1093}))
 						}
-						copy(a_1093[i_1139*rs_1095:(i_1139+1)*rs_1095], r_1173)
-						if i_1139 == 0 {
-							d_1097 = st_576
-							rs_1098 = d_1097
-							tot_1199, err_1200 := runtime.MulSize(n_1075, rs_1098)
-							if err_1200 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1200)
+						copy(a_1092[i_1138*rs_1094:(i_1138+1)*rs_1094], r_1172)
+						if i_1138 == 0 {
+							d_1096 = st_576
+							rs_1097 = d_1096
+							tot_1198, err_1199 := runtime.MulSize(n_1074, rs_1097)
+							if err_1199 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1199)
 							}
-							a_1096 = ar.F64w(tot_1199)
-						} else if st_576 != d_1097 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1139)+" has shape "+runtime.ShapeString([]int{st_576})+", element 0 has shape "+runtime.ShapeString([]int{d_1097}))
+							a_1095 = ar.F64w(tot_1198)
+						} else if st_576 != d_1096 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{st_576})+", element 0 has shape "+runtime.ShapeString([]int{d_1096}))
 						}
-						copy(a_1096[i_1139*rs_1098:(i_1139+1)*rs_1098], r_1157)
-						if i_1139 == 0 {
-							d_1100 = sequence_12
-							rs_1101 = d_1100
-							tot_1201, err_1202 := runtime.MulSize(n_1075, rs_1101)
-							if err_1202 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1202)
+						copy(a_1095[i_1138*rs_1097:(i_1138+1)*rs_1097], r_1156)
+						if i_1138 == 0 {
+							d_1099 = sequence_12
+							rs_1100 = d_1099
+							tot_1200, err_1201 := runtime.MulSize(n_1074, rs_1100)
+							if err_1201 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1201)
 							}
-							a_1099 = ar.F64w(tot_1201)
-						} else if sequence_12 != d_1100 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1139)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1100}))
+							a_1098 = ar.F64w(tot_1200)
+						} else if sequence_12 != d_1099 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1099}))
 						}
-						copy(a_1099[i_1139*rs_1101:(i_1139+1)*rs_1101], r_1148)
-						if i_1139 == 0 {
-							d_1103 = st_576
-							rs_1104 = d_1103
-							tot_1203, err_1204 := runtime.MulSize(n_1075, rs_1104)
-							if err_1204 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1204)
+						copy(a_1098[i_1138*rs_1100:(i_1138+1)*rs_1100], r_1147)
+						if i_1138 == 0 {
+							d_1102 = st_576
+							rs_1103 = d_1102
+							tot_1202, err_1203 := runtime.MulSize(n_1074, rs_1103)
+							if err_1203 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1203)
 							}
-							a_1102 = ar.F64w(tot_1203)
-						} else if st_576 != d_1103 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1139)+" has shape "+runtime.ShapeString([]int{st_576})+", element 0 has shape "+runtime.ShapeString([]int{d_1103}))
+							a_1101 = ar.F64w(tot_1202)
+						} else if st_576 != d_1102 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{st_576})+", element 0 has shape "+runtime.ShapeString([]int{d_1102}))
 						}
-						copy(a_1102[i_1139*rs_1104:(i_1139+1)*rs_1104], row_1176)
-						if i_1139 == 0 {
-							d_1106 = mainparams_3
-							rs_1107 = d_1106
-							tot_1205, err_1206 := runtime.MulSize(n_1075, rs_1107)
-							if err_1206 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1206)
+						copy(a_1101[i_1138*rs_1103:(i_1138+1)*rs_1103], row_1175)
+						if i_1138 == 0 {
+							d_1105 = mainparams_3
+							rs_1106 = d_1105
+							tot_1204, err_1205 := runtime.MulSize(n_1074, rs_1106)
+							if err_1205 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1205)
 							}
-							a_1105 = ar.F64w(tot_1205)
-						} else if mainparams_3 != d_1106 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1139)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1106}))
+							a_1104 = ar.F64w(tot_1204)
+						} else if mainparams_3 != d_1105 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1105}))
 						}
-						copy(a_1105[i_1139*rs_1107:(i_1139+1)*rs_1107], row_1143)
-						if i_1139 == 0 {
-							d_1109 = n_1169
-							rs_1110 = d_1109
-							tot_1207, err_1208 := runtime.MulSize(n_1075, rs_1110)
-							if err_1208 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1208)
+						copy(a_1104[i_1138*rs_1106:(i_1138+1)*rs_1106], row_1142)
+						if i_1138 == 0 {
+							d_1108 = n_1168
+							rs_1109 = d_1108
+							tot_1206, err_1207 := runtime.MulSize(n_1074, rs_1109)
+							if err_1207 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1207)
 							}
-							a_1108 = ar.F64w(tot_1207)
-						} else if n_1169 != d_1109 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1139)+" has shape "+runtime.ShapeString([]int{n_1169})+", element 0 has shape "+runtime.ShapeString([]int{d_1109}))
+							a_1107 = ar.F64w(tot_1206)
+						} else if n_1168 != d_1108 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{n_1168})+", element 0 has shape "+runtime.ShapeString([]int{d_1108}))
 						}
-						copy(a_1108[i_1139*rs_1110:(i_1139+1)*rs_1110], s_1170)
-						if i_1139 == 0 {
-							d_1112 = st_576
-							rs_1113 = d_1112
-							tot_1209, err_1210 := runtime.MulSize(n_1075, rs_1113)
-							if err_1210 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1210)
+						copy(a_1107[i_1138*rs_1109:(i_1138+1)*rs_1109], s_1169)
+						if i_1138 == 0 {
+							d_1111 = st_576
+							rs_1112 = d_1111
+							tot_1208, err_1209 := runtime.MulSize(n_1074, rs_1112)
+							if err_1209 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1209)
 							}
-							a_1111 = ar.F64w(tot_1209)
-						} else if st_576 != d_1112 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1139)+" has shape "+runtime.ShapeString([]int{st_576})+", element 0 has shape "+runtime.ShapeString([]int{d_1112}))
+							a_1110 = ar.F64w(tot_1208)
+						} else if st_576 != d_1111 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{st_576})+", element 0 has shape "+runtime.ShapeString([]int{d_1111}))
 						}
-						copy(a_1111[i_1139*rs_1113:(i_1139+1)*rs_1113], row_1151)
-						if i_1139 == 0 {
-							d_1115 = mainparams_3
-							rs_1116 = d_1115
-							tot_1211, err_1212 := runtime.MulSize(n_1075, rs_1116)
-							if err_1212 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1212)
+						copy(a_1110[i_1138*rs_1112:(i_1138+1)*rs_1112], row_1150)
+						if i_1138 == 0 {
+							d_1114 = mainparams_3
+							rs_1115 = d_1114
+							tot_1210, err_1211 := runtime.MulSize(n_1074, rs_1115)
+							if err_1211 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1211)
 							}
-							a_1114 = ar.F64w(tot_1211)
-						} else if mainparams_3 != d_1115 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1139)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1115}))
+							a_1113 = ar.F64w(tot_1210)
+						} else if mainparams_3 != d_1114 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1114}))
 						}
-						copy(a_1114[i_1139*rs_1116:(i_1139+1)*rs_1116], row_1142)
-						if i_1139 == 0 {
-							d_1118 = n_1161
-							rs_1119 = d_1118
-							tot_1213, err_1214 := runtime.MulSize(n_1075, rs_1119)
-							if err_1214 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1214)
+						copy(a_1113[i_1138*rs_1115:(i_1138+1)*rs_1115], row_1141)
+						if i_1138 == 0 {
+							d_1117 = n_1160
+							rs_1118 = d_1117
+							tot_1212, err_1213 := runtime.MulSize(n_1074, rs_1118)
+							if err_1213 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1213)
 							}
-							a_1117 = ar.F64w(tot_1213)
-						} else if n_1161 != d_1118 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1139)+" has shape "+runtime.ShapeString([]int{n_1161})+", element 0 has shape "+runtime.ShapeString([]int{d_1118}))
+							a_1116 = ar.F64w(tot_1212)
+						} else if n_1160 != d_1117 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{n_1160})+", element 0 has shape "+runtime.ShapeString([]int{d_1117}))
 						}
-						copy(a_1117[i_1139*rs_1119:(i_1139+1)*rs_1119], s_1162)
-						if i_1139 == 0 {
-							d_1121 = sequence_12
-							rs_1122 = d_1121
-							tot_1215, err_1216 := runtime.MulSize(n_1075, rs_1122)
-							if err_1216 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1216)
+						copy(a_1116[i_1138*rs_1118:(i_1138+1)*rs_1118], s_1161)
+						if i_1138 == 0 {
+							d_1120 = sequence_12
+							rs_1121 = d_1120
+							tot_1214, err_1215 := runtime.MulSize(n_1074, rs_1121)
+							if err_1215 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1215)
 							}
-							a_1120 = ar.F64w(tot_1215)
-						} else if sequence_12 != d_1121 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1139)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1121}))
+							a_1119 = ar.F64w(tot_1214)
+						} else if sequence_12 != d_1120 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1120}))
 						}
-						copy(a_1120[i_1139*rs_1122:(i_1139+1)*rs_1122], r_765)
-						if i_1139 == 0 {
-							d_1124 = n_1153
-							rs_1125 = d_1124
-							tot_1217, err_1218 := runtime.MulSize(n_1075, rs_1125)
-							if err_1218 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1218)
+						copy(a_1119[i_1138*rs_1121:(i_1138+1)*rs_1121], r_764)
+						if i_1138 == 0 {
+							d_1123 = n_1152
+							rs_1124 = d_1123
+							tot_1216, err_1217 := runtime.MulSize(n_1074, rs_1124)
+							if err_1217 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1217)
 							}
-							a_1123 = ar.F64w(tot_1217)
-						} else if n_1153 != d_1124 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1139)+" has shape "+runtime.ShapeString([]int{n_1153})+", element 0 has shape "+runtime.ShapeString([]int{d_1124}))
+							a_1122 = ar.F64w(tot_1216)
+						} else if n_1152 != d_1123 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{n_1152})+", element 0 has shape "+runtime.ShapeString([]int{d_1123}))
 						}
-						copy(a_1123[i_1139*rs_1125:(i_1139+1)*rs_1125], s_1154)
-						if i_1139 == 0 {
-							d_1127 = st_576
-							rs_1128 = d_1127
-							tot_1219, err_1220 := runtime.MulSize(n_1075, rs_1128)
-							if err_1220 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1220)
+						copy(a_1122[i_1138*rs_1124:(i_1138+1)*rs_1124], s_1153)
+						if i_1138 == 0 {
+							d_1126 = st_576
+							rs_1127 = d_1126
+							tot_1218, err_1219 := runtime.MulSize(n_1074, rs_1127)
+							if err_1219 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1219)
 							}
-							a_1126 = ar.F64w(tot_1219)
-						} else if st_576 != d_1127 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1139)+" has shape "+runtime.ShapeString([]int{st_576})+", element 0 has shape "+runtime.ShapeString([]int{d_1127}))
+							a_1125 = ar.F64w(tot_1218)
+						} else if st_576 != d_1126 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{st_576})+", element 0 has shape "+runtime.ShapeString([]int{d_1126}))
 						}
-						copy(a_1126[i_1139*rs_1128:(i_1139+1)*rs_1128], row_1151)
-						if i_1139 == 0 {
-							d_1130 = n_1144
-							rs_1131 = d_1130
-							tot_1221, err_1222 := runtime.MulSize(n_1075, rs_1131)
-							if err_1222 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1222)
+						copy(a_1125[i_1138*rs_1127:(i_1138+1)*rs_1127], row_1150)
+						if i_1138 == 0 {
+							d_1129 = n_1143
+							rs_1130 = d_1129
+							tot_1220, err_1221 := runtime.MulSize(n_1074, rs_1130)
+							if err_1221 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1221)
 							}
-							a_1129 = ar.F64w(tot_1221)
-						} else if n_1144 != d_1130 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1139)+" has shape "+runtime.ShapeString([]int{n_1144})+", element 0 has shape "+runtime.ShapeString([]int{d_1130}))
+							a_1128 = ar.F64w(tot_1220)
+						} else if n_1143 != d_1129 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{n_1143})+", element 0 has shape "+runtime.ShapeString([]int{d_1129}))
 						}
-						copy(a_1129[i_1139*rs_1131:(i_1139+1)*rs_1131], s_1145)
-						if i_1139 == 0 {
-							d_1133 = sequence_12
-							rs_1134 = d_1133
-							tot_1223, err_1224 := runtime.MulSize(n_1075, rs_1134)
-							if err_1224 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1224)
+						copy(a_1128[i_1138*rs_1130:(i_1138+1)*rs_1130], s_1144)
+						if i_1138 == 0 {
+							d_1132 = sequence_12
+							rs_1133 = d_1132
+							tot_1222, err_1223 := runtime.MulSize(n_1074, rs_1133)
+							if err_1223 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1223)
 							}
-							a_1132 = ar.F64w(tot_1223)
-						} else if sequence_12 != d_1133 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1139)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1133}))
+							a_1131 = ar.F64w(tot_1222)
+						} else if sequence_12 != d_1132 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1132}))
 						}
-						copy(a_1132[i_1139*rs_1134:(i_1139+1)*rs_1134], r_765)
-						if i_1139 == 0 {
-							d_1136, d_1137 = st_575, st_576
-							rs_1138 = d_1136 * d_1137
-							tot_1225, err_1226 := runtime.MulSize(n_1075, rs_1138)
-							if err_1226 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1226)
+						copy(a_1131[i_1138*rs_1133:(i_1138+1)*rs_1133], r_764)
+						if i_1138 == 0 {
+							d_1135, d_1136 = st_575, st_576
+							rs_1137 = d_1135 * d_1136
+							tot_1224, err_1225 := runtime.MulSize(n_1074, rs_1137)
+							if err_1225 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1225)
 							}
-							a_1135 = ar.F64w(tot_1225)
-						} else if st_575 != d_1136 || st_576 != d_1137 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1139)+" has shape "+runtime.ShapeString([]int{st_575, st_576})+", element 0 has shape "+runtime.ShapeString([]int{d_1136, d_1137}))
+							a_1134 = ar.F64w(tot_1224)
+						} else if st_575 != d_1135 || st_576 != d_1136 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{st_575, st_576})+", element 0 has shape "+runtime.ShapeString([]int{d_1135, d_1136}))
 						}
-						copy(a_1135[i_1139*rs_1138:(i_1139+1)*rs_1138], st_574)
-						if i_1139 > 0 {
-							ar.release(mark_1140)
+						copy(a_1134[i_1138*rs_1137:(i_1138+1)*rs_1137], st_574)
+						if i_1138 > 0 {
+							ar.release(mark_1139)
 						}
 					}
-					c_771, c_772, c_773, c_774, c_775, c_776, c_777, c_778, c_779, c_780, c_781, c_782, c_783, c_784, c_785, c_786, c_787, c_788, c_789, c_790, c_791, c_792, c_793, c_794, c_795, c_796, c_797, c_798, c_799, c_800, c_801, c_802, c_803, c_804, c_805, c_806, c_807, c_808, c_809, c_810, c_811, c_812, c_813, c_814, c_815, c_816, c_817, c_818, c_819, c_820, c_821, c_822, c_823, c_824, c_825, c_826, c_827, c_828, c_829, c_830, c_831, c_832 = a_1077, n_1075, d_1078, a_1080, n_1075, d_1081, d_1082, a_1084, n_1075, d_1085, a_1087, n_1075, d_1088, a_1090, n_1075, d_1091, a_1093, n_1075, d_1094, a_1096, n_1075, d_1097, a_1099, n_1075, d_1100, a_1102, n_1075, d_1103, a_1105, n_1075, d_1106, a_1108, n_1075, d_1109, a_1111, n_1075, d_1112, a_1114, n_1075, d_1115, a_1117, n_1075, d_1118, a_1120, n_1075, d_1121, a_1123, n_1075, d_1124, a_1126, n_1075, d_1127, a_1129, n_1075, d_1130, a_1132, n_1075, d_1133, a_1135, n_1075, d_1136, d_1137
+					c_770, c_771, c_772, c_773, c_774, c_775, c_776, c_777, c_778, c_779, c_780, c_781, c_782, c_783, c_784, c_785, c_786, c_787, c_788, c_789, c_790, c_791, c_792, c_793, c_794, c_795, c_796, c_797, c_798, c_799, c_800, c_801, c_802, c_803, c_804, c_805, c_806, c_807, c_808, c_809, c_810, c_811, c_812, c_813, c_814, c_815, c_816, c_817, c_818, c_819, c_820, c_821, c_822, c_823, c_824, c_825, c_826, c_827, c_828, c_829, c_830, c_831 = a_1076, n_1074, d_1077, a_1079, n_1074, d_1080, d_1081, a_1083, n_1074, d_1084, a_1086, n_1074, d_1087, a_1089, n_1074, d_1090, a_1092, n_1074, d_1093, a_1095, n_1074, d_1096, a_1098, n_1074, d_1099, a_1101, n_1074, d_1102, a_1104, n_1074, d_1105, a_1107, n_1074, d_1108, a_1110, n_1074, d_1111, a_1113, n_1074, d_1114, a_1116, n_1074, d_1117, a_1119, n_1074, d_1120, a_1122, n_1074, d_1123, a_1125, n_1074, d_1126, a_1128, n_1074, d_1129, a_1131, n_1074, d_1132, a_1134, n_1074, d_1135, d_1136
 				}
-				var c_1227 []float64
-				var c_1228 int
-				var c_1229 []float64
+				var c_1226 []float64
+				var c_1227 int
+				var c_1228 []float64
+				var c_1229 int
 				var c_1230 int
-				var c_1231 int
-				if x_770 {
-					x_1232 := x_769 - int64(1)
-					if x_1232 < 0 || x_1232 >= int64(c_772) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_1232, c_772))
+				if x_769 {
+					x_1231 := x_768 - int64(1)
+					if x_1231 < 0 || x_1231 >= int64(c_771) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_1231, c_771))
 					}
-					row_1233 := c_771[int(x_1232)*c_773 : (int(x_1232)+1)*c_773]
-					rs_1234 := c_776 * c_777
-					row_1235 := c_774[int(x_1232)*rs_1234 : (int(x_1232)+1)*rs_1234]
-					row_1236 := c_778[int(x_1232)*c_780 : (int(x_1232)+1)*c_780]
+					row_1232 := c_770[int(x_1231)*c_772 : (int(x_1231)+1)*c_772]
+					rs_1233 := c_775 * c_776
+					row_1234 := c_773[int(x_1231)*rs_1233 : (int(x_1231)+1)*rs_1233]
+					row_1235 := c_777[int(x_1231)*c_779 : (int(x_1231)+1)*c_779]
+					_ = row_1235
+					row_1236 := c_780[int(x_1231)*c_782 : (int(x_1231)+1)*c_782]
 					_ = row_1236
-					row_1237 := c_781[int(x_1232)*c_783 : (int(x_1232)+1)*c_783]
+					row_1237 := c_783[int(x_1231)*c_785 : (int(x_1231)+1)*c_785]
 					_ = row_1237
-					row_1238 := c_784[int(x_1232)*c_786 : (int(x_1232)+1)*c_786]
+					row_1238 := c_786[int(x_1231)*c_788 : (int(x_1231)+1)*c_788]
 					_ = row_1238
-					row_1239 := c_787[int(x_1232)*c_789 : (int(x_1232)+1)*c_789]
+					row_1239 := c_789[int(x_1231)*c_791 : (int(x_1231)+1)*c_791]
 					_ = row_1239
-					row_1240 := c_790[int(x_1232)*c_792 : (int(x_1232)+1)*c_792]
+					row_1240 := c_792[int(x_1231)*c_794 : (int(x_1231)+1)*c_794]
 					_ = row_1240
-					row_1241 := c_793[int(x_1232)*c_795 : (int(x_1232)+1)*c_795]
+					row_1241 := c_795[int(x_1231)*c_797 : (int(x_1231)+1)*c_797]
 					_ = row_1241
-					row_1242 := c_796[int(x_1232)*c_798 : (int(x_1232)+1)*c_798]
+					row_1242 := c_798[int(x_1231)*c_800 : (int(x_1231)+1)*c_800]
 					_ = row_1242
-					row_1243 := c_799[int(x_1232)*c_801 : (int(x_1232)+1)*c_801]
+					row_1243 := c_801[int(x_1231)*c_803 : (int(x_1231)+1)*c_803]
 					_ = row_1243
-					row_1244 := c_802[int(x_1232)*c_804 : (int(x_1232)+1)*c_804]
+					row_1244 := c_804[int(x_1231)*c_806 : (int(x_1231)+1)*c_806]
 					_ = row_1244
-					row_1245 := c_805[int(x_1232)*c_807 : (int(x_1232)+1)*c_807]
+					row_1245 := c_807[int(x_1231)*c_809 : (int(x_1231)+1)*c_809]
 					_ = row_1245
-					row_1246 := c_808[int(x_1232)*c_810 : (int(x_1232)+1)*c_810]
+					row_1246 := c_810[int(x_1231)*c_812 : (int(x_1231)+1)*c_812]
 					_ = row_1246
-					row_1247 := c_811[int(x_1232)*c_813 : (int(x_1232)+1)*c_813]
+					row_1247 := c_813[int(x_1231)*c_815 : (int(x_1231)+1)*c_815]
 					_ = row_1247
-					row_1248 := c_814[int(x_1232)*c_816 : (int(x_1232)+1)*c_816]
+					row_1248 := c_816[int(x_1231)*c_818 : (int(x_1231)+1)*c_818]
 					_ = row_1248
-					row_1249 := c_817[int(x_1232)*c_819 : (int(x_1232)+1)*c_819]
+					row_1249 := c_819[int(x_1231)*c_821 : (int(x_1231)+1)*c_821]
 					_ = row_1249
-					row_1250 := c_820[int(x_1232)*c_822 : (int(x_1232)+1)*c_822]
+					row_1250 := c_822[int(x_1231)*c_824 : (int(x_1231)+1)*c_824]
 					_ = row_1250
-					row_1251 := c_823[int(x_1232)*c_825 : (int(x_1232)+1)*c_825]
+					row_1251 := c_825[int(x_1231)*c_827 : (int(x_1231)+1)*c_827]
 					_ = row_1251
-					row_1252 := c_826[int(x_1232)*c_828 : (int(x_1232)+1)*c_828]
-					_ = row_1252
-					rs_1253 := c_831 * c_832
-					row_1254 := c_829[int(x_1232)*rs_1253 : (int(x_1232)+1)*rs_1253]
-					_ = row_1254
-					c_1227, c_1228, c_1229, c_1230, c_1231 = row_1233, c_773, row_1235, c_776, c_777
+					rs_1252 := c_830 * c_831
+					row_1253 := c_828[int(x_1231)*rs_1252 : (int(x_1231)+1)*rs_1252]
+					_ = row_1253
+					c_1226, c_1227, c_1228, c_1229, c_1230 = row_1232, c_772, row_1234, c_775, c_776
 				} else {
-					c_1227, c_1228, c_1229, c_1230, c_1231 = r_765, sequence_12, st_574, st_575, st_576
+					c_1226, c_1227, c_1228, c_1229, c_1230 = r_764, sequence_12, st_574, st_575, st_576
 				}
 				if int64(1) >= int64(extraparams_5) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 				}
-				row_1255 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
-				if extraparams_6 != c_1228 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_1228})+" and "+runtime.ShapeString([]int{extraparams_6}))
+				row_1254 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
+				if extraparams_6 != c_1227 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_1227})+" and "+runtime.ShapeString([]int{extraparams_6}))
 				}
 				if int64(2) >= int64(extraparams_5) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
 				}
-				row_1256 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
-				if extraparams_6 != c_1228 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1228})+" and "+runtime.ShapeString([]int{extraparams_6}))
+				row_1255 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
+				if extraparams_6 != c_1227 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1227})+" and "+runtime.ShapeString([]int{extraparams_6}))
 				}
-				r_1257 := ar.F64w(c_1228)
-				c_1227 = c_1227[:len(r_1257)]
-				row_1255 = row_1255[:len(r_1257)]
-				row_1256 = row_1256[:len(r_1257)]
-				for i_1258 := range r_1257 {
-					r_1257[i_1258] = ((c_1227[i_1258] * row_1255[i_1258]) + row_1256[i_1258])
+				r_1256 := ar.F64w(c_1227)
+				c_1226 = c_1226[:len(r_1256)]
+				row_1254 = row_1254[:len(r_1256)]
+				row_1255 = row_1255[:len(r_1256)]
+				for i_1257 := range r_1256 {
+					r_1256[i_1257] = ((c_1226[i_1257] * row_1254[i_1257]) + row_1255[i_1257])
 				}
-				r_1260 := ar.F64w(c_1228)
-				r_1257 = r_1257[:len(r_1260)]
-				for i_1261 := range r_1260 {
-					r_1260[i_1261] = (math.Exp(r_1257[i_1261]))
+				r_1259 := ar.F64w(c_1227)
+				r_1256 = r_1256[:len(r_1259)]
+				for i_1260 := range r_1259 {
+					r_1259[i_1260] = (math.Exp(r_1256[i_1260]))
 				}
-				s_1263 := runtime.Sum(r_1260)
-				x_1264 := s_1263 + 2.0
-				x_1265 := x_762 + int64(1)
-				if x_1265 < 0 || x_1265 >= int64(sequence_11) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_1265, sequence_11))
+				s_1262 := runtime.Sum(r_1259)
+				x_1263 := s_1262 + 2.0
+				x_1264 := x_761 + int64(1)
+				if x_1264 < 0 || x_1264 >= int64(sequence_11) {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_1264, sequence_11))
 				}
-				row_1266 := sequence_10[int(x_1265)*sequence_12 : (int(x_1265)+1)*sequence_12]
-				x_1267 := math.Log(x_1264)
-				if c_1228 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_1228}))
+				row_1265 := sequence_10[int(x_1264)*sequence_12 : (int(x_1264)+1)*sequence_12]
+				x_1266 := math.Log(x_1263)
+				if c_1227 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_1227}))
 				}
-				r_1268 := ar.F64w(sequence_12)
-				row_1266 = row_1266[:len(r_1268)]
-				r_1257 = r_1257[:len(r_1268)]
-				for i_1269 := range r_1268 {
-					r_1268[i_1269] = (row_1266[i_1269] * (r_1257[i_1269] - x_1267))
+				r_1267 := ar.F64w(sequence_12)
+				row_1265 = row_1265[:len(r_1267)]
+				r_1256 = r_1256[:len(r_1267)]
+				for i_1268 := range r_1267 {
+					r_1267[i_1268] = (row_1265[i_1268] * (r_1256[i_1268] - x_1266))
 				}
-				s_1271 := runtime.Sum(r_1268)
-				x_1272 := st_577 + s_1271
-				st_574, st_575, st_576, st_577, st_580, st_581, st_582, st_583, st_584, st_585, st_586, st_592, st_593, st_594, st_595, st_596, st_597, st_598, st_599, st_600, st_601, st_602, st_603, st_604, st_605, st_606, st_607, st_608, st_609, st_610, st_611, st_612, st_613, st_614, st_615, st_616, st_617, st_618, st_619, st_620, st_621, st_622, st_623, st_624, st_625, st_626, st_627, st_628, st_629, st_630, st_631, st_632, st_633, st_634, st_635, st_636, st_637, st_638, st_639, st_640, st_641, st_642, st_643, st_644, st_645, st_646, st_647, st_648, st_649, st_650, st_651, st_652, st_653, st_660, st_661 = c_1229, c_1230, c_1231, x_1272, x_1264, r_1260, c_1228, row_1255, extraparams_6, c_1227, c_1228, c_771, c_772, c_773, c_774, c_775, c_776, c_777, c_778, c_779, c_780, c_781, c_782, c_783, c_784, c_785, c_786, c_787, c_788, c_789, c_790, c_791, c_792, c_793, c_794, c_795, c_796, c_797, c_798, c_799, c_800, c_801, c_802, c_803, c_804, c_805, c_806, c_807, c_808, c_809, c_810, c_811, c_812, c_813, c_814, c_815, c_816, c_817, c_818, c_819, c_820, c_821, c_822, c_823, c_824, c_825, c_826, c_827, c_828, c_829, c_830, c_831, c_832, st_575, st_576
+				s_1270 := runtime.Sum(r_1267)
+				x_1271 := st_577 + s_1270
+				st_574, st_575, st_576, st_577, st_580, st_581, st_582, st_583, st_584, st_585, st_586, st_592, st_593, st_594, st_595, st_596, st_597, st_598, st_599, st_600, st_601, st_602, st_603, st_604, st_605, st_606, st_607, st_608, st_609, st_610, st_611, st_612, st_613, st_614, st_615, st_616, st_617, st_618, st_619, st_620, st_621, st_622, st_623, st_624, st_625, st_626, st_627, st_628, st_629, st_630, st_631, st_632, st_633, st_634, st_635, st_636, st_637, st_638, st_639, st_640, st_641, st_642, st_643, st_644, st_645, st_646, st_647, st_648, st_649, st_650, st_651, st_652, st_653, st_660, st_661 = c_1228, c_1229, c_1230, x_1271, x_1263, r_1259, c_1227, row_1254, extraparams_6, c_1226, c_1227, c_770, c_771, c_772, c_773, c_774, c_775, c_776, c_777, c_778, c_779, c_780, c_781, c_782, c_783, c_784, c_785, c_786, c_787, c_788, c_789, c_790, c_791, c_792, c_793, c_794, c_795, c_796, c_797, c_798, c_799, c_800, c_801, c_802, c_803, c_804, c_805, c_806, c_807, c_808, c_809, c_810, c_811, c_812, c_813, c_814, c_815, c_816, c_817, c_818, c_819, c_820, c_821, c_822, c_823, c_824, c_825, c_826, c_827, c_828, c_829, c_830, c_831, st_575, st_576
 			}
-			a_664[i_759] = st_580
-			if i_759 == 0 {
-				d_666 = st_582
-				rs_667 = d_666
-				tot_1273, err_1274 := runtime.MulSize(n_573, rs_667)
-				if err_1274 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1274)
+			a_663[i_758] = st_580
+			if i_758 == 0 {
+				d_665 = st_582
+				rs_666 = d_665
+				tot_1272, err_1273 := runtime.MulSize(n_573, rs_666)
+				if err_1273 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1273)
 				}
-				a_665 = ar.F64w(tot_1273)
-			} else if st_582 != d_666 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_759)+" has shape "+runtime.ShapeString([]int{st_582})+", element 0 has shape "+runtime.ShapeString([]int{d_666}))
+				a_664 = ar.F64w(tot_1272)
+			} else if st_582 != d_665 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_582})+", element 0 has shape "+runtime.ShapeString([]int{d_665}))
 			}
-			copy(a_665[i_759*rs_667:(i_759+1)*rs_667], st_581)
-			if i_759 == 0 {
-				d_669 = st_584
-				rs_670 = d_669
-				tot_1275, err_1276 := runtime.MulSize(n_573, rs_670)
-				if err_1276 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1276)
+			copy(a_664[i_758*rs_666:(i_758+1)*rs_666], st_581)
+			if i_758 == 0 {
+				d_668 = st_584
+				rs_669 = d_668
+				tot_1274, err_1275 := runtime.MulSize(n_573, rs_669)
+				if err_1275 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1275)
 				}
-				a_668 = ar.F64w(tot_1275)
-			} else if st_584 != d_669 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_759)+" has shape "+runtime.ShapeString([]int{st_584})+", element 0 has shape "+runtime.ShapeString([]int{d_669}))
+				a_667 = ar.F64w(tot_1274)
+			} else if st_584 != d_668 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_584})+", element 0 has shape "+runtime.ShapeString([]int{d_668}))
 			}
-			copy(a_668[i_759*rs_670:(i_759+1)*rs_670], st_583)
-			if i_759 == 0 {
-				d_672 = st_586
-				rs_673 = d_672
-				tot_1277, err_1278 := runtime.MulSize(n_573, rs_673)
-				if err_1278 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1278)
+			copy(a_667[i_758*rs_669:(i_758+1)*rs_669], st_583)
+			if i_758 == 0 {
+				d_671 = st_586
+				rs_672 = d_671
+				tot_1276, err_1277 := runtime.MulSize(n_573, rs_672)
+				if err_1277 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1277)
 				}
-				a_671 = ar.F64w(tot_1277)
-			} else if st_586 != d_672 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_759)+" has shape "+runtime.ShapeString([]int{st_586})+", element 0 has shape "+runtime.ShapeString([]int{d_672}))
+				a_670 = ar.F64w(tot_1276)
+			} else if st_586 != d_671 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_586})+", element 0 has shape "+runtime.ShapeString([]int{d_671}))
 			}
-			copy(a_671[i_759*rs_673:(i_759+1)*rs_673], st_585)
-			if i_759 == 0 {
-				d_675, d_676 = st_593, st_594
-				rs_677 = d_675 * d_676
-				tot_1279, err_1280 := runtime.MulSize(n_573, rs_677)
-				if err_1280 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1280)
+			copy(a_670[i_758*rs_672:(i_758+1)*rs_672], st_585)
+			if i_758 == 0 {
+				d_674, d_675 = st_593, st_594
+				rs_676 = d_674 * d_675
+				tot_1278, err_1279 := runtime.MulSize(n_573, rs_676)
+				if err_1279 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1279)
 				}
-				a_674 = ar.F64w(tot_1279)
-			} else if st_593 != d_675 || st_594 != d_676 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_759)+" has shape "+runtime.ShapeString([]int{st_593, st_594})+", element 0 has shape "+runtime.ShapeString([]int{d_675, d_676}))
+				a_673 = ar.F64w(tot_1278)
+			} else if st_593 != d_674 || st_594 != d_675 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_593, st_594})+", element 0 has shape "+runtime.ShapeString([]int{d_674, d_675}))
 			}
-			copy(a_674[i_759*rs_677:(i_759+1)*rs_677], st_592)
-			if i_759 == 0 {
-				d_679, d_680, d_681 = st_596, st_597, st_598
-				rs_682 = d_679 * d_680 * d_681
-				tot_1281, err_1282 := runtime.MulSize(n_573, rs_682)
-				if err_1282 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1282)
+			copy(a_673[i_758*rs_676:(i_758+1)*rs_676], st_592)
+			if i_758 == 0 {
+				d_678, d_679, d_680 = st_596, st_597, st_598
+				rs_681 = d_678 * d_679 * d_680
+				tot_1280, err_1281 := runtime.MulSize(n_573, rs_681)
+				if err_1281 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1281)
 				}
-				a_678 = ar.F64w(tot_1281)
-			} else if st_596 != d_679 || st_597 != d_680 || st_598 != d_681 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_759)+" has shape "+runtime.ShapeString([]int{st_596, st_597, st_598})+", element 0 has shape "+runtime.ShapeString([]int{d_679, d_680, d_681}))
+				a_677 = ar.F64w(tot_1280)
+			} else if st_596 != d_678 || st_597 != d_679 || st_598 != d_680 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_596, st_597, st_598})+", element 0 has shape "+runtime.ShapeString([]int{d_678, d_679, d_680}))
 			}
-			copy(a_678[i_759*rs_682:(i_759+1)*rs_682], st_595)
-			if i_759 == 0 {
-				d_684, d_685 = st_600, st_601
-				rs_686 = d_684 * d_685
-				tot_1283, err_1284 := runtime.MulSize(n_573, rs_686)
-				if err_1284 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1284)
+			copy(a_677[i_758*rs_681:(i_758+1)*rs_681], st_595)
+			if i_758 == 0 {
+				d_683, d_684 = st_600, st_601
+				rs_685 = d_683 * d_684
+				tot_1282, err_1283 := runtime.MulSize(n_573, rs_685)
+				if err_1283 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1283)
 				}
-				a_683 = ar.F64w(tot_1283)
-			} else if st_600 != d_684 || st_601 != d_685 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_759)+" has shape "+runtime.ShapeString([]int{st_600, st_601})+", element 0 has shape "+runtime.ShapeString([]int{d_684, d_685}))
+				a_682 = ar.F64w(tot_1282)
+			} else if st_600 != d_683 || st_601 != d_684 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_600, st_601})+", element 0 has shape "+runtime.ShapeString([]int{d_683, d_684}))
 			}
-			copy(a_683[i_759*rs_686:(i_759+1)*rs_686], st_599)
-			if i_759 == 0 {
-				d_688, d_689 = st_603, st_604
-				rs_690 = d_688 * d_689
-				tot_1285, err_1286 := runtime.MulSize(n_573, rs_690)
-				if err_1286 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1286)
+			copy(a_682[i_758*rs_685:(i_758+1)*rs_685], st_599)
+			if i_758 == 0 {
+				d_687, d_688 = st_603, st_604
+				rs_689 = d_687 * d_688
+				tot_1284, err_1285 := runtime.MulSize(n_573, rs_689)
+				if err_1285 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1285)
 				}
-				a_687 = ar.F64w(tot_1285)
-			} else if st_603 != d_688 || st_604 != d_689 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_759)+" has shape "+runtime.ShapeString([]int{st_603, st_604})+", element 0 has shape "+runtime.ShapeString([]int{d_688, d_689}))
+				a_686 = ar.F64w(tot_1284)
+			} else if st_603 != d_687 || st_604 != d_688 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_603, st_604})+", element 0 has shape "+runtime.ShapeString([]int{d_687, d_688}))
 			}
-			copy(a_687[i_759*rs_690:(i_759+1)*rs_690], st_602)
-			if i_759 == 0 {
-				d_692, d_693 = st_606, st_607
-				rs_694 = d_692 * d_693
-				tot_1287, err_1288 := runtime.MulSize(n_573, rs_694)
-				if err_1288 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1288)
+			copy(a_686[i_758*rs_689:(i_758+1)*rs_689], st_602)
+			if i_758 == 0 {
+				d_691, d_692 = st_606, st_607
+				rs_693 = d_691 * d_692
+				tot_1286, err_1287 := runtime.MulSize(n_573, rs_693)
+				if err_1287 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1287)
 				}
-				a_691 = ar.F64w(tot_1287)
-			} else if st_606 != d_692 || st_607 != d_693 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_759)+" has shape "+runtime.ShapeString([]int{st_606, st_607})+", element 0 has shape "+runtime.ShapeString([]int{d_692, d_693}))
+				a_690 = ar.F64w(tot_1286)
+			} else if st_606 != d_691 || st_607 != d_692 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_606, st_607})+", element 0 has shape "+runtime.ShapeString([]int{d_691, d_692}))
 			}
-			copy(a_691[i_759*rs_694:(i_759+1)*rs_694], st_605)
-			if i_759 == 0 {
-				d_696, d_697 = st_609, st_610
-				rs_698 = d_696 * d_697
-				tot_1289, err_1290 := runtime.MulSize(n_573, rs_698)
-				if err_1290 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1290)
+			copy(a_690[i_758*rs_693:(i_758+1)*rs_693], st_605)
+			if i_758 == 0 {
+				d_695, d_696 = st_609, st_610
+				rs_697 = d_695 * d_696
+				tot_1288, err_1289 := runtime.MulSize(n_573, rs_697)
+				if err_1289 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1289)
 				}
-				a_695 = ar.F64w(tot_1289)
-			} else if st_609 != d_696 || st_610 != d_697 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_759)+" has shape "+runtime.ShapeString([]int{st_609, st_610})+", element 0 has shape "+runtime.ShapeString([]int{d_696, d_697}))
+				a_694 = ar.F64w(tot_1288)
+			} else if st_609 != d_695 || st_610 != d_696 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_609, st_610})+", element 0 has shape "+runtime.ShapeString([]int{d_695, d_696}))
 			}
-			copy(a_695[i_759*rs_698:(i_759+1)*rs_698], st_608)
-			if i_759 == 0 {
-				d_700, d_701 = st_612, st_613
-				rs_702 = d_700 * d_701
-				tot_1291, err_1292 := runtime.MulSize(n_573, rs_702)
-				if err_1292 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1292)
+			copy(a_694[i_758*rs_697:(i_758+1)*rs_697], st_608)
+			if i_758 == 0 {
+				d_699, d_700 = st_612, st_613
+				rs_701 = d_699 * d_700
+				tot_1290, err_1291 := runtime.MulSize(n_573, rs_701)
+				if err_1291 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1291)
 				}
-				a_699 = ar.F64w(tot_1291)
-			} else if st_612 != d_700 || st_613 != d_701 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_759)+" has shape "+runtime.ShapeString([]int{st_612, st_613})+", element 0 has shape "+runtime.ShapeString([]int{d_700, d_701}))
+				a_698 = ar.F64w(tot_1290)
+			} else if st_612 != d_699 || st_613 != d_700 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_612, st_613})+", element 0 has shape "+runtime.ShapeString([]int{d_699, d_700}))
 			}
-			copy(a_699[i_759*rs_702:(i_759+1)*rs_702], st_611)
-			if i_759 == 0 {
-				d_704, d_705 = st_615, st_616
-				rs_706 = d_704 * d_705
-				tot_1293, err_1294 := runtime.MulSize(n_573, rs_706)
-				if err_1294 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1294)
+			copy(a_698[i_758*rs_701:(i_758+1)*rs_701], st_611)
+			if i_758 == 0 {
+				d_703, d_704 = st_615, st_616
+				rs_705 = d_703 * d_704
+				tot_1292, err_1293 := runtime.MulSize(n_573, rs_705)
+				if err_1293 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1293)
 				}
-				a_703 = ar.F64w(tot_1293)
-			} else if st_615 != d_704 || st_616 != d_705 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_759)+" has shape "+runtime.ShapeString([]int{st_615, st_616})+", element 0 has shape "+runtime.ShapeString([]int{d_704, d_705}))
+				a_702 = ar.F64w(tot_1292)
+			} else if st_615 != d_703 || st_616 != d_704 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_615, st_616})+", element 0 has shape "+runtime.ShapeString([]int{d_703, d_704}))
 			}
-			copy(a_703[i_759*rs_706:(i_759+1)*rs_706], st_614)
-			if i_759 == 0 {
-				d_708, d_709 = st_618, st_619
-				rs_710 = d_708 * d_709
-				tot_1295, err_1296 := runtime.MulSize(n_573, rs_710)
-				if err_1296 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1296)
+			copy(a_702[i_758*rs_705:(i_758+1)*rs_705], st_614)
+			if i_758 == 0 {
+				d_707, d_708 = st_618, st_619
+				rs_709 = d_707 * d_708
+				tot_1294, err_1295 := runtime.MulSize(n_573, rs_709)
+				if err_1295 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1295)
 				}
-				a_707 = ar.F64w(tot_1295)
-			} else if st_618 != d_708 || st_619 != d_709 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_759)+" has shape "+runtime.ShapeString([]int{st_618, st_619})+", element 0 has shape "+runtime.ShapeString([]int{d_708, d_709}))
+				a_706 = ar.F64w(tot_1294)
+			} else if st_618 != d_707 || st_619 != d_708 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_618, st_619})+", element 0 has shape "+runtime.ShapeString([]int{d_707, d_708}))
 			}
-			copy(a_707[i_759*rs_710:(i_759+1)*rs_710], st_617)
-			if i_759 == 0 {
-				d_712, d_713 = st_621, st_622
-				rs_714 = d_712 * d_713
-				tot_1297, err_1298 := runtime.MulSize(n_573, rs_714)
-				if err_1298 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1298)
+			copy(a_706[i_758*rs_709:(i_758+1)*rs_709], st_617)
+			if i_758 == 0 {
+				d_711, d_712 = st_621, st_622
+				rs_713 = d_711 * d_712
+				tot_1296, err_1297 := runtime.MulSize(n_573, rs_713)
+				if err_1297 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1297)
 				}
-				a_711 = ar.F64w(tot_1297)
-			} else if st_621 != d_712 || st_622 != d_713 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_759)+" has shape "+runtime.ShapeString([]int{st_621, st_622})+", element 0 has shape "+runtime.ShapeString([]int{d_712, d_713}))
+				a_710 = ar.F64w(tot_1296)
+			} else if st_621 != d_711 || st_622 != d_712 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_621, st_622})+", element 0 has shape "+runtime.ShapeString([]int{d_711, d_712}))
 			}
-			copy(a_711[i_759*rs_714:(i_759+1)*rs_714], st_620)
-			if i_759 == 0 {
-				d_716, d_717 = st_624, st_625
-				rs_718 = d_716 * d_717
-				tot_1299, err_1300 := runtime.MulSize(n_573, rs_718)
-				if err_1300 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1300)
+			copy(a_710[i_758*rs_713:(i_758+1)*rs_713], st_620)
+			if i_758 == 0 {
+				d_715, d_716 = st_624, st_625
+				rs_717 = d_715 * d_716
+				tot_1298, err_1299 := runtime.MulSize(n_573, rs_717)
+				if err_1299 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1299)
 				}
-				a_715 = ar.F64w(tot_1299)
-			} else if st_624 != d_716 || st_625 != d_717 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_759)+" has shape "+runtime.ShapeString([]int{st_624, st_625})+", element 0 has shape "+runtime.ShapeString([]int{d_716, d_717}))
+				a_714 = ar.F64w(tot_1298)
+			} else if st_624 != d_715 || st_625 != d_716 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_624, st_625})+", element 0 has shape "+runtime.ShapeString([]int{d_715, d_716}))
 			}
-			copy(a_715[i_759*rs_718:(i_759+1)*rs_718], st_623)
-			if i_759 == 0 {
-				d_720, d_721 = st_627, st_628
-				rs_722 = d_720 * d_721
-				tot_1301, err_1302 := runtime.MulSize(n_573, rs_722)
-				if err_1302 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1302)
+			copy(a_714[i_758*rs_717:(i_758+1)*rs_717], st_623)
+			if i_758 == 0 {
+				d_719, d_720 = st_627, st_628
+				rs_721 = d_719 * d_720
+				tot_1300, err_1301 := runtime.MulSize(n_573, rs_721)
+				if err_1301 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1301)
 				}
-				a_719 = ar.F64w(tot_1301)
-			} else if st_627 != d_720 || st_628 != d_721 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_759)+" has shape "+runtime.ShapeString([]int{st_627, st_628})+", element 0 has shape "+runtime.ShapeString([]int{d_720, d_721}))
+				a_718 = ar.F64w(tot_1300)
+			} else if st_627 != d_719 || st_628 != d_720 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_627, st_628})+", element 0 has shape "+runtime.ShapeString([]int{d_719, d_720}))
 			}
-			copy(a_719[i_759*rs_722:(i_759+1)*rs_722], st_626)
-			if i_759 == 0 {
-				d_724, d_725 = st_630, st_631
-				rs_726 = d_724 * d_725
-				tot_1303, err_1304 := runtime.MulSize(n_573, rs_726)
-				if err_1304 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1304)
+			copy(a_718[i_758*rs_721:(i_758+1)*rs_721], st_626)
+			if i_758 == 0 {
+				d_723, d_724 = st_630, st_631
+				rs_725 = d_723 * d_724
+				tot_1302, err_1303 := runtime.MulSize(n_573, rs_725)
+				if err_1303 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1303)
 				}
-				a_723 = ar.F64w(tot_1303)
-			} else if st_630 != d_724 || st_631 != d_725 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_759)+" has shape "+runtime.ShapeString([]int{st_630, st_631})+", element 0 has shape "+runtime.ShapeString([]int{d_724, d_725}))
+				a_722 = ar.F64w(tot_1302)
+			} else if st_630 != d_723 || st_631 != d_724 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_630, st_631})+", element 0 has shape "+runtime.ShapeString([]int{d_723, d_724}))
 			}
-			copy(a_723[i_759*rs_726:(i_759+1)*rs_726], st_629)
-			if i_759 == 0 {
-				d_728, d_729 = st_633, st_634
-				rs_730 = d_728 * d_729
-				tot_1305, err_1306 := runtime.MulSize(n_573, rs_730)
-				if err_1306 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1306)
+			copy(a_722[i_758*rs_725:(i_758+1)*rs_725], st_629)
+			if i_758 == 0 {
+				d_727, d_728 = st_633, st_634
+				rs_729 = d_727 * d_728
+				tot_1304, err_1305 := runtime.MulSize(n_573, rs_729)
+				if err_1305 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1305)
 				}
-				a_727 = ar.F64w(tot_1305)
-			} else if st_633 != d_728 || st_634 != d_729 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_759)+" has shape "+runtime.ShapeString([]int{st_633, st_634})+", element 0 has shape "+runtime.ShapeString([]int{d_728, d_729}))
+				a_726 = ar.F64w(tot_1304)
+			} else if st_633 != d_727 || st_634 != d_728 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_633, st_634})+", element 0 has shape "+runtime.ShapeString([]int{d_727, d_728}))
 			}
-			copy(a_727[i_759*rs_730:(i_759+1)*rs_730], st_632)
-			if i_759 == 0 {
-				d_732, d_733 = st_636, st_637
-				rs_734 = d_732 * d_733
-				tot_1307, err_1308 := runtime.MulSize(n_573, rs_734)
-				if err_1308 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1308)
+			copy(a_726[i_758*rs_729:(i_758+1)*rs_729], st_632)
+			if i_758 == 0 {
+				d_731, d_732 = st_636, st_637
+				rs_733 = d_731 * d_732
+				tot_1306, err_1307 := runtime.MulSize(n_573, rs_733)
+				if err_1307 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1307)
 				}
-				a_731 = ar.F64w(tot_1307)
-			} else if st_636 != d_732 || st_637 != d_733 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_759)+" has shape "+runtime.ShapeString([]int{st_636, st_637})+", element 0 has shape "+runtime.ShapeString([]int{d_732, d_733}))
+				a_730 = ar.F64w(tot_1306)
+			} else if st_636 != d_731 || st_637 != d_732 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_636, st_637})+", element 0 has shape "+runtime.ShapeString([]int{d_731, d_732}))
 			}
-			copy(a_731[i_759*rs_734:(i_759+1)*rs_734], st_635)
-			if i_759 == 0 {
-				d_736, d_737 = st_639, st_640
-				rs_738 = d_736 * d_737
-				tot_1309, err_1310 := runtime.MulSize(n_573, rs_738)
-				if err_1310 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1310)
+			copy(a_730[i_758*rs_733:(i_758+1)*rs_733], st_635)
+			if i_758 == 0 {
+				d_735, d_736 = st_639, st_640
+				rs_737 = d_735 * d_736
+				tot_1308, err_1309 := runtime.MulSize(n_573, rs_737)
+				if err_1309 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1309)
 				}
-				a_735 = ar.F64w(tot_1309)
-			} else if st_639 != d_736 || st_640 != d_737 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_759)+" has shape "+runtime.ShapeString([]int{st_639, st_640})+", element 0 has shape "+runtime.ShapeString([]int{d_736, d_737}))
+				a_734 = ar.F64w(tot_1308)
+			} else if st_639 != d_735 || st_640 != d_736 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_639, st_640})+", element 0 has shape "+runtime.ShapeString([]int{d_735, d_736}))
 			}
-			copy(a_735[i_759*rs_738:(i_759+1)*rs_738], st_638)
-			if i_759 == 0 {
-				d_740, d_741 = st_642, st_643
-				rs_742 = d_740 * d_741
-				tot_1311, err_1312 := runtime.MulSize(n_573, rs_742)
-				if err_1312 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1312)
+			copy(a_734[i_758*rs_737:(i_758+1)*rs_737], st_638)
+			if i_758 == 0 {
+				d_739, d_740 = st_642, st_643
+				rs_741 = d_739 * d_740
+				tot_1310, err_1311 := runtime.MulSize(n_573, rs_741)
+				if err_1311 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1311)
 				}
-				a_739 = ar.F64w(tot_1311)
-			} else if st_642 != d_740 || st_643 != d_741 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_759)+" has shape "+runtime.ShapeString([]int{st_642, st_643})+", element 0 has shape "+runtime.ShapeString([]int{d_740, d_741}))
+				a_738 = ar.F64w(tot_1310)
+			} else if st_642 != d_739 || st_643 != d_740 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_642, st_643})+", element 0 has shape "+runtime.ShapeString([]int{d_739, d_740}))
 			}
-			copy(a_739[i_759*rs_742:(i_759+1)*rs_742], st_641)
-			if i_759 == 0 {
-				d_744, d_745 = st_645, st_646
-				rs_746 = d_744 * d_745
-				tot_1313, err_1314 := runtime.MulSize(n_573, rs_746)
-				if err_1314 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1314)
+			copy(a_738[i_758*rs_741:(i_758+1)*rs_741], st_641)
+			if i_758 == 0 {
+				d_743, d_744 = st_645, st_646
+				rs_745 = d_743 * d_744
+				tot_1312, err_1313 := runtime.MulSize(n_573, rs_745)
+				if err_1313 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1313)
 				}
-				a_743 = ar.F64w(tot_1313)
-			} else if st_645 != d_744 || st_646 != d_745 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_759)+" has shape "+runtime.ShapeString([]int{st_645, st_646})+", element 0 has shape "+runtime.ShapeString([]int{d_744, d_745}))
+				a_742 = ar.F64w(tot_1312)
+			} else if st_645 != d_743 || st_646 != d_744 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_645, st_646})+", element 0 has shape "+runtime.ShapeString([]int{d_743, d_744}))
 			}
-			copy(a_743[i_759*rs_746:(i_759+1)*rs_746], st_644)
-			if i_759 == 0 {
-				d_748, d_749 = st_648, st_649
-				rs_750 = d_748 * d_749
-				tot_1315, err_1316 := runtime.MulSize(n_573, rs_750)
-				if err_1316 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1316)
+			copy(a_742[i_758*rs_745:(i_758+1)*rs_745], st_644)
+			if i_758 == 0 {
+				d_747, d_748 = st_648, st_649
+				rs_749 = d_747 * d_748
+				tot_1314, err_1315 := runtime.MulSize(n_573, rs_749)
+				if err_1315 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1315)
 				}
-				a_747 = ar.F64w(tot_1315)
-			} else if st_648 != d_748 || st_649 != d_749 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_759)+" has shape "+runtime.ShapeString([]int{st_648, st_649})+", element 0 has shape "+runtime.ShapeString([]int{d_748, d_749}))
+				a_746 = ar.F64w(tot_1314)
+			} else if st_648 != d_747 || st_649 != d_748 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_648, st_649})+", element 0 has shape "+runtime.ShapeString([]int{d_747, d_748}))
 			}
-			copy(a_747[i_759*rs_750:(i_759+1)*rs_750], st_647)
-			if i_759 == 0 {
-				d_752, d_753, d_754 = st_651, st_652, st_653
-				rs_755 = d_752 * d_753 * d_754
-				tot_1317, err_1318 := runtime.MulSize(n_573, rs_755)
-				if err_1318 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1318)
+			copy(a_746[i_758*rs_749:(i_758+1)*rs_749], st_647)
+			if i_758 == 0 {
+				d_751, d_752, d_753 = st_651, st_652, st_653
+				rs_754 = d_751 * d_752 * d_753
+				tot_1316, err_1317 := runtime.MulSize(n_573, rs_754)
+				if err_1317 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1317)
 				}
-				a_751 = ar.F64w(tot_1317)
-			} else if st_651 != d_752 || st_652 != d_753 || st_653 != d_754 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_759)+" has shape "+runtime.ShapeString([]int{st_651, st_652, st_653})+", element 0 has shape "+runtime.ShapeString([]int{d_752, d_753, d_754}))
+				a_750 = ar.F64w(tot_1316)
+			} else if st_651 != d_751 || st_652 != d_752 || st_653 != d_753 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_651, st_652, st_653})+", element 0 has shape "+runtime.ShapeString([]int{d_751, d_752, d_753}))
 			}
-			copy(a_751[i_759*rs_755:(i_759+1)*rs_755], st_650)
-			if i_759 == 0 {
-				d_756, d_757 = st_660, st_661
-				rs_758 = d_756 * d_757
-				tot_1319, err_1320 := runtime.MulSize(n_573, rs_758)
-				if err_1320 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1320)
+			copy(a_750[i_758*rs_754:(i_758+1)*rs_754], st_650)
+			if i_758 == 0 {
+				d_755, d_756 = st_660, st_661
+				rs_757 = d_755 * d_756
+				tot_1318, err_1319 := runtime.MulSize(n_573, rs_757)
+				if err_1319 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1319)
 				}
-				_ = tot_1319
-			} else if st_660 != d_756 || st_661 != d_757 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_759)+" has shape "+runtime.ShapeString([]int{st_660, st_661})+", element 0 has shape "+runtime.ShapeString([]int{d_756, d_757}))
+				_ = tot_1318
+			} else if st_660 != d_755 || st_661 != d_756 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_660, st_661})+", element 0 has shape "+runtime.ShapeString([]int{d_755, d_756}))
 			}
-			if i_759 > 0 && st_575*st_576 == len(buf_663) {
-				copy(buf_663, st_574)
-				st_574 = buf_663
-				ar.release(mark_760)
-			}
+			_ = mark_759
 		}
-		c_2013, c_2014, c_2015, c_2016, c_2017, c_2021, c_2023, c_2025, c_2026, c_2028, c_2029, c_2031, c_2037, c_2039, c_2040, c_2041, c_2043, c_2044, c_2045, c_2046, c_2048, c_2049, c_2050, c_2052, c_2053, c_2054, c_2056, c_2057, c_2058, c_2060, c_2061, c_2062, c_2064, c_2065, c_2066, c_2068, c_2069, c_2070, c_2072, c_2073, c_2074, c_2076, c_2077, c_2078, c_2080, c_2081, c_2082, c_2084, c_2085, c_2086, c_2088, c_2089, c_2090, c_2092, c_2093, c_2094, c_2096, c_2097, c_2098, c_2100, c_2101, c_2102, c_2104, c_2105, c_2106, c_2108, c_2109, c_2110, c_2112, c_2113, c_2114, c_2116, c_2117, c_2118, c_2125, c_2126 = st_574, n_573, st_575, st_576, st_577, a_664, a_665, d_666, a_668, d_669, a_671, d_672, a_674, d_675, d_676, a_678, d_679, d_680, d_681, a_683, d_684, d_685, a_687, d_688, d_689, a_691, d_692, d_693, a_695, d_696, d_697, a_699, d_700, d_701, a_703, d_704, d_705, a_707, d_708, d_709, a_711, d_712, d_713, a_715, d_716, d_717, a_719, d_720, d_721, a_723, d_724, d_725, a_727, d_728, d_729, a_731, d_732, d_733, a_735, d_736, d_737, a_739, d_740, d_741, a_743, d_744, d_745, a_747, d_748, d_749, a_751, d_752, d_753, d_754, d_756, d_757
+		c_2012, c_2013, c_2014, c_2015, c_2016, c_2020, c_2022, c_2024, c_2025, c_2027, c_2028, c_2030, c_2036, c_2038, c_2039, c_2040, c_2042, c_2043, c_2044, c_2045, c_2047, c_2048, c_2049, c_2051, c_2052, c_2053, c_2055, c_2056, c_2057, c_2059, c_2060, c_2061, c_2063, c_2064, c_2065, c_2067, c_2068, c_2069, c_2071, c_2072, c_2073, c_2075, c_2076, c_2077, c_2079, c_2080, c_2081, c_2083, c_2084, c_2085, c_2087, c_2088, c_2089, c_2091, c_2092, c_2093, c_2095, c_2096, c_2097, c_2099, c_2100, c_2101, c_2103, c_2104, c_2105, c_2107, c_2108, c_2109, c_2111, c_2112, c_2113, c_2115, c_2116, c_2117, c_2124, c_2125 = st_574, n_573, st_575, st_576, st_577, a_663, a_664, d_665, a_667, d_668, a_670, d_671, a_673, d_674, d_675, a_677, d_678, d_679, d_680, a_682, d_683, d_684, a_686, d_687, d_688, a_690, d_691, d_692, a_694, d_695, d_696, a_698, d_699, d_700, a_702, d_703, d_704, a_706, d_707, d_708, a_710, d_711, d_712, a_714, d_715, d_716, a_718, d_719, d_720, a_722, d_723, d_724, a_726, d_727, d_728, a_730, d_731, d_732, a_734, d_735, d_736, a_738, d_739, d_740, a_742, d_743, d_744, a_746, d_747, d_748, a_750, d_751, d_752, d_753, d_755, d_756
 	} else {
-		n_1321, err_1322 := runtime.CheckSize(int64(0))
-		if err_1322 != nil {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1322)
+		n_1320, err_1321 := runtime.CheckSize(int64(0))
+		if err_1321 != nil {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1321)
 		}
-		var a_1323 []float64
+		var a_1322 []float64
+		var d_1323 int = 0
 		var d_1324 int = 0
-		var d_1325 int = 0
-		var rs_1326 int = 0
-		a_1327 := ar.F64w(n_1321)
-		var a_1328 []float64
-		var d_1329 int = 0
-		var rs_1330 int = 0
-		a_1331 := ar.F64w(n_1321)
-		var a_1332 []float64
-		var d_1333 int = 0
-		var rs_1334 int = 0
-		var a_1335 []float64
-		var d_1336 int = 0
-		var rs_1337 int = 0
-		var a_1338 []float64
-		var d_1339 int = 0
-		var rs_1340 int = 0
-		var a_1341 []float64
-		var d_1342 int = 0
-		var rs_1343 int = 0
-		var a_1344 []float64
+		var rs_1325 int = 0
+		a_1326 := ar.F64w(n_1320)
+		var a_1327 []float64
+		var d_1328 int = 0
+		var rs_1329 int = 0
+		a_1330 := ar.F64w(n_1320)
+		var a_1331 []float64
+		var d_1332 int = 0
+		var rs_1333 int = 0
+		var a_1334 []float64
+		var d_1335 int = 0
+		var rs_1336 int = 0
+		var a_1337 []float64
+		var d_1338 int = 0
+		var rs_1339 int = 0
+		var a_1340 []float64
+		var d_1341 int = 0
+		var rs_1342 int = 0
+		var a_1343 []float64
+		var d_1344 int = 0
 		var d_1345 int = 0
-		var d_1346 int = 0
-		var rs_1347 int = 0
-		var a_1348 []float64
+		var rs_1346 int = 0
+		var a_1347 []float64
+		var d_1348 int = 0
 		var d_1349 int = 0
-		var d_1350 int = 0
-		var rs_1351 int = 0
-		var a_1352 []float64
+		var rs_1350 int = 0
+		var a_1351 []float64
+		var d_1352 int = 0
 		var d_1353 int = 0
 		var d_1354 int = 0
-		var d_1355 int = 0
-		var rs_1356 int = 0
-		var a_1357 []float64
+		var rs_1355 int = 0
+		var a_1356 []float64
+		var d_1357 int = 0
 		var d_1358 int = 0
-		var d_1359 int = 0
-		var rs_1360 int = 0
-		var a_1361 []float64
+		var rs_1359 int = 0
+		var a_1360 []float64
+		var d_1361 int = 0
 		var d_1362 int = 0
-		var d_1363 int = 0
-		var rs_1364 int = 0
-		var a_1365 []float64
+		var rs_1363 int = 0
+		var a_1364 []float64
+		var d_1365 int = 0
 		var d_1366 int = 0
-		var d_1367 int = 0
-		var rs_1368 int = 0
-		var a_1369 []float64
+		var rs_1367 int = 0
+		var a_1368 []float64
+		var d_1369 int = 0
 		var d_1370 int = 0
-		var d_1371 int = 0
-		var rs_1372 int = 0
-		var a_1373 []float64
+		var rs_1371 int = 0
+		var a_1372 []float64
+		var d_1373 int = 0
 		var d_1374 int = 0
-		var d_1375 int = 0
-		var rs_1376 int = 0
-		var a_1377 []float64
+		var rs_1375 int = 0
+		var a_1376 []float64
+		var d_1377 int = 0
 		var d_1378 int = 0
-		var d_1379 int = 0
-		var rs_1380 int = 0
-		var a_1381 []float64
+		var rs_1379 int = 0
+		var a_1380 []float64
+		var d_1381 int = 0
 		var d_1382 int = 0
-		var d_1383 int = 0
-		var rs_1384 int = 0
-		var a_1385 []float64
+		var rs_1383 int = 0
+		var a_1384 []float64
+		var d_1385 int = 0
 		var d_1386 int = 0
-		var d_1387 int = 0
-		var rs_1388 int = 0
-		var a_1389 []float64
+		var rs_1387 int = 0
+		var a_1388 []float64
+		var d_1389 int = 0
 		var d_1390 int = 0
-		var d_1391 int = 0
-		var rs_1392 int = 0
-		var a_1393 []float64
+		var rs_1391 int = 0
+		var a_1392 []float64
+		var d_1393 int = 0
 		var d_1394 int = 0
-		var d_1395 int = 0
-		var rs_1396 int = 0
-		var a_1397 []float64
+		var rs_1395 int = 0
+		var a_1396 []float64
+		var d_1397 int = 0
 		var d_1398 int = 0
-		var d_1399 int = 0
-		var rs_1400 int = 0
-		var a_1401 []float64
+		var rs_1399 int = 0
+		var a_1400 []float64
+		var d_1401 int = 0
 		var d_1402 int = 0
-		var d_1403 int = 0
-		var rs_1404 int = 0
-		var a_1405 []float64
+		var rs_1403 int = 0
+		var a_1404 []float64
+		var d_1405 int = 0
 		var d_1406 int = 0
-		var d_1407 int = 0
-		var rs_1408 int = 0
-		var a_1409 []float64
+		var rs_1407 int = 0
+		var a_1408 []float64
+		var d_1409 int = 0
 		var d_1410 int = 0
-		var d_1411 int = 0
-		var rs_1412 int = 0
-		var a_1413 []float64
+		var rs_1411 int = 0
+		var a_1412 []float64
+		var d_1413 int = 0
 		var d_1414 int = 0
-		var d_1415 int = 0
-		var rs_1416 int = 0
-		var a_1417 []float64
+		var rs_1415 int = 0
+		var a_1416 []float64
+		var d_1417 int = 0
 		var d_1418 int = 0
-		var d_1419 int = 0
-		var rs_1420 int = 0
-		var a_1421 []float64
+		var rs_1419 int = 0
+		var a_1420 []float64
+		var d_1421 int = 0
 		var d_1422 int = 0
-		var d_1423 int = 0
-		var rs_1424 int = 0
-		var a_1425 []float64
+		var rs_1423 int = 0
+		var a_1424 []float64
+		var d_1425 int = 0
 		var d_1426 int = 0
 		var d_1427 int = 0
-		var d_1428 int = 0
-		var rs_1429 int = 0
-		var a_1430 []float64
-		var d_1431 int = 0
-		var rs_1432 int = 0
-		var a_1433 []float64
+		var rs_1428 int = 0
+		var a_1429 []float64
+		var d_1430 int = 0
+		var rs_1431 int = 0
+		var a_1432 []float64
+		var d_1433 int = 0
 		var d_1434 int = 0
-		var d_1435 int = 0
-		var rs_1436 int = 0
-		var a_1437 []float64
+		var rs_1435 int = 0
+		var a_1436 []float64
+		var d_1437 int = 0
 		var d_1438 int = 0
-		var d_1439 int = 0
-		var rs_1440 int = 0
-		a_1441 := ar.F64w(n_1321)
-		for i_1442 := 0; i_1442 < n_1321; i_1442++ {
-			mark_1443 := ar.mark()
-			i_1444 := int64(i_1442)
-			_ = i_1444
+		var rs_1439 int = 0
+		a_1440 := ar.F64w(n_1320)
+		for i_1441 := 0; i_1441 < n_1320; i_1441++ {
+			mark_1442 := ar.mark()
+			i_1443 := int64(i_1441)
+			_ = i_1443
 			if int64(0) >= int64(sequence_11) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(int64(0), sequence_11))
 			}
-			row_1445 := sequence_10[int(int64(0))*sequence_12 : (int(int64(0))+1)*sequence_12]
+			row_1444 := sequence_10[int(int64(0))*sequence_12 : (int(int64(0))+1)*sequence_12]
 			if int64(0) >= int64(extraparams_5) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
 			}
-			row_1446 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
+			row_1445 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
 			if extraparams_6 != sequence_12 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 			}
-			r_1447 := ar.F64w(sequence_12)
-			row_1445 = row_1445[:len(r_1447)]
-			row_1446 = row_1446[:len(r_1447)]
-			for i_1448 := range r_1447 {
-				r_1447[i_1448] = (row_1445[i_1448] * row_1446[i_1448])
+			r_1446 := ar.F64w(sequence_12)
+			row_1444 = row_1444[:len(r_1446)]
+			row_1445 = row_1445[:len(r_1446)]
+			for i_1447 := range r_1446 {
+				r_1446[i_1447] = (row_1444[i_1447] * row_1445[i_1447])
 			}
-			x_1450 := n_14 / int64(2)
-			x_1451 := max(x_1450, int64(0))
-			x_1452 := x_1451 > int64(0)
-			var c_1453 []float64
+			x_1449 := n_14 / int64(2)
+			x_1450 := max(x_1449, int64(0))
+			x_1451 := x_1450 > int64(0)
+			var c_1452 []float64
+			var c_1453 int
 			var c_1454 int
-			var c_1455 int
-			var c_1456 []float64
+			var c_1455 []float64
+			var c_1456 int
 			var c_1457 int
 			var c_1458 int
-			var c_1459 int
-			var c_1460 []float64
+			var c_1459 []float64
+			var c_1460 int
 			var c_1461 int
-			var c_1462 int
-			var c_1463 []float64
+			var c_1462 []float64
+			var c_1463 int
 			var c_1464 int
-			var c_1465 int
-			var c_1466 []float64
+			var c_1465 []float64
+			var c_1466 int
 			var c_1467 int
-			var c_1468 int
-			var c_1469 []float64
+			var c_1468 []float64
+			var c_1469 int
 			var c_1470 int
-			var c_1471 int
-			var c_1472 []float64
+			var c_1471 []float64
+			var c_1472 int
 			var c_1473 int
-			var c_1474 int
-			var c_1475 []float64
+			var c_1474 []float64
+			var c_1475 int
 			var c_1476 int
-			var c_1477 int
-			var c_1478 []float64
+			var c_1477 []float64
+			var c_1478 int
 			var c_1479 int
-			var c_1480 int
-			var c_1481 []float64
+			var c_1480 []float64
+			var c_1481 int
 			var c_1482 int
-			var c_1483 int
-			var c_1484 []float64
+			var c_1483 []float64
+			var c_1484 int
 			var c_1485 int
-			var c_1486 int
-			var c_1487 []float64
+			var c_1486 []float64
+			var c_1487 int
 			var c_1488 int
-			var c_1489 int
-			var c_1490 []float64
+			var c_1489 []float64
+			var c_1490 int
 			var c_1491 int
-			var c_1492 int
-			var c_1493 []float64
+			var c_1492 []float64
+			var c_1493 int
 			var c_1494 int
-			var c_1495 int
-			var c_1496 []float64
+			var c_1495 []float64
+			var c_1496 int
 			var c_1497 int
-			var c_1498 int
-			var c_1499 []float64
+			var c_1498 []float64
+			var c_1499 int
 			var c_1500 int
-			var c_1501 int
-			var c_1502 []float64
+			var c_1501 []float64
+			var c_1502 int
 			var c_1503 int
-			var c_1504 int
-			var c_1505 []float64
+			var c_1504 []float64
+			var c_1505 int
 			var c_1506 int
-			var c_1507 int
-			var c_1508 []float64
+			var c_1507 []float64
+			var c_1508 int
 			var c_1509 int
-			var c_1510 int
-			var c_1511 []float64
+			var c_1510 []float64
+			var c_1511 int
 			var c_1512 int
 			var c_1513 int
-			var c_1514 int
-			if x_1452 {
-				x_1515 := x_1451 - int64(1)
+			if x_1451 {
+				x_1514 := x_1450 - int64(1)
 				if int64(0) >= int64(mainparams_2) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 				}
-				row_1516 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+				row_1515 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 				if int64(1) >= int64(mainparams_2) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 				}
-				row_1517 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+				row_1516 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
-				n_1518 := int(n_15) - int(int64(0))
-				s_1519 := row_1516[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_1518 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1518}))
+				n_1517 := int(n_15) - int(int64(0))
+				s_1518 := row_1515[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_1517 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1517}))
 				}
 				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
-				n_1520 := int(n_15) - int(int64(0))
-				s_1521 := row_1517[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_1520 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1520}))
+				n_1519 := int(n_15) - int(int64(0))
+				s_1520 := row_1516[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_1519 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1519}))
 				}
-				r_1522 := ar.F64w(sequence_12)
-				r_1447 = r_1447[:len(r_1522)]
-				s_1519 = s_1519[:len(r_1522)]
-				s_1521 = s_1521[:len(r_1522)]
-				for i_1523 := range r_1522 {
-					r_1522[i_1523] = (runtime.Sigmoid(((r_1447[i_1523] * s_1519[i_1523]) + s_1521[i_1523])))
+				r_1521 := ar.F64w(sequence_12)
+				r_1446 = r_1446[:len(r_1521)]
+				s_1518 = s_1518[:len(r_1521)]
+				s_1520 = s_1520[:len(r_1521)]
+				for i_1522 := range r_1521 {
+					r_1521[i_1522] = (runtime.Sigmoid(((r_1446[i_1522] * s_1518[i_1522]) + s_1520[i_1522])))
 				}
 				if int64(0) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
 				}
-				row_1525 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
-				x_1526 := int64(2) * n_15
-				if n_15 < 0 || x_1526 < n_15 || x_1526 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1526, mainparams_3))
+				row_1524 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
+				x_1525 := int64(2) * n_15
+				if n_15 < 0 || x_1525 < n_15 || x_1525 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1525, mainparams_3))
 				}
-				n_1527 := int(x_1526) - int(n_15)
-				s_1528 := row_1516[int(n_15)*1 : int(x_1526)*1 : int(x_1526)*1]
-				if n_1527 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1527}))
+				n_1526 := int(x_1525) - int(n_15)
+				s_1527 := row_1515[int(n_15)*1 : int(x_1525)*1 : int(x_1525)*1]
+				if n_1526 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1526}))
 				}
-				if n_15 < 0 || x_1526 < n_15 || x_1526 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1526, mainparams_3))
+				if n_15 < 0 || x_1525 < n_15 || x_1525 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1525, mainparams_3))
 				}
-				n_1529 := int(x_1526) - int(n_15)
-				s_1530 := row_1517[int(n_15)*1 : int(x_1526)*1 : int(x_1526)*1]
-				if n_1529 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1529}))
+				n_1528 := int(x_1525) - int(n_15)
+				s_1529 := row_1516[int(n_15)*1 : int(x_1525)*1 : int(x_1525)*1]
+				if n_1528 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1528}))
 				}
-				r_1531 := ar.F64w(state_9)
-				row_1525 = row_1525[:len(r_1531)]
-				s_1528 = s_1528[:len(r_1531)]
-				s_1530 = s_1530[:len(r_1531)]
-				for i_1532 := range r_1531 {
-					r_1531[i_1532] = (runtime.Sigmoid(((row_1525[i_1532] * s_1528[i_1532]) + s_1530[i_1532])))
+				r_1530 := ar.F64w(state_9)
+				row_1524 = row_1524[:len(r_1530)]
+				s_1527 = s_1527[:len(r_1530)]
+				s_1529 = s_1529[:len(r_1530)]
+				for i_1531 := range r_1530 {
+					r_1530[i_1531] = (runtime.Sigmoid(((row_1524[i_1531] * s_1527[i_1531]) + s_1529[i_1531])))
 				}
-				x_1534 := int64(3) * n_15
-				if x_1526 < 0 || x_1534 < x_1526 || x_1534 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1526, x_1534, mainparams_3))
+				x_1533 := int64(3) * n_15
+				if x_1525 < 0 || x_1533 < x_1525 || x_1533 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1525, x_1533, mainparams_3))
 				}
-				n_1535 := int(x_1534) - int(x_1526)
-				s_1536 := row_1516[int(x_1526)*1 : int(x_1534)*1 : int(x_1534)*1]
-				if n_1535 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1535}))
+				n_1534 := int(x_1533) - int(x_1525)
+				s_1535 := row_1515[int(x_1525)*1 : int(x_1533)*1 : int(x_1533)*1]
+				if n_1534 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1534}))
 				}
-				if x_1526 < 0 || x_1534 < x_1526 || x_1534 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1526, x_1534, mainparams_3))
+				if x_1525 < 0 || x_1533 < x_1525 || x_1533 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1525, x_1533, mainparams_3))
 				}
-				n_1537 := int(x_1534) - int(x_1526)
-				s_1538 := row_1517[int(x_1526)*1 : int(x_1534)*1 : int(x_1534)*1]
-				if n_1537 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1537}))
+				n_1536 := int(x_1533) - int(x_1525)
+				s_1537 := row_1516[int(x_1525)*1 : int(x_1533)*1 : int(x_1533)*1]
+				if n_1536 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1536}))
 				}
-				r_1539 := ar.F64w(sequence_12)
-				r_1447 = r_1447[:len(r_1539)]
-				s_1536 = s_1536[:len(r_1539)]
-				s_1538 = s_1538[:len(r_1539)]
-				for i_1540 := range r_1539 {
-					r_1539[i_1540] = (runtime.Sigmoid(((r_1447[i_1540] * s_1536[i_1540]) + s_1538[i_1540])))
+				r_1538 := ar.F64w(sequence_12)
+				r_1446 = r_1446[:len(r_1538)]
+				s_1535 = s_1535[:len(r_1538)]
+				s_1537 = s_1537[:len(r_1538)]
+				for i_1539 := range r_1538 {
+					r_1538[i_1539] = (runtime.Sigmoid(((r_1446[i_1539] * s_1535[i_1539]) + s_1537[i_1539])))
 				}
-				x_1542 := int64(4) * n_15
-				if x_1534 < 0 || x_1542 < x_1534 || x_1542 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1534, x_1542, mainparams_3))
+				x_1541 := int64(4) * n_15
+				if x_1533 < 0 || x_1541 < x_1533 || x_1541 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1533, x_1541, mainparams_3))
 				}
-				n_1543 := int(x_1542) - int(x_1534)
-				s_1544 := row_1516[int(x_1534)*1 : int(x_1542)*1 : int(x_1542)*1]
-				if n_1543 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1543}))
+				n_1542 := int(x_1541) - int(x_1533)
+				s_1543 := row_1515[int(x_1533)*1 : int(x_1541)*1 : int(x_1541)*1]
+				if n_1542 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1542}))
 				}
-				if x_1534 < 0 || x_1542 < x_1534 || x_1542 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1534, x_1542, mainparams_3))
+				if x_1533 < 0 || x_1541 < x_1533 || x_1541 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1533, x_1541, mainparams_3))
 				}
-				n_1545 := int(x_1542) - int(x_1534)
-				s_1546 := row_1517[int(x_1534)*1 : int(x_1542)*1 : int(x_1542)*1]
-				if n_1545 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1545}))
+				n_1544 := int(x_1541) - int(x_1533)
+				s_1545 := row_1516[int(x_1533)*1 : int(x_1541)*1 : int(x_1541)*1]
+				if n_1544 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1544}))
 				}
-				r_1547 := ar.F64w(state_9)
-				row_1525 = row_1525[:len(r_1547)]
-				s_1544 = s_1544[:len(r_1547)]
-				s_1546 = s_1546[:len(r_1547)]
-				for i_1548 := range r_1547 {
-					r_1547[i_1548] = (math.Tanh(((row_1525[i_1548] * s_1544[i_1548]) + s_1546[i_1548])))
+				r_1546 := ar.F64w(state_9)
+				row_1524 = row_1524[:len(r_1546)]
+				s_1543 = s_1543[:len(r_1546)]
+				s_1545 = s_1545[:len(r_1546)]
+				for i_1547 := range r_1546 {
+					r_1546[i_1547] = (math.Tanh(((row_1524[i_1547] * s_1543[i_1547]) + s_1545[i_1547])))
 				}
 				if int64(1) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
 				}
-				row_1550 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
+				row_1549 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
 				if sequence_12 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 				}
-				r_1551 := ar.F64w(state_9)
-				row_1550 = row_1550[:len(r_1551)]
-				r_1522 = r_1522[:len(r_1551)]
-				r_1531 = r_1531[:len(r_1551)]
-				r_1547 = r_1547[:len(r_1551)]
-				for i_1552 := range r_1551 {
-					r_1551[i_1552] = ((row_1550[i_1552] * r_1522[i_1552]) + (r_1531[i_1552] * r_1547[i_1552]))
+				r_1550 := ar.F64w(state_9)
+				row_1549 = row_1549[:len(r_1550)]
+				r_1521 = r_1521[:len(r_1550)]
+				r_1530 = r_1530[:len(r_1550)]
+				r_1546 = r_1546[:len(r_1550)]
+				for i_1551 := range r_1550 {
+					r_1550[i_1551] = ((row_1549[i_1551] * r_1521[i_1551]) + (r_1530[i_1551] * r_1546[i_1551]))
 				}
-				r_1554 := ar.F64w(state_9)
-				r_1551 = r_1551[:len(r_1554)]
-				for i_1555 := range r_1554 {
-					r_1554[i_1555] = (math.Tanh(r_1551[i_1555]))
+				r_1553 := ar.F64w(state_9)
+				r_1550 = r_1550[:len(r_1553)]
+				for i_1554 := range r_1553 {
+					r_1553[i_1554] = (math.Tanh(r_1550[i_1554]))
 				}
 				if state_9 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 				}
-				r_1557 := ar.F64w(sequence_12)
-				r_1539 = r_1539[:len(r_1557)]
-				r_1554 = r_1554[:len(r_1557)]
-				for i_1558 := range r_1557 {
-					r_1557[i_1558] = (r_1539[i_1558] * r_1554[i_1558])
+				r_1556 := ar.F64w(sequence_12)
+				r_1538 = r_1538[:len(r_1556)]
+				r_1553 = r_1553[:len(r_1556)]
+				for i_1557 := range r_1556 {
+					r_1556[i_1557] = (r_1538[i_1557] * r_1553[i_1557])
 				}
 				if int64(0) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
@@ -6113,726 +6108,726 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if sequence_12 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 				}
-				c_1560 := ar.F64w(len(state_7))
-				copy(c_1560, state_7)
-				copy(c_1560[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_1557)
+				c_1559 := ar.F64w(len(state_7))
+				copy(c_1559, state_7)
+				copy(c_1559[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_1556)
 				if int64(1) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
 				}
-				copy(c_1560[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_1551)
-				n_1561 := int(max(x_1515, 0)) + 1
-				var st_1562 []float64
-				var st_1563 int
-				var st_1564 []float64
+				copy(c_1559[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_1550)
+				n_1560 := int(max(x_1514, 0)) + 1
+				var st_1561 []float64
+				var st_1562 int
+				var st_1563 []float64
+				var st_1564 int
 				var st_1565 int
-				var st_1566 int
-				var st_1567 []float64
-				var st_1568 int
-				var st_1569 []float64
-				var st_1570 int
-				var st_1571 []float64
-				var st_1572 int
-				var st_1573 []float64
-				var st_1574 int
-				var st_1575 []float64
-				var st_1576 int
-				var st_1577 []float64
-				var st_1578 int
-				var st_1579 []float64
-				var st_1580 int
-				var st_1581 []float64
-				var st_1582 int
-				var st_1583 []float64
-				var st_1584 int
-				var st_1585 []float64
-				var st_1586 int
-				var st_1587 []float64
-				var st_1588 int
-				var st_1589 []float64
-				var st_1590 int
-				var st_1591 []float64
-				var st_1592 int
-				var st_1593 []float64
-				var st_1594 int
-				var st_1595 []float64
-				var st_1596 int
-				var st_1597 []float64
-				var st_1598 int
-				var st_1599 []float64
-				var st_1600 int
-				var st_1601 []float64
+				var st_1566 []float64
+				var st_1567 int
+				var st_1568 []float64
+				var st_1569 int
+				var st_1570 []float64
+				var st_1571 int
+				var st_1572 []float64
+				var st_1573 int
+				var st_1574 []float64
+				var st_1575 int
+				var st_1576 []float64
+				var st_1577 int
+				var st_1578 []float64
+				var st_1579 int
+				var st_1580 []float64
+				var st_1581 int
+				var st_1582 []float64
+				var st_1583 int
+				var st_1584 []float64
+				var st_1585 int
+				var st_1586 []float64
+				var st_1587 int
+				var st_1588 []float64
+				var st_1589 int
+				var st_1590 []float64
+				var st_1591 int
+				var st_1592 []float64
+				var st_1593 int
+				var st_1594 []float64
+				var st_1595 int
+				var st_1596 []float64
+				var st_1597 int
+				var st_1598 []float64
+				var st_1599 int
+				var st_1600 []float64
+				var st_1601 int
 				var st_1602 int
-				var st_1603 int
-				st_1562, st_1563, st_1564, st_1565, st_1566, st_1567, st_1568, st_1569, st_1570, st_1571, st_1572, st_1573, st_1574, st_1575, st_1576, st_1577, st_1578, st_1579, st_1580, st_1581, st_1582, st_1583, st_1584, st_1585, st_1586, st_1587, st_1588, st_1589, st_1590, st_1591, st_1592, st_1593, st_1594, st_1595, st_1596, st_1597, st_1598, st_1599, st_1600, st_1601, st_1602, st_1603 = r_1557, sequence_12, c_1560, state_8, state_9, r_1551, state_9, r_1554, state_9, r_1539, sequence_12, r_1547, state_9, r_1531, state_9, r_1522, sequence_12, row_1550, state_9, row_1517, mainparams_3, s_1544, n_1543, row_1525, state_9, row_1516, mainparams_3, s_1536, n_1535, r_1447, sequence_12, s_1528, n_1527, row_1525, state_9, s_1519, n_1518, r_1447, sequence_12, state_7, state_8, state_9
-				var a_1604 []float64
-				var d_1605 int = 0
-				var rs_1606 int = 0
-				var a_1607 []float64
+				st_1561, st_1562, st_1563, st_1564, st_1565, st_1566, st_1567, st_1568, st_1569, st_1570, st_1571, st_1572, st_1573, st_1574, st_1575, st_1576, st_1577, st_1578, st_1579, st_1580, st_1581, st_1582, st_1583, st_1584, st_1585, st_1586, st_1587, st_1588, st_1589, st_1590, st_1591, st_1592, st_1593, st_1594, st_1595, st_1596, st_1597, st_1598, st_1599, st_1600, st_1601, st_1602 = r_1556, sequence_12, c_1559, state_8, state_9, r_1550, state_9, r_1553, state_9, r_1538, sequence_12, r_1546, state_9, r_1530, state_9, r_1521, sequence_12, row_1549, state_9, row_1516, mainparams_3, s_1543, n_1542, row_1524, state_9, row_1515, mainparams_3, s_1535, n_1534, r_1446, sequence_12, s_1527, n_1526, row_1524, state_9, s_1518, n_1517, r_1446, sequence_12, state_7, state_8, state_9
+				var a_1603 []float64
+				var d_1604 int = 0
+				var rs_1605 int = 0
+				var a_1606 []float64
+				var d_1607 int = 0
 				var d_1608 int = 0
-				var d_1609 int = 0
-				var rs_1610 int = 0
-				var a_1611 []float64
-				var d_1612 int = 0
-				var rs_1613 int = 0
-				var a_1614 []float64
-				var d_1615 int = 0
-				var rs_1616 int = 0
-				var a_1617 []float64
-				var d_1618 int = 0
-				var rs_1619 int = 0
-				var a_1620 []float64
-				var d_1621 int = 0
-				var rs_1622 int = 0
-				var a_1623 []float64
-				var d_1624 int = 0
-				var rs_1625 int = 0
-				var a_1626 []float64
-				var d_1627 int = 0
-				var rs_1628 int = 0
-				var a_1629 []float64
-				var d_1630 int = 0
-				var rs_1631 int = 0
-				var a_1632 []float64
-				var d_1633 int = 0
-				var rs_1634 int = 0
-				var a_1635 []float64
-				var d_1636 int = 0
-				var rs_1637 int = 0
-				var a_1638 []float64
-				var d_1639 int = 0
-				var rs_1640 int = 0
-				var a_1641 []float64
-				var d_1642 int = 0
-				var rs_1643 int = 0
-				var a_1644 []float64
-				var d_1645 int = 0
-				var rs_1646 int = 0
-				var a_1647 []float64
-				var d_1648 int = 0
-				var rs_1649 int = 0
-				var a_1650 []float64
-				var d_1651 int = 0
-				var rs_1652 int = 0
-				var a_1653 []float64
-				var d_1654 int = 0
-				var rs_1655 int = 0
-				var a_1656 []float64
-				var d_1657 int = 0
-				var rs_1658 int = 0
-				var a_1659 []float64
-				var d_1660 int = 0
-				var rs_1661 int = 0
-				var a_1662 []float64
+				var rs_1609 int = 0
+				var a_1610 []float64
+				var d_1611 int = 0
+				var rs_1612 int = 0
+				var a_1613 []float64
+				var d_1614 int = 0
+				var rs_1615 int = 0
+				var a_1616 []float64
+				var d_1617 int = 0
+				var rs_1618 int = 0
+				var a_1619 []float64
+				var d_1620 int = 0
+				var rs_1621 int = 0
+				var a_1622 []float64
+				var d_1623 int = 0
+				var rs_1624 int = 0
+				var a_1625 []float64
+				var d_1626 int = 0
+				var rs_1627 int = 0
+				var a_1628 []float64
+				var d_1629 int = 0
+				var rs_1630 int = 0
+				var a_1631 []float64
+				var d_1632 int = 0
+				var rs_1633 int = 0
+				var a_1634 []float64
+				var d_1635 int = 0
+				var rs_1636 int = 0
+				var a_1637 []float64
+				var d_1638 int = 0
+				var rs_1639 int = 0
+				var a_1640 []float64
+				var d_1641 int = 0
+				var rs_1642 int = 0
+				var a_1643 []float64
+				var d_1644 int = 0
+				var rs_1645 int = 0
+				var a_1646 []float64
+				var d_1647 int = 0
+				var rs_1648 int = 0
+				var a_1649 []float64
+				var d_1650 int = 0
+				var rs_1651 int = 0
+				var a_1652 []float64
+				var d_1653 int = 0
+				var rs_1654 int = 0
+				var a_1655 []float64
+				var d_1656 int = 0
+				var rs_1657 int = 0
+				var a_1658 []float64
+				var d_1659 int = 0
+				var rs_1660 int = 0
+				var a_1661 []float64
+				var d_1662 int = 0
 				var d_1663 int = 0
-				var d_1664 int = 0
-				var rs_1665 int = 0
-				for i_1666 := 0; i_1666 < n_1561; i_1666++ {
-					mark_1667 := ar.mark()
-					if i_1666 > 0 {
-						k_1668 := int64(i_1666 - 1)
-						x_1669 := k_1668 + int64(1)
-						x_1670 := int64(2) * x_1669
-						if x_1670 < 0 || x_1670 >= int64(mainparams_2) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_1670, mainparams_2))
+				var rs_1664 int = 0
+				for i_1665 := 0; i_1665 < n_1560; i_1665++ {
+					mark_1666 := ar.mark()
+					if i_1665 > 0 {
+						k_1667 := int64(i_1665 - 1)
+						x_1668 := k_1667 + int64(1)
+						x_1669 := int64(2) * x_1668
+						if x_1669 < 0 || x_1669 >= int64(mainparams_2) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_1669, mainparams_2))
 						}
-						row_1671 := mainparams_1[int(x_1670)*mainparams_3 : (int(x_1670)+1)*mainparams_3]
-						x_1672 := x_1670 + int64(1)
-						if x_1672 < 0 || x_1672 >= int64(mainparams_2) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_1672, mainparams_2))
+						row_1670 := mainparams_1[int(x_1669)*mainparams_3 : (int(x_1669)+1)*mainparams_3]
+						x_1671 := x_1669 + int64(1)
+						if x_1671 < 0 || x_1671 >= int64(mainparams_2) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_1671, mainparams_2))
 						}
-						row_1673 := mainparams_1[int(x_1672)*mainparams_3 : (int(x_1672)+1)*mainparams_3]
+						row_1672 := mainparams_1[int(x_1671)*mainparams_3 : (int(x_1671)+1)*mainparams_3]
 						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 						}
-						n_1674 := int(n_15) - int(int64(0))
-						s_1675 := row_1671[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-						if n_1674 != st_1563 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1563})+" and "+runtime.ShapeString([]int{n_1674}))
+						n_1673 := int(n_15) - int(int64(0))
+						s_1674 := row_1670[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+						if n_1673 != st_1562 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1562})+" and "+runtime.ShapeString([]int{n_1673}))
 						}
 						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 						}
-						n_1676 := int(n_15) - int(int64(0))
-						s_1677 := row_1673[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-						if n_1676 != st_1563 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1563})+" and "+runtime.ShapeString([]int{n_1676}))
+						n_1675 := int(n_15) - int(int64(0))
+						s_1676 := row_1672[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+						if n_1675 != st_1562 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1562})+" and "+runtime.ShapeString([]int{n_1675}))
 						}
-						r_1678 := ar.F64w(st_1563)
-						st_1562 = st_1562[:len(r_1678)]
-						s_1675 = s_1675[:len(r_1678)]
-						s_1677 = s_1677[:len(r_1678)]
-						for i_1679 := range r_1678 {
-							r_1678[i_1679] = (runtime.Sigmoid(((st_1562[i_1679] * s_1675[i_1679]) + s_1677[i_1679])))
+						r_1677 := ar.F64w(st_1562)
+						st_1561 = st_1561[:len(r_1677)]
+						s_1674 = s_1674[:len(r_1677)]
+						s_1676 = s_1676[:len(r_1677)]
+						for i_1678 := range r_1677 {
+							r_1677[i_1678] = (runtime.Sigmoid(((st_1561[i_1678] * s_1674[i_1678]) + s_1676[i_1678])))
 						}
-						if x_1670 < 0 || x_1670 >= int64(st_1565) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_1670, st_1565))
+						if x_1669 < 0 || x_1669 >= int64(st_1564) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_1669, st_1564))
 						}
-						row_1681 := st_1564[int(x_1670)*st_1566 : (int(x_1670)+1)*st_1566]
-						x_1682 := int64(2) * n_15
-						if n_15 < 0 || x_1682 < n_15 || x_1682 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1682, mainparams_3))
+						row_1680 := st_1563[int(x_1669)*st_1565 : (int(x_1669)+1)*st_1565]
+						x_1681 := int64(2) * n_15
+						if n_15 < 0 || x_1681 < n_15 || x_1681 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1681, mainparams_3))
 						}
-						n_1683 := int(x_1682) - int(n_15)
-						s_1684 := row_1671[int(n_15)*1 : int(x_1682)*1 : int(x_1682)*1]
-						if n_1683 != st_1566 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1566})+" and "+runtime.ShapeString([]int{n_1683}))
+						n_1682 := int(x_1681) - int(n_15)
+						s_1683 := row_1670[int(n_15)*1 : int(x_1681)*1 : int(x_1681)*1]
+						if n_1682 != st_1565 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1565})+" and "+runtime.ShapeString([]int{n_1682}))
 						}
-						if n_15 < 0 || x_1682 < n_15 || x_1682 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1682, mainparams_3))
+						if n_15 < 0 || x_1681 < n_15 || x_1681 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1681, mainparams_3))
 						}
-						n_1685 := int(x_1682) - int(n_15)
-						s_1686 := row_1673[int(n_15)*1 : int(x_1682)*1 : int(x_1682)*1]
-						if n_1685 != st_1566 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1566})+" and "+runtime.ShapeString([]int{n_1685}))
+						n_1684 := int(x_1681) - int(n_15)
+						s_1685 := row_1672[int(n_15)*1 : int(x_1681)*1 : int(x_1681)*1]
+						if n_1684 != st_1565 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1565})+" and "+runtime.ShapeString([]int{n_1684}))
 						}
-						r_1687 := ar.F64w(st_1566)
-						row_1681 = row_1681[:len(r_1687)]
-						s_1684 = s_1684[:len(r_1687)]
-						s_1686 = s_1686[:len(r_1687)]
-						for i_1688 := range r_1687 {
-							r_1687[i_1688] = (runtime.Sigmoid(((row_1681[i_1688] * s_1684[i_1688]) + s_1686[i_1688])))
+						r_1686 := ar.F64w(st_1565)
+						row_1680 = row_1680[:len(r_1686)]
+						s_1683 = s_1683[:len(r_1686)]
+						s_1685 = s_1685[:len(r_1686)]
+						for i_1687 := range r_1686 {
+							r_1686[i_1687] = (runtime.Sigmoid(((row_1680[i_1687] * s_1683[i_1687]) + s_1685[i_1687])))
 						}
-						x_1690 := int64(3) * n_15
-						if x_1682 < 0 || x_1690 < x_1682 || x_1690 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1682, x_1690, mainparams_3))
+						x_1689 := int64(3) * n_15
+						if x_1681 < 0 || x_1689 < x_1681 || x_1689 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1681, x_1689, mainparams_3))
 						}
-						n_1691 := int(x_1690) - int(x_1682)
-						s_1692 := row_1671[int(x_1682)*1 : int(x_1690)*1 : int(x_1690)*1]
-						if n_1691 != st_1563 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1563})+" and "+runtime.ShapeString([]int{n_1691}))
+						n_1690 := int(x_1689) - int(x_1681)
+						s_1691 := row_1670[int(x_1681)*1 : int(x_1689)*1 : int(x_1689)*1]
+						if n_1690 != st_1562 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1562})+" and "+runtime.ShapeString([]int{n_1690}))
 						}
-						if x_1682 < 0 || x_1690 < x_1682 || x_1690 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1682, x_1690, mainparams_3))
+						if x_1681 < 0 || x_1689 < x_1681 || x_1689 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1681, x_1689, mainparams_3))
 						}
-						n_1693 := int(x_1690) - int(x_1682)
-						s_1694 := row_1673[int(x_1682)*1 : int(x_1690)*1 : int(x_1690)*1]
-						if n_1693 != st_1563 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1563})+" and "+runtime.ShapeString([]int{n_1693}))
+						n_1692 := int(x_1689) - int(x_1681)
+						s_1693 := row_1672[int(x_1681)*1 : int(x_1689)*1 : int(x_1689)*1]
+						if n_1692 != st_1562 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1562})+" and "+runtime.ShapeString([]int{n_1692}))
 						}
-						r_1695 := ar.F64w(st_1563)
-						st_1562 = st_1562[:len(r_1695)]
-						s_1692 = s_1692[:len(r_1695)]
-						s_1694 = s_1694[:len(r_1695)]
-						for i_1696 := range r_1695 {
-							r_1695[i_1696] = (runtime.Sigmoid(((st_1562[i_1696] * s_1692[i_1696]) + s_1694[i_1696])))
+						r_1694 := ar.F64w(st_1562)
+						st_1561 = st_1561[:len(r_1694)]
+						s_1691 = s_1691[:len(r_1694)]
+						s_1693 = s_1693[:len(r_1694)]
+						for i_1695 := range r_1694 {
+							r_1694[i_1695] = (runtime.Sigmoid(((st_1561[i_1695] * s_1691[i_1695]) + s_1693[i_1695])))
 						}
-						x_1698 := int64(4) * n_15
-						if x_1690 < 0 || x_1698 < x_1690 || x_1698 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1690, x_1698, mainparams_3))
+						x_1697 := int64(4) * n_15
+						if x_1689 < 0 || x_1697 < x_1689 || x_1697 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1689, x_1697, mainparams_3))
 						}
-						n_1699 := int(x_1698) - int(x_1690)
-						s_1700 := row_1671[int(x_1690)*1 : int(x_1698)*1 : int(x_1698)*1]
-						if n_1699 != st_1566 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1566})+" and "+runtime.ShapeString([]int{n_1699}))
+						n_1698 := int(x_1697) - int(x_1689)
+						s_1699 := row_1670[int(x_1689)*1 : int(x_1697)*1 : int(x_1697)*1]
+						if n_1698 != st_1565 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1565})+" and "+runtime.ShapeString([]int{n_1698}))
 						}
-						if x_1690 < 0 || x_1698 < x_1690 || x_1698 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1690, x_1698, mainparams_3))
+						if x_1689 < 0 || x_1697 < x_1689 || x_1697 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1689, x_1697, mainparams_3))
 						}
-						n_1701 := int(x_1698) - int(x_1690)
-						s_1702 := row_1673[int(x_1690)*1 : int(x_1698)*1 : int(x_1698)*1]
-						if n_1701 != st_1566 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1566})+" and "+runtime.ShapeString([]int{n_1701}))
+						n_1700 := int(x_1697) - int(x_1689)
+						s_1701 := row_1672[int(x_1689)*1 : int(x_1697)*1 : int(x_1697)*1]
+						if n_1700 != st_1565 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1565})+" and "+runtime.ShapeString([]int{n_1700}))
 						}
-						r_1703 := ar.F64w(st_1566)
-						row_1681 = row_1681[:len(r_1703)]
-						s_1700 = s_1700[:len(r_1703)]
-						s_1702 = s_1702[:len(r_1703)]
-						for i_1704 := range r_1703 {
-							r_1703[i_1704] = (math.Tanh(((row_1681[i_1704] * s_1700[i_1704]) + s_1702[i_1704])))
+						r_1702 := ar.F64w(st_1565)
+						row_1680 = row_1680[:len(r_1702)]
+						s_1699 = s_1699[:len(r_1702)]
+						s_1701 = s_1701[:len(r_1702)]
+						for i_1703 := range r_1702 {
+							r_1702[i_1703] = (math.Tanh(((row_1680[i_1703] * s_1699[i_1703]) + s_1701[i_1703])))
 						}
-						if x_1672 < 0 || x_1672 >= int64(st_1565) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_1672, st_1565))
+						if x_1671 < 0 || x_1671 >= int64(st_1564) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_1671, st_1564))
 						}
-						row_1706 := st_1564[int(x_1672)*st_1566 : (int(x_1672)+1)*st_1566]
-						if st_1563 != st_1566 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1566})+" and "+runtime.ShapeString([]int{st_1563}))
+						row_1705 := st_1563[int(x_1671)*st_1565 : (int(x_1671)+1)*st_1565]
+						if st_1562 != st_1565 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1565})+" and "+runtime.ShapeString([]int{st_1562}))
 						}
-						r_1707 := ar.F64w(st_1566)
-						row_1706 = row_1706[:len(r_1707)]
-						r_1678 = r_1678[:len(r_1707)]
-						r_1687 = r_1687[:len(r_1707)]
-						r_1703 = r_1703[:len(r_1707)]
-						for i_1708 := range r_1707 {
-							r_1707[i_1708] = ((row_1706[i_1708] * r_1678[i_1708]) + (r_1687[i_1708] * r_1703[i_1708]))
+						r_1706 := ar.F64w(st_1565)
+						row_1705 = row_1705[:len(r_1706)]
+						r_1677 = r_1677[:len(r_1706)]
+						r_1686 = r_1686[:len(r_1706)]
+						r_1702 = r_1702[:len(r_1706)]
+						for i_1707 := range r_1706 {
+							r_1706[i_1707] = ((row_1705[i_1707] * r_1677[i_1707]) + (r_1686[i_1707] * r_1702[i_1707]))
 						}
-						r_1710 := ar.F64w(st_1566)
-						r_1707 = r_1707[:len(r_1710)]
-						for i_1711 := range r_1710 {
-							r_1710[i_1711] = (math.Tanh(r_1707[i_1711]))
+						r_1709 := ar.F64w(st_1565)
+						r_1706 = r_1706[:len(r_1709)]
+						for i_1710 := range r_1709 {
+							r_1709[i_1710] = (math.Tanh(r_1706[i_1710]))
 						}
-						if st_1566 != st_1563 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1563})+" and "+runtime.ShapeString([]int{st_1566}))
+						if st_1565 != st_1562 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1562})+" and "+runtime.ShapeString([]int{st_1565}))
 						}
-						r_1713 := ar.F64w(st_1563)
-						r_1695 = r_1695[:len(r_1713)]
-						r_1710 = r_1710[:len(r_1713)]
-						for i_1714 := range r_1713 {
-							r_1713[i_1714] = (r_1695[i_1714] * r_1710[i_1714])
+						r_1712 := ar.F64w(st_1562)
+						r_1694 = r_1694[:len(r_1712)]
+						r_1709 = r_1709[:len(r_1712)]
+						for i_1713 := range r_1712 {
+							r_1712[i_1713] = (r_1694[i_1713] * r_1709[i_1713])
 						}
-						if x_1670 < 0 || x_1670 >= int64(st_1565) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_1670, st_1565))
+						if x_1669 < 0 || x_1669 >= int64(st_1564) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_1669, st_1564))
 						}
-						if st_1563 != st_1566 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_1563})+"; elements have shape "+runtime.ShapeString([]int{st_1566}))
+						if st_1562 != st_1565 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_1562})+"; elements have shape "+runtime.ShapeString([]int{st_1565}))
 						}
-						c_1716 := ar.F64w(len(st_1564))
-						copy(c_1716, st_1564)
-						copy(c_1716[int(x_1670)*st_1566:(int(x_1670)+1)*st_1566], r_1713)
-						if x_1672 < 0 || x_1672 >= int64(st_1565) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_1672, st_1565))
+						c_1715 := ar.F64w(len(st_1563))
+						copy(c_1715, st_1563)
+						copy(c_1715[int(x_1669)*st_1565:(int(x_1669)+1)*st_1565], r_1712)
+						if x_1671 < 0 || x_1671 >= int64(st_1564) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_1671, st_1564))
 						}
-						copy(c_1716[int(x_1672)*st_1566:(int(x_1672)+1)*st_1566], r_1707)
-						st_1562, st_1564, st_1567, st_1568, st_1569, st_1570, st_1571, st_1572, st_1573, st_1574, st_1575, st_1576, st_1577, st_1578, st_1579, st_1580, st_1581, st_1582, st_1583, st_1584, st_1585, st_1586, st_1587, st_1588, st_1589, st_1590, st_1591, st_1592, st_1593, st_1594, st_1595, st_1596, st_1597, st_1598, st_1599, st_1600, st_1601, st_1602, st_1603 = r_1713, c_1716, r_1707, st_1566, r_1710, st_1566, r_1695, st_1563, r_1703, st_1566, r_1687, st_1566, r_1678, st_1563, row_1706, st_1566, row_1673, mainparams_3, s_1700, n_1699, row_1681, st_1566, row_1671, mainparams_3, s_1692, n_1691, st_1562, st_1563, s_1684, n_1683, row_1681, st_1566, s_1675, n_1674, st_1562, st_1563, st_1564, st_1565, st_1566
+						copy(c_1715[int(x_1671)*st_1565:(int(x_1671)+1)*st_1565], r_1706)
+						st_1561, st_1563, st_1566, st_1567, st_1568, st_1569, st_1570, st_1571, st_1572, st_1573, st_1574, st_1575, st_1576, st_1577, st_1578, st_1579, st_1580, st_1581, st_1582, st_1583, st_1584, st_1585, st_1586, st_1587, st_1588, st_1589, st_1590, st_1591, st_1592, st_1593, st_1594, st_1595, st_1596, st_1597, st_1598, st_1599, st_1600, st_1601, st_1602 = r_1712, c_1715, r_1706, st_1565, r_1709, st_1565, r_1694, st_1562, r_1702, st_1565, r_1686, st_1565, r_1677, st_1562, row_1705, st_1565, row_1672, mainparams_3, s_1699, n_1698, row_1680, st_1565, row_1670, mainparams_3, s_1691, n_1690, st_1561, st_1562, s_1683, n_1682, row_1680, st_1565, s_1674, n_1673, st_1561, st_1562, st_1563, st_1564, st_1565
 					}
-					if i_1666 == 0 {
-						d_1605 = st_1563
-						rs_1606 = d_1605
-						tot_1717, err_1718 := runtime.MulSize(n_1561, rs_1606)
-						if err_1718 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1718)
+					if i_1665 == 0 {
+						d_1604 = st_1562
+						rs_1605 = d_1604
+						tot_1716, err_1717 := runtime.MulSize(n_1560, rs_1605)
+						if err_1717 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1717)
 						}
-						a_1604 = ar.F64w(tot_1717)
-					} else if st_1563 != d_1605 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1666)+" has shape "+runtime.ShapeString([]int{st_1563})+", element 0 has shape "+runtime.ShapeString([]int{d_1605}))
+						a_1603 = ar.F64w(tot_1716)
+					} else if st_1562 != d_1604 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1562})+", element 0 has shape "+runtime.ShapeString([]int{d_1604}))
 					}
-					copy(a_1604[i_1666*rs_1606:(i_1666+1)*rs_1606], st_1562)
-					if i_1666 == 0 {
-						d_1608, d_1609 = st_1565, st_1566
-						rs_1610 = d_1608 * d_1609
-						tot_1719, err_1720 := runtime.MulSize(n_1561, rs_1610)
-						if err_1720 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1720)
+					copy(a_1603[i_1665*rs_1605:(i_1665+1)*rs_1605], st_1561)
+					if i_1665 == 0 {
+						d_1607, d_1608 = st_1564, st_1565
+						rs_1609 = d_1607 * d_1608
+						tot_1718, err_1719 := runtime.MulSize(n_1560, rs_1609)
+						if err_1719 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1719)
 						}
-						a_1607 = ar.F64w(tot_1719)
-					} else if st_1565 != d_1608 || st_1566 != d_1609 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1666)+" has shape "+runtime.ShapeString([]int{st_1565, st_1566})+", element 0 has shape "+runtime.ShapeString([]int{d_1608, d_1609}))
+						a_1606 = ar.F64w(tot_1718)
+					} else if st_1564 != d_1607 || st_1565 != d_1608 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1564, st_1565})+", element 0 has shape "+runtime.ShapeString([]int{d_1607, d_1608}))
 					}
-					copy(a_1607[i_1666*rs_1610:(i_1666+1)*rs_1610], st_1564)
-					if i_1666 == 0 {
-						d_1612 = st_1568
-						rs_1613 = d_1612
-						tot_1721, err_1722 := runtime.MulSize(n_1561, rs_1613)
-						if err_1722 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1722)
+					copy(a_1606[i_1665*rs_1609:(i_1665+1)*rs_1609], st_1563)
+					if i_1665 == 0 {
+						d_1611 = st_1567
+						rs_1612 = d_1611
+						tot_1720, err_1721 := runtime.MulSize(n_1560, rs_1612)
+						if err_1721 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1721)
 						}
-						a_1611 = ar.F64w(tot_1721)
-					} else if st_1568 != d_1612 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1666)+" has shape "+runtime.ShapeString([]int{st_1568})+", element 0 has shape "+runtime.ShapeString([]int{d_1612}))
+						a_1610 = ar.F64w(tot_1720)
+					} else if st_1567 != d_1611 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1567})+", element 0 has shape "+runtime.ShapeString([]int{d_1611}))
 					}
-					copy(a_1611[i_1666*rs_1613:(i_1666+1)*rs_1613], st_1567)
-					if i_1666 == 0 {
-						d_1615 = st_1570
-						rs_1616 = d_1615
-						tot_1723, err_1724 := runtime.MulSize(n_1561, rs_1616)
-						if err_1724 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1724)
+					copy(a_1610[i_1665*rs_1612:(i_1665+1)*rs_1612], st_1566)
+					if i_1665 == 0 {
+						d_1614 = st_1569
+						rs_1615 = d_1614
+						tot_1722, err_1723 := runtime.MulSize(n_1560, rs_1615)
+						if err_1723 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1723)
 						}
-						a_1614 = ar.F64w(tot_1723)
-					} else if st_1570 != d_1615 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1666)+" has shape "+runtime.ShapeString([]int{st_1570})+", element 0 has shape "+runtime.ShapeString([]int{d_1615}))
+						a_1613 = ar.F64w(tot_1722)
+					} else if st_1569 != d_1614 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1569})+", element 0 has shape "+runtime.ShapeString([]int{d_1614}))
 					}
-					copy(a_1614[i_1666*rs_1616:(i_1666+1)*rs_1616], st_1569)
-					if i_1666 == 0 {
-						d_1618 = st_1572
-						rs_1619 = d_1618
-						tot_1725, err_1726 := runtime.MulSize(n_1561, rs_1619)
-						if err_1726 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1726)
+					copy(a_1613[i_1665*rs_1615:(i_1665+1)*rs_1615], st_1568)
+					if i_1665 == 0 {
+						d_1617 = st_1571
+						rs_1618 = d_1617
+						tot_1724, err_1725 := runtime.MulSize(n_1560, rs_1618)
+						if err_1725 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1725)
 						}
-						a_1617 = ar.F64w(tot_1725)
-					} else if st_1572 != d_1618 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1666)+" has shape "+runtime.ShapeString([]int{st_1572})+", element 0 has shape "+runtime.ShapeString([]int{d_1618}))
+						a_1616 = ar.F64w(tot_1724)
+					} else if st_1571 != d_1617 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1571})+", element 0 has shape "+runtime.ShapeString([]int{d_1617}))
 					}
-					copy(a_1617[i_1666*rs_1619:(i_1666+1)*rs_1619], st_1571)
-					if i_1666 == 0 {
-						d_1621 = st_1574
-						rs_1622 = d_1621
-						tot_1727, err_1728 := runtime.MulSize(n_1561, rs_1622)
-						if err_1728 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1728)
+					copy(a_1616[i_1665*rs_1618:(i_1665+1)*rs_1618], st_1570)
+					if i_1665 == 0 {
+						d_1620 = st_1573
+						rs_1621 = d_1620
+						tot_1726, err_1727 := runtime.MulSize(n_1560, rs_1621)
+						if err_1727 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1727)
 						}
-						a_1620 = ar.F64w(tot_1727)
-					} else if st_1574 != d_1621 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1666)+" has shape "+runtime.ShapeString([]int{st_1574})+", element 0 has shape "+runtime.ShapeString([]int{d_1621}))
+						a_1619 = ar.F64w(tot_1726)
+					} else if st_1573 != d_1620 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1573})+", element 0 has shape "+runtime.ShapeString([]int{d_1620}))
 					}
-					copy(a_1620[i_1666*rs_1622:(i_1666+1)*rs_1622], st_1573)
-					if i_1666 == 0 {
-						d_1624 = st_1576
-						rs_1625 = d_1624
-						tot_1729, err_1730 := runtime.MulSize(n_1561, rs_1625)
-						if err_1730 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1730)
+					copy(a_1619[i_1665*rs_1621:(i_1665+1)*rs_1621], st_1572)
+					if i_1665 == 0 {
+						d_1623 = st_1575
+						rs_1624 = d_1623
+						tot_1728, err_1729 := runtime.MulSize(n_1560, rs_1624)
+						if err_1729 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1729)
 						}
-						a_1623 = ar.F64w(tot_1729)
-					} else if st_1576 != d_1624 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1666)+" has shape "+runtime.ShapeString([]int{st_1576})+", element 0 has shape "+runtime.ShapeString([]int{d_1624}))
+						a_1622 = ar.F64w(tot_1728)
+					} else if st_1575 != d_1623 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1575})+", element 0 has shape "+runtime.ShapeString([]int{d_1623}))
 					}
-					copy(a_1623[i_1666*rs_1625:(i_1666+1)*rs_1625], st_1575)
-					if i_1666 == 0 {
-						d_1627 = st_1578
-						rs_1628 = d_1627
-						tot_1731, err_1732 := runtime.MulSize(n_1561, rs_1628)
-						if err_1732 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1732)
+					copy(a_1622[i_1665*rs_1624:(i_1665+1)*rs_1624], st_1574)
+					if i_1665 == 0 {
+						d_1626 = st_1577
+						rs_1627 = d_1626
+						tot_1730, err_1731 := runtime.MulSize(n_1560, rs_1627)
+						if err_1731 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1731)
 						}
-						a_1626 = ar.F64w(tot_1731)
-					} else if st_1578 != d_1627 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1666)+" has shape "+runtime.ShapeString([]int{st_1578})+", element 0 has shape "+runtime.ShapeString([]int{d_1627}))
+						a_1625 = ar.F64w(tot_1730)
+					} else if st_1577 != d_1626 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1577})+", element 0 has shape "+runtime.ShapeString([]int{d_1626}))
 					}
-					copy(a_1626[i_1666*rs_1628:(i_1666+1)*rs_1628], st_1577)
-					if i_1666 == 0 {
-						d_1630 = st_1580
-						rs_1631 = d_1630
-						tot_1733, err_1734 := runtime.MulSize(n_1561, rs_1631)
-						if err_1734 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1734)
+					copy(a_1625[i_1665*rs_1627:(i_1665+1)*rs_1627], st_1576)
+					if i_1665 == 0 {
+						d_1629 = st_1579
+						rs_1630 = d_1629
+						tot_1732, err_1733 := runtime.MulSize(n_1560, rs_1630)
+						if err_1733 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1733)
 						}
-						a_1629 = ar.F64w(tot_1733)
-					} else if st_1580 != d_1630 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1666)+" has shape "+runtime.ShapeString([]int{st_1580})+", element 0 has shape "+runtime.ShapeString([]int{d_1630}))
+						a_1628 = ar.F64w(tot_1732)
+					} else if st_1579 != d_1629 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1579})+", element 0 has shape "+runtime.ShapeString([]int{d_1629}))
 					}
-					copy(a_1629[i_1666*rs_1631:(i_1666+1)*rs_1631], st_1579)
-					if i_1666 == 0 {
-						d_1633 = st_1582
-						rs_1634 = d_1633
-						tot_1735, err_1736 := runtime.MulSize(n_1561, rs_1634)
-						if err_1736 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1736)
+					copy(a_1628[i_1665*rs_1630:(i_1665+1)*rs_1630], st_1578)
+					if i_1665 == 0 {
+						d_1632 = st_1581
+						rs_1633 = d_1632
+						tot_1734, err_1735 := runtime.MulSize(n_1560, rs_1633)
+						if err_1735 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1735)
 						}
-						a_1632 = ar.F64w(tot_1735)
-					} else if st_1582 != d_1633 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1666)+" has shape "+runtime.ShapeString([]int{st_1582})+", element 0 has shape "+runtime.ShapeString([]int{d_1633}))
+						a_1631 = ar.F64w(tot_1734)
+					} else if st_1581 != d_1632 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1581})+", element 0 has shape "+runtime.ShapeString([]int{d_1632}))
 					}
-					copy(a_1632[i_1666*rs_1634:(i_1666+1)*rs_1634], st_1581)
-					if i_1666 == 0 {
-						d_1636 = st_1584
-						rs_1637 = d_1636
-						tot_1737, err_1738 := runtime.MulSize(n_1561, rs_1637)
-						if err_1738 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1738)
+					copy(a_1631[i_1665*rs_1633:(i_1665+1)*rs_1633], st_1580)
+					if i_1665 == 0 {
+						d_1635 = st_1583
+						rs_1636 = d_1635
+						tot_1736, err_1737 := runtime.MulSize(n_1560, rs_1636)
+						if err_1737 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1737)
 						}
-						a_1635 = ar.F64w(tot_1737)
-					} else if st_1584 != d_1636 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1666)+" has shape "+runtime.ShapeString([]int{st_1584})+", element 0 has shape "+runtime.ShapeString([]int{d_1636}))
+						a_1634 = ar.F64w(tot_1736)
+					} else if st_1583 != d_1635 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1583})+", element 0 has shape "+runtime.ShapeString([]int{d_1635}))
 					}
-					copy(a_1635[i_1666*rs_1637:(i_1666+1)*rs_1637], st_1583)
-					if i_1666 == 0 {
-						d_1639 = st_1586
-						rs_1640 = d_1639
-						tot_1739, err_1740 := runtime.MulSize(n_1561, rs_1640)
-						if err_1740 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1740)
+					copy(a_1634[i_1665*rs_1636:(i_1665+1)*rs_1636], st_1582)
+					if i_1665 == 0 {
+						d_1638 = st_1585
+						rs_1639 = d_1638
+						tot_1738, err_1739 := runtime.MulSize(n_1560, rs_1639)
+						if err_1739 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1739)
 						}
-						a_1638 = ar.F64w(tot_1739)
-					} else if st_1586 != d_1639 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1666)+" has shape "+runtime.ShapeString([]int{st_1586})+", element 0 has shape "+runtime.ShapeString([]int{d_1639}))
+						a_1637 = ar.F64w(tot_1738)
+					} else if st_1585 != d_1638 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1585})+", element 0 has shape "+runtime.ShapeString([]int{d_1638}))
 					}
-					copy(a_1638[i_1666*rs_1640:(i_1666+1)*rs_1640], st_1585)
-					if i_1666 == 0 {
-						d_1642 = st_1588
-						rs_1643 = d_1642
-						tot_1741, err_1742 := runtime.MulSize(n_1561, rs_1643)
-						if err_1742 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1742)
+					copy(a_1637[i_1665*rs_1639:(i_1665+1)*rs_1639], st_1584)
+					if i_1665 == 0 {
+						d_1641 = st_1587
+						rs_1642 = d_1641
+						tot_1740, err_1741 := runtime.MulSize(n_1560, rs_1642)
+						if err_1741 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1741)
 						}
-						a_1641 = ar.F64w(tot_1741)
-					} else if st_1588 != d_1642 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1666)+" has shape "+runtime.ShapeString([]int{st_1588})+", element 0 has shape "+runtime.ShapeString([]int{d_1642}))
+						a_1640 = ar.F64w(tot_1740)
+					} else if st_1587 != d_1641 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1587})+", element 0 has shape "+runtime.ShapeString([]int{d_1641}))
 					}
-					copy(a_1641[i_1666*rs_1643:(i_1666+1)*rs_1643], st_1587)
-					if i_1666 == 0 {
-						d_1645 = st_1590
-						rs_1646 = d_1645
-						tot_1743, err_1744 := runtime.MulSize(n_1561, rs_1646)
-						if err_1744 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1744)
+					copy(a_1640[i_1665*rs_1642:(i_1665+1)*rs_1642], st_1586)
+					if i_1665 == 0 {
+						d_1644 = st_1589
+						rs_1645 = d_1644
+						tot_1742, err_1743 := runtime.MulSize(n_1560, rs_1645)
+						if err_1743 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1743)
 						}
-						a_1644 = ar.F64w(tot_1743)
-					} else if st_1590 != d_1645 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1666)+" has shape "+runtime.ShapeString([]int{st_1590})+", element 0 has shape "+runtime.ShapeString([]int{d_1645}))
+						a_1643 = ar.F64w(tot_1742)
+					} else if st_1589 != d_1644 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1589})+", element 0 has shape "+runtime.ShapeString([]int{d_1644}))
 					}
-					copy(a_1644[i_1666*rs_1646:(i_1666+1)*rs_1646], st_1589)
-					if i_1666 == 0 {
-						d_1648 = st_1592
-						rs_1649 = d_1648
-						tot_1745, err_1746 := runtime.MulSize(n_1561, rs_1649)
-						if err_1746 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1746)
+					copy(a_1643[i_1665*rs_1645:(i_1665+1)*rs_1645], st_1588)
+					if i_1665 == 0 {
+						d_1647 = st_1591
+						rs_1648 = d_1647
+						tot_1744, err_1745 := runtime.MulSize(n_1560, rs_1648)
+						if err_1745 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1745)
 						}
-						a_1647 = ar.F64w(tot_1745)
-					} else if st_1592 != d_1648 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1666)+" has shape "+runtime.ShapeString([]int{st_1592})+", element 0 has shape "+runtime.ShapeString([]int{d_1648}))
+						a_1646 = ar.F64w(tot_1744)
+					} else if st_1591 != d_1647 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1591})+", element 0 has shape "+runtime.ShapeString([]int{d_1647}))
 					}
-					copy(a_1647[i_1666*rs_1649:(i_1666+1)*rs_1649], st_1591)
-					if i_1666 == 0 {
-						d_1651 = st_1594
-						rs_1652 = d_1651
-						tot_1747, err_1748 := runtime.MulSize(n_1561, rs_1652)
-						if err_1748 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1748)
+					copy(a_1646[i_1665*rs_1648:(i_1665+1)*rs_1648], st_1590)
+					if i_1665 == 0 {
+						d_1650 = st_1593
+						rs_1651 = d_1650
+						tot_1746, err_1747 := runtime.MulSize(n_1560, rs_1651)
+						if err_1747 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1747)
 						}
-						a_1650 = ar.F64w(tot_1747)
-					} else if st_1594 != d_1651 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1666)+" has shape "+runtime.ShapeString([]int{st_1594})+", element 0 has shape "+runtime.ShapeString([]int{d_1651}))
+						a_1649 = ar.F64w(tot_1746)
+					} else if st_1593 != d_1650 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1593})+", element 0 has shape "+runtime.ShapeString([]int{d_1650}))
 					}
-					copy(a_1650[i_1666*rs_1652:(i_1666+1)*rs_1652], st_1593)
-					if i_1666 == 0 {
-						d_1654 = st_1596
-						rs_1655 = d_1654
-						tot_1749, err_1750 := runtime.MulSize(n_1561, rs_1655)
-						if err_1750 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1750)
+					copy(a_1649[i_1665*rs_1651:(i_1665+1)*rs_1651], st_1592)
+					if i_1665 == 0 {
+						d_1653 = st_1595
+						rs_1654 = d_1653
+						tot_1748, err_1749 := runtime.MulSize(n_1560, rs_1654)
+						if err_1749 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1749)
 						}
-						a_1653 = ar.F64w(tot_1749)
-					} else if st_1596 != d_1654 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1666)+" has shape "+runtime.ShapeString([]int{st_1596})+", element 0 has shape "+runtime.ShapeString([]int{d_1654}))
+						a_1652 = ar.F64w(tot_1748)
+					} else if st_1595 != d_1653 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1595})+", element 0 has shape "+runtime.ShapeString([]int{d_1653}))
 					}
-					copy(a_1653[i_1666*rs_1655:(i_1666+1)*rs_1655], st_1595)
-					if i_1666 == 0 {
-						d_1657 = st_1598
-						rs_1658 = d_1657
-						tot_1751, err_1752 := runtime.MulSize(n_1561, rs_1658)
-						if err_1752 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1752)
+					copy(a_1652[i_1665*rs_1654:(i_1665+1)*rs_1654], st_1594)
+					if i_1665 == 0 {
+						d_1656 = st_1597
+						rs_1657 = d_1656
+						tot_1750, err_1751 := runtime.MulSize(n_1560, rs_1657)
+						if err_1751 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1751)
 						}
-						a_1656 = ar.F64w(tot_1751)
-					} else if st_1598 != d_1657 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1666)+" has shape "+runtime.ShapeString([]int{st_1598})+", element 0 has shape "+runtime.ShapeString([]int{d_1657}))
+						a_1655 = ar.F64w(tot_1750)
+					} else if st_1597 != d_1656 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1597})+", element 0 has shape "+runtime.ShapeString([]int{d_1656}))
 					}
-					copy(a_1656[i_1666*rs_1658:(i_1666+1)*rs_1658], st_1597)
-					if i_1666 == 0 {
-						d_1660 = st_1600
-						rs_1661 = d_1660
-						tot_1753, err_1754 := runtime.MulSize(n_1561, rs_1661)
-						if err_1754 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1754)
+					copy(a_1655[i_1665*rs_1657:(i_1665+1)*rs_1657], st_1596)
+					if i_1665 == 0 {
+						d_1659 = st_1599
+						rs_1660 = d_1659
+						tot_1752, err_1753 := runtime.MulSize(n_1560, rs_1660)
+						if err_1753 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1753)
 						}
-						a_1659 = ar.F64w(tot_1753)
-					} else if st_1600 != d_1660 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1666)+" has shape "+runtime.ShapeString([]int{st_1600})+", element 0 has shape "+runtime.ShapeString([]int{d_1660}))
+						a_1658 = ar.F64w(tot_1752)
+					} else if st_1599 != d_1659 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1599})+", element 0 has shape "+runtime.ShapeString([]int{d_1659}))
 					}
-					copy(a_1659[i_1666*rs_1661:(i_1666+1)*rs_1661], st_1599)
-					if i_1666 == 0 {
-						d_1663, d_1664 = st_1602, st_1603
-						rs_1665 = d_1663 * d_1664
-						tot_1755, err_1756 := runtime.MulSize(n_1561, rs_1665)
-						if err_1756 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1756)
+					copy(a_1658[i_1665*rs_1660:(i_1665+1)*rs_1660], st_1598)
+					if i_1665 == 0 {
+						d_1662, d_1663 = st_1601, st_1602
+						rs_1664 = d_1662 * d_1663
+						tot_1754, err_1755 := runtime.MulSize(n_1560, rs_1664)
+						if err_1755 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1755)
 						}
-						a_1662 = ar.F64w(tot_1755)
-					} else if st_1602 != d_1663 || st_1603 != d_1664 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1666)+" has shape "+runtime.ShapeString([]int{st_1602, st_1603})+", element 0 has shape "+runtime.ShapeString([]int{d_1663, d_1664}))
+						a_1661 = ar.F64w(tot_1754)
+					} else if st_1601 != d_1662 || st_1602 != d_1663 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1601, st_1602})+", element 0 has shape "+runtime.ShapeString([]int{d_1662, d_1663}))
 					}
-					copy(a_1662[i_1666*rs_1665:(i_1666+1)*rs_1665], st_1601)
-					_ = mark_1667
+					copy(a_1661[i_1665*rs_1664:(i_1665+1)*rs_1664], st_1600)
+					_ = mark_1666
 				}
-				c_1453, c_1454, c_1455, c_1456, c_1457, c_1458, c_1459, c_1460, c_1461, c_1462, c_1463, c_1464, c_1465, c_1466, c_1467, c_1468, c_1469, c_1470, c_1471, c_1472, c_1473, c_1474, c_1475, c_1476, c_1477, c_1478, c_1479, c_1480, c_1481, c_1482, c_1483, c_1484, c_1485, c_1486, c_1487, c_1488, c_1489, c_1490, c_1491, c_1492, c_1493, c_1494, c_1495, c_1496, c_1497, c_1498, c_1499, c_1500, c_1501, c_1502, c_1503, c_1504, c_1505, c_1506, c_1507, c_1508, c_1509, c_1510, c_1511, c_1512, c_1513, c_1514 = a_1604, n_1561, d_1605, a_1607, n_1561, d_1608, d_1609, a_1611, n_1561, d_1612, a_1614, n_1561, d_1615, a_1617, n_1561, d_1618, a_1620, n_1561, d_1621, a_1623, n_1561, d_1624, a_1626, n_1561, d_1627, a_1629, n_1561, d_1630, a_1632, n_1561, d_1633, a_1635, n_1561, d_1636, a_1638, n_1561, d_1639, a_1641, n_1561, d_1642, a_1644, n_1561, d_1645, a_1647, n_1561, d_1648, a_1650, n_1561, d_1651, a_1653, n_1561, d_1654, a_1656, n_1561, d_1657, a_1659, n_1561, d_1660, a_1662, n_1561, d_1663, d_1664
+				c_1452, c_1453, c_1454, c_1455, c_1456, c_1457, c_1458, c_1459, c_1460, c_1461, c_1462, c_1463, c_1464, c_1465, c_1466, c_1467, c_1468, c_1469, c_1470, c_1471, c_1472, c_1473, c_1474, c_1475, c_1476, c_1477, c_1478, c_1479, c_1480, c_1481, c_1482, c_1483, c_1484, c_1485, c_1486, c_1487, c_1488, c_1489, c_1490, c_1491, c_1492, c_1493, c_1494, c_1495, c_1496, c_1497, c_1498, c_1499, c_1500, c_1501, c_1502, c_1503, c_1504, c_1505, c_1506, c_1507, c_1508, c_1509, c_1510, c_1511, c_1512, c_1513 = a_1603, n_1560, d_1604, a_1606, n_1560, d_1607, d_1608, a_1610, n_1560, d_1611, a_1613, n_1560, d_1614, a_1616, n_1560, d_1617, a_1619, n_1560, d_1620, a_1622, n_1560, d_1623, a_1625, n_1560, d_1626, a_1628, n_1560, d_1629, a_1631, n_1560, d_1632, a_1634, n_1560, d_1635, a_1637, n_1560, d_1638, a_1640, n_1560, d_1641, a_1643, n_1560, d_1644, a_1646, n_1560, d_1647, a_1649, n_1560, d_1650, a_1652, n_1560, d_1653, a_1655, n_1560, d_1656, a_1658, n_1560, d_1659, a_1661, n_1560, d_1662, d_1663
 			} else {
-				n_1757, err_1758 := runtime.CheckSize(int64(0))
-				if err_1758 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1758)
+				n_1756, err_1757 := runtime.CheckSize(int64(0))
+				if err_1757 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1757)
 				}
-				var a_1759 []float64
-				var d_1760 int = 0
-				var rs_1761 int = 0
-				var a_1762 []float64
+				var a_1758 []float64
+				var d_1759 int = 0
+				var rs_1760 int = 0
+				var a_1761 []float64
+				var d_1762 int = 0
 				var d_1763 int = 0
-				var d_1764 int = 0
-				var rs_1765 int = 0
-				var a_1766 []float64
-				var d_1767 int = 0
-				var rs_1768 int = 0
-				var a_1769 []float64
-				var d_1770 int = 0
-				var rs_1771 int = 0
-				var a_1772 []float64
-				var d_1773 int = 0
-				var rs_1774 int = 0
-				var a_1775 []float64
-				var d_1776 int = 0
-				var rs_1777 int = 0
-				var a_1778 []float64
-				var d_1779 int = 0
-				var rs_1780 int = 0
-				var a_1781 []float64
-				var d_1782 int = 0
-				var rs_1783 int = 0
-				var a_1784 []float64
-				var d_1785 int = 0
-				var rs_1786 int = 0
-				var a_1787 []float64
-				var d_1788 int = 0
-				var rs_1789 int = 0
-				var a_1790 []float64
-				var d_1791 int = 0
-				var rs_1792 int = 0
-				var a_1793 []float64
-				var d_1794 int = 0
-				var rs_1795 int = 0
-				var a_1796 []float64
-				var d_1797 int = 0
-				var rs_1798 int = 0
-				var a_1799 []float64
-				var d_1800 int = 0
-				var rs_1801 int = 0
-				var a_1802 []float64
-				var d_1803 int = 0
-				var rs_1804 int = 0
-				var a_1805 []float64
-				var d_1806 int = 0
-				var rs_1807 int = 0
-				var a_1808 []float64
-				var d_1809 int = 0
-				var rs_1810 int = 0
-				var a_1811 []float64
-				var d_1812 int = 0
-				var rs_1813 int = 0
-				var a_1814 []float64
-				var d_1815 int = 0
-				var rs_1816 int = 0
-				var a_1817 []float64
+				var rs_1764 int = 0
+				var a_1765 []float64
+				var d_1766 int = 0
+				var rs_1767 int = 0
+				var a_1768 []float64
+				var d_1769 int = 0
+				var rs_1770 int = 0
+				var a_1771 []float64
+				var d_1772 int = 0
+				var rs_1773 int = 0
+				var a_1774 []float64
+				var d_1775 int = 0
+				var rs_1776 int = 0
+				var a_1777 []float64
+				var d_1778 int = 0
+				var rs_1779 int = 0
+				var a_1780 []float64
+				var d_1781 int = 0
+				var rs_1782 int = 0
+				var a_1783 []float64
+				var d_1784 int = 0
+				var rs_1785 int = 0
+				var a_1786 []float64
+				var d_1787 int = 0
+				var rs_1788 int = 0
+				var a_1789 []float64
+				var d_1790 int = 0
+				var rs_1791 int = 0
+				var a_1792 []float64
+				var d_1793 int = 0
+				var rs_1794 int = 0
+				var a_1795 []float64
+				var d_1796 int = 0
+				var rs_1797 int = 0
+				var a_1798 []float64
+				var d_1799 int = 0
+				var rs_1800 int = 0
+				var a_1801 []float64
+				var d_1802 int = 0
+				var rs_1803 int = 0
+				var a_1804 []float64
+				var d_1805 int = 0
+				var rs_1806 int = 0
+				var a_1807 []float64
+				var d_1808 int = 0
+				var rs_1809 int = 0
+				var a_1810 []float64
+				var d_1811 int = 0
+				var rs_1812 int = 0
+				var a_1813 []float64
+				var d_1814 int = 0
+				var rs_1815 int = 0
+				var a_1816 []float64
+				var d_1817 int = 0
 				var d_1818 int = 0
-				var d_1819 int = 0
-				var rs_1820 int = 0
-				for i_1821 := 0; i_1821 < n_1757; i_1821++ {
-					mark_1822 := ar.mark()
-					i_1823 := int64(i_1821)
-					_ = i_1823
+				var rs_1819 int = 0
+				for i_1820 := 0; i_1820 < n_1756; i_1820++ {
+					mark_1821 := ar.mark()
+					i_1822 := int64(i_1820)
+					_ = i_1822
 					if int64(0) >= int64(mainparams_2) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 					}
-					row_1824 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+					row_1823 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 					if int64(1) >= int64(mainparams_2) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 					}
-					row_1825 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+					row_1824 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_1826 := int(n_15) - int(int64(0))
-					s_1827 := row_1824[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_1826 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1826}))
+					n_1825 := int(n_15) - int(int64(0))
+					s_1826 := row_1823[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_1825 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1825}))
 					}
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_1828 := int(n_15) - int(int64(0))
-					s_1829 := row_1825[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_1828 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1828}))
+					n_1827 := int(n_15) - int(int64(0))
+					s_1828 := row_1824[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_1827 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1827}))
 					}
-					r_1830 := ar.F64w(sequence_12)
-					r_1447 = r_1447[:len(r_1830)]
-					s_1827 = s_1827[:len(r_1830)]
-					s_1829 = s_1829[:len(r_1830)]
-					for i_1831 := range r_1830 {
-						r_1830[i_1831] = (runtime.Sigmoid(((r_1447[i_1831] * s_1827[i_1831]) + s_1829[i_1831])))
+					r_1829 := ar.F64w(sequence_12)
+					r_1446 = r_1446[:len(r_1829)]
+					s_1826 = s_1826[:len(r_1829)]
+					s_1828 = s_1828[:len(r_1829)]
+					for i_1830 := range r_1829 {
+						r_1829[i_1830] = (runtime.Sigmoid(((r_1446[i_1830] * s_1826[i_1830]) + s_1828[i_1830])))
 					}
 					if int64(0) >= int64(state_8) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
 					}
-					row_1833 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
-					x_1834 := int64(2) * n_15
-					if n_15 < 0 || x_1834 < n_15 || x_1834 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1834, mainparams_3))
+					row_1832 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
+					x_1833 := int64(2) * n_15
+					if n_15 < 0 || x_1833 < n_15 || x_1833 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1833, mainparams_3))
 					}
-					n_1835 := int(x_1834) - int(n_15)
-					s_1836 := row_1824[int(n_15)*1 : int(x_1834)*1 : int(x_1834)*1]
-					if n_1835 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1835}))
+					n_1834 := int(x_1833) - int(n_15)
+					s_1835 := row_1823[int(n_15)*1 : int(x_1833)*1 : int(x_1833)*1]
+					if n_1834 != state_9 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1834}))
 					}
-					if n_15 < 0 || x_1834 < n_15 || x_1834 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1834, mainparams_3))
+					if n_15 < 0 || x_1833 < n_15 || x_1833 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1833, mainparams_3))
 					}
-					n_1837 := int(x_1834) - int(n_15)
-					s_1838 := row_1825[int(n_15)*1 : int(x_1834)*1 : int(x_1834)*1]
-					if n_1837 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1837}))
+					n_1836 := int(x_1833) - int(n_15)
+					s_1837 := row_1824[int(n_15)*1 : int(x_1833)*1 : int(x_1833)*1]
+					if n_1836 != state_9 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1836}))
 					}
-					r_1839 := ar.F64w(state_9)
-					row_1833 = row_1833[:len(r_1839)]
-					s_1836 = s_1836[:len(r_1839)]
-					s_1838 = s_1838[:len(r_1839)]
-					for i_1840 := range r_1839 {
-						r_1839[i_1840] = (runtime.Sigmoid(((row_1833[i_1840] * s_1836[i_1840]) + s_1838[i_1840])))
+					r_1838 := ar.F64w(state_9)
+					row_1832 = row_1832[:len(r_1838)]
+					s_1835 = s_1835[:len(r_1838)]
+					s_1837 = s_1837[:len(r_1838)]
+					for i_1839 := range r_1838 {
+						r_1838[i_1839] = (runtime.Sigmoid(((row_1832[i_1839] * s_1835[i_1839]) + s_1837[i_1839])))
 					}
-					x_1842 := int64(3) * n_15
-					if x_1834 < 0 || x_1842 < x_1834 || x_1842 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1834, x_1842, mainparams_3))
+					x_1841 := int64(3) * n_15
+					if x_1833 < 0 || x_1841 < x_1833 || x_1841 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1833, x_1841, mainparams_3))
 					}
-					n_1843 := int(x_1842) - int(x_1834)
-					s_1844 := row_1824[int(x_1834)*1 : int(x_1842)*1 : int(x_1842)*1]
-					if n_1843 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1843}))
+					n_1842 := int(x_1841) - int(x_1833)
+					s_1843 := row_1823[int(x_1833)*1 : int(x_1841)*1 : int(x_1841)*1]
+					if n_1842 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1842}))
 					}
-					if x_1834 < 0 || x_1842 < x_1834 || x_1842 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1834, x_1842, mainparams_3))
+					if x_1833 < 0 || x_1841 < x_1833 || x_1841 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1833, x_1841, mainparams_3))
 					}
-					n_1845 := int(x_1842) - int(x_1834)
-					s_1846 := row_1825[int(x_1834)*1 : int(x_1842)*1 : int(x_1842)*1]
-					if n_1845 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1845}))
+					n_1844 := int(x_1841) - int(x_1833)
+					s_1845 := row_1824[int(x_1833)*1 : int(x_1841)*1 : int(x_1841)*1]
+					if n_1844 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1844}))
 					}
-					r_1847 := ar.F64w(sequence_12)
-					r_1447 = r_1447[:len(r_1847)]
-					s_1844 = s_1844[:len(r_1847)]
-					s_1846 = s_1846[:len(r_1847)]
-					for i_1848 := range r_1847 {
-						r_1847[i_1848] = (runtime.Sigmoid(((r_1447[i_1848] * s_1844[i_1848]) + s_1846[i_1848])))
+					r_1846 := ar.F64w(sequence_12)
+					r_1446 = r_1446[:len(r_1846)]
+					s_1843 = s_1843[:len(r_1846)]
+					s_1845 = s_1845[:len(r_1846)]
+					for i_1847 := range r_1846 {
+						r_1846[i_1847] = (runtime.Sigmoid(((r_1446[i_1847] * s_1843[i_1847]) + s_1845[i_1847])))
 					}
-					x_1850 := int64(4) * n_15
-					if x_1842 < 0 || x_1850 < x_1842 || x_1850 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1842, x_1850, mainparams_3))
+					x_1849 := int64(4) * n_15
+					if x_1841 < 0 || x_1849 < x_1841 || x_1849 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1841, x_1849, mainparams_3))
 					}
-					n_1851 := int(x_1850) - int(x_1842)
-					s_1852 := row_1824[int(x_1842)*1 : int(x_1850)*1 : int(x_1850)*1]
-					if n_1851 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1851}))
+					n_1850 := int(x_1849) - int(x_1841)
+					s_1851 := row_1823[int(x_1841)*1 : int(x_1849)*1 : int(x_1849)*1]
+					if n_1850 != state_9 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1850}))
 					}
-					if x_1842 < 0 || x_1850 < x_1842 || x_1850 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1842, x_1850, mainparams_3))
+					if x_1841 < 0 || x_1849 < x_1841 || x_1849 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1841, x_1849, mainparams_3))
 					}
-					n_1853 := int(x_1850) - int(x_1842)
-					s_1854 := row_1825[int(x_1842)*1 : int(x_1850)*1 : int(x_1850)*1]
-					if n_1853 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1853}))
+					n_1852 := int(x_1849) - int(x_1841)
+					s_1853 := row_1824[int(x_1841)*1 : int(x_1849)*1 : int(x_1849)*1]
+					if n_1852 != state_9 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1852}))
 					}
-					r_1855 := ar.F64w(state_9)
-					row_1833 = row_1833[:len(r_1855)]
-					s_1852 = s_1852[:len(r_1855)]
-					s_1854 = s_1854[:len(r_1855)]
-					for i_1856 := range r_1855 {
-						r_1855[i_1856] = (math.Tanh(((row_1833[i_1856] * s_1852[i_1856]) + s_1854[i_1856])))
+					r_1854 := ar.F64w(state_9)
+					row_1832 = row_1832[:len(r_1854)]
+					s_1851 = s_1851[:len(r_1854)]
+					s_1853 = s_1853[:len(r_1854)]
+					for i_1855 := range r_1854 {
+						r_1854[i_1855] = (math.Tanh(((row_1832[i_1855] * s_1851[i_1855]) + s_1853[i_1855])))
 					}
 					if int64(1) >= int64(state_8) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
 					}
-					row_1858 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
+					row_1857 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
 					if sequence_12 != state_9 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 					}
-					r_1859 := ar.F64w(state_9)
-					row_1858 = row_1858[:len(r_1859)]
-					r_1830 = r_1830[:len(r_1859)]
-					r_1839 = r_1839[:len(r_1859)]
-					r_1855 = r_1855[:len(r_1859)]
-					for i_1860 := range r_1859 {
-						r_1859[i_1860] = ((row_1858[i_1860] * r_1830[i_1860]) + (r_1839[i_1860] * r_1855[i_1860]))
+					r_1858 := ar.F64w(state_9)
+					row_1857 = row_1857[:len(r_1858)]
+					r_1829 = r_1829[:len(r_1858)]
+					r_1838 = r_1838[:len(r_1858)]
+					r_1854 = r_1854[:len(r_1858)]
+					for i_1859 := range r_1858 {
+						r_1858[i_1859] = ((row_1857[i_1859] * r_1829[i_1859]) + (r_1838[i_1859] * r_1854[i_1859]))
 					}
-					r_1862 := ar.F64w(state_9)
-					r_1859 = r_1859[:len(r_1862)]
-					for i_1863 := range r_1862 {
-						r_1862[i_1863] = (math.Tanh(r_1859[i_1863]))
+					r_1861 := ar.F64w(state_9)
+					r_1858 = r_1858[:len(r_1861)]
+					for i_1862 := range r_1861 {
+						r_1861[i_1862] = (math.Tanh(r_1858[i_1862]))
 					}
 					if state_9 != sequence_12 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 					}
-					r_1865 := ar.F64w(sequence_12)
-					r_1847 = r_1847[:len(r_1865)]
-					r_1862 = r_1862[:len(r_1865)]
-					for i_1866 := range r_1865 {
-						r_1865[i_1866] = (r_1847[i_1866] * r_1862[i_1866])
+					r_1864 := ar.F64w(sequence_12)
+					r_1846 = r_1846[:len(r_1864)]
+					r_1861 = r_1861[:len(r_1864)]
+					for i_1865 := range r_1864 {
+						r_1864[i_1865] = (r_1846[i_1865] * r_1861[i_1865])
 					}
 					if int64(0) >= int64(state_8) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
@@ -6840,1328 +6835,1328 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if sequence_12 != state_9 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 					}
-					c_1868 := ar.F64w(len(state_7))
-					copy(c_1868, state_7)
-					copy(c_1868[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_1865)
+					c_1867 := ar.F64w(len(state_7))
+					copy(c_1867, state_7)
+					copy(c_1867[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_1864)
 					if int64(1) >= int64(state_8) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
 					}
-					copy(c_1868[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_1859)
-					if i_1821 == 0 {
-						d_1760 = sequence_12
-						rs_1761 = d_1760
-						tot_1869, err_1870 := runtime.MulSize(n_1757, rs_1761)
-						if err_1870 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1870)
+					copy(c_1867[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_1858)
+					if i_1820 == 0 {
+						d_1759 = sequence_12
+						rs_1760 = d_1759
+						tot_1868, err_1869 := runtime.MulSize(n_1756, rs_1760)
+						if err_1869 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1869)
 						}
-						a_1759 = ar.F64w(tot_1869)
-					} else if sequence_12 != d_1760 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1821)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1760}))
+						a_1758 = ar.F64w(tot_1868)
+					} else if sequence_12 != d_1759 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1759}))
 					}
-					copy(a_1759[i_1821*rs_1761:(i_1821+1)*rs_1761], r_1865)
-					if i_1821 == 0 {
-						d_1763, d_1764 = state_8, state_9
-						rs_1765 = d_1763 * d_1764
-						tot_1871, err_1872 := runtime.MulSize(n_1757, rs_1765)
-						if err_1872 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1872)
+					copy(a_1758[i_1820*rs_1760:(i_1820+1)*rs_1760], r_1864)
+					if i_1820 == 0 {
+						d_1762, d_1763 = state_8, state_9
+						rs_1764 = d_1762 * d_1763
+						tot_1870, err_1871 := runtime.MulSize(n_1756, rs_1764)
+						if err_1871 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1871)
 						}
-						a_1762 = ar.F64w(tot_1871)
-					} else if state_8 != d_1763 || state_9 != d_1764 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1821)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1763, d_1764}))
+						a_1761 = ar.F64w(tot_1870)
+					} else if state_8 != d_1762 || state_9 != d_1763 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1762, d_1763}))
 					}
-					copy(a_1762[i_1821*rs_1765:(i_1821+1)*rs_1765], c_1868)
-					if i_1821 == 0 {
-						d_1767 = state_9
-						rs_1768 = d_1767
-						tot_1873, err_1874 := runtime.MulSize(n_1757, rs_1768)
-						if err_1874 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1874)
+					copy(a_1761[i_1820*rs_1764:(i_1820+1)*rs_1764], c_1867)
+					if i_1820 == 0 {
+						d_1766 = state_9
+						rs_1767 = d_1766
+						tot_1872, err_1873 := runtime.MulSize(n_1756, rs_1767)
+						if err_1873 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1873)
 						}
-						a_1766 = ar.F64w(tot_1873)
-					} else if state_9 != d_1767 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1821)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1767}))
+						a_1765 = ar.F64w(tot_1872)
+					} else if state_9 != d_1766 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1766}))
 					}
-					copy(a_1766[i_1821*rs_1768:(i_1821+1)*rs_1768], r_1859)
-					if i_1821 == 0 {
-						d_1770 = state_9
-						rs_1771 = d_1770
-						tot_1875, err_1876 := runtime.MulSize(n_1757, rs_1771)
-						if err_1876 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1876)
+					copy(a_1765[i_1820*rs_1767:(i_1820+1)*rs_1767], r_1858)
+					if i_1820 == 0 {
+						d_1769 = state_9
+						rs_1770 = d_1769
+						tot_1874, err_1875 := runtime.MulSize(n_1756, rs_1770)
+						if err_1875 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1875)
 						}
-						a_1769 = ar.F64w(tot_1875)
-					} else if state_9 != d_1770 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1821)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1770}))
+						a_1768 = ar.F64w(tot_1874)
+					} else if state_9 != d_1769 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1769}))
 					}
-					copy(a_1769[i_1821*rs_1771:(i_1821+1)*rs_1771], r_1862)
-					if i_1821 == 0 {
-						d_1773 = sequence_12
-						rs_1774 = d_1773
-						tot_1877, err_1878 := runtime.MulSize(n_1757, rs_1774)
-						if err_1878 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1878)
+					copy(a_1768[i_1820*rs_1770:(i_1820+1)*rs_1770], r_1861)
+					if i_1820 == 0 {
+						d_1772 = sequence_12
+						rs_1773 = d_1772
+						tot_1876, err_1877 := runtime.MulSize(n_1756, rs_1773)
+						if err_1877 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1877)
 						}
-						a_1772 = ar.F64w(tot_1877)
-					} else if sequence_12 != d_1773 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1821)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1773}))
+						a_1771 = ar.F64w(tot_1876)
+					} else if sequence_12 != d_1772 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1772}))
 					}
-					copy(a_1772[i_1821*rs_1774:(i_1821+1)*rs_1774], r_1847)
-					if i_1821 == 0 {
-						d_1776 = state_9
-						rs_1777 = d_1776
-						tot_1879, err_1880 := runtime.MulSize(n_1757, rs_1777)
-						if err_1880 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1880)
+					copy(a_1771[i_1820*rs_1773:(i_1820+1)*rs_1773], r_1846)
+					if i_1820 == 0 {
+						d_1775 = state_9
+						rs_1776 = d_1775
+						tot_1878, err_1879 := runtime.MulSize(n_1756, rs_1776)
+						if err_1879 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1879)
 						}
-						a_1775 = ar.F64w(tot_1879)
-					} else if state_9 != d_1776 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1821)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1776}))
+						a_1774 = ar.F64w(tot_1878)
+					} else if state_9 != d_1775 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1775}))
 					}
-					copy(a_1775[i_1821*rs_1777:(i_1821+1)*rs_1777], r_1855)
-					if i_1821 == 0 {
-						d_1779 = state_9
-						rs_1780 = d_1779
-						tot_1881, err_1882 := runtime.MulSize(n_1757, rs_1780)
-						if err_1882 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1882)
+					copy(a_1774[i_1820*rs_1776:(i_1820+1)*rs_1776], r_1854)
+					if i_1820 == 0 {
+						d_1778 = state_9
+						rs_1779 = d_1778
+						tot_1880, err_1881 := runtime.MulSize(n_1756, rs_1779)
+						if err_1881 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1881)
 						}
-						a_1778 = ar.F64w(tot_1881)
-					} else if state_9 != d_1779 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1821)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1779}))
+						a_1777 = ar.F64w(tot_1880)
+					} else if state_9 != d_1778 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1778}))
 					}
-					copy(a_1778[i_1821*rs_1780:(i_1821+1)*rs_1780], r_1839)
-					if i_1821 == 0 {
-						d_1782 = sequence_12
-						rs_1783 = d_1782
-						tot_1883, err_1884 := runtime.MulSize(n_1757, rs_1783)
-						if err_1884 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1884)
+					copy(a_1777[i_1820*rs_1779:(i_1820+1)*rs_1779], r_1838)
+					if i_1820 == 0 {
+						d_1781 = sequence_12
+						rs_1782 = d_1781
+						tot_1882, err_1883 := runtime.MulSize(n_1756, rs_1782)
+						if err_1883 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1883)
 						}
-						a_1781 = ar.F64w(tot_1883)
-					} else if sequence_12 != d_1782 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1821)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1782}))
+						a_1780 = ar.F64w(tot_1882)
+					} else if sequence_12 != d_1781 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1781}))
 					}
-					copy(a_1781[i_1821*rs_1783:(i_1821+1)*rs_1783], r_1830)
-					if i_1821 == 0 {
-						d_1785 = state_9
-						rs_1786 = d_1785
-						tot_1885, err_1886 := runtime.MulSize(n_1757, rs_1786)
-						if err_1886 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1886)
+					copy(a_1780[i_1820*rs_1782:(i_1820+1)*rs_1782], r_1829)
+					if i_1820 == 0 {
+						d_1784 = state_9
+						rs_1785 = d_1784
+						tot_1884, err_1885 := runtime.MulSize(n_1756, rs_1785)
+						if err_1885 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1885)
 						}
-						a_1784 = ar.F64w(tot_1885)
-					} else if state_9 != d_1785 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1821)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1785}))
+						a_1783 = ar.F64w(tot_1884)
+					} else if state_9 != d_1784 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1784}))
 					}
-					copy(a_1784[i_1821*rs_1786:(i_1821+1)*rs_1786], row_1858)
-					if i_1821 == 0 {
-						d_1788 = mainparams_3
-						rs_1789 = d_1788
-						tot_1887, err_1888 := runtime.MulSize(n_1757, rs_1789)
-						if err_1888 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1888)
+					copy(a_1783[i_1820*rs_1785:(i_1820+1)*rs_1785], row_1857)
+					if i_1820 == 0 {
+						d_1787 = mainparams_3
+						rs_1788 = d_1787
+						tot_1886, err_1887 := runtime.MulSize(n_1756, rs_1788)
+						if err_1887 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1887)
 						}
-						a_1787 = ar.F64w(tot_1887)
-					} else if mainparams_3 != d_1788 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1821)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1788}))
+						a_1786 = ar.F64w(tot_1886)
+					} else if mainparams_3 != d_1787 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1787}))
 					}
-					copy(a_1787[i_1821*rs_1789:(i_1821+1)*rs_1789], row_1825)
-					if i_1821 == 0 {
-						d_1791 = n_1851
-						rs_1792 = d_1791
-						tot_1889, err_1890 := runtime.MulSize(n_1757, rs_1792)
-						if err_1890 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1890)
+					copy(a_1786[i_1820*rs_1788:(i_1820+1)*rs_1788], row_1824)
+					if i_1820 == 0 {
+						d_1790 = n_1850
+						rs_1791 = d_1790
+						tot_1888, err_1889 := runtime.MulSize(n_1756, rs_1791)
+						if err_1889 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1889)
 						}
-						a_1790 = ar.F64w(tot_1889)
-					} else if n_1851 != d_1791 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1821)+" has shape "+runtime.ShapeString([]int{n_1851})+", element 0 has shape "+runtime.ShapeString([]int{d_1791}))
+						a_1789 = ar.F64w(tot_1888)
+					} else if n_1850 != d_1790 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{n_1850})+", element 0 has shape "+runtime.ShapeString([]int{d_1790}))
 					}
-					copy(a_1790[i_1821*rs_1792:(i_1821+1)*rs_1792], s_1852)
-					if i_1821 == 0 {
-						d_1794 = state_9
-						rs_1795 = d_1794
-						tot_1891, err_1892 := runtime.MulSize(n_1757, rs_1795)
-						if err_1892 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1892)
+					copy(a_1789[i_1820*rs_1791:(i_1820+1)*rs_1791], s_1851)
+					if i_1820 == 0 {
+						d_1793 = state_9
+						rs_1794 = d_1793
+						tot_1890, err_1891 := runtime.MulSize(n_1756, rs_1794)
+						if err_1891 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1891)
 						}
-						a_1793 = ar.F64w(tot_1891)
-					} else if state_9 != d_1794 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1821)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1794}))
+						a_1792 = ar.F64w(tot_1890)
+					} else if state_9 != d_1793 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1793}))
 					}
-					copy(a_1793[i_1821*rs_1795:(i_1821+1)*rs_1795], row_1833)
-					if i_1821 == 0 {
-						d_1797 = mainparams_3
-						rs_1798 = d_1797
-						tot_1893, err_1894 := runtime.MulSize(n_1757, rs_1798)
-						if err_1894 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1894)
+					copy(a_1792[i_1820*rs_1794:(i_1820+1)*rs_1794], row_1832)
+					if i_1820 == 0 {
+						d_1796 = mainparams_3
+						rs_1797 = d_1796
+						tot_1892, err_1893 := runtime.MulSize(n_1756, rs_1797)
+						if err_1893 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1893)
 						}
-						a_1796 = ar.F64w(tot_1893)
-					} else if mainparams_3 != d_1797 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1821)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1797}))
+						a_1795 = ar.F64w(tot_1892)
+					} else if mainparams_3 != d_1796 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1796}))
 					}
-					copy(a_1796[i_1821*rs_1798:(i_1821+1)*rs_1798], row_1824)
-					if i_1821 == 0 {
-						d_1800 = n_1843
-						rs_1801 = d_1800
-						tot_1895, err_1896 := runtime.MulSize(n_1757, rs_1801)
-						if err_1896 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1896)
+					copy(a_1795[i_1820*rs_1797:(i_1820+1)*rs_1797], row_1823)
+					if i_1820 == 0 {
+						d_1799 = n_1842
+						rs_1800 = d_1799
+						tot_1894, err_1895 := runtime.MulSize(n_1756, rs_1800)
+						if err_1895 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1895)
 						}
-						a_1799 = ar.F64w(tot_1895)
-					} else if n_1843 != d_1800 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1821)+" has shape "+runtime.ShapeString([]int{n_1843})+", element 0 has shape "+runtime.ShapeString([]int{d_1800}))
+						a_1798 = ar.F64w(tot_1894)
+					} else if n_1842 != d_1799 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{n_1842})+", element 0 has shape "+runtime.ShapeString([]int{d_1799}))
 					}
-					copy(a_1799[i_1821*rs_1801:(i_1821+1)*rs_1801], s_1844)
-					if i_1821 == 0 {
-						d_1803 = sequence_12
-						rs_1804 = d_1803
-						tot_1897, err_1898 := runtime.MulSize(n_1757, rs_1804)
-						if err_1898 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1898)
+					copy(a_1798[i_1820*rs_1800:(i_1820+1)*rs_1800], s_1843)
+					if i_1820 == 0 {
+						d_1802 = sequence_12
+						rs_1803 = d_1802
+						tot_1896, err_1897 := runtime.MulSize(n_1756, rs_1803)
+						if err_1897 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1897)
 						}
-						a_1802 = ar.F64w(tot_1897)
-					} else if sequence_12 != d_1803 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1821)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1803}))
+						a_1801 = ar.F64w(tot_1896)
+					} else if sequence_12 != d_1802 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1802}))
 					}
-					copy(a_1802[i_1821*rs_1804:(i_1821+1)*rs_1804], r_1447)
-					if i_1821 == 0 {
-						d_1806 = n_1835
-						rs_1807 = d_1806
-						tot_1899, err_1900 := runtime.MulSize(n_1757, rs_1807)
-						if err_1900 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1900)
+					copy(a_1801[i_1820*rs_1803:(i_1820+1)*rs_1803], r_1446)
+					if i_1820 == 0 {
+						d_1805 = n_1834
+						rs_1806 = d_1805
+						tot_1898, err_1899 := runtime.MulSize(n_1756, rs_1806)
+						if err_1899 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1899)
 						}
-						a_1805 = ar.F64w(tot_1899)
-					} else if n_1835 != d_1806 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1821)+" has shape "+runtime.ShapeString([]int{n_1835})+", element 0 has shape "+runtime.ShapeString([]int{d_1806}))
+						a_1804 = ar.F64w(tot_1898)
+					} else if n_1834 != d_1805 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{n_1834})+", element 0 has shape "+runtime.ShapeString([]int{d_1805}))
 					}
-					copy(a_1805[i_1821*rs_1807:(i_1821+1)*rs_1807], s_1836)
-					if i_1821 == 0 {
-						d_1809 = state_9
-						rs_1810 = d_1809
-						tot_1901, err_1902 := runtime.MulSize(n_1757, rs_1810)
-						if err_1902 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1902)
+					copy(a_1804[i_1820*rs_1806:(i_1820+1)*rs_1806], s_1835)
+					if i_1820 == 0 {
+						d_1808 = state_9
+						rs_1809 = d_1808
+						tot_1900, err_1901 := runtime.MulSize(n_1756, rs_1809)
+						if err_1901 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1901)
 						}
-						a_1808 = ar.F64w(tot_1901)
-					} else if state_9 != d_1809 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1821)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1809}))
+						a_1807 = ar.F64w(tot_1900)
+					} else if state_9 != d_1808 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1808}))
 					}
-					copy(a_1808[i_1821*rs_1810:(i_1821+1)*rs_1810], row_1833)
-					if i_1821 == 0 {
-						d_1812 = n_1826
-						rs_1813 = d_1812
-						tot_1903, err_1904 := runtime.MulSize(n_1757, rs_1813)
-						if err_1904 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1904)
+					copy(a_1807[i_1820*rs_1809:(i_1820+1)*rs_1809], row_1832)
+					if i_1820 == 0 {
+						d_1811 = n_1825
+						rs_1812 = d_1811
+						tot_1902, err_1903 := runtime.MulSize(n_1756, rs_1812)
+						if err_1903 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1903)
 						}
-						a_1811 = ar.F64w(tot_1903)
-					} else if n_1826 != d_1812 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1821)+" has shape "+runtime.ShapeString([]int{n_1826})+", element 0 has shape "+runtime.ShapeString([]int{d_1812}))
+						a_1810 = ar.F64w(tot_1902)
+					} else if n_1825 != d_1811 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{n_1825})+", element 0 has shape "+runtime.ShapeString([]int{d_1811}))
 					}
-					copy(a_1811[i_1821*rs_1813:(i_1821+1)*rs_1813], s_1827)
-					if i_1821 == 0 {
-						d_1815 = sequence_12
-						rs_1816 = d_1815
-						tot_1905, err_1906 := runtime.MulSize(n_1757, rs_1816)
-						if err_1906 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1906)
+					copy(a_1810[i_1820*rs_1812:(i_1820+1)*rs_1812], s_1826)
+					if i_1820 == 0 {
+						d_1814 = sequence_12
+						rs_1815 = d_1814
+						tot_1904, err_1905 := runtime.MulSize(n_1756, rs_1815)
+						if err_1905 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1905)
 						}
-						a_1814 = ar.F64w(tot_1905)
-					} else if sequence_12 != d_1815 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1821)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1815}))
+						a_1813 = ar.F64w(tot_1904)
+					} else if sequence_12 != d_1814 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1814}))
 					}
-					copy(a_1814[i_1821*rs_1816:(i_1821+1)*rs_1816], r_1447)
-					if i_1821 == 0 {
-						d_1818, d_1819 = state_8, state_9
-						rs_1820 = d_1818 * d_1819
-						tot_1907, err_1908 := runtime.MulSize(n_1757, rs_1820)
-						if err_1908 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1908)
+					copy(a_1813[i_1820*rs_1815:(i_1820+1)*rs_1815], r_1446)
+					if i_1820 == 0 {
+						d_1817, d_1818 = state_8, state_9
+						rs_1819 = d_1817 * d_1818
+						tot_1906, err_1907 := runtime.MulSize(n_1756, rs_1819)
+						if err_1907 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1907)
 						}
-						a_1817 = ar.F64w(tot_1907)
-					} else if state_8 != d_1818 || state_9 != d_1819 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1821)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1818, d_1819}))
+						a_1816 = ar.F64w(tot_1906)
+					} else if state_8 != d_1817 || state_9 != d_1818 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1817, d_1818}))
 					}
-					copy(a_1817[i_1821*rs_1820:(i_1821+1)*rs_1820], state_7)
-					if i_1821 > 0 {
-						ar.release(mark_1822)
+					copy(a_1816[i_1820*rs_1819:(i_1820+1)*rs_1819], state_7)
+					if i_1820 > 0 {
+						ar.release(mark_1821)
 					}
 				}
-				c_1453, c_1454, c_1455, c_1456, c_1457, c_1458, c_1459, c_1460, c_1461, c_1462, c_1463, c_1464, c_1465, c_1466, c_1467, c_1468, c_1469, c_1470, c_1471, c_1472, c_1473, c_1474, c_1475, c_1476, c_1477, c_1478, c_1479, c_1480, c_1481, c_1482, c_1483, c_1484, c_1485, c_1486, c_1487, c_1488, c_1489, c_1490, c_1491, c_1492, c_1493, c_1494, c_1495, c_1496, c_1497, c_1498, c_1499, c_1500, c_1501, c_1502, c_1503, c_1504, c_1505, c_1506, c_1507, c_1508, c_1509, c_1510, c_1511, c_1512, c_1513, c_1514 = a_1759, n_1757, d_1760, a_1762, n_1757, d_1763, d_1764, a_1766, n_1757, d_1767, a_1769, n_1757, d_1770, a_1772, n_1757, d_1773, a_1775, n_1757, d_1776, a_1778, n_1757, d_1779, a_1781, n_1757, d_1782, a_1784, n_1757, d_1785, a_1787, n_1757, d_1788, a_1790, n_1757, d_1791, a_1793, n_1757, d_1794, a_1796, n_1757, d_1797, a_1799, n_1757, d_1800, a_1802, n_1757, d_1803, a_1805, n_1757, d_1806, a_1808, n_1757, d_1809, a_1811, n_1757, d_1812, a_1814, n_1757, d_1815, a_1817, n_1757, d_1818, d_1819
+				c_1452, c_1453, c_1454, c_1455, c_1456, c_1457, c_1458, c_1459, c_1460, c_1461, c_1462, c_1463, c_1464, c_1465, c_1466, c_1467, c_1468, c_1469, c_1470, c_1471, c_1472, c_1473, c_1474, c_1475, c_1476, c_1477, c_1478, c_1479, c_1480, c_1481, c_1482, c_1483, c_1484, c_1485, c_1486, c_1487, c_1488, c_1489, c_1490, c_1491, c_1492, c_1493, c_1494, c_1495, c_1496, c_1497, c_1498, c_1499, c_1500, c_1501, c_1502, c_1503, c_1504, c_1505, c_1506, c_1507, c_1508, c_1509, c_1510, c_1511, c_1512, c_1513 = a_1758, n_1756, d_1759, a_1761, n_1756, d_1762, d_1763, a_1765, n_1756, d_1766, a_1768, n_1756, d_1769, a_1771, n_1756, d_1772, a_1774, n_1756, d_1775, a_1777, n_1756, d_1778, a_1780, n_1756, d_1781, a_1783, n_1756, d_1784, a_1786, n_1756, d_1787, a_1789, n_1756, d_1790, a_1792, n_1756, d_1793, a_1795, n_1756, d_1796, a_1798, n_1756, d_1799, a_1801, n_1756, d_1802, a_1804, n_1756, d_1805, a_1807, n_1756, d_1808, a_1810, n_1756, d_1811, a_1813, n_1756, d_1814, a_1816, n_1756, d_1817, d_1818
 			}
-			var c_1909 []float64
-			var c_1910 int
-			var c_1911 []float64
+			var c_1908 []float64
+			var c_1909 int
+			var c_1910 []float64
+			var c_1911 int
 			var c_1912 int
-			var c_1913 int
-			if x_1452 {
-				x_1914 := x_1451 - int64(1)
-				if x_1914 < 0 || x_1914 >= int64(c_1454) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_1914, c_1454))
+			if x_1451 {
+				x_1913 := x_1450 - int64(1)
+				if x_1913 < 0 || x_1913 >= int64(c_1453) {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_1913, c_1453))
 				}
-				row_1915 := c_1453[int(x_1914)*c_1455 : (int(x_1914)+1)*c_1455]
-				rs_1916 := c_1458 * c_1459
-				row_1917 := c_1456[int(x_1914)*rs_1916 : (int(x_1914)+1)*rs_1916]
-				row_1918 := c_1460[int(x_1914)*c_1462 : (int(x_1914)+1)*c_1462]
+				row_1914 := c_1452[int(x_1913)*c_1454 : (int(x_1913)+1)*c_1454]
+				rs_1915 := c_1457 * c_1458
+				row_1916 := c_1455[int(x_1913)*rs_1915 : (int(x_1913)+1)*rs_1915]
+				row_1917 := c_1459[int(x_1913)*c_1461 : (int(x_1913)+1)*c_1461]
+				_ = row_1917
+				row_1918 := c_1462[int(x_1913)*c_1464 : (int(x_1913)+1)*c_1464]
 				_ = row_1918
-				row_1919 := c_1463[int(x_1914)*c_1465 : (int(x_1914)+1)*c_1465]
+				row_1919 := c_1465[int(x_1913)*c_1467 : (int(x_1913)+1)*c_1467]
 				_ = row_1919
-				row_1920 := c_1466[int(x_1914)*c_1468 : (int(x_1914)+1)*c_1468]
+				row_1920 := c_1468[int(x_1913)*c_1470 : (int(x_1913)+1)*c_1470]
 				_ = row_1920
-				row_1921 := c_1469[int(x_1914)*c_1471 : (int(x_1914)+1)*c_1471]
+				row_1921 := c_1471[int(x_1913)*c_1473 : (int(x_1913)+1)*c_1473]
 				_ = row_1921
-				row_1922 := c_1472[int(x_1914)*c_1474 : (int(x_1914)+1)*c_1474]
+				row_1922 := c_1474[int(x_1913)*c_1476 : (int(x_1913)+1)*c_1476]
 				_ = row_1922
-				row_1923 := c_1475[int(x_1914)*c_1477 : (int(x_1914)+1)*c_1477]
+				row_1923 := c_1477[int(x_1913)*c_1479 : (int(x_1913)+1)*c_1479]
 				_ = row_1923
-				row_1924 := c_1478[int(x_1914)*c_1480 : (int(x_1914)+1)*c_1480]
+				row_1924 := c_1480[int(x_1913)*c_1482 : (int(x_1913)+1)*c_1482]
 				_ = row_1924
-				row_1925 := c_1481[int(x_1914)*c_1483 : (int(x_1914)+1)*c_1483]
+				row_1925 := c_1483[int(x_1913)*c_1485 : (int(x_1913)+1)*c_1485]
 				_ = row_1925
-				row_1926 := c_1484[int(x_1914)*c_1486 : (int(x_1914)+1)*c_1486]
+				row_1926 := c_1486[int(x_1913)*c_1488 : (int(x_1913)+1)*c_1488]
 				_ = row_1926
-				row_1927 := c_1487[int(x_1914)*c_1489 : (int(x_1914)+1)*c_1489]
+				row_1927 := c_1489[int(x_1913)*c_1491 : (int(x_1913)+1)*c_1491]
 				_ = row_1927
-				row_1928 := c_1490[int(x_1914)*c_1492 : (int(x_1914)+1)*c_1492]
+				row_1928 := c_1492[int(x_1913)*c_1494 : (int(x_1913)+1)*c_1494]
 				_ = row_1928
-				row_1929 := c_1493[int(x_1914)*c_1495 : (int(x_1914)+1)*c_1495]
+				row_1929 := c_1495[int(x_1913)*c_1497 : (int(x_1913)+1)*c_1497]
 				_ = row_1929
-				row_1930 := c_1496[int(x_1914)*c_1498 : (int(x_1914)+1)*c_1498]
+				row_1930 := c_1498[int(x_1913)*c_1500 : (int(x_1913)+1)*c_1500]
 				_ = row_1930
-				row_1931 := c_1499[int(x_1914)*c_1501 : (int(x_1914)+1)*c_1501]
+				row_1931 := c_1501[int(x_1913)*c_1503 : (int(x_1913)+1)*c_1503]
 				_ = row_1931
-				row_1932 := c_1502[int(x_1914)*c_1504 : (int(x_1914)+1)*c_1504]
+				row_1932 := c_1504[int(x_1913)*c_1506 : (int(x_1913)+1)*c_1506]
 				_ = row_1932
-				row_1933 := c_1505[int(x_1914)*c_1507 : (int(x_1914)+1)*c_1507]
+				row_1933 := c_1507[int(x_1913)*c_1509 : (int(x_1913)+1)*c_1509]
 				_ = row_1933
-				row_1934 := c_1508[int(x_1914)*c_1510 : (int(x_1914)+1)*c_1510]
-				_ = row_1934
-				rs_1935 := c_1513 * c_1514
-				row_1936 := c_1511[int(x_1914)*rs_1935 : (int(x_1914)+1)*rs_1935]
-				_ = row_1936
-				c_1909, c_1910, c_1911, c_1912, c_1913 = row_1915, c_1455, row_1917, c_1458, c_1459
+				rs_1934 := c_1512 * c_1513
+				row_1935 := c_1510[int(x_1913)*rs_1934 : (int(x_1913)+1)*rs_1934]
+				_ = row_1935
+				c_1908, c_1909, c_1910, c_1911, c_1912 = row_1914, c_1454, row_1916, c_1457, c_1458
 			} else {
-				c_1909, c_1910, c_1911, c_1912, c_1913 = r_1447, sequence_12, state_7, state_8, state_9
+				c_1908, c_1909, c_1910, c_1911, c_1912 = r_1446, sequence_12, state_7, state_8, state_9
 			}
 			if int64(1) >= int64(extraparams_5) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 			}
-			row_1937 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
-			if extraparams_6 != c_1910 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_1910})+" and "+runtime.ShapeString([]int{extraparams_6}))
+			row_1936 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
+			if extraparams_6 != c_1909 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_1909})+" and "+runtime.ShapeString([]int{extraparams_6}))
 			}
 			if int64(2) >= int64(extraparams_5) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
 			}
-			row_1938 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
-			if extraparams_6 != c_1910 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1910})+" and "+runtime.ShapeString([]int{extraparams_6}))
+			row_1937 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
+			if extraparams_6 != c_1909 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1909})+" and "+runtime.ShapeString([]int{extraparams_6}))
 			}
-			r_1939 := ar.F64w(c_1910)
-			c_1909 = c_1909[:len(r_1939)]
-			row_1937 = row_1937[:len(r_1939)]
-			row_1938 = row_1938[:len(r_1939)]
-			for i_1940 := range r_1939 {
-				r_1939[i_1940] = ((c_1909[i_1940] * row_1937[i_1940]) + row_1938[i_1940])
+			r_1938 := ar.F64w(c_1909)
+			c_1908 = c_1908[:len(r_1938)]
+			row_1936 = row_1936[:len(r_1938)]
+			row_1937 = row_1937[:len(r_1938)]
+			for i_1939 := range r_1938 {
+				r_1938[i_1939] = ((c_1908[i_1939] * row_1936[i_1939]) + row_1937[i_1939])
 			}
-			r_1942 := ar.F64w(c_1910)
-			r_1939 = r_1939[:len(r_1942)]
-			for i_1943 := range r_1942 {
-				r_1942[i_1943] = (math.Exp(r_1939[i_1943]))
+			r_1941 := ar.F64w(c_1909)
+			r_1938 = r_1938[:len(r_1941)]
+			for i_1942 := range r_1941 {
+				r_1941[i_1942] = (math.Exp(r_1938[i_1942]))
 			}
-			s_1945 := runtime.Sum(r_1942)
-			x_1946 := s_1945 + 2.0
+			s_1944 := runtime.Sum(r_1941)
+			x_1945 := s_1944 + 2.0
 			if int64(1) >= int64(sequence_11) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(int64(1), sequence_11))
 			}
-			row_1947 := sequence_10[int(int64(1))*sequence_12 : (int(int64(1))+1)*sequence_12]
-			x_1948 := math.Log(x_1946)
-			if c_1910 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_1910}))
+			row_1946 := sequence_10[int(int64(1))*sequence_12 : (int(int64(1))+1)*sequence_12]
+			x_1947 := math.Log(x_1945)
+			if c_1909 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_1909}))
 			}
-			r_1949 := ar.F64w(sequence_12)
-			row_1947 = row_1947[:len(r_1949)]
-			r_1939 = r_1939[:len(r_1949)]
-			for i_1950 := range r_1949 {
-				r_1949[i_1950] = (row_1947[i_1950] * (r_1939[i_1950] - x_1948))
+			r_1948 := ar.F64w(sequence_12)
+			row_1946 = row_1946[:len(r_1948)]
+			r_1938 = r_1938[:len(r_1948)]
+			for i_1949 := range r_1948 {
+				r_1948[i_1949] = (row_1946[i_1949] * (r_1938[i_1949] - x_1947))
 			}
-			s_1952 := runtime.Sum(r_1949)
-			if i_1442 == 0 {
-				d_1324, d_1325 = c_1912, c_1913
-				rs_1326 = d_1324 * d_1325
-				tot_1953, err_1954 := runtime.MulSize(n_1321, rs_1326)
-				if err_1954 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1954)
+			s_1951 := runtime.Sum(r_1948)
+			if i_1441 == 0 {
+				d_1323, d_1324 = c_1911, c_1912
+				rs_1325 = d_1323 * d_1324
+				tot_1952, err_1953 := runtime.MulSize(n_1320, rs_1325)
+				if err_1953 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1953)
 				}
-				a_1323 = ar.F64w(tot_1953)
-			} else if c_1912 != d_1324 || c_1913 != d_1325 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1442)+" has shape "+runtime.ShapeString([]int{c_1912, c_1913})+", element 0 has shape "+runtime.ShapeString([]int{d_1324, d_1325}))
+				a_1322 = ar.F64w(tot_1952)
+			} else if c_1911 != d_1323 || c_1912 != d_1324 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1911, c_1912})+", element 0 has shape "+runtime.ShapeString([]int{d_1323, d_1324}))
 			}
-			copy(a_1323[i_1442*rs_1326:(i_1442+1)*rs_1326], c_1911)
-			a_1327[i_1442] = s_1952
-			if i_1442 == 0 {
-				d_1329 = sequence_12
-				rs_1330 = d_1329
-				tot_1955, err_1956 := runtime.MulSize(n_1321, rs_1330)
-				if err_1956 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1956)
+			copy(a_1322[i_1441*rs_1325:(i_1441+1)*rs_1325], c_1910)
+			a_1326[i_1441] = s_1951
+			if i_1441 == 0 {
+				d_1328 = sequence_12
+				rs_1329 = d_1328
+				tot_1954, err_1955 := runtime.MulSize(n_1320, rs_1329)
+				if err_1955 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1955)
 				}
-				a_1328 = ar.F64w(tot_1955)
-			} else if sequence_12 != d_1329 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1442)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1329}))
+				a_1327 = ar.F64w(tot_1954)
+			} else if sequence_12 != d_1328 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1328}))
 			}
-			copy(a_1328[i_1442*rs_1330:(i_1442+1)*rs_1330], r_1949)
-			a_1331[i_1442] = x_1946
-			if i_1442 == 0 {
-				d_1333 = c_1910
-				rs_1334 = d_1333
-				tot_1957, err_1958 := runtime.MulSize(n_1321, rs_1334)
-				if err_1958 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1958)
+			copy(a_1327[i_1441*rs_1329:(i_1441+1)*rs_1329], r_1948)
+			a_1330[i_1441] = x_1945
+			if i_1441 == 0 {
+				d_1332 = c_1909
+				rs_1333 = d_1332
+				tot_1956, err_1957 := runtime.MulSize(n_1320, rs_1333)
+				if err_1957 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1957)
 				}
-				a_1332 = ar.F64w(tot_1957)
-			} else if c_1910 != d_1333 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1442)+" has shape "+runtime.ShapeString([]int{c_1910})+", element 0 has shape "+runtime.ShapeString([]int{d_1333}))
+				a_1331 = ar.F64w(tot_1956)
+			} else if c_1909 != d_1332 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1909})+", element 0 has shape "+runtime.ShapeString([]int{d_1332}))
 			}
-			copy(a_1332[i_1442*rs_1334:(i_1442+1)*rs_1334], r_1942)
-			if i_1442 == 0 {
-				d_1336 = extraparams_6
-				rs_1337 = d_1336
-				tot_1959, err_1960 := runtime.MulSize(n_1321, rs_1337)
-				if err_1960 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1960)
+			copy(a_1331[i_1441*rs_1333:(i_1441+1)*rs_1333], r_1941)
+			if i_1441 == 0 {
+				d_1335 = extraparams_6
+				rs_1336 = d_1335
+				tot_1958, err_1959 := runtime.MulSize(n_1320, rs_1336)
+				if err_1959 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1959)
 				}
-				a_1335 = ar.F64w(tot_1959)
-			} else if extraparams_6 != d_1336 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1442)+" has shape "+runtime.ShapeString([]int{extraparams_6})+", element 0 has shape "+runtime.ShapeString([]int{d_1336}))
+				a_1334 = ar.F64w(tot_1958)
+			} else if extraparams_6 != d_1335 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{extraparams_6})+", element 0 has shape "+runtime.ShapeString([]int{d_1335}))
 			}
-			copy(a_1335[i_1442*rs_1337:(i_1442+1)*rs_1337], row_1937)
-			if i_1442 == 0 {
-				d_1339 = c_1910
-				rs_1340 = d_1339
-				tot_1961, err_1962 := runtime.MulSize(n_1321, rs_1340)
-				if err_1962 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1962)
+			copy(a_1334[i_1441*rs_1336:(i_1441+1)*rs_1336], row_1936)
+			if i_1441 == 0 {
+				d_1338 = c_1909
+				rs_1339 = d_1338
+				tot_1960, err_1961 := runtime.MulSize(n_1320, rs_1339)
+				if err_1961 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1961)
 				}
-				a_1338 = ar.F64w(tot_1961)
-			} else if c_1910 != d_1339 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1442)+" has shape "+runtime.ShapeString([]int{c_1910})+", element 0 has shape "+runtime.ShapeString([]int{d_1339}))
+				a_1337 = ar.F64w(tot_1960)
+			} else if c_1909 != d_1338 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1909})+", element 0 has shape "+runtime.ShapeString([]int{d_1338}))
 			}
-			copy(a_1338[i_1442*rs_1340:(i_1442+1)*rs_1340], c_1909)
-			if i_1442 == 0 {
-				d_1342 = c_1910
-				rs_1343 = d_1342
-				tot_1963, err_1964 := runtime.MulSize(n_1321, rs_1343)
-				if err_1964 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1964)
+			copy(a_1337[i_1441*rs_1339:(i_1441+1)*rs_1339], c_1908)
+			if i_1441 == 0 {
+				d_1341 = c_1909
+				rs_1342 = d_1341
+				tot_1962, err_1963 := runtime.MulSize(n_1320, rs_1342)
+				if err_1963 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1963)
 				}
-				a_1341 = ar.F64w(tot_1963)
-			} else if c_1910 != d_1342 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1442)+" has shape "+runtime.ShapeString([]int{c_1910})+", element 0 has shape "+runtime.ShapeString([]int{d_1342}))
+				a_1340 = ar.F64w(tot_1962)
+			} else if c_1909 != d_1341 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1909})+", element 0 has shape "+runtime.ShapeString([]int{d_1341}))
 			}
-			copy(a_1341[i_1442*rs_1343:(i_1442+1)*rs_1343], c_1909)
-			if i_1442 == 0 {
-				d_1345, d_1346 = c_1912, c_1913
-				rs_1347 = d_1345 * d_1346
-				tot_1965, err_1966 := runtime.MulSize(n_1321, rs_1347)
-				if err_1966 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1966)
+			copy(a_1340[i_1441*rs_1342:(i_1441+1)*rs_1342], c_1908)
+			if i_1441 == 0 {
+				d_1344, d_1345 = c_1911, c_1912
+				rs_1346 = d_1344 * d_1345
+				tot_1964, err_1965 := runtime.MulSize(n_1320, rs_1346)
+				if err_1965 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1965)
 				}
-				a_1344 = ar.F64w(tot_1965)
-			} else if c_1912 != d_1345 || c_1913 != d_1346 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1442)+" has shape "+runtime.ShapeString([]int{c_1912, c_1913})+", element 0 has shape "+runtime.ShapeString([]int{d_1345, d_1346}))
+				a_1343 = ar.F64w(tot_1964)
+			} else if c_1911 != d_1344 || c_1912 != d_1345 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1911, c_1912})+", element 0 has shape "+runtime.ShapeString([]int{d_1344, d_1345}))
 			}
-			copy(a_1344[i_1442*rs_1347:(i_1442+1)*rs_1347], c_1911)
-			if i_1442 == 0 {
-				d_1349, d_1350 = c_1454, c_1455
-				rs_1351 = d_1349 * d_1350
-				tot_1967, err_1968 := runtime.MulSize(n_1321, rs_1351)
-				if err_1968 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1968)
+			copy(a_1343[i_1441*rs_1346:(i_1441+1)*rs_1346], c_1910)
+			if i_1441 == 0 {
+				d_1348, d_1349 = c_1453, c_1454
+				rs_1350 = d_1348 * d_1349
+				tot_1966, err_1967 := runtime.MulSize(n_1320, rs_1350)
+				if err_1967 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1967)
 				}
-				a_1348 = ar.F64w(tot_1967)
-			} else if c_1454 != d_1349 || c_1455 != d_1350 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1442)+" has shape "+runtime.ShapeString([]int{c_1454, c_1455})+", element 0 has shape "+runtime.ShapeString([]int{d_1349, d_1350}))
+				a_1347 = ar.F64w(tot_1966)
+			} else if c_1453 != d_1348 || c_1454 != d_1349 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1453, c_1454})+", element 0 has shape "+runtime.ShapeString([]int{d_1348, d_1349}))
 			}
-			copy(a_1348[i_1442*rs_1351:(i_1442+1)*rs_1351], c_1453)
-			if i_1442 == 0 {
-				d_1353, d_1354, d_1355 = c_1457, c_1458, c_1459
-				rs_1356 = d_1353 * d_1354 * d_1355
-				tot_1969, err_1970 := runtime.MulSize(n_1321, rs_1356)
-				if err_1970 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1970)
+			copy(a_1347[i_1441*rs_1350:(i_1441+1)*rs_1350], c_1452)
+			if i_1441 == 0 {
+				d_1352, d_1353, d_1354 = c_1456, c_1457, c_1458
+				rs_1355 = d_1352 * d_1353 * d_1354
+				tot_1968, err_1969 := runtime.MulSize(n_1320, rs_1355)
+				if err_1969 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1969)
 				}
-				a_1352 = ar.F64w(tot_1969)
-			} else if c_1457 != d_1353 || c_1458 != d_1354 || c_1459 != d_1355 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1442)+" has shape "+runtime.ShapeString([]int{c_1457, c_1458, c_1459})+", element 0 has shape "+runtime.ShapeString([]int{d_1353, d_1354, d_1355}))
+				a_1351 = ar.F64w(tot_1968)
+			} else if c_1456 != d_1352 || c_1457 != d_1353 || c_1458 != d_1354 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1456, c_1457, c_1458})+", element 0 has shape "+runtime.ShapeString([]int{d_1352, d_1353, d_1354}))
 			}
-			copy(a_1352[i_1442*rs_1356:(i_1442+1)*rs_1356], c_1456)
-			if i_1442 == 0 {
-				d_1358, d_1359 = c_1461, c_1462
-				rs_1360 = d_1358 * d_1359
-				tot_1971, err_1972 := runtime.MulSize(n_1321, rs_1360)
-				if err_1972 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1972)
+			copy(a_1351[i_1441*rs_1355:(i_1441+1)*rs_1355], c_1455)
+			if i_1441 == 0 {
+				d_1357, d_1358 = c_1460, c_1461
+				rs_1359 = d_1357 * d_1358
+				tot_1970, err_1971 := runtime.MulSize(n_1320, rs_1359)
+				if err_1971 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1971)
 				}
-				a_1357 = ar.F64w(tot_1971)
-			} else if c_1461 != d_1358 || c_1462 != d_1359 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1442)+" has shape "+runtime.ShapeString([]int{c_1461, c_1462})+", element 0 has shape "+runtime.ShapeString([]int{d_1358, d_1359}))
+				a_1356 = ar.F64w(tot_1970)
+			} else if c_1460 != d_1357 || c_1461 != d_1358 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1460, c_1461})+", element 0 has shape "+runtime.ShapeString([]int{d_1357, d_1358}))
 			}
-			copy(a_1357[i_1442*rs_1360:(i_1442+1)*rs_1360], c_1460)
-			if i_1442 == 0 {
-				d_1362, d_1363 = c_1464, c_1465
-				rs_1364 = d_1362 * d_1363
-				tot_1973, err_1974 := runtime.MulSize(n_1321, rs_1364)
-				if err_1974 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1974)
+			copy(a_1356[i_1441*rs_1359:(i_1441+1)*rs_1359], c_1459)
+			if i_1441 == 0 {
+				d_1361, d_1362 = c_1463, c_1464
+				rs_1363 = d_1361 * d_1362
+				tot_1972, err_1973 := runtime.MulSize(n_1320, rs_1363)
+				if err_1973 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1973)
 				}
-				a_1361 = ar.F64w(tot_1973)
-			} else if c_1464 != d_1362 || c_1465 != d_1363 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1442)+" has shape "+runtime.ShapeString([]int{c_1464, c_1465})+", element 0 has shape "+runtime.ShapeString([]int{d_1362, d_1363}))
+				a_1360 = ar.F64w(tot_1972)
+			} else if c_1463 != d_1361 || c_1464 != d_1362 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1463, c_1464})+", element 0 has shape "+runtime.ShapeString([]int{d_1361, d_1362}))
 			}
-			copy(a_1361[i_1442*rs_1364:(i_1442+1)*rs_1364], c_1463)
-			if i_1442 == 0 {
-				d_1366, d_1367 = c_1467, c_1468
-				rs_1368 = d_1366 * d_1367
-				tot_1975, err_1976 := runtime.MulSize(n_1321, rs_1368)
-				if err_1976 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1976)
+			copy(a_1360[i_1441*rs_1363:(i_1441+1)*rs_1363], c_1462)
+			if i_1441 == 0 {
+				d_1365, d_1366 = c_1466, c_1467
+				rs_1367 = d_1365 * d_1366
+				tot_1974, err_1975 := runtime.MulSize(n_1320, rs_1367)
+				if err_1975 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1975)
 				}
-				a_1365 = ar.F64w(tot_1975)
-			} else if c_1467 != d_1366 || c_1468 != d_1367 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1442)+" has shape "+runtime.ShapeString([]int{c_1467, c_1468})+", element 0 has shape "+runtime.ShapeString([]int{d_1366, d_1367}))
+				a_1364 = ar.F64w(tot_1974)
+			} else if c_1466 != d_1365 || c_1467 != d_1366 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1466, c_1467})+", element 0 has shape "+runtime.ShapeString([]int{d_1365, d_1366}))
 			}
-			copy(a_1365[i_1442*rs_1368:(i_1442+1)*rs_1368], c_1466)
-			if i_1442 == 0 {
-				d_1370, d_1371 = c_1470, c_1471
-				rs_1372 = d_1370 * d_1371
-				tot_1977, err_1978 := runtime.MulSize(n_1321, rs_1372)
-				if err_1978 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1978)
+			copy(a_1364[i_1441*rs_1367:(i_1441+1)*rs_1367], c_1465)
+			if i_1441 == 0 {
+				d_1369, d_1370 = c_1469, c_1470
+				rs_1371 = d_1369 * d_1370
+				tot_1976, err_1977 := runtime.MulSize(n_1320, rs_1371)
+				if err_1977 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1977)
 				}
-				a_1369 = ar.F64w(tot_1977)
-			} else if c_1470 != d_1370 || c_1471 != d_1371 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1442)+" has shape "+runtime.ShapeString([]int{c_1470, c_1471})+", element 0 has shape "+runtime.ShapeString([]int{d_1370, d_1371}))
+				a_1368 = ar.F64w(tot_1976)
+			} else if c_1469 != d_1369 || c_1470 != d_1370 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1469, c_1470})+", element 0 has shape "+runtime.ShapeString([]int{d_1369, d_1370}))
 			}
-			copy(a_1369[i_1442*rs_1372:(i_1442+1)*rs_1372], c_1469)
-			if i_1442 == 0 {
-				d_1374, d_1375 = c_1473, c_1474
-				rs_1376 = d_1374 * d_1375
-				tot_1979, err_1980 := runtime.MulSize(n_1321, rs_1376)
-				if err_1980 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1980)
+			copy(a_1368[i_1441*rs_1371:(i_1441+1)*rs_1371], c_1468)
+			if i_1441 == 0 {
+				d_1373, d_1374 = c_1472, c_1473
+				rs_1375 = d_1373 * d_1374
+				tot_1978, err_1979 := runtime.MulSize(n_1320, rs_1375)
+				if err_1979 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1979)
 				}
-				a_1373 = ar.F64w(tot_1979)
-			} else if c_1473 != d_1374 || c_1474 != d_1375 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1442)+" has shape "+runtime.ShapeString([]int{c_1473, c_1474})+", element 0 has shape "+runtime.ShapeString([]int{d_1374, d_1375}))
+				a_1372 = ar.F64w(tot_1978)
+			} else if c_1472 != d_1373 || c_1473 != d_1374 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1472, c_1473})+", element 0 has shape "+runtime.ShapeString([]int{d_1373, d_1374}))
 			}
-			copy(a_1373[i_1442*rs_1376:(i_1442+1)*rs_1376], c_1472)
-			if i_1442 == 0 {
-				d_1378, d_1379 = c_1476, c_1477
-				rs_1380 = d_1378 * d_1379
-				tot_1981, err_1982 := runtime.MulSize(n_1321, rs_1380)
-				if err_1982 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1982)
+			copy(a_1372[i_1441*rs_1375:(i_1441+1)*rs_1375], c_1471)
+			if i_1441 == 0 {
+				d_1377, d_1378 = c_1475, c_1476
+				rs_1379 = d_1377 * d_1378
+				tot_1980, err_1981 := runtime.MulSize(n_1320, rs_1379)
+				if err_1981 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1981)
 				}
-				a_1377 = ar.F64w(tot_1981)
-			} else if c_1476 != d_1378 || c_1477 != d_1379 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1442)+" has shape "+runtime.ShapeString([]int{c_1476, c_1477})+", element 0 has shape "+runtime.ShapeString([]int{d_1378, d_1379}))
+				a_1376 = ar.F64w(tot_1980)
+			} else if c_1475 != d_1377 || c_1476 != d_1378 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1475, c_1476})+", element 0 has shape "+runtime.ShapeString([]int{d_1377, d_1378}))
 			}
-			copy(a_1377[i_1442*rs_1380:(i_1442+1)*rs_1380], c_1475)
-			if i_1442 == 0 {
-				d_1382, d_1383 = c_1479, c_1480
-				rs_1384 = d_1382 * d_1383
-				tot_1983, err_1984 := runtime.MulSize(n_1321, rs_1384)
-				if err_1984 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1984)
+			copy(a_1376[i_1441*rs_1379:(i_1441+1)*rs_1379], c_1474)
+			if i_1441 == 0 {
+				d_1381, d_1382 = c_1478, c_1479
+				rs_1383 = d_1381 * d_1382
+				tot_1982, err_1983 := runtime.MulSize(n_1320, rs_1383)
+				if err_1983 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1983)
 				}
-				a_1381 = ar.F64w(tot_1983)
-			} else if c_1479 != d_1382 || c_1480 != d_1383 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1442)+" has shape "+runtime.ShapeString([]int{c_1479, c_1480})+", element 0 has shape "+runtime.ShapeString([]int{d_1382, d_1383}))
+				a_1380 = ar.F64w(tot_1982)
+			} else if c_1478 != d_1381 || c_1479 != d_1382 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1478, c_1479})+", element 0 has shape "+runtime.ShapeString([]int{d_1381, d_1382}))
 			}
-			copy(a_1381[i_1442*rs_1384:(i_1442+1)*rs_1384], c_1478)
-			if i_1442 == 0 {
-				d_1386, d_1387 = c_1482, c_1483
-				rs_1388 = d_1386 * d_1387
-				tot_1985, err_1986 := runtime.MulSize(n_1321, rs_1388)
-				if err_1986 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1986)
+			copy(a_1380[i_1441*rs_1383:(i_1441+1)*rs_1383], c_1477)
+			if i_1441 == 0 {
+				d_1385, d_1386 = c_1481, c_1482
+				rs_1387 = d_1385 * d_1386
+				tot_1984, err_1985 := runtime.MulSize(n_1320, rs_1387)
+				if err_1985 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1985)
 				}
-				a_1385 = ar.F64w(tot_1985)
-			} else if c_1482 != d_1386 || c_1483 != d_1387 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1442)+" has shape "+runtime.ShapeString([]int{c_1482, c_1483})+", element 0 has shape "+runtime.ShapeString([]int{d_1386, d_1387}))
+				a_1384 = ar.F64w(tot_1984)
+			} else if c_1481 != d_1385 || c_1482 != d_1386 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1481, c_1482})+", element 0 has shape "+runtime.ShapeString([]int{d_1385, d_1386}))
 			}
-			copy(a_1385[i_1442*rs_1388:(i_1442+1)*rs_1388], c_1481)
-			if i_1442 == 0 {
-				d_1390, d_1391 = c_1485, c_1486
-				rs_1392 = d_1390 * d_1391
-				tot_1987, err_1988 := runtime.MulSize(n_1321, rs_1392)
-				if err_1988 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1988)
+			copy(a_1384[i_1441*rs_1387:(i_1441+1)*rs_1387], c_1480)
+			if i_1441 == 0 {
+				d_1389, d_1390 = c_1484, c_1485
+				rs_1391 = d_1389 * d_1390
+				tot_1986, err_1987 := runtime.MulSize(n_1320, rs_1391)
+				if err_1987 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1987)
 				}
-				a_1389 = ar.F64w(tot_1987)
-			} else if c_1485 != d_1390 || c_1486 != d_1391 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1442)+" has shape "+runtime.ShapeString([]int{c_1485, c_1486})+", element 0 has shape "+runtime.ShapeString([]int{d_1390, d_1391}))
+				a_1388 = ar.F64w(tot_1986)
+			} else if c_1484 != d_1389 || c_1485 != d_1390 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1484, c_1485})+", element 0 has shape "+runtime.ShapeString([]int{d_1389, d_1390}))
 			}
-			copy(a_1389[i_1442*rs_1392:(i_1442+1)*rs_1392], c_1484)
-			if i_1442 == 0 {
-				d_1394, d_1395 = c_1488, c_1489
-				rs_1396 = d_1394 * d_1395
-				tot_1989, err_1990 := runtime.MulSize(n_1321, rs_1396)
-				if err_1990 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1990)
+			copy(a_1388[i_1441*rs_1391:(i_1441+1)*rs_1391], c_1483)
+			if i_1441 == 0 {
+				d_1393, d_1394 = c_1487, c_1488
+				rs_1395 = d_1393 * d_1394
+				tot_1988, err_1989 := runtime.MulSize(n_1320, rs_1395)
+				if err_1989 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1989)
 				}
-				a_1393 = ar.F64w(tot_1989)
-			} else if c_1488 != d_1394 || c_1489 != d_1395 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1442)+" has shape "+runtime.ShapeString([]int{c_1488, c_1489})+", element 0 has shape "+runtime.ShapeString([]int{d_1394, d_1395}))
+				a_1392 = ar.F64w(tot_1988)
+			} else if c_1487 != d_1393 || c_1488 != d_1394 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1487, c_1488})+", element 0 has shape "+runtime.ShapeString([]int{d_1393, d_1394}))
 			}
-			copy(a_1393[i_1442*rs_1396:(i_1442+1)*rs_1396], c_1487)
-			if i_1442 == 0 {
-				d_1398, d_1399 = c_1491, c_1492
-				rs_1400 = d_1398 * d_1399
-				tot_1991, err_1992 := runtime.MulSize(n_1321, rs_1400)
-				if err_1992 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1992)
+			copy(a_1392[i_1441*rs_1395:(i_1441+1)*rs_1395], c_1486)
+			if i_1441 == 0 {
+				d_1397, d_1398 = c_1490, c_1491
+				rs_1399 = d_1397 * d_1398
+				tot_1990, err_1991 := runtime.MulSize(n_1320, rs_1399)
+				if err_1991 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1991)
 				}
-				a_1397 = ar.F64w(tot_1991)
-			} else if c_1491 != d_1398 || c_1492 != d_1399 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1442)+" has shape "+runtime.ShapeString([]int{c_1491, c_1492})+", element 0 has shape "+runtime.ShapeString([]int{d_1398, d_1399}))
+				a_1396 = ar.F64w(tot_1990)
+			} else if c_1490 != d_1397 || c_1491 != d_1398 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1490, c_1491})+", element 0 has shape "+runtime.ShapeString([]int{d_1397, d_1398}))
 			}
-			copy(a_1397[i_1442*rs_1400:(i_1442+1)*rs_1400], c_1490)
-			if i_1442 == 0 {
-				d_1402, d_1403 = c_1494, c_1495
-				rs_1404 = d_1402 * d_1403
-				tot_1993, err_1994 := runtime.MulSize(n_1321, rs_1404)
-				if err_1994 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1994)
+			copy(a_1396[i_1441*rs_1399:(i_1441+1)*rs_1399], c_1489)
+			if i_1441 == 0 {
+				d_1401, d_1402 = c_1493, c_1494
+				rs_1403 = d_1401 * d_1402
+				tot_1992, err_1993 := runtime.MulSize(n_1320, rs_1403)
+				if err_1993 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1993)
 				}
-				a_1401 = ar.F64w(tot_1993)
-			} else if c_1494 != d_1402 || c_1495 != d_1403 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1442)+" has shape "+runtime.ShapeString([]int{c_1494, c_1495})+", element 0 has shape "+runtime.ShapeString([]int{d_1402, d_1403}))
+				a_1400 = ar.F64w(tot_1992)
+			} else if c_1493 != d_1401 || c_1494 != d_1402 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1493, c_1494})+", element 0 has shape "+runtime.ShapeString([]int{d_1401, d_1402}))
 			}
-			copy(a_1401[i_1442*rs_1404:(i_1442+1)*rs_1404], c_1493)
-			if i_1442 == 0 {
-				d_1406, d_1407 = c_1497, c_1498
-				rs_1408 = d_1406 * d_1407
-				tot_1995, err_1996 := runtime.MulSize(n_1321, rs_1408)
-				if err_1996 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1996)
+			copy(a_1400[i_1441*rs_1403:(i_1441+1)*rs_1403], c_1492)
+			if i_1441 == 0 {
+				d_1405, d_1406 = c_1496, c_1497
+				rs_1407 = d_1405 * d_1406
+				tot_1994, err_1995 := runtime.MulSize(n_1320, rs_1407)
+				if err_1995 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1995)
 				}
-				a_1405 = ar.F64w(tot_1995)
-			} else if c_1497 != d_1406 || c_1498 != d_1407 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1442)+" has shape "+runtime.ShapeString([]int{c_1497, c_1498})+", element 0 has shape "+runtime.ShapeString([]int{d_1406, d_1407}))
+				a_1404 = ar.F64w(tot_1994)
+			} else if c_1496 != d_1405 || c_1497 != d_1406 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1496, c_1497})+", element 0 has shape "+runtime.ShapeString([]int{d_1405, d_1406}))
 			}
-			copy(a_1405[i_1442*rs_1408:(i_1442+1)*rs_1408], c_1496)
-			if i_1442 == 0 {
-				d_1410, d_1411 = c_1500, c_1501
-				rs_1412 = d_1410 * d_1411
-				tot_1997, err_1998 := runtime.MulSize(n_1321, rs_1412)
-				if err_1998 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1998)
+			copy(a_1404[i_1441*rs_1407:(i_1441+1)*rs_1407], c_1495)
+			if i_1441 == 0 {
+				d_1409, d_1410 = c_1499, c_1500
+				rs_1411 = d_1409 * d_1410
+				tot_1996, err_1997 := runtime.MulSize(n_1320, rs_1411)
+				if err_1997 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1997)
 				}
-				a_1409 = ar.F64w(tot_1997)
-			} else if c_1500 != d_1410 || c_1501 != d_1411 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1442)+" has shape "+runtime.ShapeString([]int{c_1500, c_1501})+", element 0 has shape "+runtime.ShapeString([]int{d_1410, d_1411}))
+				a_1408 = ar.F64w(tot_1996)
+			} else if c_1499 != d_1409 || c_1500 != d_1410 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1499, c_1500})+", element 0 has shape "+runtime.ShapeString([]int{d_1409, d_1410}))
 			}
-			copy(a_1409[i_1442*rs_1412:(i_1442+1)*rs_1412], c_1499)
-			if i_1442 == 0 {
-				d_1414, d_1415 = c_1503, c_1504
-				rs_1416 = d_1414 * d_1415
-				tot_1999, err_2000 := runtime.MulSize(n_1321, rs_1416)
-				if err_2000 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2000)
+			copy(a_1408[i_1441*rs_1411:(i_1441+1)*rs_1411], c_1498)
+			if i_1441 == 0 {
+				d_1413, d_1414 = c_1502, c_1503
+				rs_1415 = d_1413 * d_1414
+				tot_1998, err_1999 := runtime.MulSize(n_1320, rs_1415)
+				if err_1999 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1999)
 				}
-				a_1413 = ar.F64w(tot_1999)
-			} else if c_1503 != d_1414 || c_1504 != d_1415 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1442)+" has shape "+runtime.ShapeString([]int{c_1503, c_1504})+", element 0 has shape "+runtime.ShapeString([]int{d_1414, d_1415}))
+				a_1412 = ar.F64w(tot_1998)
+			} else if c_1502 != d_1413 || c_1503 != d_1414 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1502, c_1503})+", element 0 has shape "+runtime.ShapeString([]int{d_1413, d_1414}))
 			}
-			copy(a_1413[i_1442*rs_1416:(i_1442+1)*rs_1416], c_1502)
-			if i_1442 == 0 {
-				d_1418, d_1419 = c_1506, c_1507
-				rs_1420 = d_1418 * d_1419
-				tot_2001, err_2002 := runtime.MulSize(n_1321, rs_1420)
-				if err_2002 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2002)
+			copy(a_1412[i_1441*rs_1415:(i_1441+1)*rs_1415], c_1501)
+			if i_1441 == 0 {
+				d_1417, d_1418 = c_1505, c_1506
+				rs_1419 = d_1417 * d_1418
+				tot_2000, err_2001 := runtime.MulSize(n_1320, rs_1419)
+				if err_2001 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2001)
 				}
-				a_1417 = ar.F64w(tot_2001)
-			} else if c_1506 != d_1418 || c_1507 != d_1419 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1442)+" has shape "+runtime.ShapeString([]int{c_1506, c_1507})+", element 0 has shape "+runtime.ShapeString([]int{d_1418, d_1419}))
+				a_1416 = ar.F64w(tot_2000)
+			} else if c_1505 != d_1417 || c_1506 != d_1418 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1505, c_1506})+", element 0 has shape "+runtime.ShapeString([]int{d_1417, d_1418}))
 			}
-			copy(a_1417[i_1442*rs_1420:(i_1442+1)*rs_1420], c_1505)
-			if i_1442 == 0 {
-				d_1422, d_1423 = c_1509, c_1510
-				rs_1424 = d_1422 * d_1423
-				tot_2003, err_2004 := runtime.MulSize(n_1321, rs_1424)
-				if err_2004 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2004)
+			copy(a_1416[i_1441*rs_1419:(i_1441+1)*rs_1419], c_1504)
+			if i_1441 == 0 {
+				d_1421, d_1422 = c_1508, c_1509
+				rs_1423 = d_1421 * d_1422
+				tot_2002, err_2003 := runtime.MulSize(n_1320, rs_1423)
+				if err_2003 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2003)
 				}
-				a_1421 = ar.F64w(tot_2003)
-			} else if c_1509 != d_1422 || c_1510 != d_1423 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1442)+" has shape "+runtime.ShapeString([]int{c_1509, c_1510})+", element 0 has shape "+runtime.ShapeString([]int{d_1422, d_1423}))
+				a_1420 = ar.F64w(tot_2002)
+			} else if c_1508 != d_1421 || c_1509 != d_1422 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1508, c_1509})+", element 0 has shape "+runtime.ShapeString([]int{d_1421, d_1422}))
 			}
-			copy(a_1421[i_1442*rs_1424:(i_1442+1)*rs_1424], c_1508)
-			if i_1442 == 0 {
-				d_1426, d_1427, d_1428 = c_1512, c_1513, c_1514
-				rs_1429 = d_1426 * d_1427 * d_1428
-				tot_2005, err_2006 := runtime.MulSize(n_1321, rs_1429)
-				if err_2006 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2006)
+			copy(a_1420[i_1441*rs_1423:(i_1441+1)*rs_1423], c_1507)
+			if i_1441 == 0 {
+				d_1425, d_1426, d_1427 = c_1511, c_1512, c_1513
+				rs_1428 = d_1425 * d_1426 * d_1427
+				tot_2004, err_2005 := runtime.MulSize(n_1320, rs_1428)
+				if err_2005 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2005)
 				}
-				a_1425 = ar.F64w(tot_2005)
-			} else if c_1512 != d_1426 || c_1513 != d_1427 || c_1514 != d_1428 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1442)+" has shape "+runtime.ShapeString([]int{c_1512, c_1513, c_1514})+", element 0 has shape "+runtime.ShapeString([]int{d_1426, d_1427, d_1428}))
+				a_1424 = ar.F64w(tot_2004)
+			} else if c_1511 != d_1425 || c_1512 != d_1426 || c_1513 != d_1427 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1511, c_1512, c_1513})+", element 0 has shape "+runtime.ShapeString([]int{d_1425, d_1426, d_1427}))
 			}
-			copy(a_1425[i_1442*rs_1429:(i_1442+1)*rs_1429], c_1511)
-			if i_1442 == 0 {
-				d_1431 = sequence_12
-				rs_1432 = d_1431
-				tot_2007, err_2008 := runtime.MulSize(n_1321, rs_1432)
-				if err_2008 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2008)
+			copy(a_1424[i_1441*rs_1428:(i_1441+1)*rs_1428], c_1510)
+			if i_1441 == 0 {
+				d_1430 = sequence_12
+				rs_1431 = d_1430
+				tot_2006, err_2007 := runtime.MulSize(n_1320, rs_1431)
+				if err_2007 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2007)
 				}
-				a_1430 = ar.F64w(tot_2007)
-			} else if sequence_12 != d_1431 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1442)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1431}))
+				a_1429 = ar.F64w(tot_2006)
+			} else if sequence_12 != d_1430 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1430}))
 			}
-			copy(a_1430[i_1442*rs_1432:(i_1442+1)*rs_1432], r_1447)
-			if i_1442 == 0 {
-				d_1434, d_1435 = state_8, state_9
-				rs_1436 = d_1434 * d_1435
-				tot_2009, err_2010 := runtime.MulSize(n_1321, rs_1436)
-				if err_2010 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2010)
+			copy(a_1429[i_1441*rs_1431:(i_1441+1)*rs_1431], r_1446)
+			if i_1441 == 0 {
+				d_1433, d_1434 = state_8, state_9
+				rs_1435 = d_1433 * d_1434
+				tot_2008, err_2009 := runtime.MulSize(n_1320, rs_1435)
+				if err_2009 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2009)
 				}
-				a_1433 = ar.F64w(tot_2009)
-			} else if state_8 != d_1434 || state_9 != d_1435 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1442)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1434, d_1435}))
+				a_1432 = ar.F64w(tot_2008)
+			} else if state_8 != d_1433 || state_9 != d_1434 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1433, d_1434}))
 			}
-			copy(a_1433[i_1442*rs_1436:(i_1442+1)*rs_1436], state_7)
-			if i_1442 == 0 {
-				d_1438, d_1439 = state_8, state_9
-				rs_1440 = d_1438 * d_1439
-				tot_2011, err_2012 := runtime.MulSize(n_1321, rs_1440)
-				if err_2012 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2012)
+			copy(a_1432[i_1441*rs_1435:(i_1441+1)*rs_1435], state_7)
+			if i_1441 == 0 {
+				d_1437, d_1438 = state_8, state_9
+				rs_1439 = d_1437 * d_1438
+				tot_2010, err_2011 := runtime.MulSize(n_1320, rs_1439)
+				if err_2011 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2011)
 				}
-				a_1437 = ar.F64w(tot_2011)
-			} else if state_8 != d_1438 || state_9 != d_1439 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1442)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1438, d_1439}))
+				a_1436 = ar.F64w(tot_2010)
+			} else if state_8 != d_1437 || state_9 != d_1438 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1437, d_1438}))
 			}
-			copy(a_1437[i_1442*rs_1440:(i_1442+1)*rs_1440], state_7)
-			a_1441[i_1442] = 0.0
-			if i_1442 > 0 {
-				ar.release(mark_1443)
+			copy(a_1436[i_1441*rs_1439:(i_1441+1)*rs_1439], state_7)
+			a_1440[i_1441] = 0.0
+			if i_1441 > 0 {
+				ar.release(mark_1442)
 			}
 		}
-		c_2014, c_2015, c_2016, c_2021, c_2023, c_2025, c_2026, c_2028, c_2029, c_2031, c_2037, c_2039, c_2040, c_2041, c_2043, c_2044, c_2045, c_2046, c_2048, c_2049, c_2050, c_2052, c_2053, c_2054, c_2056, c_2057, c_2058, c_2060, c_2061, c_2062, c_2064, c_2065, c_2066, c_2068, c_2069, c_2070, c_2072, c_2073, c_2074, c_2076, c_2077, c_2078, c_2080, c_2081, c_2082, c_2084, c_2085, c_2086, c_2088, c_2089, c_2090, c_2092, c_2093, c_2094, c_2096, c_2097, c_2098, c_2100, c_2101, c_2102, c_2104, c_2105, c_2106, c_2108, c_2109, c_2110, c_2112, c_2113, c_2114, c_2116, c_2117, c_2118, c_2125, c_2126 = n_1321, d_1324, d_1325, a_1331, a_1332, d_1333, a_1335, d_1336, a_1338, d_1339, a_1348, d_1349, d_1350, a_1352, d_1353, d_1354, d_1355, a_1357, d_1358, d_1359, a_1361, d_1362, d_1363, a_1365, d_1366, d_1367, a_1369, d_1370, d_1371, a_1373, d_1374, d_1375, a_1377, d_1378, d_1379, a_1381, d_1382, d_1383, a_1385, d_1386, d_1387, a_1389, d_1390, d_1391, a_1393, d_1394, d_1395, a_1397, d_1398, d_1399, a_1401, d_1402, d_1403, a_1405, d_1406, d_1407, a_1409, d_1410, d_1411, a_1413, d_1414, d_1415, a_1417, d_1418, d_1419, a_1421, d_1422, d_1423, a_1425, d_1426, d_1427, d_1428, d_1438, d_1439
+		c_2013, c_2014, c_2015, c_2020, c_2022, c_2024, c_2025, c_2027, c_2028, c_2030, c_2036, c_2038, c_2039, c_2040, c_2042, c_2043, c_2044, c_2045, c_2047, c_2048, c_2049, c_2051, c_2052, c_2053, c_2055, c_2056, c_2057, c_2059, c_2060, c_2061, c_2063, c_2064, c_2065, c_2067, c_2068, c_2069, c_2071, c_2072, c_2073, c_2075, c_2076, c_2077, c_2079, c_2080, c_2081, c_2083, c_2084, c_2085, c_2087, c_2088, c_2089, c_2091, c_2092, c_2093, c_2095, c_2096, c_2097, c_2099, c_2100, c_2101, c_2103, c_2104, c_2105, c_2107, c_2108, c_2109, c_2111, c_2112, c_2113, c_2115, c_2116, c_2117, c_2124, c_2125 = n_1320, d_1323, d_1324, a_1330, a_1331, d_1332, a_1334, d_1335, a_1337, d_1338, a_1347, d_1348, d_1349, a_1351, d_1352, d_1353, d_1354, a_1356, d_1357, d_1358, a_1360, d_1361, d_1362, a_1364, d_1365, d_1366, a_1368, d_1369, d_1370, a_1372, d_1373, d_1374, a_1376, d_1377, d_1378, a_1380, d_1381, d_1382, a_1384, d_1385, d_1386, a_1388, d_1389, d_1390, a_1392, d_1393, d_1394, a_1396, d_1397, d_1398, a_1400, d_1401, d_1402, a_1404, d_1405, d_1406, a_1408, d_1409, d_1410, a_1412, d_1413, d_1414, a_1416, d_1417, d_1418, a_1420, d_1421, d_1422, a_1424, d_1425, d_1426, d_1427, d_1437, d_1438
 	}
-	var c_2128 []float64
+	var c_2127 []float64
+	var c_2128 int
 	var c_2129 int
-	var c_2130 int
-	var c_2131 float64
+	var c_2130 float64
 	if x_19 {
-		x_2132 := x_18 - int64(1)
-		if x_2132 < 0 || x_2132 >= int64(c_2014) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_2132, c_2014))
+		x_2131 := x_18 - int64(1)
+		if x_2131 < 0 || x_2131 >= int64(c_2013) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_2131, c_2013))
 		}
-		x_2133 := c_2021[int(x_2132)]
-		_ = x_2133
-		row_2134 := c_2023[int(x_2132)*c_2025 : (int(x_2132)+1)*c_2025]
+		x_2132 := c_2020[int(x_2131)]
+		_ = x_2132
+		row_2133 := c_2022[int(x_2131)*c_2024 : (int(x_2131)+1)*c_2024]
+		_ = row_2133
+		row_2134 := c_2025[int(x_2131)*c_2027 : (int(x_2131)+1)*c_2027]
 		_ = row_2134
-		row_2135 := c_2026[int(x_2132)*c_2028 : (int(x_2132)+1)*c_2028]
+		row_2135 := c_2028[int(x_2131)*c_2030 : (int(x_2131)+1)*c_2030]
 		_ = row_2135
-		row_2136 := c_2029[int(x_2132)*c_2031 : (int(x_2132)+1)*c_2031]
-		_ = row_2136
-		rs_2137 := c_2039 * c_2040
-		row_2138 := c_2037[int(x_2132)*rs_2137 : (int(x_2132)+1)*rs_2137]
-		_ = row_2138
-		rs_2139 := c_2043 * c_2044 * c_2045
-		row_2140 := c_2041[int(x_2132)*rs_2139 : (int(x_2132)+1)*rs_2139]
-		_ = row_2140
-		rs_2141 := c_2048 * c_2049
-		row_2142 := c_2046[int(x_2132)*rs_2141 : (int(x_2132)+1)*rs_2141]
-		_ = row_2142
-		rs_2143 := c_2052 * c_2053
-		row_2144 := c_2050[int(x_2132)*rs_2143 : (int(x_2132)+1)*rs_2143]
-		_ = row_2144
-		rs_2145 := c_2056 * c_2057
-		row_2146 := c_2054[int(x_2132)*rs_2145 : (int(x_2132)+1)*rs_2145]
-		_ = row_2146
-		rs_2147 := c_2060 * c_2061
-		row_2148 := c_2058[int(x_2132)*rs_2147 : (int(x_2132)+1)*rs_2147]
-		_ = row_2148
-		rs_2149 := c_2064 * c_2065
-		row_2150 := c_2062[int(x_2132)*rs_2149 : (int(x_2132)+1)*rs_2149]
-		_ = row_2150
-		rs_2151 := c_2068 * c_2069
-		row_2152 := c_2066[int(x_2132)*rs_2151 : (int(x_2132)+1)*rs_2151]
-		_ = row_2152
-		rs_2153 := c_2072 * c_2073
-		row_2154 := c_2070[int(x_2132)*rs_2153 : (int(x_2132)+1)*rs_2153]
-		_ = row_2154
-		rs_2155 := c_2076 * c_2077
-		row_2156 := c_2074[int(x_2132)*rs_2155 : (int(x_2132)+1)*rs_2155]
-		_ = row_2156
-		rs_2157 := c_2080 * c_2081
-		row_2158 := c_2078[int(x_2132)*rs_2157 : (int(x_2132)+1)*rs_2157]
-		_ = row_2158
-		rs_2159 := c_2084 * c_2085
-		row_2160 := c_2082[int(x_2132)*rs_2159 : (int(x_2132)+1)*rs_2159]
-		_ = row_2160
-		rs_2161 := c_2088 * c_2089
-		row_2162 := c_2086[int(x_2132)*rs_2161 : (int(x_2132)+1)*rs_2161]
-		_ = row_2162
-		rs_2163 := c_2092 * c_2093
-		row_2164 := c_2090[int(x_2132)*rs_2163 : (int(x_2132)+1)*rs_2163]
-		_ = row_2164
-		rs_2165 := c_2096 * c_2097
-		row_2166 := c_2094[int(x_2132)*rs_2165 : (int(x_2132)+1)*rs_2165]
-		_ = row_2166
-		rs_2167 := c_2100 * c_2101
-		row_2168 := c_2098[int(x_2132)*rs_2167 : (int(x_2132)+1)*rs_2167]
-		_ = row_2168
-		rs_2169 := c_2104 * c_2105
-		row_2170 := c_2102[int(x_2132)*rs_2169 : (int(x_2132)+1)*rs_2169]
-		_ = row_2170
-		rs_2171 := c_2108 * c_2109
-		row_2172 := c_2106[int(x_2132)*rs_2171 : (int(x_2132)+1)*rs_2171]
-		_ = row_2172
-		rs_2173 := c_2112 * c_2113
-		row_2174 := c_2110[int(x_2132)*rs_2173 : (int(x_2132)+1)*rs_2173]
-		_ = row_2174
-		rs_2175 := c_2116 * c_2117 * c_2118
-		row_2176 := c_2114[int(x_2132)*rs_2175 : (int(x_2132)+1)*rs_2175]
-		_ = row_2176
-		c_2128, c_2129, c_2130, c_2131 = c_2013, c_2015, c_2016, c_2017
+		rs_2136 := c_2038 * c_2039
+		row_2137 := c_2036[int(x_2131)*rs_2136 : (int(x_2131)+1)*rs_2136]
+		_ = row_2137
+		rs_2138 := c_2042 * c_2043 * c_2044
+		row_2139 := c_2040[int(x_2131)*rs_2138 : (int(x_2131)+1)*rs_2138]
+		_ = row_2139
+		rs_2140 := c_2047 * c_2048
+		row_2141 := c_2045[int(x_2131)*rs_2140 : (int(x_2131)+1)*rs_2140]
+		_ = row_2141
+		rs_2142 := c_2051 * c_2052
+		row_2143 := c_2049[int(x_2131)*rs_2142 : (int(x_2131)+1)*rs_2142]
+		_ = row_2143
+		rs_2144 := c_2055 * c_2056
+		row_2145 := c_2053[int(x_2131)*rs_2144 : (int(x_2131)+1)*rs_2144]
+		_ = row_2145
+		rs_2146 := c_2059 * c_2060
+		row_2147 := c_2057[int(x_2131)*rs_2146 : (int(x_2131)+1)*rs_2146]
+		_ = row_2147
+		rs_2148 := c_2063 * c_2064
+		row_2149 := c_2061[int(x_2131)*rs_2148 : (int(x_2131)+1)*rs_2148]
+		_ = row_2149
+		rs_2150 := c_2067 * c_2068
+		row_2151 := c_2065[int(x_2131)*rs_2150 : (int(x_2131)+1)*rs_2150]
+		_ = row_2151
+		rs_2152 := c_2071 * c_2072
+		row_2153 := c_2069[int(x_2131)*rs_2152 : (int(x_2131)+1)*rs_2152]
+		_ = row_2153
+		rs_2154 := c_2075 * c_2076
+		row_2155 := c_2073[int(x_2131)*rs_2154 : (int(x_2131)+1)*rs_2154]
+		_ = row_2155
+		rs_2156 := c_2079 * c_2080
+		row_2157 := c_2077[int(x_2131)*rs_2156 : (int(x_2131)+1)*rs_2156]
+		_ = row_2157
+		rs_2158 := c_2083 * c_2084
+		row_2159 := c_2081[int(x_2131)*rs_2158 : (int(x_2131)+1)*rs_2158]
+		_ = row_2159
+		rs_2160 := c_2087 * c_2088
+		row_2161 := c_2085[int(x_2131)*rs_2160 : (int(x_2131)+1)*rs_2160]
+		_ = row_2161
+		rs_2162 := c_2091 * c_2092
+		row_2163 := c_2089[int(x_2131)*rs_2162 : (int(x_2131)+1)*rs_2162]
+		_ = row_2163
+		rs_2164 := c_2095 * c_2096
+		row_2165 := c_2093[int(x_2131)*rs_2164 : (int(x_2131)+1)*rs_2164]
+		_ = row_2165
+		rs_2166 := c_2099 * c_2100
+		row_2167 := c_2097[int(x_2131)*rs_2166 : (int(x_2131)+1)*rs_2166]
+		_ = row_2167
+		rs_2168 := c_2103 * c_2104
+		row_2169 := c_2101[int(x_2131)*rs_2168 : (int(x_2131)+1)*rs_2168]
+		_ = row_2169
+		rs_2170 := c_2107 * c_2108
+		row_2171 := c_2105[int(x_2131)*rs_2170 : (int(x_2131)+1)*rs_2170]
+		_ = row_2171
+		rs_2172 := c_2111 * c_2112
+		row_2173 := c_2109[int(x_2131)*rs_2172 : (int(x_2131)+1)*rs_2172]
+		_ = row_2173
+		rs_2174 := c_2115 * c_2116 * c_2117
+		row_2175 := c_2113[int(x_2131)*rs_2174 : (int(x_2131)+1)*rs_2174]
+		_ = row_2175
+		c_2127, c_2128, c_2129, c_2130 = c_2012, c_2014, c_2015, c_2016
 	} else {
-		c_2128, c_2129, c_2130, c_2131 = state_7, state_8, state_9, 0.0
+		c_2127, c_2128, c_2129, c_2130 = state_7, state_8, state_9, 0.0
 	}
-	x_2177 := x_17 * n_15
-	x_2178 := float64(x_2177)
-	x_2179 := 1.0 / x_2178
-	x_2180 := x_2179 * ybar_13
-	x_2181 := -x_2180
-	z_2182 := ar.F64(len(c_2128))
-	z_2183 := ar.F64(len(extraparams_4))
-	z_2184 := ar.F64(len(mainparams_1))
-	var rev_2185 []float64
+	x_2176 := x_17 * n_15
+	x_2177 := float64(x_2176)
+	x_2178 := 1.0 / x_2177
+	x_2179 := x_2178 * ybar_13
+	x_2180 := -x_2179
+	z_2181 := ar.F64(len(c_2127))
+	z_2182 := ar.F64(len(extraparams_4))
+	z_2183 := ar.F64(len(mainparams_1))
+	var rev_2184 []float64
+	var rev_2185 int
 	var rev_2186 int
-	var rev_2187 int
-	var rev_2188 float64
-	var rev_2189 []float64
+	var rev_2187 float64
+	var rev_2188 []float64
+	var rev_2189 int
 	var rev_2190 int
-	var rev_2191 int
-	var rev_2192 []float64
+	var rev_2191 []float64
+	var rev_2192 int
 	var rev_2193 int
-	var rev_2194 int
-	rev_2185, rev_2186, rev_2187, rev_2188, rev_2189, rev_2190, rev_2191, rev_2192, rev_2193, rev_2194 = z_2182, c_2129, c_2130, x_2181, z_2183, extraparams_5, extraparams_6, z_2184, mainparams_2, mainparams_3
-	buf_2733 := ar.F64w(rev_2186 * rev_2187)
-	for t_2463 := int64(0); t_2463 < x_18; t_2463++ {
-		mark_2464 := ar.mark()
-		x_2465 := x_18 - t_2463
-		x_2466 := x_2465 - int64(1)
-		if x_2466 < 0 || x_2466 >= int64(c_2014) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_2466, c_2014))
+	rev_2184, rev_2185, rev_2186, rev_2187, rev_2188, rev_2189, rev_2190, rev_2191, rev_2192, rev_2193 = z_2181, c_2128, c_2129, x_2180, z_2182, extraparams_5, extraparams_6, z_2183, mainparams_2, mainparams_3
+	buf_2732 := ar.F64w(rev_2185 * rev_2186)
+	for t_2462 := int64(0); t_2462 < x_18; t_2462++ {
+		mark_2463 := ar.mark()
+		x_2464 := x_18 - t_2462
+		x_2465 := x_2464 - int64(1)
+		if x_2465 < 0 || x_2465 >= int64(c_2013) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_2465, c_2013))
 		}
-		x_2467 := c_2021[int(x_2466)]
-		row_2468 := c_2023[int(x_2466)*c_2025 : (int(x_2466)+1)*c_2025]
-		row_2469 := c_2026[int(x_2466)*c_2028 : (int(x_2466)+1)*c_2028]
-		row_2470 := c_2029[int(x_2466)*c_2031 : (int(x_2466)+1)*c_2031]
-		rs_2471 := c_2039 * c_2040
-		row_2472 := c_2037[int(x_2466)*rs_2471 : (int(x_2466)+1)*rs_2471]
-		rs_2473 := c_2043 * c_2044 * c_2045
-		row_2474 := c_2041[int(x_2466)*rs_2473 : (int(x_2466)+1)*rs_2473]
-		rs_2475 := c_2048 * c_2049
-		row_2476 := c_2046[int(x_2466)*rs_2475 : (int(x_2466)+1)*rs_2475]
-		rs_2477 := c_2052 * c_2053
-		row_2478 := c_2050[int(x_2466)*rs_2477 : (int(x_2466)+1)*rs_2477]
-		rs_2479 := c_2056 * c_2057
-		row_2480 := c_2054[int(x_2466)*rs_2479 : (int(x_2466)+1)*rs_2479]
-		rs_2481 := c_2060 * c_2061
-		row_2482 := c_2058[int(x_2466)*rs_2481 : (int(x_2466)+1)*rs_2481]
-		rs_2483 := c_2064 * c_2065
-		row_2484 := c_2062[int(x_2466)*rs_2483 : (int(x_2466)+1)*rs_2483]
-		rs_2485 := c_2068 * c_2069
-		row_2486 := c_2066[int(x_2466)*rs_2485 : (int(x_2466)+1)*rs_2485]
-		rs_2487 := c_2072 * c_2073
-		row_2488 := c_2070[int(x_2466)*rs_2487 : (int(x_2466)+1)*rs_2487]
-		rs_2489 := c_2076 * c_2077
-		row_2490 := c_2074[int(x_2466)*rs_2489 : (int(x_2466)+1)*rs_2489]
-		rs_2491 := c_2080 * c_2081
-		row_2492 := c_2078[int(x_2466)*rs_2491 : (int(x_2466)+1)*rs_2491]
-		rs_2493 := c_2084 * c_2085
-		row_2494 := c_2082[int(x_2466)*rs_2493 : (int(x_2466)+1)*rs_2493]
-		rs_2495 := c_2088 * c_2089
-		row_2496 := c_2086[int(x_2466)*rs_2495 : (int(x_2466)+1)*rs_2495]
-		rs_2497 := c_2092 * c_2093
-		row_2498 := c_2090[int(x_2466)*rs_2497 : (int(x_2466)+1)*rs_2497]
-		rs_2499 := c_2096 * c_2097
-		row_2500 := c_2094[int(x_2466)*rs_2499 : (int(x_2466)+1)*rs_2499]
-		rs_2501 := c_2100 * c_2101
-		row_2502 := c_2098[int(x_2466)*rs_2501 : (int(x_2466)+1)*rs_2501]
-		rs_2503 := c_2104 * c_2105
-		row_2504 := c_2102[int(x_2466)*rs_2503 : (int(x_2466)+1)*rs_2503]
-		rs_2505 := c_2108 * c_2109
-		row_2506 := c_2106[int(x_2466)*rs_2505 : (int(x_2466)+1)*rs_2505]
-		rs_2507 := c_2112 * c_2113
-		row_2508 := c_2110[int(x_2466)*rs_2507 : (int(x_2466)+1)*rs_2507]
-		rs_2509 := c_2116 * c_2117 * c_2118
-		row_2510 := c_2114[int(x_2466)*rs_2509 : (int(x_2466)+1)*rs_2509]
-		x_2511 := n_14 / int64(2)
-		x_2512 := max(x_2511, int64(0))
-		x_2513 := x_2466 + int64(1)
-		if x_2513 < 0 || x_2513 >= int64(sequence_11) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_2513, sequence_11))
+		x_2466 := c_2020[int(x_2465)]
+		row_2467 := c_2022[int(x_2465)*c_2024 : (int(x_2465)+1)*c_2024]
+		row_2468 := c_2025[int(x_2465)*c_2027 : (int(x_2465)+1)*c_2027]
+		row_2469 := c_2028[int(x_2465)*c_2030 : (int(x_2465)+1)*c_2030]
+		rs_2470 := c_2038 * c_2039
+		row_2471 := c_2036[int(x_2465)*rs_2470 : (int(x_2465)+1)*rs_2470]
+		rs_2472 := c_2042 * c_2043 * c_2044
+		row_2473 := c_2040[int(x_2465)*rs_2472 : (int(x_2465)+1)*rs_2472]
+		rs_2474 := c_2047 * c_2048
+		row_2475 := c_2045[int(x_2465)*rs_2474 : (int(x_2465)+1)*rs_2474]
+		rs_2476 := c_2051 * c_2052
+		row_2477 := c_2049[int(x_2465)*rs_2476 : (int(x_2465)+1)*rs_2476]
+		rs_2478 := c_2055 * c_2056
+		row_2479 := c_2053[int(x_2465)*rs_2478 : (int(x_2465)+1)*rs_2478]
+		rs_2480 := c_2059 * c_2060
+		row_2481 := c_2057[int(x_2465)*rs_2480 : (int(x_2465)+1)*rs_2480]
+		rs_2482 := c_2063 * c_2064
+		row_2483 := c_2061[int(x_2465)*rs_2482 : (int(x_2465)+1)*rs_2482]
+		rs_2484 := c_2067 * c_2068
+		row_2485 := c_2065[int(x_2465)*rs_2484 : (int(x_2465)+1)*rs_2484]
+		rs_2486 := c_2071 * c_2072
+		row_2487 := c_2069[int(x_2465)*rs_2486 : (int(x_2465)+1)*rs_2486]
+		rs_2488 := c_2075 * c_2076
+		row_2489 := c_2073[int(x_2465)*rs_2488 : (int(x_2465)+1)*rs_2488]
+		rs_2490 := c_2079 * c_2080
+		row_2491 := c_2077[int(x_2465)*rs_2490 : (int(x_2465)+1)*rs_2490]
+		rs_2492 := c_2083 * c_2084
+		row_2493 := c_2081[int(x_2465)*rs_2492 : (int(x_2465)+1)*rs_2492]
+		rs_2494 := c_2087 * c_2088
+		row_2495 := c_2085[int(x_2465)*rs_2494 : (int(x_2465)+1)*rs_2494]
+		rs_2496 := c_2091 * c_2092
+		row_2497 := c_2089[int(x_2465)*rs_2496 : (int(x_2465)+1)*rs_2496]
+		rs_2498 := c_2095 * c_2096
+		row_2499 := c_2093[int(x_2465)*rs_2498 : (int(x_2465)+1)*rs_2498]
+		rs_2500 := c_2099 * c_2100
+		row_2501 := c_2097[int(x_2465)*rs_2500 : (int(x_2465)+1)*rs_2500]
+		rs_2502 := c_2103 * c_2104
+		row_2503 := c_2101[int(x_2465)*rs_2502 : (int(x_2465)+1)*rs_2502]
+		rs_2504 := c_2107 * c_2108
+		row_2505 := c_2105[int(x_2465)*rs_2504 : (int(x_2465)+1)*rs_2504]
+		rs_2506 := c_2111 * c_2112
+		row_2507 := c_2109[int(x_2465)*rs_2506 : (int(x_2465)+1)*rs_2506]
+		rs_2508 := c_2115 * c_2116 * c_2117
+		row_2509 := c_2113[int(x_2465)*rs_2508 : (int(x_2465)+1)*rs_2508]
+		x_2510 := n_14 / int64(2)
+		x_2511 := max(x_2510, int64(0))
+		x_2512 := x_2465 + int64(1)
+		if x_2512 < 0 || x_2512 >= int64(sequence_11) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_2512, sequence_11))
 		}
-		row_2514 := sequence_10[int(x_2513)*sequence_12 : (int(x_2513)+1)*sequence_12]
-		r_2515 := ar.F64w(sequence_12)
-		row_2514 = row_2514[:len(r_2515)]
-		for i_2516 := range r_2515 {
-			r_2515[i_2516] = (row_2514[i_2516] * rev_2188)
+		row_2513 := sequence_10[int(x_2512)*sequence_12 : (int(x_2512)+1)*sequence_12]
+		r_2514 := ar.F64w(sequence_12)
+		row_2513 = row_2513[:len(r_2514)]
+		for i_2515 := range r_2514 {
+			r_2514[i_2515] = (row_2513[i_2515] * rev_2187)
 		}
-		x_2518 := 1.0 / x_2467
-		s_2519 := runtime.Sum(r_2515)
-		x_2520 := -s_2519
-		x_2521 := x_2518 * x_2520
-		if c_2025 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_2025}))
+		x_2517 := 1.0 / x_2466
+		s_2518 := runtime.Sum(r_2514)
+		x_2519 := -s_2518
+		x_2520 := x_2517 * x_2519
+		if c_2024 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_2024}))
 		}
-		r_2522 := ar.F64w(sequence_12)
-		r_2515 = r_2515[:len(r_2522)]
-		row_2468 = row_2468[:len(r_2522)]
-		for i_2523 := range r_2522 {
-			r_2522[i_2523] = (r_2515[i_2523] + (row_2468[i_2523] * x_2521))
+		r_2521 := ar.F64w(sequence_12)
+		r_2514 = r_2514[:len(r_2521)]
+		row_2467 = row_2467[:len(r_2521)]
+		for i_2522 := range r_2521 {
+			r_2521[i_2522] = (r_2514[i_2522] + (row_2467[i_2522] * x_2520))
 		}
-		if int64(2) >= int64(rev_2190) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(2), rev_2190))
+		if int64(2) >= int64(rev_2189) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(2), rev_2189))
 		}
-		if rev_2191 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2191})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
+		if rev_2190 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2190})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
 		}
-		row_2525 := rev_2189[int64(2)*int64(rev_2191) : (int64(2)+1)*int64(rev_2191)]
-		for j_2526 := range row_2525 {
-			row_2525[j_2526] += r_2522[j_2526]
+		row_2524 := rev_2188[int64(2)*int64(rev_2190) : (int64(2)+1)*int64(rev_2190)]
+		for j_2525 := range row_2524 {
+			row_2524[j_2525] += r_2521[j_2525]
 		}
-		if sequence_12 != c_2028 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2028})+" and "+runtime.ShapeString([]int{sequence_12}))
+		if sequence_12 != c_2027 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2027})+" and "+runtime.ShapeString([]int{sequence_12}))
 		}
-		r_2527 := ar.F64w(c_2028)
-		row_2469 = row_2469[:len(r_2527)]
-		r_2522 = r_2522[:len(r_2527)]
-		for i_2528 := range r_2527 {
-			r_2527[i_2528] = (row_2469[i_2528] * r_2522[i_2528])
+		r_2526 := ar.F64w(c_2027)
+		row_2468 = row_2468[:len(r_2526)]
+		r_2521 = r_2521[:len(r_2526)]
+		for i_2527 := range r_2526 {
+			r_2526[i_2527] = (row_2468[i_2527] * r_2521[i_2527])
 		}
-		if sequence_12 != c_2031 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2031})+" and "+runtime.ShapeString([]int{sequence_12}))
+		if sequence_12 != c_2030 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2030})+" and "+runtime.ShapeString([]int{sequence_12}))
 		}
-		if int64(1) >= int64(rev_2190) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(1), rev_2190))
+		if int64(1) >= int64(rev_2189) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(1), rev_2189))
 		}
-		if rev_2191 != c_2031 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2191})+" and "+runtime.ShapeString([]int{c_2031})+" differ")
+		if rev_2190 != c_2030 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2190})+" and "+runtime.ShapeString([]int{c_2030})+" differ")
 		}
-		row_2530 := rev_2189[int64(1)*int64(rev_2191) : (int64(1)+1)*int64(rev_2191)]
-		row_2470 = row_2470[:len(row_2530)]
-		r_2522 = r_2522[:len(row_2530)]
-		for i_2531 := range row_2530 {
-			row_2530[i_2531] += (row_2470[i_2531] * r_2522[i_2531])
+		row_2529 := rev_2188[int64(1)*int64(rev_2190) : (int64(1)+1)*int64(rev_2190)]
+		row_2469 = row_2469[:len(row_2529)]
+		r_2521 = r_2521[:len(row_2529)]
+		for i_2530 := range row_2529 {
+			row_2529[i_2530] += (row_2469[i_2530] * r_2521[i_2530])
 		}
-		var rev_2533 []float64
-		var rev_2534 int
-		var rev_2535 []float64
+		var rev_2532 []float64
+		var rev_2533 int
+		var rev_2534 []float64
+		var rev_2535 int
 		var rev_2536 int
-		var rev_2537 int
-		var rev_2538 []float64
+		var rev_2537 []float64
+		var rev_2538 int
 		var rev_2539 int
-		var rev_2540 int
-		rev_2533, rev_2534, rev_2535, rev_2536, rev_2537, rev_2538, rev_2539, rev_2540 = r_2527, c_2028, rev_2185, rev_2186, rev_2187, rev_2192, rev_2193, rev_2194
-		buf_2726 := ar.F64w(rev_2534)
-		for t_2633 := int64(0); t_2633 < x_2512; t_2633++ {
-			mark_2634 := ar.mark()
-			x_2635 := x_2512 - t_2633
-			x_2636 := x_2635 - int64(1)
-			if x_2636 < 0 || x_2636 >= int64(c_2039) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_2636, c_2039))
-			}
-			row_2637 := row_2472[int(x_2636)*c_2040 : (int(x_2636)+1)*c_2040]
-			_ = row_2637
-			rs_2638 := c_2044 * c_2045
-			row_2639 := row_2474[int(x_2636)*rs_2638 : (int(x_2636)+1)*rs_2638]
-			_ = row_2639
-			row_2640 := row_2476[int(x_2636)*c_2049 : (int(x_2636)+1)*c_2049]
-			row_2641 := row_2478[int(x_2636)*c_2053 : (int(x_2636)+1)*c_2053]
-			row_2642 := row_2480[int(x_2636)*c_2057 : (int(x_2636)+1)*c_2057]
-			row_2643 := row_2482[int(x_2636)*c_2061 : (int(x_2636)+1)*c_2061]
-			row_2644 := row_2484[int(x_2636)*c_2065 : (int(x_2636)+1)*c_2065]
-			row_2645 := row_2486[int(x_2636)*c_2069 : (int(x_2636)+1)*c_2069]
-			row_2646 := row_2488[int(x_2636)*c_2073 : (int(x_2636)+1)*c_2073]
-			row_2647 := row_2490[int(x_2636)*c_2077 : (int(x_2636)+1)*c_2077]
-			_ = row_2647
-			row_2648 := row_2492[int(x_2636)*c_2081 : (int(x_2636)+1)*c_2081]
-			row_2649 := row_2494[int(x_2636)*c_2085 : (int(x_2636)+1)*c_2085]
-			row_2650 := row_2496[int(x_2636)*c_2089 : (int(x_2636)+1)*c_2089]
-			_ = row_2650
-			row_2651 := row_2498[int(x_2636)*c_2093 : (int(x_2636)+1)*c_2093]
-			row_2652 := row_2500[int(x_2636)*c_2097 : (int(x_2636)+1)*c_2097]
-			row_2653 := row_2502[int(x_2636)*c_2101 : (int(x_2636)+1)*c_2101]
-			row_2654 := row_2504[int(x_2636)*c_2105 : (int(x_2636)+1)*c_2105]
-			row_2655 := row_2506[int(x_2636)*c_2109 : (int(x_2636)+1)*c_2109]
-			row_2656 := row_2508[int(x_2636)*c_2113 : (int(x_2636)+1)*c_2113]
-			_ = row_2656
-			rs_2657 := c_2117 * c_2118
-			row_2658 := row_2510[int(x_2636)*rs_2657 : (int(x_2636)+1)*rs_2657]
-			_ = row_2658
-			x_2659 := int64(2) * x_2636
-			x_2660 := x_2659 + int64(1)
-			x_2661 := int64(2) * n_15
-			x_2662 := int64(3) * n_15
-			z_2663 := ar.F64(len(row_2640))
-			if x_2660 < 0 || x_2660 >= int64(rev_2536) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2660, rev_2536))
-			}
-			row_2664 := rev_2535[int(x_2660)*rev_2537 : (int(x_2660)+1)*rev_2537]
-			if c_2049 != rev_2537 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_2049})+" and "+runtime.ShapeString([]int{rev_2537})+" differ")
-			}
-			row_2664 = row_2664[:len(z_2663)]
-			for i_2665 := range z_2663 {
-				z_2663[i_2665] += row_2664[i_2665]
-			}
-			if x_2660 < 0 || x_2660 >= int64(rev_2536) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2660, rev_2536))
-			}
-			clear(rev_2535[x_2660*int64(rev_2537) : (x_2660+1)*int64(rev_2537)])
-			if x_2659 < 0 || x_2659 >= int64(rev_2536) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2659, rev_2536))
-			}
-			row_2666 := rev_2535[int(x_2659)*rev_2537 : (int(x_2659)+1)*rev_2537]
-			if rev_2534 != rev_2537 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{rev_2534})+" and "+runtime.ShapeString([]int{rev_2537})+" differ")
-			}
-			row_2666 = row_2666[:len(rev_2533)]
-			for i_2667 := range rev_2533 {
-				rev_2533[i_2667] += row_2666[i_2667]
-			}
-			if x_2659 < 0 || x_2659 >= int64(rev_2536) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2659, rev_2536))
-			}
-			clear(rev_2535[x_2659*int64(rev_2537) : (x_2659+1)*int64(rev_2537)])
-			if rev_2534 != c_2057 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2057})+" and "+runtime.ShapeString([]int{rev_2534}))
-			}
-			if c_2057 != c_2053 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2053})+" and "+runtime.ShapeString([]int{c_2057}))
-			}
-			if c_2049 != c_2053 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_2049})+" and "+runtime.ShapeString([]int{c_2053})+" differ")
-			}
-			row_2641 = row_2641[:len(z_2663)]
-			row_2642 = row_2642[:len(z_2663)]
-			rev_2533 = rev_2533[:len(z_2663)]
-			for i_2669 := range z_2663 {
-				z_2663[i_2669] += ((1.0 - (row_2641[i_2669] * row_2641[i_2669])) * (row_2642[i_2669] * rev_2533[i_2669]))
-			}
-			if c_2049 != c_2069 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2069})+" and "+runtime.ShapeString([]int{c_2049}))
-			}
-			if x_2660 < 0 || x_2660 >= int64(rev_2536) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2660, rev_2536))
-			}
-			if rev_2537 != c_2069 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2537})+" and "+runtime.ShapeString([]int{c_2069})+" differ")
-			}
-			row_2671 := rev_2535[x_2660*int64(rev_2537) : (x_2660+1)*int64(rev_2537)]
-			row_2645 = row_2645[:len(row_2671)]
-			z_2663 = z_2663[:len(row_2671)]
-			for i_2672 := range row_2671 {
-				row_2671[i_2672] += (row_2645[i_2672] * z_2663[i_2672])
+		rev_2532, rev_2533, rev_2534, rev_2535, rev_2536, rev_2537, rev_2538, rev_2539 = r_2526, c_2027, rev_2184, rev_2185, rev_2186, rev_2191, rev_2192, rev_2193
+		buf_2725 := ar.F64w(rev_2533)
+		for t_2632 := int64(0); t_2632 < x_2511; t_2632++ {
+			mark_2633 := ar.mark()
+			x_2634 := x_2511 - t_2632
+			x_2635 := x_2634 - int64(1)
+			if x_2635 < 0 || x_2635 >= int64(c_2038) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_2635, c_2038))
+			}
+			row_2636 := row_2471[int(x_2635)*c_2039 : (int(x_2635)+1)*c_2039]
+			_ = row_2636
+			rs_2637 := c_2043 * c_2044
+			row_2638 := row_2473[int(x_2635)*rs_2637 : (int(x_2635)+1)*rs_2637]
+			_ = row_2638
+			row_2639 := row_2475[int(x_2635)*c_2048 : (int(x_2635)+1)*c_2048]
+			row_2640 := row_2477[int(x_2635)*c_2052 : (int(x_2635)+1)*c_2052]
+			row_2641 := row_2479[int(x_2635)*c_2056 : (int(x_2635)+1)*c_2056]
+			row_2642 := row_2481[int(x_2635)*c_2060 : (int(x_2635)+1)*c_2060]
+			row_2643 := row_2483[int(x_2635)*c_2064 : (int(x_2635)+1)*c_2064]
+			row_2644 := row_2485[int(x_2635)*c_2068 : (int(x_2635)+1)*c_2068]
+			row_2645 := row_2487[int(x_2635)*c_2072 : (int(x_2635)+1)*c_2072]
+			row_2646 := row_2489[int(x_2635)*c_2076 : (int(x_2635)+1)*c_2076]
+			_ = row_2646
+			row_2647 := row_2491[int(x_2635)*c_2080 : (int(x_2635)+1)*c_2080]
+			row_2648 := row_2493[int(x_2635)*c_2084 : (int(x_2635)+1)*c_2084]
+			row_2649 := row_2495[int(x_2635)*c_2088 : (int(x_2635)+1)*c_2088]
+			_ = row_2649
+			row_2650 := row_2497[int(x_2635)*c_2092 : (int(x_2635)+1)*c_2092]
+			row_2651 := row_2499[int(x_2635)*c_2096 : (int(x_2635)+1)*c_2096]
+			row_2652 := row_2501[int(x_2635)*c_2100 : (int(x_2635)+1)*c_2100]
+			row_2653 := row_2503[int(x_2635)*c_2104 : (int(x_2635)+1)*c_2104]
+			row_2654 := row_2505[int(x_2635)*c_2108 : (int(x_2635)+1)*c_2108]
+			row_2655 := row_2507[int(x_2635)*c_2112 : (int(x_2635)+1)*c_2112]
+			_ = row_2655
+			rs_2656 := c_2116 * c_2117
+			row_2657 := row_2509[int(x_2635)*rs_2656 : (int(x_2635)+1)*rs_2656]
+			_ = row_2657
+			x_2658 := int64(2) * x_2635
+			x_2659 := x_2658 + int64(1)
+			x_2660 := int64(2) * n_15
+			x_2661 := int64(3) * n_15
+			z_2662 := ar.F64(len(row_2639))
+			if x_2659 < 0 || x_2659 >= int64(rev_2535) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2659, rev_2535))
+			}
+			row_2663 := rev_2534[int(x_2659)*rev_2536 : (int(x_2659)+1)*rev_2536]
+			if c_2048 != rev_2536 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_2048})+" and "+runtime.ShapeString([]int{rev_2536})+" differ")
+			}
+			row_2663 = row_2663[:len(z_2662)]
+			for i_2664 := range z_2662 {
+				z_2662[i_2664] += row_2663[i_2664]
+			}
+			if x_2659 < 0 || x_2659 >= int64(rev_2535) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2659, rev_2535))
+			}
+			clear(rev_2534[x_2659*int64(rev_2536) : (x_2659+1)*int64(rev_2536)])
+			if x_2658 < 0 || x_2658 >= int64(rev_2535) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2658, rev_2535))
+			}
+			row_2665 := rev_2534[int(x_2658)*rev_2536 : (int(x_2658)+1)*rev_2536]
+			if rev_2533 != rev_2536 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{rev_2533})+" and "+runtime.ShapeString([]int{rev_2536})+" differ")
+			}
+			row_2665 = row_2665[:len(rev_2532)]
+			for i_2666 := range rev_2532 {
+				rev_2532[i_2666] += row_2665[i_2666]
+			}
+			if x_2658 < 0 || x_2658 >= int64(rev_2535) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2658, rev_2535))
+			}
+			clear(rev_2534[x_2658*int64(rev_2536) : (x_2658+1)*int64(rev_2536)])
+			if rev_2533 != c_2056 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2056})+" and "+runtime.ShapeString([]int{rev_2533}))
+			}
+			if c_2056 != c_2052 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2052})+" and "+runtime.ShapeString([]int{c_2056}))
+			}
+			if c_2048 != c_2052 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_2048})+" and "+runtime.ShapeString([]int{c_2052})+" differ")
+			}
+			row_2640 = row_2640[:len(z_2662)]
+			row_2641 = row_2641[:len(z_2662)]
+			rev_2532 = rev_2532[:len(z_2662)]
+			for i_2668 := range z_2662 {
+				z_2662[i_2668] += ((1.0 - (row_2640[i_2668] * row_2640[i_2668])) * (row_2641[i_2668] * rev_2532[i_2668]))
+			}
+			if c_2048 != c_2068 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2068})+" and "+runtime.ShapeString([]int{c_2048}))
+			}
+			if x_2659 < 0 || x_2659 >= int64(rev_2535) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2659, rev_2535))
+			}
+			if rev_2536 != c_2068 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2536})+" and "+runtime.ShapeString([]int{c_2068})+" differ")
+			}
+			row_2670 := rev_2534[x_2659*int64(rev_2536) : (x_2659+1)*int64(rev_2536)]
+			row_2644 = row_2644[:len(row_2670)]
+			z_2662 = z_2662[:len(row_2670)]
+			for i_2671 := range row_2670 {
+				row_2670[i_2671] += (row_2644[i_2671] * z_2662[i_2671])
 			}
-			if c_2049 != c_2065 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2065})+" and "+runtime.ShapeString([]int{c_2049}))
+			if c_2048 != c_2064 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2064})+" and "+runtime.ShapeString([]int{c_2048}))
 			}
-			if c_2065 != c_2061 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2061})+" and "+runtime.ShapeString([]int{c_2065}))
+			if c_2064 != c_2060 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2060})+" and "+runtime.ShapeString([]int{c_2064}))
 			}
-			r_2674 := ar.F64w(c_2061)
-			row_2643 = row_2643[:len(r_2674)]
-			row_2644 = row_2644[:len(r_2674)]
-			z_2663 = z_2663[:len(r_2674)]
-			for i_2675 := range r_2674 {
-				r_2674[i_2675] = ((1.0 - (row_2643[i_2675] * row_2643[i_2675])) * (row_2644[i_2675] * z_2663[i_2675]))
+			r_2673 := ar.F64w(c_2060)
+			row_2642 = row_2642[:len(r_2673)]
+			row_2643 = row_2643[:len(r_2673)]
+			z_2662 = z_2662[:len(r_2673)]
+			for i_2674 := range r_2673 {
+				r_2673[i_2674] = ((1.0 - (row_2642[i_2674] * row_2642[i_2674])) * (row_2643[i_2674] * z_2662[i_2674]))
 			}
-			if x_2662 < 0 || x_2662+int64(c_2061) > int64(c_2077) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2662, x_2662+int64(c_2061), c_2077))
+			if x_2661 < 0 || x_2661+int64(c_2060) > int64(c_2076) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2661, x_2661+int64(c_2060), c_2076))
 			}
-			if x_2660 < 0 || x_2660 >= int64(rev_2539) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2660, rev_2539))
+			if x_2659 < 0 || x_2659 >= int64(rev_2538) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2659, rev_2538))
 			}
-			if rev_2540 != c_2077 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2540})+" and "+runtime.ShapeString([]int{c_2077})+" differ")
+			if rev_2539 != c_2076 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2539})+" and "+runtime.ShapeString([]int{c_2076})+" differ")
 			}
-			row_2677 := rev_2538[x_2660*int64(rev_2540) : (x_2660+1)*int64(rev_2540)]
-			region_2678 := row_2677[int(x_2662)*1 : (int(x_2662)+c_2061)*1]
-			r_2674 = r_2674[:len(region_2678)]
-			for i_2679 := range region_2678 {
-				region_2678[i_2679] += r_2674[i_2679]
+			row_2676 := rev_2537[x_2659*int64(rev_2539) : (x_2659+1)*int64(rev_2539)]
+			region_2677 := row_2676[int(x_2661)*1 : (int(x_2661)+c_2060)*1]
+			r_2673 = r_2673[:len(region_2677)]
+			for i_2678 := range region_2677 {
+				region_2677[i_2678] += r_2673[i_2678]
 			}
-			if c_2061 != c_2085 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2085})+" and "+runtime.ShapeString([]int{c_2061}))
-			}
-			if x_2662 < 0 || x_2662+int64(c_2085) > int64(c_2089) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2662, x_2662+int64(c_2085), c_2089))
+			if c_2060 != c_2084 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2084})+" and "+runtime.ShapeString([]int{c_2060}))
 			}
-			if x_2659 < 0 || x_2659 >= int64(rev_2539) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2659, rev_2539))
+			if x_2661 < 0 || x_2661+int64(c_2084) > int64(c_2088) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2661, x_2661+int64(c_2084), c_2088))
 			}
-			if rev_2540 != c_2089 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2540})+" and "+runtime.ShapeString([]int{c_2089})+" differ")
+			if x_2658 < 0 || x_2658 >= int64(rev_2538) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2658, rev_2538))
 			}
-			row_2680 := rev_2538[x_2659*int64(rev_2540) : (x_2659+1)*int64(rev_2540)]
-			region_2681 := row_2680[int(x_2662)*1 : (int(x_2662)+c_2085)*1]
-			row_2649 = row_2649[:len(region_2681)]
-			r_2674 = r_2674[:len(region_2681)]
-			for i_2682 := range region_2681 {
-				region_2681[i_2682] += (row_2649[i_2682] * r_2674[i_2682])
+			if rev_2539 != c_2088 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2539})+" and "+runtime.ShapeString([]int{c_2088})+" differ")
 			}
-			if c_2061 != c_2081 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2081})+" and "+runtime.ShapeString([]int{c_2061}))
+			row_2679 := rev_2537[x_2658*int64(rev_2539) : (x_2658+1)*int64(rev_2539)]
+			region_2680 := row_2679[int(x_2661)*1 : (int(x_2661)+c_2084)*1]
+			row_2648 = row_2648[:len(region_2680)]
+			r_2673 = r_2673[:len(region_2680)]
+			for i_2681 := range region_2680 {
+				region_2680[i_2681] += (row_2648[i_2681] * r_2673[i_2681])
 			}
-			if x_2659 < 0 || x_2659 >= int64(rev_2536) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2659, rev_2536))
+			if c_2060 != c_2080 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2080})+" and "+runtime.ShapeString([]int{c_2060}))
 			}
-			if rev_2537 != c_2081 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2537})+" and "+runtime.ShapeString([]int{c_2081})+" differ")
+			if x_2658 < 0 || x_2658 >= int64(rev_2535) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2658, rev_2535))
 			}
-			row_2684 := rev_2535[x_2659*int64(rev_2537) : (x_2659+1)*int64(rev_2537)]
-			row_2648 = row_2648[:len(row_2684)]
-			r_2674 = r_2674[:len(row_2684)]
-			for i_2685 := range row_2684 {
-				row_2684[i_2685] += (row_2648[i_2685] * r_2674[i_2685])
+			if rev_2536 != c_2080 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2536})+" and "+runtime.ShapeString([]int{c_2080})+" differ")
 			}
-			if rev_2534 != c_2053 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2053})+" and "+runtime.ShapeString([]int{rev_2534}))
+			row_2683 := rev_2534[x_2658*int64(rev_2536) : (x_2658+1)*int64(rev_2536)]
+			row_2647 = row_2647[:len(row_2683)]
+			r_2673 = r_2673[:len(row_2683)]
+			for i_2684 := range row_2683 {
+				row_2683[i_2684] += (row_2647[i_2684] * r_2673[i_2684])
 			}
-			if c_2053 != c_2057 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2057})+" and "+runtime.ShapeString([]int{c_2053}))
+			if rev_2533 != c_2052 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2052})+" and "+runtime.ShapeString([]int{rev_2533}))
 			}
-			r_2687 := ar.F64w(c_2057)
-			row_2642 = row_2642[:len(r_2687)]
-			row_2641 = row_2641[:len(r_2687)]
-			rev_2533 = rev_2533[:len(r_2687)]
-			for i_2688 := range r_2687 {
-				r_2687[i_2688] = ((row_2642[i_2688] * (1.0 - row_2642[i_2688])) * (row_2641[i_2688] * rev_2533[i_2688]))
+			if c_2052 != c_2056 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2056})+" and "+runtime.ShapeString([]int{c_2052}))
 			}
-			if x_2661 < 0 || x_2661+int64(c_2057) > int64(c_2077) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2661, x_2661+int64(c_2057), c_2077))
+			r_2686 := ar.F64w(c_2056)
+			row_2641 = row_2641[:len(r_2686)]
+			row_2640 = row_2640[:len(r_2686)]
+			rev_2532 = rev_2532[:len(r_2686)]
+			for i_2687 := range r_2686 {
+				r_2686[i_2687] = ((row_2641[i_2687] * (1.0 - row_2641[i_2687])) * (row_2640[i_2687] * rev_2532[i_2687]))
 			}
-			if x_2660 < 0 || x_2660 >= int64(rev_2539) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2660, rev_2539))
+			if x_2660 < 0 || x_2660+int64(c_2056) > int64(c_2076) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2660, x_2660+int64(c_2056), c_2076))
 			}
-			if rev_2540 != c_2077 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2540})+" and "+runtime.ShapeString([]int{c_2077})+" differ")
+			if x_2659 < 0 || x_2659 >= int64(rev_2538) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2659, rev_2538))
 			}
-			row_2690 := rev_2538[x_2660*int64(rev_2540) : (x_2660+1)*int64(rev_2540)]
-			region_2691 := row_2690[int(x_2661)*1 : (int(x_2661)+c_2057)*1]
-			r_2687 = r_2687[:len(region_2691)]
-			for i_2692 := range region_2691 {
-				region_2691[i_2692] += r_2687[i_2692]
+			if rev_2539 != c_2076 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2539})+" and "+runtime.ShapeString([]int{c_2076})+" differ")
 			}
-			if c_2057 != c_2093 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2093})+" and "+runtime.ShapeString([]int{c_2057}))
+			row_2689 := rev_2537[x_2659*int64(rev_2539) : (x_2659+1)*int64(rev_2539)]
+			region_2690 := row_2689[int(x_2660)*1 : (int(x_2660)+c_2056)*1]
+			r_2686 = r_2686[:len(region_2690)]
+			for i_2691 := range region_2690 {
+				region_2690[i_2691] += r_2686[i_2691]
 			}
-			r_2693 := ar.F64w(c_2093)
-			row_2651 = row_2651[:len(r_2693)]
-			r_2687 = r_2687[:len(r_2693)]
-			for i_2694 := range r_2693 {
-				r_2693[i_2694] = (row_2651[i_2694] * r_2687[i_2694])
+			if c_2056 != c_2092 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2092})+" and "+runtime.ShapeString([]int{c_2056}))
 			}
-			if c_2057 != c_2097 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2097})+" and "+runtime.ShapeString([]int{c_2057}))
+			r_2692 := ar.F64w(c_2092)
+			row_2650 = row_2650[:len(r_2692)]
+			r_2686 = r_2686[:len(r_2692)]
+			for i_2693 := range r_2692 {
+				r_2692[i_2693] = (row_2650[i_2693] * r_2686[i_2693])
 			}
-			if x_2661 < 0 || x_2661+int64(c_2097) > int64(c_2089) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2661, x_2661+int64(c_2097), c_2089))
+			if c_2056 != c_2096 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2096})+" and "+runtime.ShapeString([]int{c_2056}))
 			}
-			if x_2659 < 0 || x_2659 >= int64(rev_2539) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2659, rev_2539))
+			if x_2660 < 0 || x_2660+int64(c_2096) > int64(c_2088) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2660, x_2660+int64(c_2096), c_2088))
 			}
-			if rev_2540 != c_2089 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2540})+" and "+runtime.ShapeString([]int{c_2089})+" differ")
+			if x_2658 < 0 || x_2658 >= int64(rev_2538) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2658, rev_2538))
 			}
-			row_2696 := rev_2538[x_2659*int64(rev_2540) : (x_2659+1)*int64(rev_2540)]
-			region_2697 := row_2696[int(x_2661)*1 : (int(x_2661)+c_2097)*1]
-			row_2652 = row_2652[:len(region_2697)]
-			r_2687 = r_2687[:len(region_2697)]
-			for i_2698 := range region_2697 {
-				region_2697[i_2698] += (row_2652[i_2698] * r_2687[i_2698])
+			if rev_2539 != c_2088 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2539})+" and "+runtime.ShapeString([]int{c_2088})+" differ")
 			}
-			if c_2049 != c_2061 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2061})+" and "+runtime.ShapeString([]int{c_2049}))
+			row_2695 := rev_2537[x_2658*int64(rev_2539) : (x_2658+1)*int64(rev_2539)]
+			region_2696 := row_2695[int(x_2660)*1 : (int(x_2660)+c_2096)*1]
+			row_2651 = row_2651[:len(region_2696)]
+			r_2686 = r_2686[:len(region_2696)]
+			for i_2697 := range region_2696 {
+				region_2696[i_2697] += (row_2651[i_2697] * r_2686[i_2697])
 			}
-			if c_2061 != c_2065 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2065})+" and "+runtime.ShapeString([]int{c_2061}))
+			if c_2048 != c_2060 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2060})+" and "+runtime.ShapeString([]int{c_2048}))
 			}
-			r_2700 := ar.F64w(c_2065)
-			row_2644 = row_2644[:len(r_2700)]
-			row_2643 = row_2643[:len(r_2700)]
-			z_2663 = z_2663[:len(r_2700)]
-			for i_2701 := range r_2700 {
-				r_2700[i_2701] = ((row_2644[i_2701] * (1.0 - row_2644[i_2701])) * (row_2643[i_2701] * z_2663[i_2701]))
+			if c_2060 != c_2064 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2064})+" and "+runtime.ShapeString([]int{c_2060}))
 			}
-			if n_15 < 0 || n_15+int64(c_2065) > int64(c_2077) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_2065), c_2077))
+			r_2699 := ar.F64w(c_2064)
+			row_2643 = row_2643[:len(r_2699)]
+			row_2642 = row_2642[:len(r_2699)]
+			z_2662 = z_2662[:len(r_2699)]
+			for i_2700 := range r_2699 {
+				r_2699[i_2700] = ((row_2643[i_2700] * (1.0 - row_2643[i_2700])) * (row_2642[i_2700] * z_2662[i_2700]))
 			}
-			if x_2660 < 0 || x_2660 >= int64(rev_2539) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2660, rev_2539))
+			if n_15 < 0 || n_15+int64(c_2064) > int64(c_2076) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_2064), c_2076))
 			}
-			if rev_2540 != c_2077 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2540})+" and "+runtime.ShapeString([]int{c_2077})+" differ")
+			if x_2659 < 0 || x_2659 >= int64(rev_2538) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2659, rev_2538))
 			}
-			row_2703 := rev_2538[x_2660*int64(rev_2540) : (x_2660+1)*int64(rev_2540)]
-			region_2704 := row_2703[int(n_15)*1 : (int(n_15)+c_2065)*1]
-			r_2700 = r_2700[:len(region_2704)]
-			for i_2705 := range region_2704 {
-				region_2704[i_2705] += r_2700[i_2705]
+			if rev_2539 != c_2076 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2539})+" and "+runtime.ShapeString([]int{c_2076})+" differ")
 			}
-			if c_2065 != c_2105 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2105})+" and "+runtime.ShapeString([]int{c_2065}))
+			row_2702 := rev_2537[x_2659*int64(rev_2539) : (x_2659+1)*int64(rev_2539)]
+			region_2703 := row_2702[int(n_15)*1 : (int(n_15)+c_2064)*1]
+			r_2699 = r_2699[:len(region_2703)]
+			for i_2704 := range region_2703 {
+				region_2703[i_2704] += r_2699[i_2704]
 			}
-			if n_15 < 0 || n_15+int64(c_2105) > int64(c_2089) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_2105), c_2089))
+			if c_2064 != c_2104 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2104})+" and "+runtime.ShapeString([]int{c_2064}))
 			}
-			if x_2659 < 0 || x_2659 >= int64(rev_2539) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2659, rev_2539))
+			if n_15 < 0 || n_15+int64(c_2104) > int64(c_2088) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_2104), c_2088))
 			}
-			if rev_2540 != c_2089 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2540})+" and "+runtime.ShapeString([]int{c_2089})+" differ")
+			if x_2658 < 0 || x_2658 >= int64(rev_2538) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2658, rev_2538))
 			}
-			row_2706 := rev_2538[x_2659*int64(rev_2540) : (x_2659+1)*int64(rev_2540)]
-			region_2707 := row_2706[int(n_15)*1 : (int(n_15)+c_2105)*1]
-			row_2654 = row_2654[:len(region_2707)]
-			r_2700 = r_2700[:len(region_2707)]
-			for i_2708 := range region_2707 {
-				region_2707[i_2708] += (row_2654[i_2708] * r_2700[i_2708])
+			if rev_2539 != c_2088 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2539})+" and "+runtime.ShapeString([]int{c_2088})+" differ")
 			}
-			if c_2065 != c_2101 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2101})+" and "+runtime.ShapeString([]int{c_2065}))
+			row_2705 := rev_2537[x_2658*int64(rev_2539) : (x_2658+1)*int64(rev_2539)]
+			region_2706 := row_2705[int(n_15)*1 : (int(n_15)+c_2104)*1]
+			row_2653 = row_2653[:len(region_2706)]
+			r_2699 = r_2699[:len(region_2706)]
+			for i_2707 := range region_2706 {
+				region_2706[i_2707] += (row_2653[i_2707] * r_2699[i_2707])
 			}
-			if x_2659 < 0 || x_2659 >= int64(rev_2536) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2659, rev_2536))
+			if c_2064 != c_2100 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2100})+" and "+runtime.ShapeString([]int{c_2064}))
 			}
-			if rev_2537 != c_2101 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2537})+" and "+runtime.ShapeString([]int{c_2101})+" differ")
+			if x_2658 < 0 || x_2658 >= int64(rev_2535) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2658, rev_2535))
 			}
-			row_2710 := rev_2535[x_2659*int64(rev_2537) : (x_2659+1)*int64(rev_2537)]
-			row_2653 = row_2653[:len(row_2710)]
-			r_2700 = r_2700[:len(row_2710)]
-			for i_2711 := range row_2710 {
-				row_2710[i_2711] += (row_2653[i_2711] * r_2700[i_2711])
+			if rev_2536 != c_2100 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2536})+" and "+runtime.ShapeString([]int{c_2100})+" differ")
 			}
-			if c_2049 != c_2073 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2073})+" and "+runtime.ShapeString([]int{c_2049}))
+			row_2709 := rev_2534[x_2658*int64(rev_2536) : (x_2658+1)*int64(rev_2536)]
+			row_2652 = row_2652[:len(row_2709)]
+			r_2699 = r_2699[:len(row_2709)]
+			for i_2710 := range row_2709 {
+				row_2709[i_2710] += (row_2652[i_2710] * r_2699[i_2710])
 			}
-			if c_2073 != c_2069 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2069})+" and "+runtime.ShapeString([]int{c_2073}))
+			if c_2048 != c_2072 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2072})+" and "+runtime.ShapeString([]int{c_2048}))
 			}
-			r_2713 := ar.F64w(c_2069)
-			row_2645 = row_2645[:len(r_2713)]
-			row_2646 = row_2646[:len(r_2713)]
-			z_2663 = z_2663[:len(r_2713)]
-			for i_2714 := range r_2713 {
-				r_2713[i_2714] = ((row_2645[i_2714] * (1.0 - row_2645[i_2714])) * (row_2646[i_2714] * z_2663[i_2714]))
+			if c_2072 != c_2068 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2068})+" and "+runtime.ShapeString([]int{c_2072}))
 			}
-			if int64(0)+int64(c_2069) > int64(c_2077) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_2069), c_2077))
+			r_2712 := ar.F64w(c_2068)
+			row_2644 = row_2644[:len(r_2712)]
+			row_2645 = row_2645[:len(r_2712)]
+			z_2662 = z_2662[:len(r_2712)]
+			for i_2713 := range r_2712 {
+				r_2712[i_2713] = ((row_2644[i_2713] * (1.0 - row_2644[i_2713])) * (row_2645[i_2713] * z_2662[i_2713]))
 			}
-			if x_2660 < 0 || x_2660 >= int64(rev_2539) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2660, rev_2539))
+			if int64(0)+int64(c_2068) > int64(c_2076) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_2068), c_2076))
 			}
-			if rev_2540 != c_2077 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2540})+" and "+runtime.ShapeString([]int{c_2077})+" differ")
+			if x_2659 < 0 || x_2659 >= int64(rev_2538) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2659, rev_2538))
 			}
-			row_2716 := rev_2538[x_2660*int64(rev_2540) : (x_2660+1)*int64(rev_2540)]
-			region_2717 := row_2716[int(int64(0))*1 : (int(int64(0))+c_2069)*1]
-			r_2713 = r_2713[:len(region_2717)]
-			for i_2718 := range region_2717 {
-				region_2717[i_2718] += r_2713[i_2718]
+			if rev_2539 != c_2076 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2539})+" and "+runtime.ShapeString([]int{c_2076})+" differ")
 			}
-			if c_2069 != c_2109 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2109})+" and "+runtime.ShapeString([]int{c_2069}))
+			row_2715 := rev_2537[x_2659*int64(rev_2539) : (x_2659+1)*int64(rev_2539)]
+			region_2716 := row_2715[int(int64(0))*1 : (int(int64(0))+c_2068)*1]
+			r_2712 = r_2712[:len(region_2716)]
+			for i_2717 := range region_2716 {
+				region_2716[i_2717] += r_2712[i_2717]
 			}
-			if c_2093 != c_2109 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_2093})+" and "+runtime.ShapeString([]int{c_2109})+" differ")
+			if c_2068 != c_2108 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2108})+" and "+runtime.ShapeString([]int{c_2068}))
 			}
-			row_2655 = row_2655[:len(r_2693)]
-			r_2713 = r_2713[:len(r_2693)]
-			for i_2720 := range r_2693 {
-				r_2693[i_2720] += (row_2655[i_2720] * r_2713[i_2720])
+			if c_2092 != c_2108 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_2092})+" and "+runtime.ShapeString([]int{c_2108})+" differ")
 			}
-			if c_2069 != c_2097 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2097})+" and "+runtime.ShapeString([]int{c_2069}))
+			row_2654 = row_2654[:len(r_2692)]
+			r_2712 = r_2712[:len(r_2692)]
+			for i_2719 := range r_2692 {
+				r_2692[i_2719] += (row_2654[i_2719] * r_2712[i_2719])
 			}
-			if int64(0)+int64(c_2097) > int64(c_2089) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_2097), c_2089))
+			if c_2068 != c_2096 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2096})+" and "+runtime.ShapeString([]int{c_2068}))
 			}
-			if x_2659 < 0 || x_2659 >= int64(rev_2539) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2659, rev_2539))
+			if int64(0)+int64(c_2096) > int64(c_2088) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_2096), c_2088))
 			}
-			if rev_2540 != c_2089 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2540})+" and "+runtime.ShapeString([]int{c_2089})+" differ")
+			if x_2658 < 0 || x_2658 >= int64(rev_2538) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2658, rev_2538))
 			}
-			row_2722 := rev_2538[x_2659*int64(rev_2540) : (x_2659+1)*int64(rev_2540)]
-			region_2723 := row_2722[int(int64(0))*1 : (int(int64(0))+c_2097)*1]
-			row_2652 = row_2652[:len(region_2723)]
-			r_2713 = r_2713[:len(region_2723)]
-			for i_2724 := range region_2723 {
-				region_2723[i_2724] += (row_2652[i_2724] * r_2713[i_2724])
+			if rev_2539 != c_2088 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2539})+" and "+runtime.ShapeString([]int{c_2088})+" differ")
 			}
-			rev_2533, rev_2534 = r_2693, c_2093
-			if rev_2534 == len(buf_2726) {
-				copy(buf_2726, rev_2533)
-				rev_2533 = buf_2726
-				ar.release(mark_2634)
+			row_2721 := rev_2537[x_2658*int64(rev_2539) : (x_2658+1)*int64(rev_2539)]
+			region_2722 := row_2721[int(int64(0))*1 : (int(int64(0))+c_2096)*1]
+			row_2651 = row_2651[:len(region_2722)]
+			r_2712 = r_2712[:len(region_2722)]
+			for i_2723 := range region_2722 {
+				region_2722[i_2723] += (row_2651[i_2723] * r_2712[i_2723])
+			}
+			rev_2532, rev_2533 = r_2692, c_2092
+			if rev_2533 == len(buf_2725) {
+				copy(buf_2725, rev_2532)
+				rev_2532 = buf_2725
+				ar.release(mark_2633)
 			}
 		}
-		if x_2466 < 0 || x_2466 >= int64(sequence_11) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(x_2466, sequence_11))
+		if x_2465 < 0 || x_2465 >= int64(sequence_11) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(x_2465, sequence_11))
 		}
-		row_2727 := sequence_10[int(x_2466)*sequence_12 : (int(x_2466)+1)*sequence_12]
-		if rev_2534 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{rev_2534}))
+		row_2726 := sequence_10[int(x_2465)*sequence_12 : (int(x_2465)+1)*sequence_12]
+		if rev_2533 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{rev_2533}))
 		}
-		if int64(0) >= int64(rev_2190) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(0), rev_2190))
+		if int64(0) >= int64(rev_2189) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(0), rev_2189))
 		}
-		if rev_2191 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2191})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
+		if rev_2190 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2190})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
 		}
-		row_2728 := rev_2189[int64(0)*int64(rev_2191) : (int64(0)+1)*int64(rev_2191)]
-		row_2727 = row_2727[:len(row_2728)]
-		rev_2533 = rev_2533[:len(row_2728)]
-		for i_2729 := range row_2728 {
-			row_2728[i_2729] += (row_2727[i_2729] * rev_2533[i_2729])
+		row_2727 := rev_2188[int64(0)*int64(rev_2190) : (int64(0)+1)*int64(rev_2190)]
+		row_2726 = row_2726[:len(row_2727)]
+		rev_2532 = rev_2532[:len(row_2727)]
+		for i_2728 := range row_2727 {
+			row_2727[i_2728] += (row_2726[i_2728] * rev_2532[i_2728])
 		}
-		z_2731 := ar.F64(c_2125 * c_2126)
-		if c_2125 != rev_2186 || c_2126 != rev_2187 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{c_2125, c_2126})+" and "+runtime.ShapeString([]int{rev_2186, rev_2187})+" differ")
+		z_2730 := ar.F64(c_2124 * c_2125)
+		if c_2124 != rev_2185 || c_2125 != rev_2186 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{c_2124, c_2125})+" and "+runtime.ShapeString([]int{rev_2185, rev_2186})+" differ")
 		}
-		rev_2185 = rev_2185[:len(z_2731)]
-		for i_2732 := range z_2731 {
-			z_2731[i_2732] += rev_2185[i_2732]
+		rev_2184 = rev_2184[:len(z_2730)]
+		for i_2731 := range z_2730 {
+			z_2730[i_2731] += rev_2184[i_2731]
 		}
-		rev_2185, rev_2186, rev_2187 = z_2731, c_2125, c_2126
-		if rev_2186*rev_2187 == len(buf_2733) {
-			copy(buf_2733, rev_2185)
-			rev_2185 = buf_2733
-			ar.release(mark_2464)
+		rev_2184, rev_2185, rev_2186 = z_2730, c_2124, c_2125
+		if rev_2185*rev_2186 == len(buf_2732) {
+			copy(buf_2732, rev_2184)
+			rev_2184 = buf_2732
+			ar.release(mark_2463)
 		}
 	}
-	x_2734 := -c_2131
-	x_2735 := x_2734 / x_2178
-	return x_2735, z_2184, mainparams_2, mainparams_3, z_2183, extraparams_5, extraparams_6, nil
+	x_2733 := -c_2130
+	x_2734 := x_2733 / x_2177
+	return x_2734, z_2183, mainparams_2, mainparams_3, z_2182, extraparams_5, extraparams_6, nil
 }
 
 // fn_lstmjacobian is def lstm_jacobian (models.nab:100:12).
