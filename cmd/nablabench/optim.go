@@ -1,12 +1,15 @@
 package main
 
 // The optim mode: `nablabench optim` runs L-BFGS, BFGS, Newton and
-// nonlinear CG of Nabla's standard library (std/optim, through the
-// embedded interpreter) and of gonum.org/v1/gonum/optimize on the same
-// Moré–Garbow–Hillstrom problems from the same starting points, with the
-// same gradient tolerance (‖∇f‖∞) and iteration cap, and prints side by
-// side success, function and gradient evaluations, iterations, and the
-// ratio of wall times measured in the same run.
+// nonlinear CG of Nabla's standard library and of
+// gonum.org/v1/gonum/optimize on the same Moré–Garbow–Hillstrom problems
+// from the same starting points, with the same gradient tolerance
+// (‖∇f‖∞) and iteration cap, and prints side by side success, function,
+// gradient and Hessian evaluations, iterations, and the ratio of times
+// measured in the same run. By default std/optim is the generated Go
+// package stdlib/go/optim called with Go callbacks of gonum's Func, Grad
+// and Hess; with -interp it is std/optim run by the embedded interpreter
+// on the Nabla objectives of mgh.nab.
 
 import (
 	"context"
