@@ -140,7 +140,7 @@ func linearGrad(a, b float64, y0, c []float64, T float64) []float64 {
 		}
 		return []float64{e * (ct*x[0] + st*x[1]), e * (-st*x[0] + ct*x[1])}
 	}
-	nodes := []float64{-math.Sqrt(3.0/5.0), 0, math.Sqrt(3.0 / 5.0)}
+	nodes := []float64{-math.Sqrt(3.0 / 5.0), 0, math.Sqrt(3.0 / 5.0)}
 	weights := []float64{5.0 / 9.0, 8.0 / 9.0, 5.0 / 9.0}
 	g := make([]float64, 4)
 	const panels = 400
