@@ -88,6 +88,9 @@ func Dopri5(f func(t float64, y []float64) ([]float64, error), y0 []float64, t0,
 		h1 = math.Max(1e-6, h0*1e-3)
 	}
 	h := math.Min(math.Min(100*h0, h1), span)
+	if math.IsNaN(h) {
+		return nil, fmt.Errorf("ode_dopri5: the initial step size is NaN (f is not finite near t0 = %g)", t0)
+	}
 
 	y5, e := make([]float64, n), make([]float64, n)
 	t := 0.0
