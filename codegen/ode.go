@@ -11,7 +11,7 @@ import (
 // literal whose body is the inlined function; it reports errors by
 // returning them. The arrays one evaluation of f allocates are released
 // when the next one starts (Dopri5 has copied its result by then), so a
-// solve's memory does not grow with its number of steps. A run harness
+// solve's memory does not grow with its number of steps (TestODEArena). A run harness
 // reports the attempted steps, as the builtin progress does, unless the
 // call is quiet (differentiated code).
 func lowerODE(f *fn, e *ir.PrimCall) val {
@@ -25,7 +25,11 @@ func lowerODE(f *fn, e *ir.PrimCall) val {
 	mark, rhs, t, y := f.fresh("mark"), f.fresh("rhs"), f.fresh("t"), f.fresh("y")
 	f.line("%s := ar.mark()", mark)
 	f.line("%s := func(%s float64, %s []float64) ([]float64, error) {", rhs, t, y)
+	// A fresh mark each time: a release is a no-op once the arena has
+	// moved to a larger chunk since the mark (nbArena), and the next
+	// evaluation must still release this one's arrays.
 	f.line("ar.release(%s)", mark)
+	f.line("%s = ar.mark()", mark)
 	saveHook, saveEnv, saveFenv := f.errHook, f.env, f.fenv
 	f.env, f.fenv = cloneEnv(saveEnv), cloneFenv(saveFenv)
 	f.errHook = func(errExpr string) string { return "return nil, " + errExpr }
