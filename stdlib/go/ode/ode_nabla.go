@@ -58,10 +58,11 @@ func Rk4Into(dst0 []float64, f func(float64, []float64) []float64, y0 []float64,
 
 // Dopri5 integrates y' = f(t, y) from (t0, y0) to t1 by the adaptive
 // Dormand–Prince 5(4) method and returns y(t1). A step is accepted when
-// the error norm ‖e/(atol + rtol·max(|y|, |y_new|))‖_rms ≤ 1; at most
-// 100000 steps.
+// the error norm ‖e/(atol + rtol·max(|y|, |y_new|))‖_rms ≤ 1. It fails
+// after 100000 attempted steps, when the step size underflows and when f
+// is not finite.
 //
-// It is the Nabla def dopri5(f: (f64, [n]f64) -> [n]f64, y0: [n]f64, t0: f64, t1: f64, rtol: f64, atol: f64): [n]f64 (ode.nab:17:12).
+// It is the Nabla def dopri5(f: (f64, [n]f64) -> [n]f64, y0: [n]f64, t0: f64, t1: f64, rtol: f64, atol: f64): [n]f64 (ode.nab:18:12).
 // Its array results are newly allocated; Dopri5Into writes them into buffers instead.
 func Dopri5(f func(float64, []float64) []float64, y0 []float64, t0 float64, t1 float64, rtol float64, atol float64) ([]float64, error) {
 	var ar *nbArena // nothing to allocate
@@ -74,7 +75,7 @@ func Dopri5(f func(float64, []float64) []float64, y0 []float64, t0 float64, t1 f
 	}
 	r0_0, r0_1, err := fn_dopri5(ar, fIn, y0, len(y0), t0, t1, rtol, atol)
 	if err != nil {
-		return nil, nbFrame(err, "dopri5", "ode.nab:17:12", "")
+		return nil, nbFrame(err, "dopri5", "ode.nab:18:12", "")
 	}
 	return nbOut1(r0_0, r0_1), nil
 }
@@ -92,7 +93,7 @@ func Dopri5Into(dst0 []float64, f func(float64, []float64) []float64, y0 []float
 	}
 	r0_0, r0_1, err := fn_dopri5(ar, fIn, y0, len(y0), t0, t1, rtol, atol)
 	if err != nil {
-		return nbFrame(err, "dopri5", "ode.nab:17:12", "")
+		return nbFrame(err, "dopri5", "ode.nab:18:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return fmt.Errorf("dopri5: dst0 does not have the result's shape %v", []int{r0_1})
@@ -108,7 +109,7 @@ func fn_rk4(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), y0_
 	n_8 := int64(y0_3)
 	x_9 := steps_6 >= int64(0)
 	if !x_9 {
-		return nil, 0, nbErrorf("std/ode:25:15", "ode.rk4: argument 5 (steps) must be non-negative")
+		return nil, 0, nbErrorf("std/ode:28:15", "ode.rk4: argument 5 (steps) must be non-negative")
 	}
 	x_10 := t1_5 - t0_4
 	x_11 := max(steps_6, int64(1))
@@ -124,13 +125,13 @@ func fn_rk4(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), y0_
 		x_52 := t0_4 + x_51
 		r_53, r_54 := f_1(x_52, y_14, y_15)
 		if int64(r_54) != n_8 {
-			return nil, 0, nbErrorf("std/ode:29:14", runtime.DimMessage("the result of f", "[n]f64", "n", int64(r_54), n_8))
+			return nil, 0, nbErrorf("std/ode:32:14", runtime.DimMessage("the result of f", "[n]f64", "n", int64(r_54), n_8))
 		}
 		x_55 := x_13 / 2.0
 		x_56 := x_52 + x_55
 		x_57 := x_13 / 2.0
 		if r_54 != y_15 {
-			return nil, 0, nbErrorf("std/ode:30:31", "shape mismatch in '+': "+runtime.ShapeString([]int{y_15})+" and "+runtime.ShapeString([]int{r_54}))
+			return nil, 0, nbErrorf("std/ode:33:31", "shape mismatch in '+': "+runtime.ShapeString([]int{y_15})+" and "+runtime.ShapeString([]int{r_54}))
 		}
 		r_58 := ar.F64w(y_15)
 		y_14 = y_14[:len(r_58)]
@@ -140,13 +141,13 @@ func fn_rk4(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), y0_
 		}
 		r_61, r_62 := f_1(x_56, r_58, y_15)
 		if int64(r_62) != n_8 {
-			return nil, 0, nbErrorf("std/ode:30:14", runtime.DimMessage("the result of f", "[n]f64", "n", int64(r_62), n_8))
+			return nil, 0, nbErrorf("std/ode:33:14", runtime.DimMessage("the result of f", "[n]f64", "n", int64(r_62), n_8))
 		}
 		x_63 := x_13 / 2.0
 		x_64 := x_52 + x_63
 		x_65 := x_13 / 2.0
 		if r_62 != y_15 {
-			return nil, 0, nbErrorf("std/ode:31:31", "shape mismatch in '+': "+runtime.ShapeString([]int{y_15})+" and "+runtime.ShapeString([]int{r_62}))
+			return nil, 0, nbErrorf("std/ode:34:31", "shape mismatch in '+': "+runtime.ShapeString([]int{y_15})+" and "+runtime.ShapeString([]int{r_62}))
 		}
 		r_66 := ar.F64w(y_15)
 		y_14 = y_14[:len(r_66)]
@@ -156,18 +157,18 @@ func fn_rk4(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), y0_
 		}
 		r_69, r_70 := f_1(x_64, r_66, y_15)
 		if int64(r_70) != n_8 {
-			return nil, 0, nbErrorf("std/ode:31:14", runtime.DimMessage("the result of f", "[n]f64", "n", int64(r_70), n_8))
+			return nil, 0, nbErrorf("std/ode:34:14", runtime.DimMessage("the result of f", "[n]f64", "n", int64(r_70), n_8))
 		}
 		x_71 := x_13 / 6.0
 		if r_62 != r_54 {
-			return nil, 0, nbErrorf("std/ode:34:34", "shape mismatch in '+': "+runtime.ShapeString([]int{r_54})+" and "+runtime.ShapeString([]int{r_62}))
+			return nil, 0, nbErrorf("std/ode:37:34", "shape mismatch in '+': "+runtime.ShapeString([]int{r_54})+" and "+runtime.ShapeString([]int{r_62}))
 		}
 		if r_70 != r_54 {
-			return nil, 0, nbErrorf("std/ode:34:45", "shape mismatch in '+': "+runtime.ShapeString([]int{r_54})+" and "+runtime.ShapeString([]int{r_70}))
+			return nil, 0, nbErrorf("std/ode:37:45", "shape mismatch in '+': "+runtime.ShapeString([]int{r_54})+" and "+runtime.ShapeString([]int{r_70}))
 		}
 		x_72 := x_52 + x_13
 		if r_70 != y_15 {
-			return nil, 0, nbErrorf("std/ode:32:25", "shape mismatch in '+': "+runtime.ShapeString([]int{y_15})+" and "+runtime.ShapeString([]int{r_70}))
+			return nil, 0, nbErrorf("std/ode:35:25", "shape mismatch in '+': "+runtime.ShapeString([]int{y_15})+" and "+runtime.ShapeString([]int{r_70}))
 		}
 		r_73 := ar.F64w(y_15)
 		y_14 = y_14[:len(r_73)]
@@ -177,13 +178,13 @@ func fn_rk4(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), y0_
 		}
 		r_76, r_77 := f_1(x_72, r_73, y_15)
 		if int64(r_77) != n_8 {
-			return nil, 0, nbErrorf("std/ode:32:14", runtime.DimMessage("the result of f", "[n]f64", "n", int64(r_77), n_8))
+			return nil, 0, nbErrorf("std/ode:35:14", runtime.DimMessage("the result of f", "[n]f64", "n", int64(r_77), n_8))
 		}
 		if r_77 != r_54 {
-			return nil, 0, nbErrorf("std/ode:34:56", "shape mismatch in '+': "+runtime.ShapeString([]int{r_54})+" and "+runtime.ShapeString([]int{r_77}))
+			return nil, 0, nbErrorf("std/ode:37:56", "shape mismatch in '+': "+runtime.ShapeString([]int{r_54})+" and "+runtime.ShapeString([]int{r_77}))
 		}
 		if r_54 != y_15 {
-			return nil, 0, nbErrorf("std/ode:34:16", "shape mismatch in '+': "+runtime.ShapeString([]int{y_15})+" and "+runtime.ShapeString([]int{r_54}))
+			return nil, 0, nbErrorf("std/ode:37:16", "shape mismatch in '+': "+runtime.ShapeString([]int{y_15})+" and "+runtime.ShapeString([]int{r_54}))
 		}
 		r_78 := ar.F64w(y_15)
 		y_14 = y_14[:len(r_78)]
@@ -200,27 +201,28 @@ func fn_rk4(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), y0_
 	return y_14, y0_3, nil
 }
 
-// fn_dopri5 is def dopri5 (ode.nab:17:12).
+// fn_dopri5 is def dopri5 (ode.nab:18:12).
 func fn_dopri5(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), y0_2 []float64, y0_3 int, t0_4 float64, t1_5 float64, rtol_6 float64, atol_7 float64) ([]float64, int, error) {
 	size_8 := int64(y0_3)
 	_ = size_8
 	y0_2 = y0_2[:y0_3]
 	x_9 := rtol_6 >= 0.0
 	if !x_9 {
-		return nil, 0, nbErrorf("std/ode:49:14", "ode.dopri5: argument 5 (rtol) must be non-negative")
+		return nil, 0, nbErrorf("std/ode:55:14", "ode.dopri5: argument 5 (rtol) must be non-negative")
 	}
 	x_10 := atol_7 >= 0.0
 	if !x_10 {
-		return nil, 0, nbErrorf("std/ode:50:14", "ode.dopri5: argument 6 (atol) must be non-negative")
+		return nil, 0, nbErrorf("std/ode:56:14", "ode.dopri5: argument 6 (atol) must be non-negative")
 	}
 	x_11 := rtol_6 + atol_7
 	x_12 := x_11 > 0.0
 	if !x_12 {
-		return nil, 0, nbErrorf("std/ode:51:14", "ode.dopri5: arguments 5 and 6 (rtol, atol) must not both be 0")
+		return nil, 0, nbErrorf("std/ode:57:14", "ode.dopri5: arguments 5 and 6 (rtol, atol) must not both be 0")
 	}
 	mark_13 := ar.mark()
 	rhs_14 := func(t_15 float64, y_16 []float64) ([]float64, error) {
 		ar.release(mark_13)
+		mark_13 = ar.mark()
 		r_17, r_18 := f_1(t_15, y_16, len(y_16))
 		_ = r_18
 		return r_17, nil
@@ -228,7 +230,7 @@ func fn_dopri5(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), 
 	y_19, err_20 := runtime.Dopri5(rhs_14, y0_2, t0_4, t1_5, rtol_6, atol_7, nil)
 	ar.release(mark_13)
 	if err_20 != nil {
-		return nil, 0, nbAt("std/ode:52:6", err_20)
+		return nil, 0, nbAt("std/ode:58:6", err_20)
 	}
 	return y_19, len(y_19), nil
 }
