@@ -63,5 +63,9 @@ func (t *tay) ode(blk *block, e *ir.PrimCall) (ir.Expr, bool, error) {
 	}
 	aug := &ir.Lambda{Params: []*ir.Var{tv, wv}, Body: bb.close(retype(bl.Prim(ir.PrimFlatten, S), w0.Type())), P: e.P}
 	w1 := blk.bind("w", b.PrimAux(ir.PrimODE, ir.ODEQuiet, aug, w0, rest[0], rest[1], rest[2], rest[3]))
-	return blk.bind("Y", b.Prim(ir.PrimReshapeLike, w1, Y0)), true, nil
+	Y1 := blk.bind("Y", b.Prim(ir.PrimReshapeLike, w1, Y0))
+	// Coefficient 0 is the plain solve's, as in forward mode, so that it
+	// equals the undifferentiated value.
+	y1 := blk.bind("y", &ir.PrimCall{Op: e.Op, Args: []ir.Expr{ir.Copy(mv0), blk.bind("y", b.Prim(ir.PrimIndex, Y0, b.I64(0))), rest[0], rest[1], rest[2], rest[3]}, Aux: ir.ODEQuiet, T: e.T, P: e.P})
+	return blk.bind("Y", b.Prim(ir.PrimUpdate, Y1, b.I64(0), y1)), true, nil
 }
