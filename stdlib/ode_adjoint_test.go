@@ -130,8 +130,8 @@ func TestODEAdjointClosedForms(t *testing.T) {
 }
 
 // linearGrad is ∂(c·y(T))/∂A for y' = A·y, y(0) = y0, A = [[a, b], [−b, a]]:
-// ∫₀ᵀ e^(Aᵀ(T−t))·c·(e^(At)·y0)ᵀ dt by 64-point composite Gauss–Legendre
-// (exact to rounding for this smooth integrand).
+// ∫₀ᵀ e^(Aᵀ(T−t))·c·(e^(At)·y0)ᵀ dt by three-point Gauss–Legendre on 400
+// panels (error below 1e-15 for this smooth integrand).
 func linearGrad(a, b float64, y0, c []float64, T float64) []float64 {
 	flow := func(t float64, x []float64, transpose bool) []float64 {
 		ct, st, e := math.Cos(b*t), math.Sin(b*t), math.Exp(a*t)
