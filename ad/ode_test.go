@@ -145,6 +145,6 @@ def f(T: f64): f64 = ode_dopri5(fn(t, y) => -y, [1.0], 0.0, T, 1e-8, 1e-10)[0]
 def g(T: f64) = taylor(f, T, 1.0, 2)
 `, []string{"t0 and t1", "t.nab:2:"}},
 	} {
-		wantError(t, c.name, expandError(t, c.src), c.frags...)
+		wantError(t, c.name, compileError(c.src), c.frags...)
 	}
 }
