@@ -2,6 +2,7 @@ package codegen
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -55,8 +56,8 @@ func (f *fn) indexVal(v val, i string) val {
 	out := val{t: at.Elem}
 	for k, l := range ls {
 		p := lp[k]
-		if p[0] == deadAtom { // a field never read
-			out.parts = append(out.parts, deadAtom)
+		if p[0] == deadAtom || f.lastOnly[p[0]] { // a field never read, or a final state
+			out.parts = append(out.parts, p[0])
 			out.parts = append(out.parts, p[2:]...)
 			continue
 		}
@@ -140,6 +141,9 @@ func (f *fn) stackR(name string, at *ir.Array, n string, pos ir.Pos, releasable 
 type stackPlan struct {
 	read  []int
 	views map[int][]string
+	// carry, when set, ends an iteration in place of the release a
+	// non-releasable stack leaves out (loop_save's carried state).
+	carry func(mark, i string, body int)
 }
 
 // how is how leaf k is read.
@@ -222,10 +226,14 @@ func (f *fn) stackP(name string, at *ir.Array, n string, pos ir.Pos, releasable 
 	saveEnv, saveFenv := f.env, f.fenv
 	f.env, f.fenv = cloneEnv(saveEnv), cloneFenv(saveFenv)
 	mark := f.iterMark()
+	body := f.b.Len()
 	release := func() {
-		if releasable {
+		switch {
+		case releasable:
 			f.release(mark, i+" > 0")
-		} else {
+		case plan != nil && plan.carry != nil:
+			plan.carry(mark, i, body)
+		default:
 			f.line("_ = %s", mark)
 		}
 	}
@@ -1221,6 +1229,23 @@ func lowerAccAddAt(f *fn, e *ir.PrimCall) val {
 }
 
 func lowerLoopSave(f *fn, e *ir.PrimCall) val {
+	var plan *stackPlan
+	var last []int // leaves whose final state alone is read
+	if f.plan != nil {
+		// Every state is computed (the next iteration reads it), but
+		// leaves the reader never looks at, or only at the shape of, are
+		// not stored: reverse mode's tapes keep more than its reverse
+		// pass reads. A leaf read only at the last element is the final
+		// state, which the loop leaves in its variables.
+		plan = &stackPlan{read: slices.Clone(f.plan.leaves)}
+		for k, h := range plan.read {
+			if h == fieldLast {
+				plan.read[k] = fieldUnread
+				last = append(last, k)
+			}
+		}
+		f.plan = nil
+	}
 	n := f.compile(e.Args[0]).parts[0]
 	init := f.compile(e.Args[1])
 	sf := f.staticFn(e.Args[2])
@@ -1228,16 +1253,155 @@ func lowerLoopSave(f *fn, e *ir.PrimCall) val {
 	cnt := f.def("n", fmt.Sprintf("int(max(%s, 0)) + 1", n))
 	st := f.declare("st", at.Elem)
 	f.assign(st, init)
-	return f.stackR("loop_save", at, cnt, e.P, isScalarTuple(at.Elem), func(i string) val {
+	var next val // the step's result, which the iteration assigns to st
+	if plan != nil && !isScalarTuple(at.Elem) {
+		plan.carry = f.carryState(st, carriedLeaves(sf, at.Elem, last), &next)
+	}
+	res := f.stackP("loop_save", at, cnt, e.P, isScalarTuple(at.Elem), plan, func(i string) val {
 		f.line("if %s > 0 {", i)
 		saveEnv, saveFenv := f.env, f.fenv
 		f.env, f.fenv = cloneEnv(saveEnv), cloneFenv(saveFenv)
-		next := f.callStatic(sf, []val{valOf(ir.TI64, f.def("k", "int64("+i+"-1)")), st}, e.P, at.Elem)
+		next = f.callStatic(sf, []val{valOf(ir.TI64, f.def("k", "int64("+i+"-1)")), st}, e.P, at.Elem)
 		f.assign(st, next)
 		f.env, f.fenv = saveEnv, saveFenv
 		f.line("}")
 		return st
 	})
+	if len(last) == 0 {
+		return res
+	}
+	// The final state's leaves stand for their whole column; the parts
+	// of leaf k become (state's data, count, state's dims). (leafParts
+	// shares res's parts.)
+	_, rp := res.leafParts()
+	_, sp := st.leafParts()
+	for _, k := range last {
+		rp[k][0] = sp[k][0]
+		copy(rp[k][2:], sp[k][1:])
+		f.markLastOnly(sp[k][0])
+	}
+	return res
+}
+
+// carriedLeaves lists the array leaves of loop_save's state (element
+// type elem) that outlive an iteration unstored: those the step function
+// sf reads from its state (all of them unless sf is a lambda whose every
+// use of the state is a projection) and the final state's (last).
+func carriedLeaves(sf staticFn, elem ir.Type, last []int) []int {
+	ls := mustLeaves(elem)
+	read := make([]bool, len(ls))
+	for _, k := range last {
+		read[k] = true
+	}
+	tt, isTuple := elem.(*ir.Tuple)
+	var fields []bool
+	if sf.lam != nil && len(sf.lam.Params) == 2 && isTuple {
+		fields = projectedFields(sf.lam.Body, sf.lam.Params[1], len(tt.Elems))
+	}
+	if fields == nil {
+		for k := range read {
+			read[k] = true
+		}
+	} else {
+		first := 0
+		for j, el := range tt.Elems {
+			n := len(mustLeaves(el))
+			for k := first; k < first+n; k++ {
+				read[k] = read[k] || fields[j]
+			}
+			first += n
+		}
+	}
+	var out []int
+	for k, l := range ls {
+		if read[k] && l.rank > 0 {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// projectedFields reports which top-level fields of the tuple variable v
+// e reads, or nil when e uses v other than by projecting a field.
+func projectedFields(e ir.Expr, v *ir.Var, nfields int) []bool {
+	used := make([]bool, nfields)
+	whole := false
+	var walk func(x ir.Expr)
+	walk = func(x ir.Expr) {
+		switch x := x.(type) {
+		case *ir.Var:
+			if x == v {
+				whole = true
+			}
+			return
+		case *ir.Proj:
+			if w, ok := x.X.(*ir.Var); ok && w == v {
+				used[x.Index] = true
+				return
+			}
+		}
+		ir.EachChild(x, func(_ int, c ir.Expr) { walk(c) })
+	}
+	walk(e)
+	if whole {
+		return nil
+	}
+	return used
+}
+
+// carryState returns loop_save's end of iteration when the state's
+// carried leaves (carried) are copied into buffers of their own, made
+// before the loop: the iteration's temporaries are then released,
+// rather than kept to the end of the loop (an iteration's tape is
+// stored by copy already). That needs each carried leaf of the step's
+// result (*next) to be an array the iteration allocated, a distinct one
+// (not a buffer, a part of the old state or a view, which the copies
+// could overwrite before they are read); otherwise, or when the state's
+// sizes changed, the iteration keeps its arrays.
+func (f *fn) carryState(st val, carried []int, next *val) func(mark, i string, body int) {
+	head := f.b.Len() // where the buffers are declared, if they are made
+	return func(mark, i string, body int) {
+		if len(carried) == 0 || f.allocs == f.marks[mark] {
+			f.release(mark, i+" > 0")
+			return
+		}
+		if next.parts == nil || !f.freshParts(*next, carried, body) {
+			f.line("_ = %s", mark)
+			return
+		}
+		f.carryInto(st, carried, mark, head, i+" > 0")
+	}
+}
+
+// carryInto ends an iteration by copying the leaves carried of the
+// state st into buffers, declared at offset head of f.b (before the
+// loop) and sized as st is there, then releasing the iteration's arrays;
+// cond, if not "", guards that as a state whose sizes changed does.
+func (f *fn) carryInto(st val, carried []int, mark string, head int, cond string) {
+	ls, sp := st.leafParts()
+	var decls strings.Builder
+	var conds, copies []string
+	if cond != "" {
+		conds = append(conds, cond)
+	}
+	for _, k := range carried {
+		buf := f.fresh("buf")
+		size := strings.Join(sp[k][1:], "*")
+		fmt.Fprintf(&decls, "%s := %s\n", buf, f.mkW(ls[k].kind, size))
+		conds = append(conds, fmt.Sprintf("%s == len(%s)", size, buf))
+		copies = append(copies, fmt.Sprintf("copy(%s, %s)", buf, sp[k][0]), fmt.Sprintf("%s = %s", sp[k][0], buf))
+	}
+	code := f.b.String()
+	f.b.Reset()
+	f.b.WriteString(code[:head])
+	f.b.WriteString(decls.String())
+	f.b.WriteString(code[head:])
+	f.line("if %s {", strings.Join(conds, " && "))
+	for _, c := range copies {
+		f.line("%s", c)
+	}
+	f.release(mark, "")
+	f.line("}")
 }
 
 // lowerWhileSave runs the loop first, appending each state's leaves to

@@ -113,10 +113,22 @@
 // when nothing it carries to the next iteration can live there (the
 // scalars of a sum, the rows a build copies out, accumulators updated in
 // place), so memory stays proportional to the live data, not to the
-// number of iterations. In steady state an exported call allocates
+// number of iterations. A loop whose state is rebuilt every iteration
+// (reverse mode's cotangents, a state of fresh arrays) copies its next
+// state into buffers made before the loop and then releases the
+// iteration; loop_save does the same after copying out the rows it
+// stores. A call that outgrew its chunk gets, at the next call, one
+// chunk as large as all it used. In steady state an exported call allocates
 // nothing but its results, and an ...Into call nothing at all. Values
 // that outlive a call (value defs, computed once) use plain make, as does
 // the run harness.
+//
+// Reverse mode's saved loop states, loop_save(n, ...) (under if n > 0
+// ... else an empty build), store only the leaves their reader looks at:
+// a leaf read at no element is not stored, one whose shape alone is read
+// keeps its shape, and one read only at the last element (the loop's
+// final state, which the forward result is) stays in the loop's
+// variables (fields.go).
 //
 // The accumulators of reverse mode (acc_add, acc_add_at) update their
 // first argument in place: package ad creates each one fresh and threads

@@ -28,6 +28,7 @@ const deadAtom = "nbDeadField"
 const (
 	fieldUnread = iota
 	fieldShape  // only its shape (len, dim, zeros_like)
+	fieldLast   // only the last element (a loop_save's final state) and the shape
 	fieldData
 )
 
@@ -35,12 +36,15 @@ const (
 // the array-of-tuples variable s: every use must be a projection of an
 // element, s[j].f, or an element bound by a let whose own uses are
 // projections; a projection that only len, dim or zeros_like look at
-// reads the field's shape. It returns nil when some use needs the whole
+// reads the field's shape. With last non-nil (the index of s's last
+// element), a field read only at an index that is the same term as last
+// is read as fieldLast. It returns nil when some use needs the whole
 // value.
-func fieldUses(e ir.Expr, s *ir.Var, nfields int) []int {
+func fieldUses(e ir.Expr, s *ir.Var, nfields int, last ir.Expr) []int {
 	used := make([]int, nfields)
 	whole := false
-	tuples := map[*ir.Var]bool{} // lets bound to s[j]
+	tuples := map[*ir.Var]bool{}     // lets bound to s[j]
+	lastTuples := map[*ir.Var]bool{} // those whose j is last
 	isElem := func(x ir.Expr) bool {
 		pc, ok := x.(*ir.PrimCall)
 		if !ok || pc.Op != ir.PrimIndex {
@@ -49,19 +53,30 @@ func fieldUses(e ir.Expr, s *ir.Var, nfields int) []int {
 		v, ok := pc.Args[0].(*ir.Var)
 		return ok && v == s
 	}
-	// field is the field a projection of s reads, or -1.
-	field := func(x ir.Expr) int {
+	isLast := func(x ir.Expr) bool {
+		return last != nil && ir.AlphaEqual(x.(*ir.PrimCall).Args[1], last)
+	}
+	// field is the top-level field a projection of s (or a chain of
+	// them, s[j].f.g) reads, or -1, and how it reads its data.
+	field := func(x ir.Expr) (int, int) {
 		p, ok := x.(*ir.Proj)
 		if !ok {
-			return -1
+			return -1, 0
 		}
+		p = innerProj(p)
 		if isElem(p.X) {
-			return p.Index
+			if isLast(p.X) {
+				return p.Index, fieldLast
+			}
+			return p.Index, fieldData
 		}
 		if v, ok := p.X.(*ir.Var); ok && tuples[v] {
-			return p.Index
+			if lastTuples[v] {
+				return p.Index, fieldLast
+			}
+			return p.Index, fieldData
 		}
-		return -1
+		return -1, 0
 	}
 	var walk func(x ir.Expr)
 	walk = func(x ir.Expr) {
@@ -75,18 +90,18 @@ func fieldUses(e ir.Expr, s *ir.Var, nfields int) []int {
 			}
 			return
 		case *ir.Proj:
-			if k := field(x); k >= 0 {
-				used[k] = fieldData
-				if isElem(x.X) {
-					walk(x.X.(*ir.PrimCall).Args[1])
+			if k, how := field(x); k >= 0 {
+				used[k] = max(used[k], how)
+				if p := innerProj(x); isElem(p.X) {
+					walk(p.X.(*ir.PrimCall).Args[1])
 				}
 				return
 			}
 		case *ir.PrimCall:
 			if x.Op == ir.PrimLen || x.Op == ir.PrimDim || x.Op == ir.PrimZerosLike {
-				if k := field(x.Args[0]); k >= 0 {
+				if k, _ := field(x.Args[0]); k >= 0 {
 					used[k] = max(used[k], fieldShape)
-					if p := x.Args[0].(*ir.Proj); isElem(p.X) {
+					if p := innerProj(x.Args[0].(*ir.Proj)); isElem(p.X) {
 						walk(p.X.(*ir.PrimCall).Args[1])
 					}
 					for _, a := range x.Args[1:] {
@@ -99,6 +114,7 @@ func fieldUses(e ir.Expr, s *ir.Var, nfields int) []int {
 			if isElem(x.Value) {
 				walk(x.Value.(*ir.PrimCall).Args[1])
 				tuples[x.Var] = true
+				lastTuples[x.Var] = isLast(x.Value)
 				walk(x.Body)
 				return
 			}
@@ -112,6 +128,18 @@ func fieldUses(e ir.Expr, s *ir.Var, nfields int) []int {
 	return used
 }
 
+// innerProj is the innermost projection of the chain p (p.X when it is
+// no projection itself): x.f of x.f.g.
+func innerProj(p *ir.Proj) *ir.Proj {
+	for {
+		q, ok := p.X.(*ir.Proj)
+		if !ok {
+			return p
+		}
+		p = q
+	}
+}
+
 // A leafPlan is, per leaf of a saved array's elements, how it is read:
 // fieldUnread, fieldShape or fieldData; fields gives the same by field.
 type leafPlan struct {
@@ -121,7 +149,7 @@ type leafPlan struct {
 
 // planLeaves is the plan of the array-of-tuples variable s read by body,
 // or nil when every leaf is read.
-func planLeaves(body ir.Expr, s *ir.Var) *leafPlan {
+func planLeaves(body ir.Expr, s *ir.Var, last ir.Expr) *leafPlan {
 	at, ok := s.T.(*ir.Array)
 	if !ok {
 		return nil
@@ -130,7 +158,7 @@ func planLeaves(body ir.Expr, s *ir.Var) *leafPlan {
 	if !ok {
 		return nil
 	}
-	used := fieldUses(body, s, len(tt.Elems))
+	used := fieldUses(body, s, len(tt.Elems), last)
 	if used == nil {
 		return nil
 	}
@@ -146,6 +174,13 @@ func planLeaves(body ir.Expr, s *ir.Var) *leafPlan {
 		return nil
 	}
 	return p
+}
+
+func (f *fn) markLastOnly(data string) {
+	if f.lastOnly == nil {
+		f.lastOnly = map[string]bool{}
+	}
+	f.lastOnly[data] = true
 }
 
 // fieldOfArray is field path of the array of tuples v: the same storage,

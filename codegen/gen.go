@@ -541,6 +541,10 @@ type fn struct {
 	// views holds the array atoms that share storage although their
 	// primitive's result is fresh (fields.go).
 	views map[string]bool
+	// lastOnly holds the data atoms of saved leaves that hold a
+	// loop_save's final state alone, the only element read (fieldLast):
+	// indexing one is the atom itself.
+	lastOnly map[string]bool
 	// loops counts the loop bodies being emitted: only a loop outside
 	// every other goes parallel (parallel.go).
 	loops int
@@ -742,8 +746,14 @@ func (f *fn) compileL(e ir.Expr) val {
 			return f.compileL(e.Body)
 		}
 		var v val
-		if pc, ok := e.Value.(*ir.PrimCall); ok && pc.Op == ir.PrimBuild {
-			f.plan = planLeaves(e.Body, e.Var)
+		if isSaver(e.Value) {
+			f.plan = planLeaves(e.Body, e.Var, lastIndex(e.Value))
+		}
+		if c, ok := e.Value.(*ir.If); ok && lastIndex(c.Then) != nil && isEmptyBuild(c.Else) {
+			if plan := planLeaves(e.Body, e.Var, lastIndex(c.Then)); plan != nil {
+				f.env[e.Var] = f.compileSaverIf(c, plan)
+				return f.compileL(e.Body)
+			}
 		}
 		if f.canDefer(e) {
 			v = f.compileL(e.Value)
@@ -995,6 +1005,104 @@ func (f *fn) compileIf(e *ir.If) val {
 	return res
 }
 
+// isSaver reports whether e is a build or loop_save, whose leaves a
+// leafPlan may leave unstored.
+func isSaver(e ir.Expr) bool {
+	pc, ok := e.(*ir.PrimCall)
+	return ok && (pc.Op == ir.PrimBuild || pc.Op == ir.PrimLoopSave)
+}
+
+// lastIndex is the index of the last element of loop_save(n, ...), n,
+// or nil for other values.
+func lastIndex(e ir.Expr) ir.Expr {
+	if pc, ok := e.(*ir.PrimCall); ok && pc.Op == ir.PrimLoopSave {
+		return pc.Args[0]
+	}
+	return nil
+}
+
+// isEmptyBuild reports whether e is build(0, ...).
+func isEmptyBuild(e ir.Expr) bool {
+	pc, ok := e.(*ir.PrimCall)
+	if !ok || pc.Op != ir.PrimBuild {
+		return false
+	}
+	c, ok := pc.Args[0].(*ir.Const)
+	return ok && c.Val == int64(0)
+}
+
+// compileSaverIf is compileIf for reverse mode's saved loop states, if n
+// > 0 then loop_save(...) else build(0, ...). The loop_save follows plan;
+// the empty build, which stores nothing, is compiled plainly, and the
+// parts the loop_save leaves unstored (deadAtom) stay unstored, those
+// holding its final state (f.lastOnly) are assigned by it alone: nothing
+// reads them but at an index the empty array fails.
+func (f *fn) compileSaverIf(e *ir.If, plan *leafPlan) val {
+	c := f.compile(e.Cond)
+	save := f.b
+	var code [2]string
+	var vs [2]val
+	for k, br := range []ir.Expr{e.Then, e.Else} {
+		f.b = &strings.Builder{}
+		saveEnv, saveFenv := f.env, f.fenv
+		f.env, f.fenv = cloneEnv(saveEnv), cloneFenv(saveFenv)
+		if k == 0 {
+			f.plan = plan
+		}
+		vs[k] = f.compile(br)
+		f.plan = nil
+		f.env, f.fenv = saveEnv, saveFenv
+		code[k] = f.b.String()
+	}
+	f.b = save
+	res := val{t: e.Type()}
+	ls, lp := vs[0].leafParts()
+	types := partTypes(res.t)
+	only := map[int]bool{} // parts the loop_save alone assigns
+	i := 0
+	for k, l := range ls {
+		for j, p := range lp[k] {
+			switch {
+			case p == deadAtom:
+				res.parts = append(res.parts, deadAtom)
+			case j == 0 && f.lastOnly[p]:
+				n := f.fresh("c")
+				t := types[i]
+				if l.rank == 1 { // the final state of a scalar
+					t = scalarGo(l.kind)
+				}
+				f.line("var %s %s", n, t)
+				f.markLastOnly(n)
+				res.parts = append(res.parts, n)
+				only[i] = true
+			default:
+				n := f.fresh("c")
+				f.line("var %s %s", n, types[i])
+				res.parts = append(res.parts, n)
+			}
+			i++
+		}
+	}
+	f.line("if %s {", c.parts[0])
+	for k := range vs {
+		if k == 1 {
+			f.line("} else {")
+		}
+		f.b.WriteString(code[k])
+		var l, r []string
+		for i, p := range res.parts {
+			if p != deadAtom && !(k == 1 && only[i]) && vs[k].parts[i] != p {
+				l, r = append(l, p), append(r, vs[k].parts[i])
+			}
+		}
+		if len(l) > 0 {
+			f.line("%s = %s", strings.Join(l, ", "), strings.Join(r, ", "))
+		}
+	}
+	f.line("}")
+	return res
+}
+
 // declare declares zero-valued locals for each part of a value of type t.
 func (f *fn) declare(hint string, t ir.Type) val {
 	v := val{t: t}
@@ -1060,6 +1168,7 @@ func (f *fn) compileLoop(e *ir.Loop) val {
 	if e.Index != nil {
 		n := f.compile(e.Count)
 		i := f.fresh(e.Index.Name)
+		head := f.b.Len()
 		f.line("for %s := int64(0); %s < %s; %s++ {", i, i, n.parts[0], i)
 		f.indexBound(i, n.parts[0])
 		f.step("1", e.P)
@@ -1069,13 +1178,15 @@ func (f *fn) compileLoop(e *ir.Loop) val {
 		f.env[e.State] = st
 		f.env[e.Index] = valOf(ir.TI64, i)
 		f.loops++
+		body := f.b.Len()
 		next = f.compile(e.Body)
 		f.loops--
 		f.assign(st, next)
-		f.iterRelease(mark, st, next, "")
+		f.iterCarry(mark, st, next, head, body)
 		f.env, f.fenv = saveEnv, saveFenv
 		f.line("}")
 	} else {
+		head := f.b.Len()
 		f.line("for {")
 		saveEnv, saveFenv := f.env, f.fenv
 		f.env, f.fenv = cloneEnv(saveEnv), cloneFenv(saveFenv)
@@ -1087,10 +1198,11 @@ func (f *fn) compileLoop(e *ir.Loop) val {
 		f.step("1", e.P)
 		mark := f.iterMark()
 		f.loops++
+		body := f.b.Len()
 		next = f.compile(e.Body)
 		f.loops--
 		f.assign(st, next)
-		f.iterRelease(mark, st, next, "")
+		f.iterCarry(mark, st, next, head, body)
 		f.env, f.fenv = saveEnv, saveFenv
 		f.line("}")
 	}
@@ -1210,6 +1322,59 @@ func (f *fn) release(mark, cond string) {
 // when nothing carried to the next iteration can be one of them: every
 // array part of the next state is the state's own (updated in place).
 // cond, if not "", guards the release.
+// iterCarry ends an iteration of a loop whose code starts at offset head
+// of f.b and whose body's at body: as iterRelease, except that when the
+// only array parts of the next state that are not the state's own are
+// arrays the body allocated, each distinct, they are copied into buffers
+// made before the loop (sized as the initial state, which a loop's state
+// keeps) and the iteration's arrays are released: a loop whose state is
+// rebuilt every iteration (reverse mode's cotangents) then runs in the
+// memory of one iteration instead of all.
+func (f *fn) iterCarry(mark string, st, next val, head, body int) {
+	ls, sp := st.leafParts()
+	_, np := next.leafParts()
+	var fresh []int
+	for k, l := range ls {
+		if l.rank > 0 && np[k][0] != sp[k][0] {
+			fresh = append(fresh, k)
+		}
+	}
+	if len(fresh) == 0 || f.dryRun > 0 {
+		f.iterRelease(mark, st, next, "")
+		return
+	}
+	if !f.freshParts(next, fresh, body) {
+		f.line("_ = %s", mark)
+		return
+	}
+	f.carryInto(st, fresh, mark, head, "")
+}
+
+// freshParts reports whether the data of each leaf k (in leaves) of v
+// is an array the code from offset body of f.b allocates, each a
+// distinct one and no view: its contents may be copied elsewhere and its
+// storage released.
+func (f *fn) freshParts(v val, leaves []int, body int) bool {
+	allocated := map[string]int{}
+	for _, m := range allocRE.FindAllStringSubmatch(f.b.String()[body:], -1) {
+		allocated[m[1]]++
+	}
+	_, vp := v.leafParts()
+	seen := map[string]bool{}
+	for _, k := range leaves {
+		a := vp[k][0]
+		if allocated[a] != 1 || seen[a] || f.views[a] {
+			return false
+		}
+		seen[a] = true
+	}
+	return true
+}
+
+// allocRE matches a line declaring an arena allocation, `name :=
+// ar.F64(...)`.
+var allocRE = regexp.MustCompile(`(?m)^\s*([A-Za-z_][A-Za-z0-9_]*) := ar\.(?:F64w?|I64|Bool)\(`)
+
 func (f *fn) iterRelease(mark string, st, next val, cond string) {
 	ls, sp := st.leafParts()
 	_, np := next.leafParts()

@@ -119,13 +119,13 @@ func nbInto3[T any](dst [][][]T, r []T, a, b, c int) bool {
 	"nbFlatten": `// nbAlloc cuts n zeroed elements of type T from the arena.
 func nbAlloc[T any](ar *nbArena, n int) []T {
 	if p, ok := any(&ar.f).(*[]T); ok {
-		return nbCut(p, n, &ar.gen)
+		return nbCut(p, n, &ar.gen, &ar.spill[0])
 	}
 	if p, ok := any(&ar.i).(*[]T); ok {
-		return nbCut(p, n, &ar.gen)
+		return nbCut(p, n, &ar.gen, &ar.spill[1])
 	}
 	if p, ok := any(&ar.b).(*[]T); ok {
-		return nbCut(p, n, &ar.gen)
+		return nbCut(p, n, &ar.gen, &ar.spill[2])
 	}
 	return make([]T, n)
 }
@@ -224,9 +224,29 @@ type nbArena struct {
 	i   []int64
 	b   []bool
 	gen int // counts new chunks
+	// spill counts, by kind, the capacity of the chunks given up since
+	// the last reset.
+	spill [3]int
 }
 
+// reset starts a call. After a call that outgrew its chunks, the next
+// one gets a chunk as large as all of them, so that it cuts every array
+// from one chunk instead of growing through the same sizes again (a
+// chunk's pages cost nothing until they are touched).
 func (a *nbArena) reset() {
+	if a.spill != [3]int{} {
+		if a.spill[0] > 0 {
+			a.f = make([]float64, 0, cap(a.f)+a.spill[0])
+		}
+		if a.spill[1] > 0 {
+			a.i = make([]int64, 0, cap(a.i)+a.spill[1])
+		}
+		if a.spill[2] > 0 {
+			a.b = make([]bool, 0, cap(a.b)+a.spill[2])
+		}
+		a.spill = [3]int{}
+		a.gen++
+	}
 	a.f, a.i, a.b = a.f[:0], a.i[:0], a.b[:0]
 }
 
@@ -249,9 +269,10 @@ func (a *nbArena) release(m nbMark) {
 	}
 }
 
-func nbCut[T any](buf *[]T, n int, gen *int) []T {
+func nbCut[T any](buf *[]T, n int, gen, spill *int) []T {
 	b := *buf
 	if len(b)+n > cap(b) {
+		*spill += cap(b)
 		b = make([]T, 0, max(2*cap(b), n, 1024))
 		*gen++
 	}
@@ -270,7 +291,7 @@ func (a *nbArena) F64w(n int) []float64 {
 			a.f = a.f[:l+n]
 			return s
 		}
-		return nbCut(&a.f, n, &a.gen)
+		return nbCut(&a.f, n, &a.gen, &a.spill[0])
 	}
 	return make([]float64, n)
 }
@@ -286,14 +307,14 @@ func (a *nbArena) I64(n int) []int64 {
 	if a == nil {
 		return make([]int64, n)
 	}
-	return nbCut(&a.i, n, &a.gen)
+	return nbCut(&a.i, n, &a.gen, &a.spill[1])
 }
 
 func (a *nbArena) Bool(n int) []bool {
 	if a == nil {
 		return make([]bool, n)
 	}
-	return nbCut(&a.b, n, &a.gen)
+	return nbCut(&a.b, n, &a.gen, &a.spill[2])
 }
 
 // nbArenas keeps idle arenas. Unlike a sync.Pool it is not emptied by

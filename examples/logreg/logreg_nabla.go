@@ -428,6 +428,7 @@ func fn_train(ar *nbArena, x_1 []float64, x_2 int, x_3 int, y_4 []float64, y_5 i
 	var state_15 int
 	var state_16 float64
 	state_14, state_15, state_16 = a_13, n_11, 0.0
+	buf_38 := ar.F64w(state_15)
 	for t_27 := int64(0); t_27 < steps_8; t_27++ {
 		mark_28 := ar.mark()
 		r_29, r_30, r_31, err_32 := fn_lossgrad(ar, state_14, state_15, state_16, x_1, x_2, x_3, y_4, y_5, lam_6)
@@ -446,7 +447,11 @@ func fn_train(ar *nbArena, x_1 []float64, x_2 int, x_3 int, y_4 []float64, y_5 i
 		x_36 := lr_7 * r_31
 		x_37 := state_16 - x_36
 		state_14, state_16 = r_33, x_37
-		_ = mark_28
+		if state_15 == len(buf_38) {
+			copy(buf_38, state_14)
+			state_14 = buf_38
+			ar.release(mark_28)
+		}
 	}
 	return state_14, n_11, state_16, nil
 }
@@ -507,9 +512,29 @@ type nbArena struct {
 	i   []int64
 	b   []bool
 	gen int // counts new chunks
+	// spill counts, by kind, the capacity of the chunks given up since
+	// the last reset.
+	spill [3]int
 }
 
+// reset starts a call. After a call that outgrew its chunks, the next
+// one gets a chunk as large as all of them, so that it cuts every array
+// from one chunk instead of growing through the same sizes again (a
+// chunk's pages cost nothing until they are touched).
 func (a *nbArena) reset() {
+	if a.spill != [3]int{} {
+		if a.spill[0] > 0 {
+			a.f = make([]float64, 0, cap(a.f)+a.spill[0])
+		}
+		if a.spill[1] > 0 {
+			a.i = make([]int64, 0, cap(a.i)+a.spill[1])
+		}
+		if a.spill[2] > 0 {
+			a.b = make([]bool, 0, cap(a.b)+a.spill[2])
+		}
+		a.spill = [3]int{}
+		a.gen++
+	}
 	a.f, a.i, a.b = a.f[:0], a.i[:0], a.b[:0]
 }
 
@@ -532,9 +557,10 @@ func (a *nbArena) release(m nbMark) {
 	}
 }
 
-func nbCut[T any](buf *[]T, n int, gen *int) []T {
+func nbCut[T any](buf *[]T, n int, gen, spill *int) []T {
 	b := *buf
 	if len(b)+n > cap(b) {
+		*spill += cap(b)
 		b = make([]T, 0, max(2*cap(b), n, 1024))
 		*gen++
 	}
@@ -553,7 +579,7 @@ func (a *nbArena) F64w(n int) []float64 {
 			a.f = a.f[:l+n]
 			return s
 		}
-		return nbCut(&a.f, n, &a.gen)
+		return nbCut(&a.f, n, &a.gen, &a.spill[0])
 	}
 	return make([]float64, n)
 }
@@ -569,14 +595,14 @@ func (a *nbArena) I64(n int) []int64 {
 	if a == nil {
 		return make([]int64, n)
 	}
-	return nbCut(&a.i, n, &a.gen)
+	return nbCut(&a.i, n, &a.gen, &a.spill[1])
 }
 
 func (a *nbArena) Bool(n int) []bool {
 	if a == nil {
 		return make([]bool, n)
 	}
-	return nbCut(&a.b, n, &a.gen)
+	return nbCut(&a.b, n, &a.gen, &a.spill[2])
 }
 
 // nbArenas keeps idle arenas. Unlike a sync.Pool it is not emptied by
@@ -659,13 +685,13 @@ func nbFrame(err error, def, defPos, call string) error {
 // nbAlloc cuts n zeroed elements of type T from the arena.
 func nbAlloc[T any](ar *nbArena, n int) []T {
 	if p, ok := any(&ar.f).(*[]T); ok {
-		return nbCut(p, n, &ar.gen)
+		return nbCut(p, n, &ar.gen, &ar.spill[0])
 	}
 	if p, ok := any(&ar.i).(*[]T); ok {
-		return nbCut(p, n, &ar.gen)
+		return nbCut(p, n, &ar.gen, &ar.spill[1])
 	}
 	if p, ok := any(&ar.b).(*[]T); ok {
-		return nbCut(p, n, &ar.gen)
+		return nbCut(p, n, &ar.gen, &ar.spill[2])
 	}
 	return make([]T, n)
 }

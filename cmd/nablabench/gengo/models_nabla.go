@@ -2250,6 +2250,8 @@ func fn_lstmobjective(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mai
 		var state_160 int
 		state_156, state_157, state_158, state_159, state_160 = r_153, sequence_12, state_17, state_18, state_19
 		x_210 := size_13 / int64(2)
+		buf_261 := ar.F64w(state_157)
+		buf_262 := ar.F64w(state_159 * state_160)
 		for i_211 := int64(0); i_211 < x_210; i_211++ {
 			mark_212 := ar.mark()
 			x_213 := int64(2) * i_211
@@ -2398,54 +2400,60 @@ func fn_lstmobjective(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mai
 			}
 			copy(c_258[int(x_260)*state_160:(int(x_260)+1)*state_160], r_243)
 			state_156, state_158 = r_254, c_258
-			_ = mark_212
+			if state_157 == len(buf_261) && state_159*state_160 == len(buf_262) {
+				copy(buf_261, state_156)
+				state_156 = buf_261
+				copy(buf_262, state_158)
+				state_158 = buf_262
+				ar.release(mark_212)
+			}
 		}
 		if int64(1) >= int64(extraparams_5) {
 			return 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 		}
-		row_261 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
+		row_263 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
 		if extraparams_6 != sequence_12 {
 			return 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
 		if int64(2) >= int64(extraparams_5) {
 			return 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
 		}
-		row_262 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
+		row_264 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
 		if extraparams_6 != sequence_12 {
 			return 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
-		r_263 := ar.F64w(sequence_12)
-		state_156 = state_156[:len(r_263)]
-		row_261 = row_261[:len(r_263)]
-		row_262 = row_262[:len(r_263)]
-		for i_264 := range r_263 {
-			r_263[i_264] = ((state_156[i_264] * row_261[i_264]) + row_262[i_264])
+		r_265 := ar.F64w(sequence_12)
+		state_156 = state_156[:len(r_265)]
+		row_263 = row_263[:len(r_265)]
+		row_264 = row_264[:len(r_265)]
+		for i_266 := range r_265 {
+			r_265[i_266] = ((state_156[i_266] * row_263[i_266]) + row_264[i_266])
 		}
-		x_266 := t_149 + int64(1)
-		row_267 := sequence_10[int(x_266)*sequence_12 : (int(x_266)+1)*sequence_12]
-		var s_268 float64 = 0
-		r_263 = r_263[:sequence_12]
-		for i_269 := 0; i_269 < sequence_12; i_269++ {
-			s_268 += (math.Exp(r_263[i_269]))
+		x_268 := t_149 + int64(1)
+		row_269 := sequence_10[int(x_268)*sequence_12 : (int(x_268)+1)*sequence_12]
+		var s_270 float64 = 0
+		r_265 = r_265[:sequence_12]
+		for i_271 := 0; i_271 < sequence_12; i_271++ {
+			s_270 += (math.Exp(r_265[i_271]))
 		}
-		x_271 := s_268 + 2.0
-		x_272 := math.Log(x_271)
-		var s_273 float64 = 0
-		row_267 = row_267[:sequence_12]
-		r_263 = r_263[:sequence_12]
-		for i_274 := 0; i_274 < sequence_12; i_274++ {
-			s_273 += row_267[i_274] * (r_263[i_274] - x_272)
+		x_273 := s_270 + 2.0
+		x_274 := math.Log(x_273)
+		var s_275 float64 = 0
+		row_269 = row_269[:sequence_12]
+		r_265 = r_265[:sequence_12]
+		for i_276 := 0; i_276 < sequence_12; i_276++ {
+			s_275 += row_269[i_276] * (r_265[i_276] - x_274)
 		}
-		x_276 := state_20 + s_273
-		state_17, state_20 = state_158, x_276
+		x_278 := state_20 + s_275
+		state_17, state_20 = state_158, x_278
 		_ = mark_150
 	}
-	x_277 := -state_20
-	x_278 := size_16 - int64(1)
-	x_279 := x_278 * size_15
-	x_280 := float64(x_279)
-	x_281 := x_277 / x_280
-	return x_281, nil
+	x_279 := -state_20
+	x_280 := size_16 - int64(1)
+	x_281 := x_280 * size_15
+	x_282 := float64(x_281)
+	x_283 := x_279 / x_282
+	return x_283, nil
 }
 
 // fn_lstmobjectivevjp1100 is def lstm_objective$vjp_1100 (models.nab:80:12).
@@ -2463,409 +2471,395 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 	x_17 := n_16 - int64(1)
 	x_18 := max(x_17, int64(0))
 	x_19 := x_18 > int64(0)
-	var c_20 []float64
-	var c_21 int
-	var c_22 int
-	var c_23 int
-	var c_24 []float64
-	var c_26 []float64
-	var c_28 int
-	var c_29 []float64
-	var c_31 []float64
-	var c_33 int
-	var c_34 []float64
-	var c_36 int
-	var c_37 []float64
-	var c_39 int
-	var c_40 []float64
-	var c_42 int
-	var c_43 []float64
-	var c_45 int
-	var c_46 int
-	var c_47 []float64
-	var c_49 int
-	var c_50 int
-	var c_51 []float64
-	var c_53 int
-	var c_54 int
-	var c_55 int
-	var c_56 []float64
-	var c_58 int
-	var c_59 int
-	var c_60 []float64
-	var c_62 int
-	var c_63 int
-	var c_64 []float64
-	var c_66 int
-	var c_67 int
-	var c_68 []float64
-	var c_70 int
-	var c_71 int
-	var c_72 []float64
-	var c_74 int
-	var c_75 int
-	var c_76 []float64
-	var c_78 int
-	var c_79 int
-	var c_80 []float64
-	var c_82 int
-	var c_83 int
-	var c_84 []float64
-	var c_86 int
-	var c_87 int
-	var c_88 []float64
-	var c_90 int
-	var c_91 int
-	var c_92 []float64
-	var c_94 int
-	var c_95 int
-	var c_96 []float64
-	var c_98 int
-	var c_99 int
-	var c_100 []float64
-	var c_102 int
-	var c_103 int
-	var c_104 []float64
-	var c_106 int
-	var c_107 int
-	var c_108 []float64
-	var c_110 int
-	var c_111 int
-	var c_112 []float64
-	var c_114 int
-	var c_115 int
-	var c_116 []float64
-	var c_118 int
-	var c_119 int
-	var c_120 []float64
-	var c_122 int
-	var c_123 int
-	var c_124 []float64
-	var c_126 int
-	var c_127 int
-	var c_128 int
-	var c_129 []float64
-	var c_131 int
-	var c_132 []float64
-	var c_134 int
-	var c_135 int
-	var c_136 []float64
-	var c_138 int
-	var c_139 int
-	var c_140 []float64
+	var c_2012 []float64
+	var c_2013 int
+	var c_2014 int
+	var c_2015 int
+	var c_2016 float64
+	var c_2020 []float64
+	var c_2022 []float64
+	var c_2024 int
+	var c_2025 []float64
+	var c_2027 int
+	var c_2028 []float64
+	var c_2030 int
+	var c_2036 []float64
+	var c_2038 int
+	var c_2039 int
+	var c_2040 []float64
+	var c_2042 int
+	var c_2043 int
+	var c_2044 int
+	var c_2045 []float64
+	var c_2047 int
+	var c_2048 int
+	var c_2049 []float64
+	var c_2051 int
+	var c_2052 int
+	var c_2053 []float64
+	var c_2055 int
+	var c_2056 int
+	var c_2057 []float64
+	var c_2059 int
+	var c_2060 int
+	var c_2061 []float64
+	var c_2063 int
+	var c_2064 int
+	var c_2065 []float64
+	var c_2067 int
+	var c_2068 int
+	var c_2069 []float64
+	var c_2071 int
+	var c_2072 int
+	var c_2073 []float64
+	var c_2075 int
+	var c_2076 int
+	var c_2077 []float64
+	var c_2079 int
+	var c_2080 int
+	var c_2081 []float64
+	var c_2083 int
+	var c_2084 int
+	var c_2085 []float64
+	var c_2087 int
+	var c_2088 int
+	var c_2089 []float64
+	var c_2091 int
+	var c_2092 int
+	var c_2093 []float64
+	var c_2095 int
+	var c_2096 int
+	var c_2097 []float64
+	var c_2099 int
+	var c_2100 int
+	var c_2101 []float64
+	var c_2103 int
+	var c_2104 int
+	var c_2105 []float64
+	var c_2107 int
+	var c_2108 int
+	var c_2109 []float64
+	var c_2111 int
+	var c_2112 int
+	var c_2113 []float64
+	var c_2115 int
+	var c_2116 int
+	var c_2117 int
+	var c_2124 int
+	var c_2125 int
 	if x_19 {
-		x_142 := x_18 - int64(1)
+		x_20 := x_18 - int64(1)
 		if int64(0) >= int64(sequence_11) {
 			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(int64(0), sequence_11))
 		}
-		row_143 := sequence_10[int(int64(0))*sequence_12 : (int(int64(0))+1)*sequence_12]
+		row_21 := sequence_10[int(int64(0))*sequence_12 : (int(int64(0))+1)*sequence_12]
 		if int64(0) >= int64(extraparams_5) {
 			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
 		}
-		row_144 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
+		row_22 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
 		if extraparams_6 != sequence_12 {
 			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
-		r_145 := ar.F64w(sequence_12)
-		row_143 = row_143[:len(r_145)]
-		row_144 = row_144[:len(r_145)]
-		if len(r_145) >= 262144 {
-			r_145 := r_145
-			row_143 := row_143
-			row_144 := row_144
-			runtime.ParallelFor(len(r_145), 16384, func(lo_149, hi int) {
-				for i_150 := lo_149; i_150 < hi; i_150++ {
-					r_145[i_150] = (row_143[i_150] * row_144[i_150])
+		r_23 := ar.F64w(sequence_12)
+		row_21 = row_21[:len(r_23)]
+		row_22 = row_22[:len(r_23)]
+		if len(r_23) >= 262144 {
+			r_23 := r_23
+			row_21 := row_21
+			row_22 := row_22
+			runtime.ParallelFor(len(r_23), 16384, func(lo_27, hi int) {
+				for i_28 := lo_27; i_28 < hi; i_28++ {
+					r_23[i_28] = (row_21[i_28] * row_22[i_28])
 				}
 			})
 		} else {
-			for i_146 := range r_145 {
-				r_145[i_146] = (row_143[i_146] * row_144[i_146])
+			for i_24 := range r_23 {
+				r_23[i_24] = (row_21[i_24] * row_22[i_24])
 			}
 		}
-		x_152 := n_14 / int64(2)
-		x_153 := max(x_152, int64(0))
-		x_154 := x_153 > int64(0)
-		var c_155 []float64
-		var c_156 int
-		var c_157 int
-		var c_158 []float64
-		var c_159 int
-		var c_160 int
-		var c_161 int
-		var c_162 []float64
-		var c_163 int
-		var c_164 int
-		var c_165 []float64
-		var c_166 int
-		var c_167 int
-		var c_168 []float64
-		var c_169 int
-		var c_170 int
-		var c_171 []float64
-		var c_172 int
-		var c_173 int
-		var c_174 []float64
-		var c_175 int
-		var c_176 int
-		var c_177 []float64
-		var c_178 int
-		var c_179 int
-		var c_180 []float64
-		var c_181 int
-		var c_182 int
-		var c_183 []float64
-		var c_184 int
-		var c_185 int
-		var c_186 []float64
-		var c_187 int
-		var c_188 int
-		var c_189 []float64
-		var c_190 int
-		var c_191 int
-		var c_192 []float64
-		var c_193 int
-		var c_194 int
-		var c_195 []float64
-		var c_196 int
-		var c_197 int
-		var c_198 []float64
-		var c_199 int
-		var c_200 int
-		var c_201 []float64
-		var c_202 int
-		var c_203 int
-		var c_204 []float64
-		var c_205 int
-		var c_206 int
-		var c_207 []float64
-		var c_208 int
-		var c_209 int
-		var c_210 []float64
-		var c_211 int
-		var c_212 int
-		var c_213 []float64
-		var c_214 int
-		var c_215 int
-		var c_216 int
-		if x_154 {
-			x_217 := x_153 - int64(1)
+		x_30 := n_14 / int64(2)
+		x_31 := max(x_30, int64(0))
+		x_32 := x_31 > int64(0)
+		var c_33 []float64
+		var c_34 int
+		var c_35 int
+		var c_36 []float64
+		var c_37 int
+		var c_38 int
+		var c_39 int
+		var c_40 []float64
+		var c_41 int
+		var c_42 int
+		var c_43 []float64
+		var c_44 int
+		var c_45 int
+		var c_46 []float64
+		var c_47 int
+		var c_48 int
+		var c_49 []float64
+		var c_50 int
+		var c_51 int
+		var c_52 []float64
+		var c_53 int
+		var c_54 int
+		var c_55 []float64
+		var c_56 int
+		var c_57 int
+		var c_58 []float64
+		var c_59 int
+		var c_60 int
+		var c_61 []float64
+		var c_62 int
+		var c_63 int
+		var c_64 []float64
+		var c_65 int
+		var c_66 int
+		var c_67 []float64
+		var c_68 int
+		var c_69 int
+		var c_70 []float64
+		var c_71 int
+		var c_72 int
+		var c_73 []float64
+		var c_74 int
+		var c_75 int
+		var c_76 []float64
+		var c_77 int
+		var c_78 int
+		var c_79 []float64
+		var c_80 int
+		var c_81 int
+		var c_82 []float64
+		var c_83 int
+		var c_84 int
+		var c_85 []float64
+		var c_86 int
+		var c_87 int
+		var c_88 []float64
+		var c_89 int
+		var c_90 int
+		var c_91 []float64
+		var c_92 int
+		var c_93 int
+		var c_94 int
+		if x_32 {
+			x_95 := x_31 - int64(1)
 			if int64(0) >= int64(mainparams_2) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 			}
-			row_218 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+			row_96 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 			if int64(1) >= int64(mainparams_2) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 			}
-			row_219 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+			row_97 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 			if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 			}
-			n_220 := int(n_15) - int(int64(0))
-			s_221 := row_218[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-			if n_220 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_220}))
+			n_98 := int(n_15) - int(int64(0))
+			s_99 := row_96[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+			if n_98 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_98}))
 			}
 			if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 			}
-			n_222 := int(n_15) - int(int64(0))
-			s_223 := row_219[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-			if n_222 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_222}))
+			n_100 := int(n_15) - int(int64(0))
+			s_101 := row_97[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+			if n_100 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_100}))
 			}
-			r_224 := ar.F64w(sequence_12)
-			r_145 = r_145[:len(r_224)]
-			s_221 = s_221[:len(r_224)]
-			s_223 = s_223[:len(r_224)]
-			if len(r_224) >= 262144 {
-				r_224 := r_224
-				r_145 := r_145
-				s_221 := s_221
-				s_223 := s_223
-				runtime.ParallelFor(len(r_224), 16384, func(lo_228, hi int) {
-					for i_229 := lo_228; i_229 < hi; i_229++ {
-						r_224[i_229] = (runtime.Sigmoid(((r_145[i_229] * s_221[i_229]) + s_223[i_229])))
+			r_102 := ar.F64w(sequence_12)
+			r_23 = r_23[:len(r_102)]
+			s_99 = s_99[:len(r_102)]
+			s_101 = s_101[:len(r_102)]
+			if len(r_102) >= 262144 {
+				r_102 := r_102
+				r_23 := r_23
+				s_99 := s_99
+				s_101 := s_101
+				runtime.ParallelFor(len(r_102), 16384, func(lo_106, hi int) {
+					for i_107 := lo_106; i_107 < hi; i_107++ {
+						r_102[i_107] = (runtime.Sigmoid(((r_23[i_107] * s_99[i_107]) + s_101[i_107])))
 					}
 				})
 			} else {
-				for i_225 := range r_224 {
-					r_224[i_225] = (runtime.Sigmoid(((r_145[i_225] * s_221[i_225]) + s_223[i_225])))
+				for i_103 := range r_102 {
+					r_102[i_103] = (runtime.Sigmoid(((r_23[i_103] * s_99[i_103]) + s_101[i_103])))
 				}
 			}
 			if int64(0) >= int64(state_8) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
 			}
-			row_231 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
-			x_232 := int64(2) * n_15
-			if n_15 < 0 || x_232 < n_15 || x_232 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_232, mainparams_3))
+			row_109 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
+			x_110 := int64(2) * n_15
+			if n_15 < 0 || x_110 < n_15 || x_110 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_110, mainparams_3))
 			}
-			n_233 := int(x_232) - int(n_15)
-			s_234 := row_218[int(n_15)*1 : int(x_232)*1 : int(x_232)*1]
-			if n_233 != state_9 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_233}))
+			n_111 := int(x_110) - int(n_15)
+			s_112 := row_96[int(n_15)*1 : int(x_110)*1 : int(x_110)*1]
+			if n_111 != state_9 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_111}))
 			}
-			if n_15 < 0 || x_232 < n_15 || x_232 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_232, mainparams_3))
+			if n_15 < 0 || x_110 < n_15 || x_110 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_110, mainparams_3))
 			}
-			n_235 := int(x_232) - int(n_15)
-			s_236 := row_219[int(n_15)*1 : int(x_232)*1 : int(x_232)*1]
-			if n_235 != state_9 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_235}))
+			n_113 := int(x_110) - int(n_15)
+			s_114 := row_97[int(n_15)*1 : int(x_110)*1 : int(x_110)*1]
+			if n_113 != state_9 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_113}))
 			}
-			r_237 := ar.F64w(state_9)
-			row_231 = row_231[:len(r_237)]
-			s_234 = s_234[:len(r_237)]
-			s_236 = s_236[:len(r_237)]
-			if len(r_237) >= 262144 {
-				r_237 := r_237
-				row_231 := row_231
-				s_234 := s_234
-				s_236 := s_236
-				runtime.ParallelFor(len(r_237), 16384, func(lo_241, hi int) {
-					for i_242 := lo_241; i_242 < hi; i_242++ {
-						r_237[i_242] = (runtime.Sigmoid(((row_231[i_242] * s_234[i_242]) + s_236[i_242])))
+			r_115 := ar.F64w(state_9)
+			row_109 = row_109[:len(r_115)]
+			s_112 = s_112[:len(r_115)]
+			s_114 = s_114[:len(r_115)]
+			if len(r_115) >= 262144 {
+				r_115 := r_115
+				row_109 := row_109
+				s_112 := s_112
+				s_114 := s_114
+				runtime.ParallelFor(len(r_115), 16384, func(lo_119, hi int) {
+					for i_120 := lo_119; i_120 < hi; i_120++ {
+						r_115[i_120] = (runtime.Sigmoid(((row_109[i_120] * s_112[i_120]) + s_114[i_120])))
 					}
 				})
 			} else {
-				for i_238 := range r_237 {
-					r_237[i_238] = (runtime.Sigmoid(((row_231[i_238] * s_234[i_238]) + s_236[i_238])))
+				for i_116 := range r_115 {
+					r_115[i_116] = (runtime.Sigmoid(((row_109[i_116] * s_112[i_116]) + s_114[i_116])))
 				}
 			}
-			x_244 := int64(3) * n_15
-			if x_232 < 0 || x_244 < x_232 || x_244 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_232, x_244, mainparams_3))
+			x_122 := int64(3) * n_15
+			if x_110 < 0 || x_122 < x_110 || x_122 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_110, x_122, mainparams_3))
 			}
-			n_245 := int(x_244) - int(x_232)
-			s_246 := row_218[int(x_232)*1 : int(x_244)*1 : int(x_244)*1]
-			if n_245 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_245}))
+			n_123 := int(x_122) - int(x_110)
+			s_124 := row_96[int(x_110)*1 : int(x_122)*1 : int(x_122)*1]
+			if n_123 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_123}))
 			}
-			if x_232 < 0 || x_244 < x_232 || x_244 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_232, x_244, mainparams_3))
+			if x_110 < 0 || x_122 < x_110 || x_122 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_110, x_122, mainparams_3))
 			}
-			n_247 := int(x_244) - int(x_232)
-			s_248 := row_219[int(x_232)*1 : int(x_244)*1 : int(x_244)*1]
-			if n_247 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_247}))
+			n_125 := int(x_122) - int(x_110)
+			s_126 := row_97[int(x_110)*1 : int(x_122)*1 : int(x_122)*1]
+			if n_125 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_125}))
 			}
-			r_249 := ar.F64w(sequence_12)
-			r_145 = r_145[:len(r_249)]
-			s_246 = s_246[:len(r_249)]
-			s_248 = s_248[:len(r_249)]
-			if len(r_249) >= 262144 {
-				r_249 := r_249
-				r_145 := r_145
-				s_246 := s_246
-				s_248 := s_248
-				runtime.ParallelFor(len(r_249), 16384, func(lo_253, hi int) {
-					for i_254 := lo_253; i_254 < hi; i_254++ {
-						r_249[i_254] = (runtime.Sigmoid(((r_145[i_254] * s_246[i_254]) + s_248[i_254])))
+			r_127 := ar.F64w(sequence_12)
+			r_23 = r_23[:len(r_127)]
+			s_124 = s_124[:len(r_127)]
+			s_126 = s_126[:len(r_127)]
+			if len(r_127) >= 262144 {
+				r_127 := r_127
+				r_23 := r_23
+				s_124 := s_124
+				s_126 := s_126
+				runtime.ParallelFor(len(r_127), 16384, func(lo_131, hi int) {
+					for i_132 := lo_131; i_132 < hi; i_132++ {
+						r_127[i_132] = (runtime.Sigmoid(((r_23[i_132] * s_124[i_132]) + s_126[i_132])))
 					}
 				})
 			} else {
-				for i_250 := range r_249 {
-					r_249[i_250] = (runtime.Sigmoid(((r_145[i_250] * s_246[i_250]) + s_248[i_250])))
+				for i_128 := range r_127 {
+					r_127[i_128] = (runtime.Sigmoid(((r_23[i_128] * s_124[i_128]) + s_126[i_128])))
 				}
 			}
-			x_256 := int64(4) * n_15
-			if x_244 < 0 || x_256 < x_244 || x_256 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_244, x_256, mainparams_3))
+			x_134 := int64(4) * n_15
+			if x_122 < 0 || x_134 < x_122 || x_134 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_122, x_134, mainparams_3))
 			}
-			n_257 := int(x_256) - int(x_244)
-			s_258 := row_218[int(x_244)*1 : int(x_256)*1 : int(x_256)*1]
-			if n_257 != state_9 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_257}))
+			n_135 := int(x_134) - int(x_122)
+			s_136 := row_96[int(x_122)*1 : int(x_134)*1 : int(x_134)*1]
+			if n_135 != state_9 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_135}))
 			}
-			if x_244 < 0 || x_256 < x_244 || x_256 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_244, x_256, mainparams_3))
+			if x_122 < 0 || x_134 < x_122 || x_134 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_122, x_134, mainparams_3))
 			}
-			n_259 := int(x_256) - int(x_244)
-			s_260 := row_219[int(x_244)*1 : int(x_256)*1 : int(x_256)*1]
-			if n_259 != state_9 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_259}))
+			n_137 := int(x_134) - int(x_122)
+			s_138 := row_97[int(x_122)*1 : int(x_134)*1 : int(x_134)*1]
+			if n_137 != state_9 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_137}))
 			}
-			r_261 := ar.F64w(state_9)
-			row_231 = row_231[:len(r_261)]
-			s_258 = s_258[:len(r_261)]
-			s_260 = s_260[:len(r_261)]
-			if len(r_261) >= 262144 {
-				r_261 := r_261
-				row_231 := row_231
-				s_258 := s_258
-				s_260 := s_260
-				runtime.ParallelFor(len(r_261), 16384, func(lo_265, hi int) {
-					for i_266 := lo_265; i_266 < hi; i_266++ {
-						r_261[i_266] = (math.Tanh(((row_231[i_266] * s_258[i_266]) + s_260[i_266])))
+			r_139 := ar.F64w(state_9)
+			row_109 = row_109[:len(r_139)]
+			s_136 = s_136[:len(r_139)]
+			s_138 = s_138[:len(r_139)]
+			if len(r_139) >= 262144 {
+				r_139 := r_139
+				row_109 := row_109
+				s_136 := s_136
+				s_138 := s_138
+				runtime.ParallelFor(len(r_139), 16384, func(lo_143, hi int) {
+					for i_144 := lo_143; i_144 < hi; i_144++ {
+						r_139[i_144] = (math.Tanh(((row_109[i_144] * s_136[i_144]) + s_138[i_144])))
 					}
 				})
 			} else {
-				for i_262 := range r_261 {
-					r_261[i_262] = (math.Tanh(((row_231[i_262] * s_258[i_262]) + s_260[i_262])))
+				for i_140 := range r_139 {
+					r_139[i_140] = (math.Tanh(((row_109[i_140] * s_136[i_140]) + s_138[i_140])))
 				}
 			}
 			if int64(1) >= int64(state_8) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
 			}
-			row_268 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
+			row_146 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
 			if sequence_12 != state_9 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 			}
-			r_269 := ar.F64w(state_9)
-			row_268 = row_268[:len(r_269)]
-			r_224 = r_224[:len(r_269)]
-			r_237 = r_237[:len(r_269)]
-			r_261 = r_261[:len(r_269)]
-			if len(r_269) >= 262144 {
-				r_269 := r_269
-				row_268 := row_268
-				r_224 := r_224
-				r_237 := r_237
-				r_261 := r_261
-				runtime.ParallelFor(len(r_269), 16384, func(lo_273, hi int) {
-					for i_274 := lo_273; i_274 < hi; i_274++ {
-						r_269[i_274] = ((row_268[i_274] * r_224[i_274]) + (r_237[i_274] * r_261[i_274]))
+			r_147 := ar.F64w(state_9)
+			row_146 = row_146[:len(r_147)]
+			r_102 = r_102[:len(r_147)]
+			r_115 = r_115[:len(r_147)]
+			r_139 = r_139[:len(r_147)]
+			if len(r_147) >= 262144 {
+				r_147 := r_147
+				row_146 := row_146
+				r_102 := r_102
+				r_115 := r_115
+				r_139 := r_139
+				runtime.ParallelFor(len(r_147), 16384, func(lo_151, hi int) {
+					for i_152 := lo_151; i_152 < hi; i_152++ {
+						r_147[i_152] = ((row_146[i_152] * r_102[i_152]) + (r_115[i_152] * r_139[i_152]))
 					}
 				})
 			} else {
-				for i_270 := range r_269 {
-					r_269[i_270] = ((row_268[i_270] * r_224[i_270]) + (r_237[i_270] * r_261[i_270]))
+				for i_148 := range r_147 {
+					r_147[i_148] = ((row_146[i_148] * r_102[i_148]) + (r_115[i_148] * r_139[i_148]))
 				}
 			}
-			r_276 := ar.F64w(state_9)
-			r_269 = r_269[:len(r_276)]
-			if len(r_276) >= 262144 {
-				r_276 := r_276
-				r_269 := r_269
-				runtime.ParallelFor(len(r_276), 16384, func(lo_280, hi int) {
-					for i_281 := lo_280; i_281 < hi; i_281++ {
-						r_276[i_281] = (math.Tanh(r_269[i_281]))
+			r_154 := ar.F64w(state_9)
+			r_147 = r_147[:len(r_154)]
+			if len(r_154) >= 262144 {
+				r_154 := r_154
+				r_147 := r_147
+				runtime.ParallelFor(len(r_154), 16384, func(lo_158, hi int) {
+					for i_159 := lo_158; i_159 < hi; i_159++ {
+						r_154[i_159] = (math.Tanh(r_147[i_159]))
 					}
 				})
 			} else {
-				for i_277 := range r_276 {
-					r_276[i_277] = (math.Tanh(r_269[i_277]))
+				for i_155 := range r_154 {
+					r_154[i_155] = (math.Tanh(r_147[i_155]))
 				}
 			}
 			if state_9 != sequence_12 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 			}
-			r_283 := ar.F64w(sequence_12)
-			r_249 = r_249[:len(r_283)]
-			r_276 = r_276[:len(r_283)]
-			if len(r_283) >= 262144 {
-				r_283 := r_283
-				r_249 := r_249
-				r_276 := r_276
-				runtime.ParallelFor(len(r_283), 16384, func(lo_287, hi int) {
-					for i_288 := lo_287; i_288 < hi; i_288++ {
-						r_283[i_288] = (r_249[i_288] * r_276[i_288])
+			r_161 := ar.F64w(sequence_12)
+			r_127 = r_127[:len(r_161)]
+			r_154 = r_154[:len(r_161)]
+			if len(r_161) >= 262144 {
+				r_161 := r_161
+				r_127 := r_127
+				r_154 := r_154
+				runtime.ParallelFor(len(r_161), 16384, func(lo_165, hi int) {
+					for i_166 := lo_165; i_166 < hi; i_166++ {
+						r_161[i_166] = (r_127[i_166] * r_154[i_166])
 					}
 				})
 			} else {
-				for i_284 := range r_283 {
-					r_283[i_284] = (r_249[i_284] * r_276[i_284])
+				for i_162 := range r_161 {
+					r_161[i_162] = (r_127[i_162] * r_154[i_162])
 				}
 			}
 			if int64(0) >= int64(state_8) {
@@ -2874,95 +2868,530 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if sequence_12 != state_9 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 			}
-			c_290 := ar.F64w(len(state_7))
-			copy(c_290, state_7)
-			copy(c_290[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_283)
+			c_168 := ar.F64w(len(state_7))
+			copy(c_168, state_7)
+			copy(c_168[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_161)
 			if int64(1) >= int64(state_8) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
 			}
-			copy(c_290[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_269)
-			n_291 := int(max(x_217, 0)) + 1
-			var st_292 []float64
-			var st_293 int
-			var st_294 []float64
-			var st_295 int
-			var st_296 int
-			var st_297 []float64
-			var st_298 int
-			var st_299 []float64
-			var st_300 int
-			var st_301 []float64
-			var st_302 int
-			var st_303 []float64
-			var st_304 int
-			var st_305 []float64
-			var st_306 int
-			var st_307 []float64
-			var st_308 int
-			var st_309 []float64
-			var st_310 int
-			var st_311 []float64
-			var st_312 int
-			var st_313 []float64
-			var st_314 int
-			var st_315 []float64
-			var st_316 int
-			var st_317 []float64
-			var st_318 int
-			var st_319 []float64
-			var st_320 int
-			var st_321 []float64
-			var st_322 int
-			var st_323 []float64
-			var st_324 int
-			var st_325 []float64
-			var st_326 int
-			var st_327 []float64
-			var st_328 int
-			var st_329 []float64
-			var st_330 int
-			var st_331 []float64
-			var st_332 int
-			var st_333 int
-			st_292, st_293, st_294, st_295, st_296, st_297, st_298, st_299, st_300, st_301, st_302, st_303, st_304, st_305, st_306, st_307, st_308, st_309, st_310, st_311, st_312, st_313, st_314, st_315, st_316, st_317, st_318, st_319, st_320, st_321, st_322, st_323, st_324, st_325, st_326, st_327, st_328, st_329, st_330, st_331, st_332, st_333 = r_283, sequence_12, c_290, state_8, state_9, r_269, state_9, r_276, state_9, r_249, sequence_12, r_261, state_9, r_237, state_9, r_224, sequence_12, row_268, state_9, row_219, mainparams_3, s_258, n_257, row_231, state_9, row_218, mainparams_3, s_246, n_245, r_145, sequence_12, s_234, n_233, row_231, state_9, s_221, n_220, r_145, sequence_12, state_7, state_8, state_9
-			var a_334 []float64
-			var d_335 int = 0
-			var rs_336 int = 0
-			var a_337 []float64
-			var d_338 int = 0
-			var d_339 int = 0
-			var rs_340 int = 0
-			var a_341 []float64
-			var d_342 int = 0
-			var rs_343 int = 0
-			var a_344 []float64
-			var d_345 int = 0
-			var rs_346 int = 0
-			var a_347 []float64
-			var d_348 int = 0
-			var rs_349 int = 0
-			var a_350 []float64
-			var d_351 int = 0
-			var rs_352 int = 0
-			var a_353 []float64
-			var d_354 int = 0
-			var rs_355 int = 0
-			var a_356 []float64
-			var d_357 int = 0
-			var rs_358 int = 0
-			var a_359 []float64
-			var d_360 int = 0
-			var rs_361 int = 0
-			var a_362 []float64
-			var d_363 int = 0
-			var rs_364 int = 0
-			var a_365 []float64
-			var d_366 int = 0
-			var rs_367 int = 0
-			var a_368 []float64
-			var d_369 int = 0
-			var rs_370 int = 0
-			var a_371 []float64
+			copy(c_168[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_147)
+			n_169 := int(max(x_95, 0)) + 1
+			var st_170 []float64
+			var st_171 int
+			var st_172 []float64
+			var st_173 int
+			var st_174 int
+			var st_175 []float64
+			var st_176 int
+			var st_177 []float64
+			var st_178 int
+			var st_179 []float64
+			var st_180 int
+			var st_181 []float64
+			var st_182 int
+			var st_183 []float64
+			var st_184 int
+			var st_185 []float64
+			var st_186 int
+			var st_187 []float64
+			var st_188 int
+			var st_189 []float64
+			var st_190 int
+			var st_191 []float64
+			var st_192 int
+			var st_193 []float64
+			var st_194 int
+			var st_195 []float64
+			var st_196 int
+			var st_197 []float64
+			var st_198 int
+			var st_199 []float64
+			var st_200 int
+			var st_201 []float64
+			var st_202 int
+			var st_203 []float64
+			var st_204 int
+			var st_205 []float64
+			var st_206 int
+			var st_207 []float64
+			var st_208 int
+			var st_209 []float64
+			var st_210 int
+			var st_211 int
+			st_170, st_171, st_172, st_173, st_174, st_175, st_176, st_177, st_178, st_179, st_180, st_181, st_182, st_183, st_184, st_185, st_186, st_187, st_188, st_189, st_190, st_191, st_192, st_193, st_194, st_195, st_196, st_197, st_198, st_199, st_200, st_201, st_202, st_203, st_204, st_205, st_206, st_207, st_208, st_209, st_210, st_211 = r_161, sequence_12, c_168, state_8, state_9, r_147, state_9, r_154, state_9, r_127, sequence_12, r_139, state_9, r_115, state_9, r_102, sequence_12, row_146, state_9, row_97, mainparams_3, s_136, n_135, row_109, state_9, row_96, mainparams_3, s_124, n_123, r_23, sequence_12, s_112, n_111, row_109, state_9, s_99, n_98, r_23, sequence_12, state_7, state_8, state_9
+			var a_212 []float64
+			var d_213 int = 0
+			var rs_214 int = 0
+			var a_215 []float64
+			var d_216 int = 0
+			var d_217 int = 0
+			var rs_218 int = 0
+			var a_219 []float64
+			var d_220 int = 0
+			var rs_221 int = 0
+			var a_222 []float64
+			var d_223 int = 0
+			var rs_224 int = 0
+			var a_225 []float64
+			var d_226 int = 0
+			var rs_227 int = 0
+			var a_228 []float64
+			var d_229 int = 0
+			var rs_230 int = 0
+			var a_231 []float64
+			var d_232 int = 0
+			var rs_233 int = 0
+			var a_234 []float64
+			var d_235 int = 0
+			var rs_236 int = 0
+			var a_237 []float64
+			var d_238 int = 0
+			var rs_239 int = 0
+			var a_240 []float64
+			var d_241 int = 0
+			var rs_242 int = 0
+			var a_243 []float64
+			var d_244 int = 0
+			var rs_245 int = 0
+			var a_246 []float64
+			var d_247 int = 0
+			var rs_248 int = 0
+			var a_249 []float64
+			var d_250 int = 0
+			var rs_251 int = 0
+			var a_252 []float64
+			var d_253 int = 0
+			var rs_254 int = 0
+			var a_255 []float64
+			var d_256 int = 0
+			var rs_257 int = 0
+			var a_258 []float64
+			var d_259 int = 0
+			var rs_260 int = 0
+			var a_261 []float64
+			var d_262 int = 0
+			var rs_263 int = 0
+			var a_264 []float64
+			var d_265 int = 0
+			var rs_266 int = 0
+			var a_267 []float64
+			var d_268 int = 0
+			var rs_269 int = 0
+			var a_270 []float64
+			var d_271 int = 0
+			var d_272 int = 0
+			var rs_273 int = 0
+			for i_274 := 0; i_274 < n_169; i_274++ {
+				mark_275 := ar.mark()
+				if i_274 > 0 {
+					k_276 := int64(i_274 - 1)
+					x_277 := k_276 + int64(1)
+					x_278 := int64(2) * x_277
+					if x_278 < 0 || x_278 >= int64(mainparams_2) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_278, mainparams_2))
+					}
+					row_279 := mainparams_1[int(x_278)*mainparams_3 : (int(x_278)+1)*mainparams_3]
+					x_280 := x_278 + int64(1)
+					if x_280 < 0 || x_280 >= int64(mainparams_2) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_280, mainparams_2))
+					}
+					row_281 := mainparams_1[int(x_280)*mainparams_3 : (int(x_280)+1)*mainparams_3]
+					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+					}
+					n_282 := int(n_15) - int(int64(0))
+					s_283 := row_279[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_282 != st_171 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_171})+" and "+runtime.ShapeString([]int{n_282}))
+					}
+					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+					}
+					n_284 := int(n_15) - int(int64(0))
+					s_285 := row_281[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_284 != st_171 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_171})+" and "+runtime.ShapeString([]int{n_284}))
+					}
+					r_286 := ar.F64w(st_171)
+					st_170 = st_170[:len(r_286)]
+					s_283 = s_283[:len(r_286)]
+					s_285 = s_285[:len(r_286)]
+					for i_287 := range r_286 {
+						r_286[i_287] = (runtime.Sigmoid(((st_170[i_287] * s_283[i_287]) + s_285[i_287])))
+					}
+					if x_278 < 0 || x_278 >= int64(st_173) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_278, st_173))
+					}
+					row_289 := st_172[int(x_278)*st_174 : (int(x_278)+1)*st_174]
+					x_290 := int64(2) * n_15
+					if n_15 < 0 || x_290 < n_15 || x_290 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_290, mainparams_3))
+					}
+					n_291 := int(x_290) - int(n_15)
+					s_292 := row_279[int(n_15)*1 : int(x_290)*1 : int(x_290)*1]
+					if n_291 != st_174 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_174})+" and "+runtime.ShapeString([]int{n_291}))
+					}
+					if n_15 < 0 || x_290 < n_15 || x_290 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_290, mainparams_3))
+					}
+					n_293 := int(x_290) - int(n_15)
+					s_294 := row_281[int(n_15)*1 : int(x_290)*1 : int(x_290)*1]
+					if n_293 != st_174 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_174})+" and "+runtime.ShapeString([]int{n_293}))
+					}
+					r_295 := ar.F64w(st_174)
+					row_289 = row_289[:len(r_295)]
+					s_292 = s_292[:len(r_295)]
+					s_294 = s_294[:len(r_295)]
+					for i_296 := range r_295 {
+						r_295[i_296] = (runtime.Sigmoid(((row_289[i_296] * s_292[i_296]) + s_294[i_296])))
+					}
+					x_298 := int64(3) * n_15
+					if x_290 < 0 || x_298 < x_290 || x_298 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_290, x_298, mainparams_3))
+					}
+					n_299 := int(x_298) - int(x_290)
+					s_300 := row_279[int(x_290)*1 : int(x_298)*1 : int(x_298)*1]
+					if n_299 != st_171 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_171})+" and "+runtime.ShapeString([]int{n_299}))
+					}
+					if x_290 < 0 || x_298 < x_290 || x_298 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_290, x_298, mainparams_3))
+					}
+					n_301 := int(x_298) - int(x_290)
+					s_302 := row_281[int(x_290)*1 : int(x_298)*1 : int(x_298)*1]
+					if n_301 != st_171 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_171})+" and "+runtime.ShapeString([]int{n_301}))
+					}
+					r_303 := ar.F64w(st_171)
+					st_170 = st_170[:len(r_303)]
+					s_300 = s_300[:len(r_303)]
+					s_302 = s_302[:len(r_303)]
+					for i_304 := range r_303 {
+						r_303[i_304] = (runtime.Sigmoid(((st_170[i_304] * s_300[i_304]) + s_302[i_304])))
+					}
+					x_306 := int64(4) * n_15
+					if x_298 < 0 || x_306 < x_298 || x_306 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_298, x_306, mainparams_3))
+					}
+					n_307 := int(x_306) - int(x_298)
+					s_308 := row_279[int(x_298)*1 : int(x_306)*1 : int(x_306)*1]
+					if n_307 != st_174 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_174})+" and "+runtime.ShapeString([]int{n_307}))
+					}
+					if x_298 < 0 || x_306 < x_298 || x_306 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_298, x_306, mainparams_3))
+					}
+					n_309 := int(x_306) - int(x_298)
+					s_310 := row_281[int(x_298)*1 : int(x_306)*1 : int(x_306)*1]
+					if n_309 != st_174 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_174})+" and "+runtime.ShapeString([]int{n_309}))
+					}
+					r_311 := ar.F64w(st_174)
+					row_289 = row_289[:len(r_311)]
+					s_308 = s_308[:len(r_311)]
+					s_310 = s_310[:len(r_311)]
+					for i_312 := range r_311 {
+						r_311[i_312] = (math.Tanh(((row_289[i_312] * s_308[i_312]) + s_310[i_312])))
+					}
+					if x_280 < 0 || x_280 >= int64(st_173) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_280, st_173))
+					}
+					row_314 := st_172[int(x_280)*st_174 : (int(x_280)+1)*st_174]
+					if st_171 != st_174 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_174})+" and "+runtime.ShapeString([]int{st_171}))
+					}
+					r_315 := ar.F64w(st_174)
+					row_314 = row_314[:len(r_315)]
+					r_286 = r_286[:len(r_315)]
+					r_295 = r_295[:len(r_315)]
+					r_311 = r_311[:len(r_315)]
+					for i_316 := range r_315 {
+						r_315[i_316] = ((row_314[i_316] * r_286[i_316]) + (r_295[i_316] * r_311[i_316]))
+					}
+					r_318 := ar.F64w(st_174)
+					r_315 = r_315[:len(r_318)]
+					for i_319 := range r_318 {
+						r_318[i_319] = (math.Tanh(r_315[i_319]))
+					}
+					if st_174 != st_171 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_171})+" and "+runtime.ShapeString([]int{st_174}))
+					}
+					r_321 := ar.F64w(st_171)
+					r_303 = r_303[:len(r_321)]
+					r_318 = r_318[:len(r_321)]
+					for i_322 := range r_321 {
+						r_321[i_322] = (r_303[i_322] * r_318[i_322])
+					}
+					if x_278 < 0 || x_278 >= int64(st_173) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_278, st_173))
+					}
+					if st_171 != st_174 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_171})+"; elements have shape "+runtime.ShapeString([]int{st_174}))
+					}
+					c_324 := ar.F64w(len(st_172))
+					copy(c_324, st_172)
+					copy(c_324[int(x_278)*st_174:(int(x_278)+1)*st_174], r_321)
+					if x_280 < 0 || x_280 >= int64(st_173) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_280, st_173))
+					}
+					copy(c_324[int(x_280)*st_174:(int(x_280)+1)*st_174], r_315)
+					st_170, st_172, st_175, st_176, st_177, st_178, st_179, st_180, st_181, st_182, st_183, st_184, st_185, st_186, st_187, st_188, st_189, st_190, st_191, st_192, st_193, st_194, st_195, st_196, st_197, st_198, st_199, st_200, st_201, st_202, st_203, st_204, st_205, st_206, st_207, st_208, st_209, st_210, st_211 = r_321, c_324, r_315, st_174, r_318, st_174, r_303, st_171, r_311, st_174, r_295, st_174, r_286, st_171, row_314, st_174, row_281, mainparams_3, s_308, n_307, row_289, st_174, row_279, mainparams_3, s_300, n_299, st_170, st_171, s_292, n_291, row_289, st_174, s_283, n_282, st_170, st_171, st_172, st_173, st_174
+				}
+				if i_274 == 0 {
+					d_213 = st_171
+					rs_214 = d_213
+					tot_325, err_326 := runtime.MulSize(n_169, rs_214)
+					if err_326 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_326)
+					}
+					a_212 = ar.F64w(tot_325)
+				} else if st_171 != d_213 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_274)+" has shape "+runtime.ShapeString([]int{st_171})+", element 0 has shape "+runtime.ShapeString([]int{d_213}))
+				}
+				copy(a_212[i_274*rs_214:(i_274+1)*rs_214], st_170)
+				if i_274 == 0 {
+					d_216, d_217 = st_173, st_174
+					rs_218 = d_216 * d_217
+					tot_327, err_328 := runtime.MulSize(n_169, rs_218)
+					if err_328 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_328)
+					}
+					a_215 = ar.F64w(tot_327)
+				} else if st_173 != d_216 || st_174 != d_217 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_274)+" has shape "+runtime.ShapeString([]int{st_173, st_174})+", element 0 has shape "+runtime.ShapeString([]int{d_216, d_217}))
+				}
+				copy(a_215[i_274*rs_218:(i_274+1)*rs_218], st_172)
+				if i_274 == 0 {
+					d_220 = st_176
+					rs_221 = d_220
+					tot_329, err_330 := runtime.MulSize(n_169, rs_221)
+					if err_330 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_330)
+					}
+					a_219 = ar.F64w(tot_329)
+				} else if st_176 != d_220 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_274)+" has shape "+runtime.ShapeString([]int{st_176})+", element 0 has shape "+runtime.ShapeString([]int{d_220}))
+				}
+				copy(a_219[i_274*rs_221:(i_274+1)*rs_221], st_175)
+				if i_274 == 0 {
+					d_223 = st_178
+					rs_224 = d_223
+					tot_331, err_332 := runtime.MulSize(n_169, rs_224)
+					if err_332 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_332)
+					}
+					a_222 = ar.F64w(tot_331)
+				} else if st_178 != d_223 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_274)+" has shape "+runtime.ShapeString([]int{st_178})+", element 0 has shape "+runtime.ShapeString([]int{d_223}))
+				}
+				copy(a_222[i_274*rs_224:(i_274+1)*rs_224], st_177)
+				if i_274 == 0 {
+					d_226 = st_180
+					rs_227 = d_226
+					tot_333, err_334 := runtime.MulSize(n_169, rs_227)
+					if err_334 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_334)
+					}
+					a_225 = ar.F64w(tot_333)
+				} else if st_180 != d_226 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_274)+" has shape "+runtime.ShapeString([]int{st_180})+", element 0 has shape "+runtime.ShapeString([]int{d_226}))
+				}
+				copy(a_225[i_274*rs_227:(i_274+1)*rs_227], st_179)
+				if i_274 == 0 {
+					d_229 = st_182
+					rs_230 = d_229
+					tot_335, err_336 := runtime.MulSize(n_169, rs_230)
+					if err_336 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_336)
+					}
+					a_228 = ar.F64w(tot_335)
+				} else if st_182 != d_229 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_274)+" has shape "+runtime.ShapeString([]int{st_182})+", element 0 has shape "+runtime.ShapeString([]int{d_229}))
+				}
+				copy(a_228[i_274*rs_230:(i_274+1)*rs_230], st_181)
+				if i_274 == 0 {
+					d_232 = st_184
+					rs_233 = d_232
+					tot_337, err_338 := runtime.MulSize(n_169, rs_233)
+					if err_338 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_338)
+					}
+					a_231 = ar.F64w(tot_337)
+				} else if st_184 != d_232 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_274)+" has shape "+runtime.ShapeString([]int{st_184})+", element 0 has shape "+runtime.ShapeString([]int{d_232}))
+				}
+				copy(a_231[i_274*rs_233:(i_274+1)*rs_233], st_183)
+				if i_274 == 0 {
+					d_235 = st_186
+					rs_236 = d_235
+					tot_339, err_340 := runtime.MulSize(n_169, rs_236)
+					if err_340 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_340)
+					}
+					a_234 = ar.F64w(tot_339)
+				} else if st_186 != d_235 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_274)+" has shape "+runtime.ShapeString([]int{st_186})+", element 0 has shape "+runtime.ShapeString([]int{d_235}))
+				}
+				copy(a_234[i_274*rs_236:(i_274+1)*rs_236], st_185)
+				if i_274 == 0 {
+					d_238 = st_188
+					rs_239 = d_238
+					tot_341, err_342 := runtime.MulSize(n_169, rs_239)
+					if err_342 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_342)
+					}
+					a_237 = ar.F64w(tot_341)
+				} else if st_188 != d_238 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_274)+" has shape "+runtime.ShapeString([]int{st_188})+", element 0 has shape "+runtime.ShapeString([]int{d_238}))
+				}
+				copy(a_237[i_274*rs_239:(i_274+1)*rs_239], st_187)
+				if i_274 == 0 {
+					d_241 = st_190
+					rs_242 = d_241
+					tot_343, err_344 := runtime.MulSize(n_169, rs_242)
+					if err_344 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_344)
+					}
+					a_240 = ar.F64w(tot_343)
+				} else if st_190 != d_241 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_274)+" has shape "+runtime.ShapeString([]int{st_190})+", element 0 has shape "+runtime.ShapeString([]int{d_241}))
+				}
+				copy(a_240[i_274*rs_242:(i_274+1)*rs_242], st_189)
+				if i_274 == 0 {
+					d_244 = st_192
+					rs_245 = d_244
+					tot_345, err_346 := runtime.MulSize(n_169, rs_245)
+					if err_346 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_346)
+					}
+					a_243 = ar.F64w(tot_345)
+				} else if st_192 != d_244 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_274)+" has shape "+runtime.ShapeString([]int{st_192})+", element 0 has shape "+runtime.ShapeString([]int{d_244}))
+				}
+				copy(a_243[i_274*rs_245:(i_274+1)*rs_245], st_191)
+				if i_274 == 0 {
+					d_247 = st_194
+					rs_248 = d_247
+					tot_347, err_348 := runtime.MulSize(n_169, rs_248)
+					if err_348 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_348)
+					}
+					a_246 = ar.F64w(tot_347)
+				} else if st_194 != d_247 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_274)+" has shape "+runtime.ShapeString([]int{st_194})+", element 0 has shape "+runtime.ShapeString([]int{d_247}))
+				}
+				copy(a_246[i_274*rs_248:(i_274+1)*rs_248], st_193)
+				if i_274 == 0 {
+					d_250 = st_196
+					rs_251 = d_250
+					tot_349, err_350 := runtime.MulSize(n_169, rs_251)
+					if err_350 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_350)
+					}
+					a_249 = ar.F64w(tot_349)
+				} else if st_196 != d_250 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_274)+" has shape "+runtime.ShapeString([]int{st_196})+", element 0 has shape "+runtime.ShapeString([]int{d_250}))
+				}
+				copy(a_249[i_274*rs_251:(i_274+1)*rs_251], st_195)
+				if i_274 == 0 {
+					d_253 = st_198
+					rs_254 = d_253
+					tot_351, err_352 := runtime.MulSize(n_169, rs_254)
+					if err_352 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_352)
+					}
+					a_252 = ar.F64w(tot_351)
+				} else if st_198 != d_253 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_274)+" has shape "+runtime.ShapeString([]int{st_198})+", element 0 has shape "+runtime.ShapeString([]int{d_253}))
+				}
+				copy(a_252[i_274*rs_254:(i_274+1)*rs_254], st_197)
+				if i_274 == 0 {
+					d_256 = st_200
+					rs_257 = d_256
+					tot_353, err_354 := runtime.MulSize(n_169, rs_257)
+					if err_354 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_354)
+					}
+					a_255 = ar.F64w(tot_353)
+				} else if st_200 != d_256 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_274)+" has shape "+runtime.ShapeString([]int{st_200})+", element 0 has shape "+runtime.ShapeString([]int{d_256}))
+				}
+				copy(a_255[i_274*rs_257:(i_274+1)*rs_257], st_199)
+				if i_274 == 0 {
+					d_259 = st_202
+					rs_260 = d_259
+					tot_355, err_356 := runtime.MulSize(n_169, rs_260)
+					if err_356 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_356)
+					}
+					a_258 = ar.F64w(tot_355)
+				} else if st_202 != d_259 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_274)+" has shape "+runtime.ShapeString([]int{st_202})+", element 0 has shape "+runtime.ShapeString([]int{d_259}))
+				}
+				copy(a_258[i_274*rs_260:(i_274+1)*rs_260], st_201)
+				if i_274 == 0 {
+					d_262 = st_204
+					rs_263 = d_262
+					tot_357, err_358 := runtime.MulSize(n_169, rs_263)
+					if err_358 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_358)
+					}
+					a_261 = ar.F64w(tot_357)
+				} else if st_204 != d_262 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_274)+" has shape "+runtime.ShapeString([]int{st_204})+", element 0 has shape "+runtime.ShapeString([]int{d_262}))
+				}
+				copy(a_261[i_274*rs_263:(i_274+1)*rs_263], st_203)
+				if i_274 == 0 {
+					d_265 = st_206
+					rs_266 = d_265
+					tot_359, err_360 := runtime.MulSize(n_169, rs_266)
+					if err_360 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_360)
+					}
+					a_264 = ar.F64w(tot_359)
+				} else if st_206 != d_265 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_274)+" has shape "+runtime.ShapeString([]int{st_206})+", element 0 has shape "+runtime.ShapeString([]int{d_265}))
+				}
+				copy(a_264[i_274*rs_266:(i_274+1)*rs_266], st_205)
+				if i_274 == 0 {
+					d_268 = st_208
+					rs_269 = d_268
+					tot_361, err_362 := runtime.MulSize(n_169, rs_269)
+					if err_362 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_362)
+					}
+					a_267 = ar.F64w(tot_361)
+				} else if st_208 != d_268 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_274)+" has shape "+runtime.ShapeString([]int{st_208})+", element 0 has shape "+runtime.ShapeString([]int{d_268}))
+				}
+				copy(a_267[i_274*rs_269:(i_274+1)*rs_269], st_207)
+				if i_274 == 0 {
+					d_271, d_272 = st_210, st_211
+					rs_273 = d_271 * d_272
+					tot_363, err_364 := runtime.MulSize(n_169, rs_273)
+					if err_364 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_364)
+					}
+					a_270 = ar.F64w(tot_363)
+				} else if st_210 != d_271 || st_211 != d_272 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_274)+" has shape "+runtime.ShapeString([]int{st_210, st_211})+", element 0 has shape "+runtime.ShapeString([]int{d_271, d_272}))
+				}
+				copy(a_270[i_274*rs_273:(i_274+1)*rs_273], st_209)
+				_ = mark_275
+			}
+			c_33, c_34, c_35, c_36, c_37, c_38, c_39, c_40, c_41, c_42, c_43, c_44, c_45, c_46, c_47, c_48, c_49, c_50, c_51, c_52, c_53, c_54, c_55, c_56, c_57, c_58, c_59, c_60, c_61, c_62, c_63, c_64, c_65, c_66, c_67, c_68, c_69, c_70, c_71, c_72, c_73, c_74, c_75, c_76, c_77, c_78, c_79, c_80, c_81, c_82, c_83, c_84, c_85, c_86, c_87, c_88, c_89, c_90, c_91, c_92, c_93, c_94 = a_212, n_169, d_213, a_215, n_169, d_216, d_217, a_219, n_169, d_220, a_222, n_169, d_223, a_225, n_169, d_226, a_228, n_169, d_229, a_231, n_169, d_232, a_234, n_169, d_235, a_237, n_169, d_238, a_240, n_169, d_241, a_243, n_169, d_244, a_246, n_169, d_247, a_249, n_169, d_250, a_252, n_169, d_253, a_255, n_169, d_256, a_258, n_169, d_259, a_261, n_169, d_262, a_264, n_169, d_265, a_267, n_169, d_268, a_270, n_169, d_271, d_272
+		} else {
+			n_365, err_366 := runtime.CheckSize(int64(0))
+			if err_366 != nil {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_366)
+			}
+			var a_367 []float64
+			var d_368 int = 0
+			var rs_369 int = 0
+			var a_370 []float64
+			var d_371 int = 0
 			var d_372 int = 0
 			var rs_373 int = 0
 			var a_374 []float64
@@ -2985,615 +3414,180 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			var rs_391 int = 0
 			var a_392 []float64
 			var d_393 int = 0
-			var d_394 int = 0
-			var rs_395 int = 0
-			for i_396 := 0; i_396 < n_291; i_396++ {
-				mark_397 := ar.mark()
-				if i_396 > 0 {
-					k_398 := int64(i_396 - 1)
-					x_399 := k_398 + int64(1)
-					x_400 := int64(2) * x_399
-					if x_400 < 0 || x_400 >= int64(mainparams_2) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_400, mainparams_2))
-					}
-					row_401 := mainparams_1[int(x_400)*mainparams_3 : (int(x_400)+1)*mainparams_3]
-					x_402 := x_400 + int64(1)
-					if x_402 < 0 || x_402 >= int64(mainparams_2) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_402, mainparams_2))
-					}
-					row_403 := mainparams_1[int(x_402)*mainparams_3 : (int(x_402)+1)*mainparams_3]
-					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
-					}
-					n_404 := int(n_15) - int(int64(0))
-					s_405 := row_401[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_404 != st_293 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_293})+" and "+runtime.ShapeString([]int{n_404}))
-					}
-					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
-					}
-					n_406 := int(n_15) - int(int64(0))
-					s_407 := row_403[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_406 != st_293 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_293})+" and "+runtime.ShapeString([]int{n_406}))
-					}
-					r_408 := ar.F64w(st_293)
-					st_292 = st_292[:len(r_408)]
-					s_405 = s_405[:len(r_408)]
-					s_407 = s_407[:len(r_408)]
-					for i_409 := range r_408 {
-						r_408[i_409] = (runtime.Sigmoid(((st_292[i_409] * s_405[i_409]) + s_407[i_409])))
-					}
-					if x_400 < 0 || x_400 >= int64(st_295) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_400, st_295))
-					}
-					row_411 := st_294[int(x_400)*st_296 : (int(x_400)+1)*st_296]
-					x_412 := int64(2) * n_15
-					if n_15 < 0 || x_412 < n_15 || x_412 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_412, mainparams_3))
-					}
-					n_413 := int(x_412) - int(n_15)
-					s_414 := row_401[int(n_15)*1 : int(x_412)*1 : int(x_412)*1]
-					if n_413 != st_296 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_296})+" and "+runtime.ShapeString([]int{n_413}))
-					}
-					if n_15 < 0 || x_412 < n_15 || x_412 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_412, mainparams_3))
-					}
-					n_415 := int(x_412) - int(n_15)
-					s_416 := row_403[int(n_15)*1 : int(x_412)*1 : int(x_412)*1]
-					if n_415 != st_296 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_296})+" and "+runtime.ShapeString([]int{n_415}))
-					}
-					r_417 := ar.F64w(st_296)
-					row_411 = row_411[:len(r_417)]
-					s_414 = s_414[:len(r_417)]
-					s_416 = s_416[:len(r_417)]
-					for i_418 := range r_417 {
-						r_417[i_418] = (runtime.Sigmoid(((row_411[i_418] * s_414[i_418]) + s_416[i_418])))
-					}
-					x_420 := int64(3) * n_15
-					if x_412 < 0 || x_420 < x_412 || x_420 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_412, x_420, mainparams_3))
-					}
-					n_421 := int(x_420) - int(x_412)
-					s_422 := row_401[int(x_412)*1 : int(x_420)*1 : int(x_420)*1]
-					if n_421 != st_293 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_293})+" and "+runtime.ShapeString([]int{n_421}))
-					}
-					if x_412 < 0 || x_420 < x_412 || x_420 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_412, x_420, mainparams_3))
-					}
-					n_423 := int(x_420) - int(x_412)
-					s_424 := row_403[int(x_412)*1 : int(x_420)*1 : int(x_420)*1]
-					if n_423 != st_293 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_293})+" and "+runtime.ShapeString([]int{n_423}))
-					}
-					r_425 := ar.F64w(st_293)
-					st_292 = st_292[:len(r_425)]
-					s_422 = s_422[:len(r_425)]
-					s_424 = s_424[:len(r_425)]
-					for i_426 := range r_425 {
-						r_425[i_426] = (runtime.Sigmoid(((st_292[i_426] * s_422[i_426]) + s_424[i_426])))
-					}
-					x_428 := int64(4) * n_15
-					if x_420 < 0 || x_428 < x_420 || x_428 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_420, x_428, mainparams_3))
-					}
-					n_429 := int(x_428) - int(x_420)
-					s_430 := row_401[int(x_420)*1 : int(x_428)*1 : int(x_428)*1]
-					if n_429 != st_296 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_296})+" and "+runtime.ShapeString([]int{n_429}))
-					}
-					if x_420 < 0 || x_428 < x_420 || x_428 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_420, x_428, mainparams_3))
-					}
-					n_431 := int(x_428) - int(x_420)
-					s_432 := row_403[int(x_420)*1 : int(x_428)*1 : int(x_428)*1]
-					if n_431 != st_296 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_296})+" and "+runtime.ShapeString([]int{n_431}))
-					}
-					r_433 := ar.F64w(st_296)
-					row_411 = row_411[:len(r_433)]
-					s_430 = s_430[:len(r_433)]
-					s_432 = s_432[:len(r_433)]
-					for i_434 := range r_433 {
-						r_433[i_434] = (math.Tanh(((row_411[i_434] * s_430[i_434]) + s_432[i_434])))
-					}
-					if x_402 < 0 || x_402 >= int64(st_295) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_402, st_295))
-					}
-					row_436 := st_294[int(x_402)*st_296 : (int(x_402)+1)*st_296]
-					if st_293 != st_296 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_296})+" and "+runtime.ShapeString([]int{st_293}))
-					}
-					r_437 := ar.F64w(st_296)
-					row_436 = row_436[:len(r_437)]
-					r_408 = r_408[:len(r_437)]
-					r_417 = r_417[:len(r_437)]
-					r_433 = r_433[:len(r_437)]
-					for i_438 := range r_437 {
-						r_437[i_438] = ((row_436[i_438] * r_408[i_438]) + (r_417[i_438] * r_433[i_438]))
-					}
-					r_440 := ar.F64w(st_296)
-					r_437 = r_437[:len(r_440)]
-					for i_441 := range r_440 {
-						r_440[i_441] = (math.Tanh(r_437[i_441]))
-					}
-					if st_296 != st_293 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_293})+" and "+runtime.ShapeString([]int{st_296}))
-					}
-					r_443 := ar.F64w(st_293)
-					r_425 = r_425[:len(r_443)]
-					r_440 = r_440[:len(r_443)]
-					for i_444 := range r_443 {
-						r_443[i_444] = (r_425[i_444] * r_440[i_444])
-					}
-					if x_400 < 0 || x_400 >= int64(st_295) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_400, st_295))
-					}
-					if st_293 != st_296 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_293})+"; elements have shape "+runtime.ShapeString([]int{st_296}))
-					}
-					c_446 := ar.F64w(len(st_294))
-					copy(c_446, st_294)
-					copy(c_446[int(x_400)*st_296:(int(x_400)+1)*st_296], r_443)
-					if x_402 < 0 || x_402 >= int64(st_295) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_402, st_295))
-					}
-					copy(c_446[int(x_402)*st_296:(int(x_402)+1)*st_296], r_437)
-					st_292, st_294, st_297, st_298, st_299, st_300, st_301, st_302, st_303, st_304, st_305, st_306, st_307, st_308, st_309, st_310, st_311, st_312, st_313, st_314, st_315, st_316, st_317, st_318, st_319, st_320, st_321, st_322, st_323, st_324, st_325, st_326, st_327, st_328, st_329, st_330, st_331, st_332, st_333 = r_443, c_446, r_437, st_296, r_440, st_296, r_425, st_293, r_433, st_296, r_417, st_296, r_408, st_293, row_436, st_296, row_403, mainparams_3, s_430, n_429, row_411, st_296, row_401, mainparams_3, s_422, n_421, st_292, st_293, s_414, n_413, row_411, st_296, s_405, n_404, st_292, st_293, st_294, st_295, st_296
-				}
-				if i_396 == 0 {
-					d_335 = st_293
-					rs_336 = d_335
-					tot_447, err_448 := runtime.MulSize(n_291, rs_336)
-					if err_448 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_448)
-					}
-					a_334 = ar.F64w(tot_447)
-				} else if st_293 != d_335 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_293})+", element 0 has shape "+runtime.ShapeString([]int{d_335}))
-				}
-				copy(a_334[i_396*rs_336:(i_396+1)*rs_336], st_292)
-				if i_396 == 0 {
-					d_338, d_339 = st_295, st_296
-					rs_340 = d_338 * d_339
-					tot_449, err_450 := runtime.MulSize(n_291, rs_340)
-					if err_450 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_450)
-					}
-					a_337 = ar.F64w(tot_449)
-				} else if st_295 != d_338 || st_296 != d_339 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_295, st_296})+", element 0 has shape "+runtime.ShapeString([]int{d_338, d_339}))
-				}
-				copy(a_337[i_396*rs_340:(i_396+1)*rs_340], st_294)
-				if i_396 == 0 {
-					d_342 = st_298
-					rs_343 = d_342
-					tot_451, err_452 := runtime.MulSize(n_291, rs_343)
-					if err_452 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_452)
-					}
-					a_341 = ar.F64w(tot_451)
-				} else if st_298 != d_342 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_298})+", element 0 has shape "+runtime.ShapeString([]int{d_342}))
-				}
-				copy(a_341[i_396*rs_343:(i_396+1)*rs_343], st_297)
-				if i_396 == 0 {
-					d_345 = st_300
-					rs_346 = d_345
-					tot_453, err_454 := runtime.MulSize(n_291, rs_346)
-					if err_454 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_454)
-					}
-					a_344 = ar.F64w(tot_453)
-				} else if st_300 != d_345 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_300})+", element 0 has shape "+runtime.ShapeString([]int{d_345}))
-				}
-				copy(a_344[i_396*rs_346:(i_396+1)*rs_346], st_299)
-				if i_396 == 0 {
-					d_348 = st_302
-					rs_349 = d_348
-					tot_455, err_456 := runtime.MulSize(n_291, rs_349)
-					if err_456 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_456)
-					}
-					a_347 = ar.F64w(tot_455)
-				} else if st_302 != d_348 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_302})+", element 0 has shape "+runtime.ShapeString([]int{d_348}))
-				}
-				copy(a_347[i_396*rs_349:(i_396+1)*rs_349], st_301)
-				if i_396 == 0 {
-					d_351 = st_304
-					rs_352 = d_351
-					tot_457, err_458 := runtime.MulSize(n_291, rs_352)
-					if err_458 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_458)
-					}
-					a_350 = ar.F64w(tot_457)
-				} else if st_304 != d_351 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_304})+", element 0 has shape "+runtime.ShapeString([]int{d_351}))
-				}
-				copy(a_350[i_396*rs_352:(i_396+1)*rs_352], st_303)
-				if i_396 == 0 {
-					d_354 = st_306
-					rs_355 = d_354
-					tot_459, err_460 := runtime.MulSize(n_291, rs_355)
-					if err_460 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_460)
-					}
-					a_353 = ar.F64w(tot_459)
-				} else if st_306 != d_354 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_306})+", element 0 has shape "+runtime.ShapeString([]int{d_354}))
-				}
-				copy(a_353[i_396*rs_355:(i_396+1)*rs_355], st_305)
-				if i_396 == 0 {
-					d_357 = st_308
-					rs_358 = d_357
-					tot_461, err_462 := runtime.MulSize(n_291, rs_358)
-					if err_462 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_462)
-					}
-					a_356 = ar.F64w(tot_461)
-				} else if st_308 != d_357 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_308})+", element 0 has shape "+runtime.ShapeString([]int{d_357}))
-				}
-				copy(a_356[i_396*rs_358:(i_396+1)*rs_358], st_307)
-				if i_396 == 0 {
-					d_360 = st_310
-					rs_361 = d_360
-					tot_463, err_464 := runtime.MulSize(n_291, rs_361)
-					if err_464 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_464)
-					}
-					a_359 = ar.F64w(tot_463)
-				} else if st_310 != d_360 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_310})+", element 0 has shape "+runtime.ShapeString([]int{d_360}))
-				}
-				copy(a_359[i_396*rs_361:(i_396+1)*rs_361], st_309)
-				if i_396 == 0 {
-					d_363 = st_312
-					rs_364 = d_363
-					tot_465, err_466 := runtime.MulSize(n_291, rs_364)
-					if err_466 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_466)
-					}
-					a_362 = ar.F64w(tot_465)
-				} else if st_312 != d_363 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_312})+", element 0 has shape "+runtime.ShapeString([]int{d_363}))
-				}
-				copy(a_362[i_396*rs_364:(i_396+1)*rs_364], st_311)
-				if i_396 == 0 {
-					d_366 = st_314
-					rs_367 = d_366
-					tot_467, err_468 := runtime.MulSize(n_291, rs_367)
-					if err_468 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_468)
-					}
-					a_365 = ar.F64w(tot_467)
-				} else if st_314 != d_366 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_314})+", element 0 has shape "+runtime.ShapeString([]int{d_366}))
-				}
-				copy(a_365[i_396*rs_367:(i_396+1)*rs_367], st_313)
-				if i_396 == 0 {
-					d_369 = st_316
-					rs_370 = d_369
-					tot_469, err_470 := runtime.MulSize(n_291, rs_370)
-					if err_470 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_470)
-					}
-					a_368 = ar.F64w(tot_469)
-				} else if st_316 != d_369 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_316})+", element 0 has shape "+runtime.ShapeString([]int{d_369}))
-				}
-				copy(a_368[i_396*rs_370:(i_396+1)*rs_370], st_315)
-				if i_396 == 0 {
-					d_372 = st_318
-					rs_373 = d_372
-					tot_471, err_472 := runtime.MulSize(n_291, rs_373)
-					if err_472 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_472)
-					}
-					a_371 = ar.F64w(tot_471)
-				} else if st_318 != d_372 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_318})+", element 0 has shape "+runtime.ShapeString([]int{d_372}))
-				}
-				copy(a_371[i_396*rs_373:(i_396+1)*rs_373], st_317)
-				if i_396 == 0 {
-					d_375 = st_320
-					rs_376 = d_375
-					tot_473, err_474 := runtime.MulSize(n_291, rs_376)
-					if err_474 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_474)
-					}
-					a_374 = ar.F64w(tot_473)
-				} else if st_320 != d_375 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_320})+", element 0 has shape "+runtime.ShapeString([]int{d_375}))
-				}
-				copy(a_374[i_396*rs_376:(i_396+1)*rs_376], st_319)
-				if i_396 == 0 {
-					d_378 = st_322
-					rs_379 = d_378
-					tot_475, err_476 := runtime.MulSize(n_291, rs_379)
-					if err_476 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_476)
-					}
-					a_377 = ar.F64w(tot_475)
-				} else if st_322 != d_378 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_322})+", element 0 has shape "+runtime.ShapeString([]int{d_378}))
-				}
-				copy(a_377[i_396*rs_379:(i_396+1)*rs_379], st_321)
-				if i_396 == 0 {
-					d_381 = st_324
-					rs_382 = d_381
-					tot_477, err_478 := runtime.MulSize(n_291, rs_382)
-					if err_478 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_478)
-					}
-					a_380 = ar.F64w(tot_477)
-				} else if st_324 != d_381 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_324})+", element 0 has shape "+runtime.ShapeString([]int{d_381}))
-				}
-				copy(a_380[i_396*rs_382:(i_396+1)*rs_382], st_323)
-				if i_396 == 0 {
-					d_384 = st_326
-					rs_385 = d_384
-					tot_479, err_480 := runtime.MulSize(n_291, rs_385)
-					if err_480 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_480)
-					}
-					a_383 = ar.F64w(tot_479)
-				} else if st_326 != d_384 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_326})+", element 0 has shape "+runtime.ShapeString([]int{d_384}))
-				}
-				copy(a_383[i_396*rs_385:(i_396+1)*rs_385], st_325)
-				if i_396 == 0 {
-					d_387 = st_328
-					rs_388 = d_387
-					tot_481, err_482 := runtime.MulSize(n_291, rs_388)
-					if err_482 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_482)
-					}
-					a_386 = ar.F64w(tot_481)
-				} else if st_328 != d_387 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_328})+", element 0 has shape "+runtime.ShapeString([]int{d_387}))
-				}
-				copy(a_386[i_396*rs_388:(i_396+1)*rs_388], st_327)
-				if i_396 == 0 {
-					d_390 = st_330
-					rs_391 = d_390
-					tot_483, err_484 := runtime.MulSize(n_291, rs_391)
-					if err_484 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_484)
-					}
-					a_389 = ar.F64w(tot_483)
-				} else if st_330 != d_390 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_330})+", element 0 has shape "+runtime.ShapeString([]int{d_390}))
-				}
-				copy(a_389[i_396*rs_391:(i_396+1)*rs_391], st_329)
-				if i_396 == 0 {
-					d_393, d_394 = st_332, st_333
-					rs_395 = d_393 * d_394
-					tot_485, err_486 := runtime.MulSize(n_291, rs_395)
-					if err_486 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_486)
-					}
-					a_392 = ar.F64w(tot_485)
-				} else if st_332 != d_393 || st_333 != d_394 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_332, st_333})+", element 0 has shape "+runtime.ShapeString([]int{d_393, d_394}))
-				}
-				copy(a_392[i_396*rs_395:(i_396+1)*rs_395], st_331)
-				_ = mark_397
-			}
-			c_155, c_156, c_157, c_158, c_159, c_160, c_161, c_162, c_163, c_164, c_165, c_166, c_167, c_168, c_169, c_170, c_171, c_172, c_173, c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201, c_202, c_203, c_204, c_205, c_206, c_207, c_208, c_209, c_210, c_211, c_212, c_213, c_214, c_215, c_216 = a_334, n_291, d_335, a_337, n_291, d_338, d_339, a_341, n_291, d_342, a_344, n_291, d_345, a_347, n_291, d_348, a_350, n_291, d_351, a_353, n_291, d_354, a_356, n_291, d_357, a_359, n_291, d_360, a_362, n_291, d_363, a_365, n_291, d_366, a_368, n_291, d_369, a_371, n_291, d_372, a_374, n_291, d_375, a_377, n_291, d_378, a_380, n_291, d_381, a_383, n_291, d_384, a_386, n_291, d_387, a_389, n_291, d_390, a_392, n_291, d_393, d_394
-		} else {
-			n_487, err_488 := runtime.CheckSize(int64(0))
-			if err_488 != nil {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_488)
-			}
-			var a_489 []float64
-			var d_490 int = 0
-			var rs_491 int = 0
-			var a_492 []float64
-			var d_493 int = 0
-			var d_494 int = 0
-			var rs_495 int = 0
-			var a_496 []float64
-			var d_497 int = 0
-			var rs_498 int = 0
-			var a_499 []float64
-			var d_500 int = 0
-			var rs_501 int = 0
-			var a_502 []float64
-			var d_503 int = 0
-			var rs_504 int = 0
-			var a_505 []float64
-			var d_506 int = 0
-			var rs_507 int = 0
-			var a_508 []float64
-			var d_509 int = 0
-			var rs_510 int = 0
-			var a_511 []float64
-			var d_512 int = 0
-			var rs_513 int = 0
-			var a_514 []float64
-			var d_515 int = 0
-			var rs_516 int = 0
-			var a_517 []float64
-			var d_518 int = 0
-			var rs_519 int = 0
-			var a_520 []float64
-			var d_521 int = 0
-			var rs_522 int = 0
-			var a_523 []float64
-			var d_524 int = 0
-			var rs_525 int = 0
-			var a_526 []float64
-			var d_527 int = 0
-			var rs_528 int = 0
-			var a_529 []float64
-			var d_530 int = 0
-			var rs_531 int = 0
-			var a_532 []float64
-			var d_533 int = 0
-			var rs_534 int = 0
-			var a_535 []float64
-			var d_536 int = 0
-			var rs_537 int = 0
-			var a_538 []float64
-			var d_539 int = 0
-			var rs_540 int = 0
-			var a_541 []float64
-			var d_542 int = 0
-			var rs_543 int = 0
-			var a_544 []float64
-			var d_545 int = 0
-			var rs_546 int = 0
-			var a_547 []float64
-			var d_548 int = 0
-			var d_549 int = 0
-			var rs_550 int = 0
-			for i_551 := 0; i_551 < n_487; i_551++ {
-				mark_552 := ar.mark()
-				i_553 := int64(i_551)
-				_ = i_553
+			var rs_394 int = 0
+			var a_395 []float64
+			var d_396 int = 0
+			var rs_397 int = 0
+			var a_398 []float64
+			var d_399 int = 0
+			var rs_400 int = 0
+			var a_401 []float64
+			var d_402 int = 0
+			var rs_403 int = 0
+			var a_404 []float64
+			var d_405 int = 0
+			var rs_406 int = 0
+			var a_407 []float64
+			var d_408 int = 0
+			var rs_409 int = 0
+			var a_410 []float64
+			var d_411 int = 0
+			var rs_412 int = 0
+			var a_413 []float64
+			var d_414 int = 0
+			var rs_415 int = 0
+			var a_416 []float64
+			var d_417 int = 0
+			var rs_418 int = 0
+			var a_419 []float64
+			var d_420 int = 0
+			var rs_421 int = 0
+			var a_422 []float64
+			var d_423 int = 0
+			var rs_424 int = 0
+			var a_425 []float64
+			var d_426 int = 0
+			var d_427 int = 0
+			var rs_428 int = 0
+			for i_429 := 0; i_429 < n_365; i_429++ {
+				mark_430 := ar.mark()
+				i_431 := int64(i_429)
+				_ = i_431
 				if int64(0) >= int64(mainparams_2) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 				}
-				row_554 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+				row_432 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 				if int64(1) >= int64(mainparams_2) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 				}
-				row_555 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+				row_433 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
-				n_556 := int(n_15) - int(int64(0))
-				s_557 := row_554[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_556 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_556}))
+				n_434 := int(n_15) - int(int64(0))
+				s_435 := row_432[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_434 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_434}))
 				}
 				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
-				n_558 := int(n_15) - int(int64(0))
-				s_559 := row_555[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_558 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_558}))
+				n_436 := int(n_15) - int(int64(0))
+				s_437 := row_433[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_436 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_436}))
 				}
-				r_560 := ar.F64w(sequence_12)
-				r_145 = r_145[:len(r_560)]
-				s_557 = s_557[:len(r_560)]
-				s_559 = s_559[:len(r_560)]
-				for i_561 := range r_560 {
-					r_560[i_561] = (runtime.Sigmoid(((r_145[i_561] * s_557[i_561]) + s_559[i_561])))
+				r_438 := ar.F64w(sequence_12)
+				r_23 = r_23[:len(r_438)]
+				s_435 = s_435[:len(r_438)]
+				s_437 = s_437[:len(r_438)]
+				for i_439 := range r_438 {
+					r_438[i_439] = (runtime.Sigmoid(((r_23[i_439] * s_435[i_439]) + s_437[i_439])))
 				}
 				if int64(0) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
 				}
-				row_563 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
-				x_564 := int64(2) * n_15
-				if n_15 < 0 || x_564 < n_15 || x_564 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_564, mainparams_3))
+				row_441 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
+				x_442 := int64(2) * n_15
+				if n_15 < 0 || x_442 < n_15 || x_442 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_442, mainparams_3))
 				}
-				n_565 := int(x_564) - int(n_15)
-				s_566 := row_554[int(n_15)*1 : int(x_564)*1 : int(x_564)*1]
-				if n_565 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_565}))
+				n_443 := int(x_442) - int(n_15)
+				s_444 := row_432[int(n_15)*1 : int(x_442)*1 : int(x_442)*1]
+				if n_443 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_443}))
 				}
-				if n_15 < 0 || x_564 < n_15 || x_564 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_564, mainparams_3))
+				if n_15 < 0 || x_442 < n_15 || x_442 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_442, mainparams_3))
 				}
-				n_567 := int(x_564) - int(n_15)
-				s_568 := row_555[int(n_15)*1 : int(x_564)*1 : int(x_564)*1]
-				if n_567 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_567}))
+				n_445 := int(x_442) - int(n_15)
+				s_446 := row_433[int(n_15)*1 : int(x_442)*1 : int(x_442)*1]
+				if n_445 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_445}))
 				}
-				r_569 := ar.F64w(state_9)
-				row_563 = row_563[:len(r_569)]
-				s_566 = s_566[:len(r_569)]
-				s_568 = s_568[:len(r_569)]
-				for i_570 := range r_569 {
-					r_569[i_570] = (runtime.Sigmoid(((row_563[i_570] * s_566[i_570]) + s_568[i_570])))
+				r_447 := ar.F64w(state_9)
+				row_441 = row_441[:len(r_447)]
+				s_444 = s_444[:len(r_447)]
+				s_446 = s_446[:len(r_447)]
+				for i_448 := range r_447 {
+					r_447[i_448] = (runtime.Sigmoid(((row_441[i_448] * s_444[i_448]) + s_446[i_448])))
 				}
-				x_572 := int64(3) * n_15
-				if x_564 < 0 || x_572 < x_564 || x_572 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_564, x_572, mainparams_3))
+				x_450 := int64(3) * n_15
+				if x_442 < 0 || x_450 < x_442 || x_450 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_442, x_450, mainparams_3))
 				}
-				n_573 := int(x_572) - int(x_564)
-				s_574 := row_554[int(x_564)*1 : int(x_572)*1 : int(x_572)*1]
-				if n_573 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_573}))
+				n_451 := int(x_450) - int(x_442)
+				s_452 := row_432[int(x_442)*1 : int(x_450)*1 : int(x_450)*1]
+				if n_451 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_451}))
 				}
-				if x_564 < 0 || x_572 < x_564 || x_572 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_564, x_572, mainparams_3))
+				if x_442 < 0 || x_450 < x_442 || x_450 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_442, x_450, mainparams_3))
 				}
-				n_575 := int(x_572) - int(x_564)
-				s_576 := row_555[int(x_564)*1 : int(x_572)*1 : int(x_572)*1]
-				if n_575 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_575}))
+				n_453 := int(x_450) - int(x_442)
+				s_454 := row_433[int(x_442)*1 : int(x_450)*1 : int(x_450)*1]
+				if n_453 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_453}))
 				}
-				r_577 := ar.F64w(sequence_12)
-				r_145 = r_145[:len(r_577)]
-				s_574 = s_574[:len(r_577)]
-				s_576 = s_576[:len(r_577)]
-				for i_578 := range r_577 {
-					r_577[i_578] = (runtime.Sigmoid(((r_145[i_578] * s_574[i_578]) + s_576[i_578])))
+				r_455 := ar.F64w(sequence_12)
+				r_23 = r_23[:len(r_455)]
+				s_452 = s_452[:len(r_455)]
+				s_454 = s_454[:len(r_455)]
+				for i_456 := range r_455 {
+					r_455[i_456] = (runtime.Sigmoid(((r_23[i_456] * s_452[i_456]) + s_454[i_456])))
 				}
-				x_580 := int64(4) * n_15
-				if x_572 < 0 || x_580 < x_572 || x_580 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_572, x_580, mainparams_3))
+				x_458 := int64(4) * n_15
+				if x_450 < 0 || x_458 < x_450 || x_458 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_450, x_458, mainparams_3))
 				}
-				n_581 := int(x_580) - int(x_572)
-				s_582 := row_554[int(x_572)*1 : int(x_580)*1 : int(x_580)*1]
-				if n_581 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_581}))
+				n_459 := int(x_458) - int(x_450)
+				s_460 := row_432[int(x_450)*1 : int(x_458)*1 : int(x_458)*1]
+				if n_459 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_459}))
 				}
-				if x_572 < 0 || x_580 < x_572 || x_580 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_572, x_580, mainparams_3))
+				if x_450 < 0 || x_458 < x_450 || x_458 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_450, x_458, mainparams_3))
 				}
-				n_583 := int(x_580) - int(x_572)
-				s_584 := row_555[int(x_572)*1 : int(x_580)*1 : int(x_580)*1]
-				if n_583 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_583}))
+				n_461 := int(x_458) - int(x_450)
+				s_462 := row_433[int(x_450)*1 : int(x_458)*1 : int(x_458)*1]
+				if n_461 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_461}))
 				}
-				r_585 := ar.F64w(state_9)
-				row_563 = row_563[:len(r_585)]
-				s_582 = s_582[:len(r_585)]
-				s_584 = s_584[:len(r_585)]
-				for i_586 := range r_585 {
-					r_585[i_586] = (math.Tanh(((row_563[i_586] * s_582[i_586]) + s_584[i_586])))
+				r_463 := ar.F64w(state_9)
+				row_441 = row_441[:len(r_463)]
+				s_460 = s_460[:len(r_463)]
+				s_462 = s_462[:len(r_463)]
+				for i_464 := range r_463 {
+					r_463[i_464] = (math.Tanh(((row_441[i_464] * s_460[i_464]) + s_462[i_464])))
 				}
 				if int64(1) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
 				}
-				row_588 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
+				row_466 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
 				if sequence_12 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 				}
-				r_589 := ar.F64w(state_9)
-				row_588 = row_588[:len(r_589)]
-				r_560 = r_560[:len(r_589)]
-				r_569 = r_569[:len(r_589)]
-				r_585 = r_585[:len(r_589)]
-				for i_590 := range r_589 {
-					r_589[i_590] = ((row_588[i_590] * r_560[i_590]) + (r_569[i_590] * r_585[i_590]))
+				r_467 := ar.F64w(state_9)
+				row_466 = row_466[:len(r_467)]
+				r_438 = r_438[:len(r_467)]
+				r_447 = r_447[:len(r_467)]
+				r_463 = r_463[:len(r_467)]
+				for i_468 := range r_467 {
+					r_467[i_468] = ((row_466[i_468] * r_438[i_468]) + (r_447[i_468] * r_463[i_468]))
 				}
-				r_592 := ar.F64w(state_9)
-				r_589 = r_589[:len(r_592)]
-				for i_593 := range r_592 {
-					r_592[i_593] = (math.Tanh(r_589[i_593]))
+				r_470 := ar.F64w(state_9)
+				r_467 = r_467[:len(r_470)]
+				for i_471 := range r_470 {
+					r_470[i_471] = (math.Tanh(r_467[i_471]))
 				}
 				if state_9 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 				}
-				r_595 := ar.F64w(sequence_12)
-				r_577 = r_577[:len(r_595)]
-				r_592 = r_592[:len(r_595)]
-				for i_596 := range r_595 {
-					r_595[i_596] = (r_577[i_596] * r_592[i_596])
+				r_473 := ar.F64w(sequence_12)
+				r_455 = r_455[:len(r_473)]
+				r_470 = r_470[:len(r_473)]
+				for i_474 := range r_473 {
+					r_473[i_474] = (r_455[i_474] * r_470[i_474])
 				}
 				if int64(0) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
@@ -3601,896 +3595,1317 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if sequence_12 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 				}
-				c_598 := ar.F64w(len(state_7))
-				copy(c_598, state_7)
-				copy(c_598[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_595)
+				c_476 := ar.F64w(len(state_7))
+				copy(c_476, state_7)
+				copy(c_476[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_473)
 				if int64(1) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
 				}
-				copy(c_598[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_589)
-				if i_551 == 0 {
-					d_490 = sequence_12
-					rs_491 = d_490
-					tot_599, err_600 := runtime.MulSize(n_487, rs_491)
-					if err_600 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_600)
+				copy(c_476[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_467)
+				if i_429 == 0 {
+					d_368 = sequence_12
+					rs_369 = d_368
+					tot_477, err_478 := runtime.MulSize(n_365, rs_369)
+					if err_478 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_478)
 					}
-					a_489 = ar.F64w(tot_599)
-				} else if sequence_12 != d_490 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_490}))
+					a_367 = ar.F64w(tot_477)
+				} else if sequence_12 != d_368 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_429)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_368}))
 				}
-				copy(a_489[i_551*rs_491:(i_551+1)*rs_491], r_595)
-				if i_551 == 0 {
-					d_493, d_494 = state_8, state_9
-					rs_495 = d_493 * d_494
-					tot_601, err_602 := runtime.MulSize(n_487, rs_495)
-					if err_602 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_602)
+				copy(a_367[i_429*rs_369:(i_429+1)*rs_369], r_473)
+				if i_429 == 0 {
+					d_371, d_372 = state_8, state_9
+					rs_373 = d_371 * d_372
+					tot_479, err_480 := runtime.MulSize(n_365, rs_373)
+					if err_480 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_480)
 					}
-					a_492 = ar.F64w(tot_601)
-				} else if state_8 != d_493 || state_9 != d_494 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_493, d_494}))
+					a_370 = ar.F64w(tot_479)
+				} else if state_8 != d_371 || state_9 != d_372 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_429)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_371, d_372}))
 				}
-				copy(a_492[i_551*rs_495:(i_551+1)*rs_495], c_598)
-				if i_551 == 0 {
-					d_497 = state_9
-					rs_498 = d_497
-					tot_603, err_604 := runtime.MulSize(n_487, rs_498)
-					if err_604 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_604)
+				copy(a_370[i_429*rs_373:(i_429+1)*rs_373], c_476)
+				if i_429 == 0 {
+					d_375 = state_9
+					rs_376 = d_375
+					tot_481, err_482 := runtime.MulSize(n_365, rs_376)
+					if err_482 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_482)
 					}
-					a_496 = ar.F64w(tot_603)
-				} else if state_9 != d_497 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_497}))
+					a_374 = ar.F64w(tot_481)
+				} else if state_9 != d_375 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_429)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_375}))
 				}
-				copy(a_496[i_551*rs_498:(i_551+1)*rs_498], r_589)
-				if i_551 == 0 {
-					d_500 = state_9
-					rs_501 = d_500
-					tot_605, err_606 := runtime.MulSize(n_487, rs_501)
-					if err_606 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_606)
+				copy(a_374[i_429*rs_376:(i_429+1)*rs_376], r_467)
+				if i_429 == 0 {
+					d_378 = state_9
+					rs_379 = d_378
+					tot_483, err_484 := runtime.MulSize(n_365, rs_379)
+					if err_484 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_484)
 					}
-					a_499 = ar.F64w(tot_605)
-				} else if state_9 != d_500 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_500}))
+					a_377 = ar.F64w(tot_483)
+				} else if state_9 != d_378 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_429)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_378}))
 				}
-				copy(a_499[i_551*rs_501:(i_551+1)*rs_501], r_592)
-				if i_551 == 0 {
-					d_503 = sequence_12
-					rs_504 = d_503
-					tot_607, err_608 := runtime.MulSize(n_487, rs_504)
-					if err_608 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_608)
+				copy(a_377[i_429*rs_379:(i_429+1)*rs_379], r_470)
+				if i_429 == 0 {
+					d_381 = sequence_12
+					rs_382 = d_381
+					tot_485, err_486 := runtime.MulSize(n_365, rs_382)
+					if err_486 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_486)
 					}
-					a_502 = ar.F64w(tot_607)
-				} else if sequence_12 != d_503 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_503}))
+					a_380 = ar.F64w(tot_485)
+				} else if sequence_12 != d_381 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_429)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_381}))
 				}
-				copy(a_502[i_551*rs_504:(i_551+1)*rs_504], r_577)
-				if i_551 == 0 {
-					d_506 = state_9
-					rs_507 = d_506
-					tot_609, err_610 := runtime.MulSize(n_487, rs_507)
-					if err_610 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_610)
+				copy(a_380[i_429*rs_382:(i_429+1)*rs_382], r_455)
+				if i_429 == 0 {
+					d_384 = state_9
+					rs_385 = d_384
+					tot_487, err_488 := runtime.MulSize(n_365, rs_385)
+					if err_488 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_488)
 					}
-					a_505 = ar.F64w(tot_609)
-				} else if state_9 != d_506 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_506}))
+					a_383 = ar.F64w(tot_487)
+				} else if state_9 != d_384 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_429)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_384}))
 				}
-				copy(a_505[i_551*rs_507:(i_551+1)*rs_507], r_585)
-				if i_551 == 0 {
-					d_509 = state_9
-					rs_510 = d_509
-					tot_611, err_612 := runtime.MulSize(n_487, rs_510)
-					if err_612 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_612)
+				copy(a_383[i_429*rs_385:(i_429+1)*rs_385], r_463)
+				if i_429 == 0 {
+					d_387 = state_9
+					rs_388 = d_387
+					tot_489, err_490 := runtime.MulSize(n_365, rs_388)
+					if err_490 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_490)
 					}
-					a_508 = ar.F64w(tot_611)
-				} else if state_9 != d_509 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_509}))
+					a_386 = ar.F64w(tot_489)
+				} else if state_9 != d_387 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_429)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_387}))
 				}
-				copy(a_508[i_551*rs_510:(i_551+1)*rs_510], r_569)
-				if i_551 == 0 {
-					d_512 = sequence_12
-					rs_513 = d_512
-					tot_613, err_614 := runtime.MulSize(n_487, rs_513)
-					if err_614 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_614)
+				copy(a_386[i_429*rs_388:(i_429+1)*rs_388], r_447)
+				if i_429 == 0 {
+					d_390 = sequence_12
+					rs_391 = d_390
+					tot_491, err_492 := runtime.MulSize(n_365, rs_391)
+					if err_492 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_492)
 					}
-					a_511 = ar.F64w(tot_613)
-				} else if sequence_12 != d_512 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_512}))
+					a_389 = ar.F64w(tot_491)
+				} else if sequence_12 != d_390 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_429)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_390}))
 				}
-				copy(a_511[i_551*rs_513:(i_551+1)*rs_513], r_560)
-				if i_551 == 0 {
-					d_515 = state_9
-					rs_516 = d_515
-					tot_615, err_616 := runtime.MulSize(n_487, rs_516)
-					if err_616 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_616)
+				copy(a_389[i_429*rs_391:(i_429+1)*rs_391], r_438)
+				if i_429 == 0 {
+					d_393 = state_9
+					rs_394 = d_393
+					tot_493, err_494 := runtime.MulSize(n_365, rs_394)
+					if err_494 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_494)
 					}
-					a_514 = ar.F64w(tot_615)
-				} else if state_9 != d_515 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_515}))
+					a_392 = ar.F64w(tot_493)
+				} else if state_9 != d_393 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_429)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_393}))
 				}
-				copy(a_514[i_551*rs_516:(i_551+1)*rs_516], row_588)
-				if i_551 == 0 {
-					d_518 = mainparams_3
-					rs_519 = d_518
-					tot_617, err_618 := runtime.MulSize(n_487, rs_519)
-					if err_618 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_618)
+				copy(a_392[i_429*rs_394:(i_429+1)*rs_394], row_466)
+				if i_429 == 0 {
+					d_396 = mainparams_3
+					rs_397 = d_396
+					tot_495, err_496 := runtime.MulSize(n_365, rs_397)
+					if err_496 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_496)
 					}
-					a_517 = ar.F64w(tot_617)
-				} else if mainparams_3 != d_518 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_518}))
+					a_395 = ar.F64w(tot_495)
+				} else if mainparams_3 != d_396 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_429)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_396}))
 				}
-				copy(a_517[i_551*rs_519:(i_551+1)*rs_519], row_555)
-				if i_551 == 0 {
-					d_521 = n_581
-					rs_522 = d_521
-					tot_619, err_620 := runtime.MulSize(n_487, rs_522)
-					if err_620 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_620)
+				copy(a_395[i_429*rs_397:(i_429+1)*rs_397], row_433)
+				if i_429 == 0 {
+					d_399 = n_459
+					rs_400 = d_399
+					tot_497, err_498 := runtime.MulSize(n_365, rs_400)
+					if err_498 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_498)
 					}
-					a_520 = ar.F64w(tot_619)
-				} else if n_581 != d_521 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{n_581})+", element 0 has shape "+runtime.ShapeString([]int{d_521}))
+					a_398 = ar.F64w(tot_497)
+				} else if n_459 != d_399 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_429)+" has shape "+runtime.ShapeString([]int{n_459})+", element 0 has shape "+runtime.ShapeString([]int{d_399}))
 				}
-				copy(a_520[i_551*rs_522:(i_551+1)*rs_522], s_582)
-				if i_551 == 0 {
-					d_524 = state_9
-					rs_525 = d_524
-					tot_621, err_622 := runtime.MulSize(n_487, rs_525)
-					if err_622 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_622)
+				copy(a_398[i_429*rs_400:(i_429+1)*rs_400], s_460)
+				if i_429 == 0 {
+					d_402 = state_9
+					rs_403 = d_402
+					tot_499, err_500 := runtime.MulSize(n_365, rs_403)
+					if err_500 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_500)
 					}
-					a_523 = ar.F64w(tot_621)
-				} else if state_9 != d_524 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_524}))
+					a_401 = ar.F64w(tot_499)
+				} else if state_9 != d_402 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_429)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_402}))
 				}
-				copy(a_523[i_551*rs_525:(i_551+1)*rs_525], row_563)
-				if i_551 == 0 {
-					d_527 = mainparams_3
-					rs_528 = d_527
-					tot_623, err_624 := runtime.MulSize(n_487, rs_528)
-					if err_624 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_624)
+				copy(a_401[i_429*rs_403:(i_429+1)*rs_403], row_441)
+				if i_429 == 0 {
+					d_405 = mainparams_3
+					rs_406 = d_405
+					tot_501, err_502 := runtime.MulSize(n_365, rs_406)
+					if err_502 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_502)
 					}
-					a_526 = ar.F64w(tot_623)
-				} else if mainparams_3 != d_527 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_527}))
+					a_404 = ar.F64w(tot_501)
+				} else if mainparams_3 != d_405 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_429)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_405}))
 				}
-				copy(a_526[i_551*rs_528:(i_551+1)*rs_528], row_554)
-				if i_551 == 0 {
-					d_530 = n_573
-					rs_531 = d_530
-					tot_625, err_626 := runtime.MulSize(n_487, rs_531)
-					if err_626 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_626)
+				copy(a_404[i_429*rs_406:(i_429+1)*rs_406], row_432)
+				if i_429 == 0 {
+					d_408 = n_451
+					rs_409 = d_408
+					tot_503, err_504 := runtime.MulSize(n_365, rs_409)
+					if err_504 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_504)
 					}
-					a_529 = ar.F64w(tot_625)
-				} else if n_573 != d_530 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{n_573})+", element 0 has shape "+runtime.ShapeString([]int{d_530}))
+					a_407 = ar.F64w(tot_503)
+				} else if n_451 != d_408 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_429)+" has shape "+runtime.ShapeString([]int{n_451})+", element 0 has shape "+runtime.ShapeString([]int{d_408}))
 				}
-				copy(a_529[i_551*rs_531:(i_551+1)*rs_531], s_574)
-				if i_551 == 0 {
-					d_533 = sequence_12
-					rs_534 = d_533
-					tot_627, err_628 := runtime.MulSize(n_487, rs_534)
-					if err_628 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_628)
+				copy(a_407[i_429*rs_409:(i_429+1)*rs_409], s_452)
+				if i_429 == 0 {
+					d_411 = sequence_12
+					rs_412 = d_411
+					tot_505, err_506 := runtime.MulSize(n_365, rs_412)
+					if err_506 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_506)
 					}
-					a_532 = ar.F64w(tot_627)
-				} else if sequence_12 != d_533 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_533}))
+					a_410 = ar.F64w(tot_505)
+				} else if sequence_12 != d_411 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_429)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_411}))
 				}
-				copy(a_532[i_551*rs_534:(i_551+1)*rs_534], r_145)
-				if i_551 == 0 {
-					d_536 = n_565
-					rs_537 = d_536
-					tot_629, err_630 := runtime.MulSize(n_487, rs_537)
-					if err_630 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_630)
+				copy(a_410[i_429*rs_412:(i_429+1)*rs_412], r_23)
+				if i_429 == 0 {
+					d_414 = n_443
+					rs_415 = d_414
+					tot_507, err_508 := runtime.MulSize(n_365, rs_415)
+					if err_508 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_508)
 					}
-					a_535 = ar.F64w(tot_629)
-				} else if n_565 != d_536 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{n_565})+", element 0 has shape "+runtime.ShapeString([]int{d_536}))
+					a_413 = ar.F64w(tot_507)
+				} else if n_443 != d_414 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_429)+" has shape "+runtime.ShapeString([]int{n_443})+", element 0 has shape "+runtime.ShapeString([]int{d_414}))
 				}
-				copy(a_535[i_551*rs_537:(i_551+1)*rs_537], s_566)
-				if i_551 == 0 {
-					d_539 = state_9
-					rs_540 = d_539
-					tot_631, err_632 := runtime.MulSize(n_487, rs_540)
-					if err_632 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_632)
+				copy(a_413[i_429*rs_415:(i_429+1)*rs_415], s_444)
+				if i_429 == 0 {
+					d_417 = state_9
+					rs_418 = d_417
+					tot_509, err_510 := runtime.MulSize(n_365, rs_418)
+					if err_510 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_510)
 					}
-					a_538 = ar.F64w(tot_631)
-				} else if state_9 != d_539 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_539}))
+					a_416 = ar.F64w(tot_509)
+				} else if state_9 != d_417 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_429)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_417}))
 				}
-				copy(a_538[i_551*rs_540:(i_551+1)*rs_540], row_563)
-				if i_551 == 0 {
-					d_542 = n_556
-					rs_543 = d_542
-					tot_633, err_634 := runtime.MulSize(n_487, rs_543)
-					if err_634 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_634)
+				copy(a_416[i_429*rs_418:(i_429+1)*rs_418], row_441)
+				if i_429 == 0 {
+					d_420 = n_434
+					rs_421 = d_420
+					tot_511, err_512 := runtime.MulSize(n_365, rs_421)
+					if err_512 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_512)
 					}
-					a_541 = ar.F64w(tot_633)
-				} else if n_556 != d_542 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{n_556})+", element 0 has shape "+runtime.ShapeString([]int{d_542}))
+					a_419 = ar.F64w(tot_511)
+				} else if n_434 != d_420 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_429)+" has shape "+runtime.ShapeString([]int{n_434})+", element 0 has shape "+runtime.ShapeString([]int{d_420}))
 				}
-				copy(a_541[i_551*rs_543:(i_551+1)*rs_543], s_557)
-				if i_551 == 0 {
-					d_545 = sequence_12
-					rs_546 = d_545
-					tot_635, err_636 := runtime.MulSize(n_487, rs_546)
-					if err_636 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_636)
+				copy(a_419[i_429*rs_421:(i_429+1)*rs_421], s_435)
+				if i_429 == 0 {
+					d_423 = sequence_12
+					rs_424 = d_423
+					tot_513, err_514 := runtime.MulSize(n_365, rs_424)
+					if err_514 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_514)
 					}
-					a_544 = ar.F64w(tot_635)
-				} else if sequence_12 != d_545 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_545}))
+					a_422 = ar.F64w(tot_513)
+				} else if sequence_12 != d_423 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_429)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_423}))
 				}
-				copy(a_544[i_551*rs_546:(i_551+1)*rs_546], r_145)
-				if i_551 == 0 {
-					d_548, d_549 = state_8, state_9
-					rs_550 = d_548 * d_549
-					tot_637, err_638 := runtime.MulSize(n_487, rs_550)
-					if err_638 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_638)
+				copy(a_422[i_429*rs_424:(i_429+1)*rs_424], r_23)
+				if i_429 == 0 {
+					d_426, d_427 = state_8, state_9
+					rs_428 = d_426 * d_427
+					tot_515, err_516 := runtime.MulSize(n_365, rs_428)
+					if err_516 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_516)
 					}
-					a_547 = ar.F64w(tot_637)
-				} else if state_8 != d_548 || state_9 != d_549 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_548, d_549}))
+					a_425 = ar.F64w(tot_515)
+				} else if state_8 != d_426 || state_9 != d_427 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_429)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_426, d_427}))
 				}
-				copy(a_547[i_551*rs_550:(i_551+1)*rs_550], state_7)
-				if i_551 > 0 {
-					ar.release(mark_552)
+				copy(a_425[i_429*rs_428:(i_429+1)*rs_428], state_7)
+				if i_429 > 0 {
+					ar.release(mark_430)
 				}
 			}
-			c_155, c_156, c_157, c_158, c_159, c_160, c_161, c_162, c_163, c_164, c_165, c_166, c_167, c_168, c_169, c_170, c_171, c_172, c_173, c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201, c_202, c_203, c_204, c_205, c_206, c_207, c_208, c_209, c_210, c_211, c_212, c_213, c_214, c_215, c_216 = a_489, n_487, d_490, a_492, n_487, d_493, d_494, a_496, n_487, d_497, a_499, n_487, d_500, a_502, n_487, d_503, a_505, n_487, d_506, a_508, n_487, d_509, a_511, n_487, d_512, a_514, n_487, d_515, a_517, n_487, d_518, a_520, n_487, d_521, a_523, n_487, d_524, a_526, n_487, d_527, a_529, n_487, d_530, a_532, n_487, d_533, a_535, n_487, d_536, a_538, n_487, d_539, a_541, n_487, d_542, a_544, n_487, d_545, a_547, n_487, d_548, d_549
+			c_33, c_34, c_35, c_36, c_37, c_38, c_39, c_40, c_41, c_42, c_43, c_44, c_45, c_46, c_47, c_48, c_49, c_50, c_51, c_52, c_53, c_54, c_55, c_56, c_57, c_58, c_59, c_60, c_61, c_62, c_63, c_64, c_65, c_66, c_67, c_68, c_69, c_70, c_71, c_72, c_73, c_74, c_75, c_76, c_77, c_78, c_79, c_80, c_81, c_82, c_83, c_84, c_85, c_86, c_87, c_88, c_89, c_90, c_91, c_92, c_93, c_94 = a_367, n_365, d_368, a_370, n_365, d_371, d_372, a_374, n_365, d_375, a_377, n_365, d_378, a_380, n_365, d_381, a_383, n_365, d_384, a_386, n_365, d_387, a_389, n_365, d_390, a_392, n_365, d_393, a_395, n_365, d_396, a_398, n_365, d_399, a_401, n_365, d_402, a_404, n_365, d_405, a_407, n_365, d_408, a_410, n_365, d_411, a_413, n_365, d_414, a_416, n_365, d_417, a_419, n_365, d_420, a_422, n_365, d_423, a_425, n_365, d_426, d_427
 		}
-		var c_639 []float64
-		var c_640 int
-		var c_641 []float64
-		var c_642 int
-		var c_643 int
-		if x_154 {
-			x_644 := x_153 - int64(1)
-			if x_644 < 0 || x_644 >= int64(c_156) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_644, c_156))
+		var c_517 []float64
+		var c_518 int
+		var c_519 []float64
+		var c_520 int
+		var c_521 int
+		if x_32 {
+			x_522 := x_31 - int64(1)
+			if x_522 < 0 || x_522 >= int64(c_34) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_522, c_34))
 			}
-			row_645 := c_155[int(x_644)*c_157 : (int(x_644)+1)*c_157]
-			rs_646 := c_160 * c_161
-			row_647 := c_158[int(x_644)*rs_646 : (int(x_644)+1)*rs_646]
-			row_648 := c_162[int(x_644)*c_164 : (int(x_644)+1)*c_164]
-			_ = row_648
-			row_649 := c_165[int(x_644)*c_167 : (int(x_644)+1)*c_167]
-			_ = row_649
-			row_650 := c_168[int(x_644)*c_170 : (int(x_644)+1)*c_170]
-			_ = row_650
-			row_651 := c_171[int(x_644)*c_173 : (int(x_644)+1)*c_173]
-			_ = row_651
-			row_652 := c_174[int(x_644)*c_176 : (int(x_644)+1)*c_176]
-			_ = row_652
-			row_653 := c_177[int(x_644)*c_179 : (int(x_644)+1)*c_179]
-			_ = row_653
-			row_654 := c_180[int(x_644)*c_182 : (int(x_644)+1)*c_182]
-			_ = row_654
-			row_655 := c_183[int(x_644)*c_185 : (int(x_644)+1)*c_185]
-			_ = row_655
-			row_656 := c_186[int(x_644)*c_188 : (int(x_644)+1)*c_188]
-			_ = row_656
-			row_657 := c_189[int(x_644)*c_191 : (int(x_644)+1)*c_191]
-			_ = row_657
-			row_658 := c_192[int(x_644)*c_194 : (int(x_644)+1)*c_194]
-			_ = row_658
-			row_659 := c_195[int(x_644)*c_197 : (int(x_644)+1)*c_197]
-			_ = row_659
-			row_660 := c_198[int(x_644)*c_200 : (int(x_644)+1)*c_200]
-			_ = row_660
-			row_661 := c_201[int(x_644)*c_203 : (int(x_644)+1)*c_203]
-			_ = row_661
-			row_662 := c_204[int(x_644)*c_206 : (int(x_644)+1)*c_206]
-			_ = row_662
-			row_663 := c_207[int(x_644)*c_209 : (int(x_644)+1)*c_209]
-			_ = row_663
-			row_664 := c_210[int(x_644)*c_212 : (int(x_644)+1)*c_212]
-			_ = row_664
-			rs_665 := c_215 * c_216
-			row_666 := c_213[int(x_644)*rs_665 : (int(x_644)+1)*rs_665]
-			_ = row_666
-			c_639, c_640, c_641, c_642, c_643 = row_645, c_157, row_647, c_160, c_161
+			row_523 := c_33[int(x_522)*c_35 : (int(x_522)+1)*c_35]
+			rs_524 := c_38 * c_39
+			row_525 := c_36[int(x_522)*rs_524 : (int(x_522)+1)*rs_524]
+			row_526 := c_40[int(x_522)*c_42 : (int(x_522)+1)*c_42]
+			_ = row_526
+			row_527 := c_43[int(x_522)*c_45 : (int(x_522)+1)*c_45]
+			_ = row_527
+			row_528 := c_46[int(x_522)*c_48 : (int(x_522)+1)*c_48]
+			_ = row_528
+			row_529 := c_49[int(x_522)*c_51 : (int(x_522)+1)*c_51]
+			_ = row_529
+			row_530 := c_52[int(x_522)*c_54 : (int(x_522)+1)*c_54]
+			_ = row_530
+			row_531 := c_55[int(x_522)*c_57 : (int(x_522)+1)*c_57]
+			_ = row_531
+			row_532 := c_58[int(x_522)*c_60 : (int(x_522)+1)*c_60]
+			_ = row_532
+			row_533 := c_61[int(x_522)*c_63 : (int(x_522)+1)*c_63]
+			_ = row_533
+			row_534 := c_64[int(x_522)*c_66 : (int(x_522)+1)*c_66]
+			_ = row_534
+			row_535 := c_67[int(x_522)*c_69 : (int(x_522)+1)*c_69]
+			_ = row_535
+			row_536 := c_70[int(x_522)*c_72 : (int(x_522)+1)*c_72]
+			_ = row_536
+			row_537 := c_73[int(x_522)*c_75 : (int(x_522)+1)*c_75]
+			_ = row_537
+			row_538 := c_76[int(x_522)*c_78 : (int(x_522)+1)*c_78]
+			_ = row_538
+			row_539 := c_79[int(x_522)*c_81 : (int(x_522)+1)*c_81]
+			_ = row_539
+			row_540 := c_82[int(x_522)*c_84 : (int(x_522)+1)*c_84]
+			_ = row_540
+			row_541 := c_85[int(x_522)*c_87 : (int(x_522)+1)*c_87]
+			_ = row_541
+			row_542 := c_88[int(x_522)*c_90 : (int(x_522)+1)*c_90]
+			_ = row_542
+			rs_543 := c_93 * c_94
+			row_544 := c_91[int(x_522)*rs_543 : (int(x_522)+1)*rs_543]
+			_ = row_544
+			c_517, c_518, c_519, c_520, c_521 = row_523, c_35, row_525, c_38, c_39
 		} else {
-			c_639, c_640, c_641, c_642, c_643 = r_145, sequence_12, state_7, state_8, state_9
+			c_517, c_518, c_519, c_520, c_521 = r_23, sequence_12, state_7, state_8, state_9
 		}
 		if int64(1) >= int64(extraparams_5) {
 			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 		}
-		row_667 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
-		if extraparams_6 != c_640 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_640})+" and "+runtime.ShapeString([]int{extraparams_6}))
+		row_545 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
+		if extraparams_6 != c_518 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_518})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
 		if int64(2) >= int64(extraparams_5) {
 			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
 		}
-		row_668 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
-		if extraparams_6 != c_640 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_640})+" and "+runtime.ShapeString([]int{extraparams_6}))
+		row_546 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
+		if extraparams_6 != c_518 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_518})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
-		r_669 := ar.F64w(c_640)
-		c_639 = c_639[:len(r_669)]
-		row_667 = row_667[:len(r_669)]
-		row_668 = row_668[:len(r_669)]
-		if len(r_669) >= 262144 {
-			r_669 := r_669
-			c_639 := c_639
-			row_667 := row_667
-			row_668 := row_668
-			runtime.ParallelFor(len(r_669), 16384, func(lo_673, hi int) {
-				for i_674 := lo_673; i_674 < hi; i_674++ {
-					r_669[i_674] = ((c_639[i_674] * row_667[i_674]) + row_668[i_674])
+		r_547 := ar.F64w(c_518)
+		c_517 = c_517[:len(r_547)]
+		row_545 = row_545[:len(r_547)]
+		row_546 = row_546[:len(r_547)]
+		if len(r_547) >= 262144 {
+			r_547 := r_547
+			c_517 := c_517
+			row_545 := row_545
+			row_546 := row_546
+			runtime.ParallelFor(len(r_547), 16384, func(lo_551, hi int) {
+				for i_552 := lo_551; i_552 < hi; i_552++ {
+					r_547[i_552] = ((c_517[i_552] * row_545[i_552]) + row_546[i_552])
 				}
 			})
 		} else {
-			for i_670 := range r_669 {
-				r_669[i_670] = ((c_639[i_670] * row_667[i_670]) + row_668[i_670])
+			for i_548 := range r_547 {
+				r_547[i_548] = ((c_517[i_548] * row_545[i_548]) + row_546[i_548])
 			}
 		}
-		r_676 := ar.F64w(c_640)
-		r_669 = r_669[:len(r_676)]
-		if len(r_676) >= 262144 {
-			r_676 := r_676
-			r_669 := r_669
-			runtime.ParallelFor(len(r_676), 16384, func(lo_680, hi int) {
-				for i_681 := lo_680; i_681 < hi; i_681++ {
-					r_676[i_681] = (math.Exp(r_669[i_681]))
+		r_554 := ar.F64w(c_518)
+		r_547 = r_547[:len(r_554)]
+		if len(r_554) >= 262144 {
+			r_554 := r_554
+			r_547 := r_547
+			runtime.ParallelFor(len(r_554), 16384, func(lo_558, hi int) {
+				for i_559 := lo_558; i_559 < hi; i_559++ {
+					r_554[i_559] = (math.Exp(r_547[i_559]))
 				}
 			})
 		} else {
-			for i_677 := range r_676 {
-				r_676[i_677] = (math.Exp(r_669[i_677]))
+			for i_555 := range r_554 {
+				r_554[i_555] = (math.Exp(r_547[i_555]))
 			}
 		}
-		s_683 := runtime.Sum(r_676)
-		x_684 := s_683 + 2.0
+		s_561 := runtime.Sum(r_554)
+		x_562 := s_561 + 2.0
 		if int64(1) >= int64(sequence_11) {
 			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(int64(1), sequence_11))
 		}
-		row_685 := sequence_10[int(int64(1))*sequence_12 : (int(int64(1))+1)*sequence_12]
-		x_686 := math.Log(x_684)
-		if c_640 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_640}))
+		row_563 := sequence_10[int(int64(1))*sequence_12 : (int(int64(1))+1)*sequence_12]
+		x_564 := math.Log(x_562)
+		if c_518 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_518}))
 		}
-		r_687 := ar.F64w(sequence_12)
-		row_685 = row_685[:len(r_687)]
-		r_669 = r_669[:len(r_687)]
-		if len(r_687) >= 262144 {
-			r_687 := r_687
-			row_685 := row_685
-			r_669 := r_669
-			x_686 := x_686
-			runtime.ParallelFor(len(r_687), 16384, func(lo_691, hi int) {
-				for i_692 := lo_691; i_692 < hi; i_692++ {
-					r_687[i_692] = (row_685[i_692] * (r_669[i_692] - x_686))
+		r_565 := ar.F64w(sequence_12)
+		row_563 = row_563[:len(r_565)]
+		r_547 = r_547[:len(r_565)]
+		if len(r_565) >= 262144 {
+			r_565 := r_565
+			row_563 := row_563
+			r_547 := r_547
+			x_564 := x_564
+			runtime.ParallelFor(len(r_565), 16384, func(lo_569, hi int) {
+				for i_570 := lo_569; i_570 < hi; i_570++ {
+					r_565[i_570] = (row_563[i_570] * (r_547[i_570] - x_564))
 				}
 			})
 		} else {
-			for i_688 := range r_687 {
-				r_687[i_688] = (row_685[i_688] * (r_669[i_688] - x_686))
+			for i_566 := range r_565 {
+				r_565[i_566] = (row_563[i_566] * (r_547[i_566] - x_564))
 			}
 		}
-		s_694 := runtime.Sum(r_687)
-		n_695 := int(max(x_142, 0)) + 1
-		var st_696 []float64
-		var st_697 int
-		var st_698 int
-		var st_699 float64
-		var st_700 []float64
-		var st_701 int
-		var st_702 float64
-		var st_703 []float64
-		var st_704 int
-		var st_705 []float64
-		var st_706 int
-		var st_707 []float64
-		var st_708 int
-		var st_709 []float64
-		var st_710 int
-		var st_711 []float64
-		var st_712 int
-		var st_713 int
-		var st_714 []float64
-		var st_715 int
-		var st_716 int
-		var st_717 []float64
-		var st_718 int
-		var st_719 int
-		var st_720 int
-		var st_721 []float64
-		var st_722 int
-		var st_723 int
-		var st_724 []float64
-		var st_725 int
-		var st_726 int
-		var st_727 []float64
-		var st_728 int
-		var st_729 int
-		var st_730 []float64
-		var st_731 int
-		var st_732 int
-		var st_733 []float64
-		var st_734 int
-		var st_735 int
-		var st_736 []float64
-		var st_737 int
-		var st_738 int
-		var st_739 []float64
-		var st_740 int
-		var st_741 int
-		var st_742 []float64
-		var st_743 int
-		var st_744 int
-		var st_745 []float64
-		var st_746 int
-		var st_747 int
-		var st_748 []float64
-		var st_749 int
-		var st_750 int
-		var st_751 []float64
-		var st_752 int
-		var st_753 int
-		var st_754 []float64
-		var st_755 int
-		var st_756 int
-		var st_757 []float64
-		var st_758 int
-		var st_759 int
-		var st_760 []float64
-		var st_761 int
-		var st_762 int
-		var st_763 []float64
-		var st_764 int
-		var st_765 int
-		var st_766 []float64
-		var st_767 int
-		var st_768 int
-		var st_769 []float64
-		var st_770 int
-		var st_771 int
-		var st_772 []float64
-		var st_773 int
-		var st_774 int
-		var st_775 int
-		var st_776 []float64
-		var st_777 int
-		var st_778 []float64
-		var st_779 int
-		var st_780 int
-		var st_781 []float64
-		var st_782 int
-		var st_783 int
-		var st_784 float64
-		st_696, st_697, st_698, st_699, st_700, st_701, st_702, st_703, st_704, st_705, st_706, st_707, st_708, st_709, st_710, st_711, st_712, st_713, st_714, st_715, st_716, st_717, st_718, st_719, st_720, st_721, st_722, st_723, st_724, st_725, st_726, st_727, st_728, st_729, st_730, st_731, st_732, st_733, st_734, st_735, st_736, st_737, st_738, st_739, st_740, st_741, st_742, st_743, st_744, st_745, st_746, st_747, st_748, st_749, st_750, st_751, st_752, st_753, st_754, st_755, st_756, st_757, st_758, st_759, st_760, st_761, st_762, st_763, st_764, st_765, st_766, st_767, st_768, st_769, st_770, st_771, st_772, st_773, st_774, st_775, st_776, st_777, st_778, st_779, st_780, st_781, st_782, st_783, st_784 = c_641, c_642, c_643, s_694, r_687, sequence_12, x_684, r_676, c_640, row_667, extraparams_6, c_639, c_640, c_639, c_640, c_641, c_642, c_643, c_155, c_156, c_157, c_158, c_159, c_160, c_161, c_162, c_163, c_164, c_165, c_166, c_167, c_168, c_169, c_170, c_171, c_172, c_173, c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201, c_202, c_203, c_204, c_205, c_206, c_207, c_208, c_209, c_210, c_211, c_212, c_213, c_214, c_215, c_216, r_145, sequence_12, state_7, state_8, state_9, state_7, state_8, state_9, 0.0
-		var a_785 []float64
-		var d_786 int = 0
-		var d_787 int = 0
-		var rs_788 int = 0
-		a_789 := ar.F64w(n_695)
-		var a_790 []float64
-		var d_791 int = 0
-		var rs_792 int = 0
-		a_793 := ar.F64w(n_695)
-		var a_794 []float64
-		var d_795 int = 0
-		var rs_796 int = 0
-		var a_797 []float64
-		var d_798 int = 0
-		var rs_799 int = 0
-		var a_800 []float64
-		var d_801 int = 0
-		var rs_802 int = 0
-		var a_803 []float64
-		var d_804 int = 0
-		var rs_805 int = 0
-		var a_806 []float64
-		var d_807 int = 0
-		var d_808 int = 0
-		var rs_809 int = 0
-		var a_810 []float64
-		var d_811 int = 0
-		var d_812 int = 0
-		var rs_813 int = 0
-		var a_814 []float64
-		var d_815 int = 0
-		var d_816 int = 0
-		var d_817 int = 0
-		var rs_818 int = 0
-		var a_819 []float64
-		var d_820 int = 0
-		var d_821 int = 0
-		var rs_822 int = 0
-		var a_823 []float64
-		var d_824 int = 0
-		var d_825 int = 0
-		var rs_826 int = 0
-		var a_827 []float64
-		var d_828 int = 0
-		var d_829 int = 0
-		var rs_830 int = 0
-		var a_831 []float64
-		var d_832 int = 0
-		var d_833 int = 0
-		var rs_834 int = 0
-		var a_835 []float64
-		var d_836 int = 0
-		var d_837 int = 0
-		var rs_838 int = 0
-		var a_839 []float64
-		var d_840 int = 0
-		var d_841 int = 0
-		var rs_842 int = 0
-		var a_843 []float64
-		var d_844 int = 0
-		var d_845 int = 0
-		var rs_846 int = 0
-		var a_847 []float64
-		var d_848 int = 0
-		var d_849 int = 0
-		var rs_850 int = 0
-		var a_851 []float64
-		var d_852 int = 0
-		var d_853 int = 0
-		var rs_854 int = 0
-		var a_855 []float64
-		var d_856 int = 0
-		var d_857 int = 0
-		var rs_858 int = 0
-		var a_859 []float64
-		var d_860 int = 0
-		var d_861 int = 0
-		var rs_862 int = 0
-		var a_863 []float64
-		var d_864 int = 0
-		var d_865 int = 0
-		var rs_866 int = 0
-		var a_867 []float64
-		var d_868 int = 0
-		var d_869 int = 0
-		var rs_870 int = 0
-		var a_871 []float64
-		var d_872 int = 0
-		var d_873 int = 0
-		var rs_874 int = 0
-		var a_875 []float64
-		var d_876 int = 0
-		var d_877 int = 0
-		var rs_878 int = 0
-		var a_879 []float64
-		var d_880 int = 0
-		var d_881 int = 0
-		var rs_882 int = 0
-		var a_883 []float64
-		var d_884 int = 0
-		var d_885 int = 0
-		var rs_886 int = 0
-		var a_887 []float64
-		var d_888 int = 0
-		var d_889 int = 0
-		var d_890 int = 0
-		var rs_891 int = 0
-		var a_892 []float64
-		var d_893 int = 0
-		var rs_894 int = 0
-		var a_895 []float64
-		var d_896 int = 0
-		var d_897 int = 0
-		var rs_898 int = 0
-		var a_899 []float64
-		var d_900 int = 0
-		var d_901 int = 0
-		var rs_902 int = 0
-		a_903 := ar.F64w(n_695)
-		for i_904 := 0; i_904 < n_695; i_904++ {
-			mark_905 := ar.mark()
-			if i_904 > 0 {
-				k_906 := int64(i_904 - 1)
-				x_907 := k_906 + int64(1)
-				if x_907 < 0 || x_907 >= int64(sequence_11) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(x_907, sequence_11))
+		s_572 := runtime.Sum(r_565)
+		n_573 := int(max(x_20, 0)) + 1
+		var st_574 []float64
+		var st_575 int
+		var st_576 int
+		var st_577 float64
+		var st_580 float64
+		var st_581 []float64
+		var st_582 int
+		var st_583 []float64
+		var st_584 int
+		var st_585 []float64
+		var st_586 int
+		var st_592 []float64
+		var st_593 int
+		var st_594 int
+		var st_595 []float64
+		var st_596 int
+		var st_597 int
+		var st_598 int
+		var st_599 []float64
+		var st_600 int
+		var st_601 int
+		var st_602 []float64
+		var st_603 int
+		var st_604 int
+		var st_605 []float64
+		var st_606 int
+		var st_607 int
+		var st_608 []float64
+		var st_609 int
+		var st_610 int
+		var st_611 []float64
+		var st_612 int
+		var st_613 int
+		var st_614 []float64
+		var st_615 int
+		var st_616 int
+		var st_617 []float64
+		var st_618 int
+		var st_619 int
+		var st_620 []float64
+		var st_621 int
+		var st_622 int
+		var st_623 []float64
+		var st_624 int
+		var st_625 int
+		var st_626 []float64
+		var st_627 int
+		var st_628 int
+		var st_629 []float64
+		var st_630 int
+		var st_631 int
+		var st_632 []float64
+		var st_633 int
+		var st_634 int
+		var st_635 []float64
+		var st_636 int
+		var st_637 int
+		var st_638 []float64
+		var st_639 int
+		var st_640 int
+		var st_641 []float64
+		var st_642 int
+		var st_643 int
+		var st_644 []float64
+		var st_645 int
+		var st_646 int
+		var st_647 []float64
+		var st_648 int
+		var st_649 int
+		var st_650 []float64
+		var st_651 int
+		var st_652 int
+		var st_653 int
+		var st_660 int
+		var st_661 int
+		st_574, st_575, st_576, st_577, st_580, st_581, st_582, st_583, st_584, st_585, st_586, st_592, st_593, st_594, st_595, st_596, st_597, st_598, st_599, st_600, st_601, st_602, st_603, st_604, st_605, st_606, st_607, st_608, st_609, st_610, st_611, st_612, st_613, st_614, st_615, st_616, st_617, st_618, st_619, st_620, st_621, st_622, st_623, st_624, st_625, st_626, st_627, st_628, st_629, st_630, st_631, st_632, st_633, st_634, st_635, st_636, st_637, st_638, st_639, st_640, st_641, st_642, st_643, st_644, st_645, st_646, st_647, st_648, st_649, st_650, st_651, st_652, st_653, st_660, st_661 = c_519, c_520, c_521, s_572, x_562, r_554, c_518, row_545, extraparams_6, c_517, c_518, c_33, c_34, c_35, c_36, c_37, c_38, c_39, c_40, c_41, c_42, c_43, c_44, c_45, c_46, c_47, c_48, c_49, c_50, c_51, c_52, c_53, c_54, c_55, c_56, c_57, c_58, c_59, c_60, c_61, c_62, c_63, c_64, c_65, c_66, c_67, c_68, c_69, c_70, c_71, c_72, c_73, c_74, c_75, c_76, c_77, c_78, c_79, c_80, c_81, c_82, c_83, c_84, c_85, c_86, c_87, c_88, c_89, c_90, c_91, c_92, c_93, c_94, state_8, state_9
+		a_663 := ar.F64w(n_573)
+		var a_664 []float64
+		var d_665 int = 0
+		var rs_666 int = 0
+		var a_667 []float64
+		var d_668 int = 0
+		var rs_669 int = 0
+		var a_670 []float64
+		var d_671 int = 0
+		var rs_672 int = 0
+		var a_673 []float64
+		var d_674 int = 0
+		var d_675 int = 0
+		var rs_676 int = 0
+		var a_677 []float64
+		var d_678 int = 0
+		var d_679 int = 0
+		var d_680 int = 0
+		var rs_681 int = 0
+		var a_682 []float64
+		var d_683 int = 0
+		var d_684 int = 0
+		var rs_685 int = 0
+		var a_686 []float64
+		var d_687 int = 0
+		var d_688 int = 0
+		var rs_689 int = 0
+		var a_690 []float64
+		var d_691 int = 0
+		var d_692 int = 0
+		var rs_693 int = 0
+		var a_694 []float64
+		var d_695 int = 0
+		var d_696 int = 0
+		var rs_697 int = 0
+		var a_698 []float64
+		var d_699 int = 0
+		var d_700 int = 0
+		var rs_701 int = 0
+		var a_702 []float64
+		var d_703 int = 0
+		var d_704 int = 0
+		var rs_705 int = 0
+		var a_706 []float64
+		var d_707 int = 0
+		var d_708 int = 0
+		var rs_709 int = 0
+		var a_710 []float64
+		var d_711 int = 0
+		var d_712 int = 0
+		var rs_713 int = 0
+		var a_714 []float64
+		var d_715 int = 0
+		var d_716 int = 0
+		var rs_717 int = 0
+		var a_718 []float64
+		var d_719 int = 0
+		var d_720 int = 0
+		var rs_721 int = 0
+		var a_722 []float64
+		var d_723 int = 0
+		var d_724 int = 0
+		var rs_725 int = 0
+		var a_726 []float64
+		var d_727 int = 0
+		var d_728 int = 0
+		var rs_729 int = 0
+		var a_730 []float64
+		var d_731 int = 0
+		var d_732 int = 0
+		var rs_733 int = 0
+		var a_734 []float64
+		var d_735 int = 0
+		var d_736 int = 0
+		var rs_737 int = 0
+		var a_738 []float64
+		var d_739 int = 0
+		var d_740 int = 0
+		var rs_741 int = 0
+		var a_742 []float64
+		var d_743 int = 0
+		var d_744 int = 0
+		var rs_745 int = 0
+		var a_746 []float64
+		var d_747 int = 0
+		var d_748 int = 0
+		var rs_749 int = 0
+		var a_750 []float64
+		var d_751 int = 0
+		var d_752 int = 0
+		var d_753 int = 0
+		var rs_754 int = 0
+		var d_755 int = 0
+		var d_756 int = 0
+		var rs_757 int = 0
+		for i_758 := 0; i_758 < n_573; i_758++ {
+			mark_759 := ar.mark()
+			if i_758 > 0 {
+				k_760 := int64(i_758 - 1)
+				x_761 := k_760 + int64(1)
+				if x_761 < 0 || x_761 >= int64(sequence_11) {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(x_761, sequence_11))
 				}
-				row_908 := sequence_10[int(x_907)*sequence_12 : (int(x_907)+1)*sequence_12]
+				row_762 := sequence_10[int(x_761)*sequence_12 : (int(x_761)+1)*sequence_12]
 				if int64(0) >= int64(extraparams_5) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
 				}
-				row_909 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
+				row_763 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
 				if extraparams_6 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 				}
-				r_910 := ar.F64w(sequence_12)
-				row_908 = row_908[:len(r_910)]
-				row_909 = row_909[:len(r_910)]
-				for i_911 := range r_910 {
-					r_910[i_911] = (row_908[i_911] * row_909[i_911])
+				r_764 := ar.F64w(sequence_12)
+				row_762 = row_762[:len(r_764)]
+				row_763 = row_763[:len(r_764)]
+				for i_765 := range r_764 {
+					r_764[i_765] = (row_762[i_765] * row_763[i_765])
 				}
-				x_913 := n_14 / int64(2)
-				x_914 := max(x_913, int64(0))
-				x_915 := x_914 > int64(0)
-				var c_916 []float64
-				var c_917 int
-				var c_918 int
-				var c_919 []float64
-				var c_920 int
-				var c_921 int
-				var c_922 int
-				var c_923 []float64
-				var c_924 int
-				var c_925 int
-				var c_926 []float64
-				var c_927 int
-				var c_928 int
-				var c_929 []float64
-				var c_930 int
-				var c_931 int
-				var c_932 []float64
-				var c_933 int
-				var c_934 int
-				var c_935 []float64
-				var c_936 int
-				var c_937 int
-				var c_938 []float64
-				var c_939 int
-				var c_940 int
-				var c_941 []float64
-				var c_942 int
-				var c_943 int
-				var c_944 []float64
-				var c_945 int
-				var c_946 int
-				var c_947 []float64
-				var c_948 int
-				var c_949 int
-				var c_950 []float64
-				var c_951 int
-				var c_952 int
-				var c_953 []float64
-				var c_954 int
-				var c_955 int
-				var c_956 []float64
-				var c_957 int
-				var c_958 int
-				var c_959 []float64
-				var c_960 int
-				var c_961 int
-				var c_962 []float64
-				var c_963 int
-				var c_964 int
-				var c_965 []float64
-				var c_966 int
-				var c_967 int
-				var c_968 []float64
-				var c_969 int
-				var c_970 int
-				var c_971 []float64
-				var c_972 int
-				var c_973 int
-				var c_974 []float64
-				var c_975 int
-				var c_976 int
-				var c_977 int
-				if x_915 {
-					x_978 := x_914 - int64(1)
+				x_767 := n_14 / int64(2)
+				x_768 := max(x_767, int64(0))
+				x_769 := x_768 > int64(0)
+				var c_770 []float64
+				var c_771 int
+				var c_772 int
+				var c_773 []float64
+				var c_774 int
+				var c_775 int
+				var c_776 int
+				var c_777 []float64
+				var c_778 int
+				var c_779 int
+				var c_780 []float64
+				var c_781 int
+				var c_782 int
+				var c_783 []float64
+				var c_784 int
+				var c_785 int
+				var c_786 []float64
+				var c_787 int
+				var c_788 int
+				var c_789 []float64
+				var c_790 int
+				var c_791 int
+				var c_792 []float64
+				var c_793 int
+				var c_794 int
+				var c_795 []float64
+				var c_796 int
+				var c_797 int
+				var c_798 []float64
+				var c_799 int
+				var c_800 int
+				var c_801 []float64
+				var c_802 int
+				var c_803 int
+				var c_804 []float64
+				var c_805 int
+				var c_806 int
+				var c_807 []float64
+				var c_808 int
+				var c_809 int
+				var c_810 []float64
+				var c_811 int
+				var c_812 int
+				var c_813 []float64
+				var c_814 int
+				var c_815 int
+				var c_816 []float64
+				var c_817 int
+				var c_818 int
+				var c_819 []float64
+				var c_820 int
+				var c_821 int
+				var c_822 []float64
+				var c_823 int
+				var c_824 int
+				var c_825 []float64
+				var c_826 int
+				var c_827 int
+				var c_828 []float64
+				var c_829 int
+				var c_830 int
+				var c_831 int
+				if x_769 {
+					x_832 := x_768 - int64(1)
 					if int64(0) >= int64(mainparams_2) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 					}
-					row_979 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+					row_833 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 					if int64(1) >= int64(mainparams_2) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 					}
-					row_980 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+					row_834 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_981 := int(n_15) - int(int64(0))
-					s_982 := row_979[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_981 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_981}))
+					n_835 := int(n_15) - int(int64(0))
+					s_836 := row_833[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_835 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_835}))
 					}
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_983 := int(n_15) - int(int64(0))
-					s_984 := row_980[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_983 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_983}))
+					n_837 := int(n_15) - int(int64(0))
+					s_838 := row_834[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_837 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_837}))
 					}
-					r_985 := ar.F64w(sequence_12)
-					r_910 = r_910[:len(r_985)]
-					s_982 = s_982[:len(r_985)]
-					s_984 = s_984[:len(r_985)]
-					for i_986 := range r_985 {
-						r_985[i_986] = (runtime.Sigmoid(((r_910[i_986] * s_982[i_986]) + s_984[i_986])))
+					r_839 := ar.F64w(sequence_12)
+					r_764 = r_764[:len(r_839)]
+					s_836 = s_836[:len(r_839)]
+					s_838 = s_838[:len(r_839)]
+					for i_840 := range r_839 {
+						r_839[i_840] = (runtime.Sigmoid(((r_764[i_840] * s_836[i_840]) + s_838[i_840])))
 					}
-					if int64(0) >= int64(st_697) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), st_697))
+					if int64(0) >= int64(st_575) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), st_575))
 					}
-					row_988 := st_696[int(int64(0))*st_698 : (int(int64(0))+1)*st_698]
-					x_989 := int64(2) * n_15
-					if n_15 < 0 || x_989 < n_15 || x_989 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_989, mainparams_3))
+					row_842 := st_574[int(int64(0))*st_576 : (int(int64(0))+1)*st_576]
+					x_843 := int64(2) * n_15
+					if n_15 < 0 || x_843 < n_15 || x_843 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_843, mainparams_3))
 					}
-					n_990 := int(x_989) - int(n_15)
-					s_991 := row_979[int(n_15)*1 : int(x_989)*1 : int(x_989)*1]
-					if n_990 != st_698 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_698})+" and "+runtime.ShapeString([]int{n_990}))
+					n_844 := int(x_843) - int(n_15)
+					s_845 := row_833[int(n_15)*1 : int(x_843)*1 : int(x_843)*1]
+					if n_844 != st_576 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_576})+" and "+runtime.ShapeString([]int{n_844}))
 					}
-					if n_15 < 0 || x_989 < n_15 || x_989 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_989, mainparams_3))
+					if n_15 < 0 || x_843 < n_15 || x_843 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_843, mainparams_3))
 					}
-					n_992 := int(x_989) - int(n_15)
-					s_993 := row_980[int(n_15)*1 : int(x_989)*1 : int(x_989)*1]
-					if n_992 != st_698 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_698})+" and "+runtime.ShapeString([]int{n_992}))
+					n_846 := int(x_843) - int(n_15)
+					s_847 := row_834[int(n_15)*1 : int(x_843)*1 : int(x_843)*1]
+					if n_846 != st_576 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_576})+" and "+runtime.ShapeString([]int{n_846}))
 					}
-					r_994 := ar.F64w(st_698)
-					row_988 = row_988[:len(r_994)]
-					s_991 = s_991[:len(r_994)]
-					s_993 = s_993[:len(r_994)]
-					for i_995 := range r_994 {
-						r_994[i_995] = (runtime.Sigmoid(((row_988[i_995] * s_991[i_995]) + s_993[i_995])))
+					r_848 := ar.F64w(st_576)
+					row_842 = row_842[:len(r_848)]
+					s_845 = s_845[:len(r_848)]
+					s_847 = s_847[:len(r_848)]
+					for i_849 := range r_848 {
+						r_848[i_849] = (runtime.Sigmoid(((row_842[i_849] * s_845[i_849]) + s_847[i_849])))
 					}
-					x_997 := int64(3) * n_15
-					if x_989 < 0 || x_997 < x_989 || x_997 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_989, x_997, mainparams_3))
+					x_851 := int64(3) * n_15
+					if x_843 < 0 || x_851 < x_843 || x_851 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_843, x_851, mainparams_3))
 					}
-					n_998 := int(x_997) - int(x_989)
-					s_999 := row_979[int(x_989)*1 : int(x_997)*1 : int(x_997)*1]
-					if n_998 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_998}))
+					n_852 := int(x_851) - int(x_843)
+					s_853 := row_833[int(x_843)*1 : int(x_851)*1 : int(x_851)*1]
+					if n_852 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_852}))
 					}
-					if x_989 < 0 || x_997 < x_989 || x_997 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_989, x_997, mainparams_3))
+					if x_843 < 0 || x_851 < x_843 || x_851 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_843, x_851, mainparams_3))
 					}
-					n_1000 := int(x_997) - int(x_989)
-					s_1001 := row_980[int(x_989)*1 : int(x_997)*1 : int(x_997)*1]
-					if n_1000 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1000}))
+					n_854 := int(x_851) - int(x_843)
+					s_855 := row_834[int(x_843)*1 : int(x_851)*1 : int(x_851)*1]
+					if n_854 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_854}))
 					}
-					r_1002 := ar.F64w(sequence_12)
-					r_910 = r_910[:len(r_1002)]
-					s_999 = s_999[:len(r_1002)]
-					s_1001 = s_1001[:len(r_1002)]
-					for i_1003 := range r_1002 {
-						r_1002[i_1003] = (runtime.Sigmoid(((r_910[i_1003] * s_999[i_1003]) + s_1001[i_1003])))
+					r_856 := ar.F64w(sequence_12)
+					r_764 = r_764[:len(r_856)]
+					s_853 = s_853[:len(r_856)]
+					s_855 = s_855[:len(r_856)]
+					for i_857 := range r_856 {
+						r_856[i_857] = (runtime.Sigmoid(((r_764[i_857] * s_853[i_857]) + s_855[i_857])))
 					}
-					x_1005 := int64(4) * n_15
-					if x_997 < 0 || x_1005 < x_997 || x_1005 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_997, x_1005, mainparams_3))
+					x_859 := int64(4) * n_15
+					if x_851 < 0 || x_859 < x_851 || x_859 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_851, x_859, mainparams_3))
 					}
-					n_1006 := int(x_1005) - int(x_997)
-					s_1007 := row_979[int(x_997)*1 : int(x_1005)*1 : int(x_1005)*1]
-					if n_1006 != st_698 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_698})+" and "+runtime.ShapeString([]int{n_1006}))
+					n_860 := int(x_859) - int(x_851)
+					s_861 := row_833[int(x_851)*1 : int(x_859)*1 : int(x_859)*1]
+					if n_860 != st_576 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_576})+" and "+runtime.ShapeString([]int{n_860}))
 					}
-					if x_997 < 0 || x_1005 < x_997 || x_1005 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_997, x_1005, mainparams_3))
+					if x_851 < 0 || x_859 < x_851 || x_859 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_851, x_859, mainparams_3))
 					}
-					n_1008 := int(x_1005) - int(x_997)
-					s_1009 := row_980[int(x_997)*1 : int(x_1005)*1 : int(x_1005)*1]
-					if n_1008 != st_698 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_698})+" and "+runtime.ShapeString([]int{n_1008}))
+					n_862 := int(x_859) - int(x_851)
+					s_863 := row_834[int(x_851)*1 : int(x_859)*1 : int(x_859)*1]
+					if n_862 != st_576 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_576})+" and "+runtime.ShapeString([]int{n_862}))
 					}
-					r_1010 := ar.F64w(st_698)
-					row_988 = row_988[:len(r_1010)]
-					s_1007 = s_1007[:len(r_1010)]
-					s_1009 = s_1009[:len(r_1010)]
-					for i_1011 := range r_1010 {
-						r_1010[i_1011] = (math.Tanh(((row_988[i_1011] * s_1007[i_1011]) + s_1009[i_1011])))
+					r_864 := ar.F64w(st_576)
+					row_842 = row_842[:len(r_864)]
+					s_861 = s_861[:len(r_864)]
+					s_863 = s_863[:len(r_864)]
+					for i_865 := range r_864 {
+						r_864[i_865] = (math.Tanh(((row_842[i_865] * s_861[i_865]) + s_863[i_865])))
 					}
-					if int64(1) >= int64(st_697) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), st_697))
+					if int64(1) >= int64(st_575) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), st_575))
 					}
-					row_1013 := st_696[int(int64(1))*st_698 : (int(int64(1))+1)*st_698]
-					if sequence_12 != st_698 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_698})+" and "+runtime.ShapeString([]int{sequence_12}))
+					row_867 := st_574[int(int64(1))*st_576 : (int(int64(1))+1)*st_576]
+					if sequence_12 != st_576 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_576})+" and "+runtime.ShapeString([]int{sequence_12}))
 					}
-					r_1014 := ar.F64w(st_698)
-					row_1013 = row_1013[:len(r_1014)]
-					r_985 = r_985[:len(r_1014)]
-					r_994 = r_994[:len(r_1014)]
-					r_1010 = r_1010[:len(r_1014)]
-					for i_1015 := range r_1014 {
-						r_1014[i_1015] = ((row_1013[i_1015] * r_985[i_1015]) + (r_994[i_1015] * r_1010[i_1015]))
+					r_868 := ar.F64w(st_576)
+					row_867 = row_867[:len(r_868)]
+					r_839 = r_839[:len(r_868)]
+					r_848 = r_848[:len(r_868)]
+					r_864 = r_864[:len(r_868)]
+					for i_869 := range r_868 {
+						r_868[i_869] = ((row_867[i_869] * r_839[i_869]) + (r_848[i_869] * r_864[i_869]))
 					}
-					r_1017 := ar.F64w(st_698)
-					r_1014 = r_1014[:len(r_1017)]
-					for i_1018 := range r_1017 {
-						r_1017[i_1018] = (math.Tanh(r_1014[i_1018]))
+					r_871 := ar.F64w(st_576)
+					r_868 = r_868[:len(r_871)]
+					for i_872 := range r_871 {
+						r_871[i_872] = (math.Tanh(r_868[i_872]))
 					}
-					if st_698 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_698}))
+					if st_576 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_576}))
 					}
-					r_1020 := ar.F64w(sequence_12)
-					r_1002 = r_1002[:len(r_1020)]
-					r_1017 = r_1017[:len(r_1020)]
-					for i_1021 := range r_1020 {
-						r_1020[i_1021] = (r_1002[i_1021] * r_1017[i_1021])
+					r_874 := ar.F64w(sequence_12)
+					r_856 = r_856[:len(r_874)]
+					r_871 = r_871[:len(r_874)]
+					for i_875 := range r_874 {
+						r_874[i_875] = (r_856[i_875] * r_871[i_875])
 					}
-					if int64(0) >= int64(st_697) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), st_697))
+					if int64(0) >= int64(st_575) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), st_575))
 					}
-					if sequence_12 != st_698 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_698}))
+					if sequence_12 != st_576 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_576}))
 					}
-					c_1023 := ar.F64w(len(st_696))
-					copy(c_1023, st_696)
-					copy(c_1023[int(int64(0))*st_698:(int(int64(0))+1)*st_698], r_1020)
-					if int64(1) >= int64(st_697) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), st_697))
+					c_877 := ar.F64w(len(st_574))
+					copy(c_877, st_574)
+					copy(c_877[int(int64(0))*st_576:(int(int64(0))+1)*st_576], r_874)
+					if int64(1) >= int64(st_575) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), st_575))
 					}
-					copy(c_1023[int(int64(1))*st_698:(int(int64(1))+1)*st_698], r_1014)
-					n_1024 := int(max(x_978, 0)) + 1
-					var st_1025 []float64
-					var st_1026 int
-					var st_1027 []float64
-					var st_1028 int
-					var st_1029 int
-					var st_1030 []float64
-					var st_1031 int
-					var st_1032 []float64
-					var st_1033 int
-					var st_1034 []float64
-					var st_1035 int
-					var st_1036 []float64
-					var st_1037 int
-					var st_1038 []float64
-					var st_1039 int
-					var st_1040 []float64
-					var st_1041 int
-					var st_1042 []float64
-					var st_1043 int
-					var st_1044 []float64
-					var st_1045 int
-					var st_1046 []float64
-					var st_1047 int
-					var st_1048 []float64
-					var st_1049 int
-					var st_1050 []float64
-					var st_1051 int
-					var st_1052 []float64
-					var st_1053 int
-					var st_1054 []float64
-					var st_1055 int
-					var st_1056 []float64
-					var st_1057 int
-					var st_1058 []float64
-					var st_1059 int
-					var st_1060 []float64
-					var st_1061 int
-					var st_1062 []float64
-					var st_1063 int
-					var st_1064 []float64
-					var st_1065 int
-					var st_1066 int
-					st_1025, st_1026, st_1027, st_1028, st_1029, st_1030, st_1031, st_1032, st_1033, st_1034, st_1035, st_1036, st_1037, st_1038, st_1039, st_1040, st_1041, st_1042, st_1043, st_1044, st_1045, st_1046, st_1047, st_1048, st_1049, st_1050, st_1051, st_1052, st_1053, st_1054, st_1055, st_1056, st_1057, st_1058, st_1059, st_1060, st_1061, st_1062, st_1063, st_1064, st_1065, st_1066 = r_1020, sequence_12, c_1023, st_697, st_698, r_1014, st_698, r_1017, st_698, r_1002, sequence_12, r_1010, st_698, r_994, st_698, r_985, sequence_12, row_1013, st_698, row_980, mainparams_3, s_1007, n_1006, row_988, st_698, row_979, mainparams_3, s_999, n_998, r_910, sequence_12, s_991, n_990, row_988, st_698, s_982, n_981, r_910, sequence_12, st_696, st_697, st_698
-					var a_1067 []float64
-					var d_1068 int = 0
-					var rs_1069 int = 0
-					var a_1070 []float64
-					var d_1071 int = 0
-					var d_1072 int = 0
-					var rs_1073 int = 0
-					var a_1074 []float64
-					var d_1075 int = 0
-					var rs_1076 int = 0
-					var a_1077 []float64
-					var d_1078 int = 0
-					var rs_1079 int = 0
-					var a_1080 []float64
+					copy(c_877[int(int64(1))*st_576:(int(int64(1))+1)*st_576], r_868)
+					n_878 := int(max(x_832, 0)) + 1
+					var st_879 []float64
+					var st_880 int
+					var st_881 []float64
+					var st_882 int
+					var st_883 int
+					var st_884 []float64
+					var st_885 int
+					var st_886 []float64
+					var st_887 int
+					var st_888 []float64
+					var st_889 int
+					var st_890 []float64
+					var st_891 int
+					var st_892 []float64
+					var st_893 int
+					var st_894 []float64
+					var st_895 int
+					var st_896 []float64
+					var st_897 int
+					var st_898 []float64
+					var st_899 int
+					var st_900 []float64
+					var st_901 int
+					var st_902 []float64
+					var st_903 int
+					var st_904 []float64
+					var st_905 int
+					var st_906 []float64
+					var st_907 int
+					var st_908 []float64
+					var st_909 int
+					var st_910 []float64
+					var st_911 int
+					var st_912 []float64
+					var st_913 int
+					var st_914 []float64
+					var st_915 int
+					var st_916 []float64
+					var st_917 int
+					var st_918 []float64
+					var st_919 int
+					var st_920 int
+					st_879, st_880, st_881, st_882, st_883, st_884, st_885, st_886, st_887, st_888, st_889, st_890, st_891, st_892, st_893, st_894, st_895, st_896, st_897, st_898, st_899, st_900, st_901, st_902, st_903, st_904, st_905, st_906, st_907, st_908, st_909, st_910, st_911, st_912, st_913, st_914, st_915, st_916, st_917, st_918, st_919, st_920 = r_874, sequence_12, c_877, st_575, st_576, r_868, st_576, r_871, st_576, r_856, sequence_12, r_864, st_576, r_848, st_576, r_839, sequence_12, row_867, st_576, row_834, mainparams_3, s_861, n_860, row_842, st_576, row_833, mainparams_3, s_853, n_852, r_764, sequence_12, s_845, n_844, row_842, st_576, s_836, n_835, r_764, sequence_12, st_574, st_575, st_576
+					var a_921 []float64
+					var d_922 int = 0
+					var rs_923 int = 0
+					var a_924 []float64
+					var d_925 int = 0
+					var d_926 int = 0
+					var rs_927 int = 0
+					var a_928 []float64
+					var d_929 int = 0
+					var rs_930 int = 0
+					var a_931 []float64
+					var d_932 int = 0
+					var rs_933 int = 0
+					var a_934 []float64
+					var d_935 int = 0
+					var rs_936 int = 0
+					var a_937 []float64
+					var d_938 int = 0
+					var rs_939 int = 0
+					var a_940 []float64
+					var d_941 int = 0
+					var rs_942 int = 0
+					var a_943 []float64
+					var d_944 int = 0
+					var rs_945 int = 0
+					var a_946 []float64
+					var d_947 int = 0
+					var rs_948 int = 0
+					var a_949 []float64
+					var d_950 int = 0
+					var rs_951 int = 0
+					var a_952 []float64
+					var d_953 int = 0
+					var rs_954 int = 0
+					var a_955 []float64
+					var d_956 int = 0
+					var rs_957 int = 0
+					var a_958 []float64
+					var d_959 int = 0
+					var rs_960 int = 0
+					var a_961 []float64
+					var d_962 int = 0
+					var rs_963 int = 0
+					var a_964 []float64
+					var d_965 int = 0
+					var rs_966 int = 0
+					var a_967 []float64
+					var d_968 int = 0
+					var rs_969 int = 0
+					var a_970 []float64
+					var d_971 int = 0
+					var rs_972 int = 0
+					var a_973 []float64
+					var d_974 int = 0
+					var rs_975 int = 0
+					var a_976 []float64
+					var d_977 int = 0
+					var rs_978 int = 0
+					var a_979 []float64
+					var d_980 int = 0
+					var d_981 int = 0
+					var rs_982 int = 0
+					for i_983 := 0; i_983 < n_878; i_983++ {
+						mark_984 := ar.mark()
+						if i_983 > 0 {
+							k_985 := int64(i_983 - 1)
+							x_986 := k_985 + int64(1)
+							x_987 := int64(2) * x_986
+							if x_987 < 0 || x_987 >= int64(mainparams_2) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_987, mainparams_2))
+							}
+							row_988 := mainparams_1[int(x_987)*mainparams_3 : (int(x_987)+1)*mainparams_3]
+							x_989 := x_987 + int64(1)
+							if x_989 < 0 || x_989 >= int64(mainparams_2) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_989, mainparams_2))
+							}
+							row_990 := mainparams_1[int(x_989)*mainparams_3 : (int(x_989)+1)*mainparams_3]
+							if n_15 < int64(0) || n_15 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+							}
+							n_991 := int(n_15) - int(int64(0))
+							s_992 := row_988[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+							if n_991 != st_880 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_880})+" and "+runtime.ShapeString([]int{n_991}))
+							}
+							if n_15 < int64(0) || n_15 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+							}
+							n_993 := int(n_15) - int(int64(0))
+							s_994 := row_990[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+							if n_993 != st_880 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_880})+" and "+runtime.ShapeString([]int{n_993}))
+							}
+							r_995 := ar.F64w(st_880)
+							st_879 = st_879[:len(r_995)]
+							s_992 = s_992[:len(r_995)]
+							s_994 = s_994[:len(r_995)]
+							for i_996 := range r_995 {
+								r_995[i_996] = (runtime.Sigmoid(((st_879[i_996] * s_992[i_996]) + s_994[i_996])))
+							}
+							if x_987 < 0 || x_987 >= int64(st_882) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_987, st_882))
+							}
+							row_998 := st_881[int(x_987)*st_883 : (int(x_987)+1)*st_883]
+							x_999 := int64(2) * n_15
+							if n_15 < 0 || x_999 < n_15 || x_999 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_999, mainparams_3))
+							}
+							n_1000 := int(x_999) - int(n_15)
+							s_1001 := row_988[int(n_15)*1 : int(x_999)*1 : int(x_999)*1]
+							if n_1000 != st_883 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_883})+" and "+runtime.ShapeString([]int{n_1000}))
+							}
+							if n_15 < 0 || x_999 < n_15 || x_999 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_999, mainparams_3))
+							}
+							n_1002 := int(x_999) - int(n_15)
+							s_1003 := row_990[int(n_15)*1 : int(x_999)*1 : int(x_999)*1]
+							if n_1002 != st_883 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_883})+" and "+runtime.ShapeString([]int{n_1002}))
+							}
+							r_1004 := ar.F64w(st_883)
+							row_998 = row_998[:len(r_1004)]
+							s_1001 = s_1001[:len(r_1004)]
+							s_1003 = s_1003[:len(r_1004)]
+							for i_1005 := range r_1004 {
+								r_1004[i_1005] = (runtime.Sigmoid(((row_998[i_1005] * s_1001[i_1005]) + s_1003[i_1005])))
+							}
+							x_1007 := int64(3) * n_15
+							if x_999 < 0 || x_1007 < x_999 || x_1007 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_999, x_1007, mainparams_3))
+							}
+							n_1008 := int(x_1007) - int(x_999)
+							s_1009 := row_988[int(x_999)*1 : int(x_1007)*1 : int(x_1007)*1]
+							if n_1008 != st_880 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_880})+" and "+runtime.ShapeString([]int{n_1008}))
+							}
+							if x_999 < 0 || x_1007 < x_999 || x_1007 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_999, x_1007, mainparams_3))
+							}
+							n_1010 := int(x_1007) - int(x_999)
+							s_1011 := row_990[int(x_999)*1 : int(x_1007)*1 : int(x_1007)*1]
+							if n_1010 != st_880 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_880})+" and "+runtime.ShapeString([]int{n_1010}))
+							}
+							r_1012 := ar.F64w(st_880)
+							st_879 = st_879[:len(r_1012)]
+							s_1009 = s_1009[:len(r_1012)]
+							s_1011 = s_1011[:len(r_1012)]
+							for i_1013 := range r_1012 {
+								r_1012[i_1013] = (runtime.Sigmoid(((st_879[i_1013] * s_1009[i_1013]) + s_1011[i_1013])))
+							}
+							x_1015 := int64(4) * n_15
+							if x_1007 < 0 || x_1015 < x_1007 || x_1015 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1007, x_1015, mainparams_3))
+							}
+							n_1016 := int(x_1015) - int(x_1007)
+							s_1017 := row_988[int(x_1007)*1 : int(x_1015)*1 : int(x_1015)*1]
+							if n_1016 != st_883 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_883})+" and "+runtime.ShapeString([]int{n_1016}))
+							}
+							if x_1007 < 0 || x_1015 < x_1007 || x_1015 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1007, x_1015, mainparams_3))
+							}
+							n_1018 := int(x_1015) - int(x_1007)
+							s_1019 := row_990[int(x_1007)*1 : int(x_1015)*1 : int(x_1015)*1]
+							if n_1018 != st_883 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_883})+" and "+runtime.ShapeString([]int{n_1018}))
+							}
+							r_1020 := ar.F64w(st_883)
+							row_998 = row_998[:len(r_1020)]
+							s_1017 = s_1017[:len(r_1020)]
+							s_1019 = s_1019[:len(r_1020)]
+							for i_1021 := range r_1020 {
+								r_1020[i_1021] = (math.Tanh(((row_998[i_1021] * s_1017[i_1021]) + s_1019[i_1021])))
+							}
+							if x_989 < 0 || x_989 >= int64(st_882) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_989, st_882))
+							}
+							row_1023 := st_881[int(x_989)*st_883 : (int(x_989)+1)*st_883]
+							if st_880 != st_883 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_883})+" and "+runtime.ShapeString([]int{st_880}))
+							}
+							r_1024 := ar.F64w(st_883)
+							row_1023 = row_1023[:len(r_1024)]
+							r_995 = r_995[:len(r_1024)]
+							r_1004 = r_1004[:len(r_1024)]
+							r_1020 = r_1020[:len(r_1024)]
+							for i_1025 := range r_1024 {
+								r_1024[i_1025] = ((row_1023[i_1025] * r_995[i_1025]) + (r_1004[i_1025] * r_1020[i_1025]))
+							}
+							r_1027 := ar.F64w(st_883)
+							r_1024 = r_1024[:len(r_1027)]
+							for i_1028 := range r_1027 {
+								r_1027[i_1028] = (math.Tanh(r_1024[i_1028]))
+							}
+							if st_883 != st_880 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_880})+" and "+runtime.ShapeString([]int{st_883}))
+							}
+							r_1030 := ar.F64w(st_880)
+							r_1012 = r_1012[:len(r_1030)]
+							r_1027 = r_1027[:len(r_1030)]
+							for i_1031 := range r_1030 {
+								r_1030[i_1031] = (r_1012[i_1031] * r_1027[i_1031])
+							}
+							if x_987 < 0 || x_987 >= int64(st_882) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_987, st_882))
+							}
+							if st_880 != st_883 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_880})+"; elements have shape "+runtime.ShapeString([]int{st_883}))
+							}
+							c_1033 := ar.F64w(len(st_881))
+							copy(c_1033, st_881)
+							copy(c_1033[int(x_987)*st_883:(int(x_987)+1)*st_883], r_1030)
+							if x_989 < 0 || x_989 >= int64(st_882) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_989, st_882))
+							}
+							copy(c_1033[int(x_989)*st_883:(int(x_989)+1)*st_883], r_1024)
+							st_879, st_881, st_884, st_885, st_886, st_887, st_888, st_889, st_890, st_891, st_892, st_893, st_894, st_895, st_896, st_897, st_898, st_899, st_900, st_901, st_902, st_903, st_904, st_905, st_906, st_907, st_908, st_909, st_910, st_911, st_912, st_913, st_914, st_915, st_916, st_917, st_918, st_919, st_920 = r_1030, c_1033, r_1024, st_883, r_1027, st_883, r_1012, st_880, r_1020, st_883, r_1004, st_883, r_995, st_880, row_1023, st_883, row_990, mainparams_3, s_1017, n_1016, row_998, st_883, row_988, mainparams_3, s_1009, n_1008, st_879, st_880, s_1001, n_1000, row_998, st_883, s_992, n_991, st_879, st_880, st_881, st_882, st_883
+						}
+						if i_983 == 0 {
+							d_922 = st_880
+							rs_923 = d_922
+							tot_1034, err_1035 := runtime.MulSize(n_878, rs_923)
+							if err_1035 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1035)
+							}
+							a_921 = ar.F64w(tot_1034)
+						} else if st_880 != d_922 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_880})+", element 0 has shape "+runtime.ShapeString([]int{d_922}))
+						}
+						copy(a_921[i_983*rs_923:(i_983+1)*rs_923], st_879)
+						if i_983 == 0 {
+							d_925, d_926 = st_882, st_883
+							rs_927 = d_925 * d_926
+							tot_1036, err_1037 := runtime.MulSize(n_878, rs_927)
+							if err_1037 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1037)
+							}
+							a_924 = ar.F64w(tot_1036)
+						} else if st_882 != d_925 || st_883 != d_926 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_882, st_883})+", element 0 has shape "+runtime.ShapeString([]int{d_925, d_926}))
+						}
+						copy(a_924[i_983*rs_927:(i_983+1)*rs_927], st_881)
+						if i_983 == 0 {
+							d_929 = st_885
+							rs_930 = d_929
+							tot_1038, err_1039 := runtime.MulSize(n_878, rs_930)
+							if err_1039 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1039)
+							}
+							a_928 = ar.F64w(tot_1038)
+						} else if st_885 != d_929 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_885})+", element 0 has shape "+runtime.ShapeString([]int{d_929}))
+						}
+						copy(a_928[i_983*rs_930:(i_983+1)*rs_930], st_884)
+						if i_983 == 0 {
+							d_932 = st_887
+							rs_933 = d_932
+							tot_1040, err_1041 := runtime.MulSize(n_878, rs_933)
+							if err_1041 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1041)
+							}
+							a_931 = ar.F64w(tot_1040)
+						} else if st_887 != d_932 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_887})+", element 0 has shape "+runtime.ShapeString([]int{d_932}))
+						}
+						copy(a_931[i_983*rs_933:(i_983+1)*rs_933], st_886)
+						if i_983 == 0 {
+							d_935 = st_889
+							rs_936 = d_935
+							tot_1042, err_1043 := runtime.MulSize(n_878, rs_936)
+							if err_1043 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1043)
+							}
+							a_934 = ar.F64w(tot_1042)
+						} else if st_889 != d_935 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_889})+", element 0 has shape "+runtime.ShapeString([]int{d_935}))
+						}
+						copy(a_934[i_983*rs_936:(i_983+1)*rs_936], st_888)
+						if i_983 == 0 {
+							d_938 = st_891
+							rs_939 = d_938
+							tot_1044, err_1045 := runtime.MulSize(n_878, rs_939)
+							if err_1045 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1045)
+							}
+							a_937 = ar.F64w(tot_1044)
+						} else if st_891 != d_938 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_891})+", element 0 has shape "+runtime.ShapeString([]int{d_938}))
+						}
+						copy(a_937[i_983*rs_939:(i_983+1)*rs_939], st_890)
+						if i_983 == 0 {
+							d_941 = st_893
+							rs_942 = d_941
+							tot_1046, err_1047 := runtime.MulSize(n_878, rs_942)
+							if err_1047 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1047)
+							}
+							a_940 = ar.F64w(tot_1046)
+						} else if st_893 != d_941 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_893})+", element 0 has shape "+runtime.ShapeString([]int{d_941}))
+						}
+						copy(a_940[i_983*rs_942:(i_983+1)*rs_942], st_892)
+						if i_983 == 0 {
+							d_944 = st_895
+							rs_945 = d_944
+							tot_1048, err_1049 := runtime.MulSize(n_878, rs_945)
+							if err_1049 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1049)
+							}
+							a_943 = ar.F64w(tot_1048)
+						} else if st_895 != d_944 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_895})+", element 0 has shape "+runtime.ShapeString([]int{d_944}))
+						}
+						copy(a_943[i_983*rs_945:(i_983+1)*rs_945], st_894)
+						if i_983 == 0 {
+							d_947 = st_897
+							rs_948 = d_947
+							tot_1050, err_1051 := runtime.MulSize(n_878, rs_948)
+							if err_1051 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1051)
+							}
+							a_946 = ar.F64w(tot_1050)
+						} else if st_897 != d_947 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_897})+", element 0 has shape "+runtime.ShapeString([]int{d_947}))
+						}
+						copy(a_946[i_983*rs_948:(i_983+1)*rs_948], st_896)
+						if i_983 == 0 {
+							d_950 = st_899
+							rs_951 = d_950
+							tot_1052, err_1053 := runtime.MulSize(n_878, rs_951)
+							if err_1053 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1053)
+							}
+							a_949 = ar.F64w(tot_1052)
+						} else if st_899 != d_950 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_899})+", element 0 has shape "+runtime.ShapeString([]int{d_950}))
+						}
+						copy(a_949[i_983*rs_951:(i_983+1)*rs_951], st_898)
+						if i_983 == 0 {
+							d_953 = st_901
+							rs_954 = d_953
+							tot_1054, err_1055 := runtime.MulSize(n_878, rs_954)
+							if err_1055 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1055)
+							}
+							a_952 = ar.F64w(tot_1054)
+						} else if st_901 != d_953 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_901})+", element 0 has shape "+runtime.ShapeString([]int{d_953}))
+						}
+						copy(a_952[i_983*rs_954:(i_983+1)*rs_954], st_900)
+						if i_983 == 0 {
+							d_956 = st_903
+							rs_957 = d_956
+							tot_1056, err_1057 := runtime.MulSize(n_878, rs_957)
+							if err_1057 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1057)
+							}
+							a_955 = ar.F64w(tot_1056)
+						} else if st_903 != d_956 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_903})+", element 0 has shape "+runtime.ShapeString([]int{d_956}))
+						}
+						copy(a_955[i_983*rs_957:(i_983+1)*rs_957], st_902)
+						if i_983 == 0 {
+							d_959 = st_905
+							rs_960 = d_959
+							tot_1058, err_1059 := runtime.MulSize(n_878, rs_960)
+							if err_1059 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1059)
+							}
+							a_958 = ar.F64w(tot_1058)
+						} else if st_905 != d_959 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_905})+", element 0 has shape "+runtime.ShapeString([]int{d_959}))
+						}
+						copy(a_958[i_983*rs_960:(i_983+1)*rs_960], st_904)
+						if i_983 == 0 {
+							d_962 = st_907
+							rs_963 = d_962
+							tot_1060, err_1061 := runtime.MulSize(n_878, rs_963)
+							if err_1061 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1061)
+							}
+							a_961 = ar.F64w(tot_1060)
+						} else if st_907 != d_962 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_907})+", element 0 has shape "+runtime.ShapeString([]int{d_962}))
+						}
+						copy(a_961[i_983*rs_963:(i_983+1)*rs_963], st_906)
+						if i_983 == 0 {
+							d_965 = st_909
+							rs_966 = d_965
+							tot_1062, err_1063 := runtime.MulSize(n_878, rs_966)
+							if err_1063 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1063)
+							}
+							a_964 = ar.F64w(tot_1062)
+						} else if st_909 != d_965 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_909})+", element 0 has shape "+runtime.ShapeString([]int{d_965}))
+						}
+						copy(a_964[i_983*rs_966:(i_983+1)*rs_966], st_908)
+						if i_983 == 0 {
+							d_968 = st_911
+							rs_969 = d_968
+							tot_1064, err_1065 := runtime.MulSize(n_878, rs_969)
+							if err_1065 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1065)
+							}
+							a_967 = ar.F64w(tot_1064)
+						} else if st_911 != d_968 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_911})+", element 0 has shape "+runtime.ShapeString([]int{d_968}))
+						}
+						copy(a_967[i_983*rs_969:(i_983+1)*rs_969], st_910)
+						if i_983 == 0 {
+							d_971 = st_913
+							rs_972 = d_971
+							tot_1066, err_1067 := runtime.MulSize(n_878, rs_972)
+							if err_1067 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1067)
+							}
+							a_970 = ar.F64w(tot_1066)
+						} else if st_913 != d_971 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_913})+", element 0 has shape "+runtime.ShapeString([]int{d_971}))
+						}
+						copy(a_970[i_983*rs_972:(i_983+1)*rs_972], st_912)
+						if i_983 == 0 {
+							d_974 = st_915
+							rs_975 = d_974
+							tot_1068, err_1069 := runtime.MulSize(n_878, rs_975)
+							if err_1069 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1069)
+							}
+							a_973 = ar.F64w(tot_1068)
+						} else if st_915 != d_974 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_915})+", element 0 has shape "+runtime.ShapeString([]int{d_974}))
+						}
+						copy(a_973[i_983*rs_975:(i_983+1)*rs_975], st_914)
+						if i_983 == 0 {
+							d_977 = st_917
+							rs_978 = d_977
+							tot_1070, err_1071 := runtime.MulSize(n_878, rs_978)
+							if err_1071 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1071)
+							}
+							a_976 = ar.F64w(tot_1070)
+						} else if st_917 != d_977 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_917})+", element 0 has shape "+runtime.ShapeString([]int{d_977}))
+						}
+						copy(a_976[i_983*rs_978:(i_983+1)*rs_978], st_916)
+						if i_983 == 0 {
+							d_980, d_981 = st_919, st_920
+							rs_982 = d_980 * d_981
+							tot_1072, err_1073 := runtime.MulSize(n_878, rs_982)
+							if err_1073 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1073)
+							}
+							a_979 = ar.F64w(tot_1072)
+						} else if st_919 != d_980 || st_920 != d_981 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_919, st_920})+", element 0 has shape "+runtime.ShapeString([]int{d_980, d_981}))
+						}
+						copy(a_979[i_983*rs_982:(i_983+1)*rs_982], st_918)
+						_ = mark_984
+					}
+					c_770, c_771, c_772, c_773, c_774, c_775, c_776, c_777, c_778, c_779, c_780, c_781, c_782, c_783, c_784, c_785, c_786, c_787, c_788, c_789, c_790, c_791, c_792, c_793, c_794, c_795, c_796, c_797, c_798, c_799, c_800, c_801, c_802, c_803, c_804, c_805, c_806, c_807, c_808, c_809, c_810, c_811, c_812, c_813, c_814, c_815, c_816, c_817, c_818, c_819, c_820, c_821, c_822, c_823, c_824, c_825, c_826, c_827, c_828, c_829, c_830, c_831 = a_921, n_878, d_922, a_924, n_878, d_925, d_926, a_928, n_878, d_929, a_931, n_878, d_932, a_934, n_878, d_935, a_937, n_878, d_938, a_940, n_878, d_941, a_943, n_878, d_944, a_946, n_878, d_947, a_949, n_878, d_950, a_952, n_878, d_953, a_955, n_878, d_956, a_958, n_878, d_959, a_961, n_878, d_962, a_964, n_878, d_965, a_967, n_878, d_968, a_970, n_878, d_971, a_973, n_878, d_974, a_976, n_878, d_977, a_979, n_878, d_980, d_981
+				} else {
+					n_1074, err_1075 := runtime.CheckSize(int64(0))
+					if err_1075 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1075)
+					}
+					var a_1076 []float64
+					var d_1077 int = 0
+					var rs_1078 int = 0
+					var a_1079 []float64
+					var d_1080 int = 0
 					var d_1081 int = 0
 					var rs_1082 int = 0
 					var a_1083 []float64
@@ -4537,1689 +4952,1155 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					var rs_1124 int = 0
 					var a_1125 []float64
 					var d_1126 int = 0
-					var d_1127 int = 0
-					var rs_1128 int = 0
-					for i_1129 := 0; i_1129 < n_1024; i_1129++ {
-						mark_1130 := ar.mark()
-						if i_1129 > 0 {
-							k_1131 := int64(i_1129 - 1)
-							x_1132 := k_1131 + int64(1)
-							x_1133 := int64(2) * x_1132
-							if x_1133 < 0 || x_1133 >= int64(mainparams_2) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_1133, mainparams_2))
-							}
-							row_1134 := mainparams_1[int(x_1133)*mainparams_3 : (int(x_1133)+1)*mainparams_3]
-							x_1135 := x_1133 + int64(1)
-							if x_1135 < 0 || x_1135 >= int64(mainparams_2) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_1135, mainparams_2))
-							}
-							row_1136 := mainparams_1[int(x_1135)*mainparams_3 : (int(x_1135)+1)*mainparams_3]
-							if n_15 < int64(0) || n_15 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
-							}
-							n_1137 := int(n_15) - int(int64(0))
-							s_1138 := row_1134[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-							if n_1137 != st_1026 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1026})+" and "+runtime.ShapeString([]int{n_1137}))
-							}
-							if n_15 < int64(0) || n_15 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
-							}
-							n_1139 := int(n_15) - int(int64(0))
-							s_1140 := row_1136[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-							if n_1139 != st_1026 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1026})+" and "+runtime.ShapeString([]int{n_1139}))
-							}
-							r_1141 := ar.F64w(st_1026)
-							st_1025 = st_1025[:len(r_1141)]
-							s_1138 = s_1138[:len(r_1141)]
-							s_1140 = s_1140[:len(r_1141)]
-							for i_1142 := range r_1141 {
-								r_1141[i_1142] = (runtime.Sigmoid(((st_1025[i_1142] * s_1138[i_1142]) + s_1140[i_1142])))
-							}
-							if x_1133 < 0 || x_1133 >= int64(st_1028) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_1133, st_1028))
-							}
-							row_1144 := st_1027[int(x_1133)*st_1029 : (int(x_1133)+1)*st_1029]
-							x_1145 := int64(2) * n_15
-							if n_15 < 0 || x_1145 < n_15 || x_1145 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1145, mainparams_3))
-							}
-							n_1146 := int(x_1145) - int(n_15)
-							s_1147 := row_1134[int(n_15)*1 : int(x_1145)*1 : int(x_1145)*1]
-							if n_1146 != st_1029 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1029})+" and "+runtime.ShapeString([]int{n_1146}))
-							}
-							if n_15 < 0 || x_1145 < n_15 || x_1145 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1145, mainparams_3))
-							}
-							n_1148 := int(x_1145) - int(n_15)
-							s_1149 := row_1136[int(n_15)*1 : int(x_1145)*1 : int(x_1145)*1]
-							if n_1148 != st_1029 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1029})+" and "+runtime.ShapeString([]int{n_1148}))
-							}
-							r_1150 := ar.F64w(st_1029)
-							row_1144 = row_1144[:len(r_1150)]
-							s_1147 = s_1147[:len(r_1150)]
-							s_1149 = s_1149[:len(r_1150)]
-							for i_1151 := range r_1150 {
-								r_1150[i_1151] = (runtime.Sigmoid(((row_1144[i_1151] * s_1147[i_1151]) + s_1149[i_1151])))
-							}
-							x_1153 := int64(3) * n_15
-							if x_1145 < 0 || x_1153 < x_1145 || x_1153 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1145, x_1153, mainparams_3))
-							}
-							n_1154 := int(x_1153) - int(x_1145)
-							s_1155 := row_1134[int(x_1145)*1 : int(x_1153)*1 : int(x_1153)*1]
-							if n_1154 != st_1026 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1026})+" and "+runtime.ShapeString([]int{n_1154}))
-							}
-							if x_1145 < 0 || x_1153 < x_1145 || x_1153 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1145, x_1153, mainparams_3))
-							}
-							n_1156 := int(x_1153) - int(x_1145)
-							s_1157 := row_1136[int(x_1145)*1 : int(x_1153)*1 : int(x_1153)*1]
-							if n_1156 != st_1026 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1026})+" and "+runtime.ShapeString([]int{n_1156}))
-							}
-							r_1158 := ar.F64w(st_1026)
-							st_1025 = st_1025[:len(r_1158)]
-							s_1155 = s_1155[:len(r_1158)]
-							s_1157 = s_1157[:len(r_1158)]
-							for i_1159 := range r_1158 {
-								r_1158[i_1159] = (runtime.Sigmoid(((st_1025[i_1159] * s_1155[i_1159]) + s_1157[i_1159])))
-							}
-							x_1161 := int64(4) * n_15
-							if x_1153 < 0 || x_1161 < x_1153 || x_1161 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1153, x_1161, mainparams_3))
-							}
-							n_1162 := int(x_1161) - int(x_1153)
-							s_1163 := row_1134[int(x_1153)*1 : int(x_1161)*1 : int(x_1161)*1]
-							if n_1162 != st_1029 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1029})+" and "+runtime.ShapeString([]int{n_1162}))
-							}
-							if x_1153 < 0 || x_1161 < x_1153 || x_1161 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1153, x_1161, mainparams_3))
-							}
-							n_1164 := int(x_1161) - int(x_1153)
-							s_1165 := row_1136[int(x_1153)*1 : int(x_1161)*1 : int(x_1161)*1]
-							if n_1164 != st_1029 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1029})+" and "+runtime.ShapeString([]int{n_1164}))
-							}
-							r_1166 := ar.F64w(st_1029)
-							row_1144 = row_1144[:len(r_1166)]
-							s_1163 = s_1163[:len(r_1166)]
-							s_1165 = s_1165[:len(r_1166)]
-							for i_1167 := range r_1166 {
-								r_1166[i_1167] = (math.Tanh(((row_1144[i_1167] * s_1163[i_1167]) + s_1165[i_1167])))
-							}
-							if x_1135 < 0 || x_1135 >= int64(st_1028) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_1135, st_1028))
-							}
-							row_1169 := st_1027[int(x_1135)*st_1029 : (int(x_1135)+1)*st_1029]
-							if st_1026 != st_1029 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1029})+" and "+runtime.ShapeString([]int{st_1026}))
-							}
-							r_1170 := ar.F64w(st_1029)
-							row_1169 = row_1169[:len(r_1170)]
-							r_1141 = r_1141[:len(r_1170)]
-							r_1150 = r_1150[:len(r_1170)]
-							r_1166 = r_1166[:len(r_1170)]
-							for i_1171 := range r_1170 {
-								r_1170[i_1171] = ((row_1169[i_1171] * r_1141[i_1171]) + (r_1150[i_1171] * r_1166[i_1171]))
-							}
-							r_1173 := ar.F64w(st_1029)
-							r_1170 = r_1170[:len(r_1173)]
-							for i_1174 := range r_1173 {
-								r_1173[i_1174] = (math.Tanh(r_1170[i_1174]))
-							}
-							if st_1029 != st_1026 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1026})+" and "+runtime.ShapeString([]int{st_1029}))
-							}
-							r_1176 := ar.F64w(st_1026)
-							r_1158 = r_1158[:len(r_1176)]
-							r_1173 = r_1173[:len(r_1176)]
-							for i_1177 := range r_1176 {
-								r_1176[i_1177] = (r_1158[i_1177] * r_1173[i_1177])
-							}
-							if x_1133 < 0 || x_1133 >= int64(st_1028) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_1133, st_1028))
-							}
-							if st_1026 != st_1029 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_1026})+"; elements have shape "+runtime.ShapeString([]int{st_1029}))
-							}
-							c_1179 := ar.F64w(len(st_1027))
-							copy(c_1179, st_1027)
-							copy(c_1179[int(x_1133)*st_1029:(int(x_1133)+1)*st_1029], r_1176)
-							if x_1135 < 0 || x_1135 >= int64(st_1028) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_1135, st_1028))
-							}
-							copy(c_1179[int(x_1135)*st_1029:(int(x_1135)+1)*st_1029], r_1170)
-							st_1025, st_1027, st_1030, st_1031, st_1032, st_1033, st_1034, st_1035, st_1036, st_1037, st_1038, st_1039, st_1040, st_1041, st_1042, st_1043, st_1044, st_1045, st_1046, st_1047, st_1048, st_1049, st_1050, st_1051, st_1052, st_1053, st_1054, st_1055, st_1056, st_1057, st_1058, st_1059, st_1060, st_1061, st_1062, st_1063, st_1064, st_1065, st_1066 = r_1176, c_1179, r_1170, st_1029, r_1173, st_1029, r_1158, st_1026, r_1166, st_1029, r_1150, st_1029, r_1141, st_1026, row_1169, st_1029, row_1136, mainparams_3, s_1163, n_1162, row_1144, st_1029, row_1134, mainparams_3, s_1155, n_1154, st_1025, st_1026, s_1147, n_1146, row_1144, st_1029, s_1138, n_1137, st_1025, st_1026, st_1027, st_1028, st_1029
-						}
-						if i_1129 == 0 {
-							d_1068 = st_1026
-							rs_1069 = d_1068
-							tot_1180, err_1181 := runtime.MulSize(n_1024, rs_1069)
-							if err_1181 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1181)
-							}
-							a_1067 = ar.F64w(tot_1180)
-						} else if st_1026 != d_1068 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1026})+", element 0 has shape "+runtime.ShapeString([]int{d_1068}))
-						}
-						copy(a_1067[i_1129*rs_1069:(i_1129+1)*rs_1069], st_1025)
-						if i_1129 == 0 {
-							d_1071, d_1072 = st_1028, st_1029
-							rs_1073 = d_1071 * d_1072
-							tot_1182, err_1183 := runtime.MulSize(n_1024, rs_1073)
-							if err_1183 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1183)
-							}
-							a_1070 = ar.F64w(tot_1182)
-						} else if st_1028 != d_1071 || st_1029 != d_1072 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1028, st_1029})+", element 0 has shape "+runtime.ShapeString([]int{d_1071, d_1072}))
-						}
-						copy(a_1070[i_1129*rs_1073:(i_1129+1)*rs_1073], st_1027)
-						if i_1129 == 0 {
-							d_1075 = st_1031
-							rs_1076 = d_1075
-							tot_1184, err_1185 := runtime.MulSize(n_1024, rs_1076)
-							if err_1185 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1185)
-							}
-							a_1074 = ar.F64w(tot_1184)
-						} else if st_1031 != d_1075 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1031})+", element 0 has shape "+runtime.ShapeString([]int{d_1075}))
-						}
-						copy(a_1074[i_1129*rs_1076:(i_1129+1)*rs_1076], st_1030)
-						if i_1129 == 0 {
-							d_1078 = st_1033
-							rs_1079 = d_1078
-							tot_1186, err_1187 := runtime.MulSize(n_1024, rs_1079)
-							if err_1187 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1187)
-							}
-							a_1077 = ar.F64w(tot_1186)
-						} else if st_1033 != d_1078 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1033})+", element 0 has shape "+runtime.ShapeString([]int{d_1078}))
-						}
-						copy(a_1077[i_1129*rs_1079:(i_1129+1)*rs_1079], st_1032)
-						if i_1129 == 0 {
-							d_1081 = st_1035
-							rs_1082 = d_1081
-							tot_1188, err_1189 := runtime.MulSize(n_1024, rs_1082)
-							if err_1189 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1189)
-							}
-							a_1080 = ar.F64w(tot_1188)
-						} else if st_1035 != d_1081 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1035})+", element 0 has shape "+runtime.ShapeString([]int{d_1081}))
-						}
-						copy(a_1080[i_1129*rs_1082:(i_1129+1)*rs_1082], st_1034)
-						if i_1129 == 0 {
-							d_1084 = st_1037
-							rs_1085 = d_1084
-							tot_1190, err_1191 := runtime.MulSize(n_1024, rs_1085)
-							if err_1191 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1191)
-							}
-							a_1083 = ar.F64w(tot_1190)
-						} else if st_1037 != d_1084 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1037})+", element 0 has shape "+runtime.ShapeString([]int{d_1084}))
-						}
-						copy(a_1083[i_1129*rs_1085:(i_1129+1)*rs_1085], st_1036)
-						if i_1129 == 0 {
-							d_1087 = st_1039
-							rs_1088 = d_1087
-							tot_1192, err_1193 := runtime.MulSize(n_1024, rs_1088)
-							if err_1193 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1193)
-							}
-							a_1086 = ar.F64w(tot_1192)
-						} else if st_1039 != d_1087 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1039})+", element 0 has shape "+runtime.ShapeString([]int{d_1087}))
-						}
-						copy(a_1086[i_1129*rs_1088:(i_1129+1)*rs_1088], st_1038)
-						if i_1129 == 0 {
-							d_1090 = st_1041
-							rs_1091 = d_1090
-							tot_1194, err_1195 := runtime.MulSize(n_1024, rs_1091)
-							if err_1195 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1195)
-							}
-							a_1089 = ar.F64w(tot_1194)
-						} else if st_1041 != d_1090 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1041})+", element 0 has shape "+runtime.ShapeString([]int{d_1090}))
-						}
-						copy(a_1089[i_1129*rs_1091:(i_1129+1)*rs_1091], st_1040)
-						if i_1129 == 0 {
-							d_1093 = st_1043
-							rs_1094 = d_1093
-							tot_1196, err_1197 := runtime.MulSize(n_1024, rs_1094)
-							if err_1197 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1197)
-							}
-							a_1092 = ar.F64w(tot_1196)
-						} else if st_1043 != d_1093 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1043})+", element 0 has shape "+runtime.ShapeString([]int{d_1093}))
-						}
-						copy(a_1092[i_1129*rs_1094:(i_1129+1)*rs_1094], st_1042)
-						if i_1129 == 0 {
-							d_1096 = st_1045
-							rs_1097 = d_1096
-							tot_1198, err_1199 := runtime.MulSize(n_1024, rs_1097)
-							if err_1199 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1199)
-							}
-							a_1095 = ar.F64w(tot_1198)
-						} else if st_1045 != d_1096 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1045})+", element 0 has shape "+runtime.ShapeString([]int{d_1096}))
-						}
-						copy(a_1095[i_1129*rs_1097:(i_1129+1)*rs_1097], st_1044)
-						if i_1129 == 0 {
-							d_1099 = st_1047
-							rs_1100 = d_1099
-							tot_1200, err_1201 := runtime.MulSize(n_1024, rs_1100)
-							if err_1201 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1201)
-							}
-							a_1098 = ar.F64w(tot_1200)
-						} else if st_1047 != d_1099 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1047})+", element 0 has shape "+runtime.ShapeString([]int{d_1099}))
-						}
-						copy(a_1098[i_1129*rs_1100:(i_1129+1)*rs_1100], st_1046)
-						if i_1129 == 0 {
-							d_1102 = st_1049
-							rs_1103 = d_1102
-							tot_1202, err_1203 := runtime.MulSize(n_1024, rs_1103)
-							if err_1203 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1203)
-							}
-							a_1101 = ar.F64w(tot_1202)
-						} else if st_1049 != d_1102 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1049})+", element 0 has shape "+runtime.ShapeString([]int{d_1102}))
-						}
-						copy(a_1101[i_1129*rs_1103:(i_1129+1)*rs_1103], st_1048)
-						if i_1129 == 0 {
-							d_1105 = st_1051
-							rs_1106 = d_1105
-							tot_1204, err_1205 := runtime.MulSize(n_1024, rs_1106)
-							if err_1205 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1205)
-							}
-							a_1104 = ar.F64w(tot_1204)
-						} else if st_1051 != d_1105 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1051})+", element 0 has shape "+runtime.ShapeString([]int{d_1105}))
-						}
-						copy(a_1104[i_1129*rs_1106:(i_1129+1)*rs_1106], st_1050)
-						if i_1129 == 0 {
-							d_1108 = st_1053
-							rs_1109 = d_1108
-							tot_1206, err_1207 := runtime.MulSize(n_1024, rs_1109)
-							if err_1207 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1207)
-							}
-							a_1107 = ar.F64w(tot_1206)
-						} else if st_1053 != d_1108 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1053})+", element 0 has shape "+runtime.ShapeString([]int{d_1108}))
-						}
-						copy(a_1107[i_1129*rs_1109:(i_1129+1)*rs_1109], st_1052)
-						if i_1129 == 0 {
-							d_1111 = st_1055
-							rs_1112 = d_1111
-							tot_1208, err_1209 := runtime.MulSize(n_1024, rs_1112)
-							if err_1209 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1209)
-							}
-							a_1110 = ar.F64w(tot_1208)
-						} else if st_1055 != d_1111 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1055})+", element 0 has shape "+runtime.ShapeString([]int{d_1111}))
-						}
-						copy(a_1110[i_1129*rs_1112:(i_1129+1)*rs_1112], st_1054)
-						if i_1129 == 0 {
-							d_1114 = st_1057
-							rs_1115 = d_1114
-							tot_1210, err_1211 := runtime.MulSize(n_1024, rs_1115)
-							if err_1211 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1211)
-							}
-							a_1113 = ar.F64w(tot_1210)
-						} else if st_1057 != d_1114 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1057})+", element 0 has shape "+runtime.ShapeString([]int{d_1114}))
-						}
-						copy(a_1113[i_1129*rs_1115:(i_1129+1)*rs_1115], st_1056)
-						if i_1129 == 0 {
-							d_1117 = st_1059
-							rs_1118 = d_1117
-							tot_1212, err_1213 := runtime.MulSize(n_1024, rs_1118)
-							if err_1213 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1213)
-							}
-							a_1116 = ar.F64w(tot_1212)
-						} else if st_1059 != d_1117 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1059})+", element 0 has shape "+runtime.ShapeString([]int{d_1117}))
-						}
-						copy(a_1116[i_1129*rs_1118:(i_1129+1)*rs_1118], st_1058)
-						if i_1129 == 0 {
-							d_1120 = st_1061
-							rs_1121 = d_1120
-							tot_1214, err_1215 := runtime.MulSize(n_1024, rs_1121)
-							if err_1215 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1215)
-							}
-							a_1119 = ar.F64w(tot_1214)
-						} else if st_1061 != d_1120 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1061})+", element 0 has shape "+runtime.ShapeString([]int{d_1120}))
-						}
-						copy(a_1119[i_1129*rs_1121:(i_1129+1)*rs_1121], st_1060)
-						if i_1129 == 0 {
-							d_1123 = st_1063
-							rs_1124 = d_1123
-							tot_1216, err_1217 := runtime.MulSize(n_1024, rs_1124)
-							if err_1217 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1217)
-							}
-							a_1122 = ar.F64w(tot_1216)
-						} else if st_1063 != d_1123 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1063})+", element 0 has shape "+runtime.ShapeString([]int{d_1123}))
-						}
-						copy(a_1122[i_1129*rs_1124:(i_1129+1)*rs_1124], st_1062)
-						if i_1129 == 0 {
-							d_1126, d_1127 = st_1065, st_1066
-							rs_1128 = d_1126 * d_1127
-							tot_1218, err_1219 := runtime.MulSize(n_1024, rs_1128)
-							if err_1219 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1219)
-							}
-							a_1125 = ar.F64w(tot_1218)
-						} else if st_1065 != d_1126 || st_1066 != d_1127 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1065, st_1066})+", element 0 has shape "+runtime.ShapeString([]int{d_1126, d_1127}))
-						}
-						copy(a_1125[i_1129*rs_1128:(i_1129+1)*rs_1128], st_1064)
-						_ = mark_1130
-					}
-					c_916, c_917, c_918, c_919, c_920, c_921, c_922, c_923, c_924, c_925, c_926, c_927, c_928, c_929, c_930, c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949, c_950, c_951, c_952, c_953, c_954, c_955, c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973, c_974, c_975, c_976, c_977 = a_1067, n_1024, d_1068, a_1070, n_1024, d_1071, d_1072, a_1074, n_1024, d_1075, a_1077, n_1024, d_1078, a_1080, n_1024, d_1081, a_1083, n_1024, d_1084, a_1086, n_1024, d_1087, a_1089, n_1024, d_1090, a_1092, n_1024, d_1093, a_1095, n_1024, d_1096, a_1098, n_1024, d_1099, a_1101, n_1024, d_1102, a_1104, n_1024, d_1105, a_1107, n_1024, d_1108, a_1110, n_1024, d_1111, a_1113, n_1024, d_1114, a_1116, n_1024, d_1117, a_1119, n_1024, d_1120, a_1122, n_1024, d_1123, a_1125, n_1024, d_1126, d_1127
-				} else {
-					n_1220, err_1221 := runtime.CheckSize(int64(0))
-					if err_1221 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1221)
-					}
-					var a_1222 []float64
-					var d_1223 int = 0
-					var rs_1224 int = 0
-					var a_1225 []float64
-					var d_1226 int = 0
-					var d_1227 int = 0
-					var rs_1228 int = 0
-					var a_1229 []float64
-					var d_1230 int = 0
-					var rs_1231 int = 0
-					var a_1232 []float64
-					var d_1233 int = 0
-					var rs_1234 int = 0
-					var a_1235 []float64
-					var d_1236 int = 0
-					var rs_1237 int = 0
-					var a_1238 []float64
-					var d_1239 int = 0
-					var rs_1240 int = 0
-					var a_1241 []float64
-					var d_1242 int = 0
-					var rs_1243 int = 0
-					var a_1244 []float64
-					var d_1245 int = 0
-					var rs_1246 int = 0
-					var a_1247 []float64
-					var d_1248 int = 0
-					var rs_1249 int = 0
-					var a_1250 []float64
-					var d_1251 int = 0
-					var rs_1252 int = 0
-					var a_1253 []float64
-					var d_1254 int = 0
-					var rs_1255 int = 0
-					var a_1256 []float64
-					var d_1257 int = 0
-					var rs_1258 int = 0
-					var a_1259 []float64
-					var d_1260 int = 0
-					var rs_1261 int = 0
-					var a_1262 []float64
-					var d_1263 int = 0
-					var rs_1264 int = 0
-					var a_1265 []float64
-					var d_1266 int = 0
-					var rs_1267 int = 0
-					var a_1268 []float64
-					var d_1269 int = 0
-					var rs_1270 int = 0
-					var a_1271 []float64
-					var d_1272 int = 0
-					var rs_1273 int = 0
-					var a_1274 []float64
-					var d_1275 int = 0
-					var rs_1276 int = 0
-					var a_1277 []float64
-					var d_1278 int = 0
-					var rs_1279 int = 0
-					var a_1280 []float64
-					var d_1281 int = 0
-					var d_1282 int = 0
-					var rs_1283 int = 0
-					for i_1284 := 0; i_1284 < n_1220; i_1284++ {
-						mark_1285 := ar.mark()
-						i_1286 := int64(i_1284)
-						_ = i_1286
+					var rs_1127 int = 0
+					var a_1128 []float64
+					var d_1129 int = 0
+					var rs_1130 int = 0
+					var a_1131 []float64
+					var d_1132 int = 0
+					var rs_1133 int = 0
+					var a_1134 []float64
+					var d_1135 int = 0
+					var d_1136 int = 0
+					var rs_1137 int = 0
+					for i_1138 := 0; i_1138 < n_1074; i_1138++ {
+						mark_1139 := ar.mark()
+						i_1140 := int64(i_1138)
+						_ = i_1140
 						if int64(0) >= int64(mainparams_2) {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 						}
-						row_1287 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+						row_1141 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 						if int64(1) >= int64(mainparams_2) {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 						}
-						row_1288 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+						row_1142 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 						}
-						n_1289 := int(n_15) - int(int64(0))
-						s_1290 := row_1287[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-						if n_1289 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1289}))
+						n_1143 := int(n_15) - int(int64(0))
+						s_1144 := row_1141[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+						if n_1143 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1143}))
 						}
 						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 						}
-						n_1291 := int(n_15) - int(int64(0))
-						s_1292 := row_1288[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-						if n_1291 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1291}))
+						n_1145 := int(n_15) - int(int64(0))
+						s_1146 := row_1142[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+						if n_1145 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1145}))
 						}
-						r_1293 := ar.F64w(sequence_12)
-						r_910 = r_910[:len(r_1293)]
-						s_1290 = s_1290[:len(r_1293)]
-						s_1292 = s_1292[:len(r_1293)]
-						for i_1294 := range r_1293 {
-							r_1293[i_1294] = (runtime.Sigmoid(((r_910[i_1294] * s_1290[i_1294]) + s_1292[i_1294])))
+						r_1147 := ar.F64w(sequence_12)
+						r_764 = r_764[:len(r_1147)]
+						s_1144 = s_1144[:len(r_1147)]
+						s_1146 = s_1146[:len(r_1147)]
+						for i_1148 := range r_1147 {
+							r_1147[i_1148] = (runtime.Sigmoid(((r_764[i_1148] * s_1144[i_1148]) + s_1146[i_1148])))
 						}
-						if int64(0) >= int64(st_697) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), st_697))
+						if int64(0) >= int64(st_575) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), st_575))
 						}
-						row_1296 := st_696[int(int64(0))*st_698 : (int(int64(0))+1)*st_698]
-						x_1297 := int64(2) * n_15
-						if n_15 < 0 || x_1297 < n_15 || x_1297 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1297, mainparams_3))
+						row_1150 := st_574[int(int64(0))*st_576 : (int(int64(0))+1)*st_576]
+						x_1151 := int64(2) * n_15
+						if n_15 < 0 || x_1151 < n_15 || x_1151 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1151, mainparams_3))
 						}
-						n_1298 := int(x_1297) - int(n_15)
-						s_1299 := row_1287[int(n_15)*1 : int(x_1297)*1 : int(x_1297)*1]
-						if n_1298 != st_698 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_698})+" and "+runtime.ShapeString([]int{n_1298}))
+						n_1152 := int(x_1151) - int(n_15)
+						s_1153 := row_1141[int(n_15)*1 : int(x_1151)*1 : int(x_1151)*1]
+						if n_1152 != st_576 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_576})+" and "+runtime.ShapeString([]int{n_1152}))
 						}
-						if n_15 < 0 || x_1297 < n_15 || x_1297 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1297, mainparams_3))
+						if n_15 < 0 || x_1151 < n_15 || x_1151 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1151, mainparams_3))
 						}
-						n_1300 := int(x_1297) - int(n_15)
-						s_1301 := row_1288[int(n_15)*1 : int(x_1297)*1 : int(x_1297)*1]
-						if n_1300 != st_698 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_698})+" and "+runtime.ShapeString([]int{n_1300}))
+						n_1154 := int(x_1151) - int(n_15)
+						s_1155 := row_1142[int(n_15)*1 : int(x_1151)*1 : int(x_1151)*1]
+						if n_1154 != st_576 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_576})+" and "+runtime.ShapeString([]int{n_1154}))
 						}
-						r_1302 := ar.F64w(st_698)
-						row_1296 = row_1296[:len(r_1302)]
-						s_1299 = s_1299[:len(r_1302)]
-						s_1301 = s_1301[:len(r_1302)]
-						for i_1303 := range r_1302 {
-							r_1302[i_1303] = (runtime.Sigmoid(((row_1296[i_1303] * s_1299[i_1303]) + s_1301[i_1303])))
+						r_1156 := ar.F64w(st_576)
+						row_1150 = row_1150[:len(r_1156)]
+						s_1153 = s_1153[:len(r_1156)]
+						s_1155 = s_1155[:len(r_1156)]
+						for i_1157 := range r_1156 {
+							r_1156[i_1157] = (runtime.Sigmoid(((row_1150[i_1157] * s_1153[i_1157]) + s_1155[i_1157])))
 						}
-						x_1305 := int64(3) * n_15
-						if x_1297 < 0 || x_1305 < x_1297 || x_1305 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1297, x_1305, mainparams_3))
+						x_1159 := int64(3) * n_15
+						if x_1151 < 0 || x_1159 < x_1151 || x_1159 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1151, x_1159, mainparams_3))
 						}
-						n_1306 := int(x_1305) - int(x_1297)
-						s_1307 := row_1287[int(x_1297)*1 : int(x_1305)*1 : int(x_1305)*1]
-						if n_1306 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1306}))
+						n_1160 := int(x_1159) - int(x_1151)
+						s_1161 := row_1141[int(x_1151)*1 : int(x_1159)*1 : int(x_1159)*1]
+						if n_1160 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1160}))
 						}
-						if x_1297 < 0 || x_1305 < x_1297 || x_1305 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1297, x_1305, mainparams_3))
+						if x_1151 < 0 || x_1159 < x_1151 || x_1159 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1151, x_1159, mainparams_3))
 						}
-						n_1308 := int(x_1305) - int(x_1297)
-						s_1309 := row_1288[int(x_1297)*1 : int(x_1305)*1 : int(x_1305)*1]
-						if n_1308 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1308}))
+						n_1162 := int(x_1159) - int(x_1151)
+						s_1163 := row_1142[int(x_1151)*1 : int(x_1159)*1 : int(x_1159)*1]
+						if n_1162 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1162}))
 						}
-						r_1310 := ar.F64w(sequence_12)
-						r_910 = r_910[:len(r_1310)]
-						s_1307 = s_1307[:len(r_1310)]
-						s_1309 = s_1309[:len(r_1310)]
-						for i_1311 := range r_1310 {
-							r_1310[i_1311] = (runtime.Sigmoid(((r_910[i_1311] * s_1307[i_1311]) + s_1309[i_1311])))
+						r_1164 := ar.F64w(sequence_12)
+						r_764 = r_764[:len(r_1164)]
+						s_1161 = s_1161[:len(r_1164)]
+						s_1163 = s_1163[:len(r_1164)]
+						for i_1165 := range r_1164 {
+							r_1164[i_1165] = (runtime.Sigmoid(((r_764[i_1165] * s_1161[i_1165]) + s_1163[i_1165])))
 						}
-						x_1313 := int64(4) * n_15
-						if x_1305 < 0 || x_1313 < x_1305 || x_1313 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1305, x_1313, mainparams_3))
+						x_1167 := int64(4) * n_15
+						if x_1159 < 0 || x_1167 < x_1159 || x_1167 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1159, x_1167, mainparams_3))
 						}
-						n_1314 := int(x_1313) - int(x_1305)
-						s_1315 := row_1287[int(x_1305)*1 : int(x_1313)*1 : int(x_1313)*1]
-						if n_1314 != st_698 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_698})+" and "+runtime.ShapeString([]int{n_1314}))
+						n_1168 := int(x_1167) - int(x_1159)
+						s_1169 := row_1141[int(x_1159)*1 : int(x_1167)*1 : int(x_1167)*1]
+						if n_1168 != st_576 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_576})+" and "+runtime.ShapeString([]int{n_1168}))
 						}
-						if x_1305 < 0 || x_1313 < x_1305 || x_1313 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1305, x_1313, mainparams_3))
+						if x_1159 < 0 || x_1167 < x_1159 || x_1167 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1159, x_1167, mainparams_3))
 						}
-						n_1316 := int(x_1313) - int(x_1305)
-						s_1317 := row_1288[int(x_1305)*1 : int(x_1313)*1 : int(x_1313)*1]
-						if n_1316 != st_698 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_698})+" and "+runtime.ShapeString([]int{n_1316}))
+						n_1170 := int(x_1167) - int(x_1159)
+						s_1171 := row_1142[int(x_1159)*1 : int(x_1167)*1 : int(x_1167)*1]
+						if n_1170 != st_576 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_576})+" and "+runtime.ShapeString([]int{n_1170}))
 						}
-						r_1318 := ar.F64w(st_698)
-						row_1296 = row_1296[:len(r_1318)]
-						s_1315 = s_1315[:len(r_1318)]
-						s_1317 = s_1317[:len(r_1318)]
-						for i_1319 := range r_1318 {
-							r_1318[i_1319] = (math.Tanh(((row_1296[i_1319] * s_1315[i_1319]) + s_1317[i_1319])))
+						r_1172 := ar.F64w(st_576)
+						row_1150 = row_1150[:len(r_1172)]
+						s_1169 = s_1169[:len(r_1172)]
+						s_1171 = s_1171[:len(r_1172)]
+						for i_1173 := range r_1172 {
+							r_1172[i_1173] = (math.Tanh(((row_1150[i_1173] * s_1169[i_1173]) + s_1171[i_1173])))
 						}
-						if int64(1) >= int64(st_697) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), st_697))
+						if int64(1) >= int64(st_575) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), st_575))
 						}
-						row_1321 := st_696[int(int64(1))*st_698 : (int(int64(1))+1)*st_698]
-						if sequence_12 != st_698 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_698})+" and "+runtime.ShapeString([]int{sequence_12}))
+						row_1175 := st_574[int(int64(1))*st_576 : (int(int64(1))+1)*st_576]
+						if sequence_12 != st_576 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_576})+" and "+runtime.ShapeString([]int{sequence_12}))
 						}
-						r_1322 := ar.F64w(st_698)
-						row_1321 = row_1321[:len(r_1322)]
-						r_1293 = r_1293[:len(r_1322)]
-						r_1302 = r_1302[:len(r_1322)]
-						r_1318 = r_1318[:len(r_1322)]
-						for i_1323 := range r_1322 {
-							r_1322[i_1323] = ((row_1321[i_1323] * r_1293[i_1323]) + (r_1302[i_1323] * r_1318[i_1323]))
+						r_1176 := ar.F64w(st_576)
+						row_1175 = row_1175[:len(r_1176)]
+						r_1147 = r_1147[:len(r_1176)]
+						r_1156 = r_1156[:len(r_1176)]
+						r_1172 = r_1172[:len(r_1176)]
+						for i_1177 := range r_1176 {
+							r_1176[i_1177] = ((row_1175[i_1177] * r_1147[i_1177]) + (r_1156[i_1177] * r_1172[i_1177]))
 						}
-						r_1325 := ar.F64w(st_698)
-						r_1322 = r_1322[:len(r_1325)]
-						for i_1326 := range r_1325 {
-							r_1325[i_1326] = (math.Tanh(r_1322[i_1326]))
+						r_1179 := ar.F64w(st_576)
+						r_1176 = r_1176[:len(r_1179)]
+						for i_1180 := range r_1179 {
+							r_1179[i_1180] = (math.Tanh(r_1176[i_1180]))
 						}
-						if st_698 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_698}))
+						if st_576 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_576}))
 						}
-						r_1328 := ar.F64w(sequence_12)
-						r_1310 = r_1310[:len(r_1328)]
-						r_1325 = r_1325[:len(r_1328)]
-						for i_1329 := range r_1328 {
-							r_1328[i_1329] = (r_1310[i_1329] * r_1325[i_1329])
+						r_1182 := ar.F64w(sequence_12)
+						r_1164 = r_1164[:len(r_1182)]
+						r_1179 = r_1179[:len(r_1182)]
+						for i_1183 := range r_1182 {
+							r_1182[i_1183] = (r_1164[i_1183] * r_1179[i_1183])
 						}
-						if int64(0) >= int64(st_697) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), st_697))
+						if int64(0) >= int64(st_575) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), st_575))
 						}
-						if sequence_12 != st_698 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_698}))
+						if sequence_12 != st_576 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_576}))
 						}
-						c_1331 := ar.F64w(len(st_696))
-						copy(c_1331, st_696)
-						copy(c_1331[int(int64(0))*st_698:(int(int64(0))+1)*st_698], r_1328)
-						if int64(1) >= int64(st_697) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), st_697))
+						c_1185 := ar.F64w(len(st_574))
+						copy(c_1185, st_574)
+						copy(c_1185[int(int64(0))*st_576:(int(int64(0))+1)*st_576], r_1182)
+						if int64(1) >= int64(st_575) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), st_575))
 						}
-						copy(c_1331[int(int64(1))*st_698:(int(int64(1))+1)*st_698], r_1322)
-						if i_1284 == 0 {
-							d_1223 = sequence_12
-							rs_1224 = d_1223
-							tot_1332, err_1333 := runtime.MulSize(n_1220, rs_1224)
-							if err_1333 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1333)
+						copy(c_1185[int(int64(1))*st_576:(int(int64(1))+1)*st_576], r_1176)
+						if i_1138 == 0 {
+							d_1077 = sequence_12
+							rs_1078 = d_1077
+							tot_1186, err_1187 := runtime.MulSize(n_1074, rs_1078)
+							if err_1187 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1187)
 							}
-							a_1222 = ar.F64w(tot_1332)
-						} else if sequence_12 != d_1223 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1223}))
+							a_1076 = ar.F64w(tot_1186)
+						} else if sequence_12 != d_1077 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1077}))
 						}
-						copy(a_1222[i_1284*rs_1224:(i_1284+1)*rs_1224], r_1328)
-						if i_1284 == 0 {
-							d_1226, d_1227 = st_697, st_698
-							rs_1228 = d_1226 * d_1227
-							tot_1334, err_1335 := runtime.MulSize(n_1220, rs_1228)
-							if err_1335 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1335)
+						copy(a_1076[i_1138*rs_1078:(i_1138+1)*rs_1078], r_1182)
+						if i_1138 == 0 {
+							d_1080, d_1081 = st_575, st_576
+							rs_1082 = d_1080 * d_1081
+							tot_1188, err_1189 := runtime.MulSize(n_1074, rs_1082)
+							if err_1189 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1189)
 							}
-							a_1225 = ar.F64w(tot_1334)
-						} else if st_697 != d_1226 || st_698 != d_1227 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{st_697, st_698})+", element 0 has shape "+runtime.ShapeString([]int{d_1226, d_1227}))
+							a_1079 = ar.F64w(tot_1188)
+						} else if st_575 != d_1080 || st_576 != d_1081 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{st_575, st_576})+", element 0 has shape "+runtime.ShapeString([]int{d_1080, d_1081}))
 						}
-						copy(a_1225[i_1284*rs_1228:(i_1284+1)*rs_1228], c_1331)
-						if i_1284 == 0 {
-							d_1230 = st_698
-							rs_1231 = d_1230
-							tot_1336, err_1337 := runtime.MulSize(n_1220, rs_1231)
-							if err_1337 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1337)
+						copy(a_1079[i_1138*rs_1082:(i_1138+1)*rs_1082], c_1185)
+						if i_1138 == 0 {
+							d_1084 = st_576
+							rs_1085 = d_1084
+							tot_1190, err_1191 := runtime.MulSize(n_1074, rs_1085)
+							if err_1191 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1191)
 							}
-							a_1229 = ar.F64w(tot_1336)
-						} else if st_698 != d_1230 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{st_698})+", element 0 has shape "+runtime.ShapeString([]int{d_1230}))
+							a_1083 = ar.F64w(tot_1190)
+						} else if st_576 != d_1084 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{st_576})+", element 0 has shape "+runtime.ShapeString([]int{d_1084}))
 						}
-						copy(a_1229[i_1284*rs_1231:(i_1284+1)*rs_1231], r_1322)
-						if i_1284 == 0 {
-							d_1233 = st_698
-							rs_1234 = d_1233
-							tot_1338, err_1339 := runtime.MulSize(n_1220, rs_1234)
-							if err_1339 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1339)
+						copy(a_1083[i_1138*rs_1085:(i_1138+1)*rs_1085], r_1176)
+						if i_1138 == 0 {
+							d_1087 = st_576
+							rs_1088 = d_1087
+							tot_1192, err_1193 := runtime.MulSize(n_1074, rs_1088)
+							if err_1193 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1193)
 							}
-							a_1232 = ar.F64w(tot_1338)
-						} else if st_698 != d_1233 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{st_698})+", element 0 has shape "+runtime.ShapeString([]int{d_1233}))
+							a_1086 = ar.F64w(tot_1192)
+						} else if st_576 != d_1087 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{st_576})+", element 0 has shape "+runtime.ShapeString([]int{d_1087}))
 						}
-						copy(a_1232[i_1284*rs_1234:(i_1284+1)*rs_1234], r_1325)
-						if i_1284 == 0 {
-							d_1236 = sequence_12
-							rs_1237 = d_1236
-							tot_1340, err_1341 := runtime.MulSize(n_1220, rs_1237)
-							if err_1341 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1341)
+						copy(a_1086[i_1138*rs_1088:(i_1138+1)*rs_1088], r_1179)
+						if i_1138 == 0 {
+							d_1090 = sequence_12
+							rs_1091 = d_1090
+							tot_1194, err_1195 := runtime.MulSize(n_1074, rs_1091)
+							if err_1195 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1195)
 							}
-							a_1235 = ar.F64w(tot_1340)
-						} else if sequence_12 != d_1236 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1236}))
+							a_1089 = ar.F64w(tot_1194)
+						} else if sequence_12 != d_1090 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1090}))
 						}
-						copy(a_1235[i_1284*rs_1237:(i_1284+1)*rs_1237], r_1310)
-						if i_1284 == 0 {
-							d_1239 = st_698
-							rs_1240 = d_1239
-							tot_1342, err_1343 := runtime.MulSize(n_1220, rs_1240)
-							if err_1343 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1343)
+						copy(a_1089[i_1138*rs_1091:(i_1138+1)*rs_1091], r_1164)
+						if i_1138 == 0 {
+							d_1093 = st_576
+							rs_1094 = d_1093
+							tot_1196, err_1197 := runtime.MulSize(n_1074, rs_1094)
+							if err_1197 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1197)
 							}
-							a_1238 = ar.F64w(tot_1342)
-						} else if st_698 != d_1239 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{st_698})+", element 0 has shape "+runtime.ShapeString([]int{d_1239}))
+							a_1092 = ar.F64w(tot_1196)
+						} else if st_576 != d_1093 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{st_576})+", element 0 has shape "+runtime.ShapeString([]int{d_1093}))
 						}
-						copy(a_1238[i_1284*rs_1240:(i_1284+1)*rs_1240], r_1318)
-						if i_1284 == 0 {
-							d_1242 = st_698
-							rs_1243 = d_1242
-							tot_1344, err_1345 := runtime.MulSize(n_1220, rs_1243)
-							if err_1345 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1345)
+						copy(a_1092[i_1138*rs_1094:(i_1138+1)*rs_1094], r_1172)
+						if i_1138 == 0 {
+							d_1096 = st_576
+							rs_1097 = d_1096
+							tot_1198, err_1199 := runtime.MulSize(n_1074, rs_1097)
+							if err_1199 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1199)
 							}
-							a_1241 = ar.F64w(tot_1344)
-						} else if st_698 != d_1242 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{st_698})+", element 0 has shape "+runtime.ShapeString([]int{d_1242}))
+							a_1095 = ar.F64w(tot_1198)
+						} else if st_576 != d_1096 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{st_576})+", element 0 has shape "+runtime.ShapeString([]int{d_1096}))
 						}
-						copy(a_1241[i_1284*rs_1243:(i_1284+1)*rs_1243], r_1302)
-						if i_1284 == 0 {
-							d_1245 = sequence_12
-							rs_1246 = d_1245
-							tot_1346, err_1347 := runtime.MulSize(n_1220, rs_1246)
-							if err_1347 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1347)
+						copy(a_1095[i_1138*rs_1097:(i_1138+1)*rs_1097], r_1156)
+						if i_1138 == 0 {
+							d_1099 = sequence_12
+							rs_1100 = d_1099
+							tot_1200, err_1201 := runtime.MulSize(n_1074, rs_1100)
+							if err_1201 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1201)
 							}
-							a_1244 = ar.F64w(tot_1346)
-						} else if sequence_12 != d_1245 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1245}))
+							a_1098 = ar.F64w(tot_1200)
+						} else if sequence_12 != d_1099 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1099}))
 						}
-						copy(a_1244[i_1284*rs_1246:(i_1284+1)*rs_1246], r_1293)
-						if i_1284 == 0 {
-							d_1248 = st_698
-							rs_1249 = d_1248
-							tot_1348, err_1349 := runtime.MulSize(n_1220, rs_1249)
-							if err_1349 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1349)
+						copy(a_1098[i_1138*rs_1100:(i_1138+1)*rs_1100], r_1147)
+						if i_1138 == 0 {
+							d_1102 = st_576
+							rs_1103 = d_1102
+							tot_1202, err_1203 := runtime.MulSize(n_1074, rs_1103)
+							if err_1203 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1203)
 							}
-							a_1247 = ar.F64w(tot_1348)
-						} else if st_698 != d_1248 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{st_698})+", element 0 has shape "+runtime.ShapeString([]int{d_1248}))
+							a_1101 = ar.F64w(tot_1202)
+						} else if st_576 != d_1102 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{st_576})+", element 0 has shape "+runtime.ShapeString([]int{d_1102}))
 						}
-						copy(a_1247[i_1284*rs_1249:(i_1284+1)*rs_1249], row_1321)
-						if i_1284 == 0 {
-							d_1251 = mainparams_3
-							rs_1252 = d_1251
-							tot_1350, err_1351 := runtime.MulSize(n_1220, rs_1252)
-							if err_1351 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1351)
+						copy(a_1101[i_1138*rs_1103:(i_1138+1)*rs_1103], row_1175)
+						if i_1138 == 0 {
+							d_1105 = mainparams_3
+							rs_1106 = d_1105
+							tot_1204, err_1205 := runtime.MulSize(n_1074, rs_1106)
+							if err_1205 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1205)
 							}
-							a_1250 = ar.F64w(tot_1350)
-						} else if mainparams_3 != d_1251 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1251}))
+							a_1104 = ar.F64w(tot_1204)
+						} else if mainparams_3 != d_1105 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1105}))
 						}
-						copy(a_1250[i_1284*rs_1252:(i_1284+1)*rs_1252], row_1288)
-						if i_1284 == 0 {
-							d_1254 = n_1314
-							rs_1255 = d_1254
-							tot_1352, err_1353 := runtime.MulSize(n_1220, rs_1255)
-							if err_1353 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1353)
+						copy(a_1104[i_1138*rs_1106:(i_1138+1)*rs_1106], row_1142)
+						if i_1138 == 0 {
+							d_1108 = n_1168
+							rs_1109 = d_1108
+							tot_1206, err_1207 := runtime.MulSize(n_1074, rs_1109)
+							if err_1207 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1207)
 							}
-							a_1253 = ar.F64w(tot_1352)
-						} else if n_1314 != d_1254 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{n_1314})+", element 0 has shape "+runtime.ShapeString([]int{d_1254}))
+							a_1107 = ar.F64w(tot_1206)
+						} else if n_1168 != d_1108 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{n_1168})+", element 0 has shape "+runtime.ShapeString([]int{d_1108}))
 						}
-						copy(a_1253[i_1284*rs_1255:(i_1284+1)*rs_1255], s_1315)
-						if i_1284 == 0 {
-							d_1257 = st_698
-							rs_1258 = d_1257
-							tot_1354, err_1355 := runtime.MulSize(n_1220, rs_1258)
-							if err_1355 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1355)
+						copy(a_1107[i_1138*rs_1109:(i_1138+1)*rs_1109], s_1169)
+						if i_1138 == 0 {
+							d_1111 = st_576
+							rs_1112 = d_1111
+							tot_1208, err_1209 := runtime.MulSize(n_1074, rs_1112)
+							if err_1209 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1209)
 							}
-							a_1256 = ar.F64w(tot_1354)
-						} else if st_698 != d_1257 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{st_698})+", element 0 has shape "+runtime.ShapeString([]int{d_1257}))
+							a_1110 = ar.F64w(tot_1208)
+						} else if st_576 != d_1111 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{st_576})+", element 0 has shape "+runtime.ShapeString([]int{d_1111}))
 						}
-						copy(a_1256[i_1284*rs_1258:(i_1284+1)*rs_1258], row_1296)
-						if i_1284 == 0 {
-							d_1260 = mainparams_3
-							rs_1261 = d_1260
-							tot_1356, err_1357 := runtime.MulSize(n_1220, rs_1261)
-							if err_1357 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1357)
+						copy(a_1110[i_1138*rs_1112:(i_1138+1)*rs_1112], row_1150)
+						if i_1138 == 0 {
+							d_1114 = mainparams_3
+							rs_1115 = d_1114
+							tot_1210, err_1211 := runtime.MulSize(n_1074, rs_1115)
+							if err_1211 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1211)
 							}
-							a_1259 = ar.F64w(tot_1356)
-						} else if mainparams_3 != d_1260 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1260}))
+							a_1113 = ar.F64w(tot_1210)
+						} else if mainparams_3 != d_1114 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1114}))
 						}
-						copy(a_1259[i_1284*rs_1261:(i_1284+1)*rs_1261], row_1287)
-						if i_1284 == 0 {
-							d_1263 = n_1306
-							rs_1264 = d_1263
-							tot_1358, err_1359 := runtime.MulSize(n_1220, rs_1264)
-							if err_1359 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1359)
+						copy(a_1113[i_1138*rs_1115:(i_1138+1)*rs_1115], row_1141)
+						if i_1138 == 0 {
+							d_1117 = n_1160
+							rs_1118 = d_1117
+							tot_1212, err_1213 := runtime.MulSize(n_1074, rs_1118)
+							if err_1213 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1213)
 							}
-							a_1262 = ar.F64w(tot_1358)
-						} else if n_1306 != d_1263 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{n_1306})+", element 0 has shape "+runtime.ShapeString([]int{d_1263}))
+							a_1116 = ar.F64w(tot_1212)
+						} else if n_1160 != d_1117 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{n_1160})+", element 0 has shape "+runtime.ShapeString([]int{d_1117}))
 						}
-						copy(a_1262[i_1284*rs_1264:(i_1284+1)*rs_1264], s_1307)
-						if i_1284 == 0 {
-							d_1266 = sequence_12
-							rs_1267 = d_1266
-							tot_1360, err_1361 := runtime.MulSize(n_1220, rs_1267)
-							if err_1361 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1361)
+						copy(a_1116[i_1138*rs_1118:(i_1138+1)*rs_1118], s_1161)
+						if i_1138 == 0 {
+							d_1120 = sequence_12
+							rs_1121 = d_1120
+							tot_1214, err_1215 := runtime.MulSize(n_1074, rs_1121)
+							if err_1215 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1215)
 							}
-							a_1265 = ar.F64w(tot_1360)
-						} else if sequence_12 != d_1266 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1266}))
+							a_1119 = ar.F64w(tot_1214)
+						} else if sequence_12 != d_1120 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1120}))
 						}
-						copy(a_1265[i_1284*rs_1267:(i_1284+1)*rs_1267], r_910)
-						if i_1284 == 0 {
-							d_1269 = n_1298
-							rs_1270 = d_1269
-							tot_1362, err_1363 := runtime.MulSize(n_1220, rs_1270)
-							if err_1363 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1363)
+						copy(a_1119[i_1138*rs_1121:(i_1138+1)*rs_1121], r_764)
+						if i_1138 == 0 {
+							d_1123 = n_1152
+							rs_1124 = d_1123
+							tot_1216, err_1217 := runtime.MulSize(n_1074, rs_1124)
+							if err_1217 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1217)
 							}
-							a_1268 = ar.F64w(tot_1362)
-						} else if n_1298 != d_1269 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{n_1298})+", element 0 has shape "+runtime.ShapeString([]int{d_1269}))
+							a_1122 = ar.F64w(tot_1216)
+						} else if n_1152 != d_1123 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{n_1152})+", element 0 has shape "+runtime.ShapeString([]int{d_1123}))
 						}
-						copy(a_1268[i_1284*rs_1270:(i_1284+1)*rs_1270], s_1299)
-						if i_1284 == 0 {
-							d_1272 = st_698
-							rs_1273 = d_1272
-							tot_1364, err_1365 := runtime.MulSize(n_1220, rs_1273)
-							if err_1365 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1365)
+						copy(a_1122[i_1138*rs_1124:(i_1138+1)*rs_1124], s_1153)
+						if i_1138 == 0 {
+							d_1126 = st_576
+							rs_1127 = d_1126
+							tot_1218, err_1219 := runtime.MulSize(n_1074, rs_1127)
+							if err_1219 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1219)
 							}
-							a_1271 = ar.F64w(tot_1364)
-						} else if st_698 != d_1272 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{st_698})+", element 0 has shape "+runtime.ShapeString([]int{d_1272}))
+							a_1125 = ar.F64w(tot_1218)
+						} else if st_576 != d_1126 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{st_576})+", element 0 has shape "+runtime.ShapeString([]int{d_1126}))
 						}
-						copy(a_1271[i_1284*rs_1273:(i_1284+1)*rs_1273], row_1296)
-						if i_1284 == 0 {
-							d_1275 = n_1289
-							rs_1276 = d_1275
-							tot_1366, err_1367 := runtime.MulSize(n_1220, rs_1276)
-							if err_1367 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1367)
+						copy(a_1125[i_1138*rs_1127:(i_1138+1)*rs_1127], row_1150)
+						if i_1138 == 0 {
+							d_1129 = n_1143
+							rs_1130 = d_1129
+							tot_1220, err_1221 := runtime.MulSize(n_1074, rs_1130)
+							if err_1221 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1221)
 							}
-							a_1274 = ar.F64w(tot_1366)
-						} else if n_1289 != d_1275 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{n_1289})+", element 0 has shape "+runtime.ShapeString([]int{d_1275}))
+							a_1128 = ar.F64w(tot_1220)
+						} else if n_1143 != d_1129 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{n_1143})+", element 0 has shape "+runtime.ShapeString([]int{d_1129}))
 						}
-						copy(a_1274[i_1284*rs_1276:(i_1284+1)*rs_1276], s_1290)
-						if i_1284 == 0 {
-							d_1278 = sequence_12
-							rs_1279 = d_1278
-							tot_1368, err_1369 := runtime.MulSize(n_1220, rs_1279)
-							if err_1369 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1369)
+						copy(a_1128[i_1138*rs_1130:(i_1138+1)*rs_1130], s_1144)
+						if i_1138 == 0 {
+							d_1132 = sequence_12
+							rs_1133 = d_1132
+							tot_1222, err_1223 := runtime.MulSize(n_1074, rs_1133)
+							if err_1223 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1223)
 							}
-							a_1277 = ar.F64w(tot_1368)
-						} else if sequence_12 != d_1278 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1278}))
+							a_1131 = ar.F64w(tot_1222)
+						} else if sequence_12 != d_1132 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1132}))
 						}
-						copy(a_1277[i_1284*rs_1279:(i_1284+1)*rs_1279], r_910)
-						if i_1284 == 0 {
-							d_1281, d_1282 = st_697, st_698
-							rs_1283 = d_1281 * d_1282
-							tot_1370, err_1371 := runtime.MulSize(n_1220, rs_1283)
-							if err_1371 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1371)
+						copy(a_1131[i_1138*rs_1133:(i_1138+1)*rs_1133], r_764)
+						if i_1138 == 0 {
+							d_1135, d_1136 = st_575, st_576
+							rs_1137 = d_1135 * d_1136
+							tot_1224, err_1225 := runtime.MulSize(n_1074, rs_1137)
+							if err_1225 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1225)
 							}
-							a_1280 = ar.F64w(tot_1370)
-						} else if st_697 != d_1281 || st_698 != d_1282 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{st_697, st_698})+", element 0 has shape "+runtime.ShapeString([]int{d_1281, d_1282}))
+							a_1134 = ar.F64w(tot_1224)
+						} else if st_575 != d_1135 || st_576 != d_1136 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{st_575, st_576})+", element 0 has shape "+runtime.ShapeString([]int{d_1135, d_1136}))
 						}
-						copy(a_1280[i_1284*rs_1283:(i_1284+1)*rs_1283], st_696)
-						if i_1284 > 0 {
-							ar.release(mark_1285)
+						copy(a_1134[i_1138*rs_1137:(i_1138+1)*rs_1137], st_574)
+						if i_1138 > 0 {
+							ar.release(mark_1139)
 						}
 					}
-					c_916, c_917, c_918, c_919, c_920, c_921, c_922, c_923, c_924, c_925, c_926, c_927, c_928, c_929, c_930, c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949, c_950, c_951, c_952, c_953, c_954, c_955, c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973, c_974, c_975, c_976, c_977 = a_1222, n_1220, d_1223, a_1225, n_1220, d_1226, d_1227, a_1229, n_1220, d_1230, a_1232, n_1220, d_1233, a_1235, n_1220, d_1236, a_1238, n_1220, d_1239, a_1241, n_1220, d_1242, a_1244, n_1220, d_1245, a_1247, n_1220, d_1248, a_1250, n_1220, d_1251, a_1253, n_1220, d_1254, a_1256, n_1220, d_1257, a_1259, n_1220, d_1260, a_1262, n_1220, d_1263, a_1265, n_1220, d_1266, a_1268, n_1220, d_1269, a_1271, n_1220, d_1272, a_1274, n_1220, d_1275, a_1277, n_1220, d_1278, a_1280, n_1220, d_1281, d_1282
+					c_770, c_771, c_772, c_773, c_774, c_775, c_776, c_777, c_778, c_779, c_780, c_781, c_782, c_783, c_784, c_785, c_786, c_787, c_788, c_789, c_790, c_791, c_792, c_793, c_794, c_795, c_796, c_797, c_798, c_799, c_800, c_801, c_802, c_803, c_804, c_805, c_806, c_807, c_808, c_809, c_810, c_811, c_812, c_813, c_814, c_815, c_816, c_817, c_818, c_819, c_820, c_821, c_822, c_823, c_824, c_825, c_826, c_827, c_828, c_829, c_830, c_831 = a_1076, n_1074, d_1077, a_1079, n_1074, d_1080, d_1081, a_1083, n_1074, d_1084, a_1086, n_1074, d_1087, a_1089, n_1074, d_1090, a_1092, n_1074, d_1093, a_1095, n_1074, d_1096, a_1098, n_1074, d_1099, a_1101, n_1074, d_1102, a_1104, n_1074, d_1105, a_1107, n_1074, d_1108, a_1110, n_1074, d_1111, a_1113, n_1074, d_1114, a_1116, n_1074, d_1117, a_1119, n_1074, d_1120, a_1122, n_1074, d_1123, a_1125, n_1074, d_1126, a_1128, n_1074, d_1129, a_1131, n_1074, d_1132, a_1134, n_1074, d_1135, d_1136
 				}
-				var c_1372 []float64
-				var c_1373 int
-				var c_1374 []float64
-				var c_1375 int
-				var c_1376 int
-				if x_915 {
-					x_1377 := x_914 - int64(1)
-					if x_1377 < 0 || x_1377 >= int64(c_917) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_1377, c_917))
+				var c_1226 []float64
+				var c_1227 int
+				var c_1228 []float64
+				var c_1229 int
+				var c_1230 int
+				if x_769 {
+					x_1231 := x_768 - int64(1)
+					if x_1231 < 0 || x_1231 >= int64(c_771) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_1231, c_771))
 					}
-					row_1378 := c_916[int(x_1377)*c_918 : (int(x_1377)+1)*c_918]
-					rs_1379 := c_921 * c_922
-					row_1380 := c_919[int(x_1377)*rs_1379 : (int(x_1377)+1)*rs_1379]
-					row_1381 := c_923[int(x_1377)*c_925 : (int(x_1377)+1)*c_925]
-					_ = row_1381
-					row_1382 := c_926[int(x_1377)*c_928 : (int(x_1377)+1)*c_928]
-					_ = row_1382
-					row_1383 := c_929[int(x_1377)*c_931 : (int(x_1377)+1)*c_931]
-					_ = row_1383
-					row_1384 := c_932[int(x_1377)*c_934 : (int(x_1377)+1)*c_934]
-					_ = row_1384
-					row_1385 := c_935[int(x_1377)*c_937 : (int(x_1377)+1)*c_937]
-					_ = row_1385
-					row_1386 := c_938[int(x_1377)*c_940 : (int(x_1377)+1)*c_940]
-					_ = row_1386
-					row_1387 := c_941[int(x_1377)*c_943 : (int(x_1377)+1)*c_943]
-					_ = row_1387
-					row_1388 := c_944[int(x_1377)*c_946 : (int(x_1377)+1)*c_946]
-					_ = row_1388
-					row_1389 := c_947[int(x_1377)*c_949 : (int(x_1377)+1)*c_949]
-					_ = row_1389
-					row_1390 := c_950[int(x_1377)*c_952 : (int(x_1377)+1)*c_952]
-					_ = row_1390
-					row_1391 := c_953[int(x_1377)*c_955 : (int(x_1377)+1)*c_955]
-					_ = row_1391
-					row_1392 := c_956[int(x_1377)*c_958 : (int(x_1377)+1)*c_958]
-					_ = row_1392
-					row_1393 := c_959[int(x_1377)*c_961 : (int(x_1377)+1)*c_961]
-					_ = row_1393
-					row_1394 := c_962[int(x_1377)*c_964 : (int(x_1377)+1)*c_964]
-					_ = row_1394
-					row_1395 := c_965[int(x_1377)*c_967 : (int(x_1377)+1)*c_967]
-					_ = row_1395
-					row_1396 := c_968[int(x_1377)*c_970 : (int(x_1377)+1)*c_970]
-					_ = row_1396
-					row_1397 := c_971[int(x_1377)*c_973 : (int(x_1377)+1)*c_973]
-					_ = row_1397
-					rs_1398 := c_976 * c_977
-					row_1399 := c_974[int(x_1377)*rs_1398 : (int(x_1377)+1)*rs_1398]
-					_ = row_1399
-					c_1372, c_1373, c_1374, c_1375, c_1376 = row_1378, c_918, row_1380, c_921, c_922
+					row_1232 := c_770[int(x_1231)*c_772 : (int(x_1231)+1)*c_772]
+					rs_1233 := c_775 * c_776
+					row_1234 := c_773[int(x_1231)*rs_1233 : (int(x_1231)+1)*rs_1233]
+					row_1235 := c_777[int(x_1231)*c_779 : (int(x_1231)+1)*c_779]
+					_ = row_1235
+					row_1236 := c_780[int(x_1231)*c_782 : (int(x_1231)+1)*c_782]
+					_ = row_1236
+					row_1237 := c_783[int(x_1231)*c_785 : (int(x_1231)+1)*c_785]
+					_ = row_1237
+					row_1238 := c_786[int(x_1231)*c_788 : (int(x_1231)+1)*c_788]
+					_ = row_1238
+					row_1239 := c_789[int(x_1231)*c_791 : (int(x_1231)+1)*c_791]
+					_ = row_1239
+					row_1240 := c_792[int(x_1231)*c_794 : (int(x_1231)+1)*c_794]
+					_ = row_1240
+					row_1241 := c_795[int(x_1231)*c_797 : (int(x_1231)+1)*c_797]
+					_ = row_1241
+					row_1242 := c_798[int(x_1231)*c_800 : (int(x_1231)+1)*c_800]
+					_ = row_1242
+					row_1243 := c_801[int(x_1231)*c_803 : (int(x_1231)+1)*c_803]
+					_ = row_1243
+					row_1244 := c_804[int(x_1231)*c_806 : (int(x_1231)+1)*c_806]
+					_ = row_1244
+					row_1245 := c_807[int(x_1231)*c_809 : (int(x_1231)+1)*c_809]
+					_ = row_1245
+					row_1246 := c_810[int(x_1231)*c_812 : (int(x_1231)+1)*c_812]
+					_ = row_1246
+					row_1247 := c_813[int(x_1231)*c_815 : (int(x_1231)+1)*c_815]
+					_ = row_1247
+					row_1248 := c_816[int(x_1231)*c_818 : (int(x_1231)+1)*c_818]
+					_ = row_1248
+					row_1249 := c_819[int(x_1231)*c_821 : (int(x_1231)+1)*c_821]
+					_ = row_1249
+					row_1250 := c_822[int(x_1231)*c_824 : (int(x_1231)+1)*c_824]
+					_ = row_1250
+					row_1251 := c_825[int(x_1231)*c_827 : (int(x_1231)+1)*c_827]
+					_ = row_1251
+					rs_1252 := c_830 * c_831
+					row_1253 := c_828[int(x_1231)*rs_1252 : (int(x_1231)+1)*rs_1252]
+					_ = row_1253
+					c_1226, c_1227, c_1228, c_1229, c_1230 = row_1232, c_772, row_1234, c_775, c_776
 				} else {
-					c_1372, c_1373, c_1374, c_1375, c_1376 = r_910, sequence_12, st_696, st_697, st_698
+					c_1226, c_1227, c_1228, c_1229, c_1230 = r_764, sequence_12, st_574, st_575, st_576
 				}
 				if int64(1) >= int64(extraparams_5) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 				}
-				row_1400 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
-				if extraparams_6 != c_1373 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_1373})+" and "+runtime.ShapeString([]int{extraparams_6}))
+				row_1254 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
+				if extraparams_6 != c_1227 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_1227})+" and "+runtime.ShapeString([]int{extraparams_6}))
 				}
 				if int64(2) >= int64(extraparams_5) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
 				}
-				row_1401 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
-				if extraparams_6 != c_1373 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1373})+" and "+runtime.ShapeString([]int{extraparams_6}))
+				row_1255 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
+				if extraparams_6 != c_1227 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1227})+" and "+runtime.ShapeString([]int{extraparams_6}))
 				}
-				r_1402 := ar.F64w(c_1373)
-				c_1372 = c_1372[:len(r_1402)]
-				row_1400 = row_1400[:len(r_1402)]
-				row_1401 = row_1401[:len(r_1402)]
-				for i_1403 := range r_1402 {
-					r_1402[i_1403] = ((c_1372[i_1403] * row_1400[i_1403]) + row_1401[i_1403])
+				r_1256 := ar.F64w(c_1227)
+				c_1226 = c_1226[:len(r_1256)]
+				row_1254 = row_1254[:len(r_1256)]
+				row_1255 = row_1255[:len(r_1256)]
+				for i_1257 := range r_1256 {
+					r_1256[i_1257] = ((c_1226[i_1257] * row_1254[i_1257]) + row_1255[i_1257])
 				}
-				r_1405 := ar.F64w(c_1373)
-				r_1402 = r_1402[:len(r_1405)]
-				for i_1406 := range r_1405 {
-					r_1405[i_1406] = (math.Exp(r_1402[i_1406]))
+				r_1259 := ar.F64w(c_1227)
+				r_1256 = r_1256[:len(r_1259)]
+				for i_1260 := range r_1259 {
+					r_1259[i_1260] = (math.Exp(r_1256[i_1260]))
 				}
-				s_1408 := runtime.Sum(r_1405)
-				x_1409 := s_1408 + 2.0
-				x_1410 := x_907 + int64(1)
-				if x_1410 < 0 || x_1410 >= int64(sequence_11) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_1410, sequence_11))
+				s_1262 := runtime.Sum(r_1259)
+				x_1263 := s_1262 + 2.0
+				x_1264 := x_761 + int64(1)
+				if x_1264 < 0 || x_1264 >= int64(sequence_11) {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_1264, sequence_11))
 				}
-				row_1411 := sequence_10[int(x_1410)*sequence_12 : (int(x_1410)+1)*sequence_12]
-				x_1412 := math.Log(x_1409)
-				if c_1373 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_1373}))
+				row_1265 := sequence_10[int(x_1264)*sequence_12 : (int(x_1264)+1)*sequence_12]
+				x_1266 := math.Log(x_1263)
+				if c_1227 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_1227}))
 				}
-				r_1413 := ar.F64w(sequence_12)
-				row_1411 = row_1411[:len(r_1413)]
-				r_1402 = r_1402[:len(r_1413)]
-				for i_1414 := range r_1413 {
-					r_1413[i_1414] = (row_1411[i_1414] * (r_1402[i_1414] - x_1412))
+				r_1267 := ar.F64w(sequence_12)
+				row_1265 = row_1265[:len(r_1267)]
+				r_1256 = r_1256[:len(r_1267)]
+				for i_1268 := range r_1267 {
+					r_1267[i_1268] = (row_1265[i_1268] * (r_1256[i_1268] - x_1266))
 				}
-				s_1416 := runtime.Sum(r_1413)
-				x_1417 := st_699 + s_1416
-				st_696, st_697, st_698, st_699, st_700, st_701, st_702, st_703, st_704, st_705, st_706, st_707, st_708, st_709, st_710, st_711, st_712, st_713, st_714, st_715, st_716, st_717, st_718, st_719, st_720, st_721, st_722, st_723, st_724, st_725, st_726, st_727, st_728, st_729, st_730, st_731, st_732, st_733, st_734, st_735, st_736, st_737, st_738, st_739, st_740, st_741, st_742, st_743, st_744, st_745, st_746, st_747, st_748, st_749, st_750, st_751, st_752, st_753, st_754, st_755, st_756, st_757, st_758, st_759, st_760, st_761, st_762, st_763, st_764, st_765, st_766, st_767, st_768, st_769, st_770, st_771, st_772, st_773, st_774, st_775, st_776, st_777, st_778, st_779, st_780, st_781, st_782, st_783, st_784 = c_1374, c_1375, c_1376, x_1417, r_1413, sequence_12, x_1409, r_1405, c_1373, row_1400, extraparams_6, c_1372, c_1373, c_1372, c_1373, c_1374, c_1375, c_1376, c_916, c_917, c_918, c_919, c_920, c_921, c_922, c_923, c_924, c_925, c_926, c_927, c_928, c_929, c_930, c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949, c_950, c_951, c_952, c_953, c_954, c_955, c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973, c_974, c_975, c_976, c_977, r_910, sequence_12, st_696, st_697, st_698, st_696, st_697, st_698, st_699
+				s_1270 := runtime.Sum(r_1267)
+				x_1271 := st_577 + s_1270
+				st_574, st_575, st_576, st_577, st_580, st_581, st_582, st_583, st_584, st_585, st_586, st_592, st_593, st_594, st_595, st_596, st_597, st_598, st_599, st_600, st_601, st_602, st_603, st_604, st_605, st_606, st_607, st_608, st_609, st_610, st_611, st_612, st_613, st_614, st_615, st_616, st_617, st_618, st_619, st_620, st_621, st_622, st_623, st_624, st_625, st_626, st_627, st_628, st_629, st_630, st_631, st_632, st_633, st_634, st_635, st_636, st_637, st_638, st_639, st_640, st_641, st_642, st_643, st_644, st_645, st_646, st_647, st_648, st_649, st_650, st_651, st_652, st_653, st_660, st_661 = c_1228, c_1229, c_1230, x_1271, x_1263, r_1259, c_1227, row_1254, extraparams_6, c_1226, c_1227, c_770, c_771, c_772, c_773, c_774, c_775, c_776, c_777, c_778, c_779, c_780, c_781, c_782, c_783, c_784, c_785, c_786, c_787, c_788, c_789, c_790, c_791, c_792, c_793, c_794, c_795, c_796, c_797, c_798, c_799, c_800, c_801, c_802, c_803, c_804, c_805, c_806, c_807, c_808, c_809, c_810, c_811, c_812, c_813, c_814, c_815, c_816, c_817, c_818, c_819, c_820, c_821, c_822, c_823, c_824, c_825, c_826, c_827, c_828, c_829, c_830, c_831, st_575, st_576
 			}
-			if i_904 == 0 {
-				d_786, d_787 = st_697, st_698
-				rs_788 = d_786 * d_787
-				tot_1418, err_1419 := runtime.MulSize(n_695, rs_788)
-				if err_1419 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1419)
+			a_663[i_758] = st_580
+			if i_758 == 0 {
+				d_665 = st_582
+				rs_666 = d_665
+				tot_1272, err_1273 := runtime.MulSize(n_573, rs_666)
+				if err_1273 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1273)
 				}
-				a_785 = ar.F64w(tot_1418)
-			} else if st_697 != d_786 || st_698 != d_787 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_697, st_698})+", element 0 has shape "+runtime.ShapeString([]int{d_786, d_787}))
+				a_664 = ar.F64w(tot_1272)
+			} else if st_582 != d_665 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_582})+", element 0 has shape "+runtime.ShapeString([]int{d_665}))
 			}
-			copy(a_785[i_904*rs_788:(i_904+1)*rs_788], st_696)
-			a_789[i_904] = st_699
-			if i_904 == 0 {
-				d_791 = st_701
-				rs_792 = d_791
-				tot_1420, err_1421 := runtime.MulSize(n_695, rs_792)
-				if err_1421 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1421)
+			copy(a_664[i_758*rs_666:(i_758+1)*rs_666], st_581)
+			if i_758 == 0 {
+				d_668 = st_584
+				rs_669 = d_668
+				tot_1274, err_1275 := runtime.MulSize(n_573, rs_669)
+				if err_1275 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1275)
 				}
-				a_790 = ar.F64w(tot_1420)
-			} else if st_701 != d_791 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_701})+", element 0 has shape "+runtime.ShapeString([]int{d_791}))
+				a_667 = ar.F64w(tot_1274)
+			} else if st_584 != d_668 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_584})+", element 0 has shape "+runtime.ShapeString([]int{d_668}))
 			}
-			copy(a_790[i_904*rs_792:(i_904+1)*rs_792], st_700)
-			a_793[i_904] = st_702
-			if i_904 == 0 {
-				d_795 = st_704
-				rs_796 = d_795
-				tot_1422, err_1423 := runtime.MulSize(n_695, rs_796)
-				if err_1423 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1423)
+			copy(a_667[i_758*rs_669:(i_758+1)*rs_669], st_583)
+			if i_758 == 0 {
+				d_671 = st_586
+				rs_672 = d_671
+				tot_1276, err_1277 := runtime.MulSize(n_573, rs_672)
+				if err_1277 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1277)
 				}
-				a_794 = ar.F64w(tot_1422)
-			} else if st_704 != d_795 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_704})+", element 0 has shape "+runtime.ShapeString([]int{d_795}))
+				a_670 = ar.F64w(tot_1276)
+			} else if st_586 != d_671 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_586})+", element 0 has shape "+runtime.ShapeString([]int{d_671}))
 			}
-			copy(a_794[i_904*rs_796:(i_904+1)*rs_796], st_703)
-			if i_904 == 0 {
-				d_798 = st_706
-				rs_799 = d_798
-				tot_1424, err_1425 := runtime.MulSize(n_695, rs_799)
-				if err_1425 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1425)
+			copy(a_670[i_758*rs_672:(i_758+1)*rs_672], st_585)
+			if i_758 == 0 {
+				d_674, d_675 = st_593, st_594
+				rs_676 = d_674 * d_675
+				tot_1278, err_1279 := runtime.MulSize(n_573, rs_676)
+				if err_1279 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1279)
 				}
-				a_797 = ar.F64w(tot_1424)
-			} else if st_706 != d_798 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_706})+", element 0 has shape "+runtime.ShapeString([]int{d_798}))
+				a_673 = ar.F64w(tot_1278)
+			} else if st_593 != d_674 || st_594 != d_675 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_593, st_594})+", element 0 has shape "+runtime.ShapeString([]int{d_674, d_675}))
 			}
-			copy(a_797[i_904*rs_799:(i_904+1)*rs_799], st_705)
-			if i_904 == 0 {
-				d_801 = st_708
-				rs_802 = d_801
-				tot_1426, err_1427 := runtime.MulSize(n_695, rs_802)
-				if err_1427 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1427)
+			copy(a_673[i_758*rs_676:(i_758+1)*rs_676], st_592)
+			if i_758 == 0 {
+				d_678, d_679, d_680 = st_596, st_597, st_598
+				rs_681 = d_678 * d_679 * d_680
+				tot_1280, err_1281 := runtime.MulSize(n_573, rs_681)
+				if err_1281 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1281)
 				}
-				a_800 = ar.F64w(tot_1426)
-			} else if st_708 != d_801 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_708})+", element 0 has shape "+runtime.ShapeString([]int{d_801}))
+				a_677 = ar.F64w(tot_1280)
+			} else if st_596 != d_678 || st_597 != d_679 || st_598 != d_680 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_596, st_597, st_598})+", element 0 has shape "+runtime.ShapeString([]int{d_678, d_679, d_680}))
 			}
-			copy(a_800[i_904*rs_802:(i_904+1)*rs_802], st_707)
-			if i_904 == 0 {
-				d_804 = st_710
-				rs_805 = d_804
-				tot_1428, err_1429 := runtime.MulSize(n_695, rs_805)
-				if err_1429 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1429)
+			copy(a_677[i_758*rs_681:(i_758+1)*rs_681], st_595)
+			if i_758 == 0 {
+				d_683, d_684 = st_600, st_601
+				rs_685 = d_683 * d_684
+				tot_1282, err_1283 := runtime.MulSize(n_573, rs_685)
+				if err_1283 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1283)
 				}
-				a_803 = ar.F64w(tot_1428)
-			} else if st_710 != d_804 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_710})+", element 0 has shape "+runtime.ShapeString([]int{d_804}))
+				a_682 = ar.F64w(tot_1282)
+			} else if st_600 != d_683 || st_601 != d_684 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_600, st_601})+", element 0 has shape "+runtime.ShapeString([]int{d_683, d_684}))
 			}
-			copy(a_803[i_904*rs_805:(i_904+1)*rs_805], st_709)
-			if i_904 == 0 {
-				d_807, d_808 = st_712, st_713
-				rs_809 = d_807 * d_808
-				tot_1430, err_1431 := runtime.MulSize(n_695, rs_809)
-				if err_1431 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1431)
+			copy(a_682[i_758*rs_685:(i_758+1)*rs_685], st_599)
+			if i_758 == 0 {
+				d_687, d_688 = st_603, st_604
+				rs_689 = d_687 * d_688
+				tot_1284, err_1285 := runtime.MulSize(n_573, rs_689)
+				if err_1285 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1285)
 				}
-				a_806 = ar.F64w(tot_1430)
-			} else if st_712 != d_807 || st_713 != d_808 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_712, st_713})+", element 0 has shape "+runtime.ShapeString([]int{d_807, d_808}))
+				a_686 = ar.F64w(tot_1284)
+			} else if st_603 != d_687 || st_604 != d_688 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_603, st_604})+", element 0 has shape "+runtime.ShapeString([]int{d_687, d_688}))
 			}
-			copy(a_806[i_904*rs_809:(i_904+1)*rs_809], st_711)
-			if i_904 == 0 {
-				d_811, d_812 = st_715, st_716
-				rs_813 = d_811 * d_812
-				tot_1432, err_1433 := runtime.MulSize(n_695, rs_813)
-				if err_1433 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1433)
+			copy(a_686[i_758*rs_689:(i_758+1)*rs_689], st_602)
+			if i_758 == 0 {
+				d_691, d_692 = st_606, st_607
+				rs_693 = d_691 * d_692
+				tot_1286, err_1287 := runtime.MulSize(n_573, rs_693)
+				if err_1287 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1287)
 				}
-				a_810 = ar.F64w(tot_1432)
-			} else if st_715 != d_811 || st_716 != d_812 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_715, st_716})+", element 0 has shape "+runtime.ShapeString([]int{d_811, d_812}))
+				a_690 = ar.F64w(tot_1286)
+			} else if st_606 != d_691 || st_607 != d_692 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_606, st_607})+", element 0 has shape "+runtime.ShapeString([]int{d_691, d_692}))
 			}
-			copy(a_810[i_904*rs_813:(i_904+1)*rs_813], st_714)
-			if i_904 == 0 {
-				d_815, d_816, d_817 = st_718, st_719, st_720
-				rs_818 = d_815 * d_816 * d_817
-				tot_1434, err_1435 := runtime.MulSize(n_695, rs_818)
-				if err_1435 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1435)
+			copy(a_690[i_758*rs_693:(i_758+1)*rs_693], st_605)
+			if i_758 == 0 {
+				d_695, d_696 = st_609, st_610
+				rs_697 = d_695 * d_696
+				tot_1288, err_1289 := runtime.MulSize(n_573, rs_697)
+				if err_1289 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1289)
 				}
-				a_814 = ar.F64w(tot_1434)
-			} else if st_718 != d_815 || st_719 != d_816 || st_720 != d_817 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_718, st_719, st_720})+", element 0 has shape "+runtime.ShapeString([]int{d_815, d_816, d_817}))
+				a_694 = ar.F64w(tot_1288)
+			} else if st_609 != d_695 || st_610 != d_696 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_609, st_610})+", element 0 has shape "+runtime.ShapeString([]int{d_695, d_696}))
 			}
-			copy(a_814[i_904*rs_818:(i_904+1)*rs_818], st_717)
-			if i_904 == 0 {
-				d_820, d_821 = st_722, st_723
-				rs_822 = d_820 * d_821
-				tot_1436, err_1437 := runtime.MulSize(n_695, rs_822)
-				if err_1437 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1437)
+			copy(a_694[i_758*rs_697:(i_758+1)*rs_697], st_608)
+			if i_758 == 0 {
+				d_699, d_700 = st_612, st_613
+				rs_701 = d_699 * d_700
+				tot_1290, err_1291 := runtime.MulSize(n_573, rs_701)
+				if err_1291 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1291)
 				}
-				a_819 = ar.F64w(tot_1436)
-			} else if st_722 != d_820 || st_723 != d_821 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_722, st_723})+", element 0 has shape "+runtime.ShapeString([]int{d_820, d_821}))
+				a_698 = ar.F64w(tot_1290)
+			} else if st_612 != d_699 || st_613 != d_700 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_612, st_613})+", element 0 has shape "+runtime.ShapeString([]int{d_699, d_700}))
 			}
-			copy(a_819[i_904*rs_822:(i_904+1)*rs_822], st_721)
-			if i_904 == 0 {
-				d_824, d_825 = st_725, st_726
-				rs_826 = d_824 * d_825
-				tot_1438, err_1439 := runtime.MulSize(n_695, rs_826)
-				if err_1439 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1439)
+			copy(a_698[i_758*rs_701:(i_758+1)*rs_701], st_611)
+			if i_758 == 0 {
+				d_703, d_704 = st_615, st_616
+				rs_705 = d_703 * d_704
+				tot_1292, err_1293 := runtime.MulSize(n_573, rs_705)
+				if err_1293 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1293)
 				}
-				a_823 = ar.F64w(tot_1438)
-			} else if st_725 != d_824 || st_726 != d_825 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_725, st_726})+", element 0 has shape "+runtime.ShapeString([]int{d_824, d_825}))
+				a_702 = ar.F64w(tot_1292)
+			} else if st_615 != d_703 || st_616 != d_704 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_615, st_616})+", element 0 has shape "+runtime.ShapeString([]int{d_703, d_704}))
 			}
-			copy(a_823[i_904*rs_826:(i_904+1)*rs_826], st_724)
-			if i_904 == 0 {
-				d_828, d_829 = st_728, st_729
-				rs_830 = d_828 * d_829
-				tot_1440, err_1441 := runtime.MulSize(n_695, rs_830)
-				if err_1441 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1441)
+			copy(a_702[i_758*rs_705:(i_758+1)*rs_705], st_614)
+			if i_758 == 0 {
+				d_707, d_708 = st_618, st_619
+				rs_709 = d_707 * d_708
+				tot_1294, err_1295 := runtime.MulSize(n_573, rs_709)
+				if err_1295 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1295)
 				}
-				a_827 = ar.F64w(tot_1440)
-			} else if st_728 != d_828 || st_729 != d_829 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_728, st_729})+", element 0 has shape "+runtime.ShapeString([]int{d_828, d_829}))
+				a_706 = ar.F64w(tot_1294)
+			} else if st_618 != d_707 || st_619 != d_708 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_618, st_619})+", element 0 has shape "+runtime.ShapeString([]int{d_707, d_708}))
 			}
-			copy(a_827[i_904*rs_830:(i_904+1)*rs_830], st_727)
-			if i_904 == 0 {
-				d_832, d_833 = st_731, st_732
-				rs_834 = d_832 * d_833
-				tot_1442, err_1443 := runtime.MulSize(n_695, rs_834)
-				if err_1443 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1443)
+			copy(a_706[i_758*rs_709:(i_758+1)*rs_709], st_617)
+			if i_758 == 0 {
+				d_711, d_712 = st_621, st_622
+				rs_713 = d_711 * d_712
+				tot_1296, err_1297 := runtime.MulSize(n_573, rs_713)
+				if err_1297 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1297)
 				}
-				a_831 = ar.F64w(tot_1442)
-			} else if st_731 != d_832 || st_732 != d_833 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_731, st_732})+", element 0 has shape "+runtime.ShapeString([]int{d_832, d_833}))
+				a_710 = ar.F64w(tot_1296)
+			} else if st_621 != d_711 || st_622 != d_712 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_621, st_622})+", element 0 has shape "+runtime.ShapeString([]int{d_711, d_712}))
 			}
-			copy(a_831[i_904*rs_834:(i_904+1)*rs_834], st_730)
-			if i_904 == 0 {
-				d_836, d_837 = st_734, st_735
-				rs_838 = d_836 * d_837
-				tot_1444, err_1445 := runtime.MulSize(n_695, rs_838)
-				if err_1445 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1445)
+			copy(a_710[i_758*rs_713:(i_758+1)*rs_713], st_620)
+			if i_758 == 0 {
+				d_715, d_716 = st_624, st_625
+				rs_717 = d_715 * d_716
+				tot_1298, err_1299 := runtime.MulSize(n_573, rs_717)
+				if err_1299 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1299)
 				}
-				a_835 = ar.F64w(tot_1444)
-			} else if st_734 != d_836 || st_735 != d_837 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_734, st_735})+", element 0 has shape "+runtime.ShapeString([]int{d_836, d_837}))
+				a_714 = ar.F64w(tot_1298)
+			} else if st_624 != d_715 || st_625 != d_716 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_624, st_625})+", element 0 has shape "+runtime.ShapeString([]int{d_715, d_716}))
 			}
-			copy(a_835[i_904*rs_838:(i_904+1)*rs_838], st_733)
-			if i_904 == 0 {
-				d_840, d_841 = st_737, st_738
-				rs_842 = d_840 * d_841
-				tot_1446, err_1447 := runtime.MulSize(n_695, rs_842)
-				if err_1447 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1447)
+			copy(a_714[i_758*rs_717:(i_758+1)*rs_717], st_623)
+			if i_758 == 0 {
+				d_719, d_720 = st_627, st_628
+				rs_721 = d_719 * d_720
+				tot_1300, err_1301 := runtime.MulSize(n_573, rs_721)
+				if err_1301 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1301)
 				}
-				a_839 = ar.F64w(tot_1446)
-			} else if st_737 != d_840 || st_738 != d_841 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_737, st_738})+", element 0 has shape "+runtime.ShapeString([]int{d_840, d_841}))
+				a_718 = ar.F64w(tot_1300)
+			} else if st_627 != d_719 || st_628 != d_720 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_627, st_628})+", element 0 has shape "+runtime.ShapeString([]int{d_719, d_720}))
 			}
-			copy(a_839[i_904*rs_842:(i_904+1)*rs_842], st_736)
-			if i_904 == 0 {
-				d_844, d_845 = st_740, st_741
-				rs_846 = d_844 * d_845
-				tot_1448, err_1449 := runtime.MulSize(n_695, rs_846)
-				if err_1449 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1449)
+			copy(a_718[i_758*rs_721:(i_758+1)*rs_721], st_626)
+			if i_758 == 0 {
+				d_723, d_724 = st_630, st_631
+				rs_725 = d_723 * d_724
+				tot_1302, err_1303 := runtime.MulSize(n_573, rs_725)
+				if err_1303 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1303)
 				}
-				a_843 = ar.F64w(tot_1448)
-			} else if st_740 != d_844 || st_741 != d_845 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_740, st_741})+", element 0 has shape "+runtime.ShapeString([]int{d_844, d_845}))
+				a_722 = ar.F64w(tot_1302)
+			} else if st_630 != d_723 || st_631 != d_724 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_630, st_631})+", element 0 has shape "+runtime.ShapeString([]int{d_723, d_724}))
 			}
-			copy(a_843[i_904*rs_846:(i_904+1)*rs_846], st_739)
-			if i_904 == 0 {
-				d_848, d_849 = st_743, st_744
-				rs_850 = d_848 * d_849
-				tot_1450, err_1451 := runtime.MulSize(n_695, rs_850)
-				if err_1451 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1451)
+			copy(a_722[i_758*rs_725:(i_758+1)*rs_725], st_629)
+			if i_758 == 0 {
+				d_727, d_728 = st_633, st_634
+				rs_729 = d_727 * d_728
+				tot_1304, err_1305 := runtime.MulSize(n_573, rs_729)
+				if err_1305 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1305)
 				}
-				a_847 = ar.F64w(tot_1450)
-			} else if st_743 != d_848 || st_744 != d_849 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_743, st_744})+", element 0 has shape "+runtime.ShapeString([]int{d_848, d_849}))
+				a_726 = ar.F64w(tot_1304)
+			} else if st_633 != d_727 || st_634 != d_728 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_633, st_634})+", element 0 has shape "+runtime.ShapeString([]int{d_727, d_728}))
 			}
-			copy(a_847[i_904*rs_850:(i_904+1)*rs_850], st_742)
-			if i_904 == 0 {
-				d_852, d_853 = st_746, st_747
-				rs_854 = d_852 * d_853
-				tot_1452, err_1453 := runtime.MulSize(n_695, rs_854)
-				if err_1453 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1453)
+			copy(a_726[i_758*rs_729:(i_758+1)*rs_729], st_632)
+			if i_758 == 0 {
+				d_731, d_732 = st_636, st_637
+				rs_733 = d_731 * d_732
+				tot_1306, err_1307 := runtime.MulSize(n_573, rs_733)
+				if err_1307 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1307)
 				}
-				a_851 = ar.F64w(tot_1452)
-			} else if st_746 != d_852 || st_747 != d_853 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_746, st_747})+", element 0 has shape "+runtime.ShapeString([]int{d_852, d_853}))
+				a_730 = ar.F64w(tot_1306)
+			} else if st_636 != d_731 || st_637 != d_732 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_636, st_637})+", element 0 has shape "+runtime.ShapeString([]int{d_731, d_732}))
 			}
-			copy(a_851[i_904*rs_854:(i_904+1)*rs_854], st_745)
-			if i_904 == 0 {
-				d_856, d_857 = st_749, st_750
-				rs_858 = d_856 * d_857
-				tot_1454, err_1455 := runtime.MulSize(n_695, rs_858)
-				if err_1455 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1455)
+			copy(a_730[i_758*rs_733:(i_758+1)*rs_733], st_635)
+			if i_758 == 0 {
+				d_735, d_736 = st_639, st_640
+				rs_737 = d_735 * d_736
+				tot_1308, err_1309 := runtime.MulSize(n_573, rs_737)
+				if err_1309 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1309)
 				}
-				a_855 = ar.F64w(tot_1454)
-			} else if st_749 != d_856 || st_750 != d_857 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_749, st_750})+", element 0 has shape "+runtime.ShapeString([]int{d_856, d_857}))
+				a_734 = ar.F64w(tot_1308)
+			} else if st_639 != d_735 || st_640 != d_736 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_639, st_640})+", element 0 has shape "+runtime.ShapeString([]int{d_735, d_736}))
 			}
-			copy(a_855[i_904*rs_858:(i_904+1)*rs_858], st_748)
-			if i_904 == 0 {
-				d_860, d_861 = st_752, st_753
-				rs_862 = d_860 * d_861
-				tot_1456, err_1457 := runtime.MulSize(n_695, rs_862)
-				if err_1457 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1457)
+			copy(a_734[i_758*rs_737:(i_758+1)*rs_737], st_638)
+			if i_758 == 0 {
+				d_739, d_740 = st_642, st_643
+				rs_741 = d_739 * d_740
+				tot_1310, err_1311 := runtime.MulSize(n_573, rs_741)
+				if err_1311 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1311)
 				}
-				a_859 = ar.F64w(tot_1456)
-			} else if st_752 != d_860 || st_753 != d_861 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_752, st_753})+", element 0 has shape "+runtime.ShapeString([]int{d_860, d_861}))
+				a_738 = ar.F64w(tot_1310)
+			} else if st_642 != d_739 || st_643 != d_740 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_642, st_643})+", element 0 has shape "+runtime.ShapeString([]int{d_739, d_740}))
 			}
-			copy(a_859[i_904*rs_862:(i_904+1)*rs_862], st_751)
-			if i_904 == 0 {
-				d_864, d_865 = st_755, st_756
-				rs_866 = d_864 * d_865
-				tot_1458, err_1459 := runtime.MulSize(n_695, rs_866)
-				if err_1459 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1459)
+			copy(a_738[i_758*rs_741:(i_758+1)*rs_741], st_641)
+			if i_758 == 0 {
+				d_743, d_744 = st_645, st_646
+				rs_745 = d_743 * d_744
+				tot_1312, err_1313 := runtime.MulSize(n_573, rs_745)
+				if err_1313 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1313)
 				}
-				a_863 = ar.F64w(tot_1458)
-			} else if st_755 != d_864 || st_756 != d_865 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_755, st_756})+", element 0 has shape "+runtime.ShapeString([]int{d_864, d_865}))
+				a_742 = ar.F64w(tot_1312)
+			} else if st_645 != d_743 || st_646 != d_744 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_645, st_646})+", element 0 has shape "+runtime.ShapeString([]int{d_743, d_744}))
 			}
-			copy(a_863[i_904*rs_866:(i_904+1)*rs_866], st_754)
-			if i_904 == 0 {
-				d_868, d_869 = st_758, st_759
-				rs_870 = d_868 * d_869
-				tot_1460, err_1461 := runtime.MulSize(n_695, rs_870)
-				if err_1461 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1461)
+			copy(a_742[i_758*rs_745:(i_758+1)*rs_745], st_644)
+			if i_758 == 0 {
+				d_747, d_748 = st_648, st_649
+				rs_749 = d_747 * d_748
+				tot_1314, err_1315 := runtime.MulSize(n_573, rs_749)
+				if err_1315 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1315)
 				}
-				a_867 = ar.F64w(tot_1460)
-			} else if st_758 != d_868 || st_759 != d_869 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_758, st_759})+", element 0 has shape "+runtime.ShapeString([]int{d_868, d_869}))
+				a_746 = ar.F64w(tot_1314)
+			} else if st_648 != d_747 || st_649 != d_748 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_648, st_649})+", element 0 has shape "+runtime.ShapeString([]int{d_747, d_748}))
 			}
-			copy(a_867[i_904*rs_870:(i_904+1)*rs_870], st_757)
-			if i_904 == 0 {
-				d_872, d_873 = st_761, st_762
-				rs_874 = d_872 * d_873
-				tot_1462, err_1463 := runtime.MulSize(n_695, rs_874)
-				if err_1463 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1463)
+			copy(a_746[i_758*rs_749:(i_758+1)*rs_749], st_647)
+			if i_758 == 0 {
+				d_751, d_752, d_753 = st_651, st_652, st_653
+				rs_754 = d_751 * d_752 * d_753
+				tot_1316, err_1317 := runtime.MulSize(n_573, rs_754)
+				if err_1317 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1317)
 				}
-				a_871 = ar.F64w(tot_1462)
-			} else if st_761 != d_872 || st_762 != d_873 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_761, st_762})+", element 0 has shape "+runtime.ShapeString([]int{d_872, d_873}))
+				a_750 = ar.F64w(tot_1316)
+			} else if st_651 != d_751 || st_652 != d_752 || st_653 != d_753 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_651, st_652, st_653})+", element 0 has shape "+runtime.ShapeString([]int{d_751, d_752, d_753}))
 			}
-			copy(a_871[i_904*rs_874:(i_904+1)*rs_874], st_760)
-			if i_904 == 0 {
-				d_876, d_877 = st_764, st_765
-				rs_878 = d_876 * d_877
-				tot_1464, err_1465 := runtime.MulSize(n_695, rs_878)
-				if err_1465 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1465)
+			copy(a_750[i_758*rs_754:(i_758+1)*rs_754], st_650)
+			if i_758 == 0 {
+				d_755, d_756 = st_660, st_661
+				rs_757 = d_755 * d_756
+				tot_1318, err_1319 := runtime.MulSize(n_573, rs_757)
+				if err_1319 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1319)
 				}
-				a_875 = ar.F64w(tot_1464)
-			} else if st_764 != d_876 || st_765 != d_877 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_764, st_765})+", element 0 has shape "+runtime.ShapeString([]int{d_876, d_877}))
+				_ = tot_1318
+			} else if st_660 != d_755 || st_661 != d_756 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_660, st_661})+", element 0 has shape "+runtime.ShapeString([]int{d_755, d_756}))
 			}
-			copy(a_875[i_904*rs_878:(i_904+1)*rs_878], st_763)
-			if i_904 == 0 {
-				d_880, d_881 = st_767, st_768
-				rs_882 = d_880 * d_881
-				tot_1466, err_1467 := runtime.MulSize(n_695, rs_882)
-				if err_1467 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1467)
-				}
-				a_879 = ar.F64w(tot_1466)
-			} else if st_767 != d_880 || st_768 != d_881 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_767, st_768})+", element 0 has shape "+runtime.ShapeString([]int{d_880, d_881}))
-			}
-			copy(a_879[i_904*rs_882:(i_904+1)*rs_882], st_766)
-			if i_904 == 0 {
-				d_884, d_885 = st_770, st_771
-				rs_886 = d_884 * d_885
-				tot_1468, err_1469 := runtime.MulSize(n_695, rs_886)
-				if err_1469 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1469)
-				}
-				a_883 = ar.F64w(tot_1468)
-			} else if st_770 != d_884 || st_771 != d_885 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_770, st_771})+", element 0 has shape "+runtime.ShapeString([]int{d_884, d_885}))
-			}
-			copy(a_883[i_904*rs_886:(i_904+1)*rs_886], st_769)
-			if i_904 == 0 {
-				d_888, d_889, d_890 = st_773, st_774, st_775
-				rs_891 = d_888 * d_889 * d_890
-				tot_1470, err_1471 := runtime.MulSize(n_695, rs_891)
-				if err_1471 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1471)
-				}
-				a_887 = ar.F64w(tot_1470)
-			} else if st_773 != d_888 || st_774 != d_889 || st_775 != d_890 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_773, st_774, st_775})+", element 0 has shape "+runtime.ShapeString([]int{d_888, d_889, d_890}))
-			}
-			copy(a_887[i_904*rs_891:(i_904+1)*rs_891], st_772)
-			if i_904 == 0 {
-				d_893 = st_777
-				rs_894 = d_893
-				tot_1472, err_1473 := runtime.MulSize(n_695, rs_894)
-				if err_1473 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1473)
-				}
-				a_892 = ar.F64w(tot_1472)
-			} else if st_777 != d_893 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_777})+", element 0 has shape "+runtime.ShapeString([]int{d_893}))
-			}
-			copy(a_892[i_904*rs_894:(i_904+1)*rs_894], st_776)
-			if i_904 == 0 {
-				d_896, d_897 = st_779, st_780
-				rs_898 = d_896 * d_897
-				tot_1474, err_1475 := runtime.MulSize(n_695, rs_898)
-				if err_1475 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1475)
-				}
-				a_895 = ar.F64w(tot_1474)
-			} else if st_779 != d_896 || st_780 != d_897 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_779, st_780})+", element 0 has shape "+runtime.ShapeString([]int{d_896, d_897}))
-			}
-			copy(a_895[i_904*rs_898:(i_904+1)*rs_898], st_778)
-			if i_904 == 0 {
-				d_900, d_901 = st_782, st_783
-				rs_902 = d_900 * d_901
-				tot_1476, err_1477 := runtime.MulSize(n_695, rs_902)
-				if err_1477 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1477)
-				}
-				a_899 = ar.F64w(tot_1476)
-			} else if st_782 != d_900 || st_783 != d_901 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_782, st_783})+", element 0 has shape "+runtime.ShapeString([]int{d_900, d_901}))
-			}
-			copy(a_899[i_904*rs_902:(i_904+1)*rs_902], st_781)
-			a_903[i_904] = st_784
-			_ = mark_905
+			_ = mark_759
 		}
-		c_20, c_21, c_22, c_23, c_24, c_26, c_28, c_29, c_31, c_33, c_34, c_36, c_37, c_39, c_40, c_42, c_43, c_45, c_46, c_47, c_49, c_50, c_51, c_53, c_54, c_55, c_56, c_58, c_59, c_60, c_62, c_63, c_64, c_66, c_67, c_68, c_70, c_71, c_72, c_74, c_75, c_76, c_78, c_79, c_80, c_82, c_83, c_84, c_86, c_87, c_88, c_90, c_91, c_92, c_94, c_95, c_96, c_98, c_99, c_100, c_102, c_103, c_104, c_106, c_107, c_108, c_110, c_111, c_112, c_114, c_115, c_116, c_118, c_119, c_120, c_122, c_123, c_124, c_126, c_127, c_128, c_129, c_131, c_132, c_134, c_135, c_136, c_138, c_139, c_140 = a_785, n_695, d_786, d_787, a_789, a_790, d_791, a_793, a_794, d_795, a_797, d_798, a_800, d_801, a_803, d_804, a_806, d_807, d_808, a_810, d_811, d_812, a_814, d_815, d_816, d_817, a_819, d_820, d_821, a_823, d_824, d_825, a_827, d_828, d_829, a_831, d_832, d_833, a_835, d_836, d_837, a_839, d_840, d_841, a_843, d_844, d_845, a_847, d_848, d_849, a_851, d_852, d_853, a_855, d_856, d_857, a_859, d_860, d_861, a_863, d_864, d_865, a_867, d_868, d_869, a_871, d_872, d_873, a_875, d_876, d_877, a_879, d_880, d_881, a_883, d_884, d_885, a_887, d_888, d_889, d_890, a_892, d_893, a_895, d_896, d_897, a_899, d_900, d_901, a_903
+		c_2012, c_2013, c_2014, c_2015, c_2016, c_2020, c_2022, c_2024, c_2025, c_2027, c_2028, c_2030, c_2036, c_2038, c_2039, c_2040, c_2042, c_2043, c_2044, c_2045, c_2047, c_2048, c_2049, c_2051, c_2052, c_2053, c_2055, c_2056, c_2057, c_2059, c_2060, c_2061, c_2063, c_2064, c_2065, c_2067, c_2068, c_2069, c_2071, c_2072, c_2073, c_2075, c_2076, c_2077, c_2079, c_2080, c_2081, c_2083, c_2084, c_2085, c_2087, c_2088, c_2089, c_2091, c_2092, c_2093, c_2095, c_2096, c_2097, c_2099, c_2100, c_2101, c_2103, c_2104, c_2105, c_2107, c_2108, c_2109, c_2111, c_2112, c_2113, c_2115, c_2116, c_2117, c_2124, c_2125 = st_574, n_573, st_575, st_576, st_577, a_663, a_664, d_665, a_667, d_668, a_670, d_671, a_673, d_674, d_675, a_677, d_678, d_679, d_680, a_682, d_683, d_684, a_686, d_687, d_688, a_690, d_691, d_692, a_694, d_695, d_696, a_698, d_699, d_700, a_702, d_703, d_704, a_706, d_707, d_708, a_710, d_711, d_712, a_714, d_715, d_716, a_718, d_719, d_720, a_722, d_723, d_724, a_726, d_727, d_728, a_730, d_731, d_732, a_734, d_735, d_736, a_738, d_739, d_740, a_742, d_743, d_744, a_746, d_747, d_748, a_750, d_751, d_752, d_753, d_755, d_756
 	} else {
-		n_1478, err_1479 := runtime.CheckSize(int64(0))
-		if err_1479 != nil {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1479)
+		n_1320, err_1321 := runtime.CheckSize(int64(0))
+		if err_1321 != nil {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1321)
 		}
-		var a_1480 []float64
-		var d_1481 int = 0
-		var d_1482 int = 0
-		var rs_1483 int = 0
-		a_1484 := ar.F64w(n_1478)
-		var a_1485 []float64
-		var d_1486 int = 0
-		var rs_1487 int = 0
-		a_1488 := ar.F64w(n_1478)
-		var a_1489 []float64
-		var d_1490 int = 0
-		var rs_1491 int = 0
-		var a_1492 []float64
-		var d_1493 int = 0
-		var rs_1494 int = 0
-		var a_1495 []float64
-		var d_1496 int = 0
-		var rs_1497 int = 0
-		var a_1498 []float64
-		var d_1499 int = 0
-		var rs_1500 int = 0
-		var a_1501 []float64
-		var d_1502 int = 0
-		var d_1503 int = 0
-		var rs_1504 int = 0
-		var a_1505 []float64
-		var d_1506 int = 0
-		var d_1507 int = 0
-		var rs_1508 int = 0
-		var a_1509 []float64
-		var d_1510 int = 0
-		var d_1511 int = 0
-		var d_1512 int = 0
-		var rs_1513 int = 0
-		var a_1514 []float64
-		var d_1515 int = 0
-		var d_1516 int = 0
-		var rs_1517 int = 0
-		var a_1518 []float64
-		var d_1519 int = 0
-		var d_1520 int = 0
-		var rs_1521 int = 0
-		var a_1522 []float64
-		var d_1523 int = 0
-		var d_1524 int = 0
-		var rs_1525 int = 0
-		var a_1526 []float64
-		var d_1527 int = 0
-		var d_1528 int = 0
-		var rs_1529 int = 0
-		var a_1530 []float64
-		var d_1531 int = 0
-		var d_1532 int = 0
-		var rs_1533 int = 0
-		var a_1534 []float64
-		var d_1535 int = 0
-		var d_1536 int = 0
-		var rs_1537 int = 0
-		var a_1538 []float64
-		var d_1539 int = 0
-		var d_1540 int = 0
-		var rs_1541 int = 0
-		var a_1542 []float64
-		var d_1543 int = 0
-		var d_1544 int = 0
-		var rs_1545 int = 0
-		var a_1546 []float64
-		var d_1547 int = 0
-		var d_1548 int = 0
-		var rs_1549 int = 0
-		var a_1550 []float64
-		var d_1551 int = 0
-		var d_1552 int = 0
-		var rs_1553 int = 0
-		var a_1554 []float64
-		var d_1555 int = 0
-		var d_1556 int = 0
-		var rs_1557 int = 0
-		var a_1558 []float64
-		var d_1559 int = 0
-		var d_1560 int = 0
-		var rs_1561 int = 0
-		var a_1562 []float64
-		var d_1563 int = 0
-		var d_1564 int = 0
-		var rs_1565 int = 0
-		var a_1566 []float64
-		var d_1567 int = 0
-		var d_1568 int = 0
-		var rs_1569 int = 0
-		var a_1570 []float64
-		var d_1571 int = 0
-		var d_1572 int = 0
-		var rs_1573 int = 0
-		var a_1574 []float64
-		var d_1575 int = 0
-		var d_1576 int = 0
-		var rs_1577 int = 0
-		var a_1578 []float64
-		var d_1579 int = 0
-		var d_1580 int = 0
-		var rs_1581 int = 0
-		var a_1582 []float64
-		var d_1583 int = 0
-		var d_1584 int = 0
-		var d_1585 int = 0
-		var rs_1586 int = 0
-		var a_1587 []float64
-		var d_1588 int = 0
-		var rs_1589 int = 0
-		var a_1590 []float64
-		var d_1591 int = 0
-		var d_1592 int = 0
-		var rs_1593 int = 0
-		var a_1594 []float64
-		var d_1595 int = 0
-		var d_1596 int = 0
-		var rs_1597 int = 0
-		a_1598 := ar.F64w(n_1478)
-		for i_1599 := 0; i_1599 < n_1478; i_1599++ {
-			mark_1600 := ar.mark()
-			i_1601 := int64(i_1599)
-			_ = i_1601
+		var a_1322 []float64
+		var d_1323 int = 0
+		var d_1324 int = 0
+		var rs_1325 int = 0
+		a_1326 := ar.F64w(n_1320)
+		var a_1327 []float64
+		var d_1328 int = 0
+		var rs_1329 int = 0
+		a_1330 := ar.F64w(n_1320)
+		var a_1331 []float64
+		var d_1332 int = 0
+		var rs_1333 int = 0
+		var a_1334 []float64
+		var d_1335 int = 0
+		var rs_1336 int = 0
+		var a_1337 []float64
+		var d_1338 int = 0
+		var rs_1339 int = 0
+		var a_1340 []float64
+		var d_1341 int = 0
+		var rs_1342 int = 0
+		var a_1343 []float64
+		var d_1344 int = 0
+		var d_1345 int = 0
+		var rs_1346 int = 0
+		var a_1347 []float64
+		var d_1348 int = 0
+		var d_1349 int = 0
+		var rs_1350 int = 0
+		var a_1351 []float64
+		var d_1352 int = 0
+		var d_1353 int = 0
+		var d_1354 int = 0
+		var rs_1355 int = 0
+		var a_1356 []float64
+		var d_1357 int = 0
+		var d_1358 int = 0
+		var rs_1359 int = 0
+		var a_1360 []float64
+		var d_1361 int = 0
+		var d_1362 int = 0
+		var rs_1363 int = 0
+		var a_1364 []float64
+		var d_1365 int = 0
+		var d_1366 int = 0
+		var rs_1367 int = 0
+		var a_1368 []float64
+		var d_1369 int = 0
+		var d_1370 int = 0
+		var rs_1371 int = 0
+		var a_1372 []float64
+		var d_1373 int = 0
+		var d_1374 int = 0
+		var rs_1375 int = 0
+		var a_1376 []float64
+		var d_1377 int = 0
+		var d_1378 int = 0
+		var rs_1379 int = 0
+		var a_1380 []float64
+		var d_1381 int = 0
+		var d_1382 int = 0
+		var rs_1383 int = 0
+		var a_1384 []float64
+		var d_1385 int = 0
+		var d_1386 int = 0
+		var rs_1387 int = 0
+		var a_1388 []float64
+		var d_1389 int = 0
+		var d_1390 int = 0
+		var rs_1391 int = 0
+		var a_1392 []float64
+		var d_1393 int = 0
+		var d_1394 int = 0
+		var rs_1395 int = 0
+		var a_1396 []float64
+		var d_1397 int = 0
+		var d_1398 int = 0
+		var rs_1399 int = 0
+		var a_1400 []float64
+		var d_1401 int = 0
+		var d_1402 int = 0
+		var rs_1403 int = 0
+		var a_1404 []float64
+		var d_1405 int = 0
+		var d_1406 int = 0
+		var rs_1407 int = 0
+		var a_1408 []float64
+		var d_1409 int = 0
+		var d_1410 int = 0
+		var rs_1411 int = 0
+		var a_1412 []float64
+		var d_1413 int = 0
+		var d_1414 int = 0
+		var rs_1415 int = 0
+		var a_1416 []float64
+		var d_1417 int = 0
+		var d_1418 int = 0
+		var rs_1419 int = 0
+		var a_1420 []float64
+		var d_1421 int = 0
+		var d_1422 int = 0
+		var rs_1423 int = 0
+		var a_1424 []float64
+		var d_1425 int = 0
+		var d_1426 int = 0
+		var d_1427 int = 0
+		var rs_1428 int = 0
+		var a_1429 []float64
+		var d_1430 int = 0
+		var rs_1431 int = 0
+		var a_1432 []float64
+		var d_1433 int = 0
+		var d_1434 int = 0
+		var rs_1435 int = 0
+		var a_1436 []float64
+		var d_1437 int = 0
+		var d_1438 int = 0
+		var rs_1439 int = 0
+		a_1440 := ar.F64w(n_1320)
+		for i_1441 := 0; i_1441 < n_1320; i_1441++ {
+			mark_1442 := ar.mark()
+			i_1443 := int64(i_1441)
+			_ = i_1443
 			if int64(0) >= int64(sequence_11) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(int64(0), sequence_11))
 			}
-			row_1602 := sequence_10[int(int64(0))*sequence_12 : (int(int64(0))+1)*sequence_12]
+			row_1444 := sequence_10[int(int64(0))*sequence_12 : (int(int64(0))+1)*sequence_12]
 			if int64(0) >= int64(extraparams_5) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
 			}
-			row_1603 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
+			row_1445 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
 			if extraparams_6 != sequence_12 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 			}
-			r_1604 := ar.F64w(sequence_12)
-			row_1602 = row_1602[:len(r_1604)]
-			row_1603 = row_1603[:len(r_1604)]
-			for i_1605 := range r_1604 {
-				r_1604[i_1605] = (row_1602[i_1605] * row_1603[i_1605])
+			r_1446 := ar.F64w(sequence_12)
+			row_1444 = row_1444[:len(r_1446)]
+			row_1445 = row_1445[:len(r_1446)]
+			for i_1447 := range r_1446 {
+				r_1446[i_1447] = (row_1444[i_1447] * row_1445[i_1447])
 			}
-			x_1607 := n_14 / int64(2)
-			x_1608 := max(x_1607, int64(0))
-			x_1609 := x_1608 > int64(0)
-			var c_1610 []float64
-			var c_1611 int
-			var c_1612 int
-			var c_1613 []float64
-			var c_1614 int
-			var c_1615 int
-			var c_1616 int
-			var c_1617 []float64
-			var c_1618 int
-			var c_1619 int
-			var c_1620 []float64
-			var c_1621 int
-			var c_1622 int
-			var c_1623 []float64
-			var c_1624 int
-			var c_1625 int
-			var c_1626 []float64
-			var c_1627 int
-			var c_1628 int
-			var c_1629 []float64
-			var c_1630 int
-			var c_1631 int
-			var c_1632 []float64
-			var c_1633 int
-			var c_1634 int
-			var c_1635 []float64
-			var c_1636 int
-			var c_1637 int
-			var c_1638 []float64
-			var c_1639 int
-			var c_1640 int
-			var c_1641 []float64
-			var c_1642 int
-			var c_1643 int
-			var c_1644 []float64
-			var c_1645 int
-			var c_1646 int
-			var c_1647 []float64
-			var c_1648 int
-			var c_1649 int
-			var c_1650 []float64
-			var c_1651 int
-			var c_1652 int
-			var c_1653 []float64
-			var c_1654 int
-			var c_1655 int
-			var c_1656 []float64
-			var c_1657 int
-			var c_1658 int
-			var c_1659 []float64
-			var c_1660 int
-			var c_1661 int
-			var c_1662 []float64
-			var c_1663 int
-			var c_1664 int
-			var c_1665 []float64
-			var c_1666 int
-			var c_1667 int
-			var c_1668 []float64
-			var c_1669 int
-			var c_1670 int
-			var c_1671 int
-			if x_1609 {
-				x_1672 := x_1608 - int64(1)
+			x_1449 := n_14 / int64(2)
+			x_1450 := max(x_1449, int64(0))
+			x_1451 := x_1450 > int64(0)
+			var c_1452 []float64
+			var c_1453 int
+			var c_1454 int
+			var c_1455 []float64
+			var c_1456 int
+			var c_1457 int
+			var c_1458 int
+			var c_1459 []float64
+			var c_1460 int
+			var c_1461 int
+			var c_1462 []float64
+			var c_1463 int
+			var c_1464 int
+			var c_1465 []float64
+			var c_1466 int
+			var c_1467 int
+			var c_1468 []float64
+			var c_1469 int
+			var c_1470 int
+			var c_1471 []float64
+			var c_1472 int
+			var c_1473 int
+			var c_1474 []float64
+			var c_1475 int
+			var c_1476 int
+			var c_1477 []float64
+			var c_1478 int
+			var c_1479 int
+			var c_1480 []float64
+			var c_1481 int
+			var c_1482 int
+			var c_1483 []float64
+			var c_1484 int
+			var c_1485 int
+			var c_1486 []float64
+			var c_1487 int
+			var c_1488 int
+			var c_1489 []float64
+			var c_1490 int
+			var c_1491 int
+			var c_1492 []float64
+			var c_1493 int
+			var c_1494 int
+			var c_1495 []float64
+			var c_1496 int
+			var c_1497 int
+			var c_1498 []float64
+			var c_1499 int
+			var c_1500 int
+			var c_1501 []float64
+			var c_1502 int
+			var c_1503 int
+			var c_1504 []float64
+			var c_1505 int
+			var c_1506 int
+			var c_1507 []float64
+			var c_1508 int
+			var c_1509 int
+			var c_1510 []float64
+			var c_1511 int
+			var c_1512 int
+			var c_1513 int
+			if x_1451 {
+				x_1514 := x_1450 - int64(1)
 				if int64(0) >= int64(mainparams_2) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 				}
-				row_1673 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+				row_1515 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 				if int64(1) >= int64(mainparams_2) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 				}
-				row_1674 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+				row_1516 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
-				n_1675 := int(n_15) - int(int64(0))
-				s_1676 := row_1673[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_1675 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1675}))
+				n_1517 := int(n_15) - int(int64(0))
+				s_1518 := row_1515[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_1517 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1517}))
 				}
 				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
-				n_1677 := int(n_15) - int(int64(0))
-				s_1678 := row_1674[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_1677 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1677}))
+				n_1519 := int(n_15) - int(int64(0))
+				s_1520 := row_1516[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_1519 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1519}))
 				}
-				r_1679 := ar.F64w(sequence_12)
-				r_1604 = r_1604[:len(r_1679)]
-				s_1676 = s_1676[:len(r_1679)]
-				s_1678 = s_1678[:len(r_1679)]
-				for i_1680 := range r_1679 {
-					r_1679[i_1680] = (runtime.Sigmoid(((r_1604[i_1680] * s_1676[i_1680]) + s_1678[i_1680])))
+				r_1521 := ar.F64w(sequence_12)
+				r_1446 = r_1446[:len(r_1521)]
+				s_1518 = s_1518[:len(r_1521)]
+				s_1520 = s_1520[:len(r_1521)]
+				for i_1522 := range r_1521 {
+					r_1521[i_1522] = (runtime.Sigmoid(((r_1446[i_1522] * s_1518[i_1522]) + s_1520[i_1522])))
 				}
 				if int64(0) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
 				}
-				row_1682 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
-				x_1683 := int64(2) * n_15
-				if n_15 < 0 || x_1683 < n_15 || x_1683 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1683, mainparams_3))
+				row_1524 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
+				x_1525 := int64(2) * n_15
+				if n_15 < 0 || x_1525 < n_15 || x_1525 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1525, mainparams_3))
 				}
-				n_1684 := int(x_1683) - int(n_15)
-				s_1685 := row_1673[int(n_15)*1 : int(x_1683)*1 : int(x_1683)*1]
-				if n_1684 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1684}))
+				n_1526 := int(x_1525) - int(n_15)
+				s_1527 := row_1515[int(n_15)*1 : int(x_1525)*1 : int(x_1525)*1]
+				if n_1526 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1526}))
 				}
-				if n_15 < 0 || x_1683 < n_15 || x_1683 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1683, mainparams_3))
+				if n_15 < 0 || x_1525 < n_15 || x_1525 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1525, mainparams_3))
 				}
-				n_1686 := int(x_1683) - int(n_15)
-				s_1687 := row_1674[int(n_15)*1 : int(x_1683)*1 : int(x_1683)*1]
-				if n_1686 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1686}))
+				n_1528 := int(x_1525) - int(n_15)
+				s_1529 := row_1516[int(n_15)*1 : int(x_1525)*1 : int(x_1525)*1]
+				if n_1528 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1528}))
 				}
-				r_1688 := ar.F64w(state_9)
-				row_1682 = row_1682[:len(r_1688)]
-				s_1685 = s_1685[:len(r_1688)]
-				s_1687 = s_1687[:len(r_1688)]
-				for i_1689 := range r_1688 {
-					r_1688[i_1689] = (runtime.Sigmoid(((row_1682[i_1689] * s_1685[i_1689]) + s_1687[i_1689])))
+				r_1530 := ar.F64w(state_9)
+				row_1524 = row_1524[:len(r_1530)]
+				s_1527 = s_1527[:len(r_1530)]
+				s_1529 = s_1529[:len(r_1530)]
+				for i_1531 := range r_1530 {
+					r_1530[i_1531] = (runtime.Sigmoid(((row_1524[i_1531] * s_1527[i_1531]) + s_1529[i_1531])))
 				}
-				x_1691 := int64(3) * n_15
-				if x_1683 < 0 || x_1691 < x_1683 || x_1691 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1683, x_1691, mainparams_3))
+				x_1533 := int64(3) * n_15
+				if x_1525 < 0 || x_1533 < x_1525 || x_1533 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1525, x_1533, mainparams_3))
 				}
-				n_1692 := int(x_1691) - int(x_1683)
-				s_1693 := row_1673[int(x_1683)*1 : int(x_1691)*1 : int(x_1691)*1]
-				if n_1692 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1692}))
+				n_1534 := int(x_1533) - int(x_1525)
+				s_1535 := row_1515[int(x_1525)*1 : int(x_1533)*1 : int(x_1533)*1]
+				if n_1534 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1534}))
 				}
-				if x_1683 < 0 || x_1691 < x_1683 || x_1691 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1683, x_1691, mainparams_3))
+				if x_1525 < 0 || x_1533 < x_1525 || x_1533 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1525, x_1533, mainparams_3))
 				}
-				n_1694 := int(x_1691) - int(x_1683)
-				s_1695 := row_1674[int(x_1683)*1 : int(x_1691)*1 : int(x_1691)*1]
-				if n_1694 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1694}))
+				n_1536 := int(x_1533) - int(x_1525)
+				s_1537 := row_1516[int(x_1525)*1 : int(x_1533)*1 : int(x_1533)*1]
+				if n_1536 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1536}))
 				}
-				r_1696 := ar.F64w(sequence_12)
-				r_1604 = r_1604[:len(r_1696)]
-				s_1693 = s_1693[:len(r_1696)]
-				s_1695 = s_1695[:len(r_1696)]
-				for i_1697 := range r_1696 {
-					r_1696[i_1697] = (runtime.Sigmoid(((r_1604[i_1697] * s_1693[i_1697]) + s_1695[i_1697])))
+				r_1538 := ar.F64w(sequence_12)
+				r_1446 = r_1446[:len(r_1538)]
+				s_1535 = s_1535[:len(r_1538)]
+				s_1537 = s_1537[:len(r_1538)]
+				for i_1539 := range r_1538 {
+					r_1538[i_1539] = (runtime.Sigmoid(((r_1446[i_1539] * s_1535[i_1539]) + s_1537[i_1539])))
 				}
-				x_1699 := int64(4) * n_15
-				if x_1691 < 0 || x_1699 < x_1691 || x_1699 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1691, x_1699, mainparams_3))
+				x_1541 := int64(4) * n_15
+				if x_1533 < 0 || x_1541 < x_1533 || x_1541 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1533, x_1541, mainparams_3))
 				}
-				n_1700 := int(x_1699) - int(x_1691)
-				s_1701 := row_1673[int(x_1691)*1 : int(x_1699)*1 : int(x_1699)*1]
-				if n_1700 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1700}))
+				n_1542 := int(x_1541) - int(x_1533)
+				s_1543 := row_1515[int(x_1533)*1 : int(x_1541)*1 : int(x_1541)*1]
+				if n_1542 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1542}))
 				}
-				if x_1691 < 0 || x_1699 < x_1691 || x_1699 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1691, x_1699, mainparams_3))
+				if x_1533 < 0 || x_1541 < x_1533 || x_1541 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1533, x_1541, mainparams_3))
 				}
-				n_1702 := int(x_1699) - int(x_1691)
-				s_1703 := row_1674[int(x_1691)*1 : int(x_1699)*1 : int(x_1699)*1]
-				if n_1702 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1702}))
+				n_1544 := int(x_1541) - int(x_1533)
+				s_1545 := row_1516[int(x_1533)*1 : int(x_1541)*1 : int(x_1541)*1]
+				if n_1544 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1544}))
 				}
-				r_1704 := ar.F64w(state_9)
-				row_1682 = row_1682[:len(r_1704)]
-				s_1701 = s_1701[:len(r_1704)]
-				s_1703 = s_1703[:len(r_1704)]
-				for i_1705 := range r_1704 {
-					r_1704[i_1705] = (math.Tanh(((row_1682[i_1705] * s_1701[i_1705]) + s_1703[i_1705])))
+				r_1546 := ar.F64w(state_9)
+				row_1524 = row_1524[:len(r_1546)]
+				s_1543 = s_1543[:len(r_1546)]
+				s_1545 = s_1545[:len(r_1546)]
+				for i_1547 := range r_1546 {
+					r_1546[i_1547] = (math.Tanh(((row_1524[i_1547] * s_1543[i_1547]) + s_1545[i_1547])))
 				}
 				if int64(1) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
 				}
-				row_1707 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
+				row_1549 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
 				if sequence_12 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 				}
-				r_1708 := ar.F64w(state_9)
-				row_1707 = row_1707[:len(r_1708)]
-				r_1679 = r_1679[:len(r_1708)]
-				r_1688 = r_1688[:len(r_1708)]
-				r_1704 = r_1704[:len(r_1708)]
-				for i_1709 := range r_1708 {
-					r_1708[i_1709] = ((row_1707[i_1709] * r_1679[i_1709]) + (r_1688[i_1709] * r_1704[i_1709]))
+				r_1550 := ar.F64w(state_9)
+				row_1549 = row_1549[:len(r_1550)]
+				r_1521 = r_1521[:len(r_1550)]
+				r_1530 = r_1530[:len(r_1550)]
+				r_1546 = r_1546[:len(r_1550)]
+				for i_1551 := range r_1550 {
+					r_1550[i_1551] = ((row_1549[i_1551] * r_1521[i_1551]) + (r_1530[i_1551] * r_1546[i_1551]))
 				}
-				r_1711 := ar.F64w(state_9)
-				r_1708 = r_1708[:len(r_1711)]
-				for i_1712 := range r_1711 {
-					r_1711[i_1712] = (math.Tanh(r_1708[i_1712]))
+				r_1553 := ar.F64w(state_9)
+				r_1550 = r_1550[:len(r_1553)]
+				for i_1554 := range r_1553 {
+					r_1553[i_1554] = (math.Tanh(r_1550[i_1554]))
 				}
 				if state_9 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 				}
-				r_1714 := ar.F64w(sequence_12)
-				r_1696 = r_1696[:len(r_1714)]
-				r_1711 = r_1711[:len(r_1714)]
-				for i_1715 := range r_1714 {
-					r_1714[i_1715] = (r_1696[i_1715] * r_1711[i_1715])
+				r_1556 := ar.F64w(sequence_12)
+				r_1538 = r_1538[:len(r_1556)]
+				r_1553 = r_1553[:len(r_1556)]
+				for i_1557 := range r_1556 {
+					r_1556[i_1557] = (r_1538[i_1557] * r_1553[i_1557])
 				}
 				if int64(0) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
@@ -6227,62 +6108,533 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if sequence_12 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 				}
-				c_1717 := ar.F64w(len(state_7))
-				copy(c_1717, state_7)
-				copy(c_1717[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_1714)
+				c_1559 := ar.F64w(len(state_7))
+				copy(c_1559, state_7)
+				copy(c_1559[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_1556)
 				if int64(1) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
 				}
-				copy(c_1717[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_1708)
-				n_1718 := int(max(x_1672, 0)) + 1
-				var st_1719 []float64
-				var st_1720 int
-				var st_1721 []float64
-				var st_1722 int
-				var st_1723 int
-				var st_1724 []float64
-				var st_1725 int
-				var st_1726 []float64
-				var st_1727 int
-				var st_1728 []float64
-				var st_1729 int
-				var st_1730 []float64
-				var st_1731 int
-				var st_1732 []float64
-				var st_1733 int
-				var st_1734 []float64
-				var st_1735 int
-				var st_1736 []float64
-				var st_1737 int
-				var st_1738 []float64
-				var st_1739 int
-				var st_1740 []float64
-				var st_1741 int
-				var st_1742 []float64
-				var st_1743 int
-				var st_1744 []float64
-				var st_1745 int
-				var st_1746 []float64
-				var st_1747 int
-				var st_1748 []float64
-				var st_1749 int
-				var st_1750 []float64
-				var st_1751 int
-				var st_1752 []float64
-				var st_1753 int
-				var st_1754 []float64
-				var st_1755 int
-				var st_1756 []float64
-				var st_1757 int
-				var st_1758 []float64
-				var st_1759 int
-				var st_1760 int
-				st_1719, st_1720, st_1721, st_1722, st_1723, st_1724, st_1725, st_1726, st_1727, st_1728, st_1729, st_1730, st_1731, st_1732, st_1733, st_1734, st_1735, st_1736, st_1737, st_1738, st_1739, st_1740, st_1741, st_1742, st_1743, st_1744, st_1745, st_1746, st_1747, st_1748, st_1749, st_1750, st_1751, st_1752, st_1753, st_1754, st_1755, st_1756, st_1757, st_1758, st_1759, st_1760 = r_1714, sequence_12, c_1717, state_8, state_9, r_1708, state_9, r_1711, state_9, r_1696, sequence_12, r_1704, state_9, r_1688, state_9, r_1679, sequence_12, row_1707, state_9, row_1674, mainparams_3, s_1701, n_1700, row_1682, state_9, row_1673, mainparams_3, s_1693, n_1692, r_1604, sequence_12, s_1685, n_1684, row_1682, state_9, s_1676, n_1675, r_1604, sequence_12, state_7, state_8, state_9
+				copy(c_1559[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_1550)
+				n_1560 := int(max(x_1514, 0)) + 1
+				var st_1561 []float64
+				var st_1562 int
+				var st_1563 []float64
+				var st_1564 int
+				var st_1565 int
+				var st_1566 []float64
+				var st_1567 int
+				var st_1568 []float64
+				var st_1569 int
+				var st_1570 []float64
+				var st_1571 int
+				var st_1572 []float64
+				var st_1573 int
+				var st_1574 []float64
+				var st_1575 int
+				var st_1576 []float64
+				var st_1577 int
+				var st_1578 []float64
+				var st_1579 int
+				var st_1580 []float64
+				var st_1581 int
+				var st_1582 []float64
+				var st_1583 int
+				var st_1584 []float64
+				var st_1585 int
+				var st_1586 []float64
+				var st_1587 int
+				var st_1588 []float64
+				var st_1589 int
+				var st_1590 []float64
+				var st_1591 int
+				var st_1592 []float64
+				var st_1593 int
+				var st_1594 []float64
+				var st_1595 int
+				var st_1596 []float64
+				var st_1597 int
+				var st_1598 []float64
+				var st_1599 int
+				var st_1600 []float64
+				var st_1601 int
+				var st_1602 int
+				st_1561, st_1562, st_1563, st_1564, st_1565, st_1566, st_1567, st_1568, st_1569, st_1570, st_1571, st_1572, st_1573, st_1574, st_1575, st_1576, st_1577, st_1578, st_1579, st_1580, st_1581, st_1582, st_1583, st_1584, st_1585, st_1586, st_1587, st_1588, st_1589, st_1590, st_1591, st_1592, st_1593, st_1594, st_1595, st_1596, st_1597, st_1598, st_1599, st_1600, st_1601, st_1602 = r_1556, sequence_12, c_1559, state_8, state_9, r_1550, state_9, r_1553, state_9, r_1538, sequence_12, r_1546, state_9, r_1530, state_9, r_1521, sequence_12, row_1549, state_9, row_1516, mainparams_3, s_1543, n_1542, row_1524, state_9, row_1515, mainparams_3, s_1535, n_1534, r_1446, sequence_12, s_1527, n_1526, row_1524, state_9, s_1518, n_1517, r_1446, sequence_12, state_7, state_8, state_9
+				var a_1603 []float64
+				var d_1604 int = 0
+				var rs_1605 int = 0
+				var a_1606 []float64
+				var d_1607 int = 0
+				var d_1608 int = 0
+				var rs_1609 int = 0
+				var a_1610 []float64
+				var d_1611 int = 0
+				var rs_1612 int = 0
+				var a_1613 []float64
+				var d_1614 int = 0
+				var rs_1615 int = 0
+				var a_1616 []float64
+				var d_1617 int = 0
+				var rs_1618 int = 0
+				var a_1619 []float64
+				var d_1620 int = 0
+				var rs_1621 int = 0
+				var a_1622 []float64
+				var d_1623 int = 0
+				var rs_1624 int = 0
+				var a_1625 []float64
+				var d_1626 int = 0
+				var rs_1627 int = 0
+				var a_1628 []float64
+				var d_1629 int = 0
+				var rs_1630 int = 0
+				var a_1631 []float64
+				var d_1632 int = 0
+				var rs_1633 int = 0
+				var a_1634 []float64
+				var d_1635 int = 0
+				var rs_1636 int = 0
+				var a_1637 []float64
+				var d_1638 int = 0
+				var rs_1639 int = 0
+				var a_1640 []float64
+				var d_1641 int = 0
+				var rs_1642 int = 0
+				var a_1643 []float64
+				var d_1644 int = 0
+				var rs_1645 int = 0
+				var a_1646 []float64
+				var d_1647 int = 0
+				var rs_1648 int = 0
+				var a_1649 []float64
+				var d_1650 int = 0
+				var rs_1651 int = 0
+				var a_1652 []float64
+				var d_1653 int = 0
+				var rs_1654 int = 0
+				var a_1655 []float64
+				var d_1656 int = 0
+				var rs_1657 int = 0
+				var a_1658 []float64
+				var d_1659 int = 0
+				var rs_1660 int = 0
+				var a_1661 []float64
+				var d_1662 int = 0
+				var d_1663 int = 0
+				var rs_1664 int = 0
+				for i_1665 := 0; i_1665 < n_1560; i_1665++ {
+					mark_1666 := ar.mark()
+					if i_1665 > 0 {
+						k_1667 := int64(i_1665 - 1)
+						x_1668 := k_1667 + int64(1)
+						x_1669 := int64(2) * x_1668
+						if x_1669 < 0 || x_1669 >= int64(mainparams_2) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_1669, mainparams_2))
+						}
+						row_1670 := mainparams_1[int(x_1669)*mainparams_3 : (int(x_1669)+1)*mainparams_3]
+						x_1671 := x_1669 + int64(1)
+						if x_1671 < 0 || x_1671 >= int64(mainparams_2) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_1671, mainparams_2))
+						}
+						row_1672 := mainparams_1[int(x_1671)*mainparams_3 : (int(x_1671)+1)*mainparams_3]
+						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+						}
+						n_1673 := int(n_15) - int(int64(0))
+						s_1674 := row_1670[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+						if n_1673 != st_1562 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1562})+" and "+runtime.ShapeString([]int{n_1673}))
+						}
+						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+						}
+						n_1675 := int(n_15) - int(int64(0))
+						s_1676 := row_1672[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+						if n_1675 != st_1562 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1562})+" and "+runtime.ShapeString([]int{n_1675}))
+						}
+						r_1677 := ar.F64w(st_1562)
+						st_1561 = st_1561[:len(r_1677)]
+						s_1674 = s_1674[:len(r_1677)]
+						s_1676 = s_1676[:len(r_1677)]
+						for i_1678 := range r_1677 {
+							r_1677[i_1678] = (runtime.Sigmoid(((st_1561[i_1678] * s_1674[i_1678]) + s_1676[i_1678])))
+						}
+						if x_1669 < 0 || x_1669 >= int64(st_1564) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_1669, st_1564))
+						}
+						row_1680 := st_1563[int(x_1669)*st_1565 : (int(x_1669)+1)*st_1565]
+						x_1681 := int64(2) * n_15
+						if n_15 < 0 || x_1681 < n_15 || x_1681 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1681, mainparams_3))
+						}
+						n_1682 := int(x_1681) - int(n_15)
+						s_1683 := row_1670[int(n_15)*1 : int(x_1681)*1 : int(x_1681)*1]
+						if n_1682 != st_1565 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1565})+" and "+runtime.ShapeString([]int{n_1682}))
+						}
+						if n_15 < 0 || x_1681 < n_15 || x_1681 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1681, mainparams_3))
+						}
+						n_1684 := int(x_1681) - int(n_15)
+						s_1685 := row_1672[int(n_15)*1 : int(x_1681)*1 : int(x_1681)*1]
+						if n_1684 != st_1565 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1565})+" and "+runtime.ShapeString([]int{n_1684}))
+						}
+						r_1686 := ar.F64w(st_1565)
+						row_1680 = row_1680[:len(r_1686)]
+						s_1683 = s_1683[:len(r_1686)]
+						s_1685 = s_1685[:len(r_1686)]
+						for i_1687 := range r_1686 {
+							r_1686[i_1687] = (runtime.Sigmoid(((row_1680[i_1687] * s_1683[i_1687]) + s_1685[i_1687])))
+						}
+						x_1689 := int64(3) * n_15
+						if x_1681 < 0 || x_1689 < x_1681 || x_1689 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1681, x_1689, mainparams_3))
+						}
+						n_1690 := int(x_1689) - int(x_1681)
+						s_1691 := row_1670[int(x_1681)*1 : int(x_1689)*1 : int(x_1689)*1]
+						if n_1690 != st_1562 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1562})+" and "+runtime.ShapeString([]int{n_1690}))
+						}
+						if x_1681 < 0 || x_1689 < x_1681 || x_1689 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1681, x_1689, mainparams_3))
+						}
+						n_1692 := int(x_1689) - int(x_1681)
+						s_1693 := row_1672[int(x_1681)*1 : int(x_1689)*1 : int(x_1689)*1]
+						if n_1692 != st_1562 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1562})+" and "+runtime.ShapeString([]int{n_1692}))
+						}
+						r_1694 := ar.F64w(st_1562)
+						st_1561 = st_1561[:len(r_1694)]
+						s_1691 = s_1691[:len(r_1694)]
+						s_1693 = s_1693[:len(r_1694)]
+						for i_1695 := range r_1694 {
+							r_1694[i_1695] = (runtime.Sigmoid(((st_1561[i_1695] * s_1691[i_1695]) + s_1693[i_1695])))
+						}
+						x_1697 := int64(4) * n_15
+						if x_1689 < 0 || x_1697 < x_1689 || x_1697 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1689, x_1697, mainparams_3))
+						}
+						n_1698 := int(x_1697) - int(x_1689)
+						s_1699 := row_1670[int(x_1689)*1 : int(x_1697)*1 : int(x_1697)*1]
+						if n_1698 != st_1565 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1565})+" and "+runtime.ShapeString([]int{n_1698}))
+						}
+						if x_1689 < 0 || x_1697 < x_1689 || x_1697 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1689, x_1697, mainparams_3))
+						}
+						n_1700 := int(x_1697) - int(x_1689)
+						s_1701 := row_1672[int(x_1689)*1 : int(x_1697)*1 : int(x_1697)*1]
+						if n_1700 != st_1565 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1565})+" and "+runtime.ShapeString([]int{n_1700}))
+						}
+						r_1702 := ar.F64w(st_1565)
+						row_1680 = row_1680[:len(r_1702)]
+						s_1699 = s_1699[:len(r_1702)]
+						s_1701 = s_1701[:len(r_1702)]
+						for i_1703 := range r_1702 {
+							r_1702[i_1703] = (math.Tanh(((row_1680[i_1703] * s_1699[i_1703]) + s_1701[i_1703])))
+						}
+						if x_1671 < 0 || x_1671 >= int64(st_1564) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_1671, st_1564))
+						}
+						row_1705 := st_1563[int(x_1671)*st_1565 : (int(x_1671)+1)*st_1565]
+						if st_1562 != st_1565 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1565})+" and "+runtime.ShapeString([]int{st_1562}))
+						}
+						r_1706 := ar.F64w(st_1565)
+						row_1705 = row_1705[:len(r_1706)]
+						r_1677 = r_1677[:len(r_1706)]
+						r_1686 = r_1686[:len(r_1706)]
+						r_1702 = r_1702[:len(r_1706)]
+						for i_1707 := range r_1706 {
+							r_1706[i_1707] = ((row_1705[i_1707] * r_1677[i_1707]) + (r_1686[i_1707] * r_1702[i_1707]))
+						}
+						r_1709 := ar.F64w(st_1565)
+						r_1706 = r_1706[:len(r_1709)]
+						for i_1710 := range r_1709 {
+							r_1709[i_1710] = (math.Tanh(r_1706[i_1710]))
+						}
+						if st_1565 != st_1562 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1562})+" and "+runtime.ShapeString([]int{st_1565}))
+						}
+						r_1712 := ar.F64w(st_1562)
+						r_1694 = r_1694[:len(r_1712)]
+						r_1709 = r_1709[:len(r_1712)]
+						for i_1713 := range r_1712 {
+							r_1712[i_1713] = (r_1694[i_1713] * r_1709[i_1713])
+						}
+						if x_1669 < 0 || x_1669 >= int64(st_1564) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_1669, st_1564))
+						}
+						if st_1562 != st_1565 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_1562})+"; elements have shape "+runtime.ShapeString([]int{st_1565}))
+						}
+						c_1715 := ar.F64w(len(st_1563))
+						copy(c_1715, st_1563)
+						copy(c_1715[int(x_1669)*st_1565:(int(x_1669)+1)*st_1565], r_1712)
+						if x_1671 < 0 || x_1671 >= int64(st_1564) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_1671, st_1564))
+						}
+						copy(c_1715[int(x_1671)*st_1565:(int(x_1671)+1)*st_1565], r_1706)
+						st_1561, st_1563, st_1566, st_1567, st_1568, st_1569, st_1570, st_1571, st_1572, st_1573, st_1574, st_1575, st_1576, st_1577, st_1578, st_1579, st_1580, st_1581, st_1582, st_1583, st_1584, st_1585, st_1586, st_1587, st_1588, st_1589, st_1590, st_1591, st_1592, st_1593, st_1594, st_1595, st_1596, st_1597, st_1598, st_1599, st_1600, st_1601, st_1602 = r_1712, c_1715, r_1706, st_1565, r_1709, st_1565, r_1694, st_1562, r_1702, st_1565, r_1686, st_1565, r_1677, st_1562, row_1705, st_1565, row_1672, mainparams_3, s_1699, n_1698, row_1680, st_1565, row_1670, mainparams_3, s_1691, n_1690, st_1561, st_1562, s_1683, n_1682, row_1680, st_1565, s_1674, n_1673, st_1561, st_1562, st_1563, st_1564, st_1565
+					}
+					if i_1665 == 0 {
+						d_1604 = st_1562
+						rs_1605 = d_1604
+						tot_1716, err_1717 := runtime.MulSize(n_1560, rs_1605)
+						if err_1717 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1717)
+						}
+						a_1603 = ar.F64w(tot_1716)
+					} else if st_1562 != d_1604 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1562})+", element 0 has shape "+runtime.ShapeString([]int{d_1604}))
+					}
+					copy(a_1603[i_1665*rs_1605:(i_1665+1)*rs_1605], st_1561)
+					if i_1665 == 0 {
+						d_1607, d_1608 = st_1564, st_1565
+						rs_1609 = d_1607 * d_1608
+						tot_1718, err_1719 := runtime.MulSize(n_1560, rs_1609)
+						if err_1719 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1719)
+						}
+						a_1606 = ar.F64w(tot_1718)
+					} else if st_1564 != d_1607 || st_1565 != d_1608 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1564, st_1565})+", element 0 has shape "+runtime.ShapeString([]int{d_1607, d_1608}))
+					}
+					copy(a_1606[i_1665*rs_1609:(i_1665+1)*rs_1609], st_1563)
+					if i_1665 == 0 {
+						d_1611 = st_1567
+						rs_1612 = d_1611
+						tot_1720, err_1721 := runtime.MulSize(n_1560, rs_1612)
+						if err_1721 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1721)
+						}
+						a_1610 = ar.F64w(tot_1720)
+					} else if st_1567 != d_1611 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1567})+", element 0 has shape "+runtime.ShapeString([]int{d_1611}))
+					}
+					copy(a_1610[i_1665*rs_1612:(i_1665+1)*rs_1612], st_1566)
+					if i_1665 == 0 {
+						d_1614 = st_1569
+						rs_1615 = d_1614
+						tot_1722, err_1723 := runtime.MulSize(n_1560, rs_1615)
+						if err_1723 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1723)
+						}
+						a_1613 = ar.F64w(tot_1722)
+					} else if st_1569 != d_1614 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1569})+", element 0 has shape "+runtime.ShapeString([]int{d_1614}))
+					}
+					copy(a_1613[i_1665*rs_1615:(i_1665+1)*rs_1615], st_1568)
+					if i_1665 == 0 {
+						d_1617 = st_1571
+						rs_1618 = d_1617
+						tot_1724, err_1725 := runtime.MulSize(n_1560, rs_1618)
+						if err_1725 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1725)
+						}
+						a_1616 = ar.F64w(tot_1724)
+					} else if st_1571 != d_1617 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1571})+", element 0 has shape "+runtime.ShapeString([]int{d_1617}))
+					}
+					copy(a_1616[i_1665*rs_1618:(i_1665+1)*rs_1618], st_1570)
+					if i_1665 == 0 {
+						d_1620 = st_1573
+						rs_1621 = d_1620
+						tot_1726, err_1727 := runtime.MulSize(n_1560, rs_1621)
+						if err_1727 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1727)
+						}
+						a_1619 = ar.F64w(tot_1726)
+					} else if st_1573 != d_1620 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1573})+", element 0 has shape "+runtime.ShapeString([]int{d_1620}))
+					}
+					copy(a_1619[i_1665*rs_1621:(i_1665+1)*rs_1621], st_1572)
+					if i_1665 == 0 {
+						d_1623 = st_1575
+						rs_1624 = d_1623
+						tot_1728, err_1729 := runtime.MulSize(n_1560, rs_1624)
+						if err_1729 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1729)
+						}
+						a_1622 = ar.F64w(tot_1728)
+					} else if st_1575 != d_1623 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1575})+", element 0 has shape "+runtime.ShapeString([]int{d_1623}))
+					}
+					copy(a_1622[i_1665*rs_1624:(i_1665+1)*rs_1624], st_1574)
+					if i_1665 == 0 {
+						d_1626 = st_1577
+						rs_1627 = d_1626
+						tot_1730, err_1731 := runtime.MulSize(n_1560, rs_1627)
+						if err_1731 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1731)
+						}
+						a_1625 = ar.F64w(tot_1730)
+					} else if st_1577 != d_1626 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1577})+", element 0 has shape "+runtime.ShapeString([]int{d_1626}))
+					}
+					copy(a_1625[i_1665*rs_1627:(i_1665+1)*rs_1627], st_1576)
+					if i_1665 == 0 {
+						d_1629 = st_1579
+						rs_1630 = d_1629
+						tot_1732, err_1733 := runtime.MulSize(n_1560, rs_1630)
+						if err_1733 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1733)
+						}
+						a_1628 = ar.F64w(tot_1732)
+					} else if st_1579 != d_1629 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1579})+", element 0 has shape "+runtime.ShapeString([]int{d_1629}))
+					}
+					copy(a_1628[i_1665*rs_1630:(i_1665+1)*rs_1630], st_1578)
+					if i_1665 == 0 {
+						d_1632 = st_1581
+						rs_1633 = d_1632
+						tot_1734, err_1735 := runtime.MulSize(n_1560, rs_1633)
+						if err_1735 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1735)
+						}
+						a_1631 = ar.F64w(tot_1734)
+					} else if st_1581 != d_1632 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1581})+", element 0 has shape "+runtime.ShapeString([]int{d_1632}))
+					}
+					copy(a_1631[i_1665*rs_1633:(i_1665+1)*rs_1633], st_1580)
+					if i_1665 == 0 {
+						d_1635 = st_1583
+						rs_1636 = d_1635
+						tot_1736, err_1737 := runtime.MulSize(n_1560, rs_1636)
+						if err_1737 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1737)
+						}
+						a_1634 = ar.F64w(tot_1736)
+					} else if st_1583 != d_1635 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1583})+", element 0 has shape "+runtime.ShapeString([]int{d_1635}))
+					}
+					copy(a_1634[i_1665*rs_1636:(i_1665+1)*rs_1636], st_1582)
+					if i_1665 == 0 {
+						d_1638 = st_1585
+						rs_1639 = d_1638
+						tot_1738, err_1739 := runtime.MulSize(n_1560, rs_1639)
+						if err_1739 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1739)
+						}
+						a_1637 = ar.F64w(tot_1738)
+					} else if st_1585 != d_1638 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1585})+", element 0 has shape "+runtime.ShapeString([]int{d_1638}))
+					}
+					copy(a_1637[i_1665*rs_1639:(i_1665+1)*rs_1639], st_1584)
+					if i_1665 == 0 {
+						d_1641 = st_1587
+						rs_1642 = d_1641
+						tot_1740, err_1741 := runtime.MulSize(n_1560, rs_1642)
+						if err_1741 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1741)
+						}
+						a_1640 = ar.F64w(tot_1740)
+					} else if st_1587 != d_1641 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1587})+", element 0 has shape "+runtime.ShapeString([]int{d_1641}))
+					}
+					copy(a_1640[i_1665*rs_1642:(i_1665+1)*rs_1642], st_1586)
+					if i_1665 == 0 {
+						d_1644 = st_1589
+						rs_1645 = d_1644
+						tot_1742, err_1743 := runtime.MulSize(n_1560, rs_1645)
+						if err_1743 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1743)
+						}
+						a_1643 = ar.F64w(tot_1742)
+					} else if st_1589 != d_1644 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1589})+", element 0 has shape "+runtime.ShapeString([]int{d_1644}))
+					}
+					copy(a_1643[i_1665*rs_1645:(i_1665+1)*rs_1645], st_1588)
+					if i_1665 == 0 {
+						d_1647 = st_1591
+						rs_1648 = d_1647
+						tot_1744, err_1745 := runtime.MulSize(n_1560, rs_1648)
+						if err_1745 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1745)
+						}
+						a_1646 = ar.F64w(tot_1744)
+					} else if st_1591 != d_1647 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1591})+", element 0 has shape "+runtime.ShapeString([]int{d_1647}))
+					}
+					copy(a_1646[i_1665*rs_1648:(i_1665+1)*rs_1648], st_1590)
+					if i_1665 == 0 {
+						d_1650 = st_1593
+						rs_1651 = d_1650
+						tot_1746, err_1747 := runtime.MulSize(n_1560, rs_1651)
+						if err_1747 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1747)
+						}
+						a_1649 = ar.F64w(tot_1746)
+					} else if st_1593 != d_1650 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1593})+", element 0 has shape "+runtime.ShapeString([]int{d_1650}))
+					}
+					copy(a_1649[i_1665*rs_1651:(i_1665+1)*rs_1651], st_1592)
+					if i_1665 == 0 {
+						d_1653 = st_1595
+						rs_1654 = d_1653
+						tot_1748, err_1749 := runtime.MulSize(n_1560, rs_1654)
+						if err_1749 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1749)
+						}
+						a_1652 = ar.F64w(tot_1748)
+					} else if st_1595 != d_1653 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1595})+", element 0 has shape "+runtime.ShapeString([]int{d_1653}))
+					}
+					copy(a_1652[i_1665*rs_1654:(i_1665+1)*rs_1654], st_1594)
+					if i_1665 == 0 {
+						d_1656 = st_1597
+						rs_1657 = d_1656
+						tot_1750, err_1751 := runtime.MulSize(n_1560, rs_1657)
+						if err_1751 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1751)
+						}
+						a_1655 = ar.F64w(tot_1750)
+					} else if st_1597 != d_1656 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1597})+", element 0 has shape "+runtime.ShapeString([]int{d_1656}))
+					}
+					copy(a_1655[i_1665*rs_1657:(i_1665+1)*rs_1657], st_1596)
+					if i_1665 == 0 {
+						d_1659 = st_1599
+						rs_1660 = d_1659
+						tot_1752, err_1753 := runtime.MulSize(n_1560, rs_1660)
+						if err_1753 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1753)
+						}
+						a_1658 = ar.F64w(tot_1752)
+					} else if st_1599 != d_1659 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1599})+", element 0 has shape "+runtime.ShapeString([]int{d_1659}))
+					}
+					copy(a_1658[i_1665*rs_1660:(i_1665+1)*rs_1660], st_1598)
+					if i_1665 == 0 {
+						d_1662, d_1663 = st_1601, st_1602
+						rs_1664 = d_1662 * d_1663
+						tot_1754, err_1755 := runtime.MulSize(n_1560, rs_1664)
+						if err_1755 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1755)
+						}
+						a_1661 = ar.F64w(tot_1754)
+					} else if st_1601 != d_1662 || st_1602 != d_1663 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1601, st_1602})+", element 0 has shape "+runtime.ShapeString([]int{d_1662, d_1663}))
+					}
+					copy(a_1661[i_1665*rs_1664:(i_1665+1)*rs_1664], st_1600)
+					_ = mark_1666
+				}
+				c_1452, c_1453, c_1454, c_1455, c_1456, c_1457, c_1458, c_1459, c_1460, c_1461, c_1462, c_1463, c_1464, c_1465, c_1466, c_1467, c_1468, c_1469, c_1470, c_1471, c_1472, c_1473, c_1474, c_1475, c_1476, c_1477, c_1478, c_1479, c_1480, c_1481, c_1482, c_1483, c_1484, c_1485, c_1486, c_1487, c_1488, c_1489, c_1490, c_1491, c_1492, c_1493, c_1494, c_1495, c_1496, c_1497, c_1498, c_1499, c_1500, c_1501, c_1502, c_1503, c_1504, c_1505, c_1506, c_1507, c_1508, c_1509, c_1510, c_1511, c_1512, c_1513 = a_1603, n_1560, d_1604, a_1606, n_1560, d_1607, d_1608, a_1610, n_1560, d_1611, a_1613, n_1560, d_1614, a_1616, n_1560, d_1617, a_1619, n_1560, d_1620, a_1622, n_1560, d_1623, a_1625, n_1560, d_1626, a_1628, n_1560, d_1629, a_1631, n_1560, d_1632, a_1634, n_1560, d_1635, a_1637, n_1560, d_1638, a_1640, n_1560, d_1641, a_1643, n_1560, d_1644, a_1646, n_1560, d_1647, a_1649, n_1560, d_1650, a_1652, n_1560, d_1653, a_1655, n_1560, d_1656, a_1658, n_1560, d_1659, a_1661, n_1560, d_1662, d_1663
+			} else {
+				n_1756, err_1757 := runtime.CheckSize(int64(0))
+				if err_1757 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1757)
+				}
+				var a_1758 []float64
+				var d_1759 int = 0
+				var rs_1760 int = 0
 				var a_1761 []float64
 				var d_1762 int = 0
-				var rs_1763 int = 0
-				var a_1764 []float64
-				var d_1765 int = 0
+				var d_1763 int = 0
+				var rs_1764 int = 0
+				var a_1765 []float64
 				var d_1766 int = 0
 				var rs_1767 int = 0
 				var a_1768 []float64
@@ -6335,618 +6687,147 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				var rs_1815 int = 0
 				var a_1816 []float64
 				var d_1817 int = 0
-				var rs_1818 int = 0
-				var a_1819 []float64
-				var d_1820 int = 0
-				var d_1821 int = 0
-				var rs_1822 int = 0
-				for i_1823 := 0; i_1823 < n_1718; i_1823++ {
-					mark_1824 := ar.mark()
-					if i_1823 > 0 {
-						k_1825 := int64(i_1823 - 1)
-						x_1826 := k_1825 + int64(1)
-						x_1827 := int64(2) * x_1826
-						if x_1827 < 0 || x_1827 >= int64(mainparams_2) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_1827, mainparams_2))
-						}
-						row_1828 := mainparams_1[int(x_1827)*mainparams_3 : (int(x_1827)+1)*mainparams_3]
-						x_1829 := x_1827 + int64(1)
-						if x_1829 < 0 || x_1829 >= int64(mainparams_2) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_1829, mainparams_2))
-						}
-						row_1830 := mainparams_1[int(x_1829)*mainparams_3 : (int(x_1829)+1)*mainparams_3]
-						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
-						}
-						n_1831 := int(n_15) - int(int64(0))
-						s_1832 := row_1828[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-						if n_1831 != st_1720 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1720})+" and "+runtime.ShapeString([]int{n_1831}))
-						}
-						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
-						}
-						n_1833 := int(n_15) - int(int64(0))
-						s_1834 := row_1830[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-						if n_1833 != st_1720 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1720})+" and "+runtime.ShapeString([]int{n_1833}))
-						}
-						r_1835 := ar.F64w(st_1720)
-						st_1719 = st_1719[:len(r_1835)]
-						s_1832 = s_1832[:len(r_1835)]
-						s_1834 = s_1834[:len(r_1835)]
-						for i_1836 := range r_1835 {
-							r_1835[i_1836] = (runtime.Sigmoid(((st_1719[i_1836] * s_1832[i_1836]) + s_1834[i_1836])))
-						}
-						if x_1827 < 0 || x_1827 >= int64(st_1722) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_1827, st_1722))
-						}
-						row_1838 := st_1721[int(x_1827)*st_1723 : (int(x_1827)+1)*st_1723]
-						x_1839 := int64(2) * n_15
-						if n_15 < 0 || x_1839 < n_15 || x_1839 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1839, mainparams_3))
-						}
-						n_1840 := int(x_1839) - int(n_15)
-						s_1841 := row_1828[int(n_15)*1 : int(x_1839)*1 : int(x_1839)*1]
-						if n_1840 != st_1723 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1723})+" and "+runtime.ShapeString([]int{n_1840}))
-						}
-						if n_15 < 0 || x_1839 < n_15 || x_1839 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1839, mainparams_3))
-						}
-						n_1842 := int(x_1839) - int(n_15)
-						s_1843 := row_1830[int(n_15)*1 : int(x_1839)*1 : int(x_1839)*1]
-						if n_1842 != st_1723 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1723})+" and "+runtime.ShapeString([]int{n_1842}))
-						}
-						r_1844 := ar.F64w(st_1723)
-						row_1838 = row_1838[:len(r_1844)]
-						s_1841 = s_1841[:len(r_1844)]
-						s_1843 = s_1843[:len(r_1844)]
-						for i_1845 := range r_1844 {
-							r_1844[i_1845] = (runtime.Sigmoid(((row_1838[i_1845] * s_1841[i_1845]) + s_1843[i_1845])))
-						}
-						x_1847 := int64(3) * n_15
-						if x_1839 < 0 || x_1847 < x_1839 || x_1847 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1839, x_1847, mainparams_3))
-						}
-						n_1848 := int(x_1847) - int(x_1839)
-						s_1849 := row_1828[int(x_1839)*1 : int(x_1847)*1 : int(x_1847)*1]
-						if n_1848 != st_1720 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1720})+" and "+runtime.ShapeString([]int{n_1848}))
-						}
-						if x_1839 < 0 || x_1847 < x_1839 || x_1847 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1839, x_1847, mainparams_3))
-						}
-						n_1850 := int(x_1847) - int(x_1839)
-						s_1851 := row_1830[int(x_1839)*1 : int(x_1847)*1 : int(x_1847)*1]
-						if n_1850 != st_1720 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1720})+" and "+runtime.ShapeString([]int{n_1850}))
-						}
-						r_1852 := ar.F64w(st_1720)
-						st_1719 = st_1719[:len(r_1852)]
-						s_1849 = s_1849[:len(r_1852)]
-						s_1851 = s_1851[:len(r_1852)]
-						for i_1853 := range r_1852 {
-							r_1852[i_1853] = (runtime.Sigmoid(((st_1719[i_1853] * s_1849[i_1853]) + s_1851[i_1853])))
-						}
-						x_1855 := int64(4) * n_15
-						if x_1847 < 0 || x_1855 < x_1847 || x_1855 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1847, x_1855, mainparams_3))
-						}
-						n_1856 := int(x_1855) - int(x_1847)
-						s_1857 := row_1828[int(x_1847)*1 : int(x_1855)*1 : int(x_1855)*1]
-						if n_1856 != st_1723 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1723})+" and "+runtime.ShapeString([]int{n_1856}))
-						}
-						if x_1847 < 0 || x_1855 < x_1847 || x_1855 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1847, x_1855, mainparams_3))
-						}
-						n_1858 := int(x_1855) - int(x_1847)
-						s_1859 := row_1830[int(x_1847)*1 : int(x_1855)*1 : int(x_1855)*1]
-						if n_1858 != st_1723 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1723})+" and "+runtime.ShapeString([]int{n_1858}))
-						}
-						r_1860 := ar.F64w(st_1723)
-						row_1838 = row_1838[:len(r_1860)]
-						s_1857 = s_1857[:len(r_1860)]
-						s_1859 = s_1859[:len(r_1860)]
-						for i_1861 := range r_1860 {
-							r_1860[i_1861] = (math.Tanh(((row_1838[i_1861] * s_1857[i_1861]) + s_1859[i_1861])))
-						}
-						if x_1829 < 0 || x_1829 >= int64(st_1722) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_1829, st_1722))
-						}
-						row_1863 := st_1721[int(x_1829)*st_1723 : (int(x_1829)+1)*st_1723]
-						if st_1720 != st_1723 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1723})+" and "+runtime.ShapeString([]int{st_1720}))
-						}
-						r_1864 := ar.F64w(st_1723)
-						row_1863 = row_1863[:len(r_1864)]
-						r_1835 = r_1835[:len(r_1864)]
-						r_1844 = r_1844[:len(r_1864)]
-						r_1860 = r_1860[:len(r_1864)]
-						for i_1865 := range r_1864 {
-							r_1864[i_1865] = ((row_1863[i_1865] * r_1835[i_1865]) + (r_1844[i_1865] * r_1860[i_1865]))
-						}
-						r_1867 := ar.F64w(st_1723)
-						r_1864 = r_1864[:len(r_1867)]
-						for i_1868 := range r_1867 {
-							r_1867[i_1868] = (math.Tanh(r_1864[i_1868]))
-						}
-						if st_1723 != st_1720 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1720})+" and "+runtime.ShapeString([]int{st_1723}))
-						}
-						r_1870 := ar.F64w(st_1720)
-						r_1852 = r_1852[:len(r_1870)]
-						r_1867 = r_1867[:len(r_1870)]
-						for i_1871 := range r_1870 {
-							r_1870[i_1871] = (r_1852[i_1871] * r_1867[i_1871])
-						}
-						if x_1827 < 0 || x_1827 >= int64(st_1722) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_1827, st_1722))
-						}
-						if st_1720 != st_1723 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_1720})+"; elements have shape "+runtime.ShapeString([]int{st_1723}))
-						}
-						c_1873 := ar.F64w(len(st_1721))
-						copy(c_1873, st_1721)
-						copy(c_1873[int(x_1827)*st_1723:(int(x_1827)+1)*st_1723], r_1870)
-						if x_1829 < 0 || x_1829 >= int64(st_1722) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_1829, st_1722))
-						}
-						copy(c_1873[int(x_1829)*st_1723:(int(x_1829)+1)*st_1723], r_1864)
-						st_1719, st_1721, st_1724, st_1725, st_1726, st_1727, st_1728, st_1729, st_1730, st_1731, st_1732, st_1733, st_1734, st_1735, st_1736, st_1737, st_1738, st_1739, st_1740, st_1741, st_1742, st_1743, st_1744, st_1745, st_1746, st_1747, st_1748, st_1749, st_1750, st_1751, st_1752, st_1753, st_1754, st_1755, st_1756, st_1757, st_1758, st_1759, st_1760 = r_1870, c_1873, r_1864, st_1723, r_1867, st_1723, r_1852, st_1720, r_1860, st_1723, r_1844, st_1723, r_1835, st_1720, row_1863, st_1723, row_1830, mainparams_3, s_1857, n_1856, row_1838, st_1723, row_1828, mainparams_3, s_1849, n_1848, st_1719, st_1720, s_1841, n_1840, row_1838, st_1723, s_1832, n_1831, st_1719, st_1720, st_1721, st_1722, st_1723
-					}
-					if i_1823 == 0 {
-						d_1762 = st_1720
-						rs_1763 = d_1762
-						tot_1874, err_1875 := runtime.MulSize(n_1718, rs_1763)
-						if err_1875 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1875)
-						}
-						a_1761 = ar.F64w(tot_1874)
-					} else if st_1720 != d_1762 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1720})+", element 0 has shape "+runtime.ShapeString([]int{d_1762}))
-					}
-					copy(a_1761[i_1823*rs_1763:(i_1823+1)*rs_1763], st_1719)
-					if i_1823 == 0 {
-						d_1765, d_1766 = st_1722, st_1723
-						rs_1767 = d_1765 * d_1766
-						tot_1876, err_1877 := runtime.MulSize(n_1718, rs_1767)
-						if err_1877 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1877)
-						}
-						a_1764 = ar.F64w(tot_1876)
-					} else if st_1722 != d_1765 || st_1723 != d_1766 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1722, st_1723})+", element 0 has shape "+runtime.ShapeString([]int{d_1765, d_1766}))
-					}
-					copy(a_1764[i_1823*rs_1767:(i_1823+1)*rs_1767], st_1721)
-					if i_1823 == 0 {
-						d_1769 = st_1725
-						rs_1770 = d_1769
-						tot_1878, err_1879 := runtime.MulSize(n_1718, rs_1770)
-						if err_1879 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1879)
-						}
-						a_1768 = ar.F64w(tot_1878)
-					} else if st_1725 != d_1769 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1725})+", element 0 has shape "+runtime.ShapeString([]int{d_1769}))
-					}
-					copy(a_1768[i_1823*rs_1770:(i_1823+1)*rs_1770], st_1724)
-					if i_1823 == 0 {
-						d_1772 = st_1727
-						rs_1773 = d_1772
-						tot_1880, err_1881 := runtime.MulSize(n_1718, rs_1773)
-						if err_1881 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1881)
-						}
-						a_1771 = ar.F64w(tot_1880)
-					} else if st_1727 != d_1772 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1727})+", element 0 has shape "+runtime.ShapeString([]int{d_1772}))
-					}
-					copy(a_1771[i_1823*rs_1773:(i_1823+1)*rs_1773], st_1726)
-					if i_1823 == 0 {
-						d_1775 = st_1729
-						rs_1776 = d_1775
-						tot_1882, err_1883 := runtime.MulSize(n_1718, rs_1776)
-						if err_1883 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1883)
-						}
-						a_1774 = ar.F64w(tot_1882)
-					} else if st_1729 != d_1775 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1729})+", element 0 has shape "+runtime.ShapeString([]int{d_1775}))
-					}
-					copy(a_1774[i_1823*rs_1776:(i_1823+1)*rs_1776], st_1728)
-					if i_1823 == 0 {
-						d_1778 = st_1731
-						rs_1779 = d_1778
-						tot_1884, err_1885 := runtime.MulSize(n_1718, rs_1779)
-						if err_1885 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1885)
-						}
-						a_1777 = ar.F64w(tot_1884)
-					} else if st_1731 != d_1778 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1731})+", element 0 has shape "+runtime.ShapeString([]int{d_1778}))
-					}
-					copy(a_1777[i_1823*rs_1779:(i_1823+1)*rs_1779], st_1730)
-					if i_1823 == 0 {
-						d_1781 = st_1733
-						rs_1782 = d_1781
-						tot_1886, err_1887 := runtime.MulSize(n_1718, rs_1782)
-						if err_1887 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1887)
-						}
-						a_1780 = ar.F64w(tot_1886)
-					} else if st_1733 != d_1781 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1733})+", element 0 has shape "+runtime.ShapeString([]int{d_1781}))
-					}
-					copy(a_1780[i_1823*rs_1782:(i_1823+1)*rs_1782], st_1732)
-					if i_1823 == 0 {
-						d_1784 = st_1735
-						rs_1785 = d_1784
-						tot_1888, err_1889 := runtime.MulSize(n_1718, rs_1785)
-						if err_1889 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1889)
-						}
-						a_1783 = ar.F64w(tot_1888)
-					} else if st_1735 != d_1784 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1735})+", element 0 has shape "+runtime.ShapeString([]int{d_1784}))
-					}
-					copy(a_1783[i_1823*rs_1785:(i_1823+1)*rs_1785], st_1734)
-					if i_1823 == 0 {
-						d_1787 = st_1737
-						rs_1788 = d_1787
-						tot_1890, err_1891 := runtime.MulSize(n_1718, rs_1788)
-						if err_1891 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1891)
-						}
-						a_1786 = ar.F64w(tot_1890)
-					} else if st_1737 != d_1787 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1737})+", element 0 has shape "+runtime.ShapeString([]int{d_1787}))
-					}
-					copy(a_1786[i_1823*rs_1788:(i_1823+1)*rs_1788], st_1736)
-					if i_1823 == 0 {
-						d_1790 = st_1739
-						rs_1791 = d_1790
-						tot_1892, err_1893 := runtime.MulSize(n_1718, rs_1791)
-						if err_1893 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1893)
-						}
-						a_1789 = ar.F64w(tot_1892)
-					} else if st_1739 != d_1790 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1739})+", element 0 has shape "+runtime.ShapeString([]int{d_1790}))
-					}
-					copy(a_1789[i_1823*rs_1791:(i_1823+1)*rs_1791], st_1738)
-					if i_1823 == 0 {
-						d_1793 = st_1741
-						rs_1794 = d_1793
-						tot_1894, err_1895 := runtime.MulSize(n_1718, rs_1794)
-						if err_1895 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1895)
-						}
-						a_1792 = ar.F64w(tot_1894)
-					} else if st_1741 != d_1793 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1741})+", element 0 has shape "+runtime.ShapeString([]int{d_1793}))
-					}
-					copy(a_1792[i_1823*rs_1794:(i_1823+1)*rs_1794], st_1740)
-					if i_1823 == 0 {
-						d_1796 = st_1743
-						rs_1797 = d_1796
-						tot_1896, err_1897 := runtime.MulSize(n_1718, rs_1797)
-						if err_1897 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1897)
-						}
-						a_1795 = ar.F64w(tot_1896)
-					} else if st_1743 != d_1796 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1743})+", element 0 has shape "+runtime.ShapeString([]int{d_1796}))
-					}
-					copy(a_1795[i_1823*rs_1797:(i_1823+1)*rs_1797], st_1742)
-					if i_1823 == 0 {
-						d_1799 = st_1745
-						rs_1800 = d_1799
-						tot_1898, err_1899 := runtime.MulSize(n_1718, rs_1800)
-						if err_1899 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1899)
-						}
-						a_1798 = ar.F64w(tot_1898)
-					} else if st_1745 != d_1799 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1745})+", element 0 has shape "+runtime.ShapeString([]int{d_1799}))
-					}
-					copy(a_1798[i_1823*rs_1800:(i_1823+1)*rs_1800], st_1744)
-					if i_1823 == 0 {
-						d_1802 = st_1747
-						rs_1803 = d_1802
-						tot_1900, err_1901 := runtime.MulSize(n_1718, rs_1803)
-						if err_1901 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1901)
-						}
-						a_1801 = ar.F64w(tot_1900)
-					} else if st_1747 != d_1802 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1747})+", element 0 has shape "+runtime.ShapeString([]int{d_1802}))
-					}
-					copy(a_1801[i_1823*rs_1803:(i_1823+1)*rs_1803], st_1746)
-					if i_1823 == 0 {
-						d_1805 = st_1749
-						rs_1806 = d_1805
-						tot_1902, err_1903 := runtime.MulSize(n_1718, rs_1806)
-						if err_1903 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1903)
-						}
-						a_1804 = ar.F64w(tot_1902)
-					} else if st_1749 != d_1805 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1749})+", element 0 has shape "+runtime.ShapeString([]int{d_1805}))
-					}
-					copy(a_1804[i_1823*rs_1806:(i_1823+1)*rs_1806], st_1748)
-					if i_1823 == 0 {
-						d_1808 = st_1751
-						rs_1809 = d_1808
-						tot_1904, err_1905 := runtime.MulSize(n_1718, rs_1809)
-						if err_1905 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1905)
-						}
-						a_1807 = ar.F64w(tot_1904)
-					} else if st_1751 != d_1808 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1751})+", element 0 has shape "+runtime.ShapeString([]int{d_1808}))
-					}
-					copy(a_1807[i_1823*rs_1809:(i_1823+1)*rs_1809], st_1750)
-					if i_1823 == 0 {
-						d_1811 = st_1753
-						rs_1812 = d_1811
-						tot_1906, err_1907 := runtime.MulSize(n_1718, rs_1812)
-						if err_1907 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1907)
-						}
-						a_1810 = ar.F64w(tot_1906)
-					} else if st_1753 != d_1811 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1753})+", element 0 has shape "+runtime.ShapeString([]int{d_1811}))
-					}
-					copy(a_1810[i_1823*rs_1812:(i_1823+1)*rs_1812], st_1752)
-					if i_1823 == 0 {
-						d_1814 = st_1755
-						rs_1815 = d_1814
-						tot_1908, err_1909 := runtime.MulSize(n_1718, rs_1815)
-						if err_1909 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1909)
-						}
-						a_1813 = ar.F64w(tot_1908)
-					} else if st_1755 != d_1814 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1755})+", element 0 has shape "+runtime.ShapeString([]int{d_1814}))
-					}
-					copy(a_1813[i_1823*rs_1815:(i_1823+1)*rs_1815], st_1754)
-					if i_1823 == 0 {
-						d_1817 = st_1757
-						rs_1818 = d_1817
-						tot_1910, err_1911 := runtime.MulSize(n_1718, rs_1818)
-						if err_1911 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1911)
-						}
-						a_1816 = ar.F64w(tot_1910)
-					} else if st_1757 != d_1817 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1757})+", element 0 has shape "+runtime.ShapeString([]int{d_1817}))
-					}
-					copy(a_1816[i_1823*rs_1818:(i_1823+1)*rs_1818], st_1756)
-					if i_1823 == 0 {
-						d_1820, d_1821 = st_1759, st_1760
-						rs_1822 = d_1820 * d_1821
-						tot_1912, err_1913 := runtime.MulSize(n_1718, rs_1822)
-						if err_1913 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1913)
-						}
-						a_1819 = ar.F64w(tot_1912)
-					} else if st_1759 != d_1820 || st_1760 != d_1821 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1759, st_1760})+", element 0 has shape "+runtime.ShapeString([]int{d_1820, d_1821}))
-					}
-					copy(a_1819[i_1823*rs_1822:(i_1823+1)*rs_1822], st_1758)
-					_ = mark_1824
-				}
-				c_1610, c_1611, c_1612, c_1613, c_1614, c_1615, c_1616, c_1617, c_1618, c_1619, c_1620, c_1621, c_1622, c_1623, c_1624, c_1625, c_1626, c_1627, c_1628, c_1629, c_1630, c_1631, c_1632, c_1633, c_1634, c_1635, c_1636, c_1637, c_1638, c_1639, c_1640, c_1641, c_1642, c_1643, c_1644, c_1645, c_1646, c_1647, c_1648, c_1649, c_1650, c_1651, c_1652, c_1653, c_1654, c_1655, c_1656, c_1657, c_1658, c_1659, c_1660, c_1661, c_1662, c_1663, c_1664, c_1665, c_1666, c_1667, c_1668, c_1669, c_1670, c_1671 = a_1761, n_1718, d_1762, a_1764, n_1718, d_1765, d_1766, a_1768, n_1718, d_1769, a_1771, n_1718, d_1772, a_1774, n_1718, d_1775, a_1777, n_1718, d_1778, a_1780, n_1718, d_1781, a_1783, n_1718, d_1784, a_1786, n_1718, d_1787, a_1789, n_1718, d_1790, a_1792, n_1718, d_1793, a_1795, n_1718, d_1796, a_1798, n_1718, d_1799, a_1801, n_1718, d_1802, a_1804, n_1718, d_1805, a_1807, n_1718, d_1808, a_1810, n_1718, d_1811, a_1813, n_1718, d_1814, a_1816, n_1718, d_1817, a_1819, n_1718, d_1820, d_1821
-			} else {
-				n_1914, err_1915 := runtime.CheckSize(int64(0))
-				if err_1915 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1915)
-				}
-				var a_1916 []float64
-				var d_1917 int = 0
-				var rs_1918 int = 0
-				var a_1919 []float64
-				var d_1920 int = 0
-				var d_1921 int = 0
-				var rs_1922 int = 0
-				var a_1923 []float64
-				var d_1924 int = 0
-				var rs_1925 int = 0
-				var a_1926 []float64
-				var d_1927 int = 0
-				var rs_1928 int = 0
-				var a_1929 []float64
-				var d_1930 int = 0
-				var rs_1931 int = 0
-				var a_1932 []float64
-				var d_1933 int = 0
-				var rs_1934 int = 0
-				var a_1935 []float64
-				var d_1936 int = 0
-				var rs_1937 int = 0
-				var a_1938 []float64
-				var d_1939 int = 0
-				var rs_1940 int = 0
-				var a_1941 []float64
-				var d_1942 int = 0
-				var rs_1943 int = 0
-				var a_1944 []float64
-				var d_1945 int = 0
-				var rs_1946 int = 0
-				var a_1947 []float64
-				var d_1948 int = 0
-				var rs_1949 int = 0
-				var a_1950 []float64
-				var d_1951 int = 0
-				var rs_1952 int = 0
-				var a_1953 []float64
-				var d_1954 int = 0
-				var rs_1955 int = 0
-				var a_1956 []float64
-				var d_1957 int = 0
-				var rs_1958 int = 0
-				var a_1959 []float64
-				var d_1960 int = 0
-				var rs_1961 int = 0
-				var a_1962 []float64
-				var d_1963 int = 0
-				var rs_1964 int = 0
-				var a_1965 []float64
-				var d_1966 int = 0
-				var rs_1967 int = 0
-				var a_1968 []float64
-				var d_1969 int = 0
-				var rs_1970 int = 0
-				var a_1971 []float64
-				var d_1972 int = 0
-				var rs_1973 int = 0
-				var a_1974 []float64
-				var d_1975 int = 0
-				var d_1976 int = 0
-				var rs_1977 int = 0
-				for i_1978 := 0; i_1978 < n_1914; i_1978++ {
-					mark_1979 := ar.mark()
-					i_1980 := int64(i_1978)
-					_ = i_1980
+				var d_1818 int = 0
+				var rs_1819 int = 0
+				for i_1820 := 0; i_1820 < n_1756; i_1820++ {
+					mark_1821 := ar.mark()
+					i_1822 := int64(i_1820)
+					_ = i_1822
 					if int64(0) >= int64(mainparams_2) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 					}
-					row_1981 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+					row_1823 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 					if int64(1) >= int64(mainparams_2) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 					}
-					row_1982 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+					row_1824 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_1983 := int(n_15) - int(int64(0))
-					s_1984 := row_1981[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_1983 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1983}))
+					n_1825 := int(n_15) - int(int64(0))
+					s_1826 := row_1823[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_1825 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1825}))
 					}
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_1985 := int(n_15) - int(int64(0))
-					s_1986 := row_1982[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_1985 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1985}))
+					n_1827 := int(n_15) - int(int64(0))
+					s_1828 := row_1824[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_1827 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1827}))
 					}
-					r_1987 := ar.F64w(sequence_12)
-					r_1604 = r_1604[:len(r_1987)]
-					s_1984 = s_1984[:len(r_1987)]
-					s_1986 = s_1986[:len(r_1987)]
-					for i_1988 := range r_1987 {
-						r_1987[i_1988] = (runtime.Sigmoid(((r_1604[i_1988] * s_1984[i_1988]) + s_1986[i_1988])))
+					r_1829 := ar.F64w(sequence_12)
+					r_1446 = r_1446[:len(r_1829)]
+					s_1826 = s_1826[:len(r_1829)]
+					s_1828 = s_1828[:len(r_1829)]
+					for i_1830 := range r_1829 {
+						r_1829[i_1830] = (runtime.Sigmoid(((r_1446[i_1830] * s_1826[i_1830]) + s_1828[i_1830])))
 					}
 					if int64(0) >= int64(state_8) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
 					}
-					row_1990 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
-					x_1991 := int64(2) * n_15
-					if n_15 < 0 || x_1991 < n_15 || x_1991 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1991, mainparams_3))
+					row_1832 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
+					x_1833 := int64(2) * n_15
+					if n_15 < 0 || x_1833 < n_15 || x_1833 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1833, mainparams_3))
 					}
-					n_1992 := int(x_1991) - int(n_15)
-					s_1993 := row_1981[int(n_15)*1 : int(x_1991)*1 : int(x_1991)*1]
-					if n_1992 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1992}))
+					n_1834 := int(x_1833) - int(n_15)
+					s_1835 := row_1823[int(n_15)*1 : int(x_1833)*1 : int(x_1833)*1]
+					if n_1834 != state_9 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1834}))
 					}
-					if n_15 < 0 || x_1991 < n_15 || x_1991 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1991, mainparams_3))
+					if n_15 < 0 || x_1833 < n_15 || x_1833 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1833, mainparams_3))
 					}
-					n_1994 := int(x_1991) - int(n_15)
-					s_1995 := row_1982[int(n_15)*1 : int(x_1991)*1 : int(x_1991)*1]
-					if n_1994 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1994}))
+					n_1836 := int(x_1833) - int(n_15)
+					s_1837 := row_1824[int(n_15)*1 : int(x_1833)*1 : int(x_1833)*1]
+					if n_1836 != state_9 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1836}))
 					}
-					r_1996 := ar.F64w(state_9)
-					row_1990 = row_1990[:len(r_1996)]
-					s_1993 = s_1993[:len(r_1996)]
-					s_1995 = s_1995[:len(r_1996)]
-					for i_1997 := range r_1996 {
-						r_1996[i_1997] = (runtime.Sigmoid(((row_1990[i_1997] * s_1993[i_1997]) + s_1995[i_1997])))
+					r_1838 := ar.F64w(state_9)
+					row_1832 = row_1832[:len(r_1838)]
+					s_1835 = s_1835[:len(r_1838)]
+					s_1837 = s_1837[:len(r_1838)]
+					for i_1839 := range r_1838 {
+						r_1838[i_1839] = (runtime.Sigmoid(((row_1832[i_1839] * s_1835[i_1839]) + s_1837[i_1839])))
 					}
-					x_1999 := int64(3) * n_15
-					if x_1991 < 0 || x_1999 < x_1991 || x_1999 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1991, x_1999, mainparams_3))
+					x_1841 := int64(3) * n_15
+					if x_1833 < 0 || x_1841 < x_1833 || x_1841 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1833, x_1841, mainparams_3))
 					}
-					n_2000 := int(x_1999) - int(x_1991)
-					s_2001 := row_1981[int(x_1991)*1 : int(x_1999)*1 : int(x_1999)*1]
-					if n_2000 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_2000}))
+					n_1842 := int(x_1841) - int(x_1833)
+					s_1843 := row_1823[int(x_1833)*1 : int(x_1841)*1 : int(x_1841)*1]
+					if n_1842 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1842}))
 					}
-					if x_1991 < 0 || x_1999 < x_1991 || x_1999 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1991, x_1999, mainparams_3))
+					if x_1833 < 0 || x_1841 < x_1833 || x_1841 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1833, x_1841, mainparams_3))
 					}
-					n_2002 := int(x_1999) - int(x_1991)
-					s_2003 := row_1982[int(x_1991)*1 : int(x_1999)*1 : int(x_1999)*1]
-					if n_2002 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_2002}))
+					n_1844 := int(x_1841) - int(x_1833)
+					s_1845 := row_1824[int(x_1833)*1 : int(x_1841)*1 : int(x_1841)*1]
+					if n_1844 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1844}))
 					}
-					r_2004 := ar.F64w(sequence_12)
-					r_1604 = r_1604[:len(r_2004)]
-					s_2001 = s_2001[:len(r_2004)]
-					s_2003 = s_2003[:len(r_2004)]
-					for i_2005 := range r_2004 {
-						r_2004[i_2005] = (runtime.Sigmoid(((r_1604[i_2005] * s_2001[i_2005]) + s_2003[i_2005])))
+					r_1846 := ar.F64w(sequence_12)
+					r_1446 = r_1446[:len(r_1846)]
+					s_1843 = s_1843[:len(r_1846)]
+					s_1845 = s_1845[:len(r_1846)]
+					for i_1847 := range r_1846 {
+						r_1846[i_1847] = (runtime.Sigmoid(((r_1446[i_1847] * s_1843[i_1847]) + s_1845[i_1847])))
 					}
-					x_2007 := int64(4) * n_15
-					if x_1999 < 0 || x_2007 < x_1999 || x_2007 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1999, x_2007, mainparams_3))
+					x_1849 := int64(4) * n_15
+					if x_1841 < 0 || x_1849 < x_1841 || x_1849 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1841, x_1849, mainparams_3))
 					}
-					n_2008 := int(x_2007) - int(x_1999)
-					s_2009 := row_1981[int(x_1999)*1 : int(x_2007)*1 : int(x_2007)*1]
-					if n_2008 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_2008}))
+					n_1850 := int(x_1849) - int(x_1841)
+					s_1851 := row_1823[int(x_1841)*1 : int(x_1849)*1 : int(x_1849)*1]
+					if n_1850 != state_9 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1850}))
 					}
-					if x_1999 < 0 || x_2007 < x_1999 || x_2007 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1999, x_2007, mainparams_3))
+					if x_1841 < 0 || x_1849 < x_1841 || x_1849 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1841, x_1849, mainparams_3))
 					}
-					n_2010 := int(x_2007) - int(x_1999)
-					s_2011 := row_1982[int(x_1999)*1 : int(x_2007)*1 : int(x_2007)*1]
-					if n_2010 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_2010}))
+					n_1852 := int(x_1849) - int(x_1841)
+					s_1853 := row_1824[int(x_1841)*1 : int(x_1849)*1 : int(x_1849)*1]
+					if n_1852 != state_9 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1852}))
 					}
-					r_2012 := ar.F64w(state_9)
-					row_1990 = row_1990[:len(r_2012)]
-					s_2009 = s_2009[:len(r_2012)]
-					s_2011 = s_2011[:len(r_2012)]
-					for i_2013 := range r_2012 {
-						r_2012[i_2013] = (math.Tanh(((row_1990[i_2013] * s_2009[i_2013]) + s_2011[i_2013])))
+					r_1854 := ar.F64w(state_9)
+					row_1832 = row_1832[:len(r_1854)]
+					s_1851 = s_1851[:len(r_1854)]
+					s_1853 = s_1853[:len(r_1854)]
+					for i_1855 := range r_1854 {
+						r_1854[i_1855] = (math.Tanh(((row_1832[i_1855] * s_1851[i_1855]) + s_1853[i_1855])))
 					}
 					if int64(1) >= int64(state_8) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
 					}
-					row_2015 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
+					row_1857 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
 					if sequence_12 != state_9 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 					}
-					r_2016 := ar.F64w(state_9)
-					row_2015 = row_2015[:len(r_2016)]
-					r_1987 = r_1987[:len(r_2016)]
-					r_1996 = r_1996[:len(r_2016)]
-					r_2012 = r_2012[:len(r_2016)]
-					for i_2017 := range r_2016 {
-						r_2016[i_2017] = ((row_2015[i_2017] * r_1987[i_2017]) + (r_1996[i_2017] * r_2012[i_2017]))
+					r_1858 := ar.F64w(state_9)
+					row_1857 = row_1857[:len(r_1858)]
+					r_1829 = r_1829[:len(r_1858)]
+					r_1838 = r_1838[:len(r_1858)]
+					r_1854 = r_1854[:len(r_1858)]
+					for i_1859 := range r_1858 {
+						r_1858[i_1859] = ((row_1857[i_1859] * r_1829[i_1859]) + (r_1838[i_1859] * r_1854[i_1859]))
 					}
-					r_2019 := ar.F64w(state_9)
-					r_2016 = r_2016[:len(r_2019)]
-					for i_2020 := range r_2019 {
-						r_2019[i_2020] = (math.Tanh(r_2016[i_2020]))
+					r_1861 := ar.F64w(state_9)
+					r_1858 = r_1858[:len(r_1861)]
+					for i_1862 := range r_1861 {
+						r_1861[i_1862] = (math.Tanh(r_1858[i_1862]))
 					}
 					if state_9 != sequence_12 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 					}
-					r_2022 := ar.F64w(sequence_12)
-					r_2004 = r_2004[:len(r_2022)]
-					r_2019 = r_2019[:len(r_2022)]
-					for i_2023 := range r_2022 {
-						r_2022[i_2023] = (r_2004[i_2023] * r_2019[i_2023])
+					r_1864 := ar.F64w(sequence_12)
+					r_1846 = r_1846[:len(r_1864)]
+					r_1861 = r_1861[:len(r_1864)]
+					for i_1865 := range r_1864 {
+						r_1864[i_1865] = (r_1846[i_1865] * r_1861[i_1865])
 					}
 					if int64(0) >= int64(state_8) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
@@ -6954,1359 +6835,1328 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if sequence_12 != state_9 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 					}
-					c_2025 := ar.F64w(len(state_7))
-					copy(c_2025, state_7)
-					copy(c_2025[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_2022)
+					c_1867 := ar.F64w(len(state_7))
+					copy(c_1867, state_7)
+					copy(c_1867[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_1864)
 					if int64(1) >= int64(state_8) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
 					}
-					copy(c_2025[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_2016)
-					if i_1978 == 0 {
-						d_1917 = sequence_12
-						rs_1918 = d_1917
-						tot_2026, err_2027 := runtime.MulSize(n_1914, rs_1918)
-						if err_2027 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2027)
+					copy(c_1867[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_1858)
+					if i_1820 == 0 {
+						d_1759 = sequence_12
+						rs_1760 = d_1759
+						tot_1868, err_1869 := runtime.MulSize(n_1756, rs_1760)
+						if err_1869 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1869)
 						}
-						a_1916 = ar.F64w(tot_2026)
-					} else if sequence_12 != d_1917 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1917}))
+						a_1758 = ar.F64w(tot_1868)
+					} else if sequence_12 != d_1759 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1759}))
 					}
-					copy(a_1916[i_1978*rs_1918:(i_1978+1)*rs_1918], r_2022)
-					if i_1978 == 0 {
-						d_1920, d_1921 = state_8, state_9
-						rs_1922 = d_1920 * d_1921
-						tot_2028, err_2029 := runtime.MulSize(n_1914, rs_1922)
-						if err_2029 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2029)
+					copy(a_1758[i_1820*rs_1760:(i_1820+1)*rs_1760], r_1864)
+					if i_1820 == 0 {
+						d_1762, d_1763 = state_8, state_9
+						rs_1764 = d_1762 * d_1763
+						tot_1870, err_1871 := runtime.MulSize(n_1756, rs_1764)
+						if err_1871 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1871)
 						}
-						a_1919 = ar.F64w(tot_2028)
-					} else if state_8 != d_1920 || state_9 != d_1921 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1920, d_1921}))
+						a_1761 = ar.F64w(tot_1870)
+					} else if state_8 != d_1762 || state_9 != d_1763 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1762, d_1763}))
 					}
-					copy(a_1919[i_1978*rs_1922:(i_1978+1)*rs_1922], c_2025)
-					if i_1978 == 0 {
-						d_1924 = state_9
-						rs_1925 = d_1924
-						tot_2030, err_2031 := runtime.MulSize(n_1914, rs_1925)
-						if err_2031 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2031)
+					copy(a_1761[i_1820*rs_1764:(i_1820+1)*rs_1764], c_1867)
+					if i_1820 == 0 {
+						d_1766 = state_9
+						rs_1767 = d_1766
+						tot_1872, err_1873 := runtime.MulSize(n_1756, rs_1767)
+						if err_1873 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1873)
 						}
-						a_1923 = ar.F64w(tot_2030)
-					} else if state_9 != d_1924 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1924}))
+						a_1765 = ar.F64w(tot_1872)
+					} else if state_9 != d_1766 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1766}))
 					}
-					copy(a_1923[i_1978*rs_1925:(i_1978+1)*rs_1925], r_2016)
-					if i_1978 == 0 {
-						d_1927 = state_9
-						rs_1928 = d_1927
-						tot_2032, err_2033 := runtime.MulSize(n_1914, rs_1928)
-						if err_2033 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2033)
+					copy(a_1765[i_1820*rs_1767:(i_1820+1)*rs_1767], r_1858)
+					if i_1820 == 0 {
+						d_1769 = state_9
+						rs_1770 = d_1769
+						tot_1874, err_1875 := runtime.MulSize(n_1756, rs_1770)
+						if err_1875 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1875)
 						}
-						a_1926 = ar.F64w(tot_2032)
-					} else if state_9 != d_1927 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1927}))
+						a_1768 = ar.F64w(tot_1874)
+					} else if state_9 != d_1769 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1769}))
 					}
-					copy(a_1926[i_1978*rs_1928:(i_1978+1)*rs_1928], r_2019)
-					if i_1978 == 0 {
-						d_1930 = sequence_12
-						rs_1931 = d_1930
-						tot_2034, err_2035 := runtime.MulSize(n_1914, rs_1931)
-						if err_2035 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2035)
+					copy(a_1768[i_1820*rs_1770:(i_1820+1)*rs_1770], r_1861)
+					if i_1820 == 0 {
+						d_1772 = sequence_12
+						rs_1773 = d_1772
+						tot_1876, err_1877 := runtime.MulSize(n_1756, rs_1773)
+						if err_1877 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1877)
 						}
-						a_1929 = ar.F64w(tot_2034)
-					} else if sequence_12 != d_1930 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1930}))
+						a_1771 = ar.F64w(tot_1876)
+					} else if sequence_12 != d_1772 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1772}))
 					}
-					copy(a_1929[i_1978*rs_1931:(i_1978+1)*rs_1931], r_2004)
-					if i_1978 == 0 {
-						d_1933 = state_9
-						rs_1934 = d_1933
-						tot_2036, err_2037 := runtime.MulSize(n_1914, rs_1934)
-						if err_2037 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2037)
+					copy(a_1771[i_1820*rs_1773:(i_1820+1)*rs_1773], r_1846)
+					if i_1820 == 0 {
+						d_1775 = state_9
+						rs_1776 = d_1775
+						tot_1878, err_1879 := runtime.MulSize(n_1756, rs_1776)
+						if err_1879 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1879)
 						}
-						a_1932 = ar.F64w(tot_2036)
-					} else if state_9 != d_1933 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1933}))
+						a_1774 = ar.F64w(tot_1878)
+					} else if state_9 != d_1775 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1775}))
 					}
-					copy(a_1932[i_1978*rs_1934:(i_1978+1)*rs_1934], r_2012)
-					if i_1978 == 0 {
-						d_1936 = state_9
-						rs_1937 = d_1936
-						tot_2038, err_2039 := runtime.MulSize(n_1914, rs_1937)
-						if err_2039 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2039)
+					copy(a_1774[i_1820*rs_1776:(i_1820+1)*rs_1776], r_1854)
+					if i_1820 == 0 {
+						d_1778 = state_9
+						rs_1779 = d_1778
+						tot_1880, err_1881 := runtime.MulSize(n_1756, rs_1779)
+						if err_1881 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1881)
 						}
-						a_1935 = ar.F64w(tot_2038)
-					} else if state_9 != d_1936 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1936}))
+						a_1777 = ar.F64w(tot_1880)
+					} else if state_9 != d_1778 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1778}))
 					}
-					copy(a_1935[i_1978*rs_1937:(i_1978+1)*rs_1937], r_1996)
-					if i_1978 == 0 {
-						d_1939 = sequence_12
-						rs_1940 = d_1939
-						tot_2040, err_2041 := runtime.MulSize(n_1914, rs_1940)
-						if err_2041 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2041)
+					copy(a_1777[i_1820*rs_1779:(i_1820+1)*rs_1779], r_1838)
+					if i_1820 == 0 {
+						d_1781 = sequence_12
+						rs_1782 = d_1781
+						tot_1882, err_1883 := runtime.MulSize(n_1756, rs_1782)
+						if err_1883 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1883)
 						}
-						a_1938 = ar.F64w(tot_2040)
-					} else if sequence_12 != d_1939 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1939}))
+						a_1780 = ar.F64w(tot_1882)
+					} else if sequence_12 != d_1781 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1781}))
 					}
-					copy(a_1938[i_1978*rs_1940:(i_1978+1)*rs_1940], r_1987)
-					if i_1978 == 0 {
-						d_1942 = state_9
-						rs_1943 = d_1942
-						tot_2042, err_2043 := runtime.MulSize(n_1914, rs_1943)
-						if err_2043 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2043)
+					copy(a_1780[i_1820*rs_1782:(i_1820+1)*rs_1782], r_1829)
+					if i_1820 == 0 {
+						d_1784 = state_9
+						rs_1785 = d_1784
+						tot_1884, err_1885 := runtime.MulSize(n_1756, rs_1785)
+						if err_1885 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1885)
 						}
-						a_1941 = ar.F64w(tot_2042)
-					} else if state_9 != d_1942 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1942}))
+						a_1783 = ar.F64w(tot_1884)
+					} else if state_9 != d_1784 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1784}))
 					}
-					copy(a_1941[i_1978*rs_1943:(i_1978+1)*rs_1943], row_2015)
-					if i_1978 == 0 {
-						d_1945 = mainparams_3
-						rs_1946 = d_1945
-						tot_2044, err_2045 := runtime.MulSize(n_1914, rs_1946)
-						if err_2045 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2045)
+					copy(a_1783[i_1820*rs_1785:(i_1820+1)*rs_1785], row_1857)
+					if i_1820 == 0 {
+						d_1787 = mainparams_3
+						rs_1788 = d_1787
+						tot_1886, err_1887 := runtime.MulSize(n_1756, rs_1788)
+						if err_1887 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1887)
 						}
-						a_1944 = ar.F64w(tot_2044)
-					} else if mainparams_3 != d_1945 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1945}))
+						a_1786 = ar.F64w(tot_1886)
+					} else if mainparams_3 != d_1787 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1787}))
 					}
-					copy(a_1944[i_1978*rs_1946:(i_1978+1)*rs_1946], row_1982)
-					if i_1978 == 0 {
-						d_1948 = n_2008
-						rs_1949 = d_1948
-						tot_2046, err_2047 := runtime.MulSize(n_1914, rs_1949)
-						if err_2047 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2047)
+					copy(a_1786[i_1820*rs_1788:(i_1820+1)*rs_1788], row_1824)
+					if i_1820 == 0 {
+						d_1790 = n_1850
+						rs_1791 = d_1790
+						tot_1888, err_1889 := runtime.MulSize(n_1756, rs_1791)
+						if err_1889 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1889)
 						}
-						a_1947 = ar.F64w(tot_2046)
-					} else if n_2008 != d_1948 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{n_2008})+", element 0 has shape "+runtime.ShapeString([]int{d_1948}))
+						a_1789 = ar.F64w(tot_1888)
+					} else if n_1850 != d_1790 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{n_1850})+", element 0 has shape "+runtime.ShapeString([]int{d_1790}))
 					}
-					copy(a_1947[i_1978*rs_1949:(i_1978+1)*rs_1949], s_2009)
-					if i_1978 == 0 {
-						d_1951 = state_9
-						rs_1952 = d_1951
-						tot_2048, err_2049 := runtime.MulSize(n_1914, rs_1952)
-						if err_2049 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2049)
+					copy(a_1789[i_1820*rs_1791:(i_1820+1)*rs_1791], s_1851)
+					if i_1820 == 0 {
+						d_1793 = state_9
+						rs_1794 = d_1793
+						tot_1890, err_1891 := runtime.MulSize(n_1756, rs_1794)
+						if err_1891 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1891)
 						}
-						a_1950 = ar.F64w(tot_2048)
-					} else if state_9 != d_1951 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1951}))
+						a_1792 = ar.F64w(tot_1890)
+					} else if state_9 != d_1793 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1793}))
 					}
-					copy(a_1950[i_1978*rs_1952:(i_1978+1)*rs_1952], row_1990)
-					if i_1978 == 0 {
-						d_1954 = mainparams_3
-						rs_1955 = d_1954
-						tot_2050, err_2051 := runtime.MulSize(n_1914, rs_1955)
-						if err_2051 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2051)
+					copy(a_1792[i_1820*rs_1794:(i_1820+1)*rs_1794], row_1832)
+					if i_1820 == 0 {
+						d_1796 = mainparams_3
+						rs_1797 = d_1796
+						tot_1892, err_1893 := runtime.MulSize(n_1756, rs_1797)
+						if err_1893 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1893)
 						}
-						a_1953 = ar.F64w(tot_2050)
-					} else if mainparams_3 != d_1954 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1954}))
+						a_1795 = ar.F64w(tot_1892)
+					} else if mainparams_3 != d_1796 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1796}))
 					}
-					copy(a_1953[i_1978*rs_1955:(i_1978+1)*rs_1955], row_1981)
-					if i_1978 == 0 {
-						d_1957 = n_2000
-						rs_1958 = d_1957
-						tot_2052, err_2053 := runtime.MulSize(n_1914, rs_1958)
-						if err_2053 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2053)
+					copy(a_1795[i_1820*rs_1797:(i_1820+1)*rs_1797], row_1823)
+					if i_1820 == 0 {
+						d_1799 = n_1842
+						rs_1800 = d_1799
+						tot_1894, err_1895 := runtime.MulSize(n_1756, rs_1800)
+						if err_1895 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1895)
 						}
-						a_1956 = ar.F64w(tot_2052)
-					} else if n_2000 != d_1957 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{n_2000})+", element 0 has shape "+runtime.ShapeString([]int{d_1957}))
+						a_1798 = ar.F64w(tot_1894)
+					} else if n_1842 != d_1799 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{n_1842})+", element 0 has shape "+runtime.ShapeString([]int{d_1799}))
 					}
-					copy(a_1956[i_1978*rs_1958:(i_1978+1)*rs_1958], s_2001)
-					if i_1978 == 0 {
-						d_1960 = sequence_12
-						rs_1961 = d_1960
-						tot_2054, err_2055 := runtime.MulSize(n_1914, rs_1961)
-						if err_2055 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2055)
+					copy(a_1798[i_1820*rs_1800:(i_1820+1)*rs_1800], s_1843)
+					if i_1820 == 0 {
+						d_1802 = sequence_12
+						rs_1803 = d_1802
+						tot_1896, err_1897 := runtime.MulSize(n_1756, rs_1803)
+						if err_1897 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1897)
 						}
-						a_1959 = ar.F64w(tot_2054)
-					} else if sequence_12 != d_1960 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1960}))
+						a_1801 = ar.F64w(tot_1896)
+					} else if sequence_12 != d_1802 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1802}))
 					}
-					copy(a_1959[i_1978*rs_1961:(i_1978+1)*rs_1961], r_1604)
-					if i_1978 == 0 {
-						d_1963 = n_1992
-						rs_1964 = d_1963
-						tot_2056, err_2057 := runtime.MulSize(n_1914, rs_1964)
-						if err_2057 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2057)
+					copy(a_1801[i_1820*rs_1803:(i_1820+1)*rs_1803], r_1446)
+					if i_1820 == 0 {
+						d_1805 = n_1834
+						rs_1806 = d_1805
+						tot_1898, err_1899 := runtime.MulSize(n_1756, rs_1806)
+						if err_1899 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1899)
 						}
-						a_1962 = ar.F64w(tot_2056)
-					} else if n_1992 != d_1963 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{n_1992})+", element 0 has shape "+runtime.ShapeString([]int{d_1963}))
+						a_1804 = ar.F64w(tot_1898)
+					} else if n_1834 != d_1805 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{n_1834})+", element 0 has shape "+runtime.ShapeString([]int{d_1805}))
 					}
-					copy(a_1962[i_1978*rs_1964:(i_1978+1)*rs_1964], s_1993)
-					if i_1978 == 0 {
-						d_1966 = state_9
-						rs_1967 = d_1966
-						tot_2058, err_2059 := runtime.MulSize(n_1914, rs_1967)
-						if err_2059 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2059)
+					copy(a_1804[i_1820*rs_1806:(i_1820+1)*rs_1806], s_1835)
+					if i_1820 == 0 {
+						d_1808 = state_9
+						rs_1809 = d_1808
+						tot_1900, err_1901 := runtime.MulSize(n_1756, rs_1809)
+						if err_1901 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1901)
 						}
-						a_1965 = ar.F64w(tot_2058)
-					} else if state_9 != d_1966 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1966}))
+						a_1807 = ar.F64w(tot_1900)
+					} else if state_9 != d_1808 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1808}))
 					}
-					copy(a_1965[i_1978*rs_1967:(i_1978+1)*rs_1967], row_1990)
-					if i_1978 == 0 {
-						d_1969 = n_1983
-						rs_1970 = d_1969
-						tot_2060, err_2061 := runtime.MulSize(n_1914, rs_1970)
-						if err_2061 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2061)
+					copy(a_1807[i_1820*rs_1809:(i_1820+1)*rs_1809], row_1832)
+					if i_1820 == 0 {
+						d_1811 = n_1825
+						rs_1812 = d_1811
+						tot_1902, err_1903 := runtime.MulSize(n_1756, rs_1812)
+						if err_1903 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1903)
 						}
-						a_1968 = ar.F64w(tot_2060)
-					} else if n_1983 != d_1969 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{n_1983})+", element 0 has shape "+runtime.ShapeString([]int{d_1969}))
+						a_1810 = ar.F64w(tot_1902)
+					} else if n_1825 != d_1811 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{n_1825})+", element 0 has shape "+runtime.ShapeString([]int{d_1811}))
 					}
-					copy(a_1968[i_1978*rs_1970:(i_1978+1)*rs_1970], s_1984)
-					if i_1978 == 0 {
-						d_1972 = sequence_12
-						rs_1973 = d_1972
-						tot_2062, err_2063 := runtime.MulSize(n_1914, rs_1973)
-						if err_2063 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2063)
+					copy(a_1810[i_1820*rs_1812:(i_1820+1)*rs_1812], s_1826)
+					if i_1820 == 0 {
+						d_1814 = sequence_12
+						rs_1815 = d_1814
+						tot_1904, err_1905 := runtime.MulSize(n_1756, rs_1815)
+						if err_1905 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1905)
 						}
-						a_1971 = ar.F64w(tot_2062)
-					} else if sequence_12 != d_1972 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1972}))
+						a_1813 = ar.F64w(tot_1904)
+					} else if sequence_12 != d_1814 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1814}))
 					}
-					copy(a_1971[i_1978*rs_1973:(i_1978+1)*rs_1973], r_1604)
-					if i_1978 == 0 {
-						d_1975, d_1976 = state_8, state_9
-						rs_1977 = d_1975 * d_1976
-						tot_2064, err_2065 := runtime.MulSize(n_1914, rs_1977)
-						if err_2065 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2065)
+					copy(a_1813[i_1820*rs_1815:(i_1820+1)*rs_1815], r_1446)
+					if i_1820 == 0 {
+						d_1817, d_1818 = state_8, state_9
+						rs_1819 = d_1817 * d_1818
+						tot_1906, err_1907 := runtime.MulSize(n_1756, rs_1819)
+						if err_1907 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1907)
 						}
-						a_1974 = ar.F64w(tot_2064)
-					} else if state_8 != d_1975 || state_9 != d_1976 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1975, d_1976}))
+						a_1816 = ar.F64w(tot_1906)
+					} else if state_8 != d_1817 || state_9 != d_1818 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1817, d_1818}))
 					}
-					copy(a_1974[i_1978*rs_1977:(i_1978+1)*rs_1977], state_7)
-					if i_1978 > 0 {
-						ar.release(mark_1979)
+					copy(a_1816[i_1820*rs_1819:(i_1820+1)*rs_1819], state_7)
+					if i_1820 > 0 {
+						ar.release(mark_1821)
 					}
 				}
-				c_1610, c_1611, c_1612, c_1613, c_1614, c_1615, c_1616, c_1617, c_1618, c_1619, c_1620, c_1621, c_1622, c_1623, c_1624, c_1625, c_1626, c_1627, c_1628, c_1629, c_1630, c_1631, c_1632, c_1633, c_1634, c_1635, c_1636, c_1637, c_1638, c_1639, c_1640, c_1641, c_1642, c_1643, c_1644, c_1645, c_1646, c_1647, c_1648, c_1649, c_1650, c_1651, c_1652, c_1653, c_1654, c_1655, c_1656, c_1657, c_1658, c_1659, c_1660, c_1661, c_1662, c_1663, c_1664, c_1665, c_1666, c_1667, c_1668, c_1669, c_1670, c_1671 = a_1916, n_1914, d_1917, a_1919, n_1914, d_1920, d_1921, a_1923, n_1914, d_1924, a_1926, n_1914, d_1927, a_1929, n_1914, d_1930, a_1932, n_1914, d_1933, a_1935, n_1914, d_1936, a_1938, n_1914, d_1939, a_1941, n_1914, d_1942, a_1944, n_1914, d_1945, a_1947, n_1914, d_1948, a_1950, n_1914, d_1951, a_1953, n_1914, d_1954, a_1956, n_1914, d_1957, a_1959, n_1914, d_1960, a_1962, n_1914, d_1963, a_1965, n_1914, d_1966, a_1968, n_1914, d_1969, a_1971, n_1914, d_1972, a_1974, n_1914, d_1975, d_1976
+				c_1452, c_1453, c_1454, c_1455, c_1456, c_1457, c_1458, c_1459, c_1460, c_1461, c_1462, c_1463, c_1464, c_1465, c_1466, c_1467, c_1468, c_1469, c_1470, c_1471, c_1472, c_1473, c_1474, c_1475, c_1476, c_1477, c_1478, c_1479, c_1480, c_1481, c_1482, c_1483, c_1484, c_1485, c_1486, c_1487, c_1488, c_1489, c_1490, c_1491, c_1492, c_1493, c_1494, c_1495, c_1496, c_1497, c_1498, c_1499, c_1500, c_1501, c_1502, c_1503, c_1504, c_1505, c_1506, c_1507, c_1508, c_1509, c_1510, c_1511, c_1512, c_1513 = a_1758, n_1756, d_1759, a_1761, n_1756, d_1762, d_1763, a_1765, n_1756, d_1766, a_1768, n_1756, d_1769, a_1771, n_1756, d_1772, a_1774, n_1756, d_1775, a_1777, n_1756, d_1778, a_1780, n_1756, d_1781, a_1783, n_1756, d_1784, a_1786, n_1756, d_1787, a_1789, n_1756, d_1790, a_1792, n_1756, d_1793, a_1795, n_1756, d_1796, a_1798, n_1756, d_1799, a_1801, n_1756, d_1802, a_1804, n_1756, d_1805, a_1807, n_1756, d_1808, a_1810, n_1756, d_1811, a_1813, n_1756, d_1814, a_1816, n_1756, d_1817, d_1818
 			}
-			var c_2066 []float64
-			var c_2067 int
-			var c_2068 []float64
-			var c_2069 int
-			var c_2070 int
-			if x_1609 {
-				x_2071 := x_1608 - int64(1)
-				if x_2071 < 0 || x_2071 >= int64(c_1611) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_2071, c_1611))
+			var c_1908 []float64
+			var c_1909 int
+			var c_1910 []float64
+			var c_1911 int
+			var c_1912 int
+			if x_1451 {
+				x_1913 := x_1450 - int64(1)
+				if x_1913 < 0 || x_1913 >= int64(c_1453) {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_1913, c_1453))
 				}
-				row_2072 := c_1610[int(x_2071)*c_1612 : (int(x_2071)+1)*c_1612]
-				rs_2073 := c_1615 * c_1616
-				row_2074 := c_1613[int(x_2071)*rs_2073 : (int(x_2071)+1)*rs_2073]
-				row_2075 := c_1617[int(x_2071)*c_1619 : (int(x_2071)+1)*c_1619]
-				_ = row_2075
-				row_2076 := c_1620[int(x_2071)*c_1622 : (int(x_2071)+1)*c_1622]
-				_ = row_2076
-				row_2077 := c_1623[int(x_2071)*c_1625 : (int(x_2071)+1)*c_1625]
-				_ = row_2077
-				row_2078 := c_1626[int(x_2071)*c_1628 : (int(x_2071)+1)*c_1628]
-				_ = row_2078
-				row_2079 := c_1629[int(x_2071)*c_1631 : (int(x_2071)+1)*c_1631]
-				_ = row_2079
-				row_2080 := c_1632[int(x_2071)*c_1634 : (int(x_2071)+1)*c_1634]
-				_ = row_2080
-				row_2081 := c_1635[int(x_2071)*c_1637 : (int(x_2071)+1)*c_1637]
-				_ = row_2081
-				row_2082 := c_1638[int(x_2071)*c_1640 : (int(x_2071)+1)*c_1640]
-				_ = row_2082
-				row_2083 := c_1641[int(x_2071)*c_1643 : (int(x_2071)+1)*c_1643]
-				_ = row_2083
-				row_2084 := c_1644[int(x_2071)*c_1646 : (int(x_2071)+1)*c_1646]
-				_ = row_2084
-				row_2085 := c_1647[int(x_2071)*c_1649 : (int(x_2071)+1)*c_1649]
-				_ = row_2085
-				row_2086 := c_1650[int(x_2071)*c_1652 : (int(x_2071)+1)*c_1652]
-				_ = row_2086
-				row_2087 := c_1653[int(x_2071)*c_1655 : (int(x_2071)+1)*c_1655]
-				_ = row_2087
-				row_2088 := c_1656[int(x_2071)*c_1658 : (int(x_2071)+1)*c_1658]
-				_ = row_2088
-				row_2089 := c_1659[int(x_2071)*c_1661 : (int(x_2071)+1)*c_1661]
-				_ = row_2089
-				row_2090 := c_1662[int(x_2071)*c_1664 : (int(x_2071)+1)*c_1664]
-				_ = row_2090
-				row_2091 := c_1665[int(x_2071)*c_1667 : (int(x_2071)+1)*c_1667]
-				_ = row_2091
-				rs_2092 := c_1670 * c_1671
-				row_2093 := c_1668[int(x_2071)*rs_2092 : (int(x_2071)+1)*rs_2092]
-				_ = row_2093
-				c_2066, c_2067, c_2068, c_2069, c_2070 = row_2072, c_1612, row_2074, c_1615, c_1616
+				row_1914 := c_1452[int(x_1913)*c_1454 : (int(x_1913)+1)*c_1454]
+				rs_1915 := c_1457 * c_1458
+				row_1916 := c_1455[int(x_1913)*rs_1915 : (int(x_1913)+1)*rs_1915]
+				row_1917 := c_1459[int(x_1913)*c_1461 : (int(x_1913)+1)*c_1461]
+				_ = row_1917
+				row_1918 := c_1462[int(x_1913)*c_1464 : (int(x_1913)+1)*c_1464]
+				_ = row_1918
+				row_1919 := c_1465[int(x_1913)*c_1467 : (int(x_1913)+1)*c_1467]
+				_ = row_1919
+				row_1920 := c_1468[int(x_1913)*c_1470 : (int(x_1913)+1)*c_1470]
+				_ = row_1920
+				row_1921 := c_1471[int(x_1913)*c_1473 : (int(x_1913)+1)*c_1473]
+				_ = row_1921
+				row_1922 := c_1474[int(x_1913)*c_1476 : (int(x_1913)+1)*c_1476]
+				_ = row_1922
+				row_1923 := c_1477[int(x_1913)*c_1479 : (int(x_1913)+1)*c_1479]
+				_ = row_1923
+				row_1924 := c_1480[int(x_1913)*c_1482 : (int(x_1913)+1)*c_1482]
+				_ = row_1924
+				row_1925 := c_1483[int(x_1913)*c_1485 : (int(x_1913)+1)*c_1485]
+				_ = row_1925
+				row_1926 := c_1486[int(x_1913)*c_1488 : (int(x_1913)+1)*c_1488]
+				_ = row_1926
+				row_1927 := c_1489[int(x_1913)*c_1491 : (int(x_1913)+1)*c_1491]
+				_ = row_1927
+				row_1928 := c_1492[int(x_1913)*c_1494 : (int(x_1913)+1)*c_1494]
+				_ = row_1928
+				row_1929 := c_1495[int(x_1913)*c_1497 : (int(x_1913)+1)*c_1497]
+				_ = row_1929
+				row_1930 := c_1498[int(x_1913)*c_1500 : (int(x_1913)+1)*c_1500]
+				_ = row_1930
+				row_1931 := c_1501[int(x_1913)*c_1503 : (int(x_1913)+1)*c_1503]
+				_ = row_1931
+				row_1932 := c_1504[int(x_1913)*c_1506 : (int(x_1913)+1)*c_1506]
+				_ = row_1932
+				row_1933 := c_1507[int(x_1913)*c_1509 : (int(x_1913)+1)*c_1509]
+				_ = row_1933
+				rs_1934 := c_1512 * c_1513
+				row_1935 := c_1510[int(x_1913)*rs_1934 : (int(x_1913)+1)*rs_1934]
+				_ = row_1935
+				c_1908, c_1909, c_1910, c_1911, c_1912 = row_1914, c_1454, row_1916, c_1457, c_1458
 			} else {
-				c_2066, c_2067, c_2068, c_2069, c_2070 = r_1604, sequence_12, state_7, state_8, state_9
+				c_1908, c_1909, c_1910, c_1911, c_1912 = r_1446, sequence_12, state_7, state_8, state_9
 			}
 			if int64(1) >= int64(extraparams_5) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 			}
-			row_2094 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
-			if extraparams_6 != c_2067 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2067})+" and "+runtime.ShapeString([]int{extraparams_6}))
+			row_1936 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
+			if extraparams_6 != c_1909 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_1909})+" and "+runtime.ShapeString([]int{extraparams_6}))
 			}
 			if int64(2) >= int64(extraparams_5) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
 			}
-			row_2095 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
-			if extraparams_6 != c_2067 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_2067})+" and "+runtime.ShapeString([]int{extraparams_6}))
+			row_1937 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
+			if extraparams_6 != c_1909 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1909})+" and "+runtime.ShapeString([]int{extraparams_6}))
 			}
-			r_2096 := ar.F64w(c_2067)
-			c_2066 = c_2066[:len(r_2096)]
-			row_2094 = row_2094[:len(r_2096)]
-			row_2095 = row_2095[:len(r_2096)]
-			for i_2097 := range r_2096 {
-				r_2096[i_2097] = ((c_2066[i_2097] * row_2094[i_2097]) + row_2095[i_2097])
+			r_1938 := ar.F64w(c_1909)
+			c_1908 = c_1908[:len(r_1938)]
+			row_1936 = row_1936[:len(r_1938)]
+			row_1937 = row_1937[:len(r_1938)]
+			for i_1939 := range r_1938 {
+				r_1938[i_1939] = ((c_1908[i_1939] * row_1936[i_1939]) + row_1937[i_1939])
 			}
-			r_2099 := ar.F64w(c_2067)
-			r_2096 = r_2096[:len(r_2099)]
-			for i_2100 := range r_2099 {
-				r_2099[i_2100] = (math.Exp(r_2096[i_2100]))
+			r_1941 := ar.F64w(c_1909)
+			r_1938 = r_1938[:len(r_1941)]
+			for i_1942 := range r_1941 {
+				r_1941[i_1942] = (math.Exp(r_1938[i_1942]))
 			}
-			s_2102 := runtime.Sum(r_2099)
-			x_2103 := s_2102 + 2.0
+			s_1944 := runtime.Sum(r_1941)
+			x_1945 := s_1944 + 2.0
 			if int64(1) >= int64(sequence_11) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(int64(1), sequence_11))
 			}
-			row_2104 := sequence_10[int(int64(1))*sequence_12 : (int(int64(1))+1)*sequence_12]
-			x_2105 := math.Log(x_2103)
-			if c_2067 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_2067}))
+			row_1946 := sequence_10[int(int64(1))*sequence_12 : (int(int64(1))+1)*sequence_12]
+			x_1947 := math.Log(x_1945)
+			if c_1909 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_1909}))
 			}
-			r_2106 := ar.F64w(sequence_12)
-			row_2104 = row_2104[:len(r_2106)]
-			r_2096 = r_2096[:len(r_2106)]
-			for i_2107 := range r_2106 {
-				r_2106[i_2107] = (row_2104[i_2107] * (r_2096[i_2107] - x_2105))
+			r_1948 := ar.F64w(sequence_12)
+			row_1946 = row_1946[:len(r_1948)]
+			r_1938 = r_1938[:len(r_1948)]
+			for i_1949 := range r_1948 {
+				r_1948[i_1949] = (row_1946[i_1949] * (r_1938[i_1949] - x_1947))
 			}
-			s_2109 := runtime.Sum(r_2106)
-			if i_1599 == 0 {
-				d_1481, d_1482 = c_2069, c_2070
-				rs_1483 = d_1481 * d_1482
-				tot_2110, err_2111 := runtime.MulSize(n_1478, rs_1483)
-				if err_2111 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2111)
+			s_1951 := runtime.Sum(r_1948)
+			if i_1441 == 0 {
+				d_1323, d_1324 = c_1911, c_1912
+				rs_1325 = d_1323 * d_1324
+				tot_1952, err_1953 := runtime.MulSize(n_1320, rs_1325)
+				if err_1953 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1953)
 				}
-				a_1480 = ar.F64w(tot_2110)
-			} else if c_2069 != d_1481 || c_2070 != d_1482 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_2069, c_2070})+", element 0 has shape "+runtime.ShapeString([]int{d_1481, d_1482}))
+				a_1322 = ar.F64w(tot_1952)
+			} else if c_1911 != d_1323 || c_1912 != d_1324 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1911, c_1912})+", element 0 has shape "+runtime.ShapeString([]int{d_1323, d_1324}))
 			}
-			copy(a_1480[i_1599*rs_1483:(i_1599+1)*rs_1483], c_2068)
-			a_1484[i_1599] = s_2109
-			if i_1599 == 0 {
-				d_1486 = sequence_12
-				rs_1487 = d_1486
-				tot_2112, err_2113 := runtime.MulSize(n_1478, rs_1487)
-				if err_2113 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2113)
+			copy(a_1322[i_1441*rs_1325:(i_1441+1)*rs_1325], c_1910)
+			a_1326[i_1441] = s_1951
+			if i_1441 == 0 {
+				d_1328 = sequence_12
+				rs_1329 = d_1328
+				tot_1954, err_1955 := runtime.MulSize(n_1320, rs_1329)
+				if err_1955 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1955)
 				}
-				a_1485 = ar.F64w(tot_2112)
-			} else if sequence_12 != d_1486 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1486}))
+				a_1327 = ar.F64w(tot_1954)
+			} else if sequence_12 != d_1328 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1328}))
 			}
-			copy(a_1485[i_1599*rs_1487:(i_1599+1)*rs_1487], r_2106)
-			a_1488[i_1599] = x_2103
-			if i_1599 == 0 {
-				d_1490 = c_2067
-				rs_1491 = d_1490
-				tot_2114, err_2115 := runtime.MulSize(n_1478, rs_1491)
-				if err_2115 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2115)
+			copy(a_1327[i_1441*rs_1329:(i_1441+1)*rs_1329], r_1948)
+			a_1330[i_1441] = x_1945
+			if i_1441 == 0 {
+				d_1332 = c_1909
+				rs_1333 = d_1332
+				tot_1956, err_1957 := runtime.MulSize(n_1320, rs_1333)
+				if err_1957 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1957)
 				}
-				a_1489 = ar.F64w(tot_2114)
-			} else if c_2067 != d_1490 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_2067})+", element 0 has shape "+runtime.ShapeString([]int{d_1490}))
+				a_1331 = ar.F64w(tot_1956)
+			} else if c_1909 != d_1332 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1909})+", element 0 has shape "+runtime.ShapeString([]int{d_1332}))
 			}
-			copy(a_1489[i_1599*rs_1491:(i_1599+1)*rs_1491], r_2099)
-			if i_1599 == 0 {
-				d_1493 = extraparams_6
-				rs_1494 = d_1493
-				tot_2116, err_2117 := runtime.MulSize(n_1478, rs_1494)
-				if err_2117 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2117)
+			copy(a_1331[i_1441*rs_1333:(i_1441+1)*rs_1333], r_1941)
+			if i_1441 == 0 {
+				d_1335 = extraparams_6
+				rs_1336 = d_1335
+				tot_1958, err_1959 := runtime.MulSize(n_1320, rs_1336)
+				if err_1959 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1959)
 				}
-				a_1492 = ar.F64w(tot_2116)
-			} else if extraparams_6 != d_1493 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{extraparams_6})+", element 0 has shape "+runtime.ShapeString([]int{d_1493}))
+				a_1334 = ar.F64w(tot_1958)
+			} else if extraparams_6 != d_1335 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{extraparams_6})+", element 0 has shape "+runtime.ShapeString([]int{d_1335}))
 			}
-			copy(a_1492[i_1599*rs_1494:(i_1599+1)*rs_1494], row_2094)
-			if i_1599 == 0 {
-				d_1496 = c_2067
-				rs_1497 = d_1496
-				tot_2118, err_2119 := runtime.MulSize(n_1478, rs_1497)
-				if err_2119 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2119)
+			copy(a_1334[i_1441*rs_1336:(i_1441+1)*rs_1336], row_1936)
+			if i_1441 == 0 {
+				d_1338 = c_1909
+				rs_1339 = d_1338
+				tot_1960, err_1961 := runtime.MulSize(n_1320, rs_1339)
+				if err_1961 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1961)
 				}
-				a_1495 = ar.F64w(tot_2118)
-			} else if c_2067 != d_1496 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_2067})+", element 0 has shape "+runtime.ShapeString([]int{d_1496}))
+				a_1337 = ar.F64w(tot_1960)
+			} else if c_1909 != d_1338 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1909})+", element 0 has shape "+runtime.ShapeString([]int{d_1338}))
 			}
-			copy(a_1495[i_1599*rs_1497:(i_1599+1)*rs_1497], c_2066)
-			if i_1599 == 0 {
-				d_1499 = c_2067
-				rs_1500 = d_1499
-				tot_2120, err_2121 := runtime.MulSize(n_1478, rs_1500)
-				if err_2121 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2121)
+			copy(a_1337[i_1441*rs_1339:(i_1441+1)*rs_1339], c_1908)
+			if i_1441 == 0 {
+				d_1341 = c_1909
+				rs_1342 = d_1341
+				tot_1962, err_1963 := runtime.MulSize(n_1320, rs_1342)
+				if err_1963 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1963)
 				}
-				a_1498 = ar.F64w(tot_2120)
-			} else if c_2067 != d_1499 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_2067})+", element 0 has shape "+runtime.ShapeString([]int{d_1499}))
+				a_1340 = ar.F64w(tot_1962)
+			} else if c_1909 != d_1341 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1909})+", element 0 has shape "+runtime.ShapeString([]int{d_1341}))
 			}
-			copy(a_1498[i_1599*rs_1500:(i_1599+1)*rs_1500], c_2066)
-			if i_1599 == 0 {
-				d_1502, d_1503 = c_2069, c_2070
-				rs_1504 = d_1502 * d_1503
-				tot_2122, err_2123 := runtime.MulSize(n_1478, rs_1504)
-				if err_2123 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2123)
+			copy(a_1340[i_1441*rs_1342:(i_1441+1)*rs_1342], c_1908)
+			if i_1441 == 0 {
+				d_1344, d_1345 = c_1911, c_1912
+				rs_1346 = d_1344 * d_1345
+				tot_1964, err_1965 := runtime.MulSize(n_1320, rs_1346)
+				if err_1965 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1965)
 				}
-				a_1501 = ar.F64w(tot_2122)
-			} else if c_2069 != d_1502 || c_2070 != d_1503 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_2069, c_2070})+", element 0 has shape "+runtime.ShapeString([]int{d_1502, d_1503}))
+				a_1343 = ar.F64w(tot_1964)
+			} else if c_1911 != d_1344 || c_1912 != d_1345 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1911, c_1912})+", element 0 has shape "+runtime.ShapeString([]int{d_1344, d_1345}))
 			}
-			copy(a_1501[i_1599*rs_1504:(i_1599+1)*rs_1504], c_2068)
-			if i_1599 == 0 {
-				d_1506, d_1507 = c_1611, c_1612
-				rs_1508 = d_1506 * d_1507
-				tot_2124, err_2125 := runtime.MulSize(n_1478, rs_1508)
-				if err_2125 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2125)
+			copy(a_1343[i_1441*rs_1346:(i_1441+1)*rs_1346], c_1910)
+			if i_1441 == 0 {
+				d_1348, d_1349 = c_1453, c_1454
+				rs_1350 = d_1348 * d_1349
+				tot_1966, err_1967 := runtime.MulSize(n_1320, rs_1350)
+				if err_1967 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1967)
 				}
-				a_1505 = ar.F64w(tot_2124)
-			} else if c_1611 != d_1506 || c_1612 != d_1507 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1611, c_1612})+", element 0 has shape "+runtime.ShapeString([]int{d_1506, d_1507}))
+				a_1347 = ar.F64w(tot_1966)
+			} else if c_1453 != d_1348 || c_1454 != d_1349 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1453, c_1454})+", element 0 has shape "+runtime.ShapeString([]int{d_1348, d_1349}))
 			}
-			copy(a_1505[i_1599*rs_1508:(i_1599+1)*rs_1508], c_1610)
-			if i_1599 == 0 {
-				d_1510, d_1511, d_1512 = c_1614, c_1615, c_1616
-				rs_1513 = d_1510 * d_1511 * d_1512
-				tot_2126, err_2127 := runtime.MulSize(n_1478, rs_1513)
-				if err_2127 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2127)
+			copy(a_1347[i_1441*rs_1350:(i_1441+1)*rs_1350], c_1452)
+			if i_1441 == 0 {
+				d_1352, d_1353, d_1354 = c_1456, c_1457, c_1458
+				rs_1355 = d_1352 * d_1353 * d_1354
+				tot_1968, err_1969 := runtime.MulSize(n_1320, rs_1355)
+				if err_1969 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1969)
 				}
-				a_1509 = ar.F64w(tot_2126)
-			} else if c_1614 != d_1510 || c_1615 != d_1511 || c_1616 != d_1512 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1614, c_1615, c_1616})+", element 0 has shape "+runtime.ShapeString([]int{d_1510, d_1511, d_1512}))
+				a_1351 = ar.F64w(tot_1968)
+			} else if c_1456 != d_1352 || c_1457 != d_1353 || c_1458 != d_1354 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1456, c_1457, c_1458})+", element 0 has shape "+runtime.ShapeString([]int{d_1352, d_1353, d_1354}))
 			}
-			copy(a_1509[i_1599*rs_1513:(i_1599+1)*rs_1513], c_1613)
-			if i_1599 == 0 {
-				d_1515, d_1516 = c_1618, c_1619
-				rs_1517 = d_1515 * d_1516
-				tot_2128, err_2129 := runtime.MulSize(n_1478, rs_1517)
-				if err_2129 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2129)
+			copy(a_1351[i_1441*rs_1355:(i_1441+1)*rs_1355], c_1455)
+			if i_1441 == 0 {
+				d_1357, d_1358 = c_1460, c_1461
+				rs_1359 = d_1357 * d_1358
+				tot_1970, err_1971 := runtime.MulSize(n_1320, rs_1359)
+				if err_1971 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1971)
 				}
-				a_1514 = ar.F64w(tot_2128)
-			} else if c_1618 != d_1515 || c_1619 != d_1516 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1618, c_1619})+", element 0 has shape "+runtime.ShapeString([]int{d_1515, d_1516}))
+				a_1356 = ar.F64w(tot_1970)
+			} else if c_1460 != d_1357 || c_1461 != d_1358 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1460, c_1461})+", element 0 has shape "+runtime.ShapeString([]int{d_1357, d_1358}))
 			}
-			copy(a_1514[i_1599*rs_1517:(i_1599+1)*rs_1517], c_1617)
-			if i_1599 == 0 {
-				d_1519, d_1520 = c_1621, c_1622
-				rs_1521 = d_1519 * d_1520
-				tot_2130, err_2131 := runtime.MulSize(n_1478, rs_1521)
-				if err_2131 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2131)
+			copy(a_1356[i_1441*rs_1359:(i_1441+1)*rs_1359], c_1459)
+			if i_1441 == 0 {
+				d_1361, d_1362 = c_1463, c_1464
+				rs_1363 = d_1361 * d_1362
+				tot_1972, err_1973 := runtime.MulSize(n_1320, rs_1363)
+				if err_1973 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1973)
 				}
-				a_1518 = ar.F64w(tot_2130)
-			} else if c_1621 != d_1519 || c_1622 != d_1520 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1621, c_1622})+", element 0 has shape "+runtime.ShapeString([]int{d_1519, d_1520}))
+				a_1360 = ar.F64w(tot_1972)
+			} else if c_1463 != d_1361 || c_1464 != d_1362 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1463, c_1464})+", element 0 has shape "+runtime.ShapeString([]int{d_1361, d_1362}))
 			}
-			copy(a_1518[i_1599*rs_1521:(i_1599+1)*rs_1521], c_1620)
-			if i_1599 == 0 {
-				d_1523, d_1524 = c_1624, c_1625
-				rs_1525 = d_1523 * d_1524
-				tot_2132, err_2133 := runtime.MulSize(n_1478, rs_1525)
-				if err_2133 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2133)
+			copy(a_1360[i_1441*rs_1363:(i_1441+1)*rs_1363], c_1462)
+			if i_1441 == 0 {
+				d_1365, d_1366 = c_1466, c_1467
+				rs_1367 = d_1365 * d_1366
+				tot_1974, err_1975 := runtime.MulSize(n_1320, rs_1367)
+				if err_1975 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1975)
 				}
-				a_1522 = ar.F64w(tot_2132)
-			} else if c_1624 != d_1523 || c_1625 != d_1524 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1624, c_1625})+", element 0 has shape "+runtime.ShapeString([]int{d_1523, d_1524}))
+				a_1364 = ar.F64w(tot_1974)
+			} else if c_1466 != d_1365 || c_1467 != d_1366 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1466, c_1467})+", element 0 has shape "+runtime.ShapeString([]int{d_1365, d_1366}))
 			}
-			copy(a_1522[i_1599*rs_1525:(i_1599+1)*rs_1525], c_1623)
-			if i_1599 == 0 {
-				d_1527, d_1528 = c_1627, c_1628
-				rs_1529 = d_1527 * d_1528
-				tot_2134, err_2135 := runtime.MulSize(n_1478, rs_1529)
-				if err_2135 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2135)
+			copy(a_1364[i_1441*rs_1367:(i_1441+1)*rs_1367], c_1465)
+			if i_1441 == 0 {
+				d_1369, d_1370 = c_1469, c_1470
+				rs_1371 = d_1369 * d_1370
+				tot_1976, err_1977 := runtime.MulSize(n_1320, rs_1371)
+				if err_1977 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1977)
 				}
-				a_1526 = ar.F64w(tot_2134)
-			} else if c_1627 != d_1527 || c_1628 != d_1528 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1627, c_1628})+", element 0 has shape "+runtime.ShapeString([]int{d_1527, d_1528}))
+				a_1368 = ar.F64w(tot_1976)
+			} else if c_1469 != d_1369 || c_1470 != d_1370 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1469, c_1470})+", element 0 has shape "+runtime.ShapeString([]int{d_1369, d_1370}))
 			}
-			copy(a_1526[i_1599*rs_1529:(i_1599+1)*rs_1529], c_1626)
-			if i_1599 == 0 {
-				d_1531, d_1532 = c_1630, c_1631
-				rs_1533 = d_1531 * d_1532
-				tot_2136, err_2137 := runtime.MulSize(n_1478, rs_1533)
-				if err_2137 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2137)
+			copy(a_1368[i_1441*rs_1371:(i_1441+1)*rs_1371], c_1468)
+			if i_1441 == 0 {
+				d_1373, d_1374 = c_1472, c_1473
+				rs_1375 = d_1373 * d_1374
+				tot_1978, err_1979 := runtime.MulSize(n_1320, rs_1375)
+				if err_1979 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1979)
 				}
-				a_1530 = ar.F64w(tot_2136)
-			} else if c_1630 != d_1531 || c_1631 != d_1532 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1630, c_1631})+", element 0 has shape "+runtime.ShapeString([]int{d_1531, d_1532}))
+				a_1372 = ar.F64w(tot_1978)
+			} else if c_1472 != d_1373 || c_1473 != d_1374 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1472, c_1473})+", element 0 has shape "+runtime.ShapeString([]int{d_1373, d_1374}))
 			}
-			copy(a_1530[i_1599*rs_1533:(i_1599+1)*rs_1533], c_1629)
-			if i_1599 == 0 {
-				d_1535, d_1536 = c_1633, c_1634
-				rs_1537 = d_1535 * d_1536
-				tot_2138, err_2139 := runtime.MulSize(n_1478, rs_1537)
-				if err_2139 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2139)
+			copy(a_1372[i_1441*rs_1375:(i_1441+1)*rs_1375], c_1471)
+			if i_1441 == 0 {
+				d_1377, d_1378 = c_1475, c_1476
+				rs_1379 = d_1377 * d_1378
+				tot_1980, err_1981 := runtime.MulSize(n_1320, rs_1379)
+				if err_1981 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1981)
 				}
-				a_1534 = ar.F64w(tot_2138)
-			} else if c_1633 != d_1535 || c_1634 != d_1536 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1633, c_1634})+", element 0 has shape "+runtime.ShapeString([]int{d_1535, d_1536}))
+				a_1376 = ar.F64w(tot_1980)
+			} else if c_1475 != d_1377 || c_1476 != d_1378 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1475, c_1476})+", element 0 has shape "+runtime.ShapeString([]int{d_1377, d_1378}))
 			}
-			copy(a_1534[i_1599*rs_1537:(i_1599+1)*rs_1537], c_1632)
-			if i_1599 == 0 {
-				d_1539, d_1540 = c_1636, c_1637
-				rs_1541 = d_1539 * d_1540
-				tot_2140, err_2141 := runtime.MulSize(n_1478, rs_1541)
-				if err_2141 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2141)
+			copy(a_1376[i_1441*rs_1379:(i_1441+1)*rs_1379], c_1474)
+			if i_1441 == 0 {
+				d_1381, d_1382 = c_1478, c_1479
+				rs_1383 = d_1381 * d_1382
+				tot_1982, err_1983 := runtime.MulSize(n_1320, rs_1383)
+				if err_1983 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1983)
 				}
-				a_1538 = ar.F64w(tot_2140)
-			} else if c_1636 != d_1539 || c_1637 != d_1540 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1636, c_1637})+", element 0 has shape "+runtime.ShapeString([]int{d_1539, d_1540}))
+				a_1380 = ar.F64w(tot_1982)
+			} else if c_1478 != d_1381 || c_1479 != d_1382 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1478, c_1479})+", element 0 has shape "+runtime.ShapeString([]int{d_1381, d_1382}))
 			}
-			copy(a_1538[i_1599*rs_1541:(i_1599+1)*rs_1541], c_1635)
-			if i_1599 == 0 {
-				d_1543, d_1544 = c_1639, c_1640
-				rs_1545 = d_1543 * d_1544
-				tot_2142, err_2143 := runtime.MulSize(n_1478, rs_1545)
-				if err_2143 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2143)
+			copy(a_1380[i_1441*rs_1383:(i_1441+1)*rs_1383], c_1477)
+			if i_1441 == 0 {
+				d_1385, d_1386 = c_1481, c_1482
+				rs_1387 = d_1385 * d_1386
+				tot_1984, err_1985 := runtime.MulSize(n_1320, rs_1387)
+				if err_1985 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1985)
 				}
-				a_1542 = ar.F64w(tot_2142)
-			} else if c_1639 != d_1543 || c_1640 != d_1544 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1639, c_1640})+", element 0 has shape "+runtime.ShapeString([]int{d_1543, d_1544}))
+				a_1384 = ar.F64w(tot_1984)
+			} else if c_1481 != d_1385 || c_1482 != d_1386 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1481, c_1482})+", element 0 has shape "+runtime.ShapeString([]int{d_1385, d_1386}))
 			}
-			copy(a_1542[i_1599*rs_1545:(i_1599+1)*rs_1545], c_1638)
-			if i_1599 == 0 {
-				d_1547, d_1548 = c_1642, c_1643
-				rs_1549 = d_1547 * d_1548
-				tot_2144, err_2145 := runtime.MulSize(n_1478, rs_1549)
-				if err_2145 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2145)
+			copy(a_1384[i_1441*rs_1387:(i_1441+1)*rs_1387], c_1480)
+			if i_1441 == 0 {
+				d_1389, d_1390 = c_1484, c_1485
+				rs_1391 = d_1389 * d_1390
+				tot_1986, err_1987 := runtime.MulSize(n_1320, rs_1391)
+				if err_1987 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1987)
 				}
-				a_1546 = ar.F64w(tot_2144)
-			} else if c_1642 != d_1547 || c_1643 != d_1548 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1642, c_1643})+", element 0 has shape "+runtime.ShapeString([]int{d_1547, d_1548}))
+				a_1388 = ar.F64w(tot_1986)
+			} else if c_1484 != d_1389 || c_1485 != d_1390 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1484, c_1485})+", element 0 has shape "+runtime.ShapeString([]int{d_1389, d_1390}))
 			}
-			copy(a_1546[i_1599*rs_1549:(i_1599+1)*rs_1549], c_1641)
-			if i_1599 == 0 {
-				d_1551, d_1552 = c_1645, c_1646
-				rs_1553 = d_1551 * d_1552
-				tot_2146, err_2147 := runtime.MulSize(n_1478, rs_1553)
-				if err_2147 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2147)
+			copy(a_1388[i_1441*rs_1391:(i_1441+1)*rs_1391], c_1483)
+			if i_1441 == 0 {
+				d_1393, d_1394 = c_1487, c_1488
+				rs_1395 = d_1393 * d_1394
+				tot_1988, err_1989 := runtime.MulSize(n_1320, rs_1395)
+				if err_1989 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1989)
 				}
-				a_1550 = ar.F64w(tot_2146)
-			} else if c_1645 != d_1551 || c_1646 != d_1552 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1645, c_1646})+", element 0 has shape "+runtime.ShapeString([]int{d_1551, d_1552}))
+				a_1392 = ar.F64w(tot_1988)
+			} else if c_1487 != d_1393 || c_1488 != d_1394 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1487, c_1488})+", element 0 has shape "+runtime.ShapeString([]int{d_1393, d_1394}))
 			}
-			copy(a_1550[i_1599*rs_1553:(i_1599+1)*rs_1553], c_1644)
-			if i_1599 == 0 {
-				d_1555, d_1556 = c_1648, c_1649
-				rs_1557 = d_1555 * d_1556
-				tot_2148, err_2149 := runtime.MulSize(n_1478, rs_1557)
-				if err_2149 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2149)
+			copy(a_1392[i_1441*rs_1395:(i_1441+1)*rs_1395], c_1486)
+			if i_1441 == 0 {
+				d_1397, d_1398 = c_1490, c_1491
+				rs_1399 = d_1397 * d_1398
+				tot_1990, err_1991 := runtime.MulSize(n_1320, rs_1399)
+				if err_1991 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1991)
 				}
-				a_1554 = ar.F64w(tot_2148)
-			} else if c_1648 != d_1555 || c_1649 != d_1556 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1648, c_1649})+", element 0 has shape "+runtime.ShapeString([]int{d_1555, d_1556}))
+				a_1396 = ar.F64w(tot_1990)
+			} else if c_1490 != d_1397 || c_1491 != d_1398 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1490, c_1491})+", element 0 has shape "+runtime.ShapeString([]int{d_1397, d_1398}))
 			}
-			copy(a_1554[i_1599*rs_1557:(i_1599+1)*rs_1557], c_1647)
-			if i_1599 == 0 {
-				d_1559, d_1560 = c_1651, c_1652
-				rs_1561 = d_1559 * d_1560
-				tot_2150, err_2151 := runtime.MulSize(n_1478, rs_1561)
-				if err_2151 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2151)
+			copy(a_1396[i_1441*rs_1399:(i_1441+1)*rs_1399], c_1489)
+			if i_1441 == 0 {
+				d_1401, d_1402 = c_1493, c_1494
+				rs_1403 = d_1401 * d_1402
+				tot_1992, err_1993 := runtime.MulSize(n_1320, rs_1403)
+				if err_1993 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1993)
 				}
-				a_1558 = ar.F64w(tot_2150)
-			} else if c_1651 != d_1559 || c_1652 != d_1560 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1651, c_1652})+", element 0 has shape "+runtime.ShapeString([]int{d_1559, d_1560}))
+				a_1400 = ar.F64w(tot_1992)
+			} else if c_1493 != d_1401 || c_1494 != d_1402 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1493, c_1494})+", element 0 has shape "+runtime.ShapeString([]int{d_1401, d_1402}))
 			}
-			copy(a_1558[i_1599*rs_1561:(i_1599+1)*rs_1561], c_1650)
-			if i_1599 == 0 {
-				d_1563, d_1564 = c_1654, c_1655
-				rs_1565 = d_1563 * d_1564
-				tot_2152, err_2153 := runtime.MulSize(n_1478, rs_1565)
-				if err_2153 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2153)
+			copy(a_1400[i_1441*rs_1403:(i_1441+1)*rs_1403], c_1492)
+			if i_1441 == 0 {
+				d_1405, d_1406 = c_1496, c_1497
+				rs_1407 = d_1405 * d_1406
+				tot_1994, err_1995 := runtime.MulSize(n_1320, rs_1407)
+				if err_1995 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1995)
 				}
-				a_1562 = ar.F64w(tot_2152)
-			} else if c_1654 != d_1563 || c_1655 != d_1564 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1654, c_1655})+", element 0 has shape "+runtime.ShapeString([]int{d_1563, d_1564}))
+				a_1404 = ar.F64w(tot_1994)
+			} else if c_1496 != d_1405 || c_1497 != d_1406 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1496, c_1497})+", element 0 has shape "+runtime.ShapeString([]int{d_1405, d_1406}))
 			}
-			copy(a_1562[i_1599*rs_1565:(i_1599+1)*rs_1565], c_1653)
-			if i_1599 == 0 {
-				d_1567, d_1568 = c_1657, c_1658
-				rs_1569 = d_1567 * d_1568
-				tot_2154, err_2155 := runtime.MulSize(n_1478, rs_1569)
-				if err_2155 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2155)
+			copy(a_1404[i_1441*rs_1407:(i_1441+1)*rs_1407], c_1495)
+			if i_1441 == 0 {
+				d_1409, d_1410 = c_1499, c_1500
+				rs_1411 = d_1409 * d_1410
+				tot_1996, err_1997 := runtime.MulSize(n_1320, rs_1411)
+				if err_1997 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1997)
 				}
-				a_1566 = ar.F64w(tot_2154)
-			} else if c_1657 != d_1567 || c_1658 != d_1568 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1657, c_1658})+", element 0 has shape "+runtime.ShapeString([]int{d_1567, d_1568}))
+				a_1408 = ar.F64w(tot_1996)
+			} else if c_1499 != d_1409 || c_1500 != d_1410 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1499, c_1500})+", element 0 has shape "+runtime.ShapeString([]int{d_1409, d_1410}))
 			}
-			copy(a_1566[i_1599*rs_1569:(i_1599+1)*rs_1569], c_1656)
-			if i_1599 == 0 {
-				d_1571, d_1572 = c_1660, c_1661
-				rs_1573 = d_1571 * d_1572
-				tot_2156, err_2157 := runtime.MulSize(n_1478, rs_1573)
-				if err_2157 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2157)
+			copy(a_1408[i_1441*rs_1411:(i_1441+1)*rs_1411], c_1498)
+			if i_1441 == 0 {
+				d_1413, d_1414 = c_1502, c_1503
+				rs_1415 = d_1413 * d_1414
+				tot_1998, err_1999 := runtime.MulSize(n_1320, rs_1415)
+				if err_1999 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1999)
 				}
-				a_1570 = ar.F64w(tot_2156)
-			} else if c_1660 != d_1571 || c_1661 != d_1572 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1660, c_1661})+", element 0 has shape "+runtime.ShapeString([]int{d_1571, d_1572}))
+				a_1412 = ar.F64w(tot_1998)
+			} else if c_1502 != d_1413 || c_1503 != d_1414 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1502, c_1503})+", element 0 has shape "+runtime.ShapeString([]int{d_1413, d_1414}))
 			}
-			copy(a_1570[i_1599*rs_1573:(i_1599+1)*rs_1573], c_1659)
-			if i_1599 == 0 {
-				d_1575, d_1576 = c_1663, c_1664
-				rs_1577 = d_1575 * d_1576
-				tot_2158, err_2159 := runtime.MulSize(n_1478, rs_1577)
-				if err_2159 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2159)
+			copy(a_1412[i_1441*rs_1415:(i_1441+1)*rs_1415], c_1501)
+			if i_1441 == 0 {
+				d_1417, d_1418 = c_1505, c_1506
+				rs_1419 = d_1417 * d_1418
+				tot_2000, err_2001 := runtime.MulSize(n_1320, rs_1419)
+				if err_2001 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2001)
 				}
-				a_1574 = ar.F64w(tot_2158)
-			} else if c_1663 != d_1575 || c_1664 != d_1576 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1663, c_1664})+", element 0 has shape "+runtime.ShapeString([]int{d_1575, d_1576}))
+				a_1416 = ar.F64w(tot_2000)
+			} else if c_1505 != d_1417 || c_1506 != d_1418 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1505, c_1506})+", element 0 has shape "+runtime.ShapeString([]int{d_1417, d_1418}))
 			}
-			copy(a_1574[i_1599*rs_1577:(i_1599+1)*rs_1577], c_1662)
-			if i_1599 == 0 {
-				d_1579, d_1580 = c_1666, c_1667
-				rs_1581 = d_1579 * d_1580
-				tot_2160, err_2161 := runtime.MulSize(n_1478, rs_1581)
-				if err_2161 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2161)
+			copy(a_1416[i_1441*rs_1419:(i_1441+1)*rs_1419], c_1504)
+			if i_1441 == 0 {
+				d_1421, d_1422 = c_1508, c_1509
+				rs_1423 = d_1421 * d_1422
+				tot_2002, err_2003 := runtime.MulSize(n_1320, rs_1423)
+				if err_2003 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2003)
 				}
-				a_1578 = ar.F64w(tot_2160)
-			} else if c_1666 != d_1579 || c_1667 != d_1580 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1666, c_1667})+", element 0 has shape "+runtime.ShapeString([]int{d_1579, d_1580}))
+				a_1420 = ar.F64w(tot_2002)
+			} else if c_1508 != d_1421 || c_1509 != d_1422 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1508, c_1509})+", element 0 has shape "+runtime.ShapeString([]int{d_1421, d_1422}))
 			}
-			copy(a_1578[i_1599*rs_1581:(i_1599+1)*rs_1581], c_1665)
-			if i_1599 == 0 {
-				d_1583, d_1584, d_1585 = c_1669, c_1670, c_1671
-				rs_1586 = d_1583 * d_1584 * d_1585
-				tot_2162, err_2163 := runtime.MulSize(n_1478, rs_1586)
-				if err_2163 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2163)
+			copy(a_1420[i_1441*rs_1423:(i_1441+1)*rs_1423], c_1507)
+			if i_1441 == 0 {
+				d_1425, d_1426, d_1427 = c_1511, c_1512, c_1513
+				rs_1428 = d_1425 * d_1426 * d_1427
+				tot_2004, err_2005 := runtime.MulSize(n_1320, rs_1428)
+				if err_2005 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2005)
 				}
-				a_1582 = ar.F64w(tot_2162)
-			} else if c_1669 != d_1583 || c_1670 != d_1584 || c_1671 != d_1585 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1669, c_1670, c_1671})+", element 0 has shape "+runtime.ShapeString([]int{d_1583, d_1584, d_1585}))
+				a_1424 = ar.F64w(tot_2004)
+			} else if c_1511 != d_1425 || c_1512 != d_1426 || c_1513 != d_1427 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1511, c_1512, c_1513})+", element 0 has shape "+runtime.ShapeString([]int{d_1425, d_1426, d_1427}))
 			}
-			copy(a_1582[i_1599*rs_1586:(i_1599+1)*rs_1586], c_1668)
-			if i_1599 == 0 {
-				d_1588 = sequence_12
-				rs_1589 = d_1588
-				tot_2164, err_2165 := runtime.MulSize(n_1478, rs_1589)
-				if err_2165 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2165)
+			copy(a_1424[i_1441*rs_1428:(i_1441+1)*rs_1428], c_1510)
+			if i_1441 == 0 {
+				d_1430 = sequence_12
+				rs_1431 = d_1430
+				tot_2006, err_2007 := runtime.MulSize(n_1320, rs_1431)
+				if err_2007 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2007)
 				}
-				a_1587 = ar.F64w(tot_2164)
-			} else if sequence_12 != d_1588 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1588}))
+				a_1429 = ar.F64w(tot_2006)
+			} else if sequence_12 != d_1430 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1430}))
 			}
-			copy(a_1587[i_1599*rs_1589:(i_1599+1)*rs_1589], r_1604)
-			if i_1599 == 0 {
-				d_1591, d_1592 = state_8, state_9
-				rs_1593 = d_1591 * d_1592
-				tot_2166, err_2167 := runtime.MulSize(n_1478, rs_1593)
-				if err_2167 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2167)
+			copy(a_1429[i_1441*rs_1431:(i_1441+1)*rs_1431], r_1446)
+			if i_1441 == 0 {
+				d_1433, d_1434 = state_8, state_9
+				rs_1435 = d_1433 * d_1434
+				tot_2008, err_2009 := runtime.MulSize(n_1320, rs_1435)
+				if err_2009 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2009)
 				}
-				a_1590 = ar.F64w(tot_2166)
-			} else if state_8 != d_1591 || state_9 != d_1592 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1591, d_1592}))
+				a_1432 = ar.F64w(tot_2008)
+			} else if state_8 != d_1433 || state_9 != d_1434 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1433, d_1434}))
 			}
-			copy(a_1590[i_1599*rs_1593:(i_1599+1)*rs_1593], state_7)
-			if i_1599 == 0 {
-				d_1595, d_1596 = state_8, state_9
-				rs_1597 = d_1595 * d_1596
-				tot_2168, err_2169 := runtime.MulSize(n_1478, rs_1597)
-				if err_2169 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2169)
+			copy(a_1432[i_1441*rs_1435:(i_1441+1)*rs_1435], state_7)
+			if i_1441 == 0 {
+				d_1437, d_1438 = state_8, state_9
+				rs_1439 = d_1437 * d_1438
+				tot_2010, err_2011 := runtime.MulSize(n_1320, rs_1439)
+				if err_2011 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2011)
 				}
-				a_1594 = ar.F64w(tot_2168)
-			} else if state_8 != d_1595 || state_9 != d_1596 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1595, d_1596}))
+				a_1436 = ar.F64w(tot_2010)
+			} else if state_8 != d_1437 || state_9 != d_1438 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1437, d_1438}))
 			}
-			copy(a_1594[i_1599*rs_1597:(i_1599+1)*rs_1597], state_7)
-			a_1598[i_1599] = 0.0
-			if i_1599 > 0 {
-				ar.release(mark_1600)
+			copy(a_1436[i_1441*rs_1439:(i_1441+1)*rs_1439], state_7)
+			a_1440[i_1441] = 0.0
+			if i_1441 > 0 {
+				ar.release(mark_1442)
 			}
 		}
-		c_20, c_21, c_22, c_23, c_24, c_26, c_28, c_29, c_31, c_33, c_34, c_36, c_37, c_39, c_40, c_42, c_43, c_45, c_46, c_47, c_49, c_50, c_51, c_53, c_54, c_55, c_56, c_58, c_59, c_60, c_62, c_63, c_64, c_66, c_67, c_68, c_70, c_71, c_72, c_74, c_75, c_76, c_78, c_79, c_80, c_82, c_83, c_84, c_86, c_87, c_88, c_90, c_91, c_92, c_94, c_95, c_96, c_98, c_99, c_100, c_102, c_103, c_104, c_106, c_107, c_108, c_110, c_111, c_112, c_114, c_115, c_116, c_118, c_119, c_120, c_122, c_123, c_124, c_126, c_127, c_128, c_129, c_131, c_132, c_134, c_135, c_136, c_138, c_139, c_140 = a_1480, n_1478, d_1481, d_1482, a_1484, a_1485, d_1486, a_1488, a_1489, d_1490, a_1492, d_1493, a_1495, d_1496, a_1498, d_1499, a_1501, d_1502, d_1503, a_1505, d_1506, d_1507, a_1509, d_1510, d_1511, d_1512, a_1514, d_1515, d_1516, a_1518, d_1519, d_1520, a_1522, d_1523, d_1524, a_1526, d_1527, d_1528, a_1530, d_1531, d_1532, a_1534, d_1535, d_1536, a_1538, d_1539, d_1540, a_1542, d_1543, d_1544, a_1546, d_1547, d_1548, a_1550, d_1551, d_1552, a_1554, d_1555, d_1556, a_1558, d_1559, d_1560, a_1562, d_1563, d_1564, a_1566, d_1567, d_1568, a_1570, d_1571, d_1572, a_1574, d_1575, d_1576, a_1578, d_1579, d_1580, a_1582, d_1583, d_1584, d_1585, a_1587, d_1588, a_1590, d_1591, d_1592, a_1594, d_1595, d_1596, a_1598
+		c_2013, c_2014, c_2015, c_2020, c_2022, c_2024, c_2025, c_2027, c_2028, c_2030, c_2036, c_2038, c_2039, c_2040, c_2042, c_2043, c_2044, c_2045, c_2047, c_2048, c_2049, c_2051, c_2052, c_2053, c_2055, c_2056, c_2057, c_2059, c_2060, c_2061, c_2063, c_2064, c_2065, c_2067, c_2068, c_2069, c_2071, c_2072, c_2073, c_2075, c_2076, c_2077, c_2079, c_2080, c_2081, c_2083, c_2084, c_2085, c_2087, c_2088, c_2089, c_2091, c_2092, c_2093, c_2095, c_2096, c_2097, c_2099, c_2100, c_2101, c_2103, c_2104, c_2105, c_2107, c_2108, c_2109, c_2111, c_2112, c_2113, c_2115, c_2116, c_2117, c_2124, c_2125 = n_1320, d_1323, d_1324, a_1330, a_1331, d_1332, a_1334, d_1335, a_1337, d_1338, a_1347, d_1348, d_1349, a_1351, d_1352, d_1353, d_1354, a_1356, d_1357, d_1358, a_1360, d_1361, d_1362, a_1364, d_1365, d_1366, a_1368, d_1369, d_1370, a_1372, d_1373, d_1374, a_1376, d_1377, d_1378, a_1380, d_1381, d_1382, a_1384, d_1385, d_1386, a_1388, d_1389, d_1390, a_1392, d_1393, d_1394, a_1396, d_1397, d_1398, a_1400, d_1401, d_1402, a_1404, d_1405, d_1406, a_1408, d_1409, d_1410, a_1412, d_1413, d_1414, a_1416, d_1417, d_1418, a_1420, d_1421, d_1422, a_1424, d_1425, d_1426, d_1427, d_1437, d_1438
 	}
-	var c_2170 []float64
-	var c_2171 int
-	var c_2172 int
-	var c_2173 float64
+	var c_2127 []float64
+	var c_2128 int
+	var c_2129 int
+	var c_2130 float64
 	if x_19 {
-		x_2174 := x_18 - int64(1)
-		if x_2174 < 0 || x_2174 >= int64(c_21) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_2174, c_21))
+		x_2131 := x_18 - int64(1)
+		if x_2131 < 0 || x_2131 >= int64(c_2013) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_2131, c_2013))
 		}
-		rs_2175 := c_22 * c_23
-		row_2176 := c_20[int(x_2174)*rs_2175 : (int(x_2174)+1)*rs_2175]
-		x_2177 := c_24[int(x_2174)]
-		row_2178 := c_26[int(x_2174)*c_28 : (int(x_2174)+1)*c_28]
-		_ = row_2178
-		x_2179 := c_29[int(x_2174)]
-		_ = x_2179
-		row_2180 := c_31[int(x_2174)*c_33 : (int(x_2174)+1)*c_33]
-		_ = row_2180
-		row_2181 := c_34[int(x_2174)*c_36 : (int(x_2174)+1)*c_36]
-		_ = row_2181
-		row_2182 := c_37[int(x_2174)*c_39 : (int(x_2174)+1)*c_39]
-		_ = row_2182
-		row_2183 := c_40[int(x_2174)*c_42 : (int(x_2174)+1)*c_42]
-		_ = row_2183
-		rs_2184 := c_45 * c_46
-		row_2185 := c_43[int(x_2174)*rs_2184 : (int(x_2174)+1)*rs_2184]
-		_ = row_2185
-		rs_2186 := c_49 * c_50
-		row_2187 := c_47[int(x_2174)*rs_2186 : (int(x_2174)+1)*rs_2186]
-		_ = row_2187
-		rs_2188 := c_53 * c_54 * c_55
-		row_2189 := c_51[int(x_2174)*rs_2188 : (int(x_2174)+1)*rs_2188]
-		_ = row_2189
-		rs_2190 := c_58 * c_59
-		row_2191 := c_56[int(x_2174)*rs_2190 : (int(x_2174)+1)*rs_2190]
-		_ = row_2191
-		rs_2192 := c_62 * c_63
-		row_2193 := c_60[int(x_2174)*rs_2192 : (int(x_2174)+1)*rs_2192]
-		_ = row_2193
-		rs_2194 := c_66 * c_67
-		row_2195 := c_64[int(x_2174)*rs_2194 : (int(x_2174)+1)*rs_2194]
-		_ = row_2195
-		rs_2196 := c_70 * c_71
-		row_2197 := c_68[int(x_2174)*rs_2196 : (int(x_2174)+1)*rs_2196]
-		_ = row_2197
-		rs_2198 := c_74 * c_75
-		row_2199 := c_72[int(x_2174)*rs_2198 : (int(x_2174)+1)*rs_2198]
-		_ = row_2199
-		rs_2200 := c_78 * c_79
-		row_2201 := c_76[int(x_2174)*rs_2200 : (int(x_2174)+1)*rs_2200]
-		_ = row_2201
-		rs_2202 := c_82 * c_83
-		row_2203 := c_80[int(x_2174)*rs_2202 : (int(x_2174)+1)*rs_2202]
-		_ = row_2203
-		rs_2204 := c_86 * c_87
-		row_2205 := c_84[int(x_2174)*rs_2204 : (int(x_2174)+1)*rs_2204]
-		_ = row_2205
-		rs_2206 := c_90 * c_91
-		row_2207 := c_88[int(x_2174)*rs_2206 : (int(x_2174)+1)*rs_2206]
-		_ = row_2207
-		rs_2208 := c_94 * c_95
-		row_2209 := c_92[int(x_2174)*rs_2208 : (int(x_2174)+1)*rs_2208]
-		_ = row_2209
-		rs_2210 := c_98 * c_99
-		row_2211 := c_96[int(x_2174)*rs_2210 : (int(x_2174)+1)*rs_2210]
-		_ = row_2211
-		rs_2212 := c_102 * c_103
-		row_2213 := c_100[int(x_2174)*rs_2212 : (int(x_2174)+1)*rs_2212]
-		_ = row_2213
-		rs_2214 := c_106 * c_107
-		row_2215 := c_104[int(x_2174)*rs_2214 : (int(x_2174)+1)*rs_2214]
-		_ = row_2215
-		rs_2216 := c_110 * c_111
-		row_2217 := c_108[int(x_2174)*rs_2216 : (int(x_2174)+1)*rs_2216]
-		_ = row_2217
-		rs_2218 := c_114 * c_115
-		row_2219 := c_112[int(x_2174)*rs_2218 : (int(x_2174)+1)*rs_2218]
-		_ = row_2219
-		rs_2220 := c_118 * c_119
-		row_2221 := c_116[int(x_2174)*rs_2220 : (int(x_2174)+1)*rs_2220]
-		_ = row_2221
-		rs_2222 := c_122 * c_123
-		row_2223 := c_120[int(x_2174)*rs_2222 : (int(x_2174)+1)*rs_2222]
-		_ = row_2223
-		rs_2224 := c_126 * c_127 * c_128
-		row_2225 := c_124[int(x_2174)*rs_2224 : (int(x_2174)+1)*rs_2224]
-		_ = row_2225
-		row_2226 := c_129[int(x_2174)*c_131 : (int(x_2174)+1)*c_131]
-		_ = row_2226
-		rs_2227 := c_134 * c_135
-		row_2228 := c_132[int(x_2174)*rs_2227 : (int(x_2174)+1)*rs_2227]
-		_ = row_2228
-		rs_2229 := c_138 * c_139
-		row_2230 := c_136[int(x_2174)*rs_2229 : (int(x_2174)+1)*rs_2229]
-		_ = row_2230
-		x_2231 := c_140[int(x_2174)]
-		_ = x_2231
-		c_2170, c_2171, c_2172, c_2173 = row_2176, c_22, c_23, x_2177
+		x_2132 := c_2020[int(x_2131)]
+		_ = x_2132
+		row_2133 := c_2022[int(x_2131)*c_2024 : (int(x_2131)+1)*c_2024]
+		_ = row_2133
+		row_2134 := c_2025[int(x_2131)*c_2027 : (int(x_2131)+1)*c_2027]
+		_ = row_2134
+		row_2135 := c_2028[int(x_2131)*c_2030 : (int(x_2131)+1)*c_2030]
+		_ = row_2135
+		rs_2136 := c_2038 * c_2039
+		row_2137 := c_2036[int(x_2131)*rs_2136 : (int(x_2131)+1)*rs_2136]
+		_ = row_2137
+		rs_2138 := c_2042 * c_2043 * c_2044
+		row_2139 := c_2040[int(x_2131)*rs_2138 : (int(x_2131)+1)*rs_2138]
+		_ = row_2139
+		rs_2140 := c_2047 * c_2048
+		row_2141 := c_2045[int(x_2131)*rs_2140 : (int(x_2131)+1)*rs_2140]
+		_ = row_2141
+		rs_2142 := c_2051 * c_2052
+		row_2143 := c_2049[int(x_2131)*rs_2142 : (int(x_2131)+1)*rs_2142]
+		_ = row_2143
+		rs_2144 := c_2055 * c_2056
+		row_2145 := c_2053[int(x_2131)*rs_2144 : (int(x_2131)+1)*rs_2144]
+		_ = row_2145
+		rs_2146 := c_2059 * c_2060
+		row_2147 := c_2057[int(x_2131)*rs_2146 : (int(x_2131)+1)*rs_2146]
+		_ = row_2147
+		rs_2148 := c_2063 * c_2064
+		row_2149 := c_2061[int(x_2131)*rs_2148 : (int(x_2131)+1)*rs_2148]
+		_ = row_2149
+		rs_2150 := c_2067 * c_2068
+		row_2151 := c_2065[int(x_2131)*rs_2150 : (int(x_2131)+1)*rs_2150]
+		_ = row_2151
+		rs_2152 := c_2071 * c_2072
+		row_2153 := c_2069[int(x_2131)*rs_2152 : (int(x_2131)+1)*rs_2152]
+		_ = row_2153
+		rs_2154 := c_2075 * c_2076
+		row_2155 := c_2073[int(x_2131)*rs_2154 : (int(x_2131)+1)*rs_2154]
+		_ = row_2155
+		rs_2156 := c_2079 * c_2080
+		row_2157 := c_2077[int(x_2131)*rs_2156 : (int(x_2131)+1)*rs_2156]
+		_ = row_2157
+		rs_2158 := c_2083 * c_2084
+		row_2159 := c_2081[int(x_2131)*rs_2158 : (int(x_2131)+1)*rs_2158]
+		_ = row_2159
+		rs_2160 := c_2087 * c_2088
+		row_2161 := c_2085[int(x_2131)*rs_2160 : (int(x_2131)+1)*rs_2160]
+		_ = row_2161
+		rs_2162 := c_2091 * c_2092
+		row_2163 := c_2089[int(x_2131)*rs_2162 : (int(x_2131)+1)*rs_2162]
+		_ = row_2163
+		rs_2164 := c_2095 * c_2096
+		row_2165 := c_2093[int(x_2131)*rs_2164 : (int(x_2131)+1)*rs_2164]
+		_ = row_2165
+		rs_2166 := c_2099 * c_2100
+		row_2167 := c_2097[int(x_2131)*rs_2166 : (int(x_2131)+1)*rs_2166]
+		_ = row_2167
+		rs_2168 := c_2103 * c_2104
+		row_2169 := c_2101[int(x_2131)*rs_2168 : (int(x_2131)+1)*rs_2168]
+		_ = row_2169
+		rs_2170 := c_2107 * c_2108
+		row_2171 := c_2105[int(x_2131)*rs_2170 : (int(x_2131)+1)*rs_2170]
+		_ = row_2171
+		rs_2172 := c_2111 * c_2112
+		row_2173 := c_2109[int(x_2131)*rs_2172 : (int(x_2131)+1)*rs_2172]
+		_ = row_2173
+		rs_2174 := c_2115 * c_2116 * c_2117
+		row_2175 := c_2113[int(x_2131)*rs_2174 : (int(x_2131)+1)*rs_2174]
+		_ = row_2175
+		c_2127, c_2128, c_2129, c_2130 = c_2012, c_2014, c_2015, c_2016
 	} else {
-		c_2170, c_2171, c_2172, c_2173 = state_7, state_8, state_9, 0.0
+		c_2127, c_2128, c_2129, c_2130 = state_7, state_8, state_9, 0.0
 	}
-	x_2232 := x_17 * n_15
-	x_2233 := float64(x_2232)
-	x_2234 := 1.0 / x_2233
-	x_2235 := x_2234 * ybar_13
-	x_2236 := -x_2235
-	z_2237 := ar.F64(len(c_2170))
-	z_2238 := ar.F64(len(extraparams_4))
-	z_2239 := ar.F64(len(mainparams_1))
-	var rev_2240 []float64
-	var rev_2241 int
-	var rev_2242 int
-	var rev_2243 float64
-	var rev_2244 []float64
-	var rev_2245 int
-	var rev_2246 int
-	var rev_2247 []float64
-	var rev_2248 int
-	var rev_2249 int
-	rev_2240, rev_2241, rev_2242, rev_2243, rev_2244, rev_2245, rev_2246, rev_2247, rev_2248, rev_2249 = z_2237, c_2171, c_2172, x_2236, z_2238, extraparams_5, extraparams_6, z_2239, mainparams_2, mainparams_3
-	for t_2531 := int64(0); t_2531 < x_18; t_2531++ {
-		mark_2532 := ar.mark()
-		x_2533 := x_18 - t_2531
-		x_2534 := x_2533 - int64(1)
-		if x_2534 < 0 || x_2534 >= int64(c_21) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_2534, c_21))
+	x_2176 := x_17 * n_15
+	x_2177 := float64(x_2176)
+	x_2178 := 1.0 / x_2177
+	x_2179 := x_2178 * ybar_13
+	x_2180 := -x_2179
+	z_2181 := ar.F64(len(c_2127))
+	z_2182 := ar.F64(len(extraparams_4))
+	z_2183 := ar.F64(len(mainparams_1))
+	var rev_2184 []float64
+	var rev_2185 int
+	var rev_2186 int
+	var rev_2187 float64
+	var rev_2188 []float64
+	var rev_2189 int
+	var rev_2190 int
+	var rev_2191 []float64
+	var rev_2192 int
+	var rev_2193 int
+	rev_2184, rev_2185, rev_2186, rev_2187, rev_2188, rev_2189, rev_2190, rev_2191, rev_2192, rev_2193 = z_2181, c_2128, c_2129, x_2180, z_2182, extraparams_5, extraparams_6, z_2183, mainparams_2, mainparams_3
+	buf_2732 := ar.F64w(rev_2185 * rev_2186)
+	for t_2462 := int64(0); t_2462 < x_18; t_2462++ {
+		mark_2463 := ar.mark()
+		x_2464 := x_18 - t_2462
+		x_2465 := x_2464 - int64(1)
+		if x_2465 < 0 || x_2465 >= int64(c_2013) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_2465, c_2013))
 		}
-		rs_2535 := c_22 * c_23
-		row_2536 := c_20[int(x_2534)*rs_2535 : (int(x_2534)+1)*rs_2535]
-		_ = row_2536
-		x_2537 := c_24[int(x_2534)]
-		_ = x_2537
-		row_2538 := c_26[int(x_2534)*c_28 : (int(x_2534)+1)*c_28]
-		_ = row_2538
-		x_2539 := c_29[int(x_2534)]
-		row_2540 := c_31[int(x_2534)*c_33 : (int(x_2534)+1)*c_33]
-		row_2541 := c_34[int(x_2534)*c_36 : (int(x_2534)+1)*c_36]
-		row_2542 := c_37[int(x_2534)*c_39 : (int(x_2534)+1)*c_39]
-		row_2543 := c_40[int(x_2534)*c_42 : (int(x_2534)+1)*c_42]
-		_ = row_2543
-		rs_2544 := c_45 * c_46
-		row_2545 := c_43[int(x_2534)*rs_2544 : (int(x_2534)+1)*rs_2544]
-		_ = row_2545
-		rs_2546 := c_49 * c_50
-		row_2547 := c_47[int(x_2534)*rs_2546 : (int(x_2534)+1)*rs_2546]
-		rs_2548 := c_53 * c_54 * c_55
-		row_2549 := c_51[int(x_2534)*rs_2548 : (int(x_2534)+1)*rs_2548]
-		rs_2550 := c_58 * c_59
-		row_2551 := c_56[int(x_2534)*rs_2550 : (int(x_2534)+1)*rs_2550]
-		rs_2552 := c_62 * c_63
-		row_2553 := c_60[int(x_2534)*rs_2552 : (int(x_2534)+1)*rs_2552]
-		rs_2554 := c_66 * c_67
-		row_2555 := c_64[int(x_2534)*rs_2554 : (int(x_2534)+1)*rs_2554]
-		rs_2556 := c_70 * c_71
-		row_2557 := c_68[int(x_2534)*rs_2556 : (int(x_2534)+1)*rs_2556]
-		rs_2558 := c_74 * c_75
-		row_2559 := c_72[int(x_2534)*rs_2558 : (int(x_2534)+1)*rs_2558]
-		rs_2560 := c_78 * c_79
-		row_2561 := c_76[int(x_2534)*rs_2560 : (int(x_2534)+1)*rs_2560]
-		rs_2562 := c_82 * c_83
-		row_2563 := c_80[int(x_2534)*rs_2562 : (int(x_2534)+1)*rs_2562]
-		rs_2564 := c_86 * c_87
-		row_2565 := c_84[int(x_2534)*rs_2564 : (int(x_2534)+1)*rs_2564]
-		rs_2566 := c_90 * c_91
-		row_2567 := c_88[int(x_2534)*rs_2566 : (int(x_2534)+1)*rs_2566]
-		rs_2568 := c_94 * c_95
-		row_2569 := c_92[int(x_2534)*rs_2568 : (int(x_2534)+1)*rs_2568]
-		rs_2570 := c_98 * c_99
-		row_2571 := c_96[int(x_2534)*rs_2570 : (int(x_2534)+1)*rs_2570]
-		rs_2572 := c_102 * c_103
-		row_2573 := c_100[int(x_2534)*rs_2572 : (int(x_2534)+1)*rs_2572]
-		rs_2574 := c_106 * c_107
-		row_2575 := c_104[int(x_2534)*rs_2574 : (int(x_2534)+1)*rs_2574]
-		rs_2576 := c_110 * c_111
-		row_2577 := c_108[int(x_2534)*rs_2576 : (int(x_2534)+1)*rs_2576]
-		rs_2578 := c_114 * c_115
-		row_2579 := c_112[int(x_2534)*rs_2578 : (int(x_2534)+1)*rs_2578]
-		rs_2580 := c_118 * c_119
-		row_2581 := c_116[int(x_2534)*rs_2580 : (int(x_2534)+1)*rs_2580]
-		rs_2582 := c_122 * c_123
-		row_2583 := c_120[int(x_2534)*rs_2582 : (int(x_2534)+1)*rs_2582]
-		rs_2584 := c_126 * c_127 * c_128
-		row_2585 := c_124[int(x_2534)*rs_2584 : (int(x_2534)+1)*rs_2584]
-		row_2586 := c_129[int(x_2534)*c_131 : (int(x_2534)+1)*c_131]
-		_ = row_2586
-		rs_2587 := c_134 * c_135
-		row_2588 := c_132[int(x_2534)*rs_2587 : (int(x_2534)+1)*rs_2587]
-		_ = row_2588
-		rs_2589 := c_138 * c_139
-		row_2590 := c_136[int(x_2534)*rs_2589 : (int(x_2534)+1)*rs_2589]
-		x_2591 := c_140[int(x_2534)]
-		_ = x_2591
-		x_2592 := n_14 / int64(2)
-		x_2593 := max(x_2592, int64(0))
-		x_2594 := x_2534 + int64(1)
-		if x_2594 < 0 || x_2594 >= int64(sequence_11) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_2594, sequence_11))
+		x_2466 := c_2020[int(x_2465)]
+		row_2467 := c_2022[int(x_2465)*c_2024 : (int(x_2465)+1)*c_2024]
+		row_2468 := c_2025[int(x_2465)*c_2027 : (int(x_2465)+1)*c_2027]
+		row_2469 := c_2028[int(x_2465)*c_2030 : (int(x_2465)+1)*c_2030]
+		rs_2470 := c_2038 * c_2039
+		row_2471 := c_2036[int(x_2465)*rs_2470 : (int(x_2465)+1)*rs_2470]
+		rs_2472 := c_2042 * c_2043 * c_2044
+		row_2473 := c_2040[int(x_2465)*rs_2472 : (int(x_2465)+1)*rs_2472]
+		rs_2474 := c_2047 * c_2048
+		row_2475 := c_2045[int(x_2465)*rs_2474 : (int(x_2465)+1)*rs_2474]
+		rs_2476 := c_2051 * c_2052
+		row_2477 := c_2049[int(x_2465)*rs_2476 : (int(x_2465)+1)*rs_2476]
+		rs_2478 := c_2055 * c_2056
+		row_2479 := c_2053[int(x_2465)*rs_2478 : (int(x_2465)+1)*rs_2478]
+		rs_2480 := c_2059 * c_2060
+		row_2481 := c_2057[int(x_2465)*rs_2480 : (int(x_2465)+1)*rs_2480]
+		rs_2482 := c_2063 * c_2064
+		row_2483 := c_2061[int(x_2465)*rs_2482 : (int(x_2465)+1)*rs_2482]
+		rs_2484 := c_2067 * c_2068
+		row_2485 := c_2065[int(x_2465)*rs_2484 : (int(x_2465)+1)*rs_2484]
+		rs_2486 := c_2071 * c_2072
+		row_2487 := c_2069[int(x_2465)*rs_2486 : (int(x_2465)+1)*rs_2486]
+		rs_2488 := c_2075 * c_2076
+		row_2489 := c_2073[int(x_2465)*rs_2488 : (int(x_2465)+1)*rs_2488]
+		rs_2490 := c_2079 * c_2080
+		row_2491 := c_2077[int(x_2465)*rs_2490 : (int(x_2465)+1)*rs_2490]
+		rs_2492 := c_2083 * c_2084
+		row_2493 := c_2081[int(x_2465)*rs_2492 : (int(x_2465)+1)*rs_2492]
+		rs_2494 := c_2087 * c_2088
+		row_2495 := c_2085[int(x_2465)*rs_2494 : (int(x_2465)+1)*rs_2494]
+		rs_2496 := c_2091 * c_2092
+		row_2497 := c_2089[int(x_2465)*rs_2496 : (int(x_2465)+1)*rs_2496]
+		rs_2498 := c_2095 * c_2096
+		row_2499 := c_2093[int(x_2465)*rs_2498 : (int(x_2465)+1)*rs_2498]
+		rs_2500 := c_2099 * c_2100
+		row_2501 := c_2097[int(x_2465)*rs_2500 : (int(x_2465)+1)*rs_2500]
+		rs_2502 := c_2103 * c_2104
+		row_2503 := c_2101[int(x_2465)*rs_2502 : (int(x_2465)+1)*rs_2502]
+		rs_2504 := c_2107 * c_2108
+		row_2505 := c_2105[int(x_2465)*rs_2504 : (int(x_2465)+1)*rs_2504]
+		rs_2506 := c_2111 * c_2112
+		row_2507 := c_2109[int(x_2465)*rs_2506 : (int(x_2465)+1)*rs_2506]
+		rs_2508 := c_2115 * c_2116 * c_2117
+		row_2509 := c_2113[int(x_2465)*rs_2508 : (int(x_2465)+1)*rs_2508]
+		x_2510 := n_14 / int64(2)
+		x_2511 := max(x_2510, int64(0))
+		x_2512 := x_2465 + int64(1)
+		if x_2512 < 0 || x_2512 >= int64(sequence_11) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_2512, sequence_11))
 		}
-		row_2595 := sequence_10[int(x_2594)*sequence_12 : (int(x_2594)+1)*sequence_12]
-		r_2596 := ar.F64w(sequence_12)
-		row_2595 = row_2595[:len(r_2596)]
-		for i_2597 := range r_2596 {
-			r_2596[i_2597] = (row_2595[i_2597] * rev_2243)
+		row_2513 := sequence_10[int(x_2512)*sequence_12 : (int(x_2512)+1)*sequence_12]
+		r_2514 := ar.F64w(sequence_12)
+		row_2513 = row_2513[:len(r_2514)]
+		for i_2515 := range r_2514 {
+			r_2514[i_2515] = (row_2513[i_2515] * rev_2187)
 		}
-		x_2599 := 1.0 / x_2539
-		s_2600 := runtime.Sum(r_2596)
-		x_2601 := -s_2600
-		x_2602 := x_2599 * x_2601
-		if c_33 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_33}))
+		x_2517 := 1.0 / x_2466
+		s_2518 := runtime.Sum(r_2514)
+		x_2519 := -s_2518
+		x_2520 := x_2517 * x_2519
+		if c_2024 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_2024}))
 		}
-		r_2603 := ar.F64w(sequence_12)
-		r_2596 = r_2596[:len(r_2603)]
-		row_2540 = row_2540[:len(r_2603)]
-		for i_2604 := range r_2603 {
-			r_2603[i_2604] = (r_2596[i_2604] + (row_2540[i_2604] * x_2602))
+		r_2521 := ar.F64w(sequence_12)
+		r_2514 = r_2514[:len(r_2521)]
+		row_2467 = row_2467[:len(r_2521)]
+		for i_2522 := range r_2521 {
+			r_2521[i_2522] = (r_2514[i_2522] + (row_2467[i_2522] * x_2520))
 		}
-		if int64(2) >= int64(rev_2245) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(2), rev_2245))
+		if int64(2) >= int64(rev_2189) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(2), rev_2189))
 		}
-		if rev_2246 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2246})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
+		if rev_2190 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2190})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
 		}
-		row_2606 := rev_2244[int64(2)*int64(rev_2246) : (int64(2)+1)*int64(rev_2246)]
-		for j_2607 := range row_2606 {
-			row_2606[j_2607] += r_2603[j_2607]
+		row_2524 := rev_2188[int64(2)*int64(rev_2190) : (int64(2)+1)*int64(rev_2190)]
+		for j_2525 := range row_2524 {
+			row_2524[j_2525] += r_2521[j_2525]
 		}
-		if sequence_12 != c_36 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{c_36})+" and "+runtime.ShapeString([]int{sequence_12}))
+		if sequence_12 != c_2027 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2027})+" and "+runtime.ShapeString([]int{sequence_12}))
 		}
-		r_2608 := ar.F64w(c_36)
-		row_2541 = row_2541[:len(r_2608)]
-		r_2603 = r_2603[:len(r_2608)]
-		for i_2609 := range r_2608 {
-			r_2608[i_2609] = (row_2541[i_2609] * r_2603[i_2609])
+		r_2526 := ar.F64w(c_2027)
+		row_2468 = row_2468[:len(r_2526)]
+		r_2521 = r_2521[:len(r_2526)]
+		for i_2527 := range r_2526 {
+			r_2526[i_2527] = (row_2468[i_2527] * r_2521[i_2527])
 		}
-		if sequence_12 != c_39 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{c_39})+" and "+runtime.ShapeString([]int{sequence_12}))
+		if sequence_12 != c_2030 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2030})+" and "+runtime.ShapeString([]int{sequence_12}))
 		}
-		if int64(1) >= int64(rev_2245) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(1), rev_2245))
+		if int64(1) >= int64(rev_2189) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(1), rev_2189))
 		}
-		if rev_2246 != c_39 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2246})+" and "+runtime.ShapeString([]int{c_39})+" differ")
+		if rev_2190 != c_2030 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2190})+" and "+runtime.ShapeString([]int{c_2030})+" differ")
 		}
-		row_2611 := rev_2244[int64(1)*int64(rev_2246) : (int64(1)+1)*int64(rev_2246)]
-		row_2542 = row_2542[:len(row_2611)]
-		r_2603 = r_2603[:len(row_2611)]
-		for i_2612 := range row_2611 {
-			row_2611[i_2612] += (row_2542[i_2612] * r_2603[i_2612])
+		row_2529 := rev_2188[int64(1)*int64(rev_2190) : (int64(1)+1)*int64(rev_2190)]
+		row_2469 = row_2469[:len(row_2529)]
+		r_2521 = r_2521[:len(row_2529)]
+		for i_2530 := range row_2529 {
+			row_2529[i_2530] += (row_2469[i_2530] * r_2521[i_2530])
 		}
-		var rev_2614 []float64
-		var rev_2615 int
-		var rev_2616 []float64
-		var rev_2617 int
-		var rev_2618 int
-		var rev_2619 []float64
-		var rev_2620 int
-		var rev_2621 int
-		rev_2614, rev_2615, rev_2616, rev_2617, rev_2618, rev_2619, rev_2620, rev_2621 = r_2608, c_36, rev_2240, rev_2241, rev_2242, rev_2247, rev_2248, rev_2249
-		for t_2714 := int64(0); t_2714 < x_2593; t_2714++ {
-			mark_2715 := ar.mark()
-			x_2716 := x_2593 - t_2714
-			x_2717 := x_2716 - int64(1)
-			if x_2717 < 0 || x_2717 >= int64(c_49) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_2717, c_49))
-			}
-			row_2718 := row_2547[int(x_2717)*c_50 : (int(x_2717)+1)*c_50]
-			_ = row_2718
-			rs_2719 := c_54 * c_55
-			row_2720 := row_2549[int(x_2717)*rs_2719 : (int(x_2717)+1)*rs_2719]
-			_ = row_2720
-			row_2721 := row_2551[int(x_2717)*c_59 : (int(x_2717)+1)*c_59]
-			row_2722 := row_2553[int(x_2717)*c_63 : (int(x_2717)+1)*c_63]
-			row_2723 := row_2555[int(x_2717)*c_67 : (int(x_2717)+1)*c_67]
-			row_2724 := row_2557[int(x_2717)*c_71 : (int(x_2717)+1)*c_71]
-			row_2725 := row_2559[int(x_2717)*c_75 : (int(x_2717)+1)*c_75]
-			row_2726 := row_2561[int(x_2717)*c_79 : (int(x_2717)+1)*c_79]
-			row_2727 := row_2563[int(x_2717)*c_83 : (int(x_2717)+1)*c_83]
-			row_2728 := row_2565[int(x_2717)*c_87 : (int(x_2717)+1)*c_87]
-			_ = row_2728
-			row_2729 := row_2567[int(x_2717)*c_91 : (int(x_2717)+1)*c_91]
-			row_2730 := row_2569[int(x_2717)*c_95 : (int(x_2717)+1)*c_95]
-			row_2731 := row_2571[int(x_2717)*c_99 : (int(x_2717)+1)*c_99]
-			_ = row_2731
-			row_2732 := row_2573[int(x_2717)*c_103 : (int(x_2717)+1)*c_103]
-			row_2733 := row_2575[int(x_2717)*c_107 : (int(x_2717)+1)*c_107]
-			row_2734 := row_2577[int(x_2717)*c_111 : (int(x_2717)+1)*c_111]
-			row_2735 := row_2579[int(x_2717)*c_115 : (int(x_2717)+1)*c_115]
-			row_2736 := row_2581[int(x_2717)*c_119 : (int(x_2717)+1)*c_119]
-			row_2737 := row_2583[int(x_2717)*c_123 : (int(x_2717)+1)*c_123]
-			_ = row_2737
-			rs_2738 := c_127 * c_128
-			row_2739 := row_2585[int(x_2717)*rs_2738 : (int(x_2717)+1)*rs_2738]
-			_ = row_2739
-			x_2740 := int64(2) * x_2717
-			x_2741 := x_2740 + int64(1)
-			x_2742 := int64(2) * n_15
-			x_2743 := int64(3) * n_15
-			z_2744 := ar.F64(len(row_2721))
-			if x_2741 < 0 || x_2741 >= int64(rev_2617) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2741, rev_2617))
-			}
-			row_2745 := rev_2616[int(x_2741)*rev_2618 : (int(x_2741)+1)*rev_2618]
-			if c_59 != rev_2618 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_59})+" and "+runtime.ShapeString([]int{rev_2618})+" differ")
-			}
-			row_2745 = row_2745[:len(z_2744)]
-			for i_2746 := range z_2744 {
-				z_2744[i_2746] += row_2745[i_2746]
-			}
-			if x_2741 < 0 || x_2741 >= int64(rev_2617) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2741, rev_2617))
-			}
-			clear(rev_2616[x_2741*int64(rev_2618) : (x_2741+1)*int64(rev_2618)])
-			if x_2740 < 0 || x_2740 >= int64(rev_2617) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2740, rev_2617))
-			}
-			row_2747 := rev_2616[int(x_2740)*rev_2618 : (int(x_2740)+1)*rev_2618]
-			if rev_2615 != rev_2618 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{rev_2615})+" and "+runtime.ShapeString([]int{rev_2618})+" differ")
-			}
-			row_2747 = row_2747[:len(rev_2614)]
-			for i_2748 := range rev_2614 {
-				rev_2614[i_2748] += row_2747[i_2748]
-			}
-			if x_2740 < 0 || x_2740 >= int64(rev_2617) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2740, rev_2617))
-			}
-			clear(rev_2616[x_2740*int64(rev_2618) : (x_2740+1)*int64(rev_2618)])
-			if rev_2615 != c_67 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_67})+" and "+runtime.ShapeString([]int{rev_2615}))
-			}
-			if c_67 != c_63 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_63})+" and "+runtime.ShapeString([]int{c_67}))
-			}
-			if c_59 != c_63 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_59})+" and "+runtime.ShapeString([]int{c_63})+" differ")
-			}
-			row_2722 = row_2722[:len(z_2744)]
-			row_2723 = row_2723[:len(z_2744)]
-			rev_2614 = rev_2614[:len(z_2744)]
-			for i_2750 := range z_2744 {
-				z_2744[i_2750] += ((1.0 - (row_2722[i_2750] * row_2722[i_2750])) * (row_2723[i_2750] * rev_2614[i_2750]))
-			}
-			if c_59 != c_79 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_79})+" and "+runtime.ShapeString([]int{c_59}))
-			}
-			if x_2741 < 0 || x_2741 >= int64(rev_2617) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2741, rev_2617))
-			}
-			if rev_2618 != c_79 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2618})+" and "+runtime.ShapeString([]int{c_79})+" differ")
+		var rev_2532 []float64
+		var rev_2533 int
+		var rev_2534 []float64
+		var rev_2535 int
+		var rev_2536 int
+		var rev_2537 []float64
+		var rev_2538 int
+		var rev_2539 int
+		rev_2532, rev_2533, rev_2534, rev_2535, rev_2536, rev_2537, rev_2538, rev_2539 = r_2526, c_2027, rev_2184, rev_2185, rev_2186, rev_2191, rev_2192, rev_2193
+		buf_2725 := ar.F64w(rev_2533)
+		for t_2632 := int64(0); t_2632 < x_2511; t_2632++ {
+			mark_2633 := ar.mark()
+			x_2634 := x_2511 - t_2632
+			x_2635 := x_2634 - int64(1)
+			if x_2635 < 0 || x_2635 >= int64(c_2038) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_2635, c_2038))
+			}
+			row_2636 := row_2471[int(x_2635)*c_2039 : (int(x_2635)+1)*c_2039]
+			_ = row_2636
+			rs_2637 := c_2043 * c_2044
+			row_2638 := row_2473[int(x_2635)*rs_2637 : (int(x_2635)+1)*rs_2637]
+			_ = row_2638
+			row_2639 := row_2475[int(x_2635)*c_2048 : (int(x_2635)+1)*c_2048]
+			row_2640 := row_2477[int(x_2635)*c_2052 : (int(x_2635)+1)*c_2052]
+			row_2641 := row_2479[int(x_2635)*c_2056 : (int(x_2635)+1)*c_2056]
+			row_2642 := row_2481[int(x_2635)*c_2060 : (int(x_2635)+1)*c_2060]
+			row_2643 := row_2483[int(x_2635)*c_2064 : (int(x_2635)+1)*c_2064]
+			row_2644 := row_2485[int(x_2635)*c_2068 : (int(x_2635)+1)*c_2068]
+			row_2645 := row_2487[int(x_2635)*c_2072 : (int(x_2635)+1)*c_2072]
+			row_2646 := row_2489[int(x_2635)*c_2076 : (int(x_2635)+1)*c_2076]
+			_ = row_2646
+			row_2647 := row_2491[int(x_2635)*c_2080 : (int(x_2635)+1)*c_2080]
+			row_2648 := row_2493[int(x_2635)*c_2084 : (int(x_2635)+1)*c_2084]
+			row_2649 := row_2495[int(x_2635)*c_2088 : (int(x_2635)+1)*c_2088]
+			_ = row_2649
+			row_2650 := row_2497[int(x_2635)*c_2092 : (int(x_2635)+1)*c_2092]
+			row_2651 := row_2499[int(x_2635)*c_2096 : (int(x_2635)+1)*c_2096]
+			row_2652 := row_2501[int(x_2635)*c_2100 : (int(x_2635)+1)*c_2100]
+			row_2653 := row_2503[int(x_2635)*c_2104 : (int(x_2635)+1)*c_2104]
+			row_2654 := row_2505[int(x_2635)*c_2108 : (int(x_2635)+1)*c_2108]
+			row_2655 := row_2507[int(x_2635)*c_2112 : (int(x_2635)+1)*c_2112]
+			_ = row_2655
+			rs_2656 := c_2116 * c_2117
+			row_2657 := row_2509[int(x_2635)*rs_2656 : (int(x_2635)+1)*rs_2656]
+			_ = row_2657
+			x_2658 := int64(2) * x_2635
+			x_2659 := x_2658 + int64(1)
+			x_2660 := int64(2) * n_15
+			x_2661 := int64(3) * n_15
+			z_2662 := ar.F64(len(row_2639))
+			if x_2659 < 0 || x_2659 >= int64(rev_2535) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2659, rev_2535))
+			}
+			row_2663 := rev_2534[int(x_2659)*rev_2536 : (int(x_2659)+1)*rev_2536]
+			if c_2048 != rev_2536 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_2048})+" and "+runtime.ShapeString([]int{rev_2536})+" differ")
+			}
+			row_2663 = row_2663[:len(z_2662)]
+			for i_2664 := range z_2662 {
+				z_2662[i_2664] += row_2663[i_2664]
+			}
+			if x_2659 < 0 || x_2659 >= int64(rev_2535) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2659, rev_2535))
+			}
+			clear(rev_2534[x_2659*int64(rev_2536) : (x_2659+1)*int64(rev_2536)])
+			if x_2658 < 0 || x_2658 >= int64(rev_2535) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2658, rev_2535))
+			}
+			row_2665 := rev_2534[int(x_2658)*rev_2536 : (int(x_2658)+1)*rev_2536]
+			if rev_2533 != rev_2536 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{rev_2533})+" and "+runtime.ShapeString([]int{rev_2536})+" differ")
+			}
+			row_2665 = row_2665[:len(rev_2532)]
+			for i_2666 := range rev_2532 {
+				rev_2532[i_2666] += row_2665[i_2666]
+			}
+			if x_2658 < 0 || x_2658 >= int64(rev_2535) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2658, rev_2535))
+			}
+			clear(rev_2534[x_2658*int64(rev_2536) : (x_2658+1)*int64(rev_2536)])
+			if rev_2533 != c_2056 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2056})+" and "+runtime.ShapeString([]int{rev_2533}))
+			}
+			if c_2056 != c_2052 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2052})+" and "+runtime.ShapeString([]int{c_2056}))
+			}
+			if c_2048 != c_2052 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_2048})+" and "+runtime.ShapeString([]int{c_2052})+" differ")
+			}
+			row_2640 = row_2640[:len(z_2662)]
+			row_2641 = row_2641[:len(z_2662)]
+			rev_2532 = rev_2532[:len(z_2662)]
+			for i_2668 := range z_2662 {
+				z_2662[i_2668] += ((1.0 - (row_2640[i_2668] * row_2640[i_2668])) * (row_2641[i_2668] * rev_2532[i_2668]))
+			}
+			if c_2048 != c_2068 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2068})+" and "+runtime.ShapeString([]int{c_2048}))
+			}
+			if x_2659 < 0 || x_2659 >= int64(rev_2535) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2659, rev_2535))
+			}
+			if rev_2536 != c_2068 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2536})+" and "+runtime.ShapeString([]int{c_2068})+" differ")
 			}
-			row_2752 := rev_2616[x_2741*int64(rev_2618) : (x_2741+1)*int64(rev_2618)]
-			row_2726 = row_2726[:len(row_2752)]
-			z_2744 = z_2744[:len(row_2752)]
-			for i_2753 := range row_2752 {
-				row_2752[i_2753] += (row_2726[i_2753] * z_2744[i_2753])
+			row_2670 := rev_2534[x_2659*int64(rev_2536) : (x_2659+1)*int64(rev_2536)]
+			row_2644 = row_2644[:len(row_2670)]
+			z_2662 = z_2662[:len(row_2670)]
+			for i_2671 := range row_2670 {
+				row_2670[i_2671] += (row_2644[i_2671] * z_2662[i_2671])
 			}
-			if c_59 != c_75 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_75})+" and "+runtime.ShapeString([]int{c_59}))
+			if c_2048 != c_2064 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2064})+" and "+runtime.ShapeString([]int{c_2048}))
 			}
-			if c_75 != c_71 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_71})+" and "+runtime.ShapeString([]int{c_75}))
+			if c_2064 != c_2060 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2060})+" and "+runtime.ShapeString([]int{c_2064}))
 			}
-			r_2755 := ar.F64w(c_71)
-			row_2724 = row_2724[:len(r_2755)]
-			row_2725 = row_2725[:len(r_2755)]
-			z_2744 = z_2744[:len(r_2755)]
-			for i_2756 := range r_2755 {
-				r_2755[i_2756] = ((1.0 - (row_2724[i_2756] * row_2724[i_2756])) * (row_2725[i_2756] * z_2744[i_2756]))
+			r_2673 := ar.F64w(c_2060)
+			row_2642 = row_2642[:len(r_2673)]
+			row_2643 = row_2643[:len(r_2673)]
+			z_2662 = z_2662[:len(r_2673)]
+			for i_2674 := range r_2673 {
+				r_2673[i_2674] = ((1.0 - (row_2642[i_2674] * row_2642[i_2674])) * (row_2643[i_2674] * z_2662[i_2674]))
 			}
-			if x_2743 < 0 || x_2743+int64(c_71) > int64(c_87) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2743, x_2743+int64(c_71), c_87))
+			if x_2661 < 0 || x_2661+int64(c_2060) > int64(c_2076) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2661, x_2661+int64(c_2060), c_2076))
 			}
-			if x_2741 < 0 || x_2741 >= int64(rev_2620) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2741, rev_2620))
+			if x_2659 < 0 || x_2659 >= int64(rev_2538) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2659, rev_2538))
 			}
-			if rev_2621 != c_87 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2621})+" and "+runtime.ShapeString([]int{c_87})+" differ")
+			if rev_2539 != c_2076 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2539})+" and "+runtime.ShapeString([]int{c_2076})+" differ")
 			}
-			row_2758 := rev_2619[x_2741*int64(rev_2621) : (x_2741+1)*int64(rev_2621)]
-			region_2759 := row_2758[int(x_2743)*1 : (int(x_2743)+c_71)*1]
-			r_2755 = r_2755[:len(region_2759)]
-			for i_2760 := range region_2759 {
-				region_2759[i_2760] += r_2755[i_2760]
+			row_2676 := rev_2537[x_2659*int64(rev_2539) : (x_2659+1)*int64(rev_2539)]
+			region_2677 := row_2676[int(x_2661)*1 : (int(x_2661)+c_2060)*1]
+			r_2673 = r_2673[:len(region_2677)]
+			for i_2678 := range region_2677 {
+				region_2677[i_2678] += r_2673[i_2678]
 			}
-			if c_71 != c_95 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_95})+" and "+runtime.ShapeString([]int{c_71}))
-			}
-			if x_2743 < 0 || x_2743+int64(c_95) > int64(c_99) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2743, x_2743+int64(c_95), c_99))
-			}
-			if x_2740 < 0 || x_2740 >= int64(rev_2620) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2740, rev_2620))
-			}
-			if rev_2621 != c_99 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2621})+" and "+runtime.ShapeString([]int{c_99})+" differ")
+			if c_2060 != c_2084 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2084})+" and "+runtime.ShapeString([]int{c_2060}))
 			}
-			row_2761 := rev_2619[x_2740*int64(rev_2621) : (x_2740+1)*int64(rev_2621)]
-			region_2762 := row_2761[int(x_2743)*1 : (int(x_2743)+c_95)*1]
-			row_2730 = row_2730[:len(region_2762)]
-			r_2755 = r_2755[:len(region_2762)]
-			for i_2763 := range region_2762 {
-				region_2762[i_2763] += (row_2730[i_2763] * r_2755[i_2763])
+			if x_2661 < 0 || x_2661+int64(c_2084) > int64(c_2088) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2661, x_2661+int64(c_2084), c_2088))
 			}
-			if c_71 != c_91 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_91})+" and "+runtime.ShapeString([]int{c_71}))
+			if x_2658 < 0 || x_2658 >= int64(rev_2538) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2658, rev_2538))
 			}
-			if x_2740 < 0 || x_2740 >= int64(rev_2617) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2740, rev_2617))
+			if rev_2539 != c_2088 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2539})+" and "+runtime.ShapeString([]int{c_2088})+" differ")
 			}
-			if rev_2618 != c_91 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2618})+" and "+runtime.ShapeString([]int{c_91})+" differ")
+			row_2679 := rev_2537[x_2658*int64(rev_2539) : (x_2658+1)*int64(rev_2539)]
+			region_2680 := row_2679[int(x_2661)*1 : (int(x_2661)+c_2084)*1]
+			row_2648 = row_2648[:len(region_2680)]
+			r_2673 = r_2673[:len(region_2680)]
+			for i_2681 := range region_2680 {
+				region_2680[i_2681] += (row_2648[i_2681] * r_2673[i_2681])
 			}
-			row_2765 := rev_2616[x_2740*int64(rev_2618) : (x_2740+1)*int64(rev_2618)]
-			row_2729 = row_2729[:len(row_2765)]
-			r_2755 = r_2755[:len(row_2765)]
-			for i_2766 := range row_2765 {
-				row_2765[i_2766] += (row_2729[i_2766] * r_2755[i_2766])
+			if c_2060 != c_2080 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2080})+" and "+runtime.ShapeString([]int{c_2060}))
 			}
-			if rev_2615 != c_63 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_63})+" and "+runtime.ShapeString([]int{rev_2615}))
-			}
-			if c_63 != c_67 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_67})+" and "+runtime.ShapeString([]int{c_63}))
+			if x_2658 < 0 || x_2658 >= int64(rev_2535) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2658, rev_2535))
 			}
-			r_2768 := ar.F64w(c_67)
-			row_2723 = row_2723[:len(r_2768)]
-			row_2722 = row_2722[:len(r_2768)]
-			rev_2614 = rev_2614[:len(r_2768)]
-			for i_2769 := range r_2768 {
-				r_2768[i_2769] = ((row_2723[i_2769] * (1.0 - row_2723[i_2769])) * (row_2722[i_2769] * rev_2614[i_2769]))
+			if rev_2536 != c_2080 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2536})+" and "+runtime.ShapeString([]int{c_2080})+" differ")
 			}
-			if x_2742 < 0 || x_2742+int64(c_67) > int64(c_87) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2742, x_2742+int64(c_67), c_87))
+			row_2683 := rev_2534[x_2658*int64(rev_2536) : (x_2658+1)*int64(rev_2536)]
+			row_2647 = row_2647[:len(row_2683)]
+			r_2673 = r_2673[:len(row_2683)]
+			for i_2684 := range row_2683 {
+				row_2683[i_2684] += (row_2647[i_2684] * r_2673[i_2684])
 			}
-			if x_2741 < 0 || x_2741 >= int64(rev_2620) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2741, rev_2620))
+			if rev_2533 != c_2052 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2052})+" and "+runtime.ShapeString([]int{rev_2533}))
 			}
-			if rev_2621 != c_87 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2621})+" and "+runtime.ShapeString([]int{c_87})+" differ")
+			if c_2052 != c_2056 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2056})+" and "+runtime.ShapeString([]int{c_2052}))
 			}
-			row_2771 := rev_2619[x_2741*int64(rev_2621) : (x_2741+1)*int64(rev_2621)]
-			region_2772 := row_2771[int(x_2742)*1 : (int(x_2742)+c_67)*1]
-			r_2768 = r_2768[:len(region_2772)]
-			for i_2773 := range region_2772 {
-				region_2772[i_2773] += r_2768[i_2773]
+			r_2686 := ar.F64w(c_2056)
+			row_2641 = row_2641[:len(r_2686)]
+			row_2640 = row_2640[:len(r_2686)]
+			rev_2532 = rev_2532[:len(r_2686)]
+			for i_2687 := range r_2686 {
+				r_2686[i_2687] = ((row_2641[i_2687] * (1.0 - row_2641[i_2687])) * (row_2640[i_2687] * rev_2532[i_2687]))
 			}
-			if c_67 != c_103 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_103})+" and "+runtime.ShapeString([]int{c_67}))
-			}
-			r_2774 := ar.F64w(c_103)
-			row_2732 = row_2732[:len(r_2774)]
-			r_2768 = r_2768[:len(r_2774)]
-			for i_2775 := range r_2774 {
-				r_2774[i_2775] = (row_2732[i_2775] * r_2768[i_2775])
+			if x_2660 < 0 || x_2660+int64(c_2056) > int64(c_2076) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2660, x_2660+int64(c_2056), c_2076))
 			}
-			if c_67 != c_107 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_107})+" and "+runtime.ShapeString([]int{c_67}))
+			if x_2659 < 0 || x_2659 >= int64(rev_2538) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2659, rev_2538))
 			}
-			if x_2742 < 0 || x_2742+int64(c_107) > int64(c_99) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2742, x_2742+int64(c_107), c_99))
+			if rev_2539 != c_2076 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2539})+" and "+runtime.ShapeString([]int{c_2076})+" differ")
 			}
-			if x_2740 < 0 || x_2740 >= int64(rev_2620) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2740, rev_2620))
+			row_2689 := rev_2537[x_2659*int64(rev_2539) : (x_2659+1)*int64(rev_2539)]
+			region_2690 := row_2689[int(x_2660)*1 : (int(x_2660)+c_2056)*1]
+			r_2686 = r_2686[:len(region_2690)]
+			for i_2691 := range region_2690 {
+				region_2690[i_2691] += r_2686[i_2691]
 			}
-			if rev_2621 != c_99 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2621})+" and "+runtime.ShapeString([]int{c_99})+" differ")
+			if c_2056 != c_2092 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2092})+" and "+runtime.ShapeString([]int{c_2056}))
 			}
-			row_2777 := rev_2619[x_2740*int64(rev_2621) : (x_2740+1)*int64(rev_2621)]
-			region_2778 := row_2777[int(x_2742)*1 : (int(x_2742)+c_107)*1]
-			row_2733 = row_2733[:len(region_2778)]
-			r_2768 = r_2768[:len(region_2778)]
-			for i_2779 := range region_2778 {
-				region_2778[i_2779] += (row_2733[i_2779] * r_2768[i_2779])
+			r_2692 := ar.F64w(c_2092)
+			row_2650 = row_2650[:len(r_2692)]
+			r_2686 = r_2686[:len(r_2692)]
+			for i_2693 := range r_2692 {
+				r_2692[i_2693] = (row_2650[i_2693] * r_2686[i_2693])
 			}
-			if c_59 != c_71 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_71})+" and "+runtime.ShapeString([]int{c_59}))
+			if c_2056 != c_2096 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2096})+" and "+runtime.ShapeString([]int{c_2056}))
 			}
-			if c_71 != c_75 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_75})+" and "+runtime.ShapeString([]int{c_71}))
+			if x_2660 < 0 || x_2660+int64(c_2096) > int64(c_2088) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2660, x_2660+int64(c_2096), c_2088))
 			}
-			r_2781 := ar.F64w(c_75)
-			row_2725 = row_2725[:len(r_2781)]
-			row_2724 = row_2724[:len(r_2781)]
-			z_2744 = z_2744[:len(r_2781)]
-			for i_2782 := range r_2781 {
-				r_2781[i_2782] = ((row_2725[i_2782] * (1.0 - row_2725[i_2782])) * (row_2724[i_2782] * z_2744[i_2782]))
+			if x_2658 < 0 || x_2658 >= int64(rev_2538) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2658, rev_2538))
 			}
-			if n_15 < 0 || n_15+int64(c_75) > int64(c_87) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_75), c_87))
+			if rev_2539 != c_2088 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2539})+" and "+runtime.ShapeString([]int{c_2088})+" differ")
 			}
-			if x_2741 < 0 || x_2741 >= int64(rev_2620) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2741, rev_2620))
+			row_2695 := rev_2537[x_2658*int64(rev_2539) : (x_2658+1)*int64(rev_2539)]
+			region_2696 := row_2695[int(x_2660)*1 : (int(x_2660)+c_2096)*1]
+			row_2651 = row_2651[:len(region_2696)]
+			r_2686 = r_2686[:len(region_2696)]
+			for i_2697 := range region_2696 {
+				region_2696[i_2697] += (row_2651[i_2697] * r_2686[i_2697])
 			}
-			if rev_2621 != c_87 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2621})+" and "+runtime.ShapeString([]int{c_87})+" differ")
+			if c_2048 != c_2060 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2060})+" and "+runtime.ShapeString([]int{c_2048}))
 			}
-			row_2784 := rev_2619[x_2741*int64(rev_2621) : (x_2741+1)*int64(rev_2621)]
-			region_2785 := row_2784[int(n_15)*1 : (int(n_15)+c_75)*1]
-			r_2781 = r_2781[:len(region_2785)]
-			for i_2786 := range region_2785 {
-				region_2785[i_2786] += r_2781[i_2786]
+			if c_2060 != c_2064 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2064})+" and "+runtime.ShapeString([]int{c_2060}))
 			}
-			if c_75 != c_115 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_115})+" and "+runtime.ShapeString([]int{c_75}))
+			r_2699 := ar.F64w(c_2064)
+			row_2643 = row_2643[:len(r_2699)]
+			row_2642 = row_2642[:len(r_2699)]
+			z_2662 = z_2662[:len(r_2699)]
+			for i_2700 := range r_2699 {
+				r_2699[i_2700] = ((row_2643[i_2700] * (1.0 - row_2643[i_2700])) * (row_2642[i_2700] * z_2662[i_2700]))
 			}
-			if n_15 < 0 || n_15+int64(c_115) > int64(c_99) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_115), c_99))
+			if n_15 < 0 || n_15+int64(c_2064) > int64(c_2076) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_2064), c_2076))
 			}
-			if x_2740 < 0 || x_2740 >= int64(rev_2620) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2740, rev_2620))
+			if x_2659 < 0 || x_2659 >= int64(rev_2538) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2659, rev_2538))
 			}
-			if rev_2621 != c_99 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2621})+" and "+runtime.ShapeString([]int{c_99})+" differ")
+			if rev_2539 != c_2076 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2539})+" and "+runtime.ShapeString([]int{c_2076})+" differ")
 			}
-			row_2787 := rev_2619[x_2740*int64(rev_2621) : (x_2740+1)*int64(rev_2621)]
-			region_2788 := row_2787[int(n_15)*1 : (int(n_15)+c_115)*1]
-			row_2735 = row_2735[:len(region_2788)]
-			r_2781 = r_2781[:len(region_2788)]
-			for i_2789 := range region_2788 {
-				region_2788[i_2789] += (row_2735[i_2789] * r_2781[i_2789])
+			row_2702 := rev_2537[x_2659*int64(rev_2539) : (x_2659+1)*int64(rev_2539)]
+			region_2703 := row_2702[int(n_15)*1 : (int(n_15)+c_2064)*1]
+			r_2699 = r_2699[:len(region_2703)]
+			for i_2704 := range region_2703 {
+				region_2703[i_2704] += r_2699[i_2704]
 			}
-			if c_75 != c_111 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_111})+" and "+runtime.ShapeString([]int{c_75}))
+			if c_2064 != c_2104 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2104})+" and "+runtime.ShapeString([]int{c_2064}))
 			}
-			if x_2740 < 0 || x_2740 >= int64(rev_2617) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2740, rev_2617))
+			if n_15 < 0 || n_15+int64(c_2104) > int64(c_2088) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_2104), c_2088))
 			}
-			if rev_2618 != c_111 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2618})+" and "+runtime.ShapeString([]int{c_111})+" differ")
+			if x_2658 < 0 || x_2658 >= int64(rev_2538) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2658, rev_2538))
 			}
-			row_2791 := rev_2616[x_2740*int64(rev_2618) : (x_2740+1)*int64(rev_2618)]
-			row_2734 = row_2734[:len(row_2791)]
-			r_2781 = r_2781[:len(row_2791)]
-			for i_2792 := range row_2791 {
-				row_2791[i_2792] += (row_2734[i_2792] * r_2781[i_2792])
+			if rev_2539 != c_2088 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2539})+" and "+runtime.ShapeString([]int{c_2088})+" differ")
 			}
-			if c_59 != c_83 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_83})+" and "+runtime.ShapeString([]int{c_59}))
+			row_2705 := rev_2537[x_2658*int64(rev_2539) : (x_2658+1)*int64(rev_2539)]
+			region_2706 := row_2705[int(n_15)*1 : (int(n_15)+c_2104)*1]
+			row_2653 = row_2653[:len(region_2706)]
+			r_2699 = r_2699[:len(region_2706)]
+			for i_2707 := range region_2706 {
+				region_2706[i_2707] += (row_2653[i_2707] * r_2699[i_2707])
 			}
-			if c_83 != c_79 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_79})+" and "+runtime.ShapeString([]int{c_83}))
+			if c_2064 != c_2100 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2100})+" and "+runtime.ShapeString([]int{c_2064}))
 			}
-			r_2794 := ar.F64w(c_79)
-			row_2726 = row_2726[:len(r_2794)]
-			row_2727 = row_2727[:len(r_2794)]
-			z_2744 = z_2744[:len(r_2794)]
-			for i_2795 := range r_2794 {
-				r_2794[i_2795] = ((row_2726[i_2795] * (1.0 - row_2726[i_2795])) * (row_2727[i_2795] * z_2744[i_2795]))
+			if x_2658 < 0 || x_2658 >= int64(rev_2535) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2658, rev_2535))
 			}
-			if int64(0)+int64(c_79) > int64(c_87) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_79), c_87))
+			if rev_2536 != c_2100 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2536})+" and "+runtime.ShapeString([]int{c_2100})+" differ")
 			}
-			if x_2741 < 0 || x_2741 >= int64(rev_2620) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2741, rev_2620))
+			row_2709 := rev_2534[x_2658*int64(rev_2536) : (x_2658+1)*int64(rev_2536)]
+			row_2652 = row_2652[:len(row_2709)]
+			r_2699 = r_2699[:len(row_2709)]
+			for i_2710 := range row_2709 {
+				row_2709[i_2710] += (row_2652[i_2710] * r_2699[i_2710])
 			}
-			if rev_2621 != c_87 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2621})+" and "+runtime.ShapeString([]int{c_87})+" differ")
+			if c_2048 != c_2072 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2072})+" and "+runtime.ShapeString([]int{c_2048}))
 			}
-			row_2797 := rev_2619[x_2741*int64(rev_2621) : (x_2741+1)*int64(rev_2621)]
-			region_2798 := row_2797[int(int64(0))*1 : (int(int64(0))+c_79)*1]
-			r_2794 = r_2794[:len(region_2798)]
-			for i_2799 := range region_2798 {
-				region_2798[i_2799] += r_2794[i_2799]
+			if c_2072 != c_2068 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2068})+" and "+runtime.ShapeString([]int{c_2072}))
 			}
-			if c_79 != c_119 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_119})+" and "+runtime.ShapeString([]int{c_79}))
+			r_2712 := ar.F64w(c_2068)
+			row_2644 = row_2644[:len(r_2712)]
+			row_2645 = row_2645[:len(r_2712)]
+			z_2662 = z_2662[:len(r_2712)]
+			for i_2713 := range r_2712 {
+				r_2712[i_2713] = ((row_2644[i_2713] * (1.0 - row_2644[i_2713])) * (row_2645[i_2713] * z_2662[i_2713]))
 			}
-			if c_103 != c_119 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_103})+" and "+runtime.ShapeString([]int{c_119})+" differ")
+			if int64(0)+int64(c_2068) > int64(c_2076) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_2068), c_2076))
 			}
-			row_2736 = row_2736[:len(r_2774)]
-			r_2794 = r_2794[:len(r_2774)]
-			for i_2801 := range r_2774 {
-				r_2774[i_2801] += (row_2736[i_2801] * r_2794[i_2801])
+			if x_2659 < 0 || x_2659 >= int64(rev_2538) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2659, rev_2538))
 			}
-			if c_79 != c_107 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_107})+" and "+runtime.ShapeString([]int{c_79}))
+			if rev_2539 != c_2076 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2539})+" and "+runtime.ShapeString([]int{c_2076})+" differ")
 			}
-			if int64(0)+int64(c_107) > int64(c_99) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_107), c_99))
+			row_2715 := rev_2537[x_2659*int64(rev_2539) : (x_2659+1)*int64(rev_2539)]
+			region_2716 := row_2715[int(int64(0))*1 : (int(int64(0))+c_2068)*1]
+			r_2712 = r_2712[:len(region_2716)]
+			for i_2717 := range region_2716 {
+				region_2716[i_2717] += r_2712[i_2717]
 			}
-			if x_2740 < 0 || x_2740 >= int64(rev_2620) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2740, rev_2620))
+			if c_2068 != c_2108 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2108})+" and "+runtime.ShapeString([]int{c_2068}))
 			}
-			if rev_2621 != c_99 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2621})+" and "+runtime.ShapeString([]int{c_99})+" differ")
+			if c_2092 != c_2108 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_2092})+" and "+runtime.ShapeString([]int{c_2108})+" differ")
 			}
-			row_2803 := rev_2619[x_2740*int64(rev_2621) : (x_2740+1)*int64(rev_2621)]
-			region_2804 := row_2803[int(int64(0))*1 : (int(int64(0))+c_107)*1]
-			row_2733 = row_2733[:len(region_2804)]
-			r_2794 = r_2794[:len(region_2804)]
-			for i_2805 := range region_2804 {
-				region_2804[i_2805] += (row_2733[i_2805] * r_2794[i_2805])
+			row_2654 = row_2654[:len(r_2692)]
+			r_2712 = r_2712[:len(r_2692)]
+			for i_2719 := range r_2692 {
+				r_2692[i_2719] += (row_2654[i_2719] * r_2712[i_2719])
 			}
-			rev_2614, rev_2615 = r_2774, c_103
-			_ = mark_2715
+			if c_2068 != c_2096 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2096})+" and "+runtime.ShapeString([]int{c_2068}))
+			}
+			if int64(0)+int64(c_2096) > int64(c_2088) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_2096), c_2088))
+			}
+			if x_2658 < 0 || x_2658 >= int64(rev_2538) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2658, rev_2538))
+			}
+			if rev_2539 != c_2088 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2539})+" and "+runtime.ShapeString([]int{c_2088})+" differ")
+			}
+			row_2721 := rev_2537[x_2658*int64(rev_2539) : (x_2658+1)*int64(rev_2539)]
+			region_2722 := row_2721[int(int64(0))*1 : (int(int64(0))+c_2096)*1]
+			row_2651 = row_2651[:len(region_2722)]
+			r_2712 = r_2712[:len(region_2722)]
+			for i_2723 := range region_2722 {
+				region_2722[i_2723] += (row_2651[i_2723] * r_2712[i_2723])
+			}
+			rev_2532, rev_2533 = r_2692, c_2092
+			if rev_2533 == len(buf_2725) {
+				copy(buf_2725, rev_2532)
+				rev_2532 = buf_2725
+				ar.release(mark_2633)
+			}
 		}
-		if x_2534 < 0 || x_2534 >= int64(sequence_11) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(x_2534, sequence_11))
+		if x_2465 < 0 || x_2465 >= int64(sequence_11) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(x_2465, sequence_11))
 		}
-		row_2807 := sequence_10[int(x_2534)*sequence_12 : (int(x_2534)+1)*sequence_12]
-		if rev_2615 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{rev_2615}))
+		row_2726 := sequence_10[int(x_2465)*sequence_12 : (int(x_2465)+1)*sequence_12]
+		if rev_2533 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{rev_2533}))
 		}
-		if int64(0) >= int64(rev_2245) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(0), rev_2245))
+		if int64(0) >= int64(rev_2189) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(0), rev_2189))
 		}
-		if rev_2246 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2246})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
+		if rev_2190 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2190})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
 		}
-		row_2808 := rev_2244[int64(0)*int64(rev_2246) : (int64(0)+1)*int64(rev_2246)]
-		row_2807 = row_2807[:len(row_2808)]
-		rev_2614 = rev_2614[:len(row_2808)]
-		for i_2809 := range row_2808 {
-			row_2808[i_2809] += (row_2807[i_2809] * rev_2614[i_2809])
+		row_2727 := rev_2188[int64(0)*int64(rev_2190) : (int64(0)+1)*int64(rev_2190)]
+		row_2726 = row_2726[:len(row_2727)]
+		rev_2532 = rev_2532[:len(row_2727)]
+		for i_2728 := range row_2727 {
+			row_2727[i_2728] += (row_2726[i_2728] * rev_2532[i_2728])
 		}
-		z_2811 := ar.F64(len(row_2590))
-		if c_138 != rev_2241 || c_139 != rev_2242 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{c_138, c_139})+" and "+runtime.ShapeString([]int{rev_2241, rev_2242})+" differ")
+		z_2730 := ar.F64(c_2124 * c_2125)
+		if c_2124 != rev_2185 || c_2125 != rev_2186 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{c_2124, c_2125})+" and "+runtime.ShapeString([]int{rev_2185, rev_2186})+" differ")
 		}
-		rev_2240 = rev_2240[:len(z_2811)]
-		for i_2812 := range z_2811 {
-			z_2811[i_2812] += rev_2240[i_2812]
+		rev_2184 = rev_2184[:len(z_2730)]
+		for i_2731 := range z_2730 {
+			z_2730[i_2731] += rev_2184[i_2731]
 		}
-		rev_2240, rev_2241, rev_2242 = z_2811, c_138, c_139
-		_ = mark_2532
+		rev_2184, rev_2185, rev_2186 = z_2730, c_2124, c_2125
+		if rev_2185*rev_2186 == len(buf_2732) {
+			copy(buf_2732, rev_2184)
+			rev_2184 = buf_2732
+			ar.release(mark_2463)
+		}
 	}
-	x_2813 := -c_2173
-	x_2814 := x_2813 / x_2233
-	return x_2814, z_2239, mainparams_2, mainparams_3, z_2238, extraparams_5, extraparams_6, nil
+	x_2733 := -c_2130
+	x_2734 := x_2733 / x_2177
+	return x_2734, z_2183, mainparams_2, mainparams_3, z_2182, extraparams_5, extraparams_6, nil
 }
 
 // fn_lstmjacobian is def lstm_jacobian (models.nab:100:12).
@@ -12243,9 +12093,29 @@ type nbArena struct {
 	i   []int64
 	b   []bool
 	gen int // counts new chunks
+	// spill counts, by kind, the capacity of the chunks given up since
+	// the last reset.
+	spill [3]int
 }
 
+// reset starts a call. After a call that outgrew its chunks, the next
+// one gets a chunk as large as all of them, so that it cuts every array
+// from one chunk instead of growing through the same sizes again (a
+// chunk's pages cost nothing until they are touched).
 func (a *nbArena) reset() {
+	if a.spill != [3]int{} {
+		if a.spill[0] > 0 {
+			a.f = make([]float64, 0, cap(a.f)+a.spill[0])
+		}
+		if a.spill[1] > 0 {
+			a.i = make([]int64, 0, cap(a.i)+a.spill[1])
+		}
+		if a.spill[2] > 0 {
+			a.b = make([]bool, 0, cap(a.b)+a.spill[2])
+		}
+		a.spill = [3]int{}
+		a.gen++
+	}
 	a.f, a.i, a.b = a.f[:0], a.i[:0], a.b[:0]
 }
 
@@ -12268,9 +12138,10 @@ func (a *nbArena) release(m nbMark) {
 	}
 }
 
-func nbCut[T any](buf *[]T, n int, gen *int) []T {
+func nbCut[T any](buf *[]T, n int, gen, spill *int) []T {
 	b := *buf
 	if len(b)+n > cap(b) {
+		*spill += cap(b)
 		b = make([]T, 0, max(2*cap(b), n, 1024))
 		*gen++
 	}
@@ -12289,7 +12160,7 @@ func (a *nbArena) F64w(n int) []float64 {
 			a.f = a.f[:l+n]
 			return s
 		}
-		return nbCut(&a.f, n, &a.gen)
+		return nbCut(&a.f, n, &a.gen, &a.spill[0])
 	}
 	return make([]float64, n)
 }
@@ -12305,14 +12176,14 @@ func (a *nbArena) I64(n int) []int64 {
 	if a == nil {
 		return make([]int64, n)
 	}
-	return nbCut(&a.i, n, &a.gen)
+	return nbCut(&a.i, n, &a.gen, &a.spill[1])
 }
 
 func (a *nbArena) Bool(n int) []bool {
 	if a == nil {
 		return make([]bool, n)
 	}
-	return nbCut(&a.b, n, &a.gen)
+	return nbCut(&a.b, n, &a.gen, &a.spill[2])
 }
 
 // nbArenas keeps idle arenas. Unlike a sync.Pool it is not emptied by
@@ -12395,13 +12266,13 @@ func nbFrame(err error, def, defPos, call string) error {
 // nbAlloc cuts n zeroed elements of type T from the arena.
 func nbAlloc[T any](ar *nbArena, n int) []T {
 	if p, ok := any(&ar.f).(*[]T); ok {
-		return nbCut(p, n, &ar.gen)
+		return nbCut(p, n, &ar.gen, &ar.spill[0])
 	}
 	if p, ok := any(&ar.i).(*[]T); ok {
-		return nbCut(p, n, &ar.gen)
+		return nbCut(p, n, &ar.gen, &ar.spill[1])
 	}
 	if p, ok := any(&ar.b).(*[]T); ok {
-		return nbCut(p, n, &ar.gen)
+		return nbCut(p, n, &ar.gen, &ar.spill[2])
 	}
 	return make([]T, n)
 }

@@ -118,6 +118,7 @@ func fn_rk4(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), y0_
 	var y_14 []float64
 	var y_15 int
 	y_14, y_15 = y0_2, y0_3
+	buf_81 := ar.F64w(y_15)
 	for k_48 := int64(0); k_48 < steps_6; k_48++ {
 		mark_49 := ar.mark()
 		x_50 := float64(k_48)
@@ -196,7 +197,11 @@ func fn_rk4(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), y0_
 			r_78[i_79] = (y_14[i_79] + (x_71 * (((r_53[i_79] + (2.0 * r_61[i_79])) + (2.0 * r_69[i_79])) + r_76[i_79])))
 		}
 		y_14 = r_78
-		_ = mark_49
+		if y_15 == len(buf_81) {
+			copy(buf_81, y_14)
+			y_14 = buf_81
+			ar.release(mark_49)
+		}
 	}
 	return y_14, y0_3, nil
 }
@@ -245,9 +250,29 @@ type nbArena struct {
 	i   []int64
 	b   []bool
 	gen int // counts new chunks
+	// spill counts, by kind, the capacity of the chunks given up since
+	// the last reset.
+	spill [3]int
 }
 
+// reset starts a call. After a call that outgrew its chunks, the next
+// one gets a chunk as large as all of them, so that it cuts every array
+// from one chunk instead of growing through the same sizes again (a
+// chunk's pages cost nothing until they are touched).
 func (a *nbArena) reset() {
+	if a.spill != [3]int{} {
+		if a.spill[0] > 0 {
+			a.f = make([]float64, 0, cap(a.f)+a.spill[0])
+		}
+		if a.spill[1] > 0 {
+			a.i = make([]int64, 0, cap(a.i)+a.spill[1])
+		}
+		if a.spill[2] > 0 {
+			a.b = make([]bool, 0, cap(a.b)+a.spill[2])
+		}
+		a.spill = [3]int{}
+		a.gen++
+	}
 	a.f, a.i, a.b = a.f[:0], a.i[:0], a.b[:0]
 }
 
@@ -270,9 +295,10 @@ func (a *nbArena) release(m nbMark) {
 	}
 }
 
-func nbCut[T any](buf *[]T, n int, gen *int) []T {
+func nbCut[T any](buf *[]T, n int, gen, spill *int) []T {
 	b := *buf
 	if len(b)+n > cap(b) {
+		*spill += cap(b)
 		b = make([]T, 0, max(2*cap(b), n, 1024))
 		*gen++
 	}
@@ -291,7 +317,7 @@ func (a *nbArena) F64w(n int) []float64 {
 			a.f = a.f[:l+n]
 			return s
 		}
-		return nbCut(&a.f, n, &a.gen)
+		return nbCut(&a.f, n, &a.gen, &a.spill[0])
 	}
 	return make([]float64, n)
 }
@@ -307,14 +333,14 @@ func (a *nbArena) I64(n int) []int64 {
 	if a == nil {
 		return make([]int64, n)
 	}
-	return nbCut(&a.i, n, &a.gen)
+	return nbCut(&a.i, n, &a.gen, &a.spill[1])
 }
 
 func (a *nbArena) Bool(n int) []bool {
 	if a == nil {
 		return make([]bool, n)
 	}
-	return nbCut(&a.b, n, &a.gen)
+	return nbCut(&a.b, n, &a.gen, &a.spill[2])
 }
 
 // nbArenas keeps idle arenas. Unlike a sync.Pool it is not emptied by

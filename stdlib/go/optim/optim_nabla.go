@@ -1487,6 +1487,7 @@ func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 	var x_34 []float64
 	var x_35 int
 	x_34, x_35 = a_33, n_31
+	buf_79 := ar.F64w(x_35)
 	for t_57 := int64(0); t_57 < size_6; t_57++ {
 		mark_58 := ar.mark()
 		x_59 := size_6 - int64(1)
@@ -1538,7 +1539,11 @@ func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 		copy(c_78, x_34)
 		c_78[int(x_60)] = x_77
 		x_34 = c_78
-		_ = mark_58
+		if x_35 == len(buf_79) {
+			copy(buf_79, x_34)
+			x_34 = buf_79
+			ar.release(mark_58)
+		}
 	}
 	return x_34, n_31, nil
 }
@@ -2166,6 +2171,8 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 	var state_20 []float64
 	var state_21 int
 	state_18, state_19, state_20, state_21 = q0_1, q0_2, a_17, n_15
+	buf_53 := ar.F64w(state_19)
+	buf_54 := ar.F64w(state_21)
 	for j_37 := int64(0); j_37 < cnt_12; j_37++ {
 		mark_38 := ar.mark()
 		x_39 := head_11 - int64(1)
@@ -2209,103 +2216,114 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 		copy(c_52, state_20)
 		c_52[int(x_43)] = x_47
 		state_18, state_20 = r_49, c_52
-		_ = mark_38
+		if state_19 == len(buf_53) && state_21 == len(buf_54) {
+			copy(buf_53, state_18)
+			state_18 = buf_53
+			copy(buf_54, state_20)
+			state_20 = buf_54
+			ar.release(mark_38)
+		}
 	}
-	x_53 := head_11 - int64(1)
-	x_54 := x_53 + size_14
+	x_55 := head_11 - int64(1)
+	x_56 := x_55 + size_14
 	if size_14 == 0 {
 		return nil, 0, nbErrorf("std/optim:396:31", "integer division by zero")
 	}
-	x_55 := x_54 % size_14
-	x_56 := cnt_12 > int64(0)
-	var c_57 float64
-	if x_56 {
-		if x_55 < 0 || x_55 >= int64(rho_10) {
-			return nil, 0, nbAt("std/optim:397:41", runtime.CheckIndex(x_55, rho_10))
+	x_57 := x_56 % size_14
+	x_58 := cnt_12 > int64(0)
+	var c_59 float64
+	if x_58 {
+		if x_57 < 0 || x_57 >= int64(rho_10) {
+			return nil, 0, nbAt("std/optim:397:41", runtime.CheckIndex(x_57, rho_10))
 		}
-		x_58 := rho_9[int(x_55)]
-		if x_55 < 0 || x_55 >= int64(y_7) {
-			return nil, 0, nbAt("std/optim:397:57", runtime.CheckIndex(x_55, y_7))
+		x_60 := rho_9[int(x_57)]
+		if x_57 < 0 || x_57 >= int64(y_7) {
+			return nil, 0, nbAt("std/optim:397:57", runtime.CheckIndex(x_57, y_7))
 		}
-		row_59 := y_6[int(x_55)*y_8 : (int(x_55)+1)*y_8]
-		if x_55 < 0 || x_55 >= int64(y_7) {
-			return nil, 0, nbAt("std/optim:397:68", runtime.CheckIndex(x_55, y_7))
+		row_61 := y_6[int(x_57)*y_8 : (int(x_57)+1)*y_8]
+		if x_57 < 0 || x_57 >= int64(y_7) {
+			return nil, 0, nbAt("std/optim:397:68", runtime.CheckIndex(x_57, y_7))
 		}
-		row_60 := y_6[int(x_55)*y_8 : (int(x_55)+1)*y_8]
-		if len(row_59) != len(row_60) {
-			return nil, 0, nbErrorf("std/optim:397:52", fmt.Sprintf("dot: sizes %d and %d differ", len(row_59), len(row_60)))
+		row_62 := y_6[int(x_57)*y_8 : (int(x_57)+1)*y_8]
+		if len(row_61) != len(row_62) {
+			return nil, 0, nbErrorf("std/optim:397:52", fmt.Sprintf("dot: sizes %d and %d differ", len(row_61), len(row_62)))
 		}
-		d_61 := runtime.Dot(row_59, row_60)
-		x_62 := x_58 * d_61
-		x_63 := 1.0 / x_62
-		c_57 = x_63
+		d_63 := runtime.Dot(row_61, row_62)
+		x_64 := x_60 * d_63
+		x_65 := 1.0 / x_64
+		c_59 = x_65
 	} else {
-		c_57 = 1.0
+		c_59 = 1.0
 	}
-	r_64 := ar.F64w(q0_2)
-	state_18 = state_18[:len(r_64)]
-	if len(r_64) >= 262144 {
-		r_64 := r_64
-		c_57 := c_57
+	r_66 := ar.F64w(q0_2)
+	state_18 = state_18[:len(r_66)]
+	if len(r_66) >= 262144 {
+		r_66 := r_66
+		c_59 := c_59
 		state_18 := state_18
-		runtime.ParallelFor(len(r_64), 16384, func(lo_68, hi int) {
-			for i_69 := lo_68; i_69 < hi; i_69++ {
-				r_64[i_69] = (c_57 * state_18[i_69])
+		runtime.ParallelFor(len(r_66), 16384, func(lo_70, hi int) {
+			for i_71 := lo_70; i_71 < hi; i_71++ {
+				r_66[i_71] = (c_59 * state_18[i_71])
 			}
 		})
 	} else {
-		for i_65 := range r_64 {
-			r_64[i_65] = (c_57 * state_18[i_65])
+		for i_67 := range r_66 {
+			r_66[i_67] = (c_59 * state_18[i_67])
 		}
 	}
-	var r_71 []float64
-	var r_72 int
-	r_71, r_72 = r_64, q0_2
-	for j_89 := int64(0); j_89 < cnt_12; j_89++ {
-		mark_90 := ar.mark()
-		x_91 := head_11 - cnt_12
-		x_92 := x_91 + j_89
-		x_93 := int64(2) * size_14
-		x_94 := x_92 + x_93
+	var r_73 []float64
+	var r_74 int
+	r_73, r_74 = r_66, q0_2
+	buf_108 := ar.F64w(r_74)
+	for j_91 := int64(0); j_91 < cnt_12; j_91++ {
+		mark_92 := ar.mark()
+		x_93 := head_11 - cnt_12
+		x_94 := x_93 + j_91
+		x_95 := int64(2) * size_14
+		x_96 := x_94 + x_95
 		if size_14 == 0 {
 			return nil, 0, nbErrorf("std/optim:399:41", "integer division by zero")
 		}
-		x_95 := x_94 % size_14
-		if x_95 < 0 || x_95 >= int64(n_15) {
-			return nil, 0, nbAt("std/optim:401:21", runtime.CheckIndex(x_95, n_15))
+		x_97 := x_96 % size_14
+		if x_97 < 0 || x_97 >= int64(n_15) {
+			return nil, 0, nbAt("std/optim:401:21", runtime.CheckIndex(x_97, n_15))
 		}
-		x_96 := state_20[int(x_95)]
-		if x_95 < 0 || x_95 >= int64(rho_10) {
-			return nil, 0, nbAt("std/optim:400:19", runtime.CheckIndex(x_95, rho_10))
+		x_98 := state_20[int(x_97)]
+		if x_97 < 0 || x_97 >= int64(rho_10) {
+			return nil, 0, nbAt("std/optim:400:19", runtime.CheckIndex(x_97, rho_10))
 		}
-		x_97 := rho_9[int(x_95)]
-		if x_95 < 0 || x_95 >= int64(y_7) {
-			return nil, 0, nbAt("std/optim:400:30", runtime.CheckIndex(x_95, y_7))
+		x_99 := rho_9[int(x_97)]
+		if x_97 < 0 || x_97 >= int64(y_7) {
+			return nil, 0, nbAt("std/optim:400:30", runtime.CheckIndex(x_97, y_7))
 		}
-		row_98 := y_6[int(x_95)*y_8 : (int(x_95)+1)*y_8]
-		if len(row_98) != len(r_71) {
-			return nil, 0, nbErrorf("std/optim:400:25", fmt.Sprintf("dot: sizes %d and %d differ", len(row_98), len(r_71)))
+		row_100 := y_6[int(x_97)*y_8 : (int(x_97)+1)*y_8]
+		if len(row_100) != len(r_73) {
+			return nil, 0, nbErrorf("std/optim:400:25", fmt.Sprintf("dot: sizes %d and %d differ", len(row_100), len(r_73)))
 		}
-		d_99 := runtime.Dot(row_98, r_71)
-		x_100 := x_97 * d_99
-		x_101 := x_96 - x_100
-		if x_95 < 0 || x_95 >= int64(s_4) {
-			return nil, 0, nbAt("std/optim:401:33", runtime.CheckIndex(x_95, s_4))
+		d_101 := runtime.Dot(row_100, r_73)
+		x_102 := x_99 * d_101
+		x_103 := x_98 - x_102
+		if x_97 < 0 || x_97 >= int64(s_4) {
+			return nil, 0, nbAt("std/optim:401:33", runtime.CheckIndex(x_97, s_4))
 		}
-		row_102 := s_3[int(x_95)*s_5 : (int(x_95)+1)*s_5]
-		if s_5 != r_72 {
-			return nil, 0, nbErrorf("std/optim:401:13", "shape mismatch in '+': "+runtime.ShapeString([]int{r_72})+" and "+runtime.ShapeString([]int{s_5}))
+		row_104 := s_3[int(x_97)*s_5 : (int(x_97)+1)*s_5]
+		if s_5 != r_74 {
+			return nil, 0, nbErrorf("std/optim:401:13", "shape mismatch in '+': "+runtime.ShapeString([]int{r_74})+" and "+runtime.ShapeString([]int{s_5}))
 		}
-		r_103 := ar.F64w(r_72)
-		r_71 = r_71[:len(r_103)]
-		row_102 = row_102[:len(r_103)]
-		for i_104 := range r_103 {
-			r_103[i_104] = (r_71[i_104] + (x_101 * row_102[i_104]))
+		r_105 := ar.F64w(r_74)
+		r_73 = r_73[:len(r_105)]
+		row_104 = row_104[:len(r_105)]
+		for i_106 := range r_105 {
+			r_105[i_106] = (r_73[i_106] + (x_103 * row_104[i_106]))
 		}
-		r_71 = r_103
-		_ = mark_90
+		r_73 = r_105
+		if r_74 == len(buf_108) {
+			copy(buf_108, r_73)
+			r_73 = buf_108
+			ar.release(mark_92)
+		}
 	}
-	return r_71, q0_2, nil
+	return r_73, q0_2, nil
 }
 
 // fn_optimclip is def optim.clip (std/optim:848:5).
@@ -5036,6 +5054,7 @@ func fn_gd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_
 	var x_9 []float64
 	var x_10 int
 	x_9, x_10 = x0_2, x0_3
+	buf_36 := ar.F64w(x_10)
 	for t_23 := int64(0); t_23 < steps_5; t_23++ {
 		mark_24 := ar.mark()
 		r_25, r_26, r_27 := fg_1(x_9, x_10)
@@ -5064,37 +5083,41 @@ func fn_gd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_
 			r_33[i_34] = (x_9[i_34] - (lr_4 * r_26[i_34]))
 		}
 		x_9 = r_33
-		_ = mark_24
-	}
-	r_36, r_37, r_38 := fg_1(x_9, x0_3)
-	n_39 := int64(x0_3)
-	if int64(r_38) != n_39 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_38), n_39))
-	}
-	if r_38 != x0_3 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_38, x0_3))
-	}
-	var s_40 float64 = 0
-	r_37 = r_37[:r_38]
-	x_9 = x_9[:r_38]
-	if r_38 >= 262144 {
-		r_37 := r_37
-		x_9 := x_9
-		s_40 = runtime.ParallelSum(r_38, 16384, func(lo_44, hi int) float64 {
-			s_40 := 0.0
-			for i_45 := lo_44; i_45 < hi; i_45++ {
-				s_40 += r_37[i_45] * (x_9[i_45] - x_9[i_45])
-			}
-			return s_40
-		})
-	} else {
-		for i_41 := 0; i_41 < r_38; i_41++ {
-			s_40 += r_37[i_41] * (x_9[i_41] - x_9[i_41])
+		if x_10 == len(buf_36) {
+			copy(buf_36, x_9)
+			x_9 = buf_36
+			ar.release(mark_24)
 		}
 	}
-	x_47 := r_36 + s_40
-	x_48 := max(steps_5, int64(0))
-	return x_9, x0_3, x_47, x_48, nil
+	r_37, r_38, r_39 := fg_1(x_9, x0_3)
+	n_40 := int64(x0_3)
+	if int64(r_39) != n_40 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_39), n_40))
+	}
+	if r_39 != x0_3 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_39, x0_3))
+	}
+	var s_41 float64 = 0
+	r_38 = r_38[:r_39]
+	x_9 = x_9[:r_39]
+	if r_39 >= 262144 {
+		r_38 := r_38
+		x_9 := x_9
+		s_41 = runtime.ParallelSum(r_39, 16384, func(lo_45, hi int) float64 {
+			s_41 := 0.0
+			for i_46 := lo_45; i_46 < hi; i_46++ {
+				s_41 += r_38[i_46] * (x_9[i_46] - x_9[i_46])
+			}
+			return s_41
+		})
+	} else {
+		for i_42 := 0; i_42 < r_39; i_42++ {
+			s_41 += r_38[i_42] * (x_9[i_42] - x_9[i_42])
+		}
+	}
+	x_48 := r_37 + s_41
+	x_49 := max(steps_5, int64(0))
+	return x_9, x0_3, x_48, x_49, nil
 }
 
 // fn_momentum is def momentum (optim.nab:93:12).
@@ -5125,6 +5148,8 @@ func fn_momentum(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 	var state_17 []float64
 	var state_18 int
 	state_15, state_16, state_17, state_18 = x0_2, x0_3, a_14, n_12
+	buf_50 := ar.F64w(state_16)
+	buf_51 := ar.F64w(state_18)
 	for t_34 := int64(0); t_34 < steps_6; t_34++ {
 		mark_35 := ar.mark()
 		r_36, r_37, r_38 := fg_1(state_15, state_16)
@@ -5162,37 +5187,43 @@ func fn_momentum(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 			r_47[i_48] = (state_15[i_48] - (lr_4 * r_44[i_48]))
 		}
 		state_15, state_17 = r_47, r_44
-		_ = mark_35
-	}
-	r_50, r_51, r_52 := fg_1(state_15, x0_3)
-	n_53 := int64(x0_3)
-	if int64(r_52) != n_53 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_52), n_53))
-	}
-	if r_52 != x0_3 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_52, x0_3))
-	}
-	var s_54 float64 = 0
-	r_51 = r_51[:r_52]
-	state_15 = state_15[:r_52]
-	if r_52 >= 262144 {
-		r_51 := r_51
-		state_15 := state_15
-		s_54 = runtime.ParallelSum(r_52, 16384, func(lo_58, hi int) float64 {
-			s_54 := 0.0
-			for i_59 := lo_58; i_59 < hi; i_59++ {
-				s_54 += r_51[i_59] * (state_15[i_59] - state_15[i_59])
-			}
-			return s_54
-		})
-	} else {
-		for i_55 := 0; i_55 < r_52; i_55++ {
-			s_54 += r_51[i_55] * (state_15[i_55] - state_15[i_55])
+		if state_16 == len(buf_50) && state_18 == len(buf_51) {
+			copy(buf_50, state_15)
+			state_15 = buf_50
+			copy(buf_51, state_17)
+			state_17 = buf_51
+			ar.release(mark_35)
 		}
 	}
-	x_61 := r_50 + s_54
-	x_62 := max(steps_6, int64(0))
-	return state_15, x0_3, x_61, x_62, nil
+	r_52, r_53, r_54 := fg_1(state_15, x0_3)
+	n_55 := int64(x0_3)
+	if int64(r_54) != n_55 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_54), n_55))
+	}
+	if r_54 != x0_3 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_54, x0_3))
+	}
+	var s_56 float64 = 0
+	r_53 = r_53[:r_54]
+	state_15 = state_15[:r_54]
+	if r_54 >= 262144 {
+		r_53 := r_53
+		state_15 := state_15
+		s_56 = runtime.ParallelSum(r_54, 16384, func(lo_60, hi int) float64 {
+			s_56 := 0.0
+			for i_61 := lo_60; i_61 < hi; i_61++ {
+				s_56 += r_53[i_61] * (state_15[i_61] - state_15[i_61])
+			}
+			return s_56
+		})
+	} else {
+		for i_57 := 0; i_57 < r_54; i_57++ {
+			s_56 += r_53[i_57] * (state_15[i_57] - state_15[i_57])
+		}
+	}
+	x_63 := r_52 + s_56
+	x_64 := max(steps_6, int64(0))
+	return state_15, x0_3, x_63, x_64, nil
 }
 
 // fn_nesterov is def nesterov (optim.nab:99:12).
@@ -5223,6 +5254,8 @@ func fn_nesterov(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 	var state_17 []float64
 	var state_18 int
 	state_15, state_16, state_17, state_18 = x0_2, x0_3, a_14, n_12
+	buf_50 := ar.F64w(state_16)
+	buf_51 := ar.F64w(state_18)
 	for t_34 := int64(0); t_34 < steps_6; t_34++ {
 		mark_35 := ar.mark()
 		r_36, r_37, r_38 := fg_1(state_15, state_16)
@@ -5264,37 +5297,43 @@ func fn_nesterov(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 			r_47[i_48] = (state_15[i_48] - (lr_4 * (r_37[i_48] + (beta_5 * r_44[i_48]))))
 		}
 		state_15, state_17 = r_47, r_44
-		_ = mark_35
-	}
-	r_50, r_51, r_52 := fg_1(state_15, x0_3)
-	n_53 := int64(x0_3)
-	if int64(r_52) != n_53 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_52), n_53))
-	}
-	if r_52 != x0_3 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_52, x0_3))
-	}
-	var s_54 float64 = 0
-	r_51 = r_51[:r_52]
-	state_15 = state_15[:r_52]
-	if r_52 >= 262144 {
-		r_51 := r_51
-		state_15 := state_15
-		s_54 = runtime.ParallelSum(r_52, 16384, func(lo_58, hi int) float64 {
-			s_54 := 0.0
-			for i_59 := lo_58; i_59 < hi; i_59++ {
-				s_54 += r_51[i_59] * (state_15[i_59] - state_15[i_59])
-			}
-			return s_54
-		})
-	} else {
-		for i_55 := 0; i_55 < r_52; i_55++ {
-			s_54 += r_51[i_55] * (state_15[i_55] - state_15[i_55])
+		if state_16 == len(buf_50) && state_18 == len(buf_51) {
+			copy(buf_50, state_15)
+			state_15 = buf_50
+			copy(buf_51, state_17)
+			state_17 = buf_51
+			ar.release(mark_35)
 		}
 	}
-	x_61 := r_50 + s_54
-	x_62 := max(steps_6, int64(0))
-	return state_15, x0_3, x_61, x_62, nil
+	r_52, r_53, r_54 := fg_1(state_15, x0_3)
+	n_55 := int64(x0_3)
+	if int64(r_54) != n_55 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_54), n_55))
+	}
+	if r_54 != x0_3 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_54, x0_3))
+	}
+	var s_56 float64 = 0
+	r_53 = r_53[:r_54]
+	state_15 = state_15[:r_54]
+	if r_54 >= 262144 {
+		r_53 := r_53
+		state_15 := state_15
+		s_56 = runtime.ParallelSum(r_54, 16384, func(lo_60, hi int) float64 {
+			s_56 := 0.0
+			for i_61 := lo_60; i_61 < hi; i_61++ {
+				s_56 += r_53[i_61] * (state_15[i_61] - state_15[i_61])
+			}
+			return s_56
+		})
+	} else {
+		for i_57 := 0; i_57 < r_54; i_57++ {
+			s_56 += r_53[i_57] * (state_15[i_57] - state_15[i_57])
+		}
+	}
+	x_63 := r_52 + s_56
+	x_64 := max(steps_6, int64(0))
+	return state_15, x0_3, x_63, x_64, nil
 }
 
 // fn_adagrad is def adagrad (optim.nab:105:12).
@@ -5321,6 +5360,8 @@ func fn_adagrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 	var state_15 []float64
 	var state_16 int
 	state_13, state_14, state_15, state_16 = x0_2, x0_3, a_12, n_10
+	buf_48 := ar.F64w(state_14)
+	buf_49 := ar.F64w(state_16)
 	for t_32 := int64(0); t_32 < steps_5; t_32++ {
 		mark_33 := ar.mark()
 		r_34, r_35, r_36 := fg_1(state_13, state_14)
@@ -5362,37 +5403,43 @@ func fn_adagrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 			r_45[i_46] = (state_13[i_46] - ((lr_4 * r_35[i_46]) / ((math.Sqrt(r_42[i_46])) + 1e-10)))
 		}
 		state_13, state_15 = r_45, r_42
-		_ = mark_33
-	}
-	r_48, r_49, r_50 := fg_1(state_13, x0_3)
-	n_51 := int64(x0_3)
-	if int64(r_50) != n_51 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_50), n_51))
-	}
-	if r_50 != x0_3 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_50, x0_3))
-	}
-	var s_52 float64 = 0
-	r_49 = r_49[:r_50]
-	state_13 = state_13[:r_50]
-	if r_50 >= 262144 {
-		r_49 := r_49
-		state_13 := state_13
-		s_52 = runtime.ParallelSum(r_50, 16384, func(lo_56, hi int) float64 {
-			s_52 := 0.0
-			for i_57 := lo_56; i_57 < hi; i_57++ {
-				s_52 += r_49[i_57] * (state_13[i_57] - state_13[i_57])
-			}
-			return s_52
-		})
-	} else {
-		for i_53 := 0; i_53 < r_50; i_53++ {
-			s_52 += r_49[i_53] * (state_13[i_53] - state_13[i_53])
+		if state_14 == len(buf_48) && state_16 == len(buf_49) {
+			copy(buf_48, state_13)
+			state_13 = buf_48
+			copy(buf_49, state_15)
+			state_15 = buf_49
+			ar.release(mark_33)
 		}
 	}
-	x_59 := r_48 + s_52
-	x_60 := max(steps_5, int64(0))
-	return state_13, x0_3, x_59, x_60, nil
+	r_50, r_51, r_52 := fg_1(state_13, x0_3)
+	n_53 := int64(x0_3)
+	if int64(r_52) != n_53 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_52), n_53))
+	}
+	if r_52 != x0_3 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_52, x0_3))
+	}
+	var s_54 float64 = 0
+	r_51 = r_51[:r_52]
+	state_13 = state_13[:r_52]
+	if r_52 >= 262144 {
+		r_51 := r_51
+		state_13 := state_13
+		s_54 = runtime.ParallelSum(r_52, 16384, func(lo_58, hi int) float64 {
+			s_54 := 0.0
+			for i_59 := lo_58; i_59 < hi; i_59++ {
+				s_54 += r_51[i_59] * (state_13[i_59] - state_13[i_59])
+			}
+			return s_54
+		})
+	} else {
+		for i_55 := 0; i_55 < r_52; i_55++ {
+			s_54 += r_51[i_55] * (state_13[i_55] - state_13[i_55])
+		}
+	}
+	x_61 := r_50 + s_54
+	x_62 := max(steps_5, int64(0))
+	return state_13, x0_3, x_61, x_62, nil
 }
 
 // fn_rmsprop is def rmsprop (optim.nab:111:12).
@@ -5419,6 +5466,8 @@ func fn_rmsprop(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 	var state_15 []float64
 	var state_16 int
 	state_13, state_14, state_15, state_16 = x0_2, x0_3, a_12, n_10
+	buf_48 := ar.F64w(state_14)
+	buf_49 := ar.F64w(state_16)
 	for t_32 := int64(0); t_32 < steps_5; t_32++ {
 		mark_33 := ar.mark()
 		r_34, r_35, r_36 := fg_1(state_13, state_14)
@@ -5460,37 +5509,43 @@ func fn_rmsprop(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 			r_45[i_46] = (state_13[i_46] - ((lr_4 * r_35[i_46]) / ((math.Sqrt(r_42[i_46])) + 1e-08)))
 		}
 		state_13, state_15 = r_45, r_42
-		_ = mark_33
-	}
-	r_48, r_49, r_50 := fg_1(state_13, x0_3)
-	n_51 := int64(x0_3)
-	if int64(r_50) != n_51 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_50), n_51))
-	}
-	if r_50 != x0_3 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_50, x0_3))
-	}
-	var s_52 float64 = 0
-	r_49 = r_49[:r_50]
-	state_13 = state_13[:r_50]
-	if r_50 >= 262144 {
-		r_49 := r_49
-		state_13 := state_13
-		s_52 = runtime.ParallelSum(r_50, 16384, func(lo_56, hi int) float64 {
-			s_52 := 0.0
-			for i_57 := lo_56; i_57 < hi; i_57++ {
-				s_52 += r_49[i_57] * (state_13[i_57] - state_13[i_57])
-			}
-			return s_52
-		})
-	} else {
-		for i_53 := 0; i_53 < r_50; i_53++ {
-			s_52 += r_49[i_53] * (state_13[i_53] - state_13[i_53])
+		if state_14 == len(buf_48) && state_16 == len(buf_49) {
+			copy(buf_48, state_13)
+			state_13 = buf_48
+			copy(buf_49, state_15)
+			state_15 = buf_49
+			ar.release(mark_33)
 		}
 	}
-	x_59 := r_48 + s_52
-	x_60 := max(steps_5, int64(0))
-	return state_13, x0_3, x_59, x_60, nil
+	r_50, r_51, r_52 := fg_1(state_13, x0_3)
+	n_53 := int64(x0_3)
+	if int64(r_52) != n_53 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_52), n_53))
+	}
+	if r_52 != x0_3 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_52, x0_3))
+	}
+	var s_54 float64 = 0
+	r_51 = r_51[:r_52]
+	state_13 = state_13[:r_52]
+	if r_52 >= 262144 {
+		r_51 := r_51
+		state_13 := state_13
+		s_54 = runtime.ParallelSum(r_52, 16384, func(lo_58, hi int) float64 {
+			s_54 := 0.0
+			for i_59 := lo_58; i_59 < hi; i_59++ {
+				s_54 += r_51[i_59] * (state_13[i_59] - state_13[i_59])
+			}
+			return s_54
+		})
+	} else {
+		for i_55 := 0; i_55 < r_52; i_55++ {
+			s_54 += r_51[i_55] * (state_13[i_55] - state_13[i_55])
+		}
+	}
+	x_61 := r_50 + s_54
+	x_62 := max(steps_5, int64(0))
+	return state_13, x0_3, x_61, x_62, nil
 }
 
 // fn_adam is def adam (optim.nab:118:12).
@@ -5723,6 +5778,9 @@ func fn_adabelief(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, in
 	var state_20 []float64
 	var state_21 int
 	state_16, state_17, state_18, state_19, state_20, state_21 = x0_2, x0_3, a_12, n_10, a_15, n_13
+	buf_81 := ar.F64w(state_17)
+	buf_82 := ar.F64w(state_19)
+	buf_83 := ar.F64w(state_21)
 	for t_51 := int64(0); t_51 < steps_5; t_51++ {
 		mark_52 := ar.mark()
 		r_53, r_54, r_55 := fg_1(state_16, state_17)
@@ -5793,37 +5851,45 @@ func fn_adabelief(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, in
 			r_78[i_79] = (state_16[i_79] - (lr_4 * r_75[i_79]))
 		}
 		state_16, state_18, state_20 = r_78, r_61, r_64
-		_ = mark_52
-	}
-	r_81, r_82, r_83 := fg_1(state_16, x0_3)
-	n_84 := int64(x0_3)
-	if int64(r_83) != n_84 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_83), n_84))
-	}
-	if r_83 != x0_3 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_83, x0_3))
-	}
-	var s_85 float64 = 0
-	r_82 = r_82[:r_83]
-	state_16 = state_16[:r_83]
-	if r_83 >= 262144 {
-		r_82 := r_82
-		state_16 := state_16
-		s_85 = runtime.ParallelSum(r_83, 16384, func(lo_89, hi int) float64 {
-			s_85 := 0.0
-			for i_90 := lo_89; i_90 < hi; i_90++ {
-				s_85 += r_82[i_90] * (state_16[i_90] - state_16[i_90])
-			}
-			return s_85
-		})
-	} else {
-		for i_86 := 0; i_86 < r_83; i_86++ {
-			s_85 += r_82[i_86] * (state_16[i_86] - state_16[i_86])
+		if state_17 == len(buf_81) && state_19 == len(buf_82) && state_21 == len(buf_83) {
+			copy(buf_81, state_16)
+			state_16 = buf_81
+			copy(buf_82, state_18)
+			state_18 = buf_82
+			copy(buf_83, state_20)
+			state_20 = buf_83
+			ar.release(mark_52)
 		}
 	}
-	x_92 := r_81 + s_85
-	x_93 := max(steps_5, int64(0))
-	return state_16, x0_3, x_92, x_93, nil
+	r_84, r_85, r_86 := fg_1(state_16, x0_3)
+	n_87 := int64(x0_3)
+	if int64(r_86) != n_87 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_86), n_87))
+	}
+	if r_86 != x0_3 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_86, x0_3))
+	}
+	var s_88 float64 = 0
+	r_85 = r_85[:r_86]
+	state_16 = state_16[:r_86]
+	if r_86 >= 262144 {
+		r_85 := r_85
+		state_16 := state_16
+		s_88 = runtime.ParallelSum(r_86, 16384, func(lo_92, hi int) float64 {
+			s_88 := 0.0
+			for i_93 := lo_92; i_93 < hi; i_93++ {
+				s_88 += r_85[i_93] * (state_16[i_93] - state_16[i_93])
+			}
+			return s_88
+		})
+	} else {
+		for i_89 := 0; i_89 < r_86; i_89++ {
+			s_88 += r_85[i_89] * (state_16[i_89] - state_16[i_89])
+		}
+	}
+	x_95 := r_84 + s_88
+	x_96 := max(steps_5, int64(0))
+	return state_16, x0_3, x_95, x_96, nil
 }
 
 // fn_diffgrad is def diffgrad (optim.nab:136:12).
@@ -6185,6 +6251,8 @@ func fn_lion(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 	var state_17 []float64
 	var state_18 int
 	state_15, state_16, state_17, state_18 = x0_2, x0_3, a_14, n_12
+	buf_56 := ar.F64w(state_16)
+	buf_57 := ar.F64w(state_18)
 	for t_37 := int64(0); t_37 < steps_6; t_37++ {
 		mark_38 := ar.mark()
 		r_39, r_40, r_41 := fg_1(state_15, state_16)
@@ -6234,37 +6302,43 @@ func fn_lion(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			r_53[i_54] = ((0.99 * state_17[i_54]) + (0.01 * r_40[i_54]))
 		}
 		state_15, state_17 = r_50, r_53
-		_ = mark_38
-	}
-	r_56, r_57, r_58 := fg_1(state_15, x0_3)
-	n_59 := int64(x0_3)
-	if int64(r_58) != n_59 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_58), n_59))
-	}
-	if r_58 != x0_3 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_58, x0_3))
-	}
-	var s_60 float64 = 0
-	r_57 = r_57[:r_58]
-	state_15 = state_15[:r_58]
-	if r_58 >= 262144 {
-		r_57 := r_57
-		state_15 := state_15
-		s_60 = runtime.ParallelSum(r_58, 16384, func(lo_64, hi int) float64 {
-			s_60 := 0.0
-			for i_65 := lo_64; i_65 < hi; i_65++ {
-				s_60 += r_57[i_65] * (state_15[i_65] - state_15[i_65])
-			}
-			return s_60
-		})
-	} else {
-		for i_61 := 0; i_61 < r_58; i_61++ {
-			s_60 += r_57[i_61] * (state_15[i_61] - state_15[i_61])
+		if state_16 == len(buf_56) && state_18 == len(buf_57) {
+			copy(buf_56, state_15)
+			state_15 = buf_56
+			copy(buf_57, state_17)
+			state_17 = buf_57
+			ar.release(mark_38)
 		}
 	}
-	x_67 := r_56 + s_60
-	x_68 := max(steps_6, int64(0))
-	return state_15, x0_3, x_67, x_68, nil
+	r_58, r_59, r_60 := fg_1(state_15, x0_3)
+	n_61 := int64(x0_3)
+	if int64(r_60) != n_61 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_60), n_61))
+	}
+	if r_60 != x0_3 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_60, x0_3))
+	}
+	var s_62 float64 = 0
+	r_59 = r_59[:r_60]
+	state_15 = state_15[:r_60]
+	if r_60 >= 262144 {
+		r_59 := r_59
+		state_15 := state_15
+		s_62 = runtime.ParallelSum(r_60, 16384, func(lo_66, hi int) float64 {
+			s_62 := 0.0
+			for i_67 := lo_66; i_67 < hi; i_67++ {
+				s_62 += r_59[i_67] * (state_15[i_67] - state_15[i_67])
+			}
+			return s_62
+		})
+	} else {
+		for i_63 := 0; i_63 < r_60; i_63++ {
+			s_62 += r_59[i_63] * (state_15[i_63] - state_15[i_63])
+		}
+	}
+	x_69 := r_58 + s_62
+	x_70 := max(steps_6, int64(0))
+	return state_15, x0_3, x_69, x_70, nil
 }
 
 // fn_projectedgradient is def projected_gradient (optim.nab:154:12).
@@ -6517,12 +6591,14 @@ func fn_newton(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]float64
 			return nil, 0, 0, 0, 0, nbAt("std/optim:560:67", err_141)
 		}
 		a_142 := ar.F64(n_140)
-		_ = a_142
 		n_143 := int64(n_140)
 		var state_144 float64
 		var state_145 float64
+		var state_146 []float64
+		var state_147 int
 		var state_148 int64
-		state_144, state_145, state_148 = 1.0, r_139, int64(1)
+		state_144, state_145, state_146, state_147, state_148 = 1.0, r_139, a_142, n_140, int64(1)
+		buf_175 := ar.F64w(state_147)
 		for {
 			x_158 := 0.0001 * state_144
 			x_159 := x_158 * d_135
@@ -6556,46 +6632,49 @@ func fn_newton(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]float64
 				return nil, 0, 0, 0, 0, nbAt("std/optim:560:67", err_172)
 			}
 			a_173 := ar.F64(n_171)
-			_ = a_173
 			if int64(n_171) != n_143 {
 				return nil, 0, 0, 0, 0, nbErrorf("std/optim:554:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(n_171), n_143))
 			}
 			x_174 := state_148 + int64(1)
-			state_144, state_145, state_148 = x_166, r_170, x_174
-			_ = mark_165
+			state_144, state_145, state_146, state_147, state_148 = x_166, r_170, a_173, n_171, x_174
+			if state_147 == len(buf_175) {
+				copy(buf_175, state_146)
+				state_146 = buf_175
+				ar.release(mark_165)
+			}
 		}
-		x_175 := state_144 >= 1e-10
-		x_176 := !x_175
-		var c_177 []float64
-		var c_178 int
-		var c_179 float64
-		var c_180 []float64
-		var c_181 int
-		var c_182 int64
+		x_176 := state_144 >= 1e-10
+		x_177 := !x_176
+		var c_178 []float64
+		var c_179 int
+		var c_180 float64
+		var c_181 []float64
+		var c_182 int
 		var c_183 int64
-		var c_184 bool
-		if x_176 {
-			x_185 := state_21 + state_148
-			c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184 = state_15, state_16, state_17, state_18, state_19, state_20, x_185, true
+		var c_184 int64
+		var c_185 bool
+		if x_177 {
+			x_186 := state_21 + state_148
+			c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185 = state_15, state_16, state_17, state_18, state_19, state_20, x_186, true
 		} else {
 			if r_129 != state_16 {
 				return nil, 0, 0, 0, 0, nbErrorf("std/optim:576:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_129}))
 			}
-			r_186 := ar.F64w(state_16)
-			state_15 = state_15[:len(r_186)]
-			r_131 = r_131[:len(r_186)]
-			for i_187 := range r_186 {
-				r_186[i_187] = (state_15[i_187] + (state_144 * r_131[i_187]))
+			r_187 := ar.F64w(state_16)
+			state_15 = state_15[:len(r_187)]
+			r_131 = r_131[:len(r_187)]
+			for i_188 := range r_187 {
+				r_187[i_188] = (state_15[i_188] + (state_144 * r_131[i_188]))
 			}
-			r_189, r_190 := g_2(r_186, state_16)
-			if int64(r_190) != n_11 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:577:16", runtime.DimMessage("the result of g", "[n]f64", "n", int64(r_190), n_11))
+			r_190, r_191 := g_2(r_187, state_16)
+			if int64(r_191) != n_11 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:577:16", runtime.DimMessage("the result of g", "[n]f64", "n", int64(r_191), n_11))
 			}
-			x_191 := state_20 + int64(1)
-			x_192 := state_21 + state_148
-			c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184 = r_186, state_16, state_145, r_189, r_190, x_191, x_192, false
+			x_192 := state_20 + int64(1)
+			x_193 := state_21 + state_148
+			c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185 = r_187, state_16, state_145, r_190, r_191, x_192, x_193, false
 		}
-		state_15, state_16, state_17, state_18, state_19, state_20, state_21, state_22 = c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184
+		state_15, state_16, state_17, state_18, state_19, state_20, state_21, state_22 = c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185
 		_ = mark_114
 	}
 	return state_15, state_16, state_17, state_20, state_21, nil
@@ -6824,12 +6903,14 @@ func fn_newtoncg(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]float
 			return nil, 0, 0, 0, 0, nbAt("std/optim:560:67", err_303)
 		}
 		a_304 := ar.F64(n_302)
-		_ = a_304
 		n_305 := int64(n_302)
 		var state_306 float64
 		var state_307 float64
+		var state_308 []float64
+		var state_309 int
 		var state_310 int64
-		state_306, state_307, state_310 = 1.0, r_301, int64(1)
+		state_306, state_307, state_308, state_309, state_310 = 1.0, r_301, a_304, n_302, int64(1)
+		buf_337 := ar.F64w(state_309)
 		for {
 			x_320 := 0.0001 * state_306
 			x_321 := x_320 * d_297
@@ -6863,46 +6944,49 @@ func fn_newtoncg(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]float
 				return nil, 0, 0, 0, 0, nbAt("std/optim:560:67", err_334)
 			}
 			a_335 := ar.F64(n_333)
-			_ = a_335
 			if int64(n_333) != n_305 {
 				return nil, 0, 0, 0, 0, nbErrorf("std/optim:554:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(n_333), n_305))
 			}
 			x_336 := state_310 + int64(1)
-			state_306, state_307, state_310 = x_328, r_332, x_336
-			_ = mark_327
+			state_306, state_307, state_308, state_309, state_310 = x_328, r_332, a_335, n_333, x_336
+			if state_309 == len(buf_337) {
+				copy(buf_337, state_308)
+				state_308 = buf_337
+				ar.release(mark_327)
+			}
 		}
-		x_337 := state_306 >= 1e-10
-		x_338 := !x_337
-		var c_339 []float64
-		var c_340 int
-		var c_341 float64
-		var c_342 []float64
-		var c_343 int
-		var c_344 int64
+		x_338 := state_306 >= 1e-10
+		x_339 := !x_338
+		var c_340 []float64
+		var c_341 int
+		var c_342 float64
+		var c_343 []float64
+		var c_344 int
 		var c_345 int64
-		var c_346 bool
-		if x_338 {
-			x_347 := state_21 + state_310
-			c_339, c_340, c_341, c_342, c_343, c_344, c_345, c_346 = state_15, state_16, state_17, state_18, state_19, state_20, x_347, true
+		var c_346 int64
+		var c_347 bool
+		if x_339 {
+			x_348 := state_21 + state_310
+			c_340, c_341, c_342, c_343, c_344, c_345, c_346, c_347 = state_15, state_16, state_17, state_18, state_19, state_20, x_348, true
 		} else {
 			if c_287 != state_16 {
 				return nil, 0, 0, 0, 0, nbErrorf("std/optim:635:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{c_287}))
 			}
-			r_348 := ar.F64w(state_16)
-			state_15 = state_15[:len(r_348)]
-			c_286 = c_286[:len(r_348)]
-			for i_349 := range r_348 {
-				r_348[i_349] = (state_15[i_349] + (state_306 * c_286[i_349]))
+			r_349 := ar.F64w(state_16)
+			state_15 = state_15[:len(r_349)]
+			c_286 = c_286[:len(r_349)]
+			for i_350 := range r_349 {
+				r_349[i_350] = (state_15[i_350] + (state_306 * c_286[i_350]))
 			}
-			r_351, r_352 := g_2(r_348, state_16)
-			if int64(r_352) != n_11 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:636:16", runtime.DimMessage("the result of g", "[n]f64", "n", int64(r_352), n_11))
+			r_352, r_353 := g_2(r_349, state_16)
+			if int64(r_353) != n_11 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:636:16", runtime.DimMessage("the result of g", "[n]f64", "n", int64(r_353), n_11))
 			}
-			x_353 := state_20 + int64(1)
-			x_354 := state_21 + state_310
-			c_339, c_340, c_341, c_342, c_343, c_344, c_345, c_346 = r_348, state_16, state_307, r_351, r_352, x_353, x_354, false
+			x_354 := state_20 + int64(1)
+			x_355 := state_21 + state_310
+			c_340, c_341, c_342, c_343, c_344, c_345, c_346, c_347 = r_349, state_16, state_307, r_352, r_353, x_354, x_355, false
 		}
-		state_15, state_16, state_17, state_18, state_19, state_20, state_21, state_22 = c_339, c_340, c_341, c_342, c_343, c_344, c_345, c_346
+		state_15, state_16, state_17, state_18, state_19, state_20, state_21, state_22 = c_340, c_341, c_342, c_343, c_344, c_345, c_346, c_347
 		_ = mark_195
 	}
 	return state_15, state_16, state_17, state_20, state_21, nil
@@ -7084,12 +7168,14 @@ func fn_lazynewton(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]flo
 			return nil, 0, 0, 0, 0, nbAt("std/optim:560:67", err_173)
 		}
 		a_174 := ar.F64(n_172)
-		_ = a_174
 		n_175 := int64(n_172)
 		var state_176 float64
 		var state_177 float64
+		var state_178 []float64
+		var state_179 int
 		var state_180 int64
-		state_176, state_177, state_180 = 1.0, r_171, int64(1)
+		state_176, state_177, state_178, state_179, state_180 = 1.0, r_171, a_174, n_172, int64(1)
+		buf_207 := ar.F64w(state_179)
 		for {
 			x_190 := 0.0001 * state_176
 			x_191 := x_190 * d_167
@@ -7123,49 +7209,52 @@ func fn_lazynewton(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]flo
 				return nil, 0, 0, 0, 0, nbAt("std/optim:560:67", err_204)
 			}
 			a_205 := ar.F64(n_203)
-			_ = a_205
 			if int64(n_203) != n_175 {
 				return nil, 0, 0, 0, 0, nbErrorf("std/optim:554:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(n_203), n_175))
 			}
 			x_206 := state_180 + int64(1)
-			state_176, state_177, state_180 = x_198, r_202, x_206
-			_ = mark_197
+			state_176, state_177, state_178, state_179, state_180 = x_198, r_202, a_205, n_203, x_206
+			if state_179 == len(buf_207) {
+				copy(buf_207, state_178)
+				state_178 = buf_207
+				ar.release(mark_197)
+			}
 		}
-		x_207 := state_176 >= 1e-10
-		x_208 := !x_207
-		var c_209 []float64
-		var c_210 int
-		var c_211 float64
-		var c_212 []float64
-		var c_213 int
-		var c_214 []float64
-		var c_215 int
+		x_208 := state_176 >= 1e-10
+		x_209 := !x_208
+		var c_210 []float64
+		var c_211 int
+		var c_212 float64
+		var c_213 []float64
+		var c_214 int
+		var c_215 []float64
 		var c_216 int
-		var c_217 int64
+		var c_217 int
 		var c_218 int64
-		var c_219 bool
-		if x_208 {
-			x_220 := state_40 + state_180
-			c_209, c_210, c_211, c_212, c_213, c_214, c_215, c_216, c_217, c_218, c_219 = state_31, state_32, state_33, state_34, state_35, c_144, c_145, c_146, state_39, x_220, true
+		var c_219 int64
+		var c_220 bool
+		if x_209 {
+			x_221 := state_40 + state_180
+			c_210, c_211, c_212, c_213, c_214, c_215, c_216, c_217, c_218, c_219, c_220 = state_31, state_32, state_33, state_34, state_35, c_144, c_145, c_146, state_39, x_221, true
 		} else {
 			if r_161 != state_32 {
 				return nil, 0, 0, 0, 0, nbErrorf("std/optim:674:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_32})+" and "+runtime.ShapeString([]int{r_161}))
 			}
-			r_221 := ar.F64w(state_32)
-			state_31 = state_31[:len(r_221)]
-			r_163 = r_163[:len(r_221)]
-			for i_222 := range r_221 {
-				r_221[i_222] = (state_31[i_222] + (state_176 * r_163[i_222]))
+			r_222 := ar.F64w(state_32)
+			state_31 = state_31[:len(r_222)]
+			r_163 = r_163[:len(r_222)]
+			for i_223 := range r_222 {
+				r_222[i_223] = (state_31[i_223] + (state_176 * r_163[i_223]))
 			}
-			r_224, r_225 := g_2(r_221, state_32)
-			if int64(r_225) != n_12 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:675:16", runtime.DimMessage("the result of g", "[n]f64", "n", int64(r_225), n_12))
+			r_225, r_226 := g_2(r_222, state_32)
+			if int64(r_226) != n_12 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:675:16", runtime.DimMessage("the result of g", "[n]f64", "n", int64(r_226), n_12))
 			}
-			x_226 := state_39 + int64(1)
-			x_227 := state_40 + state_180
-			c_209, c_210, c_211, c_212, c_213, c_214, c_215, c_216, c_217, c_218, c_219 = r_221, state_32, state_177, r_224, r_225, c_144, c_145, c_146, x_226, x_227, false
+			x_227 := state_39 + int64(1)
+			x_228 := state_40 + state_180
+			c_210, c_211, c_212, c_213, c_214, c_215, c_216, c_217, c_218, c_219, c_220 = r_222, state_32, state_177, r_225, r_226, c_144, c_145, c_146, x_227, x_228, false
 		}
-		state_31, state_32, state_33, state_34, state_35, state_36, state_37, state_38, state_39, state_40, state_41 = c_209, c_210, c_211, c_212, c_213, c_214, c_215, c_216, c_217, c_218, c_219
+		state_31, state_32, state_33, state_34, state_35, state_36, state_37, state_38, state_39, state_40, state_41 = c_210, c_211, c_212, c_213, c_214, c_215, c_216, c_217, c_218, c_219, c_220
 		_ = mark_141
 	}
 	return state_31, state_32, state_33, state_39, state_40, nil
@@ -8041,9 +8130,29 @@ type nbArena struct {
 	i   []int64
 	b   []bool
 	gen int // counts new chunks
+	// spill counts, by kind, the capacity of the chunks given up since
+	// the last reset.
+	spill [3]int
 }
 
+// reset starts a call. After a call that outgrew its chunks, the next
+// one gets a chunk as large as all of them, so that it cuts every array
+// from one chunk instead of growing through the same sizes again (a
+// chunk's pages cost nothing until they are touched).
 func (a *nbArena) reset() {
+	if a.spill != [3]int{} {
+		if a.spill[0] > 0 {
+			a.f = make([]float64, 0, cap(a.f)+a.spill[0])
+		}
+		if a.spill[1] > 0 {
+			a.i = make([]int64, 0, cap(a.i)+a.spill[1])
+		}
+		if a.spill[2] > 0 {
+			a.b = make([]bool, 0, cap(a.b)+a.spill[2])
+		}
+		a.spill = [3]int{}
+		a.gen++
+	}
 	a.f, a.i, a.b = a.f[:0], a.i[:0], a.b[:0]
 }
 
@@ -8066,9 +8175,10 @@ func (a *nbArena) release(m nbMark) {
 	}
 }
 
-func nbCut[T any](buf *[]T, n int, gen *int) []T {
+func nbCut[T any](buf *[]T, n int, gen, spill *int) []T {
 	b := *buf
 	if len(b)+n > cap(b) {
+		*spill += cap(b)
 		b = make([]T, 0, max(2*cap(b), n, 1024))
 		*gen++
 	}
@@ -8087,7 +8197,7 @@ func (a *nbArena) F64w(n int) []float64 {
 			a.f = a.f[:l+n]
 			return s
 		}
-		return nbCut(&a.f, n, &a.gen)
+		return nbCut(&a.f, n, &a.gen, &a.spill[0])
 	}
 	return make([]float64, n)
 }
@@ -8103,14 +8213,14 @@ func (a *nbArena) I64(n int) []int64 {
 	if a == nil {
 		return make([]int64, n)
 	}
-	return nbCut(&a.i, n, &a.gen)
+	return nbCut(&a.i, n, &a.gen, &a.spill[1])
 }
 
 func (a *nbArena) Bool(n int) []bool {
 	if a == nil {
 		return make([]bool, n)
 	}
-	return nbCut(&a.b, n, &a.gen)
+	return nbCut(&a.b, n, &a.gen, &a.spill[2])
 }
 
 // nbArenas keeps idle arenas. Unlike a sync.Pool it is not emptied by

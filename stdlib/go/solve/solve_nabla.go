@@ -790,6 +790,7 @@ func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 	var x_34 []float64
 	var x_35 int
 	x_34, x_35 = a_33, n_31
+	buf_79 := ar.F64w(x_35)
 	for t_57 := int64(0); t_57 < size_6; t_57++ {
 		mark_58 := ar.mark()
 		x_59 := size_6 - int64(1)
@@ -841,7 +842,11 @@ func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 		copy(c_78, x_34)
 		c_78[int(x_60)] = x_77
 		x_34 = c_78
-		_ = mark_58
+		if x_35 == len(buf_79) {
+			copy(buf_79, x_34)
+			x_34 = buf_79
+			ar.release(mark_58)
+		}
 	}
 	return x_34, n_31, nil
 }
@@ -1248,6 +1253,7 @@ func fn_linalglusolve(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 	var x_134 []float64
 	var x_135 int
 	x_134, x_135 = a_133, n_131
+	buf_179 := ar.F64w(x_135)
 	for t_157 := int64(0); t_157 < size_6; t_157++ {
 		mark_158 := ar.mark()
 		x_159 := size_6 - int64(1)
@@ -1302,7 +1308,11 @@ func fn_linalglusolve(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 		copy(c_178, x_134)
 		c_178[int(x_160)] = x_177
 		x_134 = c_178
-		_ = mark_158
+		if x_135 == len(buf_179) {
+			copy(buf_179, x_134)
+			x_134 = buf_179
+			ar.release(mark_158)
+		}
 	}
 	return x_134, n_131, nil
 }
@@ -1648,6 +1658,8 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 	var state_20 []float64
 	var state_21 int
 	state_18, state_19, state_20, state_21 = q0_1, q0_2, a_17, n_15
+	buf_53 := ar.F64w(state_19)
+	buf_54 := ar.F64w(state_21)
 	for j_37 := int64(0); j_37 < cnt_12; j_37++ {
 		mark_38 := ar.mark()
 		x_39 := head_11 - int64(1)
@@ -1691,103 +1703,114 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 		copy(c_52, state_20)
 		c_52[int(x_43)] = x_47
 		state_18, state_20 = r_49, c_52
-		_ = mark_38
+		if state_19 == len(buf_53) && state_21 == len(buf_54) {
+			copy(buf_53, state_18)
+			state_18 = buf_53
+			copy(buf_54, state_20)
+			state_20 = buf_54
+			ar.release(mark_38)
+		}
 	}
-	x_53 := head_11 - int64(1)
-	x_54 := x_53 + size_14
+	x_55 := head_11 - int64(1)
+	x_56 := x_55 + size_14
 	if size_14 == 0 {
 		return nil, 0, nbErrorf("std/optim:396:31", "integer division by zero")
 	}
-	x_55 := x_54 % size_14
-	x_56 := cnt_12 > int64(0)
-	var c_57 float64
-	if x_56 {
-		if x_55 < 0 || x_55 >= int64(rho_10) {
-			return nil, 0, nbAt("std/optim:397:41", runtime.CheckIndex(x_55, rho_10))
+	x_57 := x_56 % size_14
+	x_58 := cnt_12 > int64(0)
+	var c_59 float64
+	if x_58 {
+		if x_57 < 0 || x_57 >= int64(rho_10) {
+			return nil, 0, nbAt("std/optim:397:41", runtime.CheckIndex(x_57, rho_10))
 		}
-		x_58 := rho_9[int(x_55)]
-		if x_55 < 0 || x_55 >= int64(y_7) {
-			return nil, 0, nbAt("std/optim:397:57", runtime.CheckIndex(x_55, y_7))
+		x_60 := rho_9[int(x_57)]
+		if x_57 < 0 || x_57 >= int64(y_7) {
+			return nil, 0, nbAt("std/optim:397:57", runtime.CheckIndex(x_57, y_7))
 		}
-		row_59 := y_6[int(x_55)*y_8 : (int(x_55)+1)*y_8]
-		if x_55 < 0 || x_55 >= int64(y_7) {
-			return nil, 0, nbAt("std/optim:397:68", runtime.CheckIndex(x_55, y_7))
+		row_61 := y_6[int(x_57)*y_8 : (int(x_57)+1)*y_8]
+		if x_57 < 0 || x_57 >= int64(y_7) {
+			return nil, 0, nbAt("std/optim:397:68", runtime.CheckIndex(x_57, y_7))
 		}
-		row_60 := y_6[int(x_55)*y_8 : (int(x_55)+1)*y_8]
-		if len(row_59) != len(row_60) {
-			return nil, 0, nbErrorf("std/optim:397:52", fmt.Sprintf("dot: sizes %d and %d differ", len(row_59), len(row_60)))
+		row_62 := y_6[int(x_57)*y_8 : (int(x_57)+1)*y_8]
+		if len(row_61) != len(row_62) {
+			return nil, 0, nbErrorf("std/optim:397:52", fmt.Sprintf("dot: sizes %d and %d differ", len(row_61), len(row_62)))
 		}
-		d_61 := runtime.Dot(row_59, row_60)
-		x_62 := x_58 * d_61
-		x_63 := 1.0 / x_62
-		c_57 = x_63
+		d_63 := runtime.Dot(row_61, row_62)
+		x_64 := x_60 * d_63
+		x_65 := 1.0 / x_64
+		c_59 = x_65
 	} else {
-		c_57 = 1.0
+		c_59 = 1.0
 	}
-	r_64 := ar.F64w(q0_2)
-	state_18 = state_18[:len(r_64)]
-	if len(r_64) >= 262144 {
-		r_64 := r_64
-		c_57 := c_57
+	r_66 := ar.F64w(q0_2)
+	state_18 = state_18[:len(r_66)]
+	if len(r_66) >= 262144 {
+		r_66 := r_66
+		c_59 := c_59
 		state_18 := state_18
-		runtime.ParallelFor(len(r_64), 16384, func(lo_68, hi int) {
-			for i_69 := lo_68; i_69 < hi; i_69++ {
-				r_64[i_69] = (c_57 * state_18[i_69])
+		runtime.ParallelFor(len(r_66), 16384, func(lo_70, hi int) {
+			for i_71 := lo_70; i_71 < hi; i_71++ {
+				r_66[i_71] = (c_59 * state_18[i_71])
 			}
 		})
 	} else {
-		for i_65 := range r_64 {
-			r_64[i_65] = (c_57 * state_18[i_65])
+		for i_67 := range r_66 {
+			r_66[i_67] = (c_59 * state_18[i_67])
 		}
 	}
-	var r_71 []float64
-	var r_72 int
-	r_71, r_72 = r_64, q0_2
-	for j_89 := int64(0); j_89 < cnt_12; j_89++ {
-		mark_90 := ar.mark()
-		x_91 := head_11 - cnt_12
-		x_92 := x_91 + j_89
-		x_93 := int64(2) * size_14
-		x_94 := x_92 + x_93
+	var r_73 []float64
+	var r_74 int
+	r_73, r_74 = r_66, q0_2
+	buf_108 := ar.F64w(r_74)
+	for j_91 := int64(0); j_91 < cnt_12; j_91++ {
+		mark_92 := ar.mark()
+		x_93 := head_11 - cnt_12
+		x_94 := x_93 + j_91
+		x_95 := int64(2) * size_14
+		x_96 := x_94 + x_95
 		if size_14 == 0 {
 			return nil, 0, nbErrorf("std/optim:399:41", "integer division by zero")
 		}
-		x_95 := x_94 % size_14
-		if x_95 < 0 || x_95 >= int64(n_15) {
-			return nil, 0, nbAt("std/optim:401:21", runtime.CheckIndex(x_95, n_15))
+		x_97 := x_96 % size_14
+		if x_97 < 0 || x_97 >= int64(n_15) {
+			return nil, 0, nbAt("std/optim:401:21", runtime.CheckIndex(x_97, n_15))
 		}
-		x_96 := state_20[int(x_95)]
-		if x_95 < 0 || x_95 >= int64(rho_10) {
-			return nil, 0, nbAt("std/optim:400:19", runtime.CheckIndex(x_95, rho_10))
+		x_98 := state_20[int(x_97)]
+		if x_97 < 0 || x_97 >= int64(rho_10) {
+			return nil, 0, nbAt("std/optim:400:19", runtime.CheckIndex(x_97, rho_10))
 		}
-		x_97 := rho_9[int(x_95)]
-		if x_95 < 0 || x_95 >= int64(y_7) {
-			return nil, 0, nbAt("std/optim:400:30", runtime.CheckIndex(x_95, y_7))
+		x_99 := rho_9[int(x_97)]
+		if x_97 < 0 || x_97 >= int64(y_7) {
+			return nil, 0, nbAt("std/optim:400:30", runtime.CheckIndex(x_97, y_7))
 		}
-		row_98 := y_6[int(x_95)*y_8 : (int(x_95)+1)*y_8]
-		if len(row_98) != len(r_71) {
-			return nil, 0, nbErrorf("std/optim:400:25", fmt.Sprintf("dot: sizes %d and %d differ", len(row_98), len(r_71)))
+		row_100 := y_6[int(x_97)*y_8 : (int(x_97)+1)*y_8]
+		if len(row_100) != len(r_73) {
+			return nil, 0, nbErrorf("std/optim:400:25", fmt.Sprintf("dot: sizes %d and %d differ", len(row_100), len(r_73)))
 		}
-		d_99 := runtime.Dot(row_98, r_71)
-		x_100 := x_97 * d_99
-		x_101 := x_96 - x_100
-		if x_95 < 0 || x_95 >= int64(s_4) {
-			return nil, 0, nbAt("std/optim:401:33", runtime.CheckIndex(x_95, s_4))
+		d_101 := runtime.Dot(row_100, r_73)
+		x_102 := x_99 * d_101
+		x_103 := x_98 - x_102
+		if x_97 < 0 || x_97 >= int64(s_4) {
+			return nil, 0, nbAt("std/optim:401:33", runtime.CheckIndex(x_97, s_4))
 		}
-		row_102 := s_3[int(x_95)*s_5 : (int(x_95)+1)*s_5]
-		if s_5 != r_72 {
-			return nil, 0, nbErrorf("std/optim:401:13", "shape mismatch in '+': "+runtime.ShapeString([]int{r_72})+" and "+runtime.ShapeString([]int{s_5}))
+		row_104 := s_3[int(x_97)*s_5 : (int(x_97)+1)*s_5]
+		if s_5 != r_74 {
+			return nil, 0, nbErrorf("std/optim:401:13", "shape mismatch in '+': "+runtime.ShapeString([]int{r_74})+" and "+runtime.ShapeString([]int{s_5}))
 		}
-		r_103 := ar.F64w(r_72)
-		r_71 = r_71[:len(r_103)]
-		row_102 = row_102[:len(r_103)]
-		for i_104 := range r_103 {
-			r_103[i_104] = (r_71[i_104] + (x_101 * row_102[i_104]))
+		r_105 := ar.F64w(r_74)
+		r_73 = r_73[:len(r_105)]
+		row_104 = row_104[:len(r_105)]
+		for i_106 := range r_105 {
+			r_105[i_106] = (r_73[i_106] + (x_103 * row_104[i_106]))
 		}
-		r_71 = r_103
-		_ = mark_90
+		r_73 = r_105
+		if r_74 == len(buf_108) {
+			copy(buf_108, r_73)
+			r_73 = buf_108
+			ar.release(mark_92)
+		}
 	}
-	return r_71, q0_2, nil
+	return r_73, q0_2, nil
 }
 
 // fn_solveadmmlasso is def solve.admm_lasso (std/solve:42:5).
@@ -3158,6 +3181,7 @@ func fn_extragradient(ar *nbArena, op_1 func([]float64, int) ([]float64, int), z
 	if !x_22 {
 		return nil, 0, nbErrorf("std/solve:168:15", "solve.extragradient: argument 4 (steps) must be non-negative")
 	}
+	buf_35 := ar.F64w(z_10)
 	for t_23 := int64(0); t_23 < steps_5; t_23++ {
 		mark_24 := ar.mark()
 		r_25, r_26 := op_1(z_9, z_10)
@@ -3187,7 +3211,11 @@ func fn_extragradient(ar *nbArena, op_1 func([]float64, int) ([]float64, int), z
 			r_32[i_33] = (z_9[i_33] - (lr_4 * r_30[i_33]))
 		}
 		z_9 = r_32
-		_ = mark_24
+		if z_10 == len(buf_35) {
+			copy(buf_35, z_9)
+			z_9 = buf_35
+			ar.release(mark_24)
+		}
 	}
 	return z_9, z0_3, nil
 }
@@ -3319,6 +3347,7 @@ func fn_bcd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), hv
 	if !x_128 {
 		return nil, 0, nbErrorf("solve.nab:63:15", "solve.Bcd: argument 5 (iters) must be non-negative")
 	}
+	buf_242 := ar.F64w(x_15)
 	for it_129 := int64(0); it_129 < iters_6; it_129++ {
 		mark_130 := ar.mark()
 		r_131, r_132, r_133 := fg_1(x_14, x_15)
@@ -3559,7 +3588,11 @@ func fn_bcd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), hv
 			r_229[i_230] = c_235
 		}
 		x_14, x_15 = r_229, n_227
-		_ = mark_130
+		if x_15 == len(buf_242) {
+			copy(buf_242, x_14)
+			x_14 = buf_242
+			ar.release(mark_130)
+		}
 	}
 	return x_14, x_15, nil
 }
@@ -4634,6 +4667,7 @@ func fn_frankwolfesimplex(ar *nbArena, fg_1 func([]float64, int) (float64, []flo
 	if !x_31 {
 		return nil, 0, nbErrorf("std/solve:141:15", "solve.frank_wolfe_simplex: argument 3 (iters) must be non-negative")
 	}
+	buf_55 := ar.F64w(x_8)
 	for t_32 := int64(0); t_32 < iters_4; t_32++ {
 		mark_33 := ar.mark()
 		r_34, r_35, r_36 := fg_1(x_7, x_8)
@@ -4681,7 +4715,11 @@ func fn_frankwolfesimplex(ar *nbArena, fg_1 func([]float64, int) (float64, []flo
 			r_49[i_50] = ((x_46 * x_7[i_50]) + (x_45 * c_54))
 		}
 		x_7 = r_49
-		_ = mark_33
+		if x_8 == len(buf_55) {
+			copy(buf_55, x_7)
+			x_7 = buf_55
+			ar.release(mark_33)
+		}
 	}
 	return x_7, x0_3, nil
 }
@@ -4702,6 +4740,7 @@ func fn_mirrordescentsimplex(ar *nbArena, fg_1 func([]float64, int) (float64, []
 	if !x_28 {
 		return nil, 0, nbErrorf("std/solve:156:15", "solve.mirror_descent_simplex: argument 4 (steps) must be non-negative")
 	}
+	buf_48 := ar.F64w(x_9)
 	for t_29 := int64(0); t_29 < steps_5; t_29++ {
 		mark_30 := ar.mark()
 		r_31, r_32, r_33 := fg_1(x_8, x_9)
@@ -4738,7 +4777,11 @@ func fn_mirrordescentsimplex(ar *nbArena, fg_1 func([]float64, int) (float64, []
 			r_45[i_46] = (r_41[i_46] / s_44)
 		}
 		x_8 = r_45
-		_ = mark_30
+		if x_9 == len(buf_48) {
+			copy(buf_48, x_8)
+			x_8 = buf_48
+			ar.release(mark_30)
+		}
 	}
 	return x_8, x0_3, nil
 }
@@ -4753,9 +4796,29 @@ type nbArena struct {
 	i   []int64
 	b   []bool
 	gen int // counts new chunks
+	// spill counts, by kind, the capacity of the chunks given up since
+	// the last reset.
+	spill [3]int
 }
 
+// reset starts a call. After a call that outgrew its chunks, the next
+// one gets a chunk as large as all of them, so that it cuts every array
+// from one chunk instead of growing through the same sizes again (a
+// chunk's pages cost nothing until they are touched).
 func (a *nbArena) reset() {
+	if a.spill != [3]int{} {
+		if a.spill[0] > 0 {
+			a.f = make([]float64, 0, cap(a.f)+a.spill[0])
+		}
+		if a.spill[1] > 0 {
+			a.i = make([]int64, 0, cap(a.i)+a.spill[1])
+		}
+		if a.spill[2] > 0 {
+			a.b = make([]bool, 0, cap(a.b)+a.spill[2])
+		}
+		a.spill = [3]int{}
+		a.gen++
+	}
 	a.f, a.i, a.b = a.f[:0], a.i[:0], a.b[:0]
 }
 
@@ -4778,9 +4841,10 @@ func (a *nbArena) release(m nbMark) {
 	}
 }
 
-func nbCut[T any](buf *[]T, n int, gen *int) []T {
+func nbCut[T any](buf *[]T, n int, gen, spill *int) []T {
 	b := *buf
 	if len(b)+n > cap(b) {
+		*spill += cap(b)
 		b = make([]T, 0, max(2*cap(b), n, 1024))
 		*gen++
 	}
@@ -4799,7 +4863,7 @@ func (a *nbArena) F64w(n int) []float64 {
 			a.f = a.f[:l+n]
 			return s
 		}
-		return nbCut(&a.f, n, &a.gen)
+		return nbCut(&a.f, n, &a.gen, &a.spill[0])
 	}
 	return make([]float64, n)
 }
@@ -4815,14 +4879,14 @@ func (a *nbArena) I64(n int) []int64 {
 	if a == nil {
 		return make([]int64, n)
 	}
-	return nbCut(&a.i, n, &a.gen)
+	return nbCut(&a.i, n, &a.gen, &a.spill[1])
 }
 
 func (a *nbArena) Bool(n int) []bool {
 	if a == nil {
 		return make([]bool, n)
 	}
-	return nbCut(&a.b, n, &a.gen)
+	return nbCut(&a.b, n, &a.gen, &a.spill[2])
 }
 
 // nbArenas keeps idle arenas. Unlike a sync.Pool it is not emptied by
@@ -4905,13 +4969,13 @@ func nbFrame(err error, def, defPos, call string) error {
 // nbAlloc cuts n zeroed elements of type T from the arena.
 func nbAlloc[T any](ar *nbArena, n int) []T {
 	if p, ok := any(&ar.f).(*[]T); ok {
-		return nbCut(p, n, &ar.gen)
+		return nbCut(p, n, &ar.gen, &ar.spill[0])
 	}
 	if p, ok := any(&ar.i).(*[]T); ok {
-		return nbCut(p, n, &ar.gen)
+		return nbCut(p, n, &ar.gen, &ar.spill[1])
 	}
 	if p, ok := any(&ar.b).(*[]T); ok {
-		return nbCut(p, n, &ar.gen)
+		return nbCut(p, n, &ar.gen, &ar.spill[2])
 	}
 	return make([]T, n)
 }
