@@ -479,6 +479,8 @@ func (t *fwd) prim(blk *block, e *ir.PrimCall) (ir.Expr, ir.Expr, error) {
 		return t.accum(blk, e)
 	case ir.PrimLinsolve:
 		return t.linsolve(blk, e)
+	case ir.PrimODE:
+		return t.ode(blk, e)
 	}
 	ps, dps, err := t.atoms(blk, e.Args)
 	if err != nil {

@@ -665,7 +665,7 @@ const (
 func taylorRuleOf(p *ir.Prim) taylorRule {
 	switch p {
 	case ir.PrimStopGradient, ir.PrimMap, ir.PrimBuild, ir.PrimReduce, ir.PrimScan, ir.PrimFold,
-		ir.PrimLoopSave, ir.PrimWhileSave, ir.PrimAccAdd, ir.PrimAccAddAt, ir.PrimLinsolve, ir.PrimLinearCheck, ir.PrimAssert, ir.PrimProgress,
+		ir.PrimLoopSave, ir.PrimWhileSave, ir.PrimAccAdd, ir.PrimAccAddAt, ir.PrimLinsolve, ir.PrimODE, ir.PrimLinearCheck, ir.PrimAssert, ir.PrimProgress,
 		ir.PrimAccZeroAt: // lowered to update first (lowerForAD)
 		return taylorStructural
 	case ir.PrimProd, ir.PrimMaximum, ir.PrimMinimum, ir.PrimNorm, ir.PrimLogsumexp, ir.PrimSoftmax:
@@ -762,6 +762,8 @@ func (t *tay) structural(blk *block, e *ir.PrimCall) (ir.Expr, bool, error) {
 		return t.accum(blk, e)
 	case ir.PrimLinsolve:
 		return t.linsolve(blk, e)
+	case ir.PrimODE:
+		return t.ode(blk, e)
 	case ir.PrimLinearCheck, ir.PrimAssert:
 		ok, err := t.value(blk, e.Args[0])
 		if err != nil {

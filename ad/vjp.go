@@ -295,7 +295,7 @@ func (r *rev) fwdPrim(blk *block, e *ir.PrimCall) (ir.Expr, error) {
 		return blk.bindVar("v", &ir.PrimCall{Op: ir.PrimStopGradient, Args: []ir.Expr{r.primal(e.Args[0])}, T: e.T, P: e.P}), nil
 	}
 	switch e.Op {
-	case ir.PrimMap, ir.PrimBuild, ir.PrimReduce, ir.PrimScan, ir.PrimFold, ir.PrimLinsolve, ir.PrimLoopSave, ir.PrimWhileSave:
+	case ir.PrimMap, ir.PrimBuild, ir.PrimReduce, ir.PrimScan, ir.PrimFold, ir.PrimLinsolve, ir.PrimODE, ir.PrimLoopSave, ir.PrimWhileSave:
 		// Function arguments stay as they are (in primal form); the arrays
 		// and initial values become atoms.
 		args := make([]ir.Expr, len(e.Args))
@@ -317,7 +317,7 @@ func (r *rev) fwdPrim(blk *block, e *ir.PrimCall) (ir.Expr, error) {
 		if (e.Op == ir.PrimFold || e.Op == ir.PrimReduce) && !r.foldByRule(e, args) {
 			return r.fwdFoldSaving(blk, e, args)
 		}
-		y := r.record(blk, "y", &ir.PrimCall{Op: e.Op, Args: args, Aux: e.Aux, T: e.T, P: e.P}, e, args)
+		y := r.record(blk, "y", &ir.PrimCall{Op: e.Op, Args: args, Aux: quietAux(e), T: e.T, P: e.P}, e, args)
 		return y, nil
 	}
 	args, err := r.atoms(blk, e.Args)
@@ -402,6 +402,8 @@ func (r *rev) back(blk *block, st step, ybar ir.Expr) error {
 			return r.backSave(blk, st, e, ybar)
 		case ir.PrimLinsolve:
 			return r.backLinsolve(blk, st, e, ybar)
+		case ir.PrimODE:
+			return r.backODE(blk, st, e, ybar)
 		case ir.PrimIndex:
 			r.addAt(blk, st.args[0], st.args[1], ybar)
 			return nil

@@ -170,6 +170,9 @@ func (f *fn) parallel(n, size, seq, sum string, body func(i string) string) bool
 	return true
 }
 
+// funcLitRE matches the parameter list of a func literal.
+var funcLitRE = regexp.MustCompile(`func\(([^()]*)\)`)
+
 // captured lists the locals of the enclosing function that code uses
 // (names ending in _N that code does not declare), but for skip.
 func captured(code string, skip ...string) []string {
@@ -180,6 +183,15 @@ func captured(code string, skip ...string) []string {
 		} else if m := lhsRE.FindStringSubmatch(l); m != nil && m[2] == ":=" {
 			for _, name := range strings.Split(m[1], ",") {
 				declared[strings.TrimSpace(name)] = true
+			}
+		}
+		// The parameters of a func literal (linsolve's matvec, an ODE's
+		// right-hand side) are its own.
+		for _, m := range funcLitRE.FindAllStringSubmatch(l, -1) {
+			for _, p := range strings.Split(m[1], ",") {
+				if fs := strings.Fields(p); len(fs) > 0 {
+					declared[fs[0]] = true
+				}
 			}
 		}
 		t := strings.TrimSpace(l)

@@ -23,6 +23,10 @@ def rows(x: [n]f64) = [logsumexp([x[i], f64(i)]) for i < n]
 def picked(x: [n]f64, idx: [m]i64) = sum([x[idx[i]] * 2.0 for i < m])
 def rosen(x: [n]f64): f64 = sum([100.0 * (x[i + 1] - x[i]^2)^2 + (1.0 - x[i])^2 for i < n - 1])
 def rosen_grad(x: [n]f64) = grad(rosen)(x)
+// Func literals in a parallel body: their parameters are not captured.
+def odes(k: [n]f64) = [ode_dopri5(fn(t, y) => -k[i] * y, [1.0], 0.0, 1.0, 1e-8, 1e-10)[0] for i < n]
+def odes_grad(k: [n]f64) = grad(fn(k) => sum(odes(k)))(k)
+def solves(x: [n]f64) = sum([linsolve(fn(v) => (2.0 + x[i]) * v, [1.0, x[i]])[1] for i < n])
 `
 
 // TestParallelLoops forces every loop that can run in parallel to do so
@@ -69,6 +73,9 @@ func TestParallelLoops(t *testing.T) {
 		{"picked", []string{xs, "[0, 5, 1, 2, 7, 1, 99, 9, -1, 4]"}},
 		{"rosen", []string{xs}},
 		{"rosen_grad", []string{xs}},
+		{"odes", []string{xs}},
+		{"odes_grad", []string{xs}},
+		{"solves", []string{xs}},
 	}
 	for _, c := range cases {
 		var outs []string

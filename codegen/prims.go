@@ -159,6 +159,7 @@ func init() {
 		ir.PrimReshapeLike:  {Lower: lowerReshapeLike},
 		ir.PrimPadLike:      {Lower: lowerPadLike},
 		ir.PrimLinsolve:     {Lower: lowerLinsolve},
+		ir.PrimODE:          {Lower: lowerODE},
 	}
 }
 

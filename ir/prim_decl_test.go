@@ -65,7 +65,7 @@ func TestBuiltinNames(t *testing.T) {
 		"maximum", "minimum", "argmax", "argmin", "mean", "dot", "norm", "outer", "transpose", "flatten",
 		"reshape", "concat", "reverse", "take", "drop", "gather", "update", "softmax", "logsumexp", "build",
 		"jvp", "vjp", "grad", "value_and_grad", "jacfwd", "jacrev", "hessian", "hvp", "taylor", "jet",
-		"stop_gradient", "assert", "linsolve", "progress",
+		"stop_gradient", "assert", "linsolve", "progress", "ode_dopri5",
 	} {
 		want[n] = true
 	}

@@ -244,7 +244,7 @@ func ruleCovered(p *ir.Prim) bool {
 		return true // package ad differentiates their recurrences (ad/lower_series.go)
 	}
 	switch p.Name {
-	case "map", "reduce", "scan", "fold", "build", "loop_save", "while_save", "acc_add", "acc_add_at", "acc_zero_at", "zeros_like", "stop_gradient", "linsolve":
+	case "map", "reduce", "scan", "fold", "build", "loop_save", "while_save", "acc_add", "acc_add_at", "acc_zero_at", "zeros_like", "stop_gradient", "linsolve", "ode_dopri5":
 		return true
 	}
 	if p.Elementwise {

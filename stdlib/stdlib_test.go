@@ -920,20 +920,19 @@ func TestODE(t *testing.T) {
 	close(t, "rk4, 0 steps", vec(t, "ode_decay_rk4", k, []float64{1, 2}, int64(0)), []float64{1, 2}, 0)
 	// The harmonic oscillator to t = 10 by dopri5 at two tolerances.
 	for _, tol := range []float64{1e-6, 1e-10} {
-		r := call(t, "ode_osc_dopri5", []float64{1, 0}, 10.0, tol, tol*1e-2).([]any)
-		y := r[0].([]float64)
+		y := vec(t, "ode_osc_dopri5", []float64{1, 0}, 10.0, tol, tol*1e-2)
 		close(t, fmt.Sprintf("dopri5 rtol %g", tol), y, []float64{math.Cos(10), -math.Sin(10)}, 200*tol)
-		t.Logf("dopri5 rtol %g: %d accepted, %d rejected steps", tol, r[1], r[2])
 	}
 	y := vec(t, "ode_forced_dopri5", []float64{2})
 	close(t, "dopri5 forced", y, []float64{(math.Cos(2)+math.Sin(2))/2 + 1.5*math.Exp(-2)}, 1e-9)
 	// Adjoint (reverse) gradients of a loss of the final state against
-	// forward mode through the same steps, rk4 through its steps, and
-	// central differences.
+	// forward mode (the sensitivity equations), rk4 through its steps,
+	// and central differences. Each is a separate solve at rtol 1e-10,
+	// so they agree to a small multiple of it, not to rounding.
 	p := []float64{0.7, 2, 1}
 	rev := vec(t, "ode_loss_rev", p)
 	fwd := vec(t, "ode_loss_fwd", p)
-	close(t, "dopri5 adjoint vs forward", rev, fwd, 1e-12)
+	close(t, "dopri5 adjoint vs forward", rev, fwd, 1e-8)
 	close(t, "dopri5 adjoint vs rk4", rev, vec(t, "ode_loss_rk4_rev", p), 1e-8)
 	for i := range p {
 		h := 1e-5

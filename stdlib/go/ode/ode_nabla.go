@@ -4,7 +4,6 @@ package ode
 
 import (
 	"fmt"
-	"math"
 	"sync"
 
 	"github.com/nabla-lang/nabla/runtime"
@@ -59,15 +58,14 @@ func Rk4Into(dst0 []float64, f func(float64, []float64) []float64, y0 []float64,
 
 // Dopri5 integrates y' = f(t, y) from (t0, y0) to t1 by the adaptive
 // Dormand–Prince 5(4) method and returns y(t1). A step is accepted when
-// the error norm ‖e/(atol + rtol·max(|y|, |y_new|))‖_rms ≤ 1; at most
-// 100000 steps.
+// the error norm ‖e/(atol + rtol·max(|y|, |y_new|))‖_rms ≤ 1. It fails
+// after 100000 attempted steps, when the step size underflows and when f
+// is not finite.
 //
-// It is the Nabla def dopri5(f: (f64, [n]f64) -> [n]f64, y0: [n]f64, t0: f64, t1: f64, rtol: f64, atol: f64): [n]f64 (ode.nab:17:12).
+// It is the Nabla def dopri5(f: (f64, [n]f64) -> [n]f64, y0: [n]f64, t0: f64, t1: f64, rtol: f64, atol: f64): [n]f64 (ode.nab:18:12).
 // Its array results are newly allocated; Dopri5Into writes them into buffers instead.
 func Dopri5(f func(float64, []float64) []float64, y0 []float64, t0 float64, t1 float64, rtol float64, atol float64) ([]float64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	var ar *nbArena // nothing to allocate
 	if f == nil {
 		return nil, fmt.Errorf("dopri5: argument f is a nil function")
 	}
@@ -77,7 +75,7 @@ func Dopri5(f func(float64, []float64) []float64, y0 []float64, t0 float64, t1 f
 	}
 	r0_0, r0_1, err := fn_dopri5(ar, fIn, y0, len(y0), t0, t1, rtol, atol)
 	if err != nil {
-		return nil, nbFrame(err, "dopri5", "ode.nab:17:12", "")
+		return nil, nbFrame(err, "dopri5", "ode.nab:18:12", "")
 	}
 	return nbOut1(r0_0, r0_1), nil
 }
@@ -85,9 +83,7 @@ func Dopri5(f func(float64, []float64) []float64, y0 []float64, t0 float64, t1 f
 // Dopri5Into is Dopri5 with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates nothing.
 func Dopri5Into(dst0 []float64, f func(float64, []float64) []float64, y0 []float64, t0 float64, t1 float64, rtol float64, atol float64) error {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	var ar *nbArena // nothing to allocate
 	if f == nil {
 		return fmt.Errorf("dopri5: argument f is a nil function")
 	}
@@ -97,7 +93,7 @@ func Dopri5Into(dst0 []float64, f func(float64, []float64) []float64, y0 []float
 	}
 	r0_0, r0_1, err := fn_dopri5(ar, fIn, y0, len(y0), t0, t1, rtol, atol)
 	if err != nil {
-		return nbFrame(err, "dopri5", "ode.nab:17:12", "")
+		return nbFrame(err, "dopri5", "ode.nab:18:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return fmt.Errorf("dopri5: dst0 does not have the result's shape %v", []int{r0_1})
@@ -113,7 +109,7 @@ func fn_rk4(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), y0_
 	n_8 := int64(y0_3)
 	x_9 := steps_6 >= int64(0)
 	if !x_9 {
-		return nil, 0, nbErrorf("std/ode:25:15", "ode.rk4: argument 5 (steps) must be non-negative")
+		return nil, 0, nbErrorf("std/ode:28:15", "ode.rk4: argument 5 (steps) must be non-negative")
 	}
 	x_10 := t1_5 - t0_4
 	x_11 := max(steps_6, int64(1))
@@ -130,13 +126,13 @@ func fn_rk4(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), y0_
 		x_52 := t0_4 + x_51
 		r_53, r_54 := f_1(x_52, y_14, y_15)
 		if int64(r_54) != n_8 {
-			return nil, 0, nbErrorf("std/ode:29:14", runtime.DimMessage("the result of f", "[n]f64", "n", int64(r_54), n_8))
+			return nil, 0, nbErrorf("std/ode:32:14", runtime.DimMessage("the result of f", "[n]f64", "n", int64(r_54), n_8))
 		}
 		x_55 := x_13 / 2.0
 		x_56 := x_52 + x_55
 		x_57 := x_13 / 2.0
 		if r_54 != y_15 {
-			return nil, 0, nbErrorf("std/ode:30:31", "shape mismatch in '+': "+runtime.ShapeString([]int{y_15})+" and "+runtime.ShapeString([]int{r_54}))
+			return nil, 0, nbErrorf("std/ode:33:31", "shape mismatch in '+': "+runtime.ShapeString([]int{y_15})+" and "+runtime.ShapeString([]int{r_54}))
 		}
 		r_58 := ar.F64w(y_15)
 		y_14 = y_14[:len(r_58)]
@@ -146,13 +142,13 @@ func fn_rk4(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), y0_
 		}
 		r_61, r_62 := f_1(x_56, r_58, y_15)
 		if int64(r_62) != n_8 {
-			return nil, 0, nbErrorf("std/ode:30:14", runtime.DimMessage("the result of f", "[n]f64", "n", int64(r_62), n_8))
+			return nil, 0, nbErrorf("std/ode:33:14", runtime.DimMessage("the result of f", "[n]f64", "n", int64(r_62), n_8))
 		}
 		x_63 := x_13 / 2.0
 		x_64 := x_52 + x_63
 		x_65 := x_13 / 2.0
 		if r_62 != y_15 {
-			return nil, 0, nbErrorf("std/ode:31:31", "shape mismatch in '+': "+runtime.ShapeString([]int{y_15})+" and "+runtime.ShapeString([]int{r_62}))
+			return nil, 0, nbErrorf("std/ode:34:31", "shape mismatch in '+': "+runtime.ShapeString([]int{y_15})+" and "+runtime.ShapeString([]int{r_62}))
 		}
 		r_66 := ar.F64w(y_15)
 		y_14 = y_14[:len(r_66)]
@@ -162,18 +158,18 @@ func fn_rk4(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), y0_
 		}
 		r_69, r_70 := f_1(x_64, r_66, y_15)
 		if int64(r_70) != n_8 {
-			return nil, 0, nbErrorf("std/ode:31:14", runtime.DimMessage("the result of f", "[n]f64", "n", int64(r_70), n_8))
+			return nil, 0, nbErrorf("std/ode:34:14", runtime.DimMessage("the result of f", "[n]f64", "n", int64(r_70), n_8))
 		}
 		x_71 := x_13 / 6.0
 		if r_62 != r_54 {
-			return nil, 0, nbErrorf("std/ode:34:34", "shape mismatch in '+': "+runtime.ShapeString([]int{r_54})+" and "+runtime.ShapeString([]int{r_62}))
+			return nil, 0, nbErrorf("std/ode:37:34", "shape mismatch in '+': "+runtime.ShapeString([]int{r_54})+" and "+runtime.ShapeString([]int{r_62}))
 		}
 		if r_70 != r_54 {
-			return nil, 0, nbErrorf("std/ode:34:45", "shape mismatch in '+': "+runtime.ShapeString([]int{r_54})+" and "+runtime.ShapeString([]int{r_70}))
+			return nil, 0, nbErrorf("std/ode:37:45", "shape mismatch in '+': "+runtime.ShapeString([]int{r_54})+" and "+runtime.ShapeString([]int{r_70}))
 		}
 		x_72 := x_52 + x_13
 		if r_70 != y_15 {
-			return nil, 0, nbErrorf("std/ode:32:25", "shape mismatch in '+': "+runtime.ShapeString([]int{y_15})+" and "+runtime.ShapeString([]int{r_70}))
+			return nil, 0, nbErrorf("std/ode:35:25", "shape mismatch in '+': "+runtime.ShapeString([]int{y_15})+" and "+runtime.ShapeString([]int{r_70}))
 		}
 		r_73 := ar.F64w(y_15)
 		y_14 = y_14[:len(r_73)]
@@ -183,13 +179,13 @@ func fn_rk4(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), y0_
 		}
 		r_76, r_77 := f_1(x_72, r_73, y_15)
 		if int64(r_77) != n_8 {
-			return nil, 0, nbErrorf("std/ode:32:14", runtime.DimMessage("the result of f", "[n]f64", "n", int64(r_77), n_8))
+			return nil, 0, nbErrorf("std/ode:35:14", runtime.DimMessage("the result of f", "[n]f64", "n", int64(r_77), n_8))
 		}
 		if r_77 != r_54 {
-			return nil, 0, nbErrorf("std/ode:34:56", "shape mismatch in '+': "+runtime.ShapeString([]int{r_54})+" and "+runtime.ShapeString([]int{r_77}))
+			return nil, 0, nbErrorf("std/ode:37:56", "shape mismatch in '+': "+runtime.ShapeString([]int{r_54})+" and "+runtime.ShapeString([]int{r_77}))
 		}
 		if r_54 != y_15 {
-			return nil, 0, nbErrorf("std/ode:34:16", "shape mismatch in '+': "+runtime.ShapeString([]int{y_15})+" and "+runtime.ShapeString([]int{r_54}))
+			return nil, 0, nbErrorf("std/ode:37:16", "shape mismatch in '+': "+runtime.ShapeString([]int{y_15})+" and "+runtime.ShapeString([]int{r_54}))
 		}
 		r_78 := ar.F64w(y_15)
 		y_14 = y_14[:len(r_78)]
@@ -210,498 +206,38 @@ func fn_rk4(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), y0_
 	return y_14, y0_3, nil
 }
 
-// fn_dopri5 is def dopri5 (ode.nab:17:12).
+// fn_dopri5 is def dopri5 (ode.nab:18:12).
 func fn_dopri5(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), y0_2 []float64, y0_3 int, t0_4 float64, t1_5 float64, rtol_6 float64, atol_7 float64) ([]float64, int, error) {
 	size_8 := int64(y0_3)
 	_ = size_8
 	y0_2 = y0_2[:y0_3]
 	x_9 := rtol_6 >= 0.0
 	if !x_9 {
-		return nil, 0, nbErrorf("std/ode:99:14", "ode.dopri5: argument 5 (rtol) must be non-negative")
+		return nil, 0, nbErrorf("std/ode:55:14", "ode.dopri5: argument 5 (rtol) must be non-negative")
 	}
 	x_10 := atol_7 >= 0.0
 	if !x_10 {
-		return nil, 0, nbErrorf("std/ode:100:14", "ode.dopri5: argument 6 (atol) must be non-negative")
+		return nil, 0, nbErrorf("std/ode:56:14", "ode.dopri5: argument 6 (atol) must be non-negative")
 	}
 	x_11 := rtol_6 + atol_7
 	x_12 := x_11 > 0.0
 	if !x_12 {
-		return nil, 0, nbErrorf("std/ode:101:14", "ode.dopri5: arguments 5 and 6 (rtol, atol) must not both be 0")
+		return nil, 0, nbErrorf("std/ode:57:14", "ode.dopri5: arguments 5 and 6 (rtol, atol) must not both be 0")
 	}
-	n_13 := int64(y0_3)
-	x_14 := t1_5 >= t0_4
-	var c_15 float64
-	if x_14 {
-		c_15 = 1.0
-	} else {
-		c_15 = (-1.0)
+	mark_13 := ar.mark()
+	rhs_14 := func(t_15 float64, y_16 []float64) ([]float64, error) {
+		ar.release(mark_13)
+		mark_13 = ar.mark()
+		r_17, r_18 := f_1(t_15, y_16, len(y_16))
+		_ = r_18
+		return r_17, nil
 	}
-	x_16 := t1_5 - t0_4
-	x_17 := math.Abs(x_16)
-	r_18, r_19 := f_1(t0_4, y0_2, y0_3)
-	if int64(r_19) != n_13 {
-		return nil, 0, nbErrorf("std/ode:57:12", runtime.DimMessage("the result of f", "[n]f64", "n", int64(r_19), n_13))
+	y_19, err_20 := runtime.Dopri5(rhs_14, y0_2, t0_4, t1_5, rtol_6, atol_7, nil)
+	ar.release(mark_13)
+	if err_20 != nil {
+		return nil, 0, nbAt("std/ode:58:6", err_20)
 	}
-	r_20 := ar.F64w(y0_3)
-	y0_2 = y0_2[:len(r_20)]
-	if len(r_20) >= 262144 {
-		r_20 := r_20
-		atol_7 := atol_7
-		rtol_6 := rtol_6
-		y0_2 := y0_2
-		runtime.ParallelFor(len(r_20), 16384, func(lo_24, hi int) {
-			for i_25 := lo_24; i_25 < hi; i_25++ {
-				r_20[i_25] = (atol_7 + (rtol_6 * (math.Abs(y0_2[i_25]))))
-			}
-		})
-	} else {
-		for i_21 := range r_20 {
-			r_20[i_21] = (atol_7 + (rtol_6 * (math.Abs(y0_2[i_21]))))
-		}
-	}
-	r_27 := ar.F64w(y0_3)
-	y0_2 = y0_2[:len(r_27)]
-	r_20 = r_20[:len(r_27)]
-	if len(r_27) >= 262144 {
-		r_27 := r_27
-		y0_2 := y0_2
-		r_20 := r_20
-		runtime.ParallelFor(len(r_27), 16384, func(lo_31, hi int) {
-			for i_32 := lo_31; i_32 < hi; i_32++ {
-				r_27[i_32] = (y0_2[i_32] / r_20[i_32])
-			}
-		})
-	} else {
-		for i_28 := range r_27 {
-			r_27[i_28] = (y0_2[i_28] / r_20[i_28])
-		}
-	}
-	var s_34 float64 = 0
-	r_27 = r_27[:y0_3]
-	if y0_3 >= 262144 {
-		r_27 := r_27
-		s_34 = runtime.ParallelSum(y0_3, 16384, func(lo_38, hi int) float64 {
-			s_34 := 0.0
-			for i_39 := lo_38; i_39 < hi; i_39++ {
-				s_34 += (r_27[i_39] * r_27[i_39])
-			}
-			return s_34
-		})
-	} else {
-		for i_35 := 0; i_35 < y0_3; i_35++ {
-			s_34 += (r_27[i_35] * r_27[i_35])
-		}
-	}
-	m_41 := s_34 / float64(y0_3)
-	x_42 := math.Sqrt(m_41)
-	if y0_3 != r_19 {
-		return nil, 0, nbErrorf("std/ode:63:26", "shape mismatch in '/': "+runtime.ShapeString([]int{r_19})+" and "+runtime.ShapeString([]int{y0_3}))
-	}
-	r_43 := ar.F64w(r_19)
-	r_18 = r_18[:len(r_43)]
-	r_20 = r_20[:len(r_43)]
-	if len(r_43) >= 262144 {
-		r_43 := r_43
-		r_18 := r_18
-		r_20 := r_20
-		runtime.ParallelFor(len(r_43), 16384, func(lo_47, hi int) {
-			for i_48 := lo_47; i_48 < hi; i_48++ {
-				r_43[i_48] = (r_18[i_48] / r_20[i_48])
-			}
-		})
-	} else {
-		for i_44 := range r_43 {
-			r_43[i_44] = (r_18[i_44] / r_20[i_44])
-		}
-	}
-	var s_50 float64 = 0
-	r_43 = r_43[:r_19]
-	if r_19 >= 262144 {
-		r_43 := r_43
-		s_50 = runtime.ParallelSum(r_19, 16384, func(lo_54, hi int) float64 {
-			s_50 := 0.0
-			for i_55 := lo_54; i_55 < hi; i_55++ {
-				s_50 += (r_43[i_55] * r_43[i_55])
-			}
-			return s_50
-		})
-	} else {
-		for i_51 := 0; i_51 < r_19; i_51++ {
-			s_50 += (r_43[i_51] * r_43[i_51])
-		}
-	}
-	m_57 := s_50 / float64(r_19)
-	x_58 := math.Sqrt(m_57)
-	x_59 := x_42 < 1e-05
-	var c_60 bool
-	if x_59 {
-		c_60 = true
-	} else {
-		x_61 := x_58 < 1e-05
-		c_60 = x_61
-	}
-	var c_62 float64
-	if c_60 {
-		c_62 = 1e-06
-	} else {
-		x_63 := 0.01 * x_42
-		x_64 := x_63 / x_58
-		c_62 = x_64
-	}
-	x_65 := c_15 * c_62
-	x_66 := t0_4 + x_65
-	x_67 := c_15 * c_62
-	if r_19 != y0_3 {
-		return nil, 0, nbErrorf("std/ode:65:15", "shape mismatch in '+': "+runtime.ShapeString([]int{y0_3})+" and "+runtime.ShapeString([]int{r_19}))
-	}
-	r_68 := ar.F64w(y0_3)
-	y0_2 = y0_2[:len(r_68)]
-	r_18 = r_18[:len(r_68)]
-	if len(r_68) >= 262144 {
-		r_68 := r_68
-		y0_2 := y0_2
-		x_67 := x_67
-		r_18 := r_18
-		runtime.ParallelFor(len(r_68), 16384, func(lo_72, hi int) {
-			for i_73 := lo_72; i_73 < hi; i_73++ {
-				r_68[i_73] = (y0_2[i_73] + (x_67 * r_18[i_73]))
-			}
-		})
-	} else {
-		for i_69 := range r_68 {
-			r_68[i_69] = (y0_2[i_69] + (x_67 * r_18[i_69]))
-		}
-	}
-	r_75, r_76 := f_1(x_66, r_68, y0_3)
-	if int64(r_76) != n_13 {
-		return nil, 0, nbErrorf("std/ode:66:38", runtime.DimMessage("the result of f", "[n]f64", "n", int64(r_76), n_13))
-	}
-	if r_19 != r_76 {
-		return nil, 0, nbErrorf("std/ode:66:60", "shape mismatch in '-': "+runtime.ShapeString([]int{r_76})+" and "+runtime.ShapeString([]int{r_19}))
-	}
-	if y0_3 != r_76 {
-		return nil, 0, nbErrorf("std/ode:66:66", "shape mismatch in '/': "+runtime.ShapeString([]int{r_76})+" and "+runtime.ShapeString([]int{y0_3}))
-	}
-	r_77 := ar.F64w(r_76)
-	r_75 = r_75[:len(r_77)]
-	r_18 = r_18[:len(r_77)]
-	r_20 = r_20[:len(r_77)]
-	if len(r_77) >= 262144 {
-		r_77 := r_77
-		r_75 := r_75
-		r_18 := r_18
-		r_20 := r_20
-		runtime.ParallelFor(len(r_77), 16384, func(lo_81, hi int) {
-			for i_82 := lo_81; i_82 < hi; i_82++ {
-				r_77[i_82] = ((r_75[i_82] - r_18[i_82]) / r_20[i_82])
-			}
-		})
-	} else {
-		for i_78 := range r_77 {
-			r_77[i_78] = ((r_75[i_78] - r_18[i_78]) / r_20[i_78])
-		}
-	}
-	var s_84 float64 = 0
-	r_77 = r_77[:r_76]
-	if r_76 >= 262144 {
-		r_77 := r_77
-		s_84 = runtime.ParallelSum(r_76, 16384, func(lo_88, hi int) float64 {
-			s_84 := 0.0
-			for i_89 := lo_88; i_89 < hi; i_89++ {
-				s_84 += (r_77[i_89] * r_77[i_89])
-			}
-			return s_84
-		})
-	} else {
-		for i_85 := 0; i_85 < r_76; i_85++ {
-			s_84 += (r_77[i_85] * r_77[i_85])
-		}
-	}
-	m_91 := s_84 / float64(r_76)
-	x_92 := math.Sqrt(m_91)
-	x_93 := x_92 / c_62
-	x_94 := 100.0 * c_62
-	x_95 := runtime.Max2(x_58, x_93)
-	x_96 := x_95 <= 1e-15
-	var c_97 float64
-	if x_96 {
-		x_98 := c_62 * 0.001
-		x_99 := runtime.Max2(1e-06, x_98)
-		c_97 = x_99
-	} else {
-		x_100 := runtime.Max2(x_58, x_93)
-		x_101 := 0.01 / x_100
-		x_102 := math.Pow(x_101, 0.2)
-		c_97 = x_102
-	}
-	x_103 := runtime.Min2(x_94, c_97)
-	x_104 := runtime.Min2(x_103, x_17)
-	var state_105 float64
-	var state_106 []float64
-	var state_107 int
-	var state_108 []float64
-	var state_109 int
-	var state_110 float64
-	var state_111 int64
-	var state_112 int64
-	state_105, state_106, state_107, state_108, state_109, state_110, state_111, state_112 = 0.0, y0_2, y0_3, r_18, r_19, x_104, int64(0), int64(0)
-	for {
-		x_199 := state_105 < x_17
-		var c_200 bool
-		if x_199 {
-			x_201 := state_111 + state_112
-			x_202 := x_201 < int64(100000)
-			c_200 = x_202
-		} else {
-			c_200 = false
-		}
-		if !c_200 {
-			break
-		}
-		mark_203 := ar.mark()
-		x_204 := x_17 - state_105
-		x_205 := runtime.Min2(state_110, x_204)
-		x_206 := c_15 * state_105
-		x_207 := t0_4 + x_206
-		x_208 := c_15 * x_205
-		n_209 := int64(state_107)
-		if int64(state_109) != n_209 {
-			return nil, 0, nbErrorf("std/ode:42:79", runtime.DimMessage("k1", "[n]f64", "n", int64(state_109), n_209))
-		}
-		x_210 := x_208 / 5.0
-		x_211 := x_207 + x_210
-		if state_109 != state_107 {
-			return nil, 0, nbErrorf("std/ode:43:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_107})+" and "+runtime.ShapeString([]int{state_109}))
-		}
-		r_212 := ar.F64w(state_107)
-		state_106 = state_106[:len(r_212)]
-		state_108 = state_108[:len(r_212)]
-		for i_213 := range r_212 {
-			r_212[i_213] = (state_106[i_213] + (x_208 * (state_108[i_213] / 5.0)))
-		}
-		r_215, r_216 := f_1(x_211, r_212, state_107)
-		if int64(r_216) != n_209 {
-			return nil, 0, nbErrorf("std/ode:43:12", runtime.DimMessage("the result of f", "[n]f64", "n", int64(r_216), n_209))
-		}
-		x_217 := 3.0 * x_208
-		x_218 := x_217 / 10.0
-		x_219 := x_207 + x_218
-		if r_216 != state_109 {
-			return nil, 0, nbErrorf("std/ode:44:59", "shape mismatch in '+': "+runtime.ShapeString([]int{state_109})+" and "+runtime.ShapeString([]int{r_216}))
-		}
-		if state_109 != state_107 {
-			return nil, 0, nbErrorf("std/ode:44:36", "shape mismatch in '+': "+runtime.ShapeString([]int{state_107})+" and "+runtime.ShapeString([]int{state_109}))
-		}
-		r_220 := ar.F64w(state_107)
-		state_106 = state_106[:len(r_220)]
-		state_108 = state_108[:len(r_220)]
-		r_215 = r_215[:len(r_220)]
-		for i_221 := range r_220 {
-			r_220[i_221] = (state_106[i_221] + (x_208 * ((0.075 * state_108[i_221]) + (0.225 * r_215[i_221]))))
-		}
-		r_223, r_224 := f_1(x_219, r_220, state_107)
-		if int64(r_224) != n_209 {
-			return nil, 0, nbErrorf("std/ode:44:12", runtime.DimMessage("the result of f", "[n]f64", "n", int64(r_224), n_209))
-		}
-		x_225 := 4.0 * x_208
-		x_226 := x_225 / 5.0
-		x_227 := x_207 + x_226
-		if r_216 != state_109 {
-			return nil, 0, nbErrorf("std/ode:45:59", "shape mismatch in '-': "+runtime.ShapeString([]int{state_109})+" and "+runtime.ShapeString([]int{r_216}))
-		}
-		if r_224 != state_109 {
-			return nil, 0, nbErrorf("std/ode:45:78", "shape mismatch in '+': "+runtime.ShapeString([]int{state_109})+" and "+runtime.ShapeString([]int{r_224}))
-		}
-		if state_109 != state_107 {
-			return nil, 0, nbErrorf("std/ode:45:35", "shape mismatch in '+': "+runtime.ShapeString([]int{state_107})+" and "+runtime.ShapeString([]int{state_109}))
-		}
-		r_228 := ar.F64w(state_107)
-		state_106 = state_106[:len(r_228)]
-		state_108 = state_108[:len(r_228)]
-		r_215 = r_215[:len(r_228)]
-		r_223 = r_223[:len(r_228)]
-		for i_229 := range r_228 {
-			r_228[i_229] = (state_106[i_229] + (x_208 * (((0.9777777777777777 * state_108[i_229]) - (3.7333333333333334 * r_215[i_229])) + (3.5555555555555554 * r_223[i_229]))))
-		}
-		r_231, r_232 := f_1(x_227, r_228, state_107)
-		if int64(r_232) != n_209 {
-			return nil, 0, nbErrorf("std/ode:45:12", runtime.DimMessage("the result of f", "[n]f64", "n", int64(r_232), n_209))
-		}
-		x_233 := 8.0 * x_208
-		x_234 := x_233 / 9.0
-		x_235 := x_207 + x_234
-		if r_216 != state_109 {
-			return nil, 0, nbErrorf("std/ode:46:64", "shape mismatch in '-': "+runtime.ShapeString([]int{state_109})+" and "+runtime.ShapeString([]int{r_216}))
-		}
-		if r_224 != state_109 {
-			return nil, 0, nbErrorf("std/ode:46:88", "shape mismatch in '+': "+runtime.ShapeString([]int{state_109})+" and "+runtime.ShapeString([]int{r_224}))
-		}
-		if r_232 != state_109 {
-			return nil, 0, nbErrorf("std/ode:46:112", "shape mismatch in '-': "+runtime.ShapeString([]int{state_109})+" and "+runtime.ShapeString([]int{r_232}))
-		}
-		if state_109 != state_107 {
-			return nil, 0, nbErrorf("std/ode:46:35", "shape mismatch in '+': "+runtime.ShapeString([]int{state_107})+" and "+runtime.ShapeString([]int{state_109}))
-		}
-		r_236 := ar.F64w(state_107)
-		state_106 = state_106[:len(r_236)]
-		state_108 = state_108[:len(r_236)]
-		r_215 = r_215[:len(r_236)]
-		r_223 = r_223[:len(r_236)]
-		r_231 = r_231[:len(r_236)]
-		for i_237 := range r_236 {
-			r_236[i_237] = (state_106[i_237] + (x_208 * ((((2.9525986892242035 * state_108[i_237]) - (11.595793324188385 * r_215[i_237])) + (9.822892851699436 * r_223[i_237])) - (0.2908093278463649 * r_231[i_237]))))
-		}
-		r_239, r_240 := f_1(x_235, r_236, state_107)
-		if int64(r_240) != n_209 {
-			return nil, 0, nbErrorf("std/ode:46:12", runtime.DimMessage("the result of f", "[n]f64", "n", int64(r_240), n_209))
-		}
-		x_241 := x_207 + x_208
-		if r_216 != state_109 {
-			return nil, 0, nbErrorf("std/ode:47:51", "shape mismatch in '-': "+runtime.ShapeString([]int{state_109})+" and "+runtime.ShapeString([]int{r_216}))
-		}
-		if r_224 != state_109 {
-			return nil, 0, nbErrorf("std/ode:47:71", "shape mismatch in '+': "+runtime.ShapeString([]int{state_109})+" and "+runtime.ShapeString([]int{r_224}))
-		}
-		if r_232 != state_109 {
-			return nil, 0, nbErrorf("std/ode:47:95", "shape mismatch in '+': "+runtime.ShapeString([]int{state_109})+" and "+runtime.ShapeString([]int{r_232}))
-		}
-		if r_240 != state_109 {
-			return nil, 0, nbErrorf("std/ode:47:115", "shape mismatch in '-': "+runtime.ShapeString([]int{state_109})+" and "+runtime.ShapeString([]int{r_240}))
-		}
-		if state_109 != state_107 {
-			return nil, 0, nbErrorf("std/ode:47:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_107})+" and "+runtime.ShapeString([]int{state_109}))
-		}
-		r_242 := ar.F64w(state_107)
-		state_106 = state_106[:len(r_242)]
-		state_108 = state_108[:len(r_242)]
-		r_215 = r_215[:len(r_242)]
-		r_223 = r_223[:len(r_242)]
-		r_231 = r_231[:len(r_242)]
-		r_239 = r_239[:len(r_242)]
-		for i_243 := range r_242 {
-			r_242[i_243] = (state_106[i_243] + (x_208 * (((((2.8462752525252526 * state_108[i_243]) - (10.757575757575758 * r_215[i_243])) + (8.906422717743473 * r_223[i_243])) + (0.2784090909090909 * r_231[i_243])) - (0.2735313036020583 * r_239[i_243]))))
-		}
-		r_245, r_246 := f_1(x_241, r_242, state_107)
-		if int64(r_246) != n_209 {
-			return nil, 0, nbErrorf("std/ode:47:12", runtime.DimMessage("the result of f", "[n]f64", "n", int64(r_246), n_209))
-		}
-		if r_224 != state_109 {
-			return nil, 0, nbErrorf("std/ode:48:39", "shape mismatch in '+': "+runtime.ShapeString([]int{state_109})+" and "+runtime.ShapeString([]int{r_224}))
-		}
-		if r_232 != state_109 {
-			return nil, 0, nbErrorf("std/ode:48:61", "shape mismatch in '+': "+runtime.ShapeString([]int{state_109})+" and "+runtime.ShapeString([]int{r_232}))
-		}
-		if r_240 != state_109 {
-			return nil, 0, nbErrorf("std/ode:48:82", "shape mismatch in '-': "+runtime.ShapeString([]int{state_109})+" and "+runtime.ShapeString([]int{r_240}))
-		}
-		if r_246 != state_109 {
-			return nil, 0, nbErrorf("std/ode:48:105", "shape mismatch in '+': "+runtime.ShapeString([]int{state_109})+" and "+runtime.ShapeString([]int{r_246}))
-		}
-		if state_109 != state_107 {
-			return nil, 0, nbErrorf("std/ode:48:14", "shape mismatch in '+': "+runtime.ShapeString([]int{state_107})+" and "+runtime.ShapeString([]int{state_109}))
-		}
-		r_247 := ar.F64w(state_107)
-		state_106 = state_106[:len(r_247)]
-		state_108 = state_108[:len(r_247)]
-		r_223 = r_223[:len(r_247)]
-		r_231 = r_231[:len(r_247)]
-		r_239 = r_239[:len(r_247)]
-		r_245 = r_245[:len(r_247)]
-		for i_248 := range r_247 {
-			r_247[i_248] = (state_106[i_248] + (x_208 * (((((0.09114583333333333 * state_108[i_248]) + (0.44923629829290207 * r_223[i_248])) + (0.6510416666666666 * r_231[i_248])) - (0.322376179245283 * r_239[i_248])) + (0.13095238095238096 * r_245[i_248]))))
-		}
-		x_250 := x_207 + x_208
-		r_251, r_252 := f_1(x_250, r_247, state_107)
-		if int64(r_252) != n_209 {
-			return nil, 0, nbErrorf("std/ode:49:12", runtime.DimMessage("the result of f", "[n]f64", "n", int64(r_252), n_209))
-		}
-		if r_224 != state_109 {
-			return nil, 0, nbErrorf("std/ode:50:36", "shape mismatch in '-': "+runtime.ShapeString([]int{state_109})+" and "+runtime.ShapeString([]int{r_224}))
-		}
-		if r_232 != state_109 {
-			return nil, 0, nbErrorf("std/ode:50:58", "shape mismatch in '+': "+runtime.ShapeString([]int{state_109})+" and "+runtime.ShapeString([]int{r_232}))
-		}
-		if r_240 != state_109 {
-			return nil, 0, nbErrorf("std/ode:50:79", "shape mismatch in '-': "+runtime.ShapeString([]int{state_109})+" and "+runtime.ShapeString([]int{r_240}))
-		}
-		if r_246 != state_109 {
-			return nil, 0, nbErrorf("std/ode:50:105", "shape mismatch in '+': "+runtime.ShapeString([]int{state_109})+" and "+runtime.ShapeString([]int{r_246}))
-		}
-		if r_252 != state_109 {
-			return nil, 0, nbErrorf("std/ode:50:125", "shape mismatch in '-': "+runtime.ShapeString([]int{state_109})+" and "+runtime.ShapeString([]int{r_252}))
-		}
-		r_253 := ar.F64w(state_109)
-		state_108 = state_108[:len(r_253)]
-		r_223 = r_223[:len(r_253)]
-		r_231 = r_231[:len(r_253)]
-		r_239 = r_239[:len(r_253)]
-		r_245 = r_245[:len(r_253)]
-		r_251 = r_251[:len(r_253)]
-		for i_254 := range r_253 {
-			r_253[i_254] = (x_208 * ((((((0.0012326388888888888 * state_108[i_254]) - (0.0042527702905061394 * r_223[i_254])) + (0.03697916666666667 * r_231[i_254])) - (0.05086379716981132 * r_239[i_254])) + (0.0419047619047619 * r_245[i_254])) - (0.025 * r_251[i_254])))
-		}
-		if state_107 != state_109 {
-			return nil, 0, nbErrorf("std/ode:75:45", "shape mismatch in '/': "+runtime.ShapeString([]int{state_109})+" and "+runtime.ShapeString([]int{state_107}))
-		}
-		r_256 := ar.F64w(state_109)
-		r_253 = r_253[:len(r_256)]
-		state_106 = state_106[:len(r_256)]
-		r_247 = r_247[:len(r_256)]
-		for i_257 := range r_256 {
-			r_256[i_257] = (r_253[i_257] / (atol_7 + (rtol_6 * (runtime.Max2((math.Abs(state_106[i_257])), (math.Abs(r_247[i_257])))))))
-		}
-		var s_259 float64 = 0
-		r_256 = r_256[:state_109]
-		for i_260 := 0; i_260 < state_109; i_260++ {
-			s_259 += (r_256[i_260] * r_256[i_260])
-		}
-		m_262 := s_259 / float64(state_109)
-		x_263 := math.Sqrt(m_262)
-		x_264 := x_263 > 0.0
-		var c_265 float64
-		if x_264 {
-			x_266 := math.Pow(x_263, (-0.2))
-			c_265 = x_266
-		} else {
-			c_265 = 10.0
-		}
-		x_267 := 0.9 * c_265
-		x_268 := runtime.Max2(0.2, x_267)
-		x_269 := runtime.Min2(10.0, x_268)
-		x_270 := x_263 <= 1.0
-		var c_271 float64
-		var c_272 []float64
-		var c_273 int
-		var c_274 []float64
-		var c_275 int
-		var c_276 float64
-		var c_277 int64
-		var c_278 int64
-		if x_270 {
-			x_279 := x_17 - state_105
-			x_280 := x_279 - x_205
-			x_281 := 1e-12 * x_17
-			x_282 := x_280 <= x_281
-			var c_283 float64
-			if x_282 {
-				c_283 = x_17
-			} else {
-				x_284 := state_105 + x_205
-				c_283 = x_284
-			}
-			x_285 := x_205 * x_269
-			x_286 := state_111 + int64(1)
-			c_271, c_272, c_273, c_274, c_275, c_276, c_277, c_278 = c_283, r_247, state_107, r_251, r_252, x_285, x_286, state_112
-		} else {
-			x_287 := runtime.Min2(1.0, x_269)
-			x_288 := x_205 * x_287
-			x_289 := state_112 + int64(1)
-			c_271, c_272, c_273, c_274, c_275, c_276, c_277, c_278 = state_105, state_106, state_107, state_108, state_109, x_288, state_111, x_289
-		}
-		state_105, state_106, state_107, state_108, state_109, state_110, state_111, state_112 = c_271, c_272, c_273, c_274, c_275, c_276, c_277, c_278
-		_ = mark_203
-	}
-	return state_106, state_107, nil
+	return y_19, len(y_19), nil
 }
 
 // nbArena hands out the arrays of one call: zeroed slices cut from

@@ -3,6 +3,7 @@ package ode
 import (
 	"context"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/nabla-lang/nabla/stdlib/go/internal/stdgen"
@@ -96,5 +97,45 @@ func TestBadCallback(t *testing.T) {
 	}
 	if _, err := Rk4(bad, []float64{1}, 0, 1, 3); err == nil {
 		t.Error("Rk4 with a bad f: no error")
+	}
+}
+
+// TestDopri5Failures: a solve that cannot finish is an error naming why.
+func TestDopri5Failures(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		f    func(float64, []float64) []float64
+		t1   float64
+		want string
+	}{
+		{"blow-up", func(t float64, y []float64) []float64 { return []float64{y[0] / (1 - t)} }, 2, "too small"},
+		{"not finite", func(t float64, y []float64) []float64 { return []float64{math.NaN()} }, 1, "not finite"},
+		{"step limit", func(t float64, y []float64) []float64 { return []float64{math.Cos(1000 * t)} }, 1e6, "100000 steps"},
+	} {
+		_, err := Dopri5(c.f, []float64{1}, 0, c.t1, 1e-10, 1e-12)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want one containing %q", c.name, err, c.want)
+		}
+	}
+}
+
+// TestDopri5AllocsPerCall: a solve's allocations do not depend on its
+// number of steps (the solver's buffers are allocated once per call).
+func TestDopri5AllocsPerCall(t *testing.T) {
+	buf := make([]float64, 2)
+	osc := func(_ float64, y []float64) []float64 {
+		buf[0], buf[1] = y[1], -y[0]
+		return buf
+	}
+	dst := make([]float64, 2)
+	allocs := func(t1 float64) float64 {
+		return testing.AllocsPerRun(5, func() {
+			if err := Dopri5Into(dst, osc, []float64{1, 0}, 0, t1, 1e-8, 1e-10); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	if short, long := allocs(10), allocs(1000); short != long {
+		t.Errorf("allocations per call: %v for t1 = 10, %v for t1 = 1000 (a hundred times the steps)", short, long)
 	}
 }
