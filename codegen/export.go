@@ -212,7 +212,7 @@ func (g *gen) emitExported(w *bytes.Buffer, di *defInfo) {
 		}
 		k++
 	}
-	fmt.Fprintf(w, "// %sInto is %s with its array results written into the dst buffers,\n// which must have the results' shapes; in steady state it allocates nothing.\n", name, name)
+	fmt.Fprintf(w, "// %sInto is %s with its array results written into the dst buffers,\n// which must have the results' shapes; %s\n", name, name, g.steadyAllocs())
 	fmt.Fprintf(w, "func %sInto(%s) %s {\n", name, strings.Join(append(dsig, sig...), ", "), retList(scalarRets, true))
 	g.emitExportBody(w, di, params, results, true, true)
 	w.WriteString("}\n\n")
@@ -393,4 +393,28 @@ func (g *gen) emitExportBody(w *bytes.Buffer, di *defInfo, params []exportParam,
 	if len(outs) > 0 {
 		fmt.Fprintf(w, "return %s\n", strings.Join(outs, ", "))
 	}
+}
+
+// steadyAllocs says what an Into variant allocates in steady state. Its
+// arrays come from an arena kept from call to call, but a loop large
+// enough to run in parallel starts goroutines and closures, and the
+// runtime's solvers take their work buffers per call; the sentence names
+// those the file's code can reach (found in the code emitted so far, the
+// internal functions, which exported functions only call).
+func (g *gen) steadyAllocs() string {
+	body := g.body.String()
+	var what []string
+	if strings.Contains(body, "runtime.ParallelFor(") || strings.Contains(body, "runtime.ParallelSum(") {
+		what = append(what, "the goroutines of loops large enough to run in parallel")
+	}
+	if strings.Contains(body, "runtime.GMRES(") {
+		what = append(what, "linsolve's work buffers")
+	}
+	if strings.Contains(body, "runtime.Dopri5(") {
+		what = append(what, "ode_dopri5's work buffers")
+	}
+	if len(what) == 0 {
+		return "in steady state it allocates nothing."
+	}
+	return "in steady state it allocates\n// nothing but " + strings.Join(what, " and ") + ", when it runs them."
 }

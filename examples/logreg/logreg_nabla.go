@@ -48,7 +48,8 @@ func LossGrad(w []float64, b float64, x [][]float64, y []float64, lam float64) (
 }
 
 // LossGradInto is LossGrad with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates nothing.
+// which must have the results' shapes; in steady state it allocates
+// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func LossGradInto(dst0 []float64, w []float64, b float64, x [][]float64, y []float64, lam float64) (float64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -88,7 +89,8 @@ func Train(x [][]float64, y []float64, lam float64, lr float64, steps int64) ([]
 }
 
 // TrainInto is Train with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates nothing.
+// which must have the results' shapes; in steady state it allocates
+// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func TrainInto(dst0 []float64, x [][]float64, y []float64, lam float64, lr float64, steps int64) (float64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -127,7 +129,8 @@ func Predict(w []float64, b float64, x [][]float64) ([]float64, error) {
 }
 
 // PredictInto is Predict with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates nothing.
+// which must have the results' shapes; in steady state it allocates
+// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func PredictInto(dst0 []float64, w []float64, b float64, x [][]float64) error {
 	ar := nbArenas.Get()
 	ar.reset()

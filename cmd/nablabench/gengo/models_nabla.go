@@ -35,7 +35,8 @@ func RosenGrad(x []float64) ([]float64, error) {
 }
 
 // RosenGradInto is RosenGrad with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates nothing.
+// which must have the results' shapes; in steady state it allocates
+// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func RosenGradInto(dst0 []float64, x []float64) error {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -102,7 +103,8 @@ func GmmGrad(alphas []float64, means [][]float64, icf [][]float64, x [][]float64
 }
 
 // GmmGradInto is GmmGrad with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates nothing.
+// which must have the results' shapes; in steady state it allocates
+// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func GmmGradInto(dst0 []float64, dst1 [][]float64, dst2 [][]float64, alphas []float64, means [][]float64, icf [][]float64, x [][]float64, gamma float64, m int64) error {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -195,7 +197,8 @@ func LstmJacobian(mainparams [][]float64, extraparams [][]float64, state [][]flo
 }
 
 // LstmJacobianInto is LstmJacobian with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates nothing.
+// which must have the results' shapes; in steady state it allocates
+// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func LstmJacobianInto(dst0 [][]float64, dst1 [][]float64, mainparams [][]float64, extraparams [][]float64, state [][]float64, sequence [][]float64) error {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -255,7 +258,8 @@ func BaObjective(cams [][]float64, pts [][]float64, w []float64, feats [][]float
 }
 
 // BaObjectiveInto is BaObjective with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates nothing.
+// which must have the results' shapes; in steady state it allocates
+// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func BaObjectiveInto(dst0 [][]float64, dst1 []float64, cams [][]float64, pts [][]float64, w []float64, feats [][]float64, camidx []int64, ptidx []int64) error {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -322,7 +326,8 @@ func BaJacobian(cams [][]float64, pts [][]float64, w []float64, feats [][]float6
 }
 
 // BaJacobianInto is BaJacobian with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates nothing.
+// which must have the results' shapes; in steady state it allocates
+// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func BaJacobianInto(dst0 [][][]float64, dst1 []float64, cams [][]float64, pts [][]float64, w []float64, feats [][]float64, camidx []int64, ptidx []int64) error {
 	ar := nbArenas.Get()
 	ar.reset()

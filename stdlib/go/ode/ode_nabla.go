@@ -34,7 +34,8 @@ func Rk4(f func(float64, []float64) []float64, y0 []float64, t0 float64, t1 floa
 }
 
 // Rk4Into is Rk4 with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates nothing.
+// which must have the results' shapes; in steady state it allocates
+// nothing but ode_dopri5's work buffers, when it runs them.
 func Rk4Into(dst0 []float64, f func(float64, []float64) []float64, y0 []float64, t0 float64, t1 float64, steps int64) error {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -81,7 +82,8 @@ func Dopri5(f func(float64, []float64) []float64, y0 []float64, t0 float64, t1 f
 }
 
 // Dopri5Into is Dopri5 with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates nothing.
+// which must have the results' shapes; in steady state it allocates
+// nothing but ode_dopri5's work buffers, when it runs them.
 func Dopri5Into(dst0 []float64, f func(float64, []float64) []float64, y0 []float64, t0 float64, t1 float64, rtol float64, atol float64) error {
 	var ar *nbArena // nothing to allocate
 	if f == nil {

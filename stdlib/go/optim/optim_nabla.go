@@ -42,7 +42,8 @@ func Lbfgs(fg func([]float64) (float64, []float64), x0 []float64, m int64, maxit
 }
 
 // LbfgsInto is Lbfgs with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates nothing.
+// which must have the results' shapes; in steady state it allocates
+// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func LbfgsInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, m int64, maxiter int64, gtol float64) (float64, int64, int64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -96,7 +97,8 @@ func Bfgs(fg func([]float64) (float64, []float64), x0 []float64, maxiter int64, 
 }
 
 // BfgsInto is Bfgs with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates nothing.
+// which must have the results' shapes; in steady state it allocates
+// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func BfgsInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, maxiter int64, gtol float64) (float64, int64, int64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -149,7 +151,8 @@ func NonlinearCg(fg func([]float64) (float64, []float64), x0 []float64, maxiter 
 }
 
 // NonlinearCgInto is NonlinearCg with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates nothing.
+// which must have the results' shapes; in steady state it allocates
+// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func NonlinearCgInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, maxiter int64, gtol float64) (float64, int64, int64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -202,7 +205,8 @@ func Lbfgsb(fg func([]float64) (float64, []float64), x0 []float64, lo []float64,
 }
 
 // LbfgsbInto is Lbfgsb with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates nothing.
+// which must have the results' shapes; in steady state it allocates
+// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func LbfgsbInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lo []float64, hi []float64, m int64, maxiter int64, gtol float64) (float64, int64, int64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -248,7 +252,8 @@ func Gd(fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps
 }
 
 // GdInto is Gd with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates nothing.
+// which must have the results' shapes; in steady state it allocates
+// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func GdInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) (float64, int64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -295,7 +300,8 @@ func Momentum(fg func([]float64) (float64, []float64), x0 []float64, lr float64,
 }
 
 // MomentumInto is Momentum with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates nothing.
+// which must have the results' shapes; in steady state it allocates
+// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func MomentumInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, beta float64, steps int64) (float64, int64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -342,7 +348,8 @@ func Nesterov(fg func([]float64) (float64, []float64), x0 []float64, lr float64,
 }
 
 // NesterovInto is Nesterov with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates nothing.
+// which must have the results' shapes; in steady state it allocates
+// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func NesterovInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, beta float64, steps int64) (float64, int64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -389,7 +396,8 @@ func Adagrad(fg func([]float64) (float64, []float64), x0 []float64, lr float64, 
 }
 
 // AdagradInto is Adagrad with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates nothing.
+// which must have the results' shapes; in steady state it allocates
+// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func AdagradInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) (float64, int64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -436,7 +444,8 @@ func Rmsprop(fg func([]float64) (float64, []float64), x0 []float64, lr float64, 
 }
 
 // RmspropInto is Rmsprop with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates nothing.
+// which must have the results' shapes; in steady state it allocates
+// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func RmspropInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) (float64, int64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -484,7 +493,8 @@ func Adam(fg func([]float64) (float64, []float64), x0 []float64, lr float64, ste
 }
 
 // AdamInto is Adam with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates nothing.
+// which must have the results' shapes; in steady state it allocates
+// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func AdamInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) (float64, int64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -531,7 +541,8 @@ func Adamw(fg func([]float64) (float64, []float64), x0 []float64, lr float64, wd
 }
 
 // AdamwInto is Adamw with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates nothing.
+// which must have the results' shapes; in steady state it allocates
+// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func AdamwInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, wd float64, steps int64) (float64, int64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -578,7 +589,8 @@ func Adabelief(fg func([]float64) (float64, []float64), x0 []float64, lr float64
 }
 
 // AdabeliefInto is Adabelief with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates nothing.
+// which must have the results' shapes; in steady state it allocates
+// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func AdabeliefInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) (float64, int64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -625,7 +637,8 @@ func Diffgrad(fg func([]float64) (float64, []float64), x0 []float64, lr float64,
 }
 
 // DiffgradInto is Diffgrad with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates nothing.
+// which must have the results' shapes; in steady state it allocates
+// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func DiffgradInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) (float64, int64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -672,7 +685,8 @@ func Adan(fg func([]float64) (float64, []float64), x0 []float64, lr float64, ste
 }
 
 // AdanInto is Adan with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates nothing.
+// which must have the results' shapes; in steady state it allocates
+// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func AdanInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) (float64, int64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -719,7 +733,8 @@ func Lion(fg func([]float64) (float64, []float64), x0 []float64, lr float64, wd 
 }
 
 // LionInto is Lion with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates nothing.
+// which must have the results' shapes; in steady state it allocates
+// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func LionInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, wd float64, steps int64) (float64, int64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -766,7 +781,8 @@ func ProjectedGradient(fg func([]float64) (float64, []float64), x0 []float64, lo
 }
 
 // ProjectedGradientInto is ProjectedGradient with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates nothing.
+// which must have the results' shapes; in steady state it allocates
+// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func ProjectedGradientInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lo []float64, hi []float64, lr float64, steps int64) (float64, int64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -837,7 +853,8 @@ func Newton(f func([]float64) float64, g func([]float64) []float64, hess func([]
 }
 
 // NewtonInto is Newton with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates nothing.
+// which must have the results' shapes; in steady state it allocates
+// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func NewtonInto(dst0 []float64, f func([]float64) float64, g func([]float64) []float64, hess func([]float64) []float64, x0 []float64, maxiter int64, gtol float64) (float64, int64, int64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -918,7 +935,8 @@ func NewtonCg(f func([]float64) float64, g func([]float64) []float64, hv func([]
 }
 
 // NewtonCgInto is NewtonCg with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates nothing.
+// which must have the results' shapes; in steady state it allocates
+// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func NewtonCgInto(dst0 []float64, f func([]float64) float64, g func([]float64) []float64, hv func([]float64, []float64) []float64, x0 []float64, maxiter int64, gtol float64) (float64, int64, int64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -996,7 +1014,8 @@ func LazyNewton(f func([]float64) float64, g func([]float64) []float64, hess fun
 }
 
 // LazyNewtonInto is LazyNewton with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates nothing.
+// which must have the results' shapes; in steady state it allocates
+// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func LazyNewtonInto(dst0 []float64, f func([]float64) float64, g func([]float64) []float64, hess func([]float64) []float64, x0 []float64, every int64, maxiter int64, gtol float64) (float64, int64, int64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -1076,7 +1095,8 @@ func DampedNewton(f func([]float64) float64, g func([]float64) []float64, hess f
 }
 
 // DampedNewtonInto is DampedNewton with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates nothing.
+// which must have the results' shapes; in steady state it allocates
+// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func DampedNewtonInto(dst0 []float64, f func([]float64) float64, g func([]float64) []float64, hess func([]float64) []float64, x0 []float64, maxiter int64, gtol float64) (float64, int64, int64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -1151,7 +1171,8 @@ func GaussNewton(r func([]float64) []float64, jac func([]float64) []float64, x0 
 }
 
 // GaussNewtonInto is GaussNewton with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates nothing.
+// which must have the results' shapes; in steady state it allocates
+// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func GaussNewtonInto(dst0 []float64, r func([]float64) []float64, jac func([]float64) []float64, x0 []float64, maxiter int64, tol float64) (float64, int64, int64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -1220,7 +1241,8 @@ func LevenbergMarquardt(r func([]float64) []float64, jac func([]float64) []float
 }
 
 // LevenbergMarquardtInto is LevenbergMarquardt with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates nothing.
+// which must have the results' shapes; in steady state it allocates
+// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func LevenbergMarquardtInto(dst0 []float64, r func([]float64) []float64, jac func([]float64) []float64, x0 []float64, maxiter int64, tol float64) (float64, int64, int64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
