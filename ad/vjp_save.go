@@ -131,7 +131,7 @@ func recomputeDeciding(c *rev, k *cut, own []*ir.Var, bwd ir.Expr, decide bool) 
 			}
 			x, bound := val[v]
 			switch {
-			case bound && decide && taint[v] && hasDiscrete(v.T):
+			case bound && decide && taint[v] && hasIntLeaf(v.T):
 				decisions = append(decisions, v)
 			case bound && !c.act[v]:
 				again = append(again, v)
@@ -152,20 +152,6 @@ func recomputeDeciding(c *rev, k *cut, own []*ir.Var, bwd ir.Expr, decide bool) 
 		sub[v] = pre.bindVar(v.Name, ir.Subst(val[v], sub))
 	}
 	return pre.close(ir.Subst(bwd, sub)), tape, decisions
-}
-
-// hasDiscrete reports whether a value of type t has a bool or integer
-// part.
-func hasDiscrete(t ir.Type) bool {
-	switch t := t.(type) {
-	case ir.Scalar:
-		return t.Kind != ir.F64
-	case *ir.Array:
-		return hasDiscrete(t.Elem)
-	case *ir.Tuple:
-		return slices.ContainsFunc(t.Elems, hasDiscrete)
-	}
-	return false
 }
 
 // cheap reports whether forward code is scalar arithmetic on elements
