@@ -2,7 +2,11 @@ package ad_test
 
 import (
 	"math"
+	"strings"
 	"testing"
+
+	"github.com/nabla-lang/nabla/ad"
+	"github.com/nabla-lang/nabla/lang"
 )
 
 // TestJVPMapSharesPrimal: forward mode of a map (or build) whose body
@@ -86,6 +90,51 @@ def F(x: f64, v: [n]f64): f64 =
 				if g := flatAny(callAny(t, p, "rev", x, v)); len(g) != 1 || math.Abs(g[0]-want) > 1e-9 {
 					t.Errorf("x = %v: grad %v; want %v", x, g, want)
 				}
+			}
+		})
+	}
+}
+
+// TestSplitDecisionsNoinline: a split forward def is kept out of line
+// exactly when its backward half reads a decision taken on the numbers
+// of the differentiated input; sizes of active arrays (len, dim) and
+// comparisons of indices or of data are not such decisions.
+func TestSplitDecisionsNoinline(t *testing.T) {
+	cases := []struct {
+		name, def string
+		noinline  bool
+	}{
+		{"if on the input", `def g(x: f64, b: f64): f64 = let s = log(1.0 + x * x) in if s < b then x else s`, true},
+		{"max of the input", `def g(x: f64, b: f64): f64 = max(x * x, b) * x`, true},
+		{"smooth", `def g(x: f64, b: f64): f64 = sin(x) * b + x * x`, false},
+		{"sizes", `def g(x: f64, b: f64): f64 = let v = [x * f64(i) for i < 3] in sum(v) * f64(len(v))`, false},
+		{"indices", `def g(x: f64, b: f64): f64 = sum([if i == 1 then x * x else sin(x) for i < 3])`, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			src := c.def + `
+def F(x: f64, v: [n]f64): f64 = sum(map(fn(e) => g(x, e) * e, v))
+def main(x: f64, v: [n]f64) = grad(F)(x, v)
+`
+			p, err := lang.Load("t.nab", []byte(src), lang.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := ad.Expand(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var split []string
+			for _, d := range out.Defs {
+				if strings.HasPrefix(d.Name, "g$split") && strings.HasSuffix(d.Name, "$fwd") {
+					split = append(split, d.Name)
+					if got := d.Attr("noinline") != nil; got != c.noinline {
+						t.Errorf("%s: noinline %v, want %v", d.Name, got, c.noinline)
+					}
+				}
+			}
+			if len(split) == 0 {
+				t.Fatalf("no split forward def of g in %v", out.Defs)
 			}
 		})
 	}

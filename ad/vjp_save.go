@@ -109,11 +109,16 @@ func recomputeDeciding(c *rev, k *cut, own []*ir.Var, bwd ir.Expr, decide bool) 
 	for i, b := range k.fwd.binds {
 		val[b.v], order[b.v] = b.val, i
 	}
+	// taint: the value depends on the numbers of the differentiated
+	// input, not only on its sizes (len and dim of an active array are
+	// not decisions).
 	taint := map[*ir.Var]bool{}
 	for _, b := range k.fwd.binds {
 		t := c.act[b.v]
-		for _, u := range ir.FreeVars(b.val) {
-			t = t || c.act[u] || taint[u]
+		if pc, ok := b.val.(*ir.PrimCall); !ok || pc.Op != ir.PrimLen && pc.Op != ir.PrimDim {
+			for _, u := range ir.FreeVars(b.val) {
+				t = t || c.act[u] || taint[u]
+			}
 		}
 		taint[b.v] = t
 	}
