@@ -19,6 +19,10 @@ type rev struct {
 	fills map[*ir.Var]ir.Expr    // cotangent arrays that are a number everywhere: that number (see bindFresh)
 	rows  map[*ir.Var][2]ir.Expr // rows a[i] of active arrays: (a, i) (see addToRow)
 	tails map[ir.Expr]*letChain  // the tails of the let chains being swept (see activeExpr)
+	// decides: the forward code emitted calls a split forward def that
+	// takes decisions (splitDef), which the code's reverse pass must not
+	// take again in code of its own.
+	decides bool
 }
 
 // step is one active binding of the forward sweep: y = e, where e's

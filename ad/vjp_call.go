@@ -5,6 +5,7 @@ package ad
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/nabla-lang/nabla/ir"
 )
@@ -330,6 +331,7 @@ func (r *rev) backCall(blk *block, st step, e *ir.Call, ybar ir.Expr) error {
 type splitVJP struct {
 	fwd, bwd *ir.Def
 	kept     []bool
+	decides  bool // bwd reads decisions fwd took (see recomputeDeciding)
 }
 
 // splitDef returns d's split VJP for the given active arguments, or nil
@@ -386,7 +388,8 @@ func (a *expander) splitDef(d *ir.Def, active []bool) (*splitVJP, error) {
 			bars = append(bars, r.get(bb, p))
 		}
 	}
-	bwd, tape := recomputeInactive(r, k, ps, bb.close(&ir.MakeTuple{Elems: bars, P: pos}))
+	bwd, tape, decs := recomputeDeciding(r, k, ps, bb.close(&ir.MakeTuple{Elems: bars, P: pos}), true)
+	tape = append(tape, decs...)
 	elems := make([]ir.Expr, len(tape))
 	for i, v := range tape {
 		elems[i] = v
@@ -394,6 +397,19 @@ func (a *expander) splitDef(d *ir.Def, active []bool) (*splitVJP, error) {
 	tt := &ir.MakeTuple{Elems: elems, P: pos}
 	fwdBody := k.fwd.close(&ir.MakeTuple{Elems: []ir.Expr{y, tt}, P: pos})
 	fwd := &ir.Def{Name: key + "$fwd", Params: ps, HasParams: true, Result: fwdBody.Type(), Body: fwdBody, P: pos}
+	decides := len(decs) > 0 || comparesNumbers(bwd)
+	if decides {
+		// The forward sweep calls fwd, and a comprehension's reverse pass
+		// calls it again to recompute the tape it did not save. Inlined,
+		// each copy would be rewritten in its own context (log(1 + x*x)
+		// lowered to log1p(x*x) in one and not the other), and at a tie
+		// bwd would follow the branch the forward sweep did not take.
+		// Called, both run the one rewritten body and get the same
+		// decisions and tape (saving them instead cost 5 times the
+		// time), and bwd's own comparisons of tape values (the
+		// derivative of max, abs, relu) agree with fwd's.
+		fwd.Attrs = []ir.Attr{{Name: "noinline", P: pos}}
+	}
 	tp := ir.NewVar("tape", tt.Type(), pos)
 	tb := &block{pos: pos}
 	sub := map[*ir.Var]ir.Expr{}
@@ -402,7 +418,7 @@ func (a *expander) splitDef(d *ir.Def, active []bool) (*splitVJP, error) {
 	}
 	bwdBody := tb.close(ir.Subst(bwd, sub))
 	back := &ir.Def{Name: key + "$bwd", Params: []*ir.Var{tp, ybar}, HasParams: true, Result: bwdBody.Type(), Body: bwdBody, P: pos}
-	s := &splitVJP{fwd: fwd, bwd: back, kept: keep}
+	s := &splitVJP{fwd: fwd, bwd: back, kept: keep, decides: decides}
 	a.splits[key] = s
 	a.out.Add(fwd)
 	a.out.Add(back)
@@ -423,6 +439,7 @@ func (r *rev) fwdCallSplit(blk *block, e *ir.Call, args []ir.Expr) (ir.Expr, err
 	if s == nil || err != nil {
 		return nil, err
 	}
+	r.decides = r.decides || s.decides
 	t := blk.bind("t", &ir.Call{Fn: &ir.Global{Name: s.fwd.Name, T: s.fwd.Type(), P: e.P}, Args: args, T: s.fwd.Result, P: e.P})
 	tape := blk.bind("tape", &ir.Proj{X: t, Index: 1, P: e.P})
 	y := r.record(blk, "y", &ir.Proj{X: t, Index: 0, P: e.P}, e, args)
@@ -442,4 +459,27 @@ func (r *rev) backCallSplit(blk *block, st step, e *ir.Call, ybar ir.Expr) {
 			k++
 		}
 	}
+}
+
+// comparesNumbers reports whether e calls a primitive whose result jumps
+// as its f64 operands move (a comparison, sign, floor, argmax, the
+// indicators of the derivatives of max, min and relu): a decision on
+// numbers. Primitives that read only an array's sizes, or pass a value
+// on (stop_gradient), do not decide.
+func comparesNumbers(e ir.Expr) bool {
+	if pc, ok := e.(*ir.PrimCall); ok && pc.Op.NoDerivative && !sizesOnly[pc.Op] {
+		for _, a := range pc.Args {
+			if carriesF64(a.Type()) {
+				return true
+			}
+		}
+	}
+	return slices.ContainsFunc(ir.Children(e), comparesNumbers)
+}
+
+// sizesOnly are the primitives without derivative that do not decide on
+// their f64 operands' values.
+var sizesOnly = map[*ir.Prim]bool{
+	ir.PrimLen: true, ir.PrimDim: true, ir.PrimZerosLike: true, ir.PrimStopGradient: true,
+	ir.PrimLoopSave: true, ir.PrimWhileSave: true,
 }

@@ -33,6 +33,9 @@ type cut struct {
 	// owned), which the body's result takes as it is rather than
 	// borrowing it, so that its arrays are updated in place.
 	ownSeed bool
+	// decides: fwd calls a split forward def that takes decisions, which
+	// the forward sweep must run as fwd does (rev.decides).
+	decides bool
 }
 
 // cutBody transforms body (code in generated names) in a child of r, or
@@ -51,6 +54,8 @@ func (r *rev) cutBody(pos ir.Pos, body ir.Expr, index *ir.Var, own []*ir.Var, bi
 		return nil, err
 	}
 	k.y = y
+	k.decides = c.decides
+	r.decides = r.decides || c.decides
 	bb := &block{pos: pos}
 	k.seed = ir.NewVar("yb", body.Type(), pos)
 	for _, f := range free {
@@ -87,12 +92,37 @@ func (r *rev) cutBody(pos ir.Pos, body ir.Expr, index *ir.Var, own []*ir.Var, bi
 // to a derivative of this code (forward over reverse), which would then
 // differentiate, for instance, x^p with respect to a constant p.
 func recomputeInactive(c *rev, k *cut, own []*ir.Var, bwd ir.Expr) (ir.Expr, []*ir.Var) {
+	bwd, tape, _ := recomputeDeciding(c, k, own, bwd, false)
+	return bwd, tape
+}
+
+// recomputeDeciding is recomputeInactive which, when decide is set, also
+// sets apart the decisions: the forward values bwd reads that have a
+// discrete part (a bool, an integer) and depend on an active value, as
+// the condition of an if on a primal value does. They are neither
+// recomputed nor put on the tape but returned apart: a split call
+// (splitDef) saves them with its tape, so that bwd follows the branches
+// fwd took rather than deciding again.
+func recomputeDeciding(c *rev, k *cut, own []*ir.Var, bwd ir.Expr, decide bool) (ir.Expr, []*ir.Var, []*ir.Var) {
 	val := map[*ir.Var]ir.Expr{}
 	order := map[*ir.Var]int{}
 	for i, b := range k.fwd.binds {
 		val[b.v], order[b.v] = b.val, i
 	}
-	var tape, again []*ir.Var
+	// taint: the value depends on the numbers of the differentiated
+	// input, not only on its sizes (len and dim of an active array are
+	// not decisions).
+	taint := map[*ir.Var]bool{}
+	for _, b := range k.fwd.binds {
+		t := c.act[b.v]
+		if pc, ok := b.val.(*ir.PrimCall); !ok || pc.Op != ir.PrimLen && pc.Op != ir.PrimDim {
+			for _, u := range ir.FreeVars(b.val) {
+				t = t || c.act[u] || taint[u]
+			}
+		}
+		taint[b.v] = t
+	}
+	var tape, again, decisions []*ir.Var
 	seen := map[*ir.Var]bool{}
 	var need func(vs []*ir.Var)
 	need = func(vs []*ir.Var) {
@@ -106,6 +136,8 @@ func recomputeInactive(c *rev, k *cut, own []*ir.Var, bwd ir.Expr) (ir.Expr, []*
 			}
 			x, bound := val[v]
 			switch {
+			case bound && decide && taint[v] && hasIntLeaf(v.T):
+				decisions = append(decisions, v)
 			case bound && !c.act[v]:
 				again = append(again, v)
 				need(ir.FreeVars(x))
@@ -116,7 +148,7 @@ func recomputeInactive(c *rev, k *cut, own []*ir.Var, bwd ir.Expr) (ir.Expr, []*
 	}
 	need(ir.FreeVars(bwd))
 	if len(again) == 0 {
-		return bwd, tape
+		return bwd, tape, decisions
 	}
 	slices.SortFunc(again, func(a, b *ir.Var) int { return order[a] - order[b] })
 	pre := &block{pos: k.fwd.pos}
@@ -124,7 +156,7 @@ func recomputeInactive(c *rev, k *cut, own []*ir.Var, bwd ir.Expr) (ir.Expr, []*
 	for _, v := range again {
 		sub[v] = pre.bindVar(v.Name, ir.Subst(val[v], sub))
 	}
-	return pre.close(ir.Subst(bwd, sub)), tape
+	return pre.close(ir.Subst(bwd, sub)), tape, decisions
 }
 
 // cheap reports whether forward code is scalar arithmetic on elements
@@ -257,9 +289,16 @@ func (r *rev) fwdMapSaving(blk *block, e *ir.PrimCall, args []ir.Expr) (ir.Expr,
 	if r.a.flat && !flatTape(k.tape) || cheap(k.fwd) {
 		return nil, nil // the old way: backMap recomputes the lambda
 	}
-	if len(k.tape) == 0 {
+	switch {
+	case len(k.tape) == 0 && k.decides:
+		// Nothing to save, but the reverse pass calls a split forward
+		// def again: the forward sweep calls it too, rather than the
+		// plain def, whose inlined copy the rewrite stage may round
+		// otherwise and which may then decide otherwise.
+		y = r.record(blk, "y", k.forward(e, n, i, elems, arrays), e, args)
+	case len(k.tape) == 0:
 		y = r.record(blk, "y", &ir.PrimCall{Op: e.Op, Args: args, Aux: e.Aux, T: e.T, P: e.P}, e, args)
-	} else {
+	default:
 		elems := []ir.Expr{k.y}
 		for _, v := range k.tape {
 			elems = append(elems, v)
@@ -279,6 +318,29 @@ func (r *rev) fwdMapSaving(blk *block, e *ir.PrimCall, args []ir.Expr) (ir.Expr,
 	st := &r.steps[len(r.steps)-1]
 	st.aux, st.n, st.cut, st.free = saved, n, k, free
 	return y, nil
+}
+
+// forward is the map or build e computing its elements with the cut's
+// forward code, n elements indexed by i, the elements of arrays bound to
+// elems. A map stays a map (which the interpreter applies to whole
+// arrays) when the forward code reads the index only through elems.
+func (k *cut) forward(e *ir.PrimCall, n ir.Expr, i *ir.Var, elems []*ir.Var, arrays []ir.Expr) ir.Expr {
+	build := &ir.PrimCall{Op: ir.PrimBuild, Args: []ir.Expr{n, &ir.Lambda{Params: []*ir.Var{i}, Body: k.fwd.close(k.y), P: e.P}}, T: e.T, P: e.P}
+	if e.Op != ir.PrimMap {
+		return build
+	}
+	params := make([]*ir.Var, len(elems))
+	sub := map[*ir.Var]ir.Expr{}
+	for j, el := range elems {
+		params[j] = ir.NewVar(el.Name, el.T, e.P)
+		sub[el] = params[j]
+	}
+	rest := &block{pos: k.fwd.pos, binds: k.fwd.binds[len(elems):]}
+	body := ir.Subst(rest.close(k.y), sub)
+	if slices.Contains(ir.FreeVars(body), i) {
+		return build
+	}
+	return &ir.PrimCall{Op: ir.PrimMap, Args: append([]ir.Expr{&ir.Lambda{Params: params, Body: body, P: e.P}}, arrays...), T: e.T, P: e.P}
 }
 
 // backMapSaved is the reverse loop of a map or build emitted by

@@ -115,54 +115,91 @@ func inlinable(e *ir.PrimCall) bool {
 // flows into it (ir.FlowKids), or a closure or a called function value
 // that mentions x does. A scalar value refers to nothing.
 func mayKeep(e ir.Expr, x *ir.Var, lets map[*ir.Var]ir.Expr) bool {
+	return (&refScan{x: x, lets: lets, keeps: map[*ir.Var]bool{}, ments: map[*ir.Var]bool{}}).mayKeep(e)
+}
+
+// mentions reports whether e uses x or a let-bound variable whose value
+// mentions x.
+func mentions(e ir.Expr, x *ir.Var, lets map[*ir.Var]ir.Expr) bool {
+	return (&refScan{x: x, lets: lets, ments: map[*ir.Var]bool{}}).mentions(e)
+}
+
+// A refScan answers mayKeep and mentions for one x, remembering the
+// answer for each let-bound variable it looked through: a variable used
+// many times, in values that are used many times, would otherwise be
+// looked through once per path to it, exponentially many in unoptimized
+// derivative code. A variable is bound once, before its uses, so its
+// answer does not depend on where it is used.
+type refScan struct {
+	x            *ir.Var
+	lets         map[*ir.Var]ir.Expr
+	keeps, ments map[*ir.Var]bool
+}
+
+func (s *refScan) mayKeep(e ir.Expr) bool {
 	if isScalar(e.Type()) {
 		return false
 	}
 	if holdsRefs(e.Type()) {
 		// Functions and boxed elements (tuples in arrays) can hold x even
 		// in a value made afresh: build(n, fn(i) => (x, 1.0)).
-		return mentions(e, x, lets)
+		return s.mentions(e)
 	}
 	switch e := e.(type) {
 	case *ir.Var:
-		if e == x {
+		if e == s.x {
 			return true
 		}
-		if v, ok := lets[e]; ok {
-			return mayKeep(v, x, lets)
+		v, ok := s.lets[e]
+		if !ok {
+			return false
 		}
-		return false
+		keep, done := s.keeps[e]
+		if !done {
+			keep = s.mayKeep(v)
+			s.keeps[e] = keep
+		}
+		return keep
 	case *ir.Let:
-		lets[e.Var] = e.Value
-		defer delete(lets, e.Var)
-		return mayKeep(e.Body, x, lets)
+		s.lets[e.Var] = e.Value
+		defer delete(s.lets, e.Var)
+		return s.mayKeep(e.Body)
 	case *ir.Lambda:
-		return mentions(e, x, lets)
+		return s.mentions(e)
 	case *ir.Call:
-		if mentions(e.Fn, x, lets) {
+		if s.mentions(e.Fn) {
 			return true
 		}
 	}
 	for _, k := range ir.FlowKids(e) {
-		if mayKeep(k, x, lets) {
+		if s.mayKeep(k) {
 			return true
 		}
 	}
 	return false
 }
 
-// mentions reports whether e uses x or a let-bound variable whose value
-// mentions x.
-func mentions(e ir.Expr, x *ir.Var, lets map[*ir.Var]ir.Expr) bool {
+func (s *refScan) mentions(e ir.Expr) bool {
 	found := false
 	ir.Walk(e, func(y ir.Expr, enter bool) {
-		if v, ok := y.(*ir.Var); ok && enter && !found {
-			if v == x {
-				found = true
-			} else if val, ok := lets[v]; ok && mentions(val, x, lets) {
-				found = true
-			}
+		v, ok := y.(*ir.Var)
+		if !ok || !enter || found {
+			return
 		}
+		if v == s.x {
+			found = true
+			return
+		}
+		val, ok := s.lets[v]
+		if !ok {
+			return
+		}
+		m, done := s.ments[v]
+		if !done {
+			m = s.mentions(val)
+			s.ments[v] = m
+		}
+		found = m
 	}, nil)
 	return found
 }

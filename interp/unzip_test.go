@@ -1,6 +1,7 @@
 package interp
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -71,5 +72,35 @@ func TestUnzipComprehension(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestReuseScanShared: deciding whether a let's array may be recycled
+// looks through each let-bound variable once, not once per path to it:
+// 48 lets each choosing the previous one in both branches of an if (the
+// kind of sharing unoptimized derivative code has, found by
+// FuzzDifferential) load at once.
+func TestReuseScanShared(t *testing.T) {
+	b := &ir.Builder{Pos: pos(1)}
+	x := ir.NewVar("x", vecN(3, ir.TF64), pos(1))
+	c := ir.NewVar("c", ir.TBool, pos(1))
+	y := ir.NewVar("y", vecN(3, ir.TF64), pos(1))
+	var vars []*ir.Var
+	var vals []ir.Expr
+	prev := b.Prim(ir.PrimAdd, x, x)
+	for i := range 48 {
+		v := ir.NewVar(fmt.Sprint("a", i), prev.Type(), pos(1))
+		vars, vals = append(vars, v), append(vals, prev)
+		prev = &ir.If{Cond: c, Then: v, Else: v, P: pos(1)}
+	}
+	var body ir.Expr = &ir.MakeTuple{Elems: []ir.Expr{prev, b.Prim(ir.PrimSum, y)}, P: pos(1)}
+	for i := len(vars) - 1; i >= 0; i-- {
+		body = &ir.Let{Var: vars[i], Value: vals[i], Body: body, P: pos(1)}
+	}
+	body = &ir.Let{Var: y, Value: b.Prim(ir.PrimAdd, x, x), Body: body, P: pos(1)}
+	f := &ir.Def{Name: "f", Params: []*ir.Var{x, c}, HasParams: true, Result: body.Type(), Body: body, P: pos(1)}
+	it := mustNew(t, f)
+	if got := call(t, it, "f", f64s(1, 2, 3), runtime.Bool(true)).Tuple()[1].F; got != 12 {
+		t.Errorf("f([1, 2, 3], true).1 = %v, want 12", got)
 	}
 }

@@ -92,44 +92,44 @@ func differential(t *testing.T, src string, data []byte) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	res := compileGenerated(ctx, t, src)
-	before, err := pipeline.Interp.Load(ctx, res.AD)
+	msg, st, err := verdict(ctx, res, src, newPoint(data))
 	if err != nil {
-		t.Fatalf("load (before rewriting): %v\n%s", err, src)
-	}
-	after, err := pipeline.Interp.Load(ctx, res.Opt)
-	if err != nil {
-		t.Fatalf("load (after rewriting): %v\n%s", err, src)
-	}
-	p := newPoint(data)
-	var st diffStats
-	c := &checker{ctx: ctx, before: before, after: after, st: &st}
-	msg := c.check(p)
-	if msg != "" {
-		// A comparison on a tie (a value compared with a copy of itself
-		// that the rewrite stage computes another way, so that rounding
-		// picks the branch) makes a mismatch at some points only; a
-		// defect of the transformations shows at every point. A mismatch
-		// that vanishes at two of four points a few millionths away is
-		// counted as a tie, not failed (the known defect behind it:
-		// openFindings in tests/hostile_test.go, ad/vjp_branch_tie; forward
-		// mode computes a map body once, so jvp_branch_tie is fixed).
-		var quiet diffStats
-		q := &checker{ctx: ctx, before: before, after: after, st: &quiet}
-		clean := 0
-		for _, eps := range []float64{1e-6, -1e-6, 3e-6, -3e-6} {
-			if q.check(p.nudged(eps)) == "" {
-				clean++
-			}
-		}
-		if clean >= 2 {
-			st = diffStats{ties: 1}
-			msg = ""
-		}
+		t.Fatalf("%v\n%s", err, src)
 	}
 	writeStats(st)
 	if msg != "" {
 		t.Fatalf("%s\nprogram:\n%s", msg, src)
 	}
+}
+
+// verdict runs the checks on the compiled program src at p and returns
+// the first disagreement, or "" when there is none or p is at a tie.
+func verdict(ctx context.Context, res *pipeline.Result, src string, p point) (string, diffStats, error) {
+	before, err := pipeline.Interp.Load(ctx, res.AD)
+	if err != nil {
+		return "", diffStats{}, fmt.Errorf("load (before rewriting): %v", err)
+	}
+	after, err := pipeline.Interp.Load(ctx, res.Opt)
+	if err != nil {
+		return "", diffStats{}, fmt.Errorf("load (after rewriting): %v", err)
+	}
+	var st diffStats
+	c := &checker{ctx: ctx, before: before, after: after, st: &st}
+	msg := c.check(p)
+	if msg == "" {
+		return "", st, nil
+	}
+	// A comparison on a tie (a value compared with a copy of itself
+	// that the rewrite stage or a derivative computes another way, so
+	// that rounding picks the branch) makes a mismatch without a defect.
+	tie, err := nearTie(ctx, src, p)
+	if err != nil {
+		return "", st, fmt.Errorf("%s; and the tie test failed: %v", msg, err)
+	}
+	if tie {
+		return "", diffStats{ties: 1}, nil
+	}
+	return msg, st, nil
 }
 
 // compileGenerated compiles a generated program, which must compile.
@@ -139,18 +139,6 @@ func compileGenerated(ctx context.Context, t *testing.T, src string) *pipeline.R
 		t.Fatalf("a generated program does not compile: %v\n%s", err, src)
 	}
 	return res
-}
-
-// nudged moves the point by eps in every coordinate, keeping its
-// directions.
-func (p point) nudged(eps float64) point {
-	q := p
-	q.x += eps
-	q.v = make([]float64, len(p.v))
-	for i := range q.v {
-		q.v[i] = p.v[i] + eps
-	}
-	return q
 }
 
 // A checker runs the three checks on the program before and after the
@@ -181,19 +169,10 @@ func (c *checker) call(r pipeline.Runner, def string, args ...runtime.Value) []f
 // check returns a description of the first disagreement at p, or "".
 func (c *checker) check(p point) string {
 	c.failed = ""
-	xv := []runtime.Value{runtime.F64(p.x), vec(p.v)}
-	dir := append(append([]runtime.Value(nil), xv...), runtime.F64(p.dx), vec(p.dv))
-	calls := []struct {
-		def  string
-		args []runtime.Value
-	}{
-		{"f", xv}, {"h", xv}, {"jv", dir}, {"gr", xv}, {"hj", dir},
-		{"hv", append(append([]runtime.Value(nil), xv...), vec(p.yb))},
-	}
 	got := map[string][]float64{}
 	// 1. The rewrite stage keeps every result (to rounding: rules may
 	// reassociate and fuse).
-	for _, k := range calls {
+	for _, k := range p.calls() {
 		b := c.call(c.before, k.def, k.args...)
 		a := c.call(c.after, k.def, k.args...)
 		if c.failed != "" {
@@ -265,6 +244,23 @@ func (c *checker) check(p point) string {
 		}
 	}
 	return ""
+}
+
+// A defCall is a def and its arguments.
+type defCall struct {
+	def  string
+	args []runtime.Value
+}
+
+// calls lists the calls the checks compare at p: f, h and their
+// derivatives (adDefs).
+func (p point) calls() []defCall {
+	xv := []runtime.Value{runtime.F64(p.x), vec(p.v)}
+	dir := append(append([]runtime.Value(nil), xv...), runtime.F64(p.dx), vec(p.dv))
+	return []defCall{
+		{"f", xv}, {"h", xv}, {"jv", dir}, {"gr", xv}, {"hj", dir},
+		{"hv", append(append([]runtime.Value(nil), xv...), vec(p.yb))},
+	}
 }
 
 func (p point) String() string {

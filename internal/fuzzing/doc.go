@@ -15,7 +15,10 @@
 //     checks that the interpreter gives the same results before and
 //     after the rewrite stage, that jvp agrees with central finite
 //     differences where those are well conditioned, and that vjp agrees
-//     with jvp (the dot-product test ⟨ȳ, J·ẋ⟩ = ⟨Jᵀ·ȳ, ẋ⟩).
+//     with jvp (the dot-product test ⟨ȳ, J·ẋ⟩ = ⟨Jᵀ·ȳ, ẋ⟩). A mismatch
+//     at a point where some branch condition compares two values equal
+//     to within rounding (a tie, which rounding decides) gets no verdict
+//     (tie_test.go).
 //   - FuzzGoBackend generates programs the same way and checks that the
 //     Go backend (generated, built and run) gives the interpreter's
 //     results. It builds a Go program per input, so it is the slow one.
