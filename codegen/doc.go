@@ -108,8 +108,12 @@
 // generated file): zeroed slices cut from chunks that are kept from call
 // to call, or, for a slice whose every element is stored before any is
 // read (a forced recipe, a copy, a transpose, the rows of a build),
-// slices left as they are (F64w), which saves a pass over memory. Exported functions take an arena from a free list and return
-// it; a loop iteration marks the arena and releases what it allocated
+// slices left as they are (F64w), which saves a pass over memory. A call
+// that outgrows a chunk moves on to a new one, and every chunk is kept:
+// the next call walks the same chunks, so only a first call takes fresh
+// pages from the system (the costly part of a large first call), and a
+// mark released goes back across chunks. Exported functions take an
+// arena from a free list and return it; a loop iteration marks the arena and releases what it allocated
 // when nothing it carries to the next iteration can live there (the
 // scalars of a sum, the rows a build copies out, accumulators updated in
 // place), so memory stays proportional to the live data, not to the
