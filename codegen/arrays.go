@@ -140,6 +140,9 @@ func (f *fn) stackR(name string, at *ir.Array, n string, pos ir.Pos, releasable 
 type stackPlan struct {
 	read  []int
 	views map[int][]string
+	// rebind, if set, is the loop state each element is: once stored,
+	// its array leaves become views of their place in the result.
+	rebind *val
 }
 
 // how is how leaf k is read.
@@ -274,6 +277,15 @@ func (f *fn) stackP(name string, at *ir.Array, n string, pos ir.Pos, releasable 
 		f.line("}")
 		if r.data != deadAtom { // a field whose shape alone is read is not stored
 			f.line("copy(%s[%s*%s:(%s+1)*%s], %s)", r.data, i, r.rs, i, r.rs, ep[k][0])
+		}
+	}
+	if plan != nil && plan.rebind != nil {
+		_, sp := plan.rebind.leafParts()
+		for k, l := range els {
+			if r := rows[k]; l.rank > 0 && !plan.skip(k) && r.data != deadAtom && sp[k][0] != deadAtom {
+				f.line("%s = %s[%s*%s:(%s+1)*%s]", sp[k][0], r.data, i, r.rs, i, r.rs)
+				f.markView(sp[k][0])
+			}
 		}
 	}
 	release()
@@ -1220,24 +1232,104 @@ func lowerAccAddAt(f *fn, e *ir.PrimCall) val {
 	return acc
 }
 
+// lowerLoopSave stores each state of the loop as an element of its
+// result. When the let binding the result reads some fields of the
+// states only (a tape, fields.go), the others are not stored and, where
+// the step does not read them either, not computed. Once a state is
+// stored, the state the next step reads is its element in the result (a
+// view), so that everything else the iteration allocated, the state's
+// own copy included, is released: the arena holds the saved states
+// once, not twice.
 func lowerLoopSave(f *fn, e *ir.PrimCall) val {
+	lp := f.plan
+	f.plan = nil
+	at := e.T.(*ir.Array)
+	var plan *stackPlan
+	rebind := true
+	if lp != nil {
+		plan = &stackPlan{read: lp.leaves}
+		reads := stepReads(e.Args[2], len(lp.fields))
+		skip := &leafPlan{fields: make([]int, len(lp.fields))}
+		for k, how := range lp.fields {
+			skip.fields[k] = how
+			if reads == nil || reads[k] {
+				skip.fields[k] = fieldData
+			}
+		}
+		if lam, ok := e.Args[2].(*ir.Lambda); ok {
+			f.skipFields(lam, skip)
+			f.planOut(lp, lam.Body)
+		}
+		f.skipFields(&ir.Lambda{Body: e.Args[1]}, skip)
+		f.planOut(lp, e.Args[1])
+		// A leaf that is not stored must not be read by the next step,
+		// since the iteration's memory is released.
+		k := 0
+		for fi, el := range at.Elem.(*ir.Tuple).Elems {
+			for _, l := range mustLeaves(el) {
+				if l.rank > 0 && lp.leaves[k] != fieldData && (reads == nil || reads[fi]) {
+					rebind = false
+				}
+				k++
+			}
+		}
+	}
 	n := f.compile(e.Args[0]).parts[0]
 	init := f.compile(e.Args[1])
 	sf := f.staticFn(e.Args[2])
-	at := e.T.(*ir.Array)
 	cnt := f.def("n", fmt.Sprintf("int(max(%s, 0)) + 1", n))
 	st := f.declare("st", at.Elem)
-	f.assign(st, init)
-	return f.stackR("loop_save", at, cnt, e.P, isScalarTuple(at.Elem), func(i string) val {
+	f.assignLive(st, init)
+	if rebind {
+		if plan == nil {
+			plan = &stackPlan{}
+		}
+		plan.rebind = &st
+	}
+	return f.stackP("loop_save", at, cnt, e.P, rebind || isScalarTuple(at.Elem), plan, func(i string) val {
 		f.line("if %s > 0 {", i)
 		saveEnv, saveFenv := f.env, f.fenv
 		f.env, f.fenv = cloneEnv(saveEnv), cloneFenv(saveFenv)
 		next := f.callStatic(sf, []val{valOf(ir.TI64, f.def("k", "int64("+i+"-1)")), st}, e.P, at.Elem)
-		f.assign(st, next)
+		f.assignLive(st, next)
 		f.env, f.fenv = saveEnv, saveFenv
 		f.line("}")
 		return st
 	})
+}
+
+// stepReads reports which fields of its tuple state the step fn(j, st)
+// reads, each only through projections st.k; nil when it reads st some
+// other way (or the step is not a lambda).
+func stepReads(step ir.Expr, nfields int) []bool {
+	lam, ok := step.(*ir.Lambda)
+	if !ok || len(lam.Params) != 2 {
+		return nil
+	}
+	st := lam.Params[1]
+	reads := make([]bool, nfields)
+	whole := false
+	var walk func(x ir.Expr)
+	walk = func(x ir.Expr) {
+		switch x := x.(type) {
+		case *ir.Var:
+			if x == st {
+				whole = true
+			}
+			return
+		case *ir.Proj:
+			if v, ok := x.X.(*ir.Var); ok && v == st && x.Index < nfields {
+				reads[x.Index] = true
+				return
+			}
+		}
+		ir.EachChild(x, func(_ int, c ir.Expr) { walk(c) })
+	}
+	walk(lam.Body)
+	if whole {
+		return nil
+	}
+	return reads
 }
 
 // lowerWhileSave runs the loop first, appending each state's leaves to

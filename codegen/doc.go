@@ -92,6 +92,15 @@
 // (fields.go). A value nobody reads (such a field, an unused let) is
 // compiled for its failures only, and dropped when it cannot fail.
 //
+// A counted loop's saved states (loop_save, usually as if n > 0 then
+// loop_save(...) else build(0, ...)) follow the same plan: fields no
+// reader reads are not stored, and not computed where the step does not
+// read them either; an inner loop's saved states that become a field of
+// an outer loop's states are planned by how the outer tape's readers
+// read them. Once a state is stored, the next step reads it from its
+// place in the result, and the rest of the iteration's memory is
+// released.
+//
 // # Parallel loops
 //
 // A map with scalar elements or a sum of a recipe that is outside every
@@ -118,9 +127,14 @@
 // scalars of a sum, the rows a build copies out, accumulators updated in
 // place), so memory stays proportional to the live data, not to the
 // number of iterations. In steady state an exported call allocates
-// nothing but its results, and an ...Into call nothing at all. Values
-// that outlive a call (value defs, computed once) use plain make, as does
-// the run harness.
+// nothing but its results, and an ...Into call nothing at all. A
+// function that cuts more than a few thousand elements moves its float64
+// array results down to where its arena stood when it was called and
+// releases the rest (nbKeep), so that its caller's arena holds what it
+// returns, not everything it computed. The run harness calls every
+// def it is asked to with one arena, request after request. Values
+// that outlive a call (value defs, computed once) use plain make, as do
+// the run harness's decoded arguments.
 //
 // The accumulators of reverse mode (acc_add, acc_add_at) update their
 // first argument in place: package ad creates each one fresh and threads

@@ -385,6 +385,9 @@ func (g *gen) emitDef(di *defInfo) (err error) {
 			ret += ", nil"
 		}
 	}
+	if !di.value && strings.Contains(code, "ar.") {
+		code = f.keepResults(code, res)
+	}
 	code += "return " + ret + "\n"
 	// A parameter nothing reads needs no reslicing (an unused store).
 	if len(reslices) > 0 {
@@ -415,6 +418,27 @@ func (g *gen) emitDef(di *defInfo) (err error) {
 	what := "def " + d.Name
 	fmt.Fprintf(&g.body, "// %s is %s (%s).\nfunc %s(%s) %s {\n%s}\n\n", di.goName, what, d.P, di.goName, strings.Join(sig, ", "), rets, code)
 	return nil
+}
+
+// keepResults brackets a function's code with a mark of its arena and
+// nbKeep on its float64 array results, so that the temporaries it cuts
+// are released when it returns (its results moved down to the mark).
+func (f *fn) keepResults(code string, res val) string {
+	var ptrs []string
+	seen := map[string]bool{}
+	ls, lp := res.leafParts()
+	for k, l := range ls {
+		if p := lp[k][0]; l.rank > 0 && l.kind == ir.F64 && localRE.MatchString(p) && !seen[p] {
+			seen[p] = true
+			ptrs = append(ptrs, "&"+p)
+		}
+	}
+	if len(ptrs) == 0 {
+		return code
+	}
+	f.g.helper("nbKeep")
+	m := f.fresh("mark")
+	return fmt.Sprintf("%s := ar.mark()\n%snbKeep(ar, %s, %s)\n", m, code, m, strings.Join(ptrs, ", "))
 }
 
 // dropLine deletes every line of the function being emitted that is, but
@@ -534,6 +558,12 @@ type fn struct {
 	// plan says how the let being compiled reads the leaves of its
 	// array of tuples (fields.go), for the build that computes it.
 	plan *leafPlan
+	// ifPlan is plan for a tape built by an if (isSavedIf).
+	ifPlan *leafPlan
+	// outPlans holds, for a let computing the saved states of an inner
+	// loop that become a field of an outer loop's states, how the outer
+	// tape's readers read them (fields.go, planOut).
+	outPlans map[*ir.Var]*outUse
 	// skip marks, by element, the tuples some of whose elements are
 	// unread or have their shape alone read (skipValue, skipData;
 	// fields.go).
@@ -742,8 +772,10 @@ func (f *fn) compileL(e ir.Expr) val {
 			return f.compileL(e.Body)
 		}
 		var v val
-		if pc, ok := e.Value.(*ir.PrimCall); ok && pc.Op == ir.PrimBuild {
-			f.plan = planLeaves(e.Body, e.Var)
+		if pc, ok := e.Value.(*ir.PrimCall); ok && (pc.Op == ir.PrimBuild || pc.Op == ir.PrimLoopSave) {
+			f.plan = planLeaves(e.Body, e.Var, f.outPlans[e.Var])
+		} else if isSavedIf(e.Value) {
+			f.ifPlan = planLeaves(e.Body, e.Var, f.outPlans[e.Var])
 		}
 		if f.canDefer(e) {
 			v = f.compileL(e.Value)
@@ -984,8 +1016,23 @@ func (f *fn) callDef(di *defInfo, args []val, pos ir.Pos, t ir.Type) val {
 
 // compileIf emits if/else assigning the result's parts.
 func (f *fn) compileIf(e *ir.If) val {
+	plan := f.ifPlan
+	f.ifPlan = nil
 	c := f.compile(e.Cond)
 	t := e.Type()
+	if plan != nil {
+		// Both branches build the saved array by the same plan: the
+		// leaves it does not store have no storage here either.
+		res := f.declarePlanned("c", t, plan)
+		f.line("if %s {", c.parts[0])
+		f.plan = plan
+		f.branchLive(e.Then, res)
+		f.line("} else {")
+		f.plan = plan
+		f.branchLive(e.Else, res)
+		f.line("}")
+		return res
+	}
 	res := f.declare("c", t)
 	f.line("if %s {", c.parts[0])
 	f.branch(e.Then, res)
@@ -993,6 +1040,62 @@ func (f *fn) compileIf(e *ir.If) val {
 	f.branch(e.Else, res)
 	f.line("}")
 	return res
+}
+
+// isSavedIf recognizes the tape of a counted loop as package ad writes
+// it, if some then loop_save(...) else build(0, ...): an array of tuples
+// whose fields can be planned (fields.go) as a build's are.
+func isSavedIf(e ir.Expr) bool {
+	x, ok := e.(*ir.If)
+	if !ok {
+		return false
+	}
+	isPrim := func(e ir.Expr, p *ir.Prim) bool {
+		pc, ok := e.(*ir.PrimCall)
+		return ok && pc.Op == p
+	}
+	return isPrim(x.Then, ir.PrimLoopSave) && isPrim(x.Else, ir.PrimBuild)
+}
+
+// declarePlanned is declare for an array of tuples built by plan: a leaf
+// the plan does not store has deadAtom for its data.
+func (f *fn) declarePlanned(hint string, t ir.Type, plan *leafPlan) val {
+	v := val{t: t}
+	for k, l := range mustLeaves(t) {
+		for j, pt := range l.partTypes() {
+			if j == 0 && k < len(plan.leaves) && plan.leaves[k] != fieldData {
+				v.parts = append(v.parts, deadAtom)
+				continue
+			}
+			n := f.fresh(hint)
+			f.line("var %s %s", n, pt)
+			v.parts = append(v.parts, n)
+		}
+	}
+	return v
+}
+
+// branchLive is branch assigning the live parts only (assignLive).
+func (f *fn) branchLive(e ir.Expr, res val) {
+	saveEnv, saveFenv := f.env, f.fenv
+	f.env, f.fenv = cloneEnv(saveEnv), cloneFenv(saveFenv)
+	v := f.compile(e)
+	f.assignLive(res, v)
+	f.env, f.fenv = saveEnv, saveFenv
+}
+
+// assignLive is assign leaving out the parts with no storage (deadAtom)
+// on either side: a planned tape's fields nobody reads.
+func (f *fn) assignLive(dst, src val) {
+	var l, r []string
+	for i := range dst.parts {
+		if dst.parts[i] != src.parts[i] && dst.parts[i] != deadAtom && src.parts[i] != deadAtom {
+			l, r = append(l, dst.parts[i]), append(r, src.parts[i])
+		}
+	}
+	if len(l) > 0 {
+		f.line("%s = %s", strings.Join(l, ", "), strings.Join(r, ", "))
+	}
 }
 
 // declare declares zero-valued locals for each part of a value of type t.

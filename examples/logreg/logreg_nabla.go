@@ -226,6 +226,7 @@ func fn_loss(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []float64, x_
 
 // fn_lossvjp11000 is def loss$vjp_11000 (logreg.nab:6:12).
 func fn_lossvjp11000(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []float64, x_5 int, x_6 int, y_7 []float64, y_8 int, lam_9 float64, ybar_10 float64) (float64, []float64, int, float64, error) {
+	mark_75 := ar.mark()
 	w_1 = w_1[:w_2]
 	x_4 = x_4[:x_5*x_6]
 	y_7 = y_7[:y_8]
@@ -386,6 +387,7 @@ func fn_lossvjp11000(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []flo
 	x_72 := x_31 * d_71
 	x_73 := m_70 + x_72
 	s_74 := runtime.Sum(r_50)
+	nbKeep(ar, mark_75, &r_33)
 	return x_73, r_33, w_2, s_74, nil
 }
 
@@ -412,6 +414,7 @@ func fn_lossgrad(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []float64
 
 // fn_train is def train (logreg.nab:16:12).
 func fn_train(ar *nbArena, x_1 []float64, x_2 int, x_3 int, y_4 []float64, y_5 int, lam_6 float64, lr_7 float64, steps_8 int64) ([]float64, int, float64, error) {
+	mark_38 := ar.mark()
 	size_9 := int64(x_2)
 	if int64(y_5) != size_9 {
 		return nil, 0, 0, nbErrorf("logreg.nab:16:36", fmt.Sprintf("size mismatch: n is %d (x) but y has size %d", size_9, y_5))
@@ -448,11 +451,13 @@ func fn_train(ar *nbArena, x_1 []float64, x_2 int, x_3 int, y_4 []float64, y_5 i
 		state_14, state_16 = r_33, x_37
 		_ = mark_28
 	}
+	nbKeep(ar, mark_38, &state_14)
 	return state_14, n_11, state_16, nil
 }
 
 // fn_predict is def predict (logreg.nab:22:12).
 func fn_predict(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []float64, x_5 int, x_6 int) ([]float64, int, error) {
+	mark_22 := ar.mark()
 	size_7 := int64(w_2)
 	if int64(x_6) != size_7 {
 		return nil, 0, nbErrorf("logreg.nab:22:46", fmt.Sprintf("size mismatch: d is %d (w) but dimension 2 of x has size %d", size_7, x_6))
@@ -494,6 +499,7 @@ func fn_predict(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []float64,
 			r_15[i_16] = (runtime.Sigmoid((a_9[i_16] + b_3)))
 		}
 	}
+	nbKeep(ar, mark_22, &r_15)
 	return r_15, x_5, nil
 }
 
@@ -763,6 +769,92 @@ func nbInto1[T any](dst, r []T, n int) bool {
 	}
 	copy(dst, r)
 	return true
+}
+
+// nbKeep ends a call that cut its temporaries from a after m: the
+// float64 arrays it returns (*rs) move down to m (or, when they do not
+// fit in m's chunk, to the start of the first later chunk of the call
+// where they do) and all else the call cut there is released, so that a
+// caller's arena holds what its callees return, not everything they
+// computed. Nothing moves when the call cut little (moving would cost
+// more than it frees) or when two results share storage.
+func nbKeep(a *nbArena, m nbMark, rs ...*[]float64) {
+	if a == nil || len(a.f.all) == 0 || len(rs) > 32 {
+		return
+	}
+	c, k0 := &a.f, m.f.k
+	start := func(k int) int {
+		if k == k0 {
+			return m.f.n
+		}
+		return 0
+	}
+	cut := len(c.cur) - start(c.k)
+	for k := k0; k < c.k; k++ {
+		cut += cap(c.all[k]) - start(k)
+	}
+	if cut < 1<<12 {
+		return
+	}
+	// The results cut since m, by chunk and position. (They are kept by
+	// index into rs, so that no pointer to a caller's local leaves the
+	// stack.)
+	type result struct{ i, k, off int }
+	var ms [32]result
+	nm, total := 0, 0
+	for i, r := range rs {
+		dup := false
+		for _, x := range ms[:nm] {
+			dup = dup || rs[x.i] == r
+		}
+		if dup || len(*r) == 0 {
+			continue
+		}
+		for k := k0; k <= c.k; k++ {
+			if off, ok := runtime.OffsetIn(c.all[k], *r); ok && off >= start(k) {
+				ms[nm] = result{i, k, off}
+				nm++
+				total += len(*r)
+				break
+			}
+		}
+	}
+	if 2*total > cut {
+		return
+	}
+	t := k0
+	for t <= c.k && start(t)+total > cap(c.all[t]) {
+		t++
+	}
+	if t > c.k {
+		return
+	}
+	for i := 1; i < nm; i++ {
+		for j := i; j > 0 && (ms[j].k < ms[j-1].k || ms[j].k == ms[j-1].k && ms[j].off < ms[j-1].off); j-- {
+			ms[j], ms[j-1] = ms[j-1], ms[j]
+		}
+	}
+	for i := 1; i < nm; i++ {
+		if p := ms[i-1]; p.k == ms[i].k && p.off+len(*rs[p.i]) > ms[i].off {
+			return // results sharing storage
+		}
+	}
+	// Chunk t's results first, in order: each moves down, over nothing
+	// it still needs; then the others, from other chunks.
+	base, dst := c.all[t], start(t)
+	for pass := 0; pass < 2; pass++ {
+		for _, x := range ms[:nm] {
+			if (x.k == t) != (pass == 0) {
+				continue
+			}
+			r := rs[x.i]
+			n := len(*r)
+			copy(base[dst:dst+n], *r)
+			*r = base[dst : dst+n : dst+n]
+			dst += n
+		}
+	}
+	c.k, c.cur = t, base[:dst]
 }
 
 // nbOut1 copies an array result out of the call's arena.

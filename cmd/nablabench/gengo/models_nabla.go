@@ -405,6 +405,7 @@ func fn_rosen(ar *nbArena, x_1 []float64, x_2 int) (float64, error) {
 
 // fn_rosenvjp is def rosen$vjp (models.nab:7:12).
 func fn_rosenvjp(ar *nbArena, x_1 []float64, x_2 int, ybar_3 float64) (float64, []float64, int, error) {
+	mark_76 := ar.mark()
 	x_1 = x_1[:x_2]
 	n_4 := int64(x_2)
 	x_5 := n_4 - int64(1)
@@ -474,6 +475,7 @@ func fn_rosenvjp(ar *nbArena, x_1 []float64, x_2 int, ybar_3 float64) (float64, 
 		rev_40[x_60] += x_71
 	}
 	s_75 := runtime.Sum(r_8)
+	nbKeep(ar, mark_76, &z_39)
 	return s_75, z_39, x_2, nil
 }
 
@@ -658,6 +660,7 @@ func fn_wishartc(ar *nbArena, d_1 int64, gamma_2 float64, m_3 int64) (float64, e
 
 // fn_qmat is def qmat (models.nab:47:5).
 func fn_qmat(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, int, error) {
+	mark_59 := ar.mark()
 	size_4 := int64(v_2)
 	_ = size_4
 	v_1 = v_1[:v_2]
@@ -781,6 +784,7 @@ func fn_qmat(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, in
 			ar.release(mark_11)
 		}
 	}
+	nbKeep(ar, mark_59, &a_7)
 	return a_7, n_5, d_8, nil
 }
 
@@ -1264,6 +1268,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 
 // fn_qmatsplit10fwd is def qmat$split_10$fwd (models.nab:47:5).
 func fn_qmatsplit10fwd(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, int, []float64, int, int64, error) {
+	mark_58 := ar.mark()
 	v_1 = v_1[:v_2]
 	n_4, err_5 := runtime.CheckSize(d_3)
 	if err_5 != nil {
@@ -1385,11 +1390,13 @@ func fn_qmatsplit10fwd(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float6
 			ar.release(mark_10)
 		}
 	}
+	nbKeep(ar, mark_58, &a_6, &v_1)
 	return a_6, n_4, d_7, v_1, v_2, d_3, nil
 }
 
 // fn_qmatsplit10bwd is def qmat$split_10$bwd (models.nab:47:5).
 func fn_qmatsplit10bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int64, ybar_4 []float64, ybar_5 int, ybar_6 int) ([]float64, int, error) {
+	mark_149 := ar.mark()
 	tape_1 = tape_1[:tape_2]
 	ybar_4 = ybar_4[:ybar_5*ybar_6]
 	z_7 := ar.F64(len(tape_1))
@@ -1478,11 +1485,13 @@ func fn_qmatsplit10bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int64, 
 		rev_8, rev_9 = rev_82, rev_83
 		_ = mark_80
 	}
+	nbKeep(ar, mark_149, &rev_8)
 	return rev_8, rev_9, nil
 }
 
 // fn_gmmvjp111000 is def gmm$vjp_111000 (models.nab:53:12).
 func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, means_4 int, means_5 int, icf_6 []float64, icf_7 int, icf_8 int, x_9 []float64, x_10 int, x_11 int, gamma_12 float64, m_13 int64, ybar_14 float64) (float64, []float64, int, []float64, int, int, []float64, int, int, error) {
+	mark_512 := ar.mark()
 	alphas_1 = alphas_1[:alphas_2]
 	means_3 = means_3[:means_4*means_5]
 	icf_6 = icf_6[:icf_7*icf_8]
@@ -1585,588 +1594,578 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	var d_63 int = 0
 	var rs_64 int = 0
 	a_65 := ar.F64w(n_59)
-	var a_66 []float64
-	var d_67 int = 0
-	var rs_68 int = 0
-	var a_69 []float64
-	var d_70 int = 0
-	var d_71 int = 0
-	var rs_72 int = 0
-	var a_73 []float64
-	var d_74 int = 0
-	var d_75 int = 0
-	var rs_76 int = 0
-	var a_77 []float64
-	var d_78 int = 0
-	var d_79 int = 0
-	var rs_80 int = 0
-	var a_81 []float64
+	var d_66 int = 0
+	var rs_67 int = 0
+	var d_68 int = 0
+	var d_69 int = 0
+	var rs_70 int = 0
+	var a_71 []float64
+	var d_72 int = 0
+	var d_73 int = 0
+	var rs_74 int = 0
+	var a_75 []float64
+	var d_76 int = 0
+	var d_77 int = 0
+	var rs_78 int = 0
+	var a_79 []float64
+	var d_80 int = 0
+	var d_81 int = 0
 	var d_82 int = 0
-	var d_83 int = 0
-	var d_84 int = 0
-	var rs_85 int = 0
-	for i_86 := 0; i_86 < n_59; i_86++ {
-		mark_87 := ar.mark()
-		i_88 := int64(i_86)
-		n_89, err_90 := runtime.CheckSize(n_15)
-		if err_90 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_90)
+	var rs_83 int = 0
+	for i_84 := 0; i_84 < n_59; i_84++ {
+		mark_85 := ar.mark()
+		i_86 := int64(i_84)
+		n_87, err_88 := runtime.CheckSize(n_15)
+		if err_88 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_88)
 		}
-		a_91 := ar.F64w(n_89)
-		var a_92 []float64
-		var d_93 int = 0
-		var rs_94 int = 0
-		var a_95 []float64
-		var d_96 int = 0
-		var rs_97 int = 0
-		var a_98 []float64
-		var d_99 int = 0
-		var rs_100 int = 0
-		var a_101 []float64
-		for i_102 := 0; i_102 < n_89; i_102++ {
-			mark_103 := ar.mark()
-			i_104 := int64(i_102)
-			rs_105 := d_21 * d_22
-			row_106 := view_40[int(i_104)*rs_105 : (int(i_104)+1)*rs_105]
-			row_107 := x_9[int(i_88)*x_11 : (int(i_88)+1)*x_11]
-			if i_104 < 0 || i_104 >= int64(means_4) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:85", runtime.CheckIndex(i_104, means_4))
+		a_89 := ar.F64w(n_87)
+		var a_90 []float64
+		var d_91 int = 0
+		var rs_92 int = 0
+		var a_93 []float64
+		var d_94 int = 0
+		var rs_95 int = 0
+		var a_96 []float64
+		var d_97 int = 0
+		var rs_98 int = 0
+		var a_99 []float64
+		for i_100 := 0; i_100 < n_87; i_100++ {
+			mark_101 := ar.mark()
+			i_102 := int64(i_100)
+			rs_103 := d_21 * d_22
+			row_104 := view_40[int(i_102)*rs_103 : (int(i_102)+1)*rs_103]
+			row_105 := x_9[int(i_86)*x_11 : (int(i_86)+1)*x_11]
+			if i_102 < 0 || i_102 >= int64(means_4) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:85", runtime.CheckIndex(i_102, means_4))
 			}
-			row_108 := means_3[int(i_104)*means_5 : (int(i_104)+1)*means_5]
+			row_106 := means_3[int(i_102)*means_5 : (int(i_102)+1)*means_5]
 			if means_5 != x_11 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
 			}
-			r_109 := ar.F64w(x_11)
-			row_107 = row_107[:len(r_109)]
-			row_108 = row_108[:len(r_109)]
-			for i_110 := range r_109 {
-				r_109[i_110] = (row_107[i_110] - row_108[i_110])
+			r_107 := ar.F64w(x_11)
+			row_105 = row_105[:len(r_107)]
+			row_106 = row_106[:len(r_107)]
+			for i_108 := range r_107 {
+				r_107[i_108] = (row_105[i_108] - row_106[i_108])
 			}
 			if x_11 != d_22 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 			}
-			a_112 := ar.F64(d_21)
+			a_110 := ar.F64(d_21)
 			if d_22 <= 32 {
-				r_109 = r_109[:d_22]
-				for r_113 := range a_112 {
-					row_114 := row_106[r_113*d_22 : (r_113+1)*d_22]
-					s_115 := 0.0
-					for c_116, v_117 := range row_114 {
-						s_115 += v_117 * r_109[c_116]
+				r_107 = r_107[:d_22]
+				for r_111 := range a_110 {
+					row_112 := row_104[r_111*d_22 : (r_111+1)*d_22]
+					s_113 := 0.0
+					for c_114, v_115 := range row_112 {
+						s_113 += v_115 * r_107[c_114]
 					}
-					a_112[r_113] = s_115
+					a_110[r_111] = s_113
 				}
 			} else {
-				runtime.Gemv(false, d_21, d_22, 1, row_106, r_109, 0, a_112)
+				runtime.Gemv(false, d_21, d_22, 1, row_104, r_107, 0, a_110)
 			}
-			r_118 := ar.F64w(d_21)
-			a_112 = a_112[:len(r_118)]
-			for i_119 := range r_118 {
-				r_118[i_119] = (a_112[i_119] * a_112[i_119])
+			r_116 := ar.F64w(d_21)
+			a_110 = a_110[:len(r_116)]
+			for i_117 := range r_116 {
+				r_116[i_117] = (a_110[i_117] * a_110[i_117])
 			}
-			x_121 := alphas_1[int(i_104)]
-			x_122 := view_58[int(i_104)]
-			x_123 := x_121 + x_122
-			s_124 := runtime.Sum(r_118)
-			x_125 := 0.5 * s_124
-			x_126 := x_123 - x_125
-			a_91[i_102] = x_126
-			if i_102 == 0 {
-				d_93 = d_21
-				rs_94 = d_93
-				tot_127, err_128 := runtime.MulSize(n_89, rs_94)
+			x_119 := alphas_1[int(i_102)]
+			x_120 := view_58[int(i_102)]
+			x_121 := x_119 + x_120
+			s_122 := runtime.Sum(r_116)
+			x_123 := 0.5 * s_122
+			x_124 := x_121 - x_123
+			a_89[i_100] = x_124
+			if i_100 == 0 {
+				d_91 = d_21
+				rs_92 = d_91
+				tot_125, err_126 := runtime.MulSize(n_87, rs_92)
+				if err_126 != nil {
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_126)
+				}
+				a_90 = ar.F64w(tot_125)
+			} else if d_21 != d_91 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "build: element "+strconv.Itoa(i_100)+" has shape "+runtime.ShapeString([]int{d_21})+", element 0 has shape "+runtime.ShapeString([]int{d_91}))
+			}
+			copy(a_90[i_100*rs_92:(i_100+1)*rs_92], r_116)
+			if i_100 == 0 {
+				d_94 = d_21
+				rs_95 = d_94
+				tot_127, err_128 := runtime.MulSize(n_87, rs_95)
 				if err_128 != nil {
 					return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_128)
 				}
-				a_92 = ar.F64w(tot_127)
-			} else if d_21 != d_93 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "build: element "+strconv.Itoa(i_102)+" has shape "+runtime.ShapeString([]int{d_21})+", element 0 has shape "+runtime.ShapeString([]int{d_93}))
+				a_93 = ar.F64w(tot_127)
+			} else if d_21 != d_94 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "build: element "+strconv.Itoa(i_100)+" has shape "+runtime.ShapeString([]int{d_21})+", element 0 has shape "+runtime.ShapeString([]int{d_94}))
 			}
-			copy(a_92[i_102*rs_94:(i_102+1)*rs_94], r_118)
-			if i_102 == 0 {
-				d_96 = d_21
-				rs_97 = d_96
-				tot_129, err_130 := runtime.MulSize(n_89, rs_97)
+			copy(a_93[i_100*rs_95:(i_100+1)*rs_95], a_110)
+			if i_100 == 0 {
+				d_97 = x_11
+				rs_98 = d_97
+				tot_129, err_130 := runtime.MulSize(n_87, rs_98)
 				if err_130 != nil {
 					return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_130)
 				}
-				a_95 = ar.F64w(tot_129)
-			} else if d_21 != d_96 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "build: element "+strconv.Itoa(i_102)+" has shape "+runtime.ShapeString([]int{d_21})+", element 0 has shape "+runtime.ShapeString([]int{d_96}))
+				a_96 = ar.F64w(tot_129)
+			} else if x_11 != d_97 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "build: element "+strconv.Itoa(i_100)+" has shape "+runtime.ShapeString([]int{x_11})+", element 0 has shape "+runtime.ShapeString([]int{d_97}))
 			}
-			copy(a_95[i_102*rs_97:(i_102+1)*rs_97], a_112)
-			if i_102 == 0 {
-				d_99 = x_11
-				rs_100 = d_99
-				tot_131, err_132 := runtime.MulSize(n_89, rs_100)
-				if err_132 != nil {
-					return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_132)
-				}
-				a_98 = ar.F64w(tot_131)
-			} else if x_11 != d_99 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "build: element "+strconv.Itoa(i_102)+" has shape "+runtime.ShapeString([]int{x_11})+", element 0 has shape "+runtime.ShapeString([]int{d_99}))
-			}
-			copy(a_98[i_102*rs_100:(i_102+1)*rs_100], r_109)
-			if i_102 > 0 {
-				ar.release(mark_103)
+			copy(a_96[i_100*rs_98:(i_100+1)*rs_98], r_107)
+			if i_100 > 0 {
+				ar.release(mark_101)
 			}
 		}
-		a_101 = view_40[:n_89*d_21*d_22]
-		n_133, err_134 := runtime.CheckSize(n_15)
-		_ = n_133
-		if err_134 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_134)
+		a_99 = view_40[:n_87*d_21*d_22]
+		n_131, err_132 := runtime.CheckSize(n_15)
+		_ = n_131
+		if err_132 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_132)
 		}
-		view_135 := a_91
-		s_136 := runtime.LogSumExp(view_135)
-		a_61[i_86] = s_136
-		if i_86 == 0 {
-			d_63 = n_89
+		view_133 := a_89
+		s_134 := runtime.LogSumExp(view_133)
+		a_61[i_84] = s_134
+		if i_84 == 0 {
+			d_63 = n_87
 			rs_64 = d_63
-			tot_137, err_138 := runtime.MulSize(n_59, rs_64)
+			tot_135, err_136 := runtime.MulSize(n_59, rs_64)
+			if err_136 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_136)
+			}
+			a_62 = ar.F64w(tot_135)
+		} else if n_87 != d_63 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{n_87})+", element 0 has shape "+runtime.ShapeString([]int{d_63}))
+		}
+		copy(a_62[i_84*rs_64:(i_84+1)*rs_64], view_133)
+		a_65[i_84] = s_134
+		if i_84 == 0 {
+			d_66 = n_87
+			rs_67 = d_66
+			tot_137, err_138 := runtime.MulSize(n_59, rs_67)
 			if err_138 != nil {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_138)
 			}
-			a_62 = ar.F64w(tot_137)
-		} else if n_89 != d_63 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_86)+" has shape "+runtime.ShapeString([]int{n_89})+", element 0 has shape "+runtime.ShapeString([]int{d_63}))
+			_ = tot_137
+		} else if n_87 != d_66 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{n_87})+", element 0 has shape "+runtime.ShapeString([]int{d_66}))
 		}
-		copy(a_62[i_86*rs_64:(i_86+1)*rs_64], view_135)
-		a_65[i_86] = s_136
-		if i_86 == 0 {
-			d_67 = n_89
-			rs_68 = d_67
-			tot_139, err_140 := runtime.MulSize(n_59, rs_68)
+		if i_84 == 0 {
+			d_68, d_69 = n_87, d_91
+			rs_70 = d_68 * d_69
+			tot_139, err_140 := runtime.MulSize(n_59, rs_70)
 			if err_140 != nil {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_140)
 			}
-			a_66 = ar.F64w(tot_139)
-		} else if n_89 != d_67 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_86)+" has shape "+runtime.ShapeString([]int{n_89})+", element 0 has shape "+runtime.ShapeString([]int{d_67}))
+			_ = tot_139
+		} else if n_87 != d_68 || d_91 != d_69 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{n_87, d_91})+", element 0 has shape "+runtime.ShapeString([]int{d_68, d_69}))
 		}
-		copy(a_66[i_86*rs_68:(i_86+1)*rs_68], a_91)
-		if i_86 == 0 {
-			d_70, d_71 = n_89, d_93
-			rs_72 = d_70 * d_71
-			tot_141, err_142 := runtime.MulSize(n_59, rs_72)
+		if i_84 == 0 {
+			d_72, d_73 = n_87, d_94
+			rs_74 = d_72 * d_73
+			tot_141, err_142 := runtime.MulSize(n_59, rs_74)
 			if err_142 != nil {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_142)
 			}
-			a_69 = ar.F64w(tot_141)
-		} else if n_89 != d_70 || d_93 != d_71 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_86)+" has shape "+runtime.ShapeString([]int{n_89, d_93})+", element 0 has shape "+runtime.ShapeString([]int{d_70, d_71}))
+			a_71 = ar.F64w(tot_141)
+		} else if n_87 != d_72 || d_94 != d_73 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{n_87, d_94})+", element 0 has shape "+runtime.ShapeString([]int{d_72, d_73}))
 		}
-		copy(a_69[i_86*rs_72:(i_86+1)*rs_72], a_92)
-		if i_86 == 0 {
-			d_74, d_75 = n_89, d_96
-			rs_76 = d_74 * d_75
-			tot_143, err_144 := runtime.MulSize(n_59, rs_76)
+		copy(a_71[i_84*rs_74:(i_84+1)*rs_74], a_93)
+		if i_84 == 0 {
+			d_76, d_77 = n_87, d_97
+			rs_78 = d_76 * d_77
+			tot_143, err_144 := runtime.MulSize(n_59, rs_78)
 			if err_144 != nil {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_144)
 			}
-			a_73 = ar.F64w(tot_143)
-		} else if n_89 != d_74 || d_96 != d_75 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_86)+" has shape "+runtime.ShapeString([]int{n_89, d_96})+", element 0 has shape "+runtime.ShapeString([]int{d_74, d_75}))
+			a_75 = ar.F64w(tot_143)
+		} else if n_87 != d_76 || d_97 != d_77 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{n_87, d_97})+", element 0 has shape "+runtime.ShapeString([]int{d_76, d_77}))
 		}
-		copy(a_73[i_86*rs_76:(i_86+1)*rs_76], a_95)
-		if i_86 == 0 {
-			d_78, d_79 = n_89, d_99
-			rs_80 = d_78 * d_79
-			tot_145, err_146 := runtime.MulSize(n_59, rs_80)
+		copy(a_75[i_84*rs_78:(i_84+1)*rs_78], a_96)
+		if i_84 == 0 {
+			d_80, d_81, d_82 = n_87, d_21, d_22
+			rs_83 = d_80 * d_81 * d_82
+			tot_145, err_146 := runtime.MulSize(n_59, rs_83)
 			if err_146 != nil {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_146)
 			}
-			a_77 = ar.F64w(tot_145)
-		} else if n_89 != d_78 || d_99 != d_79 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_86)+" has shape "+runtime.ShapeString([]int{n_89, d_99})+", element 0 has shape "+runtime.ShapeString([]int{d_78, d_79}))
+			a_79 = ar.F64w(tot_145)
+		} else if n_87 != d_80 || d_21 != d_81 || d_22 != d_82 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{n_87, d_21, d_22})+", element 0 has shape "+runtime.ShapeString([]int{d_80, d_81, d_82}))
 		}
-		copy(a_77[i_86*rs_80:(i_86+1)*rs_80], a_98)
-		if i_86 == 0 {
-			d_82, d_83, d_84 = n_89, d_21, d_22
-			rs_85 = d_82 * d_83 * d_84
-			tot_147, err_148 := runtime.MulSize(n_59, rs_85)
-			if err_148 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_148)
-			}
-			a_81 = ar.F64w(tot_147)
-		} else if n_89 != d_82 || d_21 != d_83 || d_22 != d_84 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_86)+" has shape "+runtime.ShapeString([]int{n_89, d_21, d_22})+", element 0 has shape "+runtime.ShapeString([]int{d_82, d_83, d_84}))
-		}
-		copy(a_81[i_86*rs_85:(i_86+1)*rs_85], a_101)
-		if i_86 > 0 {
-			ar.release(mark_87)
+		copy(a_79[i_84*rs_83:(i_84+1)*rs_83], a_99)
+		if i_84 > 0 {
+			ar.release(mark_85)
 		}
 	}
-	n_149, err_150 := runtime.CheckSize(n_17)
-	_ = n_149
-	if err_150 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_150)
+	n_147, err_148 := runtime.CheckSize(n_17)
+	_ = n_147
+	if err_148 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_148)
 	}
-	view_151 := a_61
-	n_152, err_153 := runtime.CheckSize(n_15)
-	if err_153 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_153)
+	view_149 := a_61
+	n_150, err_151 := runtime.CheckSize(n_15)
+	if err_151 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_151)
 	}
-	a_154 := ar.F64w(n_152)
-	var a_155 []float64
-	var d_156 int = 0
-	var rs_157 int = 0
-	var a_158 []float64
-	var a_159 []float64
-	var d_160 int = 0
-	var rs_161 int = 0
-	var a_162 []float64
-	for i_163 := 0; i_163 < n_152; i_163++ {
-		mark_164 := ar.mark()
-		i_165 := int64(i_163)
-		if i_165 < 0 || i_165 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:49", runtime.CheckIndex(i_165, icf_7))
+	a_152 := ar.F64w(n_150)
+	var a_153 []float64
+	var d_154 int = 0
+	var rs_155 int = 0
+	var a_156 []float64
+	var a_157 []float64
+	var d_158 int = 0
+	var rs_159 int = 0
+	var a_160 []float64
+	for i_161 := 0; i_161 < n_150; i_161++ {
+		mark_162 := ar.mark()
+		i_163 := int64(i_161)
+		if i_163 < 0 || i_163 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:49", runtime.CheckIndex(i_163, icf_7))
 		}
-		row_166 := icf_6[int(i_165)*icf_8 : (int(i_165)+1)*icf_8]
+		row_164 := icf_6[int(i_163)*icf_8 : (int(i_163)+1)*icf_8]
 		if n_16 < int64(0) || n_16 > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 		}
-		n_167 := int(n_16) - int(int64(0))
-		s_168 := row_166[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
-		r_169 := ar.F64w(n_167)
-		s_168 = s_168[:len(r_169)]
-		for i_170 := range r_169 {
-			r_169[i_170] = (math.Exp(s_168[i_170]))
+		n_165 := int(n_16) - int(int64(0))
+		s_166 := row_164[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
+		r_167 := ar.F64w(n_165)
+		s_166 = s_166[:len(r_167)]
+		for i_168 := range r_167 {
+			r_167[i_168] = (math.Exp(s_166[i_168]))
 		}
-		n_172 := int64(icf_8)
-		if n_16 < 0 || n_172 < n_16 || n_172 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_172, icf_8))
+		n_170 := int64(icf_8)
+		if n_16 < 0 || n_170 < n_16 || n_170 > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_170, icf_8))
 		}
-		n_173 := int(n_172) - int(n_16)
-		s_174 := row_166[int(n_16)*1 : int(n_172)*1 : int(n_172)*1]
-		x_175 := gamma_12 * gamma_12
-		x_176 := 0.5 * x_175
-		var s_177 float64 = 0
-		r_169 = r_169[:n_167]
-		for i_178 := 0; i_178 < n_167; i_178++ {
-			s_177 += (r_169[i_178] * r_169[i_178])
+		n_171 := int(n_170) - int(n_16)
+		s_172 := row_164[int(n_16)*1 : int(n_170)*1 : int(n_170)*1]
+		x_173 := gamma_12 * gamma_12
+		x_174 := 0.5 * x_173
+		var s_175 float64 = 0
+		r_167 = r_167[:n_165]
+		for i_176 := 0; i_176 < n_165; i_176++ {
+			s_175 += (r_167[i_176] * r_167[i_176])
 		}
-		var s_180 float64 = 0
-		s_174 = s_174[:n_173]
-		for i_181 := 0; i_181 < n_173; i_181++ {
-			s_180 += (s_174[i_181] * s_174[i_181])
+		var s_178 float64 = 0
+		s_172 = s_172[:n_171]
+		for i_179 := 0; i_179 < n_171; i_179++ {
+			s_178 += (s_172[i_179] * s_172[i_179])
 		}
-		x_183 := s_177 + s_180
-		x_184 := x_176 * x_183
-		x_185 := float64(m_13)
-		x_186 := view_58[int(i_165)]
-		x_187 := x_185 * x_186
-		x_188 := x_184 - x_187
-		a_154[i_163] = x_188
-		if i_163 == 0 {
-			d_156 = n_173
-			rs_157 = d_156
-			tot_195, err_196 := runtime.MulSize(n_152, rs_157)
+		x_181 := s_175 + s_178
+		x_182 := x_174 * x_181
+		x_183 := float64(m_13)
+		x_184 := view_58[int(i_163)]
+		x_185 := x_183 * x_184
+		x_186 := x_182 - x_185
+		a_152[i_161] = x_186
+		if i_161 == 0 {
+			d_154 = n_171
+			rs_155 = d_154
+			tot_193, err_194 := runtime.MulSize(n_150, rs_155)
+			if err_194 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_194)
+			}
+			a_153 = ar.F64w(tot_193)
+		} else if n_171 != d_154 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "build: element "+strconv.Itoa(i_161)+" has shape "+runtime.ShapeString([]int{n_171})+", element 0 has shape "+runtime.ShapeString([]int{d_154}))
+		}
+		copy(a_153[i_161*rs_155:(i_161+1)*rs_155], s_172)
+		if i_161 == 0 {
+			d_158 = n_165
+			rs_159 = d_158
+			tot_195, err_196 := runtime.MulSize(n_150, rs_159)
 			if err_196 != nil {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_196)
 			}
-			a_155 = ar.F64w(tot_195)
-		} else if n_173 != d_156 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "build: element "+strconv.Itoa(i_163)+" has shape "+runtime.ShapeString([]int{n_173})+", element 0 has shape "+runtime.ShapeString([]int{d_156}))
+			a_157 = ar.F64w(tot_195)
+		} else if n_165 != d_158 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "build: element "+strconv.Itoa(i_161)+" has shape "+runtime.ShapeString([]int{n_165})+", element 0 has shape "+runtime.ShapeString([]int{d_158}))
 		}
-		copy(a_155[i_163*rs_157:(i_163+1)*rs_157], s_174)
-		if i_163 == 0 {
-			d_160 = n_167
-			rs_161 = d_160
-			tot_197, err_198 := runtime.MulSize(n_152, rs_161)
-			if err_198 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_198)
-			}
-			a_159 = ar.F64w(tot_197)
-		} else if n_167 != d_160 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "build: element "+strconv.Itoa(i_163)+" has shape "+runtime.ShapeString([]int{n_167})+", element 0 has shape "+runtime.ShapeString([]int{d_160}))
-		}
-		copy(a_159[i_163*rs_161:(i_163+1)*rs_161], r_169)
-		if i_163 > 0 {
-			ar.release(mark_164)
+		copy(a_157[i_161*rs_159:(i_161+1)*rs_159], r_167)
+		if i_161 > 0 {
+			ar.release(mark_162)
 		}
 	}
-	a_158 = icf_6[:n_152*icf_8]
-	a_162 = icf_6[:n_152*icf_8]
-	n_199, err_200 := runtime.CheckSize(n_15)
-	_ = n_199
-	if err_200 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_200)
+	a_156 = icf_6[:n_150*icf_8]
+	a_160 = icf_6[:n_150*icf_8]
+	n_197, err_198 := runtime.CheckSize(n_15)
+	_ = n_197
+	if err_198 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_198)
 	}
-	view_201 := a_154
-	x_202 := float64(n_17)
-	s_203 := runtime.LogSumExp(alphas_1)
-	x_204 := -ybar_14
-	x_205 := x_202 * x_204
-	r_206 := ar.F64w(alphas_2)
-	alphas_1 = alphas_1[:len(r_206)]
-	if len(r_206) >= 262144 {
-		r_206 := r_206
+	view_199 := a_152
+	x_200 := float64(n_17)
+	s_201 := runtime.LogSumExp(alphas_1)
+	x_202 := -ybar_14
+	x_203 := x_200 * x_202
+	r_204 := ar.F64w(alphas_2)
+	alphas_1 = alphas_1[:len(r_204)]
+	if len(r_204) >= 262144 {
+		r_204 := r_204
 		alphas_1 := alphas_1
-		s_203 := s_203
-		x_205 := x_205
-		runtime.ParallelFor(len(r_206), 16384, func(lo_210, hi int) {
-			for i_211 := lo_210; i_211 < hi; i_211++ {
-				r_206[i_211] = ((math.Exp((alphas_1[i_211] - s_203))) * x_205)
+		s_201 := s_201
+		x_203 := x_203
+		runtime.ParallelFor(len(r_204), 16384, func(lo_208, hi int) {
+			for i_209 := lo_208; i_209 < hi; i_209++ {
+				r_204[i_209] = ((math.Exp((alphas_1[i_209] - s_201))) * x_203)
 			}
 		})
 	} else {
-		for i_207 := range r_206 {
-			r_206[i_207] = ((math.Exp((alphas_1[i_207] - s_203))) * x_205)
+		for i_205 := range r_204 {
+			r_204[i_205] = ((math.Exp((alphas_1[i_205] - s_201))) * x_203)
 		}
 	}
-	z_213 := ar.F64(len(icf_6))
-	z_214 := ar.F64(len(view_58))
-	var rev_215 []float64
-	var rev_216 int
-	var rev_217 int
-	var rev_218 []float64
-	rev_215, rev_216, rev_217, rev_218 = z_213, icf_7, icf_8, z_214
-	for i_240 := int64(0); i_240 < n_15; i_240++ {
-		x_242 := a_154[int(i_240)]
-		_ = x_242
-		row_243 := a_155[int(i_240)*d_156 : (int(i_240)+1)*d_156]
-		row_244 := a_158[int(i_240)*icf_8 : (int(i_240)+1)*icf_8]
+	z_211 := ar.F64(len(icf_6))
+	z_212 := ar.F64(len(view_58))
+	var rev_213 []float64
+	var rev_214 int
+	var rev_215 int
+	var rev_216 []float64
+	rev_213, rev_214, rev_215, rev_216 = z_211, icf_7, icf_8, z_212
+	for i_238 := int64(0); i_238 < n_15; i_238++ {
+		x_240 := a_152[int(i_238)]
+		_ = x_240
+		row_241 := a_153[int(i_238)*d_154 : (int(i_238)+1)*d_154]
+		row_242 := a_156[int(i_238)*icf_8 : (int(i_238)+1)*icf_8]
+		_ = row_242
+		row_243 := a_157[int(i_238)*d_158 : (int(i_238)+1)*d_158]
+		row_244 := a_160[int(i_238)*icf_8 : (int(i_238)+1)*icf_8]
 		_ = row_244
-		row_245 := a_159[int(i_240)*d_160 : (int(i_240)+1)*d_160]
-		row_246 := a_162[int(i_240)*icf_8 : (int(i_240)+1)*icf_8]
-		_ = row_246
-		x_247 := float64(m_13)
-		x_248 := -ybar_14
-		x_249 := x_247 * x_248
-		rev_218[i_240] += x_249
-		x_250 := gamma_12 * gamma_12
-		x_251 := 0.5 * x_250
-		x_252 := x_251 * ybar_14
-		if n_16 < 0 || n_16+int64(d_156) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(d_156), icf_8))
+		x_245 := float64(m_13)
+		x_246 := -ybar_14
+		x_247 := x_245 * x_246
+		rev_216[i_238] += x_247
+		x_248 := gamma_12 * gamma_12
+		x_249 := 0.5 * x_248
+		x_250 := x_249 * ybar_14
+		if n_16 < 0 || n_16+int64(d_154) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(d_154), icf_8))
 		}
-		if i_240 < 0 || i_240 >= int64(rev_216) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", runtime.CheckIndex(i_240, rev_216))
+		if i_238 < 0 || i_238 >= int64(rev_214) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", runtime.CheckIndex(i_238, rev_214))
 		}
-		if rev_217 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_217})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_215 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_215})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_253 := rev_215[i_240*int64(rev_217) : (i_240+1)*int64(rev_217)]
-		region_254 := row_253[int(n_16)*1 : (int(n_16)+d_156)*1]
-		row_243 = row_243[:len(region_254)]
-		for i_255 := range region_254 {
-			region_254[i_255] += ((2.0 * row_243[i_255]) * x_252)
+		row_251 := rev_213[i_238*int64(rev_215) : (i_238+1)*int64(rev_215)]
+		region_252 := row_251[int(n_16)*1 : (int(n_16)+d_154)*1]
+		row_241 = row_241[:len(region_252)]
+		for i_253 := range region_252 {
+			region_252[i_253] += ((2.0 * row_241[i_253]) * x_250)
 		}
-		if int64(0)+int64(d_160) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_160), icf_8))
+		if int64(0)+int64(d_158) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_158), icf_8))
 		}
-		if i_240 < 0 || i_240 >= int64(rev_216) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", runtime.CheckIndex(i_240, rev_216))
+		if i_238 < 0 || i_238 >= int64(rev_214) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", runtime.CheckIndex(i_238, rev_214))
 		}
-		if rev_217 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_217})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_215 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_215})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_257 := rev_215[i_240*int64(rev_217) : (i_240+1)*int64(rev_217)]
-		region_258 := row_257[int(int64(0))*1 : (int(int64(0))+d_160)*1]
-		row_245 = row_245[:len(region_258)]
-		for i_259 := range region_258 {
-			region_258[i_259] += (row_245[i_259] * ((2.0 * row_245[i_259]) * x_252))
+		row_255 := rev_213[i_238*int64(rev_215) : (i_238+1)*int64(rev_215)]
+		region_256 := row_255[int(int64(0))*1 : (int(int64(0))+d_158)*1]
+		row_243 = row_243[:len(region_256)]
+		for i_257 := range region_256 {
+			region_256[i_257] += (row_243[i_257] * ((2.0 * row_243[i_257]) * x_250))
 		}
 	}
-	z_261 := ar.F64(len(view_40))
-	z_262 := ar.F64(len(means_3))
+	z_259 := ar.F64(len(view_40))
+	z_260 := ar.F64(len(means_3))
+	var rev_261 []float64
 	var rev_263 []float64
 	var rev_265 []float64
-	var rev_267 []float64
-	var rev_269 int
+	var rev_267 int
+	var rev_268 int
+	var rev_269 []float64
 	var rev_270 int
-	var rev_271 []float64
-	var rev_272 int
-	var rev_273 int
-	rev_263, rev_265, rev_267, rev_269, rev_270, rev_271, rev_272, rev_273 = r_206, z_214, z_261, d_21, d_22, z_262, means_4, means_5
-	for i_362 := int64(0); i_362 < n_17; i_362++ {
-		mark_363 := ar.mark()
-		x_364 := a_61[int(i_362)]
-		_ = x_364
-		row_365 := a_62[int(i_362)*d_63 : (int(i_362)+1)*d_63]
-		x_366 := a_65[int(i_362)]
-		row_367 := a_66[int(i_362)*d_67 : (int(i_362)+1)*d_67]
-		rs_368 := d_70 * d_71
-		row_369 := a_69[int(i_362)*rs_368 : (int(i_362)+1)*rs_368]
-		rs_370 := d_74 * d_75
-		row_371 := a_73[int(i_362)*rs_370 : (int(i_362)+1)*rs_370]
-		rs_372 := d_78 * d_79
-		row_373 := a_77[int(i_362)*rs_372 : (int(i_362)+1)*rs_372]
-		rs_374 := d_82 * d_83 * d_84
-		row_375 := a_81[int(i_362)*rs_374 : (int(i_362)+1)*rs_374]
-		r_376 := ar.F64w(d_63)
-		row_365 = row_365[:len(r_376)]
-		for i_377 := range r_376 {
-			r_376[i_377] = ((math.Exp((row_365[i_377] - x_366))) * ybar_14)
+	var rev_271 int
+	rev_261, rev_263, rev_265, rev_267, rev_268, rev_269, rev_270, rev_271 = r_204, z_212, z_259, d_21, d_22, z_260, means_4, means_5
+	for i_353 := int64(0); i_353 < n_17; i_353++ {
+		mark_354 := ar.mark()
+		x_355 := a_61[int(i_353)]
+		_ = x_355
+		row_356 := a_62[int(i_353)*d_63 : (int(i_353)+1)*d_63]
+		x_357 := a_65[int(i_353)]
+		rs_358 := d_72 * d_73
+		row_359 := a_71[int(i_353)*rs_358 : (int(i_353)+1)*rs_358]
+		rs_360 := d_76 * d_77
+		row_361 := a_75[int(i_353)*rs_360 : (int(i_353)+1)*rs_360]
+		rs_362 := d_80 * d_81 * d_82
+		row_363 := a_79[int(i_353)*rs_362 : (int(i_353)+1)*rs_362]
+		r_364 := ar.F64w(d_63)
+		row_356 = row_356[:len(r_364)]
+		for i_365 := range r_364 {
+			r_364[i_365] = ((math.Exp((row_356[i_365] - x_357))) * ybar_14)
 		}
-		var rev_379 []float64
-		var rev_381 []float64
-		var rev_383 []float64
-		var rev_385 int
-		var rev_386 int
-		var rev_387 []float64
-		var rev_388 int
-		var rev_389 int
-		rev_379, rev_381, rev_383, rev_385, rev_386, rev_387, rev_388, rev_389 = rev_263, rev_265, rev_267, rev_269, rev_270, rev_271, rev_272, rev_273
-		for i_420 := int64(0); i_420 < n_15; i_420++ {
-			mark_421 := ar.mark()
-			if i_420 < 0 || i_420 >= int64(d_63) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", runtime.CheckIndex(i_420, d_63))
+		var rev_367 []float64
+		var rev_369 []float64
+		var rev_371 []float64
+		var rev_373 int
+		var rev_374 int
+		var rev_375 []float64
+		var rev_376 int
+		var rev_377 int
+		rev_367, rev_369, rev_371, rev_373, rev_374, rev_375, rev_376, rev_377 = rev_261, rev_263, rev_265, rev_267, rev_268, rev_269, rev_270, rev_271
+		for i_406 := int64(0); i_406 < n_15; i_406++ {
+			mark_407 := ar.mark()
+			if i_406 < 0 || i_406 >= int64(d_63) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", runtime.CheckIndex(i_406, d_63))
 			}
-			x_422 := r_376[int(i_420)]
-			if i_420 < 0 || i_420 >= int64(d_67) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", runtime.CheckIndex(i_420, d_67))
+			x_408 := r_364[int(i_406)]
+			if i_406 < 0 || i_406 >= int64(d_66) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", runtime.CheckIndex(i_406, d_66))
 			}
-			x_423 := row_367[int(i_420)]
-			_ = x_423
-			row_424 := row_369[int(i_420)*d_71 : (int(i_420)+1)*d_71]
-			_ = row_424
-			row_425 := row_371[int(i_420)*d_75 : (int(i_420)+1)*d_75]
-			row_426 := row_373[int(i_420)*d_79 : (int(i_420)+1)*d_79]
-			rs_427 := d_83 * d_84
-			row_428 := row_375[int(i_420)*rs_427 : (int(i_420)+1)*rs_427]
-			x_429 := -x_422
-			x_430 := 0.5 * x_429
-			r_431 := ar.F64w(d_75)
-			row_425 = row_425[:len(r_431)]
-			for i_432 := range r_431 {
-				r_431[i_432] = ((2.0 * row_425[i_432]) * x_430)
+			row_409 := row_359[int(i_406)*d_73 : (int(i_406)+1)*d_73]
+			row_410 := row_361[int(i_406)*d_77 : (int(i_406)+1)*d_77]
+			rs_411 := d_81 * d_82
+			row_412 := row_363[int(i_406)*rs_411 : (int(i_406)+1)*rs_411]
+			x_413 := -x_408
+			x_414 := 0.5 * x_413
+			r_415 := ar.F64w(d_73)
+			row_409 = row_409[:len(r_415)]
+			for i_416 := range r_415 {
+				r_415[i_416] = ((2.0 * row_409[i_416]) * x_414)
 			}
-			if d_75 != d_83 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_75})+" @ "+runtime.ShapeString([]int{d_83, d_84}))
+			if d_73 != d_81 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_73})+" @ "+runtime.ShapeString([]int{d_81, d_82}))
 			}
-			a_434 := ar.F64(d_84)
-			if d_84 <= 32 {
-				r_431 = r_431[:d_83]
-				for r_435 := range r_431 {
-					row_436 := row_428[r_435*d_84 : (r_435+1)*d_84]
-					a_434 = a_434[:len(row_436)]
-					for c_437, v_438 := range row_436 {
-						a_434[c_437] += r_431[r_435] * v_438
+			a_418 := ar.F64(d_82)
+			if d_82 <= 32 {
+				r_415 = r_415[:d_81]
+				for r_419 := range r_415 {
+					row_420 := row_412[r_419*d_82 : (r_419+1)*d_82]
+					a_418 = a_418[:len(row_420)]
+					for c_421, v_422 := range row_420 {
+						a_418[c_421] += r_415[r_419] * v_422
 					}
 				}
 			} else {
-				runtime.Gemv(true, d_83, d_84, 1, row_428, r_431, 0, a_434)
+				runtime.Gemv(true, d_81, d_82, 1, row_412, r_415, 0, a_418)
 			}
-			if i_420 < 0 || i_420 >= int64(rev_388) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", runtime.CheckIndex(i_420, rev_388))
+			if i_406 < 0 || i_406 >= int64(rev_376) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", runtime.CheckIndex(i_406, rev_376))
 			}
-			if rev_389 != d_84 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_389})+" and "+runtime.ShapeString([]int{d_84})+" differ")
+			if rev_377 != d_82 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_377})+" and "+runtime.ShapeString([]int{d_82})+" differ")
 			}
-			row_439 := rev_387[i_420*int64(rev_389) : (i_420+1)*int64(rev_389)]
-			a_434 = a_434[:len(row_439)]
-			for i_440 := range row_439 {
-				row_439[i_440] += -a_434[i_440]
+			row_423 := rev_375[i_406*int64(rev_377) : (i_406+1)*int64(rev_377)]
+			a_418 = a_418[:len(row_423)]
+			for i_424 := range row_423 {
+				row_423[i_424] += -a_418[i_424]
 			}
-			tot_442, err_443 := runtime.MulSize(d_75, d_79)
-			if err_443 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_443)
+			tot_426, err_427 := runtime.MulSize(d_73, d_77)
+			if err_427 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_427)
 			}
-			_ = tot_442
-			if rev_385 != d_75 || rev_386 != d_79 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_385, rev_386})+" and "+runtime.ShapeString([]int{d_75, d_79})+" differ")
+			_ = tot_426
+			if rev_373 != d_73 || rev_374 != d_77 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_373, rev_374})+" and "+runtime.ShapeString([]int{d_73, d_77})+" differ")
 			}
-			rs_444 := rev_385 * rev_386
-			row_445 := rev_383[i_420*int64(rs_444) : (i_420+1)*int64(rs_444)]
-			for i_446, xi_447 := range r_431 {
-				row_450 := row_445[i_446*len(row_426) : (i_446+1)*len(row_426)]
-				for j_448, yj_449 := range row_426 {
-					row_450[j_448] += xi_447 * yj_449
+			rs_428 := rev_373 * rev_374
+			row_429 := rev_371[i_406*int64(rs_428) : (i_406+1)*int64(rs_428)]
+			for i_430, xi_431 := range r_415 {
+				row_434 := row_429[i_430*len(row_410) : (i_430+1)*len(row_410)]
+				for j_432, yj_433 := range row_410 {
+					row_434[j_432] += xi_431 * yj_433
 				}
 			}
-			rev_381[i_420] += x_422
-			rev_379[i_420] += x_422
-			ar.release(mark_421)
+			rev_369[i_406] += x_408
+			rev_367[i_406] += x_408
+			ar.release(mark_407)
 		}
-		ar.release(mark_363)
+		ar.release(mark_354)
 	}
-	var rev_451 []float64
-	var rev_452 int
-	var rev_453 int
-	rev_451, rev_452, rev_453 = z_213, icf_7, icf_8
-	for i_463 := int64(0); i_463 < n_15; i_463++ {
-		mark_464 := ar.mark()
-		x_465 := a_43[int(i_463)]
-		_ = x_465
-		row_466 := a_46[int(i_463)*icf_8 : (int(i_463)+1)*icf_8]
-		_ = row_466
-		z_467 := ar.F64(d_44)
-		x_468 := z_214[int(i_463)]
-		for i_469 := range z_467 {
-			z_467[i_469] += x_468
+	var rev_435 []float64
+	var rev_436 int
+	var rev_437 int
+	rev_435, rev_436, rev_437 = z_211, icf_7, icf_8
+	for i_447 := int64(0); i_447 < n_15; i_447++ {
+		mark_448 := ar.mark()
+		x_449 := a_43[int(i_447)]
+		_ = x_449
+		row_450 := a_46[int(i_447)*icf_8 : (int(i_447)+1)*icf_8]
+		_ = row_450
+		z_451 := ar.F64(d_44)
+		x_452 := z_212[int(i_447)]
+		for i_453 := range z_451 {
+			z_451[i_453] += x_452
 		}
 		if int64(0)+int64(d_44) > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:55:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_44), icf_8))
 		}
-		if i_463 < 0 || i_463 >= int64(rev_452) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:55:14", runtime.CheckIndex(i_463, rev_452))
+		if i_447 < 0 || i_447 >= int64(rev_436) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:55:14", runtime.CheckIndex(i_447, rev_436))
 		}
-		if rev_453 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_453})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_437 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_437})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_470 := rev_451[i_463*int64(rev_453) : (i_463+1)*int64(rev_453)]
-		region_471 := row_470[int(int64(0))*1 : (int(int64(0))+d_44)*1]
-		z_467 = z_467[:len(region_471)]
-		for i_472 := range region_471 {
-			region_471[i_472] += z_467[i_472]
+		row_454 := rev_435[i_447*int64(rev_437) : (i_447+1)*int64(rev_437)]
+		region_455 := row_454[int(int64(0))*1 : (int(int64(0))+d_44)*1]
+		z_451 = z_451[:len(region_455)]
+		for i_456 := range region_455 {
+			region_455[i_456] += z_451[i_456]
 		}
-		ar.release(mark_464)
+		ar.release(mark_448)
 	}
-	var rev_473 []float64
-	var rev_474 int
-	var rev_475 int
-	rev_473, rev_474, rev_475 = z_213, icf_7, icf_8
-	for i_494 := int64(0); i_494 < n_15; i_494++ {
-		mark_495 := ar.mark()
-		rs_496 := d_21 * d_22
-		row_497 := a_20[int(i_494)*rs_496 : (int(i_494)+1)*rs_496]
-		_ = row_497
-		row_498 := a_24[int(i_494)*icf_8 : (int(i_494)+1)*icf_8]
-		r_499, r_500, r_501, r_502, r_503, r_504, err_505 := fn_qmatsplit10fwd(ar, row_498, icf_8, n_16)
-		_ = r_499
-		_ = r_500
-		_ = r_501
-		if err_505 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_505, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
+	var rev_457 []float64
+	var rev_458 int
+	var rev_459 int
+	rev_457, rev_458, rev_459 = z_211, icf_7, icf_8
+	for i_478 := int64(0); i_478 < n_15; i_478++ {
+		mark_479 := ar.mark()
+		rs_480 := d_21 * d_22
+		row_481 := a_20[int(i_478)*rs_480 : (int(i_478)+1)*rs_480]
+		_ = row_481
+		row_482 := a_24[int(i_478)*icf_8 : (int(i_478)+1)*icf_8]
+		r_483, r_484, r_485, r_486, r_487, r_488, err_489 := fn_qmatsplit10fwd(ar, row_482, icf_8, n_16)
+		_ = r_483
+		_ = r_484
+		_ = r_485
+		if err_489 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_489, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
 		}
-		rs_506 := d_21 * d_22
-		row_507 := z_261[int(i_494)*rs_506 : (int(i_494)+1)*rs_506]
-		r_508, r_509, err_510 := fn_qmatsplit10bwd(ar, r_502, r_503, r_504, row_507, d_21, d_22)
-		if err_510 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_510, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
+		rs_490 := d_21 * d_22
+		row_491 := z_259[int(i_478)*rs_490 : (int(i_478)+1)*rs_490]
+		r_492, r_493, err_494 := fn_qmatsplit10bwd(ar, r_486, r_487, r_488, row_491, d_21, d_22)
+		if err_494 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_494, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
 		}
-		if i_494 < 0 || i_494 >= int64(rev_474) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:54:12", runtime.CheckIndex(i_494, rev_474))
+		if i_478 < 0 || i_478 >= int64(rev_458) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:54:12", runtime.CheckIndex(i_478, rev_458))
 		}
-		if rev_475 != r_509 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_475})+" and "+runtime.ShapeString([]int{r_509})+" differ")
+		if rev_459 != r_493 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_459})+" and "+runtime.ShapeString([]int{r_493})+" differ")
 		}
-		row_511 := rev_473[i_494*int64(rev_475) : (i_494+1)*int64(rev_475)]
-		for j_512 := range row_511 {
-			row_511[j_512] += r_508[j_512]
+		row_495 := rev_457[i_478*int64(rev_459) : (i_478+1)*int64(rev_459)]
+		for j_496 := range row_495 {
+			row_495[j_496] += r_492[j_496]
 		}
-		ar.release(mark_495)
+		ar.release(mark_479)
 	}
-	x_513 := n_17 * n_16
-	x_514 := float64(x_513)
-	x_515 := (-0.5) * x_514
-	x_516 := x_515 * 1.8378770664093453
-	s_517 := runtime.Sum(view_151)
-	x_518 := x_516 + s_517
-	x_519 := x_202 * s_203
-	x_520 := x_518 - x_519
-	s_521 := runtime.Sum(view_201)
-	x_522 := x_520 + s_521
-	x_523 := float64(n_15)
-	r_524, err_525 := fn_wishartc(ar, n_16, gamma_12, m_13)
-	if err_525 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_525, "wishart_c", "models.nab:40:5", "models.nab:61:17")
+	x_497 := n_17 * n_16
+	x_498 := float64(x_497)
+	x_499 := (-0.5) * x_498
+	x_500 := x_499 * 1.8378770664093453
+	s_501 := runtime.Sum(view_149)
+	x_502 := x_500 + s_501
+	x_503 := x_200 * s_201
+	x_504 := x_502 - x_503
+	s_505 := runtime.Sum(view_199)
+	x_506 := x_504 + s_505
+	x_507 := float64(n_15)
+	r_508, err_509 := fn_wishartc(ar, n_16, gamma_12, m_13)
+	if err_509 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_509, "wishart_c", "models.nab:40:5", "models.nab:61:17")
 	}
-	x_526 := x_523 * r_524
-	x_527 := x_522 - x_526
-	return x_527, r_206, alphas_2, z_262, means_4, means_5, z_213, icf_7, icf_8, nil
+	x_510 := x_507 * r_508
+	x_511 := x_506 - x_510
+	nbKeep(ar, mark_512, &r_204, &z_260, &z_211)
+	return x_511, r_204, alphas_2, z_260, means_4, means_5, z_211, icf_7, icf_8, nil
 }
 
 // fn_gmmgrad is def gmm_grad (models.nab:64:12).
@@ -2450,6 +2449,7 @@ func fn_lstmobjective(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mai
 
 // fn_lstmobjectivevjp1100 is def lstm_objective$vjp_1100 (models.nab:80:12).
 func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mainparams_3 int, extraparams_4 []float64, extraparams_5 int, extraparams_6 int, state_7 []float64, state_8 int, state_9 int, sequence_10 []float64, sequence_11 int, sequence_12 int, ybar_13 float64) (float64, []float64, int, int, []float64, int, int, error) {
+	mark_2600 := ar.mark()
 	if extraparams_5 != 3 {
 		return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", fmt.Sprintf("size mismatch: extra_params has size %d but its type [3][b]f64 says 3", extraparams_5))
 	}
@@ -2468,404 +2468,374 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 	var c_22 int
 	var c_23 int
 	var c_24 []float64
-	var c_26 []float64
-	var c_28 int
-	var c_29 []float64
-	var c_31 []float64
-	var c_33 int
-	var c_34 []float64
-	var c_36 int
-	var c_37 []float64
-	var c_39 int
-	var c_40 []float64
-	var c_42 int
-	var c_43 []float64
+	var c_28 []float64
+	var c_30 []float64
+	var c_32 int
+	var c_33 []float64
+	var c_35 int
+	var c_36 []float64
+	var c_38 int
 	var c_45 int
-	var c_46 int
-	var c_47 []float64
-	var c_49 int
-	var c_50 int
-	var c_51 []float64
 	var c_53 int
-	var c_54 int
-	var c_55 int
-	var c_56 []float64
-	var c_58 int
-	var c_59 int
-	var c_60 []float64
-	var c_62 int
-	var c_63 int
-	var c_64 []float64
-	var c_66 int
-	var c_67 int
-	var c_68 []float64
-	var c_70 int
-	var c_71 int
-	var c_72 []float64
-	var c_74 int
-	var c_75 int
-	var c_76 []float64
-	var c_78 int
-	var c_79 int
-	var c_80 []float64
-	var c_82 int
-	var c_83 int
-	var c_84 []float64
-	var c_86 int
-	var c_87 int
-	var c_88 []float64
-	var c_90 int
-	var c_91 int
-	var c_92 []float64
-	var c_94 int
-	var c_95 int
-	var c_96 []float64
-	var c_98 int
-	var c_99 int
-	var c_100 []float64
-	var c_102 int
-	var c_103 int
-	var c_104 []float64
-	var c_106 int
-	var c_107 int
-	var c_108 []float64
-	var c_110 int
-	var c_111 int
-	var c_112 []float64
-	var c_114 int
-	var c_115 int
-	var c_116 []float64
-	var c_118 int
-	var c_119 int
-	var c_120 []float64
-	var c_122 int
-	var c_123 int
-	var c_124 []float64
-	var c_126 int
-	var c_127 int
+	var c_54 []float64
+	var c_56 int
+	var c_57 int
+	var c_58 []float64
+	var c_60 int
+	var c_61 int
+	var c_62 []float64
+	var c_64 int
+	var c_65 int
+	var c_66 []float64
+	var c_68 int
+	var c_69 int
+	var c_70 []float64
+	var c_72 int
+	var c_73 int
+	var c_74 []float64
+	var c_76 int
+	var c_77 int
+	var c_78 []float64
+	var c_80 int
+	var c_81 int
+	var c_82 []float64
+	var c_84 int
+	var c_85 int
+	var c_86 []float64
+	var c_88 int
+	var c_89 int
+	var c_90 []float64
+	var c_92 int
+	var c_93 int
+	var c_94 []float64
+	var c_96 int
+	var c_97 int
+	var c_98 []float64
+	var c_100 int
+	var c_101 int
+	var c_102 []float64
+	var c_104 int
+	var c_105 int
+	var c_106 []float64
+	var c_108 int
+	var c_109 int
+	var c_110 []float64
+	var c_112 int
+	var c_113 int
+	var c_126 []float64
 	var c_128 int
-	var c_129 []float64
-	var c_131 int
-	var c_132 []float64
-	var c_134 int
-	var c_135 int
-	var c_136 []float64
-	var c_138 int
-	var c_139 int
-	var c_140 []float64
+	var c_129 int
+	var c_130 []float64
 	if x_19 {
-		x_142 := x_18 - int64(1)
+		x_132 := x_18 - int64(1)
 		if int64(0) >= int64(sequence_11) {
 			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(int64(0), sequence_11))
 		}
-		row_143 := sequence_10[int(int64(0))*sequence_12 : (int(int64(0))+1)*sequence_12]
+		row_133 := sequence_10[int(int64(0))*sequence_12 : (int(int64(0))+1)*sequence_12]
 		if int64(0) >= int64(extraparams_5) {
 			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
 		}
-		row_144 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
+		row_134 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
 		if extraparams_6 != sequence_12 {
 			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
-		r_145 := ar.F64w(sequence_12)
-		row_143 = row_143[:len(r_145)]
-		row_144 = row_144[:len(r_145)]
-		if len(r_145) >= 262144 {
-			r_145 := r_145
-			row_143 := row_143
-			row_144 := row_144
-			runtime.ParallelFor(len(r_145), 16384, func(lo_149, hi int) {
-				for i_150 := lo_149; i_150 < hi; i_150++ {
-					r_145[i_150] = (row_143[i_150] * row_144[i_150])
+		r_135 := ar.F64w(sequence_12)
+		row_133 = row_133[:len(r_135)]
+		row_134 = row_134[:len(r_135)]
+		if len(r_135) >= 262144 {
+			r_135 := r_135
+			row_133 := row_133
+			row_134 := row_134
+			runtime.ParallelFor(len(r_135), 16384, func(lo_139, hi int) {
+				for i_140 := lo_139; i_140 < hi; i_140++ {
+					r_135[i_140] = (row_133[i_140] * row_134[i_140])
 				}
 			})
 		} else {
-			for i_146 := range r_145 {
-				r_145[i_146] = (row_143[i_146] * row_144[i_146])
+			for i_136 := range r_135 {
+				r_135[i_136] = (row_133[i_136] * row_134[i_136])
 			}
 		}
-		x_152 := n_14 / int64(2)
-		x_153 := max(x_152, int64(0))
-		x_154 := x_153 > int64(0)
-		var c_155 []float64
+		x_142 := n_14 / int64(2)
+		x_143 := max(x_142, int64(0))
+		x_144 := x_143 > int64(0)
+		var c_145 []float64
+		var c_146 int
+		var c_147 int
+		var c_148 []float64
+		var c_149 int
+		var c_150 int
+		var c_151 int
+		var c_152 int
+		var c_153 int
+		var c_154 []float64
+		var c_155 int
 		var c_156 int
-		var c_157 int
-		var c_158 []float64
+		var c_157 []float64
+		var c_158 int
 		var c_159 int
-		var c_160 int
+		var c_160 []float64
 		var c_161 int
-		var c_162 []float64
-		var c_163 int
+		var c_162 int
+		var c_163 []float64
 		var c_164 int
-		var c_165 []float64
-		var c_166 int
+		var c_165 int
+		var c_166 []float64
 		var c_167 int
-		var c_168 []float64
-		var c_169 int
+		var c_168 int
+		var c_169 []float64
 		var c_170 int
-		var c_171 []float64
-		var c_172 int
+		var c_171 int
+		var c_172 []float64
 		var c_173 int
-		var c_174 []float64
-		var c_175 int
+		var c_174 int
+		var c_175 []float64
 		var c_176 int
-		var c_177 []float64
-		var c_178 int
+		var c_177 int
+		var c_178 []float64
 		var c_179 int
-		var c_180 []float64
-		var c_181 int
+		var c_180 int
+		var c_181 []float64
 		var c_182 int
-		var c_183 []float64
-		var c_184 int
+		var c_183 int
+		var c_184 []float64
 		var c_185 int
-		var c_186 []float64
-		var c_187 int
+		var c_186 int
+		var c_187 []float64
 		var c_188 int
-		var c_189 []float64
-		var c_190 int
+		var c_189 int
+		var c_190 []float64
 		var c_191 int
-		var c_192 []float64
-		var c_193 int
+		var c_192 int
+		var c_193 []float64
 		var c_194 int
-		var c_195 []float64
-		var c_196 int
+		var c_195 int
+		var c_196 []float64
 		var c_197 int
-		var c_198 []float64
+		var c_198 int
 		var c_199 int
 		var c_200 int
-		var c_201 []float64
+		var c_201 int
 		var c_202 int
 		var c_203 int
-		var c_204 []float64
-		var c_205 int
-		var c_206 int
-		var c_207 []float64
-		var c_208 int
-		var c_209 int
-		var c_210 []float64
-		var c_211 int
-		var c_212 int
-		var c_213 []float64
-		var c_214 int
-		var c_215 int
-		var c_216 int
-		if x_154 {
-			x_217 := x_153 - int64(1)
+		if x_144 {
+			x_204 := x_143 - int64(1)
 			if int64(0) >= int64(mainparams_2) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 			}
-			row_218 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+			row_205 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 			if int64(1) >= int64(mainparams_2) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 			}
-			row_219 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+			row_206 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 			if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 			}
-			n_220 := int(n_15) - int(int64(0))
-			s_221 := row_218[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-			if n_220 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_220}))
+			n_207 := int(n_15) - int(int64(0))
+			s_208 := row_205[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+			if n_207 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_207}))
 			}
 			if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 			}
-			n_222 := int(n_15) - int(int64(0))
-			s_223 := row_219[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-			if n_222 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_222}))
+			n_209 := int(n_15) - int(int64(0))
+			s_210 := row_206[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+			if n_209 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_209}))
 			}
-			r_224 := ar.F64w(sequence_12)
-			r_145 = r_145[:len(r_224)]
-			s_221 = s_221[:len(r_224)]
-			s_223 = s_223[:len(r_224)]
-			if len(r_224) >= 262144 {
-				r_224 := r_224
-				r_145 := r_145
-				s_221 := s_221
-				s_223 := s_223
-				runtime.ParallelFor(len(r_224), 16384, func(lo_228, hi int) {
-					for i_229 := lo_228; i_229 < hi; i_229++ {
-						r_224[i_229] = (runtime.Sigmoid(((r_145[i_229] * s_221[i_229]) + s_223[i_229])))
+			r_211 := ar.F64w(sequence_12)
+			r_135 = r_135[:len(r_211)]
+			s_208 = s_208[:len(r_211)]
+			s_210 = s_210[:len(r_211)]
+			if len(r_211) >= 262144 {
+				r_211 := r_211
+				r_135 := r_135
+				s_208 := s_208
+				s_210 := s_210
+				runtime.ParallelFor(len(r_211), 16384, func(lo_215, hi int) {
+					for i_216 := lo_215; i_216 < hi; i_216++ {
+						r_211[i_216] = (runtime.Sigmoid(((r_135[i_216] * s_208[i_216]) + s_210[i_216])))
 					}
 				})
 			} else {
-				for i_225 := range r_224 {
-					r_224[i_225] = (runtime.Sigmoid(((r_145[i_225] * s_221[i_225]) + s_223[i_225])))
+				for i_212 := range r_211 {
+					r_211[i_212] = (runtime.Sigmoid(((r_135[i_212] * s_208[i_212]) + s_210[i_212])))
 				}
 			}
 			if int64(0) >= int64(state_8) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
 			}
-			row_231 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
-			x_232 := int64(2) * n_15
-			if n_15 < 0 || x_232 < n_15 || x_232 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_232, mainparams_3))
+			row_218 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
+			x_219 := int64(2) * n_15
+			if n_15 < 0 || x_219 < n_15 || x_219 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_219, mainparams_3))
 			}
-			n_233 := int(x_232) - int(n_15)
-			s_234 := row_218[int(n_15)*1 : int(x_232)*1 : int(x_232)*1]
-			if n_233 != state_9 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_233}))
+			n_220 := int(x_219) - int(n_15)
+			s_221 := row_205[int(n_15)*1 : int(x_219)*1 : int(x_219)*1]
+			if n_220 != state_9 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_220}))
 			}
-			if n_15 < 0 || x_232 < n_15 || x_232 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_232, mainparams_3))
+			if n_15 < 0 || x_219 < n_15 || x_219 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_219, mainparams_3))
 			}
-			n_235 := int(x_232) - int(n_15)
-			s_236 := row_219[int(n_15)*1 : int(x_232)*1 : int(x_232)*1]
-			if n_235 != state_9 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_235}))
+			n_222 := int(x_219) - int(n_15)
+			s_223 := row_206[int(n_15)*1 : int(x_219)*1 : int(x_219)*1]
+			if n_222 != state_9 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_222}))
 			}
-			r_237 := ar.F64w(state_9)
-			row_231 = row_231[:len(r_237)]
-			s_234 = s_234[:len(r_237)]
-			s_236 = s_236[:len(r_237)]
-			if len(r_237) >= 262144 {
-				r_237 := r_237
-				row_231 := row_231
-				s_234 := s_234
-				s_236 := s_236
-				runtime.ParallelFor(len(r_237), 16384, func(lo_241, hi int) {
-					for i_242 := lo_241; i_242 < hi; i_242++ {
-						r_237[i_242] = (runtime.Sigmoid(((row_231[i_242] * s_234[i_242]) + s_236[i_242])))
+			r_224 := ar.F64w(state_9)
+			row_218 = row_218[:len(r_224)]
+			s_221 = s_221[:len(r_224)]
+			s_223 = s_223[:len(r_224)]
+			if len(r_224) >= 262144 {
+				r_224 := r_224
+				row_218 := row_218
+				s_221 := s_221
+				s_223 := s_223
+				runtime.ParallelFor(len(r_224), 16384, func(lo_228, hi int) {
+					for i_229 := lo_228; i_229 < hi; i_229++ {
+						r_224[i_229] = (runtime.Sigmoid(((row_218[i_229] * s_221[i_229]) + s_223[i_229])))
 					}
 				})
 			} else {
-				for i_238 := range r_237 {
-					r_237[i_238] = (runtime.Sigmoid(((row_231[i_238] * s_234[i_238]) + s_236[i_238])))
+				for i_225 := range r_224 {
+					r_224[i_225] = (runtime.Sigmoid(((row_218[i_225] * s_221[i_225]) + s_223[i_225])))
 				}
 			}
-			x_244 := int64(3) * n_15
-			if x_232 < 0 || x_244 < x_232 || x_244 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_232, x_244, mainparams_3))
+			x_231 := int64(3) * n_15
+			if x_219 < 0 || x_231 < x_219 || x_231 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_219, x_231, mainparams_3))
 			}
-			n_245 := int(x_244) - int(x_232)
-			s_246 := row_218[int(x_232)*1 : int(x_244)*1 : int(x_244)*1]
-			if n_245 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_245}))
+			n_232 := int(x_231) - int(x_219)
+			s_233 := row_205[int(x_219)*1 : int(x_231)*1 : int(x_231)*1]
+			if n_232 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_232}))
 			}
-			if x_232 < 0 || x_244 < x_232 || x_244 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_232, x_244, mainparams_3))
+			if x_219 < 0 || x_231 < x_219 || x_231 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_219, x_231, mainparams_3))
 			}
-			n_247 := int(x_244) - int(x_232)
-			s_248 := row_219[int(x_232)*1 : int(x_244)*1 : int(x_244)*1]
-			if n_247 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_247}))
+			n_234 := int(x_231) - int(x_219)
+			s_235 := row_206[int(x_219)*1 : int(x_231)*1 : int(x_231)*1]
+			if n_234 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_234}))
 			}
-			r_249 := ar.F64w(sequence_12)
-			r_145 = r_145[:len(r_249)]
-			s_246 = s_246[:len(r_249)]
-			s_248 = s_248[:len(r_249)]
-			if len(r_249) >= 262144 {
-				r_249 := r_249
-				r_145 := r_145
-				s_246 := s_246
-				s_248 := s_248
-				runtime.ParallelFor(len(r_249), 16384, func(lo_253, hi int) {
-					for i_254 := lo_253; i_254 < hi; i_254++ {
-						r_249[i_254] = (runtime.Sigmoid(((r_145[i_254] * s_246[i_254]) + s_248[i_254])))
+			r_236 := ar.F64w(sequence_12)
+			r_135 = r_135[:len(r_236)]
+			s_233 = s_233[:len(r_236)]
+			s_235 = s_235[:len(r_236)]
+			if len(r_236) >= 262144 {
+				r_236 := r_236
+				r_135 := r_135
+				s_233 := s_233
+				s_235 := s_235
+				runtime.ParallelFor(len(r_236), 16384, func(lo_240, hi int) {
+					for i_241 := lo_240; i_241 < hi; i_241++ {
+						r_236[i_241] = (runtime.Sigmoid(((r_135[i_241] * s_233[i_241]) + s_235[i_241])))
 					}
 				})
 			} else {
-				for i_250 := range r_249 {
-					r_249[i_250] = (runtime.Sigmoid(((r_145[i_250] * s_246[i_250]) + s_248[i_250])))
+				for i_237 := range r_236 {
+					r_236[i_237] = (runtime.Sigmoid(((r_135[i_237] * s_233[i_237]) + s_235[i_237])))
 				}
 			}
-			x_256 := int64(4) * n_15
-			if x_244 < 0 || x_256 < x_244 || x_256 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_244, x_256, mainparams_3))
+			x_243 := int64(4) * n_15
+			if x_231 < 0 || x_243 < x_231 || x_243 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_231, x_243, mainparams_3))
 			}
-			n_257 := int(x_256) - int(x_244)
-			s_258 := row_218[int(x_244)*1 : int(x_256)*1 : int(x_256)*1]
-			if n_257 != state_9 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_257}))
+			n_244 := int(x_243) - int(x_231)
+			s_245 := row_205[int(x_231)*1 : int(x_243)*1 : int(x_243)*1]
+			if n_244 != state_9 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_244}))
 			}
-			if x_244 < 0 || x_256 < x_244 || x_256 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_244, x_256, mainparams_3))
+			if x_231 < 0 || x_243 < x_231 || x_243 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_231, x_243, mainparams_3))
 			}
-			n_259 := int(x_256) - int(x_244)
-			s_260 := row_219[int(x_244)*1 : int(x_256)*1 : int(x_256)*1]
-			if n_259 != state_9 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_259}))
+			n_246 := int(x_243) - int(x_231)
+			s_247 := row_206[int(x_231)*1 : int(x_243)*1 : int(x_243)*1]
+			if n_246 != state_9 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_246}))
 			}
-			r_261 := ar.F64w(state_9)
-			row_231 = row_231[:len(r_261)]
-			s_258 = s_258[:len(r_261)]
-			s_260 = s_260[:len(r_261)]
-			if len(r_261) >= 262144 {
-				r_261 := r_261
-				row_231 := row_231
-				s_258 := s_258
-				s_260 := s_260
-				runtime.ParallelFor(len(r_261), 16384, func(lo_265, hi int) {
-					for i_266 := lo_265; i_266 < hi; i_266++ {
-						r_261[i_266] = (math.Tanh(((row_231[i_266] * s_258[i_266]) + s_260[i_266])))
+			r_248 := ar.F64w(state_9)
+			row_218 = row_218[:len(r_248)]
+			s_245 = s_245[:len(r_248)]
+			s_247 = s_247[:len(r_248)]
+			if len(r_248) >= 262144 {
+				r_248 := r_248
+				row_218 := row_218
+				s_245 := s_245
+				s_247 := s_247
+				runtime.ParallelFor(len(r_248), 16384, func(lo_252, hi int) {
+					for i_253 := lo_252; i_253 < hi; i_253++ {
+						r_248[i_253] = (math.Tanh(((row_218[i_253] * s_245[i_253]) + s_247[i_253])))
 					}
 				})
 			} else {
-				for i_262 := range r_261 {
-					r_261[i_262] = (math.Tanh(((row_231[i_262] * s_258[i_262]) + s_260[i_262])))
+				for i_249 := range r_248 {
+					r_248[i_249] = (math.Tanh(((row_218[i_249] * s_245[i_249]) + s_247[i_249])))
 				}
 			}
 			if int64(1) >= int64(state_8) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
 			}
-			row_268 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
+			row_255 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
 			if sequence_12 != state_9 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 			}
-			r_269 := ar.F64w(state_9)
-			row_268 = row_268[:len(r_269)]
-			r_224 = r_224[:len(r_269)]
-			r_237 = r_237[:len(r_269)]
-			r_261 = r_261[:len(r_269)]
-			if len(r_269) >= 262144 {
-				r_269 := r_269
-				row_268 := row_268
+			r_256 := ar.F64w(state_9)
+			row_255 = row_255[:len(r_256)]
+			r_211 = r_211[:len(r_256)]
+			r_224 = r_224[:len(r_256)]
+			r_248 = r_248[:len(r_256)]
+			if len(r_256) >= 262144 {
+				r_256 := r_256
+				row_255 := row_255
+				r_211 := r_211
 				r_224 := r_224
-				r_237 := r_237
-				r_261 := r_261
-				runtime.ParallelFor(len(r_269), 16384, func(lo_273, hi int) {
-					for i_274 := lo_273; i_274 < hi; i_274++ {
-						r_269[i_274] = ((row_268[i_274] * r_224[i_274]) + (r_237[i_274] * r_261[i_274]))
+				r_248 := r_248
+				runtime.ParallelFor(len(r_256), 16384, func(lo_260, hi int) {
+					for i_261 := lo_260; i_261 < hi; i_261++ {
+						r_256[i_261] = ((row_255[i_261] * r_211[i_261]) + (r_224[i_261] * r_248[i_261]))
 					}
 				})
 			} else {
-				for i_270 := range r_269 {
-					r_269[i_270] = ((row_268[i_270] * r_224[i_270]) + (r_237[i_270] * r_261[i_270]))
+				for i_257 := range r_256 {
+					r_256[i_257] = ((row_255[i_257] * r_211[i_257]) + (r_224[i_257] * r_248[i_257]))
 				}
 			}
-			r_276 := ar.F64w(state_9)
-			r_269 = r_269[:len(r_276)]
-			if len(r_276) >= 262144 {
-				r_276 := r_276
-				r_269 := r_269
-				runtime.ParallelFor(len(r_276), 16384, func(lo_280, hi int) {
-					for i_281 := lo_280; i_281 < hi; i_281++ {
-						r_276[i_281] = (math.Tanh(r_269[i_281]))
+			r_263 := ar.F64w(state_9)
+			r_256 = r_256[:len(r_263)]
+			if len(r_263) >= 262144 {
+				r_263 := r_263
+				r_256 := r_256
+				runtime.ParallelFor(len(r_263), 16384, func(lo_267, hi int) {
+					for i_268 := lo_267; i_268 < hi; i_268++ {
+						r_263[i_268] = (math.Tanh(r_256[i_268]))
 					}
 				})
 			} else {
-				for i_277 := range r_276 {
-					r_276[i_277] = (math.Tanh(r_269[i_277]))
+				for i_264 := range r_263 {
+					r_263[i_264] = (math.Tanh(r_256[i_264]))
 				}
 			}
 			if state_9 != sequence_12 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 			}
-			r_283 := ar.F64w(sequence_12)
-			r_249 = r_249[:len(r_283)]
-			r_276 = r_276[:len(r_283)]
-			if len(r_283) >= 262144 {
-				r_283 := r_283
-				r_249 := r_249
-				r_276 := r_276
-				runtime.ParallelFor(len(r_283), 16384, func(lo_287, hi int) {
-					for i_288 := lo_287; i_288 < hi; i_288++ {
-						r_283[i_288] = (r_249[i_288] * r_276[i_288])
+			r_270 := ar.F64w(sequence_12)
+			r_236 = r_236[:len(r_270)]
+			r_263 = r_263[:len(r_270)]
+			if len(r_270) >= 262144 {
+				r_270 := r_270
+				r_236 := r_236
+				r_263 := r_263
+				runtime.ParallelFor(len(r_270), 16384, func(lo_274, hi int) {
+					for i_275 := lo_274; i_275 < hi; i_275++ {
+						r_270[i_275] = (r_236[i_275] * r_263[i_275])
 					}
 				})
 			} else {
-				for i_284 := range r_283 {
-					r_283[i_284] = (r_249[i_284] * r_276[i_284])
+				for i_271 := range r_270 {
+					r_270[i_271] = (r_236[i_271] * r_263[i_271])
 				}
 			}
 			if int64(0) >= int64(state_8) {
@@ -2874,726 +2844,698 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if sequence_12 != state_9 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 			}
-			c_290 := ar.F64w(len(state_7))
-			copy(c_290, state_7)
-			copy(c_290[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_283)
+			c_277 := ar.F64w(len(state_7))
+			copy(c_277, state_7)
+			copy(c_277[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_270)
 			if int64(1) >= int64(state_8) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
 			}
-			copy(c_290[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_269)
-			n_291 := int(max(x_217, 0)) + 1
+			copy(c_277[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_256)
+			n_278 := int(max(x_204, 0)) + 1
+			var st_279 []float64
+			var st_280 int
+			var st_281 []float64
+			var st_282 int
+			var st_283 int
+			var st_285 int
+			var st_286 []float64
+			var st_287 int
+			var st_288 []float64
+			var st_289 int
+			var st_290 []float64
+			var st_291 int
 			var st_292 []float64
 			var st_293 int
 			var st_294 []float64
 			var st_295 int
-			var st_296 int
-			var st_297 []float64
-			var st_298 int
-			var st_299 []float64
-			var st_300 int
-			var st_301 []float64
-			var st_302 int
-			var st_303 []float64
-			var st_304 int
-			var st_305 []float64
-			var st_306 int
-			var st_307 []float64
-			var st_308 int
-			var st_309 []float64
-			var st_310 int
-			var st_311 []float64
-			var st_312 int
-			var st_313 []float64
-			var st_314 int
-			var st_315 []float64
-			var st_316 int
-			var st_317 []float64
-			var st_318 int
-			var st_319 []float64
-			var st_320 int
-			var st_321 []float64
-			var st_322 int
-			var st_323 []float64
-			var st_324 int
-			var st_325 []float64
-			var st_326 int
-			var st_327 []float64
-			var st_328 int
-			var st_329 []float64
-			var st_330 int
-			var st_331 []float64
-			var st_332 int
-			var st_333 int
-			st_292, st_293, st_294, st_295, st_296, st_297, st_298, st_299, st_300, st_301, st_302, st_303, st_304, st_305, st_306, st_307, st_308, st_309, st_310, st_311, st_312, st_313, st_314, st_315, st_316, st_317, st_318, st_319, st_320, st_321, st_322, st_323, st_324, st_325, st_326, st_327, st_328, st_329, st_330, st_331, st_332, st_333 = r_283, sequence_12, c_290, state_8, state_9, r_269, state_9, r_276, state_9, r_249, sequence_12, r_261, state_9, r_237, state_9, r_224, sequence_12, row_268, state_9, row_219, mainparams_3, s_258, n_257, row_231, state_9, row_218, mainparams_3, s_246, n_245, r_145, sequence_12, s_234, n_233, row_231, state_9, s_221, n_220, r_145, sequence_12, state_7, state_8, state_9
-			var a_334 []float64
-			var d_335 int = 0
-			var rs_336 int = 0
-			var a_337 []float64
-			var d_338 int = 0
-			var d_339 int = 0
-			var rs_340 int = 0
-			var a_341 []float64
-			var d_342 int = 0
-			var rs_343 int = 0
-			var a_344 []float64
-			var d_345 int = 0
-			var rs_346 int = 0
-			var a_347 []float64
-			var d_348 int = 0
-			var rs_349 int = 0
-			var a_350 []float64
-			var d_351 int = 0
-			var rs_352 int = 0
-			var a_353 []float64
-			var d_354 int = 0
-			var rs_355 int = 0
-			var a_356 []float64
-			var d_357 int = 0
-			var rs_358 int = 0
-			var a_359 []float64
-			var d_360 int = 0
-			var rs_361 int = 0
-			var a_362 []float64
-			var d_363 int = 0
-			var rs_364 int = 0
-			var a_365 []float64
-			var d_366 int = 0
-			var rs_367 int = 0
-			var a_368 []float64
-			var d_369 int = 0
-			var rs_370 int = 0
-			var a_371 []float64
-			var d_372 int = 0
-			var rs_373 int = 0
-			var a_374 []float64
-			var d_375 int = 0
-			var rs_376 int = 0
-			var a_377 []float64
-			var d_378 int = 0
-			var rs_379 int = 0
-			var a_380 []float64
-			var d_381 int = 0
-			var rs_382 int = 0
-			var a_383 []float64
-			var d_384 int = 0
-			var rs_385 int = 0
-			var a_386 []float64
-			var d_387 int = 0
-			var rs_388 int = 0
-			var a_389 []float64
-			var d_390 int = 0
-			var rs_391 int = 0
-			var a_392 []float64
-			var d_393 int = 0
-			var d_394 int = 0
-			var rs_395 int = 0
-			for i_396 := 0; i_396 < n_291; i_396++ {
-				mark_397 := ar.mark()
-				if i_396 > 0 {
-					k_398 := int64(i_396 - 1)
-					x_399 := k_398 + int64(1)
-					x_400 := int64(2) * x_399
-					if x_400 < 0 || x_400 >= int64(mainparams_2) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_400, mainparams_2))
+			var st_296 []float64
+			var st_297 int
+			var st_298 []float64
+			var st_299 int
+			var st_300 []float64
+			var st_301 int
+			var st_302 []float64
+			var st_303 int
+			var st_304 []float64
+			var st_305 int
+			var st_306 []float64
+			var st_307 int
+			var st_308 []float64
+			var st_309 int
+			var st_310 []float64
+			var st_311 int
+			var st_312 []float64
+			var st_313 int
+			var st_314 []float64
+			var st_315 int
+			st_279, st_280, st_281, st_282, st_283, st_285, st_286, st_287, st_288, st_289, st_290, st_291, st_292, st_293, st_294, st_295, st_296, st_297, st_298, st_299, st_300, st_301, st_302, st_303, st_304, st_305, st_306, st_307, st_308, st_309, st_310, st_311, st_312, st_313, st_314, st_315 = r_270, sequence_12, c_277, state_8, state_9, state_9, r_263, state_9, r_236, sequence_12, r_248, state_9, r_224, state_9, r_211, sequence_12, row_255, state_9, row_206, mainparams_3, s_245, n_244, row_218, state_9, row_205, mainparams_3, s_233, n_232, r_135, sequence_12, s_221, n_220, row_218, state_9, s_208, n_207
+			var a_321 []float64
+			var d_322 int = 0
+			var rs_323 int = 0
+			var a_324 []float64
+			var d_325 int = 0
+			var d_326 int = 0
+			var rs_327 int = 0
+			var d_328 int = 0
+			var rs_329 int = 0
+			var a_330 []float64
+			var d_331 int = 0
+			var rs_332 int = 0
+			var a_333 []float64
+			var d_334 int = 0
+			var rs_335 int = 0
+			var a_336 []float64
+			var d_337 int = 0
+			var rs_338 int = 0
+			var a_339 []float64
+			var d_340 int = 0
+			var rs_341 int = 0
+			var a_342 []float64
+			var d_343 int = 0
+			var rs_344 int = 0
+			var a_345 []float64
+			var d_346 int = 0
+			var rs_347 int = 0
+			var a_348 []float64
+			var d_349 int = 0
+			var rs_350 int = 0
+			var a_351 []float64
+			var d_352 int = 0
+			var rs_353 int = 0
+			var a_354 []float64
+			var d_355 int = 0
+			var rs_356 int = 0
+			var a_357 []float64
+			var d_358 int = 0
+			var rs_359 int = 0
+			var a_360 []float64
+			var d_361 int = 0
+			var rs_362 int = 0
+			var a_363 []float64
+			var d_364 int = 0
+			var rs_365 int = 0
+			var a_366 []float64
+			var d_367 int = 0
+			var rs_368 int = 0
+			var a_369 []float64
+			var d_370 int = 0
+			var rs_371 int = 0
+			var a_372 []float64
+			var d_373 int = 0
+			var rs_374 int = 0
+			for i_375 := 0; i_375 < n_278; i_375++ {
+				mark_376 := ar.mark()
+				if i_375 > 0 {
+					k_377 := int64(i_375 - 1)
+					x_378 := k_377 + int64(1)
+					x_379 := int64(2) * x_378
+					if x_379 < 0 || x_379 >= int64(mainparams_2) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_379, mainparams_2))
 					}
-					row_401 := mainparams_1[int(x_400)*mainparams_3 : (int(x_400)+1)*mainparams_3]
-					x_402 := x_400 + int64(1)
-					if x_402 < 0 || x_402 >= int64(mainparams_2) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_402, mainparams_2))
+					row_380 := mainparams_1[int(x_379)*mainparams_3 : (int(x_379)+1)*mainparams_3]
+					x_381 := x_379 + int64(1)
+					if x_381 < 0 || x_381 >= int64(mainparams_2) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_381, mainparams_2))
 					}
-					row_403 := mainparams_1[int(x_402)*mainparams_3 : (int(x_402)+1)*mainparams_3]
+					row_382 := mainparams_1[int(x_381)*mainparams_3 : (int(x_381)+1)*mainparams_3]
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_404 := int(n_15) - int(int64(0))
-					s_405 := row_401[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_404 != st_293 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_293})+" and "+runtime.ShapeString([]int{n_404}))
+					n_383 := int(n_15) - int(int64(0))
+					s_384 := row_380[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_383 != st_280 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_280})+" and "+runtime.ShapeString([]int{n_383}))
 					}
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_406 := int(n_15) - int(int64(0))
-					s_407 := row_403[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_406 != st_293 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_293})+" and "+runtime.ShapeString([]int{n_406}))
+					n_385 := int(n_15) - int(int64(0))
+					s_386 := row_382[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_385 != st_280 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_280})+" and "+runtime.ShapeString([]int{n_385}))
 					}
-					r_408 := ar.F64w(st_293)
-					st_292 = st_292[:len(r_408)]
-					s_405 = s_405[:len(r_408)]
-					s_407 = s_407[:len(r_408)]
-					for i_409 := range r_408 {
-						r_408[i_409] = (runtime.Sigmoid(((st_292[i_409] * s_405[i_409]) + s_407[i_409])))
+					r_387 := ar.F64w(st_280)
+					st_279 = st_279[:len(r_387)]
+					s_384 = s_384[:len(r_387)]
+					s_386 = s_386[:len(r_387)]
+					for i_388 := range r_387 {
+						r_387[i_388] = (runtime.Sigmoid(((st_279[i_388] * s_384[i_388]) + s_386[i_388])))
 					}
-					if x_400 < 0 || x_400 >= int64(st_295) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_400, st_295))
+					if x_379 < 0 || x_379 >= int64(st_282) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_379, st_282))
 					}
-					row_411 := st_294[int(x_400)*st_296 : (int(x_400)+1)*st_296]
-					x_412 := int64(2) * n_15
-					if n_15 < 0 || x_412 < n_15 || x_412 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_412, mainparams_3))
+					row_390 := st_281[int(x_379)*st_283 : (int(x_379)+1)*st_283]
+					x_391 := int64(2) * n_15
+					if n_15 < 0 || x_391 < n_15 || x_391 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_391, mainparams_3))
 					}
-					n_413 := int(x_412) - int(n_15)
-					s_414 := row_401[int(n_15)*1 : int(x_412)*1 : int(x_412)*1]
-					if n_413 != st_296 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_296})+" and "+runtime.ShapeString([]int{n_413}))
+					n_392 := int(x_391) - int(n_15)
+					s_393 := row_380[int(n_15)*1 : int(x_391)*1 : int(x_391)*1]
+					if n_392 != st_283 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_283})+" and "+runtime.ShapeString([]int{n_392}))
 					}
-					if n_15 < 0 || x_412 < n_15 || x_412 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_412, mainparams_3))
+					if n_15 < 0 || x_391 < n_15 || x_391 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_391, mainparams_3))
 					}
-					n_415 := int(x_412) - int(n_15)
-					s_416 := row_403[int(n_15)*1 : int(x_412)*1 : int(x_412)*1]
-					if n_415 != st_296 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_296})+" and "+runtime.ShapeString([]int{n_415}))
+					n_394 := int(x_391) - int(n_15)
+					s_395 := row_382[int(n_15)*1 : int(x_391)*1 : int(x_391)*1]
+					if n_394 != st_283 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_283})+" and "+runtime.ShapeString([]int{n_394}))
 					}
-					r_417 := ar.F64w(st_296)
-					row_411 = row_411[:len(r_417)]
-					s_414 = s_414[:len(r_417)]
-					s_416 = s_416[:len(r_417)]
-					for i_418 := range r_417 {
-						r_417[i_418] = (runtime.Sigmoid(((row_411[i_418] * s_414[i_418]) + s_416[i_418])))
+					r_396 := ar.F64w(st_283)
+					row_390 = row_390[:len(r_396)]
+					s_393 = s_393[:len(r_396)]
+					s_395 = s_395[:len(r_396)]
+					for i_397 := range r_396 {
+						r_396[i_397] = (runtime.Sigmoid(((row_390[i_397] * s_393[i_397]) + s_395[i_397])))
 					}
-					x_420 := int64(3) * n_15
-					if x_412 < 0 || x_420 < x_412 || x_420 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_412, x_420, mainparams_3))
+					x_399 := int64(3) * n_15
+					if x_391 < 0 || x_399 < x_391 || x_399 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_391, x_399, mainparams_3))
 					}
-					n_421 := int(x_420) - int(x_412)
-					s_422 := row_401[int(x_412)*1 : int(x_420)*1 : int(x_420)*1]
-					if n_421 != st_293 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_293})+" and "+runtime.ShapeString([]int{n_421}))
+					n_400 := int(x_399) - int(x_391)
+					s_401 := row_380[int(x_391)*1 : int(x_399)*1 : int(x_399)*1]
+					if n_400 != st_280 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_280})+" and "+runtime.ShapeString([]int{n_400}))
 					}
-					if x_412 < 0 || x_420 < x_412 || x_420 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_412, x_420, mainparams_3))
+					if x_391 < 0 || x_399 < x_391 || x_399 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_391, x_399, mainparams_3))
 					}
-					n_423 := int(x_420) - int(x_412)
-					s_424 := row_403[int(x_412)*1 : int(x_420)*1 : int(x_420)*1]
-					if n_423 != st_293 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_293})+" and "+runtime.ShapeString([]int{n_423}))
+					n_402 := int(x_399) - int(x_391)
+					s_403 := row_382[int(x_391)*1 : int(x_399)*1 : int(x_399)*1]
+					if n_402 != st_280 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_280})+" and "+runtime.ShapeString([]int{n_402}))
 					}
-					r_425 := ar.F64w(st_293)
-					st_292 = st_292[:len(r_425)]
-					s_422 = s_422[:len(r_425)]
-					s_424 = s_424[:len(r_425)]
-					for i_426 := range r_425 {
-						r_425[i_426] = (runtime.Sigmoid(((st_292[i_426] * s_422[i_426]) + s_424[i_426])))
+					r_404 := ar.F64w(st_280)
+					st_279 = st_279[:len(r_404)]
+					s_401 = s_401[:len(r_404)]
+					s_403 = s_403[:len(r_404)]
+					for i_405 := range r_404 {
+						r_404[i_405] = (runtime.Sigmoid(((st_279[i_405] * s_401[i_405]) + s_403[i_405])))
 					}
-					x_428 := int64(4) * n_15
-					if x_420 < 0 || x_428 < x_420 || x_428 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_420, x_428, mainparams_3))
+					x_407 := int64(4) * n_15
+					if x_399 < 0 || x_407 < x_399 || x_407 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_399, x_407, mainparams_3))
 					}
-					n_429 := int(x_428) - int(x_420)
-					s_430 := row_401[int(x_420)*1 : int(x_428)*1 : int(x_428)*1]
-					if n_429 != st_296 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_296})+" and "+runtime.ShapeString([]int{n_429}))
+					n_408 := int(x_407) - int(x_399)
+					s_409 := row_380[int(x_399)*1 : int(x_407)*1 : int(x_407)*1]
+					if n_408 != st_283 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_283})+" and "+runtime.ShapeString([]int{n_408}))
 					}
-					if x_420 < 0 || x_428 < x_420 || x_428 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_420, x_428, mainparams_3))
+					if x_399 < 0 || x_407 < x_399 || x_407 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_399, x_407, mainparams_3))
 					}
-					n_431 := int(x_428) - int(x_420)
-					s_432 := row_403[int(x_420)*1 : int(x_428)*1 : int(x_428)*1]
-					if n_431 != st_296 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_296})+" and "+runtime.ShapeString([]int{n_431}))
+					n_410 := int(x_407) - int(x_399)
+					s_411 := row_382[int(x_399)*1 : int(x_407)*1 : int(x_407)*1]
+					if n_410 != st_283 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_283})+" and "+runtime.ShapeString([]int{n_410}))
 					}
-					r_433 := ar.F64w(st_296)
-					row_411 = row_411[:len(r_433)]
-					s_430 = s_430[:len(r_433)]
-					s_432 = s_432[:len(r_433)]
-					for i_434 := range r_433 {
-						r_433[i_434] = (math.Tanh(((row_411[i_434] * s_430[i_434]) + s_432[i_434])))
+					r_412 := ar.F64w(st_283)
+					row_390 = row_390[:len(r_412)]
+					s_409 = s_409[:len(r_412)]
+					s_411 = s_411[:len(r_412)]
+					for i_413 := range r_412 {
+						r_412[i_413] = (math.Tanh(((row_390[i_413] * s_409[i_413]) + s_411[i_413])))
 					}
-					if x_402 < 0 || x_402 >= int64(st_295) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_402, st_295))
+					if x_381 < 0 || x_381 >= int64(st_282) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_381, st_282))
 					}
-					row_436 := st_294[int(x_402)*st_296 : (int(x_402)+1)*st_296]
-					if st_293 != st_296 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_296})+" and "+runtime.ShapeString([]int{st_293}))
+					row_415 := st_281[int(x_381)*st_283 : (int(x_381)+1)*st_283]
+					if st_280 != st_283 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_283})+" and "+runtime.ShapeString([]int{st_280}))
 					}
-					r_437 := ar.F64w(st_296)
-					row_436 = row_436[:len(r_437)]
-					r_408 = r_408[:len(r_437)]
-					r_417 = r_417[:len(r_437)]
-					r_433 = r_433[:len(r_437)]
-					for i_438 := range r_437 {
-						r_437[i_438] = ((row_436[i_438] * r_408[i_438]) + (r_417[i_438] * r_433[i_438]))
+					r_416 := ar.F64w(st_283)
+					row_415 = row_415[:len(r_416)]
+					r_387 = r_387[:len(r_416)]
+					r_396 = r_396[:len(r_416)]
+					r_412 = r_412[:len(r_416)]
+					for i_417 := range r_416 {
+						r_416[i_417] = ((row_415[i_417] * r_387[i_417]) + (r_396[i_417] * r_412[i_417]))
 					}
-					r_440 := ar.F64w(st_296)
-					r_437 = r_437[:len(r_440)]
-					for i_441 := range r_440 {
-						r_440[i_441] = (math.Tanh(r_437[i_441]))
+					r_419 := ar.F64w(st_283)
+					r_416 = r_416[:len(r_419)]
+					for i_420 := range r_419 {
+						r_419[i_420] = (math.Tanh(r_416[i_420]))
 					}
-					if st_296 != st_293 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_293})+" and "+runtime.ShapeString([]int{st_296}))
+					if st_283 != st_280 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_280})+" and "+runtime.ShapeString([]int{st_283}))
 					}
-					r_443 := ar.F64w(st_293)
-					r_425 = r_425[:len(r_443)]
-					r_440 = r_440[:len(r_443)]
-					for i_444 := range r_443 {
-						r_443[i_444] = (r_425[i_444] * r_440[i_444])
+					r_422 := ar.F64w(st_280)
+					r_404 = r_404[:len(r_422)]
+					r_419 = r_419[:len(r_422)]
+					for i_423 := range r_422 {
+						r_422[i_423] = (r_404[i_423] * r_419[i_423])
 					}
-					if x_400 < 0 || x_400 >= int64(st_295) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_400, st_295))
+					if x_379 < 0 || x_379 >= int64(st_282) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_379, st_282))
 					}
-					if st_293 != st_296 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_293})+"; elements have shape "+runtime.ShapeString([]int{st_296}))
+					if st_280 != st_283 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_280})+"; elements have shape "+runtime.ShapeString([]int{st_283}))
 					}
-					c_446 := ar.F64w(len(st_294))
-					copy(c_446, st_294)
-					copy(c_446[int(x_400)*st_296:(int(x_400)+1)*st_296], r_443)
-					if x_402 < 0 || x_402 >= int64(st_295) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_402, st_295))
+					c_425 := ar.F64w(len(st_281))
+					copy(c_425, st_281)
+					copy(c_425[int(x_379)*st_283:(int(x_379)+1)*st_283], r_422)
+					if x_381 < 0 || x_381 >= int64(st_282) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_381, st_282))
 					}
-					copy(c_446[int(x_402)*st_296:(int(x_402)+1)*st_296], r_437)
-					st_292, st_294, st_297, st_298, st_299, st_300, st_301, st_302, st_303, st_304, st_305, st_306, st_307, st_308, st_309, st_310, st_311, st_312, st_313, st_314, st_315, st_316, st_317, st_318, st_319, st_320, st_321, st_322, st_323, st_324, st_325, st_326, st_327, st_328, st_329, st_330, st_331, st_332, st_333 = r_443, c_446, r_437, st_296, r_440, st_296, r_425, st_293, r_433, st_296, r_417, st_296, r_408, st_293, row_436, st_296, row_403, mainparams_3, s_430, n_429, row_411, st_296, row_401, mainparams_3, s_422, n_421, st_292, st_293, s_414, n_413, row_411, st_296, s_405, n_404, st_292, st_293, st_294, st_295, st_296
+					copy(c_425[int(x_381)*st_283:(int(x_381)+1)*st_283], r_416)
+					st_279, st_281, st_285, st_286, st_287, st_288, st_289, st_290, st_291, st_292, st_293, st_294, st_295, st_296, st_297, st_298, st_299, st_300, st_301, st_302, st_303, st_304, st_305, st_306, st_307, st_308, st_309, st_310, st_311, st_312, st_313, st_314, st_315 = r_422, c_425, st_283, r_419, st_283, r_404, st_280, r_412, st_283, r_396, st_283, r_387, st_280, row_415, st_283, row_382, mainparams_3, s_409, n_408, row_390, st_283, row_380, mainparams_3, s_401, n_400, st_279, st_280, s_393, n_392, row_390, st_283, s_384, n_383
 				}
-				if i_396 == 0 {
-					d_335 = st_293
-					rs_336 = d_335
-					tot_447, err_448 := runtime.MulSize(n_291, rs_336)
-					if err_448 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_448)
+				if i_375 == 0 {
+					d_322 = st_280
+					rs_323 = d_322
+					tot_426, err_427 := runtime.MulSize(n_278, rs_323)
+					if err_427 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_427)
 					}
-					a_334 = ar.F64w(tot_447)
-				} else if st_293 != d_335 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_293})+", element 0 has shape "+runtime.ShapeString([]int{d_335}))
+					a_321 = ar.F64w(tot_426)
+				} else if st_280 != d_322 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_375)+" has shape "+runtime.ShapeString([]int{st_280})+", element 0 has shape "+runtime.ShapeString([]int{d_322}))
 				}
-				copy(a_334[i_396*rs_336:(i_396+1)*rs_336], st_292)
-				if i_396 == 0 {
-					d_338, d_339 = st_295, st_296
-					rs_340 = d_338 * d_339
-					tot_449, err_450 := runtime.MulSize(n_291, rs_340)
-					if err_450 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_450)
+				copy(a_321[i_375*rs_323:(i_375+1)*rs_323], st_279)
+				if i_375 == 0 {
+					d_325, d_326 = st_282, st_283
+					rs_327 = d_325 * d_326
+					tot_428, err_429 := runtime.MulSize(n_278, rs_327)
+					if err_429 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_429)
 					}
-					a_337 = ar.F64w(tot_449)
-				} else if st_295 != d_338 || st_296 != d_339 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_295, st_296})+", element 0 has shape "+runtime.ShapeString([]int{d_338, d_339}))
+					a_324 = ar.F64w(tot_428)
+				} else if st_282 != d_325 || st_283 != d_326 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_375)+" has shape "+runtime.ShapeString([]int{st_282, st_283})+", element 0 has shape "+runtime.ShapeString([]int{d_325, d_326}))
 				}
-				copy(a_337[i_396*rs_340:(i_396+1)*rs_340], st_294)
-				if i_396 == 0 {
-					d_342 = st_298
-					rs_343 = d_342
-					tot_451, err_452 := runtime.MulSize(n_291, rs_343)
-					if err_452 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_452)
+				copy(a_324[i_375*rs_327:(i_375+1)*rs_327], st_281)
+				if i_375 == 0 {
+					d_328 = st_285
+					rs_329 = d_328
+					tot_430, err_431 := runtime.MulSize(n_278, rs_329)
+					if err_431 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_431)
 					}
-					a_341 = ar.F64w(tot_451)
-				} else if st_298 != d_342 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_298})+", element 0 has shape "+runtime.ShapeString([]int{d_342}))
+					_ = tot_430
+				} else if st_285 != d_328 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_375)+" has shape "+runtime.ShapeString([]int{st_285})+", element 0 has shape "+runtime.ShapeString([]int{d_328}))
 				}
-				copy(a_341[i_396*rs_343:(i_396+1)*rs_343], st_297)
-				if i_396 == 0 {
-					d_345 = st_300
-					rs_346 = d_345
-					tot_453, err_454 := runtime.MulSize(n_291, rs_346)
-					if err_454 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_454)
+				if i_375 == 0 {
+					d_331 = st_287
+					rs_332 = d_331
+					tot_432, err_433 := runtime.MulSize(n_278, rs_332)
+					if err_433 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_433)
 					}
-					a_344 = ar.F64w(tot_453)
-				} else if st_300 != d_345 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_300})+", element 0 has shape "+runtime.ShapeString([]int{d_345}))
+					a_330 = ar.F64w(tot_432)
+				} else if st_287 != d_331 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_375)+" has shape "+runtime.ShapeString([]int{st_287})+", element 0 has shape "+runtime.ShapeString([]int{d_331}))
 				}
-				copy(a_344[i_396*rs_346:(i_396+1)*rs_346], st_299)
-				if i_396 == 0 {
-					d_348 = st_302
-					rs_349 = d_348
-					tot_455, err_456 := runtime.MulSize(n_291, rs_349)
-					if err_456 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_456)
+				copy(a_330[i_375*rs_332:(i_375+1)*rs_332], st_286)
+				if i_375 == 0 {
+					d_334 = st_289
+					rs_335 = d_334
+					tot_434, err_435 := runtime.MulSize(n_278, rs_335)
+					if err_435 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_435)
 					}
-					a_347 = ar.F64w(tot_455)
-				} else if st_302 != d_348 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_302})+", element 0 has shape "+runtime.ShapeString([]int{d_348}))
+					a_333 = ar.F64w(tot_434)
+				} else if st_289 != d_334 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_375)+" has shape "+runtime.ShapeString([]int{st_289})+", element 0 has shape "+runtime.ShapeString([]int{d_334}))
 				}
-				copy(a_347[i_396*rs_349:(i_396+1)*rs_349], st_301)
-				if i_396 == 0 {
-					d_351 = st_304
-					rs_352 = d_351
-					tot_457, err_458 := runtime.MulSize(n_291, rs_352)
-					if err_458 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_458)
+				copy(a_333[i_375*rs_335:(i_375+1)*rs_335], st_288)
+				if i_375 == 0 {
+					d_337 = st_291
+					rs_338 = d_337
+					tot_436, err_437 := runtime.MulSize(n_278, rs_338)
+					if err_437 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_437)
 					}
-					a_350 = ar.F64w(tot_457)
-				} else if st_304 != d_351 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_304})+", element 0 has shape "+runtime.ShapeString([]int{d_351}))
+					a_336 = ar.F64w(tot_436)
+				} else if st_291 != d_337 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_375)+" has shape "+runtime.ShapeString([]int{st_291})+", element 0 has shape "+runtime.ShapeString([]int{d_337}))
 				}
-				copy(a_350[i_396*rs_352:(i_396+1)*rs_352], st_303)
-				if i_396 == 0 {
-					d_354 = st_306
-					rs_355 = d_354
-					tot_459, err_460 := runtime.MulSize(n_291, rs_355)
-					if err_460 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_460)
+				copy(a_336[i_375*rs_338:(i_375+1)*rs_338], st_290)
+				if i_375 == 0 {
+					d_340 = st_293
+					rs_341 = d_340
+					tot_438, err_439 := runtime.MulSize(n_278, rs_341)
+					if err_439 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_439)
 					}
-					a_353 = ar.F64w(tot_459)
-				} else if st_306 != d_354 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_306})+", element 0 has shape "+runtime.ShapeString([]int{d_354}))
+					a_339 = ar.F64w(tot_438)
+				} else if st_293 != d_340 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_375)+" has shape "+runtime.ShapeString([]int{st_293})+", element 0 has shape "+runtime.ShapeString([]int{d_340}))
 				}
-				copy(a_353[i_396*rs_355:(i_396+1)*rs_355], st_305)
-				if i_396 == 0 {
-					d_357 = st_308
-					rs_358 = d_357
-					tot_461, err_462 := runtime.MulSize(n_291, rs_358)
-					if err_462 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_462)
+				copy(a_339[i_375*rs_341:(i_375+1)*rs_341], st_292)
+				if i_375 == 0 {
+					d_343 = st_295
+					rs_344 = d_343
+					tot_440, err_441 := runtime.MulSize(n_278, rs_344)
+					if err_441 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_441)
 					}
-					a_356 = ar.F64w(tot_461)
-				} else if st_308 != d_357 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_308})+", element 0 has shape "+runtime.ShapeString([]int{d_357}))
+					a_342 = ar.F64w(tot_440)
+				} else if st_295 != d_343 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_375)+" has shape "+runtime.ShapeString([]int{st_295})+", element 0 has shape "+runtime.ShapeString([]int{d_343}))
 				}
-				copy(a_356[i_396*rs_358:(i_396+1)*rs_358], st_307)
-				if i_396 == 0 {
-					d_360 = st_310
-					rs_361 = d_360
-					tot_463, err_464 := runtime.MulSize(n_291, rs_361)
-					if err_464 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_464)
+				copy(a_342[i_375*rs_344:(i_375+1)*rs_344], st_294)
+				if i_375 == 0 {
+					d_346 = st_297
+					rs_347 = d_346
+					tot_442, err_443 := runtime.MulSize(n_278, rs_347)
+					if err_443 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_443)
 					}
-					a_359 = ar.F64w(tot_463)
-				} else if st_310 != d_360 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_310})+", element 0 has shape "+runtime.ShapeString([]int{d_360}))
+					a_345 = ar.F64w(tot_442)
+				} else if st_297 != d_346 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_375)+" has shape "+runtime.ShapeString([]int{st_297})+", element 0 has shape "+runtime.ShapeString([]int{d_346}))
 				}
-				copy(a_359[i_396*rs_361:(i_396+1)*rs_361], st_309)
-				if i_396 == 0 {
-					d_363 = st_312
-					rs_364 = d_363
-					tot_465, err_466 := runtime.MulSize(n_291, rs_364)
-					if err_466 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_466)
+				copy(a_345[i_375*rs_347:(i_375+1)*rs_347], st_296)
+				if i_375 == 0 {
+					d_349 = st_299
+					rs_350 = d_349
+					tot_444, err_445 := runtime.MulSize(n_278, rs_350)
+					if err_445 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_445)
 					}
-					a_362 = ar.F64w(tot_465)
-				} else if st_312 != d_363 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_312})+", element 0 has shape "+runtime.ShapeString([]int{d_363}))
+					a_348 = ar.F64w(tot_444)
+				} else if st_299 != d_349 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_375)+" has shape "+runtime.ShapeString([]int{st_299})+", element 0 has shape "+runtime.ShapeString([]int{d_349}))
 				}
-				copy(a_362[i_396*rs_364:(i_396+1)*rs_364], st_311)
-				if i_396 == 0 {
-					d_366 = st_314
-					rs_367 = d_366
-					tot_467, err_468 := runtime.MulSize(n_291, rs_367)
-					if err_468 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_468)
+				copy(a_348[i_375*rs_350:(i_375+1)*rs_350], st_298)
+				if i_375 == 0 {
+					d_352 = st_301
+					rs_353 = d_352
+					tot_446, err_447 := runtime.MulSize(n_278, rs_353)
+					if err_447 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_447)
 					}
-					a_365 = ar.F64w(tot_467)
-				} else if st_314 != d_366 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_314})+", element 0 has shape "+runtime.ShapeString([]int{d_366}))
+					a_351 = ar.F64w(tot_446)
+				} else if st_301 != d_352 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_375)+" has shape "+runtime.ShapeString([]int{st_301})+", element 0 has shape "+runtime.ShapeString([]int{d_352}))
 				}
-				copy(a_365[i_396*rs_367:(i_396+1)*rs_367], st_313)
-				if i_396 == 0 {
-					d_369 = st_316
-					rs_370 = d_369
-					tot_469, err_470 := runtime.MulSize(n_291, rs_370)
-					if err_470 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_470)
+				copy(a_351[i_375*rs_353:(i_375+1)*rs_353], st_300)
+				if i_375 == 0 {
+					d_355 = st_303
+					rs_356 = d_355
+					tot_448, err_449 := runtime.MulSize(n_278, rs_356)
+					if err_449 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_449)
 					}
-					a_368 = ar.F64w(tot_469)
-				} else if st_316 != d_369 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_316})+", element 0 has shape "+runtime.ShapeString([]int{d_369}))
+					a_354 = ar.F64w(tot_448)
+				} else if st_303 != d_355 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_375)+" has shape "+runtime.ShapeString([]int{st_303})+", element 0 has shape "+runtime.ShapeString([]int{d_355}))
 				}
-				copy(a_368[i_396*rs_370:(i_396+1)*rs_370], st_315)
-				if i_396 == 0 {
-					d_372 = st_318
-					rs_373 = d_372
-					tot_471, err_472 := runtime.MulSize(n_291, rs_373)
-					if err_472 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_472)
+				copy(a_354[i_375*rs_356:(i_375+1)*rs_356], st_302)
+				if i_375 == 0 {
+					d_358 = st_305
+					rs_359 = d_358
+					tot_450, err_451 := runtime.MulSize(n_278, rs_359)
+					if err_451 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_451)
 					}
-					a_371 = ar.F64w(tot_471)
-				} else if st_318 != d_372 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_318})+", element 0 has shape "+runtime.ShapeString([]int{d_372}))
+					a_357 = ar.F64w(tot_450)
+				} else if st_305 != d_358 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_375)+" has shape "+runtime.ShapeString([]int{st_305})+", element 0 has shape "+runtime.ShapeString([]int{d_358}))
 				}
-				copy(a_371[i_396*rs_373:(i_396+1)*rs_373], st_317)
-				if i_396 == 0 {
-					d_375 = st_320
-					rs_376 = d_375
-					tot_473, err_474 := runtime.MulSize(n_291, rs_376)
-					if err_474 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_474)
+				copy(a_357[i_375*rs_359:(i_375+1)*rs_359], st_304)
+				if i_375 == 0 {
+					d_361 = st_307
+					rs_362 = d_361
+					tot_452, err_453 := runtime.MulSize(n_278, rs_362)
+					if err_453 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_453)
 					}
-					a_374 = ar.F64w(tot_473)
-				} else if st_320 != d_375 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_320})+", element 0 has shape "+runtime.ShapeString([]int{d_375}))
+					a_360 = ar.F64w(tot_452)
+				} else if st_307 != d_361 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_375)+" has shape "+runtime.ShapeString([]int{st_307})+", element 0 has shape "+runtime.ShapeString([]int{d_361}))
 				}
-				copy(a_374[i_396*rs_376:(i_396+1)*rs_376], st_319)
-				if i_396 == 0 {
-					d_378 = st_322
-					rs_379 = d_378
-					tot_475, err_476 := runtime.MulSize(n_291, rs_379)
-					if err_476 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_476)
+				copy(a_360[i_375*rs_362:(i_375+1)*rs_362], st_306)
+				if i_375 == 0 {
+					d_364 = st_309
+					rs_365 = d_364
+					tot_454, err_455 := runtime.MulSize(n_278, rs_365)
+					if err_455 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_455)
 					}
-					a_377 = ar.F64w(tot_475)
-				} else if st_322 != d_378 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_322})+", element 0 has shape "+runtime.ShapeString([]int{d_378}))
+					a_363 = ar.F64w(tot_454)
+				} else if st_309 != d_364 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_375)+" has shape "+runtime.ShapeString([]int{st_309})+", element 0 has shape "+runtime.ShapeString([]int{d_364}))
 				}
-				copy(a_377[i_396*rs_379:(i_396+1)*rs_379], st_321)
-				if i_396 == 0 {
-					d_381 = st_324
-					rs_382 = d_381
-					tot_477, err_478 := runtime.MulSize(n_291, rs_382)
-					if err_478 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_478)
+				copy(a_363[i_375*rs_365:(i_375+1)*rs_365], st_308)
+				if i_375 == 0 {
+					d_367 = st_311
+					rs_368 = d_367
+					tot_456, err_457 := runtime.MulSize(n_278, rs_368)
+					if err_457 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_457)
 					}
-					a_380 = ar.F64w(tot_477)
-				} else if st_324 != d_381 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_324})+", element 0 has shape "+runtime.ShapeString([]int{d_381}))
+					a_366 = ar.F64w(tot_456)
+				} else if st_311 != d_367 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_375)+" has shape "+runtime.ShapeString([]int{st_311})+", element 0 has shape "+runtime.ShapeString([]int{d_367}))
 				}
-				copy(a_380[i_396*rs_382:(i_396+1)*rs_382], st_323)
-				if i_396 == 0 {
-					d_384 = st_326
-					rs_385 = d_384
-					tot_479, err_480 := runtime.MulSize(n_291, rs_385)
-					if err_480 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_480)
+				copy(a_366[i_375*rs_368:(i_375+1)*rs_368], st_310)
+				if i_375 == 0 {
+					d_370 = st_313
+					rs_371 = d_370
+					tot_458, err_459 := runtime.MulSize(n_278, rs_371)
+					if err_459 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_459)
 					}
-					a_383 = ar.F64w(tot_479)
-				} else if st_326 != d_384 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_326})+", element 0 has shape "+runtime.ShapeString([]int{d_384}))
+					a_369 = ar.F64w(tot_458)
+				} else if st_313 != d_370 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_375)+" has shape "+runtime.ShapeString([]int{st_313})+", element 0 has shape "+runtime.ShapeString([]int{d_370}))
 				}
-				copy(a_383[i_396*rs_385:(i_396+1)*rs_385], st_325)
-				if i_396 == 0 {
-					d_387 = st_328
-					rs_388 = d_387
-					tot_481, err_482 := runtime.MulSize(n_291, rs_388)
-					if err_482 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_482)
+				copy(a_369[i_375*rs_371:(i_375+1)*rs_371], st_312)
+				if i_375 == 0 {
+					d_373 = st_315
+					rs_374 = d_373
+					tot_460, err_461 := runtime.MulSize(n_278, rs_374)
+					if err_461 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_461)
 					}
-					a_386 = ar.F64w(tot_481)
-				} else if st_328 != d_387 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_328})+", element 0 has shape "+runtime.ShapeString([]int{d_387}))
+					a_372 = ar.F64w(tot_460)
+				} else if st_315 != d_373 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_375)+" has shape "+runtime.ShapeString([]int{st_315})+", element 0 has shape "+runtime.ShapeString([]int{d_373}))
 				}
-				copy(a_386[i_396*rs_388:(i_396+1)*rs_388], st_327)
-				if i_396 == 0 {
-					d_390 = st_330
-					rs_391 = d_390
-					tot_483, err_484 := runtime.MulSize(n_291, rs_391)
-					if err_484 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_484)
-					}
-					a_389 = ar.F64w(tot_483)
-				} else if st_330 != d_390 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_330})+", element 0 has shape "+runtime.ShapeString([]int{d_390}))
+				copy(a_372[i_375*rs_374:(i_375+1)*rs_374], st_314)
+				st_279 = a_321[i_375*rs_323 : (i_375+1)*rs_323]
+				st_281 = a_324[i_375*rs_327 : (i_375+1)*rs_327]
+				st_286 = a_330[i_375*rs_332 : (i_375+1)*rs_332]
+				st_288 = a_333[i_375*rs_335 : (i_375+1)*rs_335]
+				st_290 = a_336[i_375*rs_338 : (i_375+1)*rs_338]
+				st_292 = a_339[i_375*rs_341 : (i_375+1)*rs_341]
+				st_294 = a_342[i_375*rs_344 : (i_375+1)*rs_344]
+				st_296 = a_345[i_375*rs_347 : (i_375+1)*rs_347]
+				st_298 = a_348[i_375*rs_350 : (i_375+1)*rs_350]
+				st_300 = a_351[i_375*rs_353 : (i_375+1)*rs_353]
+				st_302 = a_354[i_375*rs_356 : (i_375+1)*rs_356]
+				st_304 = a_357[i_375*rs_359 : (i_375+1)*rs_359]
+				st_306 = a_360[i_375*rs_362 : (i_375+1)*rs_362]
+				st_308 = a_363[i_375*rs_365 : (i_375+1)*rs_365]
+				st_310 = a_366[i_375*rs_368 : (i_375+1)*rs_368]
+				st_312 = a_369[i_375*rs_371 : (i_375+1)*rs_371]
+				st_314 = a_372[i_375*rs_374 : (i_375+1)*rs_374]
+				if i_375 > 0 {
+					ar.release(mark_376)
 				}
-				copy(a_389[i_396*rs_391:(i_396+1)*rs_391], st_329)
-				if i_396 == 0 {
-					d_393, d_394 = st_332, st_333
-					rs_395 = d_393 * d_394
-					tot_485, err_486 := runtime.MulSize(n_291, rs_395)
-					if err_486 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_486)
-					}
-					a_392 = ar.F64w(tot_485)
-				} else if st_332 != d_393 || st_333 != d_394 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_396)+" has shape "+runtime.ShapeString([]int{st_332, st_333})+", element 0 has shape "+runtime.ShapeString([]int{d_393, d_394}))
-				}
-				copy(a_392[i_396*rs_395:(i_396+1)*rs_395], st_331)
-				_ = mark_397
 			}
-			c_155, c_156, c_157, c_158, c_159, c_160, c_161, c_162, c_163, c_164, c_165, c_166, c_167, c_168, c_169, c_170, c_171, c_172, c_173, c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201, c_202, c_203, c_204, c_205, c_206, c_207, c_208, c_209, c_210, c_211, c_212, c_213, c_214, c_215, c_216 = a_334, n_291, d_335, a_337, n_291, d_338, d_339, a_341, n_291, d_342, a_344, n_291, d_345, a_347, n_291, d_348, a_350, n_291, d_351, a_353, n_291, d_354, a_356, n_291, d_357, a_359, n_291, d_360, a_362, n_291, d_363, a_365, n_291, d_366, a_368, n_291, d_369, a_371, n_291, d_372, a_374, n_291, d_375, a_377, n_291, d_378, a_380, n_291, d_381, a_383, n_291, d_384, a_386, n_291, d_387, a_389, n_291, d_390, a_392, n_291, d_393, d_394
+			c_145, c_146, c_147, c_148, c_149, c_150, c_151, c_152, c_153, c_154, c_155, c_156, c_157, c_158, c_159, c_160, c_161, c_162, c_163, c_164, c_165, c_166, c_167, c_168, c_169, c_170, c_171, c_172, c_173, c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201, c_202, c_203 = a_321, n_278, d_322, a_324, n_278, d_325, d_326, n_278, d_328, a_330, n_278, d_331, a_333, n_278, d_334, a_336, n_278, d_337, a_339, n_278, d_340, a_342, n_278, d_343, a_345, n_278, d_346, a_348, n_278, d_349, a_351, n_278, d_352, a_354, n_278, d_355, a_357, n_278, d_358, a_360, n_278, d_361, a_363, n_278, d_364, a_366, n_278, d_367, a_369, n_278, d_370, a_372, n_278, d_373, n_278, 0, n_278, 0, 0
 		} else {
-			n_487, err_488 := runtime.CheckSize(int64(0))
-			if err_488 != nil {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_488)
+			n_462, err_463 := runtime.CheckSize(int64(0))
+			if err_463 != nil {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_463)
 			}
-			var a_489 []float64
-			var d_490 int = 0
-			var rs_491 int = 0
-			var a_492 []float64
-			var d_493 int = 0
-			var d_494 int = 0
-			var rs_495 int = 0
-			var a_496 []float64
-			var d_497 int = 0
-			var rs_498 int = 0
-			var a_499 []float64
-			var d_500 int = 0
-			var rs_501 int = 0
-			var a_502 []float64
-			var d_503 int = 0
-			var rs_504 int = 0
-			var a_505 []float64
-			var d_506 int = 0
-			var rs_507 int = 0
-			var a_508 []float64
-			var d_509 int = 0
-			var rs_510 int = 0
-			var a_511 []float64
-			var d_512 int = 0
-			var rs_513 int = 0
-			var a_514 []float64
-			var d_515 int = 0
-			var rs_516 int = 0
-			var a_517 []float64
-			var d_518 int = 0
-			var rs_519 int = 0
-			var a_520 []float64
-			var d_521 int = 0
-			var rs_522 int = 0
-			var a_523 []float64
-			var d_524 int = 0
-			var rs_525 int = 0
-			var a_526 []float64
-			var d_527 int = 0
-			var rs_528 int = 0
-			var a_529 []float64
-			var d_530 int = 0
-			var rs_531 int = 0
-			var a_532 []float64
-			var d_533 int = 0
-			var rs_534 int = 0
-			var a_535 []float64
-			var d_536 int = 0
-			var rs_537 int = 0
-			var a_538 []float64
-			var d_539 int = 0
-			var rs_540 int = 0
-			var a_541 []float64
-			var d_542 int = 0
-			var rs_543 int = 0
-			var a_544 []float64
-			var d_545 int = 0
-			var rs_546 int = 0
-			var a_547 []float64
-			var d_548 int = 0
-			var d_549 int = 0
-			var rs_550 int = 0
-			for i_551 := 0; i_551 < n_487; i_551++ {
-				mark_552 := ar.mark()
-				i_553 := int64(i_551)
-				_ = i_553
+			var a_464 []float64
+			var d_465 int = 0
+			var rs_466 int = 0
+			var a_467 []float64
+			var d_468 int = 0
+			var d_469 int = 0
+			var rs_470 int = 0
+			var d_471 int = 0
+			var rs_472 int = 0
+			var a_473 []float64
+			var d_474 int = 0
+			var rs_475 int = 0
+			var a_476 []float64
+			var d_477 int = 0
+			var rs_478 int = 0
+			var a_479 []float64
+			var d_480 int = 0
+			var rs_481 int = 0
+			var a_482 []float64
+			var d_483 int = 0
+			var rs_484 int = 0
+			var a_485 []float64
+			var d_486 int = 0
+			var rs_487 int = 0
+			var a_488 []float64
+			var d_489 int = 0
+			var rs_490 int = 0
+			var a_491 []float64
+			var d_492 int = 0
+			var rs_493 int = 0
+			var a_494 []float64
+			var d_495 int = 0
+			var rs_496 int = 0
+			var a_497 []float64
+			var d_498 int = 0
+			var rs_499 int = 0
+			var a_500 []float64
+			var d_501 int = 0
+			var rs_502 int = 0
+			var a_503 []float64
+			var d_504 int = 0
+			var rs_505 int = 0
+			var a_506 []float64
+			var d_507 int = 0
+			var rs_508 int = 0
+			var a_509 []float64
+			var d_510 int = 0
+			var rs_511 int = 0
+			var a_512 []float64
+			var d_513 int = 0
+			var rs_514 int = 0
+			var a_515 []float64
+			var d_516 int = 0
+			var rs_517 int = 0
+			for i_518 := 0; i_518 < n_462; i_518++ {
+				mark_519 := ar.mark()
+				i_520 := int64(i_518)
+				_ = i_520
 				if int64(0) >= int64(mainparams_2) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 				}
-				row_554 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+				row_521 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 				if int64(1) >= int64(mainparams_2) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 				}
-				row_555 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+				row_522 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
-				n_556 := int(n_15) - int(int64(0))
-				s_557 := row_554[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_556 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_556}))
+				n_523 := int(n_15) - int(int64(0))
+				s_524 := row_521[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_523 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_523}))
 				}
 				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
-				n_558 := int(n_15) - int(int64(0))
-				s_559 := row_555[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_558 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_558}))
+				n_525 := int(n_15) - int(int64(0))
+				s_526 := row_522[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_525 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_525}))
 				}
-				r_560 := ar.F64w(sequence_12)
-				r_145 = r_145[:len(r_560)]
-				s_557 = s_557[:len(r_560)]
-				s_559 = s_559[:len(r_560)]
-				for i_561 := range r_560 {
-					r_560[i_561] = (runtime.Sigmoid(((r_145[i_561] * s_557[i_561]) + s_559[i_561])))
+				r_527 := ar.F64w(sequence_12)
+				r_135 = r_135[:len(r_527)]
+				s_524 = s_524[:len(r_527)]
+				s_526 = s_526[:len(r_527)]
+				for i_528 := range r_527 {
+					r_527[i_528] = (runtime.Sigmoid(((r_135[i_528] * s_524[i_528]) + s_526[i_528])))
 				}
 				if int64(0) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
 				}
-				row_563 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
-				x_564 := int64(2) * n_15
-				if n_15 < 0 || x_564 < n_15 || x_564 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_564, mainparams_3))
+				row_530 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
+				x_531 := int64(2) * n_15
+				if n_15 < 0 || x_531 < n_15 || x_531 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_531, mainparams_3))
 				}
-				n_565 := int(x_564) - int(n_15)
-				s_566 := row_554[int(n_15)*1 : int(x_564)*1 : int(x_564)*1]
-				if n_565 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_565}))
+				n_532 := int(x_531) - int(n_15)
+				s_533 := row_521[int(n_15)*1 : int(x_531)*1 : int(x_531)*1]
+				if n_532 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_532}))
 				}
-				if n_15 < 0 || x_564 < n_15 || x_564 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_564, mainparams_3))
+				if n_15 < 0 || x_531 < n_15 || x_531 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_531, mainparams_3))
 				}
-				n_567 := int(x_564) - int(n_15)
-				s_568 := row_555[int(n_15)*1 : int(x_564)*1 : int(x_564)*1]
-				if n_567 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_567}))
+				n_534 := int(x_531) - int(n_15)
+				s_535 := row_522[int(n_15)*1 : int(x_531)*1 : int(x_531)*1]
+				if n_534 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_534}))
 				}
-				r_569 := ar.F64w(state_9)
-				row_563 = row_563[:len(r_569)]
-				s_566 = s_566[:len(r_569)]
-				s_568 = s_568[:len(r_569)]
-				for i_570 := range r_569 {
-					r_569[i_570] = (runtime.Sigmoid(((row_563[i_570] * s_566[i_570]) + s_568[i_570])))
+				r_536 := ar.F64w(state_9)
+				row_530 = row_530[:len(r_536)]
+				s_533 = s_533[:len(r_536)]
+				s_535 = s_535[:len(r_536)]
+				for i_537 := range r_536 {
+					r_536[i_537] = (runtime.Sigmoid(((row_530[i_537] * s_533[i_537]) + s_535[i_537])))
 				}
-				x_572 := int64(3) * n_15
-				if x_564 < 0 || x_572 < x_564 || x_572 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_564, x_572, mainparams_3))
+				x_539 := int64(3) * n_15
+				if x_531 < 0 || x_539 < x_531 || x_539 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_531, x_539, mainparams_3))
 				}
-				n_573 := int(x_572) - int(x_564)
-				s_574 := row_554[int(x_564)*1 : int(x_572)*1 : int(x_572)*1]
-				if n_573 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_573}))
+				n_540 := int(x_539) - int(x_531)
+				s_541 := row_521[int(x_531)*1 : int(x_539)*1 : int(x_539)*1]
+				if n_540 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_540}))
 				}
-				if x_564 < 0 || x_572 < x_564 || x_572 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_564, x_572, mainparams_3))
+				if x_531 < 0 || x_539 < x_531 || x_539 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_531, x_539, mainparams_3))
 				}
-				n_575 := int(x_572) - int(x_564)
-				s_576 := row_555[int(x_564)*1 : int(x_572)*1 : int(x_572)*1]
-				if n_575 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_575}))
+				n_542 := int(x_539) - int(x_531)
+				s_543 := row_522[int(x_531)*1 : int(x_539)*1 : int(x_539)*1]
+				if n_542 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_542}))
 				}
-				r_577 := ar.F64w(sequence_12)
-				r_145 = r_145[:len(r_577)]
-				s_574 = s_574[:len(r_577)]
-				s_576 = s_576[:len(r_577)]
-				for i_578 := range r_577 {
-					r_577[i_578] = (runtime.Sigmoid(((r_145[i_578] * s_574[i_578]) + s_576[i_578])))
+				r_544 := ar.F64w(sequence_12)
+				r_135 = r_135[:len(r_544)]
+				s_541 = s_541[:len(r_544)]
+				s_543 = s_543[:len(r_544)]
+				for i_545 := range r_544 {
+					r_544[i_545] = (runtime.Sigmoid(((r_135[i_545] * s_541[i_545]) + s_543[i_545])))
 				}
-				x_580 := int64(4) * n_15
-				if x_572 < 0 || x_580 < x_572 || x_580 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_572, x_580, mainparams_3))
+				x_547 := int64(4) * n_15
+				if x_539 < 0 || x_547 < x_539 || x_547 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_539, x_547, mainparams_3))
 				}
-				n_581 := int(x_580) - int(x_572)
-				s_582 := row_554[int(x_572)*1 : int(x_580)*1 : int(x_580)*1]
-				if n_581 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_581}))
+				n_548 := int(x_547) - int(x_539)
+				s_549 := row_521[int(x_539)*1 : int(x_547)*1 : int(x_547)*1]
+				if n_548 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_548}))
 				}
-				if x_572 < 0 || x_580 < x_572 || x_580 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_572, x_580, mainparams_3))
+				if x_539 < 0 || x_547 < x_539 || x_547 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_539, x_547, mainparams_3))
 				}
-				n_583 := int(x_580) - int(x_572)
-				s_584 := row_555[int(x_572)*1 : int(x_580)*1 : int(x_580)*1]
-				if n_583 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_583}))
+				n_550 := int(x_547) - int(x_539)
+				s_551 := row_522[int(x_539)*1 : int(x_547)*1 : int(x_547)*1]
+				if n_550 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_550}))
 				}
-				r_585 := ar.F64w(state_9)
-				row_563 = row_563[:len(r_585)]
-				s_582 = s_582[:len(r_585)]
-				s_584 = s_584[:len(r_585)]
-				for i_586 := range r_585 {
-					r_585[i_586] = (math.Tanh(((row_563[i_586] * s_582[i_586]) + s_584[i_586])))
+				r_552 := ar.F64w(state_9)
+				row_530 = row_530[:len(r_552)]
+				s_549 = s_549[:len(r_552)]
+				s_551 = s_551[:len(r_552)]
+				for i_553 := range r_552 {
+					r_552[i_553] = (math.Tanh(((row_530[i_553] * s_549[i_553]) + s_551[i_553])))
 				}
 				if int64(1) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
 				}
-				row_588 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
+				row_555 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
 				if sequence_12 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 				}
-				r_589 := ar.F64w(state_9)
-				row_588 = row_588[:len(r_589)]
-				r_560 = r_560[:len(r_589)]
-				r_569 = r_569[:len(r_589)]
-				r_585 = r_585[:len(r_589)]
-				for i_590 := range r_589 {
-					r_589[i_590] = ((row_588[i_590] * r_560[i_590]) + (r_569[i_590] * r_585[i_590]))
+				r_556 := ar.F64w(state_9)
+				row_555 = row_555[:len(r_556)]
+				r_527 = r_527[:len(r_556)]
+				r_536 = r_536[:len(r_556)]
+				r_552 = r_552[:len(r_556)]
+				for i_557 := range r_556 {
+					r_556[i_557] = ((row_555[i_557] * r_527[i_557]) + (r_536[i_557] * r_552[i_557]))
 				}
-				r_592 := ar.F64w(state_9)
-				r_589 = r_589[:len(r_592)]
-				for i_593 := range r_592 {
-					r_592[i_593] = (math.Tanh(r_589[i_593]))
+				r_559 := ar.F64w(state_9)
+				r_556 = r_556[:len(r_559)]
+				for i_560 := range r_559 {
+					r_559[i_560] = (math.Tanh(r_556[i_560]))
 				}
 				if state_9 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 				}
-				r_595 := ar.F64w(sequence_12)
-				r_577 = r_577[:len(r_595)]
-				r_592 = r_592[:len(r_595)]
-				for i_596 := range r_595 {
-					r_595[i_596] = (r_577[i_596] * r_592[i_596])
+				r_562 := ar.F64w(sequence_12)
+				r_544 = r_544[:len(r_562)]
+				r_559 = r_559[:len(r_562)]
+				for i_563 := range r_562 {
+					r_562[i_563] = (r_544[i_563] * r_559[i_563])
 				}
 				if int64(0) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
@@ -3601,2625 +3543,2426 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if sequence_12 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 				}
-				c_598 := ar.F64w(len(state_7))
-				copy(c_598, state_7)
-				copy(c_598[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_595)
+				c_565 := ar.F64w(len(state_7))
+				copy(c_565, state_7)
+				copy(c_565[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_562)
 				if int64(1) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
 				}
-				copy(c_598[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_589)
-				if i_551 == 0 {
-					d_490 = sequence_12
-					rs_491 = d_490
-					tot_599, err_600 := runtime.MulSize(n_487, rs_491)
-					if err_600 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_600)
+				copy(c_565[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_556)
+				if i_518 == 0 {
+					d_465 = sequence_12
+					rs_466 = d_465
+					tot_566, err_567 := runtime.MulSize(n_462, rs_466)
+					if err_567 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_567)
 					}
-					a_489 = ar.F64w(tot_599)
-				} else if sequence_12 != d_490 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_490}))
+					a_464 = ar.F64w(tot_566)
+				} else if sequence_12 != d_465 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_518)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_465}))
 				}
-				copy(a_489[i_551*rs_491:(i_551+1)*rs_491], r_595)
-				if i_551 == 0 {
-					d_493, d_494 = state_8, state_9
-					rs_495 = d_493 * d_494
-					tot_601, err_602 := runtime.MulSize(n_487, rs_495)
-					if err_602 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_602)
+				copy(a_464[i_518*rs_466:(i_518+1)*rs_466], r_562)
+				if i_518 == 0 {
+					d_468, d_469 = state_8, state_9
+					rs_470 = d_468 * d_469
+					tot_568, err_569 := runtime.MulSize(n_462, rs_470)
+					if err_569 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_569)
 					}
-					a_492 = ar.F64w(tot_601)
-				} else if state_8 != d_493 || state_9 != d_494 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_493, d_494}))
+					a_467 = ar.F64w(tot_568)
+				} else if state_8 != d_468 || state_9 != d_469 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_518)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_468, d_469}))
 				}
-				copy(a_492[i_551*rs_495:(i_551+1)*rs_495], c_598)
-				if i_551 == 0 {
-					d_497 = state_9
-					rs_498 = d_497
-					tot_603, err_604 := runtime.MulSize(n_487, rs_498)
-					if err_604 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_604)
+				copy(a_467[i_518*rs_470:(i_518+1)*rs_470], c_565)
+				if i_518 == 0 {
+					d_471 = state_9
+					rs_472 = d_471
+					tot_570, err_571 := runtime.MulSize(n_462, rs_472)
+					if err_571 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_571)
 					}
-					a_496 = ar.F64w(tot_603)
-				} else if state_9 != d_497 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_497}))
+					_ = tot_570
+				} else if state_9 != d_471 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_518)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_471}))
 				}
-				copy(a_496[i_551*rs_498:(i_551+1)*rs_498], r_589)
-				if i_551 == 0 {
-					d_500 = state_9
-					rs_501 = d_500
-					tot_605, err_606 := runtime.MulSize(n_487, rs_501)
-					if err_606 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_606)
+				if i_518 == 0 {
+					d_474 = state_9
+					rs_475 = d_474
+					tot_572, err_573 := runtime.MulSize(n_462, rs_475)
+					if err_573 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_573)
 					}
-					a_499 = ar.F64w(tot_605)
-				} else if state_9 != d_500 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_500}))
+					a_473 = ar.F64w(tot_572)
+				} else if state_9 != d_474 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_518)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_474}))
 				}
-				copy(a_499[i_551*rs_501:(i_551+1)*rs_501], r_592)
-				if i_551 == 0 {
-					d_503 = sequence_12
-					rs_504 = d_503
-					tot_607, err_608 := runtime.MulSize(n_487, rs_504)
-					if err_608 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_608)
+				copy(a_473[i_518*rs_475:(i_518+1)*rs_475], r_559)
+				if i_518 == 0 {
+					d_477 = sequence_12
+					rs_478 = d_477
+					tot_574, err_575 := runtime.MulSize(n_462, rs_478)
+					if err_575 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_575)
 					}
-					a_502 = ar.F64w(tot_607)
-				} else if sequence_12 != d_503 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_503}))
+					a_476 = ar.F64w(tot_574)
+				} else if sequence_12 != d_477 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_518)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_477}))
 				}
-				copy(a_502[i_551*rs_504:(i_551+1)*rs_504], r_577)
-				if i_551 == 0 {
-					d_506 = state_9
-					rs_507 = d_506
-					tot_609, err_610 := runtime.MulSize(n_487, rs_507)
-					if err_610 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_610)
+				copy(a_476[i_518*rs_478:(i_518+1)*rs_478], r_544)
+				if i_518 == 0 {
+					d_480 = state_9
+					rs_481 = d_480
+					tot_576, err_577 := runtime.MulSize(n_462, rs_481)
+					if err_577 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_577)
 					}
-					a_505 = ar.F64w(tot_609)
-				} else if state_9 != d_506 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_506}))
+					a_479 = ar.F64w(tot_576)
+				} else if state_9 != d_480 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_518)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_480}))
 				}
-				copy(a_505[i_551*rs_507:(i_551+1)*rs_507], r_585)
-				if i_551 == 0 {
-					d_509 = state_9
-					rs_510 = d_509
-					tot_611, err_612 := runtime.MulSize(n_487, rs_510)
-					if err_612 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_612)
+				copy(a_479[i_518*rs_481:(i_518+1)*rs_481], r_552)
+				if i_518 == 0 {
+					d_483 = state_9
+					rs_484 = d_483
+					tot_578, err_579 := runtime.MulSize(n_462, rs_484)
+					if err_579 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_579)
 					}
-					a_508 = ar.F64w(tot_611)
-				} else if state_9 != d_509 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_509}))
+					a_482 = ar.F64w(tot_578)
+				} else if state_9 != d_483 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_518)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_483}))
 				}
-				copy(a_508[i_551*rs_510:(i_551+1)*rs_510], r_569)
-				if i_551 == 0 {
-					d_512 = sequence_12
-					rs_513 = d_512
-					tot_613, err_614 := runtime.MulSize(n_487, rs_513)
-					if err_614 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_614)
+				copy(a_482[i_518*rs_484:(i_518+1)*rs_484], r_536)
+				if i_518 == 0 {
+					d_486 = sequence_12
+					rs_487 = d_486
+					tot_580, err_581 := runtime.MulSize(n_462, rs_487)
+					if err_581 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_581)
 					}
-					a_511 = ar.F64w(tot_613)
-				} else if sequence_12 != d_512 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_512}))
+					a_485 = ar.F64w(tot_580)
+				} else if sequence_12 != d_486 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_518)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_486}))
 				}
-				copy(a_511[i_551*rs_513:(i_551+1)*rs_513], r_560)
-				if i_551 == 0 {
-					d_515 = state_9
-					rs_516 = d_515
-					tot_615, err_616 := runtime.MulSize(n_487, rs_516)
-					if err_616 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_616)
+				copy(a_485[i_518*rs_487:(i_518+1)*rs_487], r_527)
+				if i_518 == 0 {
+					d_489 = state_9
+					rs_490 = d_489
+					tot_582, err_583 := runtime.MulSize(n_462, rs_490)
+					if err_583 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_583)
 					}
-					a_514 = ar.F64w(tot_615)
-				} else if state_9 != d_515 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_515}))
+					a_488 = ar.F64w(tot_582)
+				} else if state_9 != d_489 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_518)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_489}))
 				}
-				copy(a_514[i_551*rs_516:(i_551+1)*rs_516], row_588)
-				if i_551 == 0 {
-					d_518 = mainparams_3
-					rs_519 = d_518
-					tot_617, err_618 := runtime.MulSize(n_487, rs_519)
-					if err_618 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_618)
+				copy(a_488[i_518*rs_490:(i_518+1)*rs_490], row_555)
+				if i_518 == 0 {
+					d_492 = mainparams_3
+					rs_493 = d_492
+					tot_584, err_585 := runtime.MulSize(n_462, rs_493)
+					if err_585 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_585)
 					}
-					a_517 = ar.F64w(tot_617)
-				} else if mainparams_3 != d_518 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_518}))
+					a_491 = ar.F64w(tot_584)
+				} else if mainparams_3 != d_492 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_518)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_492}))
 				}
-				copy(a_517[i_551*rs_519:(i_551+1)*rs_519], row_555)
-				if i_551 == 0 {
-					d_521 = n_581
-					rs_522 = d_521
-					tot_619, err_620 := runtime.MulSize(n_487, rs_522)
-					if err_620 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_620)
+				copy(a_491[i_518*rs_493:(i_518+1)*rs_493], row_522)
+				if i_518 == 0 {
+					d_495 = n_548
+					rs_496 = d_495
+					tot_586, err_587 := runtime.MulSize(n_462, rs_496)
+					if err_587 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_587)
 					}
-					a_520 = ar.F64w(tot_619)
-				} else if n_581 != d_521 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{n_581})+", element 0 has shape "+runtime.ShapeString([]int{d_521}))
+					a_494 = ar.F64w(tot_586)
+				} else if n_548 != d_495 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_518)+" has shape "+runtime.ShapeString([]int{n_548})+", element 0 has shape "+runtime.ShapeString([]int{d_495}))
 				}
-				copy(a_520[i_551*rs_522:(i_551+1)*rs_522], s_582)
-				if i_551 == 0 {
-					d_524 = state_9
-					rs_525 = d_524
-					tot_621, err_622 := runtime.MulSize(n_487, rs_525)
-					if err_622 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_622)
+				copy(a_494[i_518*rs_496:(i_518+1)*rs_496], s_549)
+				if i_518 == 0 {
+					d_498 = state_9
+					rs_499 = d_498
+					tot_588, err_589 := runtime.MulSize(n_462, rs_499)
+					if err_589 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_589)
 					}
-					a_523 = ar.F64w(tot_621)
-				} else if state_9 != d_524 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_524}))
+					a_497 = ar.F64w(tot_588)
+				} else if state_9 != d_498 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_518)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_498}))
 				}
-				copy(a_523[i_551*rs_525:(i_551+1)*rs_525], row_563)
-				if i_551 == 0 {
-					d_527 = mainparams_3
-					rs_528 = d_527
-					tot_623, err_624 := runtime.MulSize(n_487, rs_528)
-					if err_624 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_624)
+				copy(a_497[i_518*rs_499:(i_518+1)*rs_499], row_530)
+				if i_518 == 0 {
+					d_501 = mainparams_3
+					rs_502 = d_501
+					tot_590, err_591 := runtime.MulSize(n_462, rs_502)
+					if err_591 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_591)
 					}
-					a_526 = ar.F64w(tot_623)
-				} else if mainparams_3 != d_527 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_527}))
+					a_500 = ar.F64w(tot_590)
+				} else if mainparams_3 != d_501 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_518)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_501}))
 				}
-				copy(a_526[i_551*rs_528:(i_551+1)*rs_528], row_554)
-				if i_551 == 0 {
-					d_530 = n_573
-					rs_531 = d_530
-					tot_625, err_626 := runtime.MulSize(n_487, rs_531)
-					if err_626 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_626)
+				copy(a_500[i_518*rs_502:(i_518+1)*rs_502], row_521)
+				if i_518 == 0 {
+					d_504 = n_540
+					rs_505 = d_504
+					tot_592, err_593 := runtime.MulSize(n_462, rs_505)
+					if err_593 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_593)
 					}
-					a_529 = ar.F64w(tot_625)
-				} else if n_573 != d_530 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{n_573})+", element 0 has shape "+runtime.ShapeString([]int{d_530}))
+					a_503 = ar.F64w(tot_592)
+				} else if n_540 != d_504 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_518)+" has shape "+runtime.ShapeString([]int{n_540})+", element 0 has shape "+runtime.ShapeString([]int{d_504}))
 				}
-				copy(a_529[i_551*rs_531:(i_551+1)*rs_531], s_574)
-				if i_551 == 0 {
-					d_533 = sequence_12
-					rs_534 = d_533
-					tot_627, err_628 := runtime.MulSize(n_487, rs_534)
-					if err_628 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_628)
+				copy(a_503[i_518*rs_505:(i_518+1)*rs_505], s_541)
+				if i_518 == 0 {
+					d_507 = sequence_12
+					rs_508 = d_507
+					tot_594, err_595 := runtime.MulSize(n_462, rs_508)
+					if err_595 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_595)
 					}
-					a_532 = ar.F64w(tot_627)
-				} else if sequence_12 != d_533 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_533}))
+					a_506 = ar.F64w(tot_594)
+				} else if sequence_12 != d_507 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_518)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_507}))
 				}
-				copy(a_532[i_551*rs_534:(i_551+1)*rs_534], r_145)
-				if i_551 == 0 {
-					d_536 = n_565
-					rs_537 = d_536
-					tot_629, err_630 := runtime.MulSize(n_487, rs_537)
-					if err_630 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_630)
+				copy(a_506[i_518*rs_508:(i_518+1)*rs_508], r_135)
+				if i_518 == 0 {
+					d_510 = n_532
+					rs_511 = d_510
+					tot_596, err_597 := runtime.MulSize(n_462, rs_511)
+					if err_597 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_597)
 					}
-					a_535 = ar.F64w(tot_629)
-				} else if n_565 != d_536 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{n_565})+", element 0 has shape "+runtime.ShapeString([]int{d_536}))
+					a_509 = ar.F64w(tot_596)
+				} else if n_532 != d_510 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_518)+" has shape "+runtime.ShapeString([]int{n_532})+", element 0 has shape "+runtime.ShapeString([]int{d_510}))
 				}
-				copy(a_535[i_551*rs_537:(i_551+1)*rs_537], s_566)
-				if i_551 == 0 {
-					d_539 = state_9
-					rs_540 = d_539
-					tot_631, err_632 := runtime.MulSize(n_487, rs_540)
-					if err_632 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_632)
+				copy(a_509[i_518*rs_511:(i_518+1)*rs_511], s_533)
+				if i_518 == 0 {
+					d_513 = state_9
+					rs_514 = d_513
+					tot_598, err_599 := runtime.MulSize(n_462, rs_514)
+					if err_599 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_599)
 					}
-					a_538 = ar.F64w(tot_631)
-				} else if state_9 != d_539 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_539}))
+					a_512 = ar.F64w(tot_598)
+				} else if state_9 != d_513 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_518)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_513}))
 				}
-				copy(a_538[i_551*rs_540:(i_551+1)*rs_540], row_563)
-				if i_551 == 0 {
-					d_542 = n_556
-					rs_543 = d_542
-					tot_633, err_634 := runtime.MulSize(n_487, rs_543)
-					if err_634 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_634)
+				copy(a_512[i_518*rs_514:(i_518+1)*rs_514], row_530)
+				if i_518 == 0 {
+					d_516 = n_523
+					rs_517 = d_516
+					tot_600, err_601 := runtime.MulSize(n_462, rs_517)
+					if err_601 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_601)
 					}
-					a_541 = ar.F64w(tot_633)
-				} else if n_556 != d_542 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{n_556})+", element 0 has shape "+runtime.ShapeString([]int{d_542}))
+					a_515 = ar.F64w(tot_600)
+				} else if n_523 != d_516 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_518)+" has shape "+runtime.ShapeString([]int{n_523})+", element 0 has shape "+runtime.ShapeString([]int{d_516}))
 				}
-				copy(a_541[i_551*rs_543:(i_551+1)*rs_543], s_557)
-				if i_551 == 0 {
-					d_545 = sequence_12
-					rs_546 = d_545
-					tot_635, err_636 := runtime.MulSize(n_487, rs_546)
-					if err_636 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_636)
-					}
-					a_544 = ar.F64w(tot_635)
-				} else if sequence_12 != d_545 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_545}))
-				}
-				copy(a_544[i_551*rs_546:(i_551+1)*rs_546], r_145)
-				if i_551 == 0 {
-					d_548, d_549 = state_8, state_9
-					rs_550 = d_548 * d_549
-					tot_637, err_638 := runtime.MulSize(n_487, rs_550)
-					if err_638 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_638)
-					}
-					a_547 = ar.F64w(tot_637)
-				} else if state_8 != d_548 || state_9 != d_549 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_551)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_548, d_549}))
-				}
-				copy(a_547[i_551*rs_550:(i_551+1)*rs_550], state_7)
-				if i_551 > 0 {
-					ar.release(mark_552)
+				copy(a_515[i_518*rs_517:(i_518+1)*rs_517], s_524)
+				if i_518 > 0 {
+					ar.release(mark_519)
 				}
 			}
-			c_155, c_156, c_157, c_158, c_159, c_160, c_161, c_162, c_163, c_164, c_165, c_166, c_167, c_168, c_169, c_170, c_171, c_172, c_173, c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201, c_202, c_203, c_204, c_205, c_206, c_207, c_208, c_209, c_210, c_211, c_212, c_213, c_214, c_215, c_216 = a_489, n_487, d_490, a_492, n_487, d_493, d_494, a_496, n_487, d_497, a_499, n_487, d_500, a_502, n_487, d_503, a_505, n_487, d_506, a_508, n_487, d_509, a_511, n_487, d_512, a_514, n_487, d_515, a_517, n_487, d_518, a_520, n_487, d_521, a_523, n_487, d_524, a_526, n_487, d_527, a_529, n_487, d_530, a_532, n_487, d_533, a_535, n_487, d_536, a_538, n_487, d_539, a_541, n_487, d_542, a_544, n_487, d_545, a_547, n_487, d_548, d_549
+			c_145, c_146, c_147, c_148, c_149, c_150, c_151, c_152, c_153, c_154, c_155, c_156, c_157, c_158, c_159, c_160, c_161, c_162, c_163, c_164, c_165, c_166, c_167, c_168, c_169, c_170, c_171, c_172, c_173, c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201, c_202, c_203 = a_464, n_462, d_465, a_467, n_462, d_468, d_469, n_462, d_471, a_473, n_462, d_474, a_476, n_462, d_477, a_479, n_462, d_480, a_482, n_462, d_483, a_485, n_462, d_486, a_488, n_462, d_489, a_491, n_462, d_492, a_494, n_462, d_495, a_497, n_462, d_498, a_500, n_462, d_501, a_503, n_462, d_504, a_506, n_462, d_507, a_509, n_462, d_510, a_512, n_462, d_513, a_515, n_462, d_516, n_462, 0, n_462, 0, 0
 		}
-		var c_639 []float64
-		var c_640 int
-		var c_641 []float64
-		var c_642 int
-		var c_643 int
-		if x_154 {
-			x_644 := x_153 - int64(1)
-			if x_644 < 0 || x_644 >= int64(c_156) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_644, c_156))
+		var c_602 []float64
+		var c_603 int
+		var c_604 []float64
+		var c_605 int
+		var c_606 int
+		if x_144 {
+			x_607 := x_143 - int64(1)
+			if x_607 < 0 || x_607 >= int64(c_146) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_607, c_146))
 			}
-			row_645 := c_155[int(x_644)*c_157 : (int(x_644)+1)*c_157]
-			rs_646 := c_160 * c_161
-			row_647 := c_158[int(x_644)*rs_646 : (int(x_644)+1)*rs_646]
-			row_648 := c_162[int(x_644)*c_164 : (int(x_644)+1)*c_164]
-			_ = row_648
-			row_649 := c_165[int(x_644)*c_167 : (int(x_644)+1)*c_167]
-			_ = row_649
-			row_650 := c_168[int(x_644)*c_170 : (int(x_644)+1)*c_170]
-			_ = row_650
-			row_651 := c_171[int(x_644)*c_173 : (int(x_644)+1)*c_173]
-			_ = row_651
-			row_652 := c_174[int(x_644)*c_176 : (int(x_644)+1)*c_176]
-			_ = row_652
-			row_653 := c_177[int(x_644)*c_179 : (int(x_644)+1)*c_179]
-			_ = row_653
-			row_654 := c_180[int(x_644)*c_182 : (int(x_644)+1)*c_182]
-			_ = row_654
-			row_655 := c_183[int(x_644)*c_185 : (int(x_644)+1)*c_185]
-			_ = row_655
-			row_656 := c_186[int(x_644)*c_188 : (int(x_644)+1)*c_188]
-			_ = row_656
-			row_657 := c_189[int(x_644)*c_191 : (int(x_644)+1)*c_191]
-			_ = row_657
-			row_658 := c_192[int(x_644)*c_194 : (int(x_644)+1)*c_194]
-			_ = row_658
-			row_659 := c_195[int(x_644)*c_197 : (int(x_644)+1)*c_197]
-			_ = row_659
-			row_660 := c_198[int(x_644)*c_200 : (int(x_644)+1)*c_200]
-			_ = row_660
-			row_661 := c_201[int(x_644)*c_203 : (int(x_644)+1)*c_203]
-			_ = row_661
-			row_662 := c_204[int(x_644)*c_206 : (int(x_644)+1)*c_206]
-			_ = row_662
-			row_663 := c_207[int(x_644)*c_209 : (int(x_644)+1)*c_209]
-			_ = row_663
-			row_664 := c_210[int(x_644)*c_212 : (int(x_644)+1)*c_212]
-			_ = row_664
-			rs_665 := c_215 * c_216
-			row_666 := c_213[int(x_644)*rs_665 : (int(x_644)+1)*rs_665]
-			_ = row_666
-			c_639, c_640, c_641, c_642, c_643 = row_645, c_157, row_647, c_160, c_161
+			row_608 := c_145[int(x_607)*c_147 : (int(x_607)+1)*c_147]
+			rs_609 := c_150 * c_151
+			row_610 := c_148[int(x_607)*rs_609 : (int(x_607)+1)*rs_609]
+			row_611 := c_154[int(x_607)*c_156 : (int(x_607)+1)*c_156]
+			_ = row_611
+			row_612 := c_157[int(x_607)*c_159 : (int(x_607)+1)*c_159]
+			_ = row_612
+			row_613 := c_160[int(x_607)*c_162 : (int(x_607)+1)*c_162]
+			_ = row_613
+			row_614 := c_163[int(x_607)*c_165 : (int(x_607)+1)*c_165]
+			_ = row_614
+			row_615 := c_166[int(x_607)*c_168 : (int(x_607)+1)*c_168]
+			_ = row_615
+			row_616 := c_169[int(x_607)*c_171 : (int(x_607)+1)*c_171]
+			_ = row_616
+			row_617 := c_172[int(x_607)*c_174 : (int(x_607)+1)*c_174]
+			_ = row_617
+			row_618 := c_175[int(x_607)*c_177 : (int(x_607)+1)*c_177]
+			_ = row_618
+			row_619 := c_178[int(x_607)*c_180 : (int(x_607)+1)*c_180]
+			_ = row_619
+			row_620 := c_181[int(x_607)*c_183 : (int(x_607)+1)*c_183]
+			_ = row_620
+			row_621 := c_184[int(x_607)*c_186 : (int(x_607)+1)*c_186]
+			_ = row_621
+			row_622 := c_187[int(x_607)*c_189 : (int(x_607)+1)*c_189]
+			_ = row_622
+			row_623 := c_190[int(x_607)*c_192 : (int(x_607)+1)*c_192]
+			_ = row_623
+			row_624 := c_193[int(x_607)*c_195 : (int(x_607)+1)*c_195]
+			_ = row_624
+			row_625 := c_196[int(x_607)*c_198 : (int(x_607)+1)*c_198]
+			_ = row_625
+			c_602, c_603, c_604, c_605, c_606 = row_608, c_147, row_610, c_150, c_151
 		} else {
-			c_639, c_640, c_641, c_642, c_643 = r_145, sequence_12, state_7, state_8, state_9
+			c_602, c_603, c_604, c_605, c_606 = r_135, sequence_12, state_7, state_8, state_9
 		}
 		if int64(1) >= int64(extraparams_5) {
 			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 		}
-		row_667 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
-		if extraparams_6 != c_640 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_640})+" and "+runtime.ShapeString([]int{extraparams_6}))
+		row_626 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
+		if extraparams_6 != c_603 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_603})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
 		if int64(2) >= int64(extraparams_5) {
 			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
 		}
-		row_668 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
-		if extraparams_6 != c_640 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_640})+" and "+runtime.ShapeString([]int{extraparams_6}))
+		row_627 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
+		if extraparams_6 != c_603 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_603})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
-		r_669 := ar.F64w(c_640)
-		c_639 = c_639[:len(r_669)]
-		row_667 = row_667[:len(r_669)]
-		row_668 = row_668[:len(r_669)]
-		if len(r_669) >= 262144 {
-			r_669 := r_669
-			c_639 := c_639
-			row_667 := row_667
-			row_668 := row_668
-			runtime.ParallelFor(len(r_669), 16384, func(lo_673, hi int) {
-				for i_674 := lo_673; i_674 < hi; i_674++ {
-					r_669[i_674] = ((c_639[i_674] * row_667[i_674]) + row_668[i_674])
+		r_628 := ar.F64w(c_603)
+		c_602 = c_602[:len(r_628)]
+		row_626 = row_626[:len(r_628)]
+		row_627 = row_627[:len(r_628)]
+		if len(r_628) >= 262144 {
+			r_628 := r_628
+			c_602 := c_602
+			row_626 := row_626
+			row_627 := row_627
+			runtime.ParallelFor(len(r_628), 16384, func(lo_632, hi int) {
+				for i_633 := lo_632; i_633 < hi; i_633++ {
+					r_628[i_633] = ((c_602[i_633] * row_626[i_633]) + row_627[i_633])
 				}
 			})
 		} else {
-			for i_670 := range r_669 {
-				r_669[i_670] = ((c_639[i_670] * row_667[i_670]) + row_668[i_670])
+			for i_629 := range r_628 {
+				r_628[i_629] = ((c_602[i_629] * row_626[i_629]) + row_627[i_629])
 			}
 		}
-		r_676 := ar.F64w(c_640)
-		r_669 = r_669[:len(r_676)]
-		if len(r_676) >= 262144 {
-			r_676 := r_676
-			r_669 := r_669
-			runtime.ParallelFor(len(r_676), 16384, func(lo_680, hi int) {
-				for i_681 := lo_680; i_681 < hi; i_681++ {
-					r_676[i_681] = (math.Exp(r_669[i_681]))
+		r_635 := ar.F64w(c_603)
+		r_628 = r_628[:len(r_635)]
+		if len(r_635) >= 262144 {
+			r_635 := r_635
+			r_628 := r_628
+			runtime.ParallelFor(len(r_635), 16384, func(lo_639, hi int) {
+				for i_640 := lo_639; i_640 < hi; i_640++ {
+					r_635[i_640] = (math.Exp(r_628[i_640]))
 				}
 			})
 		} else {
-			for i_677 := range r_676 {
-				r_676[i_677] = (math.Exp(r_669[i_677]))
+			for i_636 := range r_635 {
+				r_635[i_636] = (math.Exp(r_628[i_636]))
 			}
 		}
-		s_683 := runtime.Sum(r_676)
-		x_684 := s_683 + 2.0
+		s_642 := runtime.Sum(r_635)
+		x_643 := s_642 + 2.0
 		if int64(1) >= int64(sequence_11) {
 			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(int64(1), sequence_11))
 		}
-		row_685 := sequence_10[int(int64(1))*sequence_12 : (int(int64(1))+1)*sequence_12]
-		x_686 := math.Log(x_684)
-		if c_640 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_640}))
+		row_644 := sequence_10[int(int64(1))*sequence_12 : (int(int64(1))+1)*sequence_12]
+		x_645 := math.Log(x_643)
+		if c_603 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_603}))
 		}
-		r_687 := ar.F64w(sequence_12)
-		row_685 = row_685[:len(r_687)]
-		r_669 = r_669[:len(r_687)]
-		if len(r_687) >= 262144 {
-			r_687 := r_687
-			row_685 := row_685
-			r_669 := r_669
-			x_686 := x_686
-			runtime.ParallelFor(len(r_687), 16384, func(lo_691, hi int) {
-				for i_692 := lo_691; i_692 < hi; i_692++ {
-					r_687[i_692] = (row_685[i_692] * (r_669[i_692] - x_686))
+		r_646 := ar.F64w(sequence_12)
+		row_644 = row_644[:len(r_646)]
+		r_628 = r_628[:len(r_646)]
+		if len(r_646) >= 262144 {
+			r_646 := r_646
+			row_644 := row_644
+			r_628 := r_628
+			x_645 := x_645
+			runtime.ParallelFor(len(r_646), 16384, func(lo_650, hi int) {
+				for i_651 := lo_650; i_651 < hi; i_651++ {
+					r_646[i_651] = (row_644[i_651] * (r_628[i_651] - x_645))
 				}
 			})
 		} else {
-			for i_688 := range r_687 {
-				r_687[i_688] = (row_685[i_688] * (r_669[i_688] - x_686))
+			for i_647 := range r_646 {
+				r_646[i_647] = (row_644[i_647] * (r_628[i_647] - x_645))
 			}
 		}
-		s_694 := runtime.Sum(r_687)
-		n_695 := int(max(x_142, 0)) + 1
-		var st_696 []float64
+		s_653 := runtime.Sum(r_646)
+		n_654 := int(max(x_132, 0)) + 1
+		var st_655 []float64
+		var st_656 int
+		var st_657 int
+		var st_658 float64
+		var st_661 float64
+		var st_662 []float64
+		var st_663 int
+		var st_664 []float64
+		var st_665 int
+		var st_666 []float64
+		var st_667 int
+		var st_674 int
+		var st_675 int
+		var st_677 int
+		var st_678 int
+		var st_679 int
+		var st_681 int
+		var st_682 int
+		var st_683 []float64
+		var st_684 int
+		var st_685 int
+		var st_686 []float64
+		var st_687 int
+		var st_688 int
+		var st_689 []float64
+		var st_690 int
+		var st_691 int
+		var st_692 []float64
+		var st_693 int
+		var st_694 int
+		var st_695 []float64
+		var st_696 int
 		var st_697 int
-		var st_698 int
-		var st_699 float64
-		var st_700 []float64
-		var st_701 int
-		var st_702 float64
-		var st_703 []float64
-		var st_704 int
-		var st_705 []float64
+		var st_698 []float64
+		var st_699 int
+		var st_700 int
+		var st_701 []float64
+		var st_702 int
+		var st_703 int
+		var st_704 []float64
+		var st_705 int
 		var st_706 int
 		var st_707 []float64
 		var st_708 int
-		var st_709 []float64
-		var st_710 int
-		var st_711 []float64
+		var st_709 int
+		var st_710 []float64
+		var st_711 int
 		var st_712 int
-		var st_713 int
-		var st_714 []float64
+		var st_713 []float64
+		var st_714 int
 		var st_715 int
-		var st_716 int
-		var st_717 []float64
+		var st_716 []float64
+		var st_717 int
 		var st_718 int
-		var st_719 int
+		var st_719 []float64
 		var st_720 int
-		var st_721 []float64
-		var st_722 int
+		var st_721 int
+		var st_722 []float64
 		var st_723 int
-		var st_724 []float64
-		var st_725 int
+		var st_724 int
+		var st_725 []float64
 		var st_726 int
-		var st_727 []float64
-		var st_728 int
+		var st_727 int
 		var st_729 int
-		var st_730 []float64
-		var st_731 int
+		var st_730 int
 		var st_732 int
-		var st_733 []float64
+		var st_733 int
 		var st_734 int
-		var st_735 int
-		var st_736 []float64
-		var st_737 int
-		var st_738 int
-		var st_739 []float64
-		var st_740 int
+		var st_740 []float64
 		var st_741 int
-		var st_742 []float64
-		var st_743 int
-		var st_744 int
-		var st_745 []float64
-		var st_746 int
-		var st_747 int
-		var st_748 []float64
-		var st_749 int
-		var st_750 int
-		var st_751 []float64
-		var st_752 int
-		var st_753 int
-		var st_754 []float64
-		var st_755 int
-		var st_756 int
-		var st_757 []float64
-		var st_758 int
-		var st_759 int
-		var st_760 []float64
-		var st_761 int
-		var st_762 int
-		var st_763 []float64
-		var st_764 int
-		var st_765 int
-		var st_766 []float64
-		var st_767 int
-		var st_768 int
-		var st_769 []float64
-		var st_770 int
-		var st_771 int
-		var st_772 []float64
-		var st_773 int
-		var st_774 int
-		var st_775 int
-		var st_776 []float64
-		var st_777 int
-		var st_778 []float64
-		var st_779 int
-		var st_780 int
-		var st_781 []float64
-		var st_782 int
-		var st_783 int
-		var st_784 float64
-		st_696, st_697, st_698, st_699, st_700, st_701, st_702, st_703, st_704, st_705, st_706, st_707, st_708, st_709, st_710, st_711, st_712, st_713, st_714, st_715, st_716, st_717, st_718, st_719, st_720, st_721, st_722, st_723, st_724, st_725, st_726, st_727, st_728, st_729, st_730, st_731, st_732, st_733, st_734, st_735, st_736, st_737, st_738, st_739, st_740, st_741, st_742, st_743, st_744, st_745, st_746, st_747, st_748, st_749, st_750, st_751, st_752, st_753, st_754, st_755, st_756, st_757, st_758, st_759, st_760, st_761, st_762, st_763, st_764, st_765, st_766, st_767, st_768, st_769, st_770, st_771, st_772, st_773, st_774, st_775, st_776, st_777, st_778, st_779, st_780, st_781, st_782, st_783, st_784 = c_641, c_642, c_643, s_694, r_687, sequence_12, x_684, r_676, c_640, row_667, extraparams_6, c_639, c_640, c_639, c_640, c_641, c_642, c_643, c_155, c_156, c_157, c_158, c_159, c_160, c_161, c_162, c_163, c_164, c_165, c_166, c_167, c_168, c_169, c_170, c_171, c_172, c_173, c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201, c_202, c_203, c_204, c_205, c_206, c_207, c_208, c_209, c_210, c_211, c_212, c_213, c_214, c_215, c_216, r_145, sequence_12, state_7, state_8, state_9, state_7, state_8, state_9, 0.0
+		var st_742 int
+		var st_743 float64
+		st_655, st_656, st_657, st_658, st_661, st_662, st_663, st_664, st_665, st_666, st_667, st_674, st_675, st_677, st_678, st_679, st_681, st_682, st_683, st_684, st_685, st_686, st_687, st_688, st_689, st_690, st_691, st_692, st_693, st_694, st_695, st_696, st_697, st_698, st_699, st_700, st_701, st_702, st_703, st_704, st_705, st_706, st_707, st_708, st_709, st_710, st_711, st_712, st_713, st_714, st_715, st_716, st_717, st_718, st_719, st_720, st_721, st_722, st_723, st_724, st_725, st_726, st_727, st_729, st_730, st_732, st_733, st_734, st_740, st_741, st_742, st_743 = c_604, c_605, c_606, s_653, x_643, r_635, c_603, row_626, extraparams_6, c_602, c_603, c_146, c_147, c_149, c_150, c_151, c_152, c_153, c_154, c_155, c_156, c_157, c_158, c_159, c_160, c_161, c_162, c_163, c_164, c_165, c_166, c_167, c_168, c_169, c_170, c_171, c_172, c_173, c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201, c_202, c_203, state_7, state_8, state_9, 0.0
+		var a_744 []float64
+		var d_745 int = 0
+		var d_746 int = 0
+		var rs_747 int = 0
+		a_748 := ar.F64w(n_654)
+		a_749 := ar.F64w(n_654)
+		var a_750 []float64
+		var d_751 int = 0
+		var rs_752 int = 0
+		var a_753 []float64
+		var d_754 int = 0
+		var rs_755 int = 0
+		var a_756 []float64
+		var d_757 int = 0
+		var rs_758 int = 0
+		var d_759 int = 0
+		var d_760 int = 0
+		var rs_761 int = 0
+		var d_762 int = 0
+		var d_763 int = 0
+		var d_764 int = 0
+		var rs_765 int = 0
+		var d_766 int = 0
+		var d_767 int = 0
+		var rs_768 int = 0
+		var a_769 []float64
+		var d_770 int = 0
+		var d_771 int = 0
+		var rs_772 int = 0
+		var a_773 []float64
+		var d_774 int = 0
+		var d_775 int = 0
+		var rs_776 int = 0
+		var a_777 []float64
+		var d_778 int = 0
+		var d_779 int = 0
+		var rs_780 int = 0
+		var a_781 []float64
+		var d_782 int = 0
+		var d_783 int = 0
+		var rs_784 int = 0
 		var a_785 []float64
 		var d_786 int = 0
 		var d_787 int = 0
 		var rs_788 int = 0
-		a_789 := ar.F64w(n_695)
-		var a_790 []float64
+		var a_789 []float64
+		var d_790 int = 0
 		var d_791 int = 0
 		var rs_792 int = 0
-		a_793 := ar.F64w(n_695)
-		var a_794 []float64
+		var a_793 []float64
+		var d_794 int = 0
 		var d_795 int = 0
 		var rs_796 int = 0
 		var a_797 []float64
 		var d_798 int = 0
-		var rs_799 int = 0
-		var a_800 []float64
-		var d_801 int = 0
-		var rs_802 int = 0
-		var a_803 []float64
-		var d_804 int = 0
-		var rs_805 int = 0
-		var a_806 []float64
+		var d_799 int = 0
+		var rs_800 int = 0
+		var a_801 []float64
+		var d_802 int = 0
+		var d_803 int = 0
+		var rs_804 int = 0
+		var a_805 []float64
+		var d_806 int = 0
 		var d_807 int = 0
-		var d_808 int = 0
-		var rs_809 int = 0
-		var a_810 []float64
+		var rs_808 int = 0
+		var a_809 []float64
+		var d_810 int = 0
 		var d_811 int = 0
-		var d_812 int = 0
-		var rs_813 int = 0
-		var a_814 []float64
+		var rs_812 int = 0
+		var a_813 []float64
+		var d_814 int = 0
 		var d_815 int = 0
-		var d_816 int = 0
-		var d_817 int = 0
-		var rs_818 int = 0
-		var a_819 []float64
-		var d_820 int = 0
-		var d_821 int = 0
-		var rs_822 int = 0
-		var a_823 []float64
-		var d_824 int = 0
-		var d_825 int = 0
-		var rs_826 int = 0
-		var a_827 []float64
-		var d_828 int = 0
+		var rs_816 int = 0
+		var a_817 []float64
+		var d_818 int = 0
+		var d_819 int = 0
+		var rs_820 int = 0
+		var a_821 []float64
+		var d_822 int = 0
+		var d_823 int = 0
+		var rs_824 int = 0
+		var a_825 []float64
+		var d_826 int = 0
+		var d_827 int = 0
+		var rs_828 int = 0
 		var d_829 int = 0
-		var rs_830 int = 0
-		var a_831 []float64
+		var d_830 int = 0
+		var rs_831 int = 0
 		var d_832 int = 0
 		var d_833 int = 0
-		var rs_834 int = 0
-		var a_835 []float64
-		var d_836 int = 0
+		var d_834 int = 0
+		var rs_835 int = 0
+		var a_836 []float64
 		var d_837 int = 0
-		var rs_838 int = 0
-		var a_839 []float64
-		var d_840 int = 0
-		var d_841 int = 0
-		var rs_842 int = 0
-		var a_843 []float64
-		var d_844 int = 0
-		var d_845 int = 0
-		var rs_846 int = 0
-		var a_847 []float64
-		var d_848 int = 0
-		var d_849 int = 0
-		var rs_850 int = 0
-		var a_851 []float64
-		var d_852 int = 0
-		var d_853 int = 0
-		var rs_854 int = 0
-		var a_855 []float64
-		var d_856 int = 0
-		var d_857 int = 0
-		var rs_858 int = 0
-		var a_859 []float64
-		var d_860 int = 0
-		var d_861 int = 0
-		var rs_862 int = 0
-		var a_863 []float64
-		var d_864 int = 0
-		var d_865 int = 0
-		var rs_866 int = 0
-		var a_867 []float64
-		var d_868 int = 0
-		var d_869 int = 0
-		var rs_870 int = 0
-		var a_871 []float64
-		var d_872 int = 0
-		var d_873 int = 0
-		var rs_874 int = 0
-		var a_875 []float64
-		var d_876 int = 0
-		var d_877 int = 0
-		var rs_878 int = 0
-		var a_879 []float64
-		var d_880 int = 0
-		var d_881 int = 0
-		var rs_882 int = 0
-		var a_883 []float64
-		var d_884 int = 0
-		var d_885 int = 0
-		var rs_886 int = 0
-		var a_887 []float64
-		var d_888 int = 0
-		var d_889 int = 0
-		var d_890 int = 0
-		var rs_891 int = 0
-		var a_892 []float64
-		var d_893 int = 0
-		var rs_894 int = 0
-		var a_895 []float64
-		var d_896 int = 0
-		var d_897 int = 0
-		var rs_898 int = 0
-		var a_899 []float64
-		var d_900 int = 0
-		var d_901 int = 0
-		var rs_902 int = 0
-		a_903 := ar.F64w(n_695)
-		for i_904 := 0; i_904 < n_695; i_904++ {
-			mark_905 := ar.mark()
-			if i_904 > 0 {
-				k_906 := int64(i_904 - 1)
-				x_907 := k_906 + int64(1)
-				if x_907 < 0 || x_907 >= int64(sequence_11) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(x_907, sequence_11))
+		var d_838 int = 0
+		var rs_839 int = 0
+		a_840 := ar.F64w(n_654)
+		for i_841 := 0; i_841 < n_654; i_841++ {
+			mark_842 := ar.mark()
+			if i_841 > 0 {
+				k_843 := int64(i_841 - 1)
+				x_844 := k_843 + int64(1)
+				if x_844 < 0 || x_844 >= int64(sequence_11) {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(x_844, sequence_11))
 				}
-				row_908 := sequence_10[int(x_907)*sequence_12 : (int(x_907)+1)*sequence_12]
+				row_845 := sequence_10[int(x_844)*sequence_12 : (int(x_844)+1)*sequence_12]
 				if int64(0) >= int64(extraparams_5) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
 				}
-				row_909 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
+				row_846 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
 				if extraparams_6 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 				}
-				r_910 := ar.F64w(sequence_12)
-				row_908 = row_908[:len(r_910)]
-				row_909 = row_909[:len(r_910)]
-				for i_911 := range r_910 {
-					r_910[i_911] = (row_908[i_911] * row_909[i_911])
+				r_847 := ar.F64w(sequence_12)
+				row_845 = row_845[:len(r_847)]
+				row_846 = row_846[:len(r_847)]
+				for i_848 := range r_847 {
+					r_847[i_848] = (row_845[i_848] * row_846[i_848])
 				}
-				x_913 := n_14 / int64(2)
-				x_914 := max(x_913, int64(0))
-				x_915 := x_914 > int64(0)
-				var c_916 []float64
-				var c_917 int
-				var c_918 int
-				var c_919 []float64
-				var c_920 int
-				var c_921 int
-				var c_922 int
-				var c_923 []float64
-				var c_924 int
-				var c_925 int
-				var c_926 []float64
-				var c_927 int
-				var c_928 int
-				var c_929 []float64
-				var c_930 int
-				var c_931 int
-				var c_932 []float64
-				var c_933 int
-				var c_934 int
-				var c_935 []float64
-				var c_936 int
-				var c_937 int
-				var c_938 []float64
-				var c_939 int
-				var c_940 int
-				var c_941 []float64
-				var c_942 int
-				var c_943 int
-				var c_944 []float64
-				var c_945 int
-				var c_946 int
-				var c_947 []float64
-				var c_948 int
-				var c_949 int
-				var c_950 []float64
-				var c_951 int
-				var c_952 int
-				var c_953 []float64
-				var c_954 int
-				var c_955 int
-				var c_956 []float64
-				var c_957 int
-				var c_958 int
-				var c_959 []float64
-				var c_960 int
-				var c_961 int
-				var c_962 []float64
-				var c_963 int
-				var c_964 int
-				var c_965 []float64
-				var c_966 int
-				var c_967 int
-				var c_968 []float64
-				var c_969 int
-				var c_970 int
-				var c_971 []float64
-				var c_972 int
-				var c_973 int
-				var c_974 []float64
-				var c_975 int
-				var c_976 int
-				var c_977 int
-				if x_915 {
-					x_978 := x_914 - int64(1)
+				x_850 := n_14 / int64(2)
+				x_851 := max(x_850, int64(0))
+				x_852 := x_851 > int64(0)
+				var c_853 []float64
+				var c_854 int
+				var c_855 int
+				var c_856 []float64
+				var c_857 int
+				var c_858 int
+				var c_859 int
+				var c_860 int
+				var c_861 int
+				var c_862 []float64
+				var c_863 int
+				var c_864 int
+				var c_865 []float64
+				var c_866 int
+				var c_867 int
+				var c_868 []float64
+				var c_869 int
+				var c_870 int
+				var c_871 []float64
+				var c_872 int
+				var c_873 int
+				var c_874 []float64
+				var c_875 int
+				var c_876 int
+				var c_877 []float64
+				var c_878 int
+				var c_879 int
+				var c_880 []float64
+				var c_881 int
+				var c_882 int
+				var c_883 []float64
+				var c_884 int
+				var c_885 int
+				var c_886 []float64
+				var c_887 int
+				var c_888 int
+				var c_889 []float64
+				var c_890 int
+				var c_891 int
+				var c_892 []float64
+				var c_893 int
+				var c_894 int
+				var c_895 []float64
+				var c_896 int
+				var c_897 int
+				var c_898 []float64
+				var c_899 int
+				var c_900 int
+				var c_901 []float64
+				var c_902 int
+				var c_903 int
+				var c_904 []float64
+				var c_905 int
+				var c_906 int
+				var c_907 int
+				var c_908 int
+				var c_909 int
+				var c_910 int
+				var c_911 int
+				if x_852 {
+					x_912 := x_851 - int64(1)
 					if int64(0) >= int64(mainparams_2) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 					}
-					row_979 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+					row_913 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 					if int64(1) >= int64(mainparams_2) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 					}
-					row_980 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+					row_914 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_981 := int(n_15) - int(int64(0))
-					s_982 := row_979[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_981 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_981}))
+					n_915 := int(n_15) - int(int64(0))
+					s_916 := row_913[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_915 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_915}))
 					}
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_983 := int(n_15) - int(int64(0))
-					s_984 := row_980[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_983 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_983}))
+					n_917 := int(n_15) - int(int64(0))
+					s_918 := row_914[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_917 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_917}))
 					}
-					r_985 := ar.F64w(sequence_12)
-					r_910 = r_910[:len(r_985)]
-					s_982 = s_982[:len(r_985)]
-					s_984 = s_984[:len(r_985)]
-					for i_986 := range r_985 {
-						r_985[i_986] = (runtime.Sigmoid(((r_910[i_986] * s_982[i_986]) + s_984[i_986])))
+					r_919 := ar.F64w(sequence_12)
+					r_847 = r_847[:len(r_919)]
+					s_916 = s_916[:len(r_919)]
+					s_918 = s_918[:len(r_919)]
+					for i_920 := range r_919 {
+						r_919[i_920] = (runtime.Sigmoid(((r_847[i_920] * s_916[i_920]) + s_918[i_920])))
 					}
-					if int64(0) >= int64(st_697) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), st_697))
+					if int64(0) >= int64(st_656) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), st_656))
 					}
-					row_988 := st_696[int(int64(0))*st_698 : (int(int64(0))+1)*st_698]
-					x_989 := int64(2) * n_15
-					if n_15 < 0 || x_989 < n_15 || x_989 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_989, mainparams_3))
+					row_922 := st_655[int(int64(0))*st_657 : (int(int64(0))+1)*st_657]
+					x_923 := int64(2) * n_15
+					if n_15 < 0 || x_923 < n_15 || x_923 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_923, mainparams_3))
 					}
-					n_990 := int(x_989) - int(n_15)
-					s_991 := row_979[int(n_15)*1 : int(x_989)*1 : int(x_989)*1]
-					if n_990 != st_698 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_698})+" and "+runtime.ShapeString([]int{n_990}))
+					n_924 := int(x_923) - int(n_15)
+					s_925 := row_913[int(n_15)*1 : int(x_923)*1 : int(x_923)*1]
+					if n_924 != st_657 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_657})+" and "+runtime.ShapeString([]int{n_924}))
 					}
-					if n_15 < 0 || x_989 < n_15 || x_989 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_989, mainparams_3))
+					if n_15 < 0 || x_923 < n_15 || x_923 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_923, mainparams_3))
 					}
-					n_992 := int(x_989) - int(n_15)
-					s_993 := row_980[int(n_15)*1 : int(x_989)*1 : int(x_989)*1]
-					if n_992 != st_698 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_698})+" and "+runtime.ShapeString([]int{n_992}))
+					n_926 := int(x_923) - int(n_15)
+					s_927 := row_914[int(n_15)*1 : int(x_923)*1 : int(x_923)*1]
+					if n_926 != st_657 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_657})+" and "+runtime.ShapeString([]int{n_926}))
 					}
-					r_994 := ar.F64w(st_698)
-					row_988 = row_988[:len(r_994)]
-					s_991 = s_991[:len(r_994)]
-					s_993 = s_993[:len(r_994)]
-					for i_995 := range r_994 {
-						r_994[i_995] = (runtime.Sigmoid(((row_988[i_995] * s_991[i_995]) + s_993[i_995])))
+					r_928 := ar.F64w(st_657)
+					row_922 = row_922[:len(r_928)]
+					s_925 = s_925[:len(r_928)]
+					s_927 = s_927[:len(r_928)]
+					for i_929 := range r_928 {
+						r_928[i_929] = (runtime.Sigmoid(((row_922[i_929] * s_925[i_929]) + s_927[i_929])))
 					}
-					x_997 := int64(3) * n_15
-					if x_989 < 0 || x_997 < x_989 || x_997 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_989, x_997, mainparams_3))
+					x_931 := int64(3) * n_15
+					if x_923 < 0 || x_931 < x_923 || x_931 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_923, x_931, mainparams_3))
 					}
-					n_998 := int(x_997) - int(x_989)
-					s_999 := row_979[int(x_989)*1 : int(x_997)*1 : int(x_997)*1]
-					if n_998 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_998}))
+					n_932 := int(x_931) - int(x_923)
+					s_933 := row_913[int(x_923)*1 : int(x_931)*1 : int(x_931)*1]
+					if n_932 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_932}))
 					}
-					if x_989 < 0 || x_997 < x_989 || x_997 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_989, x_997, mainparams_3))
+					if x_923 < 0 || x_931 < x_923 || x_931 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_923, x_931, mainparams_3))
 					}
-					n_1000 := int(x_997) - int(x_989)
-					s_1001 := row_980[int(x_989)*1 : int(x_997)*1 : int(x_997)*1]
-					if n_1000 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1000}))
+					n_934 := int(x_931) - int(x_923)
+					s_935 := row_914[int(x_923)*1 : int(x_931)*1 : int(x_931)*1]
+					if n_934 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_934}))
 					}
-					r_1002 := ar.F64w(sequence_12)
-					r_910 = r_910[:len(r_1002)]
-					s_999 = s_999[:len(r_1002)]
-					s_1001 = s_1001[:len(r_1002)]
-					for i_1003 := range r_1002 {
-						r_1002[i_1003] = (runtime.Sigmoid(((r_910[i_1003] * s_999[i_1003]) + s_1001[i_1003])))
+					r_936 := ar.F64w(sequence_12)
+					r_847 = r_847[:len(r_936)]
+					s_933 = s_933[:len(r_936)]
+					s_935 = s_935[:len(r_936)]
+					for i_937 := range r_936 {
+						r_936[i_937] = (runtime.Sigmoid(((r_847[i_937] * s_933[i_937]) + s_935[i_937])))
 					}
-					x_1005 := int64(4) * n_15
-					if x_997 < 0 || x_1005 < x_997 || x_1005 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_997, x_1005, mainparams_3))
+					x_939 := int64(4) * n_15
+					if x_931 < 0 || x_939 < x_931 || x_939 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_931, x_939, mainparams_3))
 					}
-					n_1006 := int(x_1005) - int(x_997)
-					s_1007 := row_979[int(x_997)*1 : int(x_1005)*1 : int(x_1005)*1]
-					if n_1006 != st_698 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_698})+" and "+runtime.ShapeString([]int{n_1006}))
+					n_940 := int(x_939) - int(x_931)
+					s_941 := row_913[int(x_931)*1 : int(x_939)*1 : int(x_939)*1]
+					if n_940 != st_657 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_657})+" and "+runtime.ShapeString([]int{n_940}))
 					}
-					if x_997 < 0 || x_1005 < x_997 || x_1005 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_997, x_1005, mainparams_3))
+					if x_931 < 0 || x_939 < x_931 || x_939 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_931, x_939, mainparams_3))
 					}
-					n_1008 := int(x_1005) - int(x_997)
-					s_1009 := row_980[int(x_997)*1 : int(x_1005)*1 : int(x_1005)*1]
-					if n_1008 != st_698 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_698})+" and "+runtime.ShapeString([]int{n_1008}))
+					n_942 := int(x_939) - int(x_931)
+					s_943 := row_914[int(x_931)*1 : int(x_939)*1 : int(x_939)*1]
+					if n_942 != st_657 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_657})+" and "+runtime.ShapeString([]int{n_942}))
 					}
-					r_1010 := ar.F64w(st_698)
-					row_988 = row_988[:len(r_1010)]
-					s_1007 = s_1007[:len(r_1010)]
-					s_1009 = s_1009[:len(r_1010)]
-					for i_1011 := range r_1010 {
-						r_1010[i_1011] = (math.Tanh(((row_988[i_1011] * s_1007[i_1011]) + s_1009[i_1011])))
+					r_944 := ar.F64w(st_657)
+					row_922 = row_922[:len(r_944)]
+					s_941 = s_941[:len(r_944)]
+					s_943 = s_943[:len(r_944)]
+					for i_945 := range r_944 {
+						r_944[i_945] = (math.Tanh(((row_922[i_945] * s_941[i_945]) + s_943[i_945])))
 					}
-					if int64(1) >= int64(st_697) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), st_697))
+					if int64(1) >= int64(st_656) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), st_656))
 					}
-					row_1013 := st_696[int(int64(1))*st_698 : (int(int64(1))+1)*st_698]
-					if sequence_12 != st_698 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_698})+" and "+runtime.ShapeString([]int{sequence_12}))
+					row_947 := st_655[int(int64(1))*st_657 : (int(int64(1))+1)*st_657]
+					if sequence_12 != st_657 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_657})+" and "+runtime.ShapeString([]int{sequence_12}))
 					}
-					r_1014 := ar.F64w(st_698)
-					row_1013 = row_1013[:len(r_1014)]
-					r_985 = r_985[:len(r_1014)]
-					r_994 = r_994[:len(r_1014)]
-					r_1010 = r_1010[:len(r_1014)]
-					for i_1015 := range r_1014 {
-						r_1014[i_1015] = ((row_1013[i_1015] * r_985[i_1015]) + (r_994[i_1015] * r_1010[i_1015]))
+					r_948 := ar.F64w(st_657)
+					row_947 = row_947[:len(r_948)]
+					r_919 = r_919[:len(r_948)]
+					r_928 = r_928[:len(r_948)]
+					r_944 = r_944[:len(r_948)]
+					for i_949 := range r_948 {
+						r_948[i_949] = ((row_947[i_949] * r_919[i_949]) + (r_928[i_949] * r_944[i_949]))
 					}
-					r_1017 := ar.F64w(st_698)
-					r_1014 = r_1014[:len(r_1017)]
-					for i_1018 := range r_1017 {
-						r_1017[i_1018] = (math.Tanh(r_1014[i_1018]))
+					r_951 := ar.F64w(st_657)
+					r_948 = r_948[:len(r_951)]
+					for i_952 := range r_951 {
+						r_951[i_952] = (math.Tanh(r_948[i_952]))
 					}
-					if st_698 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_698}))
+					if st_657 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_657}))
 					}
-					r_1020 := ar.F64w(sequence_12)
-					r_1002 = r_1002[:len(r_1020)]
-					r_1017 = r_1017[:len(r_1020)]
-					for i_1021 := range r_1020 {
-						r_1020[i_1021] = (r_1002[i_1021] * r_1017[i_1021])
+					r_954 := ar.F64w(sequence_12)
+					r_936 = r_936[:len(r_954)]
+					r_951 = r_951[:len(r_954)]
+					for i_955 := range r_954 {
+						r_954[i_955] = (r_936[i_955] * r_951[i_955])
 					}
-					if int64(0) >= int64(st_697) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), st_697))
+					if int64(0) >= int64(st_656) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), st_656))
 					}
-					if sequence_12 != st_698 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_698}))
+					if sequence_12 != st_657 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_657}))
 					}
-					c_1023 := ar.F64w(len(st_696))
-					copy(c_1023, st_696)
-					copy(c_1023[int(int64(0))*st_698:(int(int64(0))+1)*st_698], r_1020)
-					if int64(1) >= int64(st_697) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), st_697))
+					c_957 := ar.F64w(len(st_655))
+					copy(c_957, st_655)
+					copy(c_957[int(int64(0))*st_657:(int(int64(0))+1)*st_657], r_954)
+					if int64(1) >= int64(st_656) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), st_656))
 					}
-					copy(c_1023[int(int64(1))*st_698:(int(int64(1))+1)*st_698], r_1014)
-					n_1024 := int(max(x_978, 0)) + 1
-					var st_1025 []float64
-					var st_1026 int
-					var st_1027 []float64
-					var st_1028 int
-					var st_1029 int
-					var st_1030 []float64
-					var st_1031 int
-					var st_1032 []float64
-					var st_1033 int
-					var st_1034 []float64
-					var st_1035 int
-					var st_1036 []float64
-					var st_1037 int
-					var st_1038 []float64
-					var st_1039 int
-					var st_1040 []float64
-					var st_1041 int
-					var st_1042 []float64
-					var st_1043 int
-					var st_1044 []float64
-					var st_1045 int
-					var st_1046 []float64
-					var st_1047 int
-					var st_1048 []float64
-					var st_1049 int
-					var st_1050 []float64
-					var st_1051 int
-					var st_1052 []float64
-					var st_1053 int
-					var st_1054 []float64
-					var st_1055 int
-					var st_1056 []float64
-					var st_1057 int
-					var st_1058 []float64
-					var st_1059 int
-					var st_1060 []float64
-					var st_1061 int
-					var st_1062 []float64
-					var st_1063 int
-					var st_1064 []float64
-					var st_1065 int
-					var st_1066 int
-					st_1025, st_1026, st_1027, st_1028, st_1029, st_1030, st_1031, st_1032, st_1033, st_1034, st_1035, st_1036, st_1037, st_1038, st_1039, st_1040, st_1041, st_1042, st_1043, st_1044, st_1045, st_1046, st_1047, st_1048, st_1049, st_1050, st_1051, st_1052, st_1053, st_1054, st_1055, st_1056, st_1057, st_1058, st_1059, st_1060, st_1061, st_1062, st_1063, st_1064, st_1065, st_1066 = r_1020, sequence_12, c_1023, st_697, st_698, r_1014, st_698, r_1017, st_698, r_1002, sequence_12, r_1010, st_698, r_994, st_698, r_985, sequence_12, row_1013, st_698, row_980, mainparams_3, s_1007, n_1006, row_988, st_698, row_979, mainparams_3, s_999, n_998, r_910, sequence_12, s_991, n_990, row_988, st_698, s_982, n_981, r_910, sequence_12, st_696, st_697, st_698
-					var a_1067 []float64
-					var d_1068 int = 0
-					var rs_1069 int = 0
-					var a_1070 []float64
-					var d_1071 int = 0
-					var d_1072 int = 0
-					var rs_1073 int = 0
-					var a_1074 []float64
-					var d_1075 int = 0
-					var rs_1076 int = 0
-					var a_1077 []float64
-					var d_1078 int = 0
-					var rs_1079 int = 0
-					var a_1080 []float64
-					var d_1081 int = 0
-					var rs_1082 int = 0
-					var a_1083 []float64
-					var d_1084 int = 0
-					var rs_1085 int = 0
-					var a_1086 []float64
-					var d_1087 int = 0
-					var rs_1088 int = 0
-					var a_1089 []float64
-					var d_1090 int = 0
-					var rs_1091 int = 0
-					var a_1092 []float64
-					var d_1093 int = 0
-					var rs_1094 int = 0
-					var a_1095 []float64
-					var d_1096 int = 0
-					var rs_1097 int = 0
-					var a_1098 []float64
-					var d_1099 int = 0
-					var rs_1100 int = 0
-					var a_1101 []float64
-					var d_1102 int = 0
-					var rs_1103 int = 0
-					var a_1104 []float64
-					var d_1105 int = 0
-					var rs_1106 int = 0
-					var a_1107 []float64
-					var d_1108 int = 0
-					var rs_1109 int = 0
-					var a_1110 []float64
-					var d_1111 int = 0
-					var rs_1112 int = 0
-					var a_1113 []float64
-					var d_1114 int = 0
-					var rs_1115 int = 0
-					var a_1116 []float64
-					var d_1117 int = 0
-					var rs_1118 int = 0
-					var a_1119 []float64
-					var d_1120 int = 0
-					var rs_1121 int = 0
-					var a_1122 []float64
-					var d_1123 int = 0
-					var rs_1124 int = 0
-					var a_1125 []float64
-					var d_1126 int = 0
-					var d_1127 int = 0
-					var rs_1128 int = 0
-					for i_1129 := 0; i_1129 < n_1024; i_1129++ {
-						mark_1130 := ar.mark()
-						if i_1129 > 0 {
-							k_1131 := int64(i_1129 - 1)
-							x_1132 := k_1131 + int64(1)
-							x_1133 := int64(2) * x_1132
-							if x_1133 < 0 || x_1133 >= int64(mainparams_2) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_1133, mainparams_2))
+					copy(c_957[int(int64(1))*st_657:(int(int64(1))+1)*st_657], r_948)
+					n_958 := int(max(x_912, 0)) + 1
+					var st_959 []float64
+					var st_960 int
+					var st_961 []float64
+					var st_962 int
+					var st_963 int
+					var st_965 int
+					var st_966 []float64
+					var st_967 int
+					var st_968 []float64
+					var st_969 int
+					var st_970 []float64
+					var st_971 int
+					var st_972 []float64
+					var st_973 int
+					var st_974 []float64
+					var st_975 int
+					var st_976 []float64
+					var st_977 int
+					var st_978 []float64
+					var st_979 int
+					var st_980 []float64
+					var st_981 int
+					var st_982 []float64
+					var st_983 int
+					var st_984 []float64
+					var st_985 int
+					var st_986 []float64
+					var st_987 int
+					var st_988 []float64
+					var st_989 int
+					var st_990 []float64
+					var st_991 int
+					var st_992 []float64
+					var st_993 int
+					var st_994 []float64
+					var st_995 int
+					st_959, st_960, st_961, st_962, st_963, st_965, st_966, st_967, st_968, st_969, st_970, st_971, st_972, st_973, st_974, st_975, st_976, st_977, st_978, st_979, st_980, st_981, st_982, st_983, st_984, st_985, st_986, st_987, st_988, st_989, st_990, st_991, st_992, st_993, st_994, st_995 = r_954, sequence_12, c_957, st_656, st_657, st_657, r_951, st_657, r_936, sequence_12, r_944, st_657, r_928, st_657, r_919, sequence_12, row_947, st_657, row_914, mainparams_3, s_941, n_940, row_922, st_657, row_913, mainparams_3, s_933, n_932, r_847, sequence_12, s_925, n_924, row_922, st_657, s_916, n_915
+					var a_1001 []float64
+					var d_1002 int = 0
+					var rs_1003 int = 0
+					var a_1004 []float64
+					var d_1005 int = 0
+					var d_1006 int = 0
+					var rs_1007 int = 0
+					var d_1008 int = 0
+					var rs_1009 int = 0
+					var a_1010 []float64
+					var d_1011 int = 0
+					var rs_1012 int = 0
+					var a_1013 []float64
+					var d_1014 int = 0
+					var rs_1015 int = 0
+					var a_1016 []float64
+					var d_1017 int = 0
+					var rs_1018 int = 0
+					var a_1019 []float64
+					var d_1020 int = 0
+					var rs_1021 int = 0
+					var a_1022 []float64
+					var d_1023 int = 0
+					var rs_1024 int = 0
+					var a_1025 []float64
+					var d_1026 int = 0
+					var rs_1027 int = 0
+					var a_1028 []float64
+					var d_1029 int = 0
+					var rs_1030 int = 0
+					var a_1031 []float64
+					var d_1032 int = 0
+					var rs_1033 int = 0
+					var a_1034 []float64
+					var d_1035 int = 0
+					var rs_1036 int = 0
+					var a_1037 []float64
+					var d_1038 int = 0
+					var rs_1039 int = 0
+					var a_1040 []float64
+					var d_1041 int = 0
+					var rs_1042 int = 0
+					var a_1043 []float64
+					var d_1044 int = 0
+					var rs_1045 int = 0
+					var a_1046 []float64
+					var d_1047 int = 0
+					var rs_1048 int = 0
+					var a_1049 []float64
+					var d_1050 int = 0
+					var rs_1051 int = 0
+					var a_1052 []float64
+					var d_1053 int = 0
+					var rs_1054 int = 0
+					for i_1055 := 0; i_1055 < n_958; i_1055++ {
+						mark_1056 := ar.mark()
+						if i_1055 > 0 {
+							k_1057 := int64(i_1055 - 1)
+							x_1058 := k_1057 + int64(1)
+							x_1059 := int64(2) * x_1058
+							if x_1059 < 0 || x_1059 >= int64(mainparams_2) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_1059, mainparams_2))
 							}
-							row_1134 := mainparams_1[int(x_1133)*mainparams_3 : (int(x_1133)+1)*mainparams_3]
-							x_1135 := x_1133 + int64(1)
-							if x_1135 < 0 || x_1135 >= int64(mainparams_2) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_1135, mainparams_2))
+							row_1060 := mainparams_1[int(x_1059)*mainparams_3 : (int(x_1059)+1)*mainparams_3]
+							x_1061 := x_1059 + int64(1)
+							if x_1061 < 0 || x_1061 >= int64(mainparams_2) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_1061, mainparams_2))
 							}
-							row_1136 := mainparams_1[int(x_1135)*mainparams_3 : (int(x_1135)+1)*mainparams_3]
+							row_1062 := mainparams_1[int(x_1061)*mainparams_3 : (int(x_1061)+1)*mainparams_3]
 							if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 							}
-							n_1137 := int(n_15) - int(int64(0))
-							s_1138 := row_1134[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-							if n_1137 != st_1026 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1026})+" and "+runtime.ShapeString([]int{n_1137}))
+							n_1063 := int(n_15) - int(int64(0))
+							s_1064 := row_1060[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+							if n_1063 != st_960 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_960})+" and "+runtime.ShapeString([]int{n_1063}))
 							}
 							if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 							}
-							n_1139 := int(n_15) - int(int64(0))
-							s_1140 := row_1136[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-							if n_1139 != st_1026 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1026})+" and "+runtime.ShapeString([]int{n_1139}))
+							n_1065 := int(n_15) - int(int64(0))
+							s_1066 := row_1062[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+							if n_1065 != st_960 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_960})+" and "+runtime.ShapeString([]int{n_1065}))
 							}
-							r_1141 := ar.F64w(st_1026)
-							st_1025 = st_1025[:len(r_1141)]
-							s_1138 = s_1138[:len(r_1141)]
-							s_1140 = s_1140[:len(r_1141)]
-							for i_1142 := range r_1141 {
-								r_1141[i_1142] = (runtime.Sigmoid(((st_1025[i_1142] * s_1138[i_1142]) + s_1140[i_1142])))
+							r_1067 := ar.F64w(st_960)
+							st_959 = st_959[:len(r_1067)]
+							s_1064 = s_1064[:len(r_1067)]
+							s_1066 = s_1066[:len(r_1067)]
+							for i_1068 := range r_1067 {
+								r_1067[i_1068] = (runtime.Sigmoid(((st_959[i_1068] * s_1064[i_1068]) + s_1066[i_1068])))
 							}
-							if x_1133 < 0 || x_1133 >= int64(st_1028) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_1133, st_1028))
+							if x_1059 < 0 || x_1059 >= int64(st_962) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_1059, st_962))
 							}
-							row_1144 := st_1027[int(x_1133)*st_1029 : (int(x_1133)+1)*st_1029]
-							x_1145 := int64(2) * n_15
-							if n_15 < 0 || x_1145 < n_15 || x_1145 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1145, mainparams_3))
+							row_1070 := st_961[int(x_1059)*st_963 : (int(x_1059)+1)*st_963]
+							x_1071 := int64(2) * n_15
+							if n_15 < 0 || x_1071 < n_15 || x_1071 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1071, mainparams_3))
 							}
-							n_1146 := int(x_1145) - int(n_15)
-							s_1147 := row_1134[int(n_15)*1 : int(x_1145)*1 : int(x_1145)*1]
-							if n_1146 != st_1029 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1029})+" and "+runtime.ShapeString([]int{n_1146}))
+							n_1072 := int(x_1071) - int(n_15)
+							s_1073 := row_1060[int(n_15)*1 : int(x_1071)*1 : int(x_1071)*1]
+							if n_1072 != st_963 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_963})+" and "+runtime.ShapeString([]int{n_1072}))
 							}
-							if n_15 < 0 || x_1145 < n_15 || x_1145 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1145, mainparams_3))
+							if n_15 < 0 || x_1071 < n_15 || x_1071 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1071, mainparams_3))
 							}
-							n_1148 := int(x_1145) - int(n_15)
-							s_1149 := row_1136[int(n_15)*1 : int(x_1145)*1 : int(x_1145)*1]
-							if n_1148 != st_1029 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1029})+" and "+runtime.ShapeString([]int{n_1148}))
+							n_1074 := int(x_1071) - int(n_15)
+							s_1075 := row_1062[int(n_15)*1 : int(x_1071)*1 : int(x_1071)*1]
+							if n_1074 != st_963 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_963})+" and "+runtime.ShapeString([]int{n_1074}))
 							}
-							r_1150 := ar.F64w(st_1029)
-							row_1144 = row_1144[:len(r_1150)]
-							s_1147 = s_1147[:len(r_1150)]
-							s_1149 = s_1149[:len(r_1150)]
-							for i_1151 := range r_1150 {
-								r_1150[i_1151] = (runtime.Sigmoid(((row_1144[i_1151] * s_1147[i_1151]) + s_1149[i_1151])))
+							r_1076 := ar.F64w(st_963)
+							row_1070 = row_1070[:len(r_1076)]
+							s_1073 = s_1073[:len(r_1076)]
+							s_1075 = s_1075[:len(r_1076)]
+							for i_1077 := range r_1076 {
+								r_1076[i_1077] = (runtime.Sigmoid(((row_1070[i_1077] * s_1073[i_1077]) + s_1075[i_1077])))
 							}
-							x_1153 := int64(3) * n_15
-							if x_1145 < 0 || x_1153 < x_1145 || x_1153 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1145, x_1153, mainparams_3))
+							x_1079 := int64(3) * n_15
+							if x_1071 < 0 || x_1079 < x_1071 || x_1079 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1071, x_1079, mainparams_3))
 							}
-							n_1154 := int(x_1153) - int(x_1145)
-							s_1155 := row_1134[int(x_1145)*1 : int(x_1153)*1 : int(x_1153)*1]
-							if n_1154 != st_1026 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1026})+" and "+runtime.ShapeString([]int{n_1154}))
+							n_1080 := int(x_1079) - int(x_1071)
+							s_1081 := row_1060[int(x_1071)*1 : int(x_1079)*1 : int(x_1079)*1]
+							if n_1080 != st_960 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_960})+" and "+runtime.ShapeString([]int{n_1080}))
 							}
-							if x_1145 < 0 || x_1153 < x_1145 || x_1153 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1145, x_1153, mainparams_3))
+							if x_1071 < 0 || x_1079 < x_1071 || x_1079 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1071, x_1079, mainparams_3))
 							}
-							n_1156 := int(x_1153) - int(x_1145)
-							s_1157 := row_1136[int(x_1145)*1 : int(x_1153)*1 : int(x_1153)*1]
-							if n_1156 != st_1026 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1026})+" and "+runtime.ShapeString([]int{n_1156}))
+							n_1082 := int(x_1079) - int(x_1071)
+							s_1083 := row_1062[int(x_1071)*1 : int(x_1079)*1 : int(x_1079)*1]
+							if n_1082 != st_960 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_960})+" and "+runtime.ShapeString([]int{n_1082}))
 							}
-							r_1158 := ar.F64w(st_1026)
-							st_1025 = st_1025[:len(r_1158)]
-							s_1155 = s_1155[:len(r_1158)]
-							s_1157 = s_1157[:len(r_1158)]
-							for i_1159 := range r_1158 {
-								r_1158[i_1159] = (runtime.Sigmoid(((st_1025[i_1159] * s_1155[i_1159]) + s_1157[i_1159])))
+							r_1084 := ar.F64w(st_960)
+							st_959 = st_959[:len(r_1084)]
+							s_1081 = s_1081[:len(r_1084)]
+							s_1083 = s_1083[:len(r_1084)]
+							for i_1085 := range r_1084 {
+								r_1084[i_1085] = (runtime.Sigmoid(((st_959[i_1085] * s_1081[i_1085]) + s_1083[i_1085])))
 							}
-							x_1161 := int64(4) * n_15
-							if x_1153 < 0 || x_1161 < x_1153 || x_1161 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1153, x_1161, mainparams_3))
+							x_1087 := int64(4) * n_15
+							if x_1079 < 0 || x_1087 < x_1079 || x_1087 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1079, x_1087, mainparams_3))
 							}
-							n_1162 := int(x_1161) - int(x_1153)
-							s_1163 := row_1134[int(x_1153)*1 : int(x_1161)*1 : int(x_1161)*1]
-							if n_1162 != st_1029 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1029})+" and "+runtime.ShapeString([]int{n_1162}))
+							n_1088 := int(x_1087) - int(x_1079)
+							s_1089 := row_1060[int(x_1079)*1 : int(x_1087)*1 : int(x_1087)*1]
+							if n_1088 != st_963 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_963})+" and "+runtime.ShapeString([]int{n_1088}))
 							}
-							if x_1153 < 0 || x_1161 < x_1153 || x_1161 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1153, x_1161, mainparams_3))
+							if x_1079 < 0 || x_1087 < x_1079 || x_1087 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1079, x_1087, mainparams_3))
 							}
-							n_1164 := int(x_1161) - int(x_1153)
-							s_1165 := row_1136[int(x_1153)*1 : int(x_1161)*1 : int(x_1161)*1]
-							if n_1164 != st_1029 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1029})+" and "+runtime.ShapeString([]int{n_1164}))
+							n_1090 := int(x_1087) - int(x_1079)
+							s_1091 := row_1062[int(x_1079)*1 : int(x_1087)*1 : int(x_1087)*1]
+							if n_1090 != st_963 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_963})+" and "+runtime.ShapeString([]int{n_1090}))
 							}
-							r_1166 := ar.F64w(st_1029)
-							row_1144 = row_1144[:len(r_1166)]
-							s_1163 = s_1163[:len(r_1166)]
-							s_1165 = s_1165[:len(r_1166)]
-							for i_1167 := range r_1166 {
-								r_1166[i_1167] = (math.Tanh(((row_1144[i_1167] * s_1163[i_1167]) + s_1165[i_1167])))
+							r_1092 := ar.F64w(st_963)
+							row_1070 = row_1070[:len(r_1092)]
+							s_1089 = s_1089[:len(r_1092)]
+							s_1091 = s_1091[:len(r_1092)]
+							for i_1093 := range r_1092 {
+								r_1092[i_1093] = (math.Tanh(((row_1070[i_1093] * s_1089[i_1093]) + s_1091[i_1093])))
 							}
-							if x_1135 < 0 || x_1135 >= int64(st_1028) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_1135, st_1028))
+							if x_1061 < 0 || x_1061 >= int64(st_962) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_1061, st_962))
 							}
-							row_1169 := st_1027[int(x_1135)*st_1029 : (int(x_1135)+1)*st_1029]
-							if st_1026 != st_1029 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1029})+" and "+runtime.ShapeString([]int{st_1026}))
+							row_1095 := st_961[int(x_1061)*st_963 : (int(x_1061)+1)*st_963]
+							if st_960 != st_963 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_963})+" and "+runtime.ShapeString([]int{st_960}))
 							}
-							r_1170 := ar.F64w(st_1029)
-							row_1169 = row_1169[:len(r_1170)]
-							r_1141 = r_1141[:len(r_1170)]
-							r_1150 = r_1150[:len(r_1170)]
-							r_1166 = r_1166[:len(r_1170)]
-							for i_1171 := range r_1170 {
-								r_1170[i_1171] = ((row_1169[i_1171] * r_1141[i_1171]) + (r_1150[i_1171] * r_1166[i_1171]))
+							r_1096 := ar.F64w(st_963)
+							row_1095 = row_1095[:len(r_1096)]
+							r_1067 = r_1067[:len(r_1096)]
+							r_1076 = r_1076[:len(r_1096)]
+							r_1092 = r_1092[:len(r_1096)]
+							for i_1097 := range r_1096 {
+								r_1096[i_1097] = ((row_1095[i_1097] * r_1067[i_1097]) + (r_1076[i_1097] * r_1092[i_1097]))
 							}
-							r_1173 := ar.F64w(st_1029)
-							r_1170 = r_1170[:len(r_1173)]
-							for i_1174 := range r_1173 {
-								r_1173[i_1174] = (math.Tanh(r_1170[i_1174]))
+							r_1099 := ar.F64w(st_963)
+							r_1096 = r_1096[:len(r_1099)]
+							for i_1100 := range r_1099 {
+								r_1099[i_1100] = (math.Tanh(r_1096[i_1100]))
 							}
-							if st_1029 != st_1026 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1026})+" and "+runtime.ShapeString([]int{st_1029}))
+							if st_963 != st_960 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_960})+" and "+runtime.ShapeString([]int{st_963}))
 							}
-							r_1176 := ar.F64w(st_1026)
-							r_1158 = r_1158[:len(r_1176)]
-							r_1173 = r_1173[:len(r_1176)]
-							for i_1177 := range r_1176 {
-								r_1176[i_1177] = (r_1158[i_1177] * r_1173[i_1177])
+							r_1102 := ar.F64w(st_960)
+							r_1084 = r_1084[:len(r_1102)]
+							r_1099 = r_1099[:len(r_1102)]
+							for i_1103 := range r_1102 {
+								r_1102[i_1103] = (r_1084[i_1103] * r_1099[i_1103])
 							}
-							if x_1133 < 0 || x_1133 >= int64(st_1028) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_1133, st_1028))
+							if x_1059 < 0 || x_1059 >= int64(st_962) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_1059, st_962))
 							}
-							if st_1026 != st_1029 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_1026})+"; elements have shape "+runtime.ShapeString([]int{st_1029}))
+							if st_960 != st_963 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_960})+"; elements have shape "+runtime.ShapeString([]int{st_963}))
 							}
-							c_1179 := ar.F64w(len(st_1027))
-							copy(c_1179, st_1027)
-							copy(c_1179[int(x_1133)*st_1029:(int(x_1133)+1)*st_1029], r_1176)
-							if x_1135 < 0 || x_1135 >= int64(st_1028) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_1135, st_1028))
+							c_1105 := ar.F64w(len(st_961))
+							copy(c_1105, st_961)
+							copy(c_1105[int(x_1059)*st_963:(int(x_1059)+1)*st_963], r_1102)
+							if x_1061 < 0 || x_1061 >= int64(st_962) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_1061, st_962))
 							}
-							copy(c_1179[int(x_1135)*st_1029:(int(x_1135)+1)*st_1029], r_1170)
-							st_1025, st_1027, st_1030, st_1031, st_1032, st_1033, st_1034, st_1035, st_1036, st_1037, st_1038, st_1039, st_1040, st_1041, st_1042, st_1043, st_1044, st_1045, st_1046, st_1047, st_1048, st_1049, st_1050, st_1051, st_1052, st_1053, st_1054, st_1055, st_1056, st_1057, st_1058, st_1059, st_1060, st_1061, st_1062, st_1063, st_1064, st_1065, st_1066 = r_1176, c_1179, r_1170, st_1029, r_1173, st_1029, r_1158, st_1026, r_1166, st_1029, r_1150, st_1029, r_1141, st_1026, row_1169, st_1029, row_1136, mainparams_3, s_1163, n_1162, row_1144, st_1029, row_1134, mainparams_3, s_1155, n_1154, st_1025, st_1026, s_1147, n_1146, row_1144, st_1029, s_1138, n_1137, st_1025, st_1026, st_1027, st_1028, st_1029
+							copy(c_1105[int(x_1061)*st_963:(int(x_1061)+1)*st_963], r_1096)
+							st_959, st_961, st_965, st_966, st_967, st_968, st_969, st_970, st_971, st_972, st_973, st_974, st_975, st_976, st_977, st_978, st_979, st_980, st_981, st_982, st_983, st_984, st_985, st_986, st_987, st_988, st_989, st_990, st_991, st_992, st_993, st_994, st_995 = r_1102, c_1105, st_963, r_1099, st_963, r_1084, st_960, r_1092, st_963, r_1076, st_963, r_1067, st_960, row_1095, st_963, row_1062, mainparams_3, s_1089, n_1088, row_1070, st_963, row_1060, mainparams_3, s_1081, n_1080, st_959, st_960, s_1073, n_1072, row_1070, st_963, s_1064, n_1063
 						}
-						if i_1129 == 0 {
-							d_1068 = st_1026
-							rs_1069 = d_1068
-							tot_1180, err_1181 := runtime.MulSize(n_1024, rs_1069)
-							if err_1181 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1181)
+						if i_1055 == 0 {
+							d_1002 = st_960
+							rs_1003 = d_1002
+							tot_1106, err_1107 := runtime.MulSize(n_958, rs_1003)
+							if err_1107 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1107)
 							}
-							a_1067 = ar.F64w(tot_1180)
-						} else if st_1026 != d_1068 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1026})+", element 0 has shape "+runtime.ShapeString([]int{d_1068}))
+							a_1001 = ar.F64w(tot_1106)
+						} else if st_960 != d_1002 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1055)+" has shape "+runtime.ShapeString([]int{st_960})+", element 0 has shape "+runtime.ShapeString([]int{d_1002}))
 						}
-						copy(a_1067[i_1129*rs_1069:(i_1129+1)*rs_1069], st_1025)
-						if i_1129 == 0 {
-							d_1071, d_1072 = st_1028, st_1029
-							rs_1073 = d_1071 * d_1072
-							tot_1182, err_1183 := runtime.MulSize(n_1024, rs_1073)
-							if err_1183 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1183)
+						copy(a_1001[i_1055*rs_1003:(i_1055+1)*rs_1003], st_959)
+						if i_1055 == 0 {
+							d_1005, d_1006 = st_962, st_963
+							rs_1007 = d_1005 * d_1006
+							tot_1108, err_1109 := runtime.MulSize(n_958, rs_1007)
+							if err_1109 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1109)
 							}
-							a_1070 = ar.F64w(tot_1182)
-						} else if st_1028 != d_1071 || st_1029 != d_1072 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1028, st_1029})+", element 0 has shape "+runtime.ShapeString([]int{d_1071, d_1072}))
+							a_1004 = ar.F64w(tot_1108)
+						} else if st_962 != d_1005 || st_963 != d_1006 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1055)+" has shape "+runtime.ShapeString([]int{st_962, st_963})+", element 0 has shape "+runtime.ShapeString([]int{d_1005, d_1006}))
 						}
-						copy(a_1070[i_1129*rs_1073:(i_1129+1)*rs_1073], st_1027)
-						if i_1129 == 0 {
-							d_1075 = st_1031
-							rs_1076 = d_1075
-							tot_1184, err_1185 := runtime.MulSize(n_1024, rs_1076)
-							if err_1185 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1185)
+						copy(a_1004[i_1055*rs_1007:(i_1055+1)*rs_1007], st_961)
+						if i_1055 == 0 {
+							d_1008 = st_965
+							rs_1009 = d_1008
+							tot_1110, err_1111 := runtime.MulSize(n_958, rs_1009)
+							if err_1111 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1111)
 							}
-							a_1074 = ar.F64w(tot_1184)
-						} else if st_1031 != d_1075 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1031})+", element 0 has shape "+runtime.ShapeString([]int{d_1075}))
+							_ = tot_1110
+						} else if st_965 != d_1008 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1055)+" has shape "+runtime.ShapeString([]int{st_965})+", element 0 has shape "+runtime.ShapeString([]int{d_1008}))
 						}
-						copy(a_1074[i_1129*rs_1076:(i_1129+1)*rs_1076], st_1030)
-						if i_1129 == 0 {
-							d_1078 = st_1033
-							rs_1079 = d_1078
-							tot_1186, err_1187 := runtime.MulSize(n_1024, rs_1079)
-							if err_1187 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1187)
+						if i_1055 == 0 {
+							d_1011 = st_967
+							rs_1012 = d_1011
+							tot_1112, err_1113 := runtime.MulSize(n_958, rs_1012)
+							if err_1113 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1113)
 							}
-							a_1077 = ar.F64w(tot_1186)
-						} else if st_1033 != d_1078 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1033})+", element 0 has shape "+runtime.ShapeString([]int{d_1078}))
+							a_1010 = ar.F64w(tot_1112)
+						} else if st_967 != d_1011 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1055)+" has shape "+runtime.ShapeString([]int{st_967})+", element 0 has shape "+runtime.ShapeString([]int{d_1011}))
 						}
-						copy(a_1077[i_1129*rs_1079:(i_1129+1)*rs_1079], st_1032)
-						if i_1129 == 0 {
-							d_1081 = st_1035
-							rs_1082 = d_1081
-							tot_1188, err_1189 := runtime.MulSize(n_1024, rs_1082)
-							if err_1189 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1189)
+						copy(a_1010[i_1055*rs_1012:(i_1055+1)*rs_1012], st_966)
+						if i_1055 == 0 {
+							d_1014 = st_969
+							rs_1015 = d_1014
+							tot_1114, err_1115 := runtime.MulSize(n_958, rs_1015)
+							if err_1115 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1115)
 							}
-							a_1080 = ar.F64w(tot_1188)
-						} else if st_1035 != d_1081 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1035})+", element 0 has shape "+runtime.ShapeString([]int{d_1081}))
+							a_1013 = ar.F64w(tot_1114)
+						} else if st_969 != d_1014 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1055)+" has shape "+runtime.ShapeString([]int{st_969})+", element 0 has shape "+runtime.ShapeString([]int{d_1014}))
 						}
-						copy(a_1080[i_1129*rs_1082:(i_1129+1)*rs_1082], st_1034)
-						if i_1129 == 0 {
-							d_1084 = st_1037
-							rs_1085 = d_1084
-							tot_1190, err_1191 := runtime.MulSize(n_1024, rs_1085)
-							if err_1191 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1191)
+						copy(a_1013[i_1055*rs_1015:(i_1055+1)*rs_1015], st_968)
+						if i_1055 == 0 {
+							d_1017 = st_971
+							rs_1018 = d_1017
+							tot_1116, err_1117 := runtime.MulSize(n_958, rs_1018)
+							if err_1117 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1117)
 							}
-							a_1083 = ar.F64w(tot_1190)
-						} else if st_1037 != d_1084 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1037})+", element 0 has shape "+runtime.ShapeString([]int{d_1084}))
+							a_1016 = ar.F64w(tot_1116)
+						} else if st_971 != d_1017 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1055)+" has shape "+runtime.ShapeString([]int{st_971})+", element 0 has shape "+runtime.ShapeString([]int{d_1017}))
 						}
-						copy(a_1083[i_1129*rs_1085:(i_1129+1)*rs_1085], st_1036)
-						if i_1129 == 0 {
-							d_1087 = st_1039
-							rs_1088 = d_1087
-							tot_1192, err_1193 := runtime.MulSize(n_1024, rs_1088)
-							if err_1193 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1193)
+						copy(a_1016[i_1055*rs_1018:(i_1055+1)*rs_1018], st_970)
+						if i_1055 == 0 {
+							d_1020 = st_973
+							rs_1021 = d_1020
+							tot_1118, err_1119 := runtime.MulSize(n_958, rs_1021)
+							if err_1119 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1119)
 							}
-							a_1086 = ar.F64w(tot_1192)
-						} else if st_1039 != d_1087 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1039})+", element 0 has shape "+runtime.ShapeString([]int{d_1087}))
+							a_1019 = ar.F64w(tot_1118)
+						} else if st_973 != d_1020 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1055)+" has shape "+runtime.ShapeString([]int{st_973})+", element 0 has shape "+runtime.ShapeString([]int{d_1020}))
 						}
-						copy(a_1086[i_1129*rs_1088:(i_1129+1)*rs_1088], st_1038)
-						if i_1129 == 0 {
-							d_1090 = st_1041
-							rs_1091 = d_1090
-							tot_1194, err_1195 := runtime.MulSize(n_1024, rs_1091)
-							if err_1195 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1195)
+						copy(a_1019[i_1055*rs_1021:(i_1055+1)*rs_1021], st_972)
+						if i_1055 == 0 {
+							d_1023 = st_975
+							rs_1024 = d_1023
+							tot_1120, err_1121 := runtime.MulSize(n_958, rs_1024)
+							if err_1121 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1121)
 							}
-							a_1089 = ar.F64w(tot_1194)
-						} else if st_1041 != d_1090 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1041})+", element 0 has shape "+runtime.ShapeString([]int{d_1090}))
+							a_1022 = ar.F64w(tot_1120)
+						} else if st_975 != d_1023 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1055)+" has shape "+runtime.ShapeString([]int{st_975})+", element 0 has shape "+runtime.ShapeString([]int{d_1023}))
 						}
-						copy(a_1089[i_1129*rs_1091:(i_1129+1)*rs_1091], st_1040)
-						if i_1129 == 0 {
-							d_1093 = st_1043
-							rs_1094 = d_1093
-							tot_1196, err_1197 := runtime.MulSize(n_1024, rs_1094)
-							if err_1197 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1197)
+						copy(a_1022[i_1055*rs_1024:(i_1055+1)*rs_1024], st_974)
+						if i_1055 == 0 {
+							d_1026 = st_977
+							rs_1027 = d_1026
+							tot_1122, err_1123 := runtime.MulSize(n_958, rs_1027)
+							if err_1123 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1123)
 							}
-							a_1092 = ar.F64w(tot_1196)
-						} else if st_1043 != d_1093 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1043})+", element 0 has shape "+runtime.ShapeString([]int{d_1093}))
+							a_1025 = ar.F64w(tot_1122)
+						} else if st_977 != d_1026 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1055)+" has shape "+runtime.ShapeString([]int{st_977})+", element 0 has shape "+runtime.ShapeString([]int{d_1026}))
 						}
-						copy(a_1092[i_1129*rs_1094:(i_1129+1)*rs_1094], st_1042)
-						if i_1129 == 0 {
-							d_1096 = st_1045
-							rs_1097 = d_1096
-							tot_1198, err_1199 := runtime.MulSize(n_1024, rs_1097)
-							if err_1199 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1199)
+						copy(a_1025[i_1055*rs_1027:(i_1055+1)*rs_1027], st_976)
+						if i_1055 == 0 {
+							d_1029 = st_979
+							rs_1030 = d_1029
+							tot_1124, err_1125 := runtime.MulSize(n_958, rs_1030)
+							if err_1125 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1125)
 							}
-							a_1095 = ar.F64w(tot_1198)
-						} else if st_1045 != d_1096 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1045})+", element 0 has shape "+runtime.ShapeString([]int{d_1096}))
+							a_1028 = ar.F64w(tot_1124)
+						} else if st_979 != d_1029 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1055)+" has shape "+runtime.ShapeString([]int{st_979})+", element 0 has shape "+runtime.ShapeString([]int{d_1029}))
 						}
-						copy(a_1095[i_1129*rs_1097:(i_1129+1)*rs_1097], st_1044)
-						if i_1129 == 0 {
-							d_1099 = st_1047
-							rs_1100 = d_1099
-							tot_1200, err_1201 := runtime.MulSize(n_1024, rs_1100)
-							if err_1201 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1201)
+						copy(a_1028[i_1055*rs_1030:(i_1055+1)*rs_1030], st_978)
+						if i_1055 == 0 {
+							d_1032 = st_981
+							rs_1033 = d_1032
+							tot_1126, err_1127 := runtime.MulSize(n_958, rs_1033)
+							if err_1127 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1127)
 							}
-							a_1098 = ar.F64w(tot_1200)
-						} else if st_1047 != d_1099 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1047})+", element 0 has shape "+runtime.ShapeString([]int{d_1099}))
+							a_1031 = ar.F64w(tot_1126)
+						} else if st_981 != d_1032 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1055)+" has shape "+runtime.ShapeString([]int{st_981})+", element 0 has shape "+runtime.ShapeString([]int{d_1032}))
 						}
-						copy(a_1098[i_1129*rs_1100:(i_1129+1)*rs_1100], st_1046)
-						if i_1129 == 0 {
-							d_1102 = st_1049
-							rs_1103 = d_1102
-							tot_1202, err_1203 := runtime.MulSize(n_1024, rs_1103)
-							if err_1203 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1203)
+						copy(a_1031[i_1055*rs_1033:(i_1055+1)*rs_1033], st_980)
+						if i_1055 == 0 {
+							d_1035 = st_983
+							rs_1036 = d_1035
+							tot_1128, err_1129 := runtime.MulSize(n_958, rs_1036)
+							if err_1129 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1129)
 							}
-							a_1101 = ar.F64w(tot_1202)
-						} else if st_1049 != d_1102 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1049})+", element 0 has shape "+runtime.ShapeString([]int{d_1102}))
+							a_1034 = ar.F64w(tot_1128)
+						} else if st_983 != d_1035 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1055)+" has shape "+runtime.ShapeString([]int{st_983})+", element 0 has shape "+runtime.ShapeString([]int{d_1035}))
 						}
-						copy(a_1101[i_1129*rs_1103:(i_1129+1)*rs_1103], st_1048)
-						if i_1129 == 0 {
-							d_1105 = st_1051
-							rs_1106 = d_1105
-							tot_1204, err_1205 := runtime.MulSize(n_1024, rs_1106)
-							if err_1205 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1205)
+						copy(a_1034[i_1055*rs_1036:(i_1055+1)*rs_1036], st_982)
+						if i_1055 == 0 {
+							d_1038 = st_985
+							rs_1039 = d_1038
+							tot_1130, err_1131 := runtime.MulSize(n_958, rs_1039)
+							if err_1131 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1131)
 							}
-							a_1104 = ar.F64w(tot_1204)
-						} else if st_1051 != d_1105 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1051})+", element 0 has shape "+runtime.ShapeString([]int{d_1105}))
+							a_1037 = ar.F64w(tot_1130)
+						} else if st_985 != d_1038 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1055)+" has shape "+runtime.ShapeString([]int{st_985})+", element 0 has shape "+runtime.ShapeString([]int{d_1038}))
 						}
-						copy(a_1104[i_1129*rs_1106:(i_1129+1)*rs_1106], st_1050)
-						if i_1129 == 0 {
-							d_1108 = st_1053
-							rs_1109 = d_1108
-							tot_1206, err_1207 := runtime.MulSize(n_1024, rs_1109)
-							if err_1207 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1207)
+						copy(a_1037[i_1055*rs_1039:(i_1055+1)*rs_1039], st_984)
+						if i_1055 == 0 {
+							d_1041 = st_987
+							rs_1042 = d_1041
+							tot_1132, err_1133 := runtime.MulSize(n_958, rs_1042)
+							if err_1133 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1133)
 							}
-							a_1107 = ar.F64w(tot_1206)
-						} else if st_1053 != d_1108 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1053})+", element 0 has shape "+runtime.ShapeString([]int{d_1108}))
+							a_1040 = ar.F64w(tot_1132)
+						} else if st_987 != d_1041 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1055)+" has shape "+runtime.ShapeString([]int{st_987})+", element 0 has shape "+runtime.ShapeString([]int{d_1041}))
 						}
-						copy(a_1107[i_1129*rs_1109:(i_1129+1)*rs_1109], st_1052)
-						if i_1129 == 0 {
-							d_1111 = st_1055
-							rs_1112 = d_1111
-							tot_1208, err_1209 := runtime.MulSize(n_1024, rs_1112)
-							if err_1209 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1209)
+						copy(a_1040[i_1055*rs_1042:(i_1055+1)*rs_1042], st_986)
+						if i_1055 == 0 {
+							d_1044 = st_989
+							rs_1045 = d_1044
+							tot_1134, err_1135 := runtime.MulSize(n_958, rs_1045)
+							if err_1135 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1135)
 							}
-							a_1110 = ar.F64w(tot_1208)
-						} else if st_1055 != d_1111 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1055})+", element 0 has shape "+runtime.ShapeString([]int{d_1111}))
+							a_1043 = ar.F64w(tot_1134)
+						} else if st_989 != d_1044 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1055)+" has shape "+runtime.ShapeString([]int{st_989})+", element 0 has shape "+runtime.ShapeString([]int{d_1044}))
 						}
-						copy(a_1110[i_1129*rs_1112:(i_1129+1)*rs_1112], st_1054)
-						if i_1129 == 0 {
-							d_1114 = st_1057
-							rs_1115 = d_1114
-							tot_1210, err_1211 := runtime.MulSize(n_1024, rs_1115)
-							if err_1211 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1211)
+						copy(a_1043[i_1055*rs_1045:(i_1055+1)*rs_1045], st_988)
+						if i_1055 == 0 {
+							d_1047 = st_991
+							rs_1048 = d_1047
+							tot_1136, err_1137 := runtime.MulSize(n_958, rs_1048)
+							if err_1137 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1137)
 							}
-							a_1113 = ar.F64w(tot_1210)
-						} else if st_1057 != d_1114 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1057})+", element 0 has shape "+runtime.ShapeString([]int{d_1114}))
+							a_1046 = ar.F64w(tot_1136)
+						} else if st_991 != d_1047 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1055)+" has shape "+runtime.ShapeString([]int{st_991})+", element 0 has shape "+runtime.ShapeString([]int{d_1047}))
 						}
-						copy(a_1113[i_1129*rs_1115:(i_1129+1)*rs_1115], st_1056)
-						if i_1129 == 0 {
-							d_1117 = st_1059
-							rs_1118 = d_1117
-							tot_1212, err_1213 := runtime.MulSize(n_1024, rs_1118)
-							if err_1213 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1213)
+						copy(a_1046[i_1055*rs_1048:(i_1055+1)*rs_1048], st_990)
+						if i_1055 == 0 {
+							d_1050 = st_993
+							rs_1051 = d_1050
+							tot_1138, err_1139 := runtime.MulSize(n_958, rs_1051)
+							if err_1139 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1139)
 							}
-							a_1116 = ar.F64w(tot_1212)
-						} else if st_1059 != d_1117 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1059})+", element 0 has shape "+runtime.ShapeString([]int{d_1117}))
+							a_1049 = ar.F64w(tot_1138)
+						} else if st_993 != d_1050 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1055)+" has shape "+runtime.ShapeString([]int{st_993})+", element 0 has shape "+runtime.ShapeString([]int{d_1050}))
 						}
-						copy(a_1116[i_1129*rs_1118:(i_1129+1)*rs_1118], st_1058)
-						if i_1129 == 0 {
-							d_1120 = st_1061
-							rs_1121 = d_1120
-							tot_1214, err_1215 := runtime.MulSize(n_1024, rs_1121)
-							if err_1215 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1215)
+						copy(a_1049[i_1055*rs_1051:(i_1055+1)*rs_1051], st_992)
+						if i_1055 == 0 {
+							d_1053 = st_995
+							rs_1054 = d_1053
+							tot_1140, err_1141 := runtime.MulSize(n_958, rs_1054)
+							if err_1141 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1141)
 							}
-							a_1119 = ar.F64w(tot_1214)
-						} else if st_1061 != d_1120 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1061})+", element 0 has shape "+runtime.ShapeString([]int{d_1120}))
+							a_1052 = ar.F64w(tot_1140)
+						} else if st_995 != d_1053 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1055)+" has shape "+runtime.ShapeString([]int{st_995})+", element 0 has shape "+runtime.ShapeString([]int{d_1053}))
 						}
-						copy(a_1119[i_1129*rs_1121:(i_1129+1)*rs_1121], st_1060)
-						if i_1129 == 0 {
-							d_1123 = st_1063
-							rs_1124 = d_1123
-							tot_1216, err_1217 := runtime.MulSize(n_1024, rs_1124)
-							if err_1217 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1217)
-							}
-							a_1122 = ar.F64w(tot_1216)
-						} else if st_1063 != d_1123 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1063})+", element 0 has shape "+runtime.ShapeString([]int{d_1123}))
+						copy(a_1052[i_1055*rs_1054:(i_1055+1)*rs_1054], st_994)
+						st_959 = a_1001[i_1055*rs_1003 : (i_1055+1)*rs_1003]
+						st_961 = a_1004[i_1055*rs_1007 : (i_1055+1)*rs_1007]
+						st_966 = a_1010[i_1055*rs_1012 : (i_1055+1)*rs_1012]
+						st_968 = a_1013[i_1055*rs_1015 : (i_1055+1)*rs_1015]
+						st_970 = a_1016[i_1055*rs_1018 : (i_1055+1)*rs_1018]
+						st_972 = a_1019[i_1055*rs_1021 : (i_1055+1)*rs_1021]
+						st_974 = a_1022[i_1055*rs_1024 : (i_1055+1)*rs_1024]
+						st_976 = a_1025[i_1055*rs_1027 : (i_1055+1)*rs_1027]
+						st_978 = a_1028[i_1055*rs_1030 : (i_1055+1)*rs_1030]
+						st_980 = a_1031[i_1055*rs_1033 : (i_1055+1)*rs_1033]
+						st_982 = a_1034[i_1055*rs_1036 : (i_1055+1)*rs_1036]
+						st_984 = a_1037[i_1055*rs_1039 : (i_1055+1)*rs_1039]
+						st_986 = a_1040[i_1055*rs_1042 : (i_1055+1)*rs_1042]
+						st_988 = a_1043[i_1055*rs_1045 : (i_1055+1)*rs_1045]
+						st_990 = a_1046[i_1055*rs_1048 : (i_1055+1)*rs_1048]
+						st_992 = a_1049[i_1055*rs_1051 : (i_1055+1)*rs_1051]
+						st_994 = a_1052[i_1055*rs_1054 : (i_1055+1)*rs_1054]
+						if i_1055 > 0 {
+							ar.release(mark_1056)
 						}
-						copy(a_1122[i_1129*rs_1124:(i_1129+1)*rs_1124], st_1062)
-						if i_1129 == 0 {
-							d_1126, d_1127 = st_1065, st_1066
-							rs_1128 = d_1126 * d_1127
-							tot_1218, err_1219 := runtime.MulSize(n_1024, rs_1128)
-							if err_1219 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1219)
-							}
-							a_1125 = ar.F64w(tot_1218)
-						} else if st_1065 != d_1126 || st_1066 != d_1127 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1129)+" has shape "+runtime.ShapeString([]int{st_1065, st_1066})+", element 0 has shape "+runtime.ShapeString([]int{d_1126, d_1127}))
-						}
-						copy(a_1125[i_1129*rs_1128:(i_1129+1)*rs_1128], st_1064)
-						_ = mark_1130
 					}
-					c_916, c_917, c_918, c_919, c_920, c_921, c_922, c_923, c_924, c_925, c_926, c_927, c_928, c_929, c_930, c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949, c_950, c_951, c_952, c_953, c_954, c_955, c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973, c_974, c_975, c_976, c_977 = a_1067, n_1024, d_1068, a_1070, n_1024, d_1071, d_1072, a_1074, n_1024, d_1075, a_1077, n_1024, d_1078, a_1080, n_1024, d_1081, a_1083, n_1024, d_1084, a_1086, n_1024, d_1087, a_1089, n_1024, d_1090, a_1092, n_1024, d_1093, a_1095, n_1024, d_1096, a_1098, n_1024, d_1099, a_1101, n_1024, d_1102, a_1104, n_1024, d_1105, a_1107, n_1024, d_1108, a_1110, n_1024, d_1111, a_1113, n_1024, d_1114, a_1116, n_1024, d_1117, a_1119, n_1024, d_1120, a_1122, n_1024, d_1123, a_1125, n_1024, d_1126, d_1127
+					c_853, c_854, c_855, c_856, c_857, c_858, c_859, c_860, c_861, c_862, c_863, c_864, c_865, c_866, c_867, c_868, c_869, c_870, c_871, c_872, c_873, c_874, c_875, c_876, c_877, c_878, c_879, c_880, c_881, c_882, c_883, c_884, c_885, c_886, c_887, c_888, c_889, c_890, c_891, c_892, c_893, c_894, c_895, c_896, c_897, c_898, c_899, c_900, c_901, c_902, c_903, c_904, c_905, c_906, c_907, c_908, c_909, c_910, c_911 = a_1001, n_958, d_1002, a_1004, n_958, d_1005, d_1006, n_958, d_1008, a_1010, n_958, d_1011, a_1013, n_958, d_1014, a_1016, n_958, d_1017, a_1019, n_958, d_1020, a_1022, n_958, d_1023, a_1025, n_958, d_1026, a_1028, n_958, d_1029, a_1031, n_958, d_1032, a_1034, n_958, d_1035, a_1037, n_958, d_1038, a_1040, n_958, d_1041, a_1043, n_958, d_1044, a_1046, n_958, d_1047, a_1049, n_958, d_1050, a_1052, n_958, d_1053, n_958, 0, n_958, 0, 0
 				} else {
-					n_1220, err_1221 := runtime.CheckSize(int64(0))
-					if err_1221 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1221)
+					n_1142, err_1143 := runtime.CheckSize(int64(0))
+					if err_1143 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1143)
 					}
-					var a_1222 []float64
-					var d_1223 int = 0
-					var rs_1224 int = 0
-					var a_1225 []float64
-					var d_1226 int = 0
-					var d_1227 int = 0
-					var rs_1228 int = 0
-					var a_1229 []float64
-					var d_1230 int = 0
-					var rs_1231 int = 0
-					var a_1232 []float64
-					var d_1233 int = 0
-					var rs_1234 int = 0
-					var a_1235 []float64
-					var d_1236 int = 0
-					var rs_1237 int = 0
-					var a_1238 []float64
-					var d_1239 int = 0
-					var rs_1240 int = 0
-					var a_1241 []float64
-					var d_1242 int = 0
-					var rs_1243 int = 0
-					var a_1244 []float64
-					var d_1245 int = 0
-					var rs_1246 int = 0
-					var a_1247 []float64
-					var d_1248 int = 0
-					var rs_1249 int = 0
-					var a_1250 []float64
-					var d_1251 int = 0
-					var rs_1252 int = 0
-					var a_1253 []float64
-					var d_1254 int = 0
-					var rs_1255 int = 0
-					var a_1256 []float64
-					var d_1257 int = 0
-					var rs_1258 int = 0
-					var a_1259 []float64
-					var d_1260 int = 0
-					var rs_1261 int = 0
-					var a_1262 []float64
-					var d_1263 int = 0
-					var rs_1264 int = 0
-					var a_1265 []float64
-					var d_1266 int = 0
-					var rs_1267 int = 0
-					var a_1268 []float64
-					var d_1269 int = 0
-					var rs_1270 int = 0
-					var a_1271 []float64
-					var d_1272 int = 0
-					var rs_1273 int = 0
-					var a_1274 []float64
-					var d_1275 int = 0
-					var rs_1276 int = 0
-					var a_1277 []float64
-					var d_1278 int = 0
-					var rs_1279 int = 0
-					var a_1280 []float64
-					var d_1281 int = 0
-					var d_1282 int = 0
-					var rs_1283 int = 0
-					for i_1284 := 0; i_1284 < n_1220; i_1284++ {
-						mark_1285 := ar.mark()
-						i_1286 := int64(i_1284)
-						_ = i_1286
+					var a_1144 []float64
+					var d_1145 int = 0
+					var rs_1146 int = 0
+					var a_1147 []float64
+					var d_1148 int = 0
+					var d_1149 int = 0
+					var rs_1150 int = 0
+					var d_1151 int = 0
+					var rs_1152 int = 0
+					var a_1153 []float64
+					var d_1154 int = 0
+					var rs_1155 int = 0
+					var a_1156 []float64
+					var d_1157 int = 0
+					var rs_1158 int = 0
+					var a_1159 []float64
+					var d_1160 int = 0
+					var rs_1161 int = 0
+					var a_1162 []float64
+					var d_1163 int = 0
+					var rs_1164 int = 0
+					var a_1165 []float64
+					var d_1166 int = 0
+					var rs_1167 int = 0
+					var a_1168 []float64
+					var d_1169 int = 0
+					var rs_1170 int = 0
+					var a_1171 []float64
+					var d_1172 int = 0
+					var rs_1173 int = 0
+					var a_1174 []float64
+					var d_1175 int = 0
+					var rs_1176 int = 0
+					var a_1177 []float64
+					var d_1178 int = 0
+					var rs_1179 int = 0
+					var a_1180 []float64
+					var d_1181 int = 0
+					var rs_1182 int = 0
+					var a_1183 []float64
+					var d_1184 int = 0
+					var rs_1185 int = 0
+					var a_1186 []float64
+					var d_1187 int = 0
+					var rs_1188 int = 0
+					var a_1189 []float64
+					var d_1190 int = 0
+					var rs_1191 int = 0
+					var a_1192 []float64
+					var d_1193 int = 0
+					var rs_1194 int = 0
+					var a_1195 []float64
+					var d_1196 int = 0
+					var rs_1197 int = 0
+					for i_1198 := 0; i_1198 < n_1142; i_1198++ {
+						mark_1199 := ar.mark()
+						i_1200 := int64(i_1198)
+						_ = i_1200
 						if int64(0) >= int64(mainparams_2) {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 						}
-						row_1287 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+						row_1201 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 						if int64(1) >= int64(mainparams_2) {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 						}
-						row_1288 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+						row_1202 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 						}
-						n_1289 := int(n_15) - int(int64(0))
-						s_1290 := row_1287[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-						if n_1289 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1289}))
+						n_1203 := int(n_15) - int(int64(0))
+						s_1204 := row_1201[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+						if n_1203 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1203}))
 						}
 						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 						}
-						n_1291 := int(n_15) - int(int64(0))
-						s_1292 := row_1288[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-						if n_1291 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1291}))
+						n_1205 := int(n_15) - int(int64(0))
+						s_1206 := row_1202[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+						if n_1205 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1205}))
 						}
-						r_1293 := ar.F64w(sequence_12)
-						r_910 = r_910[:len(r_1293)]
-						s_1290 = s_1290[:len(r_1293)]
-						s_1292 = s_1292[:len(r_1293)]
-						for i_1294 := range r_1293 {
-							r_1293[i_1294] = (runtime.Sigmoid(((r_910[i_1294] * s_1290[i_1294]) + s_1292[i_1294])))
+						r_1207 := ar.F64w(sequence_12)
+						r_847 = r_847[:len(r_1207)]
+						s_1204 = s_1204[:len(r_1207)]
+						s_1206 = s_1206[:len(r_1207)]
+						for i_1208 := range r_1207 {
+							r_1207[i_1208] = (runtime.Sigmoid(((r_847[i_1208] * s_1204[i_1208]) + s_1206[i_1208])))
 						}
-						if int64(0) >= int64(st_697) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), st_697))
+						if int64(0) >= int64(st_656) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), st_656))
 						}
-						row_1296 := st_696[int(int64(0))*st_698 : (int(int64(0))+1)*st_698]
-						x_1297 := int64(2) * n_15
-						if n_15 < 0 || x_1297 < n_15 || x_1297 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1297, mainparams_3))
+						row_1210 := st_655[int(int64(0))*st_657 : (int(int64(0))+1)*st_657]
+						x_1211 := int64(2) * n_15
+						if n_15 < 0 || x_1211 < n_15 || x_1211 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1211, mainparams_3))
 						}
-						n_1298 := int(x_1297) - int(n_15)
-						s_1299 := row_1287[int(n_15)*1 : int(x_1297)*1 : int(x_1297)*1]
-						if n_1298 != st_698 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_698})+" and "+runtime.ShapeString([]int{n_1298}))
+						n_1212 := int(x_1211) - int(n_15)
+						s_1213 := row_1201[int(n_15)*1 : int(x_1211)*1 : int(x_1211)*1]
+						if n_1212 != st_657 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_657})+" and "+runtime.ShapeString([]int{n_1212}))
 						}
-						if n_15 < 0 || x_1297 < n_15 || x_1297 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1297, mainparams_3))
+						if n_15 < 0 || x_1211 < n_15 || x_1211 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1211, mainparams_3))
 						}
-						n_1300 := int(x_1297) - int(n_15)
-						s_1301 := row_1288[int(n_15)*1 : int(x_1297)*1 : int(x_1297)*1]
-						if n_1300 != st_698 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_698})+" and "+runtime.ShapeString([]int{n_1300}))
+						n_1214 := int(x_1211) - int(n_15)
+						s_1215 := row_1202[int(n_15)*1 : int(x_1211)*1 : int(x_1211)*1]
+						if n_1214 != st_657 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_657})+" and "+runtime.ShapeString([]int{n_1214}))
 						}
-						r_1302 := ar.F64w(st_698)
-						row_1296 = row_1296[:len(r_1302)]
-						s_1299 = s_1299[:len(r_1302)]
-						s_1301 = s_1301[:len(r_1302)]
-						for i_1303 := range r_1302 {
-							r_1302[i_1303] = (runtime.Sigmoid(((row_1296[i_1303] * s_1299[i_1303]) + s_1301[i_1303])))
+						r_1216 := ar.F64w(st_657)
+						row_1210 = row_1210[:len(r_1216)]
+						s_1213 = s_1213[:len(r_1216)]
+						s_1215 = s_1215[:len(r_1216)]
+						for i_1217 := range r_1216 {
+							r_1216[i_1217] = (runtime.Sigmoid(((row_1210[i_1217] * s_1213[i_1217]) + s_1215[i_1217])))
 						}
-						x_1305 := int64(3) * n_15
-						if x_1297 < 0 || x_1305 < x_1297 || x_1305 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1297, x_1305, mainparams_3))
+						x_1219 := int64(3) * n_15
+						if x_1211 < 0 || x_1219 < x_1211 || x_1219 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1211, x_1219, mainparams_3))
 						}
-						n_1306 := int(x_1305) - int(x_1297)
-						s_1307 := row_1287[int(x_1297)*1 : int(x_1305)*1 : int(x_1305)*1]
-						if n_1306 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1306}))
+						n_1220 := int(x_1219) - int(x_1211)
+						s_1221 := row_1201[int(x_1211)*1 : int(x_1219)*1 : int(x_1219)*1]
+						if n_1220 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1220}))
 						}
-						if x_1297 < 0 || x_1305 < x_1297 || x_1305 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1297, x_1305, mainparams_3))
+						if x_1211 < 0 || x_1219 < x_1211 || x_1219 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1211, x_1219, mainparams_3))
 						}
-						n_1308 := int(x_1305) - int(x_1297)
-						s_1309 := row_1288[int(x_1297)*1 : int(x_1305)*1 : int(x_1305)*1]
-						if n_1308 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1308}))
+						n_1222 := int(x_1219) - int(x_1211)
+						s_1223 := row_1202[int(x_1211)*1 : int(x_1219)*1 : int(x_1219)*1]
+						if n_1222 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1222}))
 						}
-						r_1310 := ar.F64w(sequence_12)
-						r_910 = r_910[:len(r_1310)]
-						s_1307 = s_1307[:len(r_1310)]
-						s_1309 = s_1309[:len(r_1310)]
-						for i_1311 := range r_1310 {
-							r_1310[i_1311] = (runtime.Sigmoid(((r_910[i_1311] * s_1307[i_1311]) + s_1309[i_1311])))
+						r_1224 := ar.F64w(sequence_12)
+						r_847 = r_847[:len(r_1224)]
+						s_1221 = s_1221[:len(r_1224)]
+						s_1223 = s_1223[:len(r_1224)]
+						for i_1225 := range r_1224 {
+							r_1224[i_1225] = (runtime.Sigmoid(((r_847[i_1225] * s_1221[i_1225]) + s_1223[i_1225])))
 						}
-						x_1313 := int64(4) * n_15
-						if x_1305 < 0 || x_1313 < x_1305 || x_1313 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1305, x_1313, mainparams_3))
+						x_1227 := int64(4) * n_15
+						if x_1219 < 0 || x_1227 < x_1219 || x_1227 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1219, x_1227, mainparams_3))
 						}
-						n_1314 := int(x_1313) - int(x_1305)
-						s_1315 := row_1287[int(x_1305)*1 : int(x_1313)*1 : int(x_1313)*1]
-						if n_1314 != st_698 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_698})+" and "+runtime.ShapeString([]int{n_1314}))
+						n_1228 := int(x_1227) - int(x_1219)
+						s_1229 := row_1201[int(x_1219)*1 : int(x_1227)*1 : int(x_1227)*1]
+						if n_1228 != st_657 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_657})+" and "+runtime.ShapeString([]int{n_1228}))
 						}
-						if x_1305 < 0 || x_1313 < x_1305 || x_1313 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1305, x_1313, mainparams_3))
+						if x_1219 < 0 || x_1227 < x_1219 || x_1227 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1219, x_1227, mainparams_3))
 						}
-						n_1316 := int(x_1313) - int(x_1305)
-						s_1317 := row_1288[int(x_1305)*1 : int(x_1313)*1 : int(x_1313)*1]
-						if n_1316 != st_698 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_698})+" and "+runtime.ShapeString([]int{n_1316}))
+						n_1230 := int(x_1227) - int(x_1219)
+						s_1231 := row_1202[int(x_1219)*1 : int(x_1227)*1 : int(x_1227)*1]
+						if n_1230 != st_657 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_657})+" and "+runtime.ShapeString([]int{n_1230}))
 						}
-						r_1318 := ar.F64w(st_698)
-						row_1296 = row_1296[:len(r_1318)]
-						s_1315 = s_1315[:len(r_1318)]
-						s_1317 = s_1317[:len(r_1318)]
-						for i_1319 := range r_1318 {
-							r_1318[i_1319] = (math.Tanh(((row_1296[i_1319] * s_1315[i_1319]) + s_1317[i_1319])))
+						r_1232 := ar.F64w(st_657)
+						row_1210 = row_1210[:len(r_1232)]
+						s_1229 = s_1229[:len(r_1232)]
+						s_1231 = s_1231[:len(r_1232)]
+						for i_1233 := range r_1232 {
+							r_1232[i_1233] = (math.Tanh(((row_1210[i_1233] * s_1229[i_1233]) + s_1231[i_1233])))
 						}
-						if int64(1) >= int64(st_697) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), st_697))
+						if int64(1) >= int64(st_656) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), st_656))
 						}
-						row_1321 := st_696[int(int64(1))*st_698 : (int(int64(1))+1)*st_698]
-						if sequence_12 != st_698 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_698})+" and "+runtime.ShapeString([]int{sequence_12}))
+						row_1235 := st_655[int(int64(1))*st_657 : (int(int64(1))+1)*st_657]
+						if sequence_12 != st_657 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_657})+" and "+runtime.ShapeString([]int{sequence_12}))
 						}
-						r_1322 := ar.F64w(st_698)
-						row_1321 = row_1321[:len(r_1322)]
-						r_1293 = r_1293[:len(r_1322)]
-						r_1302 = r_1302[:len(r_1322)]
-						r_1318 = r_1318[:len(r_1322)]
-						for i_1323 := range r_1322 {
-							r_1322[i_1323] = ((row_1321[i_1323] * r_1293[i_1323]) + (r_1302[i_1323] * r_1318[i_1323]))
+						r_1236 := ar.F64w(st_657)
+						row_1235 = row_1235[:len(r_1236)]
+						r_1207 = r_1207[:len(r_1236)]
+						r_1216 = r_1216[:len(r_1236)]
+						r_1232 = r_1232[:len(r_1236)]
+						for i_1237 := range r_1236 {
+							r_1236[i_1237] = ((row_1235[i_1237] * r_1207[i_1237]) + (r_1216[i_1237] * r_1232[i_1237]))
 						}
-						r_1325 := ar.F64w(st_698)
-						r_1322 = r_1322[:len(r_1325)]
-						for i_1326 := range r_1325 {
-							r_1325[i_1326] = (math.Tanh(r_1322[i_1326]))
+						r_1239 := ar.F64w(st_657)
+						r_1236 = r_1236[:len(r_1239)]
+						for i_1240 := range r_1239 {
+							r_1239[i_1240] = (math.Tanh(r_1236[i_1240]))
 						}
-						if st_698 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_698}))
+						if st_657 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_657}))
 						}
-						r_1328 := ar.F64w(sequence_12)
-						r_1310 = r_1310[:len(r_1328)]
-						r_1325 = r_1325[:len(r_1328)]
-						for i_1329 := range r_1328 {
-							r_1328[i_1329] = (r_1310[i_1329] * r_1325[i_1329])
+						r_1242 := ar.F64w(sequence_12)
+						r_1224 = r_1224[:len(r_1242)]
+						r_1239 = r_1239[:len(r_1242)]
+						for i_1243 := range r_1242 {
+							r_1242[i_1243] = (r_1224[i_1243] * r_1239[i_1243])
 						}
-						if int64(0) >= int64(st_697) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), st_697))
+						if int64(0) >= int64(st_656) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), st_656))
 						}
-						if sequence_12 != st_698 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_698}))
+						if sequence_12 != st_657 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_657}))
 						}
-						c_1331 := ar.F64w(len(st_696))
-						copy(c_1331, st_696)
-						copy(c_1331[int(int64(0))*st_698:(int(int64(0))+1)*st_698], r_1328)
-						if int64(1) >= int64(st_697) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), st_697))
+						c_1245 := ar.F64w(len(st_655))
+						copy(c_1245, st_655)
+						copy(c_1245[int(int64(0))*st_657:(int(int64(0))+1)*st_657], r_1242)
+						if int64(1) >= int64(st_656) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), st_656))
 						}
-						copy(c_1331[int(int64(1))*st_698:(int(int64(1))+1)*st_698], r_1322)
-						if i_1284 == 0 {
-							d_1223 = sequence_12
-							rs_1224 = d_1223
-							tot_1332, err_1333 := runtime.MulSize(n_1220, rs_1224)
-							if err_1333 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1333)
+						copy(c_1245[int(int64(1))*st_657:(int(int64(1))+1)*st_657], r_1236)
+						if i_1198 == 0 {
+							d_1145 = sequence_12
+							rs_1146 = d_1145
+							tot_1246, err_1247 := runtime.MulSize(n_1142, rs_1146)
+							if err_1247 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1247)
 							}
-							a_1222 = ar.F64w(tot_1332)
-						} else if sequence_12 != d_1223 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1223}))
+							a_1144 = ar.F64w(tot_1246)
+						} else if sequence_12 != d_1145 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1198)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1145}))
 						}
-						copy(a_1222[i_1284*rs_1224:(i_1284+1)*rs_1224], r_1328)
-						if i_1284 == 0 {
-							d_1226, d_1227 = st_697, st_698
-							rs_1228 = d_1226 * d_1227
-							tot_1334, err_1335 := runtime.MulSize(n_1220, rs_1228)
-							if err_1335 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1335)
+						copy(a_1144[i_1198*rs_1146:(i_1198+1)*rs_1146], r_1242)
+						if i_1198 == 0 {
+							d_1148, d_1149 = st_656, st_657
+							rs_1150 = d_1148 * d_1149
+							tot_1248, err_1249 := runtime.MulSize(n_1142, rs_1150)
+							if err_1249 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1249)
 							}
-							a_1225 = ar.F64w(tot_1334)
-						} else if st_697 != d_1226 || st_698 != d_1227 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{st_697, st_698})+", element 0 has shape "+runtime.ShapeString([]int{d_1226, d_1227}))
+							a_1147 = ar.F64w(tot_1248)
+						} else if st_656 != d_1148 || st_657 != d_1149 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1198)+" has shape "+runtime.ShapeString([]int{st_656, st_657})+", element 0 has shape "+runtime.ShapeString([]int{d_1148, d_1149}))
 						}
-						copy(a_1225[i_1284*rs_1228:(i_1284+1)*rs_1228], c_1331)
-						if i_1284 == 0 {
-							d_1230 = st_698
-							rs_1231 = d_1230
-							tot_1336, err_1337 := runtime.MulSize(n_1220, rs_1231)
-							if err_1337 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1337)
+						copy(a_1147[i_1198*rs_1150:(i_1198+1)*rs_1150], c_1245)
+						if i_1198 == 0 {
+							d_1151 = st_657
+							rs_1152 = d_1151
+							tot_1250, err_1251 := runtime.MulSize(n_1142, rs_1152)
+							if err_1251 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1251)
 							}
-							a_1229 = ar.F64w(tot_1336)
-						} else if st_698 != d_1230 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{st_698})+", element 0 has shape "+runtime.ShapeString([]int{d_1230}))
+							_ = tot_1250
+						} else if st_657 != d_1151 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1198)+" has shape "+runtime.ShapeString([]int{st_657})+", element 0 has shape "+runtime.ShapeString([]int{d_1151}))
 						}
-						copy(a_1229[i_1284*rs_1231:(i_1284+1)*rs_1231], r_1322)
-						if i_1284 == 0 {
-							d_1233 = st_698
-							rs_1234 = d_1233
-							tot_1338, err_1339 := runtime.MulSize(n_1220, rs_1234)
-							if err_1339 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1339)
+						if i_1198 == 0 {
+							d_1154 = st_657
+							rs_1155 = d_1154
+							tot_1252, err_1253 := runtime.MulSize(n_1142, rs_1155)
+							if err_1253 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1253)
 							}
-							a_1232 = ar.F64w(tot_1338)
-						} else if st_698 != d_1233 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{st_698})+", element 0 has shape "+runtime.ShapeString([]int{d_1233}))
+							a_1153 = ar.F64w(tot_1252)
+						} else if st_657 != d_1154 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1198)+" has shape "+runtime.ShapeString([]int{st_657})+", element 0 has shape "+runtime.ShapeString([]int{d_1154}))
 						}
-						copy(a_1232[i_1284*rs_1234:(i_1284+1)*rs_1234], r_1325)
-						if i_1284 == 0 {
-							d_1236 = sequence_12
-							rs_1237 = d_1236
-							tot_1340, err_1341 := runtime.MulSize(n_1220, rs_1237)
-							if err_1341 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1341)
+						copy(a_1153[i_1198*rs_1155:(i_1198+1)*rs_1155], r_1239)
+						if i_1198 == 0 {
+							d_1157 = sequence_12
+							rs_1158 = d_1157
+							tot_1254, err_1255 := runtime.MulSize(n_1142, rs_1158)
+							if err_1255 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1255)
 							}
-							a_1235 = ar.F64w(tot_1340)
-						} else if sequence_12 != d_1236 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1236}))
+							a_1156 = ar.F64w(tot_1254)
+						} else if sequence_12 != d_1157 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1198)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1157}))
 						}
-						copy(a_1235[i_1284*rs_1237:(i_1284+1)*rs_1237], r_1310)
-						if i_1284 == 0 {
-							d_1239 = st_698
-							rs_1240 = d_1239
-							tot_1342, err_1343 := runtime.MulSize(n_1220, rs_1240)
-							if err_1343 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1343)
+						copy(a_1156[i_1198*rs_1158:(i_1198+1)*rs_1158], r_1224)
+						if i_1198 == 0 {
+							d_1160 = st_657
+							rs_1161 = d_1160
+							tot_1256, err_1257 := runtime.MulSize(n_1142, rs_1161)
+							if err_1257 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1257)
 							}
-							a_1238 = ar.F64w(tot_1342)
-						} else if st_698 != d_1239 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{st_698})+", element 0 has shape "+runtime.ShapeString([]int{d_1239}))
+							a_1159 = ar.F64w(tot_1256)
+						} else if st_657 != d_1160 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1198)+" has shape "+runtime.ShapeString([]int{st_657})+", element 0 has shape "+runtime.ShapeString([]int{d_1160}))
 						}
-						copy(a_1238[i_1284*rs_1240:(i_1284+1)*rs_1240], r_1318)
-						if i_1284 == 0 {
-							d_1242 = st_698
-							rs_1243 = d_1242
-							tot_1344, err_1345 := runtime.MulSize(n_1220, rs_1243)
-							if err_1345 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1345)
+						copy(a_1159[i_1198*rs_1161:(i_1198+1)*rs_1161], r_1232)
+						if i_1198 == 0 {
+							d_1163 = st_657
+							rs_1164 = d_1163
+							tot_1258, err_1259 := runtime.MulSize(n_1142, rs_1164)
+							if err_1259 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1259)
 							}
-							a_1241 = ar.F64w(tot_1344)
-						} else if st_698 != d_1242 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{st_698})+", element 0 has shape "+runtime.ShapeString([]int{d_1242}))
+							a_1162 = ar.F64w(tot_1258)
+						} else if st_657 != d_1163 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1198)+" has shape "+runtime.ShapeString([]int{st_657})+", element 0 has shape "+runtime.ShapeString([]int{d_1163}))
 						}
-						copy(a_1241[i_1284*rs_1243:(i_1284+1)*rs_1243], r_1302)
-						if i_1284 == 0 {
-							d_1245 = sequence_12
-							rs_1246 = d_1245
-							tot_1346, err_1347 := runtime.MulSize(n_1220, rs_1246)
-							if err_1347 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1347)
+						copy(a_1162[i_1198*rs_1164:(i_1198+1)*rs_1164], r_1216)
+						if i_1198 == 0 {
+							d_1166 = sequence_12
+							rs_1167 = d_1166
+							tot_1260, err_1261 := runtime.MulSize(n_1142, rs_1167)
+							if err_1261 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1261)
 							}
-							a_1244 = ar.F64w(tot_1346)
-						} else if sequence_12 != d_1245 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1245}))
+							a_1165 = ar.F64w(tot_1260)
+						} else if sequence_12 != d_1166 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1198)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1166}))
 						}
-						copy(a_1244[i_1284*rs_1246:(i_1284+1)*rs_1246], r_1293)
-						if i_1284 == 0 {
-							d_1248 = st_698
-							rs_1249 = d_1248
-							tot_1348, err_1349 := runtime.MulSize(n_1220, rs_1249)
-							if err_1349 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1349)
+						copy(a_1165[i_1198*rs_1167:(i_1198+1)*rs_1167], r_1207)
+						if i_1198 == 0 {
+							d_1169 = st_657
+							rs_1170 = d_1169
+							tot_1262, err_1263 := runtime.MulSize(n_1142, rs_1170)
+							if err_1263 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1263)
 							}
-							a_1247 = ar.F64w(tot_1348)
-						} else if st_698 != d_1248 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{st_698})+", element 0 has shape "+runtime.ShapeString([]int{d_1248}))
+							a_1168 = ar.F64w(tot_1262)
+						} else if st_657 != d_1169 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1198)+" has shape "+runtime.ShapeString([]int{st_657})+", element 0 has shape "+runtime.ShapeString([]int{d_1169}))
 						}
-						copy(a_1247[i_1284*rs_1249:(i_1284+1)*rs_1249], row_1321)
-						if i_1284 == 0 {
-							d_1251 = mainparams_3
-							rs_1252 = d_1251
-							tot_1350, err_1351 := runtime.MulSize(n_1220, rs_1252)
-							if err_1351 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1351)
+						copy(a_1168[i_1198*rs_1170:(i_1198+1)*rs_1170], row_1235)
+						if i_1198 == 0 {
+							d_1172 = mainparams_3
+							rs_1173 = d_1172
+							tot_1264, err_1265 := runtime.MulSize(n_1142, rs_1173)
+							if err_1265 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1265)
 							}
-							a_1250 = ar.F64w(tot_1350)
-						} else if mainparams_3 != d_1251 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1251}))
+							a_1171 = ar.F64w(tot_1264)
+						} else if mainparams_3 != d_1172 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1198)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1172}))
 						}
-						copy(a_1250[i_1284*rs_1252:(i_1284+1)*rs_1252], row_1288)
-						if i_1284 == 0 {
-							d_1254 = n_1314
-							rs_1255 = d_1254
-							tot_1352, err_1353 := runtime.MulSize(n_1220, rs_1255)
-							if err_1353 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1353)
+						copy(a_1171[i_1198*rs_1173:(i_1198+1)*rs_1173], row_1202)
+						if i_1198 == 0 {
+							d_1175 = n_1228
+							rs_1176 = d_1175
+							tot_1266, err_1267 := runtime.MulSize(n_1142, rs_1176)
+							if err_1267 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1267)
 							}
-							a_1253 = ar.F64w(tot_1352)
-						} else if n_1314 != d_1254 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{n_1314})+", element 0 has shape "+runtime.ShapeString([]int{d_1254}))
+							a_1174 = ar.F64w(tot_1266)
+						} else if n_1228 != d_1175 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1198)+" has shape "+runtime.ShapeString([]int{n_1228})+", element 0 has shape "+runtime.ShapeString([]int{d_1175}))
 						}
-						copy(a_1253[i_1284*rs_1255:(i_1284+1)*rs_1255], s_1315)
-						if i_1284 == 0 {
-							d_1257 = st_698
-							rs_1258 = d_1257
-							tot_1354, err_1355 := runtime.MulSize(n_1220, rs_1258)
-							if err_1355 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1355)
+						copy(a_1174[i_1198*rs_1176:(i_1198+1)*rs_1176], s_1229)
+						if i_1198 == 0 {
+							d_1178 = st_657
+							rs_1179 = d_1178
+							tot_1268, err_1269 := runtime.MulSize(n_1142, rs_1179)
+							if err_1269 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1269)
 							}
-							a_1256 = ar.F64w(tot_1354)
-						} else if st_698 != d_1257 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{st_698})+", element 0 has shape "+runtime.ShapeString([]int{d_1257}))
+							a_1177 = ar.F64w(tot_1268)
+						} else if st_657 != d_1178 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1198)+" has shape "+runtime.ShapeString([]int{st_657})+", element 0 has shape "+runtime.ShapeString([]int{d_1178}))
 						}
-						copy(a_1256[i_1284*rs_1258:(i_1284+1)*rs_1258], row_1296)
-						if i_1284 == 0 {
-							d_1260 = mainparams_3
-							rs_1261 = d_1260
-							tot_1356, err_1357 := runtime.MulSize(n_1220, rs_1261)
-							if err_1357 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1357)
+						copy(a_1177[i_1198*rs_1179:(i_1198+1)*rs_1179], row_1210)
+						if i_1198 == 0 {
+							d_1181 = mainparams_3
+							rs_1182 = d_1181
+							tot_1270, err_1271 := runtime.MulSize(n_1142, rs_1182)
+							if err_1271 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1271)
 							}
-							a_1259 = ar.F64w(tot_1356)
-						} else if mainparams_3 != d_1260 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1260}))
+							a_1180 = ar.F64w(tot_1270)
+						} else if mainparams_3 != d_1181 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1198)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1181}))
 						}
-						copy(a_1259[i_1284*rs_1261:(i_1284+1)*rs_1261], row_1287)
-						if i_1284 == 0 {
-							d_1263 = n_1306
-							rs_1264 = d_1263
-							tot_1358, err_1359 := runtime.MulSize(n_1220, rs_1264)
-							if err_1359 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1359)
+						copy(a_1180[i_1198*rs_1182:(i_1198+1)*rs_1182], row_1201)
+						if i_1198 == 0 {
+							d_1184 = n_1220
+							rs_1185 = d_1184
+							tot_1272, err_1273 := runtime.MulSize(n_1142, rs_1185)
+							if err_1273 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1273)
 							}
-							a_1262 = ar.F64w(tot_1358)
-						} else if n_1306 != d_1263 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{n_1306})+", element 0 has shape "+runtime.ShapeString([]int{d_1263}))
+							a_1183 = ar.F64w(tot_1272)
+						} else if n_1220 != d_1184 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1198)+" has shape "+runtime.ShapeString([]int{n_1220})+", element 0 has shape "+runtime.ShapeString([]int{d_1184}))
 						}
-						copy(a_1262[i_1284*rs_1264:(i_1284+1)*rs_1264], s_1307)
-						if i_1284 == 0 {
-							d_1266 = sequence_12
-							rs_1267 = d_1266
-							tot_1360, err_1361 := runtime.MulSize(n_1220, rs_1267)
-							if err_1361 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1361)
+						copy(a_1183[i_1198*rs_1185:(i_1198+1)*rs_1185], s_1221)
+						if i_1198 == 0 {
+							d_1187 = sequence_12
+							rs_1188 = d_1187
+							tot_1274, err_1275 := runtime.MulSize(n_1142, rs_1188)
+							if err_1275 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1275)
 							}
-							a_1265 = ar.F64w(tot_1360)
-						} else if sequence_12 != d_1266 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1266}))
+							a_1186 = ar.F64w(tot_1274)
+						} else if sequence_12 != d_1187 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1198)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1187}))
 						}
-						copy(a_1265[i_1284*rs_1267:(i_1284+1)*rs_1267], r_910)
-						if i_1284 == 0 {
-							d_1269 = n_1298
-							rs_1270 = d_1269
-							tot_1362, err_1363 := runtime.MulSize(n_1220, rs_1270)
-							if err_1363 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1363)
+						copy(a_1186[i_1198*rs_1188:(i_1198+1)*rs_1188], r_847)
+						if i_1198 == 0 {
+							d_1190 = n_1212
+							rs_1191 = d_1190
+							tot_1276, err_1277 := runtime.MulSize(n_1142, rs_1191)
+							if err_1277 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1277)
 							}
-							a_1268 = ar.F64w(tot_1362)
-						} else if n_1298 != d_1269 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{n_1298})+", element 0 has shape "+runtime.ShapeString([]int{d_1269}))
+							a_1189 = ar.F64w(tot_1276)
+						} else if n_1212 != d_1190 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1198)+" has shape "+runtime.ShapeString([]int{n_1212})+", element 0 has shape "+runtime.ShapeString([]int{d_1190}))
 						}
-						copy(a_1268[i_1284*rs_1270:(i_1284+1)*rs_1270], s_1299)
-						if i_1284 == 0 {
-							d_1272 = st_698
-							rs_1273 = d_1272
-							tot_1364, err_1365 := runtime.MulSize(n_1220, rs_1273)
-							if err_1365 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1365)
+						copy(a_1189[i_1198*rs_1191:(i_1198+1)*rs_1191], s_1213)
+						if i_1198 == 0 {
+							d_1193 = st_657
+							rs_1194 = d_1193
+							tot_1278, err_1279 := runtime.MulSize(n_1142, rs_1194)
+							if err_1279 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1279)
 							}
-							a_1271 = ar.F64w(tot_1364)
-						} else if st_698 != d_1272 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{st_698})+", element 0 has shape "+runtime.ShapeString([]int{d_1272}))
+							a_1192 = ar.F64w(tot_1278)
+						} else if st_657 != d_1193 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1198)+" has shape "+runtime.ShapeString([]int{st_657})+", element 0 has shape "+runtime.ShapeString([]int{d_1193}))
 						}
-						copy(a_1271[i_1284*rs_1273:(i_1284+1)*rs_1273], row_1296)
-						if i_1284 == 0 {
-							d_1275 = n_1289
-							rs_1276 = d_1275
-							tot_1366, err_1367 := runtime.MulSize(n_1220, rs_1276)
-							if err_1367 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1367)
+						copy(a_1192[i_1198*rs_1194:(i_1198+1)*rs_1194], row_1210)
+						if i_1198 == 0 {
+							d_1196 = n_1203
+							rs_1197 = d_1196
+							tot_1280, err_1281 := runtime.MulSize(n_1142, rs_1197)
+							if err_1281 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1281)
 							}
-							a_1274 = ar.F64w(tot_1366)
-						} else if n_1289 != d_1275 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{n_1289})+", element 0 has shape "+runtime.ShapeString([]int{d_1275}))
+							a_1195 = ar.F64w(tot_1280)
+						} else if n_1203 != d_1196 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1198)+" has shape "+runtime.ShapeString([]int{n_1203})+", element 0 has shape "+runtime.ShapeString([]int{d_1196}))
 						}
-						copy(a_1274[i_1284*rs_1276:(i_1284+1)*rs_1276], s_1290)
-						if i_1284 == 0 {
-							d_1278 = sequence_12
-							rs_1279 = d_1278
-							tot_1368, err_1369 := runtime.MulSize(n_1220, rs_1279)
-							if err_1369 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1369)
-							}
-							a_1277 = ar.F64w(tot_1368)
-						} else if sequence_12 != d_1278 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1278}))
-						}
-						copy(a_1277[i_1284*rs_1279:(i_1284+1)*rs_1279], r_910)
-						if i_1284 == 0 {
-							d_1281, d_1282 = st_697, st_698
-							rs_1283 = d_1281 * d_1282
-							tot_1370, err_1371 := runtime.MulSize(n_1220, rs_1283)
-							if err_1371 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1371)
-							}
-							a_1280 = ar.F64w(tot_1370)
-						} else if st_697 != d_1281 || st_698 != d_1282 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1284)+" has shape "+runtime.ShapeString([]int{st_697, st_698})+", element 0 has shape "+runtime.ShapeString([]int{d_1281, d_1282}))
-						}
-						copy(a_1280[i_1284*rs_1283:(i_1284+1)*rs_1283], st_696)
-						if i_1284 > 0 {
-							ar.release(mark_1285)
+						copy(a_1195[i_1198*rs_1197:(i_1198+1)*rs_1197], s_1204)
+						if i_1198 > 0 {
+							ar.release(mark_1199)
 						}
 					}
-					c_916, c_917, c_918, c_919, c_920, c_921, c_922, c_923, c_924, c_925, c_926, c_927, c_928, c_929, c_930, c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949, c_950, c_951, c_952, c_953, c_954, c_955, c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973, c_974, c_975, c_976, c_977 = a_1222, n_1220, d_1223, a_1225, n_1220, d_1226, d_1227, a_1229, n_1220, d_1230, a_1232, n_1220, d_1233, a_1235, n_1220, d_1236, a_1238, n_1220, d_1239, a_1241, n_1220, d_1242, a_1244, n_1220, d_1245, a_1247, n_1220, d_1248, a_1250, n_1220, d_1251, a_1253, n_1220, d_1254, a_1256, n_1220, d_1257, a_1259, n_1220, d_1260, a_1262, n_1220, d_1263, a_1265, n_1220, d_1266, a_1268, n_1220, d_1269, a_1271, n_1220, d_1272, a_1274, n_1220, d_1275, a_1277, n_1220, d_1278, a_1280, n_1220, d_1281, d_1282
+					c_853, c_854, c_855, c_856, c_857, c_858, c_859, c_860, c_861, c_862, c_863, c_864, c_865, c_866, c_867, c_868, c_869, c_870, c_871, c_872, c_873, c_874, c_875, c_876, c_877, c_878, c_879, c_880, c_881, c_882, c_883, c_884, c_885, c_886, c_887, c_888, c_889, c_890, c_891, c_892, c_893, c_894, c_895, c_896, c_897, c_898, c_899, c_900, c_901, c_902, c_903, c_904, c_905, c_906, c_907, c_908, c_909, c_910, c_911 = a_1144, n_1142, d_1145, a_1147, n_1142, d_1148, d_1149, n_1142, d_1151, a_1153, n_1142, d_1154, a_1156, n_1142, d_1157, a_1159, n_1142, d_1160, a_1162, n_1142, d_1163, a_1165, n_1142, d_1166, a_1168, n_1142, d_1169, a_1171, n_1142, d_1172, a_1174, n_1142, d_1175, a_1177, n_1142, d_1178, a_1180, n_1142, d_1181, a_1183, n_1142, d_1184, a_1186, n_1142, d_1187, a_1189, n_1142, d_1190, a_1192, n_1142, d_1193, a_1195, n_1142, d_1196, n_1142, 0, n_1142, 0, 0
 				}
-				var c_1372 []float64
-				var c_1373 int
-				var c_1374 []float64
-				var c_1375 int
-				var c_1376 int
-				if x_915 {
-					x_1377 := x_914 - int64(1)
-					if x_1377 < 0 || x_1377 >= int64(c_917) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_1377, c_917))
+				var c_1282 []float64
+				var c_1283 int
+				var c_1284 []float64
+				var c_1285 int
+				var c_1286 int
+				if x_852 {
+					x_1287 := x_851 - int64(1)
+					if x_1287 < 0 || x_1287 >= int64(c_854) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_1287, c_854))
 					}
-					row_1378 := c_916[int(x_1377)*c_918 : (int(x_1377)+1)*c_918]
-					rs_1379 := c_921 * c_922
-					row_1380 := c_919[int(x_1377)*rs_1379 : (int(x_1377)+1)*rs_1379]
-					row_1381 := c_923[int(x_1377)*c_925 : (int(x_1377)+1)*c_925]
-					_ = row_1381
-					row_1382 := c_926[int(x_1377)*c_928 : (int(x_1377)+1)*c_928]
-					_ = row_1382
-					row_1383 := c_929[int(x_1377)*c_931 : (int(x_1377)+1)*c_931]
-					_ = row_1383
-					row_1384 := c_932[int(x_1377)*c_934 : (int(x_1377)+1)*c_934]
-					_ = row_1384
-					row_1385 := c_935[int(x_1377)*c_937 : (int(x_1377)+1)*c_937]
-					_ = row_1385
-					row_1386 := c_938[int(x_1377)*c_940 : (int(x_1377)+1)*c_940]
-					_ = row_1386
-					row_1387 := c_941[int(x_1377)*c_943 : (int(x_1377)+1)*c_943]
-					_ = row_1387
-					row_1388 := c_944[int(x_1377)*c_946 : (int(x_1377)+1)*c_946]
-					_ = row_1388
-					row_1389 := c_947[int(x_1377)*c_949 : (int(x_1377)+1)*c_949]
-					_ = row_1389
-					row_1390 := c_950[int(x_1377)*c_952 : (int(x_1377)+1)*c_952]
-					_ = row_1390
-					row_1391 := c_953[int(x_1377)*c_955 : (int(x_1377)+1)*c_955]
-					_ = row_1391
-					row_1392 := c_956[int(x_1377)*c_958 : (int(x_1377)+1)*c_958]
-					_ = row_1392
-					row_1393 := c_959[int(x_1377)*c_961 : (int(x_1377)+1)*c_961]
-					_ = row_1393
-					row_1394 := c_962[int(x_1377)*c_964 : (int(x_1377)+1)*c_964]
-					_ = row_1394
-					row_1395 := c_965[int(x_1377)*c_967 : (int(x_1377)+1)*c_967]
-					_ = row_1395
-					row_1396 := c_968[int(x_1377)*c_970 : (int(x_1377)+1)*c_970]
-					_ = row_1396
-					row_1397 := c_971[int(x_1377)*c_973 : (int(x_1377)+1)*c_973]
-					_ = row_1397
-					rs_1398 := c_976 * c_977
-					row_1399 := c_974[int(x_1377)*rs_1398 : (int(x_1377)+1)*rs_1398]
-					_ = row_1399
-					c_1372, c_1373, c_1374, c_1375, c_1376 = row_1378, c_918, row_1380, c_921, c_922
+					row_1288 := c_853[int(x_1287)*c_855 : (int(x_1287)+1)*c_855]
+					rs_1289 := c_858 * c_859
+					row_1290 := c_856[int(x_1287)*rs_1289 : (int(x_1287)+1)*rs_1289]
+					row_1291 := c_862[int(x_1287)*c_864 : (int(x_1287)+1)*c_864]
+					_ = row_1291
+					row_1292 := c_865[int(x_1287)*c_867 : (int(x_1287)+1)*c_867]
+					_ = row_1292
+					row_1293 := c_868[int(x_1287)*c_870 : (int(x_1287)+1)*c_870]
+					_ = row_1293
+					row_1294 := c_871[int(x_1287)*c_873 : (int(x_1287)+1)*c_873]
+					_ = row_1294
+					row_1295 := c_874[int(x_1287)*c_876 : (int(x_1287)+1)*c_876]
+					_ = row_1295
+					row_1296 := c_877[int(x_1287)*c_879 : (int(x_1287)+1)*c_879]
+					_ = row_1296
+					row_1297 := c_880[int(x_1287)*c_882 : (int(x_1287)+1)*c_882]
+					_ = row_1297
+					row_1298 := c_883[int(x_1287)*c_885 : (int(x_1287)+1)*c_885]
+					_ = row_1298
+					row_1299 := c_886[int(x_1287)*c_888 : (int(x_1287)+1)*c_888]
+					_ = row_1299
+					row_1300 := c_889[int(x_1287)*c_891 : (int(x_1287)+1)*c_891]
+					_ = row_1300
+					row_1301 := c_892[int(x_1287)*c_894 : (int(x_1287)+1)*c_894]
+					_ = row_1301
+					row_1302 := c_895[int(x_1287)*c_897 : (int(x_1287)+1)*c_897]
+					_ = row_1302
+					row_1303 := c_898[int(x_1287)*c_900 : (int(x_1287)+1)*c_900]
+					_ = row_1303
+					row_1304 := c_901[int(x_1287)*c_903 : (int(x_1287)+1)*c_903]
+					_ = row_1304
+					row_1305 := c_904[int(x_1287)*c_906 : (int(x_1287)+1)*c_906]
+					_ = row_1305
+					c_1282, c_1283, c_1284, c_1285, c_1286 = row_1288, c_855, row_1290, c_858, c_859
 				} else {
-					c_1372, c_1373, c_1374, c_1375, c_1376 = r_910, sequence_12, st_696, st_697, st_698
+					c_1282, c_1283, c_1284, c_1285, c_1286 = r_847, sequence_12, st_655, st_656, st_657
 				}
 				if int64(1) >= int64(extraparams_5) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 				}
-				row_1400 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
-				if extraparams_6 != c_1373 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_1373})+" and "+runtime.ShapeString([]int{extraparams_6}))
+				row_1306 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
+				if extraparams_6 != c_1283 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_1283})+" and "+runtime.ShapeString([]int{extraparams_6}))
 				}
 				if int64(2) >= int64(extraparams_5) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
 				}
-				row_1401 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
-				if extraparams_6 != c_1373 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1373})+" and "+runtime.ShapeString([]int{extraparams_6}))
+				row_1307 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
+				if extraparams_6 != c_1283 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1283})+" and "+runtime.ShapeString([]int{extraparams_6}))
 				}
-				r_1402 := ar.F64w(c_1373)
-				c_1372 = c_1372[:len(r_1402)]
-				row_1400 = row_1400[:len(r_1402)]
-				row_1401 = row_1401[:len(r_1402)]
-				for i_1403 := range r_1402 {
-					r_1402[i_1403] = ((c_1372[i_1403] * row_1400[i_1403]) + row_1401[i_1403])
+				r_1308 := ar.F64w(c_1283)
+				c_1282 = c_1282[:len(r_1308)]
+				row_1306 = row_1306[:len(r_1308)]
+				row_1307 = row_1307[:len(r_1308)]
+				for i_1309 := range r_1308 {
+					r_1308[i_1309] = ((c_1282[i_1309] * row_1306[i_1309]) + row_1307[i_1309])
 				}
-				r_1405 := ar.F64w(c_1373)
-				r_1402 = r_1402[:len(r_1405)]
-				for i_1406 := range r_1405 {
-					r_1405[i_1406] = (math.Exp(r_1402[i_1406]))
+				r_1311 := ar.F64w(c_1283)
+				r_1308 = r_1308[:len(r_1311)]
+				for i_1312 := range r_1311 {
+					r_1311[i_1312] = (math.Exp(r_1308[i_1312]))
 				}
-				s_1408 := runtime.Sum(r_1405)
-				x_1409 := s_1408 + 2.0
-				x_1410 := x_907 + int64(1)
-				if x_1410 < 0 || x_1410 >= int64(sequence_11) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_1410, sequence_11))
+				s_1314 := runtime.Sum(r_1311)
+				x_1315 := s_1314 + 2.0
+				x_1316 := x_844 + int64(1)
+				if x_1316 < 0 || x_1316 >= int64(sequence_11) {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_1316, sequence_11))
 				}
-				row_1411 := sequence_10[int(x_1410)*sequence_12 : (int(x_1410)+1)*sequence_12]
-				x_1412 := math.Log(x_1409)
-				if c_1373 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_1373}))
+				row_1317 := sequence_10[int(x_1316)*sequence_12 : (int(x_1316)+1)*sequence_12]
+				x_1318 := math.Log(x_1315)
+				if c_1283 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_1283}))
 				}
-				r_1413 := ar.F64w(sequence_12)
-				row_1411 = row_1411[:len(r_1413)]
-				r_1402 = r_1402[:len(r_1413)]
-				for i_1414 := range r_1413 {
-					r_1413[i_1414] = (row_1411[i_1414] * (r_1402[i_1414] - x_1412))
+				r_1319 := ar.F64w(sequence_12)
+				row_1317 = row_1317[:len(r_1319)]
+				r_1308 = r_1308[:len(r_1319)]
+				for i_1320 := range r_1319 {
+					r_1319[i_1320] = (row_1317[i_1320] * (r_1308[i_1320] - x_1318))
 				}
-				s_1416 := runtime.Sum(r_1413)
-				x_1417 := st_699 + s_1416
-				st_696, st_697, st_698, st_699, st_700, st_701, st_702, st_703, st_704, st_705, st_706, st_707, st_708, st_709, st_710, st_711, st_712, st_713, st_714, st_715, st_716, st_717, st_718, st_719, st_720, st_721, st_722, st_723, st_724, st_725, st_726, st_727, st_728, st_729, st_730, st_731, st_732, st_733, st_734, st_735, st_736, st_737, st_738, st_739, st_740, st_741, st_742, st_743, st_744, st_745, st_746, st_747, st_748, st_749, st_750, st_751, st_752, st_753, st_754, st_755, st_756, st_757, st_758, st_759, st_760, st_761, st_762, st_763, st_764, st_765, st_766, st_767, st_768, st_769, st_770, st_771, st_772, st_773, st_774, st_775, st_776, st_777, st_778, st_779, st_780, st_781, st_782, st_783, st_784 = c_1374, c_1375, c_1376, x_1417, r_1413, sequence_12, x_1409, r_1405, c_1373, row_1400, extraparams_6, c_1372, c_1373, c_1372, c_1373, c_1374, c_1375, c_1376, c_916, c_917, c_918, c_919, c_920, c_921, c_922, c_923, c_924, c_925, c_926, c_927, c_928, c_929, c_930, c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949, c_950, c_951, c_952, c_953, c_954, c_955, c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973, c_974, c_975, c_976, c_977, r_910, sequence_12, st_696, st_697, st_698, st_696, st_697, st_698, st_699
+				s_1322 := runtime.Sum(r_1319)
+				x_1323 := st_658 + s_1322
+				st_655, st_656, st_657, st_658, st_661, st_662, st_663, st_664, st_665, st_666, st_667, st_674, st_675, st_677, st_678, st_679, st_681, st_682, st_683, st_684, st_685, st_686, st_687, st_688, st_689, st_690, st_691, st_692, st_693, st_694, st_695, st_696, st_697, st_698, st_699, st_700, st_701, st_702, st_703, st_704, st_705, st_706, st_707, st_708, st_709, st_710, st_711, st_712, st_713, st_714, st_715, st_716, st_717, st_718, st_719, st_720, st_721, st_722, st_723, st_724, st_725, st_726, st_727, st_729, st_730, st_732, st_733, st_734, st_740, st_741, st_742, st_743 = c_1284, c_1285, c_1286, x_1323, x_1315, r_1311, c_1283, row_1306, extraparams_6, c_1282, c_1283, c_854, c_855, c_857, c_858, c_859, c_860, c_861, c_862, c_863, c_864, c_865, c_866, c_867, c_868, c_869, c_870, c_871, c_872, c_873, c_874, c_875, c_876, c_877, c_878, c_879, c_880, c_881, c_882, c_883, c_884, c_885, c_886, c_887, c_888, c_889, c_890, c_891, c_892, c_893, c_894, c_895, c_896, c_897, c_898, c_899, c_900, c_901, c_902, c_903, c_904, c_905, c_906, c_907, c_908, c_909, c_910, c_911, st_655, st_656, st_657, st_658
 			}
-			if i_904 == 0 {
-				d_786, d_787 = st_697, st_698
+			if i_841 == 0 {
+				d_745, d_746 = st_656, st_657
+				rs_747 = d_745 * d_746
+				tot_1324, err_1325 := runtime.MulSize(n_654, rs_747)
+				if err_1325 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1325)
+				}
+				a_744 = ar.F64w(tot_1324)
+			} else if st_656 != d_745 || st_657 != d_746 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_841)+" has shape "+runtime.ShapeString([]int{st_656, st_657})+", element 0 has shape "+runtime.ShapeString([]int{d_745, d_746}))
+			}
+			copy(a_744[i_841*rs_747:(i_841+1)*rs_747], st_655)
+			a_748[i_841] = st_658
+			a_749[i_841] = st_661
+			if i_841 == 0 {
+				d_751 = st_663
+				rs_752 = d_751
+				tot_1326, err_1327 := runtime.MulSize(n_654, rs_752)
+				if err_1327 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1327)
+				}
+				a_750 = ar.F64w(tot_1326)
+			} else if st_663 != d_751 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_841)+" has shape "+runtime.ShapeString([]int{st_663})+", element 0 has shape "+runtime.ShapeString([]int{d_751}))
+			}
+			copy(a_750[i_841*rs_752:(i_841+1)*rs_752], st_662)
+			if i_841 == 0 {
+				d_754 = st_665
+				rs_755 = d_754
+				tot_1328, err_1329 := runtime.MulSize(n_654, rs_755)
+				if err_1329 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1329)
+				}
+				a_753 = ar.F64w(tot_1328)
+			} else if st_665 != d_754 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_841)+" has shape "+runtime.ShapeString([]int{st_665})+", element 0 has shape "+runtime.ShapeString([]int{d_754}))
+			}
+			copy(a_753[i_841*rs_755:(i_841+1)*rs_755], st_664)
+			if i_841 == 0 {
+				d_757 = st_667
+				rs_758 = d_757
+				tot_1330, err_1331 := runtime.MulSize(n_654, rs_758)
+				if err_1331 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1331)
+				}
+				a_756 = ar.F64w(tot_1330)
+			} else if st_667 != d_757 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_841)+" has shape "+runtime.ShapeString([]int{st_667})+", element 0 has shape "+runtime.ShapeString([]int{d_757}))
+			}
+			copy(a_756[i_841*rs_758:(i_841+1)*rs_758], st_666)
+			if i_841 == 0 {
+				d_759, d_760 = st_674, st_675
+				rs_761 = d_759 * d_760
+				tot_1332, err_1333 := runtime.MulSize(n_654, rs_761)
+				if err_1333 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1333)
+				}
+				_ = tot_1332
+			} else if st_674 != d_759 || st_675 != d_760 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_841)+" has shape "+runtime.ShapeString([]int{st_674, st_675})+", element 0 has shape "+runtime.ShapeString([]int{d_759, d_760}))
+			}
+			if i_841 == 0 {
+				d_762, d_763, d_764 = st_677, st_678, st_679
+				rs_765 = d_762 * d_763 * d_764
+				tot_1334, err_1335 := runtime.MulSize(n_654, rs_765)
+				if err_1335 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1335)
+				}
+				_ = tot_1334
+			} else if st_677 != d_762 || st_678 != d_763 || st_679 != d_764 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_841)+" has shape "+runtime.ShapeString([]int{st_677, st_678, st_679})+", element 0 has shape "+runtime.ShapeString([]int{d_762, d_763, d_764}))
+			}
+			if i_841 == 0 {
+				d_766, d_767 = st_681, st_682
+				rs_768 = d_766 * d_767
+				tot_1336, err_1337 := runtime.MulSize(n_654, rs_768)
+				if err_1337 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1337)
+				}
+				_ = tot_1336
+			} else if st_681 != d_766 || st_682 != d_767 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_841)+" has shape "+runtime.ShapeString([]int{st_681, st_682})+", element 0 has shape "+runtime.ShapeString([]int{d_766, d_767}))
+			}
+			if i_841 == 0 {
+				d_770, d_771 = st_684, st_685
+				rs_772 = d_770 * d_771
+				tot_1338, err_1339 := runtime.MulSize(n_654, rs_772)
+				if err_1339 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1339)
+				}
+				a_769 = ar.F64w(tot_1338)
+			} else if st_684 != d_770 || st_685 != d_771 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_841)+" has shape "+runtime.ShapeString([]int{st_684, st_685})+", element 0 has shape "+runtime.ShapeString([]int{d_770, d_771}))
+			}
+			copy(a_769[i_841*rs_772:(i_841+1)*rs_772], st_683)
+			if i_841 == 0 {
+				d_774, d_775 = st_687, st_688
+				rs_776 = d_774 * d_775
+				tot_1340, err_1341 := runtime.MulSize(n_654, rs_776)
+				if err_1341 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1341)
+				}
+				a_773 = ar.F64w(tot_1340)
+			} else if st_687 != d_774 || st_688 != d_775 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_841)+" has shape "+runtime.ShapeString([]int{st_687, st_688})+", element 0 has shape "+runtime.ShapeString([]int{d_774, d_775}))
+			}
+			copy(a_773[i_841*rs_776:(i_841+1)*rs_776], st_686)
+			if i_841 == 0 {
+				d_778, d_779 = st_690, st_691
+				rs_780 = d_778 * d_779
+				tot_1342, err_1343 := runtime.MulSize(n_654, rs_780)
+				if err_1343 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1343)
+				}
+				a_777 = ar.F64w(tot_1342)
+			} else if st_690 != d_778 || st_691 != d_779 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_841)+" has shape "+runtime.ShapeString([]int{st_690, st_691})+", element 0 has shape "+runtime.ShapeString([]int{d_778, d_779}))
+			}
+			copy(a_777[i_841*rs_780:(i_841+1)*rs_780], st_689)
+			if i_841 == 0 {
+				d_782, d_783 = st_693, st_694
+				rs_784 = d_782 * d_783
+				tot_1344, err_1345 := runtime.MulSize(n_654, rs_784)
+				if err_1345 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1345)
+				}
+				a_781 = ar.F64w(tot_1344)
+			} else if st_693 != d_782 || st_694 != d_783 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_841)+" has shape "+runtime.ShapeString([]int{st_693, st_694})+", element 0 has shape "+runtime.ShapeString([]int{d_782, d_783}))
+			}
+			copy(a_781[i_841*rs_784:(i_841+1)*rs_784], st_692)
+			if i_841 == 0 {
+				d_786, d_787 = st_696, st_697
 				rs_788 = d_786 * d_787
-				tot_1418, err_1419 := runtime.MulSize(n_695, rs_788)
-				if err_1419 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1419)
+				tot_1346, err_1347 := runtime.MulSize(n_654, rs_788)
+				if err_1347 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1347)
 				}
-				a_785 = ar.F64w(tot_1418)
-			} else if st_697 != d_786 || st_698 != d_787 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_697, st_698})+", element 0 has shape "+runtime.ShapeString([]int{d_786, d_787}))
+				a_785 = ar.F64w(tot_1346)
+			} else if st_696 != d_786 || st_697 != d_787 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_841)+" has shape "+runtime.ShapeString([]int{st_696, st_697})+", element 0 has shape "+runtime.ShapeString([]int{d_786, d_787}))
 			}
-			copy(a_785[i_904*rs_788:(i_904+1)*rs_788], st_696)
-			a_789[i_904] = st_699
-			if i_904 == 0 {
-				d_791 = st_701
-				rs_792 = d_791
-				tot_1420, err_1421 := runtime.MulSize(n_695, rs_792)
-				if err_1421 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1421)
+			copy(a_785[i_841*rs_788:(i_841+1)*rs_788], st_695)
+			if i_841 == 0 {
+				d_790, d_791 = st_699, st_700
+				rs_792 = d_790 * d_791
+				tot_1348, err_1349 := runtime.MulSize(n_654, rs_792)
+				if err_1349 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1349)
 				}
-				a_790 = ar.F64w(tot_1420)
-			} else if st_701 != d_791 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_701})+", element 0 has shape "+runtime.ShapeString([]int{d_791}))
+				a_789 = ar.F64w(tot_1348)
+			} else if st_699 != d_790 || st_700 != d_791 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_841)+" has shape "+runtime.ShapeString([]int{st_699, st_700})+", element 0 has shape "+runtime.ShapeString([]int{d_790, d_791}))
 			}
-			copy(a_790[i_904*rs_792:(i_904+1)*rs_792], st_700)
-			a_793[i_904] = st_702
-			if i_904 == 0 {
-				d_795 = st_704
-				rs_796 = d_795
-				tot_1422, err_1423 := runtime.MulSize(n_695, rs_796)
-				if err_1423 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1423)
+			copy(a_789[i_841*rs_792:(i_841+1)*rs_792], st_698)
+			if i_841 == 0 {
+				d_794, d_795 = st_702, st_703
+				rs_796 = d_794 * d_795
+				tot_1350, err_1351 := runtime.MulSize(n_654, rs_796)
+				if err_1351 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1351)
 				}
-				a_794 = ar.F64w(tot_1422)
-			} else if st_704 != d_795 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_704})+", element 0 has shape "+runtime.ShapeString([]int{d_795}))
+				a_793 = ar.F64w(tot_1350)
+			} else if st_702 != d_794 || st_703 != d_795 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_841)+" has shape "+runtime.ShapeString([]int{st_702, st_703})+", element 0 has shape "+runtime.ShapeString([]int{d_794, d_795}))
 			}
-			copy(a_794[i_904*rs_796:(i_904+1)*rs_796], st_703)
-			if i_904 == 0 {
-				d_798 = st_706
-				rs_799 = d_798
-				tot_1424, err_1425 := runtime.MulSize(n_695, rs_799)
-				if err_1425 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1425)
+			copy(a_793[i_841*rs_796:(i_841+1)*rs_796], st_701)
+			if i_841 == 0 {
+				d_798, d_799 = st_705, st_706
+				rs_800 = d_798 * d_799
+				tot_1352, err_1353 := runtime.MulSize(n_654, rs_800)
+				if err_1353 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1353)
 				}
-				a_797 = ar.F64w(tot_1424)
-			} else if st_706 != d_798 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_706})+", element 0 has shape "+runtime.ShapeString([]int{d_798}))
+				a_797 = ar.F64w(tot_1352)
+			} else if st_705 != d_798 || st_706 != d_799 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_841)+" has shape "+runtime.ShapeString([]int{st_705, st_706})+", element 0 has shape "+runtime.ShapeString([]int{d_798, d_799}))
 			}
-			copy(a_797[i_904*rs_799:(i_904+1)*rs_799], st_705)
-			if i_904 == 0 {
-				d_801 = st_708
-				rs_802 = d_801
-				tot_1426, err_1427 := runtime.MulSize(n_695, rs_802)
-				if err_1427 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1427)
+			copy(a_797[i_841*rs_800:(i_841+1)*rs_800], st_704)
+			if i_841 == 0 {
+				d_802, d_803 = st_708, st_709
+				rs_804 = d_802 * d_803
+				tot_1354, err_1355 := runtime.MulSize(n_654, rs_804)
+				if err_1355 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1355)
 				}
-				a_800 = ar.F64w(tot_1426)
-			} else if st_708 != d_801 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_708})+", element 0 has shape "+runtime.ShapeString([]int{d_801}))
+				a_801 = ar.F64w(tot_1354)
+			} else if st_708 != d_802 || st_709 != d_803 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_841)+" has shape "+runtime.ShapeString([]int{st_708, st_709})+", element 0 has shape "+runtime.ShapeString([]int{d_802, d_803}))
 			}
-			copy(a_800[i_904*rs_802:(i_904+1)*rs_802], st_707)
-			if i_904 == 0 {
-				d_804 = st_710
-				rs_805 = d_804
-				tot_1428, err_1429 := runtime.MulSize(n_695, rs_805)
-				if err_1429 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1429)
+			copy(a_801[i_841*rs_804:(i_841+1)*rs_804], st_707)
+			if i_841 == 0 {
+				d_806, d_807 = st_711, st_712
+				rs_808 = d_806 * d_807
+				tot_1356, err_1357 := runtime.MulSize(n_654, rs_808)
+				if err_1357 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1357)
 				}
-				a_803 = ar.F64w(tot_1428)
-			} else if st_710 != d_804 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_710})+", element 0 has shape "+runtime.ShapeString([]int{d_804}))
+				a_805 = ar.F64w(tot_1356)
+			} else if st_711 != d_806 || st_712 != d_807 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_841)+" has shape "+runtime.ShapeString([]int{st_711, st_712})+", element 0 has shape "+runtime.ShapeString([]int{d_806, d_807}))
 			}
-			copy(a_803[i_904*rs_805:(i_904+1)*rs_805], st_709)
-			if i_904 == 0 {
-				d_807, d_808 = st_712, st_713
-				rs_809 = d_807 * d_808
-				tot_1430, err_1431 := runtime.MulSize(n_695, rs_809)
-				if err_1431 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1431)
+			copy(a_805[i_841*rs_808:(i_841+1)*rs_808], st_710)
+			if i_841 == 0 {
+				d_810, d_811 = st_714, st_715
+				rs_812 = d_810 * d_811
+				tot_1358, err_1359 := runtime.MulSize(n_654, rs_812)
+				if err_1359 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1359)
 				}
-				a_806 = ar.F64w(tot_1430)
-			} else if st_712 != d_807 || st_713 != d_808 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_712, st_713})+", element 0 has shape "+runtime.ShapeString([]int{d_807, d_808}))
+				a_809 = ar.F64w(tot_1358)
+			} else if st_714 != d_810 || st_715 != d_811 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_841)+" has shape "+runtime.ShapeString([]int{st_714, st_715})+", element 0 has shape "+runtime.ShapeString([]int{d_810, d_811}))
 			}
-			copy(a_806[i_904*rs_809:(i_904+1)*rs_809], st_711)
-			if i_904 == 0 {
-				d_811, d_812 = st_715, st_716
-				rs_813 = d_811 * d_812
-				tot_1432, err_1433 := runtime.MulSize(n_695, rs_813)
-				if err_1433 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1433)
+			copy(a_809[i_841*rs_812:(i_841+1)*rs_812], st_713)
+			if i_841 == 0 {
+				d_814, d_815 = st_717, st_718
+				rs_816 = d_814 * d_815
+				tot_1360, err_1361 := runtime.MulSize(n_654, rs_816)
+				if err_1361 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1361)
 				}
-				a_810 = ar.F64w(tot_1432)
-			} else if st_715 != d_811 || st_716 != d_812 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_715, st_716})+", element 0 has shape "+runtime.ShapeString([]int{d_811, d_812}))
+				a_813 = ar.F64w(tot_1360)
+			} else if st_717 != d_814 || st_718 != d_815 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_841)+" has shape "+runtime.ShapeString([]int{st_717, st_718})+", element 0 has shape "+runtime.ShapeString([]int{d_814, d_815}))
 			}
-			copy(a_810[i_904*rs_813:(i_904+1)*rs_813], st_714)
-			if i_904 == 0 {
-				d_815, d_816, d_817 = st_718, st_719, st_720
-				rs_818 = d_815 * d_816 * d_817
-				tot_1434, err_1435 := runtime.MulSize(n_695, rs_818)
-				if err_1435 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1435)
+			copy(a_813[i_841*rs_816:(i_841+1)*rs_816], st_716)
+			if i_841 == 0 {
+				d_818, d_819 = st_720, st_721
+				rs_820 = d_818 * d_819
+				tot_1362, err_1363 := runtime.MulSize(n_654, rs_820)
+				if err_1363 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1363)
 				}
-				a_814 = ar.F64w(tot_1434)
-			} else if st_718 != d_815 || st_719 != d_816 || st_720 != d_817 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_718, st_719, st_720})+", element 0 has shape "+runtime.ShapeString([]int{d_815, d_816, d_817}))
+				a_817 = ar.F64w(tot_1362)
+			} else if st_720 != d_818 || st_721 != d_819 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_841)+" has shape "+runtime.ShapeString([]int{st_720, st_721})+", element 0 has shape "+runtime.ShapeString([]int{d_818, d_819}))
 			}
-			copy(a_814[i_904*rs_818:(i_904+1)*rs_818], st_717)
-			if i_904 == 0 {
-				d_820, d_821 = st_722, st_723
-				rs_822 = d_820 * d_821
-				tot_1436, err_1437 := runtime.MulSize(n_695, rs_822)
-				if err_1437 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1437)
+			copy(a_817[i_841*rs_820:(i_841+1)*rs_820], st_719)
+			if i_841 == 0 {
+				d_822, d_823 = st_723, st_724
+				rs_824 = d_822 * d_823
+				tot_1364, err_1365 := runtime.MulSize(n_654, rs_824)
+				if err_1365 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1365)
 				}
-				a_819 = ar.F64w(tot_1436)
-			} else if st_722 != d_820 || st_723 != d_821 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_722, st_723})+", element 0 has shape "+runtime.ShapeString([]int{d_820, d_821}))
+				a_821 = ar.F64w(tot_1364)
+			} else if st_723 != d_822 || st_724 != d_823 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_841)+" has shape "+runtime.ShapeString([]int{st_723, st_724})+", element 0 has shape "+runtime.ShapeString([]int{d_822, d_823}))
 			}
-			copy(a_819[i_904*rs_822:(i_904+1)*rs_822], st_721)
-			if i_904 == 0 {
-				d_824, d_825 = st_725, st_726
-				rs_826 = d_824 * d_825
-				tot_1438, err_1439 := runtime.MulSize(n_695, rs_826)
-				if err_1439 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1439)
+			copy(a_821[i_841*rs_824:(i_841+1)*rs_824], st_722)
+			if i_841 == 0 {
+				d_826, d_827 = st_726, st_727
+				rs_828 = d_826 * d_827
+				tot_1366, err_1367 := runtime.MulSize(n_654, rs_828)
+				if err_1367 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1367)
 				}
-				a_823 = ar.F64w(tot_1438)
-			} else if st_725 != d_824 || st_726 != d_825 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_725, st_726})+", element 0 has shape "+runtime.ShapeString([]int{d_824, d_825}))
+				a_825 = ar.F64w(tot_1366)
+			} else if st_726 != d_826 || st_727 != d_827 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_841)+" has shape "+runtime.ShapeString([]int{st_726, st_727})+", element 0 has shape "+runtime.ShapeString([]int{d_826, d_827}))
 			}
-			copy(a_823[i_904*rs_826:(i_904+1)*rs_826], st_724)
-			if i_904 == 0 {
-				d_828, d_829 = st_728, st_729
-				rs_830 = d_828 * d_829
-				tot_1440, err_1441 := runtime.MulSize(n_695, rs_830)
-				if err_1441 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1441)
+			copy(a_825[i_841*rs_828:(i_841+1)*rs_828], st_725)
+			if i_841 == 0 {
+				d_829, d_830 = st_729, st_730
+				rs_831 = d_829 * d_830
+				tot_1368, err_1369 := runtime.MulSize(n_654, rs_831)
+				if err_1369 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1369)
 				}
-				a_827 = ar.F64w(tot_1440)
-			} else if st_728 != d_828 || st_729 != d_829 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_728, st_729})+", element 0 has shape "+runtime.ShapeString([]int{d_828, d_829}))
+				_ = tot_1368
+			} else if st_729 != d_829 || st_730 != d_830 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_841)+" has shape "+runtime.ShapeString([]int{st_729, st_730})+", element 0 has shape "+runtime.ShapeString([]int{d_829, d_830}))
 			}
-			copy(a_827[i_904*rs_830:(i_904+1)*rs_830], st_727)
-			if i_904 == 0 {
-				d_832, d_833 = st_731, st_732
-				rs_834 = d_832 * d_833
-				tot_1442, err_1443 := runtime.MulSize(n_695, rs_834)
-				if err_1443 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1443)
+			if i_841 == 0 {
+				d_832, d_833, d_834 = st_732, st_733, st_734
+				rs_835 = d_832 * d_833 * d_834
+				tot_1370, err_1371 := runtime.MulSize(n_654, rs_835)
+				if err_1371 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1371)
 				}
-				a_831 = ar.F64w(tot_1442)
-			} else if st_731 != d_832 || st_732 != d_833 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_731, st_732})+", element 0 has shape "+runtime.ShapeString([]int{d_832, d_833}))
+				_ = tot_1370
+			} else if st_732 != d_832 || st_733 != d_833 || st_734 != d_834 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_841)+" has shape "+runtime.ShapeString([]int{st_732, st_733, st_734})+", element 0 has shape "+runtime.ShapeString([]int{d_832, d_833, d_834}))
 			}
-			copy(a_831[i_904*rs_834:(i_904+1)*rs_834], st_730)
-			if i_904 == 0 {
-				d_836, d_837 = st_734, st_735
-				rs_838 = d_836 * d_837
-				tot_1444, err_1445 := runtime.MulSize(n_695, rs_838)
-				if err_1445 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1445)
+			if i_841 == 0 {
+				d_837, d_838 = st_741, st_742
+				rs_839 = d_837 * d_838
+				tot_1372, err_1373 := runtime.MulSize(n_654, rs_839)
+				if err_1373 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1373)
 				}
-				a_835 = ar.F64w(tot_1444)
-			} else if st_734 != d_836 || st_735 != d_837 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_734, st_735})+", element 0 has shape "+runtime.ShapeString([]int{d_836, d_837}))
+				a_836 = ar.F64w(tot_1372)
+			} else if st_741 != d_837 || st_742 != d_838 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_841)+" has shape "+runtime.ShapeString([]int{st_741, st_742})+", element 0 has shape "+runtime.ShapeString([]int{d_837, d_838}))
 			}
-			copy(a_835[i_904*rs_838:(i_904+1)*rs_838], st_733)
-			if i_904 == 0 {
-				d_840, d_841 = st_737, st_738
-				rs_842 = d_840 * d_841
-				tot_1446, err_1447 := runtime.MulSize(n_695, rs_842)
-				if err_1447 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1447)
-				}
-				a_839 = ar.F64w(tot_1446)
-			} else if st_737 != d_840 || st_738 != d_841 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_737, st_738})+", element 0 has shape "+runtime.ShapeString([]int{d_840, d_841}))
+			copy(a_836[i_841*rs_839:(i_841+1)*rs_839], st_740)
+			a_840[i_841] = st_743
+			st_655 = a_744[i_841*rs_747 : (i_841+1)*rs_747]
+			st_662 = a_750[i_841*rs_752 : (i_841+1)*rs_752]
+			st_664 = a_753[i_841*rs_755 : (i_841+1)*rs_755]
+			st_666 = a_756[i_841*rs_758 : (i_841+1)*rs_758]
+			st_683 = a_769[i_841*rs_772 : (i_841+1)*rs_772]
+			st_686 = a_773[i_841*rs_776 : (i_841+1)*rs_776]
+			st_689 = a_777[i_841*rs_780 : (i_841+1)*rs_780]
+			st_692 = a_781[i_841*rs_784 : (i_841+1)*rs_784]
+			st_695 = a_785[i_841*rs_788 : (i_841+1)*rs_788]
+			st_698 = a_789[i_841*rs_792 : (i_841+1)*rs_792]
+			st_701 = a_793[i_841*rs_796 : (i_841+1)*rs_796]
+			st_704 = a_797[i_841*rs_800 : (i_841+1)*rs_800]
+			st_707 = a_801[i_841*rs_804 : (i_841+1)*rs_804]
+			st_710 = a_805[i_841*rs_808 : (i_841+1)*rs_808]
+			st_713 = a_809[i_841*rs_812 : (i_841+1)*rs_812]
+			st_716 = a_813[i_841*rs_816 : (i_841+1)*rs_816]
+			st_719 = a_817[i_841*rs_820 : (i_841+1)*rs_820]
+			st_722 = a_821[i_841*rs_824 : (i_841+1)*rs_824]
+			st_725 = a_825[i_841*rs_828 : (i_841+1)*rs_828]
+			st_740 = a_836[i_841*rs_839 : (i_841+1)*rs_839]
+			if i_841 > 0 {
+				ar.release(mark_842)
 			}
-			copy(a_839[i_904*rs_842:(i_904+1)*rs_842], st_736)
-			if i_904 == 0 {
-				d_844, d_845 = st_740, st_741
-				rs_846 = d_844 * d_845
-				tot_1448, err_1449 := runtime.MulSize(n_695, rs_846)
-				if err_1449 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1449)
-				}
-				a_843 = ar.F64w(tot_1448)
-			} else if st_740 != d_844 || st_741 != d_845 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_740, st_741})+", element 0 has shape "+runtime.ShapeString([]int{d_844, d_845}))
-			}
-			copy(a_843[i_904*rs_846:(i_904+1)*rs_846], st_739)
-			if i_904 == 0 {
-				d_848, d_849 = st_743, st_744
-				rs_850 = d_848 * d_849
-				tot_1450, err_1451 := runtime.MulSize(n_695, rs_850)
-				if err_1451 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1451)
-				}
-				a_847 = ar.F64w(tot_1450)
-			} else if st_743 != d_848 || st_744 != d_849 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_743, st_744})+", element 0 has shape "+runtime.ShapeString([]int{d_848, d_849}))
-			}
-			copy(a_847[i_904*rs_850:(i_904+1)*rs_850], st_742)
-			if i_904 == 0 {
-				d_852, d_853 = st_746, st_747
-				rs_854 = d_852 * d_853
-				tot_1452, err_1453 := runtime.MulSize(n_695, rs_854)
-				if err_1453 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1453)
-				}
-				a_851 = ar.F64w(tot_1452)
-			} else if st_746 != d_852 || st_747 != d_853 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_746, st_747})+", element 0 has shape "+runtime.ShapeString([]int{d_852, d_853}))
-			}
-			copy(a_851[i_904*rs_854:(i_904+1)*rs_854], st_745)
-			if i_904 == 0 {
-				d_856, d_857 = st_749, st_750
-				rs_858 = d_856 * d_857
-				tot_1454, err_1455 := runtime.MulSize(n_695, rs_858)
-				if err_1455 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1455)
-				}
-				a_855 = ar.F64w(tot_1454)
-			} else if st_749 != d_856 || st_750 != d_857 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_749, st_750})+", element 0 has shape "+runtime.ShapeString([]int{d_856, d_857}))
-			}
-			copy(a_855[i_904*rs_858:(i_904+1)*rs_858], st_748)
-			if i_904 == 0 {
-				d_860, d_861 = st_752, st_753
-				rs_862 = d_860 * d_861
-				tot_1456, err_1457 := runtime.MulSize(n_695, rs_862)
-				if err_1457 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1457)
-				}
-				a_859 = ar.F64w(tot_1456)
-			} else if st_752 != d_860 || st_753 != d_861 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_752, st_753})+", element 0 has shape "+runtime.ShapeString([]int{d_860, d_861}))
-			}
-			copy(a_859[i_904*rs_862:(i_904+1)*rs_862], st_751)
-			if i_904 == 0 {
-				d_864, d_865 = st_755, st_756
-				rs_866 = d_864 * d_865
-				tot_1458, err_1459 := runtime.MulSize(n_695, rs_866)
-				if err_1459 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1459)
-				}
-				a_863 = ar.F64w(tot_1458)
-			} else if st_755 != d_864 || st_756 != d_865 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_755, st_756})+", element 0 has shape "+runtime.ShapeString([]int{d_864, d_865}))
-			}
-			copy(a_863[i_904*rs_866:(i_904+1)*rs_866], st_754)
-			if i_904 == 0 {
-				d_868, d_869 = st_758, st_759
-				rs_870 = d_868 * d_869
-				tot_1460, err_1461 := runtime.MulSize(n_695, rs_870)
-				if err_1461 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1461)
-				}
-				a_867 = ar.F64w(tot_1460)
-			} else if st_758 != d_868 || st_759 != d_869 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_758, st_759})+", element 0 has shape "+runtime.ShapeString([]int{d_868, d_869}))
-			}
-			copy(a_867[i_904*rs_870:(i_904+1)*rs_870], st_757)
-			if i_904 == 0 {
-				d_872, d_873 = st_761, st_762
-				rs_874 = d_872 * d_873
-				tot_1462, err_1463 := runtime.MulSize(n_695, rs_874)
-				if err_1463 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1463)
-				}
-				a_871 = ar.F64w(tot_1462)
-			} else if st_761 != d_872 || st_762 != d_873 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_761, st_762})+", element 0 has shape "+runtime.ShapeString([]int{d_872, d_873}))
-			}
-			copy(a_871[i_904*rs_874:(i_904+1)*rs_874], st_760)
-			if i_904 == 0 {
-				d_876, d_877 = st_764, st_765
-				rs_878 = d_876 * d_877
-				tot_1464, err_1465 := runtime.MulSize(n_695, rs_878)
-				if err_1465 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1465)
-				}
-				a_875 = ar.F64w(tot_1464)
-			} else if st_764 != d_876 || st_765 != d_877 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_764, st_765})+", element 0 has shape "+runtime.ShapeString([]int{d_876, d_877}))
-			}
-			copy(a_875[i_904*rs_878:(i_904+1)*rs_878], st_763)
-			if i_904 == 0 {
-				d_880, d_881 = st_767, st_768
-				rs_882 = d_880 * d_881
-				tot_1466, err_1467 := runtime.MulSize(n_695, rs_882)
-				if err_1467 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1467)
-				}
-				a_879 = ar.F64w(tot_1466)
-			} else if st_767 != d_880 || st_768 != d_881 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_767, st_768})+", element 0 has shape "+runtime.ShapeString([]int{d_880, d_881}))
-			}
-			copy(a_879[i_904*rs_882:(i_904+1)*rs_882], st_766)
-			if i_904 == 0 {
-				d_884, d_885 = st_770, st_771
-				rs_886 = d_884 * d_885
-				tot_1468, err_1469 := runtime.MulSize(n_695, rs_886)
-				if err_1469 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1469)
-				}
-				a_883 = ar.F64w(tot_1468)
-			} else if st_770 != d_884 || st_771 != d_885 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_770, st_771})+", element 0 has shape "+runtime.ShapeString([]int{d_884, d_885}))
-			}
-			copy(a_883[i_904*rs_886:(i_904+1)*rs_886], st_769)
-			if i_904 == 0 {
-				d_888, d_889, d_890 = st_773, st_774, st_775
-				rs_891 = d_888 * d_889 * d_890
-				tot_1470, err_1471 := runtime.MulSize(n_695, rs_891)
-				if err_1471 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1471)
-				}
-				a_887 = ar.F64w(tot_1470)
-			} else if st_773 != d_888 || st_774 != d_889 || st_775 != d_890 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_773, st_774, st_775})+", element 0 has shape "+runtime.ShapeString([]int{d_888, d_889, d_890}))
-			}
-			copy(a_887[i_904*rs_891:(i_904+1)*rs_891], st_772)
-			if i_904 == 0 {
-				d_893 = st_777
-				rs_894 = d_893
-				tot_1472, err_1473 := runtime.MulSize(n_695, rs_894)
-				if err_1473 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1473)
-				}
-				a_892 = ar.F64w(tot_1472)
-			} else if st_777 != d_893 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_777})+", element 0 has shape "+runtime.ShapeString([]int{d_893}))
-			}
-			copy(a_892[i_904*rs_894:(i_904+1)*rs_894], st_776)
-			if i_904 == 0 {
-				d_896, d_897 = st_779, st_780
-				rs_898 = d_896 * d_897
-				tot_1474, err_1475 := runtime.MulSize(n_695, rs_898)
-				if err_1475 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1475)
-				}
-				a_895 = ar.F64w(tot_1474)
-			} else if st_779 != d_896 || st_780 != d_897 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_779, st_780})+", element 0 has shape "+runtime.ShapeString([]int{d_896, d_897}))
-			}
-			copy(a_895[i_904*rs_898:(i_904+1)*rs_898], st_778)
-			if i_904 == 0 {
-				d_900, d_901 = st_782, st_783
-				rs_902 = d_900 * d_901
-				tot_1476, err_1477 := runtime.MulSize(n_695, rs_902)
-				if err_1477 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1477)
-				}
-				a_899 = ar.F64w(tot_1476)
-			} else if st_782 != d_900 || st_783 != d_901 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_904)+" has shape "+runtime.ShapeString([]int{st_782, st_783})+", element 0 has shape "+runtime.ShapeString([]int{d_900, d_901}))
-			}
-			copy(a_899[i_904*rs_902:(i_904+1)*rs_902], st_781)
-			a_903[i_904] = st_784
-			_ = mark_905
 		}
-		c_20, c_21, c_22, c_23, c_24, c_26, c_28, c_29, c_31, c_33, c_34, c_36, c_37, c_39, c_40, c_42, c_43, c_45, c_46, c_47, c_49, c_50, c_51, c_53, c_54, c_55, c_56, c_58, c_59, c_60, c_62, c_63, c_64, c_66, c_67, c_68, c_70, c_71, c_72, c_74, c_75, c_76, c_78, c_79, c_80, c_82, c_83, c_84, c_86, c_87, c_88, c_90, c_91, c_92, c_94, c_95, c_96, c_98, c_99, c_100, c_102, c_103, c_104, c_106, c_107, c_108, c_110, c_111, c_112, c_114, c_115, c_116, c_118, c_119, c_120, c_122, c_123, c_124, c_126, c_127, c_128, c_129, c_131, c_132, c_134, c_135, c_136, c_138, c_139, c_140 = a_785, n_695, d_786, d_787, a_789, a_790, d_791, a_793, a_794, d_795, a_797, d_798, a_800, d_801, a_803, d_804, a_806, d_807, d_808, a_810, d_811, d_812, a_814, d_815, d_816, d_817, a_819, d_820, d_821, a_823, d_824, d_825, a_827, d_828, d_829, a_831, d_832, d_833, a_835, d_836, d_837, a_839, d_840, d_841, a_843, d_844, d_845, a_847, d_848, d_849, a_851, d_852, d_853, a_855, d_856, d_857, a_859, d_860, d_861, a_863, d_864, d_865, a_867, d_868, d_869, a_871, d_872, d_873, a_875, d_876, d_877, a_879, d_880, d_881, a_883, d_884, d_885, a_887, d_888, d_889, d_890, a_892, d_893, a_895, d_896, d_897, a_899, d_900, d_901, a_903
+		c_20, c_21, c_22, c_23, c_24, c_28, c_30, c_32, c_33, c_35, c_36, c_38, c_45, c_53, c_54, c_56, c_57, c_58, c_60, c_61, c_62, c_64, c_65, c_66, c_68, c_69, c_70, c_72, c_73, c_74, c_76, c_77, c_78, c_80, c_81, c_82, c_84, c_85, c_86, c_88, c_89, c_90, c_92, c_93, c_94, c_96, c_97, c_98, c_100, c_101, c_102, c_104, c_105, c_106, c_108, c_109, c_110, c_112, c_113, c_126, c_128, c_129, c_130 = a_744, n_654, d_745, d_746, a_748, a_749, a_750, d_751, a_753, d_754, a_756, d_757, d_759, d_767, a_769, d_770, d_771, a_773, d_774, d_775, a_777, d_778, d_779, a_781, d_782, d_783, a_785, d_786, d_787, a_789, d_790, d_791, a_793, d_794, d_795, a_797, d_798, d_799, a_801, d_802, d_803, a_805, d_806, d_807, a_809, d_810, d_811, a_813, d_814, d_815, a_817, d_818, d_819, a_821, d_822, d_823, a_825, d_826, d_827, a_836, d_837, d_838, a_840
 	} else {
-		n_1478, err_1479 := runtime.CheckSize(int64(0))
-		if err_1479 != nil {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1479)
+		n_1374, err_1375 := runtime.CheckSize(int64(0))
+		if err_1375 != nil {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1375)
 		}
-		var a_1480 []float64
-		var d_1481 int = 0
-		var d_1482 int = 0
-		var rs_1483 int = 0
-		a_1484 := ar.F64w(n_1478)
-		var a_1485 []float64
-		var d_1486 int = 0
-		var rs_1487 int = 0
-		a_1488 := ar.F64w(n_1478)
-		var a_1489 []float64
-		var d_1490 int = 0
-		var rs_1491 int = 0
-		var a_1492 []float64
-		var d_1493 int = 0
-		var rs_1494 int = 0
-		var a_1495 []float64
-		var d_1496 int = 0
-		var rs_1497 int = 0
-		var a_1498 []float64
-		var d_1499 int = 0
-		var rs_1500 int = 0
-		var a_1501 []float64
-		var d_1502 int = 0
-		var d_1503 int = 0
-		var rs_1504 int = 0
-		var a_1505 []float64
-		var d_1506 int = 0
-		var d_1507 int = 0
-		var rs_1508 int = 0
-		var a_1509 []float64
-		var d_1510 int = 0
-		var d_1511 int = 0
-		var d_1512 int = 0
-		var rs_1513 int = 0
-		var a_1514 []float64
-		var d_1515 int = 0
-		var d_1516 int = 0
-		var rs_1517 int = 0
-		var a_1518 []float64
-		var d_1519 int = 0
-		var d_1520 int = 0
-		var rs_1521 int = 0
-		var a_1522 []float64
-		var d_1523 int = 0
-		var d_1524 int = 0
-		var rs_1525 int = 0
-		var a_1526 []float64
-		var d_1527 int = 0
-		var d_1528 int = 0
-		var rs_1529 int = 0
-		var a_1530 []float64
-		var d_1531 int = 0
-		var d_1532 int = 0
-		var rs_1533 int = 0
-		var a_1534 []float64
-		var d_1535 int = 0
-		var d_1536 int = 0
-		var rs_1537 int = 0
-		var a_1538 []float64
-		var d_1539 int = 0
-		var d_1540 int = 0
-		var rs_1541 int = 0
-		var a_1542 []float64
-		var d_1543 int = 0
-		var d_1544 int = 0
-		var rs_1545 int = 0
-		var a_1546 []float64
-		var d_1547 int = 0
-		var d_1548 int = 0
-		var rs_1549 int = 0
-		var a_1550 []float64
-		var d_1551 int = 0
-		var d_1552 int = 0
-		var rs_1553 int = 0
-		var a_1554 []float64
-		var d_1555 int = 0
-		var d_1556 int = 0
-		var rs_1557 int = 0
-		var a_1558 []float64
-		var d_1559 int = 0
-		var d_1560 int = 0
-		var rs_1561 int = 0
-		var a_1562 []float64
-		var d_1563 int = 0
-		var d_1564 int = 0
-		var rs_1565 int = 0
-		var a_1566 []float64
-		var d_1567 int = 0
-		var d_1568 int = 0
-		var rs_1569 int = 0
-		var a_1570 []float64
-		var d_1571 int = 0
-		var d_1572 int = 0
-		var rs_1573 int = 0
-		var a_1574 []float64
-		var d_1575 int = 0
-		var d_1576 int = 0
-		var rs_1577 int = 0
-		var a_1578 []float64
-		var d_1579 int = 0
-		var d_1580 int = 0
-		var rs_1581 int = 0
-		var a_1582 []float64
-		var d_1583 int = 0
-		var d_1584 int = 0
-		var d_1585 int = 0
-		var rs_1586 int = 0
-		var a_1587 []float64
-		var d_1588 int = 0
-		var rs_1589 int = 0
-		var a_1590 []float64
-		var d_1591 int = 0
-		var d_1592 int = 0
-		var rs_1593 int = 0
-		var a_1594 []float64
-		var d_1595 int = 0
-		var d_1596 int = 0
-		var rs_1597 int = 0
-		a_1598 := ar.F64w(n_1478)
-		for i_1599 := 0; i_1599 < n_1478; i_1599++ {
-			mark_1600 := ar.mark()
-			i_1601 := int64(i_1599)
-			_ = i_1601
+		var a_1376 []float64
+		var d_1377 int = 0
+		var d_1378 int = 0
+		var rs_1379 int = 0
+		a_1380 := ar.F64w(n_1374)
+		a_1381 := ar.F64w(n_1374)
+		var a_1382 []float64
+		var d_1383 int = 0
+		var rs_1384 int = 0
+		var a_1385 []float64
+		var d_1386 int = 0
+		var rs_1387 int = 0
+		var a_1388 []float64
+		var d_1389 int = 0
+		var rs_1390 int = 0
+		var d_1391 int = 0
+		var d_1392 int = 0
+		var rs_1393 int = 0
+		var d_1394 int = 0
+		var d_1395 int = 0
+		var d_1396 int = 0
+		var rs_1397 int = 0
+		var d_1398 int = 0
+		var d_1399 int = 0
+		var rs_1400 int = 0
+		var a_1401 []float64
+		var d_1402 int = 0
+		var d_1403 int = 0
+		var rs_1404 int = 0
+		var a_1405 []float64
+		var d_1406 int = 0
+		var d_1407 int = 0
+		var rs_1408 int = 0
+		var a_1409 []float64
+		var d_1410 int = 0
+		var d_1411 int = 0
+		var rs_1412 int = 0
+		var a_1413 []float64
+		var d_1414 int = 0
+		var d_1415 int = 0
+		var rs_1416 int = 0
+		var a_1417 []float64
+		var d_1418 int = 0
+		var d_1419 int = 0
+		var rs_1420 int = 0
+		var a_1421 []float64
+		var d_1422 int = 0
+		var d_1423 int = 0
+		var rs_1424 int = 0
+		var a_1425 []float64
+		var d_1426 int = 0
+		var d_1427 int = 0
+		var rs_1428 int = 0
+		var a_1429 []float64
+		var d_1430 int = 0
+		var d_1431 int = 0
+		var rs_1432 int = 0
+		var a_1433 []float64
+		var d_1434 int = 0
+		var d_1435 int = 0
+		var rs_1436 int = 0
+		var a_1437 []float64
+		var d_1438 int = 0
+		var d_1439 int = 0
+		var rs_1440 int = 0
+		var a_1441 []float64
+		var d_1442 int = 0
+		var d_1443 int = 0
+		var rs_1444 int = 0
+		var a_1445 []float64
+		var d_1446 int = 0
+		var d_1447 int = 0
+		var rs_1448 int = 0
+		var a_1449 []float64
+		var d_1450 int = 0
+		var d_1451 int = 0
+		var rs_1452 int = 0
+		var a_1453 []float64
+		var d_1454 int = 0
+		var d_1455 int = 0
+		var rs_1456 int = 0
+		var a_1457 []float64
+		var d_1458 int = 0
+		var d_1459 int = 0
+		var rs_1460 int = 0
+		var d_1461 int = 0
+		var d_1462 int = 0
+		var rs_1463 int = 0
+		var d_1464 int = 0
+		var d_1465 int = 0
+		var d_1466 int = 0
+		var rs_1467 int = 0
+		var a_1468 []float64
+		var d_1469 int = 0
+		var d_1470 int = 0
+		var rs_1471 int = 0
+		a_1472 := ar.F64w(n_1374)
+		for i_1473 := 0; i_1473 < n_1374; i_1473++ {
+			mark_1474 := ar.mark()
+			i_1475 := int64(i_1473)
+			_ = i_1475
 			if int64(0) >= int64(sequence_11) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(int64(0), sequence_11))
 			}
-			row_1602 := sequence_10[int(int64(0))*sequence_12 : (int(int64(0))+1)*sequence_12]
+			row_1476 := sequence_10[int(int64(0))*sequence_12 : (int(int64(0))+1)*sequence_12]
 			if int64(0) >= int64(extraparams_5) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
 			}
-			row_1603 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
+			row_1477 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
 			if extraparams_6 != sequence_12 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 			}
-			r_1604 := ar.F64w(sequence_12)
-			row_1602 = row_1602[:len(r_1604)]
-			row_1603 = row_1603[:len(r_1604)]
-			for i_1605 := range r_1604 {
-				r_1604[i_1605] = (row_1602[i_1605] * row_1603[i_1605])
+			r_1478 := ar.F64w(sequence_12)
+			row_1476 = row_1476[:len(r_1478)]
+			row_1477 = row_1477[:len(r_1478)]
+			for i_1479 := range r_1478 {
+				r_1478[i_1479] = (row_1476[i_1479] * row_1477[i_1479])
 			}
-			x_1607 := n_14 / int64(2)
-			x_1608 := max(x_1607, int64(0))
-			x_1609 := x_1608 > int64(0)
-			var c_1610 []float64
-			var c_1611 int
-			var c_1612 int
-			var c_1613 []float64
-			var c_1614 int
-			var c_1615 int
-			var c_1616 int
-			var c_1617 []float64
-			var c_1618 int
-			var c_1619 int
-			var c_1620 []float64
-			var c_1621 int
-			var c_1622 int
-			var c_1623 []float64
-			var c_1624 int
-			var c_1625 int
-			var c_1626 []float64
-			var c_1627 int
-			var c_1628 int
-			var c_1629 []float64
-			var c_1630 int
-			var c_1631 int
-			var c_1632 []float64
-			var c_1633 int
-			var c_1634 int
-			var c_1635 []float64
-			var c_1636 int
-			var c_1637 int
-			var c_1638 []float64
-			var c_1639 int
-			var c_1640 int
-			var c_1641 []float64
-			var c_1642 int
-			var c_1643 int
-			var c_1644 []float64
-			var c_1645 int
-			var c_1646 int
-			var c_1647 []float64
-			var c_1648 int
-			var c_1649 int
-			var c_1650 []float64
-			var c_1651 int
-			var c_1652 int
-			var c_1653 []float64
-			var c_1654 int
-			var c_1655 int
-			var c_1656 []float64
-			var c_1657 int
-			var c_1658 int
-			var c_1659 []float64
-			var c_1660 int
-			var c_1661 int
-			var c_1662 []float64
-			var c_1663 int
-			var c_1664 int
-			var c_1665 []float64
-			var c_1666 int
-			var c_1667 int
-			var c_1668 []float64
-			var c_1669 int
-			var c_1670 int
-			var c_1671 int
-			if x_1609 {
-				x_1672 := x_1608 - int64(1)
+			x_1481 := n_14 / int64(2)
+			x_1482 := max(x_1481, int64(0))
+			x_1483 := x_1482 > int64(0)
+			var c_1484 []float64
+			var c_1485 int
+			var c_1486 int
+			var c_1487 []float64
+			var c_1488 int
+			var c_1489 int
+			var c_1490 int
+			var c_1491 []float64
+			var c_1492 int
+			var c_1493 int
+			var c_1494 []float64
+			var c_1495 int
+			var c_1496 int
+			var c_1497 []float64
+			var c_1498 int
+			var c_1499 int
+			var c_1500 []float64
+			var c_1501 int
+			var c_1502 int
+			var c_1503 []float64
+			var c_1504 int
+			var c_1505 int
+			var c_1506 []float64
+			var c_1507 int
+			var c_1508 int
+			var c_1509 []float64
+			var c_1510 int
+			var c_1511 int
+			var c_1512 []float64
+			var c_1513 int
+			var c_1514 int
+			var c_1515 []float64
+			var c_1516 int
+			var c_1517 int
+			var c_1518 []float64
+			var c_1519 int
+			var c_1520 int
+			var c_1521 []float64
+			var c_1522 int
+			var c_1523 int
+			var c_1524 []float64
+			var c_1525 int
+			var c_1526 int
+			var c_1527 []float64
+			var c_1528 int
+			var c_1529 int
+			var c_1530 []float64
+			var c_1531 int
+			var c_1532 int
+			var c_1533 []float64
+			var c_1534 int
+			var c_1535 int
+			var c_1536 []float64
+			var c_1537 int
+			var c_1538 int
+			var c_1539 []float64
+			var c_1540 int
+			var c_1541 int
+			var c_1542 []float64
+			var c_1543 int
+			var c_1544 int
+			var c_1545 int
+			if x_1483 {
+				x_1546 := x_1482 - int64(1)
 				if int64(0) >= int64(mainparams_2) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 				}
-				row_1673 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+				row_1547 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 				if int64(1) >= int64(mainparams_2) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 				}
-				row_1674 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+				row_1548 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
-				n_1675 := int(n_15) - int(int64(0))
-				s_1676 := row_1673[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_1675 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1675}))
+				n_1549 := int(n_15) - int(int64(0))
+				s_1550 := row_1547[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_1549 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1549}))
 				}
 				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
-				n_1677 := int(n_15) - int(int64(0))
-				s_1678 := row_1674[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_1677 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1677}))
+				n_1551 := int(n_15) - int(int64(0))
+				s_1552 := row_1548[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_1551 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1551}))
 				}
-				r_1679 := ar.F64w(sequence_12)
-				r_1604 = r_1604[:len(r_1679)]
-				s_1676 = s_1676[:len(r_1679)]
-				s_1678 = s_1678[:len(r_1679)]
-				for i_1680 := range r_1679 {
-					r_1679[i_1680] = (runtime.Sigmoid(((r_1604[i_1680] * s_1676[i_1680]) + s_1678[i_1680])))
+				r_1553 := ar.F64w(sequence_12)
+				r_1478 = r_1478[:len(r_1553)]
+				s_1550 = s_1550[:len(r_1553)]
+				s_1552 = s_1552[:len(r_1553)]
+				for i_1554 := range r_1553 {
+					r_1553[i_1554] = (runtime.Sigmoid(((r_1478[i_1554] * s_1550[i_1554]) + s_1552[i_1554])))
 				}
 				if int64(0) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
 				}
-				row_1682 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
-				x_1683 := int64(2) * n_15
-				if n_15 < 0 || x_1683 < n_15 || x_1683 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1683, mainparams_3))
+				row_1556 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
+				x_1557 := int64(2) * n_15
+				if n_15 < 0 || x_1557 < n_15 || x_1557 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1557, mainparams_3))
 				}
-				n_1684 := int(x_1683) - int(n_15)
-				s_1685 := row_1673[int(n_15)*1 : int(x_1683)*1 : int(x_1683)*1]
-				if n_1684 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1684}))
+				n_1558 := int(x_1557) - int(n_15)
+				s_1559 := row_1547[int(n_15)*1 : int(x_1557)*1 : int(x_1557)*1]
+				if n_1558 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1558}))
 				}
-				if n_15 < 0 || x_1683 < n_15 || x_1683 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1683, mainparams_3))
+				if n_15 < 0 || x_1557 < n_15 || x_1557 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1557, mainparams_3))
 				}
-				n_1686 := int(x_1683) - int(n_15)
-				s_1687 := row_1674[int(n_15)*1 : int(x_1683)*1 : int(x_1683)*1]
-				if n_1686 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1686}))
+				n_1560 := int(x_1557) - int(n_15)
+				s_1561 := row_1548[int(n_15)*1 : int(x_1557)*1 : int(x_1557)*1]
+				if n_1560 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1560}))
 				}
-				r_1688 := ar.F64w(state_9)
-				row_1682 = row_1682[:len(r_1688)]
-				s_1685 = s_1685[:len(r_1688)]
-				s_1687 = s_1687[:len(r_1688)]
-				for i_1689 := range r_1688 {
-					r_1688[i_1689] = (runtime.Sigmoid(((row_1682[i_1689] * s_1685[i_1689]) + s_1687[i_1689])))
+				r_1562 := ar.F64w(state_9)
+				row_1556 = row_1556[:len(r_1562)]
+				s_1559 = s_1559[:len(r_1562)]
+				s_1561 = s_1561[:len(r_1562)]
+				for i_1563 := range r_1562 {
+					r_1562[i_1563] = (runtime.Sigmoid(((row_1556[i_1563] * s_1559[i_1563]) + s_1561[i_1563])))
 				}
-				x_1691 := int64(3) * n_15
-				if x_1683 < 0 || x_1691 < x_1683 || x_1691 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1683, x_1691, mainparams_3))
+				x_1565 := int64(3) * n_15
+				if x_1557 < 0 || x_1565 < x_1557 || x_1565 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1557, x_1565, mainparams_3))
 				}
-				n_1692 := int(x_1691) - int(x_1683)
-				s_1693 := row_1673[int(x_1683)*1 : int(x_1691)*1 : int(x_1691)*1]
-				if n_1692 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1692}))
+				n_1566 := int(x_1565) - int(x_1557)
+				s_1567 := row_1547[int(x_1557)*1 : int(x_1565)*1 : int(x_1565)*1]
+				if n_1566 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1566}))
 				}
-				if x_1683 < 0 || x_1691 < x_1683 || x_1691 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1683, x_1691, mainparams_3))
+				if x_1557 < 0 || x_1565 < x_1557 || x_1565 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1557, x_1565, mainparams_3))
 				}
-				n_1694 := int(x_1691) - int(x_1683)
-				s_1695 := row_1674[int(x_1683)*1 : int(x_1691)*1 : int(x_1691)*1]
-				if n_1694 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1694}))
+				n_1568 := int(x_1565) - int(x_1557)
+				s_1569 := row_1548[int(x_1557)*1 : int(x_1565)*1 : int(x_1565)*1]
+				if n_1568 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1568}))
 				}
-				r_1696 := ar.F64w(sequence_12)
-				r_1604 = r_1604[:len(r_1696)]
-				s_1693 = s_1693[:len(r_1696)]
-				s_1695 = s_1695[:len(r_1696)]
-				for i_1697 := range r_1696 {
-					r_1696[i_1697] = (runtime.Sigmoid(((r_1604[i_1697] * s_1693[i_1697]) + s_1695[i_1697])))
+				r_1570 := ar.F64w(sequence_12)
+				r_1478 = r_1478[:len(r_1570)]
+				s_1567 = s_1567[:len(r_1570)]
+				s_1569 = s_1569[:len(r_1570)]
+				for i_1571 := range r_1570 {
+					r_1570[i_1571] = (runtime.Sigmoid(((r_1478[i_1571] * s_1567[i_1571]) + s_1569[i_1571])))
 				}
-				x_1699 := int64(4) * n_15
-				if x_1691 < 0 || x_1699 < x_1691 || x_1699 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1691, x_1699, mainparams_3))
+				x_1573 := int64(4) * n_15
+				if x_1565 < 0 || x_1573 < x_1565 || x_1573 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1565, x_1573, mainparams_3))
 				}
-				n_1700 := int(x_1699) - int(x_1691)
-				s_1701 := row_1673[int(x_1691)*1 : int(x_1699)*1 : int(x_1699)*1]
-				if n_1700 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1700}))
+				n_1574 := int(x_1573) - int(x_1565)
+				s_1575 := row_1547[int(x_1565)*1 : int(x_1573)*1 : int(x_1573)*1]
+				if n_1574 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1574}))
 				}
-				if x_1691 < 0 || x_1699 < x_1691 || x_1699 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1691, x_1699, mainparams_3))
+				if x_1565 < 0 || x_1573 < x_1565 || x_1573 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1565, x_1573, mainparams_3))
 				}
-				n_1702 := int(x_1699) - int(x_1691)
-				s_1703 := row_1674[int(x_1691)*1 : int(x_1699)*1 : int(x_1699)*1]
-				if n_1702 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1702}))
+				n_1576 := int(x_1573) - int(x_1565)
+				s_1577 := row_1548[int(x_1565)*1 : int(x_1573)*1 : int(x_1573)*1]
+				if n_1576 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1576}))
 				}
-				r_1704 := ar.F64w(state_9)
-				row_1682 = row_1682[:len(r_1704)]
-				s_1701 = s_1701[:len(r_1704)]
-				s_1703 = s_1703[:len(r_1704)]
-				for i_1705 := range r_1704 {
-					r_1704[i_1705] = (math.Tanh(((row_1682[i_1705] * s_1701[i_1705]) + s_1703[i_1705])))
+				r_1578 := ar.F64w(state_9)
+				row_1556 = row_1556[:len(r_1578)]
+				s_1575 = s_1575[:len(r_1578)]
+				s_1577 = s_1577[:len(r_1578)]
+				for i_1579 := range r_1578 {
+					r_1578[i_1579] = (math.Tanh(((row_1556[i_1579] * s_1575[i_1579]) + s_1577[i_1579])))
 				}
 				if int64(1) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
 				}
-				row_1707 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
+				row_1581 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
 				if sequence_12 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 				}
-				r_1708 := ar.F64w(state_9)
-				row_1707 = row_1707[:len(r_1708)]
-				r_1679 = r_1679[:len(r_1708)]
-				r_1688 = r_1688[:len(r_1708)]
-				r_1704 = r_1704[:len(r_1708)]
-				for i_1709 := range r_1708 {
-					r_1708[i_1709] = ((row_1707[i_1709] * r_1679[i_1709]) + (r_1688[i_1709] * r_1704[i_1709]))
+				r_1582 := ar.F64w(state_9)
+				row_1581 = row_1581[:len(r_1582)]
+				r_1553 = r_1553[:len(r_1582)]
+				r_1562 = r_1562[:len(r_1582)]
+				r_1578 = r_1578[:len(r_1582)]
+				for i_1583 := range r_1582 {
+					r_1582[i_1583] = ((row_1581[i_1583] * r_1553[i_1583]) + (r_1562[i_1583] * r_1578[i_1583]))
 				}
-				r_1711 := ar.F64w(state_9)
-				r_1708 = r_1708[:len(r_1711)]
-				for i_1712 := range r_1711 {
-					r_1711[i_1712] = (math.Tanh(r_1708[i_1712]))
+				r_1585 := ar.F64w(state_9)
+				r_1582 = r_1582[:len(r_1585)]
+				for i_1586 := range r_1585 {
+					r_1585[i_1586] = (math.Tanh(r_1582[i_1586]))
 				}
 				if state_9 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 				}
-				r_1714 := ar.F64w(sequence_12)
-				r_1696 = r_1696[:len(r_1714)]
-				r_1711 = r_1711[:len(r_1714)]
-				for i_1715 := range r_1714 {
-					r_1714[i_1715] = (r_1696[i_1715] * r_1711[i_1715])
+				r_1588 := ar.F64w(sequence_12)
+				r_1570 = r_1570[:len(r_1588)]
+				r_1585 = r_1585[:len(r_1588)]
+				for i_1589 := range r_1588 {
+					r_1588[i_1589] = (r_1570[i_1589] * r_1585[i_1589])
 				}
 				if int64(0) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
@@ -6227,726 +5970,748 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if sequence_12 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 				}
-				c_1717 := ar.F64w(len(state_7))
-				copy(c_1717, state_7)
-				copy(c_1717[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_1714)
+				c_1591 := ar.F64w(len(state_7))
+				copy(c_1591, state_7)
+				copy(c_1591[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_1588)
 				if int64(1) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
 				}
-				copy(c_1717[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_1708)
-				n_1718 := int(max(x_1672, 0)) + 1
-				var st_1719 []float64
-				var st_1720 int
-				var st_1721 []float64
-				var st_1722 int
-				var st_1723 int
-				var st_1724 []float64
-				var st_1725 int
-				var st_1726 []float64
-				var st_1727 int
-				var st_1728 []float64
-				var st_1729 int
-				var st_1730 []float64
-				var st_1731 int
-				var st_1732 []float64
-				var st_1733 int
-				var st_1734 []float64
-				var st_1735 int
-				var st_1736 []float64
-				var st_1737 int
-				var st_1738 []float64
-				var st_1739 int
-				var st_1740 []float64
-				var st_1741 int
-				var st_1742 []float64
-				var st_1743 int
-				var st_1744 []float64
-				var st_1745 int
-				var st_1746 []float64
-				var st_1747 int
-				var st_1748 []float64
-				var st_1749 int
-				var st_1750 []float64
-				var st_1751 int
-				var st_1752 []float64
-				var st_1753 int
-				var st_1754 []float64
-				var st_1755 int
-				var st_1756 []float64
-				var st_1757 int
-				var st_1758 []float64
-				var st_1759 int
-				var st_1760 int
-				st_1719, st_1720, st_1721, st_1722, st_1723, st_1724, st_1725, st_1726, st_1727, st_1728, st_1729, st_1730, st_1731, st_1732, st_1733, st_1734, st_1735, st_1736, st_1737, st_1738, st_1739, st_1740, st_1741, st_1742, st_1743, st_1744, st_1745, st_1746, st_1747, st_1748, st_1749, st_1750, st_1751, st_1752, st_1753, st_1754, st_1755, st_1756, st_1757, st_1758, st_1759, st_1760 = r_1714, sequence_12, c_1717, state_8, state_9, r_1708, state_9, r_1711, state_9, r_1696, sequence_12, r_1704, state_9, r_1688, state_9, r_1679, sequence_12, row_1707, state_9, row_1674, mainparams_3, s_1701, n_1700, row_1682, state_9, row_1673, mainparams_3, s_1693, n_1692, r_1604, sequence_12, s_1685, n_1684, row_1682, state_9, s_1676, n_1675, r_1604, sequence_12, state_7, state_8, state_9
-				var a_1761 []float64
-				var d_1762 int = 0
-				var rs_1763 int = 0
-				var a_1764 []float64
-				var d_1765 int = 0
-				var d_1766 int = 0
-				var rs_1767 int = 0
-				var a_1768 []float64
-				var d_1769 int = 0
-				var rs_1770 int = 0
-				var a_1771 []float64
-				var d_1772 int = 0
-				var rs_1773 int = 0
-				var a_1774 []float64
-				var d_1775 int = 0
-				var rs_1776 int = 0
-				var a_1777 []float64
-				var d_1778 int = 0
-				var rs_1779 int = 0
-				var a_1780 []float64
-				var d_1781 int = 0
-				var rs_1782 int = 0
-				var a_1783 []float64
-				var d_1784 int = 0
-				var rs_1785 int = 0
-				var a_1786 []float64
-				var d_1787 int = 0
-				var rs_1788 int = 0
-				var a_1789 []float64
-				var d_1790 int = 0
-				var rs_1791 int = 0
-				var a_1792 []float64
-				var d_1793 int = 0
-				var rs_1794 int = 0
-				var a_1795 []float64
-				var d_1796 int = 0
-				var rs_1797 int = 0
-				var a_1798 []float64
-				var d_1799 int = 0
-				var rs_1800 int = 0
-				var a_1801 []float64
-				var d_1802 int = 0
-				var rs_1803 int = 0
-				var a_1804 []float64
-				var d_1805 int = 0
-				var rs_1806 int = 0
-				var a_1807 []float64
-				var d_1808 int = 0
-				var rs_1809 int = 0
-				var a_1810 []float64
-				var d_1811 int = 0
-				var rs_1812 int = 0
-				var a_1813 []float64
-				var d_1814 int = 0
-				var rs_1815 int = 0
-				var a_1816 []float64
-				var d_1817 int = 0
-				var rs_1818 int = 0
-				var a_1819 []float64
-				var d_1820 int = 0
-				var d_1821 int = 0
-				var rs_1822 int = 0
-				for i_1823 := 0; i_1823 < n_1718; i_1823++ {
-					mark_1824 := ar.mark()
-					if i_1823 > 0 {
-						k_1825 := int64(i_1823 - 1)
-						x_1826 := k_1825 + int64(1)
-						x_1827 := int64(2) * x_1826
-						if x_1827 < 0 || x_1827 >= int64(mainparams_2) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_1827, mainparams_2))
+				copy(c_1591[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_1582)
+				n_1592 := int(max(x_1546, 0)) + 1
+				var st_1593 []float64
+				var st_1594 int
+				var st_1595 []float64
+				var st_1596 int
+				var st_1597 int
+				var st_1598 []float64
+				var st_1599 int
+				var st_1600 []float64
+				var st_1601 int
+				var st_1602 []float64
+				var st_1603 int
+				var st_1604 []float64
+				var st_1605 int
+				var st_1606 []float64
+				var st_1607 int
+				var st_1608 []float64
+				var st_1609 int
+				var st_1610 []float64
+				var st_1611 int
+				var st_1612 []float64
+				var st_1613 int
+				var st_1614 []float64
+				var st_1615 int
+				var st_1616 []float64
+				var st_1617 int
+				var st_1618 []float64
+				var st_1619 int
+				var st_1620 []float64
+				var st_1621 int
+				var st_1622 []float64
+				var st_1623 int
+				var st_1624 []float64
+				var st_1625 int
+				var st_1626 []float64
+				var st_1627 int
+				var st_1628 []float64
+				var st_1629 int
+				var st_1630 []float64
+				var st_1631 int
+				var st_1632 []float64
+				var st_1633 int
+				var st_1634 int
+				st_1593, st_1594, st_1595, st_1596, st_1597, st_1598, st_1599, st_1600, st_1601, st_1602, st_1603, st_1604, st_1605, st_1606, st_1607, st_1608, st_1609, st_1610, st_1611, st_1612, st_1613, st_1614, st_1615, st_1616, st_1617, st_1618, st_1619, st_1620, st_1621, st_1622, st_1623, st_1624, st_1625, st_1626, st_1627, st_1628, st_1629, st_1630, st_1631, st_1632, st_1633, st_1634 = r_1588, sequence_12, c_1591, state_8, state_9, r_1582, state_9, r_1585, state_9, r_1570, sequence_12, r_1578, state_9, r_1562, state_9, r_1553, sequence_12, row_1581, state_9, row_1548, mainparams_3, s_1575, n_1574, row_1556, state_9, row_1547, mainparams_3, s_1567, n_1566, r_1478, sequence_12, s_1559, n_1558, row_1556, state_9, s_1550, n_1549, r_1478, sequence_12, state_7, state_8, state_9
+				var a_1635 []float64
+				var d_1636 int = 0
+				var rs_1637 int = 0
+				var a_1638 []float64
+				var d_1639 int = 0
+				var d_1640 int = 0
+				var rs_1641 int = 0
+				var a_1642 []float64
+				var d_1643 int = 0
+				var rs_1644 int = 0
+				var a_1645 []float64
+				var d_1646 int = 0
+				var rs_1647 int = 0
+				var a_1648 []float64
+				var d_1649 int = 0
+				var rs_1650 int = 0
+				var a_1651 []float64
+				var d_1652 int = 0
+				var rs_1653 int = 0
+				var a_1654 []float64
+				var d_1655 int = 0
+				var rs_1656 int = 0
+				var a_1657 []float64
+				var d_1658 int = 0
+				var rs_1659 int = 0
+				var a_1660 []float64
+				var d_1661 int = 0
+				var rs_1662 int = 0
+				var a_1663 []float64
+				var d_1664 int = 0
+				var rs_1665 int = 0
+				var a_1666 []float64
+				var d_1667 int = 0
+				var rs_1668 int = 0
+				var a_1669 []float64
+				var d_1670 int = 0
+				var rs_1671 int = 0
+				var a_1672 []float64
+				var d_1673 int = 0
+				var rs_1674 int = 0
+				var a_1675 []float64
+				var d_1676 int = 0
+				var rs_1677 int = 0
+				var a_1678 []float64
+				var d_1679 int = 0
+				var rs_1680 int = 0
+				var a_1681 []float64
+				var d_1682 int = 0
+				var rs_1683 int = 0
+				var a_1684 []float64
+				var d_1685 int = 0
+				var rs_1686 int = 0
+				var a_1687 []float64
+				var d_1688 int = 0
+				var rs_1689 int = 0
+				var a_1690 []float64
+				var d_1691 int = 0
+				var rs_1692 int = 0
+				var a_1693 []float64
+				var d_1694 int = 0
+				var d_1695 int = 0
+				var rs_1696 int = 0
+				for i_1697 := 0; i_1697 < n_1592; i_1697++ {
+					mark_1698 := ar.mark()
+					if i_1697 > 0 {
+						k_1699 := int64(i_1697 - 1)
+						x_1700 := k_1699 + int64(1)
+						x_1701 := int64(2) * x_1700
+						if x_1701 < 0 || x_1701 >= int64(mainparams_2) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_1701, mainparams_2))
 						}
-						row_1828 := mainparams_1[int(x_1827)*mainparams_3 : (int(x_1827)+1)*mainparams_3]
-						x_1829 := x_1827 + int64(1)
-						if x_1829 < 0 || x_1829 >= int64(mainparams_2) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_1829, mainparams_2))
+						row_1702 := mainparams_1[int(x_1701)*mainparams_3 : (int(x_1701)+1)*mainparams_3]
+						x_1703 := x_1701 + int64(1)
+						if x_1703 < 0 || x_1703 >= int64(mainparams_2) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_1703, mainparams_2))
 						}
-						row_1830 := mainparams_1[int(x_1829)*mainparams_3 : (int(x_1829)+1)*mainparams_3]
+						row_1704 := mainparams_1[int(x_1703)*mainparams_3 : (int(x_1703)+1)*mainparams_3]
 						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 						}
-						n_1831 := int(n_15) - int(int64(0))
-						s_1832 := row_1828[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-						if n_1831 != st_1720 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1720})+" and "+runtime.ShapeString([]int{n_1831}))
+						n_1705 := int(n_15) - int(int64(0))
+						s_1706 := row_1702[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+						if n_1705 != st_1594 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1594})+" and "+runtime.ShapeString([]int{n_1705}))
 						}
 						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 						}
-						n_1833 := int(n_15) - int(int64(0))
-						s_1834 := row_1830[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-						if n_1833 != st_1720 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1720})+" and "+runtime.ShapeString([]int{n_1833}))
+						n_1707 := int(n_15) - int(int64(0))
+						s_1708 := row_1704[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+						if n_1707 != st_1594 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1594})+" and "+runtime.ShapeString([]int{n_1707}))
 						}
-						r_1835 := ar.F64w(st_1720)
-						st_1719 = st_1719[:len(r_1835)]
-						s_1832 = s_1832[:len(r_1835)]
-						s_1834 = s_1834[:len(r_1835)]
-						for i_1836 := range r_1835 {
-							r_1835[i_1836] = (runtime.Sigmoid(((st_1719[i_1836] * s_1832[i_1836]) + s_1834[i_1836])))
+						r_1709 := ar.F64w(st_1594)
+						st_1593 = st_1593[:len(r_1709)]
+						s_1706 = s_1706[:len(r_1709)]
+						s_1708 = s_1708[:len(r_1709)]
+						for i_1710 := range r_1709 {
+							r_1709[i_1710] = (runtime.Sigmoid(((st_1593[i_1710] * s_1706[i_1710]) + s_1708[i_1710])))
 						}
-						if x_1827 < 0 || x_1827 >= int64(st_1722) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_1827, st_1722))
+						if x_1701 < 0 || x_1701 >= int64(st_1596) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_1701, st_1596))
 						}
-						row_1838 := st_1721[int(x_1827)*st_1723 : (int(x_1827)+1)*st_1723]
-						x_1839 := int64(2) * n_15
-						if n_15 < 0 || x_1839 < n_15 || x_1839 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1839, mainparams_3))
+						row_1712 := st_1595[int(x_1701)*st_1597 : (int(x_1701)+1)*st_1597]
+						x_1713 := int64(2) * n_15
+						if n_15 < 0 || x_1713 < n_15 || x_1713 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1713, mainparams_3))
 						}
-						n_1840 := int(x_1839) - int(n_15)
-						s_1841 := row_1828[int(n_15)*1 : int(x_1839)*1 : int(x_1839)*1]
-						if n_1840 != st_1723 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1723})+" and "+runtime.ShapeString([]int{n_1840}))
+						n_1714 := int(x_1713) - int(n_15)
+						s_1715 := row_1702[int(n_15)*1 : int(x_1713)*1 : int(x_1713)*1]
+						if n_1714 != st_1597 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1597})+" and "+runtime.ShapeString([]int{n_1714}))
 						}
-						if n_15 < 0 || x_1839 < n_15 || x_1839 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1839, mainparams_3))
+						if n_15 < 0 || x_1713 < n_15 || x_1713 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1713, mainparams_3))
 						}
-						n_1842 := int(x_1839) - int(n_15)
-						s_1843 := row_1830[int(n_15)*1 : int(x_1839)*1 : int(x_1839)*1]
-						if n_1842 != st_1723 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1723})+" and "+runtime.ShapeString([]int{n_1842}))
+						n_1716 := int(x_1713) - int(n_15)
+						s_1717 := row_1704[int(n_15)*1 : int(x_1713)*1 : int(x_1713)*1]
+						if n_1716 != st_1597 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1597})+" and "+runtime.ShapeString([]int{n_1716}))
 						}
-						r_1844 := ar.F64w(st_1723)
-						row_1838 = row_1838[:len(r_1844)]
-						s_1841 = s_1841[:len(r_1844)]
-						s_1843 = s_1843[:len(r_1844)]
-						for i_1845 := range r_1844 {
-							r_1844[i_1845] = (runtime.Sigmoid(((row_1838[i_1845] * s_1841[i_1845]) + s_1843[i_1845])))
+						r_1718 := ar.F64w(st_1597)
+						row_1712 = row_1712[:len(r_1718)]
+						s_1715 = s_1715[:len(r_1718)]
+						s_1717 = s_1717[:len(r_1718)]
+						for i_1719 := range r_1718 {
+							r_1718[i_1719] = (runtime.Sigmoid(((row_1712[i_1719] * s_1715[i_1719]) + s_1717[i_1719])))
 						}
-						x_1847 := int64(3) * n_15
-						if x_1839 < 0 || x_1847 < x_1839 || x_1847 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1839, x_1847, mainparams_3))
+						x_1721 := int64(3) * n_15
+						if x_1713 < 0 || x_1721 < x_1713 || x_1721 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1713, x_1721, mainparams_3))
 						}
-						n_1848 := int(x_1847) - int(x_1839)
-						s_1849 := row_1828[int(x_1839)*1 : int(x_1847)*1 : int(x_1847)*1]
-						if n_1848 != st_1720 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1720})+" and "+runtime.ShapeString([]int{n_1848}))
+						n_1722 := int(x_1721) - int(x_1713)
+						s_1723 := row_1702[int(x_1713)*1 : int(x_1721)*1 : int(x_1721)*1]
+						if n_1722 != st_1594 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1594})+" and "+runtime.ShapeString([]int{n_1722}))
 						}
-						if x_1839 < 0 || x_1847 < x_1839 || x_1847 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1839, x_1847, mainparams_3))
+						if x_1713 < 0 || x_1721 < x_1713 || x_1721 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1713, x_1721, mainparams_3))
 						}
-						n_1850 := int(x_1847) - int(x_1839)
-						s_1851 := row_1830[int(x_1839)*1 : int(x_1847)*1 : int(x_1847)*1]
-						if n_1850 != st_1720 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1720})+" and "+runtime.ShapeString([]int{n_1850}))
+						n_1724 := int(x_1721) - int(x_1713)
+						s_1725 := row_1704[int(x_1713)*1 : int(x_1721)*1 : int(x_1721)*1]
+						if n_1724 != st_1594 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1594})+" and "+runtime.ShapeString([]int{n_1724}))
 						}
-						r_1852 := ar.F64w(st_1720)
-						st_1719 = st_1719[:len(r_1852)]
-						s_1849 = s_1849[:len(r_1852)]
-						s_1851 = s_1851[:len(r_1852)]
-						for i_1853 := range r_1852 {
-							r_1852[i_1853] = (runtime.Sigmoid(((st_1719[i_1853] * s_1849[i_1853]) + s_1851[i_1853])))
+						r_1726 := ar.F64w(st_1594)
+						st_1593 = st_1593[:len(r_1726)]
+						s_1723 = s_1723[:len(r_1726)]
+						s_1725 = s_1725[:len(r_1726)]
+						for i_1727 := range r_1726 {
+							r_1726[i_1727] = (runtime.Sigmoid(((st_1593[i_1727] * s_1723[i_1727]) + s_1725[i_1727])))
 						}
-						x_1855 := int64(4) * n_15
-						if x_1847 < 0 || x_1855 < x_1847 || x_1855 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1847, x_1855, mainparams_3))
+						x_1729 := int64(4) * n_15
+						if x_1721 < 0 || x_1729 < x_1721 || x_1729 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1721, x_1729, mainparams_3))
 						}
-						n_1856 := int(x_1855) - int(x_1847)
-						s_1857 := row_1828[int(x_1847)*1 : int(x_1855)*1 : int(x_1855)*1]
-						if n_1856 != st_1723 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1723})+" and "+runtime.ShapeString([]int{n_1856}))
+						n_1730 := int(x_1729) - int(x_1721)
+						s_1731 := row_1702[int(x_1721)*1 : int(x_1729)*1 : int(x_1729)*1]
+						if n_1730 != st_1597 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1597})+" and "+runtime.ShapeString([]int{n_1730}))
 						}
-						if x_1847 < 0 || x_1855 < x_1847 || x_1855 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1847, x_1855, mainparams_3))
+						if x_1721 < 0 || x_1729 < x_1721 || x_1729 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1721, x_1729, mainparams_3))
 						}
-						n_1858 := int(x_1855) - int(x_1847)
-						s_1859 := row_1830[int(x_1847)*1 : int(x_1855)*1 : int(x_1855)*1]
-						if n_1858 != st_1723 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1723})+" and "+runtime.ShapeString([]int{n_1858}))
+						n_1732 := int(x_1729) - int(x_1721)
+						s_1733 := row_1704[int(x_1721)*1 : int(x_1729)*1 : int(x_1729)*1]
+						if n_1732 != st_1597 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1597})+" and "+runtime.ShapeString([]int{n_1732}))
 						}
-						r_1860 := ar.F64w(st_1723)
-						row_1838 = row_1838[:len(r_1860)]
-						s_1857 = s_1857[:len(r_1860)]
-						s_1859 = s_1859[:len(r_1860)]
-						for i_1861 := range r_1860 {
-							r_1860[i_1861] = (math.Tanh(((row_1838[i_1861] * s_1857[i_1861]) + s_1859[i_1861])))
+						r_1734 := ar.F64w(st_1597)
+						row_1712 = row_1712[:len(r_1734)]
+						s_1731 = s_1731[:len(r_1734)]
+						s_1733 = s_1733[:len(r_1734)]
+						for i_1735 := range r_1734 {
+							r_1734[i_1735] = (math.Tanh(((row_1712[i_1735] * s_1731[i_1735]) + s_1733[i_1735])))
 						}
-						if x_1829 < 0 || x_1829 >= int64(st_1722) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_1829, st_1722))
+						if x_1703 < 0 || x_1703 >= int64(st_1596) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_1703, st_1596))
 						}
-						row_1863 := st_1721[int(x_1829)*st_1723 : (int(x_1829)+1)*st_1723]
-						if st_1720 != st_1723 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1723})+" and "+runtime.ShapeString([]int{st_1720}))
+						row_1737 := st_1595[int(x_1703)*st_1597 : (int(x_1703)+1)*st_1597]
+						if st_1594 != st_1597 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1597})+" and "+runtime.ShapeString([]int{st_1594}))
 						}
-						r_1864 := ar.F64w(st_1723)
-						row_1863 = row_1863[:len(r_1864)]
-						r_1835 = r_1835[:len(r_1864)]
-						r_1844 = r_1844[:len(r_1864)]
-						r_1860 = r_1860[:len(r_1864)]
-						for i_1865 := range r_1864 {
-							r_1864[i_1865] = ((row_1863[i_1865] * r_1835[i_1865]) + (r_1844[i_1865] * r_1860[i_1865]))
+						r_1738 := ar.F64w(st_1597)
+						row_1737 = row_1737[:len(r_1738)]
+						r_1709 = r_1709[:len(r_1738)]
+						r_1718 = r_1718[:len(r_1738)]
+						r_1734 = r_1734[:len(r_1738)]
+						for i_1739 := range r_1738 {
+							r_1738[i_1739] = ((row_1737[i_1739] * r_1709[i_1739]) + (r_1718[i_1739] * r_1734[i_1739]))
 						}
-						r_1867 := ar.F64w(st_1723)
-						r_1864 = r_1864[:len(r_1867)]
-						for i_1868 := range r_1867 {
-							r_1867[i_1868] = (math.Tanh(r_1864[i_1868]))
+						r_1741 := ar.F64w(st_1597)
+						r_1738 = r_1738[:len(r_1741)]
+						for i_1742 := range r_1741 {
+							r_1741[i_1742] = (math.Tanh(r_1738[i_1742]))
 						}
-						if st_1723 != st_1720 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1720})+" and "+runtime.ShapeString([]int{st_1723}))
+						if st_1597 != st_1594 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1594})+" and "+runtime.ShapeString([]int{st_1597}))
 						}
-						r_1870 := ar.F64w(st_1720)
-						r_1852 = r_1852[:len(r_1870)]
-						r_1867 = r_1867[:len(r_1870)]
-						for i_1871 := range r_1870 {
-							r_1870[i_1871] = (r_1852[i_1871] * r_1867[i_1871])
+						r_1744 := ar.F64w(st_1594)
+						r_1726 = r_1726[:len(r_1744)]
+						r_1741 = r_1741[:len(r_1744)]
+						for i_1745 := range r_1744 {
+							r_1744[i_1745] = (r_1726[i_1745] * r_1741[i_1745])
 						}
-						if x_1827 < 0 || x_1827 >= int64(st_1722) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_1827, st_1722))
+						if x_1701 < 0 || x_1701 >= int64(st_1596) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_1701, st_1596))
 						}
-						if st_1720 != st_1723 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_1720})+"; elements have shape "+runtime.ShapeString([]int{st_1723}))
+						if st_1594 != st_1597 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_1594})+"; elements have shape "+runtime.ShapeString([]int{st_1597}))
 						}
-						c_1873 := ar.F64w(len(st_1721))
-						copy(c_1873, st_1721)
-						copy(c_1873[int(x_1827)*st_1723:(int(x_1827)+1)*st_1723], r_1870)
-						if x_1829 < 0 || x_1829 >= int64(st_1722) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_1829, st_1722))
+						c_1747 := ar.F64w(len(st_1595))
+						copy(c_1747, st_1595)
+						copy(c_1747[int(x_1701)*st_1597:(int(x_1701)+1)*st_1597], r_1744)
+						if x_1703 < 0 || x_1703 >= int64(st_1596) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_1703, st_1596))
 						}
-						copy(c_1873[int(x_1829)*st_1723:(int(x_1829)+1)*st_1723], r_1864)
-						st_1719, st_1721, st_1724, st_1725, st_1726, st_1727, st_1728, st_1729, st_1730, st_1731, st_1732, st_1733, st_1734, st_1735, st_1736, st_1737, st_1738, st_1739, st_1740, st_1741, st_1742, st_1743, st_1744, st_1745, st_1746, st_1747, st_1748, st_1749, st_1750, st_1751, st_1752, st_1753, st_1754, st_1755, st_1756, st_1757, st_1758, st_1759, st_1760 = r_1870, c_1873, r_1864, st_1723, r_1867, st_1723, r_1852, st_1720, r_1860, st_1723, r_1844, st_1723, r_1835, st_1720, row_1863, st_1723, row_1830, mainparams_3, s_1857, n_1856, row_1838, st_1723, row_1828, mainparams_3, s_1849, n_1848, st_1719, st_1720, s_1841, n_1840, row_1838, st_1723, s_1832, n_1831, st_1719, st_1720, st_1721, st_1722, st_1723
+						copy(c_1747[int(x_1703)*st_1597:(int(x_1703)+1)*st_1597], r_1738)
+						st_1593, st_1595, st_1598, st_1599, st_1600, st_1601, st_1602, st_1603, st_1604, st_1605, st_1606, st_1607, st_1608, st_1609, st_1610, st_1611, st_1612, st_1613, st_1614, st_1615, st_1616, st_1617, st_1618, st_1619, st_1620, st_1621, st_1622, st_1623, st_1624, st_1625, st_1626, st_1627, st_1628, st_1629, st_1630, st_1631, st_1632, st_1633, st_1634 = r_1744, c_1747, r_1738, st_1597, r_1741, st_1597, r_1726, st_1594, r_1734, st_1597, r_1718, st_1597, r_1709, st_1594, row_1737, st_1597, row_1704, mainparams_3, s_1731, n_1730, row_1712, st_1597, row_1702, mainparams_3, s_1723, n_1722, st_1593, st_1594, s_1715, n_1714, row_1712, st_1597, s_1706, n_1705, st_1593, st_1594, st_1595, st_1596, st_1597
 					}
-					if i_1823 == 0 {
-						d_1762 = st_1720
-						rs_1763 = d_1762
-						tot_1874, err_1875 := runtime.MulSize(n_1718, rs_1763)
-						if err_1875 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1875)
+					if i_1697 == 0 {
+						d_1636 = st_1594
+						rs_1637 = d_1636
+						tot_1748, err_1749 := runtime.MulSize(n_1592, rs_1637)
+						if err_1749 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1749)
 						}
-						a_1761 = ar.F64w(tot_1874)
-					} else if st_1720 != d_1762 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1720})+", element 0 has shape "+runtime.ShapeString([]int{d_1762}))
+						a_1635 = ar.F64w(tot_1748)
+					} else if st_1594 != d_1636 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1697)+" has shape "+runtime.ShapeString([]int{st_1594})+", element 0 has shape "+runtime.ShapeString([]int{d_1636}))
 					}
-					copy(a_1761[i_1823*rs_1763:(i_1823+1)*rs_1763], st_1719)
-					if i_1823 == 0 {
-						d_1765, d_1766 = st_1722, st_1723
-						rs_1767 = d_1765 * d_1766
-						tot_1876, err_1877 := runtime.MulSize(n_1718, rs_1767)
-						if err_1877 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1877)
+					copy(a_1635[i_1697*rs_1637:(i_1697+1)*rs_1637], st_1593)
+					if i_1697 == 0 {
+						d_1639, d_1640 = st_1596, st_1597
+						rs_1641 = d_1639 * d_1640
+						tot_1750, err_1751 := runtime.MulSize(n_1592, rs_1641)
+						if err_1751 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1751)
 						}
-						a_1764 = ar.F64w(tot_1876)
-					} else if st_1722 != d_1765 || st_1723 != d_1766 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1722, st_1723})+", element 0 has shape "+runtime.ShapeString([]int{d_1765, d_1766}))
+						a_1638 = ar.F64w(tot_1750)
+					} else if st_1596 != d_1639 || st_1597 != d_1640 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1697)+" has shape "+runtime.ShapeString([]int{st_1596, st_1597})+", element 0 has shape "+runtime.ShapeString([]int{d_1639, d_1640}))
 					}
-					copy(a_1764[i_1823*rs_1767:(i_1823+1)*rs_1767], st_1721)
-					if i_1823 == 0 {
-						d_1769 = st_1725
-						rs_1770 = d_1769
-						tot_1878, err_1879 := runtime.MulSize(n_1718, rs_1770)
-						if err_1879 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1879)
+					copy(a_1638[i_1697*rs_1641:(i_1697+1)*rs_1641], st_1595)
+					if i_1697 == 0 {
+						d_1643 = st_1599
+						rs_1644 = d_1643
+						tot_1752, err_1753 := runtime.MulSize(n_1592, rs_1644)
+						if err_1753 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1753)
 						}
-						a_1768 = ar.F64w(tot_1878)
-					} else if st_1725 != d_1769 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1725})+", element 0 has shape "+runtime.ShapeString([]int{d_1769}))
+						a_1642 = ar.F64w(tot_1752)
+					} else if st_1599 != d_1643 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1697)+" has shape "+runtime.ShapeString([]int{st_1599})+", element 0 has shape "+runtime.ShapeString([]int{d_1643}))
 					}
-					copy(a_1768[i_1823*rs_1770:(i_1823+1)*rs_1770], st_1724)
-					if i_1823 == 0 {
-						d_1772 = st_1727
-						rs_1773 = d_1772
-						tot_1880, err_1881 := runtime.MulSize(n_1718, rs_1773)
-						if err_1881 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1881)
+					copy(a_1642[i_1697*rs_1644:(i_1697+1)*rs_1644], st_1598)
+					if i_1697 == 0 {
+						d_1646 = st_1601
+						rs_1647 = d_1646
+						tot_1754, err_1755 := runtime.MulSize(n_1592, rs_1647)
+						if err_1755 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1755)
 						}
-						a_1771 = ar.F64w(tot_1880)
-					} else if st_1727 != d_1772 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1727})+", element 0 has shape "+runtime.ShapeString([]int{d_1772}))
+						a_1645 = ar.F64w(tot_1754)
+					} else if st_1601 != d_1646 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1697)+" has shape "+runtime.ShapeString([]int{st_1601})+", element 0 has shape "+runtime.ShapeString([]int{d_1646}))
 					}
-					copy(a_1771[i_1823*rs_1773:(i_1823+1)*rs_1773], st_1726)
-					if i_1823 == 0 {
-						d_1775 = st_1729
-						rs_1776 = d_1775
-						tot_1882, err_1883 := runtime.MulSize(n_1718, rs_1776)
-						if err_1883 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1883)
+					copy(a_1645[i_1697*rs_1647:(i_1697+1)*rs_1647], st_1600)
+					if i_1697 == 0 {
+						d_1649 = st_1603
+						rs_1650 = d_1649
+						tot_1756, err_1757 := runtime.MulSize(n_1592, rs_1650)
+						if err_1757 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1757)
 						}
-						a_1774 = ar.F64w(tot_1882)
-					} else if st_1729 != d_1775 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1729})+", element 0 has shape "+runtime.ShapeString([]int{d_1775}))
+						a_1648 = ar.F64w(tot_1756)
+					} else if st_1603 != d_1649 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1697)+" has shape "+runtime.ShapeString([]int{st_1603})+", element 0 has shape "+runtime.ShapeString([]int{d_1649}))
 					}
-					copy(a_1774[i_1823*rs_1776:(i_1823+1)*rs_1776], st_1728)
-					if i_1823 == 0 {
-						d_1778 = st_1731
-						rs_1779 = d_1778
-						tot_1884, err_1885 := runtime.MulSize(n_1718, rs_1779)
-						if err_1885 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1885)
+					copy(a_1648[i_1697*rs_1650:(i_1697+1)*rs_1650], st_1602)
+					if i_1697 == 0 {
+						d_1652 = st_1605
+						rs_1653 = d_1652
+						tot_1758, err_1759 := runtime.MulSize(n_1592, rs_1653)
+						if err_1759 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1759)
 						}
-						a_1777 = ar.F64w(tot_1884)
-					} else if st_1731 != d_1778 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1731})+", element 0 has shape "+runtime.ShapeString([]int{d_1778}))
+						a_1651 = ar.F64w(tot_1758)
+					} else if st_1605 != d_1652 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1697)+" has shape "+runtime.ShapeString([]int{st_1605})+", element 0 has shape "+runtime.ShapeString([]int{d_1652}))
 					}
-					copy(a_1777[i_1823*rs_1779:(i_1823+1)*rs_1779], st_1730)
-					if i_1823 == 0 {
-						d_1781 = st_1733
-						rs_1782 = d_1781
-						tot_1886, err_1887 := runtime.MulSize(n_1718, rs_1782)
-						if err_1887 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1887)
+					copy(a_1651[i_1697*rs_1653:(i_1697+1)*rs_1653], st_1604)
+					if i_1697 == 0 {
+						d_1655 = st_1607
+						rs_1656 = d_1655
+						tot_1760, err_1761 := runtime.MulSize(n_1592, rs_1656)
+						if err_1761 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1761)
 						}
-						a_1780 = ar.F64w(tot_1886)
-					} else if st_1733 != d_1781 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1733})+", element 0 has shape "+runtime.ShapeString([]int{d_1781}))
+						a_1654 = ar.F64w(tot_1760)
+					} else if st_1607 != d_1655 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1697)+" has shape "+runtime.ShapeString([]int{st_1607})+", element 0 has shape "+runtime.ShapeString([]int{d_1655}))
 					}
-					copy(a_1780[i_1823*rs_1782:(i_1823+1)*rs_1782], st_1732)
-					if i_1823 == 0 {
-						d_1784 = st_1735
-						rs_1785 = d_1784
-						tot_1888, err_1889 := runtime.MulSize(n_1718, rs_1785)
-						if err_1889 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1889)
+					copy(a_1654[i_1697*rs_1656:(i_1697+1)*rs_1656], st_1606)
+					if i_1697 == 0 {
+						d_1658 = st_1609
+						rs_1659 = d_1658
+						tot_1762, err_1763 := runtime.MulSize(n_1592, rs_1659)
+						if err_1763 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1763)
 						}
-						a_1783 = ar.F64w(tot_1888)
-					} else if st_1735 != d_1784 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1735})+", element 0 has shape "+runtime.ShapeString([]int{d_1784}))
+						a_1657 = ar.F64w(tot_1762)
+					} else if st_1609 != d_1658 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1697)+" has shape "+runtime.ShapeString([]int{st_1609})+", element 0 has shape "+runtime.ShapeString([]int{d_1658}))
 					}
-					copy(a_1783[i_1823*rs_1785:(i_1823+1)*rs_1785], st_1734)
-					if i_1823 == 0 {
-						d_1787 = st_1737
-						rs_1788 = d_1787
-						tot_1890, err_1891 := runtime.MulSize(n_1718, rs_1788)
-						if err_1891 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1891)
+					copy(a_1657[i_1697*rs_1659:(i_1697+1)*rs_1659], st_1608)
+					if i_1697 == 0 {
+						d_1661 = st_1611
+						rs_1662 = d_1661
+						tot_1764, err_1765 := runtime.MulSize(n_1592, rs_1662)
+						if err_1765 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1765)
 						}
-						a_1786 = ar.F64w(tot_1890)
-					} else if st_1737 != d_1787 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1737})+", element 0 has shape "+runtime.ShapeString([]int{d_1787}))
+						a_1660 = ar.F64w(tot_1764)
+					} else if st_1611 != d_1661 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1697)+" has shape "+runtime.ShapeString([]int{st_1611})+", element 0 has shape "+runtime.ShapeString([]int{d_1661}))
 					}
-					copy(a_1786[i_1823*rs_1788:(i_1823+1)*rs_1788], st_1736)
-					if i_1823 == 0 {
-						d_1790 = st_1739
-						rs_1791 = d_1790
-						tot_1892, err_1893 := runtime.MulSize(n_1718, rs_1791)
-						if err_1893 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1893)
+					copy(a_1660[i_1697*rs_1662:(i_1697+1)*rs_1662], st_1610)
+					if i_1697 == 0 {
+						d_1664 = st_1613
+						rs_1665 = d_1664
+						tot_1766, err_1767 := runtime.MulSize(n_1592, rs_1665)
+						if err_1767 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1767)
 						}
-						a_1789 = ar.F64w(tot_1892)
-					} else if st_1739 != d_1790 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1739})+", element 0 has shape "+runtime.ShapeString([]int{d_1790}))
+						a_1663 = ar.F64w(tot_1766)
+					} else if st_1613 != d_1664 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1697)+" has shape "+runtime.ShapeString([]int{st_1613})+", element 0 has shape "+runtime.ShapeString([]int{d_1664}))
 					}
-					copy(a_1789[i_1823*rs_1791:(i_1823+1)*rs_1791], st_1738)
-					if i_1823 == 0 {
-						d_1793 = st_1741
-						rs_1794 = d_1793
-						tot_1894, err_1895 := runtime.MulSize(n_1718, rs_1794)
-						if err_1895 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1895)
+					copy(a_1663[i_1697*rs_1665:(i_1697+1)*rs_1665], st_1612)
+					if i_1697 == 0 {
+						d_1667 = st_1615
+						rs_1668 = d_1667
+						tot_1768, err_1769 := runtime.MulSize(n_1592, rs_1668)
+						if err_1769 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1769)
 						}
-						a_1792 = ar.F64w(tot_1894)
-					} else if st_1741 != d_1793 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1741})+", element 0 has shape "+runtime.ShapeString([]int{d_1793}))
+						a_1666 = ar.F64w(tot_1768)
+					} else if st_1615 != d_1667 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1697)+" has shape "+runtime.ShapeString([]int{st_1615})+", element 0 has shape "+runtime.ShapeString([]int{d_1667}))
 					}
-					copy(a_1792[i_1823*rs_1794:(i_1823+1)*rs_1794], st_1740)
-					if i_1823 == 0 {
-						d_1796 = st_1743
-						rs_1797 = d_1796
-						tot_1896, err_1897 := runtime.MulSize(n_1718, rs_1797)
-						if err_1897 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1897)
+					copy(a_1666[i_1697*rs_1668:(i_1697+1)*rs_1668], st_1614)
+					if i_1697 == 0 {
+						d_1670 = st_1617
+						rs_1671 = d_1670
+						tot_1770, err_1771 := runtime.MulSize(n_1592, rs_1671)
+						if err_1771 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1771)
 						}
-						a_1795 = ar.F64w(tot_1896)
-					} else if st_1743 != d_1796 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1743})+", element 0 has shape "+runtime.ShapeString([]int{d_1796}))
+						a_1669 = ar.F64w(tot_1770)
+					} else if st_1617 != d_1670 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1697)+" has shape "+runtime.ShapeString([]int{st_1617})+", element 0 has shape "+runtime.ShapeString([]int{d_1670}))
 					}
-					copy(a_1795[i_1823*rs_1797:(i_1823+1)*rs_1797], st_1742)
-					if i_1823 == 0 {
-						d_1799 = st_1745
-						rs_1800 = d_1799
-						tot_1898, err_1899 := runtime.MulSize(n_1718, rs_1800)
-						if err_1899 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1899)
+					copy(a_1669[i_1697*rs_1671:(i_1697+1)*rs_1671], st_1616)
+					if i_1697 == 0 {
+						d_1673 = st_1619
+						rs_1674 = d_1673
+						tot_1772, err_1773 := runtime.MulSize(n_1592, rs_1674)
+						if err_1773 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1773)
 						}
-						a_1798 = ar.F64w(tot_1898)
-					} else if st_1745 != d_1799 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1745})+", element 0 has shape "+runtime.ShapeString([]int{d_1799}))
+						a_1672 = ar.F64w(tot_1772)
+					} else if st_1619 != d_1673 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1697)+" has shape "+runtime.ShapeString([]int{st_1619})+", element 0 has shape "+runtime.ShapeString([]int{d_1673}))
 					}
-					copy(a_1798[i_1823*rs_1800:(i_1823+1)*rs_1800], st_1744)
-					if i_1823 == 0 {
-						d_1802 = st_1747
-						rs_1803 = d_1802
-						tot_1900, err_1901 := runtime.MulSize(n_1718, rs_1803)
-						if err_1901 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1901)
+					copy(a_1672[i_1697*rs_1674:(i_1697+1)*rs_1674], st_1618)
+					if i_1697 == 0 {
+						d_1676 = st_1621
+						rs_1677 = d_1676
+						tot_1774, err_1775 := runtime.MulSize(n_1592, rs_1677)
+						if err_1775 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1775)
 						}
-						a_1801 = ar.F64w(tot_1900)
-					} else if st_1747 != d_1802 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1747})+", element 0 has shape "+runtime.ShapeString([]int{d_1802}))
+						a_1675 = ar.F64w(tot_1774)
+					} else if st_1621 != d_1676 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1697)+" has shape "+runtime.ShapeString([]int{st_1621})+", element 0 has shape "+runtime.ShapeString([]int{d_1676}))
 					}
-					copy(a_1801[i_1823*rs_1803:(i_1823+1)*rs_1803], st_1746)
-					if i_1823 == 0 {
-						d_1805 = st_1749
-						rs_1806 = d_1805
-						tot_1902, err_1903 := runtime.MulSize(n_1718, rs_1806)
-						if err_1903 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1903)
+					copy(a_1675[i_1697*rs_1677:(i_1697+1)*rs_1677], st_1620)
+					if i_1697 == 0 {
+						d_1679 = st_1623
+						rs_1680 = d_1679
+						tot_1776, err_1777 := runtime.MulSize(n_1592, rs_1680)
+						if err_1777 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1777)
 						}
-						a_1804 = ar.F64w(tot_1902)
-					} else if st_1749 != d_1805 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1749})+", element 0 has shape "+runtime.ShapeString([]int{d_1805}))
+						a_1678 = ar.F64w(tot_1776)
+					} else if st_1623 != d_1679 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1697)+" has shape "+runtime.ShapeString([]int{st_1623})+", element 0 has shape "+runtime.ShapeString([]int{d_1679}))
 					}
-					copy(a_1804[i_1823*rs_1806:(i_1823+1)*rs_1806], st_1748)
-					if i_1823 == 0 {
-						d_1808 = st_1751
-						rs_1809 = d_1808
-						tot_1904, err_1905 := runtime.MulSize(n_1718, rs_1809)
-						if err_1905 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1905)
+					copy(a_1678[i_1697*rs_1680:(i_1697+1)*rs_1680], st_1622)
+					if i_1697 == 0 {
+						d_1682 = st_1625
+						rs_1683 = d_1682
+						tot_1778, err_1779 := runtime.MulSize(n_1592, rs_1683)
+						if err_1779 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1779)
 						}
-						a_1807 = ar.F64w(tot_1904)
-					} else if st_1751 != d_1808 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1751})+", element 0 has shape "+runtime.ShapeString([]int{d_1808}))
+						a_1681 = ar.F64w(tot_1778)
+					} else if st_1625 != d_1682 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1697)+" has shape "+runtime.ShapeString([]int{st_1625})+", element 0 has shape "+runtime.ShapeString([]int{d_1682}))
 					}
-					copy(a_1807[i_1823*rs_1809:(i_1823+1)*rs_1809], st_1750)
-					if i_1823 == 0 {
-						d_1811 = st_1753
-						rs_1812 = d_1811
-						tot_1906, err_1907 := runtime.MulSize(n_1718, rs_1812)
-						if err_1907 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1907)
+					copy(a_1681[i_1697*rs_1683:(i_1697+1)*rs_1683], st_1624)
+					if i_1697 == 0 {
+						d_1685 = st_1627
+						rs_1686 = d_1685
+						tot_1780, err_1781 := runtime.MulSize(n_1592, rs_1686)
+						if err_1781 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1781)
 						}
-						a_1810 = ar.F64w(tot_1906)
-					} else if st_1753 != d_1811 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1753})+", element 0 has shape "+runtime.ShapeString([]int{d_1811}))
+						a_1684 = ar.F64w(tot_1780)
+					} else if st_1627 != d_1685 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1697)+" has shape "+runtime.ShapeString([]int{st_1627})+", element 0 has shape "+runtime.ShapeString([]int{d_1685}))
 					}
-					copy(a_1810[i_1823*rs_1812:(i_1823+1)*rs_1812], st_1752)
-					if i_1823 == 0 {
-						d_1814 = st_1755
-						rs_1815 = d_1814
-						tot_1908, err_1909 := runtime.MulSize(n_1718, rs_1815)
-						if err_1909 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1909)
+					copy(a_1684[i_1697*rs_1686:(i_1697+1)*rs_1686], st_1626)
+					if i_1697 == 0 {
+						d_1688 = st_1629
+						rs_1689 = d_1688
+						tot_1782, err_1783 := runtime.MulSize(n_1592, rs_1689)
+						if err_1783 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1783)
 						}
-						a_1813 = ar.F64w(tot_1908)
-					} else if st_1755 != d_1814 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1755})+", element 0 has shape "+runtime.ShapeString([]int{d_1814}))
+						a_1687 = ar.F64w(tot_1782)
+					} else if st_1629 != d_1688 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1697)+" has shape "+runtime.ShapeString([]int{st_1629})+", element 0 has shape "+runtime.ShapeString([]int{d_1688}))
 					}
-					copy(a_1813[i_1823*rs_1815:(i_1823+1)*rs_1815], st_1754)
-					if i_1823 == 0 {
-						d_1817 = st_1757
-						rs_1818 = d_1817
-						tot_1910, err_1911 := runtime.MulSize(n_1718, rs_1818)
-						if err_1911 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1911)
+					copy(a_1687[i_1697*rs_1689:(i_1697+1)*rs_1689], st_1628)
+					if i_1697 == 0 {
+						d_1691 = st_1631
+						rs_1692 = d_1691
+						tot_1784, err_1785 := runtime.MulSize(n_1592, rs_1692)
+						if err_1785 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1785)
 						}
-						a_1816 = ar.F64w(tot_1910)
-					} else if st_1757 != d_1817 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1757})+", element 0 has shape "+runtime.ShapeString([]int{d_1817}))
+						a_1690 = ar.F64w(tot_1784)
+					} else if st_1631 != d_1691 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1697)+" has shape "+runtime.ShapeString([]int{st_1631})+", element 0 has shape "+runtime.ShapeString([]int{d_1691}))
 					}
-					copy(a_1816[i_1823*rs_1818:(i_1823+1)*rs_1818], st_1756)
-					if i_1823 == 0 {
-						d_1820, d_1821 = st_1759, st_1760
-						rs_1822 = d_1820 * d_1821
-						tot_1912, err_1913 := runtime.MulSize(n_1718, rs_1822)
-						if err_1913 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1913)
+					copy(a_1690[i_1697*rs_1692:(i_1697+1)*rs_1692], st_1630)
+					if i_1697 == 0 {
+						d_1694, d_1695 = st_1633, st_1634
+						rs_1696 = d_1694 * d_1695
+						tot_1786, err_1787 := runtime.MulSize(n_1592, rs_1696)
+						if err_1787 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1787)
 						}
-						a_1819 = ar.F64w(tot_1912)
-					} else if st_1759 != d_1820 || st_1760 != d_1821 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1823)+" has shape "+runtime.ShapeString([]int{st_1759, st_1760})+", element 0 has shape "+runtime.ShapeString([]int{d_1820, d_1821}))
+						a_1693 = ar.F64w(tot_1786)
+					} else if st_1633 != d_1694 || st_1634 != d_1695 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1697)+" has shape "+runtime.ShapeString([]int{st_1633, st_1634})+", element 0 has shape "+runtime.ShapeString([]int{d_1694, d_1695}))
 					}
-					copy(a_1819[i_1823*rs_1822:(i_1823+1)*rs_1822], st_1758)
-					_ = mark_1824
+					copy(a_1693[i_1697*rs_1696:(i_1697+1)*rs_1696], st_1632)
+					st_1593 = a_1635[i_1697*rs_1637 : (i_1697+1)*rs_1637]
+					st_1595 = a_1638[i_1697*rs_1641 : (i_1697+1)*rs_1641]
+					st_1598 = a_1642[i_1697*rs_1644 : (i_1697+1)*rs_1644]
+					st_1600 = a_1645[i_1697*rs_1647 : (i_1697+1)*rs_1647]
+					st_1602 = a_1648[i_1697*rs_1650 : (i_1697+1)*rs_1650]
+					st_1604 = a_1651[i_1697*rs_1653 : (i_1697+1)*rs_1653]
+					st_1606 = a_1654[i_1697*rs_1656 : (i_1697+1)*rs_1656]
+					st_1608 = a_1657[i_1697*rs_1659 : (i_1697+1)*rs_1659]
+					st_1610 = a_1660[i_1697*rs_1662 : (i_1697+1)*rs_1662]
+					st_1612 = a_1663[i_1697*rs_1665 : (i_1697+1)*rs_1665]
+					st_1614 = a_1666[i_1697*rs_1668 : (i_1697+1)*rs_1668]
+					st_1616 = a_1669[i_1697*rs_1671 : (i_1697+1)*rs_1671]
+					st_1618 = a_1672[i_1697*rs_1674 : (i_1697+1)*rs_1674]
+					st_1620 = a_1675[i_1697*rs_1677 : (i_1697+1)*rs_1677]
+					st_1622 = a_1678[i_1697*rs_1680 : (i_1697+1)*rs_1680]
+					st_1624 = a_1681[i_1697*rs_1683 : (i_1697+1)*rs_1683]
+					st_1626 = a_1684[i_1697*rs_1686 : (i_1697+1)*rs_1686]
+					st_1628 = a_1687[i_1697*rs_1689 : (i_1697+1)*rs_1689]
+					st_1630 = a_1690[i_1697*rs_1692 : (i_1697+1)*rs_1692]
+					st_1632 = a_1693[i_1697*rs_1696 : (i_1697+1)*rs_1696]
+					if i_1697 > 0 {
+						ar.release(mark_1698)
+					}
 				}
-				c_1610, c_1611, c_1612, c_1613, c_1614, c_1615, c_1616, c_1617, c_1618, c_1619, c_1620, c_1621, c_1622, c_1623, c_1624, c_1625, c_1626, c_1627, c_1628, c_1629, c_1630, c_1631, c_1632, c_1633, c_1634, c_1635, c_1636, c_1637, c_1638, c_1639, c_1640, c_1641, c_1642, c_1643, c_1644, c_1645, c_1646, c_1647, c_1648, c_1649, c_1650, c_1651, c_1652, c_1653, c_1654, c_1655, c_1656, c_1657, c_1658, c_1659, c_1660, c_1661, c_1662, c_1663, c_1664, c_1665, c_1666, c_1667, c_1668, c_1669, c_1670, c_1671 = a_1761, n_1718, d_1762, a_1764, n_1718, d_1765, d_1766, a_1768, n_1718, d_1769, a_1771, n_1718, d_1772, a_1774, n_1718, d_1775, a_1777, n_1718, d_1778, a_1780, n_1718, d_1781, a_1783, n_1718, d_1784, a_1786, n_1718, d_1787, a_1789, n_1718, d_1790, a_1792, n_1718, d_1793, a_1795, n_1718, d_1796, a_1798, n_1718, d_1799, a_1801, n_1718, d_1802, a_1804, n_1718, d_1805, a_1807, n_1718, d_1808, a_1810, n_1718, d_1811, a_1813, n_1718, d_1814, a_1816, n_1718, d_1817, a_1819, n_1718, d_1820, d_1821
+				c_1484, c_1485, c_1486, c_1487, c_1488, c_1489, c_1490, c_1491, c_1492, c_1493, c_1494, c_1495, c_1496, c_1497, c_1498, c_1499, c_1500, c_1501, c_1502, c_1503, c_1504, c_1505, c_1506, c_1507, c_1508, c_1509, c_1510, c_1511, c_1512, c_1513, c_1514, c_1515, c_1516, c_1517, c_1518, c_1519, c_1520, c_1521, c_1522, c_1523, c_1524, c_1525, c_1526, c_1527, c_1528, c_1529, c_1530, c_1531, c_1532, c_1533, c_1534, c_1535, c_1536, c_1537, c_1538, c_1539, c_1540, c_1541, c_1542, c_1543, c_1544, c_1545 = a_1635, n_1592, d_1636, a_1638, n_1592, d_1639, d_1640, a_1642, n_1592, d_1643, a_1645, n_1592, d_1646, a_1648, n_1592, d_1649, a_1651, n_1592, d_1652, a_1654, n_1592, d_1655, a_1657, n_1592, d_1658, a_1660, n_1592, d_1661, a_1663, n_1592, d_1664, a_1666, n_1592, d_1667, a_1669, n_1592, d_1670, a_1672, n_1592, d_1673, a_1675, n_1592, d_1676, a_1678, n_1592, d_1679, a_1681, n_1592, d_1682, a_1684, n_1592, d_1685, a_1687, n_1592, d_1688, a_1690, n_1592, d_1691, a_1693, n_1592, d_1694, d_1695
 			} else {
-				n_1914, err_1915 := runtime.CheckSize(int64(0))
-				if err_1915 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1915)
+				n_1788, err_1789 := runtime.CheckSize(int64(0))
+				if err_1789 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1789)
 				}
-				var a_1916 []float64
-				var d_1917 int = 0
-				var rs_1918 int = 0
-				var a_1919 []float64
-				var d_1920 int = 0
-				var d_1921 int = 0
-				var rs_1922 int = 0
-				var a_1923 []float64
-				var d_1924 int = 0
-				var rs_1925 int = 0
-				var a_1926 []float64
-				var d_1927 int = 0
-				var rs_1928 int = 0
-				var a_1929 []float64
-				var d_1930 int = 0
-				var rs_1931 int = 0
-				var a_1932 []float64
-				var d_1933 int = 0
-				var rs_1934 int = 0
-				var a_1935 []float64
-				var d_1936 int = 0
-				var rs_1937 int = 0
-				var a_1938 []float64
-				var d_1939 int = 0
-				var rs_1940 int = 0
-				var a_1941 []float64
-				var d_1942 int = 0
-				var rs_1943 int = 0
-				var a_1944 []float64
-				var d_1945 int = 0
-				var rs_1946 int = 0
-				var a_1947 []float64
-				var d_1948 int = 0
-				var rs_1949 int = 0
-				var a_1950 []float64
-				var d_1951 int = 0
-				var rs_1952 int = 0
-				var a_1953 []float64
-				var d_1954 int = 0
-				var rs_1955 int = 0
-				var a_1956 []float64
-				var d_1957 int = 0
-				var rs_1958 int = 0
-				var a_1959 []float64
-				var d_1960 int = 0
-				var rs_1961 int = 0
-				var a_1962 []float64
-				var d_1963 int = 0
-				var rs_1964 int = 0
-				var a_1965 []float64
-				var d_1966 int = 0
-				var rs_1967 int = 0
-				var a_1968 []float64
-				var d_1969 int = 0
-				var rs_1970 int = 0
-				var a_1971 []float64
-				var d_1972 int = 0
-				var rs_1973 int = 0
-				var a_1974 []float64
-				var d_1975 int = 0
-				var d_1976 int = 0
-				var rs_1977 int = 0
-				for i_1978 := 0; i_1978 < n_1914; i_1978++ {
-					mark_1979 := ar.mark()
-					i_1980 := int64(i_1978)
-					_ = i_1980
+				var a_1790 []float64
+				var d_1791 int = 0
+				var rs_1792 int = 0
+				var a_1793 []float64
+				var d_1794 int = 0
+				var d_1795 int = 0
+				var rs_1796 int = 0
+				var a_1797 []float64
+				var d_1798 int = 0
+				var rs_1799 int = 0
+				var a_1800 []float64
+				var d_1801 int = 0
+				var rs_1802 int = 0
+				var a_1803 []float64
+				var d_1804 int = 0
+				var rs_1805 int = 0
+				var a_1806 []float64
+				var d_1807 int = 0
+				var rs_1808 int = 0
+				var a_1809 []float64
+				var d_1810 int = 0
+				var rs_1811 int = 0
+				var a_1812 []float64
+				var d_1813 int = 0
+				var rs_1814 int = 0
+				var a_1815 []float64
+				var d_1816 int = 0
+				var rs_1817 int = 0
+				var a_1818 []float64
+				var d_1819 int = 0
+				var rs_1820 int = 0
+				var a_1821 []float64
+				var d_1822 int = 0
+				var rs_1823 int = 0
+				var a_1824 []float64
+				var d_1825 int = 0
+				var rs_1826 int = 0
+				var a_1827 []float64
+				var d_1828 int = 0
+				var rs_1829 int = 0
+				var a_1830 []float64
+				var d_1831 int = 0
+				var rs_1832 int = 0
+				var a_1833 []float64
+				var d_1834 int = 0
+				var rs_1835 int = 0
+				var a_1836 []float64
+				var d_1837 int = 0
+				var rs_1838 int = 0
+				var a_1839 []float64
+				var d_1840 int = 0
+				var rs_1841 int = 0
+				var a_1842 []float64
+				var d_1843 int = 0
+				var rs_1844 int = 0
+				var a_1845 []float64
+				var d_1846 int = 0
+				var rs_1847 int = 0
+				var a_1848 []float64
+				var d_1849 int = 0
+				var d_1850 int = 0
+				var rs_1851 int = 0
+				for i_1852 := 0; i_1852 < n_1788; i_1852++ {
+					mark_1853 := ar.mark()
+					i_1854 := int64(i_1852)
+					_ = i_1854
 					if int64(0) >= int64(mainparams_2) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 					}
-					row_1981 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+					row_1855 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 					if int64(1) >= int64(mainparams_2) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 					}
-					row_1982 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+					row_1856 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_1983 := int(n_15) - int(int64(0))
-					s_1984 := row_1981[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_1983 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1983}))
+					n_1857 := int(n_15) - int(int64(0))
+					s_1858 := row_1855[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_1857 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1857}))
 					}
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_1985 := int(n_15) - int(int64(0))
-					s_1986 := row_1982[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_1985 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1985}))
+					n_1859 := int(n_15) - int(int64(0))
+					s_1860 := row_1856[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_1859 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1859}))
 					}
-					r_1987 := ar.F64w(sequence_12)
-					r_1604 = r_1604[:len(r_1987)]
-					s_1984 = s_1984[:len(r_1987)]
-					s_1986 = s_1986[:len(r_1987)]
-					for i_1988 := range r_1987 {
-						r_1987[i_1988] = (runtime.Sigmoid(((r_1604[i_1988] * s_1984[i_1988]) + s_1986[i_1988])))
+					r_1861 := ar.F64w(sequence_12)
+					r_1478 = r_1478[:len(r_1861)]
+					s_1858 = s_1858[:len(r_1861)]
+					s_1860 = s_1860[:len(r_1861)]
+					for i_1862 := range r_1861 {
+						r_1861[i_1862] = (runtime.Sigmoid(((r_1478[i_1862] * s_1858[i_1862]) + s_1860[i_1862])))
 					}
 					if int64(0) >= int64(state_8) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
 					}
-					row_1990 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
-					x_1991 := int64(2) * n_15
-					if n_15 < 0 || x_1991 < n_15 || x_1991 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1991, mainparams_3))
+					row_1864 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
+					x_1865 := int64(2) * n_15
+					if n_15 < 0 || x_1865 < n_15 || x_1865 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1865, mainparams_3))
 					}
-					n_1992 := int(x_1991) - int(n_15)
-					s_1993 := row_1981[int(n_15)*1 : int(x_1991)*1 : int(x_1991)*1]
-					if n_1992 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1992}))
+					n_1866 := int(x_1865) - int(n_15)
+					s_1867 := row_1855[int(n_15)*1 : int(x_1865)*1 : int(x_1865)*1]
+					if n_1866 != state_9 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1866}))
 					}
-					if n_15 < 0 || x_1991 < n_15 || x_1991 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1991, mainparams_3))
+					if n_15 < 0 || x_1865 < n_15 || x_1865 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1865, mainparams_3))
 					}
-					n_1994 := int(x_1991) - int(n_15)
-					s_1995 := row_1982[int(n_15)*1 : int(x_1991)*1 : int(x_1991)*1]
-					if n_1994 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1994}))
+					n_1868 := int(x_1865) - int(n_15)
+					s_1869 := row_1856[int(n_15)*1 : int(x_1865)*1 : int(x_1865)*1]
+					if n_1868 != state_9 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1868}))
 					}
-					r_1996 := ar.F64w(state_9)
-					row_1990 = row_1990[:len(r_1996)]
-					s_1993 = s_1993[:len(r_1996)]
-					s_1995 = s_1995[:len(r_1996)]
-					for i_1997 := range r_1996 {
-						r_1996[i_1997] = (runtime.Sigmoid(((row_1990[i_1997] * s_1993[i_1997]) + s_1995[i_1997])))
+					r_1870 := ar.F64w(state_9)
+					row_1864 = row_1864[:len(r_1870)]
+					s_1867 = s_1867[:len(r_1870)]
+					s_1869 = s_1869[:len(r_1870)]
+					for i_1871 := range r_1870 {
+						r_1870[i_1871] = (runtime.Sigmoid(((row_1864[i_1871] * s_1867[i_1871]) + s_1869[i_1871])))
 					}
-					x_1999 := int64(3) * n_15
-					if x_1991 < 0 || x_1999 < x_1991 || x_1999 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1991, x_1999, mainparams_3))
+					x_1873 := int64(3) * n_15
+					if x_1865 < 0 || x_1873 < x_1865 || x_1873 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1865, x_1873, mainparams_3))
 					}
-					n_2000 := int(x_1999) - int(x_1991)
-					s_2001 := row_1981[int(x_1991)*1 : int(x_1999)*1 : int(x_1999)*1]
-					if n_2000 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_2000}))
+					n_1874 := int(x_1873) - int(x_1865)
+					s_1875 := row_1855[int(x_1865)*1 : int(x_1873)*1 : int(x_1873)*1]
+					if n_1874 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1874}))
 					}
-					if x_1991 < 0 || x_1999 < x_1991 || x_1999 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1991, x_1999, mainparams_3))
+					if x_1865 < 0 || x_1873 < x_1865 || x_1873 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1865, x_1873, mainparams_3))
 					}
-					n_2002 := int(x_1999) - int(x_1991)
-					s_2003 := row_1982[int(x_1991)*1 : int(x_1999)*1 : int(x_1999)*1]
-					if n_2002 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_2002}))
+					n_1876 := int(x_1873) - int(x_1865)
+					s_1877 := row_1856[int(x_1865)*1 : int(x_1873)*1 : int(x_1873)*1]
+					if n_1876 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1876}))
 					}
-					r_2004 := ar.F64w(sequence_12)
-					r_1604 = r_1604[:len(r_2004)]
-					s_2001 = s_2001[:len(r_2004)]
-					s_2003 = s_2003[:len(r_2004)]
-					for i_2005 := range r_2004 {
-						r_2004[i_2005] = (runtime.Sigmoid(((r_1604[i_2005] * s_2001[i_2005]) + s_2003[i_2005])))
+					r_1878 := ar.F64w(sequence_12)
+					r_1478 = r_1478[:len(r_1878)]
+					s_1875 = s_1875[:len(r_1878)]
+					s_1877 = s_1877[:len(r_1878)]
+					for i_1879 := range r_1878 {
+						r_1878[i_1879] = (runtime.Sigmoid(((r_1478[i_1879] * s_1875[i_1879]) + s_1877[i_1879])))
 					}
-					x_2007 := int64(4) * n_15
-					if x_1999 < 0 || x_2007 < x_1999 || x_2007 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1999, x_2007, mainparams_3))
+					x_1881 := int64(4) * n_15
+					if x_1873 < 0 || x_1881 < x_1873 || x_1881 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1873, x_1881, mainparams_3))
 					}
-					n_2008 := int(x_2007) - int(x_1999)
-					s_2009 := row_1981[int(x_1999)*1 : int(x_2007)*1 : int(x_2007)*1]
-					if n_2008 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_2008}))
+					n_1882 := int(x_1881) - int(x_1873)
+					s_1883 := row_1855[int(x_1873)*1 : int(x_1881)*1 : int(x_1881)*1]
+					if n_1882 != state_9 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1882}))
 					}
-					if x_1999 < 0 || x_2007 < x_1999 || x_2007 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1999, x_2007, mainparams_3))
+					if x_1873 < 0 || x_1881 < x_1873 || x_1881 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1873, x_1881, mainparams_3))
 					}
-					n_2010 := int(x_2007) - int(x_1999)
-					s_2011 := row_1982[int(x_1999)*1 : int(x_2007)*1 : int(x_2007)*1]
-					if n_2010 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_2010}))
+					n_1884 := int(x_1881) - int(x_1873)
+					s_1885 := row_1856[int(x_1873)*1 : int(x_1881)*1 : int(x_1881)*1]
+					if n_1884 != state_9 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1884}))
 					}
-					r_2012 := ar.F64w(state_9)
-					row_1990 = row_1990[:len(r_2012)]
-					s_2009 = s_2009[:len(r_2012)]
-					s_2011 = s_2011[:len(r_2012)]
-					for i_2013 := range r_2012 {
-						r_2012[i_2013] = (math.Tanh(((row_1990[i_2013] * s_2009[i_2013]) + s_2011[i_2013])))
+					r_1886 := ar.F64w(state_9)
+					row_1864 = row_1864[:len(r_1886)]
+					s_1883 = s_1883[:len(r_1886)]
+					s_1885 = s_1885[:len(r_1886)]
+					for i_1887 := range r_1886 {
+						r_1886[i_1887] = (math.Tanh(((row_1864[i_1887] * s_1883[i_1887]) + s_1885[i_1887])))
 					}
 					if int64(1) >= int64(state_8) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
 					}
-					row_2015 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
+					row_1889 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
 					if sequence_12 != state_9 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 					}
-					r_2016 := ar.F64w(state_9)
-					row_2015 = row_2015[:len(r_2016)]
-					r_1987 = r_1987[:len(r_2016)]
-					r_1996 = r_1996[:len(r_2016)]
-					r_2012 = r_2012[:len(r_2016)]
-					for i_2017 := range r_2016 {
-						r_2016[i_2017] = ((row_2015[i_2017] * r_1987[i_2017]) + (r_1996[i_2017] * r_2012[i_2017]))
+					r_1890 := ar.F64w(state_9)
+					row_1889 = row_1889[:len(r_1890)]
+					r_1861 = r_1861[:len(r_1890)]
+					r_1870 = r_1870[:len(r_1890)]
+					r_1886 = r_1886[:len(r_1890)]
+					for i_1891 := range r_1890 {
+						r_1890[i_1891] = ((row_1889[i_1891] * r_1861[i_1891]) + (r_1870[i_1891] * r_1886[i_1891]))
 					}
-					r_2019 := ar.F64w(state_9)
-					r_2016 = r_2016[:len(r_2019)]
-					for i_2020 := range r_2019 {
-						r_2019[i_2020] = (math.Tanh(r_2016[i_2020]))
+					r_1893 := ar.F64w(state_9)
+					r_1890 = r_1890[:len(r_1893)]
+					for i_1894 := range r_1893 {
+						r_1893[i_1894] = (math.Tanh(r_1890[i_1894]))
 					}
 					if state_9 != sequence_12 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 					}
-					r_2022 := ar.F64w(sequence_12)
-					r_2004 = r_2004[:len(r_2022)]
-					r_2019 = r_2019[:len(r_2022)]
-					for i_2023 := range r_2022 {
-						r_2022[i_2023] = (r_2004[i_2023] * r_2019[i_2023])
+					r_1896 := ar.F64w(sequence_12)
+					r_1878 = r_1878[:len(r_1896)]
+					r_1893 = r_1893[:len(r_1896)]
+					for i_1897 := range r_1896 {
+						r_1896[i_1897] = (r_1878[i_1897] * r_1893[i_1897])
 					}
 					if int64(0) >= int64(state_8) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
@@ -6954,1359 +6719,1235 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if sequence_12 != state_9 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 					}
-					c_2025 := ar.F64w(len(state_7))
-					copy(c_2025, state_7)
-					copy(c_2025[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_2022)
+					c_1899 := ar.F64w(len(state_7))
+					copy(c_1899, state_7)
+					copy(c_1899[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_1896)
 					if int64(1) >= int64(state_8) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
 					}
-					copy(c_2025[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_2016)
-					if i_1978 == 0 {
-						d_1917 = sequence_12
-						rs_1918 = d_1917
-						tot_2026, err_2027 := runtime.MulSize(n_1914, rs_1918)
-						if err_2027 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2027)
+					copy(c_1899[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_1890)
+					if i_1852 == 0 {
+						d_1791 = sequence_12
+						rs_1792 = d_1791
+						tot_1900, err_1901 := runtime.MulSize(n_1788, rs_1792)
+						if err_1901 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1901)
 						}
-						a_1916 = ar.F64w(tot_2026)
-					} else if sequence_12 != d_1917 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1917}))
+						a_1790 = ar.F64w(tot_1900)
+					} else if sequence_12 != d_1791 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1852)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1791}))
 					}
-					copy(a_1916[i_1978*rs_1918:(i_1978+1)*rs_1918], r_2022)
-					if i_1978 == 0 {
-						d_1920, d_1921 = state_8, state_9
-						rs_1922 = d_1920 * d_1921
-						tot_2028, err_2029 := runtime.MulSize(n_1914, rs_1922)
-						if err_2029 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2029)
+					copy(a_1790[i_1852*rs_1792:(i_1852+1)*rs_1792], r_1896)
+					if i_1852 == 0 {
+						d_1794, d_1795 = state_8, state_9
+						rs_1796 = d_1794 * d_1795
+						tot_1902, err_1903 := runtime.MulSize(n_1788, rs_1796)
+						if err_1903 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1903)
 						}
-						a_1919 = ar.F64w(tot_2028)
-					} else if state_8 != d_1920 || state_9 != d_1921 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1920, d_1921}))
+						a_1793 = ar.F64w(tot_1902)
+					} else if state_8 != d_1794 || state_9 != d_1795 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1852)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1794, d_1795}))
 					}
-					copy(a_1919[i_1978*rs_1922:(i_1978+1)*rs_1922], c_2025)
-					if i_1978 == 0 {
-						d_1924 = state_9
-						rs_1925 = d_1924
-						tot_2030, err_2031 := runtime.MulSize(n_1914, rs_1925)
-						if err_2031 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2031)
+					copy(a_1793[i_1852*rs_1796:(i_1852+1)*rs_1796], c_1899)
+					if i_1852 == 0 {
+						d_1798 = state_9
+						rs_1799 = d_1798
+						tot_1904, err_1905 := runtime.MulSize(n_1788, rs_1799)
+						if err_1905 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1905)
 						}
-						a_1923 = ar.F64w(tot_2030)
-					} else if state_9 != d_1924 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1924}))
+						a_1797 = ar.F64w(tot_1904)
+					} else if state_9 != d_1798 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1852)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1798}))
 					}
-					copy(a_1923[i_1978*rs_1925:(i_1978+1)*rs_1925], r_2016)
-					if i_1978 == 0 {
-						d_1927 = state_9
-						rs_1928 = d_1927
-						tot_2032, err_2033 := runtime.MulSize(n_1914, rs_1928)
-						if err_2033 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2033)
+					copy(a_1797[i_1852*rs_1799:(i_1852+1)*rs_1799], r_1890)
+					if i_1852 == 0 {
+						d_1801 = state_9
+						rs_1802 = d_1801
+						tot_1906, err_1907 := runtime.MulSize(n_1788, rs_1802)
+						if err_1907 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1907)
 						}
-						a_1926 = ar.F64w(tot_2032)
-					} else if state_9 != d_1927 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1927}))
+						a_1800 = ar.F64w(tot_1906)
+					} else if state_9 != d_1801 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1852)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1801}))
 					}
-					copy(a_1926[i_1978*rs_1928:(i_1978+1)*rs_1928], r_2019)
-					if i_1978 == 0 {
-						d_1930 = sequence_12
-						rs_1931 = d_1930
-						tot_2034, err_2035 := runtime.MulSize(n_1914, rs_1931)
-						if err_2035 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2035)
+					copy(a_1800[i_1852*rs_1802:(i_1852+1)*rs_1802], r_1893)
+					if i_1852 == 0 {
+						d_1804 = sequence_12
+						rs_1805 = d_1804
+						tot_1908, err_1909 := runtime.MulSize(n_1788, rs_1805)
+						if err_1909 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1909)
 						}
-						a_1929 = ar.F64w(tot_2034)
-					} else if sequence_12 != d_1930 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1930}))
+						a_1803 = ar.F64w(tot_1908)
+					} else if sequence_12 != d_1804 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1852)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1804}))
 					}
-					copy(a_1929[i_1978*rs_1931:(i_1978+1)*rs_1931], r_2004)
-					if i_1978 == 0 {
-						d_1933 = state_9
-						rs_1934 = d_1933
-						tot_2036, err_2037 := runtime.MulSize(n_1914, rs_1934)
-						if err_2037 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2037)
+					copy(a_1803[i_1852*rs_1805:(i_1852+1)*rs_1805], r_1878)
+					if i_1852 == 0 {
+						d_1807 = state_9
+						rs_1808 = d_1807
+						tot_1910, err_1911 := runtime.MulSize(n_1788, rs_1808)
+						if err_1911 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1911)
 						}
-						a_1932 = ar.F64w(tot_2036)
-					} else if state_9 != d_1933 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1933}))
+						a_1806 = ar.F64w(tot_1910)
+					} else if state_9 != d_1807 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1852)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1807}))
 					}
-					copy(a_1932[i_1978*rs_1934:(i_1978+1)*rs_1934], r_2012)
-					if i_1978 == 0 {
-						d_1936 = state_9
-						rs_1937 = d_1936
-						tot_2038, err_2039 := runtime.MulSize(n_1914, rs_1937)
-						if err_2039 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2039)
+					copy(a_1806[i_1852*rs_1808:(i_1852+1)*rs_1808], r_1886)
+					if i_1852 == 0 {
+						d_1810 = state_9
+						rs_1811 = d_1810
+						tot_1912, err_1913 := runtime.MulSize(n_1788, rs_1811)
+						if err_1913 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1913)
 						}
-						a_1935 = ar.F64w(tot_2038)
-					} else if state_9 != d_1936 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1936}))
+						a_1809 = ar.F64w(tot_1912)
+					} else if state_9 != d_1810 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1852)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1810}))
 					}
-					copy(a_1935[i_1978*rs_1937:(i_1978+1)*rs_1937], r_1996)
-					if i_1978 == 0 {
-						d_1939 = sequence_12
-						rs_1940 = d_1939
-						tot_2040, err_2041 := runtime.MulSize(n_1914, rs_1940)
-						if err_2041 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2041)
+					copy(a_1809[i_1852*rs_1811:(i_1852+1)*rs_1811], r_1870)
+					if i_1852 == 0 {
+						d_1813 = sequence_12
+						rs_1814 = d_1813
+						tot_1914, err_1915 := runtime.MulSize(n_1788, rs_1814)
+						if err_1915 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1915)
 						}
-						a_1938 = ar.F64w(tot_2040)
-					} else if sequence_12 != d_1939 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1939}))
+						a_1812 = ar.F64w(tot_1914)
+					} else if sequence_12 != d_1813 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1852)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1813}))
 					}
-					copy(a_1938[i_1978*rs_1940:(i_1978+1)*rs_1940], r_1987)
-					if i_1978 == 0 {
-						d_1942 = state_9
-						rs_1943 = d_1942
-						tot_2042, err_2043 := runtime.MulSize(n_1914, rs_1943)
-						if err_2043 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2043)
+					copy(a_1812[i_1852*rs_1814:(i_1852+1)*rs_1814], r_1861)
+					if i_1852 == 0 {
+						d_1816 = state_9
+						rs_1817 = d_1816
+						tot_1916, err_1917 := runtime.MulSize(n_1788, rs_1817)
+						if err_1917 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1917)
 						}
-						a_1941 = ar.F64w(tot_2042)
-					} else if state_9 != d_1942 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1942}))
+						a_1815 = ar.F64w(tot_1916)
+					} else if state_9 != d_1816 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1852)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1816}))
 					}
-					copy(a_1941[i_1978*rs_1943:(i_1978+1)*rs_1943], row_2015)
-					if i_1978 == 0 {
-						d_1945 = mainparams_3
-						rs_1946 = d_1945
-						tot_2044, err_2045 := runtime.MulSize(n_1914, rs_1946)
-						if err_2045 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2045)
+					copy(a_1815[i_1852*rs_1817:(i_1852+1)*rs_1817], row_1889)
+					if i_1852 == 0 {
+						d_1819 = mainparams_3
+						rs_1820 = d_1819
+						tot_1918, err_1919 := runtime.MulSize(n_1788, rs_1820)
+						if err_1919 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1919)
 						}
-						a_1944 = ar.F64w(tot_2044)
-					} else if mainparams_3 != d_1945 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1945}))
+						a_1818 = ar.F64w(tot_1918)
+					} else if mainparams_3 != d_1819 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1852)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1819}))
 					}
-					copy(a_1944[i_1978*rs_1946:(i_1978+1)*rs_1946], row_1982)
-					if i_1978 == 0 {
-						d_1948 = n_2008
-						rs_1949 = d_1948
-						tot_2046, err_2047 := runtime.MulSize(n_1914, rs_1949)
-						if err_2047 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2047)
+					copy(a_1818[i_1852*rs_1820:(i_1852+1)*rs_1820], row_1856)
+					if i_1852 == 0 {
+						d_1822 = n_1882
+						rs_1823 = d_1822
+						tot_1920, err_1921 := runtime.MulSize(n_1788, rs_1823)
+						if err_1921 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1921)
 						}
-						a_1947 = ar.F64w(tot_2046)
-					} else if n_2008 != d_1948 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{n_2008})+", element 0 has shape "+runtime.ShapeString([]int{d_1948}))
+						a_1821 = ar.F64w(tot_1920)
+					} else if n_1882 != d_1822 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1852)+" has shape "+runtime.ShapeString([]int{n_1882})+", element 0 has shape "+runtime.ShapeString([]int{d_1822}))
 					}
-					copy(a_1947[i_1978*rs_1949:(i_1978+1)*rs_1949], s_2009)
-					if i_1978 == 0 {
-						d_1951 = state_9
-						rs_1952 = d_1951
-						tot_2048, err_2049 := runtime.MulSize(n_1914, rs_1952)
-						if err_2049 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2049)
+					copy(a_1821[i_1852*rs_1823:(i_1852+1)*rs_1823], s_1883)
+					if i_1852 == 0 {
+						d_1825 = state_9
+						rs_1826 = d_1825
+						tot_1922, err_1923 := runtime.MulSize(n_1788, rs_1826)
+						if err_1923 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1923)
 						}
-						a_1950 = ar.F64w(tot_2048)
-					} else if state_9 != d_1951 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1951}))
+						a_1824 = ar.F64w(tot_1922)
+					} else if state_9 != d_1825 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1852)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1825}))
 					}
-					copy(a_1950[i_1978*rs_1952:(i_1978+1)*rs_1952], row_1990)
-					if i_1978 == 0 {
-						d_1954 = mainparams_3
-						rs_1955 = d_1954
-						tot_2050, err_2051 := runtime.MulSize(n_1914, rs_1955)
-						if err_2051 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2051)
+					copy(a_1824[i_1852*rs_1826:(i_1852+1)*rs_1826], row_1864)
+					if i_1852 == 0 {
+						d_1828 = mainparams_3
+						rs_1829 = d_1828
+						tot_1924, err_1925 := runtime.MulSize(n_1788, rs_1829)
+						if err_1925 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1925)
 						}
-						a_1953 = ar.F64w(tot_2050)
-					} else if mainparams_3 != d_1954 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1954}))
+						a_1827 = ar.F64w(tot_1924)
+					} else if mainparams_3 != d_1828 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1852)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1828}))
 					}
-					copy(a_1953[i_1978*rs_1955:(i_1978+1)*rs_1955], row_1981)
-					if i_1978 == 0 {
-						d_1957 = n_2000
-						rs_1958 = d_1957
-						tot_2052, err_2053 := runtime.MulSize(n_1914, rs_1958)
-						if err_2053 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2053)
+					copy(a_1827[i_1852*rs_1829:(i_1852+1)*rs_1829], row_1855)
+					if i_1852 == 0 {
+						d_1831 = n_1874
+						rs_1832 = d_1831
+						tot_1926, err_1927 := runtime.MulSize(n_1788, rs_1832)
+						if err_1927 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1927)
 						}
-						a_1956 = ar.F64w(tot_2052)
-					} else if n_2000 != d_1957 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{n_2000})+", element 0 has shape "+runtime.ShapeString([]int{d_1957}))
+						a_1830 = ar.F64w(tot_1926)
+					} else if n_1874 != d_1831 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1852)+" has shape "+runtime.ShapeString([]int{n_1874})+", element 0 has shape "+runtime.ShapeString([]int{d_1831}))
 					}
-					copy(a_1956[i_1978*rs_1958:(i_1978+1)*rs_1958], s_2001)
-					if i_1978 == 0 {
-						d_1960 = sequence_12
-						rs_1961 = d_1960
-						tot_2054, err_2055 := runtime.MulSize(n_1914, rs_1961)
-						if err_2055 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2055)
+					copy(a_1830[i_1852*rs_1832:(i_1852+1)*rs_1832], s_1875)
+					if i_1852 == 0 {
+						d_1834 = sequence_12
+						rs_1835 = d_1834
+						tot_1928, err_1929 := runtime.MulSize(n_1788, rs_1835)
+						if err_1929 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1929)
 						}
-						a_1959 = ar.F64w(tot_2054)
-					} else if sequence_12 != d_1960 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1960}))
+						a_1833 = ar.F64w(tot_1928)
+					} else if sequence_12 != d_1834 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1852)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1834}))
 					}
-					copy(a_1959[i_1978*rs_1961:(i_1978+1)*rs_1961], r_1604)
-					if i_1978 == 0 {
-						d_1963 = n_1992
-						rs_1964 = d_1963
-						tot_2056, err_2057 := runtime.MulSize(n_1914, rs_1964)
-						if err_2057 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2057)
+					copy(a_1833[i_1852*rs_1835:(i_1852+1)*rs_1835], r_1478)
+					if i_1852 == 0 {
+						d_1837 = n_1866
+						rs_1838 = d_1837
+						tot_1930, err_1931 := runtime.MulSize(n_1788, rs_1838)
+						if err_1931 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1931)
 						}
-						a_1962 = ar.F64w(tot_2056)
-					} else if n_1992 != d_1963 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{n_1992})+", element 0 has shape "+runtime.ShapeString([]int{d_1963}))
+						a_1836 = ar.F64w(tot_1930)
+					} else if n_1866 != d_1837 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1852)+" has shape "+runtime.ShapeString([]int{n_1866})+", element 0 has shape "+runtime.ShapeString([]int{d_1837}))
 					}
-					copy(a_1962[i_1978*rs_1964:(i_1978+1)*rs_1964], s_1993)
-					if i_1978 == 0 {
-						d_1966 = state_9
-						rs_1967 = d_1966
-						tot_2058, err_2059 := runtime.MulSize(n_1914, rs_1967)
-						if err_2059 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2059)
+					copy(a_1836[i_1852*rs_1838:(i_1852+1)*rs_1838], s_1867)
+					if i_1852 == 0 {
+						d_1840 = state_9
+						rs_1841 = d_1840
+						tot_1932, err_1933 := runtime.MulSize(n_1788, rs_1841)
+						if err_1933 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1933)
 						}
-						a_1965 = ar.F64w(tot_2058)
-					} else if state_9 != d_1966 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1966}))
+						a_1839 = ar.F64w(tot_1932)
+					} else if state_9 != d_1840 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1852)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1840}))
 					}
-					copy(a_1965[i_1978*rs_1967:(i_1978+1)*rs_1967], row_1990)
-					if i_1978 == 0 {
-						d_1969 = n_1983
-						rs_1970 = d_1969
-						tot_2060, err_2061 := runtime.MulSize(n_1914, rs_1970)
-						if err_2061 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2061)
+					copy(a_1839[i_1852*rs_1841:(i_1852+1)*rs_1841], row_1864)
+					if i_1852 == 0 {
+						d_1843 = n_1857
+						rs_1844 = d_1843
+						tot_1934, err_1935 := runtime.MulSize(n_1788, rs_1844)
+						if err_1935 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1935)
 						}
-						a_1968 = ar.F64w(tot_2060)
-					} else if n_1983 != d_1969 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{n_1983})+", element 0 has shape "+runtime.ShapeString([]int{d_1969}))
+						a_1842 = ar.F64w(tot_1934)
+					} else if n_1857 != d_1843 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1852)+" has shape "+runtime.ShapeString([]int{n_1857})+", element 0 has shape "+runtime.ShapeString([]int{d_1843}))
 					}
-					copy(a_1968[i_1978*rs_1970:(i_1978+1)*rs_1970], s_1984)
-					if i_1978 == 0 {
-						d_1972 = sequence_12
-						rs_1973 = d_1972
-						tot_2062, err_2063 := runtime.MulSize(n_1914, rs_1973)
-						if err_2063 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2063)
+					copy(a_1842[i_1852*rs_1844:(i_1852+1)*rs_1844], s_1858)
+					if i_1852 == 0 {
+						d_1846 = sequence_12
+						rs_1847 = d_1846
+						tot_1936, err_1937 := runtime.MulSize(n_1788, rs_1847)
+						if err_1937 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1937)
 						}
-						a_1971 = ar.F64w(tot_2062)
-					} else if sequence_12 != d_1972 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1972}))
+						a_1845 = ar.F64w(tot_1936)
+					} else if sequence_12 != d_1846 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1852)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1846}))
 					}
-					copy(a_1971[i_1978*rs_1973:(i_1978+1)*rs_1973], r_1604)
-					if i_1978 == 0 {
-						d_1975, d_1976 = state_8, state_9
-						rs_1977 = d_1975 * d_1976
-						tot_2064, err_2065 := runtime.MulSize(n_1914, rs_1977)
-						if err_2065 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_2065)
+					copy(a_1845[i_1852*rs_1847:(i_1852+1)*rs_1847], r_1478)
+					if i_1852 == 0 {
+						d_1849, d_1850 = state_8, state_9
+						rs_1851 = d_1849 * d_1850
+						tot_1938, err_1939 := runtime.MulSize(n_1788, rs_1851)
+						if err_1939 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1939)
 						}
-						a_1974 = ar.F64w(tot_2064)
-					} else if state_8 != d_1975 || state_9 != d_1976 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1978)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1975, d_1976}))
+						a_1848 = ar.F64w(tot_1938)
+					} else if state_8 != d_1849 || state_9 != d_1850 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1852)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1849, d_1850}))
 					}
-					copy(a_1974[i_1978*rs_1977:(i_1978+1)*rs_1977], state_7)
-					if i_1978 > 0 {
-						ar.release(mark_1979)
+					copy(a_1848[i_1852*rs_1851:(i_1852+1)*rs_1851], state_7)
+					if i_1852 > 0 {
+						ar.release(mark_1853)
 					}
 				}
-				c_1610, c_1611, c_1612, c_1613, c_1614, c_1615, c_1616, c_1617, c_1618, c_1619, c_1620, c_1621, c_1622, c_1623, c_1624, c_1625, c_1626, c_1627, c_1628, c_1629, c_1630, c_1631, c_1632, c_1633, c_1634, c_1635, c_1636, c_1637, c_1638, c_1639, c_1640, c_1641, c_1642, c_1643, c_1644, c_1645, c_1646, c_1647, c_1648, c_1649, c_1650, c_1651, c_1652, c_1653, c_1654, c_1655, c_1656, c_1657, c_1658, c_1659, c_1660, c_1661, c_1662, c_1663, c_1664, c_1665, c_1666, c_1667, c_1668, c_1669, c_1670, c_1671 = a_1916, n_1914, d_1917, a_1919, n_1914, d_1920, d_1921, a_1923, n_1914, d_1924, a_1926, n_1914, d_1927, a_1929, n_1914, d_1930, a_1932, n_1914, d_1933, a_1935, n_1914, d_1936, a_1938, n_1914, d_1939, a_1941, n_1914, d_1942, a_1944, n_1914, d_1945, a_1947, n_1914, d_1948, a_1950, n_1914, d_1951, a_1953, n_1914, d_1954, a_1956, n_1914, d_1957, a_1959, n_1914, d_1960, a_1962, n_1914, d_1963, a_1965, n_1914, d_1966, a_1968, n_1914, d_1969, a_1971, n_1914, d_1972, a_1974, n_1914, d_1975, d_1976
+				c_1484, c_1485, c_1486, c_1487, c_1488, c_1489, c_1490, c_1491, c_1492, c_1493, c_1494, c_1495, c_1496, c_1497, c_1498, c_1499, c_1500, c_1501, c_1502, c_1503, c_1504, c_1505, c_1506, c_1507, c_1508, c_1509, c_1510, c_1511, c_1512, c_1513, c_1514, c_1515, c_1516, c_1517, c_1518, c_1519, c_1520, c_1521, c_1522, c_1523, c_1524, c_1525, c_1526, c_1527, c_1528, c_1529, c_1530, c_1531, c_1532, c_1533, c_1534, c_1535, c_1536, c_1537, c_1538, c_1539, c_1540, c_1541, c_1542, c_1543, c_1544, c_1545 = a_1790, n_1788, d_1791, a_1793, n_1788, d_1794, d_1795, a_1797, n_1788, d_1798, a_1800, n_1788, d_1801, a_1803, n_1788, d_1804, a_1806, n_1788, d_1807, a_1809, n_1788, d_1810, a_1812, n_1788, d_1813, a_1815, n_1788, d_1816, a_1818, n_1788, d_1819, a_1821, n_1788, d_1822, a_1824, n_1788, d_1825, a_1827, n_1788, d_1828, a_1830, n_1788, d_1831, a_1833, n_1788, d_1834, a_1836, n_1788, d_1837, a_1839, n_1788, d_1840, a_1842, n_1788, d_1843, a_1845, n_1788, d_1846, a_1848, n_1788, d_1849, d_1850
 			}
-			var c_2066 []float64
-			var c_2067 int
-			var c_2068 []float64
-			var c_2069 int
-			var c_2070 int
-			if x_1609 {
-				x_2071 := x_1608 - int64(1)
-				if x_2071 < 0 || x_2071 >= int64(c_1611) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_2071, c_1611))
+			var c_1940 []float64
+			var c_1941 int
+			var c_1942 []float64
+			var c_1943 int
+			var c_1944 int
+			if x_1483 {
+				x_1945 := x_1482 - int64(1)
+				if x_1945 < 0 || x_1945 >= int64(c_1485) {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_1945, c_1485))
 				}
-				row_2072 := c_1610[int(x_2071)*c_1612 : (int(x_2071)+1)*c_1612]
-				rs_2073 := c_1615 * c_1616
-				row_2074 := c_1613[int(x_2071)*rs_2073 : (int(x_2071)+1)*rs_2073]
-				row_2075 := c_1617[int(x_2071)*c_1619 : (int(x_2071)+1)*c_1619]
-				_ = row_2075
-				row_2076 := c_1620[int(x_2071)*c_1622 : (int(x_2071)+1)*c_1622]
-				_ = row_2076
-				row_2077 := c_1623[int(x_2071)*c_1625 : (int(x_2071)+1)*c_1625]
-				_ = row_2077
-				row_2078 := c_1626[int(x_2071)*c_1628 : (int(x_2071)+1)*c_1628]
-				_ = row_2078
-				row_2079 := c_1629[int(x_2071)*c_1631 : (int(x_2071)+1)*c_1631]
-				_ = row_2079
-				row_2080 := c_1632[int(x_2071)*c_1634 : (int(x_2071)+1)*c_1634]
-				_ = row_2080
-				row_2081 := c_1635[int(x_2071)*c_1637 : (int(x_2071)+1)*c_1637]
-				_ = row_2081
-				row_2082 := c_1638[int(x_2071)*c_1640 : (int(x_2071)+1)*c_1640]
-				_ = row_2082
-				row_2083 := c_1641[int(x_2071)*c_1643 : (int(x_2071)+1)*c_1643]
-				_ = row_2083
-				row_2084 := c_1644[int(x_2071)*c_1646 : (int(x_2071)+1)*c_1646]
-				_ = row_2084
-				row_2085 := c_1647[int(x_2071)*c_1649 : (int(x_2071)+1)*c_1649]
-				_ = row_2085
-				row_2086 := c_1650[int(x_2071)*c_1652 : (int(x_2071)+1)*c_1652]
-				_ = row_2086
-				row_2087 := c_1653[int(x_2071)*c_1655 : (int(x_2071)+1)*c_1655]
-				_ = row_2087
-				row_2088 := c_1656[int(x_2071)*c_1658 : (int(x_2071)+1)*c_1658]
-				_ = row_2088
-				row_2089 := c_1659[int(x_2071)*c_1661 : (int(x_2071)+1)*c_1661]
-				_ = row_2089
-				row_2090 := c_1662[int(x_2071)*c_1664 : (int(x_2071)+1)*c_1664]
-				_ = row_2090
-				row_2091 := c_1665[int(x_2071)*c_1667 : (int(x_2071)+1)*c_1667]
-				_ = row_2091
-				rs_2092 := c_1670 * c_1671
-				row_2093 := c_1668[int(x_2071)*rs_2092 : (int(x_2071)+1)*rs_2092]
-				_ = row_2093
-				c_2066, c_2067, c_2068, c_2069, c_2070 = row_2072, c_1612, row_2074, c_1615, c_1616
+				row_1946 := c_1484[int(x_1945)*c_1486 : (int(x_1945)+1)*c_1486]
+				rs_1947 := c_1489 * c_1490
+				row_1948 := c_1487[int(x_1945)*rs_1947 : (int(x_1945)+1)*rs_1947]
+				row_1949 := c_1491[int(x_1945)*c_1493 : (int(x_1945)+1)*c_1493]
+				_ = row_1949
+				row_1950 := c_1494[int(x_1945)*c_1496 : (int(x_1945)+1)*c_1496]
+				_ = row_1950
+				row_1951 := c_1497[int(x_1945)*c_1499 : (int(x_1945)+1)*c_1499]
+				_ = row_1951
+				row_1952 := c_1500[int(x_1945)*c_1502 : (int(x_1945)+1)*c_1502]
+				_ = row_1952
+				row_1953 := c_1503[int(x_1945)*c_1505 : (int(x_1945)+1)*c_1505]
+				_ = row_1953
+				row_1954 := c_1506[int(x_1945)*c_1508 : (int(x_1945)+1)*c_1508]
+				_ = row_1954
+				row_1955 := c_1509[int(x_1945)*c_1511 : (int(x_1945)+1)*c_1511]
+				_ = row_1955
+				row_1956 := c_1512[int(x_1945)*c_1514 : (int(x_1945)+1)*c_1514]
+				_ = row_1956
+				row_1957 := c_1515[int(x_1945)*c_1517 : (int(x_1945)+1)*c_1517]
+				_ = row_1957
+				row_1958 := c_1518[int(x_1945)*c_1520 : (int(x_1945)+1)*c_1520]
+				_ = row_1958
+				row_1959 := c_1521[int(x_1945)*c_1523 : (int(x_1945)+1)*c_1523]
+				_ = row_1959
+				row_1960 := c_1524[int(x_1945)*c_1526 : (int(x_1945)+1)*c_1526]
+				_ = row_1960
+				row_1961 := c_1527[int(x_1945)*c_1529 : (int(x_1945)+1)*c_1529]
+				_ = row_1961
+				row_1962 := c_1530[int(x_1945)*c_1532 : (int(x_1945)+1)*c_1532]
+				_ = row_1962
+				row_1963 := c_1533[int(x_1945)*c_1535 : (int(x_1945)+1)*c_1535]
+				_ = row_1963
+				row_1964 := c_1536[int(x_1945)*c_1538 : (int(x_1945)+1)*c_1538]
+				_ = row_1964
+				row_1965 := c_1539[int(x_1945)*c_1541 : (int(x_1945)+1)*c_1541]
+				_ = row_1965
+				rs_1966 := c_1544 * c_1545
+				row_1967 := c_1542[int(x_1945)*rs_1966 : (int(x_1945)+1)*rs_1966]
+				_ = row_1967
+				c_1940, c_1941, c_1942, c_1943, c_1944 = row_1946, c_1486, row_1948, c_1489, c_1490
 			} else {
-				c_2066, c_2067, c_2068, c_2069, c_2070 = r_1604, sequence_12, state_7, state_8, state_9
+				c_1940, c_1941, c_1942, c_1943, c_1944 = r_1478, sequence_12, state_7, state_8, state_9
 			}
 			if int64(1) >= int64(extraparams_5) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 			}
-			row_2094 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
-			if extraparams_6 != c_2067 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2067})+" and "+runtime.ShapeString([]int{extraparams_6}))
+			row_1968 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
+			if extraparams_6 != c_1941 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_1941})+" and "+runtime.ShapeString([]int{extraparams_6}))
 			}
 			if int64(2) >= int64(extraparams_5) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
 			}
-			row_2095 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
-			if extraparams_6 != c_2067 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_2067})+" and "+runtime.ShapeString([]int{extraparams_6}))
+			row_1969 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
+			if extraparams_6 != c_1941 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1941})+" and "+runtime.ShapeString([]int{extraparams_6}))
 			}
-			r_2096 := ar.F64w(c_2067)
-			c_2066 = c_2066[:len(r_2096)]
-			row_2094 = row_2094[:len(r_2096)]
-			row_2095 = row_2095[:len(r_2096)]
-			for i_2097 := range r_2096 {
-				r_2096[i_2097] = ((c_2066[i_2097] * row_2094[i_2097]) + row_2095[i_2097])
+			r_1970 := ar.F64w(c_1941)
+			c_1940 = c_1940[:len(r_1970)]
+			row_1968 = row_1968[:len(r_1970)]
+			row_1969 = row_1969[:len(r_1970)]
+			for i_1971 := range r_1970 {
+				r_1970[i_1971] = ((c_1940[i_1971] * row_1968[i_1971]) + row_1969[i_1971])
 			}
-			r_2099 := ar.F64w(c_2067)
-			r_2096 = r_2096[:len(r_2099)]
-			for i_2100 := range r_2099 {
-				r_2099[i_2100] = (math.Exp(r_2096[i_2100]))
+			r_1973 := ar.F64w(c_1941)
+			r_1970 = r_1970[:len(r_1973)]
+			for i_1974 := range r_1973 {
+				r_1973[i_1974] = (math.Exp(r_1970[i_1974]))
 			}
-			s_2102 := runtime.Sum(r_2099)
-			x_2103 := s_2102 + 2.0
+			s_1976 := runtime.Sum(r_1973)
+			x_1977 := s_1976 + 2.0
 			if int64(1) >= int64(sequence_11) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(int64(1), sequence_11))
 			}
-			row_2104 := sequence_10[int(int64(1))*sequence_12 : (int(int64(1))+1)*sequence_12]
-			x_2105 := math.Log(x_2103)
-			if c_2067 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_2067}))
+			row_1978 := sequence_10[int(int64(1))*sequence_12 : (int(int64(1))+1)*sequence_12]
+			x_1979 := math.Log(x_1977)
+			if c_1941 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_1941}))
 			}
-			r_2106 := ar.F64w(sequence_12)
-			row_2104 = row_2104[:len(r_2106)]
-			r_2096 = r_2096[:len(r_2106)]
-			for i_2107 := range r_2106 {
-				r_2106[i_2107] = (row_2104[i_2107] * (r_2096[i_2107] - x_2105))
+			r_1980 := ar.F64w(sequence_12)
+			row_1978 = row_1978[:len(r_1980)]
+			r_1970 = r_1970[:len(r_1980)]
+			for i_1981 := range r_1980 {
+				r_1980[i_1981] = (row_1978[i_1981] * (r_1970[i_1981] - x_1979))
 			}
-			s_2109 := runtime.Sum(r_2106)
-			if i_1599 == 0 {
-				d_1481, d_1482 = c_2069, c_2070
-				rs_1483 = d_1481 * d_1482
-				tot_2110, err_2111 := runtime.MulSize(n_1478, rs_1483)
-				if err_2111 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2111)
+			s_1983 := runtime.Sum(r_1980)
+			if i_1473 == 0 {
+				d_1377, d_1378 = c_1943, c_1944
+				rs_1379 = d_1377 * d_1378
+				tot_1984, err_1985 := runtime.MulSize(n_1374, rs_1379)
+				if err_1985 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1985)
 				}
-				a_1480 = ar.F64w(tot_2110)
-			} else if c_2069 != d_1481 || c_2070 != d_1482 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_2069, c_2070})+", element 0 has shape "+runtime.ShapeString([]int{d_1481, d_1482}))
+				a_1376 = ar.F64w(tot_1984)
+			} else if c_1943 != d_1377 || c_1944 != d_1378 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1473)+" has shape "+runtime.ShapeString([]int{c_1943, c_1944})+", element 0 has shape "+runtime.ShapeString([]int{d_1377, d_1378}))
 			}
-			copy(a_1480[i_1599*rs_1483:(i_1599+1)*rs_1483], c_2068)
-			a_1484[i_1599] = s_2109
-			if i_1599 == 0 {
-				d_1486 = sequence_12
-				rs_1487 = d_1486
-				tot_2112, err_2113 := runtime.MulSize(n_1478, rs_1487)
-				if err_2113 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2113)
+			copy(a_1376[i_1473*rs_1379:(i_1473+1)*rs_1379], c_1942)
+			a_1380[i_1473] = s_1983
+			a_1381[i_1473] = x_1977
+			if i_1473 == 0 {
+				d_1383 = c_1941
+				rs_1384 = d_1383
+				tot_1986, err_1987 := runtime.MulSize(n_1374, rs_1384)
+				if err_1987 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1987)
 				}
-				a_1485 = ar.F64w(tot_2112)
-			} else if sequence_12 != d_1486 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1486}))
+				a_1382 = ar.F64w(tot_1986)
+			} else if c_1941 != d_1383 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1473)+" has shape "+runtime.ShapeString([]int{c_1941})+", element 0 has shape "+runtime.ShapeString([]int{d_1383}))
 			}
-			copy(a_1485[i_1599*rs_1487:(i_1599+1)*rs_1487], r_2106)
-			a_1488[i_1599] = x_2103
-			if i_1599 == 0 {
-				d_1490 = c_2067
-				rs_1491 = d_1490
-				tot_2114, err_2115 := runtime.MulSize(n_1478, rs_1491)
-				if err_2115 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2115)
+			copy(a_1382[i_1473*rs_1384:(i_1473+1)*rs_1384], r_1973)
+			if i_1473 == 0 {
+				d_1386 = extraparams_6
+				rs_1387 = d_1386
+				tot_1988, err_1989 := runtime.MulSize(n_1374, rs_1387)
+				if err_1989 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1989)
 				}
-				a_1489 = ar.F64w(tot_2114)
-			} else if c_2067 != d_1490 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_2067})+", element 0 has shape "+runtime.ShapeString([]int{d_1490}))
+				a_1385 = ar.F64w(tot_1988)
+			} else if extraparams_6 != d_1386 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1473)+" has shape "+runtime.ShapeString([]int{extraparams_6})+", element 0 has shape "+runtime.ShapeString([]int{d_1386}))
 			}
-			copy(a_1489[i_1599*rs_1491:(i_1599+1)*rs_1491], r_2099)
-			if i_1599 == 0 {
-				d_1493 = extraparams_6
-				rs_1494 = d_1493
-				tot_2116, err_2117 := runtime.MulSize(n_1478, rs_1494)
-				if err_2117 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2117)
+			copy(a_1385[i_1473*rs_1387:(i_1473+1)*rs_1387], row_1968)
+			if i_1473 == 0 {
+				d_1389 = c_1941
+				rs_1390 = d_1389
+				tot_1990, err_1991 := runtime.MulSize(n_1374, rs_1390)
+				if err_1991 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1991)
 				}
-				a_1492 = ar.F64w(tot_2116)
-			} else if extraparams_6 != d_1493 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{extraparams_6})+", element 0 has shape "+runtime.ShapeString([]int{d_1493}))
+				a_1388 = ar.F64w(tot_1990)
+			} else if c_1941 != d_1389 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1473)+" has shape "+runtime.ShapeString([]int{c_1941})+", element 0 has shape "+runtime.ShapeString([]int{d_1389}))
 			}
-			copy(a_1492[i_1599*rs_1494:(i_1599+1)*rs_1494], row_2094)
-			if i_1599 == 0 {
-				d_1496 = c_2067
-				rs_1497 = d_1496
-				tot_2118, err_2119 := runtime.MulSize(n_1478, rs_1497)
-				if err_2119 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2119)
+			copy(a_1388[i_1473*rs_1390:(i_1473+1)*rs_1390], c_1940)
+			if i_1473 == 0 {
+				d_1391, d_1392 = c_1485, c_1486
+				rs_1393 = d_1391 * d_1392
+				tot_1992, err_1993 := runtime.MulSize(n_1374, rs_1393)
+				if err_1993 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1993)
 				}
-				a_1495 = ar.F64w(tot_2118)
-			} else if c_2067 != d_1496 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_2067})+", element 0 has shape "+runtime.ShapeString([]int{d_1496}))
+				_ = tot_1992
+			} else if c_1485 != d_1391 || c_1486 != d_1392 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1473)+" has shape "+runtime.ShapeString([]int{c_1485, c_1486})+", element 0 has shape "+runtime.ShapeString([]int{d_1391, d_1392}))
 			}
-			copy(a_1495[i_1599*rs_1497:(i_1599+1)*rs_1497], c_2066)
-			if i_1599 == 0 {
-				d_1499 = c_2067
-				rs_1500 = d_1499
-				tot_2120, err_2121 := runtime.MulSize(n_1478, rs_1500)
-				if err_2121 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2121)
+			if i_1473 == 0 {
+				d_1394, d_1395, d_1396 = c_1488, c_1489, c_1490
+				rs_1397 = d_1394 * d_1395 * d_1396
+				tot_1994, err_1995 := runtime.MulSize(n_1374, rs_1397)
+				if err_1995 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1995)
 				}
-				a_1498 = ar.F64w(tot_2120)
-			} else if c_2067 != d_1499 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_2067})+", element 0 has shape "+runtime.ShapeString([]int{d_1499}))
+				_ = tot_1994
+			} else if c_1488 != d_1394 || c_1489 != d_1395 || c_1490 != d_1396 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1473)+" has shape "+runtime.ShapeString([]int{c_1488, c_1489, c_1490})+", element 0 has shape "+runtime.ShapeString([]int{d_1394, d_1395, d_1396}))
 			}
-			copy(a_1498[i_1599*rs_1500:(i_1599+1)*rs_1500], c_2066)
-			if i_1599 == 0 {
-				d_1502, d_1503 = c_2069, c_2070
-				rs_1504 = d_1502 * d_1503
-				tot_2122, err_2123 := runtime.MulSize(n_1478, rs_1504)
-				if err_2123 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2123)
+			if i_1473 == 0 {
+				d_1398, d_1399 = c_1492, c_1493
+				rs_1400 = d_1398 * d_1399
+				tot_1996, err_1997 := runtime.MulSize(n_1374, rs_1400)
+				if err_1997 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1997)
 				}
-				a_1501 = ar.F64w(tot_2122)
-			} else if c_2069 != d_1502 || c_2070 != d_1503 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_2069, c_2070})+", element 0 has shape "+runtime.ShapeString([]int{d_1502, d_1503}))
+				_ = tot_1996
+			} else if c_1492 != d_1398 || c_1493 != d_1399 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1473)+" has shape "+runtime.ShapeString([]int{c_1492, c_1493})+", element 0 has shape "+runtime.ShapeString([]int{d_1398, d_1399}))
 			}
-			copy(a_1501[i_1599*rs_1504:(i_1599+1)*rs_1504], c_2068)
-			if i_1599 == 0 {
-				d_1506, d_1507 = c_1611, c_1612
-				rs_1508 = d_1506 * d_1507
-				tot_2124, err_2125 := runtime.MulSize(n_1478, rs_1508)
-				if err_2125 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2125)
+			if i_1473 == 0 {
+				d_1402, d_1403 = c_1495, c_1496
+				rs_1404 = d_1402 * d_1403
+				tot_1998, err_1999 := runtime.MulSize(n_1374, rs_1404)
+				if err_1999 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1999)
 				}
-				a_1505 = ar.F64w(tot_2124)
-			} else if c_1611 != d_1506 || c_1612 != d_1507 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1611, c_1612})+", element 0 has shape "+runtime.ShapeString([]int{d_1506, d_1507}))
+				a_1401 = ar.F64w(tot_1998)
+			} else if c_1495 != d_1402 || c_1496 != d_1403 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1473)+" has shape "+runtime.ShapeString([]int{c_1495, c_1496})+", element 0 has shape "+runtime.ShapeString([]int{d_1402, d_1403}))
 			}
-			copy(a_1505[i_1599*rs_1508:(i_1599+1)*rs_1508], c_1610)
-			if i_1599 == 0 {
-				d_1510, d_1511, d_1512 = c_1614, c_1615, c_1616
-				rs_1513 = d_1510 * d_1511 * d_1512
-				tot_2126, err_2127 := runtime.MulSize(n_1478, rs_1513)
-				if err_2127 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2127)
+			copy(a_1401[i_1473*rs_1404:(i_1473+1)*rs_1404], c_1494)
+			if i_1473 == 0 {
+				d_1406, d_1407 = c_1498, c_1499
+				rs_1408 = d_1406 * d_1407
+				tot_2000, err_2001 := runtime.MulSize(n_1374, rs_1408)
+				if err_2001 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2001)
 				}
-				a_1509 = ar.F64w(tot_2126)
-			} else if c_1614 != d_1510 || c_1615 != d_1511 || c_1616 != d_1512 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1614, c_1615, c_1616})+", element 0 has shape "+runtime.ShapeString([]int{d_1510, d_1511, d_1512}))
+				a_1405 = ar.F64w(tot_2000)
+			} else if c_1498 != d_1406 || c_1499 != d_1407 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1473)+" has shape "+runtime.ShapeString([]int{c_1498, c_1499})+", element 0 has shape "+runtime.ShapeString([]int{d_1406, d_1407}))
 			}
-			copy(a_1509[i_1599*rs_1513:(i_1599+1)*rs_1513], c_1613)
-			if i_1599 == 0 {
-				d_1515, d_1516 = c_1618, c_1619
-				rs_1517 = d_1515 * d_1516
-				tot_2128, err_2129 := runtime.MulSize(n_1478, rs_1517)
-				if err_2129 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2129)
+			copy(a_1405[i_1473*rs_1408:(i_1473+1)*rs_1408], c_1497)
+			if i_1473 == 0 {
+				d_1410, d_1411 = c_1501, c_1502
+				rs_1412 = d_1410 * d_1411
+				tot_2002, err_2003 := runtime.MulSize(n_1374, rs_1412)
+				if err_2003 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2003)
 				}
-				a_1514 = ar.F64w(tot_2128)
-			} else if c_1618 != d_1515 || c_1619 != d_1516 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1618, c_1619})+", element 0 has shape "+runtime.ShapeString([]int{d_1515, d_1516}))
+				a_1409 = ar.F64w(tot_2002)
+			} else if c_1501 != d_1410 || c_1502 != d_1411 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1473)+" has shape "+runtime.ShapeString([]int{c_1501, c_1502})+", element 0 has shape "+runtime.ShapeString([]int{d_1410, d_1411}))
 			}
-			copy(a_1514[i_1599*rs_1517:(i_1599+1)*rs_1517], c_1617)
-			if i_1599 == 0 {
-				d_1519, d_1520 = c_1621, c_1622
-				rs_1521 = d_1519 * d_1520
-				tot_2130, err_2131 := runtime.MulSize(n_1478, rs_1521)
-				if err_2131 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2131)
+			copy(a_1409[i_1473*rs_1412:(i_1473+1)*rs_1412], c_1500)
+			if i_1473 == 0 {
+				d_1414, d_1415 = c_1504, c_1505
+				rs_1416 = d_1414 * d_1415
+				tot_2004, err_2005 := runtime.MulSize(n_1374, rs_1416)
+				if err_2005 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2005)
 				}
-				a_1518 = ar.F64w(tot_2130)
-			} else if c_1621 != d_1519 || c_1622 != d_1520 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1621, c_1622})+", element 0 has shape "+runtime.ShapeString([]int{d_1519, d_1520}))
+				a_1413 = ar.F64w(tot_2004)
+			} else if c_1504 != d_1414 || c_1505 != d_1415 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1473)+" has shape "+runtime.ShapeString([]int{c_1504, c_1505})+", element 0 has shape "+runtime.ShapeString([]int{d_1414, d_1415}))
 			}
-			copy(a_1518[i_1599*rs_1521:(i_1599+1)*rs_1521], c_1620)
-			if i_1599 == 0 {
-				d_1523, d_1524 = c_1624, c_1625
-				rs_1525 = d_1523 * d_1524
-				tot_2132, err_2133 := runtime.MulSize(n_1478, rs_1525)
-				if err_2133 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2133)
+			copy(a_1413[i_1473*rs_1416:(i_1473+1)*rs_1416], c_1503)
+			if i_1473 == 0 {
+				d_1418, d_1419 = c_1507, c_1508
+				rs_1420 = d_1418 * d_1419
+				tot_2006, err_2007 := runtime.MulSize(n_1374, rs_1420)
+				if err_2007 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2007)
 				}
-				a_1522 = ar.F64w(tot_2132)
-			} else if c_1624 != d_1523 || c_1625 != d_1524 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1624, c_1625})+", element 0 has shape "+runtime.ShapeString([]int{d_1523, d_1524}))
+				a_1417 = ar.F64w(tot_2006)
+			} else if c_1507 != d_1418 || c_1508 != d_1419 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1473)+" has shape "+runtime.ShapeString([]int{c_1507, c_1508})+", element 0 has shape "+runtime.ShapeString([]int{d_1418, d_1419}))
 			}
-			copy(a_1522[i_1599*rs_1525:(i_1599+1)*rs_1525], c_1623)
-			if i_1599 == 0 {
-				d_1527, d_1528 = c_1627, c_1628
-				rs_1529 = d_1527 * d_1528
-				tot_2134, err_2135 := runtime.MulSize(n_1478, rs_1529)
-				if err_2135 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2135)
+			copy(a_1417[i_1473*rs_1420:(i_1473+1)*rs_1420], c_1506)
+			if i_1473 == 0 {
+				d_1422, d_1423 = c_1510, c_1511
+				rs_1424 = d_1422 * d_1423
+				tot_2008, err_2009 := runtime.MulSize(n_1374, rs_1424)
+				if err_2009 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2009)
 				}
-				a_1526 = ar.F64w(tot_2134)
-			} else if c_1627 != d_1527 || c_1628 != d_1528 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1627, c_1628})+", element 0 has shape "+runtime.ShapeString([]int{d_1527, d_1528}))
+				a_1421 = ar.F64w(tot_2008)
+			} else if c_1510 != d_1422 || c_1511 != d_1423 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1473)+" has shape "+runtime.ShapeString([]int{c_1510, c_1511})+", element 0 has shape "+runtime.ShapeString([]int{d_1422, d_1423}))
 			}
-			copy(a_1526[i_1599*rs_1529:(i_1599+1)*rs_1529], c_1626)
-			if i_1599 == 0 {
-				d_1531, d_1532 = c_1630, c_1631
-				rs_1533 = d_1531 * d_1532
-				tot_2136, err_2137 := runtime.MulSize(n_1478, rs_1533)
-				if err_2137 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2137)
+			copy(a_1421[i_1473*rs_1424:(i_1473+1)*rs_1424], c_1509)
+			if i_1473 == 0 {
+				d_1426, d_1427 = c_1513, c_1514
+				rs_1428 = d_1426 * d_1427
+				tot_2010, err_2011 := runtime.MulSize(n_1374, rs_1428)
+				if err_2011 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2011)
 				}
-				a_1530 = ar.F64w(tot_2136)
-			} else if c_1630 != d_1531 || c_1631 != d_1532 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1630, c_1631})+", element 0 has shape "+runtime.ShapeString([]int{d_1531, d_1532}))
+				a_1425 = ar.F64w(tot_2010)
+			} else if c_1513 != d_1426 || c_1514 != d_1427 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1473)+" has shape "+runtime.ShapeString([]int{c_1513, c_1514})+", element 0 has shape "+runtime.ShapeString([]int{d_1426, d_1427}))
 			}
-			copy(a_1530[i_1599*rs_1533:(i_1599+1)*rs_1533], c_1629)
-			if i_1599 == 0 {
-				d_1535, d_1536 = c_1633, c_1634
-				rs_1537 = d_1535 * d_1536
-				tot_2138, err_2139 := runtime.MulSize(n_1478, rs_1537)
-				if err_2139 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2139)
+			copy(a_1425[i_1473*rs_1428:(i_1473+1)*rs_1428], c_1512)
+			if i_1473 == 0 {
+				d_1430, d_1431 = c_1516, c_1517
+				rs_1432 = d_1430 * d_1431
+				tot_2012, err_2013 := runtime.MulSize(n_1374, rs_1432)
+				if err_2013 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2013)
 				}
-				a_1534 = ar.F64w(tot_2138)
-			} else if c_1633 != d_1535 || c_1634 != d_1536 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1633, c_1634})+", element 0 has shape "+runtime.ShapeString([]int{d_1535, d_1536}))
+				a_1429 = ar.F64w(tot_2012)
+			} else if c_1516 != d_1430 || c_1517 != d_1431 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1473)+" has shape "+runtime.ShapeString([]int{c_1516, c_1517})+", element 0 has shape "+runtime.ShapeString([]int{d_1430, d_1431}))
 			}
-			copy(a_1534[i_1599*rs_1537:(i_1599+1)*rs_1537], c_1632)
-			if i_1599 == 0 {
-				d_1539, d_1540 = c_1636, c_1637
-				rs_1541 = d_1539 * d_1540
-				tot_2140, err_2141 := runtime.MulSize(n_1478, rs_1541)
-				if err_2141 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2141)
+			copy(a_1429[i_1473*rs_1432:(i_1473+1)*rs_1432], c_1515)
+			if i_1473 == 0 {
+				d_1434, d_1435 = c_1519, c_1520
+				rs_1436 = d_1434 * d_1435
+				tot_2014, err_2015 := runtime.MulSize(n_1374, rs_1436)
+				if err_2015 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2015)
 				}
-				a_1538 = ar.F64w(tot_2140)
-			} else if c_1636 != d_1539 || c_1637 != d_1540 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1636, c_1637})+", element 0 has shape "+runtime.ShapeString([]int{d_1539, d_1540}))
+				a_1433 = ar.F64w(tot_2014)
+			} else if c_1519 != d_1434 || c_1520 != d_1435 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1473)+" has shape "+runtime.ShapeString([]int{c_1519, c_1520})+", element 0 has shape "+runtime.ShapeString([]int{d_1434, d_1435}))
 			}
-			copy(a_1538[i_1599*rs_1541:(i_1599+1)*rs_1541], c_1635)
-			if i_1599 == 0 {
-				d_1543, d_1544 = c_1639, c_1640
-				rs_1545 = d_1543 * d_1544
-				tot_2142, err_2143 := runtime.MulSize(n_1478, rs_1545)
-				if err_2143 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2143)
+			copy(a_1433[i_1473*rs_1436:(i_1473+1)*rs_1436], c_1518)
+			if i_1473 == 0 {
+				d_1438, d_1439 = c_1522, c_1523
+				rs_1440 = d_1438 * d_1439
+				tot_2016, err_2017 := runtime.MulSize(n_1374, rs_1440)
+				if err_2017 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2017)
 				}
-				a_1542 = ar.F64w(tot_2142)
-			} else if c_1639 != d_1543 || c_1640 != d_1544 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1639, c_1640})+", element 0 has shape "+runtime.ShapeString([]int{d_1543, d_1544}))
+				a_1437 = ar.F64w(tot_2016)
+			} else if c_1522 != d_1438 || c_1523 != d_1439 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1473)+" has shape "+runtime.ShapeString([]int{c_1522, c_1523})+", element 0 has shape "+runtime.ShapeString([]int{d_1438, d_1439}))
 			}
-			copy(a_1542[i_1599*rs_1545:(i_1599+1)*rs_1545], c_1638)
-			if i_1599 == 0 {
-				d_1547, d_1548 = c_1642, c_1643
-				rs_1549 = d_1547 * d_1548
-				tot_2144, err_2145 := runtime.MulSize(n_1478, rs_1549)
-				if err_2145 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2145)
+			copy(a_1437[i_1473*rs_1440:(i_1473+1)*rs_1440], c_1521)
+			if i_1473 == 0 {
+				d_1442, d_1443 = c_1525, c_1526
+				rs_1444 = d_1442 * d_1443
+				tot_2018, err_2019 := runtime.MulSize(n_1374, rs_1444)
+				if err_2019 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2019)
 				}
-				a_1546 = ar.F64w(tot_2144)
-			} else if c_1642 != d_1547 || c_1643 != d_1548 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1642, c_1643})+", element 0 has shape "+runtime.ShapeString([]int{d_1547, d_1548}))
+				a_1441 = ar.F64w(tot_2018)
+			} else if c_1525 != d_1442 || c_1526 != d_1443 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1473)+" has shape "+runtime.ShapeString([]int{c_1525, c_1526})+", element 0 has shape "+runtime.ShapeString([]int{d_1442, d_1443}))
 			}
-			copy(a_1546[i_1599*rs_1549:(i_1599+1)*rs_1549], c_1641)
-			if i_1599 == 0 {
-				d_1551, d_1552 = c_1645, c_1646
-				rs_1553 = d_1551 * d_1552
-				tot_2146, err_2147 := runtime.MulSize(n_1478, rs_1553)
-				if err_2147 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2147)
+			copy(a_1441[i_1473*rs_1444:(i_1473+1)*rs_1444], c_1524)
+			if i_1473 == 0 {
+				d_1446, d_1447 = c_1528, c_1529
+				rs_1448 = d_1446 * d_1447
+				tot_2020, err_2021 := runtime.MulSize(n_1374, rs_1448)
+				if err_2021 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2021)
 				}
-				a_1550 = ar.F64w(tot_2146)
-			} else if c_1645 != d_1551 || c_1646 != d_1552 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1645, c_1646})+", element 0 has shape "+runtime.ShapeString([]int{d_1551, d_1552}))
+				a_1445 = ar.F64w(tot_2020)
+			} else if c_1528 != d_1446 || c_1529 != d_1447 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1473)+" has shape "+runtime.ShapeString([]int{c_1528, c_1529})+", element 0 has shape "+runtime.ShapeString([]int{d_1446, d_1447}))
 			}
-			copy(a_1550[i_1599*rs_1553:(i_1599+1)*rs_1553], c_1644)
-			if i_1599 == 0 {
-				d_1555, d_1556 = c_1648, c_1649
-				rs_1557 = d_1555 * d_1556
-				tot_2148, err_2149 := runtime.MulSize(n_1478, rs_1557)
-				if err_2149 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2149)
+			copy(a_1445[i_1473*rs_1448:(i_1473+1)*rs_1448], c_1527)
+			if i_1473 == 0 {
+				d_1450, d_1451 = c_1531, c_1532
+				rs_1452 = d_1450 * d_1451
+				tot_2022, err_2023 := runtime.MulSize(n_1374, rs_1452)
+				if err_2023 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2023)
 				}
-				a_1554 = ar.F64w(tot_2148)
-			} else if c_1648 != d_1555 || c_1649 != d_1556 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1648, c_1649})+", element 0 has shape "+runtime.ShapeString([]int{d_1555, d_1556}))
+				a_1449 = ar.F64w(tot_2022)
+			} else if c_1531 != d_1450 || c_1532 != d_1451 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1473)+" has shape "+runtime.ShapeString([]int{c_1531, c_1532})+", element 0 has shape "+runtime.ShapeString([]int{d_1450, d_1451}))
 			}
-			copy(a_1554[i_1599*rs_1557:(i_1599+1)*rs_1557], c_1647)
-			if i_1599 == 0 {
-				d_1559, d_1560 = c_1651, c_1652
-				rs_1561 = d_1559 * d_1560
-				tot_2150, err_2151 := runtime.MulSize(n_1478, rs_1561)
-				if err_2151 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2151)
+			copy(a_1449[i_1473*rs_1452:(i_1473+1)*rs_1452], c_1530)
+			if i_1473 == 0 {
+				d_1454, d_1455 = c_1534, c_1535
+				rs_1456 = d_1454 * d_1455
+				tot_2024, err_2025 := runtime.MulSize(n_1374, rs_1456)
+				if err_2025 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2025)
 				}
-				a_1558 = ar.F64w(tot_2150)
-			} else if c_1651 != d_1559 || c_1652 != d_1560 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1651, c_1652})+", element 0 has shape "+runtime.ShapeString([]int{d_1559, d_1560}))
+				a_1453 = ar.F64w(tot_2024)
+			} else if c_1534 != d_1454 || c_1535 != d_1455 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1473)+" has shape "+runtime.ShapeString([]int{c_1534, c_1535})+", element 0 has shape "+runtime.ShapeString([]int{d_1454, d_1455}))
 			}
-			copy(a_1558[i_1599*rs_1561:(i_1599+1)*rs_1561], c_1650)
-			if i_1599 == 0 {
-				d_1563, d_1564 = c_1654, c_1655
-				rs_1565 = d_1563 * d_1564
-				tot_2152, err_2153 := runtime.MulSize(n_1478, rs_1565)
-				if err_2153 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2153)
+			copy(a_1453[i_1473*rs_1456:(i_1473+1)*rs_1456], c_1533)
+			if i_1473 == 0 {
+				d_1458, d_1459 = c_1537, c_1538
+				rs_1460 = d_1458 * d_1459
+				tot_2026, err_2027 := runtime.MulSize(n_1374, rs_1460)
+				if err_2027 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2027)
 				}
-				a_1562 = ar.F64w(tot_2152)
-			} else if c_1654 != d_1563 || c_1655 != d_1564 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1654, c_1655})+", element 0 has shape "+runtime.ShapeString([]int{d_1563, d_1564}))
+				a_1457 = ar.F64w(tot_2026)
+			} else if c_1537 != d_1458 || c_1538 != d_1459 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1473)+" has shape "+runtime.ShapeString([]int{c_1537, c_1538})+", element 0 has shape "+runtime.ShapeString([]int{d_1458, d_1459}))
 			}
-			copy(a_1562[i_1599*rs_1565:(i_1599+1)*rs_1565], c_1653)
-			if i_1599 == 0 {
-				d_1567, d_1568 = c_1657, c_1658
-				rs_1569 = d_1567 * d_1568
-				tot_2154, err_2155 := runtime.MulSize(n_1478, rs_1569)
-				if err_2155 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2155)
+			copy(a_1457[i_1473*rs_1460:(i_1473+1)*rs_1460], c_1536)
+			if i_1473 == 0 {
+				d_1461, d_1462 = c_1540, c_1541
+				rs_1463 = d_1461 * d_1462
+				tot_2028, err_2029 := runtime.MulSize(n_1374, rs_1463)
+				if err_2029 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2029)
 				}
-				a_1566 = ar.F64w(tot_2154)
-			} else if c_1657 != d_1567 || c_1658 != d_1568 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1657, c_1658})+", element 0 has shape "+runtime.ShapeString([]int{d_1567, d_1568}))
+				_ = tot_2028
+			} else if c_1540 != d_1461 || c_1541 != d_1462 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1473)+" has shape "+runtime.ShapeString([]int{c_1540, c_1541})+", element 0 has shape "+runtime.ShapeString([]int{d_1461, d_1462}))
 			}
-			copy(a_1566[i_1599*rs_1569:(i_1599+1)*rs_1569], c_1656)
-			if i_1599 == 0 {
-				d_1571, d_1572 = c_1660, c_1661
-				rs_1573 = d_1571 * d_1572
-				tot_2156, err_2157 := runtime.MulSize(n_1478, rs_1573)
-				if err_2157 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2157)
+			if i_1473 == 0 {
+				d_1464, d_1465, d_1466 = c_1543, c_1544, c_1545
+				rs_1467 = d_1464 * d_1465 * d_1466
+				tot_2030, err_2031 := runtime.MulSize(n_1374, rs_1467)
+				if err_2031 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2031)
 				}
-				a_1570 = ar.F64w(tot_2156)
-			} else if c_1660 != d_1571 || c_1661 != d_1572 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1660, c_1661})+", element 0 has shape "+runtime.ShapeString([]int{d_1571, d_1572}))
+				_ = tot_2030
+			} else if c_1543 != d_1464 || c_1544 != d_1465 || c_1545 != d_1466 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1473)+" has shape "+runtime.ShapeString([]int{c_1543, c_1544, c_1545})+", element 0 has shape "+runtime.ShapeString([]int{d_1464, d_1465, d_1466}))
 			}
-			copy(a_1570[i_1599*rs_1573:(i_1599+1)*rs_1573], c_1659)
-			if i_1599 == 0 {
-				d_1575, d_1576 = c_1663, c_1664
-				rs_1577 = d_1575 * d_1576
-				tot_2158, err_2159 := runtime.MulSize(n_1478, rs_1577)
-				if err_2159 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2159)
+			if i_1473 == 0 {
+				d_1469, d_1470 = state_8, state_9
+				rs_1471 = d_1469 * d_1470
+				tot_2032, err_2033 := runtime.MulSize(n_1374, rs_1471)
+				if err_2033 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2033)
 				}
-				a_1574 = ar.F64w(tot_2158)
-			} else if c_1663 != d_1575 || c_1664 != d_1576 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1663, c_1664})+", element 0 has shape "+runtime.ShapeString([]int{d_1575, d_1576}))
+				a_1468 = ar.F64w(tot_2032)
+			} else if state_8 != d_1469 || state_9 != d_1470 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1473)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1469, d_1470}))
 			}
-			copy(a_1574[i_1599*rs_1577:(i_1599+1)*rs_1577], c_1662)
-			if i_1599 == 0 {
-				d_1579, d_1580 = c_1666, c_1667
-				rs_1581 = d_1579 * d_1580
-				tot_2160, err_2161 := runtime.MulSize(n_1478, rs_1581)
-				if err_2161 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2161)
-				}
-				a_1578 = ar.F64w(tot_2160)
-			} else if c_1666 != d_1579 || c_1667 != d_1580 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1666, c_1667})+", element 0 has shape "+runtime.ShapeString([]int{d_1579, d_1580}))
-			}
-			copy(a_1578[i_1599*rs_1581:(i_1599+1)*rs_1581], c_1665)
-			if i_1599 == 0 {
-				d_1583, d_1584, d_1585 = c_1669, c_1670, c_1671
-				rs_1586 = d_1583 * d_1584 * d_1585
-				tot_2162, err_2163 := runtime.MulSize(n_1478, rs_1586)
-				if err_2163 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2163)
-				}
-				a_1582 = ar.F64w(tot_2162)
-			} else if c_1669 != d_1583 || c_1670 != d_1584 || c_1671 != d_1585 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{c_1669, c_1670, c_1671})+", element 0 has shape "+runtime.ShapeString([]int{d_1583, d_1584, d_1585}))
-			}
-			copy(a_1582[i_1599*rs_1586:(i_1599+1)*rs_1586], c_1668)
-			if i_1599 == 0 {
-				d_1588 = sequence_12
-				rs_1589 = d_1588
-				tot_2164, err_2165 := runtime.MulSize(n_1478, rs_1589)
-				if err_2165 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2165)
-				}
-				a_1587 = ar.F64w(tot_2164)
-			} else if sequence_12 != d_1588 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1588}))
-			}
-			copy(a_1587[i_1599*rs_1589:(i_1599+1)*rs_1589], r_1604)
-			if i_1599 == 0 {
-				d_1591, d_1592 = state_8, state_9
-				rs_1593 = d_1591 * d_1592
-				tot_2166, err_2167 := runtime.MulSize(n_1478, rs_1593)
-				if err_2167 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2167)
-				}
-				a_1590 = ar.F64w(tot_2166)
-			} else if state_8 != d_1591 || state_9 != d_1592 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1591, d_1592}))
-			}
-			copy(a_1590[i_1599*rs_1593:(i_1599+1)*rs_1593], state_7)
-			if i_1599 == 0 {
-				d_1595, d_1596 = state_8, state_9
-				rs_1597 = d_1595 * d_1596
-				tot_2168, err_2169 := runtime.MulSize(n_1478, rs_1597)
-				if err_2169 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2169)
-				}
-				a_1594 = ar.F64w(tot_2168)
-			} else if state_8 != d_1595 || state_9 != d_1596 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1599)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1595, d_1596}))
-			}
-			copy(a_1594[i_1599*rs_1597:(i_1599+1)*rs_1597], state_7)
-			a_1598[i_1599] = 0.0
-			if i_1599 > 0 {
-				ar.release(mark_1600)
+			copy(a_1468[i_1473*rs_1471:(i_1473+1)*rs_1471], state_7)
+			a_1472[i_1473] = 0.0
+			if i_1473 > 0 {
+				ar.release(mark_1474)
 			}
 		}
-		c_20, c_21, c_22, c_23, c_24, c_26, c_28, c_29, c_31, c_33, c_34, c_36, c_37, c_39, c_40, c_42, c_43, c_45, c_46, c_47, c_49, c_50, c_51, c_53, c_54, c_55, c_56, c_58, c_59, c_60, c_62, c_63, c_64, c_66, c_67, c_68, c_70, c_71, c_72, c_74, c_75, c_76, c_78, c_79, c_80, c_82, c_83, c_84, c_86, c_87, c_88, c_90, c_91, c_92, c_94, c_95, c_96, c_98, c_99, c_100, c_102, c_103, c_104, c_106, c_107, c_108, c_110, c_111, c_112, c_114, c_115, c_116, c_118, c_119, c_120, c_122, c_123, c_124, c_126, c_127, c_128, c_129, c_131, c_132, c_134, c_135, c_136, c_138, c_139, c_140 = a_1480, n_1478, d_1481, d_1482, a_1484, a_1485, d_1486, a_1488, a_1489, d_1490, a_1492, d_1493, a_1495, d_1496, a_1498, d_1499, a_1501, d_1502, d_1503, a_1505, d_1506, d_1507, a_1509, d_1510, d_1511, d_1512, a_1514, d_1515, d_1516, a_1518, d_1519, d_1520, a_1522, d_1523, d_1524, a_1526, d_1527, d_1528, a_1530, d_1531, d_1532, a_1534, d_1535, d_1536, a_1538, d_1539, d_1540, a_1542, d_1543, d_1544, a_1546, d_1547, d_1548, a_1550, d_1551, d_1552, a_1554, d_1555, d_1556, a_1558, d_1559, d_1560, a_1562, d_1563, d_1564, a_1566, d_1567, d_1568, a_1570, d_1571, d_1572, a_1574, d_1575, d_1576, a_1578, d_1579, d_1580, a_1582, d_1583, d_1584, d_1585, a_1587, d_1588, a_1590, d_1591, d_1592, a_1594, d_1595, d_1596, a_1598
+		c_20, c_21, c_22, c_23, c_24, c_28, c_30, c_32, c_33, c_35, c_36, c_38, c_45, c_53, c_54, c_56, c_57, c_58, c_60, c_61, c_62, c_64, c_65, c_66, c_68, c_69, c_70, c_72, c_73, c_74, c_76, c_77, c_78, c_80, c_81, c_82, c_84, c_85, c_86, c_88, c_89, c_90, c_92, c_93, c_94, c_96, c_97, c_98, c_100, c_101, c_102, c_104, c_105, c_106, c_108, c_109, c_110, c_112, c_113, c_126, c_128, c_129, c_130 = a_1376, n_1374, d_1377, d_1378, a_1380, a_1381, a_1382, d_1383, a_1385, d_1386, a_1388, d_1389, d_1391, d_1399, a_1401, d_1402, d_1403, a_1405, d_1406, d_1407, a_1409, d_1410, d_1411, a_1413, d_1414, d_1415, a_1417, d_1418, d_1419, a_1421, d_1422, d_1423, a_1425, d_1426, d_1427, a_1429, d_1430, d_1431, a_1433, d_1434, d_1435, a_1437, d_1438, d_1439, a_1441, d_1442, d_1443, a_1445, d_1446, d_1447, a_1449, d_1450, d_1451, a_1453, d_1454, d_1455, a_1457, d_1458, d_1459, a_1468, d_1469, d_1470, a_1472
 	}
-	var c_2170 []float64
-	var c_2171 int
-	var c_2172 int
-	var c_2173 float64
+	var c_2034 []float64
+	var c_2035 int
+	var c_2036 int
+	var c_2037 float64
 	if x_19 {
-		x_2174 := x_18 - int64(1)
-		if x_2174 < 0 || x_2174 >= int64(c_21) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_2174, c_21))
+		x_2038 := x_18 - int64(1)
+		if x_2038 < 0 || x_2038 >= int64(c_21) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_2038, c_21))
 		}
-		rs_2175 := c_22 * c_23
-		row_2176 := c_20[int(x_2174)*rs_2175 : (int(x_2174)+1)*rs_2175]
-		x_2177 := c_24[int(x_2174)]
-		row_2178 := c_26[int(x_2174)*c_28 : (int(x_2174)+1)*c_28]
-		_ = row_2178
-		x_2179 := c_29[int(x_2174)]
-		_ = x_2179
-		row_2180 := c_31[int(x_2174)*c_33 : (int(x_2174)+1)*c_33]
-		_ = row_2180
-		row_2181 := c_34[int(x_2174)*c_36 : (int(x_2174)+1)*c_36]
-		_ = row_2181
-		row_2182 := c_37[int(x_2174)*c_39 : (int(x_2174)+1)*c_39]
-		_ = row_2182
-		row_2183 := c_40[int(x_2174)*c_42 : (int(x_2174)+1)*c_42]
-		_ = row_2183
-		rs_2184 := c_45 * c_46
-		row_2185 := c_43[int(x_2174)*rs_2184 : (int(x_2174)+1)*rs_2184]
-		_ = row_2185
-		rs_2186 := c_49 * c_50
-		row_2187 := c_47[int(x_2174)*rs_2186 : (int(x_2174)+1)*rs_2186]
-		_ = row_2187
-		rs_2188 := c_53 * c_54 * c_55
-		row_2189 := c_51[int(x_2174)*rs_2188 : (int(x_2174)+1)*rs_2188]
-		_ = row_2189
-		rs_2190 := c_58 * c_59
-		row_2191 := c_56[int(x_2174)*rs_2190 : (int(x_2174)+1)*rs_2190]
-		_ = row_2191
-		rs_2192 := c_62 * c_63
-		row_2193 := c_60[int(x_2174)*rs_2192 : (int(x_2174)+1)*rs_2192]
-		_ = row_2193
-		rs_2194 := c_66 * c_67
-		row_2195 := c_64[int(x_2174)*rs_2194 : (int(x_2174)+1)*rs_2194]
-		_ = row_2195
-		rs_2196 := c_70 * c_71
-		row_2197 := c_68[int(x_2174)*rs_2196 : (int(x_2174)+1)*rs_2196]
-		_ = row_2197
-		rs_2198 := c_74 * c_75
-		row_2199 := c_72[int(x_2174)*rs_2198 : (int(x_2174)+1)*rs_2198]
-		_ = row_2199
-		rs_2200 := c_78 * c_79
-		row_2201 := c_76[int(x_2174)*rs_2200 : (int(x_2174)+1)*rs_2200]
-		_ = row_2201
-		rs_2202 := c_82 * c_83
-		row_2203 := c_80[int(x_2174)*rs_2202 : (int(x_2174)+1)*rs_2202]
-		_ = row_2203
-		rs_2204 := c_86 * c_87
-		row_2205 := c_84[int(x_2174)*rs_2204 : (int(x_2174)+1)*rs_2204]
-		_ = row_2205
-		rs_2206 := c_90 * c_91
-		row_2207 := c_88[int(x_2174)*rs_2206 : (int(x_2174)+1)*rs_2206]
-		_ = row_2207
-		rs_2208 := c_94 * c_95
-		row_2209 := c_92[int(x_2174)*rs_2208 : (int(x_2174)+1)*rs_2208]
-		_ = row_2209
-		rs_2210 := c_98 * c_99
-		row_2211 := c_96[int(x_2174)*rs_2210 : (int(x_2174)+1)*rs_2210]
-		_ = row_2211
-		rs_2212 := c_102 * c_103
-		row_2213 := c_100[int(x_2174)*rs_2212 : (int(x_2174)+1)*rs_2212]
-		_ = row_2213
-		rs_2214 := c_106 * c_107
-		row_2215 := c_104[int(x_2174)*rs_2214 : (int(x_2174)+1)*rs_2214]
-		_ = row_2215
-		rs_2216 := c_110 * c_111
-		row_2217 := c_108[int(x_2174)*rs_2216 : (int(x_2174)+1)*rs_2216]
-		_ = row_2217
-		rs_2218 := c_114 * c_115
-		row_2219 := c_112[int(x_2174)*rs_2218 : (int(x_2174)+1)*rs_2218]
-		_ = row_2219
-		rs_2220 := c_118 * c_119
-		row_2221 := c_116[int(x_2174)*rs_2220 : (int(x_2174)+1)*rs_2220]
-		_ = row_2221
-		rs_2222 := c_122 * c_123
-		row_2223 := c_120[int(x_2174)*rs_2222 : (int(x_2174)+1)*rs_2222]
-		_ = row_2223
-		rs_2224 := c_126 * c_127 * c_128
-		row_2225 := c_124[int(x_2174)*rs_2224 : (int(x_2174)+1)*rs_2224]
-		_ = row_2225
-		row_2226 := c_129[int(x_2174)*c_131 : (int(x_2174)+1)*c_131]
-		_ = row_2226
-		rs_2227 := c_134 * c_135
-		row_2228 := c_132[int(x_2174)*rs_2227 : (int(x_2174)+1)*rs_2227]
-		_ = row_2228
-		rs_2229 := c_138 * c_139
-		row_2230 := c_136[int(x_2174)*rs_2229 : (int(x_2174)+1)*rs_2229]
-		_ = row_2230
-		x_2231 := c_140[int(x_2174)]
-		_ = x_2231
-		c_2170, c_2171, c_2172, c_2173 = row_2176, c_22, c_23, x_2177
+		rs_2039 := c_22 * c_23
+		row_2040 := c_20[int(x_2038)*rs_2039 : (int(x_2038)+1)*rs_2039]
+		x_2041 := c_24[int(x_2038)]
+		x_2042 := c_28[int(x_2038)]
+		_ = x_2042
+		row_2043 := c_30[int(x_2038)*c_32 : (int(x_2038)+1)*c_32]
+		_ = row_2043
+		row_2044 := c_33[int(x_2038)*c_35 : (int(x_2038)+1)*c_35]
+		_ = row_2044
+		row_2045 := c_36[int(x_2038)*c_38 : (int(x_2038)+1)*c_38]
+		_ = row_2045
+		rs_2046 := c_56 * c_57
+		row_2047 := c_54[int(x_2038)*rs_2046 : (int(x_2038)+1)*rs_2046]
+		_ = row_2047
+		rs_2048 := c_60 * c_61
+		row_2049 := c_58[int(x_2038)*rs_2048 : (int(x_2038)+1)*rs_2048]
+		_ = row_2049
+		rs_2050 := c_64 * c_65
+		row_2051 := c_62[int(x_2038)*rs_2050 : (int(x_2038)+1)*rs_2050]
+		_ = row_2051
+		rs_2052 := c_68 * c_69
+		row_2053 := c_66[int(x_2038)*rs_2052 : (int(x_2038)+1)*rs_2052]
+		_ = row_2053
+		rs_2054 := c_72 * c_73
+		row_2055 := c_70[int(x_2038)*rs_2054 : (int(x_2038)+1)*rs_2054]
+		_ = row_2055
+		rs_2056 := c_76 * c_77
+		row_2057 := c_74[int(x_2038)*rs_2056 : (int(x_2038)+1)*rs_2056]
+		_ = row_2057
+		rs_2058 := c_80 * c_81
+		row_2059 := c_78[int(x_2038)*rs_2058 : (int(x_2038)+1)*rs_2058]
+		_ = row_2059
+		rs_2060 := c_84 * c_85
+		row_2061 := c_82[int(x_2038)*rs_2060 : (int(x_2038)+1)*rs_2060]
+		_ = row_2061
+		rs_2062 := c_88 * c_89
+		row_2063 := c_86[int(x_2038)*rs_2062 : (int(x_2038)+1)*rs_2062]
+		_ = row_2063
+		rs_2064 := c_92 * c_93
+		row_2065 := c_90[int(x_2038)*rs_2064 : (int(x_2038)+1)*rs_2064]
+		_ = row_2065
+		rs_2066 := c_96 * c_97
+		row_2067 := c_94[int(x_2038)*rs_2066 : (int(x_2038)+1)*rs_2066]
+		_ = row_2067
+		rs_2068 := c_100 * c_101
+		row_2069 := c_98[int(x_2038)*rs_2068 : (int(x_2038)+1)*rs_2068]
+		_ = row_2069
+		rs_2070 := c_104 * c_105
+		row_2071 := c_102[int(x_2038)*rs_2070 : (int(x_2038)+1)*rs_2070]
+		_ = row_2071
+		rs_2072 := c_108 * c_109
+		row_2073 := c_106[int(x_2038)*rs_2072 : (int(x_2038)+1)*rs_2072]
+		_ = row_2073
+		rs_2074 := c_112 * c_113
+		row_2075 := c_110[int(x_2038)*rs_2074 : (int(x_2038)+1)*rs_2074]
+		_ = row_2075
+		rs_2076 := c_128 * c_129
+		row_2077 := c_126[int(x_2038)*rs_2076 : (int(x_2038)+1)*rs_2076]
+		_ = row_2077
+		x_2078 := c_130[int(x_2038)]
+		_ = x_2078
+		c_2034, c_2035, c_2036, c_2037 = row_2040, c_22, c_23, x_2041
 	} else {
-		c_2170, c_2171, c_2172, c_2173 = state_7, state_8, state_9, 0.0
+		c_2034, c_2035, c_2036, c_2037 = state_7, state_8, state_9, 0.0
 	}
-	x_2232 := x_17 * n_15
-	x_2233 := float64(x_2232)
-	x_2234 := 1.0 / x_2233
-	x_2235 := x_2234 * ybar_13
-	x_2236 := -x_2235
-	z_2237 := ar.F64(len(c_2170))
-	z_2238 := ar.F64(len(extraparams_4))
-	z_2239 := ar.F64(len(mainparams_1))
-	var rev_2240 []float64
-	var rev_2241 int
-	var rev_2242 int
-	var rev_2243 float64
-	var rev_2244 []float64
-	var rev_2245 int
-	var rev_2246 int
-	var rev_2247 []float64
-	var rev_2248 int
-	var rev_2249 int
-	rev_2240, rev_2241, rev_2242, rev_2243, rev_2244, rev_2245, rev_2246, rev_2247, rev_2248, rev_2249 = z_2237, c_2171, c_2172, x_2236, z_2238, extraparams_5, extraparams_6, z_2239, mainparams_2, mainparams_3
-	for t_2531 := int64(0); t_2531 < x_18; t_2531++ {
-		mark_2532 := ar.mark()
-		x_2533 := x_18 - t_2531
-		x_2534 := x_2533 - int64(1)
-		if x_2534 < 0 || x_2534 >= int64(c_21) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_2534, c_21))
+	x_2079 := x_17 * n_15
+	x_2080 := float64(x_2079)
+	x_2081 := 1.0 / x_2080
+	x_2082 := x_2081 * ybar_13
+	x_2083 := -x_2082
+	z_2084 := ar.F64(len(c_2034))
+	z_2085 := ar.F64(len(extraparams_4))
+	z_2086 := ar.F64(len(mainparams_1))
+	var rev_2087 []float64
+	var rev_2088 int
+	var rev_2089 int
+	var rev_2090 float64
+	var rev_2091 []float64
+	var rev_2092 int
+	var rev_2093 int
+	var rev_2094 []float64
+	var rev_2095 int
+	var rev_2096 int
+	rev_2087, rev_2088, rev_2089, rev_2090, rev_2091, rev_2092, rev_2093, rev_2094, rev_2095, rev_2096 = z_2084, c_2035, c_2036, x_2083, z_2085, extraparams_5, extraparams_6, z_2086, mainparams_2, mainparams_3
+	for t_2347 := int64(0); t_2347 < x_18; t_2347++ {
+		mark_2348 := ar.mark()
+		x_2349 := x_18 - t_2347
+		x_2350 := x_2349 - int64(1)
+		if x_2350 < 0 || x_2350 >= int64(c_21) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_2350, c_21))
 		}
-		rs_2535 := c_22 * c_23
-		row_2536 := c_20[int(x_2534)*rs_2535 : (int(x_2534)+1)*rs_2535]
-		_ = row_2536
-		x_2537 := c_24[int(x_2534)]
-		_ = x_2537
-		row_2538 := c_26[int(x_2534)*c_28 : (int(x_2534)+1)*c_28]
-		_ = row_2538
-		x_2539 := c_29[int(x_2534)]
-		row_2540 := c_31[int(x_2534)*c_33 : (int(x_2534)+1)*c_33]
-		row_2541 := c_34[int(x_2534)*c_36 : (int(x_2534)+1)*c_36]
-		row_2542 := c_37[int(x_2534)*c_39 : (int(x_2534)+1)*c_39]
-		row_2543 := c_40[int(x_2534)*c_42 : (int(x_2534)+1)*c_42]
-		_ = row_2543
-		rs_2544 := c_45 * c_46
-		row_2545 := c_43[int(x_2534)*rs_2544 : (int(x_2534)+1)*rs_2544]
-		_ = row_2545
-		rs_2546 := c_49 * c_50
-		row_2547 := c_47[int(x_2534)*rs_2546 : (int(x_2534)+1)*rs_2546]
-		rs_2548 := c_53 * c_54 * c_55
-		row_2549 := c_51[int(x_2534)*rs_2548 : (int(x_2534)+1)*rs_2548]
-		rs_2550 := c_58 * c_59
-		row_2551 := c_56[int(x_2534)*rs_2550 : (int(x_2534)+1)*rs_2550]
-		rs_2552 := c_62 * c_63
-		row_2553 := c_60[int(x_2534)*rs_2552 : (int(x_2534)+1)*rs_2552]
-		rs_2554 := c_66 * c_67
-		row_2555 := c_64[int(x_2534)*rs_2554 : (int(x_2534)+1)*rs_2554]
-		rs_2556 := c_70 * c_71
-		row_2557 := c_68[int(x_2534)*rs_2556 : (int(x_2534)+1)*rs_2556]
-		rs_2558 := c_74 * c_75
-		row_2559 := c_72[int(x_2534)*rs_2558 : (int(x_2534)+1)*rs_2558]
-		rs_2560 := c_78 * c_79
-		row_2561 := c_76[int(x_2534)*rs_2560 : (int(x_2534)+1)*rs_2560]
-		rs_2562 := c_82 * c_83
-		row_2563 := c_80[int(x_2534)*rs_2562 : (int(x_2534)+1)*rs_2562]
-		rs_2564 := c_86 * c_87
-		row_2565 := c_84[int(x_2534)*rs_2564 : (int(x_2534)+1)*rs_2564]
-		rs_2566 := c_90 * c_91
-		row_2567 := c_88[int(x_2534)*rs_2566 : (int(x_2534)+1)*rs_2566]
-		rs_2568 := c_94 * c_95
-		row_2569 := c_92[int(x_2534)*rs_2568 : (int(x_2534)+1)*rs_2568]
-		rs_2570 := c_98 * c_99
-		row_2571 := c_96[int(x_2534)*rs_2570 : (int(x_2534)+1)*rs_2570]
-		rs_2572 := c_102 * c_103
-		row_2573 := c_100[int(x_2534)*rs_2572 : (int(x_2534)+1)*rs_2572]
-		rs_2574 := c_106 * c_107
-		row_2575 := c_104[int(x_2534)*rs_2574 : (int(x_2534)+1)*rs_2574]
-		rs_2576 := c_110 * c_111
-		row_2577 := c_108[int(x_2534)*rs_2576 : (int(x_2534)+1)*rs_2576]
-		rs_2578 := c_114 * c_115
-		row_2579 := c_112[int(x_2534)*rs_2578 : (int(x_2534)+1)*rs_2578]
-		rs_2580 := c_118 * c_119
-		row_2581 := c_116[int(x_2534)*rs_2580 : (int(x_2534)+1)*rs_2580]
-		rs_2582 := c_122 * c_123
-		row_2583 := c_120[int(x_2534)*rs_2582 : (int(x_2534)+1)*rs_2582]
-		rs_2584 := c_126 * c_127 * c_128
-		row_2585 := c_124[int(x_2534)*rs_2584 : (int(x_2534)+1)*rs_2584]
-		row_2586 := c_129[int(x_2534)*c_131 : (int(x_2534)+1)*c_131]
-		_ = row_2586
-		rs_2587 := c_134 * c_135
-		row_2588 := c_132[int(x_2534)*rs_2587 : (int(x_2534)+1)*rs_2587]
-		_ = row_2588
-		rs_2589 := c_138 * c_139
-		row_2590 := c_136[int(x_2534)*rs_2589 : (int(x_2534)+1)*rs_2589]
-		x_2591 := c_140[int(x_2534)]
-		_ = x_2591
-		x_2592 := n_14 / int64(2)
-		x_2593 := max(x_2592, int64(0))
-		x_2594 := x_2534 + int64(1)
-		if x_2594 < 0 || x_2594 >= int64(sequence_11) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_2594, sequence_11))
+		rs_2351 := c_22 * c_23
+		row_2352 := c_20[int(x_2350)*rs_2351 : (int(x_2350)+1)*rs_2351]
+		_ = row_2352
+		x_2353 := c_24[int(x_2350)]
+		_ = x_2353
+		x_2354 := c_28[int(x_2350)]
+		row_2355 := c_30[int(x_2350)*c_32 : (int(x_2350)+1)*c_32]
+		row_2356 := c_33[int(x_2350)*c_35 : (int(x_2350)+1)*c_35]
+		row_2357 := c_36[int(x_2350)*c_38 : (int(x_2350)+1)*c_38]
+		rs_2358 := c_56 * c_57
+		row_2359 := c_54[int(x_2350)*rs_2358 : (int(x_2350)+1)*rs_2358]
+		rs_2360 := c_60 * c_61
+		row_2361 := c_58[int(x_2350)*rs_2360 : (int(x_2350)+1)*rs_2360]
+		rs_2362 := c_64 * c_65
+		row_2363 := c_62[int(x_2350)*rs_2362 : (int(x_2350)+1)*rs_2362]
+		rs_2364 := c_68 * c_69
+		row_2365 := c_66[int(x_2350)*rs_2364 : (int(x_2350)+1)*rs_2364]
+		rs_2366 := c_72 * c_73
+		row_2367 := c_70[int(x_2350)*rs_2366 : (int(x_2350)+1)*rs_2366]
+		rs_2368 := c_76 * c_77
+		row_2369 := c_74[int(x_2350)*rs_2368 : (int(x_2350)+1)*rs_2368]
+		rs_2370 := c_80 * c_81
+		row_2371 := c_78[int(x_2350)*rs_2370 : (int(x_2350)+1)*rs_2370]
+		rs_2372 := c_84 * c_85
+		row_2373 := c_82[int(x_2350)*rs_2372 : (int(x_2350)+1)*rs_2372]
+		rs_2374 := c_88 * c_89
+		row_2375 := c_86[int(x_2350)*rs_2374 : (int(x_2350)+1)*rs_2374]
+		rs_2376 := c_92 * c_93
+		row_2377 := c_90[int(x_2350)*rs_2376 : (int(x_2350)+1)*rs_2376]
+		rs_2378 := c_96 * c_97
+		row_2379 := c_94[int(x_2350)*rs_2378 : (int(x_2350)+1)*rs_2378]
+		rs_2380 := c_100 * c_101
+		row_2381 := c_98[int(x_2350)*rs_2380 : (int(x_2350)+1)*rs_2380]
+		rs_2382 := c_104 * c_105
+		row_2383 := c_102[int(x_2350)*rs_2382 : (int(x_2350)+1)*rs_2382]
+		rs_2384 := c_108 * c_109
+		row_2385 := c_106[int(x_2350)*rs_2384 : (int(x_2350)+1)*rs_2384]
+		rs_2386 := c_112 * c_113
+		row_2387 := c_110[int(x_2350)*rs_2386 : (int(x_2350)+1)*rs_2386]
+		rs_2388 := c_128 * c_129
+		row_2389 := c_126[int(x_2350)*rs_2388 : (int(x_2350)+1)*rs_2388]
+		x_2390 := c_130[int(x_2350)]
+		_ = x_2390
+		x_2391 := n_14 / int64(2)
+		x_2392 := max(x_2391, int64(0))
+		x_2393 := x_2350 + int64(1)
+		if x_2393 < 0 || x_2393 >= int64(sequence_11) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_2393, sequence_11))
 		}
-		row_2595 := sequence_10[int(x_2594)*sequence_12 : (int(x_2594)+1)*sequence_12]
-		r_2596 := ar.F64w(sequence_12)
-		row_2595 = row_2595[:len(r_2596)]
-		for i_2597 := range r_2596 {
-			r_2596[i_2597] = (row_2595[i_2597] * rev_2243)
+		row_2394 := sequence_10[int(x_2393)*sequence_12 : (int(x_2393)+1)*sequence_12]
+		r_2395 := ar.F64w(sequence_12)
+		row_2394 = row_2394[:len(r_2395)]
+		for i_2396 := range r_2395 {
+			r_2395[i_2396] = (row_2394[i_2396] * rev_2090)
 		}
-		x_2599 := 1.0 / x_2539
-		s_2600 := runtime.Sum(r_2596)
-		x_2601 := -s_2600
-		x_2602 := x_2599 * x_2601
-		if c_33 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_33}))
+		x_2398 := 1.0 / x_2354
+		s_2399 := runtime.Sum(r_2395)
+		x_2400 := -s_2399
+		x_2401 := x_2398 * x_2400
+		if c_32 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_32}))
 		}
-		r_2603 := ar.F64w(sequence_12)
-		r_2596 = r_2596[:len(r_2603)]
-		row_2540 = row_2540[:len(r_2603)]
-		for i_2604 := range r_2603 {
-			r_2603[i_2604] = (r_2596[i_2604] + (row_2540[i_2604] * x_2602))
+		r_2402 := ar.F64w(sequence_12)
+		r_2395 = r_2395[:len(r_2402)]
+		row_2355 = row_2355[:len(r_2402)]
+		for i_2403 := range r_2402 {
+			r_2402[i_2403] = (r_2395[i_2403] + (row_2355[i_2403] * x_2401))
 		}
-		if int64(2) >= int64(rev_2245) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(2), rev_2245))
+		if int64(2) >= int64(rev_2092) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(2), rev_2092))
 		}
-		if rev_2246 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2246})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
+		if rev_2093 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2093})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
 		}
-		row_2606 := rev_2244[int64(2)*int64(rev_2246) : (int64(2)+1)*int64(rev_2246)]
-		for j_2607 := range row_2606 {
-			row_2606[j_2607] += r_2603[j_2607]
+		row_2405 := rev_2091[int64(2)*int64(rev_2093) : (int64(2)+1)*int64(rev_2093)]
+		for j_2406 := range row_2405 {
+			row_2405[j_2406] += r_2402[j_2406]
 		}
-		if sequence_12 != c_36 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{c_36})+" and "+runtime.ShapeString([]int{sequence_12}))
+		if sequence_12 != c_35 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{c_35})+" and "+runtime.ShapeString([]int{sequence_12}))
 		}
-		r_2608 := ar.F64w(c_36)
-		row_2541 = row_2541[:len(r_2608)]
-		r_2603 = r_2603[:len(r_2608)]
-		for i_2609 := range r_2608 {
-			r_2608[i_2609] = (row_2541[i_2609] * r_2603[i_2609])
+		r_2407 := ar.F64w(c_35)
+		row_2356 = row_2356[:len(r_2407)]
+		r_2402 = r_2402[:len(r_2407)]
+		for i_2408 := range r_2407 {
+			r_2407[i_2408] = (row_2356[i_2408] * r_2402[i_2408])
 		}
-		if sequence_12 != c_39 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{c_39})+" and "+runtime.ShapeString([]int{sequence_12}))
+		if sequence_12 != c_38 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{c_38})+" and "+runtime.ShapeString([]int{sequence_12}))
 		}
-		if int64(1) >= int64(rev_2245) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(1), rev_2245))
+		if int64(1) >= int64(rev_2092) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(1), rev_2092))
 		}
-		if rev_2246 != c_39 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2246})+" and "+runtime.ShapeString([]int{c_39})+" differ")
+		if rev_2093 != c_38 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2093})+" and "+runtime.ShapeString([]int{c_38})+" differ")
 		}
-		row_2611 := rev_2244[int64(1)*int64(rev_2246) : (int64(1)+1)*int64(rev_2246)]
-		row_2542 = row_2542[:len(row_2611)]
-		r_2603 = r_2603[:len(row_2611)]
-		for i_2612 := range row_2611 {
-			row_2611[i_2612] += (row_2542[i_2612] * r_2603[i_2612])
+		row_2410 := rev_2091[int64(1)*int64(rev_2093) : (int64(1)+1)*int64(rev_2093)]
+		row_2357 = row_2357[:len(row_2410)]
+		r_2402 = r_2402[:len(row_2410)]
+		for i_2411 := range row_2410 {
+			row_2410[i_2411] += (row_2357[i_2411] * r_2402[i_2411])
 		}
-		var rev_2614 []float64
-		var rev_2615 int
-		var rev_2616 []float64
-		var rev_2617 int
-		var rev_2618 int
-		var rev_2619 []float64
-		var rev_2620 int
-		var rev_2621 int
-		rev_2614, rev_2615, rev_2616, rev_2617, rev_2618, rev_2619, rev_2620, rev_2621 = r_2608, c_36, rev_2240, rev_2241, rev_2242, rev_2247, rev_2248, rev_2249
-		for t_2714 := int64(0); t_2714 < x_2593; t_2714++ {
-			mark_2715 := ar.mark()
-			x_2716 := x_2593 - t_2714
-			x_2717 := x_2716 - int64(1)
-			if x_2717 < 0 || x_2717 >= int64(c_49) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_2717, c_49))
-			}
-			row_2718 := row_2547[int(x_2717)*c_50 : (int(x_2717)+1)*c_50]
-			_ = row_2718
-			rs_2719 := c_54 * c_55
-			row_2720 := row_2549[int(x_2717)*rs_2719 : (int(x_2717)+1)*rs_2719]
-			_ = row_2720
-			row_2721 := row_2551[int(x_2717)*c_59 : (int(x_2717)+1)*c_59]
-			row_2722 := row_2553[int(x_2717)*c_63 : (int(x_2717)+1)*c_63]
-			row_2723 := row_2555[int(x_2717)*c_67 : (int(x_2717)+1)*c_67]
-			row_2724 := row_2557[int(x_2717)*c_71 : (int(x_2717)+1)*c_71]
-			row_2725 := row_2559[int(x_2717)*c_75 : (int(x_2717)+1)*c_75]
-			row_2726 := row_2561[int(x_2717)*c_79 : (int(x_2717)+1)*c_79]
-			row_2727 := row_2563[int(x_2717)*c_83 : (int(x_2717)+1)*c_83]
-			row_2728 := row_2565[int(x_2717)*c_87 : (int(x_2717)+1)*c_87]
-			_ = row_2728
-			row_2729 := row_2567[int(x_2717)*c_91 : (int(x_2717)+1)*c_91]
-			row_2730 := row_2569[int(x_2717)*c_95 : (int(x_2717)+1)*c_95]
-			row_2731 := row_2571[int(x_2717)*c_99 : (int(x_2717)+1)*c_99]
-			_ = row_2731
-			row_2732 := row_2573[int(x_2717)*c_103 : (int(x_2717)+1)*c_103]
-			row_2733 := row_2575[int(x_2717)*c_107 : (int(x_2717)+1)*c_107]
-			row_2734 := row_2577[int(x_2717)*c_111 : (int(x_2717)+1)*c_111]
-			row_2735 := row_2579[int(x_2717)*c_115 : (int(x_2717)+1)*c_115]
-			row_2736 := row_2581[int(x_2717)*c_119 : (int(x_2717)+1)*c_119]
-			row_2737 := row_2583[int(x_2717)*c_123 : (int(x_2717)+1)*c_123]
-			_ = row_2737
-			rs_2738 := c_127 * c_128
-			row_2739 := row_2585[int(x_2717)*rs_2738 : (int(x_2717)+1)*rs_2738]
-			_ = row_2739
-			x_2740 := int64(2) * x_2717
-			x_2741 := x_2740 + int64(1)
-			x_2742 := int64(2) * n_15
-			x_2743 := int64(3) * n_15
-			z_2744 := ar.F64(len(row_2721))
-			if x_2741 < 0 || x_2741 >= int64(rev_2617) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2741, rev_2617))
-			}
-			row_2745 := rev_2616[int(x_2741)*rev_2618 : (int(x_2741)+1)*rev_2618]
-			if c_59 != rev_2618 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_59})+" and "+runtime.ShapeString([]int{rev_2618})+" differ")
-			}
-			row_2745 = row_2745[:len(z_2744)]
-			for i_2746 := range z_2744 {
-				z_2744[i_2746] += row_2745[i_2746]
-			}
-			if x_2741 < 0 || x_2741 >= int64(rev_2617) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2741, rev_2617))
-			}
-			clear(rev_2616[x_2741*int64(rev_2618) : (x_2741+1)*int64(rev_2618)])
-			if x_2740 < 0 || x_2740 >= int64(rev_2617) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2740, rev_2617))
-			}
-			row_2747 := rev_2616[int(x_2740)*rev_2618 : (int(x_2740)+1)*rev_2618]
-			if rev_2615 != rev_2618 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{rev_2615})+" and "+runtime.ShapeString([]int{rev_2618})+" differ")
-			}
-			row_2747 = row_2747[:len(rev_2614)]
-			for i_2748 := range rev_2614 {
-				rev_2614[i_2748] += row_2747[i_2748]
-			}
-			if x_2740 < 0 || x_2740 >= int64(rev_2617) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2740, rev_2617))
-			}
-			clear(rev_2616[x_2740*int64(rev_2618) : (x_2740+1)*int64(rev_2618)])
-			if rev_2615 != c_67 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_67})+" and "+runtime.ShapeString([]int{rev_2615}))
-			}
-			if c_67 != c_63 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_63})+" and "+runtime.ShapeString([]int{c_67}))
-			}
-			if c_59 != c_63 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_59})+" and "+runtime.ShapeString([]int{c_63})+" differ")
-			}
-			row_2722 = row_2722[:len(z_2744)]
-			row_2723 = row_2723[:len(z_2744)]
-			rev_2614 = rev_2614[:len(z_2744)]
-			for i_2750 := range z_2744 {
-				z_2744[i_2750] += ((1.0 - (row_2722[i_2750] * row_2722[i_2750])) * (row_2723[i_2750] * rev_2614[i_2750]))
-			}
-			if c_59 != c_79 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_79})+" and "+runtime.ShapeString([]int{c_59}))
-			}
-			if x_2741 < 0 || x_2741 >= int64(rev_2617) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2741, rev_2617))
-			}
-			if rev_2618 != c_79 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2618})+" and "+runtime.ShapeString([]int{c_79})+" differ")
+		var rev_2413 []float64
+		var rev_2414 int
+		var rev_2415 []float64
+		var rev_2416 int
+		var rev_2417 int
+		var rev_2418 []float64
+		var rev_2419 int
+		var rev_2420 int
+		rev_2413, rev_2414, rev_2415, rev_2416, rev_2417, rev_2418, rev_2419, rev_2420 = r_2407, c_35, rev_2087, rev_2088, rev_2089, rev_2094, rev_2095, rev_2096
+		for t_2506 := int64(0); t_2506 < x_2392; t_2506++ {
+			mark_2507 := ar.mark()
+			x_2508 := x_2392 - t_2506
+			x_2509 := x_2508 - int64(1)
+			if x_2509 < 0 || x_2509 >= int64(c_45) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_2509, c_45))
+			}
+			row_2510 := row_2359[int(x_2509)*c_57 : (int(x_2509)+1)*c_57]
+			row_2511 := row_2361[int(x_2509)*c_61 : (int(x_2509)+1)*c_61]
+			row_2512 := row_2363[int(x_2509)*c_65 : (int(x_2509)+1)*c_65]
+			row_2513 := row_2365[int(x_2509)*c_69 : (int(x_2509)+1)*c_69]
+			row_2514 := row_2367[int(x_2509)*c_73 : (int(x_2509)+1)*c_73]
+			row_2515 := row_2369[int(x_2509)*c_77 : (int(x_2509)+1)*c_77]
+			row_2516 := row_2371[int(x_2509)*c_81 : (int(x_2509)+1)*c_81]
+			_ = row_2516
+			row_2517 := row_2373[int(x_2509)*c_85 : (int(x_2509)+1)*c_85]
+			row_2518 := row_2375[int(x_2509)*c_89 : (int(x_2509)+1)*c_89]
+			row_2519 := row_2377[int(x_2509)*c_93 : (int(x_2509)+1)*c_93]
+			_ = row_2519
+			row_2520 := row_2379[int(x_2509)*c_97 : (int(x_2509)+1)*c_97]
+			row_2521 := row_2381[int(x_2509)*c_101 : (int(x_2509)+1)*c_101]
+			row_2522 := row_2383[int(x_2509)*c_105 : (int(x_2509)+1)*c_105]
+			row_2523 := row_2385[int(x_2509)*c_109 : (int(x_2509)+1)*c_109]
+			row_2524 := row_2387[int(x_2509)*c_113 : (int(x_2509)+1)*c_113]
+			x_2525 := int64(2) * x_2509
+			x_2526 := x_2525 + int64(1)
+			x_2527 := int64(2) * n_15
+			x_2528 := int64(3) * n_15
+			z_2529 := ar.F64(c_53)
+			if x_2526 < 0 || x_2526 >= int64(rev_2416) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2526, rev_2416))
+			}
+			row_2530 := rev_2415[int(x_2526)*rev_2417 : (int(x_2526)+1)*rev_2417]
+			if c_53 != rev_2417 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_53})+" and "+runtime.ShapeString([]int{rev_2417})+" differ")
+			}
+			row_2530 = row_2530[:len(z_2529)]
+			for i_2531 := range z_2529 {
+				z_2529[i_2531] += row_2530[i_2531]
+			}
+			if x_2526 < 0 || x_2526 >= int64(rev_2416) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2526, rev_2416))
+			}
+			clear(rev_2415[x_2526*int64(rev_2417) : (x_2526+1)*int64(rev_2417)])
+			if x_2525 < 0 || x_2525 >= int64(rev_2416) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2525, rev_2416))
+			}
+			row_2532 := rev_2415[int(x_2525)*rev_2417 : (int(x_2525)+1)*rev_2417]
+			if rev_2414 != rev_2417 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{rev_2414})+" and "+runtime.ShapeString([]int{rev_2417})+" differ")
+			}
+			row_2532 = row_2532[:len(rev_2413)]
+			for i_2533 := range rev_2413 {
+				rev_2413[i_2533] += row_2532[i_2533]
+			}
+			if x_2525 < 0 || x_2525 >= int64(rev_2416) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2525, rev_2416))
+			}
+			clear(rev_2415[x_2525*int64(rev_2417) : (x_2525+1)*int64(rev_2417)])
+			if rev_2414 != c_61 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_61})+" and "+runtime.ShapeString([]int{rev_2414}))
+			}
+			if c_61 != c_57 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_57})+" and "+runtime.ShapeString([]int{c_61}))
+			}
+			if c_53 != c_57 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_53})+" and "+runtime.ShapeString([]int{c_57})+" differ")
+			}
+			row_2510 = row_2510[:len(z_2529)]
+			row_2511 = row_2511[:len(z_2529)]
+			rev_2413 = rev_2413[:len(z_2529)]
+			for i_2535 := range z_2529 {
+				z_2529[i_2535] += ((1.0 - (row_2510[i_2535] * row_2510[i_2535])) * (row_2511[i_2535] * rev_2413[i_2535]))
+			}
+			if c_53 != c_73 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_73})+" and "+runtime.ShapeString([]int{c_53}))
+			}
+			if x_2526 < 0 || x_2526 >= int64(rev_2416) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2526, rev_2416))
+			}
+			if rev_2417 != c_73 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2417})+" and "+runtime.ShapeString([]int{c_73})+" differ")
+			}
+			row_2537 := rev_2415[x_2526*int64(rev_2417) : (x_2526+1)*int64(rev_2417)]
+			row_2514 = row_2514[:len(row_2537)]
+			z_2529 = z_2529[:len(row_2537)]
+			for i_2538 := range row_2537 {
+				row_2537[i_2538] += (row_2514[i_2538] * z_2529[i_2538])
+			}
+			if c_53 != c_69 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_69})+" and "+runtime.ShapeString([]int{c_53}))
+			}
+			if c_69 != c_65 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_65})+" and "+runtime.ShapeString([]int{c_69}))
 			}
-			row_2752 := rev_2616[x_2741*int64(rev_2618) : (x_2741+1)*int64(rev_2618)]
-			row_2726 = row_2726[:len(row_2752)]
-			z_2744 = z_2744[:len(row_2752)]
-			for i_2753 := range row_2752 {
-				row_2752[i_2753] += (row_2726[i_2753] * z_2744[i_2753])
+			r_2540 := ar.F64w(c_65)
+			row_2512 = row_2512[:len(r_2540)]
+			row_2513 = row_2513[:len(r_2540)]
+			z_2529 = z_2529[:len(r_2540)]
+			for i_2541 := range r_2540 {
+				r_2540[i_2541] = ((1.0 - (row_2512[i_2541] * row_2512[i_2541])) * (row_2513[i_2541] * z_2529[i_2541]))
 			}
-			if c_59 != c_75 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_75})+" and "+runtime.ShapeString([]int{c_59}))
+			if x_2528 < 0 || x_2528+int64(c_65) > int64(c_81) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2528, x_2528+int64(c_65), c_81))
 			}
-			if c_75 != c_71 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_71})+" and "+runtime.ShapeString([]int{c_75}))
+			if x_2526 < 0 || x_2526 >= int64(rev_2419) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2526, rev_2419))
 			}
-			r_2755 := ar.F64w(c_71)
-			row_2724 = row_2724[:len(r_2755)]
-			row_2725 = row_2725[:len(r_2755)]
-			z_2744 = z_2744[:len(r_2755)]
-			for i_2756 := range r_2755 {
-				r_2755[i_2756] = ((1.0 - (row_2724[i_2756] * row_2724[i_2756])) * (row_2725[i_2756] * z_2744[i_2756]))
+			if rev_2420 != c_81 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2420})+" and "+runtime.ShapeString([]int{c_81})+" differ")
 			}
-			if x_2743 < 0 || x_2743+int64(c_71) > int64(c_87) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2743, x_2743+int64(c_71), c_87))
+			row_2543 := rev_2418[x_2526*int64(rev_2420) : (x_2526+1)*int64(rev_2420)]
+			region_2544 := row_2543[int(x_2528)*1 : (int(x_2528)+c_65)*1]
+			r_2540 = r_2540[:len(region_2544)]
+			for i_2545 := range region_2544 {
+				region_2544[i_2545] += r_2540[i_2545]
 			}
-			if x_2741 < 0 || x_2741 >= int64(rev_2620) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2741, rev_2620))
+			if c_65 != c_89 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_89})+" and "+runtime.ShapeString([]int{c_65}))
 			}
-			if rev_2621 != c_87 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2621})+" and "+runtime.ShapeString([]int{c_87})+" differ")
+			if x_2528 < 0 || x_2528+int64(c_89) > int64(c_93) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2528, x_2528+int64(c_89), c_93))
 			}
-			row_2758 := rev_2619[x_2741*int64(rev_2621) : (x_2741+1)*int64(rev_2621)]
-			region_2759 := row_2758[int(x_2743)*1 : (int(x_2743)+c_71)*1]
-			r_2755 = r_2755[:len(region_2759)]
-			for i_2760 := range region_2759 {
-				region_2759[i_2760] += r_2755[i_2760]
+			if x_2525 < 0 || x_2525 >= int64(rev_2419) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2525, rev_2419))
 			}
-			if c_71 != c_95 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_95})+" and "+runtime.ShapeString([]int{c_71}))
-			}
-			if x_2743 < 0 || x_2743+int64(c_95) > int64(c_99) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2743, x_2743+int64(c_95), c_99))
-			}
-			if x_2740 < 0 || x_2740 >= int64(rev_2620) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2740, rev_2620))
-			}
-			if rev_2621 != c_99 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2621})+" and "+runtime.ShapeString([]int{c_99})+" differ")
+			if rev_2420 != c_93 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2420})+" and "+runtime.ShapeString([]int{c_93})+" differ")
 			}
-			row_2761 := rev_2619[x_2740*int64(rev_2621) : (x_2740+1)*int64(rev_2621)]
-			region_2762 := row_2761[int(x_2743)*1 : (int(x_2743)+c_95)*1]
-			row_2730 = row_2730[:len(region_2762)]
-			r_2755 = r_2755[:len(region_2762)]
-			for i_2763 := range region_2762 {
-				region_2762[i_2763] += (row_2730[i_2763] * r_2755[i_2763])
+			row_2546 := rev_2418[x_2525*int64(rev_2420) : (x_2525+1)*int64(rev_2420)]
+			region_2547 := row_2546[int(x_2528)*1 : (int(x_2528)+c_89)*1]
+			row_2518 = row_2518[:len(region_2547)]
+			r_2540 = r_2540[:len(region_2547)]
+			for i_2548 := range region_2547 {
+				region_2547[i_2548] += (row_2518[i_2548] * r_2540[i_2548])
 			}
-			if c_71 != c_91 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_91})+" and "+runtime.ShapeString([]int{c_71}))
+			if c_65 != c_85 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_85})+" and "+runtime.ShapeString([]int{c_65}))
 			}
-			if x_2740 < 0 || x_2740 >= int64(rev_2617) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2740, rev_2617))
+			if x_2525 < 0 || x_2525 >= int64(rev_2416) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2525, rev_2416))
 			}
-			if rev_2618 != c_91 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2618})+" and "+runtime.ShapeString([]int{c_91})+" differ")
+			if rev_2417 != c_85 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2417})+" and "+runtime.ShapeString([]int{c_85})+" differ")
 			}
-			row_2765 := rev_2616[x_2740*int64(rev_2618) : (x_2740+1)*int64(rev_2618)]
-			row_2729 = row_2729[:len(row_2765)]
-			r_2755 = r_2755[:len(row_2765)]
-			for i_2766 := range row_2765 {
-				row_2765[i_2766] += (row_2729[i_2766] * r_2755[i_2766])
+			row_2550 := rev_2415[x_2525*int64(rev_2417) : (x_2525+1)*int64(rev_2417)]
+			row_2517 = row_2517[:len(row_2550)]
+			r_2540 = r_2540[:len(row_2550)]
+			for i_2551 := range row_2550 {
+				row_2550[i_2551] += (row_2517[i_2551] * r_2540[i_2551])
 			}
-			if rev_2615 != c_63 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_63})+" and "+runtime.ShapeString([]int{rev_2615}))
-			}
-			if c_63 != c_67 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_67})+" and "+runtime.ShapeString([]int{c_63}))
+			if rev_2414 != c_57 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_57})+" and "+runtime.ShapeString([]int{rev_2414}))
 			}
-			r_2768 := ar.F64w(c_67)
-			row_2723 = row_2723[:len(r_2768)]
-			row_2722 = row_2722[:len(r_2768)]
-			rev_2614 = rev_2614[:len(r_2768)]
-			for i_2769 := range r_2768 {
-				r_2768[i_2769] = ((row_2723[i_2769] * (1.0 - row_2723[i_2769])) * (row_2722[i_2769] * rev_2614[i_2769]))
+			if c_57 != c_61 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_61})+" and "+runtime.ShapeString([]int{c_57}))
 			}
-			if x_2742 < 0 || x_2742+int64(c_67) > int64(c_87) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2742, x_2742+int64(c_67), c_87))
+			r_2553 := ar.F64w(c_61)
+			row_2511 = row_2511[:len(r_2553)]
+			row_2510 = row_2510[:len(r_2553)]
+			rev_2413 = rev_2413[:len(r_2553)]
+			for i_2554 := range r_2553 {
+				r_2553[i_2554] = ((row_2511[i_2554] * (1.0 - row_2511[i_2554])) * (row_2510[i_2554] * rev_2413[i_2554]))
 			}
-			if x_2741 < 0 || x_2741 >= int64(rev_2620) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2741, rev_2620))
+			if x_2527 < 0 || x_2527+int64(c_61) > int64(c_81) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2527, x_2527+int64(c_61), c_81))
 			}
-			if rev_2621 != c_87 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2621})+" and "+runtime.ShapeString([]int{c_87})+" differ")
+			if x_2526 < 0 || x_2526 >= int64(rev_2419) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2526, rev_2419))
 			}
-			row_2771 := rev_2619[x_2741*int64(rev_2621) : (x_2741+1)*int64(rev_2621)]
-			region_2772 := row_2771[int(x_2742)*1 : (int(x_2742)+c_67)*1]
-			r_2768 = r_2768[:len(region_2772)]
-			for i_2773 := range region_2772 {
-				region_2772[i_2773] += r_2768[i_2773]
+			if rev_2420 != c_81 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2420})+" and "+runtime.ShapeString([]int{c_81})+" differ")
 			}
-			if c_67 != c_103 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_103})+" and "+runtime.ShapeString([]int{c_67}))
-			}
-			r_2774 := ar.F64w(c_103)
-			row_2732 = row_2732[:len(r_2774)]
-			r_2768 = r_2768[:len(r_2774)]
-			for i_2775 := range r_2774 {
-				r_2774[i_2775] = (row_2732[i_2775] * r_2768[i_2775])
+			row_2556 := rev_2418[x_2526*int64(rev_2420) : (x_2526+1)*int64(rev_2420)]
+			region_2557 := row_2556[int(x_2527)*1 : (int(x_2527)+c_61)*1]
+			r_2553 = r_2553[:len(region_2557)]
+			for i_2558 := range region_2557 {
+				region_2557[i_2558] += r_2553[i_2558]
 			}
-			if c_67 != c_107 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_107})+" and "+runtime.ShapeString([]int{c_67}))
+			if c_61 != c_97 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_97})+" and "+runtime.ShapeString([]int{c_61}))
 			}
-			if x_2742 < 0 || x_2742+int64(c_107) > int64(c_99) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2742, x_2742+int64(c_107), c_99))
+			r_2559 := ar.F64w(c_97)
+			row_2520 = row_2520[:len(r_2559)]
+			r_2553 = r_2553[:len(r_2559)]
+			for i_2560 := range r_2559 {
+				r_2559[i_2560] = (row_2520[i_2560] * r_2553[i_2560])
 			}
-			if x_2740 < 0 || x_2740 >= int64(rev_2620) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2740, rev_2620))
+			if c_61 != c_101 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_101})+" and "+runtime.ShapeString([]int{c_61}))
 			}
-			if rev_2621 != c_99 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2621})+" and "+runtime.ShapeString([]int{c_99})+" differ")
+			if x_2527 < 0 || x_2527+int64(c_101) > int64(c_93) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2527, x_2527+int64(c_101), c_93))
 			}
-			row_2777 := rev_2619[x_2740*int64(rev_2621) : (x_2740+1)*int64(rev_2621)]
-			region_2778 := row_2777[int(x_2742)*1 : (int(x_2742)+c_107)*1]
-			row_2733 = row_2733[:len(region_2778)]
-			r_2768 = r_2768[:len(region_2778)]
-			for i_2779 := range region_2778 {
-				region_2778[i_2779] += (row_2733[i_2779] * r_2768[i_2779])
+			if x_2525 < 0 || x_2525 >= int64(rev_2419) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2525, rev_2419))
 			}
-			if c_59 != c_71 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_71})+" and "+runtime.ShapeString([]int{c_59}))
+			if rev_2420 != c_93 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2420})+" and "+runtime.ShapeString([]int{c_93})+" differ")
 			}
-			if c_71 != c_75 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_75})+" and "+runtime.ShapeString([]int{c_71}))
+			row_2562 := rev_2418[x_2525*int64(rev_2420) : (x_2525+1)*int64(rev_2420)]
+			region_2563 := row_2562[int(x_2527)*1 : (int(x_2527)+c_101)*1]
+			row_2521 = row_2521[:len(region_2563)]
+			r_2553 = r_2553[:len(region_2563)]
+			for i_2564 := range region_2563 {
+				region_2563[i_2564] += (row_2521[i_2564] * r_2553[i_2564])
 			}
-			r_2781 := ar.F64w(c_75)
-			row_2725 = row_2725[:len(r_2781)]
-			row_2724 = row_2724[:len(r_2781)]
-			z_2744 = z_2744[:len(r_2781)]
-			for i_2782 := range r_2781 {
-				r_2781[i_2782] = ((row_2725[i_2782] * (1.0 - row_2725[i_2782])) * (row_2724[i_2782] * z_2744[i_2782]))
+			if c_53 != c_65 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_65})+" and "+runtime.ShapeString([]int{c_53}))
 			}
-			if n_15 < 0 || n_15+int64(c_75) > int64(c_87) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_75), c_87))
+			if c_65 != c_69 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_69})+" and "+runtime.ShapeString([]int{c_65}))
 			}
-			if x_2741 < 0 || x_2741 >= int64(rev_2620) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2741, rev_2620))
+			r_2566 := ar.F64w(c_69)
+			row_2513 = row_2513[:len(r_2566)]
+			row_2512 = row_2512[:len(r_2566)]
+			z_2529 = z_2529[:len(r_2566)]
+			for i_2567 := range r_2566 {
+				r_2566[i_2567] = ((row_2513[i_2567] * (1.0 - row_2513[i_2567])) * (row_2512[i_2567] * z_2529[i_2567]))
 			}
-			if rev_2621 != c_87 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2621})+" and "+runtime.ShapeString([]int{c_87})+" differ")
+			if n_15 < 0 || n_15+int64(c_69) > int64(c_81) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_69), c_81))
 			}
-			row_2784 := rev_2619[x_2741*int64(rev_2621) : (x_2741+1)*int64(rev_2621)]
-			region_2785 := row_2784[int(n_15)*1 : (int(n_15)+c_75)*1]
-			r_2781 = r_2781[:len(region_2785)]
-			for i_2786 := range region_2785 {
-				region_2785[i_2786] += r_2781[i_2786]
+			if x_2526 < 0 || x_2526 >= int64(rev_2419) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2526, rev_2419))
 			}
-			if c_75 != c_115 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_115})+" and "+runtime.ShapeString([]int{c_75}))
+			if rev_2420 != c_81 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2420})+" and "+runtime.ShapeString([]int{c_81})+" differ")
 			}
-			if n_15 < 0 || n_15+int64(c_115) > int64(c_99) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_115), c_99))
+			row_2569 := rev_2418[x_2526*int64(rev_2420) : (x_2526+1)*int64(rev_2420)]
+			region_2570 := row_2569[int(n_15)*1 : (int(n_15)+c_69)*1]
+			r_2566 = r_2566[:len(region_2570)]
+			for i_2571 := range region_2570 {
+				region_2570[i_2571] += r_2566[i_2571]
 			}
-			if x_2740 < 0 || x_2740 >= int64(rev_2620) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2740, rev_2620))
+			if c_69 != c_109 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_109})+" and "+runtime.ShapeString([]int{c_69}))
 			}
-			if rev_2621 != c_99 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2621})+" and "+runtime.ShapeString([]int{c_99})+" differ")
+			if n_15 < 0 || n_15+int64(c_109) > int64(c_93) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_109), c_93))
 			}
-			row_2787 := rev_2619[x_2740*int64(rev_2621) : (x_2740+1)*int64(rev_2621)]
-			region_2788 := row_2787[int(n_15)*1 : (int(n_15)+c_115)*1]
-			row_2735 = row_2735[:len(region_2788)]
-			r_2781 = r_2781[:len(region_2788)]
-			for i_2789 := range region_2788 {
-				region_2788[i_2789] += (row_2735[i_2789] * r_2781[i_2789])
+			if x_2525 < 0 || x_2525 >= int64(rev_2419) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2525, rev_2419))
 			}
-			if c_75 != c_111 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_111})+" and "+runtime.ShapeString([]int{c_75}))
+			if rev_2420 != c_93 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2420})+" and "+runtime.ShapeString([]int{c_93})+" differ")
 			}
-			if x_2740 < 0 || x_2740 >= int64(rev_2617) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2740, rev_2617))
+			row_2572 := rev_2418[x_2525*int64(rev_2420) : (x_2525+1)*int64(rev_2420)]
+			region_2573 := row_2572[int(n_15)*1 : (int(n_15)+c_109)*1]
+			row_2523 = row_2523[:len(region_2573)]
+			r_2566 = r_2566[:len(region_2573)]
+			for i_2574 := range region_2573 {
+				region_2573[i_2574] += (row_2523[i_2574] * r_2566[i_2574])
 			}
-			if rev_2618 != c_111 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2618})+" and "+runtime.ShapeString([]int{c_111})+" differ")
+			if c_69 != c_105 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_105})+" and "+runtime.ShapeString([]int{c_69}))
 			}
-			row_2791 := rev_2616[x_2740*int64(rev_2618) : (x_2740+1)*int64(rev_2618)]
-			row_2734 = row_2734[:len(row_2791)]
-			r_2781 = r_2781[:len(row_2791)]
-			for i_2792 := range row_2791 {
-				row_2791[i_2792] += (row_2734[i_2792] * r_2781[i_2792])
+			if x_2525 < 0 || x_2525 >= int64(rev_2416) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2525, rev_2416))
 			}
-			if c_59 != c_83 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_83})+" and "+runtime.ShapeString([]int{c_59}))
+			if rev_2417 != c_105 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2417})+" and "+runtime.ShapeString([]int{c_105})+" differ")
 			}
-			if c_83 != c_79 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_79})+" and "+runtime.ShapeString([]int{c_83}))
+			row_2576 := rev_2415[x_2525*int64(rev_2417) : (x_2525+1)*int64(rev_2417)]
+			row_2522 = row_2522[:len(row_2576)]
+			r_2566 = r_2566[:len(row_2576)]
+			for i_2577 := range row_2576 {
+				row_2576[i_2577] += (row_2522[i_2577] * r_2566[i_2577])
 			}
-			r_2794 := ar.F64w(c_79)
-			row_2726 = row_2726[:len(r_2794)]
-			row_2727 = row_2727[:len(r_2794)]
-			z_2744 = z_2744[:len(r_2794)]
-			for i_2795 := range r_2794 {
-				r_2794[i_2795] = ((row_2726[i_2795] * (1.0 - row_2726[i_2795])) * (row_2727[i_2795] * z_2744[i_2795]))
+			if c_53 != c_77 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_77})+" and "+runtime.ShapeString([]int{c_53}))
 			}
-			if int64(0)+int64(c_79) > int64(c_87) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_79), c_87))
+			if c_77 != c_73 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_73})+" and "+runtime.ShapeString([]int{c_77}))
 			}
-			if x_2741 < 0 || x_2741 >= int64(rev_2620) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2741, rev_2620))
+			r_2579 := ar.F64w(c_73)
+			row_2514 = row_2514[:len(r_2579)]
+			row_2515 = row_2515[:len(r_2579)]
+			z_2529 = z_2529[:len(r_2579)]
+			for i_2580 := range r_2579 {
+				r_2579[i_2580] = ((row_2514[i_2580] * (1.0 - row_2514[i_2580])) * (row_2515[i_2580] * z_2529[i_2580]))
 			}
-			if rev_2621 != c_87 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2621})+" and "+runtime.ShapeString([]int{c_87})+" differ")
+			if int64(0)+int64(c_73) > int64(c_81) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_73), c_81))
 			}
-			row_2797 := rev_2619[x_2741*int64(rev_2621) : (x_2741+1)*int64(rev_2621)]
-			region_2798 := row_2797[int(int64(0))*1 : (int(int64(0))+c_79)*1]
-			r_2794 = r_2794[:len(region_2798)]
-			for i_2799 := range region_2798 {
-				region_2798[i_2799] += r_2794[i_2799]
+			if x_2526 < 0 || x_2526 >= int64(rev_2419) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2526, rev_2419))
 			}
-			if c_79 != c_119 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_119})+" and "+runtime.ShapeString([]int{c_79}))
+			if rev_2420 != c_81 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2420})+" and "+runtime.ShapeString([]int{c_81})+" differ")
 			}
-			if c_103 != c_119 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_103})+" and "+runtime.ShapeString([]int{c_119})+" differ")
+			row_2582 := rev_2418[x_2526*int64(rev_2420) : (x_2526+1)*int64(rev_2420)]
+			region_2583 := row_2582[int(int64(0))*1 : (int(int64(0))+c_73)*1]
+			r_2579 = r_2579[:len(region_2583)]
+			for i_2584 := range region_2583 {
+				region_2583[i_2584] += r_2579[i_2584]
 			}
-			row_2736 = row_2736[:len(r_2774)]
-			r_2794 = r_2794[:len(r_2774)]
-			for i_2801 := range r_2774 {
-				r_2774[i_2801] += (row_2736[i_2801] * r_2794[i_2801])
+			if c_73 != c_113 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_113})+" and "+runtime.ShapeString([]int{c_73}))
 			}
-			if c_79 != c_107 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_107})+" and "+runtime.ShapeString([]int{c_79}))
+			if c_97 != c_113 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_97})+" and "+runtime.ShapeString([]int{c_113})+" differ")
 			}
-			if int64(0)+int64(c_107) > int64(c_99) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_107), c_99))
+			row_2524 = row_2524[:len(r_2559)]
+			r_2579 = r_2579[:len(r_2559)]
+			for i_2586 := range r_2559 {
+				r_2559[i_2586] += (row_2524[i_2586] * r_2579[i_2586])
 			}
-			if x_2740 < 0 || x_2740 >= int64(rev_2620) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2740, rev_2620))
+			if c_73 != c_101 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_101})+" and "+runtime.ShapeString([]int{c_73}))
 			}
-			if rev_2621 != c_99 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2621})+" and "+runtime.ShapeString([]int{c_99})+" differ")
+			if int64(0)+int64(c_101) > int64(c_93) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_101), c_93))
 			}
-			row_2803 := rev_2619[x_2740*int64(rev_2621) : (x_2740+1)*int64(rev_2621)]
-			region_2804 := row_2803[int(int64(0))*1 : (int(int64(0))+c_107)*1]
-			row_2733 = row_2733[:len(region_2804)]
-			r_2794 = r_2794[:len(region_2804)]
-			for i_2805 := range region_2804 {
-				region_2804[i_2805] += (row_2733[i_2805] * r_2794[i_2805])
+			if x_2525 < 0 || x_2525 >= int64(rev_2419) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2525, rev_2419))
 			}
-			rev_2614, rev_2615 = r_2774, c_103
-			_ = mark_2715
+			if rev_2420 != c_93 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2420})+" and "+runtime.ShapeString([]int{c_93})+" differ")
+			}
+			row_2588 := rev_2418[x_2525*int64(rev_2420) : (x_2525+1)*int64(rev_2420)]
+			region_2589 := row_2588[int(int64(0))*1 : (int(int64(0))+c_101)*1]
+			row_2521 = row_2521[:len(region_2589)]
+			r_2579 = r_2579[:len(region_2589)]
+			for i_2590 := range region_2589 {
+				region_2589[i_2590] += (row_2521[i_2590] * r_2579[i_2590])
+			}
+			rev_2413, rev_2414 = r_2559, c_97
+			_ = mark_2507
 		}
-		if x_2534 < 0 || x_2534 >= int64(sequence_11) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(x_2534, sequence_11))
+		if x_2350 < 0 || x_2350 >= int64(sequence_11) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(x_2350, sequence_11))
 		}
-		row_2807 := sequence_10[int(x_2534)*sequence_12 : (int(x_2534)+1)*sequence_12]
-		if rev_2615 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{rev_2615}))
+		row_2592 := sequence_10[int(x_2350)*sequence_12 : (int(x_2350)+1)*sequence_12]
+		if rev_2414 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{rev_2414}))
 		}
-		if int64(0) >= int64(rev_2245) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(0), rev_2245))
+		if int64(0) >= int64(rev_2092) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(0), rev_2092))
 		}
-		if rev_2246 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2246})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
+		if rev_2093 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2093})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
 		}
-		row_2808 := rev_2244[int64(0)*int64(rev_2246) : (int64(0)+1)*int64(rev_2246)]
-		row_2807 = row_2807[:len(row_2808)]
-		rev_2614 = rev_2614[:len(row_2808)]
-		for i_2809 := range row_2808 {
-			row_2808[i_2809] += (row_2807[i_2809] * rev_2614[i_2809])
+		row_2593 := rev_2091[int64(0)*int64(rev_2093) : (int64(0)+1)*int64(rev_2093)]
+		row_2592 = row_2592[:len(row_2593)]
+		rev_2413 = rev_2413[:len(row_2593)]
+		for i_2594 := range row_2593 {
+			row_2593[i_2594] += (row_2592[i_2594] * rev_2413[i_2594])
 		}
-		z_2811 := ar.F64(len(row_2590))
-		if c_138 != rev_2241 || c_139 != rev_2242 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{c_138, c_139})+" and "+runtime.ShapeString([]int{rev_2241, rev_2242})+" differ")
+		z_2596 := ar.F64(len(row_2389))
+		if c_128 != rev_2088 || c_129 != rev_2089 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{c_128, c_129})+" and "+runtime.ShapeString([]int{rev_2088, rev_2089})+" differ")
 		}
-		rev_2240 = rev_2240[:len(z_2811)]
-		for i_2812 := range z_2811 {
-			z_2811[i_2812] += rev_2240[i_2812]
+		rev_2087 = rev_2087[:len(z_2596)]
+		for i_2597 := range z_2596 {
+			z_2596[i_2597] += rev_2087[i_2597]
 		}
-		rev_2240, rev_2241, rev_2242 = z_2811, c_138, c_139
-		_ = mark_2532
+		rev_2087, rev_2088, rev_2089 = z_2596, c_128, c_129
+		_ = mark_2348
 	}
-	x_2813 := -c_2173
-	x_2814 := x_2813 / x_2233
-	return x_2814, z_2239, mainparams_2, mainparams_3, z_2238, extraparams_5, extraparams_6, nil
+	x_2598 := -c_2037
+	x_2599 := x_2598 / x_2080
+	nbKeep(ar, mark_2600, &z_2086, &z_2085)
+	return x_2599, z_2086, mainparams_2, mainparams_3, z_2085, extraparams_5, extraparams_6, nil
 }
 
 // fn_lstmjacobian is def lstm_jacobian (models.nab:100:12).
@@ -8343,6 +7984,7 @@ func fn_lstmjacobian(ar *nbArena, mainparams_1 []float64, mainparams_2 int, main
 
 // fn_cross is def cross (models.nab:122:5).
 func fn_cross(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, b_6 int) ([]float64, int, int, error) {
+	mark_45 := ar.mark()
 	size_7 := int64(a_3)
 	if int64(b_6) != size_7 {
 		return nil, 0, 0, nbErrorf("models.nab:122:32", fmt.Sprintf("size mismatch: p is %d (dimension 2 of a) but dimension 2 of b has size %d", size_7, b_6))
@@ -8490,11 +8132,13 @@ func fn_cross(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 i
 			row_38[i_39] = ((row_16[i_39] * row_17[i_39]) - (row_18[i_39] * row_19[i_39]))
 		}
 	}
+	nbKeep(ar, mark_45, &a_23)
 	return a_23, 3, a_3, nil
 }
 
 // fn_rotate is def rotate (models.nab:126:5).
 func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 int, x_6 int) ([]float64, int, int, error) {
+	mark_142 := ar.mark()
 	size_7 := int64(r_3)
 	if int64(x_6) != size_7 {
 		return nil, 0, 0, nbErrorf("models.nab:126:33", fmt.Sprintf("size mismatch: p is %d (dimension 2 of r) but dimension 2 of x has size %d", size_7, x_6))
@@ -8881,11 +8525,13 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 			ar.release(mark_129)
 		}
 	}
+	nbKeep(ar, mark_142, &a_125)
 	return a_125, n_123, d_126, nil
 }
 
 // fn_residuals is def residuals (models.nab:142:5).
 func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int) ([]float64, int, int, []float64, int, error) {
+	mark_116 := ar.mark()
 	size_12 := int64(cam_3)
 	if int64(x_6) != size_12 {
 		return nil, 0, 0, nil, 0, nbErrorf("models.nab:142:39", fmt.Sprintf("size mismatch: p is %d (dimension 2 of cam) but dimension 2 of x has size %d", size_12, x_6))
@@ -9187,11 +8833,13 @@ func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []floa
 			r_109[i_110] = (1.0 - (w_7[i_110] * w_7[i_110]))
 		}
 	}
+	nbKeep(ar, mark_116, &a_92, &r_109)
 	return a_92, n_90, d_93, r_109, w_8, nil
 }
 
 // fn_gathered is def gathered (models.nab:151:5).
 func fn_gathered(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, camidx_7 []int64, camidx_8 int, ptidx_9 []int64, ptidx_10 int) ([]float64, int, int, []float64, int, int, error) {
+	mark_58 := ar.mark()
 	size_11 := int64(cams_2)
 	_ = size_11
 	size_12 := int64(pts_5)
@@ -9322,11 +8970,13 @@ func fn_gathered(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []
 			ar.release(mark_45)
 		}
 	}
+	nbKeep(ar, mark_58, &a_22, &a_41)
 	return a_22, n_20, d_23, a_41, n_39, d_42, nil
 }
 
 // fn_baobjective is def ba_objective (models.nab:156:12).
 func fn_baobjective(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, w_7 []float64, w_8 int, feats_9 []float64, feats_10 int, feats_11 int, camidx_12 []int64, camidx_13 int, ptidx_14 []int64, ptidx_15 int) ([]float64, int, int, []float64, int, error) {
+	mark_35 := ar.mark()
 	size_16 := int64(cams_2)
 	_ = size_16
 	size_17 := int64(pts_5)
@@ -9370,11 +9020,13 @@ func fn_baobjective(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4
 	if err_34 != nil {
 		return nil, 0, 0, nil, 0, nbFrame(err_34, "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
+	nbKeep(ar, mark_35, &r_29, &r_32)
 	return r_29, r_30, r_31, r_32, r_33, nil
 }
 
 // fn_crosssplit11fwd is def cross$split_11$fwd (models.nab:122:5).
 func fn_crosssplit11fwd(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, b_6 int) ([]float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, error) {
+	mark_38 := ar.mark()
 	if a_2 != 3 {
 		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:122:5", fmt.Sprintf("size mismatch: a has size %d but its type [3][p]f64 says 3", a_2))
 	}
@@ -9494,11 +9146,13 @@ func fn_crosssplit11fwd(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []floa
 			row_31[i_32] = ((row_12[i_32] * row_10[i_32]) - (row_7[i_32] * row_11[i_32]))
 		}
 	}
+	nbKeep(ar, mark_38, &a_16, &row_11, &row_7, &b_4, &a_1, &row_10, &row_12, &row_8, &row_9)
 	return a_16, 3, a_3, row_11, b_6, row_7, a_3, b_4, b_5, b_6, a_1, a_2, a_3, row_10, b_6, row_12, a_3, row_8, b_6, row_12, a_3, row_11, b_6, row_9, a_3, row_10, b_6, row_9, a_3, row_8, b_6, row_7, a_3, nil
 }
 
 // fn_crosssplit11bwd is def cross$split_11$bwd (models.nab:122:5).
 func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []float64, tape_4 int, tape_5 []float64, tape_6 int, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 []float64, tape_14 int, tape_15 []float64, tape_16 int, tape_17 []float64, tape_18 int, tape_19 []float64, tape_20 int, tape_21 []float64, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 []float64, tape_28 int, tape_29 []float64, tape_30 int, ybar_31 []float64, ybar_32 int, ybar_33 int) ([]float64, int, int, []float64, int, int, error) {
+	mark_144 := ar.mark()
 	if ybar_32 != 3 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_32))
 	}
@@ -9888,11 +9542,13 @@ func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []floa
 			row_137[i_138] += (tape_27[i_138] * row_34[i_138])
 		}
 	}
+	nbKeep(ar, mark_144, &z_52, &z_44)
 	return z_52, tape_9, tape_10, z_44, tape_6, tape_7, nil
 }
 
 // fn_rotatesplit11fwd is def rotate$split_11$fwd (models.nab:126:5).
 func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 int, x_6 int) ([]float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, error) {
+	mark_224 := ar.mark()
 	if r_2 != 3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:126:5", fmt.Sprintf("size mismatch: r has size %d but its type [3][p]f64 says 3", r_2))
 	}
@@ -10374,11 +10030,13 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 			ar.release(mark_211)
 		}
 	}
+	nbKeep(ar, mark_224, &a_207, &view_162, &r_198, &r_10, &r_1, &x_4, &r_38, &r_80, &r_45, &a_76, &r_134, &a_143, &a_146, &a_147, &a_148, &r_127, &r_120, &row_119, &row_118, &row_117, &row_116, &row_115, &row_114, &r_31, &r_66, &r_59, &r_52, &row_9, &row_8, &row_7)
 	return a_207, n_205, d_208, view_162, n_141, d_144, r_198, x_5, x_6, r_10, r_3, r_1, r_2, r_3, x_4, x_5, x_6, r_38, r_3, r_80, r_81, r_82, r_45, r_3, a_76, 3, r_3, r_134, r_3, a_143, n_141, d_144, a_146, n_141, r_3, a_147, n_141, r_82, a_148, n_141, x_6, r_127, r_3, r_120, r_3, row_119, x_6, row_118, r_3, row_117, x_6, row_116, r_3, row_115, x_6, row_114, r_3, r_31, r_3, r_66, r_3, r_59, r_3, r_52, r_3, row_9, r_3, row_8, r_3, row_7, r_3, nil
 }
 
 // fn_rotatesplit11bwd is def rotate$split_11$bwd (models.nab:126:5).
 func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 int, tape_7 []float64, tape_8 int, tape_9 []float64, tape_10 int, tape_11 int, tape_12 []float64, tape_13 int, tape_14 int, tape_15 []float64, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 []float64, tape_23 int, tape_24 int, tape_25 []float64, tape_26 int, tape_27 []float64, tape_28 int, tape_29 int, tape_30 []float64, tape_31 int, tape_32 int, tape_33 []float64, tape_34 int, tape_35 int, tape_36 []float64, tape_37 int, tape_38 int, tape_39 []float64, tape_40 int, tape_41 []float64, tape_42 int, tape_43 []float64, tape_44 int, tape_45 []float64, tape_46 int, tape_47 []float64, tape_48 int, tape_49 []float64, tape_50 int, tape_51 []float64, tape_52 int, tape_53 []float64, tape_54 int, tape_55 []float64, tape_56 int, tape_57 []float64, tape_58 int, tape_59 []float64, tape_60 int, tape_61 []float64, tape_62 int, tape_63 []float64, tape_64 int, tape_65 []float64, tape_66 int, tape_67 []float64, tape_68 int, ybar_69 []float64, ybar_70 int, ybar_71 int) ([]float64, int, int, []float64, int, int, error) {
+	mark_417 := ar.mark()
 	if ybar_70 != 3 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_70))
 	}
@@ -11174,11 +10832,13 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 			row_410[i_411] += ((2.0 * tape_67[i_411]) * r_389[i_411])
 		}
 	}
+	nbKeep(ar, mark_417, &z_338, &r_146)
 	return z_338, tape_10, tape_11, r_146, tape_5, tape_6, nil
 }
 
 // fn_residualsvjp1110 is def residuals$vjp_1110 (models.nab:142:5).
 func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int, ybar_12 []float64, ybar_13 int, ybar_14 int, ybar_15 []float64, ybar_16 int) ([]float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, error) {
+	mark_400 := ar.mark()
 	if cam_2 != 11 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("size mismatch: cam has size %d but its type [11][p]f64 says 11", cam_2))
 	}
@@ -11954,11 +11614,13 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 			r_393[i_394] = (1.0 - (w_7[i_394] * w_7[i_394]))
 		}
 	}
+	nbKeep(ar, mark_400, &view_392, &r_393, &z_240, &r_377, &r_206)
 	return view_392, n_183, d_186, r_393, w_8, z_240, cam_2, cam_3, r_377, r_378, r_379, r_206, w_8, nil
 }
 
 // fn_bajacobian is def ba_jacobian (models.nab:171:12).
 func fn_bajacobian(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, w_7 []float64, w_8 int, feats_9 []float64, feats_10 int, feats_11 int, camidx_12 []int64, camidx_13 int, ptidx_14 []int64, ptidx_15 int) ([]float64, int, int, int, []float64, int, error) {
+	mark_157 := ar.mark()
 	size_16 := int64(cams_2)
 	_ = size_16
 	size_17 := int64(pts_5)
@@ -12230,6 +11892,7 @@ func fn_bajacobian(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 
 	if err_156 != nil {
 		return nil, 0, 0, 0, nil, 0, nbFrame(err_156, "residuals$vjp_1110", "models.nab:142:5", "models.nab:175:57")
 	}
+	nbKeep(ar, mark_157, &a_124, &r_154)
 	return a_124, 2, n_73, r_59, r_154, r_155, nil
 }
 
@@ -12526,6 +12189,92 @@ func nbInto3[T any](dst [][][]T, r []T, a, b, c int) bool {
 		}
 	}
 	return true
+}
+
+// nbKeep ends a call that cut its temporaries from a after m: the
+// float64 arrays it returns (*rs) move down to m (or, when they do not
+// fit in m's chunk, to the start of the first later chunk of the call
+// where they do) and all else the call cut there is released, so that a
+// caller's arena holds what its callees return, not everything they
+// computed. Nothing moves when the call cut little (moving would cost
+// more than it frees) or when two results share storage.
+func nbKeep(a *nbArena, m nbMark, rs ...*[]float64) {
+	if a == nil || len(a.f.all) == 0 || len(rs) > 32 {
+		return
+	}
+	c, k0 := &a.f, m.f.k
+	start := func(k int) int {
+		if k == k0 {
+			return m.f.n
+		}
+		return 0
+	}
+	cut := len(c.cur) - start(c.k)
+	for k := k0; k < c.k; k++ {
+		cut += cap(c.all[k]) - start(k)
+	}
+	if cut < 1<<12 {
+		return
+	}
+	// The results cut since m, by chunk and position. (They are kept by
+	// index into rs, so that no pointer to a caller's local leaves the
+	// stack.)
+	type result struct{ i, k, off int }
+	var ms [32]result
+	nm, total := 0, 0
+	for i, r := range rs {
+		dup := false
+		for _, x := range ms[:nm] {
+			dup = dup || rs[x.i] == r
+		}
+		if dup || len(*r) == 0 {
+			continue
+		}
+		for k := k0; k <= c.k; k++ {
+			if off, ok := runtime.OffsetIn(c.all[k], *r); ok && off >= start(k) {
+				ms[nm] = result{i, k, off}
+				nm++
+				total += len(*r)
+				break
+			}
+		}
+	}
+	if 2*total > cut {
+		return
+	}
+	t := k0
+	for t <= c.k && start(t)+total > cap(c.all[t]) {
+		t++
+	}
+	if t > c.k {
+		return
+	}
+	for i := 1; i < nm; i++ {
+		for j := i; j > 0 && (ms[j].k < ms[j-1].k || ms[j].k == ms[j-1].k && ms[j].off < ms[j-1].off); j-- {
+			ms[j], ms[j-1] = ms[j-1], ms[j]
+		}
+	}
+	for i := 1; i < nm; i++ {
+		if p := ms[i-1]; p.k == ms[i].k && p.off+len(*rs[p.i]) > ms[i].off {
+			return // results sharing storage
+		}
+	}
+	// Chunk t's results first, in order: each moves down, over nothing
+	// it still needs; then the others, from other chunks.
+	base, dst := c.all[t], start(t)
+	for pass := 0; pass < 2; pass++ {
+		for _, x := range ms[:nm] {
+			if (x.k == t) != (pass == 0) {
+				continue
+			}
+			r := rs[x.i]
+			n := len(*r)
+			copy(base[dst:dst+n], *r)
+			*r = base[dst : dst+n : dst+n]
+			dst += n
+		}
+	}
+	c.k, c.cur = t, base[:dst]
 }
 
 // nbOut1 copies an array result out of the call's arena.

@@ -327,6 +327,7 @@ func SorAutoInto(dst0 []float64, a [][]float64, b []float64, iters int64) error 
 
 // fn_linalgcholtry is def linalg.chol_try (std/linalg:16:5).
 func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, int, int, bool, error) {
+	mark_197 := ar.mark()
 	size_4 := int64(a_2)
 	if int64(a_3) != size_4 {
 		return nil, 0, 0, false, nbErrorf("std/linalg:16:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_4, a_3))
@@ -497,6 +498,7 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 		state_18, state_19, state_20, state_21 = c_112, c_113, c_114, c_115
 		_ = mark_110
 	}
+	nbKeep(ar, mark_197, &state_18)
 	return state_18, state_19, state_20, state_21, nil
 }
 
@@ -519,6 +521,7 @@ func fn_linalgcholesky(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64,
 
 // fn_linalgchosolve is def linalg.cho_solve (std/linalg:38:5).
 func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float64, b_5 int) ([]float64, int, error) {
+	mark_79 := ar.mark()
 	size_6 := int64(l_2)
 	if int64(l_3) != size_6 {
 		return nil, 0, nbErrorf("std/linalg:38:22", fmt.Sprintf("size mismatch: n is %d (l) but dimension 2 of l has size %d", size_6, l_3))
@@ -633,11 +636,13 @@ func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 		x_34 = c_78
 		_ = mark_58
 	}
+	nbKeep(ar, mark_79, &x_34)
 	return x_34, n_31, nil
 }
 
 // fn_linalglusolve is def linalg.lu_solve (std/linalg:69:5).
 func fn_linalglusolve(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int) ([]float64, int, error) {
+	mark_179 := ar.mark()
 	size_6 := int64(a_2)
 	if int64(a_3) != size_6 {
 		return nil, 0, nbErrorf("std/linalg:69:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_6, a_3))
@@ -895,11 +900,13 @@ func fn_linalglusolve(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 		x_134 = c_178
 		_ = mark_158
 	}
+	nbKeep(ar, mark_179, &x_134)
 	return x_134, n_131, nil
 }
 
 // fn_linalgsorsweep is def linalg.sor_sweep (std/linalg:170:5).
 func fn_linalgsorsweep(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, omega_6 float64, x_7 []float64, x_8 int) ([]float64, int, error) {
+	mark_51 := ar.mark()
 	size_9 := int64(a_2)
 	if int64(a_3) != size_9 {
 		return nil, 0, nbErrorf("std/linalg:170:22", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_9, a_3))
@@ -962,11 +969,13 @@ func fn_linalgsorsweep(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float
 		x_10 = c_50
 		_ = mark_32
 	}
+	nbKeep(ar, mark_51, &x_10)
 	return x_10, x_8, nil
 }
 
 // fn_linalgsor is def linalg.sor (std/linalg:181:5).
 func fn_linalgsor(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, omega_6 float64, iters_7 int64) ([]float64, int, error) {
+	mark_45 := ar.mark()
 	size_8 := int64(a_2)
 	if int64(a_3) != size_8 {
 		return nil, 0, nbErrorf("std/linalg:181:16", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_8, a_3))
@@ -1029,11 +1038,13 @@ func fn_linalgsor(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b
 		x_13, x_14 = r_32, r_33
 		_ = mark_31
 	}
+	nbKeep(ar, mark_45, &x_13)
 	return x_13, x_14, nil
 }
 
 // fn_linalgsorauto is def linalg.sor_auto (std/linalg:196:5).
 func fn_linalgsorauto(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, iters_6 int64) ([]float64, int, error) {
+	mark_116 := ar.mark()
 	size_7 := int64(a_2)
 	if int64(a_3) != size_7 {
 		return nil, 0, nbErrorf("std/linalg:196:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_7, a_3))
@@ -1211,6 +1222,7 @@ func fn_linalgsorauto(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 	if err_115 != nil {
 		return nil, 0, nbFrame(err_115, "linalg.sor", "std/linalg:181:5", "std/linalg:201:6")
 	}
+	nbKeep(ar, mark_116, &r_113)
 	return r_113, r_114, nil
 }
 
@@ -1266,6 +1278,7 @@ func fn_chosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float64, b_
 
 // fn_cg is def cg (linalg.nab:26:12).
 func fn_cg(ar *nbArena, matvec_1 func([]float64, int) ([]float64, int), b_2 []float64, b_3 int, x0_4 []float64, x0_5 int, tol_6 float64, maxiter_7 int64) ([]float64, int, error) {
+	mark_100 := ar.mark()
 	size_8 := int64(b_3)
 	if int64(x0_5) != size_8 {
 		return nil, 0, nbErrorf("linalg.nab:26:57", fmt.Sprintf("size mismatch: n is %d (b) but x0 has size %d", size_8, x0_5))
@@ -1455,11 +1468,13 @@ func fn_cg(ar *nbArena, matvec_1 func([]float64, int) ([]float64, int), b_2 []fl
 			r_93[i_94] = (state_25[i_94] - x_91[i_94])
 		}
 	}
+	nbKeep(ar, mark_100, &r_93)
 	return r_93, x0_5, nil
 }
 
 // fn_pcg is def pcg (linalg.nab:32:12).
 func fn_pcg(ar *nbArena, matvec_1 func([]float64, int) ([]float64, int), precond_2 func([]float64, int) ([]float64, int), b_3 []float64, b_4 int, x0_5 []float64, x0_6 int, tol_7 float64, maxiter_8 int64) ([]float64, int, error) {
+	mark_107 := ar.mark()
 	size_9 := int64(b_4)
 	if int64(x0_6) != size_9 {
 		return nil, 0, nbErrorf("linalg.nab:32:85", fmt.Sprintf("size mismatch: n is %d (b) but x0 has size %d", size_9, x0_6))
@@ -1663,6 +1678,7 @@ func fn_pcg(ar *nbArena, matvec_1 func([]float64, int) ([]float64, int), precond
 			r_100[i_101] = (state_28[i_101] - x_98[i_101])
 		}
 	}
+	nbKeep(ar, mark_107, &r_100)
 	return r_100, x0_6, nil
 }
 
@@ -1982,6 +1998,92 @@ func nbInto2[T any](dst [][]T, r []T, m, n int) bool {
 		copy(row, r[i*n:(i+1)*n])
 	}
 	return true
+}
+
+// nbKeep ends a call that cut its temporaries from a after m: the
+// float64 arrays it returns (*rs) move down to m (or, when they do not
+// fit in m's chunk, to the start of the first later chunk of the call
+// where they do) and all else the call cut there is released, so that a
+// caller's arena holds what its callees return, not everything they
+// computed. Nothing moves when the call cut little (moving would cost
+// more than it frees) or when two results share storage.
+func nbKeep(a *nbArena, m nbMark, rs ...*[]float64) {
+	if a == nil || len(a.f.all) == 0 || len(rs) > 32 {
+		return
+	}
+	c, k0 := &a.f, m.f.k
+	start := func(k int) int {
+		if k == k0 {
+			return m.f.n
+		}
+		return 0
+	}
+	cut := len(c.cur) - start(c.k)
+	for k := k0; k < c.k; k++ {
+		cut += cap(c.all[k]) - start(k)
+	}
+	if cut < 1<<12 {
+		return
+	}
+	// The results cut since m, by chunk and position. (They are kept by
+	// index into rs, so that no pointer to a caller's local leaves the
+	// stack.)
+	type result struct{ i, k, off int }
+	var ms [32]result
+	nm, total := 0, 0
+	for i, r := range rs {
+		dup := false
+		for _, x := range ms[:nm] {
+			dup = dup || rs[x.i] == r
+		}
+		if dup || len(*r) == 0 {
+			continue
+		}
+		for k := k0; k <= c.k; k++ {
+			if off, ok := runtime.OffsetIn(c.all[k], *r); ok && off >= start(k) {
+				ms[nm] = result{i, k, off}
+				nm++
+				total += len(*r)
+				break
+			}
+		}
+	}
+	if 2*total > cut {
+		return
+	}
+	t := k0
+	for t <= c.k && start(t)+total > cap(c.all[t]) {
+		t++
+	}
+	if t > c.k {
+		return
+	}
+	for i := 1; i < nm; i++ {
+		for j := i; j > 0 && (ms[j].k < ms[j-1].k || ms[j].k == ms[j-1].k && ms[j].off < ms[j-1].off); j-- {
+			ms[j], ms[j-1] = ms[j-1], ms[j]
+		}
+	}
+	for i := 1; i < nm; i++ {
+		if p := ms[i-1]; p.k == ms[i].k && p.off+len(*rs[p.i]) > ms[i].off {
+			return // results sharing storage
+		}
+	}
+	// Chunk t's results first, in order: each moves down, over nothing
+	// it still needs; then the others, from other chunks.
+	base, dst := c.all[t], start(t)
+	for pass := 0; pass < 2; pass++ {
+		for _, x := range ms[:nm] {
+			if (x.k == t) != (pass == 0) {
+				continue
+			}
+			r := rs[x.i]
+			n := len(*r)
+			copy(base[dst:dst+n], *r)
+			*r = base[dst : dst+n : dst+n]
+			dst += n
+		}
+	}
+	c.k, c.cur = t, base[:dst]
 }
 
 // nbOut1 copies an array result out of the call's arena.

@@ -107,6 +107,7 @@ func Dopri5Into(dst0 []float64, f func(float64, []float64) []float64, y0 []float
 
 // fn_rk4 is def rk4 (ode.nab:10:12).
 func fn_rk4(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), y0_2 []float64, y0_3 int, t0_4 float64, t1_5 float64, steps_6 int64) ([]float64, int, error) {
+	mark_81 := ar.mark()
 	size_7 := int64(y0_3)
 	_ = size_7
 	y0_2 = y0_2[:y0_3]
@@ -202,11 +203,13 @@ func fn_rk4(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), y0_
 		y_14 = r_78
 		_ = mark_49
 	}
+	nbKeep(ar, mark_81, &y_14)
 	return y_14, y0_3, nil
 }
 
 // fn_dopri5 is def dopri5 (ode.nab:17:12).
 func fn_dopri5(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), y0_2 []float64, y0_3 int, t0_4 float64, t1_5 float64, rtol_6 float64, atol_7 float64) ([]float64, int, error) {
+	mark_290 := ar.mark()
 	size_8 := int64(y0_3)
 	_ = size_8
 	y0_2 = y0_2[:y0_3]
@@ -696,6 +699,7 @@ func fn_dopri5(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), 
 		state_105, state_106, state_107, state_108, state_109, state_110, state_111, state_112 = c_271, c_272, c_273, c_274, c_275, c_276, c_277, c_278
 		_ = mark_203
 	}
+	nbKeep(ar, mark_290, &state_106)
 	return state_106, state_107, nil
 }
 
@@ -908,6 +912,92 @@ func nbInto1[T any](dst, r []T, n int) bool {
 	}
 	copy(dst, r)
 	return true
+}
+
+// nbKeep ends a call that cut its temporaries from a after m: the
+// float64 arrays it returns (*rs) move down to m (or, when they do not
+// fit in m's chunk, to the start of the first later chunk of the call
+// where they do) and all else the call cut there is released, so that a
+// caller's arena holds what its callees return, not everything they
+// computed. Nothing moves when the call cut little (moving would cost
+// more than it frees) or when two results share storage.
+func nbKeep(a *nbArena, m nbMark, rs ...*[]float64) {
+	if a == nil || len(a.f.all) == 0 || len(rs) > 32 {
+		return
+	}
+	c, k0 := &a.f, m.f.k
+	start := func(k int) int {
+		if k == k0 {
+			return m.f.n
+		}
+		return 0
+	}
+	cut := len(c.cur) - start(c.k)
+	for k := k0; k < c.k; k++ {
+		cut += cap(c.all[k]) - start(k)
+	}
+	if cut < 1<<12 {
+		return
+	}
+	// The results cut since m, by chunk and position. (They are kept by
+	// index into rs, so that no pointer to a caller's local leaves the
+	// stack.)
+	type result struct{ i, k, off int }
+	var ms [32]result
+	nm, total := 0, 0
+	for i, r := range rs {
+		dup := false
+		for _, x := range ms[:nm] {
+			dup = dup || rs[x.i] == r
+		}
+		if dup || len(*r) == 0 {
+			continue
+		}
+		for k := k0; k <= c.k; k++ {
+			if off, ok := runtime.OffsetIn(c.all[k], *r); ok && off >= start(k) {
+				ms[nm] = result{i, k, off}
+				nm++
+				total += len(*r)
+				break
+			}
+		}
+	}
+	if 2*total > cut {
+		return
+	}
+	t := k0
+	for t <= c.k && start(t)+total > cap(c.all[t]) {
+		t++
+	}
+	if t > c.k {
+		return
+	}
+	for i := 1; i < nm; i++ {
+		for j := i; j > 0 && (ms[j].k < ms[j-1].k || ms[j].k == ms[j-1].k && ms[j].off < ms[j-1].off); j-- {
+			ms[j], ms[j-1] = ms[j-1], ms[j]
+		}
+	}
+	for i := 1; i < nm; i++ {
+		if p := ms[i-1]; p.k == ms[i].k && p.off+len(*rs[p.i]) > ms[i].off {
+			return // results sharing storage
+		}
+	}
+	// Chunk t's results first, in order: each moves down, over nothing
+	// it still needs; then the others, from other chunks.
+	base, dst := c.all[t], start(t)
+	for pass := 0; pass < 2; pass++ {
+		for _, x := range ms[:nm] {
+			if (x.k == t) != (pass == 0) {
+				continue
+			}
+			r := rs[x.i]
+			n := len(*r)
+			copy(base[dst:dst+n], *r)
+			*r = base[dst : dst+n : dst+n]
+			dst += n
+		}
+	}
+	c.k, c.cur = t, base[:dst]
 }
 
 // nbOut1 copies an array result out of the call's arena.

@@ -790,6 +790,7 @@ func ProjectedGradientInto(dst0 []float64, fg func([]float64) (float64, []float6
 
 // fn_optimadamstep is def optim.adam_step (std/optim:111:5).
 func fn_optimadamstep(ar *nbArena, g_1 []float64, g_2 int, m_3 []float64, m_4 int, v_5 []float64, v_6 int, t_7 int64) ([]float64, int, []float64, int, []float64, int, error) {
+	mark_36 := ar.mark()
 	size_8 := int64(g_2)
 	if int64(m_4) != size_8 {
 		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:111:30", fmt.Sprintf("size mismatch: n is %d (g) but m has size %d", size_8, m_4))
@@ -868,6 +869,7 @@ func fn_optimadamstep(ar *nbArena, g_1 []float64, g_2 int, m_3 []float64, m_4 in
 			r_29[i_30] = ((r_9[i_30] / x_25) / ((math.Sqrt((r_16[i_30] / x_28))) + 1e-08))
 		}
 	}
+	nbKeep(ar, mark_36, &r_29, &r_9, &r_16)
 	return r_29, m_4, r_9, m_4, r_16, v_6, nil
 }
 
@@ -1184,6 +1186,7 @@ func fn_optimmtstep(ar *nbArena, stx_1 float64, fx_2 float64, dx_3 float64, sty_
 
 // fn_optimtwoloop is def optim.two_loop (std/optim:386:5).
 func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 int, s_5 int, y_6 []float64, y_7 int, y_8 int, rho_9 []float64, rho_10 int, head_11 int64, cnt_12 int64) ([]float64, int, error) {
+	mark_106 := ar.mark()
 	size_13 := int64(q0_2)
 	if int64(s_5) != size_13 {
 		return nil, 0, nbErrorf("std/optim:386:33", fmt.Sprintf("size mismatch: n is %d (q0) but dimension 2 of s has size %d", size_13, s_5))
@@ -1351,11 +1354,13 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 		r_71 = r_103
 		_ = mark_90
 	}
+	nbKeep(ar, mark_106, &r_71)
 	return r_71, q0_2, nil
 }
 
 // fn_optimclip is def optim.clip (std/optim:781:5).
 func fn_optimclip(ar *nbArena, x_1 []float64, x_2 int, lo_3 []float64, lo_4 int, hi_5 []float64, hi_6 int) ([]float64, int, error) {
+	mark_15 := ar.mark()
 	size_7 := int64(x_2)
 	if int64(lo_4) != size_7 {
 		return nil, 0, nbErrorf("std/optim:781:26", fmt.Sprintf("size mismatch: n is %d (x) but lo has size %d", size_7, lo_4))
@@ -1391,11 +1396,13 @@ func fn_optimclip(ar *nbArena, x_1 []float64, x_2 int, lo_3 []float64, lo_4 int,
 			r_8[i_9] = (runtime.Min2((runtime.Max2(x_1[i_9], lo_3[i_9])), hi_5[i_9]))
 		}
 	}
+	nbKeep(ar, mark_15, &r_8)
 	return r_8, x_2, nil
 }
 
 // fn_lbfgs is def lbfgs (optim.nab:35:12).
 func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, m_4 int64, maxiter_5 int64, gtol_6 float64) ([]float64, int, float64, int64, int64, error) {
+	mark_1193 := ar.mark()
 	size_7 := int64(x0_3)
 	_ = size_7
 	x0_2 = x0_2[:x0_3]
@@ -2134,11 +2141,13 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 		state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59, state_60, state_61, state_62 = c_1129, c_1130, c_1131, c_1132, c_1133, c_1134, c_1135, c_1136, c_1137, c_1138, c_1139, c_1140, c_1141, c_1142, c_1143, c_1144, c_1145, c_1146
 		_ = mark_634
 	}
+	nbKeep(ar, mark_1193, &state_45)
 	return state_45, state_46, state_47, state_60, state_61, nil
 }
 
 // fn_bfgs is def bfgs (optim.nab:51:12).
 func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, maxiter_4 int64, gtol_5 float64) ([]float64, int, float64, int64, int64, error) {
+	mark_1179 := ar.mark()
 	size_6 := int64(x0_3)
 	_ = size_6
 	x0_2 = x0_2[:x0_3]
@@ -2873,11 +2882,13 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		state_38, state_39, state_40, state_41, state_42, state_43, state_44, state_45, state_46, state_47, state_48 = c_1118, c_1119, c_1120, c_1121, c_1122, c_1123, c_1124, c_1125, c_1126, c_1127, c_1128
 		_ = mark_620
 	}
+	nbKeep(ar, mark_1179, &state_38)
 	return state_38, state_39, state_40, state_46, state_47, nil
 }
 
 // fn_nonlinearcg is def nonlinear_cg (optim.nab:65:12).
 func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, maxiter_4 int64, gtol_5 float64) ([]float64, int, float64, int64, int64, error) {
+	mark_1125 := ar.mark()
 	size_6 := int64(x0_3)
 	_ = size_6
 	x0_2 = x0_2[:x0_3]
@@ -3517,11 +3528,13 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 		state_22, state_23, state_24, state_25, state_26, state_27, state_29, state_30, state_31, state_32, state_33, state_34, state_35, state_36 = c_1093, c_1094, c_1095, c_1096, c_1097, c_1098, c_1100, c_1101, c_1102, c_1103, c_1104, c_1105, c_1106, c_1107
 		_ = mark_587
 	}
+	nbKeep(ar, mark_1125, &state_22)
 	return state_22, state_23, state_24, state_33, state_35, nil
 }
 
 // fn_lbfgsb is def lbfgsb (optim.nab:79:12).
 func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lo_4 []float64, lo_5 int, hi_6 []float64, hi_7 int, m_8 int64, maxiter_9 int64, gtol_10 float64) ([]float64, int, float64, int64, int64, error) {
+	mark_413 := ar.mark()
 	size_11 := int64(x0_3)
 	if int64(lo_5) != size_11 {
 		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:79:65", fmt.Sprintf("size mismatch: n is %d (x0) but lo has size %d", size_11, lo_5))
@@ -4063,11 +4076,13 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		state_63, state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77, state_78, state_79, state_80 = c_352, c_353, c_354, c_355, c_356, c_357, c_358, c_359, c_360, c_361, c_362, c_363, c_364, c_365, c_366, c_367, c_368, c_369
 		_ = mark_258
 	}
+	nbKeep(ar, mark_413, &state_63)
 	return state_63, state_64, state_65, state_78, state_79, nil
 }
 
 // fn_gd is def gd (optim.nab:93:12).
 func fn_gd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
+	mark_49 := ar.mark()
 	size_6 := int64(x0_3)
 	_ = size_6
 	x0_2 = x0_2[:x0_3]
@@ -4140,11 +4155,13 @@ func fn_gd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_
 	}
 	x_47 := r_36 + s_40
 	x_48 := max(steps_5, int64(0))
+	nbKeep(ar, mark_49, &x_9)
 	return x_9, x0_3, x_47, x_48, nil
 }
 
 // fn_momentum is def momentum (optim.nab:99:12).
 func fn_momentum(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, beta_5 float64, steps_6 int64) ([]float64, int, float64, int64, error) {
+	mark_63 := ar.mark()
 	size_7 := int64(x0_3)
 	_ = size_7
 	x0_2 = x0_2[:x0_3]
@@ -4238,11 +4255,13 @@ func fn_momentum(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 	}
 	x_61 := r_50 + s_54
 	x_62 := max(steps_6, int64(0))
+	nbKeep(ar, mark_63, &state_15)
 	return state_15, x0_3, x_61, x_62, nil
 }
 
 // fn_nesterov is def nesterov (optim.nab:105:12).
 func fn_nesterov(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, beta_5 float64, steps_6 int64) ([]float64, int, float64, int64, error) {
+	mark_63 := ar.mark()
 	size_7 := int64(x0_3)
 	_ = size_7
 	x0_2 = x0_2[:x0_3]
@@ -4340,11 +4359,13 @@ func fn_nesterov(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 	}
 	x_61 := r_50 + s_54
 	x_62 := max(steps_6, int64(0))
+	nbKeep(ar, mark_63, &state_15)
 	return state_15, x0_3, x_61, x_62, nil
 }
 
 // fn_adagrad is def adagrad (optim.nab:111:12).
 func fn_adagrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
+	mark_61 := ar.mark()
 	size_6 := int64(x0_3)
 	_ = size_6
 	x0_2 = x0_2[:x0_3]
@@ -4438,11 +4459,13 @@ func fn_adagrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 	}
 	x_59 := r_48 + s_52
 	x_60 := max(steps_5, int64(0))
+	nbKeep(ar, mark_61, &state_13)
 	return state_13, x0_3, x_59, x_60, nil
 }
 
 // fn_rmsprop is def rmsprop (optim.nab:117:12).
 func fn_rmsprop(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
+	mark_61 := ar.mark()
 	size_6 := int64(x0_3)
 	_ = size_6
 	x0_2 = x0_2[:x0_3]
@@ -4536,11 +4559,13 @@ func fn_rmsprop(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 	}
 	x_59 := r_48 + s_52
 	x_60 := max(steps_5, int64(0))
+	nbKeep(ar, mark_61, &state_13)
 	return state_13, x0_3, x_59, x_60, nil
 }
 
 // fn_adam is def adam (optim.nab:124:12).
 func fn_adam(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
+	mark_76 := ar.mark()
 	size_6 := int64(x0_3)
 	_ = size_6
 	x0_2 = x0_2[:x0_3]
@@ -4633,11 +4658,13 @@ func fn_adam(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 	}
 	x_74 := r_63 + s_67
 	x_75 := max(steps_5, int64(0))
+	nbKeep(ar, mark_76, &state_16)
 	return state_16, x0_3, x_74, x_75, nil
 }
 
 // fn_adamw is def adamw (optim.nab:130:12).
 func fn_adamw(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, wd_5 float64, steps_6 int64) ([]float64, int, float64, int64, error) {
+	mark_80 := ar.mark()
 	size_7 := int64(x0_3)
 	_ = size_7
 	x0_2 = x0_2[:x0_3]
@@ -4735,11 +4762,13 @@ func fn_adamw(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 	}
 	x_78 := r_67 + s_71
 	x_79 := max(steps_6, int64(0))
+	nbKeep(ar, mark_80, &state_18)
 	return state_18, x0_3, x_78, x_79, nil
 }
 
 // fn_adabelief is def adabelief (optim.nab:136:12).
 func fn_adabelief(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
+	mark_94 := ar.mark()
 	size_6 := int64(x0_3)
 	_ = size_6
 	x0_2 = x0_2[:x0_3]
@@ -4869,11 +4898,13 @@ func fn_adabelief(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, in
 	}
 	x_92 := r_81 + s_85
 	x_93 := max(steps_5, int64(0))
+	nbKeep(ar, mark_94, &state_16)
 	return state_16, x0_3, x_92, x_93, nil
 }
 
 // fn_diffgrad is def diffgrad (optim.nab:142:12).
 func fn_diffgrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
+	mark_99 := ar.mark()
 	size_6 := int64(x0_3)
 	_ = size_6
 	x0_2 = x0_2[:x0_3]
@@ -5011,11 +5042,13 @@ func fn_diffgrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 	}
 	x_97 := r_86 + s_90
 	x_98 := max(steps_5, int64(0))
+	nbKeep(ar, mark_99, &state_19)
 	return state_19, x0_3, x_97, x_98, nil
 }
 
 // fn_adan is def adan (optim.nab:148:12).
 func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
+	mark_142 := ar.mark()
 	size_6 := int64(x0_3)
 	_ = size_6
 	x0_2 = x0_2[:x0_3]
@@ -5200,11 +5233,13 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 	}
 	x_140 := r_129 + s_133
 	x_141 := max(steps_5, int64(0))
+	nbKeep(ar, mark_142, &state_22)
 	return state_22, x0_3, x_140, x_141, nil
 }
 
 // fn_lion is def lion (optim.nab:154:12).
 func fn_lion(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, wd_5 float64, steps_6 int64) ([]float64, int, float64, int64, error) {
+	mark_69 := ar.mark()
 	size_7 := int64(x0_3)
 	_ = size_7
 	x0_2 = x0_2[:x0_3]
@@ -5310,11 +5345,13 @@ func fn_lion(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 	}
 	x_67 := r_56 + s_60
 	x_68 := max(steps_6, int64(0))
+	nbKeep(ar, mark_69, &state_15)
 	return state_15, x0_3, x_67, x_68, nil
 }
 
 // fn_projectedgradient is def projected_gradient (optim.nab:160:12).
 func fn_projectedgradient(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lo_4 []float64, lo_5 int, hi_6 []float64, hi_7 int, lr_8 float64, steps_9 int64) ([]float64, int, float64, int64, error) {
+	mark_74 := ar.mark()
 	size_10 := int64(x0_3)
 	if int64(lo_5) != size_10 {
 		return nil, 0, 0, 0, nbErrorf("optim.nab:160:77", fmt.Sprintf("size mismatch: n is %d (x0) but lo has size %d", size_10, lo_5))
@@ -5437,6 +5474,7 @@ func fn_projectedgradient(ar *nbArena, fg_1 func([]float64, int) (float64, []flo
 	}
 	x_72 := r_61 + s_65
 	x_73 := max(steps_9, int64(0))
+	nbKeep(ar, mark_74, &x_28)
 	return x_28, x_29, x_72, x_73, nil
 }
 
@@ -5649,6 +5687,92 @@ func nbInto1[T any](dst, r []T, n int) bool {
 	}
 	copy(dst, r)
 	return true
+}
+
+// nbKeep ends a call that cut its temporaries from a after m: the
+// float64 arrays it returns (*rs) move down to m (or, when they do not
+// fit in m's chunk, to the start of the first later chunk of the call
+// where they do) and all else the call cut there is released, so that a
+// caller's arena holds what its callees return, not everything they
+// computed. Nothing moves when the call cut little (moving would cost
+// more than it frees) or when two results share storage.
+func nbKeep(a *nbArena, m nbMark, rs ...*[]float64) {
+	if a == nil || len(a.f.all) == 0 || len(rs) > 32 {
+		return
+	}
+	c, k0 := &a.f, m.f.k
+	start := func(k int) int {
+		if k == k0 {
+			return m.f.n
+		}
+		return 0
+	}
+	cut := len(c.cur) - start(c.k)
+	for k := k0; k < c.k; k++ {
+		cut += cap(c.all[k]) - start(k)
+	}
+	if cut < 1<<12 {
+		return
+	}
+	// The results cut since m, by chunk and position. (They are kept by
+	// index into rs, so that no pointer to a caller's local leaves the
+	// stack.)
+	type result struct{ i, k, off int }
+	var ms [32]result
+	nm, total := 0, 0
+	for i, r := range rs {
+		dup := false
+		for _, x := range ms[:nm] {
+			dup = dup || rs[x.i] == r
+		}
+		if dup || len(*r) == 0 {
+			continue
+		}
+		for k := k0; k <= c.k; k++ {
+			if off, ok := runtime.OffsetIn(c.all[k], *r); ok && off >= start(k) {
+				ms[nm] = result{i, k, off}
+				nm++
+				total += len(*r)
+				break
+			}
+		}
+	}
+	if 2*total > cut {
+		return
+	}
+	t := k0
+	for t <= c.k && start(t)+total > cap(c.all[t]) {
+		t++
+	}
+	if t > c.k {
+		return
+	}
+	for i := 1; i < nm; i++ {
+		for j := i; j > 0 && (ms[j].k < ms[j-1].k || ms[j].k == ms[j-1].k && ms[j].off < ms[j-1].off); j-- {
+			ms[j], ms[j-1] = ms[j-1], ms[j]
+		}
+	}
+	for i := 1; i < nm; i++ {
+		if p := ms[i-1]; p.k == ms[i].k && p.off+len(*rs[p.i]) > ms[i].off {
+			return // results sharing storage
+		}
+	}
+	// Chunk t's results first, in order: each moves down, over nothing
+	// it still needs; then the others, from other chunks.
+	base, dst := c.all[t], start(t)
+	for pass := 0; pass < 2; pass++ {
+		for _, x := range ms[:nm] {
+			if (x.k == t) != (pass == 0) {
+				continue
+			}
+			r := rs[x.i]
+			n := len(*r)
+			copy(base[dst:dst+n], *r)
+			*r = base[dst : dst+n : dst+n]
+			dst += n
+		}
+	}
+	c.k, c.cur = t, base[:dst]
 }
 
 // nbOut1 copies an array result out of the call's arena.

@@ -216,6 +216,7 @@ func CompleteInto(dst0 [][]float64, mm [][]float64, mask [][]float64, rank int64
 
 // fn_linalgcholtry is def linalg.chol_try (std/linalg:16:5).
 func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, int, int, bool, error) {
+	mark_197 := ar.mark()
 	size_4 := int64(a_2)
 	if int64(a_3) != size_4 {
 		return nil, 0, 0, false, nbErrorf("std/linalg:16:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_4, a_3))
@@ -386,6 +387,7 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 		state_18, state_19, state_20, state_21 = c_112, c_113, c_114, c_115
 		_ = mark_110
 	}
+	nbKeep(ar, mark_197, &state_18)
 	return state_18, state_19, state_20, state_21, nil
 }
 
@@ -408,6 +410,7 @@ func fn_linalgcholesky(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64,
 
 // fn_linalgchosolve is def linalg.cho_solve (std/linalg:38:5).
 func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float64, b_5 int) ([]float64, int, error) {
+	mark_79 := ar.mark()
 	size_6 := int64(l_2)
 	if int64(l_3) != size_6 {
 		return nil, 0, nbErrorf("std/linalg:38:22", fmt.Sprintf("size mismatch: n is %d (l) but dimension 2 of l has size %d", size_6, l_3))
@@ -522,11 +525,13 @@ func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 		x_34 = c_78
 		_ = mark_58
 	}
+	nbKeep(ar, mark_79, &x_34)
 	return x_34, n_31, nil
 }
 
 // fn_linalgcholreg is def linalg.chol_reg (std/linalg:51:5).
 func fn_linalgcholreg(ar *nbArena, h_1 []float64, h_2 int, h_3 int) ([]float64, int, int, error) {
+	mark_123 := ar.mark()
 	size_4 := int64(h_2)
 	if int64(h_3) != size_4 {
 		return nil, 0, 0, nbErrorf("std/linalg:51:21", fmt.Sprintf("size mismatch: n is %d (h) but dimension 2 of h has size %d", size_4, h_3))
@@ -721,11 +726,13 @@ func fn_linalgcholreg(ar *nbArena, h_1 []float64, h_2 int, h_3 int) ([]float64, 
 		}
 		c_10, c_11, c_12 = c_105, c_106, c_107
 	}
+	nbKeep(ar, mark_123, &c_10)
 	return c_10, c_11, c_12, nil
 }
 
 // fn_solveadmmlasso is def solve.admm_lasso (std/solve:42:5).
 func fn_solveadmmlasso(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, lam_6 float64, rho_7 float64, iters_8 int64) ([]float64, int, error) {
+	mark_113 := ar.mark()
 	size_9 := int64(a_2)
 	if int64(b_5) != size_9 {
 		return nil, 0, nbErrorf("std/solve:42:34", fmt.Sprintf("size mismatch: m is %d (a) but b has size %d", size_9, b_5))
@@ -930,6 +937,7 @@ func fn_solveadmmlasso(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float
 		state_73, state_74, state_75 = r_107, r_101, r_110
 		_ = mark_96
 	}
+	nbKeep(ar, mark_113, &state_73)
 	return state_73, state_74, nil
 }
 
@@ -1001,6 +1009,7 @@ func fn_solvesinkhornunpack(ar *nbArena, p_1 []float64, p_2 int) ([]float64, int
 
 // fn_solvesinkhornf is def solve.sinkhorn_f (std/solve:170:5).
 func fn_solvesinkhornf(ar *nbArena, c_1 []float64, c_2 int, c_3 int, a_4 []float64, a_5 int, g_6 []float64, g_7 int, eps_8 float64) ([]float64, int, error) {
+	mark_43 := ar.mark()
 	size_9 := int64(c_2)
 	if int64(a_5) != size_9 {
 		return nil, 0, nbErrorf("std/solve:170:34", fmt.Sprintf("size mismatch: m is %d (c) but a has size %d", size_9, a_5))
@@ -1091,11 +1100,13 @@ func fn_solvesinkhornf(ar *nbArena, c_1 []float64, c_2 int, c_3 int, a_4 []float
 			ar.release(mark_15)
 		}
 	}
+	nbKeep(ar, mark_43, &r_13)
 	return r_13, n_11, nil
 }
 
 // fn_solvesinkhorng is def solve.sinkhorn_g (std/solve:175:5).
 func fn_solvesinkhorng(ar *nbArena, c_1 []float64, c_2 int, c_3 int, b_4 []float64, b_5 int, f_6 []float64, f_7 int, eps_8 float64) ([]float64, int, error) {
+	mark_51 := ar.mark()
 	size_9 := int64(c_2)
 	if int64(f_7) != size_9 {
 		return nil, 0, nbErrorf("std/solve:175:45", fmt.Sprintf("size mismatch: m is %d (c) but f has size %d", size_9, f_7))
@@ -1198,11 +1209,13 @@ func fn_solvesinkhorng(ar *nbArena, c_1 []float64, c_2 int, c_3 int, b_4 []float
 			ar.release(mark_15)
 		}
 	}
+	nbKeep(ar, mark_51, &r_13)
 	return r_13, n_11, nil
 }
 
 // fn_solvesinkhornF is def solve.sinkhorn_F (std/solve:181:5).
 func fn_solvesinkhornF(ar *nbArena, x_1 []float64, x_2 int, p_3 []float64, p_4 int) ([]float64, int, error) {
+	mark_63 := ar.mark()
 	size_5 := int64(x_2)
 	size_6 := int64(p_4)
 	_ = size_6
@@ -1334,11 +1347,13 @@ func fn_solvesinkhornF(ar *nbArena, x_1 []float64, x_2 int, p_3 []float64, p_4 i
 	if int64(n_61) != size_5 {
 		return nil, 0, nbErrorf("std/solve:182:3", runtime.DimMessage("the result of sinkhorn_F", "[q]f64", "q", int64(n_61), size_5))
 	}
+	nbKeep(ar, mark_63, &c_62)
 	return c_62, n_61, nil
 }
 
 // fn_solvesinkhornpotentials is def solve.sinkhorn_potentials (std/solve:195:5).
 func fn_solvesinkhornpotentials(ar *nbArena, p_1 []float64, p_2 int) ([]float64, int, error) {
+	mark_67 := ar.mark()
 	size_3 := int64(p_2)
 	p_1 = p_1[:p_2]
 	r_4, r_5, r_6, r_7, r_8, r_9, r_10, r_11, err_12 := fn_solvesinkhornunpack(ar, p_1, p_2)
@@ -1434,11 +1449,13 @@ func fn_solvesinkhornpotentials(ar *nbArena, p_1 []float64, p_2 int) ([]float64,
 	c_66 := ar.F64w(len(r_51) + len(r_58))
 	copy(c_66, r_51)
 	copy(c_66[len(r_51):], r_58)
+	nbKeep(ar, mark_67, &c_66)
 	return c_66, n_65, nil
 }
 
 // fn_solvesinkhorn is def solve.sinkhorn (std/solve:221:5).
 func fn_solvesinkhorn(ar *nbArena, c_1 []float64, c_2 int, c_3 int, a_4 []float64, a_5 int, b_6 []float64, b_7 int, eps_8 float64, iters_9 int64) ([]float64, int, int, error) {
+	mark_75 := ar.mark()
 	size_10 := int64(c_2)
 	if int64(a_5) != size_10 {
 		return nil, 0, 0, nbErrorf("std/solve:221:32", fmt.Sprintf("size mismatch: m is %d (c) but a has size %d", size_10, a_5))
@@ -1585,11 +1602,13 @@ func fn_solvesinkhorn(ar *nbArena, c_1 []float64, c_2 int, c_3 int, a_4 []float6
 			ar.release(mark_41)
 		}
 	}
+	nbKeep(ar, mark_75, &a_37)
 	return a_37, n_35, d_38, nil
 }
 
 // fn_solvecomplete is def solve.complete (std/solve:291:5).
 func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []float64, mask_5 int, mask_6 int, rank_7 int64, iters_8 int64) ([]float64, int, int, error) {
+	mark_305 := ar.mark()
 	size_9 := int64(mm_2)
 	if int64(mask_5) != size_9 {
 		return nil, 0, 0, nbErrorf("std/solve:291:36", fmt.Sprintf("size mismatch: m is %d (mm) but mask has size %d", size_9, mask_5))
@@ -2031,6 +2050,7 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 	}
 	a_304 := ar.F64(tot_302)
 	runtime.Gemm(false, false, state_78, state_81, state_79, 1, state_77, t_299, 0, a_304)
+	nbKeep(ar, mark_305, &a_304)
 	return a_304, state_78, state_81, nil
 }
 
@@ -2053,6 +2073,7 @@ func fn_admmlasso(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b
 
 // fn_softthreshold is def soft_threshold (solve.nab:14:12).
 func fn_softthreshold(ar *nbArena, v_1 []float64, v_2 int, k_3 float64) ([]float64, int) {
+	mark_12 := ar.mark()
 	size_4 := int64(v_2)
 	_ = size_4
 	v_1 = v_1[:v_2]
@@ -2072,11 +2093,13 @@ func fn_softthreshold(ar *nbArena, v_1 []float64, v_2 int, k_3 float64) ([]float
 			r_5[i_6] = ((runtime.Sign(v_1[i_6])) * (runtime.Max2(((math.Abs(v_1[i_6])) - k_3), 0.0)))
 		}
 	}
+	nbKeep(ar, mark_12, &r_5)
 	return r_5, v_2
 }
 
 // fn_extragradient is def extragradient (solve.nab:19:12).
 func fn_extragradient(ar *nbArena, op_1 func([]float64, int) ([]float64, int), z0_2 []float64, z0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, error) {
+	mark_35 := ar.mark()
 	size_6 := int64(z0_3)
 	_ = size_6
 	z0_2 = z0_2[:z0_3]
@@ -2123,6 +2146,7 @@ func fn_extragradient(ar *nbArena, op_1 func([]float64, int) ([]float64, int), z
 		z_9 = r_32
 		_ = mark_24
 	}
+	nbKeep(ar, mark_35, &z_9)
 	return z_9, z0_3, nil
 }
 
@@ -2445,6 +2469,92 @@ func nbInto2[T any](dst [][]T, r []T, m, n int) bool {
 		copy(row, r[i*n:(i+1)*n])
 	}
 	return true
+}
+
+// nbKeep ends a call that cut its temporaries from a after m: the
+// float64 arrays it returns (*rs) move down to m (or, when they do not
+// fit in m's chunk, to the start of the first later chunk of the call
+// where they do) and all else the call cut there is released, so that a
+// caller's arena holds what its callees return, not everything they
+// computed. Nothing moves when the call cut little (moving would cost
+// more than it frees) or when two results share storage.
+func nbKeep(a *nbArena, m nbMark, rs ...*[]float64) {
+	if a == nil || len(a.f.all) == 0 || len(rs) > 32 {
+		return
+	}
+	c, k0 := &a.f, m.f.k
+	start := func(k int) int {
+		if k == k0 {
+			return m.f.n
+		}
+		return 0
+	}
+	cut := len(c.cur) - start(c.k)
+	for k := k0; k < c.k; k++ {
+		cut += cap(c.all[k]) - start(k)
+	}
+	if cut < 1<<12 {
+		return
+	}
+	// The results cut since m, by chunk and position. (They are kept by
+	// index into rs, so that no pointer to a caller's local leaves the
+	// stack.)
+	type result struct{ i, k, off int }
+	var ms [32]result
+	nm, total := 0, 0
+	for i, r := range rs {
+		dup := false
+		for _, x := range ms[:nm] {
+			dup = dup || rs[x.i] == r
+		}
+		if dup || len(*r) == 0 {
+			continue
+		}
+		for k := k0; k <= c.k; k++ {
+			if off, ok := runtime.OffsetIn(c.all[k], *r); ok && off >= start(k) {
+				ms[nm] = result{i, k, off}
+				nm++
+				total += len(*r)
+				break
+			}
+		}
+	}
+	if 2*total > cut {
+		return
+	}
+	t := k0
+	for t <= c.k && start(t)+total > cap(c.all[t]) {
+		t++
+	}
+	if t > c.k {
+		return
+	}
+	for i := 1; i < nm; i++ {
+		for j := i; j > 0 && (ms[j].k < ms[j-1].k || ms[j].k == ms[j-1].k && ms[j].off < ms[j-1].off); j-- {
+			ms[j], ms[j-1] = ms[j-1], ms[j]
+		}
+	}
+	for i := 1; i < nm; i++ {
+		if p := ms[i-1]; p.k == ms[i].k && p.off+len(*rs[p.i]) > ms[i].off {
+			return // results sharing storage
+		}
+	}
+	// Chunk t's results first, in order: each moves down, over nothing
+	// it still needs; then the others, from other chunks.
+	base, dst := c.all[t], start(t)
+	for pass := 0; pass < 2; pass++ {
+		for _, x := range ms[:nm] {
+			if (x.k == t) != (pass == 0) {
+				continue
+			}
+			r := rs[x.i]
+			n := len(*r)
+			copy(base[dst:dst+n], *r)
+			*r = base[dst : dst+n : dst+n]
+			dst += n
+		}
+	}
+	c.k, c.cur = t, base[:dst]
 }
 
 // nbOut1 copies an array result out of the call's arena.
