@@ -5500,6 +5500,10 @@ type nbChunks[T any] struct {
 	cur []T
 	all [][]T
 	k   int
+	// mapped: large float64 chunks are mapped outside the Go heap, on
+	// huge pages where the system has them (runtime.MapF64), for an
+	// arena that lives as long as the program.
+	mapped bool
 }
 
 // nbPos is a point in one kind's chunks: chunk k cut to length n.
@@ -5536,7 +5540,16 @@ func (c *nbChunks[T]) next(n int) []T {
 	if len(c.all) > 0 {
 		size = max(size, 2*cap(c.all[len(c.all)-1]))
 	}
-	c.all = append(c.all, make([]T, n, size))
+	var chunk []T
+	if c.mapped && size >= 1<<18 {
+		if p, ok := any(&chunk).(*[]float64); ok {
+			*p, _ = runtime.MapF64(size)
+		}
+	}
+	if chunk == nil {
+		chunk = make([]T, size)
+	}
+	c.all = append(c.all, chunk[:n])
 	c.k = len(c.all) - 1
 	c.cur = c.all[c.k]
 	return c.cur[:n:n]
