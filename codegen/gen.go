@@ -1058,12 +1058,13 @@ func isSavedIf(e ir.Expr) bool {
 }
 
 // declarePlanned is declare for an array of tuples built by plan: a leaf
-// the plan does not store has deadAtom for its data.
+// the plan does not store has deadAtom for its data (nil: every leaf is
+// stored).
 func (f *fn) declarePlanned(hint string, t ir.Type, plan *leafPlan) val {
 	v := val{t: t}
 	for k, l := range mustLeaves(t) {
 		for j, pt := range l.partTypes() {
-			if j == 0 && k < len(plan.leaves) && plan.leaves[k] != fieldData {
+			if plan != nil && j == 0 && k < len(plan.leaves) && plan.leaves[k] != fieldData {
 				v.parts = append(v.parts, deadAtom)
 				continue
 			}
@@ -1075,54 +1076,36 @@ func (f *fn) declarePlanned(hint string, t ir.Type, plan *leafPlan) val {
 	return v
 }
 
+// declare declares zero-valued locals for each part of a value of type t.
+func (f *fn) declare(hint string, t ir.Type) val { return f.declarePlanned(hint, t, nil) }
+
+func (f *fn) branch(e ir.Expr, res val) { f.branchTo(e, res, f.assign) }
+
 // branchLive is branch assigning the live parts only (assignLive).
-func (f *fn) branchLive(e ir.Expr, res val) {
+func (f *fn) branchLive(e ir.Expr, res val) { f.branchTo(e, res, f.assignLive) }
+
+func (f *fn) branchTo(e ir.Expr, res val, assign func(dst, src val)) {
 	saveEnv, saveFenv := f.env, f.fenv
 	f.env, f.fenv = cloneEnv(saveEnv), cloneFenv(saveFenv)
 	v := f.compile(e)
-	f.assignLive(res, v)
+	assign(res, v)
 	f.env, f.fenv = saveEnv, saveFenv
 }
+
+func (f *fn) assign(dst, src val) { f.assignParts(dst, src, false) }
 
 // assignLive is assign leaving out the parts with no storage (deadAtom)
 // on either side: a planned tape's fields nobody reads.
-func (f *fn) assignLive(dst, src val) {
+func (f *fn) assignLive(dst, src val) { f.assignParts(dst, src, true) }
+
+func (f *fn) assignParts(dst, src val, live bool) {
 	var l, r []string
 	for i := range dst.parts {
-		if dst.parts[i] != src.parts[i] && dst.parts[i] != deadAtom && src.parts[i] != deadAtom {
-			l, r = append(l, dst.parts[i]), append(r, src.parts[i])
+		d, s := dst.parts[i], src.parts[i]
+		if d == s || live && (d == deadAtom || s == deadAtom) {
+			continue
 		}
-	}
-	if len(l) > 0 {
-		f.line("%s = %s", strings.Join(l, ", "), strings.Join(r, ", "))
-	}
-}
-
-// declare declares zero-valued locals for each part of a value of type t.
-func (f *fn) declare(hint string, t ir.Type) val {
-	v := val{t: t}
-	for _, pt := range partTypes(t) {
-		n := f.fresh(hint)
-		f.line("var %s %s", n, pt)
-		v.parts = append(v.parts, n)
-	}
-	return v
-}
-
-func (f *fn) branch(e ir.Expr, res val) {
-	saveEnv, saveFenv := f.env, f.fenv
-	f.env, f.fenv = cloneEnv(saveEnv), cloneFenv(saveFenv)
-	v := f.compile(e)
-	f.assign(res, v)
-	f.env, f.fenv = saveEnv, saveFenv
-}
-
-func (f *fn) assign(dst, src val) {
-	var l, r []string
-	for i := range dst.parts {
-		if dst.parts[i] != src.parts[i] {
-			l, r = append(l, dst.parts[i]), append(r, src.parts[i])
-		}
+		l, r = append(l, d), append(r, s)
 	}
 	if len(l) == 0 {
 		return
